@@ -1,0 +1,165 @@
+/**
+ * The driver layer's interfaces. The host (main/) only ever sees these types: a discovered
+ * device, a driver that can claim and open it, and the opened Reader that collects a card.
+ * Nothing here knows about the gateway, the journal or Electron.
+ */
+
+/** How a device was found. */
+export type FoundBy = 'simulated' | 'serial' | 'usb';
+
+/** Which driver speaks to a reader. */
+export type ReaderKind = 'simulated' | 'concert';
+
+/** A device seen by a discovery source, before any driver has claimed it. */
+export interface DeviceDescriptor {
+  /** Stable across re-plugs where the hardware allows: "serial:/dev/ttyACM0", "usb:0b00:0080:SN123", "sim:…". */
+  readonly id: string;
+  readonly foundBy: FoundBy;
+  /** Serial port path, when the device is reachable as a serial port. */
+  readonly path?: string;
+  readonly vendorId?: number;
+  readonly productId?: number;
+  readonly serialNumber?: string;
+  readonly manufacturer?: string;
+  /** Model name when known (from a VID/PID hint or the device itself), e.g. "Desk/5000". */
+  readonly model?: string;
+}
+
+/** What a driver concluded about a device. */
+export type Claim =
+  | { readonly driver: ReaderKind; readonly by: 'vid-pid' | 'probe' | 'simulated' | 'configured' }
+  | { readonly driver: null; readonly reason: string };
+
+export interface DiscoveredDevice {
+  readonly device: DeviceDescriptor;
+  readonly claim: Claim;
+}
+
+/** Static facts about an opened reader. */
+export interface ReaderInfo {
+  /** Same as the DeviceDescriptor id it was opened from. */
+  readonly id: string;
+  readonly kind: ReaderKind;
+  readonly foundBy: FoundBy;
+  readonly label: string;
+  /** What the host sends to the gateway as `registration_code` when pairing this reader. */
+  readonly registrationCode: string;
+  readonly serialNumber?: string;
+  readonly path?: string;
+  readonly vendorId?: number;
+  readonly productId?: number;
+  readonly model?: string;
+  readonly softwareVersion?: string;
+  /** True when test cards can be presented to it from the app (simulated readers). */
+  readonly canPresentTestCards: boolean;
+}
+
+/** A payment for the device to collect. */
+export interface CollectRequest {
+  /** Minor units. */
+  readonly amount: number;
+  /** ISO 4217 alphabetic, upper case. */
+  readonly currency: string;
+  /** The gateway's action or payment reference; drivers may echo it in private data. */
+  readonly reference: string;
+  /** Upper bound for the whole collection, after which the outcome is failed/timeout or unknown. */
+  readonly timeoutMs?: number;
+}
+
+/** Progress the device reports while collecting. */
+export type CollectStage = 'waiting_for_card' | 'processing';
+
+export interface CardDetails {
+  readonly brand: string;
+  readonly last4: string;
+}
+
+/**
+ * The device's answer. collect() never rejects: every ending is one of these.
+ * - approved: a valid approval from the device (for Concert: a valid answer frame, status 0,
+ *   matching amount and POS number). Never produced from a malformed or mismatched frame.
+ * - declined: the card or issuer refused; nothing was charged.
+ * - canceled: stopped before authorisation (cashier cancel); nothing was charged.
+ * - failed: the device could not run the payment and nothing was charged (never acknowledged,
+ *   busy, disconnected before the request was taken, card-wait timeout).
+ * - unknown: the device took the request and then went silent, broke the protocol or was
+ *   unplugged; it may have charged. The host must reconcile, never guess.
+ */
+export type CardOutcome =
+  | { readonly kind: 'approved'; readonly card: CardDetails | null; readonly authCode?: string }
+  | { readonly kind: 'declined'; readonly code: string; readonly message: string }
+  | { readonly kind: 'canceled' }
+  | { readonly kind: 'failed'; readonly code: FailureCode; readonly message: string }
+  | { readonly kind: 'unknown'; readonly code: FailureCode; readonly message: string };
+
+export type FailureCode = 'reader_timeout' | 'reader_busy' | 'reader_disconnected' | 'reader_error' | 'protocol_error';
+
+export type ReaderState = 'idle' | 'busy' | 'disconnected';
+
+/** Faults a simulated reader can inject on its next payment. */
+export type SimulatedFault = 'none' | 'timeout' | 'busy' | 'disconnect_mid_payment';
+
+export type Unsubscribe = () => void;
+
+export interface Reader {
+  readonly info: ReaderInfo;
+  readonly state: ReaderState;
+  /**
+   * Collects one payment. Only one at a time: a second call while busy resolves
+   * { kind: 'failed', code: 'reader_busy' } without disturbing the first.
+   */
+  collect(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome>;
+  /**
+   * Asks the device to stop the current collection. Resolves true when it stopped before
+   * authorisation (collect then resolves 'canceled'), false when it is too late or idle.
+   */
+  cancel(): Promise<boolean>;
+  /** Test mode only: present a test card (number optional: the default test card). */
+  presentCard?(cardNumber?: string): boolean;
+  /** Test mode only: inject a fault into the next collection. */
+  setFault?(fault: SimulatedFault): void;
+  /** Called once when the device goes away (unplug, port error). */
+  onDisconnect(listener: (reason: string) => void): Unsubscribe;
+  close(): Promise<void>;
+}
+
+/** A byte pipe to a device (a serial port, a pty, an in-memory pair in tests). */
+export interface Transport {
+  readonly isOpen: boolean;
+  write(bytes: Uint8Array): Promise<void>;
+  onData(listener: (chunk: Uint8Array) => void): Unsubscribe;
+  onClose(listener: (error?: Error) => void): Unsubscribe;
+  close(): Promise<void>;
+}
+
+/** A source of devices (serial port polling, USB hot-plug). */
+export interface Discovery {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  list(): readonly DeviceDescriptor[];
+  onAttach(listener: (device: DeviceDescriptor) => void): Unsubscribe;
+  onDetach(listener: (device: DeviceDescriptor) => void): Unsubscribe;
+}
+
+/** A driver for one protocol. */
+export interface Driver {
+  readonly kind: ReaderKind;
+  /** Cheap identification by descriptor (VID/PID): 'yes' claims, 'maybe' asks for a probe. */
+  matches(device: DeviceDescriptor): 'yes' | 'maybe' | 'no';
+  /** Talks to the device briefly to recognise the protocol; must leave the port closed. */
+  probe?(device: DeviceDescriptor): Promise<boolean>;
+  open(device: DeviceDescriptor): Promise<Reader>;
+}
+
+/**
+ * Everything the host needs from the driver layer: the current devices with their claims,
+ * change notifications, and opening a claimed device.
+ */
+export interface ReaderRegistry {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  devices(): readonly DiscoveredDevice[];
+  onChange(listener: () => void): Unsubscribe;
+  /** Opens a claimed device with its driver. Rejects with a clear message when unclaimed or gone. */
+  open(deviceId: string): Promise<Reader>;
+}
