@@ -12,7 +12,7 @@ export default defineConfig({
         input: {
           index: resolve('main/app/main.ts'),
           launch: resolve('main/app/launch.ts'),
-          web: resolve('main/web/cli.ts'),
+          web: resolve('main/web/main.ts'),
         },
       },
     },
@@ -29,8 +29,11 @@ export default defineConfig({
   renderer: {
     root: 'renderer',
     plugins: [react()],
+    // electron-vite leaves the renderer unminified by default; ship it minified. `vite build` already
+    // replaces process.env.NODE_ENV with "production", so React's production build is bundled.
     build: {
       outDir: resolve('out/renderer'),
+      minify: true,
       rollupOptions: { input: { index: resolve('renderer/index.html') } },
     },
   },

@@ -118,6 +118,12 @@ export interface Reader {
   presentCard?(cardNumber?: string): boolean;
   /** Test mode only: inject a fault into the next collection. */
   setFault?(fault: SimulatedFault): void;
+  /**
+   * After an 'unknown' outcome: asks the device what became of the collection with this reference.
+   * Devices that remember (the simulated reader) answer; Concert cannot, so it has no such method.
+   * Resolves null when the device does not know either.
+   */
+  recoverOutcome?(reference: string): Promise<CardOutcome | null>;
   /** Called once when the device goes away (unplug, port error). */
   onDisconnect(listener: (reason: string) => void): Unsubscribe;
   close(): Promise<void>;

@@ -1,2 +1,31 @@
-// `npm start`: runs the Electron shell when its runtime is installed, web mode otherwise.
-console.log('launcher placeholder');
+/**
+ * `npm start`: runs the Electron shell when its runtime is installed; otherwise says so in one line
+ * and serves the same app in web mode, printing its URL. Runs in plain Node (it only asks the
+ * electron package where its binary is; it never loads Electron itself).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { mainWebMode } from '../web/cli';
+
+function electronBinary(): string | null {
+  try {
+    // In plain Node the electron package exports the path of its downloaded binary, and throws
+    // when the download was skipped.
+    const path = createRequire(import.meta.url)('electron') as unknown;
+    return typeof path === 'string' && existsSync(path) ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+const binary = process.env.POS_FORCE_WEB === '1' ? null : electronBinary();
+if (binary) {
+  const appDir = fileURLToPath(new URL('../..', import.meta.url));
+  const child = spawn(binary, [appDir, ...process.argv.slice(2)], { stdio: 'inherit' });
+  child.on('exit', (code) => process.exit(code ?? 0));
+} else {
+  console.log('The Electron runtime is not installed here (run `npm run electron:install` where it can be downloaded); serving the app in web mode instead.');
+  mainWebMode(process.argv.slice(2));
+}

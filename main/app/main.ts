@@ -1,4 +1,117 @@
-// Electron main process entry (filled in by the shell work).
-import { app } from 'electron';
+/**
+ * The Electron shell: one hardened window showing the renderer from the app:// protocol, the host
+ * running in this (main) process, and IPC carrying exactly the contract. Everything with logic is
+ * elsewhere (host in main/host, rules in ./security.ts) so it runs and is tested in plain Node.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
+import { createAppHost } from '../host/app-host';
+import type { Host } from '../host/host';
+import { SafeStorageSecretStore } from './secure-store';
+import {
+  APP_ENTRY_URL,
+  APP_SCHEME,
+  ELECTRON_CSP,
+  MIME_TYPES,
+  isAllowedNavigation,
+  isTrustedSender,
+  permissionDecision,
+  resolveAppFile,
+  secureWebPreferences,
+  windowOpenDecision,
+} from './security';
 
-void app.whenReady();
+const rendererDir = fileURLToPath(new URL('../renderer/', import.meta.url));
+const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
+
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+if (!app.requestSingleInstanceLock()) {
+  // One app per counter: a second launch focuses the first instead of fighting over the readers.
+  app.quit();
+} else {
+  let window: BrowserWindow | null = null;
+  let host: Host | null = null;
+
+  app.on('second-instance', () => {
+    if (window) {
+      if (window.isMinimized()) window.restore();
+      window.focus();
+    }
+  });
+
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (!isAllowedNavigation(url)) event.preventDefault();
+    });
+    contents.on('will-redirect', (event, url) => {
+      if (!isAllowedNavigation(url)) event.preventDefault();
+    });
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(() => windowOpenDecision());
+  });
+
+  app.whenReady().then(async () => {
+    session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permissionDecision(permission)));
+    session.defaultSession.setPermissionCheckHandler((_contents, permission) => permissionDecision(permission));
+
+    protocol.handle(APP_SCHEME, async (request) => {
+      const file = resolveAppFile(request.url, rendererDir);
+      if (!file) return new Response('Not found', { status: 404 });
+      try {
+        const body = await readFile(file);
+        return new Response(body, {
+          headers: { 'Content-Type': MIME_TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': ELECTRON_CSP },
+        });
+      } catch {
+        return new Response('Not found', { status: 404 });
+      }
+    });
+
+    const dataDir = app.getPath('userData');
+    // Keys are sealed with the OS keychain; where there is none, storing is refused (with the reason)
+    // rather than pretending. The embedded sandbox needs no stored key, so test mode still works.
+    const unsafe = SafeStorageSecretStore.unavailableReason();
+    try {
+      host = await createAppHost({ dataDir, secrets: new SafeStorageSecretStore(join(dataDir, 'secrets.sealed')) });
+    } catch (error) {
+      dialog.showErrorBox('POS Terminal Companion could not start', error instanceof Error ? error.message : String(error));
+      app.quit();
+      return;
+    }
+    if (unsafe) host.devlog.add('error', `Keys cannot be stored on this machine: ${unsafe}`);
+
+    ipcMain.handle('pos:invoke', (event, name: unknown, input: unknown) => {
+      if (!isTrustedSender(event.senderFrame?.url, event.senderFrame === event.sender.mainFrame)) {
+        return { ok: false, error: { code: 'unauthorized', message: 'Commands are only accepted from the app window.' } };
+      }
+      return host!.dispatch(typeof name === 'string' ? name : '', input);
+    });
+    host.subscribe((hostEvent) => {
+      if (window && !window.isDestroyed()) window.webContents.send('pos:event', hostEvent);
+    });
+
+    window = new BrowserWindow({
+      width: 1280,
+      height: 800,
+      minWidth: 1024,
+      minHeight: 700,
+      show: false,
+      title: 'POS Terminal Companion',
+      webPreferences: secureWebPreferences(preloadPath),
+    });
+    window.once('ready-to-show', () => window?.show());
+    await window.loadURL(APP_ENTRY_URL);
+  });
+
+  app.on('window-all-closed', () => app.quit());
+  app.on('will-quit', (event) => {
+    if (!host) return;
+    event.preventDefault();
+    const closing = host;
+    host = null;
+    void closing.close().finally(() => app.exit(0));
+  });
+}

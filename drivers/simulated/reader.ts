@@ -1,0 +1,212 @@
+/**
+ * A reader that exists only in software, for test mode: it prompts "present card", waits for a
+ * test card (presented from the app, or by itself after a delay), decides the outcome with the
+ * test-card rules, and can inject the faults real readers have (timeout, busy, unplug mid-payment).
+ */
+import { systemClock, type Clock, type TimerHandle } from '../../common/clock';
+import { declineInfo } from '../../common/decline-codes';
+import { decideTestOutcome } from '../../common/test-cards';
+import type { CardOutcome, CollectRequest, CollectStage, Reader, ReaderInfo, ReaderState, SimulatedFault, Unsubscribe } from '../types';
+
+export interface SimulatedReaderOptions {
+  id: string;
+  label: string;
+  clock?: Clock;
+  /** Present the default test card by itself after this long; 0 = wait for presentCard(). */
+  autoPresentDelayMs?: number;
+  /** Time from card presented to answer (authorisation). */
+  processingMs?: number;
+  /** Card wait bound when the request gives none. */
+  defaultTimeoutMs?: number;
+  /** After a simulated unplug, come back after this long (0 = stay gone). */
+  replugAfterMs?: number;
+}
+
+interface Collection {
+  request: CollectRequest;
+  onStage?: (stage: CollectStage) => void;
+  resolve: (outcome: CardOutcome) => void;
+  phase: 'waiting_for_card' | 'processing';
+  timers: TimerHandle[];
+}
+
+const FAULT_DELAY_MS = 300;
+
+export class SimulatedReader implements Reader {
+  readonly info: ReaderInfo;
+  private readonly clock: Clock;
+  private current: Collection | null = null;
+  private fault: SimulatedFault = 'none';
+  private connected = true;
+  private autoPresentDelayMs: number;
+  private readonly disconnectListeners = new Set<(reason: string) => void>();
+  private readonly reconnectListeners = new Set<() => void>();
+  /** What the device remembers of recent collections, for recovery after an unknown outcome. */
+  private readonly remembered = new Map<string, CardOutcome>();
+
+  constructor(private readonly options: SimulatedReaderOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.autoPresentDelayMs = options.autoPresentDelayMs ?? 0;
+    this.info = {
+      id: options.id,
+      kind: 'simulated',
+      foundBy: 'simulated',
+      label: options.label,
+      registrationCode: `host-${options.id.replace(/[^A-Za-z0-9_-]/g, '-')}`.slice(0, 64),
+      model: 'Simulated reader',
+      softwareVersion: 'sim-1.0',
+      canPresentTestCards: true,
+    };
+  }
+
+  get state(): ReaderState {
+    if (!this.connected) return 'disconnected';
+    return this.current ? 'busy' : 'idle';
+  }
+
+  setAutoPresentDelay(ms: number): void {
+    this.autoPresentDelayMs = ms;
+  }
+
+  setFault(fault: SimulatedFault): void {
+    this.fault = fault;
+  }
+
+  collect(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome> {
+    if (!this.connected) return Promise.resolve(failed('reader_disconnected', 'The simulated reader is unplugged.'));
+    if (this.current) return Promise.resolve(failed('reader_busy', 'The reader is already collecting a payment.'));
+    const fault = this.fault;
+    this.fault = 'none';
+    if (fault === 'busy') return Promise.resolve(failed('reader_busy', 'The reader reported it is busy (injected fault).'));
+
+    return new Promise<CardOutcome>((resolve) => {
+      const collection: Collection = { request, resolve, phase: 'waiting_for_card', timers: [], ...(onStage ? { onStage } : {}) };
+      this.current = collection;
+      this.stage(collection, 'waiting_for_card');
+      if (fault === 'timeout') {
+        collection.timers.push(this.clock.setTimeout(() => this.finish(collection, failed('reader_timeout', 'No card was presented (injected timeout).')), FAULT_DELAY_MS));
+        return;
+      }
+      if (fault === 'disconnect_mid_payment') {
+        collection.timers.push(
+          this.clock.setTimeout(() => {
+            this.presentCard();
+            collection.timers.push(this.clock.setTimeout(() => this.unplug('unplugged mid-payment (injected fault)'), Math.min(FAULT_DELAY_MS, this.processingMs / 2)));
+          }, FAULT_DELAY_MS),
+        );
+        return;
+      }
+      const timeoutMs = request.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
+      collection.timers.push(
+        this.clock.setTimeout(() => {
+          if (collection.phase === 'waiting_for_card') this.finish(collection, failed('reader_timeout', 'No card was presented in time.'));
+        }, timeoutMs),
+      );
+      if (this.autoPresentDelayMs > 0) collection.timers.push(this.clock.setTimeout(() => this.presentCard(), this.autoPresentDelayMs));
+    });
+  }
+
+  private get processingMs(): number {
+    return this.options.processingMs ?? 400;
+  }
+
+  presentCard(cardNumber?: string): boolean {
+    const collection = this.current;
+    if (!collection || collection.phase !== 'waiting_for_card' || !this.connected) return false;
+    collection.phase = 'processing';
+    this.stage(collection, 'processing');
+    const decision = decideTestOutcome(collection.request.amount, cardNumber);
+    const outcome: CardOutcome = decision.approved
+      ? { kind: 'approved', card: { brand: decision.brand, last4: decision.last4 }, authCode: authCode(collection.request.reference) }
+      : { kind: 'declined', code: decision.code, message: declineInfo(decision.code).gateway };
+    // Remembered from the moment of authorisation, so a recovery after an unplug can tell.
+    this.remember(collection.request.reference, outcome);
+    collection.timers.push(this.clock.setTimeout(() => this.finish(collection, outcome), this.processingMs));
+    return true;
+  }
+
+  async cancel(): Promise<boolean> {
+    const collection = this.current;
+    if (!collection || collection.phase !== 'waiting_for_card') return false;
+    this.finish(collection, { kind: 'canceled' });
+    return true;
+  }
+
+  async recoverOutcome(reference: string): Promise<CardOutcome | null> {
+    return this.remembered.get(reference) ?? null;
+  }
+
+  /** Simulates pulling the cable: an in-flight payment ends 'unknown' once the card was taken. */
+  unplug(reason = 'unplugged'): void {
+    if (!this.connected) return;
+    this.connected = false;
+    const collection = this.current;
+    if (collection) {
+      this.finish(
+        collection,
+        collection.phase === 'processing'
+          ? { kind: 'unknown', code: 'reader_disconnected', message: 'The reader was unplugged while authorising the card.' }
+          : failed('reader_disconnected', 'The reader was unplugged before a card was presented.'),
+      );
+    }
+    for (const listener of [...this.disconnectListeners]) listener(reason);
+    const replug = this.options.replugAfterMs ?? 1_000;
+    if (replug > 0) this.clock.setTimeout(() => this.replug(), replug);
+  }
+
+  replug(): void {
+    if (this.connected) return;
+    this.connected = true;
+    for (const listener of [...this.reconnectListeners]) listener();
+  }
+
+  onDisconnect(listener: (reason: string) => void): Unsubscribe {
+    this.disconnectListeners.add(listener);
+    return () => this.disconnectListeners.delete(listener);
+  }
+
+  /** Simulated readers come back by themselves after an unplug; real ones are rediscovered. */
+  onReconnect(listener: () => void): Unsubscribe {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    const collection = this.current;
+    if (collection) this.finish(collection, failed('reader_disconnected', 'The reader was closed.'));
+    this.disconnectListeners.clear();
+    this.reconnectListeners.clear();
+  }
+
+  private stage(collection: Collection, stage: CollectStage): void {
+    try {
+      collection.onStage?.(stage);
+    } catch {
+      // A listener's failure must never wedge the device.
+    }
+  }
+
+  private finish(collection: Collection, outcome: CardOutcome): void {
+    if (this.current !== collection) return;
+    for (const timer of collection.timers) this.clock.clearTimeout(timer);
+    this.current = null;
+    if (outcome.kind !== 'unknown') this.remember(collection.request.reference, outcome);
+    collection.resolve(outcome);
+  }
+
+  private remember(reference: string, outcome: CardOutcome): void {
+    this.remembered.set(reference, outcome);
+    if (this.remembered.size > 100) this.remembered.delete(this.remembered.keys().next().value!);
+  }
+}
+
+function failed(code: 'reader_timeout' | 'reader_busy' | 'reader_disconnected', message: string): CardOutcome {
+  return { kind: 'failed', code, message };
+}
+
+/** A six-character authorisation code derived from the reference, like a host's approval code. */
+function authCode(reference: string): string {
+  let hash = 2166136261;
+  for (const ch of reference) hash = Math.imul(hash ^ ch.charCodeAt(0), 16777619) >>> 0;
+  return hash.toString(36).toUpperCase().padStart(6, '0').slice(-6);
+}

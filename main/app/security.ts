@@ -1,0 +1,96 @@
+/**
+ * The Electron window's security rules as plain functions and data, so they are tested in Node
+ * without the Electron runtime (this file must not import 'electron').
+ */
+import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
+
+export const APP_SCHEME = 'app';
+export const APP_HOST = 'renderer';
+export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
+
+/** Same policy as web mode, minus WebSocket: the Electron renderer talks to the host over IPC. */
+export const ELECTRON_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** The BrowserWindow's webPreferences: isolated, sandboxed, no Node, nothing optional switched on. */
+export function secureWebPreferences(preloadPath: string) {
+  return {
+    preload: preloadPath,
+    contextIsolation: true,
+    sandbox: true,
+    nodeIntegration: false,
+    nodeIntegrationInWorker: false,
+    nodeIntegrationInSubFrames: false,
+    webSecurity: true,
+    allowRunningInsecureContent: false,
+    experimentalFeatures: false,
+    enableBlinkFeatures: '',
+    webviewTag: false,
+    navigateOnDragDrop: false,
+    spellcheck: false,
+    devTools: process.env.POS_DEVTOOLS === '1',
+  } as const;
+}
+
+/** True only for our own bundled pages. */
+export function isAppUrl(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === `${APP_SCHEME}:` && parsed.host === APP_HOST;
+  } catch {
+    return false;
+  }
+}
+
+/** will-navigate / will-redirect: stay on our own pages; everything else is refused. */
+export function isAllowedNavigation(url: string): boolean {
+  return isAppUrl(url);
+}
+
+/** setWindowOpenHandler: no new windows, ever. */
+export function windowOpenDecision(): { action: 'deny' } {
+  return { action: 'deny' };
+}
+
+/** setPermissionRequestHandler / setPermissionCheckHandler: the cashier UI needs no permission. */
+export function permissionDecision(_permission: string): boolean {
+  return false;
+}
+
+/** IPC guard: only our top frame on our own origin may send commands. */
+export function isTrustedSender(frameUrl: string | undefined, isMainFrame: boolean): boolean {
+  return isMainFrame && frameUrl !== undefined && isAppUrl(frameUrl);
+}
+
+/**
+ * Maps an app:// URL to a file inside the renderer folder, or null (outside it, or malformed).
+ * The custom protocol is the only way files reach the window: no file:// access at all.
+ */
+export function resolveAppFile(url: string, rendererDir: string): string | null {
+  let pathname: string;
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST) return null;
+    pathname = decodeURIComponent(parsed.pathname);
+  } catch {
+    return null;
+  }
+  if (pathname.includes('\0')) return null;
+  const root = resolve(rendererDir);
+  const file = normalize(resolve(root, `.${pathname === '/' ? '/index.html' : pathname}`));
+  const rel = relative(root, file);
+  if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) return null;
+  return file;
+}
+
+export const MIME_TYPES: Readonly<Record<string, string>> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};

@@ -1,0 +1,91 @@
+/**
+ * Whether the gateway is reachable, learnt from real calls (any answer means online; a network
+ * failure means offline) and, while offline, from a health probe with backoff. Listeners hear
+ * every change; `onOnline` is where queued operations get drained.
+ */
+import type { Clock, TimerHandle } from '../../common/clock';
+
+export type GatewayState = 'online' | 'offline' | 'unknown';
+
+export class Connectivity {
+  private current: GatewayState = 'unknown';
+  private error: string | null = null;
+  private probeTimer: TimerHandle | undefined;
+  private probeDelay: number;
+  private stopped = false;
+  private readonly listeners = new Set<(state: GatewayState) => void>();
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly probe: () => Promise<unknown>,
+    private readonly options: { minProbeMs?: number; maxProbeMs?: number } = {},
+  ) {
+    this.probeDelay = options.minProbeMs ?? 1_000;
+  }
+
+  get state(): GatewayState {
+    return this.current;
+  }
+
+  get lastError(): string | null {
+    return this.error;
+  }
+
+  onChange(listener: (state: GatewayState) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  reportSuccess(): void {
+    this.error = null;
+    this.probeDelay = this.options.minProbeMs ?? 1_000;
+    this.clock.clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.set('online');
+  }
+
+  reportFailure(message: string): void {
+    this.error = message;
+    this.set('offline');
+    this.scheduleProbe();
+  }
+
+  /** Checks now (used at start and after settings change). */
+  async check(): Promise<GatewayState> {
+    try {
+      await this.probe();
+      this.reportSuccess();
+    } catch (error) {
+      this.reportFailure(error instanceof Error ? error.message : String(error));
+    }
+    return this.current;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clock.clearTimeout(this.probeTimer);
+    this.listeners.clear();
+  }
+
+  private scheduleProbe(): void {
+    if (this.stopped || this.probeTimer) return;
+    const delay = this.probeDelay;
+    this.probeDelay = Math.min(this.probeDelay * 2, this.options.maxProbeMs ?? 15_000);
+    this.probeTimer = this.clock.setTimeout(() => {
+      this.probeTimer = undefined;
+      void this.check();
+    }, delay);
+  }
+
+  private set(state: GatewayState): void {
+    if (state === this.current) return;
+    this.current = state;
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(state);
+      } catch {
+        // A listener's bug must not stop the others hearing about it.
+      }
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * What can go wrong talking to a gateway, split by what the caller may conclude:
+ * - GatewayError: the gateway answered and refused. Nothing changed; the type says why.
+ * - GatewayUnreachable: no usable answer. `outcome: 'not_sent'` when the request provably never
+ *   reached the server (connection refused, DNS failure), `'unknown'` otherwise (timeout after
+ *   sending, connection dropped, 5xx, malformed body): the change may have happened, so the caller
+ *   retrieves before it retries, and retries with the same idempotency key.
+ */
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: string,
+    message: string,
+    readonly param: string | null = null,
+    readonly code: string | null = null,
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}
+
+export type UnreachableOutcome = 'not_sent' | 'unknown';
+
+export class GatewayUnreachable extends Error {
+  constructor(
+    readonly outcome: UnreachableOutcome,
+    message: string,
+    readonly status: number | null = null,
+  ) {
+    super(message);
+    this.name = 'GatewayUnreachable';
+  }
+}
+
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
+
+/** Classifies a fetch() rejection: did the request leave this machine? */
+export function unreachableFromFetchError(error: unknown, timedOut: boolean): GatewayUnreachable {
+  if (timedOut) return new GatewayUnreachable('unknown', 'The gateway did not answer in time.');
+  const cause = (error as { cause?: { code?: string; message?: string } } | null)?.cause;
+  const code = cause?.code ?? (error as { code?: string } | null)?.code;
+  if (code && NOT_SENT_CODES.has(code)) {
+    return new GatewayUnreachable('not_sent', `The gateway could not be reached (${code}).`);
+  }
+  const detail = cause?.message ?? (error instanceof Error ? error.message : String(error));
+  return new GatewayUnreachable('unknown', `The connection to the gateway failed (${detail}).`);
+}
+
+export function isGatewayError(error: unknown, type?: string, code?: string): error is GatewayError {
+  return error instanceof GatewayError && (type === undefined || error.type === type) && (code === undefined || error.code === code);
+}

@@ -1,0 +1,110 @@
+/**
+ * One place where the host speaks HTTP to a gateway: timeouts on every call, JSON in and out,
+ * answers validated against the schema the caller expects, errors classified (see errors.ts),
+ * and a log hook that only ever sees method, path, status and timing (never headers or bodies).
+ */
+import type { z } from 'zod';
+import { GatewayError, GatewayUnreachable, unreachableFromFetchError } from './errors';
+import { ErrorBodySchema } from './schemas';
+
+export interface HttpLogEntry {
+  method: string;
+  path: string;
+  status: number | null;
+  ms: number;
+  error?: string;
+}
+
+export interface GatewayHttpOptions {
+  /** e.g. "http://127.0.0.1:4242" or "https://plutopayus.com/api"; paths start with /v1. */
+  baseUrl: string;
+  /** Default bound for one call. */
+  timeoutMs?: number;
+  fetchImpl?: typeof fetch;
+  onRequest?: (entry: HttpLogEntry) => void;
+}
+
+export interface RequestOptions {
+  /** Bearer credential for this call (secret key, connection token or link secret). */
+  auth: string;
+  body?: Record<string, unknown>;
+  query?: Record<string, string | number | undefined>;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export class GatewayHttp {
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(private readonly options: GatewayHttpOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    this.fetchImpl = options.fetchImpl ?? fetch;
+  }
+
+  async request<S extends z.ZodType>(schema: S, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: RequestOptions): Promise<z.output<S>> {
+    const started = performance.now();
+    const url = new URL(this.baseUrl + path);
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const timeout = AbortSignal.timeout(options.timeoutMs ?? this.timeoutMs);
+    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    const log = (status: number | null, error?: string) =>
+      this.options.onRequest?.({ method, path: url.pathname, status, ms: Math.round(performance.now() - started), ...(error ? { error } : {}) });
+
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.fetchImpl(url, {
+        method,
+        signal,
+        headers: {
+          Authorization: `Bearer ${options.auth}`,
+          Accept: 'application/json',
+          ...(options.body ? { 'Content-Type': 'application/json' } : {}),
+        },
+        ...(options.body ? { body: JSON.stringify(options.body) } : {}),
+      });
+      text = await response.text();
+    } catch (error) {
+      if (options.signal?.aborted) {
+        log(null, 'aborted');
+        throw options.signal.reason instanceof Error ? options.signal.reason : new Error('aborted');
+      }
+      const unreachable = unreachableFromFetchError(error, timeout.aborted);
+      log(null, unreachable.message);
+      throw unreachable;
+    }
+
+    let json: unknown;
+    try {
+      json = text === '' ? null : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+
+    if (!response.ok) {
+      const parsed = ErrorBodySchema.safeParse(json);
+      log(response.status, parsed.success ? parsed.data.error.type : 'malformed error body');
+      if (response.status >= 500 || !parsed.success) {
+        // A server error may or may not have applied the change: the caller must retrieve first.
+        const message = parsed.success ? parsed.data.error.message : `HTTP ${response.status} with a malformed body`;
+        throw new GatewayUnreachable('unknown', `The gateway failed (${response.status}): ${message}`, response.status);
+      }
+      const { type, message, param, code } = parsed.data.error;
+      throw new GatewayError(response.status, type, message, param ?? null, code ?? null);
+    }
+
+    const parsed = schema.safeParse(json);
+    log(response.status, parsed.success ? undefined : 'malformed answer');
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      const where = first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'not JSON';
+      throw new GatewayUnreachable('unknown', `The gateway sent a malformed answer to ${method} ${url.pathname} (${where}).`, response.status);
+    }
+    return parsed.data;
+  }
+}

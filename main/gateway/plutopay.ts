@@ -1,0 +1,161 @@
+/**
+ * Typed PlutoPay calls the host makes with the merchant's secret key. Every create-like call
+ * carries the idempotency key the journal stored before the first send.
+ */
+import { z } from 'zod';
+import type { GatewayHttp } from './http';
+import {
+  ConnectionTokenSchema,
+  MerchantSchema,
+  ReaderListSchema,
+  ReaderSchema,
+  RefundPageSchema,
+  RefundSchema,
+  TerminalPageSchema,
+  TerminalSchema,
+  TransactionPageSchema,
+  TransactionSchema,
+  type GatewayReader,
+  type Merchant,
+  type Refund,
+  type Terminal,
+  type Transaction,
+} from './schemas';
+
+export interface CreatePaymentParams {
+  amount: number;
+  /** ISO alpha; sent lower case as the API shows it. */
+  currency: string;
+  capture_method: 'automatic' | 'manual';
+  description?: string;
+  customer_id?: string;
+  receipt_email?: string;
+  terminal_id?: string;
+  metadata?: Record<string, string>;
+}
+
+export interface TransactionQuery {
+  search?: string;
+  status?: string;
+  payment_method_type?: string;
+  date_from?: string;
+  date_to?: string;
+  sortField?: string;
+  sortOrder?: 'asc' | 'desc';
+  page?: number;
+  size?: number;
+}
+
+const HealthSchema = z.looseObject({ status: z.string() });
+const DeletedSchema = z.looseObject({ deleted: z.boolean().optional() });
+
+export class PlutoPayClient {
+  constructor(
+    private readonly http: GatewayHttp,
+    private readonly secretKey: string,
+  ) {}
+
+  private get auth() {
+    return { auth: this.secretKey };
+  }
+
+  health(timeoutMs = 3_000): Promise<{ status: string }> {
+    return this.http.request(HealthSchema, 'GET', '/v1/health', { ...this.auth, timeoutMs });
+  }
+
+  merchant(): Promise<Merchant> {
+    return this.http.request(MerchantSchema, 'GET', '/v1/merchant', this.auth);
+  }
+
+  createTerminalPayment(params: CreatePaymentParams, idempotencyKey: string): Promise<Transaction> {
+    return this.http.request(TransactionSchema, 'POST', '/v1/terminal/create-payment', {
+      ...this.auth,
+      body: { ...params, currency: params.currency.toLowerCase(), idempotency_key: idempotencyKey },
+    });
+  }
+
+  getTransaction(id: string): Promise<Transaction> {
+    return this.http.request(TransactionSchema, 'GET', `/v1/transactions/${encodeURIComponent(id)}`, this.auth);
+  }
+
+  listTransactions(query: TransactionQuery) {
+    return this.http.request(TransactionPageSchema, 'GET', '/v1/transactions', { ...this.auth, query: { ...query } });
+  }
+
+  capture(id: string, amount: number | undefined, idempotencyKey: string): Promise<Transaction> {
+    return this.http.request(TransactionSchema, 'POST', `/v1/transactions/${encodeURIComponent(id)}/capture`, {
+      ...this.auth,
+      body: { ...(amount !== undefined ? { amount } : {}), idempotency_key: idempotencyKey },
+    });
+  }
+
+  cancel(id: string, idempotencyKey: string): Promise<Transaction> {
+    return this.http.request(TransactionSchema, 'POST', `/v1/transactions/${encodeURIComponent(id)}/cancel`, {
+      ...this.auth,
+      body: { idempotency_key: idempotencyKey },
+    });
+  }
+
+  refund(id: string, params: { amount?: number; reason?: string }, idempotencyKey: string): Promise<Refund> {
+    return this.http.request(RefundSchema, 'POST', `/v1/transactions/${encodeURIComponent(id)}/refunds`, {
+      ...this.auth,
+      body: { ...params, idempotency_key: idempotencyKey },
+    });
+  }
+
+  async listRefunds(id: string): Promise<Refund[]> {
+    const page = await this.http.request(RefundPageSchema, 'GET', `/v1/transactions/${encodeURIComponent(id)}/refunds`, {
+      ...this.auth,
+      query: { size: 100 },
+    });
+    return page.data;
+  }
+
+  processPayment(paymentIntentId: string, readerId: string): Promise<GatewayReader> {
+    return this.http.request(ReaderSchema, 'POST', '/v1/terminal/process-payment', {
+      ...this.auth,
+      body: { payment_intent_id: paymentIntentId, reader_id: readerId },
+    });
+  }
+
+  simulatePayment(readerId: string, cardNumber?: string): Promise<GatewayReader> {
+    return this.http.request(ReaderSchema, 'POST', '/v1/terminal/simulate-payment', {
+      ...this.auth,
+      body: { reader_id: readerId, ...(cardNumber ? { card_number: cardNumber } : {}) },
+    });
+  }
+
+  cancelReaderAction(readerId: string): Promise<GatewayReader> {
+    return this.http.request(ReaderSchema, 'POST', `/v1/terminal/readers/${encodeURIComponent(readerId)}/cancel-action`, this.auth);
+  }
+
+  async listReaders(): Promise<GatewayReader[]> {
+    return (await this.http.request(ReaderListSchema, 'GET', '/v1/terminal/readers', this.auth)).data;
+  }
+
+  getReader(readerId: string): Promise<GatewayReader> {
+    return this.http.request(ReaderSchema, 'GET', `/v1/terminal/readers/${encodeURIComponent(readerId)}`, this.auth);
+  }
+
+  createTerminal(params: { name: string; registration_code: string; location_name?: string }): Promise<Terminal> {
+    return this.http.request(TerminalSchema, 'POST', '/v1/terminals', { ...this.auth, body: { ...params } });
+  }
+
+  async findTerminalBySerial(serialNumber: string): Promise<Terminal | undefined> {
+    const page = await this.http.request(TerminalPageSchema, 'GET', '/v1/terminals', { ...this.auth, query: { serial_number: serialNumber, size: 100 } });
+    return page.data.find((t) => t.serial_number === serialNumber);
+  }
+
+  getTerminal(id: string): Promise<Terminal> {
+    return this.http.request(TerminalSchema, 'GET', `/v1/terminals/${encodeURIComponent(id)}`, this.auth);
+  }
+
+  async deleteTerminal(id: string): Promise<void> {
+    await this.http.request(DeletedSchema, 'DELETE', `/v1/terminals/${encodeURIComponent(id)}`, this.auth);
+  }
+
+  /** A fresh single-use token for one reader link session. Never cached, logged or stored. */
+  async createConnectionToken(): Promise<string> {
+    return (await this.http.request(ConnectionTokenSchema, 'POST', '/v1/terminal/connection-token', { ...this.auth, body: {} })).secret;
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * The host with its real parts, as both shells run it: the embedded PlutoPay sandbox for test
+ * mode, and reader discovery over serial and USB. Tests build hosts with createHost directly.
+ */
+import { startSandbox } from '../../sandbox/index';
+import { createDefaultRegistry } from '../../drivers/registry';
+import type { SecretStore } from '../config/secrets';
+import { createHost, type Host, type HostOptions } from './host';
+
+export interface AppHostOptions {
+  dataDir: string;
+  secrets?: SecretStore;
+  /** Serial ports the system listing does not show (e.g. a socat pty for the Concert emulator). */
+  readerPorts?: readonly string[];
+  /** Look for real readers on serial ports and USB (default true). */
+  discovery?: boolean;
+  initialSettings?: HostOptions['initialSettings'];
+  log?: (line: string) => void;
+}
+
+export function createAppHost(options: AppHostOptions): Promise<Host> {
+  const discovery = options.discovery ?? true;
+  const registry =
+    discovery || (options.readerPorts?.length ?? 0) > 0
+      ? createDefaultRegistry({
+          ports: options.readerPorts ?? [],
+          serial: discovery,
+          usb: discovery,
+          onNote: (note) => options.log?.(note),
+        })
+      : undefined;
+  return createHost({
+    dataDir: options.dataDir,
+    ...(options.secrets ? { secrets: options.secrets } : {}),
+    ...(registry ? { registry } : {}),
+    ...(options.initialSettings ? { initialSettings: options.initialSettings } : {}),
+    // The embedded sandbox takes a free loopback port each launch; its database keeps keys and data.
+    startSandbox: ({ db }) => startSandbox({ port: 0, db }),
+  });
+}

@@ -1,0 +1,374 @@
+/**
+ * One controller per hosted reader (never two: mixed controllers are how readers end up "busy"
+ * in wrong states). It keeps the reader's link to the gateway open — a fresh single-use connection
+ * token for every session, long polls as heartbeats, reconnect with backoff — turns pushed actions
+ * into device collections, and reports the device's outcome back, journaled first.
+ */
+import type { Clock, TimerHandle } from '../../common/clock';
+import type { CardOutcome, CollectStage, Reader } from '../../drivers/types';
+import type { ReaderStage, ReaderStatus } from '../contract';
+import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
+import type { DeviceResult, LinkSession, ReaderLinkClient } from '../gateway/link';
+import type { PlutoPayClient } from '../gateway/plutopay';
+import type { LinkPoll, ReaderAction, Transaction } from '../gateway/schemas';
+import type { OperationRecord } from '../store/journal';
+
+/** What the controller needs from the payment service. */
+export interface ActionSink {
+  actionStarted(readerId: string, action: ReaderAction): Promise<unknown>;
+  actionStage(action: ReaderAction, stage: ReaderStage): void;
+  actionUnknown(action: ReaderAction, reason: string, advice: string): void;
+  recordDeviceOutcome(readerId: string, action: ReaderAction, result: DeviceResult): OperationRecord;
+  pendingReports(readerId: string): { op: OperationRecord; action: ReaderAction; result: DeviceResult }[];
+  reportAccepted(op: OperationRecord, action: ReaderAction, transaction: Transaction): void;
+  reportRefused(op: OperationRecord, action: ReaderAction, result: DeviceResult, error: GatewayError): Promise<void>;
+}
+
+export interface ControllerOptions {
+  /** The app's reader id (rdr_…). */
+  id: string;
+  clock: Clock;
+  gateway: () => PlutoPayClient;
+  link: () => ReaderLinkClient;
+  sink: ActionSink;
+  /** Pairs the reader with the gateway if needed and returns its processor id (tmr_…). */
+  ensurePaired: () => Promise<string>;
+  onChange: () => void;
+  log: (kind: 'link' | 'reader' | 'error', summary: string, detail?: string) => void;
+  pollWaitMs?: number;
+  minBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Card wait passed to the device. */
+  collectTimeoutMs?: number;
+}
+
+interface CurrentAction {
+  action: ReaderAction;
+  stage: ReaderStage;
+  presentedCard: string | null;
+}
+
+const ADVICE_UNKNOWN =
+  'The reader took the card request and then lost contact, so the app cannot tell whether the card was charged. ' +
+  'Check the reader or its last receipt. The app will ask the reader again when it reconnects; until this clears, do not charge the customer again.';
+
+export class ReaderController {
+  readonly id: string;
+  private device: Reader | null = null;
+  private deviceUnsubscribe: (() => void) | null = null;
+  private session: LinkSession | null = null;
+  private generation = 0;
+  private running = false;
+  private stopped = false;
+  private pollAbort: AbortController | null = null;
+  private wakeTimer: TimerHandle | undefined;
+  private wake: (() => void) | null = null;
+  private current: CurrentAction | null = null;
+  private reporting: Promise<void> = Promise.resolve();
+  private unresolved = new Map<string, ReaderAction>();
+  status: ReaderStatus = 'connecting';
+  statusDetail: string | null = null;
+  lastSeenAt: string | null = null;
+  processorId: string | null = null;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.id = options.id;
+  }
+
+  get hasDevice(): boolean {
+    return this.device !== null && this.device.state !== 'disconnected';
+  }
+
+  get reader(): Reader | null {
+    return this.device;
+  }
+
+  get action(): { transactionId: string; stage: ReaderStage; status: string } | null {
+    return this.current ? { transactionId: this.current.action.payment_intent_id, stage: this.current.stage, status: this.current.action.status } : null;
+  }
+
+  /** Gives the controller its device (at start, or when a USB reader is plugged back in). */
+  attachDevice(device: Reader): void {
+    this.deviceUnsubscribe?.();
+    this.device = device;
+    this.deviceUnsubscribe = device.onDisconnect((reason) => this.deviceLost(reason));
+    this.options.log('reader', `${device.info.label} connected`);
+    void this.retryUnresolved();
+    this.kick();
+  }
+
+  /** The device went away: the gateway must see the reader offline, not silently stale. */
+  deviceLost(reason: string): void {
+    if (!this.device) return;
+    this.options.log('reader', `${this.device.info.label} disconnected`, reason);
+    this.deviceUnsubscribe?.();
+    this.deviceUnsubscribe = null;
+    this.device = null;
+    this.setStatus('offline', `Reader disconnected (${reason}). Plug it back in; the app reconnects by itself.`);
+    this.restartLoop();
+  }
+
+  start(): void {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    void this.loop(this.generation);
+  }
+
+  /** Drops the current session and starts over at once (the Reconnect button). */
+  reconnect(): void {
+    if (this.status === 'superseded') this.running = false;
+    this.restartLoop();
+    this.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.generation++;
+    this.pollAbort?.abort();
+    this.wake?.();
+    const session = this.session;
+    this.session = null;
+    if (session) await this.options.link().close(session).catch(() => undefined);
+    this.deviceUnsubscribe?.();
+  }
+
+  /** Cashier cancel from the app: only while no card is being authorised. */
+  async cancelCollection(): Promise<'canceled' | 'too_late' | 'not_collecting'> {
+    if (!this.current || !this.device) return 'not_collecting';
+    return (await this.device.cancel()) ? 'canceled' : 'too_late';
+  }
+
+  presentCard(cardNumber?: string): boolean {
+    if (!this.current || !this.device?.presentCard) return false;
+    return this.device.presentCard(cardNumber);
+  }
+
+  // -- the link loop ----------------------------------------------------------------------------
+
+  private restartLoop(): void {
+    this.generation++;
+    this.pollAbort?.abort();
+    const session = this.session;
+    this.session = null;
+    if (session) void this.options.link().close(session).catch(() => undefined);
+    this.running = false;
+    if (!this.stopped) this.start();
+  }
+
+  private kick(): void {
+    this.wake?.();
+  }
+
+  private async loop(generation: number): Promise<void> {
+    let backoff = this.options.minBackoffMs ?? 1_000;
+    let attempt = 0;
+    while (generation === this.generation && !this.stopped) {
+      if (!this.hasDevice) {
+        if (this.status !== 'offline') this.setStatus('offline', 'Reader not connected.');
+        await this.sleep(60_000);
+        continue;
+      }
+      this.setStatus(attempt === 0 ? 'connecting' : 'reconnecting', attempt === 0 ? 'Connecting to the gateway…' : this.statusDetail);
+      attempt++;
+      try {
+        this.processorId = await this.options.ensurePaired();
+        // A fresh single-use token for every session; it lives only in this call.
+        const session = await this.options.link().open(await this.options.gateway().createConnectionToken(), this.processorId);
+        if (generation !== this.generation) {
+          await this.options.link().close(session).catch(() => undefined);
+          return;
+        }
+        this.session = session;
+        backoff = this.options.minBackoffMs ?? 1_000;
+        this.setStatus('online', null);
+        this.options.log('link', `Link open for ${this.id}`);
+        void this.flushReports();
+        let version: number | undefined;
+        while (generation === this.generation && this.hasDevice) {
+          this.pollAbort = new AbortController();
+          const poll = await this.options.link().poll(session, version, this.options.pollWaitMs ?? 25_000, this.pollAbort.signal);
+          this.lastSeenAt = new Date(this.options.clock.now()).toISOString();
+          if (poll.version !== version) {
+            version = poll.version;
+            this.handlePoll(poll);
+          }
+        }
+      } catch (error) {
+        if (generation !== this.generation || this.stopped) return;
+        this.session = null;
+        if (isGatewayError(error, 'authentication_error', 'link_superseded')) {
+          this.setStatus('superseded', 'Another computer took over this reader. Press Reconnect to take it back here.');
+          this.running = false;
+          return;
+        }
+        const sessionEnded = isGatewayError(error, 'authentication_error') && error.code !== null && /^(link_closed|token_redeemed|token_expired)$/.test(error.code);
+        const message = error instanceof Error ? error.message : String(error);
+        const delay = sessionEnded ? 0 : backoff;
+        this.setStatus('reconnecting', delay > 0 ? `${message} Retrying in ${Math.round(delay / 1000)} s.` : 'Link closed by the gateway; reconnecting.');
+        this.options.log('link', `Link for ${this.id} lost`, message);
+        if (error instanceof GatewayError && error.status !== 401) {
+          // A refusal other than a spent session (e.g. the terminal was deleted): back off harder.
+          backoff = Math.min(backoff * 4, this.options.maxBackoffMs ?? 30_000);
+        } else if (!(error instanceof GatewayError) && !(error instanceof GatewayUnreachable)) {
+          this.options.log('error', `Reader ${this.id} controller error`, error instanceof Error ? (error.stack ?? error.message) : String(error));
+        }
+        if (delay > 0) await this.sleep(delay);
+        backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
+      }
+    }
+  }
+
+  private handlePoll(poll: LinkPoll): void {
+    const action = poll.action;
+    if (!action) return;
+    const current = this.current;
+    if (action.status === 'in_progress') {
+      if (current?.action.id === action.id) {
+        const card = action.presented_card?.number ?? null;
+        if (card && current.presentedCard !== card) {
+          current.presentedCard = card;
+          if (!this.device?.presentCard?.(card)) this.options.log('reader', `A test card was presented to ${this.id}, which cannot take test cards`);
+        }
+        return;
+      }
+      if (this.options.sink.pendingReports(this.id).some((r) => r.action.id === action.id)) return;
+      if (current) {
+        // The slot moved on (the old action was canceled between two polls): stop the old collection.
+        void this.device?.cancel();
+        return;
+      }
+      void this.collect(action);
+      return;
+    }
+    if (current?.action.id === action.id && action.status === 'canceled') {
+      current.action = action;
+      void this.device?.cancel();
+    }
+  }
+
+  private async collect(action: ReaderAction): Promise<void> {
+    const device = this.device;
+    if (!device) return;
+    const current: CurrentAction = { action, stage: 'sent', presentedCard: null };
+    this.current = current;
+    this.options.onChange();
+    try {
+      await this.options.sink.actionStarted(this.id, action);
+    } catch (error) {
+      this.options.log('error', `Could not journal action ${action.id} before collecting`, String(error));
+    }
+    const outcome = await device.collect(
+      { amount: action.amount, currency: action.currency.toUpperCase(), reference: action.id, timeoutMs: this.options.collectTimeoutMs ?? 120_000 },
+      (stage: CollectStage) => {
+        current.stage = stage;
+        this.safely(() => this.options.sink.actionStage(action, stage));
+        this.options.onChange();
+        if (stage === 'waiting_for_card' && action.presented_card?.number) {
+          current.presentedCard = action.presented_card.number;
+          device.presentCard?.(action.presented_card.number);
+        }
+      },
+    );
+    this.current = null;
+    this.options.onChange();
+    await this.settle(current.action, outcome);
+  }
+
+  /** Journals and reports a device outcome; an unknown one waits for the device to say more. */
+  private async settle(action: ReaderAction, outcome: CardOutcome): Promise<void> {
+    if (outcome.kind === 'unknown') {
+      this.unresolved.set(action.id, action);
+      this.safely(() => this.options.sink.actionUnknown(action, outcome.message, ADVICE_UNKNOWN));
+      await this.retryUnresolved();
+      return;
+    }
+    const result = toDeviceResult(outcome);
+    try {
+      this.options.sink.recordDeviceOutcome(this.id, action, result);
+    } catch (error) {
+      this.options.log('error', `Could not journal the outcome of ${action.id}`, String(error));
+    }
+    await this.flushReports();
+  }
+
+  /** Asks a device that came back what happened to the collections that ended unknown. */
+  private async retryUnresolved(): Promise<void> {
+    const device = this.device;
+    if (!device?.recoverOutcome || device.state === 'disconnected') return;
+    for (const [actionId, action] of [...this.unresolved]) {
+      const recovered = await device.recoverOutcome(actionId).catch(() => null);
+      if (!recovered || recovered.kind === 'unknown') continue;
+      this.unresolved.delete(actionId);
+      this.options.log('reader', `Recovered the outcome of ${actionId} from the reader: ${recovered.kind}`);
+      await this.settle(action, recovered);
+    }
+  }
+
+  /**
+   * Posts every journaled outcome for this reader, in order, over the current session. Calls queue
+   * behind each other, so two flushes never post the same report concurrently.
+   */
+  private flushReports(): Promise<void> {
+    this.reporting = this.reporting.then(() => this.postPendingReports());
+    return this.reporting;
+  }
+
+  private async postPendingReports(): Promise<void> {
+    for (const { op, action, result } of this.options.sink.pendingReports(this.id)) {
+      const session = this.session;
+      if (!session) return;
+      try {
+        const answer = await this.options.link().postResult(session, action.id, result);
+        this.safely(() => this.options.sink.reportAccepted(op, action, answer.transaction));
+      } catch (error) {
+        if (error instanceof GatewayError && error.status === 422) {
+          await this.options.sink.reportRefused(op, action, result, error).catch((e: unknown) => this.options.log('error', 'Handling a refused report failed', String(e)));
+          continue;
+        }
+        // Unreachable or session gone: stays journaled; posted after the next successful link open.
+        this.options.log('link', `Reporting ${action.id} failed; will retry`, error instanceof Error ? error.message : String(error));
+        return;
+      }
+    }
+  }
+
+  private setStatus(status: ReaderStatus, detail: string | null): void {
+    if (this.status === status && this.statusDetail === detail) return;
+    this.status = status;
+    this.statusDetail = detail;
+    this.options.onChange();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.options.clock.clearTimeout(this.wakeTimer);
+        this.wake = null;
+        resolve();
+      };
+      this.wake = done;
+      this.wakeTimer = this.options.clock.setTimeout(done, ms);
+    });
+  }
+
+  private safely(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.options.log('error', `Reader ${this.id}: a handler failed`, error instanceof Error ? error.message : String(error));
+    }
+  }
+}
+
+function toDeviceResult(outcome: Exclude<CardOutcome, { kind: 'unknown' }>): DeviceResult {
+  switch (outcome.kind) {
+    case 'approved':
+      return { outcome: 'approved', card: outcome.card, ...(outcome.authCode ? { authCode: outcome.authCode } : {}) };
+    case 'declined':
+      return { outcome: 'declined', failureCode: outcome.code, failureMessage: outcome.message };
+    case 'canceled':
+      return { outcome: 'failed', failureCode: 'reader_canceled', failureMessage: 'Canceled on the reader before a card was authorised.' };
+    case 'failed':
+      return { outcome: 'failed', failureCode: outcome.code === 'protocol_error' ? 'reader_error' : outcome.code, failureMessage: outcome.message };
+  }
+}

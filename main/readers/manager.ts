@@ -1,0 +1,426 @@
+/**
+ * Every reader the cashier can use: readers this app hosts (simulated, and devices found by the
+ * driver registry), each with its controller and link, and readers the gateway hosts ("cloud"
+ * readers, e.g. the sandbox's simulated ones). Pairs devices as PlutoPay terminals and answers the
+ * payment service's questions about readers.
+ */
+import type { Clock, TimerHandle } from '../../common/clock';
+import { SimulatedReader } from '../../drivers/simulated/reader';
+import type { DiscoveredDevice, Reader, ReaderRegistry, SimulatedFault } from '../../drivers/types';
+import type { ReaderView } from '../contract';
+import { isGatewayError } from '../gateway/errors';
+import type { ReaderLinkClient } from '../gateway/link';
+import type { PlutoPayClient } from '../gateway/plutopay';
+import type { GatewayReader } from '../gateway/schemas';
+import { HostError } from '../host/errors';
+import { newId } from '../host/ids';
+import type { ReaderDirectory } from '../payments/service';
+import type { HostedReaderRecord, Journal } from '../store/journal';
+import { ReaderController, type ActionSink } from './controller';
+
+export interface ReaderManagerOptions {
+  journal: Journal;
+  clock: Clock;
+  gateway: () => PlutoPayClient;
+  link: () => ReaderLinkClient;
+  sink: ActionSink;
+  /** Real devices (serial, USB); absent in tests that only use simulated readers. */
+  registry?: ReaderRegistry;
+  testMode: () => boolean;
+  autoPresentDelayMs: () => number;
+  onChange: () => void;
+  log: (kind: 'link' | 'reader' | 'error', summary: string, detail?: string) => void;
+  pollWaitMs?: number;
+  cloudRefreshMs?: number;
+  simulatedProcessingMs?: number;
+  collectTimeoutMs?: number;
+}
+
+const CLOUD_PREFIX = 'rdr_cloud_';
+
+export class ReaderManager implements ReaderDirectory {
+  private readonly controllers = new Map<string, ReaderController>();
+  private readonly simulated = new Map<string, SimulatedReader>();
+  private cloud: GatewayReader[] = [];
+  private cloudTimer: TimerHandle | undefined;
+  private registryUnsubscribe: (() => void) | null = null;
+  private changeTimer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: ReaderManagerOptions) {}
+
+  async start(): Promise<void> {
+    for (const record of this.options.journal.listReaders()) this.host(record);
+    if (this.options.registry) {
+      this.registryUnsubscribe = this.options.registry.onChange(() => void this.syncRegistry());
+      await this.options.registry.start().catch((error: unknown) => this.options.log('error', 'Reader discovery failed to start', String(error)));
+      await this.syncRegistry();
+    }
+    await this.refreshCloud();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.options.clock.clearTimeout(this.cloudTimer);
+    this.options.clock.clearTimeout(this.changeTimer);
+    this.registryUnsubscribe?.();
+    await Promise.all([...this.controllers.values()].map((c) => c.stop()));
+    await Promise.all([...this.controllers.values()].map((c) => c.reader?.close().catch(() => undefined)));
+    await this.options.registry?.stop().catch(() => undefined);
+  }
+
+  hostedCount(): number {
+    return this.controllers.size;
+  }
+
+  // -- commands ---------------------------------------------------------------------------------
+
+  async addSimulated(label?: string): Promise<ReaderView> {
+    const existing = this.options.journal.listReaders().filter((r) => r.kind === 'simulated').length;
+    const record = this.options.journal.upsertReader({
+      id: newId('rdr'),
+      deviceId: newId('sim'),
+      kind: 'simulated',
+      label: label ?? `Simulated reader ${existing + 1}`,
+      registrationCode: '',
+      terminalId: null,
+      processorId: null,
+    });
+    this.host(record);
+    return this.viewOf(record.id);
+  }
+
+  /** Pairs a discovered device (hosted here) or registers a cloud reader by its code. */
+  async pair(input: { deviceId: string; label?: string | undefined } | { registrationCode: string; label?: string | undefined; locationName?: string | undefined }): Promise<ReaderView> {
+    if ('deviceId' in input) {
+      const found = this.options.registry?.devices().find((d) => d.device.id === input.deviceId);
+      if (!found) throw new HostError('not_found', 'That device is no longer connected. Check the cable and look again.');
+      if (found.claim.driver === null) throw new HostError('conflict', `No driver recognises this device: ${found.claim.reason}`);
+      const paired = this.options.journal.listReaders().find((r) => r.deviceId === input.deviceId);
+      if (paired) return this.viewOf(paired.id);
+      const record = this.options.journal.upsertReader({
+        id: newId('rdr'),
+        deviceId: input.deviceId,
+        kind: found.claim.driver,
+        label: input.label ?? labelFor(found),
+        registrationCode: '',
+        terminalId: null,
+        processorId: null,
+      });
+      this.host(record);
+      await this.syncRegistry();
+      return this.viewOf(record.id);
+    }
+    const terminal = await this.options.gateway().createTerminal({
+      name: input.label ?? `Reader ${input.registrationCode}`,
+      registration_code: input.registrationCode,
+      ...(input.locationName ? { location_name: input.locationName } : {}),
+    });
+    await this.refreshCloud();
+    const id = CLOUD_PREFIX + terminal.processor_terminal_id;
+    const view = this.views().find((v) => v.id === id);
+    if (!view) throw new HostError('internal', 'The reader was registered but does not appear in the gateway reader list yet.');
+    return view;
+  }
+
+  reconnect(readerId: string): ReaderView {
+    const controller = this.controllers.get(readerId);
+    if (controller) {
+      controller.reconnect();
+    } else if (!this.cloudById(readerId)) {
+      throw new HostError('not_found', `No reader ${readerId}.`);
+    } else {
+      void this.refreshCloud();
+    }
+    return this.viewOf(readerId);
+  }
+
+  async forget(readerId: string): Promise<void> {
+    const controller = this.controllers.get(readerId);
+    const record = this.options.journal.getReader(readerId);
+    if (controller?.action) throw new HostError('conflict', 'This reader is collecting a payment. Finish or cancel it first.');
+    if (!controller || !record) {
+      const cloud = this.cloudById(readerId);
+      if (!cloud) throw new HostError('not_found', `No reader ${readerId}.`);
+      await this.options.gateway().deleteTerminal(cloud.terminal_id);
+      await this.refreshCloud();
+      return;
+    }
+    this.controllers.delete(readerId);
+    await controller.stop();
+    if (record.kind === 'simulated') await this.simulated.get(record.deviceId)?.close();
+    this.simulated.delete(record.deviceId);
+    if (record.terminalId) await this.options.gateway().deleteTerminal(record.terminalId).catch(() => undefined);
+    this.options.journal.deleteReader(readerId);
+    this.changed();
+  }
+
+  async presentCard(readerId: string, cardNumber?: string): Promise<ReaderView> {
+    const controller = this.controllers.get(readerId);
+    if (controller) {
+      if (!controller.reader?.info.canPresentTestCards) throw new HostError('conflict', 'Test cards can only be presented to simulated readers.');
+      if (!controller.presentCard(cardNumber)) throw new HostError('conflict', 'This reader is not waiting for a card.');
+      return this.viewOf(readerId);
+    }
+    const cloud = this.cloudById(readerId);
+    if (!cloud) throw new HostError('not_found', `No reader ${readerId}.`);
+    const updated = await this.options.gateway().simulatePayment(cloud.id, cardNumber);
+    this.cloud = this.cloud.map((r) => (r.id === updated.id ? updated : r));
+    this.changed();
+    return this.viewOf(readerId);
+  }
+
+  setFault(readerId: string, fault: SimulatedFault): ReaderView {
+    const device = this.controllers.get(readerId)?.reader;
+    if (!device?.setFault) throw new HostError('conflict', 'Faults can only be injected into simulated readers hosted by this app.');
+    device.setFault(fault);
+    return this.viewOf(readerId);
+  }
+
+  setAutoPresentDelay(ms: number): void {
+    for (const reader of this.simulated.values()) reader.setAutoPresentDelay(ms);
+  }
+
+  /** Re-pairs every hosted reader (after the account or mode changed). */
+  async resetPairings(): Promise<void> {
+    for (const record of this.options.journal.listReaders()) {
+      this.options.journal.upsertReader({ ...record, terminalId: null, processorId: null });
+    }
+    for (const controller of this.controllers.values()) controller.reconnect();
+    this.cloud = [];
+    await this.refreshCloud();
+  }
+
+  // -- ReaderDirectory --------------------------------------------------------------------------
+
+  resolve(readerId: string): { processorId: string; hosted: boolean; online: boolean; label: string } | undefined {
+    const controller = this.controllers.get(readerId);
+    if (controller) {
+      const record = this.options.journal.getReader(readerId);
+      if (!controller.processorId || !record) return undefined;
+      return { processorId: controller.processorId, hosted: true, online: controller.status === 'online', label: record.label };
+    }
+    const cloud = this.cloudById(readerId);
+    return cloud ? { processorId: cloud.id, hosted: false, online: cloud.status === 'online', label: cloud.label } : undefined;
+  }
+
+  byProcessorId(processorId: string): string | undefined {
+    for (const controller of this.controllers.values()) if (controller.processorId === processorId) return controller.id;
+    return this.cloud.some((r) => r.id === processorId) ? CLOUD_PREFIX + processorId : undefined;
+  }
+
+  async cancelCollection(readerId: string): Promise<'canceled' | 'too_late' | 'not_collecting'> {
+    return (await this.controllers.get(readerId)?.cancelCollection()) ?? 'not_collecting';
+  }
+
+  // -- views ------------------------------------------------------------------------------------
+
+  views(): ReaderView[] {
+    const hosted = this.options.journal.listReaders().map((record) => this.hostedView(record));
+    const hostedProcessors = new Set(hosted.map((v) => v.terminalId));
+    const cloud = this.cloud.filter((r) => !hostedProcessors.has(r.terminal_id) && !this.isOurs(r)).map(cloudView);
+    const paired = new Set(this.options.journal.listReaders().map((r) => r.deviceId));
+    const unpaired = (this.options.registry?.devices() ?? [])
+      .filter((d) => d.claim.driver !== null && !paired.has(d.device.id))
+      .map(unpairedView);
+    return [...hosted, ...cloud, ...unpaired];
+  }
+
+  viewOf(readerId: string): ReaderView {
+    const view = this.views().find((v) => v.id === readerId);
+    if (!view) throw new HostError('not_found', `No reader ${readerId}.`);
+    return view;
+  }
+
+  // -- internals --------------------------------------------------------------------------------
+
+  private host(record: HostedReaderRecord): void {
+    if (this.controllers.has(record.id)) return;
+    const controller = new ReaderController({
+      id: record.id,
+      clock: this.options.clock,
+      gateway: this.options.gateway,
+      link: this.options.link,
+      sink: this.options.sink,
+      ensurePaired: () => this.ensurePaired(record.id),
+      onChange: () => this.changed(),
+      log: this.options.log,
+      ...(this.options.pollWaitMs !== undefined ? { pollWaitMs: this.options.pollWaitMs } : {}),
+      ...(this.options.collectTimeoutMs !== undefined ? { collectTimeoutMs: this.options.collectTimeoutMs } : {}),
+    });
+    this.controllers.set(record.id, controller);
+    if (record.kind === 'simulated') {
+      const device = new SimulatedReader({
+        id: record.deviceId,
+        label: record.label,
+        clock: this.options.clock,
+        autoPresentDelayMs: this.options.autoPresentDelayMs(),
+        ...(this.options.simulatedProcessingMs !== undefined ? { processingMs: this.options.simulatedProcessingMs } : {}),
+      });
+      this.simulated.set(record.deviceId, device);
+      device.onReconnect(() => controller.attachDevice(device));
+      controller.attachDevice(device);
+    }
+    controller.start();
+    this.changed();
+  }
+
+  /** Registers a hosted reader as a PlutoPay terminal once; finds it again if it already exists. */
+  private async ensurePaired(readerId: string): Promise<string> {
+    const record = this.options.journal.getReader(readerId);
+    if (!record) throw new HostError('not_found', `Reader ${readerId} was forgotten.`);
+    if (record.processorId) return record.processorId;
+    const device = this.controllers.get(readerId)?.reader;
+    const registrationCode = record.registrationCode || device?.info.registrationCode || `host-${record.deviceId}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+    let terminal;
+    try {
+      terminal = await this.options.gateway().createTerminal({ name: record.label, registration_code: registrationCode });
+    } catch (error) {
+      if (!isGatewayError(error, 'terminal_error', 'registration_code_in_use')) throw error;
+      terminal = await this.options.gateway().findTerminalBySerial(registrationCode);
+      if (!terminal) throw error;
+    }
+    this.options.journal.upsertReader({ ...record, registrationCode, terminalId: terminal.id, processorId: terminal.processor_terminal_id });
+    this.options.log('reader', `Paired ${record.label} as terminal ${terminal.processor_terminal_id}`);
+    this.changed();
+    return terminal.processor_terminal_id;
+  }
+
+  /** Gives paired real devices to their controllers as the registry sees them come and go. */
+  private async syncRegistry(): Promise<void> {
+    const registry = this.options.registry;
+    if (!registry || this.stopped) return;
+    const present = new Set(registry.devices().map((d) => d.device.id));
+    for (const record of this.options.journal.listReaders()) {
+      if (record.kind === 'simulated') continue;
+      const controller = this.controllers.get(record.id);
+      if (!controller) continue;
+      if (present.has(record.deviceId) && !controller.hasDevice) {
+        try {
+          const device: Reader = await registry.open(record.deviceId);
+          controller.attachDevice(device);
+        } catch (error) {
+          this.options.log('reader', `Could not open ${record.label}`, error instanceof Error ? error.message : String(error));
+        }
+      } else if (!present.has(record.deviceId) && controller.hasDevice) {
+        controller.deviceLost('device removed');
+      }
+    }
+    this.changed();
+  }
+
+  private async refreshCloud(): Promise<void> {
+    this.options.clock.clearTimeout(this.cloudTimer);
+    if (this.stopped) return;
+    try {
+      this.cloud = await this.options.gateway().listReaders();
+      this.changed();
+    } catch (error) {
+      if (!(error instanceof HostError)) this.options.log('reader', 'Could not list the gateway readers', error instanceof Error ? error.message : String(error));
+    }
+    if (!this.stopped) this.cloudTimer = this.options.clock.setTimeout(() => void this.refreshCloud(), this.options.cloudRefreshMs ?? 5_000);
+  }
+
+  private cloudById(readerId: string): GatewayReader | undefined {
+    if (!readerId.startsWith(CLOUD_PREFIX)) return undefined;
+    const processorId = readerId.slice(CLOUD_PREFIX.length);
+    return this.cloud.find((r) => r.id === processorId);
+  }
+
+  private isOurs(reader: GatewayReader): boolean {
+    return [...this.controllers.values()].some((c) => c.processorId === reader.id);
+  }
+
+  private hostedView(record: HostedReaderRecord): ReaderView {
+    const controller = this.controllers.get(record.id);
+    const device = controller?.reader;
+    const found = this.options.registry?.devices().find((d) => d.device.id === record.deviceId)?.device;
+    const action = controller?.action;
+    return {
+      id: record.id,
+      label: record.label,
+      kind: record.kind === 'concert' ? 'concert' : 'simulated',
+      hosted: true,
+      foundBy: record.kind === 'simulated' ? 'simulated' : (found?.foundBy ?? device?.info.foundBy ?? 'serial'),
+      deviceId: record.deviceId,
+      path: found?.path ?? device?.info.path ?? null,
+      serialNumber: found?.serialNumber ?? device?.info.serialNumber ?? null,
+      model: found?.model ?? device?.info.model ?? null,
+      softwareVersion: device?.info.softwareVersion ?? null,
+      terminalId: record.terminalId,
+      status: controller?.status ?? 'offline',
+      statusDetail: controller?.statusDetail ?? null,
+      lastSeenAt: controller?.lastSeenAt ?? null,
+      canPresentTestCards: this.options.testMode() && (device?.info.canPresentTestCards ?? false),
+      action: action
+        ? {
+            paymentId: this.options.journal.findByTransactionId(action.transactionId)?.id ?? null,
+            transactionId: action.transactionId,
+            stage: action.stage,
+            status: action.status,
+          }
+        : null,
+    };
+  }
+
+  /** Coalesces bursts of changes into one readers event. */
+  private changed(): void {
+    if (this.changeTimer || this.stopped) return;
+    this.changeTimer = this.options.clock.setTimeout(() => {
+      this.changeTimer = undefined;
+      this.options.onChange();
+    }, 10);
+  }
+}
+
+function cloudView(reader: GatewayReader): ReaderView {
+  const action = reader.action;
+  return {
+    id: CLOUD_PREFIX + reader.id,
+    label: reader.label,
+    kind: 'cloud',
+    hosted: false,
+    foundBy: 'cloud',
+    deviceId: null,
+    path: null,
+    serialNumber: reader.serial_number,
+    model: reader.device_type === 'simulated' ? 'Gateway simulated reader' : reader.device_type,
+    softwareVersion: reader.software_version,
+    terminalId: reader.terminal_id,
+    status: reader.status === 'online' ? 'online' : 'offline',
+    statusDetail: null,
+    lastSeenAt: reader.last_seen_at,
+    canPresentTestCards: reader.device_type === 'simulated',
+    action: action
+      ? { paymentId: null, transactionId: action.payment_intent_id, stage: action.status === 'in_progress' ? 'waiting_for_card' : null, status: action.status }
+      : null,
+  };
+}
+
+function unpairedView(found: DiscoveredDevice): ReaderView {
+  const { device } = found;
+  return {
+    id: `rdr_device_${device.id.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 84),
+    label: labelFor(found),
+    kind: 'concert',
+    hosted: true,
+    foundBy: device.foundBy,
+    deviceId: device.id,
+    path: device.path ?? null,
+    serialNumber: device.serialNumber ?? null,
+    model: device.model ?? null,
+    softwareVersion: null,
+    terminalId: null,
+    status: 'unpaired',
+    statusDetail: found.claim.driver ? `Recognised as a ${found.claim.driver} terminal (${found.claim.by}). Pair it to use it.` : null,
+    lastSeenAt: null,
+    canPresentTestCards: false,
+    action: null,
+  };
+}
+
+function labelFor(found: DiscoveredDevice): string {
+  const { device } = found;
+  const model = device.model ?? (found.claim.driver === 'concert' ? 'Ingenico terminal' : 'Reader');
+  return device.path ? `${model} on ${device.path}` : model;
+}

@@ -1,0 +1,407 @@
+/**
+ * The host's journal: every payment, every transition of it (the timeline), every remote operation
+ * with the idempotency key it was first sent with, the readers this host pairs, and settings.
+ * A transition is committed (and, with durability 'full', fsynced) before the app acts on it.
+ */
+import type { Clock } from '../../common/clock';
+import type { PaymentStatus, ReaderStage } from '../contract';
+import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: initial schema
+  `
+  CREATE TABLE payments (
+    id TEXT PRIMARY KEY,
+    order_reference TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    origin TEXT NOT NULL CHECK (origin IN ('local', 'adopted')),
+    amount INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    description TEXT,
+    capture_method TEXT NOT NULL,
+    customer_id TEXT,
+    receipt_email TEXT,
+    status TEXT NOT NULL,
+    transaction_id TEXT UNIQUE,
+    reference TEXT,
+    reader_id TEXT,
+    reader_stage TEXT,
+    action_id TEXT,
+    decline_code TEXT,
+    decline_message TEXT,
+    card_brand TEXT,
+    card_last4 TEXT,
+    amount_capturable INTEGER NOT NULL DEFAULT 0,
+    amount_captured INTEGER NOT NULL DEFAULT 0,
+    amount_refunded INTEGER NOT NULL DEFAULT 0,
+    attention_reason TEXT,
+    attention_advice TEXT,
+    attention_since TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (order_reference, attempt)
+  );
+  CREATE INDEX payments_created ON payments (created_at DESC);
+  CREATE INDEX payments_status ON payments (status, created_at DESC);
+  CREATE INDEX payments_reference ON payments (reference);
+  CREATE INDEX payments_attention ON payments (attention_since) WHERE attention_since IS NOT NULL;
+
+  CREATE TABLE payment_events (
+    id INTEGER PRIMARY KEY,
+    payment_id TEXT NOT NULL REFERENCES payments (id),
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    detail TEXT
+  );
+  CREATE INDEX payment_events_payment ON payment_events (payment_id, id);
+
+  CREATE TABLE operations (
+    id INTEGER PRIMARY KEY,
+    payment_id TEXT NOT NULL REFERENCES payments (id),
+    kind TEXT NOT NULL CHECK (kind IN ('create', 'process', 'report', 'capture', 'cancel', 'refund')),
+    idempotency_key TEXT NOT NULL UNIQUE,
+    params TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    result TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE INDEX operations_pending ON operations (state, id);
+  CREATE INDEX operations_payment ON operations (payment_id, id);
+
+  CREATE TABLE readers (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL,
+    registration_code TEXT NOT NULL,
+    terminal_id TEXT,
+    processor_id TEXT,
+    created_at TEXT NOT NULL
+  );
+
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+  );
+  `,
+];
+
+export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface PaymentRecord {
+  id: string;
+  orderReference: string;
+  attempt: number;
+  idempotencyKey: string;
+  origin: 'local' | 'adopted';
+  amount: number;
+  currency: string;
+  description: string | null;
+  captureMethod: 'automatic' | 'manual';
+  customerId: string | null;
+  receiptEmail: string | null;
+  status: PaymentStatus;
+  transactionId: string | null;
+  reference: string | null;
+  readerId: string | null;
+  readerStage: ReaderStage | null;
+  actionId: string | null;
+  declineCode: string | null;
+  declineMessage: string | null;
+  cardBrand: string | null;
+  cardLast4: string | null;
+  amountCapturable: number;
+  amountCaptured: number;
+  amountRefunded: number;
+  attentionReason: string | null;
+  attentionAdvice: string | null;
+  attentionSince: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** 'report' is a device outcome waiting to be posted over the reader link. */
+export type OperationKind = 'create' | 'process' | 'report' | 'capture' | 'cancel' | 'refund';
+export type OperationState = 'pending' | 'done' | 'failed';
+
+export interface OperationRecord {
+  id: number;
+  paymentId: string;
+  kind: OperationKind;
+  idempotencyKey: string;
+  params: Record<string, unknown>;
+  state: OperationState;
+  attempts: number;
+  lastError: string | null;
+  result: unknown;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TimelineRecord {
+  at: string;
+  event: string;
+  detail: string | null;
+}
+
+export interface HostedReaderRecord {
+  id: string;
+  deviceId: string;
+  kind: string;
+  label: string;
+  registrationCode: string;
+  terminalId: string | null;
+  processorId: string | null;
+  createdAt: string;
+}
+
+export type PaymentPatch = Partial<Omit<PaymentRecord, 'id' | 'createdAt' | 'updatedAt'>>;
+
+export type PaymentFilter = 'active' | 'uncaptured' | 'attention' | 'all' | 'unfinished';
+
+/** Statuses after which nothing more happens to a payment without a new cashier action. */
+export const SETTLED_STATUSES: ReadonlySet<PaymentStatus> = new Set(['succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded']);
+
+const PAYMENT_COLUMNS: Record<keyof PaymentRecord, string> = {
+  id: 'id',
+  orderReference: 'order_reference',
+  attempt: 'attempt',
+  idempotencyKey: 'idempotency_key',
+  origin: 'origin',
+  amount: 'amount',
+  currency: 'currency',
+  description: 'description',
+  captureMethod: 'capture_method',
+  customerId: 'customer_id',
+  receiptEmail: 'receipt_email',
+  status: 'status',
+  transactionId: 'transaction_id',
+  reference: 'reference',
+  readerId: 'reader_id',
+  readerStage: 'reader_stage',
+  actionId: 'action_id',
+  declineCode: 'decline_code',
+  declineMessage: 'decline_message',
+  cardBrand: 'card_brand',
+  cardLast4: 'card_last4',
+  amountCapturable: 'amount_capturable',
+  amountCaptured: 'amount_captured',
+  amountRefunded: 'amount_refunded',
+  attentionReason: 'attention_reason',
+  attentionAdvice: 'attention_advice',
+  attentionSince: 'attention_since',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+};
+
+const SELECT_PAYMENT = `SELECT ${Object.entries(PAYMENT_COLUMNS)
+  .map(([field, column]) => `${column} AS ${field}`)
+  .join(', ')} FROM payments`;
+
+const SELECT_OPERATION = `SELECT id, payment_id AS paymentId, kind, idempotency_key AS idempotencyKey, params, state, attempts,
+  last_error AS lastError, result, created_at AS createdAt, updated_at AS updatedAt FROM operations`;
+
+type RawOperation = Omit<OperationRecord, 'params' | 'result'> & { params: string; result: string | null };
+
+function toOperation(row: RawOperation): OperationRecord {
+  return { ...row, params: JSON.parse(row.params) as Record<string, unknown>, result: row.result === null ? null : JSON.parse(row.result) };
+}
+
+const FILTERS: Record<PaymentFilter, string> = {
+  all: '',
+  active: `WHERE status IN ('creating', 'pending', 'in_progress', 'unknown')`,
+  uncaptured: `WHERE status = 'requires_capture'`,
+  attention: 'WHERE attention_since IS NOT NULL',
+  unfinished: `WHERE status IN ('creating', 'in_progress', 'unknown') OR attention_since IS NOT NULL
+    OR id IN (SELECT payment_id FROM operations WHERE state = 'pending')`,
+};
+
+export class Journal {
+  constructor(
+    private readonly db: SqlDatabase,
+    private readonly clock: Clock,
+  ) {
+    migrate(db, MIGRATIONS);
+  }
+
+  private nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+
+  /** Runs several journal writes as one durable transition. */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn);
+  }
+
+  // -- payments ---------------------------------------------------------------------------------
+
+  insertPayment(record: Omit<PaymentRecord, 'createdAt' | 'updatedAt'>, event: string, detail: string | null = null): PaymentRecord {
+    const now = this.nowIso();
+    const full: PaymentRecord = { ...record, createdAt: now, updatedAt: now };
+    const fields = Object.keys(PAYMENT_COLUMNS) as (keyof PaymentRecord)[];
+    this.db.transaction(() => {
+      this.db
+        .prepare(`INSERT INTO payments (${fields.map((f) => PAYMENT_COLUMNS[f]).join(', ')}) VALUES (${fields.map(() => '?').join(', ')})`)
+        .run(...fields.map((f) => full[f] as SqlValue));
+      this.addEvent(full.id, event, detail, now);
+    });
+    return full;
+  }
+
+  /** Applies a patch and records the transition in the payment's timeline, atomically. */
+  updatePayment(id: string, patch: PaymentPatch, event?: string, detail: string | null = null): PaymentRecord {
+    const now = this.nowIso();
+    const fields = (Object.keys(patch) as (keyof PaymentPatch)[]).filter((f) => patch[f] !== undefined);
+    return this.db.transaction(() => {
+      const sets = [...fields.map((f) => `${PAYMENT_COLUMNS[f]} = ?`), 'updated_at = ?'];
+      const changed = this.db
+        .prepare(`UPDATE payments SET ${sets.join(', ')} WHERE id = ?`)
+        .run(...fields.map((f) => patch[f] as SqlValue), now, id).changes;
+      if (changed === 0) throw new Error(`no payment ${id} in the journal`);
+      if (event) this.addEvent(id, event, detail, now);
+      return this.getPayment(id)!;
+    });
+  }
+
+  getPayment(id: string): PaymentRecord | undefined {
+    return this.db.prepare(`${SELECT_PAYMENT} WHERE id = ?`).get<PaymentRecord>(id);
+  }
+
+  findByTransactionId(transactionId: string): PaymentRecord | undefined {
+    return this.db.prepare(`${SELECT_PAYMENT} WHERE transaction_id = ?`).get<PaymentRecord>(transactionId);
+  }
+
+  /** Every attempt for one order, oldest first. */
+  findByOrder(orderReference: string): PaymentRecord[] {
+    return this.db.prepare(`${SELECT_PAYMENT} WHERE order_reference = ? ORDER BY attempt`).all<PaymentRecord>(orderReference);
+  }
+
+  listPayments(filter: PaymentFilter, limit: number): PaymentRecord[] {
+    return this.db.prepare(`${SELECT_PAYMENT} ${FILTERS[filter]} ORDER BY created_at DESC, id DESC LIMIT ?`).all<PaymentRecord>(limit);
+  }
+
+  /**
+   * Prefix search over the ids a cashier reads off a receipt or order (order reference, txn_
+   * reference, payment id), newest first. Prefix matching keeps it on the indexes.
+   */
+  searchPayments(query: string, limit: number): PaymentRecord[] {
+    const like = `${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    return this.db
+      .prepare(
+        `${SELECT_PAYMENT} WHERE id IN (
+           SELECT id FROM payments WHERE order_reference LIKE ? ESCAPE '\\'
+           UNION SELECT id FROM payments WHERE reference LIKE ? ESCAPE '\\'
+           UNION SELECT id FROM payments WHERE id LIKE ? ESCAPE '\\')
+         ORDER BY created_at DESC, id DESC LIMIT ?`,
+      )
+      .all<PaymentRecord>(like, like, like, limit);
+  }
+
+  countPayments(): number {
+    return this.db.prepare('SELECT COUNT(*) AS n FROM payments').get<{ n: number }>()!.n;
+  }
+
+  private addEvent(paymentId: string, event: string, detail: string | null, at: string): void {
+    this.db.prepare('INSERT INTO payment_events (payment_id, at, event, detail) VALUES (?, ?, ?, ?)').run(paymentId, at, event, detail);
+  }
+
+  recordEvent(paymentId: string, event: string, detail: string | null = null): void {
+    this.addEvent(paymentId, event, detail, this.nowIso());
+  }
+
+  timeline(paymentId: string): TimelineRecord[] {
+    return this.db.prepare('SELECT at, event, detail FROM payment_events WHERE payment_id = ? ORDER BY id').all<TimelineRecord>(paymentId);
+  }
+
+  // -- operations -------------------------------------------------------------------------------
+
+  /** Records an operation before it is first sent. The key is what every retry reuses. */
+  addOperation(paymentId: string, kind: OperationKind, idempotencyKey: string, params: Record<string, unknown>): OperationRecord {
+    const now = this.nowIso();
+    this.db
+      .prepare(
+        `INSERT INTO operations (payment_id, kind, idempotency_key, params, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+      )
+      .run(paymentId, kind, idempotencyKey, JSON.stringify(params), now, now);
+    return this.getOperationByKey(idempotencyKey)!;
+  }
+
+  getOperationByKey(idempotencyKey: string): OperationRecord | undefined {
+    const row = this.db.prepare(`${SELECT_OPERATION} WHERE idempotency_key = ?`).get<RawOperation>(idempotencyKey);
+    return row && toOperation(row);
+  }
+
+  updateOperation(id: number, patch: { state?: OperationState; attemptsDelta?: number; lastError?: string | null; result?: unknown }): void {
+    const now = this.nowIso();
+    this.db
+      .prepare(
+        `UPDATE operations SET state = COALESCE(?, state), attempts = attempts + ?, last_error = CASE WHEN ? THEN ? ELSE last_error END,
+           result = CASE WHEN ? THEN ? ELSE result END, updated_at = ? WHERE id = ?`,
+      )
+      .run(
+        patch.state ?? null,
+        patch.attemptsDelta ?? 0,
+        patch.lastError !== undefined ? 1 : 0,
+        patch.lastError ?? null,
+        patch.result !== undefined ? 1 : 0,
+        patch.result !== undefined ? JSON.stringify(patch.result) : null,
+        now,
+        id,
+      );
+  }
+
+  operationsFor(paymentId: string): OperationRecord[] {
+    return this.db.prepare(`${SELECT_OPERATION} WHERE payment_id = ? ORDER BY id`).all<RawOperation>(paymentId).map(toOperation);
+  }
+
+  /** Operations not yet confirmed by the gateway, in the order they were asked for. */
+  pendingOperations(): OperationRecord[] {
+    return this.db.prepare(`${SELECT_OPERATION} WHERE state = 'pending' ORDER BY id`).all<RawOperation>().map(toOperation);
+  }
+
+  // -- readers ----------------------------------------------------------------------------------
+
+  upsertReader(reader: Omit<HostedReaderRecord, 'createdAt'>): HostedReaderRecord {
+    this.db
+      .prepare(
+        `INSERT INTO readers (id, device_id, kind, label, registration_code, terminal_id, processor_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET label = excluded.label, terminal_id = excluded.terminal_id,
+           processor_id = excluded.processor_id, registration_code = excluded.registration_code`,
+      )
+      .run(reader.id, reader.deviceId, reader.kind, reader.label, reader.registrationCode, reader.terminalId, reader.processorId, this.nowIso());
+    return this.getReader(reader.id)!;
+  }
+
+  getReader(id: string): HostedReaderRecord | undefined {
+    return this.db.prepare(`${SELECT_READER} WHERE id = ?`).get<HostedReaderRecord>(id);
+  }
+
+  listReaders(): HostedReaderRecord[] {
+    return this.db.prepare(`${SELECT_READER} ORDER BY created_at, id`).all<HostedReaderRecord>();
+  }
+
+  deleteReader(id: string): void {
+    this.db.prepare('DELETE FROM readers WHERE id = ?').run(id);
+  }
+
+  // -- settings ---------------------------------------------------------------------------------
+
+  getSetting<T>(key: string): T | undefined {
+    const row = this.db.prepare('SELECT value FROM settings WHERE key = ?').get<{ value: string }>(key);
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  setSetting(key: string, value: unknown): void {
+    this.db
+      .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(key, JSON.stringify(value));
+  }
+}
+
+const SELECT_READER = `SELECT id, device_id AS deviceId, kind, label, registration_code AS registrationCode, terminal_id AS terminalId,
+  processor_id AS processorId, created_at AS createdAt FROM readers`;

@@ -1,0 +1,203 @@
+/**
+ * Web mode: the built renderer and the contract over a WebSocket, on 127.0.0.1 only. Safe on a
+ * shared machine: every request must name this server in its Host header (no DNS rebinding), the
+ * bridge only accepts our own page's Origin, and it requires the per-launch token that only the
+ * printed URL carries (so another local page or user cannot drive payments).
+ */
+import { timingSafeEqual, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { HostEvent, Result } from '../contract';
+
+export const BRIDGE_PATH = '/bridge';
+export const BRIDGE_PROTOCOL = 'pos-bridge.v1';
+const TOKEN_PROTOCOL_PREFIX = 'token.';
+const MAX_MESSAGE_BYTES = 64 * 1024;
+
+/** The part of the host web mode needs. */
+export interface BridgeHost {
+  dispatch(name: string, input: unknown): Promise<Result<unknown>>;
+  subscribe(listener: (event: HostEvent) => void): () => void;
+}
+
+export interface WebServerOptions {
+  host: BridgeHost;
+  /** The built renderer (out/renderer). */
+  staticDir: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Per-launch secret; generated when absent. */
+  token?: string;
+  log?: (line: string) => void;
+}
+
+export interface RunningWebServer {
+  /** Open this: it carries the token in the fragment, which never reaches a server log. */
+  url: string;
+  origin: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
+  const token = options.token ?? randomBytes(24).toString('hex');
+  const staticRoot = resolve(options.staticDir);
+  const log = options.log ?? (() => undefined);
+  let port = 0;
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+
+  const server: Server = createServer((request, response) => {
+    if (!allowedHosts().has(request.headers.host ?? '')) return refuse(response, 421, 'Misdirected request.');
+    if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'Method not allowed.');
+    serveStatic(staticRoot, request, response);
+  });
+
+  const sockets = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+    handleProtocols: (protocols) => (protocols.has(BRIDGE_PROTOCOL) ? BRIDGE_PROTOCOL : false),
+  });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const reason = checkUpgrade(request, allowedHosts(), allowedOrigins(), token);
+    if (reason) {
+      log(`bridge refused: ${reason}`);
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}\r\n`);
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => serveBridge(ws, options.host, log));
+  });
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolvePromise());
+  });
+  port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
+
+  return {
+    url: `${origin}/#token=${token}`,
+    origin,
+    port,
+    token,
+    async close() {
+      for (const client of sockets.clients) client.terminate();
+      sockets.close();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+    },
+  };
+}
+
+/** Why an upgrade is refused, or null when it may proceed. */
+export function checkUpgrade(request: IncomingMessage, hosts: Set<string>, origins: Set<string>, token: string): string | null {
+  if (new URL(request.url ?? '/', 'http://x').pathname !== BRIDGE_PATH) return 'unknown path';
+  if (!hosts.has(request.headers.host ?? '')) return 'wrong Host header';
+  if (!origins.has(request.headers.origin ?? '')) return 'wrong Origin';
+  const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  if (!offered.includes(BRIDGE_PROTOCOL)) return 'missing bridge protocol';
+  const presented = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length) ?? '';
+  if (!sameSecret(presented, token)) return 'missing or wrong launch token';
+  return null;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function serveBridge(ws: WebSocket, host: BridgeHost, log: (line: string) => void): void {
+  const send = (message: unknown) => {
+    if (ws.readyState !== ws.OPEN) return;
+    // A client that stopped reading must not grow the host's memory without bound.
+    if (ws.bufferedAmount > 8 * 1024 * 1024) {
+      ws.terminate();
+      return;
+    }
+    ws.send(JSON.stringify(message));
+  };
+  const unsubscribe = host.subscribe((event) => send({ type: 'event', event }));
+  ws.on('close', unsubscribe);
+  ws.on('error', (error) => log(`bridge socket error: ${error.message}`));
+  ws.on('message', (data, isBinary) => {
+    let message: unknown;
+    try {
+      message = isBinary ? undefined : JSON.parse(String(data));
+    } catch {
+      message = undefined;
+    }
+    const invoke = message as { type?: unknown; id?: unknown; name?: unknown; input?: unknown } | undefined;
+    if (!invoke || invoke.type !== 'invoke' || typeof invoke.id !== 'number' || !Number.isSafeInteger(invoke.id) || typeof invoke.name !== 'string') {
+      send({ type: 'error', message: 'Malformed bridge message: expected {"type":"invoke","id":<integer>,"name":<string>,"input":{…}}.' });
+      return;
+    }
+    const id = invoke.id;
+    host
+      .dispatch(invoke.name, invoke.input)
+      .then((result) => send({ type: 'result', id, result }))
+      .catch((error: unknown) => {
+        log(`bridge dispatch failed: ${String(error)}`);
+        send({ type: 'result', id, result: { ok: false, error: { code: 'internal', message: 'The host failed to handle the command.' } } });
+      });
+  });
+}
+
+function serveStatic(root: string, request: IncomingMessage, response: ServerResponse): void {
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+  } catch {
+    return refuse(response, 400, 'Bad path.');
+  }
+  if (pathname === '/') pathname = '/index.html';
+  const file = normalize(join(root, pathname));
+  if (!file.startsWith(root + sep) || pathname.includes('\0')) return refuse(response, 404, 'Not found.');
+  if (!existsSync(file) || !statSync(file).isFile()) {
+    return refuse(response, 404, pathname === '/index.html' ? 'The renderer is not built. Run `npm run build` first.' : 'Not found.');
+  }
+  response.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+    'Cache-Control': pathname.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store',
+  });
+  if (request.method === 'HEAD') {
+    response.end();
+    return;
+  }
+  createReadStream(file).pipe(response);
+}
+
+function refuse(response: ServerResponse, status: number, message: string): void {
+  response.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+  response.end(message);
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../common/clock';
+import { DevLog, maskKey, redact } from '../../main/host/devlog';
+
+describe('redaction', () => {
+  it('masks every kind of credential but keeps its prefix', () => {
+    const text =
+      'key sk_test_abcDEF123456 pk_live_zzzzzzzz9 token pst_test_Q1w2e3r4 link lks_9f8e7d6c webhook whsec_abc123 ' +
+      'header Bearer sk_live_XYZ987654 secret pi_abc_secret_def';
+    const out = redact(text);
+    for (const secret of ['abcDEF123456', 'zzzzzzzz9', 'Q1w2e3r4', '9f8e7d6c', 'whsec_abc123', 'XYZ987654', 'secret_def']) {
+      expect(out).not.toContain(secret);
+    }
+    expect(out).toContain('sk_test_[redacted]');
+    expect(out).toContain('lks_[redacted]');
+    expect(out).toContain('Bearer [redacted]');
+  });
+
+  it('shows keys masked to their last four characters', () => {
+    expect(maskKey('sk_test_1234567890abcd')).toBe('sk_test_…abcd');
+    expect(maskKey(null)).toBeNull();
+  });
+
+  it('redacts what is logged and keeps a bounded history', () => {
+    const log = new DevLog(new FakeClock(), 3);
+    const seen: string[] = [];
+    log.onEntry((e) => seen.push(e.summary));
+    for (let i = 0; i < 5; i++) log.add('request', `call ${i} with sk_test_secret${i}abc`);
+    expect(log.list(10).map((e) => e.id)).toEqual([3, 4, 5]);
+    expect(seen.join(' ')).not.toMatch(/secret\dabc/);
+  });
+});

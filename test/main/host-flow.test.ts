@@ -1,0 +1,142 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+
+describe('host against the sandbox: the cashier flow', () => {
+  let t: TestHost;
+  beforeEach(async () => {
+    t = await startTestHost();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('starts in test mode with one simulated reader paired, linked and online', async () => {
+    const snapshot = await t.call('session.snapshot', {});
+    expect(snapshot.mode).toBe('test');
+    expect(snapshot.merchant?.testMode).toBe(true);
+    const reader = await t.onlineReader();
+    expect(reader.terminalId).not.toBeNull();
+    const gatewayReaders = (await t.api('GET', '/v1/terminal/readers')).json as { data: { terminal_id: string; status: string }[] };
+    expect(gatewayReaders.data.find((r) => r.terminal_id === reader.terminalId)?.status).toBe('online');
+  });
+
+  it('automatic capture: create → process → present card → succeeded', async () => {
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 1250, currency: 'EUR', description: 'Coffee' });
+    expect(created.status).toBe('pending');
+    expect(created.reference).toMatch(/^txn_/);
+    const processing = await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    expect(processing.status).toBe('in_progress');
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    const done = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    expect(done).toMatchObject({ amountCaptured: 1250, card: { brand: 'visa', last4: '4242' }, decline: null });
+    const tx = (await t.api('GET', `/v1/transactions/${created.transactionId}`)).json as { status: string };
+    expect(tx.status).toBe('succeeded');
+    const seqs = t.events.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  });
+
+  it('manual capture: requires_capture → capture part → succeeded with the captured amount', async () => {
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 5000, currency: 'USD', captureMethod: 'manual' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id, cardNumber: '5500 0055 5555 5559' });
+    const authorised = await t.waitForPayment(created.id, (p) => p.status === 'requires_capture');
+    expect(authorised.amountCapturable).toBe(5000);
+    expect((await t.call('payments.list', { filter: 'uncaptured', limit: 10 })).map((p) => p.id)).toContain(created.id);
+    const tooMuch = await t.fail('payments.capture', { paymentId: created.id, amount: 6000 });
+    expect(tooMuch.code).toBe('validation');
+    const captured = await t.call('payments.capture', { paymentId: created.id, amount: 3000 });
+    expect(captured).toMatchObject({ status: 'succeeded', amountCaptured: 3000 });
+  });
+
+  it('a decline is shown in cashier words, then another card on the same payment succeeds', async () => {
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 2000, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id, cardNumber: '4000000000000077' });
+    const declined = await t.waitForPayment(created.id, (p) => p.status === 'pending' && p.decline !== null);
+    expect(declined.decline).toMatchObject({ code: 'insufficient_funds', anotherCard: true });
+    expect(declined.decline?.message).toMatch(/Not enough funds/);
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    expect(paid.decline).toBeNull();
+    expect(paid.transactionId).toBe(created.transactionId);
+  });
+
+  it('cashier cancel while waiting for the card cancels the payment and frees the reader', async () => {
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 990, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    const canceled = await t.call('payments.cancel', { paymentId: created.id });
+    expect(canceled.status).toBe('canceled');
+    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.action === null), 3_000, 'reader idle');
+    const next = await t.call('payments.create', { amount: 700, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: next.id, readerId: reader.id });
+    await t.waitForPayment(next.id, (p) => p.readerStage === 'waiting_for_card');
+  });
+
+  it('refunds partially, then the rest, never more than what remains', async () => {
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 3000, currency: 'GBP' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    const partial = await t.call('payments.refund', { paymentId: created.transactionId, amount: 1000 });
+    expect(partial).toMatchObject({ status: 'partially_refunded', amountRefunded: 1000 });
+    expect((await t.fail('payments.refund', { paymentId: created.id, amount: 2500 })).message).toMatch(/At most £20.00/);
+    const rest = await t.call('payments.refund', { paymentId: created.id });
+    expect(rest).toMatchObject({ status: 'refunded', amountRefunded: 3000 });
+    const detail = await t.call('transactions.get', { transactionId: created.transactionId });
+    expect(detail.refunds.map((r) => r.amount).sort()).toEqual([1000, 2000]);
+    expect(detail.timeline.map((e) => e.event)).toEqual(expect.arrayContaining(['created', 'sent_to_reader', 'succeeded', 'refunded']));
+  });
+
+  it('a payment pushed to the app\'s reader by the merchant\'s own server appears and completes', async () => {
+    const reader = await t.onlineReader();
+    const intent = (await t.api('POST', '/v1/terminal/create-payment', { amount: 4200, currency: 'eur', description: 'From the web shop' })).json as { id: string };
+    const gatewayReaderId = (await t.api('GET', '/v1/terminal/readers')).json as { data: { id: string; terminal_id: string }[] };
+    const processor = gatewayReaderId.data.find((r) => r.terminal_id === reader.terminalId)!.id;
+    expect((await t.api('POST', '/v1/terminal/process-payment', { payment_intent_id: intent.id, reader_id: processor })).status).toBe(200);
+    const adopted = await waitFor(async () => (await t.call('payments.list', { filter: 'all', limit: 50 })).find((p) => p.transactionId === intent.id && p.readerStage === 'waiting_for_card'), 5_000, 'adopted payment');
+    expect(adopted.amount).toBe(4200);
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(adopted.id, (p) => p.status === 'succeeded');
+  });
+
+  it('a sandbox-hosted simulated reader works over plain HTTP too', async () => {
+    await t.call('readers.pair', { registrationCode: 'simulated-counter-2', label: 'Cloud sim' });
+    const cloud = await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.kind === 'cloud' && r.status === 'online'), 3_000, 'cloud reader');
+    const created = await t.call('payments.create', { amount: 1500, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: cloud.id });
+    await t.call('simulate.presentCard', { readerId: cloud.id, cardNumber: '4242424242424242' });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+  });
+
+  it('answers bad input with validation errors and changes nothing', async () => {
+    const before = await t.call('payments.list', { filter: 'all', limit: 100 });
+    for (const input of [{ amount: -5, currency: 'EUR' }, { amount: 12.5, currency: 'EUR' }, { amount: 100, currency: 'XXX' }, { amount: 100, currency: 'EUR', extra: 1 }, null, 'x']) {
+      const error = await t.fail('payments.create', input);
+      expect(error.code).toBe('validation');
+    }
+    expect((await t.fail('nope' as never, {})).message).toMatch(/Unknown command/);
+    expect(await t.call('payments.list', { filter: 'all', limit: 100 })).toEqual(before);
+  });
+
+  it('the same order is never charged twice', async () => {
+    const first = await t.call('payments.create', { amount: 1000, currency: 'EUR', orderReference: 'ORDER-77' });
+    const again = await t.call('payments.create', { amount: 1000, currency: 'EUR', orderReference: 'ORDER-77' });
+    expect(again.id).toBe(first.id);
+    const different = await t.fail('payments.create', { amount: 2000, currency: 'EUR', orderReference: 'ORDER-77' });
+    expect(different.code).toBe('conflict');
+    const ledger = (await t.api('GET', '/_sandbox/ledger')).json as { transactions: { idempotency_key: string | null }[] };
+    expect(ledger.transactions.filter((tx) => tx.idempotency_key?.startsWith('pos-ORDER-77-'))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../common/clock';
+import { Journal, JOURNAL_SCHEMA_VERSION, type PaymentRecord } from '../../main/store/journal';
+import { openDatabase, SchemaTooNewError } from '../../main/store/sqlite';
+
+export function paymentFixture(overrides: Partial<PaymentRecord> = {}): Omit<PaymentRecord, 'createdAt' | 'updatedAt'> {
+  return {
+    id: 'pay_test00000001',
+    orderReference: 'ORD-1',
+    attempt: 1,
+    idempotencyKey: 'pos-ORD-1-1',
+    origin: 'local',
+    amount: 1250,
+    currency: 'EUR',
+    description: null,
+    captureMethod: 'automatic',
+    customerId: null,
+    receiptEmail: null,
+    status: 'creating',
+    transactionId: null,
+    reference: null,
+    readerId: null,
+    readerStage: null,
+    actionId: null,
+    declineCode: null,
+    declineMessage: null,
+    cardBrand: null,
+    cardLast4: null,
+    amountCapturable: 0,
+    amountCaptured: 0,
+    amountRefunded: 0,
+    attentionReason: null,
+    attentionAdvice: null,
+    attentionSince: null,
+    ...overrides,
+  };
+}
+
+describe('journal', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('records a payment and every transition in its timeline', () => {
+    const clock = new FakeClock();
+    const journal = new Journal(openDatabase(':memory:'), clock);
+    journal.insertPayment(paymentFixture(), 'created', '€12.50');
+    clock.advance(1000);
+    const updated = journal.updatePayment('pay_test00000001', { status: 'pending', transactionId: 'tx-1' }, 'created_at_gateway', 'txn_1');
+    expect(updated.status).toBe('pending');
+    expect(updated.updatedAt).not.toBe(updated.createdAt);
+    expect(journal.findByTransactionId('tx-1')?.id).toBe('pay_test00000001');
+    expect(journal.timeline('pay_test00000001').map((e) => e.event)).toEqual(['created', 'created_at_gateway']);
+  });
+
+  it('refuses a second payment with the same idempotency key or the same order attempt', () => {
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    journal.insertPayment(paymentFixture(), 'created');
+    expect(() => journal.insertPayment(paymentFixture({ id: 'pay_test00000002' }), 'created')).toThrow(/UNIQUE/);
+    expect(() => journal.insertPayment(paymentFixture({ id: 'pay_test00000002', idempotencyKey: 'other' }), 'created')).toThrow(/UNIQUE/);
+  });
+
+  it('keeps operations with their first idempotency key, pending ones in order', () => {
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    journal.insertPayment(paymentFixture(), 'created');
+    const first = journal.addOperation('pay_test00000001', 'capture', 'capture-1', { amount: 500 });
+    const second = journal.addOperation('pay_test00000001', 'refund', 'refund-1', {});
+    journal.updateOperation(first.id, { attemptsDelta: 1, lastError: 'timeout' });
+    expect(journal.pendingOperations().map((op) => op.idempotencyKey)).toEqual(['capture-1', 'refund-1']);
+    journal.updateOperation(first.id, { state: 'done', result: 'ok' });
+    expect(journal.pendingOperations().map((op) => op.id)).toEqual([second.id]);
+    expect(journal.getOperationByKey('capture-1')).toMatchObject({ attempts: 1, state: 'done', params: { amount: 500 }, lastError: 'timeout' });
+    expect(() => journal.addOperation('pay_test00000001', 'capture', 'capture-1', {})).toThrow(/UNIQUE/);
+  });
+
+  it('survives a reopen of the same file and lists unfinished payments', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    dirs.push(dir);
+    const path = join(dir, 'journal.db');
+    const first = new Journal(openDatabase(path), new FakeClock());
+    first.insertPayment(paymentFixture({ status: 'in_progress', transactionId: 'tx-1' }), 'created');
+    first.insertPayment(paymentFixture({ id: 'pay_test00000002', orderReference: 'ORD-2', idempotencyKey: 'k2', status: 'succeeded' }), 'created');
+    const db2 = openDatabase(path);
+    const second = new Journal(db2, new FakeClock());
+    expect(second.listPayments('unfinished', 10).map((p) => p.id)).toEqual(['pay_test00000001']);
+    expect(second.countPayments()).toBe(2);
+    db2.close();
+  });
+
+  it('refuses a database written by a newer version of the app', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    dirs.push(dir);
+    const path = join(dir, 'journal.db');
+    const db = openDatabase(path);
+    new Journal(db, new FakeClock());
+    db.exec(`PRAGMA user_version = ${JOURNAL_SCHEMA_VERSION + 1}`);
+    db.close();
+    const again = openDatabase(path);
+    expect(() => new Journal(again, new FakeClock())).toThrow(SchemaTooNewError);
+    expect(() => new Journal(again, new FakeClock())).toThrow(/newer version of this app/);
+    again.close();
+  });
+
+  it('searches by order reference, txn reference and payment id prefixes', () => {
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    journal.insertPayment(paymentFixture({ orderReference: 'SHOP-100', reference: 'txn_abc' }), 'created');
+    journal.insertPayment(paymentFixture({ id: 'pay_zzz000000002', orderReference: 'SHOP-200', idempotencyKey: 'k2', reference: 'txn_def' }), 'created');
+    expect(journal.searchPayments('SHOP-1', 10).map((p) => p.orderReference)).toEqual(['SHOP-100']);
+    expect(journal.searchPayments('txn_d', 10).map((p) => p.orderReference)).toEqual(['SHOP-200']);
+    expect(journal.searchPayments('pay_zzz', 10).map((p) => p.orderReference)).toEqual(['SHOP-200']);
+    expect(journal.searchPayments('%', 10)).toEqual([]);
+  });
+});

@@ -1,0 +1,114 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { HostEvent, Result } from '../../main/contract';
+import { BRIDGE_PROTOCOL, startWebServer, type RunningWebServer } from '../../main/web/server';
+
+function rawGet(port: number, path: string, host: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { Host: host } }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function connect(server: RunningWebServer, opts: { origin?: string; token?: string | null; host?: string } = {}) {
+  const protocols = [BRIDGE_PROTOCOL, ...(opts.token === null ? [] : [`token.${opts.token ?? server.token}`])];
+  return new WebSocket(`ws://127.0.0.1:${server.port}/bridge`, protocols, {
+    origin: opts.origin ?? server.origin,
+    ...(opts.host ? { headers: { Host: opts.host } } : {}),
+  });
+}
+
+function outcome(ws: WebSocket): Promise<'open' | number> {
+  return new Promise((resolve) => {
+    ws.once('open', () => resolve('open'));
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', () => resolve(-1));
+  });
+}
+
+describe('web-mode server', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'web-'));
+  const listeners = new Set<(e: HostEvent) => void>();
+  const calls: { name: string; input: unknown }[] = [];
+  let server: RunningWebServer;
+
+  beforeAll(async () => {
+    mkdirSync(join(dir, 'assets'));
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>POS</title>');
+    writeFileSync(join(dir, 'assets', 'app.js'), 'console.log(1)');
+    writeFileSync(join(tmpdir(), 'outside-secret.txt'), 'secret');
+    server = await startWebServer({
+      staticDir: dir,
+      host: {
+        async dispatch(name, input): Promise<Result<unknown>> {
+          calls.push({ name, input });
+          return name === 'session.snapshot' ? { ok: true, value: { seq: 7 } } : { ok: false, error: { code: 'validation', message: 'nope' } };
+        },
+        subscribe(listener) {
+          listeners.add(listener);
+          return () => listeners.delete(listener);
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('listens on loopback and prints a URL carrying the token in the fragment', () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[0-9a-f]{48}$/);
+  });
+
+  it('serves the renderer with a strict CSP, and nothing outside it', async () => {
+    const index = await rawGet(server.port, '/', `127.0.0.1:${server.port}`);
+    expect(index.status).toBe(200);
+    expect(index.body).toContain('<title>POS</title>');
+    expect(String(index.headers['content-security-policy'])).toContain("script-src 'self'");
+    expect(index.headers['x-frame-options']).toBe('DENY');
+    expect((await rawGet(server.port, '/assets/app.js', `localhost:${server.port}`)).status).toBe(200);
+    expect((await rawGet(server.port, '/../outside-secret.txt', `127.0.0.1:${server.port}`)).status).toBe(404);
+    expect((await rawGet(server.port, '/%2e%2e/outside-secret.txt', `127.0.0.1:${server.port}`)).status).toBe(404);
+  });
+
+  it('refuses requests naming another host (DNS rebinding)', async () => {
+    const res = await rawGet(server.port, '/', `evil.example:${server.port}`);
+    expect(res.status).toBe(421);
+  });
+
+  it('refuses the bridge without the launch token, with a wrong one, or from another origin', async () => {
+    expect(await outcome(connect(server, { token: null }))).toBe(403);
+    expect(await outcome(connect(server, { token: 'f'.repeat(48) }))).toBe(403);
+    expect(await outcome(connect(server, { origin: 'http://evil.example' }))).toBe(403);
+    expect(await outcome(connect(server, { origin: `http://127.0.0.1:${server.port + 1}` }))).toBe(403);
+    expect(await outcome(connect(server, { host: `evil.example:${server.port}` }))).toBe(403);
+  });
+
+  it('carries invokes and events for the right page with the token', async () => {
+    const ws = connect(server);
+    expect(await outcome(ws)).toBe('open');
+    expect(ws.protocol).toBe(BRIDGE_PROTOCOL);
+    const messages: unknown[] = [];
+    ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+    ws.send(JSON.stringify({ type: 'invoke', id: 1, name: 'session.snapshot', input: {} }));
+    ws.send('{not json');
+    ws.send(JSON.stringify({ type: 'invoke', id: 'x', name: 'a' }));
+    await new Promise((r) => setTimeout(r, 100));
+    for (const listener of listeners) listener({ seq: 8, type: 'attention', attention: [] });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(messages).toContainEqual({ type: 'result', id: 1, result: { ok: true, value: { seq: 7 } } });
+    expect(messages.filter((m) => (m as { type: string }).type === 'error')).toHaveLength(2);
+    expect(messages).toContainEqual({ type: 'event', event: { seq: 8, type: 'attention', attention: [] } });
+    expect(calls).toEqual([{ name: 'session.snapshot', input: {} }]);
+    ws.close();
+  });
+});
