@@ -1,0 +1,94 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  APP_ENTRY_URL,
+  ELECTRON_CSP,
+  isAllowedNavigation,
+  isTrustedSender,
+  permissionDecision,
+  resolveAppFile,
+  secureWebPreferences,
+  windowOpenDecision,
+} from '../../main/app/security';
+
+describe('Electron hardening (tested without the runtime)', () => {
+  it('isolates and sandboxes the renderer with no Node', () => {
+    const prefs = secureWebPreferences('/app/out/preload/index.cjs');
+    expect(prefs).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+    });
+  });
+
+  it('allows navigation only within app://renderer', () => {
+    expect(isAllowedNavigation(APP_ENTRY_URL)).toBe(true);
+    for (const url of ['https://evil.example/', 'file:///etc/passwd', 'app://other/index.html', 'javascript:alert(1)', 'not a url']) {
+      expect(isAllowedNavigation(url)).toBe(false);
+    }
+  });
+
+  it('denies new windows and every permission', () => {
+    expect(windowOpenDecision()).toEqual({ action: 'deny' });
+    for (const permission of ['media', 'geolocation', 'notifications', 'serial', 'usb', 'hid', 'clipboard-read', 'openExternal']) {
+      expect(permissionDecision(permission)).toBe(false);
+    }
+  });
+
+  it('accepts commands only from the main frame of our own page', () => {
+    expect(isTrustedSender(APP_ENTRY_URL, true)).toBe(true);
+    expect(isTrustedSender(APP_ENTRY_URL, false)).toBe(false);
+    expect(isTrustedSender('https://evil.example/', true)).toBe(false);
+    expect(isTrustedSender(undefined, true)).toBe(false);
+  });
+
+  it('serves files only from inside the renderer folder', () => {
+    expect(resolveAppFile('app://renderer/index.html', '/srv/r')).toBe('/srv/r/index.html');
+    expect(resolveAppFile('app://renderer/', '/srv/r')).toBe('/srv/r/index.html');
+    expect(resolveAppFile('app://renderer/assets/a.js', '/srv/r')).toBe('/srv/r/assets/a.js');
+    // The URL parser resolves dot segments first; whatever it yields stays inside the folder.
+    expect(resolveAppFile('app://renderer/%2e%2e/secret', '/srv/r')).toBe('/srv/r/secret');
+    expect(resolveAppFile('app://renderer/..%2f..%2fetc/passwd', '/srv/r')).toBeNull();
+    expect(resolveAppFile('app://other/index.html', '/srv/r')).toBeNull();
+    expect(resolveAppFile('file:///srv/r/index.html', '/srv/r')).toBeNull();
+  });
+
+  it('has a strict CSP: no inline or remote script, no network from the page', () => {
+    expect(ELECTRON_CSP).toContain("script-src 'self'");
+    expect(ELECTRON_CSP).not.toContain('unsafe-inline');
+    expect(ELECTRON_CSP).not.toContain('unsafe-eval');
+    expect(ELECTRON_CSP).toContain("connect-src 'none'");
+    expect(ELECTRON_CSP).toContain("object-src 'none'");
+  });
+
+  it('sets the security fuses in electron-builder.yml', () => {
+    const config = readFileSync(new URL('../../electron-builder.yml', import.meta.url), 'utf8');
+    for (const fuse of [
+      'runAsNode: false',
+      'enableNodeOptionsEnvironmentVariable: false',
+      'enableNodeCliInspectArguments: false',
+      'enableEmbeddedAsarIntegrityValidation: true',
+      'onlyLoadAppFromAsar: true',
+      'grantFileProtocolExtraPrivileges: false',
+    ]) {
+      expect(config).toContain(fuse);
+    }
+  });
+
+  it('keeps every electron import inside main/app', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const out = execFileSync('grep', ['-rlE', "from ['\"]electron['\"]|require\\(['\"]electron['\"]\\)", 'main', 'drivers', 'renderer', 'sandbox', 'common'], {
+      cwd: new URL('../..', import.meta.url).pathname,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter(Boolean);
+    expect(out.every((file) => file.startsWith('main/app/'))).toBe(true);
+    expect(out.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,133 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+
+type Ledger = { transactions: { id: string; idempotency_key: string | null; status: string; amount_captured: number; amount_refunded: number }[] };
+
+async function paidPayment(t: TestHost, amount: number, captureMethod: 'automatic' | 'manual' = 'automatic') {
+  const reader = await t.onlineReader();
+  const created = await t.call('payments.create', { amount, currency: 'EUR', captureMethod });
+  await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+  await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+  await t.call('simulate.presentCard', { readerId: reader.id });
+  return t.waitForPayment(created.id, (p) => p.status === (captureMethod === 'manual' ? 'requires_capture' : 'succeeded'));
+}
+
+describe('host recovery: nothing lost, nothing charged twice', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+  const track = (t: TestHost) => {
+    cleanup.push(() => t.close());
+    return t;
+  };
+
+  it('a create whose answer is lost is retried with the same key and never duplicated', async () => {
+    const t = track(await startTestHost());
+    await t.onlineReader();
+    t.sandbox.setFaults({ drop_after_commit_rate: 1 });
+    const error = await t.fail('payments.create', { amount: 1500, currency: 'EUR', orderReference: 'LOST-1' });
+    expect(error.code).toBe('offline');
+    const [payment] = await t.call('payments.list', { filter: 'attention', limit: 5 });
+    expect(payment).toMatchObject({ status: 'unknown', orderReference: 'LOST-1' });
+    expect(payment!.attention?.advice).toMatch(/cannot be created twice/);
+    t.sandbox.setFaults({ drop_after_commit_rate: 0 });
+    const resolved = await t.call('attention.retry', { paymentId: payment!.id });
+    expect(resolved).toMatchObject({ status: 'pending', attention: null });
+    const ledger = (await t.api('GET', '/_sandbox/ledger')).json as Ledger;
+    expect(ledger.transactions.filter((tx) => tx.idempotency_key?.startsWith('pos-LOST-1-'))).toHaveLength(1);
+  });
+
+  it('a capture whose answer is lost is confirmed by retrieving, not sent twice', async () => {
+    const t = track(await startTestHost());
+    const authorised = await paidPayment(t, 4000, 'manual');
+    t.sandbox.setFaults({ drop_after_commit_rate: 1 });
+    const result = await t.host.invoke('payments.capture', { paymentId: authorised.id, amount: 2500 });
+    t.sandbox.setFaults({ drop_after_commit_rate: 0 });
+    // Either the retrieve already confirmed it, or it is queued and confirmed on the next drain.
+    if (!result.ok) expect(result.error.code).toBe('offline');
+    const done = await t.waitForPayment(authorised.id, (p) => p.status === 'succeeded', 8_000);
+    expect(done.amountCaptured).toBe(2500);
+    const ledger = (await t.api('GET', '/_sandbox/ledger')).json as Ledger;
+    expect(ledger.transactions.find((tx) => tx.id === authorised.transactionId)?.amount_captured).toBe(2500);
+  });
+
+  it('refuses new card payments while offline, queues refunds, and sends them when back', async () => {
+    const t = track(await startTestHost());
+    const paid = await paidPayment(t, 3000);
+    t.sandbox.setFaults({ error_rate: 1 });
+    const refund = await t.fail('payments.refund', { paymentId: paid.id, amount: 1000 });
+    expect(refund).toMatchObject({ code: 'offline', queued: true });
+    const offline = await t.call('session.snapshot', {});
+    expect(offline.connectivity.gateway).toBe('offline');
+    expect(offline.connectivity.queued).toEqual({ count: 1, totals: [{ currency: 'EUR', amount: 1000 }] });
+    const create = await t.fail('payments.create', { amount: 500, currency: 'EUR' });
+    expect(create.code).toBe('offline');
+    expect(create.message).toMatch(/card data is never stored/);
+    t.sandbox.setFaults({ error_rate: 0 });
+    const refunded = await t.waitForPayment(paid.id, (p) => p.status === 'partially_refunded', 20_000);
+    expect(refunded.amountRefunded).toBe(1000);
+    expect((await t.call('session.snapshot', {})).connectivity.queued.count).toBe(0);
+  }, 30_000);
+
+  it('a queued capture survives a restart and is sent exactly once', async () => {
+    const sandbox: RunningSandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-restart-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await startTestHost({ sandbox, dataDir });
+    const authorised = await paidPayment(first, 6000, 'manual');
+    sandbox.setFaults({ error_rate: 1 });
+    expect((await first.fail('payments.capture', { paymentId: authorised.id })).queued).toBe(true);
+    await first.close();
+    sandbox.setFaults({ error_rate: 0 });
+    const second = track(await startTestHost({ sandbox, dataDir }));
+    const captured = await second.waitForPayment(authorised.id, (p) => p.status === 'succeeded', 8_000);
+    expect(captured.amountCaptured).toBe(6000);
+    const readers = await second.call('readers.list', {});
+    expect(readers.filter((r) => r.hosted)).toHaveLength(1);
+  }, 30_000);
+
+  it('an unplug mid-payment is never guessed: unknown, then recovered from the reader', async () => {
+    const t = track(await startTestHost());
+    const reader = await t.onlineReader();
+    await t.call('simulate.setFault', { readerId: reader.id, fault: 'disconnect_mid_payment' });
+    const created = await t.call('payments.create', { amount: 1800, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    const unknown = await t.waitForPayment(created.id, (p) => p.status === 'unknown');
+    expect(unknown.attention?.reason).toMatch(/unplugged while authorising/);
+    expect((await t.call('attention.list', {})).map((a) => a.paymentId)).toContain(created.id);
+    const recovered = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+    expect(recovered.attention).toBeNull();
+    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'), 5_000, 'reader back online');
+  }, 20_000);
+
+  it('a reader timeout is reported as a retryable decline', async () => {
+    const t = track(await startTestHost());
+    const reader = await t.onlineReader();
+    await t.call('simulate.setFault', { readerId: reader.id, fault: 'timeout' });
+    const created = await t.call('payments.create', { amount: 1200, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    const timedOut = await t.waitForPayment(created.id, (p) => p.status === 'pending' && p.decline !== null);
+    expect(timedOut.decline).toMatchObject({ code: 'reader_timeout', anotherCard: true });
+  });
+
+  it('switching account clears links and re-pairs the hosted reader', async () => {
+    const t = track(await startTestHost());
+    const reader = await t.onlineReader();
+    const other = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => other.close());
+    await t.call('settings.update', { embeddedSandbox: false, apiBaseUrl: other.url, secretKey: other.secret_key });
+    const moved = await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online' && r.terminalId !== reader.terminalId), 5_000, 're-paired reader');
+    const onOther = (await (await fetch(`${other.url}/v1/terminal/readers`, { headers: { Authorization: `Bearer ${other.secret_key}` } })).json()) as { data: { terminal_id: string; status: string }[] };
+    expect(onOther.data.find((r) => r.terminal_id === moved.terminalId)?.status).toBe('online');
+    await waitFor(async () => {
+      const old = (await t.api('GET', '/v1/terminal/readers')).json as { data: { terminal_id: string; status: string }[] };
+      return old.data.find((r) => r.terminal_id === reader.terminalId)?.status === 'offline';
+    }, 5_000, 'old link closed');
+  });
+});
