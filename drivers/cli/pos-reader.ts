@@ -1,0 +1,470 @@
+/**
+ * pos-reader: diagnose card readers at the counter without the app.
+ *   list · probe <port> · pay <port> · emulate
+ * Run with `npm run reader -- <command>` or the `pos-reader` bin.
+ */
+import { existsSync } from 'node:fs';
+import type { ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
+import { currencyByNumeric, isKnownCurrency } from '../../common/currencies';
+import { checkMinorAmount, formatAmount } from '../../common/money';
+import type { ConcertAnswer, ConcertRequest } from '../protocols/concert/codec';
+import { toHex } from '../protocols/concert/codec';
+import { createConcertDriver } from '../protocols/concert/driver';
+import type { EmulatorAnswerFault, EmulatorEvent, EmulatorOutcome } from '../protocols/concert/emulator';
+import { serveEmulator } from '../protocols/concert/emulator';
+import { createDefaultRegistry } from '../registry';
+import { SocatMissingError, createPtyPair } from '../serial/socat';
+import { openSerialTransport } from '../serial/transport';
+import type { CardOutcome } from '../types';
+import { hex4 } from '../usb/ids';
+
+export const EXIT = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  declined: 3,
+  canceled: 4,
+  failed: 5,
+  unknown: 6,
+  port: 7,
+  tool: 8,
+} as const;
+
+const EXIT_CODES_HELP = `Exit codes:
+  0  approved (pay), terminal found (probe), success
+  1  unexpected internal error
+  2  usage error: bad option, amount or currency
+  3  declined: the terminal refused the payment (nothing charged)
+  4  canceled before the terminal took the request (nothing charged)
+  5  failed: the terminal never took the request (nothing charged); probe: no terminal answered
+  6  outcome unknown: the terminal took the request, then went silent or broke the protocol;
+     it MAY HAVE CHARGED: check the terminal's journal before paying again
+  7  port error: the port does not exist, cannot be opened, or went away
+  8  a required tool is missing (socat for emulate)`;
+
+const HELP = {
+  main: `Usage: pos-reader <command> [options]
+
+Diagnose Concert (Ingenico Telium) card terminals at the counter.
+
+Commands:
+  list              serial ports, USB readers, and which driver claims which
+  probe <port>      is there a Concert terminal on <port>? (ENQ → ACK, then EOT)
+  pay <port>        run one payment on the terminal at <port>
+  emulate           run a terminal emulator on a virtual port pair (needs socat)
+
+Run "pos-reader <command> --help" for the options of a command.
+
+${EXIT_CODES_HELP}`,
+  list: `Usage: pos-reader list [--port PATH]... [--no-probe] [--probe-timeout MS] [--json]
+
+Lists serial ports (serialport, or sysfs where udevadm is missing), Ingenico USB devices, and
+the driver that claims each device: by USB vendor/product ID, by probe, or by configuration.
+
+  --port PATH         also consider this port (socat ptys are not listed by the system)
+  --no-probe          do not send ENQ to unidentified ports
+  --probe-timeout MS  how long a probe waits for ACK (default 1000)
+  --json              machine-readable output`,
+  probe: `Usage: pos-reader probe <port> [--timeout MS]
+
+Opens <port> (9600 7E1), sends ENQ, waits for ACK, sends EOT, closes the port.
+Exit 0 when a Concert terminal answered, 5 when nothing did, 7 when the port cannot be opened.
+
+  --timeout MS   wait for ACK (default 3000)`,
+  pay: `Usage: pos-reader pay <port> --amount MINOR --currency CODE [--timeout S] [--pos NN] [--short] [--trace] [--json]
+
+Sends one E+ purchase request and prints the terminal's decoded answer.
+
+  --amount MINOR   amount in minor units: 12.50 EUR is --amount 1250
+  --currency CODE  ISO 4217 alphabetic code (EUR, USD, GBP, …)
+  --timeout S      how long the customer has at the terminal (default 120 s)
+  --pos NN         POS number the terminal expects, 01-99 (default 01)
+  --reference REF  private data sent to the terminal (last 10 characters)
+  --short          ask for the short answer (no card field)
+  --trace          print every byte sent and received
+  --json           print the outcome as JSON
+
+Ctrl-C cancels while the terminal has not taken the request; after that, the payment is in the
+terminal's hands and pay waits for its answer (Ctrl-C again gives up: outcome unknown).
+
+${EXIT_CODES_HELP}`,
+  emulate: `Usage: pos-reader emulate [--outcome O] [--delay S] [--fault F] [--nak K] [--link PATH] [--short]
+
+Creates a virtual port pair with socat, serves a Concert terminal emulator on one end and prints
+the other end's path on the first line of stdout. Point "pos-reader pay" or the app at it.
+Runs until Ctrl-C.
+
+  --outcome O      approve (default), refuse, never (takes the request, never answers),
+                   handled (answers status 9 at once, like A011)
+  --delay S        seconds the "card transaction" takes (default 1)
+  --fault F        none (default), bad-lrc (first answer has a bad LRC), garbage (noise
+                   instead of the answer), drop (half the answer, then silence)
+  --bad-lrc N      with --fault bad-lrc: how many bad answers before a good one (default 1)
+  --nak K          NAK the first K request frames of each session (default 0)
+  --card NUMBER    masked card number in full answers (default 497010******0119)
+  --answer SIZE    request (default: as the request asks), short or full
+  --link PATH      where to create the ECR end's symlink (default: a temporary directory)
+  --quiet          do not log the exchanges on stderr`,
+} as const;
+
+class UsageError extends Error {}
+
+interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+const io: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+function wantsHelp(args: readonly string[]): boolean {
+  return args.includes('--help') || args.includes('-h');
+}
+
+function parse<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function requirePort(positionals: string[], command: string): string {
+  const port = positionals[0];
+  if (!port) throw new UsageError(`${command} needs a port, e.g. pos-reader ${command} /dev/ttyACM0`);
+  if (positionals.length > 1) throw new UsageError(`unexpected arguments: ${positionals.slice(1).join(' ')}`);
+  return port;
+}
+
+function parseAmount(text: string | undefined): number {
+  if (text === undefined) throw new UsageError('--amount is required (minor units: 12.50 EUR is --amount 1250)');
+  if (!/^\d+$/.test(text)) {
+    const hint = /^\d+[.,]\d+$/.test(text) ? `: amounts are in minor units, so ${text} is --amount ${text.replace(/[.,]/, '')}` : '';
+    throw new UsageError(`--amount must be a whole number of minor units, got "${text}"${hint}`);
+  }
+  const checked = checkMinorAmount(Number(text));
+  if (!checked.ok) throw new UsageError(`--amount: ${checked.error}`);
+  return checked.minor;
+}
+
+function parseCurrency(text: string | undefined): string {
+  if (text === undefined) throw new UsageError('--currency is required (ISO 4217, e.g. EUR)');
+  if (!isKnownCurrency(text)) throw new UsageError(`unknown currency "${text}": use an ISO 4217 alphabetic code such as EUR, USD or GBP`);
+  return text.toUpperCase();
+}
+
+function parsePositive(text: string | undefined, name: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new UsageError(`${name} must be a non-negative number, got "${text}"`);
+  return value;
+}
+
+function checkPortExists(port: string): void {
+  // Windows COM ports are not files; let the open fail with serialport's own message there.
+  if (process.platform !== 'win32' && !existsSync(port)) {
+    throw new PortError(`no such port ${port}: run "pos-reader list" to see the ports (ptys from socat must exist first)`);
+  }
+}
+
+class PortError extends Error {}
+
+// ---------------------------------------------------------------- list
+
+async function list(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    port: { type: 'string', multiple: true },
+    'no-probe': { type: 'boolean' },
+    'probe-timeout': { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  const notes: string[] = [];
+  const registry = createDefaultRegistry({
+    ports: values.port ?? [],
+    probe: !values['no-probe'],
+    concert: { probeTimeoutMs: parsePositive(values['probe-timeout'], '--probe-timeout', 1_000) },
+    onNote: (note) => notes.push(note),
+  });
+  await registry.start();
+  await registry.settled();
+  const devices = registry.devices();
+  const listing = registry.serialDiscovery?.lastListing;
+  const usbReason = registry.usbDiscovery?.unavailableReason ?? null;
+  await registry.stop();
+  if (values.json) {
+    io.out(JSON.stringify({ serial: listing ?? null, usb: { available: usbReason === null, reason: usbReason }, devices }, null, 2));
+    return EXIT.ok;
+  }
+  io.out(`Serial ports (from ${listing?.source ?? 'nowhere'}${listing?.note ? `: ${listing.note}` : ''}):`);
+  if (!listing || listing.ports.length === 0) io.out('  none');
+  for (const port of listing?.ports ?? []) {
+    const usb = port.vendorId !== undefined ? ` USB ${hex4(port.vendorId)}:${hex4(port.productId ?? 0)}` : '';
+    const extra = [port.manufacturer, port.product, port.serialNumber && `serial ${port.serialNumber}`].filter(Boolean).join(', ');
+    io.out(`  ${port.path}${usb}${extra ? ` (${extra})` : ''}`);
+  }
+  const usbDevices = devices.filter((d) => d.device.foundBy === 'usb');
+  io.out('USB readers:');
+  if (usbReason !== null) io.out(`  no USB readers (${usbReason})`);
+  else if (usbDevices.length === 0) io.out('  no USB readers');
+  for (const { device } of usbDevices) {
+    io.out(`  ${device.id} ${device.model ?? ''} ${device.path ? `→ ${device.path}` : '(no serial port yet)'}`);
+  }
+  io.out('Devices and drivers:');
+  if (devices.length === 0) io.out('  none');
+  for (const { device, claim } of devices) {
+    const verdict = claim.driver === null ? `unclaimed: ${claim.reason}` : `${claim.driver} (by ${claim.by})`;
+    io.out(`  ${device.id}${device.model ? ` [${device.model}]` : ''}: ${verdict}`);
+  }
+  for (const note of notes) io.err(`note: ${note}`);
+  return EXIT.ok;
+}
+
+// ---------------------------------------------------------------- probe
+
+async function probe(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { timeout: { type: 'string' } });
+  const port = requirePort(positionals, 'probe');
+  checkPortExists(port);
+  const driver = createConcertDriver({ probeTimeoutMs: parsePositive(values.timeout, '--timeout', 3_000) });
+  const result = await driver.probePath(port);
+  if (result.ok) {
+    io.out(`${port}: Concert terminal (${result.detail}, ${result.elapsedMs} ms)`);
+    return EXIT.ok;
+  }
+  io.out(`${port}: no Concert terminal (${result.detail})`);
+  return /cannot open/.test(result.detail) ? EXIT.port : EXIT.failed;
+}
+
+// ---------------------------------------------------------------- pay
+
+const STATUS_MEANING: Record<string, string> = { '0': 'accepted', '7': 'refused / not completed', '9': 'request handled (no result)' };
+
+function printAnswer(answer: ConcertAnswer, request: ConcertRequest): void {
+  const currency = currencyByNumeric(answer.currencyNumeric)?.code;
+  io.out('Terminal answer:');
+  io.out(`  POS number    ${answer.posNumber}${answer.posNumber === request.posNumber ? '' : ` (sent ${request.posNumber})`}`);
+  io.out(`  status        ${answer.status} ${STATUS_MEANING[answer.status] ?? '(unknown status)'}`);
+  io.out(`  amount        ${answer.amount}${currency ? ` (${formatAmount(answer.amount, currency)})` : ''}`);
+  io.out(`  payment mode  ${answer.paymentMode}`);
+  if (answer.cardField !== null) io.out(`  card field    "${answer.cardField.trimEnd()}"`);
+  io.out(`  currency      ${answer.currencyNumeric}${currency ? ` ${currency}` : ' (unknown)'}`);
+  io.out(`  private data  "${answer.privateData}"`);
+}
+
+function describeOutcome(outcome: CardOutcome): string {
+  switch (outcome.kind) {
+    case 'approved': {
+      const card = outcome.card ? ` ${outcome.card.brand} •••• ${outcome.card.last4}` : '';
+      return `APPROVED${card}${outcome.authCode ? ` (reference ${outcome.authCode})` : ''}`;
+    }
+    case 'declined':
+      return `DECLINED (${outcome.code}): ${outcome.message}`;
+    case 'canceled':
+      return 'CANCELED before the terminal took the request: nothing was charged';
+    case 'failed':
+      return `FAILED (${outcome.code}), nothing charged: ${outcome.message}`;
+    case 'unknown':
+      return `OUTCOME UNKNOWN (${outcome.code}): ${outcome.message}`;
+  }
+}
+
+const EXIT_FOR: Record<CardOutcome['kind'], number> = {
+  approved: EXIT.ok,
+  declined: EXIT.declined,
+  canceled: EXIT.canceled,
+  failed: EXIT.failed,
+  unknown: EXIT.unknown,
+};
+
+async function pay(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    amount: { type: 'string' },
+    currency: { type: 'string' },
+    timeout: { type: 'string' },
+    pos: { type: 'string' },
+    reference: { type: 'string' },
+    short: { type: 'boolean' },
+    trace: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
+  const port = requirePort(positionals, 'pay');
+  const amount = parseAmount(values.amount);
+  const currency = parseCurrency(values.currency);
+  const timeoutS = parsePositive(values.timeout, '--timeout', 120);
+  const pos = values.pos ?? '01';
+  if (!/^(0[1-9]|[1-9]\d)$/.test(pos)) throw new UsageError(`--pos must be two digits 01-99, got "${pos}"`);
+  checkPortExists(port);
+  const driver = createConcertDriver({
+    posNumber: pos,
+    fullAnswer: !values.short,
+    timings: { answerTimeoutMs: Math.round(timeoutS * 1000) },
+    onTrace: values.trace ? (direction, bytes) => io.err(`${direction === 'out' ? '→' : '←'} ${toHex(bytes)}`) : undefined,
+    onAnswer: values.json ? undefined : printAnswer,
+  });
+  let reader;
+  try {
+    reader = await driver.open({ id: `serial:${port}`, foundBy: 'serial', path: port });
+  } catch (error) {
+    throw new PortError(error instanceof Error ? error.message : String(error));
+  }
+  let interrupts = 0;
+  const onSigint = (): void => {
+    interrupts += 1;
+    if (interrupts > 1) {
+      io.err('giving up: the payment outcome is UNKNOWN; check the terminal before paying again');
+      process.exit(EXIT.unknown);
+    }
+    void reader.cancel().then((stopped) => {
+      if (!stopped) io.err('too late to cancel: the terminal has the request; waiting for its answer (Ctrl-C again to give up)');
+    });
+  };
+  process.on('SIGINT', onSigint);
+  if (!values.json) io.err(`Paying ${formatAmount(amount, currency)} on ${port}: follow the terminal…`);
+  const outcome = await reader.collect({ amount, currency, reference: values.reference ?? 'POSREADER' }, (stage) => {
+    if (stage === 'waiting_for_card' && !values.json) io.err('The terminal took the request: present the card.');
+  });
+  process.off('SIGINT', onSigint);
+  await reader.close();
+  if (values.json) io.out(JSON.stringify(outcome));
+  else io.out(describeOutcome(outcome));
+  return EXIT_FOR[outcome.kind];
+}
+
+// ---------------------------------------------------------------- emulate
+
+const OUTCOMES: readonly EmulatorOutcome[] = ['approve', 'refuse', 'never', 'handled'];
+const FAULTS: Record<string, EmulatorAnswerFault> = { none: 'none', 'bad-lrc': 'bad_lrc', garbage: 'garbage', drop: 'drop' };
+
+function describeEvent(event: EmulatorEvent): string {
+  switch (event.type) {
+    case 'request':
+      return `request: POS ${event.request.posNumber}, amount ${event.request.amount}, currency ${event.request.currencyNumeric}, ${event.request.variant}, private "${event.request.privateData}"`;
+    case 'request_rejected':
+      return `request NAKed: ${event.reason}`;
+    case 'answer_sent':
+      return `answer sent (status ${event.answer.status}${event.fault === 'none' ? '' : `, fault ${event.fault}`}): ${toHex(event.bytes)}`;
+    case 'answer_acknowledged':
+      return 'answer acknowledged by the ECR';
+    case 'answer_abandoned':
+      return `answer abandoned: ${event.reason}`;
+  }
+}
+
+async function emulate(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    outcome: { type: 'string' },
+    delay: { type: 'string' },
+    fault: { type: 'string' },
+    'bad-lrc': { type: 'string' },
+    nak: { type: 'string' },
+    card: { type: 'string' },
+    answer: { type: 'string' },
+    link: { type: 'string' },
+    quiet: { type: 'boolean' },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
+  const outcome = (values.outcome ?? 'approve') as EmulatorOutcome;
+  if (!OUTCOMES.includes(outcome)) throw new UsageError(`--outcome must be one of ${OUTCOMES.join(', ')}, got "${values.outcome}"`);
+  const fault = FAULTS[values.fault ?? 'none'];
+  if (!fault) throw new UsageError(`--fault must be one of ${Object.keys(FAULTS).join(', ')}, got "${values.fault}"`);
+  const answerSize = values.answer ?? 'request';
+  if (answerSize !== 'request' && answerSize !== 'short' && answerSize !== 'full') {
+    throw new UsageError(`--answer must be request, short or full, got "${answerSize}"`);
+  }
+  const script = {
+    outcome,
+    delayMs: Math.round(parsePositive(values.delay, '--delay', 1) * 1000),
+    answerFault: fault,
+    badLrcCount: Math.floor(parsePositive(values['bad-lrc'], '--bad-lrc', 1)),
+    nakFrames: Math.floor(parsePositive(values.nak, '--nak', 0)),
+    answerSize,
+    ...(values.card ? { cardNumber: values.card } : {}),
+  } as const;
+
+  let pair;
+  try {
+    pair = await createPtyPair(values.link ? { linkA: `${values.link}.terminal`, linkB: values.link } : {});
+  } catch (error) {
+    if (error instanceof SocatMissingError) {
+      io.err(`pos-reader emulate: ${error.message}`);
+      return EXIT.tool;
+    }
+    throw new PortError(error instanceof Error ? error.message : String(error));
+  }
+  const transport = await openSerialTransport(pair.a);
+  const served = serveEmulator(transport, {
+    script,
+    onEvent: values.quiet ? undefined : (event) => io.err(`[emulator] ${describeEvent(event)}`),
+  });
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (code: number): void => {
+      if (stopping) return;
+      stopping = true;
+      void served
+        .stop()
+        .catch(() => undefined)
+        .then(() => pair.stop())
+        .then(() => resolve(code));
+    };
+    process.once('SIGINT', () => stop(EXIT.ok));
+    process.once('SIGTERM', () => stop(EXIT.ok));
+    void pair.exited.then(() => {
+      if (!stopping) io.err('socat exited: the virtual port pair is gone');
+      stop(stopping ? EXIT.ok : EXIT.port);
+    });
+    // Only now, with the signal handlers in place (a script may send Ctrl-C as soon as it reads
+    // it): the first line of stdout is the port to pay on.
+    io.out(pair.b);
+    if (!values.quiet) {
+      io.err(`Concert terminal emulator (${outcome}, ${script.delayMs} ms${fault === 'none' ? '' : `, ${values.fault}`}) on ${pair.b}`);
+      io.err(`Try: pos-reader pay ${pair.b} --amount 1250 --currency EUR    (Ctrl-C to stop)`);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- main
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { list, probe, pay, emulate };
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.out(HELP.main);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    io.err(`pos-reader: unknown command "${command}"\n\n${HELP.main}`);
+    return EXIT.usage;
+  }
+  if (wantsHelp(rest)) {
+    io.out(HELP[command as keyof typeof HELP]);
+    return EXIT.ok;
+  }
+  try {
+    return await run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`pos-reader ${command}: ${error.message}\n(see pos-reader ${command} --help)`);
+      return EXIT.usage;
+    }
+    if (error instanceof PortError) {
+      io.err(`pos-reader ${command}: ${error.message}`);
+      return EXIT.port;
+    }
+    io.err(`pos-reader ${command}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return EXIT.internal;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    io.err(String(error));
+    process.exit(EXIT.internal);
+  },
+);

@@ -1,0 +1,395 @@
+/**
+ * The Concert link layer, cash-register (ECR) side, as a state machine. It does no I/O: it is fed
+ * received bytes and an injected clock, and it hands bytes to send and events to callbacks.
+ * One instance runs one exchange (request out, answer in) and then stays finished.
+ *
+ *   ECR → ENQ                 (no ACK within ackTimeoutMs: EOT, pause, retry; sessionAttempts in all)
+ *   TPE → ACK
+ *   ECR → STX request ETX LRC (NAK: resend, at most maxResends times; then EOT and give up)
+ *   TPE → ACK                 ← the request is acknowledged: from here on, the terminal may charge
+ *   ECR → EOT
+ *   TPE → ENQ                 (within answerTimeoutMs)
+ *   ECR → ACK
+ *   TPE → STX answer ETX LRC  (within frameTimeoutMs of our ACK/NAK; bad LRC: NAK, at most maxAnswerNaks)
+ *   ECR → ACK
+ *   TPE → EOT                 (within eotTimeoutMs; the answer stands even if EOT never comes)
+ *
+ * Every wait has its own bound and its own error code. Cancel is honoured until the terminal
+ * acknowledges the request and never after: once the frame is on the wire, a cancel waits for
+ * the terminal's reply, because sending EOT just as its ACK arrives is what starts the payment.
+ */
+import type { Clock, TimerHandle } from '../../../common/clock';
+import { ACK, ENQ, EOT, ETX, NAK, STX, frame, lrc } from './codec';
+
+export interface ConcertLinkTimings {
+  /** Wait for ACK after our ENQ and after our request frame. */
+  readonly ackTimeoutMs: number;
+  /** Pause after EOT before the next ENQ when a session attempt went unanswered. */
+  readonly sessionRetryPauseMs: number;
+  /** ENQ attempts in all. */
+  readonly sessionAttempts: number;
+  /** Resends of the request frame after NAKs (so maxResends + 1 transmissions at most). */
+  readonly maxResends: number;
+  /** Wait for the terminal's ENQ once the request is acknowledged: the customer is at the card. */
+  readonly answerTimeoutMs: number;
+  /** Wait for a complete answer frame after our ACK of its ENQ (or our NAK of a bad frame). */
+  readonly frameTimeoutMs: number;
+  /** NAKs of bad-LRC answers before giving up. */
+  readonly maxAnswerNaks: number;
+  /** Wait for the terminal's closing EOT after we ACK its answer. */
+  readonly eotTimeoutMs: number;
+}
+
+export const DEFAULT_LINK_TIMINGS: ConcertLinkTimings = {
+  ackTimeoutMs: 3_000,
+  sessionRetryPauseMs: 1_000,
+  sessionAttempts: 3,
+  maxResends: 3,
+  answerTimeoutMs: 120_000,
+  frameTimeoutMs: 3_000,
+  maxAnswerNaks: 3,
+  eotTimeoutMs: 3_000,
+};
+
+/** An answer frame longer than this without ETX is noise, not a frame (full answers are 80). */
+const MAX_BODY_LENGTH = 256;
+
+export type LinkErrorCode =
+  /** No ACK to ENQ after every attempt (terminal off, unplugged, or Cash connection off). */
+  | 'session_not_acknowledged'
+  /** The terminal answered ENQ with NAK on the last attempt (it is busy). */
+  | 'session_refused'
+  /** The request frame was NAKed maxResends + 1 times. */
+  | 'request_rejected'
+  /** Neither ACK nor NAK after the request frame. */
+  | 'request_ack_timeout'
+  /** The terminal never opened a session to answer. */
+  | 'answer_timeout'
+  /** The terminal opened its session but the answer frame did not complete in time. */
+  | 'answer_frame_timeout'
+  /** Every answer frame had a bad LRC (or was too long to be one). */
+  | 'answer_corrupt'
+  /** Stopped from outside: the port went away or the caller's deadline passed. */
+  | 'aborted';
+
+export interface LinkError {
+  readonly code: LinkErrorCode;
+  readonly message: string;
+  /** True when the terminal had acknowledged the request: it may have charged the card. */
+  readonly acknowledged: boolean;
+}
+
+export type LinkEvent =
+  /** The terminal ACKed the request frame: the payment is now in its hands. */
+  | { readonly type: 'acknowledged' }
+  /** EOT sent after the ACK: the terminal is running the card transaction. */
+  | { readonly type: 'waiting_for_answer' }
+  /** A frame with a valid LRC, ACKed. Its content is not checked here (that is the codec's job). */
+  | { readonly type: 'answer'; readonly body: Uint8Array; readonly closedCleanly: boolean }
+  | { readonly type: 'failed'; readonly error: LinkError }
+  | { readonly type: 'canceled' }
+  /** A cancel was asked for but the terminal acknowledged the request first. */
+  | { readonly type: 'cancel_refused' };
+
+export type LinkState =
+  | 'idle'
+  | 'opening'
+  | 'opening_pause'
+  | 'sending'
+  | 'waiting_answer'
+  | 'receiving'
+  | 'closing'
+  | 'done';
+
+export type CancelResult = 'canceled' | 'pending' | 'too_late';
+
+export interface ConcertLinkOptions {
+  readonly clock: Clock;
+  readonly timings?: Partial<ConcertLinkTimings>;
+  /** Bytes to put on the wire, in order. */
+  readonly send: (bytes: Uint8Array) => void;
+  readonly onEvent: (event: LinkEvent) => void;
+}
+
+const byte = (value: number): Uint8Array => Uint8Array.of(value);
+
+export class ConcertLink {
+  private readonly timings: ConcertLinkTimings;
+  private current: LinkState = 'idle';
+  private timer: TimerHandle | undefined;
+  private requestFrame: Uint8Array = new Uint8Array();
+  private attempt = 0;
+  private resends = 0;
+  private answerNaks = 0;
+  private lastSessionReply: 'none' | 'nak' = 'none';
+  private cancelRequested = false;
+  private acked = false;
+  /** Answer frame being collected: null until STX. */
+  private body: number[] | null = null;
+  private awaitingLrc = false;
+  private answer: Uint8Array | null = null;
+
+  constructor(private readonly options: ConcertLinkOptions) {
+    this.timings = { ...DEFAULT_LINK_TIMINGS, ...options.timings };
+  }
+
+  get state(): LinkState {
+    return this.current;
+  }
+
+  /** True once the terminal has ACKed the request. */
+  get acknowledged(): boolean {
+    return this.acked;
+  }
+
+  /** Opens the session and sends the request body (framed here). */
+  start(requestBody: Uint8Array): void {
+    if (this.current !== 'idle') throw new Error(`link already used (state ${this.current})`);
+    this.requestFrame = frame(requestBody);
+    this.attempt = 0;
+    this.openSession();
+  }
+
+  /** Feeds received bytes (any chunking). */
+  receive(chunk: Uint8Array): void {
+    for (const raw of chunk) {
+      if (this.current === 'done' || this.current === 'idle') return;
+      this.onByte(raw & 0x7f);
+    }
+  }
+
+  /**
+   * Asks to stop. 'canceled': stopped now (nothing was acknowledged). 'pending': the request is
+   * on the wire; a 'canceled' or 'cancel_refused' event follows. 'too_late': acknowledged or over.
+   */
+  cancel(): CancelResult {
+    switch (this.current) {
+      case 'opening':
+        this.send(byte(EOT));
+        this.finish({ type: 'canceled' });
+        return 'canceled';
+      case 'opening_pause':
+        // EOT already went out after the unanswered ENQ.
+        this.finish({ type: 'canceled' });
+        return 'canceled';
+      case 'sending':
+        this.cancelRequested = true;
+        return 'pending';
+      default:
+        return 'too_late';
+    }
+  }
+
+  /**
+   * Stops from outside (port closed, deadline). A link that already holds a good answer still
+   * delivers it; otherwise it fails with code 'aborted'.
+   */
+  abort(message: string): void {
+    if (this.current === 'done' || this.current === 'idle') return;
+    if (this.current === 'closing' && this.answer) {
+      this.finish({ type: 'answer', body: this.answer, closedCleanly: false });
+      return;
+    }
+    // Close our session if we hold one. Not while the request frame awaits its ACK: an EOT
+    // crossing the terminal's ACK on the wire is exactly what starts the card transaction.
+    if (this.current === 'opening') this.send(byte(EOT));
+    this.fail('aborted', message);
+  }
+
+  private onByte(value: number): void {
+    switch (this.current) {
+      case 'opening':
+        if (value === ACK) {
+          this.current = 'sending';
+          this.resends = 0;
+          this.send(this.requestFrame);
+          this.wait(this.timings.ackTimeoutMs, () => this.requestAckTimedOut());
+        } else if (value === NAK) {
+          this.lastSessionReply = 'nak';
+          this.sessionAttemptFailed();
+        }
+        // Anything else (noise, a stale ENQ from the terminal) is not an answer to our ENQ.
+        return;
+      case 'sending':
+        if (value === ACK) this.requestAcknowledged();
+        else if (value === NAK) this.requestNaked();
+        return;
+      case 'waiting_answer':
+        if (value === ENQ) this.acceptAnswerSession();
+        return;
+      case 'receiving':
+      case 'closing':
+        this.onAnswerByte(value);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private openSession(): void {
+    this.attempt += 1;
+    this.current = 'opening';
+    this.send(byte(ENQ));
+    this.wait(this.timings.ackTimeoutMs, () => {
+      this.lastSessionReply = 'none';
+      this.sessionAttemptFailed();
+    });
+  }
+
+  private sessionAttemptFailed(): void {
+    this.clearTimer();
+    this.send(byte(EOT));
+    if (this.attempt >= this.timings.sessionAttempts) {
+      if (this.lastSessionReply === 'nak') {
+        this.fail('session_refused', `the terminal answered ENQ with NAK on attempt ${this.attempt} of ${this.timings.sessionAttempts} (busy)`);
+      } else {
+        this.fail(
+          'session_not_acknowledged',
+          `no ACK to ENQ within ${this.timings.ackTimeoutMs} ms, ${this.attempt} attempts (terminal off, unplugged, or Cash connection off)`,
+        );
+      }
+      return;
+    }
+    this.current = 'opening_pause';
+    this.wait(this.timings.sessionRetryPauseMs, () => this.openSession());
+  }
+
+  private requestAcknowledged(): void {
+    this.clearTimer();
+    this.acked = true;
+    this.options.onEvent({ type: 'acknowledged' });
+    if (this.cancelRequested) this.options.onEvent({ type: 'cancel_refused' });
+    this.send(byte(EOT));
+    this.current = 'waiting_answer';
+    this.options.onEvent({ type: 'waiting_for_answer' });
+    this.wait(this.timings.answerTimeoutMs, () =>
+      this.fail('answer_timeout', `the terminal did not open a session to answer within ${this.timings.answerTimeoutMs} ms`),
+    );
+  }
+
+  private requestNaked(): void {
+    this.clearTimer();
+    if (this.cancelRequested) {
+      this.send(byte(EOT));
+      this.finish({ type: 'canceled' });
+      return;
+    }
+    if (this.resends >= this.timings.maxResends) {
+      this.send(byte(EOT));
+      this.fail('request_rejected', `the terminal NAKed the request ${this.resends + 1} times (LRC or format rejected)`);
+      return;
+    }
+    this.resends += 1;
+    this.send(this.requestFrame);
+    this.wait(this.timings.ackTimeoutMs, () => this.requestAckTimedOut());
+  }
+
+  private requestAckTimedOut(): void {
+    this.send(byte(EOT));
+    if (this.cancelRequested) {
+      this.finish({ type: 'canceled' });
+      return;
+    }
+    this.fail('request_ack_timeout', `neither ACK nor NAK within ${this.timings.ackTimeoutMs} ms of sending the request`);
+  }
+
+  private acceptAnswerSession(): void {
+    this.send(byte(ACK));
+    this.current = 'receiving';
+    this.body = null;
+    this.awaitingLrc = false;
+    this.waitForFrame();
+  }
+
+  private waitForFrame(): void {
+    this.wait(this.timings.frameTimeoutMs, () =>
+      this.fail('answer_frame_timeout', `the terminal opened its answer session but no complete frame arrived within ${this.timings.frameTimeoutMs} ms`),
+    );
+  }
+
+  private onAnswerByte(value: number): void {
+    if (this.awaitingLrc && this.body) {
+      this.frameComplete(Uint8Array.from(this.body), value);
+      return;
+    }
+    if (value === STX) {
+      // A new frame, or the terminal restarting one: resynchronise on it.
+      this.body = [];
+      return;
+    }
+    if (this.body === null) {
+      if (value === ENQ && this.current === 'receiving') this.send(byte(ACK)); // it missed our ACK
+      else if (value === EOT && this.current === 'closing') this.closed();
+      return;
+    }
+    if (value === ETX) {
+      this.awaitingLrc = true;
+      return;
+    }
+    this.body.push(value);
+    if (this.body.length > MAX_BODY_LENGTH) this.badFrame(`more than ${MAX_BODY_LENGTH} bytes without ETX`);
+  }
+
+  private frameComplete(body: Uint8Array, received: number): void {
+    this.body = null;
+    this.awaitingLrc = false;
+    const expected = lrc(body);
+    if (received !== expected) {
+      this.badFrame(`bad LRC 0x${received.toString(16)} (computed 0x${expected.toString(16)})`);
+      return;
+    }
+    this.clearTimer();
+    this.answer = body;
+    this.send(byte(ACK));
+    this.current = 'closing';
+    this.wait(this.timings.eotTimeoutMs, () => this.finish({ type: 'answer', body, closedCleanly: false }));
+  }
+
+  private badFrame(why: string): void {
+    this.body = null;
+    this.awaitingLrc = false;
+    this.send(byte(NAK));
+    if (this.answer) {
+      // We already hold a good answer (this was a garbled resend): keep it.
+      return;
+    }
+    if (this.answerNaks >= this.timings.maxAnswerNaks) {
+      this.fail('answer_corrupt', `answer rejected ${this.answerNaks + 1} times, last: ${why}`);
+      return;
+    }
+    this.answerNaks += 1;
+    this.waitForFrame();
+  }
+
+  private closed(): void {
+    const body = this.answer;
+    if (body) this.finish({ type: 'answer', body, closedCleanly: true });
+  }
+
+  private fail(code: LinkErrorCode, message: string): void {
+    this.finish({ type: 'failed', error: { code, message, acknowledged: this.acked } });
+  }
+
+  private finish(event: LinkEvent): void {
+    this.clearTimer();
+    this.current = 'done';
+    this.options.onEvent(event);
+  }
+
+  private send(bytes: Uint8Array): void {
+    this.options.send(bytes);
+  }
+
+  private wait(ms: number, then: () => void): void {
+    this.clearTimer();
+    this.timer = this.options.clock.setTimeout(() => {
+      this.timer = undefined;
+      if (this.current !== 'done') then();
+    }, ms);
+  }
+
+  private clearTimer(): void {
+    this.options.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

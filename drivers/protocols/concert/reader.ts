@@ -1,0 +1,332 @@
+/**
+ * A Concert terminal as a Reader: one payment at a time over a Transport, through the link
+ * state machine, with the answer checked by the codec before anything is called approved.
+ *
+ * Outcome rules (types.ts): approved only from a valid answer frame with status 0 and the
+ * request's POS number, amount and currency; anything that goes wrong before the terminal
+ * acknowledged the request is 'failed' (nothing can have been charged); anything after is
+ * 'unknown' (the terminal may have charged; the host reconciles).
+ */
+import type { Clock, TimerHandle } from '../../../common/clock';
+import { systemClock } from '../../../common/clock';
+import { DECLINE_CODES } from '../../../common/decline-codes';
+import { checkMinorAmount } from '../../../common/money';
+import { cardBrand } from '../../../common/test-cards';
+import type {
+  CardOutcome,
+  CollectRequest,
+  CollectStage,
+  FailureCode,
+  Reader,
+  ReaderInfo,
+  ReaderState,
+  Transport,
+  Unsubscribe,
+} from '../../types';
+import type { ConcertAnswer, ConcertRequest } from './codec';
+import {
+  ConcertProtocolError,
+  PRIVATE_DATA_LENGTH,
+  cardNumberFromField,
+  checkAnswer,
+  currencyToNumeric,
+  decodeAnswerBody,
+  encodeRequestBody,
+} from './codec';
+import type { ConcertLinkTimings, LinkError, LinkErrorCode, LinkEvent } from './link';
+import { ConcertLink } from './link';
+
+export interface ConcertReaderOptions {
+  readonly transport: Transport;
+  readonly info: ReaderInfo;
+  readonly clock?: Clock;
+  /** Two digits, default "01": the cash register's number as the terminal knows it. */
+  readonly posNumber?: string;
+  /** Ask for the full answer (with the card field). Default true. */
+  readonly fullAnswer?: boolean;
+  readonly timings?: Partial<ConcertLinkTimings>;
+  /** Every byte in and out, for diagnostics (pos-reader pay --trace). */
+  readonly onTrace?: (direction: 'in' | 'out', bytes: Uint8Array) => void;
+  /** The decoded answer frame, before it is turned into an outcome. */
+  readonly onAnswer?: (answer: ConcertAnswer, request: ConcertRequest) => void;
+}
+
+const LINK_FAILURE_CODES: Record<Exclude<LinkErrorCode, 'aborted'>, FailureCode> = {
+  session_not_acknowledged: 'reader_timeout',
+  session_refused: 'reader_busy',
+  request_rejected: 'protocol_error',
+  request_ack_timeout: 'reader_timeout',
+  answer_timeout: 'reader_timeout',
+  answer_frame_timeout: 'reader_timeout',
+  answer_corrupt: 'protocol_error',
+};
+
+const MAY_HAVE_CHARGED = 'The terminal had taken the payment request, so the card may have been charged: check the terminal before retrying.';
+
+/** The last 10 characters of the reference, as printable ASCII: it goes in the private data field. */
+export function privateDataFor(reference: string): string {
+  return reference.slice(-PRIVATE_DATA_LENGTH).replace(/[^\x20-\x7e]/g, '_');
+}
+
+interface Collection {
+  readonly request: ConcertRequest;
+  readonly link: ConcertLink;
+  readonly resolve: (outcome: CardOutcome) => void;
+  readonly onStage?: (stage: CollectStage) => void;
+  deadline: TimerHandle | undefined;
+  abortCause: 'disconnect' | 'deadline' | null;
+  cancelWaiter: ((stopped: boolean) => void) | null;
+  cancelPromise: Promise<boolean> | null;
+}
+
+export class ConcertReader implements Reader {
+  readonly info: ReaderInfo;
+  private readonly transport: Transport;
+  private readonly clock: Clock;
+  private readonly posNumber: string;
+  private active: Collection | null = null;
+  private gone = false;
+  private closed = false;
+  private writes: Promise<void> = Promise.resolve();
+  private readonly disconnectListeners = new Set<(reason: string) => void>();
+  private readonly subscriptions: Unsubscribe[];
+
+  constructor(private readonly options: ConcertReaderOptions) {
+    this.info = options.info;
+    this.transport = options.transport;
+    this.clock = options.clock ?? systemClock;
+    this.posNumber = options.posNumber ?? '01';
+    if (!/^(0[1-9]|[1-9]\d)$/.test(this.posNumber)) throw new Error(`POS number must be two digits 01-99, got "${this.posNumber}"`);
+    this.subscriptions = [
+      this.transport.onData((chunk) => {
+        this.trace('in', chunk);
+        this.active?.link.receive(chunk);
+      }),
+      this.transport.onClose((error) => this.deviceGone(error ? `port closed: ${error.message}` : 'port closed')),
+    ];
+  }
+
+  get state(): ReaderState {
+    if (this.gone || this.closed) return 'disconnected';
+    return this.active ? 'busy' : 'idle';
+  }
+
+  collect(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome> {
+    if (this.gone || this.closed) return Promise.resolve(failed('reader_disconnected', `reader ${this.info.label} is not connected`));
+    if (this.active) return Promise.resolve(failed('reader_busy', DECLINE_CODES.reader_busy.gateway));
+    const currencyNumeric = currencyToNumeric(request.currency);
+    if (currencyNumeric === null) return Promise.resolve(failed('reader_error', `unknown currency "${request.currency}"`));
+    const amount = checkMinorAmount(request.amount);
+    if (!amount.ok) return Promise.resolve(failed('reader_error', `${amount.error} (got ${request.amount})`));
+    const concertRequest: ConcertRequest = {
+      variant: 'E+',
+      posNumber: this.posNumber,
+      amount: request.amount,
+      fullAnswer: this.options.fullAnswer ?? true,
+      paymentMode: '1',
+      transactionType: '0',
+      currencyNumeric,
+      privateData: privateDataFor(request.reference),
+      delay: 'A010',
+      authorization: 'B010',
+    };
+    let body: Uint8Array;
+    try {
+      body = encodeRequestBody(concertRequest);
+    } catch (error) {
+      return Promise.resolve(failed('reader_error', errorMessage(error)));
+    }
+    return new Promise<CardOutcome>((resolve) => {
+      const collection: Collection = {
+        request: concertRequest,
+        link: new ConcertLink({
+          clock: this.clock,
+          timings: this.options.timings,
+          send: (bytes) => this.write(bytes),
+          onEvent: (event) => this.onLinkEvent(collection, event),
+        }),
+        resolve,
+        onStage,
+        deadline: undefined,
+        abortCause: null,
+        cancelWaiter: null,
+        cancelPromise: null,
+      };
+      this.active = collection;
+      if (request.timeoutMs !== undefined) {
+        collection.deadline = this.clock.setTimeout(() => {
+          collection.abortCause = 'deadline';
+          collection.link.abort(`no outcome within the collection's ${request.timeoutMs} ms bound`);
+        }, request.timeoutMs);
+      }
+      collection.link.start(body);
+    });
+  }
+
+  async cancel(): Promise<boolean> {
+    const collection = this.active;
+    if (!collection) return false;
+    if (collection.cancelPromise) return collection.cancelPromise;
+    const result = collection.link.cancel();
+    if (result === 'canceled') return true; // the link's 'canceled' event already settled collect()
+    if (result === 'too_late') return false;
+    collection.cancelPromise = new Promise<boolean>((resolve) => {
+      collection.cancelWaiter = resolve;
+    });
+    return collection.cancelPromise;
+  }
+
+  onDisconnect(listener: (reason: string) => void): Unsubscribe {
+    this.disconnectListeners.add(listener);
+    return () => this.disconnectListeners.delete(listener);
+  }
+
+  /**
+   * The device was unplugged (the registry calls this on a USB or serial detach): any payment
+   * in flight ends as failed or unknown, listeners hear about it once, the port is closed.
+   */
+  detach(reason: string): void {
+    this.deviceGone(reason);
+    void this.transport.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.active) {
+      this.active.abortCause = 'disconnect';
+      this.active.link.abort('the reader was closed');
+    }
+    for (const unsubscribe of this.subscriptions) unsubscribe();
+    await this.writes;
+    await this.transport.close().catch(() => undefined);
+  }
+
+  private onLinkEvent(collection: Collection, event: LinkEvent): void {
+    switch (event.type) {
+      case 'acknowledged':
+        return;
+      case 'waiting_for_answer':
+        if (collection.onStage) {
+          try {
+            collection.onStage('waiting_for_card');
+          } catch {
+            // A failing stage callback must not stall the payment (terminal-lessons rule 9).
+          }
+        }
+        return;
+      case 'cancel_refused':
+        this.answerCancel(collection, false);
+        return;
+      case 'canceled':
+        this.answerCancel(collection, true); // before settle(), which answers a pending cancel with false
+        this.settle(collection, { kind: 'canceled' });
+        return;
+      case 'failed':
+        this.settle(collection, this.linkFailure(collection, event.error));
+        return;
+      case 'answer':
+        this.settle(collection, this.outcomeFromAnswer(collection.request, event.body));
+        return;
+    }
+  }
+
+  private linkFailure(collection: Collection, error: LinkError): CardOutcome {
+    let code: FailureCode;
+    if (error.code === 'aborted') code = collection.abortCause === 'deadline' ? 'reader_timeout' : 'reader_disconnected';
+    else code = LINK_FAILURE_CODES[error.code];
+    return error.acknowledged ? unknown(code, `${error.message}. ${MAY_HAVE_CHARGED}`) : failed(code, error.message);
+  }
+
+  private outcomeFromAnswer(request: ConcertRequest, body: Uint8Array): CardOutcome {
+    let answer: ConcertAnswer;
+    try {
+      answer = decodeAnswerBody(body);
+      checkAnswer(answer, request);
+    } catch (error) {
+      const detail = error instanceof ConcertProtocolError ? `${error.code}: ${error.message}` : errorMessage(error);
+      return unknown('protocol_error', `the terminal's answer was rejected (${detail}). ${MAY_HAVE_CHARGED}`);
+    }
+    try {
+      this.options.onAnswer?.(answer, request);
+    } catch {
+      // Diagnostics only.
+    }
+    switch (answer.status) {
+      case '0': {
+        const pan = cardNumberFromField(answer.cardField);
+        const authCode = answer.privateData.trim();
+        const meaningful = authCode !== '' && !/^0+$/.test(authCode) && authCode !== request.privateData.trim();
+        return {
+          kind: 'approved',
+          card: pan ? { brand: cardBrand(pan), last4: pan.slice(-4) } : null,
+          ...(meaningful ? { authCode } : {}),
+        };
+      }
+      case '7':
+        return { kind: 'declined', code: 'card_declined', message: 'The terminal refused the payment or it was not completed (Concert status 7).' };
+      case '9':
+        return unknown('protocol_error', `the terminal only confirmed it received the request (status 9) and gave no result. ${MAY_HAVE_CHARGED}`);
+      default:
+        return unknown('protocol_error', `the terminal answered with an unknown status "${answer.status}". ${MAY_HAVE_CHARGED}`);
+    }
+  }
+
+  private settle(collection: Collection, outcome: CardOutcome): void {
+    if (this.active !== collection) return;
+    this.active = null;
+    this.clock.clearTimeout(collection.deadline);
+    this.answerCancel(collection, false);
+    collection.resolve(outcome);
+  }
+
+  private answerCancel(collection: Collection, stopped: boolean): void {
+    const waiter = collection.cancelWaiter;
+    collection.cancelWaiter = null;
+    waiter?.(stopped);
+  }
+
+  private deviceGone(reason: string): void {
+    if (this.gone) return;
+    this.gone = true;
+    if (this.active) {
+      this.active.abortCause = 'disconnect';
+      this.active.link.abort(`the reader disconnected (${reason})`);
+    }
+    if (this.closed) return; // an intentional close is not a disconnect
+    for (const listener of [...this.disconnectListeners]) {
+      try {
+        listener(reason);
+      } catch {
+        // Listeners must not be able to wedge the driver.
+      }
+    }
+  }
+
+  private write(bytes: Uint8Array): void {
+    this.trace('out', bytes);
+    this.writes = this.writes
+      .then(() => this.transport.write(bytes))
+      .catch((error: unknown) => this.deviceGone(`write failed: ${errorMessage(error)}`));
+  }
+
+  private trace(direction: 'in' | 'out', bytes: Uint8Array): void {
+    try {
+      this.options.onTrace?.(direction, bytes);
+    } catch {
+      // Diagnostics only.
+    }
+  }
+}
+
+function failed(code: FailureCode, message: string): CardOutcome {
+  return { kind: 'failed', code, message };
+}
+
+function unknown(code: FailureCode, message: string): CardOutcome {
+  return { kind: 'unknown', code, message };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,402 @@
+/**
+ * The reader registry: combines discovery sources, decides which driver claims each device
+ * (a port pinned by configuration, then VID/PID, then a protocol probe), and opens claimed
+ * devices. The driver list is open: the host passes the simulated driver alongside Concert.
+ *
+ * A device found twice (a USB terminal is also a serial port) is shown once, as the USB device.
+ * A detach takes any reader opened on that device offline: its payment in flight ends failed or
+ * unknown (see ConcertReader), never silently.
+ */
+import type { Clock } from '../common/clock';
+import type { ConcertDriver, ConcertDriverOptions } from './protocols/concert/driver';
+import { createConcertDriver } from './protocols/concert/driver';
+import { SerialPollingDiscovery } from './serial/discovery';
+import type { SerialLister } from './serial/list';
+import { createConfiguredLister, createSerialLister } from './serial/list';
+import type {
+  CardOutcome,
+  Claim,
+  CollectRequest,
+  CollectStage,
+  DeviceDescriptor,
+  DiscoveredDevice,
+  Discovery,
+  Driver,
+  Reader,
+  ReaderInfo,
+  ReaderKind,
+  ReaderRegistry,
+  ReaderState,
+  SimulatedFault,
+  Unsubscribe,
+} from './types';
+import type { UsbBackend } from './usb/backend';
+import { UsbDiscovery } from './usb/discovery';
+import { hex4 } from './usb/ids';
+
+/** A port given by configuration with the driver that must speak on it: no probe. */
+export interface PinnedPort {
+  readonly path: string;
+  readonly driver: ReaderKind;
+}
+
+export interface ReaderRegistryOptions {
+  /** Tried in order; the first 'yes' claims. */
+  readonly drivers: readonly Driver[];
+  readonly discoveries: readonly Discovery[];
+  /** Probe devices no driver recognises by descriptor (default true). */
+  readonly probe?: boolean;
+  readonly pinned?: readonly PinnedPort[];
+}
+
+export interface ReaderRegistryHandle extends ReaderRegistry {
+  /** Resolves once no probe is running (the CLI's `list` waits for this). */
+  settled(): Promise<void>;
+}
+
+/** A reader that can be told its device went away (ConcertReader has it). */
+export interface DetachableReader extends Reader {
+  detach(reason: string): void;
+}
+
+function isDetachable(reader: Reader): reader is DetachableReader {
+  return typeof (reader as Partial<DetachableReader>).detach === 'function';
+}
+
+interface Entry {
+  device: DeviceDescriptor;
+  readonly sources: Set<Discovery>;
+  claim: Claim;
+  /** Bumped on every (re)appearance, so a probe for an earlier one is ignored. */
+  generation: number;
+}
+
+const PROBING: Claim = { driver: null, reason: 'probing…' };
+
+export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegistryHandle {
+  const probeEnabled = options.probe ?? true;
+  const entries = new Map<string, Entry>();
+  const opened = new Map<string, Reader>();
+  const opening = new Set<string>();
+  const probes = new Set<Promise<void>>();
+  const changeListeners = new Set<() => void>();
+  let subscriptions: Unsubscribe[] = [];
+  let generation = 0;
+
+  function changed(): void {
+    for (const listener of [...changeListeners]) {
+      try {
+        listener();
+      } catch {
+        // A listener must not wedge discovery.
+      }
+    }
+  }
+
+  /** A serial device whose port is also a USB device's: shown (and claimed) as the USB one. */
+  function shadowedBy(device: DeviceDescriptor): Entry | undefined {
+    if (device.foundBy !== 'serial' || !device.path) return undefined;
+    for (const entry of entries.values()) {
+      if (entry.device.foundBy === 'usb' && entry.device.path === device.path) return entry;
+    }
+    return undefined;
+  }
+
+  function pathInUse(path: string | undefined): boolean {
+    if (!path) return false;
+    return [...opened.keys(), ...opening].some((id) => entries.get(id)?.device.path === path);
+  }
+
+  function describe(device: DeviceDescriptor): string {
+    if (device.vendorId !== undefined && device.productId !== undefined) {
+      return `USB ${hex4(device.vendorId)}:${hex4(device.productId)}`;
+    }
+    return device.path ?? device.id;
+  }
+
+  function classify(entry: Entry): void {
+    const { device } = entry;
+    const pin = device.path ? options.pinned?.find((p) => p.path === device.path) : undefined;
+    if (pin) {
+      entry.claim = options.drivers.some((d) => d.kind === pin.driver)
+        ? { driver: pin.driver, by: 'configured' }
+        : { driver: null, reason: `pinned to driver "${pin.driver}", which is not installed` };
+      return;
+    }
+    const maybe: Driver[] = [];
+    for (const driver of options.drivers) {
+      const verdict = driver.matches(device);
+      if (verdict === 'yes') {
+        entry.claim = { driver: driver.kind, by: device.foundBy === 'simulated' ? 'simulated' : 'vid-pid' };
+        return;
+      }
+      if (verdict === 'maybe' && driver.probe) maybe.push(driver);
+    }
+    if (maybe.length === 0) {
+      entry.claim = { driver: null, reason: `no driver recognises ${describe(device)}` };
+      return;
+    }
+    if (!probeEnabled) {
+      entry.claim = { driver: null, reason: `${describe(device)} is not identified by its USB IDs and probing is off` };
+      return;
+    }
+    if (shadowedBy(device)) {
+      entry.claim = { driver: null, reason: 'shown as its USB device' };
+      return;
+    }
+    if (pathInUse(device.path)) {
+      // Never probe a port a reader is using; a re-classified entry keeps the claim it had.
+      if (entry.claim === PROBING) entry.claim = { driver: null, reason: 'the port is in use by an open reader' };
+      return;
+    }
+    entry.claim = PROBING;
+    const probe = runProbes(entry, entry.generation, maybe);
+    probes.add(probe);
+    void probe.finally(() => probes.delete(probe));
+  }
+
+  async function runProbes(entry: Entry, expected: number, drivers: readonly Driver[]): Promise<void> {
+    const failures: string[] = [];
+    let claim: Claim | null = null;
+    for (const driver of drivers) {
+      try {
+        if (await driver.probe!(entry.device)) {
+          claim = { driver: driver.kind, by: 'probe' };
+          break;
+        }
+        failures.push(`did not answer the ${driver.kind} probe`);
+      } catch (error) {
+        failures.push(`${driver.kind} probe failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    if (entries.get(entry.device.id) !== entry || entry.generation !== expected) return; // gone meanwhile
+    entry.claim = claim ?? { driver: null, reason: failures.join('; ') };
+    changed();
+  }
+
+  function attached(source: Discovery, device: DeviceDescriptor): void {
+    const existing = entries.get(device.id);
+    if (existing) {
+      existing.sources.add(source);
+      // A richer report (VID/PID from the system listing) can change the claim.
+      if (existing.device.vendorId === undefined && device.vendorId !== undefined) {
+        existing.device = device;
+        classify(existing);
+        changed();
+      }
+      return;
+    }
+    const entry: Entry = { device, sources: new Set([source]), claim: PROBING, generation: ++generation };
+    entries.set(device.id, entry);
+    classify(entry);
+    // A USB device now shadows the serial report of the same port.
+    if (device.foundBy === 'usb' && device.path) {
+      for (const other of entries.values()) {
+        if (other !== entry && other.device.path === device.path && other.device.foundBy === 'serial') {
+          other.claim = { driver: null, reason: 'shown as its USB device' };
+        }
+      }
+    }
+    changed();
+  }
+
+  function detached(source: Discovery, device: DeviceDescriptor): void {
+    const entry = entries.get(device.id);
+    if (!entry) return;
+    entry.sources.delete(source);
+    if (entry.sources.size > 0) return;
+    entries.delete(device.id);
+    for (const [id, reader] of opened) {
+      const openedPath = reader.info.path;
+      if (id === device.id || (device.path !== undefined && openedPath === device.path)) {
+        opened.delete(id);
+        const reason = `${describe(device)} was unplugged`;
+        if (isDetachable(reader)) reader.detach(reason);
+        else void reader.close().catch(() => undefined);
+      }
+    }
+    // The serial report of a USB device's port stands on its own again.
+    if (device.foundBy === 'usb' && device.path) {
+      for (const other of entries.values()) {
+        if (other.device.path === device.path && other.device.foundBy === 'serial') classify(other);
+      }
+    }
+    changed();
+  }
+
+  function track(id: string, reader: Reader): Reader {
+    opened.set(id, reader);
+    reader.onDisconnect(() => {
+      if (opened.get(id) === reader) opened.delete(id);
+    });
+    return new TrackedReader(reader, () => {
+      if (opened.get(id) === reader) opened.delete(id);
+    });
+  }
+
+  return {
+    async start() {
+      subscriptions = options.discoveries.flatMap((source) => [
+        source.onAttach((device) => attached(source, device)),
+        source.onDetach((device) => detached(source, device)),
+      ]);
+      // One failing source (no USB, no sysfs) must not keep the others from starting.
+      await Promise.allSettled(options.discoveries.map((source) => source.start()));
+      for (const source of options.discoveries) {
+        for (const device of source.list()) attached(source, device);
+      }
+      changed();
+    },
+
+    async stop() {
+      for (const unsubscribe of subscriptions) unsubscribe();
+      subscriptions = [];
+      await Promise.allSettled(options.discoveries.map((source) => source.stop()));
+      const readers = [...opened.values()];
+      opened.clear();
+      await Promise.allSettled(readers.map((reader) => reader.close()));
+      await Promise.allSettled([...probes]);
+      entries.clear();
+    },
+
+    devices() {
+      const list: DiscoveredDevice[] = [];
+      for (const entry of entries.values()) {
+        if (shadowedBy(entry.device)) continue;
+        list.push({ device: entry.device, claim: entry.claim });
+      }
+      return list;
+    },
+
+    onChange(listener) {
+      changeListeners.add(listener);
+      return () => changeListeners.delete(listener);
+    },
+
+    async open(deviceId) {
+      const entry = entries.get(deviceId);
+      if (!entry) throw new Error(`no device "${deviceId}": it was unplugged or has not been discovered`);
+      const { claim, device } = entry;
+      if (claim.driver === null) throw new Error(`${deviceId} is not claimed by any driver: ${claim.reason}`);
+      if (opened.has(deviceId) || opening.has(deviceId)) throw new Error(`${deviceId} is already open: close it first (one controller per reader)`);
+      const driver = options.drivers.find((d) => d.kind === claim.driver);
+      if (!driver) throw new Error(`${deviceId} is claimed by driver "${claim.driver}", which is not installed`);
+      opening.add(deviceId);
+      try {
+        const reader = await driver.open(device);
+        if (entries.get(deviceId) !== entry) {
+          await reader.close().catch(() => undefined);
+          throw new Error(`${deviceId} was unplugged while it was being opened`);
+        }
+        return track(deviceId, reader);
+      } finally {
+        opening.delete(deviceId);
+      }
+    },
+
+    async settled() {
+      while (probes.size > 0) await Promise.allSettled([...probes]);
+    },
+  };
+}
+
+/** The Reader handed to the host: the driver's reader, untracked by the registry when closed. */
+class TrackedReader implements Reader {
+  readonly presentCard?: (cardNumber?: string) => boolean;
+  readonly setFault?: (fault: SimulatedFault) => void;
+
+  constructor(
+    private readonly inner: Reader,
+    private readonly untrack: () => void,
+  ) {
+    if (inner.presentCard) this.presentCard = (cardNumber) => inner.presentCard!(cardNumber);
+    if (inner.setFault) this.setFault = (fault) => inner.setFault!(fault);
+  }
+
+  get info(): ReaderInfo {
+    return this.inner.info;
+  }
+
+  get state(): ReaderState {
+    return this.inner.state;
+  }
+
+  collect(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome> {
+    return this.inner.collect(request, onStage);
+  }
+
+  cancel(): Promise<boolean> {
+    return this.inner.cancel();
+  }
+
+  onDisconnect(listener: (reason: string) => void): Unsubscribe {
+    return this.inner.onDisconnect(listener);
+  }
+
+  close(): Promise<void> {
+    this.untrack();
+    return this.inner.close();
+  }
+}
+
+export interface DefaultRegistryOptions {
+  /** More drivers, tried before Concert (the simulated driver goes here). */
+  readonly drivers?: readonly Driver[];
+  /** More discovery sources (the simulated readers' source goes here). */
+  readonly discoveries?: readonly Discovery[];
+  /**
+   * Ports to watch that the system listing does not show (socat ptys, some COM ports): a path
+   * is probed; { path, driver } is claimed by that driver without a probe.
+   */
+  readonly ports?: readonly (string | PinnedPort)[];
+  /** Poll the system's serial ports (default true). */
+  readonly serial?: boolean;
+  /** USB hot-plug (default true): false, or a backend (tests). */
+  readonly usb?: boolean | UsbBackend;
+  /** Serial polling period (default 2000 ms). */
+  readonly pollIntervalMs?: number;
+  readonly probe?: boolean;
+  readonly concert?: ConcertDriverOptions;
+  /** Replaces the system serial lister (tests). */
+  readonly serialLister?: SerialLister;
+  readonly clock?: Clock;
+  /** Fallbacks worth a log line (udevadm missing, listing failed). */
+  readonly onNote?: (note: string) => void;
+}
+
+export interface DefaultReaderRegistry extends ReaderRegistryHandle {
+  readonly concert: ConcertDriver;
+  /** null when serial polling is off. */
+  readonly serialDiscovery: SerialPollingDiscovery | null;
+  /** null when USB is off. */
+  readonly usbDiscovery: UsbDiscovery | null;
+}
+
+/** Serial polling + USB hot-plug + configured ports + the Concert driver, plus whatever is passed in. */
+export function createDefaultRegistry(options: DefaultRegistryOptions = {}): DefaultReaderRegistry {
+  const concert = createConcertDriver({ clock: options.clock, ...options.concert });
+  const lister = options.serialLister ?? createSerialLister();
+  const discoveries: Discovery[] = [...(options.discoveries ?? [])];
+  const serialDiscovery =
+    options.serial === false
+      ? null
+      : new SerialPollingDiscovery({ lister, intervalMs: options.pollIntervalMs, clock: options.clock, onNote: options.onNote });
+  if (serialDiscovery) discoveries.push(serialDiscovery);
+  const ports = options.ports ?? [];
+  if (ports.length > 0) {
+    const paths = ports.map((port) => (typeof port === 'string' ? port : port.path));
+    discoveries.push(new SerialPollingDiscovery({ lister: createConfiguredLister(paths), intervalMs: options.pollIntervalMs, clock: options.clock }));
+  }
+  const usbDiscovery =
+    options.usb === false
+      ? null
+      : new UsbDiscovery({ serialLister: lister, clock: options.clock, ...(typeof options.usb === 'object' ? { backend: options.usb } : {}) });
+  if (usbDiscovery) discoveries.push(usbDiscovery);
+  const registry = createReaderRegistry({
+    drivers: [...(options.drivers ?? []), concert],
+    discoveries,
+    probe: options.probe,
+    pinned: ports.filter((port): port is PinnedPort => typeof port !== 'string'),
+  });
+  return { ...registry, concert, serialDiscovery, usbDiscovery };
+}

@@ -1,0 +1,118 @@
+/**
+ * A Transport over a serial port (serialport 13). Thin on purpose: open with the line settings,
+ * pass bytes through, report the close once (an unplugged USB-CDC device or a killed pty shows
+ * up as a read error, which serialport turns into 'close' with `disconnected`).
+ */
+import { SerialPort } from 'serialport';
+import type { Transport, Unsubscribe } from '../types';
+
+export interface SerialLineOptions {
+  readonly baudRate: number;
+  readonly dataBits: 5 | 6 | 7 | 8;
+  readonly parity: 'none' | 'even' | 'odd' | 'mark' | 'space';
+  readonly stopBits: 1 | 1.5 | 2;
+}
+
+/** Concert over RS-232: 9600 7E1. (USB-CDC terminals ignore line settings.) */
+export const CONCERT_LINE: SerialLineOptions = { baudRate: 9600, dataBits: 7, parity: 'even', stopBits: 1 };
+
+/** The part of serialport's stream this transport uses, so tests can hand in a SerialPortMock. */
+export interface PortLike {
+  readonly isOpen: boolean;
+  open(callback: (error: Error | null) => void): void;
+  write(data: Buffer, callback?: (error: Error | null | undefined) => void): boolean;
+  close(callback?: (error: Error | null) => void): void;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'close', listener: (error?: Error | null) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
+export interface PortSettings extends SerialLineOptions {
+  readonly path: string;
+}
+
+export type PortFactory = (settings: PortSettings) => PortLike;
+
+export const createSerialPort: PortFactory = (settings) => new SerialPort({ ...settings, autoOpen: false });
+
+export interface SerialTransportOptions {
+  readonly line?: Partial<SerialLineOptions>;
+  readonly createPort?: PortFactory;
+}
+
+class SerialTransport implements Transport {
+  private closed = false;
+  private readonly dataListeners = new Set<(chunk: Uint8Array) => void>();
+  private readonly closeListeners = new Set<(error?: Error) => void>();
+
+  constructor(
+    private readonly port: PortLike,
+    readonly path: string,
+  ) {
+    port.on('data', (chunk) => {
+      const bytes = new Uint8Array(chunk);
+      for (const listener of [...this.dataListeners]) listener(bytes);
+    });
+    // serialport can emit 'close' twice (stream end, then the disconnect error): report once,
+    // preferring the one that carries the error.
+    port.on('close', (error) => {
+      queueMicrotask(() => this.shut(error ?? undefined));
+    });
+    // An 'error' event without a listener would be thrown by the EventEmitter and crash the host.
+    port.on('error', (error) => {
+      if (!port.isOpen) this.shut(error);
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && this.port.isOpen;
+  }
+
+  write(bytes: Uint8Array): Promise<void> {
+    if (!this.isOpen) return Promise.reject(new Error(`${this.path} is closed`));
+    return new Promise<void>((resolve, reject) => {
+      this.port.write(Buffer.from(bytes), (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  onData(listener: (chunk: Uint8Array) => void): Unsubscribe {
+    this.dataListeners.add(listener);
+    return () => this.dataListeners.delete(listener);
+  }
+
+  onClose(listener: (error?: Error) => void): Unsubscribe {
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
+  }
+
+  close(): Promise<void> {
+    if (!this.port.isOpen) {
+      this.shut(undefined);
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      this.port.close(() => {
+        this.shut(undefined);
+        resolve();
+      });
+    });
+  }
+
+  private shut(error: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const listener of [...this.closeListeners]) listener(error);
+  }
+}
+
+/** Opens a serial port as a Transport. Rejects with the path in the message when it cannot. */
+export function openSerialTransport(path: string, options: SerialTransportOptions = {}): Promise<Transport> {
+  const settings: PortSettings = { path, ...CONCERT_LINE, ...options.line };
+  const port = (options.createPort ?? createSerialPort)(settings);
+  return new Promise<Transport>((resolve, reject) => {
+    port.open((error) => {
+      if (error) reject(new Error(`cannot open ${path}: ${error.message}`));
+      else resolve(new SerialTransport(port, path));
+    });
+  });
+}

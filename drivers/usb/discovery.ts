@@ -1,0 +1,171 @@
+/**
+ * USB discovery: hot-plug events for reader vendor IDs (Ingenico by default), each device mapped
+ * to the serial port the kernel made for it (USB-CDC: /dev/ttyACM*), found in the serial listing
+ * by VID/PID. The tty node appears a moment after the USB attach, so the mapping retries for a
+ * bounded time; a device whose port never shows up is still reported, without a path.
+ */
+import type { Clock, TimerHandle } from '../../common/clock';
+import { systemClock } from '../../common/clock';
+import type { SerialLister, SerialPortInfo } from '../serial/list';
+import type { DeviceDescriptor, Discovery, Unsubscribe } from '../types';
+import type { UsbBackend, UsbDeviceInfo } from './backend';
+import { loadUsbBackend, unavailableUsbBackend } from './backend';
+import { INGENICO_VENDOR_IDS, hex4, ingenicoModel } from './ids';
+
+export interface UsbDiscoveryOptions {
+  /** A backend, or a loader (default: the `usb` package, guarded). */
+  readonly backend?: UsbBackend | (() => Promise<UsbBackend>);
+  /** Finds the serial port of a USB device. */
+  readonly serialLister: SerialLister;
+  readonly clock?: Clock;
+  /** Vendor IDs worth reporting. Default: Ingenico's. */
+  readonly vendorIds?: readonly number[];
+  /** Listing attempts while waiting for the tty node (default 10, 300 ms apart). */
+  readonly mapAttempts?: number;
+  readonly mapRetryMs?: number;
+}
+
+function busKey(device: UsbDeviceInfo): string {
+  return `${device.busNumber}-${device.deviceAddress}`;
+}
+
+/** Serial number when known, else the physical port chain: stable across re-plugs into the same socket. */
+function usbDeviceId(device: UsbDeviceInfo, serialNumber: string | undefined): string {
+  const where = serialNumber ?? `bus${device.busNumber}-${device.portNumbers?.join('.') ?? `addr${device.deviceAddress}`}`;
+  return `usb:${hex4(device.vendorId)}:${hex4(device.productId)}:${where}`;
+}
+
+export class UsbDiscovery implements Discovery {
+  private readonly clock: Clock;
+  private readonly vendorIds: readonly number[];
+  private backend: UsbBackend | null = null;
+  private readonly devices = new Map<string, DeviceDescriptor>();
+  private readonly mapping = new Map<string, TimerHandle | undefined>();
+  private readonly attachListeners = new Set<(device: DeviceDescriptor) => void>();
+  private readonly detachListeners = new Set<(device: DeviceDescriptor) => void>();
+  private subscriptions: Unsubscribe[] = [];
+
+  constructor(private readonly options: UsbDiscoveryOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.vendorIds = options.vendorIds ?? INGENICO_VENDOR_IDS;
+  }
+
+  /** Why USB reports nothing on this machine, or null when the bus is there. */
+  get unavailableReason(): string | null {
+    if (!this.backend) return 'USB discovery not started';
+    return this.backend.available ? null : (this.backend.unavailableReason ?? 'no USB');
+  }
+
+  async start(): Promise<void> {
+    if (this.backend) return;
+    const source = this.options.backend ?? (() => loadUsbBackend());
+    this.backend = typeof source === 'function' ? await source().catch((error: unknown) => unavailable(error)) : source;
+    const backend = this.backend;
+    this.subscriptions = [backend.onAttach((device) => this.attached(device)), backend.onDetach((device) => this.detached(device))];
+    await Promise.all(backend.list().map((device) => this.attached(device)));
+  }
+
+  async stop(): Promise<void> {
+    for (const unsubscribe of this.subscriptions) unsubscribe();
+    this.subscriptions = [];
+    for (const timer of this.mapping.values()) this.clock.clearTimeout(timer);
+    this.mapping.clear();
+    this.backend?.close();
+    this.backend = null;
+    this.devices.clear();
+  }
+
+  list(): readonly DeviceDescriptor[] {
+    return [...this.devices.values()];
+  }
+
+  onAttach(listener: (device: DeviceDescriptor) => void): Unsubscribe {
+    this.attachListeners.add(listener);
+    return () => this.attachListeners.delete(listener);
+  }
+
+  onDetach(listener: (device: DeviceDescriptor) => void): Unsubscribe {
+    this.detachListeners.add(listener);
+    return () => this.detachListeners.delete(listener);
+  }
+
+  /** Resolves once the device is reported (with or without a serial port), or dropped. */
+  private attached(device: UsbDeviceInfo): Promise<void> {
+    if (!this.vendorIds.includes(device.vendorId)) return Promise.resolve();
+    const key = busKey(device);
+    if (this.devices.has(key) || this.mapping.has(key)) return Promise.resolve();
+    this.mapping.set(key, undefined);
+    const attempts = this.options.mapAttempts ?? 10;
+    const retryMs = this.options.mapRetryMs ?? 300;
+    return new Promise<void>((resolve) => {
+      const attempt = async (left: number): Promise<void> => {
+        const port = await this.findPort(device);
+        if (!this.mapping.has(key)) return resolve(); // detached or stopped meanwhile
+        if (port || left <= 1) {
+          this.mapping.delete(key);
+          this.report(key, device, port);
+          return resolve();
+        }
+        this.mapping.set(
+          key,
+          this.clock.setTimeout(() => void attempt(left - 1), retryMs),
+        );
+      };
+      void attempt(attempts);
+    });
+  }
+
+  private detached(device: UsbDeviceInfo): void {
+    const key = busKey(device);
+    if (this.mapping.has(key)) {
+      this.clock.clearTimeout(this.mapping.get(key));
+      this.mapping.delete(key);
+      return;
+    }
+    const descriptor = this.devices.get(key);
+    if (!descriptor) return;
+    this.devices.delete(key);
+    this.emit(this.detachListeners, descriptor);
+  }
+
+  private async findPort(device: UsbDeviceInfo): Promise<SerialPortInfo | undefined> {
+    let ports: readonly SerialPortInfo[];
+    try {
+      ports = (await this.options.serialLister()).ports;
+    } catch {
+      return undefined;
+    }
+    const taken = new Set([...this.devices.values()].map((d) => d.path));
+    return ports.find((port) => port.vendorId === device.vendorId && port.productId === device.productId && !taken.has(port.path));
+  }
+
+  private report(key: string, device: UsbDeviceInfo, port: SerialPortInfo | undefined): void {
+    const model = ingenicoModel(device.vendorId, device.productId);
+    const descriptor: DeviceDescriptor = {
+      id: usbDeviceId(device, port?.serialNumber),
+      foundBy: 'usb',
+      vendorId: device.vendorId,
+      productId: device.productId,
+      ...(port ? { path: port.path } : {}),
+      ...(port?.serialNumber ? { serialNumber: port.serialNumber } : {}),
+      ...(port?.manufacturer ? { manufacturer: port.manufacturer } : {}),
+      ...(model ? { model } : {}),
+    };
+    this.devices.set(key, descriptor);
+    this.emit(this.attachListeners, descriptor);
+  }
+
+  private emit(listeners: Set<(device: DeviceDescriptor) => void>, device: DeviceDescriptor): void {
+    for (const listener of [...listeners]) {
+      try {
+        listener(device);
+      } catch {
+        // One listener's failure must not stop discovery.
+      }
+    }
+  }
+}
+
+function unavailable(error: unknown): UsbBackend {
+  return unavailableUsbBackend(`USB backend failed to load: ${error instanceof Error ? error.message : String(error)}`);
+}

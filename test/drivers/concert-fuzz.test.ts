@@ -1,0 +1,251 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../common/clock';
+import type { ConcertRequest } from '../../drivers/protocols/concert/codec';
+import {
+  ACK,
+  ENQ,
+  EOT,
+  ETX,
+  STX,
+  ConcertProtocolError,
+  checkAnswer,
+  decodeAnswer,
+  encodeAnswer,
+  encodeRequestBody,
+  lrc,
+} from '../../drivers/protocols/concert/codec';
+import type { LinkEvent } from '../../drivers/protocols/concert/link';
+import { ConcertLink } from '../../drivers/protocols/concert/link';
+import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
+import { ConcertReader } from '../../drivers/protocols/concert/reader';
+import type { CardOutcome, Transport, Unsubscribe } from '../../drivers/types';
+
+const APPROVAL = encodeAnswer({
+  posNumber: '01',
+  status: '0',
+  amount: 1250,
+  paymentMode: '1',
+  cardField: '4242XXXXXXXX4242',
+  currencyNumeric: '978',
+  privateData: 'AUTH01',
+});
+const APPROVAL_BODY = APPROVAL.slice(1, -2);
+
+const request: ConcertRequest = {
+  variant: 'E+',
+  posNumber: '01',
+  amount: 1250,
+  fullAnswer: true,
+  paymentMode: '1',
+  transactionType: '0',
+  currencyNumeric: '978',
+  privateData: '',
+  delay: 'A010',
+  authorization: 'B010',
+};
+
+/** Byte-level mutations of a valid frame: flip 7-bit values, insert, delete, truncate. */
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), mask: fc.integer({ min: 1, max: 0x7f }) }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), value: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat() }),
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+);
+type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
+
+function mutate(bytes: Uint8Array, mutations: readonly Mutation[]): Uint8Array {
+  let out = [...bytes];
+  for (const m of mutations) {
+    if (out.length === 0) break;
+    const at = m.at % out.length;
+    if (m.kind === 'flip') out[at] = out[at]! ^ m.mask;
+    else if (m.kind === 'insert') out.splice(at, 0, m.value);
+    else if (m.kind === 'delete') out.splice(at, 1);
+    else out = out.slice(0, at);
+  }
+  return Uint8Array.from(out);
+}
+
+/**
+ * The oracle, written independently of the codec: an approval may only come from a stream
+ * that carries STX + the exact approval body + ETX + its LRC, once parity bits are masked.
+ */
+function carriesIntactApproval(stream: Uint8Array): boolean {
+  const masked = Array.from(stream, (b) => b & 0x7f);
+  const wanted = [STX, ...APPROVAL_BODY, ETX, lrc(APPROVAL_BODY)];
+  outer: for (let i = 0; i + wanted.length <= masked.length; i++) {
+    for (let j = 0; j < wanted.length; j++) if (masked[i + j] !== wanted[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
+describe('Concert decoder under fuzzing', () => {
+  it('never throws anything but a ConcertProtocolError on arbitrary bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
+        try {
+          const answer = decodeAnswer(bytes);
+          expect(answer.posNumber).toMatch(/^\d\d$/);
+          expect(answer.status).toMatch(/^\d$/);
+          expect(Number.isSafeInteger(answer.amount)).toBe(true);
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConcertProtocolError);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('rejects every single-byte corruption of a valid frame (7-bit values)', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: APPROVAL.length - 1 }), fc.integer({ min: 1, max: 0x7f }), (at, mask) => {
+        const bytes = APPROVAL.slice();
+        bytes[at] = bytes[at]! ^ mask;
+        expect(() => decodeAnswer(bytes)).toThrow(ConcertProtocolError);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('never accepts a mutated approval unless the approval is intact in it', () => {
+    fc.assert(
+      fc.property(fc.array(mutation, { minLength: 1, maxLength: 6 }), (mutations) => {
+        const bytes = mutate(APPROVAL, mutations);
+        let accepted = false;
+        try {
+          const answer = decodeAnswer(bytes);
+          checkAnswer(answer, request);
+          accepted = answer.status === '0';
+        } catch (error) {
+          expect(error).toBeInstanceOf(ConcertProtocolError);
+        }
+        if (accepted) expect(carriesIntactApproval(bytes)).toBe(true);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('Concert link under fuzzing', () => {
+  it('ends exactly once, within its bounds, whatever the terminal sends at any point', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), { maxLength: 30 }),
+        fc.array(fc.nat({ max: 5_000 }), { maxLength: 30 }),
+        (chunks, gaps) => {
+          const clock = new FakeClock();
+          const ends: LinkEvent[] = [];
+          const link = new ConcertLink({
+            clock,
+            send: () => undefined,
+            onEvent: (event) => {
+              if (event.type === 'answer' || event.type === 'failed' || event.type === 'canceled') ends.push(event);
+            },
+          });
+          link.start(encodeRequestBody(request));
+          chunks.forEach((chunk, i) => {
+            link.receive(chunk);
+            clock.advance(gaps[i] ?? 0);
+          });
+          // Longest possible exchange: session attempts + resends + answer wait + answer NAKs + EOT.
+          clock.advance(11_000 + 4 * 3_000 + 120_000 + 4 * 3_000 + 3_000);
+          expect(ends).toHaveLength(1);
+          expect(link.state).toBe('done');
+          expect(clock.pending).toBe(0);
+        },
+      ),
+      { numRuns: 1_000 },
+    );
+  });
+});
+
+/**
+ * A terminal that does the session dance correctly and then answers with the given bytes: the
+ * reader sees the fuzzed answer through its real link and codec.
+ */
+class ScriptedTerminal implements Transport {
+  isOpen = true;
+  private readonly data = new Set<(chunk: Uint8Array) => void>();
+  private state: 'session' | 'frame' | 'eot' | 'done' = 'session';
+
+  constructor(private readonly answer: readonly Uint8Array[]) {}
+
+  async write(bytes: Uint8Array): Promise<void> {
+    const first = bytes[0];
+    if (this.state === 'session' && first === ENQ) {
+      this.state = 'frame';
+      this.reply([Uint8Array.of(ACK)]);
+    } else if (this.state === 'frame' && first === STX) {
+      this.state = 'eot';
+      this.reply([Uint8Array.of(ACK)]);
+    } else if (this.state === 'eot' && first === EOT) {
+      this.state = 'done';
+      this.reply([Uint8Array.of(ENQ), ...this.answer, Uint8Array.of(EOT)]);
+    }
+  }
+
+  private reply(chunks: readonly Uint8Array[]): void {
+    queueMicrotask(() => {
+      for (const chunk of chunks) for (const listener of [...this.data]) listener(chunk);
+    });
+  }
+
+  onData(listener: (chunk: Uint8Array) => void): Unsubscribe {
+    this.data.add(listener);
+    return () => this.data.delete(listener);
+  }
+
+  onClose(): Unsubscribe {
+    return () => undefined;
+  }
+
+  async close(): Promise<void> {
+    this.isOpen = false;
+  }
+}
+
+async function collectAgainst(answer: readonly Uint8Array[]): Promise<CardOutcome> {
+  const clock = new FakeClock();
+  const reader = new ConcertReader({
+    transport: new ScriptedTerminal(answer),
+    info: concertReaderInfo({ id: 'serial:/dev/fuzz', foundBy: 'serial', path: '/dev/fuzz' }),
+    clock,
+    timings: { answerTimeoutMs: 1_000 },
+  });
+  let outcome: CardOutcome | undefined;
+  const promise = reader.collect({ amount: 1250, currency: 'EUR', reference: 'fuzz' }).then((o) => (outcome = o));
+  for (let i = 0; i < 200 && outcome === undefined; i++) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    clock.advance(100);
+  }
+  await promise;
+  return outcome!;
+}
+
+describe('ConcertReader under fuzzing', () => {
+  it('approves the intact approval (the harness itself works)', async () => {
+    expect(await collectAgainst([APPROVAL])).toMatchObject({ kind: 'approved', card: { brand: 'visa', last4: '4242' } });
+  });
+
+  it('never approves from random bytes or a mutated approval; always ends', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.array(fc.uint8Array({ minLength: 1, maxLength: 60 }), { minLength: 1, maxLength: 4 }),
+          fc.array(mutation, { minLength: 1, maxLength: 4 }).map((mutations) => [mutate(APPROVAL, mutations)]),
+        ),
+        async (chunks) => {
+          const outcome = await collectAgainst(chunks);
+          expect(outcome).toBeDefined();
+          const stream = Uint8Array.from(chunks.flatMap((chunk) => [...chunk]));
+          if (outcome.kind === 'approved') expect(carriesIntactApproval(stream)).toBe(true);
+          // The request was acknowledged: anything but a clean answer must be 'unknown', never 'failed'.
+          expect(['approved', 'declined', 'unknown']).toContain(outcome.kind);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

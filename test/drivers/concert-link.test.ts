@@ -1,0 +1,389 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../common/clock';
+import type { ConcertRequest } from '../../drivers/protocols/concert/codec';
+import { ACK, ENQ, EOT, NAK, encodeAnswer, encodeRequestBody, frame, toHex } from '../../drivers/protocols/concert/codec';
+import type { ConcertLinkTimings, LinkEvent } from '../../drivers/protocols/concert/link';
+import { ConcertLink } from '../../drivers/protocols/concert/link';
+
+const request: ConcertRequest = {
+  variant: 'E+',
+  posNumber: '01',
+  amount: 1250,
+  fullAnswer: false,
+  paymentMode: '1',
+  transactionType: '0',
+  currencyNumeric: '978',
+  privateData: 'REF',
+  delay: 'A010',
+  authorization: 'B010',
+};
+
+const answerFrame = encodeAnswer({
+  posNumber: '01',
+  status: '0',
+  amount: 1250,
+  paymentMode: '1',
+  cardField: null,
+  currencyNumeric: '978',
+  privateData: '',
+});
+
+function badLrc(bytes: Uint8Array): Uint8Array {
+  const copy = bytes.slice();
+  copy[copy.length - 1]! ^= 0x01;
+  return copy;
+}
+
+/** Names control bytes and the request frame so traces read like the protocol diagram. */
+function harness(timings: Partial<ConcertLinkTimings> = {}) {
+  const clock = new FakeClock();
+  const body = encodeRequestBody(request);
+  const requestHex = toHex(frame(body));
+  const names: Record<string, string> = { [toHex(Uint8Array.of(ENQ))]: 'ENQ', '04': 'EOT', '06': 'ACK', '15': 'NAK', [requestHex]: 'REQUEST' };
+  const sent: string[] = [];
+  const raw: Uint8Array[] = [];
+  const events: LinkEvent[] = [];
+  const link = new ConcertLink({
+    clock,
+    timings,
+    send: (bytes) => {
+      raw.push(bytes);
+      sent.push(names[toHex(bytes)] ?? toHex(bytes));
+    },
+    onEvent: (event) => events.push(event),
+  });
+  const types = () => events.map((event) => event.type);
+  const last = () => events[events.length - 1];
+  const recv = (...bytes: number[]) => link.receive(Uint8Array.from(bytes));
+  const recvFrame = (bytes: Uint8Array) => link.receive(bytes);
+  /** Drives the exchange up to "waiting for the terminal's ENQ". */
+  const toWaiting = () => {
+    link.start(body);
+    recv(ACK);
+    recv(ACK);
+  };
+  /** …and up to "receiving the answer frame". */
+  const toReceiving = () => {
+    toWaiting();
+    recv(ENQ);
+  };
+  return { clock, link, body, sent, raw, events, types, last, recv, recvFrame, toWaiting, toReceiving };
+}
+
+function failure(event: LinkEvent | undefined) {
+  if (event?.type !== 'failed') throw new Error(`expected a failure, got ${event?.type}`);
+  return event.error;
+}
+
+describe('Concert link: the happy path', () => {
+  it('runs the whole exchange with the exact bytes of the protocol diagram', () => {
+    const h = harness();
+    h.link.start(h.body);
+    expect(h.sent).toEqual(['ENQ']);
+    h.recv(ACK);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST']);
+    expect(toHex(h.raw[1]!)).toBe('02 30 31 30 30 30 30 31 32 35 30 30 31 30 39 37 38 52 45 46 20 20 20 20 20 20 20 41 30 31 30 42 30 31 30 03 71'); // LRC from an independent XOR
+    h.recv(ACK);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
+    expect(h.types()).toEqual(['acknowledged', 'waiting_for_answer']);
+    expect(h.link.acknowledged).toBe(true);
+    h.recv(ENQ);
+    expect(h.sent.at(-1)).toBe('ACK');
+    h.recvFrame(answerFrame);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT', 'ACK', 'ACK']);
+    expect(h.types()).toEqual(['acknowledged', 'waiting_for_answer']); // not before the terminal's EOT
+    h.recv(EOT);
+    const event = h.last();
+    expect(event).toMatchObject({ type: 'answer', closedCleanly: true });
+    expect(event?.type === 'answer' && toHex(event.body)).toBe(toHex(answerFrame.slice(1, -2)));
+    expect(h.link.state).toBe('done');
+    expect(h.clock.pending).toBe(0);
+  });
+
+  it('copes with one byte at a time, parity bits set and noise between frames', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK | 0x80);
+    h.recv(ACK);
+    h.recv(0x41, 0x00, 0x7f); // line noise while the terminal runs the card
+    h.recv(ENQ | 0x80);
+    for (const byte of answerFrame) h.recv(byte | 0x80);
+    h.recv(EOT);
+    expect(h.last()).toMatchObject({ type: 'answer', closedCleanly: true });
+  });
+
+  it('delivers the answer when the terminal never sends its closing EOT, after eotTimeoutMs', () => {
+    const h = harness({ eotTimeoutMs: 500 });
+    h.toReceiving();
+    h.recvFrame(answerFrame);
+    h.clock.advance(499);
+    expect(h.types()).not.toContain('answer');
+    h.clock.advance(1);
+    expect(h.last()).toMatchObject({ type: 'answer', closedCleanly: false });
+  });
+});
+
+describe('Concert link: opening the session', () => {
+  it('gives up after 3 unanswered ENQs, with EOT and a 1 s pause between attempts', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.clock.advance(2_999);
+    expect(h.sent).toEqual(['ENQ']);
+    h.clock.advance(1);
+    expect(h.sent).toEqual(['ENQ', 'EOT']);
+    h.clock.advance(999);
+    expect(h.sent).toEqual(['ENQ', 'EOT']);
+    h.clock.advance(1);
+    expect(h.sent).toEqual(['ENQ', 'EOT', 'ENQ']);
+    h.clock.advance(3_000 + 1_000 + 2_999);
+    expect(h.events).toEqual([]);
+    h.clock.advance(1);
+    expect(h.sent).toEqual(['ENQ', 'EOT', 'ENQ', 'EOT', 'ENQ', 'EOT']);
+    const error = failure(h.last());
+    expect(error.code).toBe('session_not_acknowledged');
+    expect(error.acknowledged).toBe(false);
+    expect(error.message).toMatch(/no ACK to ENQ within 3000 ms, 3 attempts/);
+    expect(h.clock.pending).toBe(0);
+  });
+
+  it('proceeds when the second attempt is acknowledged', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.clock.advance(4_000);
+    h.recv(ACK);
+    expect(h.sent).toEqual(['ENQ', 'EOT', 'ENQ', 'REQUEST']);
+  });
+
+  it('reports a busy terminal that NAKs every ENQ', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(NAK);
+    h.clock.advance(1_000);
+    h.recv(NAK);
+    h.clock.advance(1_000);
+    h.recv(NAK);
+    expect(h.sent).toEqual(['ENQ', 'EOT', 'ENQ', 'EOT', 'ENQ', 'EOT']);
+    expect(failure(h.last()).code).toBe('session_refused');
+  });
+
+  it('honours configured attempts and bounds', () => {
+    const h = harness({ sessionAttempts: 1, ackTimeoutMs: 300 });
+    h.link.start(h.body);
+    h.clock.advance(300);
+    expect(failure(h.last()).code).toBe('session_not_acknowledged');
+    expect(h.sent).toEqual(['ENQ', 'EOT']);
+  });
+});
+
+describe('Concert link: sending the request', () => {
+  it('resends after NAK, up to 3 times, then sends EOT and gives up', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.recv(NAK);
+    h.recv(NAK);
+    h.recv(NAK);
+    expect(h.events).toEqual([]);
+    h.recv(NAK);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'REQUEST', 'REQUEST', 'REQUEST', 'EOT']);
+    const error = failure(h.last());
+    expect(error).toMatchObject({ code: 'request_rejected', acknowledged: false });
+  });
+
+  it('carries on when a resend is acknowledged', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.recv(NAK);
+    h.recv(NAK);
+    h.recv(ACK);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'REQUEST', 'REQUEST', 'EOT']);
+    expect(h.types()).toEqual(['acknowledged', 'waiting_for_answer']);
+  });
+
+  it('times out when the request gets neither ACK nor NAK', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.clock.advance(2_999);
+    expect(h.events).toEqual([]);
+    h.clock.advance(1);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
+    expect(failure(h.last())).toMatchObject({ code: 'request_ack_timeout', acknowledged: false });
+  });
+});
+
+describe('Concert link: waiting for and receiving the answer', () => {
+  it('waits 120 s by default for the terminal to open its session', () => {
+    const h = harness();
+    h.toWaiting();
+    h.clock.advance(119_999);
+    expect(h.types()).toEqual(['acknowledged', 'waiting_for_answer']);
+    h.clock.advance(1);
+    expect(failure(h.last())).toMatchObject({ code: 'answer_timeout', acknowledged: true });
+  });
+
+  it('uses a configured answer wait', () => {
+    const h = harness({ answerTimeoutMs: 300 });
+    h.toWaiting();
+    h.clock.advance(300);
+    expect(failure(h.last()).code).toBe('answer_timeout');
+  });
+
+  it('times out when the answer frame does not complete (dropped mid-answer)', () => {
+    const h = harness();
+    h.toReceiving();
+    h.recvFrame(answerFrame.slice(0, 12));
+    h.clock.advance(2_999);
+    expect(h.types()).not.toContain('failed');
+    h.clock.advance(1);
+    expect(failure(h.last())).toMatchObject({ code: 'answer_frame_timeout', acknowledged: true });
+    expect(h.clock.pending).toBe(0);
+  });
+
+  it('NAKs an answer with a bad LRC and accepts the good resend', () => {
+    const h = harness();
+    h.toReceiving();
+    h.recvFrame(badLrc(answerFrame));
+    expect(h.sent.at(-1)).toBe('NAK');
+    h.recvFrame(answerFrame);
+    expect(h.sent.slice(-2)).toEqual(['NAK', 'ACK']);
+    h.recv(EOT);
+    expect(h.last()).toMatchObject({ type: 'answer', closedCleanly: true });
+  });
+
+  it('gives up after 3 NAKed answers: the fourth bad one fails the exchange', () => {
+    const h = harness();
+    h.toReceiving();
+    for (let i = 0; i < 3; i++) h.recvFrame(badLrc(answerFrame));
+    expect(h.types()).not.toContain('failed');
+    h.recvFrame(badLrc(answerFrame));
+    expect(h.sent.slice(-4)).toEqual(['NAK', 'NAK', 'NAK', 'NAK']);
+    expect(failure(h.last())).toMatchObject({ code: 'answer_corrupt', acknowledged: true });
+  });
+
+  it('NAKs a run of bytes too long to be an answer', () => {
+    const h = harness();
+    h.toReceiving();
+    h.recv(0x02, ...new Array<number>(300).fill(0x41));
+    expect(h.sent.at(-1)).toBe('NAK');
+    h.recvFrame(answerFrame);
+    h.recv(EOT);
+    expect(h.last()?.type).toBe('answer');
+  });
+
+  it('re-ACKs a repeated ENQ (the terminal missed our ACK)', () => {
+    const h = harness();
+    h.toReceiving();
+    h.recv(ENQ);
+    expect(h.sent.slice(-2)).toEqual(['ACK', 'ACK']);
+  });
+});
+
+describe('Concert link: cancel', () => {
+  it('cancels at once while opening the session: EOT, nothing acknowledged', () => {
+    const h = harness();
+    h.link.start(h.body);
+    expect(h.link.cancel()).toBe('canceled');
+    expect(h.sent).toEqual(['ENQ', 'EOT']);
+    expect(h.types()).toEqual(['canceled']);
+    expect(h.clock.pending).toBe(0);
+    h.recv(ACK); // a late ACK changes nothing
+    expect(h.sent).toEqual(['ENQ', 'EOT']);
+  });
+
+  it('cancels during the pause between session attempts without another EOT', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.clock.advance(3_000);
+    expect(h.link.cancel()).toBe('canceled');
+    expect(h.sent).toEqual(['ENQ', 'EOT']);
+    h.clock.advance(10_000);
+    expect(h.sent).toEqual(['ENQ', 'EOT']);
+  });
+
+  it('waits for the terminal once the request is on the wire: NAK → canceled', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    expect(h.link.cancel()).toBe('pending');
+    expect(h.sent).toEqual(['ENQ', 'REQUEST']); // no EOT racing the terminal's ACK
+    h.recv(NAK);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
+    expect(h.types()).toEqual(['canceled']);
+  });
+
+  it('waits for the terminal once the request is on the wire: ACK → refused, the payment goes on', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    expect(h.link.cancel()).toBe('pending');
+    h.recv(ACK);
+    expect(h.types()).toEqual(['acknowledged', 'cancel_refused', 'waiting_for_answer']);
+    h.recv(ENQ);
+    h.recvFrame(answerFrame);
+    h.recv(EOT);
+    expect(h.last()?.type).toBe('answer');
+  });
+
+  it('counts a pending cancel whose request was never acknowledged as canceled', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.link.cancel();
+    h.clock.advance(3_000);
+    expect(h.types()).toEqual(['canceled']);
+  });
+
+  it('is too late after acknowledgement, and after the end', () => {
+    const h = harness();
+    h.toWaiting();
+    expect(h.link.cancel()).toBe('too_late');
+    h.recv(ENQ);
+    h.recvFrame(answerFrame);
+    h.recv(EOT);
+    expect(h.link.cancel()).toBe('too_late');
+    expect(h.types()).not.toContain('canceled');
+  });
+});
+
+describe('Concert link: abort from outside', () => {
+  it('is a failure without acknowledgement before the ACK', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.link.abort('port closed');
+    expect(failure(h.last())).toMatchObject({ code: 'aborted', acknowledged: false, message: 'port closed' });
+    expect(h.sent).toEqual(['ENQ', 'EOT']);
+  });
+
+  it('sends nothing while the request awaits its ACK', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.link.abort('deadline');
+    expect(h.sent).toEqual(['ENQ', 'REQUEST']);
+    expect(failure(h.last()).acknowledged).toBe(false);
+  });
+
+  it('is a failure with acknowledgement after the ACK', () => {
+    const h = harness();
+    h.toWaiting();
+    h.link.abort('unplugged');
+    expect(failure(h.last())).toMatchObject({ code: 'aborted', acknowledged: true });
+    expect(h.clock.pending).toBe(0);
+  });
+
+  it('still delivers an answer that was fully received and ACKed', () => {
+    const h = harness();
+    h.toReceiving();
+    h.recvFrame(answerFrame);
+    h.link.abort('unplugged before EOT');
+    expect(h.last()).toMatchObject({ type: 'answer', closedCleanly: false });
+  });
+
+  it('refuses to be started twice', () => {
+    const h = harness();
+    h.link.start(h.body);
+    expect(() => h.link.start(h.body)).toThrow(/already used/);
+  });
+});

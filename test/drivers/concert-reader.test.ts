@@ -1,0 +1,309 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../common/clock';
+import { createTransportPair } from '../../drivers/memory-transport';
+import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
+import type { EmulatorScript } from '../../drivers/protocols/concert/emulator';
+import { serveEmulator } from '../../drivers/protocols/concert/emulator';
+import type { ConcertReaderOptions } from '../../drivers/protocols/concert/reader';
+import { ConcertReader, privateDataFor } from '../../drivers/protocols/concert/reader';
+import type { CardOutcome, CollectRequest, CollectStage } from '../../drivers/types';
+
+const PAYMENT: CollectRequest = { amount: 1250, currency: 'EUR', reference: 'act_1234567890ABCDEF' };
+
+/** Lets queued microtasks and immediates run (the in-memory cable delivers on microtasks). */
+async function flush(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+function setup(script: Partial<EmulatorScript> = {}, options: Partial<ConcertReaderOptions> = {}) {
+  const clock = new FakeClock();
+  const [ecr, terminal] = createTransportPair();
+  const served = serveEmulator(terminal, { clock, script });
+  const out: number[] = [];
+  const reader = new ConcertReader({
+    transport: ecr,
+    info: concertReaderInfo({ id: 'serial:/dev/ttyTEST', foundBy: 'serial', path: '/dev/ttyTEST' }),
+    clock,
+    ...options,
+    onTrace: (direction, bytes) => {
+      if (direction === 'out') out.push(...bytes);
+    },
+  });
+  /** Advances fake time in 50 ms steps, letting bytes cross the cable between steps. */
+  const run = async (ms: number): Promise<void> => {
+    await flush();
+    for (let t = 0; t < ms; t += 50) {
+      clock.advance(Math.min(50, ms - t));
+      await flush();
+    }
+  };
+  /** Collects and runs time until the outcome is there (or the budget is spent). */
+  const pay = async (request: CollectRequest = PAYMENT, budgetMs = 15_000, onStage?: (stage: CollectStage) => void) => {
+    let outcome: CardOutcome | undefined;
+    const promise = reader.collect(request, onStage).then((o) => (outcome = o));
+    for (let t = 0; t < budgetMs && outcome === undefined; t += 50) await run(50);
+    await promise;
+    return outcome!;
+  };
+  return { clock, ecr, terminal, served, emulator: served.emulator, reader, run, pay, out };
+}
+
+describe('ConcertReader: outcomes from the terminal', () => {
+  it('approves from a valid full answer, with the card and the reference', async () => {
+    const t = setup({ delayMs: 2_000 });
+    const stages: CollectStage[] = [];
+    const outcome = await t.pay(PAYMENT, 15_000, (stage) => stages.push(stage));
+    expect(outcome).toEqual({ kind: 'approved', card: { brand: 'visa', last4: '0119' }, authCode: 'A00001' });
+    expect(stages).toEqual(['waiting_for_card']);
+    expect(t.emulator.requests).toEqual([
+      {
+        variant: 'E+',
+        posNumber: '01',
+        amount: 1250,
+        fullAnswer: true,
+        paymentMode: '1',
+        transactionType: '0',
+        currencyNumeric: '978',
+        privateData: '7890ABCDEF',
+        delay: 'A010',
+        authorization: 'B010',
+      },
+    ]);
+    expect(t.reader.state).toBe('idle');
+    expect(t.clock.pending).toBe(0);
+  });
+
+  it('approves without card details from a short answer, and uses the configured POS number', async () => {
+    const t = setup({}, { fullAnswer: false, posNumber: '07' });
+    expect(await t.pay()).toEqual({ kind: 'approved', card: null, authCode: 'A00001' });
+    expect(t.emulator.requests[0]).toMatchObject({ fullAnswer: false, posNumber: '07' });
+  });
+
+  it('does not take echoed private data or zeros for an authorisation code', async () => {
+    const echo = setup({ answerPrivateData: '7890ABCDEF' });
+    expect(await echo.pay()).toEqual({ kind: 'approved', card: { brand: 'visa', last4: '0119' } });
+    const zeros = setup({ answerPrivateData: '0000000000' });
+    expect(await zeros.pay()).toEqual({ kind: 'approved', card: { brand: 'visa', last4: '0119' } });
+  });
+
+  it('maps status 7 to a card_declined decline', async () => {
+    const t = setup({ outcome: 'refuse' });
+    const outcome = await t.pay();
+    expect(outcome).toMatchObject({ kind: 'declined', code: 'card_declined' });
+    expect(outcome.kind === 'declined' && outcome.message).toMatch(/status 7/);
+  });
+
+  it('treats status 9 (request handled, no result) as unknown, never approved', async () => {
+    const t = setup({ outcome: 'handled' });
+    expect(await t.pay()).toMatchObject({ kind: 'unknown', code: 'protocol_error', message: expect.stringMatching(/status 9/) });
+  });
+
+  it.each([
+    [{ answerAmount: 1251 }, /amount_mismatch/],
+    [{ answerPosNumber: '02' }, /pos_mismatch/],
+    [{ answerCurrencyNumeric: '840' }, /currency_mismatch/],
+  ])('never approves an answer that does not match the request (%o)', async (script, reason) => {
+    const t = setup(script);
+    const outcome = await t.pay();
+    expect(outcome).toMatchObject({ kind: 'unknown', code: 'protocol_error' });
+    expect(outcome.kind === 'unknown' && outcome.message).toMatch(reason);
+    expect(outcome.kind === 'unknown' && outcome.message).toMatch(/may have been charged/);
+  });
+});
+
+describe('ConcertReader: link faults end-to-end against the emulator', () => {
+  it('gets through 2 NAKed request frames', async () => {
+    const t = setup({ nakFrames: 2 });
+    expect((await t.pay()).kind).toBe('approved');
+  });
+
+  it('fails (nothing charged) when the terminal NAKs every resend', async () => {
+    const t = setup({ nakFrames: 10 });
+    expect(await t.pay()).toMatchObject({ kind: 'failed', code: 'protocol_error' });
+    expect(t.emulator.requests).toEqual([]);
+  });
+
+  it('NAKs an answer with a bad LRC and approves from the good resend', async () => {
+    const t = setup({ answerFault: 'bad_lrc', badLrcCount: 1 });
+    expect((await t.pay()).kind).toBe('approved');
+  });
+
+  it('ends unknown when every answer has a bad LRC', async () => {
+    const t = setup({ answerFault: 'bad_lrc', badLrcCount: 99 });
+    expect(await t.pay()).toMatchObject({ kind: 'unknown', code: 'protocol_error' });
+  });
+
+  it('ends unknown on garbage instead of an answer', async () => {
+    const t = setup({ answerFault: 'garbage' });
+    expect(await t.pay()).toMatchObject({ kind: 'unknown', code: 'reader_timeout', message: expect.stringMatching(/no complete frame/) });
+  });
+
+  it('ends unknown when the answer is dropped halfway', async () => {
+    const t = setup({ answerFault: 'drop' });
+    expect(await t.pay()).toMatchObject({ kind: 'unknown', code: 'reader_timeout' });
+  });
+
+  it('ends unknown when the terminal never answers, after the configured wait', async () => {
+    const t = setup({ outcome: 'never' }, { timings: { answerTimeoutMs: 5_000 } });
+    const outcome = await t.pay(PAYMENT, 20_000);
+    expect(outcome).toMatchObject({ kind: 'unknown', code: 'reader_timeout', message: expect.stringMatching(/within 5000 ms/) });
+  });
+
+  it('fails (nothing charged) when the terminal is dead: 3 ENQs, 11 s', async () => {
+    const t = setup({ respondToEnq: false });
+    const started = t.clock.now();
+    const outcome = await t.pay(PAYMENT, 20_000);
+    expect(outcome).toMatchObject({ kind: 'failed', code: 'reader_timeout' });
+    expect(t.clock.now() - started).toBeGreaterThanOrEqual(11_000);
+    expect(t.clock.now() - started).toBeLessThan(11_100);
+  });
+
+  it('stops at the collection deadline: unknown once acknowledged', async () => {
+    const t = setup({ delayMs: 60_000 });
+    const outcome = await t.pay({ ...PAYMENT, timeoutMs: 2_000 }, 5_000);
+    expect(outcome).toMatchObject({ kind: 'unknown', code: 'reader_timeout', message: expect.stringMatching(/2000 ms bound/) });
+  });
+});
+
+describe('ConcertReader: one payment at a time, cancel, bad input', () => {
+  it('answers a second collect with reader_busy without disturbing the first', async () => {
+    const t = setup({ delayMs: 1_000 });
+    const first = t.reader.collect(PAYMENT);
+    expect(t.reader.state).toBe('busy');
+    expect(await t.reader.collect(PAYMENT)).toMatchObject({ kind: 'failed', code: 'reader_busy' });
+    await t.run(3_000);
+    expect((await first).kind).toBe('approved');
+    expect(t.emulator.requests).toHaveLength(1);
+  });
+
+  it('cancels before the request is acknowledged', async () => {
+    const t = setup({ respondToEnq: false });
+    const outcome = t.reader.collect(PAYMENT);
+    await t.run(500);
+    expect(await t.reader.cancel()).toBe(true);
+    expect(await outcome).toEqual({ kind: 'canceled' });
+    expect(t.reader.state).toBe('idle');
+    expect(t.out).toEqual([0x05, 0x04]); // ENQ, then EOT: no request ever went out
+  });
+
+  it('refuses to cancel after acknowledgement and still reports the approval', async () => {
+    const t = setup({ delayMs: 5_000 });
+    const outcome = t.reader.collect(PAYMENT);
+    await t.run(500);
+    expect(await t.reader.cancel()).toBe(false);
+    await t.run(6_000);
+    expect((await outcome).kind).toBe('approved');
+  });
+
+  /** The test plays the terminal by hand, to stop between "request sent" and the terminal's reply. */
+  async function requestOnTheWire() {
+    const clock = new FakeClock();
+    const [ecr, terminal] = createTransportPair();
+    const heard: number[] = [];
+    terminal.onData((chunk) => heard.push(...chunk));
+    const reader = new ConcertReader({ transport: ecr, info: concertReaderInfo({ id: 'x', foundBy: 'serial', path: '/dev/x' }), clock });
+    const outcome = reader.collect(PAYMENT);
+    await flush();
+    await terminal.write(Uint8Array.of(0x06)); // ACK the ENQ
+    await flush();
+    expect(heard[0]).toBe(0x05);
+    expect(heard[1]).toBe(0x02); // the request frame is out, awaiting the terminal's verdict
+    return { terminal, heard, reader, outcome };
+  }
+
+  it('cancels while the request awaits its ACK if the terminal then NAKs it', async () => {
+    const t = await requestOnTheWire();
+    const cancel = t.reader.cancel();
+    await flush();
+    expect(t.heard.at(-1)).not.toBe(0x04); // no EOT racing the terminal's answer
+    await t.terminal.write(Uint8Array.of(0x15));
+    expect(await cancel).toBe(true);
+    expect(await t.outcome).toEqual({ kind: 'canceled' });
+    await flush();
+    expect(t.heard.at(-1)).toBe(0x04);
+  });
+
+  it('refuses that cancel if the terminal ACKs the request: the payment goes on', async () => {
+    const t = await requestOnTheWire();
+    const cancel = t.reader.cancel();
+    await t.terminal.write(Uint8Array.of(0x06));
+    expect(await cancel).toBe(false);
+    expect(t.reader.state).toBe('busy');
+    await t.reader.close();
+    expect(await t.outcome).toMatchObject({ kind: 'unknown' });
+  });
+
+  it('returns false from cancel when idle', async () => {
+    const t = setup();
+    expect(await t.reader.cancel()).toBe(false);
+  });
+
+  it('rejects an unknown currency or a bad amount without touching the line', async () => {
+    const t = setup();
+    expect(await t.reader.collect({ ...PAYMENT, currency: 'XYZ' })).toMatchObject({ kind: 'failed', code: 'reader_error', message: expect.stringMatching(/XYZ/) });
+    expect(await t.reader.collect({ ...PAYMENT, amount: 12.5 })).toMatchObject({ kind: 'failed', code: 'reader_error' });
+    expect(await t.reader.collect({ ...PAYMENT, amount: 100_000_000 })).toMatchObject({ kind: 'failed', code: 'reader_error' });
+    expect(t.out).toEqual([]);
+  });
+
+  it('survives a stage callback that throws', async () => {
+    const t = setup();
+    const outcome = await t.pay(PAYMENT, 15_000, () => {
+      throw new Error('renderer bug');
+    });
+    expect(outcome.kind).toBe('approved');
+  });
+
+  it('keeps the last 10 printable characters of the reference as private data', () => {
+    expect(privateDataFor('act_1234567890ABCDEF')).toBe('7890ABCDEF');
+    expect(privateDataFor('short')).toBe('short');
+    expect(privateDataFor('caf\u00e9-\u00fcber')).toBe('caf_-_ber');
+  });
+});
+
+describe('ConcertReader: disconnects', () => {
+  it('ends unknown when unplugged after acknowledgement, and says so once', async () => {
+    const t = setup({ delayMs: 10_000 });
+    const reasons: string[] = [];
+    t.reader.onDisconnect((reason) => reasons.push(reason));
+    const outcome = t.reader.collect(PAYMENT);
+    await t.run(500);
+    t.ecr.unplug('cable pulled');
+    expect(await outcome).toMatchObject({ kind: 'unknown', code: 'reader_disconnected' });
+    expect(reasons).toEqual(['port closed: cable pulled']);
+    expect(t.reader.state).toBe('disconnected');
+    expect(await t.reader.collect(PAYMENT)).toMatchObject({ kind: 'failed', code: 'reader_disconnected' });
+  });
+
+  it('fails (nothing charged) when unplugged before acknowledgement', async () => {
+    const t = setup({ respondToEnq: false });
+    const outcome = t.reader.collect(PAYMENT);
+    await t.run(500);
+    t.ecr.unplug();
+    expect(await outcome).toMatchObject({ kind: 'failed', code: 'reader_disconnected' });
+  });
+
+  it('goes offline on detach() (a USB detach seen by the registry)', async () => {
+    const t = setup({ delayMs: 10_000 });
+    const reasons: string[] = [];
+    t.reader.onDisconnect((reason) => reasons.push(reason));
+    const outcome = t.reader.collect(PAYMENT);
+    await t.run(500);
+    t.reader.detach('USB 0b00:0080 was unplugged');
+    expect(await outcome).toMatchObject({ kind: 'unknown', code: 'reader_disconnected' });
+    expect(reasons).toEqual(['USB 0b00:0080 was unplugged']);
+    expect(t.ecr.isOpen).toBe(false);
+  });
+
+  it('close() during a payment ends it as unknown once acknowledged, without a disconnect event', async () => {
+    const t = setup({ delayMs: 10_000 });
+    const reasons: string[] = [];
+    t.reader.onDisconnect((reason) => reasons.push(reason));
+    const outcome = t.reader.collect(PAYMENT);
+    await t.run(500);
+    await t.reader.close();
+    expect(await outcome).toMatchObject({ kind: 'unknown', code: 'reader_disconnected' });
+    expect(reasons).toEqual([]);
+    expect(t.reader.state).toBe('disconnected');
+  });
+});

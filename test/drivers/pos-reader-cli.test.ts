@@ -1,0 +1,167 @@
+/**
+ * The pos-reader CLI as a user runs it: `emulate` makes a pty pair with socat and serves a
+ * terminal, `pay` completes a payment against it, exit codes tell the outcome.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hasTool } from '../support/tools';
+
+const ROOT = join(__dirname, '../..');
+const BIN = join(ROOT, 'bin/pos-reader.js');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+interface Emulator {
+  path: string;
+  child: ChildProcess;
+  stop(): Promise<number | null>;
+}
+
+/** Starts `pos-reader emulate` and resolves with the port it prints on its first line. */
+function emulate(args: string[]): Promise<Emulator> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'emulate', '--quiet', ...args], { cwd: ROOT });
+    let stdout = '';
+    let stderr = '';
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const newline = stdout.indexOf('\n');
+      if (newline >= 0) {
+        resolve({
+          path: stdout.slice(0, newline),
+          child,
+          stop: () => {
+            child.kill('SIGINT');
+            return exited;
+          },
+        });
+      }
+    });
+    void exited.then((code) => reject(new Error(`emulate exited (${code}) before printing a port: ${stderr}`)));
+  });
+}
+
+describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
+  const emulators: Emulator[] = [];
+  afterAll(async () => {
+    for (const emulator of emulators) await emulator.stop();
+  });
+  const started = async (args: string[]) => {
+    const emulator = await emulate(args);
+    emulators.push(emulator);
+    return emulator;
+  };
+
+  it('completes a payment: pay prints the decoded answer and exits 0', async () => {
+    const emulator = await started(['--delay', '0.1']);
+    expect(existsSync(emulator.path)).toBe(true);
+    const run = await cli(['pay', emulator.path, '--amount', '1250', '--currency', 'EUR', '--timeout', '5']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/status\s+0 accepted/);
+    expect(run.stdout).toMatch(/amount\s+1250 \(€12\.50\)/);
+    expect(run.stdout).toMatch(/card field\s+"497010\*\*\*\*\*\*0119"/);
+    expect(run.stdout).toMatch(/APPROVED visa •••• 0119/);
+    const probe = await cli(['probe', emulator.path, '--timeout', '1000']);
+    expect(probe.code).toBe(0);
+    expect(probe.stdout).toMatch(/Concert terminal \(ACK to ENQ/);
+  });
+
+  it('exits 3 on a refusal', async () => {
+    const emulator = await started(['--outcome', 'refuse', '--delay', '0']);
+    const run = await cli(['pay', emulator.path, '--amount', '999', '--currency', 'usd', '--json']);
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout)).toMatchObject({ kind: 'declined', code: 'card_declined' });
+  });
+
+  it('exits 6 (outcome unknown) when the terminal takes the payment and never answers', async () => {
+    const emulator = await started(['--outcome', 'never']);
+    const run = await cli(['pay', emulator.path, '--amount', '100', '--currency', 'EUR', '--timeout', '0.5']);
+    expect(run.code).toBe(6);
+    expect(run.stdout).toMatch(/OUTCOME UNKNOWN \(reader_timeout\)/);
+  });
+
+  it('stops on Ctrl-C with exit 0 and removes its port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pos-reader-cli-'));
+    try {
+      const link = join(dir, 'ttyPOS');
+      const emulator = await emulate(['--link', link]);
+      expect(emulator.path).toBe(link);
+      expect(existsSync(link)).toBe(true);
+      expect(await emulator.stop()).toBe(0);
+      expect(existsSync(link)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('pos-reader errors and help', () => {
+  it('explains minor units when given a decimal amount (exit 2)', async () => {
+    const run = await cli(['pay', '/dev/null', '--amount', '12.50', '--currency', 'EUR']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/minor units, so 12\.50 is --amount 1250/);
+  });
+
+  it('rejects an unknown currency (exit 2)', async () => {
+    const run = await cli(['pay', '/dev/null', '--amount', '100', '--currency', 'EURO']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown currency "EURO"/);
+  });
+
+  it('reports a missing port (exit 7)', async () => {
+    const [run, probe] = await Promise.all([cli(['pay', '/dev/ttyNOPE9', '--amount', '100', '--currency', 'EUR']), cli(['probe', '/dev/ttyNOPE9'])]);
+    expect(run.code).toBe(7);
+    expect(run.stderr).toMatch(/no such port \/dev\/ttyNOPE9/);
+    expect(probe.code).toBe(7);
+  });
+
+  it('says socat is missing instead of failing obscurely (exit 8)', async () => {
+    const run = await cli(['emulate'], { ...process.env, PATH: '/nonexistent' });
+    expect(run.code).toBe(8);
+    expect(run.stderr).toMatch(/socat is not installed.*apt-get install socat/);
+  });
+
+  it('prints help for each command, with the exit codes where they matter', async () => {
+    const commands = ['list', 'probe', 'pay', 'emulate'];
+    const [main, unknown, ...runs] = await Promise.all([cli(['--help']), cli(['frobnicate']), ...commands.map((command) => cli([command, '--help']))]);
+    expect(main.code).toBe(0);
+    expect(main.stdout).toMatch(/list\s+serial ports/);
+    expect(main.stdout).toMatch(/6 {2}outcome unknown/);
+    expect(unknown.code).toBe(2);
+    runs.forEach((run, i) => {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`Usage: pos-reader ${commands[i]}`));
+    });
+    expect(runs[2]!.stdout).toMatch(/6 {2}outcome unknown/);
+  });
+
+  it('lists ports and devices without probing', async () => {
+    const run = await cli(['list', '--no-probe']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/Serial ports \(from /);
+    expect(run.stdout).toMatch(/USB readers:/);
+    expect(run.stdout).toMatch(/Devices and drivers:/);
+  });
+});

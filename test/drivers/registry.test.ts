@@ -1,0 +1,335 @@
+import { describe, expect, it, vi } from 'vitest';
+import { createTransportPair } from '../../drivers/memory-transport';
+import { createConcertDriver } from '../../drivers/protocols/concert/driver';
+import type { EmulatorScript } from '../../drivers/protocols/concert/emulator';
+import { serveEmulator } from '../../drivers/protocols/concert/emulator';
+import { createDefaultRegistry, createReaderRegistry } from '../../drivers/registry';
+import type { SerialPortInfo } from '../../drivers/serial/list';
+import type { CardOutcome, DeviceDescriptor, Discovery, Driver, Reader, ReaderKind, Unsubscribe } from '../../drivers/types';
+import { FakeUsbBackend } from '../../drivers/usb/backend';
+
+/** A discovery source driven by the test. */
+class FakeDiscovery implements Discovery {
+  private devices = new Map<string, DeviceDescriptor>();
+  private readonly attachListeners = new Set<(d: DeviceDescriptor) => void>();
+  private readonly detachListeners = new Set<(d: DeviceDescriptor) => void>();
+  stopped = false;
+
+  constructor(
+    initial: DeviceDescriptor[] = [],
+    private readonly failStart = false,
+  ) {
+    for (const device of initial) this.devices.set(device.id, device);
+  }
+
+  async start(): Promise<void> {
+    if (this.failStart) throw new Error('no bus');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+  }
+
+  list(): readonly DeviceDescriptor[] {
+    return [...this.devices.values()];
+  }
+
+  onAttach(listener: (d: DeviceDescriptor) => void): Unsubscribe {
+    this.attachListeners.add(listener);
+    return () => this.attachListeners.delete(listener);
+  }
+
+  onDetach(listener: (d: DeviceDescriptor) => void): Unsubscribe {
+    this.detachListeners.add(listener);
+    return () => this.detachListeners.delete(listener);
+  }
+
+  attach(device: DeviceDescriptor): void {
+    this.devices.set(device.id, device);
+    for (const listener of this.attachListeners) listener(device);
+  }
+
+  detach(device: DeviceDescriptor): void {
+    this.devices.delete(device.id);
+    for (const listener of this.detachListeners) listener(device);
+  }
+}
+
+const INGENICO_ACM: DeviceDescriptor = { id: 'serial:/dev/ttyACM0', foundBy: 'serial', path: '/dev/ttyACM0', vendorId: 0x0b00, productId: 0x0080 };
+const PLAIN_COM: DeviceDescriptor = { id: 'serial:/dev/ttyS0', foundBy: 'serial', path: '/dev/ttyS0' };
+const MOUSE: DeviceDescriptor = { id: 'usb:046d:c077:bus1-4', foundBy: 'usb', vendorId: 0x046d, productId: 0xc077 };
+
+function fakeReader(kind: ReaderKind, device: DeviceDescriptor): Reader & { detach: ReturnType<typeof vi.fn>; closed: boolean } {
+  const reader = {
+    info: { id: device.id, kind, foundBy: device.foundBy, label: device.id, registrationCode: device.id, canPresentTestCards: false, path: device.path },
+    state: 'idle' as const,
+    closed: false,
+    detach: vi.fn(),
+    collect: async (): Promise<CardOutcome> => ({ kind: 'canceled' }),
+    cancel: async () => false,
+    onDisconnect: () => () => undefined,
+    close: async () => {
+      reader.closed = true;
+    },
+  };
+  return reader;
+}
+
+/** A driver with a scripted verdict and probe answer. */
+function fakeDriver(kind: ReaderKind, verdict: (d: DeviceDescriptor) => 'yes' | 'maybe' | 'no', probe?: (d: DeviceDescriptor) => Promise<boolean>) {
+  const opened: Array<ReturnType<typeof fakeReader>> = [];
+  const driver: Driver & { probe: ReturnType<typeof vi.fn>; opened: typeof opened } = {
+    kind,
+    matches: verdict,
+    probe: vi.fn(probe ?? (async () => false)),
+    opened,
+    async open(device) {
+      const reader = fakeReader(kind, device);
+      opened.push(reader);
+      return reader;
+    },
+  };
+  return driver;
+}
+
+const concertLike = (probe?: (d: DeviceDescriptor) => Promise<boolean>) =>
+  fakeDriver('concert', (d) => (d.vendorId === 0x0b00 ? 'yes' : d.path && d.vendorId === undefined ? 'maybe' : 'no'), probe);
+
+describe('registry: choosing a driver', () => {
+  it('claims by VID/PID without probing', async () => {
+    const driver = concertLike();
+    const registry = createReaderRegistry({ drivers: [driver], discoveries: [new FakeDiscovery([INGENICO_ACM])] });
+    await registry.start();
+    expect(registry.devices()).toEqual([{ device: INGENICO_ACM, claim: { driver: 'concert', by: 'vid-pid' } }]);
+    expect(driver.probe).not.toHaveBeenCalled();
+  });
+
+  it('probes a device no driver recognises by descriptor, showing it as probing meanwhile', async () => {
+    let answer: (ok: boolean) => void = () => undefined;
+    const driver = concertLike(() => new Promise<boolean>((resolve) => (answer = resolve)));
+    const registry = createReaderRegistry({ drivers: [driver], discoveries: [new FakeDiscovery([PLAIN_COM])] });
+    const changes = vi.fn();
+    registry.onChange(changes);
+    await registry.start();
+    expect(registry.devices()[0]?.claim).toEqual({ driver: null, reason: 'probing…' });
+    const before = changes.mock.calls.length;
+    answer(true);
+    await registry.settled();
+    expect(registry.devices()[0]?.claim).toEqual({ driver: 'concert', by: 'probe' });
+    expect(changes.mock.calls.length).toBeGreaterThan(before);
+  });
+
+  it('leaves a port alone when the probe fails: unclaimed, with the reason, never opened', async () => {
+    const driver = concertLike(async () => false);
+    const registry = createReaderRegistry({ drivers: [driver], discoveries: [new FakeDiscovery([PLAIN_COM])] });
+    await registry.start();
+    await registry.settled();
+    expect(registry.devices()[0]?.claim).toEqual({ driver: null, reason: 'did not answer the concert probe' });
+    await expect(registry.open(PLAIN_COM.id)).rejects.toThrow(/not claimed by any driver: did not answer the concert probe/);
+    expect(driver.opened).toEqual([]);
+  });
+
+  it('tries every driver that says maybe, in order, and keeps the first that answers', async () => {
+    const first = fakeDriver('simulated', () => 'maybe', async () => false);
+    const second = concertLike(async () => true);
+    const registry = createReaderRegistry({ drivers: [first, second], discoveries: [new FakeDiscovery([PLAIN_COM])] });
+    await registry.start();
+    await registry.settled();
+    expect(first.probe).toHaveBeenCalledTimes(1);
+    expect(registry.devices()[0]?.claim).toEqual({ driver: 'concert', by: 'probe' });
+  });
+
+  it('reports a probe that throws', async () => {
+    const driver = concertLike(async () => {
+      throw new Error('EACCES: permission denied');
+    });
+    const registry = createReaderRegistry({ drivers: [driver], discoveries: [new FakeDiscovery([PLAIN_COM])] });
+    await registry.start();
+    await registry.settled();
+    expect(registry.devices()[0]?.claim).toEqual({ driver: null, reason: 'concert probe failed: EACCES: permission denied' });
+  });
+
+  it('does not probe when probing is off', async () => {
+    const driver = concertLike(async () => true);
+    const registry = createReaderRegistry({ drivers: [driver], discoveries: [new FakeDiscovery([PLAIN_COM])], probe: false });
+    await registry.start();
+    expect(driver.probe).not.toHaveBeenCalled();
+    expect(registry.devices()[0]?.claim).toMatchObject({ driver: null, reason: expect.stringMatching(/probing is off/) });
+  });
+
+  it('claims a pinned port by configuration, without a probe', async () => {
+    const driver = concertLike(async () => false);
+    const registry = createReaderRegistry({ drivers: [driver], discoveries: [new FakeDiscovery([PLAIN_COM])], pinned: [{ path: '/dev/ttyS0', driver: 'concert' }] });
+    await registry.start();
+    expect(registry.devices()[0]?.claim).toEqual({ driver: 'concert', by: 'configured' });
+    expect(driver.probe).not.toHaveBeenCalled();
+  });
+
+  it('says which device nobody recognises', async () => {
+    const registry = createReaderRegistry({ drivers: [concertLike()], discoveries: [new FakeDiscovery([MOUSE])] });
+    await registry.start();
+    expect(registry.devices()[0]?.claim).toEqual({ driver: null, reason: 'no driver recognises USB 046d:c077' });
+  });
+
+  it('marks simulated devices as claimed by simulation', async () => {
+    const sim: DeviceDescriptor = { id: 'sim:1', foundBy: 'simulated' };
+    const simulated = fakeDriver('simulated', (d) => (d.foundBy === 'simulated' ? 'yes' : 'no'));
+    const registry = createReaderRegistry({ drivers: [simulated, concertLike()], discoveries: [new FakeDiscovery([sim])] });
+    await registry.start();
+    expect(registry.devices()[0]?.claim).toEqual({ driver: 'simulated', by: 'simulated' });
+  });
+
+  it('shows a USB terminal once, not also as its serial port, and does not probe that port', async () => {
+    const driver = concertLike(async () => true);
+    const serial = new FakeDiscovery([{ id: 'serial:/dev/ttyACM0', foundBy: 'serial', path: '/dev/ttyACM0' }]);
+    const usb = new FakeDiscovery([{ id: 'usb:0b00:0080:SN1', foundBy: 'usb', path: '/dev/ttyACM0', vendorId: 0x0b00, productId: 0x0080 }]);
+    const registry = createReaderRegistry({ drivers: [driver], discoveries: [usb, serial] });
+    await registry.start();
+    await registry.settled();
+    expect(registry.devices().map((d) => [d.device.id, d.claim])).toEqual([['usb:0b00:0080:SN1', { driver: 'concert', by: 'vid-pid' }]]);
+    expect(driver.probe).not.toHaveBeenCalled();
+  });
+
+  it('starts the other sources when one fails to start', async () => {
+    const registry = createReaderRegistry({ drivers: [concertLike()], discoveries: [new FakeDiscovery([], true), new FakeDiscovery([INGENICO_ACM])] });
+    await registry.start();
+    expect(registry.devices()).toHaveLength(1);
+  });
+
+  it('follows attaches and detaches after start', async () => {
+    const source = new FakeDiscovery();
+    const registry = createReaderRegistry({ drivers: [concertLike()], discoveries: [source] });
+    const changes = vi.fn();
+    registry.onChange(changes);
+    await registry.start();
+    source.attach(INGENICO_ACM);
+    expect(registry.devices()).toHaveLength(1);
+    source.detach(INGENICO_ACM);
+    expect(registry.devices()).toEqual([]);
+    expect(changes).toHaveBeenCalledTimes(3);
+  });
+});
+
+describe('registry: opening', () => {
+  it('opens a claimed device once at a time, and again after close', async () => {
+    const driver = concertLike();
+    const registry = createReaderRegistry({ drivers: [driver], discoveries: [new FakeDiscovery([INGENICO_ACM])] });
+    await registry.start();
+    const reader = await registry.open(INGENICO_ACM.id);
+    expect(reader.info.id).toBe(INGENICO_ACM.id);
+    await expect(registry.open(INGENICO_ACM.id)).rejects.toThrow(/already open/);
+    await reader.close();
+    expect(driver.opened[0]?.closed).toBe(true);
+    await expect(registry.open(INGENICO_ACM.id)).resolves.toBeDefined();
+  });
+
+  it('rejects unknown devices clearly', async () => {
+    const registry = createReaderRegistry({ drivers: [concertLike()], discoveries: [] });
+    await registry.start();
+    await expect(registry.open('serial:/dev/nothing')).rejects.toThrow(/no device "serial:\/dev\/nothing"/);
+  });
+
+  it('takes an open reader offline when its device detaches, and closes readers on stop', async () => {
+    const driver = concertLike();
+    const source = new FakeDiscovery([INGENICO_ACM, { ...INGENICO_ACM, id: 'serial:/dev/ttyACM1', path: '/dev/ttyACM1' }]);
+    const registry = createReaderRegistry({ drivers: [driver], discoveries: [source] });
+    await registry.start();
+    await registry.open(INGENICO_ACM.id);
+    await registry.open('serial:/dev/ttyACM1');
+    source.detach(INGENICO_ACM);
+    expect(driver.opened[0]?.detach).toHaveBeenCalledWith('USB 0b00:0080 was unplugged');
+    expect(driver.opened[1]?.detach).not.toHaveBeenCalled();
+    await registry.stop();
+    expect(driver.opened[1]?.closed).toBe(true);
+    expect(source.stopped).toBe(true);
+  });
+});
+
+describe('default registry: USB hot-plug down to the payment', () => {
+  const DESK = { vendorId: 0x0b00, productId: 0x0080, busNumber: 1, deviceAddress: 5, portNumbers: [1] };
+  const ACM0: SerialPortInfo = { path: '/dev/ttyACM0', vendorId: 0x0b00, productId: 0x0080, serialNumber: 'SN42' };
+
+  function setup(script: Partial<EmulatorScript>) {
+    const backend = new FakeUsbBackend();
+    const registry = createDefaultRegistry({
+      usb: backend,
+      serial: false,
+      serialLister: async () => ({ ports: [ACM0], source: 'serialport' }),
+      concert: {
+        timings: { ackTimeoutMs: 200, sessionRetryPauseMs: 50 },
+        openTransport: async () => {
+          const [ecr, terminal] = createTransportPair();
+          serveEmulator(terminal, { script });
+          return ecr;
+        },
+      },
+    });
+    return { backend, registry };
+  }
+
+  async function attached(t: ReturnType<typeof setup>): Promise<string> {
+    await t.registry.start();
+    t.backend.attach(DESK);
+    for (let i = 0; i < 20 && t.registry.devices().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    const [found] = t.registry.devices();
+    expect(found).toEqual({
+      device: { id: 'usb:0b00:0080:SN42', foundBy: 'usb', vendorId: 0x0b00, productId: 0x0080, path: '/dev/ttyACM0', serialNumber: 'SN42', model: 'Desk/5000' },
+      claim: { driver: 'concert', by: 'vid-pid' },
+    });
+    return found!.device.id;
+  }
+
+  it('attach → reader appears and pays; detach mid-payment → unknown, offline, gone from the list', async () => {
+    const t = setup({ delayMs: 10_000 });
+    const id = await attached(t);
+    const reader = await t.registry.open(id);
+    expect(reader.info).toMatchObject({ label: 'Desk/5000 on /dev/ttyACM0', registrationCode: 'concert-SN42', serialNumber: 'SN42' });
+    const reasons: string[] = [];
+    reader.onDisconnect((reason) => reasons.push(reason));
+    const outcome = reader.collect({ amount: 500, currency: 'EUR', reference: 'ref' }, (stage) => {
+      if (stage === 'waiting_for_card') t.backend.detach(DESK);
+    });
+    expect(await outcome).toMatchObject({ kind: 'unknown', code: 'reader_disconnected' });
+    expect(reasons).toEqual(['USB 0b00:0080 was unplugged']);
+    expect(reader.state).toBe('disconnected');
+    expect(t.registry.devices()).toEqual([]);
+    await t.registry.stop();
+  });
+
+  it('detach before the terminal took the request → failed (nothing charged)', async () => {
+    const t = setup({ respondToEnq: false });
+    const id = await attached(t);
+    const reader = await t.registry.open(id);
+    const outcome = reader.collect({ amount: 500, currency: 'EUR', reference: 'ref' });
+    await new Promise((r) => setTimeout(r, 20));
+    t.backend.detach(DESK);
+    expect(await outcome).toMatchObject({ kind: 'failed', code: 'reader_disconnected' });
+    await t.registry.stop();
+  });
+
+  it('keeps the driver list open: extra drivers come first', () => {
+    const simulated = fakeDriver('simulated', () => 'no');
+    const registry = createDefaultRegistry({ drivers: [simulated], usb: false, serial: false });
+    expect(registry.concert.kind).toBe('concert');
+    expect(registry.usbDiscovery).toBeNull();
+    expect(registry.serialDiscovery).toBeNull();
+  });
+});
+
+describe('Concert driver verdicts', () => {
+  const driver = createConcertDriver();
+  it.each([
+    [{ id: 'a', foundBy: 'usb', vendorId: 0x0b00, productId: 0x80, path: '/dev/ttyACM0' }, 'yes'],
+    [{ id: 'b', foundBy: 'usb', vendorId: 0x079b, productId: 0x28 }, 'yes'],
+    [{ id: 'c', foundBy: 'serial', path: '/dev/ttyS0' }, 'maybe'],
+    [{ id: 'd', foundBy: 'serial', path: '/dev/ttyUSB0', vendorId: 0x0403, productId: 0x6001 }, 'maybe'],
+    [{ id: 'e', foundBy: 'serial', path: '/dev/ttyACM1', vendorId: 0x2341, productId: 0x0043 }, 'no'],
+    [{ id: 'f', foundBy: 'simulated' }, 'no'],
+  ] as const)('%o → %s', (device, verdict) => {
+    expect(driver.matches(device)).toBe(verdict);
+  });
+
+  it('refuses to open a USB terminal without a serial port, saying why', async () => {
+    await expect(driver.open({ id: 'usb:0b00:0080:x', foundBy: 'usb', vendorId: 0x0b00 })).rejects.toThrow(/no serial port: is the cdc_acm driver loaded/);
+  });
+});
