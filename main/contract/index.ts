@@ -416,7 +416,7 @@ export function parseCommandInput<N extends CommandName>(
   input: unknown,
 ): { ok: true; value: ParsedCommandInput<N> } | { ok: false; error: CommandError } {
   const schema = commandSchemas[name] as unknown as z.ZodType<ParsedCommandInput<N>>;
-  const parsed = schema.safeParse(input ?? {});
+  const parsed = schema.safeParse(input === undefined ? {} : input);
   if (parsed.success) return { ok: true, value: parsed.data };
   const issues = parsed.error.issues.map((issue) => ({
     path: issue.path.map(String).join('.') || '(input)',

@@ -271,7 +271,8 @@ export class ReaderManager implements ReaderDirectory {
     if (!record) throw new HostError('not_found', `Reader ${readerId} was forgotten.`);
     if (record.processorId) return record.processorId;
     const device = this.controllers.get(readerId)?.reader;
-    const registrationCode = record.registrationCode || device?.info.registrationCode || `host-${record.deviceId}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+    // Registration codes are plain tokens: a port path like /dev/ttyACM0 becomes concert--dev-ttyACM0.
+    const registrationCode = (record.registrationCode || device?.info.registrationCode || `host-${record.deviceId}`).replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
     let terminal;
     try {
       terminal = await this.options.gateway().createTerminal({ name: record.label, registration_code: registrationCode });

@@ -1,0 +1,106 @@
+/**
+ * End-to-end harness: the real host in web mode (the built app, `node out/main/web.js`) in its own
+ * data directory, driven through the real renderer in Debian's Chromium with playwright-core.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_PATH, hasTool } from '../support/tools';
+
+export const ROOT = new URL('../..', import.meta.url).pathname;
+export const WEB_ENTRY = join(ROOT, 'out/main/web.js');
+
+/** Whether the e2e suite can run here; in CI a missing browser or build is a failure, not a skip. */
+export function e2eAvailable(): boolean {
+  const browser = hasTool(CHROMIUM_PATH);
+  if (!existsSync(WEB_ENTRY)) {
+    if (process.env.CI) throw new Error('out/main/web.js is missing: `npm test` builds the app first (npm run build)');
+    return false;
+  }
+  return browser;
+}
+
+export interface WebApp {
+  url: string;
+  origin: string;
+  token: string;
+  sandboxUrl: string;
+  dataDir: string;
+  process: ChildProcess;
+  stderr: string[];
+  close(): Promise<void>;
+}
+
+export async function startWebApp(options: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<WebApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pos-e2e-'));
+  const child = spawn(process.execPath, [WEB_ENTRY, '--port', '0', '--data-dir', dataDir, '--no-discovery', '--json', ...(options.args ?? [])], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  const line = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`web mode did not start in time: ${stderr.join('')}`)), 30_000);
+    createInterface({ input: child.stdout! }).once('line', (l) => {
+      clearTimeout(timer);
+      resolve(l);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`web mode exited (${code}): ${stderr.join('')}`));
+    });
+  });
+  const info = JSON.parse(line) as { url: string; origin: string; token: string; sandbox_url: string };
+  return {
+    url: info.url,
+    origin: info.origin,
+    token: info.token,
+    sandboxUrl: info.sandbox_url,
+    dataDir,
+    process: child,
+    stderr,
+    async close() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** A fresh page on the app, with every bridge message recorded (for the secret-leak check). */
+export async function openApp(browser: Browser, app: WebApp): Promise<{ context: BrowserContext; page: Page; frames: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const frames: string[] = [];
+  page.on('websocket', (ws) => {
+    ws.on('framereceived', (f) => frames.push(String(f.payload)));
+    ws.on('framesent', (f) => frames.push(String(f.payload)));
+  });
+  await page.goto(app.url);
+  return { context, page, frames };
+}

@@ -1,0 +1,108 @@
+/**
+ * The contract rejects bad input: 10 000 random and mutated commands. Only validation errors come
+ * back (or, for read-only commands that happen to be valid, a normal answer); the host never
+ * crashes; the journal, readers and settings never change.
+ */
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMAND_NAMES, type CommandName } from '../../main/contract';
+import { startTestHost, type TestHost } from '../support/host';
+
+const READ_ONLY: ReadonlySet<string> = new Set([
+  'session.snapshot',
+  'payments.list',
+  'transactions.list',
+  'transactions.get',
+  'readers.list',
+  'settings.get',
+  'devlog.list',
+  'attention.list',
+]);
+
+/** One valid input per command: the seeds the mutations start from. */
+const VALID: Record<CommandName, Record<string, unknown>> = {
+  'session.snapshot': {},
+  'payments.create': { amount: 1250, currency: 'EUR', description: 'x', orderReference: 'O-1', captureMethod: 'manual', receiptEmail: 'a@b.co' },
+  'payments.process': { paymentId: 'pay_abcdefgh12345678', readerId: 'rdr_abc' },
+  'payments.cancel': { paymentId: 'pay_abcdefgh12345678' },
+  'payments.capture': { paymentId: 'pay_abcdefgh12345678', amount: 100 },
+  'payments.refund': { paymentId: 'pay_abcdefgh12345678', amount: 100, reason: 'r' },
+  'payments.list': { filter: 'all', limit: 10 },
+  'transactions.list': { search: 'a', status: 'pending', page: 1, size: 10 },
+  'transactions.get': { transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c44' },
+  'readers.list': {},
+  'readers.pair': { registrationCode: 'simulated-x', label: 'L' },
+  'readers.addSimulated': { label: 'L' },
+  'readers.reconnect': { readerId: 'rdr_abc' },
+  'readers.forget': { readerId: 'rdr_abc' },
+  'simulate.presentCard': { readerId: 'rdr_abc', cardNumber: '4242424242424242' },
+  'simulate.setFault': { readerId: 'rdr_abc', fault: 'timeout' },
+  'settings.get': {},
+  'settings.update': { mode: 'test', autoPresentDelayMs: 10 },
+  'devlog.list': { limit: 5 },
+  'attention.list': {},
+  'attention.retry': { paymentId: 'pay_abcdefgh12345678' },
+};
+
+const junk = fc.oneof(
+  fc.string(),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.array(fc.anything(), { maxLength: 3 }),
+  // Objects always carry a key no command has, so they are invalid for every strict schema.
+  fc.dictionary(fc.string().map((k) => `x_${k}`), fc.anything(), { minKeys: 1, maxKeys: 3 }),
+  fc.constantFrom('', ' ', '-1', '1e309', '__proto__', 'constructor', 'sk_test_xxxxxxxxxxxx', '\u0000', 'a'.repeat(10_000)),
+);
+
+/** A seed made invalid for sure: an unknown key, or a known key given a value of the wrong kind. */
+const mutated = fc.constantFrom(...COMMAND_NAMES).chain((name) => {
+  const seed = VALID[name];
+  const keys = Object.keys(seed);
+  const extraKey = fc.tuple(fc.string({ minLength: 1 }).filter((k) => !keys.includes(k) && k !== '__proto__'), junk).map(([k, v]) => ({ ...seed, [k]: v }));
+  const wrongType = keys.length === 0
+    ? extraKey
+    : fc.tuple(fc.constantFrom(...keys), fc.oneof(fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 }), fc.constant(true))).map(([k, v]) => ({ ...seed, [k]: v }));
+  return fc.tuple(fc.constant(name as string), fc.oneof(extraKey, wrongType) as fc.Arbitrary<unknown>);
+});
+
+const random = fc.tuple(fc.oneof(fc.constantFrom(...COMMAND_NAMES), fc.string(), fc.constantFrom('toString', '__proto__', 'hasOwnProperty')), junk as fc.Arbitrary<unknown>);
+
+describe('contract fuzz', () => {
+  let t: TestHost;
+  beforeAll(async () => {
+    t = await startTestHost();
+    await t.onlineReader();
+    await t.call('payments.create', { amount: 5000, currency: 'EUR', orderReference: 'FUZZ-BASE' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const state = async () => ({
+    payments: await t.call('payments.list', { filter: 'all', limit: 200 }),
+    readers: (await t.call('readers.list', {})).map((r) => ({ id: r.id, terminalId: r.terminalId, label: r.label })),
+    settings: await t.call('settings.get', {}),
+  });
+
+  it('10 000 random and mutated commands: validation errors only, no crash, no change', async () => {
+    const before = await state();
+    const codes = new Map<string, number>();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(mutated, random), async ([name, input]) => {
+        const result = await t.host.dispatch(name, input);
+        if (result.ok) {
+          expect(READ_ONLY.has(name)).toBe(true);
+          return;
+        }
+        codes.set(result.error.code, (codes.get(result.error.code) ?? 0) + 1);
+        if (!READ_ONLY.has(name)) expect(result.error.code).toBe('validation');
+        expect(typeof result.error.message).toBe('string');
+      }),
+      { numRuns: 10_000 },
+    );
+    expect(await state()).toEqual(before);
+    expect(codes.get('validation') ?? 0).toBeGreaterThan(5_000);
+  }, 120_000);
+});
