@@ -151,6 +151,12 @@ export const commandSchemas = {
   'attention.list': Empty,
   /** Ask the host to try reconciling one payment again now. */
   'attention.retry': z.strictObject({ paymentId: PaymentRef }),
+  /**
+   * The cashier settles what the app cannot know: after checking the reader's receipt, the card
+   * was charged or not (reported to the gateway for the reader's open action), or, for an item
+   * that only needed reading (e.g. an approval the gateway refused), dismiss it.
+   */
+  'attention.resolve': z.strictObject({ paymentId: PaymentRef, resolution: z.enum(['charged', 'not_charged', 'dismiss']) }),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;
@@ -357,6 +363,7 @@ export interface CommandResults {
   'devlog.list': DevLogEntry[];
   'attention.list': AttentionView[];
   'attention.retry': PaymentView;
+  'attention.resolve': PaymentView;
 }
 
 export type CommandResult<N extends CommandName> = CommandResults[N];

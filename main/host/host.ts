@@ -30,6 +30,7 @@ import { toTransactionView } from '../payments/views';
 import { ReaderManager } from '../readers/manager';
 import { Journal } from '../store/journal';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
+import { inBackground } from './background';
 import { DevLog } from './devlog';
 import { HostError, toCommandError } from './errors';
 
@@ -58,6 +59,8 @@ export interface HostOptions {
     requestTimeoutMs?: number;
     cloudRefreshMs?: number;
     simulatedProcessingMs?: number;
+    /** How long a simulated reader stays unplugged after an injected disconnect. */
+    simulatedReplugMs?: number;
     retryDelayMs?: number;
     collectTimeoutMs?: number;
     durability?: 'full' | 'normal';
@@ -171,6 +174,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       resolve: (id) => readers.resolve(id),
       byProcessorId: (id) => readers.byProcessorId(id),
       cancelCollection: (id) => readers.cancelCollection(id),
+      settleUnknown: (id, action, charged) => readers.settleUnknown(id, action, charged),
     },
     onPaymentChanged: (payment) => emit({ type: 'payment', payment }),
     onAttentionChanged: (attention) => emit({ type: 'attention', attention }),
@@ -197,6 +201,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       ...(tuning.pollWaitMs !== undefined ? { pollWaitMs: tuning.pollWaitMs } : {}),
       ...(tuning.cloudRefreshMs !== undefined ? { cloudRefreshMs: tuning.cloudRefreshMs } : {}),
       ...(tuning.simulatedProcessingMs !== undefined ? { simulatedProcessingMs: tuning.simulatedProcessingMs } : {}),
+      ...(tuning.simulatedReplugMs !== undefined ? { simulatedReplugMs: tuning.simulatedReplugMs } : {}),
       ...(tuning.collectTimeoutMs !== undefined ? { collectTimeoutMs: tuning.collectTimeoutMs } : {}),
     });
 
@@ -231,7 +236,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
   await service.recover().catch((error: unknown) => devlog.add('error', 'Recovery at start failed', String(error)));
   connectivity.onChange((state) => {
     emit({ type: 'connectivity', connectivity: connectivityView() });
-    if (state === 'online') void service.recover();
+    if (state === 'online') inBackground(service.recover(), (error) => devlog.add('error', 'Recovery after reconnect failed', String(error)));
   });
 
   async function reconfigure(): Promise<void> {
@@ -305,6 +310,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     },
     'devlog.list': (input) => devlog.list(input.limit),
     'attention.list': () => service.attention(),
+    'attention.resolve': (input) => service.resolveAttention(input),
     'attention.retry': async (input) => {
       const record = await service.resolve(input.paymentId);
       return service.view(await service.reconcile(record));

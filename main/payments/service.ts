@@ -21,6 +21,7 @@ import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/err
 import type { DeviceResult } from '../gateway/link';
 import type { PlutoPayClient } from '../gateway/plutopay';
 import type { GatewayReader, ReaderAction, Transaction } from '../gateway/schemas';
+import { inBackground } from '../host/background';
 import { HostError } from '../host/errors';
 import { newId } from '../host/ids';
 import { SETTLED_STATUSES, type Journal, type OperationKind, type OperationRecord, type PaymentPatch, type PaymentRecord } from '../store/journal';
@@ -34,6 +35,8 @@ export interface ReaderDirectory {
   byProcessorId(processorId: string): string | undefined;
   /** Asks a hosted reader's device to stop collecting; 'too_late' once the card is authorising. */
   cancelCollection(readerId: string): Promise<'canceled' | 'too_late' | 'not_collecting'>;
+  /** Reports, for a hosted reader's open action, what the cashier established about an unknown outcome. */
+  settleUnknown(readerId: string, action: ReaderAction, charged: boolean): Promise<void>;
 }
 
 export interface PaymentServiceOptions {
@@ -352,6 +355,38 @@ export class PaymentService {
         queue: true,
       });
       return this.view(this.applyTransaction(this.options.journal.getPayment(record.id)!, tx, 'refunded', formatAmount(amount, record.currency)));
+    });
+  }
+
+  /** The cashier's answer to a Needs-attention item (see the contract's attention.resolve). */
+  async resolveAttention(input: { paymentId: string; resolution: 'charged' | 'not_charged' | 'dismiss' }): Promise<PaymentView> {
+    const payment = await this.resolve(input.paymentId);
+    return this.exclusive(payment.id, async () => {
+      const record = this.options.journal.getPayment(payment.id)!;
+      if (!record.attentionSince) throw new HostError('conflict', 'This payment does not need attention.');
+      if (input.resolution === 'dismiss') {
+        if (record.status === 'unknown') {
+          throw new HostError('conflict', 'The outcome of this payment is still unknown: say whether the card was charged instead.');
+        }
+        const updated = this.options.journal.updatePayment(record.id, { attentionReason: null, attentionAdvice: null, attentionSince: null }, 'attention_dismissed');
+        this.changed(updated);
+        this.options.onAttentionChanged(this.attention());
+        return this.view(updated);
+      }
+      if (record.status !== 'unknown' || !record.transactionId || !record.readerId) {
+        throw new HostError('conflict', 'Only a payment whose reader outcome is unknown can be settled this way.');
+      }
+      const reader = this.options.readers.resolve(record.readerId);
+      if (!reader?.hosted) throw new HostError('conflict', 'That reader is not driven by this till any more.');
+      const gatewayReader = await this.call((client) => client.getReader(reader.processorId));
+      const action = gatewayReader.action;
+      if (!action || action.payment_intent_id !== record.transactionId || action.status !== 'in_progress') {
+        // The gateway already closed the action: its record is the truth.
+        return this.view(await this.reconcile(record));
+      }
+      this.options.journal.recordEvent(record.id, 'cashier_settled', input.resolution === 'charged' ? 'card was charged' : 'card was not charged');
+      await this.options.readers.settleUnknown(record.readerId, action, input.resolution === 'charged');
+      return this.view(this.options.journal.getPayment(record.id)!);
     });
   }
 
@@ -724,6 +759,7 @@ export class PaymentService {
     this.stopCloudWatch(paymentId);
     let timer: ReturnType<Clock['setTimeout']> | undefined;
     let stopped = false;
+    const onError = (error: unknown) => this.options.log(`Following ${paymentId} failed`, errorText(error));
     const tick = async () => {
       if (stopped || this.closed) return;
       const record = this.options.journal.getPayment(paymentId);
@@ -743,13 +779,13 @@ export class PaymentService {
       } catch (error) {
         this.options.log(`Checking ${paymentId} on ${processorId} failed`, errorText(error));
       }
-      if (!stopped) timer = this.options.clock.setTimeout(() => void tick(), this.options.cloudPollMs ?? 1_000);
+      if (!stopped) timer = this.options.clock.setTimeout(() => inBackground(tick(), onError), this.options.cloudPollMs ?? 1_000);
     };
     this.cloudWatchers.set(paymentId, () => {
       stopped = true;
       this.options.clock.clearTimeout(timer);
     });
-    timer = this.options.clock.setTimeout(() => void tick(), this.options.cloudPollMs ?? 1_000);
+    timer = this.options.clock.setTimeout(() => inBackground(tick(), onError), this.options.cloudPollMs ?? 1_000);
   }
 
   private stopCloudWatch(paymentId: string): void {

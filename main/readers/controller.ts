@@ -11,6 +11,7 @@ import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/err
 import type { DeviceResult, LinkSession, ReaderLinkClient } from '../gateway/link';
 import type { PlutoPayClient } from '../gateway/plutopay';
 import type { LinkPoll, ReaderAction, Transaction } from '../gateway/schemas';
+import { inBackground } from '../host/background';
 import type { OperationRecord } from '../store/journal';
 
 /** What the controller needs from the payment service. */
@@ -93,7 +94,7 @@ export class ReaderController {
     this.device = device;
     this.deviceUnsubscribe = device.onDisconnect((reason) => this.deviceLost(reason));
     this.options.log('reader', `${device.info.label} connected`);
-    void this.retryUnresolved();
+    this.background(this.retryUnresolved());
     this.kick();
   }
 
@@ -111,7 +112,7 @@ export class ReaderController {
   start(): void {
     if (this.running || this.stopped) return;
     this.running = true;
-    void this.loop(this.generation);
+    this.background(this.loop(this.generation));
   }
 
   /** Drops the current session and starts over at once (the Reconnect button). */
@@ -141,6 +142,17 @@ export class ReaderController {
   presentCard(cardNumber?: string): boolean {
     if (!this.current || !this.device?.presentCard) return false;
     return this.device.presentCard(cardNumber);
+  }
+
+  /** The cashier established the outcome the device could not report: journal it and report it. */
+  async settleUnknown(action: ReaderAction, charged: boolean): Promise<void> {
+    this.unresolved.delete(action.id);
+    await this.settle(
+      action,
+      charged
+        ? { kind: 'approved', card: null }
+        : { kind: 'failed', code: 'reader_error', message: 'The cashier confirmed on the reader that the card was not charged.' },
+    );
   }
 
   // -- the link loop ----------------------------------------------------------------------------
@@ -182,7 +194,7 @@ export class ReaderController {
         backoff = this.options.minBackoffMs ?? 1_000;
         this.setStatus('online', null);
         this.options.log('link', `Link open for ${this.id}`);
-        void this.flushReports();
+        this.background(this.flushReports());
         let version: number | undefined;
         while (generation === this.generation && this.hasDevice) {
           this.pollAbort = new AbortController();
@@ -234,15 +246,15 @@ export class ReaderController {
       if (this.options.sink.pendingReports(this.id).some((r) => r.action.id === action.id)) return;
       if (current) {
         // The slot moved on (the old action was canceled between two polls): stop the old collection.
-        void this.device?.cancel();
+        this.background(this.device?.cancel());
         return;
       }
-      void this.collect(action);
+      this.background(this.collect(action));
       return;
     }
     if (current?.action.id === action.id && action.status === 'canceled') {
       current.action = action;
-      void this.device?.cancel();
+      this.background(this.device?.cancel());
     }
   }
 
@@ -309,7 +321,8 @@ export class ReaderController {
    * behind each other, so two flushes never post the same report concurrently.
    */
   private flushReports(): Promise<void> {
-    this.reporting = this.reporting.then(() => this.postPendingReports());
+    // A failed run must not poison the queue for the next one.
+    this.reporting = this.reporting.catch(() => undefined).then(() => this.postPendingReports());
     return this.reporting;
   }
 
@@ -321,7 +334,9 @@ export class ReaderController {
         const answer = await this.options.link().postResult(session, action.id, result);
         this.safely(() => this.options.sink.reportAccepted(op, action, answer.transaction));
       } catch (error) {
-        if (error instanceof GatewayError && error.status === 422) {
+        // Any refusal but a spent session is final for this report: retrying cannot change it,
+        // and a stuck report must not hold back the ones behind it.
+        if (error instanceof GatewayError && error.status !== 401) {
           await this.options.sink.reportRefused(op, action, result, error).catch((e: unknown) => this.options.log('error', 'Handling a refused report failed', String(e)));
           continue;
         }
@@ -349,6 +364,10 @@ export class ReaderController {
       this.wake = done;
       this.wakeTimer = this.options.clock.setTimeout(done, ms);
     });
+  }
+
+  private background(work: Promise<unknown> | undefined): void {
+    inBackground(work, (error) => this.options.log('error', `Reader ${this.id}: background work failed`, error instanceof Error ? error.message : String(error)));
   }
 
   private safely(fn: () => void): void {

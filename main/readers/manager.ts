@@ -11,7 +11,8 @@ import type { ReaderView } from '../contract';
 import { isGatewayError } from '../gateway/errors';
 import type { ReaderLinkClient } from '../gateway/link';
 import type { PlutoPayClient } from '../gateway/plutopay';
-import type { GatewayReader } from '../gateway/schemas';
+import type { GatewayReader, ReaderAction } from '../gateway/schemas';
+import { inBackground } from '../host/background';
 import { HostError } from '../host/errors';
 import { newId } from '../host/ids';
 import type { ReaderDirectory } from '../payments/service';
@@ -33,6 +34,7 @@ export interface ReaderManagerOptions {
   pollWaitMs?: number;
   cloudRefreshMs?: number;
   simulatedProcessingMs?: number;
+  simulatedReplugMs?: number;
   collectTimeoutMs?: number;
 }
 
@@ -52,7 +54,7 @@ export class ReaderManager implements ReaderDirectory {
   async start(): Promise<void> {
     for (const record of this.options.journal.listReaders()) this.host(record);
     if (this.options.registry) {
-      this.registryUnsubscribe = this.options.registry.onChange(() => void this.syncRegistry());
+      this.registryUnsubscribe = this.options.registry.onChange(() => inBackground(this.syncRegistry(), (e) => this.fail('Reader discovery update failed', e)));
       await this.options.registry.start().catch((error: unknown) => this.options.log('error', 'Reader discovery failed to start', String(error)));
       await this.syncRegistry();
     }
@@ -130,7 +132,7 @@ export class ReaderManager implements ReaderDirectory {
     } else if (!this.cloudById(readerId)) {
       throw new HostError('not_found', `No reader ${readerId}.`);
     } else {
-      void this.refreshCloud();
+      inBackground(this.refreshCloud(), (e) => this.fail('Listing gateway readers failed', e));
     }
     return this.viewOf(readerId);
   }
@@ -213,6 +215,12 @@ export class ReaderManager implements ReaderDirectory {
     return (await this.controllers.get(readerId)?.cancelCollection()) ?? 'not_collecting';
   }
 
+  async settleUnknown(readerId: string, action: ReaderAction, charged: boolean): Promise<void> {
+    const controller = this.controllers.get(readerId);
+    if (!controller) throw new HostError('not_found', `No reader ${readerId} on this till.`);
+    await controller.settleUnknown(action, charged);
+  }
+
   // -- views ------------------------------------------------------------------------------------
 
   views(): ReaderView[] {
@@ -233,6 +241,10 @@ export class ReaderManager implements ReaderDirectory {
   }
 
   // -- internals --------------------------------------------------------------------------------
+
+  private fail(summary: string, error: unknown): void {
+    this.options.log('error', summary, error instanceof Error ? error.message : String(error));
+  }
 
   private host(record: HostedReaderRecord): void {
     if (this.controllers.has(record.id)) return;
@@ -256,6 +268,7 @@ export class ReaderManager implements ReaderDirectory {
         clock: this.options.clock,
         autoPresentDelayMs: this.options.autoPresentDelayMs(),
         ...(this.options.simulatedProcessingMs !== undefined ? { processingMs: this.options.simulatedProcessingMs } : {}),
+        ...(this.options.simulatedReplugMs !== undefined ? { replugAfterMs: this.options.simulatedReplugMs } : {}),
       });
       this.simulated.set(record.deviceId, device);
       device.onReconnect(() => controller.attachDevice(device));
@@ -319,7 +332,9 @@ export class ReaderManager implements ReaderDirectory {
     } catch (error) {
       if (!(error instanceof HostError)) this.options.log('reader', 'Could not list the gateway readers', error instanceof Error ? error.message : String(error));
     }
-    if (!this.stopped) this.cloudTimer = this.options.clock.setTimeout(() => void this.refreshCloud(), this.options.cloudRefreshMs ?? 5_000);
+    if (!this.stopped) {
+      this.cloudTimer = this.options.clock.setTimeout(() => inBackground(this.refreshCloud(), (e) => this.fail('Listing gateway readers failed', e)), this.options.cloudRefreshMs ?? 5_000);
+    }
   }
 
   private cloudById(readerId: string): GatewayReader | undefined {

@@ -8,7 +8,6 @@
  *   --no-discovery     do not scan serial ports and USB
  *   --json             print one JSON line {url, origin, token, sandbox_url} instead of prose
  */
-import { fileURLToPath } from 'node:url';
 import { defaultDataDir } from '../../common/paths';
 import { createAppHost } from '../host/app-host';
 import { startWebServer } from './server';
@@ -22,14 +21,18 @@ export interface WebModeOptions {
   staticDir: string;
 }
 
-export function parseWebArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): WebModeOptions {
+/**
+ * `builtRendererDir` comes from the entry file (out/main/web.js or launch.js): only an entry knows
+ * where it sits relative to out/renderer, since bundled chunks live elsewhere.
+ */
+export function parseWebArgs(argv: readonly string[], builtRendererDir: string, env: NodeJS.ProcessEnv = process.env): WebModeOptions {
   const options: WebModeOptions = {
     port: 0,
     dataDir: defaultDataDir(env),
     readerPorts: (env.POS_READER_PORTS ?? '').split(',').filter(Boolean),
     discovery: true,
     json: false,
-    staticDir: fileURLToPath(new URL('../renderer/', import.meta.url)),
+    staticDir: builtRendererDir,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -52,8 +55,8 @@ export function parseWebArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   return options;
 }
 
-export async function runWebMode(argv: readonly string[]): Promise<void> {
-  const options = parseWebArgs(argv);
+export async function runWebMode(argv: readonly string[], builtRendererDir: string): Promise<void> {
+  const options = parseWebArgs(argv, builtRendererDir);
   const host = await createAppHost({
     dataDir: options.dataDir,
     readerPorts: options.readerPorts,
@@ -80,8 +83,8 @@ export async function runWebMode(argv: readonly string[]): Promise<void> {
 }
 
 /** Entry point behaviour: start, or print the reason and exit non-zero. */
-export function mainWebMode(argv: readonly string[]): void {
-  runWebMode(argv).catch((error: unknown) => {
+export function mainWebMode(argv: readonly string[], builtRendererDir: string): void {
+  runWebMode(argv, builtRendererDir).catch((error: unknown) => {
     process.stderr.write(`web mode failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });

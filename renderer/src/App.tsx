@@ -1,0 +1,168 @@
+import { useEffect, useRef } from 'react';
+import { usePos } from './store/context';
+import type { Screen } from './store/types';
+import { Banners } from './components/Banners';
+import { CreatePayment } from './screens/CreatePayment';
+import { ProcessPayment } from './screens/ProcessPayment';
+import { SimulatePayment } from './screens/SimulatePayment';
+import { Capture } from './screens/Capture';
+import { Transactions } from './screens/Transactions';
+import { Readers } from './screens/Readers';
+import { Settings } from './screens/Settings';
+import { Attention } from './screens/Attention';
+
+interface NavItem {
+  screen: Screen;
+  label: string;
+  key: string;
+  testOnly?: boolean;
+}
+
+export const NAV_ITEMS: readonly NavItem[] = [
+  { screen: 'create', label: 'Create payment', key: 'F1' },
+  { screen: 'process', label: 'Process payment', key: 'F2' },
+  { screen: 'simulate', label: 'Simulate payment', key: 'F3', testOnly: true },
+  { screen: 'capture', label: 'Capture', key: 'F4' },
+  { screen: 'transactions', label: 'Transactions', key: 'F5' },
+  { screen: 'readers', label: 'Readers', key: 'F6' },
+  { screen: 'settings', label: 'Settings', key: 'F7' },
+  { screen: 'attention', label: 'Needs attention', key: 'F8' },
+];
+
+function Nav() {
+  const screen = usePos((s) => s.ui.screen);
+  const mode = usePos((s) => s.host.mode);
+  const attention = usePos((s) => s.host.attention.length);
+  const setScreen = usePos((s) => s.setScreen);
+  return (
+    <nav className="nav" aria-label="Screens">
+      <ul>
+        {NAV_ITEMS.filter((item) => !item.testOnly || mode === 'test').map((item) => (
+          <li key={item.screen}>
+            <button
+              type="button"
+              className={`nav__item${item.screen === 'attention' && attention > 0 ? ' nav__item--alert' : ''}`}
+              aria-current={screen === item.screen ? 'page' : undefined}
+              aria-keyshortcuts={item.key}
+              onClick={() => setScreen(item.screen)}
+            >
+              <span className="nav__label">
+                {item.label}
+                {item.screen === 'attention' ? (
+                  <>
+                    {' '}
+                    <span className="nav__count">({attention})</span>
+                  </>
+                ) : null}
+              </span>
+              <kbd aria-hidden="true">{item.key}</kbd>
+            </button>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+function Header() {
+  const mode = usePos((s) => s.host.mode);
+  const merchant = usePos((s) => s.host.merchant);
+  return (
+    <header className="header">
+      <span className="header__title">{merchant ? (merchant.displayName ?? merchant.businessName) : 'POS Terminal Companion'}</span>
+      {mode === 'test' ? (
+        <span className="mode-badge mode-badge--test" title="Test mode: no real money moves">
+          TEST MODE
+        </span>
+      ) : (
+        <span className="mode-badge mode-badge--live" title="Live mode: real cards are charged">
+          LIVE
+        </span>
+      )}
+    </header>
+  );
+}
+
+function CurrentScreen({ screen }: { screen: Screen }) {
+  switch (screen) {
+    case 'create':
+      return <CreatePayment />;
+    case 'process':
+      return <ProcessPayment />;
+    case 'simulate':
+      return <SimulatePayment />;
+    case 'capture':
+      return <Capture />;
+    case 'transactions':
+      return <Transactions />;
+    case 'readers':
+      return <Readers />;
+    case 'settings':
+      return <Settings />;
+    case 'attention':
+      return <Attention />;
+    default:
+      return null;
+  }
+}
+
+/** F-keys switch screens from anywhere (F3 only in test mode). */
+function useFunctionKeys() {
+  const setScreen = usePos((s) => s.setScreen);
+  const mode = usePos((s) => s.host.mode);
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+      const item = NAV_ITEMS.find((i) => i.key === event.key);
+      if (!item) return;
+      // Also keeps the browser's F1 help / F5 reload / F7 caret browsing from firing in web mode.
+      event.preventDefault();
+      if (item.testOnly && mode !== 'test') return;
+      setScreen(item.screen);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [mode, setScreen]);
+}
+
+export function App() {
+  const ready = usePos((s) => s.host.ready);
+  const syncError = usePos((s) => s.link.syncError);
+  const syncing = usePos((s) => s.link.syncing);
+  const resync = usePos((s) => s.resync);
+  const screen = usePos((s) => s.ui.screen);
+  const mainRef = useRef<HTMLElement>(null);
+  useFunctionKeys();
+
+  // Move focus into the new screen: its first field when it has one for typing, else its heading.
+  useEffect(() => {
+    if (!ready) return;
+    const main = mainRef.current;
+    const target = main?.querySelector<HTMLElement>('[data-autofocus]') ?? main?.querySelector<HTMLElement>('h1');
+    target?.focus();
+  }, [screen, ready]);
+
+  return (
+    <div className="app">
+      <Header />
+      <Banners />
+      <div className="app__body">
+        <Nav />
+        <main className="main" ref={mainRef}>
+          {ready ? (
+            <CurrentScreen screen={screen} />
+          ) : (
+            <div className="loading">
+              <p role="status">{syncError ? `Could not load the host's state: ${syncError}` : 'Connecting to the host…'}</p>
+              {syncError ? (
+                <button type="button" onClick={() => void resync()} disabled={syncing}>
+                  Try again
+                </button>
+              ) : null}
+            </div>
+          )}
+        </main>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,40 @@
+/**
+ * Web mode's access token: `npm start` / `npm run web` print a URL ending in `#token=<hex>`.
+ * The token is moved out of the address bar (so it does not end up in history, screenshots or
+ * bookmarks) into sessionStorage (so a reload of the same tab keeps working).
+ */
+export const TOKEN_STORAGE_KEY = 'pos.bridgeToken';
+
+export interface TokenEnv {
+  location: Pick<Location, 'hash' | 'pathname' | 'search'>;
+  history: Pick<History, 'replaceState' | 'state'>;
+  storage: Pick<Storage, 'getItem' | 'setItem'> | null;
+}
+
+const FRAGMENT = /(?:^#|&)token=([0-9a-fA-F]{1,1024})(?:&|$)/;
+
+/** Reads the token from the URL fragment (then removes it) or from sessionStorage; null when there is none. */
+export function takeToken(env: TokenEnv): string | null {
+  const match = FRAGMENT.exec(env.location.hash);
+  if (match) {
+    const token = match[1]!;
+    try {
+      env.storage?.setItem(TOKEN_STORAGE_KEY, token);
+    } catch {
+      // Storage may be disabled; the token still works for this page load.
+    }
+    env.history.replaceState(env.history.state, '', env.location.pathname + env.location.search);
+    return token;
+  }
+  try {
+    const stored = env.storage?.getItem(TOKEN_STORAGE_KEY) ?? null;
+    return stored && /^[0-9a-fA-F]{1,1024}$/.test(stored) ? stored : null;
+  } catch {
+    return null;
+  }
+}
+
+/** ws://host/bridge, or wss:// when the page itself came over https. */
+export function bridgeUrl(location: Pick<Location, 'protocol' | 'host'>): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/bridge`;
+}

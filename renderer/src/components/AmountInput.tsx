@@ -1,0 +1,88 @@
+import { useState, type ClipboardEvent, type ChangeEvent, type Ref } from 'react';
+import { formatAmount, MAX_AMOUNT_MINOR, parseMajorAmount } from '../../../common/money';
+import { isKnownCurrency } from '../../../common/currencies';
+import { describedBy, Field } from './Field';
+
+/** Cash-register entry: the digits typed so far, read as minor units (1,2,5,0 → 1250 → "€12.50"). */
+export function minorFromTyped(text: string): number {
+  const digits = text.replace(/\D/g, '');
+  return digits ? Number(digits) : 0;
+}
+
+/**
+ * An amount field that always shows the formatted amount. Digits are typed cash-register style
+ * (each one shifts in from the right, Backspace drops the last one); a pasted "12.50" is read in
+ * major units. The value is an integer of minor units.
+ */
+export function AmountInput({
+  id,
+  label,
+  value,
+  currency,
+  onChange,
+  error,
+  hint,
+  disabled,
+  max = MAX_AMOUNT_MINOR,
+  inputRef,
+  focusFirst,
+}: {
+  id: string;
+  label: string;
+  value: number;
+  currency: string;
+  onChange(minor: number): void;
+  error?: string | null;
+  hint?: string;
+  disabled?: boolean;
+  max?: number;
+  inputRef?: Ref<HTMLInputElement>;
+  /** Marks the field as the screen's first stop (App focuses it when the screen opens). */
+  focusFirst?: boolean;
+}) {
+  const [localError, setLocalError] = useState<string | null>(null);
+  const known = isKnownCurrency(currency);
+  const format = (minor: number) => (known ? formatAmount(minor, currency) : String(minor));
+  const shownError = localError ?? error ?? null;
+  const fullHint = hint ?? `Type the digits: 1 2 5 0 gives ${format(1250)}. Backspace removes the last digit.`;
+
+  const accept = (minor: number) => {
+    if (minor > max) {
+      setLocalError(`The amount can be at most ${format(max)}.`);
+      return;
+    }
+    setLocalError(null);
+    onChange(minor);
+  };
+
+  const onInput = (event: ChangeEvent<HTMLInputElement>) => accept(minorFromTyped(event.target.value));
+
+  const onPaste = (event: ClipboardEvent<HTMLInputElement>) => {
+    event.preventDefault();
+    const text = event.clipboardData.getData('text');
+    if (!known) return;
+    const parsed = parseMajorAmount(text, currency);
+    if (parsed.ok) accept(parsed.minor);
+    else setLocalError(`Cannot paste that: ${parsed.error}.`);
+  };
+
+  return (
+    <Field id={id} label={label} hint={fullHint} error={shownError} className="field--amount">
+      <input
+        {...describedBy(id, fullHint, shownError)}
+        ref={inputRef}
+        className="amount-input"
+        type="text"
+        inputMode="numeric"
+        autoComplete="off"
+        spellCheck={false}
+        placeholder={format(0)}
+        value={value === 0 ? '' : format(value)}
+        onChange={onInput}
+        onPaste={onPaste}
+        disabled={disabled}
+        data-autofocus={focusFirst ? '' : undefined}
+      />
+    </Field>
+  );
+}

@@ -1,0 +1,54 @@
+import { usePos } from '../store/context';
+import { money } from '../lib/format';
+
+/** Shown after three failed connection attempts in a row: the token may be stale. */
+const TOKEN_HINT_AFTER = 3;
+
+/** Connection to the host, the gateway's reachability, and a failed refresh: always on top. */
+export function Banners() {
+  const connection = usePos((s) => s.link.connection);
+  const failedConnects = usePos((s) => s.link.failedConnects);
+  const ready = usePos((s) => s.host.ready);
+  const syncError = usePos((s) => s.link.syncError);
+  const syncing = usePos((s) => s.link.syncing);
+  const resync = usePos((s) => s.resync);
+  const connectivity = usePos((s) => s.host.connectivity);
+
+  const queued = connectivity.queued;
+  const totals = queued.totals.map((t) => money(t.amount, t.currency)).join(' + ');
+
+  return (
+    <div className="banners">
+      {connection === 'closed' ? (
+        <div className="banner banner--warning" role="status">
+          <strong>Reconnecting to the host…</strong>{' '}
+          <span>
+            The screen shows the last known state; payments cannot be started until the connection is back.
+            {failedConnects >= TOKEN_HINT_AFTER
+              ? ' If this does not go away, make sure the app is running, then open the URL printed by npm start / npm run web again.'
+              : ''}
+          </span>
+        </div>
+      ) : null}
+      {connectivity.gateway === 'offline' ? (
+        <div className="banner banner--offline" role="status">
+          <strong>The payment gateway is offline.</strong>{' '}
+          <span>
+            {queued.count > 0
+              ? `${queued.count} operation${queued.count === 1 ? '' : 's'} queued${totals ? ` (${totals})` : ''}; they will be sent when it is back.`
+              : 'Nothing is queued.'}
+            {connectivity.lastError ? ` Last error: ${connectivity.lastError}` : ''}
+          </span>
+        </div>
+      ) : null}
+      {ready && syncError && connection !== 'closed' ? (
+        <div className="banner banner--warning" role="alert">
+          <span>Could not refresh from the host: {syncError}</span>{' '}
+          <button type="button" onClick={() => void resync()} disabled={syncing}>
+            Refresh
+          </button>
+        </div>
+      ) : null}
+    </div>
+  );
+}

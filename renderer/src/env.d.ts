@@ -1,0 +1,10 @@
+import type { PosBridge } from '../../main/contract';
+
+declare global {
+  interface Window {
+    /** Exposed by the Electron preload; absent in web mode. */
+    pos?: PosBridge;
+  }
+}
+
+export {};

@@ -1,0 +1,67 @@
+import { formatAmount } from '../../../common/money';
+import { isKnownCurrency } from '../../../common/currencies';
+
+/** formatAmount that never throws on a currency the table lacks (shows "1250 XYZ minor units"). */
+export function money(minor: number, currency: string): string {
+  if (!isKnownCurrency(currency)) return `${minor} ${currency} (minor units)`;
+  return formatAmount(minor, currency);
+}
+
+/** "just now", "12 min ago", "3 h 5 min ago", "2 days ago". */
+export function timeAgo(iso: string | null, now: number): string {
+  if (!iso) return 'never';
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return 'at an unknown time';
+  const seconds = Math.max(0, Math.round((now - at) / 1000));
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) {
+    const rest = minutes % 60;
+    return rest ? `${hours} h ${rest} min ago` : `${hours} h ago`;
+  }
+  const days = Math.floor(hours / 24);
+  return `${days} day${days === 1 ? '' : 's'} ago`;
+}
+
+const dateTimeFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+const dateTimeSecondsFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+const timeFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+
+export function dateTime(iso: string | null): string {
+  if (!iso) return '—';
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? iso : dateTimeFormat.format(at);
+}
+
+/** With seconds, for timelines where several steps happen within a minute. */
+export function dateTimeSeconds(iso: string): string {
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? iso : dateTimeSecondsFormat.format(at);
+}
+
+export function clockTime(iso: string): string {
+  const at = Date.parse(iso);
+  return Number.isNaN(at) ? iso : timeFormat.format(at);
+}
+
+let currencyNames: Intl.DisplayNames | null | undefined;
+
+/** "Euro" for EUR (via Intl.DisplayNames), or the code itself when the runtime has no names. */
+export function currencyName(code: string): string {
+  if (currencyNames === undefined) {
+    try {
+      currencyNames = new Intl.DisplayNames(['en'], { type: 'currency' });
+    } catch {
+      currencyNames = null;
+    }
+  }
+  return currencyNames?.of(code) ?? code;
+}
+
+/** Words for an API status such as "partially_refunded". */
+export function humanize(value: string): string {
+  const text = value.replace(/_/g, ' ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

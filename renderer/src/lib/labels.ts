@@ -1,0 +1,83 @@
+import type { PaymentView, ReaderStatus, ReaderView } from '../../../main/contract';
+
+/** What the payment's state means for the cashier, in one line (shown in role=status). */
+export function paymentStateText(payment: PaymentView): string {
+  switch (payment.status) {
+    case 'creating':
+      return 'Creating the payment…';
+    case 'pending':
+      return payment.decline ? 'Declined. The payment is still open: another card can be tried.' : 'Ready: send it to a reader.';
+    case 'in_progress':
+      switch (payment.readerStage) {
+        case 'sent':
+          return 'Sent to the reader. Waiting for the reader to show the amount…';
+        case 'waiting_for_card':
+          return 'Waiting for card: the customer can tap, insert or swipe.';
+        case 'processing':
+          return 'Processing: authorising the card. Do not remove the card.';
+        default:
+          return 'On the reader…';
+      }
+    case 'requires_capture':
+      return 'Authorised. Capture it on the Capture screen (F4) to collect the money.';
+    case 'succeeded':
+      return 'Approved. The payment is complete.';
+    case 'failed':
+      return payment.decline ? 'Declined.' : 'Failed.';
+    case 'canceled':
+      return 'Canceled. No money was taken.';
+    case 'refunded':
+      return 'Refunded.';
+    case 'partially_refunded':
+      return 'Partially refunded.';
+    case 'unknown':
+      return 'Outcome not known yet: the host is checking with the gateway. Do not charge again.';
+    default:
+      return String(payment.status);
+  }
+}
+
+export const STATUS_LABELS: Record<string, string> = {
+  creating: 'Creating',
+  pending: 'Pending',
+  in_progress: 'On reader',
+  requires_capture: 'Authorised — to capture',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  canceled: 'Canceled',
+  refunded: 'Refunded',
+  partially_refunded: 'Partially refunded',
+  unknown: 'Unknown — checking',
+};
+
+export function statusLabel(status: string): string {
+  return STATUS_LABELS[status] ?? status;
+}
+
+export const READER_STATUS_LABELS: Record<ReaderStatus, string> = {
+  online: 'Online',
+  connecting: 'Connecting…',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+  unpaired: 'Not paired',
+  superseded: 'Replaced by a newer pairing',
+};
+
+export function readerKind(reader: ReaderView): string {
+  switch (reader.kind) {
+    case 'simulated':
+      return 'Simulated reader';
+    case 'concert':
+      return `Concert terminal (${reader.foundBy === 'usb' ? 'USB' : 'serial'})`;
+    case 'cloud':
+      return 'Cloud reader';
+    default:
+      return String(reader.kind);
+  }
+}
+
+export const STAGE_LABELS: Record<string, string> = {
+  sent: 'sent to reader',
+  waiting_for_card: 'waiting for card',
+  processing: 'processing',
+};

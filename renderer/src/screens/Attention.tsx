@@ -1,0 +1,86 @@
+import { useState } from 'react';
+import type { AttentionView, CommandError } from '../../../main/contract';
+import { ErrorBox } from '../components/ErrorBox';
+import { usePos } from '../store/context';
+import { money, timeAgo } from '../lib/format';
+import { useNow } from '../lib/hooks';
+import { statusLabel } from '../lib/labels';
+
+function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
+  const payment = usePos((s) => s.host.payments[item.paymentId]);
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy[`retry:${item.paymentId}`] === true);
+  const selectPayment = usePos((s) => s.selectPayment);
+  const setScreen = usePos((s) => s.setScreen);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const titleId = `attention-${item.paymentId}`;
+
+  const retry = async () => {
+    setError(null);
+    setDone(null);
+    const result = await run('attention.retry', { paymentId: item.paymentId }, `retry:${item.paymentId}`);
+    if (result.ok) setDone(`Checked again: the payment is now ${statusLabel(result.value.status).toLowerCase()}.`);
+    else setError(result.error);
+  };
+
+  return (
+    <li className="attention-item">
+      <article aria-labelledby={titleId}>
+        <h2 id={titleId} className="attention-item__title">
+          {payment ? `${money(payment.amount, payment.currency)} — ${payment.description ?? `Order ${payment.orderReference}`}` : `Payment ${item.paymentId}`}
+        </h2>
+        <p>
+          <strong>What happened:</strong> {item.reason}
+        </p>
+        <p>
+          <strong>What to do:</strong> {item.advice}
+        </p>
+        <p className="muted">
+          Since {timeAgo(item.since, now)}
+          {payment ? ` · ${statusLabel(payment.status)}` : ''}
+        </p>
+        <div className="actions">
+          <button type="button" disabled={busy} onClick={() => void retry()}>
+            Check again
+          </button>
+          {payment ? (
+            <button
+              type="button"
+              onClick={() => {
+                selectPayment(item.paymentId);
+                setScreen('process');
+              }}
+            >
+              Open payment
+            </button>
+          ) : null}
+        </div>
+        {done ? <p role="status">{done}</p> : null}
+        <ErrorBox error={error} />
+      </article>
+    </li>
+  );
+}
+
+export function Attention() {
+  const attention = usePos((s) => s.host.attention);
+  const now = useNow();
+  return (
+    <section className="screen" aria-labelledby="attention-title">
+      <h1 id="attention-title" tabIndex={-1}>
+        Needs attention
+      </h1>
+      <p className="muted">Payments the host could not settle by itself. It keeps checking; nothing here is charged twice.</p>
+      {attention.length === 0 ? (
+        <p className="empty">Nothing needs attention.</p>
+      ) : (
+        <ul className="plain-list">
+          {attention.map((item) => (
+            <AttentionItem key={item.paymentId} item={item} now={now} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,197 @@
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import type { CommandError, PaymentView, TransactionView } from '../../../main/contract';
+import { AmountInput } from '../components/AmountInput';
+import { ErrorBox } from '../components/ErrorBox';
+import { usePos } from '../store/context';
+import { money, timeAgo } from '../lib/format';
+import { issueFor } from '../lib/errors';
+import { useNow } from '../lib/hooks';
+
+/** One uncaptured authorisation, from the host's journal or only known to the gateway. */
+export interface Authorisation {
+  /** What payments.capture / payments.cancel take: the host's id, or the gateway transaction id. */
+  id: string;
+  amountCapturable: number;
+  amount: number;
+  currency: string;
+  title: string;
+  card: { brand: string; last4: string } | null;
+  createdAt: string;
+}
+
+function fromPayment(p: PaymentView): Authorisation {
+  return {
+    id: p.id,
+    amountCapturable: p.amountCapturable || p.amount,
+    amount: p.amount,
+    currency: p.currency,
+    title: p.description ?? `Order ${p.orderReference}`,
+    card: p.card,
+    createdAt: p.createdAt,
+  };
+}
+
+function fromTransaction(t: TransactionView): Authorisation {
+  return {
+    id: t.id,
+    amountCapturable: t.amountCapturable || t.amount,
+    amount: t.amount,
+    currency: t.currency,
+    title: t.description ?? t.reference,
+    card: t.card,
+    createdAt: t.createdAt,
+  };
+}
+
+function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: number; onDone(message: string): void }) {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy);
+  const [amount, setAmount] = useState(auth.amountCapturable);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const working = busy[`capture:${auth.id}`] === true || busy[`cancel:${auth.id}`] === true;
+  const titleId = `auth-${auth.id}`;
+  const tooMuch = amount > auth.amountCapturable;
+
+  const capture = async (event: FormEvent) => {
+    event.preventDefault();
+    if (working) return;
+    if (amount <= 0 || tooMuch) {
+      setError({
+        code: 'validation',
+        message: 'Check the amount.',
+        issues: [{ path: 'amount', message: amount <= 0 ? 'Enter the amount to capture.' : `At most ${money(auth.amountCapturable, auth.currency)} can be captured.` }],
+      });
+      return;
+    }
+    setError(null);
+    const partial = amount < auth.amountCapturable;
+    const result = await run('payments.capture', partial ? { paymentId: auth.id, amount } : { paymentId: auth.id }, `capture:${auth.id}`);
+    if (result.ok) onDone(`Captured ${money(amount, auth.currency)} of ${money(auth.amountCapturable, auth.currency)} (${auth.title}).`);
+    else setError(result.error);
+  };
+
+  const cancel = async () => {
+    setConfirmCancel(false);
+    setError(null);
+    const result = await run('payments.cancel', { paymentId: auth.id }, `cancel:${auth.id}`);
+    if (result.ok) onDone(`Authorisation of ${money(auth.amountCapturable, auth.currency)} canceled (${auth.title}).`);
+    else setError(result.error);
+  };
+
+  return (
+    <li className="auth-item">
+      <form role="group" aria-labelledby={titleId} onSubmit={(e) => void capture(e)} noValidate>
+        <h2 id={titleId} className="auth-item__title">
+          {money(auth.amountCapturable, auth.currency)} — {auth.title}
+        </h2>
+        <p className="muted">
+          Authorised {timeAgo(auth.createdAt, now)}
+          {auth.card ? ` · ${auth.card.brand} •••• ${auth.card.last4}` : ''}
+          {auth.amountCapturable !== auth.amount ? ` · of ${money(auth.amount, auth.currency)}` : ''}
+        </p>
+        <div className="inline-fields">
+          <AmountInput
+            id={`capture-amount-${auth.id}`}
+            label="Capture amount"
+            value={amount}
+            currency={auth.currency}
+            onChange={setAmount}
+            max={auth.amountCapturable}
+            error={issueFor(error, 'amount')}
+            hint={`Up to ${money(auth.amountCapturable, auth.currency)}. Type a smaller amount for a partial capture.`}
+          />
+          <button type="submit" className="primary" disabled={working}>
+            Capture
+          </button>
+          {confirmCancel ? (
+            <>
+              <button type="button" className="danger" disabled={working} onClick={() => void cancel()}>
+                Yes, cancel the authorisation
+              </button>
+              <button type="button" onClick={() => setConfirmCancel(false)}>
+                Keep it
+              </button>
+            </>
+          ) : (
+            <button type="button" className="danger" disabled={working} onClick={() => setConfirmCancel(true)}>
+              Cancel authorisation
+            </button>
+          )}
+        </div>
+        <ErrorBox error={error} shownPaths={['amount']} />
+      </form>
+    </li>
+  );
+}
+
+export function Capture() {
+  const run = usePos((s) => s.run);
+  const payments = usePos((s) => s.host.payments);
+  const now = useNow();
+  const [hostIds, setHostIds] = useState<string[]>([]);
+  const [gateway, setGateway] = useState<TransactionView[]>([]);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
+
+  useEffect(() => {
+    let current = true;
+    void Promise.all([
+      run('payments.list', { filter: 'uncaptured', limit: 200 }),
+      run('transactions.list', { status: 'requires_capture', sortField: 'created_at', sortOrder: 'asc', size: 100 }),
+    ]).then(([fromHost, fromGateway]) => {
+      if (!current) return;
+      setLoading(false);
+      setError(!fromHost.ok ? fromHost.error : !fromGateway.ok ? fromGateway.error : null);
+      if (fromHost.ok) setHostIds(fromHost.value.map((p) => p.id));
+      if (fromGateway.ok) setGateway(fromGateway.value.data);
+    });
+    return () => {
+      current = false;
+    };
+  }, [run, version]);
+
+  const items = useMemo(() => {
+    // The host's payments come from the live mirror, so a capture elsewhere removes them at once.
+    const fromHost = hostIds
+      .map((id) => payments[id])
+      .filter((p): p is PaymentView => !!p && p.status === 'requires_capture');
+    const knownTx = new Set(Object.values(payments).map((p) => p.transactionId).filter(Boolean));
+    const onlyGateway = gateway.filter((t) => t.status === 'requires_capture' && !knownTx.has(t.id));
+    return [...fromHost.map(fromPayment), ...onlyGateway.map(fromTransaction)].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }, [hostIds, gateway, payments]);
+
+  const finished = (message: string) => {
+    setDone(message);
+    setVersion((v) => v + 1);
+  };
+
+  return (
+    <section className="screen" aria-labelledby="capture-title">
+      <h1 id="capture-title" tabIndex={-1}>
+        Capture
+      </h1>
+      <p className="muted">Authorised payments waiting to be captured, oldest first. Capture them before the authorisation expires.</p>
+      <div className="actions">
+        <button type="button" onClick={() => setVersion((v) => v + 1)}>
+          Refresh
+        </button>
+      </div>
+      {done ? <p role="status">{done}</p> : null}
+      <ErrorBox error={error} title="Could not load every authorisation." />
+      {loading ? (
+        <p role="status">Loading authorisations…</p>
+      ) : items.length === 0 ? (
+        <p className="empty">Nothing to capture.</p>
+      ) : (
+        <ul className="plain-list auth-list" aria-label="Uncaptured authorisations">
+          {items.map((auth) => (
+            <AuthorisationItem key={auth.id} auth={auth} now={now} onDone={finished} />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,271 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import type { PaymentView, ReaderView } from '../../../main/contract';
+import { ErrorBox } from '../components/ErrorBox';
+import { usePos } from '../store/context';
+import { canCancel, currentDecline, defaultReader, isInFlight, isOnline, openPayments, pairedReaders } from '../store/selectors';
+import { money } from '../lib/format';
+import { paymentStateText, READER_STATUS_LABELS, statusLabel } from '../lib/labels';
+import { useKey } from '../lib/hooks';
+
+const STEPS = [
+  { key: 'sent', label: 'Sent' },
+  { key: 'waiting_for_card', label: 'Waiting for card' },
+  { key: 'processing', label: 'Processing' },
+  { key: 'done', label: 'Result' },
+] as const;
+
+function currentStep(payment: PaymentView): number {
+  if (payment.status === 'in_progress') return STEPS.findIndex((s) => s.key === payment.readerStage);
+  if (currentDecline(payment)) return 3;
+  if (['requires_capture', 'succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded'].includes(payment.status)) return 3;
+  return -1;
+}
+
+function Steps({ payment }: { payment: PaymentView }) {
+  const current = currentStep(payment);
+  return (
+    <ol className="steps" aria-label="Progress">
+      {STEPS.map((step, index) => (
+        <li
+          key={step.key}
+          className={`steps__item${index < current ? ' steps__item--done' : ''}${index === current ? ' steps__item--current' : ''}`}
+          aria-current={index === current ? 'step' : undefined}
+        >
+          {step.key === 'done' && current === 3 ? (currentDecline(payment) ? 'Declined' : statusLabel(payment.status)) : step.label}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function ReaderPicker({
+  readers,
+  value,
+  onChange,
+  disabled,
+}: {
+  readers: ReaderView[];
+  value: string | null;
+  onChange(id: string): void;
+  disabled: boolean;
+}) {
+  if (readers.length === 0) {
+    return <p className="empty">No reader is paired. Pair or add one on the Readers screen (F6).</p>;
+  }
+  return (
+    <fieldset className="field radio-group reader-picker" disabled={disabled}>
+      <legend>Reader</legend>
+      {readers.map((reader) => (
+        <label key={reader.id} className={`radio${isOnline(reader) ? '' : ' radio--unavailable'}`}>
+          <input
+            type="radio"
+            name="reader"
+            value={reader.id}
+            checked={value === reader.id}
+            disabled={!isOnline(reader)}
+            onChange={() => onChange(reader.id)}
+          />
+          <span>
+            {reader.label}{' '}
+            <span className="muted">
+              — {READER_STATUS_LABELS[reader.status]}
+              {isOnline(reader) && reader.action ? ', busy with another payment' : ''}
+            </span>
+          </span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function PaymentPicker({ payments }: { payments: PaymentView[] }) {
+  const selectPayment = usePos((s) => s.selectPayment);
+  const setScreen = usePos((s) => s.setScreen);
+  return (
+    <div>
+      <p>No payment is selected.</p>
+      {payments.length > 0 ? (
+        <>
+          <h2>Open payments</h2>
+          <ul className="plain-list">
+            {payments.map((p) => (
+              <li key={p.id}>
+                <button type="button" onClick={() => selectPayment(p.id)}>
+                  {money(p.amount, p.currency)} — {p.description ?? p.orderReference} ({statusLabel(p.status)})
+                </button>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
+      <button type="button" onClick={() => setScreen('create')}>
+        Create a payment (F1)
+      </button>
+    </div>
+  );
+}
+
+export function ProcessPayment() {
+  const selectedId = usePos((s) => s.ui.selectedPaymentId);
+  const payments = usePos((s) => s.host.payments);
+  const allReaders = usePos((s) => s.host.readers);
+  const fallbackReader = usePos(defaultReader);
+  const paymentError = usePos((s) => s.ui.paymentError);
+  const notice = usePos((s) => s.ui.notice);
+  const connection = usePos((s) => s.link.connection);
+  const busyMap = usePos((s) => s.busy);
+  const processPayment = usePos((s) => s.processPayment);
+  const cancelPayment = usePos((s) => s.cancelPayment);
+  const setScreen = usePos((s) => s.setScreen);
+  const [picked, setPicked] = useState<string | null>(null);
+  const retryRef = useRef<HTMLButtonElement>(null);
+
+  const payment = selectedId ? payments[selectedId] : undefined;
+  const readers = useMemo(() => pairedReaders(allReaders), [allReaders]);
+  const open = useMemo(() => openPayments(payments), [payments]);
+
+  const pickedReader = readers.find((r) => r.id === picked && isOnline(r));
+  const paymentReader = payment?.readerId ? readers.find((r) => r.id === payment.readerId) : undefined;
+  const readerId = pickedReader?.id ?? (paymentReader && isOnline(paymentReader) ? paymentReader.id : fallbackReader?.id) ?? null;
+  const reader = readers.find((r) => r.id === readerId) ?? null;
+  const shownReader = payment?.status === 'in_progress' && paymentReader ? paymentReader : reader;
+
+  const processing = payment ? busyMap[`process:${payment.id}`] === true : false;
+  const canceling = payment ? busyMap[`cancel:${payment.id}`] === true : false;
+  const inFlight = isInFlight(payment) || processing;
+  const disconnected = connection !== 'open';
+  const cancellable = canCancel(payment) && !canceling && !processing && !disconnected;
+
+  // After a decline, Enter means "try another card": put the focus there.
+  const declineKey = payment?.status === 'pending' && currentDecline(payment)?.anotherCard ? `${payment.id}:${payment.updatedAt}` : null;
+  useEffect(() => {
+    if (declineKey) retryRef.current?.focus();
+  }, [declineKey]);
+
+  useKey(
+    'Escape',
+    (event) => {
+      if (!payment || !cancellable) return;
+      event.preventDefault();
+      void cancelPayment(payment.id);
+    },
+    !!payment,
+  );
+
+  if (!payment) {
+    return (
+      <section className="screen" aria-labelledby="process-title">
+        <h1 id="process-title" tabIndex={-1}>
+          Process payment
+        </h1>
+        {selectedId ? <p>The selected payment is not known to the host any more.</p> : null}
+        <PaymentPicker payments={open} />
+      </section>
+    );
+  }
+
+  const decline = currentDecline(payment);
+  const error = paymentError && paymentError.paymentId === payment.id ? paymentError.error : null;
+  // A 'failed' payment is final at the gateway; a declined one that stayed 'pending' takes another card.
+  const sendable = payment.status === 'pending';
+  const retryable = sendable && !!decline?.anotherCard;
+  const finished = ['requires_capture', 'succeeded', 'canceled', 'refunded', 'partially_refunded'].includes(payment.status);
+  const blockReason = disconnected ? 'Not connected to the host.' : !reader ? 'Pick an online reader first.' : null;
+
+  return (
+    <section className="screen screen--process" aria-labelledby="process-title">
+      <h1 id="process-title" tabIndex={-1}>
+        Process payment
+      </h1>
+      <div className="payment-card">
+        <p className="payment-card__amount">{money(payment.amount, payment.currency)}</p>
+        <p className="payment-card__meta">
+          {payment.description ? `${payment.description} · ` : ''}Order {payment.orderReference}
+          {payment.captureMethod === 'manual' ? ' · manual capture' : ''}
+          {payment.card ? ` · ${payment.card.brand} •••• ${payment.card.last4}` : ''}
+        </p>
+        <Steps payment={payment} />
+        <p className={`payment-state payment-state--${payment.status}`} role="status">
+          {paymentStateText(payment)}
+          {payment.status === 'in_progress' && shownReader ? ` (${shownReader.label})` : ''}
+        </p>
+        {payment.queuedOperations > 0 ? (
+          <p className="muted">
+            {payment.queuedOperations} operation{payment.queuedOperations === 1 ? '' : 's'} waiting for the gateway to come back.
+          </p>
+        ) : null}
+        {payment.attention ? (
+          <div className="attention-box">
+            <strong>Needs attention:</strong> {payment.attention.reason} {payment.attention.advice}
+          </div>
+        ) : null}
+      </div>
+
+      {notice ? <p className="notice">{notice}</p> : null}
+
+      {decline ? (
+        <div className="decline" role="alert">
+          <strong>Declined:</strong> {decline.message}
+        </div>
+      ) : null}
+      <ErrorBox error={error} />
+
+      {!finished ? (
+        <ReaderPicker readers={readers} value={readerId} onChange={setPicked} disabled={inFlight} />
+      ) : null}
+      {shownReader ? (
+        <p className="reader-state" role="status">
+          Reader {shownReader.label}: {READER_STATUS_LABELS[shownReader.status]}
+          {shownReader.statusDetail ? ` — ${shownReader.statusDetail}` : ''}
+        </p>
+      ) : null}
+
+      <div className="actions">
+        {retryable ? (
+          <button
+            ref={retryRef}
+            type="button"
+            className="primary"
+            disabled={inFlight || !!blockReason}
+            onClick={() => reader && void processPayment(payment.id, reader.id)}
+          >
+            Try another card
+          </button>
+        ) : null}
+        {!retryable && !finished ? (
+          <button
+            type="button"
+            className="primary"
+            disabled={inFlight || !sendable || !!blockReason}
+            aria-busy={processing}
+            data-autofocus={sendable && !inFlight && !blockReason ? '' : undefined}
+            onClick={() => reader && void processPayment(payment.id, reader.id)}
+          >
+            Send to reader
+          </button>
+        ) : null}
+        {!finished ? (
+          <button type="button" className="danger" disabled={!cancellable} aria-keyshortcuts="Escape" onClick={() => void cancelPayment(payment.id)}>
+            Cancel payment
+          </button>
+        ) : null}
+        {finished || payment.status === 'failed' || payment.status === 'unknown' ? (
+          <button type="button" onClick={() => setScreen('create')}>
+            New payment (F1)
+          </button>
+        ) : null}
+        {payment.status === 'requires_capture' ? (
+          <button type="button" onClick={() => setScreen('capture')}>
+            Go to Capture (F4)
+          </button>
+        ) : null}
+      </div>
+      <p className="key-hints">
+        {blockReason && !finished ? `${blockReason} · ` : ''}
+        {payment.status === 'in_progress' && payment.readerStage === 'processing'
+          ? 'The card is being authorised: it cannot be canceled now.'
+          : 'Esc cancels the payment while the card is not yet authorised.'}
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,272 @@
+import { useMemo, useState, type FormEvent } from 'react';
+import type { CommandError, ReaderView } from '../../../main/contract';
+import { ErrorBox } from '../components/ErrorBox';
+import { describedBy, Field } from '../components/Field';
+import { usePos } from '../store/context';
+import { money, timeAgo } from '../lib/format';
+import { issueFor } from '../lib/errors';
+import { useNow } from '../lib/hooks';
+import { READER_STATUS_LABELS, readerKind, STAGE_LABELS } from '../lib/labels';
+
+type Report = (message: string | null, error: CommandError | null) => void;
+
+function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; report: Report }) {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy[`reader:${reader.id}`] === true);
+  const payment = usePos((s) => (reader.action?.paymentId ? s.host.payments[reader.action.paymentId] : undefined));
+  const [confirmForget, setConfirmForget] = useState(false);
+  const titleId = `reader-${reader.id}`;
+
+  const reconnect = async () => {
+    const result = await run('readers.reconnect', { readerId: reader.id }, `reader:${reader.id}`);
+    report(result.ok ? `Reconnecting ${reader.label}…` : null, result.ok ? null : result.error);
+  };
+  const forget = async () => {
+    setConfirmForget(false);
+    const result = await run('readers.forget', { readerId: reader.id }, `reader:${reader.id}`);
+    report(result.ok ? `${reader.label} was forgotten.` : null, result.ok ? null : result.error);
+  };
+
+  const facts = [
+    reader.model,
+    reader.serialNumber ? `serial ${reader.serialNumber}` : null,
+    reader.softwareVersion ? `software ${reader.softwareVersion}` : null,
+    reader.path,
+    reader.hosted ? 'driven by this app' : 'hosted by the gateway',
+  ].filter(Boolean);
+
+  return (
+    <li className={`reader reader--${reader.status}`}>
+      <article aria-labelledby={titleId}>
+        <h3 id={titleId} className="reader__title">
+          {reader.label} <span className="muted">· {readerKind(reader)}</span>
+        </h3>
+        <p className="reader__status" role="status">
+          <span className={`dot dot--${reader.status}`} aria-hidden="true" />
+          {READER_STATUS_LABELS[reader.status]}
+          {reader.statusDetail ? ` — ${reader.statusDetail}` : ''}
+        </p>
+        <p className="muted">
+          Last seen {timeAgo(reader.lastSeenAt, now)} · {facts.join(' · ')}
+        </p>
+        {reader.action ? (
+          <p>
+            Busy with {payment ? money(payment.amount, payment.currency) : `transaction ${reader.action.transactionId}`}
+            {reader.action.stage ? ` — ${STAGE_LABELS[reader.action.stage] ?? reader.action.stage}` : ` — ${reader.action.status}`}
+          </p>
+        ) : (
+          <p className="muted">No current action.</p>
+        )}
+        <div className="actions">
+          <button type="button" disabled={busy} onClick={() => void reconnect()}>
+            Reconnect
+          </button>
+          {confirmForget ? (
+            <>
+              <button type="button" className="danger" disabled={busy} onClick={() => void forget()}>
+                Yes, forget {reader.label}
+              </button>
+              <button type="button" onClick={() => setConfirmForget(false)}>
+                Keep it
+              </button>
+            </>
+          ) : (
+            <button type="button" className="danger" disabled={busy} onClick={() => setConfirmForget(true)}>
+              Forget
+            </button>
+          )}
+        </div>
+      </article>
+    </li>
+  );
+}
+
+function Discovered({ readers, report }: { readers: ReaderView[]; report: Report }) {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy);
+  if (readers.length === 0) return null;
+  const pair = async (reader: ReaderView) => {
+    if (!reader.deviceId) return;
+    const result = await run('readers.pair', { deviceId: reader.deviceId }, `pair:${reader.deviceId}`);
+    report(result.ok ? `${result.value.label} is paired.` : null, result.ok ? null : result.error);
+  };
+  return (
+    <section aria-labelledby="discovered-title">
+      <h2 id="discovered-title">Found, not paired</h2>
+      <ul className="plain-list">
+        {readers.map((reader) => (
+          <li key={reader.id} className="reader reader--unpaired">
+            <article aria-labelledby={`found-${reader.id}`}>
+              <h3 id={`found-${reader.id}`} className="reader__title">
+                {reader.label} <span className="muted">· {readerKind(reader)}</span>
+              </h3>
+              <p className="muted">{[reader.model, reader.serialNumber, reader.path].filter(Boolean).join(' · ')}</p>
+              <button
+                type="button"
+                className="primary"
+                disabled={!reader.deviceId || busy[`pair:${reader.deviceId}`] === true}
+                onClick={() => void pair(reader)}
+              >
+                Pair
+              </button>
+            </article>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function PairByCode({ report }: { report: Report }) {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy.pairCode === true);
+  const [code, setCode] = useState('');
+  const [label, setLabel] = useState('');
+  const [location, setLocation] = useState('');
+  const [error, setError] = useState<CommandError | null>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (busy) return;
+    const registrationCode = code.trim();
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(registrationCode)) {
+      setError({
+        code: 'validation',
+        message: 'Check the registration code.',
+        issues: [{ path: 'registrationCode', message: 'Type the code the reader shows: letters, digits, - or _.' }],
+      });
+      return;
+    }
+    setError(null);
+    const result = await run(
+      'readers.pair',
+      { registrationCode, ...(label.trim() ? { label: label.trim() } : {}), ...(location.trim() ? { locationName: location.trim() } : {}) },
+      'pairCode',
+    );
+    if (result.ok) {
+      setCode('');
+      setLabel('');
+      setLocation('');
+      report(`${result.value.label} is paired.`, null);
+    } else {
+      setError(result.error);
+    }
+  };
+
+  return (
+    <form aria-labelledby="pair-title" onSubmit={(e) => void submit(e)} noValidate>
+      <h2 id="pair-title">Pair a cloud reader</h2>
+      <div className="inline-fields">
+        <Field id="registration-code" label="Registration code" error={issueFor(error, 'registrationCode')}>
+          <input
+            {...describedBy('registration-code', null, issueFor(error, 'registrationCode'))}
+            type="text"
+            autoComplete="off"
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+          />
+        </Field>
+        <Field id="pair-label" label="Label (optional)" error={issueFor(error, 'label')}>
+          <input {...describedBy('pair-label', null, issueFor(error, 'label'))} type="text" maxLength={60} value={label} onChange={(e) => setLabel(e.target.value)} />
+        </Field>
+        <Field id="pair-location" label="Location (optional)" error={issueFor(error, 'locationName')}>
+          <input
+            {...describedBy('pair-location', null, issueFor(error, 'locationName'))}
+            type="text"
+            maxLength={100}
+            value={location}
+            onChange={(e) => setLocation(e.target.value)}
+          />
+        </Field>
+        <button type="submit" className="primary" disabled={busy}>
+          Pair reader
+        </button>
+      </div>
+      <ErrorBox error={error} shownPaths={['registrationCode', 'label', 'locationName']} title="Not paired." />
+    </form>
+  );
+}
+
+function AddSimulated({ report }: { report: Report }) {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy.addSimulated === true);
+  const [label, setLabel] = useState('');
+  const [error, setError] = useState<CommandError | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (busy) return;
+    setError(null);
+    const result = await run('readers.addSimulated', label.trim() ? { label: label.trim() } : {}, 'addSimulated');
+    if (result.ok) {
+      setLabel('');
+      report(`${result.value.label} was added.`, null);
+    } else {
+      setError(result.error);
+    }
+  };
+  return (
+    <form aria-labelledby="sim-title" onSubmit={(e) => void submit(e)} noValidate>
+      <h2 id="sim-title">Add a simulated reader (test mode)</h2>
+      <div className="inline-fields">
+        <Field id="sim-label" label="Simulated reader label (optional)" error={issueFor(error, 'label')}>
+          <input {...describedBy('sim-label', null, issueFor(error, 'label'))} type="text" maxLength={60} value={label} onChange={(e) => setLabel(e.target.value)} />
+        </Field>
+        <button type="submit" disabled={busy}>
+          Add simulated reader
+        </button>
+      </div>
+      <ErrorBox error={error} shownPaths={['label']} />
+    </form>
+  );
+}
+
+export function Readers() {
+  const all = usePos((s) => s.host.readers);
+  const mode = usePos((s) => s.host.mode);
+  const run = usePos((s) => s.run);
+  const refreshing = usePos((s) => s.busy.readersList === true);
+  const now = useNow();
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<CommandError | null>(null);
+  const paired = useMemo(() => all.filter((r) => r.status !== 'unpaired'), [all]);
+  const discovered = useMemo(() => all.filter((r) => r.status === 'unpaired'), [all]);
+
+  const report: Report = (msg, err) => {
+    setMessage(msg);
+    setError(err);
+  };
+
+  return (
+    <section className="screen" aria-labelledby="readers-title">
+      <h1 id="readers-title" tabIndex={-1}>
+        Readers
+      </h1>
+      <div className="actions">
+        <button
+          type="button"
+          disabled={refreshing}
+          onClick={() => void run('readers.list', {}, 'readersList').then((r) => report(r.ok ? 'Reader list refreshed.' : null, r.ok ? null : r.error))}
+        >
+          Refresh
+        </button>
+      </div>
+      {message ? <p role="status">{message}</p> : null}
+      <ErrorBox error={error} />
+      <section aria-labelledby="paired-title">
+        <h2 id="paired-title">Paired readers</h2>
+        {paired.length === 0 ? (
+          <p className="empty">No reader is paired yet.</p>
+        ) : (
+          <ul className="plain-list reader-list">
+            {paired.map((reader) => (
+              <ReaderItem key={reader.id} reader={reader} now={now} report={report} />
+            ))}
+          </ul>
+        )}
+      </section>
+      <Discovered readers={discovered} report={report} />
+      <PairByCode report={report} />
+      {mode === 'test' ? <AddSimulated report={report} /> : null}
+    </section>
+  );
+}

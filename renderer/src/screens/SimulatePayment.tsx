@@ -1,0 +1,225 @@
+import { useMemo, useState, type FormEvent } from 'react';
+import type { CommandError, CommandInput, ReaderView } from '../../../main/contract';
+import { decideTestOutcome, normaliseCardNumber, TEST_AMOUNT_ENDINGS, TEST_CARDS } from '../../../common/test-cards';
+import { declineInfo } from '../../../common/decline-codes';
+import { ErrorBox } from '../components/ErrorBox';
+import { describedBy, Field } from '../components/Field';
+import { usePos } from '../store/context';
+import { money } from '../lib/format';
+import { issueFor } from '../lib/errors';
+import { STAGE_LABELS } from '../lib/labels';
+
+type Fault = CommandInput<'simulate.setFault'>['fault'];
+
+const FAULTS: { value: Fault; label: string; effect: string }[] = [
+  { value: 'none', label: 'None (behave normally)', effect: 'behave normally again' },
+  { value: 'timeout', label: 'Timeout: never answer the next payment', effect: 'time out on its next payment' },
+  { value: 'busy', label: 'Busy: refuse the next payment as busy', effect: 'refuse its next payment as busy' },
+  { value: 'disconnect_mid_payment', label: 'Disconnect in the middle of the next payment', effect: 'disconnect in the middle of its next payment' },
+];
+
+const OTHER = 'other';
+
+function groupDigits(number: string): string {
+  return number.replace(/(\d{4})(?=\d)/g, '$1 ');
+}
+
+function outcomeText(amount: number, cardNumber: string): string {
+  const outcome = decideTestOutcome(amount, cardNumber);
+  if (outcome.approved) return `Approved (${outcome.brand} •••• ${outcome.last4}).`;
+  return `Declined: ${outcome.code} — ${declineInfo(outcome.code).cashier}`;
+}
+
+function PresentCard({ readers }: { readers: ReaderView[] }) {
+  const payments = usePos((s) => s.host.payments);
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy);
+  const [readerPick, setReaderPick] = useState<string | null>(null);
+  const [card, setCard] = useState<string>(TEST_CARDS[0]!.number);
+  const [other, setOther] = useState('');
+  const [error, setError] = useState<CommandError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  const waiting = readers.filter((r) => r.action && r.canPresentTestCards);
+  const reader = waiting.find((r) => r.id === readerPick) ?? waiting[0] ?? null;
+  const payment = reader?.action?.paymentId ? payments[reader.action.paymentId] : undefined;
+  const cardNumber = card === OTHER ? normaliseCardNumber(other) : card;
+  const cardError = card === OTHER && other.trim() && !cardNumber ? 'Card number: 12 to 19 digits.' : null;
+  const presenting = reader ? busy[`present:${reader.id}`] === true : false;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (!reader || !cardNumber || presenting) return;
+    setError(null);
+    setDone(null);
+    const result = await run('simulate.presentCard', { readerId: reader.id, cardNumber }, `present:${reader.id}`);
+    if (result.ok) setDone(`Card ${groupDigits(cardNumber)} presented on ${reader.label}.`);
+    else setError(result.error);
+  };
+
+  if (waiting.length === 0) {
+    return (
+      <section aria-labelledby="present-title">
+        <h2 id="present-title">Present a test card</h2>
+        <p className="empty" role="status">
+          No reader is waiting for a card. Charge a payment first (F1); it shows up here while the reader waits.
+        </p>
+        {done ? <p role="status">{done}</p> : null}
+      </section>
+    );
+  }
+
+  const ending = payment ? TEST_AMOUNT_ENDINGS[payment.amount % 100] : undefined;
+
+  return (
+    <form aria-labelledby="present-title" onSubmit={(e) => void submit(e)} noValidate>
+      <h2 id="present-title">Present a test card</h2>
+      <fieldset className="field radio-group">
+        <legend>Reader waiting for a card</legend>
+        {waiting.map((r) => {
+          const p = r.action?.paymentId ? payments[r.action.paymentId] : undefined;
+          return (
+            <label key={r.id} className="radio">
+              <input type="radio" name="sim-reader" checked={reader?.id === r.id} onChange={() => setReaderPick(r.id)} />
+              <span>
+                {r.label} — {p ? money(p.amount, p.currency) : `transaction ${r.action?.transactionId}`}
+                {r.action?.stage ? ` (${STAGE_LABELS[r.action.stage] ?? r.action.stage})` : ''}
+              </span>
+            </label>
+          );
+        })}
+      </fieldset>
+
+      {payment ? (
+        <p className="test-amount">
+          Test amount {money(payment.amount, payment.currency)}:{' '}
+          {ending
+            ? `ends in .${String(payment.amount % 100).padStart(2, '0')}, so an approving card is declined with ${ending} (${declineInfo(ending).cashier})`
+            : 'an approving card is approved (amounts ending in .01, .05, .55, .65 or .75 decline).'}
+        </p>
+      ) : null}
+
+      <fieldset className="field radio-group card-picker">
+        <legend>Test card</legend>
+        {TEST_CARDS.map((c) => (
+          <label key={c.number} className="radio">
+            <input type="radio" name="test-card" value={c.number} checked={card === c.number} onChange={() => setCard(c.number)} />
+            <span>
+              {c.label} <span className="muted mono">{groupDigits(c.number)}</span>
+            </span>
+          </label>
+        ))}
+        <label className="radio">
+          <input type="radio" name="test-card" value={OTHER} checked={card === OTHER} onChange={() => setCard(OTHER)} />
+          <span>Another card number</span>
+        </label>
+      </fieldset>
+      {card === OTHER ? (
+        <Field id="other-card" label="Card number" error={cardError ?? issueFor(error, 'cardNumber')}>
+          <input
+            {...describedBy('other-card', null, cardError ?? issueFor(error, 'cardNumber'))}
+            type="text"
+            inputMode="numeric"
+            autoComplete="off"
+            value={other}
+            onChange={(e) => setOther(e.target.value)}
+          />
+        </Field>
+      ) : null}
+      {payment && cardNumber ? <p className="expected">Expected outcome: {outcomeText(payment.amount, cardNumber)}</p> : null}
+
+      <ErrorBox error={error} shownPaths={['cardNumber']} />
+      {done ? <p role="status">{done}</p> : null}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={!cardNumber || presenting}>
+          Present card
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function FaultInjection({ readers }: { readers: ReaderView[] }) {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy);
+  const simulated = readers.filter((r) => r.kind === 'simulated');
+  const [readerPick, setReaderPick] = useState<string>('');
+  const [fault, setFault] = useState<Fault>('timeout');
+  const [error, setError] = useState<CommandError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  if (simulated.length === 0) return null;
+  const reader = simulated.find((r) => r.id === readerPick) ?? simulated[0]!;
+  const setting = busy[`fault:${reader.id}`] === true;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    setDone(null);
+    const result = await run('simulate.setFault', { readerId: reader.id, fault }, `fault:${reader.id}`);
+    if (result.ok) {
+      setDone(`${reader.label} will ${FAULTS.find((f) => f.value === fault)?.effect ?? fault}.`);
+    } else {
+      setError(result.error);
+    }
+  };
+
+  return (
+    <form aria-labelledby="fault-title" onSubmit={(e) => void submit(e)} noValidate className="fault-form">
+      <h2 id="fault-title">Fault injection</h2>
+      <div className="inline-fields">
+        <Field id="fault-reader" label="Simulated reader">
+          <select id="fault-reader" value={reader.id} onChange={(e) => setReaderPick(e.target.value)}>
+            {simulated.map((r) => (
+              <option key={r.id} value={r.id}>
+                {r.label}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field id="fault" label="Fault">
+          <select id="fault" value={fault} onChange={(e) => setFault(e.target.value as Fault)}>
+            {FAULTS.map((f) => (
+              <option key={f.value} value={f.value}>
+                {f.label}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <button type="submit" disabled={setting}>
+          Set fault
+        </button>
+      </div>
+      <ErrorBox error={error} />
+      {done ? <p role="status">{done}</p> : null}
+    </form>
+  );
+}
+
+export function SimulatePayment() {
+  const mode = usePos((s) => s.host.mode);
+  const allReaders = usePos((s) => s.host.readers);
+  const readers = useMemo(() => allReaders.filter((r) => r.status !== 'unpaired'), [allReaders]);
+
+  if (mode !== 'test') {
+    return (
+      <section className="screen" aria-labelledby="simulate-title">
+        <h1 id="simulate-title" tabIndex={-1}>
+          Simulate payment
+        </h1>
+        <p>Simulated cards exist only in test mode. The app is in live mode.</p>
+      </section>
+    );
+  }
+
+  return (
+    <section className="screen screen--simulate" aria-labelledby="simulate-title">
+      <h1 id="simulate-title" tabIndex={-1}>
+        Simulate payment
+      </h1>
+      <p className="test-banner">TEST MODE — simulated cards</p>
+      <PresentCard readers={readers} />
+      <FaultInjection readers={readers} />
+    </section>
+  );
+}

@@ -1,0 +1,422 @@
+import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import type { CommandError, CommandInput, Page, TransactionDetail as Detail, TransactionView } from '../../../main/contract';
+import { AmountInput } from '../components/AmountInput';
+import { ErrorBox } from '../components/ErrorBox';
+import { describedBy, Field } from '../components/Field';
+import { usePos } from '../store/context';
+import type { TxQuery } from '../store/types';
+import { dateTime, dateTimeSeconds, humanize, money } from '../lib/format';
+import { issueFor } from '../lib/errors';
+import { useKey } from '../lib/hooks';
+import { statusLabel } from '../lib/labels';
+
+const STATUSES = ['pending', 'succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded', 'requires_capture'] as const;
+const METHODS = ['card', 'wallet', 'bank_transfer', 'terminal'] as const;
+const SORTS = [
+  { value: 'created_at:desc', label: 'Newest first' },
+  { value: 'created_at:asc', label: 'Oldest first' },
+  { value: 'amount:desc', label: 'Amount, highest first' },
+  { value: 'amount:asc', label: 'Amount, lowest first' },
+  { value: 'status:asc', label: 'Status' },
+] as const;
+
+/** The transactions.list input for the query (empty filters left out). */
+export function listInput(query: TxQuery): CommandInput<'transactions.list'> {
+  return {
+    ...(query.search.trim() ? { search: query.search.trim() } : {}),
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.paymentMethodType ? { paymentMethodType: query.paymentMethodType } : {}),
+    ...(query.dateFrom ? { dateFrom: query.dateFrom } : {}),
+    ...(query.dateTo ? { dateTo: query.dateTo } : {}),
+    sortField: query.sortField,
+    sortOrder: query.sortOrder,
+    page: query.page,
+    size: query.size,
+  };
+}
+
+/** What can still be refunded: captured (or the whole amount once succeeded) minus refunds. */
+export function refundable(t: TransactionView): number {
+  if (t.status !== 'succeeded' && t.status !== 'partially_refunded') return 0;
+  const captured = t.amountCaptured > 0 ? t.amountCaptured : t.amount;
+  return Math.max(0, captured - t.amountRefunded);
+}
+
+function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<TxQuery>): void }) {
+  const [search, setSearch] = useState(query.search);
+  const [status, setStatus] = useState(query.status);
+  const [method, setMethod] = useState(query.paymentMethodType);
+  const [dateFrom, setDateFrom] = useState(query.dateFrom);
+  const [dateTo, setDateTo] = useState(query.dateTo);
+  const [sort, setSort] = useState(`${query.sortField}:${query.sortOrder}`);
+  const [error, setError] = useState<string | null>(null);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (dateFrom && dateTo && dateFrom > dateTo) {
+      setError('The "From" date is after the "To" date.');
+      return;
+    }
+    setError(null);
+    const [sortField, sortOrder] = sort.split(':') as [TxQuery['sortField'], TxQuery['sortOrder']];
+    onSearch({ search, status, paymentMethodType: method, dateFrom, dateTo, sortField, sortOrder, page: 1 });
+  };
+
+  return (
+    <form className="filters" role="search" aria-label="Find transactions" onSubmit={submit} noValidate>
+      <Field id="tx-search" label="Search">
+        <input id="tx-search" type="search" value={search} maxLength={100} onChange={(e) => setSearch(e.target.value)} data-autofocus="" />
+      </Field>
+      <Field id="tx-status" label="Status">
+        <select id="tx-status" value={status} onChange={(e) => setStatus(e.target.value as TxQuery['status'])}>
+          <option value="">Any status</option>
+          {STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {statusLabel(s)}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field id="tx-method" label="Method">
+        <select id="tx-method" value={method} onChange={(e) => setMethod(e.target.value as TxQuery['paymentMethodType'])}>
+          <option value="">Any method</option>
+          {METHODS.map((m) => (
+            <option key={m} value={m}>
+              {humanize(m)}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <Field id="tx-from" label="From" error={error}>
+        <input {...describedBy('tx-from', null, error)} type="date" value={dateFrom} onChange={(e) => setDateFrom(e.target.value)} />
+      </Field>
+      <Field id="tx-to" label="To">
+        <input id="tx-to" type="date" value={dateTo} onChange={(e) => setDateTo(e.target.value)} />
+      </Field>
+      <Field id="tx-sort" label="Sort by">
+        <select id="tx-sort" value={sort} onChange={(e) => setSort(e.target.value)}>
+          {SORTS.map((s) => (
+            <option key={s.value} value={s.value}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <button type="submit" className="primary">
+        Search
+      </button>
+    </form>
+  );
+}
+
+function RefundForm({ transaction, onRefunded }: { transaction: TransactionView; onRefunded(message: string): void }) {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy[`refund:${transaction.id}`] === true);
+  const left = refundable(transaction);
+  const [amount, setAmount] = useState(left);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<CommandError | null>(null);
+
+  if (left === 0) return null;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (busy) return;
+    if (amount <= 0) {
+      setError({ code: 'validation', message: 'Check the amount.', issues: [{ path: 'amount', message: 'Enter the amount to refund.' }] });
+      return;
+    }
+    setError(null);
+    const partial = amount < left;
+    const trimmed = reason.trim();
+    const result = await run(
+      'payments.refund',
+      { paymentId: transaction.id, ...(partial ? { amount } : {}), ...(trimmed ? { reason: trimmed } : {}) },
+      `refund:${transaction.id}`,
+    );
+    if (result.ok) onRefunded(`Refunded ${money(amount, transaction.currency)}.`);
+    else setError(result.error);
+  };
+
+  return (
+    <form className="refund-form" aria-labelledby="refund-title" onSubmit={(e) => void submit(e)} noValidate>
+      <h2 id="refund-title">Refund</h2>
+      <div className="inline-fields">
+        <AmountInput
+          id="refund-amount"
+          label="Refund amount"
+          value={amount}
+          currency={transaction.currency}
+          onChange={setAmount}
+          max={left}
+          error={issueFor(error, 'amount')}
+          hint={`Up to ${money(left, transaction.currency)}. Type a smaller amount for a partial refund.`}
+        />
+        <Field id="refund-reason" label="Reason (optional)" error={issueFor(error, 'reason')}>
+          <input
+            {...describedBy('refund-reason', null, issueFor(error, 'reason'))}
+            type="text"
+            maxLength={200}
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+          />
+        </Field>
+        <button type="submit" className="primary" disabled={busy}>
+          Refund
+        </button>
+      </div>
+      <ErrorBox error={error} shownPaths={['amount', 'reason']} title="Not refunded." />
+    </form>
+  );
+}
+
+function TransactionDetailView({ transactionId, onBack }: { transactionId: string; onBack(): void }) {
+  const run = usePos((s) => s.run);
+  const [detail, setDetail] = useState<Detail | null>(null);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
+
+  useEffect(() => {
+    let current = true;
+    void run('transactions.get', { transactionId }).then((result) => {
+      if (!current) return;
+      if (result.ok) {
+        setDetail(result.value);
+        setError(null);
+      } else {
+        setError(result.error);
+      }
+    });
+    return () => {
+      current = false;
+    };
+  }, [run, transactionId, version]);
+
+  useKey('Escape', onBack);
+
+  const t = detail?.transaction;
+  return (
+    <section className="screen" aria-labelledby="tx-detail-title">
+      <h1 id="tx-detail-title" tabIndex={-1}>
+        Transaction {t ? t.reference : ''}
+      </h1>
+      <div className="actions">
+        <button type="button" onClick={onBack} aria-keyshortcuts="Escape">
+          Back to transactions
+        </button>
+      </div>
+      <ErrorBox error={error} />
+      {done ? <p role="status">{done}</p> : null}
+      {!t ? (
+        !error ? <p role="status">Loading…</p> : null
+      ) : (
+        <>
+          <dl className="details">
+            <dt>Amount</dt>
+            <dd>{money(t.amount, t.currency)}</dd>
+            <dt>Status</dt>
+            <dd>{statusLabel(t.status)}</dd>
+            <dt>Captured</dt>
+            <dd>{money(t.amountCaptured, t.currency)}</dd>
+            <dt>Refunded</dt>
+            <dd>{money(t.amountRefunded, t.currency)}</dd>
+            <dt>Method</dt>
+            <dd>
+              {humanize(t.paymentMethodType)}
+              {t.card ? ` · ${t.card.brand} •••• ${t.card.last4}` : ''}
+            </dd>
+            <dt>Created</dt>
+            <dd>{dateTime(t.createdAt)}</dd>
+            {t.description ? (
+              <>
+                <dt>Description</dt>
+                <dd>{t.description}</dd>
+              </>
+            ) : null}
+            {t.receiptEmail ? (
+              <>
+                <dt>Receipt email</dt>
+                <dd>{t.receiptEmail}</dd>
+              </>
+            ) : null}
+            {t.failureMessage ? (
+              <>
+                <dt>Failure</dt>
+                <dd>
+                  {t.failureMessage} {t.failureCode ? `(${t.failureCode})` : ''}
+                </dd>
+              </>
+            ) : null}
+            <dt>Transaction id</dt>
+            <dd className="mono">{t.id}</dd>
+          </dl>
+          <RefundForm
+            key={`${t.id}:${t.amountRefunded}`}
+            transaction={t}
+            onRefunded={(message) => {
+              setDone(message);
+              setVersion((v) => v + 1);
+            }}
+          />
+          <h2>Refunds</h2>
+          {detail.refunds.length === 0 ? (
+            <p className="empty">No refunds.</p>
+          ) : (
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Date</th>
+                  <th scope="col">Amount</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Reason</th>
+                </tr>
+              </thead>
+              <tbody>
+                {detail.refunds.map((r) => (
+                  <tr key={r.id}>
+                    <td>{dateTime(r.createdAt)}</td>
+                    <td>{money(r.amount, r.currency)}</td>
+                    <td>{humanize(r.status)}</td>
+                    <td>{r.reason ?? '—'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <h2>Timeline</h2>
+          {detail.timeline.length === 0 ? (
+            <p className="empty">This payment was not handled by this app, so there is no local timeline.</p>
+          ) : (
+            <ol className="timeline">
+              {detail.timeline.map((entry, index) => (
+                <li key={`${entry.at}-${index}`}>
+                  <time dateTime={entry.at}>{dateTimeSeconds(entry.at)}</time> <strong>{humanize(entry.event)}</strong>
+                  {entry.detail ? ` — ${entry.detail}` : ''}
+                </li>
+              ))}
+            </ol>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+export function Transactions() {
+  const query = usePos((s) => s.ui.txQuery);
+  const selected = usePos((s) => s.ui.txSelectedId);
+  const setTxQuery = usePos((s) => s.setTxQuery);
+  const openTransaction = usePos((s) => s.openTransaction);
+  const run = usePos((s) => s.run);
+  const [page, setPage] = useState<Page<TransactionView> | null>(null);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [version, setVersion] = useState(0);
+
+  const load = useCallback(
+    (q: TxQuery, isCurrent: () => boolean) => {
+      void run('transactions.list', listInput(q)).then((result) => {
+        if (!isCurrent()) return;
+        setLoading(false);
+        if (result.ok) {
+          setPage(result.value);
+          setError(null);
+        } else {
+          setError(result.error);
+        }
+      });
+    },
+    [run],
+  );
+
+  useEffect(() => {
+    if (selected) return;
+    let current = true;
+    load(query, () => current);
+    return () => {
+      current = false;
+    };
+  }, [load, query, selected, version]);
+
+  if (selected) return <TransactionDetailView transactionId={selected} onBack={() => openTransaction(null)} />;
+
+  const meta = page?.meta;
+  const goTo = (p: number) => {
+    setLoading(true);
+    setTxQuery({ page: p });
+  };
+
+  return (
+    <section className="screen" aria-labelledby="tx-title">
+      <h1 id="tx-title" tabIndex={-1}>
+        Transactions
+      </h1>
+      <Filters
+        query={query}
+        onSearch={(patch) => {
+          setLoading(true);
+          setTxQuery(patch);
+          setVersion((v) => v + 1);
+        }}
+      />
+      <ErrorBox error={error} title="Could not load transactions." />
+      <p role="status" className="muted">
+        {loading ? 'Loading…' : meta ? `${meta.total} transaction${meta.total === 1 ? '' : 's'} · page ${meta.currentPage} of ${Math.max(1, meta.lastPage)}` : ''}
+      </p>
+      {page && page.data.length > 0 ? (
+        <table className="tx-table">
+          <thead>
+            <tr>
+              <th scope="col">Date</th>
+              <th scope="col">Reference</th>
+              <th scope="col">Amount</th>
+              <th scope="col">Status</th>
+              <th scope="col">Method</th>
+              <th scope="col">
+                <span className="visually-hidden">Details</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.data.map((t) => (
+              <tr key={t.id}>
+                <td>{dateTime(t.createdAt)}</td>
+                <td>
+                  {t.reference}
+                  {t.description ? <span className="muted"> · {t.description}</span> : null}
+                </td>
+                <td className="num">{money(t.amount, t.currency)}</td>
+                <td>
+                  {statusLabel(t.status)}
+                  {t.amountRefunded > 0 && t.status !== 'refunded' ? <span className="muted"> ({money(t.amountRefunded, t.currency)} refunded)</span> : null}
+                </td>
+                <td>
+                  {humanize(t.paymentMethodType)}
+                  {t.card ? ` •••• ${t.card.last4}` : ''}
+                </td>
+                <td>
+                  <button type="button" aria-label={`Details for ${t.reference}`} onClick={() => openTransaction(t.id)}>
+                    Details
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : !loading && !error ? (
+        <p className="empty">No transactions match.</p>
+      ) : null}
+      {meta ? (
+        <nav className="pager" aria-label="Pages">
+          <button type="button" disabled={loading || meta.currentPage <= 1} onClick={() => goTo(meta.currentPage - 1)}>
+            Previous page
+          </button>
+          <button type="button" disabled={loading || meta.currentPage >= meta.lastPage} onClick={() => goTo(meta.currentPage + 1)}>
+            Next page
+          </button>
+        </nav>
+      ) : null}
+    </section>
+  );
+}

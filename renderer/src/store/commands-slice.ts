@@ -1,0 +1,175 @@
+import type { StateCreator } from 'zustand';
+import type {
+  CommandError,
+  CommandInput,
+  CommandName,
+  CommandResult,
+  CommandResults,
+  PaymentView,
+  PosBridge,
+  Result,
+} from '../../../main/contract';
+import { createInput, defaultReader, draftCurrency, validateDraft } from './selectors';
+import { LAST_CURRENCY_KEY, remember, type Preferences } from './ui-slice';
+import type { CommandsSlice, PosState } from './types';
+
+/** Commands that move money: never re-sent by the UI; an unknown outcome means "refresh, then look". */
+export const MONEY_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>([
+  'payments.create',
+  'payments.process',
+  'payments.cancel',
+  'payments.capture',
+  'payments.refund',
+  'simulate.presentCard',
+]);
+
+const PAYMENT_RESULTS: ReadonlySet<CommandName> = new Set<CommandName>([
+  'payments.create',
+  'payments.process',
+  'payments.cancel',
+  'payments.capture',
+  'payments.refund',
+  'attention.retry',
+]);
+
+const READER_RESULTS: ReadonlySet<CommandName> = new Set<CommandName>([
+  'readers.pair',
+  'readers.addSimulated',
+  'readers.reconnect',
+  'simulate.presentCard',
+  'simulate.setFault',
+]);
+
+function outcomeUnknown(error: CommandError): boolean {
+  return error.code === 'internal' || (error.code === 'offline' && error.queued === true);
+}
+
+/** Writes a successful result into the host mirror: the host's answer, never a guess. */
+function applyResult(state: PosState, name: CommandName, input: unknown, value: unknown): void {
+  if (PAYMENT_RESULTS.has(name)) {
+    state.applyPayment(value as PaymentView);
+  } else if (READER_RESULTS.has(name)) {
+    state.upsertReader(value as CommandResults['readers.pair']);
+  } else if (name === 'readers.list') {
+    state.setReaders(value as CommandResults['readers.list']);
+  } else if (name === 'readers.forget') {
+    state.removeReader((input as CommandInput<'readers.forget'>).readerId);
+  } else if (name === 'payments.list') {
+    for (const payment of value as CommandResults['payments.list']) state.applyPayment(payment);
+  } else if (name === 'settings.get' || name === 'settings.update') {
+    state.applySettings(value as CommandResults['settings.get']);
+  } else if (name === 'attention.list') {
+    state.setAttention(value as CommandResults['attention.list']);
+  } else if (name === 'devlog.list') {
+    state.mergeDevlog(value as CommandResults['devlog.list']);
+  } else if (name === 'transactions.get') {
+    const payment = (value as CommandResults['transactions.get']).payment;
+    if (payment) state.applyPayment(payment);
+  }
+}
+
+export const createCommandsSlice =
+  (bridge: PosBridge, prefs: Preferences | null, resync: () => Promise<void>): StateCreator<PosState, [], [], CommandsSlice> =>
+  (set, get) => {
+    const markBusy = (key: string, on: boolean) =>
+      set((state) => {
+        const busy = { ...state.busy };
+        if (on) busy[key] = true;
+        else delete busy[key];
+        return { busy };
+      });
+
+    const run = async <N extends CommandName>(
+      name: N,
+      input: CommandInput<N>,
+      busyKey?: string,
+    ): Promise<Result<CommandResult<N>>> => {
+      if (busyKey) markBusy(busyKey, true);
+      try {
+        let result: Result<CommandResult<N>>;
+        try {
+          result = await bridge.invoke(name, input);
+        } catch (error) {
+          result = { ok: false, error: { code: 'internal', message: `The request could not be sent: ${String(error)}` } };
+        }
+        if (result.ok) {
+          applyResult(get(), name, input, result.value);
+        } else if (MONEY_COMMANDS.has(name) && outcomeUnknown(result.error)) {
+          // The host may have done it: refresh from the host instead of trying again.
+          await resync();
+        }
+        return result;
+      } finally {
+        if (busyKey) markBusy(busyKey, false);
+      }
+    };
+
+    const processPayment = async (paymentId: string, readerId: string): Promise<Result<PaymentView>> => {
+      get().chooseReader(readerId);
+      get().setPaymentError(null);
+      const result = await run('payments.process', { paymentId, readerId }, `process:${paymentId}`);
+      if (!result.ok) get().setPaymentError({ paymentId, error: result.error });
+      return result;
+    };
+
+    return {
+      busy: {},
+      run,
+      processPayment,
+
+      async cancelPayment(paymentId) {
+        get().setPaymentError(null);
+        const result = await run('payments.cancel', { paymentId }, `cancel:${paymentId}`);
+        if (!result.ok) get().setPaymentError({ paymentId, error: result.error });
+        return result;
+      },
+
+      async charge() {
+        const state = get();
+        if (state.busy.create) return;
+        const currency = draftCurrency(state);
+        const issues = validateDraft(state.ui.draft, currency);
+        if (issues.length > 0) {
+          set((s) => ({ ui: { ...s.ui, createError: { code: 'validation', message: 'Check the highlighted fields.', issues } } }));
+          return;
+        }
+        const input = createInput(state.ui.draft, currency);
+        set((s) => ({ ui: { ...s.ui, createError: null } }));
+        const created = await run('payments.create', input, 'create');
+        if (!created.ok) {
+          set((s) => ({ ui: { ...s.ui, createError: created.error } }));
+          if (outcomeUnknown(created.error)) {
+            // run() refreshed the mirror; if the host did create it, show that payment instead of creating another.
+            const existing = Object.values(get().host.payments).find((p) => p.orderReference === input.orderReference);
+            if (existing) {
+              get().resetDraft();
+              get().selectPayment(existing.id);
+              get().setScreen('process');
+              get().setNotice(
+                'The connection dropped while creating the payment, but the host has it. Check its state below before charging again.',
+              );
+            }
+          }
+          return;
+        }
+        const payment = created.value;
+        remember(prefs, LAST_CURRENCY_KEY, currency);
+        set((s) => ({ ui: { ...s.ui, lastCurrency: currency } }));
+        get().resetDraft();
+        get().selectPayment(payment.id);
+        get().setPaymentError(null);
+        get().setScreen('process');
+        const reader = defaultReader(get());
+        if (!reader) {
+          get().setPaymentError({
+            paymentId: payment.id,
+            error: { code: 'conflict', message: 'No reader is online, so the payment was created but not sent. Pick a reader below, or connect one on the Readers screen (F6).' },
+          });
+          return;
+        }
+        await processPayment(payment.id, reader.id);
+      },
+
+      resync,
+    };
+  };

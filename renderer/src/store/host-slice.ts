@@ -1,0 +1,131 @@
+import type { StateCreator } from 'zustand';
+import type { DevLogEntry, HostEvent, PaymentView, ReaderView, Snapshot } from '../../../main/contract';
+import type { EventOutcome, HostSlice, HostState, PosState } from './types';
+
+export const DEVLOG_LIMIT = 500;
+
+export const initialHost: HostState = {
+  ready: false,
+  seq: 0,
+  mode: 'test',
+  merchant: null,
+  settings: null,
+  readers: [],
+  payments: {},
+  connectivity: { gateway: 'unknown', lastError: null, queued: { count: 0, totals: [] } },
+  attention: [],
+  devlog: [],
+};
+
+function isNewer(candidate: PaymentView, current: PaymentView | undefined): boolean {
+  if (!current) return true;
+  const a = Date.parse(candidate.updatedAt);
+  const b = Date.parse(current.updatedAt);
+  if (Number.isNaN(a) || Number.isNaN(b)) return true;
+  return a >= b;
+}
+
+function byId(payments: PaymentView[]): Record<string, PaymentView> {
+  const map: Record<string, PaymentView> = {};
+  for (const payment of payments) map[payment.id] = payment;
+  return map;
+}
+
+export function mergeDevlogEntries(current: DevLogEntry[], incoming: DevLogEntry[]): DevLogEntry[] {
+  const map = new Map<number, DevLogEntry>();
+  for (const entry of current) map.set(entry.id, entry);
+  for (const entry of incoming) map.set(entry.id, entry);
+  const merged = [...map.values()].sort((a, b) => a.id - b.id);
+  return merged.length > DEVLOG_LIMIT ? merged.slice(merged.length - DEVLOG_LIMIT) : merged;
+}
+
+/** The event's change to the mirror, without touching seq. */
+function reduceEvent(host: HostState, event: HostEvent): HostState {
+  switch (event.type) {
+    case 'payment':
+      return { ...host, payments: { ...host.payments, [event.payment.id]: event.payment } };
+    case 'readers':
+      return { ...host, readers: event.readers };
+    case 'connectivity':
+      return { ...host, connectivity: event.connectivity };
+    case 'attention':
+      return { ...host, attention: event.attention };
+    case 'settings':
+      return { ...host, settings: event.settings, mode: event.mode, merchant: event.merchant };
+    case 'log':
+      return { ...host, devlog: mergeDevlogEntries(host.devlog, [event.entry]) };
+    default:
+      // An event type this renderer does not know yet: keep the sequence moving.
+      return host;
+  }
+}
+
+export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, get) => ({
+  host: initialHost,
+  link: { connection: 'connecting', failedConnects: 0, syncing: false, syncError: null },
+
+  applySnapshot(snapshot: Snapshot) {
+    set((state) => ({
+      host: {
+        ready: true,
+        seq: snapshot.seq,
+        mode: snapshot.mode,
+        merchant: snapshot.merchant,
+        settings: snapshot.settings,
+        readers: snapshot.readers,
+        payments: byId(snapshot.payments),
+        connectivity: snapshot.connectivity,
+        attention: snapshot.attention,
+        devlog: state.host.devlog,
+      },
+    }));
+  },
+
+  applyEvent(event: HostEvent): EventOutcome {
+    const { host } = get();
+    if (event.seq <= host.seq) return 'stale';
+    if (event.seq !== host.seq + 1) return 'gap';
+    set((state) => ({ host: { ...reduceEvent(state.host, event), seq: event.seq } }));
+    return 'applied';
+  },
+
+  applyPayment(payment: PaymentView) {
+    set((state) =>
+      isNewer(payment, state.host.payments[payment.id])
+        ? { host: { ...state.host, payments: { ...state.host.payments, [payment.id]: payment } } }
+        : state,
+    );
+  },
+
+  setReaders(readers: ReaderView[]) {
+    set((state) => ({ host: { ...state.host, readers } }));
+  },
+
+  upsertReader(reader: ReaderView) {
+    set((state) => {
+      const exists = state.host.readers.some((r) => r.id === reader.id);
+      const readers = exists ? state.host.readers.map((r) => (r.id === reader.id ? reader : r)) : [...state.host.readers, reader];
+      return { host: { ...state.host, readers } };
+    });
+  },
+
+  removeReader(readerId: string) {
+    set((state) => ({ host: { ...state.host, readers: state.host.readers.filter((r) => r.id !== readerId) } }));
+  },
+
+  applySettings(settings) {
+    set((state) => ({ host: { ...state.host, settings, mode: settings.mode } }));
+  },
+
+  setAttention(attention) {
+    set((state) => ({ host: { ...state.host, attention } }));
+  },
+
+  mergeDevlog(entries) {
+    set((state) => ({ host: { ...state.host, devlog: mergeDevlogEntries(state.host.devlog, entries) } }));
+  },
+
+  setLink(patch) {
+    set((state) => ({ link: { ...state.link, ...patch } }));
+  },
+});

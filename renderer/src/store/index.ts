@@ -1,0 +1,33 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { PosBridge } from '../../../main/contract';
+import { createCommandsSlice } from './commands-slice';
+import { createHostSlice } from './host-slice';
+import { HostSync } from './sync';
+import type { PosState } from './types';
+import { createUiSlice, type Preferences } from './ui-slice';
+
+export type { PosState } from './types';
+
+export interface PosStore extends StoreApi<PosState> {
+  /** Subscribes to the bridge and loads the first snapshot; returns the stop function. */
+  start(): () => void;
+}
+
+export interface PosStoreOptions {
+  /** Where the last currency and reader are remembered (localStorage in the app). */
+  preferences?: Preferences | null;
+}
+
+/** The one store: host-mirrored slice + local UI slice + the commands that talk to the host. */
+export function createPosStore(bridge: PosBridge, options: PosStoreOptions = {}): PosStore {
+  const prefs = options.preferences ?? null;
+  let sync: HostSync | null = null;
+  const store = createStore<PosState>()((...args) => ({
+    ...createHostSlice(...args),
+    ...createUiSlice(prefs)(...args),
+    ...createCommandsSlice(bridge, prefs, () => sync?.resync() ?? Promise.resolve())(...args),
+  }));
+  const hostSync = new HostSync(store, bridge);
+  sync = hostSync;
+  return Object.assign(store, { start: () => hostSync.start() });
+}

@@ -1,0 +1,113 @@
+import type { CommandInput, PaymentView, ReaderView } from '../../../main/contract';
+import { checkMinorAmount, formatAmount, MAX_AMOUNT_MINOR } from '../../../common/money';
+import { isKnownCurrency } from '../../../common/currencies';
+import { ORDER_REFERENCE_PATTERN } from '../lib/order-ref';
+import type { Draft, PosState } from './types';
+
+/** The draft's currency: chosen, else last used, else the merchant's default, else EUR. */
+export function draftCurrency(state: Pick<PosState, 'ui' | 'host'>): string {
+  return state.ui.draft.currency ?? state.ui.lastCurrency ?? state.host.merchant?.defaultCurrency ?? 'EUR';
+}
+
+export function isOnline(reader: ReaderView): boolean {
+  return reader.status === 'online';
+}
+
+/** Readers that are paired to this app (not just discovered, not replaced by another pairing). */
+export function pairedReaders(readers: ReaderView[]): ReaderView[] {
+  return readers.filter((r) => r.status !== 'unpaired' && r.status !== 'superseded');
+}
+
+/**
+ * The reader a new payment goes to: the one last used while it is online and idle, else the first
+ * online idle one; when every online reader is busy, the last used (the host then says it is busy).
+ */
+export function defaultReader(state: Pick<PosState, 'ui' | 'host'>): ReaderView | null {
+  const online = state.host.readers.filter(isOnline);
+  const idle = online.filter((r) => !r.action);
+  const preferred = (list: ReaderView[]) => list.find((r) => r.id === state.ui.readerId);
+  return preferred(idle) ?? idle[0] ?? preferred(online) ?? online[0] ?? null;
+}
+
+/**
+ * The decline the cashier should see: the host keeps a declined payment 'pending' (another card may
+ * be tried) or marks it 'failed' (final); while it is back on a reader, the old decline is history.
+ */
+export function currentDecline(payment: PaymentView | undefined | null): PaymentView['decline'] {
+  if (!payment?.decline) return null;
+  return payment.status === 'pending' || payment.status === 'failed' ? payment.decline : null;
+}
+
+export function paymentsNewestFirst(payments: Record<string, PaymentView>): PaymentView[] {
+  return Object.values(payments).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+/** Payments the cashier may still act on from the Process screen. */
+export function openPayments(payments: Record<string, PaymentView>): PaymentView[] {
+  return paymentsNewestFirst(payments).filter((p) => ['creating', 'pending', 'in_progress', 'unknown'].includes(p.status));
+}
+
+/** True while a payment is on its way through a reader (the Pay buttons stay disabled). */
+export function isInFlight(payment: PaymentView | undefined | null): boolean {
+  return !!payment && (payment.status === 'creating' || payment.status === 'in_progress');
+}
+
+/** Cashier cancel is allowed until the card is being authorised. */
+export function canCancel(payment: PaymentView | undefined | null): boolean {
+  if (!payment) return false;
+  if (payment.status === 'pending') return true;
+  return payment.status === 'in_progress' && payment.readerStage !== 'processing';
+}
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The same rules as the host's schema, in words for the cashier, checked before anything is sent. */
+export function validateDraft(draft: Draft, currency: string): Issue[] {
+  const issues: Issue[] = [];
+  if (!isKnownCurrency(currency)) issues.push({ path: 'currency', message: `${currency} is not a currency this app knows.` });
+  if (draft.amount === 0) {
+    issues.push({ path: 'amount', message: 'Enter an amount: type the digits, e.g. 1 2 5 0 for 12.50.' });
+  } else {
+    const checked = checkMinorAmount(draft.amount);
+    if (!checked.ok) {
+      const max = isKnownCurrency(currency) ? formatAmount(MAX_AMOUNT_MINOR, currency) : String(MAX_AMOUNT_MINOR);
+      issues.push({ path: 'amount', message: draft.amount > MAX_AMOUNT_MINOR ? `The amount can be at most ${max}.` : checked.error });
+    }
+  }
+  if (draft.description.trim().length > 500) issues.push({ path: 'description', message: 'At most 500 characters.' });
+  const reference = draft.orderReference.trim();
+  if (reference && !ORDER_REFERENCE_PATTERN.test(reference)) {
+    issues.push({ path: 'orderReference', message: 'Use 1–64 letters, digits or . _ : # / - (no spaces).' });
+  }
+  const customer = draft.customerId.trim();
+  if (customer && !UUID.test(customer)) {
+    issues.push({ path: 'customerId', message: 'A customer id looks like 123e4567-e89b-12d3-a456-426614174000.' });
+  }
+  const email = draft.receiptEmail.trim();
+  if (email && (!EMAIL.test(email) || email.length > 254)) {
+    issues.push({ path: 'receiptEmail', message: 'This is not an email address.' });
+  }
+  return issues;
+}
+
+/** The payments.create input for a valid draft (empty optional fields left out). */
+export function createInput(draft: Draft, currency: string): CommandInput<'payments.create'> & { orderReference: string } {
+  const description = draft.description.trim();
+  const customerId = draft.customerId.trim();
+  const receiptEmail = draft.receiptEmail.trim();
+  return {
+    amount: draft.amount,
+    currency,
+    orderReference: draft.orderReference.trim() || draft.autoReference,
+    captureMethod: draft.captureMethod,
+    ...(description ? { description } : {}),
+    ...(customerId ? { customerId } : {}),
+    ...(receiptEmail ? { receiptEmail } : {}),
+  };
+}

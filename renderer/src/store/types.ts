@@ -1,0 +1,137 @@
+import type {
+  AttentionView,
+  CommandError,
+  CommandInput,
+  CommandName,
+  CommandResult,
+  ConnectivityView,
+  DevLogEntry,
+  HostEvent,
+  MerchantView,
+  Mode,
+  PaymentView,
+  ReaderView,
+  Result,
+  SettingsView,
+  Snapshot,
+} from '../../../main/contract';
+
+export type Screen = 'create' | 'process' | 'simulate' | 'capture' | 'transactions' | 'readers' | 'settings' | 'attention';
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+/** What the host told us, and nothing else: only snapshots, events and command results write here. */
+export interface HostState {
+  /** False until the first snapshot arrived. */
+  ready: boolean;
+  /** Sequence number of the last event applied (or of the snapshot). */
+  seq: number;
+  mode: Mode;
+  merchant: MerchantView | null;
+  settings: SettingsView | null;
+  readers: ReaderView[];
+  payments: Record<string, PaymentView>;
+  connectivity: ConnectivityView;
+  attention: AttentionView[];
+  /** Developer log, oldest first, capped. */
+  devlog: DevLogEntry[];
+}
+
+export interface LinkState {
+  connection: ConnectionState;
+  /** Consecutive closes without a successful connection (web mode). */
+  failedConnects: number;
+  syncing: boolean;
+  syncError: string | null;
+}
+
+export type EventOutcome = 'applied' | 'stale' | 'gap';
+
+export interface HostSlice {
+  host: HostState;
+  link: LinkState;
+  applySnapshot(snapshot: Snapshot): void;
+  /** Applies the next event in sequence; a stale one is dropped; a gap is reported, not applied. */
+  applyEvent(event: HostEvent): EventOutcome;
+  /** A PaymentView from a command result; ignored when the store already has a newer one. */
+  applyPayment(payment: PaymentView): void;
+  setReaders(readers: ReaderView[]): void;
+  upsertReader(reader: ReaderView): void;
+  removeReader(readerId: string): void;
+  applySettings(settings: SettingsView): void;
+  setAttention(attention: AttentionView[]): void;
+  mergeDevlog(entries: DevLogEntry[]): void;
+  setLink(patch: Partial<LinkState>): void;
+}
+
+export interface Draft {
+  /** Minor units; 0 = nothing typed yet. */
+  amount: number;
+  /** null = not chosen: the last used or the merchant's default currency applies. */
+  currency: string | null;
+  description: string;
+  orderReference: string;
+  captureMethod: 'automatic' | 'manual';
+  customerId: string;
+  receiptEmail: string;
+  /** Used when orderReference is left empty; kept until the payment exists (see lib/order-ref). */
+  autoReference: string;
+}
+
+export interface TxQuery {
+  search: string;
+  status: CommandInput<'transactions.list'>['status'] | '';
+  paymentMethodType: CommandInput<'transactions.list'>['paymentMethodType'] | '';
+  dateFrom: string;
+  dateTo: string;
+  sortField: 'created_at' | 'amount' | 'status';
+  sortOrder: 'asc' | 'desc';
+  page: number;
+  size: number;
+}
+
+export interface UiState {
+  screen: Screen;
+  draft: Draft;
+  /** Error of the last Charge (client validation or the host's answer). */
+  createError: CommandError | null;
+  lastCurrency: string | null;
+  /** The payment on the Process screen. */
+  selectedPaymentId: string | null;
+  /** The reader the cashier last used; the default for the next payment while it is online. */
+  readerId: string | null;
+  /** The last error of process / cancel / try another card, for the payment it concerns. */
+  paymentError: { paymentId: string | null; error: CommandError } | null;
+  /** A one-off explanation shown on the Process screen (e.g. after a lost connection). */
+  notice: string | null;
+  txQuery: TxQuery;
+  txSelectedId: string | null;
+}
+
+export interface UiSlice {
+  ui: UiState;
+  setScreen(screen: Screen): void;
+  updateDraft(patch: Partial<Draft>): void;
+  resetDraft(): void;
+  selectPayment(paymentId: string | null): void;
+  chooseReader(readerId: string | null): void;
+  setPaymentError(error: UiState['paymentError']): void;
+  setNotice(notice: string | null): void;
+  setTxQuery(patch: Partial<TxQuery>): void;
+  openTransaction(transactionId: string | null): void;
+}
+
+export interface CommandsSlice {
+  /** Keys of commands waiting for an answer ("create", "process:<id>", "capture:<id>", …). */
+  busy: Record<string, true>;
+  /** Invokes a command, marks it busy under busyKey, and applies a successful result to the mirror. */
+  run<N extends CommandName>(name: N, input: CommandInput<N>, busyKey?: string): Promise<Result<CommandResult<N>>>;
+  /** Enter on the Create screen: validate, create, then push to the default online reader. */
+  charge(): Promise<void>;
+  processPayment(paymentId: string, readerId: string): Promise<Result<PaymentView>>;
+  cancelPayment(paymentId: string): Promise<Result<PaymentView>>;
+  /** Fresh snapshot from the host (after a reconnect, a gap, or a command whose outcome is unknown). */
+  resync(): Promise<void>;
+}
+
+export type PosState = HostSlice & UiSlice & CommandsSlice;

@@ -1,0 +1,97 @@
+import type { StateCreator } from 'zustand';
+import { newOrderReference } from '../lib/order-ref';
+import type { Draft, PosState, TxQuery, UiSlice } from './types';
+
+export interface Preferences {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export const LAST_CURRENCY_KEY = 'pos.lastCurrency';
+export const LAST_READER_KEY = 'pos.lastReader';
+
+export function emptyDraft(): Draft {
+  return {
+    amount: 0,
+    currency: null,
+    description: '',
+    orderReference: '',
+    captureMethod: 'automatic',
+    customerId: '',
+    receiptEmail: '',
+    autoReference: newOrderReference(),
+  };
+}
+
+export const initialTxQuery: TxQuery = {
+  search: '',
+  status: '',
+  paymentMethodType: '',
+  dateFrom: '',
+  dateTo: '',
+  sortField: 'created_at',
+  sortOrder: 'desc',
+  page: 1,
+  size: 25,
+};
+
+function read(prefs: Preferences | null, key: string): string | null {
+  try {
+    return prefs?.getItem(key) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export function remember(prefs: Preferences | null, key: string, value: string): void {
+  try {
+    prefs?.setItem(key, value);
+  } catch {
+    // Preferences are a convenience; a blocked storage changes nothing else.
+  }
+}
+
+export const createUiSlice =
+  (prefs: Preferences | null): StateCreator<PosState, [], [], UiSlice> =>
+  (set) => ({
+    ui: {
+      screen: 'create',
+      draft: emptyDraft(),
+      createError: null,
+      lastCurrency: read(prefs, LAST_CURRENCY_KEY),
+      selectedPaymentId: null,
+      readerId: read(prefs, LAST_READER_KEY),
+      paymentError: null,
+      notice: null,
+      txQuery: initialTxQuery,
+      txSelectedId: null,
+    },
+    setScreen(screen) {
+      set((state) => ({ ui: { ...state.ui, screen } }));
+    },
+    updateDraft(patch) {
+      set((state) => ({ ui: { ...state.ui, draft: { ...state.ui.draft, ...patch } } }));
+    },
+    resetDraft() {
+      set((state) => ({ ui: { ...state.ui, draft: { ...emptyDraft(), currency: state.ui.draft.currency }, createError: null } }));
+    },
+    selectPayment(paymentId) {
+      set((state) => ({ ui: { ...state.ui, selectedPaymentId: paymentId, notice: null } }));
+    },
+    chooseReader(readerId) {
+      if (readerId) remember(prefs, LAST_READER_KEY, readerId);
+      set((state) => ({ ui: { ...state.ui, readerId } }));
+    },
+    setPaymentError(paymentError) {
+      set((state) => ({ ui: { ...state.ui, paymentError } }));
+    },
+    setNotice(notice) {
+      set((state) => ({ ui: { ...state.ui, notice } }));
+    },
+    setTxQuery(patch) {
+      set((state) => ({ ui: { ...state.ui, txQuery: { ...state.ui.txQuery, ...patch } } }));
+    },
+    openTransaction(transactionId) {
+      set((state) => ({ ui: { ...state.ui, txSelectedId: transactionId } }));
+    },
+  });

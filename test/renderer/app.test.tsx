@@ -1,0 +1,164 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { act, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { App } from '../../renderer/src/App';
+import { NoToken } from '../../renderer/src/screens/NoToken';
+import { createPosStore } from '../../renderer/src/store';
+import { StoreProvider } from '../../renderer/src/store/context';
+import { fail, FakeBridge, makePayment, makeSnapshot, minutesAgo, ok, renderApp } from './helpers';
+
+describe('App shell', () => {
+  it('shows the test-mode badge and the F-key hints in the nav', async () => {
+    await renderApp();
+    expect(screen.getByText('TEST MODE')).toBeTruthy();
+    const nav = screen.getByRole('navigation', { name: 'Screens' });
+    const create = within(nav).getByRole('button', { name: 'Create payment' });
+    expect(create.getAttribute('aria-keyshortcuts')).toBe('F1');
+    expect(create.getAttribute('aria-current')).toBe('page');
+    expect(within(nav).getByText('F7')).toBeTruthy();
+    expect(within(nav).getByRole('button', { name: 'Settings' }).getAttribute('aria-keyshortcuts')).toBe('F7');
+  });
+
+  it('switches screens with F1–F8 and moves focus into the new screen', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('payments.list', () => ok([]));
+    bridge.on('transactions.list', () => ok({ data: [], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 0 } }));
+    const { user, store } = await renderApp(bridge);
+    const expected: [string, string][] = [
+      ['{F2}', 'Process payment'],
+      ['{F4}', 'Capture'],
+      ['{F5}', 'Transactions'],
+      ['{F6}', 'Readers'],
+      ['{F7}', 'Settings'],
+      ['{F8}', 'Needs attention'],
+      ['{F3}', 'Simulate payment'],
+    ];
+    for (const [key, heading] of expected) {
+      await user.keyboard(key);
+      expect(screen.getByRole('heading', { level: 1, name: heading })).toBeTruthy();
+    }
+    expect(within(screen.getByRole('navigation')).getByRole('button', { name: 'Simulate payment' }).getAttribute('aria-current')).toBe('page');
+    await user.keyboard('{F5}');
+    expect(document.activeElement).toBe(screen.getByLabelText('Search'));
+    await user.keyboard('{F1}');
+    expect(store.getState().ui.screen).toBe('create');
+    expect(document.activeElement).toBe(screen.getByLabelText('Amount'));
+  });
+
+  it('keeps a draft while the cashier visits other screens', async () => {
+    const { user } = await renderApp();
+    await user.type(screen.getByLabelText('Amount'), '1999');
+    await user.keyboard('{F6}');
+    await user.keyboard('{F1}');
+    expect((screen.getByLabelText('Amount') as HTMLInputElement).value).toBe('€19.99');
+  });
+
+  it('shows an offline banner with the queued count and totals', async () => {
+    const bridge = new FakeBridge();
+    await renderApp(bridge);
+    expect(screen.queryByText('The payment gateway is offline.')).toBeNull();
+    act(() =>
+      bridge.push({
+        seq: 11,
+        type: 'connectivity',
+        connectivity: {
+          gateway: 'offline',
+          lastError: 'connect ECONNREFUSED',
+          queued: { count: 3, totals: [{ currency: 'EUR', amount: 2500 }, { currency: 'USD', amount: 400 }] },
+        },
+      }),
+    );
+    const banner = screen.getByText('The payment gateway is offline.').closest('[role="status"]')!;
+    expect(banner.textContent).toMatch(/3 operations queued \(€25.00 \+ \$4.00\); they will be sent when it is back\./);
+    expect(banner.textContent).toMatch(/Last error: connect ECONNREFUSED/);
+    act(() => bridge.push({ seq: 12, type: 'connectivity', connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] } } }));
+    expect(screen.queryByText('The payment gateway is offline.')).toBeNull();
+  });
+
+  it('shows "Reconnecting to the host…" while the bridge is closed, disables Charge, and resyncs after reconnect', async () => {
+    const bridge = new FakeBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(screen.getByLabelText('Amount'), '100');
+    act(() => bridge.setConnection('closed'));
+    const status = screen.getByText('Reconnecting to the host…').closest('[role="status"]');
+    expect(status).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Charge' }) as HTMLButtonElement).disabled).toBe(true);
+    const before = bridge.count('session.snapshot');
+    bridge.snapshot = makeSnapshot({ seq: 40, attention: [{ paymentId: 'pay_att0000001', reason: 'r', advice: 'a', since: minutesAgo(1) }] });
+    act(() => bridge.setConnection('open'));
+    await waitFor(() => expect(bridge.count('session.snapshot')).toBe(before + 1));
+    await waitFor(() => expect(screen.queryByText('Reconnecting to the host…')).toBeNull());
+    expect((screen.getByRole('button', { name: 'Charge' }) as HTMLButtonElement).disabled).toBe(false);
+    expect(screen.getByRole('button', { name: /Needs attention \(1\)/ })).toBeTruthy();
+  });
+
+  it('asks for a fresh snapshot when an event skips a sequence number, and drops stale events', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ seq: 10 }));
+    const { store } = await renderApp(bridge);
+    const payment = makePayment({ id: 'pay_gap0000001', status: 'pending' });
+    // Stale: already covered by the snapshot.
+    act(() => bridge.push({ seq: 9, type: 'payment', payment }));
+    expect(store.getState().host.payments[payment.id]).toBeUndefined();
+    expect(bridge.count('session.snapshot')).toBe(1);
+    // Gap: 11 is missing.
+    bridge.snapshot = makeSnapshot({ seq: 12, payments: [{ ...payment, status: 'in_progress', readerStage: 'sent' }] });
+    act(() => bridge.push({ seq: 13, type: 'payment', payment: { ...payment, status: 'in_progress', readerStage: 'waiting_for_card' } }));
+    await waitFor(() => expect(bridge.count('session.snapshot')).toBe(2));
+    await waitFor(() => expect(store.getState().host.seq).toBe(13));
+    expect(store.getState().host.payments[payment.id]?.readerStage).toBe('waiting_for_card');
+  });
+
+  it('lists what needs attention with reason and advice, reachable from the nav with a count', async () => {
+    const payment = makePayment({ id: 'pay_unknown001', status: 'unknown', amount: 4500, description: 'Table 9' });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        payments: [payment],
+        attention: [
+          {
+            paymentId: payment.id,
+            reason: 'The reader disconnected while the card was being authorised.',
+            advice: 'Do not charge again. The host will ask the gateway; check the customer’s receipt.',
+            since: minutesAgo(7),
+          },
+        ],
+      }),
+    );
+    bridge.on('attention.retry', () => ok({ ...payment, status: 'succeeded', updatedAt: new Date().toISOString() }));
+    const { user, store } = await renderApp(bridge);
+    await user.click(screen.getByRole('button', { name: 'Needs attention (1)' }));
+    const item = screen.getByRole('article', { name: '€45.00 — Table 9' });
+    expect(within(item).getByText(/reader disconnected while the card was being authorised/)).toBeTruthy();
+    expect(within(item).getByText(/Do not charge again/)).toBeTruthy();
+    expect(within(item).getByText(/Since 7 min ago/)).toBeTruthy();
+    await user.click(within(item).getByRole('button', { name: 'Check again' }));
+    await waitFor(() => expect(bridge.inputs('attention.retry')).toEqual([{ paymentId: payment.id }]));
+    expect(await within(item).findByText('Checked again: the payment is now succeeded.')).toBeTruthy();
+    await user.click(within(item).getByRole('button', { name: 'Open payment' }));
+    expect(store.getState().ui.screen).toBe('process');
+    expect(store.getState().ui.selectedPaymentId).toBe(payment.id);
+  });
+
+  it('says what happened when the first snapshot cannot be loaded, and retries', async () => {
+    const bridge = new FakeBridge();
+    let calls = 0;
+    bridge.on('session.snapshot', () => (++calls === 1 ? fail('internal', 'The host is still starting.') : ok(makeSnapshot())));
+    const store = createPosStore(bridge);
+    store.start();
+    const user = userEvent.setup();
+    render(
+      <StoreProvider store={store}>
+        <App />
+      </StoreProvider>,
+    );
+    expect(await screen.findByText("Could not load the host's state: The host is still starting.")).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Try again' }));
+    expect(await screen.findByLabelText('Amount')).toBeTruthy();
+  });
+
+  it('without a token, web mode explains how to open the app', () => {
+    render(<NoToken />);
+    expect(screen.getByRole('heading', { name: 'Open the app from the link the host printed' })).toBeTruthy();
+    expect(screen.getByText(/npm run web/)).toBeTruthy();
+  });
+});

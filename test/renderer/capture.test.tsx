@@ -1,0 +1,111 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { act, screen, waitFor, within } from '@testing-library/react';
+import type { PaymentView } from '../../main/contract';
+import { fail, FakeBridge, makePayment, makeSnapshot, makeTransaction, minutesAgo, ok, renderApp } from './helpers';
+
+function authorised(over: Partial<PaymentView> = {}): PaymentView {
+  return makePayment({
+    id: 'pay_auth000001',
+    transactionId: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+    status: 'requires_capture',
+    captureMethod: 'manual',
+    amount: 5000,
+    amountCapturable: 5000,
+    description: 'Hotel deposit',
+    createdAt: minutesAgo(12),
+    updatedAt: minutesAgo(12),
+    ...over,
+  });
+}
+
+function bridgeWith(payments: PaymentView[], gatewayOnly = [makeTransaction({ id: '99999999-8888-7777-6666-555555555555', status: 'requires_capture', amount: 3000, amountCapturable: 3000, amountCaptured: 0, description: 'Phone order', createdAt: minutesAgo(125) })]) {
+  const bridge = new FakeBridge(makeSnapshot({ payments }));
+  bridge.on('payments.list', () => ok(payments));
+  bridge.on('transactions.list', () =>
+    ok({
+      // The gateway also reports the host's own authorisation; it must be listed once.
+      data: [...gatewayOnly, makeTransaction({ id: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', status: 'requires_capture', amount: 5000, amountCapturable: 5000 })],
+      meta: { currentPage: 1, lastPage: 1, perPage: 100, total: 2 },
+    }),
+  );
+  return bridge;
+}
+
+describe('Capture screen', () => {
+  it('lists uncaptured authorisations from the host and the gateway, once each, with their age', async () => {
+    const bridge = bridgeWith([authorised()]);
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F4}');
+    const list = await screen.findByRole('list', { name: 'Uncaptured authorisations' });
+    const items = within(list).getAllByRole('group');
+    expect(items).toHaveLength(2);
+    // Oldest first.
+    expect(items[0]!.textContent).toMatch(/€30.00 — Phone order/);
+    expect(items[0]!.textContent).toMatch(/Authorised 2 h 5 min ago/);
+    expect(items[1]!.textContent).toMatch(/€50.00 — Hotel deposit/);
+    expect(items[1]!.textContent).toMatch(/Authorised 12 min ago/);
+    expect(bridge.inputs('payments.list')).toEqual([{ filter: 'uncaptured', limit: 200 }]);
+    expect(bridge.inputs('transactions.list')[0]).toMatchObject({ status: 'requires_capture' });
+  });
+
+  it('captures part of an authorisation', async () => {
+    const payment = authorised();
+    const bridge = bridgeWith([payment], []);
+    bridge.on('payments.capture', () => ok({ ...payment, status: 'succeeded', amountCaptured: 3250, amountCapturable: 0, updatedAt: new Date().toISOString() }));
+    const { user } = await renderApp(bridge, { screen: 'capture' });
+    const item = await screen.findByRole('group', { name: /€50.00 — Hotel deposit/ });
+    const amount = within(item).getByLabelText('Capture amount') as HTMLInputElement;
+    expect(amount.value).toBe('€50.00');
+    await user.clear(amount);
+    await user.type(amount, '3250');
+    expect(amount.value).toBe('€32.50');
+    await user.click(within(item).getByRole('button', { name: 'Capture' }));
+    await waitFor(() => expect(bridge.inputs('payments.capture')).toEqual([{ paymentId: payment.id, amount: 3250 }]));
+    expect(await screen.findByText('Captured €32.50 of €50.00 (Hotel deposit).')).toBeTruthy();
+  });
+
+  it('captures the full amount without sending an amount', async () => {
+    const payment = authorised();
+    const bridge = bridgeWith([payment], []);
+    bridge.on('payments.capture', () => ok({ ...payment, status: 'succeeded', amountCaptured: 5000, amountCapturable: 0 }));
+    const { user } = await renderApp(bridge, { screen: 'capture' });
+    const item = await screen.findByRole('group', { name: /Hotel deposit/ });
+    await user.click(within(item).getByRole('button', { name: 'Capture' }));
+    await waitFor(() => expect(bridge.inputs('payments.capture')).toEqual([{ paymentId: payment.id }]));
+  });
+
+  it('refuses to capture more than was authorised', async () => {
+    const bridge = bridgeWith([authorised()], []);
+    const { user } = await renderApp(bridge, { screen: 'capture' });
+    const item = await screen.findByRole('group', { name: /Hotel deposit/ });
+    const amount = within(item).getByLabelText('Capture amount') as HTMLInputElement;
+    await user.type(amount, '0');
+    expect(amount.value).toBe('€50.00');
+    expect(within(item).getByText('The amount can be at most €50.00.')).toBeTruthy();
+    expect(bridge.count('payments.capture')).toBe(0);
+  });
+
+  it('cancels an authorisation after a confirmation, using the gateway id for gateway-only ones', async () => {
+    const bridge = bridgeWith([]);
+    bridge.on('payments.cancel', () => fail('gateway', 'The authorisation has already expired.', { gatewayType: 'invalid_request_error' }));
+    const { user } = await renderApp(bridge, { screen: 'capture' });
+    const item = await screen.findByRole('group', { name: /Phone order/ });
+    await user.click(within(item).getByRole('button', { name: 'Cancel authorisation' }));
+    expect(bridge.count('payments.cancel')).toBe(0);
+    await user.click(within(item).getByRole('button', { name: 'Yes, cancel the authorisation' }));
+    await waitFor(() => expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: '99999999-8888-7777-6666-555555555555' }]));
+    expect((await within(item).findByRole('alert')).textContent).toMatch(/already expired/);
+  });
+
+  it('drops an authorisation as soon as the host reports it captured', async () => {
+    const payment = authorised();
+    const bridge = bridgeWith([payment], []);
+    const { store } = await renderApp(bridge, { screen: 'capture' });
+    await screen.findByRole('group', { name: /Hotel deposit/ });
+    act(() => bridge.push({ seq: 11, type: 'payment', payment: { ...payment, status: 'succeeded', amountCapturable: 0, updatedAt: new Date().toISOString() } }));
+    await waitFor(() => expect(screen.queryByRole('group', { name: /Hotel deposit/ })).toBeNull());
+    expect(screen.getByText('Nothing to capture.')).toBeTruthy();
+    expect(store.getState().host.seq).toBe(11);
+  });
+});

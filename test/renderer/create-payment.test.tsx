@@ -1,0 +1,209 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { deferred, fail, FakeBridge, makePayment, makeReader, makeSnapshot, memoryPreferences, ok, renderApp } from './helpers';
+import type { CommandResult, Result } from '../../main/contract';
+
+function amountInput() {
+  return screen.getByLabelText('Amount') as HTMLInputElement;
+}
+
+describe('Create payment screen', () => {
+  it('formats the amount cash-register style while typing, and Backspace drops the last digit', async () => {
+    const { user } = await renderApp();
+    const input = amountInput();
+    expect(document.activeElement).toBe(input);
+    await user.type(input, '1');
+    expect(input.value).toBe('€0.01');
+    await user.type(input, '250');
+    expect(input.value).toBe('€12.50');
+    await user.type(input, '{Backspace}');
+    expect(input.value).toBe('€1.25');
+    await user.type(input, '{Backspace}{Backspace}{Backspace}');
+    expect(input.value).toBe('');
+    expect(input.placeholder).toBe('€0.00');
+  });
+
+  it('ignores a typed decimal point: 1 2 . 5 0 is still €12.50', async () => {
+    const { user } = await renderApp();
+    await user.type(amountInput(), '12.50');
+    expect(amountInput().value).toBe('€12.50');
+  });
+
+  it('formats for the chosen currency (no decimals for JPY, three for KWD)', async () => {
+    const { user } = await renderApp();
+    await user.selectOptions(screen.getByLabelText('Currency'), 'JPY');
+    await user.type(amountInput(), '1250');
+    expect(amountInput().value).toBe('¥1,250');
+    await user.selectOptions(screen.getByLabelText('Currency'), 'KWD');
+    expect(amountInput().value).toBe('KWD\u00a01.250');
+  });
+
+  it('reads a pasted "12.50" in major units and refuses a paste that is not an amount', async () => {
+    const { user } = await renderApp();
+    const input = amountInput();
+    await user.click(input);
+    await user.paste('12.50');
+    expect(input.value).toBe('€12.50');
+    await user.paste('12.505');
+    expect(input.value).toBe('€12.50');
+    expect(screen.getByText(/Cannot paste that: EUR has 2 decimal places/)).toBeTruthy();
+    expect(input.getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('refuses digits beyond the largest amount and says why', async () => {
+    const { user } = await renderApp();
+    await user.type(amountInput(), '99999999');
+    expect(amountInput().value).toBe('€999,999.99');
+    await user.type(amountInput(), '9');
+    expect(amountInput().value).toBe('€999,999.99');
+    expect(screen.getByText('The amount can be at most €999,999.99.')).toBeTruthy();
+  });
+
+  it('defaults the currency to the merchant default, or the last currency used', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ merchant: { id: 'm', businessName: 'Shop', displayName: null, defaultCurrency: 'GBP', testMode: true } }));
+    await renderApp(bridge);
+    expect((screen.getByLabelText('Currency') as HTMLSelectElement).value).toBe('GBP');
+  });
+
+  it('prefers the last used currency over the merchant default', async () => {
+    await renderApp(new FakeBridge(), { preferences: memoryPreferences({ 'pos.lastCurrency': 'USD' }) });
+    expect((screen.getByLabelText('Currency') as HTMLSelectElement).value).toBe('USD');
+    expect(screen.getByRole('option', { name: 'USD — US Dollar' })).toBeTruthy();
+  });
+
+  it('validates before sending: missing amount, bad email, bad order reference and customer id', async () => {
+    const bridge = new FakeBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(screen.getByLabelText('Receipt email (optional)'), 'not-an-email');
+    await user.type(screen.getByLabelText('Order reference'), 'has spaces');
+    await user.type(screen.getByLabelText('Customer id (optional)'), '42');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    expect(screen.getByText(/Enter an amount/)).toBeTruthy();
+    expect(screen.getByText('This is not an email address.')).toBeTruthy();
+    expect(screen.getByText(/Use 1–64 letters, digits/)).toBeTruthy();
+    expect(screen.getByText(/A customer id looks like/)).toBeTruthy();
+    expect(screen.getByLabelText('Receipt email (optional)').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByRole('alert').textContent).toMatch(/Check the highlighted fields/);
+    expect(bridge.count('payments.create')).toBe(0);
+  });
+
+  it('Enter charges: creates the payment, then pushes it to the default online reader', async () => {
+    const reader = makeReader({ id: 'rdr_counter2', label: 'Counter 2' });
+    const bridge = new FakeBridge(makeSnapshot({ readers: [makeReader({ status: 'offline' }), reader] }));
+    const created = makePayment({ id: 'pay_abcdefgh01', amount: 1250 });
+    bridge.on('payments.create', () => ok(created));
+    bridge.on('payments.process', () => ok({ ...created, status: 'in_progress', readerId: reader.id, readerStage: 'sent' }));
+    const { user, store } = await renderApp(bridge);
+    await user.type(amountInput(), '1250');
+    await user.type(screen.getByLabelText('Description'), 'Coffee{Enter}');
+
+    await waitFor(() => expect(bridge.count('payments.process')).toBe(1));
+    const input = bridge.inputs('payments.create')[0]!;
+    expect(input).toMatchObject({ amount: 1250, currency: 'EUR', description: 'Coffee', captureMethod: 'automatic' });
+    expect(input.orderReference).toMatch(/^pos-\d{8}-\d{6}-[0-9a-f]{8}$/);
+    expect(bridge.inputs('payments.process')[0]).toEqual({ paymentId: 'pay_abcdefgh01', readerId: 'rdr_counter2' });
+    expect(store.getState().ui.screen).toBe('process');
+    expect(await screen.findByRole('heading', { name: 'Process payment' })).toBeTruthy();
+    expect(screen.getAllByRole('status').some((s) => /Sent to the reader/.test(s.textContent ?? ''))).toBe(true);
+  });
+
+  it('disables Charge while the create is in flight, so a second Enter cannot charge twice', async () => {
+    const bridge = new FakeBridge();
+    const pending = deferred<Result<CommandResult<'payments.create'>>>();
+    bridge.on('payments.create', () => pending.promise);
+    bridge.on('payments.process', (input) => ok(makePayment({ id: input.paymentId, status: 'in_progress', readerStage: 'sent' })));
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '500{Enter}');
+    const charge = screen.getByRole('button', { name: 'Charge' }) as HTMLButtonElement;
+    expect(charge.disabled).toBe(true);
+    await user.type(amountInput(), '{Enter}');
+    fireEvent.submit(charge.form!);
+    expect(bridge.count('payments.create')).toBe(1);
+    pending.resolve(ok(makePayment({ id: 'pay_inflight01' })));
+    await waitFor(() => expect(bridge.count('payments.process')).toBe(1));
+  });
+
+  it('shows the host’s field issues next to the fields and the message in an alert', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('payments.create', () =>
+      fail('validation', 'receiptEmail: not an email address', { issues: [{ path: 'receiptEmail', message: 'not an email address' }] }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '100');
+    await user.type(screen.getByLabelText('Receipt email (optional)'), 'a@b.co{Enter}');
+    expect(await screen.findByText('not an email address')).toBeTruthy();
+    expect(screen.getByLabelText('Receipt email (optional)').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByRole('alert').textContent).toMatch(/Not charged/);
+  });
+
+  it('keeps the same order reference after a lost connection, and shows the payment if the host did create it', async () => {
+    const bridge = new FakeBridge();
+    let created: ReturnType<typeof makePayment> | null = null;
+    bridge.on('payments.create', (input) => {
+      created = makePayment({ id: 'pay_lostconn01', orderReference: input.orderReference!, amount: input.amount });
+      return fail('internal', 'Connection to the host was lost before it answered.');
+    });
+    bridge.on('session.snapshot', () => ok({ ...bridge.snapshot, seq: 20, payments: created ? [created] : [] }));
+    const { user, store } = await renderApp(bridge);
+    await user.type(amountInput(), '999{Enter}');
+    await waitFor(() => expect(store.getState().ui.screen).toBe('process'));
+    expect(bridge.count('payments.create')).toBe(1);
+    expect(bridge.count('payments.process')).toBe(0);
+    expect(screen.getByText(/the host has it/)).toBeTruthy();
+    expect(screen.getByText('€9.99')).toBeTruthy();
+  });
+
+  it('a failed create whose outcome is unknown keeps the draft and its order reference for a retry', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('payments.create', () => fail('internal', 'Connection to the host was lost before it answered.'));
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '999{Enter}');
+    expect(await screen.findByRole('alert')).toBeTruthy();
+    expect(amountInput().value).toBe('€9.99');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(2));
+    const [first, second] = bridge.inputs('payments.create');
+    expect(second!.orderReference).toBe(first!.orderReference);
+  });
+
+  it('creates without a reader and says so when no reader is online', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ readers: [makeReader({ status: 'offline' })] }));
+    bridge.on('payments.create', (input) => ok(makePayment({ id: 'pay_noreader01', amount: input.amount })));
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '300{Enter}');
+    expect(await screen.findByText(/No reader is online, so the payment was created but not sent/)).toBeTruthy();
+    expect(bridge.count('payments.process')).toBe(0);
+  });
+
+  it('Esc clears the form', async () => {
+    const { user } = await renderApp();
+    await user.type(amountInput(), '4321');
+    await user.type(screen.getByLabelText('Description'), 'Tea');
+    await user.keyboard('{Escape}');
+    expect(amountInput().value).toBe('');
+    expect((screen.getByLabelText('Description') as HTMLInputElement).value).toBe('');
+  });
+
+  it('sends manual capture, customer id and receipt email when given', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('payments.create', (input) => ok(makePayment({ id: 'pay_manual0001', amount: input.amount, captureMethod: 'manual' })));
+    bridge.on('payments.process', (input) => ok(makePayment({ id: input.paymentId, status: 'in_progress', readerStage: 'sent' })));
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '7000');
+    await user.click(screen.getByLabelText('Manual (authorise now, capture later)'));
+    await user.type(screen.getByLabelText('Order reference'), 'T12#4');
+    await user.type(screen.getByLabelText('Customer id (optional)'), '123e4567-e89b-12d3-a456-426614174000');
+    await user.type(screen.getByLabelText('Receipt email (optional)'), 'guest@example.com');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]).toEqual({
+      amount: 7000,
+      currency: 'EUR',
+      orderReference: 'T12#4',
+      captureMethod: 'manual',
+      customerId: '123e4567-e89b-12d3-a456-426614174000',
+      receiptEmail: 'guest@example.com',
+    });
+  });
+});

@@ -1,0 +1,244 @@
+import { cleanup, render, waitFor } from '@testing-library/react';
+import { afterEach, expect } from 'vitest';
+import userEvent from '@testing-library/user-event';
+import type {
+  CommandError,
+  CommandInput,
+  CommandName,
+  CommandResult,
+  HostEvent,
+  PaymentView,
+  PosBridge,
+  ReaderView,
+  Result,
+  SettingsView,
+  Snapshot,
+  TransactionView,
+} from '../../main/contract';
+import { App } from '../../renderer/src/App';
+import { createPosStore, type PosStore } from '../../renderer/src/store';
+import { StoreProvider } from '../../renderer/src/store/context';
+import type { Screen } from '../../renderer/src/store/types';
+
+// Vitest runs without globals, so Testing Library cannot register its cleanup by itself.
+afterEach(() => cleanup());
+
+export const ISO_NOW = () => new Date().toISOString();
+export const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+
+export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
+  return {
+    mode: 'test',
+    apiBaseUrl: 'http://127.0.0.1:4010',
+    embeddedSandbox: true,
+    secretKey: 'sk_test_…9f3a',
+    publishableKey: null,
+    secretStorage: 'file',
+    autoPresentDelayMs: 0,
+    ...over,
+  };
+}
+
+export function makeReader(over: Partial<ReaderView> = {}): ReaderView {
+  return {
+    id: 'rdr_sim1',
+    label: 'Counter 1',
+    kind: 'simulated',
+    hosted: true,
+    foundBy: 'simulated',
+    deviceId: null,
+    path: null,
+    serialNumber: 'SIM-0001',
+    model: 'Simulated',
+    softwareVersion: '1.0.0',
+    terminalId: 'term_1',
+    status: 'online',
+    statusDetail: null,
+    lastSeenAt: minutesAgo(0),
+    canPresentTestCards: true,
+    action: null,
+    ...over,
+  };
+}
+
+let paymentCounter = 0;
+
+export function makePayment(over: Partial<PaymentView> = {}): PaymentView {
+  paymentCounter += 1;
+  const now = ISO_NOW();
+  return {
+    id: `pay_test${String(paymentCounter).padStart(6, '0')}`,
+    transactionId: null,
+    reference: null,
+    orderReference: `order-${paymentCounter}`,
+    amount: 1250,
+    currency: 'EUR',
+    description: null,
+    captureMethod: 'automatic',
+    status: 'pending',
+    readerId: null,
+    readerStage: null,
+    decline: null,
+    card: null,
+    amountCapturable: 0,
+    amountCaptured: 0,
+    amountRefunded: 0,
+    customerId: null,
+    receiptEmail: null,
+    queuedOperations: 0,
+    attention: null,
+    createdAt: now,
+    updatedAt: now,
+    ...over,
+  };
+}
+
+export function makeTransaction(over: Partial<TransactionView> = {}): TransactionView {
+  return {
+    id: '11111111-2222-3333-4444-555555555555',
+    reference: 'pi_0001',
+    status: 'succeeded',
+    amount: 2000,
+    amountFormatted: '€20.00',
+    amountRefunded: 0,
+    amountCaptured: 2000,
+    amountCapturable: 0,
+    currency: 'EUR',
+    paymentMethodType: 'terminal',
+    captureMethod: 'automatic',
+    description: 'Lunch',
+    receiptEmail: null,
+    terminalId: 'term_1',
+    card: { brand: 'visa', last4: '4242' },
+    failureCode: null,
+    failureMessage: null,
+    createdAt: minutesAgo(30),
+    capturedAt: minutesAgo(30),
+    ...over,
+  };
+}
+
+export function makeSnapshot(over: Partial<Snapshot> = {}): Snapshot {
+  const settings = over.settings ?? makeSettings({ mode: over.mode ?? 'test' });
+  return {
+    seq: 10,
+    mode: settings.mode,
+    merchant: { id: 'm_1', businessName: 'Corner Café', displayName: null, defaultCurrency: 'EUR', testMode: settings.mode === 'test' },
+    settings,
+    readers: [makeReader()],
+    payments: [],
+    connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] } },
+    attention: [],
+    ...over,
+  };
+}
+
+export const ok = <T,>(value: T): Result<T> => ({ ok: true, value });
+export const fail = (code: CommandError['code'], message: string, extra: Partial<CommandError> = {}): Result<never> => ({
+  ok: false,
+  error: { code, message, ...extra },
+});
+
+type Handler<N extends CommandName> = (input: CommandInput<N>) => Result<CommandResult<N>> | Promise<Result<CommandResult<N>>>;
+type Handlers = { [N in CommandName]?: Handler<N> };
+
+/** A PosBridge that records invokes, answers from handlers, and can push events and connection changes. */
+export class FakeBridge implements PosBridge {
+  readonly calls: { name: CommandName; input: unknown }[] = [];
+  private readonly handlers: Handlers = {};
+  private readonly eventListeners = new Set<(event: HostEvent) => void>();
+  private readonly connectionListeners = new Set<(state: 'open' | 'closed') => void>();
+
+  constructor(public snapshot: Snapshot = makeSnapshot()) {}
+
+  on<N extends CommandName>(name: N, handler: Handler<N>): this {
+    (this.handlers as Record<string, unknown>)[name] = handler;
+    return this;
+  }
+
+  invoke<N extends CommandName>(name: N, input: CommandInput<N>): Promise<Result<CommandResult<N>>> {
+    this.calls.push({ name, input });
+    const handler = this.handlers[name] as Handler<N> | undefined;
+    if (handler) return Promise.resolve(handler(input));
+    if (name === 'session.snapshot') return Promise.resolve(ok(this.snapshot as CommandResult<N>));
+    if (name === 'devlog.list') return Promise.resolve(ok([] as unknown as CommandResult<N>));
+    return Promise.resolve(fail('internal', `FakeBridge: no handler for ${name}`));
+  }
+
+  subscribe(listener: (event: HostEvent) => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  onConnection(listener: (state: 'open' | 'closed') => void): () => void {
+    this.connectionListeners.add(listener);
+    return () => this.connectionListeners.delete(listener);
+  }
+
+  push(event: HostEvent): void {
+    for (const listener of this.eventListeners) listener(event);
+  }
+
+  setConnection(state: 'open' | 'closed'): void {
+    for (const listener of this.connectionListeners) listener(state);
+  }
+
+  /** Inputs of every call to one command, in order. */
+  inputs<N extends CommandName>(name: N): CommandInput<N>[] {
+    return this.calls.filter((c) => c.name === name).map((c) => c.input as CommandInput<N>);
+  }
+
+  count(name: CommandName): number {
+    return this.calls.filter((c) => c.name === name).length;
+  }
+}
+
+export function deferred<T>() {
+  let resolve!: (value: T) => void;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+export function memoryPreferences(initial: Record<string, string> = {}) {
+  const map = new Map(Object.entries(initial));
+  return {
+    map,
+    getItem: (key: string) => map.get(key) ?? null,
+    setItem: (key: string, value: string) => void map.set(key, value),
+  };
+}
+
+export interface Rendered {
+  store: PosStore;
+  user: ReturnType<typeof userEvent.setup>;
+  bridge: FakeBridge;
+  unmount(): void;
+}
+
+/** Renders the whole app on a fake bridge and waits for the first snapshot. */
+export async function renderApp(
+  bridge: FakeBridge = new FakeBridge(),
+  options: { screen?: Screen; preferences?: ReturnType<typeof memoryPreferences> } = {},
+): Promise<Rendered> {
+  const store = createPosStore(bridge, { preferences: options.preferences ?? memoryPreferences() });
+  const stop = store.start();
+  if (options.screen) store.getState().setScreen(options.screen);
+  const user = userEvent.setup();
+  const result = render(
+    <StoreProvider store={store}>
+      <App />
+    </StoreProvider>,
+  );
+  await waitFor(() => expect(store.getState().host.ready).toBe(true));
+  return {
+    store,
+    user,
+    bridge,
+    unmount: () => {
+      stop();
+      result.unmount();
+    },
+  };
+}

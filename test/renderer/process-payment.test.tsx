@@ -1,0 +1,213 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { act, screen, waitFor, within } from '@testing-library/react';
+import type { CommandResult, PaymentView, Result } from '../../main/contract';
+import { deferred, fail, FakeBridge, makePayment, makeReader, makeSnapshot, ok, renderApp } from './helpers';
+
+function setup(payment: PaymentView, readers = [makeReader()]) {
+  const bridge = new FakeBridge(makeSnapshot({ seq: 5, payments: [payment], readers }));
+  return bridge;
+}
+
+async function openProcess(bridge: FakeBridge, paymentId: string) {
+  const rendered = await renderApp(bridge);
+  act(() => {
+    rendered.store.getState().selectPayment(paymentId);
+    rendered.store.getState().setScreen('process');
+  });
+  await screen.findByRole('heading', { name: 'Process payment' });
+  return rendered;
+}
+
+function paymentStatus() {
+  return screen.getAllByRole('status').find((el) => el.classList.contains('payment-state'))!;
+}
+
+describe('Process payment screen', () => {
+  it('shows the live reader stage in role=status as events arrive: sent → waiting for card → processing → approved', async () => {
+    const payment = makePayment({ id: 'pay_live000001', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'sent' });
+    const bridge = setup(payment);
+    await openProcess(bridge, payment.id);
+    expect(paymentStatus().textContent).toMatch(/Sent to the reader/);
+
+    act(() => bridge.push({ seq: 6, type: 'payment', payment: { ...payment, readerStage: 'waiting_for_card', updatedAt: new Date().toISOString() } }));
+    expect(paymentStatus().textContent).toMatch(/Waiting for card/);
+    expect(screen.getByRole('list', { name: 'Progress' }).querySelector('[aria-current="step"]')?.textContent).toBe('Waiting for card');
+
+    act(() => bridge.push({ seq: 7, type: 'payment', payment: { ...payment, readerStage: 'processing' } }));
+    expect(paymentStatus().textContent).toMatch(/Processing/);
+    expect((screen.getByRole('button', { name: 'Cancel payment' }) as HTMLButtonElement).disabled).toBe(true);
+
+    act(() =>
+      bridge.push({ seq: 8, type: 'payment', payment: { ...payment, status: 'succeeded', readerStage: null, card: { brand: 'visa', last4: '4242' } } }),
+    );
+    expect(paymentStatus().textContent).toMatch(/Approved/);
+    expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
+    expect(screen.getByText(/visa •••• 4242/)).toBeTruthy();
+  });
+
+  it('Esc cancels the payment while the card is not yet authorised', async () => {
+    const payment = makePayment({ id: 'pay_esc0000001', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'waiting_for_card' });
+    const bridge = setup(payment);
+    bridge.on('payments.cancel', () => ok({ ...payment, status: 'canceled', readerStage: null, updatedAt: new Date(Date.now() + 1000).toISOString() }));
+    const { user } = await openProcess(bridge, payment.id);
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: payment.id }]));
+    expect(await screen.findByText(/Canceled\. No money was taken/)).toBeTruthy();
+  });
+
+  it('Esc does nothing while the card is being authorised', async () => {
+    const payment = makePayment({ id: 'pay_esc0000002', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'processing' });
+    const bridge = setup(payment);
+    const { user } = await openProcess(bridge, payment.id);
+    await user.keyboard('{Escape}');
+    expect(bridge.count('payments.cancel')).toBe(0);
+    expect(screen.getByText(/cannot be canceled now/)).toBeTruthy();
+  });
+
+  it('shows a decline in role=alert and retries the same payment on the same reader with "Try another card"', async () => {
+    // The host keeps a declined payment 'pending' with the decline, so another card can be tried.
+    const payment = makePayment({
+      id: 'pay_decline001',
+      status: 'pending',
+      readerId: 'rdr_sim1',
+      decline: { code: 'insufficient_funds', message: 'Not enough funds on this card. Ask for another card.', anotherCard: true },
+    });
+    const bridge = setup(payment);
+    bridge.on('payments.process', (input) => ok({ ...payment, status: 'in_progress', decline: null, readerId: input.readerId, readerStage: 'sent', updatedAt: new Date(Date.now() + 1000).toISOString() }));
+    const { user } = await openProcess(bridge, payment.id);
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toMatch(/Declined: Not enough funds on this card/);
+    await user.click(screen.getByRole('button', { name: 'Try another card' }));
+    await waitFor(() => expect(bridge.inputs('payments.process')).toEqual([{ paymentId: payment.id, readerId: 'rdr_sim1' }]));
+    await waitFor(() => expect(screen.queryByRole('alert')).toBeNull());
+    expect(paymentStatus().textContent).toMatch(/Sent to the reader/);
+  });
+
+  it('moves the focus to "Try another card" when a decline arrives, so Enter retries', async () => {
+    const payment = makePayment({ id: 'pay_decline003', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'processing' });
+    const bridge = setup(payment);
+    bridge.on('payments.process', (input) => ok({ ...payment, readerId: input.readerId, readerStage: 'sent', updatedAt: new Date(Date.now() + 5000).toISOString() }));
+    const { user } = await openProcess(bridge, payment.id);
+    act(() =>
+      bridge.push({
+        seq: 6,
+        type: 'payment',
+        payment: { ...payment, status: 'pending', readerStage: null, decline: { code: 'card_declined', message: 'Card declined. Ask for another card.', anotherCard: true } },
+      }),
+    );
+    expect(screen.getByRole('alert').textContent).toBe('Declined: Card declined. Ask for another card.');
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Try another card' }));
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(bridge.inputs('payments.process')).toEqual([{ paymentId: payment.id, readerId: 'rdr_sim1' }]));
+  });
+
+  it('offers "Send to reader" instead of "Try another card" when another card will not help', async () => {
+    const payment = makePayment({
+      id: 'pay_decline002',
+      status: 'pending',
+      decline: { code: 'reader_busy', message: 'The reader is busy. Wait for it to finish, then try again.', anotherCard: false },
+    });
+    await openProcess(setup(payment), payment.id);
+    expect(screen.getByRole('alert').textContent).toMatch(/reader is busy/);
+    expect(screen.queryByRole('button', { name: 'Try another card' })).toBeNull();
+    expect((screen.getByRole('button', { name: 'Send to reader' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('treats a failed payment as final: decline shown, nothing to send or cancel, a new payment offered', async () => {
+    const payment = makePayment({
+      id: 'pay_decline004',
+      status: 'failed',
+      decline: { code: 'fraud_suspected', message: 'Declined for security reasons. Ask for another form of payment.', anotherCard: true },
+    });
+    const { user, store } = await openProcess(setup(payment), payment.id);
+    expect(screen.getByRole('alert').textContent).toMatch(/security reasons/);
+    expect(screen.queryByRole('button', { name: 'Try another card' })).toBeNull();
+    expect((screen.getByRole('button', { name: 'Send to reader' }) as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByRole('button', { name: 'Cancel payment' }) as HTMLButtonElement).disabled).toBe(true);
+    await user.click(screen.getByRole('button', { name: 'New payment (F1)' }));
+    expect(store.getState().ui.screen).toBe('create');
+  });
+
+  it('does not show an old decline while the payment is back on the reader', async () => {
+    const payment = makePayment({
+      id: 'pay_decline005',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'waiting_for_card',
+      decline: { code: 'card_declined', message: 'Card declined. Ask for another card.', anotherCard: true },
+    });
+    await openProcess(setup(payment), payment.id);
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(paymentStatus().textContent).toMatch(/Waiting for card/);
+  });
+
+  it('disables "Send to reader" while the push is in flight and while the payment is on the reader', async () => {
+    const payment = makePayment({ id: 'pay_flight0001', status: 'pending' });
+    const bridge = setup(payment);
+    const pending = deferred<Result<CommandResult<'payments.process'>>>();
+    bridge.on('payments.process', () => pending.promise);
+    const { user } = await openProcess(bridge, payment.id);
+    const send = screen.getByRole('button', { name: 'Send to reader' }) as HTMLButtonElement;
+    expect(send.disabled).toBe(false);
+    await user.click(send);
+    expect(send.disabled).toBe(true);
+    await user.click(send);
+    expect(bridge.count('payments.process')).toBe(1);
+    await act(async () => pending.resolve(ok({ ...payment, status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'sent', updatedAt: new Date(Date.now() + 1000).toISOString() })));
+    expect((screen.getByRole('button', { name: 'Send to reader' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it('lets the cashier pick another online reader; offline readers cannot be picked', async () => {
+    const payment = makePayment({ id: 'pay_pick000001', status: 'pending' });
+    const readers = [makeReader(), makeReader({ id: 'rdr_sim2', label: 'Counter 2' }), makeReader({ id: 'rdr_off', label: 'Back office', status: 'offline' })];
+    const bridge = setup(payment, readers);
+    bridge.on('payments.process', (input) => ok({ ...payment, status: 'in_progress', readerId: input.readerId, readerStage: 'sent' }));
+    const { user } = await openProcess(bridge, payment.id);
+    const group = screen.getByRole('group', { name: 'Reader' });
+    expect((within(group).getByRole('radio', { name: /Back office/ }) as HTMLInputElement).disabled).toBe(true);
+    await user.click(within(group).getByRole('radio', { name: /Counter 2/ }));
+    await user.click(screen.getByRole('button', { name: 'Send to reader' }));
+    await waitFor(() => expect(bridge.inputs('payments.process')).toEqual([{ paymentId: payment.id, readerId: 'rdr_sim2' }]));
+  });
+
+  it('shows a failed push as an error with the host’s message, without re-sending it', async () => {
+    const payment = makePayment({ id: 'pay_busy000001', status: 'pending' });
+    const bridge = setup(payment);
+    bridge.on('payments.process', () => fail('conflict', 'Reader Counter 1 is busy with another payment.'));
+    const { user } = await openProcess(bridge, payment.id);
+    await user.click(screen.getByRole('button', { name: 'Send to reader' }));
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toMatch(/busy with another payment/);
+    expect(alert.textContent).toMatch(/current state/);
+    expect(bridge.count('payments.process')).toBe(1);
+  });
+
+  it('refreshes from the host (instead of re-sending) when the connection drops during a push', async () => {
+    const payment = makePayment({ id: 'pay_drop000001', status: 'pending' });
+    const bridge = setup(payment);
+    bridge.on('payments.process', () => fail('internal', 'Connection to the host was lost before it answered.'));
+    const { user } = await openProcess(bridge, payment.id);
+    const before = bridge.count('session.snapshot');
+    await user.click(screen.getByRole('button', { name: 'Send to reader' }));
+    await waitFor(() => expect(bridge.count('session.snapshot')).toBe(before + 1));
+    expect(bridge.count('payments.process')).toBe(1);
+    expect(screen.getByRole('alert').textContent).toMatch(/Connection to the host was lost/);
+  });
+
+  it('without a selected payment, lists open payments to pick from', async () => {
+    const payment = makePayment({ id: 'pay_open000001', status: 'pending', amount: 4200, description: 'Table 4' });
+    const { user, store } = await renderApp(setup(payment), { screen: 'process' });
+    await user.click(screen.getByRole('button', { name: /€42.00 — Table 4/ }));
+    expect(store.getState().ui.selectedPaymentId).toBe(payment.id);
+    expect(screen.getByRole('button', { name: 'Send to reader' })).toBeTruthy();
+  });
+
+  it('shows the reader state in role=status', async () => {
+    const payment = makePayment({ id: 'pay_rdrstate01', status: 'pending' });
+    const bridge = setup(payment, [makeReader({ statusDetail: 'Link healthy' })]);
+    await openProcess(bridge, payment.id);
+    const status = screen.getAllByRole('status').find((el) => el.textContent?.startsWith('Reader Counter 1'));
+    expect(status?.textContent).toBe('Reader Counter 1: Online — Link healthy');
+  });
+});

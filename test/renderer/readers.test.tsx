@@ -1,0 +1,140 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { act, screen, waitFor, within } from '@testing-library/react';
+import { fail, FakeBridge, makePayment, makeReader, makeSettings, makeSnapshot, minutesAgo, ok, renderApp } from './helpers';
+
+const discovered = makeReader({
+  id: 'rdr_usb_found',
+  label: 'Concert on /dev/ttyACM0',
+  kind: 'concert',
+  foundBy: 'usb',
+  deviceId: 'usb:1234:5678:SN42',
+  path: '/dev/ttyACM0',
+  serialNumber: 'SN42',
+  status: 'unpaired',
+  lastSeenAt: null,
+  canPresentTestCards: false,
+});
+
+function readersBridge() {
+  const payment = makePayment({ id: 'pay_onreader01', amount: 999, status: 'in_progress', readerStage: 'waiting_for_card' });
+  return new FakeBridge(
+    makeSnapshot({
+      payments: [payment],
+      readers: [
+        makeReader({
+          lastSeenAt: minutesAgo(3),
+          action: { paymentId: payment.id, transactionId: '11111111-2222-3333-4444-555555555555', stage: 'waiting_for_card', status: 'in_progress' },
+        }),
+        makeReader({
+          id: 'rdr_cloud1',
+          label: 'Terrace',
+          kind: 'cloud',
+          hosted: false,
+          foundBy: 'cloud',
+          status: 'reconnecting',
+          statusDetail: 'Link lost; next try in 4 s',
+          canPresentTestCards: false,
+        }),
+        discovered,
+      ],
+    }),
+  );
+}
+
+describe('Readers screen', () => {
+  it('lists paired readers with status in role=status, last seen and current action; discovered devices apart', async () => {
+    const { user } = await renderApp(readersBridge());
+    await user.keyboard('{F6}');
+    const counter = screen.getByRole('article', { name: /Counter 1/ });
+    expect(within(counter).getByRole('status').textContent).toBe('Online');
+    expect(within(counter).getByText(/Last seen 3 min ago/)).toBeTruthy();
+    expect(within(counter).getByText(/Busy with €9.99 — waiting for card/)).toBeTruthy();
+    const terrace = screen.getByRole('article', { name: /Terrace/ });
+    expect(within(terrace).getByRole('status').textContent).toBe('Reconnecting… — Link lost; next try in 4 s');
+    expect(within(terrace).getByText(/hosted by the gateway/)).toBeTruthy();
+    const found = screen.getByRole('region', { name: 'Found, not paired' });
+    expect(within(found).getByRole('article', { name: /Concert on \/dev\/ttyACM0/ })).toBeTruthy();
+    expect(screen.getByRole('region', { name: 'Paired readers' }).textContent).not.toMatch(/ttyACM0/);
+  });
+
+  it('pairs a discovered device by its device id', async () => {
+    const bridge = readersBridge();
+    bridge.on('readers.pair', () => ok({ ...discovered, id: 'rdr_concert1', label: 'Concert SN42', status: 'connecting' }));
+    const { user, store } = await renderApp(bridge, { screen: 'readers' });
+    const found = screen.getByRole('article', { name: /Concert on \/dev\/ttyACM0/ });
+    await user.click(within(found).getByRole('button', { name: 'Pair' }));
+    await waitFor(() => expect(bridge.inputs('readers.pair')).toEqual([{ deviceId: 'usb:1234:5678:SN42' }]));
+    expect(await screen.findByText('Concert SN42 is paired.')).toBeTruthy();
+    expect(store.getState().host.readers.some((r) => r.id === 'rdr_concert1')).toBe(true);
+  });
+
+  it('pairs a cloud reader by registration code, validating the code first', async () => {
+    const bridge = readersBridge();
+    bridge.on('readers.pair', () => ok(makeReader({ id: 'rdr_cloud2', label: 'Bar', kind: 'cloud', hosted: false })));
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    await user.type(screen.getByLabelText('Registration code'), 'bad code!');
+    await user.click(screen.getByRole('button', { name: 'Pair reader' }));
+    expect(screen.getByText(/Type the code the reader shows/)).toBeTruthy();
+    expect(bridge.count('readers.pair')).toBe(0);
+    await user.clear(screen.getByLabelText('Registration code'));
+    await user.type(screen.getByLabelText('Registration code'), 'simulated-wpe');
+    await user.type(screen.getByLabelText('Label (optional)'), 'Bar');
+    await user.type(screen.getByLabelText('Location (optional)'), 'Upstairs{Enter}');
+    await waitFor(() => expect(bridge.inputs('readers.pair')).toEqual([{ registrationCode: 'simulated-wpe', label: 'Bar', locationName: 'Upstairs' }]));
+    expect(await screen.findByText('Bar is paired.')).toBeTruthy();
+    expect((screen.getByLabelText('Registration code') as HTMLInputElement).value).toBe('');
+  });
+
+  it('shows the host’s refusal of a registration code next to the field', async () => {
+    const bridge = readersBridge();
+    bridge.on('readers.pair', () =>
+      fail('gateway', 'registrationCode: no reader has this registration code', { issues: [{ path: 'registrationCode', message: 'no reader has this registration code' }] }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    await user.type(screen.getByLabelText('Registration code'), 'nope{Enter}');
+    expect(await screen.findByText('no reader has this registration code')).toBeTruthy();
+    expect(screen.getByLabelText('Registration code').getAttribute('aria-invalid')).toBe('true');
+  });
+
+  it('adds a simulated reader in test mode only', async () => {
+    const bridge = readersBridge();
+    bridge.on('readers.addSimulated', (input) => ok(makeReader({ id: 'rdr_sim9', label: input.label ?? 'Simulated reader 2' })));
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    await user.type(screen.getByLabelText('Simulated reader label (optional)'), 'Drive-through');
+    await user.click(screen.getByRole('button', { name: 'Add simulated reader' }));
+    await waitFor(() => expect(bridge.inputs('readers.addSimulated')).toEqual([{ label: 'Drive-through' }]));
+    expect(await screen.findByRole('article', { name: /Drive-through/ })).toBeTruthy();
+  });
+
+  it('has no "Add simulated reader" in live mode', async () => {
+    await renderApp(new FakeBridge(makeSnapshot({ mode: 'live', settings: makeSettings({ mode: 'live' }) })), { screen: 'readers' });
+    expect(screen.queryByRole('button', { name: 'Add simulated reader' })).toBeNull();
+  });
+
+  it('reconnects a reader, and forgets one only after confirmation', async () => {
+    const bridge = readersBridge();
+    bridge.on('readers.reconnect', (input) => ok(makeReader({ id: input.readerId, label: 'Terrace', status: 'connecting' })));
+    bridge.on('readers.forget', () => ok({ forgotten: true as const }));
+    const { user, store } = await renderApp(bridge, { screen: 'readers' });
+    const terrace = screen.getByRole('article', { name: /Terrace/ });
+    await user.click(within(terrace).getByRole('button', { name: 'Reconnect' }));
+    await waitFor(() => expect(bridge.inputs('readers.reconnect')).toEqual([{ readerId: 'rdr_cloud1' }]));
+    expect(within(screen.getByRole('article', { name: /Terrace/ })).getByRole('status').textContent).toBe('Connecting…');
+
+    await user.click(within(screen.getByRole('article', { name: /Terrace/ })).getByRole('button', { name: 'Forget' }));
+    expect(bridge.count('readers.forget')).toBe(0);
+    await user.click(screen.getByRole('button', { name: 'Yes, forget Terrace' }));
+    await waitFor(() => expect(bridge.inputs('readers.forget')).toEqual([{ readerId: 'rdr_cloud1' }]));
+    await waitFor(() => expect(screen.queryByRole('article', { name: /Terrace/ })).toBeNull());
+    expect(store.getState().host.readers.map((r) => r.id)).not.toContain('rdr_cloud1');
+  });
+
+  it('follows readers events pushed by the host', async () => {
+    const bridge = readersBridge();
+    await renderApp(bridge, { screen: 'readers' });
+    act(() => bridge.push({ seq: 11, type: 'readers', readers: [makeReader({ status: 'offline', statusDetail: 'No answer for 2 min' })] }));
+    expect(within(screen.getByRole('article', { name: /Counter 1/ })).getByRole('status').textContent).toBe('Offline — No answer for 2 min');
+    expect(screen.queryByRole('article', { name: /Terrace/ })).toBeNull();
+  });
+});

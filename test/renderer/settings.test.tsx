@@ -1,0 +1,107 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { act, screen, waitFor } from '@testing-library/react';
+import type { DevLogEntry } from '../../main/contract';
+import { fail, FakeBridge, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
+
+function entry(id: number, summary: string, kind: DevLogEntry['kind'] = 'request', detail?: string): DevLogEntry {
+  return { id, at: '2026-01-05T10:00:00Z', kind, summary, ...(detail ? { detail } : {}) };
+}
+
+function settingsBridge() {
+  const bridge = new FakeBridge(makeSnapshot({ settings: makeSettings({ secretKey: 'sk_test_…9f3a', publishableKey: null, autoPresentDelayMs: 2500 }) }));
+  bridge.on('settings.update', (input) =>
+    ok(makeSettings({ ...input, secretKey: input.secretKey ? 'sk_test_…abcd' : 'sk_test_…9f3a', publishableKey: null, autoPresentDelayMs: input.autoPresentDelayMs ?? 2500 })),
+  );
+  bridge.on('devlog.list', () => ok([entry(1, 'POST /v1/terminal/create-payment 200', 'request', 'Authorization: Bearer sk_test_…9f3a'), entry(2, 'webhook payment.succeeded', 'event')]));
+  return bridge;
+}
+
+describe('Settings screen', () => {
+  it('shows keys masked and never puts them in an input', async () => {
+    const { user } = await renderApp(settingsBridge());
+    await user.keyboard('{F7}');
+    const secret = screen.getByLabelText('Secret key') as HTMLInputElement;
+    expect(secret.type).toBe('password');
+    expect(secret.value).toBe('');
+    expect(screen.getByText('Stored: sk_test_…9f3a. Type a new key to replace it.')).toBeTruthy();
+    expect(screen.getByText('No key stored.')).toBeTruthy();
+    expect((screen.getByLabelText('Auto-present delay (seconds)') as HTMLInputElement).value).toBe('2.5');
+    expect((screen.getByLabelText('API URL') as HTMLInputElement).value).toBe('http://127.0.0.1:4010');
+  });
+
+  it('sends only what changed, then clears the typed key', async () => {
+    const bridge = settingsBridge();
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.type(screen.getByLabelText('Secret key'), 'sk_test_abcdefgh1234abcd');
+    await user.clear(screen.getByLabelText('Auto-present delay (seconds)'));
+    await user.type(screen.getByLabelText('Auto-present delay (seconds)'), '4');
+    await user.click(screen.getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(bridge.inputs('settings.update')).toEqual([{ secretKey: 'sk_test_abcdefgh1234abcd', autoPresentDelayMs: 4000 }]));
+    expect(await screen.findByText('Settings saved.')).toBeTruthy();
+    expect((screen.getByLabelText('Secret key') as HTMLInputElement).value).toBe('');
+  });
+
+  it('removes a stored key only when asked', async () => {
+    const bridge = settingsBridge();
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.click(screen.getByRole('checkbox', { name: 'Remove the stored key' }));
+    expect((screen.getByLabelText('Secret key') as HTMLInputElement).disabled).toBe(true);
+    await user.click(screen.getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(bridge.inputs('settings.update')).toEqual([{ secretKey: '' }]));
+  });
+
+  it('warns before switching to live mode and sends mode, URL and sandbox changes', async () => {
+    const bridge = settingsBridge();
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.click(screen.getByRole('radio', { name: 'Live (real cards are charged)' }));
+    expect(screen.getByText(/Saving switches to live mode/)).toBeTruthy();
+    await user.clear(screen.getByLabelText('API URL'));
+    await user.type(screen.getByLabelText('API URL'), 'https://api.plutopay.example');
+    await user.click(screen.getByRole('checkbox', { name: /Embedded sandbox/ }));
+    await user.click(screen.getByRole('button', { name: 'Save settings' }));
+    await waitFor(() =>
+      expect(bridge.inputs('settings.update')).toEqual([{ mode: 'live', apiBaseUrl: 'https://api.plutopay.example', embeddedSandbox: false }]),
+    );
+  });
+
+  it('shows the host’s field issues next to the key, and the mode badge follows the host', async () => {
+    const bridge = settingsBridge();
+    bridge.on('settings.update', () =>
+      fail('validation', 'secretKey: secret key must start with sk_test_ or sk_live_', {
+        issues: [{ path: 'secretKey', message: 'secret key must start with sk_test_ or sk_live_' }],
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.type(screen.getByLabelText('Secret key'), 'pk_wrong{Enter}');
+    expect(await screen.findByText('secret key must start with sk_test_ or sk_live_')).toBeTruthy();
+    expect(screen.getByLabelText('Secret key').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByRole('alert').textContent).toMatch(/Not saved/);
+    expect(screen.getByText('TEST MODE')).toBeTruthy();
+    act(() => bridge.push({ seq: 11, type: 'settings', settings: makeSettings({ mode: 'live' }), mode: 'live', merchant: null }));
+    expect(screen.getByText('LIVE')).toBeTruthy();
+  });
+
+  it('refuses an auto-present delay that is not 0–600 seconds', async () => {
+    const bridge = settingsBridge();
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.clear(screen.getByLabelText('Auto-present delay (seconds)'));
+    await user.type(screen.getByLabelText('Auto-present delay (seconds)'), '900');
+    await user.click(screen.getByRole('button', { name: 'Save settings' }));
+    expect(screen.getAllByText('Auto-present delay: a number of seconds from 0 to 600.').length).toBeGreaterThan(0);
+    expect(bridge.count('settings.update')).toBe(0);
+  });
+
+  it('shows the developer log newest first and appends log events as they arrive', async () => {
+    const bridge = settingsBridge();
+    await renderApp(bridge, { screen: 'settings' });
+    const list = await screen.findByRole('list', { name: 'Log entries' });
+    expect(bridge.inputs('devlog.list')).toEqual([{ limit: 200 }]);
+    const items = () => [...list.querySelectorAll('li')].map((li) => li.textContent ?? '');
+    expect(items()[0]).toMatch(/webhook payment\.succeeded/);
+    expect(items()[1]).toMatch(/POST \/v1\/terminal\/create-payment 200/);
+    act(() => bridge.push({ seq: 11, type: 'log', entry: entry(3, 'reader rdr_sim1 online', 'reader') }));
+    expect(items()[0]).toMatch(/reader rdr_sim1 online/);
+    expect(items()).toHaveLength(3);
+  });
+});

@@ -1,0 +1,98 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { act, screen, waitFor, within } from '@testing-library/react';
+import { fail, FakeBridge, makePayment, makeReader, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
+
+function waitingSnapshot(amount = 1250) {
+  const payment = makePayment({ id: 'pay_sim0000001', amount, status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'waiting_for_card' });
+  const reader = makeReader({
+    action: { paymentId: payment.id, transactionId: '11111111-2222-3333-4444-555555555555', stage: 'waiting_for_card', status: 'in_progress' },
+  });
+  return makeSnapshot({ payments: [payment], readers: [reader, makeReader({ id: 'rdr_idle', label: 'Idle reader' })] });
+}
+
+describe('Simulate payment screen', () => {
+  it('is marked TEST MODE and presents the chosen test card on the waiting reader', async () => {
+    const bridge = new FakeBridge(waitingSnapshot());
+    bridge.on('simulate.presentCard', (input) => ok(makeReader({ id: input.readerId })));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    expect(screen.getByRole('heading', { name: 'Simulate payment' })).toBeTruthy();
+    expect(screen.getByText('TEST MODE — simulated cards')).toBeTruthy();
+    const readers = screen.getByRole('group', { name: 'Reader waiting for a card' });
+    expect(within(readers).getAllByRole('radio')).toHaveLength(1);
+    expect(within(readers).getByRole('radio', { name: /Counter 1 — €12.50 \(waiting for card\)/ })).toBeTruthy();
+
+    await user.click(screen.getByRole('radio', { name: /Insufficient funds/ }));
+    expect(screen.getByText(/Expected outcome: Declined: insufficient_funds/)).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Present card' }));
+    await waitFor(() => expect(bridge.inputs('simulate.presentCard')).toEqual([{ readerId: 'rdr_sim1', cardNumber: '4000000000000077' }]));
+    expect(await screen.findByText(/Card 4000 0000 0000 0077 presented on Counter 1/)).toBeTruthy();
+  });
+
+  it('says which outcome the test amount gives', async () => {
+    const { user } = await renderApp(new FakeBridge(waitingSnapshot(1005)));
+    await user.keyboard('{F3}');
+    expect(screen.getByText(/ends in \.05, so an approving card is declined with generic_decline/)).toBeTruthy();
+    expect(screen.getByText(/Expected outcome: Declined: generic_decline/)).toBeTruthy();
+  });
+
+  it('accepts another card number and validates it', async () => {
+    const bridge = new FakeBridge(waitingSnapshot(1000));
+    bridge.on('simulate.presentCard', (input) => ok(makeReader({ id: input.readerId })));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    await user.click(screen.getByRole('radio', { name: 'Another card number' }));
+    await user.type(screen.getByLabelText('Card number'), '1234');
+    expect(screen.getByText('Card number: 12 to 19 digits.')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Present card' }) as HTMLButtonElement).disabled).toBe(true);
+    await user.clear(screen.getByLabelText('Card number'));
+    await user.type(screen.getByLabelText('Card number'), '5500 0055 5555 5559');
+    expect(screen.getByText(/Expected outcome: Approved \(mastercard •••• 5559\)/)).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Present card' }));
+    await waitFor(() => expect(bridge.inputs('simulate.presentCard')[0]?.cardNumber).toBe('5500005555555559'));
+  });
+
+  it('says so when no reader is waiting for a card', async () => {
+    const { user } = await renderApp(new FakeBridge());
+    await user.keyboard('{F3}');
+    expect(screen.getByText(/No reader is waiting for a card/)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Present card' })).toBeNull();
+  });
+
+  it('injects a fault into a simulated reader and reports errors', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('simulate.setFault', (input) => (input.fault === 'busy' ? fail('conflict', 'The reader is in the middle of a payment.') : ok(makeReader())));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    await user.selectOptions(screen.getByLabelText('Fault'), 'disconnect_mid_payment');
+    await user.click(screen.getByRole('button', { name: 'Set fault' }));
+    await waitFor(() => expect(bridge.inputs('simulate.setFault')).toEqual([{ readerId: 'rdr_sim1', fault: 'disconnect_mid_payment' }]));
+    expect(await screen.findByText('Counter 1 will disconnect in the middle of its next payment.')).toBeTruthy();
+    await user.selectOptions(screen.getByLabelText('Fault'), 'busy');
+    await user.click(screen.getByRole('button', { name: 'Set fault' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/in the middle of a payment/);
+  });
+
+  it('is hidden in live mode: no nav entry, and F3 does nothing', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ mode: 'live', settings: makeSettings({ mode: 'live' }) }));
+    const { user, store } = await renderApp(bridge);
+    expect(screen.queryByRole('button', { name: 'Simulate payment' })).toBeNull();
+    expect(screen.getByText('LIVE')).toBeTruthy();
+    expect(screen.queryByText('TEST MODE')).toBeNull();
+    await user.keyboard('{F3}');
+    expect(store.getState().ui.screen).toBe('create');
+    expect(screen.queryByText('TEST MODE — simulated cards')).toBeNull();
+  });
+
+  it('leaves the screen when the host switches to live mode', async () => {
+    const bridge = new FakeBridge(waitingSnapshot());
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    expect(screen.getByText('TEST MODE — simulated cards')).toBeTruthy();
+    act(() => bridge.push({ seq: 11, type: 'settings', settings: makeSettings({ mode: 'live' }), mode: 'live', merchant: null }));
+    expect(screen.queryByText('TEST MODE — simulated cards')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Present card' })).toBeNull();
+    expect(screen.getByText(/only in test mode/)).toBeTruthy();
+  });
+});

@@ -1,0 +1,174 @@
+// @vitest-environment jsdom
+import { describe, expect, it, vi } from 'vitest';
+import type { CommandResult, Result } from '../../main/contract';
+import { createPosStore } from '../../renderer/src/store';
+import { DEVLOG_LIMIT } from '../../renderer/src/store/host-slice';
+import { canCancel, defaultReader, validateDraft } from '../../renderer/src/store/selectors';
+import { emptyDraft } from '../../renderer/src/store/ui-slice';
+import { deferred, FakeBridge, makePayment, makeReader, makeSnapshot, memoryPreferences, ok } from './helpers';
+
+const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+async function started(bridge = new FakeBridge()) {
+  const store = createPosStore(bridge, { preferences: memoryPreferences() });
+  store.start();
+  await flush();
+  return store;
+}
+
+describe('host mirror and sequence numbers', () => {
+  it('applies events in sequence, drops stale ones, and reports gaps', async () => {
+    const store = await started(new FakeBridge(makeSnapshot({ seq: 5 })));
+    const s = store.getState();
+    const payment = makePayment({ id: 'pay_seq0000001' });
+    expect(s.applyEvent({ seq: 5, type: 'payment', payment })).toBe('stale');
+    expect(s.applyEvent({ seq: 6, type: 'payment', payment })).toBe('applied');
+    expect(store.getState().host.payments[payment.id]).toEqual(payment);
+    expect(store.getState().applyEvent({ seq: 8, type: 'attention', attention: [] })).toBe('gap');
+    expect(store.getState().host.seq).toBe(6);
+  });
+
+  it('buffers events that arrive while a snapshot is loading and applies only those after it', async () => {
+    const bridge = new FakeBridge();
+    const snap = deferred<Result<CommandResult<'session.snapshot'>>>();
+    bridge.on('session.snapshot', () => snap.promise);
+    const store = createPosStore(bridge);
+    store.start();
+    const payment = makePayment({ id: 'pay_buffer0001', status: 'pending' });
+    bridge.push({ seq: 20, type: 'payment', payment: { ...payment, status: 'creating' } }); // covered by the snapshot
+    bridge.push({ seq: 22, type: 'payment', payment: { ...payment, status: 'in_progress', readerStage: 'waiting_for_card' } });
+    bridge.push({ seq: 21, type: 'payment', payment: { ...payment, status: 'in_progress', readerStage: 'sent' } });
+    snap.resolve(ok(makeSnapshot({ seq: 20, payments: [payment] })));
+    await flush();
+    expect(store.getState().host.seq).toBe(22);
+    expect(store.getState().host.payments[payment.id]?.readerStage).toBe('waiting_for_card');
+    expect(bridge.count('session.snapshot')).toBe(1);
+  });
+
+  it('a gap triggers one resync; events that arrive during it are kept', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ seq: 1 }));
+    const store = await started(bridge);
+    const snap = deferred<Result<CommandResult<'session.snapshot'>>>();
+    bridge.on('session.snapshot', () => snap.promise);
+    bridge.push({ seq: 3, type: 'connectivity', connectivity: { gateway: 'offline', lastError: null, queued: { count: 0, totals: [] } } });
+    bridge.push({ seq: 4, type: 'attention', attention: [] });
+    bridge.push({ seq: 5, type: 'connectivity', connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] } } });
+    expect(bridge.count('session.snapshot')).toBe(2);
+    expect(store.getState().link.syncing).toBe(true);
+    snap.resolve(ok(makeSnapshot({ seq: 3, connectivity: { gateway: 'offline', lastError: null, queued: { count: 0, totals: [] } } })));
+    await flush();
+    expect(bridge.count('session.snapshot')).toBe(2);
+    expect(store.getState().host.seq).toBe(5);
+    expect(store.getState().host.connectivity.gateway).toBe('online');
+    expect(store.getState().link.syncing).toBe(false);
+  });
+
+  it('gives up on a gap the host never fills after three snapshots, keeping the last snapshot', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ seq: 1 }));
+    const store = await started(bridge);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    bridge.push({ seq: 9, type: 'attention', attention: [] });
+    await flush();
+    await flush();
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
+    expect(bridge.count('session.snapshot')).toBe(4); // the first load + three tries
+    expect(store.getState().host.seq).toBe(1);
+    // The next event in sequence after the snapshot is applied normally.
+    expect(store.getState().applyEvent({ seq: 2, type: 'attention', attention: [] })).toBe('applied');
+  });
+
+  it('resyncs on every reconnect and records the connection state', async () => {
+    const bridge = new FakeBridge();
+    const store = await started(bridge);
+    bridge.setConnection('closed');
+    bridge.setConnection('closed');
+    expect(store.getState().link).toMatchObject({ connection: 'closed', failedConnects: 2 });
+    bridge.snapshot = makeSnapshot({ seq: 99 });
+    bridge.setConnection('open');
+    await flush();
+    expect(bridge.count('session.snapshot')).toBe(2);
+    expect(store.getState().link).toMatchObject({ connection: 'open', failedConnects: 0 });
+    expect(store.getState().host.seq).toBe(99);
+  });
+
+  it('never lets an older command result overwrite a newer event', async () => {
+    const store = await started();
+    const newer = makePayment({ id: 'pay_order00001', status: 'succeeded', updatedAt: '2026-01-01T10:00:05.000Z' });
+    store.getState().applyEvent({ seq: 11, type: 'payment', payment: newer });
+    store.getState().applyPayment({ ...newer, status: 'in_progress', updatedAt: '2026-01-01T10:00:01.000Z' });
+    expect(store.getState().host.payments[newer.id]?.status).toBe('succeeded');
+    store.getState().applyPayment({ ...newer, status: 'refunded', updatedAt: '2026-01-01T10:00:09.000Z' });
+    expect(store.getState().host.payments[newer.id]?.status).toBe('refunded');
+  });
+
+  it('keeps the developer log ordered by id, deduplicated and capped', async () => {
+    const store = await started();
+    const entries = Array.from({ length: DEVLOG_LIMIT + 10 }, (_, i) => ({ id: i + 1, at: '2026-01-01T00:00:00Z', kind: 'request' as const, summary: `#${i + 1}` }));
+    store.getState().mergeDevlog(entries.slice(5));
+    store.getState().mergeDevlog(entries.slice(0, 10));
+    const log = store.getState().host.devlog;
+    expect(log).toHaveLength(DEVLOG_LIMIT);
+    expect(log[0]!.id).toBe(11);
+    expect(log.at(-1)!.id).toBe(DEVLOG_LIMIT + 10);
+  });
+
+  it('command results update the mirror: readers.forget removes, settings.update switches the mode', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ readers: [makeReader(), makeReader({ id: 'rdr_two', label: 'Two' })] }));
+    bridge.on('readers.forget', () => ok({ forgotten: true as const }));
+    bridge.on('settings.update', () => ok({ ...bridge.snapshot.settings, mode: 'live' }));
+    const store = await started(bridge);
+    await store.getState().run('readers.forget', { readerId: 'rdr_two' });
+    expect(store.getState().host.readers.map((r) => r.id)).toEqual(['rdr_sim1']);
+    await store.getState().run('settings.update', { mode: 'live' });
+    expect(store.getState().host.mode).toBe('live');
+  });
+
+  it('a bridge that throws becomes an internal error instead of an unhandled rejection', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('readers.list', () => {
+      throw new Error('preload exploded');
+    });
+    const store = await started(bridge);
+    const result = await store.getState().run('readers.list', {}, 'readersList');
+    expect(result).toEqual({ ok: false, error: { code: 'internal', message: 'The request could not be sent: Error: preload exploded' } });
+    expect(store.getState().busy.readersList).toBeUndefined();
+  });
+});
+
+describe('selectors', () => {
+  it('the default reader is the last used one while online, else the first online one', async () => {
+    const store = await started(new FakeBridge(makeSnapshot({ readers: [makeReader({ id: 'rdr_a', status: 'offline' }), makeReader({ id: 'rdr_b' }), makeReader({ id: 'rdr_c' })] })));
+    expect(defaultReader(store.getState())?.id).toBe('rdr_b');
+    store.getState().chooseReader('rdr_c');
+    expect(defaultReader(store.getState())?.id).toBe('rdr_c');
+    store.getState().chooseReader('rdr_a');
+    expect(defaultReader(store.getState())?.id).toBe('rdr_b');
+  });
+
+  it('the default reader avoids a reader busy with another payment while an idle one is online', async () => {
+    const busy = makeReader({ id: 'rdr_busy', action: { paymentId: 'pay_other00001', transactionId: 'x', stage: 'waiting_for_card', status: 'in_progress' } });
+    const store = await started(new FakeBridge(makeSnapshot({ readers: [busy, makeReader({ id: 'rdr_idle' })] })));
+    store.getState().chooseReader('rdr_busy');
+    expect(defaultReader(store.getState())?.id).toBe('rdr_idle');
+    store.getState().setReaders([busy]);
+    expect(defaultReader(store.getState())?.id).toBe('rdr_busy');
+  });
+
+  it('cancel is allowed until the card is being authorised', () => {
+    expect(canCancel(makePayment({ status: 'pending' }))).toBe(true);
+    expect(canCancel(makePayment({ status: 'in_progress', readerStage: 'waiting_for_card' }))).toBe(true);
+    expect(canCancel(makePayment({ status: 'in_progress', readerStage: 'processing' }))).toBe(false);
+    expect(canCancel(makePayment({ status: 'requires_capture' }))).toBe(false);
+    expect(canCancel(makePayment({ status: 'succeeded' }))).toBe(false);
+    expect(canCancel(makePayment({ status: 'failed' }))).toBe(false);
+  });
+
+  it('validates a draft like the host schema does', () => {
+    const draft = { ...emptyDraft(), amount: 100_000_000 };
+    expect(validateDraft(draft, 'EUR')).toEqual([{ path: 'amount', message: 'The amount can be at most €999,999.99.' }]);
+    expect(validateDraft({ ...draft, amount: 1 }, 'XXX')[0]?.path).toBe('currency');
+    expect(validateDraft({ ...draft, amount: 1, description: 'x'.repeat(501) }, 'EUR')[0]?.path).toBe('description');
+    expect(validateDraft({ ...draft, amount: 1, orderReference: 'A-1/2#3' }, 'EUR')).toEqual([]);
+  });
+});

@@ -1,0 +1,171 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { screen, waitFor, within } from '@testing-library/react';
+import type { CommandInput, TransactionDetail, TransactionView } from '../../main/contract';
+import { fail, FakeBridge, makePayment, makeTransaction, ok, renderApp } from './helpers';
+
+const TX_ID = '11111111-2222-3333-4444-555555555555';
+
+function pageOf(data: TransactionView[], currentPage = 1, lastPage = 3) {
+  return { data, meta: { currentPage, lastPage, perPage: 25, total: 60 } };
+}
+
+function listBridge() {
+  const bridge = new FakeBridge();
+  bridge.on('transactions.list', (input: CommandInput<'transactions.list'>) =>
+    ok(pageOf([makeTransaction({ id: TX_ID, reference: `pi_page${input.page ?? 1}` })], input.page ?? 1)),
+  );
+  return bridge;
+}
+
+describe('Transactions screen', () => {
+  it('loads the first page with the API defaults and shows the rows', async () => {
+    const bridge = listBridge();
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F5}');
+    expect(await screen.findByText('pi_page1')).toBeTruthy();
+    expect(bridge.inputs('transactions.list')[0]).toEqual({ sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25 });
+    const row = screen.getByText('pi_page1').closest('tr')!;
+    expect(within(row).getByText('€20.00')).toBeTruthy();
+    expect(within(row).getByText('Succeeded')).toBeTruthy();
+    expect(screen.getByText('60 transactions · page 1 of 3')).toBeTruthy();
+  });
+
+  it('sends search, status, method, dates and sort to the API, and starts again at page 1', async () => {
+    const bridge = listBridge();
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await screen.findByText('pi_page1');
+    await user.click(screen.getByRole('button', { name: 'Next page' }));
+    await screen.findByText('pi_page2');
+    await user.type(screen.getByLabelText('Search'), 'coffee');
+    await user.selectOptions(screen.getByLabelText('Status'), 'partially_refunded');
+    await user.selectOptions(screen.getByLabelText('Method'), 'terminal');
+    await user.type(screen.getByLabelText('From'), '2026-01-01');
+    await user.type(screen.getByLabelText('To'), '2026-01-31');
+    await user.selectOptions(screen.getByLabelText('Sort by'), 'Amount, highest first');
+    await user.click(screen.getByRole('button', { name: 'Search' }));
+    await waitFor(() => expect(bridge.count('transactions.list')).toBe(3));
+    expect(bridge.inputs('transactions.list')[2]).toEqual({
+      search: 'coffee',
+      status: 'partially_refunded',
+      paymentMethodType: 'terminal',
+      dateFrom: '2026-01-01',
+      dateTo: '2026-01-31',
+      sortField: 'amount',
+      sortOrder: 'desc',
+      page: 1,
+      size: 25,
+    });
+  });
+
+  it('refuses a date range that ends before it starts', async () => {
+    const bridge = listBridge();
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await screen.findByText('pi_page1');
+    await user.type(screen.getByLabelText('From'), '2026-02-01');
+    await user.type(screen.getByLabelText('To'), '2026-01-01');
+    await user.click(screen.getByRole('button', { name: 'Search' }));
+    expect(screen.getByText('The "From" date is after the "To" date.')).toBeTruthy();
+    expect(bridge.count('transactions.list')).toBe(1);
+  });
+
+  it('pages with Previous / Next, disabled at the ends', async () => {
+    const bridge = listBridge();
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await screen.findByText('pi_page1');
+    expect((screen.getByRole('button', { name: 'Previous page' }) as HTMLButtonElement).disabled).toBe(true);
+    await user.click(screen.getByRole('button', { name: 'Next page' }));
+    await user.click(await screen.findByRole('button', { name: 'Next page' }));
+    expect(await screen.findByText('pi_page3')).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Next page' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(bridge.inputs('transactions.list').map((i) => i.page)).toEqual([1, 2, 3]);
+  });
+
+  it('shows the API error when the list cannot load', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('transactions.list', () => fail('offline', 'The gateway did not answer.'));
+    await renderApp(bridge, { screen: 'transactions' });
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toMatch(/Could not load transactions\. The gateway did not answer\./);
+    expect(alert.textContent).toMatch(/try again when it is back/);
+  });
+
+  describe('detail and refund', () => {
+    function detailBridge(transaction: TransactionView) {
+      const bridge = listBridge();
+      let current: TransactionDetail = {
+        transaction,
+        refunds: [],
+        timeline: [
+          { at: '2026-01-05T10:00:00Z', event: 'created', detail: null },
+          { at: '2026-01-05T10:00:05Z', event: 'reader_sent', detail: 'Counter 1' },
+        ],
+        payment: makePayment({ id: 'pay_detail0001', transactionId: transaction.id }),
+      };
+      bridge.on('transactions.get', () => ok(current));
+      bridge.on('payments.refund', (input) => {
+        const amount = input.amount ?? transaction.amount - transaction.amountRefunded;
+        current = {
+          ...current,
+          transaction: { ...current.transaction, amountRefunded: current.transaction.amountRefunded + amount, status: 'partially_refunded' },
+          refunds: [{ id: 'ref_1', reference: 're_1', amount, currency: 'EUR', status: 'succeeded', reason: input.reason ?? null, createdAt: '2026-01-05T11:00:00Z' }],
+        };
+        return ok(makePayment({ id: 'pay_detail0001', status: 'partially_refunded', amountRefunded: amount }));
+      });
+      return bridge;
+    }
+
+    it('opens the detail with its timeline, refunds a part, and reloads it', async () => {
+      const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 2000, amountCaptured: 2000 }));
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
+      expect(await screen.findByRole('heading', { name: 'Transaction pi_page1' })).toBeTruthy();
+      expect(bridge.inputs('transactions.get')).toEqual([{ transactionId: TX_ID }]);
+      expect(screen.getByText('Reader sent')).toBeTruthy();
+      expect(screen.getByText('No refunds.')).toBeTruthy();
+
+      const amount = screen.getByLabelText('Refund amount') as HTMLInputElement;
+      expect(amount.value).toBe('€20.00');
+      await user.clear(amount);
+      await user.type(amount, '750');
+      await user.type(screen.getByLabelText('Reason (optional)'), 'Cold coffee');
+      await user.click(screen.getByRole('button', { name: 'Refund' }));
+      await waitFor(() => expect(bridge.inputs('payments.refund')).toEqual([{ paymentId: TX_ID, amount: 750, reason: 'Cold coffee' }]));
+      expect(await screen.findByText('Refunded €7.50.')).toBeTruthy();
+      await waitFor(() => expect(bridge.count('transactions.get')).toBe(2));
+      expect(await screen.findByText('Cold coffee')).toBeTruthy();
+      // What is left to refund is offered next.
+      expect((screen.getByLabelText('Refund amount') as HTMLInputElement).value).toBe('€12.50');
+    });
+
+    it('a full refund sends no amount', async () => {
+      const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1' }));
+      const { user, store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      await user.click(await screen.findByRole('button', { name: 'Refund' }));
+      await waitFor(() => expect(bridge.inputs('payments.refund')).toEqual([{ paymentId: TX_ID }]));
+    });
+
+    it('shows a refused refund next to the amount and in an alert', async () => {
+      const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1' }));
+      bridge.on('payments.refund', () =>
+        fail('validation', 'amount: more than what is left to refund', { issues: [{ path: 'amount', message: 'more than what is left to refund' }] }),
+      );
+      const { user, store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      await user.click(await screen.findByRole('button', { name: 'Refund' }));
+      expect(await screen.findByText('more than what is left to refund')).toBeTruthy();
+      expect(screen.getByRole('alert').textContent).toMatch(/Not refunded/);
+    });
+
+    it('offers no refund for a failed transaction, and Esc goes back to the list', async () => {
+      const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1', status: 'failed', amountCaptured: 0, failureMessage: 'The card was declined.', failureCode: 'card_declined' }));
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
+      expect(await screen.findByText(/The card was declined\./)).toBeTruthy();
+      expect(screen.queryByRole('button', { name: 'Refund' })).toBeNull();
+      await user.keyboard('{Escape}');
+      expect(await screen.findByRole('heading', { name: 'Transactions' })).toBeTruthy();
+    });
+  });
+});
