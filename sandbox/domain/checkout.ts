@@ -1,0 +1,221 @@
+/**
+ * Checkout sessions: a pending card payment plus a hosted page (served by the sandbox at /pay/cs_…)
+ * where a test card completes it. Expiry is applied lazily, whenever sessions are read.
+ */
+import { declineInfo } from '../../common/decline-codes';
+import { decideTestOutcome, normaliseCardNumber } from '../../common/test-cards';
+import { notFound } from '../http/errors';
+import type { Metadata } from '../http/params';
+import { inTransaction, type Context } from './context';
+import { formatted } from './money';
+import { paginate, type Page } from './pagination';
+import { DAY, iso, isoOrNull } from './time';
+import type { TransactionRow, Transactions } from './transactions';
+
+export const CHECKOUT_TTL_MS = DAY;
+export const CHECKOUT_STATUSES = ['open', 'complete', 'expired'] as const;
+export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
+
+export interface SessionRow {
+  seq: number;
+  id: string;
+  reference: string;
+  transaction_id: string;
+  amount: number;
+  currency: string;
+  status: CheckoutStatus;
+  description: string | null;
+  success_url: string | null;
+  cancel_url: string | null;
+  customer_email: string | null;
+  customer_name: string | null;
+  collect_email: number;
+  collect_name: number;
+  metadata: string;
+  expires_at: number;
+  completed_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CheckoutInput {
+  amount: number;
+  currency: string;
+  description: string | null;
+  success_url: string | null;
+  cancel_url: string | null;
+  customer_email: string | null;
+  collect_email: boolean;
+  collect_name: boolean;
+  metadata: Metadata;
+}
+
+export type PayOutcome =
+  | { kind: 'paid'; session: SessionRow; redirect: string | null }
+  | { kind: 'declined'; session: SessionRow; message: string }
+  | { kind: 'closed'; session: SessionRow };
+
+export function successRedirect(successUrl: string, reference: string): string {
+  const url = new URL(successUrl);
+  url.searchParams.set('checkout_ref', reference);
+  return url.toString();
+}
+
+export class Checkout {
+  constructor(
+    private readonly ctx: Context,
+    private readonly transactions: Transactions,
+  ) {}
+
+  sessionJson(row: SessionRow): Record<string, unknown> {
+    return {
+      id: row.id,
+      reference: row.reference,
+      url: `${this.ctx.baseUrl()}/pay/${row.reference}`,
+      amount: row.amount,
+      amount_formatted: formatted(row.amount, row.currency),
+      currency: row.currency,
+      status: row.status,
+      description: row.description,
+      success_url: row.success_url,
+      cancel_url: row.cancel_url,
+      customer_email: row.customer_email,
+      customer_name: row.customer_name,
+      collect_email: row.collect_email === 1,
+      collect_name: row.collect_name === 1,
+      metadata: JSON.parse(row.metadata) as Metadata,
+      expires_at: iso(row.expires_at),
+      completed_at: isoOrNull(row.completed_at),
+      transaction_id: row.transaction_id,
+      created_at: iso(row.created_at),
+    };
+  }
+
+  create(input: CheckoutInput): SessionRow {
+    return inTransaction(this.ctx, () => {
+      const txn = this.transactions.create({
+        amount: input.amount,
+        currency: input.currency,
+        payment_method_type: 'card',
+        payment_method: null,
+        confirm: false,
+        capture_method: 'automatic',
+        customer_id: null,
+        terminal_id: null,
+        description: input.description,
+        receipt_email: input.customer_email,
+        metadata: input.metadata,
+        idempotency_key: null,
+      }).value;
+      const now = this.ctx.clock.now();
+      const row: SessionRow = {
+        seq: 0,
+        id: this.ctx.ids.uuid(now),
+        reference: `cs_${this.ctx.ids.alnum(20)}`,
+        transaction_id: txn.id,
+        amount: input.amount,
+        currency: input.currency,
+        status: 'open',
+        description: input.description,
+        success_url: input.success_url,
+        cancel_url: input.cancel_url,
+        customer_email: input.customer_email,
+        customer_name: null,
+        collect_email: input.collect_email ? 1 : 0,
+        collect_name: input.collect_name ? 1 : 0,
+        metadata: JSON.stringify(input.metadata),
+        expires_at: now + CHECKOUT_TTL_MS,
+        completed_at: null,
+        created_at: now,
+        updated_at: now,
+      };
+      const result = this.ctx.sql
+        .get(
+          `INSERT INTO checkout_sessions (id, reference, transaction_id, amount, currency, status, description, success_url, cancel_url,
+           customer_email, customer_name, collect_email, collect_name, metadata, expires_at, completed_at, created_at, updated_at)
+           VALUES (@id, @reference, @transaction_id, @amount, @currency, @status, @description, @success_url, @cancel_url,
+           @customer_email, @customer_name, @collect_email, @collect_name, @metadata, @expires_at, @completed_at, @created_at, @updated_at)`,
+        )
+        .run(row);
+      row.seq = Number(result.lastInsertRowid);
+      return row;
+    });
+  }
+
+  /** Open sessions past expires_at become expired, and their pending payment is canceled. */
+  expireDue(): void {
+    const now = this.ctx.clock.now();
+    const due = this.ctx.sql.get("SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ?").all(now) as SessionRow[];
+    if (due.length === 0) return;
+    inTransaction(this.ctx, () => {
+      for (const row of due) {
+        this.ctx.sql.get("UPDATE checkout_sessions SET status = 'expired', updated_at = ? WHERE id = ?").run(now, row.id);
+        const txn = this.transactions.find(row.transaction_id);
+        if (txn) this.transactions.expire(txn);
+      }
+    });
+  }
+
+  find(idOrReference: string): SessionRow | undefined {
+    this.expireDue();
+    const column = idOrReference.startsWith('cs_') ? 'reference' : 'id';
+    return this.ctx.sql.get(`SELECT * FROM checkout_sessions WHERE ${column} = ?`).get(idOrReference) as SessionRow | undefined;
+  }
+
+  get(idOrReference: string): SessionRow {
+    const row = this.find(idOrReference);
+    if (!row) throw notFound(`No such checkout session: ${idOrReference}`);
+    return row;
+  }
+
+  list(status: CheckoutStatus | undefined, page: number, size: number): Page<SessionRow> {
+    this.expireDue();
+    return paginate<SessionRow>(this.ctx, {
+      from: status === undefined ? 'checkout_sessions' : 'checkout_sessions WHERE status = ?',
+      args: status === undefined ? [] : [status],
+      orderBy: 'created_at DESC, seq DESC',
+      page,
+      size,
+    });
+  }
+
+  transactionOf(row: SessionRow): TransactionRow | undefined {
+    return this.transactions.find(row.transaction_id);
+  }
+
+  /** The hosted page's form: a test card number, and the email/name when the session collects them. */
+  pay(reference: string, form: { card_number: string; email: string | null; name: string | null }): PayOutcome {
+    return inTransaction(this.ctx, () => {
+      const session = this.get(reference);
+      if (session.status !== 'open') return { kind: 'closed', session };
+      const txn = this.transactions.get(session.transaction_id);
+      if (txn.status !== 'pending') return { kind: 'closed', session };
+      const number = normaliseCardNumber(form.card_number);
+      if (number === null) return { kind: 'declined', session, message: 'Enter a card number of 12 to 19 digits.' };
+      if (session.collect_email === 1 && (form.email === null || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(form.email))) {
+        return { kind: 'declined', session, message: 'Enter a valid email address.' };
+      }
+      if (session.collect_name === 1 && (form.name === null || form.name.length === 0)) {
+        return { kind: 'declined', session, message: 'Enter the name on the card.' };
+      }
+      const outcome = decideTestOutcome(session.amount, number);
+      const card = { brand: outcome.brand, last4: outcome.last4 };
+      if (!outcome.approved) {
+        const message = declineInfo(outcome.code).gateway;
+        this.transactions.recordDecline(txn, outcome.code, message, card);
+        return { kind: 'declined', session, message };
+      }
+      this.transactions.approve(txn, card);
+      const now = this.ctx.clock.now();
+      session.status = 'complete';
+      session.completed_at = now;
+      session.updated_at = now;
+      if (form.email) session.customer_email = form.email.slice(0, 254);
+      if (form.name) session.customer_name = form.name.slice(0, 200);
+      this.ctx.sql
+        .get("UPDATE checkout_sessions SET status = 'complete', completed_at = @completed_at, customer_email = @customer_email, customer_name = @customer_name, updated_at = @updated_at WHERE id = @id")
+        .run(session);
+      return { kind: 'paid', session, redirect: session.success_url === null ? null : successRedirect(session.success_url, session.reference) };
+    });
+  }
+}

@@ -1,0 +1,39 @@
+/** What every domain module shares: the database, time, ids and the running mode. */
+import type { Clock } from '../../common/clock';
+import type { Db, Statements } from '../store/database';
+import type { IdSource } from './ids';
+
+export type Mode = 'test' | 'live';
+
+export interface Context {
+  readonly db: Db;
+  readonly sql: Statements;
+  readonly clock: Clock;
+  readonly ids: IdSource;
+  readonly mode: Mode;
+  /** The sandbox's own base URL (http://127.0.0.1:PORT), known once it listens. */
+  baseUrl(): string;
+  log(line: string): void;
+}
+
+type Runner = ReturnType<Db['transaction']> & { immediate: (fn: () => unknown) => unknown };
+const runners = new WeakMap<Db, Runner>();
+
+/**
+ * Runs `fn` in one SQLite transaction that takes the write lock at once (no upgrade deadlocks).
+ * Nested calls become savepoints. One wrapper per database: db.transaction() is not free, and this
+ * runs on every write request.
+ */
+export function inTransaction<T>(ctx: Context, fn: () => T): T {
+  let runner = runners.get(ctx.db);
+  if (!runner) {
+    runner = ctx.db.transaction((body: () => unknown) => body()) as Runner;
+    runners.set(ctx.db, runner);
+  }
+  return runner.immediate(fn) as T;
+}
+
+export function parseJson<T>(text: string | null, fallback: T): T {
+  if (text === null) return fallback;
+  return JSON.parse(text) as T;
+}

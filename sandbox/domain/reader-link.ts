@@ -1,0 +1,274 @@
+/**
+ * The reader link: how a reader hosted by the app exchanges actions with the sandbox (see
+ * docs/sandbox-api.md). A single-use connection token opens a link session; the host long-polls the
+ * reader's state by version and posts the device's outcome back. A link with no poll in flight for
+ * stale_after_ms is closed and its reader goes offline. Sessions live in memory: after a restart the
+ * host opens a new link with a new token.
+ */
+import type { TimerHandle } from '../../common/clock';
+import { conflict, notFound, unauthorized } from '../http/errors';
+import type { ActionResult } from './action-machine';
+import { inTransaction, type Context } from './context';
+import type { TerminalPayments } from './terminal-payments';
+import { actionJson, type ActionRow, type TerminalRow, type Terminals } from './terminals';
+import { iso, MINUTE } from './time';
+import type { TransactionRow } from './transactions';
+
+export const POLL_WAIT_MAX_MS = 30_000;
+export const POLL_WAIT_DEFAULT_MS = 25_000;
+export const STALE_AFTER_MS = 60_000;
+export const TOKEN_TTL_MS = 10 * MINUTE;
+/** Finished sessions are remembered (to answer link_closed / link_superseded) up to this many. */
+const REMEMBERED_SESSIONS = 1000;
+
+interface TokenRecord {
+  expiresAt: number;
+  redeemed: boolean;
+}
+
+/** Single-use connection tokens with an expiry. */
+export class ConnectionTokens {
+  private readonly tokens = new Map<string, TokenRecord>();
+
+  constructor(private readonly ctx: Context) {}
+
+  mint(): { object: 'terminal.connection_token'; secret: string; expires_at: string } {
+    const now = this.ctx.clock.now();
+    for (const [secret, record] of this.tokens) {
+      if (record.expiresAt + 60 * MINUTE < now) this.tokens.delete(secret);
+    }
+    const secret = `pst_${this.ctx.mode}_${this.ctx.ids.alnum(32)}`;
+    const expiresAt = now + TOKEN_TTL_MS;
+    this.tokens.set(secret, { expiresAt, redeemed: false });
+    return { object: 'terminal.connection_token', secret, expires_at: iso(expiresAt) };
+  }
+
+  /** Throws 401 unless the token can still be redeemed. */
+  check(secret: string | undefined): TokenRecord {
+    const record = secret === undefined ? undefined : this.tokens.get(secret);
+    if (!record) throw unauthorized('Unknown connection token. Mint one with POST /v1/terminal/connection-token.', 'token_invalid');
+    if (record.redeemed) throw unauthorized('This connection token has already been redeemed; connection tokens are single-use.', 'token_redeemed');
+    if (this.ctx.clock.now() >= record.expiresAt) throw unauthorized('This connection token has expired.', 'token_expired');
+    return record;
+  }
+}
+
+interface Waiter {
+  readonly version: number;
+  settle(reason: 'changed' | 'timeout' | 'ended'): void;
+}
+
+interface LinkSession {
+  readonly id: string;
+  readonly secret: string;
+  readonly terminalId: string;
+  readonly readerId: string;
+  readonly openedAt: number;
+  status: 'open' | 'closed' | 'superseded';
+  readonly waiters: Set<Waiter>;
+  inFlight: number;
+  staleTimer: TimerHandle | undefined;
+}
+
+export interface PollState {
+  version: number;
+  reader: Record<string, unknown>;
+  action: Record<string, unknown> | null;
+}
+
+export class ReaderLinks {
+  private readonly bySecret = new Map<string, LinkSession>();
+  private readonly openByTerminal = new Map<string, LinkSession>();
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: Context,
+    readonly tokens: ConnectionTokens,
+    private readonly terminals: Terminals,
+    private readonly payments: TerminalPayments,
+  ) {
+    terminals.onVersionChange((terminalId) => this.wake(terminalId));
+    terminals.onDelete((terminal) => {
+      const session = this.openByTerminal.get(terminal.id);
+      if (session) this.end(session, 'closed');
+    });
+  }
+
+  private linkJson(session: LinkSession): Record<string, unknown> {
+    return {
+      id: session.id,
+      secret: session.secret,
+      reader_id: session.readerId,
+      status: session.status,
+      poll_wait_max_ms: POLL_WAIT_MAX_MS,
+      stale_after_ms: STALE_AFTER_MS,
+      opened_at: iso(session.openedAt),
+    };
+  }
+
+  open(tokenSecret: string | undefined, readerRef: string): Record<string, unknown> {
+    const token = this.tokens.check(tokenSecret);
+    return inTransaction(this.ctx, () => {
+      const reader = this.terminals.reader(readerRef, 'reader_id');
+      if (reader.device_type !== 'hosted') {
+        throw conflict('terminal_error', `Reader ${reader.processor_id} is simulated by the sandbox; only a hosted reader opens a link.`, 'reader_not_hosted', 'reader_id');
+      }
+      token.redeemed = true;
+      const previous = this.openByTerminal.get(reader.id);
+      if (previous) this.end(previous, 'superseded');
+      const session: LinkSession = {
+        id: `lnk_${this.ctx.ids.alnum(20)}`,
+        secret: `lks_${this.ctx.ids.alnum(40)}`,
+        terminalId: reader.id,
+        readerId: reader.processor_id,
+        openedAt: this.ctx.clock.now(),
+        status: 'open',
+        waiters: new Set(),
+        inFlight: 0,
+        staleTimer: undefined,
+      };
+      this.remember(session);
+      this.openByTerminal.set(reader.id, session);
+      this.terminals.setConnected(reader, true);
+      this.terminals.touch(reader);
+      this.armStale(session);
+      return this.linkJson(session);
+    });
+  }
+
+  private remember(session: LinkSession): void {
+    this.bySecret.set(session.secret, session);
+    if (this.bySecret.size > REMEMBERED_SESSIONS) {
+      for (const [secret, old] of this.bySecret) {
+        if (this.bySecret.size <= REMEMBERED_SESSIONS) break;
+        if (old.status !== 'open') this.bySecret.delete(secret);
+      }
+    }
+  }
+
+  /** The open session a link secret names, or 401 saying why not. */
+  private session(secret: string | undefined): LinkSession {
+    const session = secret === undefined ? undefined : this.bySecret.get(secret);
+    if (!session) throw unauthorized('Unknown link secret. Open a link with a connection token.', 'link_invalid');
+    if (session.status === 'superseded') throw unauthorized('This link was superseded by a newer link for the same reader.', 'link_superseded');
+    if (session.status === 'closed') throw unauthorized('This link is closed. Open a new one with a new connection token.', 'link_closed');
+    return session;
+  }
+
+  private reader(session: LinkSession): TerminalRow {
+    const row = this.terminals.find(session.terminalId);
+    if (!row) throw unauthorized('This link is closed: its reader was deleted.', 'link_closed');
+    return row;
+  }
+
+  private state(session: LinkSession): PollState {
+    const reader = this.reader(session);
+    const action = this.terminals.action(reader);
+    return { version: reader.version, reader: this.terminals.readerJson(reader), action: action ? actionJson(action) : null };
+  }
+
+  /** Checks a link secret up front (so a bad secret is 401 before any parameter is looked at). */
+  authenticate(secret: string | undefined): void {
+    this.session(secret);
+  }
+
+  async poll(secret: string | undefined, version: number | undefined, waitMs: number, signal: AbortSignal): Promise<PollState> {
+    const session = this.session(secret);
+    const reader = this.reader(session);
+    this.terminals.touch(reader);
+    if (version === undefined || version !== reader.version || waitMs === 0 || this.stopped) return this.state(session);
+
+    this.disarmStale(session);
+    session.inFlight += 1;
+    try {
+      const reason = await new Promise<'changed' | 'timeout' | 'ended'>((resolve) => {
+        const waiter: Waiter = {
+          version,
+          settle: (why) => {
+            session.waiters.delete(waiter);
+            this.ctx.clock.clearTimeout(timer);
+            signal.removeEventListener('abort', onAbort);
+            resolve(why);
+          },
+        };
+        const onAbort = (): void => waiter.settle('ended');
+        const timer = this.ctx.clock.setTimeout(() => waiter.settle('timeout'), waitMs);
+        session.waiters.add(waiter);
+        signal.addEventListener('abort', onAbort);
+      });
+      if (reason === 'ended' && !this.stopped) this.session(secret);
+      return this.state(session);
+    } finally {
+      session.inFlight -= 1;
+      if (session.status === 'open' && session.inFlight === 0) this.armStale(session);
+    }
+  }
+
+  result(secret: string | undefined, actionId: string, result: ActionResult): { action: ActionRow; transaction: TransactionRow } {
+    const session = this.session(secret);
+    return inTransaction(this.ctx, () => {
+      const action = this.ctx.sql.get('SELECT * FROM reader_actions WHERE id = ?').get(actionId) as ActionRow | undefined;
+      if (!action || action.terminal_id !== session.terminalId) throw notFound(`No such action on this reader: ${actionId}`);
+      const reader = this.terminals.find(session.terminalId);
+      if (reader) this.terminals.touch(reader);
+      return this.payments.finish(action, result);
+    });
+  }
+
+  close(secret: string | undefined): Record<string, unknown> {
+    const session = this.session(secret);
+    inTransaction(this.ctx, () => {
+      this.end(session, 'closed');
+      const reader = this.terminals.find(session.terminalId);
+      if (reader) this.terminals.setConnected(reader, false);
+    });
+    return { id: session.id, status: 'closed' };
+  }
+
+  private end(session: LinkSession, status: 'closed' | 'superseded'): void {
+    session.status = status;
+    this.disarmStale(session);
+    if (this.openByTerminal.get(session.terminalId) === session) this.openByTerminal.delete(session.terminalId);
+    for (const waiter of [...session.waiters]) waiter.settle('ended');
+  }
+
+  private wake(terminalId: string): void {
+    const session = this.openByTerminal.get(terminalId);
+    if (!session || session.waiters.size === 0) return;
+    const reader = this.terminals.find(terminalId);
+    for (const waiter of [...session.waiters]) {
+      if (!reader || reader.version !== waiter.version) waiter.settle('changed');
+    }
+  }
+
+  private armStale(session: LinkSession): void {
+    this.disarmStale(session);
+    if (this.stopped) return;
+    session.staleTimer = this.ctx.clock.setTimeout(() => {
+      session.staleTimer = undefined;
+      if (session.status !== 'open' || session.inFlight > 0) return;
+      this.ctx.log(`reader link ${session.id} went stale: reader ${session.readerId} offline`);
+      inTransaction(this.ctx, () => {
+        this.end(session, 'closed');
+        const reader = this.terminals.find(session.terminalId);
+        if (reader) this.terminals.setConnected(reader, false);
+      });
+    }, STALE_AFTER_MS);
+  }
+
+  private disarmStale(session: LinkSession): void {
+    if (session.staleTimer) {
+      this.ctx.clock.clearTimeout(session.staleTimer);
+      session.staleTimer = undefined;
+    }
+  }
+
+  /** Server shutdown: answer every held poll now and stop all timers. */
+  shutdown(): void {
+    this.stopped = true;
+    for (const session of this.openByTerminal.values()) {
+      this.disarmStale(session);
+      for (const waiter of [...session.waiters]) waiter.settle('ended');
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Refunds: full by default, partial by amount, never more than what remains. Idempotency keys are
+ * scoped to the transaction and enforced by a UNIQUE (transaction_id, idempotency_key) constraint.
+ */
+import type { Metadata } from '../http/params';
+import { inTransaction, type Context } from './context';
+import type { Outbox } from './events';
+import { formatted } from './money';
+import { paginate, type Page } from './pagination';
+import { iso } from './time';
+import * as machine from './transaction-machine';
+import { ApiError } from '../http/errors';
+import { canonicalMetadata, firstDifference, idempotencyMismatch, transactionJson, type Created, type TransactionJson, type TransactionRow, type Transactions } from './transactions';
+
+export interface RefundRow {
+  seq: number;
+  id: string;
+  reference: string;
+  transaction_id: string;
+  amount: number;
+  currency: string;
+  status: 'succeeded';
+  reason: string | null;
+  metadata: string;
+  idempotency_key: string | null;
+  idempotency_params: string | null;
+  created_at: number;
+}
+
+export interface RefundInput {
+  amount: number | null;
+  reason: string | null;
+  metadata: Metadata;
+  idempotency_key: string | null;
+}
+
+const REFUND_PARAMS = ['amount', 'reason', 'metadata'] as const;
+
+export interface RefundJson {
+  id: string;
+  reference: string;
+  transaction_id: string;
+  amount: number;
+  amount_formatted: string;
+  currency: string;
+  status: 'succeeded';
+  reason: string | null;
+  metadata: Metadata;
+  created_at: string;
+  transaction?: TransactionJson;
+}
+
+export function refundJson(row: RefundRow, transaction?: TransactionRow): RefundJson {
+  const json: RefundJson = {
+    id: row.id,
+    reference: row.reference,
+    transaction_id: row.transaction_id,
+    amount: row.amount,
+    amount_formatted: formatted(row.amount, row.currency),
+    currency: row.currency,
+    status: row.status,
+    reason: row.reason,
+    metadata: JSON.parse(row.metadata) as Metadata,
+    created_at: iso(row.created_at),
+  };
+  if (transaction) json.transaction = transactionJson(transaction);
+  return json;
+}
+
+export class Refunds {
+  constructor(
+    private readonly ctx: Context,
+    private readonly transactions: Transactions,
+    private readonly outbox: Outbox,
+  ) {}
+
+  create(transactionId: string, input: RefundInput): Created<{ refund: RefundRow; transaction: TransactionRow }> {
+    const params = JSON.stringify([input.amount, input.reason, canonicalMetadata(input.metadata)]);
+    return inTransaction(this.ctx, () => {
+      const txn = this.transactions.get(transactionId);
+      const byKey = this.ctx.sql.get('SELECT * FROM refunds WHERE transaction_id = ? AND idempotency_key = ?');
+      if (input.idempotency_key !== null) {
+        const existing = byKey.get(txn.id, input.idempotency_key) as RefundRow | undefined;
+        if (existing) {
+          if (existing.idempotency_params !== params) throw idempotencyMismatch(firstDifference(existing.idempotency_params ?? params, params, REFUND_PARAMS));
+          return { value: { refund: existing, transaction: txn }, replayed: true };
+        }
+      }
+      const step = machine.refund(txn, input.amount ?? undefined);
+      if (step.refused) throw new ApiError(422, step.type, step.message, { code: step.code, param: step.param });
+      const now = this.ctx.clock.now();
+      const refund: RefundRow = {
+        seq: 0,
+        id: this.ctx.ids.uuid(now),
+        reference: `re_${this.ctx.ids.alnum(20)}`,
+        transaction_id: txn.id,
+        amount: step.refunded,
+        currency: txn.currency,
+        status: 'succeeded',
+        reason: input.reason,
+        metadata: JSON.stringify(input.metadata),
+        idempotency_key: input.idempotency_key,
+        idempotency_params: input.idempotency_key === null ? null : params,
+        created_at: now,
+      };
+      const result = this.ctx.sql
+        .get(
+          `INSERT INTO refunds (id, reference, transaction_id, amount, currency, status, reason, metadata, idempotency_key, idempotency_params, created_at)
+           VALUES (@id, @reference, @transaction_id, @amount, @currency, @status, @reason, @metadata, @idempotency_key, @idempotency_params, @created_at)
+           ON CONFLICT (transaction_id, idempotency_key) DO NOTHING`,
+        )
+        .run(refund);
+      if (result.changes === 0) {
+        const existing = byKey.get(txn.id, input.idempotency_key) as RefundRow;
+        if (existing.idempotency_params !== params) throw idempotencyMismatch(firstDifference(existing.idempotency_params ?? params, params, REFUND_PARAMS));
+        return { value: { refund: existing, transaction: this.transactions.get(txn.id) }, replayed: true };
+      }
+      refund.seq = Number(result.lastInsertRowid);
+      txn.amount_refunded = step.amount_refunded;
+      txn.status = step.status;
+      this.transactions.save(txn);
+      this.outbox.emit('refund.created', refundJson(refund, txn));
+      return { value: { refund, transaction: txn }, replayed: false };
+    });
+  }
+
+  list(transactionId: string, page: number, size: number): Page<RefundRow> {
+    const txn = this.transactions.get(transactionId);
+    return paginate<RefundRow>(this.ctx, { from: 'refunds WHERE transaction_id = ?', args: [txn.id], orderBy: 'created_at DESC, seq DESC', page, size });
+  }
+}

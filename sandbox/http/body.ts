@@ -1,0 +1,64 @@
+/**
+ * Request bodies: read with a size limit. Past the limit the rest is drained (so the client can read
+ * our 400 instead of a reset), and a client that keeps sending far beyond it is cut off.
+ */
+import type { IncomingMessage } from 'node:http';
+import { badRequest } from './errors';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+const DRAIN_LIMIT_BYTES = 16 * MAX_BODY_BYTES;
+
+export function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(request.headers['content-length'] ?? 0);
+    if (declared > DRAIN_LIMIT_BYTES) {
+      request.socket.destroy();
+      reject(badRequest('Request body too large.', undefined, 'body_too_large'));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > DRAIN_LIMIT_BYTES) {
+        request.socket.destroy();
+        return;
+      }
+      if (size > MAX_BODY_BYTES) {
+        tooLarge = true;
+        chunks.length = 0;
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      if (tooLarge) reject(badRequest(`Request body larger than ${MAX_BODY_BYTES} bytes.`, undefined, 'body_too_large'));
+      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    });
+    request.on('error', reject);
+    request.on('close', () => reject(new Error('request closed before its body was read')));
+  });
+}
+
+/** A JSON object body. Empty means {} (curl -X POST with no -d). */
+export function parseJsonObject(raw: Buffer): Record<string, unknown> {
+  if (raw.length === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw badRequest('The request body is not valid JSON.', undefined, 'invalid_json');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw badRequest('The request body must be a JSON object.', undefined, 'invalid_json');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** An HTML form body (application/x-www-form-urlencoded); repeated fields keep the first value. */
+export function parseForm(raw: Buffer): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(raw.toString('utf8'))) if (!(key in fields)) fields[key] = value;
+  return fields;
+}

@@ -1,0 +1,262 @@
+/**
+ * Hand-written parameter validation. Every failure names its `param` and follows the status split in
+ * docs/sandbox-api.md: 400 for a malformed request (wrong type, unknown parameter, unknown enum value),
+ * 422 for a well-formed value that breaks a limit or a missing required field. Hand-written rather than
+ * zod because the 400/422 split and the per-parameter messages are the contract, and because
+ * create-payment is on the benchmark's hot path.
+ */
+import { currencyByCode } from '../../common/currencies';
+import { badRequest, invalid } from './errors';
+
+type Source = Readonly<Record<string, unknown>>;
+
+interface Common {
+  required?: boolean;
+}
+export interface StringOptions extends Common {
+  max?: number;
+  min?: number;
+  /** Trim surrounding white space before checking (default true). */
+  trim?: boolean;
+}
+export interface IntOptions extends Common {
+  min?: number;
+  max?: number;
+  minCode?: string;
+  maxCode?: string;
+}
+type Req = { required: true };
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+export const METADATA_LIMITS = { keys: 50, keyLength: 40, valueLength: 500 } as const;
+export type Metadata = Record<string, string | number | boolean>;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * A request's parameters: a JSON body, or a query string (values arrive as strings and are coerced).
+ * Construction refuses parameters the endpoint does not know.
+ */
+export class Params {
+  private constructor(
+    private readonly source: Source,
+    private readonly fromQuery: boolean,
+    private readonly prefix = '',
+  ) {}
+
+  /** The parameter's name as errors report it (`card.last4` for nested objects). */
+  private label(name: string): string {
+    return this.prefix + name;
+  }
+
+  static body(body: Source, allowed: readonly string[]): Params {
+    for (const key of Object.keys(body)) {
+      if (!allowed.includes(key)) throw badRequest(`Unknown parameter: ${key}`, key, 'parameter_unknown');
+    }
+    return new Params(body, false);
+  }
+
+  static query(query: URLSearchParams, allowed: readonly string[]): Params {
+    const values: Record<string, string> = {};
+    for (const [key, value] of query) {
+      if (!allowed.includes(key)) throw badRequest(`Unknown query parameter: ${key}`, key, 'parameter_unknown');
+      if (key in values) throw badRequest(`${key} may be given only once`, key, 'parameter_duplicated');
+      values[key] = value;
+    }
+    return new Params(values, true);
+  }
+
+  has(name: string): boolean {
+    return this.source[name] !== undefined;
+  }
+
+  /** True when the parameter is explicitly null (PUT: clear the field). */
+  isNull(name: string): boolean {
+    return this.source[name] === null;
+  }
+
+  /** The raw value, with null treated as absent for optional parameters. */
+  private raw(name: string, required: boolean | undefined): unknown {
+    const value = this.source[name];
+    if (value === undefined || value === null || (this.fromQuery && value === '')) {
+      if (required) throw invalid(`${this.label(name)} is required`, this.label(name), 'parameter_missing');
+      return undefined;
+    }
+    return value;
+  }
+
+  string(name: string, options: StringOptions & Req): string;
+  string(name: string, options?: StringOptions): string | undefined;
+  string(name: string, options: StringOptions = {}): string | undefined {
+    const value = this.raw(name, options.required);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw badRequest(`${this.label(name)} must be a string, not ${describe(value)}`, this.label(name), 'parameter_invalid_type');
+    const text = options.trim === false ? value : value.trim();
+    const min = options.min ?? (options.required ? 1 : 0);
+    if (text.length < min) {
+      throw invalid(min === 1 ? `${this.label(name)} must not be empty` : `${this.label(name)} must be at least ${min} characters`, this.label(name), 'string_too_short');
+    }
+    if (options.max !== undefined && text.length > options.max) {
+      throw invalid(`${this.label(name)} must be at most ${options.max} characters`, this.label(name), 'string_too_long');
+    }
+    return text;
+  }
+
+  int(name: string, options: IntOptions & Req): number;
+  int(name: string, options?: IntOptions): number | undefined;
+  int(name: string, options: IntOptions = {}): number | undefined {
+    const value = this.raw(name, options.required);
+    if (value === undefined) return undefined;
+    let number: number;
+    if (this.fromQuery) {
+      if (typeof value !== 'string' || !/^-?\d{1,15}$/.test(value)) throw badRequest(`${this.label(name)} must be an integer`, this.label(name), 'parameter_invalid_type');
+      number = Number(value);
+    } else {
+      if (typeof value !== 'number' || !Number.isInteger(value)) {
+        throw badRequest(`${this.label(name)} must be an integer, not ${describe(value)}`, this.label(name), 'parameter_invalid_type');
+      }
+      number = value;
+    }
+    if (options.min !== undefined && number < options.min) {
+      throw invalid(`${this.label(name)} must be at least ${options.min}`, this.label(name), options.minCode ?? 'value_too_small');
+    }
+    if (options.max !== undefined && number > options.max) {
+      throw invalid(`${this.label(name)} must be at most ${options.max}`, this.label(name), options.maxCode ?? 'value_too_large');
+    }
+    return number;
+  }
+
+  bool(name: string): boolean | undefined {
+    const value = this.raw(name, false);
+    if (value === undefined) return undefined;
+    if (typeof value === 'boolean') return value;
+    if (this.fromQuery && (value === 'true' || value === 'false')) return value === 'true';
+    throw badRequest(`${this.label(name)} must be a boolean, not ${describe(value)}`, this.label(name), 'parameter_invalid_type');
+  }
+
+  oneOf<T extends string>(name: string, values: readonly T[], options: Common & Req): T;
+  oneOf<T extends string>(name: string, values: readonly T[], options?: Common): T | undefined;
+  oneOf<T extends string>(name: string, values: readonly T[], options: Common = {}): T | undefined {
+    const value = this.raw(name, options.required);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw badRequest(`${this.label(name)} must be a string, not ${describe(value)}`, this.label(name), 'parameter_invalid_type');
+    if (!(values as readonly string[]).includes(value)) {
+      throw badRequest(`${this.label(name)} must be one of: ${values.join(', ')}`, this.label(name), 'parameter_invalid_value');
+    }
+    return value as T;
+  }
+
+  email(name: string, options: Common = {}): string | undefined {
+    const value = this.string(name, { ...options, max: 254 });
+    if (value === undefined) return undefined;
+    if (!EMAIL.test(value)) throw invalid(`${this.label(name)} must be an email address`, this.label(name), 'invalid_email');
+    return value;
+  }
+
+  /** A three-letter ISO 4217 code, any case in; lower case out. */
+  currency(name: string): string | undefined {
+    const value = this.raw(name, false);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string') throw badRequest(`${this.label(name)} must be a string, not ${describe(value)}`, this.label(name), 'parameter_invalid_type');
+    if (!/^[A-Za-z]{3}$/.test(value) || !currencyByCode(value)) {
+      throw badRequest(`${this.label(name)} must be a three-letter ISO 4217 currency code`, this.label(name), 'currency_unknown');
+    }
+    return value.toLowerCase();
+  }
+
+  /** An absolute http(s) URL; with `loopback`, only this machine's addresses. */
+  url(name: string, options: Common & { loopback?: boolean } = {}): string | undefined {
+    const value = this.string(name, { required: options.required, max: 2048 });
+    if (value === undefined) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw invalid(`${this.label(name)} must be an absolute http(s) URL`, this.label(name), 'invalid_url');
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(`${this.label(name)} must be an http(s) URL`, this.label(name), 'invalid_url');
+    if (options.loopback && !isLoopbackHost(parsed.hostname)) {
+      throw invalid(`${this.label(name)} must point at this machine (127.0.0.1, localhost or [::1]): the sandbox delivers nowhere else`, this.label(name), 'url_not_loopback');
+    }
+    return value;
+  }
+
+  /** A UTC calendar date YYYY-MM-DD, returned as epoch milliseconds of its midnight. */
+  date(name: string): number | undefined {
+    const value = this.raw(name, false);
+    if (value === undefined) return undefined;
+    const match = typeof value === 'string' ? DATE.exec(value) : null;
+    const ms = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
+    if (!match || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
+      throw badRequest(`${this.label(name)} must be a date written YYYY-MM-DD`, this.label(name), 'parameter_invalid_type');
+    }
+    return ms;
+  }
+
+  metadata(name = 'metadata'): Metadata | undefined {
+    const value = this.raw(name, false);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'object' || Array.isArray(value)) throw badRequest(`${this.label(name)} must be an object`, this.label(name), 'parameter_invalid_type');
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length > METADATA_LIMITS.keys) throw invalid(`${this.label(name)} may have at most ${METADATA_LIMITS.keys} keys`, this.label(name), 'metadata_too_many_keys');
+    const out: Metadata = {};
+    for (const [key, item] of entries) {
+      if (key.length === 0 || key.length > METADATA_LIMITS.keyLength) {
+        throw invalid(`${this.label(name)} keys must be 1–${METADATA_LIMITS.keyLength} characters`, this.label(name), 'metadata_key_invalid');
+      }
+      if (typeof item === 'string') {
+        if (item.length > METADATA_LIMITS.valueLength) {
+          throw invalid(`${this.label(name)} values must be at most ${METADATA_LIMITS.valueLength} characters`, this.label(name), 'metadata_value_too_long');
+        }
+      } else if (typeof item !== 'number' && typeof item !== 'boolean') {
+        throw badRequest(`${this.label(name)} values must be strings, numbers or booleans`, this.label(name), 'parameter_invalid_type');
+      }
+      out[key] = item as string | number | boolean;
+    }
+    return out;
+  }
+
+  /** An array of strings, each one of `values`; duplicates are dropped. */
+  list<T extends string>(name: string, values: readonly T[]): T[] | undefined {
+    const value = this.raw(name, false);
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) throw badRequest(`${this.label(name)} must be an array`, this.label(name), 'parameter_invalid_type');
+    if (value.length === 0) throw invalid(`${this.label(name)} must name at least one value (omit it for all)`, this.label(name), 'array_empty');
+    const out: T[] = [];
+    for (const item of value) {
+      if (typeof item !== 'string' || !(values as readonly string[]).includes(item)) {
+        throw badRequest(`${this.label(name)} may contain only: ${values.join(', ')}`, this.label(name), 'parameter_invalid_value');
+      }
+      if (!out.includes(item as T)) out.push(item as T);
+    }
+    return out;
+  }
+
+  /** A nested object, validated by its own Params (for link results' `card`). */
+  object(name: string, allowed: readonly string[], options: Common = {}): Params | undefined {
+    const value = this.raw(name, options.required);
+    if (value === undefined) return undefined;
+    if (typeof value !== 'object' || Array.isArray(value)) throw badRequest(`${this.label(name)} must be an object`, this.label(name), 'parameter_invalid_type');
+    for (const key of Object.keys(value as object)) {
+      if (!allowed.includes(key)) throw badRequest(`Unknown parameter: ${this.label(name)}.${key}`, `${this.label(name)}.${key}`, 'parameter_unknown');
+    }
+    return new Params(value as Source, false, `${this.label(name)}.`);
+  }
+}
+
+export function isLoopbackHost(hostname: string): boolean {
+  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]' || hostname === '::1';
+}
+
+/** Page and size (or per_page) with the documented defaults and limits. */
+export function pageParams(params: Params, sizeName: 'size' | 'per_page' = 'size'): { page: number; size: number } {
+  const page = params.int('page', { min: 1 }) ?? 1;
+  const size = params.int(sizeName, { min: 1, max: 100 }) ?? 10;
+  return { page, size };
+}

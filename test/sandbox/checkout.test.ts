@@ -1,0 +1,181 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { start, type ErrorResponse, type Harness, type ListResponse, type TransactionJson } from './helpers';
+
+interface Session {
+  id: string;
+  reference: string;
+  url: string;
+  amount: number;
+  currency: string;
+  status: string;
+  expires_at: string;
+  transaction_id: string;
+  customer_email: string | null;
+  customer_name: string | null;
+  completed_at: string | null;
+}
+
+let h: Harness;
+beforeAll(async () => {
+  h = await start({ fakeClock: true });
+});
+afterAll(() => h.close());
+
+async function session(body: Record<string, unknown> = {}): Promise<Session> {
+  const answer = await h.api.post<Session>('/v1/checkout/sessions', { amount: 2500, currency: 'usd', description: 'Premium Haircut', ...body });
+  if (answer.status !== 201) throw new Error(answer.text);
+  return answer.body;
+}
+
+async function submit(s: Session, fields: Record<string, string>): Promise<Response> {
+  return fetch(s.url, { method: 'POST', body: new URLSearchParams(fields), redirect: 'manual' });
+}
+
+describe('checkout sessions API', () => {
+  it('creates an open session with a hosted url, expiry and a pending transaction', async () => {
+    const s = await session({ success_url: 'https://yoursite.com/success', cancel_url: 'https://yoursite.com/cancel', collect_email: true });
+    expect(s.reference).toMatch(/^cs_[A-Za-z0-9]{20}$/);
+    expect(s.url).toBe(`${h.sandbox.url}/pay/${s.reference}`);
+    expect(s).toMatchObject({ amount: 2500, currency: 'usd', status: 'open', expires_at: '2026-02-17T16:18:00+00:00' });
+    const txn = await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`);
+    expect(txn.body).toMatchObject({ status: 'pending', amount: 2500, payment_method_type: 'card' });
+    expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body).toEqual(s);
+    expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.reference}`)).body.id).toBe(s.id);
+  });
+
+  it('validates parameters', async () => {
+    const cases: Array<[Record<string, unknown>, number, string]> = [
+      [{ amount: undefined }, 422, 'amount'],
+      [{ amount: 10 }, 422, 'amount'],
+      [{ success_url: 'javascript:alert(1)' }, 422, 'success_url'],
+      [{ cancel_url: 'nope' }, 422, 'cancel_url'],
+      [{ customer_email: 'x' }, 422, 'customer_email'],
+      [{ collect_email: 'yes' }, 400, 'collect_email'],
+      [{ per_page: 5 }, 400, 'per_page'],
+    ];
+    for (const [body, status, param] of cases) {
+      const answer = await h.api.post<ErrorResponse>('/v1/checkout/sessions', { amount: 2500, ...body });
+      expect(answer.status, JSON.stringify(body)).toBe(status);
+      expect(answer.body.error.param).toBe(param);
+    }
+  });
+
+  it('lists with status, page and per_page', async () => {
+    const local = await start({ fakeClock: true });
+    try {
+      for (let i = 0; i < 3; i++) await local.api.post('/v1/checkout/sessions', { amount: 1000 + i });
+      const page = await local.api.get<ListResponse<Session>>('/v1/checkout/sessions?per_page=2&page=2');
+      expect(page.body.meta).toEqual({ current_page: 2, last_page: 2, per_page: 2, total: 3 });
+      expect(page.body.data.map((s) => s.amount)).toEqual([1000]);
+      expect((await local.api.get<ListResponse<Session>>('/v1/checkout/sessions?status=complete')).body.meta.total).toBe(0);
+      expect((await local.api.get<ListResponse<Session>>('/v1/checkout/sessions?size=1')).body.data).toHaveLength(1);
+      expect((await local.api.get('/v1/checkout/sessions?per_page=101')).status).toBe(422);
+      expect((await local.api.get('/v1/checkout/sessions?status=paid')).status).toBe(400);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('expires after 24 hours: status expired, transaction canceled', async () => {
+    const s = await session();
+    h.clock!.advance(24 * 3600 * 1000);
+    expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body.status).toBe('expired');
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body.status).toBe('canceled');
+    const page = await fetch(s.url);
+    expect(page.status).toBe(410);
+    expect((await h.api.get<ListResponse<Session>>('/v1/checkout/sessions?status=expired')).body.data.map((x) => x.id)).toContain(s.id);
+  });
+});
+
+describe('the hosted page', () => {
+  it('is plain HTML with no external resources; everything rendered is escaped', async () => {
+    const s = await session({ description: '<script>alert("x")</script> & "quotes"', customer_email: 'o\'neil@example.com', collect_email: true, collect_name: true });
+    const response = await fetch(s.url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await response.text();
+    expect(html).not.toContain('<script');
+    expect(html).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; &#34;quotes&#34;');
+    expect(html).toContain('o&#39;neil@example.com');
+    expect(html).not.toMatch(/(src|href)=["']?https?:/);
+    expect(html).toContain(`action="/pay/${s.reference}"`);
+    expect(html).toContain('$25.00');
+    expect(html).toContain('name="email"');
+    expect(html).toContain('name="name"');
+  });
+
+  it('a test card completes it and redirects to success_url?checkout_ref=…', async () => {
+    const s = await session({ success_url: 'https://yoursite.com/success?order=7', collect_email: true });
+    const response = await submit(s, { card_number: '4242 4242 4242 4242', email: 'buyer@example.com' });
+    expect(response.status).toBe(303);
+    const location = new URL(response.headers.get('location')!);
+    expect(location.origin + location.pathname).toBe('https://yoursite.com/success');
+    expect(location.searchParams.get('order')).toBe('7');
+    expect(location.searchParams.get('checkout_ref')).toBe(s.reference);
+    const after = (await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body;
+    expect(after).toMatchObject({ status: 'complete', customer_email: 'buyer@example.com' });
+    expect(after.completed_at).not.toBeNull();
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body).toMatchObject({ status: 'succeeded', card: { brand: 'visa', last4: '4242' } });
+    // Paying twice is not possible.
+    const again = await submit(s, { card_number: '4242424242424242', email: 'buyer@example.com' });
+    expect(again.status).toBe(200);
+    expect(await again.text()).toContain('Already paid');
+  });
+
+  it('a declining card shows the decline (role=alert) and keeps the session open', async () => {
+    const s = await session();
+    const response = await submit(s, { card_number: '4000000000000077' });
+    expect(response.status).toBe(402);
+    const html = await response.text();
+    expect(html).toMatch(/role="alert">Insufficient funds\./);
+    expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body.status).toBe('open');
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body).toMatchObject({ status: 'pending', failure_code: 'insufficient_funds' });
+    const bad = await submit(s, { card_number: 'abc' });
+    expect(bad.status).toBe(402);
+    expect(await bad.text()).toContain('12 to 19 digits');
+  });
+
+  it('requires the fields it collects', async () => {
+    const s = await session({ collect_email: true, collect_name: true });
+    expect(await (await submit(s, { card_number: '4242424242424242', name: 'A' })).text()).toContain('valid email');
+    expect(await (await submit(s, { card_number: '4242424242424242', email: 'a@b.co' })).text()).toContain('name on the card');
+    const ok = await submit(s, { card_number: '4242424242424242', email: 'a@b.co', name: 'Ann' });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('Payment complete');
+    expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body.customer_name).toBe('Ann');
+  });
+
+  it('cancel redirects to cancel_url and leaves the session open', async () => {
+    const s = await session({ cancel_url: 'https://yoursite.com/cancel' });
+    const response = await fetch(`${s.url}/cancel`, { method: 'POST', redirect: 'manual' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('https://yoursite.com/cancel');
+    expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body.status).toBe('open');
+  });
+
+  it('unknown sessions are a 404 page', async () => {
+    for (const path of ['/pay/cs_nope', '/pay/<b>', '/pay/txn_x']) {
+      const response = await fetch(`${h.sandbox.url}${path}`);
+      expect(response.status).toBe(404);
+      expect(await response.text()).not.toContain('<b>');
+    }
+  });
+});
+
+describe('payment intents', () => {
+  it('creates a pending card payment with a client_secret; replays keep it', async () => {
+    const answer = await h.api.post<TransactionJson & { client_secret: string }>('/v1/payment-intents', { amount: 2500, currency: 'usd', description: 'Order #1234', idempotency_key: 'pi-1' });
+    expect(answer.status).toBe(201);
+    expect(answer.body).toMatchObject({ status: 'pending', payment_method_type: 'card', amount: 2500 });
+    expect(answer.body.client_secret).toMatch(new RegExp(`^pi_${answer.body.id.replace(/-/g, '')}_secret_[A-Za-z0-9]+$`));
+    const replay = await h.api.post<TransactionJson & { client_secret: string }>('/v1/payment-intents', { amount: 2500, currency: 'usd', description: 'Order #1234', idempotency_key: 'pi-1' });
+    expect(replay.status).toBe(200);
+    expect(replay.body.client_secret).toBe(answer.body.client_secret);
+    expect((await h.api.post<ErrorResponse>('/v1/payment-intents', { amount: 20 })).status).toBe(422);
+    expect((await h.api.post<ErrorResponse>('/v1/payment-intents', { amount: 2000, confirm: true })).body.error.param).toBe('confirm');
+    // Confirming it with a test card completes it.
+    const confirmed = await h.api.post<TransactionJson>(`/v1/transactions/${answer.body.id}/confirm`, { payment_method: '4242424242424242' });
+    expect(confirmed.body.status).toBe('succeeded');
+  });
+});

@@ -1,0 +1,184 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { start, type ErrorResponse, type Harness, type ListResponse, type TransactionJson } from './helpers';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await start();
+});
+afterAll(() => h.close());
+
+async function transactionCount(): Promise<number> {
+  return (await h.api.get<ListResponse<TransactionJson>>('/v1/transactions')).body.meta.total;
+}
+
+describe('health and merchant', () => {
+  it('GET /v1/health needs no key and reports status, version and timestamp', async () => {
+    const answer = await h.api.get<{ status: string; version: string; timestamp: string }>('/v1/health', { key: null });
+    expect(answer.status).toBe(200);
+    expect(answer.body.status).toBe('ok');
+    expect(answer.body.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(answer.body.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00$/);
+  });
+
+  it('GET /v1/merchant has the documented fields and test_mode true', async () => {
+    const answer = await h.api.get<Record<string, unknown>>('/v1/merchant');
+    expect(answer.status).toBe(200);
+    for (const field of ['id', 'business_name', 'display_name', 'email', 'phone', 'country', 'default_currency', 'status', 'kyc_status', 'test_mode', 'created_at']) {
+      expect(answer.body).toHaveProperty(field);
+    }
+    expect(answer.body.test_mode).toBe(true);
+    expect(answer.body.default_currency).toBe('usd');
+    expect(answer.body.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('keys have the documented prefixes', () => {
+    expect(h.sandbox.secret_key).toMatch(/^sk_test_[A-Za-z0-9]{32}$/);
+    expect(h.sandbox.publishable_key).toMatch(/^pk_test_[A-Za-z0-9]{32}$/);
+    expect(h.sandbox.webhook_secret).toBeNull();
+  });
+});
+
+describe('authentication', () => {
+  it('a missing key is 401 authentication_error', async () => {
+    const answer = await h.api.get<ErrorResponse>('/v1/merchant', { key: null });
+    expect(answer.status).toBe(401);
+    expect(answer.body.error.type).toBe('authentication_error');
+  });
+
+  it('an unknown key is 401', async () => {
+    const answer = await h.api.get<ErrorResponse>('/v1/merchant', { key: 'sk_test_nope' });
+    expect(answer.status).toBe(401);
+    expect(answer.body.error.code).toBe('api_key_invalid');
+  });
+
+  it('a non-Bearer Authorization header is 401', async () => {
+    const answer = await h.api.call<ErrorResponse>('GET', '/v1/merchant', undefined, { key: null, headers: { Authorization: `Basic ${h.sandbox.secret_key}` } });
+    expect(answer.status).toBe(401);
+  });
+
+  it('live keys are refused with a message saying this is the sandbox in test mode', async () => {
+    for (const key of ['sk_live_abc', 'pk_live_abc']) {
+      const answer = await h.api.get<ErrorResponse>('/v1/merchant', { key });
+      expect(answer.status).toBe(401);
+      expect(answer.body.error.type).toBe('authentication_error');
+      expect(answer.body.error.message).toMatch(/sandbox.*test mode/);
+      expect(answer.body.error.code).toBe('wrong_mode_key');
+    }
+  });
+
+  it('the publishable key may mint connection tokens but nothing that needs the secret key (403)', async () => {
+    const pk = h.sandbox.publishable_key;
+    expect((await h.api.post('/v1/terminal/connection-token', {}, { key: pk })).status).toBe(201);
+    for (const [method, path] of [['GET', '/v1/merchant'], ['GET', '/v1/transactions'], ['POST', '/v1/transactions'], ['GET', '/_sandbox/ledger']] as const) {
+      const answer = await h.api.call<ErrorResponse>(method, path, method === 'POST' ? { amount: 100 } : undefined, { key: pk });
+      expect(answer.status, `${method} ${path}`).toBe(403);
+      expect(answer.body.error.type).toBe('authentication_error');
+    }
+  });
+
+  it('a connection token is not an API key', async () => {
+    const token = (await h.api.post<{ secret: string }>('/v1/terminal/connection-token')).body.secret;
+    expect((await h.api.get('/v1/merchant', { key: token })).status).toBe(401);
+  });
+});
+
+describe('robustness: bad input is a documented 4xx and changes nothing', () => {
+  it('malformed JSON is 400 invalid_request', async () => {
+    const before = await transactionCount();
+    const answer = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, { raw: '{"amount": 2500,', headers: { 'Content-Type': 'application/json' } });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.type).toBe('invalid_request');
+    expect(answer.body.error.code).toBe('invalid_json');
+    expect(await transactionCount()).toBe(before);
+  });
+
+  it('a JSON body that is not an object is 400', async () => {
+    for (const raw of ['[1,2]', 'null', '42', '"text"']) {
+      const answer = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, { raw });
+      expect(answer.status, raw).toBe(400);
+    }
+  });
+
+  it('JSON is accepted whatever the Content-Type says (curl -d sends form encoding)', async () => {
+    const answer = await h.api.call<TransactionJson>('POST', '/v1/transactions', undefined, {
+      raw: '{"amount": 2500}',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    expect(answer.status).toBe(201);
+    expect(answer.body.amount).toBe(2500);
+  });
+
+  it('a body over 1 MiB is 400 and creates nothing', async () => {
+    const before = await transactionCount();
+    const answer = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, { raw: JSON.stringify({ amount: 2500, description: 'x'.repeat(1024 * 1024 + 10) }) });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.code).toBe('body_too_large');
+    expect(await transactionCount()).toBe(before);
+    // The connection and the server are still fine.
+    expect((await h.api.get('/v1/health')).status).toBe(200);
+  });
+
+  it('wrong types are 400 with the offending param', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ amount: '2500' }, 'amount'],
+      [{ amount: 25.5 }, 'amount'],
+      [{ amount: true }, 'amount'],
+      [{ amount: 2500, currency: 5 }, 'currency'],
+      [{ amount: 2500, currency: 'xyz' }, 'currency'],
+      [{ amount: 2500, confirm: 'yes' }, 'confirm'],
+      [{ amount: 2500, metadata: [] }, 'metadata'],
+      [{ amount: 2500, metadata: { a: { nested: true } } }, 'metadata'],
+      [{ amount: 2500, capture_method: 'later' }, 'capture_method'],
+      [{ amount: 2500, payment_method_type: 'cash' }, 'payment_method_type'],
+      [{ amount: 2500, description: ['a'] }, 'description'],
+      [{ amount: 2500, surprise: 1 }, 'surprise'],
+    ];
+    const before = await transactionCount();
+    for (const [body, param] of cases) {
+      const answer = await h.api.post<ErrorResponse>('/v1/transactions', body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body.error.type).toBe('invalid_request');
+      expect(answer.body.error.param, JSON.stringify(body)).toBe(param);
+    }
+    expect(await transactionCount()).toBe(before);
+  });
+
+  it('unknown routes and methods are 404 invalid_request', async () => {
+    for (const [method, path] of [['GET', '/v1/nothing'], ['GET', '/'], ['PATCH', '/v1/transactions'], ['DELETE', '/v1/transactions'], ['GET', '/v2/transactions']] as const) {
+      const answer = await h.api.call<ErrorResponse>(method, path);
+      expect(answer.status, `${method} ${path}`).toBe(404);
+      expect(answer.body.error.type).toBe('invalid_request');
+    }
+  });
+
+  it('weird ids are 404, never 500', async () => {
+    for (const id of ['x', "'; DROP TABLE transactions; --", '%E0%A4%A', '%00', 'a'.repeat(5000), '..%2F..%2Fetc%2Fpasswd', '🙂', '019c3770-a922-7219-a12d-7297ae5bfbc3']) {
+      for (const path of [`/v1/transactions/${id}`, `/v1/customers/${id}`, `/v1/terminals/${id}`, `/v1/payouts/${id}`, `/v1/disputes/${id}`, `/v1/webhook-endpoints/${id}`, `/v1/checkout/sessions/${id}`, `/v1/terminal/readers/${id}`]) {
+        const answer = await h.api.get<ErrorResponse>(path);
+        expect(answer.status, path.slice(0, 80)).toBe(404);
+        expect(answer.body.error.type).toBe('invalid_request');
+      }
+    }
+    expect(await transactionCount()).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a trailing slash reaches the same route', async () => {
+    expect((await h.api.get('/v1/merchant/')).status).toBe(200);
+  });
+
+  it('duplicate and unknown query parameters are 400 with the param', async () => {
+    const dup = await h.api.get<ErrorResponse>('/v1/transactions?status=pending&status=failed');
+    expect(dup.status).toBe(400);
+    expect(dup.body.error.param).toBe('status');
+    const unknown = await h.api.get<ErrorResponse>('/v1/transactions?colour=red');
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.param).toBe('colour');
+  });
+
+  it('errors never leak a stack and always have the documented shape', async () => {
+    const answer = await h.api.post<ErrorResponse>('/v1/transactions', { amount: 10 });
+    expect(Object.keys(answer.body)).toEqual(['error']);
+    expect(Object.keys(answer.body.error).sort()).toEqual(['code', 'message', 'param', 'type']);
+    expect(answer.text).not.toMatch(/at .*\.ts:\d+/);
+  });
+});

@@ -1,0 +1,181 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/index';
+import { SCHEMA_VERSION } from '../../sandbox/store/schema';
+import { Api, receiver, type ListResponse, type ReaderJson, type TerminalJson, type TransactionJson } from './helpers';
+
+const ROOT = resolve(__dirname, '../..');
+
+describe('restart persistence (file database)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-db-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps keys, merchant and every object across a restart', async () => {
+    const db = join(dir, 'nested', 'sandbox.db');
+    const first = await startSandbox({ port: 0, db });
+    const api = new Api(first.url, first.secret_key);
+    const merchant = (await api.get<{ id: string }>('/v1/merchant')).body;
+    const payment = (await api.post<TransactionJson>('/v1/transactions', { amount: 2500, confirm: true, idempotency_key: 'persist-1' })).body;
+    await api.post(`/v1/transactions/${payment.id}/refunds`, { amount: 500 });
+    const customer = (await api.post<{ id: string }>('/v1/customers', { name: 'Persisted' })).body;
+    const terminal = (await api.post<TerminalJson>('/v1/terminals', { name: 'Sim', registration_code: 'simulated' })).body;
+    const endpoint = (await api.post<{ id: string; secret: string }>('/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/x' })).body;
+    const payouts = (await api.get<ListResponse<{ id: string }>>('/v1/payouts')).body;
+    expect(payouts.meta.total).toBe(6);
+    const keys = { sk: first.secret_key, pk: first.publishable_key };
+    await first.close();
+
+    const second = await startSandbox({ port: 0, db });
+    try {
+      expect({ sk: second.secret_key, pk: second.publishable_key }).toEqual(keys);
+      expect(second.webhook_secret).toBe(endpoint.secret);
+      const again = new Api(second.url, second.secret_key);
+      expect((await again.get<{ id: string }>('/v1/merchant')).body.id).toBe(merchant.id);
+      expect((await again.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({ status: 'partially_refunded', amount_refunded: 500 });
+      expect((await again.post('/v1/transactions', { amount: 2500, confirm: true, idempotency_key: 'persist-1' })).status).toBe(200);
+      expect((await again.get(`/v1/customers/${customer.id}`)).status).toBe(200);
+      expect((await again.get<TerminalJson>(`/v1/terminals/${terminal.id}`)).body.status).toBe('online');
+      expect((await again.get(`/v1/webhook-endpoints/${endpoint.id}`)).status).toBe(200);
+      // The demo seed runs once per database, not once per start.
+      expect((await again.get<ListResponse<{ id: string }>>('/v1/payouts')).body.data).toEqual(payouts.data);
+    } finally {
+      await second.close();
+    }
+    const raw = new Database(db, { readonly: true });
+    try {
+      expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+      expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('a hosted reader that was online is offline after a restart, with terminal.disconnected', async () => {
+    const db = join(dir, 'sandbox.db');
+    const rx = await receiver();
+    try {
+      const first = await startSandbox({ port: 0, db, seed: false });
+      const api = new Api(first.url, first.secret_key);
+      await api.post('/v1/webhook-endpoints', { url: rx.url, events: ['terminal.disconnected'] });
+      const hosted = (await api.post<TerminalJson>('/v1/terminals', { name: 'H', registration_code: 'host-restart' })).body;
+      const token = (await api.post<{ secret: string }>('/v1/terminal/connection-token')).body.secret;
+      const link = (await api.post<{ secret: string }>('/v1/terminal/link', { reader_id: hosted.id }, { key: token })).body;
+      expect((await api.get<ReaderJson>(`/v1/terminal/readers/${hosted.id}`)).body.status).toBe('online');
+      await first.close();
+
+      const second = await startSandbox({ port: 0, db, seed: false });
+      try {
+        const again = new Api(second.url, second.secret_key);
+        expect((await again.get<ReaderJson>(`/v1/terminal/readers/${hosted.id}`)).body.status).toBe('offline');
+        // Links live in memory: the old secret is unknown now.
+        expect((await new Api(second.url, link.secret).get('/v1/terminal/link/poll')).status).toBe(401);
+        await second.webhooksIdle();
+        expect(rx.received.map((r) => (JSON.parse(r.body) as { type: string }).type)).toEqual(['terminal.disconnected']);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it('refuses a database written by a newer sandbox', async () => {
+    const db = join(dir, 'newer.db');
+    const raw = new Database(db);
+    raw.pragma('user_version = 999');
+    raw.close();
+    await expect(startSandbox({ port: 0, db })).rejects.toThrow(/newer/);
+  });
+
+  it('refuses to start on a port in use, and releases the database', async () => {
+    const blocker = http.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    try {
+      const port = (blocker.address() as AddressInfo).port;
+      await expect(startSandbox({ port, db: join(dir, 'x.db') })).rejects.toThrow(/EADDRINUSE/);
+      const ok = await startSandbox({ port: 0, db: join(dir, 'x.db') });
+      await ok.close();
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+describe('CLI', () => {
+  const children: ChildProcess[] = [];
+  afterEach(() => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  });
+
+  function run(args: string[]): { child: ChildProcess; exit: Promise<number | null>; stdout: string[]; stderr: () => string } {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/cli.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
+    const stdout: string[] = [];
+    let stderr = '';
+    createInterface({ input: child.stdout! }).on('line', (line) => stdout.push(line));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, exit, stdout, stderr: () => stderr };
+  }
+
+  async function firstLine(stdout: string[], exit: Promise<number | null>): Promise<string> {
+    const deadline = Date.now() + 15_000;
+    let exited = false;
+    void exit.then(() => (exited = true));
+    while (stdout.length === 0) {
+      if (exited || Date.now() > deadline) throw new Error('the CLI printed nothing');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return stdout[0]!;
+  }
+
+  it('--json prints exactly one JSON line, serves /v1/health, and exits 0 on SIGTERM', async () => {
+    const cli = run(['--port', '0', '--db', ':memory:', '--json']);
+    const line = await firstLine(cli.stdout, cli.exit);
+    const ready = JSON.parse(line) as { url: string; secret_key: string; publishable_key: string; webhook_secret: string | null };
+    expect(Object.keys(ready).sort()).toEqual(['publishable_key', 'secret_key', 'url', 'webhook_secret']);
+    expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(ready.secret_key).toMatch(/^sk_test_/);
+    expect(ready.publishable_key).toMatch(/^pk_test_/);
+    expect(ready.webhook_secret).toBeNull();
+    const health = await fetch(`${ready.url}/v1/health`);
+    expect(health.status).toBe(200);
+    const merchant = await fetch(`${ready.url}/v1/merchant`, { headers: { Authorization: `Bearer ${ready.secret_key}` } });
+    expect(((await merchant.json()) as { test_mode: boolean }).test_mode).toBe(true);
+    cli.child.kill('SIGTERM');
+    expect(await cli.exit).toBe(0);
+    expect(cli.stdout).toHaveLength(1);
+  });
+
+  it('without --json prints the URL and keys; --mode live gives live keys; SIGINT closes', async () => {
+    const cli = run(['--port', '0', '--db', ':memory:', '--mode', 'live']);
+    await firstLine(cli.stdout, cli.exit);
+    await new Promise((r) => setTimeout(r, 100));
+    const text = cli.stdout.join('\n');
+    expect(text).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(text).toMatch(/sk_live_[A-Za-z0-9]{32}/);
+    cli.child.kill('SIGINT');
+    expect(await cli.exit).toBe(0);
+  });
+
+  it('--help prints usage; bad flags exit 2 with a message', async () => {
+    const help = run(['--help']);
+    expect(await help.exit).toBe(0);
+    const usage = help.stdout.join('\n');
+    for (const flag of ['--port', '--db', '--mode', '--json', '--latency-ms', '--error-rate', '--drop-after-commit-rate', '--reader-timeout-ms']) expect(usage).toContain(flag);
+    const bad = run(['--error-rate', '2']);
+    expect(await bad.exit).toBe(2);
+    expect(bad.stderr()).toMatch(/error-rate/);
+    expect(bad.stdout).toHaveLength(0);
+  });
+});
