@@ -15,6 +15,8 @@ export interface AppHostOptions {
   /** Look for real readers on serial ports and USB (default true). */
   discovery?: boolean;
   initialSettings?: HostOptions['initialSettings'];
+  /** Use this gateway instead of the embedded sandbox (test mode; e.g. a standalone sandbox). */
+  gateway?: { url: string; secretKey: string };
   log?: (line: string) => void;
 }
 
@@ -34,6 +36,7 @@ export function createAppHost(options: AppHostOptions): Promise<Host> {
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(registry ? { registry } : {}),
     ...(options.initialSettings ? { initialSettings: options.initialSettings } : {}),
+    ...(options.gateway ? { gateway: options.gateway } : {}),
     // The embedded sandbox takes a free loopback port each launch; its database keeps keys and data.
     startSandbox: ({ db }) => startSandbox({ port: 0, db }),
   });

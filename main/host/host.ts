@@ -52,6 +52,11 @@ export interface HostOptions {
   registry?: ReaderRegistry;
   /** Settings for a fresh data directory (tests, CLI flags). */
   initialSettings?: Partial<Settings>;
+  /**
+   * Point this launch at a given gateway (test mode, e.g. a standalone sandbox) instead of the
+   * embedded one. The key is stored like one typed in Settings.
+   */
+  gateway?: { url: string; secretKey: string };
   /** Create one simulated reader on first start in test mode (the out-of-the-box experience). */
   defaultSimulatedReader?: boolean;
   tuning?: {
@@ -93,6 +98,9 @@ export async function createHost(options: HostOptions): Promise<Host> {
   const journal = new Journal(db, clock);
   const secrets = options.secrets ?? (options.dataDir ? new FileSecretStore(join(options.dataDir, 'secrets.json')) : new MemorySecretStore());
   const settings = new SettingsStore(journal, secrets, options.initialSettings);
+  if (options.gateway) {
+    settings.update({ embeddedSandbox: false, apiBaseUrl: options.gateway.url, secretKey: options.gateway.secretKey });
+  }
   const devlog = new DevLog(clock);
 
   let seq = 0;

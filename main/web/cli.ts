@@ -6,6 +6,9 @@
  *   --data-dir PATH    journal, settings, secrets, embedded sandbox (default: the user data dir)
  *   --reader-port P    also watch serial port P for a card reader (repeatable; e.g. a socat pty)
  *   --no-discovery     do not scan serial ports and USB
+ *   --gateway-url URL  use this PlutoPay-compatible API instead of the embedded sandbox (test mode),
+ *                      with the secret key from the POS_SECRET_KEY environment variable (never a flag:
+ *                      flags show up in process lists)
  *   --json             print one JSON line {url, origin, token, sandbox_url} instead of prose
  */
 import { defaultDataDir } from '../../common/paths';
@@ -19,6 +22,7 @@ export interface WebModeOptions {
   discovery: boolean;
   json: boolean;
   staticDir: string;
+  gatewayUrl: string | null;
 }
 
 /**
@@ -33,6 +37,7 @@ export function parseWebArgs(argv: readonly string[], builtRendererDir: string, 
     discovery: true,
     json: false,
     staticDir: builtRendererDir,
+    gatewayUrl: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -50,6 +55,7 @@ export function parseWebArgs(argv: readonly string[], builtRendererDir: string, 
     else if (arg === '--no-discovery') options.discovery = false;
     else if (arg === '--json') options.json = true;
     else if (arg === '--static-dir') options.staticDir = value();
+    else if (arg === '--gateway-url') options.gatewayUrl = new URL(value()).toString().replace(/\/$/, '');
     else throw new Error(`unknown option ${arg} (see main/web/cli.ts)`);
   }
   return options;
@@ -61,6 +67,7 @@ export async function runWebMode(argv: readonly string[], builtRendererDir: stri
     dataDir: options.dataDir,
     readerPorts: options.readerPorts,
     discovery: options.discovery,
+    ...(options.gatewayUrl ? { gateway: { url: options.gatewayUrl, secretKey: requireSecretKey() } } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const server = await startWebServer({ host, staticDir: options.staticDir, port: options.port, log: (line) => process.stderr.write(`${line}\n`) });
@@ -80,6 +87,12 @@ export async function runWebMode(argv: readonly string[], builtRendererDir: stri
   };
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
+}
+
+function requireSecretKey(): string {
+  const key = process.env.POS_SECRET_KEY;
+  if (!key) throw new Error('--gateway-url needs the secret key in the POS_SECRET_KEY environment variable');
+  return key;
 }
 
 /** Entry point behaviour: start, or print the reason and exit non-zero. */

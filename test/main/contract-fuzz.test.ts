@@ -42,6 +42,7 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'devlog.list': { limit: 5 },
   'attention.list': {},
   'attention.retry': { paymentId: 'pay_abcdefgh12345678' },
+  'attention.resolve': { paymentId: 'pay_abcdefgh12345678', resolution: 'dismiss' },
 };
 
 const junk = fc.oneof(

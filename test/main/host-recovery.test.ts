@@ -130,4 +130,20 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
       return old.data.find((r) => r.terminal_id === reader.terminalId)?.status === 'offline';
     }, 5_000, 'old link closed');
   });
+
+  it('the cashier settles an outcome the reader cannot report, and it reaches the gateway once the reader is back', async () => {
+    const t = track(await startTestHost({ tuning: { simulatedReplugMs: 1_500 } }));
+    const reader = await t.onlineReader();
+    await t.call('simulate.setFault', { readerId: reader.id, fault: 'disconnect_mid_payment' });
+    const created = await t.call('payments.create', { amount: 2600, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'unknown');
+    expect((await t.fail('attention.resolve', { paymentId: created.id, resolution: 'dismiss' })).code).toBe('conflict');
+    await t.call('attention.resolve', { paymentId: created.id, resolution: 'not_charged' });
+    const settled = await t.waitForPayment(created.id, (p) => p.status === 'pending', 8_000);
+    expect(settled).toMatchObject({ attention: null, decline: { code: 'reader_error' } });
+    const tx = (await t.api('GET', `/v1/transactions/${created.transactionId}`)).json as { status: string; failure_code: string };
+    expect(tx).toMatchObject({ status: 'pending', failure_code: 'reader_error' });
+    expect(await t.call('attention.list', {})).toEqual([]);
+  }, 20_000);
 });

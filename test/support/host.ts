@@ -35,7 +35,7 @@ export async function startTestHost(options: Partial<HostOptions> & { sandbox?: 
     dataDir: null,
     startSandbox: async () => ({ ...sandbox, close: async () => undefined }),
     ...options,
-    tuning: { pollWaitMs: 2_000, cloudRefreshMs: 200, simulatedProcessingMs: 30, retryDelayMs: 20, durability: 'normal', ...options.tuning },
+    tuning: { pollWaitMs: 2_000, requestTimeoutMs: 4_000, cloudRefreshMs: 200, simulatedProcessingMs: 30, retryDelayMs: 20, durability: 'normal', ...options.tuning },
   });
   const events: HostEvent[] = [];
   host.subscribe((e) => events.push(e));
