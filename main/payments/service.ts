@@ -676,6 +676,8 @@ export class PaymentService {
 
   /** Makes the journal agree with a transaction the gateway returned. */
   private applyTransaction(record: PaymentRecord, tx: Transaction, event: string | null, detail: string | null = null, opts: { actionFinal?: boolean } = {}): PaymentRecord {
+    // Answers can arrive out of order (a reader report racing a cashier cancel): never step back.
+    if (isStale(record, tx)) return record;
     const onReader = record.status === 'in_progress' && tx.status === 'pending' && !opts.actionFinal;
     // A reader that may have charged without telling the gateway stays unknown until resolved.
     const stillUnknown = record.status === 'unknown' && record.transactionId !== null && tx.status === 'pending' && !opts.actionFinal;
@@ -852,6 +854,27 @@ function createParams(record: PaymentRecord) {
 function declineFields(code: string, gatewayMessage: string | null) {
   const message = !isDeclineCode(code) && gatewayMessage ? `Declined: ${gatewayMessage}` : declineInfo(code).cashier;
   return { declineCode: code, declineMessage: message };
+}
+
+/** How far along a payment is; a gateway answer that ranks lower than the journal is an old one. */
+const STATUS_RANK: Record<string, number> = {
+  creating: 0,
+  unknown: 0,
+  pending: 0,
+  in_progress: 0,
+  requires_capture: 1,
+  succeeded: 2,
+  partially_refunded: 3,
+  refunded: 4,
+  canceled: 5,
+  failed: 5,
+};
+
+function isStale(record: PaymentRecord, tx: Transaction): boolean {
+  if (record.transactionId === null) return false;
+  const current = STATUS_RANK[record.status] ?? 0;
+  if (current === 5) return tx.status !== record.status;
+  return (STATUS_RANK[tx.status] ?? 0) < current || tx.amount_refunded < record.amountRefunded || tx.amount_captured < record.amountCaptured;
 }
 
 function describeResult(result: DeviceResult): string {

@@ -1,0 +1,216 @@
+/**
+ * The cashier flow end to end, through the UI only: the built renderer in Debian's Chromium
+ * against the host in web mode (with its embedded sandbox). The only direct API call is the one
+ * a merchant's own server would make (scenario 6).
+ */
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { findKnownSecrets } from '../support/secrets';
+import { e2eAvailable, launchBrowser, openApp, startWebApp, type WebApp } from './harness';
+
+const STATUS_TIMEOUT = 15_000;
+
+describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', () => {
+  let app: WebApp;
+  let browser: Browser;
+  let page: Page;
+  /** Every frame that crossed the bridge, for the secret check at the end. */
+  let wire: string[] = [];
+  let sandboxKeys: string[] = [];
+
+  beforeAll(async () => {
+    app = await startWebApp();
+    browser = await launchBrowser();
+    const opened = await openApp(browser, app);
+    page = opened.page;
+    wire = opened.frames;
+    sandboxKeys = await sandboxSecrets(app);
+    await page.getByText('TEST MODE').first().waitFor({ timeout: STATUS_TIMEOUT });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  async function screen(key: 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F6' | 'F7') {
+    await page.keyboard.press(key);
+  }
+
+  async function textOf(locator: Locator, text: RegExp) {
+    await expect.poll(async () => (await locator.first().textContent()) ?? '', { timeout: STATUS_TIMEOUT }).toMatch(text);
+  }
+
+  async function paymentStatus(text: string | RegExp) {
+    await expect
+      .poll(async () => (await page.locator('.payment-state[role=status]').textContent()) ?? '', { timeout: STATUS_TIMEOUT })
+      .toMatch(text);
+  }
+
+  /** Create a payment on the Create screen and charge it with Enter: it goes to the default reader. */
+  async function charge(digits: string, options: { manual?: boolean; currency?: string; order?: string } = {}) {
+    await screen('F1');
+    const amount = page.getByLabel('Amount', { exact: true });
+    await amount.fill('');
+    await amount.pressSequentially(digits);
+    if (options.currency) await page.getByLabel('Currency').selectOption(options.currency);
+    if (options.order) await page.getByLabel('Order reference').fill(options.order);
+    await page.getByLabel(options.manual ? /Manual/ : /Automatic/).check();
+    await amount.press('Enter');
+    await paymentStatus(/Waiting for card/);
+  }
+
+  async function presentCard(label: RegExp = /Visa — approved/) {
+    await screen('F3');
+    await page.getByRole('radio', { name: label }).check();
+    await page.getByRole('button', { name: 'Present card' }).click();
+    await screen('F2');
+  }
+
+  it('1. automatic capture: create → process on the simulated reader → simulate approve → succeeded', async () => {
+    await charge('1250');
+    expect(await page.locator('.payment-card__amount').textContent()).toBe('$12.50');
+    await presentCard();
+    await paymentStatus(/Approved\. The payment is complete/);
+    await textOf(page.locator('.payment-card__meta'), /visa •••• 4242/);
+  });
+
+  it('2. manual capture: requires_capture → capture part → succeeded with the captured amount', async () => {
+    await charge('5000', { manual: true, order: 'E2E-MANUAL-1' });
+    await presentCard(/Mastercard — approved/);
+    await paymentStatus(/Authorised/);
+    await screen('F4');
+    const item = page.getByRole('group', { name: /\$50\.00/ });
+    const amount = item.getByLabel('Capture amount');
+    await amount.fill('');
+    await amount.pressSequentially('3000');
+    await item.getByRole('button', { name: 'Capture', exact: true }).click();
+    await page.getByText('Captured $30.00 of $50.00', { exact: false }).waitFor({ timeout: STATUS_TIMEOUT });
+    await screen('F5');
+    await page.getByLabel('Search').fill('');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const row = page.getByRole('row').filter({ hasText: '$50.00' }).first();
+    await textOf(row, /Succeeded/i);
+  });
+
+  it('3. a decline by test card shows the reason, then another card on the same payment succeeds', async () => {
+    await charge('2000');
+    await presentCard(/Insufficient funds/);
+    await textOf(page.getByRole('alert'), /Not enough funds on this card/);
+    await page.getByRole('button', { name: 'Try another card' }).click();
+    await paymentStatus(/Waiting for card/);
+    await presentCard();
+    await paymentStatus(/Approved/);
+    expect(await page.getByRole('alert').count()).toBe(0);
+  });
+
+  it('4. the cashier cancels while the reader waits for the card', async () => {
+    await charge('990');
+    await page.keyboard.press('Escape');
+    await paymentStatus(/Canceled\. No money was taken/);
+    // The reader is free again: the next payment reaches it.
+    await charge('770');
+    await page.keyboard.press('Escape');
+    await paymentStatus(/Canceled/);
+    await screen('F6');
+    await textOf(page.getByRole('article', { name: /Simulated reader 1/ }).getByRole('status'), /^Online$/);
+  });
+
+  it('5. partial refund from the transaction detail', async () => {
+    await charge('3000', { currency: 'EUR' });
+    await presentCard();
+    await paymentStatus(/Approved/);
+    await screen('F5');
+    await page.getByRole('button', { name: 'Search' }).click();
+    const row = page.getByRole('row').filter({ hasText: '€30.00' }).first();
+    await row.getByRole('button', { name: /Details for/ }).click();
+    const refund = page.getByLabel('Refund amount');
+    await refund.fill('');
+    await refund.pressSequentially('1000');
+    await page.getByRole('button', { name: /^Refund/ }).click();
+    await page.getByText(/Partially refunded/i).first().waitFor({ timeout: STATUS_TIMEOUT });
+    await textOf(page.getByRole('heading', { name: 'Refunds' }).locator('..'), /€10\.00/);
+  });
+
+  it('6. a payment pushed to the app\'s reader by the merchant\'s own server appears and completes', async () => {
+    const [secretKey] = sandboxKeys;
+    const api = async (method: string, path: string, body?: unknown) => {
+      const response = await fetch(app.sandboxUrl + path, {
+        method,
+        headers: { Authorization: `Bearer ${secretKey}`, 'Content-Type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      expect(response.status).toBeLessThan(300);
+      return response.json() as Promise<Record<string, unknown>>;
+    };
+    const intent = await api('POST', '/v1/terminal/create-payment', { amount: 4242, currency: 'usd', description: 'Web shop order' });
+    const readers = (await api('GET', '/v1/terminal/readers')) as { data: { id: string; device_type: string; status: string }[] };
+    const hosted = readers.data.find((r) => r.device_type === 'hosted' && r.status === 'online');
+    expect(hosted).toBeDefined();
+    await api('POST', '/v1/terminal/process-payment', { payment_intent_id: intent.id, reader_id: hosted!.id });
+    await screen('F3');
+    await page.getByText('$42.42').first().waitFor({ timeout: STATUS_TIMEOUT });
+    await page.getByRole('radio', { name: /Visa — approved/ }).check();
+    await page.getByRole('button', { name: 'Present card' }).click();
+    await expect
+      .poll(async () => ((await api('GET', `/v1/transactions/${String(intent.id)}`)) as { status: string }).status, { timeout: STATUS_TIMEOUT })
+      .toBe('succeeded');
+  });
+
+  it('7. the web-mode bridge refuses a connection without the launch token or from another origin', async () => {
+    const port = new URL(app.origin).port;
+    const attempt = (protocols: string[], origin: string) =>
+      new Promise<number | 'open'>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/bridge`, protocols, { origin });
+        ws.once('open', () => {
+          ws.close();
+          resolve('open');
+        });
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.once('error', () => resolve(-1));
+      });
+    expect(await attempt(['pos-bridge.v1'], app.origin)).toBe(403);
+    expect(await attempt(['pos-bridge.v1', 'token.0000'], app.origin)).toBe(403);
+    expect(await attempt(['pos-bridge.v1', `token.${app.token}`], 'http://evil.example')).toBe(403);
+    expect(await attempt(['pos-bridge.v1', `token.${app.token}`], app.origin)).toBe('open');
+    // A page from another origin in the same browser cannot drive it either.
+    const other = await browser.newPage();
+    await other.goto('about:blank');
+    // Written as a string: the test file's own `WebSocket` import must not leak into the page.
+    const fromOtherPage = await other.evaluate(`new Promise((resolve) => {
+      const ws = new window.WebSocket('ws://127.0.0.1:${port}/bridge', ['pos-bridge.v1', 'token.${app.token}']);
+      ws.onopen = () => resolve('open');
+      ws.onerror = () => resolve('refused');
+    })`);
+    expect(fromOtherPage).toBe('refused');
+    await other.close();
+  });
+
+  it('no secret crossed the bridge during the whole run', async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    expect(wire.length).toBeGreaterThan(50);
+    const leaks = wire.flatMap((frame) => findKnownSecrets(frame, sandboxKeys));
+    expect(leaks).toEqual([]);
+  });
+});
+
+/** The embedded sandbox's keys (secret key first), read from its database: what must never reach the page. */
+async function sandboxSecrets(app: WebApp): Promise<string[]> {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(`${app.dataDir}/sandbox.db`, { readonly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+    const values: string[] = [];
+    for (const { name } of tables) {
+      for (const row of db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]) {
+        for (const value of Object.values(row)) {
+          if (typeof value === 'string' && /^(sk|pk)_test_|^whsec_/.test(value)) values.push(value);
+        }
+      }
+    }
+    return values.sort((a, b) => (a.startsWith('sk_') ? -1 : b.startsWith('sk_') ? 1 : 0));
+  } finally {
+    db.close();
+  }
+}
