@@ -16,6 +16,19 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
   const [done, setDone] = useState<string | null>(null);
   const titleId = `attention-${item.paymentId}`;
 
+  const [confirming, setConfirming] = useState<'charged' | 'not_charged' | null>(null);
+  // A reader outcome only the cashier can establish (from the reader's screen or receipt).
+  const readerUnknown = payment?.status === 'unknown' && payment.transactionId !== null && payment.readerId !== null;
+
+  const resolve = async (resolution: 'charged' | 'not_charged' | 'dismiss') => {
+    setConfirming(null);
+    setError(null);
+    setDone(null);
+    const result = await run('attention.resolve', { paymentId: item.paymentId, resolution }, `retry:${item.paymentId}`);
+    if (result.ok) setDone(resolution === 'dismiss' ? 'Cleared.' : `Recorded: the payment is now ${statusLabel(result.value.status).toLowerCase()}.`);
+    else setError(result.error);
+  };
+
   const retry = async () => {
     setError(null);
     setDone(null);
@@ -44,6 +57,31 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
           <button type="button" disabled={busy} onClick={() => void retry()}>
             Check again
           </button>
+          {readerUnknown && confirming === null ? (
+            <>
+              <button type="button" disabled={busy} onClick={() => setConfirming('charged')}>
+                The card was charged
+              </button>
+              <button type="button" disabled={busy} onClick={() => setConfirming('not_charged')}>
+                The card was not charged
+              </button>
+            </>
+          ) : null}
+          {confirming ? (
+            <>
+              <button type="button" className="danger" disabled={busy} onClick={() => void resolve(confirming)}>
+                {confirming === 'charged' ? 'Yes: the reader shows it approved' : 'Yes: the reader shows no approval'}
+              </button>
+              <button type="button" onClick={() => setConfirming(null)}>
+                Back
+              </button>
+            </>
+          ) : null}
+          {!readerUnknown && payment?.status !== 'unknown' ? (
+            <button type="button" disabled={busy} onClick={() => void resolve('dismiss')}>
+              Mark as handled
+            </button>
+          ) : null}
           {payment ? (
             <button
               type="button"
