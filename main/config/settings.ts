@@ -16,9 +16,10 @@ export interface Settings {
   apiBaseUrl: string;
   embeddedSandbox: boolean;
   autoPresentDelayMs: number;
+  webhookPort: number | null;
 }
 
-const DEFAULTS: Settings = { mode: 'test', apiBaseUrl: DEFAULT_API_BASE_URL, embeddedSandbox: true, autoPresentDelayMs: 0 };
+const DEFAULTS: Settings = { mode: 'test', apiBaseUrl: DEFAULT_API_BASE_URL, embeddedSandbox: true, autoPresentDelayMs: 0, webhookPort: null };
 
 export type SettingsUpdate = ParsedCommandInput<'settings.update'>;
 
@@ -42,14 +43,19 @@ export class SettingsStore {
       // The sandbox is a test-mode tool: live mode always talks to the configured gateway.
       embeddedSandbox: mode === 'test' && read('embeddedSandbox'),
       autoPresentDelayMs: read('autoPresentDelayMs'),
+      webhookPort: read('webhookPort'),
     };
+  }
+
+  webhookSecret(): string | null {
+    return this.secrets.get('webhookSecret');
   }
 
   secretKey(): string | null {
     return this.secrets.get('secretKey');
   }
 
-  view(apiBaseUrlInUse: string): SettingsView {
+  view(apiBaseUrlInUse: string, webhookUrl: string | null = null): SettingsView {
     const settings = this.get();
     return {
       mode: settings.mode,
@@ -59,6 +65,9 @@ export class SettingsStore {
       publishableKey: maskKey(this.secrets.get('publishableKey')),
       secretStorage: this.secrets.kind,
       autoPresentDelayMs: settings.autoPresentDelayMs,
+      webhookSecret: maskKey(this.secrets.get('webhookSecret')),
+      webhookUrl,
+      webhookPort: settings.webhookPort,
     };
   }
 
@@ -93,10 +102,11 @@ export class SettingsStore {
     try {
       this.secrets.set('secretKey', secretKey);
       this.secrets.set('publishableKey', publishableKey);
+      if (update.webhookSecret !== undefined) this.secrets.set('webhookSecret', update.webhookSecret || null);
     } catch (error) {
       throw new HostError('conflict', error instanceof Error ? error.message : String(error));
     }
-    for (const key of ['mode', 'apiBaseUrl', 'embeddedSandbox', 'autoPresentDelayMs'] as const) {
+    for (const key of ['mode', 'apiBaseUrl', 'embeddedSandbox', 'autoPresentDelayMs', 'webhookPort'] as const) {
       if (update[key] !== undefined) this.journal.setSetting(key, update[key]);
     }
     const after = this.get();

@@ -142,6 +142,10 @@ export const commandSchemas = {
     embeddedSandbox: z.boolean().optional(),
     /** Simulated readers present the default test card by themselves after this delay; 0 = never. */
     autoPresentDelayMs: z.number().int().min(0).max(600_000).optional(),
+    /** Write-only signing secret of the webhook endpoint whose events are forwarded here. Empty clears it. */
+    webhookSecret: z.string().trim().regex(/^(whsec_[A-Za-z0-9]{8,200})?$/, 'webhook secret must start with whsec_').optional(),
+    /** Loopback port for forwarded webhooks; 0 picks a free one, null turns the receiver off. */
+    webhookPort: z.number().int().min(0).max(65535).nullable().optional(),
   }),
 
   /** The developer log (requests and events, secrets redacted), newest last. */
@@ -253,6 +257,11 @@ export interface SettingsView {
   /** Where secrets are kept: 'safe-storage' (Electron), 'file' (web mode, 0600), 'memory'. */
   secretStorage: 'safe-storage' | 'file' | 'memory';
   autoPresentDelayMs: number;
+  /** Masked like the keys; null when none is stored. */
+  webhookSecret: string | null;
+  /** Where forwarded webhooks are received (127.0.0.1 only), or null when the receiver is off. */
+  webhookUrl: string | null;
+  webhookPort: number | null;
 }
 
 export interface ConnectivityView {

@@ -29,10 +29,10 @@ export function redact(text: string): string {
   return out;
 }
 
-/** Masked form of a key for settings screens: "sk_test_…9f3a". */
+/** Masked form of a key for settings screens: "sk_test_…9f3a", "whsec_…1a2b". */
 export function maskKey(key: string | null | undefined): string | null {
   if (!key) return null;
-  const prefix = /^[a-z]+_(test|live)_/.exec(key)?.[0] ?? '';
+  const prefix = /^[a-z]+_((test|live)_)?/.exec(key)?.[0] ?? '';
   return `${prefix}…${key.slice(-4)}`;
 }
 

@@ -31,6 +31,7 @@ import { ReaderManager } from '../readers/manager';
 import { Journal } from '../store/journal';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
 import { inBackground } from './background';
+import { startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
 import { DevLog } from './devlog';
 import { HostError, toCommandError } from './errors';
 
@@ -255,15 +256,49 @@ export async function createHost(options: HostOptions): Promise<Host> {
     await loadMerchant();
     await readers.resetPairings().catch(() => undefined);
     await startReaders();
-    emit({ type: 'settings', settings: settings.view(baseUrl), mode: settings.get().mode, merchant });
+    emit({ type: 'settings', settings: settingsView(), mode: settings.get().mode, merchant });
     emit({ type: 'readers', readers: readers.views() });
   }
+
+  // -- forwarded webhooks: verified, then used only as a hint to re-read the gateway --------------
+  let webhookReceiver: RunningWebhookReceiver | null = null;
+  let webhookPort: number | null = null;
+  const settingsView = () => settings.view(baseUrl, webhookReceiver?.url ?? null);
+
+  async function applyWebhookReceiver(): Promise<void> {
+    const wanted = settings.get().webhookPort;
+    if (wanted === webhookPort && (wanted === null || webhookReceiver)) return;
+    await webhookReceiver?.close();
+    webhookReceiver = null;
+    webhookPort = wanted;
+    if (wanted === null) return;
+    try {
+      webhookReceiver = await startWebhookReceiver({
+        port: wanted,
+        clock,
+        secret: () => settings.webhookSecret(),
+        replay: { remember: (id, at) => journal.rememberWebhookEvent(id, at) },
+        onRefused: (reason) => devlog.add('event', `Forwarded webhook refused: ${reason}`),
+        onEvent: (event) => {
+          devlog.add('event', `Webhook ${event.type} (${event.id})`);
+          const data = event.data as { id?: string; transaction_id?: string };
+          const transactionId = event.type.startsWith('refund.') ? data.transaction_id : event.type.startsWith('payment.') ? data.id : undefined;
+          const record = transactionId ? journal.findByTransactionId(transactionId) : undefined;
+          if (record) inBackground(service.reconcile(record), (error) => devlog.add('error', `Reconciling after ${event.type} failed`, String(error)));
+        },
+      });
+      devlog.add('event', `Receiving forwarded webhooks at ${webhookReceiver.url}`);
+    } catch (error) {
+      devlog.add('error', `Could not listen for webhooks on port ${wanted}`, error instanceof Error ? error.message : String(error));
+    }
+  }
+  await applyWebhookReceiver();
 
   const snapshot = (): Snapshot => ({
     seq,
     mode: settings.get().mode,
     merchant,
-    settings: settings.view(baseUrl),
+    settings: settingsView(),
     readers: readers.views(),
     payments: service.list('all', 50),
     connectivity: connectivityView(),
@@ -307,14 +342,15 @@ export async function createHost(options: HostOptions): Promise<Host> {
     },
     'simulate.presentCard': (input) => readers.presentCard(input.readerId, input.cardNumber),
     'simulate.setFault': (input) => readers.setFault(input.readerId, input.fault),
-    'settings.get': () => settings.view(baseUrl),
+    'settings.get': () => settingsView(),
     'settings.update': async (input) => {
       const { accountChanged } = settings.update(input);
       if (input.autoPresentDelayMs !== undefined) readers.setAutoPresentDelay(input.autoPresentDelayMs);
+      if (input.webhookPort !== undefined) await applyWebhookReceiver();
       devlog.add('event', accountChanged ? 'Settings changed: gateway account or mode switched' : 'Settings changed');
       if (accountChanged) await reconfigure();
-      else emit({ type: 'settings', settings: settings.view(baseUrl), mode: settings.get().mode, merchant });
-      return settings.view(baseUrl);
+      else emit({ type: 'settings', settings: settingsView(), mode: settings.get().mode, merchant });
+      return settingsView();
     },
     'devlog.list': (input) => devlog.list(input.limit),
     'attention.list': () => service.attention(),
@@ -361,6 +397,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       service.close();
       connectivity.stop();
       await readers.stop();
+      await webhookReceiver?.close();
       if (sandbox) await sandbox.close();
       listeners.clear();
       db.close();

@@ -88,6 +88,14 @@ const MIGRATIONS: readonly string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: webhook event ids seen, to refuse replays of forwarded webhooks
+  `
+  CREATE TABLE webhook_events (
+    id TEXT PRIMARY KEY,
+    received_at INTEGER NOT NULL
+  );
+  CREATE INDEX webhook_events_received ON webhook_events (received_at);
+  `,
 ];
 
 export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.length;
@@ -387,6 +395,16 @@ export class Journal {
 
   deleteReader(id: string): void {
     this.db.prepare('DELETE FROM readers WHERE id = ?').run(id);
+  }
+
+  // -- webhooks ---------------------------------------------------------------------------------
+
+  /** Records a webhook event id; false when it was seen before. Ids older than a day are dropped. */
+  rememberWebhookEvent(eventId: string, atMs: number): boolean {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM webhook_events WHERE received_at < ?').run(atMs - 86_400_000);
+      return this.db.prepare('INSERT OR IGNORE INTO webhook_events (id, received_at) VALUES (?, ?)').run(eventId, atMs).changes === 1;
+    });
   }
 
   // -- settings ---------------------------------------------------------------------------------

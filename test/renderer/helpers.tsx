@@ -35,6 +35,9 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
     publishableKey: null,
     secretStorage: 'file',
     autoPresentDelayMs: 0,
+    webhookSecret: null,
+    webhookUrl: null,
+    webhookPort: null,
     ...over,
   };
 }

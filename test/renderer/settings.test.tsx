@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor } from '@testing-library/react';
 import type { DevLogEntry } from '../../main/contract';
+import { settingsChanges } from '../../renderer/src/screens/Settings';
 import { fail, FakeBridge, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
 
 function entry(id: number, summary: string, kind: DevLogEntry['kind'] = 'request', detail?: string): DevLogEntry {
@@ -103,5 +104,20 @@ describe('Settings screen', () => {
     act(() => bridge.push({ seq: 11, type: 'log', entry: entry(3, 'reader rdr_sim1 online', 'reader') }));
     expect(items()[0]).toMatch(/reader rdr_sim1 online/);
     expect(items()).toHaveLength(3);
+  });
+});
+
+describe('settings: forwarded webhooks', () => {
+  it('turns the receiver on with any free port and stores the signing secret write-only', () => {
+    const current = makeSettings();
+    const base = { mode: 'test' as const, apiBaseUrl: current.apiBaseUrl, embeddedSandbox: true, autoPresentSeconds: '0', secretKey: '', publishableKey: '' };
+    expect(settingsChanges(current, { ...base, webhooksOn: true, webhookPort: '', webhookSecret: 'whsec_abcdefgh1234' }, { secretKey: false, publishableKey: false })).toEqual({
+      webhookPort: 0,
+      webhookSecret: 'whsec_abcdefgh1234',
+    });
+    const running = makeSettings({ webhookPort: 0, webhookUrl: 'http://127.0.0.1:5000/webhooks/plutopay', webhookSecret: 'whsec_…1234' });
+    expect(settingsChanges(running, { ...base, webhooksOn: true, webhookPort: '' }, { secretKey: false, publishableKey: false })).toEqual({});
+    expect(settingsChanges(running, { ...base, webhooksOn: false }, { secretKey: false, publishableKey: false, webhookSecret: true })).toEqual({ webhookPort: null, webhookSecret: '' });
+    expect(settingsChanges(running, { ...base, webhooksOn: true, webhookPort: '70000' }, { secretKey: false, publishableKey: false })).toMatchObject({ path: 'webhookPort' });
   });
 });

@@ -17,9 +17,19 @@ type Update = CommandInput<'settings.update'>;
 /** The settings.update input: only what changed; keys only when something was typed (or cleared). */
 export function settingsChanges(
   current: SettingsView,
-  form: { mode: 'test' | 'live'; apiBaseUrl: string; embeddedSandbox: boolean; autoPresentSeconds: string; secretKey: string; publishableKey: string },
-  clear: { secretKey: boolean; publishableKey: boolean },
-): Update | { error: string } {
+  form: {
+    mode: 'test' | 'live';
+    apiBaseUrl: string;
+    embeddedSandbox: boolean;
+    autoPresentSeconds: string;
+    secretKey: string;
+    publishableKey: string;
+    webhookSecret?: string;
+    webhooksOn?: boolean;
+    webhookPort?: string;
+  },
+  clear: { secretKey: boolean; publishableKey: boolean; webhookSecret?: boolean },
+): Update | { error: string; path?: string } {
   const update: Update = {};
   if (form.mode !== current.mode) update.mode = form.mode;
   if (form.apiBaseUrl.trim() !== current.apiBaseUrl) update.apiBaseUrl = form.apiBaseUrl.trim();
@@ -34,6 +44,23 @@ export function settingsChanges(
   else if (form.secretKey.trim()) update.secretKey = form.secretKey.trim();
   if (clear.publishableKey) update.publishableKey = '';
   else if (form.publishableKey.trim()) update.publishableKey = form.publishableKey.trim();
+  if (clear.webhookSecret) update.webhookSecret = '';
+  else if (form.webhookSecret?.trim()) update.webhookSecret = form.webhookSecret.trim();
+  if (form.webhooksOn !== undefined) {
+    const text = (form.webhookPort ?? '').trim();
+    if (!form.webhooksOn) {
+      if (current.webhookPort !== null) update.webhookPort = null;
+    } else if (text === '') {
+      // Any free port; a receiver already running keeps its port.
+      if (current.webhookPort === null) update.webhookPort = 0;
+    } else {
+      const port = Number(text);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        return { error: 'Webhook port: a whole number from 1 to 65535, or empty for any free port.', path: 'webhookPort' };
+      }
+      if (port !== current.webhookPort) update.webhookPort = port;
+    }
+  }
   return update;
 }
 
@@ -94,6 +121,10 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
   const [publishableKey, setPublishableKey] = useState('');
   const [clearSecret, setClearSecret] = useState(false);
   const [clearPublishable, setClearPublishable] = useState(false);
+  const [webhookSecret, setWebhookSecret] = useState('');
+  const [clearWebhookSecret, setClearWebhookSecret] = useState(false);
+  const [webhooksOn, setWebhooksOn] = useState(settings.webhookPort !== null);
+  const [webhookPort, setWebhookPort] = useState(settings.webhookPort ? String(settings.webhookPort) : '');
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
@@ -103,11 +134,11 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
     setDone(null);
     const changes = settingsChanges(
       settings,
-      { mode, apiBaseUrl, embeddedSandbox, autoPresentSeconds, secretKey, publishableKey },
-      { secretKey: clearSecret, publishableKey: clearPublishable },
+      { mode, apiBaseUrl, embeddedSandbox, autoPresentSeconds, secretKey, publishableKey, webhookSecret, webhooksOn, webhookPort },
+      { secretKey: clearSecret, publishableKey: clearPublishable, webhookSecret: clearWebhookSecret },
     );
     if ('error' in changes) {
-      setError({ code: 'validation', message: changes.error, issues: [{ path: 'autoPresentDelayMs', message: changes.error }] });
+      setError({ code: 'validation', message: changes.error, issues: [{ path: changes.path ?? 'autoPresentDelayMs', message: changes.error }] });
       return;
     }
     if (Object.keys(changes).length === 0) {
@@ -123,6 +154,9 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
       setPublishableKey('');
       setClearSecret(false);
       setClearPublishable(false);
+      setWebhookSecret('');
+      setClearWebhookSecret(false);
+      setWebhooksOn(result.value.webhookPort !== null);
       setMode(result.value.mode);
       setApiBaseUrl(result.value.apiBaseUrl);
       setEmbeddedSandbox(result.value.embeddedSandbox);
@@ -202,7 +236,40 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
           onChange={(e) => setAutoPresentSeconds(e.target.value)}
         />
       </Field>
-      <ErrorBox error={error} shownPaths={['mode', 'apiBaseUrl', 'secretKey', 'publishableKey', 'autoPresentDelayMs']} title="Not saved." />
+      <fieldset className="field">
+        <legend>Forwarded webhooks</legend>
+        <label className="checkbox field">
+          <input type="checkbox" checked={webhooksOn} onChange={(e) => setWebhooksOn(e.target.checked)} />
+          Receive PlutoPay webhooks forwarded to this computer
+        </label>
+        {webhooksOn ? (
+          <>
+            <Field id="webhook-port" label="Webhook port" hint="Empty: any free port. Only this computer can reach it (127.0.0.1)." error={issueFor(error, 'webhookPort')}>
+              <input
+                {...describedBy('webhook-port', true, issueFor(error, 'webhookPort'))}
+                type="text"
+                inputMode="numeric"
+                autoComplete="off"
+                value={webhookPort}
+                onChange={(e) => setWebhookPort(e.target.value)}
+              />
+            </Field>
+            {settings.webhookUrl ? <p className="muted mono">Receiving at {settings.webhookUrl}</p> : null}
+            <KeyField
+              id="webhook-secret"
+              label="Webhook signing secret"
+              stored={settings.webhookSecret}
+              value={webhookSecret}
+              onChange={setWebhookSecret}
+              cleared={clearWebhookSecret}
+              onClear={setClearWebhookSecret}
+              error={issueFor(error, 'webhookSecret')}
+              placeholder="whsec_…"
+            />
+          </>
+        ) : null}
+      </fieldset>
+      <ErrorBox error={error} shownPaths={['mode', 'apiBaseUrl', 'secretKey', 'publishableKey', 'autoPresentDelayMs', 'webhookPort', 'webhookSecret']} title="Not saved." />
       {done ? <p role="status">{done}</p> : null}
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
