@@ -24,7 +24,7 @@ import type { GatewayReader, ReaderAction, Transaction } from '../gateway/schema
 import { inBackground } from '../host/background';
 import { HostError } from '../host/errors';
 import { newId } from '../host/ids';
-import { SETTLED_STATUSES, type Journal, type OperationKind, type OperationRecord, type PaymentPatch, type PaymentRecord } from '../store/journal';
+import { newPaymentRecord, SETTLED_STATUSES, type Journal, type OperationKind, type OperationRecord, type PaymentPatch, type PaymentRecord } from '../store/journal';
 import { toAttentionView, toPaymentView, toRefundView, toTransactionView } from './views';
 
 /** What the payment service needs to know about readers (implemented by the reader manager). */
@@ -159,7 +159,7 @@ export class PaymentService {
       const idempotencyKey = `pos-${orderReference}-${attempt}`;
       const record = journal.atomically(() => {
         const created = journal.insertPayment(
-          {
+          newPaymentRecord({
             id: newId('pay'),
             orderReference,
             attempt,
@@ -172,22 +172,7 @@ export class PaymentService {
             customerId: input.customerId ?? null,
             receiptEmail: input.receiptEmail ?? null,
             status: 'creating',
-            transactionId: null,
-            reference: null,
-            readerId: null,
-            readerStage: null,
-            actionId: null,
-            declineCode: null,
-            declineMessage: null,
-            cardBrand: null,
-            cardLast4: null,
-            amountCapturable: 0,
-            amountCaptured: 0,
-            amountRefunded: 0,
-            attentionReason: null,
-            attentionAdvice: null,
-            attentionSince: null,
-          },
+          }),
           'created',
           `${formatAmount(input.amount, input.currency)}, ${input.captureMethod} capture, order ${orderReference}`,
         );
@@ -417,7 +402,10 @@ export class PaymentService {
   actionFinished(action: ReaderAction, transaction: Transaction): void {
     const record = this.options.journal.findByTransactionId(action.payment_intent_id);
     if (!record) return;
-    this.applyTransaction(record, transaction, null, null, { actionFinal: true });
+    // A late report for an earlier push (e.g. re-posted after a restart) closes that action only:
+    // the payment may be on the reader again with a newer one, which is still collecting.
+    const current = record.actionId === null || record.actionId === action.id;
+    this.applyTransaction(record, transaction, null, null, { actionFinal: current });
   }
 
   /** The device may have charged and cannot say: the payment needs attention until resolved. */
@@ -458,6 +446,15 @@ export class PaymentService {
       .pendingOperations()
       .filter((op) => op.kind === 'report' && op.params.readerId === readerId)
       .map((op) => ({ op, action: op.params.action as ReaderAction, result: op.params.result as DeviceResult }));
+  }
+
+  /** See ActionSink.actionTaken: what the journal knows of a device having taken this action. */
+  actionTaken(action: ReaderAction): 'unknown' | 'interrupted' | null {
+    const record = this.options.journal.findByTransactionId(action.payment_intent_id);
+    if (!record || record.actionId !== action.id) return null;
+    if (record.status === 'unknown') return 'unknown';
+    if (record.status === 'in_progress' && (record.readerStage === 'waiting_for_card' || record.readerStage === 'processing')) return 'interrupted';
+    return null;
   }
 
   /** The gateway accepted a device outcome. */
@@ -720,7 +717,7 @@ export class PaymentService {
     const metadataOrder = typeof tx.metadata?.order_reference === 'string' ? tx.metadata.order_reference : null;
     const orderReference = metadataOrder && journal.findByOrder(metadataOrder).length === 0 ? metadataOrder : `ext-${tx.reference}`;
     const record = journal.insertPayment(
-      {
+      newPaymentRecord({
         id: newId('pay'),
         orderReference,
         attempt: 1,
@@ -735,20 +732,12 @@ export class PaymentService {
         status: tx.status,
         transactionId: tx.id,
         reference: tx.reference,
-        readerId: null,
-        readerStage: null,
-        actionId: null,
-        declineCode: null,
-        declineMessage: null,
         cardBrand: tx.card?.brand ?? null,
         cardLast4: tx.card?.last4 ?? null,
         amountCapturable: tx.amount_capturable,
         amountCaptured: tx.amount_captured,
         amountRefunded: tx.amount_refunded,
-        attentionReason: null,
-        attentionAdvice: null,
-        attentionSince: null,
-      },
+      }),
       'adopted',
       `created outside this till (${tx.reference})`,
     );

@@ -21,6 +21,12 @@ export interface ActionSink {
   actionUnknown(action: ReaderAction, reason: string, advice: string): void;
   recordDeviceOutcome(readerId: string, action: ReaderAction, result: DeviceResult): OperationRecord;
   pendingReports(readerId: string): { op: OperationRecord; action: ReaderAction; result: DeviceResult }[];
+  /**
+   * Whether a device already took this action, in this run or before a restart ('unknown': its
+   * outcome is unknown; 'interrupted': the host stopped while the device was collecting it). Such
+   * an action is never collected again: the card may have been charged once already.
+   */
+  actionTaken?(action: ReaderAction): 'unknown' | 'interrupted' | null;
   reportAccepted(op: OperationRecord, action: ReaderAction, transaction: Transaction): void;
   reportRefused(op: OperationRecord, action: ReaderAction, result: DeviceResult, error: GatewayError): Promise<void>;
 }
@@ -49,6 +55,8 @@ interface CurrentAction {
   presentedCard: string | null;
 }
 
+const INTERRUPTED = 'The app stopped while the reader was collecting this payment, so it cannot tell whether the card was charged.';
+
 const ADVICE_UNKNOWN =
   'The reader took the card request and then lost contact, so the app cannot tell whether the card was charged. ' +
   'Check the reader or its last receipt. The app will ask the reader again when it reconnects; until this clears, do not charge the customer again.';
@@ -66,6 +74,8 @@ export class ReaderController {
   private wake: (() => void) | null = null;
   private current: CurrentAction | null = null;
   private reporting: Promise<void> = Promise.resolve();
+  private reportRetryTimer: TimerHandle | undefined;
+  private reportRetryMs = 0;
   private unresolved = new Map<string, ReaderAction>();
   status: ReaderStatus = 'connecting';
   statusDetail: string | null = null;
@@ -124,6 +134,7 @@ export class ReaderController {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.options.clock.clearTimeout(this.reportRetryTimer);
     this.generation++;
     this.pollAbort?.abort();
     this.wake?.();
@@ -249,6 +260,16 @@ export class ReaderController {
         this.background(this.device?.cancel());
         return;
       }
+      if (this.unresolved.has(action.id)) return;
+      const taken = this.options.sink.actionTaken?.(action) ?? null;
+      if (taken) {
+        // Asking the device to collect it again could charge the card twice: ask it what happened
+        // instead, and leave the rest to the cashier (Needs attention).
+        this.unresolved.set(action.id, action);
+        if (taken === 'interrupted') this.safely(() => this.options.sink.actionUnknown(action, INTERRUPTED, ADVICE_UNKNOWN));
+        this.background(this.retryUnresolved());
+        return;
+      }
       this.background(this.collect(action));
       return;
     }
@@ -340,11 +361,25 @@ export class ReaderController {
           await this.options.sink.reportRefused(op, action, result, error).catch((e: unknown) => this.options.log('error', 'Handling a refused report failed', String(e)));
           continue;
         }
-        // Unreachable or session gone: stays journaled; posted after the next successful link open.
+        // Unreachable or session gone: stays journaled; posted again shortly (the link may stay up
+        // for a long time, and the gateway may have taken the report without answering), and after
+        // the next successful link open.
         this.options.log('link', `Reporting ${action.id} failed; will retry`, error instanceof Error ? error.message : String(error));
+        this.retryReportsLater();
         return;
       }
     }
+    this.reportRetryMs = 0;
+  }
+
+  private retryReportsLater(): void {
+    if (this.stopped || this.reportRetryTimer !== undefined) return;
+    const min = this.options.minBackoffMs ?? 1_000;
+    this.reportRetryMs = Math.min(Math.max(min, this.reportRetryMs * 2), this.options.maxBackoffMs ?? 30_000);
+    this.reportRetryTimer = this.options.clock.setTimeout(() => {
+      this.reportRetryTimer = undefined;
+      this.background(this.flushReports());
+    }, this.reportRetryMs);
   }
 
   private setStatus(status: ReaderStatus, detail: string | null): void {

@@ -169,6 +169,35 @@ export interface HostedReaderRecord {
 
 export type PaymentPatch = Partial<Omit<PaymentRecord, 'id' | 'createdAt' | 'updatedAt'>>;
 
+type RequiredPaymentFields = 'id' | 'orderReference' | 'attempt' | 'idempotencyKey' | 'origin' | 'amount' | 'currency' | 'captureMethod' | 'status';
+
+/** A new payment record: what must be known up front, everything else empty until it happens. */
+export function newPaymentRecord(
+  fields: Pick<PaymentRecord, RequiredPaymentFields> & Partial<Omit<PaymentRecord, RequiredPaymentFields | 'createdAt' | 'updatedAt'>>,
+): Omit<PaymentRecord, 'createdAt' | 'updatedAt'> {
+  return {
+    description: null,
+    customerId: null,
+    receiptEmail: null,
+    transactionId: null,
+    reference: null,
+    readerId: null,
+    readerStage: null,
+    actionId: null,
+    declineCode: null,
+    declineMessage: null,
+    cardBrand: null,
+    cardLast4: null,
+    amountCapturable: 0,
+    amountCaptured: 0,
+    amountRefunded: 0,
+    attentionReason: null,
+    attentionAdvice: null,
+    attentionSince: null,
+    ...fields,
+  };
+}
+
 export type PaymentFilter = 'active' | 'uncaptured' | 'attention' | 'all' | 'unfinished';
 
 /** Statuses after which nothing more happens to a payment without a new cashier action. */

@@ -131,6 +131,44 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     }, 5_000, 'old link closed');
   });
 
+  it('a device outcome whose answer was lost is posted again without waiting for a new link (soak finding)', async () => {
+    const t = track(await startTestHost());
+    const reader = await t.onlineReader();
+    await t.call('simulate.setFault', { readerId: reader.id, fault: 'timeout' });
+    const created = await t.call('payments.create', { amount: 2200, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    // The reader times out; its report reaches the gateway but the answer is lost.
+    t.sandbox.setFaults({ drop_after_commit_rate: 1 });
+    await new Promise((r) => setTimeout(r, 600));
+    t.sandbox.setFaults({ drop_after_commit_rate: 0 });
+    const released = await t.waitForPayment(created.id, (p) => p.status === 'pending', 5_000);
+    expect(released.decline?.code).toBe('reader_timeout');
+  }, 20_000);
+
+  it('a late report of an earlier push does not knock the payment off the reader it is on again (soak finding)', async () => {
+    const t = track(await startTestHost());
+    const reader = await t.onlineReader();
+    await t.call('simulate.setFault', { readerId: reader.id, fault: 'timeout' });
+    const created = await t.call('payments.create', { amount: 2100, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    // The reader times out; its report reaches the gateway but every answer is lost for a while.
+    t.sandbox.setFaults({ drop_after_commit_rate: 1 });
+    await new Promise((r) => setTimeout(r, 500));
+    // The cashier asks the host to look: the gateway says the reader is free, so the payment is too…
+    expect(await t.call('attention.retry', { paymentId: created.id })).toMatchObject({ status: 'pending' });
+    // …and pushes it again; the reader waits for the card when the old report finally gets through.
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    t.sandbox.setFaults({ drop_after_commit_rate: 0 });
+    // (A new link session re-posts it at once, as after a restart.)
+    await t.call('readers.reconnect', { readerId: reader.id });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const still = (await t.call('payments.list', { filter: 'all', limit: 5 })).find((p) => p.id === created.id);
+    expect(still).toMatchObject({ status: 'in_progress', readerStage: 'waiting_for_card' });
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    expect(await t.waitForPayment(created.id, (p) => p.status === 'succeeded')).toMatchObject({ amountCaptured: 2100 });
+  }, 20_000);
+
   it('the cashier settles an outcome the reader cannot report, and it reaches the gateway once the reader is back', async () => {
     const t = track(await startTestHost({ tuning: { simulatedReplugMs: 1_500 } }));
     const reader = await t.onlineReader();

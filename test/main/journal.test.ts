@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../common/clock';
-import { Journal, JOURNAL_SCHEMA_VERSION, type PaymentRecord } from '../../main/store/journal';
+import { Journal, JOURNAL_SCHEMA_VERSION, newPaymentRecord, type PaymentRecord } from '../../main/store/journal';
 import { openDatabase, SchemaTooNewError } from '../../main/store/sqlite';
 
-export function paymentFixture(overrides: Partial<PaymentRecord> = {}): Omit<PaymentRecord, 'createdAt' | 'updatedAt'> {
-  return {
+function paymentFixture(overrides: Partial<PaymentRecord> = {}) {
+  return newPaymentRecord({
     id: 'pay_test00000001',
     orderReference: 'ORD-1',
     attempt: 1,
@@ -15,28 +15,10 @@ export function paymentFixture(overrides: Partial<PaymentRecord> = {}): Omit<Pay
     origin: 'local',
     amount: 1250,
     currency: 'EUR',
-    description: null,
     captureMethod: 'automatic',
-    customerId: null,
-    receiptEmail: null,
     status: 'creating',
-    transactionId: null,
-    reference: null,
-    readerId: null,
-    readerStage: null,
-    actionId: null,
-    declineCode: null,
-    declineMessage: null,
-    cardBrand: null,
-    cardLast4: null,
-    amountCapturable: 0,
-    amountCaptured: 0,
-    amountRefunded: 0,
-    attentionReason: null,
-    attentionAdvice: null,
-    attentionSince: null,
     ...overrides,
-  };
+  });
 }
 
 describe('journal', () => {

@@ -1,0 +1,103 @@
+/**
+ * Soak findings: a reader action the device already took is never collected a second time —
+ * not when the link to the gateway reopens after an unknown outcome, and not when the host
+ * restarts after dying while the device was collecting. Either would ask the terminal to charge
+ * the same card again; the device is asked what happened instead, and the cashier settles the rest.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTransportPair } from '../../drivers/memory-transport';
+import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
+import { serveEmulator, type ServedEmulator } from '../../drivers/protocols/concert/emulator';
+import { ConcertReader } from '../../drivers/protocols/concert/reader';
+import type { DeviceDescriptor, ReaderRegistry } from '../../drivers/types';
+import { startSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+
+const DEVICE: DeviceDescriptor = { id: 'serial:/dev/ttyTEST0', foundBy: 'serial', path: '/dev/ttyTEST0' };
+
+/** A registry with one Concert terminal (the emulator on an in-memory cable). */
+function concertRegistry(served: { current: ServedEmulator | null }): ReaderRegistry {
+  return {
+    async start() {},
+    async stop() {},
+    devices: () => [{ device: DEVICE, claim: { driver: 'concert', by: 'configured' } }],
+    onChange: () => () => undefined,
+    async open() {
+      const [ecr, terminal] = createTransportPair();
+      served.current = serveEmulator(terminal, { script: { delayMs: 20, answerFault: 'garbage' }, timings: { ackTimeoutMs: 300, frameTimeoutMs: 300 } });
+      return new ConcertReader({ transport: ecr, info: concertReaderInfo(DEVICE), timings: { ackTimeoutMs: 300, frameTimeoutMs: 300, eotTimeoutMs: 300 } });
+    },
+  };
+}
+
+describe('a reader action the device already took is not collected again', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+  const track = (t: TestHost) => {
+    cleanup.push(() => t.close());
+    return t;
+  };
+
+  it('after an unknown outcome, a reopened link does not send the request to the terminal again', async () => {
+    const served: { current: ServedEmulator | null } = { current: null };
+    const t = track(await startTestHost({ registry: concertRegistry(served) }));
+    const device = await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.status === 'unpaired'), 5_000, 'the terminal');
+    const reader = await t.call('readers.pair', { deviceId: device.deviceId });
+    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'), 5_000, 'terminal online');
+    const created = await t.call('payments.create', { amount: 4200, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    // The terminal approves, but its answer arrives as noise: nobody can tell whether it charged.
+    await t.waitForPayment(created.id, (p) => p.status === 'unknown', 8_000);
+    expect(served.current!.emulator.requests).toHaveLength(1);
+    await t.call('readers.reconnect', { readerId: reader.id });
+    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'), 5_000, 'terminal online again');
+    await new Promise((r) => setTimeout(r, 800));
+    expect(served.current!.emulator.requests).toHaveLength(1);
+    expect((await t.call('payments.list', { filter: 'attention', limit: 5 }))[0]).toMatchObject({ id: created.id, status: 'unknown' });
+    // The cashier reads the terminal's receipt: charged.
+    await t.call('attention.resolve', { paymentId: created.id, resolution: 'charged' });
+    expect(await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 5_000)).toMatchObject({ amountCaptured: 4200, attention: null });
+  }, 30_000);
+
+  it('a host that died while the reader was collecting does not collect again after the restart', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-crash-'));
+    const copyDir = mkdtempSync(join(tmpdir(), 'host-crash-copy-'));
+    cleanup.push(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(copyDir, { recursive: true, force: true });
+    });
+    const first = track(await startTestHost({ sandbox, dataDir }));
+    const reader = await first.onlineReader();
+    const created = await first.call('payments.create', { amount: 3300, currency: 'EUR' });
+    await first.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await first.call('simulate.presentCard', { readerId: reader.id, cardNumber: '4242424242424242' });
+    await first.waitForPayment(created.id, (p) => p.readerStage === 'processing');
+    // The journal as a crash right now leaves it (the first host keeps running, unaware).
+    const db = new Database(join(dataDir, 'journal.db'), { readonly: true });
+    await db.backup(join(copyDir, 'journal.db'));
+    db.close();
+    const second = track(await startTestHost({ sandbox, dataDir: copyDir }));
+    const unknown = await second.waitForPayment(created.id, (p) => p.status === 'unknown', 8_000);
+    expect(unknown.attention?.reason).toMatch(/app stopped while the reader was collecting/);
+    // The reader is not prompting for a card again.
+    expect((await second.fail('simulate.presentCard', { readerId: reader.id })).code).toBe('conflict');
+    const tx = (await second.api('GET', `/v1/transactions/${created.transactionId}`)).json as { status: string };
+    expect(tx.status).toBe('pending');
+    // The cashier checks the reader: not charged. The payment can then be taken again.
+    await second.call('attention.resolve', { paymentId: created.id, resolution: 'not_charged' });
+    await second.waitForPayment(created.id, (p) => p.status === 'pending', 5_000);
+    await second.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await second.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await second.call('simulate.presentCard', { readerId: reader.id });
+    expect(await second.waitForPayment(created.id, (p) => p.status === 'succeeded')).toMatchObject({ amountCaptured: 3300 });
+  }, 30_000);
+});
