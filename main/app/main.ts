@@ -9,12 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
 import { createAppHost } from '../host/app-host';
 import type { Host } from '../host/host';
+import { CONTENT_TYPES } from '../web/renderer-content';
 import { SafeStorageSecretStore } from './secure-store';
 import {
   APP_ENTRY_URL,
   APP_SCHEME,
   ELECTRON_CSP,
-  MIME_TYPES,
   isAllowedNavigation,
   isTrustedSender,
   permissionDecision,
@@ -63,7 +63,7 @@ if (!app.requestSingleInstanceLock()) {
       try {
         const body = await readFile(file);
         return new Response(body, {
-          headers: { 'Content-Type': MIME_TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': ELECTRON_CSP },
+          headers: { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': ELECTRON_CSP },
         });
       } catch {
         return new Response('Not found', { status: 404 });

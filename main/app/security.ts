@@ -3,6 +3,7 @@
  * without the Electron runtime (this file must not import 'electron').
  */
 import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
+import { contentSecurityPolicy } from '../web/renderer-content';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'renderer';
@@ -10,8 +11,7 @@ export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
 /** Same policy as web mode, minus WebSocket: the Electron renderer talks to the host over IPC. */
-export const ELECTRON_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'none'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+export const ELECTRON_CSP = contentSecurityPolicy("'none'");
 
 /** The BrowserWindow's webPreferences: isolated, sandboxed, no Node, nothing optional switched on. */
 export function secureWebPreferences(preloadPath: string) {
@@ -83,14 +83,3 @@ export function resolveAppFile(url: string, rendererDir: string): string | null 
   if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) return null;
   return file;
 }
-
-export const MIME_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.json': 'application/json',
-};
