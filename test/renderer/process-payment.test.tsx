@@ -46,6 +46,20 @@ describe('Process payment screen', () => {
     expect(screen.getByText(/visa •••• 4242/)).toBeTruthy();
   });
 
+  it('in test mode, points the cashier to the simulate screen while a simulated reader waits for a card', async () => {
+    const payment = makePayment({ id: 'pay_hint000001', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'waiting_for_card' });
+    const { user, store } = await openProcess(setup(payment), payment.id);
+    await user.click(screen.getByRole('button', { name: 'Present a test card (F3)' }));
+    expect(store.getState().ui.screen).toBe('simulate');
+  });
+
+  it('shows no test-card hint in live mode', async () => {
+    const payment = makePayment({ id: 'pay_hint000002', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'waiting_for_card' });
+    const bridge = new FakeBridge(makeSnapshot({ seq: 5, mode: 'live', payments: [payment], readers: [makeReader({ canPresentTestCards: false })] }));
+    await openProcess(bridge, payment.id);
+    expect(screen.queryByRole('button', { name: 'Present a test card (F3)' })).toBeNull();
+  });
+
   it('Esc cancels the payment while the card is not yet authorised', async () => {
     const payment = makePayment({ id: 'pay_esc0000001', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'waiting_for_card' });
     const bridge = setup(payment);

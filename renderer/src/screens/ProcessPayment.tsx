@@ -117,6 +117,7 @@ export function ProcessPayment() {
   const processPayment = usePos((s) => s.processPayment);
   const cancelPayment = usePos((s) => s.cancelPayment);
   const setScreen = usePos((s) => s.setScreen);
+  const testMode = usePos((s) => s.host.mode === 'test');
   const [picked, setPicked] = useState<string | null>(null);
   const retryRef = useRef<HTMLButtonElement>(null);
 
@@ -260,6 +261,14 @@ export function ProcessPayment() {
           </button>
         ) : null}
       </div>
+      {testMode && payment.status === 'in_progress' && payment.readerStage === 'waiting_for_card' && shownReader?.canPresentTestCards ? (
+        <p className="test-hint">
+          Test mode: the simulated reader waits for a test card.{' '}
+          <button type="button" onClick={() => setScreen('simulate')}>
+            Present a test card (F3)
+          </button>
+        </p>
+      ) : null}
       <p className="key-hints">
         {blockReason && !finished ? `${blockReason} · ` : ''}
         {payment.status === 'in_progress' && payment.readerStage === 'processing'
