@@ -7,6 +7,12 @@ import react from '@vitejs/plugin-react';
 export default defineConfig({
   main: {
     build: {
+      // zod and ws are pure JavaScript spread over many modules: loading them file by file took
+      // ~100 ms (zod) and ~40 ms (ws) of every cold start (figure 5 of `npm run bench`, issue #6).
+      // Bundled, they load as part of one chunk (zod tree-shaken to what the schemas use). ws's
+      // optional native helpers (bufferutil, utf-8-validate) are still looked up at run time and
+      // skipped when absent, as before. Native modules (better-sqlite3, serialport, usb) stay external.
+      externalizeDeps: { exclude: ['zod', 'ws'] },
       outDir: 'out/main',
       rollupOptions: {
         input: {

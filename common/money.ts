@@ -16,12 +16,26 @@ export function currencyExponent(currency: string): number {
 export function formatAmount(minor: number, currency: string, locale = 'en-US'): string {
   const exponent = currencyExponent(currency);
   const major = minor / 10 ** exponent;
-  return new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency: currency.toUpperCase(),
-    minimumFractionDigits: exponent,
-    maximumFractionDigits: exponent,
-  }).format(major);
+  return formatter(locale, currency.toUpperCase(), exponent).format(major);
+}
+
+/**
+ * Building an Intl.NumberFormat costs far more than formatting with one (it loads locale data):
+ * the sandbox formats every transaction it returns and the host every payment event, so the
+ * formatters are kept, one per locale and currency (issue #6, found profiling figures 1 and 3).
+ */
+const formatters = new Map<string, Intl.NumberFormat>();
+
+function formatter(locale: string, currency: string, exponent: number): Intl.NumberFormat {
+  const key = `${locale}|${currency}`;
+  let cached = formatters.get(key);
+  if (!cached) {
+    cached = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: exponent, maximumFractionDigits: exponent });
+    // Bounded: locales × currencies actually used; a stray caller cannot grow it without limit.
+    if (formatters.size >= 256) formatters.clear();
+    formatters.set(key, cached);
+  }
+  return cached;
 }
 
 export type ParsedAmount = { ok: true; minor: number } | { ok: false; error: string };

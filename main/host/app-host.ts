@@ -3,7 +3,6 @@
  * mode, and reader discovery over serial and USB. Tests build hosts with createHost directly.
  */
 import { startSandbox } from '../../sandbox/index';
-import { createDefaultRegistry } from '../../drivers/registry';
 import type { SecretStore } from '../config/secrets';
 import { createHost, type Host, type HostOptions } from './host';
 
@@ -20,10 +19,15 @@ export interface AppHostOptions {
   log?: (line: string) => void;
 }
 
-export function createAppHost(options: AppHostOptions): Promise<Host> {
+export async function createAppHost(options: AppHostOptions): Promise<Host> {
   const discovery = options.discovery ?? true;
+  // The serial/USB drivers (and serialport's native binding) load only when a reader may be
+  // found: with discovery off and no port given they are not needed, and loading them cost
+  // ~30 ms of cold start (figure 5 of `npm run bench`, issue #6).
+  const wanted = discovery || (options.readerPorts?.length ?? 0) > 0;
+  const createDefaultRegistry = wanted ? (await import('../../drivers/registry')).createDefaultRegistry : null;
   const registry =
-    discovery || (options.readerPorts?.length ?? 0) > 0
+    createDefaultRegistry
       ? createDefaultRegistry({
           ports: options.readerPorts ?? [],
           serial: discovery,

@@ -60,7 +60,8 @@ export interface PaymentServiceOptions {
 type CreateInput = ParsedCommandInput<'payments.create'>;
 
 /** Operations that wait in the offline queue. Creates and reader pushes are never sent late. */
-const QUEUEABLE: ReadonlySet<OperationKind> = new Set(['capture', 'cancel', 'refund']);
+const QUEUEABLE_KINDS: readonly OperationKind[] = ['capture', 'cancel', 'refund'];
+const QUEUEABLE: ReadonlySet<OperationKind> = new Set(QUEUEABLE_KINDS);
 
 const ADVICE_UNKNOWN_CREATE =
   'The gateway did not confirm the payment was created. The app keeps retrying with the same key, so it cannot be created twice. Do not take the payment another way until this clears.';
@@ -76,8 +77,7 @@ export class PaymentService {
   // -- reading ----------------------------------------------------------------------------------
 
   view(record: PaymentRecord): PaymentView {
-    const queued = this.options.journal.operationsFor(record.id).filter((op) => op.state === 'pending' && op.lastError !== null && QUEUEABLE.has(op.kind)).length;
-    return toPaymentView(record, queued);
+    return toPaymentView(record, this.options.journal.countQueuedOperations(record.id, QUEUEABLE_KINDS));
   }
 
   list(filter: 'active' | 'uncaptured' | 'attention' | 'all', limit: number): PaymentView[] {
@@ -176,11 +176,11 @@ export class PaymentService {
           'created',
           `${formatAmount(input.amount, input.currency)}, ${input.captureMethod} capture, order ${orderReference}`,
         );
-        journal.addOperation(created.id, 'create', idempotencyKey, createParams(created));
+        journal.addOperation(created.id, 'create', idempotencyKey, createParams(created), { sending: true });
         return created;
       });
       this.changed(record);
-      return this.view(await this.runCreate(record));
+      return this.view(await this.runCreate(record, true));
     });
   }
 
@@ -199,27 +199,38 @@ export class PaymentService {
       this.requireOnline('The gateway is unreachable, so the payment cannot be sent to the reader.');
       const transactionId = record.transactionId!;
       const attempt = this.options.journal.operationsFor(record.id).filter((op) => op.kind === 'process').length + 1;
-      record = this.options.journal.updatePayment(
-        record.id,
-        { status: 'in_progress', readerId: input.readerId, readerStage: 'sent', declineCode: null, declineMessage: null },
-        'sent_to_reader',
-        reader.label,
-      );
-      this.changed(record);
-      const op = this.options.journal.addOperation(record.id, 'process', `process-${record.id}-${attempt}`, { readerId: input.readerId });
+      // The transition and the operation that carries it out: one durable write before the send.
+      const { journal } = this.options;
+      const paymentId = record.id;
+      const sent = journal.atomically(() => {
+        const updated = journal.updatePayment(
+          paymentId,
+          { status: 'in_progress', readerId: input.readerId, readerStage: 'sent', declineCode: null, declineMessage: null },
+          'sent_to_reader',
+          reader.label,
+        );
+        this.changed(updated);
+        return { updated, op: journal.addOperation(paymentId, 'process', `process-${paymentId}-${attempt}`, { readerId: input.readerId }, { sending: true }) };
+      });
+      record = sent.updated;
+      const previousActionId = record.actionId;
       try {
-        const gatewayReader = await this.perform(op, {
+        record = await this.perform(sent.op, {
           send: (client) => client.processPayment(transactionId, reader.processorId),
           check: async (client) => {
             const current = await client.getReader(reader.processorId);
-            return current.action?.payment_intent_id === transactionId && current.action.status === 'in_progress' ? current : null;
+            const action = current.action?.payment_intent_id === transactionId ? current.action : null;
+            // An action for this payment other than the last push's proves this push arrived, even
+            // if the reader already finished it (a fast reader, a lost answer).
+            return action && (action.status === 'in_progress' || action.id !== previousActionId) ? current : null;
           },
           queue: false,
+          firstSendJournaled: true,
+          settle: (gatewayReader) => {
+            const current = journal.getPayment(paymentId)!;
+            return current.status === 'in_progress' && gatewayReader.action ? journal.updatePayment(paymentId, { actionId: gatewayReader.action.id }) : current;
+          },
         });
-        record = this.options.journal.getPayment(record.id)!;
-        if (record.status === 'in_progress' && gatewayReader.action) {
-          record = this.options.journal.updatePayment(record.id, { actionId: gatewayReader.action.id });
-        }
         if (!reader.hosted) this.watchCloudPayment(record.id, reader.processorId);
         return this.view(record);
       } catch (error) {
@@ -293,16 +304,18 @@ export class PaymentService {
       const pending = this.options.journal.operationsFor(record.id).find((op) => op.kind === 'capture' && op.state === 'pending');
       if (pending) throw new HostError('conflict', 'A capture of this payment is already queued; it will be sent when the gateway is reachable.', { queued: true });
       const transactionId = record.transactionId!;
-      const op = this.options.journal.addOperation(record.id, 'capture', `capture-${record.id}`, input.amount !== undefined ? { amount: input.amount } : {});
-      const tx = await this.perform(op, {
+      const op = this.options.journal.addOperation(record.id, 'capture', `capture-${record.id}`, input.amount !== undefined ? { amount: input.amount } : {}, { sending: true });
+      const captured = await this.perform(op, {
         send: (client) => client.capture(transactionId, input.amount, op.idempotencyKey),
         check: async (client) => {
           const current = await client.getTransaction(transactionId);
           return current.status !== 'requires_capture' && current.amount_captured > 0 ? current : null;
         },
         queue: true,
+        firstSendJournaled: true,
+        settle: (tx) => this.applyTransaction(this.options.journal.getPayment(record.id)!, tx, 'captured', formatAmount(tx.amount_captured, record.currency)),
       });
-      return this.view(this.applyTransaction(this.options.journal.getPayment(record.id)!, tx, 'captured', formatAmount(tx.amount_captured, record.currency)));
+      return this.view(captured);
     });
   }
 
@@ -459,8 +472,11 @@ export class PaymentService {
 
   /** The gateway accepted a device outcome. */
   reportAccepted(op: OperationRecord, action: ReaderAction, transaction: Transaction): void {
-    this.options.journal.updateOperation(op.id, { state: 'done', lastError: null, result: transaction.status });
-    this.actionFinished(action, transaction);
+    // The report is done and the payment moves on in one durable transition.
+    this.options.journal.atomically(() => {
+      this.options.journal.updateOperation(op.id, { state: 'done', lastError: null, result: transaction.status });
+      this.actionFinished(action, transaction);
+    });
   }
 
   /**
@@ -586,16 +602,17 @@ export class PaymentService {
     this.applyTransaction(this.options.journal.getPayment(record.id)!, tx, `${op.kind === 'cancel' ? 'canceled' : op.kind === 'capture' ? 'captured' : 'refunded'}_from_queue`);
   }
 
-  private async runCreate(record: PaymentRecord): Promise<PaymentRecord> {
+  private async runCreate(record: PaymentRecord, firstSendJournaled = false): Promise<PaymentRecord> {
     const op = this.options.journal.getOperationByKey(record.idempotencyKey)!;
     try {
-      const tx = await this.perform(op, {
+      return await this.perform(op, {
         send: (client) => client.createTerminalPayment(createParams(record), record.idempotencyKey),
         // Without an id there is nothing to retrieve; resending the same key cannot create a second payment.
         check: async () => null,
         queue: false,
+        firstSendJournaled,
+        settle: (tx) => this.applyTransaction(this.options.journal.getPayment(record.id)!, tx, 'created_at_gateway', tx.reference),
       });
-      return this.applyTransaction(this.options.journal.getPayment(record.id)!, tx, 'created_at_gateway', tx.reference);
     } catch (error) {
       const current = this.options.journal.getPayment(record.id)!;
       if (error instanceof GatewayError) {
@@ -620,30 +637,47 @@ export class PaymentService {
    * same idempotency key every time. Gives up after a few quick attempts: the operation then
    * stays pending in the journal (queued, when `queue`), and the error says so.
    */
-  private async perform<T>(
+  private async perform<T, R = T>(
     op: OperationRecord,
-    how: { send: (client: PlutoPayClient) => Promise<T>; check: (client: PlutoPayClient) => Promise<T | null>; queue: boolean },
-  ): Promise<T> {
+    how: {
+      send: (client: PlutoPayClient) => Promise<T>;
+      check: (client: PlutoPayClient) => Promise<T | null>;
+      queue: boolean;
+      /**
+       * The caller journaled the first send's attempt together with the transition that asked for
+       * it (addOperation with `sending`): one durable write before the first send instead of two.
+       */
+      firstSendJournaled?: boolean;
+      /**
+       * Applies the gateway's answer to the journal in the same durable transition that marks the
+       * operation done (one fsync instead of two; and never "done" without its effect, or the
+       * reverse). Runs inside a journal transaction: what it makes the app do must go through
+       * journal.afterCommit (changed() does).
+       */
+      settle?: (result: T) => R;
+    },
+  ): Promise<R> {
     const { journal, connectivity } = this.options;
     const attempts = this.options.attempts ?? 3;
     let lastError: GatewayUnreachable | null = null;
     for (let attempt = 0; attempt < attempts; attempt++) {
       const client = this.options.gateway();
+      const journaled = attempt === 0 && how.firstSendJournaled === true;
+      let answer: { value: T; via: 'ok' | 'confirmed by retrieve' } | null = null;
       try {
-        if (attempt > 0 || op.attempts > 0) {
+        if (attempt > 0 || (op.attempts > 0 && !journaled)) {
           const already = await how.check(client);
           if (already !== null) {
             connectivity.reportSuccess();
-            journal.updateOperation(op.id, { state: 'done', lastError: null, result: 'confirmed by retrieve' });
-            return already;
+            answer = { value: already, via: 'confirmed by retrieve' };
           }
         }
-        journal.updateOperation(op.id, { attemptsDelta: 1 });
-        const result = await how.send(client);
-        connectivity.reportSuccess();
-        journal.updateOperation(op.id, { state: 'done', lastError: null, result: 'ok' });
-        if (op.lastError !== null) this.options.onQueueChanged();
-        return result;
+        if (!answer) {
+          if (!journaled) journal.updateOperation(op.id, { attemptsDelta: 1 });
+          const value = await how.send(client);
+          connectivity.reportSuccess();
+          answer = { value, via: 'ok' };
+        }
       } catch (error) {
         if (error instanceof GatewayError) {
           connectivity.reportSuccess();
@@ -655,9 +689,17 @@ export class PaymentService {
         lastError = error;
         connectivity.reportFailure(error.message);
         journal.updateOperation(op.id, { lastError: error.message });
-        op = { ...op, attempts: op.attempts + 1, lastError: error.message };
+        op = { ...op, attempts: journaled ? op.attempts : op.attempts + 1, lastError: error.message };
         if (attempt + 1 < attempts) await this.sleep((this.options.retryDelayMs ?? 250) * 2 ** attempt);
+        continue;
       }
+      const { value, via } = answer;
+      const settled = journal.atomically(() => {
+        journal.updateOperation(op.id, { state: 'done', lastError: null, result: via });
+        return how.settle ? how.settle(value) : (value as unknown as R);
+      });
+      if (via === 'ok' && op.lastError !== null) this.options.onQueueChanged();
+      return settled;
     }
     this.options.onQueueChanged();
     const payment = journal.getPayment(op.paymentId);
@@ -705,7 +747,7 @@ export class PaymentService {
     const eventName = event ?? (record.status !== status ? eventForStatus(status, tx.failure_code) : null);
     const updated = this.options.journal.updatePayment(record.id, patch, eventName ?? undefined, detail ?? eventDetail(tx));
     this.changed(updated);
-    if (record.attentionSince && !updated.attentionSince) this.options.onAttentionChanged(this.attention());
+    if (record.attentionSince && !updated.attentionSince) this.options.journal.afterCommit(() => this.options.onAttentionChanged(this.attention()));
     if (SETTLED_STATUSES.has(updated.status) || updated.status === 'requires_capture') this.stopCloudWatch(updated.id);
     return updated;
   }
@@ -814,8 +856,9 @@ export class PaymentService {
     }
   }
 
+  /** Tells the app a payment changed, once the write that changed it is on disk. */
   private changed(record: PaymentRecord): void {
-    this.options.onPaymentChanged(this.view(record));
+    this.options.journal.afterCommit(() => this.options.onPaymentChanged(this.view(record)));
   }
 
   private sleep(ms: number): Promise<void> {

@@ -96,6 +96,25 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX webhook_events_received ON webhook_events (received_at);
   `,
+  // 3: a long history stays fast (issue #6; measured by figure 4 of \`npm run bench\`, 100 000 payments).
+  //  - Lists order by (created_at DESC, id DESC): an index on both walks the newest rows with no sort.
+  //  - The attention list (read by every snapshot) had an index on attention_since alone, so the
+  //    planner scanned all payments in date order looking for the few that need attention
+  //    (85 ms at 100 000); the partial index now holds exactly those rows, in list order.
+  //  - Prefix search uses LIKE, which is case-insensitive: only a NOCASE index can serve it (the
+  //    existing indexes are BINARY), so every search read the whole table three times (0.5–1.3 s).
+  //    The BINARY index on reference served nothing else (no query looks a reference up exactly):
+  //    it goes, so a write does not pay for one index more than before.
+  `
+  DROP INDEX payments_reference;
+  DROP INDEX payments_created;
+  CREATE INDEX payments_created ON payments (created_at DESC, id DESC);
+  DROP INDEX payments_attention;
+  CREATE INDEX payments_attention ON payments (created_at DESC, id DESC) WHERE attention_since IS NOT NULL;
+  CREATE INDEX payments_order_reference_nocase ON payments (order_reference COLLATE NOCASE);
+  CREATE INDEX payments_reference_nocase ON payments (reference COLLATE NOCASE);
+  CREATE INDEX payments_id_nocase ON payments (id COLLATE NOCASE);
+  `,
 ];
 
 export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.length;
@@ -198,6 +217,12 @@ export function newPaymentRecord(
   };
 }
 
+/**
+ * Above this many matches a search walks the newest payments instead of sorting every match
+ * (about sqrt(50 · 100 000): both plans then read a few thousand rows at worst).
+ */
+const SEARCH_SORT_AT_MOST = 2_000;
+
 export type PaymentFilter = 'active' | 'uncaptured' | 'attention' | 'all' | 'unfinished';
 
 /** Statuses after which nothing more happens to a payment without a new cashier action. */
@@ -253,8 +278,10 @@ const FILTERS: Record<PaymentFilter, string> = {
   active: `WHERE status IN ('creating', 'pending', 'in_progress', 'unknown')`,
   uncaptured: `WHERE status = 'requires_capture'`,
   attention: 'WHERE attention_since IS NOT NULL',
-  unfinished: `WHERE status IN ('creating', 'in_progress', 'unknown') OR attention_since IS NOT NULL
-    OR id IN (SELECT payment_id FROM operations WHERE state = 'pending')`,
+  // Each part on its own index (an OR of them made the planner walk every payment in date order).
+  unfinished: `WHERE id IN (SELECT id FROM payments WHERE status IN ('creating', 'in_progress', 'unknown')
+    UNION SELECT id FROM payments WHERE attention_since IS NOT NULL
+    UNION SELECT payment_id FROM operations WHERE state = 'pending')`,
 };
 
 export class Journal {
@@ -272,6 +299,11 @@ export class Journal {
   /** Runs several journal writes as one durable transition. */
   atomically<T>(fn: () => T): T {
     return this.db.transaction(fn);
+  }
+
+  /** Runs fn once the transition being written is durable (at once when none is open). */
+  afterCommit(fn: () => void): void {
+    this.db.afterCommit(fn);
   }
 
   // -- payments ---------------------------------------------------------------------------------
@@ -323,16 +355,42 @@ export class Journal {
 
   /**
    * Prefix search over the ids a cashier reads off a receipt or order (order reference, txn_
-   * reference, payment id), newest first. Prefix matching keeps it on the indexes.
+   * reference, payment id), newest first, case-insensitive (LIKE).
+   *
+   * Two plans, chosen by how many payments match (issue #6): a narrow prefix is found through
+   * the NOCASE indexes and the few matches are sorted; a broad one ("txn_", "SHOP-") would make
+   * that sort read thousands of rows, so it walks the newest payments instead and stops at
+   * `limit` matches, which come early when matches are dense.
    */
   searchPayments(query: string, limit: number): PaymentRecord[] {
     const like = `${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // Counting only decides the plan: UNION ALL stops at the limit (a UNION would first collect
+    // every match to drop duplicates, 0.3 s for "txn_" at 100 000); a payment matching two ways
+    // is counted twice, which only moves the switch a little.
+    const matches = this.db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM (
+           SELECT id FROM payments WHERE order_reference LIKE ? ESCAPE '\\'
+           UNION ALL SELECT id FROM payments WHERE reference LIKE ? ESCAPE '\\'
+           UNION ALL SELECT id FROM payments WHERE id LIKE ? ESCAPE '\\'
+           LIMIT ${SEARCH_SORT_AT_MOST + 1})`,
+      )
+      .get<{ n: number }>(like, like, like)!.n;
+    if (matches <= SEARCH_SORT_AT_MOST) {
+      return this.db
+        .prepare(
+          `${SELECT_PAYMENT} WHERE id IN (
+             SELECT id FROM payments WHERE order_reference LIKE ? ESCAPE '\\'
+             UNION SELECT id FROM payments WHERE reference LIKE ? ESCAPE '\\'
+             UNION SELECT id FROM payments WHERE id LIKE ? ESCAPE '\\')
+           ORDER BY created_at DESC, id DESC LIMIT ?`,
+        )
+        .all<PaymentRecord>(like, like, like, limit);
+    }
+    // The unary + keeps the planner off the NOCASE indexes: walk payments_created, newest first.
     return this.db
       .prepare(
-        `${SELECT_PAYMENT} WHERE id IN (
-           SELECT id FROM payments WHERE order_reference LIKE ? ESCAPE '\\'
-           UNION SELECT id FROM payments WHERE reference LIKE ? ESCAPE '\\'
-           UNION SELECT id FROM payments WHERE id LIKE ? ESCAPE '\\')
+        `${SELECT_PAYMENT} WHERE +order_reference LIKE ? ESCAPE '\\' OR +reference LIKE ? ESCAPE '\\' OR +id LIKE ? ESCAPE '\\'
          ORDER BY created_at DESC, id DESC LIMIT ?`,
       )
       .all<PaymentRecord>(like, like, like, limit);
@@ -357,13 +415,15 @@ export class Journal {
   // -- operations -------------------------------------------------------------------------------
 
   /** Records an operation before it is first sent. The key is what every retry reuses. */
-  addOperation(paymentId: string, kind: OperationKind, idempotencyKey: string, params: Record<string, unknown>): OperationRecord {
+  addOperation(paymentId: string, kind: OperationKind, idempotencyKey: string, params: Record<string, unknown>, options: { sending?: boolean } = {}): OperationRecord {
     const now = this.nowIso();
+    // `sending`: the caller is about to send it for the first time, so its first attempt is
+    // recorded in this same write (what a separate attempt mark would record just before sending).
     this.db
       .prepare(
-        `INSERT INTO operations (payment_id, kind, idempotency_key, params, state, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)`,
+        `INSERT INTO operations (payment_id, kind, idempotency_key, params, state, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
       )
-      .run(paymentId, kind, idempotencyKey, JSON.stringify(params), now, now);
+      .run(paymentId, kind, idempotencyKey, JSON.stringify(params), options.sending ? 1 : 0, now, now);
     return this.getOperationByKey(idempotencyKey)!;
   }
 
@@ -393,6 +453,19 @@ export class Journal {
 
   operationsFor(paymentId: string): OperationRecord[] {
     return this.db.prepare(`${SELECT_OPERATION} WHERE payment_id = ? ORDER BY id`).all<RawOperation>(paymentId).map(toOperation);
+  }
+
+  /**
+   * How many of a payment's operations of these kinds are waiting in the offline queue (not yet
+   * confirmed, and at least one send failed). Every payment view shows it, so it is counted in
+   * SQL rather than by loading and parsing every operation (issue #6).
+   */
+  countQueuedOperations(paymentId: string, kinds: readonly OperationKind[]): number {
+    if (kinds.length === 0) return 0;
+    const list = kinds.map((kind) => `'${kind.replace(/'/g, "''")}'`).join(', ');
+    return this.db
+      .prepare(`SELECT COUNT(*) AS n FROM operations WHERE payment_id = ? AND state = 'pending' AND last_error IS NOT NULL AND kind IN (${list})`)
+      .get<{ n: number }>(paymentId)!.n;
   }
 
   /** Operations not yet confirmed by the gateway, in the order they were asked for. */

@@ -18,6 +18,12 @@ export interface SqlDatabase {
   prepare(sql: string): SqlStatement;
   /** Runs fn in one transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T;
+  /**
+   * Runs fn once the current transaction has committed (at once outside a transaction); never if
+   * it rolls back. What the app does because of a write (tell the cashier, send a request) goes
+   * here when the write may be part of a larger transition: it then happens only once that is on disk.
+   */
+  afterCommit(fn: () => void): void;
   close(): void;
 }
 
@@ -35,34 +41,67 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
   db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
-  const cache = new Map<string, Database.Statement>();
+  // better-sqlite3 builds SQLite with a 16 MB page cache per connection (DEFAULT_CACHE_SIZE=-16000).
+  // It fills as the history grows and is only given back when the database closes: over 10 000
+  // payments that was most of the host's memory growth (figure 6 of `npm run bench`, issue #6).
+  // 4 MB holds the hot pages (recent payments, the indexes' newest ends); older pages come from the
+  // OS file cache when a search reaches them.
+  db.pragma('cache_size = -4000');
+  // Prepared statements and their small wrappers are made once per SQL text: the journal runs a
+  // few dozen statements per payment, and re-wrapping (three closures) on every call showed up
+  // in profiles of figure 1 of `npm run bench` (issue #6).
+  const cache = new Map<string, SqlStatement>();
   let depth = 0;
+  // BEGIN IMMEDIATE / COMMIT / ROLLBACK prepared once. better-sqlite3's db.transaction(fn) builds
+  // four wrapper functions on every call; this is the same protocol without that cost.
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
+  const rollback = db.prepare('ROLLBACK');
+  let committed: (() => void)[] = [];
   return {
     path,
     exec: (sql) => {
       db.exec(sql);
     },
     prepare(sql) {
-      let statement = cache.get(sql);
-      if (!statement) {
-        statement = db.prepare(sql);
-        cache.set(sql, statement);
+      let wrapped = cache.get(sql);
+      if (!wrapped) {
+        const stmt = db.prepare(sql);
+        wrapped = {
+          run: (...params) => ({ changes: stmt.run(...params).changes }),
+          get: <T>(...params: SqlValue[]) => stmt.get(...params) as T | undefined,
+          all: <T>(...params: SqlValue[]) => stmt.all(...params) as T[],
+        };
+        cache.set(sql, wrapped);
       }
-      const stmt = statement;
-      return {
-        run: (...params) => ({ changes: stmt.run(...params).changes }),
-        get: <T>(...params: SqlValue[]) => stmt.get(...params) as T | undefined,
-        all: <T>(...params: SqlValue[]) => stmt.all(...params) as T[],
-      };
+      return wrapped;
     },
     transaction<T>(fn: () => T): T {
       if (depth > 0) return fn();
       depth++;
+      let result: T;
       try {
-        return db.transaction(fn).immediate();
+        begin.run();
+        try {
+          result = fn();
+          if (result && typeof (result as { then?: unknown }).then === 'function') throw new TypeError('Transaction function cannot return a promise');
+          commit.run();
+        } catch (error) {
+          if (db.inTransaction) rollback.run();
+          committed = [];
+          throw error;
+        }
       } finally {
         depth--;
       }
+      const hooks = committed;
+      committed = [];
+      for (const hook of hooks) hook();
+      return result;
+    },
+    afterCommit(fn) {
+      if (depth > 0) committed.push(fn);
+      else fn();
     },
     close: () => {
       cache.clear();

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Api, simulatedReader, start, type ErrorResponse, type Harness } from './helpers';
+import type { Api} from './helpers';
+import { simulatedReader, start, type ErrorResponse, type Harness } from './helpers';
 
 const ERROR_TYPES = ['invalid_request', 'authentication_error', 'payment_error', 'capture_error', 'cancel_error', 'terminal_error'];
 

@@ -1,0 +1,273 @@
+/**
+ * Figure 4: the journal on disk, as the host opens it for money (WAL, synchronous=FULL).
+ *
+ *  - durable payment transitions per second: payments walked through the transitions the
+ *    service commits (created with its create operation → pending → in progress → succeeded),
+ *    one commit per transition, each fsynced before the next starts — the app never acts on a
+ *    transition that is not on disk. Repeated in rounds; the figure is the median round.
+ *  - list and search p95 with 100 000 payments stored: the queries behind the cashier's lists
+ *    (payments.list filters all/active/uncaptured at 50 rows, the attention list at 500 rows that
+ *    every snapshot reads) and prefix search by order reference, txn_ reference and payment id
+ *    (hits and misses).
+ *
+ * Absolute figures (no floor), reported with the fsync latency measured in the same run.
+ * Load curve: the same at 1 000, 10 000 and 100 000 payments stored.
+ */
+import { join } from 'node:path';
+import { systemClock } from '../../common/clock';
+import { Journal, type PaymentRecord } from '../../main/store/journal';
+import { openDatabase, type SqlDatabase } from '../../main/store/sqlite';
+import { scaled, scratch, type Figure, type FigureContext } from './context';
+import { seededJournal } from './journal-fixture';
+import { fsyncProbe } from './machine';
+import { runWorker } from './child';
+import { withCpuProfile, type ProfileSummary } from './profile';
+import { metric, type Curve } from './report';
+import type { SeededSample } from './seed';
+import { median, percentile, relativeSpread, round } from './stats';
+
+export const TRANSITIONS_TARGET = 2_000;
+export const QUERY_P95_TARGET_MS = 20;
+export const STORED_FOR_FIGURE = 100_000;
+
+let counter = 0;
+
+function newPayment(): Omit<PaymentRecord, 'createdAt' | 'updatedAt'> {
+  const n = ++counter;
+  const order = `BENCH-${process.pid}-${n}`;
+  return {
+    id: `pay_bench${process.pid}x${n}`,
+    orderReference: order,
+    attempt: 1,
+    idempotencyKey: `pos-${order}-1`,
+    origin: 'local',
+    amount: 1250,
+    currency: 'EUR',
+    description: null,
+    captureMethod: 'automatic',
+    customerId: null,
+    receiptEmail: null,
+    status: 'creating',
+    transactionId: null,
+    reference: null,
+    readerId: null,
+    readerStage: null,
+    actionId: null,
+    declineCode: null,
+    declineMessage: null,
+    cardBrand: null,
+    cardLast4: null,
+    amountCapturable: 0,
+    amountCaptured: 0,
+    amountRefunded: 0,
+    attentionReason: null,
+    attentionAdvice: null,
+    attentionSince: null,
+  };
+}
+
+/** Walks payments through their transitions for `ms`; returns transitions committed per second. */
+export function transitionsPerSecond(journal: Journal, ms: number): { perSecond: number; transitions: number; elapsedMs: number } {
+  let transitions = 0;
+  const started = performance.now();
+  const deadline = started + ms;
+  while (performance.now() < deadline) {
+    const record = newPayment();
+    journal.atomically(() => {
+      journal.insertPayment(record, 'created', '€12.50, automatic capture');
+      journal.addOperation(record.id, 'create', record.idempotencyKey, { amount: record.amount });
+    });
+    journal.updatePayment(record.id, { status: 'pending', transactionId: `tx-${record.id}`, reference: `txn_${record.id.slice(4)}` }, 'created_at_gateway');
+    journal.updatePayment(record.id, { status: 'in_progress', readerId: 'rdr_bench', readerStage: 'sent' }, 'sent_to_reader');
+    journal.updatePayment(record.id, { status: 'succeeded', readerStage: null, amountCaptured: record.amount, cardBrand: 'visa', cardLast4: '4242' }, 'succeeded');
+    transitions += 4;
+  }
+  const elapsedMs = performance.now() - started;
+  return { perSecond: (transitions / elapsedMs) * 1000, transitions, elapsedMs };
+}
+
+export interface QueryTimes {
+  list: number[];
+  search: number[];
+  byQuery: Record<string, number>;
+}
+
+/** Times the list and search queries, `rounds` times each, in an interleaved order. */
+export function queryTimes(journal: Journal, samples: readonly SeededSample[], rounds: number): QueryTimes {
+  const pick = (i: number) => samples[i % Math.max(1, samples.length)];
+  const lists: [string, () => unknown][] = [
+    ['list all (50)', () => journal.listPayments('all', 50)],
+    ['list active (50)', () => journal.listPayments('active', 50)],
+    ['list uncaptured (50)', () => journal.listPayments('uncaptured', 50)],
+    ['list attention (500)', () => journal.listPayments('attention', 500)],
+  ];
+  const searches: [string, (i: number) => unknown][] = [
+    ['search order ref prefix', (i) => journal.searchPayments(pick(i)?.orderReference.slice(0, -2) ?? 'HIST-00', 50)],
+    ['search txn_ prefix', (i) => journal.searchPayments(pick(i)?.reference.slice(0, 9) ?? 'txn_a', 50)],
+    ['search payment id', (i) => journal.searchPayments(pick(i)?.id ?? 'pay_a', 50)],
+    ['search miss', (i) => journal.searchPayments(`NOPE-${i}`, 50)],
+    // Matches every payment: the plan that walks the newest ones.
+    ['search broad prefix', (i) => journal.searchPayments(i % 2 ? 'txn_' : 'HIST-', 50)],
+  ];
+  const list: number[] = [];
+  const search: number[] = [];
+  const per = new Map<string, number[]>();
+  const time = (name: string, into: number[], fn: () => unknown) => {
+    const started = performance.now();
+    fn();
+    const ms = performance.now() - started;
+    into.push(ms);
+    per.set(name, [...(per.get(name) ?? []), ms]);
+  };
+  for (let i = 0; i < rounds; i++) {
+    for (const [name, fn] of lists) time(name, list, fn);
+    for (const [name, fn] of searches) time(name, search, () => fn(i));
+  }
+  const byQuery: Record<string, number> = {};
+  for (const [name, times] of per) byQuery[`${name} p95 ms`] = round(percentile(times, 95));
+  return { list, search, byQuery };
+}
+
+export interface JournalPoint {
+  stored: number;
+  transitionsPerSecond: number;
+  transitionRounds: number[];
+  listP95: number;
+  searchP95: number;
+  byQuery: Record<string, number>;
+  seedMs: number;
+  fromCache: boolean;
+  profile: ProfileSummary | null;
+}
+
+export interface JournalMeasureOptions {
+  rounds: number;
+  roundMs: number;
+  queryRounds: number;
+  /** Profile the measured part (transitions and queries) into dir/name.cpuprofile. */
+  profile: { dir: string; name: string } | null;
+  log: (line: string) => void;
+}
+
+export async function measureJournal(dir: string, stored: number, opts: JournalMeasureOptions): Promise<JournalPoint> {
+  const seeded = seededJournal(join(dir, `journal-${stored}.db`), stored, opts.log);
+  const db: SqlDatabase = openDatabase(seeded.path, { durability: 'full' });
+  try {
+    const journal = new Journal(db, systemClock);
+    // Warm the page cache and the statements like a running app has them.
+    queryTimes(journal, seeded.samples, 2);
+    transitionsPerSecond(journal, 50);
+    const { result, profile } = await withCpuProfile(opts.profile !== null, opts.profile?.dir ?? '', opts.profile?.name ?? '', async () => {
+      const rounds: number[] = [];
+      for (let i = 0; i < opts.rounds; i++) rounds.push(transitionsPerSecond(journal, opts.roundMs).perSecond);
+      return { rounds, queries: queryTimes(journal, seeded.samples, opts.queryRounds) };
+    });
+    const { rounds, queries } = result;
+    return {
+      profile,
+      stored,
+      transitionsPerSecond: median(rounds),
+      transitionRounds: rounds.map((r) => Math.round(r)),
+      listP95: percentile(queries.list, 95),
+      searchP95: percentile(queries.search, 95),
+      byQuery: queries.byQuery,
+      seedMs: Math.round(seeded.seedMs),
+      fromCache: seeded.fromCache,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+export const figure4: Figure = {
+  id: 4,
+  title: 'Journal: durable transitions, list and search',
+  async run(ctx: FigureContext) {
+    const dir = scratch(ctx, 'fig4');
+    const stored = ctx.scale < 1 ? Math.max(100, Math.round(STORED_FOR_FIGURE * ctx.scale)) : STORED_FOR_FIGURE;
+    const opts = {
+      rounds: scaled(ctx, ctx.quick ? 3 : 7, 1),
+      roundMs: Math.max(20, Math.round((ctx.quick ? 400 : 1_000) * ctx.scale)),
+      queryRounds: scaled(ctx, ctx.quick ? 25 : 60, 2),
+      profile: ctx.profile ? { dir: ctx.profileDir, name: 'fig4-journal' } : null,
+    };
+    const fsync = fsyncProbe(dir, scaled(ctx, 200, 10));
+    const measure = (size: number, o: typeof opts) =>
+      runWorker<JournalPoint>('journal', { dir, stored: size, opts: { rounds: o.rounds, roundMs: o.roundMs, queryRounds: o.queryRounds, profile: o.profile } }, { log: ctx.log });
+    const main = await measure(stored, opts);
+    const profile = main.profile;
+    ctx.log(`  fig 4 [${stored} stored]: ${Math.round(main.transitionsPerSecond)} transitions/s, list p95 ${main.listP95.toFixed(2)} ms, search p95 ${main.searchP95.toFixed(2)} ms`);
+
+    const curveSizes = ctx.scale < 1 ? [] : [1_000, 10_000];
+    const points: JournalPoint[] = [];
+    for (const size of curveSizes) {
+      const point = await measure(size, { ...opts, rounds: Math.max(1, Math.ceil(opts.rounds / 2)), profile: null });
+      ctx.log(`  fig 4 [${size} stored]: ${Math.round(point.transitionsPerSecond)} transitions/s, list p95 ${point.listP95.toFixed(2)} ms, search p95 ${point.searchP95.toFixed(2)} ms`);
+      points.push(point);
+    }
+    points.push(main);
+
+    const fsyncText = `fsync p50 ${fsync.p50Ms} ms in this run`;
+    const metrics = [
+      metric({
+        id: '4.transitions',
+        figure: 4,
+        label: `durable transitions/s (${stored.toLocaleString('en-US')} stored)`,
+        value: main.transitionsPerSecond,
+        unit: '/s',
+        target: { op: '>=', value: TRANSITIONS_TARGET, on: 'value', unit: '/s' },
+        samples: main.transitionRounds.length,
+        noise: { runs: main.transitionRounds.length, relativeSpread: relativeSpread(main.transitionRounds) },
+      }),
+      metric({
+        id: '4.list',
+        figure: 4,
+        label: `list p95 (${stored.toLocaleString('en-US')} stored)`,
+        value: main.listP95,
+        unit: 'ms',
+        target: { op: '<=', value: QUERY_P95_TARGET_MS, on: 'value', unit: 'ms' },
+        samples: opts.queryRounds * 4,
+      }),
+      metric({
+        id: '4.search',
+        figure: 4,
+        label: `search p95 (${stored.toLocaleString('en-US')} stored)`,
+        value: main.searchP95,
+        unit: 'ms',
+        target: { op: '<=', value: QUERY_P95_TARGET_MS, on: 'value', unit: 'ms' },
+        samples: opts.queryRounds * 5,
+      }),
+    ];
+    const curve: Curve = {
+      id: '4.stored',
+      figure: 4,
+      title: 'Figure 4 vs payments stored',
+      columns: [
+        { key: 'stored', label: 'payments stored', unit: '' },
+        { key: 'transitions', label: 'transitions', unit: '/s' },
+        { key: 'listP95', label: 'list p95', unit: 'ms' },
+        { key: 'searchP95', label: 'search p95', unit: 'ms' },
+      ],
+      rows: points.map((p) => ({ stored: p.stored, transitions: Math.round(p.transitionsPerSecond), listP95: round(p.listP95), searchP95: round(p.searchP95) })),
+    };
+    return {
+      metrics,
+      curves: curveSizes.length ? [curve] : [],
+      inputs: {
+        durability: "WAL, synchronous=FULL (durability 'full'), a file in the bench directory",
+        fsyncProbe: fsync,
+        transitionsPerPayment: 4,
+        roundMs: opts.roundMs,
+        transitionRounds: main.transitionRounds,
+        queryRounds: opts.queryRounds,
+        queries: main.byQuery,
+        points: points.map((p) => ({ stored: p.stored, seedMs: p.seedMs, fromCache: p.fromCache })),
+        ...(profile ? { profile } : {}),
+      },
+      notes: [
+        `No floor: absolute figures, reported with the fsync latency of the same disk (${fsyncText}).`,
+        'One commit per transition; a transition is on disk before the next one starts.',
+      ],
+    };
+  },
+};

@@ -1,0 +1,100 @@
+/**
+ * The journal and SQLite changes made to meet figure 4 (and 1) keep their meaning: search finds
+ * the same payments by either plan, newest first, case-insensitively; the 'unfinished' filter
+ * still sees every kind of unfinished payment; writes' consequences wait for the commit.
+ */
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../common/clock';
+import { Journal, newPaymentRecord } from '../../main/store/journal';
+import { openDatabase } from '../../main/store/sqlite';
+import { ManualClock, seedJournal } from './seed';
+
+function journalWith(count: number): { journal: Journal; clock: ManualClock } {
+  const db = openDatabase(':memory:', { durability: 'normal' });
+  const clock = new ManualClock(Date.UTC(2026, 0, 1));
+  const journal = new Journal(db, clock);
+  seedJournal(journal, clock, { count, endAt: Date.UTC(2026, 0, 1), orderPrefix: 'SHOP' });
+  return { journal, clock };
+}
+
+describe('journal search (both plans)', () => {
+  it('a narrow prefix finds its payments through the indexes, any case', () => {
+    const { journal } = journalWith(3_000);
+    expect(journal.searchPayments('SHOP-0001234', 50).map((p) => p.orderReference)).toEqual(['SHOP-0001234']);
+    expect(journal.searchPayments('shop-000123', 50).map((p) => p.orderReference)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `SHOP-000123${9 - i}`),
+    );
+    const one = journal.listPayments('all', 1)[0]!;
+    expect(journal.searchPayments(one.reference!.toUpperCase(), 5).map((p) => p.id)).toEqual([one.id]);
+    expect(journal.searchPayments(one.id, 5).map((p) => p.id)).toEqual([one.id]);
+    expect(journal.searchPayments('NOPE', 5)).toEqual([]);
+    expect(journal.searchPayments('%', 5)).toEqual([]);
+    expect(journal.searchPayments('_', 5)).toEqual([]);
+  });
+
+  it('a broad prefix (more than 2 000 matches) walks the newest first and stops at the limit', () => {
+    const { journal } = journalWith(3_000);
+    const newest = journal.listPayments('all', 50).map((p) => p.id);
+    // "txn_" matches all 3 000 references, "shop-" all 3 000 orders: the walk plan.
+    expect(journal.searchPayments('txn_', 50).map((p) => p.id)).toEqual(newest);
+    expect(journal.searchPayments('shop-', 50).map((p) => p.id)).toEqual(newest);
+    expect(journal.searchPayments('SHOP-00', 7).map((p) => p.orderReference)).toEqual(Array.from({ length: 7 }, (_, i) => `SHOP-${String(2_999 - i).padStart(7, '0')}`));
+  });
+});
+
+describe("journal 'unfinished' filter", () => {
+  it('sees payments that are open, need attention, or have an operation not yet confirmed', () => {
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    const base = { attempt: 1, origin: 'local' as const, amount: 1000, currency: 'EUR', captureMethod: 'automatic' as const };
+    const add = (id: string, status: 'succeeded' | 'in_progress' | 'creating' | 'unknown' | 'failed', extra = {}) =>
+      journal.insertPayment(newPaymentRecord({ ...base, id, orderReference: `o-${id}`, idempotencyKey: `k-${id}`, status, ...extra }), 'created');
+    add('pay_done', 'succeeded');
+    add('pay_open', 'in_progress');
+    add('pay_creating', 'creating');
+    add('pay_unknown', 'unknown');
+    add('pay_flagged', 'failed', { attentionSince: '2026-01-01T00:00:00Z', attentionReason: 'look' });
+    add('pay_queued', 'succeeded');
+    journal.addOperation('pay_queued', 'refund', 'refund-1', { amount: 100 });
+    const done = journal.addOperation('pay_done', 'capture', 'capture-1', {});
+    journal.updateOperation(done.id, { state: 'done' });
+    expect(new Set(journal.listPayments('unfinished', 100).map((p) => p.id))).toEqual(new Set(['pay_open', 'pay_creating', 'pay_unknown', 'pay_flagged', 'pay_queued']));
+    expect(journal.listPayments('attention', 10).map((p) => p.id)).toEqual(['pay_flagged']);
+    expect(journal.countQueuedOperations('pay_queued', ['refund'])).toBe(0); // not failed yet: not "queued"
+    journal.updateOperation(journal.getOperationByKey('refund-1')!.id, { lastError: 'offline' });
+    expect(journal.countQueuedOperations('pay_queued', ['capture', 'refund'])).toBe(1);
+    expect(journal.countQueuedOperations('pay_queued', ['capture'])).toBe(0);
+  });
+
+  it('an operation added as being sent records its first attempt in the same write', () => {
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    journal.insertPayment(newPaymentRecord({ id: 'pay_x', orderReference: 'o', attempt: 1, idempotencyKey: 'k', origin: 'local', amount: 100, currency: 'EUR', captureMethod: 'automatic', status: 'creating' }), 'created');
+    expect(journal.addOperation('pay_x', 'create', 'k', {}, { sending: true }).attempts).toBe(1);
+    expect(journal.addOperation('pay_x', 'capture', 'c', {}).attempts).toBe(0);
+  });
+});
+
+describe('afterCommit', () => {
+  it('runs after the outermost commit, at once outside a transaction, never after a rollback', () => {
+    const db = openDatabase(':memory:');
+    db.exec('CREATE TABLE t (v INTEGER)');
+    const seen: string[] = [];
+    db.afterCommit(() => seen.push('outside'));
+    db.transaction(() => {
+      db.prepare('INSERT INTO t VALUES (1)').run();
+      db.afterCommit(() => seen.push(`outer sees ${db.prepare('SELECT COUNT(*) AS n FROM t').get<{ n: number }>()!.n}`));
+      db.transaction(() => db.afterCommit(() => seen.push('nested')));
+      seen.push('before commit');
+    });
+    expect(() =>
+      db.transaction(() => {
+        db.prepare('INSERT INTO t VALUES (2)').run();
+        db.afterCommit(() => seen.push('rolled back'));
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    db.transaction(() => db.afterCommit(() => seen.push('next')));
+    expect(seen).toEqual(['outside', 'before commit', 'outer sees 1', 'nested', 'next']);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM t').get<{ n: number }>()!.n).toBe(1);
+    expect(() => db.transaction(() => Promise.resolve(1))).toThrow(/cannot return a promise/);
+  });
+});

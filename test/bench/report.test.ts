@@ -1,0 +1,225 @@
+/** Verdicts, ratios, the JSON shape and the table of the bench report (no benchmark runs here). */
+import { describe, expect, it } from 'vitest';
+import { parseBenchArgs, parseFigureList, DEFAULT_JSON_PATH } from './args';
+import type { MachineFacts, NoiseFacts } from './machine';
+import {
+  REPORT_SCHEMA,
+  formatCurves,
+  formatMarkdown,
+  formatTable,
+  judge,
+  mergeRepeats,
+  metric,
+  summarizeFigures,
+  validateReport,
+  type BenchReport,
+  type FigureResult,
+} from './report';
+
+const machine: MachineFacts = {
+  cpuModel: 'Test CPU',
+  cores: 2,
+  platform: 'linux x64',
+  kernel: '6.1',
+  nodeVersion: 'v20.0.0',
+  v8Version: '11',
+  sqliteVersion: '3.50.0',
+  totalMemoryMb: 1024,
+  freeMemoryMb: 512,
+  loadAverage: [0.5, 0.4, 0.3],
+  durability: { journal: 'FULL', sandbox: 'OFF' },
+  benchDir: { path: '/tmp/x', filesystem: 'ext4' },
+  fsyncProbe: { samples: 10, p50Ms: 0.2, p95Ms: 0.4 },
+};
+const noise: NoiseFacts = { loadAverageStart: 0.5, loadAverageEnd: 0.6, machineBusy: 0.5, ownShare: 0.4, othersShare: 0.1, steal: 0 };
+
+function figureOne(): FigureResult {
+  return {
+    figure: 1,
+    title: 'Payment through the host',
+    metrics: [
+      metric({ id: '1.p50', figure: 1, label: 'p50', value: 10.5, unit: 'ms', floor: { description: 'bare fetch', value: 10, unit: 'ms' }, target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' }, samples: 200 }),
+    ],
+    curves: [
+      {
+        id: '1.stored',
+        figure: 1,
+        title: 'vs stored',
+        columns: [
+          { key: 'stored', label: 'stored', unit: '' },
+          { key: 'ratio', label: 'ratio', unit: '×' },
+        ],
+        rows: [
+          { stored: 1000, ratio: 1.05 },
+          { stored: 10000, ratio: 1.2 },
+        ],
+      },
+    ],
+    inputs: { payments: 200 },
+    notes: [],
+    elapsedMs: 1000,
+  };
+}
+
+function report(figures: FigureResult[]): BenchReport {
+  return {
+    schema: REPORT_SCHEMA,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    finishedAt: '2026-01-01T00:01:00.000Z',
+    elapsedMs: 60_000,
+    options: { quick: true, only: [1], profile: false, repeat: 1, argv: ['--quick'] },
+    machine: structuredClone(machine),
+    noise: { ...noise },
+    figures,
+    summary: summarizeFigures(figures),
+  };
+}
+
+describe('verdicts', () => {
+  it('an upper bound is met at or below it, with the room as a factor', () => {
+    expect(judge(1.05, { op: '<=', value: 1.1 })).toEqual({ verdict: 'met', headroom: 1.048 });
+    expect(judge(1.1, { op: '<=', value: 1.1 }).verdict).toBe('met');
+    expect(judge(2.2, { op: '<=', value: 1.1 })).toEqual({ verdict: 'missed', headroom: 0.5 });
+    expect(judge(0, { op: '<=', value: 20 })).toEqual({ verdict: 'met', headroom: null });
+  });
+
+  it('a lower bound is met at or above it', () => {
+    expect(judge(0.54, { op: '>=', value: 0.4 })).toEqual({ verdict: 'met', headroom: 1.35 });
+    expect(judge(1945, { op: '>=', value: 2000 }).verdict).toBe('missed');
+    expect(judge(2000, { op: '>=', value: 2000 }).verdict).toBe('met');
+  });
+
+  it('a metric divides by its floor and judges the ratio or the value, as its target says', () => {
+    const byRatio = metric({ id: '3.rps', figure: 3, label: 'rps', value: 1300, unit: 'req/s', floor: { description: 'bare', value: 2600, unit: 'req/s' }, target: { op: '>=', value: 0.4, on: 'ratio', unit: '×' }, samples: 5 });
+    expect(byRatio).toMatchObject({ ratio: 0.5, verdict: 'met', headroom: 1.25 });
+    const byValue = metric({ id: '6.growth', figure: 6, label: 'growth', value: 14, unit: 'MB', floor: { description: 'RSS', value: 140, unit: 'MB' }, target: { op: '<=', value: 10, on: 'value', unit: 'MB' }, samples: 10 });
+    // The ratio is shown (growth / RSS) but the target bounds the growth itself.
+    expect(byValue).toMatchObject({ ratio: 0.1, verdict: 'missed' });
+    const absolute = metric({ id: '4.list', figure: 4, label: 'list', value: 0.8, unit: 'ms', target: { op: '<=', value: 20, on: 'value', unit: 'ms' }, samples: 100 });
+    expect(absolute).toMatchObject({ floor: null, ratio: null, verdict: 'met', headroom: 25 });
+  });
+
+  it('a ratio target without a floor is a programming error', () => {
+    expect(() => metric({ id: '1.p50', figure: 1, label: 'x', value: 1, unit: 'ms', target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' }, samples: 1 })).toThrow(/needs a floor/);
+  });
+});
+
+describe('the JSON report', () => {
+  it('a sound report has no problems and survives a JSON round trip', () => {
+    const r = JSON.parse(JSON.stringify(report([figureOne()]))) as unknown;
+    expect(validateReport(r)).toEqual([]);
+    expect(summarizeFigures([figureOne()])).toEqual({ metrics: 1, met: 1, missed: 0, failedFigures: [] });
+  });
+
+  it('catches a verdict that contradicts the numbers', () => {
+    const bad = report([figureOne()]);
+    bad.figures[0]!.metrics[0]!.verdict = 'missed';
+    bad.summary = summarizeFigures(bad.figures);
+    expect(validateReport(bad).join('\n')).toMatch(/verdict missed contradicts 1.05 <= 1.1/);
+  });
+
+  it('catches a ratio that is not value / floor, and a floor that cannot be divided by', () => {
+    const bad = report([figureOne()]);
+    bad.figures[0]!.metrics[0]!.ratio = 2;
+    expect(validateReport(bad).join('\n')).toMatch(/ratio 2 is not value\/floor/);
+    const zero = report([figureOne()]);
+    zero.figures[0]!.metrics[0]!.floor!.value = 0;
+    expect(validateReport(zero).join('\n')).toMatch(/floor malformed/);
+  });
+
+  it('catches missing machine facts, duplicate figures, empty figures and a stale summary', () => {
+    const r = report([figureOne(), figureOne(), { ...figureOne(), figure: 2, metrics: [] }]) as unknown as Record<string, unknown>;
+    delete (r.machine as Record<string, unknown>).sqliteVersion;
+    r.summary = { metrics: 0, met: 0, missed: 0, failedFigures: [] };
+    const problems = validateReport(r).join('\n');
+    expect(problems).toMatch(/machine.sqliteVersion missing/);
+    expect(problems).toMatch(/figure 1 appears twice/);
+    expect(problems).toMatch(/figures\[2\] has neither metrics nor an error/);
+    expect(problems).toMatch(/summary does not match/);
+    expect(validateReport(null)).toEqual(['report is not an object']);
+  });
+
+  it('a figure that could not be measured is reported as such, not as a pass', () => {
+    const failed: FigureResult = { figure: 2, title: 'Concert', metrics: [], curves: [], inputs: {}, notes: [], elapsedMs: 1, error: 'socat is not installed' };
+    const r = report([figureOne(), failed]);
+    expect(validateReport(r)).toEqual([]);
+    expect(r.summary.failedFigures).toEqual([2]);
+    expect(formatTable(r.figures)).toMatch(/NOT MEASURED: socat is not installed/);
+  });
+
+  it('the curves need an x column, a series and a value for every column', () => {
+    const f = figureOne();
+    f.curves[0]!.rows.push({ stored: 100000 });
+    expect(validateReport(report([f])).join('\n')).toMatch(/rows\[2\] lacks ratio/);
+  });
+});
+
+describe('repeated runs', () => {
+  const run = (ratioValue: number, list: number): FigureResult => ({
+    ...figureOne(),
+    metrics: [
+      metric({ id: '1.p50', figure: 1, label: 'p50', value: ratioValue * 10, unit: 'ms', floor: { description: 'bare', value: 10, unit: 'ms' }, target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' }, samples: 200 }),
+      metric({ id: '1.x', figure: 1, label: 'x', value: list, unit: '/s', target: { op: '>=', value: 2000, on: 'value', unit: '/s' }, samples: 5 }),
+    ],
+  });
+
+  it('takes each metric from its median run, and the worse middle run of an even count', () => {
+    const merged = mergeRepeats([run(1.2, 2100), run(1.0, 1900), run(1.05, 2500)]);
+    expect(merged.metrics.map((m) => [m.id, m.ratio ?? m.value, m.verdict])).toEqual([
+      ['1.p50', 1.05, 'met'],
+      ['1.x', 2100, 'met'],
+    ]);
+    expect(merged.metrics[0]!.noise).toEqual({ runs: 3, relativeSpread: 0.0476 });
+    expect(merged.inputs.repeats).toEqual({ '1.p50': [1.2, 1, 1.05], '1.x': [2100, 1900, 2500] });
+    const even = mergeRepeats([run(1.0, 1900), run(1.2, 2100)]);
+    expect(even.metrics.map((m) => m.ratio ?? m.value)).toEqual([1.2, 1900]);
+    expect(validateReport(report([merged]))).toEqual([]);
+  });
+
+  it('a single run or failed runs pass through', () => {
+    const one = run(1, 2000);
+    expect(mergeRepeats([one])).toBe(one);
+    const failed: FigureResult = { ...one, metrics: [], error: 'x' };
+    expect(mergeRepeats([failed, one])).toBe(one);
+    expect(mergeRepeats([failed])).toBe(failed);
+  });
+});
+
+describe('the printed table', () => {
+  it('shows value, floor, ratio, target and verdict, with the room or the overrun', () => {
+    const missed = figureOne();
+    missed.metrics.push(
+      metric({ id: '1.p99', figure: 1, label: 'p99', value: 30, unit: 'ms', floor: { description: 'bare', value: 15, unit: 'ms' }, target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' }, samples: 200 }),
+    );
+    const table = formatTable([missed]);
+    expect(table.split('\n')[0]).toMatch(/#\s+figure\s+value\s+floor\s+ratio\s+target\s+verdict/);
+    expect(table).toMatch(/1\.p50\s+p50\s+10\.5 ms\s+10 ms\s+1\.05×\s+≤ 1\.1×\s+met \(1\.048× room\)/);
+    expect(table).toMatch(/1\.p99 .*2×\s+≤ 1\.1×\s+MISSED \(1\.818× over\)/);
+    expect(formatCurves([missed])).toMatch(/vs stored\nstored\s+ratio \(×\)\n1,000\s+1\.05/);
+    expect(formatMarkdown([missed])).toMatch(/\| 1\.p50 \| p50 \| 10\.5 ms \| 10 ms \| 1\.05× \| ≤ 1\.1× \| met/);
+  });
+});
+
+describe('command line', () => {
+  it('parses the flags', () => {
+    expect(parseBenchArgs([])).toEqual({ kind: 'run', args: { json: null, quick: false, only: [1, 2, 3, 4, 5, 6], profile: false, keep: false, repeat: 1 } });
+    expect(parseBenchArgs(['--quick', '--only', '1,3', '--json'])).toEqual({ kind: 'run', args: { json: DEFAULT_JSON_PATH, quick: true, only: [1, 3], profile: false, keep: false, repeat: 1 } });
+    expect(parseBenchArgs(['--repeat', '3'])).toMatchObject({ args: { repeat: 3 } });
+    expect(parseBenchArgs(['--json', 'out.json', '--profile'])).toMatchObject({ args: { json: 'out.json', profile: true } });
+    expect(parseBenchArgs(['--json', '--quick'])).toMatchObject({ args: { json: DEFAULT_JSON_PATH, quick: true } });
+    expect(parseBenchArgs(['--json', '-'])).toMatchObject({ args: { json: '-' } });
+    expect(parseBenchArgs(['--json=x.json', '--only=4'])).toMatchObject({ args: { json: 'x.json', only: [4] } });
+    expect(parseBenchArgs(['--help'])).toEqual({ kind: 'help' });
+  });
+
+  it('refuses unknown flags and figures', () => {
+    expect(parseBenchArgs(['--fast'])).toEqual({ kind: 'error', message: 'unknown option --fast' });
+    expect(parseBenchArgs(['--only', '7'])).toMatchObject({ kind: 'error', message: expect.stringMatching(/no figure "7"/) });
+    expect(parseBenchArgs(['--only'])).toMatchObject({ kind: 'error' });
+    expect(parseBenchArgs(['--repeat', '0'])).toMatchObject({ kind: 'error', message: expect.stringMatching(/1 to 9/) });
+    expect(parseBenchArgs(['--repeat', 'x'])).toMatchObject({ kind: 'error' });
+    expect(parseFigureList('3,1,3, 2-4')).toEqual([1, 2, 3, 4]);
+    expect(() => parseFigureList(',')).toThrow(/at least one figure/);
+    expect(() => parseFigureList('4-2')).toThrow(/empty range/);
+  });
+});

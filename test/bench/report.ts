@@ -1,0 +1,365 @@
+/**
+ * What a benchmark run produces: metrics (a value, the floor it is divided by, the ratio, the
+ * target and the verdict), load curves, and the machine facts, as one JSON document; plus the
+ * table `npm run bench` prints. The verdict logic and the JSON shape are tested
+ * (test/bench/report.test.ts), so a figure can never print "met" for a missed target.
+ */
+import type { MachineFacts, NoiseFacts } from './machine';
+import { ratio as divide, relativeSpread, round } from './stats';
+
+export const REPORT_SCHEMA = 'pos-terminal-bench/1';
+
+export type FigureId = 1 | 2 | 3 | 4 | 5 | 6;
+export const FIGURE_IDS: readonly FigureId[] = [1, 2, 3, 4, 5, 6];
+
+export type Comparison = '<=' | '>=';
+
+export interface Target {
+  op: Comparison;
+  value: number;
+  /** Whether the target bounds the ratio (value / floor) or the value itself. */
+  on: 'ratio' | 'value';
+  /** Unit of the bounded quantity: '×' for ratios. */
+  unit: string;
+}
+
+export interface Floor {
+  /** Exactly what the floor is (what was measured to divide by). */
+  description: string;
+  value: number;
+  unit: string;
+}
+
+export type Verdict = 'met' | 'missed';
+
+export interface Metric {
+  /** e.g. "1.p50": figure number, then the metric within the figure. */
+  id: string;
+  figure: FigureId;
+  label: string;
+  value: number;
+  unit: string;
+  floor: Floor | null;
+  ratio: number | null;
+  target: Target;
+  verdict: Verdict;
+  /**
+   * How far from the target, as a factor: > 1 met with that much room (1.5 = 50 % to spare),
+   * < 1 missed. null when the measured quantity is 0 under an upper bound (infinite room).
+   */
+  headroom: number | null;
+  samples: number;
+  /** Spread of repeated runs (MAD / median of the per-run figure), when there were several. */
+  noise?: { runs: number; relativeSpread: number };
+}
+
+export interface MetricInput {
+  id: string;
+  figure: FigureId;
+  label: string;
+  value: number;
+  unit: string;
+  floor?: Floor | null;
+  target: Target;
+  samples: number;
+  noise?: { runs: number; relativeSpread: number };
+}
+
+/** Whether `measured` satisfies the target, and by what factor. */
+export function judge(measured: number, target: Pick<Target, 'op' | 'value'>): { verdict: Verdict; headroom: number | null } {
+  if (!Number.isFinite(measured)) throw new RangeError(`cannot judge a non-finite measurement ${measured}`);
+  const met = target.op === '<=' ? measured <= target.value : measured >= target.value;
+  let headroom: number | null;
+  if (target.op === '<=') headroom = measured === 0 ? null : target.value / measured;
+  else headroom = target.value === 0 ? null : measured / target.value;
+  return { verdict: met ? 'met' : 'missed', headroom: headroom === null ? null : round(headroom, 3) };
+}
+
+/** Builds a metric: divides by the floor when there is one and judges the target. */
+export function metric(input: MetricInput): Metric {
+  const floor = input.floor ?? null;
+  const r = floor ? divide(input.value, floor.value) : null;
+  if (input.target.on === 'ratio' && r === null) throw new Error(`metric ${input.id}: a ratio target needs a floor`);
+  const measured = input.target.on === 'ratio' ? r! : input.value;
+  const { verdict, headroom } = judge(measured, input.target);
+  return {
+    id: input.id,
+    figure: input.figure,
+    label: input.label,
+    value: round(input.value, 4),
+    unit: input.unit,
+    floor: floor ? { ...floor, value: round(floor.value, 4) } : null,
+    ratio: r === null ? null : round(r, 4),
+    target: input.target,
+    verdict,
+    headroom,
+    samples: input.samples,
+    ...(input.noise ? { noise: { runs: input.noise.runs, relativeSpread: round(input.noise.relativeSpread, 4) } } : {}),
+  };
+}
+
+/** A load curve: one row per load level (x), one column per measured series. */
+export interface Curve {
+  id: string;
+  figure: FigureId;
+  title: string;
+  columns: { key: string; label: string; unit: string }[];
+  rows: Record<string, number | null>[];
+}
+
+export interface FigureResult {
+  figure: FigureId;
+  title: string;
+  metrics: Metric[];
+  curves: Curve[];
+  /** Everything the figure was measured with (counts, durations, modes, paths of profiles). */
+  inputs: Record<string, unknown>;
+  notes: string[];
+  elapsedMs: number;
+  /** Set when the figure could not be measured at all (then metrics is empty). */
+  error?: string;
+}
+
+export interface BenchOptionsRecord {
+  quick: boolean;
+  only: FigureId[];
+  profile: boolean;
+  repeat: number;
+  argv: string[];
+}
+
+export interface BenchReport {
+  schema: typeof REPORT_SCHEMA;
+  startedAt: string;
+  finishedAt: string;
+  elapsedMs: number;
+  options: BenchOptionsRecord;
+  machine: MachineFacts;
+  noise: NoiseFacts;
+  figures: FigureResult[];
+  summary: { metrics: number; met: number; missed: number; failedFigures: FigureId[] };
+}
+
+/** The quantity a metric's target bounds (its ratio or its value). */
+export function judged(m: Metric): number {
+  return m.target.on === 'ratio' ? m.ratio! : m.value;
+}
+
+/**
+ * Merges repeated runs of one figure: each metric is taken from the run where its judged quantity
+ * is the median (with an even count, the worse of the two middle runs), and carries the spread of
+ * that quantity over the runs. Curves, inputs and notes are those of the first run, plus every
+ * run's judged quantities.
+ */
+export function mergeRepeats(runs: readonly FigureResult[]): FigureResult {
+  const ok = runs.filter((r) => r.error === undefined);
+  if (ok.length === 0) return runs[0]!;
+  const first = ok[0]!;
+  if (ok.length === 1) return first;
+  const metrics = first.metrics.map((m) => {
+    const candidates = ok.map((r) => r.metrics.find((x) => x.id === m.id)).filter((x): x is Metric => x !== undefined);
+    const worseFirst = m.target.op === '<=' ? (a: Metric, b: Metric) => judged(b) - judged(a) : (a: Metric, b: Metric) => judged(a) - judged(b);
+    const ordered = [...candidates].sort(worseFirst);
+    // Sorted worst first: the lower middle is the median, or the worse of the two middles.
+    const chosen = ordered[Math.floor((ordered.length - 1) / 2)]!;
+    const values = candidates.map(judged);
+    return { ...chosen, noise: { runs: values.length, relativeSpread: round(relativeSpread(values), 4) } };
+  });
+  return {
+    ...first,
+    metrics,
+    inputs: { ...first.inputs, repeats: Object.fromEntries(first.metrics.map((m) => [m.id, ok.map((r) => r.metrics.find((x) => x.id === m.id)).map((x) => (x ? round(judged(x), 4) : null))])) },
+    elapsedMs: runs.reduce((n, r) => n + r.elapsedMs, 0),
+  };
+}
+
+export function summarizeFigures(figures: readonly FigureResult[]): BenchReport['summary'] {
+  const metrics = figures.flatMap((f) => f.metrics);
+  return {
+    metrics: metrics.length,
+    met: metrics.filter((m) => m.verdict === 'met').length,
+    missed: metrics.filter((m) => m.verdict === 'missed').length,
+    failedFigures: figures.filter((f) => f.error !== undefined).map((f) => f.figure),
+  };
+}
+
+// -- validation (the JSON's shape, checked before it is written and in tests) --------------------
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Problems with a report's shape and internal consistency; empty when it is sound. */
+export function validateReport(report: unknown): string[] {
+  const problems: string[] = [];
+  const need = (condition: boolean, message: string) => {
+    if (!condition) problems.push(message);
+  };
+  if (!isObject(report)) return ['report is not an object'];
+  need(report.schema === REPORT_SCHEMA, `schema must be ${REPORT_SCHEMA}`);
+  for (const key of ['startedAt', 'finishedAt'] as const) need(typeof report[key] === 'string' && !Number.isNaN(Date.parse(String(report[key]))), `${key} must be an ISO date`);
+  need(typeof report.elapsedMs === 'number' && report.elapsedMs >= 0, 'elapsedMs must be a non-negative number');
+  need(isObject(report.machine), 'machine facts missing');
+  if (isObject(report.machine)) {
+    for (const key of ['cpuModel', 'cores', 'nodeVersion', 'sqliteVersion', 'freeMemoryMb', 'loadAverage', 'durability']) need(key in report.machine, `machine.${key} missing`);
+  }
+  need(isObject(report.noise), 'noise facts missing');
+  if (!Array.isArray(report.figures)) return [...problems, 'figures must be an array'];
+  const seen = new Set<unknown>();
+  report.figures.forEach((figure: unknown, index) => {
+    const where = `figures[${index}]`;
+    if (!isObject(figure)) {
+      problems.push(`${where} is not an object`);
+      return;
+    }
+    need(FIGURE_IDS.includes(figure.figure as FigureId), `${where}.figure must be 1–6`);
+    need(!seen.has(figure.figure), `${where}: figure ${String(figure.figure)} appears twice`);
+    seen.add(figure.figure);
+    need(typeof figure.title === 'string' && figure.title.length > 0, `${where}.title missing`);
+    need(isObject(figure.inputs), `${where}.inputs must be an object`);
+    need(Array.isArray(figure.notes), `${where}.notes must be an array`);
+    need(Array.isArray(figure.curves), `${where}.curves must be an array`);
+    if (!Array.isArray(figure.metrics)) {
+      problems.push(`${where}.metrics must be an array`);
+      return;
+    }
+    need(figure.error !== undefined || figure.metrics.length > 0, `${where} has neither metrics nor an error`);
+    figure.metrics.forEach((m: unknown, j) => problems.push(...validateMetric(m, `${where}.metrics[${j}]`, figure.figure)));
+    if (Array.isArray(figure.curves)) figure.curves.forEach((c: unknown, j) => problems.push(...validateCurve(c, `${where}.curves[${j}]`)));
+  });
+  if (isObject(report.summary) && Array.isArray(report.figures)) {
+    const expected = summarizeFigures(report.figures as FigureResult[]);
+    need(JSON.stringify(report.summary) === JSON.stringify(expected), 'summary does not match the figures');
+  } else problems.push('summary missing');
+  return problems;
+}
+
+function validateMetric(m: unknown, where: string, figure: unknown): string[] {
+  const problems: string[] = [];
+  const need = (condition: boolean, message: string) => {
+    if (!condition) problems.push(`${where}: ${message}`);
+  };
+  if (!isObject(m)) return [`${where} is not an object`];
+  need(typeof m.id === 'string' && m.id.startsWith(`${String(figure)}.`), 'id must start with the figure number');
+  need(m.figure === figure, 'figure must match its figure');
+  need(typeof m.value === 'number' && Number.isFinite(m.value), 'value must be a finite number');
+  need(typeof m.unit === 'string', 'unit missing');
+  need(Number.isInteger(m.samples) && (m.samples as number) > 0, 'samples must be a positive integer');
+  const target = m.target;
+  if (!isObject(target) || (target.op !== '<=' && target.op !== '>=') || typeof target.value !== 'number' || (target.on !== 'ratio' && target.on !== 'value')) {
+    return [...problems, `${where}: target malformed`];
+  }
+  if (m.floor !== null) {
+    if (!isObject(m.floor) || typeof m.floor.value !== 'number' || !(m.floor.value > 0) || typeof m.floor.description !== 'string') {
+      problems.push(`${where}: floor malformed`);
+    } else {
+      need(typeof m.ratio === 'number', 'a metric with a floor needs a ratio');
+      // Rounding to 4 digits on both sides: allow a little slack.
+      if (typeof m.ratio === 'number' && typeof m.value === 'number') {
+        const expected = m.value / m.floor.value;
+        need(Math.abs(m.ratio - expected) <= Math.max(1e-3, Math.abs(expected) * 1e-3), `ratio ${m.ratio} is not value/floor (${expected})`);
+      }
+    }
+  } else need(m.ratio === null, 'a metric without a floor has no ratio');
+  if (target.on === 'ratio') need(m.floor !== null, 'a ratio target needs a floor');
+  const measured = target.on === 'ratio' ? m.ratio : m.value;
+  if (typeof measured === 'number') {
+    const expected = judge(measured, { op: target.op, value: target.value }).verdict;
+    need(m.verdict === expected, `verdict ${String(m.verdict)} contradicts ${measured} ${target.op} ${target.value}`);
+  }
+  return problems;
+}
+
+function validateCurve(c: unknown, where: string): string[] {
+  if (!isObject(c)) return [`${where} is not an object`];
+  const problems: string[] = [];
+  if (!Array.isArray(c.columns) || c.columns.length < 2) problems.push(`${where}: a curve needs an x column and at least one series`);
+  if (!Array.isArray(c.rows) || c.rows.length === 0) problems.push(`${where}: a curve needs rows`);
+  if (Array.isArray(c.columns) && Array.isArray(c.rows)) {
+    const keys = (c.columns as unknown[]).map((col) => (isObject(col) ? col.key : undefined));
+    (c.rows as unknown[]).forEach((row, i) => {
+      if (!isObject(row)) problems.push(`${where}.rows[${i}] is not an object`);
+      else for (const key of keys) if (typeof key !== 'string' || !(key in row)) problems.push(`${where}.rows[${i}] lacks ${String(key)}`);
+    });
+  }
+  return problems;
+}
+
+// -- the printed table ------------------------------------------------------------------------
+
+function fmt(value: number | null, unit = ''): string {
+  if (value === null) return '—';
+  const abs = Math.abs(value);
+  const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 10 ? 2 : 3;
+  const text = value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  return unit ? `${text} ${unit}` : text;
+}
+
+function targetText(target: Target): string {
+  return `${target.op === '<=' ? '≤' : '≥'} ${fmt(target.value)}${target.on === 'ratio' ? '×' : ` ${target.unit}`}`;
+}
+
+function verdictText(m: Metric): string {
+  if (m.headroom === null) return m.verdict;
+  if (m.verdict === 'met') return `met (${fmt(m.headroom)}× room)`;
+  return `MISSED (${fmt(1 / m.headroom)}× over)`;
+}
+
+function pad(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
+  return rows.map((r) => r.map((cell, i) => cell + ' '.repeat(widths[i]! - [...cell].length)).join('  ').trimEnd()).join('\n');
+}
+
+/** The table `npm run bench` prints (and the README's Performance section reproduces). */
+export function formatTable(figures: readonly FigureResult[]): string {
+  const rows: string[][] = [['#', 'figure', 'value', 'floor', 'ratio', 'target', 'verdict']];
+  for (const figure of figures) {
+    if (figure.error !== undefined) rows.push([String(figure.figure), figure.title, '—', '—', '—', '—', `NOT MEASURED: ${figure.error}`]);
+    for (const m of figure.metrics) {
+      rows.push([
+        m.id,
+        m.label,
+        fmt(m.value, m.unit),
+        m.floor ? fmt(m.floor.value, m.floor.unit) : '—',
+        m.ratio === null ? '—' : `${fmt(m.ratio)}×`,
+        targetText(m.target),
+        verdictText(m),
+      ]);
+    }
+  }
+  return pad(rows);
+}
+
+export function formatCurves(figures: readonly FigureResult[]): string {
+  const blocks: string[] = [];
+  for (const curve of figures.flatMap((f) => f.curves)) {
+    const header = curve.columns.map((c) => (c.unit ? `${c.label} (${c.unit})` : c.label));
+    const body = curve.rows.map((row) => curve.columns.map((c) => fmt(row[c.key] ?? null)));
+    blocks.push(`${curve.title}\n${pad([header, ...body])}`);
+  }
+  return blocks.join('\n\n');
+}
+
+/** Markdown version of the table, for docs/readme/performance.md. */
+export function formatMarkdown(figures: readonly FigureResult[]): string {
+  const lines = ['| # | figure | value | floor | ratio | target | verdict |', '|---|---|---|---|---|---|---|'];
+  for (const figure of figures) {
+    if (figure.error !== undefined) lines.push(`| ${figure.figure} | ${figure.title} | — | — | — | — | not measured: ${figure.error} |`);
+    for (const m of figure.metrics) {
+      lines.push(
+        `| ${m.id} | ${m.label} | ${fmt(m.value, m.unit)} | ${m.floor ? fmt(m.floor.value, m.floor.unit) : '—'} | ${m.ratio === null ? '—' : `${fmt(m.ratio)}×`} | ${targetText(m.target)} | ${verdictText(m)} |`,
+      );
+    }
+  }
+  for (const curve of figures.flatMap((f) => f.curves)) {
+    lines.push('', `**${curve.title}**`, '');
+    lines.push(`| ${curve.columns.map((c) => (c.unit ? `${c.label} (${c.unit})` : c.label)).join(' | ')} |`);
+    lines.push(`|${curve.columns.map(() => '---').join('|')}|`);
+    for (const row of curve.rows) lines.push(`| ${curve.columns.map((c) => fmt(row[c.key] ?? null)).join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+export type { Json };

@@ -1,0 +1,80 @@
+/**
+ * Tiny runs of the bench's machinery, asserting structure, never speed: the floor of figure 1
+ * makes the same HTTP calls as the host; figure 4 through the runner (child process, bundle,
+ * JSON report) produces a report that validates. Sample counts are a handful.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runPaymentComparison } from './fig1-payments';
+import { slope } from './fig6-memory';
+import { normalizePath } from './payment-drivers';
+import { validateReport } from './report';
+import { printReport, runBench } from './run';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('figure 1 machinery', () => {
+  it('the floor makes exactly the HTTP calls the host makes for a payment', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-fig1-'));
+    dirs.push(dir);
+    const run = await runPaymentComparison({
+      dir,
+      stored: 0,
+      payments: 3,
+      block: 3,
+      warmup: 1,
+      durability: 'normal',
+      profile: { enabled: false, dir, name: '' },
+      log: () => undefined,
+    });
+    expect(run.host).toHaveLength(3);
+    expect(run.floor).toHaveLength(3);
+    for (const t of [...run.host, ...run.floor]) expect(t).toBeGreaterThan(0);
+    // The host's background refresh of cloud readers is not part of a payment.
+    const { 'GET /v1/terminal/readers': _background, ...host } = run.callsPerPayment.host;
+    expect(host).toEqual(run.callsPerPayment.floor);
+    expect(run.callsPerPayment.floor).toEqual({
+      'GET /v1/terminal/link/poll': 2,
+      'POST /v1/terminal/create-payment': 1,
+      'POST /v1/terminal/link/actions/{id}/result': 1,
+      'POST /v1/terminal/process-payment': 1,
+      'POST /v1/transactions/{id}/capture': 1,
+    });
+  }, 60_000);
+
+  it('normalizes ids in paths so calls group by endpoint', () => {
+    expect(normalizePath('/v1/transactions/019c3770-a922-7219-a12d-7297ae5bfbc3/capture')).toBe('/v1/transactions/{id}/capture');
+    expect(normalizePath('/v1/terminal/link/actions/act_abc123/result')).toBe('/v1/terminal/link/actions/{id}/result');
+    expect(normalizePath('/v1/terminal/link/poll')).toBe('/v1/terminal/link/poll');
+  });
+});
+
+describe('figure 6 trend', () => {
+  it('reads the growth off the trend, which a few outlying readings cannot tilt', () => {
+    expect(slope([{ x: 0, y: 100 }, { x: 1000, y: 101 }, { x: 2000, y: 102 }])).toBeCloseTo(0.001, 12);
+    const flatWithJumps = [100, 112, 99, 101, 100, 130, 100, 101, 99, 100].map((y, i) => ({ x: i * 1000, y }));
+    expect(Math.abs(slope(flatWithJumps) * 10_000)).toBeLessThan(2);
+    expect(() => slope([{ x: 1, y: 1 }])).toThrow(RangeError);
+  });
+});
+
+describe('the runner', () => {
+  it('runs one small figure end to end and returns a report that validates', async () => {
+    const lines: string[] = [];
+    const report = await runBench({ json: null, quick: true, only: [4], profile: false, keep: false, repeat: 1 }, ['--quick', '--only', '4'], (line) => lines.push(line), 0.01);
+    expect(validateReport(JSON.parse(JSON.stringify(report)))).toEqual([]);
+    expect(report.figures.map((f) => f.figure)).toEqual([4]);
+    const figure = report.figures[0]!;
+    expect(figure.error).toBeUndefined();
+    expect(figure.metrics.map((m) => m.id)).toEqual(['4.transitions', '4.list', '4.search']);
+    for (const m of figure.metrics) expect(['met', 'missed']).toContain(m.verdict);
+    expect(report.machine.sqliteVersion).toMatch(/^3\./);
+    expect(report.machine.fsyncProbe.samples).toBeGreaterThan(0);
+    expect(printReport(report)).toMatch(/4\.transitions/);
+  }, 120_000);
+});
