@@ -70,7 +70,6 @@ export class ReaderController {
   private running = false;
   private stopped = false;
   private pollAbort: AbortController | null = null;
-  private wakeTimer: TimerHandle | undefined;
   private wake: (() => void) | null = null;
   private current: CurrentAction | null = null;
   private reporting: Promise<void> = Promise.resolve();
@@ -391,13 +390,16 @@ export class ReaderController {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
+      // Loops of two generations can overlap (an unplug during a reconnect backoff): each sleep
+      // owns its timer, and an older sleep ending must not cancel the newer one kick() wakes.
+      let timer: TimerHandle | undefined = undefined;
       const done = () => {
-        this.options.clock.clearTimeout(this.wakeTimer);
-        this.wake = null;
+        this.options.clock.clearTimeout(timer);
+        if (this.wake === done) this.wake = null;
         resolve();
       };
       this.wake = done;
-      this.wakeTimer = this.options.clock.setTimeout(done, ms);
+      timer = this.options.clock.setTimeout(done, ms);
     });
   }
 

@@ -199,8 +199,11 @@ export class ReaderManager implements ReaderDirectory {
     const controller = this.controllers.get(readerId);
     if (controller) {
       const record = this.options.journal.getReader(readerId);
-      if (!controller.processorId || !record) return undefined;
-      return { processorId: controller.processorId, hosted: true, online: controller.status === 'online', label: record.label };
+      // Until its device is back (a terminal is probed again after a restart) the controller has not
+      // paired in this run; the journal knows the terminal, and reconciling must not think it idle.
+      const processorId = controller.processorId ?? record?.processorId ?? null;
+      if (!processorId || !record) return undefined;
+      return { processorId, hosted: true, online: controller.status === 'online', label: record.label };
     }
     const cloud = this.cloudById(readerId);
     return cloud ? { processorId: cloud.id, hosted: false, online: cloud.status === 'online', label: cloud.label } : undefined;

@@ -3,6 +3,7 @@
  * not when the link to the gateway reopens after an unknown outcome, and not when the host
  * restarts after dying while the device was collecting. Either would ask the terminal to charge
  * the same card again; the device is asked what happened instead, and the cashier settles the rest.
+ * (Found by the fault soak, test/soak: terminal approvals counted twice for one order.)
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTransportPair } from '../../drivers/memory-transport';
 import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
-import { serveEmulator, type ServedEmulator } from '../../drivers/protocols/concert/emulator';
+import { serveEmulator, type EmulatorScript, type ServedEmulator } from '../../drivers/protocols/concert/emulator';
 import { ConcertReader } from '../../drivers/protocols/concert/reader';
 import type { DeviceDescriptor, ReaderRegistry } from '../../drivers/types';
 import { startSandbox } from '../../sandbox/index';
@@ -19,19 +20,48 @@ import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 const DEVICE: DeviceDescriptor = { id: 'serial:/dev/ttyTEST0', foundBy: 'serial', path: '/dev/ttyTEST0' };
 
-/** A registry with one Concert terminal (the emulator on an in-memory cable). */
-function concertRegistry(served: { current: ServedEmulator | null }): ReaderRegistry {
+/**
+ * A registry with one Concert terminal (the emulator on an in-memory cable). With appearAfterMs
+ * the terminal shows up a little after start, as a probed serial port does.
+ */
+function concertRegistry(served: { current: ServedEmulator | null }, script: Partial<EmulatorScript>, appearAfterMs = 0): ReaderRegistry {
+  let present = appearAfterMs === 0;
+  const listeners = new Set<() => void>();
   return {
-    async start() {},
+    async start() {
+      if (!present) {
+        setTimeout(() => {
+          present = true;
+          for (const listener of listeners) listener();
+        }, appearAfterMs);
+      }
+    },
     async stop() {},
-    devices: () => [{ device: DEVICE, claim: { driver: 'concert', by: 'configured' } }],
-    onChange: () => () => undefined,
+    devices: () => (present ? [{ device: DEVICE, claim: { driver: 'concert', by: 'configured' } }] : []),
+    onChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async open() {
       const [ecr, terminal] = createTransportPair();
-      served.current = serveEmulator(terminal, { script: { delayMs: 20, answerFault: 'garbage' }, timings: { ackTimeoutMs: 300, frameTimeoutMs: 300 } });
+      served.current = serveEmulator(terminal, { script, timings: { ackTimeoutMs: 300, frameTimeoutMs: 300 } });
       return new ConcertReader({ transport: ecr, info: concertReaderInfo(DEVICE), timings: { ackTimeoutMs: 300, frameTimeoutMs: 300, eotTimeoutMs: 300 } });
     },
   };
+}
+
+async function pairTerminal(t: TestHost): Promise<string> {
+  const device = await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.status === 'unpaired'), 5_000, 'the terminal');
+  const reader = await t.call('readers.pair', { deviceId: device.deviceId });
+  await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'), 5_000, 'terminal online');
+  return reader.id;
+}
+
+/** The journal as a kill -9 right now would leave it (the first host keeps running, unaware). */
+async function crashCopy(dataDir: string, copyDir: string): Promise<void> {
+  const db = new Database(join(dataDir, 'journal.db'), { readonly: true });
+  await db.backup(join(copyDir, 'journal.db'));
+  db.close();
 }
 
 describe('a reader action the device already took is not collected again', () => {
@@ -46,10 +76,8 @@ describe('a reader action the device already took is not collected again', () =>
 
   it('after an unknown outcome, a reopened link does not send the request to the terminal again', async () => {
     const served: { current: ServedEmulator | null } = { current: null };
-    const t = track(await startTestHost({ registry: concertRegistry(served) }));
-    const device = await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.status === 'unpaired'), 5_000, 'the terminal');
-    const reader = await t.call('readers.pair', { deviceId: device.deviceId });
-    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'), 5_000, 'terminal online');
+    const t = track(await startTestHost({ registry: concertRegistry(served, { delayMs: 20, answerFault: 'garbage' }) }));
+    const reader = { id: await pairTerminal(t) };
     const created = await t.call('payments.create', { amount: 4200, currency: 'EUR' });
     await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
     // The terminal approves, but its answer arrives as noise: nobody can tell whether it charged.
@@ -74,17 +102,15 @@ describe('a reader action the device already took is not collected again', () =>
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(copyDir, { recursive: true, force: true });
     });
-    const first = track(await startTestHost({ sandbox, dataDir }));
+    // A slow authorisation keeps the first host mid-collection while the crash is taken.
+    const first = track(await startTestHost({ sandbox, dataDir, tuning: { simulatedProcessingMs: 20_000 } }));
     const reader = await first.onlineReader();
     const created = await first.call('payments.create', { amount: 3300, currency: 'EUR' });
     await first.call('payments.process', { paymentId: created.id, readerId: reader.id });
     await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
     await first.call('simulate.presentCard', { readerId: reader.id, cardNumber: '4242424242424242' });
     await first.waitForPayment(created.id, (p) => p.readerStage === 'processing');
-    // The journal as a crash right now leaves it (the first host keeps running, unaware).
-    const db = new Database(join(dataDir, 'journal.db'), { readonly: true });
-    await db.backup(join(copyDir, 'journal.db'));
-    db.close();
+    await crashCopy(dataDir, copyDir);
     const second = track(await startTestHost({ sandbox, dataDir: copyDir }));
     const unknown = await second.waitForPayment(created.id, (p) => p.status === 'unknown', 8_000);
     expect(unknown.attention?.reason).toMatch(/app stopped while the reader was collecting/);
@@ -99,5 +125,32 @@ describe('a reader action the device already took is not collected again', () =>
     await second.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
     await second.call('simulate.presentCard', { readerId: reader.id });
     expect(await second.waitForPayment(created.id, (p) => p.status === 'succeeded')).toMatchObject({ amountCaptured: 3300 });
+  }, 30_000);
+
+  it('a terminal probed again after the restart is not asked to charge the same payment again', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-crash-'));
+    const copyDir = mkdtempSync(join(tmpdir(), 'host-crash-copy-'));
+    cleanup.push(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(copyDir, { recursive: true, force: true });
+    });
+    const before: { current: ServedEmulator | null } = { current: null };
+    const first = track(await startTestHost({ sandbox, dataDir, registry: concertRegistry(before, { delayMs: 20_000 }) }));
+    const readerId = await pairTerminal(first);
+    const created = await first.call('payments.create', { amount: 5100, currency: 'EUR' });
+    await first.call('payments.process', { paymentId: created.id, readerId });
+    // The terminal took the request (it may charge from here on) when the host dies.
+    await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await crashCopy(dataDir, copyDir);
+    const after: { current: ServedEmulator | null } = { current: null };
+    const second = track(await startTestHost({ sandbox, dataDir: copyDir, registry: concertRegistry(after, { delayMs: 20 }, 300) }));
+    const unknown = await second.waitForPayment(created.id, (p) => p.status === 'unknown', 8_000);
+    expect(unknown.attention?.reason).toMatch(/app stopped while the reader was collecting/);
+    await waitFor(async () => (await second.call('readers.list', {})).find((r) => r.id === readerId && r.status === 'online'), 5_000, 'terminal back');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(after.current!.emulator.requests).toHaveLength(0);
+    expect(second.events.some((e) => e.type === 'payment' && e.payment.id === created.id && e.payment.status === 'pending')).toBe(false);
   }, 30_000);
 });

@@ -169,6 +169,36 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     expect(await t.waitForPayment(created.id, (p) => p.status === 'succeeded')).toMatchObject({ amountCaptured: 2100 });
   }, 20_000);
 
+  it('a reader unplugged while its link waits to reconnect comes back when plugged in (soak finding)', async () => {
+    const t = track(await startTestHost());
+    const reader = await t.onlineReader();
+    await t.call('simulate.setFault', { readerId: reader.id, fault: 'disconnect_mid_payment' });
+    const created = await t.call('payments.create', { amount: 2300, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    // The link's next poll fails, so the controller waits before reconnecting; the unplug comes during that wait.
+    t.sandbox.setFaults({ error_rate: 1 });
+    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'reconnecting'), 3_000, 'link lost');
+    await t.waitForPayment(created.id, (p) => p.status === 'unknown', 3_000);
+    t.sandbox.setFaults({ error_rate: 0 });
+    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'), 8_000, 'reader back online');
+    expect(await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({ amountCaptured: 2300, attention: null });
+  }, 30_000);
+
+  it('a push whose answer was lost is confirmed even when the reader already finished it (soak finding)', async () => {
+    const t = track(await startTestHost({ tuning: { retryDelayMs: 1_000 } }));
+    const reader = await t.onlineReader();
+    await t.call('settings.update', { autoPresentDelayMs: 50 });
+    const created = await t.call('payments.create', { amount: 2400, currency: 'EUR' });
+    // The push arrives but its answer is lost; the reader is paid before the host looks again.
+    t.sandbox.setFaults({ drop_after_commit_rate: 1 });
+    const pushed = await t.host.invoke('payments.process', { paymentId: created.id, readerId: reader.id });
+    t.sandbox.setFaults({ drop_after_commit_rate: 0 });
+    expect(pushed.ok ? 'ok' : pushed.error.message).toBe('ok');
+    expect(await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({ amountCaptured: 2400 });
+    const ledger = (await t.api('GET', '/_sandbox/ledger')).json as Ledger;
+    expect(ledger.transactions.filter((tx) => tx.id === created.transactionId && tx.status === 'succeeded')).toHaveLength(1);
+  }, 20_000);
+
   it('the cashier settles an outcome the reader cannot report, and it reaches the gateway once the reader is back', async () => {
     const t = track(await startTestHost({ tuning: { simulatedReplugMs: 1_500 } }));
     const reader = await t.onlineReader();
