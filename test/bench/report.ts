@@ -342,7 +342,7 @@ export function formatCurves(figures: readonly FigureResult[]): string {
   return blocks.join('\n\n');
 }
 
-/** Markdown version of the table, for docs/readme/performance.md. */
+/** Markdown version of the table, for the README's Performance section. */
 export function formatMarkdown(figures: readonly FigureResult[]): string {
   const lines = ['| # | figure | value | floor | ratio | target | verdict |', '|---|---|---|---|---|---|---|'];
   for (const figure of figures) {
