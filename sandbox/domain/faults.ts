@@ -4,7 +4,7 @@
  * survive), and simulated readers that time out. With a `seed`, the 500 and drop decisions come
  * from seeded generators, so a fault soak replays the same sequence for the same request order.
  */
-import { Prng } from './prng';
+import { Prng } from '../../common/prng';
 
 export interface Faults {
   latency_ms: number;

@@ -4,7 +4,7 @@
  * the hot path costs no system call; the seed uses a deterministic source instead.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Prng } from './prng';
+import { Prng } from '../../common/prng';
 
 const ALPHANUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

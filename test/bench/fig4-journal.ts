@@ -15,7 +15,7 @@
  */
 import { join } from 'node:path';
 import { systemClock } from '../../common/clock';
-import { Journal, type PaymentRecord } from '../../main/store/journal';
+import { Journal, newPaymentRecord, type PaymentRecord } from '../../main/store/journal';
 import { openDatabase, type SqlDatabase } from '../../main/store/sqlite';
 import { scaled, scratch, type Figure, type FigureContext } from './context';
 import { seededJournal } from './journal-fixture';
@@ -35,7 +35,7 @@ let counter = 0;
 function newPayment(): Omit<PaymentRecord, 'createdAt' | 'updatedAt'> {
   const n = ++counter;
   const order = `BENCH-${process.pid}-${n}`;
-  return {
+  return newPaymentRecord({
     id: `pay_bench${process.pid}x${n}`,
     orderReference: order,
     attempt: 1,
@@ -43,27 +43,9 @@ function newPayment(): Omit<PaymentRecord, 'createdAt' | 'updatedAt'> {
     origin: 'local',
     amount: 1250,
     currency: 'EUR',
-    description: null,
     captureMethod: 'automatic',
-    customerId: null,
-    receiptEmail: null,
     status: 'creating',
-    transactionId: null,
-    reference: null,
-    readerId: null,
-    readerStage: null,
-    actionId: null,
-    declineCode: null,
-    declineMessage: null,
-    cardBrand: null,
-    cardLast4: null,
-    amountCapturable: 0,
-    amountCaptured: 0,
-    amountRefunded: 0,
-    attentionReason: null,
-    attentionAdvice: null,
-    attentionSince: null,
-  };
+  });
 }
 
 /** Walks payments through their transitions for `ms`; returns transitions committed per second. */

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Prng } from '../../sandbox/domain/prng';
+import { Prng } from '../../common/prng';
 import { Api, simulatedReader, start, type ErrorResponse, type Harness, type TerminalJson } from './helpers';
 
 /** Values that break naive validators: wrong types, extremes, odd strings, nesting. */

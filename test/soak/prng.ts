@@ -1,23 +1,10 @@
-/** A small seeded generator (mulberry32), so a soak run's decisions replay for the same seed. */
-export class Rng {
-  private state: number;
+import { Prng } from '../../common/prng';
 
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  }
-
+/** The soak's seeded choices, on the project's one PRNG, so a run's decisions replay for the same seed. */
+export class Rng extends Prng {
   /** An integer in [min, max]. */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
+  between(min: number, max: number): number {
+    return min + this.int(max - min + 1);
   }
 
   chance(probability: number): boolean {

@@ -90,7 +90,7 @@ const SCENARIOS: Record<'hosted' | 'cloud' | 'concert', readonly (readonly [Scen
 /** An amount whose cents do not pick a decline (50 … 60 000 minor units). */
 function plainAmount(rng: Rng): number {
   for (;;) {
-    const amount = rng.int(50, 60_000);
+    const amount = rng.between(50, 60_000);
     if (!DECLINE_ENDINGS.includes(amount % 100)) return amount;
   }
 }
@@ -117,12 +117,12 @@ export function planPayments(count: number, seed: number, options: { concert: bo
     let capture: PaymentPlan['capture'] = null;
     if (manual) {
       const roll = rng.next();
-      capture = roll < 0.15 ? 'release' : roll < 0.55 ? { amount: rng.int(1, amount - 1) } : { amount: null };
+      capture = roll < 0.15 ? 'release' : roll < 0.55 ? { amount: rng.between(1, amount - 1) } : { amount: null };
     }
     const charges = !['decline_amount', 'cashier_cancel', 'cancel_pending'].includes(scenario) && capture !== 'release';
     const charged = capture && capture !== 'release' && capture.amount !== null ? capture.amount : amount;
     const refundPlan: RefundPlan = charges ? rng.weighted<RefundPlan>([['none', 50], ['partial', 20], ['partial_then_rest', 15], ['full', 15]]) : 'none';
-    const part = charged > 1 ? rng.int(1, charged - 1) : 0;
+    const part = charged > 1 ? rng.between(1, charged - 1) : 0;
     const refunds =
       refundPlan === 'full' || (charged <= 1 && refundPlan !== 'none')
         ? [charged]
@@ -151,7 +151,7 @@ export function planPayments(count: number, seed: number, options: { concert: bo
 }
 
 function concertScript(scenario: Scenario, rng: Rng): Partial<EmulatorScript> {
-  const delayMs = rng.int(20, 250);
+  const delayMs = rng.between(20, 250);
   switch (scenario) {
     case 'concert_refuse':
       return { outcome: 'refuse', delayMs };
@@ -195,7 +195,7 @@ export function planKills(plans: readonly PaymentPlan[], kills: number, seed: nu
   for (let k = 0; k < kills && chosen.size < candidates.length; k++) {
     const from = Math.floor((k * candidates.length) / kills);
     const to = Math.max(from, Math.floor(((k + 1) * candidates.length) / kills) - 1);
-    let plan = candidates[rng.int(from, to)]!;
+    let plan = candidates[rng.between(from, to)]!;
     for (let tries = 0; chosen.has(plan.index) && tries < 20; tries++) plan = rng.pick(candidates);
     if (chosen.has(plan.index)) continue;
     chosen.add(plan.index);
@@ -211,8 +211,8 @@ export function planKills(plans: readonly PaymentPlan[], kills: number, seed: nu
       point === 'mid_capture' || point === 'mid_refund' || point === 'mid_cancel'
         ? rng.pick([0, 0, 2, 5, 10, 25])
         : point === 'after_push' && plan.lane === 'concert'
-          ? rng.int(20, 300)
-          : rng.int(0, 400);
+          ? rng.between(20, 300)
+          : rng.between(0, 400);
     result.push({ index: plan.index, point, delayMs });
   }
   return result;

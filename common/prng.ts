@@ -1,6 +1,6 @@
 /**
- * A small seeded PRNG (mulberry32). Used where reproducibility matters more than quality: fault
- * injection with a `seed` (so a fault soak can be replayed) and the demo seed data.
+ * A small seeded PRNG (mulberry32). Used where reproducibility matters more than quality: the sandbox's fault
+ * injection with a `seed`, its demo data, and the fault soak's choices (so a run can be replayed).
  */
 export class Prng {
   private state: number;
