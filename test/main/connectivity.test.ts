@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../../common/clock';
+import { Connectivity, type GatewayState } from '../../main/gateway/connectivity';
+
+describe('connectivity', () => {
+  it('goes offline on a failed call, probes with growing gaps, and comes back online once a probe answers', async () => {
+    const clock = new FakeClock();
+    let up = false;
+    let probes = 0;
+    const probeTimes: number[] = [];
+    const connectivity = new Connectivity(
+      clock,
+      async () => {
+        probes++;
+        probeTimes.push(clock.now());
+        if (!up) throw new Error('ECONNREFUSED');
+      },
+      { minProbeMs: 1_000, maxProbeMs: 4_000 },
+    );
+    const seen: GatewayState[] = [];
+    connectivity.onChange((state) => seen.push(state));
+    connectivity.reportFailure('The gateway could not be reached.');
+    expect(connectivity.state).toBe('offline');
+    expect(connectivity.lastError).toMatch(/could not be reached/);
+    for (let i = 0; i < 4; i++) await clock.advanceAsync(4_000, 500);
+    expect(probes).toBeGreaterThanOrEqual(3);
+    const gaps = probeTimes.slice(1).map((t, i) => t - probeTimes[i]!);
+    expect(gaps.every((gap, i) => i === 0 || gap >= gaps[i - 1]!)).toBe(true);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(4_000);
+    up = true;
+    await clock.advanceAsync(4_000, 500);
+    expect(connectivity.state).toBe('online');
+    expect(seen).toEqual(['offline', 'online']);
+    const after = probes;
+    await clock.advanceAsync(20_000, 1_000);
+    expect(probes).toBe(after);
+    connectivity.stop();
+  });
+
+  it('a listener that throws does not stop the others', () => {
+    const connectivity = new Connectivity(new FakeClock(), async () => undefined);
+    const heard: GatewayState[] = [];
+    connectivity.onChange(() => {
+      throw new Error('bug in a listener');
+    });
+    connectivity.onChange((state) => heard.push(state));
+    connectivity.reportSuccess();
+    expect(heard).toEqual(['online']);
+    connectivity.stop();
+  });
+});
