@@ -18,6 +18,7 @@ import {
   toHex,
   unframe,
 } from '../../drivers/protocols/concert/codec';
+import { concertRequest } from './concert-fixtures';
 
 /** The worked request of ../shared/reference/concert-v2.md: 12.50 EUR, card, full answer, E+. */
 const GOLDEN_REQUEST = '02 30 31 30 30 30 30 31 32 35 30 31 31 30 39 37 38 20 20 20 20 20 20 20 20 20 20 41 30 31 30 42 30 31 30 03 01';
@@ -36,18 +37,7 @@ const E_REQUEST = '02 30 31 30 30 30 30 31 32 35 30 30 31 30 39 37 38 20 20 20 2
 /** …and a short refusal (status 7) of 12.50 EUR. */
 const SHORT_REFUSAL = '02 30 31 37 30 30 30 30 31 32 35 30 31 39 37 38 20 20 20 20 20 20 20 20 20 20 03 34';
 
-const request: ConcertRequest = {
-  variant: 'E+',
-  posNumber: '01',
-  amount: 1250,
-  fullAnswer: true,
-  paymentMode: '1',
-  transactionType: '0',
-  currencyNumeric: '978',
-  privateData: '',
-  delay: 'A010',
-  authorization: 'B010',
-};
+const request = concertRequest();
 
 function codeOf(run: () => unknown): string {
   try {

@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../common/clock';
 import { createTransportPair } from '../../drivers/memory-transport';
-import type { ConcertRequest } from '../../drivers/protocols/concert/codec';
 import { ACK, ENQ, EOT, NAK, decodeAnswer, encodeRequest, toHex } from '../../drivers/protocols/concert/codec';
 import type { EmulatorEvent, EmulatorScript } from '../../drivers/protocols/concert/emulator';
 import { ConcertTerminalEmulator, serveEmulator } from '../../drivers/protocols/concert/emulator';
 import { probeConcert } from '../../drivers/protocols/concert/probe';
+import { concertRequest } from './concert-fixtures';
 
-const request: ConcertRequest = {
-  variant: 'E+',
-  posNumber: '03',
-  amount: 777,
-  fullAnswer: false,
-  paymentMode: '1',
-  transactionType: '0',
-  currencyNumeric: '840',
-  privateData: 'X',
-  delay: 'A010',
-  authorization: 'B010',
-};
+const request = concertRequest({ posNumber: '03', amount: 777, fullAnswer: false, currencyNumeric: '840', privateData: 'X' });
 
 /** Plays the ECR by hand against the emulator and records what the terminal sends. */
 function terminal(script: Partial<EmulatorScript> = {}) {

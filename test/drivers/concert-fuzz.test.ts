@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../common/clock';
-import type { ConcertRequest } from '../../drivers/protocols/concert/codec';
 import {
   ACK,
   ENQ,
@@ -20,6 +19,7 @@ import { ConcertLink } from '../../drivers/protocols/concert/link';
 import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
 import { ConcertReader } from '../../drivers/protocols/concert/reader';
 import type { CardOutcome, Transport, Unsubscribe } from '../../drivers/types';
+import { concertRequest } from './concert-fixtures';
 
 const APPROVAL = encodeAnswer({
   posNumber: '01',
@@ -32,18 +32,7 @@ const APPROVAL = encodeAnswer({
 });
 const APPROVAL_BODY = APPROVAL.slice(1, -2);
 
-const request: ConcertRequest = {
-  variant: 'E+',
-  posNumber: '01',
-  amount: 1250,
-  fullAnswer: true,
-  paymentMode: '1',
-  transactionType: '0',
-  currencyNumeric: '978',
-  privateData: '',
-  delay: 'A010',
-  authorization: 'B010',
-};
+const request = concertRequest();
 
 /** Byte-level mutations of a valid frame: flip 7-bit values, insert, delete, truncate. */
 const mutation = fc.oneof(

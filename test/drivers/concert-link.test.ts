@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../common/clock';
-import type { ConcertRequest } from '../../drivers/protocols/concert/codec';
 import { ACK, ENQ, EOT, NAK, encodeAnswer, encodeRequestBody, frame, toHex } from '../../drivers/protocols/concert/codec';
 import type { ConcertLinkTimings, LinkEvent } from '../../drivers/protocols/concert/link';
 import { ConcertLink } from '../../drivers/protocols/concert/link';
+import { concertRequest } from './concert-fixtures';
 
-const request: ConcertRequest = {
-  variant: 'E+',
-  posNumber: '01',
-  amount: 1250,
-  fullAnswer: false,
-  paymentMode: '1',
-  transactionType: '0',
-  currencyNumeric: '978',
-  privateData: 'REF',
-  delay: 'A010',
-  authorization: 'B010',
-};
+const request = concertRequest({ fullAnswer: false, privateData: 'REF' });
 
 const answerFrame = encodeAnswer({
   posNumber: '01',
