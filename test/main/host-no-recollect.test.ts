@@ -69,6 +69,18 @@ describe('a reader action the device already took is not collected again', () =>
   afterEach(async () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
+  /** A sandbox that outlives the host, the host's data directory, and where its crash copy goes. */
+  const crashScene = async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-crash-'));
+    const copyDir = mkdtempSync(join(tmpdir(), 'host-crash-copy-'));
+    cleanup.push(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(copyDir, { recursive: true, force: true });
+    });
+    return { sandbox, dataDir, copyDir };
+  };
   const track = (t: TestHost) => {
     cleanup.push(() => t.close());
     return t;
@@ -94,14 +106,7 @@ describe('a reader action the device already took is not collected again', () =>
   }, 30_000);
 
   it('a host that died while the reader was collecting does not collect again after the restart', async () => {
-    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => sandbox.close());
-    const dataDir = mkdtempSync(join(tmpdir(), 'host-crash-'));
-    const copyDir = mkdtempSync(join(tmpdir(), 'host-crash-copy-'));
-    cleanup.push(() => {
-      rmSync(dataDir, { recursive: true, force: true });
-      rmSync(copyDir, { recursive: true, force: true });
-    });
+    const { sandbox, dataDir, copyDir } = await crashScene();
     // A slow authorisation keeps the first host mid-collection while the crash is taken.
     const first = track(await startTestHost({ sandbox, dataDir, tuning: { simulatedProcessingMs: 20_000 } }));
     const reader = await first.onlineReader();
@@ -128,14 +133,7 @@ describe('a reader action the device already took is not collected again', () =>
   }, 30_000);
 
   it('a terminal probed again after the restart is not asked to charge the same payment again', async () => {
-    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => sandbox.close());
-    const dataDir = mkdtempSync(join(tmpdir(), 'host-crash-'));
-    const copyDir = mkdtempSync(join(tmpdir(), 'host-crash-copy-'));
-    cleanup.push(() => {
-      rmSync(dataDir, { recursive: true, force: true });
-      rmSync(copyDir, { recursive: true, force: true });
-    });
+    const { sandbox, dataDir, copyDir } = await crashScene();
     const before: { current: ServedEmulator | null } = { current: null };
     const first = track(await startTestHost({ sandbox, dataDir, registry: concertRegistry(before, { delayMs: 20_000 }) }));
     const readerId = await pairTerminal(first);
