@@ -516,13 +516,17 @@ export class PaymentService {
       const processorId = updated.readerId ? this.options.readers.resolve(updated.readerId)?.processorId : undefined;
       const reader = processorId ? await this.call((client) => client.getReader(processorId)) : null;
       const action = reader?.action?.payment_intent_id === tx.id ? reader.action : null;
-      if (updated.status === 'in_progress' && (!action || action.status !== 'in_progress')) {
-        updated = this.options.journal.updatePayment(
-          updated.id,
-          { status: 'pending', readerStage: null, readerId: null, ...(action?.failure_code ? declineFields(action.failure_code, null) : {}) },
-          'reader_released',
-          action ? `action ${action.status}` : 'no action on the reader',
-        );
+      // The reader's report may have landed while we were asking: act on the journal as it is now.
+      const current = this.options.journal.getPayment(updated.id)!;
+      if (current.status !== updated.status || current.actionId !== updated.actionId) return current;
+      updated = current;
+      if (updated.status === 'in_progress' && action && action.status !== 'in_progress') {
+        // The reader finished without the journal hearing of it: the gateway's transaction says how.
+        const fresh = await this.call((client) => client.getTransaction(tx.id));
+        return this.applyTransaction(this.options.journal.getPayment(updated.id)!, fresh, 'reader_released', `action ${action.status}`, { actionFinal: true });
+      }
+      if (updated.status === 'in_progress' && !action) {
+        updated = this.options.journal.updatePayment(updated.id, { status: 'pending', readerStage: null, readerId: null }, 'reader_released', 'no action on the reader');
         this.changed(updated);
       }
     }
