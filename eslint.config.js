@@ -27,7 +27,10 @@ export default tseslint.config(
     files: ['main/**/*.ts', 'drivers/**/*.ts', 'sandbox/**/*.ts', 'renderer/**/*.{ts,tsx}', 'common/**/*.ts'],
     ignores: ['main/app/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Only main/app/ may import electron.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'electron', message: 'Only main/app/ may import electron.' }] },
+      ],
     },
   },
 );

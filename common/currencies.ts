@@ -36,7 +36,11 @@ const byNumeric = new Map<string, CurrencyInfo>();
 for (const entry of TABLE.split(/\s+/).filter(Boolean)) {
   const match = /^([A-Z]{3})(\d{3})(?::(\d))?$/.exec(entry);
   if (!match) throw new Error(`bad currency table entry ${entry}`);
-  const info: CurrencyInfo = { code: match[1]!, numeric: match[2]!, exponent: match[3] === undefined ? 2 : Number(match[3]) };
+  const info: CurrencyInfo = {
+    code: match[1]!,
+    numeric: match[2]!,
+    exponent: match[3] === undefined ? 2 : Number(match[3]),
+  };
   byCode.set(info.code, info);
   byNumeric.set(info.numeric, info);
 }

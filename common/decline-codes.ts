@@ -11,28 +11,100 @@ export interface DeclineInfo {
 }
 
 export const DECLINE_CODES = {
-  card_declined: { gateway: 'The card was declined.', cashier: 'Card declined. Ask for another card.', anotherCard: true },
-  generic_decline: { gateway: 'The card was declined.', cashier: 'Card declined. Ask for another card.', anotherCard: true },
-  call_issuer: { gateway: 'The card was declined; the cardholder should call their bank.', cashier: 'Declined by the bank. The customer should call their bank, or use another card.', anotherCard: true },
-  insufficient_funds: { gateway: 'Insufficient funds.', cashier: 'Not enough funds on this card. Ask for another card.', anotherCard: true },
-  incorrect_pin: { gateway: 'The PIN was incorrect.', cashier: 'Wrong PIN. Let the customer try again.', anotherCard: true },
-  pin_try_exceeded: { gateway: 'The allowed number of PIN tries was exceeded.', cashier: 'Too many wrong PINs. Ask for another card.', anotherCard: true },
-  withdrawal_count_limit_exceeded: { gateway: 'The card has exceeded its usage limit.', cashier: 'This card has reached its limit. Ask for another card.', anotherCard: true },
-  processing_error: { gateway: 'An error occurred while processing the card.', cashier: 'The card could not be processed. Try again or use another card.', anotherCard: true },
-  '3ds_declined': { gateway: 'Cardholder authentication failed.', cashier: 'The card issuer refused authentication. Ask for another card.', anotherCard: true },
-  incorrect_number: { gateway: 'The card number is incorrect.', cashier: 'The card number was not accepted. Ask for another card.', anotherCard: true },
-  fraud_suspected: { gateway: 'The payment was flagged as potentially fraudulent.', cashier: 'Declined for security reasons. Ask for another form of payment.', anotherCard: true },
-  expired_card: { gateway: 'The card has expired.', cashier: 'This card has expired. Ask for another card.', anotherCard: true },
-  reader_timeout: { gateway: 'The reader timed out waiting for a card.', cashier: 'No card was presented in time. Push the payment to the reader again.', anotherCard: true },
-  reader_canceled: { gateway: 'The action was canceled on the reader.', cashier: 'The payment was canceled on the reader.', anotherCard: true },
-  reader_busy: { gateway: 'The reader is busy with another action.', cashier: 'The reader is busy. Wait for it to finish, then try again.', anotherCard: false },
-  reader_disconnected: { gateway: 'The reader disconnected before finishing.', cashier: 'The reader disconnected. Reconnect it, then try again.', anotherCard: true },
-  reader_error: { gateway: 'The reader reported an error.', cashier: 'The reader reported an error. Try again.', anotherCard: true },
+  card_declined: {
+    gateway: 'The card was declined.',
+    cashier: 'Card declined. Ask for another card.',
+    anotherCard: true,
+  },
+  generic_decline: {
+    gateway: 'The card was declined.',
+    cashier: 'Card declined. Ask for another card.',
+    anotherCard: true,
+  },
+  call_issuer: {
+    gateway: 'The card was declined; the cardholder should call their bank.',
+    cashier: 'Declined by the bank. The customer should call their bank, or use another card.',
+    anotherCard: true,
+  },
+  insufficient_funds: {
+    gateway: 'Insufficient funds.',
+    cashier: 'Not enough funds on this card. Ask for another card.',
+    anotherCard: true,
+  },
+  incorrect_pin: {
+    gateway: 'The PIN was incorrect.',
+    cashier: 'Wrong PIN. Let the customer try again.',
+    anotherCard: true,
+  },
+  pin_try_exceeded: {
+    gateway: 'The allowed number of PIN tries was exceeded.',
+    cashier: 'Too many wrong PINs. Ask for another card.',
+    anotherCard: true,
+  },
+  withdrawal_count_limit_exceeded: {
+    gateway: 'The card has exceeded its usage limit.',
+    cashier: 'This card has reached its limit. Ask for another card.',
+    anotherCard: true,
+  },
+  processing_error: {
+    gateway: 'An error occurred while processing the card.',
+    cashier: 'The card could not be processed. Try again or use another card.',
+    anotherCard: true,
+  },
+  '3ds_declined': {
+    gateway: 'Cardholder authentication failed.',
+    cashier: 'The card issuer refused authentication. Ask for another card.',
+    anotherCard: true,
+  },
+  incorrect_number: {
+    gateway: 'The card number is incorrect.',
+    cashier: 'The card number was not accepted. Ask for another card.',
+    anotherCard: true,
+  },
+  fraud_suspected: {
+    gateway: 'The payment was flagged as potentially fraudulent.',
+    cashier: 'Declined for security reasons. Ask for another form of payment.',
+    anotherCard: true,
+  },
+  expired_card: {
+    gateway: 'The card has expired.',
+    cashier: 'This card has expired. Ask for another card.',
+    anotherCard: true,
+  },
+  reader_timeout: {
+    gateway: 'The reader timed out waiting for a card.',
+    cashier: 'No card was presented in time. Push the payment to the reader again.',
+    anotherCard: true,
+  },
+  reader_canceled: {
+    gateway: 'The action was canceled on the reader.',
+    cashier: 'The payment was canceled on the reader.',
+    anotherCard: true,
+  },
+  reader_busy: {
+    gateway: 'The reader is busy with another action.',
+    cashier: 'The reader is busy. Wait for it to finish, then try again.',
+    anotherCard: false,
+  },
+  reader_disconnected: {
+    gateway: 'The reader disconnected before finishing.',
+    cashier: 'The reader disconnected. Reconnect it, then try again.',
+    anotherCard: true,
+  },
+  reader_error: {
+    gateway: 'The reader reported an error.',
+    cashier: 'The reader reported an error. Try again.',
+    anotherCard: true,
+  },
 } as const satisfies Record<string, DeclineInfo>;
 
 export type DeclineCode = keyof typeof DECLINE_CODES;
 
-const UNKNOWN: DeclineInfo = { gateway: 'The payment was declined.', cashier: 'Payment declined. Ask for another card.', anotherCard: true };
+const UNKNOWN: DeclineInfo = {
+  gateway: 'The payment was declined.',
+  cashier: 'Payment declined. Ask for another card.',
+  anotherCard: true,
+};
 
 export function isDeclineCode(code: string): code is DeclineCode {
   return Object.prototype.hasOwnProperty.call(DECLINE_CODES, code);

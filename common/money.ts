@@ -30,7 +30,12 @@ function formatter(locale: string, currency: string, exponent: number): Intl.Num
   const key = `${locale}|${currency}`;
   let cached = formatters.get(key);
   if (!cached) {
-    cached = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: exponent, maximumFractionDigits: exponent });
+    cached = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: exponent,
+      maximumFractionDigits: exponent,
+    });
     // Bounded: locales × currencies actually used; a stray caller cannot grow it without limit.
     if (formatters.size >= 256) formatters.clear();
     formatters.set(key, cached);

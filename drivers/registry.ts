@@ -278,7 +278,8 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
       if (!entry) throw new Error(`no device "${deviceId}": it was unplugged or has not been discovered`);
       const { claim, device } = entry;
       if (claim.driver === null) throw new Error(`${deviceId} is not claimed by any driver: ${claim.reason}`);
-      if (opened.has(deviceId) || opening.has(deviceId)) throw new Error(`${deviceId} is already open: close it first (one controller per reader)`);
+      if (opened.has(deviceId) || opening.has(deviceId))
+        throw new Error(`${deviceId} is already open: close it first (one controller per reader)`);
       const driver = options.drivers.find((d) => d.kind === claim.driver);
       if (!driver) throw new Error(`${deviceId} is claimed by driver "${claim.driver}", which is not installed`);
       opening.add(deviceId);
@@ -380,17 +381,32 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Def
   const serialDiscovery =
     options.serial === false
       ? null
-      : new SerialPollingDiscovery({ lister, intervalMs: options.pollIntervalMs, clock: options.clock, onNote: options.onNote });
+      : new SerialPollingDiscovery({
+          lister,
+          intervalMs: options.pollIntervalMs,
+          clock: options.clock,
+          onNote: options.onNote,
+        });
   if (serialDiscovery) discoveries.push(serialDiscovery);
   const ports = options.ports ?? [];
   if (ports.length > 0) {
     const paths = ports.map((port) => (typeof port === 'string' ? port : port.path));
-    discoveries.push(new SerialPollingDiscovery({ lister: createConfiguredLister(paths), intervalMs: options.pollIntervalMs, clock: options.clock }));
+    discoveries.push(
+      new SerialPollingDiscovery({
+        lister: createConfiguredLister(paths),
+        intervalMs: options.pollIntervalMs,
+        clock: options.clock,
+      }),
+    );
   }
   const usbDiscovery =
     options.usb === false
       ? null
-      : new UsbDiscovery({ serialLister: lister, clock: options.clock, ...(typeof options.usb === 'object' ? { backend: options.usb } : {}) });
+      : new UsbDiscovery({
+          serialLister: lister,
+          clock: options.clock,
+          ...(typeof options.usb === 'object' ? { backend: options.usb } : {}),
+        });
   if (usbDiscovery) discoveries.push(usbDiscovery);
   const registry = createReaderRegistry({
     drivers: [...(options.drivers ?? []), concert],

@@ -93,7 +93,14 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
     return {
       kind: 'run',
       config: {
-        options: { port, host: v.host ?? '127.0.0.1', db: v.db ?? defaultDatabasePath(), mode, faults, seed: !v['no-demo-data'] },
+        options: {
+          port,
+          host: v.host ?? '127.0.0.1',
+          db: v.db ?? defaultDatabasePath(),
+          mode,
+          faults,
+          seed: !v['no-demo-data'],
+        },
         json: v.json ?? false,
         quiet: v.quiet ?? false,
       },

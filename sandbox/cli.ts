@@ -38,7 +38,8 @@ async function main(): Promise<number | null> {
     sandbox = await startSandbox({ ...options, log });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const hint = (error as { code?: string }).code === 'EADDRINUSE' ? ` (port ${options.port} is in use; try --port 0)` : '';
+    const hint =
+      (error as { code?: string }).code === 'EADDRINUSE' ? ` (port ${options.port} is in use; try --port 0)` : '';
     process.stderr.write(`sandbox: cannot start: ${message}${hint}\n`);
     return 1;
   }

@@ -72,12 +72,21 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   let url = '';
 
   const db = openDatabase(dbPath);
-  const ctx: Context = { db, sql: new Statements(db), clock: options.clock ?? systemClock, ids: cryptoIds, mode, baseUrl: () => url, log };
+  const ctx: Context = {
+    db,
+    sql: new Statements(db),
+    clock: options.clock ?? systemClock,
+    ids: cryptoIds,
+    mode,
+    baseUrl: () => url,
+    log,
+  };
   const services = createServices(ctx);
   try {
     db.transaction(() => {
       const isNew = services.merchant.ensure();
-      if (isNew && options.seed !== false) seedDemoData(ctx, services.payoutsDisputes, services.merchant.defaultCurrency);
+      if (isNew && options.seed !== false)
+        seedDemoData(ctx, services.payoutsDisputes, services.merchant.defaultCurrency);
     }).immediate();
     if (options.faults) services.faults.set(options.faults);
     services.terminals.markHostedOffline();
@@ -89,7 +98,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const keys = services.merchant.keys();
   const otherMode = mode === 'test' ? 'live' : 'test';
   const router = new Router();
-  for (const routes of [transactionRoutes, customerRoutes, terminalRoutes, webhookRoutes, checkoutRoutes, payoutDisputeRoutes, adminRoutes]) {
+  for (const routes of [
+    transactionRoutes,
+    customerRoutes,
+    terminalRoutes,
+    webhookRoutes,
+    checkoutRoutes,
+    payoutDisputeRoutes,
+    adminRoutes,
+  ]) {
     router.addAll(routes(services));
   }
   const server = createApiServer({

@@ -2,6 +2,10 @@
 import { join } from 'node:path';
 import { defaultDataDir } from '../common/paths';
 
-export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform, home?: string): string {
+export function defaultDatabasePath(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  home?: string,
+): string {
   return join(defaultDataDir(env, platform, home), 'sandbox.db');
 }

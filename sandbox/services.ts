@@ -42,5 +42,19 @@ export function createServices(ctx: Context): Services {
   const links = new ReaderLinks(ctx, new ConnectionTokens(ctx), terminals, payments);
   const checkout = new Checkout(ctx, transactions);
   const payoutsDisputes = new PayoutsAndDisputes(ctx, transactions, outbox);
-  return { ctx, merchant, outbox, webhooks, transactions, refunds, customers, terminals, payments, links, checkout, payoutsDisputes, faults };
+  return {
+    ctx,
+    merchant,
+    outbox,
+    webhooks,
+    transactions,
+    refunds,
+    customers,
+    terminals,
+    payments,
+    links,
+    checkout,
+    payoutsDisputes,
+    faults,
+  };
 }

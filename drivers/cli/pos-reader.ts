@@ -142,7 +142,9 @@ function requirePort(positionals: string[], command: string): string {
 function parseAmount(text: string | undefined): number {
   if (text === undefined) throw new UsageError('--amount is required (minor units: 12.50 EUR is --amount 1250)');
   if (!/^\d+$/.test(text)) {
-    const hint = /^\d+[.,]\d+$/.test(text) ? `: amounts are in minor units, so ${text} is --amount ${text.replace(/[.,]/, '')}` : '';
+    const hint = /^\d+[.,]\d+$/.test(text)
+      ? `: amounts are in minor units, so ${text} is --amount ${text.replace(/[.,]/, '')}`
+      : '';
     throw new UsageError(`--amount must be a whole number of minor units, got "${text}"${hint}`);
   }
   const checked = checkMinorAmount(Number(text));
@@ -152,21 +154,25 @@ function parseAmount(text: string | undefined): number {
 
 function parseCurrency(text: string | undefined): string {
   if (text === undefined) throw new UsageError('--currency is required (ISO 4217, e.g. EUR)');
-  if (!isKnownCurrency(text)) throw new UsageError(`unknown currency "${text}": use an ISO 4217 alphabetic code such as EUR, USD or GBP`);
+  if (!isKnownCurrency(text))
+    throw new UsageError(`unknown currency "${text}": use an ISO 4217 alphabetic code such as EUR, USD or GBP`);
   return text.toUpperCase();
 }
 
 function parsePositive(text: string | undefined, name: string, fallback: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
-  if (!Number.isFinite(value) || value < 0) throw new UsageError(`${name} must be a non-negative number, got "${text}"`);
+  if (!Number.isFinite(value) || value < 0)
+    throw new UsageError(`${name} must be a non-negative number, got "${text}"`);
   return value;
 }
 
 function checkPortExists(port: string): void {
   // Windows COM ports are not files; let the open fail with serialport's own message there.
   if (process.platform !== 'win32' && !existsSync(port)) {
-    throw new PortError(`no such port ${port}: run "pos-reader list" to see the ports (ptys from socat must exist first)`);
+    throw new PortError(
+      `no such port ${port}: run "pos-reader list" to see the ports (ptys from socat must exist first)`,
+    );
   }
 }
 
@@ -195,14 +201,22 @@ async function list(args: string[]): Promise<number> {
   const usbReason = registry.usbDiscovery?.unavailableReason ?? null;
   await registry.stop();
   if (values.json) {
-    io.out(JSON.stringify({ serial: listing ?? null, usb: { available: usbReason === null, reason: usbReason }, devices }, null, 2));
+    io.out(
+      JSON.stringify(
+        { serial: listing ?? null, usb: { available: usbReason === null, reason: usbReason }, devices },
+        null,
+        2,
+      ),
+    );
     return EXIT.ok;
   }
   io.out(`Serial ports (from ${listing?.source ?? 'nowhere'}${listing?.note ? `: ${listing.note}` : ''}):`);
   if (!listing || listing.ports.length === 0) io.out('  none');
   for (const port of listing?.ports ?? []) {
     const usb = port.vendorId !== undefined ? ` USB ${hex4(port.vendorId)}:${hex4(port.productId ?? 0)}` : '';
-    const extra = [port.manufacturer, port.product, port.serialNumber && `serial ${port.serialNumber}`].filter(Boolean).join(', ');
+    const extra = [port.manufacturer, port.product, port.serialNumber && `serial ${port.serialNumber}`]
+      .filter(Boolean)
+      .join(', ');
     io.out(`  ${port.path}${usb}${extra ? ` (${extra})` : ''}`);
   }
   const usbDevices = devices.filter((d) => d.device.foundBy === 'usb');
@@ -240,12 +254,18 @@ async function probe(args: string[]): Promise<number> {
 
 // ---------------------------------------------------------------- pay
 
-const STATUS_MEANING: Record<string, string> = { '0': 'accepted', '7': 'refused / not completed', '9': 'request handled (no result)' };
+const STATUS_MEANING: Record<string, string> = {
+  '0': 'accepted',
+  '7': 'refused / not completed',
+  '9': 'request handled (no result)',
+};
 
 function printAnswer(answer: ConcertAnswer, request: ConcertRequest): void {
   const currency = currencyByNumeric(answer.currencyNumeric)?.code;
   io.out('Terminal answer:');
-  io.out(`  POS number    ${answer.posNumber}${answer.posNumber === request.posNumber ? '' : ` (sent ${request.posNumber})`}`);
+  io.out(
+    `  POS number    ${answer.posNumber}${answer.posNumber === request.posNumber ? '' : ` (sent ${request.posNumber})`}`,
+  );
   io.out(`  status        ${answer.status} ${STATUS_MEANING[answer.status] ?? '(unknown status)'}`);
   io.out(`  amount        ${answer.amount}${currency ? ` (${formatAmount(answer.amount, currency)})` : ''}`);
   io.out(`  payment mode  ${answer.paymentMode}`);
@@ -301,7 +321,9 @@ async function pay(args: string[]): Promise<number> {
     posNumber: pos,
     fullAnswer: !values.short,
     timings: { answerTimeoutMs: Math.round(timeoutS * 1000) },
-    onTrace: values.trace ? (direction, bytes) => io.err(`${direction === 'out' ? '→' : '←'} ${toHex(bytes)}`) : undefined,
+    onTrace: values.trace
+      ? (direction, bytes) => io.err(`${direction === 'out' ? '→' : '←'} ${toHex(bytes)}`)
+      : undefined,
     onAnswer: values.json ? undefined : printAnswer,
   });
   let reader;
@@ -318,7 +340,8 @@ async function pay(args: string[]): Promise<number> {
       process.exit(EXIT.unknown);
     }
     void reader.cancel().then((stopped) => {
-      if (!stopped) io.err('too late to cancel: the terminal has the request; waiting for its answer (Ctrl-C again to give up)');
+      if (!stopped)
+        io.err('too late to cancel: the terminal has the request; waiting for its answer (Ctrl-C again to give up)');
     });
   };
   process.on('SIGINT', onSigint);
@@ -336,7 +359,12 @@ async function pay(args: string[]): Promise<number> {
 // ---------------------------------------------------------------- emulate
 
 const OUTCOMES: readonly EmulatorOutcome[] = ['approve', 'refuse', 'never', 'handled'];
-const FAULTS: Record<string, EmulatorAnswerFault> = { none: 'none', 'bad-lrc': 'bad_lrc', garbage: 'garbage', drop: 'drop' };
+const FAULTS: Record<string, EmulatorAnswerFault> = {
+  none: 'none',
+  'bad-lrc': 'bad_lrc',
+  garbage: 'garbage',
+  drop: 'drop',
+};
 
 function describeEvent(event: EmulatorEvent): string {
   switch (event.type) {
@@ -367,7 +395,8 @@ async function emulate(args: string[]): Promise<number> {
   });
   if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
   const outcome = (values.outcome ?? 'approve') as EmulatorOutcome;
-  if (!OUTCOMES.includes(outcome)) throw new UsageError(`--outcome must be one of ${OUTCOMES.join(', ')}, got "${values.outcome}"`);
+  if (!OUTCOMES.includes(outcome))
+    throw new UsageError(`--outcome must be one of ${OUTCOMES.join(', ')}, got "${values.outcome}"`);
   const fault = FAULTS[values.fault ?? 'none'];
   if (!fault) throw new UsageError(`--fault must be one of ${Object.keys(FAULTS).join(', ')}, got "${values.fault}"`);
   const answerSize = values.answer ?? 'request';
@@ -420,7 +449,9 @@ async function emulate(args: string[]): Promise<number> {
     // it): the first line of stdout is the port to pay on.
     io.out(pair.b);
     if (!values.quiet) {
-      io.err(`Concert terminal emulator (${outcome}, ${script.delayMs} ms${fault === 'none' ? '' : `, ${values.fault}`}) on ${pair.b}`);
+      io.err(
+        `Concert terminal emulator (${outcome}, ${script.delayMs} ms${fault === 'none' ? '' : `, ${values.fault}`}) on ${pair.b}`,
+      );
       io.err(`Try: pos-reader pay ${pair.b} --amount 1250 --currency EUR    (Ctrl-C to stop)`);
     }
   });

@@ -190,7 +190,11 @@ export function createSerialLister(options: SerialListerOptions = {}): SerialLis
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (platform === 'linux') {
-        return { ports: listFromSysfs(layout), source: 'sysfs', note: `serialport listing failed (${message}); read /sys/class/tty instead` };
+        return {
+          ports: listFromSysfs(layout),
+          source: 'sysfs',
+          note: `serialport listing failed (${message}); read /sys/class/tty instead`,
+        };
       }
       return { ports: [], source: 'none', note: `serialport listing failed: ${message}` };
     }
@@ -198,6 +202,9 @@ export function createSerialLister(options: SerialListerOptions = {}): SerialLis
 }
 
 /** Lists explicitly configured paths (ptys, COM ports serialport does not list) that exist now. */
-export function createConfiguredLister(paths: readonly string[], exists: (path: string) => boolean = existsSync): SerialLister {
+export function createConfiguredLister(
+  paths: readonly string[],
+  exists: (path: string) => boolean = existsSync,
+): SerialLister {
   return async () => ({ ports: paths.filter((path) => exists(path)).map((path) => ({ path })), source: 'configured' });
 }

@@ -29,7 +29,9 @@ export interface PtyPairOptions {
 
 export class SocatMissingError extends Error {
   constructor() {
-    super('socat is not installed: it makes the virtual port pair (Debian/Ubuntu: apt-get install socat; macOS: brew install socat)');
+    super(
+      'socat is not installed: it makes the virtual port pair (Debian/Ubuntu: apt-get install socat; macOS: brew install socat)',
+    );
     this.name = 'SocatMissingError';
   }
 }
@@ -56,7 +58,9 @@ export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPa
   const b = options.linkB ?? join(dir!, 'ecr');
   checkLinkPath(a);
   checkLinkPath(b);
-  const child = spawn(socat, ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(socat, ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4_000);

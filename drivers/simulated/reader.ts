@@ -6,7 +6,16 @@
 import { systemClock, type Clock, type TimerHandle } from '../../common/clock';
 import { declineInfo } from '../../common/decline-codes';
 import { decideTestOutcome } from '../../common/test-cards';
-import type { CardOutcome, CollectRequest, CollectStage, Reader, ReaderInfo, ReaderState, SimulatedFault, Unsubscribe } from '../types';
+import type {
+  CardOutcome,
+  CollectRequest,
+  CollectStage,
+  Reader,
+  ReaderInfo,
+  ReaderState,
+  SimulatedFault,
+  Unsubscribe,
+} from '../types';
 
 export interface SimulatedReaderOptions {
   id: string;
@@ -77,21 +86,38 @@ export class SimulatedReader implements Reader {
     if (this.current) return Promise.resolve(failed('reader_busy', 'The reader is already collecting a payment.'));
     const fault = this.fault;
     this.fault = 'none';
-    if (fault === 'busy') return Promise.resolve(failed('reader_busy', 'The reader reported it is busy (injected fault).'));
+    if (fault === 'busy')
+      return Promise.resolve(failed('reader_busy', 'The reader reported it is busy (injected fault).'));
 
     return new Promise<CardOutcome>((resolve) => {
-      const collection: Collection = { request, resolve, phase: 'waiting_for_card', timers: [], ...(onStage ? { onStage } : {}) };
+      const collection: Collection = {
+        request,
+        resolve,
+        phase: 'waiting_for_card',
+        timers: [],
+        ...(onStage ? { onStage } : {}),
+      };
       this.current = collection;
       this.stage(collection, 'waiting_for_card');
       if (fault === 'timeout') {
-        collection.timers.push(this.clock.setTimeout(() => this.finish(collection, failed('reader_timeout', 'No card was presented (injected timeout).')), FAULT_DELAY_MS));
+        collection.timers.push(
+          this.clock.setTimeout(
+            () => this.finish(collection, failed('reader_timeout', 'No card was presented (injected timeout).')),
+            FAULT_DELAY_MS,
+          ),
+        );
         return;
       }
       if (fault === 'disconnect_mid_payment') {
         collection.timers.push(
           this.clock.setTimeout(() => {
             this.presentCard();
-            collection.timers.push(this.clock.setTimeout(() => this.unplug('unplugged mid-payment (injected fault)'), Math.min(FAULT_DELAY_MS, this.processingMs / 2)));
+            collection.timers.push(
+              this.clock.setTimeout(
+                () => this.unplug('unplugged mid-payment (injected fault)'),
+                Math.min(FAULT_DELAY_MS, this.processingMs / 2),
+              ),
+            );
           }, FAULT_DELAY_MS),
         );
         return;
@@ -99,10 +125,12 @@ export class SimulatedReader implements Reader {
       const timeoutMs = request.timeoutMs ?? this.options.defaultTimeoutMs ?? 120_000;
       collection.timers.push(
         this.clock.setTimeout(() => {
-          if (collection.phase === 'waiting_for_card') this.finish(collection, failed('reader_timeout', 'No card was presented in time.'));
+          if (collection.phase === 'waiting_for_card')
+            this.finish(collection, failed('reader_timeout', 'No card was presented in time.'));
         }, timeoutMs),
       );
-      if (this.autoPresentDelayMs > 0) collection.timers.push(this.clock.setTimeout(() => this.presentCard(), this.autoPresentDelayMs));
+      if (this.autoPresentDelayMs > 0)
+        collection.timers.push(this.clock.setTimeout(() => this.presentCard(), this.autoPresentDelayMs));
     });
   }
 
@@ -117,7 +145,11 @@ export class SimulatedReader implements Reader {
     this.stage(collection, 'processing');
     const decision = decideTestOutcome(collection.request.amount, cardNumber);
     const outcome: CardOutcome = decision.approved
-      ? { kind: 'approved', card: { brand: decision.brand, last4: decision.last4 }, authCode: authCode(collection.request.reference) }
+      ? {
+          kind: 'approved',
+          card: { brand: decision.brand, last4: decision.last4 },
+          authCode: authCode(collection.request.reference),
+        }
       : { kind: 'declined', code: decision.code, message: declineInfo(decision.code).gateway };
     // Remembered from the moment of authorisation, so a recovery after an unplug can tell.
     this.remember(collection.request.reference, outcome);
@@ -145,7 +177,11 @@ export class SimulatedReader implements Reader {
       this.finish(
         collection,
         collection.phase === 'processing'
-          ? { kind: 'unknown', code: 'reader_disconnected', message: 'The reader was unplugged while authorising the card.' }
+          ? {
+              kind: 'unknown',
+              code: 'reader_disconnected',
+              message: 'The reader was unplugged while authorising the card.',
+            }
           : failed('reader_disconnected', 'The reader was unplugged before a card was presented.'),
       );
     }

@@ -43,7 +43,11 @@ interface LegacyUsb {
 
 function isLegacyUsb(value: unknown): value is LegacyUsb {
   const candidate = value as Partial<LegacyUsb> | null;
-  return typeof candidate?.getDeviceList === 'function' && typeof candidate.on === 'function' && typeof candidate.removeListener === 'function';
+  return (
+    typeof candidate?.getDeviceList === 'function' &&
+    typeof candidate.on === 'function' &&
+    typeof candidate.removeListener === 'function'
+  );
 }
 
 function toInfo(device: LegacyDevice): UsbDeviceInfo {
@@ -126,11 +130,14 @@ export async function loadUsbBackend(load: () => Promise<unknown> = () => import
   try {
     loaded = await load();
   } catch (error) {
-    return unavailableUsbBackend(`the usb package could not be loaded: ${error instanceof Error ? error.message : String(error)}`);
+    return unavailableUsbBackend(
+      `the usb package could not be loaded: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const namespace = loaded as { usb?: unknown; default?: { usb?: unknown } } | null;
   const legacy = namespace?.usb ?? namespace?.default?.usb;
-  if (!isLegacyUsb(legacy)) return unavailableUsbBackend('the usb package has no legacy hot-plug API (usb 2.x expected)');
+  if (!isLegacyUsb(legacy))
+    return unavailableUsbBackend('the usb package has no legacy hot-plug API (usb 2.x expected)');
   return new LegacyUsbBackend(legacy);
 }
 
@@ -174,7 +181,9 @@ export class FakeUsbBackend implements UsbBackend {
   }
 
   detach(device: UsbDeviceInfo): void {
-    const index = this.devices.findIndex((d) => d.busNumber === device.busNumber && d.deviceAddress === device.deviceAddress);
+    const index = this.devices.findIndex(
+      (d) => d.busNumber === device.busNumber && d.deviceAddress === device.deviceAddress,
+    );
     if (index < 0) return;
     const [removed] = this.devices.splice(index, 1);
     for (const listener of [...this.detachListeners]) listener(removed!);

@@ -31,7 +31,8 @@ function busKey(device: UsbDeviceInfo): string {
 
 /** Serial number when known, else the physical port chain: stable across re-plugs into the same socket. */
 function usbDeviceId(device: UsbDeviceInfo, serialNumber: string | undefined): string {
-  const where = serialNumber ?? `bus${device.busNumber}-${device.portNumbers?.join('.') ?? `addr${device.deviceAddress}`}`;
+  const where =
+    serialNumber ?? `bus${device.busNumber}-${device.portNumbers?.join('.') ?? `addr${device.deviceAddress}`}`;
   return `usb:${hex4(device.vendorId)}:${hex4(device.productId)}:${where}`;
 }
 
@@ -61,7 +62,10 @@ export class UsbDiscovery implements Discovery {
     const source = this.options.backend ?? (() => loadUsbBackend());
     this.backend = typeof source === 'function' ? await source().catch((error: unknown) => unavailable(error)) : source;
     const backend = this.backend;
-    this.subscriptions = [backend.onAttach((device) => this.attached(device)), backend.onDetach((device) => this.detached(device))];
+    this.subscriptions = [
+      backend.onAttach((device) => this.attached(device)),
+      backend.onDetach((device) => this.detached(device)),
+    ];
     await Promise.all(backend.list().map((device) => this.attached(device)));
   }
 
@@ -136,7 +140,9 @@ export class UsbDiscovery implements Discovery {
       return undefined;
     }
     const taken = new Set([...this.devices.values()].map((d) => d.path));
-    return ports.find((port) => port.vendorId === device.vendorId && port.productId === device.productId && !taken.has(port.path));
+    return ports.find(
+      (port) => port.vendorId === device.vendorId && port.productId === device.productId && !taken.has(port.path),
+    );
   }
 
   private report(key: string, device: UsbDeviceInfo, port: SerialPortInfo | undefined): void {

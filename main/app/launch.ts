@@ -26,6 +26,8 @@ if (binary) {
   const child = spawn(binary, [appDir, ...process.argv.slice(2)], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  console.log('The Electron runtime is not installed here (run `npm run electron:install` where it can be downloaded); serving the app in web mode instead.');
+  console.log(
+    'The Electron runtime is not installed here (run `npm run electron:install` where it can be downloaded); serving the app in web mode instead.',
+  );
   mainWebMode(process.argv.slice(2), fileURLToPath(new URL('../renderer/', import.meta.url)));
 }

@@ -26,7 +26,9 @@ import {
 const rendererDir = fileURLToPath(new URL('../renderer/', import.meta.url));
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 
-protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+]);
 
 if (!app.requestSingleInstanceLock()) {
   // One app per counter: a second launch focuses the first instead of fighting over the readers.
@@ -54,7 +56,9 @@ if (!app.requestSingleInstanceLock()) {
   });
 
   app.whenReady().then(async () => {
-    session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permissionDecision(permission)));
+    session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) =>
+      callback(permissionDecision(permission)),
+    );
     session.defaultSession.setPermissionCheckHandler((_contents, permission) => permissionDecision(permission));
 
     protocol.handle(APP_SCHEME, async (request) => {
@@ -63,7 +67,10 @@ if (!app.requestSingleInstanceLock()) {
       try {
         const body = await readFile(file);
         return new Response(body, {
-          headers: { 'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': ELECTRON_CSP },
+          headers: {
+            'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+            'Content-Security-Policy': ELECTRON_CSP,
+          },
         });
       } catch {
         return new Response('Not found', { status: 404 });
@@ -77,7 +84,10 @@ if (!app.requestSingleInstanceLock()) {
     try {
       host = await createAppHost({ dataDir, secrets: new SafeStorageSecretStore(join(dataDir, 'secrets.sealed')) });
     } catch (error) {
-      dialog.showErrorBox('POS Terminal Companion could not start', error instanceof Error ? error.message : String(error));
+      dialog.showErrorBox(
+        'POS Terminal Companion could not start',
+        error instanceof Error ? error.message : String(error),
+      );
       app.quit();
       return;
     }
@@ -85,7 +95,10 @@ if (!app.requestSingleInstanceLock()) {
 
     ipcMain.handle('pos:invoke', (event, name: unknown, input: unknown) => {
       if (!isTrustedSender(event.senderFrame?.url, event.senderFrame === event.sender.mainFrame)) {
-        return { ok: false, error: { code: 'unauthorized', message: 'Commands are only accepted from the app window.' } };
+        return {
+          ok: false,
+          error: { code: 'unauthorized', message: 'Commands are only accepted from the app window.' },
+        };
       }
       return host!.dispatch(typeof name === 'string' ? name : '', input);
     });

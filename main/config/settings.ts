@@ -19,7 +19,13 @@ export interface Settings {
   webhookPort: number | null;
 }
 
-const DEFAULTS: Settings = { mode: 'test', apiBaseUrl: DEFAULT_API_BASE_URL, embeddedSandbox: true, autoPresentDelayMs: 0, webhookPort: null };
+const DEFAULTS: Settings = {
+  mode: 'test',
+  apiBaseUrl: DEFAULT_API_BASE_URL,
+  embeddedSandbox: true,
+  autoPresentDelayMs: 0,
+  webhookPort: null,
+};
 
 export type SettingsUpdate = ParsedCommandInput<'settings.update'>;
 
@@ -47,7 +53,8 @@ export class SettingsStore {
   }
 
   private load(): Settings {
-    const read = <K extends keyof Settings>(key: K): Settings[K] => this.journal.getSetting<Settings[K]>(key) ?? DEFAULTS[key];
+    const read = <K extends keyof Settings>(key: K): Settings[K] =>
+      this.journal.getSetting<Settings[K]>(key) ?? DEFAULTS[key];
     const mode = read('mode');
     return {
       mode,
@@ -106,10 +113,14 @@ export class SettingsStore {
       }
     }
     if (mode === 'live' && update.embeddedSandbox === true) {
-      throw new HostError('validation', 'The embedded sandbox is for test mode only.', { issues: [{ path: 'embeddedSandbox', message: 'test mode only' }] });
+      throw new HostError('validation', 'The embedded sandbox is for test mode only.', {
+        issues: [{ path: 'embeddedSandbox', message: 'test mode only' }],
+      });
     }
     if (mode === 'live' && new URL(update.apiBaseUrl ?? before.apiBaseUrl).protocol !== 'https:') {
-      throw new HostError('validation', 'Live mode needs an https:// API URL.', { issues: [{ path: 'apiBaseUrl', message: 'https required in live mode' }] });
+      throw new HostError('validation', 'Live mode needs an https:// API URL.', {
+        issues: [{ path: 'apiBaseUrl', message: 'https required in live mode' }],
+      });
     }
     try {
       this.secrets.set('secretKey', secretKey);

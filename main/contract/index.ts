@@ -25,9 +25,7 @@ const Currency = z
   .transform((code) => code.toUpperCase());
 
 /** A payment handle: the host's own id (pay_…) or the gateway's transaction id (uuid). */
-const PaymentRef = z
-  .string()
-  .regex(/^(pay_[A-Za-z0-9]{8,40}|[0-9a-fA-F-]{36})$/, 'not a payment id');
+const PaymentRef = z.string().regex(/^(pay_[A-Za-z0-9]{8,40}|[0-9a-fA-F-]{36})$/, 'not a payment id');
 
 const TransactionId = z.string().regex(/^[0-9a-fA-F-]{36}$/, 'not a transaction id');
 
@@ -107,7 +105,10 @@ export const commandSchemas = {
   'readers.pair': z.union([
     z.strictObject({ deviceId: z.string().min(1).max(300), label: ShortText(60).min(1).optional() }),
     z.strictObject({
-      registrationCode: z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, 'registration code: letters, digits, - or _'),
+      registrationCode: z
+        .string()
+        .trim()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, 'registration code: letters, digits, - or _'),
       label: ShortText(60).min(1).optional(),
       locationName: ShortText(100).optional(),
     }),
@@ -135,15 +136,30 @@ export const commandSchemas = {
   'settings.get': Empty,
   'settings.update': z.strictObject({
     mode: z.enum(['test', 'live']).optional(),
-    apiBaseUrl: z.url({ protocol: /^https?$/, error: 'API URL must be an http(s) URL' }).max(300).optional(),
+    apiBaseUrl: z
+      .url({ protocol: /^https?$/, error: 'API URL must be an http(s) URL' })
+      .max(300)
+      .optional(),
     /** Write-only. Empty string clears the stored key. */
-    secretKey: z.string().trim().regex(/^(sk_(test|live)_[A-Za-z0-9]{8,200})?$/, 'secret key must start with sk_test_ or sk_live_').optional(),
-    publishableKey: z.string().trim().regex(/^(pk_(test|live)_[A-Za-z0-9]{8,200})?$/, 'publishable key must start with pk_test_ or pk_live_').optional(),
+    secretKey: z
+      .string()
+      .trim()
+      .regex(/^(sk_(test|live)_[A-Za-z0-9]{8,200})?$/, 'secret key must start with sk_test_ or sk_live_')
+      .optional(),
+    publishableKey: z
+      .string()
+      .trim()
+      .regex(/^(pk_(test|live)_[A-Za-z0-9]{8,200})?$/, 'publishable key must start with pk_test_ or pk_live_')
+      .optional(),
     embeddedSandbox: z.boolean().optional(),
     /** Simulated readers present the default test card by themselves after this delay; 0 = never. */
     autoPresentDelayMs: z.number().int().min(0).max(600_000).optional(),
     /** Write-only signing secret of the webhook endpoint whose events are forwarded here. Empty clears it. */
-    webhookSecret: z.string().trim().regex(/^(whsec_[A-Za-z0-9]{8,200})?$/, 'webhook secret must start with whsec_').optional(),
+    webhookSecret: z
+      .string()
+      .trim()
+      .regex(/^(whsec_[A-Za-z0-9]{8,200})?$/, 'webhook secret must start with whsec_')
+      .optional(),
     /** Loopback port for forwarded webhooks; 0 picks a free one, null turns the receiver off. */
     webhookPort: z.number().int().min(0).max(65535).nullable().optional(),
   }),
@@ -160,7 +176,10 @@ export const commandSchemas = {
    * was charged or not (reported to the gateway for the reader's open action), or, for an item
    * that only needed reading (e.g. an approval the gateway refused), dismiss it.
    */
-  'attention.resolve': z.strictObject({ paymentId: PaymentRef, resolution: z.enum(['charged', 'not_charged', 'dismiss']) }),
+  'attention.resolve': z.strictObject({
+    paymentId: PaymentRef,
+    resolution: z.enum(['charged', 'not_charged', 'dismiss']),
+  }),
 } as const;
 
 export type CommandName = keyof typeof commandSchemas;

@@ -32,7 +32,14 @@ export class GatewayUnreachable extends Error {
   }
 }
 
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ERR_INVALID_URL']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ERR_INVALID_URL',
+]);
 
 /** Classifies a fetch() rejection: did the request leave this machine? */
 export function unreachableFromFetchError(error: unknown, timedOut: boolean): GatewayUnreachable {
@@ -47,5 +54,9 @@ export function unreachableFromFetchError(error: unknown, timedOut: boolean): Ga
 }
 
 export function isGatewayError(error: unknown, type?: string, code?: string): error is GatewayError {
-  return error instanceof GatewayError && (type === undefined || error.type === type) && (code === undefined || error.code === code);
+  return (
+    error instanceof GatewayError &&
+    (type === undefined || error.type === type) &&
+    (code === undefined || error.code === code)
+  );
 }

@@ -44,7 +44,12 @@ export class GatewayHttp {
     this.fetchImpl = options.fetchImpl ?? fetch;
   }
 
-  async request<S extends z.ZodType>(schema: S, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: RequestOptions): Promise<z.output<S>> {
+  async request<S extends z.ZodType>(
+    schema: S,
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    options: RequestOptions,
+  ): Promise<z.output<S>> {
     const started = performance.now();
     const url = new URL(this.baseUrl + path);
     for (const [key, value] of Object.entries(options.query ?? {})) {
@@ -70,7 +75,13 @@ export class GatewayHttp {
       options.signal?.removeEventListener('abort', callerAborted);
     };
     const log = (status: number | null, error?: string) =>
-      this.options.onRequest?.({ method, path: url.pathname, status, ms: Math.round(performance.now() - started), ...(error ? { error } : {}) });
+      this.options.onRequest?.({
+        method,
+        path: url.pathname,
+        status,
+        ms: Math.round(performance.now() - started),
+        ...(error ? { error } : {}),
+      });
 
     let response: Response;
     let text: string;
@@ -123,7 +134,11 @@ export class GatewayHttp {
     if (!parsed.success) {
       const first = parsed.error.issues[0];
       const where = first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'not JSON';
-      throw new GatewayUnreachable('unknown', `The gateway sent a malformed answer to ${method} ${url.pathname} (${where}).`, response.status);
+      throw new GatewayUnreachable(
+        'unknown',
+        `The gateway sent a malformed answer to ${method} ${url.pathname} (${where}).`,
+        response.status,
+      );
     }
     return parsed.data;
   }

@@ -60,10 +60,15 @@ export class ReaderLinkClient {
       result.outcome === 'approved'
         ? { outcome: 'approved', card: result.card, ...(result.authCode ? { auth_code: result.authCode } : {}) }
         : { outcome: result.outcome, failure_code: result.failureCode, failure_message: result.failureMessage };
-    return this.http.request(ActionResultSchema, 'POST', `/v1/terminal/link/actions/${encodeURIComponent(actionId)}/result`, {
-      auth: session.secret,
-      body,
-    });
+    return this.http.request(
+      ActionResultSchema,
+      'POST',
+      `/v1/terminal/link/actions/${encodeURIComponent(actionId)}/result`,
+      {
+        auth: session.secret,
+        body,
+      },
+    );
   }
 
   async close(session: LinkSession): Promise<void> {

@@ -104,10 +104,15 @@ export class PlutoPayClient {
   }
 
   async listRefunds(id: string): Promise<Refund[]> {
-    const page = await this.http.request(RefundPageSchema, 'GET', `/v1/transactions/${encodeURIComponent(id)}/refunds`, {
-      ...this.auth,
-      query: { size: 100 },
-    });
+    const page = await this.http.request(
+      RefundPageSchema,
+      'GET',
+      `/v1/transactions/${encodeURIComponent(id)}/refunds`,
+      {
+        ...this.auth,
+        query: { size: 100 },
+      },
+    );
     return page.data;
   }
 
@@ -126,7 +131,12 @@ export class PlutoPayClient {
   }
 
   cancelReaderAction(readerId: string): Promise<GatewayReader> {
-    return this.http.request(ReaderSchema, 'POST', `/v1/terminal/readers/${encodeURIComponent(readerId)}/cancel-action`, this.auth);
+    return this.http.request(
+      ReaderSchema,
+      'POST',
+      `/v1/terminal/readers/${encodeURIComponent(readerId)}/cancel-action`,
+      this.auth,
+    );
   }
 
   async listReaders(): Promise<GatewayReader[]> {
@@ -142,7 +152,10 @@ export class PlutoPayClient {
   }
 
   async findTerminalBySerial(serialNumber: string): Promise<Terminal | undefined> {
-    const page = await this.http.request(TerminalPageSchema, 'GET', '/v1/terminals', { ...this.auth, query: { serial_number: serialNumber, size: 100 } });
+    const page = await this.http.request(TerminalPageSchema, 'GET', '/v1/terminals', {
+      ...this.auth,
+      query: { serial_number: serialNumber, size: 100 },
+    });
     return page.data.find((t) => t.serial_number === serialNumber);
   }
 
@@ -156,6 +169,11 @@ export class PlutoPayClient {
 
   /** A fresh single-use token for one reader link session. Never cached, logged or stored. */
   async createConnectionToken(): Promise<string> {
-    return (await this.http.request(ConnectionTokenSchema, 'POST', '/v1/terminal/connection-token', { ...this.auth, body: {} })).secret;
+    return (
+      await this.http.request(ConnectionTokenSchema, 'POST', '/v1/terminal/connection-token', {
+        ...this.auth,
+        body: {},
+      })
+    ).secret;
   }
 }

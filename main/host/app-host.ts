@@ -26,15 +26,14 @@ export async function createAppHost(options: AppHostOptions): Promise<Host> {
   // ~30 ms of cold start (figure 5 of `npm run bench`, issue #6).
   const wanted = discovery || (options.readerPorts?.length ?? 0) > 0;
   const createDefaultRegistry = wanted ? (await import('../../drivers/registry')).createDefaultRegistry : null;
-  const registry =
-    createDefaultRegistry
-      ? createDefaultRegistry({
-          ports: options.readerPorts ?? [],
-          serial: discovery,
-          usb: discovery,
-          onNote: (note) => options.log?.(note),
-        })
-      : undefined;
+  const registry = createDefaultRegistry
+    ? createDefaultRegistry({
+        ports: options.readerPorts ?? [],
+        serial: discovery,
+        usb: discovery,
+        onNote: (note) => options.log?.(note),
+      })
+    : undefined;
   return createHost({
     dataDir: options.dataDir,
     ...(options.secrets ? { secrets: options.secrets } : {}),

@@ -18,11 +18,20 @@ export function toCommandError(error: unknown): CommandError {
   if (error instanceof HostError) return { code: error.code, message: error.message, ...error.extra };
   if (error instanceof GatewayError) {
     const code: ErrorCode =
-      error.status === 404 ? 'not_found' : error.status === 401 || error.status === 403 ? 'unauthorized' : error.status === 422 && error.type !== 'invalid_request' ? 'conflict' : 'gateway';
+      error.status === 404
+        ? 'not_found'
+        : error.status === 401 || error.status === 403
+          ? 'unauthorized'
+          : error.status === 422 && error.type !== 'invalid_request'
+            ? 'conflict'
+            : 'gateway';
     return { code, message: `The gateway refused: ${error.message}`, gatewayType: error.type };
   }
   if (error instanceof GatewayUnreachable) {
     return { code: 'offline', message: `${error.message} Check the connection; nothing was charged twice.` };
   }
-  return { code: 'internal', message: 'Something went wrong in the host. The payment state was kept; see the developer log.' };
+  return {
+    code: 'internal',
+    message: 'Something went wrong in the host. The payment state was kept; see the developer log.',
+  };
 }

@@ -87,7 +87,11 @@ export interface Host {
 
 type Handlers = { [N in CommandName]: (input: ParsedCommandInput<N>) => Promise<CommandResult<N>> | CommandResult<N> };
 
-const TEST_MODE_ONLY: ReadonlySet<CommandName> = new Set(['simulate.presentCard', 'simulate.setFault', 'readers.addSimulated']);
+const TEST_MODE_ONLY: ReadonlySet<CommandName> = new Set([
+  'simulate.presentCard',
+  'simulate.setFault',
+  'readers.addSimulated',
+]);
 
 export async function createHost(options: HostOptions): Promise<Host> {
   const clock = options.clock ?? systemClock;
@@ -97,7 +101,9 @@ export async function createHost(options: HostOptions): Promise<Host> {
     durability: tuning.durability ?? 'full',
   });
   const journal = new Journal(db, clock);
-  const secrets = options.secrets ?? (options.dataDir ? new FileSecretStore(join(options.dataDir, 'secrets.json')) : new MemorySecretStore());
+  const secrets =
+    options.secrets ??
+    (options.dataDir ? new FileSecretStore(join(options.dataDir, 'secrets.json')) : new MemorySecretStore());
   const settings = new SettingsStore(journal, secrets, options.initialSettings);
   if (options.gateway) {
     settings.update({ embeddedSandbox: false, apiBaseUrl: options.gateway.url, secretKey: options.gateway.secretKey });
@@ -133,7 +139,11 @@ export async function createHost(options: HostOptions): Promise<Host> {
         // The link's long polls are heartbeats, not news: only their failures are logged.
         entry.path.endsWith('/link/poll') && !entry.error
           ? undefined
-          : devlog.add('request', `${entry.method} ${entry.path} → ${entry.status ?? 'no answer'} (${entry.ms} ms)`, entry.error),
+          : devlog.add(
+              'request',
+              `${entry.method} ${entry.path} → ${entry.status ?? 'no answer'} (${entry.ms} ms)`,
+              entry.error,
+            ),
     });
 
   async function configureGateway(): Promise<void> {
@@ -142,7 +152,9 @@ export async function createHost(options: HostOptions): Promise<Host> {
     if (current.embeddedSandbox) {
       if (!sandbox) {
         if (!options.startSandbox) throw new Error('embedded sandbox requested but not available');
-        sandbox = await options.startSandbox({ db: options.dataDir ? join(options.dataDir, 'sandbox.db') : ':memory:' });
+        sandbox = await options.startSandbox({
+          db: options.dataDir ? join(options.dataDir, 'sandbox.db') : ':memory:',
+        });
         devlog.add('event', `Embedded sandbox running at ${sandbox.url}`);
       }
       baseUrl = sandbox.url;
@@ -218,12 +230,25 @@ export async function createHost(options: HostOptions): Promise<Host> {
     if (!client) return;
     try {
       const m = await client.merchant();
-      merchant = { id: m.id, businessName: m.business_name, displayName: m.display_name, defaultCurrency: m.default_currency.toUpperCase(), testMode: m.test_mode };
+      merchant = {
+        id: m.id,
+        businessName: m.business_name,
+        displayName: m.display_name,
+        defaultCurrency: m.default_currency.toUpperCase(),
+        testMode: m.test_mode,
+      };
       if (m.test_mode !== (settings.get().mode === 'test')) {
-        devlog.add('error', `The gateway account is in ${m.test_mode ? 'test' : 'live'} mode but the app is in ${settings.get().mode} mode.`);
+        devlog.add(
+          'error',
+          `The gateway account is in ${m.test_mode ? 'test' : 'live'} mode but the app is in ${settings.get().mode} mode.`,
+        );
       }
     } catch (error) {
-      devlog.add('request', 'Could not load the merchant account', error instanceof Error ? error.message : String(error));
+      devlog.add(
+        'request',
+        'Could not load the merchant account',
+        error instanceof Error ? error.message : String(error),
+      );
     }
   }
 
@@ -231,7 +256,12 @@ export async function createHost(options: HostOptions): Promise<Host> {
     readers = buildReaders();
     await readers.start();
     const current = settings.get();
-    if (options.defaultSimulatedReader !== false && current.mode === 'test' && readers.hostedCount() === 0 && !journal.getSetting('defaultReaderCreated')) {
+    if (
+      options.defaultSimulatedReader !== false &&
+      current.mode === 'test' &&
+      readers.hostedCount() === 0 &&
+      !journal.getSetting('defaultReaderCreated')
+    ) {
       await readers.addSimulated('Simulated reader 1');
       journal.setSetting('defaultReaderCreated', true);
     }
@@ -245,7 +275,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
   await service.recover().catch((error: unknown) => devlog.add('error', 'Recovery at start failed', String(error)));
   connectivity.onChange((state) => {
     emit({ type: 'connectivity', connectivity: connectivityView() });
-    if (state === 'online') inBackground(service.recover(), (error) => devlog.add('error', 'Recovery after reconnect failed', String(error)));
+    if (state === 'online')
+      inBackground(service.recover(), (error) => devlog.add('error', 'Recovery after reconnect failed', String(error)));
   });
 
   async function reconfigure(): Promise<void> {
@@ -282,14 +313,25 @@ export async function createHost(options: HostOptions): Promise<Host> {
         onEvent: (event) => {
           devlog.add('event', `Webhook ${event.type} (${event.id})`);
           const data = event.data as { id?: string; transaction_id?: string };
-          const transactionId = event.type.startsWith('refund.') ? data.transaction_id : event.type.startsWith('payment.') ? data.id : undefined;
+          const transactionId = event.type.startsWith('refund.')
+            ? data.transaction_id
+            : event.type.startsWith('payment.')
+              ? data.id
+              : undefined;
           const record = transactionId ? journal.findByTransactionId(transactionId) : undefined;
-          if (record) inBackground(service.reconcile(record), (error) => devlog.add('error', `Reconciling after ${event.type} failed`, String(error)));
+          if (record)
+            inBackground(service.reconcile(record), (error) =>
+              devlog.add('error', `Reconciling after ${event.type} failed`, String(error)),
+            );
         },
       });
       devlog.add('event', `Receiving forwarded webhooks at ${webhookReceiver.url}`);
     } catch (error) {
-      devlog.add('error', `Could not listen for webhooks on port ${wanted}`, error instanceof Error ? error.message : String(error));
+      devlog.add(
+        'error',
+        `Could not listen for webhooks on port ${wanted}`,
+        error instanceof Error ? error.message : String(error),
+      );
     }
   }
   await applyWebhookReceiver();
@@ -328,7 +370,12 @@ export async function createHost(options: HostOptions): Promise<Host> {
       connectivity.reportSuccess();
       return {
         data: page.data.map(toTransactionView),
-        meta: { currentPage: page.meta.current_page, lastPage: page.meta.last_page, perPage: page.meta.per_page, total: page.meta.total },
+        meta: {
+          currentPage: page.meta.current_page,
+          lastPage: page.meta.last_page,
+          perPage: page.meta.per_page,
+          total: page.meta.total,
+        },
       };
     },
     'transactions.get': (input) => service.detail(input.transactionId),
@@ -362,7 +409,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
   };
 
   async function dispatch(name: string, input: unknown): Promise<Result<unknown>> {
-    if (!isCommandName(name)) return { ok: false, error: { code: 'validation', message: `Unknown command "${String(name).slice(0, 60)}".` } };
+    if (!isCommandName(name))
+      return { ok: false, error: { code: 'validation', message: `Unknown command "${String(name).slice(0, 60)}".` } };
     const parsed = parseCommandInput(name, input);
     if (!parsed.ok) return parsed;
     if (TEST_MODE_ONLY.has(name) && settings.get().mode !== 'test') {
@@ -373,7 +421,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
       return { ok: true, value: await handler(parsed.value) };
     } catch (error) {
       const commandError = toCommandError(error);
-      if (commandError.code === 'internal') devlog.add('error', `${name} failed`, error instanceof Error ? (error.stack ?? error.message) : String(error));
+      if (commandError.code === 'internal')
+        devlog.add('error', `${name} failed`, error instanceof Error ? (error.stack ?? error.message) : String(error));
       return { ok: false, error: commandError };
     }
   }
@@ -381,7 +430,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
   let closed = false;
   return {
     dispatch,
-    invoke: <N extends CommandName>(name: N, input: unknown) => dispatch(name, input) as Promise<Result<CommandResult<N>>>,
+    invoke: <N extends CommandName>(name: N, input: unknown) =>
+      dispatch(name, input) as Promise<Result<CommandResult<N>>>,
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

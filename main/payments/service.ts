@@ -24,7 +24,15 @@ import type { GatewayReader, ReaderAction, Transaction } from '../gateway/schema
 import { inBackground } from '../host/background';
 import { HostError } from '../host/errors';
 import { newId } from '../host/ids';
-import { newPaymentRecord, SETTLED_STATUSES, type Journal, type OperationKind, type OperationRecord, type PaymentPatch, type PaymentRecord } from '../store/journal';
+import {
+  newPaymentRecord,
+  SETTLED_STATUSES,
+  type Journal,
+  type OperationKind,
+  type OperationRecord,
+  type PaymentPatch,
+  type PaymentRecord,
+} from '../store/journal';
 import { toAttentionView, toPaymentView, toRefundView, toTransactionView } from './views';
 
 /** What the payment service needs to know about readers (implemented by the reader manager). */
@@ -152,9 +160,14 @@ export class PaymentService {
           }
           return this.view(live);
         }
-        throw new HostError('conflict', `Order ${orderReference} is already paid (${live.id}, ${live.status.replace('_', ' ')}).`);
+        throw new HostError(
+          'conflict',
+          `Order ${orderReference} is already paid (${live.id}, ${live.status.replace('_', ' ')}).`,
+        );
       }
-      this.requireOnline('New card payments cannot be taken while the gateway is unreachable (card data is never stored for later).');
+      this.requireOnline(
+        'New card payments cannot be taken while the gateway is unreachable (card data is never stored for later).',
+      );
       const attempt = attempts.length + 1;
       const idempotencyKey = `pos-${orderReference}-${attempt}`;
       const record = journal.atomically(() => {
@@ -191,11 +204,15 @@ export class PaymentService {
       if (record.status === 'creating' || record.status === 'unknown') record = await this.reconcile(record);
       if (record.status === 'in_progress' && record.readerId === input.readerId) return this.view(record);
       if (record.status !== 'pending') {
-        throw new HostError('conflict', `This payment is ${describeStatus(record.status)}; only a pending payment can be sent to a reader.`);
+        throw new HostError(
+          'conflict',
+          `This payment is ${describeStatus(record.status)}; only a pending payment can be sent to a reader.`,
+        );
       }
       const reader = this.options.readers.resolve(input.readerId);
       if (!reader) throw new HostError('not_found', `No reader ${input.readerId}.`);
-      if (!reader.online) throw new HostError('conflict', `${reader.label} is not online. Reconnect it or pick another reader.`);
+      if (!reader.online)
+        throw new HostError('conflict', `${reader.label} is not online. Reconnect it or pick another reader.`);
       this.requireOnline('The gateway is unreachable, so the payment cannot be sent to the reader.');
       const transactionId = record.transactionId!;
       const attempt = this.options.journal.operationsFor(record.id).filter((op) => op.kind === 'process').length + 1;
@@ -205,12 +222,27 @@ export class PaymentService {
       const sent = journal.atomically(() => {
         const updated = journal.updatePayment(
           paymentId,
-          { status: 'in_progress', readerId: input.readerId, readerStage: 'sent', declineCode: null, declineMessage: null },
+          {
+            status: 'in_progress',
+            readerId: input.readerId,
+            readerStage: 'sent',
+            declineCode: null,
+            declineMessage: null,
+          },
           'sent_to_reader',
           reader.label,
         );
         this.changed(updated);
-        return { updated, op: journal.addOperation(paymentId, 'process', `process-${paymentId}-${attempt}`, { readerId: input.readerId }, { sending: true }) };
+        return {
+          updated,
+          op: journal.addOperation(
+            paymentId,
+            'process',
+            `process-${paymentId}-${attempt}`,
+            { readerId: input.readerId },
+            { sending: true },
+          ),
+        };
       });
       record = sent.updated;
       const previousActionId = record.actionId;
@@ -228,7 +260,9 @@ export class PaymentService {
           firstSendJournaled: true,
           settle: (gatewayReader) => {
             const current = journal.getPayment(paymentId)!;
-            return current.status === 'in_progress' && gatewayReader.action ? journal.updatePayment(paymentId, { actionId: gatewayReader.action.id }) : current;
+            return current.status === 'in_progress' && gatewayReader.action
+              ? journal.updatePayment(paymentId, { actionId: gatewayReader.action.id })
+              : current;
           },
         });
         if (!reader.hosted) this.watchCloudPayment(record.id, reader.processorId);
@@ -238,7 +272,12 @@ export class PaymentService {
         const current = this.options.journal.getPayment(record.id)!;
         if (current.status === 'in_progress' && current.readerStage === 'sent') {
           this.changed(
-            this.options.journal.updatePayment(record.id, { status: 'pending', readerId: null, readerStage: null }, 'reader_push_failed', errorText(error)),
+            this.options.journal.updatePayment(
+              record.id,
+              { status: 'pending', readerId: null, readerStage: null },
+              'reader_push_failed',
+              errorText(error),
+            ),
           );
         }
         throw error;
@@ -252,7 +291,10 @@ export class PaymentService {
       let record = this.options.journal.getPayment(payment.id)!;
       if (record.status === 'canceled') return this.view(record);
       if (!['pending', 'in_progress', 'requires_capture', 'creating', 'unknown'].includes(record.status)) {
-        throw new HostError('conflict', `This payment is ${describeStatus(record.status)} and cannot be canceled${record.status === 'succeeded' ? '; refund it instead' : ''}.`);
+        throw new HostError(
+          'conflict',
+          `This payment is ${describeStatus(record.status)} and cannot be canceled${record.status === 'succeeded' ? '; refund it instead' : ''}.`,
+        );
       }
       if (record.status === 'creating' || record.status === 'unknown') record = await this.reconcile(record);
       if (record.status === 'in_progress' && record.readerId) {
@@ -260,7 +302,10 @@ export class PaymentService {
         if (reader?.hosted) {
           const stopped = await this.options.readers.cancelCollection(record.readerId);
           if (stopped === 'too_late') {
-            throw new HostError('conflict', 'The card is being authorised; it can no longer be canceled on the reader. Wait for the result, then cancel or refund.');
+            throw new HostError(
+              'conflict',
+              'The card is being authorised; it can no longer be canceled on the reader. Wait for the result, then cancel or refund.',
+            );
           }
         } else if (reader) {
           await this.call((client) => client.cancelReaderAction(reader.processorId)).catch((error: unknown) => {
@@ -271,7 +316,10 @@ export class PaymentService {
       record = this.options.journal.getPayment(record.id)!;
       if (record.status === 'canceled') return this.view(record);
       if (['succeeded', 'failed', 'refunded', 'partially_refunded'].includes(record.status)) {
-        throw new HostError('conflict', `The payment finished as ${describeStatus(record.status)} before it could be canceled.`);
+        throw new HostError(
+          'conflict',
+          `The payment finished as ${describeStatus(record.status)} before it could be canceled.`,
+        );
       }
       const transactionId = record.transactionId!;
       const op = this.options.journal.addOperation(record.id, 'cancel', `cancel-${record.id}`, {});
@@ -292,7 +340,10 @@ export class PaymentService {
     return this.exclusive(payment.id, async () => {
       const record = this.options.journal.getPayment(payment.id)!;
       if (record.status !== 'requires_capture') {
-        throw new HostError('conflict', `Only an authorised, uncaptured payment can be captured; this one is ${describeStatus(record.status)}.`);
+        throw new HostError(
+          'conflict',
+          `Only an authorised, uncaptured payment can be captured; this one is ${describeStatus(record.status)}.`,
+        );
       }
       if (input.amount !== undefined && input.amount > record.amountCapturable) {
         throw new HostError(
@@ -301,10 +352,23 @@ export class PaymentService {
           { issues: [{ path: 'amount', message: `at most ${record.amountCapturable}` }] },
         );
       }
-      const pending = this.options.journal.operationsFor(record.id).find((op) => op.kind === 'capture' && op.state === 'pending');
-      if (pending) throw new HostError('conflict', 'A capture of this payment is already queued; it will be sent when the gateway is reachable.', { queued: true });
+      const pending = this.options.journal
+        .operationsFor(record.id)
+        .find((op) => op.kind === 'capture' && op.state === 'pending');
+      if (pending)
+        throw new HostError(
+          'conflict',
+          'A capture of this payment is already queued; it will be sent when the gateway is reachable.',
+          { queued: true },
+        );
       const transactionId = record.transactionId!;
-      const op = this.options.journal.addOperation(record.id, 'capture', `capture-${record.id}`, input.amount !== undefined ? { amount: input.amount } : {}, { sending: true });
+      const op = this.options.journal.addOperation(
+        record.id,
+        'capture',
+        `capture-${record.id}`,
+        input.amount !== undefined ? { amount: input.amount } : {},
+        { sending: true },
+      );
       const captured = await this.perform(op, {
         send: (client) => client.capture(transactionId, input.amount, op.idempotencyKey),
         check: async (client) => {
@@ -313,29 +377,51 @@ export class PaymentService {
         },
         queue: true,
         firstSendJournaled: true,
-        settle: (tx) => this.applyTransaction(this.options.journal.getPayment(record.id)!, tx, 'captured', formatAmount(tx.amount_captured, record.currency)),
+        settle: (tx) =>
+          this.applyTransaction(
+            this.options.journal.getPayment(record.id)!,
+            tx,
+            'captured',
+            formatAmount(tx.amount_captured, record.currency),
+          ),
       });
       return this.view(captured);
     });
   }
 
-  async refund(input: { paymentId: string; amount?: number | undefined; reason?: string | undefined }): Promise<PaymentView> {
+  async refund(input: {
+    paymentId: string;
+    amount?: number | undefined;
+    reason?: string | undefined;
+  }): Promise<PaymentView> {
     const payment = await this.resolve(input.paymentId);
     return this.exclusive(payment.id, async () => {
       const record = this.options.journal.getPayment(payment.id)!;
       if (!['succeeded', 'partially_refunded'].includes(record.status)) {
-        throw new HostError('conflict', `Only a completed payment can be refunded; this one is ${describeStatus(record.status)}.`);
+        throw new HostError(
+          'conflict',
+          `Only a completed payment can be refunded; this one is ${describeStatus(record.status)}.`,
+        );
       }
       const queued = this.options.journal
         .operationsFor(record.id)
         .filter((op) => op.kind === 'refund' && op.state === 'pending')
-        .reduce((sum, op) => sum + (typeof op.params.amount === 'number' ? op.params.amount : record.amountCaptured - record.amountRefunded), 0);
+        .reduce(
+          (sum, op) =>
+            sum +
+            (typeof op.params.amount === 'number' ? op.params.amount : record.amountCaptured - record.amountRefunded),
+          0,
+        );
       const remaining = record.amountCaptured - record.amountRefunded - queued;
       const amount = input.amount ?? remaining;
       if (amount <= 0 || amount > remaining) {
-        throw new HostError('validation', `At most ${formatAmount(Math.max(remaining, 0), record.currency)} can still be refunded.`, {
-          issues: [{ path: 'amount', message: `at most ${Math.max(remaining, 0)}` }],
-        });
+        throw new HostError(
+          'validation',
+          `At most ${formatAmount(Math.max(remaining, 0), record.currency)} can still be refunded.`,
+          {
+            issues: [{ path: 'amount', message: `at most ${Math.max(remaining, 0)}` }],
+          },
+        );
       }
       const transactionId = record.transactionId!;
       const number = this.options.journal.operationsFor(record.id).filter((op) => op.kind === 'refund').length + 1;
@@ -345,28 +431,49 @@ export class PaymentService {
       });
       const tx = await this.perform(op, {
         send: async (client) => {
-          const refund = await client.refund(transactionId, { amount, ...(input.reason ? { reason: input.reason } : {}) }, op.idempotencyKey);
+          const refund = await client.refund(
+            transactionId,
+            { amount, ...(input.reason ? { reason: input.reason } : {}) },
+            op.idempotencyKey,
+          );
           return refund.transaction ?? client.getTransaction(transactionId);
         },
         // Refunds carry their own idempotency key: resending it is the safe retry.
         check: async () => null,
         queue: true,
       });
-      return this.view(this.applyTransaction(this.options.journal.getPayment(record.id)!, tx, 'refunded', formatAmount(amount, record.currency)));
+      return this.view(
+        this.applyTransaction(
+          this.options.journal.getPayment(record.id)!,
+          tx,
+          'refunded',
+          formatAmount(amount, record.currency),
+        ),
+      );
     });
   }
 
   /** The cashier's answer to a Needs-attention item (see the contract's attention.resolve). */
-  async resolveAttention(input: { paymentId: string; resolution: 'charged' | 'not_charged' | 'dismiss' }): Promise<PaymentView> {
+  async resolveAttention(input: {
+    paymentId: string;
+    resolution: 'charged' | 'not_charged' | 'dismiss';
+  }): Promise<PaymentView> {
     const payment = await this.resolve(input.paymentId);
     return this.exclusive(payment.id, async () => {
       const record = this.options.journal.getPayment(payment.id)!;
       if (!record.attentionSince) throw new HostError('conflict', 'This payment does not need attention.');
       if (input.resolution === 'dismiss') {
         if (record.status === 'unknown') {
-          throw new HostError('conflict', 'The outcome of this payment is still unknown: say whether the card was charged instead.');
+          throw new HostError(
+            'conflict',
+            'The outcome of this payment is still unknown: say whether the card was charged instead.',
+          );
         }
-        const updated = this.options.journal.updatePayment(record.id, { attentionReason: null, attentionAdvice: null, attentionSince: null }, 'attention_dismissed');
+        const updated = this.options.journal.updatePayment(
+          record.id,
+          { attentionReason: null, attentionAdvice: null, attentionSince: null },
+          'attention_dismissed',
+        );
         this.changed(updated);
         this.options.onAttentionChanged(this.attention());
         return this.view(updated);
@@ -382,7 +489,11 @@ export class PaymentService {
         // The gateway already closed the action: its record is the truth.
         return this.view(await this.reconcile(record));
       }
-      this.options.journal.recordEvent(record.id, 'cashier_settled', input.resolution === 'charged' ? 'card was charged' : 'card was not charged');
+      this.options.journal.recordEvent(
+        record.id,
+        'cashier_settled',
+        input.resolution === 'charged' ? 'card was charged' : 'card was not charged',
+      );
       await this.options.readers.settleUnknown(record.readerId, action, input.resolution === 'charged');
       return this.view(this.options.journal.getPayment(record.id)!);
     });
@@ -393,11 +504,19 @@ export class PaymentService {
   /** A hosted reader received an action (ours, or pushed by the merchant's own server). */
   async actionStarted(readerId: string, action: ReaderAction): Promise<PaymentRecord> {
     let record = this.options.journal.findByTransactionId(action.payment_intent_id);
-    if (!record) record = await this.adopt(await this.call((client) => client.getTransaction(action.payment_intent_id)));
+    if (!record)
+      record = await this.adopt(await this.call((client) => client.getTransaction(action.payment_intent_id)));
     if (record.actionId === action.id && record.status === 'in_progress') return record;
     record = this.options.journal.updatePayment(
       record.id,
-      { status: 'in_progress', readerId, readerStage: 'sent', actionId: action.id, declineCode: null, declineMessage: null },
+      {
+        status: 'in_progress',
+        readerId,
+        readerStage: 'sent',
+        actionId: action.id,
+        declineCode: null,
+        declineMessage: null,
+      },
       'reader_received',
       action.id,
     );
@@ -407,8 +526,15 @@ export class PaymentService {
 
   actionStage(action: ReaderAction, stage: ReaderStage): void {
     const record = this.options.journal.findByTransactionId(action.payment_intent_id);
-    if (!record || record.status !== 'in_progress' || record.actionId !== action.id || record.readerStage === stage) return;
-    this.changed(this.options.journal.updatePayment(record.id, { readerStage: stage }, stage === 'waiting_for_card' ? 'waiting_for_card' : 'card_presented'));
+    if (!record || record.status !== 'in_progress' || record.actionId !== action.id || record.readerStage === stage)
+      return;
+    this.changed(
+      this.options.journal.updatePayment(
+        record.id,
+        { readerStage: stage },
+        stage === 'waiting_for_card' ? 'waiting_for_card' : 'card_presented',
+      ),
+    );
   }
 
   /** The gateway accepted the device's outcome and answered with the transaction. */
@@ -428,7 +554,13 @@ export class PaymentService {
     this.changed(
       this.options.journal.updatePayment(
         record.id,
-        { status: 'unknown', readerStage: null, attentionReason: reason, attentionAdvice: advice, attentionSince: record.attentionSince ?? this.nowIso() },
+        {
+          status: 'unknown',
+          readerStage: null,
+          attentionReason: reason,
+          attentionAdvice: advice,
+          attentionSince: record.attentionSince ?? this.nowIso(),
+        },
         'outcome_unknown',
         reason,
       ),
@@ -466,7 +598,11 @@ export class PaymentService {
     const record = this.options.journal.findByTransactionId(action.payment_intent_id);
     if (!record || record.actionId !== action.id) return null;
     if (record.status === 'unknown') return 'unknown';
-    if (record.status === 'in_progress' && (record.readerStage === 'waiting_for_card' || record.readerStage === 'processing')) return 'interrupted';
+    if (
+      record.status === 'in_progress' &&
+      (record.readerStage === 'waiting_for_card' || record.readerStage === 'processing')
+    )
+      return 'interrupted';
     return null;
   }
 
@@ -483,7 +619,12 @@ export class PaymentService {
    * The gateway refused a device outcome (the action was canceled or already finished). An
    * approval the gateway would not take is money the shop must look at; anything else is moot.
    */
-  async reportRefused(op: OperationRecord, action: ReaderAction, result: DeviceResult, error: GatewayError): Promise<void> {
+  async reportRefused(
+    op: OperationRecord,
+    action: ReaderAction,
+    result: DeviceResult,
+    error: GatewayError,
+  ): Promise<void> {
     this.options.journal.updateOperation(op.id, { state: 'failed', lastError: `${error.type}: ${error.message}` });
     if (result.outcome === 'approved') {
       this.actionUnknown(
@@ -494,7 +635,10 @@ export class PaymentService {
       return;
     }
     const record = this.options.journal.findByTransactionId(action.payment_intent_id);
-    if (record) await this.exclusive(record.id, () => this.reconcile(this.options.journal.getPayment(record.id)!)).catch(() => undefined);
+    if (record)
+      await this.exclusive(record.id, () => this.reconcile(this.options.journal.getPayment(record.id)!)).catch(
+        () => undefined,
+      );
   }
 
   // -- recovery ---------------------------------------------------------------------------------
@@ -523,10 +667,21 @@ export class PaymentService {
       if (updated.status === 'in_progress' && action && action.status !== 'in_progress') {
         // The reader finished without the journal hearing of it: the gateway's transaction says how.
         const fresh = await this.call((client) => client.getTransaction(tx.id));
-        return this.applyTransaction(this.options.journal.getPayment(updated.id)!, fresh, 'reader_released', `action ${action.status}`, { actionFinal: true });
+        return this.applyTransaction(
+          this.options.journal.getPayment(updated.id)!,
+          fresh,
+          'reader_released',
+          `action ${action.status}`,
+          { actionFinal: true },
+        );
       }
       if (updated.status === 'in_progress' && !action) {
-        updated = this.options.journal.updatePayment(updated.id, { status: 'pending', readerStage: null, readerId: null }, 'reader_released', 'no action on the reader');
+        updated = this.options.journal.updatePayment(
+          updated.id,
+          { status: 'pending', readerStage: null, readerId: null },
+          'reader_released',
+          'no action on the reader',
+        );
         this.changed(updated);
       }
     }
@@ -592,7 +747,11 @@ export class PaymentService {
       send: async (client) => {
         if (op.kind === 'capture') return client.capture(transactionId, amount, op.idempotencyKey);
         if (op.kind === 'cancel') return client.cancel(transactionId, op.idempotencyKey);
-        const refund = await client.refund(transactionId, { ...(amount !== undefined ? { amount } : {}), ...(reason ? { reason } : {}) }, op.idempotencyKey);
+        const refund = await client.refund(
+          transactionId,
+          { ...(amount !== undefined ? { amount } : {}), ...(reason ? { reason } : {}) },
+          op.idempotencyKey,
+        );
         return refund.transaction ?? client.getTransaction(transactionId);
       },
       check: async (client) => {
@@ -603,7 +762,11 @@ export class PaymentService {
       },
       queue: true,
     });
-    this.applyTransaction(this.options.journal.getPayment(record.id)!, tx, `${op.kind === 'cancel' ? 'canceled' : op.kind === 'capture' ? 'captured' : 'refunded'}_from_queue`);
+    this.applyTransaction(
+      this.options.journal.getPayment(record.id)!,
+      tx,
+      `${op.kind === 'cancel' ? 'canceled' : op.kind === 'capture' ? 'captured' : 'refunded'}_from_queue`,
+    );
   }
 
   private async runCreate(record: PaymentRecord, firstSendJournaled = false): Promise<PaymentRecord> {
@@ -615,17 +778,30 @@ export class PaymentService {
         check: async () => null,
         queue: false,
         firstSendJournaled,
-        settle: (tx) => this.applyTransaction(this.options.journal.getPayment(record.id)!, tx, 'created_at_gateway', tx.reference),
+        settle: (tx) =>
+          this.applyTransaction(this.options.journal.getPayment(record.id)!, tx, 'created_at_gateway', tx.reference),
       });
     } catch (error) {
       const current = this.options.journal.getPayment(record.id)!;
       if (error instanceof GatewayError) {
-        this.changed(this.options.journal.updatePayment(record.id, { status: 'failed', attentionSince: null }, 'create_refused', error.message));
+        this.changed(
+          this.options.journal.updatePayment(
+            record.id,
+            { status: 'failed', attentionSince: null },
+            'create_refused',
+            error.message,
+          ),
+        );
       } else if (error instanceof HostError && error.code === 'offline' && current.status !== 'unknown') {
         this.changed(
           this.options.journal.updatePayment(
             record.id,
-            { status: 'unknown', attentionReason: 'The gateway did not confirm this payment was created.', attentionAdvice: ADVICE_UNKNOWN_CREATE, attentionSince: this.nowIso() },
+            {
+              status: 'unknown',
+              attentionReason: 'The gateway did not confirm this payment was created.',
+              attentionAdvice: ADVICE_UNKNOWN_CREATE,
+              attentionSince: this.nowIso(),
+            },
             'outcome_unknown',
             errorText(error),
           ),
@@ -718,12 +894,19 @@ export class PaymentService {
   }
 
   /** Makes the journal agree with a transaction the gateway returned. */
-  private applyTransaction(record: PaymentRecord, tx: Transaction, event: string | null, detail: string | null = null, opts: { actionFinal?: boolean } = {}): PaymentRecord {
+  private applyTransaction(
+    record: PaymentRecord,
+    tx: Transaction,
+    event: string | null,
+    detail: string | null = null,
+    opts: { actionFinal?: boolean } = {},
+  ): PaymentRecord {
     // Answers can arrive out of order (a reader report racing a cashier cancel): never step back.
     if (isStale(record, tx)) return record;
     const onReader = record.status === 'in_progress' && tx.status === 'pending' && !opts.actionFinal;
     // A reader that may have charged without telling the gateway stays unknown until resolved.
-    const stillUnknown = record.status === 'unknown' && record.transactionId !== null && tx.status === 'pending' && !opts.actionFinal;
+    const stillUnknown =
+      record.status === 'unknown' && record.transactionId !== null && tx.status === 'pending' && !opts.actionFinal;
     const status: PaymentStatus = onReader ? 'in_progress' : stillUnknown ? 'unknown' : tx.status;
     const patch: PaymentPatch = {
       status,
@@ -734,10 +917,14 @@ export class PaymentService {
       amountRefunded: tx.amount_refunded,
       ...(tx.card ? { cardBrand: tx.card.brand, cardLast4: tx.card.last4 } : {}),
       ...(onReader ? {} : { readerStage: null }),
-      ...(tx.status === 'pending' && tx.failure_code && !onReader ? declineFields(tx.failure_code, tx.failure_message) : {}),
+      ...(tx.status === 'pending' && tx.failure_code && !onReader
+        ? declineFields(tx.failure_code, tx.failure_message)
+        : {}),
       ...(tx.status !== 'pending' || !tx.failure_code ? { declineCode: null, declineMessage: null } : {}),
       ...(tx.status === 'failed' && tx.failure_code ? declineFields(tx.failure_code, tx.failure_message) : {}),
-      ...(record.attentionSince && status !== 'unknown' ? { attentionReason: null, attentionAdvice: null, attentionSince: null } : {}),
+      ...(record.attentionSince && status !== 'unknown'
+        ? { attentionReason: null, attentionAdvice: null, attentionSince: null }
+        : {}),
     };
     const changed =
       record.status !== patch.status ||
@@ -749,9 +936,15 @@ export class PaymentService {
       (record.attentionSince !== null && patch.attentionSince === null);
     if (!changed && !event) return record;
     const eventName = event ?? (record.status !== status ? eventForStatus(status, tx.failure_code) : null);
-    const updated = this.options.journal.updatePayment(record.id, patch, eventName ?? undefined, detail ?? eventDetail(tx));
+    const updated = this.options.journal.updatePayment(
+      record.id,
+      patch,
+      eventName ?? undefined,
+      detail ?? eventDetail(tx),
+    );
     this.changed(updated);
-    if (record.attentionSince && !updated.attentionSince) this.options.journal.afterCommit(() => this.options.onAttentionChanged(this.attention()));
+    if (record.attentionSince && !updated.attentionSince)
+      this.options.journal.afterCommit(() => this.options.onAttentionChanged(this.attention()));
     if (SETTLED_STATUSES.has(updated.status) || updated.status === 'requires_capture') this.stopCloudWatch(updated.id);
     return updated;
   }
@@ -761,7 +954,8 @@ export class PaymentService {
     const existing = journal.findByTransactionId(tx.id);
     if (existing) return existing;
     const metadataOrder = typeof tx.metadata?.order_reference === 'string' ? tx.metadata.order_reference : null;
-    const orderReference = metadataOrder && journal.findByOrder(metadataOrder).length === 0 ? metadataOrder : `ext-${tx.reference}`;
+    const orderReference =
+      metadataOrder && journal.findByOrder(metadataOrder).length === 0 ? metadataOrder : `ext-${tx.reference}`;
     const record = journal.insertPayment(
       newPaymentRecord({
         id: newId('pay'),
@@ -806,7 +1000,9 @@ export class PaymentService {
         const action = reader.action?.payment_intent_id === record.transactionId ? reader.action : null;
         if (action && action.status !== 'in_progress') {
           const tx = await this.options.gateway().getTransaction(record.transactionId!);
-          await this.exclusive(paymentId, async () => this.applyTransaction(this.options.journal.getPayment(paymentId)!, tx, null, null, { actionFinal: true }));
+          await this.exclusive(paymentId, async () =>
+            this.applyTransaction(this.options.journal.getPayment(paymentId)!, tx, null, null, { actionFinal: true }),
+          );
           return this.stopCloudWatch(paymentId);
         }
         if (!action) {
@@ -816,7 +1012,8 @@ export class PaymentService {
       } catch (error) {
         this.options.log(`Checking ${paymentId} on ${processorId} failed`, errorText(error));
       }
-      if (!stopped) timer = this.options.clock.setTimeout(() => inBackground(tick(), onError), this.options.cloudPollMs ?? 1_000);
+      if (!stopped)
+        timer = this.options.clock.setTimeout(() => inBackground(tick(), onError), this.options.cloudPollMs ?? 1_000);
     };
     this.cloudWatchers.set(paymentId, () => {
       stopped = true;
@@ -910,11 +1107,16 @@ function isStale(record: PaymentRecord, tx: Transaction): boolean {
   if (record.transactionId === null) return false;
   const current = STATUS_RANK[record.status] ?? 0;
   if (current === 5) return tx.status !== record.status;
-  return (STATUS_RANK[tx.status] ?? 0) < current || tx.amount_refunded < record.amountRefunded || tx.amount_captured < record.amountCaptured;
+  return (
+    (STATUS_RANK[tx.status] ?? 0) < current ||
+    tx.amount_refunded < record.amountRefunded ||
+    tx.amount_captured < record.amountCaptured
+  );
 }
 
 function describeResult(result: DeviceResult): string {
-  if (result.outcome === 'approved') return result.card ? `approved, ${result.card.brand} •••• ${result.card.last4}` : 'approved';
+  if (result.outcome === 'approved')
+    return result.card ? `approved, ${result.card.brand} •••• ${result.card.last4}` : 'approved';
   return `${result.outcome}: ${result.failureCode}`;
 }
 

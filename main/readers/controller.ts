@@ -55,7 +55,8 @@ interface CurrentAction {
   presentedCard: string | null;
 }
 
-const INTERRUPTED = 'The app stopped while the reader was collecting this payment, so it cannot tell whether the card was charged.';
+const INTERRUPTED =
+  'The app stopped while the reader was collecting this payment, so it cannot tell whether the card was charged.';
 
 const ADVICE_UNKNOWN =
   'The reader took the card request and then lost contact, so the app cannot tell whether the card was charged. ' +
@@ -94,7 +95,13 @@ export class ReaderController {
   }
 
   get action(): { transactionId: string; stage: ReaderStage; status: string } | null {
-    return this.current ? { transactionId: this.current.action.payment_intent_id, stage: this.current.stage, status: this.current.action.status } : null;
+    return this.current
+      ? {
+          transactionId: this.current.action.payment_intent_id,
+          stage: this.current.stage,
+          status: this.current.action.status,
+        }
+      : null;
   }
 
   /** Gives the controller its device (at start, or when a USB reader is plugged back in). */
@@ -139,7 +146,11 @@ export class ReaderController {
     this.wake?.();
     const session = this.session;
     this.session = null;
-    if (session) await this.options.link().close(session).catch(() => undefined);
+    if (session)
+      await this.options
+        .link()
+        .close(session)
+        .catch(() => undefined);
     this.deviceUnsubscribe?.();
   }
 
@@ -161,7 +172,11 @@ export class ReaderController {
       action,
       charged
         ? { kind: 'approved', card: null }
-        : { kind: 'failed', code: 'reader_error', message: 'The cashier confirmed on the reader that the card was not charged.' },
+        : {
+            kind: 'failed',
+            code: 'reader_error',
+            message: 'The cashier confirmed on the reader that the card was not charged.',
+          },
     );
   }
 
@@ -172,7 +187,11 @@ export class ReaderController {
     this.pollAbort?.abort();
     const session = this.session;
     this.session = null;
-    if (session) void this.options.link().close(session).catch(() => undefined);
+    if (session)
+      void this.options
+        .link()
+        .close(session)
+        .catch(() => undefined);
     this.running = false;
     if (!this.stopped) this.start();
   }
@@ -190,14 +209,22 @@ export class ReaderController {
         await this.sleep(60_000);
         continue;
       }
-      this.setStatus(attempt === 0 ? 'connecting' : 'reconnecting', attempt === 0 ? 'Connecting to the gateway…' : this.statusDetail);
+      this.setStatus(
+        attempt === 0 ? 'connecting' : 'reconnecting',
+        attempt === 0 ? 'Connecting to the gateway…' : this.statusDetail,
+      );
       attempt++;
       try {
         this.processorId = await this.options.ensurePaired();
         // A fresh single-use token for every session; it lives only in this call.
-        const session = await this.options.link().open(await this.options.gateway().createConnectionToken(), this.processorId);
+        const session = await this.options
+          .link()
+          .open(await this.options.gateway().createConnectionToken(), this.processorId);
         if (generation !== this.generation) {
-          await this.options.link().close(session).catch(() => undefined);
+          await this.options
+            .link()
+            .close(session)
+            .catch(() => undefined);
           return;
         }
         this.session = session;
@@ -208,7 +235,9 @@ export class ReaderController {
         let version: number | undefined;
         while (generation === this.generation && this.hasDevice) {
           this.pollAbort = new AbortController();
-          const poll = await this.options.link().poll(session, version, this.options.pollWaitMs ?? 25_000, this.pollAbort.signal);
+          const poll = await this.options
+            .link()
+            .poll(session, version, this.options.pollWaitMs ?? 25_000, this.pollAbort.signal);
           this.lastSeenAt = new Date(this.options.clock.now()).toISOString();
           if (poll.version !== version) {
             version = poll.version;
@@ -223,16 +252,28 @@ export class ReaderController {
           this.running = false;
           return;
         }
-        const sessionEnded = isGatewayError(error, 'authentication_error') && error.code !== null && /^(link_closed|token_redeemed|token_expired)$/.test(error.code);
+        const sessionEnded =
+          isGatewayError(error, 'authentication_error') &&
+          error.code !== null &&
+          /^(link_closed|token_redeemed|token_expired)$/.test(error.code);
         const message = error instanceof Error ? error.message : String(error);
         const delay = sessionEnded ? 0 : backoff;
-        this.setStatus('reconnecting', delay > 0 ? `${message} Retrying in ${Math.round(delay / 1000)} s.` : 'Link closed by the gateway; reconnecting.');
+        this.setStatus(
+          'reconnecting',
+          delay > 0
+            ? `${message} Retrying in ${Math.round(delay / 1000)} s.`
+            : 'Link closed by the gateway; reconnecting.',
+        );
         this.options.log('link', `Link for ${this.id} lost`, message);
         if (error instanceof GatewayError && error.status !== 401) {
           // A refusal other than a spent session (e.g. the terminal was deleted): back off harder.
           backoff = Math.min(backoff * 4, this.options.maxBackoffMs ?? 30_000);
         } else if (!(error instanceof GatewayError) && !(error instanceof GatewayUnreachable)) {
-          this.options.log('error', `Reader ${this.id} controller error`, error instanceof Error ? (error.stack ?? error.message) : String(error));
+          this.options.log(
+            'error',
+            `Reader ${this.id} controller error`,
+            error instanceof Error ? (error.stack ?? error.message) : String(error),
+          );
         }
         if (delay > 0) await this.sleep(delay);
         backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
@@ -249,7 +290,8 @@ export class ReaderController {
         const card = action.presented_card?.number ?? null;
         if (card && current.presentedCard !== card) {
           current.presentedCard = card;
-          if (!this.device?.presentCard?.(card)) this.options.log('reader', `A test card was presented to ${this.id}, which cannot take test cards`);
+          if (!this.device?.presentCard?.(card))
+            this.options.log('reader', `A test card was presented to ${this.id}, which cannot take test cards`);
         }
         return;
       }
@@ -265,7 +307,8 @@ export class ReaderController {
         // Asking the device to collect it again could charge the card twice: ask it what happened
         // instead, and leave the rest to the cashier (Needs attention).
         this.unresolved.set(action.id, action);
-        if (taken === 'interrupted') this.safely(() => this.options.sink.actionUnknown(action, INTERRUPTED, ADVICE_UNKNOWN));
+        if (taken === 'interrupted')
+          this.safely(() => this.options.sink.actionUnknown(action, INTERRUPTED, ADVICE_UNKNOWN));
         this.background(this.retryUnresolved());
         return;
       }
@@ -290,7 +333,12 @@ export class ReaderController {
       this.options.log('error', `Could not journal action ${action.id} before collecting`, String(error));
     }
     const outcome = await device.collect(
-      { amount: action.amount, currency: action.currency.toUpperCase(), reference: action.id, timeoutMs: this.options.collectTimeoutMs ?? 120_000 },
+      {
+        amount: action.amount,
+        currency: action.currency.toUpperCase(),
+        reference: action.id,
+        timeoutMs: this.options.collectTimeoutMs ?? 120_000,
+      },
       (stage: CollectStage) => {
         current.stage = stage;
         this.safely(() => this.options.sink.actionStage(action, stage));
@@ -357,13 +405,19 @@ export class ReaderController {
         // Any refusal but a spent session is final for this report: retrying cannot change it,
         // and a stuck report must not hold back the ones behind it.
         if (error instanceof GatewayError && error.status !== 401) {
-          await this.options.sink.reportRefused(op, action, result, error).catch((e: unknown) => this.options.log('error', 'Handling a refused report failed', String(e)));
+          await this.options.sink
+            .reportRefused(op, action, result, error)
+            .catch((e: unknown) => this.options.log('error', 'Handling a refused report failed', String(e)));
           continue;
         }
         // Unreachable or session gone: stays journaled; posted again shortly (the link may stay up
         // for a long time, and the gateway may have taken the report without answering), and after
         // the next successful link open.
-        this.options.log('link', `Reporting ${action.id} failed; will retry`, error instanceof Error ? error.message : String(error));
+        this.options.log(
+          'link',
+          `Reporting ${action.id} failed; will retry`,
+          error instanceof Error ? error.message : String(error),
+        );
         this.retryReportsLater();
         return;
       }
@@ -404,14 +458,24 @@ export class ReaderController {
   }
 
   private background(work: Promise<unknown> | undefined): void {
-    inBackground(work, (error) => this.options.log('error', `Reader ${this.id}: background work failed`, error instanceof Error ? error.message : String(error)));
+    inBackground(work, (error) =>
+      this.options.log(
+        'error',
+        `Reader ${this.id}: background work failed`,
+        error instanceof Error ? error.message : String(error),
+      ),
+    );
   }
 
   private safely(fn: () => void): void {
     try {
       fn();
     } catch (error) {
-      this.options.log('error', `Reader ${this.id}: a handler failed`, error instanceof Error ? error.message : String(error));
+      this.options.log(
+        'error',
+        `Reader ${this.id}: a handler failed`,
+        error instanceof Error ? error.message : String(error),
+      );
     }
   }
 }
@@ -423,8 +487,16 @@ function toDeviceResult(outcome: Exclude<CardOutcome, { kind: 'unknown' }>): Dev
     case 'declined':
       return { outcome: 'declined', failureCode: outcome.code, failureMessage: outcome.message };
     case 'canceled':
-      return { outcome: 'failed', failureCode: 'reader_canceled', failureMessage: 'Canceled on the reader before a card was authorised.' };
+      return {
+        outcome: 'failed',
+        failureCode: 'reader_canceled',
+        failureMessage: 'Canceled on the reader before a card was authorised.',
+      };
     case 'failed':
-      return { outcome: 'failed', failureCode: outcome.code === 'protocol_error' ? 'reader_error' : outcome.code, failureMessage: outcome.message };
+      return {
+        outcome: 'failed',
+        failureCode: outcome.code === 'protocol_error' ? 'reader_error' : outcome.code,
+        failureMessage: outcome.message,
+      };
   }
 }

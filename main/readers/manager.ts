@@ -54,8 +54,12 @@ export class ReaderManager implements ReaderDirectory {
   async start(): Promise<void> {
     for (const record of this.options.journal.listReaders()) this.host(record);
     if (this.options.registry) {
-      this.registryUnsubscribe = this.options.registry.onChange(() => inBackground(this.syncRegistry(), (e) => this.fail('Reader discovery update failed', e)));
-      await this.options.registry.start().catch((error: unknown) => this.options.log('error', 'Reader discovery failed to start', String(error)));
+      this.registryUnsubscribe = this.options.registry.onChange(() =>
+        inBackground(this.syncRegistry(), (e) => this.fail('Reader discovery update failed', e)),
+      );
+      await this.options.registry
+        .start()
+        .catch((error: unknown) => this.options.log('error', 'Reader discovery failed to start', String(error)));
       await this.syncRegistry();
     }
     await this.refreshCloud();
@@ -93,11 +97,17 @@ export class ReaderManager implements ReaderDirectory {
   }
 
   /** Pairs a discovered device (hosted here) or registers a cloud reader by its code. */
-  async pair(input: { deviceId: string; label?: string | undefined } | { registrationCode: string; label?: string | undefined; locationName?: string | undefined }): Promise<ReaderView> {
+  async pair(
+    input:
+      | { deviceId: string; label?: string | undefined }
+      | { registrationCode: string; label?: string | undefined; locationName?: string | undefined },
+  ): Promise<ReaderView> {
     if ('deviceId' in input) {
       const found = this.options.registry?.devices().find((d) => d.device.id === input.deviceId);
-      if (!found) throw new HostError('not_found', 'That device is no longer connected. Check the cable and look again.');
-      if (found.claim.driver === null) throw new HostError('conflict', `No driver recognises this device: ${found.claim.reason}`);
+      if (!found)
+        throw new HostError('not_found', 'That device is no longer connected. Check the cable and look again.');
+      if (found.claim.driver === null)
+        throw new HostError('conflict', `No driver recognises this device: ${found.claim.reason}`);
       const paired = this.options.journal.listReaders().find((r) => r.deviceId === input.deviceId);
       if (paired) return this.viewOf(paired.id);
       const record = this.options.journal.upsertReader({
@@ -121,7 +131,8 @@ export class ReaderManager implements ReaderDirectory {
     await this.refreshCloud();
     const id = CLOUD_PREFIX + terminal.processor_terminal_id;
     const view = this.views().find((v) => v.id === id);
-    if (!view) throw new HostError('internal', 'The reader was registered but does not appear in the gateway reader list yet.');
+    if (!view)
+      throw new HostError('internal', 'The reader was registered but does not appear in the gateway reader list yet.');
     return view;
   }
 
@@ -140,7 +151,8 @@ export class ReaderManager implements ReaderDirectory {
   async forget(readerId: string): Promise<void> {
     const controller = this.controllers.get(readerId);
     const record = this.options.journal.getReader(readerId);
-    if (controller?.action) throw new HostError('conflict', 'This reader is collecting a payment. Finish or cancel it first.');
+    if (controller?.action)
+      throw new HostError('conflict', 'This reader is collecting a payment. Finish or cancel it first.');
     if (!controller || !record) {
       const cloud = this.cloudById(readerId);
       if (!cloud) throw new HostError('not_found', `No reader ${readerId}.`);
@@ -152,7 +164,11 @@ export class ReaderManager implements ReaderDirectory {
     await controller.stop();
     if (record.kind === 'simulated') await this.simulated.get(record.deviceId)?.close();
     this.simulated.delete(record.deviceId);
-    if (record.terminalId) await this.options.gateway().deleteTerminal(record.terminalId).catch(() => undefined);
+    if (record.terminalId)
+      await this.options
+        .gateway()
+        .deleteTerminal(record.terminalId)
+        .catch(() => undefined);
     this.options.journal.deleteReader(readerId);
     this.changed();
   }
@@ -160,8 +176,10 @@ export class ReaderManager implements ReaderDirectory {
   async presentCard(readerId: string, cardNumber?: string): Promise<ReaderView> {
     const controller = this.controllers.get(readerId);
     if (controller) {
-      if (!controller.reader?.info.canPresentTestCards) throw new HostError('conflict', 'Test cards can only be presented to simulated readers.');
-      if (!controller.presentCard(cardNumber)) throw new HostError('conflict', 'This reader is not waiting for a card.');
+      if (!controller.reader?.info.canPresentTestCards)
+        throw new HostError('conflict', 'Test cards can only be presented to simulated readers.');
+      if (!controller.presentCard(cardNumber))
+        throw new HostError('conflict', 'This reader is not waiting for a card.');
       return this.viewOf(readerId);
     }
     const cloud = this.cloudById(readerId);
@@ -174,7 +192,8 @@ export class ReaderManager implements ReaderDirectory {
 
   setFault(readerId: string, fault: SimulatedFault): ReaderView {
     const device = this.controllers.get(readerId)?.reader;
-    if (!device?.setFault) throw new HostError('conflict', 'Faults can only be injected into simulated readers hosted by this app.');
+    if (!device?.setFault)
+      throw new HostError('conflict', 'Faults can only be injected into simulated readers hosted by this app.');
     device.setFault(fault);
     return this.viewOf(readerId);
   }
@@ -206,11 +225,14 @@ export class ReaderManager implements ReaderDirectory {
       return { processorId, hosted: true, online: controller.status === 'online', label: record.label };
     }
     const cloud = this.cloudById(readerId);
-    return cloud ? { processorId: cloud.id, hosted: false, online: cloud.status === 'online', label: cloud.label } : undefined;
+    return cloud
+      ? { processorId: cloud.id, hosted: false, online: cloud.status === 'online', label: cloud.label }
+      : undefined;
   }
 
   byProcessorId(processorId: string): string | undefined {
-    for (const controller of this.controllers.values()) if (controller.processorId === processorId) return controller.id;
+    for (const controller of this.controllers.values())
+      if (controller.processorId === processorId) return controller.id;
     return this.cloud.some((r) => r.id === processorId) ? CLOUD_PREFIX + processorId : undefined;
   }
 
@@ -270,7 +292,9 @@ export class ReaderManager implements ReaderDirectory {
         label: record.label,
         clock: this.options.clock,
         autoPresentDelayMs: this.options.autoPresentDelayMs(),
-        ...(this.options.simulatedProcessingMs !== undefined ? { processingMs: this.options.simulatedProcessingMs } : {}),
+        ...(this.options.simulatedProcessingMs !== undefined
+          ? { processingMs: this.options.simulatedProcessingMs }
+          : {}),
         ...(this.options.simulatedReplugMs !== undefined ? { replugAfterMs: this.options.simulatedReplugMs } : {}),
       });
       this.simulated.set(record.deviceId, device);
@@ -288,16 +312,25 @@ export class ReaderManager implements ReaderDirectory {
     if (record.processorId) return record.processorId;
     const device = this.controllers.get(readerId)?.reader;
     // Registration codes are plain tokens: a port path like /dev/ttyACM0 becomes concert--dev-ttyACM0.
-    const registrationCode = (record.registrationCode || device?.info.registrationCode || `host-${record.deviceId}`).replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+    const registrationCode = (record.registrationCode || device?.info.registrationCode || `host-${record.deviceId}`)
+      .replace(/[^A-Za-z0-9_-]/g, '-')
+      .slice(0, 64);
     let terminal;
     try {
-      terminal = await this.options.gateway().createTerminal({ name: record.label, registration_code: registrationCode });
+      terminal = await this.options
+        .gateway()
+        .createTerminal({ name: record.label, registration_code: registrationCode });
     } catch (error) {
       if (!isGatewayError(error, 'terminal_error', 'registration_code_in_use')) throw error;
       terminal = await this.options.gateway().findTerminalBySerial(registrationCode);
       if (!terminal) throw error;
     }
-    this.options.journal.upsertReader({ ...record, registrationCode, terminalId: terminal.id, processorId: terminal.processor_terminal_id });
+    this.options.journal.upsertReader({
+      ...record,
+      registrationCode,
+      terminalId: terminal.id,
+      processorId: terminal.processor_terminal_id,
+    });
     this.options.log('reader', `Paired ${record.label} as terminal ${terminal.processor_terminal_id}`);
     this.changed();
     return terminal.processor_terminal_id;
@@ -317,7 +350,11 @@ export class ReaderManager implements ReaderDirectory {
           const device: Reader = await registry.open(record.deviceId);
           controller.attachDevice(device);
         } catch (error) {
-          this.options.log('reader', `Could not open ${record.label}`, error instanceof Error ? error.message : String(error));
+          this.options.log(
+            'reader',
+            `Could not open ${record.label}`,
+            error instanceof Error ? error.message : String(error),
+          );
         }
       } else if (!present.has(record.deviceId) && controller.hasDevice) {
         controller.deviceLost('device removed');
@@ -333,10 +370,18 @@ export class ReaderManager implements ReaderDirectory {
       this.cloud = await this.options.gateway().listReaders();
       this.changed();
     } catch (error) {
-      if (!(error instanceof HostError)) this.options.log('reader', 'Could not list the gateway readers', error instanceof Error ? error.message : String(error));
+      if (!(error instanceof HostError))
+        this.options.log(
+          'reader',
+          'Could not list the gateway readers',
+          error instanceof Error ? error.message : String(error),
+        );
     }
     if (!this.stopped) {
-      this.cloudTimer = this.options.clock.setTimeout(() => inBackground(this.refreshCloud(), (e) => this.fail('Listing gateway readers failed', e)), this.options.cloudRefreshMs ?? 5_000);
+      this.cloudTimer = this.options.clock.setTimeout(
+        () => inBackground(this.refreshCloud(), (e) => this.fail('Listing gateway readers failed', e)),
+        this.options.cloudRefreshMs ?? 5_000,
+      );
     }
   }
 
@@ -411,7 +456,12 @@ function cloudView(reader: GatewayReader): ReaderView {
     lastSeenAt: reader.last_seen_at,
     canPresentTestCards: reader.device_type === 'simulated',
     action: action
-      ? { paymentId: null, transactionId: action.payment_intent_id, stage: action.status === 'in_progress' ? 'waiting_for_card' : null, status: action.status }
+      ? {
+          paymentId: null,
+          transactionId: action.payment_intent_id,
+          stage: action.status === 'in_progress' ? 'waiting_for_card' : null,
+          status: action.status,
+        }
       : null,
   };
 }
@@ -431,7 +481,9 @@ function unpairedView(found: DiscoveredDevice): ReaderView {
     softwareVersion: null,
     terminalId: null,
     status: 'unpaired',
-    statusDetail: found.claim.driver ? `Recognised as a ${found.claim.driver} terminal (${found.claim.by}). Pair it to use it.` : null,
+    statusDetail: found.claim.driver
+      ? `Recognised as a ${found.claim.driver} terminal (${found.claim.by}). Pair it to use it.`
+      : null,
     lastSeenAt: null,
     canPresentTestCards: false,
     action: null,

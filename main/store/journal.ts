@@ -188,11 +188,21 @@ export interface HostedReaderRecord {
 
 export type PaymentPatch = Partial<Omit<PaymentRecord, 'id' | 'createdAt' | 'updatedAt'>>;
 
-type RequiredPaymentFields = 'id' | 'orderReference' | 'attempt' | 'idempotencyKey' | 'origin' | 'amount' | 'currency' | 'captureMethod' | 'status';
+type RequiredPaymentFields =
+  | 'id'
+  | 'orderReference'
+  | 'attempt'
+  | 'idempotencyKey'
+  | 'origin'
+  | 'amount'
+  | 'currency'
+  | 'captureMethod'
+  | 'status';
 
 /** A new payment record: what must be known up front, everything else empty until it happens. */
 export function newPaymentRecord(
-  fields: Pick<PaymentRecord, RequiredPaymentFields> & Partial<Omit<PaymentRecord, RequiredPaymentFields | 'createdAt' | 'updatedAt'>>,
+  fields: Pick<PaymentRecord, RequiredPaymentFields> &
+    Partial<Omit<PaymentRecord, RequiredPaymentFields | 'createdAt' | 'updatedAt'>>,
 ): Omit<PaymentRecord, 'createdAt' | 'updatedAt'> {
   return {
     description: null,
@@ -226,7 +236,13 @@ const SEARCH_SORT_AT_MOST = 2_000;
 export type PaymentFilter = 'active' | 'uncaptured' | 'attention' | 'all' | 'unfinished';
 
 /** Statuses after which nothing more happens to a payment without a new cashier action. */
-export const SETTLED_STATUSES: ReadonlySet<PaymentStatus> = new Set(['succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded']);
+export const SETTLED_STATUSES: ReadonlySet<PaymentStatus> = new Set([
+  'succeeded',
+  'failed',
+  'canceled',
+  'refunded',
+  'partially_refunded',
+]);
 
 const PAYMENT_COLUMNS: Record<keyof PaymentRecord, string> = {
   id: 'id',
@@ -270,7 +286,11 @@ const SELECT_OPERATION = `SELECT id, payment_id AS paymentId, kind, idempotency_
 type RawOperation = Omit<OperationRecord, 'params' | 'result'> & { params: string; result: string | null };
 
 function toOperation(row: RawOperation): OperationRecord {
-  return { ...row, params: JSON.parse(row.params) as Record<string, unknown>, result: row.result === null ? null : JSON.parse(row.result) };
+  return {
+    ...row,
+    params: JSON.parse(row.params) as Record<string, unknown>,
+    result: row.result === null ? null : JSON.parse(row.result),
+  };
 }
 
 const FILTERS: Record<PaymentFilter, string> = {
@@ -308,13 +328,19 @@ export class Journal {
 
   // -- payments ---------------------------------------------------------------------------------
 
-  insertPayment(record: Omit<PaymentRecord, 'createdAt' | 'updatedAt'>, event: string, detail: string | null = null): PaymentRecord {
+  insertPayment(
+    record: Omit<PaymentRecord, 'createdAt' | 'updatedAt'>,
+    event: string,
+    detail: string | null = null,
+  ): PaymentRecord {
     const now = this.nowIso();
     const full: PaymentRecord = { ...record, createdAt: now, updatedAt: now };
     const fields = Object.keys(PAYMENT_COLUMNS) as (keyof PaymentRecord)[];
     this.db.transaction(() => {
       this.db
-        .prepare(`INSERT INTO payments (${fields.map((f) => PAYMENT_COLUMNS[f]).join(', ')}) VALUES (${fields.map(() => '?').join(', ')})`)
+        .prepare(
+          `INSERT INTO payments (${fields.map((f) => PAYMENT_COLUMNS[f]).join(', ')}) VALUES (${fields.map(() => '?').join(', ')})`,
+        )
         .run(...fields.map((f) => full[f] as SqlValue));
       this.addEvent(full.id, event, detail, now);
     });
@@ -346,11 +372,15 @@ export class Journal {
 
   /** Every attempt for one order, oldest first. */
   findByOrder(orderReference: string): PaymentRecord[] {
-    return this.db.prepare(`${SELECT_PAYMENT} WHERE order_reference = ? ORDER BY attempt`).all<PaymentRecord>(orderReference);
+    return this.db
+      .prepare(`${SELECT_PAYMENT} WHERE order_reference = ? ORDER BY attempt`)
+      .all<PaymentRecord>(orderReference);
   }
 
   listPayments(filter: PaymentFilter, limit: number): PaymentRecord[] {
-    return this.db.prepare(`${SELECT_PAYMENT} ${FILTERS[filter]} ORDER BY created_at DESC, id DESC LIMIT ?`).all<PaymentRecord>(limit);
+    return this.db
+      .prepare(`${SELECT_PAYMENT} ${FILTERS[filter]} ORDER BY created_at DESC, id DESC LIMIT ?`)
+      .all<PaymentRecord>(limit);
   }
 
   /**
@@ -401,7 +431,9 @@ export class Journal {
   }
 
   private addEvent(paymentId: string, event: string, detail: string | null, at: string): void {
-    this.db.prepare('INSERT INTO payment_events (payment_id, at, event, detail) VALUES (?, ?, ?, ?)').run(paymentId, at, event, detail);
+    this.db
+      .prepare('INSERT INTO payment_events (payment_id, at, event, detail) VALUES (?, ?, ?, ?)')
+      .run(paymentId, at, event, detail);
   }
 
   recordEvent(paymentId: string, event: string, detail: string | null = null): void {
@@ -409,13 +441,21 @@ export class Journal {
   }
 
   timeline(paymentId: string): TimelineRecord[] {
-    return this.db.prepare('SELECT at, event, detail FROM payment_events WHERE payment_id = ? ORDER BY id').all<TimelineRecord>(paymentId);
+    return this.db
+      .prepare('SELECT at, event, detail FROM payment_events WHERE payment_id = ? ORDER BY id')
+      .all<TimelineRecord>(paymentId);
   }
 
   // -- operations -------------------------------------------------------------------------------
 
   /** Records an operation before it is first sent. The key is what every retry reuses. */
-  addOperation(paymentId: string, kind: OperationKind, idempotencyKey: string, params: Record<string, unknown>, options: { sending?: boolean } = {}): OperationRecord {
+  addOperation(
+    paymentId: string,
+    kind: OperationKind,
+    idempotencyKey: string,
+    params: Record<string, unknown>,
+    options: { sending?: boolean } = {},
+  ): OperationRecord {
     const now = this.nowIso();
     // `sending`: the caller is about to send it for the first time, so its first attempt is
     // recorded in this same write (what a separate attempt mark would record just before sending).
@@ -432,7 +472,10 @@ export class Journal {
     return row && toOperation(row);
   }
 
-  updateOperation(id: number, patch: { state?: OperationState; attemptsDelta?: number; lastError?: string | null; result?: unknown }): void {
+  updateOperation(
+    id: number,
+    patch: { state?: OperationState; attemptsDelta?: number; lastError?: string | null; result?: unknown },
+  ): void {
     const now = this.nowIso();
     this.db
       .prepare(
@@ -452,7 +495,10 @@ export class Journal {
   }
 
   operationsFor(paymentId: string): OperationRecord[] {
-    return this.db.prepare(`${SELECT_OPERATION} WHERE payment_id = ? ORDER BY id`).all<RawOperation>(paymentId).map(toOperation);
+    return this.db
+      .prepare(`${SELECT_OPERATION} WHERE payment_id = ? ORDER BY id`)
+      .all<RawOperation>(paymentId)
+      .map(toOperation);
   }
 
   /**
@@ -464,13 +510,18 @@ export class Journal {
     if (kinds.length === 0) return 0;
     const list = kinds.map((kind) => `'${kind.replace(/'/g, "''")}'`).join(', ');
     return this.db
-      .prepare(`SELECT COUNT(*) AS n FROM operations WHERE payment_id = ? AND state = 'pending' AND last_error IS NOT NULL AND kind IN (${list})`)
+      .prepare(
+        `SELECT COUNT(*) AS n FROM operations WHERE payment_id = ? AND state = 'pending' AND last_error IS NOT NULL AND kind IN (${list})`,
+      )
       .get<{ n: number }>(paymentId)!.n;
   }
 
   /** Operations not yet confirmed by the gateway, in the order they were asked for. */
   pendingOperations(): OperationRecord[] {
-    return this.db.prepare(`${SELECT_OPERATION} WHERE state = 'pending' ORDER BY id`).all<RawOperation>().map(toOperation);
+    return this.db
+      .prepare(`${SELECT_OPERATION} WHERE state = 'pending' ORDER BY id`)
+      .all<RawOperation>()
+      .map(toOperation);
   }
 
   // -- readers ----------------------------------------------------------------------------------
@@ -483,7 +534,16 @@ export class Journal {
          ON CONFLICT (id) DO UPDATE SET label = excluded.label, terminal_id = excluded.terminal_id,
            processor_id = excluded.processor_id, registration_code = excluded.registration_code`,
       )
-      .run(reader.id, reader.deviceId, reader.kind, reader.label, reader.registrationCode, reader.terminalId, reader.processorId, this.nowIso());
+      .run(
+        reader.id,
+        reader.deviceId,
+        reader.kind,
+        reader.label,
+        reader.registrationCode,
+        reader.terminalId,
+        reader.processorId,
+        this.nowIso(),
+      );
     return this.getReader(reader.id)!;
   }
 
@@ -505,7 +565,10 @@ export class Journal {
   rememberWebhookEvent(eventId: string, atMs: number): boolean {
     return this.db.transaction(() => {
       this.db.prepare('DELETE FROM webhook_events WHERE received_at < ?').run(atMs - 86_400_000);
-      return this.db.prepare('INSERT OR IGNORE INTO webhook_events (id, received_at) VALUES (?, ?)').run(eventId, atMs).changes === 1;
+      return (
+        this.db.prepare('INSERT OR IGNORE INTO webhook_events (id, received_at) VALUES (?, ?)').run(eventId, atMs)
+          .changes === 1
+      );
     });
   }
 

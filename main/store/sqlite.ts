@@ -84,7 +84,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
         begin.run();
         try {
           result = fn();
-          if (result && typeof (result as { then?: unknown }).then === 'function') throw new TypeError('Transaction function cannot return a promise');
+          if (result && typeof (result as { then?: unknown }).then === 'function')
+            throw new TypeError('Transaction function cannot return a promise');
           commit.run();
         } catch (error) {
           if (db.inTransaction) rollback.run();

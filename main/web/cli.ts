@@ -29,7 +29,11 @@ export interface WebModeOptions {
  * `builtRendererDir` comes from the entry file (out/main/web.js or launch.js): only an entry knows
  * where it sits relative to out/renderer, since bundled chunks live elsewhere.
  */
-export function parseWebArgs(argv: readonly string[], builtRendererDir: string, env: NodeJS.ProcessEnv = process.env): WebModeOptions {
+export function parseWebArgs(
+  argv: readonly string[],
+  builtRendererDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): WebModeOptions {
   const options: WebModeOptions = {
     port: 0,
     dataDir: defaultDataDir(env),
@@ -70,9 +74,16 @@ export async function runWebMode(argv: readonly string[], builtRendererDir: stri
     ...(options.gatewayUrl ? { gateway: { url: options.gatewayUrl, secretKey: requireSecretKey() } } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const server = await startWebServer({ host, staticDir: options.staticDir, port: options.port, log: (line) => process.stderr.write(`${line}\n`) });
+  const server = await startWebServer({
+    host,
+    staticDir: options.staticDir,
+    port: options.port,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ url: server.url, origin: server.origin, token: server.token, sandbox_url: host.sandboxUrl })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ url: server.url, origin: server.origin, token: server.token, sandbox_url: host.sandboxUrl })}\n`,
+    );
   } else {
     process.stdout.write(`POS Terminal Companion (web mode) — open ${server.url}\n`);
     if (host.sandboxUrl) process.stdout.write(`Test mode: embedded PlutoPay sandbox at ${host.sandboxUrl}\n`);

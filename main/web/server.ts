@@ -108,7 +108,12 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
 }
 
 /** Why an upgrade is refused, or null when it may proceed. */
-export function checkUpgrade(request: IncomingMessage, hosts: Set<string>, origins: Set<string>, token: string): string | null {
+export function checkUpgrade(
+  request: IncomingMessage,
+  hosts: Set<string>,
+  origins: Set<string>,
+  token: string,
+): string | null {
   if (new URL(request.url ?? '/', 'http://x').pathname !== BRIDGE_PATH) return 'unknown path';
   if (!hosts.has(request.headers.host ?? '')) return 'wrong Host header';
   if (!origins.has(request.headers.origin ?? '')) return 'wrong Origin';
@@ -146,8 +151,17 @@ function serveBridge(ws: WebSocket, host: BridgeHost, log: (line: string) => voi
       message = undefined;
     }
     const invoke = message as { type?: unknown; id?: unknown; name?: unknown; input?: unknown } | undefined;
-    if (!invoke || invoke.type !== 'invoke' || typeof invoke.id !== 'number' || !Number.isSafeInteger(invoke.id) || typeof invoke.name !== 'string') {
-      send({ type: 'error', message: 'Malformed bridge message: expected {"type":"invoke","id":<integer>,"name":<string>,"input":{…}}.' });
+    if (
+      !invoke ||
+      invoke.type !== 'invoke' ||
+      typeof invoke.id !== 'number' ||
+      !Number.isSafeInteger(invoke.id) ||
+      typeof invoke.name !== 'string'
+    ) {
+      send({
+        type: 'error',
+        message: 'Malformed bridge message: expected {"type":"invoke","id":<integer>,"name":<string>,"input":{…}}.',
+      });
       return;
     }
     const id = invoke.id;
@@ -156,7 +170,11 @@ function serveBridge(ws: WebSocket, host: BridgeHost, log: (line: string) => voi
       .then((result) => send({ type: 'result', id, result }))
       .catch((error: unknown) => {
         log(`bridge dispatch failed: ${String(error)}`);
-        send({ type: 'result', id, result: { ok: false, error: { code: 'internal', message: 'The host failed to handle the command.' } } });
+        send({
+          type: 'result',
+          id,
+          result: { ok: false, error: { code: 'internal', message: 'The host failed to handle the command.' } },
+        });
       });
   });
 }
@@ -172,7 +190,11 @@ function serveStatic(root: string, request: IncomingMessage, response: ServerRes
   const file = normalize(join(root, pathname));
   if (!file.startsWith(root + sep) || pathname.includes('\0')) return refuse(response, 404, 'Not found.');
   if (!existsSync(file) || !statSync(file).isFile()) {
-    return refuse(response, 404, pathname === '/index.html' ? 'The renderer is not built. Run `npm run build` first.' : 'Not found.');
+    return refuse(
+      response,
+      404,
+      pathname === '/index.html' ? 'The renderer is not built. Run `npm run build` first.' : 'Not found.',
+    );
   }
   response.writeHead(200, {
     ...SECURITY_HEADERS,

@@ -33,7 +33,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       response.writeHead(status, { 'Content-Type': 'application/json' });
       response.end(JSON.stringify(status < 300 ? { received: true } : { error: message }));
     };
-    if (request.method !== 'POST' || new URL(request.url ?? '/', 'http://x').pathname !== WEBHOOK_PATH) return reply(404, 'not found');
+    if (request.method !== 'POST' || new URL(request.url ?? '/', 'http://x').pathname !== WEBHOOK_PATH)
+      return reply(404, 'not found');
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {

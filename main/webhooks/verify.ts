@@ -37,10 +37,12 @@ export function verifyWebhook(input: {
   toleranceSeconds?: number;
 }): VerifyResult {
   const { rawBody, signature, secret } = input;
-  if (!signature || !/^[0-9a-f]{64}$/i.test(signature)) return { ok: false, status: 401, reason: 'missing or malformed X-PlutoPay-Signature' };
+  if (!signature || !/^[0-9a-f]{64}$/i.test(signature))
+    return { ok: false, status: 401, reason: 'missing or malformed X-PlutoPay-Signature' };
   const expected = Buffer.from(signWebhook(secret, rawBody), 'hex');
   const given = Buffer.from(signature, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, status: 401, reason: 'signature does not match' };
+  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+    return { ok: false, status: 401, reason: 'signature does not match' };
 
   let json: unknown;
   try {
@@ -52,7 +54,9 @@ export function verifyWebhook(input: {
   if (!parsed.success) return { ok: false, status: 400, reason: 'body is not a PlutoPay event' };
   const created = Date.parse(parsed.data.created_at);
   const tolerance = (input.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS) * 1000;
-  if (!Number.isFinite(created) || Math.abs(input.nowMs - created) > tolerance) return { ok: false, status: 400, reason: 'event is stale' };
-  if (!input.replay.remember(parsed.data.id, input.nowMs)) return { ok: false, status: 409, reason: 'event was already received (replay)' };
+  if (!Number.isFinite(created) || Math.abs(input.nowMs - created) > tolerance)
+    return { ok: false, status: 400, reason: 'event is stale' };
+  if (!input.replay.remember(parsed.data.id, input.nowMs))
+    return { ok: false, status: 409, reason: 'event was already received (replay)' };
   return { ok: true, event: parsed.data };
 }

@@ -69,7 +69,9 @@ function Header() {
   const merchant = usePos((s) => s.host.merchant);
   return (
     <header className="header">
-      <span className="header__title">{merchant ? (merchant.displayName ?? merchant.businessName) : 'POS Terminal Companion'}</span>
+      <span className="header__title">
+        {merchant ? (merchant.displayName ?? merchant.businessName) : 'POS Terminal Companion'}
+      </span>
       {mode === 'test' ? (
         <span className="mode-badge mode-badge--test" title="Test mode: no real money moves">
           TEST MODE
@@ -153,7 +155,9 @@ export function App() {
             <CurrentScreen screen={screen} />
           ) : (
             <div className="loading">
-              <p role="status">{syncError ? `Could not load the host's state: ${syncError}` : 'Connecting to the host…'}</p>
+              <p role="status">
+                {syncError ? `Could not load the host's state: ${syncError}` : 'Connecting to the host…'}
+              </p>
               {syncError ? (
                 <button type="button" onClick={() => void resync()} disabled={syncing}>
                   Try again

@@ -32,7 +32,12 @@ function faultInput(body: Readonly<Record<string, unknown>>): Partial<Faults> {
 export function adminRoutes(s: Services): RouteSpec[] {
   return [
     { method: 'GET', path: '/_sandbox/faults', auth: 'secret', handler: () => ok(s.faults.current) },
-    { method: 'PUT', path: '/_sandbox/faults', auth: 'secret', handler: (req) => ok(s.faults.set(faultInput(req.body))) },
+    {
+      method: 'PUT',
+      path: '/_sandbox/faults',
+      auth: 'secret',
+      handler: (req) => ok(s.faults.set(faultInput(req.body))),
+    },
     { method: 'GET', path: '/_sandbox/ledger', auth: 'secret', handler: () => ok(ledger(s.ctx)) },
     {
       method: 'POST',
@@ -70,7 +75,8 @@ export function adminRoutes(s: Services): RouteSpec[] {
         const p = Params.body(req.body, ['status', 'failure_code']);
         const status = p.oneOf('status', ['paid', 'failed'] as const, { required: true });
         const failureCode = p.string('failure_code', { max: 100 });
-        if (failureCode !== undefined && status !== 'failed') throw badRequest('failure_code is only allowed with status failed', 'failure_code', 'parameter_unknown');
+        if (failureCode !== undefined && status !== 'failed')
+          throw badRequest('failure_code is only allowed with status failed', 'failure_code', 'parameter_unknown');
         return ok(payoutJson(s.payoutsDisputes.settlePayout(req.params.id!, status, failureCode)));
       },
     },

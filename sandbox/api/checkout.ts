@@ -11,15 +11,30 @@ import { AMOUNT } from './transactions';
 import { created, list, ok } from './replies';
 
 function closedPage(session: SessionRow): Reply {
-  if (session.status === 'complete') return { status: 200, html: messagePage('Already paid', 'This checkout session has been paid. You can close this page.') };
-  if (session.status === 'expired') return { status: 410, html: messagePage('Session expired', 'This checkout session has expired. Ask the merchant for a new payment link.') };
+  if (session.status === 'complete')
+    return {
+      status: 200,
+      html: messagePage('Already paid', 'This checkout session has been paid. You can close this page.'),
+    };
+  if (session.status === 'expired')
+    return {
+      status: 410,
+      html: messagePage(
+        'Session expired',
+        'This checkout session has expired. Ask the merchant for a new payment link.',
+      ),
+    };
   return { status: 409, html: messagePage('Payment unavailable', 'This payment can no longer be completed.') };
 }
 
 export function checkoutRoutes(s: Services): RouteSpec[] {
   const { checkout } = s;
 
-  const page = (session: SessionRow, status: number, form: { email?: string | null; name?: string | null; card?: string; error?: string | null } = {}): Reply => ({
+  const page = (
+    session: SessionRow,
+    status: number,
+    form: { email?: string | null; name?: string | null; card?: string; error?: string | null } = {},
+  ): Reply => ({
     status,
     html: checkoutPage({
       reference: session.reference,
@@ -35,7 +50,10 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
     }),
   });
 
-  const notFoundPage: Reply = { status: 404, html: messagePage('Not found', 'There is no checkout session at this address.') };
+  const notFoundPage: Reply = {
+    status: 404,
+    html: messagePage('Not found', 'There is no checkout session at this address.'),
+  };
 
   return [
     {
@@ -43,7 +61,17 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
       path: '/v1/checkout/sessions',
       auth: 'secret',
       handler: (req) => {
-        const p = Params.body(req.body, ['amount', 'currency', 'description', 'success_url', 'cancel_url', 'customer_email', 'collect_email', 'collect_name', 'metadata']);
+        const p = Params.body(req.body, [
+          'amount',
+          'currency',
+          'description',
+          'success_url',
+          'cancel_url',
+          'customer_email',
+          'collect_email',
+          'collect_name',
+          'metadata',
+        ]);
         const session = checkout.create({
           amount: p.int('amount', AMOUNT),
           currency: p.currency('currency') ?? s.merchant.defaultCurrency,
@@ -64,13 +92,21 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
       auth: 'secret',
       handler: (req) => {
         const p = Params.query(req.query, ['status', 'page', 'per_page', 'size']);
-        if (p.has('per_page') && p.has('size')) throw badRequest('Give per_page or size, not both.', 'size', 'parameter_conflict');
+        if (p.has('per_page') && p.has('size'))
+          throw badRequest('Give per_page or size, not both.', 'size', 'parameter_conflict');
         const page = p.int('page', { min: 1 }) ?? 1;
         const size = p.int('per_page', { min: 1, max: 100 }) ?? p.int('size', { min: 1, max: 100 }) ?? 10;
-        return list(checkout.list(p.oneOf('status', CHECKOUT_STATUSES), page, size), (row) => checkout.sessionJson(row));
+        return list(checkout.list(p.oneOf('status', CHECKOUT_STATUSES), page, size), (row) =>
+          checkout.sessionJson(row),
+        );
       },
     },
-    { method: 'GET', path: '/v1/checkout/sessions/{id}', auth: 'secret', handler: (req) => ok(checkout.sessionJson(checkout.get(req.params.id!))) },
+    {
+      method: 'GET',
+      path: '/v1/checkout/sessions/{id}',
+      auth: 'secret',
+      handler: (req) => ok(checkout.sessionJson(checkout.get(req.params.id!))),
+    },
 
     // ---- the hosted page (a browser, no API key) ----
     {
@@ -98,9 +134,21 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
         const form = { card_number: field('card_number') ?? '', email: field('email'), name: field('name') };
         const outcome = checkout.pay(session.reference, form);
         if (outcome.kind === 'closed') return closedPage(outcome.session);
-        if (outcome.kind === 'declined') return page(outcome.session, 402, { email: form.email, name: form.name, card: form.card_number, error: outcome.message });
+        if (outcome.kind === 'declined')
+          return page(outcome.session, 402, {
+            email: form.email,
+            name: form.name,
+            card: form.card_number,
+            error: outcome.message,
+          });
         if (outcome.redirect) return { status: 303, headers: { Location: outcome.redirect } };
-        return { status: 200, html: messagePage('Payment complete', `Thank you. ${formatted(session.amount, session.currency)} was paid to ${s.merchant.name}.`) };
+        return {
+          status: 200,
+          html: messagePage(
+            'Payment complete',
+            `Thank you. ${formatted(session.amount, session.currency)} was paid to ${s.merchant.name}.`,
+          ),
+        };
       },
     },
     {
@@ -113,7 +161,10 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
         if (!session) return notFoundPage;
         // The session stays open (the customer may come back) until it expires.
         if (session.cancel_url) return { status: 303, headers: { Location: session.cancel_url } };
-        return { status: 200, html: messagePage('Payment canceled', 'You canceled the payment. You can close this page.') };
+        return {
+          status: 200,
+          html: messagePage('Payment canceled', 'You canceled the payment. You can close this page.'),
+        };
       },
     },
   ];

@@ -28,7 +28,8 @@ function customerInput(p: Params, update: boolean): CustomerInput {
     }
     let value = field === 'email' ? p.email(field) : p.string(field, { max: LIMITS[field] });
     if (value !== undefined && field === 'country') {
-      if (!/^[A-Za-z]{2}$/.test(value)) throw invalid('country must be a two-letter country code', 'country', 'invalid_country');
+      if (!/^[A-Za-z]{2}$/.test(value))
+        throw invalid('country must be a two-letter country code', 'country', 'invalid_country');
       value = value.toUpperCase();
     }
     if (value !== undefined) input[field] = value;
@@ -54,15 +55,30 @@ export function customerRoutes(s: Services): RouteSpec[] {
       handler: (req) => {
         const p = Params.query(req.query, ['search', 'email', 'country', 'page', 'size']);
         const { page, size } = pageParams(p);
-        return list(s.customers.list({ search: p.string('search', { max: 200 }), email: p.string('email', { max: 254 }), country: p.string('country', { max: 2 }), page, size }), customerJson);
+        return list(
+          s.customers.list({
+            search: p.string('search', { max: 200 }),
+            email: p.string('email', { max: 254 }),
+            country: p.string('country', { max: 2 }),
+            page,
+            size,
+          }),
+          customerJson,
+        );
       },
     },
-    { method: 'GET', path: '/v1/customers/{id}', auth: 'secret', handler: (req) => ok(customerJson(s.customers.get(req.params.id!))) },
+    {
+      method: 'GET',
+      path: '/v1/customers/{id}',
+      auth: 'secret',
+      handler: (req) => ok(customerJson(s.customers.get(req.params.id!))),
+    },
     {
       method: 'PUT',
       path: '/v1/customers/{id}',
       auth: 'secret',
-      handler: (req) => ok(customerJson(s.customers.update(req.params.id!, customerInput(Params.body(req.body, allowed), true)))),
+      handler: (req) =>
+        ok(customerJson(s.customers.update(req.params.id!, customerInput(Params.body(req.body, allowed), true)))),
     },
     {
       method: 'DELETE',

@@ -49,15 +49,21 @@ export function checkoutPage(m: PageModel): string {
   const ref = encodeURIComponent(m.reference);
   const fields: string[] = [];
   if (m.collectEmail) {
-    fields.push(`<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required value="${escapeHtml(m.email ?? '')}">`);
+    fields.push(
+      `<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required value="${escapeHtml(m.email ?? '')}">`,
+    );
   }
   if (m.collectName) {
-    fields.push(`<label for="name">Name on card</label><input id="name" name="name" autocomplete="cc-name" required value="${escapeHtml(m.name ?? '')}">`);
+    fields.push(
+      `<label for="name">Name on card</label><input id="name" name="name" autocomplete="cc-name" required value="${escapeHtml(m.name ?? '')}">`,
+    );
   }
   fields.push(
     `<label for="card_number">Card number</label><input id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number" required value="${escapeHtml(m.cardNumber)}">`,
   );
-  const cards = TEST_CARDS.map((card) => `<li><code>${escapeHtml(card.number)}</code> ${escapeHtml(card.label)}</li>`).join('');
+  const cards = TEST_CARDS.map(
+    (card) => `<li><code>${escapeHtml(card.number)}</code> ${escapeHtml(card.label)}</li>`,
+  ).join('');
   return layout(
     `Pay ${m.merchant}`,
     `<h1>${escapeHtml(m.merchant)}</h1>

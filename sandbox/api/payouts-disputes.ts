@@ -18,7 +18,12 @@ export function payoutDisputeRoutes(s: Services): RouteSpec[] {
         return list(store.payouts(p.oneOf('status', PAYOUT_STATUSES), page, size), payoutJson);
       },
     },
-    { method: 'GET', path: '/v1/payouts/{id}', auth: 'secret', handler: (req) => ok(payoutJson(store.payout(req.params.id!))) },
+    {
+      method: 'GET',
+      path: '/v1/payouts/{id}',
+      auth: 'secret',
+      handler: (req) => ok(payoutJson(store.payout(req.params.id!))),
+    },
     {
       method: 'GET',
       path: '/v1/disputes',
@@ -29,6 +34,11 @@ export function payoutDisputeRoutes(s: Services): RouteSpec[] {
         return list(store.disputes(p.oneOf('status', DISPUTE_STATUSES), page, size), disputeJson);
       },
     },
-    { method: 'GET', path: '/v1/disputes/{id}', auth: 'secret', handler: (req) => ok(disputeJson(store.dispute(req.params.id!))) },
+    {
+      method: 'GET',
+      path: '/v1/disputes/{id}',
+      auth: 'secret',
+      handler: (req) => ok(disputeJson(store.dispute(req.params.id!))),
+    },
   ];
 }

@@ -20,7 +20,9 @@ export function createdOrReplayed<T>(result: Created<T>, render: (value: T) => u
 
 /** 200, with Idempotent-Replayed when an idempotency key matched an action already taken. */
 export function okOrReplayed<T>(result: Created<T>, render: (value: T) => unknown): Reply {
-  return result.replayed ? { status: 200, json: render(result.value), headers: { 'Idempotent-Replayed': 'true' } } : { status: 200, json: render(result.value) };
+  return result.replayed
+    ? { status: 200, json: render(result.value), headers: { 'Idempotent-Replayed': 'true' } }
+    : { status: 200, json: render(result.value) };
 }
 
 export function list<T>(page: { rows: T[]; meta: PageMeta }, render: (row: T) => unknown): Reply {

@@ -33,7 +33,8 @@ function linkResult(body: Readonly<Record<string, unknown>>): ActionResult {
   const p = Params.body(body, ['outcome', 'card', 'auth_code', 'failure_code', 'failure_message']);
   const outcome = p.oneOf('outcome', ['approved', 'declined', 'failed'] as const, { required: true });
   const refuse = (names: string[]): void => {
-    for (const name of names) if (p.has(name)) throw badRequest(`${name} is not allowed with outcome ${outcome}`, name, 'parameter_unknown');
+    for (const name of names)
+      if (p.has(name)) throw badRequest(`${name} is not allowed with outcome ${outcome}`, name, 'parameter_unknown');
   };
   if (outcome === 'approved') {
     refuse(['failure_code', 'failure_message']);
@@ -52,8 +53,13 @@ function linkResult(body: Readonly<Record<string, unknown>>): ActionResult {
     outcome === 'failed'
       ? p.oneOf('failure_code', READER_FAILURES, { required: true })
       : p.string('failure_code', { required: true, max: 100 });
-  if (outcome === 'declined' && !/^[a-z0-9_]+$/.test(code)) throw invalid('failure_code must be a decline code (a-z, 0-9, _)', 'failure_code', 'invalid_failure_code');
-  return { outcome, failure_code: code, failure_message: p.string('failure_message', { max: 500 }) ?? declineInfo(code).gateway };
+  if (outcome === 'declined' && !/^[a-z0-9_]+$/.test(code))
+    throw invalid('failure_code must be a decline code (a-z, 0-9, _)', 'failure_code', 'invalid_failure_code');
+  return {
+    outcome,
+    failure_code: code,
+    failure_message: p.string('failure_message', { max: 500 }) ?? declineInfo(code).gateway,
+  };
 }
 
 export function terminalRoutes(s: Services): RouteSpec[] {
@@ -87,7 +93,12 @@ export function terminalRoutes(s: Services): RouteSpec[] {
         return list(terminals.list(filters), (row) => terminals.terminalJson(row));
       },
     },
-    { method: 'GET', path: '/v1/terminals/{id}', auth: 'secret', handler: (req) => ok(terminals.terminalJson(terminals.get(req.params.id!))) },
+    {
+      method: 'GET',
+      path: '/v1/terminals/{id}',
+      auth: 'secret',
+      handler: (req) => ok(terminals.terminalJson(terminals.get(req.params.id!))),
+    },
     {
       method: 'PUT',
       path: '/v1/terminals/{id}',
@@ -123,8 +134,21 @@ export function terminalRoutes(s: Services): RouteSpec[] {
       path: '/v1/terminal/create-payment',
       auth: 'secret',
       handler: (req) => {
-        const p = Params.body(req.body, ['amount', 'currency', 'terminal_id', 'description', 'customer_id', 'capture_method', 'receipt_email', 'metadata', 'idempotency_key']);
-        return createdOrReplayed(s.transactions.create(paymentInput(s, p, { payment_method_type: 'terminal' })), transactionJson);
+        const p = Params.body(req.body, [
+          'amount',
+          'currency',
+          'terminal_id',
+          'description',
+          'customer_id',
+          'capture_method',
+          'receipt_email',
+          'metadata',
+          'idempotency_key',
+        ]);
+        return createdOrReplayed(
+          s.transactions.create(paymentInput(s, p, { payment_method_type: 'terminal' })),
+          transactionJson,
+        );
       },
     },
     {
@@ -152,8 +176,18 @@ export function terminalRoutes(s: Services): RouteSpec[] {
         return ok(terminals.readerJson(payments.simulate(reader, number)));
       },
     },
-    { method: 'GET', path: '/v1/terminal/readers', auth: 'secret', handler: () => ok({ data: terminals.readers().map((row) => terminals.readerJson(row)) }) },
-    { method: 'GET', path: '/v1/terminal/readers/{id}', auth: 'secret', handler: (req) => ok(terminals.readerJson(terminals.reader(req.params.id!))) },
+    {
+      method: 'GET',
+      path: '/v1/terminal/readers',
+      auth: 'secret',
+      handler: () => ok({ data: terminals.readers().map((row) => terminals.readerJson(row)) }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/terminal/readers/{id}',
+      auth: 'secret',
+      handler: (req) => ok(terminals.readerJson(terminals.reader(req.params.id!))),
+    },
     {
       method: 'POST',
       path: '/v1/terminal/readers/{id}/cancel-action',
@@ -197,6 +231,12 @@ export function terminalRoutes(s: Services): RouteSpec[] {
         return ok({ action: actionJson(result.action), transaction: transactionJson(result.transaction) });
       },
     },
-    { method: 'DELETE', path: '/v1/terminal/link', auth: 'bearer', body: 'none', handler: (req) => ok(links.close(req.bearer)) },
+    {
+      method: 'DELETE',
+      path: '/v1/terminal/link',
+      auth: 'bearer',
+      body: 'none',
+      handler: (req) => ok(links.close(req.bearer)),
+    },
   ];
 }

@@ -13,7 +13,13 @@ import { createdOrReplayed, list, ok, okOrReplayed } from './replies';
 
 export const SANDBOX_VERSION = '1.0.0';
 
-export const AMOUNT = { required: true, min: 50, max: MAX_AMOUNT_MINOR, minCode: 'amount_too_small', maxCode: 'amount_too_large' } as const;
+export const AMOUNT = {
+  required: true,
+  min: 50,
+  max: MAX_AMOUNT_MINOR,
+  minCode: 'amount_too_small',
+  maxCode: 'amount_too_large',
+} as const;
 
 /** The parameters shared by every payment-creating endpoint. */
 export function paymentInput(
@@ -44,7 +50,14 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       method: 'GET',
       path: '/v1/health',
       auth: 'none',
-      handler: () => ok({ status: 'ok', version: SANDBOX_VERSION, timestamp: iso(s.ctx.clock.now()), sandbox: true, mode: s.ctx.mode }),
+      handler: () =>
+        ok({
+          status: 'ok',
+          version: SANDBOX_VERSION,
+          timestamp: iso(s.ctx.clock.now()),
+          sandbox: true,
+          mode: s.ctx.mode,
+        }),
     },
     { method: 'GET', path: '/v1/merchant', auth: 'secret', handler: () => ok(s.merchant.toJson()) },
     {
@@ -53,12 +66,25 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       auth: 'secret',
       handler: (req) => {
         const p = Params.body(req.body, [
-          'amount', 'currency', 'payment_method', 'payment_method_type', 'confirm', 'capture_method',
-          'customer_id', 'description', 'receipt_email', 'metadata', 'idempotency_key',
+          'amount',
+          'currency',
+          'payment_method',
+          'payment_method_type',
+          'confirm',
+          'capture_method',
+          'customer_id',
+          'description',
+          'receipt_email',
+          'metadata',
+          'idempotency_key',
         ]);
         const input = paymentInput(s, p);
         if (input.confirm && input.payment_method_type === 'terminal') {
-          throw invalid('A terminal payment is confirmed on a reader (process-payment), not with confirm.', 'confirm', 'terminal_confirm');
+          throw invalid(
+            'A terminal payment is confirmed on a reader (process-payment), not with confirm.',
+            'confirm',
+            'terminal_confirm',
+          );
         }
         return createdOrReplayed(s.transactions.create(input), transactionJson);
       },
@@ -68,7 +94,17 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       path: '/v1/transactions',
       auth: 'secret',
       handler: (req) => {
-        const p = Params.query(req.query, ['search', 'status', 'payment_method_type', 'date_from', 'date_to', 'sortField', 'sortOrder', 'page', 'size']);
+        const p = Params.query(req.query, [
+          'search',
+          'status',
+          'payment_method_type',
+          'date_from',
+          'date_to',
+          'sortField',
+          'sortOrder',
+          'page',
+          'size',
+        ]);
         const { page, size } = pageParams(p);
         return list(
           s.transactions.list({
@@ -86,7 +122,12 @@ export function transactionRoutes(s: Services): RouteSpec[] {
         );
       },
     },
-    { method: 'GET', path: '/v1/transactions/{id}', auth: 'secret', handler: (req) => ok(transactionJson(s.transactions.get(req.params.id!))) },
+    {
+      method: 'GET',
+      path: '/v1/transactions/{id}',
+      auth: 'secret',
+      handler: (req) => ok(transactionJson(s.transactions.get(req.params.id!))),
+    },
     {
       method: 'POST',
       path: '/v1/transactions/{id}/capture',
@@ -104,7 +145,10 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       auth: 'secret',
       handler: (req) => {
         const p = Params.body(req.body, ['idempotency_key']);
-        return okOrReplayed(s.transactions.cancel(req.params.id!, p.string('idempotency_key', { max: 255 }) ?? null), transactionJson);
+        return okOrReplayed(
+          s.transactions.cancel(req.params.id!, p.string('idempotency_key', { max: 255 }) ?? null),
+          transactionJson,
+        );
       },
     },
     {
@@ -113,7 +157,9 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       auth: 'secret',
       handler: (req) => {
         const p = Params.body(req.body, ['payment_method']);
-        return ok(transactionJson(s.transactions.confirm(req.params.id!, p.string('payment_method', { max: 100 }) ?? null)));
+        return ok(
+          transactionJson(s.transactions.confirm(req.params.id!, p.string('payment_method', { max: 100 }) ?? null)),
+        );
       },
     },
     {
@@ -145,8 +191,19 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       path: '/v1/payment-intents',
       auth: 'secret',
       handler: (req) => {
-        const p = Params.body(req.body, ['amount', 'currency', 'description', 'customer_id', 'receipt_email', 'metadata', 'capture_method', 'idempotency_key']);
-        const result = s.transactions.create(paymentInput(s, p, { payment_method_type: 'card', with_client_secret: true }));
+        const p = Params.body(req.body, [
+          'amount',
+          'currency',
+          'description',
+          'customer_id',
+          'receipt_email',
+          'metadata',
+          'capture_method',
+          'idempotency_key',
+        ]);
+        const result = s.transactions.create(
+          paymentInput(s, p, { payment_method_type: 'card', with_client_secret: true }),
+        );
         return createdOrReplayed(result, (row) => ({ ...transactionJson(row), client_secret: row.client_secret }));
       },
     },

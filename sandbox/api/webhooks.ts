@@ -42,12 +42,18 @@ export function webhookRoutes(s: Services): RouteSpec[] {
         return list(webhooks.list(page, size), (row) => endpointJson(row));
       },
     },
-    { method: 'GET', path: '/v1/webhook-endpoints/{id}', auth: 'secret', handler: (req) => ok(endpointJson(webhooks.get(req.params.id!))) },
+    {
+      method: 'GET',
+      path: '/v1/webhook-endpoints/{id}',
+      auth: 'secret',
+      handler: (req) => ok(endpointJson(webhooks.get(req.params.id!))),
+    },
     {
       method: 'PUT',
       path: '/v1/webhook-endpoints/{id}',
       auth: 'secret',
-      handler: (req) => ok(endpointJson(webhooks.update(req.params.id!, endpointInput(Params.body(req.body, FIELDS), true)))),
+      handler: (req) =>
+        ok(endpointJson(webhooks.update(req.params.id!, endpointInput(Params.body(req.body, FIELDS), true)))),
     },
     {
       method: 'DELETE',

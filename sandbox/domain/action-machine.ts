@@ -23,9 +23,18 @@ export function resultKey(result: ActionResult): string {
 
 export function decideResult(status: ActionStatus, stored: string | null, posted: ActionResult): ResultDecision {
   if (status === 'in_progress') return { kind: 'apply' };
-  if (status === 'canceled') return { kind: 'refuse', code: 'action_canceled', message: 'This action was canceled; its result can no longer be reported.' };
+  if (status === 'canceled')
+    return {
+      kind: 'refuse',
+      code: 'action_canceled',
+      message: 'This action was canceled; its result can no longer be reported.',
+    };
   if (stored !== null && stored === resultKey(posted)) return { kind: 'replay' };
-  return { kind: 'refuse', code: 'action_finished', message: `This action already finished (${status}) with a different result.` };
+  return {
+    kind: 'refuse',
+    code: 'action_finished',
+    message: `This action already finished (${status}) with a different result.`,
+  };
 }
 
 export function statusFor(result: ActionResult): ActionStatus {

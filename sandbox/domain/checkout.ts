@@ -145,11 +145,15 @@ export class Checkout {
   /** Open sessions past expires_at become expired, and their pending payment is canceled. */
   expireDue(): void {
     const now = this.ctx.clock.now();
-    const due = this.ctx.sql.get("SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ?").all(now) as SessionRow[];
+    const due = this.ctx.sql
+      .get("SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ?")
+      .all(now) as SessionRow[];
     if (due.length === 0) return;
     inTransaction(this.ctx, () => {
       for (const row of due) {
-        this.ctx.sql.get("UPDATE checkout_sessions SET status = 'expired', updated_at = ? WHERE id = ?").run(now, row.id);
+        this.ctx.sql
+          .get("UPDATE checkout_sessions SET status = 'expired', updated_at = ? WHERE id = ?")
+          .run(now, row.id);
         const txn = this.transactions.find(row.transaction_id);
         if (txn) this.transactions.expire(txn);
       }
@@ -159,7 +163,8 @@ export class Checkout {
   find(idOrReference: string): SessionRow | undefined {
     this.expireDue();
     const column = idOrReference.startsWith('cs_') ? 'reference' : 'id';
-    return this.ctx.sql.get(`SELECT * FROM checkout_sessions WHERE ${column} = ?`).get(idOrReference) as SessionRow | undefined;
+    return this.ctx.sql.get(`SELECT * FROM checkout_sessions WHERE ${column} = ?`).get(idOrReference) as
+      SessionRow | undefined;
   }
 
   get(idOrReference: string): SessionRow {
@@ -213,9 +218,15 @@ export class Checkout {
       if (form.email) session.customer_email = form.email.slice(0, 254);
       if (form.name) session.customer_name = form.name.slice(0, 200);
       this.ctx.sql
-        .get("UPDATE checkout_sessions SET status = 'complete', completed_at = @completed_at, customer_email = @customer_email, customer_name = @customer_name, updated_at = @updated_at WHERE id = @id")
+        .get(
+          "UPDATE checkout_sessions SET status = 'complete', completed_at = @completed_at, customer_email = @customer_email, customer_name = @customer_name, updated_at = @updated_at WHERE id = @id",
+        )
         .run(session);
-      return { kind: 'paid', session, redirect: session.success_url === null ? null : successRedirect(session.success_url, session.reference) };
+      return {
+        kind: 'paid',
+        session,
+        redirect: session.success_url === null ? null : successRedirect(session.success_url, session.reference),
+      };
     });
   }
 }

@@ -6,7 +6,17 @@ import { paginate, type Page } from './pagination';
 import { iso } from './time';
 import { escapeLike } from './transactions';
 
-export const CUSTOMER_FIELDS = ['email', 'name', 'phone', 'external_id', 'address_line1', 'city', 'state', 'postal_code', 'country'] as const;
+export const CUSTOMER_FIELDS = [
+  'email',
+  'name',
+  'phone',
+  'external_id',
+  'address_line1',
+  'city',
+  'state',
+  'postal_code',
+  'country',
+] as const;
 export type CustomerField = (typeof CUSTOMER_FIELDS)[number];
 
 export type CustomerInput = Partial<Record<CustomerField, string | null>> & { metadata?: Metadata };
@@ -47,7 +57,13 @@ export class Customers {
 
   create(input: CustomerInput): CustomerRow {
     const now = this.ctx.clock.now();
-    const row = { seq: 0, id: this.ctx.ids.uuid(now), metadata: JSON.stringify(input.metadata ?? {}), created_at: now, updated_at: now } as CustomerRow;
+    const row = {
+      seq: 0,
+      id: this.ctx.ids.uuid(now),
+      metadata: JSON.stringify(input.metadata ?? {}),
+      created_at: now,
+      updated_at: now,
+    } as CustomerRow;
     for (const field of CUSTOMER_FIELDS) row[field] = input[field] ?? null;
     const result = this.ctx.sql
       .get(
@@ -66,7 +82,9 @@ export class Customers {
     if (input.metadata !== undefined) row.metadata = JSON.stringify(input.metadata);
     row.updated_at = this.ctx.clock.now();
     this.ctx.sql
-      .get(`UPDATE customers SET ${CUSTOMER_FIELDS.map((f) => `${f} = @${f}`).join(', ')}, metadata = @metadata, updated_at = @updated_at WHERE id = @id`)
+      .get(
+        `UPDATE customers SET ${CUSTOMER_FIELDS.map((f) => `${f} = @${f}`).join(', ')}, metadata = @metadata, updated_at = @updated_at WHERE id = @id`,
+      )
       .run(row);
     return row;
   }
@@ -93,6 +111,12 @@ export class Customers {
       args.push(filters.country.toUpperCase());
     }
     const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-    return paginate<CustomerRow>(this.ctx, { from: `customers${clause}`, args, orderBy: 'created_at DESC, seq DESC', page: filters.page, size: filters.size });
+    return paginate<CustomerRow>(this.ctx, {
+      from: `customers${clause}`,
+      args,
+      orderBy: 'created_at DESC, seq DESC',
+      page: filters.page,
+      size: filters.size,
+    });
   }
 }

@@ -51,8 +51,14 @@ export class Outbox {
 
   private current(): readonly Subscriber[] {
     if (!this.subscribers) {
-      const rows = this.ctx.sql.get('SELECT id, events FROM webhook_endpoints ORDER BY seq').all() as Array<{ id: string; events: string | null }>;
-      this.subscribers = rows.map((row) => ({ id: row.id, events: row.events === null ? null : (JSON.parse(row.events) as EventType[]) }));
+      const rows = this.ctx.sql.get('SELECT id, events FROM webhook_endpoints ORDER BY seq').all() as Array<{
+        id: string;
+        events: string | null;
+      }>;
+      this.subscribers = rows.map((row) => ({
+        id: row.id,
+        events: row.events === null ? null : (JSON.parse(row.events) as EventType[]),
+      }));
     }
     return this.subscribers;
   }
@@ -64,7 +70,9 @@ export class Outbox {
     const now = this.ctx.clock.now();
     const id = `evt_${this.ctx.ids.alnum(24)}`;
     const body: EventBody = { id, type, created_at: iso(now), data };
-    this.ctx.sql.get('INSERT INTO webhook_events (id, type, body, created_at) VALUES (?, ?, ?, ?)').run(id, type, JSON.stringify(body), now);
+    this.ctx.sql
+      .get('INSERT INTO webhook_events (id, type, body, created_at) VALUES (?, ?, ?, ?)')
+      .run(id, type, JSON.stringify(body), now);
     const insert = this.ctx.sql.get(
       "INSERT INTO webhook_deliveries (event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at) VALUES (?, ?, 'pending', 0, ?, ?, ?)",
     );

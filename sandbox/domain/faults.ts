@@ -14,23 +14,48 @@ export interface Faults {
   seed: number | null;
 }
 
-export const NO_FAULTS: Readonly<Faults> = { latency_ms: 0, error_rate: 0, drop_after_commit_rate: 0, reader_timeout_ms: null, seed: null };
+export const NO_FAULTS: Readonly<Faults> = {
+  latency_ms: 0,
+  error_rate: 0,
+  drop_after_commit_rate: 0,
+  reader_timeout_ms: null,
+  seed: null,
+};
 
 export const FAULT_LIMITS = { latency_ms: 60_000, reader_timeout_ms: 3_600_000 } as const;
 
 /** Why a fault setting is refused, or null when it is acceptable. */
 export function faultProblem(faults: Partial<Faults>): { param: keyof Faults; message: string } | null {
   const { latency_ms, error_rate, drop_after_commit_rate, reader_timeout_ms, seed } = faults;
-  if (latency_ms !== undefined && !(Number.isInteger(latency_ms) && latency_ms >= 0 && latency_ms <= FAULT_LIMITS.latency_ms)) {
+  if (
+    latency_ms !== undefined &&
+    !(Number.isInteger(latency_ms) && latency_ms >= 0 && latency_ms <= FAULT_LIMITS.latency_ms)
+  ) {
     return { param: 'latency_ms', message: `latency_ms must be an integer from 0 to ${FAULT_LIMITS.latency_ms}` };
   }
-  for (const [param, rate] of [['error_rate', error_rate], ['drop_after_commit_rate', drop_after_commit_rate]] as const) {
-    if (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1)) return { param, message: `${param} must be a number from 0 to 1` };
+  for (const [param, rate] of [
+    ['error_rate', error_rate],
+    ['drop_after_commit_rate', drop_after_commit_rate],
+  ] as const) {
+    if (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1))
+      return { param, message: `${param} must be a number from 0 to 1` };
   }
-  if (reader_timeout_ms !== undefined && reader_timeout_ms !== null && !(Number.isInteger(reader_timeout_ms) && reader_timeout_ms >= 1 && reader_timeout_ms <= FAULT_LIMITS.reader_timeout_ms)) {
-    return { param: 'reader_timeout_ms', message: `reader_timeout_ms must be null or an integer from 1 to ${FAULT_LIMITS.reader_timeout_ms}` };
+  if (
+    reader_timeout_ms !== undefined &&
+    reader_timeout_ms !== null &&
+    !(
+      Number.isInteger(reader_timeout_ms) &&
+      reader_timeout_ms >= 1 &&
+      reader_timeout_ms <= FAULT_LIMITS.reader_timeout_ms
+    )
+  ) {
+    return {
+      param: 'reader_timeout_ms',
+      message: `reader_timeout_ms must be null or an integer from 1 to ${FAULT_LIMITS.reader_timeout_ms}`,
+    };
   }
-  if (seed !== undefined && seed !== null && !Number.isSafeInteger(seed)) return { param: 'seed', message: 'seed must be null or an integer' };
+  if (seed !== undefined && seed !== null && !Number.isSafeInteger(seed))
+    return { param: 'seed', message: 'seed must be null or an integer' };
   return null;
 }
 

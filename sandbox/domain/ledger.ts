@@ -5,11 +5,17 @@ import { iso } from './time';
 export function ledger(ctx: Context): Record<string, unknown> {
   const transactions = (
     ctx.sql
-      .get('SELECT id, reference, idempotency_key, status, amount, amount_captured, amount_refunded, currency, payment_method_type, seeded, created_at FROM transactions ORDER BY seq')
+      .get(
+        'SELECT id, reference, idempotency_key, status, amount, amount_captured, amount_refunded, currency, payment_method_type, seeded, created_at FROM transactions ORDER BY seq',
+      )
       .all() as Array<{ seeded: number; created_at: number } & Record<string, unknown>>
   ).map((row) => ({ ...row, seeded: row.seeded === 1, created_at: iso(row.created_at) }));
   const refunds = (
-    ctx.sql.get('SELECT id, reference, transaction_id, idempotency_key, amount, currency, created_at FROM refunds ORDER BY seq').all() as Array<{ created_at: number } & Record<string, unknown>>
+    ctx.sql
+      .get(
+        'SELECT id, reference, transaction_id, idempotency_key, amount, currency, created_at FROM refunds ORDER BY seq',
+      )
+      .all() as Array<{ created_at: number } & Record<string, unknown>>
   ).map((row) => ({ ...row, created_at: iso(row.created_at) }));
   return { transactions, refunds };
 }

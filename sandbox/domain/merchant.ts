@@ -38,7 +38,9 @@ export class MerchantService {
   }
 
   private setMeta(key: string, value: string): void {
-    this.ctx.sql.get('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.ctx.sql
+      .get('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
   }
 
   /** True when this database had no merchant yet (a new database: time to seed). */
@@ -63,7 +65,10 @@ export class MerchantService {
       this.setMeta('merchant', JSON.stringify(this.record));
       created = true;
     }
-    this.keyPair = { secret_key: this.key(this.ctx.mode, 'secret'), publishable_key: this.key(this.ctx.mode, 'publishable') };
+    this.keyPair = {
+      secret_key: this.key(this.ctx.mode, 'secret'),
+      publishable_key: this.key(this.ctx.mode, 'publishable'),
+    };
     this.keyMap = new Map([
       [this.keyPair.secret_key, 'secret'],
       [this.keyPair.publishable_key, 'publishable'],

@@ -18,9 +18,17 @@ export function pageMeta(page: number, size: number, total: number): PageMeta {
 }
 
 /** SELECT * FROM {from} ORDER BY {orderBy} with LIMIT/OFFSET, plus the total count. */
-export function paginate<T>(ctx: Context, query: { from: string; args: ReadonlyArray<string | number>; orderBy: string; page: number; size: number }): Page<T> {
+export function paginate<T>(
+  ctx: Context,
+  query: { from: string; args: ReadonlyArray<string | number>; orderBy: string; page: number; size: number },
+): Page<T> {
   const total = (ctx.sql.get(`SELECT COUNT(*) AS n FROM ${query.from}`).get(...query.args) as { n: number }).n;
   const offset = (query.page - 1) * query.size;
-  const rows = offset >= total ? [] : (ctx.sql.get(`SELECT * FROM ${query.from} ORDER BY ${query.orderBy} LIMIT ? OFFSET ?`).all(...query.args, query.size, offset) as T[]);
+  const rows =
+    offset >= total
+      ? []
+      : (ctx.sql
+          .get(`SELECT * FROM ${query.from} ORDER BY ${query.orderBy} LIMIT ? OFFSET ?`)
+          .all(...query.args, query.size, offset) as T[]);
   return { rows, meta: pageMeta(query.page, query.size, total) };
 }

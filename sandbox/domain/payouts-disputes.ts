@@ -14,7 +14,15 @@ export const PAYOUT_STATUSES = ['paid', 'pending', 'in_transit', 'failed'] as co
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
 export const DISPUTE_STATUSES = ['needs_response', 'under_review', 'won', 'lost'] as const;
 export type DisputeStatus = (typeof DISPUTE_STATUSES)[number];
-export const DISPUTE_REASONS = ['fraudulent', 'duplicate', 'product_not_received', 'product_unacceptable', 'subscription_canceled', 'credit_not_processed', 'general'] as const;
+export const DISPUTE_REASONS = [
+  'fraudulent',
+  'duplicate',
+  'product_not_received',
+  'product_unacceptable',
+  'subscription_canceled',
+  'credit_not_processed',
+  'general',
+] as const;
 export type DisputeReason = (typeof DISPUTE_REASONS)[number];
 
 export interface PayoutRow {
@@ -138,12 +146,22 @@ export class PayoutsAndDisputes {
     return inTransaction(this.ctx, () => {
       const txn = this.transactions.get(input.transaction_id, 'transaction_id');
       if (txn.status !== 'succeeded' && txn.status !== 'partially_refunded') {
-        throw conflict('payment_error', `This payment is ${txn.status}; only a captured payment can be disputed.`, 'payment_not_disputable', 'transaction_id');
+        throw conflict(
+          'payment_error',
+          `This payment is ${txn.status}; only a captured payment can be disputed.`,
+          'payment_not_disputable',
+          'transaction_id',
+        );
       }
       const disputable = txn.amount_captured - txn.amount_refunded;
       const amount = input.amount ?? disputable;
       if (amount > disputable) {
-        throw conflict('payment_error', `The dispute amount is more than the captured, unrefunded amount (${disputable}).`, 'amount_too_large', 'amount');
+        throw conflict(
+          'payment_error',
+          `The dispute amount is more than the captured, unrefunded amount (${disputable}).`,
+          'amount_too_large',
+          'amount',
+        );
       }
       const now = this.ctx.clock.now();
       const row: DisputeRow = {
@@ -201,10 +219,13 @@ export class PayoutsAndDisputes {
       } else {
         row.failure_code = failureCode ?? 'account_closed';
         row.failure_message = 'The bank account has been closed.';
-        if (failureCode && failureCode !== 'account_closed') row.failure_message = `The payout failed (${failureCode}).`;
+        if (failureCode && failureCode !== 'account_closed')
+          row.failure_message = `The payout failed (${failureCode}).`;
       }
       this.ctx.sql
-        .get('UPDATE payouts SET status = @status, arrival_date = @arrival_date, failure_code = @failure_code, failure_message = @failure_message, updated_at = @updated_at WHERE id = @id')
+        .get(
+          'UPDATE payouts SET status = @status, arrival_date = @arrival_date, failure_code = @failure_code, failure_message = @failure_message, updated_at = @updated_at WHERE id = @id',
+        )
         .run(row);
       this.outbox.emit(outcome === 'paid' ? 'payout.paid' : 'payout.failed', payoutJson(row));
       return row;

@@ -46,9 +46,18 @@ export class ConnectionTokens {
   /** Throws 401 unless the token can still be redeemed. */
   check(secret: string | undefined): TokenRecord {
     const record = secret === undefined ? undefined : this.tokens.get(secret);
-    if (!record) throw unauthorized('Unknown connection token. Mint one with POST /v1/terminal/connection-token.', 'token_invalid');
-    if (record.redeemed) throw unauthorized('This connection token has already been redeemed; connection tokens are single-use.', 'token_redeemed');
-    if (this.ctx.clock.now() >= record.expiresAt) throw unauthorized('This connection token has expired.', 'token_expired');
+    if (!record)
+      throw unauthorized(
+        'Unknown connection token. Mint one with POST /v1/terminal/connection-token.',
+        'token_invalid',
+      );
+    if (record.redeemed)
+      throw unauthorized(
+        'This connection token has already been redeemed; connection tokens are single-use.',
+        'token_redeemed',
+      );
+    if (this.ctx.clock.now() >= record.expiresAt)
+      throw unauthorized('This connection token has expired.', 'token_expired');
     return record;
   }
 }
@@ -111,7 +120,12 @@ export class ReaderLinks {
     return inTransaction(this.ctx, () => {
       const reader = this.terminals.reader(readerRef, 'reader_id');
       if (reader.device_type !== 'hosted') {
-        throw conflict('terminal_error', `Reader ${reader.processor_id} is simulated by the sandbox; only a hosted reader opens a link.`, 'reader_not_hosted', 'reader_id');
+        throw conflict(
+          'terminal_error',
+          `Reader ${reader.processor_id} is simulated by the sandbox; only a hosted reader opens a link.`,
+          'reader_not_hosted',
+          'reader_id',
+        );
       }
       token.redeemed = true;
       const previous = this.openByTerminal.get(reader.id);
@@ -150,8 +164,10 @@ export class ReaderLinks {
   private session(secret: string | undefined): LinkSession {
     const session = secret === undefined ? undefined : this.bySecret.get(secret);
     if (!session) throw unauthorized('Unknown link secret. Open a link with a connection token.', 'link_invalid');
-    if (session.status === 'superseded') throw unauthorized('This link was superseded by a newer link for the same reader.', 'link_superseded');
-    if (session.status === 'closed') throw unauthorized('This link is closed. Open a new one with a new connection token.', 'link_closed');
+    if (session.status === 'superseded')
+      throw unauthorized('This link was superseded by a newer link for the same reader.', 'link_superseded');
+    if (session.status === 'closed')
+      throw unauthorized('This link is closed. Open a new one with a new connection token.', 'link_closed');
     return session;
   }
 
@@ -164,7 +180,11 @@ export class ReaderLinks {
   private state(session: LinkSession): PollState {
     const reader = this.reader(session);
     const action = this.terminals.action(reader);
-    return { version: reader.version, reader: this.terminals.readerJson(reader), action: action ? actionJson(action) : null };
+    return {
+      version: reader.version,
+      reader: this.terminals.readerJson(reader),
+      action: action ? actionJson(action) : null,
+    };
   }
 
   /** Checks a link secret up front (so a bad secret is 401 before any parameter is looked at). */
@@ -172,7 +192,12 @@ export class ReaderLinks {
     this.session(secret);
   }
 
-  async poll(secret: string | undefined, version: number | undefined, waitMs: number, signal: AbortSignal): Promise<PollState> {
+  async poll(
+    secret: string | undefined,
+    version: number | undefined,
+    waitMs: number,
+    signal: AbortSignal,
+  ): Promise<PollState> {
     const session = this.session(secret);
     const reader = this.reader(session);
     this.terminals.touch(reader);
@@ -204,11 +229,17 @@ export class ReaderLinks {
     }
   }
 
-  result(secret: string | undefined, actionId: string, result: ActionResult): { action: ActionRow; transaction: TransactionRow } {
+  result(
+    secret: string | undefined,
+    actionId: string,
+    result: ActionResult,
+  ): { action: ActionRow; transaction: TransactionRow } {
     const session = this.session(secret);
     return inTransaction(this.ctx, () => {
-      const action = this.ctx.sql.get('SELECT * FROM reader_actions WHERE id = ?').get(actionId) as ActionRow | undefined;
-      if (!action || action.terminal_id !== session.terminalId) throw notFound(`No such action on this reader: ${actionId}`);
+      const action = this.ctx.sql.get('SELECT * FROM reader_actions WHERE id = ?').get(actionId) as
+        ActionRow | undefined;
+      if (!action || action.terminal_id !== session.terminalId)
+        throw notFound(`No such action on this reader: ${actionId}`);
       const reader = this.terminals.find(session.terminalId);
       if (reader) this.terminals.touch(reader);
       return this.payments.finish(action, result);

@@ -10,7 +10,16 @@ import { paginate, type Page } from './pagination';
 import { iso } from './time';
 import * as machine from './transaction-machine';
 import { ApiError } from '../http/errors';
-import { canonicalMetadata, firstDifference, idempotencyMismatch, transactionJson, type Created, type TransactionJson, type TransactionRow, type Transactions } from './transactions';
+import {
+  canonicalMetadata,
+  firstDifference,
+  idempotencyMismatch,
+  transactionJson,
+  type Created,
+  type TransactionJson,
+  type TransactionRow,
+  type Transactions,
+} from './transactions';
 
 export interface RefundRow {
   seq: number;
@@ -82,7 +91,8 @@ export class Refunds {
       if (input.idempotency_key !== null) {
         const existing = byKey.get(txn.id, input.idempotency_key) as RefundRow | undefined;
         if (existing) {
-          if (existing.idempotency_params !== params) throw idempotencyMismatch(firstDifference(existing.idempotency_params ?? params, params, REFUND_PARAMS));
+          if (existing.idempotency_params !== params)
+            throw idempotencyMismatch(firstDifference(existing.idempotency_params ?? params, params, REFUND_PARAMS));
           return { value: { refund: existing, transaction: txn }, replayed: true };
         }
       }
@@ -112,7 +122,8 @@ export class Refunds {
         .run(refund);
       if (result.changes === 0) {
         const existing = byKey.get(txn.id, input.idempotency_key) as RefundRow;
-        if (existing.idempotency_params !== params) throw idempotencyMismatch(firstDifference(existing.idempotency_params ?? params, params, REFUND_PARAMS));
+        if (existing.idempotency_params !== params)
+          throw idempotencyMismatch(firstDifference(existing.idempotency_params ?? params, params, REFUND_PARAMS));
         return { value: { refund: existing, transaction: this.transactions.get(txn.id) }, replayed: true };
       }
       refund.seq = Number(result.lastInsertRowid);
@@ -126,6 +137,12 @@ export class Refunds {
 
   list(transactionId: string, page: number, size: number): Page<RefundRow> {
     const txn = this.transactions.get(transactionId);
-    return paginate<RefundRow>(this.ctx, { from: 'refunds WHERE transaction_id = ?', args: [txn.id], orderBy: 'created_at DESC, seq DESC', page, size });
+    return paginate<RefundRow>(this.ctx, {
+      from: 'refunds WHERE transaction_id = ?',
+      args: [txn.id],
+      orderBy: 'created_at DESC, seq DESC',
+      page,
+      size,
+    });
   }
 }

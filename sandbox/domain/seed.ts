@@ -24,10 +24,46 @@ interface SeedPayment {
 }
 
 const PAYMENTS: readonly SeedPayment[] = [
-  { daysAgo: 3, amount: 4250, type: 'terminal', brand: 'visa', last4: '4242', refunded: 0, description: 'Demo: flat white and pastries', dispute: { status: 'needs_response', reason: 'fraudulent' } },
-  { daysAgo: 6, amount: 12900, type: 'card', brand: 'mastercard', last4: '5559', refunded: 0, description: 'Demo: coffee beans subscription', dispute: { status: 'under_review', reason: 'product_not_received' } },
-  { daysAgo: 12, amount: 2500, type: 'terminal', brand: 'visa', last4: '4242', refunded: 500, description: 'Demo: lunch menu', dispute: { status: 'won', reason: 'duplicate' } },
-  { daysAgo: 20, amount: 8800, type: 'card', brand: 'visa', last4: '4242', refunded: 0, description: 'Demo: catering order', dispute: { status: 'lost', reason: 'general' } },
+  {
+    daysAgo: 3,
+    amount: 4250,
+    type: 'terminal',
+    brand: 'visa',
+    last4: '4242',
+    refunded: 0,
+    description: 'Demo: flat white and pastries',
+    dispute: { status: 'needs_response', reason: 'fraudulent' },
+  },
+  {
+    daysAgo: 6,
+    amount: 12900,
+    type: 'card',
+    brand: 'mastercard',
+    last4: '5559',
+    refunded: 0,
+    description: 'Demo: coffee beans subscription',
+    dispute: { status: 'under_review', reason: 'product_not_received' },
+  },
+  {
+    daysAgo: 12,
+    amount: 2500,
+    type: 'terminal',
+    brand: 'visa',
+    last4: '4242',
+    refunded: 500,
+    description: 'Demo: lunch menu',
+    dispute: { status: 'won', reason: 'duplicate' },
+  },
+  {
+    daysAgo: 20,
+    amount: 8800,
+    type: 'card',
+    brand: 'visa',
+    last4: '4242',
+    refunded: 0,
+    description: 'Demo: catering order',
+    dispute: { status: 'lost', reason: 'general' },
+  },
 ];
 
 const PAYOUTS: ReadonlyArray<{ daysAgo: number; amount: number; status: PayoutStatus }> = [
@@ -51,10 +87,27 @@ export function seedDemoData(ctx: Context, store: PayoutsAndDisputes, currency: 
     const at = now - p.daysAgo * DAY - 5 * HOUR;
     const id = ids.uuid(at);
     const status = p.refunded === 0 ? 'succeeded' : p.refunded === p.amount ? 'refunded' : 'partially_refunded';
-    insertTxn.run(id, `txn_${ids.alnum(20)}`, status, p.amount, p.refunded, p.amount, currency, p.type, p.description, p.brand, p.last4, at, at, at);
+    insertTxn.run(
+      id,
+      `txn_${ids.alnum(20)}`,
+      status,
+      p.amount,
+      p.refunded,
+      p.amount,
+      currency,
+      p.type,
+      p.description,
+      p.brand,
+      p.last4,
+      at,
+      at,
+      at,
+    );
     if (p.refunded > 0) {
       ctx.sql
-        .get(`INSERT INTO refunds (id, reference, transaction_id, amount, currency, status, reason, metadata, created_at) VALUES (?, ?, ?, ?, ?, 'succeeded', 'requested_by_customer', '{"seed":"demo"}', ?)`)
+        .get(
+          `INSERT INTO refunds (id, reference, transaction_id, amount, currency, status, reason, metadata, created_at) VALUES (?, ?, ?, ?, ?, 'succeeded', 'requested_by_customer', '{"seed":"demo"}', ?)`,
+        )
         .run(ids.uuid(at + HOUR), `re_${ids.alnum(20)}`, id, p.refunded, currency, at + HOUR);
     }
     const openedAt = at + 2 * DAY > now ? at + HOUR * 2 : at + 2 * DAY;
@@ -67,7 +120,8 @@ export function seedDemoData(ctx: Context, store: PayoutsAndDisputes, currency: 
       currency,
       status: p.dispute.status,
       reason: p.dispute.reason,
-      evidence_due_by: p.dispute.status === 'needs_response' || p.dispute.status === 'under_review' ? openedAt + 7 * DAY : null,
+      evidence_due_by:
+        p.dispute.status === 'needs_response' || p.dispute.status === 'under_review' ? openedAt + 7 * DAY : null,
       created_at: openedAt,
       updated_at: openedAt,
     });

@@ -27,13 +27,17 @@ export class TerminalPayments {
   }
 
   private inProgressFor(transactionId: string): ActionRow | undefined {
-    return this.ctx.sql.get("SELECT * FROM reader_actions WHERE transaction_id = ? AND status = 'in_progress'").get(transactionId) as ActionRow | undefined;
+    return this.ctx.sql
+      .get("SELECT * FROM reader_actions WHERE transaction_id = ? AND status = 'in_progress'")
+      .get(transactionId) as ActionRow | undefined;
   }
 
   private saveAction(action: ActionRow): void {
     action.updated_at = this.ctx.clock.now();
     this.ctx.sql
-      .get('UPDATE reader_actions SET status = @status, presented_card = @presented_card, failure_code = @failure_code, failure_message = @failure_message, result = @result, updated_at = @updated_at WHERE id = @id')
+      .get(
+        'UPDATE reader_actions SET status = @status, presented_card = @presented_card, failure_code = @failure_code, failure_message = @failure_message, result = @result, updated_at = @updated_at WHERE id = @id',
+      )
       .run(action);
   }
 
@@ -42,10 +46,20 @@ export class TerminalPayments {
       const txn = this.transactions.get(intentId, 'payment_intent_id');
       const reader = this.terminals.reader(readerRef, 'reader_id');
       if (txn.payment_method_type !== 'terminal') {
-        throw conflict('payment_error', 'Only a terminal payment (from create-payment) can be processed on a reader.', 'not_terminal_payment', 'payment_intent_id');
+        throw conflict(
+          'payment_error',
+          'Only a terminal payment (from create-payment) can be processed on a reader.',
+          'not_terminal_payment',
+          'payment_intent_id',
+        );
       }
       if (txn.status !== 'pending') {
-        throw conflict('payment_error', `This payment is ${txn.status}; only a pending payment can be processed.`, 'payment_intent_unexpected_state', 'payment_intent_id');
+        throw conflict(
+          'payment_error',
+          `This payment is ${txn.status}; only a pending payment can be processed.`,
+          'payment_intent_unexpected_state',
+          'payment_intent_id',
+        );
       }
       const current = this.terminals.action(reader);
       if (current?.status === 'in_progress' && current.transaction_id === txn.id) return reader;
@@ -53,10 +67,20 @@ export class TerminalPayments {
         throw conflict('terminal_error', `Reader ${reader.processor_id} is offline.`, 'reader_offline', 'reader_id');
       }
       if (current?.status === 'in_progress') {
-        throw conflict('terminal_error', `Reader ${reader.processor_id} is busy with another payment.`, 'reader_busy', 'reader_id');
+        throw conflict(
+          'terminal_error',
+          `Reader ${reader.processor_id} is busy with another payment.`,
+          'reader_busy',
+          'reader_id',
+        );
       }
       if (this.inProgressFor(txn.id)) {
-        throw conflict('terminal_error', 'This payment is already in progress on another reader.', 'intent_in_progress', 'payment_intent_id');
+        throw conflict(
+          'terminal_error',
+          'This payment is already in progress on another reader.',
+          'intent_in_progress',
+          'payment_intent_id',
+        );
       }
       const now = this.ctx.clock.now();
       const action: ActionRow = {
@@ -99,7 +123,8 @@ export class TerminalPayments {
     const handle = this.ctx.clock.setTimeout(() => {
       this.timeouts.delete(actionId);
       inTransaction(this.ctx, () => {
-        const action = this.ctx.sql.get('SELECT * FROM reader_actions WHERE id = ?').get(actionId) as ActionRow | undefined;
+        const action = this.ctx.sql.get('SELECT * FROM reader_actions WHERE id = ?').get(actionId) as
+          ActionRow | undefined;
         if (action?.status !== 'in_progress') return;
         const code = 'reader_timeout';
         this.finish(action, { outcome: 'failed', failure_code: code, failure_message: declineInfo(code).gateway });
@@ -119,7 +144,12 @@ export class TerminalPayments {
   /** Presents a test card. Simulated readers decide at once; hosted readers pass it to their host. */
   assertTestMode(): void {
     if (this.ctx.mode !== 'test') {
-      throw new ApiError(403, 'invalid_request', 'simulate-payment is only available in test mode; this sandbox runs in live mode.', { code: 'test_mode_only' });
+      throw new ApiError(
+        403,
+        'invalid_request',
+        'simulate-payment is only available in test mode; this sandbox runs in live mode.',
+        { code: 'test_mode_only' },
+      );
     }
   }
 
@@ -129,11 +159,17 @@ export class TerminalPayments {
       const reader = this.terminals.reader(readerRef, 'reader_id');
       const action = this.terminals.action(reader);
       if (action?.status !== 'in_progress') {
-        throw conflict('terminal_error', `Reader ${reader.processor_id} has no action in progress; process a payment on it first.`, 'no_action', 'reader_id');
+        throw conflict(
+          'terminal_error',
+          `Reader ${reader.processor_id} has no action in progress; process a payment on it first.`,
+          'no_action',
+          'reader_id',
+        );
       }
       const number = cardNumber ?? DEFAULT_TEST_CARD;
       if (reader.device_type === 'hosted') {
-        if (reader.status !== 'online') throw conflict('terminal_error', `Reader ${reader.processor_id} is offline.`, 'reader_offline', 'reader_id');
+        if (reader.status !== 'online')
+          throw conflict('terminal_error', `Reader ${reader.processor_id} is offline.`, 'reader_offline', 'reader_id');
         action.presented_card = JSON.stringify({ number });
         this.saveAction(action);
         this.terminals.bumpVersion(reader);
@@ -156,13 +192,21 @@ export class TerminalPayments {
    * Applies a reader's outcome (simulated decision, reader timeout, or a result posted over the link).
    * Returns whether it was applied or was a replay of the stored result.
    */
-  finish(action: ActionRow, result: ActionResult, declinedCard: { brand: string; last4: string } | null = null): { action: ActionRow; transaction: TransactionRow } {
+  finish(
+    action: ActionRow,
+    result: ActionResult,
+    declinedCard: { brand: string; last4: string } | null = null,
+  ): { action: ActionRow; transaction: TransactionRow } {
     const decision = decideResult(action.status, action.result, result);
     if (decision.kind === 'refuse') throw conflict('terminal_error', decision.message, decision.code);
     const txn = this.transactions.get(action.transaction_id);
     if (decision.kind === 'replay') return { action, transaction: txn };
     if (result.outcome === 'approved' && txn.status !== 'pending') {
-      throw conflict('payment_error', `This payment is ${txn.status}; it can no longer be approved.`, 'payment_intent_unexpected_state');
+      throw conflict(
+        'payment_error',
+        `This payment is ${txn.status}; it can no longer be approved.`,
+        'payment_intent_unexpected_state',
+      );
     }
     action.status = statusFor(result);
     action.result = resultKey(result);

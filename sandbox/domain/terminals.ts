@@ -158,13 +158,17 @@ export class Terminals {
 
   /** A paired reader by processor id (tmr_…) or terminal id. */
   reader(ref: string, param?: string): TerminalRow {
-    const row = this.ctx.sql.get('SELECT * FROM terminals WHERE (processor_id = ? OR id = ?) AND device_type IS NOT NULL').get(ref, ref) as TerminalRow | undefined;
+    const row = this.ctx.sql
+      .get('SELECT * FROM terminals WHERE (processor_id = ? OR id = ?) AND device_type IS NOT NULL')
+      .get(ref, ref) as TerminalRow | undefined;
     if (!row) throw notFound(`No such reader: ${ref}`, param);
     return row;
   }
 
   readers(): TerminalRow[] {
-    return this.ctx.sql.get('SELECT * FROM terminals WHERE device_type IS NOT NULL ORDER BY seq').all() as TerminalRow[];
+    return this.ctx.sql
+      .get('SELECT * FROM terminals WHERE device_type IS NOT NULL ORDER BY seq')
+      .all() as TerminalRow[];
   }
 
   action(row: TerminalRow): ActionRow | undefined {
@@ -175,7 +179,9 @@ export class Terminals {
   /** Records a change to the reader's action: new version, pollers woken after commit. */
   bumpVersion(row: TerminalRow): void {
     row.version += 1;
-    this.ctx.sql.get('UPDATE terminals SET version = ?, action_id = ? WHERE id = ?').run(row.version, row.action_id, row.id);
+    this.ctx.sql
+      .get('UPDATE terminals SET version = ?, action_id = ? WHERE id = ?')
+      .run(row.version, row.action_id, row.id);
     const id = row.id;
     queueMicrotask(() => {
       for (const listener of this.changeListeners) listener(id);
@@ -189,7 +195,9 @@ export class Terminals {
     row.status = status;
     row.updated_at = this.ctx.clock.now();
     if (online) row.last_seen_at = row.updated_at;
-    this.ctx.sql.get('UPDATE terminals SET status = ?, last_seen_at = ?, updated_at = ? WHERE id = ?').run(row.status, row.last_seen_at, row.updated_at, row.id);
+    this.ctx.sql
+      .get('UPDATE terminals SET status = ?, last_seen_at = ?, updated_at = ? WHERE id = ?')
+      .run(row.status, row.last_seen_at, row.updated_at, row.id);
     this.outbox.emit(online ? 'terminal.connected' : 'terminal.disconnected', this.terminalJson(row));
   }
 
@@ -201,7 +209,9 @@ export class Terminals {
   /** After a restart no link exists: every hosted reader that was online is offline now. */
   markHostedOffline(): void {
     inTransaction(this.ctx, () => {
-      const rows = this.ctx.sql.get("SELECT * FROM terminals WHERE device_type = 'hosted' AND status = 'online'").all() as TerminalRow[];
+      const rows = this.ctx.sql
+        .get("SELECT * FROM terminals WHERE device_type = 'hosted' AND status = 'online'")
+        .all() as TerminalRow[];
       for (const row of rows) this.setConnected(row, false);
     });
   }
@@ -218,7 +228,12 @@ export class Terminals {
 
   private codeInUse(code: string): void {
     if (code !== 'simulated' && this.ctx.sql.get('SELECT 1 FROM terminals WHERE registration_code = ?').get(code)) {
-      throw conflict('terminal_error', `The registration code ${code} is already paired to another terminal.`, 'registration_code_in_use', 'registration_code');
+      throw conflict(
+        'terminal_error',
+        `The registration code ${code} is already paired to another terminal.`,
+        'registration_code_in_use',
+        'registration_code',
+      );
     }
   }
 
@@ -271,7 +286,12 @@ export class Terminals {
       if (code) {
         const current = row.device_type === null ? null : (row.registration_code ?? 'simulated');
         if (current !== null && current !== code) {
-          throw conflict('terminal_error', 'This terminal is already paired; delete it and register the new device instead.', 'already_paired', 'registration_code');
+          throw conflict(
+            'terminal_error',
+            'This terminal is already paired; delete it and register the new device instead.',
+            'already_paired',
+            'registration_code',
+          );
         }
         if (current === null) {
           this.codeInUse(code);
@@ -319,6 +339,12 @@ export class Terminals {
       args.push(filters.serial_number);
     }
     const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
-    return paginate<TerminalRow>(this.ctx, { from: `terminals${clause}`, args, orderBy: 'created_at DESC, seq DESC', page: filters.page, size: filters.size });
+    return paginate<TerminalRow>(this.ctx, {
+      from: `terminals${clause}`,
+      args,
+      orderBy: 'created_at DESC, seq DESC',
+      page: filters.page,
+      size: filters.size,
+    });
   }
 }

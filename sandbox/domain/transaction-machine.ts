@@ -52,7 +52,11 @@ function next(state: MoneyState, change: Partial<MoneyState>): Step {
 /** The card was approved (terminal, test card, hosted page). */
 export function approve(state: MoneyState, captureMethod: CaptureMethod): Step {
   if (state.status !== 'pending') {
-    return refuse('payment_error', 'payment_intent_unexpected_state', `This payment is ${state.status}; only a pending payment can be approved.`);
+    return refuse(
+      'payment_error',
+      'payment_intent_unexpected_state',
+      `This payment is ${state.status}; only a pending payment can be approved.`,
+    );
   }
   return captureMethod === 'manual'
     ? next(state, { status: 'requires_capture', amount_capturable: state.amount, amount_captured: 0 })
@@ -65,25 +69,42 @@ export function approve(state: MoneyState, captureMethod: CaptureMethod): Step {
  */
 export function fail(state: MoneyState): Step {
   if (state.status !== 'pending') {
-    return refuse('payment_error', 'payment_intent_unexpected_state', `This payment is ${state.status}; only a pending payment can be confirmed.`);
+    return refuse(
+      'payment_error',
+      'payment_intent_unexpected_state',
+      `This payment is ${state.status}; only a pending payment can be confirmed.`,
+    );
   }
   return next(state, { status: 'failed' });
 }
 
 export function capture(state: MoneyState, amount?: number): Step {
   if (state.status !== 'requires_capture') {
-    return refuse('capture_error', 'payment_not_capturable', `This payment is ${state.status}; only a payment in requires_capture can be captured.`);
+    return refuse(
+      'capture_error',
+      'payment_not_capturable',
+      `This payment is ${state.status}; only a payment in requires_capture can be captured.`,
+    );
   }
   const captured = amount ?? state.amount_capturable;
   if (captured < 1 || captured > state.amount_capturable) {
-    return refuse('capture_error', 'amount_too_large', `The capture amount must be between 1 and ${state.amount_capturable}.`, 'amount');
+    return refuse(
+      'capture_error',
+      'amount_too_large',
+      `The capture amount must be between 1 and ${state.amount_capturable}.`,
+      'amount',
+    );
   }
   return next(state, { status: 'succeeded', amount_capturable: 0, amount_captured: captured });
 }
 
 export function cancel(state: MoneyState): Step {
   if (state.status !== 'pending' && state.status !== 'requires_capture') {
-    return refuse('cancel_error', 'payment_not_cancelable', `This payment is ${state.status}; only a pending or uncaptured payment can be canceled.`);
+    return refuse(
+      'cancel_error',
+      'payment_not_cancelable',
+      `This payment is ${state.status}; only a pending or uncaptured payment can be canceled.`,
+    );
   }
   return next(state, { status: 'canceled', amount_capturable: 0 });
 }
@@ -95,12 +116,21 @@ export function refundable(state: MoneyState): number {
 /** A refund of `amount` (default: everything that remains). */
 export function refund(state: MoneyState, amount?: number): Step<MoneyState & { readonly refunded: number }> {
   if (state.status !== 'succeeded' && state.status !== 'partially_refunded') {
-    return refuse('payment_error', 'payment_not_refundable', `This payment is ${state.status}; only a succeeded or partially refunded payment can be refunded.`);
+    return refuse(
+      'payment_error',
+      'payment_not_refundable',
+      `This payment is ${state.status}; only a succeeded or partially refunded payment can be refunded.`,
+    );
   }
   const remaining = refundable(state);
   const refunded = amount ?? remaining;
   if (refunded > remaining) {
-    return refuse('payment_error', 'amount_too_large', `The refund amount (${refunded}) is more than what remains to refund (${remaining}).`, 'amount');
+    return refuse(
+      'payment_error',
+      'amount_too_large',
+      `The refund amount (${refunded}) is more than what remains to refund (${remaining}).`,
+      'amount',
+    );
   }
   const total = state.amount_refunded + refunded;
   return {

@@ -87,7 +87,9 @@ export function canonicalMetadata(metadata: Metadata): string {
 }
 
 function idempotencyParams(input: CreateTransactionInput): string {
-  return JSON.stringify(IDEMPOTENT_PARAMS.map((name) => (name === 'metadata' ? canonicalMetadata(input.metadata) : input[name])));
+  return JSON.stringify(
+    IDEMPOTENT_PARAMS.map((name) => (name === 'metadata' ? canonicalMetadata(input.metadata) : input[name])),
+  );
 }
 
 /** The first parameter whose value differs between two idempotencyParams() strings. */
@@ -213,7 +215,8 @@ export class Transactions {
 
   find(idOrReference: string): TransactionRow | undefined {
     const column = idOrReference.startsWith('txn_') ? 'reference' : 'id';
-    return this.ctx.sql.get(`SELECT * FROM transactions WHERE ${column} = ?`).get(idOrReference) as TransactionRow | undefined;
+    return this.ctx.sql.get(`SELECT * FROM transactions WHERE ${column} = ?`).get(idOrReference) as
+      TransactionRow | undefined;
   }
 
   get(idOrReference: string, param?: string): TransactionRow {
@@ -240,7 +243,10 @@ export class Transactions {
   create(input: CreateTransactionInput): Created<TransactionRow> {
     const params = input.idempotency_key === null ? '' : idempotencyParams(input);
     const byKey = (): TransactionRow | undefined =>
-      input.idempotency_key === null ? undefined : (this.ctx.sql.get('SELECT * FROM transactions WHERE idempotency_key = ?').get(input.idempotency_key) as TransactionRow | undefined);
+      input.idempotency_key === null
+        ? undefined
+        : (this.ctx.sql.get('SELECT * FROM transactions WHERE idempotency_key = ?').get(input.idempotency_key) as
+            TransactionRow | undefined);
     return inTransaction(this.ctx, () => {
       // A reference that no longer resolves must not hide a replay (the customer may have been deleted since).
       const missing = (error: ApiError): Created<TransactionRow> => {
@@ -248,13 +254,18 @@ export class Transactions {
         if (existing) return this.replay(existing, params);
         throw error;
       };
-      if (input.customer_id !== null && !this.ctx.sql.get('SELECT 1 FROM customers WHERE id = ?').get(input.customer_id)) {
+      if (
+        input.customer_id !== null &&
+        !this.ctx.sql.get('SELECT 1 FROM customers WHERE id = ?').get(input.customer_id)
+      ) {
         return missing(notFound(`No such customer: ${input.customer_id}`, 'customer_id'));
       }
       let terminalId: string | null = null;
       if (input.terminal_id !== null) {
         // Accept the terminal's uuid or its reader id (tmr_…); store the uuid.
-        const terminal = this.ctx.sql.get('SELECT id FROM terminals WHERE id = ? OR processor_id = ?').get(input.terminal_id, input.terminal_id) as { id: string } | undefined;
+        const terminal = this.ctx.sql
+          .get('SELECT id FROM terminals WHERE id = ? OR processor_id = ?')
+          .get(input.terminal_id, input.terminal_id) as { id: string } | undefined;
         if (!terminal) return missing(notFound(`No such terminal: ${input.terminal_id}`, 'terminal_id'));
         terminalId = terminal.id;
       }
@@ -330,7 +341,8 @@ export class Transactions {
 
   private emitOutcome(row: TransactionRow): void {
     if (row.status === 'failed') this.outbox.emit('payment.failed', transactionJson(row));
-    else if (row.status === 'succeeded' || row.status === 'requires_capture') this.outbox.emit('payment.succeeded', transactionJson(row));
+    else if (row.status === 'succeeded' || row.status === 'requires_capture')
+      this.outbox.emit('payment.succeeded', transactionJson(row));
   }
 
   /** POST /v1/transactions/{id}/confirm: decide a pending API payment with the test-card rules. */
@@ -338,10 +350,18 @@ export class Transactions {
     return inTransaction(this.ctx, () => {
       const row = this.get(id);
       if (row.payment_method_type === 'terminal') {
-        throw conflict('payment_error', 'A terminal payment is confirmed on a reader: use process-payment.', 'terminal_payment');
+        throw conflict(
+          'payment_error',
+          'A terminal payment is confirmed on a reader: use process-payment.',
+          'terminal_payment',
+        );
       }
       if (row.status !== 'pending') {
-        throw conflict('payment_error', `This payment is ${row.status}; only a pending payment can be confirmed.`, 'payment_intent_unexpected_state');
+        throw conflict(
+          'payment_error',
+          `This payment is ${row.status}; only a pending payment can be confirmed.`,
+          'payment_intent_unexpected_state',
+        );
       }
       this.decideConfirmation(row, paymentMethod);
       this.save(row);
@@ -421,7 +441,9 @@ export class Transactions {
     const where: string[] = [];
     const args: Array<string | number> = [];
     if (filters.search !== undefined) {
-      where.push("(reference LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' OR receipt_email LIKE ? ESCAPE '\\')");
+      where.push(
+        "(reference LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' OR receipt_email LIKE ? ESCAPE '\\')",
+      );
       const like = `%${escapeLike(filters.search)}%`;
       args.push(like, like, like);
     }

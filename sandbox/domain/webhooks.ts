@@ -112,7 +112,9 @@ export class Webhooks {
       updated_at: now,
     };
     const result = this.ctx.sql
-      .get('INSERT INTO webhook_endpoints (id, url, events, description, secret, status, created_at, updated_at) VALUES (@id, @url, @events, @description, @secret, @status, @created_at, @updated_at)')
+      .get(
+        'INSERT INTO webhook_endpoints (id, url, events, description, secret, status, created_at, updated_at) VALUES (@id, @url, @events, @description, @secret, @status, @created_at, @updated_at)',
+      )
       .run(row);
     row.seq = Number(result.lastInsertRowid);
     this.outbox.invalidate();
@@ -125,7 +127,11 @@ export class Webhooks {
     if (input.events !== undefined) row.events = input.events === null ? null : JSON.stringify(input.events);
     if (input.description !== undefined) row.description = input.description;
     row.updated_at = this.ctx.clock.now();
-    this.ctx.sql.get('UPDATE webhook_endpoints SET url = @url, events = @events, description = @description, updated_at = @updated_at WHERE id = @id').run(row);
+    this.ctx.sql
+      .get(
+        'UPDATE webhook_endpoints SET url = @url, events = @events, description = @description, updated_at = @updated_at WHERE id = @id',
+      )
+      .run(row);
     this.outbox.invalidate();
     return row;
   }
@@ -140,12 +146,19 @@ export class Webhooks {
   }
 
   list(page: number, size: number): Page<EndpointRow> {
-    return paginate<EndpointRow>(this.ctx, { from: 'webhook_endpoints', args: [], orderBy: 'created_at DESC, seq DESC', page, size });
+    return paginate<EndpointRow>(this.ctx, {
+      from: 'webhook_endpoints',
+      args: [],
+      orderBy: 'created_at DESC, seq DESC',
+      page,
+      size,
+    });
   }
 
   /** The secret of the newest endpoint (what the embedding host verifies signatures with). */
   latestSecret(): string | null {
-    const row = this.ctx.sql.get('SELECT secret FROM webhook_endpoints ORDER BY seq DESC LIMIT 1').get() as { secret: string } | undefined;
+    const row = this.ctx.sql.get('SELECT secret FROM webhook_endpoints ORDER BY seq DESC LIMIT 1').get() as
+      { secret: string } | undefined;
     return row?.secret ?? null;
   }
 
@@ -184,7 +197,9 @@ export class Webhooks {
         this.pumpAgain = false;
         const now = this.ctx.clock.now();
         const due = this.ctx.sql
-          .get("SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT 100")
+          .get(
+            "SELECT * FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT 100",
+          )
           .all(now) as DeliveryRow[];
         for (const delivery of due) {
           // Claim it: next_attempt_at NULL means "being sent"; a crash mid-send leaves it to resume().
@@ -208,7 +223,11 @@ export class Webhooks {
   /** Sleep on the clock until the earliest pending retry. */
   private schedule(): void {
     if (this.stopped) return;
-    const next = this.ctx.sql.get("SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at IS NOT NULL").get() as { at: number | null };
+    const next = this.ctx.sql
+      .get(
+        "SELECT MIN(next_attempt_at) AS at FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at IS NOT NULL",
+      )
+      .get() as { at: number | null };
     if (next.at === null) {
       this.ctx.clock.clearTimeout(this.timer);
       this.timer = undefined;
@@ -218,18 +237,26 @@ export class Webhooks {
     if (this.timer && this.timerDue === next.at) return;
     this.ctx.clock.clearTimeout(this.timer);
     this.timerDue = next.at;
-    this.timer = this.ctx.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.timerDue = Infinity;
-      void this.pump();
-    }, Math.max(0, next.at - this.ctx.clock.now()));
+    this.timer = this.ctx.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerDue = Infinity;
+        void this.pump();
+      },
+      Math.max(0, next.at - this.ctx.clock.now()),
+    );
   }
 
   private async attempt(delivery: DeliveryRow): Promise<void> {
-    const endpoint = this.ctx.sql.get('SELECT * FROM webhook_endpoints WHERE id = ?').get(delivery.endpoint_id) as EndpointRow | undefined;
-    const event = this.ctx.sql.get('SELECT body, created_at FROM webhook_events WHERE id = ?').get(delivery.event_id) as { body: string; created_at: number } | undefined;
+    const endpoint = this.ctx.sql.get('SELECT * FROM webhook_endpoints WHERE id = ?').get(delivery.endpoint_id) as
+      EndpointRow | undefined;
+    const event = this.ctx.sql
+      .get('SELECT body, created_at FROM webhook_events WHERE id = ?')
+      .get(delivery.event_id) as { body: string; created_at: number } | undefined;
     if (!endpoint || !event) {
-      this.ctx.sql.get("UPDATE webhook_deliveries SET status = 'failed', last_error = 'endpoint deleted' WHERE seq = ?").run(delivery.seq);
+      this.ctx.sql
+        .get("UPDATE webhook_deliveries SET status = 'failed', last_error = 'endpoint deleted' WHERE seq = ?")
+        .run(delivery.seq);
       return;
     }
     const result = await this.send(endpoint, delivery.event_id, event.body, event.created_at);
@@ -240,21 +267,31 @@ export class Webhooks {
     inTransaction(this.ctx, () => {
       if (result.ok) {
         this.ctx.sql
-          .get("UPDATE webhook_deliveries SET status = 'succeeded', attempts = ?, last_status_code = ?, last_error = NULL, updated_at = ? WHERE seq = ?")
+          .get(
+            "UPDATE webhook_deliveries SET status = 'succeeded', attempts = ?, last_status_code = ?, last_error = NULL, updated_at = ? WHERE seq = ?",
+          )
           .run(attempts, result.status, now, delivery.seq);
-        this.ctx.sql.get("UPDATE webhook_endpoints SET status = 'enabled' WHERE id = ? AND status = 'failing'").run(endpoint.id);
+        this.ctx.sql
+          .get("UPDATE webhook_endpoints SET status = 'enabled' WHERE id = ? AND status = 'failing'")
+          .run(endpoint.id);
         return;
       }
       const delay = RETRY_DELAYS_MS[attempts - 1];
       if (delay === undefined) {
         this.ctx.sql
-          .get("UPDATE webhook_deliveries SET status = 'failed', attempts = ?, last_status_code = ?, last_error = ?, updated_at = ? WHERE seq = ?")
+          .get(
+            "UPDATE webhook_deliveries SET status = 'failed', attempts = ?, last_status_code = ?, last_error = ?, updated_at = ? WHERE seq = ?",
+          )
           .run(attempts, result.status, result.error, now, delivery.seq);
-        this.ctx.sql.get("UPDATE webhook_endpoints SET status = 'failing', updated_at = ? WHERE id = ?").run(now, endpoint.id);
+        this.ctx.sql
+          .get("UPDATE webhook_endpoints SET status = 'failing', updated_at = ? WHERE id = ?")
+          .run(now, endpoint.id);
         this.ctx.log(`webhook endpoint ${endpoint.url} marked failing after ${attempts} attempts`);
       } else {
         this.ctx.sql
-          .get('UPDATE webhook_deliveries SET attempts = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?, updated_at = ? WHERE seq = ?')
+          .get(
+            'UPDATE webhook_deliveries SET attempts = ?, next_attempt_at = ?, last_status_code = ?, last_error = ?, updated_at = ? WHERE seq = ?',
+          )
           .run(attempts, now + delay, result.status, result.error, now, delivery.seq);
       }
     });
@@ -268,7 +305,8 @@ export class Webhooks {
       return Promise.resolve({ ok: false, status: null, error: 'invalid url' });
     }
     // Checked again at send time: nothing ever leaves this machine.
-    if (!isLoopbackHost(url.hostname)) return Promise.resolve({ ok: false, status: null, error: 'url is not loopback' });
+    if (!isLoopbackHost(url.hostname))
+      return Promise.resolve({ ok: false, status: null, error: 'url is not loopback' });
     const transport = url.protocol === 'https:' ? https : http;
     return new Promise<SendResult>((resolve) => {
       const request = transport.request(
@@ -307,7 +345,9 @@ export class Webhooks {
 
   /** After a restart: anything claimed but not finished is due again; then deliver. */
   resume(): void {
-    this.ctx.sql.get("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at IS NULL").run(this.ctx.clock.now());
+    this.ctx.sql
+      .get("UPDATE webhook_deliveries SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at IS NULL")
+      .run(this.ctx.clock.now());
     this.kick();
   }
 
@@ -322,7 +362,9 @@ export class Webhooks {
   async idle(): Promise<void> {
     for (;;) {
       await new Promise<void>((resolve) => setImmediate(resolve));
-      const due = this.ctx.sql.get("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?").get(this.ctx.clock.now()) as { n: number };
+      const due = this.ctx.sql
+        .get("SELECT COUNT(*) AS n FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?")
+        .get(this.ctx.clock.now()) as { n: number };
       if (this.inFlight === 0 && !this.pumping && (due.n === 0 || this.stopped)) return;
       if (this.inFlight > 0 || this.pumping) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       else this.kick();

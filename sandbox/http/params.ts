@@ -96,14 +96,27 @@ export class Params {
   string(name: string, options: StringOptions = {}): string | undefined {
     const value = this.raw(name, options.required);
     if (value === undefined) return undefined;
-    if (typeof value !== 'string') throw badRequest(`${this.label(name)} must be a string, not ${describe(value)}`, this.label(name), 'parameter_invalid_type');
+    if (typeof value !== 'string')
+      throw badRequest(
+        `${this.label(name)} must be a string, not ${describe(value)}`,
+        this.label(name),
+        'parameter_invalid_type',
+      );
     const text = options.trim === false ? value : value.trim();
     const min = options.min ?? (options.required ? 1 : 0);
     if (text.length < min) {
-      throw invalid(min === 1 ? `${this.label(name)} must not be empty` : `${this.label(name)} must be at least ${min} characters`, this.label(name), 'string_too_short');
+      throw invalid(
+        min === 1 ? `${this.label(name)} must not be empty` : `${this.label(name)} must be at least ${min} characters`,
+        this.label(name),
+        'string_too_short',
+      );
     }
     if (options.max !== undefined && text.length > options.max) {
-      throw invalid(`${this.label(name)} must be at most ${options.max} characters`, this.label(name), 'string_too_long');
+      throw invalid(
+        `${this.label(name)} must be at most ${options.max} characters`,
+        this.label(name),
+        'string_too_long',
+      );
     }
     return text;
   }
@@ -115,19 +128,32 @@ export class Params {
     if (value === undefined) return undefined;
     let number: number;
     if (this.fromQuery) {
-      if (typeof value !== 'string' || !/^-?\d{1,15}$/.test(value)) throw badRequest(`${this.label(name)} must be an integer`, this.label(name), 'parameter_invalid_type');
+      if (typeof value !== 'string' || !/^-?\d{1,15}$/.test(value))
+        throw badRequest(`${this.label(name)} must be an integer`, this.label(name), 'parameter_invalid_type');
       number = Number(value);
     } else {
       if (typeof value !== 'number' || !Number.isInteger(value)) {
-        throw badRequest(`${this.label(name)} must be an integer, not ${describe(value)}`, this.label(name), 'parameter_invalid_type');
+        throw badRequest(
+          `${this.label(name)} must be an integer, not ${describe(value)}`,
+          this.label(name),
+          'parameter_invalid_type',
+        );
       }
       number = value;
     }
     if (options.min !== undefined && number < options.min) {
-      throw invalid(`${this.label(name)} must be at least ${options.min}`, this.label(name), options.minCode ?? 'value_too_small');
+      throw invalid(
+        `${this.label(name)} must be at least ${options.min}`,
+        this.label(name),
+        options.minCode ?? 'value_too_small',
+      );
     }
     if (options.max !== undefined && number > options.max) {
-      throw invalid(`${this.label(name)} must be at most ${options.max}`, this.label(name), options.maxCode ?? 'value_too_large');
+      throw invalid(
+        `${this.label(name)} must be at most ${options.max}`,
+        this.label(name),
+        options.maxCode ?? 'value_too_large',
+      );
     }
     return number;
   }
@@ -137,7 +163,11 @@ export class Params {
     if (value === undefined) return undefined;
     if (typeof value === 'boolean') return value;
     if (this.fromQuery && (value === 'true' || value === 'false')) return value === 'true';
-    throw badRequest(`${this.label(name)} must be a boolean, not ${describe(value)}`, this.label(name), 'parameter_invalid_type');
+    throw badRequest(
+      `${this.label(name)} must be a boolean, not ${describe(value)}`,
+      this.label(name),
+      'parameter_invalid_type',
+    );
   }
 
   oneOf<T extends string>(name: string, values: readonly T[], options: Common & Req): T;
@@ -145,9 +175,18 @@ export class Params {
   oneOf<T extends string>(name: string, values: readonly T[], options: Common = {}): T | undefined {
     const value = this.raw(name, options.required);
     if (value === undefined) return undefined;
-    if (typeof value !== 'string') throw badRequest(`${this.label(name)} must be a string, not ${describe(value)}`, this.label(name), 'parameter_invalid_type');
+    if (typeof value !== 'string')
+      throw badRequest(
+        `${this.label(name)} must be a string, not ${describe(value)}`,
+        this.label(name),
+        'parameter_invalid_type',
+      );
     if (!(values as readonly string[]).includes(value)) {
-      throw badRequest(`${this.label(name)} must be one of: ${values.join(', ')}`, this.label(name), 'parameter_invalid_value');
+      throw badRequest(
+        `${this.label(name)} must be one of: ${values.join(', ')}`,
+        this.label(name),
+        'parameter_invalid_value',
+      );
     }
     return value as T;
   }
@@ -155,7 +194,8 @@ export class Params {
   email(name: string, options: Common = {}): string | undefined {
     const value = this.string(name, { ...options, max: 254 });
     if (value === undefined) return undefined;
-    if (!EMAIL.test(value)) throw invalid(`${this.label(name)} must be an email address`, this.label(name), 'invalid_email');
+    if (!EMAIL.test(value))
+      throw invalid(`${this.label(name)} must be an email address`, this.label(name), 'invalid_email');
     return value;
   }
 
@@ -163,9 +203,18 @@ export class Params {
   currency(name: string): string | undefined {
     const value = this.raw(name, false);
     if (value === undefined) return undefined;
-    if (typeof value !== 'string') throw badRequest(`${this.label(name)} must be a string, not ${describe(value)}`, this.label(name), 'parameter_invalid_type');
+    if (typeof value !== 'string')
+      throw badRequest(
+        `${this.label(name)} must be a string, not ${describe(value)}`,
+        this.label(name),
+        'parameter_invalid_type',
+      );
     if (!/^[A-Za-z]{3}$/.test(value) || !currencyByCode(value)) {
-      throw badRequest(`${this.label(name)} must be a three-letter ISO 4217 currency code`, this.label(name), 'currency_unknown');
+      throw badRequest(
+        `${this.label(name)} must be a three-letter ISO 4217 currency code`,
+        this.label(name),
+        'currency_unknown',
+      );
     }
     return value.toLowerCase();
   }
@@ -180,9 +229,14 @@ export class Params {
     } catch {
       throw invalid(`${this.label(name)} must be an absolute http(s) URL`, this.label(name), 'invalid_url');
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(`${this.label(name)} must be an http(s) URL`, this.label(name), 'invalid_url');
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw invalid(`${this.label(name)} must be an http(s) URL`, this.label(name), 'invalid_url');
     if (options.loopback && !isLoopbackHost(parsed.hostname)) {
-      throw invalid(`${this.label(name)} must point at this machine (127.0.0.1, localhost or [::1]): the sandbox delivers nowhere else`, this.label(name), 'url_not_loopback');
+      throw invalid(
+        `${this.label(name)} must point at this machine (127.0.0.1, localhost or [::1]): the sandbox delivers nowhere else`,
+        this.label(name),
+        'url_not_loopback',
+      );
     }
     return value;
   }
@@ -194,7 +248,11 @@ export class Params {
     const match = typeof value === 'string' ? DATE.exec(value) : null;
     const ms = match ? Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])) : NaN;
     if (!match || Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== value) {
-      throw badRequest(`${this.label(name)} must be a date written YYYY-MM-DD`, this.label(name), 'parameter_invalid_type');
+      throw badRequest(
+        `${this.label(name)} must be a date written YYYY-MM-DD`,
+        this.label(name),
+        'parameter_invalid_type',
+      );
     }
     return ms;
   }
@@ -202,20 +260,38 @@ export class Params {
   metadata(name = 'metadata'): Metadata | undefined {
     const value = this.raw(name, false);
     if (value === undefined) return undefined;
-    if (typeof value !== 'object' || Array.isArray(value)) throw badRequest(`${this.label(name)} must be an object`, this.label(name), 'parameter_invalid_type');
+    if (typeof value !== 'object' || Array.isArray(value))
+      throw badRequest(`${this.label(name)} must be an object`, this.label(name), 'parameter_invalid_type');
     const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length > METADATA_LIMITS.keys) throw invalid(`${this.label(name)} may have at most ${METADATA_LIMITS.keys} keys`, this.label(name), 'metadata_too_many_keys');
+    if (entries.length > METADATA_LIMITS.keys)
+      throw invalid(
+        `${this.label(name)} may have at most ${METADATA_LIMITS.keys} keys`,
+        this.label(name),
+        'metadata_too_many_keys',
+      );
     const out: Metadata = {};
     for (const [key, item] of entries) {
       if (key.length === 0 || key.length > METADATA_LIMITS.keyLength) {
-        throw invalid(`${this.label(name)} keys must be 1–${METADATA_LIMITS.keyLength} characters`, this.label(name), 'metadata_key_invalid');
+        throw invalid(
+          `${this.label(name)} keys must be 1–${METADATA_LIMITS.keyLength} characters`,
+          this.label(name),
+          'metadata_key_invalid',
+        );
       }
       if (typeof item === 'string') {
         if (item.length > METADATA_LIMITS.valueLength) {
-          throw invalid(`${this.label(name)} values must be at most ${METADATA_LIMITS.valueLength} characters`, this.label(name), 'metadata_value_too_long');
+          throw invalid(
+            `${this.label(name)} values must be at most ${METADATA_LIMITS.valueLength} characters`,
+            this.label(name),
+            'metadata_value_too_long',
+          );
         }
       } else if (typeof item !== 'number' && typeof item !== 'boolean') {
-        throw badRequest(`${this.label(name)} values must be strings, numbers or booleans`, this.label(name), 'parameter_invalid_type');
+        throw badRequest(
+          `${this.label(name)} values must be strings, numbers or booleans`,
+          this.label(name),
+          'parameter_invalid_type',
+        );
       }
       out[key] = item as string | number | boolean;
     }
@@ -226,12 +302,22 @@ export class Params {
   list<T extends string>(name: string, values: readonly T[]): T[] | undefined {
     const value = this.raw(name, false);
     if (value === undefined) return undefined;
-    if (!Array.isArray(value)) throw badRequest(`${this.label(name)} must be an array`, this.label(name), 'parameter_invalid_type');
-    if (value.length === 0) throw invalid(`${this.label(name)} must name at least one value (omit it for all)`, this.label(name), 'array_empty');
+    if (!Array.isArray(value))
+      throw badRequest(`${this.label(name)} must be an array`, this.label(name), 'parameter_invalid_type');
+    if (value.length === 0)
+      throw invalid(
+        `${this.label(name)} must name at least one value (omit it for all)`,
+        this.label(name),
+        'array_empty',
+      );
     const out: T[] = [];
     for (const item of value) {
       if (typeof item !== 'string' || !(values as readonly string[]).includes(item)) {
-        throw badRequest(`${this.label(name)} may contain only: ${values.join(', ')}`, this.label(name), 'parameter_invalid_value');
+        throw badRequest(
+          `${this.label(name)} may contain only: ${values.join(', ')}`,
+          this.label(name),
+          'parameter_invalid_value',
+        );
       }
       if (!out.includes(item as T)) out.push(item as T);
     }
@@ -242,9 +328,15 @@ export class Params {
   object(name: string, allowed: readonly string[], options: Common = {}): Params | undefined {
     const value = this.raw(name, options.required);
     if (value === undefined) return undefined;
-    if (typeof value !== 'object' || Array.isArray(value)) throw badRequest(`${this.label(name)} must be an object`, this.label(name), 'parameter_invalid_type');
+    if (typeof value !== 'object' || Array.isArray(value))
+      throw badRequest(`${this.label(name)} must be an object`, this.label(name), 'parameter_invalid_type');
     for (const key of Object.keys(value as object)) {
-      if (!allowed.includes(key)) throw badRequest(`Unknown parameter: ${this.label(name)}.${key}`, `${this.label(name)}.${key}`, 'parameter_unknown');
+      if (!allowed.includes(key))
+        throw badRequest(
+          `Unknown parameter: ${this.label(name)}.${key}`,
+          `${this.label(name)}.${key}`,
+          'parameter_unknown',
+        );
     }
     return new Params(value as Source, false, `${this.label(name)}.`);
   }

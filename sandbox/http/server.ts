@@ -36,7 +36,12 @@ function authenticate(route: Route, bearer: string | undefined, checkKey: KeyChe
   const kind = checkKey(bearer);
   if (kind instanceof ApiError) throw kind;
   if (route.auth === 'secret' && kind !== 'secret') {
-    throw new ApiError(403, 'authentication_error', 'A publishable key cannot be used here; this endpoint needs the secret key.', { code: 'secret_key_required' });
+    throw new ApiError(
+      403,
+      'authentication_error',
+      'A publishable key cannot be used here; this endpoint needs the secret key.',
+      { code: 'secret_key_required' },
+    );
   }
 }
 
@@ -49,7 +54,8 @@ function send(response: http.ServerResponse, reply: Reply): void {
       'Content-Length': body.length,
       'Cache-Control': 'no-store',
       // The hosted page loads nothing from anywhere: inline styles only, no scripts, no frames.
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
+      'Content-Security-Policy':
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'",
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
       ...reply.headers,
@@ -86,7 +92,9 @@ export function createApiServer(options: ServerOptions): http.Server {
     const path = url.pathname.length > 1 && url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
     const match = router.match(method, path);
     if (!match.route) {
-      const message = match.pathKnown ? `${method} is not supported on ${path}.` : `Unrecognized request URL (${method} ${path}).`;
+      const message = match.pathKnown
+        ? `${method} is not supported on ${path}.`
+        : `Unrecognized request URL (${method} ${path}).`;
       send(response, { status: 404, json: { error: { type: 'invalid_request', message, code: 'route_not_found' } } });
       return;
     }
@@ -96,7 +104,16 @@ export function createApiServer(options: ServerOptions): http.Server {
       const latency = faults.current.latency_ms;
       if (latency > 0) await new Promise<void>((resolve) => setTimeout(resolve, latency));
       if (faults.shouldFail()) {
-        send(response, { status: 500, json: { error: { type: 'api_error', message: 'Injected fault: the sandbox answered 500 before changing anything.', code: 'injected_fault' } } });
+        send(response, {
+          status: 500,
+          json: {
+            error: {
+              type: 'api_error',
+              message: 'Injected fault: the sandbox answered 500 before changing anything.',
+              code: 'injected_fault',
+            },
+          },
+        });
         return;
       }
     }
@@ -148,8 +165,13 @@ export function createApiServer(options: ServerOptions): http.Server {
         return;
       }
       if (response.destroyed || request.destroyed) return;
-      log(`internal error on ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      send(response, { status: 500, json: { error: { type: 'api_error', message: 'Internal sandbox error.', code: 'internal_error' } } });
+      log(
+        `internal error on ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+      send(response, {
+        status: 500,
+        json: { error: { type: 'api_error', message: 'Internal sandbox error.', code: 'internal_error' } },
+      });
     });
   });
   // Long polls hold a request up to 30 s; the defaults (300 s per request) already allow it.

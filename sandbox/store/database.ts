@@ -33,7 +33,9 @@ export function migrate(db: Db): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > SCHEMA_VERSION) {
     db.close();
-    throw new Error(`the database has schema version ${current}, newer than this sandbox's ${SCHEMA_VERSION}; use a newer sandbox or another --db`);
+    throw new Error(
+      `the database has schema version ${current}, newer than this sandbox's ${SCHEMA_VERSION}; use a newer sandbox or another --db`,
+    );
   }
   for (let version = current; version < SCHEMA_VERSION; version++) {
     db.transaction(() => {

@@ -35,7 +35,9 @@ export function parseFigureList(text: string): FigureId[] {
     const trimmed = part.trim();
     if (trimmed === '') continue;
     const range = /^(\d)-(\d)$/.exec(trimmed);
-    const values = range ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i) : [Number(trimmed)];
+    const values = range
+      ? Array.from({ length: Number(range[2]) - Number(range[1]) + 1 }, (_, i) => Number(range[1]) + i)
+      : [Number(trimmed)];
     if (range && Number(range[2]) < Number(range[1])) throw new Error(`--only: empty range "${trimmed}"`);
     for (const value of values) {
       if (!FIGURE_IDS.includes(value as FigureId)) throw new Error(`--only: no figure "${trimmed}" (figures are 1–6)`);
@@ -51,7 +53,10 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
   try {
     for (let i = 0; i < argv.length; i++) {
       const arg = argv[i]!;
-      const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+      const [flag, inline] =
+        arg.startsWith('--') && arg.includes('=')
+          ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+          : [arg, undefined];
       switch (flag) {
         case '--help':
         case '-h':
@@ -80,7 +85,8 @@ export function parseBenchArgs(argv: readonly string[]): ParsedArgs {
         case '--repeat': {
           const value = inline ?? argv[++i];
           const n = Number(value);
-          if (value === undefined || !Number.isInteger(n) || n < 1 || n > 9) throw new Error('--repeat needs a whole number from 1 to 9');
+          if (value === undefined || !Number.isInteger(n) || n < 1 || n > 9)
+            throw new Error('--repeat needs a whole number from 1 to 9');
           args.repeat = n;
           break;
         }

@@ -16,7 +16,14 @@ import { createHost, type Host } from '../../main/host/host';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { runWorker } from './child';
 import { scaled, scratch, type Figure, type FigureContext } from './context';
-import { FloorClient, PaymentEvents, RequestCounter, hostPayment, installFetchCounter, onlineSimulatedReaders } from './payment-drivers';
+import {
+  FloorClient,
+  PaymentEvents,
+  RequestCounter,
+  hostPayment,
+  installFetchCounter,
+  onlineSimulatedReaders,
+} from './payment-drivers';
 import { withCpuProfile, type ProfileSummary } from './profile';
 import { metric, type Curve, type Metric } from './report';
 import { seededJournal } from './journal-fixture';
@@ -57,19 +64,33 @@ export interface PaymentRunOptions {
  * runs against the database at `path` (the host's journal; the sandbox's own database is not
  * counted). Commits are counted as COMMIT statements plus writes made outside a transaction.
  */
-async function countJournalWork(path: string, payments: number, once: () => Promise<void>): Promise<{ commits: number; statements: number }> {
+async function countJournalWork(
+  path: string,
+  payments: number,
+  once: () => Promise<void>,
+): Promise<{ commits: number; statements: number }> {
   const probe = new Database(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<'run' | 'get' | 'all', (...args: unknown[]) => unknown>;
+  const proto = Object.getPrototypeOf(probe.prepare('SELECT 1')) as Record<
+    'run' | 'get' | 'all',
+    (...args: unknown[]) => unknown
+  >;
   probe.close();
   const originals = { run: proto.run, get: proto.get, all: proto.all };
   let statements = 0;
   let commits = 0;
   for (const name of ['run', 'get', 'all'] as const) {
     const original = originals[name];
-    proto[name] = function (this: { database: { name: string; inTransaction: boolean }; source: string; reader: boolean }, ...args: unknown[]) {
+    proto[name] = function (
+      this: { database: { name: string; inTransaction: boolean }; source: string; reader: boolean },
+      ...args: unknown[]
+    ) {
       if (this.database.name === path) {
         statements++;
-        if (this.source === 'COMMIT' || (!this.reader && !this.database.inTransaction && !/^(BEGIN|ROLLBACK)/.test(this.source))) commits++;
+        if (
+          this.source === 'COMMIT' ||
+          (!this.reader && !this.database.inTransaction && !/^(BEGIN|ROLLBACK)/.test(this.source))
+        )
+          commits++;
       }
       return original.apply(this, args);
     };
@@ -110,7 +131,11 @@ export async function runPaymentComparison(options: PaymentRunOptions): Promise<
     });
     events = new PaymentEvents(host);
     const [reader] = await onlineSimulatedReaders(host, 1);
-    floor = await FloorClient.open(running.url, running.secret_key, `bench-floor-${process.pid}-${Date.now().toString(36)}`);
+    floor = await FloorClient.open(
+      running.url,
+      running.secret_key,
+      `bench-floor-${process.pid}-${Date.now().toString(36)}`,
+    );
 
     const h = host;
     const e = events;
@@ -144,9 +169,14 @@ export async function runPaymentComparison(options: PaymentRunOptions): Promise<
       for (const side of order) {
         if (side === 'host') {
           counter.enabled = true;
-          const ran = await withCpuProfile(options.profile.enabled && blockIndex === 0, options.profile.dir, options.profile.name, async () => {
-            for (let i = 0; i < n; i++) await time(hostOnce, hostBlock);
-          });
+          const ran = await withCpuProfile(
+            options.profile.enabled && blockIndex === 0,
+            options.profile.dir,
+            options.profile.name,
+            async () => {
+              for (let i = 0; i < n; i++) await time(hostOnce, hostBlock);
+            },
+          );
           profile ??= ran.profile;
           counter.enabled = false;
           callsHost.takeFrom(counter);
@@ -161,16 +191,23 @@ export async function runPaymentComparison(options: PaymentRunOptions): Promise<
       floorTimes.push(...floorBlock);
       blockRatios.push(median(hostBlock) / median(floorBlock));
       blockIndex++;
-      options.log(`  fig 1 [${options.stored} stored] ${hostTimes.length}/${options.payments}: host p50 ${median(hostBlock).toFixed(2)} ms, floor p50 ${median(floorBlock).toFixed(2)} ms`);
+      options.log(
+        `  fig 1 [${options.stored} stored] ${hostTimes.length}/${options.payments}: host p50 ${median(hostBlock).toFixed(2)} ms, floor p50 ${median(floorBlock).toFixed(2)} ms`,
+      );
     }
     // Not timed: what the host's journal did per payment (commits are fsyncs with durability 'full').
-    const journalPerPayment = options.countStatements ? await countJournalWork(join(dataDir, 'journal.db'), 10, hostOnce) : null;
+    const journalPerPayment = options.countStatements
+      ? await countJournalWork(join(dataDir, 'journal.db'), 10, hostOnce)
+      : null;
     return {
       stored: options.stored,
       host: hostTimes,
       floor: floorTimes,
       blockRatios,
-      callsPerPayment: { host: callsHost.perPayment(hostTimes.length), floor: callsFloor.perPayment(floorTimes.length) },
+      callsPerPayment: {
+        host: callsHost.perPayment(hostTimes.length),
+        floor: callsFloor.perPayment(floorTimes.length),
+      },
       profile,
       seedMs,
       journalPerPayment,
@@ -185,7 +222,15 @@ export async function runPaymentComparison(options: PaymentRunOptions): Promise<
 }
 
 function describe(s: Summary) {
-  return { n: s.n, p50: round(s.p50), p95: round(s.p95), p99: round(s.p99), min: round(s.min), max: round(s.max), mean: round(s.mean) };
+  return {
+    n: s.n,
+    p50: round(s.p50),
+    p95: round(s.p95),
+    p99: round(s.p99),
+    min: round(s.min),
+    max: round(s.max),
+    mean: round(s.mean),
+  };
 }
 
 export const figure1: Figure = {
@@ -195,7 +240,8 @@ export const figure1: Figure = {
     const payments = scaled(ctx, ctx.quick ? 60 : 240, 4);
     const block = Math.max(2, Math.min(20, Math.floor(payments / 4)));
     const warmup = scaled(ctx, ctx.quick ? 5 : 20, 1);
-    const run = (options: Omit<PaymentRunOptions, 'log'>) => runWorker<PaymentRunResult>('payments', options, { log: ctx.log, timeoutMs: 600_000 });
+    const run = (options: Omit<PaymentRunOptions, 'log'>) =>
+      runWorker<PaymentRunResult>('payments', options, { log: ctx.log, timeoutMs: 600_000 });
     const base = await run({
       dir: scratch(ctx, 'fig1'),
       stored: BASE_STORED,
@@ -208,7 +254,8 @@ export const figure1: Figure = {
     });
     const hostS = summarize(base.host);
     const floorS = summarize(base.floor);
-    const floorText = 'the same HTTP calls (create, process, link poll, link result, capture) with bare fetch, same sandbox';
+    const floorText =
+      'the same HTTP calls (create, process, link poll, link result, capture) with bare fetch, same sandbox';
     const noise = { runs: base.blockRatios.length, relativeSpread: relativeSpread(base.blockRatios) };
     const metrics: Metric[] = [
       metric({
@@ -253,17 +300,18 @@ export const figure1: Figure = {
     }
     // Diagnostic only (never how the app runs): the same comparison with the journal not fsynced,
     // to split the host's overhead into waiting for the disk and everything else.
-    const unsynced = ctx.scale < 1
-      ? null
-      : await run({
-          dir: scratch(ctx, 'fig1-normal'),
-          stored: BASE_STORED,
-          payments: scaled(ctx, ctx.quick ? 30 : 100, 4),
-          block,
-          warmup,
-          durability: 'normal',
-          profile: { enabled: false, dir: ctx.profileDir, name: '' },
-        });
+    const unsynced =
+      ctx.scale < 1
+        ? null
+        : await run({
+            dir: scratch(ctx, 'fig1-normal'),
+            stored: BASE_STORED,
+            payments: scaled(ctx, ctx.quick ? 30 : 100, 4),
+            block,
+            warmup,
+            durability: 'normal',
+            profile: { enabled: false, dir: ctx.profileDir, name: '' },
+          });
     const curve: Curve = {
       id: '1.stored',
       figure: 1,
@@ -315,7 +363,7 @@ export const figure1: Figure = {
         ...(base.profile ? { profile: base.profile } : {}),
       },
       notes: [
-        'Floor: a bare-fetch client doing the host\'s HTTP calls for one payment (create-payment, process-payment, the held link poll that delivers the action, the link result, capture), with one long poll held as the host holds it.',
+        "Floor: a bare-fetch client doing the host's HTTP calls for one payment (create-payment, process-payment, the held link poll that delivers the action, the link result, capture), with one long poll held as the host holds it.",
         'Both sides talk to the same in-process sandbox; blocks of host and floor payments alternate.',
         'hostJournalPerPayment: commits (each an fsync with durability full) and SQL statements the host ran on its journal per payment; diagnosticJournalNotFsynced: the same comparison with synchronous=NORMAL, to separate waiting for the disk from the rest (not how the app runs).',
       ],

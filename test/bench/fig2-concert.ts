@@ -57,7 +57,11 @@ export interface ConcertRun {
 }
 
 /** Runs `transactions` payments one after another over one pty pair. */
-export async function measureConcert(transactions: number, warmup: number, log: (line: string) => void): Promise<ConcertRun> {
+export async function measureConcert(
+  transactions: number,
+  warmup: number,
+  log: (line: string) => void,
+): Promise<ConcertRun> {
   let pair: PtyPair | null = null;
   let served: ServedEmulator | null = null;
   let reader: Reader | null = null;
@@ -66,7 +70,10 @@ export async function measureConcert(transactions: number, warmup: number, log: 
     const paced = new PacedTransport(openRawTty(pair.a), CONCERT_LINE);
     served = serveEmulator(paced, { script: { outcome: 'approve', delayMs: 0, answerSize: 'request' } });
     const trace: { at: number; direction: 'in' | 'out' }[] = [];
-    const driver = createConcertDriver({ probeTimeoutMs: 3_000, onTrace: (direction) => trace.push({ at: performance.now(), direction }) });
+    const driver = createConcertDriver({
+      probeTimeoutMs: 3_000,
+      onTrace: (direction) => trace.push({ at: performance.now(), direction }),
+    });
     reader = await driver.open({ id: `serial:${pair.b}`, foundBy: 'serial', path: pair.b });
     const samples: ConcertSample[] = [];
     for (let i = 0; i < warmup + transactions; i++) {
@@ -79,8 +86,16 @@ export async function measureConcert(transactions: number, warmup: number, log: 
       const ms = performance.now() - started;
       const after = paced.bytes;
       const bytes = after.fromTerminal - before.fromTerminal + (after.toTerminal - before.toTerminal);
-      if (outcome.kind !== 'approved') throw new Error(`Concert transaction ${i} ended ${outcome.kind}: ${JSON.stringify(outcome)}`);
-      if (i >= warmup) samples.push({ ms, bytes, wireMs: wireTimeMs(bytes, CONCERT_LINE), outcome: outcome.kind, driverMs: thinkTime(trace) });
+      if (outcome.kind !== 'approved')
+        throw new Error(`Concert transaction ${i} ended ${outcome.kind}: ${JSON.stringify(outcome)}`);
+      if (i >= warmup)
+        samples.push({
+          ms,
+          bytes,
+          wireMs: wireTimeMs(bytes, CONCERT_LINE),
+          outcome: outcome.kind,
+          driverMs: thinkTime(trace),
+        });
     }
     const { lateness } = paced.outgoing;
     const incoming = paced.incoming.lateness;
@@ -88,7 +103,10 @@ export async function measureConcert(transactions: number, warmup: number, log: 
     log(`  fig 2: ${samples.length} transactions, p50 ${median(samples.map((s) => s.ms)).toFixed(2)} ms`);
     return {
       samples,
-      pacing: { maxLateMs: Math.max(lateness.max, incoming.max), meanLateMs: bursts ? (lateness.total + incoming.total) / bursts : 0 },
+      pacing: {
+        maxLateMs: Math.max(lateness.max, incoming.max),
+        meanLateMs: bursts ? (lateness.total + incoming.total) / bursts : 0,
+      },
     };
   } finally {
     await reader?.close().catch(() => undefined);
@@ -106,10 +124,14 @@ export const figure2: Figure = {
     const warmup = ctx.scale < 1 ? 0 : 2;
     const profileDir = join(ctx.profileDir, 'fig2-concert');
     if (ctx.profile) mkdirSync(profileDir, { recursive: true });
-    const run = await runWorker<ConcertRun>('concert', { transactions, warmup }, {
-      log: ctx.log,
-      ...(ctx.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
-    });
+    const run = await runWorker<ConcertRun>(
+      'concert',
+      { transactions, warmup },
+      {
+        log: ctx.log,
+        ...(ctx.profile ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
+      },
+    );
     const times = run.samples.map((s) => s.ms);
     const wires = run.samples.map((s) => s.wireMs);
     const bytes = [...new Set(run.samples.map((s) => s.bytes))];
@@ -124,7 +146,11 @@ export const figure2: Figure = {
           label: 'Concert transaction, 9600 7E1 paced pty, p50',
           value: t.p50,
           unit: 'ms',
-          floor: { description: `wire time of the ${bytes.join('/')} bytes exchanged at 10 bits/byte, 9600 baud`, value: floor, unit: 'ms' },
+          floor: {
+            description: `wire time of the ${bytes.join('/')} bytes exchanged at 10 bits/byte, 9600 baud`,
+            value: floor,
+            unit: 'ms',
+          },
           target: { op: '<=', value: CONCERT_TARGET, on: 'ratio', unit: '×' },
           samples: t.n,
         }),
@@ -142,12 +168,15 @@ export const figure2: Figure = {
         driverThinkMsP50: round(median(run.samples.map((s) => s.driverMs))),
         restMsP50: round(t.p50 - floor - median(run.samples.map((s) => s.driverMs))),
         emulator: 'same process as the reader, answers at once (delayMs 0), full answer',
-        transport: 'socat pty pair; the reader on the serialport binding (the app\'s path), the emulator on a raw tty; pacing on the emulator end, both directions',
-        ...(profileFile ? { profile: summarizeProfile(JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile, profileFile) } : {}),
+        transport:
+          "socat pty pair; the reader on the serialport binding (the app's path), the emulator on a raw tty; pacing on the emulator end, both directions",
+        ...(profileFile
+          ? { profile: summarizeProfile(JSON.parse(readFileSync(profileFile, 'utf8')) as CpuProfile, profileFile) }
+          : {}),
       },
       notes: [
         'The floor counts the bytes actually exchanged in each transaction (a retry would add its bytes to both sides).',
-        'driverThinkMsP50 is the driver\'s own reaction time (each received byte to the reply it wrote); restMsP50 is what the pty, socat and the pacing\'s timer precision add.',
+        "driverThinkMsP50 is the driver's own reaction time (each received byte to the reply it wrote); restMsP50 is what the pty, socat and the pacing's timer precision add.",
       ],
     };
   },

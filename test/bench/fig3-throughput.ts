@@ -39,12 +39,20 @@ async function measureLevel(
   durationMs: number,
   warmupMs: number,
 ): Promise<ConcurrencyPoint> {
-  const sandbox: RunningChild<ServerReady> = await startWorker<ServerReady>('sandbox-server', { db: join(dir, `sandbox-c${concurrency}.db`) }, { log: ctx.log });
+  const sandbox: RunningChild<ServerReady> = await startWorker<ServerReady>(
+    'sandbox-server',
+    { db: join(dir, `sandbox-c${concurrency}.db`) },
+    { log: ctx.log },
+  );
   let bare: RunningChild<ServerReady> | null = null;
   try {
     bare = await startWorker<ServerReady>('bare-server', { answer: sandbox.ready.sample }, { log: ctx.log });
     const load = (url: string, auth: string, prefix: string) =>
-      runWorker<LoadResult>('load', { url, auth, path: '/v1/terminal/create-payment', concurrency, durationMs, warmupMs, prefix }, { log: ctx.log, timeoutMs: durationMs + warmupMs + 60_000 });
+      runWorker<LoadResult>(
+        'load',
+        { url, auth, path: '/v1/terminal/create-payment', concurrency, durationMs, warmupMs, prefix },
+        { log: ctx.log, timeoutMs: durationMs + warmupMs + 60_000 },
+      );
     const point: ConcurrencyPoint = { concurrency, sandbox: [], bare: [], ratios: [] };
     for (let r = 0; r < rounds; r++) {
       const prefix = `c${concurrency}r${r}`;
@@ -57,11 +65,14 @@ async function measureLevel(
         s = await load(sandbox.ready.url, sandbox.ready.secretKey, `${prefix}s`);
         b = await load(bare.ready.url, 'none', `${prefix}b`);
       }
-      if (s.errors > 0 || s.completed === 0) throw new Error(`sandbox answered errors under load: ${JSON.stringify(s.statuses)}`);
+      if (s.errors > 0 || s.completed === 0)
+        throw new Error(`sandbox answered errors under load: ${JSON.stringify(s.statuses)}`);
       point.sandbox.push(s);
       point.bare.push(b);
       point.ratios.push(s.perSecond / b.perSecond);
-      ctx.log(`  fig 3 [${concurrency} in flight] round ${r + 1}/${rounds}: sandbox ${Math.round(s.perSecond)}/s, bare ${Math.round(b.perSecond)}/s`);
+      ctx.log(
+        `  fig 3 [${concurrency} in flight] round ${r + 1}/${rounds}: sandbox ${Math.round(s.perSecond)}/s, bare ${Math.round(b.perSecond)}/s`,
+      );
     }
     return point;
   } finally {
@@ -83,7 +94,9 @@ export const figure3: Figure = {
     let profile: ProfileSummary | null = null;
     for (const concurrency of levels) {
       const main = concurrency === FIGURE_CONCURRENCY;
-      points.push(await measureLevel(ctx, dir, concurrency, main ? rounds : Math.max(1, rounds - 1), durationMs, warmupMs));
+      points.push(
+        await measureLevel(ctx, dir, concurrency, main ? rounds : Math.max(1, rounds - 1), durationMs, warmupMs),
+      );
     }
     if (ctx.profile) profile = await profileSandbox(ctx, dir, durationMs, warmupMs);
     const main = points.find((p) => p.concurrency === FIGURE_CONCURRENCY)!;
@@ -98,7 +111,11 @@ export const figure3: Figure = {
         // median of the per-round ratios (rounds pair a floor run with a sandbox run).
         value: sandboxRps,
         unit: 'req/s',
-        floor: { description: 'bare node:http answering the same JSON (median round), same load generator', value: sandboxRps / ratioMedian, unit: 'req/s' },
+        floor: {
+          description: 'bare node:http answering the same JSON (median round), same load generator',
+          value: sandboxRps / ratioMedian,
+          unit: 'req/s',
+        },
         target: { op: '>=', value: THROUGHPUT_TARGET, on: 'ratio', unit: '×' },
         samples: main.sandbox.reduce((n, s) => n + s.completed, 0),
         noise: { runs: main.ratios.length, relativeSpread: relativeSpread(main.ratios) },
@@ -131,7 +148,8 @@ export const figure3: Figure = {
       inputs: {
         endpoint: 'POST /v1/terminal/create-payment with a unique idempotency key per request (like the host)',
         sandbox: 'separate process, fresh file database per level, WAL, synchronous=OFF, no demo data',
-        floor: 'separate process: node:http reads the body and answers the sandbox\'s captured 201 body with its headers',
+        floor:
+          "separate process: node:http reads the body and answers the sandbox's captured 201 body with its headers",
         loadGenerator: 'separate process, node:http keep-alive agent, closed loop',
         durationMs,
         warmupMs,
@@ -147,14 +165,31 @@ export const figure3: Figure = {
 };
 
 /** One extra sandbox run under `--cpu-prof` (not counted in the figure). */
-async function profileSandbox(ctx: FigureContext, dir: string, durationMs: number, warmupMs: number): Promise<ProfileSummary | null> {
+async function profileSandbox(
+  ctx: FigureContext,
+  dir: string,
+  durationMs: number,
+  warmupMs: number,
+): Promise<ProfileSummary | null> {
   const profileDir = join(ctx.profileDir, 'fig3-sandbox');
   mkdirSync(profileDir, { recursive: true });
-  const sandbox = await startWorker<ServerReady>('sandbox-server', { db: join(dir, 'sandbox-profile.db') }, { log: ctx.log, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] });
+  const sandbox = await startWorker<ServerReady>(
+    'sandbox-server',
+    { db: join(dir, 'sandbox-profile.db') },
+    { log: ctx.log, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] },
+  );
   try {
     await runWorker<LoadResult>(
       'load',
-      { url: sandbox.ready.url, auth: sandbox.ready.secretKey, path: '/v1/terminal/create-payment', concurrency: FIGURE_CONCURRENCY, durationMs, warmupMs, prefix: 'profile' },
+      {
+        url: sandbox.ready.url,
+        auth: sandbox.ready.secretKey,
+        path: '/v1/terminal/create-payment',
+        concurrency: FIGURE_CONCURRENCY,
+        durationMs,
+        warmupMs,
+        prefix: 'profile',
+      },
       { log: ctx.log },
     );
   } finally {

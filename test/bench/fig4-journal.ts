@@ -49,7 +49,10 @@ function newPayment(): Omit<PaymentRecord, 'createdAt' | 'updatedAt'> {
 }
 
 /** Walks payments through their transitions for `ms`; returns transitions committed per second. */
-export function transitionsPerSecond(journal: Journal, ms: number): { perSecond: number; transitions: number; elapsedMs: number } {
+export function transitionsPerSecond(
+  journal: Journal,
+  ms: number,
+): { perSecond: number; transitions: number; elapsedMs: number } {
   let transitions = 0;
   const started = performance.now();
   const deadline = started + ms;
@@ -59,9 +62,21 @@ export function transitionsPerSecond(journal: Journal, ms: number): { perSecond:
       journal.insertPayment(record, 'created', '€12.50, automatic capture');
       journal.addOperation(record.id, 'create', record.idempotencyKey, { amount: record.amount });
     });
-    journal.updatePayment(record.id, { status: 'pending', transactionId: `tx-${record.id}`, reference: `txn_${record.id.slice(4)}` }, 'created_at_gateway');
-    journal.updatePayment(record.id, { status: 'in_progress', readerId: 'rdr_bench', readerStage: 'sent' }, 'sent_to_reader');
-    journal.updatePayment(record.id, { status: 'succeeded', readerStage: null, amountCaptured: record.amount, cardBrand: 'visa', cardLast4: '4242' }, 'succeeded');
+    journal.updatePayment(
+      record.id,
+      { status: 'pending', transactionId: `tx-${record.id}`, reference: `txn_${record.id.slice(4)}` },
+      'created_at_gateway',
+    );
+    journal.updatePayment(
+      record.id,
+      { status: 'in_progress', readerId: 'rdr_bench', readerStage: 'sent' },
+      'sent_to_reader',
+    );
+    journal.updatePayment(
+      record.id,
+      { status: 'succeeded', readerStage: null, amountCaptured: record.amount, cardBrand: 'visa', cardLast4: '4242' },
+      'succeeded',
+    );
     transitions += 4;
   }
   const elapsedMs = performance.now() - started;
@@ -139,11 +154,16 @@ export async function measureJournal(dir: string, stored: number, opts: JournalM
     // Warm the page cache and the statements like a running app has them.
     queryTimes(journal, seeded.samples, 2);
     transitionsPerSecond(journal, 50);
-    const { result, profile } = await withCpuProfile(opts.profile !== null, opts.profile?.dir ?? '', opts.profile?.name ?? '', async () => {
-      const rounds: number[] = [];
-      for (let i = 0; i < opts.rounds; i++) rounds.push(transitionsPerSecond(journal, opts.roundMs).perSecond);
-      return { rounds, queries: queryTimes(journal, seeded.samples, opts.queryRounds) };
-    });
+    const { result, profile } = await withCpuProfile(
+      opts.profile !== null,
+      opts.profile?.dir ?? '',
+      opts.profile?.name ?? '',
+      async () => {
+        const rounds: number[] = [];
+        for (let i = 0; i < opts.rounds; i++) rounds.push(transitionsPerSecond(journal, opts.roundMs).perSecond);
+        return { rounds, queries: queryTimes(journal, seeded.samples, opts.queryRounds) };
+      },
+    );
     const { rounds, queries } = result;
     return {
       profile,
@@ -175,16 +195,28 @@ export const figure4: Figure = {
     };
     const fsync = fsyncProbe(dir, scaled(ctx, 200, 10));
     const measure = (size: number, o: typeof opts) =>
-      runWorker<JournalPoint>('journal', { dir, stored: size, opts: { rounds: o.rounds, roundMs: o.roundMs, queryRounds: o.queryRounds, profile: o.profile } }, { log: ctx.log });
+      runWorker<JournalPoint>(
+        'journal',
+        {
+          dir,
+          stored: size,
+          opts: { rounds: o.rounds, roundMs: o.roundMs, queryRounds: o.queryRounds, profile: o.profile },
+        },
+        { log: ctx.log },
+      );
     const main = await measure(stored, opts);
     const profile = main.profile;
-    ctx.log(`  fig 4 [${stored} stored]: ${Math.round(main.transitionsPerSecond)} transitions/s, list p95 ${main.listP95.toFixed(2)} ms, search p95 ${main.searchP95.toFixed(2)} ms`);
+    ctx.log(
+      `  fig 4 [${stored} stored]: ${Math.round(main.transitionsPerSecond)} transitions/s, list p95 ${main.listP95.toFixed(2)} ms, search p95 ${main.searchP95.toFixed(2)} ms`,
+    );
 
     const curveSizes = ctx.scale < 1 ? [] : [1_000, 10_000];
     const points: JournalPoint[] = [];
     for (const size of curveSizes) {
       const point = await measure(size, { ...opts, rounds: Math.max(1, Math.ceil(opts.rounds / 2)), profile: null });
-      ctx.log(`  fig 4 [${size} stored]: ${Math.round(point.transitionsPerSecond)} transitions/s, list p95 ${point.listP95.toFixed(2)} ms, search p95 ${point.searchP95.toFixed(2)} ms`);
+      ctx.log(
+        `  fig 4 [${size} stored]: ${Math.round(point.transitionsPerSecond)} transitions/s, list p95 ${point.listP95.toFixed(2)} ms, search p95 ${point.searchP95.toFixed(2)} ms`,
+      );
       points.push(point);
     }
     points.push(main);
@@ -230,7 +262,12 @@ export const figure4: Figure = {
         { key: 'listP95', label: 'list p95', unit: 'ms' },
         { key: 'searchP95', label: 'search p95', unit: 'ms' },
       ],
-      rows: points.map((p) => ({ stored: p.stored, transitions: Math.round(p.transitionsPerSecond), listP95: round(p.listP95), searchP95: round(p.searchP95) })),
+      rows: points.map((p) => ({
+        stored: p.stored,
+        transitions: Math.round(p.transitionsPerSecond),
+        listP95: round(p.listP95),
+        searchP95: round(p.searchP95),
+      })),
     };
     return {
       metrics,

@@ -29,10 +29,14 @@ export const BUNDLE_TARGET_KB = 200;
 export function buildApp(log: (line: string) => void): void {
   const cli = resolve('node_modules/electron-vite/bin/electron-vite.js');
   const started = performance.now();
-  const result = spawnSync(process.execPath, [cli, 'build', '-c', resolve(import.meta.dirname, 'build.config.ts'), '--logLevel', 'warn'], {
-    encoding: 'utf8',
-    env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
-  });
+  const result = spawnSync(
+    process.execPath,
+    [cli, 'build', '-c', resolve(import.meta.dirname, 'build.config.ts'), '--logLevel', 'warn'],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+    },
+  );
   if (result.status !== 0) throw new Error(`build failed: ${(result.stderr || result.stdout).slice(-2_000)}`);
   log(`  fig 5: built the app into ${BENCH_OUT} in ${Math.round(performance.now() - started)} ms`);
 }
@@ -68,15 +72,30 @@ const MARK_PREFIX = '@@ready-mark ';
 /** One launch of web mode; resolves once it printed its ready line, after stopping it. */
 export async function launchWebMode(entry: string, dataDir: string): Promise<StartSample> {
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', resolve(import.meta.dirname, 'ready-mark.mjs'), entry, '--port', '0', '--data-dir', dataDir, '--no-discovery', '--json'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      resolve(import.meta.dirname, 'ready-mark.mjs'),
+      entry,
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--no-discovery',
+      '--json',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    },
+  );
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   let stderr = '';
   let marks: { boot: number; ready: number } | null = null;
   createInterface({ input: child.stderr! }).on('line', (line) => {
-    if (line.startsWith(MARK_PREFIX)) marks = JSON.parse(line.slice(MARK_PREFIX.length)) as { boot: number; ready: number };
+    if (line.startsWith(MARK_PREFIX))
+      marks = JSON.parse(line.slice(MARK_PREFIX.length)) as { boot: number; ready: number };
     else stderr = (stderr + line + '\n').slice(-4_000);
   });
   const spawnToReadyMs = await new Promise<number>((resolveReady, reject) => {
@@ -122,7 +141,9 @@ export const figure5: Figure = {
     const starts = samples.map((s) => s.spawnToReadyMs);
     const boots = samples.map((s) => s.nodeBootMs).filter((v): v is number => v !== null);
     const readies = samples.map((s) => s.processToReadyMs).filter((v): v is number => v !== null);
-    ctx.log(`  fig 5: cold start p50 ${median(starts).toFixed(1)} ms (first launch ${first.spawnToReadyMs.toFixed(1)} ms)`);
+    ctx.log(
+      `  fig 5: cold start p50 ${median(starts).toFixed(1)} ms (first launch ${first.spawnToReadyMs.toFixed(1)} ms)`,
+    );
 
     const sizes = bundleSizes(join(BENCH_OUT, 'renderer'));
     const jsGzip = sizes.js.reduce((n, f) => n + f.gzipBytes, 0);
@@ -164,7 +185,10 @@ export const figure5: Figure = {
         spawnToReadyMs: starts.map((v) => round(v, 1)),
         nodeBootMsP50: boots.length ? round(median(boots), 1) : null,
         processToReadyMsP50: readies.length ? round(median(readies), 1) : null,
-        firstLaunch: { spawnToReadyMs: round(first.spawnToReadyMs, 1), processToReadyMs: first.processToReadyMs === null ? null : round(first.processToReadyMs, 1) },
+        firstLaunch: {
+          spawnToReadyMs: round(first.spawnToReadyMs, 1),
+          processToReadyMs: first.processToReadyMs === null ? null : round(first.processToReadyMs, 1),
+        },
         bundle: {
           js: sizes.js.map((f) => ({ ...f, kb: round(f.bytes / 1024, 1), gzipKb: round(f.gzipBytes / 1024, 1) })),
           css: sizes.css.map((f) => ({ ...f, kb: round(f.bytes / 1024, 1), gzipKb: round(f.gzipBytes / 1024, 1) })),
@@ -173,7 +197,9 @@ export const figure5: Figure = {
         },
         build: `electron-vite build with the app's config, output in ${BENCH_OUT} (built ${new Date(statSync(entry).mtimeMs).toISOString()})`,
       },
-      notes: ['Cold start includes Node\'s own boot, opening the journal and the embedded sandbox\'s database, and starting the web server.'],
+      notes: [
+        "Cold start includes Node's own boot, opening the journal and the embedded sandbox's database, and starting the web server.",
+      ],
     };
   },
 };

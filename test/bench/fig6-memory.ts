@@ -64,10 +64,27 @@ async function sample(payments: number): Promise<MemoryPoint> {
   gc?.();
   const usage = process.memoryUsage();
   const mb = (n: number) => round(n / 2 ** 20, 2);
-  return { payments, rssMb: mb(usage.rss), heapUsedMb: mb(usage.heapUsed), heapTotalMb: mb(usage.heapTotal), externalMb: mb(usage.external + usage.arrayBuffers) };
+  return {
+    payments,
+    rssMb: mb(usage.rss),
+    heapUsedMb: mb(usage.heapUsed),
+    heapTotalMb: mb(usage.heapTotal),
+    externalMb: mb(usage.external + usage.arrayBuffers),
+  };
 }
 
-export async function measureMemory(options: { gatewayUrl: string; secretKey: string; dataDir: string; payments: number; warmup: number; readers: number; checkpoints: number }, log: (line: string) => void): Promise<MemoryRun> {
+export async function measureMemory(
+  options: {
+    gatewayUrl: string;
+    secretKey: string;
+    dataDir: string;
+    payments: number;
+    warmup: number;
+    readers: number;
+    checkpoints: number;
+  },
+  log: (line: string) => void,
+): Promise<MemoryRun> {
   const host = await createHost({
     dataDir: options.dataDir,
     clock: systemClock,
@@ -77,7 +94,8 @@ export async function measureMemory(options: { gatewayUrl: string; secretKey: st
   const events = new PaymentEvents(host);
   try {
     await onlineSimulatedReaders(host, 1);
-    for (let i = 1; i < options.readers; i++) await call(host, 'readers.addSimulated', { label: `Bench reader ${i + 1}` });
+    for (let i = 1; i < options.readers; i++)
+      await call(host, 'readers.addSimulated', { label: `Bench reader ${i + 1}` });
     const readers = await onlineSimulatedReaders(host, options.readers);
     // Payments run in chunks, all readers side by side; memory is read between chunks, when
     // no payment is in flight, so every reading sees the host in the same state.
@@ -111,7 +129,13 @@ export async function measureMemory(options: { gatewayUrl: string; secretKey: st
       log(`  fig 6: ${done} payments, RSS ${point.rssMb} MB, heap ${point.heapUsedMb} MB`);
     }
     const elapsedMs = performance.now() - started - paused;
-    return { base, points, readers: options.readers, elapsedMs, gcAvailable: typeof (globalThis as { gc?: unknown }).gc === 'function' };
+    return {
+      base,
+      points,
+      readers: options.readers,
+      elapsedMs,
+      gcAvailable: typeof (globalThis as { gc?: unknown }).gc === 'function',
+    };
   } finally {
     events.close();
     await host.close();
@@ -131,12 +155,24 @@ export const figure6: Figure = {
     const payments = ctx.scale < 1 ? Math.max(8, Math.round(10_000 * ctx.scale)) : ctx.quick ? 1_500 : 10_000;
     const warmup = ctx.scale < 1 ? 4 : ctx.quick ? 300 : 500;
     const readers = 4;
-    const sandbox = await startWorker<SandboxReady>('sandbox-server', { db: join(dir, 'sandbox.db') }, { log: ctx.log });
+    const sandbox = await startWorker<SandboxReady>(
+      'sandbox-server',
+      { db: join(dir, 'sandbox.db') },
+      { log: ctx.log },
+    );
     let run: MemoryRun;
     try {
       run = await runWorker<MemoryRun>(
         'memory',
-        { gatewayUrl: sandbox.ready.url, secretKey: sandbox.ready.secretKey, dataDir: join(dir, 'host'), payments, warmup, readers, checkpoints: 20 },
+        {
+          gatewayUrl: sandbox.ready.url,
+          secretKey: sandbox.ready.secretKey,
+          dataDir: join(dir, 'host'),
+          payments,
+          warmup,
+          readers,
+          checkpoints: 20,
+        },
         { log: ctx.log, nodeArgs: ['--expose-gc'], timeoutMs: 900_000 },
       );
     } finally {
@@ -158,7 +194,13 @@ export const figure6: Figure = {
         { key: 'heapTotal', label: 'heap total', unit: 'MB' },
         { key: 'external', label: 'external', unit: 'MB' },
       ],
-      rows: series.map((p) => ({ payments: p.payments, rss: p.rssMb, heapUsed: p.heapUsedMb, heapTotal: p.heapTotalMb, external: p.externalMb })),
+      rows: series.map((p) => ({
+        payments: p.payments,
+        rss: p.rssMb,
+        heapUsed: p.heapUsedMb,
+        heapTotal: p.heapTotalMb,
+        external: p.externalMb,
+      })),
     };
     return {
       metrics: [
@@ -179,11 +221,16 @@ export const figure6: Figure = {
         warmup,
         readers,
         rssEndMinusWarmupMb: round(end.rssMb - run.base.rssMb, 2),
-        rssRangeMb: [round(Math.min(...series.map((p) => p.rssMb)), 1), round(Math.max(...series.map((p) => p.rssMb)), 1)],
+        rssRangeMb: [
+          round(Math.min(...series.map((p) => p.rssMb)), 1),
+          round(Math.max(...series.map((p) => p.rssMb)), 1),
+        ],
         heapUsedGrowthMb: round(heapGrowth, 2),
         elapsedMs: Math.round(run.elapsedMs),
         paymentsPerSecond: round((payments / run.elapsedMs) * 1000, 1),
-        gc: run.gcAvailable ? 'readings between chunks of payments, nothing in flight: gc() twice, 150 ms pause, gc() (--expose-gc)' : 'no forced GC',
+        gc: run.gcAvailable
+          ? 'readings between chunks of payments, nothing in flight: gc() twice, 150 ms pause, gc() (--expose-gc)'
+          : 'no forced GC',
         host: "child process, journal on disk (durability 'full'), against a sandbox in another process",
       },
       notes: [

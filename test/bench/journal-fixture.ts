@@ -29,7 +29,9 @@ export function sampleRows(path: string, count: number): SeededSample[] {
   try {
     const every = Math.max(1, Math.floor(count / 200));
     return db
-      .prepare('SELECT order_reference AS orderReference, reference, id FROM payments WHERE rowid % ? = 0 ORDER BY rowid LIMIT 200')
+      .prepare(
+        'SELECT order_reference AS orderReference, reference, id FROM payments WHERE rowid % ? = 0 ORDER BY rowid LIMIT 200',
+      )
       .all<SeededSample>(every);
   } finally {
     db.close();
@@ -52,7 +54,9 @@ export function seededJournal(path: string, count: number, log: (line: string) =
     for (const suffix of ['', '-wal', '-shm']) rmSync(building + suffix, { force: true });
     // A history seeded under an older schema is upgraded by the journal's own migrations (as a
     // shop's database would be), which is much faster than seeding again.
-    const older = readdirSync(CACHE_DIR).find((f) => new RegExp(`^journal-${count}-schema\\d+-seed${SEED_VERSION}\\.db$`).test(f));
+    const older = readdirSync(CACHE_DIR).find((f) =>
+      new RegExp(`^journal-${count}-schema\\d+-seed${SEED_VERSION}\\.db$`).test(f),
+    );
     if (older) {
       log(`  migrating the cached journal ${older} to schema ${JOURNAL_SCHEMA_VERSION}`);
       copyFileSync(join(CACHE_DIR, older), building);

@@ -38,16 +38,27 @@ describe('journal search (both plans)', () => {
     // "txn_" matches all 3 000 references, "shop-" all 3 000 orders: the walk plan.
     expect(journal.searchPayments('txn_', 50).map((p) => p.id)).toEqual(newest);
     expect(journal.searchPayments('shop-', 50).map((p) => p.id)).toEqual(newest);
-    expect(journal.searchPayments('SHOP-00', 7).map((p) => p.orderReference)).toEqual(Array.from({ length: 7 }, (_, i) => `SHOP-${String(2_999 - i).padStart(7, '0')}`));
+    expect(journal.searchPayments('SHOP-00', 7).map((p) => p.orderReference)).toEqual(
+      Array.from({ length: 7 }, (_, i) => `SHOP-${String(2_999 - i).padStart(7, '0')}`),
+    );
   });
 });
 
 describe("journal 'unfinished' filter", () => {
   it('sees payments that are open, need attention, or have an operation not yet confirmed', () => {
     const journal = new Journal(openDatabase(':memory:'), new FakeClock());
-    const base = { attempt: 1, origin: 'local' as const, amount: 1000, currency: 'EUR', captureMethod: 'automatic' as const };
+    const base = {
+      attempt: 1,
+      origin: 'local' as const,
+      amount: 1000,
+      currency: 'EUR',
+      captureMethod: 'automatic' as const,
+    };
     const add = (id: string, status: 'succeeded' | 'in_progress' | 'creating' | 'unknown' | 'failed', extra = {}) =>
-      journal.insertPayment(newPaymentRecord({ ...base, id, orderReference: `o-${id}`, idempotencyKey: `k-${id}`, status, ...extra }), 'created');
+      journal.insertPayment(
+        newPaymentRecord({ ...base, id, orderReference: `o-${id}`, idempotencyKey: `k-${id}`, status, ...extra }),
+        'created',
+      );
     add('pay_done', 'succeeded');
     add('pay_open', 'in_progress');
     add('pay_creating', 'creating');
@@ -57,7 +68,9 @@ describe("journal 'unfinished' filter", () => {
     journal.addOperation('pay_queued', 'refund', 'refund-1', { amount: 100 });
     const done = journal.addOperation('pay_done', 'capture', 'capture-1', {});
     journal.updateOperation(done.id, { state: 'done' });
-    expect(new Set(journal.listPayments('unfinished', 100).map((p) => p.id))).toEqual(new Set(['pay_open', 'pay_creating', 'pay_unknown', 'pay_flagged', 'pay_queued']));
+    expect(new Set(journal.listPayments('unfinished', 100).map((p) => p.id))).toEqual(
+      new Set(['pay_open', 'pay_creating', 'pay_unknown', 'pay_flagged', 'pay_queued']),
+    );
     expect(journal.listPayments('attention', 10).map((p) => p.id)).toEqual(['pay_flagged']);
     expect(journal.countQueuedOperations('pay_queued', ['refund'])).toBe(0); // not failed yet: not "queued"
     journal.updateOperation(journal.getOperationByKey('refund-1')!.id, { lastError: 'offline' });
@@ -67,7 +80,20 @@ describe("journal 'unfinished' filter", () => {
 
   it('an operation added as being sent records its first attempt in the same write', () => {
     const journal = new Journal(openDatabase(':memory:'), new FakeClock());
-    journal.insertPayment(newPaymentRecord({ id: 'pay_x', orderReference: 'o', attempt: 1, idempotencyKey: 'k', origin: 'local', amount: 100, currency: 'EUR', captureMethod: 'automatic', status: 'creating' }), 'created');
+    journal.insertPayment(
+      newPaymentRecord({
+        id: 'pay_x',
+        orderReference: 'o',
+        attempt: 1,
+        idempotencyKey: 'k',
+        origin: 'local',
+        amount: 100,
+        currency: 'EUR',
+        captureMethod: 'automatic',
+        status: 'creating',
+      }),
+      'created',
+    );
     expect(journal.addOperation('pay_x', 'create', 'k', {}, { sending: true }).attempts).toBe(1);
     expect(journal.addOperation('pay_x', 'capture', 'c', {}).attempts).toBe(0);
   });
@@ -81,7 +107,9 @@ describe('afterCommit', () => {
     db.afterCommit(() => seen.push('outside'));
     db.transaction(() => {
       db.prepare('INSERT INTO t VALUES (1)').run();
-      db.afterCommit(() => seen.push(`outer sees ${db.prepare('SELECT COUNT(*) AS n FROM t').get<{ n: number }>()!.n}`));
+      db.afterCommit(() =>
+        seen.push(`outer sees ${db.prepare('SELECT COUNT(*) AS n FROM t').get<{ n: number }>()!.n}`),
+      );
       db.transaction(() => db.afterCommit(() => seen.push('nested')));
       seen.push('before commit');
     });

@@ -46,7 +46,11 @@ export function createPaymentBody(prefix: string): (n: number) => string {
 
 export async function generateLoad(options: LoadOptions): Promise<LoadResult> {
   const target = new URL(options.path, options.url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency, maxFreeSockets: options.concurrency });
+  const agent = new http.Agent({
+    keepAlive: true,
+    maxSockets: options.concurrency,
+    maxFreeSockets: options.concurrency,
+  });
   const statuses = new Map<string, number>();
   const latencies: number[] = [];
   let next = 0;
@@ -122,12 +126,19 @@ export async function generateLoad(options: LoadOptions): Promise<LoadResult> {
  * The floor of figure 3: node:http reading the request body to its end and answering with a fixed
  * body and the sandbox's headers — no routing, no auth, no parsing, no database.
  */
-export async function startBareServer(answer: { status: number; body: string }): Promise<{ url: string; close(): Promise<void> }> {
+export async function startBareServer(answer: {
+  status: number;
+  body: string;
+}): Promise<{ url: string; close(): Promise<void> }> {
   const body = Buffer.from(answer.body, 'utf8');
   const server = http.createServer((request, response) => {
     request.on('data', () => {});
     request.on('end', () => {
-      response.writeHead(answer.status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': body.length });
+      response.writeHead(answer.status, {
+        'Content-Type': 'application/json; charset=utf-8',
+        'Cache-Control': 'no-store',
+        'Content-Length': body.length,
+      });
       response.end(body);
     });
   });

@@ -147,7 +147,15 @@ export function watchNoise(): { stop(): NoiseFacts } {
     stop(): NoiseFacts {
       const loadAverageEnd = Number(os.loadavg()[0]!.toFixed(2));
       const stat = readProcStat();
-      if (!start || !stat) return { loadAverageStart: Number(loadStart.toFixed(2)), loadAverageEnd, machineBusy: null, ownShare: null, othersShare: null, steal: null };
+      if (!start || !stat)
+        return {
+          loadAverageStart: Number(loadStart.toFixed(2)),
+          loadAverageEnd,
+          machineBusy: null,
+          ownShare: null,
+          othersShare: null,
+          steal: null,
+        };
       const total = stat.total - start.total;
       const machineBusy = total > 0 ? (stat.busy - start.busy) / total : null;
       const wallSeconds = (performance.now() - start.at) / 1000;

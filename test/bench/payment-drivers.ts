@@ -33,7 +33,8 @@ export class RequestCounter {
   /** Calls per payment by endpoint, sorted by endpoint. */
   perPayment(payments: number): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [key, count] of [...this.counts].sort((a, b) => a[0].localeCompare(b[0]))) out[key] = Number((count / payments).toFixed(2));
+    for (const [key, count] of [...this.counts].sort((a, b) => a[0].localeCompare(b[0])))
+      out[key] = Number((count / payments).toFixed(2));
     return out;
   }
 
@@ -52,7 +53,11 @@ export class RequestCounter {
 export function normalizePath(path: string): string {
   return path
     .split('/')
-    .map((part) => (/^(act|tmr|lnk|pay|txn|re|cs)_[A-Za-z0-9]+$/.test(part) || /^[0-9a-f]{8}-[0-9a-f-]{27,}$/i.test(part) ? '{id}' : part))
+    .map((part) =>
+      /^(act|tmr|lnk|pay|txn|re|cs)_[A-Za-z0-9]+$/.test(part) || /^[0-9a-f]{8}-[0-9a-f-]{27,}$/i.test(part)
+        ? '{id}'
+        : part,
+    )
     .join('/');
 }
 
@@ -77,7 +82,10 @@ export function installFetchCounter(counter: RequestCounter): () => void {
 /** Waits on the host's payment events (no polling: a waiter resolves on the event itself). */
 export class PaymentEvents {
   private readonly latest = new Map<string, PaymentView>();
-  private readonly waiters = new Map<string, { predicate: (p: PaymentView) => boolean; resolve: (p: PaymentView) => void }[]>();
+  private readonly waiters = new Map<
+    string,
+    { predicate: (p: PaymentView) => boolean; resolve: (p: PaymentView) => void }[]
+  >();
   private readonly unsubscribe: () => void;
 
   constructor(host: Host) {
@@ -104,7 +112,15 @@ export class PaymentEvents {
     const seen = this.latest.get(id);
     if (seen && predicate(seen)) return Promise.resolve(seen);
     return new Promise<PaymentView>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`payment ${id}: no matching event within ${timeoutMs} ms (last: ${JSON.stringify(this.latest.get(id) ?? null)})`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `payment ${id}: no matching event within ${timeoutMs} ms (last: ${JSON.stringify(this.latest.get(id) ?? null)})`,
+            ),
+          ),
+        timeoutMs,
+      );
       const list = this.waiters.get(id) ?? [];
       list.push({
         predicate,
@@ -137,7 +153,9 @@ export async function call<T>(host: Host, name: Parameters<Host['dispatch']>[0],
 export async function onlineSimulatedReaders(host: Host, count: number, timeoutMs = 10_000): Promise<ReaderView[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const readers = (await call<ReaderView[]>(host, 'readers.list', {})).filter((r) => r.hosted && r.kind === 'simulated' && r.status === 'online');
+    const readers = (await call<ReaderView[]>(host, 'readers.list', {})).filter(
+      (r) => r.hosted && r.kind === 'simulated' && r.status === 'online',
+    );
     if (readers.length >= count) return readers.slice(0, count);
     if (Date.now() > deadline) throw new Error(`only ${readers.length} of ${count} simulated readers came online`);
     await new Promise((r) => setTimeout(r, 10));
@@ -146,7 +164,11 @@ export async function onlineSimulatedReaders(host: Host, count: number, timeoutM
 
 /** One payment through the host's commands: create → process → present card → capture. */
 export async function hostPayment(host: Host, events: PaymentEvents, readerId: string): Promise<void> {
-  const created = await call<PaymentView>(host, 'payments.create', { amount: PAYMENT_AMOUNT, currency: PAYMENT_CURRENCY, captureMethod: 'manual' });
+  const created = await call<PaymentView>(host, 'payments.create', {
+    amount: PAYMENT_AMOUNT,
+    currency: PAYMENT_CURRENCY,
+    captureMethod: 'manual',
+  });
   await call<PaymentView>(host, 'payments.process', { paymentId: created.id, readerId });
   await events.waitFor(created.id, (p) => p.readerStage === 'waiting_for_card');
   await call<ReaderView>(host, 'simulate.presentCard', { readerId });
@@ -196,7 +218,10 @@ export class FloorClient {
       if (!response.ok) throw new Error(`floor setup ${path}: ${response.status} ${JSON.stringify(json)}`);
       return json;
     };
-    const terminal = await post('/v1/terminals', secretKey, { name: 'Floor reader', registration_code: registrationCode });
+    const terminal = await post('/v1/terminals', secretKey, {
+      name: 'Floor reader',
+      registration_code: registrationCode,
+    });
     const token = await post('/v1/terminal/connection-token', secretKey, {});
     const link = await post('/v1/terminal/link', String(token.secret), { reader_id: terminal.processor_terminal_id });
     const client = new FloorClient(baseUrl, secretKey, String(terminal.processor_terminal_id), String(link.secret));
@@ -204,10 +229,20 @@ export class FloorClient {
     return client;
   }
 
-  private async request(method: string, path: string, auth: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+  private async request(
+    method: string,
+    path: string,
+    auth: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     const response = await fetch(this.baseUrl + path, {
       method,
-      headers: { Authorization: `Bearer ${auth}`, Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      headers: {
+        Authorization: `Bearer ${auth}`,
+        Accept: 'application/json',
+        ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       ...(signal ? { signal } : {}),
     });
@@ -221,7 +256,13 @@ export class FloorClient {
       let answer: LinkPollAnswer;
       try {
         const query = `${this.version !== undefined ? `version=${this.version}&` : ''}wait_ms=25000`;
-        answer = (await this.request('GET', `/v1/terminal/link/poll?${query}`, this.linkSecret, undefined, this.abort.signal)) as LinkPollAnswer;
+        answer = (await this.request(
+          'GET',
+          `/v1/terminal/link/poll?${query}`,
+          this.linkSecret,
+          undefined,
+          this.abort.signal,
+        )) as LinkPollAnswer;
       } catch (error) {
         if (this.stopped) return;
         throw error;
@@ -260,7 +301,10 @@ export class FloorClient {
       idempotency_key: `pos-${order}-1`,
     })) as { id: string };
     const arriving = this.actionFor(tx.id);
-    await this.request('POST', '/v1/terminal/process-payment', this.secretKey, { payment_intent_id: tx.id, reader_id: this.readerId });
+    await this.request('POST', '/v1/terminal/process-payment', this.secretKey, {
+      payment_intent_id: tx.id,
+      reader_id: this.readerId,
+    });
     const actionId = await arriving;
     // The simulated card time, as on the host's side: its reader answers after a timer of
     // processingMs = 0, which Node runs on the next timers phase (about 1 ms), not at once.
@@ -270,9 +314,14 @@ export class FloorClient {
       card: { brand: 'visa', last4: '4242' },
       auth_code: 'FLOOR1',
     });
-    const captured = (await this.request('POST', `/v1/transactions/${encodeURIComponent(tx.id)}/capture`, this.secretKey, {
-      idempotency_key: `capture-${order}`,
-    })) as { status: string };
+    const captured = (await this.request(
+      'POST',
+      `/v1/transactions/${encodeURIComponent(tx.id)}/capture`,
+      this.secretKey,
+      {
+        idempotency_key: `capture-${order}`,
+      },
+    )) as { status: string };
     if (captured.status !== 'succeeded') throw new Error(`floor payment ended ${captured.status}`);
   }
 
@@ -280,6 +329,9 @@ export class FloorClient {
     this.stopped = true;
     this.abort.abort();
     await this.polling?.catch(() => undefined);
-    await fetch(`${this.baseUrl}/v1/terminal/link`, { method: 'DELETE', headers: { Authorization: `Bearer ${this.linkSecret}` } }).catch(() => undefined);
+    await fetch(`${this.baseUrl}/v1/terminal/link`, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${this.linkSecret}` },
+    }).catch(() => undefined);
   }
 }

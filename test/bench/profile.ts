@@ -64,12 +64,21 @@ export function summarizeProfile(profile: CpuProfile, file: string, top = 12): P
     [...map]
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
-      .map(([where, count]) => ({ where, selfMs: Number((count * perHitMs).toFixed(1)), share: Number((hits ? count / hits : 0).toFixed(3)) }));
+      .map(([where, count]) => ({
+        where,
+        selfMs: Number((count * perHitMs).toFixed(1)),
+        share: Number((hits ? count / hits : 0).toFixed(3)),
+      }));
   return { file, totalMs: Number((totalUs / 1000).toFixed(1)), byFunction: rank(byFunction), byFile: rank(byFile) };
 }
 
 /** Profiles `fn` in this process when `enabled`; writes DIR/NAME.cpuprofile. */
-export async function withCpuProfile<T>(enabled: boolean, dir: string, name: string, fn: () => Promise<T>): Promise<{ result: T; profile: ProfileSummary | null }> {
+export async function withCpuProfile<T>(
+  enabled: boolean,
+  dir: string,
+  name: string,
+  fn: () => Promise<T>,
+): Promise<{ result: T; profile: ProfileSummary | null }> {
   if (!enabled) return { result: await fn(), profile: null };
   const session = new Session();
   session.connect();

@@ -8,7 +8,9 @@ process.stdout.write = (chunk, ...rest) => {
   if (!marked) {
     marked = true;
     const ready = performance.now();
-    process.stderr.write(`@@ready-mark ${JSON.stringify({ boot: Number(boot.toFixed(2)), ready: Number(ready.toFixed(2)) })}\n`);
+    process.stderr.write(
+      `@@ready-mark ${JSON.stringify({ boot: Number(boot.toFixed(2)), ready: Number(ready.toFixed(2)) })}\n`,
+    );
   }
   return write(chunk, ...rest);
 };

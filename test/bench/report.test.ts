@@ -31,14 +31,30 @@ const machine: MachineFacts = {
   benchDir: { path: '/tmp/x', filesystem: 'ext4' },
   fsyncProbe: { samples: 10, p50Ms: 0.2, p95Ms: 0.4 },
 };
-const noise: NoiseFacts = { loadAverageStart: 0.5, loadAverageEnd: 0.6, machineBusy: 0.5, ownShare: 0.4, othersShare: 0.1, steal: 0 };
+const noise: NoiseFacts = {
+  loadAverageStart: 0.5,
+  loadAverageEnd: 0.6,
+  machineBusy: 0.5,
+  ownShare: 0.4,
+  othersShare: 0.1,
+  steal: 0,
+};
 
 function figureOne(): FigureResult {
   return {
     figure: 1,
     title: 'Payment through the host',
     metrics: [
-      metric({ id: '1.p50', figure: 1, label: 'p50', value: 10.5, unit: 'ms', floor: { description: 'bare fetch', value: 10, unit: 'ms' }, target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' }, samples: 200 }),
+      metric({
+        id: '1.p50',
+        figure: 1,
+        label: 'p50',
+        value: 10.5,
+        unit: 'ms',
+        floor: { description: 'bare fetch', value: 10, unit: 'ms' },
+        target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' },
+        samples: 200,
+      }),
     ],
     curves: [
       {
@@ -90,17 +106,53 @@ describe('verdicts', () => {
   });
 
   it('a metric divides by its floor and judges the ratio or the value, as its target says', () => {
-    const byRatio = metric({ id: '3.rps', figure: 3, label: 'rps', value: 1300, unit: 'req/s', floor: { description: 'bare', value: 2600, unit: 'req/s' }, target: { op: '>=', value: 0.4, on: 'ratio', unit: '×' }, samples: 5 });
+    const byRatio = metric({
+      id: '3.rps',
+      figure: 3,
+      label: 'rps',
+      value: 1300,
+      unit: 'req/s',
+      floor: { description: 'bare', value: 2600, unit: 'req/s' },
+      target: { op: '>=', value: 0.4, on: 'ratio', unit: '×' },
+      samples: 5,
+    });
     expect(byRatio).toMatchObject({ ratio: 0.5, verdict: 'met', headroom: 1.25 });
-    const byValue = metric({ id: '6.growth', figure: 6, label: 'growth', value: 14, unit: 'MB', floor: { description: 'RSS', value: 140, unit: 'MB' }, target: { op: '<=', value: 10, on: 'value', unit: 'MB' }, samples: 10 });
+    const byValue = metric({
+      id: '6.growth',
+      figure: 6,
+      label: 'growth',
+      value: 14,
+      unit: 'MB',
+      floor: { description: 'RSS', value: 140, unit: 'MB' },
+      target: { op: '<=', value: 10, on: 'value', unit: 'MB' },
+      samples: 10,
+    });
     // The ratio is shown (growth / RSS) but the target bounds the growth itself.
     expect(byValue).toMatchObject({ ratio: 0.1, verdict: 'missed' });
-    const absolute = metric({ id: '4.list', figure: 4, label: 'list', value: 0.8, unit: 'ms', target: { op: '<=', value: 20, on: 'value', unit: 'ms' }, samples: 100 });
+    const absolute = metric({
+      id: '4.list',
+      figure: 4,
+      label: 'list',
+      value: 0.8,
+      unit: 'ms',
+      target: { op: '<=', value: 20, on: 'value', unit: 'ms' },
+      samples: 100,
+    });
     expect(absolute).toMatchObject({ floor: null, ratio: null, verdict: 'met', headroom: 25 });
   });
 
   it('a ratio target without a floor is a programming error', () => {
-    expect(() => metric({ id: '1.p50', figure: 1, label: 'x', value: 1, unit: 'ms', target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' }, samples: 1 })).toThrow(/needs a floor/);
+    expect(() =>
+      metric({
+        id: '1.p50',
+        figure: 1,
+        label: 'x',
+        value: 1,
+        unit: 'ms',
+        target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' },
+        samples: 1,
+      }),
+    ).toThrow(/needs a floor/);
   });
 });
 
@@ -128,7 +180,10 @@ describe('the JSON report', () => {
   });
 
   it('catches missing machine facts, duplicate figures, empty figures and a stale summary', () => {
-    const r = report([figureOne(), figureOne(), { ...figureOne(), figure: 2, metrics: [] }]) as unknown as Record<string, unknown>;
+    const r = report([figureOne(), figureOne(), { ...figureOne(), figure: 2, metrics: [] }]) as unknown as Record<
+      string,
+      unknown
+    >;
     delete (r.machine as Record<string, unknown>).sqliteVersion;
     r.summary = { metrics: 0, met: 0, missed: 0, failedFigures: [] };
     const problems = validateReport(r).join('\n');
@@ -140,7 +195,16 @@ describe('the JSON report', () => {
   });
 
   it('a figure that could not be measured is reported as such, not as a pass', () => {
-    const failed: FigureResult = { figure: 2, title: 'Concert', metrics: [], curves: [], inputs: {}, notes: [], elapsedMs: 1, error: 'socat is not installed' };
+    const failed: FigureResult = {
+      figure: 2,
+      title: 'Concert',
+      metrics: [],
+      curves: [],
+      inputs: {},
+      notes: [],
+      elapsedMs: 1,
+      error: 'socat is not installed',
+    };
     const r = report([figureOne(), failed]);
     expect(validateReport(r)).toEqual([]);
     expect(r.summary.failedFigures).toEqual([2]);
@@ -158,8 +222,25 @@ describe('repeated runs', () => {
   const run = (ratioValue: number, list: number): FigureResult => ({
     ...figureOne(),
     metrics: [
-      metric({ id: '1.p50', figure: 1, label: 'p50', value: ratioValue * 10, unit: 'ms', floor: { description: 'bare', value: 10, unit: 'ms' }, target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' }, samples: 200 }),
-      metric({ id: '1.x', figure: 1, label: 'x', value: list, unit: '/s', target: { op: '>=', value: 2000, on: 'value', unit: '/s' }, samples: 5 }),
+      metric({
+        id: '1.p50',
+        figure: 1,
+        label: 'p50',
+        value: ratioValue * 10,
+        unit: 'ms',
+        floor: { description: 'bare', value: 10, unit: 'ms' },
+        target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' },
+        samples: 200,
+      }),
+      metric({
+        id: '1.x',
+        figure: 1,
+        label: 'x',
+        value: list,
+        unit: '/s',
+        target: { op: '>=', value: 2000, on: 'value', unit: '/s' },
+        samples: 5,
+      }),
     ],
   });
 
@@ -189,7 +270,16 @@ describe('the printed table', () => {
   it('shows value, floor, ratio, target and verdict, with the room or the overrun', () => {
     const missed = figureOne();
     missed.metrics.push(
-      metric({ id: '1.p99', figure: 1, label: 'p99', value: 30, unit: 'ms', floor: { description: 'bare', value: 15, unit: 'ms' }, target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' }, samples: 200 }),
+      metric({
+        id: '1.p99',
+        figure: 1,
+        label: 'p99',
+        value: 30,
+        unit: 'ms',
+        floor: { description: 'bare', value: 15, unit: 'ms' },
+        target: { op: '<=', value: 1.1, on: 'ratio', unit: '×' },
+        samples: 200,
+      }),
     );
     const table = formatTable([missed]);
     expect(table.split('\n')[0]).toMatch(/#\s+figure\s+value\s+floor\s+ratio\s+target\s+verdict/);
@@ -202,10 +292,18 @@ describe('the printed table', () => {
 
 describe('command line', () => {
   it('parses the flags', () => {
-    expect(parseBenchArgs([])).toEqual({ kind: 'run', args: { json: null, quick: false, only: [1, 2, 3, 4, 5, 6], profile: false, keep: false, repeat: 1 } });
-    expect(parseBenchArgs(['--quick', '--only', '1,3', '--json'])).toEqual({ kind: 'run', args: { json: DEFAULT_JSON_PATH, quick: true, only: [1, 3], profile: false, keep: false, repeat: 1 } });
+    expect(parseBenchArgs([])).toEqual({
+      kind: 'run',
+      args: { json: null, quick: false, only: [1, 2, 3, 4, 5, 6], profile: false, keep: false, repeat: 1 },
+    });
+    expect(parseBenchArgs(['--quick', '--only', '1,3', '--json'])).toEqual({
+      kind: 'run',
+      args: { json: DEFAULT_JSON_PATH, quick: true, only: [1, 3], profile: false, keep: false, repeat: 1 },
+    });
     expect(parseBenchArgs(['--repeat', '3'])).toMatchObject({ args: { repeat: 3 } });
-    expect(parseBenchArgs(['--json', 'out.json', '--profile'])).toMatchObject({ args: { json: 'out.json', profile: true } });
+    expect(parseBenchArgs(['--json', 'out.json', '--profile'])).toMatchObject({
+      args: { json: 'out.json', profile: true },
+    });
     expect(parseBenchArgs(['--json', '--quick'])).toMatchObject({ args: { json: DEFAULT_JSON_PATH, quick: true } });
     expect(parseBenchArgs(['--json', '-'])).toMatchObject({ args: { json: '-' } });
     expect(parseBenchArgs(['--json=x.json', '--only=4'])).toMatchObject({ args: { json: 'x.json', only: [4] } });
@@ -214,9 +312,15 @@ describe('command line', () => {
 
   it('refuses unknown flags and figures', () => {
     expect(parseBenchArgs(['--fast'])).toEqual({ kind: 'error', message: 'unknown option --fast' });
-    expect(parseBenchArgs(['--only', '7'])).toMatchObject({ kind: 'error', message: expect.stringMatching(/no figure "7"/) });
+    expect(parseBenchArgs(['--only', '7'])).toMatchObject({
+      kind: 'error',
+      message: expect.stringMatching(/no figure "7"/),
+    });
     expect(parseBenchArgs(['--only'])).toMatchObject({ kind: 'error' });
-    expect(parseBenchArgs(['--repeat', '0'])).toMatchObject({ kind: 'error', message: expect.stringMatching(/1 to 9/) });
+    expect(parseBenchArgs(['--repeat', '0'])).toMatchObject({
+      kind: 'error',
+      message: expect.stringMatching(/1 to 9/),
+    });
     expect(parseBenchArgs(['--repeat', 'x'])).toMatchObject({ kind: 'error' });
     expect(parseFigureList('3,1,3, 2-4')).toEqual([1, 2, 3, 4]);
     expect(() => parseFigureList(',')).toThrow(/at least one figure/);

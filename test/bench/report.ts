@@ -66,7 +66,10 @@ export interface MetricInput {
 }
 
 /** Whether `measured` satisfies the target, and by what factor. */
-export function judge(measured: number, target: Pick<Target, 'op' | 'value'>): { verdict: Verdict; headroom: number | null } {
+export function judge(
+  measured: number,
+  target: Pick<Target, 'op' | 'value'>,
+): { verdict: Verdict; headroom: number | null } {
   if (!Number.isFinite(measured)) throw new RangeError(`cannot judge a non-finite measurement ${measured}`);
   const met = target.op === '<=' ? measured <= target.value : measured >= target.value;
   let headroom: number | null;
@@ -158,7 +161,10 @@ export function mergeRepeats(runs: readonly FigureResult[]): FigureResult {
   if (ok.length === 1) return first;
   const metrics = first.metrics.map((m) => {
     const candidates = ok.map((r) => r.metrics.find((x) => x.id === m.id)).filter((x): x is Metric => x !== undefined);
-    const worseFirst = m.target.op === '<=' ? (a: Metric, b: Metric) => judged(b) - judged(a) : (a: Metric, b: Metric) => judged(a) - judged(b);
+    const worseFirst =
+      m.target.op === '<='
+        ? (a: Metric, b: Metric) => judged(b) - judged(a)
+        : (a: Metric, b: Metric) => judged(a) - judged(b);
     const ordered = [...candidates].sort(worseFirst);
     // Sorted worst first: the lower middle is the median, or the worse of the two middles.
     const chosen = ordered[Math.floor((ordered.length - 1) / 2)]!;
@@ -168,7 +174,15 @@ export function mergeRepeats(runs: readonly FigureResult[]): FigureResult {
   return {
     ...first,
     metrics,
-    inputs: { ...first.inputs, repeats: Object.fromEntries(first.metrics.map((m) => [m.id, ok.map((r) => r.metrics.find((x) => x.id === m.id)).map((x) => (x ? round(judged(x), 4) : null))])) },
+    inputs: {
+      ...first.inputs,
+      repeats: Object.fromEntries(
+        first.metrics.map((m) => [
+          m.id,
+          ok.map((r) => r.metrics.find((x) => x.id === m.id)).map((x) => (x ? round(judged(x), 4) : null)),
+        ]),
+      ),
+    },
     elapsedMs: runs.reduce((n, r) => n + r.elapsedMs, 0),
   };
 }
@@ -199,11 +213,24 @@ export function validateReport(report: unknown): string[] {
   };
   if (!isObject(report)) return ['report is not an object'];
   need(report.schema === REPORT_SCHEMA, `schema must be ${REPORT_SCHEMA}`);
-  for (const key of ['startedAt', 'finishedAt'] as const) need(typeof report[key] === 'string' && !Number.isNaN(Date.parse(String(report[key]))), `${key} must be an ISO date`);
+  for (const key of ['startedAt', 'finishedAt'] as const)
+    need(
+      typeof report[key] === 'string' && !Number.isNaN(Date.parse(String(report[key]))),
+      `${key} must be an ISO date`,
+    );
   need(typeof report.elapsedMs === 'number' && report.elapsedMs >= 0, 'elapsedMs must be a non-negative number');
   need(isObject(report.machine), 'machine facts missing');
   if (isObject(report.machine)) {
-    for (const key of ['cpuModel', 'cores', 'nodeVersion', 'sqliteVersion', 'freeMemoryMb', 'loadAverage', 'durability']) need(key in report.machine, `machine.${key} missing`);
+    for (const key of [
+      'cpuModel',
+      'cores',
+      'nodeVersion',
+      'sqliteVersion',
+      'freeMemoryMb',
+      'loadAverage',
+      'durability',
+    ])
+      need(key in report.machine, `machine.${key} missing`);
   }
   need(isObject(report.noise), 'noise facts missing');
   if (!Array.isArray(report.figures)) return [...problems, 'figures must be an array'];
@@ -226,8 +253,11 @@ export function validateReport(report: unknown): string[] {
       return;
     }
     need(figure.error !== undefined || figure.metrics.length > 0, `${where} has neither metrics nor an error`);
-    figure.metrics.forEach((m: unknown, j) => problems.push(...validateMetric(m, `${where}.metrics[${j}]`, figure.figure)));
-    if (Array.isArray(figure.curves)) figure.curves.forEach((c: unknown, j) => problems.push(...validateCurve(c, `${where}.curves[${j}]`)));
+    figure.metrics.forEach((m: unknown, j) =>
+      problems.push(...validateMetric(m, `${where}.metrics[${j}]`, figure.figure)),
+    );
+    if (Array.isArray(figure.curves))
+      figure.curves.forEach((c: unknown, j) => problems.push(...validateCurve(c, `${where}.curves[${j}]`)));
   });
   if (isObject(report.summary) && Array.isArray(report.figures)) {
     const expected = summarizeFigures(report.figures as FigureResult[]);
@@ -248,18 +278,31 @@ function validateMetric(m: unknown, where: string, figure: unknown): string[] {
   need(typeof m.unit === 'string', 'unit missing');
   need(Number.isInteger(m.samples) && (m.samples as number) > 0, 'samples must be a positive integer');
   const target = m.target;
-  if (!isObject(target) || (target.op !== '<=' && target.op !== '>=') || typeof target.value !== 'number' || (target.on !== 'ratio' && target.on !== 'value')) {
+  if (
+    !isObject(target) ||
+    (target.op !== '<=' && target.op !== '>=') ||
+    typeof target.value !== 'number' ||
+    (target.on !== 'ratio' && target.on !== 'value')
+  ) {
     return [...problems, `${where}: target malformed`];
   }
   if (m.floor !== null) {
-    if (!isObject(m.floor) || typeof m.floor.value !== 'number' || !(m.floor.value > 0) || typeof m.floor.description !== 'string') {
+    if (
+      !isObject(m.floor) ||
+      typeof m.floor.value !== 'number' ||
+      !(m.floor.value > 0) ||
+      typeof m.floor.description !== 'string'
+    ) {
       problems.push(`${where}: floor malformed`);
     } else {
       need(typeof m.ratio === 'number', 'a metric with a floor needs a ratio');
       // Rounding to 4 digits on both sides: allow a little slack.
       if (typeof m.ratio === 'number' && typeof m.value === 'number') {
         const expected = m.value / m.floor.value;
-        need(Math.abs(m.ratio - expected) <= Math.max(1e-3, Math.abs(expected) * 1e-3), `ratio ${m.ratio} is not value/floor (${expected})`);
+        need(
+          Math.abs(m.ratio - expected) <= Math.max(1e-3, Math.abs(expected) * 1e-3),
+          `ratio ${m.ratio} is not value/floor (${expected})`,
+        );
       }
     }
   } else need(m.ratio === null, 'a metric without a floor has no ratio');
@@ -275,13 +318,16 @@ function validateMetric(m: unknown, where: string, figure: unknown): string[] {
 function validateCurve(c: unknown, where: string): string[] {
   if (!isObject(c)) return [`${where} is not an object`];
   const problems: string[] = [];
-  if (!Array.isArray(c.columns) || c.columns.length < 2) problems.push(`${where}: a curve needs an x column and at least one series`);
+  if (!Array.isArray(c.columns) || c.columns.length < 2)
+    problems.push(`${where}: a curve needs an x column and at least one series`);
   if (!Array.isArray(c.rows) || c.rows.length === 0) problems.push(`${where}: a curve needs rows`);
   if (Array.isArray(c.columns) && Array.isArray(c.rows)) {
     const keys = (c.columns as unknown[]).map((col) => (isObject(col) ? col.key : undefined));
     (c.rows as unknown[]).forEach((row, i) => {
       if (!isObject(row)) problems.push(`${where}.rows[${i}] is not an object`);
-      else for (const key of keys) if (typeof key !== 'string' || !(key in row)) problems.push(`${where}.rows[${i}] lacks ${String(key)}`);
+      else
+        for (const key of keys)
+          if (typeof key !== 'string' || !(key in row)) problems.push(`${where}.rows[${i}] lacks ${String(key)}`);
     });
   }
   return problems;
@@ -309,14 +355,22 @@ function verdictText(m: Metric): string {
 
 function pad(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
-  return rows.map((r) => r.map((cell, i) => cell + ' '.repeat(widths[i]! - [...cell].length)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell + ' '.repeat(widths[i]! - [...cell].length))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The table `npm run bench` prints (and the README's Performance section reproduces). */
 export function formatTable(figures: readonly FigureResult[]): string {
   const rows: string[][] = [['#', 'figure', 'value', 'floor', 'ratio', 'target', 'verdict']];
   for (const figure of figures) {
-    if (figure.error !== undefined) rows.push([String(figure.figure), figure.title, '—', '—', '—', '—', `NOT MEASURED: ${figure.error}`]);
+    if (figure.error !== undefined)
+      rows.push([String(figure.figure), figure.title, '—', '—', '—', '—', `NOT MEASURED: ${figure.error}`]);
     for (const m of figure.metrics) {
       rows.push([
         m.id,
@@ -346,7 +400,8 @@ export function formatCurves(figures: readonly FigureResult[]): string {
 export function formatMarkdown(figures: readonly FigureResult[]): string {
   const lines = ['| # | figure | value | floor | ratio | target | verdict |', '|---|---|---|---|---|---|---|'];
   for (const figure of figures) {
-    if (figure.error !== undefined) lines.push(`| ${figure.figure} | ${figure.title} | — | — | — | — | not measured: ${figure.error} |`);
+    if (figure.error !== undefined)
+      lines.push(`| ${figure.figure} | ${figure.title} | — | — | — | — | not measured: ${figure.error} |`);
     for (const m of figure.metrics) {
       lines.push(
         `| ${m.id} | ${m.label} | ${fmt(m.value, m.unit)} | ${m.floor ? fmt(m.floor.value, m.floor.unit) : '—'} | ${m.ratio === null ? '—' : `${fmt(m.ratio)}×`} | ${targetText(m.target)} | ${verdictText(m)} |`,

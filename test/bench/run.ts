@@ -49,7 +49,12 @@ export async function runFigure(figure: Figure, ctx: FigureContext): Promise<Fig
   }
 }
 
-export async function runBench(args: BenchArgs, argv: readonly string[], log: (line: string) => void, scale = 1): Promise<BenchReport> {
+export async function runBench(
+  args: BenchArgs,
+  argv: readonly string[],
+  log: (line: string) => void,
+  scale = 1,
+): Promise<BenchReport> {
   const root = resolve('.bench');
   mkdirSync(root, { recursive: true });
   const dir = mkdtempSync(resolve(root, 'run-'));
@@ -57,7 +62,14 @@ export async function runBench(args: BenchArgs, argv: readonly string[], log: (l
   const started = performance.now();
   const noise = watchNoise();
   const machine = machineFacts(dir);
-  const ctx: FigureContext = { quick: args.quick, profile: args.profile, dir, profileDir: resolve(root, 'profiles'), log, scale };
+  const ctx: FigureContext = {
+    quick: args.quick,
+    profile: args.profile,
+    dir,
+    profileDir: resolve(root, 'profiles'),
+    log,
+    scale,
+  };
   const figures: FigureResult[] = [];
   try {
     for (const figure of FIGURES.filter((f) => args.only.includes(f.id))) {

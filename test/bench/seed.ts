@@ -78,7 +78,8 @@ export function seedJournal(journal: Journal, clock: ManualClock, options: SeedO
       for (let i = start; i < end; i++) {
         clock.current = options.endAt - span + Math.floor(i * step);
         const roll = random();
-        const status: PaymentStatus = roll < 0.85 ? 'succeeded' : roll < 0.9 ? 'refunded' : roll < 0.95 ? 'failed' : 'canceled';
+        const status: PaymentStatus =
+          roll < 0.85 ? 'succeeded' : roll < 0.9 ? 'refunded' : roll < 0.95 ? 'failed' : 'canceled';
         const id = `pay_${randomId(random, 16)}`;
         const orderReference = `${prefix}-${String(i).padStart(7, '0')}`;
         const reference = `txn_${randomId(random, 20)}`;
@@ -123,7 +124,14 @@ export function seedJournal(journal: Journal, clock: ManualClock, options: SeedO
           const op = journal.addOperation(id, kind, key, { amount });
           journal.updateOperation(op.id, { state: 'done', result: 'ok' });
         }
-        for (const event of ['created_at_gateway', 'sent_to_reader', 'reader_received', 'waiting_for_card', 'device_outcome', status]) {
+        for (const event of [
+          'created_at_gateway',
+          'sent_to_reader',
+          'reader_received',
+          'waiting_for_card',
+          'device_outcome',
+          status,
+        ]) {
           journal.recordEvent(id, event, null);
         }
         if (i % Math.max(1, Math.floor(options.count / 200)) === 0) samples.push({ orderReference, reference, id });

@@ -48,7 +48,9 @@ describe('figure 1 machinery', () => {
   }, 60_000);
 
   it('normalizes ids in paths so calls group by endpoint', () => {
-    expect(normalizePath('/v1/transactions/019c3770-a922-7219-a12d-7297ae5bfbc3/capture')).toBe('/v1/transactions/{id}/capture');
+    expect(normalizePath('/v1/transactions/019c3770-a922-7219-a12d-7297ae5bfbc3/capture')).toBe(
+      '/v1/transactions/{id}/capture',
+    );
     expect(normalizePath('/v1/terminal/link/actions/act_abc123/result')).toBe('/v1/terminal/link/actions/{id}/result');
     expect(normalizePath('/v1/terminal/link/poll')).toBe('/v1/terminal/link/poll');
   });
@@ -56,7 +58,13 @@ describe('figure 1 machinery', () => {
 
 describe('figure 6 trend', () => {
   it('reads the growth off the trend, which a few outlying readings cannot tilt', () => {
-    expect(slope([{ x: 0, y: 100 }, { x: 1000, y: 101 }, { x: 2000, y: 102 }])).toBeCloseTo(0.001, 12);
+    expect(
+      slope([
+        { x: 0, y: 100 },
+        { x: 1000, y: 101 },
+        { x: 2000, y: 102 },
+      ]),
+    ).toBeCloseTo(0.001, 12);
     const flatWithJumps = [100, 112, 99, 101, 100, 130, 100, 101, 99, 100].map((y, i) => ({ x: i * 1000, y }));
     expect(Math.abs(slope(flatWithJumps) * 10_000)).toBeLessThan(2);
     expect(() => slope([{ x: 1, y: 1 }])).toThrow(RangeError);
@@ -66,7 +74,12 @@ describe('figure 6 trend', () => {
 describe('the runner', () => {
   it('runs one small figure end to end and returns a report that validates', async () => {
     const lines: string[] = [];
-    const report = await runBench({ json: null, quick: true, only: [4], profile: false, keep: false, repeat: 1 }, ['--quick', '--only', '4'], (line) => lines.push(line), 0.01);
+    const report = await runBench(
+      { json: null, quick: true, only: [4], profile: false, keep: false, repeat: 1 },
+      ['--quick', '--only', '4'],
+      (line) => lines.push(line),
+      0.01,
+    );
     expect(validateReport(JSON.parse(JSON.stringify(report)))).toEqual([]);
     expect(report.figures.map((f) => f.figure)).toEqual([4]);
     const figure = report.figures[0]!;

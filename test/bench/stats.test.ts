@@ -1,6 +1,18 @@
 /** The bench's statistics on inputs whose answers are known (no timing here). */
 import { describe, expect, it } from 'vitest';
-import { mad, mean, median, percentile, ratio, relativeSpread, round, sorted, stddev, summarize, trimmedMean } from './stats';
+import {
+  mad,
+  mean,
+  median,
+  percentile,
+  ratio,
+  relativeSpread,
+  round,
+  sorted,
+  stddev,
+  summarize,
+  trimmedMean,
+} from './stats';
 
 describe('bench statistics', () => {
   it('interpolates percentiles between closest ranks', () => {
@@ -14,7 +26,7 @@ describe('bench statistics', () => {
     expect(percentile([7], 99)).toBe(7);
   });
 
-  it('does not depend on input order and does not sort the caller\'s array', () => {
+  it("does not depend on input order and does not sort the caller's array", () => {
     const values = [5, 1, 4, 2, 3];
     expect(percentile(values, 50)).toBe(3);
     expect(median(values)).toBe(3);

@@ -46,7 +46,8 @@ export function mean(values: readonly number[]): number {
  */
 export function trimmedMean(values: readonly number[], fraction = 0.1): number {
   requireSamples(values, 'trimmed mean');
-  if (!(fraction >= 0 && fraction < 0.5)) throw new RangeError(`trim fraction must be within [0, 0.5), got ${fraction}`);
+  if (!(fraction >= 0 && fraction < 0.5))
+    throw new RangeError(`trim fraction must be within [0, 0.5), got ${fraction}`);
   const s = sorted(values);
   const cut = Math.floor(s.length * fraction);
   return mean(s.slice(cut, s.length - cut));
@@ -76,7 +77,8 @@ export function relativeSpread(values: readonly number[]): number {
 
 /** value / floor. A floor of zero or less cannot be divided by: that is a broken measurement. */
 export function ratio(value: number, floor: number): number {
-  if (!Number.isFinite(value) || !Number.isFinite(floor)) throw new RangeError(`ratio of non-finite numbers ${value} / ${floor}`);
+  if (!Number.isFinite(value) || !Number.isFinite(floor))
+    throw new RangeError(`ratio of non-finite numbers ${value} / ${floor}`);
   if (floor <= 0) throw new RangeError(`ratio against a floor of ${floor}`);
   return value / floor;
 }

@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { CONCERT_LINE } from '../../drivers/serial/transport';
 import type { Transport } from '../../drivers/types';
 import { EXPECTED_BYTES, thinkTime } from './fig2-concert';
-import { PacedLine, PacedTransport, bitsPerCharacter, characterTimeMs, concertExchangeBytes, wireTimeMs, type PacingClock } from './wire';
+import {
+  PacedLine,
+  PacedTransport,
+  bitsPerCharacter,
+  characterTimeMs,
+  concertExchangeBytes,
+  wireTimeMs,
+  type PacingClock,
+} from './wire';
 
 /** A clock that only moves when told to; wake-ups run in due order. */
 class StepClock implements PacingClock {
@@ -163,7 +171,11 @@ describe('PacedTransport', () => {
       onClose: () => () => undefined,
       close: async () => undefined,
     };
-    return { transport, written, receive: (bytes: number[]) => dataListeners.forEach((l) => l(Uint8Array.from(bytes))) };
+    return {
+      transport,
+      written,
+      receive: (bytes: number[]) => dataListeners.forEach((l) => l(Uint8Array.from(bytes))),
+    };
   }
 
   it('paces both directions and counts every byte each way', async () => {

@@ -31,7 +31,8 @@ export function characterTimeMs(line: LineSettings): number {
 
 /** Wire time of `bytes` characters sent back to back. */
 export function wireTimeMs(bytes: number, line: LineSettings): number {
-  if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`byte count must be a non-negative integer, got ${bytes}`);
+  if (!Number.isInteger(bytes) || bytes < 0)
+    throw new RangeError(`byte count must be a non-negative integer, got ${bytes}`);
   return bytes * characterTimeMs(line);
 }
 
@@ -40,7 +41,10 @@ export function wireTimeMs(bytes: number, line: LineSettings): number {
  *   ECR → terminal: ENQ, STX request ETX LRC, EOT, ACK (to the terminal's ENQ), ACK (to its answer)
  *   terminal → ECR: ACK (to ENQ), ACK (to the request), ENQ, STX answer ETX LRC, EOT
  */
-export function concertExchangeBytes(requestBodyLength: number, answerBodyLength: number): { ecrToTerminal: number; terminalToEcr: number; total: number } {
+export function concertExchangeBytes(
+  requestBodyLength: number,
+  answerBodyLength: number,
+): { ecrToTerminal: number; terminalToEcr: number; total: number } {
   const ecrToTerminal = 1 + (requestBodyLength + 3) + 1 + 1 + 1;
   const terminalToEcr = 1 + 1 + 1 + (answerBodyLength + 3) + 1;
   return { ecrToTerminal, terminalToEcr, total: ecrToTerminal + terminalToEcr };

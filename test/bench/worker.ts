@@ -38,7 +38,12 @@ async function main(task: string, options: Record<string, unknown>): Promise<voi
       result(await runPaymentComparison({ ...(options as unknown as Omit<PaymentRunOptions, 'log'>), log }));
       return;
     case 'journal':
-      result(await measureJournal(String(options.dir), Number(options.stored), { ...(options.opts as Omit<JournalMeasureOptions, 'log'>), log }));
+      result(
+        await measureJournal(String(options.dir), Number(options.stored), {
+          ...(options.opts as Omit<JournalMeasureOptions, 'log'>),
+          log,
+        }),
+      );
       return;
     case 'concert':
       result(await measureConcert(Number(options.transactions), Number(options.warmup), log));

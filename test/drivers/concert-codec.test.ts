@@ -21,7 +21,8 @@ import {
 import { concertRequest } from './concert-fixtures';
 
 /** The worked request of ../shared/reference/concert-v2.md: 12.50 EUR, card, full answer, E+. */
-const GOLDEN_REQUEST = '02 30 31 30 30 30 30 31 32 35 30 31 31 30 39 37 38 20 20 20 20 20 20 20 20 20 20 41 30 31 30 42 30 31 30 03 01';
+const GOLDEN_REQUEST =
+  '02 30 31 30 30 30 30 31 32 35 30 31 31 30 39 37 38 20 20 20 20 20 20 20 20 20 20 41 30 31 30 42 30 31 30 03 01';
 /** The worked short answer: accepted, 91.10, card, EUR. */
 const GOLDEN_SHORT_ANSWER = '02 30 31 30 30 30 30 30 39 31 31 30 31 39 37 38 30 30 30 30 30 30 30 30 30 30 03 3c';
 /**
@@ -95,7 +96,11 @@ describe('Concert codec: golden frames', () => {
   });
 
   it('decodes a short refusal', () => {
-    expect(decodeAnswer(fromHex(SHORT_REFUSAL))).toMatchObject({ status: '7', amount: 1250, privateData: '          ' });
+    expect(decodeAnswer(fromHex(SHORT_REFUSAL))).toMatchObject({
+      status: '7',
+      amount: 1250,
+      privateData: '          ',
+    });
   });
 
   it('round-trips the E+ request through the terminal-side decoder', () => {
@@ -182,7 +187,9 @@ describe('Concert codec: rejecting malformed answers', () => {
     expect(codeOf(() => checkAnswer({ ...answer, posNumber: '02' }, request))).toBe('pos_mismatch');
     expect(codeOf(() => checkAnswer({ ...answer, amount: 1251 }, request))).toBe('amount_mismatch');
     expect(codeOf(() => checkAnswer({ ...answer, currencyNumeric: '840' }, request))).toBe('currency_mismatch');
-    expect(() => checkAnswer({ ...answer, amount: 125 }, request)).toThrow(/answer amount 125 does not match the requested 1250/);
+    expect(() => checkAnswer({ ...answer, amount: 125 }, request)).toThrow(
+      /answer amount 125 does not match the requested 1250/,
+    );
   });
 });
 

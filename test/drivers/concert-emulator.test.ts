@@ -7,18 +7,34 @@ import { ConcertTerminalEmulator, serveEmulator } from '../../drivers/protocols/
 import { probeConcert } from '../../drivers/protocols/concert/probe';
 import { concertRequest } from './concert-fixtures';
 
-const request = concertRequest({ posNumber: '03', amount: 777, fullAnswer: false, currencyNumeric: '840', privateData: 'X' });
+const request = concertRequest({
+  posNumber: '03',
+  amount: 777,
+  fullAnswer: false,
+  currencyNumeric: '840',
+  privateData: 'X',
+});
 
 /** Plays the ECR by hand against the emulator and records what the terminal sends. */
 function terminal(script: Partial<EmulatorScript> = {}) {
   const clock = new FakeClock();
   const sent: Uint8Array[] = [];
   const events: EmulatorEvent[] = [];
-  const emulator = new ConcertTerminalEmulator({ clock, script, send: (bytes) => sent.push(bytes), onEvent: (e) => events.push(e) });
+  const emulator = new ConcertTerminalEmulator({
+    clock,
+    script,
+    send: (bytes) => sent.push(bytes),
+    onEvent: (e) => events.push(e),
+  });
   const feed = (...chunks: Array<number | Uint8Array>) => {
     for (const chunk of chunks) emulator.receive(typeof chunk === 'number' ? Uint8Array.of(chunk) : chunk);
   };
-  const names = () => sent.map((b) => (b.length === 1 ? ({ [ACK]: 'ACK', [NAK]: 'NAK', [ENQ]: 'ENQ', [EOT]: 'EOT' } as Record<number, string>)[b[0]!] : 'FRAME'));
+  const names = () =>
+    sent.map((b) =>
+      b.length === 1
+        ? ({ [ACK]: 'ACK', [NAK]: 'NAK', [ENQ]: 'ENQ', [EOT]: 'EOT' } as Record<number, string>)[b[0]!]
+        : 'FRAME',
+    );
   return { clock, sent, events, emulator, feed, names };
 }
 
@@ -34,7 +50,13 @@ describe('Concert terminal emulator (device side)', () => {
     expect(t.names()).toEqual(['ACK', 'ACK', 'ENQ']);
     t.feed(ACK);
     const answer = decodeAnswer(t.sent[3]!);
-    expect(answer).toMatchObject({ posNumber: '03', status: '0', amount: 777, currencyNumeric: '840', cardField: null });
+    expect(answer).toMatchObject({
+      posNumber: '03',
+      status: '0',
+      amount: 777,
+      currencyNumeric: '840',
+      cardField: null,
+    });
     t.feed(ACK);
     expect(t.names().at(-1)).toBe('EOT');
     expect(t.events.map((e) => e.type)).toEqual(['request', 'answer_sent', 'answer_acknowledged']);

@@ -246,7 +246,10 @@ async function collectAgainst(answer: readonly Uint8Array[]): Promise<CardOutcom
 
 describe('ConcertReader under fuzzing', () => {
   it('approves the intact approval (the harness itself works)', async () => {
-    expect(await collectAgainst([APPROVAL])).toMatchObject({ kind: 'approved', card: { brand: 'visa', last4: '4242' } });
+    expect(await collectAgainst([APPROVAL])).toMatchObject({
+      kind: 'approved',
+      card: { brand: 'visa', last4: '4242' },
+    });
   });
 
   it('never approves from random bytes or a mutated approval; always ends', async () => {

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../common/clock';
-import { ACK, ENQ, EOT, NAK, encodeAnswer, encodeRequestBody, frame, toHex } from '../../drivers/protocols/concert/codec';
+import {
+  ACK,
+  ENQ,
+  EOT,
+  NAK,
+  encodeAnswer,
+  encodeRequestBody,
+  frame,
+  toHex,
+} from '../../drivers/protocols/concert/codec';
 import type { ConcertLinkTimings, LinkEvent } from '../../drivers/protocols/concert/link';
 import { ConcertLink } from '../../drivers/protocols/concert/link';
 import { concertRequest } from './concert-fixtures';
@@ -28,7 +37,13 @@ function harness(timings: Partial<ConcertLinkTimings> = {}) {
   const clock = new FakeClock();
   const body = encodeRequestBody(request);
   const requestHex = toHex(frame(body));
-  const names: Record<string, string> = { [toHex(Uint8Array.of(ENQ))]: 'ENQ', '04': 'EOT', '06': 'ACK', '15': 'NAK', [requestHex]: 'REQUEST' };
+  const names: Record<string, string> = {
+    [toHex(Uint8Array.of(ENQ))]: 'ENQ',
+    '04': 'EOT',
+    '06': 'ACK',
+    '15': 'NAK',
+    [requestHex]: 'REQUEST',
+  };
   const sent: string[] = [];
   const raw: Uint8Array[] = [];
   const events: LinkEvent[] = [];
@@ -71,7 +86,9 @@ describe('Concert link: the happy path', () => {
     expect(h.sent).toEqual(['ENQ']);
     h.recv(ACK);
     expect(h.sent).toEqual(['ENQ', 'REQUEST']);
-    expect(toHex(h.raw[1]!)).toBe('02 30 31 30 30 30 30 31 32 35 30 30 31 30 39 37 38 52 45 46 20 20 20 20 20 20 20 41 30 31 30 42 30 31 30 03 71'); // LRC from an independent XOR
+    expect(toHex(h.raw[1]!)).toBe(
+      '02 30 31 30 30 30 30 31 32 35 30 30 31 30 39 37 38 52 45 46 20 20 20 20 20 20 20 41 30 31 30 42 30 31 30 03 71',
+    ); // LRC from an independent XOR
     h.recv(ACK);
     expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
     expect(h.types()).toEqual(['acknowledged', 'waiting_for_answer']);

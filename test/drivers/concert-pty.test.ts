@@ -38,7 +38,10 @@ describe.skipIf(!hasTool('socat'))('Concert over a socat pty pair', () => {
   }
 
   async function terminal(path: string, script: Partial<EmulatorScript>): Promise<ServedEmulator> {
-    const served = serveEmulator(await openSerialTransport(path), { script, timings: { ackTimeoutMs: 300, frameTimeoutMs: 300 } });
+    const served = serveEmulator(await openSerialTransport(path), {
+      script,
+      timings: { ackTimeoutMs: 300, frameTimeoutMs: 300 },
+    });
     cleanup.push(() => served.stop());
     return served;
   }
@@ -59,7 +62,11 @@ describe.skipIf(!hasTool('socat'))('Concert over a socat pty pair', () => {
     const outcome = await r.collect(PAYMENT, (stage) => stages.push(stage));
     expect(outcome).toEqual({ kind: 'approved', card: { brand: 'visa', last4: '0119' }, authCode: 'A00001' });
     expect(stages).toEqual(['waiting_for_card']);
-    expect(served.emulator.requests[0]).toMatchObject({ amount: 1250, currencyNumeric: '978', privateData: 'i_pty_test' });
+    expect(served.emulator.requests[0]).toMatchObject({
+      amount: 1250,
+      currencyNumeric: '978',
+      privateData: 'i_pty_test',
+    });
   });
 
   it('reports a refusal as a decline', async () => {
@@ -140,15 +147,24 @@ describe.skipIf(!hasTool('socat'))('Concert over a socat pty pair', () => {
     await registry.start();
     await registry.settled();
     expect(registry.devices()).toEqual([
-      { device: { id: `serial:${ports.b}`, foundBy: 'serial', path: ports.b }, claim: { driver: 'concert', by: 'probe' } },
+      {
+        device: { id: `serial:${ports.b}`, foundBy: 'serial', path: ports.b },
+        claim: { driver: 'concert', by: 'probe' },
+      },
     ]);
     const r = await registry.open(`serial:${ports.b}`);
-    expect(r.info).toMatchObject({ kind: 'concert', registrationCode: `concert-${ports.b}`, canPresentTestCards: false });
+    expect(r.info).toMatchObject({
+      kind: 'concert',
+      registrationCode: `concert-${ports.b}`,
+      canPresentTestCards: false,
+    });
     expect((await r.collect(PAYMENT)).kind).toBe('approved');
     await r.close();
   });
 
   it('rejects opening a port that does not exist, with the path in the message', async () => {
-    await expect(openSerialTransport('/dev/does-not-exist-pos')).rejects.toThrow(/cannot open \/dev\/does-not-exist-pos/);
+    await expect(openSerialTransport('/dev/does-not-exist-pos')).rejects.toThrow(
+      /cannot open \/dev\/does-not-exist-pos/,
+    );
   });
 });

@@ -95,7 +95,11 @@ describe('ConcertReader: outcomes from the terminal', () => {
 
   it('treats status 9 (request handled, no result) as unknown, never approved', async () => {
     const t = setup({ outcome: 'handled' });
-    expect(await t.pay()).toMatchObject({ kind: 'unknown', code: 'protocol_error', message: expect.stringMatching(/status 9/) });
+    expect(await t.pay()).toMatchObject({
+      kind: 'unknown',
+      code: 'protocol_error',
+      message: expect.stringMatching(/status 9/),
+    });
   });
 
   it.each([
@@ -135,7 +139,11 @@ describe('ConcertReader: link faults end-to-end against the emulator', () => {
 
   it('ends unknown on garbage instead of an answer', async () => {
     const t = setup({ answerFault: 'garbage' });
-    expect(await t.pay()).toMatchObject({ kind: 'unknown', code: 'reader_timeout', message: expect.stringMatching(/no complete frame/) });
+    expect(await t.pay()).toMatchObject({
+      kind: 'unknown',
+      code: 'reader_timeout',
+      message: expect.stringMatching(/no complete frame/),
+    });
   });
 
   it('ends unknown when the answer is dropped halfway', async () => {
@@ -146,7 +154,11 @@ describe('ConcertReader: link faults end-to-end against the emulator', () => {
   it('ends unknown when the terminal never answers, after the configured wait', async () => {
     const t = setup({ outcome: 'never' }, { timings: { answerTimeoutMs: 5_000 } });
     const outcome = await t.pay(PAYMENT, 20_000);
-    expect(outcome).toMatchObject({ kind: 'unknown', code: 'reader_timeout', message: expect.stringMatching(/within 5000 ms/) });
+    expect(outcome).toMatchObject({
+      kind: 'unknown',
+      code: 'reader_timeout',
+      message: expect.stringMatching(/within 5000 ms/),
+    });
   });
 
   it('fails (nothing charged) when the terminal is dead: 3 ENQs, 11 s', async () => {
@@ -161,7 +173,11 @@ describe('ConcertReader: link faults end-to-end against the emulator', () => {
   it('stops at the collection deadline: unknown once acknowledged', async () => {
     const t = setup({ delayMs: 60_000 });
     const outcome = await t.pay({ ...PAYMENT, timeoutMs: 2_000 }, 5_000);
-    expect(outcome).toMatchObject({ kind: 'unknown', code: 'reader_timeout', message: expect.stringMatching(/2000 ms bound/) });
+    expect(outcome).toMatchObject({
+      kind: 'unknown',
+      code: 'reader_timeout',
+      message: expect.stringMatching(/2000 ms bound/),
+    });
   });
 });
 
@@ -201,7 +217,11 @@ describe('ConcertReader: one payment at a time, cancel, bad input', () => {
     const [ecr, terminal] = createTransportPair();
     const heard: number[] = [];
     terminal.onData((chunk) => heard.push(...chunk));
-    const reader = new ConcertReader({ transport: ecr, info: concertReaderInfo({ id: 'x', foundBy: 'serial', path: '/dev/x' }), clock });
+    const reader = new ConcertReader({
+      transport: ecr,
+      info: concertReaderInfo({ id: 'x', foundBy: 'serial', path: '/dev/x' }),
+      clock,
+    });
     const outcome = reader.collect(PAYMENT);
     await flush();
     await terminal.write(Uint8Array.of(0x06)); // ACK the ENQ
@@ -240,9 +260,19 @@ describe('ConcertReader: one payment at a time, cancel, bad input', () => {
 
   it('rejects an unknown currency or a bad amount without touching the line', async () => {
     const t = setup();
-    expect(await t.reader.collect({ ...PAYMENT, currency: 'XYZ' })).toMatchObject({ kind: 'failed', code: 'reader_error', message: expect.stringMatching(/XYZ/) });
-    expect(await t.reader.collect({ ...PAYMENT, amount: 12.5 })).toMatchObject({ kind: 'failed', code: 'reader_error' });
-    expect(await t.reader.collect({ ...PAYMENT, amount: 100_000_000 })).toMatchObject({ kind: 'failed', code: 'reader_error' });
+    expect(await t.reader.collect({ ...PAYMENT, currency: 'XYZ' })).toMatchObject({
+      kind: 'failed',
+      code: 'reader_error',
+      message: expect.stringMatching(/XYZ/),
+    });
+    expect(await t.reader.collect({ ...PAYMENT, amount: 12.5 })).toMatchObject({
+      kind: 'failed',
+      code: 'reader_error',
+    });
+    expect(await t.reader.collect({ ...PAYMENT, amount: 100_000_000 })).toMatchObject({
+      kind: 'failed',
+      code: 'reader_error',
+    });
     expect(t.out).toEqual([]);
   });
 

@@ -131,7 +131,10 @@ describe('pos-reader errors and help', () => {
   });
 
   it('reports a missing port (exit 7)', async () => {
-    const [run, probe] = await Promise.all([cli(['pay', '/dev/ttyNOPE9', '--amount', '100', '--currency', 'EUR']), cli(['probe', '/dev/ttyNOPE9'])]);
+    const [run, probe] = await Promise.all([
+      cli(['pay', '/dev/ttyNOPE9', '--amount', '100', '--currency', 'EUR']),
+      cli(['probe', '/dev/ttyNOPE9']),
+    ]);
     expect(run.code).toBe(7);
     expect(run.stderr).toMatch(/no such port \/dev\/ttyNOPE9/);
     expect(probe.code).toBe(7);
@@ -145,7 +148,11 @@ describe('pos-reader errors and help', () => {
 
   it('prints help for each command, with the exit codes where they matter', async () => {
     const commands = ['list', 'probe', 'pay', 'emulate'];
-    const [main, unknown, ...runs] = await Promise.all([cli(['--help']), cli(['frobnicate']), ...commands.map((command) => cli([command, '--help']))]);
+    const [main, unknown, ...runs] = await Promise.all([
+      cli(['--help']),
+      cli(['frobnicate']),
+      ...commands.map((command) => cli([command, '--help'])),
+    ]);
     expect(main.code).toBe(0);
     expect(main.stdout).toMatch(/list\s+serial ports/);
     expect(main.stdout).toMatch(/6 {2}outcome unknown/);

@@ -5,7 +5,15 @@ import type { EmulatorScript } from '../../drivers/protocols/concert/emulator';
 import { serveEmulator } from '../../drivers/protocols/concert/emulator';
 import { createDefaultRegistry, createReaderRegistry } from '../../drivers/registry';
 import type { SerialPortInfo } from '../../drivers/serial/list';
-import type { CardOutcome, DeviceDescriptor, Discovery, Driver, Reader, ReaderKind, Unsubscribe } from '../../drivers/types';
+import type {
+  CardOutcome,
+  DeviceDescriptor,
+  Discovery,
+  Driver,
+  Reader,
+  ReaderKind,
+  Unsubscribe,
+} from '../../drivers/types';
 import { FakeUsbBackend } from '../../drivers/usb/backend';
 
 /** A discovery source driven by the test. */
@@ -55,13 +63,30 @@ class FakeDiscovery implements Discovery {
   }
 }
 
-const INGENICO_ACM: DeviceDescriptor = { id: 'serial:/dev/ttyACM0', foundBy: 'serial', path: '/dev/ttyACM0', vendorId: 0x0b00, productId: 0x0080 };
+const INGENICO_ACM: DeviceDescriptor = {
+  id: 'serial:/dev/ttyACM0',
+  foundBy: 'serial',
+  path: '/dev/ttyACM0',
+  vendorId: 0x0b00,
+  productId: 0x0080,
+};
 const PLAIN_COM: DeviceDescriptor = { id: 'serial:/dev/ttyS0', foundBy: 'serial', path: '/dev/ttyS0' };
 const MOUSE: DeviceDescriptor = { id: 'usb:046d:c077:bus1-4', foundBy: 'usb', vendorId: 0x046d, productId: 0xc077 };
 
-function fakeReader(kind: ReaderKind, device: DeviceDescriptor): Reader & { detach: ReturnType<typeof vi.fn>; closed: boolean } {
+function fakeReader(
+  kind: ReaderKind,
+  device: DeviceDescriptor,
+): Reader & { detach: ReturnType<typeof vi.fn>; closed: boolean } {
   const reader = {
-    info: { id: device.id, kind, foundBy: device.foundBy, label: device.id, registrationCode: device.id, canPresentTestCards: false, path: device.path },
+    info: {
+      id: device.id,
+      kind,
+      foundBy: device.foundBy,
+      label: device.id,
+      registrationCode: device.id,
+      canPresentTestCards: false,
+      path: device.path,
+    },
     state: 'idle' as const,
     closed: false,
     detach: vi.fn(),
@@ -76,7 +101,11 @@ function fakeReader(kind: ReaderKind, device: DeviceDescriptor): Reader & { deta
 }
 
 /** A driver with a scripted verdict and probe answer. */
-function fakeDriver(kind: ReaderKind, verdict: (d: DeviceDescriptor) => 'yes' | 'maybe' | 'no', probe?: (d: DeviceDescriptor) => Promise<boolean>) {
+function fakeDriver(
+  kind: ReaderKind,
+  verdict: (d: DeviceDescriptor) => 'yes' | 'maybe' | 'no',
+  probe?: (d: DeviceDescriptor) => Promise<boolean>,
+) {
   const opened: Array<ReturnType<typeof fakeReader>> = [];
   const driver: Driver & { probe: ReturnType<typeof vi.fn>; opened: typeof opened } = {
     kind,
@@ -93,7 +122,11 @@ function fakeDriver(kind: ReaderKind, verdict: (d: DeviceDescriptor) => 'yes' | 
 }
 
 const concertLike = (probe?: (d: DeviceDescriptor) => Promise<boolean>) =>
-  fakeDriver('concert', (d) => (d.vendorId === 0x0b00 ? 'yes' : d.path && d.vendorId === undefined ? 'maybe' : 'no'), probe);
+  fakeDriver(
+    'concert',
+    (d) => (d.vendorId === 0x0b00 ? 'yes' : d.path && d.vendorId === undefined ? 'maybe' : 'no'),
+    probe,
+  );
 
 describe('registry: choosing a driver', () => {
   it('claims by VID/PID without probing', async () => {
@@ -125,12 +158,18 @@ describe('registry: choosing a driver', () => {
     await registry.start();
     await registry.settled();
     expect(registry.devices()[0]?.claim).toEqual({ driver: null, reason: 'did not answer the concert probe' });
-    await expect(registry.open(PLAIN_COM.id)).rejects.toThrow(/not claimed by any driver: did not answer the concert probe/);
+    await expect(registry.open(PLAIN_COM.id)).rejects.toThrow(
+      /not claimed by any driver: did not answer the concert probe/,
+    );
     expect(driver.opened).toEqual([]);
   });
 
   it('tries every driver that says maybe, in order, and keeps the first that answers', async () => {
-    const first = fakeDriver('simulated', () => 'maybe', async () => false);
+    const first = fakeDriver(
+      'simulated',
+      () => 'maybe',
+      async () => false,
+    );
     const second = concertLike(async () => true);
     const registry = createReaderRegistry({ drivers: [first, second], discoveries: [new FakeDiscovery([PLAIN_COM])] });
     await registry.start();
@@ -146,20 +185,34 @@ describe('registry: choosing a driver', () => {
     const registry = createReaderRegistry({ drivers: [driver], discoveries: [new FakeDiscovery([PLAIN_COM])] });
     await registry.start();
     await registry.settled();
-    expect(registry.devices()[0]?.claim).toEqual({ driver: null, reason: 'concert probe failed: EACCES: permission denied' });
+    expect(registry.devices()[0]?.claim).toEqual({
+      driver: null,
+      reason: 'concert probe failed: EACCES: permission denied',
+    });
   });
 
   it('does not probe when probing is off', async () => {
     const driver = concertLike(async () => true);
-    const registry = createReaderRegistry({ drivers: [driver], discoveries: [new FakeDiscovery([PLAIN_COM])], probe: false });
+    const registry = createReaderRegistry({
+      drivers: [driver],
+      discoveries: [new FakeDiscovery([PLAIN_COM])],
+      probe: false,
+    });
     await registry.start();
     expect(driver.probe).not.toHaveBeenCalled();
-    expect(registry.devices()[0]?.claim).toMatchObject({ driver: null, reason: expect.stringMatching(/probing is off/) });
+    expect(registry.devices()[0]?.claim).toMatchObject({
+      driver: null,
+      reason: expect.stringMatching(/probing is off/),
+    });
   });
 
   it('claims a pinned port by configuration, without a probe', async () => {
     const driver = concertLike(async () => false);
-    const registry = createReaderRegistry({ drivers: [driver], discoveries: [new FakeDiscovery([PLAIN_COM])], pinned: [{ path: '/dev/ttyS0', driver: 'concert' }] });
+    const registry = createReaderRegistry({
+      drivers: [driver],
+      discoveries: [new FakeDiscovery([PLAIN_COM])],
+      pinned: [{ path: '/dev/ttyS0', driver: 'concert' }],
+    });
     await registry.start();
     expect(registry.devices()[0]?.claim).toEqual({ driver: 'concert', by: 'configured' });
     expect(driver.probe).not.toHaveBeenCalled();
@@ -174,7 +227,10 @@ describe('registry: choosing a driver', () => {
   it('marks simulated devices as claimed by simulation', async () => {
     const sim: DeviceDescriptor = { id: 'sim:1', foundBy: 'simulated' };
     const simulated = fakeDriver('simulated', (d) => (d.foundBy === 'simulated' ? 'yes' : 'no'));
-    const registry = createReaderRegistry({ drivers: [simulated, concertLike()], discoveries: [new FakeDiscovery([sim])] });
+    const registry = createReaderRegistry({
+      drivers: [simulated, concertLike()],
+      discoveries: [new FakeDiscovery([sim])],
+    });
     await registry.start();
     expect(registry.devices()[0]?.claim).toEqual({ driver: 'simulated', by: 'simulated' });
   });
@@ -182,16 +238,23 @@ describe('registry: choosing a driver', () => {
   it('shows a USB terminal once, not also as its serial port, and does not probe that port', async () => {
     const driver = concertLike(async () => true);
     const serial = new FakeDiscovery([{ id: 'serial:/dev/ttyACM0', foundBy: 'serial', path: '/dev/ttyACM0' }]);
-    const usb = new FakeDiscovery([{ id: 'usb:0b00:0080:SN1', foundBy: 'usb', path: '/dev/ttyACM0', vendorId: 0x0b00, productId: 0x0080 }]);
+    const usb = new FakeDiscovery([
+      { id: 'usb:0b00:0080:SN1', foundBy: 'usb', path: '/dev/ttyACM0', vendorId: 0x0b00, productId: 0x0080 },
+    ]);
     const registry = createReaderRegistry({ drivers: [driver], discoveries: [usb, serial] });
     await registry.start();
     await registry.settled();
-    expect(registry.devices().map((d) => [d.device.id, d.claim])).toEqual([['usb:0b00:0080:SN1', { driver: 'concert', by: 'vid-pid' }]]);
+    expect(registry.devices().map((d) => [d.device.id, d.claim])).toEqual([
+      ['usb:0b00:0080:SN1', { driver: 'concert', by: 'vid-pid' }],
+    ]);
     expect(driver.probe).not.toHaveBeenCalled();
   });
 
   it('starts the other sources when one fails to start', async () => {
-    const registry = createReaderRegistry({ drivers: [concertLike()], discoveries: [new FakeDiscovery([], true), new FakeDiscovery([INGENICO_ACM])] });
+    const registry = createReaderRegistry({
+      drivers: [concertLike()],
+      discoveries: [new FakeDiscovery([], true), new FakeDiscovery([INGENICO_ACM])],
+    });
     await registry.start();
     expect(registry.devices()).toHaveLength(1);
   });
@@ -231,7 +294,10 @@ describe('registry: opening', () => {
 
   it('takes an open reader offline when its device detaches, and closes readers on stop', async () => {
     const driver = concertLike();
-    const source = new FakeDiscovery([INGENICO_ACM, { ...INGENICO_ACM, id: 'serial:/dev/ttyACM1', path: '/dev/ttyACM1' }]);
+    const source = new FakeDiscovery([
+      INGENICO_ACM,
+      { ...INGENICO_ACM, id: 'serial:/dev/ttyACM1', path: '/dev/ttyACM1' },
+    ]);
     const registry = createReaderRegistry({ drivers: [driver], discoveries: [source] });
     await registry.start();
     await registry.open(INGENICO_ACM.id);
@@ -273,7 +339,15 @@ describe('default registry: USB hot-plug down to the payment', () => {
     for (let i = 0; i < 20 && t.registry.devices().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
     const [found] = t.registry.devices();
     expect(found).toEqual({
-      device: { id: 'usb:0b00:0080:SN42', foundBy: 'usb', vendorId: 0x0b00, productId: 0x0080, path: '/dev/ttyACM0', serialNumber: 'SN42', model: 'Desk/5000' },
+      device: {
+        id: 'usb:0b00:0080:SN42',
+        foundBy: 'usb',
+        vendorId: 0x0b00,
+        productId: 0x0080,
+        path: '/dev/ttyACM0',
+        serialNumber: 'SN42',
+        model: 'Desk/5000',
+      },
       claim: { driver: 'concert', by: 'vid-pid' },
     });
     return found!.device.id;
@@ -283,7 +357,11 @@ describe('default registry: USB hot-plug down to the payment', () => {
     const t = setup({ delayMs: 10_000 });
     const id = await attached(t);
     const reader = await t.registry.open(id);
-    expect(reader.info).toMatchObject({ label: 'Desk/5000 on /dev/ttyACM0', registrationCode: 'concert-SN42', serialNumber: 'SN42' });
+    expect(reader.info).toMatchObject({
+      label: 'Desk/5000 on /dev/ttyACM0',
+      registrationCode: 'concert-SN42',
+      serialNumber: 'SN42',
+    });
     const reasons: string[] = [];
     reader.onDisconnect((reason) => reasons.push(reason));
     const outcome = reader.collect({ amount: 500, currency: 'EUR', reference: 'ref' }, (stage) => {
@@ -330,6 +408,8 @@ describe('Concert driver verdicts', () => {
   });
 
   it('refuses to open a USB terminal without a serial port, saying why', async () => {
-    await expect(driver.open({ id: 'usb:0b00:0080:x', foundBy: 'usb', vendorId: 0x0b00 })).rejects.toThrow(/no serial port: is the cdc_acm driver loaded/);
+    await expect(driver.open({ id: 'usb:0b00:0080:x', foundBy: 'usb', vendorId: 0x0b00 })).rejects.toThrow(
+      /no serial port: is the cdc_acm driver loaded/,
+    );
   });
 });

@@ -70,8 +70,24 @@ describe('serial listing from sysfs', () => {
         product: 'Desk/5000',
         byId: 'usb-Ingenico_Desk_5000_SN123-if00',
       },
-      { path: join(dev, 'ttyS0'), vendorId: undefined, productId: undefined, serialNumber: undefined, manufacturer: undefined, product: undefined, byId: undefined },
-      { path: join(dev, 'ttyUSB0'), vendorId: 0x0403, productId: 0x6001, serialNumber: undefined, manufacturer: undefined, product: undefined, byId: undefined },
+      {
+        path: join(dev, 'ttyS0'),
+        vendorId: undefined,
+        productId: undefined,
+        serialNumber: undefined,
+        manufacturer: undefined,
+        product: undefined,
+        byId: undefined,
+      },
+      {
+        path: join(dev, 'ttyUSB0'),
+        vendorId: 0x0403,
+        productId: 0x6001,
+        serialNumber: undefined,
+        manufacturer: undefined,
+        product: undefined,
+        byId: undefined,
+      },
     ]);
   });
 
@@ -88,19 +104,39 @@ describe('the safe serial lister', () => {
     expect(serialportList).not.toHaveBeenCalled();
     expect(listing.source).toBe('sysfs');
     expect(listing.note).toMatch(/udevadm not found/);
-    expect(listing.ports.map((p) => p.path)).toEqual(['ttyACM0', 'ttyS0', 'ttyUSB0'].map((n) => join(layout.devDir, n)));
+    expect(listing.ports.map((p) => p.path)).toEqual(
+      ['ttyACM0', 'ttyS0', 'ttyUSB0'].map((n) => join(layout.devDir, n)),
+    );
   });
 
   it('uses serialport when udevadm is there, parsing its hex IDs', async () => {
     const list = createSerialLister({
       platform: 'linux',
       findExecutable: () => '/usr/bin/udevadm',
-      serialportList: async () => [{ path: '/dev/ttyACM0', vendorId: '0b00', productId: '0080', serialNumber: 'SN9', manufacturer: 'Ingenico', pnpId: 'usb-Ingenico-if00' }],
+      serialportList: async () => [
+        {
+          path: '/dev/ttyACM0',
+          vendorId: '0b00',
+          productId: '0080',
+          serialNumber: 'SN9',
+          manufacturer: 'Ingenico',
+          pnpId: 'usb-Ingenico-if00',
+        },
+      ],
       sysfs: layout,
     });
     expect(await list()).toEqual({
       source: 'serialport',
-      ports: [{ path: '/dev/ttyACM0', vendorId: 0x0b00, productId: 0x80, serialNumber: 'SN9', manufacturer: 'Ingenico', byId: 'usb-Ingenico-if00' }],
+      ports: [
+        {
+          path: '/dev/ttyACM0',
+          vendorId: 0x0b00,
+          productId: 0x80,
+          serialNumber: 'SN9',
+          manufacturer: 'Ingenico',
+          byId: 'usb-Ingenico-if00',
+        },
+      ],
     });
   });
 
@@ -135,11 +171,15 @@ describe('the safe serial lister', () => {
       const listing = await createSerialLister()();
       process.stdout.write(JSON.stringify({ source: listing.source, ports: listing.ports.length }));
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: join(__dirname, '../..'),
-      env: { ...process.env, PATH: '/nonexistent' },
-      timeout: 15_000,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        cwd: join(__dirname, '../..'),
+        env: { ...process.env, PATH: '/nonexistent' },
+        timeout: 15_000,
+      },
+    );
     expect(JSON.parse(stdout)).toMatchObject({ source: 'sysfs' });
   });
 
@@ -195,7 +235,14 @@ describe('serial discovery by polling and diffing', () => {
     await discovery.poll();
     expect(log).toEqual(['+serial:/dev/ttyS0', '+serial:/dev/ttyACM0', '-serial:/dev/ttyS0']);
     expect(discovery.list()).toEqual([
-      { id: 'serial:/dev/ttyACM0', foundBy: 'serial', path: '/dev/ttyACM0', vendorId: 0x0b00, productId: 0x0080, model: 'Desk/5000' },
+      {
+        id: 'serial:/dev/ttyACM0',
+        foundBy: 'serial',
+        path: '/dev/ttyACM0',
+        vendorId: 0x0b00,
+        productId: 0x0080,
+        model: 'Desk/5000',
+      },
     ]);
   });
 
@@ -247,7 +294,9 @@ describe('serial discovery by polling and diffing', () => {
   });
 
   it('describes ports with an Ingenico model hint', () => {
-    expect(describeSerialPort({ path: '/dev/ttyACM3', vendorId: 0x079b, productId: 0x0028, serialNumber: 'X1' })).toEqual({
+    expect(
+      describeSerialPort({ path: '/dev/ttyACM3', vendorId: 0x079b, productId: 0x0028, serialNumber: 'X1' }),
+    ).toEqual({
       id: 'serial:/dev/ttyACM3',
       foundBy: 'serial',
       path: '/dev/ttyACM3',
@@ -256,6 +305,8 @@ describe('serial discovery by polling and diffing', () => {
       serialNumber: 'X1',
       model: 'Telium',
     });
-    expect(describeSerialPort({ path: '/dev/ttyACM4', vendorId: 0x0b00, productId: 0x9999 }).model).toBe('Ingenico terminal');
+    expect(describeSerialPort({ path: '/dev/ttyACM4', vendorId: 0x0b00, productId: 0x9999 }).model).toBe(
+      'Ingenico terminal',
+    );
   });
 });

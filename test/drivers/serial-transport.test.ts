@@ -21,7 +21,10 @@ describe('serial transport over serialport (mock binding)', () => {
     const seen: PortSettings[] = [];
     const a = await openSerialTransport('/dev/ttyMOCK0', { createPort: mockFactory(seen) });
     await a.close();
-    const b = await openSerialTransport('/dev/ttyMOCK0', { createPort: mockFactory(seen), line: { baudRate: 19_200, dataBits: 8, parity: 'none' } });
+    const b = await openSerialTransport('/dev/ttyMOCK0', {
+      createPort: mockFactory(seen),
+      line: { baudRate: 19_200, dataBits: 8, parity: 'none' },
+    });
     await b.close();
     expect(seen).toEqual([
       { path: '/dev/ttyMOCK0', ...CONCERT_LINE },
@@ -52,7 +55,9 @@ describe('serial transport over serialport (mock binding)', () => {
   });
 
   it('rejects with the path when the port cannot be opened', async () => {
-    await expect(openSerialTransport('/dev/ttyMISSING', { createPort: mockFactory() })).rejects.toThrow(/cannot open \/dev\/ttyMISSING/);
+    await expect(openSerialTransport('/dev/ttyMISSING', { createPort: mockFactory() })).rejects.toThrow(
+      /cannot open \/dev\/ttyMISSING/,
+    );
   });
 
   it('runs a Concert payment against an emulator wired to the mock port', async () => {
@@ -71,7 +76,9 @@ describe('serial transport over serialport (mock binding)', () => {
     };
     const driver = createConcertDriver({ openTransport: (path) => openSerialTransport(path, { createPort }) });
     const reader = await driver.open({ id: 'serial:/dev/ttyMOCK2', foundBy: 'serial', path: '/dev/ttyMOCK2' });
-    expect(await reader.collect({ amount: 4200, currency: 'GBP', reference: 'mock' })).toMatchObject({ kind: 'approved' });
+    expect(await reader.collect({ amount: 4200, currency: 'GBP', reference: 'mock' })).toMatchObject({
+      kind: 'approved',
+    });
     await reader.close();
   });
 });

@@ -4,7 +4,14 @@ import { SimulatedReader } from '../../drivers/simulated/reader';
 import type { CardOutcome, CollectStage } from '../../drivers/types';
 
 function reader(clock: FakeClock, autoPresentDelayMs = 0) {
-  return new SimulatedReader({ id: 'sim-1', label: 'Sim', clock, autoPresentDelayMs, processingMs: 100, replugAfterMs: 500 });
+  return new SimulatedReader({
+    id: 'sim-1',
+    label: 'Sim',
+    clock,
+    autoPresentDelayMs,
+    processingMs: 100,
+    replugAfterMs: 500,
+  });
 }
 
 describe('simulated reader', () => {
@@ -23,7 +30,7 @@ describe('simulated reader', () => {
     expect(sim.state).toBe('idle');
   });
 
-  it('declines by test card and by the amount\'s cents', async () => {
+  it("declines by test card and by the amount's cents", async () => {
     const clock = new FakeClock();
     const sim = reader(clock);
     const byCard = sim.collect({ amount: 1000, currency: 'EUR', reference: 'a' });
@@ -61,7 +68,10 @@ describe('simulated reader', () => {
     const clock = new FakeClock();
     const sim = reader(clock);
     const first = sim.collect({ amount: 500, currency: 'USD', reference: 'f', timeoutMs: 5_000 });
-    await expect(sim.collect({ amount: 1, currency: 'USD', reference: 'g' })).resolves.toMatchObject({ kind: 'failed', code: 'reader_busy' });
+    await expect(sim.collect({ amount: 1, currency: 'USD', reference: 'g' })).resolves.toMatchObject({
+      kind: 'failed',
+      code: 'reader_busy',
+    });
     clock.advance(5_000);
     await expect(first).resolves.toMatchObject({ kind: 'failed', code: 'reader_timeout' });
   });
@@ -70,7 +80,10 @@ describe('simulated reader', () => {
     const clock = new FakeClock();
     const sim = reader(clock);
     sim.setFault('busy');
-    await expect(sim.collect({ amount: 500, currency: 'USD', reference: 'h' })).resolves.toMatchObject({ kind: 'failed', code: 'reader_busy' });
+    await expect(sim.collect({ amount: 500, currency: 'USD', reference: 'h' })).resolves.toMatchObject({
+      kind: 'failed',
+      code: 'reader_busy',
+    });
     sim.setFault('timeout');
     const timedOut = sim.collect({ amount: 500, currency: 'USD', reference: 'i' });
     clock.advance(1_000);

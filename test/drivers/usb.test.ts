@@ -8,7 +8,13 @@ import { UsbDiscovery } from '../../drivers/usb/discovery';
 import { ingenicoModel, isIngenico } from '../../drivers/usb/ids';
 
 const DESK: UsbDeviceInfo = { vendorId: 0x0b00, productId: 0x0080, busNumber: 1, deviceAddress: 7, portNumbers: [2] };
-const MOVE: UsbDeviceInfo = { vendorId: 0x0b00, productId: 0x0085, busNumber: 1, deviceAddress: 9, portNumbers: [3, 1] };
+const MOVE: UsbDeviceInfo = {
+  vendorId: 0x0b00,
+  productId: 0x0085,
+  busNumber: 1,
+  deviceAddress: 9,
+  portNumbers: [3, 1],
+};
 const KEYBOARD: UsbDeviceInfo = { vendorId: 0x046d, productId: 0xc31c, busNumber: 1, deviceAddress: 3 };
 
 /** Lets pending promise chains (the async serial lister) run. */
@@ -52,7 +58,13 @@ function setup(initial: UsbDeviceInfo[] = [], options: { mapAttempts?: number } 
   };
 }
 
-const ACM0: SerialPortInfo = { path: '/dev/ttyACM0', vendorId: 0x0b00, productId: 0x0080, serialNumber: 'SN123', manufacturer: 'Ingenico' };
+const ACM0: SerialPortInfo = {
+  path: '/dev/ttyACM0',
+  vendorId: 0x0b00,
+  productId: 0x0080,
+  serialNumber: 'SN123',
+  manufacturer: 'Ingenico',
+};
 
 describe('USB discovery with a fake bus', () => {
   it('reports an attached Ingenico terminal with its serial port, model and serial number', async () => {
@@ -95,7 +107,9 @@ describe('USB discovery with a fake bus', () => {
     await t.tick(300);
     expect(t.log).toEqual([]);
     await t.tick(300);
-    expect(t.attached).toEqual([{ id: 'usb:0b00:0080:bus1-2', foundBy: 'usb', vendorId: 0x0b00, productId: 0x0080, model: 'Desk/5000' }]);
+    expect(t.attached).toEqual([
+      { id: 'usb:0b00:0080:bus1-2', foundBy: 'usb', vendorId: 0x0b00, productId: 0x0080, model: 'Desk/5000' },
+    ]);
   });
 
   it('takes a detach to the reader: the device goes away', async () => {
@@ -133,10 +147,7 @@ describe('USB discovery with a fake bus', () => {
 
   it('gives two terminals two different ports', async () => {
     const t = setup();
-    t.setPorts([
-      ACM0,
-      { path: '/dev/ttyACM1', vendorId: 0x0b00, productId: 0x0085 },
-    ]);
+    t.setPorts([ACM0, { path: '/dev/ttyACM1', vendorId: 0x0b00, productId: 0x0085 }]);
     await t.discovery.start();
     t.backend.attach(DESK);
     t.backend.attach(MOVE);
@@ -158,7 +169,10 @@ describe('USB discovery with a fake bus', () => {
 
 describe('USB on a machine without USB', () => {
   it('reports no USB readers, with the reason, when the backend is unavailable', async () => {
-    const discovery = new UsbDiscovery({ backend: unavailableUsbBackend('no /sys/bus/usb'), serialLister: async () => ({ ports: [], source: 'none' }) });
+    const discovery = new UsbDiscovery({
+      backend: unavailableUsbBackend('no /sys/bus/usb'),
+      serialLister: async () => ({ ports: [], source: 'none' }),
+    });
     await discovery.start();
     expect(discovery.list()).toEqual([]);
     expect(discovery.unavailableReason).toBe('no /sys/bus/usb');
@@ -169,7 +183,10 @@ describe('USB on a machine without USB', () => {
     const backend = await loadUsbBackend(async () => {
       throw new Error('Could not locate the bindings file');
     });
-    expect(backend).toMatchObject({ available: false, unavailableReason: expect.stringMatching(/Could not locate the bindings file/) });
+    expect(backend).toMatchObject({
+      available: false,
+      unavailableReason: expect.stringMatching(/Could not locate the bindings file/),
+    });
     expect(backend.list()).toEqual([]);
   });
 

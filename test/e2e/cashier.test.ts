@@ -39,12 +39,16 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
   }
 
   async function textOf(locator: Locator, text: RegExp) {
-    await expect.poll(async () => (await locator.first().textContent()) ?? '', { timeout: STATUS_TIMEOUT }).toMatch(text);
+    await expect
+      .poll(async () => (await locator.first().textContent()) ?? '', { timeout: STATUS_TIMEOUT })
+      .toMatch(text);
   }
 
   async function paymentStatus(text: string | RegExp) {
     await expect
-      .poll(async () => (await page.locator('.payment-state[role=status]').textContent()) ?? '', { timeout: STATUS_TIMEOUT })
+      .poll(async () => (await page.locator('.payment-state[role=status]').textContent()) ?? '', {
+        timeout: STATUS_TIMEOUT,
+      })
       .toMatch(text);
   }
 
@@ -129,11 +133,14 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     await refund.fill('');
     await refund.pressSequentially('1000');
     await page.getByRole('button', { name: /^Refund/ }).click();
-    await page.getByText(/Partially refunded/i).first().waitFor({ timeout: STATUS_TIMEOUT });
+    await page
+      .getByText(/Partially refunded/i)
+      .first()
+      .waitFor({ timeout: STATUS_TIMEOUT });
     await textOf(page.getByRole('heading', { name: 'Refunds' }).locator('..'), /€10\.00/);
   });
 
-  it('6. a payment pushed to the app\'s reader by the merchant\'s own server appears and completes', async () => {
+  it("6. a payment pushed to the app's reader by the merchant's own server appears and completes", async () => {
     const [secretKey] = sandboxKeys;
     const api = async (method: string, path: string, body?: unknown) => {
       const response = await fetch(app.sandboxUrl + path, {
@@ -144,8 +151,14 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
       expect(response.status).toBeLessThan(300);
       return response.json() as Promise<Record<string, unknown>>;
     };
-    const intent = await api('POST', '/v1/terminal/create-payment', { amount: 4242, currency: 'usd', description: 'Web shop order' });
-    const readers = (await api('GET', '/v1/terminal/readers')) as { data: { id: string; device_type: string; status: string }[] };
+    const intent = await api('POST', '/v1/terminal/create-payment', {
+      amount: 4242,
+      currency: 'usd',
+      description: 'Web shop order',
+    });
+    const readers = (await api('GET', '/v1/terminal/readers')) as {
+      data: { id: string; device_type: string; status: string }[];
+    };
     const hosted = readers.data.find((r) => r.device_type === 'hosted' && r.status === 'online');
     expect(hosted).toBeDefined();
     await api('POST', '/v1/terminal/process-payment', { payment_intent_id: intent.id, reader_id: hosted!.id });
@@ -154,7 +167,9 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     await page.getByRole('radio', { name: /Visa — approved/ }).check();
     await page.getByRole('button', { name: 'Present card' }).click();
     await expect
-      .poll(async () => ((await api('GET', `/v1/transactions/${String(intent.id)}`)) as { status: string }).status, { timeout: STATUS_TIMEOUT })
+      .poll(async () => ((await api('GET', `/v1/transactions/${String(intent.id)}`)) as { status: string }).status, {
+        timeout: STATUS_TIMEOUT,
+      })
       .toBe('succeeded');
   });
 

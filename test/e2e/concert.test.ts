@@ -37,20 +37,28 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('a Concert terminal on a s
   });
 
   async function textOf(selector: string, text: RegExp) {
-    await expect.poll(async () => (await page.locator(selector).first().textContent()) ?? '', { timeout: TIMEOUT }).toMatch(text);
+    await expect
+      .poll(async () => (await page.locator(selector).first().textContent()) ?? '', { timeout: TIMEOUT })
+      .toMatch(text);
   }
 
   it('shows the terminal as found on its port, pairs it, and it comes online', async () => {
     await page.keyboard.press('F6');
     const found = page.getByRole('article').filter({ hasText: pty.b });
     await found.getByRole('button', { name: 'Pair' }).click({ timeout: TIMEOUT });
-    const paired = page.getByRole('article', { name: /Concert|Ingenico/ }).filter({ has: page.getByRole('button', { name: 'Reconnect' }) });
-    await expect.poll(async () => (await paired.getByRole('status').textContent()) ?? '', { timeout: TIMEOUT }).toMatch(/^Online/);
+    const paired = page
+      .getByRole('article', { name: /Concert|Ingenico/ })
+      .filter({ has: page.getByRole('button', { name: 'Reconnect' }) });
+    await expect
+      .poll(async () => (await paired.getByRole('status').textContent()) ?? '', { timeout: TIMEOUT })
+      .toMatch(/^Online/);
     // This counter has only the terminal: the simulated reader goes.
     const simulated = page.getByRole('article', { name: /Simulated reader 1/ });
     await simulated.getByRole('button', { name: 'Forget' }).click();
     await simulated.getByRole('button', { name: /Yes, forget/ }).click();
-    await expect.poll(() => page.getByRole('article', { name: /Simulated reader 1/ }).count(), { timeout: TIMEOUT }).toBe(0);
+    await expect
+      .poll(() => page.getByRole('article', { name: /Simulated reader 1/ }).count(), { timeout: TIMEOUT })
+      .toBe(0);
   });
 
   it('charges on the terminal: the Concert request carries the amount and currency, and the approval comes back', async () => {

@@ -36,11 +36,15 @@ export interface WebApp {
 
 export async function startWebApp(options: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<WebApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pos-e2e-'));
-  const child = spawn(process.execPath, [WEB_ENTRY, '--port', '0', '--data-dir', dataDir, '--no-discovery', '--json', ...(options.args ?? [])], {
-    cwd: ROOT,
-    env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [WEB_ENTRY, '--port', '0', '--data-dir', dataDir, '--no-discovery', '--json', ...(options.args ?? [])],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const stderr: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   const line = await new Promise<string>((resolve, reject) => {
@@ -93,7 +97,10 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 /** A fresh page on the app, with every bridge message recorded (for the secret-leak check). */
-export async function openApp(browser: Browser, app: WebApp): Promise<{ context: BrowserContext; page: Page; frames: string[] }> {
+export async function openApp(
+  browser: Browser,
+  app: WebApp,
+): Promise<{ context: BrowserContext; page: Page; frames: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const frames: string[] = [];

@@ -22,7 +22,14 @@ const READ_ONLY: ReadonlySet<string> = new Set([
 /** One valid input per command: the seeds the mutations start from. */
 const VALID: Record<CommandName, Record<string, unknown>> = {
   'session.snapshot': {},
-  'payments.create': { amount: 1250, currency: 'EUR', description: 'x', orderReference: 'O-1', captureMethod: 'manual', receiptEmail: 'a@b.co' },
+  'payments.create': {
+    amount: 1250,
+    currency: 'EUR',
+    description: 'x',
+    orderReference: 'O-1',
+    captureMethod: 'manual',
+    receiptEmail: 'a@b.co',
+  },
   'payments.process': { paymentId: 'pay_abcdefgh12345678', readerId: 'rdr_abc' },
   'payments.cancel': { paymentId: 'pay_abcdefgh12345678' },
   'payments.capture': { paymentId: 'pay_abcdefgh12345678', amount: 100 },
@@ -53,22 +60,55 @@ const junk = fc.oneof(
   fc.constant(null),
   fc.array(fc.anything(), { maxLength: 3 }),
   // Objects always carry a key no command has, so they are invalid for every strict schema.
-  fc.dictionary(fc.string().map((k) => `x_${k}`), fc.anything(), { minKeys: 1, maxKeys: 3 }),
-  fc.constantFrom('', ' ', '-1', '1e309', '__proto__', 'constructor', 'sk_test_xxxxxxxxxxxx', '\u0000', 'a'.repeat(10_000)),
+  fc.dictionary(
+    fc.string().map((k) => `x_${k}`),
+    fc.anything(),
+    { minKeys: 1, maxKeys: 3 },
+  ),
+  fc.constantFrom(
+    '',
+    ' ',
+    '-1',
+    '1e309',
+    '__proto__',
+    'constructor',
+    'sk_test_xxxxxxxxxxxx',
+    '\u0000',
+    'a'.repeat(10_000),
+  ),
 );
 
 /** A seed made invalid for sure: an unknown key, or a known key given a value of the wrong kind. */
 const mutated = fc.constantFrom(...COMMAND_NAMES).chain((name) => {
   const seed = VALID[name];
   const keys = Object.keys(seed);
-  const extraKey = fc.tuple(fc.string({ minLength: 1 }).filter((k) => !keys.includes(k) && k !== '__proto__'), junk).map(([k, v]) => ({ ...seed, [k]: v }));
-  const wrongType = keys.length === 0
-    ? extraKey
-    : fc.tuple(fc.constantFrom(...keys), fc.oneof(fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 }), fc.constant(true))).map(([k, v]) => ({ ...seed, [k]: v }));
+  const extraKey = fc
+    .tuple(
+      fc.string({ minLength: 1 }).filter((k) => !keys.includes(k) && k !== '__proto__'),
+      junk,
+    )
+    .map(([k, v]) => ({ ...seed, [k]: v }));
+  const wrongType =
+    keys.length === 0
+      ? extraKey
+      : fc
+          .tuple(
+            fc.constantFrom(...keys),
+            fc.oneof(
+              fc.constant(null),
+              fc.array(fc.integer(), { maxLength: 2 }),
+              fc.dictionary(fc.string(), fc.integer(), { maxKeys: 2 }),
+              fc.constant(true),
+            ),
+          )
+          .map(([k, v]) => ({ ...seed, [k]: v }));
   return fc.tuple(fc.constant(name as string), fc.oneof(extraKey, wrongType) as fc.Arbitrary<unknown>);
 });
 
-const random = fc.tuple(fc.oneof(fc.constantFrom(...COMMAND_NAMES), fc.string(), fc.constantFrom('toString', '__proto__', 'hasOwnProperty')), junk as fc.Arbitrary<unknown>);
+const random = fc.tuple(
+  fc.oneof(fc.constantFrom(...COMMAND_NAMES), fc.string(), fc.constantFrom('toString', '__proto__', 'hasOwnProperty')),
+  junk as fc.Arbitrary<unknown>,
+);
 
 describe('contract fuzz', () => {
   let t: TestHost;

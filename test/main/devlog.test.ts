@@ -8,7 +8,15 @@ describe('redaction', () => {
       'key sk_test_abcDEF123456 pk_live_zzzzzzzz9 token pst_test_Q1w2e3r4 link lks_9f8e7d6c webhook whsec_abc123 ' +
       'header Bearer sk_live_XYZ987654 secret pi_abc_secret_def';
     const out = redact(text);
-    for (const secret of ['abcDEF123456', 'zzzzzzzz9', 'Q1w2e3r4', '9f8e7d6c', 'whsec_abc123', 'XYZ987654', 'secret_def']) {
+    for (const secret of [
+      'abcDEF123456',
+      'zzzzzzzz9',
+      'Q1w2e3r4',
+      '9f8e7d6c',
+      'whsec_abc123',
+      'XYZ987654',
+      'secret_def',
+    ]) {
       expect(out).not.toContain(secret);
     }
     expect(out).toContain('sk_test_[redacted]');

@@ -28,14 +28,29 @@ describe('Electron hardening (tested without the runtime)', () => {
 
   it('allows navigation only within app://renderer', () => {
     expect(isAllowedNavigation(APP_ENTRY_URL)).toBe(true);
-    for (const url of ['https://evil.example/', 'file:///etc/passwd', 'app://other/index.html', 'javascript:alert(1)', 'not a url']) {
+    for (const url of [
+      'https://evil.example/',
+      'file:///etc/passwd',
+      'app://other/index.html',
+      'javascript:alert(1)',
+      'not a url',
+    ]) {
       expect(isAllowedNavigation(url)).toBe(false);
     }
   });
 
   it('denies new windows and every permission', () => {
     expect(windowOpenDecision()).toEqual({ action: 'deny' });
-    for (const permission of ['media', 'geolocation', 'notifications', 'serial', 'usb', 'hid', 'clipboard-read', 'openExternal']) {
+    for (const permission of [
+      'media',
+      'geolocation',
+      'notifications',
+      'serial',
+      'usb',
+      'hid',
+      'clipboard-read',
+      'openExternal',
+    ]) {
       expect(permissionDecision(permission)).toBe(false);
     }
   });
@@ -82,10 +97,22 @@ describe('Electron hardening (tested without the runtime)', () => {
 
   it('keeps every electron import inside main/app', async () => {
     const { execFileSync } = await import('node:child_process');
-    const out = execFileSync('grep', ['-rlE', "from ['\"]electron['\"]|require\\(['\"]electron['\"]\\)", 'main', 'drivers', 'renderer', 'sandbox', 'common'], {
-      cwd: new URL('../..', import.meta.url).pathname,
-      encoding: 'utf8',
-    })
+    const out = execFileSync(
+      'grep',
+      [
+        '-rlE',
+        'from [\'"]electron[\'"]|require\\([\'"]electron[\'"]\\)',
+        'main',
+        'drivers',
+        'renderer',
+        'sandbox',
+        'common',
+      ],
+      {
+        cwd: new URL('../..', import.meta.url).pathname,
+        encoding: 'utf8',
+      },
+    )
       .split('\n')
       .filter(Boolean);
     expect(out.every((file) => file.startsWith('main/app/'))).toBe(true);

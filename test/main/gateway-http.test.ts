@@ -27,7 +27,10 @@ describe('gateway HTTP layer', () => {
         if (path.startsWith('/v1/ok')) return json(200, MERCHANT);
         if (path.startsWith('/v1/garbage')) return json(200, '{"id": "m1", ');
         if (path.startsWith('/v1/shape')) return json(200, { id: 5 });
-        if (path.startsWith('/v1/refused')) return json(422, { error: { type: 'capture_error', message: 'Already captured.', param: 'amount', code: 'x' } });
+        if (path.startsWith('/v1/refused'))
+          return json(422, {
+            error: { type: 'capture_error', message: 'Already captured.', param: 'amount', code: 'x' },
+          });
         if (path.startsWith('/v1/broken-error')) return json(404, '<html>');
         if (path.startsWith('/v1/server')) return json(500, { error: { type: 'api_error', message: 'boom' } });
         if (path.startsWith('/v1/drop')) return req.socket.destroy();
@@ -45,15 +48,25 @@ describe('gateway HTTP layer', () => {
   const http = () => new GatewayHttp({ baseUrl: base, timeoutMs: 300, onRequest: (e) => log.push(e) });
 
   it('sends the bearer credential and JSON body, and validates the answer', async () => {
-    await expect(http().request(MerchantSchema, 'POST', '/v1/ok', { auth: 'sk_test_abc', body: { a: 1 } })).resolves.toMatchObject({ id: 'm1', test_mode: true });
+    await expect(
+      http().request(MerchantSchema, 'POST', '/v1/ok', { auth: 'sk_test_abc', body: { a: 1 } }),
+    ).resolves.toMatchObject({ id: 'm1', test_mode: true });
     expect(seen.at(-1)).toEqual({ auth: 'Bearer sk_test_abc', body: '{"a":1}' });
     expect(JSON.stringify(log)).not.toContain('sk_test_abc');
   });
 
   it('turns a refusal into a GatewayError with the API type, param and code', async () => {
-    const error = await http().request(MerchantSchema, 'POST', '/v1/refused', { auth: 'k' }).catch((e: unknown) => e);
+    const error = await http()
+      .request(MerchantSchema, 'POST', '/v1/refused', { auth: 'k' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GatewayError);
-    expect(error).toMatchObject({ status: 422, type: 'capture_error', param: 'amount', code: 'x', message: 'Already captured.' });
+    expect(error).toMatchObject({
+      status: 422,
+      type: 'capture_error',
+      param: 'amount',
+      code: 'x',
+      message: 'Already captured.',
+    });
   });
 
   it.each([
@@ -64,7 +77,9 @@ describe('gateway HTTP layer', () => {
     ['/v1/drop', /connection to the gateway failed/],
     ['/v1/hang', /did not answer in time/],
   ])('classifies %s as an unknown outcome', async (path, message) => {
-    const error = await http().request(MerchantSchema, 'POST', path, { auth: 'k' }).catch((e: unknown) => e);
+    const error = await http()
+      .request(MerchantSchema, 'POST', path, { auth: 'k' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(GatewayUnreachable);
     expect(error).toMatchObject({ outcome: 'unknown' });
     expect((error as Error).message).toMatch(message);
@@ -75,7 +90,9 @@ describe('gateway HTTP layer', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const error = await new GatewayHttp({ baseUrl: `http://127.0.0.1:${port}` }).request(MerchantSchema, 'GET', '/v1/ok', { auth: 'k' }).catch((e: unknown) => e);
+    const error = await new GatewayHttp({ baseUrl: `http://127.0.0.1:${port}` })
+      .request(MerchantSchema, 'GET', '/v1/ok', { auth: 'k' })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ outcome: 'not_sent' });
   });
 });

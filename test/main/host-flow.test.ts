@@ -16,7 +16,9 @@ describe('host against the sandbox: the cashier flow', () => {
     expect(snapshot.merchant?.testMode).toBe(true);
     const reader = await t.onlineReader();
     expect(reader.terminalId).not.toBeNull();
-    const gatewayReaders = (await t.api('GET', '/v1/terminal/readers')).json as { data: { terminal_id: string; status: string }[] };
+    const gatewayReaders = (await t.api('GET', '/v1/terminal/readers')).json as {
+      data: { terminal_id: string; status: string }[];
+    };
     expect(gatewayReaders.data.find((r) => r.terminal_id === reader.terminalId)?.status).toBe('online');
   });
 
@@ -76,7 +78,11 @@ describe('host against the sandbox: the cashier flow', () => {
     await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
     const canceled = await t.call('payments.cancel', { paymentId: created.id });
     expect(canceled.status).toBe('canceled');
-    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.action === null), 3_000, 'reader idle');
+    await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.action === null),
+      3_000,
+      'reader idle',
+    );
     const next = await t.call('payments.create', { amount: 700, currency: 'EUR' });
     await t.call('payments.process', { paymentId: next.id, readerId: reader.id });
     await t.waitForPayment(next.id, (p) => p.readerStage === 'waiting_for_card');
@@ -91,21 +97,43 @@ describe('host against the sandbox: the cashier flow', () => {
     await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
     const partial = await t.call('payments.refund', { paymentId: created.transactionId, amount: 1000 });
     expect(partial).toMatchObject({ status: 'partially_refunded', amountRefunded: 1000 });
-    expect((await t.fail('payments.refund', { paymentId: created.id, amount: 2500 })).message).toMatch(/At most £20.00/);
+    expect((await t.fail('payments.refund', { paymentId: created.id, amount: 2500 })).message).toMatch(
+      /At most £20.00/,
+    );
     const rest = await t.call('payments.refund', { paymentId: created.id });
     expect(rest).toMatchObject({ status: 'refunded', amountRefunded: 3000 });
     const detail = await t.call('transactions.get', { transactionId: created.transactionId });
     expect(detail.refunds.map((r) => r.amount).sort()).toEqual([1000, 2000]);
-    expect(detail.timeline.map((e) => e.event)).toEqual(expect.arrayContaining(['created', 'sent_to_reader', 'succeeded', 'refunded']));
+    expect(detail.timeline.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['created', 'sent_to_reader', 'succeeded', 'refunded']),
+    );
   });
 
-  it('a payment pushed to the app\'s reader by the merchant\'s own server appears and completes', async () => {
+  it("a payment pushed to the app's reader by the merchant's own server appears and completes", async () => {
     const reader = await t.onlineReader();
-    const intent = (await t.api('POST', '/v1/terminal/create-payment', { amount: 4200, currency: 'eur', description: 'From the web shop' })).json as { id: string };
-    const gatewayReaderId = (await t.api('GET', '/v1/terminal/readers')).json as { data: { id: string; terminal_id: string }[] };
+    const intent = (
+      await t.api('POST', '/v1/terminal/create-payment', {
+        amount: 4200,
+        currency: 'eur',
+        description: 'From the web shop',
+      })
+    ).json as { id: string };
+    const gatewayReaderId = (await t.api('GET', '/v1/terminal/readers')).json as {
+      data: { id: string; terminal_id: string }[];
+    };
     const processor = gatewayReaderId.data.find((r) => r.terminal_id === reader.terminalId)!.id;
-    expect((await t.api('POST', '/v1/terminal/process-payment', { payment_intent_id: intent.id, reader_id: processor })).status).toBe(200);
-    const adopted = await waitFor(async () => (await t.call('payments.list', { filter: 'all', limit: 50 })).find((p) => p.transactionId === intent.id && p.readerStage === 'waiting_for_card'), 5_000, 'adopted payment');
+    expect(
+      (await t.api('POST', '/v1/terminal/process-payment', { payment_intent_id: intent.id, reader_id: processor }))
+        .status,
+    ).toBe(200);
+    const adopted = await waitFor(
+      async () =>
+        (await t.call('payments.list', { filter: 'all', limit: 50 })).find(
+          (p) => p.transactionId === intent.id && p.readerStage === 'waiting_for_card',
+        ),
+      5_000,
+      'adopted payment',
+    );
     expect(adopted.amount).toBe(4200);
     await t.call('simulate.presentCard', { readerId: reader.id });
     await t.waitForPayment(adopted.id, (p) => p.status === 'succeeded');
@@ -113,7 +141,11 @@ describe('host against the sandbox: the cashier flow', () => {
 
   it('a sandbox-hosted simulated reader works over plain HTTP too', async () => {
     await t.call('readers.pair', { registrationCode: 'simulated-counter-2', label: 'Cloud sim' });
-    const cloud = await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.kind === 'cloud' && r.status === 'online'), 3_000, 'cloud reader');
+    const cloud = await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.kind === 'cloud' && r.status === 'online'),
+      3_000,
+      'cloud reader',
+    );
     const created = await t.call('payments.create', { amount: 1500, currency: 'EUR' });
     await t.call('payments.process', { paymentId: created.id, readerId: cloud.id });
     await t.call('simulate.presentCard', { readerId: cloud.id, cardNumber: '4242424242424242' });
@@ -122,7 +154,14 @@ describe('host against the sandbox: the cashier flow', () => {
 
   it('answers bad input with validation errors and changes nothing', async () => {
     const before = await t.call('payments.list', { filter: 'all', limit: 100 });
-    for (const input of [{ amount: -5, currency: 'EUR' }, { amount: 12.5, currency: 'EUR' }, { amount: 100, currency: 'XXX' }, { amount: 100, currency: 'EUR', extra: 1 }, null, 'x']) {
+    for (const input of [
+      { amount: -5, currency: 'EUR' },
+      { amount: 12.5, currency: 'EUR' },
+      { amount: 100, currency: 'XXX' },
+      { amount: 100, currency: 'EUR', extra: 1 },
+      null,
+      'x',
+    ]) {
       const error = await t.fail('payments.create', input);
       expect(error.code).toBe('validation');
     }
@@ -136,7 +175,9 @@ describe('host against the sandbox: the cashier flow', () => {
     expect(again.id).toBe(first.id);
     const different = await t.fail('payments.create', { amount: 2000, currency: 'EUR', orderReference: 'ORDER-77' });
     expect(different.code).toBe('conflict');
-    const ledger = (await t.api('GET', '/_sandbox/ledger')).json as { transactions: { idempotency_key: string | null }[] };
+    const ledger = (await t.api('GET', '/_sandbox/ledger')).json as {
+      transactions: { idempotency_key: string | null }[];
+    };
     expect(ledger.transactions.filter((tx) => tx.idempotency_key?.startsWith('pos-ORDER-77-'))).toHaveLength(1);
   });
 });

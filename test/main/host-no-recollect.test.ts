@@ -24,7 +24,11 @@ const DEVICE: DeviceDescriptor = { id: 'serial:/dev/ttyTEST0', foundBy: 'serial'
  * A registry with one Concert terminal (the emulator on an in-memory cable). With appearAfterMs
  * the terminal shows up a little after start, as a probed serial port does.
  */
-function concertRegistry(served: { current: ServedEmulator | null }, script: Partial<EmulatorScript>, appearAfterMs = 0): ReaderRegistry {
+function concertRegistry(
+  served: { current: ServedEmulator | null },
+  script: Partial<EmulatorScript>,
+  appearAfterMs = 0,
+): ReaderRegistry {
   let present = appearAfterMs === 0;
   const listeners = new Set<() => void>();
   return {
@@ -45,15 +49,27 @@ function concertRegistry(served: { current: ServedEmulator | null }, script: Par
     async open() {
       const [ecr, terminal] = createTransportPair();
       served.current = serveEmulator(terminal, { script, timings: { ackTimeoutMs: 300, frameTimeoutMs: 300 } });
-      return new ConcertReader({ transport: ecr, info: concertReaderInfo(DEVICE), timings: { ackTimeoutMs: 300, frameTimeoutMs: 300, eotTimeoutMs: 300 } });
+      return new ConcertReader({
+        transport: ecr,
+        info: concertReaderInfo(DEVICE),
+        timings: { ackTimeoutMs: 300, frameTimeoutMs: 300, eotTimeoutMs: 300 },
+      });
     },
   };
 }
 
 async function pairTerminal(t: TestHost): Promise<string> {
-  const device = await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.status === 'unpaired'), 5_000, 'the terminal');
+  const device = await waitFor(
+    async () => (await t.call('readers.list', {})).find((r) => r.status === 'unpaired'),
+    5_000,
+    'the terminal',
+  );
   const reader = await t.call('readers.pair', { deviceId: device.deviceId });
-  await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'), 5_000, 'terminal online');
+  await waitFor(
+    async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'),
+    5_000,
+    'terminal online',
+  );
   return reader.id;
 }
 
@@ -88,7 +104,9 @@ describe('a reader action the device already took is not collected again', () =>
 
   it('after an unknown outcome, a reopened link does not send the request to the terminal again', async () => {
     const served: { current: ServedEmulator | null } = { current: null };
-    const t = track(await startTestHost({ registry: concertRegistry(served, { delayMs: 20, answerFault: 'garbage' }) }));
+    const t = track(
+      await startTestHost({ registry: concertRegistry(served, { delayMs: 20, answerFault: 'garbage' }) }),
+    );
     const reader = { id: await pairTerminal(t) };
     const created = await t.call('payments.create', { amount: 4200, currency: 'EUR' });
     await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
@@ -96,13 +114,23 @@ describe('a reader action the device already took is not collected again', () =>
     await t.waitForPayment(created.id, (p) => p.status === 'unknown', 8_000);
     expect(served.current!.emulator.requests).toHaveLength(1);
     await t.call('readers.reconnect', { readerId: reader.id });
-    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'), 5_000, 'terminal online again');
+    await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'),
+      5_000,
+      'terminal online again',
+    );
     await new Promise((r) => setTimeout(r, 800));
     expect(served.current!.emulator.requests).toHaveLength(1);
-    expect((await t.call('payments.list', { filter: 'attention', limit: 5 }))[0]).toMatchObject({ id: created.id, status: 'unknown' });
+    expect((await t.call('payments.list', { filter: 'attention', limit: 5 }))[0]).toMatchObject({
+      id: created.id,
+      status: 'unknown',
+    });
     // The cashier reads the terminal's receipt: charged.
     await t.call('attention.resolve', { paymentId: created.id, resolution: 'charged' });
-    expect(await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 5_000)).toMatchObject({ amountCaptured: 4200, attention: null });
+    expect(await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 5_000)).toMatchObject({
+      amountCaptured: 4200,
+      attention: null,
+    });
   }, 30_000);
 
   it('a host that died while the reader was collecting does not collect again after the restart', async () => {
@@ -129,13 +157,17 @@ describe('a reader action the device already took is not collected again', () =>
     await second.call('payments.process', { paymentId: created.id, readerId: reader.id });
     await second.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
     await second.call('simulate.presentCard', { readerId: reader.id });
-    expect(await second.waitForPayment(created.id, (p) => p.status === 'succeeded')).toMatchObject({ amountCaptured: 3300 });
+    expect(await second.waitForPayment(created.id, (p) => p.status === 'succeeded')).toMatchObject({
+      amountCaptured: 3300,
+    });
   }, 30_000);
 
   it('a terminal probed again after the restart is not asked to charge the same payment again', async () => {
     const { sandbox, dataDir, copyDir } = await crashScene();
     const before: { current: ServedEmulator | null } = { current: null };
-    const first = track(await startTestHost({ sandbox, dataDir, registry: concertRegistry(before, { delayMs: 20_000 }) }));
+    const first = track(
+      await startTestHost({ sandbox, dataDir, registry: concertRegistry(before, { delayMs: 20_000 }) }),
+    );
     const readerId = await pairTerminal(first);
     const created = await first.call('payments.create', { amount: 5100, currency: 'EUR' });
     await first.call('payments.process', { paymentId: created.id, readerId });
@@ -143,12 +175,20 @@ describe('a reader action the device already took is not collected again', () =>
     await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
     await crashCopy(dataDir, copyDir);
     const after: { current: ServedEmulator | null } = { current: null };
-    const second = track(await startTestHost({ sandbox, dataDir: copyDir, registry: concertRegistry(after, { delayMs: 20 }, 300) }));
+    const second = track(
+      await startTestHost({ sandbox, dataDir: copyDir, registry: concertRegistry(after, { delayMs: 20 }, 300) }),
+    );
     const unknown = await second.waitForPayment(created.id, (p) => p.status === 'unknown', 8_000);
     expect(unknown.attention?.reason).toMatch(/app stopped while the reader was collecting/);
-    await waitFor(async () => (await second.call('readers.list', {})).find((r) => r.id === readerId && r.status === 'online'), 5_000, 'terminal back');
+    await waitFor(
+      async () => (await second.call('readers.list', {})).find((r) => r.id === readerId && r.status === 'online'),
+      5_000,
+      'terminal back',
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(after.current!.emulator.requests).toHaveLength(0);
-    expect(second.events.some((e) => e.type === 'payment' && e.payment.id === created.id && e.payment.status === 'pending')).toBe(false);
+    expect(
+      second.events.some((e) => e.type === 'payment' && e.payment.id === created.id && e.payment.status === 'pending'),
+    ).toBe(false);
   }, 30_000);
 });

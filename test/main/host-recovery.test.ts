@@ -5,7 +5,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
-type Ledger = { transactions: { id: string; idempotency_key: string | null; status: string; amount_captured: number; amount_refunded: number }[] };
+type Ledger = {
+  transactions: {
+    id: string;
+    idempotency_key: string | null;
+    status: string;
+    amount_captured: number;
+    amount_refunded: number;
+  }[];
+};
 
 async function paidPayment(t: TestHost, amount: number, captureMethod: 'automatic' | 'manual' = 'automatic') {
   const reader = await t.onlineReader();
@@ -13,7 +21,10 @@ async function paidPayment(t: TestHost, amount: number, captureMethod: 'automati
   await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
   await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
   await t.call('simulate.presentCard', { readerId: reader.id });
-  return t.waitForPayment(created.id, (p) => p.status === (captureMethod === 'manual' ? 'requires_capture' : 'succeeded'));
+  return t.waitForPayment(
+    created.id,
+    (p) => p.status === (captureMethod === 'manual' ? 'requires_capture' : 'succeeded'),
+  );
 }
 
 describe('host recovery: nothing lost, nothing charged twice', () => {
@@ -103,7 +114,11 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     expect((await t.call('attention.list', {})).map((a) => a.paymentId)).toContain(created.id);
     const recovered = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
     expect(recovered.attention).toBeNull();
-    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'), 5_000, 'reader back online');
+    await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'),
+      5_000,
+      'reader back online',
+    );
   }, 20_000);
 
   it('a reader timeout is reported as a retryable decline', async () => {
@@ -122,13 +137,28 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     const other = await startSandbox({ port: 0, db: ':memory:' });
     cleanup.push(() => other.close());
     await t.call('settings.update', { embeddedSandbox: false, apiBaseUrl: other.url, secretKey: other.secret_key });
-    const moved = await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online' && r.terminalId !== reader.terminalId), 5_000, 're-paired reader');
-    const onOther = (await (await fetch(`${other.url}/v1/terminal/readers`, { headers: { Authorization: `Bearer ${other.secret_key}` } })).json()) as { data: { terminal_id: string; status: string }[] };
+    const moved = await waitFor(
+      async () =>
+        (await t.call('readers.list', {})).find(
+          (r) => r.id === reader.id && r.status === 'online' && r.terminalId !== reader.terminalId,
+        ),
+      5_000,
+      're-paired reader',
+    );
+    const onOther = (await (
+      await fetch(`${other.url}/v1/terminal/readers`, { headers: { Authorization: `Bearer ${other.secret_key}` } })
+    ).json()) as { data: { terminal_id: string; status: string }[] };
     expect(onOther.data.find((r) => r.terminal_id === moved.terminalId)?.status).toBe('online');
-    await waitFor(async () => {
-      const old = (await t.api('GET', '/v1/terminal/readers')).json as { data: { terminal_id: string; status: string }[] };
-      return old.data.find((r) => r.terminal_id === reader.terminalId)?.status === 'offline';
-    }, 5_000, 'old link closed');
+    await waitFor(
+      async () => {
+        const old = (await t.api('GET', '/v1/terminal/readers')).json as {
+          data: { terminal_id: string; status: string }[];
+        };
+        return old.data.find((r) => r.terminal_id === reader.terminalId)?.status === 'offline';
+      },
+      5_000,
+      'old link closed',
+    );
   });
 
   it('a device outcome whose answer was lost is posted again without waiting for a new link (soak finding)', async () => {
@@ -177,11 +207,22 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
     // The link's next poll fails, so the controller waits before reconnecting; the unplug comes during that wait.
     t.sandbox.setFaults({ error_rate: 1 });
-    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'reconnecting'), 3_000, 'link lost');
+    await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'reconnecting'),
+      3_000,
+      'link lost',
+    );
     await t.waitForPayment(created.id, (p) => p.status === 'unknown', 3_000);
     t.sandbox.setFaults({ error_rate: 0 });
-    await waitFor(async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'), 8_000, 'reader back online');
-    expect(await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({ amountCaptured: 2300, attention: null });
+    await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'),
+      8_000,
+      'reader back online',
+    );
+    expect(await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({
+      amountCaptured: 2300,
+      attention: null,
+    });
   }, 30_000);
 
   it('a push whose answer was lost is confirmed even when the reader already finished it (soak finding)', async () => {
@@ -194,9 +235,13 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     const pushed = await t.host.invoke('payments.process', { paymentId: created.id, readerId: reader.id });
     t.sandbox.setFaults({ drop_after_commit_rate: 0 });
     expect(pushed.ok ? 'ok' : pushed.error.message).toBe('ok');
-    expect(await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({ amountCaptured: 2400 });
+    expect(await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({
+      amountCaptured: 2400,
+    });
     const ledger = (await t.api('GET', '/_sandbox/ledger')).json as Ledger;
-    expect(ledger.transactions.filter((tx) => tx.id === created.transactionId && tx.status === 'succeeded')).toHaveLength(1);
+    expect(
+      ledger.transactions.filter((tx) => tx.id === created.transactionId && tx.status === 'succeeded'),
+    ).toHaveLength(1);
   }, 20_000);
 
   it('the cashier settles an outcome the reader cannot report, and it reaches the gateway once the reader is back', async () => {
@@ -210,7 +255,10 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     await t.call('attention.resolve', { paymentId: created.id, resolution: 'not_charged' });
     const settled = await t.waitForPayment(created.id, (p) => p.status === 'pending', 8_000);
     expect(settled).toMatchObject({ attention: null, decline: { code: 'reader_error' } });
-    const tx = (await t.api('GET', `/v1/transactions/${created.transactionId}`)).json as { status: string; failure_code: string };
+    const tx = (await t.api('GET', `/v1/transactions/${created.transactionId}`)).json as {
+      status: string;
+      failure_code: string;
+    };
     expect(tx).toMatchObject({ status: 'pending', failure_code: 'reader_error' });
     expect(await t.call('attention.list', {})).toEqual([]);
   }, 20_000);

@@ -32,7 +32,12 @@ describe('journal', () => {
     const journal = new Journal(openDatabase(':memory:'), clock);
     journal.insertPayment(paymentFixture(), 'created', '€12.50');
     clock.advance(1000);
-    const updated = journal.updatePayment('pay_test00000001', { status: 'pending', transactionId: 'tx-1' }, 'created_at_gateway', 'txn_1');
+    const updated = journal.updatePayment(
+      'pay_test00000001',
+      { status: 'pending', transactionId: 'tx-1' },
+      'created_at_gateway',
+      'txn_1',
+    );
     expect(updated.status).toBe('pending');
     expect(updated.updatedAt).not.toBe(updated.createdAt);
     expect(journal.findByTransactionId('tx-1')?.id).toBe('pay_test00000001');
@@ -43,7 +48,9 @@ describe('journal', () => {
     const journal = new Journal(openDatabase(':memory:'), new FakeClock());
     journal.insertPayment(paymentFixture(), 'created');
     expect(() => journal.insertPayment(paymentFixture({ id: 'pay_test00000002' }), 'created')).toThrow(/UNIQUE/);
-    expect(() => journal.insertPayment(paymentFixture({ id: 'pay_test00000002', idempotencyKey: 'other' }), 'created')).toThrow(/UNIQUE/);
+    expect(() =>
+      journal.insertPayment(paymentFixture({ id: 'pay_test00000002', idempotencyKey: 'other' }), 'created'),
+    ).toThrow(/UNIQUE/);
   });
 
   it('keeps operations with their first idempotency key, pending ones in order', () => {
@@ -55,7 +62,12 @@ describe('journal', () => {
     expect(journal.pendingOperations().map((op) => op.idempotencyKey)).toEqual(['capture-1', 'refund-1']);
     journal.updateOperation(first.id, { state: 'done', result: 'ok' });
     expect(journal.pendingOperations().map((op) => op.id)).toEqual([second.id]);
-    expect(journal.getOperationByKey('capture-1')).toMatchObject({ attempts: 1, state: 'done', params: { amount: 500 }, lastError: 'timeout' });
+    expect(journal.getOperationByKey('capture-1')).toMatchObject({
+      attempts: 1,
+      state: 'done',
+      params: { amount: 500 },
+      lastError: 'timeout',
+    });
     expect(() => journal.addOperation('pay_test00000001', 'capture', 'capture-1', {})).toThrow(/UNIQUE/);
   });
 
@@ -65,7 +77,10 @@ describe('journal', () => {
     const path = join(dir, 'journal.db');
     const first = new Journal(openDatabase(path), new FakeClock());
     first.insertPayment(paymentFixture({ status: 'in_progress', transactionId: 'tx-1' }), 'created');
-    first.insertPayment(paymentFixture({ id: 'pay_test00000002', orderReference: 'ORD-2', idempotencyKey: 'k2', status: 'succeeded' }), 'created');
+    first.insertPayment(
+      paymentFixture({ id: 'pay_test00000002', orderReference: 'ORD-2', idempotencyKey: 'k2', status: 'succeeded' }),
+      'created',
+    );
     const db2 = openDatabase(path);
     const second = new Journal(db2, new FakeClock());
     expect(second.listPayments('unfinished', 10).map((p) => p.id)).toEqual(['pay_test00000001']);
@@ -90,7 +105,15 @@ describe('journal', () => {
   it('searches by order reference, txn reference and payment id prefixes', () => {
     const journal = new Journal(openDatabase(':memory:'), new FakeClock());
     journal.insertPayment(paymentFixture({ orderReference: 'SHOP-100', reference: 'txn_abc' }), 'created');
-    journal.insertPayment(paymentFixture({ id: 'pay_zzz000000002', orderReference: 'SHOP-200', idempotencyKey: 'k2', reference: 'txn_def' }), 'created');
+    journal.insertPayment(
+      paymentFixture({
+        id: 'pay_zzz000000002',
+        orderReference: 'SHOP-200',
+        idempotencyKey: 'k2',
+        reference: 'txn_def',
+      }),
+      'created',
+    );
     expect(journal.searchPayments('SHOP-1', 10).map((p) => p.orderReference)).toEqual(['SHOP-100']);
     expect(journal.searchPayments('txn_d', 10).map((p) => p.orderReference)).toEqual(['SHOP-200']);
     expect(journal.searchPayments('pay_zzz', 10).map((p) => p.orderReference)).toEqual(['SHOP-200']);

@@ -34,7 +34,10 @@ describe('payment service (real sandbox, no readers)', () => {
       connectivity,
       cloudPollMs: 3_600_000,
       readers: {
-        resolve: (id) => (id === 'rdr_cloud' && cloudReader ? { processorId: cloudReader, hosted: false, online: true, label: 'Cloud' } : undefined),
+        resolve: (id) =>
+          id === 'rdr_cloud' && cloudReader
+            ? { processorId: cloudReader, hosted: false, online: true, label: 'Cloud' }
+            : undefined,
         byProcessorId: () => undefined,
         cancelCollection: async () => 'not_collecting',
         settleUnknown: async () => undefined,
@@ -55,11 +58,14 @@ describe('payment service (real sandbox, no readers)', () => {
     const stale = await client.getTransaction(created.transactionId!);
     expect(stale.status).toBe('pending');
     expect((await service.cancel({ paymentId: created.id })).status).toBe('canceled');
-    service.actionFinished({ payment_intent_id: stale.id } as ReaderAction, { ...stale, failure_code: 'reader_canceled' });
+    service.actionFinished({ payment_intent_id: stale.id } as ReaderAction, {
+      ...stale,
+      failure_code: 'reader_canceled',
+    });
     expect(service.list('all', 10).find((p) => p.id === created.id)?.status).toBe('canceled');
   });
 
-  it('a reconcile that overlaps the reader\'s report does not undo the payment (found by the soak)', async () => {
+  it("a reconcile that overlaps the reader's report does not undo the payment (found by the soak)", async () => {
     const terminal = await client.createTerminal({ name: 'Cloud', registration_code: 'simulated' });
     cloudReader = terminal.processor_terminal_id;
     const created = await service.create({ amount: 2170, currency: 'EUR', captureMethod: 'automatic' });

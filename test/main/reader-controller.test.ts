@@ -29,7 +29,21 @@ const ACTION: ReaderAction = {
 };
 
 function poll(version: number, action: ReaderAction | null): LinkPoll {
-  return { version, action, reader: { id: 'tmr_1', terminal_id: 't1', label: 'R', status: 'online', device_type: 'hosted', serial_number: null, software_version: null, last_seen_at: null, action } };
+  return {
+    version,
+    action,
+    reader: {
+      id: 'tmr_1',
+      terminal_id: 't1',
+      label: 'R',
+      status: 'online',
+      device_type: 'hosted',
+      serial_number: null,
+      software_version: null,
+      last_seen_at: null,
+      action,
+    },
+  };
 }
 
 function harness(steps: PollStep[]) {
@@ -45,11 +59,18 @@ function harness(steps: PollStep[]) {
     async open(token: string): Promise<LinkSession> {
       tokensUsed.push(token);
       log.push('open');
-      return { id: `lnk_${++sessions}`, secret: `lks_${sessions}`, readerId: 'tmr_1', pollWaitMaxMs: 30_000, staleAfterMs: 60_000 };
+      return {
+        id: `lnk_${++sessions}`,
+        secret: `lks_${sessions}`,
+        readerId: 'tmr_1',
+        pollWaitMaxMs: 30_000,
+        staleAfterMs: 60_000,
+      };
     },
     poll(_session: LinkSession, _version: number | undefined, _wait: number, signal?: AbortSignal): Promise<LinkPoll> {
       const step = steps.shift() ?? 'hang';
-      if (step === 'hang') return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
+      if (step === 'hang')
+        return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
       return step instanceof Error ? Promise.reject(step) : Promise.resolve(step);
     },
     async postResult(session: LinkSession, actionId: string, result: DeviceResult) {
@@ -59,7 +80,10 @@ function harness(steps: PollStep[]) {
         throw new GatewayUnreachable('unknown', 'The gateway did not answer in time.');
       }
       posts.push({ actionId, result, session: session.id });
-      return { action: { ...ACTION, status: 'succeeded' as const }, transaction: { id: 'tx-1', status: 'succeeded' } as unknown as Transaction };
+      return {
+        action: { ...ACTION, status: 'succeeded' as const },
+        transaction: { id: 'tx-1', status: 'succeeded' } as unknown as Transaction,
+      };
     },
     async close() {
       log.push('close');
@@ -79,7 +103,10 @@ function harness(steps: PollStep[]) {
     pendingReports: () => [...pending],
     reportAccepted: (op) => {
       log.push('accepted');
-      pending.splice(pending.findIndex((p) => p.op === op), 1);
+      pending.splice(
+        pending.findIndex((p) => p.op === op),
+        1,
+      );
     },
     reportRefused: async () => undefined,
   };
@@ -163,7 +190,9 @@ describe('reader controller', () => {
     // The next session posts what is still pending.
     h.controller.reconnect();
     await h.settle();
-    expect(h.posts).toEqual([{ actionId: 'act_1', result: expect.objectContaining({ outcome: 'approved' }), session: 'lnk_2' }]);
+    expect(h.posts).toEqual([
+      { actionId: 'act_1', result: expect.objectContaining({ outcome: 'approved' }), session: 'lnk_2' },
+    ]);
     expect(h.log).toContain('accepted');
     await h.controller.stop();
   });

@@ -28,12 +28,16 @@ describe('settings and key hygiene', () => {
 
   it('refuses a live key in test mode and a test key in live mode', () => {
     const { settings } = store();
-    expect(() => settings.update({ secretKey: 'sk_live_abcdefgh1234' })).toThrow(/live key cannot be used in test mode/);
-    expect(() => settings.update({ mode: 'live', secretKey: 'sk_test_abcdefgh1234', apiBaseUrl: 'https://gw.example' })).toThrow(HostError);
+    expect(() => settings.update({ secretKey: 'sk_live_abcdefgh1234' })).toThrow(
+      /live key cannot be used in test mode/,
+    );
+    expect(() =>
+      settings.update({ mode: 'live', secretKey: 'sk_test_abcdefgh1234', apiBaseUrl: 'https://gw.example' }),
+    ).toThrow(HostError);
     expect(settings.get().mode).toBe('test');
   });
 
-  it('switching mode drops the old mode\'s keys and reports an account change', () => {
+  it("switching mode drops the old mode's keys and reports an account change", () => {
     const { settings, secrets } = store();
     settings.update({ secretKey: 'sk_test_abcdefgh1234', embeddedSandbox: false });
     const { accountChanged } = settings.update({ mode: 'live', apiBaseUrl: 'https://gw.example' });
@@ -45,7 +49,9 @@ describe('settings and key hygiene', () => {
   it('live mode needs https and no embedded sandbox', () => {
     const { settings } = store();
     expect(() => settings.update({ mode: 'live', apiBaseUrl: 'http://gw.example' })).toThrow(/https/);
-    expect(() => settings.update({ mode: 'live', apiBaseUrl: 'https://gw.example', embeddedSandbox: true })).toThrow(/test mode only/);
+    expect(() => settings.update({ mode: 'live', apiBaseUrl: 'https://gw.example', embeddedSandbox: true })).toThrow(
+      /test mode only/,
+    );
   });
 
   it('a change that keeps the account is not an account change', () => {

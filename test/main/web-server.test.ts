@@ -7,7 +7,11 @@ import WebSocket from 'ws';
 import type { HostEvent, Result } from '../../main/contract';
 import { BRIDGE_PROTOCOL, startWebServer, type RunningWebServer } from '../../main/web/server';
 
-function rawGet(port: number, path: string, host: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function rawGet(
+  port: number,
+  path: string,
+  host: string,
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers: { Host: host } }, (res) => {
       let body = '';
@@ -51,7 +55,9 @@ describe('web-mode server', () => {
       host: {
         async dispatch(name, input): Promise<Result<unknown>> {
           calls.push({ name, input });
-          return name === 'session.snapshot' ? { ok: true, value: { seq: 7 } } : { ok: false, error: { code: 'validation', message: 'nope' } };
+          return name === 'session.snapshot'
+            ? { ok: true, value: { seq: 7 } }
+            : { ok: false, error: { code: 'validation', message: 'nope' } };
         },
         subscribe(listener) {
           listeners.add(listener);

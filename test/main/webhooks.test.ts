@@ -9,14 +9,27 @@ function memoryGuard(): ReplayGuard {
 
 const SECRET = 'whsec_testsecret123456';
 const event = (created: Date, id = 'evt_1') =>
-  Buffer.from(JSON.stringify({ id, type: 'payment.succeeded', created_at: created.toISOString(), data: { id: 'tx-1', status: 'succeeded' } }));
+  Buffer.from(
+    JSON.stringify({
+      id,
+      type: 'payment.succeeded',
+      created_at: created.toISOString(),
+      data: { id: 'tx-1', status: 'succeeded' },
+    }),
+  );
 
 describe('webhook verification', () => {
   const now = Date.UTC(2026, 10, 21, 12, 0, 0);
 
   it('accepts a signed, fresh, first-seen event', () => {
     const body = event(new Date(now - 10_000));
-    const result = verifyWebhook({ rawBody: body, signature: signWebhook(SECRET, body), secret: SECRET, nowMs: now, replay: memoryGuard() });
+    const result = verifyWebhook({
+      rawBody: body,
+      signature: signWebhook(SECRET, body),
+      secret: SECRET,
+      nowMs: now,
+      replay: memoryGuard(),
+    });
     expect(result).toMatchObject({ ok: true, event: { id: 'evt_1', type: 'payment.succeeded' } });
   });
 
@@ -24,14 +37,31 @@ describe('webhook verification', () => {
     const body = event(new Date(now));
     const guard = memoryGuard();
     const good = signWebhook(SECRET, body);
-    expect(verifyWebhook({ rawBody: body, signature: undefined, secret: SECRET, nowMs: now, replay: guard })).toMatchObject({ ok: false, status: 401 });
-    expect(verifyWebhook({ rawBody: body, signature: signWebhook('whsec_other0000000', body), secret: SECRET, nowMs: now, replay: guard })).toMatchObject({ ok: false, status: 401 });
+    expect(
+      verifyWebhook({ rawBody: body, signature: undefined, secret: SECRET, nowMs: now, replay: guard }),
+    ).toMatchObject({ ok: false, status: 401 });
+    expect(
+      verifyWebhook({
+        rawBody: body,
+        signature: signWebhook('whsec_other0000000', body),
+        secret: SECRET,
+        nowMs: now,
+        replay: guard,
+      }),
+    ).toMatchObject({ ok: false, status: 401 });
     const tampered = Buffer.from(body.toString().replace('succeeded', 'canceled'));
-    expect(verifyWebhook({ rawBody: tampered, signature: good, secret: SECRET, nowMs: now, replay: guard })).toMatchObject({ ok: false, reason: 'signature does not match' });
+    expect(
+      verifyWebhook({ rawBody: tampered, signature: good, secret: SECRET, nowMs: now, replay: guard }),
+    ).toMatchObject({ ok: false, reason: 'signature does not match' });
     const old = event(new Date(now - 10 * 60_000), 'evt_old');
-    expect(verifyWebhook({ rawBody: old, signature: signWebhook(SECRET, old), secret: SECRET, nowMs: now, replay: guard })).toMatchObject({ ok: false, reason: 'event is stale' });
+    expect(
+      verifyWebhook({ rawBody: old, signature: signWebhook(SECRET, old), secret: SECRET, nowMs: now, replay: guard }),
+    ).toMatchObject({ ok: false, reason: 'event is stale' });
     expect(verifyWebhook({ rawBody: body, signature: good, secret: SECRET, nowMs: now, replay: guard }).ok).toBe(true);
-    expect(verifyWebhook({ rawBody: body, signature: good, secret: SECRET, nowMs: now, replay: guard })).toMatchObject({ ok: false, status: 409 });
+    expect(verifyWebhook({ rawBody: body, signature: good, secret: SECRET, nowMs: now, replay: guard })).toMatchObject({
+      ok: false,
+      status: 409,
+    });
   });
 });
 
@@ -45,7 +75,9 @@ describe('forwarded webhooks reach the host', () => {
     t = await startTestHost();
     await t.call('settings.update', { webhookPort: 0 });
     const url = await waitFor(async () => (await t!.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
-    const endpoint = (await t.api('POST', '/v1/webhook-endpoints', { url, events: ['payment.succeeded'] })).json as { secret: string };
+    const endpoint = (await t.api('POST', '/v1/webhook-endpoints', { url, events: ['payment.succeeded'] })).json as {
+      secret: string;
+    };
     const settings = await t.call('settings.update', { webhookSecret: endpoint.secret });
     expect(settings.webhookSecret).toMatch(/^whsec_…/);
     expect(JSON.stringify(settings)).not.toContain(endpoint.secret);
@@ -56,11 +88,21 @@ describe('forwarded webhooks reach the host', () => {
     await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
     await t.call('simulate.presentCard', { readerId: reader.id });
     await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
-    await waitFor(() => t!.host.devlog.list(200).some((e) => e.summary.startsWith('Webhook payment.succeeded')), 5_000, 'webhook received');
+    await waitFor(
+      () => t!.host.devlog.list(200).some((e) => e.summary.startsWith('Webhook payment.succeeded')),
+      5_000,
+      'webhook received',
+    );
 
     // A replay of a delivered event, and a forged one, are refused.
-    const body = JSON.stringify({ id: 'evt_forged', type: 'payment.succeeded', created_at: new Date().toISOString(), data: { id: created.transactionId } });
-    const post = (raw: string, signature: string) => fetch(url, { method: 'POST', headers: { 'X-PlutoPay-Signature': signature }, body: raw });
+    const body = JSON.stringify({
+      id: 'evt_forged',
+      type: 'payment.succeeded',
+      created_at: new Date().toISOString(),
+      data: { id: created.transactionId },
+    });
+    const post = (raw: string, signature: string) =>
+      fetch(url, { method: 'POST', headers: { 'X-PlutoPay-Signature': signature }, body: raw });
     expect((await post(body, signWebhook('whsec_wrong00000000', body))).status).toBe(401);
     expect((await post(body, signWebhook(endpoint.secret, body))).status).toBe(200);
     expect((await post(body, signWebhook(endpoint.secret, body))).status).toBe(409);

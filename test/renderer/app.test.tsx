@@ -23,7 +23,9 @@ describe('App shell', () => {
   it('switches screens with F1–F8 and moves focus into the new screen', async () => {
     const bridge = new FakeBridge();
     bridge.on('payments.list', () => ok([]));
-    bridge.on('transactions.list', () => ok({ data: [], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 0 } }));
+    bridge.on('transactions.list', () =>
+      ok({ data: [], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 0 } }),
+    );
     const { user, store } = await renderApp(bridge);
     const expected: [string, string][] = [
       ['{F2}', 'Process payment'],
@@ -38,7 +40,11 @@ describe('App shell', () => {
       await user.keyboard(key);
       expect(screen.getByRole('heading', { level: 1, name: heading })).toBeTruthy();
     }
-    expect(within(screen.getByRole('navigation')).getByRole('button', { name: 'Simulate payment' }).getAttribute('aria-current')).toBe('page');
+    expect(
+      within(screen.getByRole('navigation'))
+        .getByRole('button', { name: 'Simulate payment' })
+        .getAttribute('aria-current'),
+    ).toBe('page');
     await user.keyboard('{F5}');
     expect(document.activeElement).toBe(screen.getByLabelText('Search'));
     await user.keyboard('{F1}');
@@ -65,14 +71,26 @@ describe('App shell', () => {
         connectivity: {
           gateway: 'offline',
           lastError: 'connect ECONNREFUSED',
-          queued: { count: 3, totals: [{ currency: 'EUR', amount: 2500 }, { currency: 'USD', amount: 400 }] },
+          queued: {
+            count: 3,
+            totals: [
+              { currency: 'EUR', amount: 2500 },
+              { currency: 'USD', amount: 400 },
+            ],
+          },
         },
       }),
     );
     const banner = screen.getByText('The payment gateway is offline.').closest('[role="status"]')!;
     expect(banner.textContent).toMatch(/3 operations queued \(€25.00 \+ \$4.00\); they will be sent when it is back\./);
     expect(banner.textContent).toMatch(/Last error: connect ECONNREFUSED/);
-    act(() => bridge.push({ seq: 12, type: 'connectivity', connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] } } }));
+    act(() =>
+      bridge.push({
+        seq: 12,
+        type: 'connectivity',
+        connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] } },
+      }),
+    );
     expect(screen.queryByText('The payment gateway is offline.')).toBeNull();
   });
 
@@ -85,7 +103,10 @@ describe('App shell', () => {
     expect(status).toBeTruthy();
     expect((screen.getByRole('button', { name: 'Charge' }) as HTMLButtonElement).disabled).toBe(true);
     const before = bridge.count('session.snapshot');
-    bridge.snapshot = makeSnapshot({ seq: 40, attention: [{ paymentId: 'pay_att0000001', reason: 'r', advice: 'a', since: minutesAgo(1) }] });
+    bridge.snapshot = makeSnapshot({
+      seq: 40,
+      attention: [{ paymentId: 'pay_att0000001', reason: 'r', advice: 'a', since: minutesAgo(1) }],
+    });
     act(() => bridge.setConnection('open'));
     await waitFor(() => expect(bridge.count('session.snapshot')).toBe(before + 1));
     await waitFor(() => expect(screen.queryByText('Reconnecting to the host…')).toBeNull());
@@ -103,7 +124,13 @@ describe('App shell', () => {
     expect(bridge.count('session.snapshot')).toBe(1);
     // Gap: 11 is missing.
     bridge.snapshot = makeSnapshot({ seq: 12, payments: [{ ...payment, status: 'in_progress', readerStage: 'sent' }] });
-    act(() => bridge.push({ seq: 13, type: 'payment', payment: { ...payment, status: 'in_progress', readerStage: 'waiting_for_card' } }));
+    act(() =>
+      bridge.push({
+        seq: 13,
+        type: 'payment',
+        payment: { ...payment, status: 'in_progress', readerStage: 'waiting_for_card' },
+      }),
+    );
     await waitFor(() => expect(bridge.count('session.snapshot')).toBe(2));
     await waitFor(() => expect(store.getState().host.seq).toBe(13));
     expect(store.getState().host.payments[payment.id]?.readerStage).toBe('waiting_for_card');
@@ -142,7 +169,9 @@ describe('App shell', () => {
   it('says what happened when the first snapshot cannot be loaded, and retries', async () => {
     const bridge = new FakeBridge();
     let calls = 0;
-    bridge.on('session.snapshot', () => (++calls === 1 ? fail('internal', 'The host is still starting.') : ok(makeSnapshot())));
+    bridge.on('session.snapshot', () =>
+      ++calls === 1 ? fail('internal', 'The host is still starting.') : ok(makeSnapshot()),
+    );
     const store = createPosStore(bridge);
     store.start();
     const user = userEvent.setup();

@@ -11,8 +11,16 @@ const ITEM = {
 
 describe('Needs attention: settling what only the cashier can know', () => {
   it('records "charged" only after an explicit confirmation', async () => {
-    const payment = makePayment({ id: 'pay_unknown002', status: 'unknown', transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c44', readerId: 'rdr_sim1', amount: 1800 });
-    const bridge = new FakeBridge(makeSnapshot({ payments: [payment], attention: [{ paymentId: payment.id, ...ITEM }] }));
+    const payment = makePayment({
+      id: 'pay_unknown002',
+      status: 'unknown',
+      transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c44',
+      readerId: 'rdr_sim1',
+      amount: 1800,
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({ payments: [payment], attention: [{ paymentId: payment.id, ...ITEM }] }),
+    );
     bridge.on('attention.resolve', () => ok({ ...payment, status: 'succeeded', attention: null }));
     const { user } = await renderApp(bridge);
     await user.keyboard('{F8}');
@@ -20,15 +28,34 @@ describe('Needs attention: settling what only the cashier can know', () => {
     await user.click(within(item).getByRole('button', { name: 'The card was charged' }));
     expect(bridge.count('attention.resolve')).toBe(0);
     await user.click(within(item).getByRole('button', { name: 'Yes: the reader shows it approved' }));
-    await waitFor(() => expect(bridge.inputs('attention.resolve')).toEqual([{ paymentId: payment.id, resolution: 'charged' }]));
+    await waitFor(() =>
+      expect(bridge.inputs('attention.resolve')).toEqual([{ paymentId: payment.id, resolution: 'charged' }]),
+    );
     expect(await within(item).findByText(/Recorded: the payment is now/)).toBeTruthy();
   });
 
   it('"not charged" can be backed out of, and an informational item can be marked handled', async () => {
-    const unknown = makePayment({ id: 'pay_unknown003', status: 'unknown', transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c45', readerId: 'rdr_sim1', amount: 900 });
-    const info = makePayment({ id: 'pay_handled01', status: 'canceled', transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c46', amount: 700 });
+    const unknown = makePayment({
+      id: 'pay_unknown003',
+      status: 'unknown',
+      transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c45',
+      readerId: 'rdr_sim1',
+      amount: 900,
+    });
+    const info = makePayment({
+      id: 'pay_handled01',
+      status: 'canceled',
+      transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c46',
+      amount: 700,
+    });
     const bridge = new FakeBridge(
-      makeSnapshot({ payments: [unknown, info], attention: [{ paymentId: unknown.id, ...ITEM }, { paymentId: info.id, ...ITEM }] }),
+      makeSnapshot({
+        payments: [unknown, info],
+        attention: [
+          { paymentId: unknown.id, ...ITEM },
+          { paymentId: info.id, ...ITEM },
+        ],
+      }),
     );
     bridge.on('attention.resolve', () => ok({ ...info, attention: null }));
     const { user } = await renderApp(bridge);
@@ -41,6 +68,8 @@ describe('Needs attention: settling what only the cashier can know', () => {
     const infoItem = screen.getByRole('article', { name: /€7\.00/ });
     expect(within(infoItem).queryByRole('button', { name: 'The card was charged' })).toBeNull();
     await user.click(within(infoItem).getByRole('button', { name: 'Mark as handled' }));
-    await waitFor(() => expect(bridge.inputs('attention.resolve')).toEqual([{ paymentId: info.id, resolution: 'dismiss' }]));
+    await waitFor(() =>
+      expect(bridge.inputs('attention.resolve')).toEqual([{ paymentId: info.id, resolution: 'dismiss' }]),
+    );
   });
 });

@@ -17,7 +17,8 @@ function sources(dir: string): string[] {
 /** Every import/export-from statement with its module specifier and whether it is type-only. */
 function imports(code: string): { spec: string; typeOnly: boolean }[] {
   const found: { spec: string; typeOnly: boolean }[] = [];
-  const pattern = /^\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
+  const pattern =
+    /^\s*(import|export)\s+(type\s+)?([^'";]*?)\s*from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm;
   for (const match of code.matchAll(pattern)) {
     if (match[5]) found.push({ spec: match[5], typeOnly: false });
     else found.push({ spec: match[4]!, typeOnly: !!match[2] });
@@ -47,7 +48,8 @@ describe('renderer boundaries', () => {
     const offending: string[] = [];
     for (const file of files) {
       for (const { spec } of imports(readFileSync(file, 'utf8'))) {
-        if (/^(node:|electron$|fs$|path$)/.test(spec) || /(^|\/)(drivers|sandbox)\//.test(spec)) offending.push(`${relative(ROOT, file)} → ${spec}`);
+        if (/^(node:|electron$|fs$|path$)/.test(spec) || /(^|\/)(drivers|sandbox)\//.test(spec))
+          offending.push(`${relative(ROOT, file)} → ${spec}`);
       }
     }
     expect(offending).toEqual([]);

@@ -19,13 +19,34 @@ function authorised(over: Partial<PaymentView> = {}): PaymentView {
   });
 }
 
-function bridgeWith(payments: PaymentView[], gatewayOnly = [makeTransaction({ id: '99999999-8888-7777-6666-555555555555', status: 'requires_capture', amount: 3000, amountCapturable: 3000, amountCaptured: 0, description: 'Phone order', createdAt: minutesAgo(125) })]) {
+function bridgeWith(
+  payments: PaymentView[],
+  gatewayOnly = [
+    makeTransaction({
+      id: '99999999-8888-7777-6666-555555555555',
+      status: 'requires_capture',
+      amount: 3000,
+      amountCapturable: 3000,
+      amountCaptured: 0,
+      description: 'Phone order',
+      createdAt: minutesAgo(125),
+    }),
+  ],
+) {
   const bridge = new FakeBridge(makeSnapshot({ payments }));
   bridge.on('payments.list', () => ok(payments));
   bridge.on('transactions.list', () =>
     ok({
       // The gateway also reports the host's own authorisation; it must be listed once.
-      data: [...gatewayOnly, makeTransaction({ id: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee', status: 'requires_capture', amount: 5000, amountCapturable: 5000 })],
+      data: [
+        ...gatewayOnly,
+        makeTransaction({
+          id: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+          status: 'requires_capture',
+          amount: 5000,
+          amountCapturable: 5000,
+        }),
+      ],
       meta: { currentPage: 1, lastPage: 1, perPage: 100, total: 2 },
     }),
   );
@@ -52,7 +73,15 @@ describe('Capture screen', () => {
   it('captures part of an authorisation', async () => {
     const payment = authorised();
     const bridge = bridgeWith([payment], []);
-    bridge.on('payments.capture', () => ok({ ...payment, status: 'succeeded', amountCaptured: 3250, amountCapturable: 0, updatedAt: new Date().toISOString() }));
+    bridge.on('payments.capture', () =>
+      ok({
+        ...payment,
+        status: 'succeeded',
+        amountCaptured: 3250,
+        amountCapturable: 0,
+        updatedAt: new Date().toISOString(),
+      }),
+    );
     const { user } = await renderApp(bridge, { screen: 'capture' });
     const item = await screen.findByRole('group', { name: /€50.00 — Hotel deposit/ });
     const amount = within(item).getByLabelText('Capture amount') as HTMLInputElement;
@@ -68,7 +97,9 @@ describe('Capture screen', () => {
   it('captures the full amount without sending an amount', async () => {
     const payment = authorised();
     const bridge = bridgeWith([payment], []);
-    bridge.on('payments.capture', () => ok({ ...payment, status: 'succeeded', amountCaptured: 5000, amountCapturable: 0 }));
+    bridge.on('payments.capture', () =>
+      ok({ ...payment, status: 'succeeded', amountCaptured: 5000, amountCapturable: 0 }),
+    );
     const { user } = await renderApp(bridge, { screen: 'capture' });
     const item = await screen.findByRole('group', { name: /Hotel deposit/ });
     await user.click(within(item).getByRole('button', { name: 'Capture' }));
@@ -88,13 +119,17 @@ describe('Capture screen', () => {
 
   it('cancels an authorisation after a confirmation, using the gateway id for gateway-only ones', async () => {
     const bridge = bridgeWith([]);
-    bridge.on('payments.cancel', () => fail('gateway', 'The authorisation has already expired.', { gatewayType: 'invalid_request_error' }));
+    bridge.on('payments.cancel', () =>
+      fail('gateway', 'The authorisation has already expired.', { gatewayType: 'invalid_request_error' }),
+    );
     const { user } = await renderApp(bridge, { screen: 'capture' });
     const item = await screen.findByRole('group', { name: /Phone order/ });
     await user.click(within(item).getByRole('button', { name: 'Cancel authorisation' }));
     expect(bridge.count('payments.cancel')).toBe(0);
     await user.click(within(item).getByRole('button', { name: 'Yes, cancel the authorisation' }));
-    await waitFor(() => expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: '99999999-8888-7777-6666-555555555555' }]));
+    await waitFor(() =>
+      expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: '99999999-8888-7777-6666-555555555555' }]),
+    );
     expect((await within(item).findByRole('alert')).textContent).toMatch(/already expired/);
   });
 
@@ -103,7 +138,13 @@ describe('Capture screen', () => {
     const bridge = bridgeWith([payment], []);
     const { store } = await renderApp(bridge, { screen: 'capture' });
     await screen.findByRole('group', { name: /Hotel deposit/ });
-    act(() => bridge.push({ seq: 11, type: 'payment', payment: { ...payment, status: 'succeeded', amountCapturable: 0, updatedAt: new Date().toISOString() } }));
+    act(() =>
+      bridge.push({
+        seq: 11,
+        type: 'payment',
+        payment: { ...payment, status: 'succeeded', amountCapturable: 0, updatedAt: new Date().toISOString() },
+      }),
+    );
     await waitFor(() => expect(screen.queryByRole('group', { name: /Hotel deposit/ })).toBeNull());
     expect(screen.getByText('Nothing to capture.')).toBeTruthy();
     expect(store.getState().host.seq).toBe(11);

@@ -1,7 +1,17 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { fireEvent, screen, waitFor } from '@testing-library/react';
-import { deferred, fail, FakeBridge, makePayment, makeReader, makeSnapshot, memoryPreferences, ok, renderApp } from './helpers';
+import {
+  deferred,
+  fail,
+  FakeBridge,
+  makePayment,
+  makeReader,
+  makeSnapshot,
+  memoryPreferences,
+  ok,
+  renderApp,
+} from './helpers';
 import type { CommandResult, Result } from '../../main/contract';
 
 function amountInput() {
@@ -61,7 +71,11 @@ describe('Create payment screen', () => {
   });
 
   it('defaults the currency to the merchant default, or the last currency used', async () => {
-    const bridge = new FakeBridge(makeSnapshot({ merchant: { id: 'm', businessName: 'Shop', displayName: null, defaultCurrency: 'GBP', testMode: true } }));
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        merchant: { id: 'm', businessName: 'Shop', displayName: null, defaultCurrency: 'GBP', testMode: true },
+      }),
+    );
     await renderApp(bridge);
     expect((screen.getByLabelText('Currency') as HTMLSelectElement).value).toBe('GBP');
   });
@@ -93,7 +107,9 @@ describe('Create payment screen', () => {
     const bridge = new FakeBridge(makeSnapshot({ readers: [makeReader({ status: 'offline' }), reader] }));
     const created = makePayment({ id: 'pay_abcdefgh01', amount: 1250 });
     bridge.on('payments.create', () => ok(created));
-    bridge.on('payments.process', () => ok({ ...created, status: 'in_progress', readerId: reader.id, readerStage: 'sent' }));
+    bridge.on('payments.process', () =>
+      ok({ ...created, status: 'in_progress', readerId: reader.id, readerStage: 'sent' }),
+    );
     const { user, store } = await renderApp(bridge);
     await user.type(amountInput(), '1250');
     await user.type(screen.getByLabelText('Description'), 'Coffee{Enter}');
@@ -112,7 +128,9 @@ describe('Create payment screen', () => {
     const bridge = new FakeBridge();
     const pending = deferred<Result<CommandResult<'payments.create'>>>();
     bridge.on('payments.create', () => pending.promise);
-    bridge.on('payments.process', (input) => ok(makePayment({ id: input.paymentId, status: 'in_progress', readerStage: 'sent' })));
+    bridge.on('payments.process', (input) =>
+      ok(makePayment({ id: input.paymentId, status: 'in_progress', readerStage: 'sent' })),
+    );
     const { user } = await renderApp(bridge);
     await user.type(amountInput(), '500{Enter}');
     const charge = screen.getByRole('button', { name: 'Charge' }) as HTMLButtonElement;
@@ -127,7 +145,9 @@ describe('Create payment screen', () => {
   it('shows the host’s field issues next to the fields and the message in an alert', async () => {
     const bridge = new FakeBridge();
     bridge.on('payments.create', () =>
-      fail('validation', 'receiptEmail: not an email address', { issues: [{ path: 'receiptEmail', message: 'not an email address' }] }),
+      fail('validation', 'receiptEmail: not an email address', {
+        issues: [{ path: 'receiptEmail', message: 'not an email address' }],
+      }),
     );
     const { user } = await renderApp(bridge);
     await user.type(amountInput(), '100');
@@ -187,8 +207,12 @@ describe('Create payment screen', () => {
 
   it('sends manual capture, customer id and receipt email when given', async () => {
     const bridge = new FakeBridge();
-    bridge.on('payments.create', (input) => ok(makePayment({ id: 'pay_manual0001', amount: input.amount, captureMethod: 'manual' })));
-    bridge.on('payments.process', (input) => ok(makePayment({ id: input.paymentId, status: 'in_progress', readerStage: 'sent' })));
+    bridge.on('payments.create', (input) =>
+      ok(makePayment({ id: 'pay_manual0001', amount: input.amount, captureMethod: 'manual' })),
+    );
+    bridge.on('payments.process', (input) =>
+      ok(makePayment({ id: input.paymentId, status: 'in_progress', readerStage: 'sent' })),
+    );
     const { user } = await renderApp(bridge);
     await user.type(amountInput(), '7000');
     await user.click(screen.getByLabelText('Manual (authorise now, capture later)'));

@@ -126,7 +126,13 @@ export function makeSnapshot(over: Partial<Snapshot> = {}): Snapshot {
   return {
     seq: 10,
     mode: settings.mode,
-    merchant: { id: 'm_1', businessName: 'Corner Café', displayName: null, defaultCurrency: 'EUR', testMode: settings.mode === 'test' },
+    merchant: {
+      id: 'm_1',
+      businessName: 'Corner Café',
+      displayName: null,
+      defaultCurrency: 'EUR',
+      testMode: settings.mode === 'test',
+    },
     settings,
     readers: [makeReader()],
     payments: [],
@@ -137,12 +143,18 @@ export function makeSnapshot(over: Partial<Snapshot> = {}): Snapshot {
 }
 
 export const ok = <T,>(value: T): Result<T> => ({ ok: true, value });
-export const fail = (code: CommandError['code'], message: string, extra: Partial<CommandError> = {}): Result<never> => ({
+export const fail = (
+  code: CommandError['code'],
+  message: string,
+  extra: Partial<CommandError> = {},
+): Result<never> => ({
   ok: false,
   error: { code, message, ...extra },
 });
 
-type Handler<N extends CommandName> = (input: CommandInput<N>) => Result<CommandResult<N>> | Promise<Result<CommandResult<N>>>;
+type Handler<N extends CommandName> = (
+  input: CommandInput<N>,
+) => Result<CommandResult<N>> | Promise<Result<CommandResult<N>>>;
 type Handlers = { [N in CommandName]?: Handler<N> };
 
 /** A PosBridge that records invokes, answers from handlers, and can push events and connection changes. */

@@ -25,21 +25,38 @@ function paymentStatus() {
 
 describe('Process payment screen', () => {
   it('shows the live reader stage in role=status as events arrive: sent → waiting for card → processing → approved', async () => {
-    const payment = makePayment({ id: 'pay_live000001', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'sent' });
+    const payment = makePayment({
+      id: 'pay_live000001',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'sent',
+    });
     const bridge = setup(payment);
     await openProcess(bridge, payment.id);
     expect(paymentStatus().textContent).toMatch(/Sent to the reader/);
 
-    act(() => bridge.push({ seq: 6, type: 'payment', payment: { ...payment, readerStage: 'waiting_for_card', updatedAt: new Date().toISOString() } }));
+    act(() =>
+      bridge.push({
+        seq: 6,
+        type: 'payment',
+        payment: { ...payment, readerStage: 'waiting_for_card', updatedAt: new Date().toISOString() },
+      }),
+    );
     expect(paymentStatus().textContent).toMatch(/Waiting for card/);
-    expect(screen.getByRole('list', { name: 'Progress' }).querySelector('[aria-current="step"]')?.textContent).toBe('Waiting for card');
+    expect(screen.getByRole('list', { name: 'Progress' }).querySelector('[aria-current="step"]')?.textContent).toBe(
+      'Waiting for card',
+    );
 
     act(() => bridge.push({ seq: 7, type: 'payment', payment: { ...payment, readerStage: 'processing' } }));
     expect(paymentStatus().textContent).toMatch(/Processing/);
     expect((screen.getByRole('button', { name: 'Cancel payment' }) as HTMLButtonElement).disabled).toBe(true);
 
     act(() =>
-      bridge.push({ seq: 8, type: 'payment', payment: { ...payment, status: 'succeeded', readerStage: null, card: { brand: 'visa', last4: '4242' } } }),
+      bridge.push({
+        seq: 8,
+        type: 'payment',
+        payment: { ...payment, status: 'succeeded', readerStage: null, card: { brand: 'visa', last4: '4242' } },
+      }),
     );
     expect(paymentStatus().textContent).toMatch(/Approved/);
     expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
@@ -47,23 +64,47 @@ describe('Process payment screen', () => {
   });
 
   it('in test mode, points the cashier to the simulate screen while a simulated reader waits for a card', async () => {
-    const payment = makePayment({ id: 'pay_hint000001', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'waiting_for_card' });
+    const payment = makePayment({
+      id: 'pay_hint000001',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'waiting_for_card',
+    });
     const { user, store } = await openProcess(setup(payment), payment.id);
     await user.click(screen.getByRole('button', { name: 'Present a test card (F3)' }));
     expect(store.getState().ui.screen).toBe('simulate');
   });
 
   it('shows no test-card hint in live mode', async () => {
-    const payment = makePayment({ id: 'pay_hint000002', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'waiting_for_card' });
-    const bridge = new FakeBridge(makeSnapshot({ seq: 5, mode: 'live', payments: [payment], readers: [makeReader({ canPresentTestCards: false })] }));
+    const payment = makePayment({
+      id: 'pay_hint000002',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'waiting_for_card',
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        seq: 5,
+        mode: 'live',
+        payments: [payment],
+        readers: [makeReader({ canPresentTestCards: false })],
+      }),
+    );
     await openProcess(bridge, payment.id);
     expect(screen.queryByRole('button', { name: 'Present a test card (F3)' })).toBeNull();
   });
 
   it('Esc cancels the payment while the card is not yet authorised', async () => {
-    const payment = makePayment({ id: 'pay_esc0000001', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'waiting_for_card' });
+    const payment = makePayment({
+      id: 'pay_esc0000001',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'waiting_for_card',
+    });
     const bridge = setup(payment);
-    bridge.on('payments.cancel', () => ok({ ...payment, status: 'canceled', readerStage: null, updatedAt: new Date(Date.now() + 1000).toISOString() }));
+    bridge.on('payments.cancel', () =>
+      ok({ ...payment, status: 'canceled', readerStage: null, updatedAt: new Date(Date.now() + 1000).toISOString() }),
+    );
     const { user } = await openProcess(bridge, payment.id);
     await user.keyboard('{Escape}');
     await waitFor(() => expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: payment.id }]));
@@ -71,7 +112,12 @@ describe('Process payment screen', () => {
   });
 
   it('Esc does nothing while the card is being authorised', async () => {
-    const payment = makePayment({ id: 'pay_esc0000002', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'processing' });
+    const payment = makePayment({
+      id: 'pay_esc0000002',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'processing',
+    });
     const bridge = setup(payment);
     const { user } = await openProcess(bridge, payment.id);
     await user.keyboard('{Escape}');
@@ -85,42 +131,80 @@ describe('Process payment screen', () => {
       id: 'pay_decline001',
       status: 'pending',
       readerId: 'rdr_sim1',
-      decline: { code: 'insufficient_funds', message: 'Not enough funds on this card. Ask for another card.', anotherCard: true },
+      decline: {
+        code: 'insufficient_funds',
+        message: 'Not enough funds on this card. Ask for another card.',
+        anotherCard: true,
+      },
     });
     const bridge = setup(payment);
-    bridge.on('payments.process', (input) => ok({ ...payment, status: 'in_progress', decline: null, readerId: input.readerId, readerStage: 'sent', updatedAt: new Date(Date.now() + 1000).toISOString() }));
+    bridge.on('payments.process', (input) =>
+      ok({
+        ...payment,
+        status: 'in_progress',
+        decline: null,
+        readerId: input.readerId,
+        readerStage: 'sent',
+        updatedAt: new Date(Date.now() + 1000).toISOString(),
+      }),
+    );
     const { user } = await openProcess(bridge, payment.id);
     const alert = screen.getByRole('alert');
     expect(alert.textContent).toMatch(/Declined: Not enough funds on this card/);
     await user.click(screen.getByRole('button', { name: 'Try another card' }));
-    await waitFor(() => expect(bridge.inputs('payments.process')).toEqual([{ paymentId: payment.id, readerId: 'rdr_sim1' }]));
+    await waitFor(() =>
+      expect(bridge.inputs('payments.process')).toEqual([{ paymentId: payment.id, readerId: 'rdr_sim1' }]),
+    );
     await waitFor(() => expect(screen.queryByRole('alert')).toBeNull());
     expect(paymentStatus().textContent).toMatch(/Sent to the reader/);
   });
 
   it('moves the focus to "Try another card" when a decline arrives, so Enter retries', async () => {
-    const payment = makePayment({ id: 'pay_decline003', status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'processing' });
+    const payment = makePayment({
+      id: 'pay_decline003',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'processing',
+    });
     const bridge = setup(payment);
-    bridge.on('payments.process', (input) => ok({ ...payment, readerId: input.readerId, readerStage: 'sent', updatedAt: new Date(Date.now() + 5000).toISOString() }));
+    bridge.on('payments.process', (input) =>
+      ok({
+        ...payment,
+        readerId: input.readerId,
+        readerStage: 'sent',
+        updatedAt: new Date(Date.now() + 5000).toISOString(),
+      }),
+    );
     const { user } = await openProcess(bridge, payment.id);
     act(() =>
       bridge.push({
         seq: 6,
         type: 'payment',
-        payment: { ...payment, status: 'pending', readerStage: null, decline: { code: 'card_declined', message: 'Card declined. Ask for another card.', anotherCard: true } },
+        payment: {
+          ...payment,
+          status: 'pending',
+          readerStage: null,
+          decline: { code: 'card_declined', message: 'Card declined. Ask for another card.', anotherCard: true },
+        },
       }),
     );
     expect(screen.getByRole('alert').textContent).toBe('Declined: Card declined. Ask for another card.');
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Try another card' }));
     await user.keyboard('{Enter}');
-    await waitFor(() => expect(bridge.inputs('payments.process')).toEqual([{ paymentId: payment.id, readerId: 'rdr_sim1' }]));
+    await waitFor(() =>
+      expect(bridge.inputs('payments.process')).toEqual([{ paymentId: payment.id, readerId: 'rdr_sim1' }]),
+    );
   });
 
   it('offers "Send to reader" instead of "Try another card" when another card will not help', async () => {
     const payment = makePayment({
       id: 'pay_decline002',
       status: 'pending',
-      decline: { code: 'reader_busy', message: 'The reader is busy. Wait for it to finish, then try again.', anotherCard: false },
+      decline: {
+        code: 'reader_busy',
+        message: 'The reader is busy. Wait for it to finish, then try again.',
+        anotherCard: false,
+      },
     });
     await openProcess(setup(payment), payment.id);
     expect(screen.getByRole('alert').textContent).toMatch(/reader is busy/);
@@ -132,7 +216,11 @@ describe('Process payment screen', () => {
     const payment = makePayment({
       id: 'pay_decline004',
       status: 'failed',
-      decline: { code: 'fraud_suspected', message: 'Declined for security reasons. Ask for another form of payment.', anotherCard: true },
+      decline: {
+        code: 'fraud_suspected',
+        message: 'Declined for security reasons. Ask for another form of payment.',
+        anotherCard: true,
+      },
     });
     const { user, store } = await openProcess(setup(payment), payment.id);
     expect(screen.getByRole('alert').textContent).toMatch(/security reasons/);
@@ -168,21 +256,39 @@ describe('Process payment screen', () => {
     expect(send.disabled).toBe(true);
     await user.click(send);
     expect(bridge.count('payments.process')).toBe(1);
-    await act(async () => pending.resolve(ok({ ...payment, status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'sent', updatedAt: new Date(Date.now() + 1000).toISOString() })));
+    await act(async () =>
+      pending.resolve(
+        ok({
+          ...payment,
+          status: 'in_progress',
+          readerId: 'rdr_sim1',
+          readerStage: 'sent',
+          updatedAt: new Date(Date.now() + 1000).toISOString(),
+        }),
+      ),
+    );
     expect((screen.getByRole('button', { name: 'Send to reader' }) as HTMLButtonElement).disabled).toBe(true);
   });
 
   it('lets the cashier pick another online reader; offline readers cannot be picked', async () => {
     const payment = makePayment({ id: 'pay_pick000001', status: 'pending' });
-    const readers = [makeReader(), makeReader({ id: 'rdr_sim2', label: 'Counter 2' }), makeReader({ id: 'rdr_off', label: 'Back office', status: 'offline' })];
+    const readers = [
+      makeReader(),
+      makeReader({ id: 'rdr_sim2', label: 'Counter 2' }),
+      makeReader({ id: 'rdr_off', label: 'Back office', status: 'offline' }),
+    ];
     const bridge = setup(payment, readers);
-    bridge.on('payments.process', (input) => ok({ ...payment, status: 'in_progress', readerId: input.readerId, readerStage: 'sent' }));
+    bridge.on('payments.process', (input) =>
+      ok({ ...payment, status: 'in_progress', readerId: input.readerId, readerStage: 'sent' }),
+    );
     const { user } = await openProcess(bridge, payment.id);
     const group = screen.getByRole('group', { name: 'Reader' });
     expect((within(group).getByRole('radio', { name: /Back office/ }) as HTMLInputElement).disabled).toBe(true);
     await user.click(within(group).getByRole('radio', { name: /Counter 2/ }));
     await user.click(screen.getByRole('button', { name: 'Send to reader' }));
-    await waitFor(() => expect(bridge.inputs('payments.process')).toEqual([{ paymentId: payment.id, readerId: 'rdr_sim2' }]));
+    await waitFor(() =>
+      expect(bridge.inputs('payments.process')).toEqual([{ paymentId: payment.id, readerId: 'rdr_sim2' }]),
+    );
   });
 
   it('shows a failed push as an error with the host’s message, without re-sending it', async () => {

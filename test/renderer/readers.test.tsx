@@ -1,7 +1,17 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
-import { fail, FakeBridge, makePayment, makeReader, makeSettings, makeSnapshot, minutesAgo, ok, renderApp } from './helpers';
+import {
+  fail,
+  FakeBridge,
+  makePayment,
+  makeReader,
+  makeSettings,
+  makeSnapshot,
+  minutesAgo,
+  ok,
+  renderApp,
+} from './helpers';
 
 const discovered = makeReader({
   id: 'rdr_usb_found',
@@ -17,14 +27,24 @@ const discovered = makeReader({
 });
 
 function readersBridge() {
-  const payment = makePayment({ id: 'pay_onreader01', amount: 999, status: 'in_progress', readerStage: 'waiting_for_card' });
+  const payment = makePayment({
+    id: 'pay_onreader01',
+    amount: 999,
+    status: 'in_progress',
+    readerStage: 'waiting_for_card',
+  });
   return new FakeBridge(
     makeSnapshot({
       payments: [payment],
       readers: [
         makeReader({
           lastSeenAt: minutesAgo(3),
-          action: { paymentId: payment.id, transactionId: '11111111-2222-3333-4444-555555555555', stage: 'waiting_for_card', status: 'in_progress' },
+          action: {
+            paymentId: payment.id,
+            transactionId: '11111111-2222-3333-4444-555555555555',
+            stage: 'waiting_for_card',
+            status: 'in_progress',
+          },
         }),
         makeReader({
           id: 'rdr_cloud1',
@@ -60,7 +80,9 @@ describe('Readers screen', () => {
 
   it('pairs a discovered device by its device id', async () => {
     const bridge = readersBridge();
-    bridge.on('readers.pair', () => ok({ ...discovered, id: 'rdr_concert1', label: 'Concert SN42', status: 'connecting' }));
+    bridge.on('readers.pair', () =>
+      ok({ ...discovered, id: 'rdr_concert1', label: 'Concert SN42', status: 'connecting' }),
+    );
     const { user, store } = await renderApp(bridge, { screen: 'readers' });
     const found = screen.getByRole('article', { name: /Concert on \/dev\/ttyACM0/ });
     await user.click(within(found).getByRole('button', { name: 'Pair' }));
@@ -81,7 +103,11 @@ describe('Readers screen', () => {
     await user.type(screen.getByLabelText('Registration code'), 'simulated-wpe');
     await user.type(screen.getByLabelText('Label (optional)'), 'Bar');
     await user.type(screen.getByLabelText('Location (optional)'), 'Upstairs{Enter}');
-    await waitFor(() => expect(bridge.inputs('readers.pair')).toEqual([{ registrationCode: 'simulated-wpe', label: 'Bar', locationName: 'Upstairs' }]));
+    await waitFor(() =>
+      expect(bridge.inputs('readers.pair')).toEqual([
+        { registrationCode: 'simulated-wpe', label: 'Bar', locationName: 'Upstairs' },
+      ]),
+    );
     expect(await screen.findByText('Bar is paired.')).toBeTruthy();
     expect((screen.getByLabelText('Registration code') as HTMLInputElement).value).toBe('');
   });
@@ -89,7 +115,9 @@ describe('Readers screen', () => {
   it('shows the host’s refusal of a registration code next to the field', async () => {
     const bridge = readersBridge();
     bridge.on('readers.pair', () =>
-      fail('gateway', 'registrationCode: no reader has this registration code', { issues: [{ path: 'registrationCode', message: 'no reader has this registration code' }] }),
+      fail('gateway', 'registrationCode: no reader has this registration code', {
+        issues: [{ path: 'registrationCode', message: 'no reader has this registration code' }],
+      }),
     );
     const { user } = await renderApp(bridge, { screen: 'readers' });
     await user.type(screen.getByLabelText('Registration code'), 'nope{Enter}');
@@ -99,7 +127,9 @@ describe('Readers screen', () => {
 
   it('adds a simulated reader in test mode only', async () => {
     const bridge = readersBridge();
-    bridge.on('readers.addSimulated', (input) => ok(makeReader({ id: 'rdr_sim9', label: input.label ?? 'Simulated reader 2' })));
+    bridge.on('readers.addSimulated', (input) =>
+      ok(makeReader({ id: 'rdr_sim9', label: input.label ?? 'Simulated reader 2' })),
+    );
     const { user } = await renderApp(bridge, { screen: 'readers' });
     await user.type(screen.getByLabelText('Simulated reader label (optional)'), 'Drive-through');
     await user.click(screen.getByRole('button', { name: 'Add simulated reader' }));
@@ -108,19 +138,25 @@ describe('Readers screen', () => {
   });
 
   it('has no "Add simulated reader" in live mode', async () => {
-    await renderApp(new FakeBridge(makeSnapshot({ mode: 'live', settings: makeSettings({ mode: 'live' }) })), { screen: 'readers' });
+    await renderApp(new FakeBridge(makeSnapshot({ mode: 'live', settings: makeSettings({ mode: 'live' }) })), {
+      screen: 'readers',
+    });
     expect(screen.queryByRole('button', { name: 'Add simulated reader' })).toBeNull();
   });
 
   it('reconnects a reader, and forgets one only after confirmation', async () => {
     const bridge = readersBridge();
-    bridge.on('readers.reconnect', (input) => ok(makeReader({ id: input.readerId, label: 'Terrace', status: 'connecting' })));
+    bridge.on('readers.reconnect', (input) =>
+      ok(makeReader({ id: input.readerId, label: 'Terrace', status: 'connecting' })),
+    );
     bridge.on('readers.forget', () => ok({ forgotten: true as const }));
     const { user, store } = await renderApp(bridge, { screen: 'readers' });
     const terrace = screen.getByRole('article', { name: /Terrace/ });
     await user.click(within(terrace).getByRole('button', { name: 'Reconnect' }));
     await waitFor(() => expect(bridge.inputs('readers.reconnect')).toEqual([{ readerId: 'rdr_cloud1' }]));
-    expect(within(screen.getByRole('article', { name: /Terrace/ })).getByRole('status').textContent).toBe('Connecting…');
+    expect(within(screen.getByRole('article', { name: /Terrace/ })).getByRole('status').textContent).toBe(
+      'Connecting…',
+    );
 
     await user.click(within(screen.getByRole('article', { name: /Terrace/ })).getByRole('button', { name: 'Forget' }));
     expect(bridge.count('readers.forget')).toBe(0);
@@ -133,8 +169,16 @@ describe('Readers screen', () => {
   it('follows readers events pushed by the host', async () => {
     const bridge = readersBridge();
     await renderApp(bridge, { screen: 'readers' });
-    act(() => bridge.push({ seq: 11, type: 'readers', readers: [makeReader({ status: 'offline', statusDetail: 'No answer for 2 min' })] }));
-    expect(within(screen.getByRole('article', { name: /Counter 1/ })).getByRole('status').textContent).toBe('Offline — No answer for 2 min');
+    act(() =>
+      bridge.push({
+        seq: 11,
+        type: 'readers',
+        readers: [makeReader({ status: 'offline', statusDetail: 'No answer for 2 min' })],
+      }),
+    );
+    expect(within(screen.getByRole('article', { name: /Counter 1/ })).getByRole('status').textContent).toBe(
+      'Offline — No answer for 2 min',
+    );
     expect(screen.queryByRole('article', { name: /Terrace/ })).toBeNull();
   });
 });

@@ -10,11 +10,27 @@ function entry(id: number, summary: string, kind: DevLogEntry['kind'] = 'request
 }
 
 function settingsBridge() {
-  const bridge = new FakeBridge(makeSnapshot({ settings: makeSettings({ secretKey: 'sk_test_…9f3a', publishableKey: null, autoPresentDelayMs: 2500 }) }));
-  bridge.on('settings.update', (input) =>
-    ok(makeSettings({ ...input, secretKey: input.secretKey ? 'sk_test_…abcd' : 'sk_test_…9f3a', publishableKey: null, autoPresentDelayMs: input.autoPresentDelayMs ?? 2500 })),
+  const bridge = new FakeBridge(
+    makeSnapshot({
+      settings: makeSettings({ secretKey: 'sk_test_…9f3a', publishableKey: null, autoPresentDelayMs: 2500 }),
+    }),
   );
-  bridge.on('devlog.list', () => ok([entry(1, 'POST /v1/terminal/create-payment 200', 'request', 'Authorization: Bearer sk_test_…9f3a'), entry(2, 'webhook payment.succeeded', 'event')]));
+  bridge.on('settings.update', (input) =>
+    ok(
+      makeSettings({
+        ...input,
+        secretKey: input.secretKey ? 'sk_test_…abcd' : 'sk_test_…9f3a',
+        publishableKey: null,
+        autoPresentDelayMs: input.autoPresentDelayMs ?? 2500,
+      }),
+    ),
+  );
+  bridge.on('devlog.list', () =>
+    ok([
+      entry(1, 'POST /v1/terminal/create-payment 200', 'request', 'Authorization: Bearer sk_test_…9f3a'),
+      entry(2, 'webhook payment.succeeded', 'event'),
+    ]),
+  );
   return bridge;
 }
 
@@ -38,7 +54,11 @@ describe('Settings screen', () => {
     await user.clear(screen.getByLabelText('Auto-present delay (seconds)'));
     await user.type(screen.getByLabelText('Auto-present delay (seconds)'), '4');
     await user.click(screen.getByRole('button', { name: 'Save settings' }));
-    await waitFor(() => expect(bridge.inputs('settings.update')).toEqual([{ secretKey: 'sk_test_abcdefgh1234abcd', autoPresentDelayMs: 4000 }]));
+    await waitFor(() =>
+      expect(bridge.inputs('settings.update')).toEqual([
+        { secretKey: 'sk_test_abcdefgh1234abcd', autoPresentDelayMs: 4000 },
+      ]),
+    );
     expect(await screen.findByText('Settings saved.')).toBeTruthy();
     expect((screen.getByLabelText('Secret key') as HTMLInputElement).value).toBe('');
   });
@@ -62,7 +82,9 @@ describe('Settings screen', () => {
     await user.click(screen.getByRole('checkbox', { name: /Embedded sandbox/ }));
     await user.click(screen.getByRole('button', { name: 'Save settings' }));
     await waitFor(() =>
-      expect(bridge.inputs('settings.update')).toEqual([{ mode: 'live', apiBaseUrl: 'https://api.plutopay.example', embeddedSandbox: false }]),
+      expect(bridge.inputs('settings.update')).toEqual([
+        { mode: 'live', apiBaseUrl: 'https://api.plutopay.example', embeddedSandbox: false },
+      ]),
     );
   });
 
@@ -79,7 +101,15 @@ describe('Settings screen', () => {
     expect(screen.getByLabelText('Secret key').getAttribute('aria-invalid')).toBe('true');
     expect(screen.getByRole('alert').textContent).toMatch(/Not saved/);
     expect(screen.getByText('TEST MODE')).toBeTruthy();
-    act(() => bridge.push({ seq: 11, type: 'settings', settings: makeSettings({ mode: 'live' }), mode: 'live', merchant: null }));
+    act(() =>
+      bridge.push({
+        seq: 11,
+        type: 'settings',
+        settings: makeSettings({ mode: 'live' }),
+        mode: 'live',
+        merchant: null,
+      }),
+    );
     expect(screen.getByText('LIVE')).toBeTruthy();
   });
 
@@ -110,14 +140,49 @@ describe('Settings screen', () => {
 describe('settings: forwarded webhooks', () => {
   it('turns the receiver on with any free port and stores the signing secret write-only', () => {
     const current = makeSettings();
-    const base = { mode: 'test' as const, apiBaseUrl: current.apiBaseUrl, embeddedSandbox: true, autoPresentSeconds: '0', secretKey: '', publishableKey: '' };
-    expect(settingsChanges(current, { ...base, webhooksOn: true, webhookPort: '', webhookSecret: 'whsec_abcdefgh1234' }, { secretKey: false, publishableKey: false })).toEqual({
+    const base = {
+      mode: 'test' as const,
+      apiBaseUrl: current.apiBaseUrl,
+      embeddedSandbox: true,
+      autoPresentSeconds: '0',
+      secretKey: '',
+      publishableKey: '',
+    };
+    expect(
+      settingsChanges(
+        current,
+        { ...base, webhooksOn: true, webhookPort: '', webhookSecret: 'whsec_abcdefgh1234' },
+        { secretKey: false, publishableKey: false },
+      ),
+    ).toEqual({
       webhookPort: 0,
       webhookSecret: 'whsec_abcdefgh1234',
     });
-    const running = makeSettings({ webhookPort: 0, webhookUrl: 'http://127.0.0.1:5000/webhooks/plutopay', webhookSecret: 'whsec_…1234' });
-    expect(settingsChanges(running, { ...base, webhooksOn: true, webhookPort: '' }, { secretKey: false, publishableKey: false })).toEqual({});
-    expect(settingsChanges(running, { ...base, webhooksOn: false }, { secretKey: false, publishableKey: false, webhookSecret: true })).toEqual({ webhookPort: null, webhookSecret: '' });
-    expect(settingsChanges(running, { ...base, webhooksOn: true, webhookPort: '70000' }, { secretKey: false, publishableKey: false })).toMatchObject({ path: 'webhookPort' });
+    const running = makeSettings({
+      webhookPort: 0,
+      webhookUrl: 'http://127.0.0.1:5000/webhooks/plutopay',
+      webhookSecret: 'whsec_…1234',
+    });
+    expect(
+      settingsChanges(
+        running,
+        { ...base, webhooksOn: true, webhookPort: '' },
+        { secretKey: false, publishableKey: false },
+      ),
+    ).toEqual({});
+    expect(
+      settingsChanges(
+        running,
+        { ...base, webhooksOn: false },
+        { secretKey: false, publishableKey: false, webhookSecret: true },
+      ),
+    ).toEqual({ webhookPort: null, webhookSecret: '' });
+    expect(
+      settingsChanges(
+        running,
+        { ...base, webhooksOn: true, webhookPort: '70000' },
+        { secretKey: false, publishableKey: false },
+      ),
+    ).toMatchObject({ path: 'webhookPort' });
   });
 });

@@ -4,9 +4,20 @@ import { act, screen, waitFor, within } from '@testing-library/react';
 import { fail, FakeBridge, makePayment, makeReader, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
 
 function waitingSnapshot(amount = 1250) {
-  const payment = makePayment({ id: 'pay_sim0000001', amount, status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'waiting_for_card' });
+  const payment = makePayment({
+    id: 'pay_sim0000001',
+    amount,
+    status: 'in_progress',
+    readerId: 'rdr_sim1',
+    readerStage: 'waiting_for_card',
+  });
   const reader = makeReader({
-    action: { paymentId: payment.id, transactionId: '11111111-2222-3333-4444-555555555555', stage: 'waiting_for_card', status: 'in_progress' },
+    action: {
+      paymentId: payment.id,
+      transactionId: '11111111-2222-3333-4444-555555555555',
+      stage: 'waiting_for_card',
+      status: 'in_progress',
+    },
   });
   return makeSnapshot({ payments: [payment], readers: [reader, makeReader({ id: 'rdr_idle', label: 'Idle reader' })] });
 }
@@ -26,7 +37,9 @@ describe('Simulate payment screen', () => {
     await user.click(screen.getByRole('radio', { name: /Insufficient funds/ }));
     expect(screen.getByText(/Expected outcome: Declined: insufficient_funds/)).toBeTruthy();
     await user.click(screen.getByRole('button', { name: 'Present card' }));
-    await waitFor(() => expect(bridge.inputs('simulate.presentCard')).toEqual([{ readerId: 'rdr_sim1', cardNumber: '4000000000000077' }]));
+    await waitFor(() =>
+      expect(bridge.inputs('simulate.presentCard')).toEqual([{ readerId: 'rdr_sim1', cardNumber: '4000000000000077' }]),
+    );
     expect(await screen.findByText(/Card 4000 0000 0000 0077 presented on Counter 1/)).toBeTruthy();
   });
 
@@ -62,12 +75,16 @@ describe('Simulate payment screen', () => {
 
   it('injects a fault into a simulated reader and reports errors', async () => {
     const bridge = new FakeBridge();
-    bridge.on('simulate.setFault', (input) => (input.fault === 'busy' ? fail('conflict', 'The reader is in the middle of a payment.') : ok(makeReader())));
+    bridge.on('simulate.setFault', (input) =>
+      input.fault === 'busy' ? fail('conflict', 'The reader is in the middle of a payment.') : ok(makeReader()),
+    );
     const { user } = await renderApp(bridge);
     await user.keyboard('{F3}');
     await user.selectOptions(screen.getByLabelText('Fault'), 'disconnect_mid_payment');
     await user.click(screen.getByRole('button', { name: 'Set fault' }));
-    await waitFor(() => expect(bridge.inputs('simulate.setFault')).toEqual([{ readerId: 'rdr_sim1', fault: 'disconnect_mid_payment' }]));
+    await waitFor(() =>
+      expect(bridge.inputs('simulate.setFault')).toEqual([{ readerId: 'rdr_sim1', fault: 'disconnect_mid_payment' }]),
+    );
     expect(await screen.findByText('Counter 1 will disconnect in the middle of its next payment.')).toBeTruthy();
     await user.selectOptions(screen.getByLabelText('Fault'), 'busy');
     await user.click(screen.getByRole('button', { name: 'Set fault' }));
@@ -90,7 +107,15 @@ describe('Simulate payment screen', () => {
     const { user } = await renderApp(bridge);
     await user.keyboard('{F3}');
     expect(screen.getByText('TEST MODE — simulated cards')).toBeTruthy();
-    act(() => bridge.push({ seq: 11, type: 'settings', settings: makeSettings({ mode: 'live' }), mode: 'live', merchant: null }));
+    act(() =>
+      bridge.push({
+        seq: 11,
+        type: 'settings',
+        settings: makeSettings({ mode: 'live' }),
+        mode: 'live',
+        merchant: null,
+      }),
+    );
     expect(screen.queryByText('TEST MODE — simulated cards')).toBeNull();
     expect(screen.queryByRole('button', { name: 'Present card' })).toBeNull();
     expect(screen.getByText(/only in test mode/)).toBeTruthy();

@@ -36,7 +36,11 @@ describe('host mirror and sequence numbers', () => {
     store.start();
     const payment = makePayment({ id: 'pay_buffer0001', status: 'pending' });
     bridge.push({ seq: 20, type: 'payment', payment: { ...payment, status: 'creating' } }); // covered by the snapshot
-    bridge.push({ seq: 22, type: 'payment', payment: { ...payment, status: 'in_progress', readerStage: 'waiting_for_card' } });
+    bridge.push({
+      seq: 22,
+      type: 'payment',
+      payment: { ...payment, status: 'in_progress', readerStage: 'waiting_for_card' },
+    });
     bridge.push({ seq: 21, type: 'payment', payment: { ...payment, status: 'in_progress', readerStage: 'sent' } });
     snap.resolve(ok(makeSnapshot({ seq: 20, payments: [payment] })));
     await flush();
@@ -50,12 +54,27 @@ describe('host mirror and sequence numbers', () => {
     const store = await started(bridge);
     const snap = deferred<Result<CommandResult<'session.snapshot'>>>();
     bridge.on('session.snapshot', () => snap.promise);
-    bridge.push({ seq: 3, type: 'connectivity', connectivity: { gateway: 'offline', lastError: null, queued: { count: 0, totals: [] } } });
+    bridge.push({
+      seq: 3,
+      type: 'connectivity',
+      connectivity: { gateway: 'offline', lastError: null, queued: { count: 0, totals: [] } },
+    });
     bridge.push({ seq: 4, type: 'attention', attention: [] });
-    bridge.push({ seq: 5, type: 'connectivity', connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] } } });
+    bridge.push({
+      seq: 5,
+      type: 'connectivity',
+      connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] } },
+    });
     expect(bridge.count('session.snapshot')).toBe(2);
     expect(store.getState().link.syncing).toBe(true);
-    snap.resolve(ok(makeSnapshot({ seq: 3, connectivity: { gateway: 'offline', lastError: null, queued: { count: 0, totals: [] } } })));
+    snap.resolve(
+      ok(
+        makeSnapshot({
+          seq: 3,
+          connectivity: { gateway: 'offline', lastError: null, queued: { count: 0, totals: [] } },
+        }),
+      ),
+    );
     await flush();
     expect(bridge.count('session.snapshot')).toBe(2);
     expect(store.getState().host.seq).toBe(5);
@@ -104,7 +123,12 @@ describe('host mirror and sequence numbers', () => {
 
   it('keeps the developer log ordered by id, deduplicated and capped', async () => {
     const store = await started();
-    const entries = Array.from({ length: DEVLOG_LIMIT + 10 }, (_, i) => ({ id: i + 1, at: '2026-01-01T00:00:00Z', kind: 'request' as const, summary: `#${i + 1}` }));
+    const entries = Array.from({ length: DEVLOG_LIMIT + 10 }, (_, i) => ({
+      id: i + 1,
+      at: '2026-01-01T00:00:00Z',
+      kind: 'request' as const,
+      summary: `#${i + 1}`,
+    }));
     store.getState().mergeDevlog(entries.slice(5));
     store.getState().mergeDevlog(entries.slice(0, 10));
     const log = store.getState().host.devlog;
@@ -114,7 +138,9 @@ describe('host mirror and sequence numbers', () => {
   });
 
   it('command results update the mirror: readers.forget removes, settings.update switches the mode', async () => {
-    const bridge = new FakeBridge(makeSnapshot({ readers: [makeReader(), makeReader({ id: 'rdr_two', label: 'Two' })] }));
+    const bridge = new FakeBridge(
+      makeSnapshot({ readers: [makeReader(), makeReader({ id: 'rdr_two', label: 'Two' })] }),
+    );
     bridge.on('readers.forget', () => ok({ forgotten: true as const }));
     bridge.on('settings.update', () => ok({ ...bridge.snapshot.settings, mode: 'live' }));
     const store = await started(bridge);
@@ -131,14 +157,27 @@ describe('host mirror and sequence numbers', () => {
     });
     const store = await started(bridge);
     const result = await store.getState().run('readers.list', {}, 'readersList');
-    expect(result).toEqual({ ok: false, error: { code: 'internal', message: 'The request could not be sent: Error: preload exploded' } });
+    expect(result).toEqual({
+      ok: false,
+      error: { code: 'internal', message: 'The request could not be sent: Error: preload exploded' },
+    });
     expect(store.getState().busy.readersList).toBeUndefined();
   });
 });
 
 describe('selectors', () => {
   it('the default reader is the last used one while online, else the first online one', async () => {
-    const store = await started(new FakeBridge(makeSnapshot({ readers: [makeReader({ id: 'rdr_a', status: 'offline' }), makeReader({ id: 'rdr_b' }), makeReader({ id: 'rdr_c' })] })));
+    const store = await started(
+      new FakeBridge(
+        makeSnapshot({
+          readers: [
+            makeReader({ id: 'rdr_a', status: 'offline' }),
+            makeReader({ id: 'rdr_b' }),
+            makeReader({ id: 'rdr_c' }),
+          ],
+        }),
+      ),
+    );
     expect(defaultReader(store.getState())?.id).toBe('rdr_b');
     store.getState().chooseReader('rdr_c');
     expect(defaultReader(store.getState())?.id).toBe('rdr_c');
@@ -147,7 +186,10 @@ describe('selectors', () => {
   });
 
   it('the default reader avoids a reader busy with another payment while an idle one is online', async () => {
-    const busy = makeReader({ id: 'rdr_busy', action: { paymentId: 'pay_other00001', transactionId: 'x', stage: 'waiting_for_card', status: 'in_progress' } });
+    const busy = makeReader({
+      id: 'rdr_busy',
+      action: { paymentId: 'pay_other00001', transactionId: 'x', stage: 'waiting_for_card', status: 'in_progress' },
+    });
     const store = await started(new FakeBridge(makeSnapshot({ readers: [busy, makeReader({ id: 'rdr_idle' })] })));
     store.getState().chooseReader('rdr_busy');
     expect(defaultReader(store.getState())?.id).toBe('rdr_idle');
@@ -166,7 +208,9 @@ describe('selectors', () => {
 
   it('validates a draft like the host schema does', () => {
     const draft = { ...emptyDraft(), amount: 100_000_000 };
-    expect(validateDraft(draft, 'EUR')).toEqual([{ path: 'amount', message: 'The amount can be at most €999,999.99.' }]);
+    expect(validateDraft(draft, 'EUR')).toEqual([
+      { path: 'amount', message: 'The amount can be at most €999,999.99.' },
+    ]);
     expect(validateDraft({ ...draft, amount: 1 }, 'XXX')[0]?.path).toBe('currency');
     expect(validateDraft({ ...draft, amount: 1, description: 'x'.repeat(501) }, 'EUR')[0]?.path).toBe('description');
     expect(validateDraft({ ...draft, amount: 1, orderReference: 'A-1/2#3' }, 'EUR')).toEqual([]);

@@ -24,7 +24,12 @@ describe('Transactions screen', () => {
     const { user } = await renderApp(bridge);
     await user.keyboard('{F5}');
     expect(await screen.findByText('pi_page1')).toBeTruthy();
-    expect(bridge.inputs('transactions.list')[0]).toEqual({ sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25 });
+    expect(bridge.inputs('transactions.list')[0]).toEqual({
+      sortField: 'created_at',
+      sortOrder: 'desc',
+      page: 1,
+      size: 25,
+    });
     const row = screen.getByText('pi_page1').closest('tr')!;
     expect(within(row).getByText('€20.00')).toBeTruthy();
     expect(within(row).getByText('Succeeded')).toBeTruthy();
@@ -107,8 +112,22 @@ describe('Transactions screen', () => {
         const amount = input.amount ?? transaction.amount - transaction.amountRefunded;
         current = {
           ...current,
-          transaction: { ...current.transaction, amountRefunded: current.transaction.amountRefunded + amount, status: 'partially_refunded' },
-          refunds: [{ id: 'ref_1', reference: 're_1', amount, currency: 'EUR', status: 'succeeded', reason: input.reason ?? null, createdAt: '2026-01-05T11:00:00Z' }],
+          transaction: {
+            ...current.transaction,
+            amountRefunded: current.transaction.amountRefunded + amount,
+            status: 'partially_refunded',
+          },
+          refunds: [
+            {
+              id: 'ref_1',
+              reference: 're_1',
+              amount,
+              currency: 'EUR',
+              status: 'succeeded',
+              reason: input.reason ?? null,
+              createdAt: '2026-01-05T11:00:00Z',
+            },
+          ],
         };
         return ok(makePayment({ id: 'pay_detail0001', status: 'partially_refunded', amountRefunded: amount }));
       });
@@ -116,7 +135,9 @@ describe('Transactions screen', () => {
     }
 
     it('opens the detail with its timeline, refunds a part, and reloads it', async () => {
-      const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 2000, amountCaptured: 2000 }));
+      const bridge = detailBridge(
+        makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 2000, amountCaptured: 2000 }),
+      );
       const { user } = await renderApp(bridge, { screen: 'transactions' });
       await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
       expect(await screen.findByRole('heading', { name: 'Transaction pi_page1' })).toBeTruthy();
@@ -130,7 +151,9 @@ describe('Transactions screen', () => {
       await user.type(amount, '750');
       await user.type(screen.getByLabelText('Reason (optional)'), 'Cold coffee');
       await user.click(screen.getByRole('button', { name: 'Refund' }));
-      await waitFor(() => expect(bridge.inputs('payments.refund')).toEqual([{ paymentId: TX_ID, amount: 750, reason: 'Cold coffee' }]));
+      await waitFor(() =>
+        expect(bridge.inputs('payments.refund')).toEqual([{ paymentId: TX_ID, amount: 750, reason: 'Cold coffee' }]),
+      );
       expect(await screen.findByText('Refunded €7.50.')).toBeTruthy();
       await waitFor(() => expect(bridge.count('transactions.get')).toBe(2));
       expect(await screen.findByText('Cold coffee')).toBeTruthy();
@@ -149,7 +172,9 @@ describe('Transactions screen', () => {
     it('shows a refused refund next to the amount and in an alert', async () => {
       const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1' }));
       bridge.on('payments.refund', () =>
-        fail('validation', 'amount: more than what is left to refund', { issues: [{ path: 'amount', message: 'more than what is left to refund' }] }),
+        fail('validation', 'amount: more than what is left to refund', {
+          issues: [{ path: 'amount', message: 'more than what is left to refund' }],
+        }),
       );
       const { user, store } = await renderApp(bridge, { screen: 'transactions' });
       store.getState().openTransaction(TX_ID);
@@ -159,7 +184,16 @@ describe('Transactions screen', () => {
     });
 
     it('offers no refund for a failed transaction, and Esc goes back to the list', async () => {
-      const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1', status: 'failed', amountCaptured: 0, failureMessage: 'The card was declined.', failureCode: 'card_declined' }));
+      const bridge = detailBridge(
+        makeTransaction({
+          id: TX_ID,
+          reference: 'pi_page1',
+          status: 'failed',
+          amountCaptured: 0,
+          failureMessage: 'The card was declined.',
+          failureCode: 'card_declined',
+        }),
+      );
       const { user } = await renderApp(bridge, { screen: 'transactions' });
       await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
       expect(await screen.findByText(/The card was declined\./)).toBeTruthy();

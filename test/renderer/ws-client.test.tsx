@@ -104,7 +104,11 @@ describe('WebSocket bridge client', () => {
       { type: 'invoke', id: 1, name: 'readers.list', input: {} },
       { type: 'invoke', id: 2, name: 'payments.cancel', input: { paymentId: 'pay_abcdefgh01' } },
     ]);
-    socket.serverSend({ type: 'result', id: 2, result: { ok: false, error: { code: 'conflict', message: 'already captured' } } });
+    socket.serverSend({
+      type: 'result',
+      id: 2,
+      result: { ok: false, error: { code: 'conflict', message: 'already captured' } },
+    });
     socket.serverSend({ type: 'result', id: 1, result: { ok: true, value: [] } });
     await expect(first).resolves.toEqual({ ok: true, value: [] });
     await expect(second).resolves.toEqual({ ok: false, error: { code: 'conflict', message: 'already captured' } });
@@ -151,7 +155,10 @@ describe('WebSocket bridge client', () => {
     socket.accept();
     const pending = bridge.invoke('payments.capture', { paymentId: 'pay_abcdefgh01' });
     socket.serverClose();
-    await expect(pending).resolves.toEqual({ ok: false, error: { code: 'internal', message: CONNECTION_LOST_MESSAGE } });
+    await expect(pending).resolves.toEqual({
+      ok: false,
+      error: { code: 'internal', message: CONNECTION_LOST_MESSAGE },
+    });
     expect(CONNECTION_LOST_MESSAGE).toMatch(/^Connection to the host was lost/);
     expect(states).toEqual(['open', 'closed']);
     vi.advanceTimersByTime(1000);
@@ -163,7 +170,10 @@ describe('WebSocket bridge client', () => {
 
   it('refuses to send while disconnected', async () => {
     const { bridge } = connect();
-    await expect(bridge.invoke('readers.list', {})).resolves.toEqual({ ok: false, error: { code: 'internal', message: NOT_CONNECTED_MESSAGE } });
+    await expect(bridge.invoke('readers.list', {})).resolves.toEqual({
+      ok: false,
+      error: { code: 'internal', message: NOT_CONNECTED_MESSAGE },
+    });
     expect(FakeSocket.last().sent).toEqual([]);
   });
 
@@ -220,8 +230,14 @@ describe('token and transport', () => {
       replaced,
       value: {
         location: { hash, pathname: '/', search: '?x=1', protocol: 'http:', host: '127.0.0.1:5174' },
-        history: { state: null, replaceState: (_s: unknown, _t: string, url?: string | URL | null) => void replaced.push(String(url)) },
-        storage: { getItem: (k: string) => storage.get(k) ?? null, setItem: (k: string, v: string) => void storage.set(k, v) },
+        history: {
+          state: null,
+          replaceState: (_s: unknown, _t: string, url?: string | URL | null) => void replaced.push(String(url)),
+        },
+        storage: {
+          getItem: (k: string) => storage.get(k) ?? null,
+          setItem: (k: string, v: string) => void storage.set(k, v),
+        },
       },
     };
   }
@@ -247,12 +263,24 @@ describe('token and transport', () => {
   it('prefers window.pos, else web mode with the token, else the no-token screen', () => {
     const pos = new FakeBridge();
     const base = env(`#token=${TOKEN}`).value;
-    const common = { location: base.location, history: base.history, sessionStorage: base.storage, WebSocket: FakeSocket };
+    const common = {
+      location: base.location,
+      history: base.history,
+      sessionStorage: base.storage,
+      WebSocket: FakeSocket,
+    };
     expect(selectTransport({ ...common, pos })).toEqual({ kind: 'electron', bridge: pos });
     const web = selectTransport(common);
     expect(web.kind).toBe('web');
     expect(FakeSocket.last().url).toBe('ws://127.0.0.1:5174/bridge');
     const none = env('').value;
-    expect(selectTransport({ location: none.location, history: none.history, sessionStorage: none.storage, WebSocket: FakeSocket })).toEqual({ kind: 'no-token' });
+    expect(
+      selectTransport({
+        location: none.location,
+        history: none.history,
+        sessionStorage: none.storage,
+        WebSocket: FakeSocket,
+      }),
+    ).toEqual({ kind: 'no-token' });
   });
 });

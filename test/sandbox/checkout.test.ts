@@ -22,7 +22,12 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 async function session(body: Record<string, unknown> = {}): Promise<Session> {
-  const answer = await h.api.post<Session>('/v1/checkout/sessions', { amount: 2500, currency: 'usd', description: 'Premium Haircut', ...body });
+  const answer = await h.api.post<Session>('/v1/checkout/sessions', {
+    amount: 2500,
+    currency: 'usd',
+    description: 'Premium Haircut',
+    ...body,
+  });
   if (answer.status !== 201) throw new Error(answer.text);
   return answer.body;
 }
@@ -33,7 +38,11 @@ async function submit(s: Session, fields: Record<string, string>): Promise<Respo
 
 describe('checkout sessions API', () => {
   it('creates an open session with a hosted url, expiry and a pending transaction', async () => {
-    const s = await session({ success_url: 'https://yoursite.com/success', cancel_url: 'https://yoursite.com/cancel', collect_email: true });
+    const s = await session({
+      success_url: 'https://yoursite.com/success',
+      cancel_url: 'https://yoursite.com/cancel',
+      collect_email: true,
+    });
     expect(s.reference).toMatch(/^cs_[A-Za-z0-9]{20}$/);
     expect(s.url).toBe(`${h.sandbox.url}/pay/${s.reference}`);
     expect(s).toMatchObject({ amount: 2500, currency: 'usd', status: 'open', expires_at: '2026-02-17T16:18:00+00:00' });
@@ -67,7 +76,9 @@ describe('checkout sessions API', () => {
       const page = await local.api.get<ListResponse<Session>>('/v1/checkout/sessions?per_page=2&page=2');
       expect(page.body.meta).toEqual({ current_page: 2, last_page: 2, per_page: 2, total: 3 });
       expect(page.body.data.map((s) => s.amount)).toEqual([1000]);
-      expect((await local.api.get<ListResponse<Session>>('/v1/checkout/sessions?status=complete')).body.meta.total).toBe(0);
+      expect(
+        (await local.api.get<ListResponse<Session>>('/v1/checkout/sessions?status=complete')).body.meta.total,
+      ).toBe(0);
       expect((await local.api.get<ListResponse<Session>>('/v1/checkout/sessions?size=1')).body.data).toHaveLength(1);
       expect((await local.api.get('/v1/checkout/sessions?per_page=101')).status).toBe(422);
       expect((await local.api.get('/v1/checkout/sessions?status=paid')).status).toBe(400);
@@ -83,13 +94,20 @@ describe('checkout sessions API', () => {
     expect((await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body.status).toBe('canceled');
     const page = await fetch(s.url);
     expect(page.status).toBe(410);
-    expect((await h.api.get<ListResponse<Session>>('/v1/checkout/sessions?status=expired')).body.data.map((x) => x.id)).toContain(s.id);
+    expect(
+      (await h.api.get<ListResponse<Session>>('/v1/checkout/sessions?status=expired')).body.data.map((x) => x.id),
+    ).toContain(s.id);
   });
 });
 
 describe('the hosted page', () => {
   it('is plain HTML with no external resources; everything rendered is escaped', async () => {
-    const s = await session({ description: '<script>alert("x")</script> & "quotes"', customer_email: 'o\'neil@example.com', collect_email: true, collect_name: true });
+    const s = await session({
+      description: '<script>alert("x")</script> & "quotes"',
+      customer_email: "o'neil@example.com",
+      collect_email: true,
+      collect_name: true,
+    });
     const response = await fetch(s.url);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/html/);
@@ -116,7 +134,10 @@ describe('the hosted page', () => {
     const after = (await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body;
     expect(after).toMatchObject({ status: 'complete', customer_email: 'buyer@example.com' });
     expect(after.completed_at).not.toBeNull();
-    expect((await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body).toMatchObject({ status: 'succeeded', card: { brand: 'visa', last4: '4242' } });
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body).toMatchObject({
+      status: 'succeeded',
+      card: { brand: 'visa', last4: '4242' },
+    });
     // Paying twice is not possible.
     const again = await submit(s, { card_number: '4242424242424242', email: 'buyer@example.com' });
     expect(again.status).toBe(200);
@@ -130,7 +151,10 @@ describe('the hosted page', () => {
     const html = await response.text();
     expect(html).toMatch(/role="alert">Insufficient funds\./);
     expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body.status).toBe('open');
-    expect((await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body).toMatchObject({ status: 'pending', failure_code: 'insufficient_funds' });
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body).toMatchObject({
+      status: 'pending',
+      failure_code: 'insufficient_funds',
+    });
     const bad = await submit(s, { card_number: 'abc' });
     expect(bad.status).toBe(402);
     expect(await bad.text()).toContain('12 to 19 digits');
@@ -139,7 +163,9 @@ describe('the hosted page', () => {
   it('requires the fields it collects', async () => {
     const s = await session({ collect_email: true, collect_name: true });
     expect(await (await submit(s, { card_number: '4242424242424242', name: 'A' })).text()).toContain('valid email');
-    expect(await (await submit(s, { card_number: '4242424242424242', email: 'a@b.co' })).text()).toContain('name on the card');
+    expect(await (await submit(s, { card_number: '4242424242424242', email: 'a@b.co' })).text()).toContain(
+      'name on the card',
+    );
     const ok = await submit(s, { card_number: '4242424242424242', email: 'a@b.co', name: 'Ann' });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('Payment complete');
@@ -165,17 +191,33 @@ describe('the hosted page', () => {
 
 describe('payment intents', () => {
   it('creates a pending card payment with a client_secret; replays keep it', async () => {
-    const answer = await h.api.post<TransactionJson & { client_secret: string }>('/v1/payment-intents', { amount: 2500, currency: 'usd', description: 'Order #1234', idempotency_key: 'pi-1' });
+    const answer = await h.api.post<TransactionJson & { client_secret: string }>('/v1/payment-intents', {
+      amount: 2500,
+      currency: 'usd',
+      description: 'Order #1234',
+      idempotency_key: 'pi-1',
+    });
     expect(answer.status).toBe(201);
     expect(answer.body).toMatchObject({ status: 'pending', payment_method_type: 'card', amount: 2500 });
-    expect(answer.body.client_secret).toMatch(new RegExp(`^pi_${answer.body.id.replace(/-/g, '')}_secret_[A-Za-z0-9]+$`));
-    const replay = await h.api.post<TransactionJson & { client_secret: string }>('/v1/payment-intents', { amount: 2500, currency: 'usd', description: 'Order #1234', idempotency_key: 'pi-1' });
+    expect(answer.body.client_secret).toMatch(
+      new RegExp(`^pi_${answer.body.id.replace(/-/g, '')}_secret_[A-Za-z0-9]+$`),
+    );
+    const replay = await h.api.post<TransactionJson & { client_secret: string }>('/v1/payment-intents', {
+      amount: 2500,
+      currency: 'usd',
+      description: 'Order #1234',
+      idempotency_key: 'pi-1',
+    });
     expect(replay.status).toBe(200);
     expect(replay.body.client_secret).toBe(answer.body.client_secret);
     expect((await h.api.post<ErrorResponse>('/v1/payment-intents', { amount: 20 })).status).toBe(422);
-    expect((await h.api.post<ErrorResponse>('/v1/payment-intents', { amount: 2000, confirm: true })).body.error.param).toBe('confirm');
+    expect(
+      (await h.api.post<ErrorResponse>('/v1/payment-intents', { amount: 2000, confirm: true })).body.error.param,
+    ).toBe('confirm');
     // Confirming it with a test card completes it.
-    const confirmed = await h.api.post<TransactionJson>(`/v1/transactions/${answer.body.id}/confirm`, { payment_method: '4242424242424242' });
+    const confirmed = await h.api.post<TransactionJson>(`/v1/transactions/${answer.body.id}/confirm`, {
+      payment_method: '4242424242424242',
+    });
     expect(confirmed.body.status).toBe('succeeded');
   });
 });

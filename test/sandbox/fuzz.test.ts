@@ -4,16 +4,79 @@ import { Api, simulatedReader, start, type ErrorResponse, type Harness, type Ter
 
 /** Values that break naive validators: wrong types, extremes, odd strings, nesting. */
 const NASTY: unknown[] = [
-  null, true, false, 0, -1, 1.5, 49, 50, 2 ** 53, -(2 ** 53), 1e308, '', ' ', '0', '2500', 'null', 'undefined',
-  '<script>alert(1)</script>', "'; DROP TABLE transactions; --", '🙂'.repeat(50), 'x'.repeat(3000), '\u0000', '%00',
-  [], [1, 2], ['payment.succeeded'], {}, { a: 1 }, { __proto__: { polluted: true } }, { constructor: { prototype: {} } },
-  'usd', 'EUR', 'manual', 'terminal', 'simulated', 'http://127.0.0.1/x', 'a@b.co', '4000000000000002',
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  49,
+  50,
+  2 ** 53,
+  -(2 ** 53),
+  1e308,
+  '',
+  ' ',
+  '0',
+  '2500',
+  'null',
+  'undefined',
+  '<script>alert(1)</script>',
+  "'; DROP TABLE transactions; --",
+  '🙂'.repeat(50),
+  'x'.repeat(3000),
+  '\u0000',
+  '%00',
+  [],
+  [1, 2],
+  ['payment.succeeded'],
+  {},
+  { a: 1 },
+  { __proto__: { polluted: true } },
+  { constructor: { prototype: {} } },
+  'usd',
+  'EUR',
+  'manual',
+  'terminal',
+  'simulated',
+  'http://127.0.0.1/x',
+  'a@b.co',
+  '4000000000000002',
 ];
 const FIELDS = [
-  'amount', 'currency', 'payment_method', 'payment_method_type', 'confirm', 'capture_method', 'customer_id', 'description',
-  'receipt_email', 'metadata', 'idempotency_key', 'reason', 'name', 'email', 'country', 'registration_code', 'location_name',
-  'payment_intent_id', 'reader_id', 'card_number', 'url', 'events', 'success_url', 'collect_email', 'outcome', 'card',
-  'failure_code', 'transaction_id', 'status', 'latency_ms', 'error_rate', '__proto__', 'constructor',
+  'amount',
+  'currency',
+  'payment_method',
+  'payment_method_type',
+  'confirm',
+  'capture_method',
+  'customer_id',
+  'description',
+  'receipt_email',
+  'metadata',
+  'idempotency_key',
+  'reason',
+  'name',
+  'email',
+  'country',
+  'registration_code',
+  'location_name',
+  'payment_intent_id',
+  'reader_id',
+  'card_number',
+  'url',
+  'events',
+  'success_url',
+  'collect_email',
+  'outcome',
+  'card',
+  'failure_code',
+  'transaction_id',
+  'status',
+  'latency_ms',
+  'error_rate',
+  '__proto__',
+  'constructor',
 ];
 
 let h: Harness;
@@ -28,7 +91,8 @@ beforeAll(async () => {
   const endpoint = (await h.api.post<{ id: string }>('/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/x' })).body;
   const payout = (await h.api.post<{ id: string }>('/_sandbox/payouts', { amount: 100 })).body;
   const token = (await h.api.post<{ secret: string }>('/v1/terminal/connection-token')).body.secret;
-  const link = (await h.api.post<{ secret: string }>('/v1/terminal/link', { reader_id: hosted.id }, { key: token })).body.secret;
+  const link = (await h.api.post<{ secret: string }>('/v1/terminal/link', { reader_id: hosted.id }, { key: token }))
+    .body.secret;
   const linkApi = new Api(h.sandbox.url, link);
   routes = [
     ['POST', '/v1/transactions', h.api],
@@ -69,7 +133,14 @@ describe('fuzz', () => {
         const answer = await api.call<ErrorResponse>(method, path, body);
         expect(answer.status, `${method} ${path} ${JSON.stringify(body).slice(0, 200)}`).toBeLessThan(500);
         if (answer.status >= 400) {
-          expect(['invalid_request', 'authentication_error', 'payment_error', 'capture_error', 'cancel_error', 'terminal_error']).toContain(answer.body.error.type);
+          expect([
+            'invalid_request',
+            'authentication_error',
+            'payment_error',
+            'capture_error',
+            'cancel_error',
+            'terminal_error',
+          ]).toContain(answer.body.error.type);
           expect(typeof answer.body.error.message).toBe('string');
         }
       }
@@ -82,12 +153,56 @@ describe('fuzz', () => {
 
   it('random query strings on every list get a documented answer', async () => {
     const prng = new Prng(7);
-    const lists = ['/v1/transactions', '/v1/customers', '/v1/terminals', '/v1/payouts', '/v1/disputes', '/v1/webhook-endpoints', '/v1/checkout/sessions', '/_sandbox/webhook-deliveries'];
-    const keys = ['page', 'size', 'per_page', 'status', 'search', 'sortField', 'sortOrder', 'date_from', 'date_to', 'email', 'country', 'location_name', 'x'];
-    const values = ['', '0', '1', '-1', '100', '101', '1e2', 'abc', '%', '_', "'", '2026-02-16', 'asc', 'amount', 'online', 'paid', '%E0%A4%A'];
+    const lists = [
+      '/v1/transactions',
+      '/v1/customers',
+      '/v1/terminals',
+      '/v1/payouts',
+      '/v1/disputes',
+      '/v1/webhook-endpoints',
+      '/v1/checkout/sessions',
+      '/_sandbox/webhook-deliveries',
+    ];
+    const keys = [
+      'page',
+      'size',
+      'per_page',
+      'status',
+      'search',
+      'sortField',
+      'sortOrder',
+      'date_from',
+      'date_to',
+      'email',
+      'country',
+      'location_name',
+      'x',
+    ];
+    const values = [
+      '',
+      '0',
+      '1',
+      '-1',
+      '100',
+      '101',
+      '1e2',
+      'abc',
+      '%',
+      '_',
+      "'",
+      '2026-02-16',
+      'asc',
+      'amount',
+      'online',
+      'paid',
+      '%E0%A4%A',
+    ];
     for (let round = 0; round < 20; round++) {
       for (const path of lists) {
-        const query = Array.from({ length: 1 + prng.int(3) }, () => `${keys[prng.int(keys.length)]}=${values[prng.int(values.length)]}`).join('&');
+        const query = Array.from(
+          { length: 1 + prng.int(3) },
+          () => `${keys[prng.int(keys.length)]}=${values[prng.int(values.length)]}`,
+        ).join('&');
         const answer = await h.api.get<ErrorResponse>(`${path}?${query}`);
         expect(answer.status, `${path}?${query}`).toBeLessThan(500);
         expect([200, 400, 422]).toContain(answer.status);

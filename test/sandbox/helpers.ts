@@ -76,7 +76,12 @@ export class Api {
     public key: string | undefined,
   ) {}
 
-  async call<T = Record<string, unknown>>(method: string, path: string, body?: unknown, options: { key?: string | null; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer<T>> {
+  async call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    options: { key?: string | null; raw?: string; headers?: Record<string, string> } = {},
+  ): Promise<Answer<T>> {
     const headers: Record<string, string> = { ...options.headers };
     const key = options.key === null ? undefined : (options.key ?? this.key);
     if (key !== undefined) headers.Authorization = `Bearer ${key}`;
@@ -100,11 +105,19 @@ export class Api {
     return this.call<T>('GET', path, undefined, options);
   }
 
-  post<T = Record<string, unknown>>(path: string, body?: unknown, options?: { key?: string | null }): Promise<Answer<T>> {
+  post<T = Record<string, unknown>>(
+    path: string,
+    body?: unknown,
+    options?: { key?: string | null },
+  ): Promise<Answer<T>> {
     return this.call<T>('POST', path, body ?? {}, options);
   }
 
-  put<T = Record<string, unknown>>(path: string, body?: unknown, options?: { key?: string | null }): Promise<Answer<T>> {
+  put<T = Record<string, unknown>>(
+    path: string,
+    body?: unknown,
+    options?: { key?: string | null },
+  ): Promise<Answer<T>> {
     return this.call<T>('PUT', path, body ?? {}, options);
   }
 
@@ -148,7 +161,10 @@ export interface Received {
 }
 
 /** A webhook receiver on 127.0.0.1:0 that answers `failures` requests with 500, then 200. */
-export async function receiver(failures = 0, statusOnFailure = 500): Promise<{ url: string; received: Received[]; waitFor(n: number): Promise<void>; close(): Promise<void> }> {
+export async function receiver(
+  failures = 0,
+  statusOnFailure = 500,
+): Promise<{ url: string; received: Received[]; waitFor(n: number): Promise<void>; close(): Promise<void> }> {
   const received: Received[] = [];
   const waiters: Array<{ n: number; resolve: () => void }> = [];
   const server = http.createServer((req, res) => {
@@ -171,7 +187,8 @@ export async function receiver(failures = 0, statusOnFailure = 500): Promise<{ u
   return {
     url: `http://127.0.0.1:${port}/hooks`,
     received,
-    waitFor: (n) => (received.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve }))),
+    waitFor: (n) =>
+      received.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve })),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

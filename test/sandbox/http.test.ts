@@ -23,7 +23,19 @@ describe('health and merchant', () => {
   it('GET /v1/merchant has the documented fields and test_mode true', async () => {
     const answer = await h.api.get<Record<string, unknown>>('/v1/merchant');
     expect(answer.status).toBe(200);
-    for (const field of ['id', 'business_name', 'display_name', 'email', 'phone', 'country', 'default_currency', 'status', 'kyc_status', 'test_mode', 'created_at']) {
+    for (const field of [
+      'id',
+      'business_name',
+      'display_name',
+      'email',
+      'phone',
+      'country',
+      'default_currency',
+      'status',
+      'kyc_status',
+      'test_mode',
+      'created_at',
+    ]) {
       expect(answer.body).toHaveProperty(field);
     }
     expect(answer.body.test_mode).toBe(true);
@@ -52,7 +64,10 @@ describe('authentication', () => {
   });
 
   it('a non-Bearer Authorization header is 401', async () => {
-    const answer = await h.api.call<ErrorResponse>('GET', '/v1/merchant', undefined, { key: null, headers: { Authorization: `Basic ${h.sandbox.secret_key}` } });
+    const answer = await h.api.call<ErrorResponse>('GET', '/v1/merchant', undefined, {
+      key: null,
+      headers: { Authorization: `Basic ${h.sandbox.secret_key}` },
+    });
     expect(answer.status).toBe(401);
   });
 
@@ -69,8 +84,15 @@ describe('authentication', () => {
   it('the publishable key may mint connection tokens but nothing that needs the secret key (403)', async () => {
     const pk = h.sandbox.publishable_key;
     expect((await h.api.post('/v1/terminal/connection-token', {}, { key: pk })).status).toBe(201);
-    for (const [method, path] of [['GET', '/v1/merchant'], ['GET', '/v1/transactions'], ['POST', '/v1/transactions'], ['GET', '/_sandbox/ledger']] as const) {
-      const answer = await h.api.call<ErrorResponse>(method, path, method === 'POST' ? { amount: 100 } : undefined, { key: pk });
+    for (const [method, path] of [
+      ['GET', '/v1/merchant'],
+      ['GET', '/v1/transactions'],
+      ['POST', '/v1/transactions'],
+      ['GET', '/_sandbox/ledger'],
+    ] as const) {
+      const answer = await h.api.call<ErrorResponse>(method, path, method === 'POST' ? { amount: 100 } : undefined, {
+        key: pk,
+      });
       expect(answer.status, `${method} ${path}`).toBe(403);
       expect(answer.body.error.type).toBe('authentication_error');
     }
@@ -85,7 +107,10 @@ describe('authentication', () => {
 describe('robustness: bad input is a documented 4xx and changes nothing', () => {
   it('malformed JSON is 400 invalid_request', async () => {
     const before = await transactionCount();
-    const answer = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, { raw: '{"amount": 2500,', headers: { 'Content-Type': 'application/json' } });
+    const answer = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, {
+      raw: '{"amount": 2500,',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.error.type).toBe('invalid_request');
     expect(answer.body.error.code).toBe('invalid_json');
@@ -110,7 +135,9 @@ describe('robustness: bad input is a documented 4xx and changes nothing', () => 
 
   it('a body over 1 MiB is 400 and creates nothing', async () => {
     const before = await transactionCount();
-    const answer = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, { raw: JSON.stringify({ amount: 2500, description: 'x'.repeat(1024 * 1024 + 10) }) });
+    const answer = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, {
+      raw: JSON.stringify({ amount: 2500, description: 'x'.repeat(1024 * 1024 + 10) }),
+    });
     expect(answer.status).toBe(400);
     expect(answer.body.error.code).toBe('body_too_large');
     expect(await transactionCount()).toBe(before);
@@ -144,7 +171,13 @@ describe('robustness: bad input is a documented 4xx and changes nothing', () => 
   });
 
   it('unknown routes and methods are 404 invalid_request', async () => {
-    for (const [method, path] of [['GET', '/v1/nothing'], ['GET', '/'], ['PATCH', '/v1/transactions'], ['DELETE', '/v1/transactions'], ['GET', '/v2/transactions']] as const) {
+    for (const [method, path] of [
+      ['GET', '/v1/nothing'],
+      ['GET', '/'],
+      ['PATCH', '/v1/transactions'],
+      ['DELETE', '/v1/transactions'],
+      ['GET', '/v2/transactions'],
+    ] as const) {
       const answer = await h.api.call<ErrorResponse>(method, path);
       expect(answer.status, `${method} ${path}`).toBe(404);
       expect(answer.body.error.type).toBe('invalid_request');
@@ -152,8 +185,26 @@ describe('robustness: bad input is a documented 4xx and changes nothing', () => 
   });
 
   it('weird ids are 404, never 500', async () => {
-    for (const id of ['x', "'; DROP TABLE transactions; --", '%E0%A4%A', '%00', 'a'.repeat(5000), '..%2F..%2Fetc%2Fpasswd', '🙂', '019c3770-a922-7219-a12d-7297ae5bfbc3']) {
-      for (const path of [`/v1/transactions/${id}`, `/v1/customers/${id}`, `/v1/terminals/${id}`, `/v1/payouts/${id}`, `/v1/disputes/${id}`, `/v1/webhook-endpoints/${id}`, `/v1/checkout/sessions/${id}`, `/v1/terminal/readers/${id}`]) {
+    for (const id of [
+      'x',
+      "'; DROP TABLE transactions; --",
+      '%E0%A4%A',
+      '%00',
+      'a'.repeat(5000),
+      '..%2F..%2Fetc%2Fpasswd',
+      '🙂',
+      '019c3770-a922-7219-a12d-7297ae5bfbc3',
+    ]) {
+      for (const path of [
+        `/v1/transactions/${id}`,
+        `/v1/customers/${id}`,
+        `/v1/terminals/${id}`,
+        `/v1/payouts/${id}`,
+        `/v1/disputes/${id}`,
+        `/v1/webhook-endpoints/${id}`,
+        `/v1/checkout/sessions/${id}`,
+        `/v1/terminal/readers/${id}`,
+      ]) {
         const answer = await h.api.get<ErrorResponse>(path);
         expect(answer.status, path.slice(0, 80)).toBe(404);
         expect(answer.body.error.type).toBe('invalid_request');

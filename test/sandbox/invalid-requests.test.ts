@@ -5,10 +5,17 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Api} from './helpers';
+import type { Api } from './helpers';
 import { simulatedReader, start, type ErrorResponse, type Harness } from './helpers';
 
-const ERROR_TYPES = ['invalid_request', 'authentication_error', 'payment_error', 'capture_error', 'cancel_error', 'terminal_error'];
+const ERROR_TYPES = [
+  'invalid_request',
+  'authentication_error',
+  'payment_error',
+  'capture_error',
+  'cancel_error',
+  'terminal_error',
+];
 
 let h: Harness;
 /** Route → a body the route would accept, which the mutations break. */
@@ -23,7 +30,12 @@ beforeAll(async () => {
   const customer = (await h.api.post<{ id: string }>('/v1/customers', { name: 'F' })).body;
   const endpoint = (await h.api.post<{ id: string }>('/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/x' })).body;
   routes = [
-    { method: 'POST', path: '/v1/transactions', valid: { amount: 5000, currency: 'usd', description: 'x' }, api: h.api },
+    {
+      method: 'POST',
+      path: '/v1/transactions',
+      valid: { amount: 5000, currency: 'usd', description: 'x' },
+      api: h.api,
+    },
     { method: 'POST', path: `/v1/transactions/${authorised.id}/capture`, valid: { amount: 1000 }, api: h.api },
     { method: 'POST', path: `/v1/transactions/${pending.id}/cancel`, valid: {}, api: h.api },
     { method: 'POST', path: `/v1/transactions/${paid.id}/refunds`, valid: { amount: 100 }, api: h.api },
@@ -32,7 +44,12 @@ beforeAll(async () => {
     { method: 'POST', path: '/v1/terminals', valid: { name: 'T', registration_code: 'simulated' }, api: h.api },
     { method: 'PUT', path: `/v1/terminals/${reader.id}`, valid: { name: 'Renamed' }, api: h.api },
     { method: 'POST', path: '/v1/terminal/create-payment', valid: { amount: 1200 }, api: h.api },
-    { method: 'POST', path: '/v1/terminal/process-payment', valid: { payment_intent_id: pending.id, reader_id: reader.processor_terminal_id }, api: h.api },
+    {
+      method: 'POST',
+      path: '/v1/terminal/process-payment',
+      valid: { payment_intent_id: pending.id, reader_id: reader.processor_terminal_id },
+      api: h.api,
+    },
     { method: 'POST', path: '/v1/webhook-endpoints', valid: { url: 'http://127.0.0.1:9/y' }, api: h.api },
     { method: 'PUT', path: `/v1/webhook-endpoints/${endpoint.id}`, valid: { description: 'd' }, api: h.api },
     { method: 'POST', path: '/v1/checkout/sessions', valid: { amount: 2500 }, api: h.api },
@@ -43,7 +60,15 @@ afterAll(() => h.close());
 
 /** Everything a client can observe, to prove nothing changed. */
 async function state(): Promise<string> {
-  const lists = ['/v1/transactions?size=100', '/v1/customers?size=100', '/v1/terminals?size=100', '/v1/webhook-endpoints?size=100', '/v1/checkout/sessions?size=100', '/v1/terminal/readers', '/_sandbox/ledger'];
+  const lists = [
+    '/v1/transactions?size=100',
+    '/v1/customers?size=100',
+    '/v1/terminals?size=100',
+    '/v1/webhook-endpoints?size=100',
+    '/v1/checkout/sessions?size=100',
+    '/v1/terminal/readers',
+    '/_sandbox/ledger',
+  ];
   const answers = await Promise.all(lists.map((path) => h.api.get(path)));
   return JSON.stringify(answers.map((a) => a.body));
 }
@@ -79,18 +104,29 @@ describe('sandbox API under invalid requests', () => {
         } else if (kind === 'wrong-type' && keys.length > 0) {
           const field = keys[pick % keys.length]!;
           // An object or array where a scalar is expected is never acceptable.
-          answer = await route.api.call<ErrorResponse>(route.method, route.path, { ...route.valid, [field]: Array.isArray(value) ? { nested: value } : [value] });
+          answer = await route.api.call<ErrorResponse>(route.method, route.path, {
+            ...route.valid,
+            [field]: Array.isArray(value) ? { nested: value } : [value],
+          });
         } else if (kind === 'not-object') {
           answer = await route.api.call<ErrorResponse>(route.method, route.path, [route.valid]);
         } else if (kind === 'not-json') {
-          answer = await route.api.call<ErrorResponse>(route.method, route.path, undefined, { raw: `{${JSON.stringify(value)}`, headers: { 'Content-Type': 'application/json' } });
+          answer = await route.api.call<ErrorResponse>(route.method, route.path, undefined, {
+            raw: `{${JSON.stringify(value)}`,
+            headers: { 'Content-Type': 'application/json' },
+          });
         } else if (kind === 'bad-key') {
-          answer = await route.api.call<ErrorResponse>(route.method, route.path, route.valid, { key: `sk_test_${key}` });
+          answer = await route.api.call<ErrorResponse>(route.method, route.path, route.valid, {
+            key: `sk_test_${key}`,
+          });
         } else {
           answer = await route.api.call<ErrorResponse>(route.method, route.path, route.valid, { key: null });
         }
         statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-        expect(answer.status, `${kind} ${route.method} ${route.path}: ${answer.text.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+        expect(
+          answer.status,
+          `${kind} ${route.method} ${route.path}: ${answer.text.slice(0, 200)}`,
+        ).toBeGreaterThanOrEqual(400);
         expect(answer.status).toBeLessThan(500);
         expect(ERROR_TYPES).toContain(answer.body.error.type);
         expect(typeof answer.body.error.message).toBe('string');

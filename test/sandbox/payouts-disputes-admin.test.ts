@@ -20,7 +20,14 @@ interface Dispute {
   evidence_due_by: string | null;
 }
 interface Ledger {
-  transactions: Array<{ id: string; reference: string; idempotency_key: string | null; status: string; amount: number; seeded: boolean }>;
+  transactions: Array<{
+    id: string;
+    reference: string;
+    idempotency_key: string | null;
+    status: string;
+    amount: number;
+    seeded: boolean;
+  }>;
   refunds: Array<{ id: string; transaction_id: string; idempotency_key: string | null; amount: number }>;
 }
 
@@ -34,7 +41,9 @@ describe('seeded payouts and disputes', () => {
   it('a new database has believable payouts in every status', async () => {
     const answer = await h.api.get<ListResponse<Payout>>('/v1/payouts');
     expect(answer.body.meta.total).toBe(6);
-    expect(new Set(answer.body.data.map((p) => p.status))).toEqual(new Set(['paid', 'pending', 'in_transit', 'failed']));
+    expect(new Set(answer.body.data.map((p) => p.status))).toEqual(
+      new Set(['paid', 'pending', 'in_transit', 'failed']),
+    );
     for (const payout of answer.body.data) {
       expect(payout.reference).toMatch(/^po_/);
       expect(payout.amount).toBeGreaterThan(0);
@@ -68,7 +77,9 @@ describe('seeded payouts and disputes', () => {
     const open = await h.api.get<ListResponse<Dispute>>('/v1/disputes?status=needs_response');
     expect(open.body.data).toHaveLength(1);
     expect(open.body.data[0]!.evidence_due_by).not.toBeNull();
-    expect((await h.api.get<Dispute>(`/v1/disputes/${open.body.data[0]!.reference}`)).body.id).toBe(open.body.data[0]!.id);
+    expect((await h.api.get<Dispute>(`/v1/disputes/${open.body.data[0]!.reference}`)).body.id).toBe(
+      open.body.data[0]!.id,
+    );
     expect((await h.api.get('/v1/disputes?status=open')).status).toBe(400);
   });
 
@@ -78,7 +89,9 @@ describe('seeded payouts and disputes', () => {
       const mine = (await h.api.get<ListResponse<Payout>>('/v1/payouts')).body.data;
       const theirs = (await other.api.get<ListResponse<Payout>>('/v1/payouts')).body.data;
       expect(theirs).toEqual(mine);
-      expect((await other.api.get<ListResponse<Dispute>>('/v1/disputes')).body.data).toEqual((await h.api.get<ListResponse<Dispute>>('/v1/disputes')).body.data);
+      expect((await other.api.get<ListResponse<Dispute>>('/v1/disputes')).body.data).toEqual(
+        (await h.api.get<ListResponse<Dispute>>('/v1/disputes')).body.data,
+      );
     } finally {
       await other.close();
     }
@@ -107,16 +120,32 @@ describe('sandbox triggers', () => {
 
   it('/_sandbox/disputes opens a dispute on a captured payment only', async () => {
     const paid = await h.api.payment({ amount: 2500, confirm: true });
-    const dispute = await h.api.post<Dispute>('/_sandbox/disputes', { transaction_id: paid.id, amount: 2000, reason: 'product_not_received' });
+    const dispute = await h.api.post<Dispute>('/_sandbox/disputes', {
+      transaction_id: paid.id,
+      amount: 2000,
+      reason: 'product_not_received',
+    });
     expect(dispute.status).toBe(201);
-    expect(dispute.body).toMatchObject({ transaction_id: paid.id, amount: 2000, status: 'needs_response', reason: 'product_not_received' });
+    expect(dispute.body).toMatchObject({
+      transaction_id: paid.id,
+      amount: 2000,
+      status: 'needs_response',
+      reason: 'product_not_received',
+    });
     expect(dispute.body.reference).toMatch(/^dp_/);
     expect((await h.api.get<Dispute>(`/v1/disputes/${dispute.body.id}`)).body.id).toBe(dispute.body.id);
     const pending = await h.api.payment({ amount: 2500 });
-    expect((await h.api.post<ErrorResponse>('/_sandbox/disputes', { transaction_id: pending.id })).body.error).toMatchObject({ type: 'payment_error', param: 'transaction_id' });
-    expect((await h.api.post<ErrorResponse>('/_sandbox/disputes', { transaction_id: paid.id, amount: 2501 })).body.error.param).toBe('amount');
+    expect(
+      (await h.api.post<ErrorResponse>('/_sandbox/disputes', { transaction_id: pending.id })).body.error,
+    ).toMatchObject({ type: 'payment_error', param: 'transaction_id' });
+    expect(
+      (await h.api.post<ErrorResponse>('/_sandbox/disputes', { transaction_id: paid.id, amount: 2501 })).body.error
+        .param,
+    ).toBe('amount');
     expect((await h.api.post<ErrorResponse>('/_sandbox/disputes', { transaction_id: 'nope' })).status).toBe(404);
-    expect((await h.api.post<ErrorResponse>('/_sandbox/disputes', { transaction_id: paid.id, reason: 'bored' })).status).toBe(400);
+    expect(
+      (await h.api.post<ErrorResponse>('/_sandbox/disputes', { transaction_id: paid.id, reason: 'bored' })).status,
+    ).toBe(400);
   });
 
   it('/_sandbox/payouts creates a pending payout; settle pays or fails it once', async () => {
@@ -125,20 +154,36 @@ describe('sandbox triggers', () => {
     expect(created.body).toMatchObject({ status: 'pending', amount: 50000, amount_formatted: '€500.00' });
     const paid = await h.api.post<Payout>(`/_sandbox/payouts/${created.body.id}/settle`, { status: 'paid' });
     expect(paid.body).toMatchObject({ status: 'paid', arrival_date: '2026-02-16' });
-    expect((await h.api.post<ErrorResponse>(`/_sandbox/payouts/${created.body.id}/settle`, { status: 'failed' })).status).toBe(422);
+    expect(
+      (await h.api.post<ErrorResponse>(`/_sandbox/payouts/${created.body.id}/settle`, { status: 'failed' })).status,
+    ).toBe(422);
     const other = await h.api.post<Payout>('/_sandbox/payouts', { amount: 100 });
-    const failed = await h.api.post<Payout>(`/_sandbox/payouts/${other.body.id}/settle`, { status: 'failed', failure_code: 'insufficient_funds' });
+    const failed = await h.api.post<Payout>(`/_sandbox/payouts/${other.body.id}/settle`, {
+      status: 'failed',
+      failure_code: 'insufficient_funds',
+    });
     expect(failed.body).toMatchObject({ status: 'failed', failure_code: 'insufficient_funds' });
     expect((await h.api.post<ErrorResponse>('/_sandbox/payouts', {})).body.error.param).toBe('amount');
-    expect((await h.api.post<ErrorResponse>(`/_sandbox/payouts/${other.body.id}/settle`, { status: 'lost' })).status).toBe(400);
+    expect(
+      (await h.api.post<ErrorResponse>(`/_sandbox/payouts/${other.body.id}/settle`, { status: 'lost' })).status,
+    ).toBe(400);
   });
 
   it('the ledger lists every transaction and refund with its idempotency key', async () => {
     const t = await h.api.payment({ amount: 3000, confirm: true, idempotency_key: 'ledger-1' });
     await h.api.post(`/v1/transactions/${t.id}/refunds`, { amount: 1000, idempotency_key: 'ledger-r1' });
     const ledger = (await h.api.get<Ledger>('/_sandbox/ledger')).body;
-    expect(ledger.transactions.find((x) => x.id === t.id)).toMatchObject({ reference: t.reference, idempotency_key: 'ledger-1', status: 'partially_refunded', amount: 3000, seeded: false });
-    expect(ledger.refunds.find((r) => r.transaction_id === t.id)).toMatchObject({ idempotency_key: 'ledger-r1', amount: 1000 });
+    expect(ledger.transactions.find((x) => x.id === t.id)).toMatchObject({
+      reference: t.reference,
+      idempotency_key: 'ledger-1',
+      status: 'partially_refunded',
+      amount: 3000,
+      seeded: false,
+    });
+    expect(ledger.refunds.find((r) => r.transaction_id === t.id)).toMatchObject({
+      idempotency_key: 'ledger-r1',
+      amount: 1000,
+    });
     expect((await h.api.get('/_sandbox/ledger', { key: null })).status).toBe(401);
     expect((await h.api.get('/_sandbox/ledger', { key: h.sandbox.publishable_key })).status).toBe(403);
   });
@@ -156,7 +201,13 @@ describe('fault injection', () => {
   }
 
   it('is off by default; GET/PUT /_sandbox/faults read and merge settings', async () => {
-    expect((await h.api.get('/_sandbox/faults')).body).toEqual({ latency_ms: 0, error_rate: 0, drop_after_commit_rate: 0, reader_timeout_ms: null, seed: null });
+    expect((await h.api.get('/_sandbox/faults')).body).toEqual({
+      latency_ms: 0,
+      error_rate: 0,
+      drop_after_commit_rate: 0,
+      reader_timeout_ms: null,
+      seed: null,
+    });
     const set = await h.api.put('/_sandbox/faults', { latency_ms: 5 });
     expect(set.body).toMatchObject({ latency_ms: 5, error_rate: 0 });
     expect((await h.api.put('/_sandbox/faults', { latency_ms: 0 })).body).toMatchObject({ latency_ms: 0 });

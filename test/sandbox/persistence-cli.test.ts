@@ -25,11 +25,16 @@ describe('restart persistence (file database)', () => {
     const first = await startSandbox({ port: 0, db });
     const api = new Api(first.url, first.secret_key);
     const merchant = (await api.get<{ id: string }>('/v1/merchant')).body;
-    const payment = (await api.post<TransactionJson>('/v1/transactions', { amount: 2500, confirm: true, idempotency_key: 'persist-1' })).body;
+    const payment = (
+      await api.post<TransactionJson>('/v1/transactions', { amount: 2500, confirm: true, idempotency_key: 'persist-1' })
+    ).body;
     await api.post(`/v1/transactions/${payment.id}/refunds`, { amount: 500 });
     const customer = (await api.post<{ id: string }>('/v1/customers', { name: 'Persisted' })).body;
-    const terminal = (await api.post<TerminalJson>('/v1/terminals', { name: 'Sim', registration_code: 'simulated' })).body;
-    const endpoint = (await api.post<{ id: string; secret: string }>('/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/x' })).body;
+    const terminal = (await api.post<TerminalJson>('/v1/terminals', { name: 'Sim', registration_code: 'simulated' }))
+      .body;
+    const endpoint = (
+      await api.post<{ id: string; secret: string }>('/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/x' })
+    ).body;
     const payouts = (await api.get<ListResponse<{ id: string }>>('/v1/payouts')).body;
     expect(payouts.meta.total).toBe(6);
     const keys = { sk: first.secret_key, pk: first.publishable_key };
@@ -41,8 +46,13 @@ describe('restart persistence (file database)', () => {
       expect(second.webhook_secret).toBe(endpoint.secret);
       const again = new Api(second.url, second.secret_key);
       expect((await again.get<{ id: string }>('/v1/merchant')).body.id).toBe(merchant.id);
-      expect((await again.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({ status: 'partially_refunded', amount_refunded: 500 });
-      expect((await again.post('/v1/transactions', { amount: 2500, confirm: true, idempotency_key: 'persist-1' })).status).toBe(200);
+      expect((await again.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({
+        status: 'partially_refunded',
+        amount_refunded: 500,
+      });
+      expect(
+        (await again.post('/v1/transactions', { amount: 2500, confirm: true, idempotency_key: 'persist-1' })).status,
+      ).toBe(200);
       expect((await again.get(`/v1/customers/${customer.id}`)).status).toBe(200);
       expect((await again.get<TerminalJson>(`/v1/terminals/${terminal.id}`)).body.status).toBe('online');
       expect((await again.get(`/v1/webhook-endpoints/${endpoint.id}`)).status).toBe(200);
@@ -67,9 +77,11 @@ describe('restart persistence (file database)', () => {
       const first = await startSandbox({ port: 0, db, seed: false });
       const api = new Api(first.url, first.secret_key);
       await api.post('/v1/webhook-endpoints', { url: rx.url, events: ['terminal.disconnected'] });
-      const hosted = (await api.post<TerminalJson>('/v1/terminals', { name: 'H', registration_code: 'host-restart' })).body;
+      const hosted = (await api.post<TerminalJson>('/v1/terminals', { name: 'H', registration_code: 'host-restart' }))
+        .body;
       const token = (await api.post<{ secret: string }>('/v1/terminal/connection-token')).body.secret;
-      const link = (await api.post<{ secret: string }>('/v1/terminal/link', { reader_id: hosted.id }, { key: token })).body;
+      const link = (await api.post<{ secret: string }>('/v1/terminal/link', { reader_id: hosted.id }, { key: token }))
+        .body;
       expect((await api.get<ReaderJson>(`/v1/terminal/readers/${hosted.id}`)).body.status).toBe('online');
       await first.close();
 
@@ -80,7 +92,9 @@ describe('restart persistence (file database)', () => {
         // Links live in memory: the old secret is unknown now.
         expect((await new Api(second.url, link.secret).get('/v1/terminal/link/poll')).status).toBe(401);
         await second.webhooksIdle();
-        expect(rx.received.map((r) => (JSON.parse(r.body) as { type: string }).type)).toEqual(['terminal.disconnected']);
+        expect(rx.received.map((r) => (JSON.parse(r.body) as { type: string }).type)).toEqual([
+          'terminal.disconnected',
+        ]);
       } finally {
         await second.close();
       }
@@ -117,8 +131,16 @@ describe('CLI', () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
   });
 
-  function run(args: string[]): { child: ChildProcess; exit: Promise<number | null>; stdout: string[]; stderr: () => string } {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/cli.ts', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  function run(args: string[]): {
+    child: ChildProcess;
+    exit: Promise<number | null>;
+    stdout: string[];
+    stderr: () => string;
+  } {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/cli.ts', ...args], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
     const stdout: string[] = [];
     let stderr = '';
@@ -142,7 +164,12 @@ describe('CLI', () => {
   it('--json prints exactly one JSON line, serves /v1/health, and exits 0 on SIGTERM', async () => {
     const cli = run(['--port', '0', '--db', ':memory:', '--json']);
     const line = await firstLine(cli.stdout, cli.exit);
-    const ready = JSON.parse(line) as { url: string; secret_key: string; publishable_key: string; webhook_secret: string | null };
+    const ready = JSON.parse(line) as {
+      url: string;
+      secret_key: string;
+      publishable_key: string;
+      webhook_secret: string | null;
+    };
     expect(Object.keys(ready).sort()).toEqual(['publishable_key', 'secret_key', 'url', 'webhook_secret']);
     expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.secret_key).toMatch(/^sk_test_/);
@@ -150,7 +177,9 @@ describe('CLI', () => {
     expect(ready.webhook_secret).toBeNull();
     const health = await fetch(`${ready.url}/v1/health`);
     expect(health.status).toBe(200);
-    const merchant = await fetch(`${ready.url}/v1/merchant`, { headers: { Authorization: `Bearer ${ready.secret_key}` } });
+    const merchant = await fetch(`${ready.url}/v1/merchant`, {
+      headers: { Authorization: `Bearer ${ready.secret_key}` },
+    });
     expect(((await merchant.json()) as { test_mode: boolean }).test_mode).toBe(true);
     cli.child.kill('SIGTERM');
     expect(await cli.exit).toBe(0);
@@ -172,7 +201,17 @@ describe('CLI', () => {
     const help = run(['--help']);
     expect(await help.exit).toBe(0);
     const usage = help.stdout.join('\n');
-    for (const flag of ['--port', '--db', '--mode', '--json', '--latency-ms', '--error-rate', '--drop-after-commit-rate', '--reader-timeout-ms']) expect(usage).toContain(flag);
+    for (const flag of [
+      '--port',
+      '--db',
+      '--mode',
+      '--json',
+      '--latency-ms',
+      '--error-rate',
+      '--drop-after-commit-rate',
+      '--reader-timeout-ms',
+    ])
+      expect(usage).toContain(flag);
     const bad = run(['--error-rate', '2']);
     expect(await bad.exit).toBe(2);
     expect(bad.stderr()).toMatch(/error-rate/);

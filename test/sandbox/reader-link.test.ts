@@ -1,5 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Api, start, tick, type ActionJson, type ErrorResponse, type Harness, type ReaderJson, type TerminalJson, type TransactionJson } from './helpers';
+import {
+  Api,
+  start,
+  tick,
+  type ActionJson,
+  type ErrorResponse,
+  type Harness,
+  type ReaderJson,
+  type TerminalJson,
+  type TransactionJson,
+} from './helpers';
 
 interface Link {
   id: string;
@@ -21,12 +31,14 @@ let hosted: TerminalJson;
 
 beforeEach(async () => {
   h = await start({ fakeClock: true });
-  hosted = (await h.api.post<TerminalJson>('/v1/terminals', { name: 'Concert desk', registration_code: 'host-sim-1' })).body;
+  hosted = (await h.api.post<TerminalJson>('/v1/terminals', { name: 'Concert desk', registration_code: 'host-sim-1' }))
+    .body;
 });
 afterEach(() => h.close());
 
 async function token(): Promise<string> {
-  return (await h.api.post<{ secret: string }>('/v1/terminal/connection-token', {}, { key: h.sandbox.publishable_key })).body.secret;
+  return (await h.api.post<{ secret: string }>('/v1/terminal/connection-token', {}, { key: h.sandbox.publishable_key }))
+    .body.secret;
 }
 
 async function openLink(readerId = hosted.processor_terminal_id): Promise<{ link: Link; api: Api }> {
@@ -41,15 +53,25 @@ async function reader(): Promise<ReaderJson> {
 
 async function pushPayment(body: Record<string, unknown> = {}): Promise<TransactionJson> {
   const payment = await h.api.payment({ amount: 1250, currency: 'eur', ...body }, '/v1/terminal/create-payment');
-  const answer = await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: hosted.processor_terminal_id });
+  const answer = await h.api.post('/v1/terminal/process-payment', {
+    payment_intent_id: payment.id,
+    reader_id: hosted.processor_terminal_id,
+  });
   if (answer.status !== 200) throw new Error(`process failed: ${answer.text}`);
   return payment;
 }
 
 /** Starts a poll and reports whether it has answered yet. */
-function startPoll(api: Api, query: string, signal?: AbortSignal): { answer: Promise<{ status: number; body: Poll | ErrorResponse }>; done: () => boolean } {
+function startPoll(
+  api: Api,
+  query: string,
+  signal?: AbortSignal,
+): { answer: Promise<{ status: number; body: Poll | ErrorResponse }>; done: () => boolean } {
   let finished = false;
-  const answer = fetch(`${api.url}/v1/terminal/link/poll?${query}`, { headers: { Authorization: `Bearer ${api.key}` }, signal })
+  const answer = fetch(`${api.url}/v1/terminal/link/poll?${query}`, {
+    headers: { Authorization: `Bearer ${api.key}` },
+    signal,
+  })
     .then(async (r) => ({ status: r.status, body: (await r.json()) as Poll | ErrorResponse }))
     .finally(() => {
       finished = true;
@@ -65,14 +87,28 @@ describe('opening a link', () => {
   it('redeems a single-use token, marks the reader online and returns the documented link object', async () => {
     expect((await reader()).status).toBe('offline');
     const secret = await token();
-    const answer = await h.api.post<Link>('/v1/terminal/link', { reader_id: hosted.processor_terminal_id }, { key: secret });
+    const answer = await h.api.post<Link>(
+      '/v1/terminal/link',
+      { reader_id: hosted.processor_terminal_id },
+      { key: secret },
+    );
     expect(answer.status).toBe(201);
-    expect(answer.body).toMatchObject({ reader_id: hosted.processor_terminal_id, status: 'open', poll_wait_max_ms: 30000, stale_after_ms: 60000, opened_at: '2026-02-16T16:18:00+00:00' });
+    expect(answer.body).toMatchObject({
+      reader_id: hosted.processor_terminal_id,
+      status: 'open',
+      poll_wait_max_ms: 30000,
+      stale_after_ms: 60000,
+      opened_at: '2026-02-16T16:18:00+00:00',
+    });
     expect(answer.body.id).toMatch(/^lnk_/);
     expect(answer.body.secret).toMatch(/^lks_/);
     expect((await reader()).status).toBe('online');
     expect((await reader()).last_seen_at).not.toBeNull();
-    const reused = await h.api.post<ErrorResponse>('/v1/terminal/link', { reader_id: hosted.processor_terminal_id }, { key: secret });
+    const reused = await h.api.post<ErrorResponse>(
+      '/v1/terminal/link',
+      { reader_id: hosted.processor_terminal_id },
+      { key: secret },
+    );
     expect(reused.status).toBe(401);
     expect(reused.body.error).toMatchObject({ type: 'authentication_error', code: 'token_redeemed' });
   });
@@ -83,8 +119,13 @@ describe('opening a link', () => {
     const expired = await h.api.post<ErrorResponse>('/v1/terminal/link', { reader_id: hosted.id }, { key: secret });
     expect(expired.status).toBe(401);
     expect(expired.body.error.code).toBe('token_expired');
-    expect((await h.api.post<ErrorResponse>('/v1/terminal/link', { reader_id: hosted.id }, { key: 'pst_test_unknown' })).body.error.code).toBe('token_invalid');
-    expect((await h.api.post<ErrorResponse>('/v1/terminal/link', { reader_id: hosted.id }, { key: null })).status).toBe(401);
+    expect(
+      (await h.api.post<ErrorResponse>('/v1/terminal/link', { reader_id: hosted.id }, { key: 'pst_test_unknown' })).body
+        .error.code,
+    ).toBe('token_invalid');
+    expect((await h.api.post<ErrorResponse>('/v1/terminal/link', { reader_id: hosted.id }, { key: null })).status).toBe(
+      401,
+    );
     expect((await h.api.post<ErrorResponse>('/v1/terminal/link', { reader_id: hosted.id })).status).toBe(401);
   });
 
@@ -97,7 +138,9 @@ describe('opening a link', () => {
     const simulated = await h.api.post<ErrorResponse>('/v1/terminal/link', { reader_id: sim.id }, { key: secret });
     expect(simulated.status).toBe(422);
     expect(simulated.body.error).toMatchObject({ type: 'terminal_error', code: 'reader_not_hosted' });
-    expect((await h.api.post<ErrorResponse>('/v1/terminal/link', {}, { key: secret })).body.error.param).toBe('reader_id');
+    expect((await h.api.post<ErrorResponse>('/v1/terminal/link', {}, { key: secret })).body.error.param).toBe(
+      'reader_id',
+    );
     expect((await h.api.post('/v1/terminal/link', { reader_id: hosted.id }, { key: secret })).status).toBe(201);
   });
 });
@@ -126,7 +169,13 @@ describe('long poll', () => {
     expect(answer.status).toBe(200);
     const body = answer.body as Poll;
     expect(body.version).toBeGreaterThan(version);
-    expect(body.action).toMatchObject({ status: 'in_progress', payment_intent_id: payment.id, amount: 1250, currency: 'eur', capture_method: 'automatic' });
+    expect(body.action).toMatchObject({
+      status: 'in_progress',
+      payment_intent_id: payment.id,
+      amount: 1250,
+      currency: 'eur',
+      capture_method: 'automatic',
+    });
   });
 
   it('returns the unchanged state when wait_ms passes (fake clock)', async () => {
@@ -144,7 +193,10 @@ describe('long poll', () => {
 
   it('validates version and wait_ms', async () => {
     const { api } = await openLink();
-    expect((await api.get<ErrorResponse>('/v1/terminal/link/poll?wait_ms=30001')).body.error).toMatchObject({ param: 'wait_ms', type: 'invalid_request' });
+    expect((await api.get<ErrorResponse>('/v1/terminal/link/poll?wait_ms=30001')).body.error).toMatchObject({
+      param: 'wait_ms',
+      type: 'invalid_request',
+    });
     expect((await api.get<ErrorResponse>('/v1/terminal/link/poll?wait_ms=30001')).status).toBe(422);
     expect((await api.get<ErrorResponse>('/v1/terminal/link/poll?version=abc')).status).toBe(400);
     expect((await api.get<ErrorResponse>('/v1/terminal/link/poll?version=-1')).status).toBe(422);
@@ -163,21 +215,40 @@ describe('results', () => {
     const { api } = await openLink();
     const payment = await pushPayment();
     const before = (await api.get<Poll>('/v1/terminal/link/poll')).body;
-    const presented = await h.api.post<ReaderJson>('/v1/terminal/simulate-payment', { reader_id: hosted.processor_terminal_id, card_number: '4000000000000077' });
-    expect(presented.body.action).toMatchObject({ status: 'in_progress', presented_card: { number: '4000000000000077' } });
+    const presented = await h.api.post<ReaderJson>('/v1/terminal/simulate-payment', {
+      reader_id: hosted.processor_terminal_id,
+      card_number: '4000000000000077',
+    });
+    expect(presented.body.action).toMatchObject({
+      status: 'in_progress',
+      presented_card: { number: '4000000000000077' },
+    });
     const after = (await api.get<Poll>(`/v1/terminal/link/poll?version=${before.version}&wait_ms=1000`)).body;
     expect(after.version).toBeGreaterThan(before.version);
     expect(after.action!.presented_card).toEqual({ number: '4000000000000077' });
 
     const result = { outcome: 'approved', card: { brand: 'visa', last4: '0077' }, auth_code: 'A1B2C3' };
-    const posted = await api.post<{ action: ActionJson; transaction: TransactionJson }>(`/v1/terminal/link/actions/${after.action!.id}/result`, result);
+    const posted = await api.post<{ action: ActionJson; transaction: TransactionJson }>(
+      `/v1/terminal/link/actions/${after.action!.id}/result`,
+      result,
+    );
     expect(posted.status).toBe(200);
     expect(posted.body.action.status).toBe('succeeded');
-    expect(posted.body.transaction).toMatchObject({ id: payment.id, status: 'succeeded', card: { brand: 'visa', last4: '0077' } });
-    const again = await api.post<{ action: ActionJson; transaction: TransactionJson }>(`/v1/terminal/link/actions/${after.action!.id}/result`, result);
+    expect(posted.body.transaction).toMatchObject({
+      id: payment.id,
+      status: 'succeeded',
+      card: { brand: 'visa', last4: '0077' },
+    });
+    const again = await api.post<{ action: ActionJson; transaction: TransactionJson }>(
+      `/v1/terminal/link/actions/${after.action!.id}/result`,
+      result,
+    );
     expect(again.status).toBe(200);
     expect(again.body.transaction.status).toBe('succeeded');
-    const conflicting = await api.post<ErrorResponse>(`/v1/terminal/link/actions/${after.action!.id}/result`, { outcome: 'declined', failure_code: 'card_declined' });
+    const conflicting = await api.post<ErrorResponse>(`/v1/terminal/link/actions/${after.action!.id}/result`, {
+      outcome: 'declined',
+      failure_code: 'card_declined',
+    });
     expect(conflicting.status).toBe(422);
     expect(conflicting.body.error).toMatchObject({ type: 'terminal_error', code: 'action_finished' });
   });
@@ -194,14 +265,28 @@ describe('results', () => {
     const { api } = await openLink();
     const payment = await pushPayment();
     const first = (await api.get<Poll>('/v1/terminal/link/poll')).body.action!;
-    const declined = await api.post<{ action: ActionJson; transaction: TransactionJson }>(`/v1/terminal/link/actions/${first.id}/result`, { outcome: 'declined', failure_code: 'insufficient_funds' });
-    expect(declined.body.action).toMatchObject({ status: 'failed', failure_code: 'insufficient_funds', failure_message: 'Insufficient funds.' });
+    const declined = await api.post<{ action: ActionJson; transaction: TransactionJson }>(
+      `/v1/terminal/link/actions/${first.id}/result`,
+      { outcome: 'declined', failure_code: 'insufficient_funds' },
+    );
+    expect(declined.body.action).toMatchObject({
+      status: 'failed',
+      failure_code: 'insufficient_funds',
+      failure_message: 'Insufficient funds.',
+    });
     expect(declined.body.transaction).toMatchObject({ status: 'pending', failure_code: 'insufficient_funds' });
     await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: hosted.id });
     const second = (await api.get<Poll>('/v1/terminal/link/poll')).body.action!;
     expect(second.id).not.toBe(first.id);
-    const failed = await api.post<{ action: ActionJson; transaction: TransactionJson }>(`/v1/terminal/link/actions/${second.id}/result`, { outcome: 'failed', failure_code: 'reader_timeout', failure_message: 'No card.' });
-    expect(failed.body.action).toMatchObject({ status: 'failed', failure_code: 'reader_timeout', failure_message: 'No card.' });
+    const failed = await api.post<{ action: ActionJson; transaction: TransactionJson }>(
+      `/v1/terminal/link/actions/${second.id}/result`,
+      { outcome: 'failed', failure_code: 'reader_timeout', failure_message: 'No card.' },
+    );
+    expect(failed.body.action).toMatchObject({
+      status: 'failed',
+      failure_code: 'reader_timeout',
+      failure_message: 'No card.',
+    });
     expect(failed.body.transaction.status).toBe('pending');
   });
 
@@ -210,10 +295,14 @@ describe('results', () => {
     await pushPayment();
     const action = (await api.get<Poll>('/v1/terminal/link/poll')).body.action!;
     await h.api.post(`/v1/terminal/readers/${hosted.id}/cancel-action`);
-    const answer = await api.post<ErrorResponse>(`/v1/terminal/link/actions/${action.id}/result`, { outcome: 'approved' });
+    const answer = await api.post<ErrorResponse>(`/v1/terminal/link/actions/${action.id}/result`, {
+      outcome: 'approved',
+    });
     expect(answer.status).toBe(422);
     expect(answer.body.error.code).toBe('action_canceled');
-    expect((await api.post<ErrorResponse>('/v1/terminal/link/actions/act_unknown/result', { outcome: 'approved' })).status).toBe(404);
+    expect(
+      (await api.post<ErrorResponse>('/v1/terminal/link/actions/act_unknown/result', { outcome: 'approved' })).status,
+    ).toBe(404);
   });
 
   it('validates result bodies per outcome', async () => {
@@ -297,8 +386,13 @@ describe('closing, staleness, superseding', () => {
     const { api: second } = await openLink();
     const action = (await second.get<Poll>('/v1/terminal/link/poll')).body.action!;
     expect(action.payment_intent_id).toBe(payment.id);
-    expect((await second.post(`/v1/terminal/link/actions/${action.id}/result`, { outcome: 'approved' })).status).toBe(200);
-    expect((await api.post<ErrorResponse>(`/v1/terminal/link/actions/${action.id}/result`, { outcome: 'approved' })).body.error.code).toBe('link_closed');
+    expect((await second.post(`/v1/terminal/link/actions/${action.id}/result`, { outcome: 'approved' })).status).toBe(
+      200,
+    );
+    expect(
+      (await api.post<ErrorResponse>(`/v1/terminal/link/actions/${action.id}/result`, { outcome: 'approved' })).body
+        .error.code,
+    ).toBe('link_closed');
   });
 
   it('a newer link supersedes the old one: its held poll and later calls get 401 link_superseded', async () => {

@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { simulatedReader, start, type ErrorResponse, type Harness, type ReaderJson, type TerminalJson, type TransactionJson } from './helpers';
+import {
+  simulatedReader,
+  start,
+  type ErrorResponse,
+  type Harness,
+  type ReaderJson,
+  type TerminalJson,
+  type TransactionJson,
+} from './helpers';
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,7 +21,9 @@ async function terminalPayment(body: Record<string, unknown> = {}): Promise<Tran
 
 describe('connection tokens', () => {
   it('mints single-use tokens with a 10 minute expiry', async () => {
-    const answer = await h.api.post<{ object: string; secret: string; expires_at: string }>('/v1/terminal/connection-token');
+    const answer = await h.api.post<{ object: string; secret: string; expires_at: string }>(
+      '/v1/terminal/connection-token',
+    );
     expect(answer.status).toBe(201);
     expect(answer.body.object).toBe('terminal.connection_token');
     expect(answer.body.secret).toMatch(/^pst_test_/);
@@ -26,18 +36,37 @@ describe('connection tokens', () => {
 
 describe('create-payment', () => {
   it('creates a pending terminal payment whose id is the payment intent id', async () => {
-    const answer = await h.api.post<TransactionJson>('/v1/terminal/create-payment', { amount: 1250, currency: 'eur', description: 'Latte', capture_method: 'manual', receipt_email: 'a@b.co', metadata: { order: 'A-1' } });
+    const answer = await h.api.post<TransactionJson>('/v1/terminal/create-payment', {
+      amount: 1250,
+      currency: 'eur',
+      description: 'Latte',
+      capture_method: 'manual',
+      receipt_email: 'a@b.co',
+      metadata: { order: 'A-1' },
+    });
     expect(answer.status).toBe(201);
-    expect(answer.body).toMatchObject({ status: 'pending', payment_method_type: 'terminal', capture_method: 'manual', amount_formatted: '€12.50', metadata: { order: 'A-1' } });
+    expect(answer.body).toMatchObject({
+      status: 'pending',
+      payment_method_type: 'terminal',
+      capture_method: 'manual',
+      amount_formatted: '€12.50',
+      metadata: { order: 'A-1' },
+    });
   });
 
   it('validates amount, terminal_id and customer_id', async () => {
     expect((await h.api.post<ErrorResponse>('/v1/terminal/create-payment', {})).body.error.param).toBe('amount');
     expect((await h.api.post<ErrorResponse>('/v1/terminal/create-payment', { amount: 10 })).status).toBe(422);
-    const unknownTerminal = await h.api.post<ErrorResponse>('/v1/terminal/create-payment', { amount: 1000, terminal_id: 'tmr_unknown' });
+    const unknownTerminal = await h.api.post<ErrorResponse>('/v1/terminal/create-payment', {
+      amount: 1000,
+      terminal_id: 'tmr_unknown',
+    });
     expect(unknownTerminal.status).toBe(404);
     expect(unknownTerminal.body.error.param).toBe('terminal_id');
-    expect((await h.api.post<ErrorResponse>('/v1/terminal/create-payment', { amount: 1000, payment_method_type: 'card' })).status).toBe(400);
+    expect(
+      (await h.api.post<ErrorResponse>('/v1/terminal/create-payment', { amount: 1000, payment_method_type: 'card' }))
+        .status,
+    ).toBe(400);
     const reader = await simulatedReader(h.api);
     expect((await terminalPayment({ terminal_id: reader.id })).terminal_id).toBe(reader.id);
     expect((await terminalPayment({ terminal_id: reader.processor_terminal_id })).terminal_id).toBe(reader.id);
@@ -48,17 +77,41 @@ describe('process, simulate, readers (simulated reader)', () => {
   it('approves with the default card: succeeded, card recorded, action succeeded', async () => {
     const reader = await simulatedReader(h.api);
     const payment = await terminalPayment();
-    const processed = await h.api.post<ReaderJson>('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: reader.processor_terminal_id });
+    const processed = await h.api.post<ReaderJson>('/v1/terminal/process-payment', {
+      payment_intent_id: payment.id,
+      reader_id: reader.processor_terminal_id,
+    });
     expect(processed.status).toBe(200);
-    expect(processed.body).toMatchObject({ id: reader.processor_terminal_id, terminal_id: reader.id, status: 'online', device_type: 'simulated' });
-    expect(processed.body.action).toMatchObject({ type: 'process_payment', status: 'in_progress', payment_intent_id: payment.id, amount: 1250, currency: 'eur', presented_card: null });
+    expect(processed.body).toMatchObject({
+      id: reader.processor_terminal_id,
+      terminal_id: reader.id,
+      status: 'online',
+      device_type: 'simulated',
+    });
+    expect(processed.body.action).toMatchObject({
+      type: 'process_payment',
+      status: 'in_progress',
+      payment_intent_id: payment.id,
+      amount: 1250,
+      currency: 'eur',
+      presented_card: null,
+    });
     expect(processed.body.action!.id).toMatch(/^act_/);
     // A 200 from process-payment means "received", not paid.
-    expect((await h.api.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({ status: 'pending', terminal_id: reader.id });
-    const simulated = await h.api.post<ReaderJson>('/v1/terminal/simulate-payment', { reader_id: reader.processor_terminal_id });
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({
+      status: 'pending',
+      terminal_id: reader.id,
+    });
+    const simulated = await h.api.post<ReaderJson>('/v1/terminal/simulate-payment', {
+      reader_id: reader.processor_terminal_id,
+    });
     expect(simulated.status).toBe(200);
     expect(simulated.body.action).toMatchObject({ status: 'succeeded', failure_code: null });
-    expect((await h.api.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({ status: 'succeeded', amount_captured: 1250, card: { brand: 'visa', last4: '4242' } });
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({
+      status: 'succeeded',
+      amount_captured: 1250,
+      card: { brand: 'visa', last4: '4242' },
+    });
   });
 
   it('manual capture payments end in requires_capture', async () => {
@@ -67,19 +120,37 @@ describe('process, simulate, readers (simulated reader)', () => {
     await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: reader.id });
     await h.api.post('/v1/terminal/simulate-payment', { reader_id: reader.id, card_number: '5500 0055 5555 5559' });
     const t = (await h.api.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body;
-    expect(t).toMatchObject({ status: 'requires_capture', amount_capturable: 1250, card: { brand: 'mastercard', last4: '5559' } });
+    expect(t).toMatchObject({
+      status: 'requires_capture',
+      amount_capturable: 1250,
+      card: { brand: 'mastercard', last4: '5559' },
+    });
   });
 
   it('a declining card or amount leaves the payment pending with the failure; another card then succeeds', async () => {
     const reader = await simulatedReader(h.api);
     const payment = await terminalPayment();
     await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: reader.id });
-    const declined = await h.api.post<ReaderJson>('/v1/terminal/simulate-payment', { reader_id: reader.id, card_number: '4000000000000002' });
-    expect(declined.body.action).toMatchObject({ status: 'failed', failure_code: 'card_declined', failure_message: 'The card was declined.' });
-    expect((await h.api.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({ status: 'pending', failure_code: 'card_declined' });
+    const declined = await h.api.post<ReaderJson>('/v1/terminal/simulate-payment', {
+      reader_id: reader.id,
+      card_number: '4000000000000002',
+    });
+    expect(declined.body.action).toMatchObject({
+      status: 'failed',
+      failure_code: 'card_declined',
+      failure_message: 'The card was declined.',
+    });
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({
+      status: 'pending',
+      failure_code: 'card_declined',
+    });
     await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: reader.id });
     await h.api.post('/v1/terminal/simulate-payment', { reader_id: reader.id });
-    expect((await h.api.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({ status: 'succeeded', failure_code: null, failure_message: null });
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({
+      status: 'succeeded',
+      failure_code: null,
+      failure_message: null,
+    });
 
     const byAmount = await terminalPayment({ amount: 1055 });
     await h.api.post('/v1/terminal/process-payment', { payment_intent_id: byAmount.id, reader_id: reader.id });
@@ -92,46 +163,82 @@ describe('process, simulate, readers (simulated reader)', () => {
     const b = await simulatedReader(h.api, 'B');
     const first = await terminalPayment();
     const second = await terminalPayment();
-    await h.api.post('/v1/terminal/process-payment', { payment_intent_id: first.id, reader_id: a.processor_terminal_id });
-    const again = await h.api.post<ReaderJson>('/v1/terminal/process-payment', { payment_intent_id: first.id, reader_id: a.processor_terminal_id });
+    await h.api.post('/v1/terminal/process-payment', {
+      payment_intent_id: first.id,
+      reader_id: a.processor_terminal_id,
+    });
+    const again = await h.api.post<ReaderJson>('/v1/terminal/process-payment', {
+      payment_intent_id: first.id,
+      reader_id: a.processor_terminal_id,
+    });
     expect(again.status).toBe(200);
-    const busy = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', { payment_intent_id: second.id, reader_id: a.processor_terminal_id });
+    const busy = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', {
+      payment_intent_id: second.id,
+      reader_id: a.processor_terminal_id,
+    });
     expect(busy.status).toBe(422);
     expect(busy.body.error).toMatchObject({ type: 'terminal_error', code: 'reader_busy' });
-    const elsewhere = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', { payment_intent_id: first.id, reader_id: b.processor_terminal_id });
+    const elsewhere = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', {
+      payment_intent_id: first.id,
+      reader_id: b.processor_terminal_id,
+    });
     expect(elsewhere.status).toBe(422);
     expect(elsewhere.body.error).toMatchObject({ type: 'terminal_error', code: 'intent_in_progress' });
   });
 
   it('offline readers and non-pending payments are refused', async () => {
-    const hosted = (await h.api.post<TerminalJson>('/v1/terminals', { name: 'Hosted', registration_code: 'host-offline-1' })).body;
+    const hosted = (
+      await h.api.post<TerminalJson>('/v1/terminals', { name: 'Hosted', registration_code: 'host-offline-1' })
+    ).body;
     const payment = await terminalPayment();
-    const offline = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: hosted.processor_terminal_id });
+    const offline = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', {
+      payment_intent_id: payment.id,
+      reader_id: hosted.processor_terminal_id,
+    });
     expect(offline.status).toBe(422);
     expect(offline.body.error).toMatchObject({ type: 'terminal_error', code: 'reader_offline' });
     const reader = await simulatedReader(h.api);
     await h.api.post(`/v1/transactions/${payment.id}/cancel`);
-    const canceled = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: reader.id });
+    const canceled = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', {
+      payment_intent_id: payment.id,
+      reader_id: reader.id,
+    });
     expect(canceled.status).toBe(422);
     expect(canceled.body.error.type).toBe('payment_error');
     const card = await h.api.payment({ amount: 1000 });
-    const notTerminal = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', { payment_intent_id: card.id, reader_id: reader.id });
+    const notTerminal = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', {
+      payment_intent_id: card.id,
+      reader_id: reader.id,
+    });
     expect(notTerminal.body.error).toMatchObject({ type: 'payment_error', code: 'not_terminal_payment' });
   });
 
   it('unknown intent or reader is 404 with the param; missing params are 422', async () => {
     const reader = await simulatedReader(h.api);
     const payment = await terminalPayment();
-    const noIntent = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', { payment_intent_id: 'nope', reader_id: reader.id });
+    const noIntent = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', {
+      payment_intent_id: 'nope',
+      reader_id: reader.id,
+    });
     expect(noIntent.status).toBe(404);
     expect(noIntent.body.error.param).toBe('payment_intent_id');
-    const noReader = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: 'tmr_nope' });
+    const noReader = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', {
+      payment_intent_id: payment.id,
+      reader_id: 'tmr_nope',
+    });
     expect(noReader.status).toBe(404);
     expect(noReader.body.error.param).toBe('reader_id');
-    expect((await h.api.post<ErrorResponse>('/v1/terminal/process-payment', { reader_id: reader.id })).body.error).toMatchObject({ param: 'payment_intent_id' });
-    expect((await h.api.post<ErrorResponse>('/v1/terminal/process-payment', { reader_id: reader.id })).status).toBe(422);
+    expect(
+      (await h.api.post<ErrorResponse>('/v1/terminal/process-payment', { reader_id: reader.id })).body.error,
+    ).toMatchObject({ param: 'payment_intent_id' });
+    expect((await h.api.post<ErrorResponse>('/v1/terminal/process-payment', { reader_id: reader.id })).status).toBe(
+      422,
+    );
     const pairing = (await h.api.post<TerminalJson>('/v1/terminals', { name: 'Unpaired' })).body;
-    expect((await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: pairing.id })).status).toBe(404);
+    expect(
+      (await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: pairing.id }))
+        .status,
+    ).toBe(404);
   });
 
   it('simulate needs an action in progress and a plausible card number', async () => {
@@ -141,7 +248,10 @@ describe('process, simulate, readers (simulated reader)', () => {
     expect(none.body.error).toMatchObject({ type: 'terminal_error', code: 'no_action' });
     const payment = await terminalPayment();
     await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: reader.id });
-    expect((await h.api.post<ErrorResponse>('/v1/terminal/simulate-payment', { reader_id: reader.id, card_number: 'abc' })).body.error.param).toBe('card_number');
+    expect(
+      (await h.api.post<ErrorResponse>('/v1/terminal/simulate-payment', { reader_id: reader.id, card_number: 'abc' }))
+        .body.error.param,
+    ).toBe('card_number');
     expect((await h.api.post<ErrorResponse>('/v1/terminal/simulate-payment', {})).body.error.param).toBe('reader_id');
     await h.api.post('/v1/terminal/simulate-payment', { reader_id: reader.id });
     const finished = await h.api.post<ErrorResponse>('/v1/terminal/simulate-payment', { reader_id: reader.id });
@@ -160,7 +270,10 @@ describe('process, simulate, readers (simulated reader)', () => {
     expect(again.status).toBe(422);
     expect(again.body.error.code).toBe('no_action');
     // The reader is free again.
-    expect((await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: reader.id })).status).toBe(200);
+    expect(
+      (await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: reader.id }))
+        .status,
+    ).toBe(200);
   });
 
   it('canceling the payment cancels its reader action', async () => {
@@ -178,7 +291,9 @@ describe('process, simulate, readers (simulated reader)', () => {
     await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: reader.id });
     await h.api.del(`/v1/terminals/${reader.id}`);
     const other = await simulatedReader(h.api);
-    expect((await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: other.id })).status).toBe(200);
+    expect(
+      (await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: other.id })).status,
+    ).toBe(200);
   });
 
   it('lists readers with status, last seen and current action; unpaired terminals are not readers', async () => {
@@ -211,11 +326,16 @@ describe('reader timeout fault', () => {
       const payment = await terminalPayment();
       await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: reader.id });
       h.clock!.advance(29_999);
-      expect((await h.api.get<ReaderJson>(`/v1/terminal/readers/${reader.id}`)).body.action!.status).toBe('in_progress');
+      expect((await h.api.get<ReaderJson>(`/v1/terminal/readers/${reader.id}`)).body.action!.status).toBe(
+        'in_progress',
+      );
       h.clock!.advance(1);
       const after = await h.api.get<ReaderJson>(`/v1/terminal/readers/${reader.id}`);
       expect(after.body.action).toMatchObject({ status: 'failed', failure_code: 'reader_timeout' });
-      expect((await h.api.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({ status: 'pending', failure_code: 'reader_timeout' });
+      expect((await h.api.get<TransactionJson>(`/v1/transactions/${payment.id}`)).body).toMatchObject({
+        status: 'pending',
+        failure_code: 'reader_timeout',
+      });
     } finally {
       h.sandbox.setFaults({ reader_timeout_ms: null });
     }

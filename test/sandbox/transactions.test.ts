@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { start, type ErrorResponse, type Harness, type ListResponse, type RefundJson, type TransactionJson } from './helpers';
+import {
+  start,
+  type ErrorResponse,
+  type Harness,
+  type ListResponse,
+  type RefundJson,
+  type TransactionJson,
+} from './helpers';
 
 let h: Harness;
 beforeAll(async () => {
@@ -44,7 +51,32 @@ describe('create and retrieve', () => {
       created_at: '2026-02-16T16:18:00+00:00',
     });
     expect(Object.keys(t).sort()).toEqual(
-      ['id', 'reference', 'type', 'status', 'amount', 'amount_formatted', 'amount_refunded', 'amount_capturable', 'amount_captured', 'currency', 'payment_method_type', 'capture_method', 'description', 'customer_id', 'terminal_id', 'receipt_email', 'metadata', 'card', 'failure_code', 'failure_message', 'captured_at', 'canceled_at', 'created_at', 'updated_at'].sort(),
+      [
+        'id',
+        'reference',
+        'type',
+        'status',
+        'amount',
+        'amount_formatted',
+        'amount_refunded',
+        'amount_capturable',
+        'amount_captured',
+        'currency',
+        'payment_method_type',
+        'capture_method',
+        'description',
+        'customer_id',
+        'terminal_id',
+        'receipt_email',
+        'metadata',
+        'card',
+        'failure_code',
+        'failure_message',
+        'captured_at',
+        'canceled_at',
+        'created_at',
+        'updated_at',
+      ].sort(),
     );
     const fetched = await h.api.get<TransactionJson>(`/v1/transactions/${t.id}`);
     expect(fetched.status).toBe(200);
@@ -69,7 +101,11 @@ describe('create and retrieve', () => {
       [{ amount: 100_000_000 }, 'amount', 'amount_too_large'],
       [{ amount: 2500, description: 'x'.repeat(501) }, 'description', 'string_too_long'],
       [{ amount: 2500, receipt_email: 'not-an-email' }, 'receipt_email', 'invalid_email'],
-      [{ amount: 2500, metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, 'metadata', 'metadata_too_many_keys'],
+      [
+        { amount: 2500, metadata: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) },
+        'metadata',
+        'metadata_too_many_keys',
+      ],
       [{ amount: 2500, idempotency_key: 'k'.repeat(256) }, 'idempotency_key', 'string_too_long'],
     ];
     for (const [body, param, code] of cases) {
@@ -82,7 +118,10 @@ describe('create and retrieve', () => {
   });
 
   it('customer_id must name an existing customer (404 with param)', async () => {
-    const answer = await h.api.post<ErrorResponse>('/v1/transactions', { amount: 2500, customer_id: '019c3770-a922-7219-a12d-7297ae5bfbc3' });
+    const answer = await h.api.post<ErrorResponse>('/v1/transactions', {
+      amount: 2500,
+      customer_id: '019c3770-a922-7219-a12d-7297ae5bfbc3',
+    });
     expect(answer.status).toBe(404);
     expect(answer.body.error.param).toBe('customer_id');
     const customer = (await h.api.post<{ id: string }>('/v1/customers', { name: 'Ann' })).body;
@@ -96,12 +135,21 @@ describe('confirm: true decides at once with the test cards', () => {
     expect(auto).toMatchObject({ status: 'succeeded', amount_captured: 2500, card: { brand: 'visa', last4: '4242' } });
     expect(auto.captured_at).not.toBeNull();
     const manual = await h.api.payment({ amount: 2500, confirm: true, capture_method: 'manual' });
-    expect(manual).toMatchObject({ status: 'requires_capture', amount_capturable: 2500, amount_captured: 0, captured_at: null });
+    expect(manual).toMatchObject({
+      status: 'requires_capture',
+      amount_capturable: 2500,
+      amount_captured: 0,
+      captured_at: null,
+    });
   });
 
   it('declines are final: failed, with the gateway message', async () => {
     const byCard = await h.api.payment({ amount: 2500, confirm: true, payment_method: '4000 0000 0000 0077' });
-    expect(byCard).toMatchObject({ status: 'failed', failure_code: 'insufficient_funds', failure_message: 'Insufficient funds.' });
+    expect(byCard).toMatchObject({
+      status: 'failed',
+      failure_code: 'insufficient_funds',
+      failure_message: 'Insufficient funds.',
+    });
     const byAmount = await h.api.payment({ amount: 2505, confirm: true });
     expect(byAmount).toMatchObject({ status: 'failed', failure_code: 'generic_decline' });
     const confirmAgain = await h.api.post<ErrorResponse>(`/v1/transactions/${byAmount.id}/confirm`);
@@ -110,14 +158,20 @@ describe('confirm: true decides at once with the test cards', () => {
   });
 
   it('a terminal payment cannot be confirmed through the API', async () => {
-    const answer = await h.api.post<ErrorResponse>('/v1/transactions', { amount: 2500, confirm: true, payment_method_type: 'terminal' });
+    const answer = await h.api.post<ErrorResponse>('/v1/transactions', {
+      amount: 2500,
+      confirm: true,
+      payment_method_type: 'terminal',
+    });
     expect(answer.status).toBe(422);
     expect(answer.body.error.param).toBe('confirm');
   });
 
   it('POST …/confirm decides a pending API payment', async () => {
     const t = await h.api.payment({ amount: 3000 });
-    const answer = await h.api.post<TransactionJson>(`/v1/transactions/${t.id}/confirm`, { payment_method: '5500005555555559' });
+    const answer = await h.api.post<TransactionJson>(`/v1/transactions/${t.id}/confirm`, {
+      payment_method: '5500005555555559',
+    });
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ status: 'succeeded', card: { brand: 'mastercard', last4: '5559' } });
   });
@@ -135,7 +189,12 @@ describe('capture and cancel', () => {
   it('captures less than authorised; the rest is released', async () => {
     const t = await h.api.payment({ amount: 2500, confirm: true, capture_method: 'manual' });
     const answer = await h.api.post<TransactionJson>(`/v1/transactions/${t.id}/capture`, { amount: 2000 });
-    expect(answer.body).toMatchObject({ status: 'succeeded', amount: 2500, amount_captured: 2000, amount_capturable: 0 });
+    expect(answer.body).toMatchObject({
+      status: 'succeeded',
+      amount: 2500,
+      amount_captured: 2000,
+      amount_capturable: 0,
+    });
   });
 
   it('refuses to capture more than authorised, a succeeded or a pending payment (capture_error)', async () => {
@@ -151,17 +210,28 @@ describe('capture and cancel', () => {
     expect(again.status).toBe(422);
     expect(again.body.error.type).toBe('capture_error');
     const pending = await h.api.payment({ amount: 2500 });
-    expect((await h.api.post<ErrorResponse>(`/v1/transactions/${pending.id}/capture`)).body.error.type).toBe('capture_error');
+    expect((await h.api.post<ErrorResponse>(`/v1/transactions/${pending.id}/capture`)).body.error.type).toBe(
+      'capture_error',
+    );
   });
 
   it('capture with the same idempotency key is replayed, not refused', async () => {
     const t = await h.api.payment({ amount: 2500, confirm: true, capture_method: 'manual' });
-    const first = await h.api.post<TransactionJson>(`/v1/transactions/${t.id}/capture`, { amount: 1500, idempotency_key: 'cap-1' });
-    const second = await h.api.post<TransactionJson>(`/v1/transactions/${t.id}/capture`, { amount: 1500, idempotency_key: 'cap-1' });
+    const first = await h.api.post<TransactionJson>(`/v1/transactions/${t.id}/capture`, {
+      amount: 1500,
+      idempotency_key: 'cap-1',
+    });
+    const second = await h.api.post<TransactionJson>(`/v1/transactions/${t.id}/capture`, {
+      amount: 1500,
+      idempotency_key: 'cap-1',
+    });
     expect(second.status).toBe(200);
     expect(second.headers.get('idempotent-replayed')).toBe('true');
     expect(second.body).toEqual(first.body);
-    const other = await h.api.post<ErrorResponse>(`/v1/transactions/${t.id}/capture`, { amount: 1000, idempotency_key: 'cap-1' });
+    const other = await h.api.post<ErrorResponse>(`/v1/transactions/${t.id}/capture`, {
+      amount: 1000,
+      idempotency_key: 'cap-1',
+    });
     expect(other.status).toBe(422);
     expect(other.body.error.code).toBe('idempotency_key_reused');
     const newKey = await h.api.post<ErrorResponse>(`/v1/transactions/${t.id}/capture`, { idempotency_key: 'cap-2' });
@@ -205,14 +275,22 @@ describe('refunds', () => {
     const t = await h.api.payment({ amount: 2500, confirm: true });
     const answer = await h.api.post<RefundJson>(`/v1/transactions/${t.id}/refunds`);
     expect(answer.status).toBe(201);
-    expect(answer.body).toMatchObject({ transaction_id: t.id, amount: 2500, amount_formatted: '$25.00', status: 'succeeded' });
+    expect(answer.body).toMatchObject({
+      transaction_id: t.id,
+      amount: 2500,
+      amount_formatted: '$25.00',
+      status: 'succeeded',
+    });
     expect(answer.body.reference).toMatch(/^re_[A-Za-z0-9]{20}$/);
     expect(answer.body.transaction).toMatchObject({ status: 'refunded', amount_refunded: 2500 });
   });
 
   it('partial refunds, never more than what remains', async () => {
     const t = await h.api.payment({ amount: 2500, confirm: true });
-    const first = await h.api.post<RefundJson>(`/v1/transactions/${t.id}/refunds`, { amount: 1000, reason: 'requested_by_customer' });
+    const first = await h.api.post<RefundJson>(`/v1/transactions/${t.id}/refunds`, {
+      amount: 1000,
+      reason: 'requested_by_customer',
+    });
     expect(first.body.transaction).toMatchObject({ status: 'partially_refunded', amount_refunded: 1000 });
     const tooMuch = await h.api.post<ErrorResponse>(`/v1/transactions/${t.id}/refunds`, { amount: 1501 });
     expect(tooMuch.status).toBe(422);
@@ -250,24 +328,40 @@ describe('refunds', () => {
 
   it('validates refund parameters', async () => {
     const t = await h.api.payment({ amount: 2500, confirm: true });
-    expect((await h.api.post<ErrorResponse>(`/v1/transactions/${t.id}/refunds`, { amount: 0 })).body.error).toMatchObject({ param: 'amount', type: 'invalid_request' });
+    expect(
+      (await h.api.post<ErrorResponse>(`/v1/transactions/${t.id}/refunds`, { amount: 0 })).body.error,
+    ).toMatchObject({ param: 'amount', type: 'invalid_request' });
     expect((await h.api.post<ErrorResponse>(`/v1/transactions/${t.id}/refunds`, { amount: '5' })).status).toBe(400);
-    expect((await h.api.post<ErrorResponse>(`/v1/transactions/${t.id}/refunds`, { reason: 'r'.repeat(201) })).status).toBe(422);
+    expect(
+      (await h.api.post<ErrorResponse>(`/v1/transactions/${t.id}/refunds`, { reason: 'r'.repeat(201) })).status,
+    ).toBe(422);
   });
 
   it('refund idempotency keys are scoped to the transaction', async () => {
     const a = await h.api.payment({ amount: 2500, confirm: true });
     const b = await h.api.payment({ amount: 2500, confirm: true });
-    const first = await h.api.post<RefundJson>(`/v1/transactions/${a.id}/refunds`, { amount: 500, idempotency_key: 'rf-1' });
-    const replay = await h.api.post<RefundJson>(`/v1/transactions/${a.id}/refunds`, { amount: 500, idempotency_key: 'rf-1' });
+    const first = await h.api.post<RefundJson>(`/v1/transactions/${a.id}/refunds`, {
+      amount: 500,
+      idempotency_key: 'rf-1',
+    });
+    const replay = await h.api.post<RefundJson>(`/v1/transactions/${a.id}/refunds`, {
+      amount: 500,
+      idempotency_key: 'rf-1',
+    });
     expect(replay.status).toBe(200);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.body.id).toBe(first.body.id);
     expect(replay.body.transaction.amount_refunded).toBe(500);
-    const mismatch = await h.api.post<ErrorResponse>(`/v1/transactions/${a.id}/refunds`, { amount: 600, idempotency_key: 'rf-1' });
+    const mismatch = await h.api.post<ErrorResponse>(`/v1/transactions/${a.id}/refunds`, {
+      amount: 600,
+      idempotency_key: 'rf-1',
+    });
     expect(mismatch.status).toBe(422);
     expect(mismatch.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'amount' });
-    const otherTxn = await h.api.post<RefundJson>(`/v1/transactions/${b.id}/refunds`, { amount: 500, idempotency_key: 'rf-1' });
+    const otherTxn = await h.api.post<RefundJson>(`/v1/transactions/${b.id}/refunds`, {
+      amount: 500,
+      idempotency_key: 'rf-1',
+    });
     expect(otherTxn.status).toBe(201);
   });
 });
@@ -288,11 +382,18 @@ describe('idempotency on create', () => {
 
   it('defaults count as parameters: omitting currency equals the merchant currency', async () => {
     await h.api.post('/v1/transactions', { amount: 5000, idempotency_key: 'defaults-1' });
-    expect((await h.api.post('/v1/transactions', { amount: 5000, currency: 'USD', idempotency_key: 'defaults-1' })).status).toBe(200);
+    expect(
+      (await h.api.post('/v1/transactions', { amount: 5000, currency: 'USD', idempotency_key: 'defaults-1' })).status,
+    ).toBe(200);
   });
 
   it('the same key with different parameters is 422 naming the first differing param', async () => {
-    await h.api.post('/v1/transactions', { amount: 5000, description: 'a', metadata: { x: '1' }, idempotency_key: 'diff-1' });
+    await h.api.post('/v1/transactions', {
+      amount: 5000,
+      description: 'a',
+      metadata: { x: '1' },
+      idempotency_key: 'diff-1',
+    });
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ amount: 5001, description: 'a', metadata: { x: '1' } }, 'amount'],
       [{ amount: 5000, currency: 'eur', description: 'a', metadata: { x: '1' } }, 'currency'],
@@ -307,16 +408,29 @@ describe('idempotency on create', () => {
     }
     // Metadata key order does not matter.
     await h.api.post('/v1/transactions', { amount: 5000, metadata: { a: '1', b: '2' }, idempotency_key: 'order-1' });
-    expect((await h.api.post('/v1/transactions', { amount: 5000, metadata: { b: '2', a: '1' }, idempotency_key: 'order-1' })).status).toBe(200);
+    expect(
+      (await h.api.post('/v1/transactions', { amount: 5000, metadata: { b: '2', a: '1' }, idempotency_key: 'order-1' }))
+        .status,
+    ).toBe(200);
   });
 
   it('terminal create-payment and payment-intents share the transaction key space', async () => {
-    const terminal = await h.api.post<TransactionJson>('/v1/terminal/create-payment', { amount: 5000, idempotency_key: 'shared-1' });
+    const terminal = await h.api.post<TransactionJson>('/v1/terminal/create-payment', {
+      amount: 5000,
+      idempotency_key: 'shared-1',
+    });
     expect(terminal.status).toBe(201);
-    const viaTransactions = await h.api.post<ErrorResponse>('/v1/transactions', { amount: 5000, idempotency_key: 'shared-1' });
+    const viaTransactions = await h.api.post<ErrorResponse>('/v1/transactions', {
+      amount: 5000,
+      idempotency_key: 'shared-1',
+    });
     expect(viaTransactions.status).toBe(422);
     expect(viaTransactions.body.error.param).toBe('payment_method_type');
-    const same = await h.api.post<TransactionJson>('/v1/transactions', { amount: 5000, payment_method_type: 'terminal', idempotency_key: 'shared-1' });
+    const same = await h.api.post<TransactionJson>('/v1/transactions', {
+      amount: 5000,
+      payment_method_type: 'terminal',
+      idempotency_key: 'shared-1',
+    });
     expect(same.status).toBe(200);
     expect(same.body.id).toBe(terminal.body.id);
   });
@@ -330,7 +444,9 @@ describe('idempotency on create', () => {
 
   it('holds under concurrent requests with the same key: one transaction, one 201', async () => {
     const body = { amount: 7777, idempotency_key: 'concurrent-key', confirm: true };
-    const answers = await Promise.all(Array.from({ length: 24 }, () => h.api.post<TransactionJson>('/v1/transactions', body)));
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, () => h.api.post<TransactionJson>('/v1/transactions', body)),
+    );
     expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
     expect(answers.filter((a) => a.status === 200)).toHaveLength(23);
     expect(new Set(answers.map((a) => a.body.id)).size).toBe(1);
@@ -340,7 +456,11 @@ describe('idempotency on create', () => {
 
   it('concurrent refunds with the same key create one refund', async () => {
     const t = await h.api.payment({ amount: 2500, confirm: true });
-    const answers = await Promise.all(Array.from({ length: 10 }, () => h.api.post<RefundJson>(`/v1/transactions/${t.id}/refunds`, { amount: 100, idempotency_key: 'r-conc' })));
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        h.api.post<RefundJson>(`/v1/transactions/${t.id}/refunds`, { amount: 100, idempotency_key: 'r-conc' }),
+      ),
+    );
     expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
     expect((await h.api.get<TransactionJson>(`/v1/transactions/${t.id}`)).body.amount_refunded).toBe(100);
   });
@@ -414,7 +534,10 @@ describe('list: filters, sort, pagination', () => {
 
   it('filters by status, payment_method_type and search (reference, description, email; % is literal)', async () => {
     const made = await seed();
-    const ids = async (query: string): Promise<string[]> => (await local.api.get<ListResponse<TransactionJson>>(`/v1/transactions?${query}`)).body.data.map((t) => t.id).sort();
+    const ids = async (query: string): Promise<string[]> =>
+      (await local.api.get<ListResponse<TransactionJson>>(`/v1/transactions?${query}`)).body.data
+        .map((t) => t.id)
+        .sort();
     expect(await ids('status=succeeded')).toEqual([made[1]!.id]);
     expect(await ids('status=requires_capture')).toEqual([made[4]!.id]);
     expect(await ids('payment_method_type=terminal')).toEqual([made[3]!.id]);
@@ -429,7 +552,10 @@ describe('list: filters, sort, pagination', () => {
   it('date_from / date_to are inclusive UTC dates on created_at', async () => {
     const made = await seed();
     // Created 2026-02-16, 17, 18, 19, 20.
-    const ids = async (query: string): Promise<string[]> => (await local.api.get<ListResponse<TransactionJson>>(`/v1/transactions?${query}`)).body.data.map((t) => t.id).sort();
+    const ids = async (query: string): Promise<string[]> =>
+      (await local.api.get<ListResponse<TransactionJson>>(`/v1/transactions?${query}`)).body.data
+        .map((t) => t.id)
+        .sort();
     expect(await ids('date_from=2026-02-17&date_to=2026-02-18')).toEqual([made[1]!.id, made[2]!.id].sort());
     expect(await ids('date_from=2026-02-20')).toEqual([made[4]!.id]);
     expect(await ids('date_to=2026-02-16')).toEqual([made[0]!.id]);
@@ -442,11 +568,14 @@ describe('list: filters, sort, pagination', () => {
 
   it('sorts by amount, status, created_at and updated_at, both ways', async () => {
     await seed();
-    const amounts = async (query: string): Promise<number[]> => (await local.api.get<ListResponse<TransactionJson>>(`/v1/transactions?${query}`)).body.data.map((t) => t.amount);
+    const amounts = async (query: string): Promise<number[]> =>
+      (await local.api.get<ListResponse<TransactionJson>>(`/v1/transactions?${query}`)).body.data.map((t) => t.amount);
     expect(await amounts('sortField=amount&sortOrder=asc')).toEqual([700, 1000, 3000, 5000, 9900]);
     expect(await amounts('sortField=amount&sortOrder=desc')).toEqual([9900, 5000, 3000, 1000, 700]);
     expect(await amounts('sortField=created_at&sortOrder=asc')).toEqual([1000, 5000, 3000, 700, 9900]);
-    const statuses = (await local.api.get<ListResponse<TransactionJson>>('/v1/transactions?sortField=status&sortOrder=asc')).body.data.map((t) => t.status);
+    const statuses = (
+      await local.api.get<ListResponse<TransactionJson>>('/v1/transactions?sortField=status&sortOrder=asc')
+    ).body.data.map((t) => t.status);
     expect(statuses).toEqual([...statuses].sort());
     expect((await local.api.get<ErrorResponse>('/v1/transactions?sortField=description')).status).toBe(400);
     expect((await local.api.get<ErrorResponse>('/v1/transactions?sortOrder=up')).status).toBe(400);

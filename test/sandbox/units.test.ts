@@ -9,7 +9,13 @@ import { parseCliArgs } from '../../sandbox/cli-args';
 import { defaultDatabasePath } from '../../sandbox/paths';
 import { escapeHtml } from '../../sandbox/api/hosted-page';
 
-const pending: m.MoneyState = { status: 'pending', amount: 2500, amount_capturable: 0, amount_captured: 0, amount_refunded: 0 };
+const pending: m.MoneyState = {
+  status: 'pending',
+  amount: 2500,
+  amount_capturable: 0,
+  amount_captured: 0,
+  amount_refunded: 0,
+};
 
 function ok<T extends object>(step: m.Step<T>): T {
   if (step.refused) throw new Error(`refused: ${step.message}`);
@@ -23,8 +29,16 @@ function refusal(step: m.Step<object>): m.Refusal {
 
 describe('transaction status machine', () => {
   it('approve: automatic → succeeded (captured), manual → requires_capture (capturable)', () => {
-    expect(ok(m.approve(pending, 'automatic'))).toMatchObject({ status: 'succeeded', amount_captured: 2500, amount_capturable: 0 });
-    expect(ok(m.approve(pending, 'manual'))).toMatchObject({ status: 'requires_capture', amount_captured: 0, amount_capturable: 2500 });
+    expect(ok(m.approve(pending, 'automatic'))).toMatchObject({
+      status: 'succeeded',
+      amount_captured: 2500,
+      amount_capturable: 0,
+    });
+    expect(ok(m.approve(pending, 'manual'))).toMatchObject({
+      status: 'requires_capture',
+      amount_captured: 0,
+      amount_capturable: 2500,
+    });
   });
 
   it('only a pending payment can be approved or failed', () => {
@@ -73,7 +87,11 @@ describe('transaction status machine', () => {
 
 describe('reader action results', () => {
   const approved: ActionResult = { outcome: 'approved', card: { brand: 'visa', last4: '4242' }, auth_code: 'A1' };
-  const declined: ActionResult = { outcome: 'declined', failure_code: 'card_declined', failure_message: 'The card was declined.' };
+  const declined: ActionResult = {
+    outcome: 'declined',
+    failure_code: 'card_declined',
+    failure_message: 'The card was declined.',
+  };
 
   it('applies to an in-progress action', () => {
     expect(decideResult('in_progress', null, approved)).toEqual({ kind: 'apply' });
@@ -81,8 +99,14 @@ describe('reader action results', () => {
 
   it('the same result again is a replay; a different one is refused', () => {
     expect(decideResult('succeeded', resultKey(approved), approved)).toEqual({ kind: 'replay' });
-    expect(decideResult('succeeded', resultKey(approved), { ...approved, auth_code: 'B2' })).toMatchObject({ kind: 'refuse', code: 'action_finished' });
-    expect(decideResult('failed', resultKey(declined), approved)).toMatchObject({ kind: 'refuse', code: 'action_finished' });
+    expect(decideResult('succeeded', resultKey(approved), { ...approved, auth_code: 'B2' })).toMatchObject({
+      kind: 'refuse',
+      code: 'action_finished',
+    });
+    expect(decideResult('failed', resultKey(declined), approved)).toMatchObject({
+      kind: 'refuse',
+      code: 'action_finished',
+    });
     expect(decideResult('failed', resultKey(declined), declined)).toEqual({ kind: 'replay' });
   });
 
@@ -119,7 +143,9 @@ describe('Params', () => {
     expect(q.int('page')).toBe(2);
     expect(q.bool('flag')).toBe(true);
     expect(q.date('date')).toBe(Date.UTC(2026, 1, 16));
-    expect(error(() => Params.query(new URLSearchParams('page=1e3'), ['page']).int('page'))).toMatchObject({ status: 400 });
+    expect(error(() => Params.query(new URLSearchParams('page=1e3'), ['page']).int('page'))).toMatchObject({
+      status: 400,
+    });
   });
 
   it('nested objects report dotted params', () => {
@@ -193,31 +219,70 @@ describe('CLI arguments and paths', () => {
   });
 
   it('fault flags become fault settings', () => {
-    const parsed = parseCliArgs(['--latency-ms', '20', '--error-rate', '0.1', '--drop-after-commit-rate', '0.05', '--reader-timeout-ms', '5000', '--fault-seed', '9', '--no-demo-data', '--json']);
+    const parsed = parseCliArgs([
+      '--latency-ms',
+      '20',
+      '--error-rate',
+      '0.1',
+      '--drop-after-commit-rate',
+      '0.05',
+      '--reader-timeout-ms',
+      '5000',
+      '--fault-seed',
+      '9',
+      '--no-demo-data',
+      '--json',
+    ]);
     if (parsed.kind !== 'run') throw new Error(parsed.kind);
-    expect(parsed.config.options.faults).toEqual({ latency_ms: 20, error_rate: 0.1, drop_after_commit_rate: 0.05, reader_timeout_ms: 5000, seed: 9 });
+    expect(parsed.config.options.faults).toEqual({
+      latency_ms: 20,
+      error_rate: 0.1,
+      drop_after_commit_rate: 0.05,
+      reader_timeout_ms: 5000,
+      seed: 9,
+    });
     expect(parsed.config.options.seed).toBe(false);
     expect(parsed.config.json).toBe(true);
   });
 
   it('refuses bad values and unknown flags', () => {
-    for (const args of [['--port', 'x'], ['--port', '70000'], ['--mode', 'prod'], ['--error-rate', '2'], ['--latency-ms', '1.5'], ['--bogus'], ['extra']]) {
+    for (const args of [
+      ['--port', 'x'],
+      ['--port', '70000'],
+      ['--mode', 'prod'],
+      ['--error-rate', '2'],
+      ['--latency-ms', '1.5'],
+      ['--bogus'],
+      ['extra'],
+    ]) {
       expect(parseCliArgs(args).kind, args.join(' ')).toBe('error');
     }
     expect(parseCliArgs(['--help']).kind).toBe('help');
   });
 
   it('the default database follows each platform convention', () => {
-    expect(defaultDatabasePath({}, 'linux', '/home/ann')).toBe('/home/ann/.local/share/pos-terminal-companion/sandbox.db');
-    expect(defaultDatabasePath({ XDG_DATA_HOME: '/data' }, 'linux', '/home/ann')).toBe('/data/pos-terminal-companion/sandbox.db');
-    expect(defaultDatabasePath({ XDG_DATA_HOME: 'relative' }, 'linux', '/home/ann')).toBe('/home/ann/.local/share/pos-terminal-companion/sandbox.db');
-    expect(defaultDatabasePath({}, 'darwin', '/Users/ann')).toBe('/Users/ann/Library/Application Support/pos-terminal-companion/sandbox.db');
-    expect(defaultDatabasePath({ APPDATA: 'C:\\Users\\ann\\AppData\\Roaming' }, 'win32', 'C:\\Users\\ann')).toContain('pos-terminal-companion');
+    expect(defaultDatabasePath({}, 'linux', '/home/ann')).toBe(
+      '/home/ann/.local/share/pos-terminal-companion/sandbox.db',
+    );
+    expect(defaultDatabasePath({ XDG_DATA_HOME: '/data' }, 'linux', '/home/ann')).toBe(
+      '/data/pos-terminal-companion/sandbox.db',
+    );
+    expect(defaultDatabasePath({ XDG_DATA_HOME: 'relative' }, 'linux', '/home/ann')).toBe(
+      '/home/ann/.local/share/pos-terminal-companion/sandbox.db',
+    );
+    expect(defaultDatabasePath({}, 'darwin', '/Users/ann')).toBe(
+      '/Users/ann/Library/Application Support/pos-terminal-companion/sandbox.db',
+    );
+    expect(defaultDatabasePath({ APPDATA: 'C:\\Users\\ann\\AppData\\Roaming' }, 'win32', 'C:\\Users\\ann')).toContain(
+      'pos-terminal-companion',
+    );
   });
 });
 
 describe('escapeHtml', () => {
   it('escapes every character that can break out of text or an attribute', () => {
-    expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe('&#60;a href=&#34;x&#34; onclick=&#39;y&#39;&#62;&#38;&#60;/a&#62;');
+    expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe(
+      '&#60;a href=&#34;x&#34; onclick=&#39;y&#39;&#62;&#38;&#60;/a&#62;',
+    );
   });
 });

@@ -5,7 +5,16 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../common/clock';
 import { startSandbox } from '../../sandbox/index';
-import { Api, receiver, start, type ErrorResponse, type Harness, type ListResponse, type TerminalJson, type TransactionJson } from './helpers';
+import {
+  Api,
+  receiver,
+  start,
+  type ErrorResponse,
+  type Harness,
+  type ListResponse,
+  type TerminalJson,
+  type TransactionJson,
+} from './helpers';
 
 interface Endpoint {
   id: string;
@@ -35,7 +44,10 @@ afterEach(async () => {
   for (const cleanup of cleanups) await cleanup();
 });
 
-async function hook(failures = 0, events?: string[]): Promise<{ endpoint: Endpoint; rx: Awaited<ReturnType<typeof receiver>> }> {
+async function hook(
+  failures = 0,
+  events?: string[],
+): Promise<{ endpoint: Endpoint; rx: Awaited<ReturnType<typeof receiver>> }> {
   const rx = await receiver(failures);
   cleanups.push(rx.close);
   const answer = await h.api.post<Endpoint>('/v1/webhook-endpoints', { url: rx.url, ...(events ? { events } : {}) });
@@ -49,9 +61,18 @@ function events(rx: { received: Array<{ body: string }> }): Event[] {
 
 describe('endpoints', () => {
   it('CRUD; the secret is returned only on create', async () => {
-    const created = await h.api.post<Endpoint>('/v1/webhook-endpoints', { url: 'http://127.0.0.1:9/hooks', events: ['payment.succeeded', 'refund.created'], description: 'Local' });
+    const created = await h.api.post<Endpoint>('/v1/webhook-endpoints', {
+      url: 'http://127.0.0.1:9/hooks',
+      events: ['payment.succeeded', 'refund.created'],
+      description: 'Local',
+    });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ url: 'http://127.0.0.1:9/hooks', events: ['payment.succeeded', 'refund.created'], description: 'Local', status: 'enabled' });
+    expect(created.body).toMatchObject({
+      url: 'http://127.0.0.1:9/hooks',
+      events: ['payment.succeeded', 'refund.created'],
+      description: 'Local',
+      status: 'enabled',
+    });
     expect(created.body.secret).toMatch(/^whsec_/);
     expect(h.sandbox.webhook_secret).toBe(created.body.secret);
     const fetched = await h.api.get<Endpoint>(`/v1/webhook-endpoints/${created.body.id}`);
@@ -59,10 +80,17 @@ describe('endpoints', () => {
     const listed = await h.api.get<ListResponse<Endpoint>>('/v1/webhook-endpoints');
     expect(listed.body.meta.total).toBe(1);
     expect(listed.body.data[0]).not.toHaveProperty('secret');
-    const updated = await h.api.put<Endpoint>(`/v1/webhook-endpoints/${created.body.id}`, { events: null, description: 'All events', url: 'http://localhost:9/x' });
+    const updated = await h.api.put<Endpoint>(`/v1/webhook-endpoints/${created.body.id}`, {
+      events: null,
+      description: 'All events',
+      url: 'http://localhost:9/x',
+    });
     expect(updated.body).toMatchObject({ events: null, description: 'All events', url: 'http://localhost:9/x' });
     expect(updated.body).not.toHaveProperty('secret');
-    expect((await h.api.del(`/v1/webhook-endpoints/${created.body.id}`)).body).toEqual({ id: created.body.id, deleted: true });
+    expect((await h.api.del(`/v1/webhook-endpoints/${created.body.id}`)).body).toEqual({
+      id: created.body.id,
+      deleted: true,
+    });
     expect((await h.api.get(`/v1/webhook-endpoints/${created.body.id}`)).status).toBe(404);
     expect(h.sandbox.webhook_secret).toBeNull();
   });
@@ -103,7 +131,13 @@ describe('deliveries', () => {
     const event = JSON.parse(delivery!.body) as Event;
     expect(event).toMatchObject({ type: 'payment.succeeded', created_at: '2026-02-16T16:18:00+00:00' });
     expect(event.id).toMatch(/^evt_/);
-    expect(event.data).toMatchObject({ id: payment.id, reference: payment.reference, amount: 2500, currency: 'usd', status: 'succeeded' });
+    expect(event.data).toMatchObject({
+      id: payment.id,
+      reference: payment.reference,
+      amount: 2500,
+      currency: 'usd',
+      status: 'succeeded',
+    });
     expect(delivery!.headers['x-plutopay-event-id']).toBe(event.id);
     expect(delivery!.headers['x-plutopay-timestamp']).toBe(String(Date.UTC(2026, 1, 16, 16, 18) / 1000));
     // A signature over a modified body does not match.
@@ -155,12 +189,16 @@ describe('deliveries', () => {
     ]);
     const connected = events(rx).find((e) => e.type === 'terminal.connected')!;
     expect(connected.data).toMatchObject({ id: hosted.id, status: 'online' });
-    expect(events(rx).find((e) => e.type === 'terminal.disconnected')!.data).toMatchObject({ id: hosted.id, status: 'offline' });
+    expect(events(rx).find((e) => e.type === 'terminal.disconnected')!.data).toMatchObject({
+      id: hosted.id,
+      status: 'offline',
+    });
   });
 
   it('terminal payments: a reader decline sends payment.failed, the approval payment.succeeded, a capture another payment.succeeded', async () => {
     const { rx } = await hook();
-    const reader = (await h.api.post<TerminalJson>('/v1/terminals', { name: 'Sim', registration_code: 'simulated' })).body;
+    const reader = (await h.api.post<TerminalJson>('/v1/terminals', { name: 'Sim', registration_code: 'simulated' }))
+      .body;
     const payment = await h.api.payment({ amount: 1000, capture_method: 'manual' }, '/v1/terminal/create-payment');
     await h.api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: reader.id });
     await h.api.post('/v1/terminal/simulate-payment', { reader_id: reader.id, card_number: '4000000000000002' });
@@ -189,7 +227,8 @@ describe('deliveries', () => {
       h.clock!.advance(1);
       await h.sandbox.webhooksIdle();
       expect(rx.received, `retry ${index + 1}`).toHaveLength(index + 2);
-      if (index < schedule.length - 1) expect((await h.api.get<Endpoint>(`/v1/webhook-endpoints/${endpoint.id}`)).body.status).toBe('enabled');
+      if (index < schedule.length - 1)
+        expect((await h.api.get<Endpoint>(`/v1/webhook-endpoints/${endpoint.id}`)).body.status).toBe('enabled');
     }
     expect((await h.api.get<Endpoint>(`/v1/webhook-endpoints/${endpoint.id}`)).body.status).toBe('failing');
     // No seventh attempt, ever.
@@ -198,7 +237,10 @@ describe('deliveries', () => {
     expect(rx.received).toHaveLength(6);
     // Every attempt carries the same event and signature.
     expect(new Set(rx.received.map((r) => r.headers['x-plutopay-event-id'])).size).toBe(1);
-    const log = await h.api.get<ListResponse<{ status: string; attempts: number; last_status_code: number }>>('/_sandbox/webhook-deliveries');
+    const log =
+      await h.api.get<ListResponse<{ status: string; attempts: number; last_status_code: number }>>(
+        '/_sandbox/webhook-deliveries',
+      );
     expect(log.body.data[0]).toMatchObject({ status: 'failed', attempts: 6, last_status_code: 500 });
   });
 
@@ -223,8 +265,15 @@ describe('deliveries', () => {
     await h.api.post('/v1/webhook-endpoints', { url: rx.url });
     await h.api.payment({ amount: 2500, confirm: true });
     await h.sandbox.webhooksIdle();
-    const log = await h.api.get<ListResponse<{ status: string; attempts: number; last_error: string; next_attempt_at: string }>>('/_sandbox/webhook-deliveries');
-    expect(log.body.data[0]).toMatchObject({ status: 'pending', attempts: 1, next_attempt_at: '2026-02-16T16:19:00+00:00' });
+    const log =
+      await h.api.get<ListResponse<{ status: string; attempts: number; last_error: string; next_attempt_at: string }>>(
+        '/_sandbox/webhook-deliveries',
+      );
+    expect(log.body.data[0]).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      next_attempt_at: '2026-02-16T16:19:00+00:00',
+    });
     expect(log.body.data[0]!.last_error).toBeTruthy();
   });
 
@@ -242,24 +291,34 @@ describe('deliveries', () => {
 describe('test events', () => {
   it('sends one signed test event at once and reports the outcome', async () => {
     const { endpoint, rx } = await hook(0, ['refund.created']);
-    const answer = await h.api.post<{ delivered: boolean; status_code: number | null }>(`/v1/webhook-endpoints/${endpoint.id}/test`);
+    const answer = await h.api.post<{ delivered: boolean; status_code: number | null }>(
+      `/v1/webhook-endpoints/${endpoint.id}/test`,
+    );
     expect(answer.body).toEqual({ delivered: true, status_code: 200 });
     const event = events(rx)[0]!;
     expect(event.type).toBe('refund.created');
     expect(event.data.test).toBe(true);
-    expect(rx.received[0]!.headers['x-plutopay-signature']).toBe(createHmac('sha256', endpoint.secret!).update(rx.received[0]!.body).digest('hex'));
+    expect(rx.received[0]!.headers['x-plutopay-signature']).toBe(
+      createHmac('sha256', endpoint.secret!).update(rx.received[0]!.body).digest('hex'),
+    );
   });
 
   it('reports failures and unreachable endpoints without retrying them', async () => {
     const { endpoint, rx } = await hook(1);
-    expect((await h.api.post(`/v1/webhook-endpoints/${endpoint.id}/test`)).body).toEqual({ delivered: false, status_code: 500 });
+    expect((await h.api.post(`/v1/webhook-endpoints/${endpoint.id}/test`)).body).toEqual({
+      delivered: false,
+      status_code: 500,
+    });
     h.clock!.advance(MINUTE);
     await h.sandbox.webhooksIdle();
     expect(rx.received).toHaveLength(1);
     const gone = await receiver();
     await gone.close();
     const dead = (await h.api.post<Endpoint>('/v1/webhook-endpoints', { url: gone.url })).body;
-    expect((await h.api.post(`/v1/webhook-endpoints/${dead.id}/test`)).body).toEqual({ delivered: false, status_code: null });
+    expect((await h.api.post(`/v1/webhook-endpoints/${dead.id}/test`)).body).toEqual({
+      delivered: false,
+      status_code: null,
+    });
     expect((await h.api.post(`/v1/webhook-endpoints/${'0'.repeat(8)}/test`)).status).toBe(404);
   });
 });

@@ -81,14 +81,19 @@ export class BridgeClient {
   static connect(options: BridgeOptions, timeoutMs = 10_000): Promise<BridgeClient> {
     const url = `${options.origin.replace(/^http/, 'ws')}/bridge`;
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, ['pos-bridge.v1', `token.${options.token}`], { headers: { Origin: options.origin }, handshakeTimeout: timeoutMs });
+      const ws = new WebSocket(url, ['pos-bridge.v1', `token.${options.token}`], {
+        headers: { Origin: options.origin },
+        handshakeTimeout: timeoutMs,
+      });
       const fail = (error: Error) => {
         ws.removeAllListeners();
         ws.terminate();
         reject(error);
       };
       ws.once('error', fail);
-      ws.once('unexpected-response', (_request, response) => fail(new Error(`bridge refused: HTTP ${response.statusCode}`)));
+      ws.once('unexpected-response', (_request, response) =>
+        fail(new Error(`bridge refused: HTTP ${response.statusCode}`)),
+      );
       ws.once('open', () => {
         ws.off('error', fail);
         resolve(new BridgeClient(ws, options));
@@ -106,7 +111,11 @@ export class BridgeClient {
   }
 
   /** Sends one command; rejects with BridgeClosed / BridgeTimeout, resolves with the host's Result. */
-  invoke<N extends CommandName>(name: N, input: unknown, timeoutMs = this.options.callTimeoutMs ?? 30_000): Promise<Result<CommandResult<N>>> {
+  invoke<N extends CommandName>(
+    name: N,
+    input: unknown,
+    timeoutMs = this.options.callTimeoutMs ?? 30_000,
+  ): Promise<Result<CommandResult<N>>> {
     if (this.closedFlag) return Promise.reject(new BridgeClosed());
     const id = this.nextId++;
     const text = JSON.stringify({ type: 'invoke', id, name, input });

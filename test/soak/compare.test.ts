@@ -3,13 +3,48 @@
  * at a time, each caught as lost or charged twice (and a clean day caught as neither).
  */
 import { describe, expect, it } from 'vitest';
-import { compare, orderOfKey, type JournalOperation, type JournalPayment, type Ledger, type LedgerTransaction, type RunnerOrder } from './compare';
+import {
+  compare,
+  orderOfKey,
+  type JournalOperation,
+  type JournalPayment,
+  type Ledger,
+  type LedgerTransaction,
+  type RunnerOrder,
+} from './compare';
 
-function tx(id: string, key: string | null, status: string, amount: number, captured = 0, refunded = 0): LedgerTransaction {
-  return { id, reference: `txn_${id}`, idempotency_key: key, status, amount, amount_captured: captured, amount_refunded: refunded, currency: 'usd', payment_method_type: 'terminal', seeded: false };
+function tx(
+  id: string,
+  key: string | null,
+  status: string,
+  amount: number,
+  captured = 0,
+  refunded = 0,
+): LedgerTransaction {
+  return {
+    id,
+    reference: `txn_${id}`,
+    idempotency_key: key,
+    status,
+    amount,
+    amount_captured: captured,
+    amount_refunded: refunded,
+    currency: 'usd',
+    payment_method_type: 'terminal',
+    seeded: false,
+  };
 }
 
-function payment(id: string, order: string, attempt: number, status: string, transactionId: string | null, amount: number, captured = 0, refunded = 0): JournalPayment {
+function payment(
+  id: string,
+  order: string,
+  attempt: number,
+  status: string,
+  transactionId: string | null,
+  amount: number,
+  captured = 0,
+  refunded = 0,
+): JournalPayment {
   return {
     id,
     orderReference: order,
@@ -26,12 +61,29 @@ function payment(id: string, order: string, attempt: number, status: string, tra
   };
 }
 
-function order(ref: string, intendedCapture: number, intendedRefunds = 0, deviceApprovals: number | null = null): RunnerOrder {
-  return { orderReference: ref, accepted: true, refusedReason: null, intendedCapture, intendedRefunds, deviceApprovals };
+function order(
+  ref: string,
+  intendedCapture: number,
+  intendedRefunds = 0,
+  deviceApprovals: number | null = null,
+): RunnerOrder {
+  return {
+    orderReference: ref,
+    accepted: true,
+    refusedReason: null,
+    intendedCapture,
+    intendedRefunds,
+    deviceApprovals,
+  };
 }
 
 /** A clean day: a sale, a partly refunded sale, a decline then cancel, a released authorisation. */
-function cleanDay(): { ledger: Ledger; payments: JournalPayment[]; operations: JournalOperation[]; orders: RunnerOrder[] } {
+function cleanDay(): {
+  ledger: Ledger;
+  payments: JournalPayment[];
+  operations: JournalOperation[];
+  orders: RunnerOrder[];
+} {
   return {
     ledger: {
       transactions: [
@@ -42,7 +94,16 @@ function cleanDay(): { ledger: Ledger; payments: JournalPayment[]; operations: J
         tx('seed', null, 'succeeded', 5000, 5000),
         { ...tx('demo', 'demo-1', 'succeeded', 100, 100), seeded: true },
       ],
-      refunds: [{ id: 'r1', reference: 're_1', transaction_id: 't2', idempotency_key: 'refund-p2-1', amount: 500, currency: 'usd' }],
+      refunds: [
+        {
+          id: 'r1',
+          reference: 're_1',
+          transaction_id: 't2',
+          idempotency_key: 'refund-p2-1',
+          amount: 500,
+          currency: 'usd',
+        },
+      ],
     },
     payments: [
       payment('p1', 'o-1', 1, 'succeeded', 't1', 1000, 1000),
@@ -68,7 +129,19 @@ describe('soak comparison of ledger and journal', () => {
     const result = run(cleanDay());
     expect(result.lost).toEqual([]);
     expect(result.chargedTwice).toEqual([]);
-    expect(result.figures).toMatchObject({ attempted: 4, succeeded: 2, failed: 2, canceled: 2, captured: 2, capturedAmount: 2500, refunded: 1, refundedAmount: 500, lost: 0, chargedTwice: 0, needingAttention: 0 });
+    expect(result.figures).toMatchObject({
+      attempted: 4,
+      succeeded: 2,
+      failed: 2,
+      canceled: 2,
+      captured: 2,
+      capturedAmount: 2500,
+      refunded: 1,
+      refundedAmount: 500,
+      lost: 0,
+      chargedTwice: 0,
+      needingAttention: 0,
+    });
   });
 
   it('reads the order out of a host idempotency key, dashes included', () => {
@@ -81,7 +154,9 @@ describe('soak comparison of ledger and journal', () => {
     it('an attempted order the journal does not know', () => {
       const day = cleanDay();
       day.orders.push(order('o-9', 500));
-      expect(run(day).lost).toEqual([expect.objectContaining({ orderReference: 'o-9', reason: expect.stringContaining('does not know') })]);
+      expect(run(day).lost).toEqual([
+        expect.objectContaining({ orderReference: 'o-9', reason: expect.stringContaining('does not know') }),
+      ]);
     });
 
     it('but not an order the host refused every time (nothing can exist for it)', () => {
@@ -95,24 +170,44 @@ describe('soak comparison of ledger and journal', () => {
     it('a gateway transaction with a pos- key that no journal payment has', () => {
       const day = cleanDay();
       day.ledger.transactions.push(tx('t9', 'pos-o-1-2', 'pending', 1000));
-      expect(run(day).lost).toEqual([expect.objectContaining({ orderReference: 'o-1', reason: expect.stringContaining('txn_t9') })]);
+      expect(run(day).lost).toEqual([
+        expect.objectContaining({ orderReference: 'o-1', reason: expect.stringContaining('txn_t9') }),
+      ]);
     });
 
     it('a gateway transaction the journal payment is not linked to', () => {
       const day = cleanDay();
       day.payments[2] = { ...day.payments[2]!, transactionId: null, status: 'failed' };
-      expect(run(day).lost).toEqual([expect.objectContaining({ paymentId: 'p3', reason: expect.stringContaining('not linked') })]);
+      expect(run(day).lost).toEqual([
+        expect.objectContaining({ paymentId: 'p3', reason: expect.stringContaining('not linked') }),
+      ]);
     });
 
     it('a refund on our transaction whose key the journal never used', () => {
       const day = cleanDay();
-      day.ledger.refunds.push({ id: 'r2', reference: 're_2', transaction_id: 't1', idempotency_key: null, amount: 100, currency: 'usd' });
-      day.ledger.transactions[0] = { ...day.ledger.transactions[0]!, status: 'partially_refunded', amount_refunded: 100 };
+      day.ledger.refunds.push({
+        id: 'r2',
+        reference: 're_2',
+        transaction_id: 't1',
+        idempotency_key: null,
+        amount: 100,
+        currency: 'usd',
+      });
+      day.ledger.transactions[0] = {
+        ...day.ledger.transactions[0]!,
+        status: 'partially_refunded',
+        amount_refunded: 100,
+      };
       const result = run(day);
-      expect(result.lost).toEqual([expect.objectContaining({ paymentId: 'p1', reason: expect.stringContaining('re_2') })]);
+      expect(result.lost).toEqual([
+        expect.objectContaining({ paymentId: 'p1', reason: expect.stringContaining('re_2') }),
+      ]);
       // …and the amounts now disagree with the journal and with what the cashier asked for.
       expect(result.chargedTwice).toEqual([
-        expect.objectContaining({ paymentId: 'p1', reason: expect.stringContaining('journal captured 1000 / refunded 0') }),
+        expect.objectContaining({
+          paymentId: 'p1',
+          reason: expect.stringContaining('journal captured 1000 / refunded 0'),
+        }),
         expect.objectContaining({ orderReference: 'o-1', reason: 'refunded 100 but the cashier asked for 0' }),
       ]);
     });
@@ -122,23 +217,33 @@ describe('soak comparison of ledger and journal', () => {
       day.ledger.transactions.push(tx('t5', 'pos-o-5-1', 'pending', 300));
       day.payments.push(payment('p5', 'o-5', 1, 'in_progress', 't5', 300));
       day.orders.push(order('o-5', 300));
-      expect(run(day).lost).toEqual([expect.objectContaining({ paymentId: 'p5', reason: 'left in_progress without a Needs-attention entry' })]);
+      expect(run(day).lost).toEqual([
+        expect.objectContaining({ paymentId: 'p5', reason: 'left in_progress without a Needs-attention entry' }),
+      ]);
     });
 
     it('a money operation still queued at the end', () => {
       const day = cleanDay();
       day.operations.push({ paymentId: 'p1', kind: 'refund', idempotencyKey: 'refund-p1-1', state: 'pending' });
-      expect(run(day).lost).toEqual([expect.objectContaining({ paymentId: 'p1', reason: expect.stringContaining('refund still queued') })]);
+      expect(run(day).lost).toEqual([
+        expect.objectContaining({ paymentId: 'p1', reason: expect.stringContaining('refund still queued') }),
+      ]);
     });
 
     it('an unknown outcome in Needs attention is reported, not lost', () => {
       const day = cleanDay();
       day.ledger.transactions.push(tx('t5', 'pos-o-5-1', 'pending', 300));
-      day.payments.push({ ...payment('p5', 'o-5', 1, 'unknown', 't5', 300), attentionReason: 'reader unplugged while authorising', attentionSince: '2026-01-01T00:00:00Z' });
+      day.payments.push({
+        ...payment('p5', 'o-5', 1, 'unknown', 't5', 300),
+        attentionReason: 'reader unplugged while authorising',
+        attentionSince: '2026-01-01T00:00:00Z',
+      });
       day.orders.push(order('o-5', 300));
       const result = run(day);
       expect(result.lost).toEqual([]);
-      expect(result.attention).toEqual([{ orderReference: 'o-5', paymentId: 'p5', status: 'unknown', reason: 'reader unplugged while authorising' }]);
+      expect(result.attention).toEqual([
+        { orderReference: 'o-5', paymentId: 'p5', status: 'unknown', reason: 'reader unplugged while authorising' },
+      ]);
       expect(result.figures).toMatchObject({ needingAttention: 1, unresolved: 1 });
     });
   });
@@ -153,7 +258,10 @@ describe('soak comparison of ledger and journal', () => {
       expect(result.chargedTwice).toEqual(
         expect.arrayContaining([
           expect.objectContaining({ orderReference: 'o-1', reason: expect.stringContaining('2 charged transactions') }),
-          expect.objectContaining({ orderReference: 'o-1', reason: 'captured 2000 but the cashier asked for at most 1000' }),
+          expect.objectContaining({
+            orderReference: 'o-1',
+            reason: 'captured 2000 but the cashier asked for at most 1000',
+          }),
         ]),
       );
     });
@@ -163,43 +271,75 @@ describe('soak comparison of ledger and journal', () => {
       day.ledger.transactions.push(tx('t9', 'pos-o-1-2', 'requires_capture', 1000));
       day.payments.push(payment('p9', 'o-1', 2, 'requires_capture', 't9', 1000));
       day.payments[4] = { ...day.payments[4]!, attentionReason: 'x', attentionSince: 'now' };
-      expect(run(day).chargedTwice).toEqual([expect.objectContaining({ reason: expect.stringContaining('2 charged transactions') })]);
+      expect(run(day).chargedTwice).toEqual([
+        expect.objectContaining({ reason: expect.stringContaining('2 charged transactions') }),
+      ]);
     });
 
     it('a captured amount in the ledger that differs from the journal', () => {
       const day = cleanDay();
       day.ledger.transactions[1] = { ...day.ledger.transactions[1]!, amount_captured: 2000 };
       expect(run(day).chargedTwice).toEqual(
-        expect.arrayContaining([expect.objectContaining({ paymentId: 'p2', reason: expect.stringContaining('ledger captured 2000') })]),
+        expect.arrayContaining([
+          expect.objectContaining({ paymentId: 'p2', reason: expect.stringContaining('ledger captured 2000') }),
+        ]),
       );
     });
 
     it('refunds beyond what was captured', () => {
       const day = cleanDay();
-      day.ledger.refunds.push({ id: 'r2', reference: 're_2', transaction_id: 't2', idempotency_key: 'refund-p2-2', amount: 1200, currency: 'usd' });
+      day.ledger.refunds.push({
+        id: 'r2',
+        reference: 're_2',
+        transaction_id: 't2',
+        idempotency_key: 'refund-p2-2',
+        amount: 1200,
+        currency: 'usd',
+      });
       day.operations.push({ paymentId: 'p2', kind: 'refund', idempotencyKey: 'refund-p2-2', state: 'done' });
-      expect(run(day).chargedTwice).toEqual([expect.objectContaining({ paymentId: 'p2', reason: expect.stringContaining('refunds 1700 exceed the captured 1500') })]);
+      expect(run(day).chargedTwice).toEqual([
+        expect.objectContaining({
+          paymentId: 'p2',
+          reason: expect.stringContaining('refunds 1700 exceed the captured 1500'),
+        }),
+      ]);
     });
 
     it('money the gateway took while the journal says it did not', () => {
       const day = cleanDay();
       day.ledger.transactions[3] = { ...day.ledger.transactions[3]!, status: 'requires_capture' };
-      expect(run(day).chargedTwice).toEqual([expect.objectContaining({ paymentId: 'p4', reason: expect.stringContaining('journal says canceled') })]);
+      expect(run(day).chargedTwice).toEqual([
+        expect.objectContaining({ paymentId: 'p4', reason: expect.stringContaining('journal says canceled') }),
+      ]);
     });
 
     it('more refunded than the cashier asked for, even when ledger and journal agree', () => {
       const day = cleanDay();
       day.ledger.transactions[1] = { ...day.ledger.transactions[1]!, amount_refunded: 1000 };
-      day.ledger.refunds.push({ id: 'r2', reference: 're_2', transaction_id: 't2', idempotency_key: 'refund-p2-2', amount: 500, currency: 'usd' });
+      day.ledger.refunds.push({
+        id: 'r2',
+        reference: 're_2',
+        transaction_id: 't2',
+        idempotency_key: 'refund-p2-2',
+        amount: 500,
+        currency: 'usd',
+      });
       day.operations.push({ paymentId: 'p2', kind: 'refund', idempotencyKey: 'refund-p2-2', state: 'done' });
       day.payments[1] = { ...day.payments[1]!, amountRefunded: 1000 };
-      expect(run(day).chargedTwice).toEqual([expect.objectContaining({ orderReference: 'o-2', reason: 'refunded 1000 but the cashier asked for 500' })]);
+      expect(run(day).chargedTwice).toEqual([
+        expect.objectContaining({ orderReference: 'o-2', reason: 'refunded 1000 but the cashier asked for 500' }),
+      ]);
     });
 
     it('two approvals by the terminal for one order', () => {
       const day = cleanDay();
       day.orders[0] = order('o-1', 1000, 0, 2);
-      expect(run(day).chargedTwice).toEqual([expect.objectContaining({ orderReference: 'o-1', reason: 'the terminal approved 2 card payments for this order' })]);
+      expect(run(day).chargedTwice).toEqual([
+        expect.objectContaining({
+          orderReference: 'o-1',
+          reason: 'the terminal approved 2 card payments for this order',
+        }),
+      ]);
     });
   });
 });

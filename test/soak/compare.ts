@@ -125,9 +125,20 @@ export interface Comparison {
 }
 
 /** Statuses in which the gateway holds or took the customer's money. */
-export const CHARGED_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'requires_capture', 'partially_refunded', 'refunded']);
+export const CHARGED_STATUSES: ReadonlySet<string> = new Set([
+  'succeeded',
+  'requires_capture',
+  'partially_refunded',
+  'refunded',
+]);
 /** Statuses after which nothing more happens to a payment without a new cashier action. */
-export const FINAL_STATUSES: ReadonlySet<string> = new Set(['succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded']);
+export const FINAL_STATUSES: ReadonlySet<string> = new Set([
+  'succeeded',
+  'failed',
+  'canceled',
+  'refunded',
+  'partially_refunded',
+]);
 /** Operations that move money or report a device outcome: still pending at the end means unfinished. */
 const MONEY_OPERATIONS: ReadonlySet<string> = new Set(['capture', 'cancel', 'refund', 'report']);
 
@@ -142,7 +153,9 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
   const chargedTwice: Finding[] = [];
   const transactions = ledger.transactions.filter((tx) => !tx.seeded);
   const paymentsByKey = new Map(journal.payments.map((p) => [p.idempotencyKey, p]));
-  const paymentsByTx = new Map(journal.payments.filter((p) => p.transactionId !== null).map((p) => [p.transactionId!, p]));
+  const paymentsByTx = new Map(
+    journal.payments.filter((p) => p.transactionId !== null).map((p) => [p.transactionId!, p]),
+  );
   const paymentsByOrder = new Map<string, JournalPayment[]>();
   for (const payment of journal.payments) {
     const list = paymentsByOrder.get(payment.orderReference) ?? [];
@@ -156,7 +169,11 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
   for (const order of orders) {
     if (paymentsByOrder.has(order.orderReference)) continue;
     if (!order.accepted && order.refusedReason !== null) continue; // refused by the host: nothing exists
-    lost.push({ orderReference: order.orderReference, paymentId: null, reason: 'the runner attempted this order but the journal does not know it' });
+    lost.push({
+      orderReference: order.orderReference,
+      paymentId: null,
+      reason: 'the runner attempted this order but the journal does not know it',
+    });
   }
 
   // -- lost: gateway transactions and refunds the journal does not know -------------------------
@@ -169,7 +186,11 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
     const byKey = tx.idempotency_key ? paymentsByKey.get(tx.idempotency_key) : undefined;
     const payment = byKey ?? byTx;
     if (!payment) {
-      lost.push({ orderReference: order, paymentId: null, reason: `gateway transaction ${tx.reference} (${tx.status}, key ${tx.idempotency_key}) is not in the journal` });
+      lost.push({
+        orderReference: order,
+        paymentId: null,
+        reason: `gateway transaction ${tx.reference} (${tx.status}, key ${tx.idempotency_key}) is not in the journal`,
+      });
     } else if (payment.transactionId !== tx.id) {
       lost.push({
         orderReference: payment.orderReference,
@@ -183,7 +204,11 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
     const payment = paymentsByTx.get(refund.transaction_id);
     const op = refund.idempotency_key ? operationKeys.get(refund.idempotency_key) : undefined;
     if (!op || op.kind !== 'refund' || (payment && op.paymentId !== payment.id)) {
-      lost.push({ orderReference: orderOf(payment), paymentId: payment?.id ?? null, reason: `gateway refund ${refund.reference} (${refund.amount}, key ${refund.idempotency_key}) is not in the journal` });
+      lost.push({
+        orderReference: orderOf(payment),
+        paymentId: payment?.id ?? null,
+        reason: `gateway refund ${refund.reference} (${refund.amount}, key ${refund.idempotency_key}) is not in the journal`,
+      });
     }
   }
 
@@ -198,10 +223,21 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
   for (const payment of journal.payments) {
     if (payment.attentionSince !== null) continue;
     if (!FINAL_STATUSES.has(payment.status)) {
-      lost.push({ orderReference: payment.orderReference, paymentId: payment.id, reason: `left ${payment.status} without a Needs-attention entry` });
+      lost.push({
+        orderReference: payment.orderReference,
+        paymentId: payment.id,
+        reason: `left ${payment.status} without a Needs-attention entry`,
+      });
     } else if (pendingOps.has(payment.id)) {
-      const kinds = pendingOps.get(payment.id)!.map((op) => op.kind).join(', ');
-      lost.push({ orderReference: payment.orderReference, paymentId: payment.id, reason: `${kinds} still queued at the end without a Needs-attention entry` });
+      const kinds = pendingOps
+        .get(payment.id)!
+        .map((op) => op.kind)
+        .join(', ');
+      lost.push({
+        orderReference: payment.orderReference,
+        paymentId: payment.id,
+        reason: `${kinds} still queued at the end without a Needs-attention entry`,
+      });
     }
   }
 
@@ -216,18 +252,27 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
   }
   for (const [order, charged] of chargedByOrder) {
     if (charged.length > 1) {
-      chargedTwice.push({ orderReference: order, paymentId: null, reason: `${charged.length} charged transactions: ${charged.map((tx) => `${tx.reference} ${tx.status}`).join(', ')}` });
+      chargedTwice.push({
+        orderReference: order,
+        paymentId: null,
+        reason: `${charged.length} charged transactions: ${charged.map((tx) => `${tx.reference} ${tx.status}`).join(', ')}`,
+      });
     }
   }
   const refundsByTx = new Map<string, number>();
-  for (const refund of ledger.refunds) refundsByTx.set(refund.transaction_id, (refundsByTx.get(refund.transaction_id) ?? 0) + refund.amount);
+  for (const refund of ledger.refunds)
+    refundsByTx.set(refund.transaction_id, (refundsByTx.get(refund.transaction_id) ?? 0) + refund.amount);
   for (const tx of transactions) {
     if (!ours.has(tx.id)) continue;
     const payment = paymentsByTx.get(tx.id);
     const order = payment?.orderReference ?? orderOfKey(tx.idempotency_key);
     const refunded = refundsByTx.get(tx.id) ?? 0;
     if (refunded > tx.amount_captured || tx.amount_refunded > tx.amount_captured) {
-      chargedTwice.push({ orderReference: order, paymentId: payment?.id ?? null, reason: `${tx.reference}: refunds ${Math.max(refunded, tx.amount_refunded)} exceed the captured ${tx.amount_captured}` });
+      chargedTwice.push({
+        orderReference: order,
+        paymentId: payment?.id ?? null,
+        reason: `${tx.reference}: refunds ${Math.max(refunded, tx.amount_refunded)} exceed the captured ${tx.amount_captured}`,
+      });
     }
     if (!payment) continue;
     if (payment.amountCaptured !== tx.amount_captured || payment.amountRefunded !== tx.amount_refunded) {
@@ -236,30 +281,59 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
         paymentId: payment.id,
         reason: `${tx.reference}: ledger captured ${tx.amount_captured} / refunded ${tx.amount_refunded}, journal captured ${payment.amountCaptured} / refunded ${payment.amountRefunded}`,
       });
-    } else if (CHARGED_STATUSES.has(tx.status) && !CHARGED_STATUSES.has(payment.status) && payment.attentionSince === null) {
-      chargedTwice.push({ orderReference: order, paymentId: payment.id, reason: `${tx.reference}: the gateway holds or took money (${tx.status}) but the journal says ${payment.status}` });
+    } else if (
+      CHARGED_STATUSES.has(tx.status) &&
+      !CHARGED_STATUSES.has(payment.status) &&
+      payment.attentionSince === null
+    ) {
+      chargedTwice.push({
+        orderReference: order,
+        paymentId: payment.id,
+        reason: `${tx.reference}: the gateway holds or took money (${tx.status}) but the journal says ${payment.status}`,
+      });
     }
   }
   const ordersByRef = new Map(orders.map((o) => [o.orderReference, o]));
   for (const [orderReference, order] of ordersByRef) {
-    const txs = transactions.filter((tx) => ours.has(tx.id) && (orderOfKey(tx.idempotency_key) ?? paymentsByTx.get(tx.id)?.orderReference) === orderReference);
+    const txs = transactions.filter(
+      (tx) =>
+        ours.has(tx.id) &&
+        (orderOfKey(tx.idempotency_key) ?? paymentsByTx.get(tx.id)?.orderReference) === orderReference,
+    );
     const captured = txs.reduce((sum, tx) => sum + tx.amount_captured, 0);
     const refunded = txs.reduce((sum, tx) => sum + tx.amount_refunded, 0);
     if (captured > order.intendedCapture) {
-      chargedTwice.push({ orderReference, paymentId: null, reason: `captured ${captured} but the cashier asked for at most ${order.intendedCapture}` });
+      chargedTwice.push({
+        orderReference,
+        paymentId: null,
+        reason: `captured ${captured} but the cashier asked for at most ${order.intendedCapture}`,
+      });
     }
     if (refunded > order.intendedRefunds) {
-      chargedTwice.push({ orderReference, paymentId: null, reason: `refunded ${refunded} but the cashier asked for ${order.intendedRefunds}` });
+      chargedTwice.push({
+        orderReference,
+        paymentId: null,
+        reason: `refunded ${refunded} but the cashier asked for ${order.intendedRefunds}`,
+      });
     }
     if (order.deviceApprovals !== null && order.deviceApprovals > 1) {
-      chargedTwice.push({ orderReference, paymentId: null, reason: `the terminal approved ${order.deviceApprovals} card payments for this order` });
+      chargedTwice.push({
+        orderReference,
+        paymentId: null,
+        reason: `the terminal approved ${order.deviceApprovals} card payments for this order`,
+      });
     }
   }
 
   // -- figures ---------------------------------------------------------------------------------
   const attention: AttentionItem[] = journal.payments
     .filter((p) => p.attentionSince !== null)
-    .map((p) => ({ orderReference: p.orderReference, paymentId: p.id, status: p.status, reason: p.attentionReason ?? '(no reason given)' }));
+    .map((p) => ({
+      orderReference: p.orderReference,
+      paymentId: p.id,
+      status: p.status,
+      reason: p.attentionReason ?? '(no reason given)',
+    }));
   let succeeded = 0;
   let failed = 0;
   let canceled = 0;
@@ -278,7 +352,8 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
       } else unresolved++;
       continue;
     }
-    if (attempts.some((p) => p.status === 'succeeded' || p.status === 'partially_refunded' || p.status === 'refunded')) succeeded++;
+    if (attempts.some((p) => p.status === 'succeeded' || p.status === 'partially_refunded' || p.status === 'refunded'))
+      succeeded++;
     else if (attempts.every((p) => p.status === 'failed' || p.status === 'canceled')) {
       failed++;
       if (attempts.some((p) => p.status === 'canceled')) canceled++;

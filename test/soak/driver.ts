@@ -167,7 +167,11 @@ export interface DriverContext {
   log: (line: string) => void;
 }
 
-type Outcome<N extends CommandName> = { kind: 'ok'; value: CommandResult<N> } | { kind: 'error'; error: CommandError } | { kind: 'down' } | { kind: 'timeout' };
+type Outcome<N extends CommandName> =
+  | { kind: 'ok'; value: CommandResult<N> }
+  | { kind: 'error'; error: CommandError }
+  | { kind: 'down' }
+  | { kind: 'timeout' };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -210,7 +214,11 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
     for (const limit of [60, 200]) {
       const listed = await act('payments.list', { filter: 'all', limit });
       if (listed.kind === 'ok') {
-        const found = listed.value.find((p) => (order.paymentId ? p.id === order.paymentId : p.orderReference === plan.orderReference && p.status !== 'failed'));
+        const found = listed.value.find((p) =>
+          order.paymentId
+            ? p.id === order.paymentId
+            : p.orderReference === plan.orderReference && p.status !== 'failed',
+        );
         if (found) return found;
       }
     }
@@ -219,7 +227,11 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
 
   /** Waits for the payment's view to change (or the bound). */
   async function settle(view: PaymentView, ms: number): Promise<void> {
-    await session.waitForPayment(view.id, (v) => v.updatedAt !== view.updatedAt || v.status !== view.status, Math.max(50, Math.min(ms, until - Date.now())));
+    await session.waitForPayment(
+      view.id,
+      (v) => v.updatedAt !== view.updatedAt || v.status !== view.status,
+      Math.max(50, Math.min(ms, until - Date.now())),
+    );
   }
 
   // -- create ------------------------------------------------------------------------------------
@@ -393,12 +405,20 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
       order.blockedByReader ||
       order.processAttempts >= MAX_PUSHES;
     if (wantsCancel) {
-      await cancelStep(view, order.processAttempts >= MAX_PUSHES ? `${MAX_PUSHES} pushes without a result` : plan.scenario);
+      await cancelStep(
+        view,
+        order.processAttempts >= MAX_PUSHES ? `${MAX_PUSHES} pushes without a result` : plan.scenario,
+      );
       return;
     }
     if (!readerId) throw new Error(`no reader for lane ${plan.lane}`);
     const attempt = order.processAttempts + 1;
-    if ((plan.lane === 'sim1' || plan.lane === 'sim2') && attempt === 1 && order.faultAttempt === null && (plan.scenario === 'reader_timeout' || plan.scenario === 'reader_disconnect')) {
+    if (
+      (plan.lane === 'sim1' || plan.lane === 'sim2') &&
+      attempt === 1 &&
+      order.faultAttempt === null &&
+      (plan.scenario === 'reader_timeout' || plan.scenario === 'reader_disconnect')
+    ) {
       const fault = plan.scenario === 'reader_timeout' ? 'timeout' : 'disconnect_mid_payment';
       const armed = await act('simulate.setFault', { readerId, fault });
       if (armed.kind === 'ok') {
@@ -475,7 +495,8 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
       const faultPlaying = order.faultAttempt === attempt && Date.now() - waitingForCardSince < 3_000;
       if (faultPlaying || order.presentedAttempt === attempt) {
         await settle(view, 500);
-        if (order.presentedAttempt === attempt && Date.now() - waitingForCardSince > 4_000) order.presentedAttempt = null;
+        if (order.presentedAttempt === attempt && Date.now() - waitingForCardSince > 4_000)
+          order.presentedAttempt = null;
         return;
       }
       await present(view, attempt);
@@ -486,7 +507,12 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
         await cancelStep(view, 'cashier cancel while the reader waits for the card');
         return;
       }
-      if (plan.scenario === 'reader_timeout' && attempt === 1 && ctx.readerTimeoutMs() !== null && stuckMs < ctx.readerTimeoutMs()! + 4_000) {
+      if (
+        plan.scenario === 'reader_timeout' &&
+        attempt === 1 &&
+        ctx.readerTimeoutMs() !== null &&
+        stuckMs < ctx.readerTimeoutMs()! + 4_000
+      ) {
         await settle(view, 1_000); // no card: the sandbox's reader times out
         return;
       }
@@ -590,18 +616,28 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
     const presented = timeline.slice(lastPush).some((entry) => entry.event === 'card_presented');
     if (!presented) return 'not_charged';
     const attempt = order.processAttempts;
-    const card = plan.scenario === 'reader_disconnect' && order.faultAttempt === attempt ? DEFAULT_TEST_CARD : order.cardByAttempt[attempt];
+    const card =
+      plan.scenario === 'reader_disconnect' && order.faultAttempt === attempt
+        ? DEFAULT_TEST_CARD
+        : order.cardByAttempt[attempt];
     if (!card) return null;
     return decideTestOutcome(plan.amount, card).approved ? 'charged' : 'not_charged';
   }
 
   async function handleAuthorised(view: PaymentView): Promise<void> {
-    const release = plan.capture === 'release' || order.undo || plan.scenario === 'cashier_cancel' || plan.scenario === 'decline_amount';
+    const release =
+      plan.capture === 'release' ||
+      order.undo ||
+      plan.scenario === 'cashier_cancel' ||
+      plan.scenario === 'decline_amount';
     if (release) {
       await cancelStep(view, 'release the authorisation');
       return;
     }
-    const amount = plan.capture && plan.capture !== 'release' && plan.capture.amount !== null ? Math.min(plan.capture.amount, view.amountCapturable) : undefined;
+    const amount =
+      plan.capture && plan.capture !== 'release' && plan.capture.amount !== null
+        ? Math.min(plan.capture.amount, view.amountCapturable)
+        : undefined;
     order.intendedCapture = Math.max(order.intendedCapture, amount ?? view.amountCapturable);
     order.captureAsked++;
     note(`capture ${amount ?? 'all'}`);
@@ -613,7 +649,8 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
   /** True while a refund step is still to be asked or confirmed. */
   async function handleRefunds(view: PaymentView): Promise<boolean> {
     // A cancel the cashier wanted that came too late: give the money back.
-    const wantedNothing = ['cashier_cancel', 'cancel_pending', 'decline_amount'].includes(plan.scenario) || plan.capture === 'release';
+    const wantedNothing =
+      ['cashier_cancel', 'cancel_pending', 'decline_amount'].includes(plan.scenario) || plan.capture === 'release';
     if (wantedNothing && !order.undo) {
       order.undo = true;
       note('the cancel came too late: the cashier refunds it');
@@ -631,10 +668,15 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
     if (done >= steps.length) return false;
     if (order.refundStepsAsked > done) {
       // Asked but not confirmed: the host may still be sending it (or it was lost with a kill).
-      const settled = await session.waitForPayment(id, (v) => v.amountRefunded > view.amountRefunded || v.status !== view.status, 2_500);
+      const settled = await session.waitForPayment(
+        id,
+        (v) => v.amountRefunded > view.amountRefunded || v.status !== view.status,
+        2_500,
+      );
       if (settled) return true;
       const fresh = await refresh();
-      if (fresh && fresh.amountRefunded === view.amountRefunded && fresh.queuedOperations === 0) order.refundStepsAsked = done;
+      if (fresh && fresh.amountRefunded === view.amountRefunded && fresh.queuedOperations === 0)
+        order.refundStepsAsked = done;
       return true;
     }
     const amount = order.undo ? view.amountCaptured - view.amountRefunded : steps[done]!;

@@ -50,7 +50,17 @@ export class HostProcess {
 
   async start(): Promise<HostLaunch> {
     if (this.running) throw new Error('the host is already running');
-    const args = [this.options.entry, '--port', '0', '--data-dir', this.options.dataDir, '--no-discovery', '--json', '--gateway-url', this.options.gatewayUrl];
+    const args = [
+      this.options.entry,
+      '--port',
+      '0',
+      '--data-dir',
+      this.options.dataDir,
+      '--no-discovery',
+      '--json',
+      '--gateway-url',
+      this.options.gatewayUrl,
+    ];
     for (const port of this.options.readerPorts) args.push('--reader-port', port);
     // The key goes in the environment, never on the command line (process lists show flags).
     const child = spawn(process.execPath, args, {
@@ -71,7 +81,9 @@ export class HostProcess {
     const line = await new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new Error(`the host did not start within ${this.options.startTimeoutMs ?? 30_000} ms: ${stderr.join('\n')}`));
+        reject(
+          new Error(`the host did not start within ${this.options.startTimeoutMs ?? 30_000} ms: ${stderr.join('\n')}`),
+        );
       }, this.options.startTimeoutMs ?? 30_000);
       const lines = createInterface({ input: child.stdout! });
       lines.once('line', (first) => {
@@ -107,7 +119,10 @@ export class HostProcess {
     if (!child || !this.running) return 'not_running';
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     child.kill('SIGTERM');
-    const clean = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs))]);
+    const clean = await Promise.race([
+      exited.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs)),
+    ]);
     if (clean) return 'clean';
     child.kill('SIGKILL');
     await exited;
@@ -200,7 +215,11 @@ export class HostSession {
   }
 
   /** Waits until a payment's latest view satisfies the predicate, or the bound passes (null). */
-  async waitForPayment(id: string, predicate: (view: PaymentView) => boolean, timeoutMs: number): Promise<PaymentView | null> {
+  async waitForPayment(
+    id: string,
+    predicate: (view: PaymentView) => boolean,
+    timeoutMs: number,
+  ): Promise<PaymentView | null> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const view = this.payments.get(id);
@@ -286,7 +305,9 @@ export class HostSession {
         await this.launch();
         return;
       } catch (error) {
-        this.options.log?.(`restart attempt ${attempt} failed: ${error instanceof Error ? error.message : String(error)}`);
+        this.options.log?.(
+          `restart attempt ${attempt} failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
         await this.options.process.kill9();
         if (attempt >= 5) throw error;
         await new Promise((r) => setTimeout(r, 500));
@@ -338,5 +359,11 @@ export class HostSession {
 }
 
 function isPaymentView(value: unknown): value is PaymentView {
-  return typeof value === 'object' && value !== null && typeof (value as PaymentView).id === 'string' && (value as PaymentView).id.startsWith('pay_') && 'orderReference' in value;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as PaymentView).id === 'string' &&
+    (value as PaymentView).id.startsWith('pay_') &&
+    'orderReference' in value
+  );
 }

@@ -17,7 +17,9 @@ export function readJournal(path: string): JournalView {
       )
       .all() as JournalPayment[];
     const operations = db
-      .prepare('SELECT payment_id AS paymentId, kind, idempotency_key AS idempotencyKey, state FROM operations ORDER BY id')
+      .prepare(
+        'SELECT payment_id AS paymentId, kind, idempotency_key AS idempotencyKey, state FROM operations ORDER BY id',
+      )
       .all() as JournalOperation[];
     return { payments, operations };
   } finally {

@@ -34,7 +34,8 @@ function parseArgs(argv: readonly string[]): SoakOptions & { json: boolean } {
     const int = (min: number, max: number) => {
       const raw = argv[++i];
       const value = Number(raw);
-      if (raw === undefined || !Number.isInteger(value) || value < min || value > max) throw new Error(`${arg} needs an integer from ${min} to ${max}`);
+      if (raw === undefined || !Number.isInteger(value) || value < min || value > max)
+        throw new Error(`${arg} needs an integer from ${min} to ${max}`);
       return value;
     };
     if (arg === '--payments') options.payments = int(1, 100_000);
@@ -45,7 +46,9 @@ function parseArgs(argv: readonly string[]): SoakOptions & { json: boolean } {
     else if (arg === '--json') options.json = true;
     else if (arg === '--keep') options.keep = true;
     else if (arg === '--help' || arg === '-h') {
-      process.stdout.write('usage: npm run soak -- [--payments N] [--seed N] [--time-limit S] [--kills N] [--no-concert] [--json] [--keep]\n');
+      process.stdout.write(
+        'usage: npm run soak -- [--payments N] [--seed N] [--time-limit S] [--kills N] [--no-concert] [--json] [--keep]\n',
+      );
       process.exit(0);
     } else throw new Error(`unknown option ${arg} (see test/soak/run.ts)`);
   }
@@ -61,15 +64,22 @@ async function main(): Promise<number> {
     return 2;
   }
   if (options.concert && !hasTool('socat')) {
-    process.stderr.write('socat is needed for the Concert terminal emulator (apt-get install socat), or run with --no-concert\n');
+    process.stderr.write(
+      'socat is needed for the Concert terminal emulator (apt-get install socat), or run with --no-concert\n',
+    );
     return 2;
   }
   if (!existsSync(WEB_ENTRY)) {
     process.stderr.write('out/main/web.js is missing: building the app (npm run build)…\n');
     execFileSync('npm', ['run', '-s', 'build'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   }
-  process.stderr.write(`soak: seed ${options.seed}, ${options.payments} payments, ${options.kills} kills, time limit ${options.timeLimitS} s${options.concert ? '' : ', no Concert'}\n`);
-  const report = await runSoak({ ...options, log: (line) => process.stderr.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}\n`) });
+  process.stderr.write(
+    `soak: seed ${options.seed}, ${options.payments} payments, ${options.kills} kills, time limit ${options.timeLimitS} s${options.concert ? '' : ', no Concert'}\n`,
+  );
+  const report = await runSoak({
+    ...options,
+    log: (line) => process.stderr.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}\n`),
+  });
   process.stdout.write(`${formatReport(report)}\n`);
   if (options.json) process.stdout.write(`${JSON.stringify(reportJson(report))}\n`);
   return report.passed ? 0 : 1;
@@ -78,7 +88,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`soak failed to run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.stderr.write(
+      `soak failed to run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
     process.exit(2);
   },
 );

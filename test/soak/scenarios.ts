@@ -103,8 +103,17 @@ export function planPayments(count: number, seed: number, options: { concert: bo
   const rng = new Rng(seed);
   const lanes = lanesFor(options);
   const shares: readonly (readonly [Lane, number])[] = options.concert
-    ? [['sim1', 30], ['sim2', 25], ['cloud', 20], ['concert', 25]]
-    : [['sim1', 40], ['sim2', 35], ['cloud', 25]];
+    ? [
+        ['sim1', 30],
+        ['sim2', 25],
+        ['cloud', 20],
+        ['concert', 25],
+      ]
+    : [
+        ['sim1', 40],
+        ['sim2', 35],
+        ['cloud', 25],
+      ];
   const plans: PaymentPlan[] = [];
   for (let index = 0; index < count; index++) {
     // Every lane gets work even in short runs: the first payments go round the lanes.
@@ -121,7 +130,14 @@ export function planPayments(count: number, seed: number, options: { concert: bo
     }
     const charges = !['decline_amount', 'cashier_cancel', 'cancel_pending'].includes(scenario) && capture !== 'release';
     const charged = capture && capture !== 'release' && capture.amount !== null ? capture.amount : amount;
-    const refundPlan: RefundPlan = charges ? rng.weighted<RefundPlan>([['none', 50], ['partial', 20], ['partial_then_rest', 15], ['full', 15]]) : 'none';
+    const refundPlan: RefundPlan = charges
+      ? rng.weighted<RefundPlan>([
+          ['none', 50],
+          ['partial', 20],
+          ['partial_then_rest', 15],
+          ['full', 15],
+        ])
+      : 'none';
     const part = charged > 1 ? rng.between(1, charged - 1) : 0;
     const refunds =
       refundPlan === 'full' || (charged <= 1 && refundPlan !== 'none')
@@ -175,7 +191,8 @@ function concertScript(scenario: Scenario, rng: Rng): Partial<EmulatorScript> {
 // -- kills -----------------------------------------------------------------------------------------
 
 /** Where in a payment the host is killed. */
-export type KillPoint = 'after_create' | 'after_push' | 'card_presented' | 'mid_capture' | 'mid_refund' | 'mid_cancel' | 'between';
+export type KillPoint =
+  'after_create' | 'after_push' | 'card_presented' | 'mid_capture' | 'mid_refund' | 'mid_cancel' | 'between';
 
 export interface KillPlan {
   /** The payment whose progress triggers the kill. */
@@ -202,7 +219,8 @@ export function planKills(plans: readonly PaymentPlan[], kills: number, seed: nu
     const points: KillPoint[] = ['after_create', 'after_push', 'between'];
     // Mid-collection: after the card (simulated readers), or while the terminal works (Concert).
     if (plan.lane === 'concert') points.push('after_push', 'after_push');
-    else if (!['cancel_pending', 'decline_amount'].includes(plan.scenario)) points.push('card_presented', 'card_presented');
+    else if (!['cancel_pending', 'decline_amount'].includes(plan.scenario))
+      points.push('card_presented', 'card_presented');
     if (plan.capture && plan.capture !== 'release') points.push('mid_capture', 'mid_capture');
     if (plan.capture === 'release' || plan.scenario === 'cashier_cancel') points.push('mid_cancel');
     if (plan.refunds.length > 0) points.push('mid_refund', 'mid_refund');
@@ -229,9 +247,23 @@ export const FAULT_PHASES: readonly FaultPhase[] = [
   { name: 'calm', faults: { latency_ms: 0, error_rate: 0, drop_after_commit_rate: 0, reader_timeout_ms: null } },
   { name: 'latency', faults: { latency_ms: 120, error_rate: 0, drop_after_commit_rate: 0, reader_timeout_ms: null } },
   { name: '5xx', faults: { latency_ms: 0, error_rate: 0.08, drop_after_commit_rate: 0, reader_timeout_ms: null } },
-  { name: 'drop-after-commit', faults: { latency_ms: 0, error_rate: 0, drop_after_commit_rate: 0.08, reader_timeout_ms: null } },
-  { name: 'reader-timeout', faults: { latency_ms: 30, error_rate: 0, drop_after_commit_rate: 0, reader_timeout_ms: 1_500 } },
-  { name: 'storm', faults: { latency_ms: 40, error_rate: 0.05, drop_after_commit_rate: 0.05, reader_timeout_ms: 3_000 } },
+  {
+    name: 'drop-after-commit',
+    faults: { latency_ms: 0, error_rate: 0, drop_after_commit_rate: 0.08, reader_timeout_ms: null },
+  },
+  {
+    name: 'reader-timeout',
+    faults: { latency_ms: 30, error_rate: 0, drop_after_commit_rate: 0, reader_timeout_ms: 1_500 },
+  },
+  {
+    name: 'storm',
+    faults: { latency_ms: 40, error_rate: 0.05, drop_after_commit_rate: 0.05, reader_timeout_ms: 3_000 },
+  },
 ];
 
-export const NO_SANDBOX_FAULTS: Partial<Faults> = { latency_ms: 0, error_rate: 0, drop_after_commit_rate: 0, reader_timeout_ms: null };
+export const NO_SANDBOX_FAULTS: Partial<Faults> = {
+  latency_ms: 0,
+  error_rate: 0,
+  drop_after_commit_rate: 0,
+  reader_timeout_ms: null,
+};

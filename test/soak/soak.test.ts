@@ -12,7 +12,8 @@ import { WEB_ENTRY, runSoak } from './soak';
 function soakAvailable(): boolean {
   const socat = hasTool('socat');
   if (!existsSync(WEB_ENTRY)) {
-    if (IN_CI || process.env.CI) throw new Error('out/main/web.js is missing: `npm test` builds the app first (npm run build)');
+    if (IN_CI || process.env.CI)
+      throw new Error('out/main/web.js is missing: `npm test` builds the app first (npm run build)');
     return false;
   }
   return socat;
@@ -34,7 +35,9 @@ describe.skipIf(!soakAvailable())('fault soak (CI size)', () => {
     expect(new Set(report.phases).size).toBe(6);
     expect(Object.keys(report.lanes).sort()).toEqual(['cloud', 'concert', 'sim1', 'sim2']);
     expect(report.terminal.answerFaults).toBeGreaterThan(0);
-    expect(report.comparison.figures.succeeded + report.comparison.figures.failed + report.comparison.figures.unresolved).toBe(48);
+    expect(
+      report.comparison.figures.succeeded + report.comparison.figures.failed + report.comparison.figures.unresolved,
+    ).toBe(48);
     expect(report.passed).toBe(true);
   }, 120_000);
 });

@@ -22,7 +22,15 @@ import { Killer, drivePayment, newOrderState, runnerOrder, type DriverContext, t
 import { HostProcess, HostSession, type KillRecord } from './host-process';
 import { readJournal } from './journal-file';
 import { WireRecorder, type WireCheck } from './wire';
-import { FAULT_PHASES, NO_SANDBOX_FAULTS, lanesFor, planKills, planPayments, type Lane, type PaymentPlan } from './scenarios';
+import {
+  FAULT_PHASES,
+  NO_SANDBOX_FAULTS,
+  lanesFor,
+  planKills,
+  planPayments,
+  type Lane,
+  type PaymentPlan,
+} from './scenarios';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const WEB_ENTRY = join(ROOT, 'out/main/web.js');
@@ -112,7 +120,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
   try {
     // -- the sandbox, in this process: it outlives every kill of the host ----------------------
-    const sandbox: RunningSandbox = await startSandbox({ port: 0, db: join(workDir, 'sandbox.db'), seed: false, faults: { seed: options.seed } });
+    const sandbox: RunningSandbox = await startSandbox({
+      port: 0,
+      db: join(workDir, 'sandbox.db'),
+      seed: false,
+      faults: { seed: options.seed },
+    });
     const gateway = sandbox;
     cleanups.push(() => gateway.close());
     known.push(gateway.secret_key, gateway.publishable_key);
@@ -138,7 +151,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             : 'reason' in event
               ? event.reason
               : '';
-      terminalLog.write(`${new Date().toISOString().slice(11, 23)} ${concertOrder?.plan.orderReference ?? '-'} ${event.type} ${detail}\n`);
+      terminalLog.write(
+        `${new Date().toISOString().slice(11, 23)} ${concertOrder?.plan.orderReference ?? '-'} ${event.type} ${detail}\n`,
+      );
       if (event.type === 'request') {
         terminal.requests++;
         awaitingAnswer = true;
@@ -227,17 +242,30 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     if (!cloud.ok) throw new Error(`pairing the sandbox's simulated reader failed: ${cloud.error.message}`);
     readerIds.cloud = cloud.value.id;
     if (options.concert) {
-      const device = await until(async () => (await readers()).find((r) => r.status === 'unpaired' && r.kind === 'concert'), 20_000, 'the Concert terminal to be discovered');
+      const device = await until(
+        async () => (await readers()).find((r) => r.status === 'unpaired' && r.kind === 'concert'),
+        20_000,
+        'the Concert terminal to be discovered',
+      );
       const paired = await session.call('readers.pair', { deviceId: device.deviceId, label: 'Soak Concert terminal' });
       if (!paired.ok) throw new Error(`pairing the Concert terminal failed: ${paired.error.message}`);
       readerIds.concert = paired.value.id;
     }
     const wanted = Object.values(readerIds).filter((id): id is string => id !== null);
-    await until(async () => {
-      const list = await readers();
-      return wanted.every((id) => list.find((r) => r.id === id)?.status === 'online');
-    }, 30_000, 'every reader to be online');
-    log(`readers online: ${Object.entries(readerIds).filter(([, id]) => id).map(([lane]) => lane).join(', ')}`);
+    await until(
+      async () => {
+        const list = await readers();
+        return wanted.every((id) => list.find((r) => r.id === id)?.status === 'online');
+      },
+      30_000,
+      'every reader to be online',
+    );
+    log(
+      `readers online: ${Object.entries(readerIds)
+        .filter(([, id]) => id)
+        .map(([lane]) => lane)
+        .join(', ')}`,
+    );
 
     // -- the plan ---------------------------------------------------------------------------------
     const plans = planPayments(options.payments, options.seed, { concert: options.concert, runId });
@@ -284,14 +312,24 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         }
         killer.finished(order);
         completed++;
-        if (completed % 10 === 0) log(`${completed}/${options.payments} payments, ${session.kills.length} kills, ${wire.messages} messages`);
+        if (completed % 10 === 0)
+          log(`${completed}/${options.payments} payments, ${session.kills.length} kills, ${wire.messages} messages`);
         setPhase(Math.floor(completed / phaseLength));
       }
       if (lane === 'concert') concertOrder = null;
     };
 
     const lanes = lanesFor({ concert: options.concert });
-    await Promise.all(lanes.map((lane) => runLane(lane, orders.filter((o) => o.plan.lane === lane), () => perPaymentMs, lanesDeadline)));
+    await Promise.all(
+      lanes.map((lane) =>
+        runLane(
+          lane,
+          orders.filter((o) => o.plan.lane === lane),
+          () => perPaymentMs,
+          lanesDeadline,
+        ),
+      ),
+    );
     await killer.idle();
 
     // -- close of day: faults off, let the host recover, finish what a cashier can finish -------------
@@ -302,7 +340,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await session.resync();
     const unfinished = orders.filter((o) => o.started && !o.finished);
     if (unfinished.length > 0) log(`finishing ${unfinished.length} payments left unfinished`);
-    await Promise.all(lanes.map((lane) => runLane(lane, unfinished.filter((o) => o.plan.lane === lane), () => 30_000, runDeadline - 15_000)));
+    await Promise.all(
+      lanes.map((lane) =>
+        runLane(
+          lane,
+          unfinished.filter((o) => o.plan.lane === lane),
+          () => 30_000,
+          runDeadline - 15_000,
+        ),
+      ),
+    );
     await settleHost(session, Math.max(5_000, Math.min(30_000, runDeadline - Date.now() - 5_000)), log);
 
     // -- the comparison -------------------------------------------------------------------------------
@@ -310,7 +357,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     log(`host stopped (${stop})`);
     // Secrets that exist only by now (a webhook endpoint's signing secret) are looked for in the whole recording.
     await recorder.rescan([gateway.webhook_secret].filter((secret): secret is string => secret !== null));
-    const response = await fetch(`${gateway.url}/_sandbox/ledger`, { headers: { Authorization: `Bearer ${gateway.secret_key}` } });
+    const response = await fetch(`${gateway.url}/_sandbox/ledger`, {
+      headers: { Authorization: `Bearer ${gateway.secret_key}` },
+    });
     if (!response.ok) throw new Error(`ledger: HTTP ${response.status}`);
     const ledger = (await response.json()) as Ledger;
     const journal = readJournal(join(workDir, 'host', 'journal.db'));
@@ -318,14 +367,34 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const comparison = compare(ledger, journal, attempted.map(runnerOrder));
     writeFileSync(
       join(workDir, 'orders.jsonl'),
-      attempted.map((o) => JSON.stringify({ order: o.plan.orderReference, plan: o.plan, paymentId: o.paymentId, final: o.finalStatus, finished: o.finished, notes: o.notes })).join('\n'),
+      attempted
+        .map((o) =>
+          JSON.stringify({
+            order: o.plan.orderReference,
+            plan: o.plan,
+            paymentId: o.paymentId,
+            final: o.finalStatus,
+            finished: o.finished,
+            notes: o.notes,
+          }),
+        )
+        .join('\n'),
     );
 
-    const count = <K extends string>(keys: K[]) => keys.reduce<Record<string, number>>((acc, key) => ((acc[key] = (acc[key] ?? 0) + 1), acc), {});
+    const count = <K extends string>(keys: K[]) =>
+      keys.reduce<Record<string, number>>((acc, key) => ((acc[key] = (acc[key] ?? 0) + 1), acc), {});
     const passed = comparison.figures.lost === 0 && comparison.figures.chargedTwice === 0 && wire.leaks.length === 0;
     const report: SoakReport = {
       seed: options.seed,
-      options: { payments: options.payments, seed: options.seed, timeLimitS: options.timeLimitS, kills: options.kills, concert: options.concert, perPaymentMs, keep: options.keep ?? false },
+      options: {
+        payments: options.payments,
+        seed: options.seed,
+        timeLimitS: options.timeLimitS,
+        kills: options.kills,
+        concert: options.concert,
+        perPaymentMs,
+        keep: options.keep ?? false,
+      },
       startedAt: new Date(started).toISOString(),
       durationMs: Date.now() - started,
       comparison,
@@ -341,7 +410,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       cashierResolutions: attempted.reduce((sum, o) => sum + o.resolutions, 0),
       blockedByReader: attempted.filter((o) => o.blockedByReader).length,
       nudges: attempted.reduce((sum, o) => sum + o.nudges, 0),
-      timedOut: attempted.filter((o) => !o.finished).map((o) => ({ orderReference: o.plan.orderReference, status: o.finalStatus, notes: o.notes.slice(-25) })),
+      timedOut: attempted
+        .filter((o) => !o.finished)
+        .map((o) => ({ orderReference: o.plan.orderReference, status: o.finalStatus, notes: o.notes.slice(-25) })),
       traces: [],
       notStarted: orders.length - attempted.length,
       terminal,
@@ -373,18 +444,26 @@ async function settleHost(session: HostSession, boundMs: number, log: (line: str
   let nudged = false;
   while (Date.now() < deadline) {
     const snapshot = await session.resync();
-    const busy = snapshot.payments.filter((p) => ['creating', 'in_progress'].includes(p.status) || p.queuedOperations > 0);
+    const busy = snapshot.payments.filter(
+      (p) => ['creating', 'in_progress'].includes(p.status) || p.queuedOperations > 0,
+    );
     if (!nudged || busy.length > 0) {
-      for (const item of snapshot.attention) await session.call('attention.retry', { paymentId: item.paymentId }).catch(() => undefined);
+      for (const item of snapshot.attention)
+        await session.call('attention.retry', { paymentId: item.paymentId }).catch(() => undefined);
       nudged = true;
     }
-    if (snapshot.connectivity.gateway === 'online' && snapshot.connectivity.queued.count === 0 && busy.length === 0) return;
+    if (snapshot.connectivity.gateway === 'online' && snapshot.connectivity.queued.count === 0 && busy.length === 0)
+      return;
     await new Promise((r) => setTimeout(r, 1_000));
   }
   log('the host did not settle within its bound');
 }
 
-async function until<T>(probe: () => Promise<T | undefined | false | null>, timeoutMs: number, what: string): Promise<T> {
+async function until<T>(
+  probe: () => Promise<T | undefined | false | null>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -39,7 +39,8 @@ export class WireRecorder {
     this.check.messages++;
     this.check.bytes += text.length;
     this.file.write(`${JSON.stringify({ d: direction, m: text })}\n`);
-    for (const hit of findKnownSecrets(text, this.known)) this.leak(`${direction} frame: ${maskSecret(text.slice(0, 160), hit)}`);
+    for (const hit of findKnownSecrets(text, this.known))
+      this.leak(`${direction} frame: ${maskSecret(text.slice(0, 160), hit)}`);
   };
 
   /** Looks through the whole recording for secrets that only exist late in the run. */
@@ -48,7 +49,8 @@ export class WireRecorder {
     if (fresh.length === 0) return;
     await new Promise<void>((resolve) => this.file.write('', () => resolve()));
     for (const line of readFileSync(this.check.recording, 'utf8').split('\n')) {
-      for (const secret of fresh) if (line.includes(secret)) this.leak(`recorded frame: ${maskSecret(line.slice(0, 160), secret)}`);
+      for (const secret of fresh)
+        if (line.includes(secret)) this.leak(`recorded frame: ${maskSecret(line.slice(0, 160), secret)}`);
     }
     this.addKnown(...fresh);
   }

@@ -19,7 +19,11 @@ export interface TestHost {
   close(): Promise<void>;
 }
 
-export async function waitFor<T>(probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -29,13 +33,23 @@ export async function waitFor<T>(probe: () => T | undefined | null | false | Pro
   }
 }
 
-export async function startTestHost(options: Partial<HostOptions> & { sandbox?: RunningSandbox } = {}): Promise<TestHost> {
+export async function startTestHost(
+  options: Partial<HostOptions> & { sandbox?: RunningSandbox } = {},
+): Promise<TestHost> {
   const sandbox = options.sandbox ?? (await startSandbox({ port: 0, db: ':memory:' }));
   const host = await createHost({
     dataDir: null,
     startSandbox: async () => ({ ...sandbox, close: async () => undefined }),
     ...options,
-    tuning: { pollWaitMs: 2_000, requestTimeoutMs: 4_000, cloudRefreshMs: 200, simulatedProcessingMs: 30, retryDelayMs: 20, durability: 'normal', ...options.tuning },
+    tuning: {
+      pollWaitMs: 2_000,
+      requestTimeoutMs: 4_000,
+      cloudRefreshMs: 200,
+      simulatedProcessingMs: 30,
+      retryDelayMs: 20,
+      durability: 'normal',
+      ...options.tuning,
+    },
   });
   const events: HostEvent[] = [];
   host.subscribe((e) => events.push(e));
@@ -55,12 +69,21 @@ export async function startTestHost(options: Partial<HostOptions> & { sandbox?: 
       return result.error;
     },
     onlineReader: () =>
-      waitFor(async () => (await call('readers.list', {})).find((r) => r.hosted && r.kind === 'simulated' && r.status === 'online'), 5_000, 'an online simulated reader'),
+      waitFor(
+        async () =>
+          (await call('readers.list', {})).find((r) => r.hosted && r.kind === 'simulated' && r.status === 'online'),
+        5_000,
+        'an online simulated reader',
+      ),
     waitForPayment: (id, predicate, timeoutMs = 5_000) =>
-      waitFor(async () => {
-        const payment = (await call('payments.list', { filter: 'all', limit: 200 })).find((p) => p.id === id);
-        return payment && predicate(payment) ? payment : undefined;
-      }, timeoutMs, `payment ${id}`),
+      waitFor(
+        async () => {
+          const payment = (await call('payments.list', { filter: 'all', limit: 200 })).find((p) => p.id === id);
+          return payment && predicate(payment) ? payment : undefined;
+        },
+        timeoutMs,
+        `payment ${id}`,
+      ),
     async api(method, path, body) {
       const response = await fetch(sandbox.url + path, {
         method,

@@ -147,14 +147,26 @@ function requireField(ok: boolean, message: string): void {
 
 /** Validates and serialises a request body (without STX/ETX/LRC). */
 export function encodeRequestBody(request: ConcertRequest): Uint8Array {
-  requireField(/^(0[1-9]|[1-9]\d)$/.test(request.posNumber), `POS number must be two digits 01-99, got "${request.posNumber}"`);
+  requireField(
+    /^(0[1-9]|[1-9]\d)$/.test(request.posNumber),
+    `POS number must be two digits 01-99, got "${request.posNumber}"`,
+  );
   requireField(
     Number.isSafeInteger(request.amount) && request.amount > 0 && request.amount <= MAX_AMOUNT_MINOR,
     `amount must be an integer of minor units between 1 and ${MAX_AMOUNT_MINOR}, got ${request.amount}`,
   );
-  requireField(/^[\x20-\x7e]$/.test(request.paymentMode), `payment mode must be one character, got "${request.paymentMode}"`);
-  requireField(/^[\x20-\x7e]$/.test(request.transactionType), `transaction type must be one character, got "${request.transactionType}"`);
-  requireField(/^\d{3}$/.test(request.currencyNumeric), `currency must be an ISO 4217 numeric code, got "${request.currencyNumeric}"`);
+  requireField(
+    /^[\x20-\x7e]$/.test(request.paymentMode),
+    `payment mode must be one character, got "${request.paymentMode}"`,
+  );
+  requireField(
+    /^[\x20-\x7e]$/.test(request.transactionType),
+    `transaction type must be one character, got "${request.transactionType}"`,
+  );
+  requireField(
+    /^\d{3}$/.test(request.currencyNumeric),
+    `currency must be an ISO 4217 numeric code, got "${request.currencyNumeric}"`,
+  );
   requireField(
     request.privateData.length <= PRIVATE_DATA_LENGTH && isPrintable(request.privateData),
     `private data must be at most ${PRIVATE_DATA_LENGTH} printable ASCII characters, got "${request.privateData}"`,
@@ -168,7 +180,10 @@ export function encodeRequestBody(request: ConcertRequest): Uint8Array {
     request.currencyNumeric +
     request.privateData.padEnd(PRIVATE_DATA_LENGTH, ' ');
   if (request.variant === 'E+') {
-    requireField(request.delay === 'A010' || request.delay === 'A011', `delay must be A010 or A011, got "${request.delay}"`);
+    requireField(
+      request.delay === 'A010' || request.delay === 'A011',
+      `delay must be A010 or A011, got "${request.delay}"`,
+    );
     requireField(
       request.authorization === 'B010' || request.authorization === 'B011',
       `authorisation must be B010 or B011, got "${request.authorization}"`,
@@ -215,7 +230,10 @@ export function decodeRequestBody(body: Uint8Array): ConcertRequest {
   if (value.length === REQUEST_BODY_LENGTH['E+']) variant = 'E+';
   else if (value.length === REQUEST_BODY_LENGTH.E) variant = 'E';
   else {
-    throw new ConcertProtocolError('bad_length', `request body is ${value.length} bytes; E is ${REQUEST_BODY_LENGTH.E}, E+ is ${REQUEST_BODY_LENGTH['E+']}`);
+    throw new ConcertProtocolError(
+      'bad_length',
+      `request body is ${value.length} bytes; E is ${REQUEST_BODY_LENGTH.E}, E+ is ${REQUEST_BODY_LENGTH['E+']}`,
+    );
   }
   checkCharacters(value);
   const posNumber = digits(value.slice(0, 2), 2, 'bad_pos_number', 'POS number');
@@ -230,8 +248,10 @@ export function decodeRequestBody(body: Uint8Array): ConcertRequest {
   if (variant === 'E+') {
     const delayField = value.slice(26, 30);
     const authField = value.slice(30, 34);
-    if (delayField !== 'A010' && delayField !== 'A011') throw new ConcertProtocolError('invalid_request', `delay must be A010 or A011, got "${delayField}"`);
-    if (authField !== 'B010' && authField !== 'B011') throw new ConcertProtocolError('invalid_request', `authorisation must be B010 or B011, got "${authField}"`);
+    if (delayField !== 'A010' && delayField !== 'A011')
+      throw new ConcertProtocolError('invalid_request', `delay must be A010 or A011, got "${delayField}"`);
+    if (authField !== 'B010' && authField !== 'B011')
+      throw new ConcertProtocolError('invalid_request', `authorisation must be B010 or B011, got "${authField}"`);
     delay = delayField;
     authorization = authField;
   }
@@ -300,12 +320,21 @@ export function decodeAnswer(bytes: Uint8Array): ConcertAnswer {
 }
 
 /** Rejects an answer that does not belong to the request: another POS, amount or currency. */
-export function checkAnswer(answer: ConcertAnswer, request: Pick<ConcertRequest, 'posNumber' | 'amount' | 'currencyNumeric'>): void {
+export function checkAnswer(
+  answer: ConcertAnswer,
+  request: Pick<ConcertRequest, 'posNumber' | 'amount' | 'currencyNumeric'>,
+): void {
   if (answer.posNumber !== request.posNumber) {
-    throw new ConcertProtocolError('pos_mismatch', `answer is for POS ${answer.posNumber}, the request was from POS ${request.posNumber}`);
+    throw new ConcertProtocolError(
+      'pos_mismatch',
+      `answer is for POS ${answer.posNumber}, the request was from POS ${request.posNumber}`,
+    );
   }
   if (answer.amount !== request.amount) {
-    throw new ConcertProtocolError('amount_mismatch', `answer amount ${answer.amount} does not match the requested ${request.amount}`);
+    throw new ConcertProtocolError(
+      'amount_mismatch',
+      `answer amount ${answer.amount} does not match the requested ${request.amount}`,
+    );
   }
   if (answer.currencyNumeric !== request.currencyNumeric) {
     throw new ConcertProtocolError(

@@ -89,7 +89,9 @@ export function createConcertDriver(options: ConcertDriverOptions = {}): Concert
     probePath,
     async open(device): Promise<Reader> {
       if (!device.path) {
-        throw new Error(`${device.id} has no serial port: is the cdc_acm driver loaded and the terminal in USB cash-register mode?`);
+        throw new Error(
+          `${device.id} has no serial port: is the cdc_acm driver loaded and the terminal in USB cash-register mode?`,
+        );
       }
       const transport = await open(device.path);
       try {

@@ -83,14 +83,21 @@ export const DEFAULT_EMULATOR_TIMINGS: EmulatorTimings = {
 export type EmulatorEvent =
   | { readonly type: 'request'; readonly request: ConcertRequest }
   | { readonly type: 'request_rejected'; readonly reason: string }
-  | { readonly type: 'answer_sent'; readonly answer: ConcertAnswer; readonly bytes: Uint8Array; readonly fault: EmulatorAnswerFault }
+  | {
+      readonly type: 'answer_sent';
+      readonly answer: ConcertAnswer;
+      readonly bytes: Uint8Array;
+      readonly fault: EmulatorAnswerFault;
+    }
   | { readonly type: 'answer_acknowledged'; readonly answer: ConcertAnswer }
   | { readonly type: 'answer_abandoned'; readonly reason: string };
 
 type State = 'idle' | 'request' | 'await_eot' | 'processing' | 'opening' | 'answer_ack' | 'dropped';
 
 /** Noise without STX or ETX: the ECR must not find a frame in it. */
-const GARBAGE = Uint8Array.from([0x7f, 0x00, 0x23, 0x47, 0x41, 0x52, 0x42, 0x41, 0x47, 0x45, 0xff, 0x1b, 0x11, 0x13, 0x3f]);
+const GARBAGE = Uint8Array.from([
+  0x7f, 0x00, 0x23, 0x47, 0x41, 0x52, 0x42, 0x41, 0x47, 0x45, 0xff, 0x1b, 0x11, 0x13, 0x3f,
+]);
 
 export interface TerminalEmulatorOptions {
   readonly clock?: Clock;
@@ -192,7 +199,8 @@ export class ConcertTerminalEmulator {
       return;
     }
     if (this.body === null) {
-      if (value === EOT) this.toIdle(); // the ECR closed the session (a probe, or it gave up)
+      if (value === EOT)
+        this.toIdle(); // the ECR closed the session (a probe, or it gave up)
       else if (value === ENQ) this.send(Uint8Array.of(ACK));
       return;
     }
@@ -261,7 +269,8 @@ export class ConcertTerminalEmulator {
       paymentMode: request.paymentMode,
       cardField: full ? this.script.cardNumber : null,
       currencyNumeric: this.script.answerCurrencyNumeric ?? request.currencyNumeric,
-      privateData: this.script.answerPrivateData ?? (status === '0' ? `A${String(this.requests.length).padStart(5, '0')}` : ''),
+      privateData:
+        this.script.answerPrivateData ?? (status === '0' ? `A${String(this.requests.length).padStart(5, '0')}` : ''),
     };
   }
 
@@ -353,7 +362,10 @@ export interface ServedEmulator {
 }
 
 /** Runs an emulator on a Transport until stop() (which also closes the transport). */
-export function serveEmulator(transport: Transport, options: Omit<TerminalEmulatorOptions, 'send'> = {}): ServedEmulator {
+export function serveEmulator(
+  transport: Transport,
+  options: Omit<TerminalEmulatorOptions, 'send'> = {},
+): ServedEmulator {
   const emulator = new ConcertTerminalEmulator({
     ...options,
     send: (bytes) => {

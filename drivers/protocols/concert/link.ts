@@ -92,14 +92,7 @@ export type LinkEvent =
   | { readonly type: 'cancel_refused' };
 
 export type LinkState =
-  | 'idle'
-  | 'opening'
-  | 'opening_pause'
-  | 'sending'
-  | 'waiting_answer'
-  | 'receiving'
-  | 'closing'
-  | 'done';
+  'idle' | 'opening' | 'opening_pause' | 'sending' | 'waiting_answer' | 'receiving' | 'closing' | 'done';
 
 export type CancelResult = 'canceled' | 'pending' | 'too_late';
 
@@ -241,7 +234,10 @@ export class ConcertLink {
     this.send(byte(EOT));
     if (this.attempt >= this.timings.sessionAttempts) {
       if (this.lastSessionReply === 'nak') {
-        this.fail('session_refused', `the terminal answered ENQ with NAK on attempt ${this.attempt} of ${this.timings.sessionAttempts} (busy)`);
+        this.fail(
+          'session_refused',
+          `the terminal answered ENQ with NAK on attempt ${this.attempt} of ${this.timings.sessionAttempts} (busy)`,
+        );
       } else {
         this.fail(
           'session_not_acknowledged',
@@ -263,7 +259,10 @@ export class ConcertLink {
     this.current = 'waiting_answer';
     this.options.onEvent({ type: 'waiting_for_answer' });
     this.wait(this.timings.answerTimeoutMs, () =>
-      this.fail('answer_timeout', `the terminal did not open a session to answer within ${this.timings.answerTimeoutMs} ms`),
+      this.fail(
+        'answer_timeout',
+        `the terminal did not open a session to answer within ${this.timings.answerTimeoutMs} ms`,
+      ),
     );
   }
 
@@ -276,7 +275,10 @@ export class ConcertLink {
     }
     if (this.resends >= this.timings.maxResends) {
       this.send(byte(EOT));
-      this.fail('request_rejected', `the terminal NAKed the request ${this.resends + 1} times (LRC or format rejected)`);
+      this.fail(
+        'request_rejected',
+        `the terminal NAKed the request ${this.resends + 1} times (LRC or format rejected)`,
+      );
       return;
     }
     this.resends += 1;
@@ -290,7 +292,10 @@ export class ConcertLink {
       this.finish({ type: 'canceled' });
       return;
     }
-    this.fail('request_ack_timeout', `neither ACK nor NAK within ${this.timings.ackTimeoutMs} ms of sending the request`);
+    this.fail(
+      'request_ack_timeout',
+      `neither ACK nor NAK within ${this.timings.ackTimeoutMs} ms of sending the request`,
+    );
   }
 
   private acceptAnswerSession(): void {
@@ -303,7 +308,10 @@ export class ConcertLink {
 
   private waitForFrame(): void {
     this.wait(this.timings.frameTimeoutMs, () =>
-      this.fail('answer_frame_timeout', `the terminal opened its answer session but no complete frame arrived within ${this.timings.frameTimeoutMs} ms`),
+      this.fail(
+        'answer_frame_timeout',
+        `the terminal opened its answer session but no complete frame arrived within ${this.timings.frameTimeoutMs} ms`,
+      ),
     );
   }
 
@@ -318,7 +326,8 @@ export class ConcertLink {
       return;
     }
     if (this.body === null) {
-      if (value === ENQ && this.current === 'receiving') this.send(byte(ACK)); // it missed our ACK
+      if (value === ENQ && this.current === 'receiving')
+        this.send(byte(ACK)); // it missed our ACK
       else if (value === EOT && this.current === 'closing') this.closed();
       return;
     }

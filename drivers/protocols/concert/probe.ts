@@ -17,7 +17,10 @@ export interface ProbeResult {
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 3_000;
 
-export function probeConcert(transport: Transport, options: { clock?: Clock; timeoutMs?: number } = {}): Promise<ProbeResult> {
+export function probeConcert(
+  transport: Transport,
+  options: { clock?: Clock; timeoutMs?: number } = {},
+): Promise<ProbeResult> {
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
   const started = clock.now();
@@ -48,7 +51,9 @@ export function probeConcert(transport: Transport, options: { clock?: Clock; tim
         else if (value === NAK) finish(false, 'NAK to ENQ: possibly a Concert terminal, busy', true);
       }
     });
-    const unsubscribeClose = transport.onClose((error) => finish(false, `port closed during the probe${error ? `: ${error.message}` : ''}`, false));
+    const unsubscribeClose = transport.onClose((error) =>
+      finish(false, `port closed during the probe${error ? `: ${error.message}` : ''}`, false),
+    );
     transport.write(Uint8Array.of(ENQ)).catch((error: unknown) => {
       finish(false, `could not write to the port: ${error instanceof Error ? error.message : String(error)}`, false);
     });

@@ -61,7 +61,8 @@ const LINK_FAILURE_CODES: Record<Exclude<LinkErrorCode, 'aborted'>, FailureCode>
   answer_corrupt: 'protocol_error',
 };
 
-const MAY_HAVE_CHARGED = 'The terminal had taken the payment request, so the card may have been charged: check the terminal before retrying.';
+const MAY_HAVE_CHARGED =
+  'The terminal had taken the payment request, so the card may have been charged: check the terminal before retrying.';
 
 /** The last 10 characters of the reference, as printable ASCII: it goes in the private data field. */
 export function privateDataFor(reference: string): string {
@@ -96,7 +97,8 @@ export class ConcertReader implements Reader {
     this.transport = options.transport;
     this.clock = options.clock ?? systemClock;
     this.posNumber = options.posNumber ?? '01';
-    if (!/^(0[1-9]|[1-9]\d)$/.test(this.posNumber)) throw new Error(`POS number must be two digits 01-99, got "${this.posNumber}"`);
+    if (!/^(0[1-9]|[1-9]\d)$/.test(this.posNumber))
+      throw new Error(`POS number must be two digits 01-99, got "${this.posNumber}"`);
     this.subscriptions = [
       this.transport.onData((chunk) => {
         this.trace('in', chunk);
@@ -112,10 +114,12 @@ export class ConcertReader implements Reader {
   }
 
   collect(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome> {
-    if (this.gone || this.closed) return Promise.resolve(failed('reader_disconnected', `reader ${this.info.label} is not connected`));
+    if (this.gone || this.closed)
+      return Promise.resolve(failed('reader_disconnected', `reader ${this.info.label} is not connected`));
     if (this.active) return Promise.resolve(failed('reader_busy', DECLINE_CODES.reader_busy.gateway));
     const currencyNumeric = currencyToNumeric(request.currency);
-    if (currencyNumeric === null) return Promise.resolve(failed('reader_error', `unknown currency "${request.currency}"`));
+    if (currencyNumeric === null)
+      return Promise.resolve(failed('reader_error', `unknown currency "${request.currency}"`));
     const amount = checkMinorAmount(request.amount);
     if (!amount.ok) return Promise.resolve(failed('reader_error', `${amount.error} (got ${request.amount})`));
     const concertRequest: ConcertRequest = {
@@ -233,7 +237,8 @@ export class ConcertReader implements Reader {
 
   private linkFailure(collection: Collection, error: LinkError): CardOutcome {
     let code: FailureCode;
-    if (error.code === 'aborted') code = collection.abortCause === 'deadline' ? 'reader_timeout' : 'reader_disconnected';
+    if (error.code === 'aborted')
+      code = collection.abortCause === 'deadline' ? 'reader_timeout' : 'reader_disconnected';
     else code = LINK_FAILURE_CODES[error.code];
     return error.acknowledged ? unknown(code, `${error.message}. ${MAY_HAVE_CHARGED}`) : failed(code, error.message);
   }
@@ -264,11 +269,21 @@ export class ConcertReader implements Reader {
         };
       }
       case '7':
-        return { kind: 'declined', code: 'card_declined', message: 'The terminal refused the payment or it was not completed (Concert status 7).' };
+        return {
+          kind: 'declined',
+          code: 'card_declined',
+          message: 'The terminal refused the payment or it was not completed (Concert status 7).',
+        };
       case '9':
-        return unknown('protocol_error', `the terminal only confirmed it received the request (status 9) and gave no result. ${MAY_HAVE_CHARGED}`);
+        return unknown(
+          'protocol_error',
+          `the terminal only confirmed it received the request (status 9) and gave no result. ${MAY_HAVE_CHARGED}`,
+        );
       default:
-        return unknown('protocol_error', `the terminal answered with an unknown status "${answer.status}". ${MAY_HAVE_CHARGED}`);
+        return unknown(
+          'protocol_error',
+          `the terminal answered with an unknown status "${answer.status}". ${MAY_HAVE_CHARGED}`,
+        );
     }
   }
 

@@ -74,11 +74,18 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function isResult(value: unknown): value is Result<unknown> {
   if (!isRecord(value)) return false;
   if (value.ok === true) return 'value' in value;
-  return value.ok === false && isRecord(value.error) && typeof value.error.code === 'string' && typeof value.error.message === 'string';
+  return (
+    value.ok === false &&
+    isRecord(value.error) &&
+    typeof value.error.code === 'string' &&
+    typeof value.error.message === 'string'
+  );
 }
 
 function isHostEvent(value: unknown): value is HostEvent {
-  return isRecord(value) && typeof value.seq === 'number' && Number.isInteger(value.seq) && typeof value.type === 'string';
+  return (
+    isRecord(value) && typeof value.seq === 'number' && Number.isInteger(value.seq) && typeof value.type === 'string'
+  );
 }
 
 const defaultTimers: Timers = {
@@ -138,7 +145,9 @@ export function createWsBridge(options: WsBridgeOptions): WsBridge {
       const resolve = pending.get(message.id);
       if (!resolve) return;
       pending.delete(message.id);
-      resolve(isResult(message.result) ? message.result : failure('The host sent an answer this screen does not understand.'));
+      resolve(
+        isResult(message.result) ? message.result : failure('The host sent an answer this screen does not understand.'),
+      );
     } else if (message.type === 'event' && isHostEvent(message.event)) {
       const event = message.event;
       for (const listener of [...eventListeners]) {

@@ -5,9 +5,19 @@ import { adviceFor } from '../lib/errors';
  * A command's error: what happened (the host's message) and what the cashier can do. Field issues
  * are shown next to their fields by the form; `shownPaths` lists those so they are not repeated here.
  */
-export function ErrorBox({ error, shownPaths = [], title }: { error: CommandError | null; shownPaths?: string[]; title?: string }) {
+export function ErrorBox({
+  error,
+  shownPaths = [],
+  title,
+}: {
+  error: CommandError | null;
+  shownPaths?: string[];
+  title?: string;
+}) {
   if (!error) return null;
-  const otherIssues = (error.issues ?? []).filter((i) => !shownPaths.some((p) => i.path === p || i.path.startsWith(`${p}.`)));
+  const otherIssues = (error.issues ?? []).filter(
+    (i) => !shownPaths.some((p) => i.path === p || i.path.startsWith(`${p}.`)),
+  );
   const onlyFieldIssues = error.code === 'validation' && (error.issues?.length ?? 0) > 0 && otherIssues.length === 0;
   const advice = adviceFor(error);
   return (

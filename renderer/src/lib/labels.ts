@@ -6,7 +6,9 @@ export function paymentStateText(payment: PaymentView): string {
     case 'creating':
       return 'Creating the payment…';
     case 'pending':
-      return payment.decline ? 'Declined. The payment is still open: another card can be tried.' : 'Ready: send it to a reader.';
+      return payment.decline
+        ? 'Declined. The payment is still open: another card can be tried.'
+        : 'Ready: send it to a reader.';
     case 'in_progress':
       switch (payment.readerStage) {
         case 'sent':

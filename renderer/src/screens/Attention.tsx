@@ -25,7 +25,12 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
     setError(null);
     setDone(null);
     const result = await run('attention.resolve', { paymentId: item.paymentId, resolution }, `retry:${item.paymentId}`);
-    if (result.ok) setDone(resolution === 'dismiss' ? 'Cleared.' : `Recorded: the payment is now ${statusLabel(result.value.status).toLowerCase()}.`);
+    if (result.ok)
+      setDone(
+        resolution === 'dismiss'
+          ? 'Cleared.'
+          : `Recorded: the payment is now ${statusLabel(result.value.status).toLowerCase()}.`,
+      );
     else setError(result.error);
   };
 
@@ -41,7 +46,9 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
     <li className="attention-item">
       <article aria-labelledby={titleId}>
         <h2 id={titleId} className="attention-item__title">
-          {payment ? `${money(payment.amount, payment.currency)} — ${payment.description ?? `Order ${payment.orderReference}`}` : `Payment ${item.paymentId}`}
+          {payment
+            ? `${money(payment.amount, payment.currency)} — ${payment.description ?? `Order ${payment.orderReference}`}`
+            : `Payment ${item.paymentId}`}
         </h2>
         <p>
           <strong>What happened:</strong> {item.reason}
@@ -109,7 +116,9 @@ export function Attention() {
       <h1 id="attention-title" tabIndex={-1}>
         Needs attention
       </h1>
-      <p className="muted">Payments the host could not settle by itself. It keeps checking; nothing here is charged twice.</p>
+      <p className="muted">
+        Payments the host could not settle by itself. It keeps checking; nothing here is charged twice.
+      </p>
       {attention.length === 0 ? (
         <p className="empty">Nothing needs attention.</p>
       ) : (

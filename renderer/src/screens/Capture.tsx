@@ -60,14 +60,29 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
       setError({
         code: 'validation',
         message: 'Check the amount.',
-        issues: [{ path: 'amount', message: amount <= 0 ? 'Enter the amount to capture.' : `At most ${money(auth.amountCapturable, auth.currency)} can be captured.` }],
+        issues: [
+          {
+            path: 'amount',
+            message:
+              amount <= 0
+                ? 'Enter the amount to capture.'
+                : `At most ${money(auth.amountCapturable, auth.currency)} can be captured.`,
+          },
+        ],
       });
       return;
     }
     setError(null);
     const partial = amount < auth.amountCapturable;
-    const result = await run('payments.capture', partial ? { paymentId: auth.id, amount } : { paymentId: auth.id }, `capture:${auth.id}`);
-    if (result.ok) onDone(`Captured ${money(amount, auth.currency)} of ${money(auth.amountCapturable, auth.currency)} (${auth.title}).`);
+    const result = await run(
+      'payments.capture',
+      partial ? { paymentId: auth.id, amount } : { paymentId: auth.id },
+      `capture:${auth.id}`,
+    );
+    if (result.ok)
+      onDone(
+        `Captured ${money(amount, auth.currency)} of ${money(auth.amountCapturable, auth.currency)} (${auth.title}).`,
+      );
     else setError(result.error);
   };
 
@@ -158,9 +173,15 @@ export function Capture() {
     const fromHost = hostIds
       .map((id) => payments[id])
       .filter((p): p is PaymentView => !!p && p.status === 'requires_capture');
-    const knownTx = new Set(Object.values(payments).map((p) => p.transactionId).filter(Boolean));
+    const knownTx = new Set(
+      Object.values(payments)
+        .map((p) => p.transactionId)
+        .filter(Boolean),
+    );
     const onlyGateway = gateway.filter((t) => t.status === 'requires_capture' && !knownTx.has(t.id));
-    return [...fromHost.map(fromPayment), ...onlyGateway.map(fromTransaction)].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return [...fromHost.map(fromPayment), ...onlyGateway.map(fromTransaction)].sort((a, b) =>
+      a.createdAt.localeCompare(b.createdAt),
+    );
   }, [hostIds, gateway, payments]);
 
   const finished = (message: string) => {
@@ -173,7 +194,9 @@ export function Capture() {
       <h1 id="capture-title" tabIndex={-1}>
         Capture
       </h1>
-      <p className="muted">Authorised payments waiting to be captured, oldest first. Capture them before the authorisation expires.</p>
+      <p className="muted">
+        Authorised payments waiting to be captured, oldest first. Capture them before the authorisation expires.
+      </p>
       <div className="actions">
         <button type="button" onClick={() => setVersion((v) => v + 1)}>
           Refresh

@@ -9,7 +9,15 @@ import { currencyName, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
 
-const FIELD_PATHS = ['amount', 'currency', 'description', 'orderReference', 'captureMethod', 'customerId', 'receiptEmail'];
+const FIELD_PATHS = [
+  'amount',
+  'currency',
+  'description',
+  'orderReference',
+  'captureMethod',
+  'customerId',
+  'receiptEmail',
+];
 
 export function CreatePayment() {
   const draft = usePos((s) => s.ui.draft);
@@ -146,7 +154,13 @@ export function CreatePayment() {
       </div>
       <ErrorBox error={error} shownPaths={FIELD_PATHS} title="Not charged." />
       <div className="actions">
-        <button type="submit" className="primary" disabled={busy || disconnected} aria-busy={busy} aria-describedby="charge-summary">
+        <button
+          type="submit"
+          className="primary"
+          disabled={busy || disconnected}
+          aria-busy={busy}
+          aria-describedby="charge-summary"
+        >
           Charge
         </button>
         <span className="key-hint" aria-hidden="true">

@@ -2,7 +2,15 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { PaymentView, ReaderView } from '../../../main/contract';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
-import { canCancel, currentDecline, defaultReader, isInFlight, isOnline, openPayments, pairedReaders } from '../store/selectors';
+import {
+  canCancel,
+  currentDecline,
+  defaultReader,
+  isInFlight,
+  isOnline,
+  openPayments,
+  pairedReaders,
+} from '../store/selectors';
 import { money } from '../lib/format';
 import { paymentStateText, READER_STATUS_LABELS, statusLabel } from '../lib/labels';
 import { useKey } from '../lib/hooks';
@@ -17,7 +25,10 @@ const STEPS = [
 function currentStep(payment: PaymentView): number {
   if (payment.status === 'in_progress') return STEPS.findIndex((s) => s.key === payment.readerStage);
   if (currentDecline(payment)) return 3;
-  if (['requires_capture', 'succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded'].includes(payment.status)) return 3;
+  if (
+    ['requires_capture', 'succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded'].includes(payment.status)
+  )
+    return 3;
   return -1;
 }
 
@@ -31,7 +42,11 @@ function Steps({ payment }: { payment: PaymentView }) {
           className={`steps__item${index < current ? ' steps__item--done' : ''}${index === current ? ' steps__item--current' : ''}`}
           aria-current={index === current ? 'step' : undefined}
         >
-          {step.key === 'done' && current === 3 ? (currentDecline(payment) ? 'Declined' : statusLabel(payment.status)) : step.label}
+          {step.key === 'done' && current === 3
+            ? currentDecline(payment)
+              ? 'Declined'
+              : statusLabel(payment.status)
+            : step.label}
         </li>
       ))}
     </ol>
@@ -127,7 +142,8 @@ export function ProcessPayment() {
 
   const pickedReader = readers.find((r) => r.id === picked && isOnline(r));
   const paymentReader = payment?.readerId ? readers.find((r) => r.id === payment.readerId) : undefined;
-  const readerId = pickedReader?.id ?? (paymentReader && isOnline(paymentReader) ? paymentReader.id : fallbackReader?.id) ?? null;
+  const readerId =
+    pickedReader?.id ?? (paymentReader && isOnline(paymentReader) ? paymentReader.id : fallbackReader?.id) ?? null;
   const reader = readers.find((r) => r.id === readerId) ?? null;
   const shownReader = payment?.status === 'in_progress' && paymentReader ? paymentReader : reader;
 
@@ -138,7 +154,8 @@ export function ProcessPayment() {
   const cancellable = canCancel(payment) && !canceling && !processing && !disconnected;
 
   // After a decline, Enter means "try another card": put the focus there.
-  const declineKey = payment?.status === 'pending' && currentDecline(payment)?.anotherCard ? `${payment.id}:${payment.updatedAt}` : null;
+  const declineKey =
+    payment?.status === 'pending' && currentDecline(payment)?.anotherCard ? `${payment.id}:${payment.updatedAt}` : null;
   useEffect(() => {
     if (declineKey) retryRef.current?.focus();
   }, [declineKey]);
@@ -170,7 +187,9 @@ export function ProcessPayment() {
   // A 'failed' payment is final at the gateway; a declined one that stayed 'pending' takes another card.
   const sendable = payment.status === 'pending';
   const retryable = sendable && !!decline?.anotherCard;
-  const finished = ['requires_capture', 'succeeded', 'canceled', 'refunded', 'partially_refunded'].includes(payment.status);
+  const finished = ['requires_capture', 'succeeded', 'canceled', 'refunded', 'partially_refunded'].includes(
+    payment.status,
+  );
   const blockReason = disconnected ? 'Not connected to the host.' : !reader ? 'Pick an online reader first.' : null;
 
   return (
@@ -192,7 +211,8 @@ export function ProcessPayment() {
         </p>
         {payment.queuedOperations > 0 ? (
           <p className="muted">
-            {payment.queuedOperations} operation{payment.queuedOperations === 1 ? '' : 's'} waiting for the gateway to come back.
+            {payment.queuedOperations} operation{payment.queuedOperations === 1 ? '' : 's'} waiting for the gateway to
+            come back.
           </p>
         ) : null}
         {payment.attention ? (
@@ -211,9 +231,7 @@ export function ProcessPayment() {
       ) : null}
       <ErrorBox error={error} />
 
-      {!finished ? (
-        <ReaderPicker readers={readers} value={readerId} onChange={setPicked} disabled={inFlight} />
-      ) : null}
+      {!finished ? <ReaderPicker readers={readers} value={readerId} onChange={setPicked} disabled={inFlight} /> : null}
       {shownReader ? (
         <p className="reader-state" role="status">
           Reader {shownReader.label}: {READER_STATUS_LABELS[shownReader.status]}
@@ -246,7 +264,13 @@ export function ProcessPayment() {
           </button>
         ) : null}
         {!finished ? (
-          <button type="button" className="danger" disabled={!cancellable} aria-keyshortcuts="Escape" onClick={() => void cancelPayment(payment.id)}>
+          <button
+            type="button"
+            className="danger"
+            disabled={!cancellable}
+            aria-keyshortcuts="Escape"
+            onClick={() => void cancelPayment(payment.id)}
+          >
             Cancel payment
           </button>
         ) : null}
@@ -261,7 +285,10 @@ export function ProcessPayment() {
           </button>
         ) : null}
       </div>
-      {testMode && payment.status === 'in_progress' && payment.readerStage === 'waiting_for_card' && shownReader?.canPresentTestCards ? (
+      {testMode &&
+      payment.status === 'in_progress' &&
+      payment.readerStage === 'waiting_for_card' &&
+      shownReader?.canPresentTestCards ? (
         <p className="test-hint">
           Test mode: the simulated reader waits for a test card.{' '}
           <button type="button" onClick={() => setScreen('simulate')}>

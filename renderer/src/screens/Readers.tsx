@@ -52,7 +52,9 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
         {reader.action ? (
           <p>
             Busy with {payment ? money(payment.amount, payment.currency) : `transaction ${reader.action.transactionId}`}
-            {reader.action.stage ? ` — ${STAGE_LABELS[reader.action.stage] ?? reader.action.stage}` : ` — ${reader.action.status}`}
+            {reader.action.stage
+              ? ` — ${STAGE_LABELS[reader.action.stage] ?? reader.action.stage}`
+              : ` — ${reader.action.status}`}
           </p>
         ) : (
           <p className="muted">No current action.</p>
@@ -140,7 +142,11 @@ function PairByCode({ report }: { report: Report }) {
     setError(null);
     const result = await run(
       'readers.pair',
-      { registrationCode, ...(label.trim() ? { label: label.trim() } : {}), ...(location.trim() ? { locationName: location.trim() } : {}) },
+      {
+        registrationCode,
+        ...(label.trim() ? { label: label.trim() } : {}),
+        ...(location.trim() ? { locationName: location.trim() } : {}),
+      },
       'pairCode',
     );
     if (result.ok) {
@@ -167,7 +173,13 @@ function PairByCode({ report }: { report: Report }) {
           />
         </Field>
         <Field id="pair-label" label="Label (optional)" error={issueFor(error, 'label')}>
-          <input {...describedBy('pair-label', null, issueFor(error, 'label'))} type="text" maxLength={60} value={label} onChange={(e) => setLabel(e.target.value)} />
+          <input
+            {...describedBy('pair-label', null, issueFor(error, 'label'))}
+            type="text"
+            maxLength={60}
+            value={label}
+            onChange={(e) => setLabel(e.target.value)}
+          />
         </Field>
         <Field id="pair-location" label="Location (optional)" error={issueFor(error, 'locationName')}>
           <input
@@ -209,7 +221,13 @@ function AddSimulated({ report }: { report: Report }) {
       <h2 id="sim-title">Add a simulated reader (test mode)</h2>
       <div className="inline-fields">
         <Field id="sim-label" label="Simulated reader label (optional)" error={issueFor(error, 'label')}>
-          <input {...describedBy('sim-label', null, issueFor(error, 'label'))} type="text" maxLength={60} value={label} onChange={(e) => setLabel(e.target.value)} />
+          <input
+            {...describedBy('sim-label', null, issueFor(error, 'label'))}
+            type="text"
+            maxLength={60}
+            value={label}
+            onChange={(e) => setLabel(e.target.value)}
+          />
         </Field>
         <button type="submit" disabled={busy}>
           Add simulated reader
@@ -245,7 +263,11 @@ export function Readers() {
         <button
           type="button"
           disabled={refreshing}
-          onClick={() => void run('readers.list', {}, 'readersList').then((r) => report(r.ok ? 'Reader list refreshed.' : null, r.ok ? null : r.error))}
+          onClick={() =>
+            void run('readers.list', {}, 'readersList').then((r) =>
+              report(r.ok ? 'Reader list refreshed.' : null, r.ok ? null : r.error),
+            )
+          }
         >
           Refresh
         </button>

@@ -56,7 +56,10 @@ export function settingsChanges(
     } else {
       const port = Number(text);
       if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        return { error: 'Webhook port: a whole number from 1 to 65535, or empty for any free port.', path: 'webhookPort' };
+        return {
+          error: 'Webhook port: a whole number from 1 to 65535, or empty for any free port.',
+          path: 'webhookPort',
+        };
       }
       if (port !== current.webhookPort) update.webhookPort = port;
     }
@@ -85,7 +88,11 @@ function KeyField({
   error: string | null;
   placeholder: string;
 }) {
-  const hint = cleared ? 'Will be removed when you save.' : stored ? `Stored: ${stored}. Type a new key to replace it.` : 'No key stored.';
+  const hint = cleared
+    ? 'Will be removed when you save.'
+    : stored
+      ? `Stored: ${stored}. Type a new key to replace it.`
+      : 'No key stored.';
   return (
     <Field id={id} label={label} hint={hint} error={error}>
       <div className="inline-fields">
@@ -134,11 +141,25 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
     setDone(null);
     const changes = settingsChanges(
       settings,
-      { mode, apiBaseUrl, embeddedSandbox, autoPresentSeconds, secretKey, publishableKey, webhookSecret, webhooksOn, webhookPort },
+      {
+        mode,
+        apiBaseUrl,
+        embeddedSandbox,
+        autoPresentSeconds,
+        secretKey,
+        publishableKey,
+        webhookSecret,
+        webhooksOn,
+        webhookPort,
+      },
       { secretKey: clearSecret, publishableKey: clearPublishable, webhookSecret: clearWebhookSecret },
     );
     if ('error' in changes) {
-      setError({ code: 'validation', message: changes.error, issues: [{ path: changes.path ?? 'autoPresentDelayMs', message: changes.error }] });
+      setError({
+        code: 'validation',
+        message: changes.error,
+        issues: [{ path: changes.path ?? 'autoPresentDelayMs', message: changes.error }],
+      });
       return;
     }
     if (Object.keys(changes).length === 0) {
@@ -180,7 +201,9 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
           <input type="radio" name="mode" value="live" checked={mode === 'live'} onChange={() => setMode('live')} />
           Live (real cards are charged)
         </label>
-        {mode === 'live' && settings.mode !== 'live' ? <p className="field__error">Saving switches to live mode: real cards will be charged.</p> : null}
+        {mode === 'live' && settings.mode !== 'live' ? (
+          <p className="field__error">Saving switches to live mode: real cards will be charged.</p>
+        ) : null}
         {issueFor(error, 'mode') ? <p className="field__error">{issueFor(error, 'mode')}</p> : null}
       </fieldset>
       <Field id="api-url" label="API URL" error={issueFor(error, 'apiBaseUrl')}>
@@ -244,7 +267,12 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
         </label>
         {webhooksOn ? (
           <>
-            <Field id="webhook-port" label="Webhook port" hint="Empty: any free port. Only this computer can reach it (127.0.0.1)." error={issueFor(error, 'webhookPort')}>
+            <Field
+              id="webhook-port"
+              label="Webhook port"
+              hint="Empty: any free port. Only this computer can reach it (127.0.0.1)."
+              error={issueFor(error, 'webhookPort')}
+            >
               <input
                 {...describedBy('webhook-port', true, issueFor(error, 'webhookPort'))}
                 type="text"
@@ -269,7 +297,19 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
           </>
         ) : null}
       </fieldset>
-      <ErrorBox error={error} shownPaths={['mode', 'apiBaseUrl', 'secretKey', 'publishableKey', 'autoPresentDelayMs', 'webhookPort', 'webhookSecret']} title="Not saved." />
+      <ErrorBox
+        error={error}
+        shownPaths={[
+          'mode',
+          'apiBaseUrl',
+          'secretKey',
+          'publishableKey',
+          'autoPresentDelayMs',
+          'webhookPort',
+          'webhookSecret',
+        ]}
+        title="Not saved."
+      />
       {done ? <p role="status">{done}</p> : null}
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
@@ -293,7 +333,14 @@ function DevLog() {
     void run('devlog.list', { limit: 200 }, 'devlog').then((r) => setError(r.ok ? null : r.error));
   }, [run]);
 
-  const shown = useMemo(() => entries.filter((e) => !kind || e.kind === kind).slice().reverse(), [entries, kind]);
+  const shown = useMemo(
+    () =>
+      entries
+        .filter((e) => !kind || e.kind === kind)
+        .slice()
+        .reverse(),
+    [entries, kind],
+  );
 
   return (
     <section aria-labelledby="devlog-title" className="devlog">
@@ -325,7 +372,8 @@ function DevLog() {
         <ol className="devlog__list" aria-label="Log entries">
           {shown.map((entry) => (
             <li key={entry.id} className={`devlog__entry devlog__entry--${entry.kind}`}>
-              <time dateTime={entry.at}>{clockTime(entry.at)}</time> <span className="tag">{entry.kind}</span> {entry.summary}
+              <time dateTime={entry.at}>{clockTime(entry.at)}</time> <span className="tag">{entry.kind}</span>{' '}
+              {entry.summary}
               {entry.detail ? (
                 <details>
                   <summary>Detail</summary>

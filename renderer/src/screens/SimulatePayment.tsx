@@ -15,7 +15,11 @@ const FAULTS: { value: Fault; label: string; effect: string }[] = [
   { value: 'none', label: 'None (behave normally)', effect: 'behave normally again' },
   { value: 'timeout', label: 'Timeout: never answer the next payment', effect: 'time out on its next payment' },
   { value: 'busy', label: 'Busy: refuse the next payment as busy', effect: 'refuse its next payment as busy' },
-  { value: 'disconnect_mid_payment', label: 'Disconnect in the middle of the next payment', effect: 'disconnect in the middle of its next payment' },
+  {
+    value: 'disconnect_mid_payment',
+    label: 'Disconnect in the middle of the next payment',
+    effect: 'disconnect in the middle of its next payment',
+  },
 ];
 
 const OTHER = 'other';
@@ -80,7 +84,12 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
           const p = r.action?.paymentId ? payments[r.action.paymentId] : undefined;
           return (
             <label key={r.id} className="radio">
-              <input type="radio" name="sim-reader" checked={reader?.id === r.id} onChange={() => setReaderPick(r.id)} />
+              <input
+                type="radio"
+                name="sim-reader"
+                checked={reader?.id === r.id}
+                onChange={() => setReaderPick(r.id)}
+              />
               <span>
                 {r.label} — {p ? money(p.amount, p.currency) : `transaction ${r.action?.transactionId}`}
                 {r.action?.stage ? ` (${STAGE_LABELS[r.action.stage] ?? r.action.stage})` : ''}
@@ -103,7 +112,13 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
         <legend>Test card</legend>
         {TEST_CARDS.map((c) => (
           <label key={c.number} className="radio">
-            <input type="radio" name="test-card" value={c.number} checked={card === c.number} onChange={() => setCard(c.number)} />
+            <input
+              type="radio"
+              name="test-card"
+              value={c.number}
+              checked={card === c.number}
+              onChange={() => setCard(c.number)}
+            />
             <span>
               {c.label} <span className="muted mono">{groupDigits(c.number)}</span>
             </span>
@@ -126,7 +141,9 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
           />
         </Field>
       ) : null}
-      {payment && cardNumber ? <p className="expected">Expected outcome: {outcomeText(payment.amount, cardNumber)}</p> : null}
+      {payment && cardNumber ? (
+        <p className="expected">Expected outcome: {outcomeText(payment.amount, cardNumber)}</p>
+      ) : null}
 
       <ErrorBox error={error} shownPaths={['cardNumber']} />
       {done ? <p role="status">{done}</p> : null}

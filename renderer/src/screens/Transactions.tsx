@@ -1,5 +1,11 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import type { CommandError, CommandInput, Page, TransactionDetail as Detail, TransactionView } from '../../../main/contract';
+import type {
+  CommandError,
+  CommandInput,
+  Page,
+  TransactionDetail as Detail,
+  TransactionView,
+} from '../../../main/contract';
 import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
@@ -10,7 +16,15 @@ import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
 import { statusLabel } from '../lib/labels';
 
-const STATUSES = ['pending', 'succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded', 'requires_capture'] as const;
+const STATUSES = [
+  'pending',
+  'succeeded',
+  'failed',
+  'canceled',
+  'refunded',
+  'partially_refunded',
+  'requires_capture',
+] as const;
 const METHODS = ['card', 'wallet', 'bank_transfer', 'terminal'] as const;
 const SORTS = [
   { value: 'created_at:desc', label: 'Newest first' },
@@ -65,7 +79,14 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
   return (
     <form className="filters" role="search" aria-label="Find transactions" onSubmit={submit} noValidate>
       <Field id="tx-search" label="Search">
-        <input id="tx-search" type="search" value={search} maxLength={100} onChange={(e) => setSearch(e.target.value)} data-autofocus="" />
+        <input
+          id="tx-search"
+          type="search"
+          value={search}
+          maxLength={100}
+          onChange={(e) => setSearch(e.target.value)}
+          data-autofocus=""
+        />
       </Field>
       <Field id="tx-status" label="Status">
         <select id="tx-status" value={status} onChange={(e) => setStatus(e.target.value as TxQuery['status'])}>
@@ -78,7 +99,11 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
         </select>
       </Field>
       <Field id="tx-method" label="Method">
-        <select id="tx-method" value={method} onChange={(e) => setMethod(e.target.value as TxQuery['paymentMethodType'])}>
+        <select
+          id="tx-method"
+          value={method}
+          onChange={(e) => setMethod(e.target.value as TxQuery['paymentMethodType'])}
+        >
           <option value="">Any method</option>
           {METHODS.map((m) => (
             <option key={m} value={m}>
@@ -88,7 +113,12 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
         </select>
       </Field>
       <Field id="tx-from" label="From" error={error}>
-        <input {...describedBy('tx-from', null, error)} type="date" value={dateFrom} onChange={(e) => setDateFrom(e.target.value)} />
+        <input
+          {...describedBy('tx-from', null, error)}
+          type="date"
+          value={dateFrom}
+          onChange={(e) => setDateFrom(e.target.value)}
+        />
       </Field>
       <Field id="tx-to" label="To">
         <input id="tx-to" type="date" value={dateTo} onChange={(e) => setDateTo(e.target.value)} />
@@ -123,7 +153,11 @@ function RefundForm({ transaction, onRefunded }: { transaction: TransactionView;
     event.preventDefault();
     if (busy) return;
     if (amount <= 0) {
-      setError({ code: 'validation', message: 'Check the amount.', issues: [{ path: 'amount', message: 'Enter the amount to refund.' }] });
+      setError({
+        code: 'validation',
+        message: 'Check the amount.',
+        issues: [{ path: 'amount', message: 'Enter the amount to refund.' }],
+      });
       return;
     }
     setError(null);
@@ -209,7 +243,9 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
       <ErrorBox error={error} />
       {done ? <p role="status">{done}</p> : null}
       {!t ? (
-        !error ? <p role="status">Loading…</p> : null
+        !error ? (
+          <p role="status">Loading…</p>
+        ) : null
       ) : (
         <>
           <dl className="details">
@@ -362,7 +398,11 @@ export function Transactions() {
       />
       <ErrorBox error={error} title="Could not load transactions." />
       <p role="status" className="muted">
-        {loading ? 'Loading…' : meta ? `${meta.total} transaction${meta.total === 1 ? '' : 's'} · page ${meta.currentPage} of ${Math.max(1, meta.lastPage)}` : ''}
+        {loading
+          ? 'Loading…'
+          : meta
+            ? `${meta.total} transaction${meta.total === 1 ? '' : 's'} · page ${meta.currentPage} of ${Math.max(1, meta.lastPage)}`
+            : ''}
       </p>
       {page && page.data.length > 0 ? (
         <table className="tx-table">
@@ -389,7 +429,9 @@ export function Transactions() {
                 <td className="num">{money(t.amount, t.currency)}</td>
                 <td>
                   {statusLabel(t.status)}
-                  {t.amountRefunded > 0 && t.status !== 'refunded' ? <span className="muted"> ({money(t.amountRefunded, t.currency)} refunded)</span> : null}
+                  {t.amountRefunded > 0 && t.status !== 'refunded' ? (
+                    <span className="muted"> ({money(t.amountRefunded, t.currency)} refunded)</span>
+                  ) : null}
                 </td>
                 <td>
                   {humanize(t.paymentMethodType)}
@@ -412,7 +454,11 @@ export function Transactions() {
           <button type="button" disabled={loading || meta.currentPage <= 1} onClick={() => goTo(meta.currentPage - 1)}>
             Previous page
           </button>
-          <button type="button" disabled={loading || meta.currentPage >= meta.lastPage} onClick={() => goTo(meta.currentPage + 1)}>
+          <button
+            type="button"
+            disabled={loading || meta.currentPage >= meta.lastPage}
+            onClick={() => goTo(meta.currentPage + 1)}
+          >
             Next page
           </button>
         </nav>

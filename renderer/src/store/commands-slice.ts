@@ -69,7 +69,11 @@ function applyResult(state: PosState, name: CommandName, input: unknown, value: 
 }
 
 export const createCommandsSlice =
-  (bridge: PosBridge, prefs: Preferences | null, resync: () => Promise<void>): StateCreator<PosState, [], [], CommandsSlice> =>
+  (
+    bridge: PosBridge,
+    prefs: Preferences | null,
+    resync: () => Promise<void>,
+  ): StateCreator<PosState, [], [], CommandsSlice> =>
   (set, get) => {
     const markBusy = (key: string, on: boolean) =>
       set((state) => {
@@ -90,7 +94,10 @@ export const createCommandsSlice =
         try {
           result = await bridge.invoke(name, input);
         } catch (error) {
-          result = { ok: false, error: { code: 'internal', message: `The request could not be sent: ${String(error)}` } };
+          result = {
+            ok: false,
+            error: { code: 'internal', message: `The request could not be sent: ${String(error)}` },
+          };
         }
         if (result.ok) {
           applyResult(get(), name, input, result.value);
@@ -130,7 +137,9 @@ export const createCommandsSlice =
         const currency = draftCurrency(state);
         const issues = validateDraft(state.ui.draft, currency);
         if (issues.length > 0) {
-          set((s) => ({ ui: { ...s.ui, createError: { code: 'validation', message: 'Check the highlighted fields.', issues } } }));
+          set((s) => ({
+            ui: { ...s.ui, createError: { code: 'validation', message: 'Check the highlighted fields.', issues } },
+          }));
           return;
         }
         const input = createInput(state.ui.draft, currency);
@@ -163,7 +172,11 @@ export const createCommandsSlice =
         if (!reader) {
           get().setPaymentError({
             paymentId: payment.id,
-            error: { code: 'conflict', message: 'No reader is online, so the payment was created but not sent. Pick a reader below, or connect one on the Readers screen (F6).' },
+            error: {
+              code: 'conflict',
+              message:
+                'No reader is online, so the payment was created but not sent. Pick a reader below, or connect one on the Readers screen (F6).',
+            },
           });
           return;
         }

@@ -104,7 +104,9 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
   upsertReader(reader: ReaderView) {
     set((state) => {
       const exists = state.host.readers.some((r) => r.id === reader.id);
-      const readers = exists ? state.host.readers.map((r) => (r.id === reader.id ? reader : r)) : [...state.host.readers, reader];
+      const readers = exists
+        ? state.host.readers.map((r) => (r.id === reader.id ? reader : r))
+        : [...state.host.readers, reader];
       return { host: { ...state.host, readers } };
     });
   },

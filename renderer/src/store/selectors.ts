@@ -44,7 +44,9 @@ export function paymentsNewestFirst(payments: Record<string, PaymentView>): Paym
 
 /** Payments the cashier may still act on from the Process screen. */
 export function openPayments(payments: Record<string, PaymentView>): PaymentView[] {
-  return paymentsNewestFirst(payments).filter((p) => ['creating', 'pending', 'in_progress', 'unknown'].includes(p.status));
+  return paymentsNewestFirst(payments).filter((p) =>
+    ['creating', 'pending', 'in_progress', 'unknown'].includes(p.status),
+  );
 }
 
 /** True while a payment is on its way through a reader (the Pay buttons stay disabled). */
@@ -70,14 +72,18 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** The same rules as the host's schema, in words for the cashier, checked before anything is sent. */
 export function validateDraft(draft: Draft, currency: string): Issue[] {
   const issues: Issue[] = [];
-  if (!isKnownCurrency(currency)) issues.push({ path: 'currency', message: `${currency} is not a currency this app knows.` });
+  if (!isKnownCurrency(currency))
+    issues.push({ path: 'currency', message: `${currency} is not a currency this app knows.` });
   if (draft.amount === 0) {
     issues.push({ path: 'amount', message: 'Enter an amount: type the digits, e.g. 1 2 5 0 for 12.50.' });
   } else {
     const checked = checkMinorAmount(draft.amount);
     if (!checked.ok) {
       const max = isKnownCurrency(currency) ? formatAmount(MAX_AMOUNT_MINOR, currency) : String(MAX_AMOUNT_MINOR);
-      issues.push({ path: 'amount', message: draft.amount > MAX_AMOUNT_MINOR ? `The amount can be at most ${max}.` : checked.error });
+      issues.push({
+        path: 'amount',
+        message: draft.amount > MAX_AMOUNT_MINOR ? `The amount can be at most ${max}.` : checked.error,
+      });
     }
   }
   if (draft.description.trim().length > 500) issues.push({ path: 'description', message: 'At most 500 characters.' });
@@ -97,7 +103,10 @@ export function validateDraft(draft: Draft, currency: string): Issue[] {
 }
 
 /** The payments.create input for a valid draft (empty optional fields left out). */
-export function createInput(draft: Draft, currency: string): CommandInput<'payments.create'> & { orderReference: string } {
+export function createInput(
+  draft: Draft,
+  currency: string,
+): CommandInput<'payments.create'> & { orderReference: string } {
   const description = draft.description.trim();
   const customerId = draft.customerId.trim();
   const receiptEmail = draft.receiptEmail.trim();

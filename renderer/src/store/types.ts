@@ -16,7 +16,8 @@ import type {
   Snapshot,
 } from '../../../main/contract';
 
-export type Screen = 'create' | 'process' | 'simulate' | 'capture' | 'transactions' | 'readers' | 'settings' | 'attention';
+export type Screen =
+  'create' | 'process' | 'simulate' | 'capture' | 'transactions' | 'readers' | 'settings' | 'attention';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 

@@ -73,7 +73,9 @@ export const createUiSlice =
       set((state) => ({ ui: { ...state.ui, draft: { ...state.ui.draft, ...patch } } }));
     },
     resetDraft() {
-      set((state) => ({ ui: { ...state.ui, draft: { ...emptyDraft(), currency: state.ui.draft.currency }, createError: null } }));
+      set((state) => ({
+        ui: { ...state.ui, draft: { ...emptyDraft(), currency: state.ui.draft.currency }, createError: null },
+      }));
     },
     selectPayment(paymentId) {
       set((state) => ({ ui: { ...state.ui, selectedPaymentId: paymentId, notice: null } }));
