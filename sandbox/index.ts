@@ -5,28 +5,19 @@
  */
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../common/clock';
-import { adminRoutes } from './api/admin';
-import { checkoutRoutes } from './api/checkout';
-import { customerRoutes } from './api/customers';
-import { payoutDisputeRoutes } from './api/payouts-disputes';
-import { terminalRoutes } from './api/terminals';
-import { transactionRoutes } from './api/transactions';
-import { webhookRoutes } from './api/webhooks';
-import type { Context, Mode } from './domain/context';
-import type { Faults } from './domain/faults';
-import { cryptoIds } from './domain/ids';
-import { seedDemoData } from './domain/seed';
-import { unauthorized } from './http/errors';
-import { Router } from './http/router';
+import type { Emulator } from './http/emulator';
 import { createApiServer } from './http/server';
-import { createServices } from './services';
-import { openDatabase, Statements } from './store/database';
+import { createPlutoPay, type PlutoPayEmulator } from './plutopay';
+import type { Context, Mode } from './shared/context';
+import type { Faults } from './shared/faults';
+import { cryptoIds } from './shared/ids';
+import { openDatabase, Statements } from './shared/database';
 
-export type { Faults } from './domain/faults';
-export type { Mode } from './domain/context';
+export type { Faults } from './shared/faults';
+export type { Mode } from './shared/context';
 export { defaultDatabasePath } from './paths';
-export { EVENT_TYPES, type EventType } from './domain/events';
-export { sign as signWebhookBody } from './domain/webhooks';
+export { EVENT_TYPES, type EventType } from './plutopay/domain/events';
+export { sign as signWebhookBody } from './plutopay/domain/webhooks';
 
 export interface SandboxOptions {
   /** Default 0 (a free port). The CLI defaults to 4242. */
@@ -72,59 +63,20 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   let url = '';
 
   const db = openDatabase(dbPath);
-  const ctx: Context = {
-    db,
-    sql: new Statements(db),
-    clock: options.clock ?? systemClock,
-    ids: cryptoIds,
-    mode,
-    baseUrl: () => url,
-    log,
-  };
-  const services = createServices(ctx);
+  const shared = { db, sql: new Statements(db), clock: options.clock ?? systemClock, ids: cryptoIds, mode, log };
+  const contextAt = (prefix: string): Context => ({ ...shared, baseUrl: () => url + prefix });
+  let plutopay: PlutoPayEmulator;
   try {
-    db.transaction(() => {
-      const isNew = services.merchant.ensure();
-      if (isNew && options.seed !== false)
-        seedDemoData(ctx, services.payoutsDisputes, services.merchant.defaultCurrency);
-    }).immediate();
-    if (options.faults) services.faults.set(options.faults);
-    services.terminals.markHostedOffline();
+    plutopay = createPlutoPay(contextAt(''), {
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
+    });
   } catch (error) {
-    db.close();
+    if (db.open) db.close();
     throw error;
   }
-
-  const keys = services.merchant.keys();
-  const otherMode = mode === 'test' ? 'live' : 'test';
-  const router = new Router();
-  for (const routes of [
-    transactionRoutes,
-    customerRoutes,
-    terminalRoutes,
-    webhookRoutes,
-    checkoutRoutes,
-    payoutDisputeRoutes,
-    adminRoutes,
-  ]) {
-    router.addAll(routes(services));
-  }
-  const server = createApiServer({
-    router,
-    faults: services.faults,
-    log,
-    checkKey: (bearer) => {
-      const kind = services.merchant.kindOf(bearer);
-      if (kind) return kind;
-      if (bearer.startsWith(`sk_${otherMode}_`) || bearer.startsWith(`pk_${otherMode}_`)) {
-        return unauthorized(
-          `This is the PlutoPay sandbox running in ${mode} mode: ${otherMode}-mode keys (sk_${otherMode}_…, pk_${otherMode}_…) are refused. Use this sandbox's sk_${mode}_ key.`,
-          'wrong_mode_key',
-        );
-      }
-      return unauthorized('Invalid API key provided.', 'api_key_invalid');
-    },
-  });
+  const emulators: Emulator[] = [plutopay];
+  const server = createApiServer({ emulators, log });
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -140,15 +92,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   }
   const port = (server.address() as AddressInfo).port;
   url = `http://${hostForUrl(host)}:${port}`;
-  services.webhooks.resume();
+  for (const emulator of emulators) emulator.start?.();
   log(`PlutoPay sandbox (${mode} mode) listening on ${url}, database ${dbPath}`);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      services.links.shutdown();
-      services.payments.shutdown();
-      await services.webhooks.close();
+      for (const emulator of emulators) await emulator.shutdown?.();
       // Let the long polls answered by shutdown() flush before the sockets go.
       await new Promise<void>((resolve) => setImmediate(resolve));
       await new Promise<void>((resolve) => {
@@ -166,14 +116,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     port,
     mode,
     db: dbPath,
-    secret_key: keys.secret_key,
-    publishable_key: keys.publishable_key,
+    secret_key: plutopay.secret_key,
+    publishable_key: plutopay.publishable_key,
     get webhook_secret() {
-      return db.open ? services.webhooks.latestSecret() : null;
+      return plutopay.webhookSecret();
     },
-    setFaults: (faults) => void services.faults.set(faults),
-    faults: () => services.faults.current,
-    webhooksIdle: () => services.webhooks.idle(),
+    setFaults: (faults) => void plutopay.faults.set(faults),
+    faults: () => plutopay.faults.current,
+    webhooksIdle: () => plutopay.services.webhooks.idle(),
     close,
   };
 }

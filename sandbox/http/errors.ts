@@ -1,7 +1,9 @@
 /**
- * The one error type every layer throws. The HTTP layer renders it as
- * `{"error": {"type", "message", "param"?, "code"?}}` with its status, so a domain module can refuse
- * a request without knowing anything about HTTP beyond the status number.
+ * The one error type every layer throws: a status, a type, a message and, where it helps, the
+ * parameter and a machine code. Each emulator renders it in its own API's error format
+ * (`Emulator.renderError`), so a domain module can refuse a request without knowing anything
+ * about HTTP beyond the status number. The types below are PlutoPay's; the other emulators use
+ * their own strings.
  */
 export type ErrorType =
   | 'authentication_error'
@@ -21,11 +23,16 @@ export interface ErrorBody {
 
 export class ApiError extends Error {
   readonly status: number;
-  readonly type: ErrorType;
+  readonly type: ErrorType | (string & {});
   readonly param: string | undefined;
   readonly code: string | undefined;
 
-  constructor(status: number, type: ErrorType, message: string, options: { param?: string; code?: string } = {}) {
+  constructor(
+    status: number,
+    type: ErrorType | (string & {}),
+    message: string,
+    options: { param?: string; code?: string } = {},
+  ) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
@@ -34,8 +41,9 @@ export class ApiError extends Error {
     this.code = options.code;
   }
 
+  /** PlutoPay's format, `{"error": {"type", "message", "param"?, "code"?}}`. */
   toBody(): { error: ErrorBody } {
-    const error: ErrorBody = { type: this.type, message: this.message };
+    const error: ErrorBody = { type: this.type as ErrorType, message: this.message };
     if (this.param !== undefined) error.param = this.param;
     if (this.code !== undefined) error.code = this.code;
     return { error };

@@ -33,7 +33,7 @@ export interface Reply {
 export type Handler = (request: ApiRequest) => Reply | Promise<Reply>;
 
 export interface RouteSpec {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   auth: AuthKind;
   body?: BodyKind;
@@ -43,8 +43,6 @@ export interface RouteSpec {
 export interface Route extends RouteSpec {
   readonly segments: ReadonlyArray<string | { param: string }>;
   readonly body: BodyKind;
-  /** Fault injection applies to the API under /v1 (not health, the admin routes or the hosted page). */
-  readonly faultable: boolean;
 }
 
 export type Match = { route: Route; params: Record<string, string> } | { route: null; pathKnown: boolean };
@@ -61,7 +59,6 @@ export class Router {
       ...spec,
       segments,
       body: spec.body ?? (spec.method === 'GET' ? 'none' : 'json'),
-      faultable: spec.path.startsWith('/v1/') && spec.path !== '/v1/health',
     });
   }
 

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeClock } from '../../common/clock';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../sandbox/index';
-import type { TransactionJson } from '../../sandbox/domain/transactions';
+import type { TransactionJson } from '../../sandbox/plutopay/domain/transactions';
 
 export type { TransactionJson };
 

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
-import { SCHEMA_VERSION } from '../../sandbox/store/schema';
+import { SCHEMA_VERSION } from '../../sandbox/plutopay/schema';
 import { Api, receiver, type ListResponse, type ReaderJson, type TerminalJson, type TransactionJson } from './helpers';
 
 const ROOT = resolve(__dirname, '../..');

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { decideResult, resultKey, type ActionResult } from '../../sandbox/domain/action-machine';
-import { FaultInjector } from '../../sandbox/domain/faults';
-import { cryptoIds, ID_PATTERN, SeededIds } from '../../sandbox/domain/ids';
-import * as m from '../../sandbox/domain/transaction-machine';
+import { decideResult, resultKey, type ActionResult } from '../../sandbox/plutopay/domain/action-machine';
+import { FaultInjector } from '../../sandbox/shared/faults';
+import { cryptoIds, ID_PATTERN, SeededIds } from '../../sandbox/shared/ids';
+import * as m from '../../sandbox/plutopay/domain/transaction-machine';
 import { ApiError } from '../../sandbox/http/errors';
 import { Params } from '../../sandbox/http/params';
 import { parseCliArgs } from '../../sandbox/cli-args';
 import { defaultDatabasePath } from '../../sandbox/paths';
-import { escapeHtml } from '../../sandbox/api/hosted-page';
+import { escapeHtml } from '../../sandbox/plutopay/api/hosted-page';
 
 const pending: m.MoneyState = {
   status: 'pending',

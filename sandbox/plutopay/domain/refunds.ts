@@ -2,14 +2,14 @@
  * Refunds: full by default, partial by amount, never more than what remains. Idempotency keys are
  * scoped to the transaction and enforced by a UNIQUE (transaction_id, idempotency_key) constraint.
  */
-import type { Metadata } from '../http/params';
-import { inTransaction, type Context } from './context';
+import type { Metadata } from '../../http/params';
+import { inTransaction, type Context } from '../../shared/context';
 import type { Outbox } from './events';
-import { formatted } from './money';
-import { paginate, type Page } from './pagination';
-import { iso } from './time';
+import { formatted } from '../../shared/money';
+import { paginate, type Page } from '../../shared/pagination';
+import { iso } from '../../shared/time';
 import * as machine from './transaction-machine';
-import { ApiError } from '../http/errors';
+import { ApiError } from '../../http/errors';
 import {
   canonicalMetadata,
   firstDifference,

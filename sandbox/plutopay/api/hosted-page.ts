@@ -3,7 +3,7 @@
  * anywhere. Every value rendered goes through escapeHtml (descriptions and emails are merchant or
  * customer input).
  */
-import { TEST_CARDS } from '../../common/test-cards';
+import { TEST_CARDS } from '../../../common/test-cards';
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -1,13 +1,13 @@
 /** /v1/terminals, /v1/terminal/* (connection tokens, payments, readers) and the reader link. */
-import { declineInfo } from '../../common/decline-codes';
-import { normaliseCardNumber } from '../../common/test-cards';
+import { declineInfo } from '../../../common/decline-codes';
+import { normaliseCardNumber } from '../../../common/test-cards';
 import type { ActionResult } from '../domain/action-machine';
 import { actionJson, type TerminalInput } from '../domain/terminals';
 import { transactionJson } from '../domain/transactions';
 import { POLL_WAIT_DEFAULT_MS, POLL_WAIT_MAX_MS } from '../domain/reader-link';
-import { badRequest, invalid } from '../http/errors';
-import { Params, pageParams } from '../http/params';
-import type { RouteSpec } from '../http/router';
+import { badRequest, invalid } from '../../http/errors';
+import { Params, pageParams } from '../../http/params';
+import type { RouteSpec } from '../../http/router';
 import type { Services } from '../services';
 import { paymentInput } from './transactions';
 import { created, createdOrReplayed, deleted, list, ok } from './replies';

@@ -7,13 +7,13 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { TimerHandle } from '../../common/clock';
-import { notFound } from '../http/errors';
-import { isLoopbackHost } from '../http/params';
-import { inTransaction, type Context } from './context';
+import type { TimerHandle } from '../../../common/clock';
+import { notFound } from '../../http/errors';
+import { isLoopbackHost } from '../../http/params';
+import { inTransaction, type Context } from '../../shared/context';
 import type { EventBody, EventType, Outbox } from './events';
-import { pageMeta, paginate, type Page, type PageMeta } from './pagination';
-import { iso, isoOrNull, MINUTE, HOUR } from './time';
+import { pageMeta, paginate, type Page, type PageMeta } from '../../shared/pagination';
+import { iso, isoOrNull, MINUTE, HOUR } from '../../shared/time';
 
 export const RETRY_DELAYS_MS = [1 * MINUTE, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 24 * HOUR] as const;
 export const DELIVERY_TIMEOUT_MS = 10_000;

@@ -9,7 +9,7 @@
  *      ├──cancel──▶ canceled
  *      └──decline (confirmed API payment)──▶ failed
  */
-import type { ErrorType } from '../http/errors';
+import type { ErrorType } from '../../http/errors';
 
 export const TRANSACTION_STATUSES = [
   'pending',

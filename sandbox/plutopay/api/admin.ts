@@ -1,11 +1,11 @@
 /** Sandbox-only routes under /_sandbox (secret key): faults, ledger, test triggers, webhook log. */
-import { MAX_AMOUNT_MINOR } from '../../common/money';
-import { faultProblem, type Faults } from '../domain/faults';
+import { MAX_AMOUNT_MINOR } from '../../../common/money';
+import { faultProblem, type Faults } from '../../shared/faults';
 import { ledger } from '../domain/ledger';
 import { DISPUTE_REASONS, disputeJson, payoutJson } from '../domain/payouts-disputes';
-import { badRequest, invalid } from '../http/errors';
-import { Params, pageParams } from '../http/params';
-import type { RouteSpec } from '../http/router';
+import { badRequest, invalid } from '../../http/errors';
+import { Params, pageParams } from '../../http/params';
+import type { RouteSpec } from '../../http/router';
 import type { Services } from '../services';
 import { created, list, ok } from './replies';
 

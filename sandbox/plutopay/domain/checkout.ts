@@ -2,14 +2,14 @@
  * Checkout sessions: a pending card payment plus a hosted page (served by the sandbox at /pay/cs_…)
  * where a test card completes it. Expiry is applied lazily, whenever sessions are read.
  */
-import { declineInfo } from '../../common/decline-codes';
-import { decideTestOutcome, normaliseCardNumber } from '../../common/test-cards';
-import { notFound } from '../http/errors';
-import type { Metadata } from '../http/params';
-import { inTransaction, type Context } from './context';
-import { formatted } from './money';
-import { paginate, type Page } from './pagination';
-import { DAY, iso, isoOrNull } from './time';
+import { declineInfo } from '../../../common/decline-codes';
+import { decideTestOutcome, normaliseCardNumber } from '../../../common/test-cards';
+import { notFound } from '../../http/errors';
+import type { Metadata } from '../../http/params';
+import { inTransaction, type Context } from '../../shared/context';
+import { formatted } from '../../shared/money';
+import { paginate, type Page } from '../../shared/pagination';
+import { DAY, iso, isoOrNull } from '../../shared/time';
 import type { TransactionRow, Transactions } from './transactions';
 
 export const CHECKOUT_TTL_MS = DAY;

@@ -5,11 +5,11 @@
  * Each reader has one action slot and a version number that changes with its action, which the
  * reader link's long poll waits on.
  */
-import { conflict, notFound } from '../http/errors';
-import { inTransaction, parseJson, type Context } from './context';
+import { conflict, notFound } from '../../http/errors';
+import { inTransaction, parseJson, type Context } from '../../shared/context';
 import type { Outbox } from './events';
-import { paginate, type Page } from './pagination';
-import { iso, isoOrNull } from './time';
+import { paginate, type Page } from '../../shared/pagination';
+import { iso, isoOrNull } from '../../shared/time';
 import { escapeLike } from './transactions';
 import type { ActionStatus } from './action-machine';
 

@@ -1,8 +1,8 @@
 /** /v1/webhook-endpoints */
 import { EVENT_TYPES } from '../domain/events';
 import { endpointJson, type EndpointInput } from '../domain/webhooks';
-import { Params, pageParams } from '../http/params';
-import type { RouteSpec } from '../http/router';
+import { Params, pageParams } from '../../http/params';
+import type { RouteSpec } from '../../http/router';
 import type { Services } from '../services';
 import { created, deleted, list, ok } from './replies';
 

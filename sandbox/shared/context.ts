@@ -1,6 +1,6 @@
 /** What every domain module shares: the database, time, ids and the running mode. */
 import type { Clock } from '../../common/clock';
-import type { Db, Statements } from '../store/database';
+import type { Db, Statements } from './database';
 import type { IdSource } from './ids';
 
 export type Mode = 'test' | 'live';

@@ -1,7 +1,7 @@
 /** /v1/payouts and /v1/disputes (read-only, as in the reference). */
 import { DISPUTE_STATUSES, PAYOUT_STATUSES, disputeJson, payoutJson } from '../domain/payouts-disputes';
-import { Params, pageParams } from '../http/params';
-import type { RouteSpec } from '../http/router';
+import { Params, pageParams } from '../../http/params';
+import type { RouteSpec } from '../../http/router';
 import type { Services } from '../services';
 import { list, ok } from './replies';
 

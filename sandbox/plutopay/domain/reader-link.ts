@@ -5,13 +5,13 @@
  * stale_after_ms is closed and its reader goes offline. Sessions live in memory: after a restart the
  * host opens a new link with a new token.
  */
-import type { TimerHandle } from '../../common/clock';
-import { conflict, notFound, unauthorized } from '../http/errors';
+import type { TimerHandle } from '../../../common/clock';
+import { conflict, notFound, unauthorized } from '../../http/errors';
 import type { ActionResult } from './action-machine';
-import { inTransaction, type Context } from './context';
+import { inTransaction, type Context } from '../../shared/context';
 import type { TerminalPayments } from './terminal-payments';
 import { actionJson, type ActionRow, type TerminalRow, type Terminals } from './terminals';
-import { iso, MINUTE } from './time';
+import { iso, MINUTE } from '../../shared/time';
 import type { TransactionRow } from './transactions';
 
 export const POLL_WAIT_MAX_MS = 30_000;

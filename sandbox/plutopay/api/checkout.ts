@@ -1,10 +1,10 @@
 /** /v1/checkout/sessions and the hosted page at /pay/cs_… */
-import { DEFAULT_TEST_CARD } from '../../common/test-cards';
+import { DEFAULT_TEST_CARD } from '../../../common/test-cards';
 import { CHECKOUT_STATUSES, type SessionRow } from '../domain/checkout';
-import { formatted } from '../domain/money';
-import { badRequest } from '../http/errors';
-import { Params } from '../http/params';
-import type { Reply, RouteSpec } from '../http/router';
+import { formatted } from '../../shared/money';
+import { badRequest } from '../../http/errors';
+import { Params } from '../../http/params';
+import type { Reply, RouteSpec } from '../../http/router';
 import type { Services } from '../services';
 import { checkoutPage, messagePage } from './hosted-page';
 import { AMOUNT } from './transactions';

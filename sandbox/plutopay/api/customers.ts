@@ -1,8 +1,8 @@
 /** /v1/customers */
 import { CUSTOMER_FIELDS, customerJson, type CustomerInput } from '../domain/customers';
-import { invalid } from '../http/errors';
-import { Params, pageParams } from '../http/params';
-import type { RouteSpec } from '../http/router';
+import { invalid } from '../../http/errors';
+import { Params, pageParams } from '../../http/params';
+import type { RouteSpec } from '../../http/router';
 import type { Services } from '../services';
 import { created, deleted, list, ok } from './replies';
 

@@ -2,15 +2,15 @@
  * Transactions: create (with idempotency enforced by the database), retrieve, list, confirm,
  * capture, cancel, and the approval/decline entry points used by readers and the hosted page.
  */
-import { decideTestOutcome, normaliseCardNumber, DEFAULT_TEST_CARD } from '../../common/test-cards';
-import { declineInfo } from '../../common/decline-codes';
-import { ApiError, conflict, invalid, notFound } from '../http/errors';
-import type { Metadata } from '../http/params';
-import { inTransaction, type Context } from './context';
+import { decideTestOutcome, normaliseCardNumber, DEFAULT_TEST_CARD } from '../../../common/test-cards';
+import { declineInfo } from '../../../common/decline-codes';
+import { ApiError, conflict, invalid, notFound } from '../../http/errors';
+import type { Metadata } from '../../http/params';
+import { inTransaction, type Context } from '../../shared/context';
 import type { Outbox } from './events';
-import { formatted } from './money';
-import { paginate, type Page } from './pagination';
-import { isoOrNull, iso, DAY } from './time';
+import { formatted } from '../../shared/money';
+import { paginate, type Page } from '../../shared/pagination';
+import { isoOrNull, iso, DAY } from '../../shared/time';
 import * as machine from './transaction-machine';
 import type { CaptureMethod, MoneyState, Step, TransactionStatus } from './transaction-machine';
 

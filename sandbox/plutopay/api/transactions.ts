@@ -1,13 +1,13 @@
 /** /v1/merchant, /v1/health, /v1/transactions (+ capture, cancel, confirm, refunds), /v1/payment-intents. */
-import { MAX_AMOUNT_MINOR } from '../../common/money';
+import { MAX_AMOUNT_MINOR } from '../../../common/money';
 import type { CreateTransactionInput, PaymentMethodType } from '../domain/transactions';
 import { PAYMENT_METHOD_TYPES, transactionJson } from '../domain/transactions';
 import { TRANSACTION_STATUSES } from '../domain/transaction-machine';
 import { refundJson } from '../domain/refunds';
-import { iso } from '../domain/time';
-import { invalid } from '../http/errors';
-import { Params, pageParams } from '../http/params';
-import type { RouteSpec } from '../http/router';
+import { iso } from '../../shared/time';
+import { invalid } from '../../http/errors';
+import { Params, pageParams } from '../../http/params';
+import type { RouteSpec } from '../../http/router';
 import type { Services } from '../services';
 import { createdOrReplayed, list, ok, okOrReplayed } from './replies';
 

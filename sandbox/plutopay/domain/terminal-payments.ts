@@ -3,12 +3,12 @@
  * test card, cancelling the action, and applying a reader's outcome to the payment. A decline on a
  * reader leaves the payment pending ("try another card"); only an approval moves it on.
  */
-import type { TimerHandle } from '../../common/clock';
-import { declineInfo } from '../../common/decline-codes';
-import { decideTestOutcome, DEFAULT_TEST_CARD } from '../../common/test-cards';
-import { ApiError, conflict } from '../http/errors';
+import type { TimerHandle } from '../../../common/clock';
+import { declineInfo } from '../../../common/decline-codes';
+import { decideTestOutcome, DEFAULT_TEST_CARD } from '../../../common/test-cards';
+import { ApiError, conflict } from '../../http/errors';
 import { decideResult, resultKey, statusFor, type ActionResult } from './action-machine';
-import { inTransaction, type Context } from './context';
+import { inTransaction, type Context } from '../../shared/context';
 import type { ActionRow, TerminalRow, Terminals } from './terminals';
 import type { TransactionRow, Transactions } from './transactions';
 

@@ -6,7 +6,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 
 export type Db = Database.Database;
 export type Statement = Database.Statement;
@@ -25,23 +24,38 @@ export function openDatabase(path: string): Db {
     db.pragma('busy_timeout = 5000');
   }
   db.pragma('foreign_keys = OFF');
-  migrate(db);
   return db;
 }
 
-export function migrate(db: Db): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SCHEMA_VERSION) {
+/**
+ * Brings one emulator's tables up to date. Each emulator numbers its own migrations; the versions
+ * live in `schema_versions` so the emulators can change independently. PlutoPay's tables predate
+ * that table and kept their version in PRAGMA user_version, which is still honoured. A database
+ * written by a newer sandbox is refused instead of being misread.
+ */
+export function migrate(db: Db, component: string, migrations: readonly string[]): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  const row = db.prepare('SELECT version FROM schema_versions WHERE component = ?').get(component) as
+    { version: number } | undefined;
+  const legacy = component === 'plutopay' ? (db.pragma('user_version', { simple: true }) as number) : 0;
+  const current = row?.version ?? legacy;
+  if (current > migrations.length) {
     db.close();
     throw new Error(
-      `the database has schema version ${current}, newer than this sandbox's ${SCHEMA_VERSION}; use a newer sandbox or another --db`,
+      `the database has ${component} schema version ${current}, newer than this sandbox's ${migrations.length}; use a newer sandbox or another --db`,
     );
   }
-  for (let version = current; version < SCHEMA_VERSION; version++) {
+  for (let version = current; version < migrations.length; version++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[version]!);
-      db.pragma(`user_version = ${version + 1}`);
+      db.exec(migrations[version]!);
+      db.prepare(
+        'INSERT INTO schema_versions (component, version) VALUES (?, ?) ON CONFLICT (component) DO UPDATE SET version = excluded.version',
+      ).run(component, version + 1);
+      if (component === 'plutopay') db.pragma(`user_version = ${version + 1}`);
     }).immediate();
+  }
+  if (row === undefined && current === migrations.length && current > 0) {
+    db.prepare('INSERT OR IGNORE INTO schema_versions (component, version) VALUES (?, ?)').run(component, current);
   }
 }
 

@@ -2,12 +2,12 @@
  * Payouts and disputes: read-only in the API, as in the reference. New ones come from the sandbox's
  * admin routes (open a dispute on a payment, create and settle a payout), which emit the webhooks.
  */
-import { conflict, notFound } from '../http/errors';
-import { inTransaction, type Context } from './context';
+import { conflict, notFound } from '../../http/errors';
+import { inTransaction, type Context } from '../../shared/context';
 import type { Outbox } from './events';
-import { formatted } from './money';
-import { paginate, type Page } from './pagination';
-import { DAY, iso, isoDate, isoOrNull } from './time';
+import { formatted } from '../../shared/money';
+import { paginate, type Page } from '../../shared/pagination';
+import { DAY, iso, isoDate, isoOrNull } from '../../shared/time';
 import type { Transactions } from './transactions';
 
 export const PAYOUT_STATUSES = ['paid', 'pending', 'in_transit', 'failed'] as const;

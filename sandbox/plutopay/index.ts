@@ -1,0 +1,92 @@
+/**
+ * The PlutoPay emulator: its services over the shared database, its routes at the root of the
+ * sandbox, its keys (sk_/pk_ per mode) and its error format `{"error": {...}}`.
+ */
+import type { Emulator, KeyKind } from '../http/emulator';
+import type { ApiError } from '../http/errors';
+import { unauthorized } from '../http/errors';
+import { Router } from '../http/router';
+import type { Context } from '../shared/context';
+import { migrate } from '../shared/database';
+import type { Faults } from '../shared/faults';
+import { adminRoutes } from './api/admin';
+import { checkoutRoutes } from './api/checkout';
+import { customerRoutes } from './api/customers';
+import { payoutDisputeRoutes } from './api/payouts-disputes';
+import { terminalRoutes } from './api/terminals';
+import { transactionRoutes } from './api/transactions';
+import { webhookRoutes } from './api/webhooks';
+import { seedDemoData } from './domain/seed';
+import { MIGRATIONS } from './schema';
+import { createServices, type Services } from './services';
+
+export interface PlutoPayEmulator extends Emulator {
+  readonly services: Services;
+  readonly secret_key: string;
+  readonly publishable_key: string;
+  /** The newest webhook endpoint's signing secret; null until an endpoint exists. */
+  webhookSecret(): string | null;
+}
+
+export function createPlutoPay(ctx: Context, options: { seed?: boolean; faults?: Partial<Faults> }): PlutoPayEmulator {
+  migrate(ctx.db, 'plutopay', MIGRATIONS);
+  const services = createServices(ctx);
+  ctx.db
+    .transaction(() => {
+      const isNew = services.merchant.ensure();
+      if (isNew && options.seed !== false)
+        seedDemoData(ctx, services.payoutsDisputes, services.merchant.defaultCurrency);
+    })
+    .immediate();
+  if (options.faults) services.faults.set(options.faults);
+  services.terminals.markHostedOffline();
+
+  const router = new Router();
+  for (const routes of [
+    transactionRoutes,
+    customerRoutes,
+    terminalRoutes,
+    webhookRoutes,
+    checkoutRoutes,
+    payoutDisputeRoutes,
+    adminRoutes,
+  ]) {
+    router.addAll(routes(services));
+  }
+  const keys = services.merchant.keys();
+  const otherMode = ctx.mode === 'test' ? 'live' : 'test';
+
+  return {
+    name: 'plutopay',
+    prefix: '',
+    router,
+    faults: services.faults,
+    services,
+    secret_key: keys.secret_key,
+    publishable_key: keys.publishable_key,
+    webhookSecret: () => (ctx.db.open ? services.webhooks.latestSecret() : null),
+    checkKey(bearer): KeyKind | ApiError {
+      if (bearer === undefined) {
+        return unauthorized('No API key provided. Send it as "Authorization: Bearer sk_test_…".', 'api_key_missing');
+      }
+      const kind = services.merchant.kindOf(bearer);
+      if (kind) return kind;
+      if (bearer.startsWith(`sk_${otherMode}_`) || bearer.startsWith(`pk_${otherMode}_`)) {
+        return unauthorized(
+          `This is the PlutoPay sandbox running in ${ctx.mode} mode: ${otherMode}-mode keys (sk_${otherMode}_…, pk_${otherMode}_…) are refused. Use this sandbox's sk_${ctx.mode}_ key.`,
+          'wrong_mode_key',
+        );
+      }
+      return unauthorized('Invalid API key provided.', 'api_key_invalid');
+    },
+    renderError: (error) => ({ status: error.status, json: error.toBody() }),
+    // The API under /v1 takes faults; health, the admin routes and the hosted page do not.
+    faultable: (path) => path.startsWith('/v1/') && path !== '/v1/health',
+    start: () => services.webhooks.resume(),
+    async shutdown() {
+      services.links.shutdown();
+      services.payments.shutdown();
+      await services.webhooks.close();
+    },
+  };
+}
