@@ -54,7 +54,33 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw badRequest('The request body must be a JSON object.', undefined, 'invalid_json');
   }
+  refuseUnrepresentable(value, '');
   return value as Record<string, unknown>;
+}
+
+/**
+ * JSON can spell what JavaScript cannot keep: a number past the double range parses as Infinity
+ * (stored as null), and a `__proto__` key is dropped (or worse) when the object is copied. Both
+ * are refused with the parameter named instead of being silently changed.
+ */
+function refuseUnrepresentable(value: unknown, path: string): void {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) {
+      throw badRequest(`${path || 'a value'} is too large to be a number`, path || undefined, 'parameter_invalid_type');
+    }
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => refuseUnrepresentable(item, `${path}[${index}]`));
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    const child = path ? `${path}.${key}` : key;
+    if (key === '__proto__')
+      throw badRequest(`${child}: the key "__proto__" is not allowed`, child, 'parameter_invalid_key');
+    refuseUnrepresentable((value as Record<string, unknown>)[key], child);
+  }
 }
 
 /** An HTML form body (application/x-www-form-urlencoded); repeated fields keep the first value. */

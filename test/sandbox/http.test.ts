@@ -233,3 +233,37 @@ describe('robustness: bad input is a documented 4xx and changes nothing', () => 
     expect(answer.text).not.toMatch(/at .*\.ts:\d+/);
   });
 });
+
+describe('JSON the sandbox cannot keep as sent (issue 9 #15)', () => {
+  it('a number past the double range is refused with 400 naming the parameter, and nothing is created', async () => {
+    const before = await transactionCount();
+    const answer = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, {
+      raw: '{"amount": 1000, "currency": "usd", "metadata": {"k": 1e400}}',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatchObject({
+      type: 'invalid_request',
+      param: 'metadata.k',
+      code: 'parameter_invalid_type',
+    });
+    expect(await transactionCount()).toBe(before);
+  });
+
+  it('a __proto__ key is refused with 400 naming it instead of being dropped', async () => {
+    const before = await transactionCount();
+    const answer = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, {
+      raw: '{"amount": 1000, "currency": "usd", "metadata": {"__proto__": {"x": "1"}, "a": "b"}}',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatchObject({ param: 'metadata.__proto__', code: 'parameter_invalid_key' });
+    expect(await transactionCount()).toBe(before);
+  });
+
+  it('a query string past the header limit gets the documented error body, not a bare 431', async () => {
+    const answer = await h.api.get<ErrorResponse>(`/v1/transactions?search=${'a'.repeat(20_000)}`);
+    expect(answer.status).toBe(431);
+    expect(answer.body.error).toMatchObject({ type: 'invalid_request', code: 'request_too_large' });
+  });
+});
