@@ -10,6 +10,7 @@ import { createApiServer } from './http/server';
 import { createPlutoPay, type PlutoPayEmulator } from './plutopay';
 import type { Context, Mode } from './shared/context';
 import type { Faults } from './shared/faults';
+import { AdvanceableClock } from './shared/clock';
 import { cryptoIds } from './shared/ids';
 import { openDatabase, Statements } from './shared/database';
 
@@ -63,7 +64,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   let url = '';
 
   const db = openDatabase(dbPath);
-  const shared = { db, sql: new Statements(db), clock: options.clock ?? systemClock, ids: cryptoIds, mode, log };
+  const clock = new AdvanceableClock(options.clock ?? systemClock);
+  const shared = {
+    db,
+    sql: new Statements(db),
+    clock,
+    ids: cryptoIds,
+    mode,
+    log,
+    advanceClock: (ms: number) => clock.advance(ms),
+  };
   const contextAt = (prefix: string): Context => ({ ...shared, baseUrl: () => url + prefix });
   let plutopay: PlutoPayEmulator;
   try {

@@ -11,8 +11,10 @@ export interface Context {
   readonly clock: Clock;
   readonly ids: IdSource;
   readonly mode: Mode;
-  /** The sandbox's own base URL (http://127.0.0.1:PORT), known once it listens. */
+  /** This emulator's base URL (http://127.0.0.1:PORT plus its prefix), known once it listens. */
   baseUrl(): string;
+  /** Moves the sandbox's clock forward (every emulator shares it): POST …/_sandbox/clock. */
+  advanceClock(ms: number): void;
   log(line: string): void;
 }
 

@@ -6,7 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulator } from '../../sandbox/http/emulator';
-import { ApiError, unauthorized } from '../../sandbox/http/errors';
+import type { ApiError } from '../../sandbox/http/errors';
+import { unauthorized } from '../../sandbox/http/errors';
 import { Router } from '../../sandbox/http/router';
 import { createApiServer } from '../../sandbox/http/server';
 import { FaultInjector } from '../../sandbox/shared/faults';

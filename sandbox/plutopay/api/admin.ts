@@ -1,6 +1,8 @@
 /** Sandbox-only routes under /_sandbox (secret key): faults, ledger, test triggers, webhook log. */
 import { MAX_AMOUNT_MINOR } from '../../../common/money';
 import { faultProblem, type Faults } from '../../shared/faults';
+import type { Context } from '../../shared/context';
+import { iso } from '../../shared/time';
 import { ledger } from '../domain/ledger';
 import { DISPUTE_REASONS, disputeJson, payoutJson } from '../domain/payouts-disputes';
 import { badRequest, invalid } from '../../http/errors';
@@ -29,6 +31,14 @@ function faultInput(body: Readonly<Record<string, unknown>>): Partial<Faults> {
   return partial;
 }
 
+/** POST /_sandbox/clock {advance_seconds}: moves the clock every emulator shares; answers the new time. */
+export function advanceClock(ctx: Context, body: Readonly<Record<string, unknown>>): { now: string } {
+  const p = Params.body(body, ['advance_seconds']);
+  const seconds = p.int('advance_seconds', { required: true, min: 0, max: 366 * 24 * 3600 });
+  ctx.advanceClock(seconds * 1000);
+  return { now: iso(ctx.clock.now()) };
+}
+
 export function adminRoutes(s: Services): RouteSpec[] {
   return [
     { method: 'GET', path: '/_sandbox/faults', auth: 'secret', handler: () => ok(s.faults.current) },
@@ -39,6 +49,12 @@ export function adminRoutes(s: Services): RouteSpec[] {
       handler: (req) => ok(s.faults.set(faultInput(req.body))),
     },
     { method: 'GET', path: '/_sandbox/ledger', auth: 'secret', handler: () => ok(ledger(s.ctx)) },
+    {
+      method: 'POST',
+      path: '/_sandbox/clock',
+      auth: 'secret',
+      handler: (req) => ok(advanceClock(s.ctx, req.body)),
+    },
     {
       method: 'POST',
       path: '/_sandbox/disputes',

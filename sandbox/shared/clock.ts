@@ -1,0 +1,68 @@
+/**
+ * The sandbox's time: another clock (the system's, or a test's fake one) plus an offset that
+ * `POST …/_sandbox/clock` moves forward. Moving it fires every timer that falls due, in order, so
+ * a client can see a 15-minute expiry or a 7-day authorisation lapse without waiting for it.
+ */
+import type { Clock, TimerHandle } from '../../common/clock';
+
+interface Pending {
+  due: number;
+  callback: () => void;
+  inner: TimerHandle;
+}
+
+export class AdvanceableClock implements Clock {
+  private offset = 0;
+  private nextId = 1;
+  private readonly timers = new Map<number, Pending>();
+
+  constructor(private readonly base: Clock) {}
+
+  now(): number {
+    return this.base.now() + this.offset;
+  }
+
+  setTimeout(callback: () => void, ms: number): TimerHandle {
+    const id = this.nextId++;
+    const due = this.now() + Math.max(0, ms);
+    this.timers.set(id, { due, callback, inner: this.arm(id, Math.max(0, ms)) });
+    return { id };
+  }
+
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (!handle) return;
+    const timer = this.timers.get(handle.id);
+    if (!timer) return;
+    this.base.clearTimeout(timer.inner);
+    this.timers.delete(handle.id);
+  }
+
+  /** Moves time forward; timers that fall due fire now, in due order (including ones they add). */
+  advance(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError('the sandbox clock only moves forward');
+    this.offset += ms;
+    for (;;) {
+      let next: [number, Pending] | undefined;
+      for (const entry of this.timers)
+        if (entry[1].due <= this.now() && (!next || entry[1].due < next[1].due)) next = entry;
+      if (!next) break;
+      this.base.clearTimeout(next[1].inner);
+      this.timers.delete(next[0]);
+      next[1].callback();
+    }
+    // The rest wait for what is left of their time on the moved clock.
+    for (const [id, timer] of this.timers) {
+      this.base.clearTimeout(timer.inner);
+      timer.inner = this.arm(id, timer.due - this.now());
+    }
+  }
+
+  private arm(id: number, ms: number): TimerHandle {
+    return this.base.setTimeout(() => {
+      const timer = this.timers.get(id);
+      if (!timer) return;
+      this.timers.delete(id);
+      timer.callback();
+    }, ms);
+  }
+}
