@@ -287,6 +287,8 @@ export interface ConnectivityView {
   gateway: 'online' | 'offline' | 'unknown';
   lastError: string | null;
   queued: { count: number; totals: { currency: string; amount: number }[] };
+  /** Unfinished payments being checked with the gateway (at start and on reconnect); null when idle. */
+  recovering: { done: number; total: number } | null;
 }
 
 export interface MerchantView {

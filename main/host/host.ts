@@ -183,6 +183,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     gateway: connectivity.state,
     lastError: connectivity.lastError,
     queued: service.queueSummary(),
+    recovering: service.recovery(),
   });
 
   let readers: ReaderManager;
@@ -267,17 +268,24 @@ export async function createHost(options: HostOptions): Promise<Host> {
     }
   }
 
+  // Nothing that waits for the gateway stands between the cashier and the window: the host serves
+  // at once, and the gateway's state, the merchant and recovery of unfinished work follow in the
+  // background (shown as the offline banner and the recovery progress).
   await configureGateway();
-  if (client) await connectivity.check();
-  await loadMerchant();
   await startReaders();
-  // Unfinished payments are reconciled before new work; it returns early while offline.
-  await service.recover().catch((error: unknown) => devlog.add('error', 'Recovery at start failed', String(error)));
   connectivity.onChange((state) => {
     emit({ type: 'connectivity', connectivity: connectivityView() });
-    if (state === 'online')
-      inBackground(service.recover(), (error) => devlog.add('error', 'Recovery after reconnect failed', String(error)));
+    if (state !== 'online') return;
+    readers.retryReportsNow();
+    inBackground(service.recover(), (error) => devlog.add('error', 'Recovery after reconnect failed', String(error)));
   });
+  async function meetGateway(): Promise<void> {
+    if (client) await connectivity.check();
+    await loadMerchant();
+    if (merchant) emit({ type: 'settings', settings: settingsView(), mode: settings.get().mode, merchant });
+    // Unfinished payments are reconciled before anything else is sent; it stops early while offline.
+    await service.recover();
+  }
 
   async function reconfigure(): Promise<void> {
     // A different account or mode: drop links and cached gateway state before anything else runs.
@@ -426,6 +434,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
       return { ok: false, error: commandError };
     }
   }
+
+  inBackground(meetGateway(), (error) => devlog.add('error', 'Recovery at start failed', String(error)));
 
   let closed = false;
   return {

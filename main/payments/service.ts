@@ -78,6 +78,8 @@ export class PaymentService {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly cloudWatchers = new Map<string, () => void>();
   private draining: Promise<void> | null = null;
+  private recovering: Promise<void> | null = null;
+  private recoveryProgress: { done: number; total: number } | null = null;
   private closed = false;
 
   constructor(private readonly options: PaymentServiceOptions) {}
@@ -675,6 +677,12 @@ export class PaymentService {
           { actionFinal: true },
         );
       }
+      if (updated.status === 'in_progress' && action?.status === 'in_progress' && processorId) {
+        // Still on a reader the gateway hosts (e.g. across a restart): follow it until it finishes.
+        const reader = this.options.readers.resolve(updated.readerId!);
+        if (reader && !reader.hosted && !this.cloudWatchers.has(updated.id))
+          this.watchCloudPayment(updated.id, processorId);
+      }
       if (updated.status === 'in_progress' && !action) {
         updated = this.options.journal.updatePayment(
           updated.id,
@@ -688,9 +696,29 @@ export class PaymentService {
     return updated;
   }
 
-  /** Reconciles every unfinished payment and sends queued operations; used at start and on reconnect. */
-  async recover(): Promise<void> {
-    for (const record of this.options.journal.listPayments('unfinished', 10_000)) {
+  /**
+   * Reconciles every unfinished payment and sends queued operations; used at start and on
+   * reconnect. Concurrent calls share one run; its progress is part of the connectivity view.
+   */
+  recover(): Promise<void> {
+    this.recovering ??= this.recoverAll().finally(() => {
+      this.recovering = null;
+      this.recoveryProgress = null;
+      this.options.onQueueChanged();
+    });
+    return this.recovering;
+  }
+
+  /** How far the running recovery is (null when none runs). */
+  recovery(): { done: number; total: number } | null {
+    return this.recoveryProgress ? { ...this.recoveryProgress } : null;
+  }
+
+  private async recoverAll(): Promise<void> {
+    const unfinished = this.options.journal.listPayments('unfinished', 10_000);
+    this.recoveryProgress = { done: 0, total: unfinished.length };
+    if (unfinished.length > 0) this.options.onQueueChanged();
+    for (const record of unfinished) {
       if (this.closed) return;
       try {
         await this.exclusive(record.id, () => this.reconcile(this.options.journal.getPayment(record.id)!));
@@ -698,6 +726,8 @@ export class PaymentService {
         this.options.log(`Could not reconcile ${record.id} yet`, errorText(error));
         if (error instanceof GatewayUnreachable) return;
       }
+      this.recoveryProgress.done++;
+      this.options.onQueueChanged();
     }
     await this.drainQueue();
   }
@@ -945,8 +975,44 @@ export class PaymentService {
     this.changed(updated);
     if (record.attentionSince && !updated.attentionSince)
       this.options.journal.afterCommit(() => this.options.onAttentionChanged(this.attention()));
-    if (SETTLED_STATUSES.has(updated.status) || updated.status === 'requires_capture') this.stopCloudWatch(updated.id);
+    if (SETTLED_STATUSES.has(updated.status) || updated.status === 'requires_capture') {
+      this.stopCloudWatch(updated.id);
+      this.retireClosedReports(updated, tx);
+    }
     return updated;
+  }
+
+  /**
+   * A device outcome still waiting to be posted when the gateway has already closed the payment
+   * (its first post was taken but the answer lost, and recovery read the result first) can no
+   * longer change anything: posting it is moot, and it must not linger as pending money work.
+   * It is done when the gateway agrees with it; an approval the gateway does not show is money
+   * the shop must look at, exactly as when the gateway refuses the report.
+   */
+  private retireClosedReports(record: PaymentRecord, tx: Transaction): void {
+    const { journal } = this.options;
+    const approvedAtGateway = tx.amount_capturable > 0 || tx.amount_captured > 0;
+    for (const op of journal.pendingOperationsFor(record.id, 'report')) {
+      const action = op.params.action as ReaderAction;
+      const result = op.params.result as DeviceResult;
+      if (result.outcome === 'approved' && !approvedAtGateway) {
+        journal.updateOperation(op.id, {
+          state: 'failed',
+          lastError: `the gateway closed the payment as ${tx.status}`,
+        });
+        this.actionUnknown(
+          action,
+          `The reader approved the card, but the gateway closed the payment as ${tx.status.replace('_', ' ')}.`,
+          'The customer may have been charged on the terminal. Check the terminal receipt; reverse it on the terminal or refund the customer another way, then clear this item.',
+        );
+      } else {
+        journal.updateOperation(op.id, {
+          state: 'done',
+          lastError: null,
+          result: `settled at the gateway: ${tx.status}`,
+        });
+      }
+    }
   }
 
   private async adopt(tx: Transaction): Promise<PaymentRecord> {

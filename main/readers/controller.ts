@@ -425,6 +425,15 @@ export class ReaderController {
     this.reportRetryMs = 0;
   }
 
+  /** The gateway is reachable again: post waiting outcomes now instead of at the next backoff. */
+  retryReportsNow(): void {
+    if (this.stopped) return;
+    this.options.clock.clearTimeout(this.reportRetryTimer);
+    this.reportRetryTimer = undefined;
+    this.reportRetryMs = 0;
+    this.background(this.flushReports());
+  }
+
   private retryReportsLater(): void {
     if (this.stopped || this.reportRetryTimer !== undefined) return;
     const min = this.options.minBackoffMs ?? 1_000;

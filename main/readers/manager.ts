@@ -62,7 +62,9 @@ export class ReaderManager implements ReaderDirectory {
         .catch((error: unknown) => this.options.log('error', 'Reader discovery failed to start', String(error)));
       await this.syncRegistry();
     }
-    await this.refreshCloud();
+    // The gateway's own readers are listed in the background: an unreachable gateway must not hold
+    // up the start (the list refreshes every few seconds anyway).
+    inBackground(this.refreshCloud(), (e) => this.fail('Listing gateway readers failed', e));
   }
 
   async stop(): Promise<void> {
@@ -198,6 +200,11 @@ export class ReaderManager implements ReaderDirectory {
     return this.viewOf(readerId);
   }
 
+  /** Posts every reader's waiting device outcomes now (the gateway came back). */
+  retryReportsNow(): void {
+    for (const controller of this.controllers.values()) controller.retryReportsNow();
+  }
+
   setAutoPresentDelay(ms: number): void {
     for (const reader of this.simulated.values()) reader.setAutoPresentDelay(ms);
   }
@@ -224,10 +231,12 @@ export class ReaderManager implements ReaderDirectory {
       if (!processorId || !record) return undefined;
       return { processorId, hosted: true, online: controller.status === 'online', label: record.label };
     }
+    if (!readerId.startsWith(CLOUD_PREFIX)) return undefined;
+    // A gateway-hosted reader's id names its processor id, so it resolves before the gateway's
+    // reader list has loaded (recovery at start must not take such a reader for gone).
     const cloud = this.cloudById(readerId);
-    return cloud
-      ? { processorId: cloud.id, hosted: false, online: cloud.status === 'online', label: cloud.label }
-      : undefined;
+    const processorId = readerId.slice(CLOUD_PREFIX.length);
+    return { processorId, hosted: false, online: cloud?.status === 'online', label: cloud?.label ?? processorId };
   }
 
   byProcessorId(processorId: string): string | undefined {

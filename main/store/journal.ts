@@ -517,6 +517,14 @@ export class Journal {
   }
 
   /** Operations not yet confirmed by the gateway, in the order they were asked for. */
+  /** One payment's pending operations of one kind, oldest first. */
+  pendingOperationsFor(paymentId: string, kind: OperationKind): OperationRecord[] {
+    return this.db
+      .prepare(`${SELECT_OPERATION} WHERE payment_id = ? AND kind = ? AND state = 'pending' ORDER BY id`)
+      .all<RawOperation>(paymentId, kind)
+      .map(toOperation);
+  }
+
   pendingOperations(): OperationRecord[] {
     return this.db
       .prepare(`${SELECT_OPERATION} WHERE state = 'pending' ORDER BY id`)

@@ -11,7 +11,11 @@ describe('host against the sandbox: the cashier flow', () => {
   });
 
   it('starts in test mode with one simulated reader paired, linked and online', async () => {
-    const snapshot = await t.call('session.snapshot', {});
+    // The merchant account is read in the background once the host serves.
+    const snapshot = await waitFor(async () => {
+      const s = await t.call('session.snapshot', {});
+      return s.merchant ? s : undefined;
+    });
     expect(snapshot.mode).toBe('test');
     expect(snapshot.merchant?.testMode).toBe(true);
     const reader = await t.onlineReader();

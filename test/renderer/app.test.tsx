@@ -78,6 +78,7 @@ describe('App shell', () => {
               { currency: 'USD', amount: 400 },
             ],
           },
+          recovering: null,
         },
       }),
     );
@@ -88,7 +89,7 @@ describe('App shell', () => {
       bridge.push({
         seq: 12,
         type: 'connectivity',
-        connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] } },
+        connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] }, recovering: null },
       }),
     );
     expect(screen.queryByText('The payment gateway is offline.')).toBeNull();

@@ -136,7 +136,7 @@ export function makeSnapshot(over: Partial<Snapshot> = {}): Snapshot {
     settings,
     readers: [makeReader()],
     payments: [],
-    connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] } },
+    connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] }, recovering: null },
     attention: [],
     ...over,
   };

@@ -57,13 +57,13 @@ describe('host mirror and sequence numbers', () => {
     bridge.push({
       seq: 3,
       type: 'connectivity',
-      connectivity: { gateway: 'offline', lastError: null, queued: { count: 0, totals: [] } },
+      connectivity: { gateway: 'offline', lastError: null, queued: { count: 0, totals: [] }, recovering: null },
     });
     bridge.push({ seq: 4, type: 'attention', attention: [] });
     bridge.push({
       seq: 5,
       type: 'connectivity',
-      connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] } },
+      connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] }, recovering: null },
     });
     expect(bridge.count('session.snapshot')).toBe(2);
     expect(store.getState().link.syncing).toBe(true);
@@ -71,7 +71,7 @@ describe('host mirror and sequence numbers', () => {
       ok(
         makeSnapshot({
           seq: 3,
-          connectivity: { gateway: 'offline', lastError: null, queued: { count: 0, totals: [] } },
+          connectivity: { gateway: 'offline', lastError: null, queued: { count: 0, totals: [] }, recovering: null },
         }),
       ),
     );

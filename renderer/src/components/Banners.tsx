@@ -41,6 +41,15 @@ export function Banners() {
           </span>
         </div>
       ) : null}
+      {connectivity.recovering && connectivity.recovering.total > 0 ? (
+        <div className="banner banner--info" role="status">
+          <strong>Checking unfinished payments with the gateway…</strong>{' '}
+          <span>
+            {connectivity.recovering.done} of {connectivity.recovering.total} done. You can keep working; a payment
+            being checked shows its state as soon as it is known.
+          </span>
+        </div>
+      ) : null}
       {ready && syncError && connection !== 'closed' ? (
         <div className="banner banner--warning" role="alert">
           <span>Could not refresh from the host: {syncError}</span>{' '}

@@ -12,7 +12,7 @@ export const initialHost: HostState = {
   settings: null,
   readers: [],
   payments: {},
-  connectivity: { gateway: 'unknown', lastError: null, queued: { count: 0, totals: [] } },
+  connectivity: { gateway: 'unknown', lastError: null, queued: { count: 0, totals: [] }, recovering: null },
   attention: [],
   devlog: [],
 };

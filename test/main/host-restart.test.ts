@@ -1,0 +1,169 @@
+/**
+ * Restarts the soak did not cover (issue 9 #2, #3): a payment on a gateway-hosted reader across a
+ * restart, and a restart while the gateway does not answer.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+
+describe('host restarts', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-restart-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  };
+
+  it('a payment on a gateway-hosted reader is followed again after a restart (issue 9 #2)', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = tempDir();
+    const first = await startTestHost({ sandbox, dataDir });
+    await first.call('readers.pair', { registrationCode: 'simulated-restart', label: 'Cloud sim' });
+    const cloud = await waitFor(
+      async () => (await first.call('readers.list', {})).find((r) => r.kind === 'cloud' && r.status === 'online'),
+      5_000,
+      'cloud reader',
+    );
+    const created = await first.call('payments.create', { amount: 2300, currency: 'EUR', captureMethod: 'manual' });
+    await first.call('payments.process', { paymentId: created.id, readerId: cloud.id });
+    await first.close();
+
+    const second: TestHost = await startTestHost({ sandbox, dataDir });
+    cleanup.push(() => second.close());
+    // Recovery finds it still on that reader (not released because the reader list was not loaded yet).
+    await waitFor(
+      async () => {
+        const s = await second.call('session.snapshot', {});
+        return s.connectivity.gateway === 'online' && s.connectivity.recovering === null;
+      },
+      5_000,
+      'recovery',
+    );
+    expect(await second.waitForPayment(created.id, () => true)).toMatchObject({
+      status: 'in_progress',
+      readerId: cloud.id,
+    });
+    // The customer presents the card on the gateway's reader.
+    const processorId = cloud.id.replace(/^rdr_cloud_/, '');
+    const simulated = await second.api('POST', '/v1/terminal/simulate-payment', { reader_id: processorId });
+    expect(simulated.status).toBe(200);
+    const authorised = await second.waitForPayment(created.id, (p) => p.status === 'requires_capture', 8_000);
+    expect(authorised.amountCapturable).toBe(2300);
+    expect((await second.call('payments.list', { filter: 'uncaptured', limit: 10 })).map((p) => p.id)).toContain(
+      created.id,
+    );
+  });
+
+  it('starts at once while the gateway does not answer, with unfinished work kept (issue 9 #3)', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = tempDir();
+    const first = await startTestHost({ sandbox, dataDir });
+    await first.onlineReader();
+    sandbox.setFaults({ drop_after_commit_rate: 1 });
+    await first.fail('payments.create', { amount: 1500, currency: 'EUR', orderReference: 'OFFLINE-START' });
+    sandbox.setFaults({ drop_after_commit_rate: 0 });
+    await first.close();
+
+    // Port 9 (discard) has no listener on loopback: every call is refused at once.
+    const offline = await startTestHost({
+      sandbox,
+      dataDir,
+      gateway: { url: 'http://127.0.0.1:9', secretKey: sandbox.secret_key },
+    });
+    cleanup.push(() => offline.close());
+    const snapshot = await waitFor(
+      async () => {
+        const s = await offline.call('session.snapshot', {});
+        return s.connectivity.gateway === 'offline' ? s : undefined;
+      },
+      8_000,
+      'the offline banner',
+    );
+    const unknown = snapshot.payments.find((p) => p.orderReference === 'OFFLINE-START');
+    expect(unknown).toMatchObject({ status: 'unknown' });
+    expect(snapshot.attention.map((a) => a.paymentId)).toContain(unknown!.id);
+  });
+});
+
+describe('the web-mode host process restarted while the gateway is down (issue 9 #3)', () => {
+  it('serves at once and stays up, instead of exiting silently', async () => {
+    const { existsSync } = await import('node:fs');
+    const { HostProcess } = await import('../soak/host-process');
+    const { WEB_ENTRY, ROOT } = await import('../soak/soak');
+    if (!existsSync(WEB_ENTRY)) throw new Error('out/main/web.js is missing: `npm test` builds the app first');
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-offline-'));
+    const launch = (gatewayUrl: string) =>
+      new HostProcess({
+        entry: WEB_ENTRY,
+        cwd: ROOT,
+        dataDir,
+        gatewayUrl,
+        secretKey: sandbox.secret_key,
+        readerPorts: [],
+      });
+    try {
+      // Leave a create the gateway never confirmed in the journal.
+      const first = await startTestHost({ sandbox, dataDir });
+      sandbox.setFaults({ drop_after_commit_rate: 1 });
+      await first.fail('payments.create', { amount: 1500, currency: 'EUR', orderReference: 'PROC-OFFLINE' });
+      await first.close();
+
+      const offline = launch('http://127.0.0.1:9');
+      let exited: string | null = null;
+      offline.onExit((code, signal) => (exited = String(code ?? signal)));
+      const ready = await offline.start();
+      expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+      // Recovery keeps retrying in the background; the process must still be serving later.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(exited).toBeNull();
+      const page = await fetch(ready.url.replace(/#.*$/, ''));
+      expect(page.status).toBe(200);
+      await offline.stop();
+    } finally {
+      await sandbox.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('device outcomes the gateway took without answering (issue 9 #1, the CI soak flake)', () => {
+  it('a report is retired once recovery finds the payment settled, instead of lingering pending', async () => {
+    const { readJournal } = await import('../soak/journal-file');
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-report-'));
+    const t = await startTestHost({ dataDir });
+    try {
+      const reader = await t.onlineReader();
+      const created = await t.call('payments.create', { amount: 1800, currency: 'EUR', orderReference: 'REPORT-1' });
+      await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+      await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+      // Every answer to a change is lost from now on: the gateway takes the reader's approval, the
+      // host never hears back, and its report stays queued for the next try.
+      t.sandbox.setFaults({ drop_after_commit_rate: 1 });
+      await t.call('simulate.presentCard', { readerId: reader.id });
+      const reportQueued = () =>
+        readJournal(join(dataDir, 'journal.db')).operations.filter(
+          (op) => op.kind === 'report' && op.state === 'pending',
+        );
+      await waitFor(() => reportQueued().length === 1, 5_000, 'the queued report');
+      // Recovery reads the result from the gateway first.
+      const settled = await t.call('attention.retry', { paymentId: created.id });
+      expect(settled.status).toBe('succeeded');
+      expect(reportQueued()).toEqual([]);
+      const ops = readJournal(join(dataDir, 'journal.db')).operations.filter((op) => op.kind === 'report');
+      expect(ops).toEqual([expect.objectContaining({ state: 'done' })]);
+    } finally {
+      t.sandbox.setFaults({ drop_after_commit_rate: 0 });
+      await t.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
