@@ -46,6 +46,10 @@ export interface OrderState {
   readerBusySince: number | null;
   /** Times the runner had to ask the host to reconcile because nothing moved for a while. */
   nudges: number;
+  /** The card was presented on the gateway's reader while the host was down (cloud_holding). */
+  heldAcrossRestart: boolean;
+  /** What the host failed to do by itself for this order (each one fails the soak). */
+  findings: string[];
   /** Canceled because its reader stayed busy with another payment (one left unresolved). */
   blockedByReader: boolean;
   /** The cashier's answer for the current push's unknown outcome (cleared by the next push). */
@@ -80,6 +84,8 @@ export function newOrderState(plan: PaymentPlan): OrderState {
     undo: false,
     readerBusySince: null,
     nudges: 0,
+    heldAcrossRestart: false,
+    findings: [],
     blockedByReader: false,
     cashierResolution: null,
     resolutions: 0,
@@ -103,6 +109,9 @@ export function runnerOrder(order: OrderState): RunnerOrder {
 }
 
 /** Fires the planned kills when a payment reaches their point; one kill at a time. */
+/** What happens around one restart (e.g. take the gateway away, present a card at its reader). */
+export type RestartHooks = Parameters<HostSession['kill']>[1];
+
 export class Killer {
   private readonly pending: KillPlan[];
   private chain: Promise<void> = Promise.resolve();
@@ -112,6 +121,7 @@ export class Killer {
   constructor(
     plans: readonly KillPlan[],
     private readonly session: HostSession,
+    private readonly hooksFor: (kill: KillPlan, order: OrderState) => RestartHooks = () => undefined,
   ) {
     this.pending = [...plans];
   }
@@ -145,11 +155,12 @@ export class Killer {
   }
 
   private schedule(kill: KillPlan, reason: string, order: OrderState): void {
-    order.notes.push(`kill -9 scheduled: ${reason} (+${kill.delayMs} ms)`);
+    order.notes.push(`kill -9 scheduled: ${reason} (+${kill.delayMs} ms, restart ${kill.restart})`);
     this.scheduled++;
     const run = () => {
       this.fired++;
-      this.chain = this.chain.then(() => this.session.kill(reason)).catch(() => undefined);
+      const label = kill.restart === 'normal' ? reason : `${reason}, restarted ${kill.restart.replace('_', ' ')}`;
+      this.chain = this.chain.then(() => this.session.kill(label, this.hooksFor(kill, order))).catch(() => undefined);
     };
     if (kill.delayMs === 0) setImmediate(run);
     else setTimeout(run, kill.delayMs);
@@ -438,6 +449,7 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
       order.processAttempts = attempt;
       note(`pushed to ${plan.lane} (attempt ${attempt})`);
       ctx.killer.at(order, 'after_push');
+      if (plan.lane === 'cloud') ctx.killer.at(order, 'cloud_holding');
       return;
     }
     if (pushed.kind === 'down' || pushed.kind === 'timeout') {
@@ -519,6 +531,13 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
       if (order.presentedAttempt !== attempt) {
         await present(view, attempt);
         return;
+      }
+      if (order.heldAcrossRestart && stuckMs > 15_000 && !order.findings.length) {
+        // The card was presented on the gateway's reader while the host was down: the host had to
+        // follow the payment there by itself after the restart.
+        order.findings.push(
+          `still in progress ${Math.round(stuckMs / 1000)} s after its card was presented on the gateway's reader across a restart`,
+        );
       }
       await settle(view, 1_500);
       return;

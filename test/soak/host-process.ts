@@ -237,8 +237,14 @@ export class HostSession {
     }
   }
 
-  /** SIGKILL now, then restart on the same data directory and resync. */
-  async kill(reason: string): Promise<void> {
+  /**
+   * SIGKILL now, then restart on the same data directory and resync. `whileDown` runs between the
+   * kill and the restart; `afterRestart` once the host serves again (a crash from then on counts).
+   */
+  async kill(
+    reason: string,
+    hooks?: { whileDown?: () => Promise<void>; afterRestart?: () => Promise<void> },
+  ): Promise<void> {
     if (this.restarting || this.stopping) return;
     const at = Date.now();
     this.restarting = true;
@@ -248,15 +254,36 @@ export class HostSession {
     this.bridge?.close();
     this.bridge = null;
     this.options.log?.(`kill -9 (${reason})`);
+    let failed: unknown = null;
     try {
       await this.options.onKilled?.();
+      await hooks?.whileDown?.();
       await this.relaunch();
+    } catch (error) {
+      // A host that cannot come back in the conditions given is a finding; the run goes on once
+      // the conditions are over.
+      failed = error;
+      this.crashes.push(
+        `the host did not come back (${reason}): ${error instanceof Error ? error.message : String(error)}`,
+      );
     } finally {
-      this.restarting = false;
-      ready();
-      this.wakeAll();
+      if (!failed) {
+        this.restarting = false;
+        ready();
+        this.wakeAll();
+      }
     }
     this.kills.push({ reason, at, downMs: Date.now() - at });
+    await hooks?.afterRestart?.();
+    if (failed) {
+      try {
+        await this.relaunch();
+      } finally {
+        this.restarting = false;
+        ready();
+        this.wakeAll();
+      }
+    }
   }
 
   /** Graceful stop at the end of the run. */

@@ -73,9 +73,15 @@ export function formatReport(report: SoakReport): string {
     report.timedOut.map((t) => `${t.orderReference} (${t.status ?? 'not created'})`),
   );
   if (report.crashes.length > 0) section('Host crashes', report.crashes);
+  section('Not done by the host by itself', report.unattended);
   for (const trace of report.traces)
     section(`Trace of ${trace.orderReference} (${trace.status ?? 'not created'})`, trace.notes);
-  lines.push('', report.passed ? 'PASS: nothing lost, nothing charged twice, no secret on the wire.' : 'FAIL');
+  lines.push(
+    '',
+    report.passed
+      ? 'PASS: nothing lost, nothing charged twice, no secret on the wire, no crash, nothing left undone.'
+      : 'FAIL',
+  );
   if (report.workDir) lines.push(`Evidence (databases, wire recording, host log): ${report.workDir}`);
   return lines.join('\n');
 }

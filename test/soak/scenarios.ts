@@ -190,9 +190,27 @@ function concertScript(scenario: Scenario, rng: Rng): Partial<EmulatorScript> {
 
 // -- kills -----------------------------------------------------------------------------------------
 
-/** Where in a payment the host is killed. */
+/**
+ * Where in a payment the host is killed. `cloud_holding`: the gateway's own reader holds the
+ * payment's action; the customer presents the card on it while the host is down, and the host
+ * must follow the payment to its result after the restart by itself.
+ */
 export type KillPoint =
-  'after_create' | 'after_push' | 'card_presented' | 'mid_capture' | 'mid_refund' | 'mid_cancel' | 'between';
+  | 'after_create'
+  | 'after_push'
+  | 'cloud_holding'
+  | 'card_presented'
+  | 'mid_capture'
+  | 'mid_refund'
+  | 'mid_cancel'
+  | 'between';
+
+/**
+ * How the host comes back: at once (`normal`); while every connection to the gateway is cut
+ * (`gateway_down`: it must start and serve anyway, and recover once the gateway is back); or while
+ * the gateway commits every change and drops the answer (`dropping`).
+ */
+export type RestartMode = 'normal' | 'gateway_down' | 'dropping';
 
 export interface KillPlan {
   /** The payment whose progress triggers the kill. */
@@ -200,6 +218,7 @@ export interface KillPlan {
   point: KillPoint;
   /** After the trigger: 0 kills with the command in flight. */
   delayMs: number;
+  restart: RestartMode;
 }
 
 export function planKills(plans: readonly PaymentPlan[], kills: number, seed: number): KillPlan[] {
@@ -231,9 +250,18 @@ export function planKills(plans: readonly PaymentPlan[], kills: number, seed: nu
         : point === 'after_push' && plan.lane === 'concert'
           ? rng.between(20, 300)
           : rng.between(0, 400);
-    result.push({ index: plan.index, point, delayMs });
+    result.push({ index: plan.index, point, delayMs, restart: 'normal' });
   }
-  return result;
+  // The restarts the soak must always rehearse: while a gateway reader holds an action (with the
+  // gateway away during the restart), and into a gateway that drops every answer.
+  const holder = plans.find((p) => p.index >= 3 && p.lane === 'cloud' && p.scenario === 'sale');
+  if (result.length > 0) {
+    if (holder && !chosen.has(holder.index))
+      result[0] = { index: holder.index, point: 'cloud_holding', delayMs: 0, restart: 'gateway_down' };
+    else result[0] = { ...result[0]!, restart: 'gateway_down' };
+  }
+  if (result.length > 1) result[1] = { ...result[1]!, restart: 'dropping' };
+  return result.sort((a, b) => a.index - b.index);
 }
 
 // -- sandbox fault phases ----------------------------------------------------------------------------

@@ -15,10 +15,19 @@ import { serveEmulator } from '../../drivers/protocols/concert/emulator';
 import { createPtyPair, type PtyPair } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
 import type { ReaderView } from '../../main/contract';
-import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startSandbox, type Faults, type RunningSandbox } from '../../sandbox/index';
 import { findKnownSecrets } from '../support/secrets';
 import { compare, type Comparison, type Ledger } from './compare';
-import { Killer, drivePayment, newOrderState, runnerOrder, type DriverContext, type OrderState } from './driver';
+import {
+  Killer,
+  drivePayment,
+  newOrderState,
+  runnerOrder,
+  type DriverContext,
+  type OrderState,
+  type RestartHooks,
+} from './driver';
+import { startGatewayProxy } from './gateway-proxy';
 import { HostProcess, HostSession, type KillRecord } from './host-process';
 import { readJournal } from './journal-file';
 import { WireRecorder, type WireCheck } from './wire';
@@ -28,6 +37,7 @@ import {
   lanesFor,
   planKills,
   planPayments,
+  type KillPlan,
   type Lane,
   type PaymentPlan,
 } from './scenarios';
@@ -65,6 +75,8 @@ export interface SoakReport {
   phases: string[];
   lanes: Record<string, number>;
   scenarios: Record<string, number>;
+  /** What the host should have done by itself and did not (e.g. follow a payment after a restart). */
+  unattended: string[];
   cashierResolutions: number;
   /** Sales the cashier gave up on because their reader stayed busy with an unresolved payment. */
   blockedByReader: number;
@@ -128,6 +140,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     });
     const gateway = sandbox;
     cleanups.push(() => gateway.close());
+    // The host reaches the gateway through a relay the soak can cut (restarts with the gateway down).
+    const relay = await startGatewayProxy(gateway.url);
+    cleanups.push(() => relay.close());
     known.push(gateway.secret_key, gateway.publishable_key);
     recorder.addKnown(gateway.secret_key, gateway.publishable_key);
     log(`sandbox at ${gateway.url}; work dir ${workDir}`);
@@ -190,7 +205,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       entry: WEB_ENTRY,
       cwd: ROOT,
       dataDir: join(workDir, 'host'),
-      gatewayUrl: gateway.url,
+      gatewayUrl: relay.url,
       secretKey: gateway.secret_key,
       readerPorts: pty ? [pty.b] : [],
       onStderr: (line) => {
@@ -271,7 +286,40 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const plans = planPayments(options.payments, options.seed, { concert: options.concert, runId });
     const killPlans = planKills(plans, options.kills, options.seed);
     const orders = plans.map(newOrderState);
-    const killer = new Killer(killPlans, session);
+    let phaseFaults: Partial<Faults> = {};
+    const killer = new Killer(killPlans, session, (kill, order) => restartHooks(kill, order));
+    const restartHooks = (kill: KillPlan, order: OrderState): RestartHooks => {
+      const heldOnCloud = kill.point === 'cloud_holding';
+      return {
+        whileDown: async () => {
+          if (heldOnCloud) {
+            // The customer pays on the gateway's own reader while the till is down.
+            const processorId = (readerIds.cloud ?? '').replace(/^rdr_cloud_/, '');
+            const answer = await fetch(`${gateway.url}/v1/terminal/simulate-payment`, {
+              method: 'POST',
+              headers: { Authorization: `Bearer ${gateway.secret_key}`, 'Content-Type': 'application/json' },
+              body: JSON.stringify({ reader_id: processorId, card_number: order.plan.goodCard }),
+            });
+            order.notes.push(`card presented on the gateway's reader while the host is down: HTTP ${answer.status}`);
+            if (answer.ok) {
+              order.presentedAttempt = order.processAttempts;
+              order.cardByAttempt[order.processAttempts] = order.plan.goodCard;
+              order.heldAcrossRestart = true;
+            }
+          }
+          if (kill.restart === 'gateway_down') relay.down();
+          if (kill.restart === 'dropping') gateway.setFaults({ drop_after_commit_rate: 1 });
+        },
+        afterRestart: async () => {
+          if (kill.restart === 'normal') return;
+          // Long enough for the host's start-up recovery to meet the condition, and to die of it if it would.
+          await new Promise((resolve) => setTimeout(resolve, 1_500));
+          if (kill.restart === 'gateway_down') relay.up();
+          if (kill.restart === 'dropping')
+            gateway.setFaults({ drop_after_commit_rate: phaseFaults.drop_after_commit_rate ?? 0 });
+        },
+      };
+    };
     const phaseLength = Math.max(4, Math.round(options.payments / 12));
     const phasesSeen: string[] = [];
     let phaseIndex = -1;
@@ -279,7 +327,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       if (index === phaseIndex) return;
       phaseIndex = index;
       const phase = FAULT_PHASES[index % FAULT_PHASES.length]!;
-      gateway.setFaults({ ...NO_SANDBOX_FAULTS, ...phase.faults, seed: options.seed + index });
+      phaseFaults = { ...NO_SANDBOX_FAULTS, ...phase.faults };
+      gateway.setFaults({ ...phaseFaults, seed: options.seed + index });
       phasesSeen.push(phase.name);
       log(`phase ${index + 1}: ${phase.name}`);
     };
@@ -383,7 +432,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
 
     const count = <K extends string>(keys: K[]) =>
       keys.reduce<Record<string, number>>((acc, key) => ((acc[key] = (acc[key] ?? 0) + 1), acc), {});
-    const passed = comparison.figures.lost === 0 && comparison.figures.chargedTwice === 0 && wire.leaks.length === 0;
+    const unattended = attempted.flatMap((o) => o.findings.map((finding) => `${o.plan.orderReference}: ${finding}`));
+    const passed =
+      comparison.figures.lost === 0 &&
+      comparison.figures.chargedTwice === 0 &&
+      wire.leaks.length === 0 &&
+      unattended.length === 0 &&
+      session.crashes.length === 0;
     const report: SoakReport = {
       seed: options.seed,
       options: {
@@ -407,6 +462,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       phases: phasesSeen,
       lanes: count(attempted.map((o) => o.plan.lane)),
       scenarios: count(attempted.map((o) => o.plan.scenario)),
+      unattended,
       cashierResolutions: attempted.reduce((sum, o) => sum + o.resolutions, 0),
       blockedByReader: attempted.filter((o) => o.blockedByReader).length,
       nudges: attempted.reduce((sum, o) => sum + o.nudges, 0),
