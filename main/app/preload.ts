@@ -3,7 +3,15 @@
  * ipcRenderer, no Node. Runs sandboxed with context isolation.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { CommandInput, CommandName, CommandResult, HostEvent, PosBridge, Result } from '../contract';
+import type {
+  BridgeConnectionState,
+  CommandInput,
+  CommandName,
+  CommandResult,
+  HostEvent,
+  PosBridge,
+  Result,
+} from '../../common/contract';
 
 const bridge: PosBridge = {
   invoke<N extends CommandName>(name: N, input: CommandInput<N>): Promise<Result<CommandResult<N>>> {
@@ -16,7 +24,7 @@ const bridge: PosBridge = {
       ipcRenderer.removeListener('pos:event', handler);
     };
   },
-  onConnection(listener: (state: 'open' | 'closed') => void) {
+  onConnection(listener: (state: BridgeConnectionState) => void) {
     // IPC to the main process cannot drop; it is open for the window's lifetime.
     listener('open');
     return () => undefined;

@@ -3,7 +3,7 @@
  * values live in the journal's settings table; keys live in a SecretStore. This module also
  * enforces key hygiene: a test key is never used in live mode and the other way round.
  */
-import type { Mode, ParsedCommandInput, SettingsView } from '../contract';
+import type { Mode, ParsedCommandInput, SettingsView } from '../../common/contract';
 import { maskKey } from '../host/devlog';
 import { HostError } from '../host/errors';
 import type { Journal } from '../store/journal';

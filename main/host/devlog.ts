@@ -4,7 +4,7 @@
  * reach the UI or a log file, whatever a caller forgets.
  */
 import type { Clock } from '../../common/clock';
-import type { DevLogEntry } from '../contract';
+import type { DevLogEntry } from '../../common/contract';
 
 const SECRET_PATTERNS: readonly RegExp[] = [
   /\b(sk|pk|rk)_(test|live)_[A-Za-z0-9]+/g,

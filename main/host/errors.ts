@@ -1,4 +1,4 @@
-import type { CommandError, ErrorCode } from '../contract';
+import type { CommandError, ErrorCode } from '../../common/contract';
 import { GatewayError, GatewayUnreachable } from '../gateway/errors';
 
 /** An error meant for the cashier: a code the UI can act on and a message in plain words. */

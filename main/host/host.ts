@@ -18,7 +18,7 @@ import {
   type ParsedCommandInput,
   type Result,
   type Snapshot,
-} from '../contract';
+} from '../../common/contract';
 import { FileSecretStore, MemorySecretStore, type SecretStore } from '../config/secrets';
 import { SettingsStore, type Settings } from '../config/settings';
 import { Connectivity } from '../gateway/connectivity';

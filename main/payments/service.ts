@@ -15,7 +15,7 @@ import type {
   PaymentView,
   ReaderStage,
   TransactionDetail,
-} from '../contract';
+} from '../../common/contract';
 import type { Connectivity } from '../gateway/connectivity';
 import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import type { DeviceResult } from '../gateway/link';

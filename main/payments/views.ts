@@ -1,7 +1,7 @@
 /** Journal records → the contract's views. */
 import { declineInfo } from '../../common/decline-codes';
 import { formatAmount } from '../../common/money';
-import type { AttentionView, PaymentView, RefundView, TransactionView } from '../contract';
+import type { AttentionView, PaymentView, RefundView, TransactionView } from '../../common/contract';
 import type { Refund, Transaction } from '../gateway/schemas';
 import type { PaymentRecord } from '../store/journal';
 
@@ -28,13 +28,7 @@ export function toPaymentView(record: PaymentRecord, queuedOperations: number): 
     status: record.status,
     readerId: record.readerId,
     readerStage: record.status === 'in_progress' ? record.readerStage : null,
-    decline: record.declineCode
-      ? {
-          code: record.declineCode,
-          message: record.declineMessage ?? declineInfo(record.declineCode).cashier,
-          anotherCard: declineInfo(record.declineCode).anotherCard,
-        }
-      : null,
+    decline: record.declineCode ? declineView(record.declineCode, record.declineMessage) : null,
     card: record.cardBrand && record.cardLast4 ? { brand: record.cardBrand, last4: record.cardLast4 } : null,
     amountCapturable: record.amountCapturable,
     amountCaptured: record.amountCaptured,
@@ -46,6 +40,11 @@ export function toPaymentView(record: PaymentRecord, queuedOperations: number): 
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
+}
+
+function declineView(code: string, message: string | null): NonNullable<PaymentView['decline']> {
+  const info = declineInfo(code);
+  return { code, message: message ?? info.cashier, anotherCard: info.anotherCard, kind: info.kind };
 }
 
 export function toTransactionView(tx: Transaction): TransactionView {

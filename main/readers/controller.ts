@@ -6,7 +6,7 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock';
 import type { CardOutcome, CollectStage, Reader } from '../../drivers/types';
-import type { ReaderStage, ReaderStatus } from '../contract';
+import type { ReaderStage, ReaderStatus } from '../../common/contract';
 import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import type { DeviceResult, LinkSession, ReaderLinkClient } from '../gateway/link';
 import type { PlutoPayClient } from '../gateway/plutopay';

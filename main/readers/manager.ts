@@ -7,7 +7,7 @@
 import type { Clock, TimerHandle } from '../../common/clock';
 import { SimulatedReader } from '../../drivers/simulated/reader';
 import type { DiscoveredDevice, Reader, ReaderRegistry, SimulatedFault } from '../../drivers/types';
-import type { ReaderView } from '../contract';
+import type { ReaderView } from '../../common/contract';
 import { isGatewayError } from '../gateway/errors';
 import type { ReaderLinkClient } from '../gateway/link';
 import type { PlutoPayClient } from '../gateway/plutopay';

@@ -4,7 +4,7 @@
  * A transition is committed (and, with durability 'full', fsynced) before the app acts on it.
  */
 import type { Clock } from '../../common/clock';
-import type { PaymentStatus, ReaderStage } from '../contract';
+import type { PaymentStatus, ReaderStage } from '../../common/contract';
 import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
 
 const MIGRATIONS: readonly string[] = [

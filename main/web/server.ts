@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { HostEvent, Result } from '../contract';
+import { BRIDGE_TOKEN_REFUSED, type HostEvent, type Result } from '../../common/contract';
 import { CONTENT_TYPES, contentSecurityPolicy } from './renderer-content';
 
 export const BRIDGE_PATH = '/bridge';
@@ -78,6 +78,14 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const reason = checkUpgrade(request, allowedHosts(), allowedOrigins(), token);
+    if (reason === TOKEN_REFUSED) {
+      // Our own page (right Host and Origin) with a stale or wrong token: a browser cannot read a
+      // refused upgrade's status, so accept and close at once with a code that says why. No
+      // command is ever read from this socket.
+      log(`bridge refused: ${reason}`);
+      sockets.handleUpgrade(request, socket, head, (ws) => ws.close(BRIDGE_TOKEN_REFUSED, 'wrong launch token'));
+      return;
+    }
     if (reason) {
       log(`bridge refused: ${reason}`);
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}\r\n`);
@@ -107,6 +115,8 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   };
 }
 
+const TOKEN_REFUSED = 'missing or wrong launch token';
+
 /** Why an upgrade is refused, or null when it may proceed. */
 export function checkUpgrade(
   request: IncomingMessage,
@@ -120,7 +130,7 @@ export function checkUpgrade(
   const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
   if (!offered.includes(BRIDGE_PROTOCOL)) return 'missing bridge protocol';
   const presented = offered.find((p) => p.startsWith(TOKEN_PROTOCOL_PREFIX))?.slice(TOKEN_PROTOCOL_PREFIX.length) ?? '';
-  if (!sameSecret(presented, token)) return 'missing or wrong launch token';
+  if (!sameSecret(presented, token)) return TOKEN_REFUSED;
   return null;
 }
 

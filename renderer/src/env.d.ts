@@ -1,4 +1,4 @@
-import type { PosBridge } from '../../main/contract';
+import type { PosBridge } from '../../common/contract';
 
 declare global {
   interface Window {

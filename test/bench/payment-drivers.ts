@@ -12,7 +12,7 @@
  * result's version change releases (the next held poll), off the critical path on both sides.
  * Both wait the same simulated card time: a 0 ms timer (the simulated reader's processingMs = 0).
  */
-import type { PaymentView, ReaderView } from '../../main/contract';
+import type { PaymentView, ReaderView } from '../../common/contract';
 import type { Host } from '../../main/host/host';
 
 export const PAYMENT_AMOUNT = 1250; // approved by the test-amount rules (cents 50)

@@ -4,7 +4,7 @@
  * with timestamps spread back over the past. Deterministic for a given seed.
  */
 import type { Clock, TimerHandle } from '../../common/clock';
-import type { PaymentStatus } from '../../main/contract';
+import type { PaymentStatus } from '../../common/contract';
 import type { Journal, PaymentRecord } from '../../main/store/journal';
 
 /** A clock the seeder moves by hand; timers are never needed while seeding. */

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COMMAND_NAMES, type CommandName } from '../../main/contract';
+import { COMMAND_NAMES, type CommandName } from '../../common/contract';
 import { startTestHost, type TestHost } from '../support/host';
 
 const READ_ONLY: ReadonlySet<string> = new Set([

@@ -33,11 +33,13 @@ describe('renderer boundaries', () => {
     expect(files.length).toBeGreaterThan(10);
   });
 
-  it('imports only types from main/ (the contract), so zod never reaches the bundle', () => {
+  it('imports nothing from main/, and only types from the command schemas, so zod never reaches the bundle', () => {
     const offending: string[] = [];
     for (const file of files) {
       for (const { spec, typeOnly } of imports(readFileSync(file, 'utf8'))) {
-        if (/(^|\/)main\//.test(spec) && !typeOnly) offending.push(`${relative(ROOT, file)} → ${spec}`);
+        if (/(^|\/)main\//.test(spec)) offending.push(`${relative(ROOT, file)} → ${spec}`);
+        if (/common\/contract(\/index|\/commands)?$/.test(spec) && !typeOnly)
+          offending.push(`${relative(ROOT, file)} → ${spec}`);
         if (spec === 'zod' || spec.startsWith('zod/')) offending.push(`${relative(ROOT, file)} → ${spec}`);
       }
     }
@@ -56,9 +58,11 @@ describe('renderer boundaries', () => {
   });
 
   it('the import scanner itself tells type-only imports apart', () => {
-    expect(imports("import type { A } from '../../main/contract';\nimport { b } from '../../main/contract';")).toEqual([
-      { spec: '../../main/contract', typeOnly: true },
-      { spec: '../../main/contract', typeOnly: false },
+    expect(
+      imports("import type { A } from '../../common/contract';\nimport { b } from '../../common/contract';"),
+    ).toEqual([
+      { spec: '../../common/contract', typeOnly: true },
+      { spec: '../../common/contract', typeOnly: false },
     ]);
   });
 

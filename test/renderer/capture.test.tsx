@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
-import type { PaymentView } from '../../main/contract';
+import type { PaymentView } from '../../common/contract';
 import { fail, FakeBridge, makePayment, makeSnapshot, makeTransaction, minutesAgo, ok, renderApp } from './helpers';
 
 function authorised(over: Partial<PaymentView> = {}): PaymentView {

@@ -12,7 +12,7 @@ import {
   ok,
   renderApp,
 } from './helpers';
-import type { CommandResult, Result } from '../../main/contract';
+import type { CommandResult, Result } from '../../common/contract';
 
 function amountInput() {
   return screen.getByLabelText('Amount') as HTMLInputElement;

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor } from '@testing-library/react';
-import type { DevLogEntry } from '../../main/contract';
+import type { DevLogEntry } from '../../common/contract';
 import { settingsChanges } from '../../renderer/src/screens/Settings';
 import { fail, FakeBridge, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
 

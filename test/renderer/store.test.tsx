@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it, vi } from 'vitest';
-import type { CommandResult, Result } from '../../main/contract';
+import type { CommandResult, Result } from '../../common/contract';
 import { createPosStore } from '../../renderer/src/store';
 import { DEVLOG_LIMIT } from '../../renderer/src/store/host-slice';
 import { canCancel, defaultReader, validateDraft } from '../../renderer/src/store/selectors';

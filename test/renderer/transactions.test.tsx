@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { screen, waitFor, within } from '@testing-library/react';
-import type { CommandInput, TransactionDetail, TransactionView } from '../../main/contract';
+import type { CommandInput, TransactionDetail, TransactionView } from '../../common/contract';
 import { fail, FakeBridge, makePayment, makeTransaction, ok, renderApp } from './helpers';
 
 const TX_ID = '11111111-2222-3333-4444-555555555555';

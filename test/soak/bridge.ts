@@ -4,7 +4,7 @@
  * either direction goes to the recorder before anything else reads it.
  */
 import WebSocket from 'ws';
-import type { CommandName, CommandResult, HostEvent, Result } from '../../main/contract';
+import type { CommandName, CommandResult, HostEvent, Result } from '../../common/contract';
 
 export type Direction = 'sent' | 'received';
 export type Recorder = (direction: Direction, text: string) => void;

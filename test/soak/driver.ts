@@ -6,7 +6,7 @@
  * host's Needs attention list (and reported), never dropped.
  */
 import { DEFAULT_TEST_CARD, decideTestOutcome } from '../../common/test-cards';
-import type { CommandError, CommandName, CommandResult, PaymentView } from '../../main/contract';
+import type { CommandError, CommandName, CommandResult, PaymentView } from '../../common/contract';
 import { BridgeTimeout } from './bridge';
 import type { RunnerOrder } from './compare';
 import { HostDown, type HostSession } from './host-process';

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { CommandName, CommandResult, HostEvent, PaymentView, Result, Snapshot } from '../../main/contract';
+import type { CommandName, CommandResult, HostEvent, PaymentView, Result, Snapshot } from '../../common/contract';
 import { BridgeClient, BridgeClosed, type Recorder } from './bridge';
 
 export interface HostLaunch {

@@ -14,7 +14,7 @@ import type { ServedEmulator, EmulatorEvent } from '../../drivers/protocols/conc
 import { serveEmulator } from '../../drivers/protocols/concert/emulator';
 import { createPtyPair, type PtyPair } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
-import type { ReaderView } from '../../main/contract';
+import type { ReaderView } from '../../common/contract';
 import { startSandbox, type Faults, type RunningSandbox } from '../../sandbox/index';
 import { findKnownSecrets } from '../support/secrets';
 import { compare, type Comparison, type Ledger } from './compare';

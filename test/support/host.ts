@@ -1,6 +1,6 @@
 /** Test helpers for the host: a real host against a real sandbox on a loopback port. */
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import type { CommandName, CommandResult, HostEvent, PaymentView, ReaderView, Result } from '../../main/contract';
+import type { CommandName, CommandResult, HostEvent, PaymentView, ReaderView, Result } from '../../common/contract';
 import { createHost, type Host, type HostOptions } from '../../main/host/host';
 
 export interface TestHost {

@@ -1,4 +1,4 @@
-import type { PosBridge } from '../../../main/contract';
+import type { PosBridge } from '../../../common/contract';
 import { bridgeUrl, takeToken } from './token';
 import { createWsBridge, type WebSocketConstructor } from './ws-client';
 

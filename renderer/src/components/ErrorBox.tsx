@@ -1,4 +1,4 @@
-import type { CommandError } from '../../../main/contract';
+import type { CommandError } from '../../../common/contract';
 import { adviceFor } from '../lib/errors';
 
 /**

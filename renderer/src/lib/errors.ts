@@ -1,4 +1,4 @@
-import type { CommandError } from '../../../main/contract';
+import type { CommandError } from '../../../common/contract';
 
 /** The host's message for one field ("amount", "orderReference", …), if it named that field. */
 export function issueFor(error: CommandError | null | undefined, path: string): string | null {

@@ -1,4 +1,4 @@
-import type { PaymentView, ReaderStatus, ReaderView } from '../../../main/contract';
+import type { PaymentView, ReaderStatus, ReaderView } from '../../../common/contract';
 
 /** What the payment's state means for the cashier, in one line (shown in role=status). */
 export function paymentStateText(payment: PaymentView): string {
@@ -6,9 +6,10 @@ export function paymentStateText(payment: PaymentView): string {
     case 'creating':
       return 'Creating the payment…';
     case 'pending':
-      return payment.decline
-        ? 'Declined. The payment is still open: another card can be tried.'
-        : 'Ready: send it to a reader.';
+      if (!payment.decline) return 'Ready: send it to a reader.';
+      return payment.decline.kind === 'not_completed'
+        ? 'The reader did not complete the payment. It is still open: send it to the reader again.'
+        : 'Declined. The payment is still open: another card can be tried.';
     case 'in_progress':
       switch (payment.readerStage) {
         case 'sent':
@@ -33,7 +34,13 @@ export function paymentStateText(payment: PaymentView): string {
     case 'partially_refunded':
       return 'Partially refunded.';
     case 'unknown':
-      return 'Outcome not known yet: the host is checking with the gateway. Do not charge again.';
+      // Say what the app is actually waiting for: the gateway (a create it did not confirm) or
+      // the reader (it lost contact after taking the card request).
+      return payment.transactionId === null
+        ? 'Outcome not known yet: the app is asking the gateway whether the payment was created. Do not charge again.'
+        : payment.readerId !== null
+          ? 'Outcome not known yet: the app is waiting for the reader to say whether the card was charged. Do not charge again.'
+          : 'Outcome not known yet: the app is checking with the gateway. Do not charge again.';
     default:
       return String(payment.status);
   }

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { AttentionView, CommandError } from '../../../main/contract';
+import type { AttentionView, CommandError } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
 import { money, timeAgo } from '../lib/format';

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { CommandError, PaymentView, TransactionView } from '../../../main/contract';
+import type { CommandError, PaymentView, TransactionView } from '../../../common/contract';
 import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { PaymentView, ReaderView } from '../../../main/contract';
+import type { PaymentView, ReaderView } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
 import {
@@ -32,6 +32,12 @@ function currentStep(payment: PaymentView): number {
   return -1;
 }
 
+function resultLabel(payment: PaymentView): string {
+  const decline = currentDecline(payment);
+  if (!decline) return statusLabel(payment.status);
+  return decline.kind === 'not_completed' ? 'Not completed' : 'Declined';
+}
+
 function Steps({ payment }: { payment: PaymentView }) {
   const current = currentStep(payment);
   return (
@@ -42,15 +48,20 @@ function Steps({ payment }: { payment: PaymentView }) {
           className={`steps__item${index < current ? ' steps__item--done' : ''}${index === current ? ' steps__item--current' : ''}`}
           aria-current={index === current ? 'step' : undefined}
         >
-          {step.key === 'done' && current === 3
-            ? currentDecline(payment)
-              ? 'Declined'
-              : statusLabel(payment.status)
-            : step.label}
+          {step.key === 'done' && current === 3 ? resultLabel(payment) : step.label}
         </li>
       ))}
     </ol>
   );
+}
+
+/** What a reader is doing, as far as this payment is concerned. */
+function readerActivity(reader: ReaderView, payment: PaymentView): string {
+  if (!isOnline(reader) || !reader.action) return '';
+  const thisPayment =
+    reader.action.paymentId === payment.id ||
+    (payment.transactionId !== null && reader.action.transactionId === payment.transactionId);
+  return thisPayment ? ', with this payment' : ', busy with another payment';
 }
 
 function ReaderPicker({
@@ -58,11 +69,13 @@ function ReaderPicker({
   value,
   onChange,
   disabled,
+  payment,
 }: {
   readers: ReaderView[];
   value: string | null;
   onChange(id: string): void;
   disabled: boolean;
+  payment: PaymentView;
 }) {
   if (readers.length === 0) {
     return <p className="empty">No reader is paired. Pair or add one on the Readers screen (F6).</p>;
@@ -84,7 +97,8 @@ function ReaderPicker({
             {reader.label}{' '}
             <span className="muted">
               — {READER_STATUS_LABELS[reader.status]}
-              {isOnline(reader) && reader.action ? ', busy with another payment' : ''}
+              {readerActivity(reader, payment)}
+              {reader.statusDetail ? ` (${reader.statusDetail})` : ''}
             </span>
           </span>
         </label>
@@ -225,18 +239,14 @@ export function ProcessPayment() {
       {notice ? <p className="notice">{notice}</p> : null}
 
       {decline ? (
-        <div className="decline" role="alert">
-          <strong>Declined:</strong> {decline.message}
+        <div className={`decline${decline.kind === 'not_completed' ? ' decline--not-completed' : ''}`} role="alert">
+          <strong>{decline.kind === 'not_completed' ? 'Not completed:' : 'Declined:'}</strong> {decline.message}
         </div>
       ) : null}
       <ErrorBox error={error} />
 
-      {!finished ? <ReaderPicker readers={readers} value={readerId} onChange={setPicked} disabled={inFlight} /> : null}
-      {shownReader ? (
-        <p className="reader-state" role="status">
-          Reader {shownReader.label}: {READER_STATUS_LABELS[shownReader.status]}
-          {shownReader.statusDetail ? ` — ${shownReader.statusDetail}` : ''}
-        </p>
+      {!finished ? (
+        <ReaderPicker readers={readers} value={readerId} onChange={setPicked} disabled={inFlight} payment={payment} />
       ) : null}
 
       <div className="actions">
@@ -246,9 +256,12 @@ export function ProcessPayment() {
             type="button"
             className="primary"
             disabled={inFlight || !!blockReason}
+            // The app focuses [data-autofocus] whenever the screen is shown (after this screen's
+            // own effects), so a return to a declined payment lands here too and Enter retries.
+            data-autofocus={!inFlight && !blockReason ? '' : undefined}
             onClick={() => reader && void processPayment(payment.id, reader.id)}
           >
-            Try another card
+            {decline?.kind === 'not_completed' ? 'Send to reader again' : 'Try another card'}
           </button>
         ) : null}
         {!retryable && !finished ? (

@@ -1,5 +1,5 @@
 import { useMemo, useState, type FormEvent } from 'react';
-import type { CommandError, ReaderView } from '../../../main/contract';
+import type { CommandError, ReaderView } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';

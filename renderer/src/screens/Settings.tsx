@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { CommandError, CommandInput, DevLogEntry, SettingsView } from '../../../main/contract';
+import type { CommandError, CommandInput, DevLogEntry, SettingsView } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';

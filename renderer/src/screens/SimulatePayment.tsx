@@ -1,5 +1,5 @@
 import { useMemo, useState, type FormEvent } from 'react';
-import type { CommandError, CommandInput, ReaderView } from '../../../main/contract';
+import type { CommandError, CommandInput, ReaderView } from '../../../common/contract';
 import { decideTestOutcome, normaliseCardNumber, TEST_AMOUNT_ENDINGS, TEST_CARDS } from '../../../common/test-cards';
 import { declineInfo } from '../../../common/decline-codes';
 import { ErrorBox } from '../components/ErrorBox';

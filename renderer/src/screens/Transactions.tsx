@@ -5,26 +5,18 @@ import type {
   Page,
   TransactionDetail as Detail,
   TransactionView,
-} from '../../../main/contract';
+} from '../../../common/contract';
 import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import type { TxQuery } from '../store/types';
 import { dateTime, dateTimeSeconds, humanize, money } from '../lib/format';
+import { TRANSACTION_STATUSES } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
 import { statusLabel } from '../lib/labels';
 
-const STATUSES = [
-  'pending',
-  'succeeded',
-  'failed',
-  'canceled',
-  'refunded',
-  'partially_refunded',
-  'requires_capture',
-] as const;
 const METHODS = ['card', 'wallet', 'bank_transfer', 'terminal'] as const;
 const SORTS = [
   { value: 'created_at:desc', label: 'Newest first' },
@@ -91,7 +83,7 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
       <Field id="tx-status" label="Status">
         <select id="tx-status" value={status} onChange={(e) => setStatus(e.target.value as TxQuery['status'])}>
           <option value="">Any status</option>
-          {STATUSES.map((s) => (
+          {TRANSACTION_STATUSES.map((s) => (
             <option key={s} value={s}>
               {statusLabel(s)}
             </option>

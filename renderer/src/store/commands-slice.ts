@@ -8,7 +8,7 @@ import type {
   PaymentView,
   PosBridge,
   Result,
-} from '../../../main/contract';
+} from '../../../common/contract';
 import { createInput, defaultReader, draftCurrency, validateDraft } from './selectors';
 import { LAST_CURRENCY_KEY, remember, type Preferences } from './ui-slice';
 import type { CommandsSlice, PosState } from './types';

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import type { DevLogEntry, HostEvent, PaymentView, ReaderView, Snapshot } from '../../../main/contract';
+import type { DevLogEntry, HostEvent, PaymentView, ReaderView, Snapshot } from '../../../common/contract';
 import type { EventOutcome, HostSlice, HostState, PosState } from './types';
 
 export const DEVLOG_LIMIT = 500;

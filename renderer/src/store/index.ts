@@ -1,5 +1,5 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { PosBridge } from '../../../main/contract';
+import type { PosBridge } from '../../../common/contract';
 import { createCommandsSlice } from './commands-slice';
 import { createHostSlice } from './host-slice';
 import { HostSync } from './sync';

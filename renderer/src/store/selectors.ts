@@ -1,4 +1,4 @@
-import type { CommandInput, PaymentView, ReaderView } from '../../../main/contract';
+import type { CommandInput, PaymentView, ReaderView } from '../../../common/contract';
 import { checkMinorAmount, formatAmount, MAX_AMOUNT_MINOR } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
 import { ORDER_REFERENCE_PATTERN } from '../lib/order-ref';

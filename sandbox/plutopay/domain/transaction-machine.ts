@@ -11,16 +11,9 @@
  */
 import type { ErrorType } from '../../http/errors';
 
-export const TRANSACTION_STATUSES = [
-  'pending',
-  'succeeded',
-  'failed',
-  'canceled',
-  'refunded',
-  'partially_refunded',
-  'requires_capture',
-] as const;
-export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
+// The statuses are the contract's: the app and the PlutoPay emulator speak of the same ones.
+export { TRANSACTION_STATUSES, type TransactionStatus } from '../../../common/contract/views';
+import type { TransactionStatus } from '../../../common/contract/views';
 export type CaptureMethod = 'automatic' | 'manual';
 
 export interface MoneyState {

@@ -1,0 +1,203 @@
+/**
+ * The contract's commands: every command the renderer may send, by name, with the zod schema its
+ * input must match and (in ./views.ts) the type of its result. The host validates every input
+ * with parseCommandInput before dispatching it. The renderer imports types only from this file.
+ */
+import { z } from 'zod';
+import { isKnownCurrency } from '../currencies';
+import { MAX_AMOUNT_MINOR } from '../money';
+import { TRANSACTION_STATUSES } from './views';
+import type { CommandError } from './views';
+
+// ---------------------------------------------------------------------------------------------
+// Input building blocks
+
+const MinorAmount = z
+  .number({ error: 'amount must be a number of minor units' })
+  .int('amount must be a whole number of minor units')
+  .positive('amount must be greater than zero')
+  .max(MAX_AMOUNT_MINOR, `amount must be at most ${MAX_AMOUNT_MINOR} minor units`);
+
+const Currency = z
+  .string()
+  .regex(/^[A-Za-z]{3}$/, 'currency must be a three-letter ISO 4217 code')
+  .refine(isKnownCurrency, 'unknown currency')
+  .transform((code) => code.toUpperCase());
+
+/** A payment handle: the host's own id (pay_…) or the gateway's transaction id (uuid). */
+const PaymentRef = z.string().regex(/^(pay_[A-Za-z0-9]{8,40}|[0-9a-fA-F-]{36})$/, 'not a payment id');
+
+const TransactionId = z.string().regex(/^[0-9a-fA-F-]{36}$/, 'not a transaction id');
+
+/** The host's reader id (rdr_…). */
+const ReaderRef = z.string().regex(/^rdr_[A-Za-z0-9_-]{1,80}$/, 'not a reader id');
+
+const ShortText = (max: number) => z.string().trim().max(max, `at most ${max} characters`);
+
+const Email = z.email('not an email address').max(254);
+
+const Empty = z.strictObject({});
+
+export const PaymentStatusFilter = z.enum(TRANSACTION_STATUSES);
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+export const commandSchemas = {
+  /** Everything the UI mirrors, with the sequence number events continue from. */
+  'session.snapshot': Empty,
+
+  'payments.create': z.strictObject({
+    amount: MinorAmount,
+    currency: Currency,
+    description: ShortText(500).optional(),
+    /** The order this payment belongs to; the idempotency key derives from it. Generated when absent. */
+    orderReference: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9._:#/-]{1,64}$/, 'order reference: 1–64 letters, digits or . _ : # / -')
+      .optional(),
+    captureMethod: z.enum(['automatic', 'manual']).default('automatic'),
+    customerId: z.uuid('not a customer id').optional(),
+    receiptEmail: Email.optional(),
+  }),
+  /** Push a payment to a reader (also "try another card" after a decline). */
+  'payments.process': z.strictObject({ paymentId: PaymentRef, readerId: ReaderRef }),
+  /** Cashier cancel: stops the reader if the card is not yet authorised, then cancels the payment. */
+  'payments.cancel': z.strictObject({ paymentId: PaymentRef }),
+  'payments.capture': z.strictObject({ paymentId: PaymentRef, amount: MinorAmount.optional() }),
+  'payments.refund': z.strictObject({
+    paymentId: PaymentRef,
+    amount: MinorAmount.optional(),
+    reason: ShortText(200).optional(),
+  }),
+  /** Payments the host knows, newest first (the journal, not the gateway). */
+  'payments.list': z.strictObject({
+    filter: z.enum(['active', 'uncaptured', 'attention', 'all']).default('all'),
+    limit: z.number().int().min(1).max(200).default(50),
+  }),
+
+  /** The gateway's transaction list, with the API's filters and pagination. */
+  'transactions.list': z.strictObject({
+    search: ShortText(100).optional(),
+    status: PaymentStatusFilter.optional(),
+    paymentMethodType: z.enum(['card', 'wallet', 'bank_transfer', 'terminal']).optional(),
+    dateFrom: z.iso.date('date must be YYYY-MM-DD').optional(),
+    dateTo: z.iso.date('date must be YYYY-MM-DD').optional(),
+    sortField: z.enum(['created_at', 'amount', 'status']).default('created_at'),
+    sortOrder: z.enum(['asc', 'desc']).default('desc'),
+    page: z.number().int().min(1).max(100_000).default(1),
+    size: z.number().int().min(1).max(100).default(25),
+  }),
+  /** One transaction with its refunds and the journal's timeline. */
+  'transactions.get': z.strictObject({ transactionId: TransactionId }),
+
+  'readers.list': Empty,
+  /** Pair a discovered device (deviceId) or a cloud reader by its registration code. */
+  'readers.pair': z.union([
+    z.strictObject({ deviceId: z.string().min(1).max(300), label: ShortText(60).min(1).optional() }),
+    z.strictObject({
+      registrationCode: z
+        .string()
+        .trim()
+        .regex(/^[A-Za-z0-9_-]{1,64}$/, 'registration code: letters, digits, - or _'),
+      label: ShortText(60).min(1).optional(),
+      locationName: ShortText(100).optional(),
+    }),
+  ]),
+  /** Test mode: add another simulated reader hosted by this app. */
+  'readers.addSimulated': z.strictObject({ label: ShortText(60).min(1).optional() }),
+  'readers.reconnect': z.strictObject({ readerId: ReaderRef }),
+  'readers.forget': z.strictObject({ readerId: ReaderRef }),
+
+  /** Test mode: present a test card on a reader that is waiting for one. */
+  'simulate.presentCard': z.strictObject({
+    readerId: ReaderRef,
+    cardNumber: z
+      .string()
+      .transform((s) => s.replace(/[\s-]/g, ''))
+      .pipe(z.string().regex(/^\d{12,19}$/, 'card number: 12 to 19 digits'))
+      .optional(),
+  }),
+  /** Test mode: make a simulated reader fail its next payment in a chosen way. */
+  'simulate.setFault': z.strictObject({
+    readerId: ReaderRef,
+    fault: z.enum(['none', 'timeout', 'busy', 'disconnect_mid_payment']),
+  }),
+
+  'settings.get': Empty,
+  'settings.update': z.strictObject({
+    mode: z.enum(['test', 'live']).optional(),
+    apiBaseUrl: z
+      .url({ protocol: /^https?$/, error: 'API URL must be an http(s) URL' })
+      .max(300)
+      .optional(),
+    /** Write-only. Empty string clears the stored key. */
+    secretKey: z
+      .string()
+      .trim()
+      .regex(/^(sk_(test|live)_[A-Za-z0-9]{8,200})?$/, 'secret key must start with sk_test_ or sk_live_')
+      .optional(),
+    publishableKey: z
+      .string()
+      .trim()
+      .regex(/^(pk_(test|live)_[A-Za-z0-9]{8,200})?$/, 'publishable key must start with pk_test_ or pk_live_')
+      .optional(),
+    embeddedSandbox: z.boolean().optional(),
+    /** Simulated readers present the default test card by themselves after this delay; 0 = never. */
+    autoPresentDelayMs: z.number().int().min(0).max(600_000).optional(),
+    /** Write-only signing secret of the webhook endpoint whose events are forwarded here. Empty clears it. */
+    webhookSecret: z
+      .string()
+      .trim()
+      .regex(/^(whsec_[A-Za-z0-9]{8,200})?$/, 'webhook secret must start with whsec_')
+      .optional(),
+    /** Loopback port for forwarded webhooks; 0 picks a free one, null turns the receiver off. */
+    webhookPort: z.number().int().min(0).max(65535).nullable().optional(),
+  }),
+
+  /** The developer log (requests and events, secrets redacted), newest last. */
+  'devlog.list': z.strictObject({ limit: z.number().int().min(1).max(1000).default(200) }),
+
+  /** Payments the host could not resolve by itself, with what is known. */
+  'attention.list': Empty,
+  /** Ask the host to try reconciling one payment again now. */
+  'attention.retry': z.strictObject({ paymentId: PaymentRef }),
+  /**
+   * The cashier settles what the app cannot know: after checking the reader's receipt, the card
+   * was charged or not (reported to the gateway for the reader's open action), or, for an item
+   * that only needed reading (e.g. an approval the gateway refused), dismiss it.
+   */
+  'attention.resolve': z.strictObject({
+    paymentId: PaymentRef,
+    resolution: z.enum(['charged', 'not_charged', 'dismiss']),
+  }),
+} as const;
+
+export type CommandName = keyof typeof commandSchemas;
+export type CommandInput<N extends CommandName> = z.input<(typeof commandSchemas)[N]>;
+export type ParsedCommandInput<N extends CommandName> = z.output<(typeof commandSchemas)[N]>;
+
+export const COMMAND_NAMES = Object.keys(commandSchemas) as CommandName[];
+
+/** Validates a command's input: the parsed value, or the issues in words. */
+export function parseCommandInput<N extends CommandName>(
+  name: N,
+  input: unknown,
+): { ok: true; value: ParsedCommandInput<N> } | { ok: false; error: CommandError } {
+  const schema = commandSchemas[name] as unknown as z.ZodType<ParsedCommandInput<N>>;
+  const parsed = schema.safeParse(input === undefined ? {} : input);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issues = parsed.error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.') || '(input)',
+    message: issue.message,
+  }));
+  return {
+    ok: false,
+    error: { code: 'validation', message: issues.map((i) => `${i.path}: ${i.message}`).join('; '), issues },
+  };
+}
+
+export function isCommandName(name: unknown): name is CommandName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(commandSchemas, name);
+}

@@ -1,0 +1,285 @@
+/**
+ * The contract's views: what the host returns and pushes, the errors, the events and the bridge.
+ * Free of zod and of Node, so the renderer may import its values (the enumerations) as well as
+ * its types; the command schemas live beside it in ./commands.ts. No secret (secret key,
+ * connection token, webhook secret) ever appears in a view or an event: keys are shown masked.
+ */
+import type { CommandInput, CommandName } from './commands';
+
+// ---------------------------------------------------------------------------------------------
+// Views the host returns and pushes
+
+export type Mode = 'test' | 'live';
+
+/** The host's view of a payment. Money fields are minor units of `currency`. */
+/** The statuses a gateway's transaction list can be filtered by (and a transaction can have). */
+export const TRANSACTION_STATUSES = [
+  'pending',
+  'requires_capture',
+  'succeeded',
+  'failed',
+  'canceled',
+  'refunded',
+  'partially_refunded',
+] as const;
+export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
+
+/**
+ * A payment's status on this till: a transaction's, plus the app's own
+ * `creating` (journaled, create not yet confirmed), `in_progress` (pushed to a reader, waiting for
+ * the card or authorising) and `unknown` (outcome unknown; being reconciled, see `attention`).
+ */
+export const PAYMENT_STATUSES = ['creating', 'in_progress', 'unknown', ...TRANSACTION_STATUSES] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+export type ReaderStage = 'sent' | 'waiting_for_card' | 'processing';
+
+export interface PaymentView {
+  id: string;
+  transactionId: string | null;
+  reference: string | null;
+  orderReference: string;
+  amount: number;
+  currency: string;
+  description: string | null;
+  captureMethod: 'automatic' | 'manual';
+  status: PaymentStatus;
+  /** Where the reader is with it, while in_progress. */
+  readerId: string | null;
+  readerStage: ReaderStage | null;
+  /**
+   * The last decline or failure, in words for the cashier. `not_completed`: the reader did not
+   * finish (no card in time, canceled on the reader): nothing was declined.
+   */
+  decline: { code: string; message: string; anotherCard: boolean; kind: 'declined' | 'not_completed' } | null;
+  card: { brand: string; last4: string } | null;
+  amountCapturable: number;
+  amountCaptured: number;
+  amountRefunded: number;
+  customerId: string | null;
+  receiptEmail: string | null;
+  /** Operations waiting for the gateway to come back (offline queue). */
+  queuedOperations: number;
+  attention: AttentionView | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AttentionView {
+  paymentId: string;
+  reason: string;
+  /** What the cashier can do, in words. */
+  advice: string;
+  since: string;
+}
+
+export type ReaderStatus = 'online' | 'connecting' | 'reconnecting' | 'offline' | 'unpaired' | 'superseded';
+
+export interface ReaderView {
+  id: string;
+  label: string;
+  kind: 'simulated' | 'concert' | 'cloud';
+  /** True when this app drives the device; false for readers the gateway hosts. */
+  hosted: boolean;
+  foundBy: 'simulated' | 'serial' | 'usb' | 'cloud';
+  /** Device id to pass to readers.pair when status is 'unpaired'. */
+  deviceId: string | null;
+  path: string | null;
+  serialNumber: string | null;
+  model: string | null;
+  softwareVersion: string | null;
+  terminalId: string | null;
+  status: ReaderStatus;
+  /** Human explanation of the status (e.g. the last link error and the next retry). */
+  statusDetail: string | null;
+  lastSeenAt: string | null;
+  canPresentTestCards: boolean;
+  action: { paymentId: string | null; transactionId: string; stage: ReaderStage | null; status: string } | null;
+}
+
+export interface SettingsView {
+  mode: Mode;
+  apiBaseUrl: string;
+  embeddedSandbox: boolean;
+  /** Masked, e.g. "sk_test_…9f3a"; null when none is stored. */
+  secretKey: string | null;
+  publishableKey: string | null;
+  /** Where secrets are kept: 'safe-storage' (Electron), 'file' (web mode, 0600), 'memory'. */
+  secretStorage: 'safe-storage' | 'file' | 'memory';
+  autoPresentDelayMs: number;
+  /** Masked like the keys; null when none is stored. */
+  webhookSecret: string | null;
+  /** Where forwarded webhooks are received (127.0.0.1 only), or null when the receiver is off. */
+  webhookUrl: string | null;
+  webhookPort: number | null;
+}
+
+export interface ConnectivityView {
+  gateway: 'online' | 'offline' | 'unknown';
+  lastError: string | null;
+  queued: { count: number; totals: { currency: string; amount: number }[] };
+  /** Unfinished payments being checked with the gateway (at start and on reconnect); null when idle. */
+  recovering: { done: number; total: number } | null;
+}
+
+export interface MerchantView {
+  id: string;
+  businessName: string;
+  displayName: string | null;
+  defaultCurrency: string;
+  testMode: boolean;
+}
+
+export interface DevLogEntry {
+  id: number;
+  at: string;
+  kind: 'request' | 'event' | 'link' | 'reader' | 'error';
+  summary: string;
+  /** Extra detail with secrets redacted. */
+  detail?: string;
+}
+
+export interface Snapshot {
+  seq: number;
+  mode: Mode;
+  merchant: MerchantView | null;
+  settings: SettingsView;
+  readers: ReaderView[];
+  payments: PaymentView[];
+  connectivity: ConnectivityView;
+  attention: AttentionView[];
+}
+
+export interface TransactionView {
+  id: string;
+  reference: string;
+  status: Exclude<PaymentStatus, 'creating' | 'in_progress' | 'unknown'>;
+  amount: number;
+  amountFormatted: string;
+  amountRefunded: number;
+  amountCaptured: number;
+  amountCapturable: number;
+  currency: string;
+  paymentMethodType: string;
+  captureMethod: 'automatic' | 'manual';
+  description: string | null;
+  receiptEmail: string | null;
+  terminalId: string | null;
+  card: { brand: string; last4: string } | null;
+  failureCode: string | null;
+  failureMessage: string | null;
+  createdAt: string;
+  capturedAt: string | null;
+}
+
+export interface RefundView {
+  id: string;
+  reference: string;
+  amount: number;
+  currency: string;
+  status: string;
+  reason: string | null;
+  createdAt: string;
+}
+
+export interface TimelineEntry {
+  at: string;
+  event: string;
+  detail: string | null;
+}
+
+export interface TransactionDetail {
+  transaction: TransactionView;
+  refunds: RefundView[];
+  /** From the journal when this host handled the payment; empty otherwise. */
+  timeline: TimelineEntry[];
+  /** The host's payment, when it has one. */
+  payment: PaymentView | null;
+}
+
+export interface Page<T> {
+  data: T[];
+  meta: { currentPage: number; lastPage: number; perPage: number; total: number };
+}
+
+export interface CommandResults {
+  'session.snapshot': Snapshot;
+  'payments.create': PaymentView;
+  'payments.process': PaymentView;
+  'payments.cancel': PaymentView;
+  'payments.capture': PaymentView;
+  'payments.refund': PaymentView;
+  'payments.list': PaymentView[];
+  'transactions.list': Page<TransactionView>;
+  'transactions.get': TransactionDetail;
+  'readers.list': ReaderView[];
+  'readers.pair': ReaderView;
+  'readers.addSimulated': ReaderView;
+  'readers.reconnect': ReaderView;
+  'readers.forget': { forgotten: true };
+  'simulate.presentCard': ReaderView;
+  'simulate.setFault': ReaderView;
+  'settings.get': SettingsView;
+  'settings.update': SettingsView;
+  'devlog.list': DevLogEntry[];
+  'attention.list': AttentionView[];
+  'attention.retry': PaymentView;
+  'attention.resolve': PaymentView;
+}
+
+export type CommandResult<N extends CommandName> = CommandResults[N];
+
+// ---------------------------------------------------------------------------------------------
+// Errors and results
+
+export type ErrorCode =
+  | 'validation' // the input did not match the schema; `issues` says where
+  | 'not_found'
+  | 'conflict' // the payment or reader is not in a state that allows this
+  | 'declined'
+  | 'gateway' // the gateway refused; `gatewayType` carries the API's error type
+  | 'offline' // the gateway is unreachable; money operations were queued when `queued`
+  | 'test_mode_only'
+  | 'unauthorized'
+  | 'internal';
+
+export interface CommandError {
+  code: ErrorCode;
+  message: string;
+  issues?: { path: string; message: string }[];
+  gatewayType?: string;
+  queued?: boolean;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: CommandError };
+
+// ---------------------------------------------------------------------------------------------
+// Events (host → renderer). Every event carries the next sequence number; a renderer that sees a
+// gap, or reconnects, asks for a fresh snapshot and drops events with seq <= snapshot.seq.
+
+export type HostEvent =
+  | { seq: number; type: 'payment'; payment: PaymentView }
+  | { seq: number; type: 'readers'; readers: ReaderView[] }
+  | { seq: number; type: 'connectivity'; connectivity: ConnectivityView }
+  | { seq: number; type: 'attention'; attention: AttentionView[] }
+  | { seq: number; type: 'settings'; settings: SettingsView; mode: Mode; merchant: MerchantView | null }
+  | { seq: number; type: 'log'; entry: DevLogEntry };
+
+export type HostEventType = HostEvent['type'];
+
+export type BridgeConnectionState = 'open' | 'closed' | 'refused';
+
+/** WebSocket close code the web-mode host uses for a wrong or stale launch token. */
+export const BRIDGE_TOKEN_REFUSED = 4401;
+
+/** What `window.pos` is, in Electron and in web mode alike. */
+export interface PosBridge {
+  invoke<N extends CommandName>(name: N, input: CommandInput<N>): Promise<Result<CommandResult<N>>>;
+  /** Subscribes to host events; returns an unsubscribe function. */
+  subscribe(listener: (event: HostEvent) => void): () => void;
+  /**
+   * Bridge connection state (web mode reconnects; Electron is always 'open'). 'refused': the host
+   * does not accept this page's launch token (a stale tab, an old link): retrying cannot help.
+   */
+  onConnection(listener: (state: BridgeConnectionState) => void): () => void;
+}
