@@ -67,12 +67,15 @@ function Nav() {
 function Header() {
   const mode = usePos((s) => s.host.mode);
   const merchant = usePos((s) => s.host.merchant);
+  // Until the host has said which mode it is in, say nothing: a stale tab on a live till must
+  // never claim TEST MODE (the store's default) next to "Reconnecting…".
+  const known = usePos((s) => s.host.ready);
   return (
     <header className="header">
       <span className="header__title">
         {merchant ? (merchant.displayName ?? merchant.businessName) : 'POS Terminal Companion'}
       </span>
-      {mode === 'test' ? (
+      {!known ? null : mode === 'test' ? (
         <span className="mode-badge mode-badge--test" title="Test mode: no real money moves">
           TEST MODE
         </span>
@@ -133,6 +136,7 @@ export function App() {
   const syncing = usePos((s) => s.link.syncing);
   const resync = usePos((s) => s.resync);
   const screen = usePos((s) => s.ui.screen);
+  const connection = usePos((s) => s.link.connection);
   const mainRef = useRef<HTMLElement>(null);
   useFunctionKeys();
 
@@ -156,7 +160,11 @@ export function App() {
           ) : (
             <div className="loading">
               <p role="status">
-                {syncError ? `Could not load the host's state: ${syncError}` : 'Connecting to the host…'}
+                {connection === 'refused'
+                  ? 'Not connected: open the URL printed by npm start / npm run web again.'
+                  : syncError
+                    ? `Could not load the host's state: ${syncError}`
+                    : 'Connecting to the host…'}
               </p>
               {syncError ? (
                 <button type="button" onClick={() => void resync()} disabled={syncing}>

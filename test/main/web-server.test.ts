@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { HostEvent, Result } from '../../main/contract';
+import type { HostEvent, Result } from '../../common/contract';
 import { BRIDGE_PROTOCOL, startWebServer, type RunningWebServer } from '../../main/web/server';
 
 function rawGet(
@@ -36,6 +36,14 @@ function outcome(ws: WebSocket): Promise<'open' | number> {
     ws.once('open', () => resolve('open'));
     ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     ws.once('error', () => resolve(-1));
+  });
+}
+
+/** The close code of a socket the server accepted and closed at once. */
+function closedWith(ws: WebSocket): Promise<number | string> {
+  return new Promise((resolve) => {
+    ws.once('close', (code) => resolve(code));
+    ws.once('unexpected-response', (_req, res) => resolve(`HTTP ${res.statusCode ?? 0}`));
   });
 }
 
@@ -92,8 +100,10 @@ describe('web-mode server', () => {
   });
 
   it('refuses the bridge without the launch token, with a wrong one, or from another origin', async () => {
-    expect(await outcome(connect(server, { token: null }))).toBe(403);
-    expect(await outcome(connect(server, { token: 'f'.repeat(48) }))).toBe(403);
+    // The page itself with a stale or missing token learns why at once (close code 4401, no command read).
+    expect(await closedWith(connect(server, { token: null }))).toBe(4401);
+    expect(await closedWith(connect(server, { token: 'f'.repeat(48) }))).toBe(4401);
+    expect(calls).toEqual([]);
     expect(await outcome(connect(server, { origin: 'http://evil.example' }))).toBe(403);
     expect(await outcome(connect(server, { origin: `http://127.0.0.1:${server.port + 1}` }))).toBe(403);
     expect(await outcome(connect(server, { host: `evil.example:${server.port}` }))).toBe(403);

@@ -6,7 +6,17 @@ import { App } from '../../renderer/src/App';
 import { NoToken } from '../../renderer/src/screens/NoToken';
 import { createPosStore } from '../../renderer/src/store';
 import { StoreProvider } from '../../renderer/src/store/context';
-import { fail, FakeBridge, makePayment, makeSnapshot, minutesAgo, ok, renderApp } from './helpers';
+import {
+  deferred,
+  fail,
+  FakeBridge,
+  makePayment,
+  makeSnapshot,
+  memoryPreferences,
+  minutesAgo,
+  ok,
+  renderApp,
+} from './helpers';
 
 describe('App shell', () => {
   it('shows the test-mode badge and the F-key hints in the nav', async () => {
@@ -18,6 +28,24 @@ describe('App shell', () => {
     expect(create.getAttribute('aria-current')).toBe('page');
     expect(within(nav).getByText('F7')).toBeTruthy();
     expect(within(nav).getByRole('button', { name: 'Settings' }).getAttribute('aria-keyshortcuts')).toBe('F7');
+  });
+
+  it('shows no mode until the host has said which, and says at once when the link is refused (issue 9 #10)', async () => {
+    const bridge = new FakeBridge();
+    const held = deferred<ReturnType<typeof ok>>();
+    bridge.on('session.snapshot', () => held.promise as never);
+    const store = createPosStore(bridge, { preferences: memoryPreferences() });
+    store.start();
+    render(
+      <StoreProvider store={store}>
+        <App />
+      </StoreProvider>,
+    );
+    expect(screen.queryByText('TEST MODE')).toBeNull();
+    expect(screen.queryByText('LIVE')).toBeNull();
+    act(() => bridge.setConnection('refused'));
+    expect(screen.getByRole('alert').textContent).toMatch(/Open the URL printed by npm start/);
+    expect(screen.queryByText(/Reconnecting/)).toBeNull();
   });
 
   it('switches screens with F1–F8 and moves focus into the new screen', async () => {

@@ -2,6 +2,7 @@ import { cleanup, render, waitFor } from '@testing-library/react';
 import { afterEach, expect } from 'vitest';
 import userEvent from '@testing-library/user-event';
 import type {
+  BridgeConnectionState,
   CommandError,
   CommandInput,
   CommandName,
@@ -14,7 +15,7 @@ import type {
   SettingsView,
   Snapshot,
   TransactionView,
-} from '../../main/contract';
+} from '../../common/contract';
 import { App } from '../../renderer/src/App';
 import { createPosStore, type PosStore } from '../../renderer/src/store';
 import { StoreProvider } from '../../renderer/src/store/context';
@@ -162,7 +163,7 @@ export class FakeBridge implements PosBridge {
   readonly calls: { name: CommandName; input: unknown }[] = [];
   private readonly handlers: Handlers = {};
   private readonly eventListeners = new Set<(event: HostEvent) => void>();
-  private readonly connectionListeners = new Set<(state: 'open' | 'closed') => void>();
+  private readonly connectionListeners = new Set<(state: BridgeConnectionState) => void>();
 
   constructor(public snapshot: Snapshot = makeSnapshot()) {}
 
@@ -185,7 +186,7 @@ export class FakeBridge implements PosBridge {
     return () => this.eventListeners.delete(listener);
   }
 
-  onConnection(listener: (state: 'open' | 'closed') => void): () => void {
+  onConnection(listener: (state: BridgeConnectionState) => void): () => void {
     this.connectionListeners.add(listener);
     return () => this.connectionListeners.delete(listener);
   }
@@ -194,7 +195,7 @@ export class FakeBridge implements PosBridge {
     for (const listener of this.eventListeners) listener(event);
   }
 
-  setConnection(state: 'open' | 'closed'): void {
+  setConnection(state: BridgeConnectionState): void {
     for (const listener of this.connectionListeners) listener(state);
   }
 

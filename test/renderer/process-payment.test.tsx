@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
-import type { CommandResult, PaymentView, Result } from '../../main/contract';
+import type { CommandResult, PaymentView, Result } from '../../common/contract';
 import { deferred, fail, FakeBridge, makePayment, makeReader, makeSnapshot, ok, renderApp } from './helpers';
 
 function setup(payment: PaymentView, readers = [makeReader()]) {
@@ -135,6 +135,7 @@ describe('Process payment screen', () => {
         code: 'insufficient_funds',
         message: 'Not enough funds on this card. Ask for another card.',
         anotherCard: true,
+        kind: 'declined',
       },
     });
     const bridge = setup(payment);
@@ -184,7 +185,12 @@ describe('Process payment screen', () => {
           ...payment,
           status: 'pending',
           readerStage: null,
-          decline: { code: 'card_declined', message: 'Card declined. Ask for another card.', anotherCard: true },
+          decline: {
+            code: 'card_declined',
+            message: 'Card declined. Ask for another card.',
+            anotherCard: true,
+            kind: 'declined',
+          },
         },
       }),
     );
@@ -204,6 +210,7 @@ describe('Process payment screen', () => {
         code: 'reader_busy',
         message: 'The reader is busy. Wait for it to finish, then try again.',
         anotherCard: false,
+        kind: 'declined',
       },
     });
     await openProcess(setup(payment), payment.id);
@@ -220,6 +227,7 @@ describe('Process payment screen', () => {
         code: 'fraud_suspected',
         message: 'Declined for security reasons. Ask for another form of payment.',
         anotherCard: true,
+        kind: 'declined',
       },
     });
     const { user, store } = await openProcess(setup(payment), payment.id);
@@ -237,7 +245,12 @@ describe('Process payment screen', () => {
       status: 'in_progress',
       readerId: 'rdr_sim1',
       readerStage: 'waiting_for_card',
-      decline: { code: 'card_declined', message: 'Card declined. Ask for another card.', anotherCard: true },
+      decline: {
+        code: 'card_declined',
+        message: 'Card declined. Ask for another card.',
+        anotherCard: true,
+        kind: 'declined',
+      },
     });
     await openProcess(setup(payment), payment.id);
     expect(screen.queryByRole('alert')).toBeNull();
@@ -323,11 +336,100 @@ describe('Process payment screen', () => {
     expect(screen.getByRole('button', { name: 'Send to reader' })).toBeTruthy();
   });
 
-  it('shows the reader state in role=status', async () => {
+  it('says what an unknown outcome waits for: the reader, or the gateway (issue 9 #8)', async () => {
+    const onReader = makePayment({
+      id: 'pay_unknown001',
+      transactionId: 'tx_unknown',
+      status: 'unknown',
+      readerId: 'rdr_sim1',
+    });
+    const bridge = setup(onReader);
+    await openProcess(bridge, onReader.id);
+    expect(paymentStatus().textContent).toMatch(/waiting for the reader to say whether the card was charged/);
+    expect(paymentStatus().textContent).not.toMatch(/checking with the gateway/);
+    act(() => bridge.push({ seq: 6, type: 'payment', payment: { ...onReader, transactionId: null, readerId: null } }));
+    expect(paymentStatus().textContent).toMatch(/asking the gateway whether the payment was created/);
+  });
+
+  it('names the reader once, with its state and detail (issue 9 #11)', async () => {
     const payment = makePayment({ id: 'pay_rdrstate01', status: 'pending' });
     const bridge = setup(payment, [makeReader({ statusDetail: 'Link healthy' })]);
     await openProcess(bridge, payment.id);
-    const status = screen.getAllByRole('status').find((el) => el.textContent?.startsWith('Reader Counter 1'));
-    expect(status?.textContent).toBe('Reader Counter 1: Online — Link healthy');
+    expect(screen.getByRole('radio', { name: /Counter 1 — Online \(Link healthy\)/ })).toBeTruthy();
+    expect(screen.getAllByText(/Counter 1/)).toHaveLength(1);
+  });
+
+  it('says a reader holding this payment is busy with this payment, not another one (issue 9 #5)', async () => {
+    const payment = makePayment({
+      id: 'pay_busy000001',
+      transactionId: 'tx_busy',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'waiting_for_card',
+    });
+    const reader = makeReader({
+      action: { paymentId: payment.id, transactionId: 'tx_busy', stage: 'waiting_for_card', status: 'in_progress' },
+    });
+    const other = makeReader({
+      id: 'rdr_sim2',
+      label: 'Counter 2',
+      action: { paymentId: 'pay_other', transactionId: 'tx_other', stage: 'waiting_for_card', status: 'in_progress' },
+    });
+    await openProcess(setup(payment, [reader, other]), payment.id);
+    expect(screen.getByRole('radio', { name: /Counter 1 — Online, with this payment/ })).toBeTruthy();
+    expect(screen.getByRole('radio', { name: /Counter 2 — Online, busy with another payment/ })).toBeTruthy();
+  });
+
+  it('a reader timeout is "not completed", not a decline, and offers "Send to reader again" (issue 9 #6)', async () => {
+    const payment = makePayment({
+      id: 'pay_timeout001',
+      status: 'pending',
+      readerId: 'rdr_sim1',
+      decline: {
+        code: 'reader_timeout',
+        message: 'No card was presented in time.',
+        anotherCard: true,
+        kind: 'not_completed',
+      },
+    });
+    await openProcess(setup(payment), payment.id);
+    const alert = screen.getByRole('alert');
+    expect(alert.textContent).toBe('Not completed: No card was presented in time.');
+    expect(screen.getByRole('list', { name: 'Progress' }).querySelector('[aria-current="step"]')?.textContent).toBe(
+      'Not completed',
+    );
+    expect(paymentStatus().textContent).toMatch(/send it to the reader again/);
+    expect(screen.queryByRole('button', { name: 'Try another card' })).toBeNull();
+    expect(document.activeElement?.textContent).toBe('Send to reader again');
+    expect(document.body.textContent).not.toMatch(/Declined/);
+  });
+
+  it('focuses "Try another card" whenever the cashier comes back to a declined payment (issue 9 #4)', async () => {
+    const payment = makePayment({
+      id: 'pay_refocus001',
+      status: 'pending',
+      readerId: 'rdr_sim1',
+      decline: {
+        code: 'card_declined',
+        message: 'Card declined. Ask for another card.',
+        anotherCard: true,
+        kind: 'declined',
+      },
+    });
+    const { user, store } = await openProcess(setup(payment), payment.id);
+    await waitFor(() => expect(document.activeElement?.textContent).toBe('Try another card'));
+    // F3 to another screen and F2 back, as the README's test-mode steps do.
+    await user.keyboard('{F1}');
+    expect(store.getState().ui.screen).toBe('create');
+    await user.keyboard('{F2}');
+    await screen.findByRole('heading', { name: 'Process payment' });
+    await waitFor(() => expect(document.activeElement?.textContent).toBe('Try another card'));
+    // F8 then opening the payment again lands there too.
+    act(() => store.getState().setScreen('attention'));
+    act(() => {
+      store.getState().selectPayment(payment.id);
+      store.getState().setScreen('process');
+    });
+    await waitFor(() => expect(document.activeElement?.textContent).toBe('Try another card'));
   });
 });

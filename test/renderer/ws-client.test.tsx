@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { HostEvent } from '../../main/contract';
+import type { HostEvent } from '../../common/contract';
 import { selectTransport } from '../../renderer/src/bridge';
 import { bridgeUrl, takeToken, TOKEN_STORAGE_KEY } from '../../renderer/src/bridge/token';
 import {
@@ -210,6 +210,14 @@ describe('WebSocket bridge client', () => {
     socket.accept('something-else');
     expect(socket.closedWith?.code).toBe(1002);
     expect(states).toEqual(['closed']);
+  });
+
+  it('a refused launch token (close 4401) is reported at once and never retried (issue 9 #10)', () => {
+    const { states } = connect();
+    FakeSocket.last().serverClose(4401);
+    expect(states).toEqual(['refused']);
+    vi.advanceTimersByTime(60_000);
+    expect(FakeSocket.instances).toHaveLength(1);
   });
 
   it('close() stops reconnecting', () => {

@@ -1,3 +1,4 @@
+import { BRIDGE_TOKEN_REFUSED, type BridgeConnectionState } from '../../../common/contract/views';
 import type {
   CommandError,
   CommandInput,
@@ -6,7 +7,7 @@ import type {
   HostEvent,
   PosBridge,
   Result,
-} from '../../../main/contract';
+} from '../../../common/contract';
 
 /**
  * Web mode's PosBridge: the same contract as the Electron preload, over a WebSocket to the host.
@@ -97,7 +98,7 @@ export function createWsBridge(options: WsBridgeOptions): WsBridge {
   const timers = options.timers ?? defaultTimers;
   const backoff = options.backoff ?? { initialMs: 1_000, maxMs: 10_000 };
   const eventListeners = new Set<(event: HostEvent) => void>();
-  const connectionListeners = new Set<(state: 'open' | 'closed') => void>();
+  const connectionListeners = new Set<(state: BridgeConnectionState) => void>();
   const pending = new Map<number, (result: Result<unknown>) => void>();
   let socket: WebSocketLike | null = null;
   let open = false;
@@ -106,7 +107,7 @@ export function createWsBridge(options: WsBridgeOptions): WsBridge {
   let retryTimer: unknown = null;
   let nextId = 1;
 
-  const emitConnection = (state: 'open' | 'closed') => {
+  const emitConnection = (state: BridgeConnectionState) => {
     for (const listener of [...connectionListeners]) {
       try {
         listener(state);
@@ -190,11 +191,17 @@ export function createWsBridge(options: WsBridgeOptions): WsBridge {
     ws.onerror = () => {
       // A close event always follows; that is where the retry is scheduled.
     };
-    ws.onclose = () => {
+    ws.onclose = (event) => {
       if (socket !== ws) return;
       socket = null;
       open = false;
       settleAll();
+      if (event.code === BRIDGE_TOKEN_REFUSED) {
+        // This page's launch token is not the running host's: no retry can fix that.
+        stopped = true;
+        emitConnection('refused');
+        return;
+      }
       emitConnection('closed');
       scheduleReconnect();
     };

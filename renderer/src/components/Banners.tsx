@@ -19,6 +19,15 @@ export function Banners() {
 
   return (
     <div className="banners">
+      {connection === 'refused' ? (
+        <div className="banner banner--warning" role="alert">
+          <strong>This page is not connected to the running app.</strong>{' '}
+          <span>
+            Its link is old or was opened without its token (the app may have restarted). Open the URL printed by npm
+            start / npm run web again; nothing can be done from this page until then.
+          </span>
+        </div>
+      ) : null}
       {connection === 'closed' ? (
         <div className="banner banner--warning" role="status">
           <strong>Reconnecting to the host…</strong>{' '}

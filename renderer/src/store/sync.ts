@@ -1,5 +1,5 @@
 import type { StoreApi } from 'zustand';
-import type { HostEvent, PosBridge } from '../../../main/contract';
+import type { HostEvent, PosBridge } from '../../../common/contract';
 import type { PosState } from './types';
 
 /** Snapshots asked for in a row before giving up on a gap that does not close. */
@@ -29,6 +29,8 @@ export class HostSync {
         if (state === 'open') {
           setLink({ connection: 'open', failedConnects: 0 });
           void this.resync();
+        } else if (state === 'refused') {
+          setLink({ connection: 'refused' });
         } else {
           setLink({ connection: 'closed', failedConnects: link.failedConnects + 1 });
         }

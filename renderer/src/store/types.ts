@@ -14,12 +14,13 @@ import type {
   Result,
   SettingsView,
   Snapshot,
-} from '../../../main/contract';
+} from '../../../common/contract';
 
 export type Screen =
   'create' | 'process' | 'simulate' | 'capture' | 'transactions' | 'readers' | 'settings' | 'attention';
 
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+/** 'refused': the host does not accept this page's launch token; only the printed URL helps. */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'refused';
 
 /** What the host told us, and nothing else: only snapshots, events and command results write here. */
 export interface HostState {
