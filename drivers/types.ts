@@ -96,8 +96,11 @@ export type FailureCode = 'reader_timeout' | 'reader_busy' | 'reader_disconnecte
 
 export type ReaderState = 'idle' | 'busy' | 'disconnected';
 
-/** Faults a simulated reader can inject on its next payment. */
-export type SimulatedFault = 'none' | 'timeout' | 'busy' | 'disconnect_mid_payment';
+/**
+ * Faults a simulated reader can play on its next payment: report a timeout, stay silent (take the
+ * request and never answer), refuse as busy, or be unplugged while authorising.
+ */
+export type SimulatedFault = 'none' | 'timeout' | 'no_answer' | 'busy' | 'disconnect_mid_payment';
 
 export type Unsubscribe = () => void;
 

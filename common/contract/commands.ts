@@ -122,7 +122,7 @@ export const commandSchemas = {
   /** Test mode: make a simulated reader fail its next payment in a chosen way. */
   'simulate.setFault': z.strictObject({
     readerId: ReaderRef,
-    fault: z.enum(['none', 'timeout', 'busy', 'disconnect_mid_payment']),
+    fault: z.enum(['none', 'timeout', 'no_answer', 'busy', 'disconnect_mid_payment']),
   }),
 
   'settings.get': Empty,

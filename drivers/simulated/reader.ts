@@ -10,6 +10,7 @@ import type {
   CardOutcome,
   CollectRequest,
   CollectStage,
+  FailureCode,
   Reader,
   ReaderInfo,
   ReaderState,
@@ -37,6 +38,8 @@ interface Collection {
   resolve: (outcome: CardOutcome) => void;
   phase: 'waiting_for_card' | 'processing';
   timers: TimerHandle[];
+  /** The no_answer fault: nothing is said until the collection is canceled. */
+  silent?: boolean;
 }
 
 const FAULT_DELAY_MS = 300;
@@ -108,6 +111,12 @@ export class SimulatedReader implements Reader {
         );
         return;
       }
+      if (fault === 'no_answer') {
+        // A hung terminal: it showed the amount and says nothing more. Only a cancel (the app
+        // giving up on it) frees it, and it then knows that no card was taken.
+        collection.silent = true;
+        return;
+      }
       if (fault === 'disconnect_mid_payment') {
         collection.timers.push(
           this.clock.setTimeout(() => {
@@ -140,7 +149,7 @@ export class SimulatedReader implements Reader {
 
   presentCard(cardNumber?: string): boolean {
     const collection = this.current;
-    if (!collection || collection.phase !== 'waiting_for_card' || !this.connected) return false;
+    if (!collection || collection.phase !== 'waiting_for_card' || !this.connected || collection.silent) return false;
     collection.phase = 'processing';
     this.stage(collection, 'processing');
     const decision = decideTestOutcome(collection.request.amount, cardNumber);
@@ -160,6 +169,13 @@ export class SimulatedReader implements Reader {
   async cancel(): Promise<boolean> {
     const collection = this.current;
     if (!collection || collection.phase !== 'waiting_for_card') return false;
+    if (collection.silent) {
+      // Freed, but it kept nothing to tell: as with a real hung terminal, only the person at the
+      // reader can say what happened (the rehearsal this fault is for).
+      this.finish(collection, failed('reader_error', 'The reader never answered.'));
+      this.remembered.delete(collection.request.reference);
+      return true;
+    }
     this.finish(collection, { kind: 'canceled' });
     return true;
   }
@@ -236,7 +252,7 @@ export class SimulatedReader implements Reader {
   }
 }
 
-function failed(code: 'reader_timeout' | 'reader_busy' | 'reader_disconnected', message: string): CardOutcome {
+function failed(code: FailureCode, message: string): CardOutcome {
   return { kind: 'failed', code, message };
 }
 

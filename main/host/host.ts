@@ -69,6 +69,8 @@ export interface HostOptions {
     simulatedReplugMs?: number;
     retryDelayMs?: number;
     collectTimeoutMs?: number;
+    /** How long past the card wait a silent reader is given before its outcome is unknown. */
+    answerGraceMs?: number;
     durability?: 'full' | 'normal';
   };
 }
@@ -225,6 +227,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       ...(tuning.simulatedProcessingMs !== undefined ? { simulatedProcessingMs: tuning.simulatedProcessingMs } : {}),
       ...(tuning.simulatedReplugMs !== undefined ? { simulatedReplugMs: tuning.simulatedReplugMs } : {}),
       ...(tuning.collectTimeoutMs !== undefined ? { collectTimeoutMs: tuning.collectTimeoutMs } : {}),
+      ...(tuning.answerGraceMs !== undefined ? { answerGraceMs: tuning.answerGraceMs } : {}),
     });
 
   async function loadMerchant(): Promise<void> {

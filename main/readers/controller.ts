@@ -5,7 +5,7 @@
  * into device collections, and reports the device's outcome back, journaled first.
  */
 import type { Clock, TimerHandle } from '../../common/clock';
-import type { CardOutcome, CollectStage, Reader } from '../../drivers/types';
+import type { CardOutcome, CollectRequest, CollectStage, Reader } from '../../drivers/types';
 import type { ReaderStage, ReaderStatus } from '../../common/contract';
 import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import type { DeviceResult, LinkSession, ReaderLinkClient } from '../gateway/link';
@@ -47,6 +47,8 @@ export interface ControllerOptions {
   maxBackoffMs?: number;
   /** Card wait passed to the device. */
   collectTimeoutMs?: number;
+  /** How long past the card wait a silent device is given before the outcome is unknown. */
+  answerGraceMs?: number;
 }
 
 interface CurrentAction {
@@ -332,12 +334,14 @@ export class ReaderController {
     } catch (error) {
       this.options.log('error', `Could not journal action ${action.id} before collecting`, String(error));
     }
-    const outcome = await device.collect(
+    const timeoutMs = this.options.collectTimeoutMs ?? 120_000;
+    const outcome = await this.collectWithinBound(
+      device,
       {
         amount: action.amount,
         currency: action.currency.toUpperCase(),
         reference: action.id,
-        timeoutMs: this.options.collectTimeoutMs ?? 120_000,
+        timeoutMs,
       },
       (stage: CollectStage) => {
         current.stage = stage;
@@ -352,6 +356,52 @@ export class ReaderController {
     this.current = null;
     this.options.onChange();
     await this.settle(current.action, outcome);
+  }
+
+  /**
+   * A device that stops answering (a hung terminal) must not hold the payment for ever: past its
+   * own card wait plus a grace period, the app stops waiting and the outcome is unknown — the
+   * card may have been taken — until the device or the cashier says more. The device is asked
+   * to cancel, and its late answer, if any, is ignored.
+   */
+  private collectWithinBound(
+    device: Reader,
+    request: CollectRequest,
+    onStage: (stage: CollectStage) => void,
+  ): Promise<CardOutcome> {
+    const boundMs = (request.timeoutMs ?? 120_000) + (this.options.answerGraceMs ?? 15_000);
+    return new Promise<CardOutcome>((resolve) => {
+      let settled = false;
+      const timer = this.options.clock.setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.options.log('reader', `${device.info.label} did not answer within ${Math.round(boundMs / 1000)} s`);
+        this.background(device.cancel());
+        resolve({
+          kind: 'unknown',
+          code: 'reader_error',
+          message: `The reader did not answer within ${Math.round(boundMs / 1000)} s, so the app cannot tell whether the card was charged.`,
+        });
+      }, boundMs);
+      device.collect(request, onStage).then(
+        (outcome) => {
+          if (settled) return;
+          settled = true;
+          this.options.clock.clearTimeout(timer);
+          resolve(outcome);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          this.options.clock.clearTimeout(timer);
+          resolve({
+            kind: 'failed',
+            code: 'reader_error',
+            message: error instanceof Error ? error.message : String(error),
+          });
+        },
+      );
+    });
   }
 
   /** Journals and reports a device outcome; an unknown one waits for the device to say more. */

@@ -36,6 +36,7 @@ export interface ReaderManagerOptions {
   simulatedProcessingMs?: number;
   simulatedReplugMs?: number;
   collectTimeoutMs?: number;
+  answerGraceMs?: number;
 }
 
 const CLOUD_PREFIX = 'rdr_cloud_';
@@ -293,6 +294,7 @@ export class ReaderManager implements ReaderDirectory {
       log: this.options.log,
       ...(this.options.pollWaitMs !== undefined ? { pollWaitMs: this.options.pollWaitMs } : {}),
       ...(this.options.collectTimeoutMs !== undefined ? { collectTimeoutMs: this.options.collectTimeoutMs } : {}),
+      ...(this.options.answerGraceMs !== undefined ? { answerGraceMs: this.options.answerGraceMs } : {}),
     });
     this.controllers.set(record.id, controller);
     if (record.kind === 'simulated') {

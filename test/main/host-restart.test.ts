@@ -167,3 +167,45 @@ describe('device outcomes the gateway took without answering (issue 9 #1, the CI
     }
   });
 });
+
+describe('a reader that stays silent (issue 9 #7)', () => {
+  it('the app stops waiting after its bound: unknown, in Needs attention, settled by the cashier', async () => {
+    const t = await startTestHost({ tuning: { collectTimeoutMs: 300, answerGraceMs: 200 } });
+    try {
+      const reader = await t.onlineReader();
+      await t.call('simulate.setFault', { readerId: reader.id, fault: 'no_answer' });
+      const created = await t.call('payments.create', { amount: 2100, currency: 'EUR' });
+      await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+      await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+      // Presenting a card to a hung reader does nothing.
+      await t.fail('simulate.presentCard', { readerId: reader.id });
+      const unknown = await t.waitForPayment(created.id, (p) => p.status === 'unknown', 5_000);
+      expect(unknown.attention?.reason).toMatch(/did not answer within 1 s/);
+      // The cashier looks at the reader: nothing was charged.
+      await t.call('attention.resolve', { paymentId: created.id, resolution: 'not_charged' });
+      const open = await t.waitForPayment(created.id, (p) => p.status === 'pending' && p.attention === null, 5_000);
+      expect(open.decline?.kind).toBe('not_completed');
+      // The reader is free again for the next push.
+      await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+      await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+      await t.call('simulate.presentCard', { readerId: reader.id });
+      await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('the "reader reports a timeout" fault is a not-completed attempt the cashier can send again', async () => {
+    const t = await startTestHost();
+    try {
+      const reader = await t.onlineReader();
+      await t.call('simulate.setFault', { readerId: reader.id, fault: 'timeout' });
+      const created = await t.call('payments.create', { amount: 2200, currency: 'EUR' });
+      await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+      const timedOut = await t.waitForPayment(created.id, (p) => p.status === 'pending' && p.decline !== null);
+      expect(timedOut.decline).toMatchObject({ code: 'reader_timeout', kind: 'not_completed' });
+    } finally {
+      await t.close();
+    }
+  });
+});

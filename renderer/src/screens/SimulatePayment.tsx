@@ -13,7 +13,16 @@ type Fault = CommandInput<'simulate.setFault'>['fault'];
 
 const FAULTS: { value: Fault; label: string; effect: string }[] = [
   { value: 'none', label: 'None (behave normally)', effect: 'behave normally again' },
-  { value: 'timeout', label: 'Timeout: never answer the next payment', effect: 'time out on its next payment' },
+  {
+    value: 'timeout',
+    label: 'Timeout: report "no card in time" on the next payment',
+    effect: 'report a timeout on its next payment',
+  },
+  {
+    value: 'no_answer',
+    label: 'No answer: stay silent on the next payment',
+    effect: 'take its next payment and never answer (the app gives up waiting and asks you what happened)',
+  },
   { value: 'busy', label: 'Busy: refuse the next payment as busy', effect: 'refuse its next payment as busy' },
   {
     value: 'disconnect_mid_payment',
