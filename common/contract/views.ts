@@ -153,6 +153,8 @@ export interface Snapshot {
 export interface TransactionView {
   id: string;
   reference: string;
+  /** The order this till (or the merchant's server, in metadata) tied the transaction to. */
+  orderReference: string | null;
   status: Exclude<PaymentStatus, 'creating' | 'in_progress' | 'unknown'>;
   amount: number;
   amountFormatted: string;

@@ -3,7 +3,9 @@
  * carries the idempotency key the journal stored before the first send.
  */
 import { z } from 'zod';
+import { MAX_AMOUNT_MINOR } from '../../common/money';
 import type { GatewayHttp } from './http';
+import type { PaymentLimits } from './limits';
 import {
   ConnectionTokenSchema,
   MerchantSchema,
@@ -21,6 +23,13 @@ import {
   type Terminal,
   type Transaction,
 } from './schemas';
+
+/** PlutoPay's documented limits on a new payment (amount min 50; description up to 500 UTF-16 units). */
+export const PLUTOPAY_LIMITS: PaymentLimits = {
+  amount: { min: 50, max: MAX_AMOUNT_MINOR },
+  currencies: null,
+  description: { max: 500, unit: 'utf16' },
+};
 
 export interface CreatePaymentParams {
   amount: number;

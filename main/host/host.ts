@@ -26,7 +26,7 @@ import { GatewayHttp } from '../gateway/http';
 import { ReaderLinkClient } from '../gateway/link';
 import { PlutoPayClient } from '../gateway/plutopay';
 import { PaymentService } from '../payments/service';
-import { toTransactionView } from '../payments/views';
+import { listTransactions } from '../payments/transactions';
 import { ReaderManager } from '../readers/manager';
 import { Journal } from '../store/journal';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
@@ -367,27 +367,9 @@ export async function createHost(options: HostOptions): Promise<Host> {
     'payments.refund': (input) => service.refund(input),
     'payments.list': (input) => service.list(input.filter, input.limit),
     'transactions.list': async (input) => {
-      const page = await gateway().listTransactions({
-        ...(input.search ? { search: input.search } : {}),
-        ...(input.status ? { status: input.status } : {}),
-        ...(input.paymentMethodType ? { payment_method_type: input.paymentMethodType } : {}),
-        ...(input.dateFrom ? { date_from: input.dateFrom } : {}),
-        ...(input.dateTo ? { date_to: input.dateTo } : {}),
-        sortField: input.sortField,
-        sortOrder: input.sortOrder,
-        page: input.page,
-        size: input.size,
-      });
+      const page = await listTransactions(input, { gateway: gateway(), journal });
       connectivity.reportSuccess();
-      return {
-        data: page.data.map(toTransactionView),
-        meta: {
-          currentPage: page.meta.current_page,
-          lastPage: page.meta.last_page,
-          perPage: page.meta.per_page,
-          total: page.meta.total,
-        },
-      };
+      return page;
     },
     'transactions.get': (input) => service.detail(input.transactionId),
     'readers.list': () => readers.views(),

@@ -19,7 +19,8 @@ import type {
 import type { Connectivity } from '../gateway/connectivity';
 import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import type { DeviceResult } from '../gateway/link';
-import type { PlutoPayClient } from '../gateway/plutopay';
+import { PLUTOPAY_LIMITS, type PlutoPayClient } from '../gateway/plutopay';
+import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayReader, ReaderAction, Transaction } from '../gateway/schemas';
 import { inBackground } from '../host/background';
 import { HostError } from '../host/errors';
@@ -33,6 +34,7 @@ import {
   type PaymentPatch,
   type PaymentRecord,
 } from '../store/journal';
+import { orderReferenceOf } from './transactions';
 import { toAttentionView, toPaymentView, toRefundView, toTransactionView } from './views';
 
 /** What the payment service needs to know about readers (implemented by the reader manager). */
@@ -137,7 +139,7 @@ export class PaymentService {
     let record = this.options.journal.findByTransactionId(transactionId);
     if (record) record = this.applyTransaction(record, tx, null);
     return {
-      transaction: toTransactionView(tx),
+      transaction: toTransactionView(tx, orderReferenceOf(tx, this.options.journal)),
       refunds: refunds.map(toRefundView),
       timeline: record ? this.options.journal.timeline(record.id) : [],
       payment: record ? this.view(record) : null,
@@ -148,6 +150,10 @@ export class PaymentService {
 
   async create(input: CreateInput): Promise<PaymentView> {
     const { journal } = this.options;
+    const issues = paymentLimitIssues(input, PLUTOPAY_LIMITS, 'PlutoPay');
+    if (issues.length > 0) {
+      throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+    }
     const orderReference = input.orderReference ?? newId('ord', 12);
     return this.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);

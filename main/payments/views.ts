@@ -47,7 +47,7 @@ function declineView(code: string, message: string | null): NonNullable<PaymentV
   return { code, message: message ?? info.cashier, anotherCard: info.anotherCard, kind: info.kind };
 }
 
-export function toTransactionView(tx: Transaction): TransactionView {
+export function toTransactionView(tx: Transaction, orderReference: string | null): TransactionView {
   const currency = tx.currency.toUpperCase();
   let amountFormatted = tx.amount_formatted ?? '';
   if (!amountFormatted) {
@@ -60,6 +60,7 @@ export function toTransactionView(tx: Transaction): TransactionView {
   return {
     id: tx.id,
     reference: tx.reference,
+    orderReference,
     status: tx.status,
     amount: tx.amount,
     amountFormatted,

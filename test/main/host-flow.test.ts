@@ -184,4 +184,45 @@ describe('host against the sandbox: the cashier flow', () => {
     };
     expect(ledger.transactions.filter((tx) => tx.idempotency_key?.startsWith('pos-ORDER-77-'))).toHaveLength(1);
   });
+
+  it('Transactions shows and finds the order reference, which only the till knows (issue 9 #9)', async () => {
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', {
+      amount: 1990,
+      currency: 'EUR',
+      orderReference: 'ORDER-778899',
+      description: 'Bread',
+    });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    const found = await t.call('transactions.list', { search: 'ORDER-778899' });
+    expect(found.data.map((tx) => [tx.id, tx.orderReference])).toEqual([[created.transactionId, 'ORDER-778899']]);
+    expect(found.meta.total).toBe(1);
+    // A prefix finds it too, case-insensitively; other filters still apply.
+    expect((await t.call('transactions.list', { search: 'order-7788' })).data).toHaveLength(1);
+    expect((await t.call('transactions.list', { search: 'ORDER-778899', status: 'refunded' })).data).toHaveLength(0);
+    // Every row of the plain list carries its order reference.
+    const all = await t.call('transactions.list', {});
+    expect(all.data.find((tx) => tx.id === created.transactionId)?.orderReference).toBe('ORDER-778899');
+    const detail = await t.call('transactions.get', { transactionId: created.transactionId! });
+    expect(detail.transaction.orderReference).toBe('ORDER-778899');
+  });
+
+  it('refuses what the gateway would refuse before anything is journaled, on the field (issue 9 #14)', async () => {
+    const before = await t.call('payments.list', { filter: 'all', limit: 200 });
+    const tooSmall = await t.fail('payments.create', { amount: 49, currency: 'EUR' });
+    expect(tooSmall).toMatchObject({
+      code: 'validation',
+      issues: [{ path: 'amount', message: 'at least €0.50 with PlutoPay' }],
+    });
+    // 251 emoji pass a 500-character check counted in code points, but PlutoPay counts UTF-16 units.
+    const emoji = await t.fail('payments.create', { amount: 1000, currency: 'EUR', description: '😀'.repeat(251) });
+    expect(emoji.issues).toEqual([{ path: 'description', message: expect.stringMatching(/at most 500 characters/) }]);
+    expect(await t.call('payments.list', { filter: 'all', limit: 200 })).toHaveLength(before.length);
+    // Exactly at the limits is fine.
+    const ok = await t.call('payments.create', { amount: 50, currency: 'EUR', description: '😀'.repeat(250) });
+    expect(ok.status).toBe('pending');
+  });
 });

@@ -101,6 +101,7 @@ export function makeTransaction(over: Partial<TransactionView> = {}): Transactio
   return {
     id: '11111111-2222-3333-4444-555555555555',
     reference: 'pi_0001',
+    orderReference: 'ORDER-0001',
     status: 'succeeded',
     amount: 2000,
     amountFormatted: '€20.00',

@@ -70,7 +70,7 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
 
   return (
     <form className="filters" role="search" aria-label="Find transactions" onSubmit={submit} noValidate>
-      <Field id="tx-search" label="Search">
+      <Field id="tx-search" label="Search" hint="Order reference, transaction reference, description or email">
         <input
           id="tx-search"
           type="search"
@@ -241,6 +241,12 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
       ) : (
         <>
           <dl className="details">
+            {t.orderReference ? (
+              <>
+                <dt>Order</dt>
+                <dd>{t.orderReference}</dd>
+              </>
+            ) : null}
             <dt>Amount</dt>
             <dd>{money(t.amount, t.currency)}</dd>
             <dt>Status</dt>
@@ -401,6 +407,7 @@ export function Transactions() {
           <thead>
             <tr>
               <th scope="col">Date</th>
+              <th scope="col">Order</th>
               <th scope="col">Reference</th>
               <th scope="col">Amount</th>
               <th scope="col">Status</th>
@@ -414,6 +421,7 @@ export function Transactions() {
             {page.data.map((t) => (
               <tr key={t.id}>
                 <td>{dateTime(t.createdAt)}</td>
+                <td>{t.orderReference ?? <span className="muted">—</span>}</td>
                 <td>
                   {t.reference}
                   {t.description ? <span className="muted"> · {t.description}</span> : null}
