@@ -121,6 +121,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   url = `http://${hostForUrl(host)}:${port}`;
   for (const emulator of emulators) emulator.start?.();
   log(`PlutoPay sandbox (${mode} mode) listening on ${url}, database ${dbPath}`);
+  log(`PayPlug sandbox (${mode} mode) at ${url}${PAYPLUG_PREFIX}`);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {

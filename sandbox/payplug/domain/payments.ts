@@ -407,11 +407,16 @@ export class Payments {
     return row;
   }
 
-  /** Unpaid payment pages whose 15 minutes are over fail (with timeout, or the last attempt's code). */
+  /**
+   * Unpaid payment pages whose 15 minutes are over fail (with timeout, or the last attempt's code).
+   * Only the running mode's: the other mode's catch up, as of their own deadline, when it runs again.
+   */
   expireDue(now: number): void {
     const due = this.ctx.sql
-      .get("SELECT * FROM payplug_payments WHERE state = 'open' AND expires_at <= ? ORDER BY expires_at, seq")
-      .all(now) as PaymentRow[];
+      .get(
+        "SELECT * FROM payplug_payments WHERE state = 'open' AND expires_at <= ? AND is_live = ? ORDER BY expires_at, seq",
+      )
+      .all(now, this.isLive) as PaymentRow[];
     for (const row of due) {
       const at = row.expires_at!;
       if (row.attempts === 0) this.fail(row, 'timeout', failureMessage('timeout'), at, at);
@@ -423,9 +428,9 @@ export class Payments {
   /** When the earliest open payment page expires, or null. */
   nextExpiry(): number | null {
     return (
-      this.ctx.sql.get("SELECT MIN(expires_at) AS at FROM payplug_payments WHERE state = 'open'").get() as {
-        at: number | null;
-      }
+      this.ctx.sql
+        .get("SELECT MIN(expires_at) AS at FROM payplug_payments WHERE state = 'open' AND is_live = ?")
+        .get(this.isLive) as { at: number | null }
     ).at;
   }
 
