@@ -45,7 +45,13 @@ async function main(): Promise<number | null> {
   }
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ url: sandbox.url, secret_key: sandbox.secret_key, publishable_key: sandbox.publishable_key, webhook_secret: sandbox.webhook_secret })}\n`,
+      `${JSON.stringify({
+        url: sandbox.url,
+        secret_key: sandbox.secret_key,
+        publishable_key: sandbox.publishable_key,
+        webhook_secret: sandbox.webhook_secret,
+        payplug: { url: sandbox.payplug.url, secret_key: sandbox.payplug.secret_key },
+      })}\n`,
     );
   } else {
     process.stdout.write(
@@ -56,6 +62,8 @@ async function main(): Promise<number | null> {
         `  publishable key: ${sandbox.publishable_key}`,
         `  webhook secret:  ${sandbox.webhook_secret ?? '(none yet: create a webhook endpoint)'}`,
         `  health:          ${sandbox.url}/v1/health`,
+        `PayPlug sandbox at ${sandbox.payplug.url}`,
+        `  secret key:      ${sandbox.payplug.secret_key}`,
         'Press Ctrl+C to stop.',
         '',
       ].join('\n'),

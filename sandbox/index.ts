@@ -1,12 +1,14 @@
 /**
- * The PlutoPay-compatible sandbox, embeddable: `startSandbox()` opens (or creates) its database,
- * listens on 127.0.0.1 and resolves once it accepts requests. It stands alone like the real
+ * The gateway sandbox, embeddable: `startSandbox()` opens (or creates) its database, listens on
+ * 127.0.0.1 and resolves once it accepts requests. PlutoPay is served at the root, PayPlug under
+ * /payplug. It stands alone like the real
  * service: it imports nothing from main/, drivers/ or renderer/, and nothing from Electron.
  */
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../common/clock';
 import type { Emulator } from './http/emulator';
 import { createApiServer } from './http/server';
+import { createPayPlug, PAYPLUG_PREFIX, type PayPlugEmulator, type PayPlugFaults } from './payplug';
 import { createPlutoPay, type PlutoPayEmulator } from './plutopay';
 import type { Context, Mode } from './shared/context';
 import type { Faults } from './shared/faults';
@@ -16,6 +18,7 @@ import { openDatabase, Statements } from './shared/database';
 
 export type { Faults } from './shared/faults';
 export type { Mode } from './shared/context';
+export type { PayPlugFaults } from './payplug';
 export { defaultDatabasePath } from './paths';
 export { EVENT_TYPES, type EventType } from './plutopay/domain/events';
 export { sign as signWebhookBody } from './plutopay/domain/webhooks';
@@ -36,6 +39,17 @@ export interface SandboxOptions {
   seed?: boolean;
 }
 
+/** The PayPlug emulator of a running sandbox. */
+export interface RunningPayPlug {
+  /** Its base URL (the sandbox's URL + /payplug): the API is at `${url}/v1/…`. */
+  readonly url: string;
+  readonly secret_key: string;
+  setFaults(faults: Partial<PayPlugFaults>): void;
+  faults(): Readonly<PayPlugFaults>;
+  /** Resolves when every due notification has been attempted and none is in flight. */
+  notificationsIdle(): Promise<void>;
+}
+
 export interface RunningSandbox {
   readonly url: string;
   readonly secret_key: string;
@@ -49,6 +63,7 @@ export interface RunningSandbox {
   faults(): Readonly<Faults>;
   /** Resolves when every due webhook delivery has been attempted and none is in flight. */
   webhooksIdle(): Promise<void>;
+  readonly payplug: RunningPayPlug;
   close(): Promise<void>;
 }
 
@@ -76,16 +91,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   };
   const contextAt = (prefix: string): Context => ({ ...shared, baseUrl: () => url + prefix });
   let plutopay: PlutoPayEmulator;
+  let payplug: PayPlugEmulator;
   try {
     plutopay = createPlutoPay(contextAt(''), {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.faults ? { faults: options.faults } : {}),
     });
+    payplug = createPayPlug(contextAt(PAYPLUG_PREFIX), options.faults ? { faults: options.faults } : {});
   } catch (error) {
     if (db.open) db.close();
     throw error;
   }
-  const emulators: Emulator[] = [plutopay];
+  const emulators: Emulator[] = [plutopay, payplug];
   const server = createApiServer({ emulators, log });
 
   try {
@@ -104,6 +121,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   url = `http://${hostForUrl(host)}:${port}`;
   for (const emulator of emulators) emulator.start?.();
   log(`PlutoPay sandbox (${mode} mode) listening on ${url}, database ${dbPath}`);
+  log(`PayPlug sandbox (${mode} mode) at ${url}${PAYPLUG_PREFIX}`);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -134,6 +152,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     setFaults: (faults) => void plutopay.faults.set(faults),
     faults: () => plutopay.faults.current,
     webhooksIdle: () => plutopay.services.webhooks.idle(),
+    payplug: {
+      url: url + PAYPLUG_PREFIX,
+      secret_key: payplug.secret_key,
+      setFaults: (faults) => void payplug.faults.set(faults),
+      faults: () => payplug.currentFaults(),
+      notificationsIdle: () => payplug.services.notifications.idle(),
+    },
     close,
   };
 }

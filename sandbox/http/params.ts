@@ -30,7 +30,14 @@ type Req = { required: true };
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-export const METADATA_LIMITS = { keys: 50, keyLength: 40, valueLength: 500 } as const;
+export interface MetadataLimits {
+  readonly keys: number;
+  readonly keyLength: number;
+  readonly valueLength: number;
+  /** A cap on all values together (as JSON text), where a gateway has one. */
+  readonly totalValueLength?: number;
+}
+export const METADATA_LIMITS: MetadataLimits = { keys: 50, keyLength: 40, valueLength: 500 };
 export type Metadata = Record<string, string | number | boolean>;
 
 function describe(value: unknown): string {
@@ -257,31 +264,32 @@ export class Params {
     return ms;
   }
 
-  metadata(name = 'metadata'): Metadata | undefined {
+  metadata(name = 'metadata', limits: MetadataLimits = METADATA_LIMITS): Metadata | undefined {
     const value = this.raw(name, false);
     if (value === undefined) return undefined;
     if (typeof value !== 'object' || Array.isArray(value))
       throw badRequest(`${this.label(name)} must be an object`, this.label(name), 'parameter_invalid_type');
     const entries = Object.entries(value as Record<string, unknown>);
-    if (entries.length > METADATA_LIMITS.keys)
+    if (entries.length > limits.keys)
       throw invalid(
-        `${this.label(name)} may have at most ${METADATA_LIMITS.keys} keys`,
+        `${this.label(name)} may have at most ${limits.keys} keys`,
         this.label(name),
         'metadata_too_many_keys',
       );
     const out: Metadata = {};
+    let total = 0;
     for (const [key, item] of entries) {
-      if (key.length === 0 || key.length > METADATA_LIMITS.keyLength) {
+      if (key.length === 0 || key.length > limits.keyLength) {
         throw invalid(
-          `${this.label(name)} keys must be 1–${METADATA_LIMITS.keyLength} characters`,
+          `${this.label(name)} keys must be 1–${limits.keyLength} characters`,
           this.label(name),
           'metadata_key_invalid',
         );
       }
       if (typeof item === 'string') {
-        if (item.length > METADATA_LIMITS.valueLength) {
+        if (item.length > limits.valueLength) {
           throw invalid(
-            `${this.label(name)} values must be at most ${METADATA_LIMITS.valueLength} characters`,
+            `${this.label(name)} values must be at most ${limits.valueLength} characters`,
             this.label(name),
             'metadata_value_too_long',
           );
@@ -294,6 +302,14 @@ export class Params {
         );
       }
       out[key] = item as string | number | boolean;
+      total += typeof item === 'string' ? item.length : JSON.stringify(item).length;
+    }
+    if (limits.totalValueLength !== undefined && total > limits.totalValueLength) {
+      throw invalid(
+        `${this.label(name)} values must total at most ${limits.totalValueLength} characters`,
+        this.label(name),
+        'metadata_too_long',
+      );
     }
     return out;
   }

@@ -169,8 +169,12 @@ describe('CLI', () => {
       secret_key: string;
       publishable_key: string;
       webhook_secret: string | null;
+      payplug: { url: string; secret_key: string };
     };
-    expect(Object.keys(ready).sort()).toEqual(['publishable_key', 'secret_key', 'url', 'webhook_secret']);
+    expect(Object.keys(ready).sort()).toEqual(['payplug', 'publishable_key', 'secret_key', 'url', 'webhook_secret']);
+    expect(Object.keys(ready.payplug).sort()).toEqual(['secret_key', 'url']);
+    expect(ready.payplug.url).toBe(`${ready.url}/payplug`);
+    expect(ready.payplug.secret_key).toMatch(/^sk_test_[0-9a-f]{32}$/);
     expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.secret_key).toMatch(/^sk_test_/);
     expect(ready.publishable_key).toMatch(/^pk_test_/);
@@ -181,6 +185,11 @@ describe('CLI', () => {
       headers: { Authorization: `Bearer ${ready.secret_key}` },
     });
     expect(((await merchant.json()) as { test_mode: boolean }).test_mode).toBe(true);
+    const payments = await fetch(`${ready.payplug.url}/v1/payments`, {
+      headers: { Authorization: `Bearer ${ready.payplug.secret_key}` },
+    });
+    expect(payments.status).toBe(200);
+    expect(((await payments.json()) as { object: string }).object).toBe('list');
     cli.child.kill('SIGTERM');
     expect(await cli.exit).toBe(0);
     expect(cli.stdout).toHaveLength(1);
@@ -193,6 +202,8 @@ describe('CLI', () => {
     const text = cli.stdout.join('\n');
     expect(text).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(text).toMatch(/sk_live_[A-Za-z0-9]{32}/);
+    expect(text).toMatch(/PayPlug sandbox at http:\/\/127\.0\.0\.1:\d+\/payplug/);
+    expect(text).toMatch(/secret key: +sk_live_[0-9a-f]{32}\n/);
     cli.child.kill('SIGINT');
     expect(await cli.exit).toBe(0);
   });

@@ -1,43 +1,15 @@
 /** Sandbox-only routes under /_sandbox (secret key): faults, ledger, test triggers, webhook log. */
 import { MAX_AMOUNT_MINOR } from '../../../common/money';
-import { faultProblem, type Faults } from '../../shared/faults';
-import type { Context } from '../../shared/context';
-import { iso } from '../../shared/time';
+import { advanceClock, faultInput } from '../../shared/admin';
 import { ledger } from '../domain/ledger';
 import { DISPUTE_REASONS, disputeJson, payoutJson } from '../domain/payouts-disputes';
-import { badRequest, invalid } from '../../http/errors';
+import { badRequest } from '../../http/errors';
 import { Params, pageParams } from '../../http/params';
 import type { RouteSpec } from '../../http/router';
 import type { Services } from '../services';
 import { created, list, ok } from './replies';
 
 const FAULT_FIELDS = ['latency_ms', 'error_rate', 'drop_after_commit_rate', 'reader_timeout_ms', 'seed'] as const;
-
-function faultInput(body: Readonly<Record<string, unknown>>): Partial<Faults> {
-  Params.body(body, FAULT_FIELDS);
-  const input: Record<string, unknown> = {};
-  for (const field of FAULT_FIELDS) {
-    const value = body[field];
-    if (value === undefined) continue;
-    const nullable = field === 'reader_timeout_ms' || field === 'seed';
-    if (value === null ? !nullable : typeof value !== 'number') {
-      throw badRequest(`${field} must be a number${nullable ? ' or null' : ''}`, field, 'parameter_invalid_type');
-    }
-    input[field] = value;
-  }
-  const partial = input as Partial<Faults>;
-  const problem = faultProblem(partial);
-  if (problem) throw invalid(problem.message, problem.param, 'value_out_of_range');
-  return partial;
-}
-
-/** POST /_sandbox/clock {advance_seconds}: moves the clock every emulator shares; answers the new time. */
-export function advanceClock(ctx: Context, body: Readonly<Record<string, unknown>>): { now: string } {
-  const p = Params.body(body, ['advance_seconds']);
-  const seconds = p.int('advance_seconds', { required: true, min: 0, max: 366 * 24 * 3600 });
-  ctx.advanceClock(seconds * 1000);
-  return { now: iso(ctx.clock.now()) };
-}
 
 export function adminRoutes(s: Services): RouteSpec[] {
   return [
@@ -46,7 +18,7 @@ export function adminRoutes(s: Services): RouteSpec[] {
       method: 'PUT',
       path: '/_sandbox/faults',
       auth: 'secret',
-      handler: (req) => ok(s.faults.set(faultInput(req.body))),
+      handler: (req) => ok(s.faults.set(faultInput(req.body, FAULT_FIELDS))),
     },
     { method: 'GET', path: '/_sandbox/ledger', auth: 'secret', handler: () => ok(ledger(s.ctx)) },
     {

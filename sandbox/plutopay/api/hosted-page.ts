@@ -4,10 +4,9 @@
  * customer input).
  */
 import { TEST_CARDS } from '../../../common/test-cards';
+import { escapeHtml } from '../../shared/html';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { escapeHtml };
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f5f7;color:#0b1437;margin:0}

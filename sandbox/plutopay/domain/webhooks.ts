@@ -5,12 +5,10 @@
  * after the fifth failed retry the endpoint is marked `failing` (a later success clears it).
  */
 import { createHmac } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
 import type { TimerHandle } from '../../../common/clock';
 import { notFound } from '../../http/errors';
-import { isLoopbackHost } from '../../http/params';
 import { inTransaction, type Context } from '../../shared/context';
+import { LoopbackPoster, type PostResult } from '../../shared/loopback-post';
 import type { EventBody, EventType, Outbox } from './events';
 import { pageMeta, paginate, type Page, type PageMeta } from '../../shared/pagination';
 import { iso, isoOrNull, MINUTE, HOUR } from '../../shared/time';
@@ -67,11 +65,7 @@ export interface EndpointInput {
   description?: string | null;
 }
 
-interface SendResult {
-  ok: boolean;
-  status: number | null;
-  error: string | null;
-}
+type SendResult = PostResult;
 
 export class Webhooks {
   private timer: TimerHandle | undefined;
@@ -79,7 +73,7 @@ export class Webhooks {
   private pumping = false;
   private pumpAgain = false;
   private inFlight = 0;
-  private readonly requests = new Set<http.ClientRequest>();
+  private readonly poster = new LoopbackPoster(DELIVERY_TIMEOUT_MS);
   private idleWaiters: Array<() => void> = [];
   private stopped = false;
 
@@ -298,48 +292,11 @@ export class Webhooks {
   }
 
   private send(endpoint: EndpointRow, eventId: string, body: string, createdAt: number): Promise<SendResult> {
-    let url: URL;
-    try {
-      url = new URL(endpoint.url);
-    } catch {
-      return Promise.resolve({ ok: false, status: null, error: 'invalid url' });
-    }
-    // Checked again at send time: nothing ever leaves this machine.
-    if (!isLoopbackHost(url.hostname))
-      return Promise.resolve({ ok: false, status: null, error: 'url is not loopback' });
-    const transport = url.protocol === 'https:' ? https : http;
-    return new Promise<SendResult>((resolve) => {
-      const request = transport.request(
-        url,
-        {
-          method: 'POST',
-          agent: false,
-          timeout: DELIVERY_TIMEOUT_MS,
-          headers: {
-            'Content-Type': 'application/json',
-            'Content-Length': Buffer.byteLength(body),
-            'User-Agent': 'PlutoPay-Sandbox-Webhooks/1.0',
-            'X-PlutoPay-Signature': sign(endpoint.secret, body),
-            'X-PlutoPay-Event-Id': eventId,
-            'X-PlutoPay-Timestamp': String(Math.floor(createdAt / 1000)),
-          },
-        },
-        (response) => {
-          response.resume();
-          const status = response.statusCode ?? 0;
-          const ok = status >= 200 && status < 300;
-          response.on('end', () => finish({ ok, status, error: ok ? null : `HTTP ${status}` }));
-          response.on('error', () => finish({ ok, status, error: ok ? null : `HTTP ${status}` }));
-        },
-      );
-      const finish = (result: SendResult): void => {
-        this.requests.delete(request);
-        resolve(result);
-      };
-      this.requests.add(request);
-      request.on('timeout', () => request.destroy(new Error(`no answer in ${DELIVERY_TIMEOUT_MS / 1000} s`)));
-      request.on('error', (error) => finish({ ok: false, status: null, error: error.message }));
-      request.end(body);
+    return this.poster.post(endpoint.url, body, {
+      'User-Agent': 'PlutoPay-Sandbox-Webhooks/1.0',
+      'X-PlutoPay-Signature': sign(endpoint.secret, body),
+      'X-PlutoPay-Event-Id': eventId,
+      'X-PlutoPay-Timestamp': String(Math.floor(createdAt / 1000)),
     });
   }
 
@@ -401,7 +358,7 @@ export class Webhooks {
     this.stopped = true;
     this.ctx.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    for (const request of this.requests) request.destroy(new Error('sandbox closing'));
+    this.poster.abortAll();
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }

@@ -1,0 +1,109 @@
+/**
+ * The payment page at a payment's payment_url: plain HTML forms, no scripts, nothing loaded from
+ * anywhere (the server sends a CSP that forbids it). Every value rendered goes through escapeHtml.
+ * Form actions are paths, not URLs, so the page works from whatever address a phone reached it at.
+ */
+import { TEST_CARDS } from '../../../common/test-cards';
+import { escapeHtml } from '../../shared/html';
+
+const STYLE = `
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#eef2f7;color:#1b2a41;margin:0}
+main{max-width:26rem;margin:3rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 1px 4px #0002}
+.badge{display:inline-block;background:#fff3cd;color:#664d03;border-radius:6px;padding:.2rem .6rem;font-size:.8rem;font-weight:600}
+.amount{font-size:2rem;font-weight:700;margin:.5rem 0 1.5rem}
+label{display:block;font-weight:600;margin:.8rem 0 .3rem}
+input{width:100%;box-sizing:border-box;font-size:1rem;padding:.7rem;border:1.5px solid #cfd7df;border-radius:8px}
+input[type=checkbox]{width:auto;margin-right:.5rem}
+.row{display:flex;gap:.8rem}.row>div{flex:1}
+button{width:100%;min-height:48px;margin-top:1.2rem;font-size:1rem;font-weight:600;border:0;border-radius:8px;background:#1b2a41;color:#fff;cursor:pointer}
+button.secondary{background:transparent;color:#1b2a41;border:1.5px solid #cfd7df}
+.error{background:#f8d7da;color:#58151c;border-radius:8px;padding:.7rem}
+details{margin-top:1.5rem;font-size:.9rem}code{font-size:.85rem}`;
+
+function layout(title: string, live: boolean, content: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body><main>
+<p class="badge">PayPlug sandbox · ${live ? 'live mode (emulated: test cards are declined)' : 'test mode'}</p>
+${content}
+</main></body></html>`;
+}
+
+export interface PaymentPageModel {
+  /** The page's path (the form posts back to it; cancel is `${path}/cancel`). */
+  path: string;
+  live: boolean;
+  amount: string;
+  description: string | null;
+  deferred: boolean;
+  installment: string | null;
+  /** Customer fields the merchant did not give, asked here. */
+  ask: ReadonlyArray<'first_name' | 'last_name' | 'email'>;
+  saveCard: 'required' | 'optional' | 'none';
+  returnUrl: string | null;
+  form: { card_number: string; exp_month: string; exp_year: string; cvc: string; save_card: boolean } & Partial<
+    Record<'first_name' | 'last_name' | 'email', string>
+  >;
+  error: string | null;
+}
+
+const ASK_LABELS = { first_name: 'First name', last_name: 'Last name', email: 'Email' } as const;
+
+function input(name: string, label: string, value: string, extra = ''): string {
+  return `<label for="${name}">${label}</label><input id="${name}" name="${name}" value="${escapeHtml(value)}"${extra}>`;
+}
+
+export function paymentPage(m: PaymentPageModel): string {
+  const fields = m.ask.map((name) =>
+    input(name, ASK_LABELS[name], m.form[name] ?? '', name === 'email' ? ' type="email" autocomplete="email"' : ''),
+  );
+  fields.push(
+    input('card_number', 'Card number', m.form.card_number, ' inputmode="numeric" autocomplete="cc-number" required'),
+  );
+  fields.push(
+    `<div class="row"><div>${input('exp_month', 'Month (MM)', m.form.exp_month, ' inputmode="numeric" autocomplete="cc-exp-month" required')}</div>` +
+      `<div>${input('exp_year', 'Year (YYYY)', m.form.exp_year, ' inputmode="numeric" autocomplete="cc-exp-year" required')}</div>` +
+      `<div>${input('cvc', 'CVC', m.form.cvc, ' inputmode="numeric" autocomplete="cc-csc" required')}</div></div>`,
+  );
+  if (m.saveCard !== 'none') {
+    const checked = m.form.save_card || m.saveCard === 'required' ? ' checked' : '';
+    const required = m.saveCard === 'required' ? ' required' : '';
+    fields.push(
+      `<label><input type="checkbox" name="save_card" value="1"${checked}${required}>Save my card for later payments${m.saveCard === 'required' ? ' (required)' : ''}</label>`,
+    );
+  }
+  const cards = TEST_CARDS.filter((card) => card.number !== '4000000000000002')
+    .map(
+      (card) =>
+        `<li><code>${escapeHtml(card.number.replace(/(\d{4})(?=\d)/g, '$1 '))}</code> ${escapeHtml(card.label)}</li>`,
+    )
+    .join('');
+  const verb = m.deferred ? 'Authorize' : 'Pay';
+  return layout(
+    `${verb} ${m.amount}`,
+    m.live,
+    `<h1>Sandbox Shop</h1>
+${m.description ? `<p>${escapeHtml(m.description)}</p>` : ''}
+${m.installment ? `<p>${escapeHtml(m.installment)}</p>` : ''}
+<p class="amount">${escapeHtml(m.amount)}</p>
+${m.deferred ? '<p>Your card is authorized now; the merchant charges it later.</p>' : ''}
+${m.error ? `<p class="error" role="alert">${escapeHtml(m.error)}</p>` : ''}
+${m.error && m.returnUrl ? `<p><a href="${escapeHtml(m.returnUrl)}">Back to the merchant</a></p>` : ''}
+<form method="post" action="${escapeHtml(m.path)}">
+${fields.join('\n')}
+<button type="submit">${verb} ${escapeHtml(m.amount)}</button>
+</form>
+<form method="post" action="${escapeHtml(m.path)}/cancel"><button type="submit" class="secondary">Cancel payment</button></form>
+<details><summary>Test cards</summary><ul>${cards}</ul><p>Any other number is declined (card_declined). Any CVC and any future expiry date are accepted.</p></details>`,
+  );
+}
+
+export function messagePage(title: string, message: string, live: boolean, link: string | null = null): string {
+  return layout(
+    title,
+    live,
+    `<h1>${escapeHtml(title)}</h1><p role="status">${escapeHtml(message)}</p>${link ? `<p><a href="${escapeHtml(link)}">Back to the merchant</a></p>` : ''}`,
+  );
+}

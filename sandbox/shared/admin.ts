@@ -1,0 +1,39 @@
+/**
+ * Request parsing for the `/_sandbox/…` routes every emulator offers in the same shape: the fault
+ * settings (PUT …/_sandbox/faults) and the shared clock (POST …/_sandbox/clock).
+ */
+import { badRequest, invalid } from '../http/errors';
+import { Params } from '../http/params';
+import type { Context } from './context';
+import { faultProblem, type Faults } from './faults';
+import { iso } from './time';
+
+/** A PUT …/_sandbox/faults body, limited to the fields this emulator takes. */
+export function faultInput(
+  body: Readonly<Record<string, unknown>>,
+  fields: ReadonlyArray<keyof Faults>,
+): Partial<Faults> {
+  Params.body(body, fields);
+  const input: Record<string, unknown> = {};
+  for (const field of fields) {
+    const value = body[field];
+    if (value === undefined) continue;
+    const nullable = field === 'reader_timeout_ms' || field === 'seed';
+    if (value === null ? !nullable : typeof value !== 'number') {
+      throw badRequest(`${field} must be a number${nullable ? ' or null' : ''}`, field, 'parameter_invalid_type');
+    }
+    input[field] = value;
+  }
+  const partial = input as Partial<Faults>;
+  const problem = faultProblem(partial);
+  if (problem) throw invalid(problem.message, problem.param, 'value_out_of_range');
+  return partial;
+}
+
+/** POST …/_sandbox/clock {advance_seconds}: moves the clock every emulator shares; answers the new time. */
+export function advanceClock(ctx: Context, body: Readonly<Record<string, unknown>>): { now: string } {
+  const p = Params.body(body, ['advance_seconds']);
+  const seconds = p.int('advance_seconds', { required: true, min: 0, max: 366 * 24 * 3600 });
+  ctx.advanceClock(seconds * 1000);
+  return { now: iso(ctx.clock.now()) };
+}
