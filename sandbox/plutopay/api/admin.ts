@@ -13,10 +13,14 @@ import { created, list, ok } from './replies';
 
 const FAULT_FIELDS = ['latency_ms', 'error_rate', 'drop_after_commit_rate', 'reader_timeout_ms', 'seed'] as const;
 
-function faultInput(body: Readonly<Record<string, unknown>>): Partial<Faults> {
-  Params.body(body, FAULT_FIELDS);
+/** PUT …/_sandbox/faults: the settings given (of `fields`), checked; other emulators pass their own list. */
+export function faultInput(
+  body: Readonly<Record<string, unknown>>,
+  fields: ReadonlyArray<keyof Faults> = FAULT_FIELDS,
+): Partial<Faults> {
+  Params.body(body, fields);
   const input: Record<string, unknown> = {};
-  for (const field of FAULT_FIELDS) {
+  for (const field of fields) {
     const value = body[field];
     if (value === undefined) continue;
     const nullable = field === 'reader_timeout_ms' || field === 'seed';
