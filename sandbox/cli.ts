@@ -43,6 +43,23 @@ async function main(): Promise<number | null> {
     process.stderr.write(`sandbox: cannot start: ${message}${hint}\n`);
     return 1;
   }
+  // Signals are handled before readiness is announced: a supervisor may stop us the moment it reads it.
+  const running = sandbox;
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: closing`);
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`sandbox: error while closing: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
   if (json) {
     process.stdout.write(
       `${JSON.stringify({ url: sandbox.url, secret_key: sandbox.secret_key, publishable_key: sandbox.publishable_key, webhook_secret: sandbox.webhook_secret })}\n`,
@@ -61,22 +78,6 @@ async function main(): Promise<number | null> {
       ].join('\n'),
     );
   }
-  const running = sandbox;
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: closing`);
-    running.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`sandbox: error while closing: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
   return null;
 }
 

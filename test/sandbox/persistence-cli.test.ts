@@ -150,15 +150,21 @@ describe('CLI', () => {
     return { child, exit, stdout, stderr: () => stderr };
   }
 
-  async function firstLine(stdout: string[], exit: Promise<number | null>): Promise<string> {
+  /** Polls until a printed line matches (default: any line), and returns it. */
+  async function firstLine(
+    stdout: string[],
+    exit: Promise<number | null>,
+    matches: (line: string) => boolean = () => true,
+  ): Promise<string> {
     const deadline = Date.now() + 15_000;
     let exited = false;
     void exit.then(() => (exited = true));
-    while (stdout.length === 0) {
-      if (exited || Date.now() > deadline) throw new Error('the CLI printed nothing');
+    for (;;) {
+      const line = stdout.find(matches);
+      if (line !== undefined) return line;
+      if (exited || Date.now() > deadline) throw new Error('the CLI did not print the expected line');
       await new Promise((r) => setTimeout(r, 25));
     }
-    return stdout[0]!;
   }
 
   it('--json prints exactly one JSON line, serves /v1/health, and exits 0 on SIGTERM', async () => {
@@ -188,8 +194,7 @@ describe('CLI', () => {
 
   it('without --json prints the URL and keys; --mode live gives live keys; SIGINT closes', async () => {
     const cli = run(['--port', '0', '--db', ':memory:', '--mode', 'live']);
-    await firstLine(cli.stdout, cli.exit);
-    await new Promise((r) => setTimeout(r, 100));
+    await firstLine(cli.stdout, cli.exit, (line) => line.startsWith('Press Ctrl+C'));
     const text = cli.stdout.join('\n');
     expect(text).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(text).toMatch(/sk_live_[A-Za-z0-9]{32}/);
