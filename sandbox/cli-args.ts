@@ -8,17 +8,19 @@ export const DEFAULT_PORT = 4242;
 
 export const USAGE = `Usage: npm run sandbox -- [options]
 
-Starts the PlutoPay-compatible sandbox on 127.0.0.1.
+Starts the PlutoPay-compatible sandbox on 127.0.0.1, with the Plural emulator under /plural.
 
 Options:
   --port N                    port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   --host ADDR                 address to bind (default 127.0.0.1)
   --db PATH                   SQLite database file, or :memory: (default: ${defaultDatabasePath()})
   --mode test|live            test mode (default) or an emulated live account (live keys, no simulate)
-  --json                      print one JSON line {url, secret_key, publishable_key, webhook_secret} when ready
+  --json                      print one JSON line {url, secret_key, publishable_key, webhook_secret,
+                              plural: {url, client_id, client_secret, signature_key}} when ready
   --no-demo-data              do not seed demo payouts and disputes into a new database
   --quiet                     no log lines on stderr
-Fault injection (all off by default; also PUT /_sandbox/faults):
+Fault injection (all off by default; for every emulator; also PUT /_sandbox/faults and
+PUT /plural/_sandbox/faults):
   --latency-ms N              add N ms to every API request
   --error-rate X              answer a fraction X (0–1) of API requests with 500 before any change
   --drop-after-commit-rate X  commit, then drop the connection without answering, for a fraction X of changes

@@ -62,7 +62,18 @@ async function main(): Promise<number | null> {
   process.once('SIGTERM', () => stop('SIGTERM'));
   if (json) {
     process.stdout.write(
-      `${JSON.stringify({ url: sandbox.url, secret_key: sandbox.secret_key, publishable_key: sandbox.publishable_key, webhook_secret: sandbox.webhook_secret })}\n`,
+      `${JSON.stringify({
+        url: sandbox.url,
+        secret_key: sandbox.secret_key,
+        publishable_key: sandbox.publishable_key,
+        webhook_secret: sandbox.webhook_secret,
+        plural: {
+          url: sandbox.plural.url,
+          client_id: sandbox.plural.client_id,
+          client_secret: sandbox.plural.client_secret,
+          signature_key: sandbox.plural.signature_key,
+        },
+      })}\n`,
     );
   } else {
     process.stdout.write(
@@ -73,6 +84,10 @@ async function main(): Promise<number | null> {
         `  publishable key: ${sandbox.publishable_key}`,
         `  webhook secret:  ${sandbox.webhook_secret ?? '(none yet: create a webhook endpoint)'}`,
         `  health:          ${sandbox.url}/v1/health`,
+        `Plural emulator at ${sandbox.plural.url}`,
+        `  client id:       ${sandbox.plural.client_id}`,
+        `  client secret:   ${sandbox.plural.client_secret}`,
+        `  signature key:   ${sandbox.plural.signature_key}`,
         'Press Ctrl+C to stop.',
         '',
       ].join('\n'),

@@ -175,8 +175,13 @@ describe('CLI', () => {
       secret_key: string;
       publishable_key: string;
       webhook_secret: string | null;
+      plural: { url: string; client_id: string; client_secret: string; signature_key: string };
     };
-    expect(Object.keys(ready).sort()).toEqual(['publishable_key', 'secret_key', 'url', 'webhook_secret']);
+    expect(Object.keys(ready).sort()).toEqual(['plural', 'publishable_key', 'secret_key', 'url', 'webhook_secret']);
+    expect(Object.keys(ready.plural).sort()).toEqual(['client_id', 'client_secret', 'signature_key', 'url']);
+    expect(ready.plural.url).toBe(`${ready.url}/plural`);
+    expect(ready.plural.client_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(ready.plural.signature_key).toMatch(/^[0-9a-f]{64}$/);
     expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.secret_key).toMatch(/^sk_test_/);
     expect(ready.publishable_key).toMatch(/^pk_test_/);
@@ -187,6 +192,18 @@ describe('CLI', () => {
       headers: { Authorization: `Bearer ${ready.secret_key}` },
     });
     expect(((await merchant.json()) as { test_mode: boolean }).test_mode).toBe(true);
+    // The Plural credentials work against the same server.
+    const token = await fetch(`${ready.plural.url}/api/auth/v1/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        client_id: ready.plural.client_id,
+        client_secret: ready.plural.client_secret,
+        grant_type: 'client_credentials',
+      }),
+    });
+    expect(token.status).toBe(200);
+    expect(Object.keys((await token.json()) as object).sort()).toEqual(['access_token', 'expires_at']);
     cli.child.kill('SIGTERM');
     expect(await cli.exit).toBe(0);
     expect(cli.stdout).toHaveLength(1);
@@ -198,6 +215,8 @@ describe('CLI', () => {
     const text = cli.stdout.join('\n');
     expect(text).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(text).toMatch(/sk_live_[A-Za-z0-9]{32}/);
+    expect(text).toMatch(/Plural emulator at http:\/\/127\.0\.0\.1:\d+\/plural/);
+    expect(text).toMatch(/signature key: +[0-9a-f]{64}/);
     cli.child.kill('SIGINT');
     expect(await cli.exit).toBe(0);
   });
