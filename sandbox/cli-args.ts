@@ -8,7 +8,8 @@ export const DEFAULT_PORT = 4242;
 
 export const USAGE = `Usage: npm run sandbox -- [options]
 
-Starts the gateway sandbox on 127.0.0.1: PlutoPay at the root, PayPlug under /payplug.
+Starts the gateway sandbox on 127.0.0.1: PlutoPay at the root, PayPlug under /payplug, Plural under
+/plural.
 
 Options:
   --port N                    port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
@@ -16,7 +17,8 @@ Options:
   --db PATH                   SQLite database file, or :memory: (default: ${defaultDatabasePath()})
   --mode test|live            test mode (default) or an emulated live account (live keys, no simulate)
   --json                      print one JSON line {url, secret_key, publishable_key, webhook_secret,
-                              payplug: {url, secret_key}} when ready
+                              payplug: {url, secret_key}, plural: {url, client_id, client_secret,
+                              signature_key}} when ready
   --no-demo-data              do not seed demo payouts and disputes into a new database
   --quiet                     no log lines on stderr
 Fault injection, for every emulator (all off by default; also PUT …/_sandbox/faults):

@@ -43,32 +43,7 @@ async function main(): Promise<number | null> {
     process.stderr.write(`sandbox: cannot start: ${message}${hint}\n`);
     return 1;
   }
-  if (json) {
-    process.stdout.write(
-      `${JSON.stringify({
-        url: sandbox.url,
-        secret_key: sandbox.secret_key,
-        publishable_key: sandbox.publishable_key,
-        webhook_secret: sandbox.webhook_secret,
-        payplug: { url: sandbox.payplug.url, secret_key: sandbox.payplug.secret_key },
-      })}\n`,
-    );
-  } else {
-    process.stdout.write(
-      [
-        `PlutoPay sandbox (${sandbox.mode} mode) listening on ${sandbox.url}`,
-        `  database:        ${sandbox.db}`,
-        `  secret key:      ${sandbox.secret_key}`,
-        `  publishable key: ${sandbox.publishable_key}`,
-        `  webhook secret:  ${sandbox.webhook_secret ?? '(none yet: create a webhook endpoint)'}`,
-        `  health:          ${sandbox.url}/v1/health`,
-        `PayPlug sandbox at ${sandbox.payplug.url}`,
-        `  secret key:      ${sandbox.payplug.secret_key}`,
-        'Press Ctrl+C to stop.',
-        '',
-      ].join('\n'),
-    );
-  }
+  // Signals are handled before readiness is announced: a supervisor may stop us the moment it reads it.
   const running = sandbox;
   let stopping = false;
   const stop = (signal: string): void => {
@@ -85,6 +60,42 @@ async function main(): Promise<number | null> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  if (json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        url: sandbox.url,
+        secret_key: sandbox.secret_key,
+        publishable_key: sandbox.publishable_key,
+        webhook_secret: sandbox.webhook_secret,
+        payplug: { url: sandbox.payplug.url, secret_key: sandbox.payplug.secret_key },
+        plural: {
+          url: sandbox.plural.url,
+          client_id: sandbox.plural.client_id,
+          client_secret: sandbox.plural.client_secret,
+          signature_key: sandbox.plural.signature_key,
+        },
+      })}\n`,
+    );
+  } else {
+    process.stdout.write(
+      [
+        `PlutoPay sandbox (${sandbox.mode} mode) listening on ${sandbox.url}`,
+        `  database:        ${sandbox.db}`,
+        `  secret key:      ${sandbox.secret_key}`,
+        `  publishable key: ${sandbox.publishable_key}`,
+        `  webhook secret:  ${sandbox.webhook_secret ?? '(none yet: create a webhook endpoint)'}`,
+        `  health:          ${sandbox.url}/v1/health`,
+        `PayPlug sandbox at ${sandbox.payplug.url}`,
+        `  secret key:      ${sandbox.payplug.secret_key}`,
+        `Plural emulator at ${sandbox.plural.url}`,
+        `  client id:       ${sandbox.plural.client_id}`,
+        `  client secret:   ${sandbox.plural.client_secret}`,
+        `  signature key:   ${sandbox.plural.signature_key}`,
+        'Press Ctrl+C to stop.',
+        '',
+      ].join('\n'),
+    );
+  }
   return null;
 }
 

@@ -9,6 +9,7 @@ import { systemClock, type Clock } from '../common/clock';
 import type { Emulator } from './http/emulator';
 import { createApiServer } from './http/server';
 import { createPayPlug, PAYPLUG_PREFIX, type PayPlugEmulator, type PayPlugFaults } from './payplug';
+import { createPlural, PLURAL_PREFIX, type PluralEmulator } from './plural';
 import { createPlutoPay, type PlutoPayEmulator } from './plutopay';
 import type { Context, Mode } from './shared/context';
 import type { Faults } from './shared/faults';
@@ -50,6 +51,21 @@ export interface RunningPayPlug {
   notificationsIdle(): Promise<void>;
 }
 
+/** The Plural emulator of a running sandbox (under /plural on the same server). */
+export interface PluralSandbox {
+  /** http://127.0.0.1:PORT/plural: the base URL of /api/auth/v1/token and /api/pay/v1/…. */
+  readonly url: string;
+  readonly client_id: string;
+  readonly client_secret: string;
+  /** Hex; HMAC-SHA256 key (hex-decoded) of the return-URL and webhook signatures. */
+  readonly signature_key: string;
+  /** Latency, error and drop rates and seed (reader_timeout_ms does not apply). */
+  setFaults(faults: Partial<Faults>): void;
+  faults(): Readonly<Faults>;
+  /** Resolves when every due Plural webhook delivery has been attempted and none is in flight. */
+  webhooksIdle(): Promise<void>;
+}
+
 export interface RunningSandbox {
   readonly url: string;
   readonly secret_key: string;
@@ -64,6 +80,7 @@ export interface RunningSandbox {
   /** Resolves when every due webhook delivery has been attempted and none is in flight. */
   webhooksIdle(): Promise<void>;
   readonly payplug: RunningPayPlug;
+  readonly plural: PluralSandbox;
   close(): Promise<void>;
 }
 
@@ -92,17 +109,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const contextAt = (prefix: string): Context => ({ ...shared, baseUrl: () => url + prefix });
   let plutopay: PlutoPayEmulator;
   let payplug: PayPlugEmulator;
+  let plural: PluralEmulator;
   try {
     plutopay = createPlutoPay(contextAt(''), {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.faults ? { faults: options.faults } : {}),
     });
     payplug = createPayPlug(contextAt(PAYPLUG_PREFIX), options.faults ? { faults: options.faults } : {});
+    plural = createPlural(contextAt(PLURAL_PREFIX), options.faults ? { faults: options.faults } : {});
   } catch (error) {
     if (db.open) db.close();
     throw error;
   }
-  const emulators: Emulator[] = [plutopay, payplug];
+  const emulators: Emulator[] = [plutopay, payplug, plural];
   const server = createApiServer({ emulators, log });
 
   try {
@@ -121,7 +140,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   url = `http://${hostForUrl(host)}:${port}`;
   for (const emulator of emulators) emulator.start?.();
   log(`PlutoPay sandbox (${mode} mode) listening on ${url}, database ${dbPath}`);
-  log(`PayPlug sandbox (${mode} mode) at ${url}${PAYPLUG_PREFIX}`);
+  log(`PayPlug at ${url}${PAYPLUG_PREFIX}, Plural at ${url}${PLURAL_PREFIX}`);
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -158,6 +177,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
       setFaults: (faults) => void payplug.faults.set(faults),
       faults: () => payplug.currentFaults(),
       notificationsIdle: () => payplug.services.notifications.idle(),
+    },
+    plural: {
+      url: url + PLURAL_PREFIX,
+      client_id: plural.credentials.client_id,
+      client_secret: plural.credentials.client_secret,
+      signature_key: plural.credentials.signature_key,
+      setFaults: (faults) => void plural.faults.set(faults),
+      faults: () => plural.faults.current,
+      webhooksIdle: () => plural.services.webhooks.idle(),
     },
     close,
   };

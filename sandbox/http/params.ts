@@ -356,6 +356,33 @@ export class Params {
     }
     return new Params(value as Source, false, `${this.label(name)}.`);
   }
+
+  /** An array of objects, each validated by its own Params (errors name `name[i].field`). */
+  objects(
+    name: string,
+    allowed: readonly string[],
+    options: Common & { min?: number; max?: number } = {},
+  ): Params[] | undefined {
+    const value = this.raw(name, options.required);
+    if (value === undefined) return undefined;
+    const label = this.label(name);
+    if (!Array.isArray(value)) throw badRequest(`${label} must be an array`, label, 'parameter_invalid_type');
+    const min = options.min ?? 0;
+    if (value.length < min)
+      throw invalid(`${label} must have at least ${min} item${min === 1 ? '' : 's'}`, label, 'array_too_short');
+    if (options.max !== undefined && value.length > options.max)
+      throw invalid(`${label} may have at most ${options.max} items`, label, 'array_too_long');
+    return value.map((item: unknown, index) => {
+      const itemLabel = `${label}[${index}]`;
+      if (typeof item !== 'object' || item === null || Array.isArray(item))
+        throw badRequest(`${itemLabel} must be an object`, itemLabel, 'parameter_invalid_type');
+      for (const key of Object.keys(item)) {
+        if (!allowed.includes(key))
+          throw badRequest(`Unknown parameter: ${itemLabel}.${key}`, `${itemLabel}.${key}`, 'parameter_unknown');
+      }
+      return new Params(item as Source, false, `${itemLabel}.`);
+    });
+  }
 }
 
 export function isLoopbackHost(hostname: string): boolean {

@@ -1,4 +1,6 @@
 /** A small method + path router: static segments and `{name}` parameters. */
+import type { IncomingHttpHeaders } from 'node:http';
+
 export type AuthKind =
   /** No credentials (health, the hosted checkout page). */
   | 'none'
@@ -19,6 +21,8 @@ export interface ApiRequest {
   /** The parsed JSON object (json routes), the form fields (form routes), or {}. */
   readonly body: Readonly<Record<string, unknown>>;
   readonly bearer: string | undefined;
+  /** The request headers, names in lower case (for APIs that define their own, e.g. Plural's Request-ID). */
+  readonly headers: Readonly<IncomingHttpHeaders>;
   /** Aborted when the client goes away before the answer is sent (long polls stop waiting). */
   readonly signal: AbortSignal;
 }

@@ -142,6 +142,7 @@ export function createApiServer(options: ServerOptions): http.Server {
       query: url.searchParams,
       body,
       bearer,
+      headers: request.headers,
       get signal() {
         if (!controller) {
           const created = new AbortController();

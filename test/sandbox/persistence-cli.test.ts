@@ -150,15 +150,21 @@ describe('CLI', () => {
     return { child, exit, stdout, stderr: () => stderr };
   }
 
-  async function firstLine(stdout: string[], exit: Promise<number | null>): Promise<string> {
+  /** Polls until a printed line matches (default: any line), and returns it. */
+  async function firstLine(
+    stdout: string[],
+    exit: Promise<number | null>,
+    matches: (line: string) => boolean = () => true,
+  ): Promise<string> {
     const deadline = Date.now() + 15_000;
     let exited = false;
     void exit.then(() => (exited = true));
-    while (stdout.length === 0) {
-      if (exited || Date.now() > deadline) throw new Error('the CLI printed nothing');
+    for (;;) {
+      const line = stdout.find(matches);
+      if (line !== undefined) return line;
+      if (exited || Date.now() > deadline) throw new Error('the CLI did not print the expected line');
       await new Promise((r) => setTimeout(r, 25));
     }
-    return stdout[0]!;
   }
 
   it('--json prints exactly one JSON line, serves /v1/health, and exits 0 on SIGTERM', async () => {
@@ -170,11 +176,23 @@ describe('CLI', () => {
       publishable_key: string;
       webhook_secret: string | null;
       payplug: { url: string; secret_key: string };
+      plural: { url: string; client_id: string; client_secret: string; signature_key: string };
     };
-    expect(Object.keys(ready).sort()).toEqual(['payplug', 'publishable_key', 'secret_key', 'url', 'webhook_secret']);
+    expect(Object.keys(ready).sort()).toEqual([
+      'payplug',
+      'plural',
+      'publishable_key',
+      'secret_key',
+      'url',
+      'webhook_secret',
+    ]);
     expect(Object.keys(ready.payplug).sort()).toEqual(['secret_key', 'url']);
     expect(ready.payplug.url).toBe(`${ready.url}/payplug`);
     expect(ready.payplug.secret_key).toMatch(/^sk_test_[0-9a-f]{32}$/);
+    expect(Object.keys(ready.plural).sort()).toEqual(['client_id', 'client_secret', 'signature_key', 'url']);
+    expect(ready.plural.url).toBe(`${ready.url}/plural`);
+    expect(ready.plural.client_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(ready.plural.signature_key).toMatch(/^[0-9a-f]{64}$/);
     expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(ready.secret_key).toMatch(/^sk_test_/);
     expect(ready.publishable_key).toMatch(/^pk_test_/);
@@ -190,6 +208,18 @@ describe('CLI', () => {
     });
     expect(payments.status).toBe(200);
     expect(((await payments.json()) as { object: string }).object).toBe('list');
+    // The Plural credentials work against the same server.
+    const token = await fetch(`${ready.plural.url}/api/auth/v1/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        client_id: ready.plural.client_id,
+        client_secret: ready.plural.client_secret,
+        grant_type: 'client_credentials',
+      }),
+    });
+    expect(token.status).toBe(200);
+    expect(Object.keys((await token.json()) as object).sort()).toEqual(['access_token', 'expires_at']);
     cli.child.kill('SIGTERM');
     expect(await cli.exit).toBe(0);
     expect(cli.stdout).toHaveLength(1);
@@ -197,13 +227,14 @@ describe('CLI', () => {
 
   it('without --json prints the URL and keys; --mode live gives live keys; SIGINT closes', async () => {
     const cli = run(['--port', '0', '--db', ':memory:', '--mode', 'live']);
-    await firstLine(cli.stdout, cli.exit);
-    await new Promise((r) => setTimeout(r, 100));
+    await firstLine(cli.stdout, cli.exit, (line) => line.startsWith('Press Ctrl+C'));
     const text = cli.stdout.join('\n');
     expect(text).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
     expect(text).toMatch(/sk_live_[A-Za-z0-9]{32}/);
     expect(text).toMatch(/PayPlug sandbox at http:\/\/127\.0\.0\.1:\d+\/payplug/);
     expect(text).toMatch(/secret key: +sk_live_[0-9a-f]{32}\n/);
+    expect(text).toMatch(/Plural emulator at http:\/\/127\.0\.0\.1:\d+\/plural/);
+    expect(text).toMatch(/signature key: +[0-9a-f]{64}/);
     cli.child.kill('SIGINT');
     expect(await cli.exit).toBe(0);
   });

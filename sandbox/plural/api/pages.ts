@@ -1,0 +1,194 @@
+/**
+ * The pages a customer's browser sees, plain HTML with form POSTs (no scripts, nothing loaded from
+ * anywhere; every value rendered is escaped):
+ *
+ * - the order's checkout page, `redirect_url` = {plural.url}/checkout/{token} (what the QR at the
+ *   counter opens): enter a test card, go through the challenge if the card needs one;
+ * - the 3-D Secure challenge page, `challenge_url` = {plural.url}/web/auth/landing/?token=…:
+ *   complete or fail the authentication.
+ *
+ * Once an attempt is decided the browser is sent (303) to the order's callback_url with the signed
+ * fields order_id, status, error_code and error_message; without a callback_url a result page shows.
+ */
+import { ApiError } from '../../http/errors';
+import type { Reply, RouteSpec } from '../../http/router';
+import { formatted } from '../../shared/money';
+import { escapeHtml } from '../../plutopay/api/hosted-page';
+import type { OrderRow, PaymentRow } from '../domain/model';
+import { DEFAULT_PLURAL_CARD, PLURAL_TEST_CARDS } from '../domain/test-cards';
+import type { PluralServices } from '../services';
+
+const STYLE = `
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#eef1f6;color:#101828;margin:0}
+main{max-width:26rem;margin:3rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 1px 4px #0002}
+.badge{display:inline-block;background:#fff3cd;color:#664d03;border-radius:6px;padding:.2rem .6rem;font-size:.8rem;font-weight:600}
+.amount{font-size:2rem;font-weight:700;margin:.5rem 0 1.5rem}
+label{display:block;font-weight:600;margin:.8rem 0 .3rem}
+input{width:100%;box-sizing:border-box;font-size:1rem;padding:.7rem;border:1.5px solid #cfd7df;border-radius:8px}
+button{width:100%;min-height:48px;margin-top:1rem;font-size:1rem;font-weight:600;border:0;border-radius:8px;background:#1d3b8b;color:#fff;cursor:pointer}
+button.secondary{background:transparent;color:#1d3b8b;border:1.5px solid #cfd7df}
+.error{background:#f8d7da;color:#58151c;border-radius:8px;padding:.7rem}
+details{margin-top:1.5rem;font-size:.9rem}code{font-size:.85rem}`;
+
+function layout(title: string, content: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body><main>
+<p class="badge">Plural sandbox · test mode</p>
+${content}
+</main></body></html>`;
+}
+
+function messagePage(status: number, title: string, message: string): Reply {
+  return { status, html: layout(title, `<h1>${escapeHtml(title)}</h1><p role="status">${escapeHtml(message)}</p>`) };
+}
+
+const PAYABLE: readonly string[] = ['CREATED', 'PENDING', 'ATTEMPTED'];
+
+const NOT_FOUND = messagePage(404, 'Not found', 'There is nothing to pay at this address.');
+
+function closedPage(order: OrderRow): Reply {
+  if (order.status === 'FAILED' || order.status === 'CANCELLED') {
+    return messagePage(409, 'Payment unavailable', 'This order can no longer be paid. Ask the merchant for a new one.');
+  }
+  return messagePage(200, 'Already paid', 'This order has been paid. You can close this page.');
+}
+
+/** The card number as typed ("4111 1111 1111 1111"), digits only; null when it cannot be one. */
+function cardDigits(text: unknown): string | null {
+  if (typeof text !== 'string') return null;
+  const digits = text.replace(/[\s-]/g, '');
+  return /^\d{12,23}$/.test(digits) ? digits : null;
+}
+
+export function pageRoutes(s: PluralServices, prefix: string): RouteSpec[] {
+  const { orders } = s;
+  const merchant = `Plural sandbox merchant ${s.auth.credentials.merchant_id}`;
+
+  const checkoutForm = (order: OrderRow, status: number, card: string, error: string | null): Reply => {
+    const amount = formatted(order.amount, order.currency);
+    const cards = PLURAL_TEST_CARDS.map(
+      (c) => `<li><code>${escapeHtml(c.number)}</code> ${escapeHtml(c.label)}</li>`,
+    ).join('');
+    return {
+      status,
+      html: layout(
+        `Pay ${merchant}`,
+        `<h1>${escapeHtml(merchant)}</h1>
+${order.notes ? `<p>${escapeHtml(order.notes)}</p>` : ''}
+<p class="amount">${escapeHtml(amount)}</p>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="${escapeHtml(`${prefix}/checkout/${order.checkout_token!}`)}">
+<label for="card_number">Card number</label><input id="card_number" name="card_number" inputmode="numeric" autocomplete="cc-number" required value="${escapeHtml(card)}">
+<button type="submit">Pay ${escapeHtml(amount)}</button>
+</form>
+<details><summary>Test cards</summary><ul>${cards}</ul></details>`,
+      ),
+    };
+  };
+
+  /** After a decided attempt: to the callback URL, signed, or a result page. */
+  const finished = (order: OrderRow, payment: PaymentRow): Reply => {
+    const redirect = orders.returnRedirect(order, payment);
+    if (redirect) return { status: 303, headers: { Location: redirect.url } };
+    return payment.status === 'FAILED'
+      ? messagePage(200, 'Payment failed', payment.error_message ?? 'The payment failed.')
+      : messagePage(200, 'Payment complete', `Thank you. ${formatted(order.amount, order.currency)} was paid.`);
+  };
+
+  return [
+    {
+      method: 'GET',
+      path: '/checkout/{token}',
+      auth: 'none',
+      handler: (req) => {
+        const order = orders.byCheckoutToken(req.params.token!);
+        if (!order) return NOT_FOUND;
+        if (!PAYABLE.includes(order.status)) return closedPage(order);
+        return checkoutForm(order, 200, DEFAULT_PLURAL_CARD.replace(/(\d{4})(?=\d)/g, '$1 '), null);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/checkout/{token}',
+      auth: 'none',
+      body: 'form',
+      handler: (req) => {
+        const order = orders.byCheckoutToken(req.params.token!);
+        if (!order) return NOT_FOUND;
+        const typed = typeof req.body.card_number === 'string' ? req.body.card_number.slice(0, 40) : '';
+        const number = cardDigits(typed);
+        if (number === null) return checkoutForm(order, 400, typed, 'Enter a card number of 12 to 23 digits.');
+        let result;
+        try {
+          result = orders.pay(order.id, {
+            merchant_payment_reference: null,
+            amount: order.amount,
+            card_number: number,
+          });
+        } catch (error) {
+          if (!(error instanceof ApiError) || error.status >= 500) throw error;
+          const now = orders.get(order.id);
+          return PAYABLE.includes(now.status) ? checkoutForm(now, error.status, typed, error.message) : closedPage(now);
+        }
+        if (result.payment.status === 'PENDING')
+          return { status: 303, headers: { Location: orders.challengeUrl(result.payment.challenge_token!) } };
+        return finished(result.order, result.payment);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/web/auth/landing',
+      auth: 'none',
+      handler: (req) => {
+        const token = req.query.get('token');
+        const payment = token ? orders.paymentByChallenge(token) : undefined;
+        if (!payment) return NOT_FOUND;
+        if (payment.status !== 'PENDING')
+          return messagePage(
+            409,
+            'Authentication closed',
+            'This authentication is no longer waiting. You can close this page.',
+          );
+        const order = orders.get(payment.order_id);
+        return {
+          status: 200,
+          html: layout(
+            '3-D Secure authentication',
+            `<h1>Authenticate this payment</h1>
+<p>${escapeHtml(merchant)}</p>
+<p class="amount">${escapeHtml(formatted(order.amount, order.currency))}</p>
+<p>${escapeHtml(payment.card_network)} card ending ${escapeHtml(payment.card_last4)}. In the sandbox no code is needed: choose the outcome.</p>
+<form method="post" action="${escapeHtml(`${prefix}/web/auth/landing`)}">
+<input type="hidden" name="token" value="${escapeHtml(token!)}">
+<button type="submit" name="result" value="success">Complete authentication</button>
+<button type="submit" name="result" value="failure" class="secondary">Fail authentication</button>
+</form>`,
+          ),
+        };
+      },
+    },
+    {
+      method: 'POST',
+      path: '/web/auth/landing',
+      auth: 'none',
+      body: 'form',
+      handler: (req) => {
+        const { token, result } = req.body;
+        if (typeof token !== 'string' || !orders.paymentByChallenge(token)) return NOT_FOUND;
+        if (result !== 'success' && result !== 'failure')
+          return messagePage(400, 'Choose an outcome', 'Complete or fail the authentication.');
+        const outcome = orders.completeChallenge(token, result === 'success');
+        if (!outcome)
+          return messagePage(
+            409,
+            'Authentication closed',
+            'This authentication is no longer waiting. You can close this page.',
+          );
+        return finished(outcome.order, outcome.payment);
+      },
+    },
+  ];
+}

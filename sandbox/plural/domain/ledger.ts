@@ -1,0 +1,73 @@
+/**
+ * GET {plural.url}/_sandbox/ledger: every charge order with its payments, splits (status and where
+ * their money went) and refunds, keyed by merchant_order_reference, so a fault soak can compare the
+ * app's journal with what the gateway really did.
+ */
+import { settled } from './machine';
+import { wireTime, type OrderRow, type SplitRow } from './model';
+import type { Orders } from './orders';
+import type { Context } from '../../shared/context';
+
+function splitEntry(order: OrderRow, split: SplitRow): Record<string, unknown> {
+  const paid = order.captured > 0;
+  const released = paid ? settled(split) : 0;
+  // Money of the split neither settled nor refunded: what a DO_NOT_RECOVER refund still has to cover.
+  const leftOver =
+    paid && (split.status === 'CANCELLED' || (split.status === 'RELEASED' && split.release_amount !== null))
+      ? split.amount - released - split.refunded_unrecovered
+      : 0;
+  return {
+    split_settlement_id: split.id,
+    split_merchant_id: split.split_merchant_id,
+    merchant_settlement_reference: split.merchant_settlement_reference,
+    status: split.status,
+    amount: split.amount,
+    release_amount: split.release_amount,
+    released,
+    refunded_recovered: split.refunded_recovered,
+    refunded_not_recovered: split.refunded_unrecovered,
+    unsettled_remainder: leftOver,
+  };
+}
+
+export function pluralLedger(ctx: Context, orders: Orders): { orders: Array<Record<string, unknown>> } {
+  const charges = ctx.sql.get("SELECT * FROM plural_orders WHERE type = 'CHARGE' ORDER BY seq").all() as OrderRow[];
+  return {
+    orders: charges.map((order) => ({
+      order_id: order.id,
+      merchant_order_reference: order.merchant_order_reference,
+      status: order.status,
+      pre_auth: order.pre_auth === 1,
+      amount: order.amount,
+      currency: order.currency,
+      captured: order.captured,
+      refunded: order.refunded,
+      payments: orders.payments(order.id).map((payment) => ({
+        id: payment.id,
+        merchant_payment_reference: payment.merchant_payment_reference,
+        status: payment.status,
+        amount: payment.amount,
+        // A payment without pre-authorisation is captured in full when it is processed.
+        captured: payment.captured ?? (payment.status === 'PROCESSED' ? payment.amount : 0),
+        card_last4: payment.card_last4,
+        error_code: payment.error_code,
+      })),
+      splits: orders.splits(order.id).map((split) => splitEntry(order, split)),
+      refunds: orders.refunds(order.id).map((refund) => ({
+        order_id: refund.id,
+        merchant_order_reference: refund.merchant_order_reference,
+        status: refund.status,
+        amount: refund.amount,
+        splits: orders.splits(refund.id).map((line) => ({
+          split_settlement_id: line.id,
+          parent_order_split_settlement_id: line.parent_split_id,
+          amount: line.amount,
+          status: line.status,
+        })),
+        created_at: wireTime(refund.created_at),
+      })),
+      created_at: wireTime(order.created_at),
+      updated_at: wireTime(order.updated_at),
+    })),
+  };
+}
