@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isKnownCurrency } from '../currencies';
 import { MAX_AMOUNT_MINOR } from '../money';
-import { TRANSACTION_STATUSES } from './views';
+import { GATEWAY_NAMES, TRANSACTION_STATUSES } from './views';
 import type { CommandError } from './views';
 
 // ---------------------------------------------------------------------------------------------
@@ -24,10 +24,14 @@ const Currency = z
   .refine(isKnownCurrency, 'unknown currency')
   .transform((code) => code.toUpperCase());
 
-/** A payment handle: the host's own id (pay_…) or the gateway's transaction id (uuid). */
-const PaymentRef = z.string().regex(/^(pay_[A-Za-z0-9]{8,40}|[0-9a-fA-F-]{36})$/, 'not a payment id');
+/**
+ * A gateway's id for a payment: PlutoPay's are UUIDs, PayPlug's `pay_…`, Plural's order ids
+ * `v1-…`. Only characters such ids use, so nothing else reaches a URL path.
+ */
+const TransactionId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'not a transaction id');
 
-const TransactionId = z.string().regex(/^[0-9a-fA-F-]{36}$/, 'not a transaction id');
+/** A payment handle: the host's own id (pay_…) or the gateway's id for it. */
+const PaymentRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'not a payment id');
 
 /** The host's reader id (rdr_…). */
 const ReaderRef = z.string().regex(/^rdr_[A-Za-z0-9_-]{1,80}$/, 'not a reader id');
@@ -37,6 +41,14 @@ const ShortText = (max: number) => z.string().trim().max(max, `at most ${max} ch
 const Email = z.email('not an email address').max(254);
 
 const Empty = z.strictObject({});
+
+const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(300);
+
+const Customer = z.strictObject({
+  email: Email,
+  firstName: ShortText(100).min(1, 'first name is required'),
+  lastName: ShortText(100).min(1, 'last name is required'),
+});
 
 export const PaymentStatusFilter = z.enum(TRANSACTION_STATUSES);
 
@@ -60,6 +72,17 @@ export const commandSchemas = {
     captureMethod: z.enum(['automatic', 'manual']).default('automatic'),
     customerId: z.uuid('not a customer id').optional(),
     receiptEmail: Email.optional(),
+    /** On a reader, or by link (a QR the customer pays on their phone); the gateway's natural one when absent. */
+    channel: z.enum(['card_present', 'link']).optional(),
+    /** Pay with a card the gateway keeps for this customer (one click). */
+    savedCardId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a saved card id')
+      .optional(),
+    /** Offer the customer to save their card (pay by link, with their agreement on the gateway's page). */
+    saveCard: z.boolean().optional(),
+    /** Who pays (pay by link, saved cards): some gateways require it. */
+    customer: Customer.optional(),
   }),
   /** Push a payment to a reader (also "try another card" after a decline). */
   'payments.process': z.strictObject({ paymentId: PaymentRef, readerId: ReaderRef }),
@@ -119,6 +142,14 @@ export const commandSchemas = {
       .pipe(z.string().regex(/^\d{12,19}$/, 'card number: 12 to 19 digits'))
       .optional(),
   }),
+  /** Test mode: pay (or fail) a payment link with a test card, as the customer would on their phone. */
+  'simulate.payLink': z.strictObject({
+    paymentId: PaymentRef,
+    cardNumber: z
+      .string()
+      .transform((s) => s.replace(/[\s-]/g, ''))
+      .pipe(z.string().regex(/^\d{12,19}$/, 'card number: 12 to 19 digits')),
+  }),
   /** Test mode: make a simulated reader fail its next payment in a chosen way. */
   'simulate.setFault': z.strictObject({
     readerId: ReaderRef,
@@ -154,6 +185,31 @@ export const commandSchemas = {
       .optional(),
     /** Loopback port for forwarded webhooks; 0 picks a free one, null turns the receiver off. */
     webhookPort: z.number().int().min(0).max(65535).nullable().optional(),
+    /** The gateway this till takes payments with (its credentials are kept when switching away). */
+    gateway: z.enum(GATEWAY_NAMES).optional(),
+    payplugApiBaseUrl: HttpUrl.optional(),
+    /** Write-only. Empty string clears it. */
+    payplugSecretKey: z
+      .string()
+      .trim()
+      .regex(/^(sk_(test|live)_[A-Za-z0-9]{8,200})?$/, 'PayPlug secret key must start with sk_test_ or sk_live_')
+      .optional(),
+    /** A public URL PayPlug may notify; empty: none (the till polls). */
+    payplugNotificationUrl: z.union([z.literal(''), HttpUrl]).optional(),
+    pluralApiBaseUrl: HttpUrl.optional(),
+    pluralClientId: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_.-]{1,200}$/, 'client id: letters, digits, . _ -')
+      .optional(),
+    /** Write-only. Empty string clears it. */
+    pluralClientSecret: z.string().trim().max(500).optional(),
+    /** Write-only, hex (the return-URL signature key). Empty string clears it. */
+    pluralSignatureKey: z
+      .string()
+      .trim()
+      .regex(/^([0-9a-fA-F]{2}){8,256}$|^$/, 'signature key: hex, as Plural gives it')
+      .optional(),
   }),
 
   /** The developer log (requests and events, secrets redacted), newest last. */

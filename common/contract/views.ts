@@ -34,8 +34,57 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 export type ReaderStage = 'sent' | 'waiting_for_card' | 'processing';
 
+export const GATEWAY_NAMES = ['plutopay', 'payplug', 'plural'] as const;
+export type GatewayName = (typeof GATEWAY_NAMES)[number];
+
+/** What a gateway can do; the UI asks these, never the gateway's name. */
+export interface GatewayCapabilities {
+  /** Card present on a reader this app hosts, fed through the gateway's reader link. */
+  readerLink: boolean;
+  /** Readers the gateway hosts itself (paired by a registration code). */
+  cloudReaders: boolean;
+  /** Pay by link: the customer pays on their phone (a QR at the counter). */
+  payByLink: boolean;
+  /** Authorise now, capture later; with how many days the authorisation lasts when known. */
+  deferredCapture: { authorizationDays: number | null } | null;
+  /** Capture less than was authorised. */
+  partialCapture: boolean;
+  partialRefund: boolean;
+  /** A payment split into a schedule of charges. */
+  installments: { minCount: number; maxCount: number } | null;
+  /** The gateway keeps a card for a returning customer who agreed. */
+  savedCards: boolean;
+  /** One payment settled to several merchants. */
+  splitSettlement: boolean;
+  /** Creates and refunds carry an idempotency key (else the app looks them up before a retry). */
+  idempotencyKeys: boolean;
+  /** Notifications forwarded to the till can be verified (a signature), not only used as a hint. */
+  signedNotifications: boolean;
+  /** The gateway's transaction list can be searched. */
+  transactionSearch: boolean;
+  /** Test mode: test cards can be presented through the gateway (simulated readers, pay links). */
+  simulateCards: boolean;
+}
+
+/** The gateway this till uses. */
+export interface GatewayView {
+  name: GatewayName;
+  label: string;
+  capabilities: GatewayCapabilities;
+  /** Amount range in minor units and the currencies it takes (null: any the app knows). */
+  limits: { amountMin: number; amountMax: number; currencies: readonly string[] | null };
+}
+
+/** What the cashier can do with a payment now (the Process and Capture screens offer these). */
+export type PaymentAction = 'send_to_reader' | 'show_link' | 'cancel' | 'capture' | 'refund';
+
 export interface PaymentView {
   id: string;
+  /** The gateway it was made with. */
+  gateway: GatewayName;
+  /** card_present: collected on a reader; link: the customer pays at payUrl (shown as a QR). */
+  channel: 'card_present' | 'link';
+  /** The gateway's id for the payment. */
   transactionId: string | null;
   reference: string | null;
   orderReference: string;
@@ -61,6 +110,13 @@ export interface PaymentView {
   /** Operations waiting for the gateway to come back (offline queue). */
   queuedOperations: number;
   attention: AttentionView | null;
+  /** Pay by link: where the customer pays, and until when. */
+  payUrl: string | null;
+  payUrlExpiresAt: string | null;
+  /** Deferred capture: when the authorisation lapses (null when the gateway does not say). */
+  authorizationExpiresAt: string | null;
+  installmentPlanId: string | null;
+  next: PaymentAction[];
   createdAt: string;
   updatedAt: string;
 }
@@ -99,6 +155,9 @@ export interface ReaderView {
 
 export interface SettingsView {
   mode: Mode;
+  /** The gateway this till takes payments with. */
+  gateway: GatewayName;
+  /** PlutoPay's API URL (the embedded sandbox's while it is on). */
   apiBaseUrl: string;
   embeddedSandbox: boolean;
   /** Masked, e.g. "sk_test_…9f3a"; null when none is stored. */
@@ -112,6 +171,10 @@ export interface SettingsView {
   /** Where forwarded webhooks are received (127.0.0.1 only), or null when the receiver is off. */
   webhookUrl: string | null;
   webhookPort: number | null;
+  /** PayPlug's address and key (masked). */
+  payplug: { apiBaseUrl: string; secretKey: string | null; notificationUrl: string | null };
+  /** Plural's address, client id, and its secrets (masked). */
+  plural: { apiBaseUrl: string; clientId: string | null; clientSecret: string | null; signatureKey: string | null };
 }
 
 export interface ConnectivityView {
@@ -142,6 +205,8 @@ export interface DevLogEntry {
 export interface Snapshot {
   seq: number;
   mode: Mode;
+  /** The active gateway and what it can do; null until the host has set it up. */
+  gateway: GatewayView | null;
   merchant: MerchantView | null;
   settings: SettingsView;
   readers: ReaderView[];
@@ -221,6 +286,7 @@ export interface CommandResults {
   'readers.forget': { forgotten: true };
   'simulate.presentCard': ReaderView;
   'simulate.setFault': ReaderView;
+  'simulate.payLink': PaymentView;
   'settings.get': SettingsView;
   'settings.update': SettingsView;
   'devlog.list': DevLogEntry[];
@@ -264,7 +330,14 @@ export type HostEvent =
   | { seq: number; type: 'readers'; readers: ReaderView[] }
   | { seq: number; type: 'connectivity'; connectivity: ConnectivityView }
   | { seq: number; type: 'attention'; attention: AttentionView[] }
-  | { seq: number; type: 'settings'; settings: SettingsView; mode: Mode; merchant: MerchantView | null }
+  | {
+      seq: number;
+      type: 'settings';
+      settings: SettingsView;
+      mode: Mode;
+      merchant: MerchantView | null;
+      gateway: GatewayView | null;
+    }
   | { seq: number; type: 'log'; entry: DevLogEntry };
 
 export type HostEventType = HostEvent['type'];

@@ -6,7 +6,12 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export type SecretName = 'secretKey' | 'publishableKey' | 'webhookSecret';
+/**
+ * What the till keeps secret, per gateway: PlutoPay's keys and webhook signing secret (under their
+ * original names), PayPlug's secret key, Plural's client secret and signature key.
+ */
+export type SecretName =
+  'secretKey' | 'publishableKey' | 'webhookSecret' | 'payplugSecretKey' | 'pluralClientSecret' | 'pluralSignatureKey';
 
 export interface SecretStore {
   readonly kind: 'safe-storage' | 'file' | 'memory';

@@ -1,19 +1,32 @@
 /**
- * The app's settings: mode, gateway URL, embedded sandbox, simulated-reader behaviour. Plain
- * values live in the journal's settings table; keys live in a SecretStore. This module also
- * enforces key hygiene: a test key is never used in live mode and the other way round.
+ * The app's settings: mode, the gateway the till uses and each gateway's address, the embedded
+ * sandbox, simulated-reader behaviour. Plain values live in the journal's settings table;
+ * credentials live in a SecretStore, write-only from the screen (shown masked). This module also
+ * enforces key hygiene: a test key is never used in live mode and the other way round, live mode
+ * talks https only, and switching mode drops the old mode's keys. Each gateway keeps its own
+ * credentials, so switching the till from one gateway to another and back loses nothing.
  */
-import type { Mode, ParsedCommandInput, SettingsView } from '../../common/contract';
-import { maskKey } from '../host/devlog';
-import { HostError } from '../host/errors';
+import type { GatewayName, Mode, ParsedCommandInput, SettingsView } from '../../common/contract';
+import { HostError } from '../core/errors';
+import { maskKey } from '../core/masking';
 import type { Journal } from '../store/journal';
-import type { SecretStore } from './secrets';
+import type { SecretName, SecretStore } from './secrets';
 
 export const DEFAULT_API_BASE_URL = 'https://plutopayus.com/api';
+export const DEFAULT_PAYPLUG_URL = 'https://api.payplug.com';
+/** Plural's UAT (test) and production bases. */
+export const PLURAL_URLS = { uat: 'https://pluraluat.v2.pinepg.in', live: 'https://api.pluralpay.in' } as const;
 
 export interface Settings {
   mode: Mode;
+  gateway: GatewayName;
+  /** PlutoPay's API base. */
   apiBaseUrl: string;
+  payplugApiBaseUrl: string;
+  /** A public URL PayPlug may notify (optional: the till never depends on it). */
+  payplugNotificationUrl: string | null;
+  pluralApiBaseUrl: string;
+  pluralClientId: string | null;
   embeddedSandbox: boolean;
   autoPresentDelayMs: number;
   webhookPort: number | null;
@@ -21,11 +34,35 @@ export interface Settings {
 
 const DEFAULTS: Settings = {
   mode: 'test',
+  gateway: 'plutopay',
   apiBaseUrl: DEFAULT_API_BASE_URL,
+  payplugApiBaseUrl: DEFAULT_PAYPLUG_URL,
+  payplugNotificationUrl: null,
+  pluralApiBaseUrl: PLURAL_URLS.uat,
+  pluralClientId: null,
   embeddedSandbox: true,
   autoPresentDelayMs: 0,
   webhookPort: null,
 };
+
+const PLAIN_KEYS = Object.keys(DEFAULTS) as (keyof Settings)[];
+
+/** The credentials each gateway needs, by the name they are stored under. */
+const GATEWAY_SECRETS: Record<GatewayName, readonly SecretName[]> = {
+  plutopay: ['secretKey', 'publishableKey', 'webhookSecret'],
+  payplug: ['payplugSecretKey'],
+  plural: ['pluralClientSecret', 'pluralSignatureKey'],
+};
+
+/** The credentials that name the account: changing one of the active gateway's is a new account. */
+const ACCOUNT_SECRETS: Record<GatewayName, readonly SecretName[]> = {
+  plutopay: ['secretKey'],
+  payplug: ['payplugSecretKey'],
+  plural: ['pluralClientSecret', 'pluralSignatureKey'],
+};
+
+/** Secrets that carry their mode in their prefix (sk_test_… / sk_live_…). */
+const MODE_MARKED: readonly SecretName[] = ['secretKey', 'publishableKey', 'payplugSecretKey'];
 
 export type SettingsUpdate = ParsedCommandInput<'settings.update'>;
 
@@ -42,8 +79,7 @@ export class SettingsStore {
 
   /**
    * Settings change only through update() (this store is their only writer), so they are read
-   * from the journal once and kept: get() runs on most commands and reader events, and reading
-   * five rows each time was a tenth of the SQL the host ran per payment (issue #6).
+   * from the journal once and kept: get() runs on most commands and reader events.
    */
   private cached: Settings | null = null;
 
@@ -53,32 +89,34 @@ export class SettingsStore {
   }
 
   private load(): Settings {
-    const read = <K extends keyof Settings>(key: K): Settings[K] =>
-      this.journal.getSetting<Settings[K]>(key) ?? DEFAULTS[key];
-    const mode = read('mode');
-    return {
-      mode,
-      apiBaseUrl: read('apiBaseUrl'),
-      // The sandbox is a test-mode tool: live mode always talks to the configured gateway.
-      embeddedSandbox: mode === 'test' && read('embeddedSandbox'),
-      autoPresentDelayMs: read('autoPresentDelayMs'),
-      webhookPort: read('webhookPort'),
-    };
+    const settings = { ...DEFAULTS };
+    for (const key of PLAIN_KEYS) {
+      const stored = this.journal.getSetting<Settings[typeof key]>(key);
+      if (stored !== undefined) (settings as Record<string, unknown>)[key] = stored;
+    }
+    // The sandbox is a test-mode tool: live mode always talks to the configured gateway.
+    settings.embeddedSandbox = settings.mode === 'test' && settings.embeddedSandbox;
+    return settings;
   }
 
-  webhookSecret(): string | null {
-    return this.secrets.get('webhookSecret');
+  secret(name: SecretName): string | null {
+    return this.secrets.get(name);
   }
 
-  secretKey(): string | null {
-    return this.secrets.get('secretKey');
+  /** Every secret held now (the developer log masks them wherever they appear). */
+  heldSecrets(): string[] {
+    const all = Object.values(GATEWAY_SECRETS).flat();
+    return all.map((name) => this.secrets.get(name)).filter((value): value is string => value !== null);
   }
 
-  view(apiBaseUrlInUse: string, webhookUrl: string | null = null): SettingsView {
+  view(apiBaseUrlInUse: Partial<Record<GatewayName, string>>, webhookUrl: string | null = null): SettingsView {
     const settings = this.get();
+    const inUse = (name: GatewayName, configured: string) =>
+      settings.embeddedSandbox ? (apiBaseUrlInUse[name] ?? configured) : configured;
     return {
       mode: settings.mode,
-      apiBaseUrl: settings.embeddedSandbox ? apiBaseUrlInUse : settings.apiBaseUrl,
+      gateway: settings.gateway,
+      apiBaseUrl: inUse('plutopay', settings.apiBaseUrl),
       embeddedSandbox: settings.embeddedSandbox,
       secretKey: maskKey(this.secrets.get('secretKey')),
       publishableKey: maskKey(this.secrets.get('publishableKey')),
@@ -87,25 +125,45 @@ export class SettingsStore {
       webhookSecret: maskKey(this.secrets.get('webhookSecret')),
       webhookUrl,
       webhookPort: settings.webhookPort,
+      payplug: {
+        apiBaseUrl: inUse('payplug', settings.payplugApiBaseUrl),
+        secretKey: maskKey(this.secrets.get('payplugSecretKey')),
+        notificationUrl: settings.payplugNotificationUrl,
+      },
+      plural: {
+        apiBaseUrl: inUse('plural', settings.pluralApiBaseUrl),
+        clientId: settings.pluralClientId,
+        clientSecret: maskKey(this.secrets.get('pluralClientSecret')),
+        signatureKey: maskKey(this.secrets.get('pluralSignatureKey')),
+      },
     };
   }
 
   /**
-   * Applies an update after checking it as a whole. Returns whether the gateway account or mode
-   * changed, in which case the caller must drop sessions, links and cached gateway state.
+   * Applies an update after checking it as a whole. Returns whether the gateway account, the
+   * gateway or the mode changed, in which case the caller must drop sessions, links and cached
+   * gateway state.
    */
   update(update: SettingsUpdate): { accountChanged: boolean } {
     const before = this.get();
     const mode = update.mode ?? before.mode;
     // Switching mode drops the old mode's keys rather than keep a key of the wrong kind around.
     const modeSwitch = mode !== before.mode;
-    const kept = (name: 'secretKey' | 'publishableKey') => (modeSwitch ? null : this.secrets.get(name));
-    const secretKey = update.secretKey !== undefined ? update.secretKey || null : kept('secretKey');
-    const publishableKey = update.publishableKey !== undefined ? update.publishableKey || null : kept('publishableKey');
-    for (const [name, key] of [
-      ['secretKey', secretKey],
-      ['publishableKey', publishableKey],
-    ] as const) {
+    const given: Partial<Record<SecretName, string | undefined>> = {
+      secretKey: update.secretKey,
+      publishableKey: update.publishableKey,
+      webhookSecret: update.webhookSecret,
+      payplugSecretKey: update.payplugSecretKey,
+      pluralClientSecret: update.pluralClientSecret,
+      pluralSignatureKey: update.pluralSignatureKey,
+    };
+    const next = new Map<SecretName, string | null>();
+    for (const name of Object.values(GATEWAY_SECRETS).flat()) {
+      const value = given[name];
+      next.set(name, value !== undefined ? value || null : modeSwitch ? null : this.secrets.get(name));
+    }
+    for (const name of MODE_MARKED) {
+      const key = next.get(name);
       if (key && keyMode(key) !== mode) {
         throw new HostError('validation', `A ${keyMode(key)} key cannot be used in ${mode} mode.`, {
           issues: [{ path: name, message: `${keyMode(key)} key in ${mode} mode` }],
@@ -117,30 +175,55 @@ export class SettingsStore {
         issues: [{ path: 'embeddedSandbox', message: 'test mode only' }],
       });
     }
-    if (mode === 'live' && new URL(update.apiBaseUrl ?? before.apiBaseUrl).protocol !== 'https:') {
-      throw new HostError('validation', 'Live mode needs an https:// API URL.', {
-        issues: [{ path: 'apiBaseUrl', message: 'https required in live mode' }],
-      });
+    if (mode === 'live') {
+      for (const [path, url] of [
+        ['apiBaseUrl', update.apiBaseUrl ?? before.apiBaseUrl],
+        ['payplugApiBaseUrl', update.payplugApiBaseUrl ?? before.payplugApiBaseUrl],
+        ['pluralApiBaseUrl', update.pluralApiBaseUrl ?? before.pluralApiBaseUrl],
+      ] as const) {
+        if (new URL(url).protocol !== 'https:') {
+          throw new HostError('validation', 'Live mode needs https:// gateway URLs.', {
+            issues: [{ path, message: 'https required in live mode' }],
+          });
+        }
+      }
+      const pluralUrl = update.pluralApiBaseUrl ?? before.pluralApiBaseUrl;
+      if ((update.gateway ?? before.gateway) === 'plural' && pluralUrl === PLURAL_URLS.uat) {
+        throw new HostError('validation', "Plural's UAT environment is for test mode; choose the live URL.", {
+          issues: [{ path: 'pluralApiBaseUrl', message: 'UAT in live mode' }],
+        });
+      }
     }
     try {
-      this.secrets.set('secretKey', secretKey);
-      this.secrets.set('publishableKey', publishableKey);
-      if (update.webhookSecret !== undefined) this.secrets.set('webhookSecret', update.webhookSecret || null);
+      for (const [name, value] of next) this.secrets.set(name, value);
     } catch (error) {
       throw new HostError('conflict', error instanceof Error ? error.message : String(error));
     }
     this.cached = null;
-    for (const key of ['mode', 'apiBaseUrl', 'embeddedSandbox', 'autoPresentDelayMs', 'webhookPort'] as const) {
-      if (update[key] !== undefined) this.journal.setSetting(key, update[key]);
+    for (const key of PLAIN_KEYS) {
+      const value = (update as Partial<Record<keyof Settings, unknown>>)[key];
+      if (value !== undefined) this.journal.setSetting(key, value === '' ? null : value);
     }
     const after = this.get();
+    const credentialsChanged = ACCOUNT_SECRETS[after.gateway].some((name) => given[name] !== undefined);
     const accountChanged =
       before.mode !== after.mode ||
+      before.gateway !== after.gateway ||
       before.embeddedSandbox !== after.embeddedSandbox ||
-      (!after.embeddedSandbox && before.apiBaseUrl !== after.apiBaseUrl) ||
-      update.secretKey !== undefined;
+      (!after.embeddedSandbox && baseOf(before) !== baseOf(after)) ||
+      before.pluralClientId !== after.pluralClientId ||
+      credentialsChanged;
     return { accountChanged };
   }
+}
+
+/** The address of the gateway the till uses. */
+function baseOf(settings: Settings): string {
+  return settings.gateway === 'plutopay'
+    ? settings.apiBaseUrl
+    : settings.gateway === 'payplug'
+      ? settings.payplugApiBaseUrl
+      : settings.pluralApiBaseUrl;
 }
 
 export function keyMode(key: string): Mode {

@@ -60,3 +60,17 @@ export function isGatewayError(error: unknown, type?: string, code?: string): er
     (code === undefined || error.code === code)
   );
 }
+
+/**
+ * A reader link session the gateway ended: `superseded` (another computer took the reader over;
+ * only the cashier should take it back) or `closed` (the session is spent: open a new one at once).
+ */
+export class LinkEnded extends Error {
+  constructor(
+    readonly reason: 'superseded' | 'closed',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LinkEnded';
+  }
+}

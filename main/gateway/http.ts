@@ -5,7 +5,6 @@
  */
 import type { z } from 'zod';
 import { GatewayError, GatewayUnreachable, unreachableFromFetchError } from './errors';
-import { ErrorBodySchema } from './schemas';
 
 export interface HttpLogEntry {
   method: string;
@@ -15,9 +14,19 @@ export interface HttpLogEntry {
   error?: string;
 }
 
+/** A refusal as the gateway wrote it, in the terms GatewayError keeps. */
+export interface ErrorBody {
+  type: string;
+  message: string;
+  param: string | null;
+  code: string | null;
+}
+
 export interface GatewayHttpOptions {
   /** e.g. "http://127.0.0.1:4242" or "https://plutopayus.com/api"; paths start with /v1. */
   baseUrl: string;
+  /** Reads the gateway's own error format; null when the body is not one. */
+  parseError: (json: unknown, status: number) => ErrorBody | null;
   /** Default bound for one call. */
   timeoutMs?: number;
   fetchImpl?: typeof fetch;
@@ -28,6 +37,8 @@ export interface RequestOptions {
   /** Bearer credential for this call (secret key, connection token or link secret). */
   auth: string;
   body?: Record<string, unknown>;
+  /** Extra headers (e.g. a request id); never logged. */
+  headers?: Record<string, string>;
   query?: Record<string, string | number | undefined>;
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -46,7 +57,7 @@ export class GatewayHttp {
 
   async request<S extends z.ZodType>(
     schema: S,
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     path: string,
     options: RequestOptions,
   ): Promise<z.output<S>> {
@@ -93,6 +104,7 @@ export class GatewayHttp {
           Authorization: `Bearer ${options.auth}`,
           Accept: 'application/json',
           ...(options.body ? { 'Content-Type': 'application/json' } : {}),
+          ...options.headers,
         },
         ...(options.body ? { body: JSON.stringify(options.body) } : {}),
       });
@@ -118,15 +130,14 @@ export class GatewayHttp {
     }
 
     if (!response.ok) {
-      const parsed = ErrorBodySchema.safeParse(json);
-      log(response.status, parsed.success ? parsed.data.error.type : 'malformed error body');
-      if (response.status >= 500 || !parsed.success) {
+      const error = json === undefined ? null : this.options.parseError(json, response.status);
+      log(response.status, error ? error.type : 'malformed error body');
+      if (response.status >= 500 || !error) {
         // A server error may or may not have applied the change: the caller must retrieve first.
-        const message = parsed.success ? parsed.data.error.message : `HTTP ${response.status} with a malformed body`;
+        const message = error ? error.message : `HTTP ${response.status} with a malformed body`;
         throw new GatewayUnreachable('unknown', `The gateway failed (${response.status}): ${message}`, response.status);
       }
-      const { type, message, param, code } = parsed.data.error;
-      throw new GatewayError(response.status, type, message, param ?? null, code ?? null);
+      throw new GatewayError(response.status, error.type, error.message, error.param, error.code);
     }
 
     const parsed = schema.safeParse(json);

@@ -14,34 +14,33 @@ import {
   type CommandResult,
   type ConnectivityView,
   type HostEvent,
-  type MerchantView,
   type ParsedCommandInput,
   type Result,
   type Snapshot,
 } from '../../common/contract';
 import { FileSecretStore, MemorySecretStore, type SecretStore } from '../config/secrets';
-import { SettingsStore, type Settings } from '../config/settings';
+import { SettingsStore, type Settings, type SettingsUpdate } from '../config/settings';
+import { inBackground } from '../core/background';
 import { Connectivity } from '../gateway/connectivity';
-import { GatewayHttp } from '../gateway/http';
-import { ReaderLinkClient } from '../gateway/link';
-import { PlutoPayClient } from '../gateway/plutopay';
+import { gatewayView } from '../gateway/registry';
+import type { PaymentsTuning } from '../payments/engine';
 import { PaymentService } from '../payments/service';
 import { listTransactions } from '../payments/transactions';
-import { ReaderManager } from '../readers/manager';
+import { ReaderManager, type ReaderTuning } from '../readers/manager';
 import { Journal } from '../store/journal';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
-import { inBackground } from './background';
 import { startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
+import { ActiveGateway, type EmbeddedSandbox } from './active-gateway';
 import { DevLog } from './devlog';
-import { HostError, toCommandError } from './errors';
+import { toCommandError } from '../core/errors';
 
-/** The embedded sandbox, as the host needs it (sandbox/index.ts provides startSandbox). */
-export interface EmbeddedSandbox {
-  url: string;
-  secret_key: string;
-  publishable_key: string;
-  close(): Promise<void>;
-}
+export type { EmbeddedSandbox } from './active-gateway';
+
+/** A gateway to use for this launch instead of the embedded sandbox (test mode, e.g. a standalone sandbox). */
+export type LaunchGateway =
+  | { name?: 'plutopay'; url: string; secretKey: string }
+  | { name: 'payplug'; url: string; secretKey: string }
+  | { name: 'plural'; url: string; clientId: string; clientSecret: string; signatureKey: string };
 
 export interface HostOptions {
   /** Where the journal, secrets and embedded sandbox database live; null keeps everything in memory. */
@@ -53,26 +52,17 @@ export interface HostOptions {
   registry?: ReaderRegistry;
   /** Settings for a fresh data directory (tests, CLI flags). */
   initialSettings?: Partial<Settings>;
-  /**
-   * Point this launch at a given gateway (test mode, e.g. a standalone sandbox) instead of the
-   * embedded one. The key is stored like one typed in Settings.
-   */
-  gateway?: { url: string; secretKey: string };
+  /** Point this launch at a given gateway; its credentials are stored like ones typed in Settings. */
+  gateway?: LaunchGateway;
   /** Create one simulated reader on first start in test mode (the out-of-the-box experience). */
   defaultSimulatedReader?: boolean;
-  tuning?: {
-    pollWaitMs?: number;
-    requestTimeoutMs?: number;
-    cloudRefreshMs?: number;
-    simulatedProcessingMs?: number;
-    /** How long a simulated reader stays unplugged after an injected disconnect. */
-    simulatedReplugMs?: number;
-    retryDelayMs?: number;
-    collectTimeoutMs?: number;
-    /** How long past the card wait a silent reader is given before its outcome is unknown. */
-    answerGraceMs?: number;
-    durability?: 'full' | 'normal';
-  };
+  tuning?: HostTuning;
+}
+
+/** Timings for tests and benchmarks; each has a default fit for a real counter. */
+export interface HostTuning extends ReaderTuning, PaymentsTuning {
+  requestTimeoutMs?: number;
+  durability?: 'full' | 'normal';
 }
 
 export interface Host {
@@ -91,6 +81,7 @@ type Handlers = { [N in CommandName]: (input: ParsedCommandInput<N>) => Promise<
 
 const TEST_MODE_ONLY: ReadonlySet<CommandName> = new Set([
   'simulate.presentCard',
+  'simulate.payLink',
   'simulate.setFault',
   'readers.addSimulated',
 ]);
@@ -107,10 +98,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
     options.secrets ??
     (options.dataDir ? new FileSecretStore(join(options.dataDir, 'secrets.json')) : new MemorySecretStore());
   const settings = new SettingsStore(journal, secrets, options.initialSettings);
-  if (options.gateway) {
-    settings.update({ embeddedSandbox: false, apiBaseUrl: options.gateway.url, secretKey: options.gateway.secretKey });
-  }
-  const devlog = new DevLog(clock);
+  if (options.gateway) settings.update(launchSettings(options.gateway));
+  const devlog = new DevLog(clock, 1_000, () => settings.heldSecrets());
 
   let seq = 0;
   const listeners = new Set<(event: HostEvent) => void>();
@@ -126,17 +115,14 @@ export async function createHost(options: HostOptions): Promise<Host> {
   };
   devlog.onEntry((entry) => emit({ type: 'log', entry }));
 
-  // -- gateway wiring (rebuilt when the account or mode changes) --------------------------------
-  let sandbox: EmbeddedSandbox | null = null;
-  let client: PlutoPayClient | null = null;
-  let link: ReaderLinkClient | null = null;
-  let baseUrl = '';
-  let merchant: MerchantView | null = null;
-
-  const http = (url: string) =>
-    new GatewayHttp({
-      baseUrl: url,
-      ...(tuning.requestTimeoutMs !== undefined ? { timeoutMs: tuning.requestTimeoutMs } : {}),
+  // -- the gateway (rebuilt when the gateway, the account or the mode changes) -------------------
+  const active = new ActiveGateway({
+    settings,
+    dataDir: options.dataDir,
+    startSandbox: options.startSandbox,
+    devlog,
+    http: {
+      timeoutMs: tuning.requestTimeoutMs,
       onRequest: (entry) =>
         // The link's long polls are heartbeats, not news: only their failures are logged.
         entry.path.endsWith('/link/poll') && !entry.error
@@ -146,46 +132,16 @@ export async function createHost(options: HostOptions): Promise<Host> {
               `${entry.method} ${entry.path} → ${entry.status ?? 'no answer'} (${entry.ms} ms)`,
               entry.error,
             ),
-    });
-
-  async function configureGateway(): Promise<void> {
-    const current = settings.get();
-    let secretKey: string | null;
-    if (current.embeddedSandbox) {
-      if (!sandbox) {
-        if (!options.startSandbox) throw new Error('embedded sandbox requested but not available');
-        sandbox = await options.startSandbox({
-          db: options.dataDir ? join(options.dataDir, 'sandbox.db') : ':memory:',
-        });
-        devlog.add('event', `Embedded sandbox running at ${sandbox.url}`);
-      }
-      baseUrl = sandbox.url;
-      secretKey = sandbox.secret_key;
-    } else {
-      if (sandbox) {
-        await sandbox.close();
-        sandbox = null;
-      }
-      baseUrl = current.apiBaseUrl;
-      secretKey = settings.secretKey();
-    }
-    const transport = http(baseUrl);
-    client = secretKey ? new PlutoPayClient(transport, secretKey) : null;
-    link = new ReaderLinkClient(transport);
-    merchant = null;
-  }
-
-  const gateway = (): PlutoPayClient => {
-    if (!client) throw new HostError('unauthorized', 'No secret key is set for this mode. Add one in Settings (F7).');
-    return client;
-  };
+    },
+  });
+  const gateway = () => active.get();
 
   const connectivity = new Connectivity(clock, () => gateway().health());
   const connectivityView = (): ConnectivityView => ({
     gateway: connectivity.state,
     lastError: connectivity.lastError,
     queued: service.queueSummary(),
-    recovering: service.recovery(),
+    recovering: service.recovery.recovery(),
   });
 
   let readers: ReaderManager;
@@ -196,7 +152,6 @@ export async function createHost(options: HostOptions): Promise<Host> {
     connectivity,
     readers: {
       resolve: (id) => readers.resolve(id),
-      byProcessorId: (id) => readers.byProcessorId(id),
       cancelCollection: (id) => readers.cancelCollection(id),
       settleUnknown: (id, action, charged) => readers.settleUnknown(id, action, charged),
     },
@@ -204,60 +159,23 @@ export async function createHost(options: HostOptions): Promise<Host> {
     onAttentionChanged: (attention) => emit({ type: 'attention', attention }),
     onQueueChanged: () => emit({ type: 'connectivity', connectivity: connectivityView() }),
     log: (summary, detail) => devlog.add('event', summary, detail),
-    ...(tuning.retryDelayMs !== undefined ? { retryDelayMs: tuning.retryDelayMs } : {}),
+    tuning,
   });
+  const { commands } = service;
 
-  const buildReaders = () =>
-    new ReaderManager({
+  async function startReaders(): Promise<void> {
+    readers = new ReaderManager({
       journal,
       clock,
       gateway,
-      link: () => {
-        if (!link) throw new HostError('unauthorized', 'The gateway is not configured.');
-        return link;
-      },
-      sink: service,
-      ...(options.registry ? { registry: options.registry } : {}),
+      sink: service.readerEvents,
+      registry: options.registry,
       testMode: () => settings.get().mode === 'test',
       autoPresentDelayMs: () => settings.get().autoPresentDelayMs,
       onChange: () => emit({ type: 'readers', readers: readers.views() }),
       log: (kind, summary, detail) => devlog.add(kind, summary, detail),
-      ...(tuning.pollWaitMs !== undefined ? { pollWaitMs: tuning.pollWaitMs } : {}),
-      ...(tuning.cloudRefreshMs !== undefined ? { cloudRefreshMs: tuning.cloudRefreshMs } : {}),
-      ...(tuning.simulatedProcessingMs !== undefined ? { simulatedProcessingMs: tuning.simulatedProcessingMs } : {}),
-      ...(tuning.simulatedReplugMs !== undefined ? { simulatedReplugMs: tuning.simulatedReplugMs } : {}),
-      ...(tuning.collectTimeoutMs !== undefined ? { collectTimeoutMs: tuning.collectTimeoutMs } : {}),
-      ...(tuning.answerGraceMs !== undefined ? { answerGraceMs: tuning.answerGraceMs } : {}),
+      tuning,
     });
-
-  async function loadMerchant(): Promise<void> {
-    if (!client) return;
-    try {
-      const m = await client.merchant();
-      merchant = {
-        id: m.id,
-        businessName: m.business_name,
-        displayName: m.display_name,
-        defaultCurrency: m.default_currency.toUpperCase(),
-        testMode: m.test_mode,
-      };
-      if (m.test_mode !== (settings.get().mode === 'test')) {
-        devlog.add(
-          'error',
-          `The gateway account is in ${m.test_mode ? 'test' : 'live'} mode but the app is in ${settings.get().mode} mode.`,
-        );
-      }
-    } catch (error) {
-      devlog.add(
-        'request',
-        'Could not load the merchant account',
-        error instanceof Error ? error.message : String(error),
-      );
-    }
-  }
-
-  async function startReaders(): Promise<void> {
-    readers = buildReaders();
     await readers.start();
     const current = settings.get();
     if (
@@ -271,41 +189,60 @@ export async function createHost(options: HostOptions): Promise<Host> {
     }
   }
 
+  const gatewayInfo = () => {
+    const current = active.peek();
+    return current ? gatewayView(current) : null;
+  };
+  const settingsEvent = () =>
+    emit({
+      type: 'settings',
+      settings: settingsView(),
+      mode: settings.get().mode,
+      merchant: active.merchant,
+      gateway: gatewayInfo(),
+    });
+
   // Nothing that waits for the gateway stands between the cashier and the window: the host serves
   // at once, and the gateway's state, the merchant and recovery of unfinished work follow in the
   // background (shown as the offline banner and the recovery progress).
-  await configureGateway();
+  await active.configure();
   await startReaders();
   connectivity.onChange((state) => {
     emit({ type: 'connectivity', connectivity: connectivityView() });
     if (state !== 'online') return;
     readers.retryReportsNow();
-    inBackground(service.recover(), (error) => devlog.add('error', 'Recovery after reconnect failed', String(error)));
+    inBackground(service.recovery.recover(), (error) =>
+      devlog.add('error', 'Recovery after reconnect failed', String(error)),
+    );
   });
   async function meetGateway(): Promise<void> {
-    if (client) await connectivity.check();
-    await loadMerchant();
-    if (merchant) emit({ type: 'settings', settings: settingsView(), mode: settings.get().mode, merchant });
+    if (active.peek()) await connectivity.check();
+    await active.loadAccount(settings.get().mode);
+    if (active.merchant) settingsEvent();
     // Unfinished payments are reconciled before anything else is sent; it stops early while offline.
-    await service.recover();
+    await service.recovery.recover();
   }
 
   async function reconfigure(): Promise<void> {
-    // A different account or mode: drop links and cached gateway state before anything else runs.
+    // Another gateway, account or mode: drop links and cached gateway state before anything else runs.
     await readers.stop();
-    await configureGateway();
-    if (client) await connectivity.check();
-    await loadMerchant();
+    service.watcher.close();
+    await active.configure();
+    if (active.peek()) await connectivity.check();
+    await active.loadAccount(settings.get().mode);
     await readers.resetPairings().catch(() => undefined);
     await startReaders();
-    emit({ type: 'settings', settings: settingsView(), mode: settings.get().mode, merchant });
+    settingsEvent();
     emit({ type: 'readers', readers: readers.views() });
+    inBackground(service.recovery.recover(), (error) =>
+      devlog.add('error', 'Recovery after a switch failed', String(error)),
+    );
   }
 
-  // -- forwarded webhooks: verified, then used only as a hint to re-read the gateway --------------
+  // -- forwarded notifications: verified by the gateway's own rule, then only a hint to re-read ---
   let webhookReceiver: RunningWebhookReceiver | null = null;
   let webhookPort: number | null = null;
-  const settingsView = () => settings.view(baseUrl, webhookReceiver?.url ?? null);
+  const settingsView = () => settings.view(active.urls(), webhookReceiver?.url() ?? null);
 
   async function applyWebhookReceiver(): Promise<void> {
     const wanted = settings.get().webhookPort;
@@ -318,29 +255,19 @@ export async function createHost(options: HostOptions): Promise<Host> {
       webhookReceiver = await startWebhookReceiver({
         port: wanted,
         clock,
-        secret: () => settings.webhookSecret(),
-        replay: { remember: (id, at) => journal.rememberWebhookEvent(id, at) },
-        onRefused: (reason) => devlog.add('event', `Forwarded webhook refused: ${reason}`),
+        notifications: () => active.peek()?.notifications ?? null,
+        remember: (id, at) => journal.rememberWebhookEvent(id, at),
+        onRefused: (reason) => devlog.add('event', `Forwarded notification refused: ${reason}`),
         onEvent: (event) => {
-          devlog.add('event', `Webhook ${event.type} (${event.id})`);
-          const data = event.data as { id?: string; transaction_id?: string };
-          const transactionId = event.type.startsWith('refund.')
-            ? data.transaction_id
-            : event.type.startsWith('payment.')
-              ? data.id
-              : undefined;
-          const record = transactionId ? journal.findByTransactionId(transactionId) : undefined;
-          if (record)
-            inBackground(service.reconcile(record), (error) =>
-              devlog.add('error', `Reconciling after ${event.type} failed`, String(error)),
-            );
+          devlog.add('event', `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''}`);
+          if (event.paymentId) service.notified(event.paymentId);
         },
       });
-      devlog.add('event', `Receiving forwarded webhooks at ${webhookReceiver.url}`);
+      devlog.add('event', `Receiving forwarded notifications at ${webhookReceiver.url() ?? `port ${wanted}`}`);
     } catch (error) {
       devlog.add(
         'error',
-        `Could not listen for webhooks on port ${wanted}`,
+        `Could not listen for notifications on port ${wanted}`,
         error instanceof Error ? error.message : String(error),
       );
     }
@@ -350,7 +277,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
   const snapshot = (): Snapshot => ({
     seq,
     mode: settings.get().mode,
-    merchant,
+    gateway: gatewayInfo(),
+    merchant: active.merchant,
     settings: settingsView(),
     readers: readers.views(),
     payments: service.list('all', 50),
@@ -360,18 +288,18 @@ export async function createHost(options: HostOptions): Promise<Host> {
 
   const handlers: Handlers = {
     'session.snapshot': () => snapshot(),
-    'payments.create': (input) => service.create(input),
-    'payments.process': (input) => service.process(input),
-    'payments.cancel': (input) => service.cancel(input),
-    'payments.capture': (input) => service.capture(input),
-    'payments.refund': (input) => service.refund(input),
+    'payments.create': (input) => commands.create(input),
+    'payments.process': (input) => commands.process(input),
+    'payments.cancel': (input) => commands.cancel(input),
+    'payments.capture': (input) => commands.capture(input),
+    'payments.refund': (input) => commands.refund(input),
     'payments.list': (input) => service.list(input.filter, input.limit),
     'transactions.list': async (input) => {
       const page = await listTransactions(input, { gateway: gateway(), journal });
       connectivity.reportSuccess();
       return page;
     },
-    'transactions.get': (input) => service.detail(input.transactionId),
+    'transactions.get': (input) => commands.detail(input.transactionId),
     'readers.list': () => readers.views(),
     'readers.pair': (input) => readers.pair(input),
     'readers.addSimulated': (input) => readers.addSimulated(input.label),
@@ -382,23 +310,21 @@ export async function createHost(options: HostOptions): Promise<Host> {
     },
     'simulate.presentCard': (input) => readers.presentCard(input.readerId, input.cardNumber),
     'simulate.setFault': (input) => readers.setFault(input.readerId, input.fault),
+    'simulate.payLink': (input) => commands.payLink(input),
     'settings.get': () => settingsView(),
     'settings.update': async (input) => {
       const { accountChanged } = settings.update(input);
       if (input.autoPresentDelayMs !== undefined) readers.setAutoPresentDelay(input.autoPresentDelayMs);
       if (input.webhookPort !== undefined) await applyWebhookReceiver();
-      devlog.add('event', accountChanged ? 'Settings changed: gateway account or mode switched' : 'Settings changed');
+      devlog.add('event', accountChanged ? 'Settings changed: gateway, account or mode switched' : 'Settings changed');
       if (accountChanged) await reconfigure();
-      else emit({ type: 'settings', settings: settingsView(), mode: settings.get().mode, merchant });
+      else settingsEvent();
       return settingsView();
     },
     'devlog.list': (input) => devlog.list(input.limit),
     'attention.list': () => service.attention(),
-    'attention.resolve': (input) => service.resolveAttention(input),
-    'attention.retry': async (input) => {
-      const record = await service.resolve(input.paymentId);
-      return service.view(await service.reconcile(record));
-    },
+    'attention.resolve': (input) => commands.resolveAttention(input),
+    'attention.retry': (input) => service.reconcileNow(input.paymentId),
   };
 
   async function dispatch(name: string, input: unknown): Promise<Result<unknown>> {
@@ -433,7 +359,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     },
     snapshot,
     get sandboxUrl() {
-      return sandbox?.url ?? null;
+      return active.sandboxUrl;
     },
     devlog,
     async close() {
@@ -443,7 +369,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       connectivity.stop();
       await readers.stop();
       await webhookReceiver?.close();
-      if (sandbox) await sandbox.close();
+      await active.close();
       listeners.clear();
       db.close();
     },
@@ -451,3 +377,28 @@ export async function createHost(options: HostOptions): Promise<Host> {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The settings a launch gateway stands for (test mode, no embedded sandbox). */
+function launchSettings(launch: LaunchGateway): SettingsUpdate {
+  switch (launch.name) {
+    case undefined:
+    case 'plutopay':
+      return { gateway: 'plutopay', embeddedSandbox: false, apiBaseUrl: launch.url, secretKey: launch.secretKey };
+    case 'payplug':
+      return {
+        gateway: 'payplug',
+        embeddedSandbox: false,
+        payplugApiBaseUrl: launch.url,
+        payplugSecretKey: launch.secretKey,
+      };
+    case 'plural':
+      return {
+        gateway: 'plural',
+        embeddedSandbox: false,
+        pluralApiBaseUrl: launch.url,
+        pluralClientId: launch.clientId,
+        pluralClientSecret: launch.clientSecret,
+        pluralSignatureKey: launch.signatureKey,
+      };
+  }
+}

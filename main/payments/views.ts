@@ -1,8 +1,15 @@
-/** Journal records → the contract's views. */
+/** Journal records and gateway payments → the contract's views. */
 import { declineInfo } from '../../common/decline-codes';
 import { formatAmount } from '../../common/money';
-import type { AttentionView, PaymentView, RefundView, TransactionView } from '../../common/contract';
-import type { Refund, Transaction } from '../gateway/schemas';
+import type {
+  AttentionView,
+  GatewayCapabilities,
+  PaymentAction,
+  PaymentView,
+  RefundView,
+  TransactionView,
+} from '../../common/contract';
+import type { GatewayPayment, GatewayRefund } from '../gateway/port';
 import type { PaymentRecord } from '../store/journal';
 
 export function toAttentionView(record: PaymentRecord): AttentionView | null {
@@ -15,9 +22,20 @@ export function toAttentionView(record: PaymentRecord): AttentionView | null {
   };
 }
 
-export function toPaymentView(record: PaymentRecord, queuedOperations: number): PaymentView {
+/**
+ * `capabilities`: the active gateway's, or null when the till has none configured (then nothing can
+ * be done, and a payment made with another gateway offers nothing until the till switches back).
+ */
+export function toPaymentView(
+  record: PaymentRecord,
+  queuedOperations: number,
+  capabilities: GatewayCapabilities | null,
+  activeGateway: string | null = record.gateway,
+): PaymentView {
   return {
     id: record.id,
+    gateway: record.gateway,
+    channel: record.channel,
     transactionId: record.transactionId,
     reference: record.reference,
     orderReference: record.orderReference,
@@ -37,9 +55,40 @@ export function toPaymentView(record: PaymentRecord, queuedOperations: number): 
     receiptEmail: record.receiptEmail,
     queuedOperations,
     attention: toAttentionView(record),
+    payUrl: record.status === 'pending' ? record.payUrl : null,
+    payUrlExpiresAt: record.status === 'pending' ? record.payUrlExpiresAt : null,
+    authorizationExpiresAt: record.status === 'requires_capture' ? record.authorizationExpiresAt : null,
+    installmentPlanId: record.installmentPlanId,
+    next: capabilities && activeGateway === record.gateway ? nextActions(record, capabilities) : [],
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
+}
+
+/** What the cashier can do with a payment now, given what its gateway can do. */
+export function nextActions(record: PaymentRecord, capabilities: GatewayCapabilities): PaymentAction[] {
+  const actions: PaymentAction[] = [];
+  switch (record.status) {
+    case 'pending':
+      if (record.channel === 'card_present' && (capabilities.readerLink || capabilities.cloudReaders))
+        actions.push('send_to_reader');
+      if (record.channel === 'link' && record.payUrl) actions.push('show_link');
+      actions.push('cancel');
+      break;
+    case 'in_progress':
+    case 'creating':
+    case 'unknown':
+      actions.push('cancel');
+      break;
+    case 'requires_capture':
+      actions.push('capture', 'cancel');
+      break;
+    case 'succeeded':
+    case 'partially_refunded':
+      if (record.amountCaptured > record.amountRefunded) actions.push('refund');
+      break;
+  }
+  return actions;
 }
 
 function declineView(code: string, message: string | null): NonNullable<PaymentView['decline']> {
@@ -47,48 +96,45 @@ function declineView(code: string, message: string | null): NonNullable<PaymentV
   return { code, message: message ?? info.cashier, anotherCard: info.anotherCard, kind: info.kind };
 }
 
-export function toTransactionView(tx: Transaction, orderReference: string | null): TransactionView {
-  const currency = tx.currency.toUpperCase();
-  let amountFormatted = tx.amount_formatted ?? '';
-  if (!amountFormatted) {
-    try {
-      amountFormatted = formatAmount(tx.amount, currency);
-    } catch {
-      amountFormatted = `${tx.amount} ${currency}`;
-    }
+export function toTransactionView(payment: GatewayPayment, orderReference: string | null): TransactionView {
+  let amountFormatted: string;
+  try {
+    amountFormatted = formatAmount(payment.amount, payment.currency);
+  } catch {
+    amountFormatted = `${payment.amount} ${payment.currency}`;
   }
   return {
-    id: tx.id,
-    reference: tx.reference,
+    id: payment.id,
+    reference: payment.reference,
     orderReference,
-    status: tx.status,
-    amount: tx.amount,
+    status: payment.status,
+    amount: payment.amount,
     amountFormatted,
-    amountRefunded: tx.amount_refunded,
-    amountCaptured: tx.amount_captured,
-    amountCapturable: tx.amount_capturable,
-    currency,
-    paymentMethodType: tx.payment_method_type ?? 'unknown',
-    captureMethod: tx.capture_method,
-    description: tx.description,
-    receiptEmail: tx.receipt_email,
-    terminalId: tx.terminal_id,
-    card: tx.card ? { brand: tx.card.brand, last4: tx.card.last4 } : null,
-    failureCode: tx.failure_code,
-    failureMessage: tx.failure_message,
-    createdAt: tx.created_at,
-    capturedAt: tx.captured_at,
+    amountRefunded: payment.amountRefunded,
+    amountCaptured: payment.amountCaptured,
+    amountCapturable: payment.amountCapturable,
+    currency: payment.currency,
+    paymentMethodType: payment.methodType,
+    captureMethod: payment.captureMethod,
+    description: payment.description,
+    receiptEmail: payment.receiptEmail,
+    terminalId: payment.terminalId,
+    card: payment.card,
+    failureCode: payment.failure?.code ?? null,
+    failureMessage: payment.failure?.message ?? null,
+    createdAt: payment.createdAt,
+    capturedAt: payment.capturedAt,
   };
 }
 
-export function toRefundView(refund: Refund): RefundView {
+export function toRefundView(refund: GatewayRefund): RefundView {
   return {
     id: refund.id,
     reference: refund.reference,
     amount: refund.amount,
-    currency: refund.currency.toUpperCase(),
+    currency: refund.currency,
     status: refund.status,
     reason: refund.reason,
-    createdAt: refund.created_at,
+    createdAt: refund.createdAt,
   };
 }

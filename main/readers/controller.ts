@@ -1,45 +1,41 @@
 /**
  * One controller per hosted reader (never two: mixed controllers are how readers end up "busy"
- * in wrong states). It keeps the reader's link to the gateway open — a fresh single-use connection
- * token for every session, long polls as heartbeats, reconnect with backoff — turns pushed actions
- * into device collections, and reports the device's outcome back, journaled first.
+ * in wrong states). It keeps the reader's channel to its action source open — for a gateway's
+ * reader link, a fresh session (and single-use credential) every time, long polls as heartbeats,
+ * reconnect with backoff — turns the actions it receives into device collections, and reports the
+ * device's outcome back, journaled first. The source is a gateway's reader link, or the till itself
+ * for a terminal that charges through its own bank: the controller does not know which.
  */
 import type { Clock, TimerHandle } from '../../common/clock';
-import type { CardOutcome, CollectRequest, CollectStage, Reader } from '../../drivers/types';
 import type { ReaderStage, ReaderStatus } from '../../common/contract';
-import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
-import type { DeviceResult, LinkSession, ReaderLinkClient } from '../gateway/link';
-import type { PlutoPayClient } from '../gateway/plutopay';
-import type { LinkPoll, ReaderAction, Transaction } from '../gateway/schemas';
-import { inBackground } from '../host/background';
-import type { OperationRecord } from '../store/journal';
+import type { CardOutcome, CollectRequest, CollectStage, Reader } from '../../drivers/types';
+import { inBackground } from '../core/background';
+import { GatewayError, GatewayUnreachable, LinkEnded } from '../gateway/errors';
+import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../gateway/port';
+import type { ReaderEventSink } from '../payments/reader-events';
 
-/** What the controller needs from the payment service. */
-export interface ActionSink {
-  actionStarted(readerId: string, action: ReaderAction): Promise<unknown>;
-  actionStage(action: ReaderAction, stage: ReaderStage): void;
-  actionUnknown(action: ReaderAction, reason: string, advice: string): void;
-  recordDeviceOutcome(readerId: string, action: ReaderAction, result: DeviceResult): OperationRecord;
-  pendingReports(readerId: string): { op: OperationRecord; action: ReaderAction; result: DeviceResult }[];
-  /**
-   * Whether a device already took this action, in this run or before a restart ('unknown': its
-   * outcome is unknown; 'interrupted': the host stopped while the device was collecting it). Such
-   * an action is never collected again: the card may have been charged once already.
-   */
-  actionTaken?(action: ReaderAction): 'unknown' | 'interrupted' | null;
-  reportAccepted(op: OperationRecord, action: ReaderAction, transaction: Transaction): void;
-  reportRefused(op: OperationRecord, action: ReaderAction, result: DeviceResult, error: GatewayError): Promise<void>;
+/** Where a hosted reader's actions come from and where its outcomes go. */
+export interface ActionSource {
+  /** Pairs the reader with the source if needed; resolves the source's id for it. */
+  pair(): Promise<string>;
+  /** Opens a channel for the reader (a reader link session). */
+  open(sourceReaderId: string): Promise<ActionChannel>;
+}
+
+export interface ActionChannel {
+  /** Resolves when the reader's state differs from `version`, or after about waitMs. */
+  poll(version: number | undefined, waitMs: number, signal: AbortSignal): Promise<LinkPoll>;
+  /** Posts a device outcome; resolves with the payment as the source now holds it. */
+  post(actionId: string, result: DeviceResult): Promise<GatewayPayment>;
+  close(): Promise<void>;
 }
 
 export interface ControllerOptions {
   /** The app's reader id (rdr_…). */
   id: string;
   clock: Clock;
-  gateway: () => PlutoPayClient;
-  link: () => ReaderLinkClient;
-  sink: ActionSink;
-  /** Pairs the reader with the gateway if needed and returns its processor id (tmr_…). */
-  ensurePaired: () => Promise<string>;
+  source: () => ActionSource;
+  sink: ReaderEventSink;
   onChange: () => void;
   log: (kind: 'link' | 'reader' | 'error', summary: string, detail?: string) => void;
   pollWaitMs?: number;
@@ -68,7 +64,7 @@ export class ReaderController {
   readonly id: string;
   private device: Reader | null = null;
   private deviceUnsubscribe: (() => void) | null = null;
-  private session: LinkSession | null = null;
+  private channel: ActionChannel | null = null;
   private generation = 0;
   private running = false;
   private stopped = false;
@@ -82,7 +78,8 @@ export class ReaderController {
   status: ReaderStatus = 'connecting';
   statusDetail: string | null = null;
   lastSeenAt: string | null = null;
-  processorId: string | null = null;
+  /** The source's id for this reader (the gateway's reader id), once paired in this run. */
+  sourceReaderId: string | null = null;
 
   constructor(private readonly options: ControllerOptions) {
     this.id = options.id;
@@ -98,11 +95,7 @@ export class ReaderController {
 
   get action(): { transactionId: string; stage: ReaderStage; status: string } | null {
     return this.current
-      ? {
-          transactionId: this.current.action.payment_intent_id,
-          stage: this.current.stage,
-          status: this.current.action.status,
-        }
+      ? { transactionId: this.current.action.paymentId, stage: this.current.stage, status: this.current.action.status }
       : null;
   }
 
@@ -146,13 +139,9 @@ export class ReaderController {
     this.generation++;
     this.pollAbort?.abort();
     this.wake?.();
-    const session = this.session;
-    this.session = null;
-    if (session)
-      await this.options
-        .link()
-        .close(session)
-        .catch(() => undefined);
+    const channel = this.channel;
+    this.channel = null;
+    if (channel) await channel.close().catch(() => undefined);
     this.deviceUnsubscribe?.();
   }
 
@@ -187,13 +176,9 @@ export class ReaderController {
   private restartLoop(): void {
     this.generation++;
     this.pollAbort?.abort();
-    const session = this.session;
-    this.session = null;
-    if (session)
-      void this.options
-        .link()
-        .close(session)
-        .catch(() => undefined);
+    const channel = this.channel;
+    this.channel = null;
+    if (channel) void channel.close().catch(() => undefined);
     this.running = false;
     if (!this.stopped) this.start();
   }
@@ -217,19 +202,14 @@ export class ReaderController {
       );
       attempt++;
       try {
-        this.processorId = await this.options.ensurePaired();
-        // A fresh single-use token for every session; it lives only in this call.
-        const session = await this.options
-          .link()
-          .open(await this.options.gateway().createConnectionToken(), this.processorId);
+        const source = this.options.source();
+        this.sourceReaderId = await source.pair();
+        const channel = await source.open(this.sourceReaderId);
         if (generation !== this.generation) {
-          await this.options
-            .link()
-            .close(session)
-            .catch(() => undefined);
+          await channel.close().catch(() => undefined);
           return;
         }
-        this.session = session;
+        this.channel = channel;
         backoff = this.options.minBackoffMs ?? 1_000;
         this.setStatus('online', null);
         this.options.log('link', `Link open for ${this.id}`);
@@ -237,9 +217,7 @@ export class ReaderController {
         let version: number | undefined;
         while (generation === this.generation && this.hasDevice) {
           this.pollAbort = new AbortController();
-          const poll = await this.options
-            .link()
-            .poll(session, version, this.options.pollWaitMs ?? 25_000, this.pollAbort.signal);
+          const poll = await channel.poll(version, this.options.pollWaitMs ?? 25_000, this.pollAbort.signal);
           this.lastSeenAt = new Date(this.options.clock.now()).toISOString();
           if (poll.version !== version) {
             version = poll.version;
@@ -248,16 +226,13 @@ export class ReaderController {
         }
       } catch (error) {
         if (generation !== this.generation || this.stopped) return;
-        this.session = null;
-        if (isGatewayError(error, 'authentication_error', 'link_superseded')) {
+        this.channel = null;
+        if (error instanceof LinkEnded && error.reason === 'superseded') {
           this.setStatus('superseded', 'Another computer took over this reader. Press Reconnect to take it back here.');
           this.running = false;
           return;
         }
-        const sessionEnded =
-          isGatewayError(error, 'authentication_error') &&
-          error.code !== null &&
-          /^(link_closed|token_redeemed|token_expired)$/.test(error.code);
+        const sessionEnded = error instanceof LinkEnded;
         const message = error instanceof Error ? error.message : String(error);
         const delay = sessionEnded ? 0 : backoff;
         this.setStatus(
@@ -270,7 +245,7 @@ export class ReaderController {
         if (error instanceof GatewayError && error.status !== 401) {
           // A refusal other than a spent session (e.g. the terminal was deleted): back off harder.
           backoff = Math.min(backoff * 4, this.options.maxBackoffMs ?? 30_000);
-        } else if (!(error instanceof GatewayError) && !(error instanceof GatewayUnreachable)) {
+        } else if (!(error instanceof GatewayError) && !(error instanceof GatewayUnreachable) && !sessionEnded) {
           this.options.log(
             'error',
             `Reader ${this.id} controller error`,
@@ -289,7 +264,7 @@ export class ReaderController {
     const current = this.current;
     if (action.status === 'in_progress') {
       if (current?.action.id === action.id) {
-        const card = action.presented_card?.number ?? null;
+        const card = action.presentedCard;
         if (card && current.presentedCard !== card) {
           current.presentedCard = card;
           if (!this.device?.presentCard?.(card))
@@ -297,20 +272,19 @@ export class ReaderController {
         }
         return;
       }
-      if (this.options.sink.pendingReports(this.id).some((r) => r.action.id === action.id)) return;
+      if (this.options.sink.waiting(this.id, action.id)) return;
       if (current) {
         // The slot moved on (the old action was canceled between two polls): stop the old collection.
         this.background(this.device?.cancel());
         return;
       }
       if (this.unresolved.has(action.id)) return;
-      const taken = this.options.sink.actionTaken?.(action) ?? null;
+      const taken = this.options.sink.taken(action);
       if (taken) {
         // Asking the device to collect it again could charge the card twice: ask it what happened
         // instead, and leave the rest to the cashier (Needs attention).
         this.unresolved.set(action.id, action);
-        if (taken === 'interrupted')
-          this.safely(() => this.options.sink.actionUnknown(action, INTERRUPTED, ADVICE_UNKNOWN));
+        if (taken === 'interrupted') this.safely(() => this.options.sink.unknown(action, INTERRUPTED, ADVICE_UNKNOWN));
         this.background(this.retryUnresolved());
         return;
       }
@@ -330,7 +304,7 @@ export class ReaderController {
     this.current = current;
     this.options.onChange();
     try {
-      await this.options.sink.actionStarted(this.id, action);
+      await this.options.sink.started(this.id, action);
     } catch (error) {
       this.options.log('error', `Could not journal action ${action.id} before collecting`, String(error));
     }
@@ -339,17 +313,17 @@ export class ReaderController {
       device,
       {
         amount: action.amount,
-        currency: action.currency.toUpperCase(),
+        currency: action.currency,
         reference: action.id,
         timeoutMs,
       },
       (stage: CollectStage) => {
         current.stage = stage;
-        this.safely(() => this.options.sink.actionStage(action, stage));
+        this.safely(() => this.options.sink.stage(action, stage));
         this.options.onChange();
-        if (stage === 'waiting_for_card' && action.presented_card?.number) {
-          current.presentedCard = action.presented_card.number;
-          device.presentCard?.(action.presented_card.number);
+        if (stage === 'waiting_for_card' && action.presentedCard) {
+          current.presentedCard = action.presentedCard;
+          device.presentCard?.(action.presentedCard);
         }
       },
     );
@@ -408,13 +382,13 @@ export class ReaderController {
   private async settle(action: ReaderAction, outcome: CardOutcome): Promise<void> {
     if (outcome.kind === 'unknown') {
       this.unresolved.set(action.id, action);
-      this.safely(() => this.options.sink.actionUnknown(action, outcome.message, ADVICE_UNKNOWN));
+      this.safely(() => this.options.sink.unknown(action, outcome.message, ADVICE_UNKNOWN));
       await this.retryUnresolved();
       return;
     }
     const result = toDeviceResult(outcome);
     try {
-      this.options.sink.recordDeviceOutcome(this.id, action, result);
+      this.options.sink.record(this.id, action, result);
     } catch (error) {
       this.options.log('error', `Could not journal the outcome of ${action.id}`, String(error));
     }
@@ -445,34 +419,11 @@ export class ReaderController {
   }
 
   private async postPendingReports(): Promise<void> {
-    for (const { op, action, result } of this.options.sink.pendingReports(this.id)) {
-      const session = this.session;
-      if (!session) return;
-      try {
-        const answer = await this.options.link().postResult(session, action.id, result);
-        this.safely(() => this.options.sink.reportAccepted(op, action, answer.transaction));
-      } catch (error) {
-        // Any refusal but a spent session is final for this report: retrying cannot change it,
-        // and a stuck report must not hold back the ones behind it.
-        if (error instanceof GatewayError && error.status !== 401) {
-          await this.options.sink
-            .reportRefused(op, action, result, error)
-            .catch((e: unknown) => this.options.log('error', 'Handling a refused report failed', String(e)));
-          continue;
-        }
-        // Unreachable or session gone: stays journaled; posted again shortly (the link may stay up
-        // for a long time, and the gateway may have taken the report without answering), and after
-        // the next successful link open.
-        this.options.log(
-          'link',
-          `Reporting ${action.id} failed; will retry`,
-          error instanceof Error ? error.message : String(error),
-        );
-        this.retryReportsLater();
-        return;
-      }
-    }
-    this.reportRetryMs = 0;
+    const channel = this.channel;
+    if (!channel) return;
+    const delivered = await this.options.sink.deliver(this.id, (actionId, result) => channel.post(actionId, result));
+    if (delivered === 'retry') this.retryReportsLater();
+    else this.reportRetryMs = 0;
   }
 
   /** The gateway is reachable again: post waiting outcomes now instead of at the next backoff. */

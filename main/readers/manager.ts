@@ -1,42 +1,47 @@
 /**
  * Every reader the cashier can use: readers this app hosts (simulated, and devices found by the
- * driver registry), each with its controller and link, and readers the gateway hosts ("cloud"
- * readers, e.g. the sandbox's simulated ones). Pairs devices as PlutoPay terminals and answers the
- * payment service's questions about readers.
+ * driver registry), each with its controller fed by the gateway's reader link, and readers the
+ * gateway hosts ("cloud" readers, e.g. the sandbox's simulated ones). Pairs devices with the
+ * gateway and answers the payments' questions about readers. A gateway without readers (one that
+ * takes payments by link) leaves the hosted readers idle and lists no cloud readers.
  */
 import type { Clock, TimerHandle } from '../../common/clock';
+import type { ReaderView } from '../../common/contract';
 import { SimulatedReader } from '../../drivers/simulated/reader';
 import type { DiscoveredDevice, Reader, ReaderRegistry, SimulatedFault } from '../../drivers/types';
-import type { ReaderView } from '../../common/contract';
+import { inBackground } from '../core/background';
+import { HostError } from '../core/errors';
+import { newId } from '../core/ids';
 import { isGatewayError } from '../gateway/errors';
-import type { ReaderLinkClient } from '../gateway/link';
-import type { PlutoPayClient } from '../gateway/plutopay';
-import type { GatewayReader, ReaderAction } from '../gateway/schemas';
-import { inBackground } from '../host/background';
-import { HostError } from '../host/errors';
-import { newId } from '../host/ids';
-import type { ReaderDirectory } from '../payments/service';
+import type { GatewayReaders, PaymentGateway, ReaderAction, RemoteReader } from '../gateway/port';
+import type { ReaderDirectory, ReaderEventSink } from '../payments/service';
 import type { HostedReaderRecord, Journal } from '../store/journal';
-import { ReaderController, type ActionSink } from './controller';
+import { ReaderController, type ActionSource } from './controller';
+
+/** Timings, for tests and benchmarks; every field has a default fit for a real counter. */
+export interface ReaderTuning {
+  pollWaitMs?: number;
+  cloudRefreshMs?: number;
+  simulatedProcessingMs?: number;
+  /** How long a simulated reader stays unplugged after an injected disconnect. */
+  simulatedReplugMs?: number;
+  collectTimeoutMs?: number;
+  answerGraceMs?: number;
+}
 
 export interface ReaderManagerOptions {
   journal: Journal;
   clock: Clock;
-  gateway: () => PlutoPayClient;
-  link: () => ReaderLinkClient;
-  sink: ActionSink;
+  /** The active gateway; throws a HostError when the till has no credentials for it yet. */
+  gateway: () => PaymentGateway;
+  sink: ReaderEventSink;
   /** Real devices (serial, USB); absent in tests that only use simulated readers. */
   registry?: ReaderRegistry;
   testMode: () => boolean;
   autoPresentDelayMs: () => number;
   onChange: () => void;
   log: (kind: 'link' | 'reader' | 'error', summary: string, detail?: string) => void;
-  pollWaitMs?: number;
-  cloudRefreshMs?: number;
-  simulatedProcessingMs?: number;
-  simulatedReplugMs?: number;
-  collectTimeoutMs?: number;
-  answerGraceMs?: number;
+  tuning?: ReaderTuning;
 }
 
 const CLOUD_PREFIX = 'rdr_cloud_';
@@ -44,13 +49,41 @@ const CLOUD_PREFIX = 'rdr_cloud_';
 export class ReaderManager implements ReaderDirectory {
   private readonly controllers = new Map<string, ReaderController>();
   private readonly simulated = new Map<string, SimulatedReader>();
-  private cloud: GatewayReader[] = [];
+  private cloud: RemoteReader[] = [];
   private cloudTimer: TimerHandle | undefined;
   private registryUnsubscribe: (() => void) | null = null;
   private changeTimer: TimerHandle | undefined;
   private stopped = false;
 
   constructor(private readonly options: ReaderManagerOptions) {}
+
+  private get tuning(): ReaderTuning {
+    return this.options.tuning ?? {};
+  }
+
+  /** The active gateway's reader API, or null when it has none (or is not configured). */
+  private gatewayReaders(): GatewayReaders | null {
+    try {
+      return this.options.gateway().readers ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  private requireGatewayReaders(): GatewayReaders {
+    const readers = this.gatewayReaders();
+    if (!readers) {
+      const label = (() => {
+        try {
+          return this.options.gateway().label;
+        } catch {
+          return 'The gateway';
+        }
+      })();
+      throw new HostError('conflict', `${label} does not take payments on readers; it takes them by link (a QR code).`);
+    }
+    return readers;
+  }
 
   async start(): Promise<void> {
     for (const record of this.options.journal.listReaders()) this.host(record);
@@ -93,7 +126,7 @@ export class ReaderManager implements ReaderDirectory {
       label: label ?? `Simulated reader ${existing + 1}`,
       registrationCode: '',
       terminalId: null,
-      processorId: null,
+      gatewayReaderId: null,
     });
     this.host(record);
     return this.viewOf(record.id);
@@ -120,19 +153,19 @@ export class ReaderManager implements ReaderDirectory {
         label: input.label ?? labelFor(found),
         registrationCode: '',
         terminalId: null,
-        processorId: null,
+        gatewayReaderId: null,
       });
       this.host(record);
       await this.syncRegistry();
       return this.viewOf(record.id);
     }
-    const terminal = await this.options.gateway().createTerminal({
+    const registered = await this.requireGatewayReaders().register({
       name: input.label ?? `Reader ${input.registrationCode}`,
-      registration_code: input.registrationCode,
-      ...(input.locationName ? { location_name: input.locationName } : {}),
+      registrationCode: input.registrationCode,
+      ...(input.locationName ? { locationName: input.locationName } : {}),
     });
     await this.refreshCloud();
-    const id = CLOUD_PREFIX + terminal.processor_terminal_id;
+    const id = CLOUD_PREFIX + registered.readerId;
     const view = this.views().find((v) => v.id === id);
     if (!view)
       throw new HostError('internal', 'The reader was registered but does not appear in the gateway reader list yet.');
@@ -159,7 +192,7 @@ export class ReaderManager implements ReaderDirectory {
     if (!controller || !record) {
       const cloud = this.cloudById(readerId);
       if (!cloud) throw new HostError('not_found', `No reader ${readerId}.`);
-      await this.options.gateway().deleteTerminal(cloud.terminal_id);
+      await this.requireGatewayReaders().remove(cloud.terminalId);
       await this.refreshCloud();
       return;
     }
@@ -168,9 +201,8 @@ export class ReaderManager implements ReaderDirectory {
     if (record.kind === 'simulated') await this.simulated.get(record.deviceId)?.close();
     this.simulated.delete(record.deviceId);
     if (record.terminalId)
-      await this.options
-        .gateway()
-        .deleteTerminal(record.terminalId)
+      await this.gatewayReaders()
+        ?.remove(record.terminalId)
         .catch(() => undefined);
     this.options.journal.deleteReader(readerId);
     this.changed();
@@ -187,7 +219,7 @@ export class ReaderManager implements ReaderDirectory {
     }
     const cloud = this.cloudById(readerId);
     if (!cloud) throw new HostError('not_found', `No reader ${readerId}.`);
-    const updated = await this.options.gateway().simulatePayment(cloud.id, cardNumber);
+    const updated = await this.requireGatewayReaders().simulate(cloud.id, cardNumber);
     this.cloud = this.cloud.map((r) => (r.id === updated.id ? updated : r));
     this.changed();
     return this.viewOf(readerId);
@@ -213,7 +245,7 @@ export class ReaderManager implements ReaderDirectory {
   /** Re-pairs every hosted reader (after the account or mode changed). */
   async resetPairings(): Promise<void> {
     for (const record of this.options.journal.listReaders()) {
-      this.options.journal.upsertReader({ ...record, terminalId: null, processorId: null });
+      this.options.journal.upsertReader({ ...record, terminalId: null, gatewayReaderId: null });
     }
     for (const controller of this.controllers.values()) controller.reconnect();
     this.cloud = [];
@@ -222,28 +254,27 @@ export class ReaderManager implements ReaderDirectory {
 
   // -- ReaderDirectory --------------------------------------------------------------------------
 
-  resolve(readerId: string): { processorId: string; hosted: boolean; online: boolean; label: string } | undefined {
+  resolve(readerId: string): { gatewayReaderId: string; hosted: boolean; online: boolean; label: string } | undefined {
     const controller = this.controllers.get(readerId);
     if (controller) {
       const record = this.options.journal.getReader(readerId);
       // Until its device is back (a terminal is probed again after a restart) the controller has not
       // paired in this run; the journal knows the terminal, and reconciling must not think it idle.
-      const processorId = controller.processorId ?? record?.processorId ?? null;
-      if (!processorId || !record) return undefined;
-      return { processorId, hosted: true, online: controller.status === 'online', label: record.label };
+      const gatewayReaderId = controller.sourceReaderId ?? record?.gatewayReaderId ?? null;
+      if (!gatewayReaderId || !record) return undefined;
+      return { gatewayReaderId, hosted: true, online: controller.status === 'online', label: record.label };
     }
     if (!readerId.startsWith(CLOUD_PREFIX)) return undefined;
-    // A gateway-hosted reader's id names its processor id, so it resolves before the gateway's
-    // reader list has loaded (recovery at start must not take such a reader for gone).
+    // A gateway-hosted reader's id names the gateway's reader id, so it resolves before the
+    // gateway's reader list has loaded (recovery at start must not take such a reader for gone).
     const cloud = this.cloudById(readerId);
-    const processorId = readerId.slice(CLOUD_PREFIX.length);
-    return { processorId, hosted: false, online: cloud?.status === 'online', label: cloud?.label ?? processorId };
-  }
-
-  byProcessorId(processorId: string): string | undefined {
-    for (const controller of this.controllers.values())
-      if (controller.processorId === processorId) return controller.id;
-    return this.cloud.some((r) => r.id === processorId) ? CLOUD_PREFIX + processorId : undefined;
+    const gatewayReaderId = readerId.slice(CLOUD_PREFIX.length);
+    return {
+      gatewayReaderId,
+      hosted: false,
+      online: cloud?.status === 'online',
+      label: cloud?.label ?? gatewayReaderId,
+    };
   }
 
   async cancelCollection(readerId: string): Promise<'canceled' | 'too_late' | 'not_collecting'> {
@@ -260,8 +291,11 @@ export class ReaderManager implements ReaderDirectory {
 
   views(): ReaderView[] {
     const hosted = this.options.journal.listReaders().map((record) => this.hostedView(record));
-    const hostedProcessors = new Set(hosted.map((v) => v.terminalId));
-    const cloud = this.cloud.filter((r) => !hostedProcessors.has(r.terminal_id) && !this.isOurs(r)).map(cloudView);
+    const hostedTerminals = new Set(hosted.map((v) => v.terminalId));
+    const paymentIdOf = (transactionId: string) => this.options.journal.findByTransactionId(transactionId)?.id ?? null;
+    const cloud = this.cloud
+      .filter((r) => !hostedTerminals.has(r.terminalId) && !this.isOurs(r))
+      .map((r) => cloudView(r, this.options.testMode(), paymentIdOf));
     const paired = new Set(this.options.journal.listReaders().map((r) => r.deviceId));
     const unpaired = (this.options.registry?.devices() ?? [])
       .filter((d) => d.claim.driver !== null && !paired.has(d.device.id))
@@ -283,18 +317,17 @@ export class ReaderManager implements ReaderDirectory {
 
   private host(record: HostedReaderRecord): void {
     if (this.controllers.has(record.id)) return;
+    const { tuning } = this;
     const controller = new ReaderController({
       id: record.id,
       clock: this.options.clock,
-      gateway: this.options.gateway,
-      link: this.options.link,
+      source: () => this.linkSource(record.id),
       sink: this.options.sink,
-      ensurePaired: () => this.ensurePaired(record.id),
       onChange: () => this.changed(),
       log: this.options.log,
-      ...(this.options.pollWaitMs !== undefined ? { pollWaitMs: this.options.pollWaitMs } : {}),
-      ...(this.options.collectTimeoutMs !== undefined ? { collectTimeoutMs: this.options.collectTimeoutMs } : {}),
-      ...(this.options.answerGraceMs !== undefined ? { answerGraceMs: this.options.answerGraceMs } : {}),
+      pollWaitMs: tuning.pollWaitMs,
+      collectTimeoutMs: tuning.collectTimeoutMs,
+      answerGraceMs: tuning.answerGraceMs,
     });
     this.controllers.set(record.id, controller);
     if (record.kind === 'simulated') {
@@ -303,48 +336,62 @@ export class ReaderManager implements ReaderDirectory {
         label: record.label,
         clock: this.options.clock,
         autoPresentDelayMs: this.options.autoPresentDelayMs(),
-        ...(this.options.simulatedProcessingMs !== undefined
-          ? { processingMs: this.options.simulatedProcessingMs }
-          : {}),
-        ...(this.options.simulatedReplugMs !== undefined ? { replugAfterMs: this.options.simulatedReplugMs } : {}),
+        processingMs: tuning.simulatedProcessingMs,
+        replugAfterMs: tuning.simulatedReplugMs,
       });
       this.simulated.set(record.deviceId, device);
       device.onReconnect(() => controller.attachDevice(device));
       controller.attachDevice(device);
     }
-    controller.start();
+    // A gateway without a reader link leaves the reader idle (its view says why).
+    if (this.gatewayReaders()) controller.start();
     this.changed();
   }
 
-  /** Registers a hosted reader as a PlutoPay terminal once; finds it again if it already exists. */
+  /** The gateway's reader link as a controller's action source: pair once, a session per channel. */
+  private linkSource(readerId: string): ActionSource {
+    const readers = this.requireGatewayReaders();
+    return {
+      pair: () => this.ensurePaired(readerId),
+      async open(gatewayReaderId) {
+        const session = await readers.link.open(gatewayReaderId);
+        return {
+          poll: (version, waitMs, signal) => readers.link.poll(session, version, waitMs, signal),
+          post: (actionId, result) => readers.link.postResult(session, actionId, result),
+          close: () => readers.link.close(session),
+        };
+      },
+    };
+  }
+
+  /** Registers a hosted reader with the gateway once; finds it again if it already exists. */
   private async ensurePaired(readerId: string): Promise<string> {
     const record = this.options.journal.getReader(readerId);
     if (!record) throw new HostError('not_found', `Reader ${readerId} was forgotten.`);
-    if (record.processorId) return record.processorId;
+    if (record.gatewayReaderId) return record.gatewayReaderId;
+    const readers = this.requireGatewayReaders();
     const device = this.controllers.get(readerId)?.reader;
     // Registration codes are plain tokens: a port path like /dev/ttyACM0 becomes concert--dev-ttyACM0.
     const registrationCode = (record.registrationCode || device?.info.registrationCode || `host-${record.deviceId}`)
       .replace(/[^A-Za-z0-9_-]/g, '-')
       .slice(0, 64);
-    let terminal;
+    let registered;
     try {
-      terminal = await this.options
-        .gateway()
-        .createTerminal({ name: record.label, registration_code: registrationCode });
+      registered = await readers.register({ name: record.label, registrationCode });
     } catch (error) {
       if (!isGatewayError(error, 'terminal_error', 'registration_code_in_use')) throw error;
-      terminal = await this.options.gateway().findTerminalBySerial(registrationCode);
-      if (!terminal) throw error;
+      registered = await readers.findRegistered(registrationCode);
+      if (!registered) throw error;
     }
     this.options.journal.upsertReader({
       ...record,
       registrationCode,
-      terminalId: terminal.id,
-      processorId: terminal.processor_terminal_id,
+      terminalId: registered.terminalId,
+      gatewayReaderId: registered.readerId,
     });
-    this.options.log('reader', `Paired ${record.label} as terminal ${terminal.processor_terminal_id}`);
+    this.options.log('reader', `Paired ${record.label} as terminal ${registered.readerId}`);
     this.changed();
-    return terminal.processor_terminal_id;
+    return registered.readerId;
   }
 
   /** Gives paired real devices to their controllers as the registry sees them come and go. */
@@ -378,7 +425,8 @@ export class ReaderManager implements ReaderDirectory {
     this.options.clock.clearTimeout(this.cloudTimer);
     if (this.stopped) return;
     try {
-      this.cloud = await this.options.gateway().listReaders();
+      const readers = this.gatewayReaders();
+      this.cloud = readers && this.options.gateway().capabilities.cloudReaders ? await readers.list() : [];
       this.changed();
     } catch (error) {
       if (!(error instanceof HostError))
@@ -391,19 +439,19 @@ export class ReaderManager implements ReaderDirectory {
     if (!this.stopped) {
       this.cloudTimer = this.options.clock.setTimeout(
         () => inBackground(this.refreshCloud(), (e) => this.fail('Listing gateway readers failed', e)),
-        this.options.cloudRefreshMs ?? 5_000,
+        this.tuning.cloudRefreshMs ?? 5_000,
       );
     }
   }
 
-  private cloudById(readerId: string): GatewayReader | undefined {
+  private cloudById(readerId: string): RemoteReader | undefined {
     if (!readerId.startsWith(CLOUD_PREFIX)) return undefined;
-    const processorId = readerId.slice(CLOUD_PREFIX.length);
-    return this.cloud.find((r) => r.id === processorId);
+    const gatewayReaderId = readerId.slice(CLOUD_PREFIX.length);
+    return this.cloud.find((r) => r.id === gatewayReaderId);
   }
 
-  private isOurs(reader: GatewayReader): boolean {
-    return [...this.controllers.values()].some((c) => c.processorId === reader.id);
+  private isOurs(reader: RemoteReader): boolean {
+    return [...this.controllers.values()].some((c) => c.sourceReaderId === reader.id);
   }
 
   private hostedView(record: HostedReaderRecord): ReaderView {
@@ -423,8 +471,10 @@ export class ReaderManager implements ReaderDirectory {
       model: found?.model ?? device?.info.model ?? null,
       softwareVersion: device?.info.softwareVersion ?? null,
       terminalId: record.terminalId,
-      status: controller?.status ?? 'offline',
-      statusDetail: controller?.statusDetail ?? null,
+      status: this.gatewayReaders() ? (controller?.status ?? 'offline') : 'offline',
+      statusDetail: this.gatewayReaders()
+        ? (controller?.statusDetail ?? null)
+        : 'Not used: the active gateway takes payments by link, not on readers.',
       lastSeenAt: controller?.lastSeenAt ?? null,
       canPresentTestCards: this.options.testMode() && (device?.info.canPresentTestCards ?? false),
       action: action
@@ -448,7 +498,11 @@ export class ReaderManager implements ReaderDirectory {
   }
 }
 
-function cloudView(reader: GatewayReader): ReaderView {
+function cloudView(
+  reader: RemoteReader,
+  testMode: boolean,
+  paymentIdOf: (transactionId: string) => string | null,
+): ReaderView {
   const action = reader.action;
   return {
     id: CLOUD_PREFIX + reader.id,
@@ -458,18 +512,18 @@ function cloudView(reader: GatewayReader): ReaderView {
     foundBy: 'cloud',
     deviceId: null,
     path: null,
-    serialNumber: reader.serial_number,
-    model: reader.device_type === 'simulated' ? 'Gateway simulated reader' : reader.device_type,
-    softwareVersion: reader.software_version,
-    terminalId: reader.terminal_id,
-    status: reader.status === 'online' ? 'online' : 'offline',
+    serialNumber: reader.serialNumber,
+    model: reader.simulated ? 'Gateway simulated reader' : reader.deviceType,
+    softwareVersion: reader.softwareVersion,
+    terminalId: reader.terminalId,
+    status: reader.status,
     statusDetail: null,
-    lastSeenAt: reader.last_seen_at,
-    canPresentTestCards: reader.device_type === 'simulated',
+    lastSeenAt: reader.lastSeenAt,
+    canPresentTestCards: testMode && reader.simulated,
     action: action
       ? {
-          paymentId: null,
-          transactionId: action.payment_intent_id,
+          paymentId: paymentIdOf(action.paymentId),
+          transactionId: action.paymentId,
           stage: action.status === 'in_progress' ? 'waiting_for_card' : null,
           status: action.status,
         }

@@ -4,123 +4,20 @@
  * A transition is committed (and, with durability 'full', fsynced) before the app acts on it.
  */
 import type { Clock } from '../../common/clock';
-import type { PaymentStatus, ReaderStage } from '../../common/contract';
+import type { GatewayName, PaymentStatus, ReaderStage } from '../../common/contract';
+import { JOURNAL_MIGRATIONS } from './migrations';
 import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
 
-const MIGRATIONS: readonly string[] = [
-  // 1: initial schema
-  `
-  CREATE TABLE payments (
-    id TEXT PRIMARY KEY,
-    order_reference TEXT NOT NULL,
-    attempt INTEGER NOT NULL,
-    idempotency_key TEXT NOT NULL UNIQUE,
-    origin TEXT NOT NULL CHECK (origin IN ('local', 'adopted')),
-    amount INTEGER NOT NULL,
-    currency TEXT NOT NULL,
-    description TEXT,
-    capture_method TEXT NOT NULL,
-    customer_id TEXT,
-    receipt_email TEXT,
-    status TEXT NOT NULL,
-    transaction_id TEXT UNIQUE,
-    reference TEXT,
-    reader_id TEXT,
-    reader_stage TEXT,
-    action_id TEXT,
-    decline_code TEXT,
-    decline_message TEXT,
-    card_brand TEXT,
-    card_last4 TEXT,
-    amount_capturable INTEGER NOT NULL DEFAULT 0,
-    amount_captured INTEGER NOT NULL DEFAULT 0,
-    amount_refunded INTEGER NOT NULL DEFAULT 0,
-    attention_reason TEXT,
-    attention_advice TEXT,
-    attention_since TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    UNIQUE (order_reference, attempt)
-  );
-  CREATE INDEX payments_created ON payments (created_at DESC);
-  CREATE INDEX payments_status ON payments (status, created_at DESC);
-  CREATE INDEX payments_reference ON payments (reference);
-  CREATE INDEX payments_attention ON payments (attention_since) WHERE attention_since IS NOT NULL;
-
-  CREATE TABLE payment_events (
-    id INTEGER PRIMARY KEY,
-    payment_id TEXT NOT NULL REFERENCES payments (id),
-    at TEXT NOT NULL,
-    event TEXT NOT NULL,
-    detail TEXT
-  );
-  CREATE INDEX payment_events_payment ON payment_events (payment_id, id);
-
-  CREATE TABLE operations (
-    id INTEGER PRIMARY KEY,
-    payment_id TEXT NOT NULL REFERENCES payments (id),
-    kind TEXT NOT NULL CHECK (kind IN ('create', 'process', 'report', 'capture', 'cancel', 'refund')),
-    idempotency_key TEXT NOT NULL UNIQUE,
-    params TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'failed')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    result TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-  );
-  CREATE INDEX operations_pending ON operations (state, id);
-  CREATE INDEX operations_payment ON operations (payment_id, id);
-
-  CREATE TABLE readers (
-    id TEXT PRIMARY KEY,
-    device_id TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    label TEXT NOT NULL,
-    registration_code TEXT NOT NULL,
-    terminal_id TEXT,
-    processor_id TEXT,
-    created_at TEXT NOT NULL
-  );
-
-  CREATE TABLE settings (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-  );
-  `,
-  // 2: webhook event ids seen, to refuse replays of forwarded webhooks
-  `
-  CREATE TABLE webhook_events (
-    id TEXT PRIMARY KEY,
-    received_at INTEGER NOT NULL
-  );
-  CREATE INDEX webhook_events_received ON webhook_events (received_at);
-  `,
-  // 3: a long history stays fast (issue #6; measured by figure 4 of \`npm run bench\`, 100 000 payments).
-  //  - Lists order by (created_at DESC, id DESC): an index on both walks the newest rows with no sort.
-  //  - The attention list (read by every snapshot) had an index on attention_since alone, so the
-  //    planner scanned all payments in date order looking for the few that need attention
-  //    (85 ms at 100 000); the partial index now holds exactly those rows, in list order.
-  //  - Prefix search uses LIKE, which is case-insensitive: only a NOCASE index can serve it (the
-  //    existing indexes are BINARY), so every search read the whole table three times (0.5–1.3 s).
-  //    The BINARY index on reference served nothing else (no query looks a reference up exactly):
-  //    it goes, so a write does not pay for one index more than before.
-  `
-  DROP INDEX payments_reference;
-  DROP INDEX payments_created;
-  CREATE INDEX payments_created ON payments (created_at DESC, id DESC);
-  DROP INDEX payments_attention;
-  CREATE INDEX payments_attention ON payments (created_at DESC, id DESC) WHERE attention_since IS NOT NULL;
-  CREATE INDEX payments_order_reference_nocase ON payments (order_reference COLLATE NOCASE);
-  CREATE INDEX payments_reference_nocase ON payments (reference COLLATE NOCASE);
-  CREATE INDEX payments_id_nocase ON payments (id COLLATE NOCASE);
-  `,
-];
+const MIGRATIONS = JOURNAL_MIGRATIONS;
 
 export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.length;
 
 export interface PaymentRecord {
   id: string;
+  /** The gateway the payment was made with (its folder name under main/gateway/). */
+  gateway: GatewayName;
+  /** card_present: on a reader; link: the customer pays at payUrl. */
+  channel: PaymentChannel;
   orderReference: string;
   attempt: number;
   idempotencyKey: string;
@@ -147,17 +44,25 @@ export interface PaymentRecord {
   attentionReason: string | null;
   attentionAdvice: string | null;
   attentionSince: string | null;
+  payUrl: string | null;
+  payUrlExpiresAt: string | null;
+  authorizationExpiresAt: string | null;
+  installmentPlanId: string | null;
+  savedCardId: string | null;
   createdAt: string;
   updatedAt: string;
 }
 
 /** 'report' is a device outcome waiting to be posted over the reader link. */
 export type OperationKind = 'create' | 'process' | 'report' | 'capture' | 'cancel' | 'refund';
+
+export type PaymentChannel = 'card_present' | 'link';
 export type OperationState = 'pending' | 'done' | 'failed';
 
 export interface OperationRecord {
   id: number;
   paymentId: string;
+  gateway: GatewayName;
   kind: OperationKind;
   idempotencyKey: string;
   params: Record<string, unknown>;
@@ -175,6 +80,14 @@ export interface TimelineRecord {
   detail: string | null;
 }
 
+/**
+ * A reader this till hosts, and its three ids (the one place that says which is which):
+ * - `id` (rdr_…): the app's own, what the screens and commands name;
+ * - `deviceId`: the device as the driver registry found it (a port path and USB serial, or sim_…);
+ * - `gatewayReaderId` and `terminalId`: what the gateway calls it once paired — the reader it pushes
+ *   actions to and the terminal record that pairing made (null until paired, and after the till
+ *   switches account, when it is paired again).
+ */
 export interface HostedReaderRecord {
   id: string;
   deviceId: string;
@@ -182,7 +95,7 @@ export interface HostedReaderRecord {
   label: string;
   registrationCode: string;
   terminalId: string | null;
-  processorId: string | null;
+  gatewayReaderId: string | null;
   createdAt: string;
 }
 
@@ -190,6 +103,7 @@ export type PaymentPatch = Partial<Omit<PaymentRecord, 'id' | 'createdAt' | 'upd
 
 type RequiredPaymentFields =
   | 'id'
+  | 'gateway'
   | 'orderReference'
   | 'attempt'
   | 'idempotencyKey'
@@ -223,6 +137,12 @@ export function newPaymentRecord(
     attentionReason: null,
     attentionAdvice: null,
     attentionSince: null,
+    channel: 'card_present',
+    payUrl: null,
+    payUrlExpiresAt: null,
+    authorizationExpiresAt: null,
+    installmentPlanId: null,
+    savedCardId: null,
     ...fields,
   };
 }
@@ -272,6 +192,13 @@ const PAYMENT_COLUMNS: Record<keyof PaymentRecord, string> = {
   attentionReason: 'attention_reason',
   attentionAdvice: 'attention_advice',
   attentionSince: 'attention_since',
+  gateway: 'gateway',
+  channel: 'channel',
+  payUrl: 'pay_url',
+  payUrlExpiresAt: 'pay_url_expires_at',
+  authorizationExpiresAt: 'authorization_expires_at',
+  installmentPlanId: 'installment_plan_id',
+  savedCardId: 'saved_card_id',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
 };
@@ -280,7 +207,7 @@ const SELECT_PAYMENT = `SELECT ${Object.entries(PAYMENT_COLUMNS)
   .map(([field, column]) => `${column} AS ${field}`)
   .join(', ')} FROM payments`;
 
-const SELECT_OPERATION = `SELECT id, payment_id AS paymentId, kind, idempotency_key AS idempotencyKey, params, state, attempts,
+const SELECT_OPERATION = `SELECT id, payment_id AS paymentId, gateway, kind, idempotency_key AS idempotencyKey, params, state, attempts,
   last_error AS lastError, result, created_at AS createdAt, updated_at AS updatedAt FROM operations`;
 
 type RawOperation = Omit<OperationRecord, 'params' | 'result'> & { params: string; result: string | null };
@@ -461,9 +388,10 @@ export class Journal {
     // recorded in this same write (what a separate attempt mark would record just before sending).
     this.db
       .prepare(
-        `INSERT INTO operations (payment_id, kind, idempotency_key, params, state, attempts, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)`,
+        `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, created_at, updated_at)
+         SELECT id, gateway, ?, ?, ?, 'pending', ?, ?, ? FROM payments WHERE id = ?`,
       )
-      .run(paymentId, kind, idempotencyKey, JSON.stringify(params), options.sending ? 1 : 0, now, now);
+      .run(kind, idempotencyKey, JSON.stringify(params), options.sending ? 1 : 0, now, now, paymentId);
     return this.getOperationByKey(idempotencyKey)!;
   }
 
@@ -516,7 +444,6 @@ export class Journal {
       .get<{ n: number }>(paymentId)!.n;
   }
 
-  /** Operations not yet confirmed by the gateway, in the order they were asked for. */
   /** One payment's pending operations of one kind, oldest first. */
   pendingOperationsFor(paymentId: string, kind: OperationKind): OperationRecord[] {
     return this.db
@@ -525,6 +452,7 @@ export class Journal {
       .map(toOperation);
   }
 
+  /** Operations not yet confirmed by the gateway, in the order they were asked for. */
   pendingOperations(): OperationRecord[] {
     return this.db
       .prepare(`${SELECT_OPERATION} WHERE state = 'pending' ORDER BY id`)
@@ -549,7 +477,7 @@ export class Journal {
         reader.label,
         reader.registrationCode,
         reader.terminalId,
-        reader.processorId,
+        reader.gatewayReaderId,
         this.nowIso(),
       );
     return this.getReader(reader.id)!;
@@ -595,4 +523,4 @@ export class Journal {
 }
 
 const SELECT_READER = `SELECT id, device_id AS deviceId, kind, label, registration_code AS registrationCode, terminal_id AS terminalId,
-  processor_id AS processorId, created_at AS createdAt FROM readers`;
+  processor_id AS gatewayReaderId, created_at AS createdAt FROM readers`;

@@ -3,6 +3,7 @@
  * node:sqlite once Electron's Node has it everywhere) without touching the journal.
  */
 import Database from 'better-sqlite3';
+import type { Migration } from './migrations/types';
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
 
@@ -126,16 +127,19 @@ export class SchemaTooNewError extends Error {
 }
 
 /**
- * Applies migrations[i] for every schema version above the database's `user_version`, each in its
- * own transaction. A database newer than the app is refused, never "repaired".
+ * Applies every migration above the database's `user_version`, each in its own transaction with
+ * its version bump. A database newer than the app is refused, never "repaired".
  */
-export function migrate(db: SqlDatabase, migrations: readonly string[]): number {
+export function migrate(db: SqlDatabase, migrations: readonly Migration[]): number {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) throw new Error(`migration ${migration.name} is out of order`);
+  });
   const current = db.prepare('PRAGMA user_version').get<{ user_version: number }>()!.user_version;
   if (current > migrations.length) throw new SchemaTooNewError(current, migrations.length, db.path);
-  for (let version = current; version < migrations.length; version++) {
+  for (const migration of migrations.slice(current)) {
     db.transaction(() => {
-      db.exec(migrations[version]!);
-      db.exec(`PRAGMA user_version = ${version + 1}`);
+      migration.up(db);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
     });
   }
   return migrations.length;

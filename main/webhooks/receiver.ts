@@ -1,29 +1,29 @@
 /**
- * A loopback endpoint for PlutoPay webhooks that the shop forwards to the counter
- * (`POST /webhooks/plutopay`). Every event is verified (signature, age, replay) before the host
- * hears of it, and the host only uses it as a hint to re-read the gateway: money state never comes
- * from a webhook body.
+ * A loopback endpoint for the notifications a shop forwards to the counter (on the active
+ * gateway's path, e.g. `POST /webhooks/plutopay`). Each one is checked by the gateway's own rule
+ * before the host hears of it, and the host only uses it as a hint to re-read the gateway: money
+ * state never comes from a notification's body.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../common/clock';
-import { verifyWebhook, type ReplayGuard, type WebhookEvent } from './verify';
+import type { GatewayNotifications, VerifiedNotification } from '../gateway/port';
 
-export const WEBHOOK_PATH = '/webhooks/plutopay';
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface WebhookReceiverOptions {
   port: number;
   clock: Clock;
-  /** The endpoint's signing secret (whsec_…); null refuses everything. */
-  secret: () => string | null;
-  replay: ReplayGuard;
-  onEvent: (event: WebhookEvent) => void;
+  /** The active gateway's verifier; null refuses everything. */
+  notifications: () => GatewayNotifications | null;
+  remember: (eventId: string, atMs: number) => boolean;
+  onEvent: (event: Extract<VerifiedNotification, { ok: true }>) => void;
   onRefused?: (reason: string) => void;
 }
 
 export interface RunningWebhookReceiver {
-  url: string;
+  /** Where to forward, for the gateway active now. */
+  url(): string | null;
   close(): Promise<void>;
 }
 
@@ -33,7 +33,12 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       response.writeHead(status, { 'Content-Type': 'application/json' });
       response.end(JSON.stringify(status < 300 ? { received: true } : { error: message }));
     };
-    if (request.method !== 'POST' || new URL(request.url ?? '/', 'http://x').pathname !== WEBHOOK_PATH)
+    const notifications = options.notifications();
+    if (
+      request.method !== 'POST' ||
+      !notifications ||
+      new URL(request.url ?? '/', 'http://x').pathname !== notifications.path
+    )
       return reply(404, 'not found');
     const chunks: Buffer[] = [];
     let size = 0;
@@ -43,22 +48,21 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       else chunks.push(chunk);
     });
     request.on('end', () => {
-      const secret = options.secret();
-      if (!secret) return reply(503, 'no webhook secret is configured on this till');
-      const header = request.headers['x-plutopay-signature'];
-      const result = verifyWebhook({
+      const headers: Record<string, string | undefined> = {};
+      for (const [name, value] of Object.entries(request.headers))
+        headers[name] = Array.isArray(value) ? value[0] : value;
+      const result = notifications.verify({
         rawBody: Buffer.concat(chunks),
-        signature: Array.isArray(header) ? header[0] : header,
-        secret,
+        headers,
         nowMs: options.clock.now(),
-        replay: options.replay,
+        remember: options.remember,
       });
       if (!result.ok) {
         options.onRefused?.(result.reason);
         return reply(result.status, result.reason);
       }
       reply(200, 'ok');
-      options.onEvent(result.event);
+      options.onEvent(result);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -67,7 +71,10 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}${WEBHOOK_PATH}`,
+    url: () => {
+      const path = options.notifications()?.path;
+      return path ? `http://127.0.0.1:${port}${path}` : null;
+    },
     async close() {
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -37,6 +37,7 @@ function newPayment(): Omit<PaymentRecord, 'createdAt' | 'updatedAt'> {
   const order = `BENCH-${process.pid}-${n}`;
   return newPaymentRecord({
     id: `pay_bench${process.pid}x${n}`,
+    gateway: 'plutopay',
     orderReference: order,
     attempt: 1,
     idempotencyKey: `pos-${order}-1`,

@@ -48,6 +48,7 @@ describe("journal 'unfinished' filter", () => {
   it('sees payments that are open, need attention, or have an operation not yet confirmed', () => {
     const journal = new Journal(openDatabase(':memory:'), new FakeClock());
     const base = {
+      gateway: 'plutopay' as const,
       attempt: 1,
       origin: 'local' as const,
       amount: 1000,
@@ -83,6 +84,7 @@ describe("journal 'unfinished' filter", () => {
     journal.insertPayment(
       newPaymentRecord({
         id: 'pay_x',
+        gateway: 'plutopay',
         orderReference: 'o',
         attempt: 1,
         idempotencyKey: 'k',

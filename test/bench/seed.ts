@@ -5,7 +5,7 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock';
 import type { PaymentStatus } from '../../common/contract';
-import type { Journal, PaymentRecord } from '../../main/store/journal';
+import { newPaymentRecord, type Journal, type PaymentRecord } from '../../main/store/journal';
 
 /** A clock the seeder moves by hand; timers are never needed while seeding. */
 export class ManualClock implements Clock {
@@ -85,8 +85,9 @@ export function seedJournal(journal: Journal, clock: ManualClock, options: SeedO
         const reference = `txn_${randomId(random, 20)}`;
         const amount = 100 + Math.floor(random() * 20_000);
         const captured = status === 'succeeded' || status === 'refunded' ? amount : 0;
-        const record: Omit<PaymentRecord, 'createdAt' | 'updatedAt'> = {
+        const record: Omit<PaymentRecord, 'createdAt' | 'updatedAt'> = newPaymentRecord({
           id,
+          gateway: 'plutopay',
           orderReference,
           attempt: 1,
           idempotencyKey: `pos-${orderReference}-1`,
@@ -113,7 +114,7 @@ export function seedJournal(journal: Journal, clock: ManualClock, options: SeedO
           attentionReason: null,
           attentionAdvice: null,
           attentionSince: null,
-        };
+        });
         journal.insertPayment(record, 'created', `order ${orderReference}`);
         // Settled history: every operation was confirmed (pending ones would be resent at start).
         for (const [kind, key] of [

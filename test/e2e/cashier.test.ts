@@ -178,15 +178,25 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     const attempt = (protocols: string[], origin: string) =>
       new Promise<number | 'open'>((resolve) => {
         const ws = new WebSocket(`ws://127.0.0.1:${port}/bridge`, protocols, { origin });
-        ws.once('open', () => {
-          ws.close();
-          resolve('open');
+        let closeCode: number | null = null;
+        ws.once('close', (code) => {
+          closeCode = code;
+          if (code === 4401) resolve(4401);
         });
+        ws.once('open', () =>
+          setTimeout(() => {
+            if (closeCode !== 4401) {
+              ws.close();
+              resolve('open');
+            }
+          }, 200),
+        );
         ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
         ws.once('error', () => resolve(-1));
       });
-    expect(await attempt(['pos-bridge.v1'], app.origin)).toBe(403);
-    expect(await attempt(['pos-bridge.v1', 'token.0000'], app.origin)).toBe(403);
+    // The page itself with no or a stale token is told at once (close 4401) and never heard.
+    expect(await attempt(['pos-bridge.v1'], app.origin)).toBe(4401);
+    expect(await attempt(['pos-bridge.v1', 'token.0000'], app.origin)).toBe(4401);
     expect(await attempt(['pos-bridge.v1', `token.${app.token}`], 'http://evil.example')).toBe(403);
     expect(await attempt(['pos-bridge.v1', `token.${app.token}`], app.origin)).toBe('open');
     // A page from another origin in the same browser cannot drive it either.
@@ -210,21 +220,34 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
   });
 });
 
-/** The embedded sandbox's keys (secret key first), read from its database: what must never reach the page. */
+/**
+ * Every credential of the embedded sandbox, read from its database, PlutoPay's secret key first:
+ * what must never reach the page. (PayPlug's key and Plural's client secret, signature key and
+ * tokens are in their emulators' tables.)
+ */
 async function sandboxSecrets(app: WebApp): Promise<string[]> {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(`${app.dataDir}/sandbox.db`, { readonly: true });
   try {
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
-    const values: string[] = [];
+    const values: { table: string; value: string }[] = [];
     for (const { name } of tables) {
       for (const row of db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]) {
+        const secretRow = name === 'plural_meta' && /secret|signature/.test(String(row.key));
         for (const value of Object.values(row)) {
-          if (typeof value === 'string' && /^(sk|pk)_test_|^whsec_/.test(value)) values.push(value);
+          if (typeof value !== 'string') continue;
+          if (/^(sk|pk)_test_|^whsec_/.test(value) || (secretRow && value.length >= 16))
+            values.push({ table: name, value });
         }
       }
+      if (name === 'plural_tokens')
+        for (const row of db.prepare('SELECT * FROM plural_tokens').all() as Record<string, unknown>[])
+          for (const value of Object.values(row))
+            if (typeof value === 'string' && value.length >= 20) values.push({ table: name, value });
     }
-    return values.sort((a, b) => (a.startsWith('sk_') ? -1 : b.startsWith('sk_') ? 1 : 0));
+    const first = (v: { table: string; value: string }) =>
+      v.value.startsWith('sk_') && !/^(payplug|plural)_/.test(v.table);
+    return values.sort((a, b) => Number(first(b)) - Number(first(a))).map((v) => v.value);
   } finally {
     db.close();
   }

@@ -44,6 +44,7 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'readers.forget': { readerId: 'rdr_abc' },
   'simulate.presentCard': { readerId: 'rdr_abc', cardNumber: '4242424242424242' },
   'simulate.setFault': { readerId: 'rdr_abc', fault: 'timeout' },
+  'simulate.payLink': { paymentId: 'pay_abcdefgh12345678', cardNumber: '4242424242424242' },
   'settings.get': {},
   'settings.update': { mode: 'test', autoPresentDelayMs: 10 },
   'devlog.list': { limit: 5 },

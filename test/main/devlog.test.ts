@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../common/clock';
-import { DevLog, maskKey, redact } from '../../main/host/devlog';
+import { maskKey, redact } from '../../main/core/masking';
+import { DevLog } from '../../main/host/devlog';
 
 describe('redaction', () => {
   it('masks every kind of credential but keeps its prefix', () => {

@@ -2,8 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError, GatewayUnreachable } from '../../main/gateway/errors';
+import { parsePlutoPayError } from '../../main/gateway/plutopay/schemas';
 import { GatewayHttp, type HttpLogEntry } from '../../main/gateway/http';
-import { MerchantSchema } from '../../main/gateway/schemas';
+import { MerchantSchema } from '../../main/gateway/plutopay/schemas';
 
 const MERCHANT = { id: 'm1', business_name: 'Shop', display_name: null, default_currency: 'usd', test_mode: true };
 
@@ -45,7 +46,8 @@ describe('gateway HTTP layer', () => {
     await new Promise((r) => server.close(r));
   });
 
-  const http = () => new GatewayHttp({ baseUrl: base, timeoutMs: 300, onRequest: (e) => log.push(e) });
+  const http = () =>
+    new GatewayHttp({ parseError: parsePlutoPayError, baseUrl: base, timeoutMs: 300, onRequest: (e) => log.push(e) });
 
   it('sends the bearer credential and JSON body, and validates the answer', async () => {
     await expect(
@@ -90,7 +92,7 @@ describe('gateway HTTP layer', () => {
     await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const error = await new GatewayHttp({ baseUrl: `http://127.0.0.1:${port}` })
+    const error = await new GatewayHttp({ parseError: parsePlutoPayError, baseUrl: `http://127.0.0.1:${port}` })
       .request(MerchantSchema, 'GET', '/v1/ok', { auth: 'k' })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ outcome: 'not_sent' });

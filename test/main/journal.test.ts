@@ -9,6 +9,7 @@ import { openDatabase, SchemaTooNewError } from '../../main/store/sqlite';
 function paymentFixture(overrides: Partial<PaymentRecord> = {}) {
   return newPaymentRecord({
     id: 'pay_test00000001',
+    gateway: 'plutopay',
     orderReference: 'ORD-1',
     attempt: 1,
     idempotencyKey: 'pos-ORD-1-1',

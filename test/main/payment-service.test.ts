@@ -1,89 +1,169 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+/**
+ * The payments' pieces against a fake gateway that implements the port: the engine's
+ * retrieve-before-retry on a gateway with and without idempotency keys, the journal never stepping
+ * back, a reconcile that overlaps a reader's report, and the report outbox.
+ */
+import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
 import { Connectivity } from '../../main/gateway/connectivity';
-import { GatewayHttp } from '../../main/gateway/http';
-import { PlutoPayClient } from '../../main/gateway/plutopay';
-import type { ReaderAction } from '../../main/gateway/schemas';
 import { PaymentService } from '../../main/payments/service';
 import { Journal } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
-import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { FakeGateway } from '../support/fake-gateway';
 
-describe('payment service (real sandbox, no readers)', () => {
-  let sandbox: RunningSandbox;
-  let service: PaymentService;
-  let client: PlutoPayClient;
-  /** A reader the sandbox simulates, standing in for one this till could push payments to. */
-  let cloudReader: string | null = null;
-  /** While set, the service's getReader calls wait for it (to interleave a reader report). */
-  let readerGate: Promise<void> | null = null;
+function setup(gateway = new FakeGateway(), cloudReader: { id: string | null } = { id: null }) {
+  const journal = new Journal(openDatabase(':memory:'), systemClock);
+  const connectivity = new Connectivity(systemClock, () => gateway.health());
+  const service = new PaymentService({
+    journal,
+    clock: systemClock,
+    gateway: () => gateway,
+    connectivity,
+    readers: {
+      resolve: (id) =>
+        id === 'rdr_cloud' && cloudReader.id
+          ? { gatewayReaderId: cloudReader.id, hosted: false, online: true, label: 'Cloud' }
+          : undefined,
+      cancelCollection: async () => 'not_collecting',
+      settleUnknown: async () => undefined,
+    },
+    onPaymentChanged: () => undefined,
+    onAttentionChanged: () => undefined,
+    onQueueChanged: () => undefined,
+    log: () => undefined,
+    tuning: { retryDelayMs: 1, remotePollMs: 3_600_000 },
+  });
+  return { gateway, journal, service, cloudReader };
+}
 
-  beforeAll(async () => {
-    sandbox = await startSandbox({ port: 0, db: ':memory:', seed: false });
-    client = new PlutoPayClient(new GatewayHttp({ baseUrl: sandbox.url }), sandbox.secret_key);
-    const gated = Object.create(client) as PlutoPayClient;
-    gated.getReader = async (id) => {
-      await readerGate;
-      return client.getReader(id);
+describe('payments against a fake gateway (the port)', () => {
+  it('a create whose answer was lost is resent with the same key where the gateway has keys', async () => {
+    const { gateway, service } = setup(new FakeGateway({ idempotencyKeys: true }));
+    gateway.dropAnswers(1);
+    const created = await service.commands.create({ amount: 1500, currency: 'EUR', captureMethod: 'automatic' });
+    expect(created.status).toBe('pending');
+    expect(gateway.payments.size).toBe(1);
+    expect(gateway.calls.filter((c) => c.startsWith('create'))).toHaveLength(2);
+  });
+
+  it('without idempotency keys, a create whose answer was lost is found before any resend', async () => {
+    const { gateway, service } = setup(new FakeGateway({ idempotencyKeys: false }));
+    gateway.dropAnswers(1);
+    const created = await service.commands.create({
+      amount: 1500,
+      currency: 'EUR',
+      captureMethod: 'automatic',
+      orderReference: 'NOKEYS-1',
+    });
+    expect(created.status).toBe('pending');
+    // One payment at the gateway: the retry looked it up by its key instead of creating again.
+    expect(gateway.payments.size).toBe(1);
+    expect(gateway.calls).toEqual(['create pos-NOKEYS-1-1', 'find pos-NOKEYS-1-1']);
+  });
+
+  it('a refund whose answer was lost is confirmed by its key, not sent twice', async () => {
+    const { gateway, service, journal } = setup(new FakeGateway({ idempotencyKeys: false }));
+    const created = await service.commands.create({ amount: 4000, currency: 'EUR', captureMethod: 'automatic' });
+    const reader = await gateway.readers.register({ name: 'Cloud', registrationCode: 'simulated' });
+    await gateway.readers.push(created.transactionId!, reader.readerId);
+    await gateway.readers.simulate(reader.readerId);
+    await service.reconcileNow(created.id);
+    gateway.dropAnswers(1);
+    const refunded = await service.commands.refund({ paymentId: created.id, amount: 1000 });
+    expect(refunded).toMatchObject({ status: 'partially_refunded', amountRefunded: 1000 });
+    expect(gateway.payments.get(created.transactionId!)?.amountRefunded).toBe(1000);
+    const ops = journal.operationsFor(created.id).filter((op) => op.kind === 'refund');
+    expect(ops).toEqual([expect.objectContaining({ state: 'done', result: 'confirmed by retrieve' })]);
+  });
+
+  it('ignores an answer older than what the journal already knows (a late reader report after a cancel)', async () => {
+    const { gateway, service, journal } = setup();
+    const created = await service.commands.create({ amount: 1500, currency: 'EUR', captureMethod: 'automatic' });
+    const stale = await gateway.retrieve(created.transactionId!);
+    expect((await service.commands.cancel({ paymentId: created.id })).status).toBe('canceled');
+    service.sync.apply(
+      journal.getPayment(created.id)!,
+      { ...stale, failure: { code: 'reader_canceled', message: null } },
+      null,
+      null,
+      { actionFinal: true },
+    );
+    expect(service.list('all', 10).find((p) => p.id === created.id)?.status).toBe('canceled');
+  });
+
+  it("a reconcile that overlaps the reader's report does not undo the payment", async () => {
+    const cloud = { id: null as string | null };
+    const { gateway, service, journal } = setup(new FakeGateway(), cloud);
+    cloud.id = (await gateway.readers.register({ name: 'Cloud', registrationCode: 'simulated' })).readerId;
+    const created = await service.commands.create({ amount: 2170, currency: 'EUR', captureMethod: 'automatic' });
+    await service.commands.process({ paymentId: created.id, readerId: 'rdr_cloud' });
+    let open!: () => void;
+    gateway.readerGate = new Promise((resolve) => (open = resolve));
+    // Reconcile reads the payment (still pending), then waits on the reader...
+    const reconciling = service.recovery.reconcile(journal.getPayment(created.id)!);
+    await new Promise((r) => setTimeout(r, 20));
+    // ...while the card is approved and the report reaches the journal.
+    gateway.readerGate = null;
+    await gateway.readers.simulate(cloud.id);
+    service.sync.apply(journal.getPayment(created.id)!, await gateway.retrieve(created.transactionId!), null, null, {
+      actionFinal: true,
+    });
+    open();
+    expect((await reconciling).status).toBe('succeeded');
+    expect(service.list('all', 10).find((p) => p.id === created.id)?.status).toBe('succeeded');
+  });
+
+  it('the outbox journals a device outcome before posting it, and posts it again after a lost answer', async () => {
+    const { gateway, service, journal } = setup();
+    const reader = await gateway.readers.register({ name: 'Hosted', registrationCode: 'host-1' });
+    const created = await service.commands.create({ amount: 990, currency: 'EUR', captureMethod: 'automatic' });
+    const pushed = await gateway.readers.push(created.transactionId!, reader.readerId);
+    const action = pushed.action!;
+    await service.readerEvents.started('rdr_hosted', action);
+    service.readerEvents.record('rdr_hosted', action, { outcome: 'approved', card: { brand: 'visa', last4: '4242' } });
+    expect(service.readerEvents.waiting('rdr_hosted', action.id)).toBe(true);
+    const session = await gateway.readers.link.open(reader.readerId);
+    let posts = 0;
+    const post = async (actionId: string, result: Parameters<typeof gateway.readers.link.postResult>[2]) => {
+      posts++;
+      const answer = await gateway.readers.link.postResult(session, actionId, result);
+      if (posts === 1) throw new Error('connection dropped after the gateway took it');
+      return answer;
     };
-    const connectivity = new Connectivity(systemClock, () => client.health());
-    service = new PaymentService({
-      journal: new Journal(openDatabase(':memory:'), systemClock),
+    expect(await service.readerEvents.deliver('rdr_hosted', post)).toBe('retry');
+    expect(service.readerEvents.waiting('rdr_hosted', action.id)).toBe(true);
+    // Recovery reads the payment as succeeded first: the report is retired, not left pending.
+    await service.reconcileNow(created.id);
+    expect(service.readerEvents.waiting('rdr_hosted', action.id)).toBe(false);
+    expect(journal.operationsFor(created.id).find((op) => op.kind === 'report')).toMatchObject({ state: 'done' });
+  });
+
+  it('a payment made with another gateway waits untouched until the till switches back', async () => {
+    const first = new FakeGateway({ name: 'plutopay' });
+    let active = first;
+    const journal = new Journal(openDatabase(':memory:'), systemClock);
+    const service = new PaymentService({
+      journal,
       clock: systemClock,
-      gateway: () => gated,
-      connectivity,
-      cloudPollMs: 3_600_000,
+      gateway: () => active,
+      connectivity: new Connectivity(systemClock, async () => undefined),
       readers: {
-        resolve: (id) =>
-          id === 'rdr_cloud' && cloudReader
-            ? { processorId: cloudReader, hosted: false, online: true, label: 'Cloud' }
-            : undefined,
-        byProcessorId: () => undefined,
+        resolve: () => undefined,
         cancelCollection: async () => 'not_collecting',
-        settleUnknown: async () => undefined,
+        settleUnknown: async () => {},
       },
       onPaymentChanged: () => undefined,
       onAttentionChanged: () => undefined,
       onQueueChanged: () => undefined,
       log: () => undefined,
     });
-  });
-  afterAll(async () => {
-    service.close();
-    await sandbox.close();
-  });
-
-  it('ignores an answer older than what the journal already knows (a late reader report after a cancel)', async () => {
-    const created = await service.create({ amount: 1500, currency: 'EUR', captureMethod: 'automatic' });
-    const stale = await client.getTransaction(created.transactionId!);
-    expect(stale.status).toBe('pending');
-    expect((await service.cancel({ paymentId: created.id })).status).toBe('canceled');
-    service.actionFinished({ payment_intent_id: stale.id } as ReaderAction, {
-      ...stale,
-      failure_code: 'reader_canceled',
-    });
-    expect(service.list('all', 10).find((p) => p.id === created.id)?.status).toBe('canceled');
-  });
-
-  it("a reconcile that overlaps the reader's report does not undo the payment (found by the soak)", async () => {
-    const terminal = await client.createTerminal({ name: 'Cloud', registration_code: 'simulated' });
-    cloudReader = terminal.processor_terminal_id;
-    const created = await service.create({ amount: 2170, currency: 'EUR', captureMethod: 'automatic' });
-    await service.process({ paymentId: created.id, readerId: 'rdr_cloud' });
-    let open!: () => void;
-    readerGate = new Promise((resolve) => (open = resolve));
-    // Reconcile reads the transaction (still pending), then waits on the reader...
-    const reconciling = service.reconcile(await service.resolve(created.id));
-    await new Promise((r) => setTimeout(r, 50));
-    // ...while the card is approved and the report reaches the journal.
-    await client.simulatePayment(cloudReader);
-    const approved = await client.getTransaction(created.transactionId!);
-    expect(approved.status).toBe('succeeded');
-    const action = (await client.getReader(cloudReader)).action!;
-    service.actionFinished(action, approved);
-    open();
-    readerGate = null;
-    expect((await reconciling).status).toBe('succeeded');
-    expect(service.list('all', 10).find((p) => p.id === created.id)?.status).toBe('succeeded');
+    const created = await service.commands.create({ amount: 700, currency: 'EUR', captureMethod: 'automatic' });
+    active = new FakeGateway({ name: 'payplug' });
+    await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(/made with plutopay/);
+    expect(service.view(journal.getPayment(created.id)!).next).toEqual([]);
+    await service.recovery.recover();
+    expect(journal.getPayment(created.id)!.status).toBe('pending');
+    active = first;
+    expect((await service.commands.cancel({ paymentId: created.id })).status).toBe('canceled');
   });
 });

@@ -5,119 +5,94 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../common/clock';
 import { SimulatedReader } from '../../drivers/simulated/reader';
-import { GatewayError, GatewayUnreachable } from '../../main/gateway/errors';
-import type { DeviceResult, LinkSession, ReaderLinkClient } from '../../main/gateway/link';
-import type { PlutoPayClient } from '../../main/gateway/plutopay';
-import type { LinkPoll, ReaderAction, Transaction } from '../../main/gateway/schemas';
-import { ReaderController, type ActionSink } from '../../main/readers/controller';
-import type { OperationRecord } from '../../main/store/journal';
+import { GatewayUnreachable, LinkEnded } from '../../main/gateway/errors';
+import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../../main/gateway/port';
+import type { ReaderEventSink } from '../../main/payments/reader-events';
+import { ReaderController, type ActionChannel, type ActionSource } from '../../main/readers/controller';
 
 type PollStep = LinkPoll | Error | 'hang';
 
 const ACTION: ReaderAction = {
   id: 'act_1',
-  type: 'process_payment',
-  status: 'in_progress',
-  payment_intent_id: 'tx-1',
+  paymentId: 'tx-1',
   amount: 1250,
-  currency: 'eur',
-  capture_method: 'automatic',
-  presented_card: null,
-  failure_code: null,
-  failure_message: null,
-  created_at: '2026-01-01T00:00:00+00:00',
+  currency: 'EUR',
+  status: 'in_progress',
+  presentedCard: null,
 };
 
 function poll(version: number, action: ReaderAction | null): LinkPoll {
-  return {
-    version,
-    action,
-    reader: {
-      id: 'tmr_1',
-      terminal_id: 't1',
-      label: 'R',
-      status: 'online',
-      device_type: 'hosted',
-      serial_number: null,
-      software_version: null,
-      last_seen_at: null,
-      action,
-    },
-  };
+  return { version, action };
 }
 
 function harness(steps: PollStep[]) {
   const clock = new FakeClock();
   const log: string[] = [];
-  let minted = 0;
-  const tokensUsed: string[] = [];
   const posts: { actionId: string; result: DeviceResult; session: string }[] = [];
   let failPosts = 0;
-  const gateway = { createConnectionToken: async () => `pst_test_token${++minted}` } as unknown as PlutoPayClient;
   let sessions = 0;
-  const link = {
-    async open(token: string): Promise<LinkSession> {
-      tokensUsed.push(token);
+  const opened: string[] = [];
+  // The action source: a new channel (a fresh reader-link session) on every open.
+  const source: ActionSource = {
+    pair: async () => 'tmr_1',
+    async open(): Promise<ActionChannel> {
+      const session = `lnk_${++sessions}`;
+      opened.push(session);
       log.push('open');
       return {
-        id: `lnk_${++sessions}`,
-        secret: `lks_${sessions}`,
-        readerId: 'tmr_1',
-        pollWaitMaxMs: 30_000,
-        staleAfterMs: 60_000,
+        poll(_version, _wait, signal): Promise<LinkPoll> {
+          const step = steps.shift() ?? 'hang';
+          if (step === 'hang')
+            return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+          return step instanceof Error ? Promise.reject(step) : Promise.resolve(step);
+        },
+        async post(actionId, result) {
+          log.push(`post ${result.outcome}`);
+          if (failPosts > 0) {
+            failPosts--;
+            throw new GatewayUnreachable('unknown', 'The gateway did not answer in time.');
+          }
+          posts.push({ actionId, result, session });
+          return { id: 'tx-1', status: 'succeeded' } as GatewayPayment;
+        },
+        async close() {
+          log.push('close');
+        },
       };
     },
-    poll(_session: LinkSession, _version: number | undefined, _wait: number, signal?: AbortSignal): Promise<LinkPoll> {
-      const step = steps.shift() ?? 'hang';
-      if (step === 'hang')
-        return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new Error('aborted'))));
-      return step instanceof Error ? Promise.reject(step) : Promise.resolve(step);
-    },
-    async postResult(session: LinkSession, actionId: string, result: DeviceResult) {
-      log.push(`post ${result.outcome}`);
-      if (failPosts > 0) {
-        failPosts--;
-        throw new GatewayUnreachable('unknown', 'The gateway did not answer in time.');
-      }
-      posts.push({ actionId, result, session: session.id });
-      return {
-        action: { ...ACTION, status: 'succeeded' as const },
-        transaction: { id: 'tx-1', status: 'succeeded' } as unknown as Transaction,
-      };
-    },
-    async close() {
-      log.push('close');
-    },
-  } as unknown as ReaderLinkClient;
-  const pending: { op: OperationRecord; action: ReaderAction; result: DeviceResult }[] = [];
-  const sink: ActionSink = {
-    actionStarted: async () => log.push('started'),
-    actionStage: (_a, stage) => log.push(`stage ${stage}`),
-    actionUnknown: () => log.push('unknown'),
-    recordDeviceOutcome: (_reader, action, result) => {
+  };
+  // The sink: the outbox, in memory.
+  const pending: { action: ReaderAction; result: DeviceResult }[] = [];
+  const sink: ReaderEventSink = {
+    started: async () => void log.push('started'),
+    stage: (_a, stage) => void log.push(`stage ${stage}`),
+    taken: () => null,
+    unknown: () => void log.push('unknown'),
+    record: (_reader, action, result) => {
       log.push(`journal ${result.outcome}`);
-      const op = { id: pending.length + 1 } as OperationRecord;
-      pending.push({ op, action, result });
-      return op;
+      pending.push({ action, result });
     },
-    pendingReports: () => [...pending],
-    reportAccepted: (op) => {
-      log.push('accepted');
-      pending.splice(
-        pending.findIndex((p) => p.op === op),
-        1,
-      );
+    waiting: (_reader, actionId) => pending.some((p) => p.action.id === actionId),
+    async deliver(_reader, post) {
+      while (pending.length > 0) {
+        const next = pending[0]!;
+        try {
+          await post(next.action.id, next.result);
+        } catch {
+          return 'retry';
+        }
+        pending.shift();
+        log.push('accepted');
+      }
+      return 'done';
     },
-    reportRefused: async () => undefined,
   };
   const device = new SimulatedReader({ id: 'sim-1', label: 'Sim', clock, processingMs: 10 });
   const controller = new ReaderController({
     id: 'rdr_test',
     clock,
-    gateway: () => gateway,
-    link: () => link,
+    source: () => source,
     sink,
-    ensurePaired: async () => 'tmr_1',
     onChange: () => undefined,
     log: (_kind, summary) => log.push(summary),
     minBackoffMs: 1_000,
@@ -127,11 +102,10 @@ function harness(steps: PollStep[]) {
   return {
     clock,
     log,
-    tokensUsed,
+    opened,
     posts,
     device,
     controller,
-    minted: () => minted,
     failNextPosts: (n: number) => (failPosts = n),
     settle: async (ms = 0) => {
       for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -142,13 +116,12 @@ function harness(steps: PollStep[]) {
 }
 
 describe('reader controller', () => {
-  it('mints a fresh single-use token for every link session and never reuses one', async () => {
-    const closed = new GatewayError(401, 'authentication_error', 'link closed', null, 'link_closed');
+  it('opens a new session at once when the source ends one, and never reuses one', async () => {
+    const closed = new LinkEnded('closed', 'link closed');
     const h = harness([closed, closed, poll(1, null)]);
     h.controller.start();
     await h.settle();
-    expect(h.tokensUsed).toEqual(['pst_test_token1', 'pst_test_token2', 'pst_test_token3']);
-    expect(new Set(h.tokensUsed).size).toBe(h.minted());
+    expect(h.opened).toEqual(['lnk_1', 'lnk_2', 'lnk_3']);
     expect(h.controller.status).toBe('online');
     await h.controller.stop();
   });
@@ -159,19 +132,19 @@ describe('reader controller', () => {
     await h.settle();
     expect(h.controller.status).toBe('reconnecting');
     expect(h.controller.statusDetail).toMatch(/did not answer in time.*Retrying in 1 s/);
-    expect(h.tokensUsed).toHaveLength(1);
+    expect(h.opened).toHaveLength(1);
     await h.settle(1_000);
-    expect(h.tokensUsed).toHaveLength(2);
+    expect(h.opened).toHaveLength(2);
     expect(h.controller.status).toBe('online');
     await h.controller.stop();
   });
 
   it('does not fight another computer that took the reader over', async () => {
-    const h = harness([new GatewayError(401, 'authentication_error', 'superseded', null, 'link_superseded')]);
+    const h = harness([new LinkEnded('superseded', 'superseded')]);
     h.controller.start();
     await h.settle(60_000);
     expect(h.controller.status).toBe('superseded');
-    expect(h.tokensUsed).toHaveLength(1);
+    expect(h.opened).toHaveLength(1);
     await h.controller.stop();
   });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../common/clock';
 import { MemorySecretStore } from '../../main/config/secrets';
 import { SettingsStore } from '../../main/config/settings';
-import { HostError } from '../../main/host/errors';
+import { HostError } from '../../main/core/errors';
 import { Journal } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 
@@ -15,13 +15,13 @@ describe('settings and key hygiene', () => {
   it('starts in test mode with the embedded sandbox', () => {
     const { settings } = store();
     expect(settings.get()).toMatchObject({ mode: 'test', embeddedSandbox: true });
-    expect(settings.view('http://127.0.0.1:1').apiBaseUrl).toBe('http://127.0.0.1:1');
+    expect(settings.view({ plutopay: 'http://127.0.0.1:1' }).apiBaseUrl).toBe('http://127.0.0.1:1');
   });
 
   it('shows keys masked and never returns them', () => {
     const { settings } = store();
     settings.update({ secretKey: 'sk_test_abcdefgh1234', embeddedSandbox: false });
-    const view = settings.view('x');
+    const view = settings.view({ plutopay: 'x' });
     expect(view.secretKey).toBe('sk_test_…1234');
     expect(JSON.stringify(view)).not.toContain('abcdefgh');
   });

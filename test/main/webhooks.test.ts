@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { signWebhook, verifyWebhook, type ReplayGuard } from '../../main/webhooks/verify';
+import { signWebhook, verifyWebhook, type ReplayGuard } from '../../main/gateway/plutopay/notifications';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 function memoryGuard(): ReplayGuard {
@@ -89,7 +89,7 @@ describe('forwarded webhooks reach the host', () => {
     await t.call('simulate.presentCard', { readerId: reader.id });
     await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
     await waitFor(
-      () => t!.host.devlog.list(200).some((e) => e.summary.startsWith('Webhook payment.succeeded')),
+      () => t!.host.devlog.list(200).some((e) => e.summary.startsWith('Notification payment.succeeded')),
       5_000,
       'webhook received',
     );

@@ -3,6 +3,9 @@ import { afterEach, expect } from 'vitest';
 import userEvent from '@testing-library/user-event';
 import type {
   BridgeConnectionState,
+  GatewayCapabilities,
+  GatewayName,
+  GatewayView,
   CommandError,
   CommandInput,
   CommandName,
@@ -30,6 +33,7 @@ export const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 6
 export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
   return {
     mode: 'test',
+    gateway: 'plutopay',
     apiBaseUrl: 'http://127.0.0.1:4010',
     embeddedSandbox: true,
     secretKey: 'sk_test_…9f3a',
@@ -39,6 +43,8 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
     webhookSecret: null,
     webhookUrl: null,
     webhookPort: null,
+    payplug: { apiBaseUrl: 'http://127.0.0.1:4010/payplug', secretKey: null, notificationUrl: null },
+    plural: { apiBaseUrl: 'http://127.0.0.1:4010/plural', clientId: null, clientSecret: null, signatureKey: null },
     ...over,
   };
 }
@@ -72,6 +78,8 @@ export function makePayment(over: Partial<PaymentView> = {}): PaymentView {
   const now = ISO_NOW();
   return {
     id: `pay_test${String(paymentCounter).padStart(6, '0')}`,
+    gateway: 'plutopay',
+    channel: 'card_present',
     transactionId: null,
     reference: null,
     orderReference: `order-${paymentCounter}`,
@@ -91,10 +99,34 @@ export function makePayment(over: Partial<PaymentView> = {}): PaymentView {
     receiptEmail: null,
     queuedOperations: 0,
     attention: null,
+    payUrl: null,
+    payUrlExpiresAt: null,
+    authorizationExpiresAt: null,
+    installmentPlanId: null,
+    next: nextFor(over.status ?? 'pending', over.channel ?? 'card_present'),
     createdAt: now,
     updatedAt: now,
     ...over,
   };
+}
+
+/** What the host would offer for a payment in this state (PlutoPay's capabilities). */
+function nextFor(status: PaymentView['status'], channel: PaymentView['channel']): PaymentView['next'] {
+  switch (status) {
+    case 'pending':
+      return channel === 'link' ? ['show_link', 'cancel'] : ['send_to_reader', 'cancel'];
+    case 'in_progress':
+    case 'creating':
+    case 'unknown':
+      return ['cancel'];
+    case 'requires_capture':
+      return ['capture', 'cancel'];
+    case 'succeeded':
+    case 'partially_refunded':
+      return ['refund'];
+    default:
+      return [];
+  }
 }
 
 export function makeTransaction(over: Partial<TransactionView> = {}): TransactionView {
@@ -123,11 +155,44 @@ export function makeTransaction(over: Partial<TransactionView> = {}): Transactio
   };
 }
 
+/** The contract's view of a gateway, as the host would send it (capabilities as each one declares). */
+export function gatewayFor(name: GatewayName): GatewayView {
+  const capabilities: GatewayCapabilities = {
+    readerLink: name === 'plutopay',
+    cloudReaders: name === 'plutopay',
+    payByLink: name !== 'plutopay',
+    deferredCapture:
+      name === 'plural' ? { authorizationDays: null } : { authorizationDays: name === 'payplug' ? 7 : null },
+    partialCapture: name !== 'payplug',
+    partialRefund: true,
+    installments: name === 'payplug' ? { minCount: 2, maxCount: 4 } : null,
+    savedCards: name === 'payplug',
+    splitSettlement: name === 'plural',
+    idempotencyKeys: name === 'plutopay',
+    signedNotifications: name !== 'payplug',
+    transactionSearch: name === 'plutopay',
+    simulateCards: true,
+  };
+  const label = { plutopay: 'PlutoPay', payplug: 'PayPlug', plural: 'Plural' }[name];
+  return {
+    name,
+    label,
+    capabilities,
+    limits:
+      name === 'payplug'
+        ? { amountMin: 100, amountMax: 2_000_000, currencies: ['EUR'] }
+        : name === 'plural'
+          ? { amountMin: 100, amountMax: 100_000_000, currencies: ['INR'] }
+          : { amountMin: 50, amountMax: 99_999_999, currencies: null },
+  };
+}
+
 export function makeSnapshot(over: Partial<Snapshot> = {}): Snapshot {
   const settings = over.settings ?? makeSettings({ mode: over.mode ?? 'test' });
   return {
     seq: 10,
     mode: settings.mode,
+    gateway: gatewayFor(settings.gateway),
     merchant: {
       id: 'm_1',
       businessName: 'Corner Café',

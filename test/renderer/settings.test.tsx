@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor } from '@testing-library/react';
 import type { DevLogEntry } from '../../common/contract';
 import { settingsChanges } from '../../renderer/src/screens/Settings';
-import { fail, FakeBridge, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
+import { fail, FakeBridge, makeSettings, makeSnapshot, ok, renderApp, gatewayFor } from './helpers';
 
 function entry(id: number, summary: string, kind: DevLogEntry['kind'] = 'request', detail?: string): DevLogEntry {
   return { id, at: '2026-01-05T10:00:00Z', kind, summary, ...(detail ? { detail } : {}) };
@@ -108,6 +108,7 @@ describe('Settings screen', () => {
         settings: makeSettings({ mode: 'live' }),
         mode: 'live',
         merchant: null,
+        gateway: gatewayFor('plutopay'),
       }),
     );
     expect(screen.getByText('LIVE')).toBeTruthy();

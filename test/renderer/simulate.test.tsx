@@ -1,7 +1,17 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
-import { fail, FakeBridge, makePayment, makeReader, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
+import {
+  fail,
+  FakeBridge,
+  makePayment,
+  makeReader,
+  makeSettings,
+  makeSnapshot,
+  ok,
+  renderApp,
+  gatewayFor,
+} from './helpers';
 
 function waitingSnapshot(amount = 1250) {
   const payment = makePayment({
@@ -114,6 +124,7 @@ describe('Simulate payment screen', () => {
         settings: makeSettings({ mode: 'live' }),
         mode: 'live',
         merchant: null,
+        gateway: gatewayFor('plutopay'),
       }),
     );
     expect(screen.queryByText('TEST MODE — simulated cards')).toBeNull();

@@ -5,6 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import type { VerifiedNotification } from '../port';
 
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
@@ -59,4 +60,34 @@ export function verifyWebhook(input: {
   if (!input.replay.remember(parsed.data.id, input.nowMs))
     return { ok: false, status: 409, reason: 'event was already received (replay)' };
   return { ok: true, event: parsed.data };
+}
+
+/** Where the shop forwards PlutoPay webhooks on the till (127.0.0.1 only). */
+export const WEBHOOK_PATH = '/webhooks/plutopay';
+
+/** The port's view of verifyWebhook: the event names the payment to re-read, nothing more. */
+export function verifyPlutoPayNotification(input: {
+  rawBody: Buffer;
+  headers: Record<string, string | undefined>;
+  nowMs: number;
+  remember: (eventId: string, atMs: number) => boolean;
+  secret: string | null;
+}): VerifiedNotification {
+  if (!input.secret) return { ok: false, status: 401, reason: 'no webhook secret is configured on this till' };
+  const result = verifyWebhook({
+    rawBody: input.rawBody,
+    signature: input.headers['x-plutopay-signature'],
+    secret: input.secret,
+    nowMs: input.nowMs,
+    replay: { remember: input.remember },
+  });
+  if (!result.ok) return result;
+  const { event } = result;
+  const data = event.data as { id?: unknown; transaction_id?: unknown };
+  const paymentId = event.type.startsWith('refund.')
+    ? data.transaction_id
+    : event.type.startsWith('payment.')
+      ? data.id
+      : undefined;
+  return { ok: true, eventId: event.id, type: event.type, paymentId: typeof paymentId === 'string' ? paymentId : null };
 }

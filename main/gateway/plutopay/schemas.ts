@@ -3,6 +3,7 @@
  * an error with a clear message, never a crash deep in the host. Extra fields are allowed.
  */
 import { z } from 'zod';
+import type { ErrorBody } from '../http';
 
 const Timestamp = z.string().min(1);
 const Card = z.looseObject({ brand: z.string(), last4: z.string() });
@@ -134,3 +135,11 @@ export const ErrorBodySchema = z.looseObject({
     code: z.string().nullable().optional(),
   }),
 });
+
+/** PlutoPay's `{"error": {type, message, param?, code?}}`. */
+export function parsePlutoPayError(json: unknown): ErrorBody | null {
+  const parsed = ErrorBodySchema.safeParse(json);
+  if (!parsed.success) return null;
+  const { type, message, param, code } = parsed.data.error;
+  return { type, message, param: param ?? null, code: code ?? null };
+}

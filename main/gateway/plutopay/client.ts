@@ -1,13 +1,13 @@
 /**
- * Typed PlutoPay calls the host makes with the merchant's secret key. Every create-like call
- * carries the idempotency key the journal stored before the first send.
+ * Typed PlutoPay calls with the merchant's secret key, in PlutoPay's wire terms (index.ts maps them
+ * to the port). Every create-like call carries the idempotency key the journal stored before the
+ * first send.
  */
 import { z } from 'zod';
-import { MAX_AMOUNT_MINOR } from '../../common/money';
-import type { GatewayHttp } from './http';
-import type { PaymentLimits } from './limits';
+import { MAX_AMOUNT_MINOR } from '../../../common/money';
+import type { GatewayHttp } from '../http';
+import type { PaymentLimits } from '../limits';
 import {
-  ConnectionTokenSchema,
   MerchantSchema,
   ReaderListSchema,
   ReaderSchema,
@@ -174,15 +174,5 @@ export class PlutoPayClient {
 
   async deleteTerminal(id: string): Promise<void> {
     await this.http.request(DeletedSchema, 'DELETE', `/v1/terminals/${encodeURIComponent(id)}`, this.auth);
-  }
-
-  /** A fresh single-use token for one reader link session. Never cached, logged or stored. */
-  async createConnectionToken(): Promise<string> {
-    return (
-      await this.http.request(ConnectionTokenSchema, 'POST', '/v1/terminal/connection-token', {
-        ...this.auth,
-        body: {},
-      })
-    ).secret;
   }
 }

@@ -1,0 +1,38 @@
+/**
+ * Keeping secrets out of everything a person can read: the developer log, the screen, log files.
+ * Anything that looks like a credential is masked by its shape; secrets the host holds whose shape
+ * says nothing (a Plural client secret, an OAuth token) are masked by value.
+ */
+const SECRET_PATTERNS: readonly RegExp[] = [
+  /\b(sk|pk|rk)_(test|live)_[A-Za-z0-9]+/g,
+  /\bpst_(test|live)_[A-Za-z0-9]+/g,
+  /\blks_[A-Za-z0-9]+/g,
+  /\bwhsec_[A-Za-z0-9]+/g,
+  /\bBearer\s+[A-Za-z0-9_.-]+/gi,
+  /\bpi_[A-Za-z0-9]+_secret_[A-Za-z0-9]+/g,
+];
+
+/**
+ * Masks anything that looks like a credential, keeping the prefix so a developer knows which kind,
+ * and every `known` secret wherever it appears.
+ */
+export function redact(text: string, known: readonly string[] = []): string {
+  let out = text;
+  for (const secret of known) if (secret.length >= 8) out = out.split(secret).join('[redacted]');
+  for (const pattern of SECRET_PATTERNS) {
+    out = out.replace(pattern, (match) => {
+      const bearer = /^Bearer\s+/i.exec(match);
+      if (bearer) return `${bearer[0]}[redacted]`;
+      const prefix = /^[a-z]+_((test|live)_)?/i.exec(match)?.[0] ?? '';
+      return `${prefix}[redacted]`;
+    });
+  }
+  return out;
+}
+
+/** Masked form of a key for settings screens: "sk_test_…9f3a", "whsec_…1a2b". */
+export function maskKey(key: string | null | undefined): string | null {
+  if (!key) return null;
+  const prefix = /^[a-z]+_((test|live)_)?/.exec(key)?.[0] ?? '';
+  return `${prefix}…${key.slice(-4)}`;
+}

@@ -1,0 +1,251 @@
+/**
+ * The one port between the host and a payment gateway. Everything outside `main/gateway/<name>/`
+ * speaks these neutral types; each gateway's folder holds its client, its wire schemas, the mapping
+ * to these types and its notification checks. The UI reads `capabilities`, never a gateway's name.
+ */
+import type { GatewayCapabilities, GatewayName, TransactionStatus } from '../../common/contract';
+import type { PaymentLimits } from './limits';
+
+export type { GatewayCapabilities, GatewayName };
+
+/** A payment as the gateway holds it, in the host's terms. Amounts are minor units of `currency`. */
+export interface GatewayPayment {
+  /** The gateway's id for it (what every later call names). */
+  id: string;
+  /** What a person reads off a receipt or the gateway's dashboard (txn_…, pay_…, an order id). */
+  reference: string;
+  /** The order reference this app tagged it with (or the merchant's server did), if any. */
+  orderReference: string | null;
+  status: TransactionStatus;
+  amount: number;
+  /** ISO 4217, upper case. */
+  currency: string;
+  amountCapturable: number;
+  amountCaptured: number;
+  amountRefunded: number;
+  captureMethod: 'automatic' | 'manual';
+  card: { brand: string; last4: string } | null;
+  /** The last decline or failure: on a still-open payment a card may be tried again. */
+  failure: { code: string; message: string | null } | null;
+  description: string | null;
+  receiptEmail: string | null;
+  customerId: string | null;
+  /** card, terminal, link, … (the Transactions screen's "method"). */
+  methodType: string;
+  terminalId: string | null;
+  createdAt: string;
+  capturedAt: string | null;
+  /** Pay by link: where the customer pays, while that is still possible. */
+  payUrl: string | null;
+  payUrlExpiresAt: string | null;
+  /** Deferred capture: when the authorisation lapses. */
+  authorizationExpiresAt: string | null;
+  /** The installment plan this payment belongs to. */
+  installmentPlanId: string | null;
+  /** A saved card's id the gateway kept for the customer (with their consent). */
+  savedCardId: string | null;
+}
+
+export interface GatewayRefund {
+  id: string;
+  reference: string;
+  paymentId: string;
+  amount: number;
+  currency: string;
+  status: string;
+  reason: string | null;
+  createdAt: string;
+}
+
+export interface GatewayAccount {
+  id: string;
+  businessName: string;
+  displayName: string | null;
+  defaultCurrency: string;
+  testMode: boolean;
+}
+
+/** What the host asks for when it creates a payment. */
+export interface NewPayment {
+  amount: number;
+  currency: string;
+  captureMethod: 'automatic' | 'manual';
+  description: string | null;
+  customerId: string | null;
+  receiptEmail: string | null;
+  /** The order and the app's own payment id: tagged on the payment so it can be found again. */
+  orderReference: string;
+  paymentId: string;
+  /** card_present: for a reader; link: the customer pays at payUrl (QR at the counter). */
+  channel: 'card_present' | 'link';
+  /** Pay with a card the gateway saved for this customer (one click). */
+  savedCardId?: string | null;
+  /** Offer the customer to save their card (pay by link). */
+  allowSaveCard?: boolean;
+  customer?: { email: string; firstName: string; lastName: string } | null;
+}
+
+export interface PaymentQuery {
+  search?: string;
+  status?: TransactionStatus;
+  methodType?: string;
+  dateFrom?: string;
+  dateTo?: string;
+  sortField: 'created_at' | 'amount' | 'status';
+  sortOrder: 'asc' | 'desc';
+  page: number;
+  size: number;
+}
+
+export interface PaymentPage {
+  data: GatewayPayment[];
+  meta: { currentPage: number; lastPage: number; perPage: number; total: number };
+}
+
+/** A payment in several installments, charged on the gateway's schedule. */
+export interface InstallmentPlan {
+  id: string;
+  active: boolean;
+  currency: string;
+  schedule: { date: string; amount: number; paymentIds: string[] }[];
+  /** Where the customer pays the first installment. */
+  payUrl: string | null;
+  failure: { code: string; message: string | null } | null;
+  createdAt: string;
+}
+
+export interface NewInstallmentPlan {
+  currency: string;
+  schedule: { date: string; amount: number }[];
+  customer: { email: string; firstName: string; lastName: string };
+  orderReference: string;
+  paymentId: string;
+}
+
+/** A reader the gateway hosts, or the gateway's view of one this app hosts. */
+export interface RemoteReader {
+  /** The gateway's reader id (what pushes and the link name). */
+  id: string;
+  terminalId: string;
+  label: string;
+  status: 'online' | 'offline';
+  deviceType: string;
+  /** Simulated by the gateway: test cards are presented through it. */
+  simulated: boolean;
+  serialNumber: string | null;
+  softwareVersion: string | null;
+  lastSeenAt: string | null;
+  action: ReaderAction | null;
+}
+
+/** The one payment a reader is asked to collect. */
+export interface ReaderAction {
+  id: string;
+  /** The gateway's id of the payment it collects. */
+  paymentId: string;
+  amount: number;
+  currency: string;
+  status: 'in_progress' | 'succeeded' | 'failed' | 'canceled';
+  /** A test card presented through the gateway (test mode). */
+  presentedCard: string | null;
+}
+
+/** What a device said about an action, as posted back to the gateway. */
+export type DeviceResult =
+  | { outcome: 'approved'; card: { brand: string; last4: string } | null; authCode?: string }
+  | { outcome: 'declined'; failureCode: string; failureMessage: string }
+  | { outcome: 'failed'; failureCode: string; failureMessage: string };
+
+export interface LinkSession {
+  readonly id: string;
+  readonly readerId: string;
+  readonly pollWaitMaxMs: number;
+}
+
+export interface LinkPoll {
+  version: number;
+  action: ReaderAction | null;
+}
+
+/**
+ * How the gateway feeds a reader this app hosts: a session per connection (opened with a fresh
+ * single-use credential the gateway folder mints and never lets out), long polls for the reader's
+ * action, results posted back.
+ */
+export interface ReaderLink {
+  open(readerId: string): Promise<LinkSession>;
+  poll(session: LinkSession, version: number | undefined, waitMs: number, signal?: AbortSignal): Promise<LinkPoll>;
+  postResult(session: LinkSession, actionId: string, result: DeviceResult): Promise<GatewayPayment>;
+  close(session: LinkSession): Promise<void>;
+}
+
+export interface RegisteredTerminal {
+  terminalId: string;
+  readerId: string;
+}
+
+/** Gateways that drive card-present readers (capabilities.readerLink / cloudReaders). */
+export interface GatewayReaders {
+  list(): Promise<RemoteReader[]>;
+  get(readerId: string): Promise<RemoteReader>;
+  register(params: { name: string; registrationCode: string; locationName?: string }): Promise<RegisteredTerminal>;
+  findRegistered(registrationCode: string): Promise<RegisteredTerminal | null>;
+  remove(terminalId: string): Promise<void>;
+  /** Puts a payment on a reader (a 200 means the reader received it, not that anyone paid). */
+  push(paymentId: string, readerId: string): Promise<RemoteReader>;
+  cancelAction(readerId: string): Promise<RemoteReader>;
+  /** Test mode, gateway-simulated readers: present a test card. */
+  simulate(readerId: string, cardNumber?: string): Promise<RemoteReader>;
+  readonly link: ReaderLink;
+}
+
+/** A notification that reached the host, verified by the gateway's own rule. */
+export type VerifiedNotification =
+  | { ok: true; eventId: string | null; type: string; paymentId: string | null }
+  | { ok: false; status: 400 | 401 | 409; reason: string };
+
+export interface GatewayNotifications {
+  /** The loopback path this gateway's forwarded notifications arrive on. */
+  readonly path: string;
+  verify(input: {
+    rawBody: Buffer;
+    headers: Record<string, string | undefined>;
+    nowMs: number;
+    remember: (eventId: string, atMs: number) => boolean;
+  }): VerifiedNotification;
+}
+
+export interface PaymentGateway {
+  readonly name: GatewayName;
+  readonly label: string;
+  readonly capabilities: GatewayCapabilities;
+  readonly limits: PaymentLimits;
+  health(): Promise<void>;
+  account(): Promise<GatewayAccount>;
+  /**
+   * Creates a payment. With idempotency keys (capabilities.idempotencyKeys) `key` makes a resend
+   * safe; without, the payment carries it as a tag and `findCreated` finds it.
+   */
+  create(input: NewPayment, key: string): Promise<GatewayPayment>;
+  /** Retrieve-before-retry for a create whose answer was lost: the payment made with `key`, or null. */
+  findCreated(input: NewPayment, key: string): Promise<GatewayPayment | null>;
+  retrieve(id: string): Promise<GatewayPayment>;
+  list(query: PaymentQuery): Promise<PaymentPage>;
+  /** `amount` below the authorised amount only with capabilities.partialCapture. */
+  capture(id: string, amount: number | undefined, key: string): Promise<GatewayPayment>;
+  /** Cancels an uncaptured payment, or aborts an unpaid pay-by-link one. */
+  cancel(id: string, key: string): Promise<GatewayPayment>;
+  refund(id: string, params: { amount?: number; reason?: string }, key: string): Promise<GatewayPayment>;
+  /** Retrieve-before-retry for a refund: true when the refund made with `key` exists. */
+  refundExists(id: string, key: string): Promise<boolean>;
+  refunds(id: string): Promise<GatewayRefund[]>;
+  /** Test mode: pay (or fail) a pay-by-link payment with a test card, as the customer would. */
+  simulateLinkPayment?(id: string, cardNumber: string): Promise<GatewayPayment>;
+  readonly readers?: GatewayReaders;
+  readonly installments?: {
+    create(input: NewInstallmentPlan, key: string): Promise<InstallmentPlan>;
+    retrieve(id: string): Promise<InstallmentPlan>;
+    abort(id: string): Promise<InstallmentPlan>;
+  };
+  readonly notifications?: GatewayNotifications;
+}

@@ -1,0 +1,187 @@
+/**
+ * The gateway the till uses right now, built from its settings: the embedded sandbox's emulator
+ * of it in test mode (the sandbox is started on first need and serves all three), or the account
+ * configured in Settings. Rebuilt when the gateway, the account or the mode changes; the old
+ * gateway's cached state (its account, its client) goes with it.
+ */
+import { join } from 'node:path';
+import type { GatewayName, MerchantView } from '../../common/contract';
+import type { SettingsStore } from '../config/settings';
+import { HostError } from '../core/errors';
+import type { PaymentGateway } from '../gateway/port';
+import { createGateway, GATEWAY_LABELS, type GatewayConfig, type HttpTuning } from '../gateway/registry';
+import type { DevLog } from './devlog';
+
+/** The embedded sandbox, as the host needs it (sandbox/index.ts provides startSandbox). */
+export interface EmbeddedSandbox {
+  url: string;
+  secret_key: string;
+  publishable_key: string;
+  payplug: { url: string; secret_key: string };
+  plural: { url: string; client_id: string; client_secret: string; signature_key: string };
+  close(): Promise<void>;
+}
+
+export interface ActiveGatewayOptions {
+  settings: SettingsStore;
+  dataDir: string | null;
+  startSandbox?: (options: { db: string }) => Promise<EmbeddedSandbox>;
+  http: HttpTuning;
+  devlog: DevLog;
+}
+
+export class ActiveGateway {
+  private sandbox: EmbeddedSandbox | null = null;
+  private current: PaymentGateway | null = null;
+  private baseUrls: Partial<Record<GatewayName, string>> = {};
+  merchant: MerchantView | null = null;
+
+  constructor(private readonly options: ActiveGatewayOptions) {}
+
+  /** The gateway, or a HostError saying what Settings still needs. */
+  get(): PaymentGateway {
+    if (!this.current) {
+      const name = this.options.settings.get().gateway;
+      throw new HostError(
+        'unauthorized',
+        `${GATEWAY_LABELS[name]} has no credentials for this mode yet. Add them in Settings (F7).`,
+      );
+    }
+    return this.current;
+  }
+
+  /** The gateway when configured, else null (for views). */
+  peek(): PaymentGateway | null {
+    return this.current;
+  }
+
+  get sandboxUrl(): string | null {
+    return this.sandbox?.url ?? null;
+  }
+
+  /** The URL each gateway is reached at now (for the settings screen). */
+  urls(): Partial<Record<GatewayName, string>> {
+    return this.baseUrls;
+  }
+
+  async configure(): Promise<void> {
+    const settings = this.options.settings.get();
+    if (settings.embeddedSandbox) {
+      if (!this.sandbox) {
+        if (!this.options.startSandbox) throw new Error('embedded sandbox requested but not available');
+        this.sandbox = await this.options.startSandbox({
+          db: this.options.dataDir ? join(this.options.dataDir, 'sandbox.db') : ':memory:',
+        });
+        this.options.devlog.add('event', `Embedded sandbox running at ${this.sandbox.url}`);
+      }
+    } else if (this.sandbox) {
+      await this.sandbox.close();
+      this.sandbox = null;
+    }
+    const config = this.sandbox ? this.sandboxConfig(this.sandbox) : this.accountConfig();
+    this.baseUrls = this.sandbox
+      ? { plutopay: this.sandbox.url, payplug: this.sandbox.payplug.url, plural: this.sandbox.plural.url }
+      : {};
+    this.current = config ? createGateway(config, this.options.http) : null;
+    this.merchant = null;
+  }
+
+  /** Reads the account behind the gateway (its name and currency for the screen). */
+  async loadAccount(mode: 'test' | 'live'): Promise<void> {
+    const gateway = this.current;
+    if (!gateway) return;
+    const { devlog } = this.options;
+    try {
+      const account = await gateway.account();
+      this.merchant = account;
+      if (account.testMode !== (mode === 'test')) {
+        devlog.add(
+          'error',
+          `The ${gateway.label} account is in ${account.testMode ? 'test' : 'live'} mode but the app is in ${mode} mode.`,
+        );
+      }
+    } catch (error) {
+      devlog.add(
+        'request',
+        'Could not load the merchant account',
+        error instanceof Error ? error.message : String(error),
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.sandbox) await this.sandbox.close();
+    this.sandbox = null;
+  }
+
+  private sandboxConfig(sandbox: EmbeddedSandbox): GatewayConfig {
+    const { settings } = this.options;
+    switch (settings.get().gateway) {
+      case 'plutopay':
+        return {
+          name: 'plutopay',
+          baseUrl: sandbox.url,
+          secretKey: sandbox.secret_key,
+          webhookSecret: () => settings.secret('webhookSecret'),
+        };
+      case 'payplug':
+        return {
+          name: 'payplug',
+          baseUrl: sandbox.payplug.url,
+          secretKey: sandbox.payplug.secret_key,
+          notificationUrl: settings.get().payplugNotificationUrl,
+        };
+      case 'plural':
+        return {
+          name: 'plural',
+          baseUrl: sandbox.plural.url,
+          clientId: sandbox.plural.client_id,
+          clientSecret: sandbox.plural.client_secret,
+          signatureKey: sandbox.plural.signature_key,
+        };
+    }
+  }
+
+  /** The account typed in Settings, or null while a credential is missing. */
+  private accountConfig(): GatewayConfig | null {
+    const { settings } = this.options;
+    const current = settings.get();
+    switch (current.gateway) {
+      case 'plutopay': {
+        const secretKey = settings.secret('secretKey');
+        return secretKey
+          ? {
+              name: 'plutopay',
+              baseUrl: current.apiBaseUrl,
+              secretKey,
+              webhookSecret: () => settings.secret('webhookSecret'),
+            }
+          : null;
+      }
+      case 'payplug': {
+        const secretKey = settings.secret('payplugSecretKey');
+        return secretKey
+          ? {
+              name: 'payplug',
+              baseUrl: current.payplugApiBaseUrl,
+              secretKey,
+              notificationUrl: current.payplugNotificationUrl,
+            }
+          : null;
+      }
+      case 'plural': {
+        const clientSecret = settings.secret('pluralClientSecret');
+        const signatureKey = settings.secret('pluralSignatureKey');
+        return current.pluralClientId && clientSecret && signatureKey
+          ? {
+              name: 'plural',
+              baseUrl: current.pluralApiBaseUrl,
+              clientId: current.pluralClientId,
+              clientSecret,
+              signatureKey,
+            }
+          : null;
+      }
+    }
+  }
+}

@@ -1,0 +1,484 @@
+/**
+ * The cashier's commands on payments: create, send to a reader, cancel, capture, refund, settle
+ * what only a person can know, and look one up. Every step is a journal transition first; every
+ * remote call carries the key stored before its first send (see engine.ts).
+ */
+import type { ParsedCommandInput, PaymentView, TransactionDetail } from '../../common/contract';
+import { formatAmount } from '../../common/money';
+import { HostError } from '../core/errors';
+import { newId } from '../core/ids';
+import { isGatewayError } from '../gateway/errors';
+import { paymentLimitIssues } from '../gateway/limits';
+import type { NewPayment, PaymentGateway } from '../gateway/port';
+import { newPaymentRecord, type PaymentRecord } from '../store/journal';
+import type { PaymentEngine } from './engine';
+import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
+import { describeStatus, type PaymentSync } from './sync';
+import { orderReferenceOf } from './transactions';
+import { toRefundView, toTransactionView } from './views';
+import type { RemoteWatcher } from './watcher';
+
+type CreateInput = ParsedCommandInput<'payments.create'>;
+
+export class CashierCommands {
+  constructor(
+    private readonly engine: PaymentEngine,
+    private readonly sync: PaymentSync,
+    private readonly recovery: Recovery,
+    private readonly watcher: RemoteWatcher,
+  ) {}
+
+  private get journal() {
+    return this.engine.journal;
+  }
+
+  /** Finds a payment by the app's id or the gateway's id, adopting one the till has not seen. */
+  async resolve(ref: string): Promise<PaymentRecord> {
+    const { journal } = this;
+    // The till's own ids and a gateway's may share a prefix (PayPlug's are pay_… too): the journal
+    // is asked both ways before the gateway is.
+    const found = journal.getPayment(ref) ?? journal.findByTransactionId(ref);
+    if (found) return found;
+    try {
+      return this.sync.adopt(await this.engine.call((gateway) => gateway.retrieve(ref)));
+    } catch (error) {
+      if (isGatewayError(error) && error.status === 404) throw new HostError('not_found', `No payment ${ref}.`);
+      throw error;
+    }
+  }
+
+  async detail(transactionId: string): Promise<TransactionDetail> {
+    const known = this.journal.findByTransactionId(transactionId);
+    const gateway = known ? this.engine.gatewayFor(known) : this.engine.options.gateway();
+    const payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
+    const refunds = await this.engine.call((g) => g.refunds(transactionId), gateway);
+    let record = this.journal.findByTransactionId(transactionId);
+    if (record) record = this.sync.apply(record, payment, null);
+    return {
+      transaction: toTransactionView(payment, orderReferenceOf(payment, this.journal)),
+      refunds: refunds.map(toRefundView),
+      timeline: record ? this.journal.timeline(record.id) : [],
+      payment: record ? this.engine.view(record) : null,
+    };
+  }
+
+  async create(input: CreateInput): Promise<PaymentView> {
+    const { journal } = this;
+    const gateway = this.engine.options.gateway();
+    const channel = channelFor(input.channel, gateway);
+    checkCreate(input, gateway);
+    const orderReference = input.orderReference ?? newId('ord', 12);
+    return this.engine.exclusive(`order:${orderReference}`, async () => {
+      const attempts = journal.findByOrder(orderReference);
+      const live = attempts.find((p) => !['failed', 'canceled'].includes(p.status));
+      if (live) {
+        if (['creating', 'pending', 'in_progress', 'unknown'].includes(live.status)) {
+          if (live.amount !== input.amount || live.currency !== input.currency) {
+            throw new HostError(
+              'conflict',
+              `Order ${orderReference} already has an open payment of ${formatAmount(live.amount, live.currency)} (${live.id}). Cancel it before charging a different amount.`,
+            );
+          }
+          return this.engine.view(live);
+        }
+        throw new HostError(
+          'conflict',
+          `Order ${orderReference} is already paid (${live.id}, ${live.status.replace('_', ' ')}).`,
+        );
+      }
+      this.engine.requireOnline(
+        'New payments cannot be taken while the gateway is unreachable (card data is never stored for later).',
+      );
+      const attempt = attempts.length + 1;
+      const idempotencyKey = `pos-${orderReference}-${attempt}`;
+      const record = journal.atomically(() => {
+        const created = journal.insertPayment(
+          newPaymentRecord({
+            id: newId('pay'),
+            gateway: gateway.name,
+            channel,
+            orderReference,
+            attempt,
+            idempotencyKey,
+            origin: 'local',
+            amount: input.amount,
+            currency: input.currency,
+            description: input.description ?? null,
+            captureMethod: input.captureMethod,
+            customerId: input.customerId ?? null,
+            receiptEmail: input.receiptEmail ?? null,
+            savedCardId: input.savedCardId ?? null,
+            status: 'creating',
+          }),
+          'created',
+          `${formatAmount(input.amount, input.currency)}, ${input.captureMethod} capture, order ${orderReference}${channel === 'link' ? ', pay by link' : ''}`,
+        );
+        const params: NewPayment = {
+          ...newPaymentOf(created),
+          ...(input.saveCard ? { allowSaveCard: true } : {}),
+          ...(input.customer ? { customer: input.customer } : {}),
+        };
+        journal.addOperation(created.id, 'create', idempotencyKey, { ...params }, { sending: true });
+        return created;
+      });
+      this.engine.changed(record);
+      return this.engine.view(await this.recovery.sendCreate(record, true));
+    });
+  }
+
+  async process(input: { paymentId: string; readerId: string }): Promise<PaymentView> {
+    const payment = await this.resolve(input.paymentId);
+    return this.engine.exclusive(payment.id, async () => {
+      const { journal } = this;
+      let record = journal.getPayment(payment.id)!;
+      const gateway = this.engine.gatewayFor(record);
+      if (!gateway.readers || record.channel !== 'card_present') {
+        throw new HostError(
+          'conflict',
+          record.channel === 'link'
+            ? 'This payment is paid by link: show its QR code to the customer.'
+            : `${gateway.label} does not take payments on a reader.`,
+        );
+      }
+      if (record.status === 'creating' || record.status === 'unknown') record = await this.recovery.reconcile(record);
+      if (record.status === 'in_progress' && record.readerId === input.readerId) return this.engine.view(record);
+      if (record.status !== 'pending') {
+        throw new HostError(
+          'conflict',
+          `This payment is ${describeStatus(record.status)}; only a pending payment can be sent to a reader.`,
+        );
+      }
+      const reader = this.engine.options.readers.resolve(input.readerId);
+      if (!reader) throw new HostError('not_found', `No reader ${input.readerId}.`);
+      if (!reader.online)
+        throw new HostError('conflict', `${reader.label} is not online. Reconnect it or pick another reader.`);
+      this.engine.requireOnline('The gateway is unreachable, so the payment cannot be sent to the reader.');
+      const transactionId = record.transactionId!;
+      const attempt = journal.operationsFor(record.id).filter((op) => op.kind === 'process').length + 1;
+      const paymentId = record.id;
+      // The transition and the operation that carries it out: one durable write before the send.
+      const sent = journal.atomically(() => {
+        const updated = journal.updatePayment(
+          paymentId,
+          {
+            status: 'in_progress',
+            readerId: input.readerId,
+            readerStage: 'sent',
+            declineCode: null,
+            declineMessage: null,
+          },
+          'sent_to_reader',
+          reader.label,
+        );
+        this.engine.changed(updated);
+        return {
+          updated,
+          op: journal.addOperation(
+            paymentId,
+            'process',
+            `process-${paymentId}-${attempt}`,
+            { readerId: input.readerId },
+            { sending: true },
+          ),
+        };
+      });
+      record = sent.updated;
+      const previousActionId = record.actionId;
+      try {
+        record = await this.engine.perform(sent.op, {
+          send: (g) => g.readers!.push(transactionId, reader.gatewayReaderId),
+          check: async (g) => {
+            const current = await g.readers!.get(reader.gatewayReaderId);
+            const action = current.action?.paymentId === transactionId ? current.action : null;
+            // An action for this payment other than the last push's proves this push arrived, even
+            // if the reader already finished it (a fast reader, a lost answer).
+            return action && (action.status === 'in_progress' || action.id !== previousActionId) ? current : null;
+          },
+          queue: false,
+          firstSendJournaled: true,
+          settle: (remote) => {
+            const current = journal.getPayment(paymentId)!;
+            return current.status === 'in_progress' && remote.action
+              ? journal.updatePayment(paymentId, { actionId: remote.action.id })
+              : current;
+          },
+        });
+        if (!reader.hosted) this.watcher.follow(record.id);
+        return this.engine.view(record);
+      } catch (error) {
+        // The reader never got it: back to pending so the cashier can try again or elsewhere.
+        const current = journal.getPayment(record.id)!;
+        if (current.status === 'in_progress' && current.readerStage === 'sent') {
+          this.engine.changed(
+            journal.updatePayment(
+              record.id,
+              { status: 'pending', readerId: null, readerStage: null },
+              'reader_push_failed',
+              error instanceof Error ? error.message : String(error),
+            ),
+          );
+        }
+        throw error;
+      }
+    });
+  }
+
+  async cancel(input: { paymentId: string }): Promise<PaymentView> {
+    const payment = await this.resolve(input.paymentId);
+    return this.engine.exclusive(payment.id, async () => {
+      const { journal } = this;
+      let record = journal.getPayment(payment.id)!;
+      if (record.status === 'canceled') return this.engine.view(record);
+      if (!['pending', 'in_progress', 'requires_capture', 'creating', 'unknown'].includes(record.status)) {
+        throw new HostError(
+          'conflict',
+          `This payment is ${describeStatus(record.status)} and cannot be canceled${record.status === 'succeeded' ? '; refund it instead' : ''}.`,
+        );
+      }
+      const gateway = this.engine.gatewayFor(record);
+      if (record.status === 'creating' || record.status === 'unknown') record = await this.recovery.reconcile(record);
+      if (record.status === 'in_progress' && record.readerId) {
+        const reader = this.engine.options.readers.resolve(record.readerId);
+        if (reader?.hosted) {
+          const stopped = await this.engine.options.readers.cancelCollection(record.readerId);
+          if (stopped === 'too_late') {
+            throw new HostError(
+              'conflict',
+              'The card is being authorised; it can no longer be canceled on the reader. Wait for the result, then cancel or refund.',
+            );
+          }
+        } else if (reader && gateway.readers) {
+          await this.engine
+            .call((g) => g.readers!.cancelAction(reader.gatewayReaderId), gateway)
+            .catch((error: unknown) => {
+              if (!isGatewayError(error, 'terminal_error')) throw error;
+            });
+        }
+      }
+      record = journal.getPayment(record.id)!;
+      if (record.status === 'canceled') return this.engine.view(record);
+      if (['succeeded', 'failed', 'refunded', 'partially_refunded'].includes(record.status)) {
+        throw new HostError(
+          'conflict',
+          `The payment finished as ${describeStatus(record.status)} before it could be canceled.`,
+        );
+      }
+      const op = journal.addOperation(record.id, 'cancel', `cancel-${record.id}`, {});
+      const canceled = await this.engine.perform(op, {
+        ...moneyOperation(op, record.transactionId!),
+        queue: record.status === 'requires_capture',
+      });
+      return this.engine.view(this.sync.apply(journal.getPayment(record.id)!, canceled, 'canceled'));
+    });
+  }
+
+  async capture(input: { paymentId: string; amount?: number | undefined }): Promise<PaymentView> {
+    const payment = await this.resolve(input.paymentId);
+    return this.engine.exclusive(payment.id, async () => {
+      const { journal } = this;
+      const record = journal.getPayment(payment.id)!;
+      if (record.status !== 'requires_capture') {
+        throw new HostError(
+          'conflict',
+          `Only an authorised, uncaptured payment can be captured; this one is ${describeStatus(record.status)}.`,
+        );
+      }
+      const gateway = this.engine.gatewayFor(record);
+      if (input.amount !== undefined && input.amount > record.amountCapturable) {
+        throw new HostError(
+          'validation',
+          `At most ${formatAmount(record.amountCapturable, record.currency)} can be captured.`,
+          { issues: [{ path: 'amount', message: `at most ${record.amountCapturable}` }] },
+        );
+      }
+      if (
+        input.amount !== undefined &&
+        input.amount < record.amountCapturable &&
+        !gateway.capabilities.partialCapture
+      ) {
+        throw new HostError(
+          'validation',
+          `${gateway.label} captures the whole authorised amount (${formatAmount(record.amountCapturable, record.currency)}); capture it all, then refund the difference.`,
+          { issues: [{ path: 'amount', message: 'partial capture is not available with this gateway' }] },
+        );
+      }
+      const pending = journal.operationsFor(record.id).find((op) => op.kind === 'capture' && op.state === 'pending');
+      if (pending)
+        throw new HostError(
+          'conflict',
+          'A capture of this payment is already queued; it will be sent when the gateway is reachable.',
+          { queued: true },
+        );
+      const op = journal.addOperation(
+        record.id,
+        'capture',
+        `capture-${record.id}`,
+        input.amount !== undefined ? { amount: input.amount } : {},
+        { sending: true },
+      );
+      const captured = await this.engine.perform(op, {
+        ...moneyOperation(op, record.transactionId!),
+        queue: true,
+        firstSendJournaled: true,
+        settle: (p) =>
+          this.sync.apply(
+            journal.getPayment(record.id)!,
+            p,
+            'captured',
+            formatAmount(p.amountCaptured, record.currency),
+          ),
+      });
+      return this.engine.view(captured);
+    });
+  }
+
+  async refund(input: {
+    paymentId: string;
+    amount?: number | undefined;
+    reason?: string | undefined;
+  }): Promise<PaymentView> {
+    const payment = await this.resolve(input.paymentId);
+    return this.engine.exclusive(payment.id, async () => {
+      const { journal } = this;
+      const record = journal.getPayment(payment.id)!;
+      if (!['succeeded', 'partially_refunded'].includes(record.status)) {
+        throw new HostError(
+          'conflict',
+          `Only a completed payment can be refunded; this one is ${describeStatus(record.status)}.`,
+        );
+      }
+      const gateway = this.engine.gatewayFor(record);
+      const queued = journal
+        .operationsFor(record.id)
+        .filter((op) => op.kind === 'refund' && op.state === 'pending')
+        .reduce(
+          (sum, op) =>
+            sum +
+            (typeof op.params.amount === 'number' ? op.params.amount : record.amountCaptured - record.amountRefunded),
+          0,
+        );
+      const remaining = record.amountCaptured - record.amountRefunded - queued;
+      const amount = input.amount ?? remaining;
+      if (amount <= 0 || amount > remaining) {
+        throw new HostError(
+          'validation',
+          `At most ${formatAmount(Math.max(remaining, 0), record.currency)} can still be refunded.`,
+          { issues: [{ path: 'amount', message: `at most ${Math.max(remaining, 0)}` }] },
+        );
+      }
+      if (amount < remaining && !gateway.capabilities.partialRefund) {
+        throw new HostError('validation', `${gateway.label} refunds the whole remaining amount only.`, {
+          issues: [{ path: 'amount', message: 'partial refunds are not available with this gateway' }],
+        });
+      }
+      const number = journal.operationsFor(record.id).filter((op) => op.kind === 'refund').length + 1;
+      const op = journal.addOperation(record.id, 'refund', `refund-${record.id}-${number}`, {
+        amount,
+        ...(input.reason ? { reason: input.reason } : {}),
+      });
+      const refunded = await this.engine.perform(op, { ...moneyOperation(op, record.transactionId!), queue: true });
+      return this.engine.view(
+        this.sync.apply(journal.getPayment(record.id)!, refunded, 'refunded', formatAmount(amount, record.currency)),
+      );
+    });
+  }
+
+  /** Test mode: the customer pays a payment link with a test card (what the gateway's page would do). */
+  async payLink(input: { paymentId: string; cardNumber: string }): Promise<PaymentView> {
+    const payment = await this.resolve(input.paymentId);
+    return this.engine.exclusive(payment.id, async () => {
+      const record = this.journal.getPayment(payment.id)!;
+      const gateway = this.engine.gatewayFor(record);
+      if (
+        record.channel !== 'link' ||
+        record.status !== 'pending' ||
+        !record.transactionId ||
+        !gateway.simulateLinkPayment
+      ) {
+        throw new HostError('conflict', 'Only an unpaid payment link can be paid with a test card.');
+      }
+      const paid = await this.engine.call(
+        (g) => g.simulateLinkPayment!(record.transactionId!, input.cardNumber),
+        gateway,
+      );
+      return this.engine.view(this.sync.apply(this.journal.getPayment(record.id)!, paid, null));
+    });
+  }
+
+  /** The cashier's answer to a Needs-attention item (see the contract's attention.resolve). */
+  async resolveAttention(input: {
+    paymentId: string;
+    resolution: 'charged' | 'not_charged' | 'dismiss';
+  }): Promise<PaymentView> {
+    const payment = await this.resolve(input.paymentId);
+    return this.engine.exclusive(payment.id, async () => {
+      const { journal } = this;
+      const record = journal.getPayment(payment.id)!;
+      if (!record.attentionSince) throw new HostError('conflict', 'This payment does not need attention.');
+      if (input.resolution === 'dismiss') {
+        if (record.status === 'unknown') {
+          throw new HostError(
+            'conflict',
+            'The outcome of this payment is still unknown: say whether the card was charged instead.',
+          );
+        }
+        const updated = journal.updatePayment(
+          record.id,
+          { attentionReason: null, attentionAdvice: null, attentionSince: null },
+          'attention_dismissed',
+        );
+        this.engine.changed(updated);
+        this.engine.options.onAttentionChanged(this.engine.attention());
+        return this.engine.view(updated);
+      }
+      if (record.status !== 'unknown' || !record.transactionId || !record.readerId) {
+        throw new HostError('conflict', 'Only a payment whose reader outcome is unknown can be settled this way.');
+      }
+      const reader = this.engine.options.readers.resolve(record.readerId);
+      const gateway = this.engine.gatewayFor(record);
+      if (!reader?.hosted || !gateway.readers)
+        throw new HostError('conflict', 'That reader is not driven by this till any more.');
+      const remote = await this.engine.call((g) => g.readers!.get(reader.gatewayReaderId), gateway);
+      const action = remote.action;
+      if (!action || action.paymentId !== record.transactionId || action.status !== 'in_progress') {
+        // The gateway already closed the action: its record is the truth.
+        return this.engine.view(await this.recovery.reconcile(record));
+      }
+      journal.recordEvent(
+        record.id,
+        'cashier_settled',
+        input.resolution === 'charged' ? 'card was charged' : 'card was not charged',
+      );
+      await this.engine.options.readers.settleUnknown(record.readerId, action, input.resolution === 'charged');
+      return this.engine.view(journal.getPayment(record.id)!);
+    });
+  }
+}
+
+/** The channel a new payment takes: the one asked for, if the gateway has it, else its natural one. */
+function channelFor(asked: 'card_present' | 'link' | undefined, gateway: PaymentGateway): 'card_present' | 'link' {
+  const { capabilities } = gateway;
+  const cardPresent = capabilities.readerLink || capabilities.cloudReaders;
+  const channel = asked ?? (cardPresent ? 'card_present' : 'link');
+  if (channel === 'link' && !capabilities.payByLink)
+    throw new HostError('validation', `${gateway.label} does not take payments by link.`, {
+      issues: [{ path: 'channel', message: 'pay by link is not available with this gateway' }],
+    });
+  if (channel === 'card_present' && !cardPresent)
+    throw new HostError('validation', `${gateway.label} takes payments by link only (a QR code for the customer).`, {
+      issues: [{ path: 'channel', message: 'card present is not available with this gateway' }],
+    });
+  return channel;
+}
+
+/** What the gateway would refuse, refused before anything is journaled, on the field it concerns. */
+function checkCreate(input: CreateInput, gateway: PaymentGateway): void {
+  const issues = paymentLimitIssues(input, gateway.limits, gateway.label);
+  if (input.captureMethod === 'manual' && !gateway.capabilities.deferredCapture)
+    issues.push({ path: 'captureMethod', message: `${gateway.label} captures at once` });
+  if ((input.savedCardId || input.saveCard) && !gateway.capabilities.savedCards)
+    issues.push({ path: 'savedCardId', message: `${gateway.label} does not keep cards` });
+  if (issues.length > 0) {
+    throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The journaled-operation engine every payment job shares. An operation is written to the journal
+ * (with the key every retry reuses) before it is first sent; after an unknown outcome the engine
+ * retrieves before it retries, never guesses; an operation that cannot reach the gateway stays
+ * pending in the journal (queued, for the kinds the offline queue sends later). Work on one payment
+ * is serialised, and the cashier hears of a change only once it is on disk.
+ */
+import type { Clock } from '../../common/clock';
+import type { AttentionView, PaymentView } from '../../common/contract';
+import { HostError } from '../core/errors';
+import type { Connectivity } from '../gateway/connectivity';
+import { GatewayError, GatewayUnreachable } from '../gateway/errors';
+import type { PaymentGateway, ReaderAction } from '../gateway/port';
+import type { Journal, OperationKind, OperationRecord, PaymentRecord } from '../store/journal';
+import { toAttentionView, toPaymentView } from './views';
+
+/** What the payments need to know about readers (the reader manager answers). */
+export interface ReaderDirectory {
+  /** The gateway's id for one of the app's reader ids, whether this app hosts it, and if usable. */
+  resolve(readerId: string): { gatewayReaderId: string; hosted: boolean; online: boolean; label: string } | undefined;
+  /** Asks a hosted reader's device to stop collecting; 'too_late' once the card is authorising. */
+  cancelCollection(readerId: string): Promise<'canceled' | 'too_late' | 'not_collecting'>;
+  /** Reports, for a hosted reader's open action, what the cashier established about an unknown outcome. */
+  settleUnknown(readerId: string, action: ReaderAction, charged: boolean): Promise<void>;
+}
+
+export interface PaymentsOptions {
+  journal: Journal;
+  clock: Clock;
+  /** The active gateway; throws a HostError when the till has no credentials for it yet. */
+  gateway: () => PaymentGateway;
+  connectivity: Connectivity;
+  readers: ReaderDirectory;
+  onPaymentChanged: (payment: PaymentView) => void;
+  onAttentionChanged: (attention: AttentionView[]) => void;
+  onQueueChanged: () => void;
+  log: (summary: string, detail?: string) => void;
+  tuning?: PaymentsTuning;
+}
+
+export interface PaymentsTuning {
+  /** Quick retries of one call before an operation is left pending. */
+  attempts?: number;
+  retryDelayMs?: number;
+  /** How often a payment the gateway settles by itself (cloud reader, pay by link) is checked. */
+  remotePollMs?: number;
+}
+
+/** Operations that wait in the offline queue. Creates and reader pushes are never sent late. */
+export const QUEUEABLE_KINDS: readonly OperationKind[] = ['capture', 'cancel', 'refund'];
+export const QUEUEABLE: ReadonlySet<OperationKind> = new Set(QUEUEABLE_KINDS);
+
+export interface PerformHow<T, R> {
+  send: (gateway: PaymentGateway) => Promise<T>;
+  /** Retrieve-before-retry: the effect of an earlier send, found at the gateway, or null. */
+  check: (gateway: PaymentGateway) => Promise<T | null>;
+  /** Left pending in the offline queue when the gateway cannot be reached. */
+  queue: boolean;
+  /**
+   * The caller journaled the first send's attempt together with the transition that asked for it
+   * (addOperation with `sending`): one durable write before the first send instead of two.
+   */
+  firstSendJournaled?: boolean;
+  /**
+   * Applies the gateway's answer to the journal in the same durable transition that marks the
+   * operation done (never "done" without its effect, or the reverse). Runs inside a journal
+   * transaction: what it makes the app do must go through journal.afterCommit (changed() does).
+   */
+  settle?: (result: T) => R;
+}
+
+export class PaymentEngine {
+  private readonly locks = new Map<string, Promise<unknown>>();
+  closed = false;
+
+  constructor(readonly options: PaymentsOptions) {}
+
+  get journal(): Journal {
+    return this.options.journal;
+  }
+
+  get clock(): Clock {
+    return this.options.clock;
+  }
+
+  get tuning(): PaymentsTuning {
+    return this.options.tuning ?? {};
+  }
+
+  view(record: PaymentRecord): PaymentView {
+    const active = this.activeGateway();
+    return toPaymentView(
+      record,
+      this.journal.countQueuedOperations(record.id, QUEUEABLE_KINDS),
+      active?.capabilities ?? null,
+      active?.name ?? null,
+    );
+  }
+
+  attention(): AttentionView[] {
+    return this.journal
+      .listPayments('attention', 500)
+      .map(toAttentionView)
+      .filter((a): a is AttentionView => a !== null);
+  }
+
+  /** Tells the app a payment changed, once the write that changed it is on disk. */
+  changed(record: PaymentRecord): void {
+    this.journal.afterCommit(() => this.options.onPaymentChanged(this.view(record)));
+  }
+
+  attentionChanged(): void {
+    this.journal.afterCommit(() => this.options.onAttentionChanged(this.attention()));
+  }
+
+  /**
+   * The gateway a payment was made with, when it is the till's active one. A payment made with
+   * another gateway waits, untouched, until the till switches back to it.
+   */
+  gatewayFor(record: PaymentRecord): PaymentGateway {
+    const gateway = this.options.gateway();
+    if (gateway.name !== record.gateway) {
+      throw new HostError(
+        'conflict',
+        `This payment was made with ${record.gateway}; the till now uses ${gateway.label}. Switch back in Settings (F7) to act on it.`,
+      );
+    }
+    return gateway;
+  }
+
+  /** The active gateway, or null while it is not configured. */
+  activeGateway(): PaymentGateway | null {
+    try {
+      return this.options.gateway();
+    } catch {
+      return null;
+    }
+  }
+
+  /** One gateway call outside the journaled operations (reads), feeding connectivity. */
+  async call<T>(fn: (gateway: PaymentGateway) => Promise<T>, gateway = this.options.gateway()): Promise<T> {
+    try {
+      const result = await fn(gateway);
+      this.options.connectivity.reportSuccess();
+      return result;
+    } catch (error) {
+      if (error instanceof GatewayUnreachable) this.options.connectivity.reportFailure(error.message);
+      else if (error instanceof GatewayError) this.options.connectivity.reportSuccess();
+      throw error;
+    }
+  }
+
+  requireOnline(message: string): void {
+    if (this.options.connectivity.state === 'offline') throw new HostError('offline', message);
+  }
+
+  /** Serialises work on one key (a payment, an order): a double click cannot race itself. */
+  async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(key, tail);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    }
+  }
+
+  /**
+   * Sends one journaled operation: retrieve-before-retry on every attempt after the first, the
+   * same key every time. Gives up after a few quick attempts: the operation then stays pending in
+   * the journal (queued, when `queue`), and the error says so.
+   */
+  async perform<T, R = T>(op: OperationRecord, how: PerformHow<T, R>): Promise<R> {
+    const { journal } = this;
+    const { connectivity } = this.options;
+    const attempts = this.tuning.attempts ?? 3;
+    let lastError: GatewayUnreachable | null = null;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const payment = journal.getPayment(op.paymentId);
+      const gateway = payment ? this.gatewayFor(payment) : this.options.gateway();
+      const journaled = attempt === 0 && how.firstSendJournaled === true;
+      let answer: { value: T; via: 'ok' | 'confirmed by retrieve' } | null = null;
+      try {
+        if (attempt > 0 || (op.attempts > 0 && !journaled)) {
+          const already = await how.check(gateway);
+          if (already !== null) {
+            connectivity.reportSuccess();
+            answer = { value: already, via: 'confirmed by retrieve' };
+          }
+        }
+        if (!answer) {
+          if (!journaled) journal.updateOperation(op.id, { attemptsDelta: 1 });
+          const value = await how.send(gateway);
+          connectivity.reportSuccess();
+          answer = { value, via: 'ok' };
+        }
+      } catch (error) {
+        if (error instanceof GatewayError) {
+          connectivity.reportSuccess();
+          journal.updateOperation(op.id, { state: 'failed', lastError: `${error.type}: ${error.message}` });
+          if (op.lastError !== null) this.options.onQueueChanged();
+          throw error;
+        }
+        if (!(error instanceof GatewayUnreachable)) throw error;
+        lastError = error;
+        connectivity.reportFailure(error.message);
+        journal.updateOperation(op.id, { lastError: error.message });
+        op = { ...op, attempts: journaled ? op.attempts : op.attempts + 1, lastError: error.message };
+        if (attempt + 1 < attempts) await this.sleep((this.tuning.retryDelayMs ?? 250) * 2 ** attempt);
+        continue;
+      }
+      const { value, via } = answer;
+      const settled = journal.atomically(() => {
+        journal.updateOperation(op.id, { state: 'done', lastError: null, result: via });
+        return how.settle ? how.settle(value) : (value as unknown as R);
+      });
+      if (via === 'ok' && op.lastError !== null) this.options.onQueueChanged();
+      return settled;
+    }
+    this.options.onQueueChanged();
+    const payment = journal.getPayment(op.paymentId);
+    if (payment) this.changed(payment);
+    throw new HostError(
+      'offline',
+      how.queue
+        ? `The gateway is unreachable (${lastError?.message ?? 'no answer'}). The ${op.kind} is queued and will be sent automatically when the connection returns.`
+        : `The gateway is unreachable (${lastError?.message ?? 'no answer'}). Nothing was charged twice; try again when the connection returns.`,
+      { queued: how.queue },
+    );
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  }
+
+  nowIso(): string {
+    return new Date(this.clock.now()).toISOString();
+  }
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

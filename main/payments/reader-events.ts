@@ -1,0 +1,249 @@
+/**
+ * What the readers this app hosts tell the payments, and the outbox of their outcomes — in one
+ * place. A device's outcome is journaled before it is posted, so a crash between the two loses
+ * nothing: the report is posted again (same action, same result) when the link is back. A report
+ * the gateway accepted closes its operation and moves the payment in one durable transition; a
+ * report the gateway refused, or one made moot because the gateway already closed the payment,
+ * is retired — and an approval the gateway will not show is money the shop must look at.
+ */
+import type { ReaderStage } from '../../common/contract';
+import { GatewayError } from '../gateway/errors';
+import type { DeviceResult, GatewayPayment, ReaderAction } from '../gateway/port';
+import type { OperationRecord, PaymentRecord } from '../store/journal';
+import { errorText, type PaymentEngine } from './engine';
+import type { Recovery } from './recovery';
+import type { PaymentSync } from './sync';
+
+/** How a reader controller talks to the payments (and nothing else). */
+export interface ReaderEventSink {
+  /** A reader received an action (this till's, or pushed by the merchant's own server). */
+  started(readerId: string, action: ReaderAction): Promise<void>;
+  stage(action: ReaderAction, stage: ReaderStage): void;
+  /**
+   * Whether a device already took this action, in this run or before a restart ('unknown': its
+   * outcome is unknown; 'interrupted': the host stopped while the device was collecting it). Such
+   * an action is never collected again: the card may have been charged once already.
+   */
+  taken(action: ReaderAction): 'unknown' | 'interrupted' | null;
+  /** The device may have charged and cannot say: the payment needs attention until resolved. */
+  unknown(action: ReaderAction, reason: string, advice: string): void;
+  /** Journals what the device said, before it is posted. */
+  record(readerId: string, action: ReaderAction, result: DeviceResult): void;
+  /** Whether an outcome for this action is journaled and not yet posted. */
+  waiting(readerId: string, actionId: string): boolean;
+  /**
+   * Posts this reader's journaled outcomes, in order, with `post` (the reader's current session).
+   * 'retry' when some could not be posted now (no answer, or the session is spent).
+   */
+  deliver(
+    readerId: string,
+    post: (actionId: string, result: DeviceResult) => Promise<GatewayPayment>,
+  ): Promise<'done' | 'retry'>;
+}
+
+const ADVICE_REFUSED_APPROVAL =
+  'The customer may have been charged on the terminal. Check the terminal receipt; reverse it on the terminal or refund the customer another way, then clear this item.';
+
+export class ReaderEvents implements ReaderEventSink {
+  constructor(
+    private readonly engine: PaymentEngine,
+    private readonly sync: PaymentSync,
+    private readonly recovery: () => Recovery,
+  ) {
+    sync.onClosed((record, payment) => this.retireClosed(record, payment));
+  }
+
+  async started(readerId: string, action: ReaderAction): Promise<void> {
+    const { journal } = this.engine;
+    let record = journal.findByTransactionId(action.paymentId);
+    if (!record) record = this.sync.adopt(await this.engine.call((gateway) => gateway.retrieve(action.paymentId)));
+    if (record.actionId === action.id && record.status === 'in_progress') return;
+    record = journal.updatePayment(
+      record.id,
+      {
+        status: 'in_progress',
+        readerId,
+        readerStage: 'sent',
+        actionId: action.id,
+        declineCode: null,
+        declineMessage: null,
+      },
+      'reader_received',
+      action.id,
+    );
+    this.engine.changed(record);
+  }
+
+  stage(action: ReaderAction, stage: ReaderStage): void {
+    const { journal } = this.engine;
+    const record = journal.findByTransactionId(action.paymentId);
+    if (!record || record.status !== 'in_progress' || record.actionId !== action.id || record.readerStage === stage)
+      return;
+    this.engine.changed(
+      journal.updatePayment(
+        record.id,
+        { readerStage: stage },
+        stage === 'waiting_for_card' ? 'waiting_for_card' : 'card_presented',
+      ),
+    );
+  }
+
+  taken(action: ReaderAction): 'unknown' | 'interrupted' | null {
+    const record = this.engine.journal.findByTransactionId(action.paymentId);
+    if (!record || record.actionId !== action.id) return null;
+    if (record.status === 'unknown') return 'unknown';
+    if (
+      record.status === 'in_progress' &&
+      (record.readerStage === 'waiting_for_card' || record.readerStage === 'processing')
+    )
+      return 'interrupted';
+    return null;
+  }
+
+  unknown(action: ReaderAction, reason: string, advice: string): void {
+    const { journal } = this.engine;
+    const record = journal.findByTransactionId(action.paymentId);
+    if (!record) return;
+    this.engine.changed(
+      journal.updatePayment(
+        record.id,
+        {
+          status: 'unknown',
+          readerStage: null,
+          attentionReason: reason,
+          attentionAdvice: advice,
+          attentionSince: record.attentionSince ?? this.engine.nowIso(),
+        },
+        'outcome_unknown',
+        reason,
+      ),
+    );
+    this.engine.attentionChanged();
+  }
+
+  record(readerId: string, action: ReaderAction, result: DeviceResult): void {
+    const { journal } = this.engine;
+    const key = `report-${action.id}`;
+    if (journal.getOperationByKey(key)) return;
+    const record = journal.findByTransactionId(action.paymentId);
+    if (!record) throw new Error(`device outcome for unknown payment ${action.paymentId}`);
+    journal.atomically(() => {
+      journal.recordEvent(record.id, 'device_outcome', describeResult(result));
+      journal.addOperation(record.id, 'report', key, { readerId, action, result });
+    });
+  }
+
+  waiting(readerId: string, actionId: string): boolean {
+    return this.pending(readerId).some((report) => report.action.id === actionId);
+  }
+
+  async deliver(
+    readerId: string,
+    post: (actionId: string, result: DeviceResult) => Promise<GatewayPayment>,
+  ): Promise<'done' | 'retry'> {
+    for (const { op, action, result } of this.pending(readerId)) {
+      let payment: GatewayPayment;
+      try {
+        payment = await post(action.id, result);
+      } catch (error) {
+        // Any refusal but a spent session is final for this report: retrying cannot change it,
+        // and a stuck report must not hold back the ones behind it.
+        if (error instanceof GatewayError && error.status !== 401) {
+          await this.refused(op, action, result, error).catch((e: unknown) =>
+            this.engine.options.log('Handling a refused report failed', errorText(e)),
+          );
+          continue;
+        }
+        // Unreachable or session gone: it stays journaled and is posted again shortly (the gateway
+        // may have taken it without answering).
+        this.engine.options.log(`Reporting ${action.id} failed; will retry`, errorText(error));
+        return 'retry';
+      }
+      this.accepted(op, action, payment);
+    }
+    return 'done';
+  }
+
+  /** Device outcomes journaled for this reader and not yet accepted by the gateway. */
+  private pending(readerId: string): { op: OperationRecord; action: ReaderAction; result: DeviceResult }[] {
+    return this.engine.journal
+      .pendingOperations()
+      .filter((op) => op.kind === 'report' && op.params.readerId === readerId)
+      .map((op) => ({ op, action: op.params.action as ReaderAction, result: op.params.result as DeviceResult }));
+  }
+
+  /** The gateway accepted a device outcome: the report is done and the payment moves, in one transition. */
+  private accepted(op: OperationRecord, action: ReaderAction, payment: GatewayPayment): void {
+    const { journal } = this.engine;
+    journal.atomically(() => {
+      journal.updateOperation(op.id, { state: 'done', lastError: null, result: payment.status });
+      const record = journal.findByTransactionId(action.paymentId);
+      if (!record) return;
+      // A late report for an earlier push (e.g. re-posted after a restart) closes that action only:
+      // the payment may be on the reader again with a newer one, which is still collecting.
+      const current = record.actionId === null || record.actionId === action.id;
+      this.sync.apply(record, payment, null, null, { actionFinal: current });
+    });
+  }
+
+  /**
+   * The gateway refused a device outcome (the action was canceled or already finished). An
+   * approval the gateway would not take is money the shop must look at; anything else is moot.
+   */
+  private async refused(op: OperationRecord, action: ReaderAction, result: DeviceResult, error: GatewayError) {
+    const { journal } = this.engine;
+    journal.updateOperation(op.id, { state: 'failed', lastError: `${error.type}: ${error.message}` });
+    if (result.outcome === 'approved') {
+      this.unknown(
+        action,
+        `The reader approved the card, but the gateway refused the result (${error.message}).`,
+        ADVICE_REFUSED_APPROVAL,
+      );
+      return;
+    }
+    const record = journal.findByTransactionId(action.paymentId);
+    if (record)
+      await this.engine
+        .exclusive(record.id, () => this.recovery().reconcile(journal.getPayment(record.id)!))
+        .catch(() => undefined);
+  }
+
+  /**
+   * A device outcome still waiting to be posted when the gateway has already closed the payment
+   * (its first post was taken but the answer lost, and recovery read the result first) can no
+   * longer change anything: posting it is moot, and it must not linger as pending money work.
+   * It is done when the gateway agrees with it; an approval the gateway does not show is money
+   * the shop must look at, exactly as when the gateway refuses the report.
+   */
+  private retireClosed(record: PaymentRecord, payment: GatewayPayment): void {
+    const { journal } = this.engine;
+    const approvedAtGateway = payment.amountCapturable > 0 || payment.amountCaptured > 0;
+    for (const op of journal.pendingOperationsFor(record.id, 'report')) {
+      const action = op.params.action as ReaderAction;
+      const result = op.params.result as DeviceResult;
+      if (result.outcome === 'approved' && !approvedAtGateway) {
+        journal.updateOperation(op.id, {
+          state: 'failed',
+          lastError: `the gateway closed the payment as ${payment.status}`,
+        });
+        this.unknown(
+          action,
+          `The reader approved the card, but the gateway closed the payment as ${payment.status.replace('_', ' ')}.`,
+          ADVICE_REFUSED_APPROVAL,
+        );
+      } else {
+        journal.updateOperation(op.id, {
+          state: 'done',
+          lastError: null,
+          result: `settled at the gateway: ${payment.status}`,
+        });
+      }
+    }
+  }
+}
+
+function describeResult(result: DeviceResult): string {
+  if (result.outcome === 'approved')
+    return result.card ? `approved, ${result.card.brand} •••• ${result.card.last4}` : 'approved';
+  return `${result.outcome}: ${result.failureCode}`;
+}

@@ -1,0 +1,257 @@
+/**
+ * Recovery and the offline queue. Reconciling brings one payment in line with the gateway: an
+ * unconfirmed create is sent again with its original key (or found first, on a gateway without
+ * idempotency keys), anything else is re-read — and what stays unclear stays in Needs attention.
+ * At start and whenever the gateway comes back, every unfinished payment is reconciled and the
+ * queued captures, cancels and refunds are sent, in the order they were asked for, with their keys.
+ * A payment made with another gateway than the till's active one waits, untouched.
+ */
+import { HostError } from '../core/errors';
+import { GatewayError, GatewayUnreachable } from '../gateway/errors';
+import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
+import type { OperationRecord, PaymentRecord } from '../store/journal';
+import { errorText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
+import type { PaymentSync } from './sync';
+import type { RemoteWatcher } from './watcher';
+
+const ADVICE_UNKNOWN_CREATE =
+  'The gateway did not confirm the payment was created. The app keeps retrying with the same key, so it cannot be created twice. Do not take the payment another way until this clears.';
+
+export class Recovery {
+  private draining: Promise<void> | null = null;
+  private recovering: Promise<void> | null = null;
+  private progress: { done: number; total: number } | null = null;
+
+  constructor(
+    private readonly engine: PaymentEngine,
+    private readonly sync: PaymentSync,
+    private readonly watcher: () => RemoteWatcher,
+  ) {}
+
+  /** Brings one payment in line with the gateway. Never guesses. */
+  async reconcile(record: PaymentRecord): Promise<PaymentRecord> {
+    const { journal } = this.engine;
+    if (!record.transactionId) {
+      const op = journal.getOperationByKey(record.idempotencyKey);
+      if (op && op.state !== 'failed') return this.sendCreate(record);
+      return record;
+    }
+    const gateway = this.engine.gatewayFor(record);
+    const transactionId = record.transactionId;
+    const payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
+    let updated = this.sync.apply(record, payment, null);
+    if (updated.status === 'in_progress' || (updated.status === 'unknown' && payment.status === 'pending')) {
+      // Still open at the gateway: the reader (if any) is asked what it has.
+      const reader = updated.readerId ? this.engine.options.readers.resolve(updated.readerId) : undefined;
+      const remote =
+        reader && gateway.readers
+          ? await this.engine.call((g) => g.readers!.get(reader.gatewayReaderId), gateway)
+          : null;
+      const action = remote?.action?.paymentId === payment.id ? remote.action : null;
+      // The reader's report may have landed while we were asking: act on the journal as it is now.
+      const current = journal.getPayment(updated.id)!;
+      if (current.status !== updated.status || current.actionId !== updated.actionId) return current;
+      updated = current;
+      if (updated.status === 'in_progress' && action && action.status !== 'in_progress') {
+        // The reader finished without the journal hearing of it: the gateway's payment says how.
+        const fresh = await this.engine.call((g) => g.retrieve(transactionId), gateway);
+        return this.sync.apply(journal.getPayment(updated.id)!, fresh, 'reader_released', `action ${action.status}`, {
+          actionFinal: true,
+        });
+      }
+      if (updated.status === 'in_progress' && action?.status === 'in_progress' && reader && !reader.hosted) {
+        // Still on a reader the gateway hosts (e.g. across a restart): follow it until it finishes.
+        this.watcher().follow(updated.id);
+      }
+      if (updated.status === 'in_progress' && !action) {
+        updated = journal.updatePayment(
+          updated.id,
+          { status: 'pending', readerStage: null, readerId: null },
+          'reader_released',
+          'no action on the reader',
+        );
+        this.engine.changed(updated);
+      }
+    }
+    // A link the customer may still pay: follow it until it is paid, fails or lapses.
+    if (updated.channel === 'link' && updated.status === 'pending' && updated.payUrl) this.watcher().follow(updated.id);
+    return updated;
+  }
+
+  /**
+   * Sends a payment's create with its journaled key. On a gateway without idempotency keys every
+   * retry first looks for the payment the earlier send may have made (tagged with the key).
+   */
+  async sendCreate(record: PaymentRecord, firstSendJournaled = false): Promise<PaymentRecord> {
+    const { journal } = this.engine;
+    const op = journal.getOperationByKey(record.idempotencyKey)!;
+    // What was journaled with the create (a customer, a card to save…), over what the record holds.
+    const input: NewPayment = { ...newPaymentOf(record), ...(op.params as Partial<NewPayment>) };
+    try {
+      const created = await this.engine.perform(op, {
+        send: (gateway) => gateway.create(input, record.idempotencyKey),
+        check: (gateway) => gateway.findCreated(input, record.idempotencyKey),
+        queue: false,
+        firstSendJournaled,
+        settle: (payment) =>
+          this.sync.apply(journal.getPayment(record.id)!, payment, 'created_at_gateway', payment.reference),
+      });
+      if (created.channel === 'link' && created.status === 'pending') this.watcher().follow(created.id);
+      return created;
+    } catch (error) {
+      const current = journal.getPayment(record.id)!;
+      if (error instanceof GatewayError) {
+        this.engine.changed(
+          journal.updatePayment(record.id, { status: 'failed', attentionSince: null }, 'create_refused', error.message),
+        );
+      } else if (error instanceof HostError && error.code === 'offline' && current.status !== 'unknown') {
+        this.engine.changed(
+          journal.updatePayment(
+            record.id,
+            {
+              status: 'unknown',
+              attentionReason: 'The gateway did not confirm this payment was created.',
+              attentionAdvice: ADVICE_UNKNOWN_CREATE,
+              attentionSince: this.engine.nowIso(),
+            },
+            'outcome_unknown',
+            errorText(error),
+          ),
+        );
+        this.engine.options.onAttentionChanged(this.engine.attention());
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Reconciles every unfinished payment and sends queued operations; used at start and on
+   * reconnect. Concurrent calls share one run; its progress is part of the connectivity view.
+   */
+  recover(): Promise<void> {
+    this.recovering ??= this.recoverAll().finally(() => {
+      this.recovering = null;
+      this.progress = null;
+      this.engine.options.onQueueChanged();
+    });
+    return this.recovering;
+  }
+
+  /** How far the running recovery is (null when none runs). */
+  recovery(): { done: number; total: number } | null {
+    return this.progress ? { ...this.progress } : null;
+  }
+
+  private async recoverAll(): Promise<void> {
+    const { journal } = this.engine;
+    const active = this.engine.activeGateway()?.name;
+    const unfinished = journal.listPayments('unfinished', 10_000).filter((p) => p.gateway === active);
+    const progress = { done: 0, total: unfinished.length };
+    this.progress = progress;
+    if (unfinished.length > 0) this.engine.options.onQueueChanged();
+    for (const record of unfinished) {
+      if (this.engine.closed) return;
+      try {
+        await this.engine.exclusive(record.id, () => this.reconcile(journal.getPayment(record.id)!));
+      } catch (error) {
+        this.engine.options.log(`Could not reconcile ${record.id} yet`, errorText(error));
+        if (error instanceof GatewayUnreachable) return;
+      }
+      progress.done++;
+      this.engine.options.onQueueChanged();
+    }
+    await this.drainQueue();
+  }
+
+  /** Sends queued captures, cancels and refunds. Concurrent calls share one run. */
+  drainQueue(): Promise<void> {
+    this.draining ??= this.sendQueued().finally(() => {
+      this.draining = null;
+      this.engine.options.onQueueChanged();
+    });
+    return this.draining;
+  }
+
+  private async sendQueued(): Promise<void> {
+    const { journal } = this.engine;
+    const active = this.engine.activeGateway()?.name;
+    for (const op of journal.pendingOperations()) {
+      if (this.engine.closed) return;
+      if (!QUEUEABLE.has(op.kind) || op.gateway !== active) continue;
+      const record = journal.getPayment(op.paymentId);
+      if (!record?.transactionId) continue;
+      try {
+        await this.engine.exclusive(record.id, () => this.resendQueued(op, record));
+      } catch (error) {
+        if (error instanceof HostError && error.code === 'offline') return;
+        this.engine.options.log(`Queued ${op.kind} of ${record.id} failed`, errorText(error));
+      }
+    }
+  }
+
+  private async resendQueued(op: OperationRecord, record: PaymentRecord): Promise<void> {
+    const payment = await this.engine.perform(op, { ...moneyOperation(op, record.transactionId!), queue: true });
+    const event = op.kind === 'cancel' ? 'canceled' : op.kind === 'capture' ? 'captured' : 'refunded';
+    this.sync.apply(this.engine.journal.getPayment(record.id)!, payment, `${event}_from_queue`);
+  }
+}
+
+/**
+ * How a capture, cancel or refund is sent and, before a retry, confirmed: the payment shows it
+ * (captured, canceled) or the gateway holds the refund made with the operation's key.
+ */
+export function moneyOperation(
+  op: OperationRecord,
+  transactionId: string,
+): Pick<PerformHow<GatewayPayment, GatewayPayment>, 'send' | 'check'> {
+  const amount = typeof op.params.amount === 'number' ? op.params.amount : undefined;
+  const reason = typeof op.params.reason === 'string' ? op.params.reason : undefined;
+  const key = op.idempotencyKey;
+  switch (op.kind) {
+    case 'capture':
+      return {
+        send: (gateway) => gateway.capture(transactionId, amount, key),
+        check: async (gateway) => {
+          const current = await gateway.retrieve(transactionId);
+          return current.status !== 'requires_capture' && current.amountCaptured > 0 ? current : null;
+        },
+      };
+    case 'cancel':
+      return {
+        send: (gateway) => gateway.cancel(transactionId, key),
+        check: async (gateway) => {
+          const current = await gateway.retrieve(transactionId);
+          return current.status === 'canceled' ? current : null;
+        },
+      };
+    case 'refund':
+      return {
+        send: (gateway) =>
+          gateway.refund(
+            transactionId,
+            { ...(amount !== undefined ? { amount } : {}), ...(reason ? { reason } : {}) },
+            key,
+          ),
+        check: async (gateway: PaymentGateway) =>
+          (await gateway.refundExists(transactionId, key)) ? gateway.retrieve(transactionId) : null,
+      };
+    default:
+      throw new Error(`${op.kind} is not a money operation`);
+  }
+}
+
+/** What the gateway is asked to create for a journaled payment (the same on every retry). */
+export function newPaymentOf(record: PaymentRecord): NewPayment {
+  return {
+    amount: record.amount,
+    currency: record.currency,
+    captureMethod: record.captureMethod,
+    description: record.description,
+    customerId: record.customerId,
+    receiptEmail: record.receiptEmail,
+    orderReference: record.orderReference,
+    paymentId: record.id,
+    channel: record.channel,
+    savedCardId: record.savedCardId,
+  };
+}

@@ -1,0 +1,181 @@
+/**
+ * Making the journal agree with what the gateway says about a payment, and taking in payments the
+ * till did not create (pushed to its reader by the merchant's own server). Answers can arrive out
+ * of order — a reader's report racing a cashier's cancel — so an answer that ranks below what the
+ * journal already knows is ignored: the journal never steps back.
+ */
+import { declineInfo, isDeclineCode } from '../../common/decline-codes';
+import type { PaymentStatus } from '../../common/contract';
+import { newId } from '../core/ids';
+import type { GatewayPayment } from '../gateway/port';
+import { newPaymentRecord, SETTLED_STATUSES, type PaymentPatch, type PaymentRecord } from '../store/journal';
+import type { PaymentEngine } from './engine';
+
+/** Someone who must hear when a payment closes at the gateway (settled, or authorised for capture). */
+export type ClosedListener = (record: PaymentRecord, payment: GatewayPayment) => void;
+
+export class PaymentSync {
+  private readonly closedListeners: ClosedListener[] = [];
+
+  constructor(private readonly engine: PaymentEngine) {}
+
+  onClosed(listener: ClosedListener): void {
+    this.closedListeners.push(listener);
+  }
+
+  /**
+   * Applies the gateway's view. `actionFinal`: the reader's action for this payment is over, so a
+   * payment still open at the gateway is no longer on the reader.
+   */
+  apply(
+    record: PaymentRecord,
+    payment: GatewayPayment,
+    event: string | null,
+    detail: string | null = null,
+    opts: { actionFinal?: boolean } = {},
+  ): PaymentRecord {
+    const { journal } = this.engine;
+    if (isStale(record, payment)) return record;
+    const onReader = record.status === 'in_progress' && payment.status === 'pending' && !opts.actionFinal;
+    // A reader that may have charged without telling the gateway stays unknown until resolved.
+    const stillUnknown =
+      record.status === 'unknown' && record.transactionId !== null && payment.status === 'pending' && !opts.actionFinal;
+    const status: PaymentStatus = onReader ? 'in_progress' : stillUnknown ? 'unknown' : payment.status;
+    const failure = payment.failure;
+    const patch: PaymentPatch = {
+      status,
+      transactionId: payment.id,
+      reference: payment.reference,
+      amountCapturable: payment.amountCapturable,
+      amountCaptured: payment.amountCaptured,
+      amountRefunded: payment.amountRefunded,
+      payUrl: payment.payUrl,
+      payUrlExpiresAt: payment.payUrlExpiresAt,
+      authorizationExpiresAt: payment.authorizationExpiresAt,
+      ...(payment.card ? { cardBrand: payment.card.brand, cardLast4: payment.card.last4 } : {}),
+      ...(payment.savedCardId ? { savedCardId: payment.savedCardId } : {}),
+      ...(payment.installmentPlanId ? { installmentPlanId: payment.installmentPlanId } : {}),
+      ...(onReader ? {} : { readerStage: null }),
+      ...declinePatch(payment, onReader),
+      ...(record.attentionSince && status !== 'unknown'
+        ? { attentionReason: null, attentionAdvice: null, attentionSince: null }
+        : {}),
+    };
+    const changed =
+      record.status !== patch.status ||
+      record.transactionId !== payment.id ||
+      record.amountCaptured !== payment.amountCaptured ||
+      record.amountRefunded !== payment.amountRefunded ||
+      record.amountCapturable !== payment.amountCapturable ||
+      record.payUrl !== payment.payUrl ||
+      record.authorizationExpiresAt !== payment.authorizationExpiresAt ||
+      record.declineCode !== (patch.declineCode === undefined ? record.declineCode : patch.declineCode) ||
+      (record.attentionSince !== null && patch.attentionSince === null);
+    if (!changed && !event) return record;
+    const eventName = event ?? (record.status !== status ? eventForStatus(status, failure?.code ?? null) : null);
+    const updated = journal.updatePayment(record.id, patch, eventName ?? undefined, detail ?? eventDetail(payment));
+    this.engine.changed(updated);
+    if (record.attentionSince && !updated.attentionSince) this.engine.attentionChanged();
+    if (SETTLED_STATUSES.has(updated.status) || updated.status === 'requires_capture') {
+      for (const listener of this.closedListeners) listener(updated, payment);
+    }
+    return updated;
+  }
+
+  /** A payment the till did not create (e.g. pushed to its reader by the merchant's server). */
+  adopt(payment: GatewayPayment): PaymentRecord {
+    const { journal } = this.engine;
+    const existing = journal.findByTransactionId(payment.id);
+    if (existing) return existing;
+    const gateway = this.engine.options.gateway();
+    const tagged = payment.orderReference;
+    const orderReference = tagged && journal.findByOrder(tagged).length === 0 ? tagged : `ext-${payment.reference}`;
+    const record = journal.insertPayment(
+      newPaymentRecord({
+        id: newId('pay'),
+        gateway: gateway.name,
+        orderReference,
+        attempt: 1,
+        idempotencyKey: `adopted-${payment.id}`,
+        origin: 'adopted',
+        amount: payment.amount,
+        currency: payment.currency,
+        description: payment.description,
+        captureMethod: payment.captureMethod,
+        customerId: payment.customerId,
+        receiptEmail: payment.receiptEmail,
+        status: payment.status,
+        transactionId: payment.id,
+        reference: payment.reference,
+        cardBrand: payment.card?.brand ?? null,
+        cardLast4: payment.card?.last4 ?? null,
+        amountCapturable: payment.amountCapturable,
+        amountCaptured: payment.amountCaptured,
+        amountRefunded: payment.amountRefunded,
+        payUrl: payment.payUrl,
+        payUrlExpiresAt: payment.payUrlExpiresAt,
+        authorizationExpiresAt: payment.authorizationExpiresAt,
+        channel: payment.payUrl ? 'link' : 'card_present',
+      }),
+      'adopted',
+      `created outside this till (${payment.reference})`,
+    );
+    this.engine.changed(record);
+    return record;
+  }
+}
+
+/** The decline fields a gateway answer implies (kept, cleared or set). */
+function declinePatch(payment: GatewayPayment, onReader: boolean): PaymentPatch {
+  const failure = payment.failure;
+  if (payment.status === 'pending' && failure && !onReader) return declineFields(failure.code, failure.message);
+  if (payment.status === 'failed' && failure) return declineFields(failure.code, failure.message);
+  if (payment.status !== 'pending' || !failure) return { declineCode: null, declineMessage: null };
+  return {};
+}
+
+/** Cashier text for a decline; a code this app does not know shows the gateway's own words. */
+export function declineFields(code: string, gatewayMessage: string | null): PaymentPatch {
+  const message = !isDeclineCode(code) && gatewayMessage ? `Declined: ${gatewayMessage}` : declineInfo(code).cashier;
+  return { declineCode: code, declineMessage: message };
+}
+
+/** How far along a payment is; a gateway answer that ranks lower than the journal is an old one. */
+const STATUS_RANK: Record<string, number> = {
+  creating: 0,
+  unknown: 0,
+  pending: 0,
+  in_progress: 0,
+  requires_capture: 1,
+  succeeded: 2,
+  partially_refunded: 3,
+  refunded: 4,
+  canceled: 5,
+  failed: 5,
+};
+
+function isStale(record: PaymentRecord, payment: GatewayPayment): boolean {
+  if (record.transactionId === null) return false;
+  const current = STATUS_RANK[record.status] ?? 0;
+  if (current === 5) return payment.status !== record.status;
+  return (
+    (STATUS_RANK[payment.status] ?? 0) < current ||
+    payment.amountRefunded < record.amountRefunded ||
+    payment.amountCaptured < record.amountCaptured
+  );
+}
+
+function eventForStatus(status: string, failureCode: string | null): string {
+  if (status === 'pending' && failureCode) return 'declined';
+  return status;
+}
+
+function eventDetail(payment: GatewayPayment): string | null {
+  if (payment.failure) return `${payment.failure.code}${payment.failure.message ? `: ${payment.failure.message}` : ''}`;
+  if (payment.card) return `${payment.card.brand} •••• ${payment.card.last4}`;
+  return null;
+}
+
+export function describeStatus(status: string): string {
+  return status === 'requires_capture' ? 'authorised and waiting for capture' : status.replace('_', ' ');
+}

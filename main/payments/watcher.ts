@@ -1,0 +1,133 @@
+/**
+ * Watching payments the gateway settles without this till's own reader: a payment on a reader the
+ * gateway hosts, and a payment by link the customer pays on their phone. Neither can rely on a
+ * notification reaching the till (a gateway's notification URL must be public), so the till asks:
+ * a cloud reader every `remotePollMs`; a payment link more and more rarely (up to every 10 s), and
+ * not past a little after its link lapses — by then the gateway has closed it, and recovery reads
+ * it at the next start in any case. A verified or forwarded notification only makes it ask now.
+ */
+import type { TimerHandle } from '../../common/clock';
+import { inBackground } from '../core/background';
+import { errorText, type PaymentEngine } from './engine';
+import type { Recovery } from './recovery';
+import type { PaymentSync } from './sync';
+
+const LINK_MAX_POLL_MS = 10_000;
+/** How long after a link lapses the till keeps asking (the gateway closes it at its own pace). */
+const LINK_GRACE_MS = 5 * 60_000;
+
+interface Watch {
+  timer: TimerHandle | undefined;
+  delayMs: number;
+}
+
+export class RemoteWatcher {
+  private readonly watches = new Map<string, Watch>();
+
+  constructor(
+    private readonly engine: PaymentEngine,
+    private readonly sync: PaymentSync,
+    private readonly recovery: () => Recovery,
+  ) {
+    sync.onClosed((record) => this.stop(record.id));
+  }
+
+  /** Follows a payment until it leaves the state that needs following (idempotent). */
+  follow(paymentId: string): void {
+    if (this.watches.has(paymentId) || this.engine.closed) return;
+    const watch: Watch = { timer: undefined, delayMs: this.baseDelay() };
+    this.watches.set(paymentId, watch);
+    this.schedule(paymentId, watch);
+  }
+
+  /** Asks about a payment now (e.g. a notification named it). */
+  nudge(paymentId: string): void {
+    const watch = this.watches.get(paymentId);
+    if (!watch) return;
+    this.engine.clock.clearTimeout(watch.timer);
+    watch.delayMs = this.baseDelay();
+    watch.timer = this.engine.clock.setTimeout(() => this.tickInBackground(paymentId, watch), 0);
+  }
+
+  following(paymentId: string): boolean {
+    return this.watches.has(paymentId);
+  }
+
+  stop(paymentId: string): void {
+    const watch = this.watches.get(paymentId);
+    if (!watch) return;
+    this.engine.clock.clearTimeout(watch.timer);
+    this.watches.delete(paymentId);
+  }
+
+  close(): void {
+    for (const id of [...this.watches.keys()]) this.stop(id);
+  }
+
+  private baseDelay(): number {
+    return this.engine.tuning.remotePollMs ?? 1_000;
+  }
+
+  private schedule(paymentId: string, watch: Watch): void {
+    watch.timer = this.engine.clock.setTimeout(() => this.tickInBackground(paymentId, watch), watch.delayMs);
+  }
+
+  private tickInBackground(paymentId: string, watch: Watch): void {
+    inBackground(this.tick(paymentId, watch), (error) =>
+      this.engine.options.log(`Following ${paymentId} failed`, errorText(error)),
+    );
+  }
+
+  private async tick(paymentId: string, watch: Watch): Promise<void> {
+    if (this.watches.get(paymentId) !== watch || this.engine.closed) return;
+    const record = this.engine.journal.getPayment(paymentId);
+    let keep = false;
+    try {
+      if (record?.status === 'in_progress' && record.readerId) keep = await this.checkCloudReader(paymentId);
+      else if (record?.status === 'pending' && record.channel === 'link') keep = await this.checkLink(paymentId);
+    } catch (error) {
+      this.engine.options.log(`Checking ${paymentId} failed`, errorText(error));
+      keep = true;
+    }
+    if (this.watches.get(paymentId) !== watch) return;
+    if (!keep) return this.stop(paymentId);
+    if (record?.channel === 'link') watch.delayMs = Math.min(Math.round(watch.delayMs * 1.5), LINK_MAX_POLL_MS);
+    this.schedule(paymentId, watch);
+  }
+
+  /** A payment on a gateway-hosted reader: settled once the reader's action is over. */
+  private async checkCloudReader(paymentId: string): Promise<boolean> {
+    const { journal } = this.engine;
+    const record = journal.getPayment(paymentId)!;
+    const reader = this.engine.options.readers.resolve(record.readerId!);
+    const gateway = this.engine.gatewayFor(record);
+    if (!reader || reader.hosted || !gateway.readers || !record.transactionId) return false;
+    const remote = await this.engine.call((g) => g.readers!.get(reader.gatewayReaderId), gateway);
+    const action = remote.action?.paymentId === record.transactionId ? remote.action : null;
+    if (action && action.status === 'in_progress') return true;
+    if (action) {
+      const payment = await this.engine.call((g) => g.retrieve(record.transactionId!), gateway);
+      await this.engine.exclusive(paymentId, async () =>
+        this.sync.apply(journal.getPayment(paymentId)!, payment, null, null, { actionFinal: true }),
+      );
+      return false;
+    }
+    await this.engine.exclusive(paymentId, () => this.recovery().reconcile(journal.getPayment(paymentId)!));
+    return false;
+  }
+
+  /** A payment by link: re-read until paid, failed, aborted or lapsed. */
+  private async checkLink(paymentId: string): Promise<boolean> {
+    const { journal } = this.engine;
+    const record = journal.getPayment(paymentId)!;
+    if (!record.transactionId) return false;
+    const gateway = this.engine.gatewayFor(record);
+    const payment = await this.engine.call((g) => g.retrieve(record.transactionId!), gateway);
+    const updated = await this.engine.exclusive(paymentId, async () =>
+      this.sync.apply(journal.getPayment(paymentId)!, payment, null),
+    );
+    if (updated.status !== 'pending') return false;
+    const lapses = updated.payUrlExpiresAt ? Date.parse(updated.payUrlExpiresAt) : NaN;
+    return !(Number.isFinite(lapses) && this.engine.clock.now() > lapses + LINK_GRACE_MS);
+  }
+}

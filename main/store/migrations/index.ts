@@ -1,0 +1,10 @@
+/** The journal's migrations, in order. A new one goes in its own file, numbered after the last. */
+import { migration as initial } from './001-initial';
+import { migration as webhookEvents } from './002-webhook-events';
+import { migration as historyIndexes } from './003-history-indexes';
+import { migration as gateways } from './004-gateways';
+import type { Migration } from './types';
+
+export const JOURNAL_MIGRATIONS: readonly Migration[] = [initial, webhookEvents, historyIndexes, gateways];
+
+export type { Migration };

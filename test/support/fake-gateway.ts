@@ -1,0 +1,259 @@
+/**
+ * An in-memory gateway that implements the port, for unit tests of the payments and readers: it
+ * keeps payments and cloud readers, honours idempotency keys only when told it has them (else a
+ * resent create is a second payment, as on a real gateway without keys), and can lose an answer
+ * after applying a change, or hold reader reads until a test lets them go.
+ */
+import type { GatewayCapabilities } from '../../common/contract';
+import { GatewayError, GatewayUnreachable } from '../../main/gateway/errors';
+import type {
+  DeviceResult,
+  GatewayPayment,
+  GatewayReaders,
+  LinkPoll,
+  LinkSession,
+  NewPayment,
+  PaymentGateway,
+  ReaderAction,
+  RemoteReader,
+} from '../../main/gateway/port';
+
+export interface FakeGatewayOptions {
+  idempotencyKeys?: boolean;
+  name?: 'plutopay' | 'payplug' | 'plural';
+}
+
+export class FakeGateway implements PaymentGateway {
+  readonly name: 'plutopay' | 'payplug' | 'plural';
+  readonly label = 'Fake gateway';
+  readonly capabilities: GatewayCapabilities;
+  readonly limits = {
+    amount: { min: 50, max: 99_999_999 },
+    currencies: null,
+    description: { max: 500, unit: 'utf16' as const },
+  };
+  readonly payments = new Map<string, GatewayPayment & { key: string }>();
+  readonly refundKeys = new Set<string>();
+  readonly calls: string[] = [];
+  private readonly remote = new Map<string, RemoteReader>();
+  private nextId = 1;
+  private dropNext = 0;
+  /** While set, readers.get waits for it (to interleave a report with a reconcile). */
+  readerGate: Promise<void> | null = null;
+
+  constructor(options: FakeGatewayOptions = {}) {
+    this.name = options.name ?? 'plutopay';
+    this.capabilities = {
+      readerLink: true,
+      cloudReaders: true,
+      payByLink: false,
+      deferredCapture: { authorizationDays: null },
+      partialCapture: true,
+      partialRefund: true,
+      installments: null,
+      savedCards: false,
+      splitSettlement: false,
+      idempotencyKeys: options.idempotencyKeys ?? true,
+      signedNotifications: false,
+      transactionSearch: false,
+      simulateCards: true,
+    };
+  }
+
+  /** The next `n` changes are applied, then answered with a lost connection. */
+  dropAnswers(n: number): void {
+    this.dropNext = n;
+  }
+
+  async health(): Promise<void> {}
+
+  async account() {
+    return { id: 'acct_fake', businessName: 'Fake shop', displayName: null, defaultCurrency: 'EUR', testMode: true };
+  }
+
+  async create(input: NewPayment, key: string): Promise<GatewayPayment> {
+    this.calls.push(`create ${key}`);
+    const existing = [...this.payments.values()].find((p) => p.key === key);
+    if (existing && this.capabilities.idempotencyKeys) return this.answer(strip(existing));
+    const id = `fake-${this.nextId++}`;
+    const payment = {
+      key,
+      id,
+      reference: `txn_${id}`,
+      orderReference: input.orderReference,
+      status: 'pending' as const,
+      amount: input.amount,
+      currency: input.currency,
+      amountCapturable: 0,
+      amountCaptured: 0,
+      amountRefunded: 0,
+      captureMethod: input.captureMethod,
+      card: null,
+      failure: null,
+      description: input.description,
+      receiptEmail: input.receiptEmail,
+      customerId: input.customerId,
+      methodType: 'terminal',
+      terminalId: null,
+      createdAt: new Date(1_767_225_600_000 + this.nextId * 1000).toISOString(),
+      capturedAt: null,
+      payUrl: null,
+      payUrlExpiresAt: null,
+      authorizationExpiresAt: null,
+      installmentPlanId: null,
+      savedCardId: null,
+    };
+    this.payments.set(id, payment);
+    return this.answer(strip(payment));
+  }
+
+  async findCreated(_input: NewPayment, key: string): Promise<GatewayPayment | null> {
+    // With keys, resending is the safe retry and there is nothing to look up (as with PlutoPay).
+    if (this.capabilities.idempotencyKeys) return null;
+    this.calls.push(`find ${key}`);
+    const found = [...this.payments.values()].find((p) => p.key === key);
+    return found ? strip(found) : null;
+  }
+
+  async retrieve(id: string): Promise<GatewayPayment> {
+    return strip(this.get(id));
+  }
+
+  async list() {
+    const data = [...this.payments.values()].map(strip).reverse();
+    return { data, meta: { currentPage: 1, lastPage: 1, perPage: data.length, total: data.length } };
+  }
+
+  async capture(id: string, amount: number | undefined): Promise<GatewayPayment> {
+    const p = this.get(id);
+    if (p.status !== 'requires_capture') throw new GatewayError(422, 'capture_error', 'not capturable');
+    Object.assign(p, { status: 'succeeded', amountCaptured: amount ?? p.amountCapturable, amountCapturable: 0 });
+    return this.answer(strip(p));
+  }
+
+  async cancel(id: string): Promise<GatewayPayment> {
+    const p = this.get(id);
+    if (!['pending', 'requires_capture'].includes(p.status))
+      throw new GatewayError(422, 'cancel_error', 'not cancelable');
+    Object.assign(p, { status: 'canceled', amountCapturable: 0 });
+    return this.answer(strip(p));
+  }
+
+  async refund(id: string, params: { amount?: number }, key: string): Promise<GatewayPayment> {
+    const p = this.get(id);
+    this.refundKeys.add(`${id}:${key}`);
+    p.amountRefunded += params.amount ?? p.amountCaptured - p.amountRefunded;
+    p.status = p.amountRefunded >= p.amountCaptured ? 'refunded' : 'partially_refunded';
+    return this.answer(strip(p));
+  }
+
+  async refundExists(id: string, key: string): Promise<boolean> {
+    return this.refundKeys.has(`${id}:${key}`);
+  }
+
+  async refunds() {
+    return [];
+  }
+
+  readonly readers: GatewayReaders = {
+    list: async () => [...this.remote.values()],
+    get: async (readerId) => {
+      await this.readerGate;
+      return this.reader(readerId);
+    },
+    register: async (params) => {
+      const id = `tmr_${this.nextId++}`;
+      this.remote.set(id, {
+        id,
+        terminalId: `term_${id}`,
+        label: params.name,
+        status: 'online',
+        deviceType: params.registrationCode.startsWith('simulated') ? 'simulated' : 'hosted',
+        simulated: params.registrationCode.startsWith('simulated'),
+        serialNumber: params.registrationCode,
+        softwareVersion: null,
+        lastSeenAt: null,
+        action: null,
+      });
+      return { terminalId: `term_${id}`, readerId: id };
+    },
+    findRegistered: async () => null,
+    remove: async () => undefined,
+    push: async (paymentId, readerId) => {
+      const reader = this.reader(readerId);
+      const payment = this.get(paymentId);
+      reader.action = {
+        id: `act_${this.nextId++}`,
+        paymentId,
+        amount: payment.amount,
+        currency: payment.currency,
+        status: 'in_progress',
+        presentedCard: null,
+      };
+      return this.answer({ ...reader });
+    },
+    cancelAction: async (readerId) => {
+      const reader = this.reader(readerId);
+      if (reader.action) reader.action = { ...reader.action, status: 'canceled' };
+      return { ...reader };
+    },
+    simulate: async (readerId) => {
+      const reader = this.reader(readerId);
+      const action = reader.action;
+      if (!action || action.status !== 'in_progress') throw new GatewayError(422, 'terminal_error', 'no action');
+      this.approve(action);
+      reader.action = { ...action, status: 'succeeded' };
+      return { ...reader };
+    },
+    link: {
+      open: async (readerId): Promise<LinkSession> => ({ id: `lnk_${this.nextId++}`, readerId, pollWaitMaxMs: 30_000 }),
+      poll: async (session): Promise<LinkPoll> => ({ version: 1, action: this.reader(session.readerId).action }),
+      postResult: async (session, actionId, result: DeviceResult) => {
+        const reader = this.reader(session.readerId);
+        const action = reader.action;
+        if (!action || action.id !== actionId) throw new GatewayError(422, 'terminal_error', 'not the open action');
+        if (result.outcome === 'approved') this.approve(action);
+        reader.action = { ...action, status: result.outcome === 'approved' ? 'succeeded' : 'failed' };
+        return strip(this.get(action.paymentId));
+      },
+      close: async () => undefined,
+    },
+  };
+
+  private approve(action: ReaderAction): void {
+    const p = this.get(action.paymentId);
+    const manual = p.captureMethod === 'manual';
+    Object.assign(p, {
+      status: manual ? 'requires_capture' : 'succeeded',
+      amountCapturable: manual ? p.amount : 0,
+      amountCaptured: manual ? 0 : p.amount,
+      card: { brand: 'visa', last4: '4242' },
+    });
+  }
+
+  private get(id: string) {
+    const p = this.payments.get(id);
+    if (!p) throw new GatewayError(404, 'invalid_request', `no payment ${id}`);
+    return p;
+  }
+
+  private reader(id: string): RemoteReader {
+    const reader = this.remote.get(id);
+    if (!reader) throw new GatewayError(404, 'invalid_request', `no reader ${id}`);
+    return reader;
+  }
+
+  /** A change's answer, or the lost connection a test asked for (the change stands). */
+  private answer<T>(value: T): T {
+    if (this.dropNext > 0) {
+      this.dropNext--;
+      throw new GatewayUnreachable('unknown', 'The connection to the gateway failed (dropped by the test).');
+    }
+    return value;
+  }
+}
+
+function strip(payment: GatewayPayment & { key: string }): GatewayPayment {
+  const { key: _key, ...rest } = payment;
+  return { ...rest };
+}
