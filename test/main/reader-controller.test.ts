@@ -3,7 +3,7 @@
  * reconnection with backoff, supersession, and "journal the device outcome, then report it".
  */
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import { SimulatedReader } from '../../drivers/simulated/reader';
 import { GatewayError, GatewayUnreachable } from '../../main/gateway/errors';
 import type { DeviceResult, LinkSession, ReaderLinkClient } from '../../main/gateway/link';

@@ -1,10 +1,10 @@
 /**
  * Two connected in-memory Transports, a null-modem cable in a process: what one end writes the
  * other receives, on a later microtask (never inside the write call, so a state machine never
- * re-enters itself). Used by tests and by anything that wants an emulator without a pty.
+ * re-enters itself). Test-only: lets a driver talk to an emulator without a pty.
  */
-import { Emitter } from '../common/emitter';
-import type { Transport, Unsubscribe } from './types';
+import { Emitter } from '../../common/emitter';
+import type { Transport, Unsubscribe } from '../../drivers/types';
 
 export interface MemoryTransport extends Transport {
   /** Simulates a pulled cable: both ends close, with this error. */
