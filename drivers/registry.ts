@@ -8,6 +8,7 @@
  * unknown (see ConcertReader), never silently.
  */
 import type { Clock } from '../common/clock';
+import { Emitter } from '../common/emitter';
 import type { ConcertDriver, ConcertDriverOptions } from './protocols/concert/driver';
 import { createConcertDriver } from './protocols/concert/driver';
 import { SerialPollingDiscovery } from './serial/discovery';
@@ -79,18 +80,13 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
   const opened = new Map<string, Reader>();
   const opening = new Set<string>();
   const probes = new Set<Promise<void>>();
-  const changeListeners = new Set<() => void>();
+  // A listener must not wedge discovery: Emitter isolates a throwing one.
+  const changes = new Emitter();
   let subscriptions: Unsubscribe[] = [];
   let generation = 0;
 
   function changed(): void {
-    for (const listener of [...changeListeners]) {
-      try {
-        listener();
-      } catch {
-        // A listener must not wedge discovery.
-      }
-    }
+    changes.emit();
   }
 
   /** A serial device whose port is also a USB device's: shown (and claimed) as the USB one. */
@@ -269,8 +265,7 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
     },
 
     onChange(listener) {
-      changeListeners.add(listener);
-      return () => changeListeners.delete(listener);
+      return changes.subscribe(listener);
     },
 
     async open(deviceId) {

@@ -3,6 +3,7 @@
  * device, a driver that can claim and open it, and the opened Reader that collects a card.
  * Nothing here knows about the gateway, the journal or Electron.
  */
+import type { Unsubscribe } from '../common/emitter';
 
 /** How a device was found. */
 export type FoundBy = 'simulated' | 'serial' | 'usb';
@@ -102,7 +103,8 @@ export type ReaderState = 'idle' | 'busy' | 'disconnected';
  */
 export type SimulatedFault = 'none' | 'timeout' | 'no_answer' | 'busy' | 'disconnect_mid_payment';
 
-export type Unsubscribe = () => void;
+/** Returned by every onX(listener): one definition, the shared Emitter's. */
+export type { Unsubscribe };
 
 export interface Reader {
   readonly info: ReaderInfo;

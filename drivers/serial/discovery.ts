@@ -5,6 +5,7 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock';
 import { systemClock } from '../../common/clock';
+import { Emitter } from '../../common/emitter';
 import type { DeviceDescriptor, Discovery, Unsubscribe } from '../types';
 import { ingenicoModel } from '../usb/ids';
 import type { SerialLister, SerialListing, SerialPortInfo } from './list';
@@ -45,8 +46,9 @@ export class SerialPollingDiscovery implements Discovery {
   private readonly clock: Clock;
   private readonly intervalMs: number;
   private current = new Map<string, DeviceDescriptor>();
-  private readonly attachListeners = new Set<(device: DeviceDescriptor) => void>();
-  private readonly detachListeners = new Set<(device: DeviceDescriptor) => void>();
+  /** A listener's failure must not stop discovery: Emitter isolates it. */
+  private readonly attachEvents = new Emitter<DeviceDescriptor>();
+  private readonly detachEvents = new Emitter<DeviceDescriptor>();
   private timer: TimerHandle | undefined;
   private running = false;
   private inFlight: Promise<void> | null = null;
@@ -78,13 +80,11 @@ export class SerialPollingDiscovery implements Discovery {
   }
 
   onAttach(listener: (device: DeviceDescriptor) => void): Unsubscribe {
-    this.attachListeners.add(listener);
-    return () => this.attachListeners.delete(listener);
+    return this.attachEvents.subscribe(listener);
   }
 
   onDetach(listener: (device: DeviceDescriptor) => void): Unsubscribe {
-    this.detachListeners.add(listener);
-    return () => this.detachListeners.delete(listener);
+    return this.detachEvents.subscribe(listener);
   }
 
   /** Lists once and reports the differences. Overlapping calls share one listing. */
@@ -115,11 +115,11 @@ export class SerialPollingDiscovery implements Discovery {
     this.current = next;
     for (const [id, device] of previous) {
       const now = next.get(id);
-      if (!now || !sameDevice(device, now)) this.emit(this.detachListeners, device);
+      if (!now || !sameDevice(device, now)) this.detachEvents.emit(device);
     }
     for (const [id, device] of next) {
       const before = previous.get(id);
-      if (!before || !sameDevice(before, device)) this.emit(this.attachListeners, device);
+      if (!before || !sameDevice(before, device)) this.attachEvents.emit(device);
     }
   }
 
@@ -134,15 +134,5 @@ export class SerialPollingDiscovery implements Discovery {
     if (note === this.lastNote) return; // once per change, not every two seconds
     this.lastNote = note;
     this.options.onNote?.(note);
-  }
-
-  private emit(listeners: Set<(device: DeviceDescriptor) => void>, device: DeviceDescriptor): void {
-    for (const listener of [...listeners]) {
-      try {
-        listener(device);
-      } catch {
-        // One listener's failure must not stop discovery.
-      }
-    }
   }
 }

@@ -4,6 +4,7 @@
  * up as a read error, which serialport turns into 'close' with `disconnected`).
  */
 import { SerialPort } from 'serialport';
+import { Emitter } from '../../common/emitter';
 import type { Transport, Unsubscribe } from '../types';
 
 export interface SerialLineOptions {
@@ -42,16 +43,16 @@ export interface SerialTransportOptions {
 
 class SerialTransport implements Transport {
   private closed = false;
-  private readonly dataListeners = new Set<(chunk: Uint8Array) => void>();
-  private readonly closeListeners = new Set<(error?: Error) => void>();
+  private readonly dataEvents = new Emitter<Uint8Array>();
+  private readonly closeEvents = new Emitter<Error | undefined>();
 
   constructor(
     private readonly port: PortLike,
     readonly path: string,
   ) {
     port.on('data', (chunk) => {
-      const bytes = new Uint8Array(chunk);
-      for (const listener of [...this.dataListeners]) listener(bytes);
+      // A listener that throws must not throw into serialport's stream: Emitter isolates it.
+      this.dataEvents.emit(new Uint8Array(chunk));
     });
     // serialport can emit 'close' twice (stream end, then the disconnect error): report once,
     // preferring the one that carries the error.
@@ -76,13 +77,11 @@ class SerialTransport implements Transport {
   }
 
   onData(listener: (chunk: Uint8Array) => void): Unsubscribe {
-    this.dataListeners.add(listener);
-    return () => this.dataListeners.delete(listener);
+    return this.dataEvents.subscribe(listener);
   }
 
   onClose(listener: (error?: Error) => void): Unsubscribe {
-    this.closeListeners.add(listener);
-    return () => this.closeListeners.delete(listener);
+    return this.closeEvents.subscribe(listener);
   }
 
   close(): Promise<void> {
@@ -101,7 +100,7 @@ class SerialTransport implements Transport {
   private shut(error: Error | undefined): void {
     if (this.closed) return;
     this.closed = true;
-    for (const listener of [...this.closeListeners]) listener(error);
+    this.closeEvents.emit(error);
   }
 }
 

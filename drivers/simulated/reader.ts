@@ -5,6 +5,7 @@
  */
 import { systemClock, type Clock, type TimerHandle } from '../../common/clock';
 import { declineInfo } from '../../common/decline-codes';
+import { Emitter } from '../../common/emitter';
 import { decideTestOutcome } from '../../common/test-cards';
 import type {
   CardOutcome,
@@ -51,8 +52,8 @@ export class SimulatedReader implements Reader {
   private fault: SimulatedFault = 'none';
   private connected = true;
   private autoPresentDelayMs: number;
-  private readonly disconnectListeners = new Set<(reason: string) => void>();
-  private readonly reconnectListeners = new Set<() => void>();
+  private readonly disconnectEvents = new Emitter<string>();
+  private readonly reconnectEvents = new Emitter();
   /** What the device remembers of recent collections, for recovery after an unknown outcome. */
   private readonly remembered = new Map<string, CardOutcome>();
 
@@ -201,7 +202,7 @@ export class SimulatedReader implements Reader {
           : failed('reader_disconnected', 'The reader was unplugged before a card was presented.'),
       );
     }
-    for (const listener of [...this.disconnectListeners]) listener(reason);
+    this.disconnectEvents.emit(reason);
     const replug = this.options.replugAfterMs ?? 1_000;
     if (replug > 0) this.clock.setTimeout(() => this.replug(), replug);
   }
@@ -209,25 +210,23 @@ export class SimulatedReader implements Reader {
   replug(): void {
     if (this.connected) return;
     this.connected = true;
-    for (const listener of [...this.reconnectListeners]) listener();
+    this.reconnectEvents.emit();
   }
 
   onDisconnect(listener: (reason: string) => void): Unsubscribe {
-    this.disconnectListeners.add(listener);
-    return () => this.disconnectListeners.delete(listener);
+    return this.disconnectEvents.subscribe(listener);
   }
 
   /** Simulated readers come back by themselves after an unplug; real ones are rediscovered. */
   onReconnect(listener: () => void): Unsubscribe {
-    this.reconnectListeners.add(listener);
-    return () => this.reconnectListeners.delete(listener);
+    return this.reconnectEvents.subscribe(listener);
   }
 
   async close(): Promise<void> {
     const collection = this.current;
     if (collection) this.finish(collection, failed('reader_disconnected', 'The reader was closed.'));
-    this.disconnectListeners.clear();
-    this.reconnectListeners.clear();
+    this.disconnectEvents.clear();
+    this.reconnectEvents.clear();
   }
 
   private stage(collection: Collection, stage: CollectStage): void {

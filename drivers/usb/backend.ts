@@ -4,6 +4,7 @@
  * tests. Loading `usb` can fail (no prebuilt binary, no libusb, a machine without a USB bus):
  * that yields an unavailable backend with a reason, never an exception.
  */
+import { Emitter } from '../../common/emitter';
 import type { Unsubscribe } from '../types';
 
 export interface UsbDeviceInfo {
@@ -145,8 +146,8 @@ export async function loadUsbBackend(load: () => Promise<unknown> = () => import
 export class FakeUsbBackend implements UsbBackend {
   readonly available = true;
   private readonly devices: UsbDeviceInfo[] = [];
-  private readonly attachListeners = new Set<(device: UsbDeviceInfo) => void>();
-  private readonly detachListeners = new Set<(device: UsbDeviceInfo) => void>();
+  private readonly attachEvents = new Emitter<UsbDeviceInfo>();
+  private readonly detachEvents = new Emitter<UsbDeviceInfo>();
 
   constructor(initial: readonly UsbDeviceInfo[] = []) {
     this.devices.push(...initial);
@@ -157,27 +158,25 @@ export class FakeUsbBackend implements UsbBackend {
   }
 
   onAttach(listener: (device: UsbDeviceInfo) => void): Unsubscribe {
-    this.attachListeners.add(listener);
-    return () => this.attachListeners.delete(listener);
+    return this.attachEvents.subscribe(listener);
   }
 
   onDetach(listener: (device: UsbDeviceInfo) => void): Unsubscribe {
-    this.detachListeners.add(listener);
-    return () => this.detachListeners.delete(listener);
+    return this.detachEvents.subscribe(listener);
   }
 
   close(): void {
-    this.attachListeners.clear();
-    this.detachListeners.clear();
+    this.attachEvents.clear();
+    this.detachEvents.clear();
   }
 
   get listenerCount(): number {
-    return this.attachListeners.size + this.detachListeners.size;
+    return this.attachEvents.size + this.detachEvents.size;
   }
 
   attach(device: UsbDeviceInfo): void {
     this.devices.push(device);
-    for (const listener of [...this.attachListeners]) listener(device);
+    this.attachEvents.emit(device);
   }
 
   detach(device: UsbDeviceInfo): void {
@@ -186,6 +185,6 @@ export class FakeUsbBackend implements UsbBackend {
     );
     if (index < 0) return;
     const [removed] = this.devices.splice(index, 1);
-    for (const listener of [...this.detachListeners]) listener(removed!);
+    this.detachEvents.emit(removed!);
   }
 }

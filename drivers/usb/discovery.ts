@@ -6,6 +6,7 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock';
 import { systemClock } from '../../common/clock';
+import { Emitter } from '../../common/emitter';
 import type { SerialLister, SerialPortInfo } from '../serial/list';
 import type { DeviceDescriptor, Discovery, Unsubscribe } from '../types';
 import type { UsbBackend, UsbDeviceInfo } from './backend';
@@ -42,8 +43,9 @@ export class UsbDiscovery implements Discovery {
   private backend: UsbBackend | null = null;
   private readonly devices = new Map<string, DeviceDescriptor>();
   private readonly mapping = new Map<string, TimerHandle | undefined>();
-  private readonly attachListeners = new Set<(device: DeviceDescriptor) => void>();
-  private readonly detachListeners = new Set<(device: DeviceDescriptor) => void>();
+  /** A listener's failure must not stop discovery: Emitter isolates it. */
+  private readonly attachEvents = new Emitter<DeviceDescriptor>();
+  private readonly detachEvents = new Emitter<DeviceDescriptor>();
   private subscriptions: Unsubscribe[] = [];
 
   constructor(private readonly options: UsbDiscoveryOptions) {
@@ -84,13 +86,11 @@ export class UsbDiscovery implements Discovery {
   }
 
   onAttach(listener: (device: DeviceDescriptor) => void): Unsubscribe {
-    this.attachListeners.add(listener);
-    return () => this.attachListeners.delete(listener);
+    return this.attachEvents.subscribe(listener);
   }
 
   onDetach(listener: (device: DeviceDescriptor) => void): Unsubscribe {
-    this.detachListeners.add(listener);
-    return () => this.detachListeners.delete(listener);
+    return this.detachEvents.subscribe(listener);
   }
 
   /** Resolves once the device is reported (with or without a serial port), or dropped. */
@@ -129,7 +129,7 @@ export class UsbDiscovery implements Discovery {
     const descriptor = this.devices.get(key);
     if (!descriptor) return;
     this.devices.delete(key);
-    this.emit(this.detachListeners, descriptor);
+    this.detachEvents.emit(descriptor);
   }
 
   private async findPort(device: UsbDeviceInfo): Promise<SerialPortInfo | undefined> {
@@ -158,17 +158,7 @@ export class UsbDiscovery implements Discovery {
       ...(model ? { model } : {}),
     };
     this.devices.set(key, descriptor);
-    this.emit(this.attachListeners, descriptor);
-  }
-
-  private emit(listeners: Set<(device: DeviceDescriptor) => void>, device: DeviceDescriptor): void {
-    for (const listener of [...listeners]) {
-      try {
-        listener(device);
-      } catch {
-        // One listener's failure must not stop discovery.
-      }
-    }
+    this.attachEvents.emit(descriptor);
   }
 }
 

@@ -4,7 +4,7 @@
  * still sees every kind of unfinished payment; writes' consequences wait for the commit.
  */
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import { Journal, newPaymentRecord } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { ManualClock, seedJournal } from './seed';

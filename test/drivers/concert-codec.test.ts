@@ -20,7 +20,7 @@ import {
 } from '../../drivers/protocols/concert/codec';
 import { concertRequest } from './concert-fixtures';
 
-/** The worked request of ../shared/reference/concert-v2.md: 12.50 EUR, card, full answer, E+. */
+/** The Concert V2 worked request (see docs/readers.md): 12.50 EUR, card, full answer, E+. */
 const GOLDEN_REQUEST =
   '02 30 31 30 30 30 30 31 32 35 30 31 31 30 39 37 38 20 20 20 20 20 20 20 20 20 20 41 30 31 30 42 30 31 30 03 01';
 /** The worked short answer: accepted, 91.10, card, EUR. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
-import { createTransportPair } from '../../drivers/memory-transport';
+import { FakeClock } from '../support/fake-clock';
+import { createTransportPair } from '../support/memory-transport';
 import { ACK, ENQ, EOT, NAK, decodeAnswer, encodeRequest, toHex } from '../../drivers/protocols/concert/codec';
 import type { EmulatorEvent, EmulatorScript } from '../../drivers/protocols/concert/emulator';
 import { ConcertTerminalEmulator, serveEmulator } from '../../drivers/protocols/concert/emulator';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import {
   ACK,
   ENQ,

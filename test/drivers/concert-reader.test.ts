@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
-import { createTransportPair } from '../../drivers/memory-transport';
+import { FakeClock } from '../support/fake-clock';
+import { createTransportPair } from '../support/memory-transport';
 import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
 import type { EmulatorScript } from '../../drivers/protocols/concert/emulator';
 import { serveEmulator } from '../../drivers/protocols/concert/emulator';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { createTransportPair } from '../../drivers/memory-transport';
+import { createTransportPair } from '../support/memory-transport';
 import { createConcertDriver } from '../../drivers/protocols/concert/driver';
 import type { EmulatorScript } from '../../drivers/protocols/concert/emulator';
 import { serveEmulator } from '../../drivers/protocols/concert/emulator';

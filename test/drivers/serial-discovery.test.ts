@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import { SerialPollingDiscovery, describeSerialPort } from '../../drivers/serial/discovery';
 import type { SerialListing, SerialPortInfo, SysfsLayout } from '../../drivers/serial/list';
 import { createConfiguredLister, createSerialLister, findOnPath, listFromSysfs } from '../../drivers/serial/list';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import { SimulatedReader } from '../../drivers/simulated/reader';
 import type { CardOutcome, CollectStage } from '../../drivers/types';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import type { SerialPortInfo } from '../../drivers/serial/list';
 import type { DeviceDescriptor } from '../../drivers/types';
 import type { UsbDeviceInfo } from '../../drivers/usb/backend';

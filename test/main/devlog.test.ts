@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import { maskKey, redact } from '../../main/core/masking';
 import { DevLog } from '../../main/host/devlog';
 

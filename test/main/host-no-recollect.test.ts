@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTransportPair } from '../../drivers/memory-transport';
+import { createTransportPair } from '../support/memory-transport';
 import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
 import { serveEmulator, type EmulatorScript, type ServedEmulator } from '../../drivers/protocols/concert/emulator';
 import { ConcertReader } from '../../drivers/protocols/concert/reader';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import { Journal, JOURNAL_SCHEMA_VERSION, newPaymentRecord, type PaymentRecord } from '../../main/store/journal';
 import { openDatabase, SchemaTooNewError } from '../../main/store/sqlite';
 

@@ -3,7 +3,7 @@
  * reconnection with backoff, supersession, and "journal the device outcome, then report it".
  */
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import { SimulatedReader } from '../../drivers/simulated/reader';
 import { GatewayUnreachable, LinkEnded } from '../../main/gateway/errors';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../../main/gateway/port';

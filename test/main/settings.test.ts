@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import { MemorySecretStore } from '../../main/config/secrets';
 import { SettingsStore } from '../../main/config/settings';
 import { HostError } from '../../main/core/errors';

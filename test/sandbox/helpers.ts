@@ -1,7 +1,7 @@
 /** Shared helpers for the sandbox tests: start a sandbox on port 0 and call it over real HTTP. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../sandbox/index';
 import type { TransactionJson } from '../../sandbox/plutopay/domain/transactions';
 

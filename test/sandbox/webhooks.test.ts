@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import { startSandbox } from '../../sandbox/index';
 import {
   Api,

@@ -1,8 +1,7 @@
 /**
  * Concert V2 (protocols E and E+) frame codec: pure functions from values to bytes and back.
- * Byte-level facts: ../shared/reference/concert-v2.md. Every decoder rejects with a
- * ConcertProtocolError whose code says exactly what was wrong, so a bad frame can never be
- * mistaken for an answer.
+ * Byte-level facts: docs/readers.md. Every decoder rejects with a ConcertProtocolError whose
+ * code says exactly what was wrong, so a bad frame can never be mistaken for an answer.
  */
 import { currencyByCode, currencyByNumeric } from '../../../common/currencies';
 import { MAX_AMOUNT_MINOR } from '../../../common/money';

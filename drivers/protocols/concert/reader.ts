@@ -10,6 +10,7 @@
 import type { Clock, TimerHandle } from '../../../common/clock';
 import { systemClock } from '../../../common/clock';
 import { DECLINE_CODES } from '../../../common/decline-codes';
+import { Emitter } from '../../../common/emitter';
 import { checkMinorAmount } from '../../../common/money';
 import { cardBrand } from '../../../common/test-cards';
 import type {
@@ -89,7 +90,8 @@ export class ConcertReader implements Reader {
   private gone = false;
   private closed = false;
   private writes: Promise<void> = Promise.resolve();
-  private readonly disconnectListeners = new Set<(reason: string) => void>();
+  /** Listeners must not be able to wedge the driver: Emitter isolates a throwing one. */
+  private readonly disconnectEvents = new Emitter<string>();
   private readonly subscriptions: Unsubscribe[];
 
   constructor(private readonly options: ConcertReaderOptions) {
@@ -181,8 +183,7 @@ export class ConcertReader implements Reader {
   }
 
   onDisconnect(listener: (reason: string) => void): Unsubscribe {
-    this.disconnectListeners.add(listener);
-    return () => this.disconnectListeners.delete(listener);
+    return this.disconnectEvents.subscribe(listener);
   }
 
   /**
@@ -309,13 +310,7 @@ export class ConcertReader implements Reader {
       this.active.link.abort(`the reader disconnected (${reason})`);
     }
     if (this.closed) return; // an intentional close is not a disconnect
-    for (const listener of [...this.disconnectListeners]) {
-      try {
-        listener(reason);
-      } catch {
-        // Listeners must not be able to wedge the driver.
-      }
-    }
+    this.disconnectEvents.emit(reason);
   }
 
   private write(bytes: Uint8Array): void {

@@ -7,9 +7,9 @@ import { decideTestOutcome, normaliseCardNumber } from '../../../common/test-car
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
 import { inTransaction, type Context } from '../../shared/context';
-import { formatted } from '../../shared/money';
 import { paginate, type Page } from '../../shared/pagination';
 import { DAY, iso, isoOrNull } from '../../shared/time';
+import { amountJson } from './money-json';
 import type { TransactionRow, Transactions } from './transactions';
 
 export const CHECKOUT_TTL_MS = DAY;
@@ -72,8 +72,7 @@ export class Checkout {
       id: row.id,
       reference: row.reference,
       url: `${this.ctx.baseUrl()}/pay/${row.reference}`,
-      amount: row.amount,
-      amount_formatted: formatted(row.amount, row.currency),
+      ...amountJson(row),
       currency: row.currency,
       status: row.status,
       description: row.description,

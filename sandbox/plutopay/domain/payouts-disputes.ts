@@ -5,7 +5,7 @@
 import { conflict, notFound } from '../../http/errors';
 import { inTransaction, type Context } from '../../shared/context';
 import type { Outbox } from './events';
-import { formatted } from '../../shared/money';
+import { amountJson } from './money-json';
 import { paginate, type Page } from '../../shared/pagination';
 import { DAY, iso, isoDate, isoOrNull } from '../../shared/time';
 import type { Transactions } from './transactions';
@@ -58,8 +58,7 @@ export function payoutJson(row: PayoutRow): Record<string, unknown> {
   return {
     id: row.id,
     reference: row.reference,
-    amount: row.amount,
-    amount_formatted: formatted(row.amount, row.currency),
+    ...amountJson(row),
     currency: row.currency,
     status: row.status,
     arrival_date: row.arrival_date,
@@ -76,8 +75,7 @@ export function disputeJson(row: DisputeRow): Record<string, unknown> {
     id: row.id,
     reference: row.reference,
     transaction_id: row.transaction_id,
-    amount: row.amount,
-    amount_formatted: formatted(row.amount, row.currency),
+    ...amountJson(row),
     currency: row.currency,
     status: row.status,
     reason: row.reason,

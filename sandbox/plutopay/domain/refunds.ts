@@ -5,7 +5,7 @@
 import type { Metadata } from '../../http/params';
 import { inTransaction, type Context } from '../../shared/context';
 import type { Outbox } from './events';
-import { formatted } from '../../shared/money';
+import { amountJson, type AmountJson } from './money-json';
 import { paginate, type Page } from '../../shared/pagination';
 import { iso } from '../../shared/time';
 import * as machine from './transaction-machine';
@@ -45,12 +45,10 @@ export interface RefundInput {
 
 const REFUND_PARAMS = ['amount', 'reason', 'metadata'] as const;
 
-export interface RefundJson {
+export interface RefundJson extends AmountJson {
   id: string;
   reference: string;
   transaction_id: string;
-  amount: number;
-  amount_formatted: string;
   currency: string;
   status: 'succeeded';
   reason: string | null;
@@ -64,8 +62,7 @@ export function refundJson(row: RefundRow, transaction?: TransactionRow): Refund
     id: row.id,
     reference: row.reference,
     transaction_id: row.transaction_id,
-    amount: row.amount,
-    amount_formatted: formatted(row.amount, row.currency),
+    ...amountJson(row),
     currency: row.currency,
     status: row.status,
     reason: row.reason,

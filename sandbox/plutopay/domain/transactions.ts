@@ -8,7 +8,7 @@ import { ApiError, conflict, invalid, notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
 import { inTransaction, type Context } from '../../shared/context';
 import type { Outbox } from './events';
-import { formatted } from '../../shared/money';
+import { amountJson, type AmountJson } from './money-json';
 import { paginate, type Page } from '../../shared/pagination';
 import { isoOrNull, iso, DAY } from '../../shared/time';
 import * as machine from './transaction-machine';
@@ -108,13 +108,11 @@ export function idempotencyMismatch(param: string): ApiError {
   );
 }
 
-export interface TransactionJson {
+export interface TransactionJson extends AmountJson {
   id: string;
   reference: string;
   type: 'payment';
   status: TransactionStatus;
-  amount: number;
-  amount_formatted: string;
   amount_refunded: number;
   amount_capturable: number;
   amount_captured: number;
@@ -142,8 +140,7 @@ export function transactionJson(row: TransactionRow): TransactionJson {
     reference: row.reference,
     type: 'payment',
     status: row.status,
-    amount: row.amount,
-    amount_formatted: formatted(row.amount, row.currency),
+    ...amountJson(row),
     amount_refunded: row.amount_refunded,
     amount_capturable: row.amount_capturable,
     amount_captured: row.amount_captured,

@@ -1,5 +1,5 @@
 /** Helpers for the PayPlug emulator tests: a sandbox on port 0 and a client for its /payplug API. */
-import { FakeClock } from '../../../common/clock';
+import { FakeClock } from '../../support/fake-clock';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../../sandbox/index';
 import { Api } from '../helpers';
 

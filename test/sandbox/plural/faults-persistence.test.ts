@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../../common/clock';
+import { FakeClock } from '../../support/fake-clock';
 import { startSandbox } from '../../../sandbox/index';
 import { receiver } from '../helpers';
 import { inr, PluralApi, START, startPlural, type Order, type PluralError, type PluralHarness } from './helpers';

@@ -1,6 +1,6 @@
 /** Helpers for the Plural emulator tests: a sandbox on port 0, a token, and typed calls over HTTP. */
 import { createHmac, randomUUID } from 'node:crypto';
-import { FakeClock } from '../../../common/clock';
+import { FakeClock } from '../../support/fake-clock';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../../sandbox/index';
 import type { Answer } from '../helpers';
 

@@ -1,9 +1,10 @@
 /**
  * Two connected in-memory Transports, a null-modem cable in a process: what one end writes the
  * other receives, on a later microtask (never inside the write call, so a state machine never
- * re-enters itself). Used by tests and by anything that wants an emulator without a pty.
+ * re-enters itself). Test-only: lets a driver talk to an emulator without a pty.
  */
-import type { Transport, Unsubscribe } from './types';
+import { Emitter } from '../../common/emitter';
+import type { Transport, Unsubscribe } from '../../drivers/types';
 
 export interface MemoryTransport extends Transport {
   /** Simulates a pulled cable: both ends close, with this error. */
@@ -13,8 +14,8 @@ export interface MemoryTransport extends Transport {
 class End implements MemoryTransport {
   peer: End | null = null;
   private open = true;
-  private readonly dataListeners = new Set<(chunk: Uint8Array) => void>();
-  private readonly closeListeners = new Set<(error?: Error) => void>();
+  private readonly dataEvents = new Emitter<Uint8Array>();
+  private readonly closeEvents = new Emitter<Error | undefined>();
 
   get isOpen(): boolean {
     return this.open;
@@ -28,13 +29,11 @@ class End implements MemoryTransport {
   }
 
   onData(listener: (chunk: Uint8Array) => void): Unsubscribe {
-    this.dataListeners.add(listener);
-    return () => this.dataListeners.delete(listener);
+    return this.dataEvents.subscribe(listener);
   }
 
   onClose(listener: (error?: Error) => void): Unsubscribe {
-    this.closeListeners.add(listener);
-    return () => this.closeListeners.delete(listener);
+    return this.closeEvents.subscribe(listener);
   }
 
   async close(): Promise<void> {
@@ -49,13 +48,13 @@ class End implements MemoryTransport {
 
   private deliver(chunk: Uint8Array): void {
     if (!this.open) return;
-    for (const listener of [...this.dataListeners]) listener(chunk);
+    this.dataEvents.emit(chunk);
   }
 
   private shut(error: Error | undefined): void {
     if (!this.open) return;
     this.open = false;
-    for (const listener of [...this.closeListeners]) listener(error);
+    this.closeEvents.emit(error);
   }
 }
 
