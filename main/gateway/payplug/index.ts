@@ -1,0 +1,381 @@
+/**
+ * PayPlug behind the port: pay by link (a hosted page the customer opens from a QR code at the
+ * counter), deferred capture, refunds, saved cards, installment plans. No card readers, no
+ * idempotency keys (objects are tagged and looked up instead, see tags.ts), unsigned
+ * notifications (hints only). docs/gateway-payplug.md explains every choice made here.
+ */
+import { GatewayHttp, type GatewayHttpOptions } from '../http';
+import type {
+  GatewayCapabilities,
+  GatewayPayment,
+  InstallmentPlan,
+  NewInstallmentPlan,
+  NewPayment,
+  PaymentGateway,
+  PaymentPage,
+  PaymentQuery,
+} from '../port';
+import { checkSchedule, MIN_REFUND, refuse, requireEur, requireIdentity } from './checks';
+import { PAYPLUG_LIMITS, PayPlugClient, type CreatePaymentBody, type WireCustomer } from './client';
+import { toInstallmentPlan, toPayment, toRefund } from './map';
+import { NOTIFICATION_PATH, verifyPayPlugNotification } from './notifications';
+import { parsePayPlugError, type WirePayment, type WireRefund } from './schemas';
+import { hasKey, paymentTags, refundTags } from './tags';
+
+export { PAYPLUG_LIMITS } from './client';
+export { NOTIFICATION_PATH } from './notifications';
+
+export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
+  readerLink: false,
+  cloudReaders: false,
+  payByLink: true,
+  deferredCapture: { authorizationDays: 7 },
+  partialCapture: false,
+  partialRefund: true,
+  installments: { minCount: 2, maxCount: 4 },
+  savedCards: true,
+  splitSettlement: false,
+  idempotencyKeys: false,
+  signedNotifications: false,
+  transactionSearch: false,
+  // Only against this app's sandbox: PayPlug itself has no call to pay a page without a browser.
+  simulateCards: true,
+};
+
+/** How many of the newest payments findCreated and filtered or re-sorted lists look through. */
+export const DEFAULT_RECENT_WINDOW = 300;
+/** Refund lists are paged through up to this many pages of 100 (a payment has a handful). */
+const MAX_REFUND_PAGES = 20;
+
+export interface PayPlugConfig {
+  /** https://api.payplug.com, or the sandbox's `{url}/payplug`; paths start with /v1. */
+  baseUrl: string;
+  /** sk_test_… or sk_live_…: the prefix is the mode. */
+  secretKey: string;
+  /**
+   * Where PayPlug posts notifications for the payments and plans this till creates; null or absent:
+   * none are asked for (the app polls). PayPlug wants a URL reachable from the Internet that the
+   * shop forwards to the till's NOTIFICATION_PATH; the sandbox takes loopback URLs only.
+   */
+  notificationUrl?: string | null;
+  /** Where the customer's browser goes after paying (hosted_payment.return_url). */
+  returnUrl?: string | null;
+  /** Where it goes after "Cancel payment" (hosted_payment.cancel_url). */
+  cancelUrl?: string | null;
+  http?: Omit<GatewayHttpOptions, 'baseUrl' | 'parseError'>;
+  /** Default 300: newest payments searched by findCreated and by filtered lists. */
+  recentWindow?: number;
+}
+
+export interface PayPlugGateway extends PaymentGateway {
+  /** Sandbox only: `saveCard` ticks the page's "save my card" box when the payment offers it. */
+  simulateLinkPayment(id: string, cardNumber: string, options?: { saveCard?: boolean }): Promise<GatewayPayment>;
+  readonly installments: {
+    create(input: NewInstallmentPlan, key: string): Promise<InstallmentPlan>;
+    retrieve(id: string): Promise<InstallmentPlan>;
+    abort(id: string): Promise<InstallmentPlan>;
+    /**
+     * Retrieve-before-retry for a plan whose create answer was lost (not in the port yet). PayPlug
+     * cannot list plans, but a plan's first payment appears among the newest payments at once.
+     */
+    findCreated(input: NewInstallmentPlan, key: string): Promise<InstallmentPlan | null>;
+  };
+}
+
+function todayUtc(): string {
+  return new Date().toISOString().slice(0, 10);
+}
+
+function isPlainQuery(query: PaymentQuery): boolean {
+  return (
+    !query.search &&
+    !query.status &&
+    !query.methodType &&
+    !query.dateFrom &&
+    !query.dateTo &&
+    query.sortField === 'created_at' &&
+    query.sortOrder === 'desc'
+  );
+}
+
+function matches(payment: GatewayPayment, query: PaymentQuery): boolean {
+  if (query.status && payment.status !== query.status) return false;
+  if (query.methodType && payment.methodType !== query.methodType) return false;
+  const day = payment.createdAt.slice(0, 10);
+  if (query.dateFrom && day < query.dateFrom) return false;
+  if (query.dateTo && day > query.dateTo) return false;
+  if (query.search) {
+    const needle = query.search.trim().toLowerCase();
+    const haystack = [
+      payment.id,
+      payment.orderReference,
+      payment.description,
+      payment.receiptEmail,
+      payment.card?.last4,
+    ];
+    if (!haystack.some((text) => text?.toLowerCase().includes(needle))) return false;
+  }
+  return true;
+}
+
+const STATUS_ORDER = [
+  'pending',
+  'requires_capture',
+  'succeeded',
+  'partially_refunded',
+  'refunded',
+  'failed',
+  'canceled',
+];
+
+function compare(a: GatewayPayment, b: GatewayPayment, field: PaymentQuery['sortField']): number {
+  if (field === 'amount') return a.amount - b.amount;
+  if (field === 'status') return STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status);
+  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0;
+}
+
+export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
+  const http = new GatewayHttp({ ...config.http, baseUrl: config.baseUrl, parseError: parsePayPlugError });
+  const api = new PayPlugClient(http, config.secretKey);
+  const recentWindow = Math.max(1, config.recentWindow ?? DEFAULT_RECENT_WINDOW);
+  const notificationUrl = config.notificationUrl ?? null;
+
+  const hostedPayment = (): CreatePaymentBody['hosted_payment'] | undefined => {
+    const urls = {
+      ...(config.returnUrl ? { return_url: config.returnUrl } : {}),
+      ...(config.cancelUrl ? { cancel_url: config.cancelUrl } : {}),
+    };
+    return Object.keys(urls).length > 0 ? urls : undefined;
+  };
+
+  /** The newest payments, page by page (100 a page), until `stop` says so or the window is read. */
+  async function scanRecent(stop: (payment: WirePayment) => boolean): Promise<WirePayment[]> {
+    const seen: WirePayment[] = [];
+    const ids = new Set<string>();
+    // One page size throughout: PayPlug's `page` counts pages of `per_page`. A payment created
+    // meanwhile shifts the pages by one: nothing is missed, and the one seen twice is skipped.
+    const perPage = Math.min(100, recentWindow);
+    for (let page = 0; seen.length < recentWindow; page += 1) {
+      const list = await api.listPayments(page, perPage);
+      for (const payment of list.data) {
+        if (seen.length >= recentWindow) return seen;
+        if (ids.has(payment.id)) continue;
+        ids.add(payment.id);
+        seen.push(payment);
+        if (stop(payment)) return seen;
+      }
+      if (!list.hasMore || list.data.length === 0) break;
+    }
+    return seen;
+  }
+
+  async function allRefunds(paymentId: string): Promise<WireRefund[]> {
+    const out: WireRefund[] = [];
+    for (let page = 0; page < MAX_REFUND_PAGES; page += 1) {
+      const list = await api.listRefunds(paymentId, page, 100);
+      out.push(...list.data);
+      if (!list.hasMore || list.data.length === 0) break;
+    }
+    return out;
+  }
+
+  function customerOf(input: NewPayment): WireCustomer | undefined {
+    if (input.savedCardId || input.allowSaveCard) {
+      const why = input.savedCardId ? 'A payment with a saved card' : 'Offering to save the card';
+      return requireIdentity(input.customer ?? null, why);
+    }
+    const email = input.customer?.email?.trim() || input.receiptEmail?.trim() || '';
+    const first = input.customer?.firstName?.trim() ?? '';
+    const last = input.customer?.lastName?.trim() ?? '';
+    const customer = {
+      ...(email ? { email } : {}),
+      ...(first ? { first_name: first } : {}),
+      ...(last ? { last_name: last } : {}),
+    };
+    return Object.keys(customer).length > 0 ? customer : undefined;
+  }
+
+  async function list(query: PaymentQuery): Promise<PaymentPage> {
+    const page = Math.max(1, Math.floor(query.page));
+    const size = Math.min(100, Math.max(1, Math.floor(query.size)));
+    if (isPlainQuery(query)) {
+      // PayPlug's own order (newest first) and paging: one call. PayPlug does not say how many
+      // payments there are, so `total` counts those up to this page, plus one when there are more.
+      const answer = await api.listPayments(page - 1, size);
+      const seen = (page - 1) * size + answer.data.length;
+      return {
+        data: answer.data.map(toPayment),
+        meta: {
+          currentPage: page,
+          lastPage: answer.hasMore ? page + 1 : page,
+          perPage: size,
+          total: seen + (answer.hasMore ? 1 : 0),
+        },
+      };
+    }
+    // PayPlug can neither search, filter nor sort: that is done here, over the newest payments.
+    const since = query.dateFrom;
+    const recent = (
+      await scanRecent((payment) => since !== undefined && new Date(payment.created_at * 1000).toISOString() < since)
+    ).map(toPayment);
+    const found = recent.map((payment, index) => ({ payment, index })).filter(({ payment }) => matches(payment, query));
+    const direction = query.sortOrder === 'asc' ? 1 : -1;
+    found.sort((a, b) => {
+      const order = compare(a.payment, b.payment, query.sortField);
+      // Ties keep PayPlug's order (newest first), reversed for ascending.
+      return order !== 0 ? order * direction : (a.index - b.index) * -direction;
+    });
+    const total = found.length;
+    return {
+      data: found.slice((page - 1) * size, page * size).map(({ payment }) => payment),
+      meta: { currentPage: page, lastPage: Math.max(1, Math.ceil(total / size)), perPage: size, total },
+    };
+  }
+
+  return {
+    name: 'payplug',
+    label: 'PayPlug',
+    capabilities: PAYPLUG_CAPABILITIES,
+    limits: PAYPLUG_LIMITS,
+
+    async health() {
+      await api.listPayments(0, 1, 3_000);
+    },
+
+    async account() {
+      // PayPlug's API has no account object: listing one payment proves the key works.
+      await api.listPayments(0, 1);
+      const live = api.isLive;
+      return {
+        id: live ? 'payplug_live' : 'payplug_test',
+        businessName: 'PayPlug account',
+        displayName: null,
+        defaultCurrency: 'EUR',
+        testMode: !live,
+      };
+    },
+
+    async create(input, key) {
+      if (input.channel !== 'link')
+        throw refuse(
+          'PayPlug has no card readers: take this payment by link (QR code) instead.',
+          'channel',
+          'channel_unsupported',
+        );
+      const customer = customerOf(input);
+      const hosted = input.savedCardId ? undefined : hostedPayment();
+      const body: CreatePaymentBody = {
+        ...(input.captureMethod === 'manual' ? { authorized_amount: input.amount } : { amount: input.amount }),
+        currency: input.currency.toUpperCase(),
+        ...(customer ? { customer } : {}),
+        ...(input.savedCardId ? { payment_method: input.savedCardId } : {}),
+        ...(hosted ? { hosted_payment: hosted } : {}),
+        ...(notificationUrl ? { notification_url: notificationUrl } : {}),
+        ...(input.allowSaveCard && !input.savedCardId ? { allow_save_card: true } : {}),
+        ...(input.description ? { description: input.description } : {}),
+        metadata: paymentTags({
+          orderReference: input.orderReference,
+          paymentId: input.paymentId,
+          key,
+          customerId: input.customerId,
+        }),
+      };
+      return toPayment(await api.createPayment(body));
+    },
+
+    async findCreated(_input, key) {
+      const recent = await scanRecent((payment) => hasKey(payment.metadata, key));
+      const found = recent.find((payment) => hasKey(payment.metadata, key));
+      return found ? toPayment(found) : null;
+    },
+
+    retrieve: async (id) => toPayment(await api.getPayment(id)),
+
+    list,
+
+    async capture(id, amount, _key) {
+      // PATCH {captured: true} is naturally safe to repeat: a second one is refused, never doubled.
+      if (amount !== undefined) {
+        const current = await api.getPayment(id);
+        const authorized = current.authorization?.authorized_amount ?? current.amount;
+        if (amount !== authorized)
+          throw refuse(
+            `PayPlug captures the whole authorized amount (${authorized} cents) or nothing: it cannot capture ${amount}. Capture it all and refund the difference.`,
+            'amount',
+            'partial_capture_unsupported',
+          );
+      }
+      return toPayment(await api.capturePayment(id));
+    },
+
+    // PATCH {aborted: true}: an unpaid payment's page closes; an authorized, uncaptured one can no
+    // longer be captured. A paid or failed payment is refused by PayPlug (refund a paid one).
+    cancel: async (id, _key) => toPayment(await api.abortPayment(id)),
+
+    async refund(id, params, key) {
+      if (params.amount !== undefined && (!Number.isInteger(params.amount) || params.amount < MIN_REFUND))
+        throw refuse(
+          `PayPlug refunds at least 10 cents (a whole number of cents), not ${params.amount}.`,
+          'amount',
+          'refund_amount_invalid',
+        );
+      await api.createRefund(id, {
+        ...(params.amount !== undefined ? { amount: params.amount } : {}),
+        metadata: refundTags({ key, reason: params.reason }),
+      });
+      return toPayment(await api.getPayment(id));
+    },
+
+    async refundExists(id, key) {
+      return (await allRefunds(id)).some((refund) => hasKey(refund.metadata, key));
+    },
+
+    refunds: async (id) => (await allRefunds(id)).map(toRefund),
+
+    async simulateLinkPayment(id, cardNumber, options = {}) {
+      if (api.isLive) throw refuse('Test cards cannot pay in live mode.', null, 'live_mode');
+      return toPayment(
+        await api.sandboxPay(id, {
+          card_number: cardNumber,
+          ...(options.saveCard !== undefined ? { save_card: options.saveCard } : {}),
+        }),
+      );
+    },
+
+    installments: {
+      async create(input, key) {
+        const currency = requireEur(input.currency);
+        const schedule = checkSchedule(input.schedule, todayUtc());
+        const customer = requireIdentity(input.customer, 'An installment plan');
+        const hosted = hostedPayment();
+        return toInstallmentPlan(
+          await api.createInstallmentPlan({
+            currency,
+            schedule,
+            customer,
+            ...(hosted ? { hosted_payment: hosted } : {}),
+            ...(notificationUrl ? { notification_url: notificationUrl } : {}),
+            metadata: paymentTags({ orderReference: input.orderReference, paymentId: input.paymentId, key }),
+          }),
+        );
+      },
+      retrieve: async (id) => toInstallmentPlan(await api.getInstallmentPlan(id)),
+      abort: async (id) => toInstallmentPlan(await api.abortInstallmentPlan(id)),
+      async findCreated(_input, key) {
+        // Each plan once, newest first (its later installments name it again).
+        const recent = await scanRecent(() => false);
+        const planIds = new Set(recent.map((payment) => payment.installment_plan_id).filter((id) => id !== null));
+        for (const planId of planIds) {
+          const plan = await api.getInstallmentPlan(planId);
+          if (hasKey(plan.metadata, key)) return toInstallmentPlan(plan);
+        }
+        return null;
+      },
+    },
+
+    notifications: {
+      path: NOTIFICATION_PATH,
+      verify: (input) => verifyPayPlugNotification({ rawBody: input.rawBody, live: api.isLive }),
+    },
+  };
+}
