@@ -49,6 +49,10 @@ export function unreachableFromFetchError(error: unknown, timedOut: boolean): Ga
   if (code && NOT_SENT_CODES.has(code)) {
     return new GatewayUnreachable('not_sent', `The gateway could not be reached (${code}).`);
   }
+  // fetch() refuses the Fetch standard's "bad ports" (1, 7, 9, 25, …) before connecting: never sent.
+  if (cause?.message === 'bad port') {
+    return new GatewayUnreachable('not_sent', 'The gateway could not be reached (fetch refuses that port).');
+  }
   const detail = cause?.message ?? (error instanceof Error ? error.message : String(error));
   return new GatewayUnreachable('unknown', `The connection to the gateway failed (${detail}).`);
 }

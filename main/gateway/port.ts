@@ -240,12 +240,14 @@ export interface PaymentGateway {
   refundExists(id: string, key: string): Promise<boolean>;
   refunds(id: string): Promise<GatewayRefund[]>;
   /** Test mode: pay (or fail) a pay-by-link payment with a test card, as the customer would. */
-  simulateLinkPayment?(id: string, cardNumber: string): Promise<GatewayPayment>;
+  simulateLinkPayment?(id: string, cardNumber: string, options?: { saveCard?: boolean }): Promise<GatewayPayment>;
   readonly readers?: GatewayReaders;
   readonly installments?: {
     create(input: NewInstallmentPlan, key: string): Promise<InstallmentPlan>;
     retrieve(id: string): Promise<InstallmentPlan>;
     abort(id: string): Promise<InstallmentPlan>;
+    /** Retrieve-before-retry for a plan whose create answer was lost. */
+    findCreated?(input: NewInstallmentPlan, key: string): Promise<InstallmentPlan | null>;
   };
   readonly notifications?: GatewayNotifications;
 }

@@ -6,6 +6,7 @@
 import type { GatewayName, GatewayView } from '../../common/contract';
 import type { GatewayHttpOptions } from './http';
 import type { PaymentGateway } from './port';
+import { createPayPlugGateway } from './payplug';
 import { createPlutoPayGateway } from './plutopay';
 
 /** Everything a gateway's client needs to talk to one account. */
@@ -27,6 +28,7 @@ export function createGateway(config: GatewayConfig, http: HttpTuning): PaymentG
     case 'plutopay':
       return createPlutoPayGateway({ ...config, http });
     case 'payplug':
+      return createPayPlugGateway({ ...config, http });
     case 'plural':
       throw new Error(`${GATEWAY_LABELS[config.name]} is not available in this build`);
   }

@@ -5,7 +5,7 @@
  * error mapping. Everything runs over real HTTP against the sandbox on 127.0.0.1, port 0.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FakeClock } from '../../common/clock';
+import { FakeClock } from '../support/fake-clock';
 import { GatewayError, GatewayUnreachable } from '../../main/gateway/errors';
 import { GatewayHttp } from '../../main/gateway/http';
 import { paymentLimitIssues } from '../../main/gateway/limits';
