@@ -11,6 +11,17 @@ export {
   xReport,
 } from './report';
 export type { CloseDayInput, CloseDayRefusal, CloseDayResult, DayReportInput } from './report';
+export { reconcile } from './reconcile';
+export type {
+  Difference,
+  DifferenceCause,
+  GatewayRow,
+  JournalRow,
+  ReconcileInput,
+  ReconcileResult,
+  ReconciledTotals,
+  TerminalTotals,
+} from './reconcile';
 export { reportEscPos, reportHtml, reportLines, reportText } from './print';
 export type { ReportPrintOptions } from './print';
 export type {
