@@ -22,6 +22,7 @@ export type {
   ReconciledTotals,
   TerminalTotals,
 } from './reconcile';
+export { CSV_COLUMNS, csvField, csvRows, csvText, decimalAmount, paymentsCsv } from './csv';
 export { reportEscPos, reportHtml, reportLines, reportText } from './print';
 export type { ReportPrintOptions } from './print';
 export type {
