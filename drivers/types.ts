@@ -138,6 +138,11 @@ export interface Reader {
 export interface Transport {
   readonly isOpen: boolean;
   write(bytes: Uint8Array): Promise<void>;
+  /**
+   * Resolves when everything written so far has left this side (tcdrain on a serial port), not
+   * merely been handed to the OS. Optional: pipes with no such notion (in-memory) leave it out.
+   */
+  drain?(): Promise<void>;
   onData(listener: (chunk: Uint8Array) => void): Unsubscribe;
   onClose(listener: (error?: Error) => void): Unsubscribe;
   close(): Promise<void>;

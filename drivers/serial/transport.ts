@@ -22,6 +22,8 @@ export interface PortLike {
   readonly isOpen: boolean;
   open(callback: (error: Error | null) => void): void;
   write(data: Buffer, callback?: (error: Error | null | undefined) => void): boolean;
+  /** Waits for the written data to be transmitted (serialport: after the pending writes, tcdrain). */
+  drain?(callback: (error: Error | null) => void): void;
   close(callback?: (error: Error | null) => void): void;
   on(event: 'data', listener: (chunk: Buffer) => void): unknown;
   on(event: 'close', listener: (error?: Error | null) => void): unknown;
@@ -73,6 +75,15 @@ class SerialTransport implements Transport {
     if (!this.isOpen) return Promise.reject(new Error(`${this.path} is closed`));
     return new Promise<void>((resolve, reject) => {
       this.port.write(Buffer.from(bytes), (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
+  drain(): Promise<void> {
+    if (!this.isOpen) return Promise.reject(new Error(`${this.path} is closed`));
+    const port = this.port;
+    if (!port.drain) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      port.drain!((error) => (error ? reject(error) : resolve()));
     });
   }
 

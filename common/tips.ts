@@ -1,0 +1,134 @@
+/**
+ * Tips: the presets offered at the counter and the arithmetic behind them. Everything is integer
+ * minor units of the payment's currency (common/currencies.ts gives the exponent: 1250 EUR is
+ * €12.50, 1250 JPY is ¥1,250, 1250 KWD is KWD 1.250), so rounding "to the currency's minor unit"
+ * is rounding to a whole number of minor units. A percentage is always taken of the pre-tip
+ * amount and rounded half up (2.5 minor units → 3), never compounded on a previous tip.
+ */
+import { currencyByCode } from './currencies';
+import { MAX_AMOUNT_MINOR, parseMajorAmount } from './money';
+
+/** The percentages offered as one-tap buttons, in order. */
+export const TIP_PRESETS: readonly number[] = [10, 15, 20];
+
+/** A percentage tip above this is refused: a slip of the finger, not generosity (custom amounts are exempt). */
+export const MAX_TIP_PERCENT = 100;
+
+/** What the cashier or customer chose. */
+export type TipChoice =
+  | { readonly kind: 'none' }
+  /** A percentage of the pre-tip amount, at most two decimals (12.5 is fine, 12.345 is not). */
+  | { readonly kind: 'percent'; readonly percent: number }
+  /** An amount typed in, in minor units; 0 is the same as no tip. */
+  | { readonly kind: 'custom'; readonly amount: number };
+
+export interface Tip {
+  /** Minor units. */
+  readonly tip: number;
+  /** Pre-tip amount + tip, minor units. */
+  readonly total: number;
+  /** The percentage chosen, or null for none/custom. */
+  readonly percent: number | null;
+}
+
+export type TipResult = ({ readonly ok: true } & Tip) | { readonly ok: false; readonly error: string };
+
+export interface TipOption {
+  readonly percent: number;
+  readonly tip: number;
+  readonly total: number;
+}
+
+/**
+ * Percentages are held as basis points (hundredths of a percent) so the arithmetic is integer:
+ * base ≤ 99 999 999 and ≤ 10 000 bp keeps base × bp below 2^53.
+ */
+function basisPoints(percent: number): number | null {
+  if (!Number.isFinite(percent)) return null;
+  const bp = Math.round(percent * 100);
+  // Refuse more than two decimals rather than silently rounding the percentage itself.
+  if (Math.abs(bp - percent * 100) > 1e-6) return null;
+  return bp;
+}
+
+/** Integer round half up of base × bp / 10 000, for base, bp ≥ 0. */
+function percentOf(base: number, bp: number): number {
+  return Math.floor((base * bp + 5_000) / 10_000);
+}
+
+function checkBase(base: number, currency: string): string | null {
+  if (!currencyByCode(currency)) return `unknown currency "${currency}"`;
+  if (!Number.isSafeInteger(base) || base <= 0)
+    return 'the amount before tip must be a positive whole number of minor units';
+  if (base > MAX_AMOUNT_MINOR) return `the amount before tip must be at most ${MAX_AMOUNT_MINOR} minor units`;
+  return null;
+}
+
+/**
+ * The tip for a percentage of the pre-tip amount, in minor units, rounded half up.
+ * Throws RangeError on a bad amount, currency or percentage (use computeTip() for user input).
+ */
+export function tipForPercent(base: number, percent: number, currency: string): number {
+  const result = computeTip(base, currency, { kind: 'percent', percent });
+  if (!result.ok) throw new RangeError(result.error);
+  return result.tip;
+}
+
+/** Validates a choice against the pre-tip amount and returns the tip and the new total. */
+export function computeTip(base: number, currency: string, choice: TipChoice): TipResult {
+  const baseError = checkBase(base, currency);
+  if (baseError) return { ok: false, error: baseError };
+  let tip: number;
+  let percent: number | null = null;
+  switch (choice.kind) {
+    case 'none':
+      tip = 0;
+      break;
+    case 'percent': {
+      const bp = basisPoints(choice.percent);
+      if (bp === null) return { ok: false, error: 'a tip percentage has at most two decimals' };
+      if (bp < 0) return { ok: false, error: 'a tip cannot be negative' };
+      if (bp > MAX_TIP_PERCENT * 100)
+        return { ok: false, error: `a tip percentage must be at most ${MAX_TIP_PERCENT} %` };
+      tip = percentOf(base, bp);
+      percent = choice.percent;
+      break;
+    }
+    case 'custom':
+      if (!Number.isSafeInteger(choice.amount))
+        return { ok: false, error: 'a tip must be a whole number of minor units' };
+      if (choice.amount < 0) return { ok: false, error: 'a tip cannot be negative' };
+      tip = choice.amount;
+      break;
+    default:
+      return { ok: false, error: 'unknown tip choice' };
+  }
+  const total = base + tip;
+  if (total > MAX_AMOUNT_MINOR) {
+    return { ok: false, error: `the total with tip must be at most ${MAX_AMOUNT_MINOR} minor units` };
+  }
+  return { ok: true, tip, total, percent };
+}
+
+/** The preset buttons for a pre-tip amount: each percentage with its tip and total. */
+export function tipOptions(base: number, currency: string, presets: readonly number[] = TIP_PRESETS): TipOption[] {
+  return presets.map((percent) => {
+    const tip = tipForPercent(base, percent, currency);
+    return { percent, tip, total: base + tip };
+  });
+}
+
+export type ParsedTip = { readonly ok: true; readonly minor: number } | { readonly ok: false; readonly error: string };
+
+/**
+ * Parses a custom tip typed in major units ("2", "2.50", "0") into minor units. Unlike an amount,
+ * zero is allowed (it means no tip); the currency's decimals are enforced (no "1.5" yen).
+ */
+export function parseTipAmount(text: string, currency: string): ParsedTip {
+  const info = currencyByCode(currency);
+  if (!info) return { ok: false, error: `unknown currency "${currency}"` };
+  const zero = /^\s*0+(?:\.(0*))?\s*$/.exec(text);
+  if (zero && (zero[1] ?? '').length <= info.exponent) return { ok: true, minor: 0 };
+  const parsed = parseMajorAmount(text, currency);
+  return parsed.ok ? { ok: true, minor: parsed.minor } : { ok: false, error: parsed.error };
+}

@@ -1,0 +1,110 @@
+/**
+ * The day's payments as CSV (RFC 4180): a header, one row per payment in the window (oldest
+ * first), then one totals row per currency. CRLF line ends (the last line too); a field with a
+ * comma, a double quote, CR or LF is quoted, quotes doubled. Amounts are plain decimals in major
+ * units with the currency's decimals ("12.50", JPY "1250", KWD "1.250"): machine-readable, not
+ * localised. Text fields that a spreadsheet would run as a formula (starting with = + - @, tab
+ * or CR) get a leading apostrophe, so an order reference like "=HYPERLINK(…)" stays text.
+ */
+import { currencyExponent } from '../../common/money';
+import { formatLocalDateTime } from '../../common/timezone';
+import { inWindow } from './day';
+import { totalsByCurrency } from './report';
+import type { DayWindow, ReportPayment } from './types';
+
+export const CSV_COLUMNS = [
+  'row_type',
+  'local_time',
+  'payment_id',
+  'order_reference',
+  'status',
+  'currency',
+  'amount',
+  'tip',
+  'captured',
+  'pending_capture',
+  'refunded',
+  'net',
+  'card_brand',
+  'reader',
+  'gateway',
+  'gateway_id',
+  'attention',
+] as const;
+
+/** One field, quoted when it must be. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** Rows to CSV text: fields joined with commas, every line ended with CRLF. */
+export function csvRows(rows: ReadonlyArray<readonly string[]>): string {
+  return rows.map((row) => `${row.map(csvField).join(',')}\r\n`).join('');
+}
+
+/** Neutralises spreadsheet formulas in a text field. */
+export function csvText(value: string | null | undefined): string {
+  const text = value ?? '';
+  return /^[=+\-@\t\r]/.test(text) ? `'${text}` : text;
+}
+
+/** Minor units as a plain decimal in major units: 1250 EUR → "12.50", -5 EUR → "-0.05". */
+export function decimalAmount(minor: number, currency: string): string {
+  const exponent = currencyExponent(currency);
+  const sign = minor < 0 ? '-' : '';
+  const digits = String(Math.abs(minor)).padStart(exponent + 1, '0');
+  if (exponent === 0) return `${sign}${digits}`;
+  return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+}
+
+export function paymentsCsv(payments: readonly ReportPayment[], window: DayWindow): string {
+  const day = payments
+    .filter((payment) => inWindow(payment.createdAt, window))
+    .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const rows: string[][] = [[...CSV_COLUMNS]];
+  for (const p of day) {
+    const money = (minor: number): string => decimalAmount(minor, p.currency);
+    rows.push([
+      'payment',
+      formatLocalDateTime(Date.parse(p.createdAt), window.timeZone, true),
+      csvText(p.id),
+      csvText(p.orderReference),
+      p.status,
+      p.currency.toUpperCase(),
+      money(p.amount),
+      money(p.tip),
+      money(p.captured),
+      money(p.status === 'requires_capture' ? p.capturable : 0),
+      money(p.refunded),
+      money(p.captured - p.refunded),
+      csvText(p.cardBrand),
+      csvText(p.readerLabel),
+      csvText(p.gateway),
+      csvText(p.gatewayId),
+      p.attention ? 'yes' : 'no',
+    ]);
+  }
+  for (const t of totalsByCurrency(day)) {
+    const money = (minor: number): string => decimalAmount(minor, t.currency);
+    rows.push([
+      'total',
+      window.date,
+      '',
+      '',
+      `${t.approvedCount} approved of ${t.payments}`,
+      t.currency,
+      money(t.approvedAmount),
+      money(t.tips),
+      money(t.captured),
+      money(t.pendingCapture),
+      money(t.refunded),
+      money(t.net),
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
+  }
+  return csvRows(rows);
+}

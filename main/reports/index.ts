@@ -1,0 +1,37 @@
+/** End of day: day windows, X/Z reports, reconciliation, CSV export, printing. */
+export { dayWindow, dayWindowAt, inWindow } from './day';
+export {
+  APPROVED_STATUSES,
+  NO_KEY,
+  OPEN_STATUSES,
+  canonicalJson,
+  closeDay,
+  totalsByCurrency,
+  verifyZReport,
+  xReport,
+} from './report';
+export type { CloseDayInput, CloseDayRefusal, CloseDayResult, DayReportInput } from './report';
+export { reconcile } from './reconcile';
+export type {
+  Difference,
+  DifferenceCause,
+  GatewayRow,
+  JournalRow,
+  ReconcileInput,
+  ReconcileResult,
+  ReconciledTotals,
+  TerminalTotals,
+} from './reconcile';
+export { CSV_COLUMNS, csvField, csvRows, csvText, decimalAmount, paymentsCsv } from './csv';
+export { reportEscPos, reportHtml, reportLines, reportText } from './print';
+export type { ReportPrintOptions } from './print';
+export type {
+  AttentionItem,
+  AttentionOverride,
+  DayReport,
+  DayWindow,
+  GroupTotals,
+  ReportPayment,
+  ReportTotals,
+  ZReport,
+} from './types';

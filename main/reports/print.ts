@@ -1,0 +1,145 @@
+/**
+ * X and Z reports for the receipt printer, with the receipts' layout (PrintLines): plain text at
+ * 32/42/48 columns, ESC/POS bytes, or an HTML page for the print dialog.
+ */
+import { formatLocalDateTime } from '../../common/timezone';
+import type { EscPosOptions } from '../receipts/escpos';
+import { escposLines } from '../receipts/escpos';
+import { htmlDocument } from '../receipts/html';
+import type { MoneyText, PrintLine, ReceiptWidth } from '../receipts/layout';
+import { layout, toPlainText } from '../receipts/layout';
+import { brandLabel } from '../receipts/model';
+import { TEST_MODE_MARK } from '../receipts/types';
+import { NO_KEY } from './report';
+import type { DayReport, GroupTotals, ReportTotals, ZReport } from './types';
+
+export interface ReportPrintOptions {
+  /** Printed under the title. */
+  readonly shopName?: string;
+  readonly locale?: string;
+}
+
+function isZ(report: DayReport): report is ZReport {
+  return report.kind === 'Z';
+}
+
+function local(iso: string, timeZone: string): string {
+  return formatLocalDateTime(Date.parse(iso), timeZone);
+}
+
+function totalsLines(t: ReportTotals, full: boolean): PrintLine[] {
+  const money = (minor: number, negative = false): MoneyText => ({ minor, currency: t.currency, negative });
+  const lines: PrintLine[] = [{ kind: 'pair', label: `Approved (${t.approvedCount})`, value: money(t.approvedAmount) }];
+  if (full) {
+    lines.push(
+      { kind: 'pair', label: 'Declined', value: String(t.declinedCount) },
+      { kind: 'pair', label: 'Canceled', value: String(t.canceledCount) },
+    );
+    if (t.openCount > 0) lines.push({ kind: 'pair', label: 'Not finished', value: String(t.openCount) });
+  }
+  lines.push({ kind: 'pair', label: 'Captured', value: money(t.captured) });
+  if (full || t.pendingCapture > 0)
+    lines.push({ kind: 'pair', label: 'Pending capture', value: money(t.pendingCapture) });
+  lines.push(
+    { kind: 'pair', label: 'Refunded', value: money(t.refunded, t.refunded > 0) },
+    { kind: 'pair', label: 'Tips', value: money(t.tips) },
+    { kind: 'pair', label: 'NET', value: money(t.net), style: full ? 'total' : 'bold' },
+  );
+  return lines;
+}
+
+function groupLines(title: string, groups: readonly GroupTotals[], label: (key: string) => string): PrintLine[] {
+  if (groups.length === 0) return [];
+  const lines: PrintLine[] = [{ kind: 'rule' }, { kind: 'center', text: title, bold: true }];
+  for (const group of groups) {
+    lines.push({ kind: 'blank' }, { kind: 'text', text: `${label(group.key)} · ${group.currency}` });
+    lines.push(...totalsLines(group, false));
+  }
+  return lines;
+}
+
+/** What an X or Z report says, as printable lines. */
+export function reportLines(report: DayReport, options: ReportPrintOptions = {}): PrintLine[] {
+  const tz = report.window.timeZone;
+  const lines: PrintLine[] = [];
+  if (report.testMode) lines.push({ kind: 'banner', text: TEST_MODE_MARK }, { kind: 'blank' });
+  lines.push({
+    kind: 'title',
+    text: isZ(report) ? `Z REPORT No. ${String(report.number).padStart(4, '0')}` : 'X REPORT',
+  });
+  if (!isZ(report)) lines.push({ kind: 'center', text: 'Interim: the day is not closed' });
+  if (options.shopName) lines.push({ kind: 'center', text: options.shopName });
+  lines.push(
+    { kind: 'rule' },
+    { kind: 'pair', label: 'Day', value: report.window.date },
+    { kind: 'pair', label: 'Time zone', value: tz },
+    { kind: 'pair', label: 'From', value: local(report.window.start, tz) },
+    { kind: 'pair', label: 'To', value: local(report.window.end, tz) },
+  );
+  if (report.window.hours !== 24) lines.push({ kind: 'pair', label: 'Day length', value: `${report.window.hours} h` });
+  if (isZ(report)) {
+    lines.push(
+      { kind: 'pair', label: 'Closed', value: local(report.closedAt, tz) },
+      { kind: 'pair', label: 'Closed by', value: report.closedBy },
+    );
+  } else {
+    lines.push({ kind: 'pair', label: 'Printed', value: local(report.generatedAt, tz) });
+  }
+  lines.push({ kind: 'pair', label: 'Payments', value: String(report.paymentCount) }, { kind: 'rule', char: '=' });
+
+  if (report.totals.length === 0) lines.push({ kind: 'center', text: 'No payments' });
+  for (const [i, totals] of report.totals.entries()) {
+    if (i > 0) lines.push({ kind: 'blank' });
+    lines.push({ kind: 'center', text: `TOTALS ${totals.currency}`, bold: true }, ...totalsLines(totals, true));
+  }
+  lines.push(...groupLines('BY READER', report.byReader, (key) => key));
+  lines.push(...groupLines('BY CARD BRAND', report.byCardBrand, (key) => (key === NO_KEY ? key : brandLabel(key))));
+
+  lines.push({ kind: 'rule' });
+  if (report.attention.length === 0) {
+    lines.push({ kind: 'center', text: 'No payment needs attention' });
+  } else {
+    lines.push({ kind: 'center', text: `NEEDS ATTENTION (${report.attention.length})`, bold: true });
+    for (const item of report.attention) {
+      lines.push(
+        { kind: 'blank' },
+        { kind: 'pair', label: item.orderReference, value: { minor: item.amount, currency: item.currency } },
+        { kind: 'text', text: `${local(item.createdAt, tz)}${item.inWindow ? '' : ' (earlier day)'} · ${item.status}` },
+      );
+      if (item.reason) lines.push({ kind: 'text', text: item.reason });
+    }
+  }
+  if (isZ(report)) {
+    lines.push({ kind: 'rule' });
+    if (report.override) {
+      lines.push(
+        { kind: 'center', text: 'CLOSED WITH OPEN ATTENTION ITEMS', bold: true },
+        { kind: 'pair', label: 'Override by', value: report.override.by },
+        { kind: 'text', text: `Reason: ${report.override.reason}` },
+        { kind: 'rule' },
+      );
+    }
+    lines.push({ kind: 'text', text: `Digest ${report.digest}` });
+    if (report.previousDigest) lines.push({ kind: 'text', text: `Follows ${report.previousDigest}` });
+  }
+  if (report.testMode) lines.push({ kind: 'blank' }, { kind: 'banner', text: TEST_MODE_MARK });
+  return lines;
+}
+
+export function reportText(report: DayReport, width: ReceiptWidth, options: ReportPrintOptions = {}): string {
+  return toPlainText(layout(reportLines(report, options), width, { locale: options.locale ?? 'en-US' }));
+}
+
+export function reportEscPos(report: DayReport, options: ReportPrintOptions & EscPosOptions = {}): Uint8Array {
+  return escposLines(reportLines(report, options), options);
+}
+
+export function reportHtml(report: DayReport, options: ReportPrintOptions = {}): string {
+  const title = isZ(report) ? `Z report ${report.number} — ${report.window.date}` : `X report — ${report.window.date}`;
+  return htmlDocument(
+    `${report.testMode ? 'TEST MODE – ' : ''}${title}`,
+    reportLines(report, options),
+    report.testMode,
+    options.locale,
+  );
+}

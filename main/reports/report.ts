@@ -1,0 +1,273 @@
+/**
+ * X and Z reports. An X report is the day's figures so far, as often as wanted, changing nothing.
+ * A Z report closes the day: numbered in sequence, refused while attention items are open unless
+ * someone records an override, and immutable: frozen, with a SHA-256 digest over its content that
+ * also covers the previous Z's digest, so a changed or removed Z breaks the chain.
+ */
+import { createHash } from 'node:crypto';
+import type { PaymentStatus } from '../../common/contract';
+import { inWindow } from './day';
+import type {
+  AttentionItem,
+  AttentionOverride,
+  DayReport,
+  DayWindow,
+  GroupTotals,
+  ReportPayment,
+  ReportTotals,
+  ZReport,
+} from './types';
+
+/** Statuses of payments the card authorised. */
+export const APPROVED_STATUSES: ReadonlySet<PaymentStatus> = new Set<PaymentStatus>([
+  'succeeded',
+  'requires_capture',
+  'refunded',
+  'partially_refunded',
+]);
+
+/** Statuses of payments not finished yet. */
+export const OPEN_STATUSES: ReadonlySet<PaymentStatus> = new Set<PaymentStatus>([
+  'creating',
+  'in_progress',
+  'pending',
+  'unknown',
+]);
+
+export const NO_KEY = '(none)';
+
+type MutableTotals = { -readonly [K in keyof ReportTotals]: ReportTotals[K] };
+
+function emptyTotals(currency: string): MutableTotals {
+  return {
+    currency,
+    payments: 0,
+    approvedCount: 0,
+    approvedAmount: 0,
+    declinedCount: 0,
+    canceledCount: 0,
+    openCount: 0,
+    captured: 0,
+    pendingCapture: 0,
+    refunded: 0,
+    tips: 0,
+    net: 0,
+  };
+}
+
+function add(totals: MutableTotals, payment: ReportPayment): void {
+  totals.payments++;
+  if (APPROVED_STATUSES.has(payment.status)) {
+    totals.approvedCount++;
+    totals.approvedAmount += payment.amount;
+    totals.tips += payment.tip;
+  }
+  if (payment.status === 'failed') totals.declinedCount++;
+  if (payment.status === 'canceled') totals.canceledCount++;
+  if (OPEN_STATUSES.has(payment.status)) totals.openCount++;
+  if (payment.status === 'requires_capture') totals.pendingCapture += payment.capturable;
+  totals.captured += payment.captured;
+  totals.refunded += payment.refunded;
+  totals.net = totals.captured - totals.refunded;
+}
+
+/** Totals per currency, sorted by currency code. */
+export function totalsByCurrency(payments: readonly ReportPayment[]): ReportTotals[] {
+  const map = new Map<string, MutableTotals>();
+  for (const payment of payments) {
+    const currency = payment.currency.toUpperCase();
+    let totals = map.get(currency);
+    if (!totals) map.set(currency, (totals = emptyTotals(currency)));
+    add(totals, payment);
+  }
+  return [...map.values()].sort((a, b) => compare(a.currency, b.currency));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function groupTotals(payments: readonly ReportPayment[], keyOf: (p: ReportPayment) => string | null): GroupTotals[] {
+  const groups = new Map<string, ReportPayment[]>();
+  for (const payment of payments) {
+    const key = keyOf(payment)?.trim() || NO_KEY;
+    const list = groups.get(key);
+    if (list) list.push(payment);
+    else groups.set(key, [payment]);
+  }
+  const out: GroupTotals[] = [];
+  for (const key of [...groups.keys()].sort(compare)) {
+    for (const totals of totalsByCurrency(groups.get(key)!)) out.push({ key, ...totals });
+  }
+  return out;
+}
+
+function checkPayment(payment: ReportPayment): void {
+  const money = [payment.amount, payment.tip, payment.captured, payment.capturable, payment.refunded];
+  if (!money.every((value) => Number.isSafeInteger(value) && value >= 0)) {
+    throw new RangeError(`payment ${payment.id}: amounts must be whole minor units, zero or more`);
+  }
+  if (Number.isNaN(Date.parse(payment.createdAt))) {
+    throw new RangeError(`payment ${payment.id}: createdAt "${payment.createdAt}" is not a date`);
+  }
+}
+
+export interface DayReportInput {
+  /**
+   * The day's payments, and any older payment still needing attention (it is listed, and blocks
+   * the Z, but does not count in the totals). Payments outside the window are otherwise ignored.
+   */
+  readonly payments: readonly ReportPayment[];
+  readonly window: DayWindow;
+  /** ISO instant. */
+  readonly generatedAt: string;
+  readonly testMode: boolean;
+}
+
+function byTimeThenId(a: { createdAt: string; id: string }, b: { createdAt: string; id: string }): number {
+  return Date.parse(a.createdAt) - Date.parse(b.createdAt) || compare(a.id, b.id);
+}
+
+function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
+  for (const payment of input.payments) checkPayment(payment);
+  const day = input.payments.filter((payment) => inWindow(payment.createdAt, input.window));
+  const attention: AttentionItem[] = input.payments
+    .filter((payment) => payment.attention)
+    .sort(byTimeThenId)
+    .map((payment) => ({
+      id: payment.id,
+      orderReference: payment.orderReference,
+      createdAt: payment.createdAt,
+      status: payment.status,
+      amount: payment.amount,
+      currency: payment.currency.toUpperCase(),
+      reason: payment.attentionReason ?? null,
+      inWindow: inWindow(payment.createdAt, input.window),
+    }));
+  return {
+    kind,
+    window: input.window,
+    generatedAt: input.generatedAt,
+    testMode: input.testMode,
+    paymentCount: day.length,
+    totals: totalsByCurrency(day),
+    byReader: groupTotals(day, (payment) => payment.readerLabel),
+    byCardBrand: groupTotals(day, (payment) => payment.cardBrand?.toLowerCase() ?? null),
+    attention,
+  };
+}
+
+/** The X report: the day's figures so far. */
+export function xReport(input: DayReportInput): DayReport {
+  return buildReport('X', input);
+}
+
+export interface CloseDayInput extends Omit<DayReportInput, 'generatedAt'> {
+  /** ISO instant of the closing (also the Z's generatedAt). */
+  readonly closedAt: string;
+  /** Who closed the day (cashier or manager name/id). */
+  readonly closedBy: string;
+  /** The last Z of this mode, as stored; null when there is none. */
+  readonly previous: ZReport | null;
+  /** Required to close with open attention items: who decided it and why. */
+  readonly override?: AttentionOverride | null;
+}
+
+export type CloseDayRefusal =
+  /** Attention items are open and no override was given. */
+  | 'attention_open'
+  /** The previous Z already covers this date. */
+  | 'already_closed'
+  /** The previous Z covers a later date. */
+  | 'out_of_order'
+  /** The previous Z fails its digest check, or is of the other mode. */
+  | 'previous_invalid'
+  /** Missing closedBy, or an override without both a name and a reason. */
+  | 'invalid';
+
+export type CloseDayResult =
+  | { readonly ok: true; readonly z: ZReport }
+  | {
+      readonly ok: false;
+      readonly code: CloseDayRefusal;
+      readonly message: string;
+      readonly attention: readonly AttentionItem[];
+    };
+
+/** JSON with object keys sorted at every level: the same content always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, item]) => item !== undefined)
+    .sort(([a], [b]) => compare(a, b));
+  return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+}
+
+function digestOf(z: Omit<ZReport, 'digest'>): string {
+  return createHash('sha256').update(canonicalJson(z)).digest('hex');
+}
+
+/** Whether a stored Z is unchanged since it was closed. */
+export function verifyZReport(z: ZReport): boolean {
+  const { digest, ...rest } = z;
+  return digestOf(rest) === digest;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const item of Object.values(value as Record<string, unknown>)) deepFreeze(item);
+  }
+  return value;
+}
+
+/** Closes the day: the Z report, or why it cannot be produced. */
+export function closeDay(input: CloseDayInput): CloseDayResult {
+  const report = buildReport('Z', { ...input, generatedAt: input.closedAt });
+  const refuse = (code: CloseDayRefusal, message: string): CloseDayResult => ({
+    ok: false,
+    code,
+    message,
+    attention: report.attention,
+  });
+  if (!input.closedBy.trim()) return refuse('invalid', 'say who closes the day');
+  const override = input.override ?? null;
+  if (override && (!override.by.trim() || !override.reason.trim())) {
+    return refuse('invalid', 'an override needs who decided it and why');
+  }
+  const previous = input.previous;
+  if (previous) {
+    if (!verifyZReport(previous)) return refuse('previous_invalid', `Z ${previous.number} fails its digest check`);
+    if (previous.testMode !== input.testMode) {
+      return refuse('previous_invalid', `Z ${previous.number} is a ${previous.testMode ? 'test' : 'live'} mode report`);
+    }
+    if (previous.window.date === input.window.date) {
+      return refuse('already_closed', `${input.window.date} was closed by Z ${previous.number}`);
+    }
+    if (previous.window.date > input.window.date) {
+      return refuse('out_of_order', `Z ${previous.number} already closed a later day (${previous.window.date})`);
+    }
+  }
+  if (report.attention.length > 0 && !override) {
+    const n = report.attention.length;
+    return refuse(
+      'attention_open',
+      `${n} payment${n === 1 ? '' : 's'} need${n === 1 ? 's' : ''} attention: settle ${n === 1 ? 'it' : 'them'} ` +
+        'or close with a recorded override',
+    );
+  }
+  const body: Omit<ZReport, 'digest'> = {
+    ...report,
+    kind: 'Z',
+    number: previous ? previous.number + 1 : 1,
+    closedAt: input.closedAt,
+    closedBy: input.closedBy.trim(),
+    // An override is only recorded when it was needed.
+    override:
+      report.attention.length > 0 && override ? { by: override.by.trim(), reason: override.reason.trim() } : null,
+    previousDigest: previous ? previous.digest : null,
+  };
+  // A copy: freezing must not reach into the caller's objects (the window, say).
+  return { ok: true, z: deepFreeze(structuredClone({ ...body, digest: digestOf(body) })) };
+}

@@ -1,0 +1,133 @@
+/**
+ * The end-of-day inputs and outputs. Plain data: the host maps journal rows (and the gateway's
+ * transaction list, and the terminal's batch totals) into these; nothing here reads a database,
+ * a clock or the network. Money is integer minor units of the row's currency.
+ */
+import type { PaymentStatus } from '../../common/contract';
+
+/** One payment as the reports need it (a journal row plus what the host knows about it). */
+export interface ReportPayment {
+  readonly id: string;
+  readonly orderReference: string;
+  /** ISO-8601 instant; decides which day the payment belongs to. */
+  readonly createdAt: string;
+  readonly status: PaymentStatus;
+  /** What the card was asked for, tip included. */
+  readonly amount: number;
+  /** The part of amount that is tip (0 for none). */
+  readonly tip: number;
+  /** ISO 4217 alphabetic. */
+  readonly currency: string;
+  readonly captured: number;
+  /** Authorised and not yet captured (manual capture). */
+  readonly capturable: number;
+  readonly refunded: number;
+  readonly cardBrand: string | null;
+  readonly readerLabel: string | null;
+  /** Gateway name ("PlutoPay"). */
+  readonly gateway: string;
+  /** The gateway's transaction id, when known. */
+  readonly gatewayId?: string | null;
+  /** Needs a person's attention (outcome unknown, capture or refund stuck…). */
+  readonly attention: boolean;
+  readonly attentionReason?: string | null;
+}
+
+/** A local calendar day in the shop's zone, as the instants it spans. */
+export interface DayWindow {
+  /** "YYYY-MM-DD", local. */
+  readonly date: string;
+  /** IANA zone. */
+  readonly timeZone: string;
+  /** ISO instants (UTC); start inclusive, end exclusive. */
+  readonly start: string;
+  readonly end: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  /** 24 on most days, 23 or 25 on DST changes (fractional in a few historical zones). */
+  readonly hours: number;
+  /** UTC offsets at start and end, "+01:00" / "+02:00". */
+  readonly startOffset: string;
+  readonly endOffset: string;
+}
+
+/** Totals of one currency (and, in the breakdowns, of one reader or card brand). */
+export interface ReportTotals {
+  readonly currency: string;
+  /** Every payment counted here, whatever its status. */
+  readonly payments: number;
+  /** Authorised by the card: succeeded, requires_capture, refunded, partially_refunded. */
+  readonly approvedCount: number;
+  /** Sum of `amount` of the approved payments (tips included). */
+  readonly approvedAmount: number;
+  /** Status failed: refused, or could not be taken; nothing charged. */
+  readonly declinedCount: number;
+  readonly canceledCount: number;
+  /** Not finished: creating, in_progress, pending, unknown. */
+  readonly openCount: number;
+  /** Sum of `captured`: money actually charged (before refunds). */
+  readonly captured: number;
+  /** Sum of `capturable` of requires_capture payments: authorised, still to capture or release. */
+  readonly pendingCapture: number;
+  /** Sum of `refunded`. */
+  readonly refunded: number;
+  /** Sum of `tip` of the approved payments. */
+  readonly tips: number;
+  /** captured − refunded: what the day brings in. */
+  readonly net: number;
+}
+
+export interface GroupTotals extends ReportTotals {
+  /** Reader label or card brand; "(none)" when the payment has none. */
+  readonly key: string;
+}
+
+export interface AttentionItem {
+  readonly id: string;
+  readonly orderReference: string;
+  readonly createdAt: string;
+  readonly status: PaymentStatus;
+  readonly amount: number;
+  readonly currency: string;
+  readonly reason: string | null;
+  /** False for an item from an earlier day that is still open. */
+  readonly inWindow: boolean;
+}
+
+export interface DayReport {
+  readonly kind: 'X' | 'Z';
+  readonly window: DayWindow;
+  /** ISO instant the figures were taken. */
+  readonly generatedAt: string;
+  readonly testMode: boolean;
+  /** Payments inside the window. */
+  readonly paymentCount: number;
+  /** Per currency, by code. */
+  readonly totals: readonly ReportTotals[];
+  /** By reader label then currency. */
+  readonly byReader: readonly GroupTotals[];
+  /** By card brand then currency. */
+  readonly byCardBrand: readonly GroupTotals[];
+  /** Every open attention item given, oldest first, whatever its day. */
+  readonly attention: readonly AttentionItem[];
+}
+
+/** Who closed the day despite open attention items, and why. Recorded in the Z for ever. */
+export interface AttentionOverride {
+  readonly by: string;
+  readonly reason: string;
+}
+
+export interface ZReport extends DayReport {
+  readonly kind: 'Z';
+  /** 1, 2, 3… per mode (test and live have their own sequences). */
+  readonly number: number;
+  readonly closedAt: string;
+  readonly closedBy: string;
+  /** Set when the day was closed with open attention items. */
+  readonly override: AttentionOverride | null;
+  /** The digest of the Z before, chaining the sequence; null for the first. */
+  readonly previousDigest: string | null;
+  /** SHA-256 (hex) of every other field, canonical JSON: any later change shows. */
+  readonly digest: string;
+}

@@ -1,0 +1,129 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CSV_COLUMNS, csvField, csvRows, csvText, dayWindow, decimalAmount, paymentsCsv } from '../../main/reports';
+import { expectGolden } from './golden';
+import { DATE, TZ, dayPayments, payment } from './report-fixtures';
+
+/** A strict RFC 4180 reader, to check the writer against (not used by the app). */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let i = 0;
+  let quoted = false;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i += 2;
+      } else if (c === '"') {
+        quoted = false;
+        i++;
+        if (i < text.length && text[i] !== ',' && text[i] !== '\r') throw new Error(`junk after quote at ${i}`);
+      } else {
+        field += c;
+        i++;
+      }
+    } else if (c === '"') {
+      if (field !== '') throw new Error(`quote inside an unquoted field at ${i}`);
+      quoted = true;
+      i++;
+    } else if (c === ',') {
+      row.push(field);
+      field = '';
+      i++;
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i += 2;
+    } else if (c === '\n' || c === '\r') {
+      throw new Error(`bare line break at ${i}`);
+    } else {
+      field += c;
+      i++;
+    }
+  }
+  if (quoted) throw new Error('unterminated quote');
+  if (field !== '' || row.length > 0) throw new Error('last line lacks CRLF');
+  return rows;
+}
+
+describe('CSV writer', () => {
+  it('quotes only what needs quoting, doubling quotes', () => {
+    expect(csvField('plain')).toBe('plain');
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('two\nlines')).toBe('"two\nlines"');
+    expect(csvField('cr\r')).toBe('"cr\r"');
+    expect(csvField('')).toBe('');
+    expect(
+      csvRows([
+        ['a', 'b'],
+        ['c,d', ''],
+      ]),
+    ).toBe('a,b\r\n"c,d",\r\n');
+  });
+
+  it('round-trips any fields through a strict RFC 4180 reader (property)', () => {
+    const field = fc.string({ unit: fc.constantFrom('a', 'é', ',', '"', '\r', '\n', ' ', '€', '=') });
+    fc.assert(
+      fc.property(fc.array(fc.array(field, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 5 }), (rows) => {
+        expect(parseCsv(csvRows(rows))).toEqual(rows);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps spreadsheet formulas as text', () => {
+    expect(csvText('=HYPERLINK("http://x")')).toBe('\'=HYPERLINK("http://x")');
+    expect(csvText('+33 1 23')).toBe("'+33 1 23");
+    expect(csvText('-1')).toBe("'-1");
+    expect(csvText('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvText('ORD-1')).toBe('ORD-1');
+    expect(csvText(null)).toBe('');
+  });
+
+  it('writes amounts as plain decimals with the currency exponent', () => {
+    expect(decimalAmount(1250, 'EUR')).toBe('12.50');
+    expect(decimalAmount(5, 'EUR')).toBe('0.05');
+    expect(decimalAmount(-5, 'EUR')).toBe('-0.05');
+    expect(decimalAmount(1250, 'JPY')).toBe('1250');
+    expect(decimalAmount(1250, 'KWD')).toBe('1.250');
+    expect(decimalAmount(0, 'KWD')).toBe('0.000');
+  });
+});
+
+describe('day CSV export', () => {
+  const window = dayWindow(DATE, TZ);
+
+  it('has a header, one row per payment of the day and a totals row per currency', () => {
+    const csv = paymentsCsv(dayPayments(), window);
+    const rows = parseCsv(csv);
+    expect(rows[0]).toEqual([...CSV_COLUMNS]);
+    const payments = rows.filter((row) => row[0] === 'payment');
+    const totals = rows.filter((row) => row[0] === 'total');
+    expect(payments).toHaveLength(10);
+    expect(totals.map((row) => [row[5], row[6], row[7], row[8], row[9], row[10], row[11]])).toEqual([
+      ['EUR', '131.88', '1.88', '81.88', '50.00', '20.50', '61.38'],
+      ['JPY', '1500', '150', '1500', '0', '0', '1500'],
+    ]);
+    expect(rows.every((row) => row.length === CSV_COLUMNS.length)).toBe(true);
+    // local time, oldest first: the 00:30 payment leads, the 23:59 one closes
+    expect(payments[0]![1]).toBe('2026-03-29 00:30:00 +01:00');
+    expect(payments.at(-1)![1]).toBe('2026-03-29 23:59:00 +02:00');
+    expectGolden('reports/day.csv', csv);
+  });
+
+  it('escapes hostile text fields', () => {
+    const csv = paymentsCsv(
+      [payment({ orderReference: '=cmd|" /C calc"!A0', readerLabel: 'Till, "north"\nside' })],
+      window,
+    );
+    const row = parseCsv(csv)[1]!;
+    expect(row[3]).toBe('\'=cmd|" /C calc"!A0');
+    expect(row[13]).toBe('Till, "north"\nside');
+  });
+});

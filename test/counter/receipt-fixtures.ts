@@ -1,0 +1,71 @@
+/** The receipts the golden files cover, one per kind the counter prints. */
+import type { ReceiptInput } from '../../main/receipts';
+
+export const BASE: ReceiptInput = {
+  shop: {
+    name: 'Café des Arts',
+    addressLines: ['12 rue de la Paix', '75002 Paris'],
+    footerLines: ['VAT FR12345678901', 'Merci et à bientôt !'],
+  },
+  paymentId: 'pay_01JQ7Z3M4X9K',
+  orderReference: 'ORD-2026-0042',
+  createdAt: '2026-03-29T12:05:09.000Z',
+  timeZone: 'Europe/Paris',
+  amount: 1250,
+  tip: 0,
+  total: 1250,
+  currency: 'EUR',
+  status: { kind: 'approved' },
+  card: { brand: 'visa', last4: '0119' },
+  entryMode: 'contactless',
+  authCode: 'A00001',
+  gateway: { name: 'PlutoPay', reference: 'tr_7QK2M9' },
+  readerLabel: 'Counter 1',
+  testMode: false,
+  copy: 'customer',
+};
+
+export const RECEIPTS: Record<string, ReceiptInput> = {
+  approved: BASE,
+  declined: {
+    ...BASE,
+    status: { kind: 'declined', reason: 'Insufficient funds', code: 'insufficient_funds' },
+    authCode: null,
+  },
+  canceled: { ...BASE, status: { kind: 'canceled' }, authCode: null, card: null, entryMode: null },
+  refunded: {
+    ...BASE,
+    copy: 'merchant',
+    status: { kind: 'refunded' },
+    refunds: [{ amount: 1250, at: '2026-03-29T13:10:00.000Z', reference: 're_3Lb8' }],
+  },
+  'partially-refunded': {
+    ...BASE,
+    amount: 4200,
+    total: 4200,
+    status: { kind: 'partially_refunded' },
+    refunds: [
+      { amount: 500, at: '2026-03-29T13:10:00.000Z', reference: 're_3Lb8' },
+      { amount: 750, at: '2026-03-29T15:45:00.000Z', reference: 're_9Tq1' },
+    ],
+  },
+  authorised: { ...BASE, copy: 'merchant', status: { kind: 'authorised' }, entryMode: 'chip' },
+  tip: { ...BASE, tip: 188, tipPercent: 15, total: 1438 },
+  'terminal-ticket': {
+    ...BASE,
+    copy: 'merchant',
+    terminalLines: [
+      '      CARTE BANCAIRE',
+      '        SANS CONTACT',
+      'A0000000031010',
+      'CAFE DES ARTS',
+      '75002 PARIS',
+      '1234567  29/03/26 14:05',
+      '************0119',
+      'MONTANT REEL = 12,50 EUR',
+      'DEBIT',
+      'TICKET COMMERCANT A CONSERVER',
+    ],
+  },
+  'test-mode': { ...BASE, testMode: true, tip: 250, tipPercent: 20, total: 1500 },
+};

@@ -1,0 +1,314 @@
+import { describe, expect, it } from 'vitest';
+import type { CloseDayInput, ReportPayment, ZReport } from '../../main/reports';
+import {
+  NO_KEY,
+  canonicalJson,
+  closeDay,
+  dayWindow,
+  dayWindowAt,
+  inWindow,
+  reportEscPos,
+  reportHtml,
+  reportText,
+  verifyZReport,
+  xReport,
+} from '../../main/reports';
+import { RECEIPT_WIDTHS } from '../../main/receipts';
+import { expectGolden, hexDump } from './golden';
+import { DATE, TZ, dayPayments, payment, resetIds } from './report-fixtures';
+
+const WINDOW = dayWindow(DATE, TZ);
+const CLOSED_AT = '2026-03-29T22:05:00.000Z';
+
+describe('day window', () => {
+  it('is 23 hours on the Paris spring-forward day', () => {
+    expect(WINDOW).toEqual({
+      date: '2026-03-29',
+      timeZone: 'Europe/Paris',
+      start: '2026-03-28T23:00:00.000Z',
+      end: '2026-03-29T22:00:00.000Z',
+      startMs: Date.parse('2026-03-28T23:00:00.000Z'),
+      endMs: Date.parse('2026-03-29T22:00:00.000Z'),
+      hours: 23,
+      startOffset: '+01:00',
+      endOffset: '+02:00',
+    });
+  });
+
+  it('is 25 hours on the Paris fall-back day, 24 otherwise', () => {
+    const fall = dayWindow('2026-10-25', TZ);
+    expect([fall.start, fall.end, fall.hours]).toEqual(['2026-10-24T22:00:00.000Z', '2026-10-25T23:00:00.000Z', 25]);
+    expect(dayWindow('2026-03-28', TZ).hours).toBe(24);
+    expect(dayWindow('2026-03-30', TZ).hours).toBe(24);
+  });
+
+  it('follows other zones: New York, Kolkata (no DST, +05:30), Lord Howe (30-minute DST)', () => {
+    expect(dayWindow('2026-03-08', 'America/New_York')).toMatchObject({
+      start: '2026-03-08T05:00:00.000Z',
+      end: '2026-03-09T04:00:00.000Z',
+      hours: 23,
+    });
+    expect(dayWindow('2026-03-29', 'Asia/Kolkata')).toMatchObject({ start: '2026-03-28T18:30:00.000Z', hours: 24 });
+    expect(dayWindow('2026-04-05', 'Australia/Lord_Howe').hours).toBe(24.5);
+  });
+
+  it('tiles days without gap or overlap', () => {
+    let previous = dayWindow('2026-03-27', TZ);
+    for (const date of ['2026-03-28', '2026-03-29', '2026-03-30', '2026-03-31']) {
+      const next = dayWindow(date, TZ);
+      expect(next.startMs).toBe(previous.endMs);
+      previous = next;
+    }
+  });
+
+  it('puts boundary instants on the right side', () => {
+    expect(inWindow('2026-03-28T23:00:00.000Z', WINDOW)).toBe(true);
+    expect(inWindow('2026-03-28T22:59:59.999Z', WINDOW)).toBe(false);
+    expect(inWindow('2026-03-29T21:59:59.999Z', WINDOW)).toBe(true);
+    expect(inWindow('2026-03-29T22:00:00.000Z', WINDOW)).toBe(false);
+    expect(dayWindowAt(Date.parse('2026-03-29T22:30:00Z'), TZ).date).toBe('2026-03-30');
+  });
+
+  it('refuses a bad date or zone', () => {
+    expect(() => dayWindow('2026-02-30', TZ)).toThrow(RangeError);
+    expect(() => dayWindow(DATE, 'Nowhere/Else')).toThrow(RangeError);
+  });
+});
+
+describe('X report', () => {
+  const report = xReport({ payments: dayPayments(), window: WINDOW, generatedAt: CLOSED_AT, testMode: false });
+
+  it('counts only the window and totals per currency', () => {
+    expect(report.kind).toBe('X');
+    expect(report.paymentCount).toBe(10);
+    expect(report.totals).toEqual([
+      {
+        currency: 'EUR',
+        payments: 9,
+        approvedCount: 6,
+        approvedAmount: 13188,
+        declinedCount: 1,
+        canceledCount: 1,
+        openCount: 1,
+        captured: 8188,
+        pendingCapture: 5000,
+        refunded: 2050,
+        tips: 188,
+        net: 6138,
+      },
+      {
+        currency: 'JPY',
+        payments: 1,
+        approvedCount: 1,
+        approvedAmount: 1500,
+        declinedCount: 0,
+        canceledCount: 0,
+        openCount: 0,
+        captured: 1500,
+        pendingCapture: 0,
+        refunded: 0,
+        tips: 150,
+        net: 1500,
+      },
+    ]);
+  });
+
+  it('breaks down by reader and by card brand', () => {
+    expect(report.byReader.map((g) => [g.key, g.currency, g.payments, g.net])).toEqual([
+      [NO_KEY, 'EUR', 1, 500],
+      ['Counter 1', 'EUR', 7, 3488 - 800],
+      ['Counter 2', 'EUR', 1, 2950],
+      ['Counter 2', 'JPY', 1, 1500],
+    ]);
+    expect(report.byCardBrand.map((g) => [g.key, g.currency, g.approvedCount])).toEqual([
+      [NO_KEY, 'EUR', 0],
+      ['amex', 'EUR', 1],
+      ['jcb', 'JPY', 1],
+      ['mastercard', 'EUR', 1],
+      ['visa', 'EUR', 4],
+    ]);
+    // every breakdown adds up to the currency totals
+    for (const groups of [report.byReader, report.byCardBrand]) {
+      for (const totals of report.totals) {
+        const sum = groups.filter((g) => g.currency === totals.currency).reduce((acc, g) => acc + g.net, 0);
+        expect(sum).toBe(totals.net);
+      }
+    }
+  });
+
+  it('lists open attention items, earlier days included', () => {
+    const older = payment({
+      id: 'pay_old',
+      createdAt: '2026-03-27T10:00:00.000Z',
+      status: 'requires_capture',
+      capturable: 100,
+      captured: 0,
+      attention: true,
+      attentionReason: 'Capture failed',
+    });
+    const withOlder = xReport({
+      payments: [...dayPayments(), older],
+      window: WINDOW,
+      generatedAt: CLOSED_AT,
+      testMode: false,
+    });
+    expect(withOlder.attention.map((item) => [item.id, item.inWindow, item.reason])).toEqual([
+      ['pay_old', false, 'Capture failed'],
+      ['pay_009', true, 'The reader went silent after taking the card'],
+    ]);
+    // the older payment is listed but not counted
+    expect(withOlder.paymentCount).toBe(10);
+  });
+
+  it('refuses amounts that are not whole minor units', () => {
+    expect(() =>
+      xReport({ payments: [payment({ amount: 12.5 })], window: WINDOW, generatedAt: CLOSED_AT, testMode: false }),
+    ).toThrow(RangeError);
+  });
+});
+
+describe('Z report', () => {
+  const settled = (): ReportPayment[] => dayPayments().map((p) => ({ ...p, attention: false }));
+  const base = (overrides: Partial<CloseDayInput> = {}): CloseDayInput => ({
+    payments: settled(),
+    window: WINDOW,
+    closedAt: CLOSED_AT,
+    closedBy: 'Camille',
+    testMode: false,
+    previous: null,
+    ...overrides,
+  });
+  const close = (overrides: Partial<CloseDayInput> = {}): ZReport => {
+    const result = closeDay(base(overrides));
+    if (!result.ok) throw new Error(result.message);
+    return result.z;
+  };
+
+  it('numbers the days in sequence and chains their digests', () => {
+    const first = close();
+    expect(first).toMatchObject({ kind: 'Z', number: 1, previousDigest: null, closedBy: 'Camille', override: null });
+    expect(first.digest).toMatch(/^[0-9a-f]{64}$/);
+    const next = close({ window: dayWindow('2026-03-30', TZ), previous: first, closedAt: '2026-03-30T21:00:00Z' });
+    expect(next.number).toBe(2);
+    expect(next.previousDigest).toBe(first.digest);
+  });
+
+  it('is immutable: frozen, and any change fails the digest check', () => {
+    const z = close();
+    expect(Object.isFrozen(z)).toBe(true);
+    expect(Object.isFrozen(z.totals[0])).toBe(true);
+    expect(() => {
+      (z as { number: number }).number = 99;
+    }).toThrow(TypeError);
+    expect(verifyZReport(z)).toBe(true);
+    // stored and read back (JSON, keys in another order): still verifies
+    const stored = JSON.parse(JSON.stringify(z)) as ZReport;
+    expect(verifyZReport(stored)).toBe(true);
+    const edited = JSON.parse(JSON.stringify(z)) as { totals: Array<{ net: number }> } & ZReport;
+    edited.totals[0]!.net += 1;
+    expect(verifyZReport(edited)).toBe(false);
+    const closeAfterTamper = closeDay(base({ window: dayWindow('2026-03-30', TZ), previous: edited }));
+    expect(closeAfterTamper).toMatchObject({ ok: false, code: 'previous_invalid' });
+  });
+
+  it('refuses to close while attention items are open', () => {
+    const result = closeDay(base({ payments: dayPayments() }));
+    expect(result).toMatchObject({ ok: false, code: 'attention_open' });
+    if (result.ok) return;
+    expect(result.message).toBe('1 payment needs attention: settle it or close with a recorded override');
+    expect(result.attention.map((item) => item.id)).toEqual(['pay_009']);
+  });
+
+  it('closes with open items only on a recorded override, which the Z keeps', () => {
+    const z = close({
+      payments: dayPayments(),
+      override: { by: 'Manager Dupont', reason: 'Gateway support ticket 4411' },
+    });
+    expect(z.override).toEqual({ by: 'Manager Dupont', reason: 'Gateway support ticket 4411' });
+    expect(z.attention).toHaveLength(1);
+    // an override that was not needed is not recorded
+    expect(close({ override: { by: 'x', reason: 'y' } }).override).toBeNull();
+    expect(closeDay(base({ payments: dayPayments(), override: { by: 'M', reason: ' ' } }))).toMatchObject({
+      ok: false,
+      code: 'invalid',
+    });
+  });
+
+  it('refuses a day already closed, a day before the last Z, and a Z of the other mode', () => {
+    const z = close();
+    expect(closeDay(base({ previous: z }))).toMatchObject({ ok: false, code: 'already_closed' });
+    expect(closeDay(base({ previous: z, window: dayWindow('2026-03-28', TZ) }))).toMatchObject({
+      ok: false,
+      code: 'out_of_order',
+    });
+    expect(closeDay(base({ previous: z, window: dayWindow('2026-03-30', TZ), testMode: true }))).toMatchObject({
+      ok: false,
+      code: 'previous_invalid',
+    });
+    expect(closeDay(base({ closedBy: ' ' }))).toMatchObject({ ok: false, code: 'invalid' });
+  });
+
+  it('does not freeze the caller’s objects', () => {
+    const window = dayWindow(DATE, TZ);
+    close({ window });
+    expect(Object.isFrozen(window)).toBe(false);
+  });
+
+  it('canonical JSON ignores key order and undefined fields', () => {
+    expect(canonicalJson({ b: 1, a: [{ d: 2, c: undefined, e: null }] })).toBe('{"a":[{"d":2,"e":null}],"b":1}');
+  });
+});
+
+describe('printed reports', () => {
+  resetIds();
+  const x = xReport({ payments: dayPayments(), window: WINDOW, generatedAt: CLOSED_AT, testMode: false });
+  const z = (() => {
+    const result = closeDay({
+      payments: dayPayments(),
+      window: WINDOW,
+      closedAt: CLOSED_AT,
+      closedBy: 'Camille',
+      testMode: true,
+      previous: null,
+      override: { by: 'Manager Dupont', reason: 'Gateway support ticket 4411' },
+    });
+    if (!result.ok) throw new Error(result.message);
+    return result.z;
+  })();
+
+  for (const width of RECEIPT_WIDTHS) {
+    it(`X report text at ${width} columns`, () => {
+      const out = reportText(x, width, { shopName: 'Café des Arts' });
+      for (const row of out.split('\n')) expect([...row].length).toBeLessThanOrEqual(width);
+      expectGolden(`reports/x-report.w${width}.txt`, out);
+    });
+    it(`Z report text at ${width} columns (test mode, override)`, () => {
+      expectGolden(`reports/z-report.w${width}.txt`, reportText(z, width, { shopName: 'Café des Arts' }));
+    });
+  }
+
+  it('Z report ESC/POS bytes', () => {
+    expectGolden('reports/z-report.escpos.hex', hexDump(reportEscPos(z, { shopName: 'Café des Arts' })));
+  });
+
+  it('says what matters in words', () => {
+    const text = reportText(x, 42);
+    expect(text).toContain('X REPORT');
+    expect(text).toContain('Day length                            23 h');
+    expect(text).toMatch(/^NET +€61\.38$/m);
+    expect(text).toMatch(/^NET +¥1,500$/m);
+    expect(text).toContain('NEEDS ATTENTION (1)');
+    const zText = reportText(z, 42);
+    expect(zText).toContain('Z REPORT No. 0001');
+    expect(zText).toContain('CLOSED WITH OPEN ATTENTION ITEMS');
+    expect(zText).toContain('TEST MODE — NO MONEY MOVED');
+    expect(zText).toContain(z.digest.slice(0, 30));
+  });
+
+  it('renders as a printable HTML page', () => {
+    const doc = reportHtml(z, { shopName: 'Café des Arts' });
+    expect(doc).toContain('<title>TEST MODE – Z report 1 — 2026-03-29</title>');
+    expect(doc).toContain('<div class="test-banner" role="note">');
+    expect(doc).not.toMatch(/<script/i);
+  });
+});
