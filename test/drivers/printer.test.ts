@@ -10,8 +10,8 @@ import { EscPosPrinterEmulator, parsePaper, serveEscPosEmulator } from '../../dr
 import { realtimeStatus } from '../../drivers/printers/escpos';
 import type { PrinterError, ReceiptPrinter } from '../../drivers/printers/printer';
 import { createEscPosPrinter, openEscPosPrinter } from '../../drivers/printers/printer';
-import { createTransportPair } from '../../drivers/memory-transport';
-import type { MemoryTransport } from '../../drivers/memory-transport';
+import { createTransportPair } from '../support/memory-transport';
+import type { MemoryTransport } from '../support/memory-transport';
 import type { Transport, Unsubscribe } from '../../drivers/types';
 import { buildReceipt, escpos } from '../../main/receipts';
 import { RECEIPTS } from '../counter/receipt-fixtures';
