@@ -44,6 +44,28 @@ export interface GatewayPayment {
   installmentPlanId: string | null;
   /** A saved card's id the gateway kept for the customer (with their consent). */
   savedCardId: string | null;
+  /** Split settlement: how the payment is shared between merchants, and each share's state. */
+  splits: SplitState[] | null;
+}
+
+/** One merchant's share of a payment, as the till asks for it. */
+export interface SplitLine {
+  merchantId: string;
+  /** The merchant's own reference for the settlement (optional). */
+  settlementReference: string | null;
+  amount: number;
+  /** Held: not settled to the merchant until the till releases it. */
+  onHold: boolean;
+}
+
+/** A share as the gateway holds it. Amounts in minor units. */
+export interface SplitState extends SplitLine {
+  /** The gateway's id for this share (what release and cancel name). */
+  id: string;
+  /** HOLD, RELEASED, PARTIALLY_RELEASED, CANCELLED, … as the gateway says (upper case). */
+  status: string;
+  releasedAmount: number;
+  refundedAmount: number;
 }
 
 export interface GatewayRefund {
@@ -83,6 +105,8 @@ export interface NewPayment {
   /** Offer the customer to save their card (pay by link). */
   allowSaveCard?: boolean;
   customer?: { email: string; firstName: string; lastName: string } | null;
+  /** Split settlement: the shares, summing to `amount` (gateways with capabilities.splitSettlement). */
+  splits?: SplitLine[] | null;
 }
 
 export interface PaymentQuery {
@@ -235,7 +259,12 @@ export interface PaymentGateway {
   capture(id: string, amount: number | undefined, key: string): Promise<GatewayPayment>;
   /** Cancels an uncaptured payment, or aborts an unpaid pay-by-link one. */
   cancel(id: string, key: string): Promise<GatewayPayment>;
-  refund(id: string, params: { amount?: number; reason?: string }, key: string): Promise<GatewayPayment>;
+  /** `splits`: which merchants' shares the refund comes out of (split payments; else the gateway decides). */
+  refund(
+    id: string,
+    params: { amount?: number; reason?: string; splits?: { splitId: string; amount: number }[] },
+    key: string,
+  ): Promise<GatewayPayment>;
   /** Retrieve-before-retry for a refund: true when the refund made with `key` exists. */
   refundExists(id: string, key: string): Promise<boolean>;
   refunds(id: string): Promise<GatewayRefund[]>;
@@ -250,4 +279,20 @@ export interface PaymentGateway {
     findCreated?(input: NewInstallmentPlan, key: string): Promise<InstallmentPlan | null>;
   };
   readonly notifications?: GatewayNotifications;
+  /** Split settlement: releasing or cancelling a held share (capabilities.splitSettlement). */
+  readonly settlements?: {
+    /**
+     * Releases a held share to its merchant: all of it, or `amount` of it (the rest is then
+     * refunded to the customer, as the gateway requires, in the same call). Safe to call again with
+     * the same key: what was already done is not done twice.
+     */
+    release(paymentId: string, splitId: string, amount: number | undefined, key: string): Promise<GatewayPayment>;
+    /** Cancels a share's settlement (the money goes back to the customer as the gateway decides). */
+    cancel(paymentId: string, splitId: string, key: string): Promise<GatewayPayment>;
+  };
+  /**
+   * The customer's browser coming back from the gateway's page with signed fields: verified, it
+   * only names the payment to re-read.
+   */
+  verifyReturn?(params: Record<string, string>): { ok: true; paymentId: string } | { ok: false; reason: string };
 }

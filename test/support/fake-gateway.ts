@@ -102,6 +102,7 @@ export class FakeGateway implements PaymentGateway {
       authorizationExpiresAt: null,
       installmentPlanId: null,
       savedCardId: null,
+      splits: null,
     };
     this.payments.set(id, payment);
     return this.answer(strip(payment));

@@ -97,6 +97,7 @@ export function toPayment(p: WirePaymentInput): GatewayPayment {
     authorizationExpiresAt: isoOrNull(p.authorization?.expires_at),
     installmentPlanId: p.installment_plan_id ?? null,
     savedCardId: card?.id ?? null,
+    splits: null,
   };
 }
 

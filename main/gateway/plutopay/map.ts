@@ -29,6 +29,7 @@ export function toPayment(tx: Transaction): GatewayPayment {
     authorizationExpiresAt: null,
     installmentPlanId: null,
     savedCardId: null,
+    splits: null,
   };
 }
 
