@@ -42,6 +42,12 @@ const Email = z.email('not an email address').max(254);
 
 const Empty = z.strictObject({});
 
+/** The order a payment belongs to; the idempotency key derives from it. */
+const OrderReference = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9._:#/-]{1,64}$/, 'order reference: 1–64 letters, digits or . _ : # / -');
+
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(300);
 
 const Customer = z.strictObject({
@@ -64,11 +70,7 @@ export const commandSchemas = {
     currency: Currency,
     description: ShortText(500).optional(),
     /** The order this payment belongs to; the idempotency key derives from it. Generated when absent. */
-    orderReference: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9._:#/-]{1,64}$/, 'order reference: 1–64 letters, digits or . _ : # / -')
-      .optional(),
+    orderReference: OrderReference.optional(),
     captureMethod: z.enum(['automatic', 'manual']).default('automatic'),
     customerId: z.uuid('not a customer id').optional(),
     receiptEmail: Email.optional(),
@@ -150,6 +152,23 @@ export const commandSchemas = {
       .transform((s) => s.replace(/[\s-]/g, ''))
       .pipe(z.string().regex(/^\d{12,19}$/, 'card number: 12 to 19 digits')),
   }),
+  /** A customer's cards the gateway keeps (they agreed when paying), by the customer's email. */
+  'savedCards.list': z.strictObject({ customer: Email }),
+  /** The till drops a saved card from its records (the gateway keeps no delete for it). */
+  'savedCards.forget': z.strictObject({ cardId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a card id') }),
+  /** A payment in 2–4 installments: the first today (by link), the rest charged on schedule. */
+  'installments.create': z.strictObject({
+    amount: MinorAmount,
+    currency: Currency,
+    count: z.number().int().min(2, 'at least 2 installments').max(12, 'at most 12 installments'),
+    customer: Customer,
+    orderReference: OrderReference.optional(),
+    description: ShortText(500).optional(),
+  }),
+  'installments.list': Empty,
+  'installments.abort': z.strictObject({ planId: z.string().regex(/^ipl_[A-Za-z0-9]{8,40}$/, 'not a plan id') }),
+  /** A note kept with the payment at the gateway (its metadata), shown in the details. */
+  'payments.annotate': z.strictObject({ paymentId: PaymentRef, note: ShortText(200) }),
   /** Test mode: make a simulated reader fail its next payment in a chosen way. */
   'simulate.setFault': z.strictObject({
     readerId: ReaderRef,

@@ -64,6 +64,8 @@ export interface GatewayCapabilities {
   transactionSearch: boolean;
   /** Test mode: test cards can be presented through the gateway (simulated readers, pay links). */
   simulateCards: boolean;
+  /** A note can be kept with a payment at the gateway (its metadata), after the fact. */
+  paymentNotes: boolean;
 }
 
 /** The gateway this till uses. */
@@ -235,6 +237,8 @@ export interface TransactionView {
   card: { brand: string; last4: string } | null;
   failureCode: string | null;
   failureMessage: string | null;
+  /** The cashier's note kept with the payment at the gateway (where it keeps notes). */
+  note: string | null;
   createdAt: string;
   capturedAt: string | null;
 }
@@ -264,6 +268,33 @@ export interface TransactionDetail {
   payment: PaymentView | null;
 }
 
+/** A card the gateway keeps for a returning customer (who agreed when paying). */
+export interface SavedCardView {
+  cardId: string;
+  customer: string;
+  brand: string | null;
+  last4: string | null;
+  savedAt: string;
+}
+
+export interface InstallmentPlanView {
+  id: string;
+  gateway: GatewayName;
+  /** The gateway's id, once it has the plan. */
+  gatewayPlanId: string | null;
+  orderReference: string;
+  amount: number;
+  currency: string;
+  /** creating | active | completed | aborted | failed | unknown (the gateway did not confirm the create). */
+  status: string;
+  schedule: { date: string; amount: number; paymentIds: string[]; paid: boolean }[];
+  customer: { email: string; firstName: string; lastName: string };
+  /** Where the customer pays the first installment (shown as a QR), while unpaid. */
+  payUrl: string | null;
+  failure: string | null;
+  createdAt: string;
+}
+
 export interface Page<T> {
   data: T[];
   meta: { currentPage: number; lastPage: number; perPage: number; total: number };
@@ -287,6 +318,12 @@ export interface CommandResults {
   'simulate.presentCard': ReaderView;
   'simulate.setFault': ReaderView;
   'simulate.payLink': PaymentView;
+  'savedCards.list': SavedCardView[];
+  'savedCards.forget': { forgotten: true };
+  'installments.create': InstallmentPlanView;
+  'installments.list': InstallmentPlanView[];
+  'installments.abort': InstallmentPlanView;
+  'payments.annotate': PaymentView;
   'settings.get': SettingsView;
   'settings.update': SettingsView;
   'devlog.list': DevLogEntry[];

@@ -46,6 +46,8 @@ export interface GatewayPayment {
   savedCardId: string | null;
   /** Split settlement: how the payment is shared between merchants, and each share's state. */
   splits: SplitState[] | null;
+  /** The note kept with the payment (annotate), if any. */
+  note?: string | null;
 }
 
 /** One merchant's share of a payment, as the till asks for it. */
@@ -268,6 +270,8 @@ export interface PaymentGateway {
   /** Retrieve-before-retry for a refund: true when the refund made with `key` exists. */
   refundExists(id: string, key: string): Promise<boolean>;
   refunds(id: string): Promise<GatewayRefund[]>;
+  /** Keeps a note with the payment at the gateway (its metadata), leaving the app's own tags intact. */
+  annotate?(id: string, note: string): Promise<GatewayPayment>;
   /** Test mode: pay (or fail) a pay-by-link payment with a test card, as the customer would. */
   simulateLinkPayment?(id: string, cardNumber: string, options?: { saveCard?: boolean }): Promise<GatewayPayment>;
   readonly readers?: GatewayReaders;

@@ -325,6 +325,15 @@ export async function createHost(options: HostOptions): Promise<Host> {
     'attention.list': () => service.attention(),
     'attention.resolve': (input) => commands.resolveAttention(input),
     'attention.retry': (input) => service.reconcileNow(input.paymentId),
+    'payments.annotate': (input) => commands.annotate(input),
+    'savedCards.list': (input) => service.savedCards.list(input.customer),
+    'savedCards.forget': (input) => {
+      service.savedCards.forget(input.cardId);
+      return { forgotten: true as const };
+    },
+    'installments.create': (input) => service.installments.create(input),
+    'installments.list': () => service.installments.list(),
+    'installments.abort': (input) => service.installments.abort(input.planId),
   };
 
   async function dispatch(name: string, input: unknown): Promise<Result<unknown>> {

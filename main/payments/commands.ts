@@ -383,6 +383,20 @@ export class CashierCommands {
     });
   }
 
+  /** Keeps the cashier's note with the payment at the gateway (where it can keep one). */
+  async annotate(input: { paymentId: string; note: string }): Promise<PaymentView> {
+    const payment = await this.resolve(input.paymentId);
+    return this.engine.exclusive(payment.id, async () => {
+      const record = this.journal.getPayment(payment.id)!;
+      const gateway = this.engine.gatewayFor(record);
+      if (!gateway.annotate || !gateway.capabilities.paymentNotes || !record.transactionId)
+        throw new HostError('conflict', `${gateway.label} keeps no notes on payments.`);
+      const updated = await this.engine.call((g) => g.annotate!(record.transactionId!, input.note), gateway);
+      this.journal.recordEvent(record.id, 'note', input.note || '(cleared)');
+      return this.engine.view(this.sync.apply(this.journal.getPayment(record.id)!, updated, null));
+    });
+  }
+
   /** Test mode: the customer pays a payment link with a test card (what the gateway's page would do). */
   async payLink(input: { paymentId: string; cardNumber: string }): Promise<PaymentView> {
     const payment = await this.resolve(input.paymentId);

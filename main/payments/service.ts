@@ -8,8 +8,10 @@ import type { ConnectivityView, PaymentView } from '../../common/contract';
 import type { PaymentRecord } from '../store/journal';
 import { CashierCommands } from './commands';
 import { PaymentEngine, QUEUEABLE, type PaymentsOptions } from './engine';
+import { Installments } from './installments';
 import { ReaderEvents } from './reader-events';
 import { Recovery } from './recovery';
+import { SavedCards } from './saved-cards';
 import { PaymentSync } from './sync';
 import { RemoteWatcher } from './watcher';
 
@@ -24,6 +26,8 @@ export class PaymentService {
   readonly commands: CashierCommands;
   /** What the reader controllers report to. */
   readonly readerEvents: ReaderEvents;
+  readonly savedCards: SavedCards;
+  readonly installments: Installments;
 
   constructor(options: PaymentsOptions) {
     this.engine = new PaymentEngine(options);
@@ -32,6 +36,8 @@ export class PaymentService {
     this.watcher = new RemoteWatcher(this.engine, this.sync, () => this.recovery);
     this.readerEvents = new ReaderEvents(this.engine, this.sync, () => this.recovery);
     this.commands = new CashierCommands(this.engine, this.sync, this.recovery, this.watcher);
+    this.savedCards = new SavedCards(this.engine, this.sync);
+    this.installments = new Installments(this.engine, this.sync, this.watcher);
   }
 
   view(record: PaymentRecord): PaymentView {

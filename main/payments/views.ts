@@ -122,6 +122,7 @@ export function toTransactionView(payment: GatewayPayment, orderReference: strin
     card: payment.card,
     failureCode: payment.failure?.code ?? null,
     failureMessage: payment.failure?.message ?? null,
+    note: payment.note ?? null,
     createdAt: payment.createdAt,
     capturedAt: payment.capturedAt,
   };

@@ -99,6 +99,51 @@ export interface HostedReaderRecord {
   createdAt: string;
 }
 
+export interface SavedCardRecord {
+  cardId: string;
+  gateway: GatewayName;
+  /** The customer's email, lower case: what the cashier looks cards up by. */
+  customer: string;
+  brand: string | null;
+  last4: string | null;
+  expMonth: number | null;
+  expYear: number | null;
+  createdAt: string;
+}
+
+export interface InstallmentPlanRecord {
+  id: string;
+  gateway: GatewayName;
+  /** The gateway's id, once it confirmed the plan. */
+  planId: string | null;
+  orderReference: string;
+  idempotencyKey: string;
+  currency: string;
+  amount: number;
+  schedule: { date: string; amount: number; paymentIds: string[] }[];
+  customer: { email: string; firstName: string; lastName: string };
+  /** creating | active | completed | aborted | failed | unknown */
+  status: string;
+  payUrl: string | null;
+  failure: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+type RawPlan = Omit<InstallmentPlanRecord, 'schedule' | 'customer'> & { schedule: string; customer: string };
+
+const SELECT_PLAN = `SELECT id, gateway, plan_id AS planId, order_reference AS orderReference,
+  idempotency_key AS idempotencyKey, currency, amount, schedule, customer, status, pay_url AS payUrl, failure,
+  created_at AS createdAt, updated_at AS updatedAt FROM installment_plans`;
+
+function toPlan(row: RawPlan): InstallmentPlanRecord {
+  return {
+    ...row,
+    schedule: JSON.parse(row.schedule) as InstallmentPlanRecord['schedule'],
+    customer: JSON.parse(row.customer) as InstallmentPlanRecord['customer'],
+  };
+}
+
 export type PaymentPatch = Partial<Omit<PaymentRecord, 'id' | 'createdAt' | 'updatedAt'>>;
 
 type RequiredPaymentFields =
@@ -458,6 +503,96 @@ export class Journal {
       .prepare(`${SELECT_OPERATION} WHERE state = 'pending' ORDER BY id`)
       .all<RawOperation>()
       .map(toOperation);
+  }
+
+  // -- saved cards and installment plans --------------------------------------------------------
+
+  /** Keeps a card the gateway saved for a customer (who agreed); a forgotten card comes back if saved again. */
+  saveCard(card: Omit<SavedCardRecord, 'createdAt'>): void {
+    this.db
+      .prepare(
+        `INSERT INTO saved_cards (card_id, gateway, customer, brand, last4, exp_month, exp_year, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (gateway, card_id) DO UPDATE SET customer = excluded.customer, forgotten_at = NULL`,
+      )
+      .run(
+        card.cardId,
+        card.gateway,
+        card.customer.toLowerCase(),
+        card.brand,
+        card.last4,
+        card.expMonth,
+        card.expYear,
+        this.nowIso(),
+      );
+  }
+
+  savedCards(gateway: GatewayName, customer: string): SavedCardRecord[] {
+    return this.db
+      .prepare(
+        `SELECT card_id AS cardId, gateway, customer, brand, last4, exp_month AS expMonth, exp_year AS expYear,
+           created_at AS createdAt FROM saved_cards WHERE gateway = ? AND customer = ? AND forgotten_at IS NULL
+         ORDER BY created_at DESC`,
+      )
+      .all<SavedCardRecord>(gateway, customer.toLowerCase());
+  }
+
+  forgetCard(gateway: GatewayName, cardId: string): boolean {
+    return (
+      this.db
+        .prepare('UPDATE saved_cards SET forgotten_at = ? WHERE gateway = ? AND card_id = ? AND forgotten_at IS NULL')
+        .run(this.nowIso(), gateway, cardId).changes > 0
+    );
+  }
+
+  insertPlan(plan: Omit<InstallmentPlanRecord, 'createdAt' | 'updatedAt'>): InstallmentPlanRecord {
+    const now = this.nowIso();
+    this.db
+      .prepare(
+        `INSERT INTO installment_plans (id, gateway, plan_id, order_reference, idempotency_key, currency, amount, schedule,
+           customer, status, pay_url, failure, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        plan.id,
+        plan.gateway,
+        plan.planId,
+        plan.orderReference,
+        plan.idempotencyKey,
+        plan.currency,
+        plan.amount,
+        JSON.stringify(plan.schedule),
+        JSON.stringify(plan.customer),
+        plan.status,
+        plan.payUrl,
+        plan.failure,
+        now,
+        now,
+      );
+    return this.getPlan(plan.id)!;
+  }
+
+  updatePlan(
+    id: string,
+    patch: Partial<Pick<InstallmentPlanRecord, 'planId' | 'schedule' | 'status' | 'payUrl' | 'failure'>>,
+  ): InstallmentPlanRecord {
+    const current = this.getPlan(id);
+    if (!current) throw new Error(`no installment plan ${id} in the journal`);
+    const next = { ...current, ...patch };
+    this.db
+      .prepare(
+        'UPDATE installment_plans SET plan_id = ?, schedule = ?, status = ?, pay_url = ?, failure = ?, updated_at = ? WHERE id = ?',
+      )
+      .run(next.planId, JSON.stringify(next.schedule), next.status, next.payUrl, next.failure, this.nowIso(), id);
+    return this.getPlan(id)!;
+  }
+
+  getPlan(id: string): InstallmentPlanRecord | undefined {
+    const row = this.db.prepare(`${SELECT_PLAN} WHERE id = ?`).get<RawPlan>(id);
+    return row && toPlan(row);
+  }
+
+  listPlans(limit: number): InstallmentPlanRecord[] {
+    return this.db.prepare(`${SELECT_PLAN} ORDER BY created_at DESC, id DESC LIMIT ?`).all<RawPlan>(limit).map(toPlan);
   }
 
   // -- readers ----------------------------------------------------------------------------------

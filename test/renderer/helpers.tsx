@@ -149,6 +149,7 @@ export function makeTransaction(over: Partial<TransactionView> = {}): Transactio
     card: { brand: 'visa', last4: '4242' },
     failureCode: null,
     failureMessage: null,
+    note: null,
     createdAt: minutesAgo(30),
     capturedAt: minutesAgo(30),
     ...over,
@@ -172,6 +173,7 @@ export function gatewayFor(name: GatewayName): GatewayView {
     signedNotifications: name !== 'payplug',
     transactionSearch: name === 'plutopay',
     simulateCards: true,
+    paymentNotes: name === 'payplug',
   };
   const label = { plutopay: 'PlutoPay', payplug: 'PayPlug', plural: 'Plural' }[name];
   return {

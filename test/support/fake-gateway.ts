@@ -57,6 +57,7 @@ export class FakeGateway implements PaymentGateway {
       signedNotifications: false,
       transactionSearch: false,
       simulateCards: true,
+      paymentNotes: false,
     };
   }
 

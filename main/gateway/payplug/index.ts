@@ -20,7 +20,7 @@ import { PAYPLUG_LIMITS, PayPlugClient, type CreatePaymentBody, type WireCustome
 import { toInstallmentPlan, toPayment, toRefund } from './map';
 import { NOTIFICATION_PATH, verifyPayPlugNotification } from './notifications';
 import { parsePayPlugError, type WirePayment, type WireRefund } from './schemas';
-import { hasKey, paymentTags, refundTags } from './tags';
+import { hasKey, paymentTags, REASON_MAX, refundTags, TAG } from './tags';
 
 export { PAYPLUG_LIMITS } from './client';
 export { NOTIFICATION_PATH } from './notifications';
@@ -40,6 +40,7 @@ export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
   transactionSearch: false,
   // Only against this app's sandbox: PayPlug itself has no call to pay a page without a browser.
   simulateCards: true,
+  paymentNotes: true,
 };
 
 /** How many of the newest payments findCreated and filtered or re-sorted lists look through. */
@@ -331,6 +332,17 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
     },
 
     refunds: async (id) => (await allRefunds(id)).map(toRefund),
+
+    async annotate(id, note) {
+      // PATCH {metadata} replaces every key: the app's tags are sent back with the note.
+      const current = await api.getPayment(id);
+      const metadata: Record<string, string> = {};
+      for (const [key, value] of Object.entries(current.metadata ?? {}))
+        if (typeof value === 'string') metadata[key] = value;
+      if (note.trim()) metadata[TAG.note] = note.trim().slice(0, REASON_MAX);
+      else delete metadata[TAG.note];
+      return toPayment(await api.updatePaymentMetadata(id, metadata));
+    },
 
     async simulateLinkPayment(id, cardNumber, options = {}) {
       if (api.isLive) throw refuse('Test cards cannot pay in live mode.', null, 'live_mode');

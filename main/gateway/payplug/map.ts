@@ -75,6 +75,7 @@ export function toPayment(p: WirePaymentInput): GatewayPayment {
     id: p.id,
     reference: p.id,
     orderReference: readTag(metadata, TAG.order),
+    note: readTag(metadata, TAG.note),
     status,
     amount: p.amount,
     currency: p.currency.toUpperCase(),

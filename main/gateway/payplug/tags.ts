@@ -21,6 +21,8 @@ export const TAG = {
   customer: 'pos_customer',
   /** A refund's reason (PayPlug's refunds have no reason field). */
   reason: 'pos_reason',
+  /** The cashier's note on a payment (payments.annotate). */
+  note: 'pos_note',
 } as const;
 
 export const METADATA_LIMITS = { keys: 10, keyLength: 20, totalValueLength: 500 } as const;

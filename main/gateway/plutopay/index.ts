@@ -24,6 +24,7 @@ export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   signedNotifications: true,
   transactionSearch: true,
   simulateCards: true,
+  paymentNotes: false,
 };
 
 export interface PlutoPayConfig {

@@ -1,0 +1,248 @@
+/**
+ * Installment plans: one purchase paid in 2–4 parts (as the gateway allows), the first today by
+ * link (a QR the customer pays on their phone), the others charged by the gateway on schedule to
+ * the same card. The plan is journaled before it is sent; the gateway has no idempotency key for
+ * it, so an unanswered create is looked for before anything else (and, if it cannot be found, the
+ * plan stays "unknown" until it is: never created twice). Each installment's payment joins the
+ * journal as the gateway makes it, so it is followed, reported and refundable like any other.
+ */
+import type { InstallmentPlanView, ParsedCommandInput } from '../../common/contract';
+import { HostError } from '../core/errors';
+import { newId } from '../core/ids';
+import { GatewayError, GatewayUnreachable } from '../gateway/errors';
+import { paymentLimitIssues } from '../gateway/limits';
+import type { InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
+import type { InstallmentPlanRecord } from '../store/journal';
+import { errorText, type PaymentEngine } from './engine';
+import type { PaymentSync } from './sync';
+import type { RemoteWatcher } from './watcher';
+
+type CreateInput = ParsedCommandInput<'installments.create'>;
+
+export class Installments {
+  constructor(
+    private readonly engine: PaymentEngine,
+    private readonly sync: PaymentSync,
+    private readonly watcher: RemoteWatcher,
+  ) {}
+
+  async create(input: CreateInput): Promise<InstallmentPlanView> {
+    const gateway = this.requireInstallments();
+    const range = gateway.capabilities.installments!;
+    const issues = paymentLimitIssues(input, gateway.limits, gateway.label);
+    if (input.count < range.minCount || input.count > range.maxCount)
+      issues.push({
+        path: 'count',
+        message: `${gateway.label} takes ${range.minCount} to ${range.maxCount} installments`,
+      });
+    if (input.amount < input.count * gateway.limits.amount.min)
+      issues.push({ path: 'amount', message: `too small for ${input.count} installments with ${gateway.label}` });
+    if (issues.length > 0)
+      throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+    this.engine.requireOnline('A plan cannot be set up while the gateway is unreachable.');
+    const id = newId('ipl');
+    const orderReference = input.orderReference ?? newId('ord', 12);
+    const schedule = splitSchedule(input.amount, input.count, this.engine.clock.now()).map((entry) => ({
+      ...entry,
+      paymentIds: [] as string[],
+    }));
+    const record = this.engine.journal.insertPlan({
+      id,
+      gateway: gateway.name,
+      planId: null,
+      orderReference,
+      idempotencyKey: `plan-${id}`,
+      currency: input.currency,
+      amount: input.amount,
+      schedule,
+      customer: input.customer,
+      status: 'creating',
+      payUrl: null,
+      failure: null,
+    });
+    return this.view(await this.send(record, gateway, true));
+  }
+
+  /** The till's plans, newest first, brought up to date with the gateway where it answers. */
+  async list(): Promise<InstallmentPlanView[]> {
+    const gateway = this.engine.activeGateway();
+    const plans = this.engine.journal.listPlans(100);
+    if (gateway?.installments) {
+      for (const plan of plans.filter((p) => p.gateway === gateway.name && !isFinal(p.status))) {
+        await (plan.planId ? this.refresh(plan, gateway) : this.send(plan, gateway, false)).catch((error: unknown) =>
+          this.engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error)),
+        );
+      }
+    }
+    return this.engine.journal.listPlans(100).map((plan) => this.view(plan));
+  }
+
+  async abort(planId: string): Promise<InstallmentPlanView> {
+    const record = this.engine.journal.getPlan(planId);
+    if (!record) throw new HostError('not_found', `No plan ${planId} on this till.`);
+    const gateway = this.requireInstallments();
+    if (record.gateway !== gateway.name)
+      throw new HostError('conflict', `This plan was made with ${record.gateway}; switch back to act on it.`);
+    if (!record.planId)
+      throw new HostError('conflict', 'The gateway has not confirmed this plan yet; check again first.');
+    if (isFinal(record.status)) throw new HostError('conflict', `This plan is already ${record.status}.`);
+    const aborted = await this.engine.call((g) => g.installments!.abort(record.planId!), gateway);
+    return this.view(this.store(record, aborted));
+  }
+
+  /**
+   * Sends the plan's create — or, on any later attempt (a lost answer, a restart), first looks for
+   * the plan the earlier one may have made. Never creates it twice: where the gateway cannot look
+   * plans up, a plan whose create went unanswered stays unknown for a person to check.
+   */
+  private async send(
+    record: InstallmentPlanRecord,
+    gateway: PaymentGateway,
+    firstAttempt: boolean,
+  ): Promise<InstallmentPlanRecord> {
+    const installments = gateway.installments!;
+    const input: NewInstallmentPlan = {
+      currency: record.currency,
+      schedule: record.schedule.map(({ date, amount }) => ({ date, amount })),
+      customer: record.customer,
+      orderReference: record.orderReference,
+      paymentId: record.id,
+    };
+    try {
+      if (!firstAttempt && !installments.findCreated) return record;
+      const found = firstAttempt ? null : ((await installments.findCreated?.(input, record.idempotencyKey)) ?? null);
+      const plan = found ?? (await installments.create(input, record.idempotencyKey));
+      this.engine.options.connectivity.reportSuccess();
+      return this.store(record, plan);
+    } catch (error) {
+      if (error instanceof GatewayError) {
+        this.engine.journal.updatePlan(record.id, { status: 'failed', failure: error.message });
+        throw error;
+      }
+      if (error instanceof GatewayUnreachable) {
+        this.engine.options.connectivity.reportFailure(error.message);
+        this.engine.journal.updatePlan(record.id, {
+          status: 'unknown',
+          failure:
+            'The gateway did not confirm the plan. The till looks for it before trying again, so it is never made twice.',
+        });
+        throw new HostError(
+          'offline',
+          `The gateway is unreachable (${error.message}). The plan was not made twice; check again when it is back.`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  private async refresh(record: InstallmentPlanRecord, gateway: PaymentGateway): Promise<InstallmentPlanRecord> {
+    const plan = await this.engine.call((g) => g.installments!.retrieve(record.planId!), gateway);
+    return this.store(record, plan);
+  }
+
+  /** The gateway's plan into the journal, with each installment's payment taken in. */
+  private store(record: InstallmentPlanRecord, plan: InstallmentPlan): InstallmentPlanRecord {
+    const schedule = plan.schedule.map((entry) => ({
+      date: entry.date,
+      amount: entry.amount,
+      paymentIds: entry.paymentIds,
+    }));
+    const status =
+      plan.failure?.code === 'aborted'
+        ? 'aborted'
+        : plan.failure
+          ? 'failed'
+          : !plan.active
+            ? isPaid(plan)
+              ? 'completed'
+              : 'aborted'
+            : 'active';
+    const updated = this.engine.journal.updatePlan(record.id, {
+      planId: plan.id,
+      schedule,
+      status,
+      payUrl: plan.payUrl,
+      failure: plan.failure?.message ?? plan.failure?.code ?? null,
+    });
+    for (const paymentId of schedule.flatMap((entry) => entry.paymentIds)) {
+      void this.takeIn(paymentId, updated).catch((error: unknown) =>
+        this.engine.options.log(`Could not take in installment ${paymentId}`, errorText(error)),
+      );
+    }
+    return updated;
+  }
+
+  private async takeIn(paymentId: string, plan: InstallmentPlanRecord): Promise<void> {
+    const { journal } = this.engine;
+    let record = journal.findByTransactionId(paymentId);
+    if (!record) {
+      record = this.sync.adopt(await this.engine.call((g) => g.retrieve(paymentId)));
+      record = journal.updatePayment(
+        record.id,
+        {
+          installmentPlanId: plan.id,
+          channel: 'link',
+          orderReference: `${plan.orderReference}#${plan.schedule.findIndex((e) => e.paymentIds.includes(paymentId)) + 1}`,
+        },
+        'installment',
+        `installment of plan ${plan.id}`,
+      );
+      this.engine.changed(record);
+    }
+    if (record.status === 'pending' && record.payUrl) this.watcher.follow(record.id);
+  }
+
+  private view(plan: InstallmentPlanRecord): InstallmentPlanView {
+    const paid = (ids: string[]) =>
+      ids.some((id) => {
+        const payment = this.engine.journal.findByTransactionId(id);
+        return payment !== undefined && ['succeeded', 'partially_refunded', 'refunded'].includes(payment.status);
+      });
+    return {
+      id: plan.id,
+      gateway: plan.gateway,
+      gatewayPlanId: plan.planId,
+      orderReference: plan.orderReference,
+      amount: plan.amount,
+      currency: plan.currency,
+      status: plan.status,
+      schedule: plan.schedule.map((entry) => ({ ...entry, paid: paid(entry.paymentIds) })),
+      customer: plan.customer,
+      payUrl: plan.status === 'active' ? plan.payUrl : null,
+      failure: plan.failure,
+      createdAt: plan.createdAt,
+    };
+  }
+
+  private requireInstallments(): PaymentGateway {
+    const gateway = this.engine.options.gateway();
+    if (!gateway.capabilities.installments || !gateway.installments)
+      throw new HostError('conflict', `${gateway.label} does not take payments in installments.`);
+    return gateway;
+  }
+}
+
+function isFinal(status: string): boolean {
+  return ['completed', 'aborted', 'failed'].includes(status);
+}
+
+function isPaid(plan: InstallmentPlan): boolean {
+  return plan.schedule.every((entry) => entry.paymentIds.length > 0);
+}
+
+/**
+ * Equal parts, the first carrying the remainder (so no part is ever more than one minor unit off),
+ * the first today and one a month after the other (the same day of the month, or the last day of a
+ * shorter month), all as UTC calendar dates.
+ */
+export function splitSchedule(amount: number, count: number, nowMs: number): { date: string; amount: number }[] {
+  const part = Math.floor(amount / count);
+  const start = new Date(nowMs);
+  return Array.from({ length: count }, (_, index) => {
+    const year = start.getUTCFullYear();
+    const month = start.getUTCMonth() + index;
+    const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+    const date = new Date(Date.UTC(year, month, Math.min(start.getUTCDate(), lastDay))).toISOString().slice(0, 10);
+    return { date, amount: index === 0 ? amount - part * (count - 1) : part };
+  });
+}

@@ -1,0 +1,190 @@
+/**
+ * A till on PayPlug, against the embedded sandbox's PayPlug emulator: pay by link (paid, declined,
+ * aborted, lapsed), deferred capture, refunds, notes, saved cards, installment plans, and
+ * switching the till between gateways without losing anything.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { FakeClock } from '../support/fake-clock';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+
+/** A call to the sandbox's PayPlug emulator, as the customer's page or PayPlug's dashboard would. */
+async function payplug(t: TestHost, method: string, path: string, body?: unknown) {
+  const response = await fetch(t.sandbox.payplug.url + path, {
+    method,
+    headers: { Authorization: `Bearer ${t.sandbox.payplug.secret_key}`, 'Content-Type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, json: (await response.json()) as unknown };
+}
+
+async function payplugTill(sandbox?: RunningSandbox): Promise<TestHost> {
+  const t = await startTestHost({
+    ...(sandbox ? { sandbox } : {}),
+    tuning: { remotePollMs: 50, retryDelayMs: 5 },
+  });
+  await t.call('settings.update', { gateway: 'payplug' });
+  await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+  return t;
+}
+
+describe('a till on PayPlug', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+  const track = (t: TestHost) => {
+    cleanup.push(() => t.close());
+    return t;
+  };
+
+  it('pays by link: the QR link is paid by the customer and the till follows it to succeeded', async () => {
+    const t = track(await payplugTill());
+    const snapshot = await t.call('session.snapshot', {});
+    expect(snapshot.gateway).toMatchObject({ name: 'payplug', label: 'PayPlug' });
+    expect(snapshot.gateway?.capabilities).toMatchObject({
+      payByLink: true,
+      readerLink: false,
+      installments: { minCount: 2, maxCount: 4 },
+    });
+    const created = await t.call('payments.create', { amount: 2500, currency: 'EUR', description: 'Lamp' });
+    expect(created).toMatchObject({ gateway: 'payplug', channel: 'link', status: 'pending' });
+    expect(created.payUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/payplug\/pay\//);
+    expect(created.next).toEqual(['show_link', 'cancel']);
+    expect(Date.parse(created.payUrlExpiresAt!) - Date.parse(created.createdAt)).toBeGreaterThan(14 * 60_000);
+    // The customer pays on their phone (here, through the sandbox as the page would).
+    const paid = await payplug(t, 'POST', `/_sandbox/payments/${created.transactionId}/pay`, {
+      card_number: '4242424242424242',
+    });
+    expect(paid.status).toBe(200);
+    const done = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+    expect(done.card).toMatchObject({ last4: '4242' });
+    expect(done.payUrl).toBeNull();
+  });
+
+  it('refuses what PayPlug refuses before anything is journaled: USD, 99 cents, a reader', async () => {
+    const t = track(await payplugTill());
+    const before = (await t.call('payments.list', { filter: 'all', limit: 100 })).length;
+    expect((await t.fail('payments.create', { amount: 2500, currency: 'USD' })).issues).toEqual([
+      { path: 'currency', message: 'PayPlug takes EUR only' },
+    ]);
+    expect((await t.fail('payments.create', { amount: 99, currency: 'EUR' })).issues?.[0]?.path).toBe('amount');
+    expect(
+      (await t.fail('payments.create', { amount: 999, currency: 'EUR', channel: 'card_present' })).issues?.[0]?.path,
+    ).toBe('channel');
+    expect((await t.call('payments.list', { filter: 'all', limit: 100 })).length).toBe(before);
+  });
+
+  it('a declined card shows the cashier wording once the link closes, and the cashier can abort an unpaid one', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 10, 29, 10, 0, 0));
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    cleanup.push(() => sandbox.close());
+    const t = track(await payplugTill(sandbox));
+    const declined = await t.call('payments.create', { amount: 1800, currency: 'EUR' });
+    await payplug(t, 'POST', `/_sandbox/payments/${declined.transactionId}/pay`, {
+      card_number: '4000000000000051',
+    });
+    // The customer may try another card on the page for 15 minutes; then the link closes.
+    await payplug(t, 'POST', '/_sandbox/clock', { advance_seconds: 16 * 60 });
+    await t.call('attention.retry', { paymentId: declined.id });
+    const failed = await t.waitForPayment(declined.id, (p) => p.status === 'failed', 5_000);
+    expect(failed.decline).toMatchObject({ code: 'card_declined', message: 'Card declined. Ask for another card.' });
+
+    const unpaid = await t.call('payments.create', { amount: 1900, currency: 'EUR' });
+    expect((await t.call('payments.cancel', { paymentId: unpaid.id })).status).toBe('canceled');
+    const ledger = (await payplug(t, 'GET', '/_sandbox/ledger')).json as {
+      payments: { id: string; status?: string }[];
+    };
+    expect(ledger.payments.map((p) => p.id)).toContain(unpaid.transactionId);
+  });
+
+  it('deferred capture: authorised with its expiry, captured whole, and a partial capture refused locally', async () => {
+    const t = track(await payplugTill());
+    const created = await t.call('payments.create', { amount: 4000, currency: 'EUR', captureMethod: 'manual' });
+    await t.call('simulate.payLink', { paymentId: created.id, cardNumber: '4242424242424242' });
+    const authorised = await t.waitForPayment(created.id, (p) => p.status === 'requires_capture', 5_000);
+    expect(Date.parse(authorised.authorizationExpiresAt!) - Date.now()).toBeGreaterThan(6 * 24 * 3_600_000);
+    expect((await t.fail('payments.capture', { paymentId: created.id, amount: 1000 })).issues?.[0]?.message).toMatch(
+      /not available/,
+    );
+    const captured = await t.call('payments.capture', { paymentId: created.id });
+    expect(captured).toMatchObject({ status: 'succeeded', amountCaptured: 4000 });
+    // Refunds: partial, then the rest; a note kept at the gateway.
+    expect((await t.call('payments.refund', { paymentId: created.id, amount: 1500, reason: 'scratched' })).status).toBe(
+      'partially_refunded',
+    );
+    expect((await t.call('payments.refund', { paymentId: created.id })).status).toBe('refunded');
+    await t.call('payments.annotate', { paymentId: created.id, note: 'returned in store' });
+    const detail = await t.call('transactions.get', { transactionId: created.transactionId! });
+    expect(detail.transaction.note).toBe('returned in store');
+    expect(detail.refunds.map((r) => r.amount).sort()).toEqual([1500, 2500]);
+  });
+
+  it('saves a card the customer agreed to keep, charges it in one click, and forgets it', async () => {
+    const t = track(await payplugTill());
+    const customer = { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' };
+    const first = await t.call('payments.create', { amount: 1200, currency: 'EUR', saveCard: true, customer });
+    await payplug(t, 'POST', `/_sandbox/payments/${first.transactionId}/pay`, {
+      card_number: '4242424242424242',
+      save_card: true,
+    });
+    await t.waitForPayment(first.id, (p) => p.status === 'succeeded', 5_000);
+    const [card] = await waitFor(async () => {
+      const cards = await t.call('savedCards.list', { customer: 'ADA@example.com' });
+      return cards.length > 0 ? cards : undefined;
+    });
+    expect(card).toMatchObject({ customer: 'ada@example.com', last4: '4242' });
+    const again = await t.call('payments.create', {
+      amount: 800,
+      currency: 'EUR',
+      savedCardId: card!.cardId,
+      customer,
+    });
+    expect((await t.waitForPayment(again.id, (p) => p.status === 'succeeded', 5_000)).amountCaptured).toBe(800);
+    await t.call('savedCards.forget', { cardId: card!.cardId });
+    expect(await t.call('savedCards.list', { customer: customer.email })).toEqual([]);
+  });
+
+  it('an installment plan is created with its schedule, the first part paid by link, then aborted', async () => {
+    const t = track(await payplugTill());
+    const customer = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };
+    const plan = await t.call('installments.create', { amount: 30001, currency: 'EUR', count: 3, customer });
+    expect(plan.status).toBe('active');
+    expect(plan.schedule.map((e) => e.amount)).toEqual([10001, 10000, 10000]);
+    expect(plan.payUrl).toMatch(/payplug/);
+    expect(
+      (await t.fail('installments.create', { amount: 30000, currency: 'EUR', count: 5, customer })).issues?.[0],
+    ).toMatchObject({
+      path: 'count',
+    });
+    const aborted = await t.call('installments.abort', { planId: plan.id });
+    expect(aborted.status).toBe('aborted');
+    expect((await t.call('installments.list', {})).find((p) => p.id === plan.id)?.status).toBe('aborted');
+  });
+
+  it('switching the till from PlutoPay to PayPlug and back loses nothing', async () => {
+    const t = track(await startTestHost({ tuning: { remotePollMs: 50 } }));
+    const reader = await t.onlineReader();
+    const onPlutoPay = await t.call('payments.create', { amount: 1100, currency: 'EUR', captureMethod: 'manual' });
+    await t.call('payments.process', { paymentId: onPlutoPay.id, readerId: reader.id });
+    await t.waitForPayment(onPlutoPay.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(onPlutoPay.id, (p) => p.status === 'requires_capture');
+
+    await t.call('settings.update', { gateway: 'payplug' });
+    const onPayPlug = await t.call('payments.create', { amount: 1300, currency: 'EUR' });
+    expect(onPayPlug.gateway).toBe('payplug');
+    // The PlutoPay authorisation waits: nothing can be done to it from PayPlug, and nothing was lost.
+    const waiting = (await t.call('payments.list', { filter: 'all', limit: 50 })).find((p) => p.id === onPlutoPay.id)!;
+    expect(waiting).toMatchObject({ status: 'requires_capture', next: [] });
+    expect((await t.fail('payments.capture', { paymentId: onPlutoPay.id })).message).toMatch(/Switch back/);
+
+    await t.call('settings.update', { gateway: 'plutopay' });
+    await t.onlineReader();
+    expect((await t.call('payments.capture', { paymentId: onPlutoPay.id })).status).toBe('succeeded');
+    const payplugOne = (await t.call('payments.list', { filter: 'all', limit: 50 })).find(
+      (p) => p.id === onPayPlug.id,
+    )!;
+    expect(payplugOne).toMatchObject({ gateway: 'payplug', status: 'pending', next: [] });
+  });
+});
