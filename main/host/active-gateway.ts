@@ -82,8 +82,19 @@ export class ActiveGateway {
     this.baseUrls = this.sandbox
       ? { plutopay: this.sandbox.url, payplug: this.sandbox.payplug.url, plural: this.sandbox.plural.url }
       : {};
-    this.current = config ? createGateway(config, this.options.http) : null;
     this.merchant = null;
+    try {
+      this.current = config ? createGateway(config, this.options.http) : null;
+    } catch (error) {
+      // A gateway this build cannot drive must not keep the till from starting: it stays
+      // unconfigured (every command says so) and Settings can switch to another one.
+      this.current = null;
+      this.options.devlog.add(
+        'error',
+        `${GATEWAY_LABELS[config!.name]} cannot be used`,
+        error instanceof Error ? error.message : String(error),
+      );
+    }
   }
 
   /** Reads the account behind the gateway (its name and currency for the screen). */

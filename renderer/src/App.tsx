@@ -67,6 +67,7 @@ function Nav() {
 function Header() {
   const mode = usePos((s) => s.host.mode);
   const merchant = usePos((s) => s.host.merchant);
+  const gateway = usePos((s) => s.host.gateway);
   // Until the host has said which mode it is in, say nothing: a stale tab on a live till must
   // never claim TEST MODE (the store's default) next to "Reconnecting…".
   const known = usePos((s) => s.host.ready);
@@ -75,6 +76,11 @@ function Header() {
       <span className="header__title">
         {merchant ? (merchant.displayName ?? merchant.businessName) : 'POS Terminal Companion'}
       </span>
+      {known && gateway ? (
+        <span className="gateway-name" title={`Payments go through ${gateway.label}`}>
+          {gateway.label}
+        </span>
+      ) : null}
       {!known ? null : mode === 'test' ? (
         <span className="mode-badge mode-badge--test" title="Test mode: no real money moves">
           TEST MODE

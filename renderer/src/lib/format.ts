@@ -65,3 +65,23 @@ export function humanize(value: string): string {
   const text = value.replace(/_/g, ' ');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
+
+/** "14:05 left", "2 h 10 min left", "3 days left", or "expired" (a link, an authorisation). */
+export function timeLeft(iso: string | null, now: number): { text: string; ms: number } | null {
+  if (!iso) return null;
+  const at = Date.parse(iso);
+  if (Number.isNaN(at)) return null;
+  const ms = at - now;
+  if (ms <= 0) return { text: 'expired', ms };
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 3600) {
+    const m = Math.floor(seconds / 60);
+    return { text: `${m}:${String(seconds % 60).padStart(2, '0')} left`, ms };
+  }
+  const hours = Math.floor(seconds / 3600);
+  if (hours < 48) {
+    const minutes = Math.floor((seconds % 3600) / 60);
+    return { text: minutes ? `${hours} h ${minutes} min left` : `${hours} h left`, ms };
+  }
+  return { text: `${Math.floor(hours / 24)} days left`, ms };
+}

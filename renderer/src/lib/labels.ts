@@ -6,6 +6,10 @@ export function paymentStateText(payment: PaymentView): string {
     case 'creating':
       return 'Creating the payment…';
     case 'pending':
+      if (payment.channel === 'link')
+        return payment.payUrl
+          ? 'Waiting for the customer to pay by link (the QR code below).'
+          : 'Charging the saved card…';
       if (!payment.decline) return 'Ready: send it to a reader.';
       return payment.decline.kind === 'not_completed'
         ? 'The reader did not complete the payment. It is still open: send it to the reader again.'

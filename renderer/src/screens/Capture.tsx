@@ -3,7 +3,7 @@ import type { CommandError, PaymentView, TransactionView } from '../../../common
 import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
-import { money, timeAgo } from '../lib/format';
+import { money, timeAgo, timeLeft } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { useNow } from '../lib/hooks';
 
@@ -17,7 +17,12 @@ export interface Authorisation {
   title: string;
   card: { brand: string; last4: string } | null;
   createdAt: string;
+  /** When the authorisation lapses, when the gateway says. */
+  expiresAt: string | null;
 }
+
+/** Under a day left: the cashier is warned to capture or release it now. */
+const EXPIRY_WARNING_MS = 24 * 3_600_000;
 
 function fromPayment(p: PaymentView): Authorisation {
   return {
@@ -28,6 +33,7 @@ function fromPayment(p: PaymentView): Authorisation {
     title: p.description ?? `Order ${p.orderReference}`,
     card: p.card,
     createdAt: p.createdAt,
+    expiresAt: p.authorizationExpiresAt,
   };
 }
 
@@ -40,11 +46,14 @@ function fromTransaction(t: TransactionView): Authorisation {
     title: t.description ?? t.reference,
     card: t.card,
     createdAt: t.createdAt,
+    expiresAt: null,
   };
 }
 
 function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: number; onDone(message: string): void }) {
   const run = usePos((s) => s.run);
+  const partialCapture = usePos((s) => s.host.gateway?.capabilities.partialCapture ?? true);
+  const left = timeLeft(auth.expiresAt, now);
   const busy = usePos((s) => s.busy);
   const [amount, setAmount] = useState(auth.amountCapturable);
   const [error, setError] = useState<CommandError | null>(null);
@@ -105,6 +114,18 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
           {auth.card ? ` · ${auth.card.brand} •••• ${auth.card.last4}` : ''}
           {auth.amountCapturable !== auth.amount ? ` · of ${money(auth.amount, auth.currency)}` : ''}
         </p>
+        {left ? (
+          <p
+            className={left.ms < EXPIRY_WARNING_MS ? 'expiry--soon' : 'muted'}
+            role={left.ms < EXPIRY_WARNING_MS ? 'alert' : undefined}
+          >
+            {left.ms <= 0
+              ? 'The authorisation has expired: it can no longer be captured.'
+              : left.ms < EXPIRY_WARNING_MS
+                ? `Expires soon: ${left.text} to capture it before the money is released.`
+                : `Authorisation: ${left.text} before it expires.`}
+          </p>
+        ) : null}
         <div className="inline-fields">
           <AmountInput
             id={`capture-amount-${auth.id}`}
@@ -114,7 +135,11 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
             onChange={setAmount}
             max={auth.amountCapturable}
             error={issueFor(error, 'amount')}
-            hint={`Up to ${money(auth.amountCapturable, auth.currency)}. Type a smaller amount for a partial capture.`}
+            hint={
+              partialCapture
+                ? `Up to ${money(auth.amountCapturable, auth.currency)}. Type a smaller amount for a partial capture.`
+                : `The gateway captures the whole ${money(auth.amountCapturable, auth.currency)}; refund any difference afterwards.`
+            }
           />
           <button type="submit" className="primary" disabled={working}>
             Capture
@@ -170,9 +195,11 @@ export function Capture() {
 
   const items = useMemo(() => {
     // The host's payments come from the live mirror, so a capture elsewhere removes them at once.
-    const fromHost = hostIds
+    // …and one authorised meanwhile (paid by link while this screen is open) joins at once.
+    const ids = new Set([...hostIds, ...Object.values(payments).map((p) => p.id)]);
+    const fromHost = [...ids]
       .map((id) => payments[id])
-      .filter((p): p is PaymentView => !!p && p.status === 'requires_capture');
+      .filter((p): p is PaymentView => !!p && p.status === 'requires_capture' && p.next.includes('capture'));
     const knownTx = new Set(
       Object.values(payments)
         .map((p) => p.transactionId)

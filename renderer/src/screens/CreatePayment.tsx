@@ -1,4 +1,5 @@
-import { useMemo, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
+import type { CommandError, SavedCardView } from '../../../common/contract';
 import { CURRENCIES } from '../../../common/currencies';
 import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
@@ -17,7 +18,147 @@ const FIELD_PATHS = [
   'captureMethod',
   'customerId',
   'receiptEmail',
+  'customer.email',
+  'customer.firstName',
+  'customer.lastName',
+  'savedCardId',
+  'count',
+  'channel',
 ];
+
+/** Who pays, saved cards and installments: what a gateway that keeps cards or plans offers. */
+function CustomerSection({ error }: { error: CommandError | null }) {
+  const draft = usePos((s) => s.ui.draft);
+  const updateDraft = usePos((s) => s.updateDraft);
+  const capabilities = usePos((s) => s.host.gateway?.capabilities);
+  const run = usePos((s) => s.run);
+  const [cards, setCards] = useState<SavedCardView[] | null>(null);
+  const [lookupError, setLookupError] = useState<CommandError | null>(null);
+  if (!capabilities?.savedCards && !capabilities?.installments) return null;
+  const err = (path: string) => issueFor(error, path);
+  const lookUp = async () => {
+    setLookupError(null);
+    const result = await run('savedCards.list', { customer: draft.customerEmail.trim() }, 'saved-cards');
+    if (result.ok) setCards(result.value);
+    else setLookupError(result.error);
+  };
+  const forget = async (cardId: string) => {
+    const result = await run('savedCards.forget', { cardId }, 'saved-cards');
+    if (result.ok) {
+      setCards((current) => current?.filter((c) => c.cardId !== cardId) ?? null);
+      if (draft.savedCardId === cardId) updateDraft({ savedCardId: null });
+    } else setLookupError(result.error);
+  };
+  const range = capabilities.installments;
+  return (
+    <fieldset className="field customer-section">
+      <legend>Customer</legend>
+      <p className="muted">Needed to save the card, to charge a saved card, or to pay in installments.</p>
+      <div className="inline-fields">
+        <Field id="customerEmail" label="Email" error={err('customer.email')}>
+          <input
+            {...describedBy('customerEmail', null, err('customer.email'))}
+            type="email"
+            autoComplete="off"
+            value={draft.customerEmail}
+            onChange={(e) => {
+              updateDraft({ customerEmail: e.target.value, savedCardId: null });
+              setCards(null);
+            }}
+          />
+        </Field>
+        <Field id="customerFirstName" label="First name" error={err('customer.firstName')}>
+          <input
+            {...describedBy('customerFirstName', null, err('customer.firstName'))}
+            type="text"
+            autoComplete="off"
+            value={draft.customerFirstName}
+            onChange={(e) => updateDraft({ customerFirstName: e.target.value })}
+          />
+        </Field>
+        <Field id="customerLastName" label="Last name" error={err('customer.lastName')}>
+          <input
+            {...describedBy('customerLastName', null, err('customer.lastName'))}
+            type="text"
+            autoComplete="off"
+            value={draft.customerLastName}
+            onChange={(e) => updateDraft({ customerLastName: e.target.value })}
+          />
+        </Field>
+      </div>
+      {range ? (
+        <Field id="installments" label="Pay" error={err('count')}>
+          <select
+            {...describedBy('installments', null, err('count'))}
+            value={draft.installments}
+            onChange={(e) => updateDraft({ installments: Number(e.target.value), savedCardId: null })}
+          >
+            <option value={1}>In one payment</option>
+            {Array.from({ length: range.maxCount - range.minCount + 1 }, (_, i) => range.minCount + i).map((n) => (
+              <option key={n} value={n}>
+                In {n} installments (first today, then monthly)
+              </option>
+            ))}
+          </select>
+        </Field>
+      ) : null}
+      {capabilities.savedCards && draft.installments === 1 ? (
+        <>
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={draft.saveCard}
+              disabled={draft.savedCardId !== null}
+              onChange={(e) => updateDraft({ saveCard: e.target.checked })}
+            />
+            Offer the customer to save their card for next time
+          </label>
+          <div className="actions">
+            <button type="button" disabled={!draft.customerEmail.trim()} onClick={() => void lookUp()}>
+              Find saved cards
+            </button>
+          </div>
+          <ErrorBox error={lookupError} />
+          {cards !== null ? (
+            cards.length === 0 ? (
+              <p role="status" className="muted">
+                No saved card for {draft.customerEmail.trim()}.
+              </p>
+            ) : (
+              <fieldset className="field radio-group" aria-label="Saved cards">
+                <label className="radio">
+                  <input
+                    type="radio"
+                    name="savedCard"
+                    checked={draft.savedCardId === null}
+                    onChange={() => updateDraft({ savedCardId: null })}
+                  />
+                  Pay by link (a QR code)
+                </label>
+                {cards.map((card) => (
+                  <div key={card.cardId} className="saved-card">
+                    <label className="radio">
+                      <input
+                        type="radio"
+                        name="savedCard"
+                        checked={draft.savedCardId === card.cardId}
+                        onChange={() => updateDraft({ savedCardId: card.cardId, saveCard: false })}
+                      />
+                      Charge the saved {card.brand ?? 'card'} •••• {card.last4 ?? '????'}
+                    </label>
+                    <button type="button" className="link-button" onClick={() => void forget(card.cardId)}>
+                      Forget this card
+                    </button>
+                  </div>
+                ))}
+              </fieldset>
+            )
+          ) : null}
+        </>
+      ) : null}
+    </fieldset>
+  );
+}
 
 export function CreatePayment() {
   const draft = usePos((s) => s.ui.draft);
@@ -30,10 +171,17 @@ export function CreatePayment() {
   const resetDraft = usePos((s) => s.resetDraft);
   const charge = usePos((s) => s.charge);
 
+  const gateway = usePos((s) => s.host.gateway);
+  const allowed = gateway?.limits.currencies ?? null;
   const currencyOptions = useMemo(
-    () => CURRENCIES.map((c) => ({ code: c.code, label: `${c.code} — ${currencyName(c.code)}` })),
-    [],
+    () =>
+      CURRENCIES.filter((c) => !allowed || allowed.includes(c.code)).map((c) => ({
+        code: c.code,
+        label: `${c.code} — ${currencyName(c.code)}`,
+      })),
+    [allowed],
   );
+  const byLink = gateway ? !gateway.capabilities.readerLink && !gateway.capabilities.cloudReaders : false;
 
   // Esc clears the form (nothing has been sent yet on this screen).
   useKey('Escape', () => {
@@ -47,11 +195,17 @@ export function CreatePayment() {
 
   const disconnected = connection !== 'open';
   const err = (path: string) => issueFor(error, path);
-  const summary = draft.amount
-    ? `${money(draft.amount, currency)}${reader ? ` on ${reader.label}` : ' (no reader online: it will be created, then you pick a reader)'}`
-    : reader
-      ? `Goes to ${reader.label}.`
-      : 'No reader is online: the payment will be created, then you pick a reader.';
+  const summary = byLink
+    ? draft.installments > 1
+      ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} in ${draft.installments} installments: the customer pays the first by link.`
+      : draft.savedCardId
+        ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} charged to the saved card.`
+        : `${draft.amount ? `${money(draft.amount, currency)}: ` : ''}a payment link is shown as a QR code for the customer.`
+    : draft.amount
+      ? `${money(draft.amount, currency)}${reader ? ` on ${reader.label}` : ' (no reader online: it will be created, then you pick a reader)'}`
+      : reader
+        ? `Goes to ${reader.label}.`
+        : 'No reader is online: the payment will be created, then you pick a reader.';
 
   return (
     <form className="screen screen--create" onSubmit={submit} noValidate aria-labelledby="create-title">
@@ -82,29 +236,31 @@ export function CreatePayment() {
               ))}
             </select>
           </Field>
-          <fieldset className="field radio-group">
-            <legend>Capture</legend>
-            <label className="radio">
-              <input
-                type="radio"
-                name="captureMethod"
-                value="automatic"
-                checked={draft.captureMethod === 'automatic'}
-                onChange={() => updateDraft({ captureMethod: 'automatic' })}
-              />
-              Automatic (charge now)
-            </label>
-            <label className="radio">
-              <input
-                type="radio"
-                name="captureMethod"
-                value="manual"
-                checked={draft.captureMethod === 'manual'}
-                onChange={() => updateDraft({ captureMethod: 'manual' })}
-              />
-              Manual (authorise now, capture later)
-            </label>
-          </fieldset>
+          {gateway && !gateway.capabilities.deferredCapture ? null : (
+            <fieldset className="field radio-group">
+              <legend>Capture</legend>
+              <label className="radio">
+                <input
+                  type="radio"
+                  name="captureMethod"
+                  value="automatic"
+                  checked={draft.captureMethod === 'automatic'}
+                  onChange={() => updateDraft({ captureMethod: 'automatic' })}
+                />
+                Automatic (charge now)
+              </label>
+              <label className="radio">
+                <input
+                  type="radio"
+                  name="captureMethod"
+                  value="manual"
+                  checked={draft.captureMethod === 'manual'}
+                  onChange={() => updateDraft({ captureMethod: 'manual' })}
+                />
+                Manual (authorise now, capture later)
+              </label>
+            </fieldset>
+          )}
         </div>
         <div className="form-col">
           <Field id="description" label="Description" error={err('description')}>
@@ -152,6 +308,7 @@ export function CreatePayment() {
           </Field>
         </div>
       </div>
+      <CustomerSection error={error} />
       <ErrorBox error={error} shownPaths={FIELD_PATHS} title="Not charged." />
       <div className="actions">
         <button

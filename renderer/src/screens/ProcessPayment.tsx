@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import type { PaymentView, ReaderView } from '../../../common/contract';
+import { PayLink } from '../components/PayLink';
+import type { CommandError, PaymentView, ReaderView } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
 import {
@@ -134,7 +135,190 @@ function PaymentPicker({ payments }: { payments: PaymentView[] }) {
   );
 }
 
+/** The payment's amount, what it is for, where it is, and anything waiting or needing attention. */
+function PaymentCard({ payment, readerLabel }: { payment: PaymentView; readerLabel?: string | undefined }) {
+  return (
+    <div className="payment-card">
+      <p className="payment-card__amount">{money(payment.amount, payment.currency)}</p>
+      <p className="payment-card__meta">
+        {payment.description ? `${payment.description} · ` : ''}Order {payment.orderReference}
+        {payment.captureMethod === 'manual' ? ' · manual capture' : ''}
+        {payment.channel === 'link' ? ' · pay by link' : ''}
+        {payment.card ? ` · ${payment.card.brand} •••• ${payment.card.last4}` : ''}
+      </p>
+      {payment.channel === 'card_present' ? <Steps payment={payment} /> : null}
+      <p className={`payment-state payment-state--${payment.status}`} role="status">
+        {paymentStateText(payment)}
+        {readerLabel ? ` (${readerLabel})` : ''}
+      </p>
+      {payment.queuedOperations > 0 ? (
+        <p className="muted">
+          {payment.queuedOperations} operation{payment.queuedOperations === 1 ? '' : 's'} waiting for the gateway to
+          come back.
+        </p>
+      ) : null}
+      {payment.attention ? (
+        <div className="attention-box">
+          <strong>Needs attention:</strong> {payment.attention.reason} {payment.attention.advice}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** A payment by link: the QR for the customer, the time left, and cancel while it is unpaid. */
+function LinkPayment({ payment }: { payment: PaymentView }) {
+  const cancelPayment = usePos((s) => s.cancelPayment);
+  const setScreen = usePos((s) => s.setScreen);
+  const canceling = usePos((s) => s.busy[`cancel:${payment.id}`] === true);
+  const connection = usePos((s) => s.link.connection);
+  const testMode = usePos((s) => s.host.mode === 'test');
+  const paymentError = usePos((s) => s.ui.paymentError);
+  const error = paymentError && paymentError.paymentId === payment.id ? paymentError.error : null;
+  const decline = currentDecline(payment);
+  const open = payment.status === 'pending' || payment.status === 'creating';
+  const cancellable = payment.status === 'pending' && !canceling && connection === 'open';
+  useKey(
+    'Escape',
+    (event) => {
+      if (!cancellable) return;
+      event.preventDefault();
+      void cancelPayment(payment.id);
+    },
+    open,
+  );
+  return (
+    <>
+      {payment.status === 'pending' && payment.payUrl ? (
+        <PayLink
+          url={payment.payUrl}
+          amount={payment.amount}
+          currency={payment.currency}
+          expiresAt={payment.payUrlExpiresAt}
+        />
+      ) : null}
+      {decline ? (
+        <div className="decline" role="alert">
+          <strong>Declined:</strong> {decline.message}
+        </div>
+      ) : null}
+      <ErrorBox error={error} />
+      <div className="actions">
+        {open ? (
+          <button
+            type="button"
+            className="danger"
+            disabled={!cancellable}
+            aria-keyshortcuts="Escape"
+            onClick={() => void cancelPayment(payment.id)}
+          >
+            Cancel payment
+          </button>
+        ) : (
+          <button type="button" data-autofocus="" onClick={() => setScreen('create')}>
+            New payment (F1)
+          </button>
+        )}
+        {payment.status === 'requires_capture' ? (
+          <button type="button" onClick={() => setScreen('capture')}>
+            Go to Capture (F4)
+          </button>
+        ) : null}
+      </div>
+      {testMode && payment.status === 'pending' && payment.payUrl ? (
+        <p className="test-hint">
+          Test mode: pay the link with a test card, or open it on a phone.{' '}
+          <button type="button" onClick={() => setScreen('simulate')}>
+            Pay with a test card (F3)
+          </button>
+        </p>
+      ) : null}
+      {open ? <p className="key-hints">Esc cancels the payment while the customer has not paid.</p> : null}
+    </>
+  );
+}
+
+/** An installment plan: the first part's QR, the schedule, and abort while it runs. */
+function PlanPanel() {
+  const plan = usePos((s) => s.ui.selectedPlan)!;
+  const run = usePos((s) => s.run);
+  const showPlan = usePos((s) => s.showPlan);
+  const busy = usePos((s) => s.busy[`plan:${plan.id}`] === true);
+  const [error, setError] = useState<CommandError | null>(null);
+  const abort = async () => {
+    setError(null);
+    const result = await run('installments.abort', { planId: plan.id }, `plan:${plan.id}`);
+    if (result.ok) showPlan(result.value);
+    else setError(result.error);
+  };
+  const firstPaid = plan.schedule[0]?.paid ?? false;
+  return (
+    <section className="screen screen--process" aria-labelledby="process-title">
+      <h1 id="process-title" tabIndex={-1}>
+        Installment plan
+      </h1>
+      <p role="status" className="payment-state">
+        {money(plan.amount, plan.currency)} in {plan.schedule.length} installments for {plan.customer.firstName}{' '}
+        {plan.customer.lastName}: {planStatusText(plan.status)}
+        {plan.failure ? ` (${plan.failure})` : ''}
+      </p>
+      {plan.payUrl && !firstPaid ? (
+        <PayLink
+          url={plan.payUrl}
+          amount={plan.schedule[0]?.amount ?? plan.amount}
+          currency={plan.currency}
+          expiresAt={null}
+          caption="Scan to pay the first installment; the others are charged to the same card on their dates."
+        />
+      ) : null}
+      <table className="schedule">
+        <caption>Schedule</caption>
+        <thead>
+          <tr>
+            <th scope="col">Date</th>
+            <th scope="col">Amount</th>
+            <th scope="col">State</th>
+          </tr>
+        </thead>
+        <tbody>
+          {plan.schedule.map((entry, index) => (
+            <tr key={`${entry.date}-${index}`}>
+              <td>{entry.date}</td>
+              <td className="num">{money(entry.amount, plan.currency)}</td>
+              <td>{entry.paid ? 'Paid' : entry.paymentIds.length > 0 ? 'Charging' : 'Scheduled'}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <ErrorBox error={error} />
+      <div className="actions">
+        {plan.status === 'active' ? (
+          <button type="button" className="danger" disabled={busy} onClick={() => void abort()}>
+            Abort plan
+          </button>
+        ) : null}
+      </div>
+    </section>
+  );
+}
+
+function planStatusText(status: string): string {
+  switch (status) {
+    case 'active':
+      return 'running';
+    case 'unknown':
+      return 'not confirmed by the gateway yet — check again before setting up another';
+    default:
+      return status;
+  }
+}
+
 export function ProcessPayment() {
+  const selectedPlan = usePos((s) => s.ui.selectedPlan);
+  return selectedPlan ? <PlanPanel /> : <PaymentOnReaderOrLink />;
+}
+
+function PaymentOnReaderOrLink() {
   const selectedId = usePos((s) => s.ui.selectedPaymentId);
   const payments = usePos((s) => s.host.payments);
   const allReaders = usePos((s) => s.host.readers);
@@ -196,6 +380,19 @@ export function ProcessPayment() {
     );
   }
 
+  if (payment.channel === 'link') {
+    return (
+      <section className="screen screen--process" aria-labelledby="process-title">
+        <h1 id="process-title" tabIndex={-1}>
+          Process payment
+        </h1>
+        <PaymentCard payment={payment} />
+        {notice ? <p className="notice">{notice}</p> : null}
+        <LinkPayment payment={payment} />
+      </section>
+    );
+  }
+
   const decline = currentDecline(payment);
   const error = paymentError && paymentError.paymentId === payment.id ? paymentError.error : null;
   // A 'failed' payment is final at the gateway; a declined one that stayed 'pending' takes another card.
@@ -211,30 +408,7 @@ export function ProcessPayment() {
       <h1 id="process-title" tabIndex={-1}>
         Process payment
       </h1>
-      <div className="payment-card">
-        <p className="payment-card__amount">{money(payment.amount, payment.currency)}</p>
-        <p className="payment-card__meta">
-          {payment.description ? `${payment.description} · ` : ''}Order {payment.orderReference}
-          {payment.captureMethod === 'manual' ? ' · manual capture' : ''}
-          {payment.card ? ` · ${payment.card.brand} •••• ${payment.card.last4}` : ''}
-        </p>
-        <Steps payment={payment} />
-        <p className={`payment-state payment-state--${payment.status}`} role="status">
-          {paymentStateText(payment)}
-          {payment.status === 'in_progress' && shownReader ? ` (${shownReader.label})` : ''}
-        </p>
-        {payment.queuedOperations > 0 ? (
-          <p className="muted">
-            {payment.queuedOperations} operation{payment.queuedOperations === 1 ? '' : 's'} waiting for the gateway to
-            come back.
-          </p>
-        ) : null}
-        {payment.attention ? (
-          <div className="attention-box">
-            <strong>Needs attention:</strong> {payment.attention.reason} {payment.attention.advice}
-          </div>
-        ) : null}
-      </div>
+      <PaymentCard payment={payment} readerLabel={payment.status === 'in_progress' ? shownReader?.label : undefined} />
 
       {notice ? <p className="notice">{notice}</p> : null}
 

@@ -239,6 +239,7 @@ function AddSimulated({ report }: { report: Report }) {
 }
 
 export function Readers() {
+  const gateway = usePos((s) => s.host.gateway);
   const all = usePos((s) => s.host.readers);
   const mode = usePos((s) => s.host.mode);
   const run = usePos((s) => s.run);
@@ -259,6 +260,12 @@ export function Readers() {
       <h1 id="readers-title" tabIndex={-1}>
         Readers
       </h1>
+      {gateway && !gateway.capabilities.readerLink && !gateway.capabilities.cloudReaders ? (
+        <p className="notice" role="status">
+          {gateway.label} takes payments by link (a QR code the customer scans), so readers are not used while the till
+          is on {gateway.label}. They come back when you switch to a gateway with readers (Settings, F7).
+        </p>
+      ) : null}
       <div className="actions">
         <button
           type="button"

@@ -1,10 +1,16 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { CommandError, CommandInput, DevLogEntry, SettingsView } from '../../../common/contract';
+import type { CommandError, CommandInput, DevLogEntry, GatewayName, SettingsView } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { clockTime } from '../lib/format';
 import { issueFor } from '../lib/errors';
+
+const GATEWAYS: readonly { name: GatewayName; label: string; what: string }[] = [
+  { name: 'plutopay', label: 'PlutoPay', what: 'card readers at the counter' },
+  { name: 'payplug', label: 'PayPlug', what: 'pay by link (QR), saved cards, installments' },
+  { name: 'plural', label: 'Plural', what: 'pay by link, payments split between merchants' },
+];
 
 const STORAGE_LABELS: Record<SettingsView['secretStorage'], string> = {
   'safe-storage': "the operating system's protected storage",
@@ -27,11 +33,40 @@ export function settingsChanges(
     webhookSecret?: string;
     webhooksOn?: boolean;
     webhookPort?: string;
+    gateway?: GatewayName;
+    payplug?: { apiBaseUrl: string; secretKey: string; notificationUrl: string };
+    plural?: { apiBaseUrl: string; clientId: string; clientSecret: string; signatureKey: string };
   },
-  clear: { secretKey: boolean; publishableKey: boolean; webhookSecret?: boolean },
+  clear: {
+    secretKey: boolean;
+    publishableKey: boolean;
+    webhookSecret?: boolean;
+    payplugSecretKey?: boolean;
+    pluralClientSecret?: boolean;
+    pluralSignatureKey?: boolean;
+  },
 ): Update | { error: string; path?: string } {
   const update: Update = {};
   if (form.mode !== current.mode) update.mode = form.mode;
+  if (form.gateway && form.gateway !== current.gateway) update.gateway = form.gateway;
+  if (form.payplug) {
+    if (form.payplug.apiBaseUrl.trim() !== current.payplug.apiBaseUrl)
+      update.payplugApiBaseUrl = form.payplug.apiBaseUrl.trim();
+    if (clear.payplugSecretKey) update.payplugSecretKey = '';
+    else if (form.payplug.secretKey.trim()) update.payplugSecretKey = form.payplug.secretKey.trim();
+    if (form.payplug.notificationUrl.trim() !== (current.payplug.notificationUrl ?? ''))
+      update.payplugNotificationUrl = form.payplug.notificationUrl.trim();
+  }
+  if (form.plural) {
+    if (form.plural.apiBaseUrl.trim() !== current.plural.apiBaseUrl)
+      update.pluralApiBaseUrl = form.plural.apiBaseUrl.trim();
+    if (form.plural.clientId.trim() && form.plural.clientId.trim() !== (current.plural.clientId ?? ''))
+      update.pluralClientId = form.plural.clientId.trim();
+    if (clear.pluralClientSecret) update.pluralClientSecret = '';
+    else if (form.plural.clientSecret.trim()) update.pluralClientSecret = form.plural.clientSecret.trim();
+    if (clear.pluralSignatureKey) update.pluralSignatureKey = '';
+    else if (form.plural.signatureKey.trim()) update.pluralSignatureKey = form.plural.signatureKey.trim();
+  }
   if (form.apiBaseUrl.trim() !== current.apiBaseUrl) update.apiBaseUrl = form.apiBaseUrl.trim();
   if (form.embeddedSandbox !== current.embeddedSandbox) update.embeddedSandbox = form.embeddedSandbox;
   const seconds = Number(form.autoPresentSeconds);
@@ -132,6 +167,23 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
   const [clearWebhookSecret, setClearWebhookSecret] = useState(false);
   const [webhooksOn, setWebhooksOn] = useState(settings.webhookPort !== null);
   const [webhookPort, setWebhookPort] = useState(settings.webhookPort ? String(settings.webhookPort) : '');
+  const [gateway, setGateway] = useState<GatewayName>(settings.gateway);
+  const [payplug, setPayplug] = useState({
+    apiBaseUrl: settings.payplug.apiBaseUrl,
+    secretKey: '',
+    notificationUrl: settings.payplug.notificationUrl ?? '',
+  });
+  const [plural, setPlural] = useState({
+    apiBaseUrl: settings.plural.apiBaseUrl,
+    clientId: settings.plural.clientId ?? '',
+    clientSecret: '',
+    signatureKey: '',
+  });
+  const [clearGatewayKeys, setClearGatewayKeys] = useState({
+    payplugSecretKey: false,
+    pluralClientSecret: false,
+    pluralSignatureKey: false,
+  });
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
@@ -151,8 +203,16 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
         webhookSecret,
         webhooksOn,
         webhookPort,
+        gateway,
+        payplug,
+        plural,
       },
-      { secretKey: clearSecret, publishableKey: clearPublishable, webhookSecret: clearWebhookSecret },
+      {
+        secretKey: clearSecret,
+        publishableKey: clearPublishable,
+        webhookSecret: clearWebhookSecret,
+        ...clearGatewayKeys,
+      },
     );
     if ('error' in changes) {
       setError({
@@ -177,6 +237,10 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
       setClearPublishable(false);
       setWebhookSecret('');
       setClearWebhookSecret(false);
+      setPayplug((p) => ({ ...p, secretKey: '' }));
+      setPlural((p) => ({ ...p, clientSecret: '', signatureKey: '' }));
+      setClearGatewayKeys({ payplugSecretKey: false, pluralClientSecret: false, pluralSignatureKey: false });
+      setGateway(result.value.gateway);
       setWebhooksOn(result.value.webhookPort !== null);
       setMode(result.value.mode);
       setApiBaseUrl(result.value.apiBaseUrl);
@@ -206,42 +270,160 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
         ) : null}
         {issueFor(error, 'mode') ? <p className="field__error">{issueFor(error, 'mode')}</p> : null}
       </fieldset>
-      <Field id="api-url" label="API URL" error={issueFor(error, 'apiBaseUrl')}>
-        <input
-          {...describedBy('api-url', null, issueFor(error, 'apiBaseUrl'))}
-          type="url"
-          autoComplete="off"
-          spellCheck={false}
-          value={apiBaseUrl}
-          onChange={(e) => setApiBaseUrl(e.target.value)}
-        />
-      </Field>
-      <KeyField
-        id="secret-key"
-        label="Secret key"
-        stored={settings.secretKey}
-        value={secretKey}
-        onChange={setSecretKey}
-        cleared={clearSecret}
-        onClear={setClearSecret}
-        error={issueFor(error, 'secretKey')}
-        placeholder="sk_test_… or sk_live_…"
-      />
-      <KeyField
-        id="publishable-key"
-        label="Publishable key"
-        stored={settings.publishableKey}
-        value={publishableKey}
-        onChange={setPublishableKey}
-        cleared={clearPublishable}
-        onClear={setClearPublishable}
-        error={issueFor(error, 'publishableKey')}
-        placeholder="pk_test_… or pk_live_…"
-      />
+      <fieldset className="field radio-group">
+        <legend>Gateway</legend>
+        {GATEWAYS.map((g) => (
+          <label key={g.name} className="radio">
+            <input
+              type="radio"
+              name="gateway"
+              value={g.name}
+              checked={gateway === g.name}
+              onChange={() => setGateway(g.name)}
+            />
+            {g.label} <span className="muted">— {g.what}</span>
+          </label>
+        ))}
+        {gateway !== settings.gateway ? (
+          <p className="muted">
+            Saving switches the till to {GATEWAYS.find((g) => g.name === gateway)?.label}. Payments made with{' '}
+            {GATEWAYS.find((g) => g.name === settings.gateway)?.label} stay as they are until you switch back.
+          </p>
+        ) : null}
+      </fieldset>
+      {gateway === 'payplug' ? (
+        <fieldset className="field">
+          <legend>PayPlug</legend>
+          <Field id="payplug-url" label="PayPlug API URL" error={issueFor(error, 'payplugApiBaseUrl')}>
+            <input
+              {...describedBy('payplug-url', null, issueFor(error, 'payplugApiBaseUrl'))}
+              type="url"
+              autoComplete="off"
+              spellCheck={false}
+              value={payplug.apiBaseUrl}
+              onChange={(e) => setPayplug({ ...payplug, apiBaseUrl: e.target.value })}
+            />
+          </Field>
+          <KeyField
+            id="payplug-secret-key"
+            label="PayPlug secret key"
+            stored={settings.payplug.secretKey}
+            value={payplug.secretKey}
+            onChange={(value) => setPayplug({ ...payplug, secretKey: value })}
+            cleared={clearGatewayKeys.payplugSecretKey}
+            onClear={(clear) => setClearGatewayKeys({ ...clearGatewayKeys, payplugSecretKey: clear })}
+            error={issueFor(error, 'payplugSecretKey')}
+            placeholder="sk_test_… or sk_live_…"
+          />
+          <Field
+            id="payplug-notification-url"
+            label="Notification URL (optional)"
+            hint="A public address PayPlug may notify, forwarded to this till. Without one the till asks PayPlug itself."
+            error={issueFor(error, 'payplugNotificationUrl')}
+          >
+            <input
+              {...describedBy('payplug-notification-url', true, issueFor(error, 'payplugNotificationUrl'))}
+              type="url"
+              autoComplete="off"
+              spellCheck={false}
+              value={payplug.notificationUrl}
+              onChange={(e) => setPayplug({ ...payplug, notificationUrl: e.target.value })}
+            />
+          </Field>
+        </fieldset>
+      ) : null}
+      {gateway === 'plural' ? (
+        <fieldset className="field">
+          <legend>Plural</legend>
+          <Field
+            id="plural-url"
+            label="Plural API URL"
+            hint="UAT for test mode, production for live mode."
+            error={issueFor(error, 'pluralApiBaseUrl')}
+          >
+            <input
+              {...describedBy('plural-url', true, issueFor(error, 'pluralApiBaseUrl'))}
+              type="url"
+              autoComplete="off"
+              spellCheck={false}
+              value={plural.apiBaseUrl}
+              onChange={(e) => setPlural({ ...plural, apiBaseUrl: e.target.value })}
+            />
+          </Field>
+          <Field id="plural-client-id" label="Client id" error={issueFor(error, 'pluralClientId')}>
+            <input
+              {...describedBy('plural-client-id', null, issueFor(error, 'pluralClientId'))}
+              type="text"
+              autoComplete="off"
+              spellCheck={false}
+              value={plural.clientId}
+              onChange={(e) => setPlural({ ...plural, clientId: e.target.value })}
+            />
+          </Field>
+          <KeyField
+            id="plural-client-secret"
+            label="Client secret"
+            stored={settings.plural.clientSecret}
+            value={plural.clientSecret}
+            onChange={(value) => setPlural({ ...plural, clientSecret: value })}
+            cleared={clearGatewayKeys.pluralClientSecret}
+            onClear={(clear) => setClearGatewayKeys({ ...clearGatewayKeys, pluralClientSecret: clear })}
+            error={issueFor(error, 'pluralClientSecret')}
+            placeholder="client secret"
+          />
+          <KeyField
+            id="plural-signature-key"
+            label="Signature key"
+            stored={settings.plural.signatureKey}
+            value={plural.signatureKey}
+            onChange={(value) => setPlural({ ...plural, signatureKey: value })}
+            cleared={clearGatewayKeys.pluralSignatureKey}
+            onClear={(clear) => setClearGatewayKeys({ ...clearGatewayKeys, pluralSignatureKey: clear })}
+            error={issueFor(error, 'pluralSignatureKey')}
+            placeholder="hex"
+          />
+        </fieldset>
+      ) : null}
+      {gateway === 'plutopay' ? (
+        <>
+          <Field id="api-url" label="API URL" error={issueFor(error, 'apiBaseUrl')}>
+            <input
+              {...describedBy('api-url', null, issueFor(error, 'apiBaseUrl'))}
+              type="url"
+              autoComplete="off"
+              spellCheck={false}
+              value={apiBaseUrl}
+              onChange={(e) => setApiBaseUrl(e.target.value)}
+            />
+          </Field>
+          <KeyField
+            id="secret-key"
+            label="Secret key"
+            stored={settings.secretKey}
+            value={secretKey}
+            onChange={setSecretKey}
+            cleared={clearSecret}
+            onClear={setClearSecret}
+            error={issueFor(error, 'secretKey')}
+            placeholder="sk_test_… or sk_live_…"
+          />
+          <KeyField
+            id="publishable-key"
+            label="Publishable key"
+            stored={settings.publishableKey}
+            value={publishableKey}
+            onChange={setPublishableKey}
+            cleared={clearPublishable}
+            onClear={setClearPublishable}
+            error={issueFor(error, 'publishableKey')}
+            placeholder="pk_test_… or pk_live_…"
+          />
+        </>
+      ) : null}
       <p className="muted">Keys are kept in {STORAGE_LABELS[settings.secretStorage]} and are never shown again.</p>
       <label className="checkbox field">
         <input type="checkbox" checked={embeddedSandbox} onChange={(e) => setEmbeddedSandbox(e.target.checked)} />
-        Embedded sandbox (test against the built-in PlutoPay sandbox)
+        Embedded sandbox (test against the built-in sandbox of every gateway)
       </label>
       <Field
         id="auto-present"
@@ -263,7 +445,7 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
         <legend>Forwarded webhooks</legend>
         <label className="checkbox field">
           <input type="checkbox" checked={webhooksOn} onChange={(e) => setWebhooksOn(e.target.checked)} />
-          Receive PlutoPay webhooks forwarded to this computer
+          Receive the gateway's notifications forwarded to this computer
         </label>
         {webhooksOn ? (
           <>

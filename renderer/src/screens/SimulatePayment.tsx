@@ -222,7 +222,83 @@ function FaultInjection({ readers }: { readers: ReaderView[] }) {
   );
 }
 
+/** The customer's side of a payment link: pay it with a test card, as the gateway's page would. */
+function PayLinkWithTestCard() {
+  const payments = usePos((s) => s.host.payments);
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy);
+  const [pick, setPick] = useState<string | null>(null);
+  const [card, setCard] = useState<string>(TEST_CARDS[0]!.number);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const links = Object.values(payments).filter((p) => p.channel === 'link' && p.status === 'pending' && p.payUrl);
+  if (links.length === 0)
+    // The link just paid leaves the list: what happened stays on screen.
+    return done ? (
+      <section aria-labelledby="paylink-title">
+        <h2 id="paylink-title">Pay a payment link</h2>
+        <p role="status">{done}</p>
+      </section>
+    ) : null;
+  const payment = links.find((p) => p.id === pick) ?? links[0]!;
+  const paying = busy[`paylink:${payment.id}`] === true;
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    setDone(null);
+    const result = await run('simulate.payLink', { paymentId: payment.id, cardNumber: card }, `paylink:${payment.id}`);
+    if (result.ok)
+      setDone(`Card ${groupDigits(card)} used on the payment page of ${money(payment.amount, payment.currency)}.`);
+    else setError(result.error);
+  };
+  return (
+    <form aria-labelledby="paylink-title" onSubmit={(e) => void submit(e)} noValidate>
+      <h2 id="paylink-title">Pay a payment link</h2>
+      <fieldset className="field radio-group">
+        <legend>Payment link waiting to be paid</legend>
+        {links.map((p) => (
+          <label key={p.id} className="radio">
+            <input type="radio" name="paylink" checked={payment.id === p.id} onChange={() => setPick(p.id)} />
+            <span>
+              {money(p.amount, p.currency)} — order {p.orderReference}
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      <fieldset className="field radio-group card-picker">
+        <legend>Test card</legend>
+        {TEST_CARDS.map((c) => (
+          <label key={c.number} className="radio">
+            <input
+              type="radio"
+              name="paylink-card"
+              value={c.number}
+              checked={card === c.number}
+              onChange={() => setCard(c.number)}
+            />
+            <span>
+              {c.label} <span className="muted mono">{groupDigits(c.number)}</span>
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      <ErrorBox error={error} />
+      {done ? <p role="status">{done}</p> : null}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={paying}>
+          Pay the link
+        </button>
+      </div>
+    </form>
+  );
+}
+
 export function SimulatePayment() {
+  // A gateway that takes payments by link only has no readers to present cards to.
+  const linkOnly = usePos((s) => {
+    const capabilities = s.host.gateway?.capabilities;
+    return capabilities ? !capabilities.readerLink && !capabilities.cloudReaders : false;
+  });
   const mode = usePos((s) => s.host.mode);
   const allReaders = usePos((s) => s.host.readers);
   const readers = useMemo(() => allReaders.filter((r) => r.status !== 'unpaired'), [allReaders]);
@@ -244,8 +320,9 @@ export function SimulatePayment() {
         Simulate payment
       </h1>
       <p className="test-banner">TEST MODE — simulated cards</p>
-      <PresentCard readers={readers} />
-      <FaultInjection readers={readers} />
+      {linkOnly ? null : <PresentCard readers={readers} />}
+      <PayLinkWithTestCard />
+      {linkOnly ? null : <FaultInjection readers={readers} />}
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import type {
+  InstallmentPlanView,
   CommandError,
   CommandInput,
   Page,
@@ -131,6 +132,49 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
   );
 }
 
+/** A note kept with the payment at the gateway (where the gateway keeps notes). */
+function NoteForm({
+  paymentId,
+  note,
+  onSaved,
+}: {
+  paymentId: string;
+  note: string | null;
+  onSaved(message: string): void;
+}) {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy[`note:${paymentId}`] === true);
+  const [text, setText] = useState(note ?? '');
+  const [error, setError] = useState<CommandError | null>(null);
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    const result = await run('payments.annotate', { paymentId, note: text.trim() }, `note:${paymentId}`);
+    if (result.ok) onSaved(text.trim() ? 'Note saved with the payment.' : 'Note removed.');
+    else setError(result.error);
+  };
+  return (
+    <form className="note-form" aria-labelledby="note-title" onSubmit={(e) => void save(e)} noValidate>
+      <h2 id="note-title">Note</h2>
+      <Field id="payment-note" label="Note kept with the payment" error={issueFor(error, 'note')}>
+        <input
+          {...describedBy('payment-note', null, issueFor(error, 'note'))}
+          type="text"
+          maxLength={200}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+        />
+      </Field>
+      <ErrorBox error={error} shownPaths={['note']} />
+      <div className="actions">
+        <button type="submit" disabled={busy}>
+          Save note
+        </button>
+      </div>
+    </form>
+  );
+}
+
 function RefundForm({ transaction, onRefunded }: { transaction: TransactionView; onRefunded(message: string): void }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy[`refund:${transaction.id}`] === true);
@@ -220,6 +264,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
   }, [run, transactionId, version]);
 
   useKey('Escape', onBack);
+  const notes = usePos((s) => s.host.gateway?.capabilities.paymentNotes ?? false);
 
   const t = detail?.transaction;
   return (
@@ -285,6 +330,17 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
             <dt>Transaction id</dt>
             <dd className="mono">{t.id}</dd>
           </dl>
+          {notes && detail.payment ? (
+            <NoteForm
+              key={`${t.id}:${t.note ?? ''}`}
+              paymentId={detail.payment.id}
+              note={t.note}
+              onSaved={(message) => {
+                setDone(message);
+                setVersion((v) => v + 1);
+              }}
+            />
+          ) : null}
           <RefundForm
             key={`${t.id}:${t.amountRefunded}`}
             transaction={t}
@@ -337,12 +393,52 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
   );
 }
 
+/** The till's installment plans (gateways that have them), each opened on the Process screen. */
+function InstallmentPlans() {
+  const run = usePos((s) => s.run);
+  const showPlan = usePos((s) => s.showPlan);
+  const setScreen = usePos((s) => s.setScreen);
+  const [plans, setPlans] = useState<InstallmentPlanView[]>([]);
+  useEffect(() => {
+    let current = true;
+    void run('installments.list', {}).then((result) => {
+      if (current && result.ok) setPlans(result.value);
+    });
+    return () => {
+      current = false;
+    };
+  }, [run]);
+  if (plans.length === 0) return null;
+  return (
+    <section aria-labelledby="plans-title">
+      <h2 id="plans-title">Installment plans</h2>
+      <ul className="plain-list">
+        {plans.map((plan) => (
+          <li key={plan.id}>
+            <button
+              type="button"
+              onClick={() => {
+                showPlan(plan);
+                setScreen('process');
+              }}
+            >
+              {money(plan.amount, plan.currency)} in {plan.schedule.length} — {plan.customer.firstName}{' '}
+              {plan.customer.lastName}, order {plan.orderReference} ({plan.status})
+            </button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}
+
 export function Transactions() {
   const query = usePos((s) => s.ui.txQuery);
   const selected = usePos((s) => s.ui.txSelectedId);
   const setTxQuery = usePos((s) => s.setTxQuery);
   const openTransaction = usePos((s) => s.openTransaction);
   const run = usePos((s) => s.run);
+  const installments = usePos((s) => s.host.gateway?.capabilities.installments !== null && s.host.gateway !== null);
   const [page, setPage] = useState<Page<TransactionView> | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
   const [loading, setLoading] = useState(true);
@@ -394,6 +490,7 @@ export function Transactions() {
           setVersion((v) => v + 1);
         }}
       />
+      {installments ? <InstallmentPlans /> : null}
       <ErrorBox error={error} title="Could not load transactions." />
       <p role="status" className="muted">
         {loading

@@ -21,6 +21,9 @@ export const MONEY_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>([
   'payments.capture',
   'payments.refund',
   'simulate.presentCard',
+  'simulate.payLink',
+  'installments.create',
+  'installments.abort',
 ]);
 
 const PAYMENT_RESULTS: ReadonlySet<CommandName> = new Set<CommandName>([
@@ -30,6 +33,8 @@ const PAYMENT_RESULTS: ReadonlySet<CommandName> = new Set<CommandName>([
   'payments.capture',
   'payments.refund',
   'attention.retry',
+  'payments.annotate',
+  'simulate.payLink',
 ]);
 
 const READER_RESULTS: ReadonlySet<CommandName> = new Set<CommandName>([
@@ -135,7 +140,7 @@ export const createCommandsSlice =
         const state = get();
         if (state.busy.create) return;
         const currency = draftCurrency(state);
-        const issues = validateDraft(state.ui.draft, currency);
+        const issues = validateDraft(state.ui.draft, currency, state.host.gateway);
         if (issues.length > 0) {
           set((s) => ({
             ui: { ...s.ui, createError: { code: 'validation', message: 'Check the highlighted fields.', issues } },
@@ -144,6 +149,30 @@ export const createCommandsSlice =
         }
         const input = createInput(state.ui.draft, currency);
         set((s) => ({ ui: { ...s.ui, createError: null } }));
+        if (state.ui.draft.installments > 1) {
+          // An installment plan: the customer pays the first part by link, the gateway charges the rest.
+          const planned = await run(
+            'installments.create',
+            {
+              amount: input.amount,
+              currency,
+              count: state.ui.draft.installments,
+              customer: input.customer!,
+              orderReference: input.orderReference,
+              ...(input.description ? { description: input.description } : {}),
+            },
+            'create',
+          );
+          if (!planned.ok) {
+            set((s) => ({ ui: { ...s.ui, createError: planned.error } }));
+            return;
+          }
+          remember(prefs, LAST_CURRENCY_KEY, currency);
+          get().resetDraft();
+          get().showPlan(planned.value);
+          get().setScreen('process');
+          return;
+        }
         const created = await run('payments.create', input, 'create');
         if (!created.ok) {
           set((s) => ({ ui: { ...s.ui, createError: created.error } }));
@@ -168,6 +197,8 @@ export const createCommandsSlice =
         get().selectPayment(payment.id);
         get().setPaymentError(null);
         get().setScreen('process');
+        // Paid by link (a QR for the customer) or charged to a saved card: no reader involved.
+        if (payment.channel !== 'card_present') return;
         const reader = defaultReader(get());
         if (!reader) {
           get().setPaymentError({

@@ -8,6 +8,7 @@ export const initialHost: HostState = {
   ready: false,
   seq: 0,
   mode: 'test',
+  gateway: null,
   merchant: null,
   settings: null,
   readers: [],
@@ -51,7 +52,7 @@ function reduceEvent(host: HostState, event: HostEvent): HostState {
     case 'attention':
       return { ...host, attention: event.attention };
     case 'settings':
-      return { ...host, settings: event.settings, mode: event.mode, merchant: event.merchant };
+      return { ...host, settings: event.settings, mode: event.mode, merchant: event.merchant, gateway: event.gateway };
     case 'log':
       return { ...host, devlog: mergeDevlogEntries(host.devlog, [event.entry]) };
     default:
@@ -70,6 +71,7 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
         ready: true,
         seq: snapshot.seq,
         mode: snapshot.mode,
+        gateway: snapshot.gateway,
         merchant: snapshot.merchant,
         settings: snapshot.settings,
         readers: snapshot.readers,

@@ -1,12 +1,22 @@
-import type { CommandInput, PaymentView, ReaderView } from '../../../common/contract';
+import type { CommandInput, GatewayView, PaymentView, ReaderView } from '../../../common/contract';
 import { checkMinorAmount, formatAmount, MAX_AMOUNT_MINOR } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
 import { ORDER_REFERENCE_PATTERN } from '../lib/order-ref';
 import type { Draft, PosState } from './types';
 
-/** The draft's currency: chosen, else last used, else the merchant's default, else EUR. */
+/**
+ * The draft's currency: chosen, else last used, else the merchant's default, else EUR — and always
+ * one the gateway takes (PayPlug takes EUR only, Plural INR).
+ */
 export function draftCurrency(state: Pick<PosState, 'ui' | 'host'>): string {
-  return state.ui.draft.currency ?? state.ui.lastCurrency ?? state.host.merchant?.defaultCurrency ?? 'EUR';
+  const wanted = state.ui.draft.currency ?? state.ui.lastCurrency ?? state.host.merchant?.defaultCurrency ?? 'EUR';
+  const allowed = state.host.gateway?.limits.currencies;
+  return allowed && !allowed.includes(wanted) ? (allowed[0] ?? wanted) : wanted;
+}
+
+/** The currencies the Create screen offers: the gateway's, or every one the app knows. */
+export function offeredCurrencies(state: Pick<PosState, 'host'>): readonly string[] | null {
+  return state.host.gateway?.limits.currencies ?? null;
 }
 
 export function isOnline(reader: ReaderView): boolean {
@@ -69,9 +79,32 @@ export interface Issue {
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-/** The same rules as the host's schema, in words for the cashier, checked before anything is sent. */
-export function validateDraft(draft: Draft, currency: string): Issue[] {
+/** The same rules as the host's schema and the gateway's limits, in words, checked before anything is sent. */
+export function validateDraft(draft: Draft, currency: string, gateway: GatewayView | null = null): Issue[] {
   const issues: Issue[] = [];
+  if (gateway && draft.amount > 0 && isKnownCurrency(currency)) {
+    const { amountMin, amountMax } = gateway.limits;
+    const perPart = Math.max(1, draft.installments);
+    if (draft.amount < amountMin * perPart)
+      issues.push({
+        path: 'amount',
+        message:
+          perPart > 1
+            ? `At least ${formatAmount(amountMin * perPart, currency)} for ${perPart} installments with ${gateway.label}.`
+            : `At least ${formatAmount(amountMin, currency)} with ${gateway.label}.`,
+      });
+    else if (draft.amount > amountMax)
+      issues.push({ path: 'amount', message: `At most ${formatAmount(amountMax, currency)} with ${gateway.label}.` });
+  }
+  const needsCustomer = draft.saveCard || draft.savedCardId !== null || draft.installments > 1;
+  if (needsCustomer) {
+    if (!EMAIL.test(draft.customerEmail.trim()))
+      issues.push({ path: 'customer.email', message: "The customer's email is needed for this." });
+    if (!draft.customerFirstName.trim())
+      issues.push({ path: 'customer.firstName', message: "The customer's first name is needed for this." });
+    if (!draft.customerLastName.trim())
+      issues.push({ path: 'customer.lastName', message: "The customer's last name is needed for this." });
+  }
   if (!isKnownCurrency(currency))
     issues.push({ path: 'currency', message: `${currency} is not a currency this app knows.` });
   if (draft.amount === 0) {
@@ -118,5 +151,16 @@ export function createInput(
     ...(description ? { description } : {}),
     ...(customerId ? { customerId } : {}),
     ...(receiptEmail ? { receiptEmail } : {}),
+    ...(draft.saveCard ? { saveCard: true } : {}),
+    ...(draft.savedCardId ? { savedCardId: draft.savedCardId } : {}),
+    ...(draftCustomer(draft) ? { customer: draftCustomer(draft)! } : {}),
   };
+}
+
+/** The customer the draft names (all three fields), or null. */
+export function draftCustomer(draft: Draft): { email: string; firstName: string; lastName: string } | null {
+  const email = draft.customerEmail.trim();
+  const firstName = draft.customerFirstName.trim();
+  const lastName = draft.customerLastName.trim();
+  return email && firstName && lastName ? { email, firstName, lastName } : null;
 }

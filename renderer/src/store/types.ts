@@ -5,6 +5,8 @@ import type {
   CommandName,
   CommandResult,
   ConnectivityView,
+  GatewayView,
+  InstallmentPlanView,
   DevLogEntry,
   HostEvent,
   MerchantView,
@@ -29,6 +31,8 @@ export interface HostState {
   /** Sequence number of the last event applied (or of the snapshot). */
   seq: number;
   mode: Mode;
+  /** The gateway the till uses and what it can do; null until the host said. */
+  gateway: GatewayView | null;
   merchant: MerchantView | null;
   settings: SettingsView | null;
   readers: ReaderView[];
@@ -78,6 +82,16 @@ export interface Draft {
   receiptEmail: string;
   /** Used when orderReference is left empty; kept until the payment exists (see lib/order-ref). */
   autoReference: string;
+  /** Who pays (saved cards, installment plans): email, first and last name. */
+  customerEmail: string;
+  customerFirstName: string;
+  customerLastName: string;
+  /** Offer the customer to save their card on the gateway's page. */
+  saveCard: boolean;
+  /** Charge a card the gateway keeps for this customer (one click), instead of a link. */
+  savedCardId: string | null;
+  /** 1: one payment; 2 or more: an installment plan of that many parts. */
+  installments: number;
 }
 
 export interface TxQuery {
@@ -108,6 +122,8 @@ export interface UiState {
   notice: string | null;
   txQuery: TxQuery;
   txSelectedId: string | null;
+  /** An installment plan shown on the Process screen (its first part's QR, its schedule). */
+  selectedPlan: InstallmentPlanView | null;
 }
 
 export interface UiSlice {
@@ -121,6 +137,7 @@ export interface UiSlice {
   setNotice(notice: string | null): void;
   setTxQuery(patch: Partial<TxQuery>): void;
   openTransaction(transactionId: string | null): void;
+  showPlan(plan: InstallmentPlanView | null): void;
 }
 
 export interface CommandsSlice {

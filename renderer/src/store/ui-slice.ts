@@ -20,6 +20,12 @@ export function emptyDraft(): Draft {
     customerId: '',
     receiptEmail: '',
     autoReference: newOrderReference(),
+    customerEmail: '',
+    customerFirstName: '',
+    customerLastName: '',
+    saveCard: false,
+    savedCardId: null,
+    installments: 1,
   };
 }
 
@@ -65,6 +71,7 @@ export const createUiSlice =
       notice: null,
       txQuery: initialTxQuery,
       txSelectedId: null,
+      selectedPlan: null,
     },
     setScreen(screen) {
       set((state) => ({ ui: { ...state.ui, screen } }));
@@ -78,7 +85,12 @@ export const createUiSlice =
       }));
     },
     selectPayment(paymentId) {
-      set((state) => ({ ui: { ...state.ui, selectedPaymentId: paymentId, notice: null } }));
+      set((state) => ({ ui: { ...state.ui, selectedPaymentId: paymentId, selectedPlan: null, notice: null } }));
+    },
+    showPlan(plan) {
+      set((state) => ({
+        ui: { ...state.ui, selectedPlan: plan, selectedPaymentId: plan ? null : state.ui.selectedPaymentId },
+      }));
     },
     chooseReader(readerId) {
       if (readerId) remember(prefs, LAST_READER_KEY, readerId);
