@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isKnownCurrency } from '../currencies';
 import { MAX_AMOUNT_MINOR } from '../money';
-import { GATEWAY_NAMES, TRANSACTION_STATUSES } from './views';
+import { GATEWAY_NAMES, PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from './views';
 import type { CommandError } from './views';
 
 // ---------------------------------------------------------------------------------------------
@@ -106,7 +106,7 @@ export const commandSchemas = {
   'transactions.list': z.strictObject({
     search: ShortText(100).optional(),
     status: PaymentStatusFilter.optional(),
-    paymentMethodType: z.enum(['card', 'wallet', 'bank_transfer', 'terminal']).optional(),
+    paymentMethodType: z.enum(PAYMENT_METHOD_TYPES).optional(),
     dateFrom: z.iso.date('date must be YYYY-MM-DD').optional(),
     dateTo: z.iso.date('date must be YYYY-MM-DD').optional(),
     sortField: z.enum(['created_at', 'amount', 'status']).default('created_at'),

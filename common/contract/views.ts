@@ -11,7 +11,6 @@ import type { CommandInput, CommandName } from './commands';
 
 export type Mode = 'test' | 'live';
 
-/** The host's view of a payment. Money fields are minor units of `currency`. */
 /** The statuses a gateway's transaction list can be filtered by (and a transaction can have). */
 export const TRANSACTION_STATUSES = [
   'pending',
@@ -23,6 +22,9 @@ export const TRANSACTION_STATUSES = [
   'partially_refunded',
 ] as const;
 export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
+
+/** How a transaction was paid, as the transaction list filters it ('link': on a pay-by-link page). */
+export const PAYMENT_METHOD_TYPES = ['card', 'wallet', 'bank_transfer', 'terminal', 'link'] as const;
 
 /**
  * A payment's status on this till: a transaction's, plus the app's own
@@ -60,8 +62,12 @@ export interface GatewayCapabilities {
   idempotencyKeys: boolean;
   /** Notifications forwarded to the till can be verified (a signature), not only used as a hint. */
   signedNotifications: boolean;
+  /** The gateway lists its payments (else the Transactions screen lists this till's, from the journal). */
+  listsPayments: boolean;
   /** The gateway's transaction list can be searched. */
   transactionSearch: boolean;
+  /** A pay-by-link payment not yet paid can be withdrawn (its page closed) before it expires. */
+  cancelsUnpaidLink: boolean;
   /** Test mode: test cards can be presented through the gateway (simulated readers, pay links). */
   simulateCards: boolean;
   /** A note can be kept with a payment at the gateway (its metadata), after the fact. */

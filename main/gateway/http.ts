@@ -34,8 +34,8 @@ export interface GatewayHttpOptions {
 }
 
 export interface RequestOptions {
-  /** Bearer credential for this call (secret key, connection token or link secret). */
-  auth: string;
+  /** Bearer credential for this call (secret key, connection token or link secret); null sends none. */
+  auth: string | null;
   body?: Record<string, unknown>;
   /** Extra headers (e.g. a request id); never logged. */
   headers?: Record<string, string>;
@@ -101,7 +101,7 @@ export class GatewayHttp {
         method,
         signal,
         headers: {
-          Authorization: `Bearer ${options.auth}`,
+          ...(options.auth !== null ? { Authorization: `Bearer ${options.auth}` } : {}),
           Accept: 'application/json',
           ...(options.body ? { 'Content-Type': 'application/json' } : {}),
           ...options.headers,

@@ -7,13 +7,21 @@ import type { GatewayName, GatewayView } from '../../common/contract';
 import type { GatewayHttpOptions } from './http';
 import type { PaymentGateway } from './port';
 import { createPayPlugGateway } from './payplug';
+import { createPluralGateway } from './plural';
 import { createPlutoPayGateway } from './plutopay';
 
 /** Everything a gateway's client needs to talk to one account. */
 export type GatewayConfig =
   | { name: 'plutopay'; baseUrl: string; secretKey: string; webhookSecret: () => string | null }
   | { name: 'payplug'; baseUrl: string; secretKey: string; notificationUrl: string | null }
-  | { name: 'plural'; baseUrl: string; clientId: string; clientSecret: string; signatureKey: string };
+  | {
+      name: 'plural';
+      baseUrl: string;
+      clientId: string;
+      clientSecret: string;
+      signatureKey: string;
+      callbackUrl?: string | null;
+    };
 
 export type HttpTuning = Omit<GatewayHttpOptions, 'baseUrl' | 'parseError'>;
 
@@ -30,7 +38,7 @@ export function createGateway(config: GatewayConfig, http: HttpTuning): PaymentG
     case 'payplug':
       return createPayPlugGateway({ ...config, http });
     case 'plural':
-      throw new Error(`${GATEWAY_LABELS[config.name]} is not available in this build`);
+      return createPluralGateway({ ...config, http });
   }
 }
 

@@ -1,12 +1,13 @@
 /**
  * The Transactions screen's list: the gateway's payments, each with the order reference this till
  * gave it, and a search that also finds order references — which only the till knows (a gateway
- * searches its own fields, if it searches at all).
+ * searches its own fields, if it searches at all). A gateway that keeps no list of its own
+ * (Plural) is listed from the journal: the payments this till made with it.
  */
 import type { Page, ParsedCommandInput, TransactionView } from '../../common/contract';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
-import type { Journal } from '../store/journal';
-import { toTransactionView } from './views';
+import type { Journal, PaymentChannel } from '../store/journal';
+import { journaledTransactionView, toTransactionView } from './views';
 
 type ListInput = ParsedCommandInput<'transactions.list'>;
 
@@ -15,6 +16,7 @@ export async function listTransactions(
   deps: { gateway: PaymentGateway; journal: Journal },
 ): Promise<Page<TransactionView>> {
   const { gateway, journal } = deps;
+  if (!gateway.capabilities.listsPayments) return listJournaled(input, deps);
   const page = await gateway.list({
     // A gateway that cannot search is asked for the plain list; the till's own matches follow.
     ...(input.search && gateway.capabilities.transactionSearch ? { search: input.search } : {}),
@@ -59,6 +61,56 @@ export async function listTransactions(
   };
 }
 
+const CHANNEL_OF_METHOD: Record<NonNullable<ListInput['paymentMethodType']>, PaymentChannel | null> = {
+  terminal: 'card_present',
+  link: 'link',
+  card: null,
+  wallet: null,
+  bank_transfer: null,
+};
+
+/** The list for a gateway without one: this till's journal, searched there too. */
+function listJournaled(input: ListInput, deps: { gateway: PaymentGateway; journal: Journal }): Page<TransactionView> {
+  const { gateway, journal } = deps;
+  if (input.search) {
+    const rows = journal
+      .searchPayments(input.search, input.size)
+      .map((record) => ({ record, view: journaledTransactionView(record) }))
+      .filter(
+        (row): row is { record: typeof row.record; view: TransactionView } =>
+          row.record.gateway === gateway.name && row.view !== null && matchesFilters(row.view, input),
+      )
+      .map((row) => row.view);
+    return { data: rows, meta: { currentPage: 1, lastPage: 1, perPage: input.size, total: rows.length } };
+  }
+  // A journaled payment was paid on a reader ('terminal') or on a link page ('link'); other
+  // method filters match none of them.
+  const channel = input.paymentMethodType ? CHANNEL_OF_METHOD[input.paymentMethodType] : undefined;
+  const { rows, total } =
+    channel === null
+      ? { rows: [], total: 0 }
+      : journal.pageTransactions({
+          gateway: gateway.name,
+          ...(input.status ? { status: input.status } : {}),
+          ...(channel ? { channel } : {}),
+          ...(input.dateFrom ? { dateFrom: input.dateFrom } : {}),
+          ...(input.dateTo ? { dateTo: input.dateTo } : {}),
+          sortField: input.sortField,
+          sortOrder: input.sortOrder,
+          page: input.page,
+          size: input.size,
+        });
+  return {
+    data: rows.map(journaledTransactionView).filter((view): view is TransactionView => view !== null),
+    meta: {
+      currentPage: input.page,
+      lastPage: Math.max(1, Math.ceil(total / input.size)),
+      perPage: input.size,
+      total,
+    },
+  };
+}
+
 /** The order reference this till gave a payment, or the one the merchant's server tagged it with. */
 export function orderReferenceOf(payment: GatewayPayment, journal: Journal): string | null {
   const local = journal.findByTransactionId(payment.id);
@@ -66,9 +118,13 @@ export function orderReferenceOf(payment: GatewayPayment, journal: Journal): str
   return payment.orderReference;
 }
 
-function matchesFilters(payment: GatewayPayment, input: ListInput): boolean {
+function matchesFilters(
+  payment: Pick<GatewayPayment, 'status' | 'methodType' | 'createdAt'> | TransactionView,
+  input: ListInput,
+): boolean {
+  const methodType = 'methodType' in payment ? payment.methodType : payment.paymentMethodType;
   if (input.status && payment.status !== input.status) return false;
-  if (input.paymentMethodType && payment.methodType !== input.paymentMethodType) return false;
+  if (input.paymentMethodType && methodType !== input.paymentMethodType) return false;
   const day = payment.createdAt.slice(0, 10);
   if (input.dateFrom && day < input.dateFrom) return false;
   if (input.dateTo && day > input.dateTo) return false;

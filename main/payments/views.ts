@@ -1,13 +1,16 @@
 /** Journal records and gateway payments → the contract's views. */
 import { declineInfo } from '../../common/decline-codes';
 import { formatAmount } from '../../common/money';
-import type {
-  AttentionView,
-  GatewayCapabilities,
-  PaymentAction,
-  PaymentView,
-  RefundView,
-  TransactionView,
+import {
+  TRANSACTION_STATUSES,
+  type AttentionView,
+  type GatewayCapabilities,
+  type PaymentAction,
+  type PaymentStatus,
+  type PaymentView,
+  type RefundView,
+  type TransactionStatus,
+  type TransactionView,
 } from '../../common/contract';
 import type { GatewayPayment, GatewayRefund } from '../gateway/port';
 import type { PaymentRecord } from '../store/journal';
@@ -73,7 +76,8 @@ export function nextActions(record: PaymentRecord, capabilities: GatewayCapabili
       if (record.channel === 'card_present' && (capabilities.readerLink || capabilities.cloudReaders))
         actions.push('send_to_reader');
       if (record.channel === 'link' && record.payUrl) actions.push('show_link');
-      actions.push('cancel');
+      // Plural keeps an unpaid order's page open: nothing to cancel, the link simply expires.
+      if (record.channel === 'card_present' || capabilities.cancelsUnpaidLink) actions.push('cancel');
       break;
     case 'in_progress':
     case 'creating':
@@ -96,13 +100,16 @@ function declineView(code: string, message: string | null): NonNullable<PaymentV
   return { code, message: message ?? info.cashier, anotherCard: info.anotherCard, kind: info.kind };
 }
 
-export function toTransactionView(payment: GatewayPayment, orderReference: string | null): TransactionView {
-  let amountFormatted: string;
+function amountText(amount: number, currency: string): string {
   try {
-    amountFormatted = formatAmount(payment.amount, payment.currency);
+    return formatAmount(amount, currency);
   } catch {
-    amountFormatted = `${payment.amount} ${payment.currency}`;
+    return `${amount} ${currency}`;
   }
+}
+
+export function toTransactionView(payment: GatewayPayment, orderReference: string | null): TransactionView {
+  const amountFormatted = amountText(payment.amount, payment.currency);
   return {
     id: payment.id,
     reference: payment.reference,
@@ -126,6 +133,42 @@ export function toTransactionView(payment: GatewayPayment, orderReference: strin
     createdAt: payment.createdAt,
     capturedAt: payment.capturedAt,
   };
+}
+
+/**
+ * A journaled payment as a transaction-list row, for gateways that keep no list (the journal is the
+ * list); null while it is not yet a transaction (no gateway id, or in one of the till's own states).
+ */
+export function journaledTransactionView(record: PaymentRecord): TransactionView | null {
+  if (record.transactionId === null || !isTransactionStatus(record.status)) return null;
+  return {
+    id: record.transactionId,
+    reference: record.reference ?? record.transactionId,
+    orderReference: record.orderReference,
+    status: record.status,
+    amount: record.amount,
+    amountFormatted: amountText(record.amount, record.currency),
+    amountRefunded: record.amountRefunded,
+    amountCaptured: record.amountCaptured,
+    amountCapturable: record.amountCapturable,
+    currency: record.currency,
+    paymentMethodType: record.channel === 'link' ? 'link' : 'terminal',
+    captureMethod: record.captureMethod,
+    description: record.description,
+    receiptEmail: record.receiptEmail,
+    terminalId: record.readerId,
+    card: record.cardBrand && record.cardLast4 ? { brand: record.cardBrand, last4: record.cardLast4 } : null,
+    failureCode: record.declineCode,
+    failureMessage: record.declineMessage,
+    note: null,
+    createdAt: record.createdAt,
+    // The journal keeps no capture time; the gateway's detail view has it.
+    capturedAt: null,
+  };
+}
+
+function isTransactionStatus(status: PaymentStatus): status is TransactionStatus {
+  return (TRANSACTION_STATUSES as readonly string[]).includes(status);
 }
 
 export function toRefundView(refund: GatewayRefund): RefundView {

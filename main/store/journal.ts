@@ -4,7 +4,13 @@
  * A transition is committed (and, with durability 'full', fsynced) before the app acts on it.
  */
 import type { Clock } from '../../common/clock';
-import type { GatewayName, PaymentStatus, ReaderStage } from '../../common/contract';
+import {
+  TRANSACTION_STATUSES,
+  type GatewayName,
+  type PaymentStatus,
+  type ReaderStage,
+  type TransactionStatus,
+} from '../../common/contract';
 import { JOURNAL_MIGRATIONS } from './migrations';
 import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
 
@@ -198,6 +204,19 @@ export function newPaymentRecord(
  */
 const SEARCH_SORT_AT_MOST = 2_000;
 
+/** A page of one gateway's journaled transactions (see Journal.pageTransactions). */
+export interface TransactionQuery {
+  gateway: GatewayName;
+  status?: TransactionStatus;
+  channel?: PaymentChannel;
+  dateFrom?: string;
+  dateTo?: string;
+  sortField: 'created_at' | 'amount' | 'status';
+  sortOrder: 'asc' | 'desc';
+  page: number;
+  size: number;
+}
+
 export type PaymentFilter = 'active' | 'uncaptured' | 'attention' | 'all' | 'unfinished';
 
 /** Statuses after which nothing more happens to a payment without a new cashier action. */
@@ -353,6 +372,45 @@ export class Journal {
     return this.db
       .prepare(`${SELECT_PAYMENT} ${FILTERS[filter]} ORDER BY created_at DESC, id DESC LIMIT ?`)
       .all<PaymentRecord>(limit);
+  }
+
+  /**
+   * One page of a gateway's transactions as this till journaled them, for gateways that cannot
+   * list their own (Plural): payments the gateway has acknowledged (a transaction id), in a
+   * transaction status, filtered and sorted like the gateway's list would be.
+   */
+  pageTransactions(query: TransactionQuery): { rows: PaymentRecord[]; total: number } {
+    const where = [
+      `gateway = ?`,
+      `transaction_id IS NOT NULL`,
+      `status IN (${TRANSACTION_STATUSES.map(() => '?').join(', ')})`,
+    ];
+    const params: (string | number)[] = [query.gateway, ...TRANSACTION_STATUSES];
+    if (query.status) {
+      where.push('status = ?');
+      params.push(query.status);
+    }
+    if (query.channel) {
+      where.push('channel = ?');
+      params.push(query.channel);
+    }
+    // created_at is an ISO timestamp: a day compares by its first ten characters.
+    if (query.dateFrom) {
+      where.push('substr(created_at, 1, 10) >= ?');
+      params.push(query.dateFrom);
+    }
+    if (query.dateTo) {
+      where.push('substr(created_at, 1, 10) <= ?');
+      params.push(query.dateTo);
+    }
+    const clause = `WHERE ${where.join(' AND ')}`;
+    const total = this.db.prepare(`SELECT COUNT(*) AS n FROM payments ${clause}`).get<{ n: number }>(...params)!.n;
+    const direction = query.sortOrder === 'asc' ? 'ASC' : 'DESC';
+    const column = { created_at: 'created_at', amount: 'amount', status: 'status' }[query.sortField];
+    const rows = this.db
+      .prepare(`${SELECT_PAYMENT} ${clause} ORDER BY ${column} ${direction}, id ${direction} LIMIT ? OFFSET ?`)
+      .all<PaymentRecord>(...params, query.size, (query.page - 1) * query.size);
+    return { rows, total };
   }
 
   /**

@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
 import { Connectivity } from '../../main/gateway/connectivity';
 import { PaymentService } from '../../main/payments/service';
+import { listTransactions } from '../../main/payments/transactions';
+import { nextActions } from '../../main/payments/views';
 import { Journal } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
@@ -165,5 +167,67 @@ describe('payments against a fake gateway (the port)', () => {
     expect(journal.getPayment(created.id)!.status).toBe('pending');
     active = first;
     expect((await service.commands.cancel({ paymentId: created.id })).status).toBe('canceled');
+  });
+
+  it('lists a gateway that keeps no list from the journal: filtered, sorted, paged and searched', async () => {
+    const { gateway, journal, service } = setup(new FakeGateway({ listsPayments: false, name: 'plural' }));
+    const made = [];
+    for (const [amount, order] of [
+      [1000, 'SHOP-1'],
+      [3000, 'SHOP-2'],
+      [2000, 'CAFE-3'],
+    ] as const) {
+      made.push(
+        await service.commands.create({ amount, currency: 'EUR', captureMethod: 'automatic', orderReference: order }),
+      );
+    }
+    await service.commands.cancel({ paymentId: made[1]!.id });
+    // A payment of another gateway in the same journal is not listed.
+    const { createdAt: _c, updatedAt: _u, ...first } = journal.getPayment(made[0]!.id)!;
+    journal.insertPayment(
+      {
+        ...first,
+        id: 'pay_other',
+        gateway: 'plutopay',
+        orderReference: 'SHOP-9',
+        transactionId: 'tx_other',
+        idempotencyKey: 'k-other',
+      },
+      'created',
+    );
+    const list = (input: Record<string, unknown>) =>
+      listTransactions({ sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25, ...input } as never, {
+        gateway,
+        journal,
+      });
+
+    const all = await list({});
+    expect(all.meta).toMatchObject({ total: 3, lastPage: 1 });
+    expect(all.data.map((t) => t.orderReference).sort()).toEqual(['CAFE-3', 'SHOP-1', 'SHOP-2']);
+    expect(all.data[0]).toMatchObject({ paymentMethodType: 'terminal', amountFormatted: expect.stringContaining('€') });
+    expect((await list({ status: 'canceled' })).data.map((t) => t.orderReference)).toEqual(['SHOP-2']);
+    expect((await list({ sortField: 'amount', sortOrder: 'asc' })).data.map((t) => t.amount)).toEqual([
+      1000, 2000, 3000,
+    ]);
+    const paged = await list({ sortField: 'amount', sortOrder: 'desc', size: 2, page: 2 });
+    expect(paged).toMatchObject({
+      data: [expect.objectContaining({ amount: 1000 })],
+      meta: { currentPage: 2, lastPage: 2, total: 3 },
+    });
+    expect((await list({ search: 'shop' })).data.map((t) => t.orderReference).sort()).toEqual(['SHOP-1', 'SHOP-2']);
+    expect((await list({ paymentMethodType: 'link' })).data).toEqual([]);
+    expect((await list({ dateFrom: '2999-01-01' })).meta.total).toBe(0);
+    expect(gateway.calls.some((c) => c.startsWith('list'))).toBe(false);
+  });
+
+  it('offers no Cancel on an unpaid link where the gateway cannot withdraw it (Plural)', async () => {
+    const { gateway, journal, service } = setup();
+    const made = await service.commands.create({ amount: 900, currency: 'EUR', captureMethod: 'automatic' });
+    const cannotWithdraw = { ...gateway.capabilities, cancelsUnpaidLink: false };
+    // A card-present payment is cancelled whatever the gateway does with links.
+    expect(nextActions(journal.getPayment(made.id)!, cannotWithdraw)).toContain('cancel');
+    const link = journal.updatePayment(made.id, { channel: 'link', payUrl: 'http://127.0.0.1/pay/1' });
+    expect(nextActions(link, gateway.capabilities)).toEqual(['show_link', 'cancel']);
+    expect(nextActions(link, cannotWithdraw)).toEqual(['show_link']);
   });
 });

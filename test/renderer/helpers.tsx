@@ -171,7 +171,9 @@ export function gatewayFor(name: GatewayName): GatewayView {
     splitSettlement: name === 'plural',
     idempotencyKeys: name === 'plutopay',
     signedNotifications: name !== 'payplug',
+    listsPayments: name !== 'plural',
     transactionSearch: name === 'plutopay',
+    cancelsUnpaidLink: name !== 'plural',
     simulateCards: true,
     paymentNotes: name === 'payplug',
   };

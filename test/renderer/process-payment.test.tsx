@@ -2,7 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import type { CommandResult, PaymentView, Result } from '../../common/contract';
-import { deferred, fail, FakeBridge, makePayment, makeReader, makeSnapshot, ok, renderApp } from './helpers';
+import {
+  deferred,
+  fail,
+  FakeBridge,
+  makePayment,
+  makeReader,
+  makeSettings,
+  makeSnapshot,
+  ok,
+  renderApp,
+} from './helpers';
 
 function setup(payment: PaymentView, readers = [makeReader()]) {
   const bridge = new FakeBridge(makeSnapshot({ seq: 5, payments: [payment], readers }));
@@ -431,5 +441,28 @@ describe('Process payment screen', () => {
       store.getState().setScreen('process');
     });
     await waitFor(() => expect(document.activeElement?.textContent).toBe('Try another card'));
+  });
+
+  it('shows an unpaid link with Cancel where the gateway can withdraw it, and without where it cannot', async () => {
+    const link = { channel: 'link' as const, payUrl: 'http://127.0.0.1:9/pay/abc', payUrlExpiresAt: null };
+    const payplug = makePayment({ id: 'pay_link000001', gateway: 'payplug', currency: 'EUR', ...link });
+    const first = await openProcess(setup(payplug), payplug.id);
+    expect(screen.getByRole('button', { name: 'Cancel payment' })).toBeTruthy();
+    first.unmount();
+
+    // Plural keeps the checkout page open: the host offers no cancel, and the screen says what to do.
+    const plural = makePayment({
+      id: 'pay_link000002',
+      gateway: 'plural',
+      currency: 'INR',
+      next: ['show_link'],
+      ...link,
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({ seq: 5, payments: [plural], readers: [], settings: makeSettings({ gateway: 'plural' }) }),
+    );
+    await openProcess(bridge, plural.id);
+    expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
+    expect(screen.getByText(/cannot be withdrawn: it stays open until it expires/)).toBeTruthy();
   });
 });

@@ -20,6 +20,8 @@ import type {
 
 export interface FakeGatewayOptions {
   idempotencyKeys?: boolean;
+  /** False: like Plural, the gateway keeps no list (the host lists its journal). */
+  listsPayments?: boolean;
   name?: 'plutopay' | 'payplug' | 'plural';
 }
 
@@ -55,7 +57,9 @@ export class FakeGateway implements PaymentGateway {
       splitSettlement: false,
       idempotencyKeys: options.idempotencyKeys ?? true,
       signedNotifications: false,
+      listsPayments: options.listsPayments ?? true,
       transactionSearch: false,
+      cancelsUnpaidLink: true,
       simulateCards: true,
       paymentNotes: false,
     };
@@ -122,6 +126,7 @@ export class FakeGateway implements PaymentGateway {
   }
 
   async list() {
+    if (!this.capabilities.listsPayments) throw new Error('this gateway keeps no list: the host must not ask');
     const data = [...this.payments.values()].map(strip).reverse();
     return { data, meta: { currentPage: 1, lastPage: 1, perPage: data.length, total: data.length } };
   }

@@ -37,7 +37,10 @@ export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
   splitSettlement: false,
   idempotencyKeys: false,
   signedNotifications: false,
+  listsPayments: true,
   transactionSearch: false,
+  // An unpaid hosted page can be aborted (PATCH aborted: true).
+  cancelsUnpaidLink: true,
   // Only against this app's sandbox: PayPlug itself has no call to pay a page without a browser.
   simulateCards: true,
   paymentNotes: true,

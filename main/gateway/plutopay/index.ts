@@ -22,7 +22,10 @@ export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   splitSettlement: false,
   idempotencyKeys: true,
   signedNotifications: true,
+  listsPayments: true,
   transactionSearch: true,
+  // PlutoPay payments are card present only; nothing is ever shown as a link.
+  cancelsUnpaidLink: true,
   simulateCards: true,
   paymentNotes: false,
 };

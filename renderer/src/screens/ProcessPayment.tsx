@@ -177,7 +177,9 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
   const error = paymentError && paymentError.paymentId === payment.id ? paymentError.error : null;
   const decline = currentDecline(payment);
   const open = payment.status === 'pending' || payment.status === 'creating';
-  const cancellable = payment.status === 'pending' && !canceling && connection === 'open';
+  // Some gateways (Plural) keep an unpaid link open until it expires: there is nothing to cancel.
+  const withdrawable = payment.next.includes('cancel');
+  const cancellable = payment.status === 'pending' && withdrawable && !canceling && connection === 'open';
   useKey(
     'Escape',
     (event) => {
@@ -185,7 +187,7 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
       event.preventDefault();
       void cancelPayment(payment.id);
     },
-    open,
+    open && withdrawable,
   );
   return (
     <>
@@ -204,7 +206,7 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
       ) : null}
       <ErrorBox error={error} />
       <div className="actions">
-        {open ? (
+        {open && withdrawable ? (
           <button
             type="button"
             className="danger"
@@ -233,7 +235,15 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
           </button>
         </p>
       ) : null}
-      {open ? <p className="key-hints">Esc cancels the payment while the customer has not paid.</p> : null}
+      {open && withdrawable ? (
+        <p className="key-hints">Esc cancels the payment while the customer has not paid.</p>
+      ) : null}
+      {open && !withdrawable && payment.status === 'pending' ? (
+        <p className="muted link-stays-open">
+          This link cannot be withdrawn: it stays open until it expires. If the customer no longer wants to pay, take
+          the code down; should they pay later, the payment appears in Transactions and can be refunded there.
+        </p>
+      ) : null}
     </>
   );
 }

@@ -13,12 +13,11 @@ import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import type { TxQuery } from '../store/types';
 import { dateTime, dateTimeSeconds, humanize, money } from '../lib/format';
-import { TRANSACTION_STATUSES } from '../../../common/contract/views';
+import { PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
 import { statusLabel } from '../lib/labels';
 
-const METHODS = ['card', 'wallet', 'bank_transfer', 'terminal'] as const;
 const SORTS = [
   { value: 'created_at:desc', label: 'Newest first' },
   { value: 'created_at:asc', label: 'Oldest first' },
@@ -98,7 +97,7 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
           onChange={(e) => setMethod(e.target.value as TxQuery['paymentMethodType'])}
         >
           <option value="">Any method</option>
-          {METHODS.map((m) => (
+          {PAYMENT_METHOD_TYPES.map((m) => (
             <option key={m} value={m}>
               {humanize(m)}
             </option>

@@ -1,0 +1,102 @@
+/**
+ * What this app refuses before calling Plural, with messages a cashier can act on. A local refusal
+ * is a GatewayError (status 400, type `invalid_request`, a `param` and a `code` of this module): as
+ * with Plural's own refusals, nothing was sent and nothing changed.
+ */
+import { GatewayError } from '../errors';
+import type { NewPayment, SplitLine } from '../port';
+import { PLURAL_LIMITS, type CreateOrderBody, type WireSplitLine } from './client';
+
+export type LocalRefusalCode =
+  | 'channel_unsupported'
+  | 'currency_unsupported'
+  | 'saved_cards_unsupported'
+  | 'split_invalid'
+  | 'split_sum_mismatch'
+  | 'refund_amount_invalid'
+  | 'refund_split_invalid'
+  | 'refund_uncovered'
+  | 'refund_reference_taken'
+  | 'not_refundable'
+  | 'split_unknown'
+  | 'release_amount_invalid'
+  | 'split_not_held'
+  | 'cancel_unpaid_unsupported'
+  | 'live_mode';
+
+export function refuse(message: string, param: string | null, code: LocalRefusalCode): GatewayError {
+  return new GatewayError(400, 'invalid_request', message, param, code);
+}
+
+/** Splits per order (the emulator's bound; the reference gives none). */
+export const MAX_SPLITS = 20;
+/** `split_merchant_id` and `merchant_settlement_reference`: at most 50 characters. */
+export const SPLIT_TEXT_MAX = 50;
+/** Plural's customer fields: names and email at most 50 characters. */
+export const CUSTOMER_TEXT_MAX = 50;
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** The order must be in rupees: Plural takes INR only. */
+export function requireInr(currency: string): void {
+  const upper = currency.toUpperCase();
+  if (!PLURAL_LIMITS.currencies!.includes(upper))
+    throw refuse(`Plural takes payments in INR only, not ${upper}.`, 'currency', 'currency_unsupported');
+}
+
+/**
+ * The split lines of a new order: 1–20, each a merchant id (1–50 characters), an optional
+ * settlement reference (1–50), a whole amount of at least ₹1; together exactly the order's amount.
+ */
+export function checkSplits(splits: readonly SplitLine[], amount: number): WireSplitLine[] {
+  const bad = (message: string, param = 'splits') => refuse(message, param, 'split_invalid');
+  if (splits.length > MAX_SPLITS) throw bad(`Plural splits a payment between at most ${MAX_SPLITS} merchants.`);
+  const lines = splits.map((split, index): WireSplitLine => {
+    const at = `splits.${index}`;
+    const merchant = split.merchantId.trim();
+    if (merchant === '' || merchant.length > SPLIT_TEXT_MAX)
+      throw bad(`Split ${index + 1}: the merchant id must be 1–${SPLIT_TEXT_MAX} characters.`, `${at}.merchantId`);
+    const reference = split.settlementReference?.trim() ?? '';
+    if (reference.length > SPLIT_TEXT_MAX)
+      throw bad(
+        `Split ${index + 1}: the settlement reference must be at most ${SPLIT_TEXT_MAX} characters.`,
+        `${at}.settlementReference`,
+      );
+    if (!Number.isInteger(split.amount) || split.amount < PLURAL_LIMITS.amount.min)
+      throw bad(
+        `Split ${index + 1}: each merchant's share is a whole number of paise, at least 100 (₹1), not ${split.amount}.`,
+        `${at}.amount`,
+      );
+    return {
+      split_merchant_id: merchant,
+      ...(reference ? { merchant_settlement_reference: reference } : {}),
+      amount: { value: split.amount, currency: 'INR' },
+      on_hold: split.onHold,
+    };
+  });
+  const total = splits.reduce((sum, split) => sum + split.amount, 0);
+  if (total !== amount)
+    throw refuse(
+      `The splits add up to ${total} paise but the payment is ${amount} paise: the merchants' shares must add up to the payment exactly.`,
+      'splits',
+      'split_sum_mismatch',
+    );
+  return lines;
+}
+
+/**
+ * The customer as Plural takes it: an email (the customer's, else the receipt address) and names,
+ * each sent only when it fits Plural's 50 characters (the till keeps its own copy either way).
+ */
+export function customerOf(input: NewPayment): CreateOrderBody['purchase_details']['customer'] | undefined {
+  const email = (input.customer?.email?.trim() || input.receiptEmail?.trim()) ?? '';
+  const first = input.customer?.firstName?.trim() ?? '';
+  const last = input.customer?.lastName?.trim() ?? '';
+  const fits = (text: string) => text.length >= 1 && text.length <= CUSTOMER_TEXT_MAX;
+  const customer = {
+    ...(fits(email) && EMAIL.test(email) ? { email_id: email } : {}),
+    ...(fits(first) ? { first_name: first } : {}),
+    ...(fits(last) ? { last_name: last } : {}),
+  };
+  return Object.keys(customer).length > 0 ? customer : undefined;
+}

@@ -1,0 +1,274 @@
+/**
+ * Where a Plural charge's money stands, and how a refund is drawn from its split settlements.
+ * Pure: the inputs are the charge order and its refund orders as Plural answers them.
+ *
+ * Per split, in paise (the emulator's ledger uses the same letters):
+ * - S, settled to the split merchant: its amount once RELEASED, or `release_amount` after a partial
+ *   release — and only once the order was paid (a split created with `on_hold: false` says
+ *   RELEASED from the start, but nothing is settled before the money arrives);
+ * - U, refunded to the customer without recovery (`DO_NOT_RECOVER` refund lines): money the
+ *   merchant never got — a cancelled split, or the rest of a partial release;
+ * - R, refunded and recovered from the merchant (refund lines with a blank status): at most S.
+ * Plural keeps, per split, S + U ≤ amount and R ≤ S, and per order ΣS + ΣU ≤ what was captured.
+ *
+ * A refund of a charge with splits must say which split each part comes from. When the till names
+ * no split, the refund is drawn in this order (each refund line at least ₹1, Plural's minimum):
+ * 1. money of cancelled or partly released splits not yet refunded (DO_NOT_RECOVER), split by split;
+ * 2. held splits, whole, in split order, as long as one fits in what is left: the split is cancelled
+ *    and refunded DO_NOT_RECOVER — held money goes back before anything is taken back from a
+ *    merchant, and never in part (a split is settled once: part of a cancelled split would be
+ *    stranded);
+ * 3. released splits, recovered pro rata to what each still has to recover (largest remainders,
+ *    ties in split order; a share that would be under ₹1 is left out and the rest shared again).
+ * What none of these can cover is refused before any call: it is held in splits larger than what
+ * is left to refund (release or cancel them first, or name the splits).
+ */
+import { refuse } from './checks';
+import type { WireOrder } from './schemas';
+
+/** A refund line (and a split line) is at least ₹1. */
+export const MIN_LINE = 100;
+
+const PAID = new Set(['PROCESSED', 'PARTIALLY_CAPTURED', 'PARTIALLY_REFUNDED', 'FULLY_REFUNDED', 'REFUNDED']);
+/** Statuses in which Plural takes refunds, releases and split cancels. */
+export const REFUNDABLE = new Set(['PROCESSED', 'PARTIALLY_CAPTURED', 'PARTIALLY_REFUNDED']);
+
+export interface SplitMoney {
+  id: string;
+  merchantId: string;
+  settlementReference: string | null;
+  amount: number;
+  onHold: boolean;
+  /** HOLD, RELEASED, CANCELLED as Plural says (upper case). */
+  status: string;
+  /** `release_amount` once released through the API, else null. */
+  releaseAmount: number | null;
+  settled: number;
+  unrecovered: number;
+  recovered: number;
+}
+
+export interface ChargeMoney {
+  paid: boolean;
+  captured: number;
+  /** Every refund this app can find (its own `-R{n}` refunds), DO_NOT_RECOVER ones included. */
+  refunded: number;
+  splits: SplitMoney[];
+}
+
+/** What the order received: the captures' total for a pre-authorisation, else its amount once paid. */
+export function capturedOf(order: WireOrder): number {
+  if (!PAID.has(order.status)) return 0;
+  const captures = (order.payments ?? []).flatMap((payment) => payment.capture_data ?? []);
+  if (captures.length > 0) return captures.reduce((sum, capture) => sum + capture.capture_amount.value, 0);
+  return order.order_amount.value;
+}
+
+/** Whether a refund order counts (Plural makes them PROCESSED at once; a failed one moved nothing). */
+function counts(refund: WireOrder): boolean {
+  return refund.status !== 'FAILED' && refund.status !== 'CANCELLED';
+}
+
+export function chargeMoney(order: WireOrder, refunds: readonly WireOrder[]): ChargeMoney {
+  const paid = PAID.has(order.status);
+  const lines = refunds.filter(counts).flatMap((refund) => refund.purchase_details?.split_info?.split_details ?? []);
+  const splits = (order.purchase_details?.split_info?.split_details ?? []).map((detail): SplitMoney => {
+    const status = (detail.status ?? '').toUpperCase();
+    const releaseAmount = detail.release_amount?.value ?? null;
+    const mine = lines.filter((line) => line.parent_order_split_settlement_id === detail.split_settlement_id);
+    const sum = (dnr: boolean) =>
+      mine
+        .filter((line) => ((line.status ?? '').toUpperCase() === 'DO_NOT_RECOVER') === dnr)
+        .reduce((total, line) => total + line.amount.value, 0);
+    return {
+      id: detail.split_settlement_id,
+      merchantId: detail.split_merchant_id,
+      settlementReference: detail.merchant_settlement_reference ?? null,
+      amount: detail.amount.value,
+      onHold: detail.on_hold ?? status === 'HOLD',
+      status,
+      releaseAmount,
+      settled: paid && status === 'RELEASED' ? (releaseAmount ?? detail.amount.value) : 0,
+      unrecovered: sum(true),
+      recovered: sum(false),
+    };
+  });
+  return {
+    paid,
+    captured: capturedOf(order),
+    refunded: refunds.filter(counts).reduce((sum, refund) => sum + refund.order_amount.value, 0),
+    splits,
+  };
+}
+
+/** Money of a cancelled or partly released split neither settled nor yet refunded. */
+export function unsettledRest(split: SplitMoney): number {
+  const partlyReleased =
+    split.status === 'RELEASED' && split.releaseAmount !== null && split.releaseAmount < split.amount;
+  if (split.status !== 'CANCELLED' && !partlyReleased) return 0;
+  return Math.max(0, split.amount - split.settled - split.unrecovered);
+}
+
+/** Settled money of a released split not yet taken back. */
+export function recoverable(split: SplitMoney): number {
+  return split.status === 'RELEASED' ? Math.max(0, split.settled - split.recovered) : 0;
+}
+
+/** What refunds without recovery may still add: captured − (ΣS + ΣU). */
+export function commitRoom(money: ChargeMoney): number {
+  return Math.max(0, money.captured - money.splits.reduce((sum, split) => sum + split.settled + split.unrecovered, 0));
+}
+
+/** What is left to refund at all: captured − refunded. */
+export function refundRoom(money: ChargeMoney): number {
+  return Math.max(0, money.captured - money.refunded);
+}
+
+/**
+ * The DO_NOT_RECOVER refund a split's rest needs (after a partial release or a cancel): its
+ * unsettled rest, within what the order may still refund. 0 when nothing is owed — or when the part
+ * never captured leaves less than ₹1, which Plural cannot refund.
+ */
+export function restToRefund(money: ChargeMoney, split: SplitMoney): number {
+  const amount = Math.min(unsettledRest(split), commitRoom(money), refundRoom(money));
+  return amount >= MIN_LINE ? amount : 0;
+}
+
+export interface RefundLinePlan {
+  split: SplitMoney;
+  amount: number;
+  doNotRecover: boolean;
+}
+
+export interface RefundPlan {
+  /** Held splits to cancel before the refund (each refunded whole, DO_NOT_RECOVER). */
+  cancel: string[];
+  lines: RefundLinePlan[];
+}
+
+/**
+ * Shares of `total` proportional to `rooms` (largest remainders, ties to the earlier), never above
+ * a room; a share between 0 and ₹1 drops its room and the rest is shared again. Null when the
+ * rooms cannot cover `total` in lines of at least ₹1.
+ */
+export function proRata(total: number, rooms: readonly number[]): number[] | null {
+  const active = rooms.map((room) => room >= MIN_LINE);
+  for (;;) {
+    const indexes = rooms.map((_, index) => index).filter((index) => active[index]);
+    const sum = indexes.reduce((acc, index) => acc + rooms[index]!, 0);
+    if (total === 0) return rooms.map(() => 0);
+    if (sum < total || indexes.length === 0) return null;
+    const exact = indexes.map((index) => (total * rooms[index]!) / sum);
+    const shares = exact.map(Math.floor);
+    let left = total - shares.reduce((acc, share) => acc + share, 0);
+    const byRemainder = exact
+      .map((value, at) => ({ at, fraction: value - Math.floor(value) }))
+      .sort((a, b) => b.fraction - a.fraction || a.at - b.at);
+    for (const { at } of byRemainder) {
+      if (left === 0) break;
+      shares[at]! += 1;
+      left -= 1;
+    }
+    const out = rooms.map(() => 0);
+    indexes.forEach((index, at) => (out[index] = shares[at]!));
+    const tooSmall = indexes.filter((index) => out[index]! > 0 && out[index]! < MIN_LINE);
+    if (tooSmall.length === 0) return out;
+    // Leave out the smallest room among those whose share is under ₹1 (of equal ones, the later
+    // split), then share again.
+    const smallest = tooSmall.reduce((a, b) => (rooms[b]! <= rooms[a]! ? b : a));
+    active[smallest] = false;
+  }
+}
+
+function formatInr(paise: number): string {
+  return `₹${(paise / 100).toFixed(2)}`;
+}
+
+/** The refund drawn automatically (see the header). Throws a local refusal when it cannot be. */
+export function allocateRefund(money: ChargeMoney, amount: number): RefundPlan {
+  let left = amount;
+  let commit = commitRoom(money);
+  const lines: RefundLinePlan[] = [];
+  const cancel: string[] = [];
+  // 1. Unsettled rests (DO_NOT_RECOVER), split by split; never leaving less than ₹1 to draw.
+  for (const split of money.splits) {
+    let take = Math.min(unsettledRest(split), left, commit);
+    if (left - take > 0 && left - take < MIN_LINE) take = left - MIN_LINE;
+    if (take < MIN_LINE) continue;
+    lines.push({ split, amount: take, doNotRecover: true });
+    left -= take;
+    commit -= take;
+  }
+  // 2. Held splits, whole.
+  for (const split of money.splits) {
+    if (split.status !== 'HOLD' || split.amount > left || split.amount > commit) continue;
+    if (left - split.amount > 0 && left - split.amount < MIN_LINE) continue;
+    cancel.push(split.id);
+    lines.push({ split, amount: split.amount, doNotRecover: true });
+    left -= split.amount;
+    commit -= split.amount;
+  }
+  // 3. Released splits, pro rata to what each has to recover.
+  if (left > 0) {
+    const released = money.splits.filter((split) => !lines.some((line) => line.split.id === split.id));
+    const shares = proRata(
+      left,
+      released.map((split) => recoverable(split)),
+    );
+    if (shares === null) {
+      const held = money.splits.filter((split) => split.status === 'HOLD' && !cancel.includes(split.id));
+      throw refuse(
+        `${formatInr(left)} of this refund cannot be drawn from the payment's splits as they stand${
+          held.length > 0
+            ? `: ${held.map((split) => `${formatInr(split.amount)} is held for merchant ${split.merchantId} (${split.id})`).join(', ')}. Release or cancel those splits first, or say which splits to refund from`
+            : ''
+        }.`,
+        'amount',
+        'refund_uncovered',
+      );
+    }
+    released.forEach((split, index) => {
+      const share = shares[index]!;
+      if (share > 0) lines.push({ split, amount: share, doNotRecover: false });
+    });
+  }
+  return { cancel, lines };
+}
+
+/** The refund the till asked for split by split: each part checked against its split. */
+export function explicitRefund(
+  money: ChargeMoney,
+  requested: ReadonlyArray<{ splitId: string; amount: number }>,
+): RefundPlan {
+  const bad = (message: string) => refuse(message, 'splits', 'refund_split_invalid');
+  let commit = commitRoom(money);
+  const seen = new Set<string>();
+  const plan: RefundPlan = { cancel: [], lines: [] };
+  for (const { splitId, amount } of requested) {
+    const split = money.splits.find((candidate) => candidate.id === splitId);
+    if (!split) throw bad(`This payment has no split ${splitId}.`);
+    if (seen.has(splitId)) throw bad(`Split ${splitId} is named twice; name each split once.`);
+    seen.add(splitId);
+    if (!Number.isInteger(amount) || amount < MIN_LINE)
+      throw bad(`A refund from a split is at least ₹1 (100 paise), in whole paise: not ${amount} from ${splitId}.`);
+    if (split.status === 'HOLD') {
+      if (amount !== split.amount || amount > commit)
+        throw bad(
+          `Split ${splitId} is held: Plural refunds a held split only whole (${split.amount} paise), after cancelling it. Release it first to refund part of it.`,
+        );
+      plan.cancel.push(split.id);
+      plan.lines.push({ split, amount, doNotRecover: true });
+      commit -= amount;
+    } else if (amount <= Math.min(unsettledRest(split), commit)) {
+      plan.lines.push({ split, amount, doNotRecover: true });
+      commit -= amount;
+    } else if (amount <= recoverable(split)) {
+      plan.lines.push({ split, amount, doNotRecover: false });
+    } else {
+      throw bad(
+        `Split ${splitId} (${split.status}) has ${Math.max(unsettledRest(split), recoverable(split))} paise left to refund, not ${amount}.`,
+      );
+    }
+  }
+  return plan;
+}
