@@ -18,6 +18,8 @@ import globals from 'globals';
 //               per-user data directory, needed by main/ and sandbox/ alike) uses node:os and
 //               node:path, and only those; the renderer may not import it.
 //   electron  → only in main/app/.        test/ → imported by tests only.
+//   main/gateway/<name>/ (a gateway's wire format) → reached only by main/gateway/registry.ts,
+//               through the folder's index; never by another gateway's folder.
 //   test/ and the root config files may import anything.
 //
 // Each folder has one block, and the blocks' files do not overlap: for a file matched by two
@@ -141,16 +143,42 @@ const sandboxBoundary = boundary(
 const MAIN = 'main/ imports from drivers/ and common/, and from sandbox/ only in main/host/app-host.ts';
 const MAIN_RENDERER = [layer('renderer'), 'the UI talks to the host through the contract in common/contract'];
 const MAIN_SANDBOX = [layer('sandbox'), 'only main/host/app-host.ts embeds the sandbox (test mode)'];
+// A gateway's wire format (schemas, client, mapping) stays in its folder: the rest of the host
+// speaks the port (main/gateway/port.ts). Only the registry reaches a gateway, and only through
+// the folder's index (its factory); one gateway folder never reaches into another.
+const GATEWAYS = ['plutopay', 'payplug', 'plural'];
+const GATEWAY_FOLDERS = GATEWAYS.map((name) => `main/gateway/${name}/**`);
+const WIRE = 'a gateway is reached through the port; its wire format stays in main/gateway/<name>/';
+const WIRE_ANYWHERE = restrict('gateway-wire', WIRE, [
+  [`^\\.{1,2}/(.*/)?(${GATEWAYS.join('|')})(/|$)`, 'only main/gateway/registry.ts creates a gateway'],
+]);
+const WIRE_REGISTRY = restrict('gateway-wire', WIRE, [
+  [`^\\./(${GATEWAYS.join('|')})/(?!index$)`, "the registry takes a gateway's factory from its folder's index"],
+]);
+const WIRE_SIBLINGS = restrict('gateway-wire', WIRE, [
+  [`^(\\.\\./)+(gateway/)?(${GATEWAYS.join('|')})(/|$)`, "one gateway does not use another's code"],
+]);
+const MAIN_PATTERNS = [...restrict('main', MAIN, [MAIN_RENDERER, MAIN_SANDBOX]), ELECTRON, NO_TEST_CODE];
 const mainBoundaries = [
   boundary(
     [`main/${SOURCES}`],
-    ['main/app/**', 'main/host/app-host.ts'],
-    [...restrict('main', MAIN, [MAIN_RENDERER, MAIN_SANDBOX]), ELECTRON, NO_TEST_CODE],
+    ['main/app/**', 'main/host/app-host.ts', 'main/gateway/registry.ts', ...GATEWAY_FOLDERS],
+    [...MAIN_PATTERNS, ...WIRE_ANYWHERE],
   ),
+  boundary(['main/gateway/registry.ts'], [], [...MAIN_PATTERNS, ...WIRE_REGISTRY]),
+  boundary(GATEWAY_FOLDERS, [], [...MAIN_PATTERNS, ...WIRE_SIBLINGS]),
   // The Electron shell: the one place electron may be imported.
-  boundary([`main/app/${SOURCES}`], [], [...restrict('main', MAIN, [MAIN_RENDERER, MAIN_SANDBOX]), NO_TEST_CODE]),
+  boundary(
+    [`main/app/${SOURCES}`],
+    [],
+    [...restrict('main', MAIN, [MAIN_RENDERER, MAIN_SANDBOX]), NO_TEST_CODE, ...WIRE_ANYWHERE],
+  ),
   // The host's assembly, which starts the embedded sandbox in test mode.
-  boundary(['main/host/app-host.ts'], [], [...restrict('main', MAIN, [MAIN_RENDERER]), ELECTRON, NO_TEST_CODE]),
+  boundary(
+    ['main/host/app-host.ts'],
+    [],
+    [...restrict('main', MAIN, [MAIN_RENDERER]), ELECTRON, NO_TEST_CODE, ...WIRE_ANYWHERE],
+  ),
 ];
 
 const COMMON = 'common/ imports no other layer and nothing Node-specific';

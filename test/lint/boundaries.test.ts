@@ -40,6 +40,7 @@ const COMMON_ZOD =
   '[boundaries/common] zod and the command schemas are imported by value only in common/contract/commands.ts and common/contract/index.ts';
 const ELECTRON = '[boundaries/electron] electron is imported only in main/app/';
 const TEST_CODE = '[boundaries/test-code] test/ is imported by tests only';
+const WIRE = '[boundaries/gateway-wire] a gateway is reached through the port';
 
 interface Violation {
   file: string;
@@ -97,6 +98,17 @@ const VIOLATIONS: Violation[] = [
   { file: 'main/web/probe.ts', spec: 'electron', says: ELECTRON },
   { file: 'main/host/app-host.ts', spec: 'electron', says: ELECTRON },
   { file: 'main/store/probe.ts', spec: '../../test/support/fake-clock', says: TEST_CODE },
+
+  // a gateway's wire format stays in main/gateway/<name>/; only the registry creates one
+  { file: 'main/payments/probe.ts', spec: '../gateway/plutopay/schemas', kind: 'type', says: WIRE },
+  { file: 'main/payments/probe.ts', spec: '../gateway/payplug', says: WIRE, because: 'only main/gateway/registry.ts' },
+  { file: 'main/host/probe.ts', spec: '../gateway/plural/client', says: WIRE },
+  { file: 'main/gateway/probe.ts', spec: './plural/map', says: WIRE },
+  { file: 'main/app/probe.ts', spec: '../gateway/plutopay/link', says: WIRE },
+  { file: 'main/host/app-host.ts', spec: '../gateway/payplug/schemas', says: WIRE },
+  { file: 'main/gateway/registry.ts', spec: './plural/client', says: WIRE, because: "folder's index" },
+  { file: 'main/gateway/payplug/probe.ts', spec: '../plutopay/map', says: WIRE, because: "another's code" },
+  { file: 'main/gateway/plural/probe.ts', spec: '../../gateway/payplug/schemas', says: WIRE },
 
   // common/ → nothing Node-specific, no other layer
   { file: 'common/probe.ts', spec: '../main/host/host', says: COMMON },
@@ -183,6 +195,25 @@ describe('import boundaries (eslint.config.js)', () => {
         "import type { Reader } from '../../drivers/types';",
         "import { commandSchemas } from '../../common/contract';",
         "import { defaultDataDir } from '../../common/paths';",
+      ],
+    },
+    {
+      folder: 'main/gateway/registry.ts (creates the gateways)',
+      file: 'main/gateway/registry.ts',
+      code: [
+        "import { createPlutoPayGateway } from './plutopay';",
+        "import { createPluralGateway } from './plural/index';",
+        "import type { PaymentGateway } from './port';",
+      ],
+    },
+    {
+      folder: 'main/gateway/<name>/ (its own wire format, the shared seam)',
+      file: 'main/gateway/plural/probe.ts',
+      code: [
+        "import type { WireOrder } from './schemas';",
+        "import { GatewayHttp } from '../http';",
+        "import type { PaymentGateway } from '../port';",
+        "import { isGatewayError } from '../errors';",
       ],
     },
     {
