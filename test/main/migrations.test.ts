@@ -1,0 +1,211 @@
+/**
+ * Every journal migration upgrades a database from the version before it with real rows in it:
+ * the rows written by the previous version survive, new columns take the values the code expects
+ * of old rows, and the upgraded database is usable by today's Journal. A new migration adds its
+ * own case here (the last test fails until it does).
+ */
+import { describe, expect, it } from 'vitest';
+import { FakeClock } from '../support/fake-clock';
+import { JOURNAL_MIGRATIONS } from '../../main/store/migrations';
+import { Journal } from '../../main/store/journal';
+import { migrate, openDatabase, type SqlDatabase } from '../../main/store/sqlite';
+
+const AT = '2026-03-01T10:00:00.000Z';
+
+/** A database at `version`: the migrations up to it, run as the app of that version would have. */
+function databaseAt(version: number): SqlDatabase {
+  const db = openDatabase(':memory:');
+  migrate(db, JOURNAL_MIGRATIONS.slice(0, version));
+  return db;
+}
+
+function upgrade(db: SqlDatabase, to: number): void {
+  migrate(db, JOURNAL_MIGRATIONS.slice(0, to));
+  expect(db.prepare('PRAGMA user_version').get<{ user_version: number }>()!.user_version).toBe(to);
+}
+
+/** A payment row as version 1 to 3 wrote it (no gateway or channel columns yet). */
+function insertV1Payment(db: SqlDatabase, id: string, over: Record<string, string | number | null> = {}): void {
+  const row: Record<string, string | number | null> = {
+    id,
+    order_reference: `ORDER-${id}`,
+    attempt: 1,
+    idempotency_key: `pos-ORDER-${id}-1`,
+    origin: 'local',
+    amount: 1250,
+    currency: 'EUR',
+    description: 'Lunch',
+    capture_method: 'automatic',
+    status: 'succeeded',
+    transaction_id: `tx_${id}`,
+    reference: `txn_${id}`,
+    card_brand: 'visa',
+    card_last4: '4242',
+    amount_captured: 1250,
+    created_at: AT,
+    updated_at: AT,
+    ...over,
+  };
+  const columns = Object.keys(row);
+  db.prepare(`INSERT INTO payments (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`).run(
+    ...columns.map((c) => row[c]!),
+  );
+  db.prepare('INSERT INTO payment_events (payment_id, at, event, detail) VALUES (?, ?, ?, ?)').run(
+    id,
+    AT,
+    'created',
+    null,
+  );
+}
+
+function insertV1Operation(db: SqlDatabase, paymentId: string, kind: string, key: string, params: unknown): void {
+  db.prepare(
+    `INSERT INTO operations (payment_id, kind, idempotency_key, params, state, attempts, created_at, updated_at)
+     VALUES (?, ?, ?, ?, 'pending', 1, ?, ?)`,
+  ).run(paymentId, kind, key, JSON.stringify(params), AT, AT);
+}
+
+describe('journal migrations upgrade a database with rows in it', () => {
+  it('001 initial: creates the tables on an empty database', () => {
+    const db = databaseAt(0);
+    upgrade(db, 1);
+    insertV1Payment(db, 'pay_a');
+    db.prepare(
+      `INSERT INTO readers (id, device_id, kind, label, registration_code, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run('rdr_1', 'sim:1', 'simulated', 'Counter 1', 'simulated-1', AT);
+    db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('mode', '"test"');
+    expect(db.prepare('SELECT COUNT(*) AS n FROM payments').get<{ n: number }>()!.n).toBe(1);
+  });
+
+  it('002 webhook events: keeps payments and readers, adds the replay table', () => {
+    const db = databaseAt(1);
+    insertV1Payment(db, 'pay_a');
+    db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('mode', '"test"');
+    upgrade(db, 2);
+    expect(db.prepare('SELECT id, amount FROM payments').all()).toEqual([{ id: 'pay_a', amount: 1250 }]);
+    db.prepare('INSERT INTO webhook_events (id, received_at) VALUES (?, ?)').run('evt_1', Date.parse(AT));
+    expect(() =>
+      db.prepare('INSERT INTO webhook_events (id, received_at) VALUES (?, ?)').run('evt_1', Date.parse(AT)),
+    ).toThrow(/UNIQUE/);
+  });
+
+  it('003 history indexes: keeps every row; search and attention lists use the new indexes', () => {
+    const db = databaseAt(2);
+    insertV1Payment(db, 'pay_a');
+    insertV1Payment(db, 'pay_b', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
+    upgrade(db, 3);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM payments').get<{ n: number }>()!.n).toBe(2);
+    const indexes = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'payments' ORDER BY name`)
+      .all<{ name: string }>()
+      .map((r) => r.name);
+    expect(indexes).toEqual(expect.arrayContaining(['payments_order_reference_nocase', 'payments_attention']));
+    expect(indexes).not.toContain('payments_reference');
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN SELECT id FROM payments WHERE order_reference LIKE 'order-pay%'`)
+      .all<{ detail: string }>()
+      .map((r) => r.detail)
+      .join(' ');
+    expect(plan).toMatch(/payments_order_reference_nocase/);
+  });
+
+  it("004 gateways: old rows are PlutoPay's, on a reader; operations' PlutoPay params become neutral", () => {
+    const db = databaseAt(3);
+    insertV1Payment(db, 'pay_a', { status: 'creating', transaction_id: null, reference: null });
+    insertV1Payment(db, 'pay_b', { status: 'in_progress', reader_id: 'rdr_1' });
+    insertV1Operation(db, 'pay_a', 'create', 'pos-ORDER-pay_a-1', {
+      amount: 1250,
+      currency: 'eur',
+      capture_method: 'automatic',
+      description: 'Lunch',
+      metadata: { order_reference: 'ORDER-pay_a', pos_payment_id: 'pay_a' },
+    });
+    insertV1Operation(db, 'pay_b', 'report', 'report-act_1', {
+      readerId: 'rdr_1',
+      action: {
+        id: 'act_1',
+        payment_intent_id: 'tx_pay_b',
+        amount: 1250,
+        currency: 'eur',
+        status: 'succeeded',
+        presented_card: { number: '4242424242424242' },
+      },
+      result: 'approved',
+    });
+    insertV1Operation(db, 'pay_b', 'refund', 'refund-1', { amount: 500 });
+    upgrade(db, 4);
+
+    expect(db.prepare('SELECT id, gateway, channel, pay_url FROM payments ORDER BY id').all()).toEqual([
+      { id: 'pay_a', gateway: 'plutopay', channel: 'card_present', pay_url: null },
+      { id: 'pay_b', gateway: 'plutopay', channel: 'card_present', pay_url: null },
+    ]);
+    const ops = db
+      .prepare('SELECT kind, gateway, params, state FROM operations ORDER BY id')
+      .all<{ kind: string; gateway: string; params: string; state: string }>()
+      .map((op) => ({ ...op, params: JSON.parse(op.params) as unknown }));
+    expect(ops).toEqual([
+      {
+        kind: 'create',
+        gateway: 'plutopay',
+        state: 'pending',
+        params: {
+          amount: 1250,
+          currency: 'eur',
+          captureMethod: 'automatic',
+          description: 'Lunch',
+          customerId: null,
+          receiptEmail: null,
+          orderReference: 'ORDER-pay_a',
+          paymentId: 'pay_a',
+          channel: 'card_present',
+        },
+      },
+      {
+        kind: 'report',
+        gateway: 'plutopay',
+        state: 'pending',
+        params: {
+          readerId: 'rdr_1',
+          action: {
+            id: 'act_1',
+            paymentId: 'tx_pay_b',
+            amount: 1250,
+            currency: 'EUR',
+            status: 'succeeded',
+            presentedCard: '4242424242424242',
+          },
+          result: 'approved',
+        },
+      },
+      // Kinds whose parameters were already neutral are kept as they were.
+      { kind: 'refund', gateway: 'plutopay', state: 'pending', params: { amount: 500 } },
+    ]);
+    // No CHECK pins the kinds any more: a new gateway's operation kind can be journaled.
+    db.prepare(
+      `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, created_at, updated_at)
+       VALUES ('pay_a', 'plural', 'settlement_release', 'k-new', '{}', 'pending', ?, ?)`,
+    ).run(AT, AT);
+  });
+
+  it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
+    const db = databaseAt(1);
+    insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
+    insertV1Operation(db, 'pay_a', 'capture', 'capture-1', { amount: 1250 });
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    expect(journal.getPayment('pay_a')).toMatchObject({
+      gateway: 'plutopay',
+      channel: 'card_present',
+      status: 'unknown',
+      attentionReason: 'Lost answer',
+    });
+    expect(journal.listPayments('attention', 10).map((p) => p.id)).toEqual(['pay_a']);
+    expect(journal.operationsFor('pay_a')).toEqual([
+      expect.objectContaining({ kind: 'capture', state: 'pending', params: { amount: 1250 } }),
+    ]);
+  });
+
+  it('has a case above for every migration', () => {
+    const covered = ['initial', 'webhook-events', 'history-indexes', 'gateways'];
+    expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
+  });
+});
