@@ -1,6 +1,6 @@
 /**
  * USB identification of Ingenico terminals. Vendor IDs are firm; product IDs are hints seen in
- * the wild, used only to name the model (see docs/readers.md).
+ * the wild, used only to name the model (see docs/readers.md#usb-ids).
  */
 
 /** Ingenico, and Sagem-Monetel for older Telium terminals. */

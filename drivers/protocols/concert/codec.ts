@@ -1,6 +1,6 @@
 /**
  * Concert V2 (protocols E and E+) frame codec: pure functions from values to bytes and back.
- * Byte-level facts: docs/readers.md. Every decoder rejects with a ConcertProtocolError whose
+ * Byte-level facts: docs/readers.md#concert-v2-the-protocol-facts-the-driver-relies-on. Every decoder rejects with a ConcertProtocolError whose
  * code says exactly what was wrong, so a bad frame can never be mistaken for an answer.
  */
 import { currencyByCode, currencyByNumeric } from '../../../common/currencies';

@@ -216,7 +216,7 @@ export class ConcertReader implements Reader {
           try {
             collection.onStage('waiting_for_card');
           } catch {
-            // A failing stage callback must not stall the payment (terminal-lessons rule 9).
+            // A failing stage callback (a UI hook) must not stall the payment the terminal is taking.
           }
         }
         return;
