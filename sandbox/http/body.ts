@@ -16,10 +16,13 @@ export function readBody(request: IncomingMessage): Promise<Buffer> {
       reject(badRequest('Request body too large.', undefined, 'body_too_large'));
       return;
     }
-    const chunks: Buffer[] = [];
+    // Most bodies arrive in one chunk: keep it without an array or a copy.
+    let first: Buffer | null = null;
+    let rest: Buffer[] | null = null;
     let size = 0;
     let tooLarge = false;
-    request.on('data', (chunk: Buffer) => {
+    let settled = false;
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > DRAIN_LIMIT_BYTES) {
         request.socket.destroy();
@@ -27,20 +30,36 @@ export function readBody(request: IncomingMessage): Promise<Buffer> {
       }
       if (size > MAX_BODY_BYTES) {
         tooLarge = true;
-        chunks.length = 0;
+        first = null;
+        rest = null;
         return;
       }
-      chunks.push(chunk);
-    });
-    request.on('end', () => {
+      if (first === null) first = chunk;
+      else (rest ??= [first]).push(chunk);
+    };
+    const onEnd = () => {
+      settled = true;
       if (tooLarge)
         reject(badRequest(`Request body larger than ${MAX_BODY_BYTES} bytes.`, undefined, 'body_too_large'));
-      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    });
-    request.on('error', reject);
-    request.on('close', () => reject(new Error('request closed before its body was read')));
+      else resolve(rest ? Buffer.concat(rest) : (first ?? EMPTY));
+    };
+    const onError = (error: Error) => {
+      settled = true;
+      reject(error);
+    };
+    // Every request closes once its body has been read; only a close before the end is a failure
+    // (and only then is the Error, with its stack, worth making).
+    const onClose = () => {
+      if (!settled) onError(new Error('request closed before its body was read'));
+    };
+    request.on('data', onData);
+    request.on('end', onEnd);
+    request.on('error', onError);
+    request.on('close', onClose);
   });
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** A JSON object body. Empty means {} (curl -X POST with no -d). */
 export function parseJsonObject(raw: Buffer): Record<string, unknown> {

@@ -39,17 +39,56 @@ function authenticate(route: Route, bearer: string | undefined, emulator: Emulat
   }
 }
 
-/** The emulator that owns a path, and the path within it. */
-function mountOf(emulators: readonly Emulator[], path: string): { emulator: Emulator; path: string } {
-  let best: Emulator | undefined;
-  for (const emulator of emulators) {
-    const { prefix } = emulator;
-    const owns = prefix === '' || path === prefix || path.startsWith(`${prefix}/`);
-    if (owns && (!best || prefix.length > best.prefix.length)) best = emulator;
-  }
-  if (!best) throw new Error('no emulator is mounted at the root');
-  return { emulator: best, path: path.slice(best.prefix.length) || '/' };
+interface Mount {
+  readonly emulator: Emulator;
+  readonly prefix: string;
+  /** `${prefix}/`, made once. */
+  readonly under: string;
 }
+
+/** The emulators, longest prefix first (the first of equal prefixes stays first). */
+function mountsOf(emulators: readonly Emulator[]): Mount[] {
+  return emulators
+    .map((emulator) => ({ emulator, prefix: emulator.prefix, under: `${emulator.prefix}/` }))
+    .sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
+/** The emulator that owns a path (the longest matching prefix), and the path within it. */
+function mountOf(mounts: readonly Mount[], path: string): { emulator: Emulator; path: string } {
+  for (const { emulator, prefix, under } of mounts) {
+    if (prefix === '') return { emulator, path: path || '/' };
+    if (path === prefix) return { emulator, path: '/' };
+    if (path.startsWith(under)) return { emulator, path: path.slice(prefix.length) };
+  }
+  throw new Error('no emulator is mounted at the root');
+}
+
+/** A request target whose path WHATWG URL parsing leaves as it is: no percent, dot segment or `//`. */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_~\-./]*$/;
+/** A query string of printable ASCII without a fragment (URLSearchParams reads it as URL would). */
+const PLAIN_QUERY = /^[\x21-\x22\x24-\x7e]*$/;
+
+/**
+ * The path and the query string of a request target, as `new URL(target, base)` reads them, or
+ * null when the target cannot be parsed. Plain targets (every request a client of the sandbox
+ * makes) are split by hand; anything else goes through the URL parser.
+ */
+export function parseTarget(target: string): { pathname: string; search: string } | null {
+  const mark = target.indexOf('?');
+  const path = mark < 0 ? target : target.slice(0, mark);
+  // With its '?', as URL's search has it: URLSearchParams drops exactly one leading '?'.
+  const search = mark < 0 ? '' : target.slice(mark);
+  if (PLAIN_PATH.test(path) && !path.includes('/.') && !path.includes('//') && PLAIN_QUERY.test(search))
+    return { pathname: path, search };
+  try {
+    const url = new URL(target, 'http://sandbox.invalid');
+    return { pathname: url.pathname, search: url.search };
+  } catch {
+    return null;
+  }
+}
+
+function noop(): void {}
 
 function send(response: http.ServerResponse, reply: Reply): void {
   if (response.headersSent || response.destroyed) return;
@@ -75,17 +114,28 @@ function send(response: http.ServerResponse, reply: Reply): void {
     return;
   }
   const body = JSON.stringify(reply.json);
-  response.writeHead(reply.status, { ...JSON_HEADERS, 'Content-Length': Buffer.byteLength(body), ...reply.headers });
+  const length = Buffer.byteLength(body);
+  response.writeHead(
+    reply.status,
+    reply.headers
+      ? { ...JSON_HEADERS, 'Content-Length': length, ...reply.headers }
+      : {
+          'Content-Type': JSON_HEADERS['Content-Type'],
+          'Cache-Control': JSON_HEADERS['Cache-Control'],
+          'Content-Length': length,
+        },
+  );
   response.end(body);
 }
 
 /** The root emulator's error format, for requests that fail before a route is known. */
-function rootError(emulators: readonly Emulator[], error: ApiError): Reply {
-  return mountOf(emulators, '/').emulator.renderError(error);
+function rootError(mounts: readonly Mount[], error: ApiError): Reply {
+  return mountOf(mounts, '/').emulator.renderError(error);
 }
 
 export function createApiServer(options: ServerOptions): http.Server {
-  const { emulators, log } = options;
+  const { log } = options;
+  const mounts = mountsOf(options.emulators);
 
   async function handle(
     request: http.IncomingMessage,
@@ -93,15 +143,14 @@ export function createApiServer(options: ServerOptions): http.Server {
     owner: { emulator: Emulator | null },
   ): Promise<void> {
     const method = request.method ?? 'GET';
-    let url: URL;
-    try {
-      url = new URL(request.url ?? '/', 'http://sandbox.invalid');
-    } catch {
-      send(response, rootError(emulators, badRequest('Malformed request URL.')));
+    const target = parseTarget(request.url ?? '/');
+    if (target === null) {
+      send(response, rootError(mounts, badRequest('Malformed request URL.')));
       return;
     }
-    const fullPath = url.pathname.length > 1 && url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
-    const { emulator, path } = mountOf(emulators, fullPath);
+    const { pathname, search } = target;
+    const fullPath = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+    const { emulator, path } = mountOf(mounts, fullPath);
     owner.emulator = emulator;
     const match = emulator.router.match(method, path);
     if (!match.route) {
@@ -133,13 +182,17 @@ export function createApiServer(options: ServerOptions): http.Server {
       body = route.body === 'form' ? parseForm(raw) : parseJsonObject(raw);
     }
 
-    // Only long polls need to know that the client went away: make the signal on first use.
+    // Only long polls need to know that the client went away: make the signal on first use; and
+    // only list routes read the query.
     let controller: AbortController | undefined;
+    let query: URLSearchParams | undefined;
     const apiRequest: ApiRequest = {
       method,
       path,
       params: match.params,
-      query: url.searchParams,
+      get query() {
+        return (query ??= new URLSearchParams(search));
+      },
       body,
       bearer,
       headers: request.headers,
@@ -154,7 +207,8 @@ export function createApiServer(options: ServerOptions): http.Server {
         return controller.signal;
       },
     };
-    const reply = await route.handler(apiRequest);
+    const answer = route.handler(apiRequest);
+    const reply = answer instanceof Promise ? await answer : answer;
 
     if (faultable && method !== 'GET' && reply.status < 300 && faults.shouldDrop()) {
       // The change is committed; the client never learns it. This is the case it must recover from.
@@ -165,11 +219,11 @@ export function createApiServer(options: ServerOptions): http.Server {
   }
 
   const server = http.createServer((request, response) => {
-    request.on('error', () => {});
+    request.on('error', noop);
     const owner: { emulator: Emulator | null } = { emulator: null };
     handle(request, response, owner).catch((error: unknown) => {
       const render = (apiError: ApiError) =>
-        owner.emulator ? owner.emulator.renderError(apiError) : rootError(emulators, apiError);
+        owner.emulator ? owner.emulator.renderError(apiError) : rootError(mounts, apiError);
       if (error instanceof ApiError) {
         send(response, render(error));
         return;
@@ -189,7 +243,7 @@ export function createApiServer(options: ServerOptions): http.Server {
     if (!socket.writable) return socket.destroy();
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
     const reply = rootError(
-      emulators,
+      mounts,
       tooLarge
         ? new ApiError(
             431,
