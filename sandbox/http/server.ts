@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { ApiError, badRequest } from './errors';
-import { parseForm, parseJsonObject, readBody } from './body';
+import { firstHeader, parseForm, parseJsonObject, readBody } from './body';
 import type { Emulator } from './emulator';
 import type { ApiRequest, Reply, Route } from './router';
 
@@ -19,7 +19,7 @@ export interface ServerOptions {
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
 
 function bearerOf(request: http.IncomingMessage): string | undefined {
-  const header = request.headers.authorization;
+  const header = firstHeader(request, 'authorization');
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? match[1] : undefined;
@@ -195,7 +195,9 @@ export function createApiServer(options: ServerOptions): http.Server {
       },
       body,
       bearer,
-      headers: request.headers,
+      get headers() {
+        return request.headers;
+      },
       get signal() {
         if (!controller) {
           const created = new AbortController();

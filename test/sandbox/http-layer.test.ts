@@ -1,12 +1,16 @@
 /**
- * The HTTP layer's fast paths, checked against what they replace: the hand-split request target
- * against WHATWG URL parsing, and the bucketed router against the first-match rule over every
- * route in the order added.
+ * The request path's shortcuts, checked against what they replace: the hand-split request target
+ * against WHATWG URL parsing, the bucketed router against the first-match rule over every route in
+ * the order added, and the domain's shortcuts (canonical metadata, the body check, timestamps).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { parseJsonObject } from '../../sandbox/http/body';
+import type { ApiError } from '../../sandbox/http/errors';
 import { Router, type RouteSpec } from '../../sandbox/http/router';
 import { parseTarget } from '../../sandbox/http/server';
+import { canonicalMetadata } from '../../sandbox/plutopay/domain/transactions';
+import { iso } from '../../sandbox/shared/time';
 
 function viaUrl(target: string): { pathname: string; query: [string, string][] } | null {
   try {
@@ -114,5 +118,53 @@ describe('router', () => {
     ['GET', '/'],
   ])('%s %s matches as the first-match rule says', (method, path) => {
     expect(actual(method, path)).toEqual(reference(method, path));
+  });
+});
+
+describe('hot-path shortcuts keep their answers', () => {
+  /** What canonicalMetadata() computed before its shortcut: always through a sorted copy. */
+  const sortedCopy = (metadata: Record<string, string | number | boolean>) =>
+    JSON.stringify(Object.fromEntries(Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+
+  it('canonicalMetadata is the sorted copy, whatever the keys (property)', () => {
+    const key = fc.oneof(
+      fc.string({ maxLength: 6 }),
+      fc.nat(30).map(String),
+      fc.constantFrom('a', 'b', 'B', '10', '9'),
+    );
+    const value = fc.oneof(fc.string({ maxLength: 4 }), fc.integer(), fc.boolean());
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, value), { maxLength: 8 }), (entries) => {
+        const metadata = Object.fromEntries(entries);
+        expect(canonicalMetadata(metadata)).toBe(sortedCopy(metadata));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('a body with a non-finite number or a __proto__ key deep inside is refused naming it', () => {
+    const refusal = (text: string) => {
+      try {
+        parseJsonObject(Buffer.from(text));
+        return null;
+      } catch (error) {
+        return { message: (error as ApiError).message, param: (error as ApiError).param };
+      }
+    };
+    expect(refusal('{"a":{"b":[1,{"c":1e999}]}}')).toEqual({
+      message: 'a.b[1].c is too large to be a number',
+      param: 'a.b[1].c',
+    });
+    expect(refusal('{"a":[{"__proto__":{}}]}')).toEqual({
+      message: 'a[0].__proto__: the key "__proto__" is not allowed',
+      param: 'a[0].__proto__',
+    });
+    expect(refusal('{"a":{"b":[1,{"c":2}]},"d":-1e308}')).toBeNull();
+  });
+
+  it('iso() gives the same text for a repeated instant and moves on with the clock', () => {
+    expect(iso(Date.UTC(2026, 1, 16, 16, 18, 0, 250))).toBe('2026-02-16T16:18:00+00:00');
+    expect(iso(Date.UTC(2026, 1, 16, 16, 18, 0, 250))).toBe('2026-02-16T16:18:00+00:00');
+    expect(iso(Date.UTC(2026, 1, 16, 16, 18, 1))).toBe('2026-02-16T16:18:01+00:00');
   });
 });

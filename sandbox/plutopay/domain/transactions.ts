@@ -8,7 +8,8 @@ import { ApiError, conflict, invalid, notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
 import { inTransaction, type Context } from '../../shared/context';
 import type { Outbox } from './events';
-import { amountJson, type AmountJson } from './money-json';
+import type { AmountJson } from './money-json';
+import { formatted } from '../../shared/money';
 import { paginate, type Page } from '../../shared/pagination';
 import { isoOrNull, iso, DAY } from '../../shared/time';
 import * as machine from './transaction-machine';
@@ -83,7 +84,20 @@ const IDEMPOTENT_PARAMS = [
 ] as const;
 
 export function canonicalMetadata(metadata: Metadata): string {
+  // Keys already in order (the usual case) need no sorted copy: an object's own key order is its
+  // integer-like keys ascending, then the others as inserted, so a copy built from the sorted
+  // entries would list its keys exactly as the object does.
+  if (keysSorted(metadata)) return JSON.stringify(metadata);
   return JSON.stringify(Object.fromEntries(Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+
+function keysSorted(object: object): boolean {
+  let previous: string | undefined;
+  for (const key in object) {
+    if (previous !== undefined && !(previous < key)) return false;
+    previous = key;
+  }
+  return true;
 }
 
 function idempotencyParams(input: CreateTransactionInput): string {
@@ -140,7 +154,8 @@ export function transactionJson(row: TransactionRow): TransactionJson {
     reference: row.reference,
     type: 'payment',
     status: row.status,
-    ...amountJson(row),
+    amount: row.amount,
+    amount_formatted: formatted(row.amount, row.currency),
     amount_refunded: row.amount_refunded,
     amount_capturable: row.amount_capturable,
     amount_captured: row.amount_captured,
