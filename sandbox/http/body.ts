@@ -22,54 +22,53 @@ export function firstHeader(request: IncomingMessage, name: string): string | un
   return undefined;
 }
 
-export function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(firstHeader(request, 'content-length') ?? 0);
-    if (declared > DRAIN_LIMIT_BYTES) {
+/**
+ * Reads a request's body and calls `done` once: with the body, or with the error (an ApiError for
+ * a body past the limit). A callback rather than a promise: this runs for every request.
+ */
+export function readBody(request: IncomingMessage, done: (error: Error | null, body: Buffer) => void): void {
+  const declared = Number(firstHeader(request, 'content-length') ?? 0);
+  if (declared > DRAIN_LIMIT_BYTES) {
+    request.socket.destroy();
+    done(badRequest('Request body too large.', undefined, 'body_too_large'), EMPTY);
+    return;
+  }
+  // Most bodies arrive in one chunk: keep it without an array or a copy.
+  let first: Buffer | null = null;
+  let rest: Buffer[] | null = null;
+  let size = 0;
+  let tooLarge = false;
+  let settled = false;
+  const settle = (error: Error | null, body: Buffer) => {
+    if (settled) return;
+    settled = true;
+    done(error, body);
+  };
+  request.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > DRAIN_LIMIT_BYTES) {
       request.socket.destroy();
-      reject(badRequest('Request body too large.', undefined, 'body_too_large'));
       return;
     }
-    // Most bodies arrive in one chunk: keep it without an array or a copy.
-    let first: Buffer | null = null;
-    let rest: Buffer[] | null = null;
-    let size = 0;
-    let tooLarge = false;
-    let settled = false;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > DRAIN_LIMIT_BYTES) {
-        request.socket.destroy();
-        return;
-      }
-      if (size > MAX_BODY_BYTES) {
-        tooLarge = true;
-        first = null;
-        rest = null;
-        return;
-      }
-      if (first === null) first = chunk;
-      else (rest ??= [first]).push(chunk);
-    };
-    const onEnd = () => {
-      settled = true;
-      if (tooLarge)
-        reject(badRequest(`Request body larger than ${MAX_BODY_BYTES} bytes.`, undefined, 'body_too_large'));
-      else resolve(rest ? Buffer.concat(rest) : (first ?? EMPTY));
-    };
-    const onError = (error: Error) => {
-      settled = true;
-      reject(error);
-    };
-    // Every request closes once its body has been read; only a close before the end is a failure
-    // (and only then is the Error, with its stack, worth making).
-    const onClose = () => {
-      if (!settled) onError(new Error('request closed before its body was read'));
-    };
-    request.on('data', onData);
-    request.on('end', onEnd);
-    request.on('error', onError);
-    request.on('close', onClose);
+    if (size > MAX_BODY_BYTES) {
+      tooLarge = true;
+      first = null;
+      rest = null;
+      return;
+    }
+    if (first === null) first = chunk;
+    else (rest ??= [first]).push(chunk);
+  });
+  request.on('end', () => {
+    if (tooLarge)
+      settle(badRequest(`Request body larger than ${MAX_BODY_BYTES} bytes.`, undefined, 'body_too_large'), EMPTY);
+    else settle(null, rest ? Buffer.concat(rest) : (first ?? EMPTY));
+  });
+  request.on('error', (error: Error) => settle(error, EMPTY));
+  // Every request closes once its body has been read; only a close before the end is a failure
+  // (and only then is the Error, with its stack, worth making).
+  request.on('close', () => {
+    if (!settled) settle(new Error('request closed before its body was read'), EMPTY);
   });
 }
 
