@@ -8,39 +8,71 @@ import { badRequest } from './errors';
 export const MAX_BODY_BYTES = 1024 * 1024;
 const DRAIN_LIMIT_BYTES = 16 * MAX_BODY_BYTES;
 
-export function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(request.headers['content-length'] ?? 0);
-    if (declared > DRAIN_LIMIT_BYTES) {
+/**
+ * A header's value as `request.headers[name]` has it for a header Node keeps only once
+ * (authorization, content-length: the first wins), read off rawHeaders: request.headers builds an
+ * object of every header on first use. `name` is lower case.
+ */
+export function firstHeader(request: IncomingMessage, name: string): string | undefined {
+  const raw = request.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === name.length && key.toLowerCase() === name) return raw[i + 1];
+  }
+  return undefined;
+}
+
+/**
+ * Reads a request's body and calls `done` once: with the body, or with the error (an ApiError for
+ * a body past the limit). A callback rather than a promise: this runs for every request.
+ */
+export function readBody(request: IncomingMessage, done: (error: Error | null, body: Buffer) => void): void {
+  const declared = Number(firstHeader(request, 'content-length') ?? 0);
+  if (declared > DRAIN_LIMIT_BYTES) {
+    request.socket.destroy();
+    done(badRequest('Request body too large.', undefined, 'body_too_large'), EMPTY);
+    return;
+  }
+  // Most bodies arrive in one chunk: keep it without an array or a copy.
+  let first: Buffer | null = null;
+  let rest: Buffer[] | null = null;
+  let size = 0;
+  let tooLarge = false;
+  let settled = false;
+  const settle = (error: Error | null, body: Buffer) => {
+    if (settled) return;
+    settled = true;
+    done(error, body);
+  };
+  request.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > DRAIN_LIMIT_BYTES) {
       request.socket.destroy();
-      reject(badRequest('Request body too large.', undefined, 'body_too_large'));
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > DRAIN_LIMIT_BYTES) {
-        request.socket.destroy();
-        return;
-      }
-      if (size > MAX_BODY_BYTES) {
-        tooLarge = true;
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => {
-      if (tooLarge)
-        reject(badRequest(`Request body larger than ${MAX_BODY_BYTES} bytes.`, undefined, 'body_too_large'));
-      else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    });
-    request.on('error', reject);
-    request.on('close', () => reject(new Error('request closed before its body was read')));
+    if (size > MAX_BODY_BYTES) {
+      tooLarge = true;
+      first = null;
+      rest = null;
+      return;
+    }
+    if (first === null) first = chunk;
+    else (rest ??= [first]).push(chunk);
+  });
+  request.on('end', () => {
+    if (tooLarge)
+      settle(badRequest(`Request body larger than ${MAX_BODY_BYTES} bytes.`, undefined, 'body_too_large'), EMPTY);
+    else settle(null, rest ? Buffer.concat(rest) : (first ?? EMPTY));
+  });
+  request.on('error', (error: Error) => settle(error, EMPTY));
+  // Every request closes once its body has been read; only a close before the end is a failure
+  // (and only then is the Error, with its stack, worth making).
+  request.on('close', () => {
+    if (!settled) settle(new Error('request closed before its body was read'), EMPTY);
   });
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** A JSON object body. Empty means {} (curl -X POST with no -d). */
 export function parseJsonObject(raw: Buffer): Record<string, unknown> {
@@ -64,23 +96,36 @@ export function parseJsonObject(raw: Buffer): Record<string, unknown> {
  * are refused with the parameter named instead of being silently changed.
  */
 function refuseUnrepresentable(value: unknown, path: string): void {
+  // The walk allocates nothing; the offending parameter's name is spelled only once one is found.
+  if (isRepresentable(value)) return;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) {
-      throw badRequest(`${path || 'a value'} is too large to be a number`, path || undefined, 'parameter_invalid_type');
-    }
-    return;
+    throw badRequest(`${path || 'a value'} is too large to be a number`, path || undefined, 'parameter_invalid_type');
   }
-  if (typeof value !== 'object' || value === null) return;
   if (Array.isArray(value)) {
     value.forEach((item, index) => refuseUnrepresentable(item, `${path}[${index}]`));
     return;
   }
-  for (const key of Object.keys(value)) {
+  for (const key in value as Record<string, unknown>) {
     const child = path ? `${path}.${key}` : key;
     if (key === '__proto__')
       throw badRequest(`${child}: the key "__proto__" is not allowed`, child, 'parameter_invalid_key');
     refuseUnrepresentable((value as Record<string, unknown>)[key], child);
   }
+}
+
+/** Whether a parsed JSON value holds neither a non-finite number nor a `__proto__` key. */
+function isRepresentable(value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isRepresentable(value[i])) return false;
+    return true;
+  }
+  // JSON.parse makes plain objects with own enumerable keys only, so for…in sees exactly Object.keys.
+  for (const key in value as Record<string, unknown>) {
+    if (key === '__proto__' || !isRepresentable((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
 }
 
 /** An HTML form body (application/x-www-form-urlencoded); repeated fields keep the first value. */

@@ -52,54 +52,72 @@ export interface Route extends RouteSpec {
 export type Match = { route: Route; params: Record<string, string> } | { route: null; pathKnown: boolean };
 
 export class Router {
-  private readonly routes: Route[] = [];
+  /** The routes by their number of segments, in the order they were added (first match wins). */
+  private readonly byLength = new Map<number, Route[]>();
 
   add(spec: RouteSpec): void {
     const segments = spec.path
       .split('/')
       .filter(Boolean)
       .map((segment) => (segment.startsWith('{') && segment.endsWith('}') ? { param: segment.slice(1, -1) } : segment));
-    this.routes.push({
+    const route: Route = {
       ...spec,
       segments,
       body: spec.body ?? (spec.method === 'GET' ? 'none' : 'json'),
-    });
+    };
+    let bucket = this.byLength.get(segments.length);
+    if (!bucket) this.byLength.set(segments.length, (bucket = []));
+    bucket.push(route);
   }
 
   addAll(specs: readonly RouteSpec[]): void {
     for (const spec of specs) this.add(spec);
   }
 
+  /**
+   * The first route (in the order added) whose segments match the path and whose method is the
+   * request's; otherwise whether any route matched the path with another method. Only routes with
+   * as many segments as the path are looked at, and a route's literal segments are compared before
+   * any parameter is decoded.
+   */
   match(method: string, path: string): Match {
     const parts = path.split('/').filter(Boolean);
+    const candidates = this.byLength.get(parts.length);
     let pathKnown = false;
-    for (const route of this.routes) {
-      if (route.segments.length !== parts.length) continue;
-      const params: Record<string, string> = {};
-      let matched = true;
-      for (let i = 0; i < parts.length; i++) {
-        const segment = route.segments[i]!;
-        const part = parts[i]!;
-        if (typeof segment === 'string') {
-          if (segment !== part) {
-            matched = false;
-            break;
-          }
-        } else {
-          let decoded: string;
-          try {
-            decoded = decodeURIComponent(part);
-          } catch {
-            matched = false;
-            break;
-          }
-          params[segment.param] = decoded;
-        }
-      }
-      if (!matched) continue;
+    if (!candidates) return { route: null, pathKnown };
+    for (const route of candidates) {
+      if (!literalsMatch(route.segments, parts)) continue;
+      const params = decodeParams(route.segments, parts);
+      if (params === null) continue;
       if (route.method === method) return { route, params };
       pathKnown = true;
     }
     return { route: null, pathKnown };
   }
+}
+
+function literalsMatch(segments: Route['segments'], parts: readonly string[]): boolean {
+  for (let i = 0; i < parts.length; i++) {
+    const segment = segments[i]!;
+    if (typeof segment === 'string' && segment !== parts[i]) return false;
+  }
+  return true;
+}
+
+/** The route's parameters, decoded; null when one is not valid percent-encoding (no match). */
+function decodeParams(segments: Route['segments'], parts: readonly string[]): Record<string, string> | null {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < parts.length; i++) {
+    const segment = segments[i]!;
+    if (typeof segment === 'string') continue;
+    const part = parts[i]!;
+    if (part.includes('%')) {
+      try {
+        params[segment.param] = decodeURIComponent(part);
+      } catch {
+        return null;
+      }
+    } else params[segment.param] = part;
+  }
+  return params;
 }

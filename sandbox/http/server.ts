@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import { ApiError, badRequest } from './errors';
-import { parseForm, parseJsonObject, readBody } from './body';
+import { firstHeader, parseForm, parseJsonObject, readBody } from './body';
 import type { Emulator } from './emulator';
 import type { ApiRequest, Reply, Route } from './router';
 
@@ -19,7 +19,7 @@ export interface ServerOptions {
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
 
 function bearerOf(request: http.IncomingMessage): string | undefined {
-  const header = request.headers.authorization;
+  const header = firstHeader(request, 'authorization');
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match ? match[1] : undefined;
@@ -39,17 +39,56 @@ function authenticate(route: Route, bearer: string | undefined, emulator: Emulat
   }
 }
 
-/** The emulator that owns a path, and the path within it. */
-function mountOf(emulators: readonly Emulator[], path: string): { emulator: Emulator; path: string } {
-  let best: Emulator | undefined;
-  for (const emulator of emulators) {
-    const { prefix } = emulator;
-    const owns = prefix === '' || path === prefix || path.startsWith(`${prefix}/`);
-    if (owns && (!best || prefix.length > best.prefix.length)) best = emulator;
-  }
-  if (!best) throw new Error('no emulator is mounted at the root');
-  return { emulator: best, path: path.slice(best.prefix.length) || '/' };
+interface Mount {
+  readonly emulator: Emulator;
+  readonly prefix: string;
+  /** `${prefix}/`, made once. */
+  readonly under: string;
 }
+
+/** The emulators, longest prefix first (the first of equal prefixes stays first). */
+function mountsOf(emulators: readonly Emulator[]): Mount[] {
+  return emulators
+    .map((emulator) => ({ emulator, prefix: emulator.prefix, under: `${emulator.prefix}/` }))
+    .sort((a, b) => b.prefix.length - a.prefix.length);
+}
+
+/** The emulator that owns a path (the longest matching prefix), and the path within it. */
+function mountOf(mounts: readonly Mount[], path: string): { emulator: Emulator; path: string } {
+  for (const { emulator, prefix, under } of mounts) {
+    if (prefix === '') return { emulator, path: path || '/' };
+    if (path === prefix) return { emulator, path: '/' };
+    if (path.startsWith(under)) return { emulator, path: path.slice(prefix.length) };
+  }
+  throw new Error('no emulator is mounted at the root');
+}
+
+/** A request target whose path WHATWG URL parsing leaves as it is: no percent, dot segment or `//`. */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_~\-./]*$/;
+/** A query string of printable ASCII without a fragment (URLSearchParams reads it as URL would). */
+const PLAIN_QUERY = /^[\x21-\x22\x24-\x7e]*$/;
+
+/**
+ * The path and the query string of a request target, as `new URL(target, base)` reads them, or
+ * null when the target cannot be parsed. Plain targets (every request a client of the sandbox
+ * makes) are split by hand; anything else goes through the URL parser.
+ */
+export function parseTarget(target: string): { pathname: string; search: string } | null {
+  const mark = target.indexOf('?');
+  const path = mark < 0 ? target : target.slice(0, mark);
+  // With its '?', as URL's search has it: URLSearchParams drops exactly one leading '?'.
+  const search = mark < 0 ? '' : target.slice(mark);
+  if (PLAIN_PATH.test(path) && !path.includes('/.') && !path.includes('//') && PLAIN_QUERY.test(search))
+    return { pathname: path, search };
+  try {
+    const url = new URL(target, 'http://sandbox.invalid');
+    return { pathname: url.pathname, search: url.search };
+  } catch {
+    return null;
+  }
+}
+
+function noop(): void {}
 
 function send(response: http.ServerResponse, reply: Reply): void {
   if (response.headersSent || response.destroyed) return;
@@ -75,113 +114,225 @@ function send(response: http.ServerResponse, reply: Reply): void {
     return;
   }
   const body = JSON.stringify(reply.json);
-  response.writeHead(reply.status, { ...JSON_HEADERS, 'Content-Length': Buffer.byteLength(body), ...reply.headers });
+  const length = Buffer.byteLength(body);
+  response.writeHead(
+    reply.status,
+    reply.headers
+      ? { ...JSON_HEADERS, 'Content-Length': length, ...reply.headers }
+      : {
+          'Content-Type': JSON_HEADERS['Content-Type'],
+          'Cache-Control': JSON_HEADERS['Cache-Control'],
+          'Content-Length': length,
+        },
+  );
   response.end(body);
 }
 
 /** The root emulator's error format, for requests that fail before a route is known. */
-function rootError(emulators: readonly Emulator[], error: ApiError): Reply {
-  return mountOf(emulators, '/').emulator.renderError(error);
+function rootError(mounts: readonly Mount[], error: ApiError): Reply {
+  return mountOf(mounts, '/').emulator.renderError(error);
 }
 
-export function createApiServer(options: ServerOptions): http.Server {
-  const { emulators, log } = options;
+/** What every exchange of one server shares. */
+interface Pipeline {
+  readonly mounts: readonly Mount[];
+  readonly log: (line: string) => void;
+}
 
-  async function handle(
-    request: http.IncomingMessage,
-    response: http.ServerResponse,
-    owner: { emulator: Emulator | null },
-  ): Promise<void> {
-    const method = request.method ?? 'GET';
-    let url: URL;
+/** The request as a handler sees it. The query, headers and abort signal are made on first use. */
+class HandlerRequest implements ApiRequest {
+  private querySeen: URLSearchParams | undefined;
+  private controller: AbortController | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly params: Readonly<Record<string, string>>,
+    readonly body: Readonly<Record<string, unknown>>,
+    readonly bearer: string | undefined,
+    private readonly search: string,
+    private readonly request: http.IncomingMessage,
+    private readonly response: http.ServerResponse,
+  ) {}
+
+  /** Only list routes read the query. */
+  get query(): URLSearchParams {
+    return (this.querySeen ??= new URLSearchParams(this.search));
+  }
+
+  get headers(): http.IncomingHttpHeaders {
+    return this.request.headers;
+  }
+
+  /** Only long polls need to know that the client went away. */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      const created = new AbortController();
+      this.controller = created;
+      const response = this.response;
+      response.on('close', () => {
+        if (!response.writableFinished) created.abort();
+      });
+    }
+    return this.controller.signal;
+  }
+}
+
+/**
+ * One request on its way through the pipeline. Each step calls the next directly; only the
+ * injected latency, the body and a handler that answers later wait for anything. Whatever a step
+ * throws is answered by fail().
+ */
+class Exchange {
+  /** The emulator that owns the path, once known (its error format answers failures). */
+  private emulator: Emulator | null = null;
+  private method = 'GET';
+  private path = '/';
+  private search = '';
+  private route: Route | null = null;
+  private params: Record<string, string> = {};
+  private faultable = false;
+  private bearer: string | undefined;
+
+  constructor(
+    private readonly pipeline: Pipeline,
+    private readonly request: http.IncomingMessage,
+    private readonly response: http.ServerResponse,
+  ) {}
+
+  /** Routes, then goes on at once or after an injected latency. */
+  start(): void {
     try {
-      url = new URL(request.url ?? '/', 'http://sandbox.invalid');
-    } catch {
-      send(response, rootError(emulators, badRequest('Malformed request URL.')));
-      return;
+      const { request } = this;
+      const method = (this.method = request.method ?? 'GET');
+      const target = parseTarget(request.url ?? '/');
+      if (target === null) {
+        send(this.response, rootError(this.pipeline.mounts, badRequest('Malformed request URL.')));
+        return;
+      }
+      const { pathname, search } = target;
+      const fullPath = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;
+      const { emulator, path } = mountOf(this.pipeline.mounts, fullPath);
+      this.emulator = emulator;
+      this.path = path;
+      this.search = search;
+      const match = emulator.router.match(method, path);
+      if (!match.route) {
+        const message = match.pathKnown
+          ? `${method} is not supported on ${fullPath}.`
+          : `Unrecognized request URL (${method} ${fullPath}).`;
+        throw new ApiError(404, 'invalid_request', message, { code: 'route_not_found' });
+      }
+      this.route = match.route;
+      this.params = match.params;
+      this.faultable = emulator.faultable(path);
+      const faults = emulator.faults;
+      if (this.faultable && faults.active) {
+        const latency = faults.current.latency_ms;
+        if (latency > 0) {
+          setTimeout(() => this.afterFaults(true), latency);
+          return;
+        }
+        this.afterFaults(true);
+        return;
+      }
+      this.afterFaults(false);
+    } catch (error) {
+      this.fail(error);
     }
-    const fullPath = url.pathname.length > 1 && url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname;
-    const { emulator, path } = mountOf(emulators, fullPath);
-    owner.emulator = emulator;
-    const match = emulator.router.match(method, path);
-    if (!match.route) {
-      const message = match.pathKnown
-        ? `${method} is not supported on ${fullPath}.`
-        : `Unrecognized request URL (${method} ${fullPath}).`;
-      throw new ApiError(404, 'invalid_request', message, { code: 'route_not_found' });
-    }
-    const route = match.route;
-    const faultable = emulator.faultable(path);
-    const faults = emulator.faults;
+  }
 
-    if (faultable && faults.active) {
-      const latency = faults.current.latency_ms;
-      if (latency > 0) await new Promise<void>((resolve) => setTimeout(resolve, latency));
-      if (faults.shouldFail()) {
+  /** An injected 500, authentication, then the body. */
+  private afterFaults(injected: boolean): void {
+    try {
+      const emulator = this.emulator!;
+      const route = this.route!;
+      if (injected && emulator.faults.shouldFail()) {
         throw new ApiError(500, 'api_error', 'Injected fault: the sandbox answered 500 before changing anything.', {
           code: 'injected_fault',
         });
       }
+      this.bearer = bearerOf(this.request);
+      authenticate(route, this.bearer, emulator);
+      if (route.body === 'none') this.answer({});
+      else readBody(this.request, (error, raw) => this.withBody(error, raw));
+    } catch (error) {
+      this.fail(error);
     }
-
-    const bearer = bearerOf(request);
-    authenticate(route, bearer, emulator);
-
-    let body: Record<string, unknown> = {};
-    if (route.body !== 'none') {
-      const raw = await readBody(request);
-      body = route.body === 'form' ? parseForm(raw) : parseJsonObject(raw);
-    }
-
-    // Only long polls need to know that the client went away: make the signal on first use.
-    let controller: AbortController | undefined;
-    const apiRequest: ApiRequest = {
-      method,
-      path,
-      params: match.params,
-      query: url.searchParams,
-      body,
-      bearer,
-      headers: request.headers,
-      get signal() {
-        if (!controller) {
-          const created = new AbortController();
-          controller = created;
-          response.on('close', () => {
-            if (!response.writableFinished) created.abort();
-          });
-        }
-        return controller.signal;
-      },
-    };
-    const reply = await route.handler(apiRequest);
-
-    if (faultable && method !== 'GET' && reply.status < 300 && faults.shouldDrop()) {
-      // The change is committed; the client never learns it. This is the case it must recover from.
-      request.socket.destroy();
-      return;
-    }
-    send(response, reply);
   }
 
-  const server = http.createServer((request, response) => {
-    request.on('error', () => {});
-    const owner: { emulator: Emulator | null } = { emulator: null };
-    handle(request, response, owner).catch((error: unknown) => {
-      const render = (apiError: ApiError) =>
-        owner.emulator ? owner.emulator.renderError(apiError) : rootError(emulators, apiError);
-      if (error instanceof ApiError) {
-        send(response, render(error));
-        return;
-      }
-      // Only a connection that is gone cannot be answered. (The request stream counts as destroyed
-      // as soon as its body has been read, so it says nothing about whether the client still waits.)
-      if (response.destroyed || response.writableEnded) return;
-      log(
-        `internal error on ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  private withBody(error: Error | null, raw: Buffer): void {
+    if (error) {
+      this.fail(error);
+      return;
+    }
+    try {
+      this.answer(this.route!.body === 'form' ? parseForm(raw) : parseJsonObject(raw));
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private answer(body: Record<string, unknown>): void {
+    const request = new HandlerRequest(
+      this.method,
+      this.path,
+      this.params,
+      body,
+      this.bearer,
+      this.search,
+      this.request,
+      this.response,
+    );
+    const answer = this.route!.handler(request);
+    if (answer instanceof Promise) {
+      answer.then(
+        (reply) => {
+          try {
+            this.reply(reply);
+          } catch (error) {
+            this.fail(error);
+          }
+        },
+        (error: unknown) => this.fail(error),
       );
-      send(response, render(new ApiError(500, 'api_error', 'Internal sandbox error.', { code: 'internal_error' })));
-    });
+    } else this.reply(answer);
+  }
+
+  private reply(reply: Reply): void {
+    const { faultable, method } = this;
+    if (faultable && method !== 'GET' && reply.status < 300 && this.emulator!.faults.shouldDrop()) {
+      // The change is committed; the client never learns it. This is the case it must recover from.
+      this.request.socket.destroy();
+      return;
+    }
+    send(this.response, reply);
+  }
+
+  private fail(error: unknown): void {
+    const { request, response, emulator, pipeline } = this;
+    const render = (apiError: ApiError) =>
+      emulator ? emulator.renderError(apiError) : rootError(pipeline.mounts, apiError);
+    if (error instanceof ApiError) {
+      send(response, render(error));
+      return;
+    }
+    // Only a connection that is gone cannot be answered. (The request stream counts as destroyed
+    // as soon as its body has been read, so it says nothing about whether the client still waits.)
+    if (response.destroyed || response.writableEnded) return;
+    pipeline.log(
+      `internal error on ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
+    send(response, render(new ApiError(500, 'api_error', 'Internal sandbox error.', { code: 'internal_error' })));
+  }
+}
+
+export function createApiServer(options: ServerOptions): http.Server {
+  const mounts = mountsOf(options.emulators);
+  const pipeline: Pipeline = { mounts, log: options.log };
+  const server = http.createServer((request, response) => {
+    request.on('error', noop);
+    new Exchange(pipeline, request, response).start();
   });
   // A request line or headers past Node's limit never reach the handler: answer with the documented
   // error body instead of Node's bare status line.
@@ -189,7 +340,7 @@ export function createApiServer(options: ServerOptions): http.Server {
     if (!socket.writable) return socket.destroy();
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
     const reply = rootError(
-      emulators,
+      mounts,
       tooLarge
         ? new ApiError(
             431,

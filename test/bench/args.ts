@@ -9,8 +9,14 @@ Options:
   --json [PATH]   also write the figures as JSON (default path: .bench/bench.json; "-" = stdout)
   --quick         a short run (under a minute): fewer samples, smaller load curves
   --only LIST     only these figures, e.g. --only 1,3
-  --repeat N      run each figure N times and report, per metric, the median run (figure 6,
-                  already a trend over 20 readings of a 10 000-payment run, runs once)
+  --repeat N      run each figure N times and report, per metric, the median run, with its spread
+                  over the N runs (figure 6, already a trend over 20 readings of a 10 000-payment
+                  run, runs once)
+
+Every metric reports its spread over repeats, (max - min) / median: the rounds or thirds of
+samples of one run, or the runs of --repeat. A metric whose spread exceeds 15 % is "noisy"
+instead of met or missed (the JSON keeps what it would be as targetVerdict).
+
   --profile       record CPU profiles of the measured parts into .bench/profiles (slower)
   --keep          keep the scratch directory (databases, logs) after the run
   --help          show this help

@@ -12,7 +12,7 @@ import { scaled, scratch, type Figure, type FigureContext } from './context';
 import type { LoadResult } from './load';
 import { summarizeProfile, type CpuProfile, type ProfileSummary } from './profile';
 import { metric, type Curve } from './report';
-import { median, relativeSpread, round } from './stats';
+import { median, round } from './stats';
 
 export const THROUGHPUT_TARGET = 0.4;
 export const FIGURE_CONCURRENCY = 32;
@@ -118,7 +118,7 @@ export const figure3: Figure = {
         },
         target: { op: '>=', value: THROUGHPUT_TARGET, on: 'ratio', unit: '×' },
         samples: main.sandbox.reduce((n, s) => n + s.completed, 0),
-        noise: { runs: main.ratios.length, relativeSpread: relativeSpread(main.ratios) },
+        repeats: { of: 'load rounds (sandbox and floor back to back)', values: main.ratios },
       }),
     ];
     const curve: Curve = {

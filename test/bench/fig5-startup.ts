@@ -9,7 +9,9 @@
  * and when the ready line was written, so the figure splits into Node's boot and the app's part.
  * The figure is the median of several launches on an existing data directory (every launch
  * after the first); the first launch on an empty one (creating databases, pairing the simulated
- * reader) is reported next to it.
+ * reader) is reported next to it, as the median of three such launches, each on a new directory
+ * (the first of them is also the one the later launches reuse). Spread: the later launches in three
+ * consecutive thirds (each third's median), and the three first launches.
  *
  * Bundle: every .js file the renderer build emits, gzipped in-process (zlib, level 9).
  */
@@ -21,7 +23,7 @@ import { gzipSync } from 'node:zlib';
 import { scaled, scratch, type Figure, type FigureContext } from './context';
 import { BENCH_OUT } from './build-paths';
 import { metric } from './report';
-import { median, round } from './stats';
+import { median, round, split } from './stats';
 
 export const START_TARGET_MS = 400;
 export const BUNDLE_TARGET_KB = 200;
@@ -136,13 +138,17 @@ export const figure5: Figure = {
     const dataDir = join(scratch(ctx, 'fig5'), 'data');
     const launches = scaled(ctx, ctx.quick ? 4 : 9, 2);
     const first = await launchWebMode(entry, dataDir);
+    // Two more first launches, each on a new empty directory: the repeats of the first-launch metric.
+    const firsts = [first];
+    for (let i = 0; i < 2; i++) firsts.push(await launchWebMode(entry, join(scratch(ctx, 'fig5-first'), 'data')));
+    const firstTimes = firsts.map((f) => f.spawnToReadyMs);
     const samples: StartSample[] = [];
     for (let i = 0; i < launches; i++) samples.push(await launchWebMode(entry, dataDir));
     const starts = samples.map((s) => s.spawnToReadyMs);
     const boots = samples.map((s) => s.nodeBootMs).filter((v): v is number => v !== null);
     const readies = samples.map((s) => s.processToReadyMs).filter((v): v is number => v !== null);
     ctx.log(
-      `  fig 5: cold start p50 ${median(starts).toFixed(1)} ms (first launch ${first.spawnToReadyMs.toFixed(1)} ms)`,
+      `  fig 5: cold start p50 ${median(starts).toFixed(1)} ms (first launches ${firstTimes.map((v) => v.toFixed(1)).join(', ')} ms)`,
     );
 
     const sizes = bundleSizes(join(BENCH_OUT, 'renderer'));
@@ -158,15 +164,17 @@ export const figure5: Figure = {
           unit: 'ms',
           target: { op: '<=', value: START_TARGET_MS, on: 'value', unit: 'ms' },
           samples: starts.length,
+          repeats: { of: 'thirds of the launches (median of each)', values: split(starts, 3).map(median) },
         }),
         metric({
           id: '5.first',
           figure: 5,
-          label: 'first launch on an empty data dir',
-          value: first.spawnToReadyMs,
+          label: 'first launch on an empty data dir, p50',
+          value: median(firstTimes),
           unit: 'ms',
           target: { op: '<=', value: START_TARGET_MS, on: 'value', unit: 'ms' },
-          samples: 1,
+          samples: firstTimes.length,
+          repeats: { of: 'first launches, each on a new data dir', values: firstTimes },
         }),
         metric({
           id: '5.bundle',
@@ -186,8 +194,8 @@ export const figure5: Figure = {
         nodeBootMsP50: boots.length ? round(median(boots), 1) : null,
         processToReadyMsP50: readies.length ? round(median(readies), 1) : null,
         firstLaunch: {
-          spawnToReadyMs: round(first.spawnToReadyMs, 1),
-          processToReadyMs: first.processToReadyMs === null ? null : round(first.processToReadyMs, 1),
+          spawnToReadyMs: firstTimes.map((v) => round(v, 1)),
+          processToReadyMs: firsts.map((f) => (f.processToReadyMs === null ? null : round(f.processToReadyMs, 1))),
         },
         bundle: {
           js: sizes.js.map((f) => ({ ...f, kb: round(f.bytes / 1024, 1), gzipKb: round(f.gzipBytes / 1024, 1) })),

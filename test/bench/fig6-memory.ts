@@ -236,6 +236,7 @@ export const figure6: Figure = {
       notes: [
         'The ratio column is growth / RSS after warm-up; the target bounds the growth itself.',
         'Growth = Theil–Sen slope of RSS (after GC) over the run × payments: single readings move by 10 MB or more either way.',
+        'No spread: one run (a second would not fit the bench’s time budget); the trend over 20 readings is what keeps one disturbed reading from deciding it. --repeat does not repeat it either.',
       ],
     };
   },

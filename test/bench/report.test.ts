@@ -1,8 +1,9 @@
 /** Verdicts, ratios, the JSON shape and the table of the bench report (no benchmark runs here). */
 import { describe, expect, it } from 'vitest';
-import { parseBenchArgs, parseFigureList, DEFAULT_JSON_PATH } from './args';
+import { parseBenchArgs, parseFigureList, DEFAULT_JSON_PATH, USAGE } from './args';
 import type { MachineFacts, NoiseFacts } from './machine';
 import {
+  NOISE_LIMIT,
   REPORT_SCHEMA,
   formatCurves,
   formatMarkdown,
@@ -160,7 +161,7 @@ describe('the JSON report', () => {
   it('a sound report has no problems and survives a JSON round trip', () => {
     const r = JSON.parse(JSON.stringify(report([figureOne()]))) as unknown;
     expect(validateReport(r)).toEqual([]);
-    expect(summarizeFigures([figureOne()])).toEqual({ metrics: 1, met: 1, missed: 0, failedFigures: [] });
+    expect(summarizeFigures([figureOne()])).toEqual({ metrics: 1, met: 1, missed: 0, noisy: 0, failedFigures: [] });
   });
 
   it('catches a verdict that contradicts the numbers', () => {
@@ -168,6 +169,9 @@ describe('the JSON report', () => {
     bad.figures[0]!.metrics[0]!.verdict = 'missed';
     bad.summary = summarizeFigures(bad.figures);
     expect(validateReport(bad).join('\n')).toMatch(/verdict missed contradicts 1.05 <= 1.1/);
+    const badTarget = report([figureOne()]);
+    badTarget.figures[0]!.metrics[0]!.targetVerdict = 'missed';
+    expect(validateReport(badTarget).join('\n')).toMatch(/targetVerdict missed contradicts 1.05 <= 1.1/);
   });
 
   it('catches a ratio that is not value / floor, and a floor that cannot be divided by', () => {
@@ -185,7 +189,7 @@ describe('the JSON report', () => {
       unknown
     >;
     delete (r.machine as Record<string, unknown>).sqliteVersion;
-    r.summary = { metrics: 0, met: 0, missed: 0, failedFigures: [] };
+    r.summary = { metrics: 0, met: 0, missed: 0, noisy: 0, failedFigures: [] };
     const problems = validateReport(r).join('\n');
     expect(problems).toMatch(/machine.sqliteVersion missing/);
     expect(problems).toMatch(/figure 1 appears twice/);
@@ -246,20 +250,42 @@ describe('repeated runs', () => {
 
   it('takes each metric from its median run, and the worse middle run of an even count', () => {
     const merged = mergeRepeats([run(1.2, 2100), run(1.0, 1900), run(1.05, 2500)]);
-    expect(merged.metrics.map((m) => [m.id, m.ratio ?? m.value, m.verdict])).toEqual([
-      ['1.p50', 1.05, 'met'],
-      ['1.x', 2100, 'met'],
+    // Both spreads exceed 15 % (19 % and 29 %): noisy, though each median run meets its target.
+    expect(merged.metrics.map((m) => [m.id, m.ratio ?? m.value, m.targetVerdict, m.verdict])).toEqual([
+      ['1.p50', 1.05, 'met', 'noisy'],
+      ['1.x', 2100, 'met', 'noisy'],
     ]);
-    expect(merged.metrics[0]!.noise).toEqual({ runs: 3, relativeSpread: 0.0476 });
     expect(merged.inputs.repeats).toEqual({ '1.p50': [1.2, 1, 1.05], '1.x': [2100, 1900, 2500] });
     const even = mergeRepeats([run(1.0, 1900), run(1.2, 2100)]);
     expect(even.metrics.map((m) => m.ratio ?? m.value)).toEqual([1.2, 1900]);
     expect(validateReport(report([merged]))).toEqual([]);
   });
 
-  it('a single run or failed runs pass through', () => {
+  it('the spread of merged runs is over the runs, and a spread past 15 % makes the metric noisy', () => {
+    // 1.p50: ratios 1.2, 1.0, 1.05 → (1.2 − 1.0) / 1.05 = 19 % → noisy, though 1.05 meets ≤ 1.1.
+    // 1.x: 2100, 1900, 2000 → 200 / 2000 = 10 % → judged: met.
+    const merged = mergeRepeats([run(1.2, 2100), run(1.0, 1900), run(1.05, 2000)]);
+    const [p50, x] = merged.metrics;
+    expect(p50!.spread).toEqual({
+      of: '3 runs of the figure',
+      repeats: 3,
+      min: 1,
+      median: 1.05,
+      max: 1.2,
+      relative: 0.1905,
+    });
+    expect([p50!.verdict, p50!.targetVerdict]).toEqual(['noisy', 'met']);
+    expect(x!.spread).toMatchObject({ repeats: 3, relative: 0.1 });
+    expect([x!.verdict, x!.targetVerdict]).toEqual(['met', 'met']);
+    const r = report([merged]);
+    expect(r.summary).toMatchObject({ metrics: 2, met: 1, missed: 0, noisy: 1 });
+    expect(validateReport(r)).toEqual([]);
+  });
+
+  it('a single run or failed runs pass through (keeping the spread within the run)', () => {
     const one = run(1, 2000);
     expect(mergeRepeats([one])).toBe(one);
+
     const failed: FigureResult = { ...one, metrics: [], error: 'x' };
     expect(mergeRepeats([failed, one])).toBe(one);
     expect(mergeRepeats([failed])).toBe(failed);
@@ -282,11 +308,92 @@ describe('the printed table', () => {
       }),
     );
     const table = formatTable([missed]);
-    expect(table.split('\n')[0]).toMatch(/#\s+figure\s+value\s+floor\s+ratio\s+target\s+verdict/);
-    expect(table).toMatch(/1\.p50\s+p50\s+10\.5 ms\s+10 ms\s+1\.05×\s+≤ 1\.1×\s+met \(1\.048× room\)/);
-    expect(table).toMatch(/1\.p99 .*2×\s+≤ 1\.1×\s+MISSED \(1\.818× over\)/);
+    expect(table.split('\n')[0]).toMatch(/#\s+figure\s+value\s+floor\s+ratio\s+spread\s+target\s+verdict/);
+    expect(table).toMatch(/1\.p50\s+p50\s+10\.5 ms\s+10 ms\s+1\.05×\s+—\s+≤ 1\.1×\s+met \(1\.048× room\)/);
+    expect(table).toMatch(/1\.p99 .*2×\s+—\s+≤ 1\.1×\s+MISSED \(1\.818× over\)/);
     expect(formatCurves([missed])).toMatch(/vs stored\nstored\s+ratio \(×\)\n1,000\s+1\.05/);
-    expect(formatMarkdown([missed])).toMatch(/\| 1\.p50 \| p50 \| 10\.5 ms \| 10 ms \| 1\.05× \| ≤ 1\.1× \| met/);
+    expect(formatMarkdown([missed])).toMatch(/\| 1\.p50 \| p50 \| 10\.5 ms \| 10 ms \| 1\.05× \| — \| ≤ 1\.1× \| met/);
+  });
+
+  it('shows each spread with its repeat count, and a noisy metric with what it would be', () => {
+    const f = figureOne();
+    f.metrics = [
+      metric({ ...throughput, repeats: { of: 'rounds', values: [0.5, 0.52, 0.51] } }),
+      metric({ ...throughput, id: '1.noisy', repeats: { of: 'rounds', values: [0.3, 0.51, 0.5] } }),
+    ];
+    const table = formatTable([f]);
+    expect(table).toMatch(/1\.rps .*0\.51×\s+3\.9 % \(3\)\s+≥ 0\.4×\s+met \(1\.275× room\)/);
+    expect(table).toMatch(
+      /1\.noisy .*42 % \(3\)\s+≥ 0\.4×\s+NOISY \(spread 42 % > 15 %; would be met \(1\.275× room\)\)/,
+    );
+    expect(formatMarkdown([f])).toMatch(/\| 42 % \(3\) \| ≥ 0\.4× \| NOISY/);
+  });
+});
+
+/** A figure-3-like metric: value 0.51 of a floor of 1, at least 0.4×. */
+const throughput = {
+  id: '1.rps',
+  figure: 1 as const,
+  label: 'throughput',
+  value: 0.51,
+  unit: 'req/s',
+  floor: { description: 'bare', value: 1, unit: 'req/s' },
+  target: { op: '>=' as const, value: 0.4, on: 'ratio' as const, unit: '×' },
+  samples: 1000,
+};
+
+describe('noise', () => {
+  it('a metric carries the spread of its repeats: (max − min) / median', () => {
+    const m = metric({ ...throughput, repeats: { of: 'load rounds', values: [0.5, 0.55, 0.51] } });
+    expect(m.spread).toEqual({ of: 'load rounds', repeats: 3, min: 0.5, median: 0.51, max: 0.55, relative: 0.098 });
+    expect([m.verdict, m.targetVerdict]).toEqual(['met', 'met']);
+  });
+
+  it('a spread over 15 % is noisy whether the target was met or missed; 15 % itself is not', () => {
+    const wide = metric({ ...throughput, repeats: { of: 'rounds', values: [0.3, 0.51, 0.51] } });
+    expect([wide.verdict, wide.targetVerdict]).toEqual(['noisy', 'met']);
+    const missed = metric({ ...throughput, value: 0.3, repeats: { of: 'rounds', values: [0.3, 0.2, 0.31] } });
+    expect([missed.verdict, missed.targetVerdict]).toEqual(['noisy', 'missed']);
+    const edge = metric({ ...throughput, value: 1, repeats: { of: 'rounds', values: [0.9, 1, 1.05] } });
+    expect(edge.spread!.relative).toBe(NOISE_LIMIT);
+    expect(edge.verdict).toBe('met');
+  });
+
+  it('one repeat or none has no spread and cannot be noisy', () => {
+    expect(metric(throughput).spread).toBeNull();
+    expect(metric({ ...throughput, repeats: { of: 'rounds', values: [0.2] } })).toMatchObject({
+      spread: null,
+      verdict: 'met',
+    });
+  });
+
+  it('the summary counts noisy metrics apart from met and missed', () => {
+    const f = figureOne();
+    f.metrics.push(metric({ ...throughput, repeats: { of: 'rounds', values: [0.1, 0.5, 0.51] } }));
+    expect(summarizeFigures([f])).toEqual({ metrics: 2, met: 1, missed: 0, noisy: 1, failedFigures: [] });
+  });
+
+  it('the validator catches a noisy spread judged met, a wrong relative spread and a malformed one', () => {
+    const f = figureOne();
+    f.metrics = [metric({ ...throughput, repeats: { of: 'rounds', values: [0.3, 0.51, 0.5] } })];
+    const judgedAnyway = report([f]);
+    judgedAnyway.figures[0]!.metrics[0]!.verdict = 'met';
+    judgedAnyway.summary = summarizeFigures(judgedAnyway.figures);
+    expect(validateReport(judgedAnyway).join('\n')).toMatch(/verdict met: a spread over 15 % is noisy/);
+
+    const wrong = report([f]);
+    wrong.figures[0]!.metrics[0]!.spread!.relative = 0.01;
+    wrong.figures[0]!.metrics[0]!.verdict = 'met';
+    wrong.summary = summarizeFigures(wrong.figures);
+    expect(validateReport(wrong).join('\n')).toMatch(/spread\.relative 0\.01 is not \(max − min\) \/ median/);
+
+    const malformed = report([f]) as unknown as { figures: { metrics: Record<string, unknown>[] }[] };
+    malformed.figures[0]!.metrics[0]!.spread = { of: 'rounds', repeats: 1 };
+    expect(validateReport(malformed).join('\n')).toMatch(/spread malformed/);
+
+    const missing = report([figureOne()]) as unknown as { figures: { metrics: Record<string, unknown>[] }[] };
+    delete missing.figures[0]!.metrics[0]!.spread;
+    expect(validateReport(missing).join('\n')).toMatch(/spread missing/);
   });
 });
 
@@ -308,6 +415,12 @@ describe('command line', () => {
     expect(parseBenchArgs(['--json', '-'])).toMatchObject({ args: { json: '-' } });
     expect(parseBenchArgs(['--json=x.json', '--only=4'])).toMatchObject({ args: { json: 'x.json', only: [4] } });
     expect(parseBenchArgs(['--help'])).toEqual({ kind: 'help' });
+  });
+
+  it('the usage explains the spread and the noisy verdict', () => {
+    expect(USAGE).toMatch(/\(max - min\) \/ median/);
+    expect(USAGE).toMatch(/exceeds 15 % is "noisy"/);
+    expect(NOISE_LIMIT).toBe(0.15);
   });
 
   it('refuses unknown flags and figures', () => {

@@ -5,9 +5,9 @@
  * (test/bench/report.test.ts), so a figure can never print "met" for a missed target.
  */
 import type { MachineFacts, NoiseFacts } from './machine';
-import { ratio as divide, relativeSpread, round } from './stats';
+import { ratio as divide, round, spread as spreadOf } from './stats';
 
-export const REPORT_SCHEMA = 'pos-terminal-bench/1';
+export const REPORT_SCHEMA = 'pos-terminal-bench/2';
 
 export type FigureId = 1 | 2 | 3 | 4 | 5 | 6;
 export const FIGURE_IDS: readonly FigureId[] = [1, 2, 3, 4, 5, 6];
@@ -30,7 +30,28 @@ export interface Floor {
   unit: string;
 }
 
-export type Verdict = 'met' | 'missed';
+/** Whether the measurement meets its target; `noisy` when its repeats disagree too much to say. */
+export type Verdict = 'met' | 'missed' | 'noisy';
+/** What the measurement says against the target, noise aside. */
+export type TargetVerdict = 'met' | 'missed';
+
+/**
+ * A metric whose repeats span more than this fraction of their median ((max − min) / median) is
+ * `noisy` instead of met or missed: on a shared machine one disturbed repeat can halve a figure.
+ */
+export const NOISE_LIMIT = 0.15;
+
+/** The spread of a metric's judged quantity (its ratio, or its value) over repeats of it. */
+export interface MetricSpread {
+  /** What one repeat is, e.g. "3 load rounds" or "3 thirds of the payments". */
+  of: string;
+  repeats: number;
+  min: number;
+  median: number;
+  max: number;
+  /** (max − min) / |median|. */
+  relative: number;
+}
 
 export interface Metric {
   /** e.g. "1.p50": figure number, then the metric within the figure. */
@@ -42,15 +63,18 @@ export interface Metric {
   floor: Floor | null;
   ratio: number | null;
   target: Target;
+  /** `noisy` when spread.relative > NOISE_LIMIT; otherwise targetVerdict. */
   verdict: Verdict;
+  /** The measured quantity against the target, whatever the noise. */
+  targetVerdict: TargetVerdict;
   /**
    * How far from the target, as a factor: > 1 met with that much room (1.5 = 50 % to spare),
    * < 1 missed. null when the measured quantity is 0 under an upper bound (infinite room).
    */
   headroom: number | null;
   samples: number;
-  /** Spread of repeated runs (MAD / median of the per-run figure), when there were several. */
-  noise?: { runs: number; relativeSpread: number };
+  /** Spread over repeats of the metric; null when it was measured once (then it cannot be noisy). */
+  spread: MetricSpread | null;
 }
 
 export interface MetricInput {
@@ -62,14 +86,18 @@ export interface MetricInput {
   floor?: Floor | null;
   target: Target;
   samples: number;
-  noise?: { runs: number; relativeSpread: number };
+  /**
+   * The judged quantity (ratio for a ratio target, else the value) of each repeat, and what one
+   * repeat is. Fewer than two values: no spread.
+   */
+  repeats?: { of: string; values: readonly number[] };
 }
 
 /** Whether `measured` satisfies the target, and by what factor. */
 export function judge(
   measured: number,
   target: Pick<Target, 'op' | 'value'>,
-): { verdict: Verdict; headroom: number | null } {
+): { verdict: TargetVerdict; headroom: number | null } {
   if (!Number.isFinite(measured)) throw new RangeError(`cannot judge a non-finite measurement ${measured}`);
   const met = target.op === '<=' ? measured <= target.value : measured >= target.value;
   let headroom: number | null;
@@ -84,7 +112,8 @@ export function metric(input: MetricInput): Metric {
   const r = floor ? divide(input.value, floor.value) : null;
   if (input.target.on === 'ratio' && r === null) throw new Error(`metric ${input.id}: a ratio target needs a floor`);
   const measured = input.target.on === 'ratio' ? r! : input.value;
-  const { verdict, headroom } = judge(measured, input.target);
+  const { verdict: targetVerdict, headroom } = judge(measured, input.target);
+  const spread = spreadFrom(input.repeats);
   return {
     id: input.id,
     figure: input.figure,
@@ -94,11 +123,30 @@ export function metric(input: MetricInput): Metric {
     floor: floor ? { ...floor, value: round(floor.value, 4) } : null,
     ratio: r === null ? null : round(r, 4),
     target: input.target,
-    verdict,
+    verdict: verdictOf(targetVerdict, spread),
+    targetVerdict,
     headroom,
     samples: input.samples,
-    ...(input.noise ? { noise: { runs: input.noise.runs, relativeSpread: round(input.noise.relativeSpread, 4) } } : {}),
+    spread,
   };
+}
+
+function spreadFrom(repeats: MetricInput['repeats']): MetricSpread | null {
+  if (!repeats || repeats.values.length < 2) return null;
+  const s = spreadOf(repeats.values);
+  return {
+    of: repeats.of,
+    repeats: s.repeats,
+    min: round(s.min, 4),
+    median: round(s.median, 4),
+    max: round(s.max, 4),
+    relative: round(s.relative, 4),
+  };
+}
+
+/** The verdict a metric shows: noisy when its repeats disagree by more than NOISE_LIMIT. */
+export function verdictOf(targetVerdict: TargetVerdict, spread: MetricSpread | null): Verdict {
+  return spread !== null && spread.relative > NOISE_LIMIT ? 'noisy' : targetVerdict;
 }
 
 /** A load curve: one row per load level (x), one column per measured series. */
@@ -140,7 +188,7 @@ export interface BenchReport {
   machine: MachineFacts;
   noise: NoiseFacts;
   figures: FigureResult[];
-  summary: { metrics: number; met: number; missed: number; failedFigures: FigureId[] };
+  summary: { metrics: number; met: number; missed: number; noisy: number; failedFigures: FigureId[] };
 }
 
 /** The quantity a metric's target bounds (its ratio or its value). */
@@ -149,10 +197,11 @@ export function judged(m: Metric): number {
 }
 
 /**
- * Merges repeated runs of one figure: each metric is taken from the run where its judged quantity
- * is the median (with an even count, the worse of the two middle runs), and carries the spread of
- * that quantity over the runs. Curves, inputs and notes are those of the first run, plus every
- * run's judged quantities.
+ * Merges repeated runs of one figure (`--repeat N`): each metric is taken from the run where its
+ * judged quantity is the median (with an even count, the worse of the two middle runs); its spread
+ * is then that quantity's spread over the runs (instead of over the repeats within one run), and
+ * its verdict is judged again with it. Curves, inputs and notes are those of the first run, plus
+ * every run's judged quantities and within-run spreads.
  */
 export function mergeRepeats(runs: readonly FigureResult[]): FigureResult {
   const ok = runs.filter((r) => r.error === undefined);
@@ -168,8 +217,8 @@ export function mergeRepeats(runs: readonly FigureResult[]): FigureResult {
     const ordered = [...candidates].sort(worseFirst);
     // Sorted worst first: the lower middle is the median, or the worse of the two middles.
     const chosen = ordered[Math.floor((ordered.length - 1) / 2)]!;
-    const values = candidates.map(judged);
-    return { ...chosen, noise: { runs: values.length, relativeSpread: round(relativeSpread(values), 4) } };
+    const spread = spreadFrom({ of: `${candidates.length} runs of the figure`, values: candidates.map(judged) });
+    return { ...chosen, spread, verdict: verdictOf(chosen.targetVerdict, spread) };
   });
   return {
     ...first,
@@ -182,6 +231,9 @@ export function mergeRepeats(runs: readonly FigureResult[]): FigureResult {
           ok.map((r) => r.metrics.find((x) => x.id === m.id)).map((x) => (x ? round(judged(x), 4) : null)),
         ]),
       ),
+      spreadsWithinRuns: Object.fromEntries(
+        first.metrics.map((m) => [m.id, ok.map((r) => r.metrics.find((x) => x.id === m.id)?.spread?.relative ?? null)]),
+      ),
     },
     elapsedMs: runs.reduce((n, r) => n + r.elapsedMs, 0),
   };
@@ -193,6 +245,7 @@ export function summarizeFigures(figures: readonly FigureResult[]): BenchReport[
     metrics: metrics.length,
     met: metrics.filter((m) => m.verdict === 'met').length,
     missed: metrics.filter((m) => m.verdict === 'missed').length,
+    noisy: metrics.filter((m) => m.verdict === 'noisy').length,
     failedFigures: figures.filter((f) => f.error !== undefined).map((f) => f.figure),
   };
 }
@@ -310,8 +363,41 @@ function validateMetric(m: unknown, where: string, figure: unknown): string[] {
   const measured = target.on === 'ratio' ? m.ratio : m.value;
   if (typeof measured === 'number') {
     const expected = judge(measured, { op: target.op, value: target.value }).verdict;
-    need(m.verdict === expected, `verdict ${String(m.verdict)} contradicts ${measured} ${target.op} ${target.value}`);
+    need(
+      m.targetVerdict === expected,
+      `targetVerdict ${String(m.targetVerdict)} contradicts ${measured} ${target.op} ${target.value}`,
+    );
   }
+  need('spread' in m, 'spread missing (null when measured once)');
+  const spread = m.spread;
+  if (spread !== null && spread !== undefined) {
+    if (
+      !isObject(spread) ||
+      typeof spread.of !== 'string' ||
+      !Number.isInteger(spread.repeats) ||
+      (spread.repeats as number) < 2 ||
+      ![spread.min, spread.median, spread.max, spread.relative].every(
+        (v) => typeof v === 'number' && Number.isFinite(v),
+      )
+    ) {
+      problems.push(`${where}: spread malformed`);
+    } else {
+      const [min, median, max, relative] = [spread.min, spread.median, spread.max, spread.relative] as number[];
+      need(min! <= median! && median! <= max!, 'spread must have min ≤ median ≤ max');
+      const expected = median === 0 ? 0 : (max! - min!) / Math.abs(median!);
+      need(
+        Math.abs(relative! - expected) <= Math.max(1e-3, expected * 1e-3),
+        `spread.relative ${relative} is not (max − min) / median (${expected})`,
+      );
+    }
+  }
+  const noisy = isObject(spread) && typeof spread.relative === 'number' && spread.relative > NOISE_LIMIT;
+  if (noisy) need(m.verdict === 'noisy', `verdict ${String(m.verdict)}: a spread over ${NOISE_LIMIT * 100} % is noisy`);
+  else
+    need(
+      m.verdict === m.targetVerdict,
+      `verdict ${String(m.verdict)} contradicts ${String(measured)} ${target.op} ${target.value}`,
+    );
   return problems;
 }
 
@@ -347,10 +433,23 @@ function targetText(target: Target): string {
   return `${target.op === '<=' ? '≤' : '≥'} ${fmt(target.value)}${target.on === 'ratio' ? '×' : ` ${target.unit}`}`;
 }
 
-function verdictText(m: Metric): string {
-  if (m.headroom === null) return m.verdict;
-  if (m.verdict === 'met') return `met (${fmt(m.headroom)}× room)`;
+function targetVerdictText(m: Metric): string {
+  if (m.headroom === null) return m.targetVerdict;
+  if (m.targetVerdict === 'met') return `met (${fmt(m.headroom)}× room)`;
   return `MISSED (${fmt(1 / m.headroom)}× over)`;
+}
+
+function verdictText(m: Metric): string {
+  if (m.verdict !== 'noisy') return targetVerdictText(m);
+  const pct = (v: number) => `${Math.round(v * 100)} %`;
+  return `NOISY (spread ${pct(m.spread!.relative)} > ${pct(NOISE_LIMIT)}; would be ${targetVerdictText(m)})`;
+}
+
+/** The spread column: (max − min) / median over the repeats, and how many there were. */
+function spreadText(m: Metric): string {
+  if (m.spread === null) return '—';
+  const pct = m.spread.relative * 100;
+  return `${pct < 10 ? pct.toFixed(1) : Math.round(pct)} % (${m.spread.repeats})`;
 }
 
 function pad(rows: string[][]): string {
@@ -367,10 +466,10 @@ function pad(rows: string[][]): string {
 
 /** The table `npm run bench` prints (and the README's Performance section reproduces). */
 export function formatTable(figures: readonly FigureResult[]): string {
-  const rows: string[][] = [['#', 'figure', 'value', 'floor', 'ratio', 'target', 'verdict']];
+  const rows: string[][] = [['#', 'figure', 'value', 'floor', 'ratio', 'spread', 'target', 'verdict']];
   for (const figure of figures) {
     if (figure.error !== undefined)
-      rows.push([String(figure.figure), figure.title, '—', '—', '—', '—', `NOT MEASURED: ${figure.error}`]);
+      rows.push([String(figure.figure), figure.title, '—', '—', '—', '—', '—', `NOT MEASURED: ${figure.error}`]);
     for (const m of figure.metrics) {
       rows.push([
         m.id,
@@ -378,6 +477,7 @@ export function formatTable(figures: readonly FigureResult[]): string {
         fmt(m.value, m.unit),
         m.floor ? fmt(m.floor.value, m.floor.unit) : '—',
         m.ratio === null ? '—' : `${fmt(m.ratio)}×`,
+        spreadText(m),
         targetText(m.target),
         verdictText(m),
       ]);
@@ -398,13 +498,16 @@ export function formatCurves(figures: readonly FigureResult[]): string {
 
 /** Markdown version of the table, for the README's Performance section. */
 export function formatMarkdown(figures: readonly FigureResult[]): string {
-  const lines = ['| # | figure | value | floor | ratio | target | verdict |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| # | figure | value | floor | ratio | spread | target | verdict |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
   for (const figure of figures) {
     if (figure.error !== undefined)
-      lines.push(`| ${figure.figure} | ${figure.title} | — | — | — | — | not measured: ${figure.error} |`);
+      lines.push(`| ${figure.figure} | ${figure.title} | — | — | — | — | — | not measured: ${figure.error} |`);
     for (const m of figure.metrics) {
       lines.push(
-        `| ${m.id} | ${m.label} | ${fmt(m.value, m.unit)} | ${m.floor ? fmt(m.floor.value, m.floor.unit) : '—'} | ${m.ratio === null ? '—' : `${fmt(m.ratio)}×`} | ${targetText(m.target)} | ${verdictText(m)} |`,
+        `| ${m.id} | ${m.label} | ${fmt(m.value, m.unit)} | ${m.floor ? fmt(m.floor.value, m.floor.unit) : '—'} | ${m.ratio === null ? '—' : `${fmt(m.ratio)}×`} | ${spreadText(m)} | ${targetText(m.target)} | ${verdictText(m)} |`,
       );
     }
   }

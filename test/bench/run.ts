@@ -17,6 +17,7 @@ import { figure5 } from './fig5-startup';
 import { figure6 } from './fig6-memory';
 import { machineFacts, watchNoise } from './machine';
 import {
+  NOISE_LIMIT,
   REPORT_SCHEMA,
   formatCurves,
   formatTable,
@@ -120,7 +121,7 @@ export function printReport(report: BenchReport): string {
   if (curves) lines.push(curves, '');
   lines.push(describeMachine(report));
   lines.push(
-    `${report.summary.met} of ${report.summary.metrics} targets met${report.summary.missed ? `, ${report.summary.missed} missed` : ''}${
+    `${report.summary.met} of ${report.summary.metrics} targets met${report.summary.missed ? `, ${report.summary.missed} missed` : ''}${report.summary.noisy ? `, ${report.summary.noisy} too noisy to judge (spread over ${NOISE_LIMIT * 100} %)` : ''}${
       report.summary.failedFigures.length ? `; figures not measured: ${report.summary.failedFigures.join(', ')}` : ''
     } (${(report.elapsedMs / 1000).toFixed(0)} s)`,
   );

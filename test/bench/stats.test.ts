@@ -9,6 +9,8 @@ import {
   relativeSpread,
   round,
   sorted,
+  split,
+  spread,
   stddev,
   summarize,
   trimmedMean,
@@ -85,5 +87,33 @@ describe('bench statistics', () => {
     expect(round(0.1 + 0.2, 3)).toBe(0.3);
     expect(round(133.33333, 1)).toBe(133.3);
     expect(round(Number.NaN)).toBeNaN();
+  });
+
+  it('spread is (max − min) / |median| over the repeats', () => {
+    expect(spread([0.55, 0.5, 0.51])).toMatchObject({ repeats: 3, min: 0.5, median: 0.51, max: 0.55 });
+    expect(spread([0.55, 0.5, 0.51]).relative).toBeCloseTo(0.05 / 0.51, 12);
+    expect(spread([2324, 865, 2409]).relative).toBeCloseTo((2409 - 865) / 2324, 12);
+    expect(spread([7])).toEqual({ repeats: 1, min: 7, median: 7, max: 7, relative: 0 });
+    expect(spread([-1, 0, 1]).relative).toBe(0);
+    expect(spread([-2, -1, -1.5]).relative).toBeCloseTo(1 / 1.5, 12);
+    expect(() => spread([])).toThrow(RangeError);
+  });
+
+  it('splits a sequence into consecutive, nearly equal parts', () => {
+    expect(split([1, 2, 3, 4, 5, 6, 7], 3)).toEqual([
+      [1, 2, 3],
+      [4, 5],
+      [6, 7],
+    ]);
+    expect(split([1, 2, 3, 4, 5, 6], 3)).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    expect(split([1, 2], 3)).toEqual([[1], [2]]);
+    expect(split([], 3)).toEqual([]);
+    expect(split([1, 2, 3, 4], 1)).toEqual([[1, 2, 3, 4]]);
+    expect(split([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 3).flat()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(() => split([1], 0)).toThrow(RangeError);
   });
 });

@@ -117,3 +117,44 @@ export function round(value: number, digits = 3): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
 }
+
+/**
+ * How far repeats of one measurement disagree: (max − min) / |median|, e.g. 0.12 = the repeats
+ * span 12 % of their median. 0 for a single repeat or a median of 0 (nothing to compare).
+ */
+export interface Spread {
+  /** How many repeats the spread is over. */
+  repeats: number;
+  min: number;
+  median: number;
+  max: number;
+  /** (max − min) / |median|. */
+  relative: number;
+}
+
+export function spread(values: readonly number[]): Spread {
+  requireSamples(values, 'spread');
+  const s = sorted(values);
+  const m = median(s);
+  const min = s[0]!;
+  const max = s[s.length - 1]!;
+  return { repeats: s.length, min, median: m, max, relative: m === 0 ? 0 : (max - min) / Math.abs(m) };
+}
+
+/**
+ * Consecutive, nearly equal parts of a sequence (sizes differ by at most one, larger parts
+ * first), for figures that take many samples in one run: each part is one repeat of the figure's
+ * statistic. Never more parts than items.
+ */
+export function split<T>(items: readonly T[], parts = 3): T[][] {
+  if (!(Number.isInteger(parts) && parts >= 1)) throw new RangeError(`cannot split into ${parts} parts`);
+  const n = Math.min(parts, items.length);
+  const out: T[][] = [];
+  let start = 0;
+  for (let i = 0; i < n; i++) {
+    const size = Math.floor(items.length / n) + (i < items.length % n ? 1 : 0);
+    out.push(items.slice(start, start + size));
+    start += size;
+  }
+  return out;
+}

@@ -8,7 +8,8 @@ import { ApiError, conflict, invalid, notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
 import { inTransaction, type Context } from '../../shared/context';
 import type { Outbox } from './events';
-import { amountJson, type AmountJson } from './money-json';
+import type { AmountJson } from './money-json';
+import { formatted } from '../../shared/money';
 import { paginate, type Page } from '../../shared/pagination';
 import { isoOrNull, iso, DAY } from '../../shared/time';
 import * as machine from './transaction-machine';
@@ -83,7 +84,20 @@ const IDEMPOTENT_PARAMS = [
 ] as const;
 
 export function canonicalMetadata(metadata: Metadata): string {
+  // Keys already in order (the usual case) need no sorted copy: an object's own key order is its
+  // integer-like keys ascending, then the others as inserted, so a copy built from the sorted
+  // entries would list its keys exactly as the object does.
+  if (keysSorted(metadata)) return JSON.stringify(metadata);
   return JSON.stringify(Object.fromEntries(Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+}
+
+function keysSorted(object: object): boolean {
+  let previous: string | undefined;
+  for (const key in object) {
+    if (previous !== undefined && !(previous < key)) return false;
+    previous = key;
+  }
+  return true;
 }
 
 function idempotencyParams(input: CreateTransactionInput): string {
@@ -140,7 +154,8 @@ export function transactionJson(row: TransactionRow): TransactionJson {
     reference: row.reference,
     type: 'payment',
     status: row.status,
-    ...amountJson(row),
+    amount: row.amount,
+    amount_formatted: formatted(row.amount, row.currency),
     amount_refunded: row.amount_refunded,
     amount_capturable: row.amount_capturable,
     amount_captured: row.amount_captured,
@@ -182,14 +197,42 @@ export interface TransactionFilters {
 
 export type Card = { brand: string; last4: string };
 
+// Positional parameters: binding 23 values by name costs a property lookup each, on every create.
 const INSERT = `INSERT INTO transactions (id, reference, status, amount, amount_refunded, amount_capturable, amount_captured,
   currency, payment_method_type, capture_method, description, customer_id, terminal_id, receipt_email, metadata,
   card_brand, card_last4, failure_code, failure_message, client_secret, idempotency_key, idempotency_params,
   captured_at, created_at, updated_at)
-  VALUES (@id, @reference, @status, @amount, 0, @amount_capturable, @amount_captured, @currency, @payment_method_type,
-  @capture_method, @description, @customer_id, @terminal_id, @receipt_email, @metadata, @card_brand, @card_last4,
-  @failure_code, @failure_message, @client_secret, @idempotency_key, @idempotency_params, @captured_at, @created_at, @created_at)
+  VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (idempotency_key) DO NOTHING`;
+
+function insertArgs(row: TransactionRow): unknown[] {
+  return [
+    row.id,
+    row.reference,
+    row.status,
+    row.amount,
+    row.amount_capturable,
+    row.amount_captured,
+    row.currency,
+    row.payment_method_type,
+    row.capture_method,
+    row.description,
+    row.customer_id,
+    row.terminal_id,
+    row.receipt_email,
+    row.metadata,
+    row.card_brand,
+    row.card_last4,
+    row.failure_code,
+    row.failure_message,
+    row.client_secret,
+    row.idempotency_key,
+    row.idempotency_params,
+    row.captured_at,
+    row.created_at,
+    row.created_at,
+  ];
+}
 
 const SAVE = `UPDATE transactions SET status = @status, amount_refunded = @amount_refunded,
   amount_capturable = @amount_capturable, amount_captured = @amount_captured, terminal_id = @terminal_id,
@@ -302,7 +345,7 @@ export class Transactions {
       };
       if (input.confirm) this.decideConfirmation(row, input.payment_method);
       // The UNIQUE idempotency_key column decides: insert first, and a conflict means "replay".
-      const result = this.ctx.sql.get(INSERT).run(row);
+      const result = this.ctx.sql.get(INSERT).run(insertArgs(row));
       if (result.changes === 0) return this.replay(byKey()!, params);
       row.seq = Number(result.lastInsertRowid);
       if (row.status !== 'pending') this.emitOutcome(row);
