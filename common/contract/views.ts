@@ -124,9 +124,34 @@ export interface PaymentView {
   /** Deferred capture: when the authorisation lapses (null when the gateway does not say). */
   authorizationExpiresAt: string | null;
   installmentPlanId: string | null;
+  /** Split settlement: each merchant's share and its state (empty when the payment is not split). */
+  splits: SplitView[];
   next: PaymentAction[];
   createdAt: string;
   updatedAt: string;
+}
+
+/** What the cashier can do with one share of a split payment now. */
+export type SplitAction = 'release' | 'cancel';
+
+/** One merchant's share of a split payment. Amounts in minor units of the payment's currency. */
+export interface SplitView {
+  /** The gateway's id for the share (what settlements.release / cancel name); null until it has the payment. */
+  id: string | null;
+  merchantId: string;
+  settlementReference: string | null;
+  amount: number;
+  /** Asked for on hold: settled only when the till releases it. */
+  onHold: boolean;
+  /** REQUESTED until the gateway has the payment, then the gateway's: HOLD, RELEASED, CANCELLED, … */
+  status: string;
+  /** Settled to the merchant (after a partial release, less than `amount`). */
+  releasedAmount: number;
+  /** Refunded to the customer from this share (recovered from the merchant or never settled). */
+  refundedAmount: number;
+  /** A release or cancel of this share was sent and is not confirmed yet (it is retried). */
+  pending: boolean;
+  next: SplitAction[];
 }
 
 export interface AttentionView {
@@ -330,6 +355,9 @@ export interface CommandResults {
   'installments.list': InstallmentPlanView[];
   'installments.abort': InstallmentPlanView;
   'payments.annotate': PaymentView;
+  'settlements.list': PaymentView[];
+  'settlements.release': PaymentView;
+  'settlements.cancel': PaymentView;
   'settings.get': SettingsView;
   'settings.update': SettingsView;
   'devlog.list': DevLogEntry[];

@@ -334,6 +334,9 @@ export async function createHost(options: HostOptions): Promise<Host> {
     'installments.create': (input) => service.installments.create(input),
     'installments.list': () => service.installments.list(),
     'installments.abort': (input) => service.installments.abort(input.planId),
+    'settlements.list': (input) => service.settlements.list(input),
+    'settlements.release': (input) => service.settlements.release(input),
+    'settlements.cancel': (input) => service.settlements.cancel(input),
   };
 
   async function dispatch(name: string, input: unknown): Promise<Result<unknown>> {
