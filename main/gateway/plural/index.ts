@@ -77,8 +77,11 @@ export interface PluralConfig {
   clientSecret: string;
   /** Hex: the HMAC key (hex-decoded) of return-URL and webhook signatures. */
   signatureKey: string;
-  /** Where the customer's browser returns after paying on the checkout page (signed fields added). */
-  callbackUrl?: string | null;
+  /**
+   * Where the customer's browser returns after paying on the checkout page (signed fields added);
+   * a function is asked on every create (the till's own return address may change while it runs).
+   */
+  callbackUrl?: string | null | (() => string | null);
   http?: Omit<GatewayHttpOptions, 'baseUrl' | 'parseError'>;
   /** The token's expiry and Request-Timestamp are read from it; tests pass a FakeClock. */
   clock?: Clock;
@@ -117,7 +120,8 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
     config.http,
   );
   const live = isLiveUrl(config.baseUrl);
-  const callbackUrl = config.callbackUrl ?? null;
+  const callbackUrlNow = (): string | null =>
+    typeof config.callbackUrl === 'function' ? config.callbackUrl() : (config.callbackUrl ?? null);
 
   // ---- reading a charge ------------------------------------------------------------------------
 
@@ -264,6 +268,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
         );
       const splitLines = input.splits && input.splits.length > 0 ? checkSplits(input.splits, input.amount) : null;
       const customer = customerOf(input);
+      const callbackUrl = callbackUrlNow();
       const body: CreateOrderBody = {
         merchant_order_reference: chargeReference(input.orderReference, key),
         order_amount: inr(input.amount),
