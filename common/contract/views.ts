@@ -39,6 +39,9 @@ export type ReaderStage = 'sent' | 'waiting_for_card' | 'processing';
 export const GATEWAY_NAMES = ['plutopay', 'payplug', 'plural'] as const;
 export type GatewayName = (typeof GATEWAY_NAMES)[number];
 
+/** Plural's environments: UAT (its test environment) and production (live payments, https). */
+export const PLURAL_URLS = { uat: 'https://pluraluat.v2.pinepg.in', live: 'https://api.pluralpay.in' } as const;
+
 /** What a gateway can do; the UI asks these, never the gateway's name. */
 export interface GatewayCapabilities {
   /** Card present on a reader this app hosts, fed through the gateway's reader link. */
