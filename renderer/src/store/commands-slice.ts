@@ -147,7 +147,7 @@ export const createCommandsSlice =
           }));
           return;
         }
-        const input = createInput(state.ui.draft, currency);
+        const input = createInput(state.ui.draft, currency, state.host.gateway?.capabilities.splitSettlement ?? false);
         set((s) => ({ ui: { ...s.ui, createError: null } }));
         if (state.ui.draft.installments > 1) {
           // An installment plan: the customer pays the first part by link, the gateway charges the rest.

@@ -92,6 +92,19 @@ export interface Draft {
   savedCardId: string | null;
   /** 1: one payment; 2 or more: an installment plan of that many parts. */
   installments: number;
+  /** Split settlement: the merchants' shares (empty: the payment is not split). */
+  splits: DraftSplit[];
+}
+
+/** One row of the split editor. */
+export interface DraftSplit {
+  /** Stable across edits (React key, focus after adding or removing a row). */
+  key: number;
+  merchantId: string;
+  settlementReference: string;
+  /** Minor units; 0 = nothing typed yet. */
+  amount: number;
+  onHold: boolean;
 }
 
 export interface TxQuery {

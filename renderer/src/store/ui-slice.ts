@@ -26,6 +26,7 @@ export function emptyDraft(): Draft {
     saveCard: false,
     savedCardId: null,
     installments: 1,
+    splits: [],
   };
 }
 
