@@ -107,6 +107,9 @@ export interface DraftSplit {
   onHold: boolean;
 }
 
+/** The Transactions screen's tabs: the list, and split payments' held shares. */
+export type TxTab = 'list' | 'settlements';
+
 export interface TxQuery {
   search: string;
   status: CommandInput<'transactions.list'>['status'] | '';
@@ -137,6 +140,7 @@ export interface UiState {
   txSelectedId: string | null;
   /** An installment plan shown on the Process screen (its first part's QR, its schedule). */
   selectedPlan: InstallmentPlanView | null;
+  txTab: TxTab;
 }
 
 export interface UiSlice {
@@ -151,6 +155,7 @@ export interface UiSlice {
   setTxQuery(patch: Partial<TxQuery>): void;
   openTransaction(transactionId: string | null): void;
   showPlan(plan: InstallmentPlanView | null): void;
+  setTxTab(tab: TxTab): void;
 }
 
 export interface CommandsSlice {
