@@ -84,6 +84,11 @@ export interface GatewayView {
   capabilities: GatewayCapabilities;
   /** Amount range in minor units and the currencies it takes (null: any the app knows). */
   limits: { amountMin: number; amountMax: number; currencies: readonly string[] | null };
+  /**
+   * Test mode: the cards this gateway's sandbox knows for paying a link (the Simulate screen offers
+   * them); absent, the app's own test cards apply.
+   */
+  linkTestCards?: readonly { number: string; label: string }[];
 }
 
 /** What the cashier can do with a payment now (the Process and Capture screens offer these). */

@@ -67,6 +67,19 @@ export const PLURAL_CAPABILITIES: GatewayCapabilities = {
   paymentNotes: false,
 };
 
+/**
+ * The cards the app's Plural sandbox knows (docs/sandbox-plural.md): what the Simulate screen offers
+ * on a Plural link. Any other number is declined there.
+ */
+export const PLURAL_LINK_TEST_CARDS: readonly { number: string; label: string }[] = [
+  { number: '4111111111111111', label: 'Visa — approved' },
+  { number: '5555555555554444', label: 'Mastercard — approved' },
+  { number: '4000000000001091', label: 'Visa — 3-D Secure challenge, passed' },
+  { number: '5200000000001096', label: 'Mastercard — 3-D Secure challenge, passed' },
+  { number: '4000000000000002', label: 'Declined' },
+  { number: '4000000000009995', label: 'Declined — insufficient funds' },
+];
+
 /** Plural's production API; every other base URL (its UAT, the app's sandbox) is test mode. */
 export const LIVE_HOST = 'api.pluralpay.in';
 
@@ -234,6 +247,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
     label: 'Plural',
     capabilities: PLURAL_CAPABILITIES,
     limits: PLURAL_LIMITS,
+    linkTestCards: PLURAL_LINK_TEST_CARDS,
 
     async health() {
       // A new token proves both that Plural answers and that the credentials are good.
