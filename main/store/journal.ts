@@ -63,7 +63,8 @@ export interface PaymentRecord {
  * 'report' is a device outcome waiting to be posted over the reader link; 'release' and
  * 'cancel_split' release or cancel one share of a split payment (params: splitId, amount?).
  */
-export type OperationKind = 'create' | 'process' | 'report' | 'capture' | 'cancel' | 'refund' | 'release' | 'cancel_split';
+export type OperationKind =
+  'create' | 'process' | 'report' | 'capture' | 'cancel' | 'refund' | 'release' | 'cancel_split';
 
 export type PaymentChannel = 'card_present' | 'link';
 export type OperationState = 'pending' | 'done' | 'failed';
@@ -627,12 +628,16 @@ export class Journal {
     });
   }
 
-  /** Payments with shares, those with a held share first, then newest first. */
+  /**
+   * Payments with shares the gateway has (a create it refused leaves only the shares asked for),
+   * those with a held share first, then newest first.
+   */
   listSplitPayments(limit: number, heldOnly = false): PaymentRecord[] {
     const held = `EXISTS (SELECT 1 FROM payment_splits s WHERE s.payment_id = payments.id AND s.status = 'HOLD')`;
     return this.db
       .prepare(
-        `${SELECT_PAYMENT} WHERE ${heldOnly ? held : 'id IN (SELECT payment_id FROM payment_splits)'}
+        `${SELECT_PAYMENT} WHERE transaction_id IS NOT NULL
+           AND ${heldOnly ? held : 'id IN (SELECT payment_id FROM payment_splits)'}
          ORDER BY ${held} DESC, created_at DESC, id DESC LIMIT ?`,
       )
       .all<PaymentRecord>(limit);

@@ -340,7 +340,7 @@ export function Settlements() {
     const known = new Set([...ids, ...Object.values(payments).map((p) => p.id)]);
     return [...known]
       .map((id) => payments[id])
-      .filter((p): p is PaymentView => !!p && p.splits.length > 0)
+      .filter((p): p is PaymentView => !!p && p.transactionId !== null && p.splits.length > 0)
       .sort(heldFirst);
   }, [ids, payments]);
   const held = items.filter((p) => p.splits.some((s) => s.status === 'HOLD')).length;
