@@ -58,6 +58,27 @@ const Customer = z.strictObject({
 
 export const PaymentStatusFilter = z.enum(TRANSACTION_STATUSES);
 
+/** A gateway's id for one share of a split payment (Plural's `split_settlement_id`). */
+const SplitRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'not a split id');
+
+/** One merchant's share of a split payment (gateways with capabilities.splitSettlement). */
+const SplitLine = z.strictObject({
+  /** The split merchant's id with the gateway. */
+  merchantId: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]{1,50}$/, 'merchant id: 1–50 letters, digits, . _ -'),
+  /** The merchant's own reference for the settlement. */
+  settlementReference: z
+    .string()
+    .trim()
+    .regex(/^[\x20-\x7E]{1,50}$/, 'settlement reference: 1–50 printable characters')
+    .optional(),
+  amount: MinorAmount,
+  /** Held: not settled to the merchant until the till releases it. */
+  onHold: z.boolean().default(false),
+});
+
 // ---------------------------------------------------------------------------------------------
 // Commands
 
@@ -65,27 +86,43 @@ export const commandSchemas = {
   /** Everything the UI mirrors, with the sequence number events continue from. */
   'session.snapshot': Empty,
 
-  'payments.create': z.strictObject({
-    amount: MinorAmount,
-    currency: Currency,
-    description: ShortText(500).optional(),
-    /** The order this payment belongs to; the idempotency key derives from it. Generated when absent. */
-    orderReference: OrderReference.optional(),
-    captureMethod: z.enum(['automatic', 'manual']).default('automatic'),
-    customerId: z.uuid('not a customer id').optional(),
-    receiptEmail: Email.optional(),
-    /** On a reader, or by link (a QR the customer pays on their phone); the gateway's natural one when absent. */
-    channel: z.enum(['card_present', 'link']).optional(),
-    /** Pay with a card the gateway keeps for this customer (one click). */
-    savedCardId: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a saved card id')
-      .optional(),
-    /** Offer the customer to save their card (pay by link, with their agreement on the gateway's page). */
-    saveCard: z.boolean().optional(),
-    /** Who pays (pay by link, saved cards): some gateways require it. */
-    customer: Customer.optional(),
-  }),
+  'payments.create': z
+    .strictObject({
+      amount: MinorAmount,
+      currency: Currency,
+      description: ShortText(500).optional(),
+      /** The order this payment belongs to; the idempotency key derives from it. Generated when absent. */
+      orderReference: OrderReference.optional(),
+      captureMethod: z.enum(['automatic', 'manual']).default('automatic'),
+      customerId: z.uuid('not a customer id').optional(),
+      receiptEmail: Email.optional(),
+      /** On a reader, or by link (a QR the customer pays on their phone); the gateway's natural one when absent. */
+      channel: z.enum(['card_present', 'link']).optional(),
+      /** Pay with a card the gateway keeps for this customer (one click). */
+      savedCardId: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a saved card id')
+        .optional(),
+      /** Offer the customer to save their card (pay by link, with their agreement on the gateway's page). */
+      saveCard: z.boolean().optional(),
+      /** Who pays (pay by link, saved cards): some gateways require it. */
+      customer: Customer.optional(),
+      /**
+       * Split settlement: the merchants' shares, adding up to the amount exactly (gateways with
+       * capabilities.splitSettlement; each share at least the gateway's minimum amount).
+       */
+      splits: z.array(SplitLine).min(1, 'at least one share').max(20, 'at most 20 shares').optional(),
+    })
+    .superRefine((input, ctx) => {
+      if (!input.splits) return;
+      const total = input.splits.reduce((sum, split) => sum + split.amount, 0);
+      if (total !== input.amount)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['splits'],
+          message: `the shares add up to ${total}, not the amount ${input.amount}`,
+        });
+    }),
   /** Push a payment to a reader (also "try another card" after a decline). */
   'payments.process': z.strictObject({ paymentId: PaymentRef, readerId: ReaderRef }),
   /** Cashier cancel: stops the reader if the card is not yet authorised, then cancels the payment. */
@@ -95,6 +132,12 @@ export const commandSchemas = {
     paymentId: PaymentRef,
     amount: MinorAmount.optional(),
     reason: ShortText(200).optional(),
+    /** A split payment: which shares the refund comes from (else the gateway's own order, see docs). */
+    splits: z
+      .array(z.strictObject({ splitId: SplitRef, amount: MinorAmount }))
+      .min(1, 'at least one share')
+      .max(20, 'at most 20 shares')
+      .optional(),
   }),
   /** Payments the host knows, newest first (the journal, not the gateway). */
   'payments.list': z.strictObject({
@@ -167,6 +210,18 @@ export const commandSchemas = {
   }),
   'installments.list': Empty,
   'installments.abort': z.strictObject({ planId: z.string().regex(/^ipl_[A-Za-z0-9]{8,40}$/, 'not a plan id') }),
+  /** Split payments the till made, those with a held share first (`held`: only those). */
+  'settlements.list': z.strictObject({
+    held: z.boolean().default(false),
+    limit: z.number().int().min(1).max(200).default(100),
+  }),
+  /**
+   * Releases a held share to its merchant: all of it, or `amount` of it (the gateway then refunds
+   * the rest to the customer, in the same journaled step).
+   */
+  'settlements.release': z.strictObject({ paymentId: PaymentRef, splitId: SplitRef, amount: MinorAmount.optional() }),
+  /** Cancels a held share's settlement: its money goes back to the customer. */
+  'settlements.cancel': z.strictObject({ paymentId: PaymentRef, splitId: SplitRef }),
   /** A note kept with the payment at the gateway (its metadata), shown in the details. */
   'payments.annotate': z.strictObject({ paymentId: PaymentRef, note: ShortText(200) }),
   /** Test mode: make a simulated reader fail its next payment in a chosen way. */

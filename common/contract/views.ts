@@ -39,6 +39,9 @@ export type ReaderStage = 'sent' | 'waiting_for_card' | 'processing';
 export const GATEWAY_NAMES = ['plutopay', 'payplug', 'plural'] as const;
 export type GatewayName = (typeof GATEWAY_NAMES)[number];
 
+/** Plural's environments: UAT (its test environment) and production (live payments, https). */
+export const PLURAL_URLS = { uat: 'https://pluraluat.v2.pinepg.in', live: 'https://api.pluralpay.in' } as const;
+
 /** What a gateway can do; the UI asks these, never the gateway's name. */
 export interface GatewayCapabilities {
   /** Card present on a reader this app hosts, fed through the gateway's reader link. */
@@ -81,6 +84,11 @@ export interface GatewayView {
   capabilities: GatewayCapabilities;
   /** Amount range in minor units and the currencies it takes (null: any the app knows). */
   limits: { amountMin: number; amountMax: number; currencies: readonly string[] | null };
+  /**
+   * Test mode: the cards this gateway's sandbox knows for paying a link (the Simulate screen offers
+   * them); absent, the app's own test cards apply.
+   */
+  linkTestCards?: readonly { number: string; label: string }[];
 }
 
 /** What the cashier can do with a payment now (the Process and Capture screens offer these). */
@@ -124,9 +132,34 @@ export interface PaymentView {
   /** Deferred capture: when the authorisation lapses (null when the gateway does not say). */
   authorizationExpiresAt: string | null;
   installmentPlanId: string | null;
+  /** Split settlement: each merchant's share and its state (empty when the payment is not split). */
+  splits: SplitView[];
   next: PaymentAction[];
   createdAt: string;
   updatedAt: string;
+}
+
+/** What the cashier can do with one share of a split payment now. */
+export type SplitAction = 'release' | 'cancel';
+
+/** One merchant's share of a split payment. Amounts in minor units of the payment's currency. */
+export interface SplitView {
+  /** The gateway's id for the share (what settlements.release / cancel name); null until it has the payment. */
+  id: string | null;
+  merchantId: string;
+  settlementReference: string | null;
+  amount: number;
+  /** Asked for on hold: settled only when the till releases it. */
+  onHold: boolean;
+  /** REQUESTED until the gateway has the payment, then the gateway's: HOLD, RELEASED, CANCELLED, … */
+  status: string;
+  /** Settled to the merchant (after a partial release, less than `amount`). */
+  releasedAmount: number;
+  /** Refunded to the customer from this share (recovered from the merchant or never settled). */
+  refundedAmount: number;
+  /** A release or cancel of this share was sent and is not confirmed yet (it is retried). */
+  pending: boolean;
+  next: SplitAction[];
 }
 
 export interface AttentionView {
@@ -330,6 +363,9 @@ export interface CommandResults {
   'installments.list': InstallmentPlanView[];
   'installments.abort': InstallmentPlanView;
   'payments.annotate': PaymentView;
+  'settlements.list': PaymentView[];
+  'settlements.release': PaymentView;
+  'settlements.cancel': PaymentView;
   'settings.get': SettingsView;
   'settings.update': SettingsView;
   'devlog.list': DevLogEntry[];

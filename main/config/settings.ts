@@ -6,7 +6,13 @@
  * talks https only, and switching mode drops the old mode's keys. Each gateway keeps its own
  * credentials, so switching the till from one gateway to another and back loses nothing.
  */
-import type { GatewayName, Mode, ParsedCommandInput, SettingsView } from '../../common/contract';
+import {
+  PLURAL_URLS,
+  type GatewayName,
+  type Mode,
+  type ParsedCommandInput,
+  type SettingsView,
+} from '../../common/contract';
 import { HostError } from '../core/errors';
 import { maskKey } from '../core/masking';
 import type { Journal } from '../store/journal';
@@ -14,8 +20,8 @@ import type { SecretName, SecretStore } from './secrets';
 
 export const DEFAULT_API_BASE_URL = 'https://plutopayus.com/api';
 export const DEFAULT_PAYPLUG_URL = 'https://api.payplug.com';
-/** Plural's UAT (test) and production bases. */
-export const PLURAL_URLS = { uat: 'https://pluraluat.v2.pinepg.in', live: 'https://api.pluralpay.in' } as const;
+/** Plural's UAT (test) and production bases (the Settings screen offers the same two). */
+export { PLURAL_URLS };
 
 export interface Settings {
   mode: Mode;

@@ -20,7 +20,8 @@ export type GatewayConfig =
       clientId: string;
       clientSecret: string;
       signatureKey: string;
-      callbackUrl?: string | null;
+      /** Where the customer's browser returns (the till's own return route); asked on every create. */
+      callbackUrl?: string | null | (() => string | null);
     };
 
 export type HttpTuning = Omit<GatewayHttpOptions, 'baseUrl' | 'parseError'>;
@@ -52,5 +53,6 @@ export function gatewayView(gateway: PaymentGateway): GatewayView {
       amountMax: gateway.limits.amount.max,
       currencies: gateway.limits.currencies,
     },
+    ...(gateway.linkTestCards ? { linkTestCards: gateway.linkTestCards } : {}),
   };
 }

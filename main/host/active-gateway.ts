@@ -28,6 +28,11 @@ export interface ActiveGatewayOptions {
   startSandbox?: (options: { db: string }) => Promise<EmbeddedSandbox>;
   http: HttpTuning;
   devlog: DevLog;
+  /**
+   * Where a gateway with signed returns sends the customer's browser back (the host's loopback
+   * return route), or null: asked on every create.
+   */
+  returnUrl?: (gateway: GatewayName) => string | null;
 }
 
 export class ActiveGateway {
@@ -149,6 +154,7 @@ export class ActiveGateway {
           clientId: sandbox.plural.client_id,
           clientSecret: sandbox.plural.client_secret,
           signatureKey: sandbox.plural.signature_key,
+          callbackUrl: () => this.options.returnUrl?.('plural') ?? null,
         };
     }
   }
@@ -190,6 +196,7 @@ export class ActiveGateway {
               clientId: current.pluralClientId,
               clientSecret,
               signatureKey,
+              callbackUrl: () => this.options.returnUrl?.('plural') ?? null,
             }
           : null;
       }

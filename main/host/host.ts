@@ -29,7 +29,7 @@ import { listTransactions } from '../payments/transactions';
 import { ReaderManager, type ReaderTuning } from '../readers/manager';
 import { Journal } from '../store/journal';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
-import { startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
+import { returnPath, startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
 import { ActiveGateway, type EmbeddedSandbox } from './active-gateway';
 import { DevLog } from './devlog';
 import { toCommandError } from '../core/errors';
@@ -121,6 +121,10 @@ export async function createHost(options: HostOptions): Promise<Host> {
     dataDir: options.dataDir,
     startSandbox: options.startSandbox,
     devlog,
+    // The customer's browser comes back to the till's own loopback return route. Only in test mode:
+    // a customer's phone cannot reach this computer, so live orders carry no return address.
+    returnUrl: (name) =>
+      settings.get().mode === 'test' && webhookReceiver ? `${webhookReceiver.origin}${returnPath(name)}` : null,
     http: {
       timeoutMs: tuning.requestTimeoutMs,
       onRequest: (entry) =>
@@ -228,6 +232,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     await readers.stop();
     service.watcher.close();
     await active.configure();
+    await applyWebhookReceiver();
     if (active.peek()) await connectivity.check();
     await active.loadAccount(settings.get().mode);
     await readers.resetPairings().catch(() => undefined);
@@ -239,13 +244,17 @@ export async function createHost(options: HostOptions): Promise<Host> {
     );
   }
 
-  // -- forwarded notifications: verified by the gateway's own rule, then only a hint to re-read ---
+  // -- forwarded notifications and returning customers: verified by the gateway's own rule, then
+  // -- only a hint to re-read. The receiver runs when webhooks are forwarded here, and in test mode
+  // -- whenever the gateway sends its customers back with signed fields (Plural's return URL).
   let webhookReceiver: RunningWebhookReceiver | null = null;
   let webhookPort: number | null = null;
-  const settingsView = () => settings.view(active.urls(), webhookReceiver?.url() ?? null);
+  const settingsView = () =>
+    settings.view(active.urls(), settings.get().webhookPort !== null ? (webhookReceiver?.url() ?? null) : null);
+  const returnsHere = () => settings.get().mode === 'test' && active.peek()?.verifyReturn !== undefined;
 
   async function applyWebhookReceiver(): Promise<void> {
-    const wanted = settings.get().webhookPort;
+    const wanted = settings.get().webhookPort ?? (returnsHere() ? 0 : null);
     if (wanted === webhookPort && (wanted === null || webhookReceiver)) return;
     await webhookReceiver?.close();
     webhookReceiver = null;
@@ -262,6 +271,17 @@ export async function createHost(options: HostOptions): Promise<Host> {
           devlog.add('event', `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''}`);
           if (event.paymentId) service.notified(event.paymentId);
         },
+        returns: () => {
+          const gateway = active.peek();
+          return gateway?.verifyReturn
+            ? { name: gateway.name, verifyReturn: (params) => gateway.verifyReturn!(params) }
+            : null;
+        },
+        onReturn: (paymentId) => {
+          devlog.add('event', `The customer came back from the payment page of ${paymentId}: reading it again`);
+          service.notified(paymentId);
+        },
+        onReturnRefused: (reason) => devlog.add('error', `A return from the payment page was refused: ${reason}`),
       });
       devlog.add('event', `Receiving forwarded notifications at ${webhookReceiver.url() ?? `port ${wanted}`}`);
     } catch (error) {
@@ -334,6 +354,9 @@ export async function createHost(options: HostOptions): Promise<Host> {
     'installments.create': (input) => service.installments.create(input),
     'installments.list': () => service.installments.list(),
     'installments.abort': (input) => service.installments.abort(input.planId),
+    'settlements.list': (input) => service.settlements.list(input),
+    'settlements.release': (input) => service.settlements.release(input),
+    'settlements.cancel': (input) => service.settlements.cancel(input),
   };
 
   async function dispatch(name: string, input: unknown): Promise<Result<unknown>> {

@@ -113,10 +113,29 @@ export class CashierCommands {
           'created',
           `${formatAmount(input.amount, input.currency)}, ${input.captureMethod} capture, order ${orderReference}${channel === 'link' ? ', pay by link' : ''}`,
         );
+        const splits = (input.splits ?? []).map((split) => ({
+          merchantId: split.merchantId,
+          settlementReference: split.settlementReference ?? null,
+          amount: split.amount,
+          onHold: split.onHold,
+        }));
+        // The shares as asked for, until the gateway says how it holds them.
+        if (splits.length > 0)
+          journal.setSplits(
+            created.id,
+            splits.map((split) => ({
+              ...split,
+              splitId: null,
+              status: 'REQUESTED',
+              releasedAmount: 0,
+              refundedAmount: 0,
+            })),
+          );
         const params: NewPayment = {
           ...newPaymentOf(created),
           ...(input.saveCard ? { allowSaveCard: true } : {}),
           ...(input.customer ? { customer: input.customer } : {}),
+          ...(splits.length > 0 ? { splits } : {}),
         };
         journal.addOperation(created.id, 'create', idempotencyKey, { ...params }, { sending: true });
         return created;
@@ -332,11 +351,7 @@ export class CashierCommands {
     });
   }
 
-  async refund(input: {
-    paymentId: string;
-    amount?: number | undefined;
-    reason?: string | undefined;
-  }): Promise<PaymentView> {
+  async refund(input: ParsedCommandInput<'payments.refund'>): Promise<PaymentView> {
     const payment = await this.resolve(input.paymentId);
     return this.engine.exclusive(payment.id, async () => {
       const { journal } = this;
@@ -358,7 +373,22 @@ export class CashierCommands {
           0,
         );
       const remaining = record.amountCaptured - record.amountRefunded - queued;
-      const amount = input.amount ?? remaining;
+      const named = input.splits?.reduce((sum, line) => sum + line.amount, 0);
+      const amount = input.amount ?? named ?? remaining;
+      if (input.splits) {
+        const shares = new Set(journal.splitsOf(record.id).map((split) => split.splitId));
+        const unknown = input.splits.findIndex((line) => !shares.has(line.splitId));
+        const issues =
+          shares.size === 0
+            ? [{ path: 'splits', message: 'this payment is not split between merchants' }]
+            : unknown >= 0
+              ? [{ path: `splits.${unknown}.splitId`, message: 'not a share of this payment' }]
+              : named !== amount
+                ? [{ path: 'splits', message: `the shares add up to ${named}, not the refund's ${amount}` }]
+                : [];
+        if (issues.length > 0)
+          throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+      }
       if (amount <= 0 || amount > remaining) {
         throw new HostError(
           'validation',
@@ -375,6 +405,7 @@ export class CashierCommands {
       const op = journal.addOperation(record.id, 'refund', `refund-${record.id}-${number}`, {
         amount,
         ...(input.reason ? { reason: input.reason } : {}),
+        ...(input.splits ? { splits: input.splits } : {}),
       });
       const refunded = await this.engine.perform(op, { ...moneyOperation(op, record.transactionId!), queue: true });
       return this.engine.view(
@@ -492,6 +523,16 @@ function checkCreate(input: CreateInput, gateway: PaymentGateway): void {
     issues.push({ path: 'captureMethod', message: `${gateway.label} captures at once` });
   if ((input.savedCardId || input.saveCard) && !gateway.capabilities.savedCards)
     issues.push({ path: 'savedCardId', message: `${gateway.label} does not keep cards` });
+  if (input.splits && !gateway.capabilities.splitSettlement)
+    issues.push({ path: 'splits', message: `${gateway.label} cannot share a payment between merchants` });
+  else
+    input.splits?.forEach((split, index) => {
+      if (split.amount < gateway.limits.amount.min)
+        issues.push({
+          path: `splits.${index}.amount`,
+          message: `each share is at least ${formatAmount(gateway.limits.amount.min, input.currency)} with ${gateway.label}`,
+        });
+    });
   if (issues.length > 0) {
     throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
   }

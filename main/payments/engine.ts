@@ -11,7 +11,7 @@ import { HostError } from '../core/errors';
 import type { Connectivity } from '../gateway/connectivity';
 import { GatewayError, GatewayUnreachable } from '../gateway/errors';
 import type { PaymentGateway, ReaderAction } from '../gateway/port';
-import type { Journal, OperationKind, OperationRecord, PaymentRecord } from '../store/journal';
+import type { Journal, OperationKind, OperationRecord, PaymentRecord, SplitRecord } from '../store/journal';
 import { toAttentionView, toPaymentView } from './views';
 
 /** What the payments need to know about readers (the reader manager answers). */
@@ -46,8 +46,11 @@ export interface PaymentsTuning {
   remotePollMs?: number;
 }
 
-/** Operations that wait in the offline queue. Creates and reader pushes are never sent late. */
-export const QUEUEABLE_KINDS: readonly OperationKind[] = ['capture', 'cancel', 'refund'];
+/**
+ * Operations that wait in the offline queue. Creates and reader pushes are never sent late; a
+ * release or cancel of a split share is (the money is the customer's already).
+ */
+export const QUEUEABLE_KINDS: readonly OperationKind[] = ['capture', 'cancel', 'refund', 'release', 'cancel_split'];
 export const QUEUEABLE: ReadonlySet<OperationKind> = new Set(QUEUEABLE_KINDS);
 
 export interface PerformHow<T, R> {
@@ -94,7 +97,21 @@ export class PaymentEngine {
       this.journal.countQueuedOperations(record.id, QUEUEABLE_KINDS),
       active?.capabilities ?? null,
       active?.name ?? null,
+      this.splitsFor(record.id),
     );
+  }
+
+  /** A payment's shares and those with a release or cancel not yet confirmed. */
+  private splitsFor(paymentId: string): { records: SplitRecord[]; pending: Set<string> } {
+    const records = this.journal.splitsOf(paymentId);
+    if (records.length === 0) return { records, pending: new Set() };
+    const pending = new Set(
+      [
+        ...this.journal.pendingOperationsFor(paymentId, 'release'),
+        ...this.journal.pendingOperationsFor(paymentId, 'cancel_split'),
+      ].map((op) => String(op.params.splitId)),
+    );
+    return { records, pending };
   }
 
   attention(): AttentionView[] {

@@ -191,14 +191,24 @@ export class Recovery {
 
   private async resendQueued(op: OperationRecord, record: PaymentRecord): Promise<void> {
     const payment = await this.engine.perform(op, { ...moneyOperation(op, record.transactionId!), queue: true });
-    const event = op.kind === 'cancel' ? 'canceled' : op.kind === 'capture' ? 'captured' : 'refunded';
+    const event = QUEUED_EVENTS[op.kind] ?? op.kind;
     this.sync.apply(this.engine.journal.getPayment(record.id)!, payment, `${event}_from_queue`);
   }
 }
 
+const QUEUED_EVENTS: Partial<Record<OperationRecord['kind'], string>> = {
+  cancel: 'canceled',
+  capture: 'captured',
+  refund: 'refunded',
+  release: 'split_released',
+  cancel_split: 'split_canceled',
+};
+
 /**
- * How a capture, cancel or refund is sent and, before a retry, confirmed: the payment shows it
- * (captured, canceled) or the gateway holds the refund made with the operation's key.
+ * How a capture, cancel, refund, release or split cancel is sent and, before a retry, confirmed:
+ * the payment shows it (captured, canceled, the share released or cancelled) and the gateway holds
+ * the refund made with the operation's key (a refund, the rest of a partial release, a cancelled
+ * share's money).
  */
 export function moneyOperation(
   op: OperationRecord,
@@ -206,7 +216,12 @@ export function moneyOperation(
 ): Pick<PerformHow<GatewayPayment, GatewayPayment>, 'send' | 'check'> {
   const amount = typeof op.params.amount === 'number' ? op.params.amount : undefined;
   const reason = typeof op.params.reason === 'string' ? op.params.reason : undefined;
+  const splits = Array.isArray(op.params.splits)
+    ? (op.params.splits as { splitId: string; amount: number }[])
+    : undefined;
+  const splitId = typeof op.params.splitId === 'string' ? op.params.splitId : '';
   const key = op.idempotencyKey;
+  const shareOf = (payment: GatewayPayment) => payment.splits?.find((split) => split.id === splitId);
   switch (op.kind) {
     case 'capture':
       return {
@@ -229,15 +244,47 @@ export function moneyOperation(
         send: (gateway) =>
           gateway.refund(
             transactionId,
-            { ...(amount !== undefined ? { amount } : {}), ...(reason ? { reason } : {}) },
+            {
+              ...(amount !== undefined ? { amount } : {}),
+              ...(reason ? { reason } : {}),
+              ...(splits ? { splits } : {}),
+            },
             key,
           ),
         check: async (gateway: PaymentGateway) =>
           (await gateway.refundExists(transactionId, key)) ? gateway.retrieve(transactionId) : null,
       };
+    case 'release':
+      return {
+        send: (gateway) => settlementsOf(gateway).release(transactionId, splitId, amount, key),
+        check: async (gateway) => {
+          const current = await gateway.retrieve(transactionId);
+          const share = shareOf(current);
+          if (share?.status !== 'RELEASED') return null;
+          if (amount === undefined) return current;
+          // A partial release is done once the rest went back to the customer too.
+          return share.releasedAmount === amount && (await gateway.refundExists(transactionId, key)) ? current : null;
+        },
+      };
+    case 'cancel_split':
+      return {
+        send: (gateway) => settlementsOf(gateway).cancel(transactionId, splitId, key),
+        check: async (gateway) => {
+          const current = await gateway.retrieve(transactionId);
+          return shareOf(current)?.status === 'CANCELLED' && (await gateway.refundExists(transactionId, key))
+            ? current
+            : null;
+        },
+      };
     default:
       throw new Error(`${op.kind} is not a money operation`);
   }
+}
+
+function settlementsOf(gateway: PaymentGateway): NonNullable<PaymentGateway['settlements']> {
+  if (!gateway.settlements)
+    throw new HostError('conflict', `${gateway.label} does not share payments between merchants.`);
+  return gateway.settlements;
 }
 
 /** What the gateway is asked to create for a journaled payment (the same on every retry). */

@@ -12,6 +12,7 @@ import { Installments } from './installments';
 import { ReaderEvents } from './reader-events';
 import { Recovery } from './recovery';
 import { SavedCards } from './saved-cards';
+import { Settlements } from './settlements';
 import { PaymentSync } from './sync';
 import { RemoteWatcher } from './watcher';
 
@@ -28,6 +29,7 @@ export class PaymentService {
   readonly readerEvents: ReaderEvents;
   readonly savedCards: SavedCards;
   readonly installments: Installments;
+  readonly settlements: Settlements;
 
   constructor(options: PaymentsOptions) {
     this.engine = new PaymentEngine(options);
@@ -38,6 +40,7 @@ export class PaymentService {
     this.commands = new CashierCommands(this.engine, this.sync, this.recovery, this.watcher);
     this.savedCards = new SavedCards(this.engine, this.sync);
     this.installments = new Installments(this.engine, this.sync, this.watcher);
+    this.settlements = new Settlements(this.engine, this.sync, (ref) => this.commands.resolve(ref));
   }
 
   view(record: PaymentRecord): PaymentView {
@@ -65,11 +68,13 @@ export class PaymentService {
       const amount =
         typeof op.params.amount === 'number'
           ? op.params.amount
-          : op.kind === 'refund'
-            ? payment.amountCaptured - payment.amountRefunded
-            : op.kind === 'capture'
-              ? payment.amountCapturable
-              : payment.amount;
+          : typeof op.params.splitAmount === 'number'
+            ? op.params.splitAmount
+            : op.kind === 'refund'
+              ? payment.amountCaptured - payment.amountRefunded
+              : op.kind === 'capture'
+                ? payment.amountCapturable
+                : payment.amount;
       totals.set(payment.currency, (totals.get(payment.currency) ?? 0) + amount);
     }
     return { count, totals: [...totals].map(([currency, amount]) => ({ currency, amount })) };

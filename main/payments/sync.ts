@@ -7,8 +7,14 @@
 import { declineInfo, isDeclineCode } from '../../common/decline-codes';
 import type { PaymentStatus } from '../../common/contract';
 import { newId } from '../core/ids';
-import type { GatewayPayment } from '../gateway/port';
-import { newPaymentRecord, SETTLED_STATUSES, type PaymentPatch, type PaymentRecord } from '../store/journal';
+import type { GatewayPayment, SplitState } from '../gateway/port';
+import {
+  newPaymentRecord,
+  SETTLED_STATUSES,
+  type PaymentPatch,
+  type PaymentRecord,
+  type SplitRecord,
+} from '../store/journal';
 import type { PaymentEngine } from './engine';
 
 /** Someone who must hear when a payment closes at the gateway (settled, or authorised for capture). */
@@ -61,7 +67,9 @@ export class PaymentSync {
         ? { attentionReason: null, attentionAdvice: null, attentionSince: null }
         : {}),
     };
+    const splits = splitChanges(journal.splitsOf(record.id), payment.splits);
     const changed =
+      splits !== null ||
       record.status !== patch.status ||
       record.transactionId !== payment.id ||
       record.amountCaptured !== payment.amountCaptured ||
@@ -72,8 +80,19 @@ export class PaymentSync {
       record.declineCode !== (patch.declineCode === undefined ? record.declineCode : patch.declineCode) ||
       (record.attentionSince !== null && patch.attentionSince === null);
     if (!changed && !event) return record;
-    const eventName = event ?? (record.status !== status ? eventForStatus(status, failure?.code ?? null) : null);
-    const updated = journal.updatePayment(record.id, patch, eventName ?? undefined, detail ?? eventDetail(payment));
+    const eventName =
+      event ??
+      (record.status !== status ? eventForStatus(status, failure?.code ?? null) : splits ? 'split_updated' : null);
+    const updated = journal.atomically(() => {
+      // The shares and the payment move together: one durable write.
+      if (splits) journal.setSplits(record.id, splits.records);
+      return journal.updatePayment(
+        record.id,
+        patch,
+        eventName ?? undefined,
+        detail ?? (eventName === 'split_updated' ? splits!.detail : eventDetail(payment)),
+      );
+    });
     this.engine.changed(updated);
     if (record.attentionSince && !updated.attentionSince) this.engine.attentionChanged();
     if (SETTLED_STATUSES.has(updated.status) || updated.status === 'requires_capture') {
@@ -120,9 +139,47 @@ export class PaymentSync {
       'adopted',
       `created outside this till (${payment.reference})`,
     );
+    const splits = splitChanges([], payment.splits);
+    if (splits) journal.setSplits(record.id, splits.records);
     this.engine.changed(record);
     return record;
   }
+}
+
+/**
+ * The shares as the gateway now says, when that differs from the journal (null: nothing to write),
+ * with what moved in words for the timeline. A gateway that says nothing of splits changes nothing.
+ */
+function splitChanges(
+  journaled: readonly SplitRecord[],
+  remote: readonly SplitState[] | null,
+): { records: Omit<SplitRecord, 'position'>[]; detail: string | null } | null {
+  if (!remote) return null;
+  const records = remote.map((split) => ({
+    splitId: split.id,
+    merchantId: split.merchantId,
+    settlementReference: split.settlementReference,
+    amount: split.amount,
+    onHold: split.onHold,
+    status: split.status,
+    releasedAmount: split.releasedAmount,
+    refundedAmount: split.refundedAmount,
+  }));
+  const same =
+    records.length === journaled.length &&
+    records.every((split, index) => {
+      const before = journaled[index]!;
+      return (Object.keys(split) as (keyof typeof split)[]).every((field) => before[field] === split[field]);
+    });
+  if (same) return null;
+  const moves = records
+    .map((split, index) => {
+      const before = journaled[index];
+      if (before && before.status === split.status && before.releasedAmount === split.releasedAmount) return null;
+      return `${split.merchantId}: ${before ? `${before.status} → ` : ''}${split.status}`;
+    })
+    .filter((move): move is string => move !== null);
+  return { records, detail: moves.length > 0 ? moves.join(', ') : null };
 }
 
 /** The decline fields a gateway answer implies (kept, cleared or set). */

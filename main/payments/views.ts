@@ -9,11 +9,13 @@ import {
   type PaymentStatus,
   type PaymentView,
   type RefundView,
+  type SplitAction,
+  type SplitView,
   type TransactionStatus,
   type TransactionView,
 } from '../../common/contract';
 import type { GatewayPayment, GatewayRefund } from '../gateway/port';
-import type { PaymentRecord } from '../store/journal';
+import type { PaymentRecord, SplitRecord } from '../store/journal';
 
 export function toAttentionView(record: PaymentRecord): AttentionView | null {
   if (!record.attentionSince) return null;
@@ -34,7 +36,9 @@ export function toPaymentView(
   queuedOperations: number,
   capabilities: GatewayCapabilities | null,
   activeGateway: string | null = record.gateway,
+  splits: { records: readonly SplitRecord[]; pending: ReadonlySet<string> } = { records: [], pending: new Set() },
 ): PaymentView {
+  const actionable = capabilities !== null && activeGateway === record.gateway;
   return {
     id: record.id,
     gateway: record.gateway,
@@ -62,7 +66,10 @@ export function toPaymentView(
     payUrlExpiresAt: record.status === 'pending' ? record.payUrlExpiresAt : null,
     authorizationExpiresAt: record.status === 'requires_capture' ? record.authorizationExpiresAt : null,
     installmentPlanId: record.installmentPlanId,
-    next: capabilities && activeGateway === record.gateway ? nextActions(record, capabilities) : [],
+    splits: splits.records.map((split) =>
+      toSplitView(split, splits.pending, actionable && capabilities.splitSettlement ? record : null),
+    ),
+    next: actionable ? nextActions(record, capabilities) : [],
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
@@ -93,6 +100,35 @@ export function nextActions(record: PaymentRecord, capabilities: GatewayCapabili
       break;
   }
   return actions;
+}
+
+/** The statuses in which a held share can be released or cancelled (the payment's money arrived). */
+const SETTLEABLE: ReadonlySet<PaymentStatus> = new Set(['succeeded', 'partially_refunded']);
+
+/**
+ * One share as the screen shows it. `payment`: the payment it belongs to when the active gateway
+ * can settle it (else nothing can be done to the share from this till now).
+ */
+export function toSplitView(
+  split: SplitRecord,
+  pending: ReadonlySet<string>,
+  payment: PaymentRecord | null,
+): SplitView {
+  const waiting = split.splitId !== null && pending.has(split.splitId);
+  const next: SplitAction[] =
+    payment && split.splitId && split.status === 'HOLD' && SETTLEABLE.has(payment.status) ? ['release', 'cancel'] : [];
+  return {
+    id: split.splitId,
+    merchantId: split.merchantId,
+    settlementReference: split.settlementReference,
+    amount: split.amount,
+    onHold: split.onHold,
+    status: split.status,
+    releasedAmount: split.releasedAmount,
+    refundedAmount: split.refundedAmount,
+    pending: waiting,
+    next,
+  };
 }
 
 function declineView(code: string, message: string | null): NonNullable<PaymentView['decline']> {

@@ -59,8 +59,12 @@ export interface PaymentRecord {
   updatedAt: string;
 }
 
-/** 'report' is a device outcome waiting to be posted over the reader link. */
-export type OperationKind = 'create' | 'process' | 'report' | 'capture' | 'cancel' | 'refund';
+/**
+ * 'report' is a device outcome waiting to be posted over the reader link; 'release' and
+ * 'cancel_split' release or cancel one share of a split payment (params: splitId, amount?).
+ */
+export type OperationKind =
+  'create' | 'process' | 'report' | 'capture' | 'cancel' | 'refund' | 'release' | 'cancel_split';
 
 export type PaymentChannel = 'card_present' | 'link';
 export type OperationState = 'pending' | 'done' | 'failed';
@@ -78,6 +82,24 @@ export interface OperationRecord {
   result: unknown;
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * One merchant's share of a split payment: as the till asked for it (`splitId` null and status
+ * REQUESTED until the gateway has the payment), then as the gateway last said.
+ */
+export interface SplitRecord {
+  position: number;
+  /** The gateway's id for the share (what release and cancel name). */
+  splitId: string | null;
+  merchantId: string;
+  settlementReference: string | null;
+  amount: number;
+  onHold: boolean;
+  /** REQUESTED, then the gateway's: HOLD, RELEASED, CANCELLED, … */
+  status: string;
+  releasedAmount: number;
+  refundedAmount: number;
 }
 
 export interface TimelineRecord {
@@ -283,6 +305,12 @@ function toOperation(row: RawOperation): OperationRecord {
     result: row.result === null ? null : JSON.parse(row.result),
   };
 }
+
+const SELECT_SPLIT = `SELECT position, split_id AS splitId, merchant_id AS merchantId,
+  settlement_reference AS settlementReference, amount, on_hold AS onHold, status, released_amount AS releasedAmount,
+  refunded_amount AS refundedAmount FROM payment_splits`;
+
+type RawSplit = Omit<SplitRecord, 'onHold'> & { onHold: number };
 
 const FILTERS: Record<PaymentFilter, string> = {
   all: '',
@@ -561,6 +589,58 @@ export class Journal {
       .prepare(`${SELECT_OPERATION} WHERE state = 'pending' ORDER BY id`)
       .all<RawOperation>()
       .map(toOperation);
+  }
+
+  // -- split settlement -------------------------------------------------------------------------
+
+  /** A payment's shares, in the order they were asked for. */
+  splitsOf(paymentId: string): SplitRecord[] {
+    return this.db
+      .prepare(`${SELECT_SPLIT} WHERE payment_id = ? ORDER BY position`)
+      .all<RawSplit>(paymentId)
+      .map((row) => ({ ...row, onHold: row.onHold === 1 }));
+  }
+
+  /** Replaces a payment's shares (as asked for, or as the gateway now says), in one write. */
+  setSplits(paymentId: string, splits: readonly Omit<SplitRecord, 'position'>[]): void {
+    const now = this.nowIso();
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM payment_splits WHERE payment_id = ?').run(paymentId);
+      const insert = this.db.prepare(
+        `INSERT INTO payment_splits (payment_id, position, split_id, merchant_id, settlement_reference, amount, on_hold,
+           status, released_amount, refunded_amount, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      splits.forEach((split, position) =>
+        insert.run(
+          paymentId,
+          position,
+          split.splitId,
+          split.merchantId,
+          split.settlementReference,
+          split.amount,
+          split.onHold ? 1 : 0,
+          split.status,
+          split.releasedAmount,
+          split.refundedAmount,
+          now,
+        ),
+      );
+    });
+  }
+
+  /**
+   * Payments with shares the gateway has (a create it refused leaves only the shares asked for),
+   * those with a held share first, then newest first.
+   */
+  listSplitPayments(limit: number, heldOnly = false): PaymentRecord[] {
+    const held = `EXISTS (SELECT 1 FROM payment_splits s WHERE s.payment_id = payments.id AND s.status = 'HOLD')`;
+    return this.db
+      .prepare(
+        `${SELECT_PAYMENT} WHERE transaction_id IS NOT NULL
+           AND ${heldOnly ? held : 'id IN (SELECT payment_id FROM payment_splits)'}
+         ORDER BY ${held} DESC, created_at DESC, id DESC LIMIT ?`,
+      )
+      .all<PaymentRecord>(limit);
   }
 
   // -- saved cards and installment plans --------------------------------------------------------

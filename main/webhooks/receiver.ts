@@ -1,15 +1,31 @@
 /**
- * A loopback endpoint for the notifications a shop forwards to the counter (on the active
- * gateway's path, e.g. `POST /webhooks/plutopay`). Each one is checked by the gateway's own rule
- * before the host hears of it, and the host only uses it as a hint to re-read the gateway: money
- * state never comes from a notification's body.
+ * A loopback endpoint for what a gateway sends back to the counter:
+ * - notifications a shop forwards (on the active gateway's path, e.g. `POST /webhooks/plutopay`),
+ *   each checked by the gateway's own rule before the host hears of it;
+ * - the customer's browser returning from a gateway's page (`GET` or form `POST /return/<gateway>`,
+ *   the callback URL a gateway with signed returns is given), its signature checked by the gateway.
+ * Either way the host only uses it as a hint to re-read the gateway: money state never comes from
+ * a notification's body or a return's parameters.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../common/clock';
-import type { GatewayNotifications, VerifiedNotification } from '../gateway/port';
+import type { GatewayNotifications, PaymentGateway, VerifiedNotification } from '../gateway/port';
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** A return carries a handful of short fields. */
+const MAX_RETURN_BYTES = 16 * 1024;
+
+/** Where a gateway's customers come back to: `/return/<gateway name>`. */
+export function returnPath(gateway: string): string {
+  return `/return/${gateway}`;
+}
+
+/** The gateway whose customers return here: its name and its check of the signed fields. */
+export interface ReturnVerifier {
+  name: string;
+  verifyReturn: NonNullable<PaymentGateway['verifyReturn']>;
+}
 
 export interface WebhookReceiverOptions {
   port: number;
@@ -19,40 +35,99 @@ export interface WebhookReceiverOptions {
   remember: (eventId: string, atMs: number) => boolean;
   onEvent: (event: Extract<VerifiedNotification, { ok: true }>) => void;
   onRefused?: (reason: string) => void;
+  /** The active gateway, when its customers' browsers return here with signed fields. */
+  returns?: () => ReturnVerifier | null;
+  /** A verified return: the payment to re-read (its fields are never the outcome). */
+  onReturn?: (paymentId: string) => void;
+  onReturnRefused?: (reason: string) => void;
 }
 
 export interface RunningWebhookReceiver {
   /** Where to forward, for the gateway active now. */
   url(): string | null;
+  /** http://127.0.0.1:PORT */
+  readonly origin: string;
   close(): Promise<void>;
 }
 
+const PAGE_HEADERS = {
+  'Content-Type': 'text/html; charset=utf-8',
+  'Cache-Control': 'no-store',
+  'Content-Security-Policy': "default-src 'none'",
+  'Referrer-Policy': 'no-referrer',
+};
+
+function page(response: ServerResponse, status: number, title: string, message: string): void {
+  response.writeHead(status, PAGE_HEADERS);
+  response.end(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head><body><main><h1>${title}</h1><p role="status">${message}</p></main></body></html>`,
+  );
+}
+
+function readBody(request: IncomingMessage, max: number, done: (body: Buffer | null) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  request.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > max) {
+      over = true;
+      request.destroy();
+    } else chunks.push(chunk);
+  });
+  request.on('end', () => done(over ? null : Buffer.concat(chunks)));
+}
+
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<RunningWebhookReceiver> {
+  /** The customer's browser back from the gateway's page: verified, then only a hint to re-read. */
+  const handleReturn = (request: IncomingMessage, response: ServerResponse, verifier: ReturnVerifier, url: URL) => {
+    const finish = (params: URLSearchParams) => {
+      const fields: Record<string, string> = {};
+      for (const [name, value] of params) fields[name] = value;
+      let result: ReturnType<ReturnVerifier['verifyReturn']>;
+      try {
+        result = verifier.verifyReturn(fields);
+      } catch {
+        result = { ok: false, reason: 'the return could not be checked' };
+      }
+      if (!result.ok) {
+        options.onReturnRefused?.(result.reason);
+        return page(
+          response,
+          400,
+          'Not verified',
+          'This page could not be verified. The counter checks the payment with the gateway itself.',
+        );
+      }
+      page(response, 200, 'Thank you', 'The counter has been told. You can close this page.');
+      options.onReturn?.(result.paymentId);
+    };
+    if (request.method === 'GET') return finish(url.searchParams);
+    readBody(request, MAX_RETURN_BYTES, (body) => {
+      if (body === null) return page(response, 413, 'Too large', 'This request is too large.');
+      finish(new URLSearchParams(body.toString('utf8')));
+    });
+  };
+
   const server: Server = createServer((request, response) => {
     const reply = (status: number, message: string) => {
       response.writeHead(status, { 'Content-Type': 'application/json' });
       response.end(JSON.stringify(status < 300 ? { received: true } : { error: message }));
     };
+    const url = new URL(request.url ?? '/', 'http://x');
+    const verifier = options.returns?.() ?? null;
+    if (verifier && url.pathname === returnPath(verifier.name) && ['GET', 'POST'].includes(request.method ?? ''))
+      return handleReturn(request, response, verifier, url);
     const notifications = options.notifications();
-    if (
-      request.method !== 'POST' ||
-      !notifications ||
-      new URL(request.url ?? '/', 'http://x').pathname !== notifications.path
-    )
+    if (request.method !== 'POST' || !notifications || url.pathname !== notifications.path)
       return reply(404, 'not found');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) request.destroy();
-      else chunks.push(chunk);
-    });
-    request.on('end', () => {
+    readBody(request, MAX_BODY_BYTES, (body) => {
+      if (body === null) return;
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(request.headers))
         headers[name] = Array.isArray(value) ? value[0] : value;
       const result = notifications.verify({
-        rawBody: Buffer.concat(chunks),
+        rawBody: body,
         headers,
         nowMs: options.clock.now(),
         remember: options.remember,
@@ -70,10 +145,12 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     server.listen(options.port, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
   return {
+    origin,
     url: () => {
       const path = options.notifications()?.path;
-      return path ? `http://127.0.0.1:${port}${path}` : null;
+      return path ? `${origin}${path}` : null;
     },
     async close() {
       server.closeAllConnections?.();

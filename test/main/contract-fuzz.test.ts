@@ -17,6 +17,7 @@ const READ_ONLY: ReadonlySet<string> = new Set([
   'settings.get',
   'devlog.list',
   'attention.list',
+  'settlements.list',
 ]);
 
 /** One valid input per command: the seeds the mutations start from. */
@@ -29,6 +30,7 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
     orderReference: 'O-1',
     captureMethod: 'manual',
     receiptEmail: 'a@b.co',
+    splits: [{ merchantId: 'm-1', settlementReference: 'r 1', amount: 1250, onHold: true }],
   },
   'payments.process': { paymentId: 'pay_abcdefgh12345678', readerId: 'rdr_abc' },
   'payments.cancel': { paymentId: 'pay_abcdefgh12345678' },
@@ -56,6 +58,9 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'installments.list': {},
   'installments.abort': { planId: 'ipl_abcdefgh12345678' },
   'payments.annotate': { paymentId: 'pay_abcdefgh12345678', note: 'gift wrapped' },
+  'settlements.list': { held: true, limit: 10 },
+  'settlements.release': { paymentId: 'pay_abcdefgh12345678', splitId: 'v1-abc-ss-a', amount: 500 },
+  'settlements.cancel': { paymentId: 'pay_abcdefgh12345678', splitId: 'v1-abc-ss-a' },
   'settings.get': {},
   'settings.update': { mode: 'test', autoPresentDelayMs: 10 },
   'devlog.list': { limit: 5 },

@@ -103,6 +103,7 @@ export function makePayment(over: Partial<PaymentView> = {}): PaymentView {
     payUrlExpiresAt: null,
     authorizationExpiresAt: null,
     installmentPlanId: null,
+    splits: [],
     next: nextFor(over.status ?? 'pending', over.channel ?? 'card_present'),
     createdAt: now,
     updatedAt: now,

@@ -131,4 +131,41 @@ describe('Simulate payment screen', () => {
     expect(screen.queryByRole('button', { name: 'Present card' })).toBeNull();
     expect(screen.getByText(/only in test mode/)).toBeTruthy();
   });
+
+  it("offers the gateway's own link test cards when its sandbox has them (Plural)", async () => {
+    const link = makePayment({
+      id: 'pay_link000001',
+      gateway: 'plural',
+      channel: 'link',
+      amount: 50_000,
+      currency: 'INR',
+      transactionId: 'v1-order',
+      payUrl: 'http://127.0.0.1:4010/plural/checkout/tok',
+    });
+    const gateway = {
+      ...gatewayFor('plural'),
+      linkTestCards: [
+        { number: '4111111111111111', label: 'Visa — approved' },
+        { number: '4000000000001091', label: 'Visa — 3-D Secure challenge, passed' },
+      ],
+    };
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'plural' }), gateway, readers: [], payments: [link] }),
+    );
+    bridge.on('simulate.payLink', () => ok({ ...link, status: 'succeeded', payUrl: null }));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    const cards = within(screen.getByRole('group', { name: 'Test card' }));
+    expect(cards.getAllByRole('radio').map((r) => (r as HTMLInputElement).value)).toEqual([
+      '4111111111111111',
+      '4000000000001091',
+    ]);
+    await user.click(cards.getByRole('radio', { name: /3-D Secure/ }));
+    await user.click(screen.getByRole('button', { name: 'Pay the link' }));
+    await waitFor(() =>
+      expect(bridge.inputs('simulate.payLink')).toEqual([
+        { paymentId: 'pay_link000001', cardNumber: '4000000000001091' },
+      ]),
+    );
+  });
 });

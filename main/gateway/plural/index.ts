@@ -67,6 +67,19 @@ export const PLURAL_CAPABILITIES: GatewayCapabilities = {
   paymentNotes: false,
 };
 
+/**
+ * The cards the app's Plural sandbox knows (docs/sandbox-plural.md): what the Simulate screen offers
+ * on a Plural link. Any other number is declined there.
+ */
+export const PLURAL_LINK_TEST_CARDS: readonly { number: string; label: string }[] = [
+  { number: '4111111111111111', label: 'Visa — approved' },
+  { number: '5555555555554444', label: 'Mastercard — approved' },
+  { number: '4000000000001091', label: 'Visa — 3-D Secure challenge, passed' },
+  { number: '5200000000001096', label: 'Mastercard — 3-D Secure challenge, passed' },
+  { number: '4000000000000002', label: 'Declined' },
+  { number: '4000000000009995', label: 'Declined — insufficient funds' },
+];
+
 /** Plural's production API; every other base URL (its UAT, the app's sandbox) is test mode. */
 export const LIVE_HOST = 'api.pluralpay.in';
 
@@ -77,8 +90,11 @@ export interface PluralConfig {
   clientSecret: string;
   /** Hex: the HMAC key (hex-decoded) of return-URL and webhook signatures. */
   signatureKey: string;
-  /** Where the customer's browser returns after paying on the checkout page (signed fields added). */
-  callbackUrl?: string | null;
+  /**
+   * Where the customer's browser returns after paying on the checkout page (signed fields added);
+   * a function is asked on every create (the till's own return address may change while it runs).
+   */
+  callbackUrl?: string | null | (() => string | null);
   http?: Omit<GatewayHttpOptions, 'baseUrl' | 'parseError'>;
   /** The token's expiry and Request-Timestamp are read from it; tests pass a FakeClock. */
   clock?: Clock;
@@ -117,7 +133,8 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
     config.http,
   );
   const live = isLiveUrl(config.baseUrl);
-  const callbackUrl = config.callbackUrl ?? null;
+  const callbackUrlNow = (): string | null =>
+    typeof config.callbackUrl === 'function' ? config.callbackUrl() : (config.callbackUrl ?? null);
 
   // ---- reading a charge ------------------------------------------------------------------------
 
@@ -230,6 +247,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
     label: 'Plural',
     capabilities: PLURAL_CAPABILITIES,
     limits: PLURAL_LIMITS,
+    linkTestCards: PLURAL_LINK_TEST_CARDS,
 
     async health() {
       // A new token proves both that Plural answers and that the credentials are good.
@@ -264,6 +282,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
         );
       const splitLines = input.splits && input.splits.length > 0 ? checkSplits(input.splits, input.amount) : null;
       const customer = customerOf(input);
+      const callbackUrl = callbackUrlNow();
       const body: CreateOrderBody = {
         merchant_order_reference: chargeReference(input.orderReference, key),
         order_amount: inr(input.amount),

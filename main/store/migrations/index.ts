@@ -3,8 +3,9 @@ import { migration as initial } from './001-initial';
 import { migration as webhookEvents } from './002-webhook-events';
 import { migration as historyIndexes } from './003-history-indexes';
 import { migration as gateways } from './004-gateways';
+import { migration as splits } from './005-splits';
 import type { Migration } from './types';
 
-export const JOURNAL_MIGRATIONS: readonly Migration[] = [initial, webhookEvents, historyIndexes, gateways];
+export const JOURNAL_MIGRATIONS: readonly Migration[] = [initial, webhookEvents, historyIndexes, gateways, splits];
 
 export type { Migration };

@@ -4,8 +4,9 @@ import { CURRENCIES } from '../../../common/currencies';
 import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
+import { SplitEditor } from '../components/SplitEditor';
 import { usePos } from '../store/context';
-import { defaultReader, draftCurrency } from '../store/selectors';
+import { defaultReader, draftCurrency, splitRemainder } from '../store/selectors';
 import { currencyName, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
@@ -24,6 +25,7 @@ const FIELD_PATHS = [
   'savedCardId',
   'count',
   'channel',
+  'splits',
 ];
 
 /** Who pays, saved cards and installments: what a gateway that keeps cards or plans offers. */
@@ -195,17 +197,25 @@ export function CreatePayment() {
 
   const disconnected = connection !== 'open';
   const err = (path: string) => issueFor(error, path);
-  const summary = byLink
-    ? draft.installments > 1
-      ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} in ${draft.installments} installments: the customer pays the first by link.`
-      : draft.savedCardId
-        ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} charged to the saved card.`
-        : `${draft.amount ? `${money(draft.amount, currency)}: ` : ''}a payment link is shown as a QR code for the customer.`
-    : draft.amount
-      ? `${money(draft.amount, currency)}${reader ? ` on ${reader.label}` : ' (no reader online: it will be created, then you pick a reader)'}`
-      : reader
-        ? `Goes to ${reader.label}.`
-        : 'No reader is online: the payment will be created, then you pick a reader.';
+  const splitting = gateway?.capabilities.splitSettlement === true && draft.splits.length > 0;
+  // The shares must add up to the amount before anything is charged.
+  const unshared = splitting && splitRemainder(draft) !== 0;
+  const held = draft.splits.filter((split) => split.onHold).length;
+  const summary = unshared
+    ? 'The shares do not add up to the amount yet.'
+    : splitting
+      ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} shared between ${draft.splits.length} merchant${draft.splits.length === 1 ? '' : 's'}${held > 0 ? ` (${held} held)` : ''}: a payment link is shown as a QR code for the customer.`
+      : byLink
+        ? draft.installments > 1
+          ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} in ${draft.installments} installments: the customer pays the first by link.`
+          : draft.savedCardId
+            ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} charged to the saved card.`
+            : `${draft.amount ? `${money(draft.amount, currency)}: ` : ''}a payment link is shown as a QR code for the customer.`
+        : draft.amount
+          ? `${money(draft.amount, currency)}${reader ? ` on ${reader.label}` : ' (no reader online: it will be created, then you pick a reader)'}`
+          : reader
+            ? `Goes to ${reader.label}.`
+            : 'No reader is online: the payment will be created, then you pick a reader.';
 
   return (
     <form className="screen screen--create" onSubmit={submit} noValidate aria-labelledby="create-title">
@@ -309,12 +319,13 @@ export function CreatePayment() {
         </div>
       </div>
       <CustomerSection error={error} />
+      {gateway?.capabilities.splitSettlement ? <SplitEditor error={error} /> : null}
       <ErrorBox error={error} shownPaths={FIELD_PATHS} title="Not charged." />
       <div className="actions">
         <button
           type="submit"
           className="primary"
-          disabled={busy || disconnected}
+          disabled={busy || disconnected || unshared}
           aria-busy={busy}
           aria-describedby="charge-summary"
         >

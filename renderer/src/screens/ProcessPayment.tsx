@@ -199,6 +199,16 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
           expiresAt={payment.payUrlExpiresAt}
         />
       ) : null}
+      {payment.splits.length > 0 ? (
+        <p className="muted split-summary">
+          Shared between merchants:{' '}
+          {payment.splits
+            .map(
+              (split) => `${split.merchantId} ${money(split.amount, payment.currency)}${split.onHold ? ' (held)' : ''}`,
+            )
+            .join(' · ')}
+        </p>
+      ) : null}
       {decline ? (
         <div className="decline" role="alert">
           <strong>Declined:</strong> {decline.message}

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { CommandError, CommandInput, DevLogEntry, GatewayName, SettingsView } from '../../../common/contract';
+import { PLURAL_URLS } from '../../../common/contract/views';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
@@ -11,6 +12,22 @@ const GATEWAYS: readonly { name: GatewayName; label: string; what: string }[] = 
   { name: 'payplug', label: 'PayPlug', what: 'pay by link (QR), saved cards, installments' },
   { name: 'plural', label: 'Plural', what: 'pay by link, payments split between merchants' },
 ];
+
+const PLURAL_ENVIRONMENTS: readonly {
+  name: 'uat' | 'live' | 'other';
+  label: string;
+  what: string;
+  url: string | null;
+}[] = [
+  { name: 'uat', label: 'UAT', what: "Plural's test environment", url: PLURAL_URLS.uat },
+  { name: 'live', label: 'Production', what: 'live payments (live mode only)', url: PLURAL_URLS.live },
+  { name: 'other', label: 'Another address', what: 'e.g. a sandbox', url: null },
+];
+
+function pluralEnvironment(url: string): 'uat' | 'live' | 'other' {
+  const trimmed = url.trim().replace(/\/+$/, '');
+  return trimmed === PLURAL_URLS.uat ? 'uat' : trimmed === PLURAL_URLS.live ? 'live' : 'other';
+}
 
 const STORAGE_LABELS: Record<SettingsView['secretStorage'], string> = {
   'safe-storage': "the operating system's protected storage",
@@ -58,6 +75,13 @@ export function settingsChanges(
       update.payplugNotificationUrl = form.payplug.notificationUrl.trim();
   }
   if (form.plural) {
+    const url = form.plural.apiBaseUrl.trim();
+    if (form.mode === 'live' && (form.gateway ?? current.gateway) === 'plural') {
+      if (!url.startsWith('https://'))
+        return { error: 'Plural in live mode: the API URL must start with https://.', path: 'pluralApiBaseUrl' };
+      if (url === PLURAL_URLS.uat)
+        return { error: "Plural's UAT environment is for test mode: choose production.", path: 'pluralApiBaseUrl' };
+    }
     if (form.plural.apiBaseUrl.trim() !== current.plural.apiBaseUrl)
       update.pluralApiBaseUrl = form.plural.apiBaseUrl.trim();
     if (form.plural.clientId.trim() && form.plural.clientId.trim() !== (current.plural.clientId ?? ''))
@@ -335,10 +359,35 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
       {gateway === 'plural' ? (
         <fieldset className="field">
           <legend>Plural</legend>
+          <fieldset className="field radio-group">
+            <legend>Environment</legend>
+            {PLURAL_ENVIRONMENTS.map((env) => (
+              <label key={env.name} className="radio">
+                <input
+                  type="radio"
+                  name="plural-environment"
+                  value={env.name}
+                  checked={pluralEnvironment(plural.apiBaseUrl) === env.name}
+                  onChange={() =>
+                    setPlural({
+                      ...plural,
+                      apiBaseUrl:
+                        env.url ?? (pluralEnvironment(plural.apiBaseUrl) === 'other' ? plural.apiBaseUrl : ''),
+                    })
+                  }
+                />
+                {env.label} <span className="muted">— {env.what}</span>
+              </label>
+            ))}
+          </fieldset>
           <Field
             id="plural-url"
             label="Plural API URL"
-            hint="UAT for test mode, production for live mode."
+            hint={
+              settings.embeddedSandbox
+                ? 'While the embedded sandbox is on, the till uses its Plural emulator (the address shown) whatever is chosen here.'
+                : 'UAT for test mode, production for live mode (https only).'
+            }
             error={issueFor(error, 'pluralApiBaseUrl')}
           >
             <input
@@ -346,6 +395,7 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
               type="url"
               autoComplete="off"
               spellCheck={false}
+              readOnly={pluralEnvironment(plural.apiBaseUrl) !== 'other'}
               value={plural.apiBaseUrl}
               onChange={(e) => setPlural({ ...plural, apiBaseUrl: e.target.value })}
             />
@@ -489,6 +539,10 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
           'autoPresentDelayMs',
           'webhookPort',
           'webhookSecret',
+          'pluralApiBaseUrl',
+          'pluralClientId',
+          'pluralClientSecret',
+          'pluralSignatureKey',
         ]}
         title="Not saved."
       />

@@ -227,8 +227,11 @@ function PayLinkWithTestCard() {
   const payments = usePos((s) => s.host.payments);
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy);
+  // The gateway's sandbox may know other cards than the app's own (Plural's does).
+  const cards = usePos((s) => s.host.gateway?.linkTestCards) ?? TEST_CARDS;
   const [pick, setPick] = useState<string | null>(null);
-  const [card, setCard] = useState<string>(TEST_CARDS[0]!.number);
+  const [chosen, setCard] = useState<string | null>(null);
+  const card = chosen && cards.some((c) => c.number === chosen) ? chosen : cards[0]!.number;
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const links = Object.values(payments).filter((p) => p.channel === 'link' && p.status === 'pending' && p.payUrl);
@@ -267,7 +270,7 @@ function PayLinkWithTestCard() {
       </fieldset>
       <fieldset className="field radio-group card-picker">
         <legend>Test card</legend>
-        {TEST_CARDS.map((c) => (
+        {cards.map((c) => (
           <label key={c.number} className="radio">
             <input
               type="radio"

@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type {
   InstallmentPlanView,
   CommandError,
   CommandInput,
   Page,
+  SplitView,
   TransactionDetail as Detail,
   TransactionView,
 } from '../../../common/contract';
@@ -11,7 +12,8 @@ import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
-import type { TxQuery } from '../store/types';
+import type { TxQuery, TxTab } from '../store/types';
+import { Settlements, SharesTable } from './Settlements';
 import { dateTime, dateTimeSeconds, humanize, money } from '../lib/format';
 import { PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
@@ -174,13 +176,24 @@ function NoteForm({
   );
 }
 
-function RefundForm({ transaction, onRefunded }: { transaction: TransactionView; onRefunded(message: string): void }) {
+function RefundForm({
+  transaction,
+  splits = [],
+  onRefunded,
+}: {
+  transaction: TransactionView;
+  /** A split payment's shares: the refund may name the one it comes from. */
+  splits?: SplitView[];
+  onRefunded(message: string): void;
+}) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy[`refund:${transaction.id}`] === true);
   const left = refundable(transaction);
   const [amount, setAmount] = useState(left);
   const [reason, setReason] = useState('');
+  const [share, setShare] = useState('');
   const [error, setError] = useState<CommandError | null>(null);
+  const shares = splits.filter((split) => split.id !== null);
 
   if (left === 0) return null;
 
@@ -200,7 +213,12 @@ function RefundForm({ transaction, onRefunded }: { transaction: TransactionView;
     const trimmed = reason.trim();
     const result = await run(
       'payments.refund',
-      { paymentId: transaction.id, ...(partial ? { amount } : {}), ...(trimmed ? { reason: trimmed } : {}) },
+      {
+        paymentId: transaction.id,
+        ...(partial || share ? { amount } : {}),
+        ...(trimmed ? { reason: trimmed } : {}),
+        ...(share ? { splits: [{ splitId: share, amount }] } : {}),
+      },
       `refund:${transaction.id}`,
     );
     if (result.ok) onRefunded(`Refunded ${money(amount, transaction.currency)}.`);
@@ -230,11 +248,27 @@ function RefundForm({ transaction, onRefunded }: { transaction: TransactionView;
             onChange={(e) => setReason(e.target.value)}
           />
         </Field>
+        {shares.length > 0 ? (
+          <Field id="refund-share" label="Take it from" error={issueFor(error, 'splits')}>
+            <select
+              {...describedBy('refund-share', null, issueFor(error, 'splits'))}
+              value={share}
+              onChange={(e) => setShare(e.target.value)}
+            >
+              <option value="">As the gateway draws it (held shares first, then the others)</option>
+              {shares.map((split) => (
+                <option key={split.id} value={split.id!}>
+                  {split.merchantId}'s share ({money(split.amount, transaction.currency)}, {split.status})
+                </option>
+              ))}
+            </select>
+          </Field>
+        ) : null}
         <button type="submit" className="primary" disabled={busy}>
           Refund
         </button>
       </div>
-      <ErrorBox error={error} shownPaths={['amount', 'reason']} title="Not refunded." />
+      <ErrorBox error={error} shownPaths={['amount', 'reason', 'splits']} title="Not refunded." />
     </form>
   );
 }
@@ -264,6 +298,10 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
 
   useKey('Escape', onBack);
   const notes = usePos((s) => s.host.gateway?.capabilities.paymentNotes ?? false);
+  const setTxTab = usePos((s) => s.setTxTab);
+  // The shares as the host says now (a release elsewhere shows at once), else as the detail said.
+  const live = usePos((s) => (detail?.payment ? s.host.payments[detail.payment.id] : undefined));
+  const payment = live ?? detail?.payment ?? null;
 
   const t = detail?.transaction;
   return (
@@ -340,9 +378,23 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               }}
             />
           ) : null}
+          {payment && payment.splits.length > 0 ? (
+            <section aria-labelledby="shares-title">
+              <h2 id="shares-title">Shares</h2>
+              <SharesTable payment={payment} caption={`Shares of ${t.reference}`} />
+              {payment.splits.some((split) => split.next.length > 0) ? (
+                <div className="actions">
+                  <button type="button" onClick={() => setTxTab('settlements')}>
+                    Release or cancel held shares (Settlements)
+                  </button>
+                </div>
+              ) : null}
+            </section>
+          ) : null}
           <RefundForm
             key={`${t.id}:${t.amountRefunded}`}
             transaction={t}
+            splits={payment?.splits ?? []}
             onRefunded={(message) => {
               setDone(message);
               setVersion((v) => v + 1);
@@ -431,7 +483,65 @@ function InstallmentPlans() {
   );
 }
 
+const TABS: readonly { tab: TxTab; label: string }[] = [
+  { tab: 'list', label: 'Transactions' },
+  { tab: 'settlements', label: 'Settlements' },
+];
+
+/** The screen's tabs (a gateway that splits payments adds Settlements): arrow keys move between them. */
+function Tabs({ current, onChange }: { current: TxTab; onChange(tab: TxTab): void }) {
+  const move = (event: KeyboardEvent<HTMLButtonElement>) => {
+    const index = TABS.findIndex((t) => t.tab === current);
+    const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    if (step === 0) return;
+    event.preventDefault();
+    const next = TABS[(index + step + TABS.length) % TABS.length]!;
+    onChange(next.tab);
+    document.getElementById(`tx-tab-${next.tab}`)?.focus();
+  };
+  return (
+    <div role="tablist" aria-label="Transactions views" className="tabs">
+      {TABS.map(({ tab, label }) => (
+        <button
+          key={tab}
+          type="button"
+          role="tab"
+          id={`tx-tab-${tab}`}
+          aria-selected={current === tab}
+          aria-controls={`tx-panel-${tab}`}
+          tabIndex={current === tab ? 0 : -1}
+          className={`tabs__tab${current === tab ? ' tabs__tab--current' : ''}`}
+          onClick={() => onChange(tab)}
+          onKeyDown={move}
+        >
+          {label}
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function Transactions() {
+  const splitting = usePos((s) => s.host.gateway?.capabilities.splitSettlement === true);
+  const chosen = usePos((s) => s.ui.txTab);
+  const setTxTab = usePos((s) => s.setTxTab);
+  const selected = usePos((s) => s.ui.txSelectedId);
+  const tab: TxTab = splitting ? chosen : 'list';
+  if (selected || !splitting) return <TransactionList />;
+  return (
+    <section className="screen" aria-labelledby="tx-title">
+      <h1 id="tx-title" tabIndex={-1}>
+        Transactions
+      </h1>
+      <Tabs current={tab} onChange={setTxTab} />
+      <div role="tabpanel" id={`tx-panel-${tab}`} aria-labelledby={`tx-tab-${tab}`}>
+        {tab === 'settlements' ? <Settlements /> : <TransactionList embedded />}
+      </div>
+    </section>
+  );
+}
+
+function TransactionList({ embedded = false }: { embedded?: boolean }) {
   const query = usePos((s) => s.ui.txQuery);
   const selected = usePos((s) => s.ui.txSelectedId);
   const setTxQuery = usePos((s) => s.setTxQuery);
@@ -476,11 +586,8 @@ export function Transactions() {
     setTxQuery({ page: p });
   };
 
-  return (
-    <section className="screen" aria-labelledby="tx-title">
-      <h1 id="tx-title" tabIndex={-1}>
-        Transactions
-      </h1>
+  const content = (
+    <>
       <Filters
         query={query}
         onSearch={(patch) => {
@@ -559,6 +666,15 @@ export function Transactions() {
           </button>
         </nav>
       ) : null}
+    </>
+  );
+  if (embedded) return content;
+  return (
+    <section className="screen" aria-labelledby="tx-title">
+      <h1 id="tx-title" tabIndex={-1}>
+        Transactions
+      </h1>
+      {content}
     </section>
   );
 }

@@ -24,6 +24,8 @@ export const MONEY_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>([
   'simulate.payLink',
   'installments.create',
   'installments.abort',
+  'settlements.release',
+  'settlements.cancel',
 ]);
 
 const PAYMENT_RESULTS: ReadonlySet<CommandName> = new Set<CommandName>([
@@ -35,6 +37,8 @@ const PAYMENT_RESULTS: ReadonlySet<CommandName> = new Set<CommandName>([
   'attention.retry',
   'payments.annotate',
   'simulate.payLink',
+  'settlements.release',
+  'settlements.cancel',
 ]);
 
 const READER_RESULTS: ReadonlySet<CommandName> = new Set<CommandName>([
@@ -59,7 +63,7 @@ function applyResult(state: PosState, name: CommandName, input: unknown, value: 
     state.setReaders(value as CommandResults['readers.list']);
   } else if (name === 'readers.forget') {
     state.removeReader((input as CommandInput<'readers.forget'>).readerId);
-  } else if (name === 'payments.list') {
+  } else if (name === 'payments.list' || name === 'settlements.list') {
     for (const payment of value as CommandResults['payments.list']) state.applyPayment(payment);
   } else if (name === 'settings.get' || name === 'settings.update') {
     state.applySettings(value as CommandResults['settings.get']);
@@ -147,7 +151,7 @@ export const createCommandsSlice =
           }));
           return;
         }
-        const input = createInput(state.ui.draft, currency);
+        const input = createInput(state.ui.draft, currency, state.host.gateway?.capabilities.splitSettlement ?? false);
         set((s) => ({ ui: { ...s.ui, createError: null } }));
         if (state.ui.draft.installments > 1) {
           // An installment plan: the customer pays the first part by link, the gateway charges the rest.

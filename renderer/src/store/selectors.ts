@@ -132,6 +132,49 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
   if (email && (!EMAIL.test(email) || email.length > 254)) {
     issues.push({ path: 'receiptEmail', message: 'This is not an email address.' });
   }
+  issues.push(...splitIssues(draft, currency, gateway));
+  return issues;
+}
+
+const SPLIT_MERCHANT = /^[A-Za-z0-9_.-]{1,50}$/;
+const SPLIT_REFERENCE = /^[\x20-\x7E]{1,50}$/;
+
+/** What is left to share between the merchants (negative: the shares are more than the amount). */
+export function splitRemainder(draft: Pick<Draft, 'amount' | 'splits'>): number {
+  return draft.amount - draft.splits.reduce((sum, split) => sum + split.amount, 0);
+}
+
+/** The split editor's rows checked as the host will: each field, each share's minimum, the sum. */
+export function splitIssues(draft: Draft, currency: string, gateway: GatewayView | null): Issue[] {
+  if (draft.splits.length === 0 || (gateway && !gateway.capabilities.splitSettlement)) return [];
+  const issues: Issue[] = [];
+  const known = isKnownCurrency(currency);
+  const min = gateway?.limits.amountMin ?? 1;
+  draft.splits.forEach((split, index) => {
+    const at = `splits.${index}`;
+    if (!SPLIT_MERCHANT.test(split.merchantId.trim()))
+      issues.push({ path: `${at}.merchantId`, message: 'A merchant id: 1–50 letters, digits, . _ or -.' });
+    const reference = split.settlementReference.trim();
+    if (reference && !SPLIT_REFERENCE.test(reference))
+      issues.push({ path: `${at}.settlementReference`, message: 'At most 50 plain characters.' });
+    if (split.amount < min)
+      issues.push({
+        path: `${at}.amount`,
+        message:
+          split.amount === 0
+            ? "Enter this merchant's share."
+            : `At least ${known ? formatAmount(min, currency) : min}.`,
+      });
+  });
+  const left = splitRemainder(draft);
+  if (left !== 0 && known)
+    issues.push({
+      path: 'splits',
+      message:
+        left > 0
+          ? `The shares must add up to the amount: ${formatAmount(left, currency)} is not shared yet.`
+          : `The shares must add up to the amount: they are ${formatAmount(-left, currency)} too much.`,
+    });
   return issues;
 }
 
@@ -139,6 +182,8 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
 export function createInput(
   draft: Draft,
   currency: string,
+  /** Whether the gateway splits payments (else the editor is hidden and its rows are left out). */
+  canSplit = true,
 ): CommandInput<'payments.create'> & { orderReference: string } {
   const description = draft.description.trim();
   const customerId = draft.customerId.trim();
@@ -154,6 +199,16 @@ export function createInput(
     ...(draft.saveCard ? { saveCard: true } : {}),
     ...(draft.savedCardId ? { savedCardId: draft.savedCardId } : {}),
     ...(draftCustomer(draft) ? { customer: draftCustomer(draft)! } : {}),
+    ...(canSplit && draft.splits.length > 0
+      ? {
+          splits: draft.splits.map((split) => ({
+            merchantId: split.merchantId.trim(),
+            ...(split.settlementReference.trim() ? { settlementReference: split.settlementReference.trim() } : {}),
+            amount: split.amount,
+            onHold: split.onHold,
+          })),
+        }
+      : {}),
   };
 }
 

@@ -92,7 +92,23 @@ export interface Draft {
   savedCardId: string | null;
   /** 1: one payment; 2 or more: an installment plan of that many parts. */
   installments: number;
+  /** Split settlement: the merchants' shares (empty: the payment is not split). */
+  splits: DraftSplit[];
 }
+
+/** One row of the split editor. */
+export interface DraftSplit {
+  /** Stable across edits (React key, focus after adding or removing a row). */
+  key: number;
+  merchantId: string;
+  settlementReference: string;
+  /** Minor units; 0 = nothing typed yet. */
+  amount: number;
+  onHold: boolean;
+}
+
+/** The Transactions screen's tabs: the list, and split payments' held shares. */
+export type TxTab = 'list' | 'settlements';
 
 export interface TxQuery {
   search: string;
@@ -124,6 +140,7 @@ export interface UiState {
   txSelectedId: string | null;
   /** An installment plan shown on the Process screen (its first part's QR, its schedule). */
   selectedPlan: InstallmentPlanView | null;
+  txTab: TxTab;
 }
 
 export interface UiSlice {
@@ -138,6 +155,7 @@ export interface UiSlice {
   setTxQuery(patch: Partial<TxQuery>): void;
   openTransaction(transactionId: string | null): void;
   showPlan(plan: InstallmentPlanView | null): void;
+  setTxTab(tab: TxTab): void;
 }
 
 export interface CommandsSlice {

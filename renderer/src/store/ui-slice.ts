@@ -26,6 +26,7 @@ export function emptyDraft(): Draft {
     saveCard: false,
     savedCardId: null,
     installments: 1,
+    splits: [],
   };
 }
 
@@ -72,6 +73,7 @@ export const createUiSlice =
       txQuery: initialTxQuery,
       txSelectedId: null,
       selectedPlan: null,
+      txTab: 'list',
     },
     setScreen(screen) {
       set((state) => ({ ui: { ...state.ui, screen } }));
@@ -107,5 +109,8 @@ export const createUiSlice =
     },
     openTransaction(transactionId) {
       set((state) => ({ ui: { ...state.ui, txSelectedId: transactionId } }));
+    },
+    setTxTab(txTab) {
+      set((state) => ({ ui: { ...state.ui, txTab, txSelectedId: null } }));
     },
   });

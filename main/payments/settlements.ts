@@ -1,0 +1,150 @@
+/**
+ * Split settlement: a payment shared between merchants, each share settled at once or held until
+ * the till releases it (in full or in part) or cancels it. Releases and cancels are journaled
+ * operations like captures and refunds: written with their key before the first send, retrieved
+ * before any retry, queued while the gateway cannot be reached and resumed by recovery after a
+ * restart. A partial release and the refund of the rest it requires are one operation (the port's
+ * `settlements.release` does both and is safe to repeat), so a crash between the two is finished by
+ * recovery, never done twice.
+ */
+import type { ParsedCommandInput, PaymentView } from '../../common/contract';
+import { formatAmount } from '../../common/money';
+import { HostError } from '../core/errors';
+import type { PaymentGateway } from '../gateway/port';
+import type { OperationRecord, PaymentRecord, SplitRecord } from '../store/journal';
+import type { PaymentEngine } from './engine';
+import { moneyOperation } from './recovery';
+import { describeStatus, type PaymentSync } from './sync';
+
+const SETTLEABLE = ['succeeded', 'partially_refunded'];
+
+export class Settlements {
+  constructor(
+    private readonly engine: PaymentEngine,
+    private readonly sync: PaymentSync,
+    private readonly resolve: (ref: string) => Promise<PaymentRecord>,
+  ) {}
+
+  /** Split payments the till made (or took in), those with a held share first. */
+  list(input: ParsedCommandInput<'settlements.list'>): PaymentView[] {
+    return this.engine.journal.listSplitPayments(input.limit, input.held).map((record) => this.engine.view(record));
+  }
+
+  release(input: ParsedCommandInput<'settlements.release'>): Promise<PaymentView> {
+    return this.settle('release', input.paymentId, input.splitId, input.amount);
+  }
+
+  cancel(input: ParsedCommandInput<'settlements.cancel'>): Promise<PaymentView> {
+    return this.settle('cancel_split', input.paymentId, input.splitId, undefined);
+  }
+
+  private async settle(
+    kind: 'release' | 'cancel_split',
+    ref: string,
+    splitId: string,
+    asked: number | undefined,
+  ): Promise<PaymentView> {
+    const payment = await this.resolve(ref);
+    return this.engine.exclusive(payment.id, async () => {
+      const { journal } = this.engine;
+      const record = journal.getPayment(payment.id)!;
+      const gateway = this.engine.gatewayFor(record);
+      if (!gateway.settlements || !gateway.capabilities.splitSettlement)
+        throw new HostError('conflict', `${gateway.label} does not share payments between merchants.`);
+      const split = journal.splitsOf(record.id).find((candidate) => candidate.splitId === splitId);
+      if (!split || !record.transactionId)
+        throw new HostError('not_found', `This payment has no share ${splitId}.`, {
+          issues: [{ path: 'splitId', message: 'not a share of this payment' }],
+        });
+      // A full release asked as an amount is a full release (nothing to refund).
+      const amount = asked !== undefined && asked === split.amount ? undefined : asked;
+      let op = this.waiting(record.id, splitId);
+      let resumed = false;
+      if (op) {
+        // The same step asked again while it waits: send it again with its key, never a second one.
+        if (op.kind !== kind || op.params.amount !== amount)
+          throw new HostError(
+            'conflict',
+            `A ${op.kind === 'release' ? 'release' : 'cancel'} of the share of ${split.merchantId} is waiting to be confirmed by ${gateway.label}; it is retried automatically.`,
+            { queued: true },
+          );
+        resumed = true;
+      } else {
+        this.check(kind, record, split, amount, gateway);
+        const number =
+          journal.operationsFor(record.id).filter((o) => o.kind === kind && o.params.splitId === splitId).length + 1;
+        op = journal.addOperation(
+          record.id,
+          kind,
+          `${kind === 'release' ? 'release' : 'cancel-split'}-${record.id}-${splitId}-${number}`,
+          {
+            splitId,
+            merchantId: split.merchantId,
+            splitAmount: split.amount,
+            ...(amount !== undefined ? { amount } : {}),
+          },
+          { sending: true },
+        );
+      }
+      const what = describe(kind, split, amount, record.currency);
+      const settled = await this.engine.perform(op, {
+        ...moneyOperation(op, record.transactionId),
+        queue: true,
+        firstSendJournaled: !resumed,
+        settle: (answer) =>
+          this.sync.apply(
+            journal.getPayment(record.id)!,
+            answer,
+            kind === 'release' ? 'split_released' : 'split_canceled',
+            what,
+          ),
+      });
+      return this.engine.view(settled);
+    });
+  }
+
+  /** The release or cancel of this share still waiting for the gateway's confirmation, if any. */
+  private waiting(paymentId: string, splitId: string): OperationRecord | undefined {
+    const { journal } = this.engine;
+    return [
+      ...journal.pendingOperationsFor(paymentId, 'release'),
+      ...journal.pendingOperationsFor(paymentId, 'cancel_split'),
+    ].find((op) => op.params.splitId === splitId);
+  }
+
+  /** What the gateway would refuse, refused before anything is journaled. */
+  private check(
+    kind: 'release' | 'cancel_split',
+    record: PaymentRecord,
+    split: SplitRecord,
+    amount: number | undefined,
+    gateway: PaymentGateway,
+  ): void {
+    if (!SETTLEABLE.includes(record.status))
+      throw new HostError(
+        'conflict',
+        `A share is released or cancelled once the payment is paid; this one is ${describeStatus(record.status)}.`,
+      );
+    if (split.status !== 'HOLD')
+      throw new HostError(
+        'conflict',
+        `The share of ${split.merchantId} is ${split.status.toLowerCase()}: only a held share can be ${kind === 'release' ? 'released' : 'cancelled'}.`,
+      );
+    if (amount === undefined) return;
+    const min = gateway.limits.amount.min;
+    const rest = split.amount - amount;
+    if (amount > split.amount || amount < min || (rest > 0 && rest < min))
+      throw new HostError(
+        'validation',
+        `Release from ${formatAmount(min, record.currency)} up to the share's ${formatAmount(split.amount, record.currency)}, leaving either nothing or at least ${formatAmount(min, record.currency)} to refund to the customer.`,
+        { issues: [{ path: 'amount', message: `from ${min} to ${split.amount}, leaving 0 or at least ${min}` }] },
+      );
+  }
+}
+
+function describe(kind: 'release' | 'cancel_split', split: SplitRecord, amount: number | undefined, currency: string) {
+  const share = `${split.merchantId}'s share of ${formatAmount(split.amount, currency)}`;
+  if (kind === 'cancel_split') return `${share} cancelled, refunded to the customer`;
+  if (amount === undefined) return `${share} released in full`;
+  return `${formatAmount(amount, currency)} of ${share} released, ${formatAmount(split.amount - amount, currency)} refunded to the customer`;
+}

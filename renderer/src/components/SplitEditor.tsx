@@ -1,0 +1,205 @@
+import { useEffect, useRef, type KeyboardEvent } from 'react';
+import type { CommandError } from '../../../common/contract';
+import { MAX_AMOUNT_MINOR } from '../../../common/money';
+import { usePos } from '../store/context';
+import { draftCurrency, splitRemainder } from '../store/selectors';
+import type { DraftSplit } from '../store/types';
+import { money } from '../lib/format';
+import { issueFor } from '../lib/errors';
+import { minorFromTyped } from './AmountInput';
+
+/** Insert (or Alt+N) adds a share below the current one; Ctrl+Delete removes the current one. */
+const ADD_KEYS = 'Insert Alt+N';
+const REMOVE_KEYS = 'Control+Delete';
+
+/**
+ * The split editor (gateways with split settlement): the merchants a payment is shared between,
+ * one row each — merchant id, optional settlement reference, share, and "hold" (settled only when
+ * released on Transactions → Settlements). Keyboard first: a new row starts with what is left to
+ * share and takes the focus; what is left is announced as it changes; Charge waits until the
+ * shares add up to the amount.
+ */
+export function SplitEditor({ error }: { error: CommandError | null }) {
+  const draft = usePos((s) => s.ui.draft);
+  const currency = usePos(draftCurrency);
+  const updateDraft = usePos((s) => s.updateDraft);
+  const rows = draft.splits;
+  const merchantInputs = useRef(new Map<number, HTMLInputElement>());
+  const addButton = useRef<HTMLButtonElement>(null);
+  /** Where the focus goes once the rows re-render: a row's merchant id, or the add button. */
+  const focusNext = useRef<number | 'add' | null>(null);
+
+  useEffect(() => {
+    const target = focusNext.current;
+    if (target === null) return;
+    focusNext.current = null;
+    if (target === 'add') addButton.current?.focus();
+    else merchantInputs.current.get(target)?.focus();
+  });
+
+  const left = splitRemainder(draft);
+  const setRows = (splits: DraftSplit[]) => updateDraft({ splits });
+
+  const add = (after: number = rows.length - 1) => {
+    const key = rows.reduce((max, row) => Math.max(max, row.key), 0) + 1;
+    const row: DraftSplit = { key, merchantId: '', settlementReference: '', amount: Math.max(left, 0), onHold: false };
+    focusNext.current = key;
+    setRows([...rows.slice(0, after + 1), row, ...rows.slice(after + 1)]);
+  };
+
+  const remove = (index: number) => {
+    const next = rows.filter((_, i) => i !== index);
+    focusNext.current = next.length === 0 ? 'add' : next[Math.max(0, index - 1)]!.key;
+    setRows(next);
+  };
+
+  const change = (index: number, patch: Partial<DraftSplit>) =>
+    setRows(rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
+
+  const onRowKey = (index: number) => (event: KeyboardEvent<HTMLTableRowElement>) => {
+    if (event.key === 'Insert' || (event.altKey && (event.key === 'n' || event.key === 'N'))) {
+      event.preventDefault();
+      add(index);
+    } else if (event.ctrlKey && event.key === 'Delete') {
+      event.preventDefault();
+      remove(index);
+    }
+  };
+
+  const held = rows.filter((row) => row.onHold).length;
+  const sumError = error?.issues?.find((issue) => issue.path === 'splits')?.message ?? null;
+  const remainderText =
+    rows.length === 0
+      ? 'Not split: the whole payment is settled to this account.'
+      : left === 0
+        ? `The shares add up to ${money(draft.amount, currency)}${held > 0 ? ` (${held} held)` : ''}.`
+        : left > 0
+          ? `${money(left, currency)} left to share.`
+          : `The shares are ${money(-left, currency)} more than the amount.`;
+
+  return (
+    <fieldset className="field split-editor" aria-describedby="split-help">
+      <legend>Split between merchants</legend>
+      <p id="split-help" className="muted">
+        Optional. Each merchant gets their share; a held share waits until you release it (Transactions, F5 →
+        Settlements). In a row: Insert or Alt+N adds a share, Ctrl+Delete removes it.
+      </p>
+      {rows.length > 0 ? (
+        <table className="split-editor__rows">
+          <thead>
+            <tr>
+              <th scope="col">Merchant id</th>
+              <th scope="col">Settlement reference (optional)</th>
+              <th scope="col">Share</th>
+              <th scope="col">Hold</th>
+              <th scope="col">
+                <span className="visually-hidden">Remove</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row, index) => {
+              const n = index + 1;
+              const at = `splits.${index}`;
+              const errors = {
+                merchantId: issueFor(error, `${at}.merchantId`),
+                settlementReference: issueFor(error, `${at}.settlementReference`),
+                amount: issueFor(error, `${at}.amount`),
+              };
+              const described = (field: keyof typeof errors) =>
+                errors[field] ? { 'aria-invalid': true, 'aria-describedby': `split-${row.key}-${field}-error` } : {};
+              const message = (field: keyof typeof errors) =>
+                errors[field] ? (
+                  <p className="field__error" id={`split-${row.key}-${field}-error`}>
+                    {errors[field]}
+                  </p>
+                ) : null;
+              return (
+                <tr key={row.key} onKeyDown={onRowKey(index)} aria-keyshortcuts={`${ADD_KEYS} ${REMOVE_KEYS}`}>
+                  <td>
+                    <input
+                      ref={(element) => {
+                        if (element) merchantInputs.current.set(row.key, element);
+                        else merchantInputs.current.delete(row.key);
+                      }}
+                      type="text"
+                      aria-label={`Share ${n} merchant id`}
+                      autoComplete="off"
+                      spellCheck={false}
+                      maxLength={50}
+                      value={row.merchantId}
+                      onChange={(e) => change(index, { merchantId: e.target.value })}
+                      {...described('merchantId')}
+                    />
+                    {message('merchantId')}
+                  </td>
+                  <td>
+                    <input
+                      type="text"
+                      aria-label={`Share ${n} settlement reference`}
+                      autoComplete="off"
+                      maxLength={50}
+                      value={row.settlementReference}
+                      onChange={(e) => change(index, { settlementReference: e.target.value })}
+                      {...described('settlementReference')}
+                    />
+                    {message('settlementReference')}
+                  </td>
+                  <td>
+                    <input
+                      type="text"
+                      className="amount-input"
+                      inputMode="numeric"
+                      aria-label={`Share ${n} amount`}
+                      autoComplete="off"
+                      spellCheck={false}
+                      placeholder={money(0, currency)}
+                      value={row.amount === 0 ? '' : money(row.amount, currency)}
+                      onChange={(e) =>
+                        change(index, { amount: Math.min(minorFromTyped(e.target.value), MAX_AMOUNT_MINOR) })
+                      }
+                      {...described('amount')}
+                    />
+                    {message('amount')}
+                  </td>
+                  <td>
+                    <input
+                      type="checkbox"
+                      aria-label={`Share ${n} on hold`}
+                      checked={row.onHold}
+                      onChange={(e) => change(index, { onHold: e.target.checked })}
+                    />
+                  </td>
+                  <td>
+                    <button
+                      type="button"
+                      className="link-button"
+                      aria-label={`Remove share ${n}`}
+                      aria-keyshortcuts={REMOVE_KEYS}
+                      onClick={() => remove(index)}
+                    >
+                      Remove
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      ) : null}
+      <p
+        className={`split-editor__remainder${rows.length > 0 && left !== 0 ? ' split-editor__remainder--open' : ''}`}
+        aria-live="polite"
+        id="split-remainder"
+      >
+        {remainderText}
+      </p>
+      {sumError ? <p className="field__error">{sumError}</p> : null}
+      <div className="actions">
+        <button type="button" ref={addButton} aria-keyshortcuts={ADD_KEYS} onClick={() => add()}>
+          {rows.length === 0 ? 'Split between merchants' : 'Add a share'}
+        </button>
+      </div>
+    </fieldset>
+  );
+}

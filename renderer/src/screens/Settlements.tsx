@@ -1,0 +1,385 @@
+import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import type { CommandError, PaymentView, SplitView } from '../../../common/contract';
+import { AmountInput } from '../components/AmountInput';
+import { ErrorBox } from '../components/ErrorBox';
+import { usePos } from '../store/context';
+import { dateTime, money } from '../lib/format';
+import { issueFor } from '../lib/errors';
+import { statusLabel } from '../lib/labels';
+
+/** Words next to a share's status as the gateway says it (HOLD, RELEASED, CANCELLED, …). */
+export function shareStatusText(split: SplitView, currency: string): string {
+  switch (split.status) {
+    case 'HOLD':
+      return 'held until released';
+    case 'RELEASED':
+      return split.releasedAmount > 0 && split.releasedAmount < split.amount
+        ? `${money(split.releasedAmount, currency)} of ${money(split.amount, currency)} settled`
+        : split.releasedAmount > 0
+          ? 'settled to the merchant'
+          : 'settled once the payment is paid';
+    case 'CANCELLED':
+      return 'not settled; refunded to the customer';
+    case 'REQUESTED':
+      return 'waiting for the gateway';
+    default:
+      return '';
+  }
+}
+
+/** The shares of one payment, read only (Transactions → Details). */
+export function SharesTable({ payment, caption }: { payment: PaymentView; caption: string }) {
+  return (
+    <table className="shares">
+      <caption className="visually-hidden">{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Merchant</th>
+          <th scope="col">Reference</th>
+          <th scope="col">Share</th>
+          <th scope="col">Status</th>
+          <th scope="col">Released</th>
+          <th scope="col">Refunded</th>
+        </tr>
+      </thead>
+      <tbody>
+        {payment.splits.map((split, index) => (
+          <tr key={split.id ?? index}>
+            <td className="mono">{split.merchantId}</td>
+            <td>{split.settlementReference ?? <span className="muted">—</span>}</td>
+            <td className="num">{money(split.amount, payment.currency)}</td>
+            <td>
+              <span className={`split-status split-status--${split.status.toLowerCase()}`}>{split.status}</span>{' '}
+              <span className="muted">{shareStatusText(split, payment.currency)}</span>
+            </td>
+            <td className="num">{money(split.releasedAmount, payment.currency)}</td>
+            <td className="num">{money(split.refundedAmount, payment.currency)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+type Asked = { kind: 'release'; amount: number } | { kind: 'cancel' };
+
+/** The confirmation a release or cancel needs: the amount and the merchant, and where the rest goes. */
+function Confirm({
+  asked,
+  split,
+  currency,
+  busy,
+  onConfirm,
+  onBack,
+}: {
+  asked: Asked;
+  split: SplitView;
+  currency: string;
+  busy: boolean;
+  onConfirm(): void;
+  onBack(): void;
+}) {
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => confirmRef.current?.focus(), []);
+  const id = `confirm-${split.id}`;
+  const rest = asked.kind === 'release' ? split.amount - asked.amount : split.amount;
+  const title =
+    asked.kind === 'cancel'
+      ? `Cancel the share of merchant ${split.merchantId} (${money(split.amount, currency)})?`
+      : rest === 0
+        ? `Release ${money(split.amount, currency)} to merchant ${split.merchantId}?`
+        : `Release ${money(asked.amount, currency)} of ${money(split.amount, currency)} to merchant ${split.merchantId}?`;
+  const detail =
+    asked.kind === 'cancel'
+      ? `Nothing is settled to the merchant: ${money(split.amount, currency)} is refunded to the customer.`
+      : rest === 0
+        ? 'The whole share is settled to the merchant.'
+        : `The other ${money(rest, currency)} is refunded to the customer (not taken from the merchant). A share is released only once.`;
+  const onKey = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    event.stopPropagation();
+    onBack();
+  };
+  return (
+    <div
+      className="confirm"
+      role="alertdialog"
+      aria-modal="true"
+      aria-labelledby={`${id}-title`}
+      aria-describedby={`${id}-detail`}
+      onKeyDown={onKey}
+    >
+      <p id={`${id}-title`} className="confirm__title">
+        <strong>{title}</strong>
+      </p>
+      <p id={`${id}-detail`}>{detail}</p>
+      <div className="actions">
+        <button
+          type="button"
+          ref={confirmRef}
+          className={asked.kind === 'cancel' ? 'danger' : 'primary'}
+          disabled={busy}
+          onClick={onConfirm}
+        >
+          {asked.kind === 'cancel' ? 'Yes, cancel the share' : 'Yes, release'}
+        </button>
+        <button type="button" disabled={busy} onClick={onBack} aria-keyshortcuts="Escape">
+          Go back
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/** One share: its state and, while held, release (all or part) or cancel — each confirmed first. */
+function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: SplitView; onDone(text: string): void }) {
+  const run = usePos((s) => s.run);
+  const busyKey = `settle:${payment.id}:${split.id}`;
+  const busy = usePos((s) => s.busy[busyKey] === true);
+  const [asked, setAsked] = useState<Asked | null>(null);
+  const [partial, setPartial] = useState(false);
+  const [amount, setAmount] = useState(0);
+  const [error, setError] = useState<CommandError | null>(null);
+  const currency = payment.currency;
+  const canRelease = split.next.includes('release');
+  const canCancel = split.next.includes('cancel');
+  const partRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (partial) partRef.current?.focus();
+  }, [partial]);
+
+  const askPartial = (event: FormEvent) => {
+    event.preventDefault();
+    if (amount <= 0 || amount > split.amount) {
+      setError({
+        code: 'validation',
+        message: 'Check the amount.',
+        issues: [{ path: 'amount', message: `From ${money(1, currency)} up to ${money(split.amount, currency)}.` }],
+      });
+      return;
+    }
+    setError(null);
+    setAsked({ kind: 'release', amount });
+  };
+
+  const confirm = async () => {
+    if (!asked || !split.id) return;
+    const result =
+      asked.kind === 'cancel'
+        ? await run('settlements.cancel', { paymentId: payment.id, splitId: split.id }, busyKey)
+        : await run(
+            'settlements.release',
+            {
+              paymentId: payment.id,
+              splitId: split.id,
+              ...(asked.amount < split.amount ? { amount: asked.amount } : {}),
+            },
+            busyKey,
+          );
+    setAsked(null);
+    if (!result.ok) {
+      setError(result.error);
+      return;
+    }
+    setError(null);
+    setPartial(false);
+    const rest = asked.kind === 'release' ? split.amount - asked.amount : split.amount;
+    onDone(
+      asked.kind === 'cancel'
+        ? `Share of ${split.merchantId} cancelled: ${money(split.amount, currency)} refunded to the customer.`
+        : rest === 0
+          ? `Released ${money(split.amount, currency)} to ${split.merchantId}.`
+          : `Released ${money(asked.amount, currency)} of ${money(split.amount, currency)} to ${split.merchantId}; ${money(rest, currency)} refunded to the customer.`,
+    );
+  };
+
+  return (
+    <li className="share">
+      <div className="share__line">
+        <span className="mono share__merchant">{split.merchantId}</span>
+        {split.settlementReference ? <span className="muted"> · {split.settlementReference}</span> : null}
+        <span className="num"> {money(split.amount, currency)}</span>{' '}
+        <span className={`split-status split-status--${split.status.toLowerCase()}`}>{split.status}</span>{' '}
+        <span className="muted">{shareStatusText(split, currency)}</span>
+        {split.refundedAmount > 0 ? (
+          <span className="muted"> · {money(split.refundedAmount, currency)} refunded</span>
+        ) : null}
+        {split.pending ? (
+          <span className="muted"> · waiting for the gateway to confirm (retried automatically)</span>
+        ) : null}
+      </div>
+      {(canRelease || canCancel) && !asked ? (
+        <div className="actions">
+          {canRelease ? (
+            <button
+              type="button"
+              className="primary"
+              disabled={busy}
+              onClick={() => setAsked({ kind: 'release', amount: split.amount })}
+            >
+              Release {money(split.amount, currency)} to {split.merchantId}
+            </button>
+          ) : null}
+          {canRelease ? (
+            <button
+              type="button"
+              aria-expanded={partial}
+              disabled={busy}
+              onClick={() => {
+                setPartial(!partial);
+                setAmount(0);
+              }}
+            >
+              Release part…
+            </button>
+          ) : null}
+          {canCancel ? (
+            <button type="button" className="danger" disabled={busy} onClick={() => setAsked({ kind: 'cancel' })}>
+              Cancel share
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {partial && !asked && canRelease ? (
+        <form
+          className="inline-fields"
+          onSubmit={askPartial}
+          noValidate
+          aria-label={`Release part of ${split.merchantId}'s share`}
+        >
+          <AmountInput
+            id={`release-${split.id}`}
+            label={`Amount to release to ${split.merchantId}`}
+            value={amount}
+            currency={currency}
+            onChange={setAmount}
+            max={split.amount}
+            error={issueFor(error, 'amount')}
+            hint={`Up to ${money(split.amount, currency)}; the rest is refunded to the customer.`}
+            inputRef={partRef}
+          />
+          <button type="submit" disabled={busy}>
+            Release this part
+          </button>
+        </form>
+      ) : null}
+      {asked ? (
+        <Confirm
+          asked={asked}
+          split={split}
+          currency={currency}
+          busy={busy}
+          onConfirm={() => void confirm()}
+          onBack={() => setAsked(null)}
+        />
+      ) : null}
+      <ErrorBox error={error} shownPaths={partial ? ['amount'] : []} title="Not done." />
+    </li>
+  );
+}
+
+function SettlementItem({ payment, onDone }: { payment: PaymentView; onDone(text: string): void }) {
+  const titleId = `settlement-${payment.id}`;
+  return (
+    <li className="settlement" aria-labelledby={titleId}>
+      <h3 id={titleId}>
+        {money(payment.amount, payment.currency)} — {payment.description ?? `Order ${payment.orderReference}`}
+      </h3>
+      <p className="muted">
+        {statusLabel(payment.status)} · order {payment.orderReference}
+        {payment.transactionId ? ` · ${payment.transactionId}` : ''} · {dateTime(payment.createdAt)}
+        {payment.amountRefunded > 0 ? ` · ${money(payment.amountRefunded, payment.currency)} refunded` : ''}
+      </p>
+      <ul className="plain-list shares-list" aria-label={`Shares of ${payment.orderReference}`}>
+        {payment.splits.map((split, index) => (
+          <ShareRow key={split.id ?? index} payment={payment} split={split} onDone={onDone} />
+        ))}
+      </ul>
+    </li>
+  );
+}
+
+const heldFirst = (a: PaymentView, b: PaymentView) => {
+  const held = (p: PaymentView) => (p.splits.some((s) => s.status === 'HOLD') ? 1 : 0);
+  return held(b) - held(a) || b.createdAt.localeCompare(a.createdAt);
+};
+
+/**
+ * Transactions → Settlements: the split payments the till made, those with a held share first.
+ * Each held share is released (in full or in part) or cancelled after a confirmation stating the
+ * amount and the merchant; what the host answers (and every later event) updates the list at once.
+ */
+export function Settlements() {
+  const run = usePos((s) => s.run);
+  const payments = usePos((s) => s.host.payments);
+  const [ids, setIds] = useState<string[]>([]);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [version, setVersion] = useState(0);
+
+  useEffect(() => {
+    let current = true;
+    void run('settlements.list', { limit: 100 }).then((result) => {
+      if (!current) return;
+      setLoading(false);
+      if (result.ok) {
+        setIds(result.value.map((p) => p.id));
+        setError(null);
+      } else setError(result.error);
+    });
+    return () => {
+      current = false;
+    };
+  }, [run, version]);
+
+  // The host's payments come from the live mirror: a release, a refund or a newly paid split
+  // payment shows at once.
+  const items = useMemo(() => {
+    const known = new Set([...ids, ...Object.values(payments).map((p) => p.id)]);
+    return [...known]
+      .map((id) => payments[id])
+      .filter((p): p is PaymentView => !!p && p.transactionId !== null && p.splits.length > 0)
+      .sort(heldFirst);
+  }, [ids, payments]);
+  const held = items.filter((p) => p.splits.some((s) => s.status === 'HOLD')).length;
+
+  return (
+    <section aria-labelledby="settlements-title">
+      <h2 id="settlements-title">Settlements</h2>
+      <p className="muted">
+        Payments shared between merchants. A held share is settled to its merchant only when you release it — in full,
+        or in part (the rest is refunded to the customer) — or cancel it (refunded in full).
+      </p>
+      <div className="actions">
+        <button type="button" onClick={() => setVersion((v) => v + 1)}>
+          Refresh
+        </button>
+      </div>
+      {done ? <p role="status">{done}</p> : null}
+      <ErrorBox error={error} title="Could not load the split payments." />
+      <p className="muted" aria-live="polite">
+        {loading
+          ? 'Loading…'
+          : `${items.length} split payment${items.length === 1 ? '' : 's'}, ${held} with a held share.`}
+      </p>
+      {!loading && items.length === 0 ? (
+        <p className="empty">No split payments yet.</p>
+      ) : (
+        <ul className="plain-list settlement-list" aria-label="Split payments">
+          {items.map((payment) => (
+            <SettlementItem
+              key={payment.id}
+              payment={payment}
+              onDone={(text) => {
+                setDone(text);
+                setVersion((v) => v + 1);
+              }}
+            />
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

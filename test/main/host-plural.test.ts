@@ -1,0 +1,420 @@
+/**
+ * A till on Plural, against the embedded sandbox's Plural emulator over real HTTP: split payments
+ * by link (shares journaled as Plural holds them), releases in full and in part (the rest refunded
+ * DO_NOT_RECOVER in the same journaled step), cancelled shares, pre-authorisations captured and
+ * cancelled, refunds per share, a create whose answer was lost found rather than made twice, a
+ * release cut off by a kill finished by recovery after a restart (never doubled), and the signed
+ * return URL: a bad signature refused, a good one only makes the till read the order again.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PaymentView } from '../../common/contract';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import type { HostTuning } from '../../main/host/host';
+import { PLURAL_TEST_CARDS } from '../../sandbox/plural/domain/test-cards';
+import type { LedgerOrder } from '../gateway/plural-support';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+
+/** A call to the sandbox's Plural emulator with its own token (as Plural's dashboard or the customer would). */
+async function plural<T>(
+  t: TestHost,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: T }> {
+  const { url, client_id, client_secret } = t.sandbox.plural;
+  const token = (await (
+    await fetch(`${url}/api/auth/v1/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
+    })
+  ).json()) as { access_token: string };
+  const response = await fetch(url + path, {
+    method,
+    headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, json: (await response.json()) as T };
+}
+
+interface PayAnswer {
+  data: { order_id: string; status: string };
+  return: { url: string; params: Record<string, string> } | null;
+}
+
+/** The customer pays the order on their phone (here, through the sandbox as the page would). */
+const payOrder = (t: TestHost, orderId: string, card = '4111111111111111') =>
+  plural<PayAnswer>(t, 'POST', `/_sandbox/orders/${orderId}/pay`, { card_number: card });
+
+async function ledgerOrder(t: TestHost, orderId: string): Promise<LedgerOrder> {
+  const { json } = await plural<{ orders: LedgerOrder[] }>(t, 'GET', '/_sandbox/ledger');
+  const order = json.orders.find((o) => o.order_id === orderId);
+  if (!order) throw new Error(`no order ${orderId} in the sandbox ledger`);
+  return order;
+}
+
+async function pluralTill(options: { sandbox?: RunningSandbox; dataDir?: string; tuning?: HostTuning } = {}) {
+  const t = await startTestHost({
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    tuning: { remotePollMs: 50, retryDelayMs: 5, ...options.tuning },
+  });
+  if ((await t.call('settings.get', {})).gateway !== 'plural') await t.call('settings.update', { gateway: 'plural' });
+  await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
+  return t;
+}
+
+/** ₹500 shared between two merchants: ₹300 held for 1324, ₹200 settled at once to 1233. */
+const SHARED = {
+  amount: 50_000,
+  currency: 'INR',
+  description: 'Food court',
+  splits: [
+    { merchantId: '1324', settlementReference: 'stall-7', amount: 30_000, onHold: true },
+    { merchantId: '1233', amount: 20_000 },
+  ],
+};
+
+/** A split payment paid by the customer, as the till then holds it. */
+async function paidSplitPayment(t: TestHost, orderReference: string): Promise<PaymentView> {
+  const created = await t.call('payments.create', { ...SHARED, orderReference });
+  await payOrder(t, created.transactionId!);
+  return t.waitForPayment(created.id, (p) => p.status === 'succeeded' && p.splits[0]?.next.length === 2, 8_000);
+}
+
+function journalRows(dataDir: string) {
+  const db = new Database(join(dataDir, 'journal.db'), { readonly: true, fileMustExist: true });
+  try {
+    return {
+      operations: db
+        .prepare('SELECT kind, idempotency_key AS key, params, state FROM operations ORDER BY id')
+        .all() as { kind: string; key: string; params: string; state: string }[],
+      splits: db
+        .prepare('SELECT merchant_id AS merchantId, status, released_amount AS released FROM payment_splits')
+        .all() as { merchantId: string; status: string; released: number }[],
+    };
+  } finally {
+    db.close();
+  }
+}
+
+describe('a till on Plural', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+  const track = (t: TestHost) => {
+    cleanup.push(() => t.close());
+    return t;
+  };
+  const tempDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-plural-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    return dir;
+  };
+
+  it('takes a split payment by link: the shares are journaled as Plural holds them, then one is released in full', async () => {
+    const t = track(await pluralTill());
+    const snapshot = await t.call('session.snapshot', {});
+    expect(snapshot.gateway?.capabilities).toMatchObject({ splitSettlement: true, payByLink: true });
+    // The Simulate screen offers the cards the sandbox knows, not the app's own (which it declines).
+    expect(snapshot.gateway?.linkTestCards?.map((c) => c.number)).toEqual(PLURAL_TEST_CARDS.map((c) => c.number));
+    const created = await t.call('payments.create', { ...SHARED, orderReference: 'COURT-1' });
+    expect(created).toMatchObject({ gateway: 'plural', channel: 'link', status: 'pending' });
+    expect(created.payUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/plural\/checkout\//);
+    expect(created.splits).toEqual([
+      expect.objectContaining({ merchantId: '1324', settlementReference: 'stall-7', amount: 30_000, status: 'HOLD' }),
+      expect.objectContaining({ merchantId: '1233', settlementReference: null, amount: 20_000, status: 'RELEASED' }),
+    ]);
+    // Nothing can be released before the money arrives.
+    expect(created.splits[0]!.next).toEqual([]);
+    expect(
+      (await t.fail('settlements.release', { paymentId: created.id, splitId: created.splits[0]!.id! })).message,
+    ).toMatch(/once the payment is paid/);
+
+    const paid = await payOrder(t, created.transactionId!);
+    expect(paid.status).toBe(200);
+    // The order was created with the till's own return route as its callback URL.
+    expect(paid.json.return!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/return\/plural\?order_id=/);
+    const succeeded = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+    expect(succeeded.splits.map((s) => [s.merchantId, s.status, s.releasedAmount, s.next])).toEqual([
+      ['1324', 'HOLD', 0, ['release', 'cancel']],
+      ['1233', 'RELEASED', 20_000, []],
+    ]);
+
+    // Settlements lists split payments, held shares first.
+    const plain = await t.call('payments.create', { amount: 10_000, currency: 'INR', orderReference: 'PLAIN-1' });
+    const released = await paidSplitPayment(t, 'COURT-2');
+    await t.call('settlements.release', { paymentId: released.id, splitId: released.splits[0]!.id! });
+    const listed = await t.call('settlements.list', {});
+    expect(listed.map((p) => p.id)).toEqual([created.id, released.id]);
+    expect(listed.map((p) => p.id)).not.toContain(plain.id);
+    expect((await t.call('settlements.list', { held: true })).map((p) => p.id)).toEqual([created.id]);
+
+    const after = await t.call('settlements.release', { paymentId: created.id, splitId: created.splits[0]!.id! });
+    expect(after).toMatchObject({ status: 'succeeded', amountRefunded: 0 });
+    expect(after.splits[0]).toMatchObject({ status: 'RELEASED', releasedAmount: 30_000, next: [], pending: false });
+    const ledger = await ledgerOrder(t, created.transactionId!);
+    expect(ledger.splits.map((s) => [s.status, s.released, s.refunded_not_recovered])).toEqual([
+      ['RELEASED', 30_000, 0],
+      ['RELEASED', 20_000, 0],
+    ]);
+    expect(ledger.refunds).toEqual([]);
+    // A share is released once.
+    expect(
+      (await t.fail('settlements.release', { paymentId: created.id, splitId: created.splits[0]!.id! })).message,
+    ).toMatch(/only a held share/);
+    const detail = await t.call('transactions.get', { transactionId: created.transactionId! });
+    expect(detail.payment?.splits).toHaveLength(2);
+    expect(detail.timeline.map((e) => e.event)).toContain('split_released');
+  });
+
+  it('a partial release refunds the rest DO_NOT_RECOVER in the same step; a cancelled share goes back whole', async () => {
+    const t = track(await pluralTill());
+    const payment = await paidSplitPayment(t, 'COURT-3');
+    const held = payment.splits[0]!;
+    // What Plural would refuse is refused before anything is journaled.
+    const tooMuch = await t.fail('settlements.release', { paymentId: payment.id, splitId: held.id!, amount: 30_001 });
+    expect(tooMuch.issues?.[0]?.path).toBe('amount');
+    const restTooSmall = await t.fail('settlements.release', {
+      paymentId: payment.id,
+      splitId: held.id!,
+      amount: 29_950,
+    });
+    expect(restTooSmall.code).toBe('validation');
+
+    const partly = await t.call('settlements.release', { paymentId: payment.id, splitId: held.id!, amount: 20_000 });
+    expect(partly).toMatchObject({ status: 'partially_refunded', amountRefunded: 10_000 });
+    expect(partly.splits[0]).toMatchObject({ status: 'RELEASED', releasedAmount: 20_000, refundedAmount: 10_000 });
+    const ledger = await ledgerOrder(t, payment.transactionId!);
+    expect(ledger.splits[0]).toMatchObject({
+      status: 'RELEASED',
+      release_amount: 20_000,
+      released: 20_000,
+      refunded_not_recovered: 10_000,
+      unsettled_remainder: 0,
+    });
+    expect(ledger.refunds).toHaveLength(1);
+    expect(ledger.refunds[0]!.splits).toEqual([
+      expect.objectContaining({ parent_order_split_settlement_id: held.id, amount: 10_000, status: 'DO_NOT_RECOVER' }),
+    ]);
+    // The journal keeps the step as one operation, done.
+    const ops = (await t.call('transactions.get', { transactionId: payment.transactionId! })).timeline;
+    expect(ops.filter((e) => e.event === 'split_released')).toHaveLength(1);
+
+    const other = await paidSplitPayment(t, 'COURT-4');
+    const canceled = await t.call('settlements.cancel', { paymentId: other.id, splitId: other.splits[0]!.id! });
+    expect(canceled).toMatchObject({ status: 'partially_refunded', amountRefunded: 30_000 });
+    expect(canceled.splits[0]).toMatchObject({ status: 'CANCELLED', releasedAmount: 0, refundedAmount: 30_000 });
+    expect(canceled.splits[1]).toMatchObject({ status: 'RELEASED', releasedAmount: 20_000 });
+    const cancelledLedger = await ledgerOrder(t, other.transactionId!);
+    expect(cancelledLedger.splits[0]).toMatchObject({ status: 'CANCELLED', refunded_not_recovered: 30_000 });
+    expect(
+      (await t.fail('settlements.cancel', { paymentId: other.id, splitId: other.splits[1]!.id! })).message,
+    ).toMatch(/only a held share/);
+  });
+
+  it('refunds a split payment from a named share, or as Plural draws it', async () => {
+    const t = track(await pluralTill());
+    const created = await t.call('payments.create', {
+      amount: 40_000,
+      currency: 'INR',
+      orderReference: 'MALL-1',
+      splits: [
+        { merchantId: 'shoes', amount: 25_000 },
+        { merchantId: 'socks', amount: 15_000 },
+      ],
+    });
+    await payOrder(t, created.transactionId!);
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+    const [shoes, socks] = paid.splits;
+    const bad = await t.fail('payments.refund', {
+      paymentId: paid.id,
+      amount: 6_000,
+      splits: [{ splitId: socks!.id!, amount: 5_000 }],
+    });
+    expect(bad.issues?.[0]?.path).toBe('splits');
+    const named = await t.call('payments.refund', {
+      paymentId: paid.id,
+      splits: [{ splitId: socks!.id!, amount: 5_000 }],
+      reason: 'one pair back',
+    });
+    expect(named).toMatchObject({ status: 'partially_refunded', amountRefunded: 5_000 });
+    expect(named.splits.map((s) => s.refundedAmount)).toEqual([0, 5_000]);
+    const drawn = await t.call('payments.refund', { paymentId: paid.id, amount: 7_000 });
+    expect(drawn.amountRefunded).toBe(12_000);
+    const ledger = await ledgerOrder(t, paid.transactionId!);
+    expect(ledger.splits.map((s) => s.refunded_recovered).reduce((a, b) => a + b, 0)).toBe(12_000);
+    expect(ledger.splits.find((s) => s.split_settlement_id === shoes!.id)!.refunded_recovered).toBeGreaterThan(0);
+    const detail = await t.call('transactions.get', { transactionId: paid.transactionId! });
+    expect(detail.refunds.map((r) => r.amount).sort((a, b) => a - b)).toEqual([5_000, 7_000]);
+  });
+
+  it('refuses splits the gateway cannot take, and on a gateway without split settlement', async () => {
+    const t = track(await pluralTill());
+    const before = (await t.call('payments.list', { filter: 'all', limit: 100 })).length;
+    const mismatch = await t.fail('payments.create', {
+      amount: 50_000,
+      currency: 'INR',
+      splits: [{ merchantId: '1324', amount: 40_000 }],
+    });
+    expect(mismatch.issues).toEqual([{ path: 'splits', message: 'the shares add up to 40000, not the amount 50000' }]);
+    const tiny = await t.fail('payments.create', {
+      amount: 10_050,
+      currency: 'INR',
+      splits: [
+        { merchantId: '1324', amount: 10_000 },
+        { merchantId: '1233', amount: 50 },
+      ],
+    });
+    expect(tiny.issues).toEqual([{ path: 'splits.1.amount', message: 'each share is at least ₹1.00 with Plural' }]);
+    const badId = await t.fail('payments.create', {
+      amount: 10_000,
+      currency: 'INR',
+      splits: [{ merchantId: 'no spaces', amount: 10_000 }],
+    });
+    expect(badId.issues?.[0]?.path).toBe('splits.0.merchantId');
+    expect((await t.call('payments.list', { filter: 'all', limit: 100 })).length).toBe(before);
+
+    await t.call('settings.update', { gateway: 'plutopay' });
+    const refused = await t.fail('payments.create', {
+      amount: 1_000,
+      currency: 'EUR',
+      splits: [{ merchantId: 'a', amount: 1_000 }],
+    });
+    expect(refused.issues).toEqual([{ path: 'splits', message: 'PlutoPay cannot share a payment between merchants' }]);
+  });
+
+  it('a pre-authorisation is captured in part from Capture, another one cancelled', async () => {
+    const t = track(await pluralTill());
+    const first = await t.call('payments.create', { amount: 80_000, currency: 'INR', captureMethod: 'manual' });
+    await payOrder(t, first.transactionId!);
+    const authorised = await t.waitForPayment(first.id, (p) => p.status === 'requires_capture', 8_000);
+    expect(authorised).toMatchObject({ amountCapturable: 80_000, next: ['capture', 'cancel'] });
+    expect((await t.call('payments.list', { filter: 'uncaptured', limit: 10 })).map((p) => p.id)).toContain(first.id);
+    const captured = await t.call('payments.capture', { paymentId: first.id, amount: 60_000 });
+    expect(captured).toMatchObject({ status: 'succeeded', amountCaptured: 60_000 });
+    expect(await ledgerOrder(t, first.transactionId!)).toMatchObject({
+      status: 'PARTIALLY_CAPTURED',
+      captured: 60_000,
+    });
+
+    const second = await t.call('payments.create', { amount: 30_000, currency: 'INR', captureMethod: 'manual' });
+    // An unpaid order cannot be withdrawn at Plural: nothing to cancel yet.
+    expect(second.next).toEqual(['show_link']);
+    await payOrder(t, second.transactionId!);
+    await t.waitForPayment(second.id, (p) => p.status === 'requires_capture', 8_000);
+    expect((await t.call('payments.cancel', { paymentId: second.id })).status).toBe('canceled');
+    expect((await ledgerOrder(t, second.transactionId!)).status).toBe('CANCELLED');
+  });
+
+  it('a create whose answer was lost is found at Plural, not made again', async () => {
+    const t = track(await pluralTill());
+    t.sandbox.plural.setFaults({ drop_after_commit_rate: 1 });
+    try {
+      const created = await t.call('payments.create', {
+        ...SHARED,
+        orderReference: 'LOST-ANSWER-1',
+      });
+      expect(created).toMatchObject({ status: 'pending', transactionId: expect.stringMatching(/^v1-/) });
+      expect(created.splits.map((s) => s.status)).toEqual(['HOLD', 'RELEASED']);
+    } finally {
+      t.sandbox.plural.setFaults({ drop_after_commit_rate: 0 });
+    }
+    const { json } = await plural<{ orders: LedgerOrder[] }>(t, 'GET', '/_sandbox/ledger');
+    expect(json.orders.filter((o) => o.merchant_order_reference.startsWith('LOST-ANSWER-1'))).toHaveLength(1);
+  });
+
+  it('a partial release cut off by a kill is finished by recovery after a restart, never doubled', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = tempDir();
+    // One attempt per call: the answer lost after Plural released is where the till "dies".
+    const first = await pluralTill({ sandbox, dataDir, tuning: { attempts: 1 } });
+    const payment = await paidSplitPayment(first, 'KILL-1');
+    const held = payment.splits[0]!;
+    sandbox.plural.setFaults({ drop_after_commit_rate: 1 });
+    const lost = await first.fail('settlements.release', { paymentId: payment.id, splitId: held.id!, amount: 12_000 });
+    expect(lost).toMatchObject({ code: 'offline', queued: true });
+    await first.close();
+    sandbox.plural.setFaults({ drop_after_commit_rate: 0 });
+
+    // Between the two steps: Plural released ₹120, the rest is not refunded yet, the journal has the step pending.
+    const midway = await ledgerOrder(first, payment.transactionId!);
+    expect(midway.splits[0]).toMatchObject({ status: 'RELEASED', released: 12_000, refunded_not_recovered: 0 });
+    expect(midway.refunds).toEqual([]);
+    const journaled = journalRows(dataDir).operations.filter((op) => op.kind === 'release');
+    expect(journaled).toEqual([expect.objectContaining({ state: 'pending' })]);
+    expect(JSON.parse(journaled[0]!.params)).toMatchObject({ splitId: held.id, amount: 12_000, merchantId: '1324' });
+
+    const second = track(await pluralTill({ sandbox, dataDir }));
+    const resumed = await second.waitForPayment(
+      payment.id,
+      (p) => p.status === 'partially_refunded' && p.splits[0]?.pending === false,
+      10_000,
+    );
+    expect(resumed).toMatchObject({ amountRefunded: 18_000, queuedOperations: 0 });
+    expect(resumed.splits[0]).toMatchObject({ status: 'RELEASED', releasedAmount: 12_000, refundedAmount: 18_000 });
+    const done = await ledgerOrder(second, payment.transactionId!);
+    expect(done.splits[0]).toMatchObject({ released: 12_000, refunded_not_recovered: 18_000, unsettled_remainder: 0 });
+    expect(done.refunds).toHaveLength(1);
+    await waitFor(
+      () => journalRows(dataDir).operations.find((op) => op.kind === 'release')?.state === 'done',
+      5_000,
+      'the release operation done in the journal',
+    );
+    expect(journalRows(dataDir).splits).toEqual([
+      { merchantId: '1324', status: 'RELEASED', released: 12_000 },
+      { merchantId: '1233', status: 'RELEASED', released: 20_000 },
+    ]);
+  });
+
+  it('the return URL: a bad signature is refused and logged, a good one only makes the till read the order', async () => {
+    // The till would poll the link only after a long while: the return is what makes it look now.
+    const t = track(await pluralTill({ tuning: { remotePollMs: 600_000 } }));
+    const created = await t.call('payments.create', { amount: 25_000, currency: 'INR', orderReference: 'RETURN-1' });
+    const paid = await payOrder(t, created.transactionId!);
+    const back = paid.json.return!;
+    const url = new URL(back.url);
+
+    const forged = new URL(url);
+    forged.searchParams.set('status', 'FAILED');
+    const refused = await fetch(forged);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/could not be verified/);
+    const unsigned = new URL(url);
+    unsigned.searchParams.delete('signature');
+    expect((await fetch(unsigned)).status).toBe(400);
+    const log = await t.call('devlog.list', { limit: 200 });
+    expect(log.filter((e) => /return from the payment page was refused/.test(e.summary))).toHaveLength(2);
+    expect((await t.waitForPayment(created.id, () => true)).status).toBe('pending');
+
+    // Case does not matter; the till's own reading of the order decides, not the fields.
+    const good = new URL(url);
+    good.searchParams.set('signature', back.params.signature!.toUpperCase());
+    const accepted = await fetch(good);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.text()).toMatch(/You can close this page/);
+    const paidNow = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 3_000);
+    expect(paidNow.card).toMatchObject({ last4: '1111' });
+  });
+
+  it('webhooks forwarded to the till are verified and make it read the order again', async () => {
+    const t = track(await pluralTill({ tuning: { remotePollMs: 600_000 } }));
+    await t.call('settings.update', { webhookPort: 0 });
+    const url = await waitFor(async () => (await t.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+    expect(url).toMatch(/\/webhooks\/plural$/);
+    expect((await plural(t, 'POST', '/_sandbox/webhook-endpoints', { url })).status).toBeLessThan(300);
+    const created = await t.call('payments.create', { amount: 12_000, currency: 'INR', captureMethod: 'manual' });
+    await payOrder(t, created.transactionId!);
+    await t.sandbox.plural.webhooksIdle();
+    const authorised = await t.waitForPayment(created.id, (p) => p.status === 'requires_capture', 3_000);
+    expect(authorised.amountCapturable).toBe(12_000);
+    const log = await t.call('devlog.list', { limit: 200 });
+    expect(log.some((e) => /Notification ORDER_AUTHORIZED/.test(e.summary))).toBe(true);
+  });
+});

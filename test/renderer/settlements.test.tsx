@@ -1,0 +1,253 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { screen, waitFor, within } from '@testing-library/react';
+import type { PaymentView, SplitView, TransactionDetail } from '../../common/contract';
+import { FakeBridge, fail, makePayment, makeSettings, makeSnapshot, makeTransaction, ok, renderApp } from './helpers';
+
+function share(over: Partial<SplitView> = {}): SplitView {
+  return {
+    id: 'v1-order-ss-a',
+    merchantId: '1324',
+    settlementReference: 'stall-7',
+    amount: 30_000,
+    onHold: true,
+    status: 'HOLD',
+    releasedAmount: 0,
+    refundedAmount: 0,
+    pending: false,
+    next: ['release', 'cancel'],
+    ...over,
+  };
+}
+
+function splitPayment(over: Partial<PaymentView> = {}): PaymentView {
+  return makePayment({
+    id: 'pay_court00001',
+    gateway: 'plural',
+    channel: 'link',
+    transactionId: 'v1-order',
+    reference: 'v1-order',
+    orderReference: 'COURT-1',
+    description: 'Food court',
+    amount: 50_000,
+    currency: 'INR',
+    status: 'succeeded',
+    amountCaptured: 50_000,
+    splits: [
+      share(),
+      share({
+        id: 'v1-order-ss-b',
+        merchantId: '1233',
+        settlementReference: null,
+        amount: 20_000,
+        onHold: false,
+        status: 'RELEASED',
+        releasedAmount: 20_000,
+        next: [],
+      }),
+    ],
+    ...over,
+  });
+}
+
+/** A second payment whose shares are all settled: listed after the one with a held share. */
+const settled = () =>
+  splitPayment({
+    id: 'pay_court00002',
+    orderReference: 'COURT-0',
+    description: 'Earlier order',
+    transactionId: 'v1-older',
+    createdAt: new Date(Date.now() + 60_000).toISOString(),
+    splits: [share({ id: 'v1-older-ss-a', status: 'RELEASED', releasedAmount: 30_000, next: [] })],
+  });
+
+function pluralBridge(payments: PaymentView[] = [settled(), splitPayment()]) {
+  const bridge = new FakeBridge(
+    makeSnapshot({ settings: makeSettings({ gateway: 'plural' }), readers: [], payments: [] }),
+  );
+  bridge.on('settlements.list', () => ok(payments));
+  bridge.on('transactions.list', () => ok({ data: [], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 0 } }));
+  return bridge;
+}
+
+async function openSettlements(bridge: FakeBridge) {
+  const rendered = await renderApp(bridge, { screen: 'transactions' });
+  await rendered.user.click(screen.getByRole('tab', { name: 'Settlements' }));
+  await screen.findByText('2 split payments, 1 with a held share.');
+  return rendered;
+}
+
+const item = (title: RegExp) => screen.getByRole('heading', { name: title }).closest('li')!;
+
+describe('Transactions → Settlements', () => {
+  it('is a tab only when the gateway splits payments, reachable with the arrow keys', async () => {
+    const { unmount } = await renderApp(new FakeBridge(), { screen: 'transactions' });
+    expect(screen.queryByRole('tab', { name: 'Settlements' })).toBeNull();
+    unmount();
+    const bridge = pluralBridge();
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    const list = screen.getByRole('tab', { name: 'Transactions' });
+    expect(list.getAttribute('aria-selected')).toBe('true');
+    list.focus();
+    await user.keyboard('{ArrowRight}');
+    expect(screen.getByRole('tab', { name: 'Settlements' }).getAttribute('aria-selected')).toBe('true');
+    expect(document.activeElement).toBe(screen.getByRole('tab', { name: 'Settlements' }));
+    expect(await screen.findByRole('heading', { name: 'Settlements' })).toBeTruthy();
+    expect(bridge.inputs('settlements.list')).toEqual([{ limit: 100 }]);
+  });
+
+  it('lists split payments held first, with each share and its status', async () => {
+    await openSettlements(pluralBridge());
+    const headings = screen.getAllByRole('heading', { level: 3 }).map((h) => h.textContent);
+    expect(headings).toEqual(['₹500.00 — Food court', '₹500.00 — Earlier order']);
+    const current = item(/Food court/);
+    expect(within(current).getByText('HOLD')).toBeTruthy();
+    expect(within(current).getByText('held until released')).toBeTruthy();
+    expect(within(current).getByText('RELEASED')).toBeTruthy();
+    expect(within(current).getByRole('button', { name: 'Release ₹300.00 to 1324' })).toBeTruthy();
+    // Nothing to do with a share already settled.
+    expect(within(item(/Earlier order/)).queryByRole('button')).toBeNull();
+  });
+
+  it('releases a held share in full after a confirmation naming the amount and the merchant', async () => {
+    const bridge = pluralBridge();
+    bridge.on('settlements.release', () =>
+      ok(
+        splitPayment({
+          updatedAt: new Date(Date.now() + 1_000).toISOString(),
+          splits: [share({ status: 'RELEASED', releasedAmount: 30_000, next: [] }), splitPayment().splits[1]!],
+        }),
+      ),
+    );
+    const { user } = await openSettlements(bridge);
+    await user.click(within(item(/Food court/)).getByRole('button', { name: 'Release ₹300.00 to 1324' }));
+    const dialog = screen.getByRole('alertdialog', { name: 'Release ₹300.00 to merchant 1324?' });
+    expect(within(dialog).getByText('The whole share is settled to the merchant.')).toBeTruthy();
+    expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Yes, release' }));
+    expect(bridge.count('settlements.release')).toBe(0);
+    await user.keyboard('{Enter}');
+    await waitFor(() =>
+      expect(bridge.inputs('settlements.release')).toEqual([{ paymentId: 'pay_court00001', splitId: 'v1-order-ss-a' }]),
+    );
+    expect(await screen.findByText('Released ₹300.00 to 1324.')).toBeTruthy();
+    // The host's answer updates the list at once: nothing held any more.
+    await waitFor(() => expect(within(item(/Food court/)).queryByText('HOLD')).toBeNull());
+    expect(within(item(/Food court/)).getAllByText('RELEASED')).toHaveLength(2);
+  });
+
+  it('releases part of a share, saying the rest goes back to the customer', async () => {
+    const bridge = pluralBridge();
+    bridge.on('settlements.release', () =>
+      ok(
+        splitPayment({
+          status: 'partially_refunded',
+          amountRefunded: 10_000,
+          updatedAt: new Date(Date.now() + 1_000).toISOString(),
+          splits: [
+            share({ status: 'RELEASED', releasedAmount: 20_000, refundedAmount: 10_000, next: [] }),
+            splitPayment().splits[1]!,
+          ],
+        }),
+      ),
+    );
+    const { user } = await openSettlements(bridge);
+    await user.click(within(item(/Food court/)).getByRole('button', { name: 'Release part…' }));
+    const amount = screen.getByLabelText('Amount to release to 1324') as HTMLInputElement;
+    expect(document.activeElement).toBe(amount);
+    await user.keyboard('20000{Enter}');
+    const dialog = screen.getByRole('alertdialog', { name: 'Release ₹200.00 of ₹300.00 to merchant 1324?' });
+    expect(
+      within(dialog).getByText(
+        'The other ₹100.00 is refunded to the customer (not taken from the merchant). A share is released only once.',
+      ),
+    ).toBeTruthy();
+    await user.click(within(dialog).getByRole('button', { name: 'Yes, release' }));
+    await waitFor(() =>
+      expect(bridge.inputs('settlements.release')).toEqual([
+        { paymentId: 'pay_court00001', splitId: 'v1-order-ss-a', amount: 20_000 },
+      ]),
+    );
+    expect(
+      await screen.findByText('Released ₹200.00 of ₹300.00 to 1324; ₹100.00 refunded to the customer.'),
+    ).toBeTruthy();
+    expect(within(item(/Food court/)).getByText('₹200.00 of ₹300.00 settled')).toBeTruthy();
+  });
+
+  it('cancels a share only once confirmed (Esc goes back), and shows a refusal', async () => {
+    const bridge = pluralBridge();
+    bridge.on('settlements.cancel', () =>
+      fail('conflict', 'The share of 1324 is released: only a held share can be cancelled.'),
+    );
+    const { user } = await openSettlements(bridge);
+    await user.click(within(item(/Food court/)).getByRole('button', { name: 'Cancel share' }));
+    expect(screen.getByRole('alertdialog', { name: 'Cancel the share of merchant 1324 (₹300.00)?' })).toBeTruthy();
+    expect(screen.getByText('Nothing is settled to the merchant: ₹300.00 is refunded to the customer.')).toBeTruthy();
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(bridge.count('settlements.cancel')).toBe(0);
+    await user.click(within(item(/Food court/)).getByRole('button', { name: 'Cancel share' }));
+    await user.click(screen.getByRole('button', { name: 'Yes, cancel the share' }));
+    await waitFor(() =>
+      expect(bridge.inputs('settlements.cancel')).toEqual([{ paymentId: 'pay_court00001', splitId: 'v1-order-ss-a' }]),
+    );
+    expect(await screen.findByText(/only a held share can be cancelled/)).toBeTruthy();
+  });
+
+  it('follows the host: a share released elsewhere shows at once', async () => {
+    const bridge = pluralBridge();
+    await openSettlements(bridge);
+    bridge.push({
+      seq: 11,
+      type: 'payment',
+      payment: splitPayment({
+        updatedAt: new Date(Date.now() + 5_000).toISOString(),
+        splits: [share({ status: 'CANCELLED', refundedAmount: 30_000, next: [] }), splitPayment().splits[1]!],
+      }),
+    });
+    expect(await within(item(/Food court/)).findByText('CANCELLED')).toBeTruthy();
+    expect(screen.getByText('2 split payments, 0 with a held share.')).toBeTruthy();
+  });
+
+  it("a split payment's details show its shares and refunds, and a refund can name a share", async () => {
+    const payment = splitPayment();
+    const bridge = pluralBridge([payment]);
+    const detail: TransactionDetail = {
+      transaction: makeTransaction({
+        id: 'v1-order',
+        reference: 'v1-order',
+        orderReference: 'COURT-1',
+        amount: 50_000,
+        amountCaptured: 50_000,
+        amountRefunded: 0,
+        currency: 'INR',
+        paymentMethodType: 'link',
+      }),
+      refunds: [],
+      timeline: [],
+      payment,
+    };
+    bridge.on('transactions.list', () =>
+      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 } }),
+    );
+    bridge.on('transactions.get', () => ok(detail));
+    bridge.on('payments.refund', () => ok(payment));
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
+    const table = await screen.findByRole('table', { name: 'Shares of v1-order' });
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows.map((r) => within(r).getAllByRole('cell')[0]!.textContent)).toEqual(['1324', '1233']);
+    expect(within(rows[0]!).getByText('HOLD')).toBeTruthy();
+    await user.selectOptions(screen.getByLabelText('Take it from'), 'v1-order-ss-b');
+    const amount = screen.getByLabelText('Refund amount');
+    await user.clear(amount);
+    await user.type(amount, '5000');
+    await user.click(screen.getByRole('button', { name: 'Refund' }));
+    await waitFor(() =>
+      expect(bridge.inputs('payments.refund')).toEqual([
+        { paymentId: 'v1-order', amount: 5_000, splits: [{ splitId: 'v1-order-ss-b', amount: 5_000 }] },
+      ]),
+    );
+    await user.click(screen.getByRole('button', { name: 'Release or cancel held shares (Settlements)' }));
+    expect(await screen.findByRole('heading', { name: 'Settlements' })).toBeTruthy();
+  });
+});

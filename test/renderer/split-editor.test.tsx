@@ -1,0 +1,125 @@
+// @vitest-environment jsdom
+import { describe, expect, it } from 'vitest';
+import { screen, waitFor } from '@testing-library/react';
+import { fail, FakeBridge, makePayment, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
+
+function pluralBridge() {
+  const bridge = new FakeBridge(makeSnapshot({ settings: makeSettings({ gateway: 'plural' }), readers: [] }));
+  bridge.on('payments.create', (input) =>
+    ok(
+      makePayment({
+        id: 'pay_split00001',
+        gateway: 'plural',
+        channel: 'link',
+        amount: input.amount,
+        currency: 'INR',
+        payUrl: 'http://127.0.0.1:4010/plural/checkout/tok',
+      }),
+    ),
+  );
+  return bridge;
+}
+
+const field = (label: string) => screen.getByLabelText(label) as HTMLInputElement;
+const remainder = () => document.getElementById('split-remainder')!;
+const charge = () => screen.getByRole('button', { name: 'Charge' }) as HTMLButtonElement;
+
+describe('the split editor (Create payment, a gateway that splits)', () => {
+  it('is offered only when the gateway can split a payment', async () => {
+    const { unmount } = await renderApp();
+    expect(screen.queryByRole('group', { name: /Split between merchants/ })).toBeNull();
+    unmount();
+    await renderApp(pluralBridge());
+    expect(screen.getByRole('group', { name: /Split between merchants/ })).toBeTruthy();
+    expect(remainder().textContent).toBe('Not split: the whole payment is settled to this account.');
+    expect(remainder().getAttribute('aria-live')).toBe('polite');
+  });
+
+  it('is driven from the keyboard: rows start with what is left, the remainder is announced, Charge waits for the sum', async () => {
+    const bridge = pluralBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(field('Amount'), '50000');
+    expect(field('Amount').value).toBe('₹500.00');
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    // The first share takes the whole amount and the focus.
+    expect(document.activeElement).toBe(field('Share 1 merchant id'));
+    expect(field('Share 1 amount').value).toBe('₹500.00');
+    expect(remainder().textContent).toBe('The shares add up to ₹500.00.');
+    await user.keyboard('1324{Tab}stall-7{Tab}');
+    expect(document.activeElement).toBe(field('Share 1 amount'));
+    await user.keyboard('{Backspace}{Backspace}{Backspace}{Backspace}{Backspace}30000');
+    expect(field('Share 1 amount').value).toBe('₹300.00');
+    expect(remainder().textContent).toBe('₹200.00 left to share.');
+    expect(charge().disabled).toBe(true);
+    await user.keyboard('{Tab} ');
+    expect(field('Share 1 on hold').checked).toBe(true);
+    // Insert adds a share below, with what is left, and moves there.
+    await user.keyboard('{Insert}');
+    expect(document.activeElement).toBe(field('Share 2 merchant id'));
+    expect(field('Share 2 amount').value).toBe('₹200.00');
+    expect(remainder().textContent).toBe('The shares add up to ₹500.00 (1 held).');
+    await user.keyboard('1233');
+    // Alt+N adds one more; Ctrl+Delete takes it away again and the focus goes back up.
+    await user.keyboard('{Alt>}n{/Alt}');
+    expect(document.activeElement).toBe(field('Share 3 merchant id'));
+    expect(field('Share 3 amount').value).toBe('');
+    await user.keyboard('{Control>}{Delete}{/Control}');
+    expect(screen.queryByLabelText('Share 3 merchant id')).toBeNull();
+    expect(document.activeElement).toBe(field('Share 2 merchant id'));
+    expect(charge().disabled).toBe(false);
+    expect(screen.getByText(/₹500\.00 shared between 2 merchants \(1 held\)/)).toBeTruthy();
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]).toMatchObject({
+      amount: 50_000,
+      currency: 'INR',
+      splits: [
+        { merchantId: '1324', settlementReference: 'stall-7', amount: 30_000, onHold: true },
+        { merchantId: '1233', amount: 20_000, onHold: false },
+      ],
+    });
+    expect(bridge.inputs('payments.create')[0]!.splits![1]).not.toHaveProperty('settlementReference');
+  });
+
+  it('says when the shares are too much, checks each row, and removing every row means no split', async () => {
+    const bridge = pluralBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(field('Amount'), '10000');
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    await user.click(screen.getByRole('button', { name: 'Add a share' }));
+    await user.type(field('Share 2 amount'), '5000');
+    expect(remainder().textContent).toBe('The shares are ₹50.00 more than the amount.');
+    expect(charge().disabled).toBe(true);
+    // Typing a smaller first share balances it; a bad merchant id is refused before anything is sent.
+    await user.clear(field('Share 1 amount'));
+    await user.type(field('Share 1 amount'), '5000');
+    await user.type(field('Share 1 merchant id'), 'has space');
+    await user.type(field('Share 2 merchant id'), 'm2');
+    await user.click(charge());
+    expect(bridge.count('payments.create')).toBe(0);
+    expect(screen.getByText('A merchant id: 1–50 letters, digits, . _ or -.')).toBeTruthy();
+    expect(field('Share 1 merchant id').getAttribute('aria-invalid')).toBe('true');
+    await user.click(screen.getByRole('button', { name: 'Remove share 2' }));
+    await user.click(screen.getByRole('button', { name: 'Remove share 1' }));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Split between merchants' }));
+    await user.click(charge());
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]).not.toHaveProperty('splits');
+  });
+
+  it("shows the host's refusal of a share next to it", async () => {
+    const bridge = pluralBridge();
+    bridge.on('payments.create', () =>
+      fail('validation', 'splits.0.amount: each share is at least ₹1.00 with Plural', {
+        issues: [{ path: 'splits.0.amount', message: 'each share is at least ₹1.00 with Plural' }],
+      }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.type(field('Amount'), '10000');
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    await user.keyboard('m1');
+    await user.click(charge());
+    expect(await screen.findByText('each share is at least ₹1.00 with Plural')).toBeTruthy();
+    expect(field('Share 1 amount').getAttribute('aria-describedby')).toMatch(/amount-error/);
+  });
+});
