@@ -187,6 +187,26 @@ describe('journal migrations upgrade a database with rows in it', () => {
     ).run(AT, AT);
   });
 
+  it('005 splits: payments keep their rows and gain an empty list of shares; shares hang off a payment', () => {
+    const db = databaseAt(4);
+    insertV1Payment(db, 'pay_a');
+    db.prepare(`UPDATE payments SET gateway = 'plural', channel = 'link', pay_url = ? WHERE id = 'pay_a'`).run(
+      'http://127.0.0.1:9/pay/a',
+    );
+    upgrade(db, 5);
+    expect(db.prepare('SELECT id, gateway, channel, pay_url FROM payments').all()).toEqual([
+      { id: 'pay_a', gateway: 'plural', channel: 'link', pay_url: 'http://127.0.0.1:9/pay/a' },
+    ]);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM payment_splits').get<{ n: number }>()!.n).toBe(0);
+    const insertShare = db.prepare(
+      `INSERT INTO payment_splits (payment_id, position, merchant_id, amount, on_hold, status, updated_at)
+       VALUES (?, ?, ?, ?, ?, 'HOLD', ?)`,
+    );
+    insertShare.run('pay_a', 0, 'MERCHANT-1', 1000, 1, AT);
+    expect(() => insertShare.run('pay_missing', 0, 'MERCHANT-1', 1000, 1, AT)).toThrow(/FOREIGN KEY/);
+    expect(() => insertShare.run('pay_a', 1, 'MERCHANT-2', 250, 2, AT)).toThrow(/CHECK/);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -205,7 +225,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
   });
 
   it('has a case above for every migration', () => {
-    const covered = ['initial', 'webhook-events', 'history-indexes', 'gateways'];
+    const covered = ['initial', 'webhook-events', 'history-indexes', 'gateways', 'splits'];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });
 });
