@@ -10,7 +10,7 @@ import { newId } from '../core/ids';
 import { isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { NewPayment, PaymentGateway } from '../gateway/port';
-import { newPaymentRecord, type PaymentRecord } from '../store/journal';
+import { newPaymentRecord, type PaymentRecord, type SplitRecord } from '../store/journal';
 import type { PaymentEngine } from './engine';
 import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
 import { describeStatus, type PaymentSync } from './sync';
@@ -77,6 +77,12 @@ export class CashierCommands {
             throw new HostError(
               'conflict',
               `Order ${orderReference} already has an open payment of ${formatAmount(live.amount, live.currency)} (${live.id}). Cancel it before charging a different amount.`,
+            );
+          }
+          if (!sameShares(journal.splitsOf(live.id), input.splits ?? [])) {
+            throw new HostError(
+              'conflict',
+              `Order ${orderReference} already has an open payment (${live.id}) shared between merchants differently. Cancel it before charging with other shares.`,
             );
           }
           return this.engine.view(live);
@@ -536,4 +542,18 @@ function checkCreate(input: CreateInput, gateway: PaymentGateway): void {
   if (issues.length > 0) {
     throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
   }
+}
+
+/** Whether a repeated create asks for the shares the open payment already has (same order). */
+function sameShares(journaled: readonly SplitRecord[], asked: NonNullable<CreateInput['splits']>): boolean {
+  if (journaled.length !== asked.length) return false;
+  return asked.every((share, index) => {
+    const kept = journaled[index]!;
+    return (
+      kept.merchantId === share.merchantId &&
+      kept.amount === share.amount &&
+      kept.onHold === share.onHold &&
+      kept.settlementReference === (share.settlementReference ?? null)
+    );
+  });
 }

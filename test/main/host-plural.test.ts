@@ -280,6 +280,22 @@ describe('a till on Plural', () => {
     expect(badId.issues?.[0]?.path).toBe('splits.0.merchantId');
     expect((await t.call('payments.list', { filter: 'all', limit: 100 })).length).toBe(before);
 
+    // Charging an order again returns its open payment only when the shares are the same too.
+    const open = await t.call('payments.create', { ...SHARED, orderReference: 'SHARES-AGAIN' });
+    expect((await t.call('payments.create', { ...SHARED, orderReference: 'SHARES-AGAIN' })).id).toBe(open.id);
+    const reshared = await t.fail('payments.create', {
+      ...SHARED,
+      orderReference: 'SHARES-AGAIN',
+      splits: [
+        { merchantId: '1324', settlementReference: 'stall-7', amount: 20_000, onHold: true },
+        { merchantId: '1233', amount: 30_000 },
+      ],
+    });
+    expect(reshared).toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining('shared between merchants differently'),
+    });
+
     await t.call('settings.update', { gateway: 'plutopay' });
     const refused = await t.fail('payments.create', {
       amount: 1_000,
