@@ -74,6 +74,8 @@ export interface Host {
   /** URL of the embedded sandbox, when one runs. */
   readonly sandboxUrl: string | null;
   readonly devlog: DevLog;
+  /** The journal's commits so far and how many were fsynced (the bench's durability figure). */
+  commitStats(): { commits: number; syncedCommits: number };
   close(): Promise<void>;
 }
 
@@ -394,6 +396,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       return active.sandboxUrl;
     },
     devlog,
+    commitStats: () => journal.commitStats,
     async close() {
       if (closed) return;
       closed = true;

@@ -221,6 +221,8 @@ export class CashierCommands {
           },
           queue: false,
           firstSendJournaled: true,
+          // The push's answer only names the reader's action; the card's outcome comes later, durably.
+          answerIs: () => 'progress',
           settle: (remote) => {
             const current = journal.getPayment(paymentId)!;
             return current.status === 'in_progress' && remote.action

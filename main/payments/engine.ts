@@ -70,6 +70,13 @@ export interface PerformHow<T, R> {
    * transaction: what it makes the app do must go through journal.afterCommit (changed() does).
    */
   settle?: (result: T) => R;
+  /**
+   * 'progress' when this answer can be rebuilt from the gateway by the operation's journaled key
+   * (a create still pending, a push to a reader): it is then committed without its own fsync.
+   * Outcomes (a payment approved, declined, captured, refunded…) are durable before anything shows
+   * or acts on them. Default: 'outcome'. See docs/reliability.md#durable-points.
+   */
+  answerIs?: (result: T) => 'progress' | 'outcome';
 }
 
 export class PaymentEngine {
@@ -229,10 +236,11 @@ export class PaymentEngine {
         continue;
       }
       const { value, via } = answer;
-      const settled = journal.atomically(() => {
+      const settle = () => {
         journal.updateOperation(op.id, { state: 'done', lastError: null, result: via });
         return how.settle ? how.settle(value) : (value as unknown as R);
-      });
+      };
+      const settled = how.answerIs?.(value) === 'progress' ? journal.progress(settle) : journal.atomically(settle);
       if (via === 'ok' && op.lastError !== null) this.options.onQueueChanged();
       return settled;
     }

@@ -58,18 +58,22 @@ export class ReaderEvents implements ReaderEventSink {
     let record = journal.findByTransactionId(action.paymentId);
     if (!record) record = this.sync.adopt(await this.engine.call((gateway) => gateway.retrieve(action.paymentId)));
     if (record.actionId === action.id && record.status === 'in_progress') return;
-    record = journal.updatePayment(
-      record.id,
-      {
-        status: 'in_progress',
-        readerId,
-        readerStage: 'sent',
-        actionId: action.id,
-        declineCode: null,
-        declineMessage: null,
-      },
-      'reader_received',
-      action.id,
+    // Progress: the gateway already holds the action (its push was journaled before it was sent).
+    const id = record.id;
+    record = journal.progress(() =>
+      journal.updatePayment(
+        id,
+        {
+          status: 'in_progress',
+          readerId,
+          readerStage: 'sent',
+          actionId: action.id,
+          declineCode: null,
+          declineMessage: null,
+        },
+        'reader_received',
+        action.id,
+      ),
     );
     this.engine.changed(record);
   }
@@ -79,11 +83,14 @@ export class ReaderEvents implements ReaderEventSink {
     const record = journal.findByTransactionId(action.paymentId);
     if (!record || record.status !== 'in_progress' || record.actionId !== action.id || record.readerStage === stage)
       return;
+    // Progress: a stage is shown, never acted on; after a power cut the reader's next report says it again.
     this.engine.changed(
-      journal.updatePayment(
-        record.id,
-        { readerStage: stage },
-        stage === 'waiting_for_card' ? 'waiting_for_card' : 'card_presented',
+      journal.progress(() =>
+        journal.updatePayment(
+          record.id,
+          { readerStage: stage },
+          stage === 'waiting_for_card' ? 'waiting_for_card' : 'card_presented',
+        ),
       ),
     );
   }

@@ -95,6 +95,9 @@ export class Recovery {
         firstSendJournaled,
         settle: (payment) =>
           this.sync.apply(journal.getPayment(record.id)!, payment, 'created_at_gateway', payment.reference),
+        // A payment waiting for its card (or its link) is found again by its key; one the create
+        // already settled (a saved card charged at once) is an outcome.
+        answerIs: (payment) => (payment.status === 'pending' ? 'progress' : 'outcome'),
       });
       if (created.channel === 'link' && created.status === 'pending') this.watcher().follow(created.id);
       return created;

@@ -335,12 +335,28 @@ export class Journal {
     return new Date(this.clock.now()).toISOString();
   }
 
-  /** Runs several journal writes as one durable transition. */
+  /** Runs several journal writes as one durable transition (fsynced before anything acts on it). */
   atomically<T>(fn: () => T): T {
     return this.db.transaction(fn);
   }
 
-  /** Runs fn once the transition being written is durable (at once when none is open). */
+  /**
+   * Runs journal writes as one transition that is progress, not an intent or an outcome: a reader's
+   * stage, the answer to a create or a push whose key is already durable. It is committed without
+   * its own fsync; the next durable transition carries it to disk, and after a power cut recovery
+   * rebuilds it from the gateway (docs/reliability.md#durable-points). Nested in a durable
+   * transition, it is durable.
+   */
+  progress<T>(fn: () => T): T {
+    return this.db.transaction(fn, { sync: false });
+  }
+
+  /** Commits so far, and how many were fsynced: the cost of durability (figure 1 of the bench). */
+  get commitStats(): { commits: number; syncedCommits: number } {
+    return { ...this.db.stats };
+  }
+
+  /** Runs fn once the transition being written has committed (at once when none is open). */
   afterCommit(fn: () => void): void {
     this.db.afterCommit(fn);
   }

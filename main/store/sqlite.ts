@@ -17,8 +17,16 @@ export interface SqlDatabase {
   readonly path: string;
   exec(sql: string): void;
   prepare(sql: string): SqlStatement;
-  /** Runs fn in one transaction (nested calls join the outer one). */
-  transaction<T>(fn: () => T): T;
+  /**
+   * Runs fn in one transaction (nested calls join the outer one, and its durability). With
+   * `{ sync: false }` (progress the app can rebuild from the gateway, see docs/reliability.md#durable-points)
+   * the commit is not fsynced by itself: the next synced commit, or a checkpoint, makes it durable.
+   * A kill -9 loses neither kind (the write is in the OS's cache); only a power cut can lose an
+   * unsynced one.
+   */
+  transaction<T>(fn: () => T, options?: TransactionOptions): T;
+  /** Commits so far, and how many of them were fsynced (durability 'full'). */
+  readonly stats: { readonly commits: number; readonly syncedCommits: number };
   /**
    * Runs fn once the current transaction has committed (at once outside a transaction); never if
    * it rolls back. What the app does because of a write (tell the cashier, send a request) goes
@@ -26,6 +34,11 @@ export interface SqlDatabase {
    */
   afterCommit(fn: () => void): void;
   close(): void;
+}
+
+export interface TransactionOptions {
+  /** false: commit without its own fsync (progress, not an intent or an outcome). Default true. */
+  sync?: boolean;
 }
 
 export interface OpenOptions {
@@ -58,9 +71,21 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   const rollback = db.prepare('ROLLBACK');
+  // The safety level cannot change inside a transaction, so an unsynced one lowers it before its
+  // BEGIN and restores it after its COMMIT. SQLite applies this pragma when it compiles the
+  // statement, not when it runs it, so it cannot be prepared once: exec compiles it each time.
+  const synced = options.durability !== 'normal';
+  const relaxSync = { run: () => db.exec('PRAGMA synchronous = NORMAL') };
+  const restoreSync = { run: () => db.exec('PRAGMA synchronous = FULL') };
+  const stats = { commits: 0, syncedCommits: 0 };
+  const counted = (sync: boolean) => {
+    stats.commits++;
+    if (sync && synced) stats.syncedCommits++;
+  };
   let committed: (() => void)[] = [];
   return {
     path,
+    stats,
     exec: (sql) => {
       db.exec(sql);
     },
@@ -68,8 +93,14 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
       let wrapped = cache.get(sql);
       if (!wrapped) {
         const stmt = db.prepare(sql);
+        const writes = !stmt.reader;
         wrapped = {
-          run: (...params) => ({ changes: stmt.run(...params).changes }),
+          run: (...params) => {
+            const changes = stmt.run(...params).changes;
+            // A write outside a transaction commits (and syncs) by itself.
+            if (writes && depth === 0) counted(true);
+            return { changes };
+          },
           get: <T>(...params: SqlValue[]) => stmt.get(...params) as T | undefined,
           all: <T>(...params: SqlValue[]) => stmt.all(...params) as T[],
         };
@@ -77,8 +108,11 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
       }
       return wrapped;
     },
-    transaction<T>(fn: () => T): T {
+    transaction<T>(fn: () => T, transactionOptions: TransactionOptions = {}): T {
       if (depth > 0) return fn();
+      const sync = transactionOptions.sync !== false;
+      const relaxed = synced && !sync;
+      if (relaxed) relaxSync.run();
       depth++;
       let result: T;
       try {
@@ -88,6 +122,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
           if (result && typeof (result as { then?: unknown }).then === 'function')
             throw new TypeError('Transaction function cannot return a promise');
           commit.run();
+          counted(sync);
         } catch (error) {
           if (db.inTransaction) rollback.run();
           committed = [];
@@ -95,6 +130,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
         }
       } finally {
         depth--;
+        if (relaxed) restoreSync.run();
       }
       const hooks = committed;
       committed = [];

@@ -163,18 +163,27 @@ export async function onlineSimulatedReaders(host: Host, count: number, timeoutM
 }
 
 /** One payment through the host's commands: create → process → present card → capture. */
-export async function hostPayment(host: Host, events: PaymentEvents, readerId: string): Promise<void> {
+export async function hostPayment(
+  host: Host,
+  events: PaymentEvents,
+  readerId: string,
+  captureMethod: 'manual' | 'automatic' = 'manual',
+): Promise<void> {
   const created = await call<PaymentView>(host, 'payments.create', {
     amount: PAYMENT_AMOUNT,
     currency: PAYMENT_CURRENCY,
-    captureMethod: 'manual',
+    captureMethod,
   });
   await call<PaymentView>(host, 'payments.process', { paymentId: created.id, readerId });
   await events.waitFor(created.id, (p) => p.readerStage === 'waiting_for_card');
   await call<ReaderView>(host, 'simulate.presentCard', { readerId });
-  await events.waitFor(created.id, (p) => p.status === 'requires_capture');
-  const captured = await call<PaymentView>(host, 'payments.capture', { paymentId: created.id });
-  if (captured.status !== 'succeeded') throw new Error(`payment ${created.id} ended ${captured.status}`);
+  if (captureMethod === 'automatic') {
+    await events.waitFor(created.id, (p) => p.status === 'succeeded');
+  } else {
+    await events.waitFor(created.id, (p) => p.status === 'requires_capture');
+    const captured = await call<PaymentView>(host, 'payments.capture', { paymentId: created.id });
+    if (captured.status !== 'succeeded') throw new Error(`payment ${created.id} ended ${captured.status}`);
+  }
   events.forget(created.id);
 }
 
