@@ -16,7 +16,8 @@ import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
 
 const MIGRATIONS = JOURNAL_MIGRATIONS;
 
-export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.length;
+/** The journal's schema version: the last migration's number. */
+export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
 
 export interface PaymentRecord {
   id: string;

@@ -128,19 +128,26 @@ export class SchemaTooNewError extends Error {
 
 /**
  * Applies every migration above the database's `user_version`, each in its own transaction with
- * its version bump. A database newer than the app is refused, never "repaired".
+ * its version bump. Versions must rise strictly from 1; a number may be missing while a branch
+ * that reserved it is not merged yet (the runner then sets user_version to each migration's own
+ * number). A database newer than the app is refused, never "repaired".
  */
 export function migrate(db: SqlDatabase, migrations: readonly Migration[]): number {
-  migrations.forEach((migration, index) => {
-    if (migration.version !== index + 1) throw new Error(`migration ${migration.name} is out of order`);
-  });
+  let previous = 0;
+  for (const migration of migrations) {
+    if (!Number.isInteger(migration.version) || migration.version <= previous)
+      throw new Error(`migration ${migration.name} is out of order`);
+    previous = migration.version;
+  }
+  const latest = previous;
   const current = db.prepare('PRAGMA user_version').get<{ user_version: number }>()!.user_version;
-  if (current > migrations.length) throw new SchemaTooNewError(current, migrations.length, db.path);
-  for (const migration of migrations.slice(current)) {
+  if (current > latest) throw new SchemaTooNewError(current, latest, db.path);
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
     db.transaction(() => {
       migration.up(db);
       db.exec(`PRAGMA user_version = ${migration.version}`);
     });
   }
-  return migrations.length;
+  return latest;
 }
