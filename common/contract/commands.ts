@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { isKnownCurrency } from '../currencies';
 import { MAX_AMOUNT_MINOR } from '../money';
+import { MAX_TIP_PERCENT } from '../tips';
+import { checkTimeZone } from '../timezone';
 import { GATEWAY_NAMES, PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from './views';
 import type { CommandError } from './views';
 
@@ -57,6 +59,42 @@ const Customer = z.strictObject({
 });
 
 export const PaymentStatusFilter = z.enum(TRANSACTION_STATUSES);
+
+/** A tip percentage: above 0, at most MAX_TIP_PERCENT, two decimals at most. */
+const TipPercent = z
+  .number()
+  .positive('a tip percentage must be above 0')
+  .max(MAX_TIP_PERCENT, `a tip percentage must be at most ${MAX_TIP_PERCENT}`)
+  .refine((p) => Math.abs(Math.round(p * 100) - p * 100) < 1e-6, 'a tip percentage has at most two decimals');
+
+/** What the customer or the cashier chose (common/tips.ts computes it on the amount before the tip). */
+export const TipChoiceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('none') }),
+  z.strictObject({ kind: z.literal('percent'), percent: TipPercent }),
+  z.strictObject({
+    kind: z.literal('custom'),
+    amount: z
+      .number()
+      .int('a tip is a whole number of minor units')
+      .min(0, 'a tip cannot be negative')
+      .max(MAX_AMOUNT_MINOR),
+  }),
+]);
+
+const ReceiptLine = ShortText(60);
+
+const TimeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((zone) => {
+    try {
+      checkTimeZone(zone);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a time zone (IANA, e.g. Europe/Paris)');
 
 // ---------------------------------------------------------------------------------------------
 // Commands
@@ -229,6 +267,19 @@ export const commandSchemas = {
       .trim()
       .regex(/^([0-9a-fA-F]{2}){8,256}$|^$/, 'signature key: hex, as Plural gives it')
       .optional(),
+    /** The shop's name on receipts; empty: the gateway account's name. */
+    shopName: ShortText(60).optional(),
+    shopAddress: z.array(ReceiptLine).max(4, 'at most 4 address lines').optional(),
+    receiptFooter: z.array(ReceiptLine).max(4, 'at most 4 footer lines').optional(),
+    /** IANA zone of the shop: the business day and receipts' local times. */
+    timeZone: TimeZone.optional(),
+    tipping: z.boolean().optional(),
+    tipPresets: z.array(TipPercent).min(1, 'at least one preset').max(4, 'at most 4 presets').optional(),
+    /** Serial port of the receipt printer; empty or null: none. */
+    receiptPrinterPort: z.string().trim().max(300).nullable().optional(),
+    receiptWidth: z.union([z.literal(32), z.literal(42), z.literal(48)]).optional(),
+    printReceipts: z.enum(['off', 'customer', 'both']).optional(),
+    drawerKick: z.boolean().optional(),
   }),
 
   /** The developer log (requests and events, secrets redacted), newest last. */

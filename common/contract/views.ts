@@ -183,6 +183,28 @@ export interface SettingsView {
   payplug: { apiBaseUrl: string; secretKey: string | null; notificationUrl: string | null };
   /** Plural's address, client id, and its secrets (masked). */
   plural: { apiBaseUrl: string; clientId: string | null; clientSecret: string | null; signatureKey: string | null };
+  /** The counter: the shop on receipts, its time zone, tipping, the receipt printer, the customer display. */
+  counter: CounterSettingsView;
+}
+
+export interface CounterSettingsView {
+  /** The name printed on receipts; null: the gateway account's name. */
+  shopName: string | null;
+  shopAddress: string[];
+  receiptFooter: string[];
+  /** IANA zone: receipts' local times and the business day. */
+  timeZone: string;
+  tipping: { enabled: boolean; presets: number[] };
+  printer: {
+    /** Serial port of the receipt printer; null: none set up. */
+    port: string | null;
+    width: 32 | 42 | 48;
+    /** Printed by itself on approval. */
+    print: 'off' | 'customer' | 'both';
+    drawerKick: boolean;
+  };
+  /** Where the second screen for the customer is (web mode: a URL with its own token; Electron: null, a window). */
+  customerDisplay: { url: string | null; connected: number };
 }
 
 export interface ConnectivityView {

@@ -45,6 +45,15 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
     webhookPort: null,
     payplug: { apiBaseUrl: 'http://127.0.0.1:4010/payplug', secretKey: null, notificationUrl: null },
     plural: { apiBaseUrl: 'http://127.0.0.1:4010/plural', clientId: null, clientSecret: null, signatureKey: null },
+    counter: {
+      shopName: null,
+      shopAddress: [],
+      receiptFooter: [],
+      timeZone: 'Europe/Paris',
+      tipping: { enabled: false, presets: [10, 15, 20] },
+      printer: { port: null, width: 42, print: 'customer', drawerKick: false },
+      customerDisplay: { url: null, connected: 0 },
+    },
     ...over,
   };
 }
