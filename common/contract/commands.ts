@@ -123,7 +123,22 @@ export const commandSchemas = {
     saveCard: z.boolean().optional(),
     /** Who pays (pay by link, saved cards): some gateways require it. */
     customer: Customer.optional(),
+    /** The tip the cashier typed (tipping on): added to the amount before anything is sent. */
+    tip: TipChoiceSchema.optional(),
+    /**
+     * Let the customer choose the tip on the customer display (tipping on): the payment waits,
+     * journaled, and nothing is sent to the gateway or a reader until the tip is chosen.
+     */
+    askTip: z.boolean().optional(),
+    /**
+     * The reader the payment is for. Needed for a reader that charges through the shop's own bank
+     * (the payment then never goes to the gateway); with askTip, the host sends the payment to it
+     * as soon as the tip is chosen.
+     */
+    readerId: ReaderRef.optional(),
   }),
+  /** The cashier types the tip of a payment that waits for one (no customer display, or told aloud). */
+  'payments.setTip': z.strictObject({ paymentId: PaymentRef, tip: TipChoiceSchema }),
   /** Push a payment to a reader (also "try another card" after a decline). */
   'payments.process': z.strictObject({ paymentId: PaymentRef, readerId: ReaderRef }),
   /** Cashier cancel: stops the reader if the card is not yet authorised, then cancels the payment. */

@@ -124,6 +124,16 @@ export interface PaymentView {
   /** Deferred capture: when the authorisation lapses (null when the gateway does not say). */
   authorizationExpiresAt: string | null;
   installmentPlanId: string | null;
+  /**
+   * The tip, when tipping was asked for: `amount` above includes it. 'awaiting': the customer (or
+   * cashier) has not chosen yet, and nothing has been sent to the gateway or a reader.
+   */
+  tip: { state: 'awaiting' | 'chosen'; preTipAmount: number; amount: number; percent: number | null } | null;
+  /** 'terminal': charged by a reader through the shop's own bank (no gateway involved). */
+  chargedBy: 'gateway' | 'terminal';
+  /** What the reader said: how the card was read and the authorisation code. */
+  entryMode: string | null;
+  authCode: string | null;
   next: PaymentAction[];
   createdAt: string;
   updatedAt: string;
@@ -331,6 +341,7 @@ export interface Page<T> {
 export interface CommandResults {
   'session.snapshot': Snapshot;
   'payments.create': PaymentView;
+  'payments.setTip': PaymentView;
   'payments.process': PaymentView;
   'payments.cancel': PaymentView;
   'payments.capture': PaymentView;

@@ -150,6 +150,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     clock,
     gateway,
     connectivity,
+    counter: { tipping: () => settings.get().tipping },
     readers: {
       resolve: (id) => readers.resolve(id),
       cancelCollection: (id) => readers.cancelCollection(id),
@@ -289,6 +290,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
   const handlers: Handlers = {
     'session.snapshot': () => snapshot(),
     'payments.create': (input) => commands.create(input),
+    'payments.setTip': (input) => commands.chooseTip(input, 'cashier'),
     'payments.process': (input) => commands.process(input),
     'payments.cancel': (input) => commands.cancel(input),
     'payments.capture': (input) => commands.capture(input),

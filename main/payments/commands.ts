@@ -5,12 +5,14 @@
  */
 import type { ParsedCommandInput, PaymentView, TransactionDetail } from '../../common/contract';
 import { formatAmount } from '../../common/money';
+import { computeTip, type TipChoice } from '../../common/tips';
+import { inBackground } from '../core/background';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { NewPayment, PaymentGateway } from '../gateway/port';
-import { newPaymentRecord, type PaymentRecord } from '../store/journal';
+import { newPaymentRecord, type PaymentPatch, type PaymentRecord } from '../store/journal';
 import type { PaymentEngine } from './engine';
 import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
 import { describeStatus, type PaymentSync } from './sync';
@@ -66,14 +68,15 @@ export class CashierCommands {
     const { journal } = this;
     const gateway = this.engine.options.gateway();
     const channel = channelFor(input.channel, gateway);
-    checkCreate(input, gateway);
+    const tipping = this.tipFields(input);
+    checkCreate({ ...input, amount: tipping.amount }, gateway);
     const orderReference = input.orderReference ?? newId('ord', 12);
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);
       const live = attempts.find((p) => !['failed', 'canceled'].includes(p.status));
       if (live) {
         if (['creating', 'pending', 'in_progress', 'unknown'].includes(live.status)) {
-          if (live.amount !== input.amount || live.currency !== input.currency) {
+          if ((live.preTipAmount ?? live.amount) !== input.amount || live.currency !== input.currency) {
             throw new HostError(
               'conflict',
               `Order ${orderReference} already has an open payment of ${formatAmount(live.amount, live.currency)} (${live.id}). Cancel it before charging a different amount.`,
@@ -91,6 +94,7 @@ export class CashierCommands {
       );
       const attempt = attempts.length + 1;
       const idempotencyKey = `pos-${orderReference}-${attempt}`;
+      const awaitingTip = tipping.fields.tipState === 'awaiting';
       const record = journal.atomically(() => {
         const created = journal.insertPayment(
           newPaymentRecord({
@@ -101,7 +105,7 @@ export class CashierCommands {
             attempt,
             idempotencyKey,
             origin: 'local',
-            amount: input.amount,
+            amount: tipping.amount,
             currency: input.currency,
             description: input.description ?? null,
             captureMethod: input.captureMethod,
@@ -109,21 +113,129 @@ export class CashierCommands {
             receiptEmail: input.receiptEmail ?? null,
             savedCardId: input.savedCardId ?? null,
             status: 'creating',
+            // The reader it goes to once the customer has chosen the tip.
+            readerId: awaitingTip ? (input.readerId ?? null) : null,
+            ...tipping.fields,
+            createExtras:
+              awaitingTip && (input.saveCard || input.customer)
+                ? JSON.stringify({ saveCard: input.saveCard === true, customer: input.customer ?? null })
+                : null,
           }),
           'created',
-          `${formatAmount(input.amount, input.currency)}, ${input.captureMethod} capture, order ${orderReference}${channel === 'link' ? ', pay by link' : ''}`,
+          `${formatAmount(tipping.amount, input.currency)}${tippingNote(tipping.fields, input.currency)}, ${input.captureMethod} capture, order ${orderReference}${channel === 'link' ? ', pay by link' : ''}`,
         );
-        const params: NewPayment = {
-          ...newPaymentOf(created),
-          ...(input.saveCard ? { allowSaveCard: true } : {}),
-          ...(input.customer ? { customer: input.customer } : {}),
-        };
-        journal.addOperation(created.id, 'create', idempotencyKey, { ...params }, { sending: true });
+        // Waiting for the customer's tip: nothing is sent anywhere until it is chosen (chooseTip).
+        if (!awaitingTip)
+          journal.addOperation(created.id, 'create', idempotencyKey, createParams(created, input), { sending: true });
         return created;
       });
       this.engine.changed(record);
+      if (awaitingTip) return this.engine.view(record);
       return this.engine.view(await this.recovery.sendCreate(record, true));
     });
+  }
+
+  /** What a create's tip means for the payment: the amount to charge and the journal's tip fields. */
+  private tipFields(input: CreateInput): { amount: number; fields: PaymentPatch } {
+    const wanted = input.tip !== undefined || input.askTip === true;
+    if (!wanted) return { amount: input.amount, fields: {} };
+    if (!this.engine.options.counter?.tipping()) {
+      throw new HostError('validation', 'Tipping is off. Turn it on in Settings (F7) to add a tip.', {
+        issues: [{ path: 'tip', message: 'tipping is off' }],
+      });
+    }
+    if (input.tip !== undefined && input.askTip) {
+      throw new HostError('validation', 'Either type the tip or let the customer choose it, not both.', {
+        issues: [{ path: 'tip', message: 'a tip was typed and the customer was asked' }],
+      });
+    }
+    if (input.askTip) {
+      return {
+        amount: input.amount,
+        fields: { preTipAmount: input.amount, tipAmount: 0, tipPercent: null, tipState: 'awaiting' },
+      };
+    }
+    const tip = tipOrThrow(input.amount, input.currency, input.tip!);
+    return {
+      amount: tip.total,
+      fields: { preTipAmount: input.amount, tipAmount: tip.tip, tipPercent: tip.percent, tipState: 'chosen' },
+    };
+  }
+
+  /**
+   * The tip of a payment that waits for one, chosen by the customer (display) or typed by the
+   * cashier. In one durable write the amount becomes the total and the create is journaled with
+   * its key; only then does anything go to the gateway. The payment then goes to the reader it
+   * was meant for, if any.
+   */
+  async chooseTip(input: { paymentId: string; tip: TipChoice }, by: 'customer' | 'cashier'): Promise<PaymentView> {
+    const payment = await this.resolve(input.paymentId);
+    const view = await this.engine.exclusive(payment.id, async () => {
+      const { journal } = this;
+      const record = journal.getPayment(payment.id)!;
+      if (record.tipState !== 'awaiting' || record.status !== 'creating' || record.preTipAmount === null) {
+        throw new HostError(
+          'conflict',
+          record.tipState === 'chosen'
+            ? 'The tip of this payment was already chosen.'
+            : 'This payment is not waiting for a tip.',
+        );
+      }
+      const tip = tipOrThrow(record.preTipAmount, record.currency, input.tip);
+      const gateway = this.engine.gatewayFor(record);
+      const issues = paymentLimitIssues(
+        { amount: tip.total, currency: record.currency, description: record.description ?? undefined },
+        gateway.limits,
+        gateway.label,
+      );
+      if (issues.length > 0) {
+        throw new HostError(
+          'validation',
+          issues.map((i) => `${i.path === 'amount' ? 'tip' : i.path}: ${i.message}`).join('; '),
+          {
+            issues: issues.map((i) => ({ ...i, path: i.path === 'amount' ? 'tip' : i.path })),
+          },
+        );
+      }
+      this.engine.requireOnline(
+        'The gateway is unreachable, so the payment cannot be created yet. Try again in a moment.',
+      );
+      const extra = record.createExtras
+        ? (JSON.parse(record.createExtras) as {
+            saveCard: boolean;
+            customer: { email: string; firstName: string; lastName: string } | null;
+          })
+        : { saveCard: false, customer: null };
+      const chosen = journal.atomically(() => {
+        const updated = journal.updatePayment(
+          record.id,
+          { amount: tip.total, tipAmount: tip.tip, tipPercent: tip.percent, tipState: 'chosen', createExtras: null },
+          'tip_chosen',
+          `${tip.tip === 0 ? 'no tip' : `${formatAmount(tip.tip, record.currency)}${tip.percent !== null ? ` (${tip.percent} %)` : ''}`} by the ${by}; total ${formatAmount(tip.total, record.currency)}`,
+        );
+        journal.addOperation(
+          record.id,
+          'create',
+          record.idempotencyKey,
+          createParams(updated, { saveCard: extra.saveCard, customer: extra.customer ?? undefined }),
+          { sending: true },
+        );
+        return updated;
+      });
+      this.engine.changed(chosen);
+      return this.engine.view(await this.recovery.sendCreate(chosen, true));
+    });
+    const readerId = this.journal.getPayment(view.id)?.readerId ?? null;
+    if (view.status === 'pending' && view.channel === 'card_present' && readerId) {
+      // Off to the reader the cashier charged it on; a failure leaves it pending on the Process screen.
+      inBackground(this.process({ paymentId: view.id, readerId }), (error) =>
+        this.engine.options.log(
+          `Could not send ${view.id} to its reader after the tip`,
+          error instanceof Error ? error.message : String(error),
+        ),
+      );
+    }
+    return view;
   }
 
   async process(input: { paymentId: string; readerId: string }): Promise<PaymentView> {
@@ -139,6 +251,9 @@ export class CashierCommands {
             ? 'This payment is paid by link: show its QR code to the customer.'
             : `${gateway.label} does not take payments on a reader.`,
         );
+      }
+      if (record.tipState === 'awaiting') {
+        throw new HostError('conflict', 'The customer has not chosen a tip yet. Wait for them, or type the tip.');
       }
       if (record.status === 'creating' || record.status === 'unknown') record = await this.recovery.reconcile(record);
       if (record.status === 'in_progress' && record.readerId === input.readerId) return this.engine.view(record);
@@ -234,6 +349,17 @@ export class CashierCommands {
           'conflict',
           `This payment is ${describeStatus(record.status)} and cannot be canceled${record.status === 'succeeded' ? '; refund it instead' : ''}.`,
         );
+      }
+      if (record.tipState === 'awaiting' && record.status === 'creating') {
+        // Nothing was sent anywhere yet: canceling is the journal's business only.
+        const canceled = journal.updatePayment(
+          record.id,
+          { status: 'canceled', tipState: null, readerId: null, createExtras: null },
+          'canceled',
+          'before the tip was chosen; nothing was sent',
+        );
+        this.engine.changed(canceled);
+        return this.engine.view(canceled);
       }
       const gateway = this.engine.gatewayFor(record);
       if (record.status === 'creating' || record.status === 'unknown') record = await this.recovery.reconcile(record);
@@ -495,4 +621,36 @@ function checkCreate(input: CreateInput, gateway: PaymentGateway): void {
   if (issues.length > 0) {
     throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
   }
+}
+
+/** The tip for a choice, or a validation error on the `tip` field. */
+function tipOrThrow(base: number, currency: string, choice: TipChoice) {
+  const tip = computeTip(base, currency, choice);
+  if (!tip.ok)
+    throw new HostError('validation', `Tip: ${tip.error}.`, { issues: [{ path: 'tip', message: tip.error }] });
+  return tip;
+}
+
+/** What a create sends for a journaled payment, with the extras only the cashier's input had. */
+function createParams(
+  record: PaymentRecord,
+  input: {
+    saveCard?: boolean | undefined;
+    customer?: { email: string; firstName: string; lastName: string } | undefined;
+  },
+): Record<string, unknown> {
+  const params: NewPayment = {
+    ...newPaymentOf(record),
+    ...(input.saveCard ? { allowSaveCard: true } : {}),
+    ...(input.customer ? { customer: input.customer } : {}),
+  };
+  return { ...params };
+}
+
+/** ", tip €1.88 (15 %)" for the timeline; nothing when there is no tip yet. */
+function tippingNote(fields: PaymentPatch, currency: string): string {
+  if (fields.tipState === 'awaiting') return ', waiting for the customer to choose a tip';
+  if (fields.tipState === 'chosen' && fields.tipAmount)
+    return ` with a tip of ${formatAmount(fields.tipAmount, currency)}${fields.tipPercent ? ` (${fields.tipPercent} %)` : ''}`;
+  return '';
 }

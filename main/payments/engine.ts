@@ -24,6 +24,12 @@ export interface ReaderDirectory {
   settleUnknown(readerId: string, action: ReaderAction, charged: boolean): Promise<void>;
 }
 
+/** The counter's settings the payments follow. */
+export interface CounterOptions {
+  /** Tipping is on: a payment may carry a tip, or wait for the customer to choose one. */
+  tipping(): boolean;
+}
+
 export interface PaymentsOptions {
   journal: Journal;
   clock: Clock;
@@ -31,6 +37,7 @@ export interface PaymentsOptions {
   gateway: () => PaymentGateway;
   connectivity: Connectivity;
   readers: ReaderDirectory;
+  counter?: CounterOptions;
   onPaymentChanged: (payment: PaymentView) => void;
   onAttentionChanged: (attention: AttentionView[]) => void;
   onQueueChanged: () => void;

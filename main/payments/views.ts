@@ -62,6 +62,18 @@ export function toPaymentView(
     payUrlExpiresAt: record.status === 'pending' ? record.payUrlExpiresAt : null,
     authorizationExpiresAt: record.status === 'requires_capture' ? record.authorizationExpiresAt : null,
     installmentPlanId: record.installmentPlanId,
+    tip:
+      record.tipState && record.preTipAmount !== null
+        ? {
+            state: record.tipState,
+            preTipAmount: record.preTipAmount,
+            amount: record.tipAmount,
+            percent: record.tipPercent,
+          }
+        : null,
+    chargedBy: record.chargedBy,
+    entryMode: record.entryMode,
+    authCode: record.authCode,
     next: capabilities && activeGateway === record.gateway ? nextActions(record, capabilities) : [],
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,

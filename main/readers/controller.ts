@@ -493,9 +493,20 @@ export class ReaderController {
 function toDeviceResult(outcome: Exclude<CardOutcome, { kind: 'unknown' }>): DeviceResult {
   switch (outcome.kind) {
     case 'approved':
-      return { outcome: 'approved', card: outcome.card, ...(outcome.authCode ? { authCode: outcome.authCode } : {}) };
+      return {
+        outcome: 'approved',
+        card: outcome.card,
+        ...(outcome.authCode ? { authCode: outcome.authCode } : {}),
+        ...(outcome.entryMode ? { entryMode: outcome.entryMode } : {}),
+        ...(outcome.terminalLines?.length ? { terminalLines: [...outcome.terminalLines] } : {}),
+      };
     case 'declined':
-      return { outcome: 'declined', failureCode: outcome.code, failureMessage: outcome.message };
+      return {
+        outcome: 'declined',
+        failureCode: outcome.code,
+        failureMessage: outcome.message,
+        ...(outcome.terminalLines?.length ? { terminalLines: [...outcome.terminalLines] } : {}),
+      };
     case 'canceled':
       return {
         outcome: 'failed',

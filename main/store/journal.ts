@@ -65,6 +65,8 @@ export interface PaymentRecord {
   tipPercent: number | null;
   /** 'awaiting': the customer (or cashier) has not chosen yet, nothing was sent anywhere; 'chosen'. */
   tipState: TipState | null;
+  /** While the tip is awaited: JSON of what the create sends besides the payment (customer, save card). */
+  createExtras: string | null;
   /** How the card was read, as the reader said: contactless, chip, swipe, manual, unknown. */
   entryMode: string | null;
   /** The authorisation code the reader or the gateway gave. */
@@ -232,6 +234,7 @@ export function newPaymentRecord(
     tipAmount: 0,
     tipPercent: null,
     tipState: null,
+    createExtras: null,
     entryMode: null,
     authCode: null,
     terminalLines: null,
@@ -309,6 +312,7 @@ const PAYMENT_COLUMNS: Record<keyof PaymentRecord, string> = {
   tipAmount: 'tip_amount',
   tipPercent: 'tip_percent',
   tipState: 'tip_state',
+  createExtras: 'create_extras',
   entryMode: 'entry_mode',
   authCode: 'auth_code',
   terminalLines: 'terminal_lines',

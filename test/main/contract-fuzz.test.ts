@@ -30,6 +30,7 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
     captureMethod: 'manual',
     receiptEmail: 'a@b.co',
   },
+  'payments.setTip': { paymentId: 'pay_abcdefgh12345678', tip: { kind: 'percent', percent: 15 } },
   'payments.process': { paymentId: 'pay_abcdefgh12345678', readerId: 'rdr_abc' },
   'payments.cancel': { paymentId: 'pay_abcdefgh12345678' },
   'payments.capture': { paymentId: 'pay_abcdefgh12345678', amount: 100 },

@@ -1,6 +1,7 @@
 /**
- * The counter's whole day. A payment keeps its tip (and the amount before it, and whether the
- * customer still has to choose it), what the reader said beyond approved/declined (entry mode,
+ * The counter's whole day. A payment keeps its tip (and the amount before it, whether the
+ * customer still has to choose it, and what its create will send besides the payment once the
+ * tip is known), what the reader said beyond approved/declined (entry mode,
  * authorisation code, the terminal's own ticket lines) and who charged it: the gateway, or a
  * terminal that charges through the shop's own bank ("standalone"). A reader can be marked as
  * such a terminal. Receipts printed, failed or asked for by email are recorded per payment, and
@@ -18,6 +19,7 @@ export const migration: Migration = {
   ALTER TABLE payments ADD COLUMN tip_amount INTEGER NOT NULL DEFAULT 0;
   ALTER TABLE payments ADD COLUMN tip_percent REAL;
   ALTER TABLE payments ADD COLUMN tip_state TEXT CHECK (tip_state IN ('awaiting', 'chosen'));
+  ALTER TABLE payments ADD COLUMN create_extras TEXT;
   ALTER TABLE payments ADD COLUMN entry_mode TEXT;
   ALTER TABLE payments ADD COLUMN auth_code TEXT;
   ALTER TABLE payments ADD COLUMN terminal_lines TEXT;
