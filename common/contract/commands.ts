@@ -166,6 +166,8 @@ export const commandSchemas = {
     sortOrder: z.enum(['asc', 'desc']).default('desc'),
     page: z.number().int().min(1).max(100_000).default(1),
     size: z.number().int().min(1).max(100).default(25),
+    /** 'terminal': payments terminals charged through the shop's own bank (from the journal). */
+    source: z.enum(['gateway', 'terminal']).default('gateway'),
   }),
   /** One transaction with its refunds and the journal's timeline. */
   'transactions.get': z.strictObject({ transactionId: TransactionId }),
@@ -187,6 +189,12 @@ export const commandSchemas = {
   'readers.addSimulated': z.strictObject({ label: ShortText(60).min(1).optional() }),
   'readers.reconnect': z.strictObject({ readerId: ReaderRef }),
   'readers.forget': z.strictObject({ readerId: ReaderRef }),
+  /** Rename a hosted reader, or say it charges through the shop's own bank (standalone: no gateway). */
+  'readers.configure': z.strictObject({
+    readerId: ReaderRef,
+    standalone: z.boolean().optional(),
+    label: ShortText(60).min(1).optional(),
+  }),
 
   /** Test mode: present a test card on a reader that is waiting for one. */
   'simulate.presentCard': z.strictObject({

@@ -163,6 +163,8 @@ export interface ReaderView {
   model: string | null;
   softwareVersion: string | null;
   terminalId: string | null;
+  /** Charges through the shop's own bank: the till sends amounts straight to it, no gateway. */
+  standalone: boolean;
   status: ReaderStatus;
   /** Human explanation of the status (e.g. the last link error and the next retry). */
   statusDetail: string | null;
@@ -354,6 +356,7 @@ export interface CommandResults {
   'readers.addSimulated': ReaderView;
   'readers.reconnect': ReaderView;
   'readers.forget': { forgotten: true };
+  'readers.configure': ReaderView;
   'simulate.presentCard': ReaderView;
   'simulate.setFault': ReaderView;
   'simulate.payLink': PaymentView;

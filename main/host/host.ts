@@ -155,6 +155,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       resolve: (id) => readers.resolve(id),
       cancelCollection: (id) => readers.cancelCollection(id),
       settleUnknown: (id, action, charged) => readers.settleUnknown(id, action, charged),
+      refundOnTerminal: (id, request) => readers.refundOnTerminal(id, request),
     },
     onPaymentChanged: (payment) => emit({ type: 'payment', payment }),
     onAttentionChanged: (attention) => emit({ type: 'attention', attention }),
@@ -175,6 +176,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       autoPresentDelayMs: () => settings.get().autoPresentDelayMs,
       onChange: () => emit({ type: 'readers', readers: readers.views() }),
       log: (kind, summary, detail) => devlog.add(kind, summary, detail),
+      standaloneSource: (readerId) => service.standalone.source(readerId),
       tuning,
     });
     await readers.start();
@@ -207,6 +209,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
   // at once, and the gateway's state, the merchant and recovery of unfinished work follow in the
   // background (shown as the offline banner and the recovery progress).
   await active.configure();
+  // A refund a terminal was making when the app stopped: only its ticket can say (Needs attention).
+  service.standalone.recoverInterruptedRefunds();
   await startReaders();
   connectivity.onChange((state) => {
     emit({ type: 'connectivity', connectivity: connectivityView() });
@@ -306,6 +310,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     'readers.pair': (input) => readers.pair(input),
     'readers.addSimulated': (input) => readers.addSimulated(input.label),
     'readers.reconnect': (input) => readers.reconnect(input.readerId),
+    'readers.configure': (input) => readers.configure(input.readerId, input),
     'readers.forget': async (input) => {
       await readers.forget(input.readerId);
       return { forgotten: true as const };

@@ -18,6 +18,7 @@ import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
 import { describeStatus, type PaymentSync } from './sync';
 import { orderReferenceOf } from './transactions';
 import { toRefundView, toTransactionView } from './views';
+import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
 import type { RemoteWatcher } from './watcher';
 
 type CreateInput = ParsedCommandInput<'payments.create'>;
@@ -28,6 +29,7 @@ export class CashierCommands {
     private readonly sync: PaymentSync,
     private readonly recovery: Recovery,
     private readonly watcher: RemoteWatcher,
+    private readonly standalone: StandalonePayments,
   ) {}
 
   private get journal() {
@@ -51,6 +53,7 @@ export class CashierCommands {
 
   async detail(transactionId: string): Promise<TransactionDetail> {
     const known = this.journal.findByTransactionId(transactionId);
+    if (known?.chargedBy === 'terminal') return this.standaloneDetail(known);
     const gateway = known ? this.engine.gatewayFor(known) : this.engine.options.gateway();
     const payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
     const refunds = await this.engine.call((g) => g.refunds(transactionId), gateway);
@@ -64,8 +67,35 @@ export class CashierCommands {
     };
   }
 
+  /** A standalone payment's detail, from the journal alone (the terminal's bank keeps no list for the till). */
+  private standaloneDetail(record: PaymentRecord): TransactionDetail {
+    const refunds = this.journal
+      .operationsFor(record.id)
+      .filter((op) => op.kind === 'refund' && op.state === 'done' && typeof op.params.amount === 'number')
+      .map((op) => ({
+        id: op.idempotencyKey,
+        reference: typeof op.result === 'string' ? op.result : op.idempotencyKey,
+        amount: op.params.amount as number,
+        currency: record.currency,
+        status: 'succeeded',
+        reason: 'credited on the terminal',
+        createdAt: op.updatedAt,
+      }));
+    return {
+      transaction: {
+        ...toTransactionView(gatewayPaymentOf(record), record.orderReference),
+        paymentMethodType: 'terminal',
+      },
+      refunds,
+      timeline: this.journal.timeline(record.id),
+      payment: this.engine.view(record),
+    };
+  }
+
   async create(input: CreateInput): Promise<PaymentView> {
     const { journal } = this;
+    const target = input.readerId ? this.engine.options.readers.resolve(input.readerId) : undefined;
+    if (target?.standalone) return this.createStandalone(input, target.label);
     const gateway = this.engine.options.gateway();
     const channel = channelFor(input.channel, gateway);
     const tipping = this.tipFields(input);
@@ -73,22 +103,8 @@ export class CashierCommands {
     const orderReference = input.orderReference ?? newId('ord', 12);
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);
-      const live = attempts.find((p) => !['failed', 'canceled'].includes(p.status));
-      if (live) {
-        if (['creating', 'pending', 'in_progress', 'unknown'].includes(live.status)) {
-          if ((live.preTipAmount ?? live.amount) !== input.amount || live.currency !== input.currency) {
-            throw new HostError(
-              'conflict',
-              `Order ${orderReference} already has an open payment of ${formatAmount(live.amount, live.currency)} (${live.id}). Cancel it before charging a different amount.`,
-            );
-          }
-          return this.engine.view(live);
-        }
-        throw new HostError(
-          'conflict',
-          `Order ${orderReference} is already paid (${live.id}, ${live.status.replace('_', ' ')}).`,
-        );
-      }
+      const open = this.openAttempt(orderReference, attempts, input);
+      if (open) return open;
       this.engine.requireOnline(
         'New payments cannot be taken while the gateway is unreachable (card data is never stored for later).',
       );
@@ -132,6 +148,80 @@ export class CashierCommands {
       this.engine.changed(record);
       if (awaitingTip) return this.engine.view(record);
       return this.engine.view(await this.recovery.sendCreate(record, true));
+    });
+  }
+
+  /** An order's attempt that is still open (the same one comes back) or paid (refused); null: none. */
+  private openAttempt(orderReference: string, attempts: PaymentRecord[], input: CreateInput): PaymentView | null {
+    const live = attempts.find((p) => !['failed', 'canceled'].includes(p.status));
+    if (!live) return null;
+    if (['creating', 'pending', 'in_progress', 'unknown'].includes(live.status)) {
+      if ((live.preTipAmount ?? live.amount) !== input.amount || live.currency !== input.currency) {
+        throw new HostError(
+          'conflict',
+          `Order ${orderReference} already has an open payment of ${formatAmount(live.amount, live.currency)} (${live.id}). Cancel it before charging a different amount.`,
+        );
+      }
+      return this.engine.view(live);
+    }
+    throw new HostError(
+      'conflict',
+      `Order ${orderReference} is already paid (${live.id}, ${live.status.replace('_', ' ')}).`,
+    );
+  }
+
+  /**
+   * A payment on a terminal that charges through the shop's own bank: journaled with the till's
+   * own id for it, never sent to the gateway. Pending at once (or waiting for its tip).
+   */
+  private async createStandalone(input: CreateInput, readerLabel: string): Promise<PaymentView> {
+    const { journal } = this;
+    const issues: { path: string; message: string }[] = [];
+    if (input.channel === 'link')
+      issues.push({ path: 'channel', message: 'a terminal on its own bank takes cards only' });
+    if (input.captureMethod === 'manual')
+      issues.push({ path: 'captureMethod', message: 'a terminal on its own bank charges at once' });
+    if (input.savedCardId || input.saveCard || input.customer)
+      issues.push({ path: 'savedCardId', message: 'saved cards live at the gateway, not on the terminal' });
+    if (issues.length > 0) {
+      throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+    }
+    const tipping = this.tipFields(input);
+    const orderReference = input.orderReference ?? newId('ord', 12);
+    return this.engine.exclusive(`order:${orderReference}`, async () => {
+      const attempts = journal.findByOrder(orderReference);
+      const open = this.openAttempt(orderReference, attempts, input);
+      if (open) return open;
+      const attempt = attempts.length + 1;
+      const awaitingTip = tipping.fields.tipState === 'awaiting';
+      const transactionId = StandalonePayments.transactionId();
+      const record = journal.insertPayment(
+        newPaymentRecord({
+          id: newId('pay'),
+          gateway: this.engine.activeGateway()?.name ?? 'plutopay',
+          channel: 'card_present',
+          orderReference,
+          attempt,
+          idempotencyKey: `pos-${orderReference}-${attempt}`,
+          origin: 'local',
+          amount: tipping.amount,
+          currency: input.currency,
+          description: input.description ?? null,
+          captureMethod: 'automatic',
+          customerId: input.customerId ?? null,
+          receiptEmail: input.receiptEmail ?? null,
+          status: awaitingTip ? 'creating' : 'pending',
+          transactionId,
+          reference: transactionId,
+          readerId: awaitingTip ? (input.readerId ?? null) : null,
+          chargedBy: 'terminal',
+          ...tipping.fields,
+        }),
+        'created',
+        `${formatAmount(tipping.amount, input.currency)}${tippingNote(tipping.fields, input.currency)}, order ${orderReference}, on ${readerLabel} (charged through the shop's bank)`,
+      );
+      this.engine.changed(record);
+      return this.engine.view(record);
     });
   }
 
@@ -182,6 +272,17 @@ export class CashierCommands {
         );
       }
       const tip = tipOrThrow(record.preTipAmount, record.currency, input.tip);
+      const note = `${tip.tip === 0 ? 'no tip' : `${formatAmount(tip.tip, record.currency)}${tip.percent !== null ? ` (${tip.percent} %)` : ''}`} by the ${by}; total ${formatAmount(tip.total, record.currency)}`;
+      if (record.chargedBy === 'terminal') {
+        const updated = journal.updatePayment(
+          record.id,
+          { amount: tip.total, tipAmount: tip.tip, tipPercent: tip.percent, tipState: 'chosen', status: 'pending' },
+          'tip_chosen',
+          note,
+        );
+        this.engine.changed(updated);
+        return this.engine.view(updated);
+      }
       const gateway = this.engine.gatewayFor(record);
       const issues = paymentLimitIssues(
         { amount: tip.total, currency: record.currency, description: record.description ?? undefined },
@@ -211,7 +312,7 @@ export class CashierCommands {
           record.id,
           { amount: tip.total, tipAmount: tip.tip, tipPercent: tip.percent, tipState: 'chosen', createExtras: null },
           'tip_chosen',
-          `${tip.tip === 0 ? 'no tip' : `${formatAmount(tip.tip, record.currency)}${tip.percent !== null ? ` (${tip.percent} %)` : ''}`} by the ${by}; total ${formatAmount(tip.total, record.currency)}`,
+          note,
         );
         journal.addOperation(
           record.id,
@@ -243,6 +344,7 @@ export class CashierCommands {
     return this.engine.exclusive(payment.id, async () => {
       const { journal } = this;
       let record = journal.getPayment(payment.id)!;
+      if (record.chargedBy === 'terminal') return this.engine.view(this.processStandalone(record, input.readerId));
       const gateway = this.engine.gatewayFor(record);
       if (!gateway.readers || record.channel !== 'card_present') {
         throw new HostError(
@@ -265,6 +367,12 @@ export class CashierCommands {
       }
       const reader = this.engine.options.readers.resolve(input.readerId);
       if (!reader) throw new HostError('not_found', `No reader ${input.readerId}.`);
+      if (reader.standalone) {
+        throw new HostError(
+          'conflict',
+          `${reader.label} charges through the shop's own bank, not through ${gateway.label}: start a new payment on it (Create payment, F1).`,
+        );
+      }
       if (!reader.online)
         throw new HostError('conflict', `${reader.label} is not online. Reconnect it or pick another reader.`);
       this.engine.requireOnline('The gateway is unreachable, so the payment cannot be sent to the reader.');
@@ -338,6 +446,30 @@ export class CashierCommands {
     });
   }
 
+  private processStandalone(record: PaymentRecord, readerId: string): PaymentRecord {
+    if (record.tipState === 'awaiting') {
+      throw new HostError('conflict', 'The customer has not chosen a tip yet. Wait for them, or type the tip.');
+    }
+    if (record.status === 'in_progress' && record.readerId === readerId) return record;
+    if (record.status !== 'pending') {
+      throw new HostError(
+        'conflict',
+        `This payment is ${describeStatus(record.status)}; only a pending payment can be sent to a terminal.`,
+      );
+    }
+    const reader = this.engine.options.readers.resolve(readerId);
+    if (!reader) throw new HostError('not_found', `No reader ${readerId}.`);
+    if (!reader.standalone) {
+      throw new HostError(
+        'conflict',
+        `This payment is charged through the shop's own bank: send it to a terminal that charges through it, not ${reader.label}.`,
+      );
+    }
+    if (!reader.online)
+      throw new HostError('conflict', `${reader.label} is not connected. Plug it in, or pick another terminal.`);
+    return this.standalone.send(record, { id: readerId, label: reader.label });
+  }
+
   async cancel(input: { paymentId: string }): Promise<PaymentView> {
     const payment = await this.resolve(input.paymentId);
     return this.engine.exclusive(payment.id, async () => {
@@ -361,6 +493,7 @@ export class CashierCommands {
         this.engine.changed(canceled);
         return this.engine.view(canceled);
       }
+      if (record.chargedBy === 'terminal') return this.engine.view(await this.cancelStandalone(record));
       const gateway = this.engine.gatewayFor(record);
       if (record.status === 'creating' || record.status === 'unknown') record = await this.recovery.reconcile(record);
       if (record.status === 'in_progress' && record.readerId) {
@@ -396,6 +529,33 @@ export class CashierCommands {
       });
       return this.engine.view(this.sync.apply(journal.getPayment(record.id)!, canceled, 'canceled'));
     });
+  }
+
+  private async cancelStandalone(record: PaymentRecord): Promise<PaymentRecord> {
+    if (record.status === 'unknown') {
+      throw new HostError(
+        'conflict',
+        'The terminal may have charged this card. Check its last ticket, then say what it shows in Needs attention (F8).',
+      );
+    }
+    if (record.status === 'in_progress' && record.readerId) {
+      const stopped = await this.engine.options.readers.cancelCollection(record.readerId);
+      if (stopped === 'too_late') {
+        throw new HostError(
+          'conflict',
+          'The terminal is authorising the card; it can no longer be canceled. Wait for the result, then refund if needed.',
+        );
+      }
+    }
+    const current = this.journal.getPayment(record.id)!;
+    if (['succeeded', 'refunded', 'partially_refunded', 'failed'].includes(current.status)) {
+      throw new HostError(
+        'conflict',
+        `The payment finished as ${describeStatus(current.status)} before it could be canceled.`,
+      );
+    }
+    if (current.status === 'canceled') return current;
+    return this.standalone.cancel(current);
   }
 
   async capture(input: { paymentId: string; amount?: number | undefined }): Promise<PaymentView> {
@@ -473,6 +633,23 @@ export class CashierCommands {
           `Only a completed payment can be refunded; this one is ${describeStatus(record.status)}.`,
         );
       }
+      if (record.chargedBy === 'terminal') {
+        const remaining = record.amountCaptured - record.amountRefunded;
+        const amount = input.amount ?? remaining;
+        if (amount <= 0 || amount > remaining) {
+          throw new HostError(
+            'validation',
+            `At most ${formatAmount(Math.max(remaining, 0), record.currency)} can still be refunded.`,
+            { issues: [{ path: 'amount', message: `at most ${Math.max(remaining, 0)}` }] },
+          );
+        }
+        const readers = this.engine.options.readers;
+        const refunded = await this.standalone.refund(record, amount, {
+          refundOnTerminal: (readerId, request) =>
+            readers.refundOnTerminal ? readers.refundOnTerminal(readerId, request) : Promise.resolve('unsupported'),
+        });
+        return this.engine.view(refunded);
+      }
       const gateway = this.engine.gatewayFor(record);
       const queued = journal
         .operationsFor(record.id)
@@ -514,6 +691,8 @@ export class CashierCommands {
     const payment = await this.resolve(input.paymentId);
     return this.engine.exclusive(payment.id, async () => {
       const record = this.journal.getPayment(payment.id)!;
+      if (record.chargedBy === 'terminal')
+        throw new HostError('conflict', `${STANDALONE_LABEL}: notes are kept with gateway payments only.`);
       const gateway = this.engine.gatewayFor(record);
       if (!gateway.annotate || !gateway.capabilities.paymentNotes || !record.transactionId)
         throw new HostError('conflict', `${gateway.label} keeps no notes on payments.`);
@@ -573,6 +752,9 @@ export class CashierCommands {
       }
       if (record.status !== 'unknown' || !record.transactionId || !record.readerId) {
         throw new HostError('conflict', 'Only a payment whose reader outcome is unknown can be settled this way.');
+      }
+      if (record.chargedBy === 'terminal') {
+        return this.engine.view(this.standalone.settleUnknown(record, input.resolution === 'charged'));
       }
       const reader = this.engine.options.readers.resolve(record.readerId);
       const gateway = this.engine.gatewayFor(record);

@@ -74,7 +74,12 @@ export function toPaymentView(
     chargedBy: record.chargedBy,
     entryMode: record.entryMode,
     authCode: record.authCode,
-    next: capabilities && activeGateway === record.gateway ? nextActions(record, capabilities) : [],
+    next:
+      record.chargedBy === 'terminal'
+        ? standaloneActions(record)
+        : capabilities && activeGateway === record.gateway
+          ? nextActions(record, capabilities)
+          : [],
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
@@ -105,6 +110,22 @@ export function nextActions(record: PaymentRecord, capabilities: GatewayCapabili
       break;
   }
   return actions;
+}
+
+/** What the cashier can do with a payment a terminal charges through the shop's own bank. */
+export function standaloneActions(record: PaymentRecord): PaymentAction[] {
+  switch (record.status) {
+    case 'pending':
+      return ['send_to_reader', 'cancel'];
+    case 'creating':
+    case 'in_progress':
+      return ['cancel'];
+    case 'succeeded':
+    case 'partially_refunded':
+      return record.amountCaptured > record.amountRefunded ? ['refund'] : [];
+    default:
+      return [];
+  }
 }
 
 function declineView(code: string, message: string | null): NonNullable<PaymentView['decline']> {

@@ -251,7 +251,10 @@ const SEARCH_SORT_AT_MOST = 2_000;
 
 /** A page of one gateway's journaled transactions (see Journal.pageTransactions). */
 export interface TransactionQuery {
-  gateway: GatewayName;
+  /** null: any gateway (with chargedBy 'terminal'). */
+  gateway: GatewayName | null;
+  /** Default 'gateway': payments made with the gateway; 'terminal': on terminals of the shop's bank. */
+  chargedBy?: ChargedBy;
   status?: TransactionStatus;
   channel?: PaymentChannel;
   dateFrom?: string;
@@ -435,11 +438,15 @@ export class Journal {
    */
   pageTransactions(query: TransactionQuery): { rows: PaymentRecord[]; total: number } {
     const where = [
-      `gateway = ?`,
+      `charged_by = ?`,
       `transaction_id IS NOT NULL`,
       `status IN (${TRANSACTION_STATUSES.map(() => '?').join(', ')})`,
     ];
-    const params: (string | number)[] = [query.gateway, ...TRANSACTION_STATUSES];
+    const params: (string | number)[] = [query.chargedBy ?? 'gateway', ...TRANSACTION_STATUSES];
+    if (query.gateway) {
+      where.push('gateway = ?');
+      params.push(query.gateway);
+    }
     if (query.status) {
       where.push('status = ?');
       params.push(query.status);
@@ -712,14 +719,15 @@ export class Journal {
   upsertReader(
     reader: Omit<HostedReaderRecord, 'createdAt' | 'standalone'> & { standalone?: boolean },
   ): HostedReaderRecord {
-    const standalone = reader.standalone ?? this.getReader(reader.id)?.standalone ?? false;
+    // The standalone flag is set on insert only: afterwards setReaderStandalone() is its one writer,
+    // so a pairing that read the record before the flag changed cannot turn it back.
+    const standalone = reader.standalone ?? false;
     this.db
       .prepare(
         `INSERT INTO readers (id, device_id, kind, label, registration_code, terminal_id, processor_id, standalone, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET label = excluded.label, terminal_id = excluded.terminal_id,
-           processor_id = excluded.processor_id, registration_code = excluded.registration_code,
-           standalone = excluded.standalone`,
+           processor_id = excluded.processor_id, registration_code = excluded.registration_code`,
       )
       .run(
         reader.id,

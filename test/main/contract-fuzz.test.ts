@@ -43,6 +43,7 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'readers.addSimulated': { label: 'L' },
   'readers.reconnect': { readerId: 'rdr_abc' },
   'readers.forget': { readerId: 'rdr_abc' },
+  'readers.configure': { readerId: 'rdr_abc', label: 'Desk' },
   'simulate.presentCard': { readerId: 'rdr_abc', cardNumber: '4242424242424242' },
   'simulate.setFault': { readerId: 'rdr_abc', fault: 'timeout' },
   'simulate.payLink': { paymentId: 'pay_abcdefgh12345678', cardNumber: '4242424242424242' },

@@ -71,6 +71,7 @@ export function makeReader(over: Partial<ReaderView> = {}): ReaderView {
     model: 'Simulated',
     softwareVersion: '1.0.0',
     terminalId: 'term_1',
+    standalone: false,
     status: 'online',
     statusDetail: null,
     lastSeenAt: minutesAgo(0),
