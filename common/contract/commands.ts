@@ -236,6 +236,23 @@ export const commandSchemas = {
     fault: z.enum(['none', 'timeout', 'no_answer', 'busy', 'disconnect_mid_payment']),
   }),
 
+  /** A payment's receipt as text (at the printer's width unless given) or HTML, to show or print from the screen. */
+  'receipts.render': z.strictObject({
+    paymentId: PaymentRef,
+    copy: z.enum(['customer', 'merchant']).default('customer'),
+    format: z.enum(['text', 'html']).default('text'),
+    width: z.union([z.literal(32), z.literal(42), z.literal(48)]).optional(),
+  }),
+  /** Prints a payment's receipt on the receipt printer (a reprint is marked DUPLICATE). Never fails the payment. */
+  'receipts.print': z.strictObject({
+    paymentId: PaymentRef,
+    copies: z.enum(['customer', 'merchant', 'both']).default('customer'),
+  }),
+  /** An email receipt: sent by the gateway where it does that, else recorded as requested. */
+  'receipts.email': z.strictObject({ paymentId: PaymentRef, email: Email }),
+  /** Every receipt printed, failed or asked for by email, for one payment. */
+  'receipts.list': z.strictObject({ paymentId: PaymentRef }),
+
   'settings.get': Empty,
   'settings.update': z.strictObject({
     mode: z.enum(['test', 'live']).optional(),

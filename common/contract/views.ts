@@ -72,6 +72,8 @@ export interface GatewayCapabilities {
   simulateCards: boolean;
   /** A note can be kept with a payment at the gateway (its metadata), after the fact. */
   paymentNotes: boolean;
+  /** The gateway mails the receipt to the address given when the payment is created (receipt_email). */
+  receiptEmail: boolean;
 }
 
 /** The gateway this till uses. */
@@ -134,7 +136,41 @@ export interface PaymentView {
   /** What the reader said: how the card was read and the authorisation code. */
   entryMode: string | null;
   authCode: string | null;
+  /** The last receipt print job and email request; a failed print shows "receipt not printed — reprint". */
+  receipt: ReceiptStateView;
   next: PaymentAction[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ReceiptStateView {
+  print: { state: 'pending' | 'printed' | 'failed'; error: string | null; duplicate: boolean; at: string } | null;
+  /** 'sent': the gateway mails it; 'requested': the till recorded the request (the shop sends it). */
+  email: { state: 'requested' | 'sent'; to: string; at: string } | null;
+}
+
+/** A receipt ready to show or print: plain text at the printer's width, or the paper's HTML markup. */
+export interface RenderedReceipt {
+  title: string;
+  format: 'text' | 'html';
+  /** Text: the rows, '\n'-ended. HTML: the paper's markup only (the app's print area styles it). */
+  content: string;
+  /** HTML: the complete self-contained document (for a print dialog of its own). */
+  document: string | null;
+  testMode: boolean;
+}
+
+/** One receipt job: a print (pending → printed | failed) or an email request. */
+export interface ReceiptJobView {
+  id: number;
+  paymentId: string;
+  channel: 'print' | 'email';
+  copies: 'customer' | 'merchant' | 'both';
+  duplicate: boolean;
+  /** The printer's port, or the email address. */
+  destination: string | null;
+  state: 'pending' | 'printed' | 'failed' | 'requested' | 'sent';
+  error: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -366,6 +402,10 @@ export interface CommandResults {
   'installments.list': InstallmentPlanView[];
   'installments.abort': InstallmentPlanView;
   'payments.annotate': PaymentView;
+  'receipts.render': RenderedReceipt;
+  'receipts.print': ReceiptJobView;
+  'receipts.email': ReceiptJobView;
+  'receipts.list': ReceiptJobView[];
   'settings.get': SettingsView;
   'settings.update': SettingsView;
   'devlog.list': DevLogEntry[];

@@ -30,6 +30,8 @@ import { ReaderManager, type ReaderTuning } from '../readers/manager';
 import { Journal } from '../store/journal';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
 import { startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
+import { CounterReceipts } from '../counter/receipts';
+import type { ReceiptPrinter } from '../../drivers/printers/printer';
 import { ActiveGateway, type EmbeddedSandbox } from './active-gateway';
 import { DevLog } from './devlog';
 import { toCommandError } from '../core/errors';
@@ -56,6 +58,8 @@ export interface HostOptions {
   gateway?: LaunchGateway;
   /** Create one simulated reader on first start in test mode (the out-of-the-box experience). */
   defaultSimulatedReader?: boolean;
+  /** Opens the receipt printer (tests: an in-memory one); default the serial port of Settings. */
+  openPrinter?: (port: string) => Promise<ReceiptPrinter>;
   tuning?: HostTuning;
 }
 
@@ -164,6 +168,38 @@ export async function createHost(options: HostOptions): Promise<Host> {
     tuning,
   });
   const { commands } = service;
+
+  // -- receipts: built from the journal, printed after the approval is on disk ------------------
+  const emitPayment = (paymentId: string) => {
+    const record = journal.getPayment(paymentId);
+    if (record) emit({ type: 'payment', payment: service.view(record) });
+  };
+  const receipts = new CounterReceipts({
+    journal,
+    settings: () => settings.get(),
+    accountName: () => active.merchant?.businessName ?? null,
+    readerLabel: (id) => journal.getReader(id)?.label ?? readers?.resolve(id)?.label ?? null,
+    capabilities: () => {
+      const current = active.peek();
+      return current ? { name: current.name, capabilities: current.capabilities } : null;
+    },
+    gatewayRefunds: async (record) => {
+      if (!record.transactionId) return null;
+      try {
+        const gateway = service.engine.gatewayFor(record);
+        return await service.engine.call((g) => g.refunds(record.transactionId!), gateway);
+      } catch {
+        return null;
+      }
+    },
+    ...(options.openPrinter ? { openPrinter: options.openPrinter } : {}),
+    onChanged: emitPayment,
+    log: (summary, detail) => devlog.add('event', summary, detail),
+  });
+  receipts.recoverAtStart();
+  service.sync.onClosed((record) => {
+    if (record.status === 'succeeded' || record.status === 'requires_capture') receipts.autoPrint(record);
+  });
 
   async function startReaders(): Promise<void> {
     readers = new ReaderManager({
@@ -293,7 +329,12 @@ export async function createHost(options: HostOptions): Promise<Host> {
 
   const handlers: Handlers = {
     'session.snapshot': () => snapshot(),
-    'payments.create': (input) => commands.create(input),
+    'payments.create': async (input) => {
+      const created = await commands.create(input);
+      const record = journal.getPayment(created.id);
+      if (record?.receiptEmail) receipts.createdWithEmail(record);
+      return record ? service.view(record) : created;
+    },
     'payments.setTip': (input) => commands.chooseTip(input, 'cashier'),
     'payments.process': (input) => commands.process(input),
     'payments.cancel': (input) => commands.cancel(input),
@@ -318,6 +359,14 @@ export async function createHost(options: HostOptions): Promise<Host> {
     'simulate.presentCard': (input) => readers.presentCard(input.readerId, input.cardNumber),
     'simulate.setFault': (input) => readers.setFault(input.readerId, input.fault),
     'simulate.payLink': (input) => commands.payLink(input),
+    'receipts.render': (input) => receipts.render(input.paymentId, input),
+    'receipts.print': async (input) => {
+      const record = await commands.resolve(input.paymentId);
+      const duplicate = journal.receiptsFor(record.id).some((r) => r.channel === 'print' && r.state === 'printed');
+      return receipts.print(record.id, input.copies, duplicate);
+    },
+    'receipts.email': async (input) => receipts.email((await commands.resolve(input.paymentId)).id, input.email),
+    'receipts.list': async (input) => receipts.receipts((await commands.resolve(input.paymentId)).id),
     'settings.get': () => settingsView(),
     'settings.update': async (input) => {
       const { accountChanged } = settings.update(input);

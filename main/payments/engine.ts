@@ -109,6 +109,7 @@ export class PaymentEngine {
       this.journal.countQueuedOperations(record.id, QUEUEABLE_KINDS),
       active?.capabilities ?? null,
       active?.name ?? null,
+      this.journal.receiptSummary(record.id),
     );
   }
 

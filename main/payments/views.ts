@@ -8,12 +8,13 @@ import {
   type PaymentAction,
   type PaymentStatus,
   type PaymentView,
+  type ReceiptStateView,
   type RefundView,
   type TransactionStatus,
   type TransactionView,
 } from '../../common/contract';
 import type { GatewayPayment, GatewayRefund } from '../gateway/port';
-import type { PaymentRecord } from '../store/journal';
+import type { PaymentRecord, ReceiptRecord } from '../store/journal';
 
 export function toAttentionView(record: PaymentRecord): AttentionView | null {
   if (!record.attentionSince) return null;
@@ -34,6 +35,7 @@ export function toPaymentView(
   queuedOperations: number,
   capabilities: GatewayCapabilities | null,
   activeGateway: string | null = record.gateway,
+  receipts: { print: ReceiptRecord | null; email: ReceiptRecord | null } = { print: null, email: null },
 ): PaymentView {
   return {
     id: record.id,
@@ -74,6 +76,7 @@ export function toPaymentView(
     chargedBy: record.chargedBy,
     entryMode: record.entryMode,
     authCode: record.authCode,
+    receipt: receiptState(receipts),
     next:
       record.chargedBy === 'terminal'
         ? standaloneActions(record)
@@ -110,6 +113,20 @@ export function nextActions(record: PaymentRecord, capabilities: GatewayCapabili
       break;
   }
   return actions;
+}
+
+function receiptState(receipts: { print: ReceiptRecord | null; email: ReceiptRecord | null }): ReceiptStateView {
+  const { print, email } = receipts;
+  return {
+    print:
+      print && (print.state === 'pending' || print.state === 'printed' || print.state === 'failed')
+        ? { state: print.state, error: print.error, duplicate: print.duplicate, at: print.updatedAt }
+        : null,
+    email:
+      email && (email.state === 'requested' || email.state === 'sent')
+        ? { state: email.state, to: email.destination ?? '', at: email.createdAt }
+        : null,
+  };
 }
 
 /** What the cashier can do with a payment a terminal charges through the shop's own bank. */

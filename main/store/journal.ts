@@ -812,6 +812,17 @@ export class Journal {
       .map(toReceipt);
   }
 
+  /** The last print job and the last email request of a payment (what its view shows). */
+  receiptSummary(paymentId: string): { print: ReceiptRecord | null; email: ReceiptRecord | null } {
+    const last = (channel: ReceiptChannel) => {
+      const row = this.db
+        .prepare(`${SELECT_RECEIPT} WHERE payment_id = ? AND channel = ? ORDER BY id DESC LIMIT 1`)
+        .get<RawReceipt>(paymentId, channel);
+      return row ? toReceipt(row) : null;
+    };
+    return { print: last('print'), email: last('email') };
+  }
+
   /** Print jobs still pending (at start: the app stopped before they were printed). */
   pendingReceipts(): ReceiptRecord[] {
     return this.db.prepare(`${SELECT_RECEIPT} WHERE state = 'pending' ORDER BY id`).all<RawReceipt>().map(toReceipt);

@@ -17,6 +17,8 @@ const READ_ONLY: ReadonlySet<string> = new Set([
   'settings.get',
   'devlog.list',
   'attention.list',
+  'receipts.render',
+  'receipts.list',
 ]);
 
 /** One valid input per command: the seeds the mutations start from. */
@@ -58,6 +60,10 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'installments.list': {},
   'installments.abort': { planId: 'ipl_abcdefgh12345678' },
   'payments.annotate': { paymentId: 'pay_abcdefgh12345678', note: 'gift wrapped' },
+  'receipts.render': { paymentId: 'pay_abcdefgh12345678', copy: 'merchant', format: 'html', width: 32 },
+  'receipts.print': { paymentId: 'pay_abcdefgh12345678', copies: 'both' },
+  'receipts.email': { paymentId: 'pay_abcdefgh12345678', email: 'ada@example.com' },
+  'receipts.list': { paymentId: 'pay_abcdefgh12345678' },
   'settings.get': {},
   'settings.update': { mode: 'test', autoPresentDelayMs: 10 },
   'devlog.list': { limit: 5 },

@@ -117,6 +117,7 @@ export function makePayment(over: Partial<PaymentView> = {}): PaymentView {
     chargedBy: 'gateway',
     entryMode: null,
     authCode: null,
+    receipt: { print: null, email: null },
     next: nextFor(over.status ?? 'pending', over.channel ?? 'card_present'),
     createdAt: now,
     updatedAt: now,
@@ -190,6 +191,7 @@ export function gatewayFor(name: GatewayName): GatewayView {
     cancelsUnpaidLink: name !== 'plural',
     simulateCards: true,
     paymentNotes: name === 'payplug',
+    receiptEmail: name === 'plutopay',
   };
   const label = { plutopay: 'PlutoPay', payplug: 'PayPlug', plural: 'Plural' }[name];
   return {

@@ -65,6 +65,7 @@ export const PLURAL_CAPABILITIES: GatewayCapabilities = {
   simulateCards: true,
   // An order's metadata is fixed when it is created.
   paymentNotes: false,
+  receiptEmail: false,
 };
 
 /** Plural's production API; every other base URL (its UAT, the app's sandbox) is test mode. */
