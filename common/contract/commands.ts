@@ -83,6 +83,8 @@ export const TipChoiceSchema = z.discriminatedUnion('kind', [
 
 const ReceiptLine = ShortText(60);
 
+const IsoDate = z.iso.date('date must be YYYY-MM-DD');
+
 const TimeZone = z
   .string()
   .min(1)
@@ -252,6 +254,49 @@ export const commandSchemas = {
   'receipts.email': z.strictObject({ paymentId: PaymentRef, email: Email }),
   /** Every receipt printed, failed or asked for by email, for one payment. */
   'receipts.list': z.strictObject({ paymentId: PaymentRef }),
+
+  /** The X report: a business day's figures so far (today's by default), changing nothing. */
+  'reports.x': z.strictObject({ date: IsoDate.optional() }),
+  /**
+   * The Z report: closes a business day (today's by default). Refused while payments need
+   * attention unless `override` says who decided and why; numbered, kept for ever.
+   */
+  'reports.close': z.strictObject({
+    date: IsoDate.optional(),
+    closedBy: ShortText(60).min(1, 'say who closes the day'),
+    override: z
+      .strictObject({
+        by: ShortText(60).min(1, 'who decides'),
+        reason: ShortText(200).min(1, 'why the day is closed anyway'),
+      })
+      .optional(),
+  }),
+  /** The closed days (Z reports), newest first. */
+  'reports.list': z.strictObject({ limit: z.number().int().min(1).max(366).default(30) }),
+  'reports.get': z.strictObject({ number: z.number().int().min(1) }),
+  /** Journal against the gateway's list for the business day, and against terminal totals typed from their tickets. */
+  'reports.reconcile': z.strictObject({
+    date: IsoDate.optional(),
+    terminal: z
+      .array(
+        z.strictObject({
+          readerId: ReaderRef.optional(),
+          currency: Currency,
+          count: z.number().int().min(0).max(100_000),
+          amount: z
+            .number()
+            .int()
+            .min(0)
+            .max(MAX_AMOUNT_MINOR * 1000),
+        }),
+      )
+      .max(20)
+      .default([]),
+  }),
+  /** The business day's payments as CSV (RFC 4180): an X's by date, or a stored Z's by number. */
+  'reports.csv': z.strictObject({ date: IsoDate.optional(), number: z.number().int().min(1).optional() }),
+  /** Prints the X (by date) or a stored Z (by number) on the receipt printer. */
+  'reports.print': z.strictObject({ date: IsoDate.optional(), number: z.number().int().min(1).optional() }),
 
   'settings.get': Empty,
   'settings.update': z.strictObject({

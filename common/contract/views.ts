@@ -175,6 +175,110 @@ export interface ReceiptJobView {
   updatedAt: string;
 }
 
+/** Totals of one currency (and, in the breakdowns, of one reader or card brand). Minor units. */
+export interface ReportTotalsView {
+  currency: string;
+  payments: number;
+  approvedCount: number;
+  /** Tips included. */
+  approvedAmount: number;
+  declinedCount: number;
+  canceledCount: number;
+  /** Not finished: creating, in progress, pending, unknown. */
+  openCount: number;
+  captured: number;
+  pendingCapture: number;
+  refunded: number;
+  tips: number;
+  /** captured − refunded. */
+  net: number;
+}
+
+/** An X report (the business day so far) or a closed Z report. */
+export interface DayReportView {
+  kind: 'X' | 'Z';
+  /** The business date, local to the shop. */
+  date: string;
+  timeZone: string;
+  /** The period: start inclusive, end exclusive (ISO instants). */
+  start: string;
+  end: string;
+  hours: number;
+  generatedAt: string;
+  testMode: boolean;
+  paymentCount: number;
+  totals: ReportTotalsView[];
+  byReader: (ReportTotalsView & { key: string })[];
+  byCardBrand: (ReportTotalsView & { key: string })[];
+  /** Every payment needing attention, whatever its day (older ones are listed, not counted). */
+  attention: {
+    id: string;
+    orderReference: string;
+    createdAt: string;
+    status: PaymentStatus;
+    amount: number;
+    currency: string;
+    reason: string | null;
+    inWindow: boolean;
+  }[];
+  /** A Z's own facts; null for an X. `valid`: its digest still matches (nothing edited). */
+  z: {
+    number: number;
+    closedAt: string;
+    closedBy: string;
+    override: { by: string; reason: string } | null;
+    digest: string;
+    previousDigest: string | null;
+    valid: boolean;
+  } | null;
+  /** A Z: the reconciliation made when it was closed (null when the gateway could not be asked). */
+  reconciliation: ReconciliationView | null;
+  /** As printed, at the receipt printer's width. */
+  text: string;
+}
+
+export interface ZSummaryView {
+  number: number;
+  date: string;
+  closedAt: string;
+  closedBy: string;
+  override: { by: string; reason: string } | null;
+  totals: ReportTotalsView[];
+  valid: boolean;
+}
+
+export type DifferenceCause =
+  'gateway_only' | 'journal_only' | 'amounts_differ' | 'status_differs' | 'terminal_differs';
+
+/** The journal against the gateway's list for the same period, and against the terminals' own totals. */
+export interface ReconciliationView {
+  date: string;
+  start: string;
+  end: string;
+  /** Whether the gateway's list could be compared, and why not. */
+  gateway: { label: string | null; compared: boolean; note: string | null };
+  ok: boolean;
+  matchedByGatewayId: number;
+  matchedByOrderReference: number;
+  differences: {
+    cause: DifferenceCause;
+    currency: string;
+    journalId: string | null;
+    gatewayId: string | null;
+    orderReference: string | null;
+    message: string;
+  }[];
+  /** Approved count and amount per currency, by source (terminal: the totals typed in, if any). */
+  totals: {
+    currency: string;
+    journal: { count: number; amount: number };
+    gateway: { count: number; amount: number };
+    terminal: { count: number; amount: number } | null;
+  }[];
+  /** Payments of the period charged by terminals through the shop's own bank (not at the gateway). */
+  standalone: number;
+}
+
 export interface AttentionView {
   paymentId: string;
   reason: string;
@@ -406,6 +510,13 @@ export interface CommandResults {
   'receipts.print': ReceiptJobView;
   'receipts.email': ReceiptJobView;
   'receipts.list': ReceiptJobView[];
+  'reports.x': DayReportView;
+  'reports.close': DayReportView;
+  'reports.list': ZSummaryView[];
+  'reports.get': DayReportView;
+  'reports.reconcile': ReconciliationView;
+  'reports.csv': { filename: string; content: string };
+  'reports.print': { state: 'printed' | 'failed'; error: string | null };
   'settings.get': SettingsView;
   'settings.update': SettingsView;
   'devlog.list': DevLogEntry[];

@@ -267,6 +267,27 @@ export class CounterReceipts {
     });
   }
 
+  /** Prints other documents (X/Z reports) in the same queue as the receipts. */
+  printParts(parts: Uint8Array[]): Promise<{ state: 'printed' | 'failed'; error: string | null }> {
+    const port = this.deps.settings().receiptPrinterPort;
+    const run = this.queue.then(async () => {
+      if (!port) return { state: 'failed' as const, error: 'No receipt printer is set up.' };
+      let printer: ReceiptPrinter | null = null;
+      try {
+        const open = this.deps.openPrinter ?? ((path: string) => openEscPosPrinter(path));
+        printer = await open(port);
+        for (const part of parts) await printer.print(part);
+        return { state: 'printed' as const, error: null };
+      } catch (error) {
+        return { state: 'failed' as const, error: printFailure(error) };
+      } finally {
+        await printer?.close().catch(() => undefined);
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
   private enqueue(job: ReceiptRecord): Promise<ReceiptRecord> {
     const run = this.queue.then(() => this.runJob(job));
     this.queue = run.catch(() => undefined);

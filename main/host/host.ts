@@ -31,6 +31,7 @@ import { Journal } from '../store/journal';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
 import { startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
 import { CounterReceipts } from '../counter/receipts';
+import { CounterReports } from '../counter/reports';
 import type { ReceiptPrinter } from '../../drivers/printers/printer';
 import { ActiveGateway, type EmbeddedSandbox } from './active-gateway';
 import { DevLog } from './devlog';
@@ -197,6 +198,15 @@ export async function createHost(options: HostOptions): Promise<Host> {
     log: (summary, detail) => devlog.add('event', summary, detail),
   });
   receipts.recoverAtStart();
+  const reports = new CounterReports({
+    journal,
+    clock,
+    settings: () => settings.get(),
+    gateway: () => active.peek(),
+    readerLabel: (id) => journal.getReader(id)?.label ?? readers?.resolve(id)?.label ?? null,
+    accountName: () => active.merchant?.businessName ?? null,
+    print: (parts) => receipts.printParts(parts),
+  });
   service.sync.onClosed((record) => {
     if (record.status === 'succeeded' || record.status === 'requires_capture') receipts.autoPrint(record);
   });
@@ -367,6 +377,17 @@ export async function createHost(options: HostOptions): Promise<Host> {
     },
     'receipts.email': async (input) => receipts.email((await commands.resolve(input.paymentId)).id, input.email),
     'receipts.list': async (input) => receipts.receipts((await commands.resolve(input.paymentId)).id),
+    'reports.x': (input) => reports.x(input.date),
+    'reports.close': (input) => reports.close(input),
+    'reports.list': (input) => reports.list(input.limit),
+    'reports.get': (input) => reports.get(input.number),
+    'reports.reconcile': async (input) => {
+      const result = await reports.reconcile(input.date, input.terminal);
+      if (result.gateway.compared) connectivity.reportSuccess();
+      return result;
+    },
+    'reports.csv': (input) => reports.csv(input),
+    'reports.print': (input) => reports.print(input),
     'settings.get': () => settingsView(),
     'settings.update': async (input) => {
       const { accountChanged } = settings.update(input);

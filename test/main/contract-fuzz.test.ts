@@ -19,6 +19,11 @@ const READ_ONLY: ReadonlySet<string> = new Set([
   'attention.list',
   'receipts.render',
   'receipts.list',
+  'reports.x',
+  'reports.list',
+  'reports.get',
+  'reports.reconcile',
+  'reports.csv',
 ]);
 
 /** One valid input per command: the seeds the mutations start from. */
@@ -64,6 +69,13 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'receipts.print': { paymentId: 'pay_abcdefgh12345678', copies: 'both' },
   'receipts.email': { paymentId: 'pay_abcdefgh12345678', email: 'ada@example.com' },
   'receipts.list': { paymentId: 'pay_abcdefgh12345678' },
+  'reports.x': { date: '2026-03-29' },
+  'reports.close': { date: '2026-03-29', closedBy: 'Ada', override: { by: 'Ada', reason: 'checked' } },
+  'reports.list': { limit: 5 },
+  'reports.get': { number: 1 },
+  'reports.reconcile': { date: '2026-03-29', terminal: [{ currency: 'EUR', count: 1, amount: 100 }] },
+  'reports.csv': { date: '2026-03-29' },
+  'reports.print': { number: 1 },
   'settings.get': {},
   'settings.update': { mode: 'test', autoPresentDelayMs: 10 },
   'devlog.list': { limit: 5 },
