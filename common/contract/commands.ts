@@ -298,6 +298,11 @@ export const commandSchemas = {
   /** Prints the X (by date) or a stored Z (by number) on the receipt printer. */
   'reports.print': z.strictObject({ date: IsoDate.optional(), number: z.number().int().min(1).optional() }),
 
+  /** The customer display's screen now (the display's first call, and after a reconnect). */
+  'display.snapshot': Empty,
+  /** The customer picked a tip on the display, for the payment it shows. */
+  'customer.chooseTip': z.strictObject({ paymentId: PaymentRef, tip: TipChoiceSchema }),
+
   'settings.get': Empty,
   'settings.update': z.strictObject({
     mode: z.enum(['test', 'live']).optional(),

@@ -279,6 +279,40 @@ export interface ReconciliationView {
   standalone: number;
 }
 
+/** What the customer display shows: the payment the cashier is taking now, nothing else. */
+export interface CustomerDisplayView {
+  /** Rises with every change (the display keeps the highest it saw). */
+  version: number;
+  /** The shop's name, for the welcome screen. */
+  shop: string | null;
+  testMode: boolean;
+  /**
+   * idle: welcome. tip: choose a tip (presets, custom, none). present_card: on the reader.
+   * processing: the card is being authorised. qr: pay on the phone (payUrl). wait: one moment.
+   * approved / declined / canceled: the result.
+   */
+  phase: 'idle' | 'tip' | 'wait' | 'present_card' | 'processing' | 'qr' | 'approved' | 'declined' | 'canceled';
+  /** The payment shown; a tip choice names it, so a stale screen cannot tip another payment. */
+  paymentId: string | null;
+  currency: string | null;
+  /** Minor units: before the tip while choosing it, the total afterwards. */
+  amount: number | null;
+  preTipAmount: number | null;
+  /** The tip chosen (null for none). */
+  tip: number | null;
+  /** The preset buttons (tip phase): percentage, tip and total. */
+  tipOptions: { percent: number; tip: number; total: number }[];
+  /** Pay by link: the URL the QR code carries. */
+  payUrl: string | null;
+  /** A sentence for the customer. */
+  message: string | null;
+  /** When this screen's state began (the display returns to idle a little after a result). */
+  at: string | null;
+}
+
+/** The only commands the customer display may send (web mode's display token, Electron's second window). */
+export const CUSTOMER_DISPLAY_COMMANDS = ['display.snapshot', 'customer.chooseTip'] as const;
+
 export interface AttentionView {
   paymentId: string;
   reason: string;
@@ -395,6 +429,8 @@ export interface Snapshot {
   payments: PaymentView[];
   connectivity: ConnectivityView;
   attention: AttentionView[];
+  /** What the customer display shows now. */
+  display: CustomerDisplayView;
 }
 
 export interface TransactionView {
@@ -517,6 +553,8 @@ export interface CommandResults {
   'reports.reconcile': ReconciliationView;
   'reports.csv': { filename: string; content: string };
   'reports.print': { state: 'printed' | 'failed'; error: string | null };
+  'display.snapshot': CustomerDisplayView;
+  'customer.chooseTip': CustomerDisplayView;
   'settings.get': SettingsView;
   'settings.update': SettingsView;
   'devlog.list': DevLogEntry[];
@@ -568,7 +606,9 @@ export type HostEvent =
       merchant: MerchantView | null;
       gateway: GatewayView | null;
     }
-  | { seq: number; type: 'log'; entry: DevLogEntry };
+  | { seq: number; type: 'log'; entry: DevLogEntry }
+  /** The customer display's screen changed (the only event the display itself receives). */
+  | { seq: number; type: 'display'; display: CustomerDisplayView };
 
 export type HostEventType = HostEvent['type'];
 

@@ -32,10 +32,11 @@ import { openDatabase, type SqlDatabase } from '../store/sqlite';
 import { startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
 import { CounterReceipts } from '../counter/receipts';
 import { CounterReports } from '../counter/reports';
+import { CustomerDisplay } from '../counter/display';
 import type { ReceiptPrinter } from '../../drivers/printers/printer';
 import { ActiveGateway, type EmbeddedSandbox } from './active-gateway';
 import { DevLog } from './devlog';
-import { toCommandError } from '../core/errors';
+import { HostError, toCommandError } from '../core/errors';
 
 export type { EmbeddedSandbox } from './active-gateway';
 
@@ -78,6 +79,8 @@ export interface Host {
   snapshot(): Snapshot;
   /** URL of the embedded sandbox, when one runs. */
   readonly sandboxUrl: string | null;
+  /** Where the customer display is (web mode's URL with its own token) and how many are connected. */
+  customerDisplay(patch: { url?: string | null; connected?: number }): void;
   readonly devlog: DevLog;
   close(): Promise<void>;
 }
@@ -150,6 +153,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
   });
 
   let readers: ReaderManager;
+  // Created once the payments exist; payment changes refresh it.
+  let display: CustomerDisplay | undefined;
   const service = new PaymentService({
     journal,
     clock,
@@ -162,7 +167,10 @@ export async function createHost(options: HostOptions): Promise<Host> {
       settleUnknown: (id, action, charged) => readers.settleUnknown(id, action, charged),
       refundOnTerminal: (id, request) => readers.refundOnTerminal(id, request),
     },
-    onPaymentChanged: (payment) => emit({ type: 'payment', payment }),
+    onPaymentChanged: (payment) => {
+      emit({ type: 'payment', payment });
+      display?.refresh(payment.id);
+    },
     onAttentionChanged: (attention) => emit({ type: 'attention', attention }),
     onQueueChanged: () => emit({ type: 'connectivity', connectivity: connectivityView() }),
     log: (summary, detail) => devlog.add('event', summary, detail),
@@ -198,6 +206,13 @@ export async function createHost(options: HostOptions): Promise<Host> {
     log: (summary, detail) => devlog.add('event', summary, detail),
   });
   receipts.recoverAtStart();
+  display = new CustomerDisplay({
+    journal,
+    settings: () => settings.get(),
+    accountName: () => active.merchant?.businessName ?? null,
+    onChange: (view) => emit({ type: 'display', display: view }),
+  });
+  const customerDisplay = { url: null as string | null, connected: 0 };
   const reports = new CounterReports({
     journal,
     clock,
@@ -293,7 +308,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
   // -- forwarded notifications: verified by the gateway's own rule, then only a hint to re-read ---
   let webhookReceiver: RunningWebhookReceiver | null = null;
   let webhookPort: number | null = null;
-  const settingsView = () => settings.view(active.urls(), webhookReceiver?.url() ?? null);
+  const settingsView = () => settings.view(active.urls(), webhookReceiver?.url() ?? null, { ...customerDisplay });
 
   async function applyWebhookReceiver(): Promise<void> {
     const wanted = settings.get().webhookPort;
@@ -335,6 +350,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     payments: service.list('all', 50),
     connectivity: connectivityView(),
     attention: service.attention(),
+    display: display!.view(),
   });
 
   const handlers: Handlers = {
@@ -343,10 +359,15 @@ export async function createHost(options: HostOptions): Promise<Host> {
       const created = await commands.create(input);
       const record = journal.getPayment(created.id);
       if (record?.receiptEmail) receipts.createdWithEmail(record);
+      display!.show(created.id);
       return record ? service.view(record) : created;
     },
     'payments.setTip': (input) => commands.chooseTip(input, 'cashier'),
-    'payments.process': (input) => commands.process(input),
+    'payments.process': async (input) => {
+      const processed = await commands.process(input);
+      display!.show(processed.id);
+      return processed;
+    },
     'payments.cancel': (input) => commands.cancel(input),
     'payments.capture': (input) => commands.capture(input),
     'payments.refund': (input) => commands.refund(input),
@@ -388,6 +409,14 @@ export async function createHost(options: HostOptions): Promise<Host> {
     },
     'reports.csv': (input) => reports.csv(input),
     'reports.print': (input) => reports.print(input),
+    'display.snapshot': () => display!.view(),
+    'customer.chooseTip': async (input) => {
+      if (input.paymentId !== display!.currentId()) {
+        throw new HostError('conflict', 'This screen is out of date: the cashier has started another payment.');
+      }
+      await commands.chooseTip(input, 'customer');
+      return display!.view();
+    },
     'settings.get': () => settingsView(),
     'settings.update': async (input) => {
       const { accountChanged } = settings.update(input);
@@ -396,6 +425,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       devlog.add('event', accountChanged ? 'Settings changed: gateway, account or mode switched' : 'Settings changed');
       if (accountChanged) await reconfigure();
       else settingsEvent();
+      display!.refresh();
       return settingsView();
     },
     'devlog.list': (input) => devlog.list(input.limit),
@@ -446,6 +476,11 @@ export async function createHost(options: HostOptions): Promise<Host> {
     snapshot,
     get sandboxUrl() {
       return active.sandboxUrl;
+    },
+    customerDisplay(patch) {
+      if (patch.url !== undefined) customerDisplay.url = patch.url;
+      if (patch.connected !== undefined) customerDisplay.connected = patch.connected;
+      settingsEvent();
     },
     devlog,
     async close() {

@@ -3,7 +3,7 @@
  * journaled, with nothing sent to the gateway or a reader until the tip is part of the amount.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../support/host';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 interface LedgerRow {
   id: string;
@@ -118,5 +118,58 @@ describe('tips', () => {
     // The order can be charged again.
     const again = await t.call('payments.create', { amount: 900, currency: 'EUR', orderReference: 'TIP-CANCEL' });
     expect(again).toMatchObject({ status: 'pending', amount: 900, tip: null });
+  });
+
+  it('the customer display follows the payment: tip presets, present card, approved', async () => {
+    t = await startTestHost();
+    await t.call('settings.update', { tipping: true, shopName: 'Café des Arts' });
+    const reader = await t.onlineReader();
+    expect(await t.call('display.snapshot', {})).toMatchObject({
+      phase: 'idle',
+      shop: 'Café des Arts',
+      testMode: true,
+    });
+    const waiting = await t.call('payments.create', {
+      amount: 1250,
+      currency: 'EUR',
+      askTip: true,
+      readerId: reader.id,
+    });
+    expect(await t.call('display.snapshot', {})).toMatchObject({
+      phase: 'tip',
+      paymentId: waiting.id,
+      amount: 1250,
+      tipOptions: [
+        { percent: 10, tip: 125, total: 1375 },
+        { percent: 15, tip: 188, total: 1438 },
+        { percent: 20, tip: 250, total: 1500 },
+      ],
+    });
+    // A stale screen cannot tip another payment.
+    expect(
+      await t.fail('customer.chooseTip', { paymentId: 'pay_someotherpayment', tip: { kind: 'none' } }),
+    ).toMatchObject({ code: 'conflict' });
+    const chosen = await t.call('customer.chooseTip', {
+      paymentId: waiting.id,
+      tip: { kind: 'percent', percent: 15 },
+    });
+    expect(chosen).toMatchObject({ paymentId: waiting.id, amount: 1438, tip: 188 });
+    await waitFor(
+      async () => (await t.call('display.snapshot', {})).phase === 'present_card',
+      5_000,
+      'present card on the display',
+    );
+    await t.waitForPayment(waiting.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await waitFor(async () => (await t.call('display.snapshot', {})).phase === 'approved', 5_000, 'approved');
+    const shown = t.events.filter((e) => e.type === 'display').map((e) => (e.type === 'display' ? e.display : null)!);
+    expect(shown.map((d) => d.phase)).toEqual(expect.arrayContaining(['tip', 'present_card', 'approved']));
+    const versions = shown.map((d) => d.version);
+    expect([...versions].sort((a, b) => a - b)).toEqual(versions);
+    // The timeline says who chose the tip.
+    const detail = await t.call('transactions.get', {
+      transactionId: (await t.waitForPayment(waiting.id, () => true)).transactionId!,
+    });
+    expect(detail.timeline.find((e) => e.event === 'tip_chosen')?.detail).toMatch(/by the customer/);
   });
 });

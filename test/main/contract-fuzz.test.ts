@@ -24,6 +24,7 @@ const READ_ONLY: ReadonlySet<string> = new Set([
   'reports.get',
   'reports.reconcile',
   'reports.csv',
+  'display.snapshot',
 ]);
 
 /** One valid input per command: the seeds the mutations start from. */
@@ -76,6 +77,8 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'reports.reconcile': { date: '2026-03-29', terminal: [{ currency: 'EUR', count: 1, amount: 100 }] },
   'reports.csv': { date: '2026-03-29' },
   'reports.print': { number: 1 },
+  'display.snapshot': {},
+  'customer.chooseTip': { paymentId: 'pay_abcdefgh12345678', tip: { kind: 'custom', amount: 100 } },
   'settings.get': {},
   'settings.update': { mode: 'test', autoPresentDelayMs: 10 },
   'devlog.list': { limit: 5 },

@@ -10,6 +10,7 @@ import type {
   CommandInput,
   CommandName,
   CommandResult,
+  CustomerDisplayView,
   HostEvent,
   PaymentView,
   PosBridge,
@@ -225,6 +226,26 @@ export function makeSnapshot(over: Partial<Snapshot> = {}): Snapshot {
     payments: [],
     connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] }, recovering: null },
     attention: [],
+    display: makeDisplay(),
+    ...over,
+  };
+}
+
+export function makeDisplay(over: Partial<CustomerDisplayView> = {}): CustomerDisplayView {
+  return {
+    version: 1,
+    shop: 'Corner Café',
+    testMode: true,
+    phase: 'idle',
+    paymentId: null,
+    currency: null,
+    amount: null,
+    preTipAmount: null,
+    tip: null,
+    tipOptions: [],
+    payUrl: null,
+    message: null,
+    at: null,
     ...over,
   };
 }
