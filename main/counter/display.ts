@@ -87,13 +87,12 @@ function phaseOf(record: PaymentRecord, settings: Settings): Partial<CustomerDis
     at: record.updatedAt,
   };
   if (record.tipState === 'awaiting' && record.status === 'creating' && record.preTipAmount !== null) {
-    let options: CustomerDisplayView['tipOptions'] = [];
-    try {
-      options = tipOptions(record.preTipAmount, record.currency, settings.tipPresets);
-    } catch {
-      options = [];
-    }
-    return { ...base, phase: 'tip', amount: record.preTipAmount, tipOptions: options };
+    return {
+      ...base,
+      phase: 'tip',
+      amount: record.preTipAmount,
+      tipOptions: safeOptions(record.preTipAmount, record.currency, settings.tipPresets),
+    };
   }
   switch (record.status) {
     case 'creating':
@@ -117,5 +116,13 @@ function phaseOf(record: PaymentRecord, settings: Settings): Partial<CustomerDis
       return { ...base, phase: 'declined', message: 'The payment was not accepted.' };
     case 'canceled':
       return { ...base, phase: 'canceled', message: 'The payment was canceled.' };
+  }
+}
+
+function safeOptions(base: number, currency: string, presets: readonly number[]): CustomerDisplayView['tipOptions'] {
+  try {
+    return tipOptions(base, currency, presets);
+  } catch {
+    return [];
   }
 }

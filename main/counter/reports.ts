@@ -181,7 +181,7 @@ export class CounterReports {
       });
     }
     const z = result.z;
-    let reconciliation: string | null = null;
+    let reconciliation: string | null;
     try {
       reconciliation = JSON.stringify(await this.reconcileWindow(window, []));
     } catch {

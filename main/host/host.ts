@@ -154,7 +154,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
 
   let readers: ReaderManager;
   // Created once the payments exist; payment changes refresh it.
-  let display: CustomerDisplay | undefined;
+  const displayRef: { current: CustomerDisplay | null } = { current: null };
   const service = new PaymentService({
     journal,
     clock,
@@ -169,7 +169,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     },
     onPaymentChanged: (payment) => {
       emit({ type: 'payment', payment });
-      display?.refresh(payment.id);
+      displayRef.current?.refresh(payment.id);
     },
     onAttentionChanged: (attention) => emit({ type: 'attention', attention }),
     onQueueChanged: () => emit({ type: 'connectivity', connectivity: connectivityView() }),
@@ -206,12 +206,13 @@ export async function createHost(options: HostOptions): Promise<Host> {
     log: (summary, detail) => devlog.add('event', summary, detail),
   });
   receipts.recoverAtStart();
-  display = new CustomerDisplay({
+  const display = new CustomerDisplay({
     journal,
     settings: () => settings.get(),
     accountName: () => active.merchant?.businessName ?? null,
     onChange: (view) => emit({ type: 'display', display: view }),
   });
+  displayRef.current = display;
   const customerDisplay = { url: null as string | null, connected: 0 };
   const reports = new CounterReports({
     journal,
@@ -350,7 +351,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     payments: service.list('all', 50),
     connectivity: connectivityView(),
     attention: service.attention(),
-    display: display!.view(),
+    display: display.view(),
   });
 
   const handlers: Handlers = {
@@ -359,13 +360,13 @@ export async function createHost(options: HostOptions): Promise<Host> {
       const created = await commands.create(input);
       const record = journal.getPayment(created.id);
       if (record?.receiptEmail) receipts.createdWithEmail(record);
-      display!.show(created.id);
+      display.show(created.id);
       return record ? service.view(record) : created;
     },
     'payments.setTip': (input) => commands.chooseTip(input, 'cashier'),
     'payments.process': async (input) => {
       const processed = await commands.process(input);
-      display!.show(processed.id);
+      display.show(processed.id);
       return processed;
     },
     'payments.cancel': (input) => commands.cancel(input),
@@ -409,13 +410,13 @@ export async function createHost(options: HostOptions): Promise<Host> {
     },
     'reports.csv': (input) => reports.csv(input),
     'reports.print': (input) => reports.print(input),
-    'display.snapshot': () => display!.view(),
+    'display.snapshot': () => display.view(),
     'customer.chooseTip': async (input) => {
-      if (input.paymentId !== display!.currentId()) {
+      if (input.paymentId !== display.currentId()) {
         throw new HostError('conflict', 'This screen is out of date: the cashier has started another payment.');
       }
       await commands.chooseTip(input, 'customer');
-      return display!.view();
+      return display.view();
     },
     'settings.get': () => settingsView(),
     'settings.update': async (input) => {
@@ -425,7 +426,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       devlog.add('event', accountChanged ? 'Settings changed: gateway, account or mode switched' : 'Settings changed');
       if (accountChanged) await reconfigure();
       else settingsEvent();
-      display!.refresh();
+      display.refresh();
       return settingsView();
     },
     'devlog.list': (input) => devlog.list(input.limit),

@@ -98,7 +98,7 @@ export class StandalonePayments {
     const slot = this.slot(readerId);
     if (version === slot.version && !signal.aborted) {
       await new Promise<void>((resolve) => {
-        let timer: TimerHandle | undefined;
+        const timer: TimerHandle = this.clock.setTimeout(() => done(), waitMs);
         const done = () => {
           this.clock.clearTimeout(timer);
           slot.waiters.delete(done);
@@ -107,7 +107,6 @@ export class StandalonePayments {
         };
         slot.waiters.add(done);
         signal.addEventListener('abort', done);
-        timer = this.clock.setTimeout(done, waitMs);
       });
     }
     return { version: slot.version, action: this.actionFor(readerId) } satisfies LinkPoll;
