@@ -5,6 +5,7 @@ import type {
   CommandName,
   CommandResult,
   ConnectivityView,
+  CustomerDisplayView,
   GatewayView,
   InstallmentPlanView,
   DevLogEntry,
@@ -19,7 +20,7 @@ import type {
 } from '../../../common/contract';
 
 export type Screen =
-  'create' | 'process' | 'simulate' | 'capture' | 'transactions' | 'readers' | 'settings' | 'attention';
+  'create' | 'process' | 'simulate' | 'capture' | 'transactions' | 'readers' | 'settings' | 'attention' | 'reports';
 
 /** 'refused': the host does not accept this page's launch token; only the printed URL helps. */
 export type ConnectionState = 'connecting' | 'open' | 'closed' | 'refused';
@@ -39,6 +40,8 @@ export interface HostState {
   payments: Record<string, PaymentView>;
   connectivity: ConnectivityView;
   attention: AttentionView[];
+  /** What the customer display shows now (null until the host said). */
+  display: CustomerDisplayView | null;
   /** Developer log, oldest first, capped. */
   devlog: DevLogEntry[];
 }
@@ -92,6 +95,14 @@ export interface Draft {
   savedCardId: string | null;
   /** 1: one payment; 2 or more: an installment plan of that many parts. */
   installments: number;
+  /**
+   * The tip (tipping on): 'auto' asks the customer when a customer display is connected, else
+   * none; 'ask' waits for the customer's choice; a preset percentage; or a custom amount.
+   */
+  tipMode: 'auto' | 'ask' | 'none' | 'percent' | 'custom';
+  tipPercent: number;
+  /** Minor units. */
+  tipCustom: number;
 }
 
 export interface TxQuery {
@@ -104,6 +115,8 @@ export interface TxQuery {
   sortOrder: 'asc' | 'desc';
   page: number;
   size: number;
+  /** 'terminal': payments terminals charged through the shop's own bank. */
+  source: 'gateway' | 'terminal';
 }
 
 export interface UiState {
@@ -124,6 +137,8 @@ export interface UiState {
   txSelectedId: string | null;
   /** An installment plan shown on the Process screen (its first part's QR, its schedule). */
   selectedPlan: InstallmentPlanView | null;
+  /** The document to print from the screen (the print area's markup), with a counter to print again. */
+  printJob: { html: string; title: string; n: number } | null;
 }
 
 export interface UiSlice {
@@ -138,6 +153,8 @@ export interface UiSlice {
   setTxQuery(patch: Partial<TxQuery>): void;
   openTransaction(transactionId: string | null): void;
   showPlan(plan: InstallmentPlanView | null): void;
+  /** Prints markup (a receipt, a report) with the browser's print dialog. */
+  printHtml(title: string, html: string): void;
 }
 
 export interface CommandsSlice {

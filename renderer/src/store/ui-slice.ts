@@ -26,6 +26,9 @@ export function emptyDraft(): Draft {
     saveCard: false,
     savedCardId: null,
     installments: 1,
+    tipMode: 'auto',
+    tipPercent: 15,
+    tipCustom: 0,
   };
 }
 
@@ -39,6 +42,7 @@ export const initialTxQuery: TxQuery = {
   sortOrder: 'desc',
   page: 1,
   size: 25,
+  source: 'gateway',
 };
 
 function read(prefs: Preferences | null, key: string): string | null {
@@ -72,6 +76,7 @@ export const createUiSlice =
       txQuery: initialTxQuery,
       txSelectedId: null,
       selectedPlan: null,
+      printJob: null,
     },
     setScreen(screen) {
       set((state) => ({ ui: { ...state.ui, screen } }));
@@ -104,6 +109,9 @@ export const createUiSlice =
     },
     setTxQuery(patch) {
       set((state) => ({ ui: { ...state.ui, txQuery: { ...state.ui.txQuery, ...patch } } }));
+    },
+    printHtml(title, html) {
+      set((state) => ({ ui: { ...state.ui, printJob: { title, html, n: (state.ui.printJob?.n ?? 0) + 1 } } }));
     },
     openTransaction(transactionId) {
       set((state) => ({ ui: { ...state.ui, txSelectedId: transactionId } }));
