@@ -5,7 +5,7 @@ import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
-import { defaultReader, displayConnected, draftCurrency, draftTipMode, tippingOn } from '../store/selectors';
+import { defaultReader, displayConnected, draftCurrency, draftTipMode, isOnline, tippingOn } from '../store/selectors';
 import { TIP_PRESETS as DEFAULT_TIP_PRESETS, tipForPercent } from '../../../common/tips';
 import { currencyName, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
@@ -92,6 +92,28 @@ function TipSection({ currency, error }: { currency: string; error: CommandError
         <p className="field__error">{tipError}</p>
       ) : null}
     </fieldset>
+  );
+}
+
+/** Which reader the payment goes to, when more than one is online (a terminal on the shop's bank, say). */
+function ReaderChoice() {
+  const readers = usePos((s) => s.host.readers);
+  const reader = usePos(defaultReader);
+  const chooseReader = usePos((s) => s.chooseReader);
+  const online = readers.filter((r) => isOnline(r) && r.status !== 'unpaired');
+  if (online.length < 2) return null;
+  return (
+    <Field id="create-reader" label="Reader">
+      <select id="create-reader" value={reader?.id ?? ''} onChange={(e) => chooseReader(e.target.value)}>
+        {online.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.label}
+            {r.standalone ? " (shop's own bank)" : ''}
+            {r.action ? ' — busy' : ''}
+          </option>
+        ))}
+      </select>
+    </Field>
   );
 }
 
@@ -310,6 +332,7 @@ export function CreatePayment() {
             error={err('amount')}
             focusFirst
           />
+          {byLink ? null : <ReaderChoice />}
           <Field id="currency" label="Currency" error={err('currency')}>
             <select
               {...describedBy('currency', null, err('currency'))}

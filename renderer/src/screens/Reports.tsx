@@ -473,6 +473,8 @@ export function Reports() {
                 report={report}
                 onClosed={(z) => {
                   setReport(z);
+                  // "Show X report" now means the next business day, which starts from zero.
+                  setDate('');
                   setDone(`Day closed: Z report No. ${z.z?.number}.`);
                   void loadHistory();
                 }}
