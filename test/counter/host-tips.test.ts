@@ -172,4 +172,25 @@ describe('tips', () => {
     });
     expect(detail.timeline.find((e) => e.event === 'tip_chosen')?.detail).toMatch(/by the customer/);
   });
+
+  it('pay by link: after the tip the display shows the QR of the link, then the result', async () => {
+    t = await startTestHost({ tuning: { remotePollMs: 50 } });
+    await t.call('settings.update', { gateway: 'payplug', tipping: true });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const waiting = await t.call('payments.create', { amount: 2000, currency: 'EUR', askTip: true });
+    expect(waiting).toMatchObject({ channel: 'link', status: 'creating', tip: { state: 'awaiting' } });
+    await t.call('customer.chooseTip', { paymentId: waiting.id, tip: { kind: 'custom', amount: 300 } });
+    const qr = await waitFor(
+      async () => {
+        const view = await t.call('display.snapshot', {});
+        return view.phase === 'qr' ? view : undefined;
+      },
+      5_000,
+      'the QR on the display',
+    );
+    expect(qr).toMatchObject({ amount: 2300, tip: 300, preTipAmount: 2000 });
+    expect(qr.payUrl).toMatch(/^https?:\/\//);
+    await t.call('simulate.payLink', { paymentId: waiting.id, cardNumber: '4242424242424242' });
+    await waitFor(async () => (await t.call('display.snapshot', {})).phase === 'approved', 5_000, 'approved');
+  });
 });
