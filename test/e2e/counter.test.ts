@@ -131,7 +131,7 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('the counter’s day end t
     await form.getByRole('checkbox', { name: /Ask for a tip/ }).check();
     await form.getByLabel('Serial port').fill(printer.path);
     await form.getByLabel('Print by itself after an approval').selectOption('customer');
-    await form.getByRole('button', { name: 'Save counter settings' }).click();
+    await form.getByRole('button', { name: 'Apply counter settings' }).click();
     await form.getByText('Counter settings saved.').waitFor({ timeout: TIMEOUT });
     await customer.getByRole('heading', { name: 'Welcome to Café des Arts' }).waitFor({ timeout: TIMEOUT });
     await cashier.getByText('Customer display: connected').waitFor({ timeout: TIMEOUT });

@@ -207,7 +207,7 @@ describe('readers and settings', () => {
     await user.clear(within(form).getByLabelText('Tip presets (%)'));
     await user.type(within(form).getByLabelText('Tip presets (%)'), '5, 10');
     await user.type(within(form).getByLabelText('Serial port'), '/dev/ttyUSB0');
-    await user.click(within(form).getByRole('button', { name: 'Save counter settings' }));
+    await user.click(within(form).getByRole('button', { name: 'Apply counter settings' }));
     await within(form).findByText('Counter settings saved.');
     expect(bridge.inputs('settings.update')[0]).toMatchObject({
       shopName: 'Café des Arts',

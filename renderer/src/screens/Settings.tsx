@@ -713,7 +713,7 @@ function CounterForm({ settings }: { settings: SettingsView }) {
       {done ? <p role="status">{done}</p> : null}
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
-          Save counter settings
+          Apply counter settings
         </button>
       </div>
     </form>
