@@ -47,8 +47,13 @@ export interface ReceiptDeps {
   openPrinter?: (port: string) => Promise<ReceiptPrinter>;
   /** A payment's receipt state changed (its view must be sent again). */
   onChanged: (paymentId: string) => void;
+  /** Milliseconds since the epoch (the host's clock). */
+  now: () => number;
   log: (summary: string, detail?: string) => void;
 }
+
+/** How recent a payment must be for its receipt to print by itself on approval. */
+export const AUTO_PRINT_WITHIN_MS = 30 * 60_000;
 
 const ENTRY_MODES: ReadonlySet<string> = new Set(['contactless', 'chip', 'swipe', 'manual', 'unknown']);
 
@@ -247,10 +252,15 @@ export class CounterReceipts {
     return this.enqueue(job);
   }
 
-  /** After an approval is on disk: the copies Settings asks for, in the background. */
+  /**
+   * After an approval is on disk: the copies Settings asks for, in the background — for a customer
+   * still at the counter (a payment created in the last half hour), not for one the till only
+   * learns about later (a link paid hours after, a payment looked up in Transactions).
+   */
   autoPrint(record: PaymentRecord): void {
     const settings = this.deps.settings();
     if (settings.printReceipts === 'off' || !settings.receiptPrinterPort) return;
+    if (this.deps.now() - Date.parse(record.createdAt) > AUTO_PRINT_WITHIN_MS) return;
     if (this.journal.receiptsFor(record.id).some((r) => r.channel === 'print')) return;
     const job = this.journal.addReceipt({
       paymentId: record.id,

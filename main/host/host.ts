@@ -203,6 +203,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     },
     ...(options.openPrinter ? { openPrinter: options.openPrinter } : {}),
     onChanged: emitPayment,
+    now: () => clock.now(),
     log: (summary, detail) => devlog.add('event', summary, detail),
   });
   receipts.recoverAtStart();
