@@ -300,6 +300,7 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
 class TrackedReader implements Reader {
   readonly presentCard?: (cardNumber?: string) => boolean;
   readonly setFault?: (fault: SimulatedFault) => void;
+  readonly refund?: (request: CollectRequest, onStage?: (stage: CollectStage) => void) => Promise<CardOutcome>;
 
   constructor(
     private readonly inner: Reader,
@@ -307,6 +308,7 @@ class TrackedReader implements Reader {
   ) {
     if (inner.presentCard) this.presentCard = (cardNumber) => inner.presentCard!(cardNumber);
     if (inner.setFault) this.setFault = (fault) => inner.setFault!(fault);
+    if (inner.refund) this.refund = (request, onStage) => inner.refund!(request, onStage);
   }
 
   get info(): ReaderInfo {

@@ -75,6 +75,9 @@ export interface CardDetails {
   readonly last4: string;
 }
 
+/** How the card was read, when the device says. */
+export type EntryMode = 'contactless' | 'chip' | 'swipe' | 'manual' | 'unknown';
+
 /**
  * The device's answer. collect() never rejects: every ending is one of these.
  * - approved: a valid approval from the device (for Concert: a valid answer frame, status 0,
@@ -87,8 +90,20 @@ export interface CardDetails {
  *   unplugged; it may have charged. The host must reconcile, never guess.
  */
 export type CardOutcome =
-  | { readonly kind: 'approved'; readonly card: CardDetails | null; readonly authCode?: string }
-  | { readonly kind: 'declined'; readonly code: string; readonly message: string }
+  | {
+      readonly kind: 'approved';
+      readonly card: CardDetails | null;
+      readonly authCode?: string;
+      readonly entryMode?: EntryMode;
+      /** The terminal's own ticket, line by line as it sent it (when the protocol returns one). */
+      readonly terminalLines?: readonly string[];
+    }
+  | {
+      readonly kind: 'declined';
+      readonly code: string;
+      readonly message: string;
+      readonly terminalLines?: readonly string[];
+    }
   | { readonly kind: 'canceled' }
   | { readonly kind: 'failed'; readonly code: FailureCode; readonly message: string }
   | { readonly kind: 'unknown'; readonly code: FailureCode; readonly message: string };
@@ -114,6 +129,13 @@ export interface Reader {
    * { kind: 'failed', code: 'reader_busy' } without disturbing the first.
    */
   collect(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome>;
+  /**
+   * A refund (credit) made on the device itself, for a terminal that charges through the shop's
+   * own bank: the customer presents the card and the terminal credits it. Same rules as collect():
+   * 'approved' means the terminal credited the card; 'unknown' once it may have. Devices whose
+   * protocol has no credit transaction leave it out (the refund is then made on the terminal by hand).
+   */
+  refund?(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome>;
   /**
    * Asks the device to stop the current collection. Resolves true when it stopped before
    * authorisation (collect then resolves 'canceled'), false when it is too late or idle.

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 import { isKnownCurrency } from '../currencies';
 import { MAX_AMOUNT_MINOR } from '../money';
+import { MAX_TIP_PERCENT } from '../tips';
+import { checkTimeZone } from '../timezone';
 import { GATEWAY_NAMES, PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from './views';
 import type { CommandError } from './views';
 
@@ -79,6 +81,44 @@ const SplitLine = z.strictObject({
   onHold: z.boolean().default(false),
 });
 
+/** A tip percentage: above 0, at most MAX_TIP_PERCENT, two decimals at most. */
+const TipPercent = z
+  .number()
+  .positive('a tip percentage must be above 0')
+  .max(MAX_TIP_PERCENT, `a tip percentage must be at most ${MAX_TIP_PERCENT}`)
+  .refine((p) => Math.abs(Math.round(p * 100) - p * 100) < 1e-6, 'a tip percentage has at most two decimals');
+
+/** What the customer or the cashier chose (common/tips.ts computes it on the amount before the tip). */
+export const TipChoiceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('none') }),
+  z.strictObject({ kind: z.literal('percent'), percent: TipPercent }),
+  z.strictObject({
+    kind: z.literal('custom'),
+    amount: z
+      .number()
+      .int('a tip is a whole number of minor units')
+      .min(0, 'a tip cannot be negative')
+      .max(MAX_AMOUNT_MINOR),
+  }),
+]);
+
+const ReceiptLine = ShortText(60);
+
+const IsoDate = z.iso.date('date must be YYYY-MM-DD');
+
+const TimeZone = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine((zone) => {
+    try {
+      checkTimeZone(zone);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a time zone (IANA, e.g. Europe/Paris)');
+
 // ---------------------------------------------------------------------------------------------
 // Commands
 
@@ -112,6 +152,19 @@ export const commandSchemas = {
        * capabilities.splitSettlement; each share at least the gateway's minimum amount).
        */
       splits: z.array(SplitLine).min(1, 'at least one share').max(20, 'at most 20 shares').optional(),
+      /** The tip the cashier typed (tipping on): added to the amount before anything is sent. */
+      tip: TipChoiceSchema.optional(),
+      /**
+       * Let the customer choose the tip on the customer display (tipping on): the payment waits,
+       * journaled, and nothing is sent to the gateway or a reader until the tip is chosen.
+       */
+      askTip: z.boolean().optional(),
+      /**
+       * The reader the payment is for. Needed for a reader that charges through the shop's own bank
+       * (the payment then never goes to the gateway); with askTip, the host sends the payment to it
+       * as soon as the tip is chosen.
+       */
+      readerId: ReaderRef.optional(),
     })
     .superRefine((input, ctx) => {
       if (!input.splits) return;
@@ -123,6 +176,8 @@ export const commandSchemas = {
           message: `the shares add up to ${total}, not the amount ${input.amount}`,
         });
     }),
+  /** The cashier types the tip of a payment that waits for one (no customer display, or told aloud). */
+  'payments.setTip': z.strictObject({ paymentId: PaymentRef, tip: TipChoiceSchema }),
   /** Push a payment to a reader (also "try another card" after a decline). */
   'payments.process': z.strictObject({ paymentId: PaymentRef, readerId: ReaderRef }),
   /** Cashier cancel: stops the reader if the card is not yet authorised, then cancels the payment. */
@@ -156,6 +211,8 @@ export const commandSchemas = {
     sortOrder: z.enum(['asc', 'desc']).default('desc'),
     page: z.number().int().min(1).max(100_000).default(1),
     size: z.number().int().min(1).max(100).default(25),
+    /** 'terminal': payments terminals charged through the shop's own bank (from the journal). */
+    source: z.enum(['gateway', 'terminal']).default('gateway'),
   }),
   /** One transaction with its refunds and the journal's timeline. */
   'transactions.get': z.strictObject({ transactionId: TransactionId }),
@@ -177,6 +234,12 @@ export const commandSchemas = {
   'readers.addSimulated': z.strictObject({ label: ShortText(60).min(1).optional() }),
   'readers.reconnect': z.strictObject({ readerId: ReaderRef }),
   'readers.forget': z.strictObject({ readerId: ReaderRef }),
+  /** Rename a hosted reader, or say it charges through the shop's own bank (standalone: no gateway). */
+  'readers.configure': z.strictObject({
+    readerId: ReaderRef,
+    standalone: z.boolean().optional(),
+    label: ShortText(60).min(1).optional(),
+  }),
 
   /** Test mode: present a test card on a reader that is waiting for one. */
   'simulate.presentCard': z.strictObject({
@@ -229,6 +292,71 @@ export const commandSchemas = {
     readerId: ReaderRef,
     fault: z.enum(['none', 'timeout', 'no_answer', 'busy', 'disconnect_mid_payment']),
   }),
+
+  /** A payment's receipt as text (at the printer's width unless given) or HTML, to show or print from the screen. */
+  'receipts.render': z.strictObject({
+    paymentId: PaymentRef,
+    copy: z.enum(['customer', 'merchant']).default('customer'),
+    format: z.enum(['text', 'html']).default('text'),
+    width: z.union([z.literal(32), z.literal(42), z.literal(48)]).optional(),
+  }),
+  /** Prints a payment's receipt on the receipt printer (a reprint is marked DUPLICATE). Never fails the payment. */
+  'receipts.print': z.strictObject({
+    paymentId: PaymentRef,
+    copies: z.enum(['customer', 'merchant', 'both']).default('customer'),
+  }),
+  /** An email receipt: sent by the gateway where it does that, else recorded as requested. */
+  'receipts.email': z.strictObject({ paymentId: PaymentRef, email: Email }),
+  /** Every receipt printed, failed or asked for by email, for one payment. */
+  'receipts.list': z.strictObject({ paymentId: PaymentRef }),
+
+  /** The X report: a business day's figures so far (today's by default), changing nothing. */
+  'reports.x': z.strictObject({ date: IsoDate.optional() }),
+  /**
+   * The Z report: closes a business day (today's by default). Refused while payments need
+   * attention unless `override` says who decided and why; numbered, kept for ever.
+   */
+  'reports.close': z.strictObject({
+    date: IsoDate.optional(),
+    closedBy: ShortText(60).min(1, 'say who closes the day'),
+    override: z
+      .strictObject({
+        by: ShortText(60).min(1, 'who decides'),
+        reason: ShortText(200).min(1, 'why the day is closed anyway'),
+      })
+      .optional(),
+  }),
+  /** The closed days (Z reports), newest first. */
+  'reports.list': z.strictObject({ limit: z.number().int().min(1).max(366).default(30) }),
+  'reports.get': z.strictObject({ number: z.number().int().min(1) }),
+  /** Journal against the gateway's list for the business day, and against terminal totals typed from their tickets. */
+  'reports.reconcile': z.strictObject({
+    date: IsoDate.optional(),
+    terminal: z
+      .array(
+        z.strictObject({
+          readerId: ReaderRef.optional(),
+          currency: Currency,
+          count: z.number().int().min(0).max(100_000),
+          amount: z
+            .number()
+            .int()
+            .min(0)
+            .max(MAX_AMOUNT_MINOR * 1000),
+        }),
+      )
+      .max(20)
+      .default([]),
+  }),
+  /** The business day's payments as CSV (RFC 4180): an X's by date, or a stored Z's by number. */
+  'reports.csv': z.strictObject({ date: IsoDate.optional(), number: z.number().int().min(1).optional() }),
+  /** Prints the X (by date) or a stored Z (by number) on the receipt printer. */
+  'reports.print': z.strictObject({ date: IsoDate.optional(), number: z.number().int().min(1).optional() }),
+
+  /** The customer display's screen now (the display's first call, and after a reconnect). */
+  'display.snapshot': Empty,
+  /** The customer picked a tip on the display, for the payment it shows. */
+  'customer.chooseTip': z.strictObject({ paymentId: PaymentRef, tip: TipChoiceSchema }),
 
   'settings.get': Empty,
   'settings.update': z.strictObject({
@@ -284,6 +412,19 @@ export const commandSchemas = {
       .trim()
       .regex(/^([0-9a-fA-F]{2}){8,256}$|^$/, 'signature key: hex, as Plural gives it')
       .optional(),
+    /** The shop's name on receipts; empty: the gateway account's name. */
+    shopName: ShortText(60).optional(),
+    shopAddress: z.array(ReceiptLine).max(4, 'at most 4 address lines').optional(),
+    receiptFooter: z.array(ReceiptLine).max(4, 'at most 4 footer lines').optional(),
+    /** IANA zone of the shop: the business day and receipts' local times. */
+    timeZone: TimeZone.optional(),
+    tipping: z.boolean().optional(),
+    tipPresets: z.array(TipPercent).min(1, 'at least one preset').max(4, 'at most 4 presets').optional(),
+    /** Serial port of the receipt printer; empty or null: none. */
+    receiptPrinterPort: z.string().trim().max(300).nullable().optional(),
+    receiptWidth: z.union([z.literal(32), z.literal(42), z.literal(48)]).optional(),
+    printReceipts: z.enum(['off', 'customer', 'both']).optional(),
+    drawerKick: z.boolean().optional(),
   }),
 
   /** The developer log (requests and events, secrets redacted), newest last. */

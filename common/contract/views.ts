@@ -75,6 +75,8 @@ export interface GatewayCapabilities {
   simulateCards: boolean;
   /** A note can be kept with a payment at the gateway (its metadata), after the fact. */
   paymentNotes: boolean;
+  /** The gateway mails the receipt to the address given when the payment is created (receipt_email). */
+  receiptEmail: boolean;
 }
 
 /** The gateway this till uses. */
@@ -134,6 +136,18 @@ export interface PaymentView {
   installmentPlanId: string | null;
   /** Split settlement: each merchant's share and its state (empty when the payment is not split). */
   splits: SplitView[];
+  /**
+   * The tip, when tipping was asked for: `amount` above includes it. 'awaiting': the customer (or
+   * cashier) has not chosen yet, and nothing has been sent to the gateway or a reader.
+   */
+  tip: { state: 'awaiting' | 'chosen'; preTipAmount: number; amount: number; percent: number | null } | null;
+  /** 'terminal': charged by a reader through the shop's own bank (no gateway involved). */
+  chargedBy: 'gateway' | 'terminal';
+  /** What the reader said: how the card was read and the authorisation code. */
+  entryMode: string | null;
+  authCode: string | null;
+  /** The last receipt print job and email request; a failed print shows "receipt not printed — reprint". */
+  receipt: ReceiptStateView;
   next: PaymentAction[];
   createdAt: string;
   updatedAt: string;
@@ -162,6 +176,176 @@ export interface SplitView {
   next: SplitAction[];
 }
 
+export interface ReceiptStateView {
+  print: { state: 'pending' | 'printed' | 'failed'; error: string | null; duplicate: boolean; at: string } | null;
+  /** 'sent': the gateway mails it; 'requested': the till recorded the request (the shop sends it). */
+  email: { state: 'requested' | 'sent'; to: string; at: string } | null;
+}
+
+/** A receipt ready to show or print: plain text at the printer's width, or the paper's HTML markup. */
+export interface RenderedReceipt {
+  title: string;
+  format: 'text' | 'html';
+  /** Text: the rows, '\n'-ended. HTML: the paper's markup only (the app's print area styles it). */
+  content: string;
+  /** HTML: the complete self-contained document (for a print dialog of its own). */
+  document: string | null;
+  testMode: boolean;
+}
+
+/** One receipt job: a print (pending → printed | failed) or an email request. */
+export interface ReceiptJobView {
+  id: number;
+  paymentId: string;
+  channel: 'print' | 'email';
+  copies: 'customer' | 'merchant' | 'both';
+  duplicate: boolean;
+  /** The printer's port, or the email address. */
+  destination: string | null;
+  state: 'pending' | 'printed' | 'failed' | 'requested' | 'sent';
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Totals of one currency (and, in the breakdowns, of one reader or card brand). Minor units. */
+export interface ReportTotalsView {
+  currency: string;
+  payments: number;
+  approvedCount: number;
+  /** Tips included. */
+  approvedAmount: number;
+  declinedCount: number;
+  canceledCount: number;
+  /** Not finished: creating, in progress, pending, unknown. */
+  openCount: number;
+  captured: number;
+  pendingCapture: number;
+  refunded: number;
+  tips: number;
+  /** captured − refunded. */
+  net: number;
+}
+
+/** An X report (the business day so far) or a closed Z report. */
+export interface DayReportView {
+  kind: 'X' | 'Z';
+  /** The business date, local to the shop. */
+  date: string;
+  timeZone: string;
+  /** The period: start inclusive, end exclusive (ISO instants). */
+  start: string;
+  end: string;
+  hours: number;
+  generatedAt: string;
+  testMode: boolean;
+  paymentCount: number;
+  totals: ReportTotalsView[];
+  byReader: (ReportTotalsView & { key: string })[];
+  byCardBrand: (ReportTotalsView & { key: string })[];
+  /** Every payment needing attention, whatever its day (older ones are listed, not counted). */
+  attention: {
+    id: string;
+    orderReference: string;
+    createdAt: string;
+    status: PaymentStatus;
+    amount: number;
+    currency: string;
+    reason: string | null;
+    inWindow: boolean;
+  }[];
+  /** A Z's own facts; null for an X. `valid`: its digest still matches (nothing edited). */
+  z: {
+    number: number;
+    closedAt: string;
+    closedBy: string;
+    override: { by: string; reason: string } | null;
+    digest: string;
+    previousDigest: string | null;
+    valid: boolean;
+  } | null;
+  /** A Z: the reconciliation made when it was closed (null when the gateway could not be asked). */
+  reconciliation: ReconciliationView | null;
+  /** As printed, at the receipt printer's width. */
+  text: string;
+}
+
+export interface ZSummaryView {
+  number: number;
+  date: string;
+  closedAt: string;
+  closedBy: string;
+  override: { by: string; reason: string } | null;
+  totals: ReportTotalsView[];
+  valid: boolean;
+}
+
+export type DifferenceCause =
+  'gateway_only' | 'journal_only' | 'amounts_differ' | 'status_differs' | 'terminal_differs';
+
+/** The journal against the gateway's list for the same period, and against the terminals' own totals. */
+export interface ReconciliationView {
+  date: string;
+  start: string;
+  end: string;
+  /** Whether the gateway's list could be compared, and why not. */
+  gateway: { label: string | null; compared: boolean; note: string | null };
+  ok: boolean;
+  matchedByGatewayId: number;
+  matchedByOrderReference: number;
+  differences: {
+    cause: DifferenceCause;
+    currency: string;
+    journalId: string | null;
+    gatewayId: string | null;
+    orderReference: string | null;
+    message: string;
+  }[];
+  /** Approved count and amount per currency, by source (terminal: the totals typed in, if any). */
+  totals: {
+    currency: string;
+    journal: { count: number; amount: number };
+    gateway: { count: number; amount: number };
+    terminal: { count: number; amount: number } | null;
+  }[];
+  /** Payments of the period charged by terminals through the shop's own bank (not at the gateway). */
+  standalone: number;
+}
+
+/** What the customer display shows: the payment the cashier is taking now, nothing else. */
+export interface CustomerDisplayView {
+  /** Rises with every change (the display keeps the highest it saw). */
+  version: number;
+  /** The shop's name, for the welcome screen. */
+  shop: string | null;
+  testMode: boolean;
+  /**
+   * idle: welcome. tip: choose a tip (presets, custom, none). present_card: on the reader.
+   * processing: the card is being authorised. qr: pay on the phone (payUrl). wait: one moment.
+   * approved / declined / canceled: the result.
+   */
+  phase: 'idle' | 'tip' | 'wait' | 'present_card' | 'processing' | 'qr' | 'approved' | 'declined' | 'canceled';
+  /** The payment shown; a tip choice names it, so a stale screen cannot tip another payment. */
+  paymentId: string | null;
+  currency: string | null;
+  /** Minor units: before the tip while choosing it, the total afterwards. */
+  amount: number | null;
+  preTipAmount: number | null;
+  /** The tip chosen (null for none). */
+  tip: number | null;
+  /** The preset buttons (tip phase): percentage, tip and total. */
+  tipOptions: { percent: number; tip: number; total: number }[];
+  /** Pay by link: the URL the QR code carries. */
+  payUrl: string | null;
+  /** A sentence for the customer. */
+  message: string | null;
+  /** When this screen's state began (the display returns to idle a little after a result). */
+  at: string | null;
+}
+
+/** The only commands the customer display may send (web mode's display token, Electron's second window). */
+export const CUSTOMER_DISPLAY_COMMANDS = ['display.snapshot', 'customer.chooseTip'] as const;
+
 export interface AttentionView {
   paymentId: string;
   reason: string;
@@ -186,6 +370,8 @@ export interface ReaderView {
   model: string | null;
   softwareVersion: string | null;
   terminalId: string | null;
+  /** Charges through the shop's own bank: the till sends amounts straight to it, no gateway. */
+  standalone: boolean;
   status: ReaderStatus;
   /** Human explanation of the status (e.g. the last link error and the next retry). */
   statusDetail: string | null;
@@ -216,6 +402,28 @@ export interface SettingsView {
   payplug: { apiBaseUrl: string; secretKey: string | null; notificationUrl: string | null };
   /** Plural's address, client id, and its secrets (masked). */
   plural: { apiBaseUrl: string; clientId: string | null; clientSecret: string | null; signatureKey: string | null };
+  /** The counter: the shop on receipts, its time zone, tipping, the receipt printer, the customer display. */
+  counter: CounterSettingsView;
+}
+
+export interface CounterSettingsView {
+  /** The name printed on receipts; null: the gateway account's name. */
+  shopName: string | null;
+  shopAddress: string[];
+  receiptFooter: string[];
+  /** IANA zone: receipts' local times and the business day. */
+  timeZone: string;
+  tipping: { enabled: boolean; presets: number[] };
+  printer: {
+    /** Serial port of the receipt printer; null: none set up. */
+    port: string | null;
+    width: 32 | 42 | 48;
+    /** Printed by itself on approval. */
+    print: 'off' | 'customer' | 'both';
+    drawerKick: boolean;
+  };
+  /** Where the second screen for the customer is (web mode: a URL with its own token; Electron: null, a window). */
+  customerDisplay: { url: string | null; connected: number };
 }
 
 export interface ConnectivityView {
@@ -254,6 +462,8 @@ export interface Snapshot {
   payments: PaymentView[];
   connectivity: ConnectivityView;
   attention: AttentionView[];
+  /** What the customer display shows now. */
+  display: CustomerDisplayView;
 }
 
 export interface TransactionView {
@@ -342,6 +552,7 @@ export interface Page<T> {
 export interface CommandResults {
   'session.snapshot': Snapshot;
   'payments.create': PaymentView;
+  'payments.setTip': PaymentView;
   'payments.process': PaymentView;
   'payments.cancel': PaymentView;
   'payments.capture': PaymentView;
@@ -354,6 +565,7 @@ export interface CommandResults {
   'readers.addSimulated': ReaderView;
   'readers.reconnect': ReaderView;
   'readers.forget': { forgotten: true };
+  'readers.configure': ReaderView;
   'simulate.presentCard': ReaderView;
   'simulate.setFault': ReaderView;
   'simulate.payLink': PaymentView;
@@ -366,6 +578,19 @@ export interface CommandResults {
   'settlements.list': PaymentView[];
   'settlements.release': PaymentView;
   'settlements.cancel': PaymentView;
+  'receipts.render': RenderedReceipt;
+  'receipts.print': ReceiptJobView;
+  'receipts.email': ReceiptJobView;
+  'receipts.list': ReceiptJobView[];
+  'reports.x': DayReportView;
+  'reports.close': DayReportView;
+  'reports.list': ZSummaryView[];
+  'reports.get': DayReportView;
+  'reports.reconcile': ReconciliationView;
+  'reports.csv': { filename: string; content: string };
+  'reports.print': { state: 'printed' | 'failed'; error: string | null };
+  'display.snapshot': CustomerDisplayView;
+  'customer.chooseTip': CustomerDisplayView;
   'settings.get': SettingsView;
   'settings.update': SettingsView;
   'devlog.list': DevLogEntry[];
@@ -417,7 +642,9 @@ export type HostEvent =
       merchant: MerchantView | null;
       gateway: GatewayView | null;
     }
-  | { seq: number; type: 'log'; entry: DevLogEntry };
+  | { seq: number; type: 'log'; entry: DevLogEntry }
+  /** The customer display's screen changed (the only event the display itself receives). */
+  | { seq: number; type: 'display'; display: CustomerDisplayView };
 
 export type HostEventType = HostEvent['type'];
 

@@ -4,6 +4,7 @@
  * test-card rules, and can inject the faults real readers have (timeout, busy, unplug mid-payment).
  */
 import { systemClock, type Clock, type TimerHandle } from '../../common/clock';
+import { currencyByCode } from '../../common/currencies';
 import { declineInfo } from '../../common/decline-codes';
 import { Emitter } from '../../common/emitter';
 import { decideTestOutcome } from '../../common/test-cards';
@@ -34,6 +35,8 @@ export interface SimulatedReaderOptions {
 }
 
 interface Collection {
+  /** A purchase (collect) or a credit on the terminal (refund). */
+  kind: 'purchase' | 'credit';
   request: CollectRequest;
   onStage?: (stage: CollectStage) => void;
   resolve: (outcome: CardOutcome) => void;
@@ -86,6 +89,19 @@ export class SimulatedReader implements Reader {
   }
 
   collect(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome> {
+    return this.transact('purchase', request, onStage);
+  }
+
+  /** A credit on the simulated terminal: the customer presents a card, and any card is credited. */
+  refund(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome> {
+    return this.transact('credit', request, onStage);
+  }
+
+  private transact(
+    kind: Collection['kind'],
+    request: CollectRequest,
+    onStage?: (stage: CollectStage) => void,
+  ): Promise<CardOutcome> {
     if (!this.connected) return Promise.resolve(failed('reader_disconnected', 'The simulated reader is unplugged.'));
     if (this.current) return Promise.resolve(failed('reader_busy', 'The reader is already collecting a payment.'));
     const fault = this.fault;
@@ -95,6 +111,7 @@ export class SimulatedReader implements Reader {
 
     return new Promise<CardOutcome>((resolve) => {
       const collection: Collection = {
+        kind,
         request,
         resolve,
         phase: 'waiting_for_card',
@@ -154,13 +171,23 @@ export class SimulatedReader implements Reader {
     collection.phase = 'processing';
     this.stage(collection, 'processing');
     const decision = decideTestOutcome(collection.request.amount, cardNumber);
-    const outcome: CardOutcome = decision.approved
-      ? {
-          kind: 'approved',
-          card: { brand: decision.brand, last4: decision.last4 },
-          authCode: authCode(collection.request.reference),
-        }
-      : { kind: 'declined', code: decision.code, message: declineInfo(decision.code).gateway };
+    const code = authCode(collection.request.reference);
+    let outcome: CardOutcome;
+    if (decision.approved || collection.kind === 'credit') {
+      // A credit is taken on any card: the money goes back to it.
+      const card = decision.approved
+        ? { brand: decision.brand, last4: decision.last4 }
+        : { brand: 'card', last4: (cardNumber ?? '0000').slice(-4) };
+      outcome = {
+        kind: 'approved',
+        card,
+        authCode: code,
+        entryMode: 'contactless',
+        terminalLines: ticket(collection, card, code),
+      };
+    } else {
+      outcome = { kind: 'declined', code: decision.code, message: declineInfo(decision.code).gateway };
+    }
     // Remembered from the moment of authorisation, so a recovery after an unplug can tell.
     this.remember(collection.request.reference, outcome);
     collection.timers.push(this.clock.setTimeout(() => this.finish(collection, outcome), this.processingMs));
@@ -253,6 +280,22 @@ export class SimulatedReader implements Reader {
 
 function failed(code: FailureCode, message: string): CardOutcome {
   return { kind: 'failed', code, message };
+}
+
+/** The simulated terminal's own ticket, as a real one prints it (its lines go on the app's receipt). */
+function ticket(collection: Collection, card: { brand: string; last4: string }, code: string): string[] {
+  const { amount, currency } = collection.request;
+  const exponent = currencyByCode(currency)?.exponent ?? 2;
+  const digits = String(amount).padStart(exponent + 1, '0');
+  const major = exponent === 0 ? digits : `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
+  return [
+    'SIMULATED TERMINAL',
+    collection.kind === 'credit' ? 'CREDIT' : 'DEBIT',
+    `${card.brand.toUpperCase()} ************${card.last4}`,
+    'CONTACTLESS',
+    `AMOUNT ${major} ${currency.toUpperCase()}`,
+    `AUTH ${code}`,
+  ];
 }
 
 /** A six-character authorisation code derived from the reference, like a host's approval code. */

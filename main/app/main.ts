@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, protocol, session } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, protocol, screen, session } from 'electron';
+import { CUSTOMER_DISPLAY_COMMANDS } from '../../common/contract/views';
 import { createAppHost } from '../host/app-host';
 import type { Host } from '../host/host';
 import { CONTENT_TYPES } from '../web/renderer-content';
@@ -14,7 +15,10 @@ import { SafeStorageSecretStore } from './secure-store';
 import {
   APP_ENTRY_URL,
   APP_SCHEME,
+  DISPLAY_ENTRY_URL,
   ELECTRON_CSP,
+  customerScreen,
+  isDisplayCommand,
   isAllowedNavigation,
   isTrustedSender,
   permissionDecision,
@@ -35,7 +39,37 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   let window: BrowserWindow | null = null;
+  /** The customer display: a second window on the secondary screen, when there is one. */
+  let displayWindow: BrowserWindow | null = null;
   let host: Host | null = null;
+
+  /** Opens (or moves) the customer display on the first screen that is not the cashier's. */
+  const placeCustomerDisplay = async (): Promise<void> => {
+    const target = customerScreen(screen.getAllDisplays(), screen.getPrimaryDisplay().id);
+    if (!target) {
+      displayWindow?.close();
+      return;
+    }
+    if (displayWindow && !displayWindow.isDestroyed()) {
+      displayWindow.setBounds(target.bounds);
+      return;
+    }
+    displayWindow = new BrowserWindow({
+      ...target.bounds,
+      show: false,
+      frame: false,
+      fullscreen: true,
+      title: 'Customer display',
+      webPreferences: secureWebPreferences(preloadPath),
+    });
+    displayWindow.once('ready-to-show', () => displayWindow?.showInactive());
+    displayWindow.on('closed', () => {
+      displayWindow = null;
+      host?.customerDisplay({ connected: 0 });
+    });
+    host?.customerDisplay({ url: null, connected: 1 });
+    await displayWindow.loadURL(DISPLAY_ENTRY_URL);
+  };
 
   app.on('second-instance', () => {
     if (window) {
@@ -94,16 +128,25 @@ if (!app.requestSingleInstanceLock()) {
     if (unsafe) host.devlog.add('error', `Keys cannot be stored on this machine: ${unsafe}`);
 
     ipcMain.handle('pos:invoke', (event, name: unknown, input: unknown) => {
+      const unauthorized = (message: string) => ({ ok: false, error: { code: 'unauthorized', message } });
       if (!isTrustedSender(event.senderFrame?.url, event.senderFrame === event.sender.mainFrame)) {
-        return {
-          ok: false,
-          error: { code: 'unauthorized', message: 'Commands are only accepted from the app window.' },
-        };
+        return unauthorized('Commands are only accepted from the app window.');
       }
+      // The customer display's window: the customer's choices only.
+      if (displayWindow && !displayWindow.isDestroyed() && event.sender === displayWindow.webContents) {
+        if (!isDisplayCommand(name, CUSTOMER_DISPLAY_COMMANDS))
+          return unauthorized('The customer display cannot do that.');
+        return host!.dispatch(name as string, input);
+      }
+      if (!window || event.sender !== window.webContents)
+        return unauthorized('Commands are only accepted from the app window.');
       return host!.dispatch(typeof name === 'string' ? name : '', input);
     });
     host.subscribe((hostEvent) => {
       if (window && !window.isDestroyed()) window.webContents.send('pos:event', hostEvent);
+      // The display hears only what it shows.
+      if (hostEvent.type === 'display' && displayWindow && !displayWindow.isDestroyed())
+        displayWindow.webContents.send('pos:event', hostEvent);
     });
 
     window = new BrowserWindow({
@@ -116,9 +159,15 @@ if (!app.requestSingleInstanceLock()) {
       webPreferences: secureWebPreferences(preloadPath),
     });
     window.once('ready-to-show', () => window?.show());
+    // Closing the cashier's window closes the app, customer display included.
+    window.on('closed', () => displayWindow?.close());
     await window.loadURL(APP_ENTRY_URL);
+    await placeCustomerDisplay();
+    screen.on('display-added', () => void placeCustomerDisplay());
+    screen.on('display-removed', () => void placeCustomerDisplay());
   });
 
+  // The customer display alone does not keep the app running.
   app.on('window-all-closed', () => app.quit());
   app.on('will-quit', (event) => {
     if (!host) return;

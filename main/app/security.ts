@@ -9,6 +9,8 @@ export const APP_SCHEME = 'app';
 export const APP_HOST = 'renderer';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
+/** The customer display: the same renderer, told by its fragment to show the customer's screen. */
+export const DISPLAY_ENTRY_URL = `${APP_ORIGIN}/index.html#display`;
 
 /** Same policy as web mode, minus WebSocket: the Electron renderer talks to the host over IPC. */
 export const ELECTRON_CSP = contentSecurityPolicy("'none'");
@@ -61,6 +63,24 @@ export function permissionDecision(_permission: string): boolean {
 /** IPC guard: only our top frame on our own origin may send commands. */
 export function isTrustedSender(frameUrl: string | undefined, isMainFrame: boolean): boolean {
   return isMainFrame && frameUrl !== undefined && isAppUrl(frameUrl);
+}
+
+/** The commands the customer display's window may send (every other one is refused). */
+export function isDisplayCommand(name: unknown, allowed: readonly string[]): boolean {
+  return typeof name === 'string' && allowed.includes(name);
+}
+
+export interface ScreenInfo {
+  id: number;
+  bounds: { x: number; y: number; width: number; height: number };
+}
+
+/**
+ * The screen the customer display goes on: the first one that is not the cashier's (primary)
+ * screen, or null when there is only one (then the cashier types the tip, and no window opens).
+ */
+export function customerScreen(screens: readonly ScreenInfo[], primaryId: number): ScreenInfo | null {
+  return screens.find((screen) => screen.id !== primaryId) ?? null;
 }
 
 /**

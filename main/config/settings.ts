@@ -36,6 +36,35 @@ export interface Settings {
   embeddedSandbox: boolean;
   autoPresentDelayMs: number;
   webhookPort: number | null;
+  /** The shop as receipts name it; null: the gateway account's name. */
+  shopName: string | null;
+  /** Receipt header lines under the name (street, town). */
+  shopAddress: string[];
+  /** Printed at the bottom of the customer copy (VAT number, returns policy…). */
+  receiptFooter: string[];
+  /** IANA zone of the shop: receipts' local times and the business day's boundaries. */
+  timeZone: string;
+  /** Ask for a tip (customer display, or typed by the cashier). */
+  tipping: boolean;
+  /** Tip percentages offered as buttons, of the amount before the tip. */
+  tipPresets: number[];
+  /** Serial port of the ESC/POS receipt printer; null: none. */
+  receiptPrinterPort: string | null;
+  /** Columns of the printer's paper: 32 (58 mm), 42 or 48 (80 mm). */
+  receiptWidth: 32 | 42 | 48;
+  /** What is printed by itself when a payment is approved. */
+  printReceipts: 'off' | 'customer' | 'both';
+  /** Pulse the cash drawer with the merchant copy. */
+  drawerKick: boolean;
+}
+
+/** The computer's own zone, the default for a new till (UTC where Intl cannot tell). */
+export function systemTimeZone(): string {
+  try {
+    return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+  } catch {
+    return 'UTC';
+  }
 }
 
 const DEFAULTS: Settings = {
@@ -49,6 +78,16 @@ const DEFAULTS: Settings = {
   embeddedSandbox: true,
   autoPresentDelayMs: 0,
   webhookPort: null,
+  shopName: null,
+  shopAddress: [],
+  receiptFooter: [],
+  timeZone: systemTimeZone(),
+  tipping: false,
+  tipPresets: [10, 15, 20],
+  receiptPrinterPort: null,
+  receiptWidth: 42,
+  printReceipts: 'customer',
+  drawerKick: false,
 };
 
 const PLAIN_KEYS = Object.keys(DEFAULTS) as (keyof Settings)[];
@@ -115,7 +154,11 @@ export class SettingsStore {
     return all.map((name) => this.secrets.get(name)).filter((value): value is string => value !== null);
   }
 
-  view(apiBaseUrlInUse: Partial<Record<GatewayName, string>>, webhookUrl: string | null = null): SettingsView {
+  view(
+    apiBaseUrlInUse: Partial<Record<GatewayName, string>>,
+    webhookUrl: string | null = null,
+    customerDisplay: SettingsView['counter']['customerDisplay'] = { url: null, connected: 0 },
+  ): SettingsView {
     const settings = this.get();
     const inUse = (name: GatewayName, configured: string) =>
       settings.embeddedSandbox ? (apiBaseUrlInUse[name] ?? configured) : configured;
@@ -141,6 +184,20 @@ export class SettingsStore {
         clientId: settings.pluralClientId,
         clientSecret: maskKey(this.secrets.get('pluralClientSecret')),
         signatureKey: maskKey(this.secrets.get('pluralSignatureKey')),
+      },
+      counter: {
+        shopName: settings.shopName,
+        shopAddress: settings.shopAddress,
+        receiptFooter: settings.receiptFooter,
+        timeZone: settings.timeZone,
+        tipping: { enabled: settings.tipping, presets: settings.tipPresets },
+        printer: {
+          port: settings.receiptPrinterPort,
+          width: settings.receiptWidth,
+          print: settings.printReceipts,
+          drawerKick: settings.drawerKick,
+        },
+        customerDisplay,
       },
     };
   }

@@ -178,8 +178,15 @@ export interface ReaderAction {
 
 /** What a device said about an action, as posted back to the gateway. */
 export type DeviceResult =
-  | { outcome: 'approved'; card: { brand: string; last4: string } | null; authCode?: string }
-  | { outcome: 'declined'; failureCode: string; failureMessage: string }
+  | {
+      outcome: 'approved';
+      card: { brand: string; last4: string } | null;
+      authCode?: string;
+      /** Kept in the journal for the receipt; a gateway's link posts only what its wire format has. */
+      entryMode?: string;
+      terminalLines?: readonly string[];
+    }
+  | { outcome: 'declined'; failureCode: string; failureMessage: string; terminalLines?: readonly string[] }
   | { outcome: 'failed'; failureCode: string; failureMessage: string };
 
 export interface LinkSession {

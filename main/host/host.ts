@@ -30,9 +30,13 @@ import { ReaderManager, type ReaderTuning } from '../readers/manager';
 import { Journal } from '../store/journal';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
 import { returnPath, startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
+import { CounterReceipts } from '../counter/receipts';
+import { CounterReports } from '../counter/reports';
+import { CustomerDisplay } from '../counter/display';
+import type { ReceiptPrinter } from '../../drivers/printers/printer';
 import { ActiveGateway, type EmbeddedSandbox } from './active-gateway';
 import { DevLog } from './devlog';
-import { toCommandError } from '../core/errors';
+import { HostError, toCommandError } from '../core/errors';
 
 export type { EmbeddedSandbox } from './active-gateway';
 
@@ -56,6 +60,8 @@ export interface HostOptions {
   gateway?: LaunchGateway;
   /** Create one simulated reader on first start in test mode (the out-of-the-box experience). */
   defaultSimulatedReader?: boolean;
+  /** Opens the receipt printer (tests: an in-memory one); default the serial port of Settings. */
+  openPrinter?: (port: string) => Promise<ReceiptPrinter>;
   tuning?: HostTuning;
 }
 
@@ -73,6 +79,8 @@ export interface Host {
   snapshot(): Snapshot;
   /** URL of the embedded sandbox, when one runs. */
   readonly sandboxUrl: string | null;
+  /** Where the customer display is (web mode's URL with its own token) and how many are connected. */
+  customerDisplay(patch: { url?: string | null; connected?: number }): void;
   readonly devlog: DevLog;
   /** The journal's commits so far and how many were fsynced (the bench's durability figure). */
   commitStats(): { commits: number; syncedCommits: number };
@@ -151,23 +159,80 @@ export async function createHost(options: HostOptions): Promise<Host> {
   });
 
   let readers: ReaderManager;
+  // Created once the payments exist; payment changes refresh it.
+  const displayRef: { current: CustomerDisplay | null } = { current: null };
   const service = new PaymentService({
     journal,
     clock,
     gateway,
     connectivity,
+    counter: { tipping: () => settings.get().tipping },
     readers: {
       resolve: (id) => readers.resolve(id),
       cancelCollection: (id) => readers.cancelCollection(id),
       settleUnknown: (id, action, charged) => readers.settleUnknown(id, action, charged),
+      refundOnTerminal: (id, request) => readers.refundOnTerminal(id, request),
     },
-    onPaymentChanged: (payment) => emit({ type: 'payment', payment }),
+    onPaymentChanged: (payment) => {
+      emit({ type: 'payment', payment });
+      displayRef.current?.refresh(payment.id);
+    },
     onAttentionChanged: (attention) => emit({ type: 'attention', attention }),
     onQueueChanged: () => emit({ type: 'connectivity', connectivity: connectivityView() }),
     log: (summary, detail) => devlog.add('event', summary, detail),
     tuning,
   });
   const { commands } = service;
+
+  // -- receipts: built from the journal, printed after the approval is on disk ------------------
+  const emitPayment = (paymentId: string) => {
+    const record = journal.getPayment(paymentId);
+    if (record) emit({ type: 'payment', payment: service.view(record) });
+  };
+  const receipts = new CounterReceipts({
+    journal,
+    settings: () => settings.get(),
+    accountName: () => active.merchant?.businessName ?? null,
+    readerLabel: (id) => journal.getReader(id)?.label ?? readers?.resolve(id)?.label ?? null,
+    capabilities: () => {
+      const current = active.peek();
+      return current ? { name: current.name, capabilities: current.capabilities } : null;
+    },
+    gatewayRefunds: async (record) => {
+      if (!record.transactionId) return null;
+      try {
+        const gateway = service.engine.gatewayFor(record);
+        return await service.engine.call((g) => g.refunds(record.transactionId!), gateway);
+      } catch {
+        return null;
+      }
+    },
+    ...(options.openPrinter ? { openPrinter: options.openPrinter } : {}),
+    onChanged: emitPayment,
+    now: () => clock.now(),
+    log: (summary, detail) => devlog.add('event', summary, detail),
+  });
+  receipts.recoverAtStart();
+  const display = new CustomerDisplay({
+    journal,
+    settings: () => settings.get(),
+    accountName: () => active.merchant?.businessName ?? null,
+    onChange: (view) => emit({ type: 'display', display: view }),
+  });
+  displayRef.current = display;
+  const customerDisplay = { url: null as string | null, connected: 0 };
+  const reports = new CounterReports({
+    journal,
+    clock,
+    settings: () => settings.get(),
+    gateway: () => active.peek(),
+    readerLabel: (id) => journal.getReader(id)?.label ?? readers?.resolve(id)?.label ?? null,
+    accountName: () => active.merchant?.businessName ?? null,
+    print: (parts) => receipts.printParts(parts),
+  });
+  service.sync.onClosed((record) => {
+    if (record.status === 'succeeded' || record.status === 'requires_capture') receipts.autoPrint(record);
+  });
 
   async function startReaders(): Promise<void> {
     readers = new ReaderManager({
@@ -180,6 +245,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       autoPresentDelayMs: () => settings.get().autoPresentDelayMs,
       onChange: () => emit({ type: 'readers', readers: readers.views() }),
       log: (kind, summary, detail) => devlog.add(kind, summary, detail),
+      standaloneSource: (readerId) => service.standalone.source(readerId),
       tuning,
     });
     await readers.start();
@@ -212,6 +278,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
   // at once, and the gateway's state, the merchant and recovery of unfinished work follow in the
   // background (shown as the offline banner and the recovery progress).
   await active.configure();
+  // A refund a terminal was making when the app stopped: only its ticket can say (Needs attention).
+  service.standalone.recoverInterruptedRefunds();
   await startReaders();
   connectivity.onChange((state) => {
     emit({ type: 'connectivity', connectivity: connectivityView() });
@@ -252,7 +320,9 @@ export async function createHost(options: HostOptions): Promise<Host> {
   let webhookReceiver: RunningWebhookReceiver | null = null;
   let webhookPort: number | null = null;
   const settingsView = () =>
-    settings.view(active.urls(), settings.get().webhookPort !== null ? (webhookReceiver?.url() ?? null) : null);
+    settings.view(active.urls(), settings.get().webhookPort !== null ? (webhookReceiver?.url() ?? null) : null, {
+      ...customerDisplay,
+    });
   const returnsHere = () => settings.get().mode === 'test' && active.peek()?.verifyReturn !== undefined;
 
   async function applyWebhookReceiver(): Promise<void> {
@@ -306,12 +376,24 @@ export async function createHost(options: HostOptions): Promise<Host> {
     payments: service.list('all', 50),
     connectivity: connectivityView(),
     attention: service.attention(),
+    display: display.view(),
   });
 
   const handlers: Handlers = {
     'session.snapshot': () => snapshot(),
-    'payments.create': (input) => commands.create(input),
-    'payments.process': (input) => commands.process(input),
+    'payments.create': async (input) => {
+      const created = await commands.create(input);
+      const record = journal.getPayment(created.id);
+      if (record?.receiptEmail) receipts.createdWithEmail(record);
+      display.show(created.id);
+      return record ? service.view(record) : created;
+    },
+    'payments.setTip': (input) => commands.chooseTip(input, 'cashier'),
+    'payments.process': async (input) => {
+      const processed = await commands.process(input);
+      display.show(processed.id);
+      return processed;
+    },
     'payments.cancel': (input) => commands.cancel(input),
     'payments.capture': (input) => commands.capture(input),
     'payments.refund': (input) => commands.refund(input),
@@ -326,6 +408,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     'readers.pair': (input) => readers.pair(input),
     'readers.addSimulated': (input) => readers.addSimulated(input.label),
     'readers.reconnect': (input) => readers.reconnect(input.readerId),
+    'readers.configure': (input) => readers.configure(input.readerId, input),
     'readers.forget': async (input) => {
       await readers.forget(input.readerId);
       return { forgotten: true as const };
@@ -333,6 +416,33 @@ export async function createHost(options: HostOptions): Promise<Host> {
     'simulate.presentCard': (input) => readers.presentCard(input.readerId, input.cardNumber),
     'simulate.setFault': (input) => readers.setFault(input.readerId, input.fault),
     'simulate.payLink': (input) => commands.payLink(input),
+    'receipts.render': (input) => receipts.render(input.paymentId, input),
+    'receipts.print': async (input) => {
+      const record = await commands.resolve(input.paymentId);
+      const duplicate = journal.receiptsFor(record.id).some((r) => r.channel === 'print' && r.state === 'printed');
+      return receipts.print(record.id, input.copies, duplicate);
+    },
+    'receipts.email': async (input) => receipts.email((await commands.resolve(input.paymentId)).id, input.email),
+    'receipts.list': async (input) => receipts.receipts((await commands.resolve(input.paymentId)).id),
+    'reports.x': (input) => reports.x(input.date),
+    'reports.close': (input) => reports.close(input),
+    'reports.list': (input) => reports.list(input.limit),
+    'reports.get': (input) => reports.get(input.number),
+    'reports.reconcile': async (input) => {
+      const result = await reports.reconcile(input.date, input.terminal);
+      if (result.gateway.compared) connectivity.reportSuccess();
+      return result;
+    },
+    'reports.csv': (input) => reports.csv(input),
+    'reports.print': (input) => reports.print(input),
+    'display.snapshot': () => display.view(),
+    'customer.chooseTip': async (input) => {
+      if (input.paymentId !== display.currentId()) {
+        throw new HostError('conflict', 'This screen is out of date: the cashier has started another payment.');
+      }
+      await commands.chooseTip(input, 'customer');
+      return display.view();
+    },
     'settings.get': () => settingsView(),
     'settings.update': async (input) => {
       const { accountChanged } = settings.update(input);
@@ -341,6 +451,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       devlog.add('event', accountChanged ? 'Settings changed: gateway, account or mode switched' : 'Settings changed');
       if (accountChanged) await reconfigure();
       else settingsEvent();
+      display.refresh();
       return settingsView();
     },
     'devlog.list': (input) => devlog.list(input.limit),
@@ -394,6 +505,11 @@ export async function createHost(options: HostOptions): Promise<Host> {
     snapshot,
     get sandboxUrl() {
       return active.sandboxUrl;
+    },
+    customerDisplay(patch) {
+      if (patch.url !== undefined) customerDisplay.url = patch.url;
+      if (patch.connected !== undefined) customerDisplay.connected = patch.connected;
+      settingsEvent();
     },
     devlog,
     commitStats: () => journal.commitStats,

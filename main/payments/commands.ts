@@ -5,17 +5,20 @@
  */
 import type { ParsedCommandInput, PaymentView, TransactionDetail } from '../../common/contract';
 import { formatAmount } from '../../common/money';
+import { computeTip, type TipChoice } from '../../common/tips';
+import { inBackground } from '../core/background';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { NewPayment, PaymentGateway } from '../gateway/port';
-import { newPaymentRecord, type PaymentRecord, type SplitRecord } from '../store/journal';
+import { newPaymentRecord, type PaymentPatch, type PaymentRecord, type SplitRecord } from '../store/journal';
 import type { PaymentEngine } from './engine';
 import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
 import { describeStatus, type PaymentSync } from './sync';
 import { orderReferenceOf } from './transactions';
 import { toRefundView, toTransactionView } from './views';
+import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
 import type { RemoteWatcher } from './watcher';
 
 type CreateInput = ParsedCommandInput<'payments.create'>;
@@ -26,6 +29,7 @@ export class CashierCommands {
     private readonly sync: PaymentSync,
     private readonly recovery: Recovery,
     private readonly watcher: RemoteWatcher,
+    private readonly standalone: StandalonePayments,
   ) {}
 
   private get journal() {
@@ -49,6 +53,7 @@ export class CashierCommands {
 
   async detail(transactionId: string): Promise<TransactionDetail> {
     const known = this.journal.findByTransactionId(transactionId);
+    if (known?.chargedBy === 'terminal') return this.standaloneDetail(known);
     const gateway = known ? this.engine.gatewayFor(known) : this.engine.options.gateway();
     const payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
     const refunds = await this.engine.call((g) => g.refunds(transactionId), gateway);
@@ -62,41 +67,50 @@ export class CashierCommands {
     };
   }
 
+  /** A standalone payment's detail, from the journal alone (the terminal's bank keeps no list for the till). */
+  private standaloneDetail(record: PaymentRecord): TransactionDetail {
+    const refunds = this.journal
+      .operationsFor(record.id)
+      .filter((op) => op.kind === 'refund' && op.state === 'done' && typeof op.params.amount === 'number')
+      .map((op) => ({
+        id: op.idempotencyKey,
+        reference: typeof op.result === 'string' ? op.result : op.idempotencyKey,
+        amount: op.params.amount as number,
+        currency: record.currency,
+        status: 'succeeded',
+        reason: 'credited on the terminal',
+        createdAt: op.updatedAt,
+      }));
+    return {
+      transaction: {
+        ...toTransactionView(gatewayPaymentOf(record), record.orderReference),
+        paymentMethodType: 'terminal',
+      },
+      refunds,
+      timeline: this.journal.timeline(record.id),
+      payment: this.engine.view(record),
+    };
+  }
+
   async create(input: CreateInput): Promise<PaymentView> {
     const { journal } = this;
+    const target = input.readerId ? this.engine.options.readers.resolve(input.readerId) : undefined;
+    if (target?.standalone) return this.createStandalone(input, target.label);
     const gateway = this.engine.options.gateway();
     const channel = channelFor(input.channel, gateway);
-    checkCreate(input, gateway);
+    const tipping = this.tipFields(input);
+    checkCreate({ ...input, amount: tipping.amount }, gateway);
     const orderReference = input.orderReference ?? newId('ord', 12);
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);
-      const live = attempts.find((p) => !['failed', 'canceled'].includes(p.status));
-      if (live) {
-        if (['creating', 'pending', 'in_progress', 'unknown'].includes(live.status)) {
-          if (live.amount !== input.amount || live.currency !== input.currency) {
-            throw new HostError(
-              'conflict',
-              `Order ${orderReference} already has an open payment of ${formatAmount(live.amount, live.currency)} (${live.id}). Cancel it before charging a different amount.`,
-            );
-          }
-          if (!sameShares(journal.splitsOf(live.id), input.splits ?? [])) {
-            throw new HostError(
-              'conflict',
-              `Order ${orderReference} already has an open payment (${live.id}) shared between merchants differently. Cancel it before charging with other shares.`,
-            );
-          }
-          return this.engine.view(live);
-        }
-        throw new HostError(
-          'conflict',
-          `Order ${orderReference} is already paid (${live.id}, ${live.status.replace('_', ' ')}).`,
-        );
-      }
+      const open = this.openAttempt(orderReference, attempts, input);
+      if (open) return open;
       this.engine.requireOnline(
         'New payments cannot be taken while the gateway is unreachable (card data is never stored for later).',
       );
       const attempt = attempts.length + 1;
       const idempotencyKey = `pos-${orderReference}-${attempt}`;
+      const awaitingTip = tipping.fields.tipState === 'awaiting';
       const record = journal.atomically(() => {
         const created = journal.insertPayment(
           newPaymentRecord({
@@ -107,7 +121,7 @@ export class CashierCommands {
             attempt,
             idempotencyKey,
             origin: 'local',
-            amount: input.amount,
+            amount: tipping.amount,
             currency: input.currency,
             description: input.description ?? null,
             captureMethod: input.captureMethod,
@@ -115,16 +129,18 @@ export class CashierCommands {
             receiptEmail: input.receiptEmail ?? null,
             savedCardId: input.savedCardId ?? null,
             status: 'creating',
+            // The reader it goes to once the customer has chosen the tip.
+            readerId: awaitingTip ? (input.readerId ?? null) : null,
+            ...tipping.fields,
+            createExtras:
+              awaitingTip && (input.saveCard || input.customer)
+                ? JSON.stringify({ saveCard: input.saveCard === true, customer: input.customer ?? null })
+                : null,
           }),
           'created',
-          `${formatAmount(input.amount, input.currency)}, ${input.captureMethod} capture, order ${orderReference}${channel === 'link' ? ', pay by link' : ''}`,
+          `${formatAmount(tipping.amount, input.currency)}${tippingNote(tipping.fields, input.currency)}, ${input.captureMethod} capture, order ${orderReference}${channel === 'link' ? ', pay by link' : ''}`,
         );
-        const splits = (input.splits ?? []).map((split) => ({
-          merchantId: split.merchantId,
-          settlementReference: split.settlementReference ?? null,
-          amount: split.amount,
-          onHold: split.onHold,
-        }));
+        const splits = splitLinesOf(input);
         // The shares as asked for, until the gateway says how it holds them.
         if (splits.length > 0)
           journal.setSplits(
@@ -137,18 +153,217 @@ export class CashierCommands {
               refundedAmount: 0,
             })),
           );
-        const params: NewPayment = {
-          ...newPaymentOf(created),
-          ...(input.saveCard ? { allowSaveCard: true } : {}),
-          ...(input.customer ? { customer: input.customer } : {}),
-          ...(splits.length > 0 ? { splits } : {}),
-        };
-        journal.addOperation(created.id, 'create', idempotencyKey, { ...params }, { sending: true });
+        // Waiting for the customer's tip: nothing is sent anywhere until it is chosen (chooseTip).
+        if (!awaitingTip)
+          journal.addOperation(created.id, 'create', idempotencyKey, createParams(created, input), { sending: true });
         return created;
       });
       this.engine.changed(record);
+      if (awaitingTip) return this.engine.view(record);
       return this.engine.view(await this.recovery.sendCreate(record, true));
     });
+  }
+
+  /** An order's attempt that is still open (the same one comes back) or paid (refused); null: none. */
+  private openAttempt(orderReference: string, attempts: PaymentRecord[], input: CreateInput): PaymentView | null {
+    const live = attempts.find((p) => !['failed', 'canceled'].includes(p.status));
+    if (!live) return null;
+    if (['creating', 'pending', 'in_progress', 'unknown'].includes(live.status)) {
+      if ((live.preTipAmount ?? live.amount) !== input.amount || live.currency !== input.currency) {
+        throw new HostError(
+          'conflict',
+          `Order ${orderReference} already has an open payment of ${formatAmount(live.amount, live.currency)} (${live.id}). Cancel it before charging a different amount.`,
+        );
+      }
+      if (!sameShares(this.journal.splitsOf(live.id), input.splits ?? [])) {
+        throw new HostError(
+          'conflict',
+          `Order ${orderReference} already has an open payment (${live.id}) shared between merchants differently. Cancel it before charging with other shares.`,
+        );
+      }
+      return this.engine.view(live);
+    }
+    throw new HostError(
+      'conflict',
+      `Order ${orderReference} is already paid (${live.id}, ${live.status.replace('_', ' ')}).`,
+    );
+  }
+
+  /**
+   * A payment on a terminal that charges through the shop's own bank: journaled with the till's
+   * own id for it, never sent to the gateway. Pending at once (or waiting for its tip).
+   */
+  private async createStandalone(input: CreateInput, readerLabel: string): Promise<PaymentView> {
+    const { journal } = this;
+    const issues: { path: string; message: string }[] = [];
+    if (input.channel === 'link')
+      issues.push({ path: 'channel', message: 'a terminal on its own bank takes cards only' });
+    if (input.captureMethod === 'manual')
+      issues.push({ path: 'captureMethod', message: 'a terminal on its own bank charges at once' });
+    if (input.savedCardId || input.saveCard || input.customer)
+      issues.push({ path: 'savedCardId', message: 'saved cards live at the gateway, not on the terminal' });
+    if (issues.length > 0) {
+      throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+    }
+    const tipping = this.tipFields(input);
+    const orderReference = input.orderReference ?? newId('ord', 12);
+    return this.engine.exclusive(`order:${orderReference}`, async () => {
+      const attempts = journal.findByOrder(orderReference);
+      const open = this.openAttempt(orderReference, attempts, input);
+      if (open) return open;
+      const attempt = attempts.length + 1;
+      const awaitingTip = tipping.fields.tipState === 'awaiting';
+      const transactionId = StandalonePayments.transactionId();
+      const record = journal.insertPayment(
+        newPaymentRecord({
+          id: newId('pay'),
+          gateway: this.engine.activeGateway()?.name ?? 'plutopay',
+          channel: 'card_present',
+          orderReference,
+          attempt,
+          idempotencyKey: `pos-${orderReference}-${attempt}`,
+          origin: 'local',
+          amount: tipping.amount,
+          currency: input.currency,
+          description: input.description ?? null,
+          captureMethod: 'automatic',
+          customerId: input.customerId ?? null,
+          receiptEmail: input.receiptEmail ?? null,
+          status: awaitingTip ? 'creating' : 'pending',
+          transactionId,
+          reference: transactionId,
+          readerId: awaitingTip ? (input.readerId ?? null) : null,
+          chargedBy: 'terminal',
+          ...tipping.fields,
+        }),
+        'created',
+        `${formatAmount(tipping.amount, input.currency)}${tippingNote(tipping.fields, input.currency)}, order ${orderReference}, on ${readerLabel} (charged through the shop's bank)`,
+      );
+      this.engine.changed(record);
+      return this.engine.view(record);
+    });
+  }
+
+  /** What a create's tip means for the payment: the amount to charge and the journal's tip fields. */
+  private tipFields(input: CreateInput): { amount: number; fields: PaymentPatch } {
+    const wanted = input.tip !== undefined || input.askTip === true;
+    if (!wanted) return { amount: input.amount, fields: {} };
+    if (!this.engine.options.counter?.tipping()) {
+      throw new HostError('validation', 'Tipping is off. Turn it on in Settings (F7) to add a tip.', {
+        issues: [{ path: 'tip', message: 'tipping is off' }],
+      });
+    }
+    if (input.splits) {
+      // The shares must add up to the amount, which a tip would change after they were set.
+      throw new HostError(
+        'validation',
+        'A payment shared between merchants takes no tip: add the tip to the share of the merchant it is for.',
+        { issues: [{ path: 'tip', message: 'a split payment takes no tip' }] },
+      );
+    }
+    if (input.tip !== undefined && input.askTip) {
+      throw new HostError('validation', 'Either type the tip or let the customer choose it, not both.', {
+        issues: [{ path: 'tip', message: 'a tip was typed and the customer was asked' }],
+      });
+    }
+    if (input.askTip) {
+      return {
+        amount: input.amount,
+        fields: { preTipAmount: input.amount, tipAmount: 0, tipPercent: null, tipState: 'awaiting' },
+      };
+    }
+    const tip = tipOrThrow(input.amount, input.currency, input.tip!);
+    return {
+      amount: tip.total,
+      fields: { preTipAmount: input.amount, tipAmount: tip.tip, tipPercent: tip.percent, tipState: 'chosen' },
+    };
+  }
+
+  /**
+   * The tip of a payment that waits for one, chosen by the customer (display) or typed by the
+   * cashier. In one durable write the amount becomes the total and the create is journaled with
+   * its key; only then does anything go to the gateway. The payment then goes to the reader it
+   * was meant for, if any.
+   */
+  async chooseTip(input: { paymentId: string; tip: TipChoice }, by: 'customer' | 'cashier'): Promise<PaymentView> {
+    const payment = await this.resolve(input.paymentId);
+    const view = await this.engine.exclusive(payment.id, async () => {
+      const { journal } = this;
+      const record = journal.getPayment(payment.id)!;
+      if (record.tipState !== 'awaiting' || record.status !== 'creating' || record.preTipAmount === null) {
+        throw new HostError(
+          'conflict',
+          record.tipState === 'chosen'
+            ? 'The tip of this payment was already chosen.'
+            : 'This payment is not waiting for a tip.',
+        );
+      }
+      const tip = tipOrThrow(record.preTipAmount, record.currency, input.tip);
+      const note = `${tip.tip === 0 ? 'no tip' : `${formatAmount(tip.tip, record.currency)}${tip.percent !== null ? ` (${tip.percent} %)` : ''}`} by the ${by}; total ${formatAmount(tip.total, record.currency)}`;
+      if (record.chargedBy === 'terminal') {
+        const updated = journal.updatePayment(
+          record.id,
+          { amount: tip.total, tipAmount: tip.tip, tipPercent: tip.percent, tipState: 'chosen', status: 'pending' },
+          'tip_chosen',
+          note,
+        );
+        this.engine.changed(updated);
+        return this.engine.view(updated);
+      }
+      const gateway = this.engine.gatewayFor(record);
+      const issues = paymentLimitIssues(
+        { amount: tip.total, currency: record.currency, description: record.description ?? undefined },
+        gateway.limits,
+        gateway.label,
+      );
+      if (issues.length > 0) {
+        throw new HostError(
+          'validation',
+          issues.map((i) => `${i.path === 'amount' ? 'tip' : i.path}: ${i.message}`).join('; '),
+          {
+            issues: issues.map((i) => ({ ...i, path: i.path === 'amount' ? 'tip' : i.path })),
+          },
+        );
+      }
+      this.engine.requireOnline(
+        'The gateway is unreachable, so the payment cannot be created yet. Try again in a moment.',
+      );
+      const extra = record.createExtras
+        ? (JSON.parse(record.createExtras) as {
+            saveCard: boolean;
+            customer: { email: string; firstName: string; lastName: string } | null;
+          })
+        : { saveCard: false, customer: null };
+      const chosen = journal.atomically(() => {
+        const updated = journal.updatePayment(
+          record.id,
+          { amount: tip.total, tipAmount: tip.tip, tipPercent: tip.percent, tipState: 'chosen', createExtras: null },
+          'tip_chosen',
+          note,
+        );
+        journal.addOperation(
+          record.id,
+          'create',
+          record.idempotencyKey,
+          createParams(updated, { saveCard: extra.saveCard, customer: extra.customer ?? undefined }),
+          { sending: true },
+        );
+        return updated;
+      });
+      this.engine.changed(chosen);
+      return this.engine.view(await this.recovery.sendCreate(chosen, true));
+    });
+    const readerId = this.journal.getPayment(view.id)?.readerId ?? null;
+    if (view.status === 'pending' && view.channel === 'card_present' && readerId) {
+      // Off to the reader the cashier charged it on; a failure leaves it pending on the Process screen.
+      inBackground(this.process({ paymentId: view.id, readerId }), (error) =>
+        this.engine.options.log(
+          `Could not send ${view.id} to its reader after the tip`,
+          error instanceof Error ? error.message : String(error),
+        ),
+      );
+    }
+    return view;
   }
 
   async process(input: { paymentId: string; readerId: string }): Promise<PaymentView> {
@@ -156,6 +371,7 @@ export class CashierCommands {
     return this.engine.exclusive(payment.id, async () => {
       const { journal } = this;
       let record = journal.getPayment(payment.id)!;
+      if (record.chargedBy === 'terminal') return this.engine.view(this.processStandalone(record, input.readerId));
       const gateway = this.engine.gatewayFor(record);
       if (!gateway.readers || record.channel !== 'card_present') {
         throw new HostError(
@@ -164,6 +380,9 @@ export class CashierCommands {
             ? 'This payment is paid by link: show its QR code to the customer.'
             : `${gateway.label} does not take payments on a reader.`,
         );
+      }
+      if (record.tipState === 'awaiting') {
+        throw new HostError('conflict', 'The customer has not chosen a tip yet. Wait for them, or type the tip.');
       }
       if (record.status === 'creating' || record.status === 'unknown') record = await this.recovery.reconcile(record);
       if (record.status === 'in_progress' && record.readerId === input.readerId) return this.engine.view(record);
@@ -175,6 +394,12 @@ export class CashierCommands {
       }
       const reader = this.engine.options.readers.resolve(input.readerId);
       if (!reader) throw new HostError('not_found', `No reader ${input.readerId}.`);
+      if (reader.standalone) {
+        throw new HostError(
+          'conflict',
+          `${reader.label} charges through the shop's own bank, not through ${gateway.label}: start a new payment on it (Create payment, F1).`,
+        );
+      }
       if (!reader.online)
         throw new HostError('conflict', `${reader.label} is not online. Reconnect it or pick another reader.`);
       this.engine.requireOnline('The gateway is unreachable, so the payment cannot be sent to the reader.');
@@ -250,6 +475,30 @@ export class CashierCommands {
     });
   }
 
+  private processStandalone(record: PaymentRecord, readerId: string): PaymentRecord {
+    if (record.tipState === 'awaiting') {
+      throw new HostError('conflict', 'The customer has not chosen a tip yet. Wait for them, or type the tip.');
+    }
+    if (record.status === 'in_progress' && record.readerId === readerId) return record;
+    if (record.status !== 'pending') {
+      throw new HostError(
+        'conflict',
+        `This payment is ${describeStatus(record.status)}; only a pending payment can be sent to a terminal.`,
+      );
+    }
+    const reader = this.engine.options.readers.resolve(readerId);
+    if (!reader) throw new HostError('not_found', `No reader ${readerId}.`);
+    if (!reader.standalone) {
+      throw new HostError(
+        'conflict',
+        `This payment is charged through the shop's own bank: send it to a terminal that charges through it, not ${reader.label}.`,
+      );
+    }
+    if (!reader.online)
+      throw new HostError('conflict', `${reader.label} is not connected. Plug it in, or pick another terminal.`);
+    return this.standalone.send(record, { id: readerId, label: reader.label });
+  }
+
   async cancel(input: { paymentId: string }): Promise<PaymentView> {
     const payment = await this.resolve(input.paymentId);
     return this.engine.exclusive(payment.id, async () => {
@@ -262,6 +511,18 @@ export class CashierCommands {
           `This payment is ${describeStatus(record.status)} and cannot be canceled${record.status === 'succeeded' ? '; refund it instead' : ''}.`,
         );
       }
+      if (record.tipState === 'awaiting' && record.status === 'creating') {
+        // Nothing was sent anywhere yet: canceling is the journal's business only.
+        const canceled = journal.updatePayment(
+          record.id,
+          { status: 'canceled', tipState: null, readerId: null, createExtras: null },
+          'canceled',
+          'before the tip was chosen; nothing was sent',
+        );
+        this.engine.changed(canceled);
+        return this.engine.view(canceled);
+      }
+      if (record.chargedBy === 'terminal') return this.engine.view(await this.cancelStandalone(record));
       const gateway = this.engine.gatewayFor(record);
       if (record.status === 'creating' || record.status === 'unknown') record = await this.recovery.reconcile(record);
       if (record.status === 'in_progress' && record.readerId) {
@@ -297,6 +558,33 @@ export class CashierCommands {
       });
       return this.engine.view(this.sync.apply(journal.getPayment(record.id)!, canceled, 'canceled'));
     });
+  }
+
+  private async cancelStandalone(record: PaymentRecord): Promise<PaymentRecord> {
+    if (record.status === 'unknown') {
+      throw new HostError(
+        'conflict',
+        'The terminal may have charged this card. Check its last ticket, then say what it shows in Needs attention (F8).',
+      );
+    }
+    if (record.status === 'in_progress' && record.readerId) {
+      const stopped = await this.engine.options.readers.cancelCollection(record.readerId);
+      if (stopped === 'too_late') {
+        throw new HostError(
+          'conflict',
+          'The terminal is authorising the card; it can no longer be canceled. Wait for the result, then refund if needed.',
+        );
+      }
+    }
+    const current = this.journal.getPayment(record.id)!;
+    if (['succeeded', 'refunded', 'partially_refunded', 'failed'].includes(current.status)) {
+      throw new HostError(
+        'conflict',
+        `The payment finished as ${describeStatus(current.status)} before it could be canceled.`,
+      );
+    }
+    if (current.status === 'canceled') return current;
+    return this.standalone.cancel(current);
   }
 
   async capture(input: { paymentId: string; amount?: number | undefined }): Promise<PaymentView> {
@@ -370,6 +658,23 @@ export class CashierCommands {
           `Only a completed payment can be refunded; this one is ${describeStatus(record.status)}.`,
         );
       }
+      if (record.chargedBy === 'terminal') {
+        const remaining = record.amountCaptured - record.amountRefunded;
+        const amount = input.amount ?? remaining;
+        if (amount <= 0 || amount > remaining) {
+          throw new HostError(
+            'validation',
+            `At most ${formatAmount(Math.max(remaining, 0), record.currency)} can still be refunded.`,
+            { issues: [{ path: 'amount', message: `at most ${Math.max(remaining, 0)}` }] },
+          );
+        }
+        const readers = this.engine.options.readers;
+        const refunded = await this.standalone.refund(record, amount, {
+          refundOnTerminal: (readerId, request) =>
+            readers.refundOnTerminal ? readers.refundOnTerminal(readerId, request) : Promise.resolve('unsupported'),
+        });
+        return this.engine.view(refunded);
+      }
       const gateway = this.engine.gatewayFor(record);
       const queued = journal
         .operationsFor(record.id)
@@ -427,6 +732,8 @@ export class CashierCommands {
     const payment = await this.resolve(input.paymentId);
     return this.engine.exclusive(payment.id, async () => {
       const record = this.journal.getPayment(payment.id)!;
+      if (record.chargedBy === 'terminal')
+        throw new HostError('conflict', `${STANDALONE_LABEL}: notes are kept with gateway payments only.`);
       const gateway = this.engine.gatewayFor(record);
       if (!gateway.annotate || !gateway.capabilities.paymentNotes || !record.transactionId)
         throw new HostError('conflict', `${gateway.label} keeps no notes on payments.`);
@@ -486,6 +793,9 @@ export class CashierCommands {
       }
       if (record.status !== 'unknown' || !record.transactionId || !record.readerId) {
         throw new HostError('conflict', 'Only a payment whose reader outcome is unknown can be settled this way.');
+      }
+      if (record.chargedBy === 'terminal') {
+        return this.engine.view(this.standalone.settleUnknown(record, input.resolution === 'charged'));
       }
       const reader = this.engine.options.readers.resolve(record.readerId);
       const gateway = this.engine.gatewayFor(record);
@@ -558,4 +868,49 @@ function sameShares(journaled: readonly SplitRecord[], asked: NonNullable<Create
       kept.settlementReference === (share.settlementReference ?? null)
     );
   });
+}
+
+/** The shares a create asks for, in the port's terms. */
+function splitLinesOf(input: { splits?: CreateInput['splits'] }) {
+  return (input.splits ?? []).map((split) => ({
+    merchantId: split.merchantId,
+    settlementReference: split.settlementReference ?? null,
+    amount: split.amount,
+    onHold: split.onHold,
+  }));
+}
+
+/** The tip for a choice, or a validation error on the `tip` field. */
+function tipOrThrow(base: number, currency: string, choice: TipChoice) {
+  const tip = computeTip(base, currency, choice);
+  if (!tip.ok)
+    throw new HostError('validation', `Tip: ${tip.error}.`, { issues: [{ path: 'tip', message: tip.error }] });
+  return tip;
+}
+
+/** What a create sends for a journaled payment, with the extras only the cashier's input had. */
+function createParams(
+  record: PaymentRecord,
+  input: {
+    saveCard?: boolean | undefined;
+    customer?: { email: string; firstName: string; lastName: string } | undefined;
+    splits?: CreateInput['splits'];
+  },
+): Record<string, unknown> {
+  const splits = splitLinesOf(input);
+  const params: NewPayment = {
+    ...newPaymentOf(record),
+    ...(input.saveCard ? { allowSaveCard: true } : {}),
+    ...(input.customer ? { customer: input.customer } : {}),
+    ...(splits.length > 0 ? { splits } : {}),
+  };
+  return { ...params };
+}
+
+/** ", tip €1.88 (15 %)" for the timeline; nothing when there is no tip yet. */
+function tippingNote(fields: PaymentPatch, currency: string): string {
+  if (fields.tipState === 'awaiting') return ', waiting for the customer to choose a tip';
+  if (fields.tipState === 'chosen' && fields.tipAmount)
+    return ` with a tip of ${formatAmount(fields.tipAmount, currency)}${fields.tipPercent ? ` (${fields.tipPercent} %)` : ''}`;
+  return '';
 }

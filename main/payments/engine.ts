@@ -10,6 +10,7 @@ import type { AttentionView, PaymentView } from '../../common/contract';
 import { HostError } from '../core/errors';
 import type { Connectivity } from '../gateway/connectivity';
 import { GatewayError, GatewayUnreachable } from '../gateway/errors';
+import type { CardOutcome } from '../../drivers/types';
 import type { PaymentGateway, ReaderAction } from '../gateway/port';
 import type { Journal, OperationKind, OperationRecord, PaymentRecord, SplitRecord } from '../store/journal';
 import { toAttentionView, toPaymentView } from './views';
@@ -17,11 +18,24 @@ import { toAttentionView, toPaymentView } from './views';
 /** What the payments need to know about readers (the reader manager answers). */
 export interface ReaderDirectory {
   /** The gateway's id for one of the app's reader ids, whether this app hosts it, and if usable. */
-  resolve(readerId: string): { gatewayReaderId: string; hosted: boolean; online: boolean; label: string } | undefined;
+  resolve(
+    readerId: string,
+  ): { gatewayReaderId: string; hosted: boolean; online: boolean; label: string; standalone?: boolean } | undefined;
   /** Asks a hosted reader's device to stop collecting; 'too_late' once the card is authorising. */
   cancelCollection(readerId: string): Promise<'canceled' | 'too_late' | 'not_collecting'>;
   /** Reports, for a hosted reader's open action, what the cashier established about an unknown outcome. */
   settleUnknown(readerId: string, action: ReaderAction, charged: boolean): Promise<void>;
+  /** A credit on a standalone reader's device; 'unsupported' when its protocol has none. */
+  refundOnTerminal?(
+    readerId: string,
+    request: { amount: number; currency: string; reference: string },
+  ): Promise<CardOutcome | 'unsupported'>;
+}
+
+/** The counter's settings the payments follow. */
+export interface CounterOptions {
+  /** Tipping is on: a payment may carry a tip, or wait for the customer to choose one. */
+  tipping(): boolean;
 }
 
 export interface PaymentsOptions {
@@ -31,6 +45,7 @@ export interface PaymentsOptions {
   gateway: () => PaymentGateway;
   connectivity: Connectivity;
   readers: ReaderDirectory;
+  counter?: CounterOptions;
   onPaymentChanged: (payment: PaymentView) => void;
   onAttentionChanged: (attention: AttentionView[]) => void;
   onQueueChanged: () => void;
@@ -105,6 +120,7 @@ export class PaymentEngine {
       active?.capabilities ?? null,
       active?.name ?? null,
       this.splitsFor(record.id),
+      this.journal.receiptSummary(record.id),
     );
   }
 

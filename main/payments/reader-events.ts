@@ -9,7 +9,7 @@
 import type { ReaderStage } from '../../common/contract';
 import { GatewayError } from '../gateway/errors';
 import type { DeviceResult, GatewayPayment, ReaderAction } from '../gateway/port';
-import type { OperationRecord, PaymentRecord } from '../store/journal';
+import type { OperationRecord, PaymentPatch, PaymentRecord } from '../store/journal';
 import { errorText, type PaymentEngine } from './engine';
 import type { Recovery } from './recovery';
 import type { PaymentSync } from './sync';
@@ -136,6 +136,9 @@ export class ReaderEvents implements ReaderEventSink {
     if (!record) throw new Error(`device outcome for unknown payment ${action.paymentId}`);
     journal.atomically(() => {
       journal.recordEvent(record.id, 'device_outcome', describeResult(result));
+      // What the receipt needs from the reader, kept with the outcome (a gateway may not echo it).
+      const extra = deviceDetails(result);
+      if (extra) journal.updatePayment(record.id, extra);
       journal.addOperation(record.id, 'report', key, { readerId, action, result });
     });
   }
@@ -253,4 +256,15 @@ function describeResult(result: DeviceResult): string {
   if (result.outcome === 'approved')
     return result.card ? `approved, ${result.card.brand} •••• ${result.card.last4}` : 'approved';
   return `${result.outcome}: ${result.failureCode}`;
+}
+
+/** The entry mode, auth code and terminal ticket a device result carries, as a journal patch. */
+function deviceDetails(result: DeviceResult): PaymentPatch | null {
+  const lines = result.outcome === 'failed' ? undefined : result.terminalLines;
+  const patch: PaymentPatch = {
+    ...(result.outcome === 'approved' && result.entryMode ? { entryMode: result.entryMode } : {}),
+    ...(result.outcome === 'approved' && result.authCode ? { authCode: result.authCode } : {}),
+    ...(lines && lines.length > 0 ? { terminalLines: JSON.stringify(lines.slice(0, 60)) } : {}),
+  };
+  return Object.keys(patch).length > 0 ? patch : null;
 }

@@ -31,6 +31,9 @@ export class Recovery {
   /** Brings one payment in line with the gateway. Never guesses. */
   async reconcile(record: PaymentRecord): Promise<PaymentRecord> {
     const { journal } = this.engine;
+    // Charged through the shop's own bank: there is no gateway to ask. The terminal's controller
+    // finds an interrupted collection on its own (see StandalonePayments).
+    if (record.chargedBy === 'terminal') return record;
     if (!record.transactionId) {
       const op = journal.getOperationByKey(record.idempotencyKey);
       if (op && op.state !== 'failed') return this.sendCreate(record);
@@ -182,7 +185,7 @@ export class Recovery {
       if (this.engine.closed) return;
       if (!QUEUEABLE.has(op.kind) || op.gateway !== active) continue;
       const record = journal.getPayment(op.paymentId);
-      if (!record?.transactionId) continue;
+      if (!record?.transactionId || record.chargedBy === 'terminal') continue;
       try {
         await this.engine.exclusive(record.id, () => this.resendQueued(op, record));
       } catch (error) {

@@ -13,6 +13,7 @@ import { ReaderEvents } from './reader-events';
 import { Recovery } from './recovery';
 import { SavedCards } from './saved-cards';
 import { Settlements } from './settlements';
+import { StandalonePayments } from './standalone';
 import { PaymentSync } from './sync';
 import { RemoteWatcher } from './watcher';
 
@@ -30,14 +31,17 @@ export class PaymentService {
   readonly savedCards: SavedCards;
   readonly installments: Installments;
   readonly settlements: Settlements;
+  /** Payments on terminals that charge through the shop's own bank. */
+  readonly standalone: StandalonePayments;
 
   constructor(options: PaymentsOptions) {
     this.engine = new PaymentEngine(options);
     this.sync = new PaymentSync(this.engine);
+    this.standalone = new StandalonePayments(this.engine, this.sync);
     this.recovery = new Recovery(this.engine, this.sync, () => this.watcher);
     this.watcher = new RemoteWatcher(this.engine, this.sync, () => this.recovery);
     this.readerEvents = new ReaderEvents(this.engine, this.sync, () => this.recovery);
-    this.commands = new CashierCommands(this.engine, this.sync, this.recovery, this.watcher);
+    this.commands = new CashierCommands(this.engine, this.sync, this.recovery, this.watcher, this.standalone);
     this.savedCards = new SavedCards(this.engine, this.sync);
     this.installments = new Installments(this.engine, this.sync, this.watcher);
     this.settlements = new Settlements(this.engine, this.sync, (ref) => this.commands.resolve(ref));

@@ -16,7 +16,7 @@ export async function listTransactions(
   deps: { gateway: PaymentGateway; journal: Journal },
 ): Promise<Page<TransactionView>> {
   const { gateway, journal } = deps;
-  if (!gateway.capabilities.listsPayments) return listJournaled(input, deps);
+  if (input.source === 'terminal' || !gateway.capabilities.listsPayments) return listJournaled(input, deps);
   const page = await gateway.list({
     // A gateway that cannot search is asked for the plain list; the till's own matches follow.
     ...(input.search && gateway.capabilities.transactionSearch ? { search: input.search } : {}),
@@ -43,7 +43,13 @@ export async function listTransactions(
       // The till's own matches (order reference, payment id) the gateway's search cannot see.
       const local = journal
         .searchPayments(input.search, input.size)
-        .filter((p) => p.transactionId !== null && p.gateway === gateway.name && !onPage.has(p.transactionId));
+        .filter(
+          (p) =>
+            p.transactionId !== null &&
+            p.chargedBy === 'gateway' &&
+            p.gateway === gateway.name &&
+            !onPage.has(p.transactionId),
+        );
       const fetched = await Promise.all(local.map((p) => gateway.retrieve(p.transactionId!)));
       const extra = fetched.filter((p) => matchesFilters(p, input));
       total += extra.length;
@@ -69,16 +75,22 @@ const CHANNEL_OF_METHOD: Record<NonNullable<ListInput['paymentMethodType']>, Pay
   bank_transfer: null,
 };
 
-/** The list for a gateway without one: this till's journal, searched there too. */
+/**
+ * The list for a gateway without one, and of the payments terminals charged through the shop's own
+ * bank: this till's journal, searched there too.
+ */
 function listJournaled(input: ListInput, deps: { gateway: PaymentGateway; journal: Journal }): Page<TransactionView> {
   const { gateway, journal } = deps;
+  const terminal = input.source === 'terminal';
+  const ours = (record: { gateway: string; chargedBy: string }) =>
+    terminal ? record.chargedBy === 'terminal' : record.chargedBy === 'gateway' && record.gateway === gateway.name;
   if (input.search) {
     const rows = journal
       .searchPayments(input.search, input.size)
       .map((record) => ({ record, view: journaledTransactionView(record) }))
       .filter(
         (row): row is { record: typeof row.record; view: TransactionView } =>
-          row.record.gateway === gateway.name && row.view !== null && matchesFilters(row.view, input),
+          ours(row.record) && row.view !== null && matchesFilters(row.view, input),
       )
       .map((row) => row.view);
     return { data: rows, meta: { currentPage: 1, lastPage: 1, perPage: input.size, total: rows.length } };
@@ -90,7 +102,8 @@ function listJournaled(input: ListInput, deps: { gateway: PaymentGateway; journa
     channel === null
       ? { rows: [], total: 0 }
       : journal.pageTransactions({
-          gateway: gateway.name,
+          gateway: terminal ? null : gateway.name,
+          chargedBy: terminal ? 'terminal' : 'gateway',
           ...(input.status ? { status: input.status } : {}),
           ...(channel ? { channel } : {}),
           ...(input.dateFrom ? { dateFrom: input.dateFrom } : {}),

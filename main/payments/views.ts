@@ -8,6 +8,7 @@ import {
   type PaymentAction,
   type PaymentStatus,
   type PaymentView,
+  type ReceiptStateView,
   type RefundView,
   type SplitAction,
   type SplitView,
@@ -15,7 +16,7 @@ import {
   type TransactionView,
 } from '../../common/contract';
 import type { GatewayPayment, GatewayRefund } from '../gateway/port';
-import type { PaymentRecord, SplitRecord } from '../store/journal';
+import type { PaymentRecord, ReceiptRecord, SplitRecord } from '../store/journal';
 
 export function toAttentionView(record: PaymentRecord): AttentionView | null {
   if (!record.attentionSince) return null;
@@ -37,6 +38,7 @@ export function toPaymentView(
   capabilities: GatewayCapabilities | null,
   activeGateway: string | null = record.gateway,
   splits: { records: readonly SplitRecord[]; pending: ReadonlySet<string> } = { records: [], pending: new Set() },
+  receipts: { print: ReceiptRecord | null; email: ReceiptRecord | null } = { print: null, email: null },
 ): PaymentView {
   const actionable = capabilities !== null && activeGateway === record.gateway;
   return {
@@ -69,7 +71,25 @@ export function toPaymentView(
     splits: splits.records.map((split) =>
       toSplitView(split, splits.pending, actionable && capabilities.splitSettlement ? record : null),
     ),
-    next: actionable ? nextActions(record, capabilities) : [],
+    tip:
+      record.tipState && record.preTipAmount !== null
+        ? {
+            state: record.tipState,
+            preTipAmount: record.preTipAmount,
+            amount: record.tipAmount,
+            percent: record.tipPercent,
+          }
+        : null,
+    chargedBy: record.chargedBy,
+    entryMode: record.entryMode,
+    authCode: record.authCode,
+    receipt: receiptState(receipts),
+    next:
+      record.chargedBy === 'terminal'
+        ? standaloneActions(record)
+        : capabilities && activeGateway === record.gateway
+          ? nextActions(record, capabilities)
+          : [],
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
@@ -129,6 +149,36 @@ export function toSplitView(
     pending: waiting,
     next,
   };
+}
+
+function receiptState(receipts: { print: ReceiptRecord | null; email: ReceiptRecord | null }): ReceiptStateView {
+  const { print, email } = receipts;
+  return {
+    print:
+      print && (print.state === 'pending' || print.state === 'printed' || print.state === 'failed')
+        ? { state: print.state, error: print.error, duplicate: print.duplicate, at: print.updatedAt }
+        : null,
+    email:
+      email && (email.state === 'requested' || email.state === 'sent')
+        ? { state: email.state, to: email.destination ?? '', at: email.createdAt }
+        : null,
+  };
+}
+
+/** What the cashier can do with a payment a terminal charges through the shop's own bank. */
+export function standaloneActions(record: PaymentRecord): PaymentAction[] {
+  switch (record.status) {
+    case 'pending':
+      return ['send_to_reader', 'cancel'];
+    case 'creating':
+    case 'in_progress':
+      return ['cancel'];
+    case 'succeeded':
+    case 'partially_refunded':
+      return record.amountCaptured > record.amountRefunded ? ['refund'] : [];
+    default:
+      return [];
+  }
 }
 
 function declineView(code: string, message: string | null): NonNullable<PaymentView['decline']> {

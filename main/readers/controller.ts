@@ -71,6 +71,8 @@ export class ReaderController {
   private pollAbort: AbortController | null = null;
   private wake: (() => void) | null = null;
   private current: CurrentAction | null = null;
+  /** A credit is on the device (standalone refunds): no action is collected meanwhile. */
+  private crediting = false;
   private reporting: Promise<void> = Promise.resolve();
   private reportRetryTimer: TimerHandle | undefined;
   private reportRetryMs = 0;
@@ -151,8 +153,32 @@ export class ReaderController {
     return (await this.device.cancel()) ? 'canceled' : 'too_late';
   }
 
+  /**
+   * A credit (refund) on this reader's device, for a terminal on the shop's own bank. Refused while
+   * the reader collects a payment; 'unsupported' when the device has no credit transaction.
+   */
+  async credit(request: { amount: number; currency: string; reference: string }): Promise<CardOutcome | 'unsupported'> {
+    const device = this.device;
+    if (!device || device.state === 'disconnected') {
+      return { kind: 'failed', code: 'reader_disconnected', message: 'The terminal is not connected.' };
+    }
+    if (!device.refund) return 'unsupported';
+    if (this.current || this.crediting) {
+      return { kind: 'failed', code: 'reader_busy', message: 'The terminal is busy with another payment.' };
+    }
+    this.crediting = true;
+    this.options.onChange();
+    try {
+      const timeoutMs = this.options.collectTimeoutMs ?? 120_000;
+      return await this.collectWithinBound(device, { ...request, timeoutMs }, () => undefined, 'refund');
+    } finally {
+      this.crediting = false;
+      this.options.onChange();
+    }
+  }
+
   presentCard(cardNumber?: string): boolean {
-    if (!this.current || !this.device?.presentCard) return false;
+    if ((!this.current && !this.crediting) || !this.device?.presentCard) return false;
     return this.device.presentCard(cardNumber);
   }
 
@@ -278,7 +304,7 @@ export class ReaderController {
         this.background(this.device?.cancel());
         return;
       }
-      if (this.unresolved.has(action.id)) return;
+      if (this.unresolved.has(action.id) || this.crediting) return;
       const taken = this.options.sink.taken(action);
       if (taken) {
         // Asking the device to collect it again could charge the card twice: ask it what happened
@@ -342,6 +368,7 @@ export class ReaderController {
     device: Reader,
     request: CollectRequest,
     onStage: (stage: CollectStage) => void,
+    kind: 'collect' | 'refund' = 'collect',
   ): Promise<CardOutcome> {
     const boundMs = (request.timeoutMs ?? 120_000) + (this.options.answerGraceMs ?? 15_000);
     return new Promise<CardOutcome>((resolve) => {
@@ -357,7 +384,7 @@ export class ReaderController {
           message: `The reader did not answer within ${Math.round(boundMs / 1000)} s, so the app cannot tell whether the card was charged.`,
         });
       }, boundMs);
-      device.collect(request, onStage).then(
+      (kind === 'refund' && device.refund ? device.refund(request, onStage) : device.collect(request, onStage)).then(
         (outcome) => {
           if (settled) return;
           settled = true;
@@ -493,9 +520,20 @@ export class ReaderController {
 function toDeviceResult(outcome: Exclude<CardOutcome, { kind: 'unknown' }>): DeviceResult {
   switch (outcome.kind) {
     case 'approved':
-      return { outcome: 'approved', card: outcome.card, ...(outcome.authCode ? { authCode: outcome.authCode } : {}) };
+      return {
+        outcome: 'approved',
+        card: outcome.card,
+        ...(outcome.authCode ? { authCode: outcome.authCode } : {}),
+        ...(outcome.entryMode ? { entryMode: outcome.entryMode } : {}),
+        ...(outcome.terminalLines?.length ? { terminalLines: [...outcome.terminalLines] } : {}),
+      };
     case 'declined':
-      return { outcome: 'declined', failureCode: outcome.code, failureMessage: outcome.message };
+      return {
+        outcome: 'declined',
+        failureCode: outcome.code,
+        failureMessage: outcome.message,
+        ...(outcome.terminalLines?.length ? { terminalLines: [...outcome.terminalLines] } : {}),
+      };
     case 'canceled':
       return {
         outcome: 'failed',

@@ -8,7 +8,7 @@
 import type { Clock, TimerHandle } from '../../common/clock';
 import type { ReaderView } from '../../common/contract';
 import { SimulatedReader } from '../../drivers/simulated/reader';
-import type { DiscoveredDevice, Reader, ReaderRegistry, SimulatedFault } from '../../drivers/types';
+import type { CardOutcome, DiscoveredDevice, Reader, ReaderRegistry, SimulatedFault } from '../../drivers/types';
 import { inBackground } from '../core/background';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
@@ -41,6 +41,8 @@ export interface ReaderManagerOptions {
   autoPresentDelayMs: () => number;
   onChange: () => void;
   log: (kind: 'link' | 'reader' | 'error', summary: string, detail?: string) => void;
+  /** The till as the action source of a reader that charges through the shop's own bank. */
+  standaloneSource?: (readerId: string) => ActionSource;
   tuning?: ReaderTuning;
 }
 
@@ -233,6 +235,51 @@ export class ReaderManager implements ReaderDirectory {
     return this.viewOf(readerId);
   }
 
+  /**
+   * Says whether a hosted reader charges through the shop's own bank (a standalone terminal: the
+   * till sends it amounts directly, no gateway) and renames it. Not while it collects a payment.
+   */
+  configure(readerId: string, change: { standalone?: boolean | undefined; label?: string | undefined }): ReaderView {
+    const controller = this.controllers.get(readerId);
+    const record = this.options.journal.getReader(readerId);
+    if (!controller || !record) {
+      throw new HostError(
+        'not_found',
+        this.cloudById(readerId) ? "A gateway's own reader is set up at the gateway." : `No reader ${readerId}.`,
+      );
+    }
+    if (change.standalone !== undefined && change.standalone !== record.standalone) {
+      if (controller.action)
+        throw new HostError('conflict', 'This reader is collecting a payment. Finish or cancel it first.');
+      if (change.standalone && !this.options.standaloneSource)
+        throw new HostError('conflict', 'This till cannot drive terminals on their own bank.');
+      this.options.journal.setReaderStandalone(readerId, change.standalone);
+      this.options.log(
+        'reader',
+        change.standalone
+          ? `${record.label} now charges through the shop's own bank (no gateway)`
+          : `${record.label} now charges through the gateway`,
+      );
+      // A new source: drop the old channel and start over with the other one.
+      controller.reconnect();
+    }
+    if (change.label && change.label !== record.label) {
+      this.options.journal.upsertReader({ ...this.options.journal.getReader(readerId)!, label: change.label });
+    }
+    this.changed();
+    return this.viewOf(readerId);
+  }
+
+  /** A credit on a standalone reader's device (its protocol's refund transaction), or 'unsupported'. */
+  async refundOnTerminal(
+    readerId: string,
+    request: { amount: number; currency: string; reference: string },
+  ): Promise<CardOutcome | 'unsupported'> {
+    const controller = this.controllers.get(readerId);
+    if (!controller) throw new HostError('not_found', 'The terminal that took this payment is no longer set up here.');
+    return controller.credit(request);
+  }
+
   /** Posts every reader's waiting device outcomes now (the gateway came back). */
   retryReportsNow(): void {
     for (const controller of this.controllers.values()) controller.retryReportsNow();
@@ -254,10 +301,21 @@ export class ReaderManager implements ReaderDirectory {
 
   // -- ReaderDirectory --------------------------------------------------------------------------
 
-  resolve(readerId: string): { gatewayReaderId: string; hosted: boolean; online: boolean; label: string } | undefined {
+  resolve(
+    readerId: string,
+  ): { gatewayReaderId: string; hosted: boolean; online: boolean; label: string; standalone?: boolean } | undefined {
     const controller = this.controllers.get(readerId);
     if (controller) {
       const record = this.options.journal.getReader(readerId);
+      if (record?.standalone) {
+        return {
+          gatewayReaderId: readerId,
+          hosted: true,
+          online: controller.status === 'online',
+          label: record.label,
+          standalone: true,
+        };
+      }
       // Until its device is back (a terminal is probed again after a restart) the controller has not
       // paired in this run; the journal knows the terminal, and reconciling must not think it idle.
       const gatewayReaderId = controller.sourceReaderId ?? record?.gatewayReaderId ?? null;
@@ -291,7 +349,8 @@ export class ReaderManager implements ReaderDirectory {
 
   views(): ReaderView[] {
     const hosted = this.options.journal.listReaders().map((record) => this.hostedView(record));
-    const hostedTerminals = new Set(hosted.map((v) => v.terminalId));
+    // A standalone reader keeps its gateway registration (to switch back): still not a cloud reader.
+    const hostedTerminals = new Set(this.options.journal.listReaders().map((r) => r.terminalId));
     const paymentIdOf = (transactionId: string) => this.options.journal.findByTransactionId(transactionId)?.id ?? null;
     const cloud = this.cloud
       .filter((r) => !hostedTerminals.has(r.terminalId) && !this.isOurs(r))
@@ -321,7 +380,7 @@ export class ReaderManager implements ReaderDirectory {
     const controller = new ReaderController({
       id: record.id,
       clock: this.options.clock,
-      source: () => this.linkSource(record.id),
+      source: () => this.sourceFor(record.id),
       sink: this.options.sink,
       onChange: () => this.changed(),
       log: this.options.log,
@@ -343,9 +402,17 @@ export class ReaderManager implements ReaderDirectory {
       device.onReconnect(() => controller.attachDevice(device));
       controller.attachDevice(device);
     }
-    // A gateway without a reader link leaves the reader idle (its view says why).
-    if (this.gatewayReaders()) controller.start();
+    // A gateway without a reader link leaves the reader idle (its view says why), unless the
+    // reader charges through the shop's own bank and needs no gateway.
+    if (this.gatewayReaders() || record.standalone) controller.start();
     this.changed();
+  }
+
+  /** Where a hosted reader's actions come from: the till (standalone) or the gateway's reader link. */
+  private sourceFor(readerId: string): ActionSource {
+    if (this.options.journal.getReader(readerId)?.standalone && this.options.standaloneSource)
+      return this.options.standaloneSource(readerId);
+    return this.linkSource(readerId);
   }
 
   /** The gateway's reader link as a controller's action source: pair once, a session per channel. */
@@ -470,11 +537,13 @@ export class ReaderManager implements ReaderDirectory {
       serialNumber: found?.serialNumber ?? device?.info.serialNumber ?? null,
       model: found?.model ?? device?.info.model ?? null,
       softwareVersion: device?.info.softwareVersion ?? null,
-      terminalId: record.terminalId,
-      status: this.gatewayReaders() ? (controller?.status ?? 'offline') : 'offline',
-      statusDetail: this.gatewayReaders()
-        ? (controller?.statusDetail ?? null)
-        : 'Not used: the active gateway takes payments by link, not on readers.',
+      terminalId: record.standalone ? null : record.terminalId,
+      standalone: record.standalone,
+      status: this.gatewayReaders() || record.standalone ? (controller?.status ?? 'offline') : 'offline',
+      statusDetail:
+        this.gatewayReaders() || record.standalone
+          ? (controller?.statusDetail ?? null)
+          : 'Not used: the active gateway takes payments by link, not on readers.',
       lastSeenAt: controller?.lastSeenAt ?? null,
       canPresentTestCards: this.options.testMode() && (device?.info.canPresentTestCards ?? false),
       action: action
@@ -516,6 +585,7 @@ function cloudView(
     model: reader.simulated ? 'Gateway simulated reader' : reader.deviceType,
     softwareVersion: reader.softwareVersion,
     terminalId: reader.terminalId,
+    standalone: false,
     status: reader.status,
     statusDetail: null,
     lastSeenAt: reader.lastSeenAt,
@@ -545,6 +615,7 @@ function unpairedView(found: DiscoveredDevice): ReaderView {
     model: device.model ?? null,
     softwareVersion: null,
     terminalId: null,
+    standalone: false,
     status: 'unpaired',
     statusDetail: found.claim.driver
       ? `Recognised as a ${found.claim.driver} terminal (${found.claim.by}). Pair it to use it.`

@@ -95,6 +95,14 @@ function renderLines(lines: readonly PrintLine[], locale: string): string {
   return out.join('\n');
 }
 
+/**
+ * Only the paper's markup (no document, no CSS), for a page that prints it with its own
+ * stylesheet (the app's print area: its policy allows no inline style). Every string escaped.
+ */
+export function htmlFragment(lines: readonly PrintLine[], locale = 'en-US'): string {
+  return renderLines(lines, locale);
+}
+
 /** A printable document for any PrintLines (receipts, reports). */
 export function htmlDocument(title: string, lines: readonly PrintLine[], testMode: boolean, locale = 'en-US'): string {
   return [

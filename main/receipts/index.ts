@@ -1,7 +1,7 @@
 /** Receipts: build a model from plain input, render it as text, HTML or ESC/POS bytes. */
 export { buildReceipt, brandLabel, validateReceiptInput } from './model';
 export { text } from './text';
-export { html, htmlDocument, escapeHtml } from './html';
+export { html, htmlDocument, htmlFragment, escapeHtml } from './html';
 export { escpos, escposLines, encodeRows, DEFAULT_ESCPOS_WIDTH } from './escpos';
 export type { EscPosOptions } from './escpos';
 export { layout, toPlainText, formatMoney, cleanText, RECEIPT_WIDTHS } from './layout';

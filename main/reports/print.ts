@@ -76,7 +76,10 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
     { kind: 'pair', label: 'From', value: local(report.window.start, tz) },
     { kind: 'pair', label: 'To', value: local(report.window.end, tz) },
   );
-  if (report.window.hours !== 24) lines.push({ kind: 'pair', label: 'Day length', value: `${report.window.hours} h` });
+  // 23 or 25 on a DST change; a business day that began after the previous Z or was closed
+  // before midnight shows its own length, to two decimals.
+  if (report.window.hours !== 24)
+    lines.push({ kind: 'pair', label: 'Day length', value: `${Math.round(report.window.hours * 100) / 100} h` });
   if (isZ(report)) {
     lines.push(
       { kind: 'pair', label: 'Closed', value: local(report.closedAt, tz) },

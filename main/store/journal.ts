@@ -7,6 +7,7 @@ import type { Clock } from '../../common/clock';
 import {
   TRANSACTION_STATUSES,
   type GatewayName,
+  type Mode,
   type PaymentStatus,
   type ReaderStage,
   type TransactionStatus,
@@ -16,6 +17,7 @@ import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
 
 const MIGRATIONS = JOURNAL_MIGRATIONS;
 
+/** The journal's schema version: the last migration's number. */
 export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.length;
 
 export interface PaymentRecord {
@@ -55,8 +57,40 @@ export interface PaymentRecord {
   authorizationExpiresAt: string | null;
   installmentPlanId: string | null;
   savedCardId: string | null;
+  /** The amount before the tip (minor units); null when no tip was asked for (tipping off). */
+  preTipAmount: number | null;
+  /** The part of `amount` that is tip (0 for none). `amount` is always what the card is asked for. */
+  tipAmount: number;
+  /** The percentage chosen (of preTipAmount), null for none or a custom amount. */
+  tipPercent: number | null;
+  /** 'awaiting': the customer (or cashier) has not chosen yet, nothing was sent anywhere; 'chosen'. */
+  tipState: TipState | null;
+  /** While the tip is awaited: JSON of what the create sends besides the payment (customer, save card). */
+  createExtras: string | null;
+  /** How the card was read, as the reader said: contactless, chip, swipe, manual, unknown. */
+  entryMode: string | null;
+  /** The authorisation code the reader or the gateway gave. */
+  authCode: string | null;
+  /** The terminal's own ticket, JSON array of lines as sent (see terminalLinesOf). */
+  terminalLines: string | null;
+  /** 'terminal': charged by a reader through the shop's own bank, never sent to the gateway. */
+  chargedBy: ChargedBy;
   createdAt: string;
   updatedAt: string;
+}
+
+export type TipState = 'awaiting' | 'chosen';
+export type ChargedBy = 'gateway' | 'terminal';
+
+/** The terminal ticket lines of a payment (empty when the reader sent none). */
+export function terminalLinesOf(record: Pick<PaymentRecord, 'terminalLines'>): string[] {
+  if (!record.terminalLines) return [];
+  try {
+    const lines: unknown = JSON.parse(record.terminalLines);
+    return Array.isArray(lines) ? lines.filter((line): line is string => typeof line === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -124,6 +158,8 @@ export interface HostedReaderRecord {
   registrationCode: string;
   terminalId: string | null;
   gatewayReaderId: string | null;
+  /** Charges through the shop's own bank: the till sends amounts straight to it, no gateway. */
+  standalone: boolean;
   createdAt: string;
 }
 
@@ -216,6 +252,15 @@ export function newPaymentRecord(
     authorizationExpiresAt: null,
     installmentPlanId: null,
     savedCardId: null,
+    preTipAmount: null,
+    tipAmount: 0,
+    tipPercent: null,
+    tipState: null,
+    createExtras: null,
+    entryMode: null,
+    authCode: null,
+    terminalLines: null,
+    chargedBy: 'gateway',
     ...fields,
   };
 }
@@ -228,7 +273,10 @@ const SEARCH_SORT_AT_MOST = 2_000;
 
 /** A page of one gateway's journaled transactions (see Journal.pageTransactions). */
 export interface TransactionQuery {
-  gateway: GatewayName;
+  /** null: any gateway (with chargedBy 'terminal'). */
+  gateway: GatewayName | null;
+  /** Default 'gateway': payments made with the gateway; 'terminal': on terminals of the shop's bank. */
+  chargedBy?: ChargedBy;
   status?: TransactionStatus;
   channel?: PaymentChannel;
   dateFrom?: string;
@@ -285,6 +333,15 @@ const PAYMENT_COLUMNS: Record<keyof PaymentRecord, string> = {
   authorizationExpiresAt: 'authorization_expires_at',
   installmentPlanId: 'installment_plan_id',
   savedCardId: 'saved_card_id',
+  preTipAmount: 'pre_tip_amount',
+  tipAmount: 'tip_amount',
+  tipPercent: 'tip_percent',
+  tipState: 'tip_state',
+  createExtras: 'create_extras',
+  entryMode: 'entry_mode',
+  authCode: 'auth_code',
+  terminalLines: 'terminal_lines',
+  chargedBy: 'charged_by',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
 };
@@ -425,11 +482,15 @@ export class Journal {
    */
   pageTransactions(query: TransactionQuery): { rows: PaymentRecord[]; total: number } {
     const where = [
-      `gateway = ?`,
+      `charged_by = ?`,
       `transaction_id IS NOT NULL`,
       `status IN (${TRANSACTION_STATUSES.map(() => '?').join(', ')})`,
     ];
-    const params: (string | number)[] = [query.gateway, ...TRANSACTION_STATUSES];
+    const params: (string | number)[] = [query.chargedBy ?? 'gateway', ...TRANSACTION_STATUSES];
+    if (query.gateway) {
+      where.push('gateway = ?');
+      params.push(query.gateway);
+    }
     if (query.status) {
       where.push('status = ?');
       params.push(query.status);
@@ -751,11 +812,16 @@ export class Journal {
 
   // -- readers ----------------------------------------------------------------------------------
 
-  upsertReader(reader: Omit<HostedReaderRecord, 'createdAt'>): HostedReaderRecord {
+  upsertReader(
+    reader: Omit<HostedReaderRecord, 'createdAt' | 'standalone'> & { standalone?: boolean },
+  ): HostedReaderRecord {
+    // The standalone flag is set on insert only: afterwards setReaderStandalone() is its one writer,
+    // so a pairing that read the record before the flag changed cannot turn it back.
+    const standalone = reader.standalone ?? false;
     this.db
       .prepare(
-        `INSERT INTO readers (id, device_id, kind, label, registration_code, terminal_id, processor_id, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO readers (id, device_id, kind, label, registration_code, terminal_id, processor_id, standalone, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (id) DO UPDATE SET label = excluded.label, terminal_id = excluded.terminal_id,
            processor_id = excluded.processor_id, registration_code = excluded.registration_code`,
       )
@@ -767,21 +833,139 @@ export class Journal {
         reader.registrationCode,
         reader.terminalId,
         reader.gatewayReaderId,
+        standalone ? 1 : 0,
         this.nowIso(),
       );
     return this.getReader(reader.id)!;
   }
 
   getReader(id: string): HostedReaderRecord | undefined {
-    return this.db.prepare(`${SELECT_READER} WHERE id = ?`).get<HostedReaderRecord>(id);
+    const row = this.db.prepare(`${SELECT_READER} WHERE id = ?`).get<RawReader>(id);
+    return row && toReader(row);
   }
 
   listReaders(): HostedReaderRecord[] {
-    return this.db.prepare(`${SELECT_READER} ORDER BY created_at, id`).all<HostedReaderRecord>();
+    return this.db.prepare(`${SELECT_READER} ORDER BY created_at, id`).all<RawReader>().map(toReader);
   }
 
   deleteReader(id: string): void {
     this.db.prepare('DELETE FROM readers WHERE id = ?').run(id);
+  }
+
+  setReaderStandalone(id: string, standalone: boolean): HostedReaderRecord | undefined {
+    this.db.prepare('UPDATE readers SET standalone = ? WHERE id = ?').run(standalone ? 1 : 0, id);
+    return this.getReader(id);
+  }
+
+  // -- the day's payments, receipts and Z reports -----------------------------------------------
+
+  /** Payments created in [fromIso, toIso), oldest first (a business day's, for the reports). */
+  paymentsCreatedBetween(fromIso: string, toIso: string): PaymentRecord[] {
+    return this.db
+      .prepare(`${SELECT_PAYMENT} WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id`)
+      .all<PaymentRecord>(fromIso, toIso);
+  }
+
+  addReceipt(receipt: Omit<ReceiptRecord, 'id' | 'createdAt' | 'updatedAt'>): ReceiptRecord {
+    const now = this.nowIso();
+    const id = Number(
+      this.db
+        .prepare(
+          `INSERT INTO receipts (payment_id, channel, copies, duplicate, destination, state, error, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+        )
+        .get<{ id: number }>(
+          receipt.paymentId,
+          receipt.channel,
+          receipt.copies,
+          receipt.duplicate ? 1 : 0,
+          receipt.destination,
+          receipt.state,
+          receipt.error,
+          now,
+          now,
+        )!.id,
+    );
+    return this.getReceipt(id)!;
+  }
+
+  updateReceipt(id: number, patch: { state: ReceiptState; error?: string | null }): ReceiptRecord {
+    this.db
+      .prepare('UPDATE receipts SET state = ?, error = ?, updated_at = ? WHERE id = ?')
+      .run(patch.state, patch.error ?? null, this.nowIso(), id);
+    return this.getReceipt(id)!;
+  }
+
+  getReceipt(id: number): ReceiptRecord | undefined {
+    const row = this.db.prepare(`${SELECT_RECEIPT} WHERE id = ?`).get<RawReceipt>(id);
+    return row && toReceipt(row);
+  }
+
+  receiptsFor(paymentId: string): ReceiptRecord[] {
+    return this.db
+      .prepare(`${SELECT_RECEIPT} WHERE payment_id = ? ORDER BY id`)
+      .all<RawReceipt>(paymentId)
+      .map(toReceipt);
+  }
+
+  /** The last print job and the last email request of a payment (what its view shows). */
+  receiptSummary(paymentId: string): { print: ReceiptRecord | null; email: ReceiptRecord | null } {
+    const last = (channel: ReceiptChannel) => {
+      const row = this.db
+        .prepare(`${SELECT_RECEIPT} WHERE payment_id = ? AND channel = ? ORDER BY id DESC LIMIT 1`)
+        .get<RawReceipt>(paymentId, channel);
+      return row ? toReceipt(row) : null;
+    };
+    return { print: last('print'), email: last('email') };
+  }
+
+  /** Print jobs still pending (at start: the app stopped before they were printed). */
+  pendingReceipts(): ReceiptRecord[] {
+    return this.db.prepare(`${SELECT_RECEIPT} WHERE state = 'pending' ORDER BY id`).all<RawReceipt>().map(toReceipt);
+  }
+
+  /** Appends a closed Z report. The table refuses updates and deletions (immutable once closed). */
+  insertZReport(z: ZReportRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO z_reports (mode, number, business_date, window_start, window_end, closed_at, closed_by, override,
+           report, reconciliation, digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        z.mode,
+        z.number,
+        z.businessDate,
+        z.windowStart,
+        z.windowEnd,
+        z.closedAt,
+        z.closedBy,
+        z.override ? JSON.stringify(z.override) : null,
+        z.report,
+        z.reconciliation,
+        z.digest,
+      );
+  }
+
+  lastZReport(mode: Mode): ZReportRecord | undefined {
+    const row = this.db.prepare(`${SELECT_Z} WHERE mode = ? ORDER BY number DESC LIMIT 1`).get<RawZReport>(mode);
+    return row && toZReport(row);
+  }
+
+  getZReport(mode: Mode, number: number): ZReportRecord | undefined {
+    const row = this.db.prepare(`${SELECT_Z} WHERE mode = ? AND number = ?`).get<RawZReport>(mode, number);
+    return row && toZReport(row);
+  }
+
+  zReportFor(mode: Mode, businessDate: string): ZReportRecord | undefined {
+    const row = this.db.prepare(`${SELECT_Z} WHERE mode = ? AND business_date = ?`).get<RawZReport>(mode, businessDate);
+    return row && toZReport(row);
+  }
+
+  listZReports(mode: Mode, limit: number): ZReportRecord[] {
+    return this.db
+      .prepare(`${SELECT_Z} WHERE mode = ? ORDER BY number DESC LIMIT ?`)
+      .all<RawZReport>(mode, limit)
+      .map(toZReport);
   }
 
   // -- webhooks ---------------------------------------------------------------------------------
@@ -812,4 +996,67 @@ export class Journal {
 }
 
 const SELECT_READER = `SELECT id, device_id AS deviceId, kind, label, registration_code AS registrationCode, terminal_id AS terminalId,
-  processor_id AS gatewayReaderId, created_at AS createdAt FROM readers`;
+  processor_id AS gatewayReaderId, standalone, created_at AS createdAt FROM readers`;
+
+type RawReader = Omit<HostedReaderRecord, 'standalone'> & { standalone: number };
+
+function toReader(row: RawReader): HostedReaderRecord {
+  return { ...row, standalone: row.standalone === 1 };
+}
+
+export type ReceiptChannel = 'print' | 'email';
+export type ReceiptState = 'pending' | 'printed' | 'failed' | 'requested' | 'sent';
+export type ReceiptCopies = 'customer' | 'merchant' | 'both';
+
+/** A receipt the till printed (or tried to), or one asked for by email. */
+export interface ReceiptRecord {
+  id: number;
+  paymentId: string;
+  channel: ReceiptChannel;
+  /** Which copies a print job holds; 'customer' for an email. */
+  copies: ReceiptCopies;
+  /** A reprint, marked DUPLICATE. */
+  duplicate: boolean;
+  /** The printer's port, or the email address. */
+  destination: string | null;
+  /** pending → printed | failed (print); requested (the till keeps it) | sent (the gateway sends it) (email). */
+  state: ReceiptState;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const SELECT_RECEIPT = `SELECT id, payment_id AS paymentId, channel, copies, duplicate, destination, state, error,
+  created_at AS createdAt, updated_at AS updatedAt FROM receipts`;
+
+type RawReceipt = Omit<ReceiptRecord, 'duplicate'> & { duplicate: number };
+
+function toReceipt(row: RawReceipt): ReceiptRecord {
+  return { ...row, duplicate: row.duplicate === 1 };
+}
+
+/** A closed business day, as stored: append-only (the table's triggers refuse changes). */
+export interface ZReportRecord {
+  mode: Mode;
+  number: number;
+  businessDate: string;
+  windowStart: string;
+  windowEnd: string;
+  closedAt: string;
+  closedBy: string;
+  override: { by: string; reason: string } | null;
+  /** The whole Z report (main/reports ZReport) as JSON, digest included. */
+  report: string;
+  /** The reconciliation at closing time, as JSON, when it could be made. */
+  reconciliation: string | null;
+  digest: string;
+}
+
+const SELECT_Z = `SELECT mode, number, business_date AS businessDate, window_start AS windowStart, window_end AS windowEnd,
+  closed_at AS closedAt, closed_by AS closedBy, override, report, reconciliation, digest FROM z_reports`;
+
+type RawZReport = Omit<ZReportRecord, 'override'> & { override: string | null };
+
+function toZReport(row: RawZReport): ZReportRecord {
+  return { ...row, override: row.override ? (JSON.parse(row.override) as ZReportRecord['override']) : null };
+}

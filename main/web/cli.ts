@@ -9,7 +9,7 @@
  *   --gateway-url URL  use this PlutoPay-compatible API instead of the embedded sandbox (test mode),
  *                      with the secret key from the POS_SECRET_KEY environment variable (never a flag:
  *                      flags show up in process lists)
- *   --json             print one JSON line {url, origin, token, sandbox_url} instead of prose
+ *   --json             print one JSON line {url, origin, token, display_url, sandbox_url} instead of prose
  */
 import { defaultDataDir } from '../../common/paths';
 import { createAppHost } from '../host/app-host';
@@ -78,14 +78,17 @@ export async function runWebMode(argv: readonly string[], builtRendererDir: stri
     host,
     staticDir: options.staticDir,
     port: options.port,
+    onDisplayConnections: (connected) => host.customerDisplay({ connected }),
     log: (line) => process.stderr.write(`${line}\n`),
   });
+  host.customerDisplay({ url: server.displayUrl });
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ url: server.url, origin: server.origin, token: server.token, sandbox_url: host.sandboxUrl })}\n`,
+      `${JSON.stringify({ url: server.url, origin: server.origin, token: server.token, display_url: server.displayUrl, sandbox_url: host.sandboxUrl })}\n`,
     );
   } else {
     process.stdout.write(`POS Terminal Companion (web mode) — open ${server.url}\n`);
+    process.stdout.write(`Customer display (second screen) — open ${server.displayUrl}\n`);
     if (host.sandboxUrl) process.stdout.write(`Test mode: embedded PlutoPay sandbox at ${host.sandboxUrl}\n`);
   }
   let closing = false;

@@ -3,6 +3,10 @@
  * shared machine: every request must name this server in its Host header (no DNS rebinding), the
  * bridge only accepts our own page's Origin, and it requires the per-launch token that only the
  * printed URL carries (so another local page or user cannot drive payments).
+ *
+ * The customer display has a second URL with a token of its own. A bridge opened with it is the
+ * display's: it receives only the display's events and may send only the customer's commands
+ * (CUSTOMER_DISPLAY_COMMANDS); everything else is refused as unauthorized.
  */
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -11,7 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { BRIDGE_TOKEN_REFUSED, type HostEvent, type Result } from '../../common/contract';
+import { BRIDGE_TOKEN_REFUSED, CUSTOMER_DISPLAY_COMMANDS, type HostEvent, type Result } from '../../common/contract';
 import { CONTENT_TYPES, contentSecurityPolicy } from './renderer-content';
 
 export const BRIDGE_PATH = '/bridge';
@@ -33,6 +37,10 @@ export interface WebServerOptions {
   port?: number;
   /** Per-launch secret; generated when absent. */
   token?: string;
+  /** The customer display's own per-launch secret; generated when absent. */
+  displayToken?: string;
+  /** How many customer displays are connected, whenever that changes. */
+  onDisplayConnections?: (count: number) => void;
   log?: (line: string) => void;
 }
 
@@ -42,6 +50,9 @@ export interface RunningWebServer {
   origin: string;
   port: number;
   token: string;
+  /** The customer display's page: its own token, read-only but for the customer's choices. */
+  displayUrl: string;
+  displayToken: string;
   close(): Promise<void>;
 }
 
@@ -58,6 +69,9 @@ const SECURITY_HEADERS = {
 
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   const token = options.token ?? randomBytes(24).toString('hex');
+  const displayToken = options.displayToken ?? randomBytes(24).toString('hex');
+  if (displayToken === token) throw new Error('the display token must differ from the cashier token');
+  let displays = 0;
   const staticRoot = resolve(options.staticDir);
   const log = options.log ?? (() => undefined);
   let port = 0;
@@ -78,6 +92,19 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const reason = checkUpgrade(request, allowedHosts(), allowedOrigins(), token);
+    if (reason === TOKEN_REFUSED && checkUpgrade(request, allowedHosts(), allowedOrigins(), displayToken) === null) {
+      // The customer display's token: a bridge restricted to the display.
+      sockets.handleUpgrade(request, socket, head, (ws) => {
+        displays++;
+        options.onDisplayConnections?.(displays);
+        ws.on('close', () => {
+          displays--;
+          options.onDisplayConnections?.(displays);
+        });
+        serveBridge(ws, options.host, log, 'display');
+      });
+      return;
+    }
     if (reason === TOKEN_REFUSED) {
       // Our own page (right Host and Origin) with a stale or wrong token: a browser cannot read a
       // refused upgrade's status, so accept and close at once with a code that says why. No
@@ -91,7 +118,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}\r\n`);
       return;
     }
-    sockets.handleUpgrade(request, socket, head, (ws) => serveBridge(ws, options.host, log));
+    sockets.handleUpgrade(request, socket, head, (ws) => serveBridge(ws, options.host, log, 'cashier'));
   });
 
   await new Promise<void>((resolvePromise, reject) => {
@@ -106,6 +133,8 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     origin,
     port,
     token,
+    displayUrl: `${origin}/#display=${displayToken}`,
+    displayToken,
     async close() {
       for (const client of sockets.clients) client.terminate();
       sockets.close();
@@ -140,7 +169,9 @@ function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-function serveBridge(ws: WebSocket, host: BridgeHost, log: (line: string) => void): void {
+const DISPLAY_COMMANDS: ReadonlySet<string> = new Set(CUSTOMER_DISPLAY_COMMANDS);
+
+function serveBridge(ws: WebSocket, host: BridgeHost, log: (line: string) => void, role: 'cashier' | 'display'): void {
   const send = (message: unknown) => {
     if (ws.readyState !== ws.OPEN) return;
     // A client that stopped reading must not grow the host's memory without bound.
@@ -150,7 +181,10 @@ function serveBridge(ws: WebSocket, host: BridgeHost, log: (line: string) => voi
     }
     ws.send(JSON.stringify(message));
   };
-  const unsubscribe = host.subscribe((event) => send({ type: 'event', event }));
+  // The display hears only what it shows: not payments, readers, settings or the log.
+  const unsubscribe = host.subscribe((event) => {
+    if (role === 'cashier' || event.type === 'display') send({ type: 'event', event });
+  });
   ws.on('close', unsubscribe);
   ws.on('error', (error) => log(`bridge socket error: ${error.message}`));
   ws.on('message', (data, isBinary) => {
@@ -175,6 +209,14 @@ function serveBridge(ws: WebSocket, host: BridgeHost, log: (line: string) => voi
       return;
     }
     const id = invoke.id;
+    if (role === 'display' && !DISPLAY_COMMANDS.has(invoke.name)) {
+      send({
+        type: 'result',
+        id,
+        result: { ok: false, error: { code: 'unauthorized', message: 'The customer display cannot do that.' } },
+      });
+      return;
+    }
     host
       .dispatch(invoke.name, invoke.input)
       .then((result) => send({ type: 'result', id, result }))

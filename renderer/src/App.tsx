@@ -10,6 +10,8 @@ import { Transactions } from './screens/Transactions';
 import { Readers } from './screens/Readers';
 import { Settings } from './screens/Settings';
 import { Attention } from './screens/Attention';
+import { Reports } from './screens/Reports';
+import { PrintArea } from './components/PrintArea';
 
 interface NavItem {
   screen: Screen;
@@ -27,6 +29,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { screen: 'readers', label: 'Readers', key: 'F6' },
   { screen: 'settings', label: 'Settings', key: 'F7' },
   { screen: 'attention', label: 'Needs attention', key: 'F8' },
+  { screen: 'reports', label: 'Reports', key: 'F9' },
 ];
 
 function Nav() {
@@ -71,6 +74,7 @@ function Header() {
   // Until the host has said which mode it is in, say nothing: a stale tab on a live till must
   // never claim TEST MODE (the store's default) next to "Reconnecting…".
   const known = usePos((s) => s.host.ready);
+  const display = usePos((s) => s.host.settings?.counter.customerDisplay ?? null);
   return (
     <header className="header">
       <span className="header__title">
@@ -79,6 +83,14 @@ function Header() {
       {known && gateway ? (
         <span className="gateway-name" title={`Payments go through ${gateway.label}`}>
           {gateway.label}
+        </span>
+      ) : null}
+      {known && display && (display.url || display.connected > 0) ? (
+        <span
+          className={`display-badge${display.connected > 0 ? ' display-badge--on' : ''}`}
+          title={display.url ? `Customer display: ${display.url}` : 'Customer display: the second window'}
+        >
+          Customer display: {display.connected > 0 ? 'connected' : 'not open'}
         </span>
       ) : null}
       {!known ? null : mode === 'test' ? (
@@ -112,6 +124,8 @@ function CurrentScreen({ screen }: { screen: Screen }) {
       return <Settings />;
     case 'attention':
       return <Attention />;
+    case 'reports':
+      return <Reports />;
     default:
       return null;
   }
@@ -155,32 +169,35 @@ export function App() {
   }, [screen, ready]);
 
   return (
-    <div className="app">
-      <Header />
-      <Banners />
-      <div className="app__body">
-        <Nav />
-        <main className="main" ref={mainRef}>
-          {ready ? (
-            <CurrentScreen screen={screen} />
-          ) : (
-            <div className="loading">
-              <p role="status">
-                {connection === 'refused'
-                  ? 'Not connected: open the URL printed by npm start / npm run web again.'
-                  : syncError
-                    ? `Could not load the host's state: ${syncError}`
-                    : 'Connecting to the host…'}
-              </p>
-              {syncError ? (
-                <button type="button" onClick={() => void resync()} disabled={syncing}>
-                  Try again
-                </button>
-              ) : null}
-            </div>
-          )}
-        </main>
+    <>
+      <div className="app">
+        <Header />
+        <Banners />
+        <div className="app__body">
+          <Nav />
+          <main className="main" ref={mainRef}>
+            {ready ? (
+              <CurrentScreen screen={screen} />
+            ) : (
+              <div className="loading">
+                <p role="status">
+                  {connection === 'refused'
+                    ? 'Not connected: open the URL printed by npm start / npm run web again.'
+                    : syncError
+                      ? `Could not load the host's state: ${syncError}`
+                      : 'Connecting to the host…'}
+                </p>
+                {syncError ? (
+                  <button type="button" onClick={() => void resync()} disabled={syncing}>
+                    Try again
+                  </button>
+                ) : null}
+              </div>
+            )}
+          </main>
+        </div>
       </div>
-    </div>
+      <PrintArea />
+    </>
   );
 }

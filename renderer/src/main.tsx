@@ -3,7 +3,9 @@ import { createRoot } from 'react-dom/client';
 import './styles.css';
 import { App } from './App';
 import { safeSessionStorage, selectTransport } from './bridge';
-import type { WebSocketConstructor } from './bridge/ws-client';
+import { bridgeUrl, takeDisplayRole } from './bridge/token';
+import { createWsBridge, type WebSocketConstructor } from './bridge/ws-client';
+import { CustomerDisplayApp } from './display/CustomerDisplay';
 import { NoToken } from './screens/NoToken';
 import { createPosStore } from './store';
 import { StoreProvider } from './store/context';
@@ -16,26 +18,52 @@ function localPreferences(): Storage | null {
   }
 }
 
-const transport = selectTransport({
-  pos: window.pos,
-  location: window.location,
-  history: window.history,
-  sessionStorage: safeSessionStorage(window),
-  WebSocket: typeof WebSocket === 'function' ? (WebSocket as unknown as WebSocketConstructor) : undefined,
-});
-
 const root = createRoot(document.getElementById('root')!);
+const storage = safeSessionStorage(window);
+const Socket = typeof WebSocket === 'function' ? (WebSocket as unknown as WebSocketConstructor) : undefined;
+// The customer display (a second URL with its own token, or Electron's second window) is its own app.
+const role = takeDisplayRole({ location: window.location, history: window.history, storage });
 
-if (transport.kind === 'no-token') {
-  root.render(<NoToken />);
-} else {
-  const store = createPosStore(transport.bridge, { preferences: localPreferences() });
-  store.start();
+if (role.display) {
+  const bridge = window.pos
+    ? window.pos
+    : role.token && Socket
+      ? createWsBridge({ url: bridgeUrl(window.location), token: role.token, WebSocket: Socket })
+      : null;
+  document.title = 'Customer display';
   root.render(
-    <StrictMode>
-      <StoreProvider store={store}>
-        <App />
-      </StoreProvider>
-    </StrictMode>,
+    bridge ? (
+      <StrictMode>
+        <CustomerDisplayApp bridge={bridge} />
+      </StrictMode>
+    ) : (
+      <NoToken />
+    ),
   );
+} else {
+  startCashier();
+}
+
+function startCashier() {
+  const transport = selectTransport({
+    pos: window.pos,
+    location: window.location,
+    history: window.history,
+    sessionStorage: storage,
+    WebSocket: Socket,
+  });
+
+  if (transport.kind === 'no-token') {
+    root.render(<NoToken />);
+  } else {
+    const store = createPosStore(transport.bridge, { preferences: localPreferences() });
+    store.start();
+    root.render(
+      <StrictMode>
+        <StoreProvider store={store}>
+          <App />
+        </StoreProvider>
+      </StrictMode>,
+    );
+  }
 }

@@ -337,3 +337,37 @@ describe('ConcertReader: disconnects', () => {
     expect(t.reader.state).toBe('disconnected');
   });
 });
+
+describe('ConcertReader: a credit (refund) on the terminal', () => {
+  it('sends transaction type 1 and reads the answer like a purchase; the batch counts both', async () => {
+    const t = setup();
+    expect(await t.pay()).toMatchObject({ kind: 'approved' });
+    let outcome: CardOutcome | undefined;
+    const refund = t.reader
+      .refund({ amount: 500, currency: 'EUR', reference: 'rfd_pay_123456' })
+      .then((o) => (outcome = o));
+    for (let i = 0; i < 100 && outcome === undefined; i++) await t.run(50);
+    await refund;
+    expect(outcome).toMatchObject({ kind: 'approved', card: { brand: 'visa', last4: '0119' } });
+    expect(t.emulator.requests.map((r) => [r.transactionType, r.amount])).toEqual([
+      ['0', 1250],
+      ['1', 500],
+    ]);
+    expect(t.emulator.batch()).toEqual([
+      { transactionType: '0', currencyNumeric: '978', count: 1, amount: 1250 },
+      { transactionType: '1', currencyNumeric: '978', count: 1, amount: 500 },
+    ]);
+    expect(t.emulator.closeBatch()).toHaveLength(2);
+    expect(t.emulator.batch()).toEqual([]);
+  });
+
+  it('a refused credit is declined, nothing credited', async () => {
+    const t = setup({ outcome: 'refuse' });
+    let outcome: CardOutcome | undefined;
+    const refund = t.reader.refund({ amount: 500, currency: 'EUR', reference: 'rfd_1' }).then((o) => (outcome = o));
+    for (let i = 0; i < 100 && outcome === undefined; i++) await t.run(50);
+    await refund;
+    expect(outcome).toMatchObject({ kind: 'declined' });
+    expect(t.emulator.batch()).toEqual([]);
+  });
+});

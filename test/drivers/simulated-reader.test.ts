@@ -113,4 +113,30 @@ describe('simulated reader', () => {
     await expect(sim.recoverOutcome('act_unplug')).resolves.toMatchObject({ kind: 'approved' });
     await expect(sim.recoverOutcome('never')).resolves.toBeNull();
   });
+
+  it('returns its own terminal ticket with an approval, and credits any card on a refund', async () => {
+    const clock = new FakeClock();
+    const sim = reader(clock);
+    const sale = sim.collect({ amount: 1438, currency: 'EUR', reference: 'act_tip' });
+    sim.presentCard();
+    clock.advance(100);
+    const approved = await sale;
+    expect(approved).toMatchObject({ kind: 'approved', entryMode: 'contactless' });
+    expect(approved.kind === 'approved' && approved.terminalLines).toEqual([
+      'SIMULATED TERMINAL',
+      'DEBIT',
+      'VISA ************4242',
+      'CONTACTLESS',
+      'AMOUNT 14.38 EUR',
+      `AUTH ${approved.kind === 'approved' ? approved.authCode : ''}`,
+    ]);
+    const credit = sim.refund({ amount: 1250, currency: 'JPY', reference: 'rfd_1' });
+    // Even a card a purchase would decline takes the money back.
+    sim.presentCard('4000 0000 0000 0077');
+    clock.advance(100);
+    const refunded = await credit;
+    expect(refunded).toMatchObject({ kind: 'approved', card: { last4: '0077' } });
+    expect(refunded.kind === 'approved' && refunded.terminalLines?.slice(1, 2)).toEqual(['CREDIT']);
+    expect(refunded.kind === 'approved' && refunded.terminalLines?.[4]).toBe('AMOUNT 1250 JPY');
+  });
 });

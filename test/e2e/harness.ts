@@ -27,6 +27,8 @@ export interface WebApp {
   url: string;
   origin: string;
   token: string;
+  /** The customer display's page (its own token). */
+  displayUrl: string;
   sandboxUrl: string;
   dataDir: string;
   process: ChildProcess;
@@ -58,11 +60,18 @@ export async function startWebApp(options: { args?: string[]; env?: NodeJS.Proce
       reject(new Error(`web mode exited (${code}): ${stderr.join('')}`));
     });
   });
-  const info = JSON.parse(line) as { url: string; origin: string; token: string; sandbox_url: string };
+  const info = JSON.parse(line) as {
+    url: string;
+    origin: string;
+    token: string;
+    display_url: string;
+    sandbox_url: string;
+  };
   return {
     url: info.url,
     origin: info.origin,
     token: info.token,
+    displayUrl: info.display_url,
     sandboxUrl: info.sandbox_url,
     dataDir,
     process: child,

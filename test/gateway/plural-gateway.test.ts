@@ -126,6 +126,7 @@ describe('the gateway', () => {
       cancelsUnpaidLink: false,
       simulateCards: true,
       paymentNotes: false,
+      receiptEmail: false,
     });
     expect(PLURAL_LIMITS).toEqual({
       amount: { min: 100, max: 100_000_000 },

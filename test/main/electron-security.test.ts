@@ -1,8 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { CUSTOMER_DISPLAY_COMMANDS } from '../../common/contract/views';
 import {
   APP_ENTRY_URL,
+  DISPLAY_ENTRY_URL,
   ELECTRON_CSP,
+  customerScreen,
+  isDisplayCommand,
   isAllowedNavigation,
   isTrustedSender,
   permissionDecision,
@@ -117,5 +121,19 @@ describe('Electron hardening (tested without the runtime)', () => {
       .filter(Boolean);
     expect(out.every((file) => file.startsWith('main/app/'))).toBe(true);
     expect(out.length).toBeGreaterThan(0);
+  });
+
+  it("puts the customer display on the first screen that is not the cashier's, and lets it choose only", () => {
+    const primary = { id: 1, bounds: { x: 0, y: 0, width: 1920, height: 1080 } };
+    const second = { id: 7, bounds: { x: 1920, y: 0, width: 1024, height: 768 } };
+    expect(customerScreen([primary], 1)).toBeNull();
+    expect(customerScreen([primary, second], 1)).toBe(second);
+    expect(customerScreen([second, primary], 1)).toBe(second);
+    expect(DISPLAY_ENTRY_URL).toBe(`${APP_ENTRY_URL}#display`);
+    expect(isAllowedNavigation(DISPLAY_ENTRY_URL)).toBe(true);
+    expect(isDisplayCommand('customer.chooseTip', CUSTOMER_DISPLAY_COMMANDS)).toBe(true);
+    expect(isDisplayCommand('display.snapshot', CUSTOMER_DISPLAY_COMMANDS)).toBe(true);
+    for (const name of ['session.snapshot', 'payments.create', 'settings.update', 'payments.refund', 42, null])
+      expect(isDisplayCommand(name, CUSTOMER_DISPLAY_COMMANDS)).toBe(false);
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { Journal, JOURNAL_SCHEMA_VERSION, newPaymentRecord, type PaymentRecord } from '../../main/store/journal';
-import { openDatabase, SchemaTooNewError } from '../../main/store/sqlite';
+import { migrate, openDatabase, SchemaTooNewError } from '../../main/store/sqlite';
 
 function paymentFixture(overrides: Partial<PaymentRecord> = {}) {
   return newPaymentRecord({
@@ -119,5 +119,18 @@ describe('journal', () => {
     expect(journal.searchPayments('txn_d', 10).map((p) => p.orderReference)).toEqual(['SHOP-200']);
     expect(journal.searchPayments('pay_zzz', 10).map((p) => p.orderReference)).toEqual(['SHOP-200']);
     expect(journal.searchPayments('%', 10)).toEqual([]);
+  });
+
+  it('runs migrations numbered 1, 2, 3… without gaps; a gap or a step back is refused', () => {
+    const db = openDatabase(':memory:');
+    const ran: string[] = [];
+    const step = (version: number, name: string) => ({ version, name, up: () => void ran.push(name) });
+    expect(migrate(db, [step(1, 'one'), step(2, 'two'), step(3, 'three')])).toBe(3);
+    expect(ran).toEqual(['one', 'two', 'three']);
+    expect(db.prepare('PRAGMA user_version').get<{ user_version: number }>()!.user_version).toBe(3);
+    expect(() => migrate(db, [step(1, 'one'), step(2, 'two'), step(4, 'four')])).toThrow(/out of order/);
+    expect(() => migrate(db, [step(1, 'one'), step(3, 'three'), step(2, 'two')])).toThrow(/out of order/);
+    expect(() => migrate(db, [step(1, 'one'), step(2, 'two')])).toThrow(SchemaTooNewError);
+    db.close();
   });
 });

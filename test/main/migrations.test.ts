@@ -207,6 +207,28 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(() => insertShare.run('pay_a', 1, 'MERCHANT-2', 250, 2, AT)).toThrow(/CHECK/);
   });
 
+  it('006 counter day: old payments have no tip and were charged by the gateway; Z reports cannot change', () => {
+    const db = databaseAt(5);
+    insertV1Payment(db, 'pay_a');
+    db.prepare(
+      `INSERT INTO readers (id, device_id, kind, label, registration_code, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run('rdr_1', 'serial:/dev/ttyUSB0', 'concert', 'Counter 1', 'concert-1', AT);
+    upgrade(db, 6);
+    expect(
+      db.prepare('SELECT id, amount, pre_tip_amount, tip_amount, tip_state, charged_by FROM payments').all(),
+    ).toEqual([
+      { id: 'pay_a', amount: 1250, pre_tip_amount: null, tip_amount: 0, tip_state: null, charged_by: 'gateway' },
+    ]);
+    expect(db.prepare('SELECT id, standalone FROM readers').all()).toEqual([{ id: 'rdr_1', standalone: 0 }]);
+    db.prepare(
+      `INSERT INTO z_reports (mode, number, business_date, window_start, window_end, closed_at, closed_by, report, digest)
+       VALUES ('test', 1, '2026-03-01', ?, ?, ?, 'Ada', '{}', 'd1')`,
+    ).run(AT, AT, AT);
+    expect(() => db.prepare(`UPDATE z_reports SET closed_by = 'Eve'`).run()).toThrow(/immutable/);
+    expect(() => db.prepare('DELETE FROM z_reports').run()).toThrow(/immutable/);
+    expect(() => db.prepare(`UPDATE payments SET charged_by = 'bank' WHERE id = 'pay_a'`).run()).toThrow(/CHECK/);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -225,7 +247,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
   });
 
   it('has a case above for every migration', () => {
-    const covered = ['initial', 'webhook-events', 'history-indexes', 'gateways', 'splits'];
+    const covered = ['initial', 'webhook-events', 'history-indexes', 'gateways', 'splits', 'counter-day'];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });
 });

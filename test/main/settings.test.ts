@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseCommandInput } from '../../common/contract';
 import { FakeClock } from '../support/fake-clock';
 import { MemorySecretStore } from '../../main/config/secrets';
 import { SettingsStore } from '../../main/config/settings';
@@ -58,5 +59,45 @@ describe('settings and key hygiene', () => {
     const { settings } = store();
     expect(settings.update({ autoPresentDelayMs: 1500 }).accountChanged).toBe(false);
     expect(settings.get().autoPresentDelayMs).toBe(1500);
+  });
+
+  it('keeps the counter settings: shop, time zone, tipping, receipt printer', () => {
+    const { settings } = store();
+    expect(settings.get()).toMatchObject({ tipping: false, tipPresets: [10, 15, 20], receiptWidth: 42 });
+    const { accountChanged } = settings.update({
+      shopName: 'Café des Arts',
+      shopAddress: ['12 rue de la Paix', '75002 Paris'],
+      timeZone: 'Europe/Paris',
+      tipping: true,
+      tipPresets: [5, 12.5],
+      receiptPrinterPort: '/dev/ttyUSB0',
+      receiptWidth: 48,
+      printReceipts: 'both',
+      drawerKick: true,
+    });
+    expect(accountChanged).toBe(false);
+    const view = settings.view({}, null, { url: 'http://127.0.0.1:1/#display=ab', connected: 1 });
+    expect(view.counter).toEqual({
+      shopName: 'Café des Arts',
+      shopAddress: ['12 rue de la Paix', '75002 Paris'],
+      receiptFooter: [],
+      timeZone: 'Europe/Paris',
+      tipping: { enabled: true, presets: [5, 12.5] },
+      printer: { port: '/dev/ttyUSB0', width: 48, print: 'both', drawerKick: true },
+      customerDisplay: { url: 'http://127.0.0.1:1/#display=ab', connected: 1 },
+    });
+    // Empty text clears: the shop name falls back to the account's, the printer is removed.
+    settings.update({ shopName: '', receiptPrinterPort: '' });
+    expect(settings.get()).toMatchObject({ shopName: null, receiptPrinterPort: null });
+  });
+
+  it('refuses a time zone Intl does not know and tip presets above 100 %', () => {
+    expect(parseCommandInput('settings.update', { timeZone: 'Mars/Olympus' }).ok).toBe(false);
+    expect(parseCommandInput('settings.update', { tipPresets: [150] }).ok).toBe(false);
+    expect(parseCommandInput('settings.update', { tipPresets: [12.345] }).ok).toBe(false);
+    expect(parseCommandInput('settings.update', { receiptWidth: 40 }).ok).toBe(false);
+    expect(parseCommandInput('settings.update', { timeZone: 'America/Santiago', tipPresets: [10, 15, 20] }).ok).toBe(
+      true,
+    );
   });
 });

@@ -127,4 +127,33 @@ describe('web-mode server', () => {
     expect(calls).toEqual([{ name: 'session.snapshot', input: {} }]);
     ws.close();
   });
+
+  it("serves the customer display on its own token: display events and the customer's commands only", async () => {
+    expect(server.displayUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#display=[0-9a-f]{48}$/);
+    expect(server.displayToken).not.toBe(server.token);
+    calls.length = 0;
+    const ws = connect(server, { token: server.displayToken });
+    expect(await outcome(ws)).toBe('open');
+    const messages: { type: string; id?: number; result?: Result<unknown>; event?: HostEvent }[] = [];
+    ws.on('message', (data) => messages.push(JSON.parse(String(data))));
+    ws.send(JSON.stringify({ type: 'invoke', id: 1, name: 'display.snapshot', input: {} }));
+    ws.send(JSON.stringify({ type: 'invoke', id: 2, name: 'session.snapshot', input: {} }));
+    ws.send(JSON.stringify({ type: 'invoke', id: 3, name: 'payments.create', input: { amount: 1, currency: 'EUR' } }));
+    ws.send(JSON.stringify({ type: 'invoke', id: 4, name: 'customer.chooseTip', input: {} }));
+    await new Promise((r) => setTimeout(r, 100));
+    for (const listener of listeners) {
+      listener({ seq: 9, type: 'attention', attention: [] });
+      listener({ seq: 10, type: 'settings' } as unknown as HostEvent);
+      listener({ seq: 11, type: 'display', display: { version: 2 } } as unknown as HostEvent);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    // Only the customer's commands reach the host; the others are refused without being read.
+    expect(calls.map((c) => c.name)).toEqual(['display.snapshot', 'customer.chooseTip']);
+    const refused = messages.filter(
+      (m) => m.type === 'result' && m.result && !m.result.ok && m.result.error.code === 'unauthorized',
+    );
+    expect(refused.map((m) => m.id).sort()).toEqual([2, 3]);
+    expect(messages.filter((m) => m.type === 'event').map((m) => m.event?.type)).toEqual(['display']);
+    ws.close();
+  });
 });

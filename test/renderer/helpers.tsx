@@ -10,6 +10,7 @@ import type {
   CommandInput,
   CommandName,
   CommandResult,
+  CustomerDisplayView,
   HostEvent,
   PaymentView,
   PosBridge,
@@ -45,6 +46,15 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
     webhookPort: null,
     payplug: { apiBaseUrl: 'http://127.0.0.1:4010/payplug', secretKey: null, notificationUrl: null },
     plural: { apiBaseUrl: 'http://127.0.0.1:4010/plural', clientId: null, clientSecret: null, signatureKey: null },
+    counter: {
+      shopName: null,
+      shopAddress: [],
+      receiptFooter: [],
+      timeZone: 'Europe/Paris',
+      tipping: { enabled: false, presets: [10, 15, 20] },
+      printer: { port: null, width: 42, print: 'customer', drawerKick: false },
+      customerDisplay: { url: null, connected: 0 },
+    },
     ...over,
   };
 }
@@ -62,6 +72,7 @@ export function makeReader(over: Partial<ReaderView> = {}): ReaderView {
     model: 'Simulated',
     softwareVersion: '1.0.0',
     terminalId: 'term_1',
+    standalone: false,
     status: 'online',
     statusDetail: null,
     lastSeenAt: minutesAgo(0),
@@ -104,6 +115,11 @@ export function makePayment(over: Partial<PaymentView> = {}): PaymentView {
     authorizationExpiresAt: null,
     installmentPlanId: null,
     splits: [],
+    tip: null,
+    chargedBy: 'gateway',
+    entryMode: null,
+    authCode: null,
+    receipt: { print: null, email: null },
     next: nextFor(over.status ?? 'pending', over.channel ?? 'card_present'),
     createdAt: now,
     updatedAt: now,
@@ -177,6 +193,7 @@ export function gatewayFor(name: GatewayName): GatewayView {
     cancelsUnpaidLink: name !== 'plural',
     simulateCards: true,
     paymentNotes: name === 'payplug',
+    receiptEmail: name === 'plutopay',
   };
   const label = { plutopay: 'PlutoPay', payplug: 'PayPlug', plural: 'Plural' }[name];
   return {
@@ -210,6 +227,26 @@ export function makeSnapshot(over: Partial<Snapshot> = {}): Snapshot {
     payments: [],
     connectivity: { gateway: 'online', lastError: null, queued: { count: 0, totals: [] }, recovering: null },
     attention: [],
+    display: makeDisplay(),
+    ...over,
+  };
+}
+
+export function makeDisplay(over: Partial<CustomerDisplayView> = {}): CustomerDisplayView {
+  return {
+    version: 1,
+    shop: 'Corner Café',
+    testMode: true,
+    phase: 'idle',
+    paymentId: null,
+    currency: null,
+    amount: null,
+    preTipAmount: null,
+    tip: null,
+    tipOptions: [],
+    payUrl: null,
+    message: null,
+    at: null,
     ...over,
   };
 }

@@ -62,6 +62,7 @@ export class FakeGateway implements PaymentGateway {
       cancelsUnpaidLink: true,
       simulateCards: true,
       paymentNotes: false,
+      receiptEmail: false,
     };
   }
 

@@ -107,11 +107,23 @@ export interface TerminalEmulatorOptions {
   readonly onEvent?: (event: EmulatorEvent) => void;
 }
 
+/** What a terminal's end-of-day ticket adds up: the transactions it approved, per type and currency. */
+export interface EmulatorBatchTotal {
+  /** `0` purchase (débit), `1` credit (crédit). */
+  readonly transactionType: string;
+  readonly currencyNumeric: string;
+  readonly count: number;
+  /** Minor units. */
+  readonly amount: number;
+}
+
 export class ConcertTerminalEmulator {
   /** The script for the next transactions; change it between payments. */
   script: EmulatorScript;
   /** Every decoded request, in order. */
   readonly requests: ConcertRequest[] = [];
+  /** The running batch (what the terminal's own totals would print), since start or the last closeBatch(). */
+  private readonly batchTotals = new Map<string, { count: number; amount: number }>();
   private readonly clock: Clock;
   private readonly timings: EmulatorTimings;
   private state: State = 'idle';
@@ -132,6 +144,21 @@ export class ConcertTerminalEmulator {
 
   setScript(script: Partial<EmulatorScript>): void {
     this.script = { ...DEFAULT_SCRIPT, ...script };
+  }
+
+  /** The terminal's own totals of the transactions it approved, like its end-of-day ticket. */
+  batch(): EmulatorBatchTotal[] {
+    return [...this.batchTotals].map(([key, total]) => {
+      const [transactionType, currencyNumeric] = key.split(':') as [string, string];
+      return { transactionType, currencyNumeric, ...total };
+    });
+  }
+
+  /** The terminal's end of day: returns the batch and starts a new one. */
+  closeBatch(): EmulatorBatchTotal[] {
+    const closed = this.batch();
+    this.batchTotals.clear();
+    return closed;
   }
 
   /** Stops every timer; the emulator ignores input afterwards. */
@@ -247,6 +274,12 @@ export class ConcertTerminalEmulator {
     }
     this.state = 'processing';
     this.answer = this.buildAnswer(request, immediate ? '9' : this.script.outcome === 'approve' ? '0' : '7');
+    if (this.answer.status === '0') {
+      // The terminal's own record: approved, whatever becomes of the answer on the wire.
+      const key = `${request.transactionType}:${request.currencyNumeric}`;
+      const total = this.batchTotals.get(key) ?? { count: 0, amount: 0 };
+      this.batchTotals.set(key, { count: total.count + 1, amount: total.amount + request.amount });
+    }
     const answer = () => {
       this.attempts = 0;
       this.transmissions = 0;

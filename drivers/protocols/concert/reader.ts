@@ -62,6 +62,10 @@ const LINK_FAILURE_CODES: Record<Exclude<LinkErrorCode, 'aborted'>, FailureCode>
   answer_corrupt: 'protocol_error',
 };
 
+/** Concert transaction types the open implementations agree on: 0 purchase (débit), 1 credit (crédit). */
+export const TRANSACTION_PURCHASE = '0';
+export const TRANSACTION_CREDIT = '1';
+
 const MAY_HAVE_CHARGED =
   'The terminal had taken the payment request, so the card may have been charged: check the terminal before retrying.';
 
@@ -116,6 +120,22 @@ export class ConcertReader implements Reader {
   }
 
   collect(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome> {
+    return this.transact(request, TRANSACTION_PURCHASE, onStage);
+  }
+
+  /**
+   * A credit (transaction type 1) on the terminal: the refund of a payment the terminal charged
+   * through the shop's own bank. The exchange and the outcome rules are the purchase's.
+   */
+  refund(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome> {
+    return this.transact(request, TRANSACTION_CREDIT, onStage);
+  }
+
+  private transact(
+    request: CollectRequest,
+    transactionType: string,
+    onStage?: (stage: CollectStage) => void,
+  ): Promise<CardOutcome> {
     if (this.gone || this.closed)
       return Promise.resolve(failed('reader_disconnected', `reader ${this.info.label} is not connected`));
     if (this.active) return Promise.resolve(failed('reader_busy', DECLINE_CODES.reader_busy.gateway));
@@ -130,7 +150,7 @@ export class ConcertReader implements Reader {
       amount: request.amount,
       fullAnswer: this.options.fullAnswer ?? true,
       paymentMode: '1',
-      transactionType: '0',
+      transactionType,
       currencyNumeric,
       privateData: privateDataFor(request.reference),
       delay: 'A010',

@@ -44,6 +44,8 @@ export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
   // Only against this app's sandbox: PayPlug itself has no call to pay a page without a browser.
   simulateCards: true,
   paymentNotes: true,
+  // PayPlug mails its own payment confirmation to the customer it is given, not a counter receipt.
+  receiptEmail: false,
 };
 
 /** How many of the newest payments findCreated and filtered or re-sorted lists look through. */

@@ -65,6 +65,7 @@ export const PLURAL_CAPABILITIES: GatewayCapabilities = {
   simulateCards: true,
   // An order's metadata is fixed when it is created.
   paymentNotes: false,
+  receiptEmail: false,
 };
 
 /**

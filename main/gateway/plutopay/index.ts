@@ -28,6 +28,8 @@ export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   cancelsUnpaidLink: true,
   simulateCards: true,
   paymentNotes: false,
+  // receipt_email on the create: PlutoPay mails the receipt when the payment succeeds.
+  receiptEmail: true,
 };
 
 export interface PlutoPayConfig {

@@ -38,3 +38,45 @@ export function takeToken(env: TokenEnv): string | null {
 export function bridgeUrl(location: Pick<Location, 'protocol' | 'host'>): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/bridge`;
 }
+
+/** The customer display's page: `#display=<hex>` (web mode) or `#display` (Electron's second window). */
+export const DISPLAY_TOKEN_KEY = 'pos.displayToken';
+export const ROLE_KEY = 'pos.pageRole';
+
+const DISPLAY_FRAGMENT = /(?:^#|&)display(?:=([0-9a-fA-F]{1,1024}))?(?:&|$)/;
+
+/**
+ * Which screen this page is: the customer display when its URL says so (or said so before a
+ * reload), else the cashier's. A display token in the fragment is moved to sessionStorage like
+ * the cashier's; it is the display's own, so this page never holds the cashier's.
+ */
+export function takeDisplayRole(env: TokenEnv): { display: false } | { display: true; token: string | null } {
+  const match = DISPLAY_FRAGMENT.exec(env.location.hash);
+  const remember = (key: string, value: string) => {
+    try {
+      env.storage?.setItem(key, value);
+    } catch {
+      // Storage may be disabled; this page load still works.
+    }
+  };
+  if (match) {
+    remember(ROLE_KEY, 'display');
+    const token = match[1] ?? null;
+    if (token) {
+      remember(DISPLAY_TOKEN_KEY, token);
+      env.history.replaceState(env.history.state, '', env.location.pathname + env.location.search);
+    }
+    return { display: true, token };
+  }
+  if (FRAGMENT.test(env.location.hash)) {
+    remember(ROLE_KEY, 'cashier');
+    return { display: false };
+  }
+  try {
+    if (env.storage?.getItem(ROLE_KEY) !== 'display') return { display: false };
+    const stored = env.storage.getItem(DISPLAY_TOKEN_KEY);
+    return { display: true, token: stored && /^[0-9a-fA-F]{1,1024}$/.test(stored) ? stored : null };
+  } catch {
+    return { display: false };
+  }
+}

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { usePos } from '../store/context';
 import { money } from '../lib/format';
 
@@ -13,6 +14,15 @@ export function Banners() {
   const syncing = usePos((s) => s.link.syncing);
   const resync = usePos((s) => s.resync);
   const connectivity = usePos((s) => s.host.connectivity);
+
+  const payments = usePos((s) => s.host.payments);
+  const selectPayment = usePos((s) => s.selectPayment);
+  const setScreen = usePos((s) => s.setScreen);
+  // "Receipt not printed — reprint": a printer problem never fails a payment, but it must show.
+  const unprinted = useMemo(
+    () => Object.values(payments).filter((p) => p.receipt.print?.state === 'failed'),
+    [payments],
+  );
 
   const queued = connectivity.queued;
   const totals = queued.totals.map((t) => money(t.amount, t.currency)).join(' + ');
@@ -57,6 +67,24 @@ export function Banners() {
             {connectivity.recovering.done} of {connectivity.recovering.total} done. You can keep working; a payment
             being checked shows its state as soon as it is known.
           </span>
+        </div>
+      ) : null}
+      {unprinted.length > 0 ? (
+        <div className="banner banner--warning banner--receipt" role="status">
+          <strong>Receipt not printed — reprint{unprinted.length > 1 ? ` (${unprinted.length} payments)` : ''}.</strong>{' '}
+          <span>
+            Order {unprinted[0]!.orderReference}, {money(unprinted[0]!.amount, unprinted[0]!.currency)}:{' '}
+            {unprinted[0]!.receipt.print?.error ?? 'the printer failed'}. The payment itself is fine.
+          </span>{' '}
+          <button
+            type="button"
+            onClick={() => {
+              selectPayment(unprinted[0]!.id);
+              setScreen('process');
+            }}
+          >
+            Open to reprint
+          </button>
         </div>
       ) : null}
       {ready && syncError && connection !== 'closed' ? (

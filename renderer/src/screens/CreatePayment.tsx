@@ -6,7 +6,16 @@ import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { SplitEditor } from '../components/SplitEditor';
 import { usePos } from '../store/context';
-import { defaultReader, draftCurrency, splitRemainder } from '../store/selectors';
+import {
+  defaultReader,
+  displayConnected,
+  draftCurrency,
+  draftTipMode,
+  isOnline,
+  splitRemainder,
+  tippingOn,
+} from '../store/selectors';
+import { TIP_PRESETS as DEFAULT_TIP_PRESETS, tipForPercent } from '../../../common/tips';
 import { currencyName, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
@@ -26,7 +35,111 @@ const FIELD_PATHS = [
   'count',
   'channel',
   'splits',
+  'tip',
 ];
+
+/** The tip, when tipping is on: asked on the customer display, or typed by the cashier. */
+function TipSection({ currency, error }: { currency: string; error: CommandError | null }) {
+  const draft = usePos((s) => s.ui.draft);
+  const updateDraft = usePos((s) => s.updateDraft);
+  const presets = usePos((s) => s.host.settings?.counter.tipping.presets ?? DEFAULT_TIP_PRESETS);
+  const mode = usePos(draftTipMode);
+  const display = usePos(displayConnected);
+  const tipOf = (percent: number) => {
+    try {
+      return draft.amount > 0 ? money(tipForPercent(draft.amount, percent, currency), currency) : null;
+    } catch {
+      return null;
+    }
+  };
+  const tipError = issueFor(error, 'tip');
+  return (
+    <fieldset className="field radio-group tip-section">
+      <legend>Tip</legend>
+      <label className="radio">
+        <input type="radio" name="tipMode" checked={mode === 'ask'} onChange={() => updateDraft({ tipMode: 'ask' })} />
+        The customer chooses on the customer display{display ? '' : ' (no display is connected)'}
+      </label>
+      <label className="radio">
+        <input
+          type="radio"
+          name="tipMode"
+          checked={mode === 'none'}
+          onChange={() => updateDraft({ tipMode: 'none' })}
+        />
+        No tip
+      </label>
+      {presets.map((percent) => (
+        <label key={percent} className="radio">
+          <input
+            type="radio"
+            name="tipMode"
+            checked={mode === 'percent' && draft.tipPercent === percent}
+            onChange={() => updateDraft({ tipMode: 'percent', tipPercent: percent })}
+          />
+          {percent} %{tipOf(percent) ? ` (${tipOf(percent)})` : ''}
+        </label>
+      ))}
+      <label className="radio">
+        <input
+          type="radio"
+          name="tipMode"
+          checked={mode === 'custom'}
+          onChange={() => updateDraft({ tipMode: 'custom' })}
+        />
+        Another amount
+      </label>
+      {mode === 'custom' ? (
+        <AmountInput
+          id="tipCustom"
+          label="Tip amount"
+          value={draft.tipCustom}
+          currency={currency}
+          onChange={(tipCustom) => updateDraft({ tipCustom })}
+          error={tipError}
+        />
+      ) : tipError ? (
+        <p className="field__error">{tipError}</p>
+      ) : null}
+    </fieldset>
+  );
+}
+
+/** Which reader the payment goes to, when more than one is online (a terminal on the shop's bank, say). */
+function ReaderChoice() {
+  const readers = usePos((s) => s.host.readers);
+  const reader = usePos(defaultReader);
+  const chooseReader = usePos((s) => s.chooseReader);
+  const online = readers.filter((r) => isOnline(r) && r.status !== 'unpaired');
+  if (online.length < 2) return null;
+  return (
+    <Field id="create-reader" label="Reader">
+      <select id="create-reader" value={reader?.id ?? ''} onChange={(e) => chooseReader(e.target.value)}>
+        {online.map((r) => (
+          <option key={r.id} value={r.id}>
+            {r.label}
+            {r.standalone ? " (shop's own bank)" : ''}
+            {r.action ? ' — busy' : ''}
+          </option>
+        ))}
+      </select>
+    </Field>
+  );
+}
+
+/** The amount with the draft's tip, for the Charge summary. */
+function withTip(amount: number, currency: string, mode: string, percent: number, custom: number): string {
+  try {
+    if (mode === 'percent')
+      return `${money(amount + tipForPercent(amount, percent, currency), currency)} with a ${percent} % tip`;
+    if (mode === 'custom' && custom > 0)
+      return `${money(amount + custom, currency)} with a ${money(custom, currency)} tip`;
+    if (mode === 'ask') return `${money(amount, currency)} + the tip the customer chooses`;
+  } catch {
+    // an amount the tip rules refuse: the host says why on Charge
+  }
+  return money(amount, currency);
+}
 
 /** Who pays, saved cards and installments: what a gateway that keeps cards or plans offers. */
 function CustomerSection({ error }: { error: CommandError | null }) {
@@ -184,6 +297,10 @@ export function CreatePayment() {
     [allowed],
   );
   const byLink = gateway ? !gateway.capabilities.readerLink && !gateway.capabilities.cloudReaders : false;
+  const tipping = usePos(tippingOn) && draft.installments === 1;
+  const tipMode = usePos(draftTipMode);
+  const shown = (amount: number) =>
+    tipping ? withTip(amount, currency, tipMode, draft.tipPercent, draft.tipCustom) : money(amount, currency);
 
   // Esc clears the form (nothing has been sent yet on this screen).
   useKey('Escape', () => {
@@ -212,7 +329,7 @@ export function CreatePayment() {
             ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} charged to the saved card.`
             : `${draft.amount ? `${money(draft.amount, currency)}: ` : ''}a payment link is shown as a QR code for the customer.`
         : draft.amount
-          ? `${money(draft.amount, currency)}${reader ? ` on ${reader.label}` : ' (no reader online: it will be created, then you pick a reader)'}`
+          ? `${shown(draft.amount)}${reader ? ` on ${reader.label}${reader.standalone ? " (charged through the shop's bank)" : ''}` : ' (no reader online: it will be created, then you pick a reader)'}`
           : reader
             ? `Goes to ${reader.label}.`
             : 'No reader is online: the payment will be created, then you pick a reader.';
@@ -233,6 +350,7 @@ export function CreatePayment() {
             error={err('amount')}
             focusFirst
           />
+          {byLink ? null : <ReaderChoice />}
           <Field id="currency" label="Currency" error={err('currency')}>
             <select
               {...describedBy('currency', null, err('currency'))}
@@ -318,6 +436,7 @@ export function CreatePayment() {
           </Field>
         </div>
       </div>
+      {tipping ? <TipSection currency={currency} error={error} /> : null}
       <CustomerSection error={error} />
       {gateway?.capabilities.splitSettlement ? <SplitEditor error={error} /> : null}
       <ErrorBox error={error} shownPaths={FIELD_PATHS} title="Not charged." />

@@ -2,11 +2,15 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { PayLink } from '../components/PayLink';
 import type { CommandError, PaymentView, ReaderView } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
+import { ReceiptPanel } from '../components/ReceiptPanel';
+import { TipEntry } from '../components/TipEntry';
+import { TIP_PRESETS as DEFAULT_TIP_PRESETS, type TipChoice } from '../../../common/tips';
 import { usePos } from '../store/context';
 import {
   canCancel,
   currentDecline,
   defaultReader,
+  displayConnected,
   isInFlight,
   isOnline,
   openPayments,
@@ -140,6 +144,15 @@ function PaymentCard({ payment, readerLabel }: { payment: PaymentView; readerLab
   return (
     <div className="payment-card">
       <p className="payment-card__amount">{money(payment.amount, payment.currency)}</p>
+      {payment.tip?.state === 'chosen' && payment.tip.amount > 0 ? (
+        <p className="payment-card__tip">
+          {money(payment.tip.preTipAmount, payment.currency)} + tip {money(payment.tip.amount, payment.currency)}
+          {payment.tip.percent !== null ? ` (${payment.tip.percent} %)` : ''}
+        </p>
+      ) : null}
+      {payment.chargedBy === 'terminal' ? (
+        <p className="muted">Charged by the terminal through the shop&apos;s own bank (no gateway).</p>
+      ) : null}
       <p className="payment-card__meta">
         {payment.description ? `${payment.description} · ` : ''}Order {payment.orderReference}
         {payment.captureMethod === 'manual' ? ' · manual capture' : ''}
@@ -162,6 +175,37 @@ function PaymentCard({ payment, readerLabel }: { payment: PaymentView; readerLab
           <strong>Needs attention:</strong> {payment.attention.reason} {payment.attention.advice}
         </div>
       ) : null}
+    </div>
+  );
+}
+
+/** A payment waiting for its tip: the customer chooses on the display, or the cashier types it. */
+function TipWaiting({ payment }: { payment: PaymentView }) {
+  const run = usePos((s) => s.run);
+  const display = usePos(displayConnected);
+  const presets = usePos((s) => s.host.settings?.counter.tipping.presets ?? DEFAULT_TIP_PRESETS);
+  const busy = usePos((s) => s.busy[`tip:${payment.id}`] === true);
+  const [error, setError] = useState<CommandError | null>(null);
+  const choose = async (tip: TipChoice) => {
+    setError(null);
+    const result = await run('payments.setTip', { paymentId: payment.id, tip }, `tip:${payment.id}`);
+    if (!result.ok) setError(result.error);
+  };
+  return (
+    <div className="tip-waiting">
+      <p role="status" className="payment-state">
+        {display
+          ? 'Waiting for the customer to choose a tip on the customer display. Nothing has been charged yet.'
+          : 'Ask the customer for a tip, then choose it here. Nothing has been charged yet.'}
+      </p>
+      <TipEntry
+        amount={payment.tip?.preTipAmount ?? payment.amount}
+        currency={payment.currency}
+        presets={presets}
+        disabled={busy}
+        onChoose={(tip) => void choose(tip)}
+      />
+      <ErrorBox error={error} shownPaths={[]} />
     </div>
   );
 }
@@ -400,6 +444,8 @@ function PaymentOnReaderOrLink() {
     );
   }
 
+  const awaitingTip = payment.tip?.state === 'awaiting' && payment.status === 'creating';
+
   if (payment.channel === 'link') {
     return (
       <section className="screen screen--process" aria-labelledby="process-title">
@@ -408,7 +454,11 @@ function PaymentOnReaderOrLink() {
         </h1>
         <PaymentCard payment={payment} />
         {notice ? <p className="notice">{notice}</p> : null}
+        {awaitingTip ? <TipWaiting payment={payment} /> : null}
         <LinkPayment payment={payment} />
+        {['succeeded', 'requires_capture', 'refunded', 'partially_refunded'].includes(payment.status) ? (
+          <ReceiptPanel paymentRef={payment.id} receipt={payment.receipt} />
+        ) : null}
       </section>
     );
   }
@@ -439,8 +489,16 @@ function PaymentOnReaderOrLink() {
       ) : null}
       <ErrorBox error={error} />
 
+      {awaitingTip ? <TipWaiting payment={payment} /> : null}
+
       {!finished ? (
-        <ReaderPicker readers={readers} value={readerId} onChange={setPicked} disabled={inFlight} payment={payment} />
+        <ReaderPicker
+          readers={readers}
+          value={readerId}
+          onChange={setPicked}
+          disabled={inFlight || awaitingTip}
+          payment={payment}
+        />
       ) : null}
 
       <div className="actions">
@@ -492,6 +550,7 @@ function PaymentOnReaderOrLink() {
           </button>
         ) : null}
       </div>
+      {finished ? <ReceiptPanel paymentRef={payment.id} receipt={payment.receipt} /> : null}
       {testMode &&
       payment.status === 'in_progress' &&
       payment.readerStage === 'waiting_for_card' &&

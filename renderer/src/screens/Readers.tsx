@@ -21,6 +21,17 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
     const result = await run('readers.reconnect', { readerId: reader.id }, `reader:${reader.id}`);
     report(result.ok ? `Reconnecting ${reader.label}…` : null, result.ok ? null : result.error);
   };
+  const setStandalone = async (standalone: boolean) => {
+    const result = await run('readers.configure', { readerId: reader.id, standalone }, `reader:${reader.id}`);
+    report(
+      result.ok
+        ? standalone
+          ? `${reader.label} now charges through the shop's own bank: payments on it never go to the gateway.`
+          : `${reader.label} now charges through the gateway.`
+        : null,
+      result.ok ? null : result.error,
+    );
+  };
   const forget = async () => {
     setConfirmForget(false);
     const result = await run('readers.forget', { readerId: reader.id }, `reader:${reader.id}`);
@@ -49,6 +60,17 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
         <p className="muted">
           Last seen {timeAgo(reader.lastSeenAt, now)} · {facts.join(' · ')}
         </p>
+        {reader.hosted ? (
+          <label className="checkbox">
+            <input
+              type="checkbox"
+              checked={reader.standalone}
+              disabled={busy || reader.action !== null}
+              onChange={(e) => void setStandalone(e.target.checked)}
+            />
+            This reader charges through its own bank (no gateway: amounts go straight to the terminal)
+          </label>
+        ) : null}
         {reader.action ? (
           <p>
             Busy with {payment ? money(payment.amount, payment.currency) : `transaction ${reader.action.transactionId}`}

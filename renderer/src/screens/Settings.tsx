@@ -556,6 +556,224 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
   );
 }
 
+/** Lines of a textarea, trimmed, empty ones dropped. */
+function lines(text: string): string[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
+
+/** "10, 15, 20" → [10, 15, 20]; null when a value is not a number. */
+export function parsePresets(text: string): number[] | null {
+  const parts = text
+    .split(/[,;\s]+/)
+    .map((p) => p.replace('%', '').trim())
+    .filter(Boolean);
+  const values = parts.map(Number);
+  return values.every((v) => Number.isFinite(v)) && values.length > 0 ? values : null;
+}
+
+/** Every IANA zone the runtime knows, for the time zone field's suggestions. */
+const TIME_ZONES: readonly string[] = (() => {
+  try {
+    return (Intl as unknown as { supportedValuesOf?: (key: string) => string[] }).supportedValuesOf?.('timeZone') ?? [];
+  } catch {
+    return [];
+  }
+})();
+
+/** The counter: the shop on receipts, its time zone, tipping, the receipt printer, the customer display. */
+function CounterForm({ settings }: { settings: SettingsView }) {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy.counter === true);
+  const counter = settings.counter;
+  const [shopName, setShopName] = useState(counter.shopName ?? '');
+  const [address, setAddress] = useState(counter.shopAddress.join('\n'));
+  const [footer, setFooter] = useState(counter.receiptFooter.join('\n'));
+  const [timeZone, setTimeZone] = useState(counter.timeZone);
+  const [tipping, setTipping] = useState(counter.tipping.enabled);
+  const [presets, setPresets] = useState(counter.tipping.presets.join(', '));
+  const [port, setPort] = useState(counter.printer.port ?? '');
+  const [width, setWidth] = useState<32 | 42 | 48>(counter.printer.width);
+  const [print, setPrint] = useState(counter.printer.print);
+  const [drawerKick, setDrawerKick] = useState(counter.printer.drawerKick);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setDone(null);
+    const tipPresets = parsePresets(presets);
+    if (!tipPresets) {
+      setError({
+        code: 'validation',
+        message: 'Check the tip presets.',
+        issues: [{ path: 'tipPresets', message: 'Percentages separated by commas, e.g. 10, 15, 20.' }],
+      });
+      return;
+    }
+    setError(null);
+    const result = await run(
+      'settings.update',
+      {
+        shopName: shopName.trim(),
+        shopAddress: lines(address),
+        receiptFooter: lines(footer),
+        timeZone: timeZone.trim(),
+        tipping,
+        tipPresets,
+        receiptPrinterPort: port.trim() || null,
+        receiptWidth: width,
+        printReceipts: print,
+        drawerKick,
+      },
+      'counter',
+    );
+    if (result.ok) setDone('Counter settings saved.');
+    else setError(result.error);
+  };
+
+  const err = (path: string) => issueFor(error, path);
+  return (
+    <form aria-labelledby="counter-title" onSubmit={(e) => void submit(e)} noValidate className="settings-form">
+      <h2 id="counter-title">Counter</h2>
+      <Field
+        id="shop-name"
+        label="Shop name on receipts"
+        hint="Empty: the gateway account's name."
+        error={err('shopName')}
+      >
+        <input
+          {...describedBy('shop-name', true, err('shopName'))}
+          value={shopName}
+          maxLength={60}
+          onChange={(e) => setShopName(e.target.value)}
+        />
+      </Field>
+      <Field id="shop-address" label="Address (one line each)" error={err('shopAddress')}>
+        <textarea
+          {...describedBy('shop-address', null, err('shopAddress'))}
+          rows={3}
+          value={address}
+          onChange={(e) => setAddress(e.target.value)}
+        />
+      </Field>
+      <Field id="receipt-footer" label="Receipt footer (one line each)" error={err('receiptFooter')}>
+        <textarea
+          {...describedBy('receipt-footer', null, err('receiptFooter'))}
+          rows={2}
+          value={footer}
+          onChange={(e) => setFooter(e.target.value)}
+        />
+      </Field>
+      <Field
+        id="time-zone"
+        label="Time zone"
+        hint="The shop's: receipts' times and where the business day starts and ends."
+        error={err('timeZone')}
+      >
+        <input
+          {...describedBy('time-zone', true, err('timeZone'))}
+          list="time-zones"
+          value={timeZone}
+          onChange={(e) => setTimeZone(e.target.value)}
+        />
+      </Field>
+      <datalist id="time-zones">
+        {TIME_ZONES.map((zone) => (
+          <option key={zone} value={zone} />
+        ))}
+      </datalist>
+      <fieldset className="field">
+        <legend>Tips</legend>
+        <label className="checkbox">
+          <input type="checkbox" checked={tipping} onChange={(e) => setTipping(e.target.checked)} />
+          Ask for a tip (on the customer display, or typed by the cashier)
+        </label>
+        <Field id="tip-presets" label="Tip presets (%)" hint="Of the amount before the tip." error={err('tipPresets')}>
+          <input
+            {...describedBy('tip-presets', true, err('tipPresets'))}
+            value={presets}
+            onChange={(e) => setPresets(e.target.value)}
+          />
+        </Field>
+      </fieldset>
+      <fieldset className="field">
+        <legend>Receipt printer (ESC/POS)</legend>
+        <Field
+          id="printer-port"
+          label="Serial port"
+          hint="e.g. /dev/ttyUSB0 or COM3; empty: no printer (receipts print from the screen)."
+          error={err('receiptPrinterPort')}
+        >
+          <input
+            {...describedBy('printer-port', true, err('receiptPrinterPort'))}
+            value={port}
+            spellCheck={false}
+            onChange={(e) => setPort(e.target.value)}
+          />
+        </Field>
+        <Field id="printer-width" label="Paper width">
+          <select id="printer-width" value={width} onChange={(e) => setWidth(Number(e.target.value) as 32 | 42 | 48)}>
+            <option value={32}>58 mm (32 columns)</option>
+            <option value={42}>80 mm (42 columns)</option>
+            <option value={48}>80 mm (48 columns)</option>
+          </select>
+        </Field>
+        <Field id="printer-print" label="Print by itself after an approval">
+          <select id="printer-print" value={print} onChange={(e) => setPrint(e.target.value as typeof print)}>
+            <option value="off">Nothing</option>
+            <option value="customer">The customer copy</option>
+            <option value="both">Merchant and customer copies</option>
+          </select>
+        </Field>
+        <label className="checkbox">
+          <input type="checkbox" checked={drawerKick} onChange={(e) => setDrawerKick(e.target.checked)} />
+          Open the cash drawer with the merchant copy
+        </label>
+      </fieldset>
+      <fieldset className="field">
+        <legend>Customer display</legend>
+        {counter.customerDisplay.url ? (
+          <>
+            <p>
+              Open this address on the second screen (it has its own key, and can only show the payment and take the
+              customer&apos;s tip):
+            </p>
+            <p className="mono display-url">{counter.customerDisplay.url}</p>
+            <p>
+              <a href={counter.customerDisplay.url} target="_blank" rel="noopener noreferrer">
+                Open the customer display
+              </a>
+            </p>
+          </>
+        ) : (
+          <p className="muted">
+            The desktop app opens the customer display by itself on a second screen when one is plugged in.
+          </p>
+        )}
+        <p role="status">
+          {counter.customerDisplay.connected > 0
+            ? `Connected (${counter.customerDisplay.connected}).`
+            : 'No customer display is connected: the cashier types the tip.'}
+        </p>
+      </fieldset>
+      <ErrorBox
+        error={error}
+        shownPaths={['shopName', 'shopAddress', 'receiptFooter', 'timeZone', 'tipPresets', 'receiptPrinterPort']}
+        title="Not saved."
+      />
+      {done ? <p role="status">{done}</p> : null}
+      <div className="actions">
+        <button type="submit" className="primary" disabled={busy}>
+          Apply counter settings
+        </button>
+      </div>
+    </form>
+  );
+}
+
 const KINDS: DevLogEntry['kind'][] = ['request', 'event', 'link', 'reader', 'error'];
 
 function DevLog() {
@@ -632,6 +850,7 @@ export function Settings() {
         Settings
       </h1>
       {settings ? <SettingsForm settings={settings} /> : <p role="status">Loading settings…</p>}
+      {settings ? <CounterForm settings={settings} /> : null}
       <DevLog />
     </section>
   );

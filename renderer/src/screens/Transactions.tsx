@@ -10,6 +10,7 @@ import type {
 } from '../../../common/contract';
 import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
+import { ReceiptPanel } from '../components/ReceiptPanel';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import type { TxQuery, TxTab } from '../store/types';
@@ -40,6 +41,7 @@ export function listInput(query: TxQuery): CommandInput<'transactions.list'> {
     sortOrder: query.sortOrder,
     page: query.page,
     size: query.size,
+    ...(query.source === 'terminal' ? { source: 'terminal' as const } : {}),
   };
 }
 
@@ -57,6 +59,7 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
   const [dateFrom, setDateFrom] = useState(query.dateFrom);
   const [dateTo, setDateTo] = useState(query.dateTo);
   const [sort, setSort] = useState(`${query.sortField}:${query.sortOrder}`);
+  const [source, setSource] = useState(query.source);
   const [error, setError] = useState<string | null>(null);
 
   const submit = (event: FormEvent) => {
@@ -67,7 +70,7 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
     }
     setError(null);
     const [sortField, sortOrder] = sort.split(':') as [TxQuery['sortField'], TxQuery['sortOrder']];
-    onSearch({ search, status, paymentMethodType: method, dateFrom, dateTo, sortField, sortOrder, page: 1 });
+    onSearch({ search, status, paymentMethodType: method, dateFrom, dateTo, sortField, sortOrder, source, page: 1 });
   };
 
   return (
@@ -124,6 +127,12 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
               {s.label}
             </option>
           ))}
+        </select>
+      </Field>
+      <Field id="tx-source" label="Charged by">
+        <select id="tx-source" value={source} onChange={(e) => setSource(e.target.value as TxQuery['source'])}>
+          <option value="gateway">The gateway</option>
+          <option value="terminal">Terminals on the shop&apos;s bank</option>
         </select>
       </Field>
       <button type="submit" className="primary">
@@ -400,6 +409,11 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               setVersion((v) => v + 1);
             }}
           />
+          {['succeeded', 'requires_capture', 'refunded', 'partially_refunded', 'failed', 'canceled'].includes(
+            t.status,
+          ) ? (
+            <ReceiptPanel paymentRef={detail.payment?.id ?? t.id} receipt={detail.payment?.receipt ?? null} />
+          ) : null}
           <h2>Refunds</h2>
           {detail.refunds.length === 0 ? (
             <p className="empty">No refunds.</p>

@@ -9,17 +9,19 @@ import type {
   PosBridge,
   Result,
 } from '../../../common/contract';
-import { createInput, defaultReader, draftCurrency, validateDraft } from './selectors';
+import { createInput, defaultReader, draftCurrency, draftTip, validateDraft } from './selectors';
 import { LAST_CURRENCY_KEY, remember, type Preferences } from './ui-slice';
 import type { CommandsSlice, PosState } from './types';
 
 /** Commands that move money: never re-sent by the UI; an unknown outcome means "refresh, then look". */
 export const MONEY_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>([
   'payments.create',
+  'payments.setTip',
   'payments.process',
   'payments.cancel',
   'payments.capture',
   'payments.refund',
+  'customer.chooseTip',
   'simulate.presentCard',
   'simulate.payLink',
   'installments.create',
@@ -30,6 +32,7 @@ export const MONEY_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>([
 
 const PAYMENT_RESULTS: ReadonlySet<CommandName> = new Set<CommandName>([
   'payments.create',
+  'payments.setTip',
   'payments.process',
   'payments.cancel',
   'payments.capture',
@@ -177,7 +180,22 @@ export const createCommandsSlice =
           get().setScreen('process');
           return;
         }
-        const created = await run('payments.create', input, 'create');
+        // The tip (asked on the customer display, or typed), and the reader: a terminal on the shop's
+        // own bank must be named at create; a payment waiting for its tip goes there once chosen.
+        const tip = draftTip(state);
+        const target = defaultReader(state);
+        const byGateway = state.host.gateway
+          ? state.host.gateway.capabilities.readerLink || state.host.gateway.capabilities.cloudReaders
+          : true;
+        const sendsTo =
+          target && (target.standalone || (tip && 'askTip' in tip && byGateway)) && !input.savedCardId
+            ? target.id
+            : undefined;
+        const created = await run(
+          'payments.create',
+          { ...input, ...(tip ?? {}), ...(sendsTo ? { readerId: sendsTo } : {}) },
+          'create',
+        );
         if (!created.ok) {
           set((s) => ({ ui: { ...s.ui, createError: created.error } }));
           if (outcomeUnknown(created.error)) {
@@ -203,6 +221,8 @@ export const createCommandsSlice =
         get().setScreen('process');
         // Paid by link (a QR for the customer) or charged to a saved card: no reader involved.
         if (payment.channel !== 'card_present') return;
+        // Waiting for the customer's tip: the host sends it to the reader once it is chosen.
+        if (payment.tip?.state === 'awaiting') return;
         const reader = defaultReader(get());
         if (!reader) {
           get().setPaymentError({

@@ -15,6 +15,7 @@ export const initialHost: HostState = {
   payments: {},
   connectivity: { gateway: 'unknown', lastError: null, queued: { count: 0, totals: [] }, recovering: null },
   attention: [],
+  display: null,
   devlog: [],
 };
 
@@ -55,6 +56,8 @@ function reduceEvent(host: HostState, event: HostEvent): HostState {
       return { ...host, settings: event.settings, mode: event.mode, merchant: event.merchant, gateway: event.gateway };
     case 'log':
       return { ...host, devlog: mergeDevlogEntries(host.devlog, [event.entry]) };
+    case 'display':
+      return event.display.version >= (host.display?.version ?? -1) ? { ...host, display: event.display } : host;
     default:
       // An event type this renderer does not know yet: keep the sequence moving.
       return host;
@@ -78,6 +81,7 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
         payments: byId(snapshot.payments),
         connectivity: snapshot.connectivity,
         attention: snapshot.attention,
+        display: snapshot.display ?? null,
         devlog: state.host.devlog,
       },
     }));

@@ -1,4 +1,5 @@
 import type { CommandInput, GatewayView, PaymentView, ReaderView } from '../../../common/contract';
+import type { TipChoice } from '../../../common/tips';
 import { checkMinorAmount, formatAmount, MAX_AMOUNT_MINOR } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
 import { ORDER_REFERENCE_PATTERN } from '../lib/order-ref';
@@ -68,6 +69,8 @@ export function isInFlight(payment: PaymentView | undefined | null): boolean {
 export function canCancel(payment: PaymentView | undefined | null): boolean {
   if (!payment) return false;
   if (payment.status === 'pending') return true;
+  // Waiting for the customer's tip: nothing was sent anywhere yet.
+  if (payment.status === 'creating' && payment.tip?.state === 'awaiting') return true;
   return payment.status === 'in_progress' && payment.readerStage !== 'processing';
 }
 
@@ -176,6 +179,39 @@ export function splitIssues(draft: Draft, currency: string, gateway: GatewayView
           : `The shares must add up to the amount: they are ${formatAmount(-left, currency)} too much.`,
     });
   return issues;
+}
+
+/** Tipping is on in Settings. */
+export function tippingOn(state: Pick<PosState, 'host'>): boolean {
+  return state.host.settings?.counter.tipping.enabled ?? false;
+}
+
+/** A customer display is showing (web mode: a page with the display URL; Electron: the second window). */
+export function displayConnected(state: Pick<PosState, 'host'>): boolean {
+  return (state.host.settings?.counter.customerDisplay.connected ?? 0) > 0;
+}
+
+/** How the draft's tip is decided: 'auto' asks the customer when a display is connected. */
+export function draftTipMode(state: Pick<PosState, 'ui' | 'host'>): 'ask' | 'none' | 'percent' | 'custom' {
+  const mode = state.ui.draft.tipMode;
+  if (mode !== 'auto') return mode;
+  return displayConnected(state) ? 'ask' : 'none';
+}
+
+/** The tip part of payments.create for the draft: nothing when tipping is off. */
+export function draftTip(state: Pick<PosState, 'ui' | 'host'>): { askTip: true } | { tip: TipChoice } | null {
+  if (!tippingOn(state) || state.ui.draft.installments > 1) return null;
+  const { draft } = state.ui;
+  switch (draftTipMode(state)) {
+    case 'ask':
+      return { askTip: true };
+    case 'percent':
+      return { tip: { kind: 'percent', percent: draft.tipPercent } };
+    case 'custom':
+      return { tip: draft.tipCustom > 0 ? { kind: 'custom', amount: draft.tipCustom } : { kind: 'none' } };
+    default:
+      return null;
+  }
 }
 
 /** The payments.create input for a valid draft (empty optional fields left out). */

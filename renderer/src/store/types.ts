@@ -5,6 +5,7 @@ import type {
   CommandName,
   CommandResult,
   ConnectivityView,
+  CustomerDisplayView,
   GatewayView,
   InstallmentPlanView,
   DevLogEntry,
@@ -19,7 +20,7 @@ import type {
 } from '../../../common/contract';
 
 export type Screen =
-  'create' | 'process' | 'simulate' | 'capture' | 'transactions' | 'readers' | 'settings' | 'attention';
+  'create' | 'process' | 'simulate' | 'capture' | 'transactions' | 'readers' | 'settings' | 'attention' | 'reports';
 
 /** 'refused': the host does not accept this page's launch token; only the printed URL helps. */
 export type ConnectionState = 'connecting' | 'open' | 'closed' | 'refused';
@@ -39,6 +40,8 @@ export interface HostState {
   payments: Record<string, PaymentView>;
   connectivity: ConnectivityView;
   attention: AttentionView[];
+  /** What the customer display shows now (null until the host said). */
+  display: CustomerDisplayView | null;
   /** Developer log, oldest first, capped. */
   devlog: DevLogEntry[];
 }
@@ -94,6 +97,14 @@ export interface Draft {
   installments: number;
   /** Split settlement: the merchants' shares (empty: the payment is not split). */
   splits: DraftSplit[];
+  /**
+   * The tip (tipping on): 'auto' asks the customer when a customer display is connected, else
+   * none; 'ask' waits for the customer's choice; a preset percentage; or a custom amount.
+   */
+  tipMode: 'auto' | 'ask' | 'none' | 'percent' | 'custom';
+  tipPercent: number;
+  /** Minor units. */
+  tipCustom: number;
 }
 
 /** One row of the split editor. */
@@ -120,6 +131,8 @@ export interface TxQuery {
   sortOrder: 'asc' | 'desc';
   page: number;
   size: number;
+  /** 'terminal': payments terminals charged through the shop's own bank. */
+  source: 'gateway' | 'terminal';
 }
 
 export interface UiState {
@@ -141,6 +154,8 @@ export interface UiState {
   /** An installment plan shown on the Process screen (its first part's QR, its schedule). */
   selectedPlan: InstallmentPlanView | null;
   txTab: TxTab;
+  /** The document to print from the screen (the print area's markup), with a counter to print again. */
+  printJob: { html: string; title: string; n: number } | null;
 }
 
 export interface UiSlice {
@@ -156,6 +171,8 @@ export interface UiSlice {
   openTransaction(transactionId: string | null): void;
   showPlan(plan: InstallmentPlanView | null): void;
   setTxTab(tab: TxTab): void;
+  /** Prints markup (a receipt, a report) with the browser's print dialog. */
+  printHtml(title: string, html: string): void;
 }
 
 export interface CommandsSlice {

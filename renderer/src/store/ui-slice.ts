@@ -27,6 +27,9 @@ export function emptyDraft(): Draft {
     savedCardId: null,
     installments: 1,
     splits: [],
+    tipMode: 'auto',
+    tipPercent: 15,
+    tipCustom: 0,
   };
 }
 
@@ -40,6 +43,7 @@ export const initialTxQuery: TxQuery = {
   sortOrder: 'desc',
   page: 1,
   size: 25,
+  source: 'gateway',
 };
 
 function read(prefs: Preferences | null, key: string): string | null {
@@ -74,6 +78,7 @@ export const createUiSlice =
       txSelectedId: null,
       selectedPlan: null,
       txTab: 'list',
+      printJob: null,
     },
     setScreen(screen) {
       set((state) => ({ ui: { ...state.ui, screen } }));
@@ -106,6 +111,9 @@ export const createUiSlice =
     },
     setTxQuery(patch) {
       set((state) => ({ ui: { ...state.ui, txQuery: { ...state.ui.txQuery, ...patch } } }));
+    },
+    printHtml(title, html) {
+      set((state) => ({ ui: { ...state.ui, printJob: { title, html, n: (state.ui.printJob?.n ?? 0) + 1 } } }));
     },
     openTransaction(transactionId) {
       set((state) => ({ ui: { ...state.ui, txSelectedId: transactionId } }));

@@ -1,0 +1,131 @@
+/**
+ * The customer-facing display: what the second screen shows about the payment the cashier is
+ * taking now — the amount, the tip presets while the customer chooses, then "present your card"
+ * or the QR code of the payment link, then approved or declined. Derived from the journal, so a
+ * restart shows the same screen (a payment still waiting for its tip asks again). The view holds
+ * nothing the customer may not see: no order references, no ids but the payment's own (which the
+ * tip choice names, so a stale screen cannot tip another payment), no card numbers.
+ */
+import type { CustomerDisplayView } from '../../common/contract';
+import { tipOptions } from '../../common/tips';
+import type { Settings } from '../config/settings';
+import type { Journal, PaymentRecord } from '../store/journal';
+
+/** The journal setting naming the payment on the customer display. */
+const CURRENT = 'customerDisplay.paymentId';
+
+export interface DisplayDeps {
+  journal: Journal;
+  settings: () => Settings;
+  accountName: () => string | null;
+  onChange: (view: CustomerDisplayView) => void;
+}
+
+export class CustomerDisplay {
+  private version = 0;
+  private last: string | null = null;
+
+  constructor(private readonly deps: DisplayDeps) {}
+
+  /** The cashier started a payment: it is the one the customer sees from now on. */
+  show(paymentId: string): void {
+    const { journal } = this.deps;
+    // Which payment the screen shows is progress, not money: it needs no fsync of its own.
+    if (journal.getSetting<string>(CURRENT) !== paymentId)
+      journal.progress(() => journal.setSetting(CURRENT, paymentId));
+    this.refresh();
+  }
+
+  /** Something changed (a payment, the settings): tell the display when its screen changes. */
+  refresh(paymentId?: string): void {
+    if (paymentId && paymentId !== this.currentId()) return;
+    const next = this.compute();
+    const key = JSON.stringify(next);
+    if (key === this.last) return;
+    this.last = key;
+    this.version++;
+    this.deps.onChange(this.view());
+  }
+
+  currentId(): string | null {
+    return this.deps.journal.getSetting<string>(CURRENT) ?? null;
+  }
+
+  view(): CustomerDisplayView {
+    return { version: this.version, ...this.compute() };
+  }
+
+  private compute(): Omit<CustomerDisplayView, 'version'> {
+    const settings = this.deps.settings();
+    const shop = settings.shopName || this.deps.accountName();
+    const testMode = settings.mode === 'test';
+    const id = this.currentId();
+    const record = id ? this.deps.journal.getPayment(id) : undefined;
+    const idle: Omit<CustomerDisplayView, 'version'> = {
+      shop,
+      testMode,
+      phase: 'idle',
+      paymentId: null,
+      currency: null,
+      amount: null,
+      preTipAmount: null,
+      tip: null,
+      tipOptions: [],
+      payUrl: null,
+      message: null,
+      at: null,
+    };
+    if (!record) return idle;
+    return { ...idle, ...phaseOf(record, settings) };
+  }
+}
+
+function phaseOf(record: PaymentRecord, settings: Settings): Partial<CustomerDisplayView> {
+  const base = {
+    paymentId: record.id,
+    currency: record.currency,
+    amount: record.amount,
+    preTipAmount: record.preTipAmount,
+    tip: record.tipState === 'chosen' && record.tipAmount > 0 ? record.tipAmount : null,
+    at: record.updatedAt,
+  };
+  if (record.tipState === 'awaiting' && record.status === 'creating' && record.preTipAmount !== null) {
+    return {
+      ...base,
+      phase: 'tip',
+      amount: record.preTipAmount,
+      tipOptions: safeOptions(record.preTipAmount, record.currency, settings.tipPresets),
+    };
+  }
+  switch (record.status) {
+    case 'creating':
+    case 'unknown':
+      return { ...base, phase: 'wait', message: 'One moment, please.' };
+    case 'pending':
+      if (record.channel === 'link' && record.payUrl) return { ...base, phase: 'qr', payUrl: record.payUrl };
+      if (record.declineCode)
+        return { ...base, phase: 'declined', message: 'The card was not accepted. Please try another card.' };
+      return { ...base, phase: 'wait', message: 'One moment, please.' };
+    case 'in_progress':
+      return record.readerStage === 'processing'
+        ? { ...base, phase: 'processing', message: 'Processing… please do not remove the card.' }
+        : { ...base, phase: 'present_card', message: 'Present your card on the reader.' };
+    case 'succeeded':
+    case 'requires_capture':
+    case 'refunded':
+    case 'partially_refunded':
+      return { ...base, phase: 'approved', message: 'Approved. Thank you!' };
+    case 'failed':
+      return { ...base, phase: 'declined', message: 'The payment was not accepted.' };
+    case 'canceled':
+      return { ...base, phase: 'canceled', message: 'The payment was canceled.' };
+  }
+}
+
+function safeOptions(base: number, currency: string, presets: readonly number[]): CustomerDisplayView['tipOptions'] {
+  try {
+    return tipOptions(base, currency, presets);
+  } catch {
+    return [];
+  }
+}

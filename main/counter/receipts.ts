@@ -1,0 +1,406 @@
+/**
+ * Receipts at the counter: the receipt of a payment built from the journal (and, for refunds,
+ * the gateway's answer when it can be had), shown as text or HTML, printed on the ESC/POS
+ * printer of Settings, or asked for by email. Printing never holds up or fails a payment: jobs
+ * run one at a time in the background after the approval is on disk, every outcome is journaled
+ * (pending → printed | failed), and a failed one is a visible "receipt not printed — reprint".
+ */
+import type { GatewayCapabilities, RenderedReceipt } from '../../common/contract';
+import { openEscPosPrinter, PrinterError, type ReceiptPrinter } from '../../drivers/printers/printer';
+import type { Settings } from '../config/settings';
+import { HostError } from '../core/errors';
+import { GATEWAY_LABELS } from '../gateway/registry';
+import type { GatewayRefund } from '../gateway/port';
+import { STANDALONE_LABEL } from '../payments/standalone';
+import {
+  buildReceipt,
+  escpos,
+  html,
+  htmlFragment,
+  text,
+  type EntryMode,
+  type ReceiptCopy,
+  type ReceiptInput,
+  type ReceiptRefund,
+  type ReceiptStatus,
+  type ReceiptWidth,
+} from '../receipts';
+import {
+  terminalLinesOf,
+  type Journal,
+  type PaymentRecord,
+  type ReceiptCopies,
+  type ReceiptRecord,
+} from '../store/journal';
+
+export interface ReceiptDeps {
+  journal: Journal;
+  settings: () => Settings;
+  /** The gateway account's name, when Settings names no shop. */
+  accountName: () => string | null;
+  readerLabel: (readerId: string) => string | null;
+  /** The active gateway's capabilities (receipt email), null when none is configured. */
+  capabilities: () => { name: string; capabilities: GatewayCapabilities } | null;
+  /** The gateway's refunds of a payment, best effort: null when it cannot answer now. */
+  gatewayRefunds: (record: PaymentRecord) => Promise<GatewayRefund[] | null>;
+  /** Opens the receipt printer on a port (tests inject one). */
+  openPrinter?: (port: string) => Promise<ReceiptPrinter>;
+  /** A payment's receipt state changed (its view must be sent again). */
+  onChanged: (paymentId: string) => void;
+  /** Milliseconds since the epoch (the host's clock). */
+  now: () => number;
+  log: (summary: string, detail?: string) => void;
+}
+
+/** How recent a payment must be for its receipt to print by itself on approval. */
+export const AUTO_PRINT_WITHIN_MS = 30 * 60_000;
+
+const ENTRY_MODES: ReadonlySet<string> = new Set(['contactless', 'chip', 'swipe', 'manual', 'unknown']);
+
+/** What a payment's receipt says about its outcome, or null while it has none yet. */
+export function receiptStatus(record: PaymentRecord): ReceiptStatus | null {
+  switch (record.status) {
+    case 'succeeded':
+      return { kind: 'approved' };
+    case 'requires_capture':
+      return { kind: 'authorised' };
+    case 'refunded':
+      return { kind: 'refunded' };
+    case 'partially_refunded':
+      return { kind: 'partially_refunded' };
+    case 'canceled':
+      return { kind: 'canceled' };
+    case 'failed':
+      return { kind: 'declined', reason: record.declineMessage ?? 'Not completed', code: record.declineCode };
+    case 'pending':
+      return record.declineCode
+        ? { kind: 'declined', reason: record.declineMessage ?? 'Declined', code: record.declineCode }
+        : null;
+    default:
+      return null;
+  }
+}
+
+export class CounterReceipts {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly deps: ReceiptDeps) {}
+
+  private get journal(): Journal {
+    return this.deps.journal;
+  }
+
+  /** The receipt input of a payment, or a HostError while it has no outcome to print. */
+  async input(record: PaymentRecord, copy: ReceiptCopy, duplicate: boolean): Promise<ReceiptInput> {
+    const status = receiptStatus(record);
+    if (!status) {
+      throw new HostError(
+        'conflict',
+        'This payment has no outcome yet, so there is no receipt to print. Wait for the card to be approved or declined.',
+      );
+    }
+    const settings = this.deps.settings();
+    // A partial capture charged less than was asked for: the receipt shows what was charged.
+    const charged =
+      ['succeeded', 'refunded', 'partially_refunded'].includes(record.status) &&
+      record.amountCaptured > 0 &&
+      record.amountCaptured !== record.amount
+        ? record.amountCaptured
+        : record.amount;
+    const tip = record.tipAmount > 0 && record.tipAmount < charged ? record.tipAmount : 0;
+    const refunds = record.amountRefunded > 0 ? await this.refunds(record) : [];
+    const card =
+      record.cardBrand && record.cardLast4 && /^\d{4}$/.test(record.cardLast4)
+        ? { brand: record.cardBrand, last4: record.cardLast4 }
+        : null;
+    return {
+      shop: {
+        name: settings.shopName || this.deps.accountName() || 'Shop',
+        addressLines: settings.shopAddress,
+        footerLines: settings.receiptFooter,
+      },
+      paymentId: record.id,
+      orderReference: record.orderReference,
+      createdAt: record.createdAt,
+      timeZone: settings.timeZone,
+      amount: charged - tip,
+      tip,
+      tipPercent: tip > 0 ? record.tipPercent : null,
+      total: charged,
+      currency: record.currency,
+      status,
+      card,
+      entryMode: record.entryMode && ENTRY_MODES.has(record.entryMode) ? (record.entryMode as EntryMode) : null,
+      authCode: record.authCode,
+      gateway: {
+        name: record.chargedBy === 'terminal' ? STANDALONE_LABEL : GATEWAY_LABELS[record.gateway],
+        reference: record.chargedBy === 'terminal' ? record.transactionId : record.reference,
+      },
+      readerLabel: record.readerId ? this.deps.readerLabel(record.readerId) : null,
+      refunds,
+      terminalLines: terminalLinesOf(record),
+      testMode: settings.mode === 'test',
+      copy,
+      duplicate,
+    };
+  }
+
+  /**
+   * Refund rows: the gateway's list when it answers (with its references), else the refunds the
+   * journal made; one row for the whole refunded amount when neither adds up (made elsewhere).
+   */
+  private async refunds(record: PaymentRecord): Promise<ReceiptRefund[]> {
+    let rows: ReceiptRefund[] = [];
+    if (record.chargedBy === 'gateway') {
+      const listed = await this.deps.gatewayRefunds(record).catch(() => null);
+      if (listed) {
+        rows = listed
+          .filter((r) => r.status === 'succeeded' || r.status === 'pending')
+          .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt))
+          .map((r) => ({ amount: r.amount, at: r.createdAt, reference: r.reference }));
+      }
+    }
+    if (sum(rows) !== record.amountRefunded) {
+      rows = this.journal
+        .operationsFor(record.id)
+        .filter((op) => op.kind === 'refund' && op.state === 'done' && typeof op.params.amount === 'number')
+        .map((op) => ({ amount: op.params.amount as number, at: op.updatedAt, reference: null }));
+    }
+    if (sum(rows) !== record.amountRefunded) rows = [{ amount: record.amountRefunded, at: record.updatedAt }];
+    return rows;
+  }
+
+  private record(paymentId: string): PaymentRecord {
+    const record = this.journal.getPayment(paymentId) ?? this.journal.findByTransactionId(paymentId);
+    if (!record) throw new HostError('not_found', `No payment ${paymentId}.`);
+    return record;
+  }
+
+  /** The receipt as text at the printer's width (or another), or as HTML to print from the screen. */
+  async render(
+    paymentId: string,
+    options: {
+      copy: ReceiptCopy;
+      format: 'text' | 'html';
+      width?: ReceiptWidth | undefined;
+      duplicate?: boolean | undefined;
+    },
+  ): Promise<RenderedReceipt> {
+    const model = buildReceipt(await this.input(this.record(paymentId), options.copy, options.duplicate ?? false));
+    if (options.format === 'html') {
+      return {
+        title: model.title,
+        format: 'html',
+        content: htmlFragment(model.lines, model.locale),
+        document: html(model),
+        testMode: model.testMode,
+      };
+    }
+    const width = options.width ?? this.deps.settings().receiptWidth;
+    return {
+      title: model.title,
+      format: 'text',
+      content: text(model, width),
+      document: null,
+      testMode: model.testMode,
+    };
+  }
+
+  /** The ESC/POS bytes of a job: each copy cut; the drawer pulsed with the merchant copy when set. */
+  async jobBytes(record: PaymentRecord, copies: ReceiptCopies, duplicate: boolean): Promise<Uint8Array[]> {
+    const settings = this.deps.settings();
+    const list: ReceiptCopy[] = copies === 'both' ? ['merchant', 'customer'] : [copies];
+    const out: Uint8Array[] = [];
+    for (const copy of list) {
+      const model = buildReceipt(await this.input(record, copy, duplicate));
+      out.push(
+        escpos(model, {
+          width: settings.receiptWidth,
+          cut: 'partial',
+          drawerKick: settings.drawerKick && copy === 'merchant' && !duplicate,
+        }),
+      );
+    }
+    return out;
+  }
+
+  /**
+   * Prints a payment's receipt now (a reprint from Details, or the cashier's "print"): journaled
+   * as pending, printed in turn, and answered with how it went. A printer problem is the job's
+   * state (failed, with the reason), never an error of the payment.
+   */
+  async print(paymentId: string, copies: ReceiptCopies, duplicate: boolean): Promise<ReceiptRecord> {
+    const record = this.record(paymentId);
+    if (!receiptStatus(record)) await this.input(record, 'customer', duplicate); // throws the reason
+    const port = this.deps.settings().receiptPrinterPort;
+    if (!port) {
+      throw new HostError(
+        'conflict',
+        'No receipt printer is set up. Choose its port in Settings (F7), or print from the screen.',
+      );
+    }
+    const job = this.journal.addReceipt({
+      paymentId: record.id,
+      channel: 'print',
+      copies,
+      duplicate,
+      destination: port,
+      state: 'pending',
+      error: null,
+    });
+    this.deps.onChanged(record.id);
+    return this.enqueue(job);
+  }
+
+  /**
+   * After an approval is on disk: the copies Settings asks for, in the background — for a customer
+   * still at the counter (a payment created in the last half hour), not for one the till only
+   * learns about later (a link paid hours after, a payment looked up in Transactions).
+   */
+  autoPrint(record: PaymentRecord): void {
+    const settings = this.deps.settings();
+    if (settings.printReceipts === 'off' || !settings.receiptPrinterPort) return;
+    if (this.deps.now() - Date.parse(record.createdAt) > AUTO_PRINT_WITHIN_MS) return;
+    if (this.journal.receiptsFor(record.id).some((r) => r.channel === 'print')) return;
+    const job = this.journal.addReceipt({
+      paymentId: record.id,
+      channel: 'print',
+      copies: settings.printReceipts === 'both' ? 'both' : 'customer',
+      duplicate: false,
+      destination: settings.receiptPrinterPort,
+      state: 'pending',
+      error: null,
+    });
+    this.journal.afterCommit(() => {
+      this.deps.onChanged(record.id);
+      void this.enqueue(job);
+    });
+  }
+
+  /** Prints other documents (X/Z reports) in the same queue as the receipts. */
+  printParts(parts: Uint8Array[]): Promise<{ state: 'printed' | 'failed'; error: string | null }> {
+    const port = this.deps.settings().receiptPrinterPort;
+    const run = this.queue.then(async () => {
+      if (!port) return { state: 'failed' as const, error: 'No receipt printer is set up.' };
+      let printer: ReceiptPrinter | null = null;
+      try {
+        const open = this.deps.openPrinter ?? ((path: string) => openEscPosPrinter(path));
+        printer = await open(port);
+        for (const part of parts) await printer.print(part);
+        return { state: 'printed' as const, error: null };
+      } catch (error) {
+        return { state: 'failed' as const, error: printFailure(error) };
+      } finally {
+        await printer?.close().catch(() => undefined);
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private enqueue(job: ReceiptRecord): Promise<ReceiptRecord> {
+    const run = this.queue.then(() => this.runJob(job));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runJob(job: ReceiptRecord): Promise<ReceiptRecord> {
+    let printer: ReceiptPrinter | null = null;
+    let done: ReceiptRecord;
+    try {
+      const record = this.journal.getPayment(job.paymentId)!;
+      const bytes = await this.jobBytes(record, job.copies, job.duplicate);
+      const open = this.deps.openPrinter ?? ((port: string) => openEscPosPrinter(port));
+      printer = await open(job.destination!);
+      let warning: string | null = null;
+      for (const part of bytes) {
+        const result = await printer.print(part);
+        if (result.status?.paper === 'near_end') warning = 'paper near its end';
+      }
+      done = this.journal.updateReceipt(job.id, { state: 'printed', error: warning });
+    } catch (error) {
+      const reason = printFailure(error);
+      this.deps.log(`Receipt not printed for ${job.paymentId}`, reason);
+      done = this.journal.updateReceipt(job.id, { state: 'failed', error: reason });
+    } finally {
+      await printer?.close().catch(() => undefined);
+    }
+    this.deps.onChanged(job.paymentId);
+    return done;
+  }
+
+  /**
+   * An email receipt: the gateway mails it when the payment was created with this address and the
+   * gateway does that (PlutoPay's receipt_email); otherwise the request is recorded for the shop.
+   */
+  email(paymentId: string, to: string): ReceiptRecord {
+    const record = this.record(paymentId);
+    const active = this.deps.capabilities();
+    const byGateway =
+      record.chargedBy === 'gateway' &&
+      active?.name === record.gateway &&
+      active.capabilities.receiptEmail &&
+      record.receiptEmail?.toLowerCase() === to.toLowerCase();
+    const row = this.journal.addReceipt({
+      paymentId: record.id,
+      channel: 'email',
+      copies: 'customer',
+      duplicate: false,
+      destination: to,
+      state: byGateway ? 'sent' : 'requested',
+      error: null,
+    });
+    this.journal.recordEvent(
+      record.id,
+      'receipt_email',
+      byGateway
+        ? `${to}: sent by ${GATEWAY_LABELS[record.gateway]} with the payment`
+        : `${to}: requested (send it from the receipt shown in Details)`,
+    );
+    this.deps.onChanged(record.id);
+    return row;
+  }
+
+  /** A payment created with a receipt email: the request is on record from the start. */
+  createdWithEmail(record: PaymentRecord): void {
+    if (record.receiptEmail && !this.journal.receiptSummary(record.id).email)
+      this.email(record.id, record.receiptEmail);
+  }
+
+  /** At start: a print job still pending was cut short by a stop; it needs a reprint. */
+  recoverAtStart(): void {
+    for (const job of this.journal.pendingReceipts()) {
+      this.journal.updateReceipt(job.id, {
+        state: 'failed',
+        error: 'The app stopped before this receipt was printed (it may be incomplete).',
+      });
+    }
+  }
+
+  receipts(paymentId: string): ReceiptRecord[] {
+    return this.journal.receiptsFor(this.record(paymentId).id);
+  }
+}
+
+function sum(rows: readonly { amount: number }[]): number {
+  return rows.reduce((total, row) => total + row.amount, 0);
+}
+
+function printFailure(error: unknown): string {
+  if (error instanceof PrinterError) {
+    const what: Record<string, string> = {
+      no_printer: 'The receipt printer does not answer (off, unplugged or not set up)',
+      unplugged: 'The receipt printer was unplugged',
+      paper_out: 'The receipt printer is out of paper',
+      cover_open: "The receipt printer's cover is open",
+      offline: 'The receipt printer is offline',
+      printer_error: 'The receipt printer reports an error',
+      timeout: 'The receipt printer did not take the receipt in time',
+      write_error: 'Writing to the receipt printer failed',
+      closed: 'The receipt printer was closed',
+    };
+    return `${what[error.code] ?? 'The receipt printer failed'}${error.written ? ' (the receipt may be incomplete)' : ''}: ${error.message}`;
+  }
+  if (error instanceof HostError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,466 @@
+/**
+ * End of day at the counter: the business day's payments from the journal, the X report (any
+ * time), the Z report (closes the day: numbered, stored append-only, the next day starts from
+ * zero), three-way reconciliation (journal, the gateway's list for the same period, the
+ * terminals' own totals typed from their tickets), CSV and printing.
+ *
+ * The business day is a local calendar date in the shop's zone (Settings). When a Z closes a day
+ * before midnight, what follows belongs to the next business day, whose period starts at that
+ * close: periods tile time with no gap and no overlap, and a closed period never changes.
+ */
+import type { Clock } from '../../common/clock';
+import type { DayReportView, Mode, ReconciliationView, ReportTotalsView, ZSummaryView } from '../../common/contract';
+import { formatOffset, localDate, nextDate, offsetMs, startOfLocalDay } from '../../common/timezone';
+import type { Settings } from '../config/settings';
+import { HostError } from '../core/errors';
+import type { GatewayPayment, PaymentGateway } from '../gateway/port';
+import { GATEWAY_LABELS } from '../gateway/registry';
+import { STANDALONE_LABEL } from '../payments/standalone';
+import {
+  closeDay,
+  paymentsCsv,
+  reconcile,
+  reportEscPos,
+  reportText,
+  verifyZReport,
+  xReport,
+  type DayReport,
+  type DayWindow,
+  type GatewayRow,
+  type JournalRow,
+  type ReconcileResult,
+  type ReportPayment,
+  type TerminalTotals,
+  type ZReport,
+} from '../reports';
+import type { Journal, PaymentRecord, ZReportRecord } from '../store/journal';
+
+export interface ReportDeps {
+  journal: Journal;
+  clock: Clock;
+  settings: () => Settings;
+  /** The active gateway, or null when none is configured. */
+  gateway: () => PaymentGateway | null;
+  readerLabel: (readerId: string) => string | null;
+  accountName: () => string | null;
+  /** Prints ESC/POS parts on the receipt printer (the receipts' queue): the job's outcome. */
+  print: (parts: Uint8Array[]) => Promise<{ state: 'printed' | 'failed'; error: string | null }>;
+}
+
+/** Terminal totals as the cashier types them from a terminal's end-of-day ticket. */
+export interface TypedTerminalTotals {
+  readerId?: string | undefined;
+  currency: string;
+  count: number;
+  amount: number;
+}
+
+const GATEWAY_PAGE = 100;
+const GATEWAY_MAX_PAGES = 50;
+
+/** The statuses the gateway's list uses for what the till holds as its own states. */
+const COMPARABLE_STATUS: Partial<Record<string, string>> = { in_progress: 'pending', creating: 'pending' };
+
+export class CounterReports {
+  constructor(private readonly deps: ReportDeps) {}
+
+  private get journal(): Journal {
+    return this.deps.journal;
+  }
+
+  private mode(): Mode {
+    return this.deps.settings().mode;
+  }
+
+  private zone(): string {
+    return this.deps.settings().timeZone;
+  }
+
+  // -- business days ----------------------------------------------------------------------------
+
+  /** Today's business date: the local date, or the day after the last Z when it closed today already. */
+  currentDate(): string {
+    const today = localDate(this.deps.clock.now(), this.zone());
+    const last = this.journal.lastZReport(this.mode());
+    return last && last.businessDate >= today ? nextDate(last.businessDate) : today;
+  }
+
+  /**
+   * The period of a business date: its local day, starting at the previous day's Z when that one
+   * was closed before midnight, and ending at its own Z (or, open, at the end of the local day).
+   */
+  window(date: string): DayWindow {
+    const zone = this.zone();
+    const closed = this.journal.zReportFor(this.mode(), date);
+    if (closed) return windowOf(date, zone, Date.parse(closed.windowStart), Date.parse(closed.windowEnd));
+    const last = this.journal.lastZReport(this.mode());
+    if (last && last.businessDate >= date) {
+      throw new HostError(
+        'conflict',
+        `${date} is before the last closed day (Z ${last.number}, ${last.businessDate}).`,
+      );
+    }
+    let start = startOfLocalDay(date, zone);
+    const end = startOfLocalDay(nextDate(date), zone);
+    if (last && nextDate(last.businessDate) === date) start = Math.min(start, Date.parse(last.windowEnd));
+    return windowOf(date, zone, start, end);
+  }
+
+  /** The period's payments as the reports take them, plus every open attention item (any day). */
+  private payments(window: DayWindow): ReportPayment[] {
+    const rows = this.journal.paymentsCreatedBetween(window.start, window.end);
+    const ids = new Set(rows.map((r) => r.id));
+    const attention = this.journal.listPayments('attention', 500).filter((r) => !ids.has(r.id));
+    return [...rows, ...attention].map((record) => this.reportPayment(record));
+  }
+
+  private reportPayment(record: PaymentRecord): ReportPayment {
+    return {
+      id: record.id,
+      orderReference: record.orderReference,
+      createdAt: record.createdAt,
+      status: record.status,
+      amount: record.amount,
+      tip: record.tipAmount,
+      currency: record.currency,
+      captured: record.amountCaptured,
+      capturable: record.amountCapturable,
+      refunded: record.amountRefunded,
+      cardBrand: record.cardBrand,
+      readerLabel: record.readerId ? this.deps.readerLabel(record.readerId) : null,
+      gateway: record.chargedBy === 'terminal' ? STANDALONE_LABEL : GATEWAY_LABELS[record.gateway],
+      gatewayId: record.transactionId,
+      attention: record.attentionSince !== null,
+      attentionReason: record.attentionReason,
+    };
+  }
+
+  // -- X and Z ----------------------------------------------------------------------------------
+
+  x(date = this.currentDate()): DayReportView {
+    const window = this.window(date);
+    const closed = this.journal.zReportFor(this.mode(), date);
+    if (closed) return this.zView(closed);
+    const report = xReport({
+      payments: this.payments(window),
+      window,
+      generatedAt: new Date(this.deps.clock.now()).toISOString(),
+      testMode: this.mode() === 'test',
+    });
+    return this.view(report, null);
+  }
+
+  /**
+   * Closes a business day. Refused while payments need attention unless an override says who
+   * decided and why (kept in the Z for ever). The reconciliation at that moment is kept with it.
+   */
+  async close(input: {
+    date?: string | undefined;
+    closedBy: string;
+    override?: { by: string; reason: string } | undefined;
+  }): Promise<DayReportView> {
+    const date = input.date ?? this.currentDate();
+    const now = this.deps.clock.now();
+    const open = this.window(date);
+    if (now < open.startMs) throw new HostError('conflict', `${date} has not started yet; it cannot be closed.`);
+    const window = windowOf(date, open.timeZone, open.startMs, Math.min(now, open.endMs));
+    const lastRecord = this.journal.lastZReport(this.mode());
+    const previous = lastRecord ? (JSON.parse(lastRecord.report) as ZReport) : null;
+    const result = closeDay({
+      payments: this.payments(window),
+      window,
+      closedAt: new Date(now).toISOString(),
+      closedBy: input.closedBy,
+      previous,
+      override: input.override ?? null,
+      testMode: this.mode() === 'test',
+    });
+    if (!result.ok) {
+      throw new HostError(result.code === 'invalid' ? 'validation' : 'conflict', refusal(result.code, result.message), {
+        ...(result.code === 'attention_open' ? { issues: [{ path: 'override', message: result.message }] } : {}),
+      });
+    }
+    const z = result.z;
+    let reconciliation: string | null;
+    try {
+      reconciliation = JSON.stringify(await this.reconcileWindow(window, []));
+    } catch {
+      reconciliation = null; // the gateway could not be asked: the Z stands without it
+    }
+    this.journal.insertZReport({
+      mode: this.mode(),
+      number: z.number,
+      businessDate: date,
+      windowStart: window.start,
+      windowEnd: window.end,
+      closedAt: z.closedAt,
+      closedBy: z.closedBy,
+      override: z.override,
+      report: JSON.stringify(z),
+      reconciliation,
+      digest: z.digest,
+    });
+    return this.zView(this.journal.getZReport(this.mode(), z.number)!);
+  }
+
+  list(limit: number): ZSummaryView[] {
+    return this.journal.listZReports(this.mode(), limit).map((record) => {
+      const z = JSON.parse(record.report) as ZReport;
+      return {
+        number: record.number,
+        date: record.businessDate,
+        closedAt: record.closedAt,
+        closedBy: record.closedBy,
+        override: record.override,
+        totals: z.totals.map((t) => ({ ...t })),
+        valid: verifyZReport(z) && z.digest === record.digest,
+      };
+    });
+  }
+
+  get(number: number): DayReportView {
+    const record = this.journal.getZReport(this.mode(), number);
+    if (!record) throw new HostError('not_found', `No Z report ${number} in ${this.mode()} mode.`);
+    return this.zView(record);
+  }
+
+  private zView(record: ZReportRecord): DayReportView {
+    const z = JSON.parse(record.report) as ZReport;
+    return this.view(z, record);
+  }
+
+  private view(report: DayReport, record: ZReportRecord | null): DayReportView {
+    const settings = this.deps.settings();
+    const z = record ? (report as ZReport) : null;
+    return {
+      kind: report.kind,
+      date: report.window.date,
+      timeZone: report.window.timeZone,
+      start: report.window.start,
+      end: report.window.end,
+      hours: report.window.hours,
+      generatedAt: report.generatedAt,
+      testMode: report.testMode,
+      paymentCount: report.paymentCount,
+      totals: report.totals.map(totalsView),
+      byReader: report.byReader.map((g) => ({ key: g.key, ...totalsView(g) })),
+      byCardBrand: report.byCardBrand.map((g) => ({ key: g.key, ...totalsView(g) })),
+      attention: report.attention.map((a) => ({ ...a })),
+      z: z
+        ? {
+            number: z.number,
+            closedAt: z.closedAt,
+            closedBy: z.closedBy,
+            override: z.override,
+            digest: z.digest,
+            previousDigest: z.previousDigest,
+            valid: verifyZReport(z) && z.digest === record!.digest,
+          }
+        : null,
+      reconciliation: record?.reconciliation ? (JSON.parse(record.reconciliation) as ReconciliationView) : null,
+      text: reportText(report, settings.receiptWidth, { shopName: this.shopName() }),
+    };
+  }
+
+  private shopName(): string {
+    return this.deps.settings().shopName || this.deps.accountName() || 'Shop';
+  }
+
+  private report(ref: { date?: string | undefined; number?: number | undefined }): DayReport {
+    if (ref.number !== undefined) {
+      const record = this.journal.getZReport(this.mode(), ref.number);
+      if (!record) throw new HostError('not_found', `No Z report ${ref.number} in ${this.mode()} mode.`);
+      return JSON.parse(record.report) as ZReport;
+    }
+    const date = ref.date ?? this.currentDate();
+    const closed = this.journal.zReportFor(this.mode(), date);
+    if (closed) return JSON.parse(closed.report) as ZReport;
+    const window = this.window(date);
+    return xReport({
+      payments: this.payments(window),
+      window,
+      generatedAt: new Date(this.deps.clock.now()).toISOString(),
+      testMode: this.mode() === 'test',
+    });
+  }
+
+  /** One row per payment of the period and a totals row per currency (RFC 4180, CRLF). */
+  csv(ref: { date?: string | undefined; number?: number | undefined }): { filename: string; content: string } {
+    const report = this.report(ref);
+    const window = report.window;
+    const rows = this.journal.paymentsCreatedBetween(window.start, window.end).map((r) => this.reportPayment(r));
+    const name = report.kind === 'Z' ? `z-${String((report as ZReport).number).padStart(4, '0')}` : 'x';
+    return {
+      filename: `${name}-${window.date}${report.testMode ? '-test' : ''}.csv`,
+      content: paymentsCsv(rows, window),
+    };
+  }
+
+  /** Prints an X (the figures now) or a stored Z on the receipt printer. */
+  async print(ref: { date?: string | undefined; number?: number | undefined }) {
+    if (!this.deps.settings().receiptPrinterPort) {
+      throw new HostError('conflict', 'No receipt printer is set up. Choose its port in Settings (F7).');
+    }
+    const report = this.report(ref);
+    return this.deps.print([
+      reportEscPos(report, { shopName: this.shopName(), width: this.deps.settings().receiptWidth, cut: 'partial' }),
+    ]);
+  }
+
+  // -- reconciliation ---------------------------------------------------------------------------
+
+  async reconcile(date: string | undefined, terminal: readonly TypedTerminalTotals[]): Promise<ReconciliationView> {
+    const day = date ?? this.currentDate();
+    return this.reconcileWindow(this.window(day), terminal);
+  }
+
+  private async reconcileWindow(window: DayWindow, typed: readonly TypedTerminalTotals[]): Promise<ReconciliationView> {
+    const gateway = this.deps.gateway();
+    const records = this.journal.paymentsCreatedBetween(window.start, window.end);
+    const journalRows = (filter: (r: PaymentRecord) => boolean): JournalRow[] =>
+      records.filter(filter).map((r) => ({
+        id: r.id,
+        gatewayId: r.transactionId,
+        orderReference: r.orderReference,
+        amount: r.amount,
+        currency: r.currency,
+        status: (COMPARABLE_STATUS[r.status] ?? r.status) as JournalRow['status'],
+        refunded: r.amountRefunded,
+        readerLabel: r.readerId ? this.deps.readerLabel(r.readerId) : null,
+      }));
+    // What went to the gateway: its payments, minus those never sent (waiting for a tip, or
+    // canceled before it) — the gateway cannot list what it never saw.
+    const sentToGateway = (r: PaymentRecord) =>
+      r.chargedBy === 'gateway' &&
+      r.gateway === gateway?.name &&
+      (r.transactionId !== null || this.journal.getOperationByKey(r.idempotencyKey) !== undefined);
+
+    let gatewayRows: GatewayRow[] = [];
+    let compared = false;
+    let note: string | null = null;
+    if (!gateway) {
+      note = 'No gateway is set up: only the terminals can be compared.';
+    } else if (!gateway.capabilities.listsPayments) {
+      note = `${gateway.label} keeps no list of payments the till could compare with.`;
+    } else {
+      gatewayRows = (await this.gatewayPayments(gateway, window)).map((p) => ({
+        id: p.id,
+        orderReference: p.orderReference,
+        amount: p.amount,
+        currency: p.currency,
+        status: p.status,
+        refunded: p.amountRefunded,
+      }));
+      compared = true;
+    }
+    const withGateway = reconcile({ journal: compared ? journalRows(sentToGateway) : [], gateway: gatewayRows });
+
+    // The terminals' own totals (their end-of-day tickets) against every approved card payment of
+    // their reader, whoever charged it.
+    const terminal: TerminalTotals[] = typed.map((t) => ({
+      currency: t.currency.toUpperCase(),
+      count: t.count,
+      amount: t.amount,
+      readerLabel: t.readerId ? (this.deps.readerLabel(t.readerId) ?? t.readerId) : null,
+    }));
+    const withTerminals: ReconcileResult | null =
+      terminal.length > 0
+        ? reconcile({ journal: journalRows((r) => r.channel === 'card_present'), gateway: [], terminal })
+        : null;
+    const terminalDifferences = withTerminals?.differences.filter((d) => d.cause === 'terminal_differs') ?? [];
+    const totals = withGateway.totals.map((t) => ({
+      ...t,
+      terminal: withTerminals?.totals.find((w) => w.currency === t.currency)?.terminal ?? null,
+    }));
+    for (const extra of withTerminals?.totals ?? []) {
+      if (!totals.some((t) => t.currency === extra.currency))
+        totals.push({ ...extra, journal: { count: 0, amount: 0 }, gateway: { count: 0, amount: 0 } });
+    }
+    const differences = [...withGateway.differences, ...terminalDifferences];
+    return {
+      date: window.date,
+      start: window.start,
+      end: window.end,
+      gateway: { label: gateway?.label ?? null, compared, note },
+      ok: differences.length === 0,
+      matchedByGatewayId: withGateway.matchedByGatewayId,
+      matchedByOrderReference: withGateway.matchedByOrderReference,
+      differences: differences.map((d) => ({ ...d })),
+      totals,
+      standalone: records.filter((r) => r.chargedBy === 'terminal').length,
+    };
+  }
+
+  /**
+   * The gateway's payments created in the period. Its list filters by (UTC) date, so the days the
+   * period touches are asked and the rows cut to the period; a payment the journal files under
+   * another business day (after an early Z) is that day's, not this one's.
+   */
+  private async gatewayPayments(gateway: PaymentGateway, window: DayWindow): Promise<GatewayPayment[]> {
+    const out: GatewayPayment[] = [];
+    for (let page = 1; page <= GATEWAY_MAX_PAGES; page++) {
+      const result = await gateway.list({
+        dateFrom: window.start.slice(0, 10),
+        dateTo: new Date(window.endMs - 1).toISOString().slice(0, 10),
+        sortField: 'created_at',
+        sortOrder: 'asc',
+        page,
+        size: GATEWAY_PAGE,
+      });
+      out.push(...result.data);
+      if (page >= result.meta.lastPage || result.data.length === 0) break;
+    }
+    return out.filter((p) => {
+      const at = Date.parse(p.createdAt);
+      const known = this.journal.findByTransactionId(p.id);
+      if (known) return known.createdAt >= window.start && known.createdAt < window.end;
+      return at >= window.startMs && at < window.endMs;
+    });
+  }
+}
+
+/** A period of a business date, as the reports' DayWindow. */
+function windowOf(date: string, timeZone: string, startMs: number, endMs: number): DayWindow {
+  return {
+    date,
+    timeZone,
+    start: new Date(startMs).toISOString(),
+    end: new Date(endMs).toISOString(),
+    startMs,
+    endMs,
+    hours: (endMs - startMs) / 3_600_000,
+    startOffset: formatOffset(offsetMs(startMs, timeZone)),
+    endOffset: formatOffset(offsetMs(endMs, timeZone)),
+  };
+}
+
+function totalsView(t: ReportTotalsView): ReportTotalsView {
+  return {
+    currency: t.currency,
+    payments: t.payments,
+    approvedCount: t.approvedCount,
+    approvedAmount: t.approvedAmount,
+    declinedCount: t.declinedCount,
+    canceledCount: t.canceledCount,
+    openCount: t.openCount,
+    captured: t.captured,
+    pendingCapture: t.pendingCapture,
+    refunded: t.refunded,
+    tips: t.tips,
+    net: t.net,
+  };
+}
+
+function refusal(code: string, message: string): string {
+  switch (code) {
+    case 'attention_open':
+      return `The day cannot be closed: ${message}.`;
+    case 'already_closed':
+    case 'out_of_order':
+      return `The day cannot be closed: ${message}.`;
+    case 'previous_invalid':
+      return `The day cannot be closed: ${message}. The stored Z reports were changed; ask for help before closing.`;
+    default:
+      return message.charAt(0).toUpperCase() + message.slice(1) + '.';
+  }
+}

@@ -1,0 +1,141 @@
+import { useState, type FormEvent } from 'react';
+import type { CommandError, ReceiptStateView } from '../../../common/contract';
+import { usePos } from '../store/context';
+import { clockTime } from '../lib/format';
+import { ErrorBox } from './ErrorBox';
+import { describedBy, Field } from './Field';
+
+type Copies = 'customer' | 'merchant' | 'both';
+
+/** What became of the receipt, in one line (a failed print is the "not printed — reprint" item). */
+export function receiptStatusText(receipt: ReceiptStateView | null): string | null {
+  const print = receipt?.print;
+  if (!print) return null;
+  if (print.state === 'pending') return 'Printing the receipt…';
+  if (print.state === 'failed') return `Receipt not printed — reprint it. ${print.error ?? ''}`.trim();
+  return `Receipt printed${print.duplicate ? ' (duplicate)' : ''} at ${clockTime(print.at)}${print.error ? ` — ${print.error}` : ''}.`;
+}
+
+/**
+ * A payment's receipt: print or reprint it on the receipt printer, show it, print it from this
+ * screen (the browser's or the window's print dialog), or send it by email.
+ */
+export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; receipt: ReceiptStateView | null }) {
+  const run = usePos((s) => s.run);
+  const printHtml = usePos((s) => s.printHtml);
+  const printer = usePos((s) => s.host.settings?.counter.printer.port ?? null);
+  const busy = usePos((s) => s.busy[`receipt:${paymentRef}`] === true);
+  const [copies, setCopies] = useState<Copies>('customer');
+  const [preview, setPreview] = useState<string | null>(null);
+  const [email, setEmail] = useState('');
+  const [done, setDone] = useState<string | null>(null);
+  const [error, setError] = useState<CommandError | null>(null);
+  const key = `receipt:${paymentRef}`;
+  const status = receiptStatusText(receipt);
+  const printed = receipt?.print?.state === 'printed';
+
+  const print = async () => {
+    setError(null);
+    setDone(null);
+    const result = await run('receipts.print', { paymentId: paymentRef, copies }, key);
+    if (!result.ok) setError(result.error);
+    else if (result.value.state === 'printed')
+      setDone(result.value.duplicate ? 'Duplicate printed.' : 'Receipt printed.');
+    else setError({ code: 'conflict', message: `Not printed: ${result.value.error ?? 'the printer failed'}` });
+  };
+  const show = async () => {
+    setError(null);
+    const result = await run('receipts.render', { paymentId: paymentRef, format: 'text', copy: 'customer' }, key);
+    if (result.ok) setPreview(result.value.content);
+    else setError(result.error);
+  };
+  const printFromScreen = async () => {
+    setError(null);
+    const copy = copies === 'merchant' ? 'merchant' : 'customer';
+    const result = await run('receipts.render', { paymentId: paymentRef, format: 'html', copy }, key);
+    if (result.ok) printHtml(result.value.title, result.value.content);
+    else setError(result.error);
+  };
+  const sendEmail = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    setDone(null);
+    const result = await run('receipts.email', { paymentId: paymentRef, email: email.trim() }, key);
+    if (!result.ok) setError(result.error);
+    else
+      setDone(
+        result.value.state === 'sent'
+          ? `The gateway sends the receipt to ${email.trim()}.`
+          : `Email receipt to ${email.trim()} recorded: send it from the receipt shown here.`,
+      );
+  };
+
+  return (
+    <section className="receipt-panel" aria-label="Receipt">
+      <h2>Receipt</h2>
+      {status ? (
+        <p
+          className={receipt?.print?.state === 'failed' ? 'receipt-status receipt-status--failed' : 'receipt-status'}
+          role={receipt?.print?.state === 'failed' ? 'alert' : 'status'}
+        >
+          {status}
+        </p>
+      ) : null}
+      {receipt?.email ? (
+        <p className="muted">
+          Email receipt to {receipt.email.to}:{' '}
+          {receipt.email.state === 'sent' ? 'sent by the gateway' : 'requested (send it from the receipt)'}.
+        </p>
+      ) : null}
+      <div className="actions">
+        <label className="inline-select">
+          Copies{' '}
+          <select value={copies} onChange={(e) => setCopies(e.target.value as Copies)}>
+            <option value="customer">Customer copy</option>
+            <option value="merchant">Merchant copy</option>
+            <option value="both">Both copies</option>
+          </select>
+        </label>
+        <button
+          type="button"
+          className={receipt?.print?.state === 'failed' ? 'primary' : undefined}
+          disabled={busy || !printer}
+          title={printer ? undefined : 'No receipt printer is set up (Settings, F7)'}
+          onClick={() => void print()}
+        >
+          {printed || receipt?.print?.state === 'failed' ? 'Reprint receipt' : 'Print receipt'}
+        </button>
+        <button type="button" disabled={busy} onClick={() => void show()}>
+          Show receipt
+        </button>
+        <button type="button" disabled={busy} onClick={() => void printFromScreen()}>
+          Print from this screen
+        </button>
+      </div>
+      {!printer ? (
+        <p className="muted">No receipt printer is set up: print from this screen, or set one up in Settings (F7).</p>
+      ) : null}
+      <form className="inline-fields" onSubmit={(e) => void sendEmail(e)} noValidate>
+        <Field id={`receipt-email-${paymentRef}`} label="Email the receipt">
+          <input
+            {...describedBy(`receipt-email-${paymentRef}`, null, null)}
+            type="email"
+            autoComplete="off"
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+        </Field>
+        <button type="submit" disabled={busy || !email.trim()}>
+          Email receipt
+        </button>
+      </form>
+      <ErrorBox error={error} />
+      {done ? <p role="status">{done}</p> : null}
+      {preview ? (
+        <pre className="receipt-preview" aria-label="Receipt preview">
+          {preview}
+        </pre>
+      ) : null}
+    </section>
+  );
+}

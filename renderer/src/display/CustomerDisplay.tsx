@@ -1,0 +1,177 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { BridgeConnectionState, CustomerDisplayView, PosBridge } from '../../../common/contract';
+import { qrSvg } from '../../../common/qr';
+import type { TipChoice } from '../../../common/tips';
+import { AmountInput } from '../components/AmountInput';
+import { money } from '../lib/format';
+import { useNow } from '../lib/hooks';
+
+/** After a result (approved, declined, canceled) the display says it this long, then welcomes again. */
+export const RESULT_SHOWN_MS = 20_000;
+
+/**
+ * The customer's screen, on the second display: the amount in large type, the tip presets while
+ * the customer chooses, "present your card" or the QR code to pay by phone, then the result. It
+ * shows only what the host sends for it and can only send the customer's tip choice.
+ */
+export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
+  const [view, setView] = useState<CustomerDisplayView | null>(null);
+  const [connection, setConnection] = useState<BridgeConnectionState | 'connecting'>('connecting');
+  const [busy, setBusy] = useState(false);
+  // A custom tip being typed, and an error, belong to the screen they were made on.
+  const [errorState, setErrorState] = useState<{ key: string; text: string } | null>(null);
+  const [customState, setCustomState] = useState<{ key: string; value: number } | null>(null);
+
+  useEffect(() => {
+    const keep = (next: CustomerDisplayView) =>
+      setView((current) => (current && current.version > next.version ? current : next));
+    const load = () =>
+      void bridge.invoke('display.snapshot', {}).then((result) => {
+        if (result.ok) keep(result.value);
+      });
+    const offEvents = bridge.subscribe((event) => {
+      if (event.type === 'display') keep(event.display);
+    });
+    const offConnection = bridge.onConnection((state) => {
+      setConnection(state);
+      if (state === 'open') load();
+    });
+    load();
+    return () => {
+      offEvents();
+      offConnection();
+    };
+  }, [bridge]);
+
+  const phaseKey = `${view?.paymentId ?? ''}:${view?.phase ?? ''}`;
+  const custom = customState?.key === phaseKey ? customState.value : null;
+  const setCustom = (value: number) => setCustomState({ key: phaseKey, value });
+  const error = errorState?.key === phaseKey ? errorState.text : null;
+
+  const now = useNow(1_000);
+  const result = view && ['approved', 'declined', 'canceled'].includes(view.phase);
+  const expired = result && view.at !== null && now - Date.parse(view.at) > RESULT_SHOWN_MS;
+  const phase = !view || expired ? 'idle' : view.phase;
+
+  const choose = async (tip: TipChoice) => {
+    if (!view?.paymentId || busy) return;
+    setBusy(true);
+    setErrorState(null);
+    const answer = await bridge.invoke('customer.chooseTip', { paymentId: view.paymentId, tip });
+    setBusy(false);
+    if (!answer.ok) setErrorState({ key: phaseKey, text: 'That did not go through. Please ask at the counter.' });
+    else setView((current) => (current && current.version > answer.value.version ? current : answer.value));
+  };
+
+  const m = (minor: number | null) => (minor !== null && view?.currency ? money(minor, view.currency) : '');
+
+  return (
+    <main className={`customer-display customer-display--${phase}`} aria-live="polite">
+      {view?.testMode ? <div className="customer-display__test">TEST MODE — NO MONEY MOVED</div> : null}
+      {connection === 'refused' ? (
+        <p className="customer-display__message">This screen is not connected. Ask at the counter.</p>
+      ) : null}
+      {phase === 'idle' ? (
+        <section className="customer-display__welcome">
+          <h1>Welcome{view?.shop ? ` to ${view.shop}` : ''}</h1>
+        </section>
+      ) : null}
+      {phase === 'tip' && view ? (
+        <section aria-labelledby="tip-title">
+          <p className="customer-display__label">Amount</p>
+          <p className="customer-display__amount" data-testid="display-amount">
+            {m(view.amount)}
+          </p>
+          <h1 id="tip-title">Would you like to add a tip?</h1>
+          <div className="customer-display__tips">
+            {view.tipOptions.map((option) => (
+              <button
+                key={option.percent}
+                type="button"
+                className="customer-display__tip"
+                disabled={busy}
+                onClick={() => void choose({ kind: 'percent', percent: option.percent })}
+              >
+                <span className="customer-display__tip-percent">{option.percent} %</span>
+                <span>{m(option.tip)}</span>
+                <span className="customer-display__tip-total">Total {m(option.total)}</span>
+              </button>
+            ))}
+            <button type="button" className="customer-display__tip" disabled={busy} onClick={() => setCustom(0)}>
+              <span className="customer-display__tip-percent">Other</span>
+              <span>amount</span>
+            </button>
+            <button
+              type="button"
+              className="customer-display__tip"
+              disabled={busy}
+              onClick={() => void choose({ kind: 'none' })}
+            >
+              <span className="customer-display__tip-percent">No tip</span>
+            </button>
+          </div>
+          {custom !== null && view.currency ? (
+            <form
+              className="customer-display__custom"
+              onSubmit={(event) => {
+                event.preventDefault();
+                void choose(custom > 0 ? { kind: 'custom', amount: custom } : { kind: 'none' });
+              }}
+            >
+              <AmountInput
+                id="display-custom-tip"
+                label="Tip"
+                value={custom}
+                currency={view.currency}
+                onChange={setCustom}
+                hint={`Total ${m((view.amount ?? 0) + custom)}`}
+              />
+              <button type="submit" className="primary" disabled={busy}>
+                Add this tip
+              </button>
+            </form>
+          ) : null}
+          {error ? (
+            <p className="customer-display__error" role="alert">
+              {error}
+            </p>
+          ) : null}
+        </section>
+      ) : null}
+      {phase !== 'idle' && phase !== 'tip' && view ? <Total view={view} /> : null}
+      {phase === 'qr' && view?.payUrl ? <Qr url={view.payUrl} /> : null}
+      {phase !== 'idle' && phase !== 'tip' && view?.message ? (
+        <p className={`customer-display__message customer-display__message--${phase}`} role="status">
+          {view.message}
+        </p>
+      ) : null}
+    </main>
+  );
+}
+
+function Total({ view }: { view: CustomerDisplayView }) {
+  const m = (minor: number) => (view.currency ? money(minor, view.currency) : '');
+  return (
+    <section>
+      <p className="customer-display__label">Total</p>
+      <p className="customer-display__amount" data-testid="display-amount">
+        {view.amount !== null ? m(view.amount) : ''}
+      </p>
+      {view.tip !== null && view.preTipAmount !== null ? (
+        <p className="customer-display__breakdown">
+          {m(view.preTipAmount)} + tip {m(view.tip)}
+        </p>
+      ) : null}
+    </section>
+  );
+}
+
+function Qr({ url }: { url: string }) {
+  const image = useMemo(() => `data:image/svg+xml;utf8,${encodeURIComponent(qrSvg(url))}`, [url]);
+  return (
+    <figure className="customer-display__qr">
+      <img src={image} alt="QR code: scan it to pay on your phone" />
+      <figcaption>Scan to pay on your phone</figcaption>
+    </figure>
+  );
+}

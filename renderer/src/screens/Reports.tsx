@@ -1,0 +1,538 @@
+import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
+import type {
+  CommandError,
+  DayReportView,
+  ReconciliationView,
+  ReportTotalsView,
+  ZSummaryView,
+} from '../../../common/contract';
+import { AmountInput } from '../components/AmountInput';
+import { ErrorBox } from '../components/ErrorBox';
+import { describedBy, Field } from '../components/Field';
+import { usePos } from '../store/context';
+import { dateTime, money } from '../lib/format';
+import { issueFor } from '../lib/errors';
+
+const CAUSES: Record<ReconciliationView['differences'][number]['cause'], string> = {
+  gateway_only: 'Gateway only',
+  journal_only: 'Journal only',
+  amounts_differ: 'Amounts differ',
+  status_differs: 'Status differs',
+  terminal_differs: 'Terminal totals differ',
+};
+
+/** Saves text as a file through the browser (CSV export). */
+function download(filename: string, content: string): void {
+  const url = URL.createObjectURL(new Blob([content], { type: 'text/csv;charset=utf-8' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** One currency's figures, as a table the cashier (and a screen reader) reads row by row. */
+function TotalsTable({ totals, caption }: { totals: ReportTotalsView; caption: string }) {
+  const m = (minor: number) => money(minor, totals.currency);
+  const rows: [string, string][] = [
+    ['Payments', String(totals.payments)],
+    [`Approved (${totals.approvedCount})`, m(totals.approvedAmount)],
+    ['Declined', String(totals.declinedCount)],
+    ['Canceled', String(totals.canceledCount)],
+    ['Not finished', String(totals.openCount)],
+    ['Captured', m(totals.captured)],
+    ['Pending capture', m(totals.pendingCapture)],
+    ['Refunded', m(totals.refunded)],
+    ['Tips', m(totals.tips)],
+    ['Net', m(totals.net)],
+  ];
+  return (
+    <table className="report-totals">
+      <caption>{caption}</caption>
+      <tbody>
+        {rows.map(([label, value]) => (
+          <tr key={label}>
+            <th scope="row">{label}</th>
+            <td className="num">{value}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function GroupTable({ title, groups }: { title: string; groups: DayReportView['byReader'] }) {
+  if (groups.length === 0) return null;
+  return (
+    <table className="report-groups">
+      <caption>{title}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{title === 'By reader' ? 'Reader' : 'Card brand'}</th>
+          <th scope="col">Approved</th>
+          <th scope="col">Captured</th>
+          <th scope="col">Refunded</th>
+          <th scope="col">Tips</th>
+          <th scope="col">Net</th>
+        </tr>
+      </thead>
+      <tbody>
+        {groups.map((g) => (
+          <tr key={`${g.key}-${g.currency}`}>
+            <th scope="row">{g.key}</th>
+            <td className="num">
+              {g.approvedCount} · {money(g.approvedAmount, g.currency)}
+            </td>
+            <td className="num">{money(g.captured, g.currency)}</td>
+            <td className="num">{money(g.refunded, g.currency)}</td>
+            <td className="num">{money(g.tips, g.currency)}</td>
+            <td className="num">{money(g.net, g.currency)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** An X or Z report on screen: its period, totals per currency, breakdowns and attention items. */
+function ReportView({ report }: { report: DayReportView }) {
+  const [asPrinted, setAsPrinted] = useState(false);
+  return (
+    <section className="report" aria-label={report.z ? `Z report ${report.z.number}` : 'X report'}>
+      <h2>
+        {report.z ? `Z report No. ${report.z.number}` : 'X report'} — {report.date}
+        {report.testMode ? ' (test mode)' : ''}
+      </h2>
+      <p className="muted">
+        {dateTime(report.start)} to {dateTime(report.end)} ({report.timeZone}
+        {report.hours !== 24 ? `, ${Math.round(report.hours * 100) / 100} h` : ''}).{' '}
+        {report.z
+          ? `Closed by ${report.z.closedBy} at ${dateTime(report.z.closedAt)}.${report.z.valid ? '' : ' Its digest no longer matches: it was changed after closing.'}`
+          : 'Interim: the day is not closed.'}
+      </p>
+      {report.z?.override ? (
+        <p className="attention-box">
+          Closed with open attention items by {report.z.override.by}: {report.z.override.reason}
+        </p>
+      ) : null}
+      {report.totals.length === 0 ? <p className="empty">No payments in this period.</p> : null}
+      <div className="report-grid">
+        {report.totals.map((t) => (
+          <TotalsTable key={t.currency} totals={t} caption={`Totals ${t.currency}`} />
+        ))}
+      </div>
+      <GroupTable title="By reader" groups={report.byReader} />
+      <GroupTable title="By card brand" groups={report.byCardBrand} />
+      {report.attention.length > 0 ? (
+        <>
+          <h3>Needs attention ({report.attention.length})</h3>
+          <ul className="plain-list">
+            {report.attention.map((a) => (
+              <li key={a.id}>
+                {a.orderReference} · {money(a.amount, a.currency)} · {a.status.replace('_', ' ')}
+                {a.inWindow ? '' : ' (earlier day)'}
+                {a.reason ? ` — ${a.reason}` : ''}
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : (
+        <p className="muted">No payment needs attention.</p>
+      )}
+      <button type="button" className="link-button" onClick={() => setAsPrinted((v) => !v)}>
+        {asPrinted ? 'Hide the printed form' : 'Show as printed'}
+      </button>
+      {asPrinted ? <pre className="receipt-preview">{report.text}</pre> : null}
+    </section>
+  );
+}
+
+interface TerminalRow {
+  readerId: string;
+  currency: string;
+  count: string;
+  amount: number;
+}
+
+/** The journal against the gateway's list, and against the terminals' own end-of-day totals. */
+function Reconciliation({ date }: { date: string }) {
+  const run = usePos((s) => s.run);
+  const allReaders = usePos((s) => s.host.readers);
+  const readers = useMemo(() => allReaders.filter((r) => r.hosted && r.status !== 'unpaired'), [allReaders]);
+  const busy = usePos((s) => s.busy.reconcile === true);
+  const [rows, setRows] = useState<TerminalRow[]>([]);
+  const [result, setResult] = useState<ReconciliationView | null>(null);
+  const [error, setError] = useState<CommandError | null>(null);
+  const reconcile = async (event?: FormEvent) => {
+    event?.preventDefault();
+    setError(null);
+    const terminal = rows
+      .filter((r) => r.count.trim() !== '')
+      .map((r) => ({
+        ...(r.readerId ? { readerId: r.readerId } : {}),
+        currency: r.currency,
+        count: Number(r.count),
+        amount: r.amount,
+      }));
+    const answer = await run('reports.reconcile', { date, terminal }, 'reconcile');
+    if (answer.ok) setResult(answer.value);
+    else setError(answer.error);
+  };
+  return (
+    <section aria-labelledby="reconcile-title" className="reconcile">
+      <h2 id="reconcile-title">Reconciliation</h2>
+      <p className="muted">
+        The till&apos;s payments against the gateway&apos;s for the same period and, when you type them from a
+        terminal&apos;s end-of-day ticket, against the terminal&apos;s own totals.
+      </p>
+      <form onSubmit={(e) => void reconcile(e)} noValidate>
+        {rows.map((row, index) => (
+          <div className="inline-fields" key={index} role="group" aria-label={`Terminal totals ${index + 1}`}>
+            <Field id={`terminal-reader-${index}`} label="Terminal">
+              <select
+                id={`terminal-reader-${index}`}
+                value={row.readerId}
+                onChange={(e) => setRows(rows.map((r, i) => (i === index ? { ...r, readerId: e.target.value } : r)))}
+              >
+                <option value="">All readers</option>
+                {readers.map((r) => (
+                  <option key={r.id} value={r.id}>
+                    {r.label}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field id={`terminal-currency-${index}`} label="Currency">
+              <input
+                id={`terminal-currency-${index}`}
+                value={row.currency}
+                maxLength={3}
+                onChange={(e) =>
+                  setRows(rows.map((r, i) => (i === index ? { ...r, currency: e.target.value.toUpperCase() } : r)))
+                }
+              />
+            </Field>
+            <Field id={`terminal-count-${index}`} label="Approved count">
+              <input
+                id={`terminal-count-${index}`}
+                inputMode="numeric"
+                value={row.count}
+                onChange={(e) => setRows(rows.map((r, i) => (i === index ? { ...r, count: e.target.value } : r)))}
+              />
+            </Field>
+            <AmountInput
+              id={`terminal-amount-${index}`}
+              label="Approved amount"
+              value={row.amount}
+              currency={row.currency.length === 3 ? row.currency : 'EUR'}
+              onChange={(amount) => setRows(rows.map((r, i) => (i === index ? { ...r, amount } : r)))}
+            />
+          </div>
+        ))}
+        <div className="actions">
+          <button
+            type="button"
+            onClick={() => setRows([...rows, { readerId: '', currency: 'EUR', count: '', amount: 0 }])}
+          >
+            Add terminal totals
+          </button>
+          <button type="submit" className="primary" disabled={busy}>
+            Reconcile
+          </button>
+        </div>
+      </form>
+      <ErrorBox error={error} />
+      {result ? (
+        <div className="reconcile-result">
+          <p role="status">
+            {result.ok
+              ? 'Everything agrees.'
+              : `${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}.`}{' '}
+            {result.gateway.compared
+              ? `Compared with ${result.gateway.label}: ${result.matchedByGatewayId + result.matchedByOrderReference} matched.`
+              : (result.gateway.note ?? '')}
+            {result.standalone > 0
+              ? ` ${result.standalone} payment${result.standalone === 1 ? '' : 's'} charged through the shop's own bank (not at the gateway).`
+              : ''}
+          </p>
+          {result.differences.length > 0 ? (
+            <table className="differences">
+              <caption>Differences</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Cause</th>
+                  <th scope="col">Order</th>
+                  <th scope="col">What differs</th>
+                </tr>
+              </thead>
+              <tbody>
+                {result.differences.map((d, i) => (
+                  <tr key={i}>
+                    <td>{CAUSES[d.cause]}</td>
+                    <td>{d.orderReference ?? '—'}</td>
+                    <td>{d.message}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : null}
+          <table className="reconcile-totals">
+            <caption>Approved, by source</caption>
+            <thead>
+              <tr>
+                <th scope="col">Currency</th>
+                <th scope="col">Journal</th>
+                <th scope="col">Gateway</th>
+                <th scope="col">Terminal</th>
+              </tr>
+            </thead>
+            <tbody>
+              {result.totals.map((t) => (
+                <tr key={t.currency}>
+                  <th scope="row">{t.currency}</th>
+                  <td className="num">
+                    {t.journal.count} · {money(t.journal.amount, t.currency)}
+                  </td>
+                  <td className="num">
+                    {t.gateway.count} · {money(t.gateway.amount, t.currency)}
+                  </td>
+                  <td className="num">
+                    {t.terminal ? `${t.terminal.count} · ${money(t.terminal.amount, t.currency)}` : '—'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+/** Closing the day: who closes it, and (only with open attention items) who overrides and why. */
+function CloseDay({ report, onClosed }: { report: DayReportView; onClosed(z: DayReportView): void }) {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy.close === true);
+  const [closedBy, setClosedBy] = useState('');
+  const [overrideBy, setOverrideBy] = useState('');
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<CommandError | null>(null);
+  const attention = report.attention.length;
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    const override = attention > 0 ? { by: overrideBy.trim(), reason: reason.trim() } : undefined;
+    const result = await run(
+      'reports.close',
+      { date: report.date, closedBy: closedBy.trim(), ...(override ? { override } : {}) },
+      'close',
+    );
+    if (result.ok) onClosed(result.value);
+    else setError(result.error);
+  };
+  return (
+    <form className="close-day" aria-labelledby="close-title" onSubmit={(e) => void submit(e)} noValidate>
+      <h2 id="close-title">Close the day (Z report)</h2>
+      <p className="muted">
+        Closes {report.date}: the Z report is numbered and kept as it is; the next payments count for the next day.
+      </p>
+      <Field id="closed-by" label="Closed by" error={issueFor(error, 'closedBy')}>
+        <input
+          {...describedBy('closed-by', null, issueFor(error, 'closedBy'))}
+          value={closedBy}
+          maxLength={60}
+          onChange={(e) => setClosedBy(e.target.value)}
+        />
+      </Field>
+      {attention > 0 ? (
+        <fieldset className="field">
+          <legend>
+            {attention} payment{attention === 1 ? '' : 's'} need{attention === 1 ? 's' : ''} attention
+          </legend>
+          <p className="muted">
+            Settle them in Needs attention (F8) first, or close anyway: who decides and why is kept in the Z report.
+          </p>
+          <Field id="override-by" label="Override by" error={issueFor(error, 'override.by')}>
+            <input id="override-by" value={overrideBy} maxLength={60} onChange={(e) => setOverrideBy(e.target.value)} />
+          </Field>
+          <Field id="override-reason" label="Reason" error={issueFor(error, 'override.reason')}>
+            <input id="override-reason" value={reason} maxLength={200} onChange={(e) => setReason(e.target.value)} />
+          </Field>
+        </fieldset>
+      ) : null}
+      <ErrorBox error={error} shownPaths={['closedBy', 'override.by', 'override.reason']} title="Not closed." />
+      <div className="actions">
+        <button type="submit" className="danger" disabled={busy}>
+          {attention > 0 ? 'Close the day anyway' : 'Close the day'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+export function Reports() {
+  const run = usePos((s) => s.run);
+  const printer = usePos((s) => s.host.settings?.counter.printer.port ?? null);
+  const [report, setReport] = useState<DayReportView | null>(null);
+  const [history, setHistory] = useState<ZSummaryView[]>([]);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const [date, setDate] = useState('');
+
+  const loadX = useCallback(
+    async (day?: string) => {
+      const result = await run('reports.x', day ? { date: day } : {}, 'report');
+      if (result.ok) {
+        setReport(result.value);
+        setDate(result.value.date);
+        setError(null);
+      } else setError(result.error);
+    },
+    [run],
+  );
+  const loadHistory = useCallback(async () => {
+    const result = await run('reports.list', { limit: 30 });
+    if (result.ok) setHistory(result.value);
+  }, [run]);
+
+  useEffect(() => {
+    let current = true;
+    void run('reports.x', {}, 'report').then((result) => {
+      if (!current) return;
+      if (result.ok) {
+        setReport(result.value);
+        setDate(result.value.date);
+      } else setError(result.error);
+    });
+    void run('reports.list', { limit: 30 }).then((result) => {
+      if (current && result.ok) setHistory(result.value);
+    });
+    return () => {
+      current = false;
+    };
+  }, [run]);
+
+  const ref = (r: DayReportView) => (r.z ? { number: r.z.number } : { date: r.date });
+  const print = async (r: DayReportView) => {
+    setDone(null);
+    const result = await run('reports.print', ref(r), 'report');
+    if (!result.ok) setError(result.error);
+    else if (result.value.state === 'printed') setDone(`${r.z ? `Z ${r.z.number}` : 'X report'} printed.`);
+    else setError({ code: 'conflict', message: `Not printed: ${result.value.error ?? 'the printer failed'}` });
+  };
+  const csv = async (r: DayReportView) => {
+    const result = await run('reports.csv', ref(r), 'report');
+    if (result.ok) download(result.value.filename, result.value.content);
+    else setError(result.error);
+  };
+  const open = async (number: number) => {
+    const result = await run('reports.get', { number }, 'report');
+    if (result.ok) setReport(result.value);
+    else setError(result.error);
+  };
+
+  return (
+    <section className="screen screen--reports" aria-labelledby="reports-title">
+      <h1 id="reports-title" tabIndex={-1}>
+        Reports
+      </h1>
+      <form
+        className="inline-fields"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void loadX(date || undefined);
+        }}
+      >
+        <Field id="report-date" label="Business day">
+          <input id="report-date" type="date" value={date} onChange={(e) => setDate(e.target.value)} />
+        </Field>
+        <button type="submit">Show X report</button>
+      </form>
+      <ErrorBox error={error} />
+      {done ? <p role="status">{done}</p> : null}
+      {report ? (
+        <>
+          <div className="actions">
+            <button type="button" onClick={() => void (report.z ? open(report.z.number) : loadX(report.date))}>
+              Refresh
+            </button>
+            <button type="button" disabled={!printer} onClick={() => void print(report)}>
+              Print on the receipt printer
+            </button>
+            <button type="button" onClick={() => void csv(report)}>
+              Export CSV
+            </button>
+          </div>
+          <ReportView report={report} />
+          {report.kind === 'X' ? (
+            <>
+              <Reconciliation date={report.date} />
+              <CloseDay
+                report={report}
+                onClosed={(z) => {
+                  setReport(z);
+                  // "Show X report" now means the next business day, which starts from zero.
+                  setDate('');
+                  setDone(`Day closed: Z report No. ${z.z?.number}.`);
+                  void loadHistory();
+                }}
+              />
+            </>
+          ) : report.reconciliation ? (
+            <p className="muted">
+              At closing:{' '}
+              {report.reconciliation.ok
+                ? 'everything agreed'
+                : `${report.reconciliation.differences.length} difference(s)`}
+              {report.reconciliation.differences.length > 0
+                ? ` — ${report.reconciliation.differences.map((d) => `${CAUSES[d.cause]}: ${d.message}`).join('; ')}`
+                : ''}
+              .
+            </p>
+          ) : null}
+        </>
+      ) : null}
+      <h2>Closed days</h2>
+      {history.length === 0 ? (
+        <p className="empty">No day has been closed yet.</p>
+      ) : (
+        <table className="z-history">
+          <thead>
+            <tr>
+              <th scope="col">Z</th>
+              <th scope="col">Day</th>
+              <th scope="col">Closed</th>
+              <th scope="col">Net</th>
+              <th scope="col">
+                <span className="visually-hidden">Open</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {history.map((z) => (
+              <tr key={z.number}>
+                <td>
+                  {z.number}
+                  {z.valid ? '' : ' (changed!)'}
+                </td>
+                <td>{z.date}</td>
+                <td>
+                  {dateTime(z.closedAt)} by {z.closedBy}
+                  {z.override ? ' (override)' : ''}
+                </td>
+                <td className="num">{z.totals.map((t) => money(t.net, t.currency)).join(' + ') || '—'}</td>
+                <td>
+                  <button type="button" onClick={() => void open(z.number)} aria-label={`Open Z report ${z.number}`}>
+                    Open
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

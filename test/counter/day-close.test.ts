@@ -1,0 +1,159 @@
+/**
+ * Business days on the fake clock, in the shop's zone across both DST changes: the X report's
+ * period, the Z that closes it (numbered, chained, kept), the next day from zero — including
+ * after a Z closed before midnight — and the override a Z needs while payments need attention.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Settings } from '../../main/config/settings';
+import { CounterReports } from '../../main/counter/reports';
+import { HostError } from '../../main/core/errors';
+import { Journal, newPaymentRecord, type PaymentPatch } from '../../main/store/journal';
+import { openDatabase } from '../../main/store/sqlite';
+import { FakeClock } from '../support/fake-clock';
+
+function setup(startIso: string, zone = 'Europe/Paris') {
+  const clock = new FakeClock(Date.parse(startIso));
+  const journal = new Journal(openDatabase(':memory:'), clock);
+  const settings = {
+    mode: 'test',
+    timeZone: zone,
+    receiptWidth: 42,
+    shopName: 'Café',
+    receiptPrinterPort: null,
+  } as unknown as Settings;
+  const reports = new CounterReports({
+    journal,
+    clock,
+    settings: () => settings,
+    gateway: () => null,
+    readerLabel: () => 'Counter 1',
+    accountName: () => null,
+    print: () => Promise.resolve({ state: 'printed', error: null }),
+  });
+  let n = 0;
+  /** A payment created at `iso` (the clock moves there) and settled as given. */
+  const pay = (iso: string, amount: number, patch: PaymentPatch = {}) => {
+    clock.advance(Date.parse(iso) - clock.now());
+    n++;
+    const id = `pay_day${String(n).padStart(9, '0')}`;
+    journal.insertPayment(
+      newPaymentRecord({
+        id,
+        gateway: 'plutopay',
+        orderReference: `DAY-${n}`,
+        attempt: 1,
+        idempotencyKey: `pos-DAY-${n}-1`,
+        origin: 'local',
+        amount,
+        currency: 'EUR',
+        captureMethod: 'automatic',
+        status: 'creating',
+      }),
+      'created',
+    );
+    return journal.updatePayment(id, {
+      status: 'succeeded',
+      amountCaptured: amount,
+      transactionId: `tr_${n}`,
+      cardBrand: 'visa',
+      ...patch,
+    });
+  };
+  const at = (iso: string) => clock.advance(Date.parse(iso) - clock.now());
+  return { clock, journal, reports, pay, at };
+}
+
+describe('business days across DST', () => {
+  it('the spring day is 23 hours; a Z closed before midnight hands the rest to the next day, from zero', async () => {
+    const d = setup('2026-03-28T22:00:00.000Z');
+    d.pay('2026-03-28T23:30:00.000Z', 1250, { tipAmount: 150, preTipAmount: 1100, tipState: 'chosen' }); // 00:30 local
+    d.pay('2026-03-29T09:00:00.000Z', 2000);
+    d.pay('2026-03-29T10:00:00.000Z', 800, { status: 'failed', amountCaptured: 0, declineCode: 'card_declined' });
+    d.at('2026-03-29T20:00:00.000Z');
+    const x = d.reports.x();
+    expect(x).toMatchObject({ kind: 'X', date: '2026-03-29', hours: 23, paymentCount: 3, z: null });
+    expect(x.start).toBe('2026-03-28T23:00:00.000Z');
+    expect(x.totals).toEqual([
+      expect.objectContaining({
+        currency: 'EUR',
+        approvedCount: 2,
+        approvedAmount: 3250,
+        declinedCount: 1,
+        tips: 150,
+        captured: 3250,
+        net: 3250,
+      }),
+    ]);
+    expect(x.text).toContain('Day length');
+
+    // Closed at 23:00 local: the period ends there.
+    d.at('2026-03-29T21:00:00.000Z');
+    const z1 = await d.reports.close({ closedBy: 'Ada' });
+    expect(z1).toMatchObject({ kind: 'Z', date: '2026-03-29', end: '2026-03-29T21:00:00.000Z', hours: 22 });
+    expect(z1.z).toMatchObject({ number: 1, closedBy: 'Ada', override: null, previousDigest: null, valid: true });
+    expect(z1.totals[0]).toMatchObject({ approvedAmount: 3250, tips: 150 });
+
+    // A late customer at 23:30 local belongs to the next business day, which starts at the close.
+    d.pay('2026-03-29T21:30:00.000Z', 500);
+    expect(d.reports.currentDate()).toBe('2026-03-30');
+    const next = d.reports.x();
+    expect(next).toMatchObject({ date: '2026-03-30', start: '2026-03-29T21:00:00.000Z', paymentCount: 1 });
+    expect(next.totals[0]).toMatchObject({ approvedAmount: 500 });
+    // The closed day never changes, and cannot be closed twice.
+    expect(d.reports.x('2026-03-29').z?.number).toBe(1);
+    await expect(d.reports.close({ date: '2026-03-29', closedBy: 'Ada' })).rejects.toThrow(HostError);
+
+    d.at('2026-03-30T21:00:00.000Z');
+    const z2 = await d.reports.close({ closedBy: 'Ben' });
+    expect(z2.z).toMatchObject({ number: 2, previousDigest: z1.z!.digest, valid: true });
+    expect(z2.totals[0]).toMatchObject({ approvedCount: 1, approvedAmount: 500 });
+    expect(d.reports.list(10).map((z) => [z.number, z.date, z.valid])).toEqual([
+      [2, '2026-03-30', true],
+      [1, '2026-03-29', true],
+    ]);
+    const csv = d.reports.csv({ number: 1 });
+    expect(csv.filename).toBe('z-0001-2026-03-29-test.csv');
+    expect(csv.content.split('\r\n').filter((l) => l.startsWith('payment,'))).toHaveLength(3);
+  });
+
+  it('the autumn day is 25 hours, and its 01:30 happens twice', () => {
+    const d = setup('2026-10-24T22:00:00.000Z');
+    d.pay('2026-10-24T23:30:00.000Z', 100); // 01:30 +02:00
+    d.pay('2026-10-25T00:30:00.000Z', 200); // 02:30 +02:00
+    d.pay('2026-10-25T01:30:00.000Z', 300); // 02:30 +01:00, the second time
+    d.pay('2026-10-25T22:59:00.000Z', 400); // 23:59 +01:00
+    d.pay('2026-10-25T23:00:00.000Z', 500); // midnight: the next day
+    const x = d.reports.x('2026-10-25');
+    expect(x).toMatchObject({
+      hours: 25,
+      paymentCount: 4,
+      start: '2026-10-24T22:00:00.000Z',
+      end: '2026-10-25T23:00:00.000Z',
+    });
+    expect(x.totals[0]).toMatchObject({ approvedAmount: 1000 });
+    expect(d.reports.x('2026-10-26').paymentCount).toBe(1);
+  });
+
+  it('refuses to close while a payment needs attention, unless an override says who and why', async () => {
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000, {
+      status: 'unknown',
+      amountCaptured: 0,
+      attentionReason: 'The reader lost contact',
+      attentionSince: '2026-06-01T09:01:00.000Z',
+    });
+    d.at('2026-06-01T18:00:00.000Z');
+    const refused = await d.reports.close({ closedBy: 'Ada' }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(HostError);
+    expect((refused as HostError).message).toMatch(/1 payment needs attention/);
+    expect(d.journal.listZReports('test', 5)).toEqual([]);
+    const z = await d.reports.close({
+      closedBy: 'Ada',
+      override: { by: 'Manager Eve', reason: 'terminal ticket checked' },
+    });
+    expect(z.z?.override).toEqual({ by: 'Manager Eve', reason: 'terminal ticket checked' });
+    expect(z.attention).toHaveLength(1);
+    expect(z.text).toContain('CLOSED WITH OPEN ATTENTION ITEMS');
+    expect(d.journal.lastZReport('test')?.override).toEqual({ by: 'Manager Eve', reason: 'terminal ticket checked' });
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * Receipts through the host: built from the journal, printed on an ESC/POS printer emulated on a
+ * socat pty after the approval, reprinted as DUPLICATE, shown as text and HTML, asked for by
+ * email; and a missing or empty printer never fails a payment.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startPtyPrinterEmulator, type PtyPrinterEmulator } from '../../drivers/printers/emulator';
+import { startTestHost, type TestHost } from '../support/host';
+import { hasTool } from '../support/tools';
+
+describe.skipIf(!hasTool('socat'))('receipts at the counter', () => {
+  let printer: PtyPrinterEmulator;
+  let t: TestHost;
+
+  beforeAll(async () => {
+    printer = await startPtyPrinterEmulator();
+  });
+  afterAll(async () => {
+    await printer?.stop();
+  });
+  afterEach(async () => {
+    await t?.close();
+    printer.emulator.clear();
+    printer.emulator.condition = 'ok';
+  });
+
+  async function setUp(extra: Record<string, unknown> = {}) {
+    t = await startTestHost();
+    await t.call('settings.update', {
+      shopName: 'Café des Arts',
+      shopAddress: ['12 rue de la Paix', '75002 Paris'],
+      receiptFooter: ['Merci !'],
+      timeZone: 'Europe/Paris',
+      tipping: true,
+      receiptPrinterPort: printer.path,
+      printReceipts: 'customer',
+      ...extra,
+    });
+    return t.onlineReader();
+  }
+
+  async function pay(amount: number, extra: Record<string, unknown> = {}) {
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount, currency: 'EUR', ...extra });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    return t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+  }
+
+  it('prints the customer copy after the approval, with the tip, the terminal ticket and TEST MODE', async () => {
+    await setUp();
+    const paid = await pay(1250, { tip: { kind: 'percent', percent: 15 }, orderReference: 'RCPT-1' });
+    const printed = await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'printed', 8_000);
+    expect(printed.receipt.print).toMatchObject({ duplicate: false, error: null });
+    const paper = printer.emulator.paper();
+    const rows = paper.lines.map((line) => line.trim());
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        'Café des Arts',
+        'CUSTOMER COPY',
+        'APPROVED',
+        'SIMULATED TERMINAL',
+        'AMOUNT 14.38 EUR',
+        'Merci !',
+      ]),
+    );
+    expect(rows.some((row) => /^Tip \(15%\)\s+€1\.88$/.test(row))).toBe(true);
+    expect(rows.some((row) => /^TOTAL\s+€14\.38$/.test(row))).toBe(true);
+    expect(rows.filter((row) => row.includes('TEST MODE — NO MONEY MOVED'))).toHaveLength(2);
+    expect(paper.cuts).toBe(1);
+    // What went to the printer is exactly the receipt's ESC/POS rendering.
+    const text = await t.call('receipts.render', { paymentId: paid.id, format: 'text', width: 42 });
+    expect(text.content).toContain('CUSTOMER COPY');
+    expect(text.content).toMatch(/Tip \(15%\) +€1\.88/);
+    const htmlReceipt = await t.call('receipts.render', { paymentId: paid.id, format: 'html', copy: 'merchant' });
+    expect(htmlReceipt.content).toContain('MERCHANT COPY');
+    expect(htmlReceipt.document).toMatch(/^<!doctype html>/);
+    expect(htmlReceipt.content).not.toMatch(/<script|<style/);
+
+    // A reprint of both copies from Details is marked DUPLICATE.
+    printer.emulator.clear();
+    const job = await t.call('receipts.print', { paymentId: paid.id, copies: 'both' });
+    expect(job).toMatchObject({ state: 'printed', duplicate: true, copies: 'both' });
+    const again = printer.emulator.paper();
+    expect(again.cuts).toBe(2);
+    expect(again.lines.map((l) => l.trim())).toEqual(
+      expect.arrayContaining(['MERCHANT COPY', 'CUSTOMER COPY', 'DUPLICATE']),
+    );
+    expect(await t.call('receipts.list', { paymentId: paid.id })).toHaveLength(2);
+  });
+
+  it('an empty printer is a "not printed — reprint" item, never a failed payment', async () => {
+    await setUp();
+    printer.emulator.condition = 'paper_out';
+    const paid = await pay(900);
+    const failed = await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'failed', 8_000);
+    expect(failed.status).toBe('succeeded');
+    expect(failed.receipt.print?.error).toMatch(/out of paper/);
+    // Paper back in: the reprint works (the first one never printed, so it is no duplicate).
+    printer.emulator.condition = 'ok';
+    printer.emulator.clear();
+    const job = await t.call('receipts.print', { paymentId: paid.id, copies: 'customer' });
+    expect(job).toMatchObject({ state: 'printed', duplicate: false });
+    expect((await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'printed')).status).toBe('succeeded');
+  });
+
+  it('a printer port that is not there fails the receipt only', async () => {
+    await setUp({ receiptPrinterPort: '/dev/pos-no-such-printer' });
+    const paid = await pay(700);
+    const failed = await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'failed', 8_000);
+    expect(failed.receipt.print?.error).toMatch(/does not answer/);
+    expect(failed.status).toBe('succeeded');
+    const job = await t.call('receipts.print', { paymentId: paid.id });
+    expect(job.state).toBe('failed');
+  });
+
+  it('email receipts: sent by the gateway when given at create, else recorded as requested', async () => {
+    await setUp({ printReceipts: 'off' });
+    const paid = await pay(1500, { receiptEmail: 'ada@example.com' });
+    expect(paid.receipt.email).toMatchObject({ state: 'sent', to: 'ada@example.com' });
+    const later = await t.call('receipts.email', { paymentId: paid.id, email: 'grace@example.com' });
+    expect(later).toMatchObject({ channel: 'email', state: 'requested', destination: 'grace@example.com' });
+    // Nothing was printed by itself with printing off.
+    expect(paid.receipt.print).toBeNull();
+    const waiting = await t.call('payments.create', { amount: 500, currency: 'EUR' });
+    expect((await t.fail('receipts.render', { paymentId: waiting.id })).message).toMatch(/no outcome yet/);
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * X and Z reports through the host against the sandbox: the Z's totals are the sandbox ledger's
+ * for the day, a payment made at the gateway without the till is "gateway only", terminal totals
+ * typed from a ticket are compared, and a standalone terminal's payments are in the report but
+ * not expected at the gateway.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestHost, type TestHost } from '../support/host';
+
+interface LedgerRow {
+  id: string;
+  status: string;
+  amount: number;
+  amount_captured: number;
+  created_at: string;
+  seeded: boolean;
+}
+
+describe('reports through the host', () => {
+  let t: TestHost;
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  async function charge(amount: number, extra: Record<string, unknown> = {}, card?: string) {
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount, currency: 'EUR', ...extra });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id, ...(card ? { cardNumber: card } : {}) });
+    return t.waitForPayment(created.id, (p) => p.status === 'succeeded' || p.decline !== null);
+  }
+
+  it('X then Z: the totals are the ledger’s for the day; a sandbox-only payment is "gateway only"', async () => {
+    t = await startTestHost();
+    await t.call('settings.update', { tipping: true, timeZone: 'Europe/Paris' });
+    const tipped = await charge(1250, { tip: { kind: 'percent', percent: 15 } });
+    expect(tipped.status).toBe('succeeded');
+    await charge(3000);
+    const declined = await charge(2000, {}, '4000000000000077');
+    expect(declined.decline?.code).toBe('insufficient_funds');
+    // A payment made at the gateway without the till (the merchant's website, say).
+    const direct = await t.api('POST', '/v1/transactions', {
+      amount: 4200,
+      currency: 'EUR',
+      confirm: true,
+      payment_method: '4242424242424242',
+      metadata: { order_reference: 'WEB-77' },
+    });
+    expect(direct.status).toBe(201);
+    const directId = (direct.json as { id: string }).id;
+
+    const x = await t.call('reports.x', {});
+    expect(x).toMatchObject({ kind: 'X', paymentCount: 3 });
+    expect(x.totals).toEqual([
+      expect.objectContaining({ approvedCount: 2, approvedAmount: 4438, tips: 188, declinedCount: 0, openCount: 1 }),
+    ]);
+
+    const reconciliation = await t.call('reports.reconcile', {});
+    expect(reconciliation.gateway.compared).toBe(true);
+    expect(reconciliation.differences).toEqual([
+      expect.objectContaining({ cause: 'gateway_only', gatewayId: directId, orderReference: 'WEB-77' }),
+    ]);
+
+    // The Z cannot be closed without someone's name; with it, the day is closed and numbered.
+    expect((await t.fail('reports.close', { closedBy: '' })).code).toBe('validation');
+    const z = await t.call('reports.close', { closedBy: 'Ada' });
+    expect(z.z).toMatchObject({ number: 1, valid: true });
+    expect(z.reconciliation?.differences.map((d) => d.cause)).toEqual(['gateway_only']);
+
+    // The Z's totals equal the sandbox ledger's for the same period (the till's payments).
+    const ledger = ((await t.api('GET', '/_sandbox/ledger')).json as { transactions: LedgerRow[] }).transactions;
+    const inDay = ledger.filter(
+      (row) => !row.seeded && row.id !== directId && row.created_at >= z.start && row.created_at < z.end,
+    );
+    const approved = inDay.filter((row) =>
+      ['succeeded', 'requires_capture', 'refunded', 'partially_refunded'].includes(row.status),
+    );
+    expect(z.totals[0]).toMatchObject({
+      approvedCount: approved.length,
+      approvedAmount: approved.reduce((sum, row) => sum + row.amount, 0),
+      captured: approved.reduce((sum, row) => sum + row.amount_captured, 0),
+    });
+    // The next X starts from zero.
+    const after = await t.call('reports.x', {});
+    expect(after.kind).toBe('X');
+    expect(after.paymentCount).toBe(0);
+    expect((await t.call('reports.list', {}))[0]).toMatchObject({ number: 1, closedBy: 'Ada', valid: true });
+    const csv = await t.call('reports.csv', { number: 1 });
+    expect(csv.content.split('\r\n')[0]).toMatch(/^row_type,local_time,payment_id/);
+  });
+
+  it('terminal totals from the ticket are compared; a standalone terminal’s payments are not expected at the gateway', async () => {
+    t = await startTestHost();
+    const reader = await t.onlineReader();
+    await t.call('readers.configure', { readerId: reader.id, standalone: true });
+    await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 1800, currency: 'EUR', readerId: reader.id });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+
+    const agreeing = await t.call('reports.reconcile', {
+      terminal: [{ readerId: reader.id, currency: 'EUR', count: 1, amount: 1800 }],
+    });
+    expect(agreeing).toMatchObject({ ok: true, standalone: 1 });
+    expect(agreeing.totals).toEqual([
+      expect.objectContaining({ currency: 'EUR', terminal: { count: 1, amount: 1800 } }),
+    ]);
+    const differing = await t.call('reports.reconcile', {
+      terminal: [{ readerId: reader.id, currency: 'EUR', count: 2, amount: 2500 }],
+    });
+    expect(differing.differences).toEqual([expect.objectContaining({ cause: 'terminal_differs' })]);
+
+    const z = await t.call('reports.close', { closedBy: 'Ada' });
+    expect(z.byReader).toEqual([expect.objectContaining({ key: 'Simulated reader 1', approvedAmount: 1800 })]);
+    expect(z.text).toContain('BY READER');
+  });
+});

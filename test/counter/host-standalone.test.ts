@@ -1,0 +1,140 @@
+/**
+ * A reader that charges through the shop's own bank: the till sends the amount straight to it,
+ * journaled first, never through the gateway; refunds are the terminal's credit transaction.
+ * The simulated reader stands in for the terminal here (the Concert one is in
+ * standalone-concert.test.ts and the e2e run).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+
+async function ledgerCount(t: TestHost): Promise<number> {
+  return ((await t.api('GET', '/_sandbox/ledger')).json as { transactions: unknown[] }).transactions.length;
+}
+
+async function standaloneReader(t: TestHost) {
+  const reader = await t.onlineReader();
+  const configured = await t.call('readers.configure', { readerId: reader.id, standalone: true });
+  expect(configured.standalone).toBe(true);
+  return waitFor(
+    async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'),
+    5_000,
+    'the standalone reader online',
+  );
+}
+
+describe('standalone terminals', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('charges, declines and refunds on the terminal without the gateway', async () => {
+    const t = await startTestHost();
+    cleanup.push(() => t.close());
+    const reader = await standaloneReader(t);
+    const before = await ledgerCount(t);
+
+    const created = await t.call('payments.create', {
+      amount: 2000,
+      currency: 'EUR',
+      orderReference: 'BANK-1',
+      readerId: reader.id,
+    });
+    expect(created).toMatchObject({ status: 'pending', chargedBy: 'terminal', next: ['send_to_reader', 'cancel'] });
+    expect(created.transactionId).toMatch(/^trm_/);
+
+    // A refused card: the payment stays open for another.
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id, cardNumber: '4000000000000077' });
+
+    const declined = await t.waitForPayment(created.id, (p) => p.status === 'pending' && p.decline !== null);
+    expect(declined.decline?.code).toBe('insufficient_funds');
+
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    expect(paid).toMatchObject({ amountCaptured: 2000, card: { brand: 'visa', last4: '4242' }, next: ['refund'] });
+    expect(paid.authCode).toMatch(/^[A-Z0-9]{6}$/);
+    expect(await ledgerCount(t)).toBe(before);
+
+    // A partial refund: the customer presents the card on the terminal again.
+    const refunding = t.host.invoke('payments.refund', { paymentId: created.id, amount: 500 });
+    await waitFor(
+      async () => (await t.host.invoke('simulate.presentCard', { readerId: reader.id })).ok,
+      5_000,
+      'the terminal waiting for the card to credit',
+    );
+    const refunded = await refunding;
+    expect(refunded.ok && refunded.value).toMatchObject({ status: 'partially_refunded', amountRefunded: 500 });
+    expect(await ledgerCount(t)).toBe(before);
+
+    // It is listed among the terminal's payments, with its refund.
+    const page = await t.call('transactions.list', { source: 'terminal' });
+    expect(page.data.map((row) => row.orderReference)).toEqual(['BANK-1']);
+    const detail = await t.call('transactions.get', { transactionId: paid.transactionId! });
+    expect(detail.transaction).toMatchObject({ status: 'partially_refunded', paymentMethodType: 'terminal' });
+    expect(detail.refunds).toEqual([expect.objectContaining({ amount: 500, status: 'succeeded' })]);
+    // The gateway's own list does not have it.
+    const gatewayPage = await t.call('transactions.list', { search: 'BANK-1' });
+    expect(gatewayPage.data).toEqual([]);
+  });
+
+  it('keeps gateway payments and terminal payments apart, and cancels before the card', async () => {
+    const t = await startTestHost();
+    cleanup.push(() => t.close());
+    const reader = await standaloneReader(t);
+    const viaGateway = await t.call('payments.create', { amount: 1500, currency: 'EUR' });
+    expect((await t.fail('payments.process', { paymentId: viaGateway.id, readerId: reader.id })).message).toMatch(
+      /shop's own bank/,
+    );
+    const onTerminal = await t.call('payments.create', { amount: 1500, currency: 'EUR', readerId: reader.id });
+    await t.call('payments.process', { paymentId: onTerminal.id, readerId: reader.id });
+    await t.waitForPayment(onTerminal.id, (p) => p.readerStage === 'waiting_for_card');
+    const canceled = await t.call('payments.cancel', { paymentId: onTerminal.id });
+    expect(canceled.status).toBe('canceled');
+    // Manual capture and pay by link are the gateway's.
+    expect(
+      await t.fail('payments.create', { amount: 1500, currency: 'EUR', readerId: reader.id, captureMethod: 'manual' }),
+    ).toMatchObject({ code: 'validation', issues: [{ path: 'captureMethod' }] });
+  });
+
+  it('a tip chosen on a terminal payment, then straight to the terminal', async () => {
+    const t = await startTestHost();
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { tipping: true });
+    const reader = await standaloneReader(t);
+    const waiting = await t.call('payments.create', {
+      amount: 1000,
+      currency: 'EUR',
+      askTip: true,
+      readerId: reader.id,
+    });
+    expect(waiting).toMatchObject({ status: 'creating', tip: { state: 'awaiting' }, chargedBy: 'terminal' });
+    await t.call('payments.setTip', { paymentId: waiting.id, tip: { kind: 'percent', percent: 10 } });
+    await t.waitForPayment(waiting.id, (p) => p.readerStage === 'waiting_for_card' && p.amount === 1100);
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    expect(await t.waitForPayment(waiting.id, (p) => p.status === 'succeeded')).toMatchObject({
+      amountCaptured: 1100,
+      tip: { amount: 100, percent: 10 },
+    });
+  });
+
+  it('a terminal that goes silent with the card: unknown, in Needs attention, settled from its ticket', async () => {
+    const t = await startTestHost({ tuning: { collectTimeoutMs: 300, answerGraceMs: 200 } });
+    cleanup.push(() => t.close());
+    const reader = await standaloneReader(t);
+    await t.call('simulate.setFault', { readerId: reader.id, fault: 'no_answer' });
+    const created = await t.call('payments.create', { amount: 3000, currency: 'EUR', readerId: reader.id });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    const unknown = await t.waitForPayment(created.id, (p) => p.status === 'unknown');
+    expect(unknown.attention?.reason).toMatch(/did not answer/);
+    expect((await t.fail('payments.cancel', { paymentId: created.id })).message).toMatch(/last ticket/);
+    // The cashier reads the terminal's ticket: it was charged.
+    const settled = await t.call('attention.resolve', { paymentId: created.id, resolution: 'charged' });
+    expect(settled).toMatchObject({ status: 'succeeded', amountCaptured: 3000, attention: null });
+    expect((await t.call('attention.list', {})).map((a) => a.paymentId)).not.toContain(created.id);
+  });
+});

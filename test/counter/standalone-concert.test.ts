@@ -1,0 +1,84 @@
+/**
+ * A Concert terminal on the shop's own bank, end to end in the host over a real socat pty: the
+ * emulator answers the purchase and the credit (transaction types 0 and 1), nothing reaches the
+ * gateway, and the terminal's batch agrees with the journal.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveEmulator, type ServedEmulator } from '../../drivers/protocols/concert/emulator';
+import { createDefaultRegistry } from '../../drivers/registry';
+import { createPtyPair, type PtyPair } from '../../drivers/serial/socat';
+import { openSerialTransport } from '../../drivers/serial/transport';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { hasTool } from '../support/tools';
+
+describe.skipIf(!hasTool('socat'))('a standalone Concert terminal on a pty', () => {
+  let pty: PtyPair;
+  let terminal: ServedEmulator;
+  let t: TestHost;
+
+  beforeAll(async () => {
+    pty = await createPtyPair();
+    terminal = serveEmulator(await openSerialTransport(pty.a), { script: { outcome: 'approve', delayMs: 100 } });
+    t = await startTestHost({
+      registry: createDefaultRegistry({ ports: [pty.b], serial: false, usb: false, pollIntervalMs: 200 }),
+      defaultSimulatedReader: false,
+    });
+  }, 30_000);
+
+  afterAll(async () => {
+    await t?.close();
+    await terminal?.stop();
+    await pty?.stop();
+  });
+
+  it('charges and refunds through the terminal; the gateway never hears of it', async () => {
+    const found = await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.status === 'unpaired' && r.path === pty.b),
+      10_000,
+      'the terminal on its port',
+    );
+    const paired = await t.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk 5000' });
+    await t.call('readers.configure', { readerId: paired.id, standalone: true });
+    await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.id === paired.id && r.status === 'online'),
+      10_000,
+      'the terminal online on its own bank',
+    );
+    const before = ((await t.api('GET', '/_sandbox/ledger')).json as { transactions: unknown[] }).transactions.length;
+
+    const created = await t.call('payments.create', {
+      amount: 1250,
+      currency: 'EUR',
+      orderReference: 'CONCERT-BANK-1',
+      readerId: paired.id,
+    });
+    await t.call('payments.process', { paymentId: created.id, readerId: paired.id });
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 10_000);
+    expect(paid).toMatchObject({ chargedBy: 'terminal', card: { brand: 'visa', last4: '0119' }, authCode: 'A00001' });
+
+    const refunded = await t.call('payments.refund', { paymentId: created.id, amount: 250 });
+    expect(refunded).toMatchObject({ status: 'partially_refunded', amountRefunded: 250 });
+
+    expect(terminal.emulator.requests.map((r) => [r.transactionType, r.amount, r.currencyNumeric])).toEqual([
+      ['0', 1250, '978'],
+      ['1', 250, '978'],
+    ]);
+    expect(terminal.emulator.batch()).toEqual([
+      { transactionType: '0', currencyNumeric: '978', count: 1, amount: 1250 },
+      { transactionType: '1', currencyNumeric: '978', count: 1, amount: 250 },
+    ]);
+    const after = ((await t.api('GET', '/_sandbox/ledger')).json as { transactions: unknown[] }).transactions.length;
+    expect(after).toBe(before);
+  });
+
+  it('a refusal on the terminal is a decline; the terminal batch only counts approvals', async () => {
+    const reader = (await t.call('readers.list', {})).find((r) => r.standalone)!;
+    terminal.emulator.script = { ...terminal.emulator.script, outcome: 'refuse' };
+    const created = await t.call('payments.create', { amount: 800, currency: 'EUR', readerId: reader.id });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    const declined = await t.waitForPayment(created.id, (p) => p.status === 'pending' && p.decline !== null, 10_000);
+    expect(declined.decline?.code).toBe('card_declined');
+    terminal.emulator.script = { ...terminal.emulator.script, outcome: 'approve' };
+    expect(terminal.emulator.batch().find((b) => b.transactionType === '0')?.count).toBe(1);
+  });
+});

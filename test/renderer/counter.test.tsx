@@ -1,0 +1,341 @@
+// @vitest-environment jsdom
+/**
+ * The counter's screens: tips on Create and Process, the receipt panel and the "not printed —
+ * reprint" banner, the standalone switch on Readers, the counter settings, Reports (F9), and the
+ * customer display app.
+ */
+import { act, render, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+import type { DayReportView, ReceiptJobView } from '../../common/contract';
+import { CustomerDisplayApp } from '../../renderer/src/display/CustomerDisplay';
+import { FakeBridge, makeDisplay, makePayment, makeReader, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
+
+function counterSettings(patch: { tipping?: boolean; connected?: number; port?: string | null }) {
+  const settings = makeSettings();
+  return makeSettings({
+    counter: {
+      ...settings.counter,
+      tipping: { enabled: patch.tipping ?? true, presets: [10, 15, 20] },
+      printer: { ...settings.counter.printer, port: patch.port === undefined ? '/dev/ttyUSB0' : patch.port },
+      customerDisplay: { url: 'http://127.0.0.1:1/#display=ab', connected: patch.connected ?? 0 },
+    },
+  });
+}
+
+function xReport(over: Partial<DayReportView> = {}): DayReportView {
+  return {
+    kind: 'X',
+    date: '2026-03-29',
+    timeZone: 'Europe/Paris',
+    start: '2026-03-28T23:00:00.000Z',
+    end: '2026-03-29T22:00:00.000Z',
+    hours: 23,
+    generatedAt: '2026-03-29T18:00:00.000Z',
+    testMode: true,
+    paymentCount: 2,
+    totals: [
+      {
+        currency: 'EUR',
+        payments: 2,
+        approvedCount: 2,
+        approvedAmount: 4438,
+        declinedCount: 0,
+        canceledCount: 0,
+        openCount: 0,
+        captured: 4438,
+        pendingCapture: 0,
+        refunded: 0,
+        tips: 188,
+        net: 4438,
+      },
+    ],
+    byReader: [],
+    byCardBrand: [],
+    attention: [],
+    z: null,
+    reconciliation: null,
+    text: 'X REPORT',
+    ...over,
+  };
+}
+
+describe('tips at the counter', () => {
+  it('Create: a typed tip preset goes with the payment, and the summary shows the total', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ tipping: true, connected: 0 }) }));
+    bridge.on('payments.create', (input) =>
+      ok(makePayment({ id: 'pay_tip1', amount: 1438, status: 'pending', orderReference: input.orderReference })),
+    );
+    bridge.on('payments.process', () =>
+      ok(makePayment({ id: 'pay_tip1', status: 'in_progress', readerStage: 'sent' })),
+    );
+    const { user } = await renderApp(bridge);
+    await user.type(screen.getByLabelText('Amount', { exact: true }), '1250');
+    // No display connected: "auto" means no tip until the cashier picks one.
+    expect((screen.getByRole('radio', { name: 'No tip' }) as HTMLInputElement).checked).toBe(true);
+    await user.click(screen.getByRole('radio', { name: /15 % \(€1\.88\)/ }));
+    expect(screen.getByText(/€14\.38 with a 15 % tip/)).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await waitFor(() => expect(bridge.count('payments.process')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]).toMatchObject({ amount: 1250, tip: { kind: 'percent', percent: 15 } });
+  });
+
+  it('Create: with a customer display connected the customer chooses, and the host sends it to the reader', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ tipping: true, connected: 1 }) }));
+    bridge.on('payments.create', () =>
+      ok(
+        makePayment({
+          id: 'pay_ask1',
+          status: 'creating',
+          tip: { state: 'awaiting', preTipAmount: 1250, amount: 0, percent: null },
+        }),
+      ),
+    );
+    const { user } = await renderApp(bridge);
+    await user.type(screen.getByLabelText('Amount', { exact: true }), '1250');
+    expect((screen.getByRole('radio', { name: /customer chooses/ }) as HTMLInputElement).checked).toBe(true);
+    await user.keyboard('{Enter}');
+    await screen.findByRole('heading', { name: 'Process payment' });
+    expect(bridge.inputs('payments.create')[0]).toMatchObject({ askTip: true, readerId: 'rdr_sim1' });
+    expect(bridge.count('payments.process')).toBe(0);
+    expect(screen.getByText(/Waiting for the customer to choose a tip/)).toBeTruthy();
+  });
+
+  it('Process: the cashier types the tip of a payment waiting for one', async () => {
+    const waiting = makePayment({
+      id: 'pay_wait1',
+      amount: 2000,
+      status: 'creating',
+      tip: { state: 'awaiting', preTipAmount: 2000, amount: 0, percent: null },
+    });
+    const bridge = new FakeBridge(makeSnapshot({ payments: [waiting], settings: counterSettings({}) }));
+    bridge.on('payments.setTip', () =>
+      ok({
+        ...waiting,
+        amount: 2400,
+        status: 'pending',
+        tip: { state: 'chosen', preTipAmount: 2000, amount: 400, percent: 20 },
+      }),
+    );
+    const { user, store } = await renderApp(bridge);
+    act(() => {
+      store.getState().selectPayment(waiting.id);
+      store.getState().setScreen('process');
+    });
+    const tips = await screen.findByRole('group', { name: 'Tip typed by the cashier' });
+    await user.click(within(tips).getByRole('button', { name: '20 % (€4.00)' }));
+    expect(bridge.inputs('payments.setTip')).toEqual([
+      { paymentId: waiting.id, tip: { kind: 'percent', percent: 20 } },
+    ]);
+    await screen.findByText(/€20\.00 \+ tip €4\.00 \(20 %\)/);
+  });
+});
+
+describe('receipts on screen', () => {
+  it('a failed print is a visible "not printed — reprint" item, and reprints from the payment', async () => {
+    const paid = makePayment({
+      id: 'pay_rcpt1',
+      status: 'succeeded',
+      orderReference: 'ORD-9',
+      receipt: {
+        print: {
+          state: 'failed',
+          error: 'The receipt printer is out of paper',
+          duplicate: false,
+          at: new Date().toISOString(),
+        },
+        email: null,
+      },
+    });
+    const bridge = new FakeBridge(makeSnapshot({ payments: [paid], settings: counterSettings({}) }));
+    const job: ReceiptJobView = {
+      id: 2,
+      paymentId: paid.id,
+      channel: 'print',
+      copies: 'customer',
+      duplicate: false,
+      destination: '/dev/ttyUSB0',
+      state: 'printed',
+      error: null,
+      createdAt: paid.createdAt,
+      updatedAt: paid.createdAt,
+    };
+    bridge.on('receipts.print', () => ok(job));
+    bridge.on('receipts.render', () =>
+      ok({
+        title: 'Receipt',
+        format: 'text',
+        content: 'CUSTOMER COPY\nTOTAL  €12.50\n',
+        document: null,
+        testMode: true,
+      }),
+    );
+    const { user } = await renderApp(bridge);
+    const banner = screen.getByText(/Receipt not printed — reprint/).closest('.banner')!;
+    expect(banner.textContent).toMatch(/ORD-9.*out of paper/);
+    await user.click(within(banner as HTMLElement).getByRole('button', { name: 'Open to reprint' }));
+    const panel = await screen.findByRole('region', { name: 'Receipt' });
+    expect(within(panel).getByRole('alert').textContent).toMatch(/not printed/);
+    await user.click(within(panel).getByRole('button', { name: 'Reprint receipt' }));
+    expect(bridge.inputs('receipts.print')).toEqual([{ paymentId: paid.id, copies: 'customer' }]);
+    await within(panel).findByText('Receipt printed.');
+    await user.click(within(panel).getByRole('button', { name: 'Show receipt' }));
+    expect((await within(panel).findByLabelText('Receipt preview')).textContent).toContain('CUSTOMER COPY');
+  });
+});
+
+describe('readers and settings', () => {
+  it('marks a reader as charging through its own bank', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ readers: [makeReader({ kind: 'concert', label: 'Desk 5000' })] }));
+    bridge.on('readers.configure', (input) =>
+      ok(makeReader({ kind: 'concert', label: 'Desk 5000', standalone: input.standalone ?? false })),
+    );
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    await user.click(screen.getByRole('checkbox', { name: /charges through its own bank/ }));
+    expect(bridge.inputs('readers.configure')).toEqual([{ readerId: 'rdr_sim1', standalone: true }]);
+    await screen.findByText(/now charges through the shop's own bank/);
+  });
+
+  it('saves the counter settings and shows the customer display address', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ tipping: false, port: null }) }));
+    bridge.on('settings.update', () => ok(counterSettings({})));
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    const form = screen.getByRole('form', { name: 'Counter' });
+    expect(within(form).getByText('http://127.0.0.1:1/#display=ab')).toBeTruthy();
+    await user.type(within(form).getByLabelText('Shop name on receipts'), 'Café des Arts');
+    await user.click(within(form).getByRole('checkbox', { name: /Ask for a tip/ }));
+    await user.clear(within(form).getByLabelText('Tip presets (%)'));
+    await user.type(within(form).getByLabelText('Tip presets (%)'), '5, 10');
+    await user.type(within(form).getByLabelText('Serial port'), '/dev/ttyUSB0');
+    await user.click(within(form).getByRole('button', { name: 'Apply counter settings' }));
+    await within(form).findByText('Counter settings saved.');
+    expect(bridge.inputs('settings.update')[0]).toMatchObject({
+      shopName: 'Café des Arts',
+      tipping: true,
+      tipPresets: [5, 10],
+      receiptPrinterPort: '/dev/ttyUSB0',
+      timeZone: 'Europe/Paris',
+    });
+  });
+});
+
+describe('Reports (F9)', () => {
+  it('shows the X report, and closes the day with an override when payments need attention', async () => {
+    const bridge = new FakeBridge(makeSnapshot());
+    const attention = xReport({
+      attention: [
+        {
+          id: 'pay_a',
+          orderReference: 'ORD-A',
+          createdAt: '2026-03-29T09:00:00.000Z',
+          status: 'unknown',
+          amount: 1000,
+          currency: 'EUR',
+          reason: 'The reader lost contact',
+          inWindow: true,
+        },
+      ],
+    });
+    bridge.on('reports.x', () => ok(attention));
+    bridge.on('reports.list', () => ok([]));
+    bridge.on('reports.close', (input) =>
+      ok(
+        xReport({
+          kind: 'Z',
+          z: {
+            number: 1,
+            closedAt: '2026-03-29T21:00:00.000Z',
+            closedBy: input.closedBy,
+            override: input.override ?? null,
+            digest: 'abc',
+            previousDigest: null,
+            valid: true,
+          },
+        }),
+      ),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    const totals = await screen.findByRole('table', { name: 'Totals EUR' });
+    expect(within(totals).getByRole('row', { name: /Approved \(2\)/ }).textContent).toContain('€44.38');
+    expect(within(totals).getByRole('row', { name: /Tips/ }).textContent).toContain('€1.88');
+    expect(screen.getByText(/ORD-A/)).toBeTruthy();
+    const form = screen.getByRole('form', { name: /Close the day/ });
+    await user.type(within(form).getByLabelText('Closed by'), 'Ada');
+    await user.type(within(form).getByLabelText('Override by'), 'Eve');
+    await user.type(within(form).getByLabelText('Reason'), 'ticket checked');
+    await user.click(within(form).getByRole('button', { name: 'Close the day anyway' }));
+    expect(bridge.inputs('reports.close')).toEqual([
+      { date: '2026-03-29', closedBy: 'Ada', override: { by: 'Eve', reason: 'ticket checked' } },
+    ]);
+    await screen.findByText('Day closed: Z report No. 1.');
+    expect(screen.getByRole('heading', { name: /Z report No\. 1/ })).toBeTruthy();
+  });
+});
+
+describe('the customer display', () => {
+  it('shows the amount and the tip presets, sends the customer’s choice, then the total and the result', async () => {
+    const bridge = new FakeBridge();
+    const tip = makeDisplay({
+      version: 3,
+      phase: 'tip',
+      paymentId: 'pay_d1',
+      currency: 'EUR',
+      amount: 1250,
+      preTipAmount: 1250,
+      tipOptions: [
+        { percent: 10, tip: 125, total: 1375 },
+        { percent: 15, tip: 188, total: 1438 },
+        { percent: 20, tip: 250, total: 1500 },
+      ],
+    });
+    bridge.on('display.snapshot', () => ok(tip));
+    const present = makeDisplay({
+      version: 4,
+      phase: 'present_card',
+      paymentId: 'pay_d1',
+      currency: 'EUR',
+      amount: 1438,
+      preTipAmount: 1250,
+      tip: 188,
+      message: 'Present your card on the reader.',
+      at: new Date().toISOString(),
+    });
+    bridge.on('customer.chooseTip', () => ok(present));
+    const user = userEvent.setup();
+    render(<CustomerDisplayApp bridge={bridge} />);
+    expect((await screen.findByTestId('display-amount')).textContent).toBe('€12.50');
+    expect(screen.getByText('TEST MODE — NO MONEY MOVED')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: /15 %/ }));
+    expect(bridge.inputs('customer.chooseTip')).toEqual([
+      { paymentId: 'pay_d1', tip: { kind: 'percent', percent: 15 } },
+    ]);
+    await waitFor(() => expect(screen.getByTestId('display-amount').textContent).toBe('€14.38'));
+    expect(screen.getByText('€12.50 + tip €1.88')).toBeTruthy();
+    expect(screen.getByText('Present your card on the reader.')).toBeTruthy();
+    // An older event never takes the screen back.
+    act(() => bridge.push({ seq: 1, type: 'display', display: tip }));
+    expect(screen.getByTestId('display-amount').textContent).toBe('€14.38');
+    act(() =>
+      bridge.push({
+        seq: 2,
+        type: 'display',
+        display: { ...present, version: 5, phase: 'approved', message: 'Approved. Thank you!' },
+      }),
+    );
+    expect(screen.getByText('Approved. Thank you!')).toBeTruthy();
+  });
+
+  it('shows the QR of a payment link, and a welcome when idle', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('display.snapshot', () =>
+      ok(
+        makeDisplay({ phase: 'qr', paymentId: 'pay_q', currency: 'EUR', amount: 900, payUrl: 'https://pay.example/x' }),
+      ),
+    );
+    render(<CustomerDisplayApp bridge={bridge} />);
+    expect((await screen.findByRole('img', { name: /QR code/ })).getAttribute('src')).toMatch(/^data:image\/svg\+xml/);
+    act(() => bridge.push({ seq: 1, type: 'display', display: makeDisplay({ version: 9 }) }));
+    expect(screen.getByRole('heading', { name: 'Welcome to Corner Café' })).toBeTruthy();
+  });
+});
