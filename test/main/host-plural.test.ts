@@ -296,6 +296,11 @@ describe('a till on Plural', () => {
       message: expect.stringContaining('shared between merchants differently'),
     });
 
+    // A tip would change the amount the shares were set to add up to.
+    await t.call('settings.update', { tipping: true });
+    const tipped = await t.fail('payments.create', { ...SHARED, tip: { kind: 'percent', percent: 10 } });
+    expect(tipped.issues).toEqual([{ path: 'tip', message: 'a split payment takes no tip' }]);
+
     await t.call('settings.update', { gateway: 'plutopay' });
     const refused = await t.fail('payments.create', {
       amount: 1_000,
