@@ -4,6 +4,7 @@
  * and a log hook that only ever sees method, path, status and timing (never headers or bodies).
  */
 import type { z } from 'zod';
+import { traceEnd, tracing } from '../core/trace';
 import { GatewayError, GatewayUnreachable, unreachableFromFetchError } from './errors';
 
 export interface HttpLogEntry {
@@ -85,7 +86,9 @@ export class GatewayHttp {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', callerAborted);
     };
-    const log = (status: number | null, error?: string) =>
+    const log = (status: number | null, error?: string) => {
+      // Every call ends here, answered or not: the span of figure 7's breakdown (off in the app).
+      if (tracing()) traceEnd('gateway', started, `${method} ${url.pathname}`);
       this.options.onRequest?.({
         method,
         path: url.pathname,
@@ -93,6 +96,7 @@ export class GatewayHttp {
         ms: Math.round(performance.now() - started),
         ...(error ? { error } : {}),
       });
+    };
 
     let response: Response;
     let text: string;

@@ -3,6 +3,7 @@
  * node:sqlite once Electron's Node has it everywhere) without touching the journal.
  */
 import Database from 'better-sqlite3';
+import { traceEnd, traceStart } from '../core/trace';
 import type { Migration } from './migrations/types';
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
@@ -115,14 +116,19 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
       if (relaxed) relaxSync.run();
       depth++;
       let result: T;
+      // Figure 7 of `npm run bench` times transactions and their commits (no-ops in the app).
+      const traced = traceStart();
       try {
         begin.run();
         try {
           result = fn();
           if (result && typeof (result as { then?: unknown }).then === 'function')
             throw new TypeError('Transaction function cannot return a promise');
+          const committing = traceStart();
           commit.run();
           counted(sync);
+          traceEnd('journal.commit', committing);
+          traceEnd('journal.tx', traced);
         } catch (error) {
           if (db.inTransaction) rollback.run();
           committed = [];

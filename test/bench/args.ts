@@ -46,7 +46,8 @@ export function parseFigureList(text: string): FigureId[] {
       : [Number(trimmed)];
     if (range && Number(range[2]) < Number(range[1])) throw new Error(`--only: empty range "${trimmed}"`);
     for (const value of values) {
-      if (!FIGURE_IDS.includes(value as FigureId)) throw new Error(`--only: no figure "${trimmed}" (figures are 1–6)`);
+      if (!FIGURE_IDS.includes(value as FigureId))
+        throw new Error(`--only: no figure "${trimmed}" (figures are 1–${FIGURE_IDS.length})`);
       ids.add(value as FigureId);
     }
   }

@@ -334,6 +334,49 @@ export class FloorClient {
     if (captured.status !== 'succeeded') throw new Error(`floor payment ended ${captured.status}`);
   }
 
+  /**
+   * Figure 7's floor: one automatic-capture payment as the cashier's screen makes it, timed as its
+   * two paths. toReader: create-payment, process-payment and the held long poll delivering the
+   * action (what the host must do before its reader has the amount). toApproved: the simulated
+   * card time (a 0 ms timer, as the reader's processingMs = 0) and the result POST, whose answer
+   * says succeeded (what must happen before the gateway says approved). pollAfterPush: how long
+   * after process-payment's answer the held poll delivered the action (negative: before it).
+   */
+  async cashierPayment(): Promise<{ toReader: number; toApproved: number; pollAfterPush: number }> {
+    const n = ++this.counter;
+    const order = `floor-${process.pid}-${Date.now().toString(36)}-${n}`;
+    const started = performance.now();
+    const tx = (await this.request('POST', '/v1/terminal/create-payment', this.secretKey, {
+      amount: PAYMENT_AMOUNT,
+      currency: PAYMENT_CURRENCY.toLowerCase(),
+      capture_method: 'automatic',
+      metadata: { order_reference: order, pos_payment_id: `pay_floor${n}` },
+      idempotency_key: `pos-${order}-1`,
+    })) as { id: string };
+    let delivered = 0;
+    const arriving = this.actionFor(tx.id).then((id) => {
+      delivered = performance.now();
+      return id;
+    });
+    await this.request('POST', '/v1/terminal/process-payment', this.secretKey, {
+      payment_intent_id: tx.id,
+      reader_id: this.readerId,
+    });
+    const pushAnswered = performance.now();
+    const actionId = await arriving;
+    const decided = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const answer = (await this.request(
+      'POST',
+      `/v1/terminal/link/actions/${encodeURIComponent(actionId)}/result`,
+      this.linkSecret,
+      { outcome: 'approved', card: { brand: 'visa', last4: '4242' }, auth_code: 'FLOOR1' },
+    )) as { transaction: { status: string } };
+    const approved = performance.now();
+    if (answer.transaction.status !== 'succeeded') throw new Error(`floor payment ended ${answer.transaction.status}`);
+    return { toReader: delivered - started, toApproved: approved - decided, pollAfterPush: delivered - pushAnswered };
+  }
+
   async close(): Promise<void> {
     this.stopped = true;
     this.abort.abort();

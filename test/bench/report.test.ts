@@ -155,6 +155,36 @@ describe('verdicts', () => {
       }),
     ).toThrow(/needs a floor/);
   });
+
+  it('an added-time target bounds the value minus its floor (figure 7: ms the app adds)', () => {
+    const added = (value: number, floor: number) =>
+      metric({
+        id: '7.reader.p99',
+        figure: 7,
+        label: 'Enter → reader, p99',
+        value,
+        unit: 'ms',
+        floor: { description: 'bare calls', value: floor, unit: 'ms' },
+        target: { op: '<=', value: 15, on: 'added', unit: 'ms' },
+        samples: 240,
+      });
+    // 3× its floor, yet only 10 ms added: met, with the room on the added time.
+    expect(added(15, 5)).toMatchObject({ ratio: 3, targetVerdict: 'met', verdict: 'met', headroom: 1.5 });
+    expect(added(25.5, 10)).toMatchObject({ targetVerdict: 'missed', headroom: 0.968 });
+    // Faster than the floor (noise): nothing added, infinite room.
+    expect(added(4, 5)).toMatchObject({ targetVerdict: 'met', headroom: null });
+    expect(() =>
+      metric({
+        id: '7.x',
+        figure: 7,
+        label: 'x',
+        value: 1,
+        unit: 'ms',
+        target: { op: '<=', value: 15, on: 'added', unit: 'ms' },
+        samples: 1,
+      }),
+    ).toThrow(/needs a floor/);
+  });
 });
 
 describe('the JSON report', () => {
@@ -213,6 +243,30 @@ describe('the JSON report', () => {
     expect(validateReport(r)).toEqual([]);
     expect(r.summary.failedFigures).toEqual([2]);
     expect(formatTable(r.figures)).toMatch(/NOT MEASURED: socat is not installed/);
+  });
+
+  it('an added-time verdict is checked against value − floor', () => {
+    const f = figureOne();
+    f.figure = 7;
+    f.metrics = [
+      metric({
+        id: '7.approved.p99',
+        figure: 7,
+        label: 'approved → screen, p99',
+        value: 30,
+        unit: 'ms',
+        floor: { description: 'bare calls', value: 10, unit: 'ms' },
+        target: { op: '<=', value: 15, on: 'added', unit: 'ms' },
+        samples: 240,
+      }),
+    ];
+    f.curves = [];
+    expect(validateReport(report([f]))).toEqual([]);
+    const wrong = structuredClone(report([f]));
+    wrong.figures[0]!.metrics[0]!.targetVerdict = 'met';
+    wrong.figures[0]!.metrics[0]!.verdict = 'met';
+    wrong.summary = summarizeFigures(wrong.figures);
+    expect(validateReport(wrong).join('\n')).toMatch(/targetVerdict met contradicts 20 <= 15/);
   });
 
   it('the curves need an x column, a series and a value for every column', () => {
@@ -315,6 +369,58 @@ describe('the printed table', () => {
     expect(formatMarkdown([missed])).toMatch(/\| 1\.p50 \| p50 \| 10\.5 ms \| 10 ms \| 1\.05× \| — \| ≤ 1\.1× \| met/);
   });
 
+  it('an added-time target reads as "over the floor" with the ms added; a breakdown names its rows', () => {
+    const f: FigureResult = {
+      figure: 7,
+      title: 'cashier',
+      metrics: [
+        metric({
+          id: '7.reader.p50',
+          figure: 7,
+          label: 'Enter → reader, p50',
+          value: 20,
+          unit: 'ms',
+          floor: { description: 'bare calls', value: 8, unit: 'ms' },
+          target: { op: '<=', value: 15, on: 'added', unit: 'ms' },
+          samples: 240,
+        }),
+        metric({
+          id: '7.reader.p99',
+          figure: 7,
+          label: 'Enter → reader, p99',
+          value: 40,
+          unit: 'ms',
+          floor: { description: 'bare calls', value: 15, unit: 'ms' },
+          target: { op: '<=', value: 15, on: 'added', unit: 'ms' },
+          samples: 240,
+        }),
+      ],
+      curves: [
+        {
+          id: '7.reader',
+          figure: 7,
+          title: 'breakdown',
+          columns: [
+            { key: 'part', label: 'part', unit: '' },
+            { key: 'p50', label: 'p50', unit: 'ms' },
+          ],
+          rows: [
+            { part: 'bridge', p50: 1.5 },
+            { part: 'floor', p50: null },
+          ],
+        },
+      ],
+      inputs: {},
+      notes: [],
+      elapsedMs: 1,
+    };
+    const table = formatTable([f]);
+    expect(table).toMatch(/7\.reader\.p50 .*2\.5×\s+—\s+≤ \+15 ms over the floor\s+met \(adds 12 ms\)/);
+    expect(table).toMatch(/7\.reader\.p99 .*≤ \+15 ms over the floor\s+MISSED \(adds 25 ms\)/);
+    expect(formatCurves([f])).toMatch(/breakdown\npart\s+p50 \(ms\)\nbridge\s+1\.5\nfloor\s+—/);
+    expect(validateReport(report([f]))).toEqual([]);
+  });
+
   it('shows each spread with its repeat count, and a noisy metric with what it would be', () => {
     const f = figureOne();
     f.metrics = [
@@ -401,7 +507,7 @@ describe('command line', () => {
   it('parses the flags', () => {
     expect(parseBenchArgs([])).toEqual({
       kind: 'run',
-      args: { json: null, quick: false, only: [1, 2, 3, 4, 5, 6], profile: false, keep: false, repeat: 1 },
+      args: { json: null, quick: false, only: [1, 2, 3, 4, 5, 6, 7], profile: false, keep: false, repeat: 1 },
     });
     expect(parseBenchArgs(['--quick', '--only', '1,3', '--json'])).toEqual({
       kind: 'run',
@@ -425,10 +531,11 @@ describe('command line', () => {
 
   it('refuses unknown flags and figures', () => {
     expect(parseBenchArgs(['--fast'])).toEqual({ kind: 'error', message: 'unknown option --fast' });
-    expect(parseBenchArgs(['--only', '7'])).toMatchObject({
+    expect(parseBenchArgs(['--only', '8'])).toMatchObject({
       kind: 'error',
-      message: expect.stringMatching(/no figure "7"/),
+      message: expect.stringMatching(/no figure "8" \(figures are 1–7\)/),
     });
+    expect(parseFigureList('6-7')).toEqual([6, 7]);
     expect(parseBenchArgs(['--only'])).toMatchObject({ kind: 'error' });
     expect(parseBenchArgs(['--repeat', '0'])).toMatchObject({
       kind: 'error',

@@ -9,16 +9,19 @@ import { ratio as divide, round, spread as spreadOf } from './stats';
 
 export const REPORT_SCHEMA = 'pos-terminal-bench/2';
 
-export type FigureId = 1 | 2 | 3 | 4 | 5 | 6;
-export const FIGURE_IDS: readonly FigureId[] = [1, 2, 3, 4, 5, 6];
+export type FigureId = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+export const FIGURE_IDS: readonly FigureId[] = [1, 2, 3, 4, 5, 6, 7];
 
 export type Comparison = '<=' | '>=';
 
 export interface Target {
   op: Comparison;
   value: number;
-  /** Whether the target bounds the ratio (value / floor) or the value itself. */
-  on: 'ratio' | 'value';
+  /**
+   * Whether the target bounds the ratio (value / floor), the value itself, or what the value adds
+   * to its floor (value − floor, in the value's unit).
+   */
+  on: 'ratio' | 'value' | 'added';
   /** Unit of the bounded quantity: '×' for ratios. */
   unit: string;
 }
@@ -69,7 +72,8 @@ export interface Metric {
   targetVerdict: TargetVerdict;
   /**
    * How far from the target, as a factor: > 1 met with that much room (1.5 = 50 % to spare),
-   * < 1 missed. null when the measured quantity is 0 under an upper bound (infinite room).
+   * < 1 missed. null when the measured quantity is 0 (or, for an added time, less) under an upper
+   * bound (infinite room).
    */
   headroom: number | null;
   samples: number;
@@ -87,8 +91,8 @@ export interface MetricInput {
   target: Target;
   samples: number;
   /**
-   * The judged quantity (ratio for a ratio target, else the value) of each repeat, and what one
-   * repeat is. Fewer than two values: no spread.
+   * The judged quantity (ratio for a ratio target, value − floor for an added one, else the
+   * value) of each repeat, and what one repeat is. Fewer than two values: no spread.
    */
   repeats?: { of: string; values: readonly number[] };
 }
@@ -101,7 +105,8 @@ export function judge(
   if (!Number.isFinite(measured)) throw new RangeError(`cannot judge a non-finite measurement ${measured}`);
   const met = target.op === '<=' ? measured <= target.value : measured >= target.value;
   let headroom: number | null;
-  if (target.op === '<=') headroom = measured === 0 ? null : target.value / measured;
+  // Nothing (or less than nothing, for an added time) under an upper bound: infinite room.
+  if (target.op === '<=') headroom = measured <= 0 ? null : target.value / measured;
   else headroom = target.value === 0 ? null : measured / target.value;
   return { verdict: met ? 'met' : 'missed', headroom: headroom === null ? null : round(headroom, 3) };
 }
@@ -110,8 +115,15 @@ export function judge(
 export function metric(input: MetricInput): Metric {
   const floor = input.floor ?? null;
   const r = floor ? divide(input.value, floor.value) : null;
-  if (input.target.on === 'ratio' && r === null) throw new Error(`metric ${input.id}: a ratio target needs a floor`);
-  const measured = input.target.on === 'ratio' ? r! : input.value;
+  if (input.target.on !== 'value' && r === null)
+    throw new Error(`metric ${input.id}: a target on the ${input.target.on} needs a floor`);
+  // An added time is judged as the JSON shows it: value and floor rounded alike.
+  const measured =
+    input.target.on === 'ratio'
+      ? r!
+      : input.target.on === 'added'
+        ? round(input.value, 4) - round(floor!.value, 4)
+        : input.value;
   const { verdict: targetVerdict, headroom } = judge(measured, input.target);
   const spread = spreadFrom(input.repeats);
   return {
@@ -155,7 +167,8 @@ export interface Curve {
   figure: FigureId;
   title: string;
   columns: { key: string; label: string; unit: string }[];
-  rows: Record<string, number | null>[];
+  /** The x column may name its rows (e.g. the parts of a breakdown) instead of numbering them. */
+  rows: Record<string, number | string | null>[];
 }
 
 export interface FigureResult {
@@ -191,9 +204,11 @@ export interface BenchReport {
   summary: { metrics: number; met: number; missed: number; noisy: number; failedFigures: FigureId[] };
 }
 
-/** The quantity a metric's target bounds (its ratio or its value). */
+/** The quantity a metric's target bounds (its ratio, what it adds to its floor, or its value). */
 export function judged(m: Metric): number {
-  return m.target.on === 'ratio' ? m.ratio! : m.value;
+  if (m.target.on === 'ratio') return m.ratio!;
+  if (m.target.on === 'added') return round(m.value - m.floor!.value, 4);
+  return m.value;
 }
 
 /**
@@ -294,7 +309,7 @@ export function validateReport(report: unknown): string[] {
       problems.push(`${where} is not an object`);
       return;
     }
-    need(FIGURE_IDS.includes(figure.figure as FigureId), `${where}.figure must be 1–6`);
+    need(FIGURE_IDS.includes(figure.figure as FigureId), `${where}.figure must be 1–${FIGURE_IDS.length}`);
     need(!seen.has(figure.figure), `${where}: figure ${String(figure.figure)} appears twice`);
     seen.add(figure.figure);
     need(typeof figure.title === 'string' && figure.title.length > 0, `${where}.title missing`);
@@ -335,7 +350,7 @@ function validateMetric(m: unknown, where: string, figure: unknown): string[] {
     !isObject(target) ||
     (target.op !== '<=' && target.op !== '>=') ||
     typeof target.value !== 'number' ||
-    (target.on !== 'ratio' && target.on !== 'value')
+    (target.on !== 'ratio' && target.on !== 'value' && target.on !== 'added')
   ) {
     return [...problems, `${where}: target malformed`];
   }
@@ -359,8 +374,15 @@ function validateMetric(m: unknown, where: string, figure: unknown): string[] {
       }
     }
   } else need(m.ratio === null, 'a metric without a floor has no ratio');
-  if (target.on === 'ratio') need(m.floor !== null, 'a ratio target needs a floor');
-  const measured = target.on === 'ratio' ? m.ratio : m.value;
+  if (target.on !== 'value') need(m.floor !== null, `a target on the ${target.on} needs a floor`);
+  const measured =
+    target.on === 'ratio'
+      ? m.ratio
+      : target.on === 'added'
+        ? isObject(m.floor) && typeof m.floor.value === 'number' && typeof m.value === 'number'
+          ? m.value - m.floor.value
+          : null
+        : m.value;
   if (typeof measured === 'number') {
     const expected = judge(measured, { op: target.op, value: target.value }).verdict;
     need(
@@ -421,8 +443,9 @@ function validateCurve(c: unknown, where: string): string[] {
 
 // -- the printed table ------------------------------------------------------------------------
 
-function fmt(value: number | null, unit = ''): string {
+function fmt(value: number | string | null, unit = ''): string {
   if (value === null) return '—';
+  if (typeof value === 'string') return value;
   const abs = Math.abs(value);
   const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 10 ? 2 : 3;
   const text = value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
@@ -430,10 +453,15 @@ function fmt(value: number | null, unit = ''): string {
 }
 
 function targetText(target: Target): string {
-  return `${target.op === '<=' ? '≤' : '≥'} ${fmt(target.value)}${target.on === 'ratio' ? '×' : ` ${target.unit}`}`;
+  const bound = target.on === 'added' ? `+${fmt(target.value)}` : fmt(target.value);
+  return `${target.op === '<=' ? '≤' : '≥'} ${bound}${target.on === 'ratio' ? '×' : ` ${target.unit}`}${target.on === 'added' ? ' over the floor' : ''}`;
 }
 
 function targetVerdictText(m: Metric): string {
+  if (m.target.on === 'added') {
+    const added = `adds ${fmt(judged(m))} ${m.target.unit}`;
+    return m.targetVerdict === 'met' ? `met (${added})` : `MISSED (${added})`;
+  }
   if (m.headroom === null) return m.targetVerdict;
   if (m.targetVerdict === 'met') return `met (${fmt(m.headroom)}× room)`;
   return `MISSED (${fmt(1 / m.headroom)}× over)`;

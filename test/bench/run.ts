@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: the six performance figures of issue #6, each as a ratio against a floor
- * measured in the same run (or absolute where the issue says so), with the machine's facts.
+ * `npm run bench`: the performance figures of issues #6 and #14, each against a floor measured in
+ * the same run (or absolute where the issue says so), with the machine's facts.
  * Prints the table and the load curves; `--json` writes the same figures as JSON.
  * Loopback only (every server binds 127.0.0.1 on port 0) and bounded in time.
  */
@@ -15,6 +15,7 @@ import { figure3 } from './fig3-throughput';
 import { figure4 } from './fig4-journal';
 import { figure5 } from './fig5-startup';
 import { figure6 } from './fig6-memory';
+import { figure7 } from './fig7-cashier';
 import { machineFacts, watchNoise } from './machine';
 import {
   NOISE_LIMIT,
@@ -28,7 +29,7 @@ import {
   type FigureResult,
 } from './report';
 
-export const FIGURES: readonly Figure[] = [figure1, figure2, figure3, figure4, figure5, figure6];
+export const FIGURES: readonly Figure[] = [figure1, figure2, figure3, figure4, figure5, figure6, figure7];
 
 export async function runFigure(figure: Figure, ctx: FigureContext): Promise<FigureResult> {
   const started = performance.now();

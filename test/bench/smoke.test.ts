@@ -1,21 +1,28 @@
 /**
  * Tiny runs of the bench's machinery, asserting structure, never speed: the floor of figure 1
  * makes the same HTTP calls as the host; figure 4 through the runner (child process, bundle,
- * JSON report) produces a report that validates. Sample counts are a handful.
+ * JSON report) produces a report that validates; figure 7 drives the real renderer in Chromium
+ * (skipped where Chromium or the build is missing, a failure under CI=true, as the e2e suites).
+ * Sample counts are a handful.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { e2eAvailable, ROOT } from '../e2e/harness';
+import { PATH1_PARTS, PATH2_PARTS } from './cashier-timeline';
+import { removeWorkerBundle } from './child';
 import { runPaymentComparison } from './fig1-payments';
+import { cashierFigure, runCashier } from './fig7-cashier';
 import { slope } from './fig6-memory';
 import { normalizePath } from './payment-drivers';
-import { validateReport } from './report';
+import { REPORT_SCHEMA, summarizeFigures, validateReport, type FigureResult } from './report';
 import { printReport, runBench } from './run';
 
 const dirs: string[] = [];
-afterAll(() => {
+afterAll(async () => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  await removeWorkerBundle();
 });
 
 describe('figure 1 machinery', () => {
@@ -95,5 +102,74 @@ describe('the runner', () => {
     expect(report.machine.sqliteVersion).toMatch(/^3\./);
     expect(report.machine.fsyncProbe.samples).toBeGreaterThan(0);
     expect(printReport(report)).toMatch(/4\.transitions/);
+  }, 120_000);
+});
+
+describe.skipIf(!e2eAvailable())('figure 7 machinery (Chromium, web mode)', () => {
+  it('times both paths through the real renderer, breaks them down and makes a report that validates', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-fig7-'));
+    dirs.push(dir);
+    const run = await runCashier({
+      dir,
+      staticDir: join(ROOT, 'out/renderer'),
+      payments: 3,
+      block: 3,
+      warmup: 1,
+      profile: { enabled: false, dir, name: '' },
+      log: () => undefined,
+    });
+    expect(run.path1).toHaveLength(3);
+    expect(run.path2).toHaveLength(3);
+    expect(run.floor.toReader).toHaveLength(3);
+    expect(run.floor.toApproved).toHaveLength(3);
+    expect(run.chromium).toMatch(/^\d+\./);
+    // Each path is cut into parts that add up to it; the journal was written on both.
+    for (const [paths, parts] of [
+      [run.path1, PATH1_PARTS],
+      [run.path2, PATH2_PARTS],
+    ] as const) {
+      for (const p of paths) {
+        expect(p.total).toBeGreaterThan(0);
+        const sum = parts.reduce((a, part) => a + (p.parts as Record<string, number>)[part]!, 0);
+        expect(sum).toBeCloseTo(p.total, 6);
+        expect(p.commits).toBeGreaterThan(0);
+      }
+    }
+    // The bridge's own messages bound the clocks' offset (a one-way time is never negative).
+    expect(run.clocks.bridgeBound.low).toBeLessThanOrEqual(run.clocks.bridgeBound.high);
+    const figure: FigureResult = {
+      figure: 7,
+      title: 'cashier',
+      elapsedMs: 1,
+      ...cashierFigure(run, { payments: 3, block: 3, warmup: 1 }),
+    };
+    expect(figure.metrics.map((m) => m.id)).toEqual([
+      '7.reader.p50',
+      '7.reader.p99',
+      '7.approved.p50',
+      '7.approved.p99',
+    ]);
+    const report = JSON.parse(
+      JSON.stringify({
+        schema: REPORT_SCHEMA,
+        startedAt: new Date().toISOString(),
+        finishedAt: new Date().toISOString(),
+        elapsedMs: 1,
+        options: { quick: true, only: [7], profile: false, repeat: 1, argv: [] },
+        machine: {
+          cpuModel: 'x',
+          cores: 2,
+          nodeVersion: 'v20',
+          sqliteVersion: '3',
+          freeMemoryMb: 1,
+          loadAverage: [0, 0, 0],
+          durability: {},
+        },
+        noise: {},
+        figures: [figure],
+        summary: summarizeFigures([figure]),
+      }),
+    ) as unknown;
+    expect(validateReport(report)).toEqual([]);
   }, 120_000);
 });

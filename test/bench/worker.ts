@@ -7,6 +7,7 @@ import { startSandbox } from '../../sandbox/index';
 import { READY_PREFIX, RESULT_PREFIX } from './child';
 import { measureConcert } from './fig2-concert';
 import { runPaymentComparison, type PaymentRunOptions } from './fig1-payments';
+import { serveCashierHost, type CashierServerOptions } from './cashier-host';
 import { measureJournal, type JournalMeasureOptions } from './fig4-journal';
 import { measureMemory } from './fig6-memory';
 import { createPaymentBody, generateLoad, startBareServer } from './load';
@@ -37,6 +38,12 @@ async function main(task: string, options: Record<string, unknown>): Promise<voi
     case 'payments':
       result(await runPaymentComparison({ ...(options as unknown as Omit<PaymentRunOptions, 'log'>), log }));
       return;
+    case 'cashier-server': {
+      const served = await serveCashierHost(options as unknown as CashierServerOptions, log);
+      untilTerminated(served.close);
+      ready(served.ready);
+      return;
+    }
     case 'journal':
       result(
         await measureJournal(String(options.dir), Number(options.stored), {
