@@ -160,9 +160,10 @@ export const commandSchemas = {
        */
       askTip: z.boolean().optional(),
       /**
-       * The reader the payment is for. Needed for a reader that charges through the shop's own bank
-       * (the payment then never goes to the gateway); with askTip, the host sends the payment to it
-       * as soon as the tip is chosen.
+       * The reader the payment is for: the host sends the payment to it as soon as it is created
+       * (one command instead of create then process; with askTip, as soon as the tip is chosen).
+       * Needed for a reader that charges through the shop's own bank (the payment then never goes
+       * to the gateway).
        */
       readerId: ReaderRef.optional(),
     })

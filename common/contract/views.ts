@@ -551,7 +551,11 @@ export interface Page<T> {
 
 export interface CommandResults {
   'session.snapshot': Snapshot;
-  'payments.create': PaymentView;
+  /**
+   * The payment as created, or as sent when the create named a reader. `notSent`: it was created
+   * but the reader did not get it (offline, busy…): the payment waits, pending, to be sent again.
+   */
+  'payments.create': PaymentView & { notSent?: CommandError };
   'payments.setTip': PaymentView;
   'payments.process': PaymentView;
   'payments.cancel': PaymentView;

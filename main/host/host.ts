@@ -386,7 +386,27 @@ export async function createHost(options: HostOptions): Promise<Host> {
       const record = journal.getPayment(created.id);
       if (record?.receiptEmail) receipts.createdWithEmail(record);
       display.show(created.id);
-      return record ? service.view(record) : created;
+      const view = record ? service.view(record) : created;
+      // Created for a reader: sent at once, saving the screen a round trip before the card is asked.
+      if (
+        !input.readerId ||
+        view.status !== 'pending' ||
+        view.channel !== 'card_present' ||
+        view.tip?.state === 'awaiting'
+      )
+        return view;
+      try {
+        return await commands.process({ paymentId: view.id, readerId: input.readerId });
+      } catch (error) {
+        const notSent = toCommandError(error);
+        if (notSent.code === 'internal')
+          devlog.add(
+            'error',
+            'payments.create: sending to the reader failed',
+            error instanceof Error ? (error.stack ?? error.message) : String(error),
+          );
+        return { ...service.view(journal.getPayment(view.id)!), notSent };
+      }
     },
     'payments.setTip': (input) => commands.chooseTip(input, 'cashier'),
     'payments.process': async (input) => {

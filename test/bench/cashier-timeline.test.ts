@@ -81,6 +81,30 @@ describe('the two paths', () => {
     expect(p).toMatchObject({ commitMs: 3, commits: 4, roundTrip: 3 });
   });
 
+  it('path 1 in one command: the create names the reader, the host sends it on before answering', () => {
+    // The same host work without the page's round trip: create's call, then the push, inside one dispatch.
+    const t: CashierTimeline = {
+      ...timeline(),
+      processSent: NaN,
+      processDispatched: NaN,
+      createAnswered: 21.5,
+      createReceived: 22.5,
+      readerHasAction: 22,
+      spans: timeline().spans.map((s) =>
+        s.start >= 13 && s.end <= 21 ? { ...s, start: s.start - 3, end: s.end - 3 } : s,
+      ),
+    };
+    expect(timelineProblems(t)).toEqual([]);
+    const p = path1(t);
+    expect(p.total).toBe(22);
+    expect(p.parts.renderer).toBe(1);
+    expect(p.parts.bridge).toBe(1);
+    expect(p.parts.gateway).toBe(3 + 3);
+    const sum = Object.values(p.parts).reduce((a, b) => a + b, 0);
+    expect(sum).toBeCloseTo(p.total, 9);
+    expect(p.roundTrip).toBeUndefined();
+  });
+
   it('path 2: decided → Approved shown, with the result POST and the two transactions around it', () => {
     const p = path2(timeline());
     expect(p.total).toBe(12);

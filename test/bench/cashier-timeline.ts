@@ -138,8 +138,17 @@ const PROCESS = 'POST /v1/terminal/process-payment';
 const CREATE = 'POST /v1/terminal/create-payment';
 const RESULT = /^POST \/v1\/terminal\/link\/actions\/[^/]+\/result$/;
 
-/** Path 1: Enter → the simulated reader has the amount. */
+/** The page sent `payments.process` itself, after the create's answer (else the create named the reader). */
+function twoCommands(t: CashierTimeline): boolean {
+  return Number.isFinite(t.processSent) && Number.isFinite(t.processDispatched);
+}
+
+/**
+ * Path 1: Enter → the simulated reader has the amount. Either one command (the create names the
+ * reader and the host sends it on) or two (create, then the page's process).
+ */
 export function path1(t: CashierTimeline): PathBreakdown<Path1Part> {
+  if (!twoCommands(t)) return path1OneCommand(t);
   const total = t.readerHasAction - t.enter;
   const renderer = t.createSent - t.enter + (t.processSent - t.createReceived);
   const bridge =
@@ -173,6 +182,36 @@ export function path1(t: CashierTimeline): PathBreakdown<Path1Part> {
   return { total, parts, ...commitStats(t.spans, [createWindow, processWindow]), roundTrip };
 }
 
+function path1OneCommand(t: CashierTimeline): PathBreakdown<Path1Part> {
+  const total = t.readerHasAction - t.enter;
+  const hostWindow = { start: t.createDispatched, end: t.readerHasAction };
+  const create = gatewaySpan(t.spans, CREATE, hostWindow);
+  const push = gatewaySpan(t.spans, PROCESS, hostWindow);
+  const poll = t.spans.find(
+    (s) => s.name === 'gateway' && s.detail === POLL && s.end > hostWindow.start && s.end <= hostWindow.end,
+  );
+  const gateway: Labeled[] = [create, push]
+    .filter((s): s is Span => s !== undefined)
+    .map((s) => ({ ...s, label: 'gateway' }));
+  const link: Labeled[] =
+    push && poll && poll.end > push.end ? [{ label: 'link', start: push.end, end: poll.end }] : [];
+  const host = attribute(
+    hostWindow,
+    [...journalIntervals(t.spans), ...gateway, ...link],
+    ['journal', 'gateway', 'link'],
+    'host',
+  );
+  const parts: Record<Path1Part, number> = {
+    renderer: t.createSent - t.enter,
+    bridge: t.createDispatched - t.createSent,
+    host: host.host!,
+    journal: host.journal!,
+    gateway: host.gateway!,
+    link: host.link!,
+  };
+  return { total, parts, ...commitStats(t.spans, [hostWindow]) };
+}
+
 /** Path 2: the reader decides approval → the Process screen shows Approved. */
 export function path2(t: CashierTimeline): PathBreakdown<Path2Part> {
   const total = t.approvedShown - t.decided;
@@ -199,29 +238,34 @@ export function path2(t: CashierTimeline): PathBreakdown<Path2Part> {
 
 /** The moments of a timeline that must come in this order (a broken recording fails loudly). */
 export function timelineProblems(t: CashierTimeline): string[] {
-  const order: (keyof CashierTimeline)[] = [
-    'enter',
-    'createSent',
-    'createDispatched',
-    'createAnswered',
-    'createReceived',
-    'processSent',
-    'processDispatched',
+  const start: (keyof CashierTimeline)[] = ['enter', 'createSent', 'createDispatched'];
+  const end: (keyof CashierTimeline)[] = [
     'readerHasAction',
     'decided',
     'approvedEmitted',
     'approvedReceived',
     'approvedShown',
   ];
+  // Two commands: the create's answer reaches the page before it sends the process. One command:
+  // the reader may get the amount before or after the create's answer leaves the host.
+  const chains: (keyof CashierTimeline)[][] = twoCommands(t)
+    ? [[...start, 'createAnswered', 'createReceived', 'processSent', 'processDispatched', ...end]]
+    : [
+        [...start, ...end],
+        ['createDispatched', 'createAnswered', 'createReceived'],
+      ];
   const problems: string[] = [];
-  for (const key of order) if (!Number.isFinite(t[key] as number)) problems.push(`${key} missing`);
+  const keys = [...new Set(chains.flat())];
+  for (const key of keys) if (!Number.isFinite(t[key] as number)) problems.push(`${key} missing`);
   if (problems.length) return problems;
   // Across the two clocks (page and host), a step can only look backwards by the clocks' offset.
   const slack = 1;
-  for (let i = 1; i < order.length; i++) {
-    const before = t[order[i - 1]!] as number;
-    const after = t[order[i]!] as number;
-    if (after < before - slack) problems.push(`${order[i]} (${after}) before ${order[i - 1]} (${before})`);
+  for (const order of chains) {
+    for (let i = 1; i < order.length; i++) {
+      const before = t[order[i - 1]!] as number;
+      const after = t[order[i]!] as number;
+      if (after < before - slack) problems.push(`${order[i]} (${after}) before ${order[i - 1]} (${before})`);
+    }
   }
   return problems;
 }

@@ -412,7 +412,9 @@ export async function runCashier(options: CashierRunOptions): Promise<CashierRun
 
     // The bridge's own bound on the offset: one-way stamp differences in each direction.
     const unshifted = raw.map((r) => assembleTimeline(r.page, r.host, 0).timeline);
-    const up = unshifted.flatMap((t) => [t.createDispatched - t.createSent, t.processDispatched - t.processSent]);
+    const up = unshifted
+      .flatMap((t) => [t.createDispatched - t.createSent, t.processDispatched - t.processSent])
+      .filter(Number.isFinite);
     const down = unshifted.flatMap((t) => [
       t.createReceived - t.createAnswered,
       t.approvedReceived - t.approvedEmitted,
@@ -518,8 +520,8 @@ function breakdownCurve<P extends string>(
 }
 
 const PATH1_LABELS: Record<(typeof PATH1_PARTS)[number], string> = {
-  renderer: 'renderer (Enter → create sent; create answer → process sent)',
-  bridge: 'bridge (3 WebSocket hops)',
+  renderer: 'renderer (Enter → create sent; with two commands, create answer → process sent too)',
+  bridge: 'bridge (page → host; with two commands, 3 WebSocket hops)',
   host: 'host work',
   journal: 'journal transactions',
   gateway: 'gateway calls (create-payment, process-payment)',

@@ -43,6 +43,31 @@ describe('host against the sandbox: the cashier flow', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   });
 
+  it('a create that names the reader sends the payment to it in the same command', async () => {
+    const reader = await t.onlineReader();
+    const sent = await t.call('payments.create', { amount: 900, currency: 'EUR', readerId: reader.id });
+    expect(sent).toMatchObject({ status: 'in_progress', readerId: reader.id, readerStage: 'sent' });
+    expect(sent).not.toHaveProperty('notSent');
+    // The same order again is the same payment, already on the reader: nothing is sent twice.
+    const again = await t.call('payments.create', {
+      amount: 900,
+      currency: 'EUR',
+      readerId: reader.id,
+      orderReference: sent.orderReference,
+    });
+    expect(again.id).toBe(sent.id);
+    await t.waitForPayment(sent.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(sent.id, (p) => p.status === 'succeeded');
+
+    // A reader it cannot go to: the payment is created, waits pending, and says why it was not sent.
+    const unsent = await t.call('payments.create', { amount: 300, currency: 'EUR', readerId: 'rdr_nosuchreader' });
+    expect(unsent).toMatchObject({ status: 'pending', notSent: { code: 'not_found' } });
+    expect((await t.call('payments.process', { paymentId: unsent.id, readerId: reader.id })).status).toBe(
+      'in_progress',
+    );
+  });
+
   it('manual capture: requires_capture → capture part → succeeded with the captured amount', async () => {
     const reader = await t.onlineReader();
     const created = await t.call('payments.create', { amount: 5000, currency: 'USD', captureMethod: 'manual' });

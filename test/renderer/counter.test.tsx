@@ -64,10 +64,15 @@ describe('tips at the counter', () => {
   it('Create: a typed tip preset goes with the payment, and the summary shows the total', async () => {
     const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ tipping: true, connected: 0 }) }));
     bridge.on('payments.create', (input) =>
-      ok(makePayment({ id: 'pay_tip1', amount: 1438, status: 'pending', orderReference: input.orderReference })),
-    );
-    bridge.on('payments.process', () =>
-      ok(makePayment({ id: 'pay_tip1', status: 'in_progress', readerStage: 'sent' })),
+      ok(
+        makePayment({
+          id: 'pay_tip1',
+          amount: 1438,
+          status: 'in_progress',
+          readerStage: 'sent',
+          orderReference: input.orderReference,
+        }),
+      ),
     );
     const { user } = await renderApp(bridge);
     await user.type(screen.getByLabelText('Amount', { exact: true }), '1250');
@@ -76,8 +81,13 @@ describe('tips at the counter', () => {
     await user.click(screen.getByRole('radio', { name: /15 % \(€1\.88\)/ }));
     expect(screen.getByText(/€14\.38 with a 15 % tip/)).toBeTruthy();
     await user.click(screen.getByRole('button', { name: 'Charge' }));
-    await waitFor(() => expect(bridge.count('payments.process')).toBe(1));
-    expect(bridge.inputs('payments.create')[0]).toMatchObject({ amount: 1250, tip: { kind: 'percent', percent: 15 } });
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]).toMatchObject({
+      amount: 1250,
+      tip: { kind: 'percent', percent: 15 },
+      readerId: 'rdr_sim1',
+    });
+    expect(bridge.count('payments.process')).toBe(0);
   });
 
   it('Create: with a customer display connected the customer chooses, and the host sends it to the reader', async () => {

@@ -102,44 +102,73 @@ describe('Create payment screen', () => {
     expect(bridge.count('payments.create')).toBe(0);
   });
 
-  it('Enter charges: creates the payment, then pushes it to the default online reader', async () => {
+  it('Enter charges: creates the payment for the default online reader, which the host sends it to', async () => {
     const reader = makeReader({ id: 'rdr_counter2', label: 'Counter 2' });
     const bridge = new FakeBridge(makeSnapshot({ readers: [makeReader({ status: 'offline' }), reader] }));
-    const created = makePayment({ id: 'pay_abcdefgh01', amount: 1250 });
-    bridge.on('payments.create', () => ok(created));
-    bridge.on('payments.process', () =>
-      ok({ ...created, status: 'in_progress', readerId: reader.id, readerStage: 'sent' }),
+    bridge.on('payments.create', () =>
+      ok(
+        makePayment({
+          id: 'pay_abcdefgh01',
+          amount: 1250,
+          status: 'in_progress',
+          readerId: reader.id,
+          readerStage: 'sent',
+        }),
+      ),
     );
     const { user, store } = await renderApp(bridge);
     await user.type(amountInput(), '1250');
     await user.type(screen.getByLabelText('Description'), 'Coffee{Enter}');
 
-    await waitFor(() => expect(bridge.count('payments.process')).toBe(1));
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
     const input = bridge.inputs('payments.create')[0]!;
-    expect(input).toMatchObject({ amount: 1250, currency: 'EUR', description: 'Coffee', captureMethod: 'automatic' });
+    expect(input).toMatchObject({
+      amount: 1250,
+      currency: 'EUR',
+      description: 'Coffee',
+      captureMethod: 'automatic',
+      readerId: 'rdr_counter2',
+    });
     expect(input.orderReference).toMatch(/^pos-\d{8}-\d{6}-[0-9a-f]{8}$/);
-    expect(bridge.inputs('payments.process')[0]).toEqual({ paymentId: 'pay_abcdefgh01', readerId: 'rdr_counter2' });
-    expect(store.getState().ui.screen).toBe('process');
+    // One command: the screen does not send it again.
+    expect(bridge.count('payments.process')).toBe(0);
+    await waitFor(() => expect(store.getState().ui.screen).toBe('process'));
     expect(await screen.findByRole('heading', { name: 'Process payment' })).toBeTruthy();
     expect(screen.getAllByRole('status').some((s) => /Sent to the reader/.test(s.textContent ?? ''))).toBe(true);
+  });
+
+  it('shows why a created payment did not reach its reader, and lets the cashier send it again', async () => {
+    const bridge = new FakeBridge();
+    const created = makePayment({ id: 'pay_notsent001', amount: 500 });
+    bridge.on('payments.create', () =>
+      ok({ ...created, notSent: { code: 'conflict', message: 'Simulated reader 1 is busy with another payment.' } }),
+    );
+    bridge.on('payments.process', (input) =>
+      ok(makePayment({ id: input.paymentId, status: 'in_progress', readerStage: 'sent' })),
+    );
+    const { user, store } = await renderApp(bridge);
+    await user.type(amountInput(), '500{Enter}');
+    expect(await screen.findByText(/busy with another payment/)).toBeTruthy();
+    expect(store.getState().ui.screen).toBe('process');
+    expect(store.getState().host.payments['pay_notsent001']).not.toHaveProperty('notSent');
+    await user.click(screen.getByRole('button', { name: /Send to reader/ }));
+    await waitFor(() => expect(bridge.count('payments.process')).toBe(1));
   });
 
   it('disables Charge while the create is in flight, so a second Enter cannot charge twice', async () => {
     const bridge = new FakeBridge();
     const pending = deferred<Result<CommandResult<'payments.create'>>>();
     bridge.on('payments.create', () => pending.promise);
-    bridge.on('payments.process', (input) =>
-      ok(makePayment({ id: input.paymentId, status: 'in_progress', readerStage: 'sent' })),
-    );
-    const { user } = await renderApp(bridge);
+    const { user, store } = await renderApp(bridge);
     await user.type(amountInput(), '500{Enter}');
     const charge = screen.getByRole('button', { name: 'Charge' }) as HTMLButtonElement;
     expect(charge.disabled).toBe(true);
     await user.type(amountInput(), '{Enter}');
     fireEvent.submit(charge.form!);
     expect(bridge.count('payments.create')).toBe(1);
-    pending.resolve(ok(makePayment({ id: 'pay_inflight01' })));
-    await waitFor(() => expect(bridge.count('payments.process')).toBe(1));
+    pending.resolve(ok(makePayment({ id: 'pay_inflight01', status: 'in_progress', readerStage: 'sent' })));
+    await waitFor(() => expect(store.getState().ui.screen).toBe('process'));
+    expect(bridge.count('payments.create')).toBe(1);
   });
 
   it('shows the host’s field issues next to the fields and the message in an alert', async () => {
@@ -208,10 +237,7 @@ describe('Create payment screen', () => {
   it('sends manual capture, customer id and receipt email when given', async () => {
     const bridge = new FakeBridge();
     bridge.on('payments.create', (input) =>
-      ok(makePayment({ id: 'pay_manual0001', amount: input.amount, captureMethod: 'manual' })),
-    );
-    bridge.on('payments.process', (input) =>
-      ok(makePayment({ id: input.paymentId, status: 'in_progress', readerStage: 'sent' })),
+      ok(makePayment({ id: 'pay_manual0001', amount: input.amount, captureMethod: 'manual', status: 'in_progress' })),
     );
     const { user } = await renderApp(bridge);
     await user.type(amountInput(), '7000');
@@ -228,6 +254,7 @@ describe('Create payment screen', () => {
       captureMethod: 'manual',
       customerId: '123e4567-e89b-12d3-a456-426614174000',
       receiptEmail: 'guest@example.com',
+      readerId: 'rdr_sim1',
     });
   });
 });

@@ -58,7 +58,11 @@ function outcomeUnknown(error: CommandError): boolean {
 
 /** Writes a successful result into the host mirror: the host's answer, never a guess. */
 function applyResult(state: PosState, name: CommandName, input: unknown, value: unknown): void {
-  if (PAYMENT_RESULTS.has(name)) {
+  if (name === 'payments.create') {
+    // The payment, without the note that sending it failed (shown as the payment's error instead).
+    const { notSent: _notSent, ...payment } = value as CommandResults['payments.create'];
+    state.applyPayment(payment);
+  } else if (PAYMENT_RESULTS.has(name)) {
     state.applyPayment(value as PaymentView);
   } else if (READER_RESULTS.has(name)) {
     state.upsertReader(value as CommandResults['readers.pair']);
@@ -184,17 +188,14 @@ export const createCommandsSlice =
           get().setScreen('process');
           return;
         }
-        // The tip (asked on the customer display, or typed), and the reader: a terminal on the shop's
-        // own bank must be named at create; a payment waiting for its tip goes there once chosen.
+        // The tip (asked on the customer display, or typed), and the reader: the host sends the
+        // payment to it as soon as it is created (or, waiting for the customer's tip, once chosen).
         const tip = draftTip(state);
         const target = defaultReader(state);
         const byGateway = state.host.gateway
           ? state.host.gateway.capabilities.readerLink || state.host.gateway.capabilities.cloudReaders
           : true;
-        const sendsTo =
-          target && (target.standalone || (tip && 'askTip' in tip && byGateway)) && !input.savedCardId
-            ? target.id
-            : undefined;
+        const sendsTo = target && (target.standalone || byGateway) && !input.savedCardId ? target.id : undefined;
         const created = await run(
           'payments.create',
           { ...input, ...(tip ?? {}), ...(sendsTo ? { readerId: sendsTo } : {}) },
@@ -216,34 +217,31 @@ export const createCommandsSlice =
           }
           return;
         }
-        const payment = created.value;
-        // Paid by link (a QR for the customer) or charged to a saved card: no reader involved.
-        // Waiting for the customer's tip, it goes to the reader only once the tip is chosen.
-        const reader =
-          payment.channel === 'card_present' && payment.tip?.state !== 'awaiting' ? defaultReader(get()) : null;
-        // To the reader first, then the screen (figure 7: the cashier waits for the reader).
-        const sending = reader ? processPayment(payment.id, reader.id) : null;
+        const { notSent, ...payment } = created.value;
+        if (sendsTo) get().chooseReader(sendsTo);
         remember(prefs, LAST_CURRENCY_KEY, currency);
         set((s) => ({ ui: { ...s.ui, lastCurrency: currency } }));
         get().resetDraft();
         get().selectPayment(payment.id);
-        if (!sending) get().setPaymentError(null);
         get().setScreen('process');
-        if (payment.channel !== 'card_present') return;
-        // Waiting for the customer's tip: the host sends it to the reader once it is chosen.
-        if (payment.tip?.state === 'awaiting') return;
-        if (!sending) {
-          get().setPaymentError({
-            paymentId: payment.id,
-            error: {
-              code: 'conflict',
-              message:
-                'No reader is online, so the payment was created but not sent. Pick a reader below, or connect one on the Readers screen (F6).',
-            },
-          });
+        if (notSent) {
+          // Created, but the reader did not get it: the payment waits on Process to be sent again.
+          get().setPaymentError({ paymentId: payment.id, error: notSent });
+          if (outcomeUnknown(notSent)) await resync();
           return;
         }
-        await sending;
+        get().setPaymentError(null);
+        // Paid by link (a QR for the customer) or charged to a saved card: no reader involved; a
+        // payment waiting for the customer's tip goes to its reader once the tip is chosen.
+        if (payment.channel !== 'card_present' || payment.tip?.state === 'awaiting' || sendsTo) return;
+        get().setPaymentError({
+          paymentId: payment.id,
+          error: {
+            code: 'conflict',
+            message:
+              'No reader is online, so the payment was created but not sent. Pick a reader below, or connect one on the Readers screen (F6).',
+          },
+        });
       },
 
       resync,
