@@ -13,6 +13,7 @@ import {
   type CommandName,
   type CommandResult,
   type ConnectivityView,
+  type GatewayName,
   type HostEvent,
   type ParsedCommandInput,
   type Result,
@@ -54,6 +55,11 @@ export interface HostOptions {
   initialSettings?: Partial<Settings>;
   /** Point this launch at a given gateway; its credentials are stored like ones typed in Settings. */
   gateway?: LaunchGateway;
+  /**
+   * Take payments with this gateway from this launch on, with the credentials the till has for it:
+   * the embedded sandbox's emulator of it in test mode, else the account stored in Settings.
+   */
+  useGateway?: GatewayName;
   /** Create one simulated reader on first start in test mode (the out-of-the-box experience). */
   defaultSimulatedReader?: boolean;
   tuning?: HostTuning;
@@ -99,6 +105,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
     (options.dataDir ? new FileSecretStore(join(options.dataDir, 'secrets.json')) : new MemorySecretStore());
   const settings = new SettingsStore(journal, secrets, options.initialSettings);
   if (options.gateway) settings.update(launchSettings(options.gateway));
+  else if (options.useGateway && settings.get().gateway !== options.useGateway)
+    settings.update({ gateway: options.useGateway });
   const devlog = new DevLog(clock, 1_000, () => settings.heldSecrets());
 
   let seq = 0;
