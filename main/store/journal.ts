@@ -290,7 +290,9 @@ const FILTERS: Record<PaymentFilter, string> = {
   uncaptured: `WHERE status = 'requires_capture'`,
   attention: 'WHERE attention_since IS NOT NULL',
   // Each part on its own index (an OR of them made the planner walk every payment in date order).
+  // A payment link not paid yet is unfinished too: the customer may pay it while the till is down.
   unfinished: `WHERE id IN (SELECT id FROM payments WHERE status IN ('creating', 'in_progress', 'unknown')
+    UNION SELECT id FROM payments WHERE status = 'pending' AND channel = 'link'
     UNION SELECT id FROM payments WHERE attention_since IS NOT NULL
     UNION SELECT payment_id FROM operations WHERE state = 'pending')`,
 };

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../sandbox/index';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 describe('host restarts', () => {
@@ -91,6 +91,61 @@ describe('host restarts', () => {
     expect(unknown).toMatchObject({ status: 'unknown' });
     expect(snapshot.attention.map((a) => a.paymentId)).toContain(unknown!.id);
   });
+});
+
+describe('payment links across a restart (issues 10 and 11, found by the fault soak)', () => {
+  /** The customer pays the link on their phone, straight at the sandbox (not through the till). */
+  async function customerPays(sandbox: RunningSandbox, gateway: 'payplug' | 'plural', id: string) {
+    if (gateway === 'payplug') {
+      return fetch(`${sandbox.payplug.url}/_sandbox/payments/${id}/pay`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${sandbox.payplug.secret_key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ card_number: '4242424242424242' }),
+      });
+    }
+    const { url, client_id, client_secret } = sandbox.plural;
+    const token = (await (
+      await fetch(`${url}/api/auth/v1/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
+      })
+    ).json()) as { access_token: string };
+    return fetch(`${url}/_sandbox/orders/${id}/pay`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ card_number: '4111111111111111' }),
+    });
+  }
+
+  for (const [gateway, currency] of [
+    ['payplug', 'EUR'],
+    ['plural', 'INR'],
+  ] as const) {
+    it(`${gateway}: a link paid while the till was down is seen after the restart, by itself`, async () => {
+      const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+      const dataDir = mkdtempSync(join(tmpdir(), 'host-link-'));
+      try {
+        const first = await startTestHost({ sandbox, dataDir, useGateway: gateway, tuning: { remotePollMs: 50 } });
+        const created = await first.call('payments.create', { amount: 2600, currency, orderReference: 'LINK-DOWN' });
+        expect(created).toMatchObject({ channel: 'link', status: 'pending' });
+        await first.close();
+        // The till is off; the customer still has the QR code and pays.
+        expect((await customerPays(sandbox, gateway, created.transactionId!)).status).toBe(200);
+        // Recovery at start reads the link again and follows it: no cashier action, no notification.
+        const second = await startTestHost({ sandbox, dataDir, useGateway: gateway, tuning: { remotePollMs: 50 } });
+        try {
+          const paid = await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+          expect(paid).toMatchObject({ amountCaptured: 2600, payUrl: null });
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await sandbox.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
 });
 
 describe('the web-mode host process restarted while the gateway is down (issue 9 #3)', () => {
