@@ -24,7 +24,7 @@ import { SettingsStore, type Settings, type SettingsUpdate } from '../config/set
 import { inBackground } from '../core/background';
 import { Connectivity } from '../gateway/connectivity';
 import { gatewayView } from '../gateway/registry';
-import type { PaymentsTuning } from '../payments/engine';
+import { QUEUEABLE_KINDS, type PaymentsTuning } from '../payments/engine';
 import { PaymentService } from '../payments/service';
 import { listTransactions } from '../payments/transactions';
 import { ReaderManager, type ReaderTuning } from '../readers/manager';
@@ -100,6 +100,9 @@ export async function createHost(options: HostOptions): Promise<Host> {
     durability: tuning.durability ?? 'full',
   });
   const journal = new Journal(db, clock);
+  // A capture, cancel or refund the last launch was sending when it stopped is queued now: shown
+  // (so nobody asks for it again) until recovery has confirmed or sent it, with its key.
+  journal.markInterrupted(QUEUEABLE_KINDS, 'The app stopped before the gateway answered; it is sent again.');
   const secrets =
     options.secrets ??
     (options.dataDir ? new FileSecretStore(join(options.dataDir, 'secrets.json')) : new MemorySecretStore());

@@ -549,6 +549,21 @@ export class Journal {
       .get<{ n: number }>(paymentId)!.n;
   }
 
+  /**
+   * Operations an earlier launch left pending without an answer or an error (it stopped while
+   * sending them): marked as waiting to be sent again, so they count as queued until recovery has
+   * sent or confirmed them. Returns how many.
+   */
+  markInterrupted(kinds: readonly OperationKind[], message: string): number {
+    if (kinds.length === 0) return 0;
+    const list = kinds.map((kind) => `'${kind.replace(/'/g, "''")}'`).join(', ');
+    return this.db
+      .prepare(
+        `UPDATE operations SET last_error = ?, updated_at = ? WHERE state = 'pending' AND last_error IS NULL AND kind IN (${list})`,
+      )
+      .run(message, this.nowIso()).changes;
+  }
+
   /** One payment's pending operations of one kind, oldest first. */
   pendingOperationsFor(paymentId: string, kind: OperationKind): OperationRecord[] {
     return this.db
