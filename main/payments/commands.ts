@@ -122,7 +122,10 @@ export class CashierCommands {
         return created;
       });
       this.engine.changed(record);
-      return this.engine.view(await this.recovery.sendCreate(record, true));
+      // Under the payment's own lock too, like every other sender of this create (recovery at a
+      // reconnect, the cashier's Check again): on a gateway without idempotency keys, two sends
+      // overlapping between their look-ups would make two payments.
+      return this.engine.view(await this.engine.exclusive(record.id, () => this.recovery.sendCreate(record, true)));
     });
   }
 

@@ -13,7 +13,11 @@ import { Journal } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
 
-function setup(gateway = new FakeGateway(), cloudReader: { id: string | null } = { id: null }) {
+function setup(
+  gateway = new FakeGateway(),
+  cloudReader: { id: string | null } = { id: null },
+  tuning: { retryDelayMs?: number } = {},
+) {
   const journal = new Journal(openDatabase(':memory:'), systemClock);
   const connectivity = new Connectivity(systemClock, () => gateway.health());
   const service = new PaymentService({
@@ -33,7 +37,7 @@ function setup(gateway = new FakeGateway(), cloudReader: { id: string | null } =
     onAttentionChanged: () => undefined,
     onQueueChanged: () => undefined,
     log: () => undefined,
-    tuning: { retryDelayMs: 1, remotePollMs: 3_600_000 },
+    tuning: { retryDelayMs: 1, remotePollMs: 3_600_000, ...tuning },
   });
   return { gateway, journal, service, cloudReader };
 }
@@ -61,6 +65,33 @@ describe('payments against a fake gateway (the port)', () => {
     // One payment at the gateway: the retry looked it up by its key instead of creating again.
     expect(gateway.payments.size).toBe(1);
     expect(gateway.calls).toEqual(['create pos-NOKEYS-1-1', 'find pos-NOKEYS-1-1']);
+  });
+
+  it('without idempotency keys, a reconcile while the create is still retrying does not create it twice', async () => {
+    // Found by the PayPlug soak lane: the gateway came back (recovery reconciles every unfinished
+    // payment) while the cashier's create was between two attempts; both looked, found nothing and
+    // sent: two payment links for one order.
+    const { gateway, service, journal } = setup(
+      new FakeGateway({ idempotencyKeys: false }),
+      { id: null },
+      {
+        retryDelayMs: 20,
+      },
+    );
+    gateway.failCreates(1);
+    gateway.createDelayMs = 30;
+    const creating = service.commands.create({
+      amount: 1500,
+      currency: 'EUR',
+      captureMethod: 'automatic',
+      orderReference: 'NOKEYS-RACE',
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    const [record] = journal.findByOrder('NOKEYS-RACE');
+    expect(record?.status).toBe('creating');
+    const [created, reconciled] = await Promise.all([creating, service.reconcileNow(record!.id)]);
+    expect(gateway.payments.size).toBe(1);
+    expect(reconciled.transactionId).toBe(created.transactionId);
   });
 
   it('a refund whose answer was lost is confirmed by its key, not sent twice', async () => {

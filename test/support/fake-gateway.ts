@@ -40,6 +40,9 @@ export class FakeGateway implements PaymentGateway {
   private readonly remote = new Map<string, RemoteReader>();
   private nextId = 1;
   private dropNext = 0;
+  private failNext = 0;
+  /** How long a create takes at the gateway before it is applied (to overlap two of them). */
+  createDelayMs = 0;
   /** While set, readers.get waits for it (to interleave a report with a reconcile). */
   readerGate: Promise<void> | null = null;
 
@@ -70,6 +73,11 @@ export class FakeGateway implements PaymentGateway {
     this.dropNext = n;
   }
 
+  /** The next `n` creates fail before anything is applied (a 5xx: the outcome is unknown to the host). */
+  failCreates(n: number): void {
+    this.failNext = n;
+  }
+
   async health(): Promise<void> {}
 
   async account() {
@@ -78,6 +86,11 @@ export class FakeGateway implements PaymentGateway {
 
   async create(input: NewPayment, key: string): Promise<GatewayPayment> {
     this.calls.push(`create ${key}`);
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new GatewayUnreachable('unknown', 'The gateway answered 500 (failed by the test).', 500);
+    }
+    if (this.createDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.createDelayMs));
     const existing = [...this.payments.values()].find((p) => p.key === key);
     if (existing && this.capabilities.idempotencyKeys) return this.answer(strip(existing));
     const id = `fake-${this.nextId++}`;
