@@ -78,7 +78,7 @@ describe('payments against a fake gateway (the port)', () => {
         retryDelayMs: 20,
       },
     );
-    gateway.failCreates(1);
+    gateway.failChanges(1);
     gateway.createDelayMs = 30;
     const creating = service.commands.create({
       amount: 1500,
@@ -92,6 +92,35 @@ describe('payments against a fake gateway (the port)', () => {
     const [created, reconciled] = await Promise.all([creating, service.reconcileNow(record!.id)]);
     expect(gateway.payments.size).toBe(1);
     expect(reconciled.transactionId).toBe(created.transactionId);
+  });
+
+  it('a cancel asked again is refused while one is queued, and sent with a new key after one was refused', async () => {
+    // Found by the Plural soak lane: a second cancel reused the first one's key and failed on the
+    // journal's unique key ("Something went wrong in the host"), so an authorisation whose first
+    // cancel the gateway had refused could never be released.
+    const { gateway, service, journal } = setup(new FakeGateway({ idempotencyKeys: false }));
+    const created = await service.commands.create({ amount: 4000, currency: 'EUR', captureMethod: 'manual' });
+    const tx = gateway.payments.get(created.transactionId!)!;
+    // Refused by the gateway (here: it had just been paid), nothing changed.
+    tx.status = 'succeeded';
+    await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(/not cancelable/);
+    Object.assign(tx, { status: 'requires_capture', amountCapturable: 4000 });
+    await service.reconcileNow(created.id);
+    // Unreachable: queued with its key; asking again says so.
+    gateway.failChanges(3);
+    await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(/queued/);
+    await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(/already queued/);
+    await service.recovery.drainQueue();
+    expect(service.list('all', 10).find((p) => p.id === created.id)?.status).toBe('canceled');
+    expect(
+      journal
+        .operationsFor(created.id)
+        .filter((op) => op.kind === 'cancel')
+        .map((op) => [op.idempotencyKey, op.state]),
+    ).toEqual([
+      [`cancel-${created.id}`, 'failed'],
+      [`cancel-${created.id}-2`, 'done'],
+    ]);
   });
 
   it('a refund whose answer was lost is confirmed by its key, not sent twice', async () => {

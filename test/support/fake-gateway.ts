@@ -73,9 +73,15 @@ export class FakeGateway implements PaymentGateway {
     this.dropNext = n;
   }
 
-  /** The next `n` creates fail before anything is applied (a 5xx: the outcome is unknown to the host). */
-  failCreates(n: number): void {
+  /** The next `n` changes fail before anything is applied (a 5xx: the outcome is unknown to the host). */
+  failChanges(n: number): void {
     this.failNext = n;
+  }
+
+  private failIfAsked(): void {
+    if (this.failNext <= 0) return;
+    this.failNext--;
+    throw new GatewayUnreachable('unknown', 'The gateway answered 500 (failed by the test).', 500);
   }
 
   async health(): Promise<void> {}
@@ -86,10 +92,7 @@ export class FakeGateway implements PaymentGateway {
 
   async create(input: NewPayment, key: string): Promise<GatewayPayment> {
     this.calls.push(`create ${key}`);
-    if (this.failNext > 0) {
-      this.failNext--;
-      throw new GatewayUnreachable('unknown', 'The gateway answered 500 (failed by the test).', 500);
-    }
+    this.failIfAsked();
     if (this.createDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.createDelayMs));
     const existing = [...this.payments.values()].find((p) => p.key === key);
     if (existing && this.capabilities.idempotencyKeys) return this.answer(strip(existing));
@@ -145,6 +148,7 @@ export class FakeGateway implements PaymentGateway {
   }
 
   async capture(id: string, amount: number | undefined): Promise<GatewayPayment> {
+    this.failIfAsked();
     const p = this.get(id);
     if (p.status !== 'requires_capture') throw new GatewayError(422, 'capture_error', 'not capturable');
     Object.assign(p, { status: 'succeeded', amountCaptured: amount ?? p.amountCapturable, amountCapturable: 0 });
@@ -152,6 +156,7 @@ export class FakeGateway implements PaymentGateway {
   }
 
   async cancel(id: string): Promise<GatewayPayment> {
+    this.failIfAsked();
     const p = this.get(id);
     if (!['pending', 'requires_capture'].includes(p.status))
       throw new GatewayError(422, 'cancel_error', 'not cancelable');
