@@ -1,8 +1,9 @@
 /**
  * The fault soak's short version for CI (`npm test`): the same runner as `npm run soak`, with
- * fewer payments, three kill -9 of the host, every sandbox fault phase. The PlutoPay lane runs
- * its four readers with the Concert terminal emulator on a socat pty. Seeds are fixed (SOAK_SEED
- * overrides them) and printed. Needs the built app: under CI a missing build or socat
+ * fewer payments, three kill -9 of each host, every sandbox fault phase. The PlutoPay lane runs
+ * its four readers with the Concert terminal emulator on a socat pty; the PayPlug and Plural lanes
+ * (payments by link, the soak paying as the customer) run side by side after it. Seeds are fixed
+ * (SOAK_SEED overrides them) and printed. Needs the built app: under CI a missing build or socat
  * fails the run.
  */
 import { existsSync } from 'node:fs';
@@ -64,6 +65,42 @@ describe.skipIf(!built() || !hasTool('socat'))('fault soak, PlutoPay lane (CI si
     expect(new Set(lane!.phases).size).toBe(6);
     expect(Object.keys(lane!.lanes).sort()).toEqual(['cloud', 'concert', 'sim1', 'sim2']);
     expect(lane!.terminal.answerFaults).toBeGreaterThan(0);
+    expect(report.passed).toBe(true);
+  }, 120_000);
+});
+
+describe.skipIf(!built())('fault soak, PayPlug and Plural lanes (CI size)', () => {
+  it('payments by link: nothing lost, nothing charged twice, no secret on the wire', async () => {
+    const report = await runSoak({
+      gateways: ['payplug', 'plural'],
+      payments: 48,
+      seed: seed(20_511),
+      timeLimitS: 100,
+      kills: 3,
+      concert: false,
+    });
+    print(report);
+    const printed = formatReport(report);
+    expect(report.lanes.map((l) => l.gateway)).toEqual(['payplug', 'plural']);
+    for (const lane of report.lanes) {
+      expectLanePassed(lane, 48, printed);
+      // A restart while the customer pays the link (the host must see it by itself), into a gateway
+      // that is down; and one into a gateway that drops every answer.
+      const reasons = lane.kills.map((k) => k.reason).join('; ');
+      expect(reasons, printed).toMatch(/customer_paying of .*restarted gateway down/);
+      expect(reasons, printed).toMatch(/restarted dropping/);
+      expect(lane.customer.whileHostDown, printed).toBeGreaterThan(0);
+      expect(new Set(lane.phases), printed).toEqual(new Set(['calm', 'latency', '5xx', 'drop-after-commit', 'storm']));
+      expect(Object.keys(lane.lanes).sort()).toEqual(['link1', 'link2', 'link3']);
+      // Every scenario: paid, declined then paid, withdrawn (or refused and refunded), raced.
+      expect(Object.keys(lane.scenarios).sort(), printed).toEqual([
+        'cancel_pending',
+        'cashier_cancel',
+        'decline_card',
+        'sale',
+      ]);
+      expect(lane.gatewaySeen.errors + lane.gatewaySeen.noAnswer, printed).toBeGreaterThan(0);
+    }
     expect(report.passed).toBe(true);
   }, 120_000);
 });
