@@ -106,8 +106,15 @@ export async function runWebMode(argv: readonly string[], builtRendererDir: stri
   } else {
     process.stdout.write(`POS Terminal Companion (web mode) — open ${server.url}\n`);
     if (host.sandboxUrl) {
-      const label = host.snapshot().gateway?.label ?? 'PlutoPay';
-      process.stdout.write(`Test mode: embedded sandbox at ${host.sandboxUrl}, taking payments with ${label}\n`);
+      // The emulator of the till's gateway: PlutoPay's at the sandbox's root, the others under it.
+      const { gateway, settings } = host.snapshot();
+      const url =
+        gateway?.name === 'payplug'
+          ? settings.payplug.apiBaseUrl
+          : gateway?.name === 'plural'
+            ? settings.plural.apiBaseUrl
+            : host.sandboxUrl;
+      process.stdout.write(`Test mode: embedded ${gateway?.label ?? 'PlutoPay'} sandbox at ${url}\n`);
     }
   }
   let closing = false;
