@@ -4,7 +4,8 @@
  */
 import { startSandbox } from '../../sandbox/index';
 import type { SecretStore } from '../config/secrets';
-import { createHost, type Host, type HostOptions } from './host';
+import type { GatewayName } from '../../common/contract';
+import { createHost, type Host, type HostOptions, type LaunchGateway } from './host';
 
 export interface AppHostOptions {
   dataDir: string;
@@ -15,7 +16,9 @@ export interface AppHostOptions {
   discovery?: boolean;
   initialSettings?: HostOptions['initialSettings'];
   /** Use this gateway instead of the embedded sandbox (test mode; e.g. a standalone sandbox). */
-  gateway?: { url: string; secretKey: string };
+  gateway?: LaunchGateway;
+  /** Take payments with this gateway from this launch on (the embedded sandbox's emulator of it in test mode). */
+  useGateway?: GatewayName;
   log?: (line: string) => void;
 }
 
@@ -40,6 +43,7 @@ export async function createAppHost(options: AppHostOptions): Promise<Host> {
     ...(registry ? { registry } : {}),
     ...(options.initialSettings ? { initialSettings: options.initialSettings } : {}),
     ...(options.gateway ? { gateway: options.gateway } : {}),
+    ...(options.useGateway ? { useGateway: options.useGateway } : {}),
     // The embedded sandbox takes a free loopback port each launch; its database keeps keys and data.
     startSandbox: ({ db }) => startSandbox({ port: 0, db }),
   });

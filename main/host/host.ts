@@ -13,6 +13,7 @@ import {
   type CommandName,
   type CommandResult,
   type ConnectivityView,
+  type GatewayName,
   type HostEvent,
   type ParsedCommandInput,
   type Result,
@@ -23,7 +24,7 @@ import { SettingsStore, type Settings, type SettingsUpdate } from '../config/set
 import { inBackground } from '../core/background';
 import { Connectivity } from '../gateway/connectivity';
 import { gatewayView } from '../gateway/registry';
-import type { PaymentsTuning } from '../payments/engine';
+import { QUEUEABLE_KINDS, type PaymentsTuning } from '../payments/engine';
 import { PaymentService } from '../payments/service';
 import { listTransactions } from '../payments/transactions';
 import { ReaderManager, type ReaderTuning } from '../readers/manager';
@@ -58,6 +59,11 @@ export interface HostOptions {
   initialSettings?: Partial<Settings>;
   /** Point this launch at a given gateway; its credentials are stored like ones typed in Settings. */
   gateway?: LaunchGateway;
+  /**
+   * Take payments with this gateway from this launch on, with the credentials the till has for it:
+   * the embedded sandbox's emulator of it in test mode, else the account stored in Settings.
+   */
+  useGateway?: GatewayName;
   /** Create one simulated reader on first start in test mode (the out-of-the-box experience). */
   defaultSimulatedReader?: boolean;
   /** Opens the receipt printer (tests: an in-memory one); default the serial port of Settings. */
@@ -104,11 +110,16 @@ export async function createHost(options: HostOptions): Promise<Host> {
     durability: tuning.durability ?? 'full',
   });
   const journal = new Journal(db, clock);
+  // A capture, cancel or refund the last launch was sending when it stopped is queued now: shown
+  // (so nobody asks for it again) until recovery has confirmed or sent it, with its key.
+  journal.markInterrupted(QUEUEABLE_KINDS, 'The app stopped before the gateway answered; it is sent again.');
   const secrets =
     options.secrets ??
     (options.dataDir ? new FileSecretStore(join(options.dataDir, 'secrets.json')) : new MemorySecretStore());
   const settings = new SettingsStore(journal, secrets, options.initialSettings);
   if (options.gateway) settings.update(launchSettings(options.gateway));
+  else if (options.useGateway && settings.get().gateway !== options.useGateway)
+    settings.update({ gateway: options.useGateway });
   const devlog = new DevLog(clock, 1_000, () => settings.heldSecrets());
 
   let seq = 0;

@@ -160,7 +160,10 @@ export class CashierCommands {
       });
       this.engine.changed(record);
       if (awaitingTip) return this.engine.view(record);
-      return this.engine.view(await this.recovery.sendCreate(record, true));
+      // Under the payment's own lock too, like every other sender of this create (recovery at a
+      // reconnect, the cashier's Check again): on a gateway without idempotency keys, two sends
+      // overlapping between their look-ups would make two payments.
+      return this.engine.view(await this.engine.exclusive(record.id, () => this.recovery.sendCreate(record, true)));
     });
   }
 
@@ -551,7 +554,7 @@ export class CashierCommands {
           `The payment finished as ${describeStatus(record.status)} before it could be canceled.`,
         );
       }
-      const op = journal.addOperation(record.id, 'cancel', `cancel-${record.id}`, {});
+      const op = journal.addOperation(record.id, 'cancel', this.freshKey(record.id, 'cancel'), {});
       const canceled = await this.engine.perform(op, {
         ...moneyOperation(op, record.transactionId!),
         queue: record.status === 'requires_capture',
@@ -617,17 +620,10 @@ export class CashierCommands {
           { issues: [{ path: 'amount', message: 'partial capture is not available with this gateway' }] },
         );
       }
-      const pending = journal.operationsFor(record.id).find((op) => op.kind === 'capture' && op.state === 'pending');
-      if (pending)
-        throw new HostError(
-          'conflict',
-          'A capture of this payment is already queued; it will be sent when the gateway is reachable.',
-          { queued: true },
-        );
       const op = journal.addOperation(
         record.id,
         'capture',
-        `capture-${record.id}`,
+        this.freshKey(record.id, 'capture'),
         input.amount !== undefined ? { amount: input.amount } : {},
         { sending: true },
       );
@@ -645,6 +641,23 @@ export class CashierCommands {
       });
       return this.engine.view(captured);
     });
+  }
+
+  /**
+   * The key of a new capture or cancel: `capture-<payment>` / `cancel-<payment>` the first time,
+   * then `-2`, `-3`… after ones the gateway refused (a refusal changed nothing: asking again is a
+   * new operation, and reusing the refused one's key would replay its refusal). One still pending
+   * — queued, or being sent — is not asked for twice.
+   */
+  private freshKey(paymentId: string, kind: 'capture' | 'cancel'): string {
+    const earlier = this.journal.operationsFor(paymentId).filter((op) => op.kind === kind);
+    if (earlier.some((op) => op.state === 'pending'))
+      throw new HostError(
+        'conflict',
+        `A ${kind} of this payment is already queued; it will be sent when the gateway is reachable.`,
+        { queued: true },
+      );
+    return earlier.length === 0 ? `${kind}-${paymentId}` : `${kind}-${paymentId}-${earlier.length + 1}`;
   }
 
   async refund(input: ParsedCommandInput<'payments.refund'>): Promise<PaymentView> {

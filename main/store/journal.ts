@@ -375,7 +375,9 @@ const FILTERS: Record<PaymentFilter, string> = {
   uncaptured: `WHERE status = 'requires_capture'`,
   attention: 'WHERE attention_since IS NOT NULL',
   // Each part on its own index (an OR of them made the planner walk every payment in date order).
+  // A payment link not paid yet is unfinished too: the customer may pay it while the till is down.
   unfinished: `WHERE id IN (SELECT id FROM payments WHERE status IN ('creating', 'in_progress', 'unknown')
+    UNION SELECT id FROM payments WHERE status = 'pending' AND channel = 'link'
     UNION SELECT id FROM payments WHERE attention_since IS NOT NULL
     UNION SELECT payment_id FROM operations WHERE state = 'pending')`,
 };
@@ -650,6 +652,21 @@ export class Journal {
         `SELECT COUNT(*) AS n FROM operations WHERE payment_id = ? AND state = 'pending' AND last_error IS NOT NULL AND kind IN (${list})`,
       )
       .get<{ n: number }>(paymentId)!.n;
+  }
+
+  /**
+   * Operations an earlier launch left pending without an answer or an error (it stopped while
+   * sending them): marked as waiting to be sent again, so they count as queued until recovery has
+   * sent or confirmed them. Returns how many.
+   */
+  markInterrupted(kinds: readonly OperationKind[], message: string): number {
+    if (kinds.length === 0) return 0;
+    const list = kinds.map((kind) => `'${kind.replace(/'/g, "''")}'`).join(', ');
+    return this.db
+      .prepare(
+        `UPDATE operations SET last_error = ?, updated_at = ? WHERE state = 'pending' AND last_error IS NULL AND kind IN (${list})`,
+      )
+      .run(message, this.nowIso()).changes;
   }
 
   /** One payment's pending operations of one kind, oldest first. */

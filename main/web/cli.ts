@@ -6,13 +6,21 @@
  *   --data-dir PATH    journal, settings, secrets, embedded sandbox (default: the user data dir)
  *   --reader-port P    also watch serial port P for a card reader (repeatable; e.g. a socat pty)
  *   --no-discovery     do not scan serial ports and USB
- *   --gateway-url URL  use this PlutoPay-compatible API instead of the embedded sandbox (test mode),
- *                      with the secret key from the POS_SECRET_KEY environment variable (never a flag:
- *                      flags show up in process lists)
- *   --json             print one JSON line {url, origin, token, display_url, sandbox_url} instead of prose
+ *   --gateway NAME     take payments with plutopay, payplug or plural from this launch on (default:
+ *                      the till's setting, PlutoPay on a new data directory); in test mode with the
+ *                      embedded sandbox, with that sandbox's emulator of it and its credentials
+ *   --gateway-url URL  use this API of the gateway (PlutoPay unless --gateway says otherwise) instead
+ *                      of the embedded sandbox (test mode), e.g. a standalone sandbox's `{url}/payplug`.
+ *                      Credentials come from the environment, never from flags (flags show up in
+ *                      process lists): POS_SECRET_KEY (PlutoPay, PayPlug), or POS_PLURAL_CLIENT_ID,
+ *                      POS_PLURAL_CLIENT_SECRET and POS_PLURAL_SIGNATURE_KEY (Plural)
+ *   --json             print one JSON line {url, origin, token, display_url, sandbox_url,
+ *                      gateway} instead of prose
  */
+import { GATEWAY_NAMES, type GatewayName } from '../../common/contract';
 import { defaultDataDir } from '../../common/paths';
 import { createAppHost } from '../host/app-host';
+import type { LaunchGateway } from '../host/host';
 import { startWebServer } from './server';
 
 export interface WebModeOptions {
@@ -22,6 +30,8 @@ export interface WebModeOptions {
   discovery: boolean;
   json: boolean;
   staticDir: string;
+  /** The gateway to take payments with from this launch on; null keeps the till's setting. */
+  gateway: GatewayName | null;
   gatewayUrl: string | null;
 }
 
@@ -41,6 +51,7 @@ export function parseWebArgs(
     discovery: true,
     json: false,
     staticDir: builtRendererDir,
+    gateway: null,
     gatewayUrl: null,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -59,7 +70,12 @@ export function parseWebArgs(
     else if (arg === '--no-discovery') options.discovery = false;
     else if (arg === '--json') options.json = true;
     else if (arg === '--static-dir') options.staticDir = value();
-    else if (arg === '--gateway-url') options.gatewayUrl = new URL(value()).toString().replace(/\/$/, '');
+    else if (arg === '--gateway') {
+      const name = value();
+      if (!(GATEWAY_NAMES as readonly string[]).includes(name))
+        throw new Error(`--gateway must be one of ${GATEWAY_NAMES.join(', ')}`);
+      options.gateway = name as GatewayName;
+    } else if (arg === '--gateway-url') options.gatewayUrl = new URL(value()).toString().replace(/\/$/, '');
     else throw new Error(`unknown option ${arg} (see main/web/cli.ts)`);
   }
   return options;
@@ -71,7 +87,11 @@ export async function runWebMode(argv: readonly string[], builtRendererDir: stri
     dataDir: options.dataDir,
     readerPorts: options.readerPorts,
     discovery: options.discovery,
-    ...(options.gatewayUrl ? { gateway: { url: options.gatewayUrl, secretKey: requireSecretKey() } } : {}),
+    ...(options.gatewayUrl
+      ? { gateway: launchGateway(options.gateway ?? 'plutopay', options.gatewayUrl) }
+      : options.gateway
+        ? { useGateway: options.gateway }
+        : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   const server = await startWebServer({
@@ -84,12 +104,22 @@ export async function runWebMode(argv: readonly string[], builtRendererDir: stri
   host.customerDisplay({ url: server.displayUrl });
   if (options.json) {
     process.stdout.write(
-      `${JSON.stringify({ url: server.url, origin: server.origin, token: server.token, display_url: server.displayUrl, sandbox_url: host.sandboxUrl })}\n`,
+      `${JSON.stringify({ url: server.url, origin: server.origin, token: server.token, display_url: server.displayUrl, sandbox_url: host.sandboxUrl, gateway: host.snapshot().gateway?.name ?? null })}\n`,
     );
   } else {
     process.stdout.write(`POS Terminal Companion (web mode) — open ${server.url}\n`);
     process.stdout.write(`Customer display (second screen) — open ${server.displayUrl}\n`);
-    if (host.sandboxUrl) process.stdout.write(`Test mode: embedded PlutoPay sandbox at ${host.sandboxUrl}\n`);
+    if (host.sandboxUrl) {
+      // The emulator of the till's gateway: PlutoPay's at the sandbox's root, the others under it.
+      const { gateway, settings } = host.snapshot();
+      const url =
+        gateway?.name === 'payplug'
+          ? settings.payplug.apiBaseUrl
+          : gateway?.name === 'plural'
+            ? settings.plural.apiBaseUrl
+            : host.sandboxUrl;
+      process.stdout.write(`Test mode: embedded ${gateway?.label ?? 'PlutoPay'} sandbox at ${url}\n`);
+    }
   }
   let closing = false;
   const shutdown = async () => {
@@ -103,10 +133,30 @@ export async function runWebMode(argv: readonly string[], builtRendererDir: stri
   process.on('SIGTERM', () => void shutdown());
 }
 
-function requireSecretKey(): string {
-  const key = process.env.POS_SECRET_KEY;
-  if (!key) throw new Error('--gateway-url needs the secret key in the POS_SECRET_KEY environment variable');
-  return key;
+/**
+ * The gateway at `url`, with its credentials from the environment (never from flags: flags show up
+ * in process lists).
+ */
+export function launchGateway(name: GatewayName, url: string, env: NodeJS.ProcessEnv = process.env): LaunchGateway {
+  const required = (variable: string, what: string) => {
+    const value = env[variable]?.trim();
+    if (!value) throw new Error(`--gateway-url with ${name} needs ${what} in the ${variable} environment variable`);
+    return value;
+  };
+  switch (name) {
+    case 'plutopay':
+      return { name, url, secretKey: required('POS_SECRET_KEY', 'the secret key') };
+    case 'payplug':
+      return { name, url, secretKey: required('POS_SECRET_KEY', 'the secret key') };
+    case 'plural':
+      return {
+        name,
+        url,
+        clientId: required('POS_PLURAL_CLIENT_ID', 'the client id'),
+        clientSecret: required('POS_PLURAL_CLIENT_SECRET', 'the client secret'),
+        signatureKey: required('POS_PLURAL_SIGNATURE_KEY', 'the signature key'),
+      };
+  }
 }
 
 /** Entry point behaviour: start, or print the reason and exit non-zero. */

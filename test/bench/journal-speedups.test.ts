@@ -45,7 +45,7 @@ describe('journal search (both plans)', () => {
 });
 
 describe("journal 'unfinished' filter", () => {
-  it('sees payments that are open, need attention, or have an operation not yet confirmed', () => {
+  it('sees payments that are open, unpaid links, need attention, or have an operation not yet confirmed', () => {
     const journal = new Journal(openDatabase(':memory:'), new FakeClock());
     const base = {
       gateway: 'plutopay' as const,
@@ -55,7 +55,11 @@ describe("journal 'unfinished' filter", () => {
       currency: 'EUR',
       captureMethod: 'automatic' as const,
     };
-    const add = (id: string, status: 'succeeded' | 'in_progress' | 'creating' | 'unknown' | 'failed', extra = {}) =>
+    const add = (
+      id: string,
+      status: 'succeeded' | 'in_progress' | 'creating' | 'unknown' | 'failed' | 'pending',
+      extra = {},
+    ) =>
       journal.insertPayment(
         newPaymentRecord({ ...base, id, orderReference: `o-${id}`, idempotencyKey: `k-${id}`, status, ...extra }),
         'created',
@@ -66,15 +70,22 @@ describe("journal 'unfinished' filter", () => {
     add('pay_unknown', 'unknown');
     add('pay_flagged', 'failed', { attentionSince: '2026-01-01T00:00:00Z', attentionReason: 'look' });
     add('pay_queued', 'succeeded');
+    // A link the customer may still pay is unfinished; a card payment not on a reader is not.
+    add('pay_link', 'pending', { channel: 'link' });
+    add('pay_card', 'pending');
     journal.addOperation('pay_queued', 'refund', 'refund-1', { amount: 100 });
     const done = journal.addOperation('pay_done', 'capture', 'capture-1', {});
     journal.updateOperation(done.id, { state: 'done' });
     expect(new Set(journal.listPayments('unfinished', 100).map((p) => p.id))).toEqual(
-      new Set(['pay_open', 'pay_creating', 'pay_unknown', 'pay_flagged', 'pay_queued']),
+      new Set(['pay_open', 'pay_creating', 'pay_unknown', 'pay_flagged', 'pay_queued', 'pay_link']),
     );
     expect(journal.listPayments('attention', 10).map((p) => p.id)).toEqual(['pay_flagged']);
     expect(journal.countQueuedOperations('pay_queued', ['refund'])).toBe(0); // not failed yet: not "queued"
+    // At the next start, one a stopped launch was still sending counts as queued.
+    expect(journal.markInterrupted(['refund'], 'stopped')).toBe(1);
+    expect(journal.countQueuedOperations('pay_queued', ['capture', 'refund'])).toBe(1);
     journal.updateOperation(journal.getOperationByKey('refund-1')!.id, { lastError: 'offline' });
+    expect(journal.markInterrupted(['refund'], 'stopped')).toBe(0);
     expect(journal.countQueuedOperations('pay_queued', ['capture', 'refund'])).toBe(1);
     expect(journal.countQueuedOperations('pay_queued', ['capture'])).toBe(0);
   });

@@ -40,17 +40,18 @@ describe('standalone terminals', () => {
       orderReference: 'BANK-1',
       readerId: reader.id,
     });
-    expect(created).toMatchObject({ status: 'pending', chargedBy: 'terminal', next: ['send_to_reader', 'cancel'] });
+    // Created for the terminal, so sent to it at once, without the gateway.
+    expect(created).toMatchObject({ status: 'in_progress', chargedBy: 'terminal', readerId: reader.id });
+    expect(created).not.toHaveProperty('notSent');
     expect(created.transactionId).toMatch(/^trm_/);
 
     // A refused card: the payment stays open for another.
-    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
-
     await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
     await t.call('simulate.presentCard', { readerId: reader.id, cardNumber: '4000000000000077' });
 
     const declined = await t.waitForPayment(created.id, (p) => p.status === 'pending' && p.decline !== null);
     expect(declined.decline?.code).toBe('insufficient_funds');
+    expect(declined.next).toEqual(['send_to_reader', 'cancel']);
 
     await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
     await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox } from '../../sandbox/index';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 describe('host restarts', () => {
@@ -90,6 +90,152 @@ describe('host restarts', () => {
     const unknown = snapshot.payments.find((p) => p.orderReference === 'OFFLINE-START');
     expect(unknown).toMatchObject({ status: 'unknown' });
     expect(snapshot.attention.map((a) => a.paymentId)).toContain(unknown!.id);
+  });
+});
+
+describe('payment links across a restart (issues 10 and 11, found by the fault soak)', () => {
+  /** The customer pays the link on their phone, straight at the sandbox (not through the till). */
+  async function customerPays(sandbox: RunningSandbox, gateway: 'payplug' | 'plural', id: string) {
+    if (gateway === 'payplug') {
+      return fetch(`${sandbox.payplug.url}/_sandbox/payments/${id}/pay`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${sandbox.payplug.secret_key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ card_number: '4242424242424242' }),
+      });
+    }
+    const { url, client_id, client_secret } = sandbox.plural;
+    const token = (await (
+      await fetch(`${url}/api/auth/v1/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
+      })
+    ).json()) as { access_token: string };
+    return fetch(`${url}/_sandbox/orders/${id}/pay`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ card_number: '4111111111111111' }),
+    });
+  }
+
+  for (const [gateway, currency] of [
+    ['payplug', 'EUR'],
+    ['plural', 'INR'],
+  ] as const) {
+    it(`${gateway}: a link paid while the till was down is seen after the restart, by itself`, async () => {
+      const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+      const dataDir = mkdtempSync(join(tmpdir(), 'host-link-'));
+      try {
+        const first = await startTestHost({ sandbox, dataDir, useGateway: gateway, tuning: { remotePollMs: 50 } });
+        const created = await first.call('payments.create', { amount: 2600, currency, orderReference: 'LINK-DOWN' });
+        expect(created).toMatchObject({ channel: 'link', status: 'pending' });
+        await first.close();
+        // The till is off; the customer still has the QR code and pays.
+        expect((await customerPays(sandbox, gateway, created.transactionId!)).status).toBe(200);
+        // Recovery at start reads the link again and follows it: no cashier action, no notification.
+        const second = await startTestHost({ sandbox, dataDir, useGateway: gateway, tuning: { remotePollMs: 50 } });
+        try {
+          const paid = await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+          expect(paid).toMatchObject({ amountCaptured: 2600, payUrl: null });
+        } finally {
+          await second.close();
+        }
+      } finally {
+        await sandbox.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe('a money operation in flight when the host stopped (found by the PayPlug soak lane)', () => {
+  it('is shown as queued after the restart, so nobody asks for it again, and is sent once', async () => {
+    const { openDatabase } = await import('../../main/store/sqlite');
+    const { Journal } = await import('../../main/store/journal');
+    const { systemClock } = await import('../../common/clock');
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-inflight-'));
+    try {
+      const first = await startTestHost({ sandbox, dataDir });
+      const reader = await first.onlineReader();
+      const created = await first.call('payments.create', {
+        amount: 3000,
+        currency: 'EUR',
+        orderReference: 'INFLIGHT-1',
+      });
+      await first.call('payments.process', { paymentId: created.id, readerId: reader.id });
+      await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+      await first.call('simulate.presentCard', { readerId: reader.id });
+      await first.waitForPayment(created.id, (p) => p.status === 'succeeded');
+      await first.close();
+      // What a kill -9 leaves when it lands while a refund is being sent: journaled, sent, no answer.
+      const db = openDatabase(join(dataDir, 'journal.db'));
+      new Journal(db, systemClock).addOperation(
+        created.id,
+        'refund',
+        `refund-${created.id}-1`,
+        { amount: 1000 },
+        {
+          sending: true,
+        },
+      );
+      db.close();
+
+      // Back up while the gateway does not answer: the refund is queued for everyone to see, and
+      // what can still be refunded counts it.
+      const offline = await startTestHost({
+        sandbox,
+        dataDir,
+        gateway: { url: 'http://127.0.0.1:9', secretKey: sandbox.secret_key },
+      });
+      try {
+        const snapshot = await waitFor(
+          async () => {
+            const s = await offline.call('session.snapshot', {});
+            return s.connectivity.gateway === 'offline' ? s : undefined;
+          },
+          8_000,
+          'the offline banner',
+        );
+        expect(snapshot.payments.find((p) => p.id === created.id)).toMatchObject({
+          status: 'succeeded',
+          amountRefunded: 0,
+          queuedOperations: 1,
+        });
+        expect(snapshot.connectivity.queued).toEqual({ count: 1, totals: [{ currency: 'EUR', amount: 1000 }] });
+        expect((await offline.fail('payments.refund', { paymentId: created.id, amount: 2500 })).message).toMatch(
+          /At most €20\.00/,
+        );
+      } finally {
+        await offline.close();
+      }
+
+      // With the gateway back, recovery sends it with its key: refunded once.
+      const back = await startTestHost({
+        sandbox,
+        dataDir,
+        gateway: { url: sandbox.url, secretKey: sandbox.secret_key },
+      });
+      try {
+        const done = await back.waitForPayment(
+          created.id,
+          (p) => p.amountRefunded === 1000 && p.queuedOperations === 0,
+          8_000,
+        );
+        expect(done.status).toBe('partially_refunded');
+        const ledger = (await back.api('GET', '/_sandbox/ledger')).json as {
+          refunds: { transaction_id: string; amount: number }[];
+        };
+        expect(ledger.refunds.filter((r) => r.transaction_id === created.transactionId).map((r) => r.amount)).toEqual([
+          1000,
+        ]);
+      } finally {
+        await back.close();
+      }
+    } finally {
+      await sandbox.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -13,7 +13,11 @@ import { Journal } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
 
-function setup(gateway = new FakeGateway(), cloudReader: { id: string | null } = { id: null }) {
+function setup(
+  gateway = new FakeGateway(),
+  cloudReader: { id: string | null } = { id: null },
+  tuning: { retryDelayMs?: number } = {},
+) {
   const journal = new Journal(openDatabase(':memory:'), systemClock);
   const connectivity = new Connectivity(systemClock, () => gateway.health());
   const service = new PaymentService({
@@ -33,7 +37,7 @@ function setup(gateway = new FakeGateway(), cloudReader: { id: string | null } =
     onAttentionChanged: () => undefined,
     onQueueChanged: () => undefined,
     log: () => undefined,
-    tuning: { retryDelayMs: 1, remotePollMs: 3_600_000 },
+    tuning: { retryDelayMs: 1, remotePollMs: 3_600_000, ...tuning },
   });
   return { gateway, journal, service, cloudReader };
 }
@@ -61,6 +65,62 @@ describe('payments against a fake gateway (the port)', () => {
     // One payment at the gateway: the retry looked it up by its key instead of creating again.
     expect(gateway.payments.size).toBe(1);
     expect(gateway.calls).toEqual(['create pos-NOKEYS-1-1', 'find pos-NOKEYS-1-1']);
+  });
+
+  it('without idempotency keys, a reconcile while the create is still retrying does not create it twice', async () => {
+    // Found by the PayPlug soak lane: the gateway came back (recovery reconciles every unfinished
+    // payment) while the cashier's create was between two attempts; both looked, found nothing and
+    // sent: two payment links for one order.
+    const { gateway, service, journal } = setup(
+      new FakeGateway({ idempotencyKeys: false }),
+      { id: null },
+      {
+        retryDelayMs: 20,
+      },
+    );
+    gateway.failChanges(1);
+    gateway.createDelayMs = 30;
+    const creating = service.commands.create({
+      amount: 1500,
+      currency: 'EUR',
+      captureMethod: 'automatic',
+      orderReference: 'NOKEYS-RACE',
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    const [record] = journal.findByOrder('NOKEYS-RACE');
+    expect(record?.status).toBe('creating');
+    const [created, reconciled] = await Promise.all([creating, service.reconcileNow(record!.id)]);
+    expect(gateway.payments.size).toBe(1);
+    expect(reconciled.transactionId).toBe(created.transactionId);
+  });
+
+  it('a cancel asked again is refused while one is queued, and sent with a new key after one was refused', async () => {
+    // Found by the Plural soak lane: a second cancel reused the first one's key and failed on the
+    // journal's unique key ("Something went wrong in the host"), so an authorisation whose first
+    // cancel the gateway had refused could never be released.
+    const { gateway, service, journal } = setup(new FakeGateway({ idempotencyKeys: false }));
+    const created = await service.commands.create({ amount: 4000, currency: 'EUR', captureMethod: 'manual' });
+    const tx = gateway.payments.get(created.transactionId!)!;
+    // Refused by the gateway (here: it had just been paid), nothing changed.
+    tx.status = 'succeeded';
+    await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(/not cancelable/);
+    Object.assign(tx, { status: 'requires_capture', amountCapturable: 4000 });
+    await service.reconcileNow(created.id);
+    // Unreachable: queued with its key; asking again says so.
+    gateway.failChanges(3);
+    await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(/queued/);
+    await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(/already queued/);
+    await service.recovery.drainQueue();
+    expect(service.list('all', 10).find((p) => p.id === created.id)?.status).toBe('canceled');
+    expect(
+      journal
+        .operationsFor(created.id)
+        .filter((op) => op.kind === 'cancel')
+        .map((op) => [op.idempotencyKey, op.state]),
+    ).toEqual([
+      [`cancel-${created.id}`, 'failed'],
+      [`cancel-${created.id}-2`, 'done'],
+    ]);
   });
 
   it('a refund whose answer was lost is confirmed by its key, not sent twice', async () => {

@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   compare,
+  ledgerFromPayPlug,
+  ledgerFromPlural,
   orderOfKey,
   type JournalOperation,
   type JournalPayment,
@@ -341,5 +343,222 @@ describe('soak comparison of ledger and journal', () => {
         }),
       ]);
     });
+
+    it("two approvals of the customer's card on the payment links of one order", () => {
+      const day = cleanDay();
+      day.orders[0] = { ...order('o-1', 1000), customerApprovals: 2 };
+      expect(run(day).chargedTwice).toEqual([
+        expect.objectContaining({
+          orderReference: 'o-1',
+          reason: "the gateway approved the customer's card 2 times for this order",
+        }),
+      ]);
+    });
+
+    it('an order created twice at the gateway with one key (no idempotency keys), even unpaid', () => {
+      const day = cleanDay();
+      day.ledger.transactions.push(tx('t1b', 'pos-o-1-1', 'pending', 1000));
+      const result = run(day);
+      expect(result.chargedTwice).toEqual([
+        expect.objectContaining({
+          orderReference: 'o-1',
+          reason: expect.stringMatching(/created 2 times .*pos-o-1-1/),
+        }),
+      ]);
+      // The second one is also a transaction the journal is not linked to.
+      expect(result.lost).toEqual([expect.objectContaining({ reason: expect.stringContaining('txn_t1b') })]);
+    });
+
+    it('a refund applied twice at the gateway (two refunds with one key)', () => {
+      const day = cleanDay();
+      day.ledger.refunds.push({ ...day.ledger.refunds[0]!, id: 'r1b', reference: 're_1b' });
+      day.ledger.transactions[1] = { ...day.ledger.transactions[1]!, amount_refunded: 1000 };
+      expect(run(day).chargedTwice).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            orderReference: 'o-2',
+            reason: expect.stringMatching(/refund-p2-1 applied 2 times/),
+          }),
+        ]),
+      );
+    });
+  });
+
+  describe('lost, against what the journal says the gateway did', () => {
+    it('a journal payment naming a transaction the gateway does not have', () => {
+      const day = cleanDay();
+      day.payments.push(payment('p5', 'o-5', 1, 'canceled', 't-missing', 300));
+      day.orders.push(order('o-5', 0));
+      expect(run(day).lost).toEqual([
+        expect.objectContaining({ paymentId: 'p5', reason: expect.stringContaining('t-missing') }),
+      ]);
+    });
+
+    it('a refund done in the journal that the gateway never made', () => {
+      const day = cleanDay();
+      day.operations.push({ paymentId: 'p1', kind: 'refund', idempotencyKey: 'refund-p1-1', state: 'done' });
+      expect(run(day).lost).toEqual([
+        expect.objectContaining({ orderReference: 'o-1', reason: expect.stringContaining('refund-p1-1') }),
+      ]);
+    });
+  });
+});
+
+describe("each gateway's ledger in the comparison's shape", () => {
+  it('PayPlug: statuses from is_paid, the authorization and the failure; keys from the pos_key tags', () => {
+    const ledger = ledgerFromPayPlug({
+      payments: [
+        {
+          id: 'pay_a',
+          amount: 1000,
+          currency: 'EUR',
+          status: 'paid',
+          is_paid: true,
+          amount_refunded: 400,
+          failure_code: null,
+          metadata: { pos_key: 'pos-o-1-1' },
+        },
+        {
+          id: 'pay_b',
+          amount: 2000,
+          currency: 'EUR',
+          status: 'paid',
+          is_paid: true,
+          amount_refunded: 2000,
+          failure_code: null,
+          metadata: { pos_key: 'pos-o-2-1' },
+        },
+        {
+          id: 'pay_c',
+          amount: 3000,
+          currency: 'EUR',
+          status: 'authorized',
+          is_paid: false,
+          amount_refunded: 0,
+          failure_code: null,
+          metadata: { pos_key: 'pos-o-3-1' },
+        },
+        {
+          id: 'pay_d',
+          amount: 500,
+          currency: 'EUR',
+          status: 'failed',
+          is_paid: false,
+          amount_refunded: 0,
+          failure_code: 'aborted',
+          metadata: { pos_key: 'pos-o-4-1' },
+        },
+        {
+          id: 'pay_e',
+          amount: 500,
+          currency: 'EUR',
+          status: 'failed',
+          is_paid: false,
+          amount_refunded: 0,
+          failure_code: 'card_declined',
+          metadata: null,
+        },
+        {
+          id: 'pay_f',
+          amount: 500,
+          currency: 'EUR',
+          status: 'open',
+          is_paid: false,
+          amount_refunded: 0,
+          failure_code: null,
+          metadata: { pos_key: 'pos-o-6-1' },
+        },
+      ],
+      refunds: [
+        { id: 're_1', payment_id: 'pay_a', amount: 400, metadata: { pos_key: 'refund-p1-1', pos_reason: 'soak' } },
+      ],
+    });
+    expect(
+      ledger.transactions.map((t) => [t.id, t.status, t.amount_captured, t.amount_refunded, t.idempotency_key]),
+    ).toEqual([
+      ['pay_a', 'partially_refunded', 1000, 400, 'pos-o-1-1'],
+      ['pay_b', 'refunded', 2000, 2000, 'pos-o-2-1'],
+      ['pay_c', 'requires_capture', 0, 0, 'pos-o-3-1'],
+      ['pay_d', 'canceled', 0, 0, 'pos-o-4-1'],
+      ['pay_e', 'failed', 0, 0, null],
+      ['pay_f', 'pending', 0, 0, 'pos-o-6-1'],
+    ]);
+    expect(ledger.refunds).toEqual([
+      {
+        id: 're_1',
+        reference: 're_1',
+        transaction_id: 'pay_a',
+        idempotency_key: 'refund-p1-1',
+        amount: 400,
+        currency: 'EUR',
+      },
+    ]);
+  });
+
+  it("Plural: statuses from the order's, captured and refunded amounts; refund orders under their charge", () => {
+    const order = (id: string, status: string, captured: number, refunded: number, key: string | null) => ({
+      order_id: id,
+      merchant_order_reference: `ref-${id}`,
+      status,
+      amount: 5000,
+      currency: 'INR',
+      captured,
+      refunded,
+      merchant_metadata: key ? { pos_order: 'o', pos_key: key } : null,
+      refunds: [] as {
+        order_id: string;
+        merchant_order_reference: string;
+        amount: number;
+        merchant_metadata: unknown;
+      }[],
+    });
+    const partly = order('v1-a', 'PARTIALLY_REFUNDED', 3000, 1000, 'pos-o-1-1');
+    partly.refunds.push({
+      order_id: 'v1-r',
+      merchant_order_reference: 'v1-a-R1',
+      amount: 1000,
+      merchant_metadata: { pos_key: 'refund-p1-1', pos_op: 'refund' },
+    });
+    const ledger = ledgerFromPlural({
+      orders: [
+        partly,
+        order('v1-b', 'PROCESSED', 5000, 0, 'pos-o-2-1'),
+        order('v1-c', 'PARTIALLY_CAPTURED', 2500, 0, 'pos-o-3-1'),
+        order('v1-d', 'AUTHORIZED', 0, 0, 'pos-o-4-1'),
+        order('v1-e', 'ATTEMPTED', 0, 0, 'pos-o-5-1'),
+        order('v1-f', 'CANCELLED', 0, 0, 'pos-o-6-1'),
+        order('v1-g', 'FULLY_REFUNDED', 5000, 5000, 'pos-o-7-1'),
+        order('v1-h', 'FAILED', 0, 0, null),
+      ],
+    });
+    expect(
+      ledger.transactions.map((t) => [
+        t.id,
+        t.reference,
+        t.status,
+        t.amount_captured,
+        t.amount_refunded,
+        t.idempotency_key,
+      ]),
+    ).toEqual([
+      ['v1-a', 'ref-v1-a', 'partially_refunded', 3000, 1000, 'pos-o-1-1'],
+      ['v1-b', 'ref-v1-b', 'succeeded', 5000, 0, 'pos-o-2-1'],
+      ['v1-c', 'ref-v1-c', 'succeeded', 2500, 0, 'pos-o-3-1'],
+      ['v1-d', 'ref-v1-d', 'requires_capture', 0, 0, 'pos-o-4-1'],
+      ['v1-e', 'ref-v1-e', 'pending', 0, 0, 'pos-o-5-1'],
+      ['v1-f', 'ref-v1-f', 'canceled', 0, 0, 'pos-o-6-1'],
+      ['v1-g', 'ref-v1-g', 'refunded', 5000, 5000, 'pos-o-7-1'],
+      ['v1-h', 'ref-v1-h', 'failed', 0, 0, null],
+    ]);
+    expect(ledger.refunds).toEqual([
+      {
+        id: 'v1-r',
+        reference: 'v1-a-R1',
+        transaction_id: 'v1-a',
+        idempotency_key: 'refund-p1-1',
+        amount: 1000,
+        currency: 'INR',
+      },
+    ]);
   });
 });

@@ -7,11 +7,19 @@
  *                 transaction (key pos-…) or a refund on one of our transactions that the journal
  *                 does not know; a journal payment left unfinished (non-final status, or a money
  *                 operation still queued) without a Needs-attention entry.
- * charged twice — more than one charged transaction for one order; a captured or refunded amount
- *                 in the ledger that differs from the journal's (or money the gateway holds that
- *                 the journal shows as not charged); refunds beyond what was captured; more
- *                 captured or refunded than the cashier asked for; more than one approval by the
- *                 terminal for one order (the Concert emulator sees every approval it gives).
+ *                 A journal payment naming a gateway transaction the gateway does not have, and a
+ *                 refund the journal records as made that the gateway does not have, are lost too.
+ * charged twice — more than one charged transaction for one order; an order created twice at the
+ *                 gateway (two transactions with one key: what a gateway without idempotency keys
+ *                 risks on a retry); a refund applied twice (two refunds with one key); a captured
+ *                 or refunded amount in the ledger that differs from the journal's (or money the
+ *                 gateway holds that the journal shows as not charged); refunds beyond what was
+ *                 captured; more captured or refunded than the cashier asked for; more than one
+ *                 approval by the terminal for one order (the Concert emulator sees every approval
+ *                 it gives), or of the customer's card on a payment link.
+ *
+ * Each gateway's ledger is read into the same shape: PlutoPay's as it is, PayPlug's and Plural's
+ * by ledgerFromPayPlug / ledgerFromPlural (their keys are the app's `pos_key` tags).
  */
 
 export interface LedgerTransaction {
@@ -81,6 +89,8 @@ export interface RunnerOrder {
   intendedRefunds: number;
   /** Approvals the terminal gave for this order (Concert emulator); null when not observable. */
   deviceApprovals: number | null;
+  /** Pay by link: approvals of the customer's card at the gateway for this order; null otherwise. */
+  customerApprovals?: number | null;
 }
 
 export interface Finding {
@@ -212,6 +222,34 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
     }
   }
 
+  // -- lost: what the journal says the gateway did that the gateway does not have ---------------
+  const txIds = new Set(transactions.map((tx) => tx.id));
+  for (const payment of journal.payments) {
+    if (payment.origin !== 'local' || payment.transactionId === null || txIds.has(payment.transactionId)) continue;
+    lost.push({
+      orderReference: payment.orderReference,
+      paymentId: payment.id,
+      reason: `journal payment ${payment.id} (${payment.status}) names gateway transaction ${payment.transactionId}, which the gateway does not have`,
+    });
+  }
+  const refundKeys = new Map<string, LedgerRefund[]>();
+  for (const refund of ledger.refunds) {
+    if (refund.idempotency_key === null) continue;
+    const list = refundKeys.get(refund.idempotency_key) ?? [];
+    list.push(refund);
+    refundKeys.set(refund.idempotency_key, list);
+  }
+  const paymentsById = new Map(journal.payments.map((p) => [p.id, p]));
+  for (const op of journal.operations) {
+    if (op.kind !== 'refund' || op.state !== 'done' || refundKeys.has(op.idempotencyKey)) continue;
+    const payment = paymentsById.get(op.paymentId);
+    lost.push({
+      orderReference: orderOf(payment),
+      paymentId: op.paymentId,
+      reason: `refund ${op.idempotencyKey} is done in the journal but the gateway has no refund with that key`,
+    });
+  }
+
   // -- lost: unfinished journal payments nobody is told about ---------------------------------
   const pendingOps = new Map<string, JournalOperation[]>();
   for (const op of journal.operations) {
@@ -242,6 +280,30 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
   }
 
   // -- charged twice ---------------------------------------------------------------------------
+  const byKey = new Map<string, LedgerTransaction[]>();
+  for (const tx of transactions) {
+    if (!ours.has(tx.id) || tx.idempotency_key === null) continue;
+    const list = byKey.get(tx.idempotency_key) ?? [];
+    list.push(tx);
+    byKey.set(tx.idempotency_key, list);
+  }
+  for (const [key, made] of byKey) {
+    if (made.length < 2) continue;
+    chargedTwice.push({
+      orderReference: orderOfKey(key),
+      paymentId: null,
+      reason: `created ${made.length} times at the gateway with key ${key}: ${made.map((tx) => `${tx.reference} ${tx.status}`).join(', ')}`,
+    });
+  }
+  for (const [key, made] of refundKeys) {
+    if (made.length < 2 || !made.some((refund) => ours.has(refund.transaction_id))) continue;
+    const payment = paymentsByTx.get(made[0]!.transaction_id);
+    chargedTwice.push({
+      orderReference: orderOf(payment),
+      paymentId: payment?.id ?? null,
+      reason: `refund ${key} applied ${made.length} times at the gateway: ${made.map((r) => `${r.reference} ${r.amount}`).join(', ')}`,
+    });
+  }
   const chargedByOrder = new Map<string, LedgerTransaction[]>();
   for (const tx of transactions) {
     if (!ours.has(tx.id) || !CHARGED_STATUSES.has(tx.status)) continue;
@@ -323,6 +385,13 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
         reason: `the terminal approved ${order.deviceApprovals} card payments for this order`,
       });
     }
+    if (order.customerApprovals != null && order.customerApprovals > 1) {
+      chargedTwice.push({
+        orderReference,
+        paymentId: null,
+        reason: `the gateway approved the customer's card ${order.customerApprovals} times for this order`,
+      });
+    }
   }
 
   // -- figures ---------------------------------------------------------------------------------
@@ -388,5 +457,125 @@ export function compare(ledger: Ledger, journal: JournalView, orders: readonly R
     lost,
     chargedTwice,
     attention,
+  };
+}
+
+// -- each gateway's ledger in the comparison's shape ----------------------------------------------
+
+function tagOf(metadata: unknown, tag: string): string | null {
+  if (typeof metadata !== 'object' || metadata === null) return null;
+  const value = (metadata as Record<string, unknown>)[tag];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** A charged status from what was captured and refunded. */
+function chargedStatus(captured: number, refunded: number): string {
+  return refunded <= 0 ? 'succeeded' : refunded >= captured ? 'refunded' : 'partially_refunded';
+}
+
+/** `GET {payplug.url}/_sandbox/ledger` (docs/sandbox-payplug.md#ledger). */
+export interface PayPlugLedger {
+  payments: {
+    id: string;
+    amount: number;
+    currency: string;
+    status: string;
+    is_paid: boolean;
+    amount_refunded: number;
+    failure_code: string | null;
+    metadata: unknown;
+  }[];
+  refunds: { id: string; payment_id: string; amount: number; metadata: unknown }[];
+}
+
+/**
+ * PayPlug's ledger: a payment is paid (captured whole), authorized (deferred, not captured yet),
+ * open, or failed — `aborted` (the till's cancel) or `canceled` (on the page) being canceled. The
+ * app's key is the `pos_key` tag, on payments and refunds.
+ */
+export function ledgerFromPayPlug(raw: PayPlugLedger): Ledger {
+  const currencies = new Map(raw.payments.map((p) => [p.id, p.currency]));
+  return {
+    transactions: raw.payments.map((p) => ({
+      id: p.id,
+      reference: p.id,
+      idempotency_key: tagOf(p.metadata, 'pos_key'),
+      status: p.is_paid
+        ? chargedStatus(p.amount, p.amount_refunded)
+        : p.status === 'authorized' || p.status === 'authorization_expired'
+          ? 'requires_capture'
+          : p.status === 'open'
+            ? 'pending'
+            : p.failure_code === 'aborted' || p.failure_code === 'canceled'
+              ? 'canceled'
+              : 'failed',
+      amount: p.amount,
+      amount_captured: p.is_paid ? p.amount : 0,
+      amount_refunded: p.amount_refunded,
+      currency: p.currency,
+    })),
+    refunds: raw.refunds.map((r) => ({
+      id: r.id,
+      reference: r.id,
+      transaction_id: r.payment_id,
+      idempotency_key: tagOf(r.metadata, 'pos_key'),
+      amount: r.amount,
+      currency: currencies.get(r.payment_id) ?? 'EUR',
+    })),
+  };
+}
+
+/** `GET {plural.url}/_sandbox/ledger` (docs/sandbox-plural.md#sandbox-only-routes). */
+export interface PluralLedger {
+  orders: {
+    order_id: string;
+    merchant_order_reference: string;
+    status: string;
+    amount: number;
+    currency: string;
+    captured: number;
+    refunded: number;
+    merchant_metadata: unknown;
+    refunds: { order_id: string; merchant_order_reference: string; amount: number; merchant_metadata: unknown }[];
+  }[];
+}
+
+const PLURAL_OPEN = new Set(['CREATED', 'PENDING', 'ATTEMPTED']);
+
+/**
+ * Plural's ledger: every charge order with its refund orders. Money held: AUTHORIZED; taken:
+ * PROCESSED, PARTIALLY_CAPTURED and the refunded states. The app's key is the `pos_key` of each
+ * order's merchant_metadata.
+ */
+export function ledgerFromPlural(raw: PluralLedger): Ledger {
+  return {
+    transactions: raw.orders.map((o) => ({
+      id: o.order_id,
+      reference: o.merchant_order_reference,
+      idempotency_key: tagOf(o.merchant_metadata, 'pos_key'),
+      status: PLURAL_OPEN.has(o.status)
+        ? 'pending'
+        : o.status === 'AUTHORIZED'
+          ? 'requires_capture'
+          : o.status === 'CANCELLED'
+            ? 'canceled'
+            : o.status === 'FAILED'
+              ? 'failed'
+              : chargedStatus(o.captured, o.refunded),
+      amount: o.amount,
+      amount_captured: o.captured,
+      amount_refunded: o.refunded,
+      currency: o.currency,
+    })),
+    refunds: raw.orders.flatMap((o) =>
+      o.refunds.map((r) => ({
+        id: r.order_id,
+        reference: r.merchant_order_reference,
+        transaction_id: o.order_id,
+        idempotency_key: tagOf(r.merchant_metadata, 'pos_key'),
+        amount: r.amount,
+        currency: o.currency,
+      })),
+    ),
   };
 }

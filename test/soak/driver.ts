@@ -12,6 +12,36 @@ import type { RunnerOrder } from './compare';
 import { HostDown, type HostSession } from './host-process';
 import type { KillPlan, KillPoint, Lane, PaymentPlan } from './scenarios';
 
+/** What the customer did with a payment link (PayPlug, Plural): the soak pays it at the sandbox. */
+export interface CustomerRecord {
+  attempts: number;
+  /** Card payments the gateway approved for this order (more than one is a double charge). */
+  approvals: number;
+  declines: number;
+  /** Attempts the gateway refused because the link could no longer be paid. */
+  refused: number;
+  /** When the gateway approved the customer's card: from then on the host must see it by itself. */
+  paidAt: number | null;
+  /** A kill -9 is planned to let the customer pay while the host is down (the hook pays). */
+  payScheduledAt: number | null;
+  /** The customer tried the link after the cashier withdrew it (a withdrawn link must not take money). */
+  latePay: 'refused' | 'approved' | null;
+}
+
+/** The customer's phone: pays a payment link at the gateway with a test card, as its page would. */
+export interface LinkCustomer {
+  pay(transactionId: string, cardNumber: string): Promise<CustomerAttempt>;
+}
+
+/**
+ * approved/declined: the gateway took the attempt; refused: the link can no longer be paid;
+ * error: no usable answer (the customer tries again).
+ */
+export interface CustomerAttempt {
+  outcome: 'approved' | 'declined' | 'refused' | 'error';
+  detail: string;
+}
+
 /** What the terminal emulator did for one order (the Concert lane sees every request it takes). */
 export interface TerminalRecord {
   requests: number;
@@ -57,6 +87,10 @@ export interface OrderState {
   /** Unknown outcomes the cashier settled for this order, over all its pushes. */
   resolutions: number;
   terminal: TerminalRecord | null;
+  /** Pay by link: what the customer did. */
+  customer: CustomerRecord | null;
+  /** The host refused the cashier's cancel of an unpaid link (the gateway cannot withdraw one). */
+  cancelRefused: boolean;
   finished: boolean;
   timedOut: boolean;
   finalStatus: string | null;
@@ -90,6 +124,11 @@ export function newOrderState(plan: PaymentPlan): OrderState {
     cashierResolution: null,
     resolutions: 0,
     terminal: plan.lane === 'concert' ? { requests: 0, approvals: 0, lastAnswer: null } : null,
+    customer:
+      plan.channel === 'link'
+        ? { attempts: 0, approvals: 0, declines: 0, refused: 0, paidAt: null, payScheduledAt: null, latePay: null }
+        : null,
+    cancelRefused: false,
     finished: false,
     timedOut: false,
     finalStatus: null,
@@ -105,7 +144,25 @@ export function runnerOrder(order: OrderState): RunnerOrder {
     intendedCapture: order.intendedCapture,
     intendedRefunds: order.intendedRefunds,
     deviceApprovals: order.terminal ? order.terminal.approvals : null,
+    customerApprovals: order.customer ? order.customer.approvals : null,
   };
+}
+
+/** Records a customer's attempt on a payment link (by the driver, or by a kill's hook while the host is down). */
+export function recordCustomerAttempt(order: OrderState, card: string, attempt: CustomerAttempt): void {
+  const customer = order.customer;
+  if (!customer) return;
+  customer.attempts++;
+  if (attempt.outcome === 'approved') {
+    customer.approvals++;
+    customer.paidAt = Date.now();
+  } else if (attempt.outcome === 'declined') {
+    customer.declines++;
+    if (card === order.plan.declineCard) order.declinedCardUsed = true;
+  } else if (attempt.outcome === 'refused') customer.refused++;
+  order.notes.push(
+    `${new Date().toISOString().slice(11, 23)} customer pays the link with ${card.slice(-4)}: ${attempt.outcome}${attempt.detail ? ` (${attempt.detail.slice(0, 120)})` : ''}`,
+  );
 }
 
 /** Fires the planned kills when a payment reaches their point; one kill at a time. */
@@ -143,6 +200,11 @@ export class Killer {
     }
   }
 
+  /** Whether a kill is planned at this point of this payment. */
+  has(order: OrderState, point: KillPoint): boolean {
+    return this.pending.some((k) => k.index === order.plan.index && k.point === point);
+  }
+
   /** Kills not fired yet (their payment never ran). */
   get unfired(): number {
     return this.pending.length;
@@ -169,8 +231,12 @@ export class Killer {
 
 export interface DriverContext {
   session: HostSession;
-  readerIds: Record<Lane, string | null>;
+  readerIds: Partial<Record<Lane, string | null>>;
   killer: Killer;
+  /** Pay by link: the customer's phone (null on the PlutoPay lane). */
+  customer: LinkCustomer | null;
+  /** The gateway's smallest refund (minor units): what a partial refund may leave, at least. */
+  minRefund: number;
   /** The Concert terminal's script for the next request (null without the Concert lane). */
   setTerminalScript: ((script: PaymentPlan['concertScript']) => void) | null;
   /** The sandbox's current simulated-reader timeout (cloud lane), if any. */
@@ -188,6 +254,10 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 const MAX_PUSHES = 5;
 const CLEAN_APPROVAL = { delayMs: 60 } as const;
+/** The customer paid a link: the host must show it (it follows the link by itself) within this. */
+const LINK_FOLLOW_MS = 40_000;
+/** A planned kill was to let the customer pay; if it has not come by then, the customer pays anyway. */
+const SCHEDULED_PAY_MS = 15_000;
 
 /** Drives one payment until it is finished, needs a decision the runner cannot make, or time is up. */
 export async function drivePayment(ctx: DriverContext, order: OrderState, budgetMs: number): Promise<void> {
@@ -260,7 +330,10 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
       orderReference: plan.orderReference,
       captureMethod: plan.captureMethod,
       description: `soak ${plan.index} ${plan.scenario}`,
+      ...(plan.channel === 'link' ? { channel: 'link' } : {}),
     });
+    // A payment link for an amount with automatic capture is asking to be paid that amount.
+    if (plan.channel === 'link' && plan.captureMethod === 'automatic') order.intendedCapture = plan.amount;
     if (created.kind === 'ok') {
       order.paymentId = created.value.id;
       order.accepted = true;
@@ -358,7 +431,7 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
         break;
       }
       case 'unknown': {
-        if (!view.transactionId) {
+        if (!view.transactionId || plan.channel === 'link') {
           if (stuckMs > 1_000) {
             await act('attention.retry', { paymentId: id });
             sameSince = Date.now();
@@ -375,10 +448,12 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
         break;
       }
       case 'pending':
-        await handlePending(view);
+        if (plan.channel === 'link') await handleLinkPending(view);
+        else await handlePending(view);
         break;
       case 'in_progress':
-        await handleInProgress(view, stuckMs);
+        if (plan.channel === 'link') await settle(view, 1_000);
+        else await handleInProgress(view, stuckMs);
         break;
       case 'requires_capture':
         await handleAuthorised(view);
@@ -392,6 +467,7 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
       case 'refunded':
       case 'canceled':
       case 'failed':
+        if (plan.channel === 'link' && view.status === 'canceled') await customerComesBack(view);
         finish(view);
         return;
     }
@@ -405,6 +481,94 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
     order.timedOut = false;
     order.finalStatus = view.status;
     note(`finished: ${view.status}, captured ${view.amountCaptured}, refunded ${view.amountRefunded}`);
+  }
+
+  /** A payment link nobody paid yet: the customer pays it (or the cashier withdraws it). */
+  async function handleLinkPending(view: PaymentView): Promise<void> {
+    const customer = order.customer!;
+    if (customer.paidAt !== null) {
+      // The gateway took the money: the host follows the link and must see it by itself.
+      const since = Date.now() - customer.paidAt;
+      if (since > LINK_FOLLOW_MS && !order.findings.some((f) => f.startsWith('still pending'))) {
+        order.findings.push(
+          `still pending ${Math.round(since / 1000)} s after the customer paid the link${order.heldAcrossRestart ? ' while the host was down' : ''}`,
+        );
+      }
+      await settle(view, 1_000);
+      return;
+    }
+    if (customer.payScheduledAt !== null) {
+      // A kill lets the customer pay while the host is down; its hook pays.
+      if (Date.now() - customer.payScheduledAt < SCHEDULED_PAY_MS) {
+        await settle(view, 500);
+        return;
+      }
+      customer.payScheduledAt = null;
+      note('the planned kill did not come: the customer pays now');
+    }
+    if (plan.scenario === 'cancel_pending' && !order.cancelRefused) {
+      // Where the gateway cannot withdraw an unpaid link (the host offers no cancel), the cashier
+      // takes the QR code down; the host must still refuse a cancel sent anyway, and change nothing.
+      const offered = view.next.includes('cancel');
+      await cancelStep(view, offered ? 'withdraw the unpaid link' : 'cancel sent although not offered');
+      if (!offered && order.cancelAsked > 0) {
+        const after = session.payments.get(id);
+        if (after?.status === 'pending') {
+          order.cancelRefused = true;
+          note('the gateway cannot withdraw an unpaid link: the QR code is taken down');
+        }
+      }
+      return;
+    }
+    if (plan.scenario === 'cashier_cancel' && order.cancelAsked === 0) {
+      // The customer pays as the cashier cancels: either may win, nothing may be charged twice.
+      const why = 'cancel while the customer pays';
+      if (plan.race === 'cancel_first') {
+        await cancelStep(view, why);
+        await customerPays(session.payments.get(id) ?? view, plan.goodCard);
+      } else if (plan.race === 'customer_first') {
+        await customerPays(view, plan.goodCard);
+        await cancelStep(view, why);
+      } else await Promise.all([customerPays(view, plan.goodCard), cancelStep(view, why)]);
+      return;
+    }
+    const useDecline = plan.declineCard !== null && !order.declinedCardUsed;
+    if (!useDecline && ctx.killer.has(order, 'customer_paying')) {
+      customer.payScheduledAt = Date.now();
+      note('the customer will pay while the host is down');
+      ctx.killer.at(order, 'customer_paying');
+      await settle(view, 500);
+      return;
+    }
+    await customerPays(view, useDecline ? plan.declineCard! : plan.goodCard);
+  }
+
+  async function customerPays(view: PaymentView, card: string): Promise<void> {
+    if (!view.transactionId || !ctx.customer) {
+      await settle(view, 500);
+      return;
+    }
+    const attempt = await ctx.customer.pay(view.transactionId, card);
+    recordCustomerAttempt(order, card, attempt);
+    if (attempt.outcome === 'error' || attempt.outcome === 'refused') await settle(view, 600);
+  }
+
+  /**
+   * A withdrawn link the customer still has on their phone: paying it must be refused. (With a
+   * cancel that raced the customer's payment, the customer already had their try.)
+   */
+  async function customerComesBack(view: PaymentView): Promise<void> {
+    const customer = order.customer;
+    if (!customer || !ctx.customer || !view.transactionId || plan.scenario !== 'cancel_pending') return;
+    for (let tries = 0; tries < 5 && customer.latePay === null; tries++) {
+      const attempt = await ctx.customer.pay(view.transactionId, plan.goodCard);
+      recordCustomerAttempt(order, plan.goodCard, attempt);
+      if (attempt.outcome === 'refused') customer.latePay = 'refused';
+      else if (attempt.outcome === 'approved') {
+        customer.latePay = 'approved';
+        order.findings.push('the customer paid a link the till had withdrawn (canceled)');
+      } else await sleep(300);
+    }
   }
 
   async function handlePending(view: PaymentView): Promise<void> {
@@ -675,7 +839,7 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
       note('the cancel came too late: the cashier refunds it');
     }
     // Undo: one step, everything that is left. Otherwise the plan's steps, fitted to the capture.
-    const steps = order.undo ? [view.amountCaptured] : refundSteps(plan.refunds, view.amountCaptured);
+    const steps = order.undo ? [view.amountCaptured] : refundSteps(plan.refunds, view.amountCaptured, ctx.minRefund);
     let cumulative = 0;
     let done = 0;
     for (const step of steps) {
@@ -713,12 +877,18 @@ export async function drivePayment(ctx: DriverContext, order: OrderState, budget
   }
 }
 
-/** The plan's refunds, fitted to what was actually captured. */
-export function refundSteps(planned: readonly number[], captured: number): number[] {
+/**
+ * The plan's refunds, fitted to what was actually captured; no step, and nothing a partial step
+ * leaves, below the gateway's smallest refund (`min`).
+ */
+export function refundSteps(planned: readonly number[], captured: number, min = 1): number[] {
   if (captured <= 0 || planned.length === 0) return [];
   const total = planned.reduce((a, b) => a + b, 0);
   if (total <= captured) return [...planned];
-  if (planned.length === 1) return [Math.min(planned[0]!, captured)];
-  const first = Math.min(planned[0]!, Math.max(captured - 1, 1));
-  return first >= captured ? [captured] : [first, captured - first];
+  if (planned.length === 1) {
+    const step = Math.min(planned[0]!, captured);
+    return captured - step > 0 && captured - step < min ? [captured] : [step];
+  }
+  const first = Math.min(planned[0]!, Math.max(captured - min, min));
+  return first >= captured || captured - first < min ? [captured] : [first, captured - first];
 }

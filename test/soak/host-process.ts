@@ -1,5 +1,6 @@
 /**
- * The host as a real child process (`node out/main/web.js … --gateway-url <sandbox>`), killed with
+ * The host as a real child process (`node out/main/web.js … --gateway <name> --gateway-url <sandbox>`),
+ * killed with
  * SIGKILL at chosen moments and restarted on the same data directory, and the session the soak
  * drives it through: one bridge connection per launch, resynced with session.snapshot after each
  * restart. Commands wait while the host is down instead of failing.
@@ -20,8 +21,17 @@ export interface HostProcessOptions {
   entry: string;
   cwd: string;
   dataDir: string;
+  /** The gateway the till takes payments with (default PlutoPay). */
+  gateway?: 'plutopay' | 'payplug' | 'plural';
+  /** The gateway's API (e.g. a relay in front of the sandbox's `{url}/payplug`). */
   gatewayUrl: string;
-  secretKey: string;
+  /**
+   * Its credentials, passed in the environment as the web CLI reads them (POS_SECRET_KEY, or
+   * POS_PLURAL_CLIENT_ID / _CLIENT_SECRET / _SIGNATURE_KEY), never on the command line.
+   */
+  credentials?: Readonly<Record<string, string>>;
+  /** PlutoPay's (or PayPlug's) secret key: the same as `credentials: { POS_SECRET_KEY }`. */
+  secretKey?: string;
   readerPorts: readonly string[];
   startTimeoutMs?: number;
   /** Every stderr line of every launch (kept by the caller for diagnosis). */
@@ -58,14 +68,20 @@ export class HostProcess {
       this.options.dataDir,
       '--no-discovery',
       '--json',
+      '--gateway',
+      this.options.gateway ?? 'plutopay',
       '--gateway-url',
       this.options.gatewayUrl,
     ];
     for (const port of this.options.readerPorts) args.push('--reader-port', port);
-    // The key goes in the environment, never on the command line (process lists show flags).
+    // Credentials go in the environment, never on the command line (process lists show flags).
     const child = spawn(process.execPath, args, {
       cwd: this.options.cwd,
-      env: { ...process.env, POS_SECRET_KEY: this.options.secretKey },
+      env: {
+        ...process.env,
+        ...(this.options.secretKey ? { POS_SECRET_KEY: this.options.secretKey } : {}),
+        ...this.options.credentials,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -1,13 +1,15 @@
-/** The soak's printed verdict: a table of figures, then every finding with its reason. */
-import type { SoakReport } from './soak';
+/** The soak's printed verdict: per lane, a table of figures and every finding; then a summary. */
+import type { LaneReport, SoakReport } from './soak';
 
-/** Sums mix USD and EUR: shown as minor units. */
+const LABELS: Record<string, string> = { plutopay: 'PlutoPay', payplug: 'PayPlug', plural: 'Plural' };
+
+/** Sums mix currencies: shown as minor units. */
 function money(minor: number): string {
   return `${minor.toLocaleString('en-US')} minor units`;
 }
 
-export function formatReport(report: SoakReport): string {
-  const { figures, lost, chargedTwice, attention } = report.comparison;
+function formatLane(lane: LaneReport): string[] {
+  const { figures, lost, chargedTwice, attention } = lane.comparison;
   const rows: [string, string][] = [
     ['payments attempted', String(figures.attempted)],
     ['  succeeded (money taken)', String(figures.succeeded)],
@@ -21,36 +23,42 @@ export function formatReport(report: SoakReport): string {
     ['lost (must be 0)', String(figures.lost)],
     ['charged twice (must be 0)', String(figures.chargedTwice)],
     ['left needing attention', String(figures.needingAttention)],
-    [
-      'secrets on the wire (must be 0)',
-      `${report.wire.leaks.length}  (${report.wire.messages} bridge messages checked)`,
-    ],
+    ['secrets on the wire (must be 0)', `${lane.wire.leaks.length}  (${lane.wire.messages} bridge messages checked)`],
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
+  const link = lane.gateway !== 'plutopay';
   const lines = [
-    `Fault soak — seed ${report.seed}, ${report.options.payments} payments planned, ${(report.durationMs / 1000).toFixed(1)} s`,
+    `${LABELS[lane.gateway] ?? lane.gateway} lane — ${lane.payments} payments planned, ${(lane.durationMs / 1000).toFixed(1)} s`,
     '',
     ...rows.map(([label, value]) => `  ${label.padEnd(width)}  ${value}`),
     '',
-    `  injected: kill -9 ×${report.kills.length} (planned ${report.killsPlanned}; restarts ${report.launches - 1}, crashes ${report.crashes.length})` +
-      `, sandbox phases ${[...new Set(report.phases)].join(' / ')}`,
-    `  the host saw ${report.gatewaySeen.errors} gateway 500s and ${report.gatewaySeen.noAnswer} calls without an answer; the runner nudged a stalled payment ${report.nudges} time(s)`,
-    `  lanes: ${Object.entries(report.lanes)
+    `  injected: kill -9 ×${lane.kills.length} (planned ${lane.killsPlanned}; restarts ${lane.launches - 1}, crashes ${lane.crashes.length})` +
+      `, sandbox phases ${[...new Set(lane.phases)].join(' / ')}`,
+    `  the host saw ${lane.gatewaySeen.errors} gateway 500s and ${lane.gatewaySeen.noAnswer} calls without an answer; the runner nudged a stalled payment ${lane.nudges} time(s)`,
+    `  ${link ? 'counters' : 'readers'}: ${Object.entries(lane.lanes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}` +
-      (report.terminal.requests > 0
-        ? `; Concert terminal: ${report.terminal.requests} requests, ${report.terminal.approvals} approvals, ${report.terminal.answerFaults} garbled/dropped answers`
+      (lane.terminal.requests > 0
+        ? `; Concert terminal: ${lane.terminal.requests} requests, ${lane.terminal.approvals} approvals, ${lane.terminal.answerFaults} garbled/dropped answers`
         : ''),
-    `  scenarios: ${Object.entries(report.scenarios)
+    `  scenarios: ${Object.entries(lane.scenarios)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,
-    `  cashier read the reader for ${report.cashierResolutions} unknown outcome(s); ${report.blockedByReader} sale(s) given up because the reader stayed busy; ${report.notStarted} planned payment(s) not started (time limit)`,
   ];
-  if (report.kills.length > 0) {
-    lines.push(`  kills: ${report.kills.map((k) => `${k.reason} (back in ${k.downMs} ms)`).join('; ')}`);
+  if (link) {
+    lines.push(
+      `  customer: ${lane.customer.attempts} attempt(s) on the link's page — ${lane.customer.approvals} approved, ${lane.customer.declines} declined, ${lane.customer.refused} refused (link closed); ${lane.customer.whileHostDown} paid while the host was down; ${lane.notStarted} planned payment(s) not started (time limit)`,
+    );
+  } else {
+    lines.push(
+      `  cashier read the reader for ${lane.cashierResolutions} unknown outcome(s); ${lane.blockedByReader} sale(s) given up because the reader stayed busy; ${lane.notStarted} planned payment(s) not started (time limit)`,
+    );
   }
-  if (report.hostLogLeaks > 0)
-    lines.push(`  WARNING: ${report.hostLogLeaks} host log line(s) looked like they held a secret`);
+  if (lane.kills.length > 0) {
+    lines.push(`  kills: ${lane.kills.map((k) => `${k.reason} (back in ${k.downMs} ms)`).join('; ')}`);
+  }
+  if (lane.hostLogLeaks > 0)
+    lines.push(`  WARNING: ${lane.hostLogLeaks} host log line(s) looked like they held a secret`);
   const section = (title: string, items: string[]) => {
     if (items.length === 0) return;
     lines.push('', `${title}:`, ...items.map((item) => `  - ${item}`));
@@ -63,53 +71,119 @@ export function formatReport(report: SoakReport): string {
     'CHARGED TWICE',
     chargedTwice.map((f) => `${f.orderReference ?? '?'} ${f.paymentId ?? ''}: ${f.reason}`),
   );
-  section('SECRETS ON THE WIRE', report.wire.leaks);
+  section('SECRETS ON THE WIRE', lane.wire.leaks);
   section(
     'Needing attention',
     attention.map((a) => `${a.orderReference} ${a.paymentId} (${a.status}): ${a.reason}`),
   );
   section(
     'Not finished within their bound',
-    report.timedOut.map((t) => `${t.orderReference} (${t.status ?? 'not created'})`),
+    lane.timedOut.map((t) => `${t.orderReference} (${t.status ?? 'not created'})`),
   );
-  if (report.crashes.length > 0) section('Host crashes', report.crashes);
-  section('Not done by the host by itself', report.unattended);
-  for (const trace of report.traces)
+  if (lane.crashes.length > 0) section('Host crashes', lane.crashes);
+  section('Not done by the host by itself', lane.unattended);
+  for (const trace of lane.traces)
     section(`Trace of ${trace.orderReference} (${trace.status ?? 'not created'})`, trace.notes);
+  lines.push('', `  ${LABELS[lane.gateway] ?? lane.gateway}: ${lane.passed ? 'PASS' : 'FAIL'}`);
+  return lines;
+}
+
+export function formatReport(report: SoakReport): string {
+  const lines = [
+    `Fault soak — seed ${report.seed}, lanes ${report.lanes.map((l) => l.gateway).join(', ')}, ${report.options.payments} payments per lane planned, ${(report.durationMs / 1000).toFixed(1)} s`,
+  ];
+  for (const lane of report.lanes) lines.push('', ...formatLane(lane));
+  if (report.lanes.length > 1) {
+    const head = [
+      'lane',
+      'payments',
+      'money taken',
+      'no money',
+      '5xx seen',
+      'no answer',
+      'kills',
+      'lost',
+      'charged twice',
+    ];
+    const rows = report.lanes.map((l) => [
+      l.gateway,
+      String(l.comparison.figures.attempted),
+      String(l.comparison.figures.succeeded),
+      String(l.comparison.figures.failed),
+      String(l.gatewaySeen.errors),
+      String(l.gatewaySeen.noAnswer),
+      String(l.kills.length),
+      String(l.comparison.figures.lost),
+      String(l.comparison.figures.chargedTwice),
+    ]);
+    const sum = (i: number) => String(rows.reduce((total, row) => total + Number(row[i]), 0));
+    rows.push(['total', sum(1), sum(2), sum(3), sum(4), sum(5), sum(6), sum(7), sum(8)]);
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+    const line = (cells: string[]) =>
+      `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
+    lines.push('', 'Lanes:', line(head), ...rows.map(line));
+  }
   lines.push(
     '',
     report.passed
       ? 'PASS: nothing lost, nothing charged twice, no secret on the wire, no crash, nothing left undone.'
-      : 'FAIL',
+      : `FAIL (${report.lanes
+          .filter((l) => !l.passed)
+          .map((l) => l.gateway)
+          .join(', ')})`,
   );
-  if (report.workDir) lines.push(`Evidence (databases, wire recording, host log): ${report.workDir}`);
+  if (report.workDir) lines.push(`Evidence (databases, wire recordings, host logs, per lane): ${report.workDir}`);
   return lines.join('\n');
 }
 
-/** The figures as JSON (the --json flag). */
+function laneJson(lane: LaneReport): Record<string, unknown> {
+  return {
+    gateway: lane.gateway,
+    passed: lane.passed,
+    duration_s: Math.round(lane.durationMs / 100) / 10,
+    figures: lane.comparison.figures,
+    lost: lane.comparison.lost,
+    charged_twice: lane.comparison.chargedTwice,
+    needing_attention: lane.comparison.attention,
+    wire: { messages: lane.wire.messages, bytes: lane.wire.bytes, secrets: lane.wire.leaks.length },
+    kills: lane.kills,
+    kills_planned: lane.killsPlanned,
+    crashes: lane.crashes,
+    phases: lane.phases,
+    lanes: lane.lanes,
+    scenarios: lane.scenarios,
+    terminal: lane.terminal,
+    customer: lane.customer,
+    gateway_seen: lane.gatewaySeen,
+    cashier_resolutions: lane.cashierResolutions,
+    blocked_by_reader: lane.blockedByReader,
+    nudges: lane.nudges,
+    unattended: lane.unattended,
+    not_finished: lane.timedOut.map((t) => ({ order: t.orderReference, status: t.status })),
+    not_started: lane.notStarted,
+  };
+}
+
+/** The figures as JSON (the --json flag): the run, then each lane. */
 export function reportJson(report: SoakReport): Record<string, unknown> {
   return {
     seed: report.seed,
     passed: report.passed,
     duration_s: Math.round(report.durationMs / 100) / 10,
-    figures: report.comparison.figures,
-    lost: report.comparison.lost,
-    charged_twice: report.comparison.chargedTwice,
-    needing_attention: report.comparison.attention,
-    wire: { messages: report.wire.messages, bytes: report.wire.bytes, secrets: report.wire.leaks.length },
-    kills: report.kills,
-    kills_planned: report.killsPlanned,
-    crashes: report.crashes,
-    phases: report.phases,
-    lanes: report.lanes,
-    scenarios: report.scenarios,
-    terminal: report.terminal,
-    gateway_seen: report.gatewaySeen,
-    cashier_resolutions: report.cashierResolutions,
-    blocked_by_reader: report.blockedByReader,
-    nudges: report.nudges,
-    not_finished: report.timedOut.map((t) => ({ order: t.orderReference, status: t.status })),
-    not_started: report.notStarted,
+    lanes: report.lanes.map(laneJson),
     work_dir: report.workDir,
   };
+}
+
+/** One line per lane, with the seed to replay it (what the CI lane prints). */
+export function summaryLines(report: SoakReport): string[] {
+  return report.lanes.map((lane) => {
+    const f = lane.comparison.figures;
+    return (
+      `soak seed ${report.seed} ${lane.gateway}: ${f.attempted} payments (${f.succeeded} money taken, ${f.failed} none), ` +
+      `${lane.gatewaySeen.errors} gateway 500s and ${lane.gatewaySeen.noAnswer} unanswered calls seen, ` +
+      `kill -9 ×${lane.kills.length}, lost ${f.lost}, charged twice ${f.chargedTwice}, ${(lane.durationMs / 1000).toFixed(1)} s — ` +
+      (lane.passed ? 'pass' : 'FAIL')
+    );
+  });
 }

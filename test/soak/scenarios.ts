@@ -8,12 +8,27 @@ import type { EmulatorScript } from '../../drivers/protocols/concert/emulator';
 import type { Faults } from '../../sandbox/index';
 import { Rng } from './prng';
 
-/**
- * Where a payment runs: the app's simulated readers (two lanes), the sandbox's own simulated
- * reader ("cloud", followed over HTTP), or the Concert terminal emulator behind a socat pty.
- */
-export type Lane = 'sim1' | 'sim2' | 'cloud' | 'concert';
+/** The gateway a soak lane takes its payments with: one host process (one till) per gateway. */
+export type SoakGateway = 'plutopay' | 'payplug' | 'plural';
+export const SOAK_GATEWAYS: readonly SoakGateway[] = ['plutopay', 'payplug', 'plural'];
+/** The gateways whose payments are made by link (a QR code the customer pays on their phone). */
+export type LinkGateway = Exclude<SoakGateway, 'plutopay'>;
 
+/**
+ * Where a payment runs. PlutoPay: the app's simulated readers (two lanes), the sandbox's own
+ * simulated reader ("cloud", followed over HTTP), or the Concert terminal emulator behind a socat
+ * pty. PayPlug and Plural: one of three counters showing a payment link's QR code to its customer.
+ */
+export type Lane = 'sim1' | 'sim2' | 'cloud' | 'concert' | 'link1' | 'link2' | 'link3';
+export const LINK_LANES: readonly Lane[] = ['link1', 'link2', 'link3'];
+
+/**
+ * By link (PayPlug, Plural) the same names mean: `sale` the customer pays with a good card;
+ * `decline_card` a declining card first, then a good one on the same page; `cancel_pending` the
+ * cashier withdraws the unpaid link (where the gateway cannot — Plural — the host must refuse, and
+ * when the customer pays anyway the cashier refunds it); `cashier_cancel` the cashier cancels while
+ * the customer pays: either wins, and a payment that went through is given back.
+ */
 export type Scenario =
   | 'sale' // approve with a good card
   | 'decline_card' // a declining test card, then another card
@@ -35,10 +50,13 @@ export type RefundPlan = 'none' | 'partial' | 'partial_then_rest' | 'full';
 export interface PaymentPlan {
   index: number;
   orderReference: string;
+  gateway: SoakGateway;
+  /** On a reader, or by link (the customer pays on their phone). */
+  channel: 'card_present' | 'link';
   lane: Lane;
   scenario: Scenario;
   amount: number;
-  currency: 'USD' | 'EUR';
+  currency: 'USD' | 'EUR' | 'INR';
   captureMethod: 'automatic' | 'manual';
   /** Manual capture: capture this amount (null = all), or release the authorisation. */
   capture: { amount: number | null } | 'release' | null;
@@ -51,6 +69,8 @@ export interface PaymentPlan {
   refundPlan: RefundPlan;
   /** Refund amounts, computed from what will have been captured. */
   refunds: number[];
+  /** By link, cashier_cancel: who reaches the gateway first, the customer paying or the cancel. */
+  race?: 'customer_first' | 'cancel_first' | 'together';
 }
 
 const DECLINING_CARDS = TEST_CARDS.filter((card) => card.decline !== null).map((card) => card.number);
@@ -150,6 +170,8 @@ export function planPayments(count: number, seed: number, options: { concert: bo
     plans.push({
       index,
       orderReference: `soak-${options.runId}-${String(index).padStart(4, '0')}`,
+      gateway: 'plutopay',
+      channel: 'card_present',
       lane,
       scenario,
       amount,
@@ -188,17 +210,127 @@ function concertScript(scenario: Scenario, rng: Rng): Partial<EmulatorScript> {
   }
 }
 
+// -- payments by link (PayPlug, Plural) ----------------------------------------------------------------
+
+/** What each link gateway takes: its currency, amount range, smallest refund and partial capture. */
+export const LINK_GATEWAY_RULES: Record<
+  LinkGateway,
+  { currency: 'EUR' | 'INR'; minAmount: number; maxAmount: number; minRefund: number; partialCapture: boolean }
+> = {
+  // 1.00–20,000.00 EUR; refunds of at least 10 cents; a capture takes the whole authorisation.
+  payplug: { currency: 'EUR', minAmount: 100, maxAmount: 2_000_000, minRefund: 10, partialCapture: false },
+  // INR; refunds (and what a partial capture leaves to refund) of at least ₹1.
+  plural: { currency: 'INR', minAmount: 100, maxAmount: 100_000_000, minRefund: 100, partialCapture: true },
+};
+
+/** The customer's cards on each gateway's page: approving and declining test cards. */
+export const LINK_CARDS: Record<LinkGateway, { good: readonly string[]; declining: readonly string[] }> = {
+  payplug: { good: APPROVING_CARDS, declining: DECLINING_CARDS },
+  // 4000…1091 and 5200…1096 ask for a 3-D Secure challenge the customer passes.
+  plural: {
+    good: ['4111111111111111', '5555555555554444', '4000000000001091', '5200000000001096'],
+    declining: ['4000000000000002', '4000000000009995'],
+  },
+};
+
+const LINK_SCENARIOS: readonly (readonly [Scenario, number])[] = [
+  ['sale', 45],
+  ['decline_card', 20],
+  ['cancel_pending', 10],
+  ['cashier_cancel', 12],
+];
+
+/** Salts so each gateway's lane draws its own sequence from the run's one seed. */
+const LANE_SALT: Record<SoakGateway, number> = { plutopay: 0, payplug: 0x7a11, plural: 0x91a5 };
+
+export function laneSeed(seed: number, gateway: SoakGateway): number {
+  return (seed ^ LANE_SALT[gateway]) >>> 0;
+}
+
+export function planLinkPayments(
+  count: number,
+  seed: number,
+  options: { gateway: LinkGateway; runId: string },
+): PaymentPlan[] {
+  const rng = new Rng(laneSeed(seed, options.gateway));
+  const rules = LINK_GATEWAY_RULES[options.gateway];
+  const cards = LINK_CARDS[options.gateway];
+  const tag = options.gateway === 'payplug' ? 'pg' : 'pl';
+  const plans: PaymentPlan[] = [];
+  for (let index = 0; index < count; index++) {
+    const lane = index < LINK_LANES.length ? LINK_LANES[index]! : rng.pick(LINK_LANES);
+    const scenario = rng.weighted(LINK_SCENARIOS);
+    const amount = rng.between(rules.minAmount, Math.min(rules.maxAmount, 60_000));
+    const manual = scenario !== 'cancel_pending' && rng.chance(0.35);
+    let capture: PaymentPlan['capture'] = null;
+    if (manual) {
+      const roll = rng.next();
+      const partial = rules.partialCapture && amount >= 2 * rules.minRefund + 1;
+      capture =
+        roll < 0.15
+          ? 'release'
+          : roll < 0.55 && partial
+            ? { amount: rng.between(rules.minRefund, amount - rules.minRefund) }
+            : { amount: null };
+    }
+    const charges = !['cashier_cancel', 'cancel_pending'].includes(scenario) && capture !== 'release';
+    const charged = capture && capture !== 'release' && capture.amount !== null ? capture.amount : amount;
+    const refundPlan: RefundPlan = charges
+      ? rng.weighted<RefundPlan>([
+          ['none', 50],
+          ['partial', 20],
+          ['partial_then_rest', 15],
+          ['full', 15],
+        ])
+      : 'none';
+    // Every step at least the gateway's smallest refund, and so is what a partial one leaves.
+    const splittable = charged >= 2 * rules.minRefund;
+    const part = splittable ? rng.between(rules.minRefund, charged - rules.minRefund) : charged;
+    const refunds =
+      refundPlan === 'none'
+        ? []
+        : refundPlan === 'full' || !splittable
+          ? [charged]
+          : refundPlan === 'partial'
+            ? [part]
+            : [part, charged - part];
+    plans.push({
+      index,
+      orderReference: `soak-${options.runId}-${tag}-${String(index).padStart(4, '0')}`,
+      gateway: options.gateway,
+      channel: 'link',
+      lane,
+      scenario,
+      amount,
+      currency: rules.currency,
+      captureMethod: manual ? 'manual' : 'automatic',
+      capture,
+      declineCard: scenario === 'decline_card' ? rng.pick(cards.declining) : null,
+      goodCard: rng.pick(cards.good),
+      concertScript: null,
+      refundPlan,
+      refunds,
+      ...(scenario === 'cashier_cancel'
+        ? { race: rng.pick(['customer_first', 'cancel_first', 'together'] as const) }
+        : {}),
+    });
+  }
+  return plans;
+}
+
 // -- kills -----------------------------------------------------------------------------------------
 
 /**
  * Where in a payment the host is killed. `cloud_holding`: the gateway's own reader holds the
  * payment's action; the customer presents the card on it while the host is down, and the host
- * must follow the payment to its result after the restart by itself.
+ * must follow the payment to its result after the restart by itself. `customer_paying`: the same
+ * for a payment link — the customer pays it on their phone while the host is down.
  */
 export type KillPoint =
   | 'after_create'
   | 'after_push'
   | 'cloud_holding'
+  | 'customer_paying'
   | 'card_presented'
   | 'mid_capture'
   | 'mid_refund'
@@ -235,9 +367,13 @@ export function planKills(plans: readonly PaymentPlan[], kills: number, seed: nu
     for (let tries = 0; chosen.has(plan.index) && tries < 20; tries++) plan = rng.pick(candidates);
     if (chosen.has(plan.index)) continue;
     chosen.add(plan.index);
-    const points: KillPoint[] = ['after_create', 'after_push', 'between'];
-    // Mid-collection: after the card (simulated readers), or while the terminal works (Concert).
-    if (plan.lane === 'concert') points.push('after_push', 'after_push');
+    const link = plan.channel === 'link';
+    const points: KillPoint[] = link ? ['after_create', 'between'] : ['after_create', 'after_push', 'between'];
+    // Mid-collection: after the card (simulated readers), or while the terminal works (Concert),
+    // or the customer paying the link while the host is down.
+    if (link) {
+      if (['sale', 'decline_card'].includes(plan.scenario)) points.push('customer_paying', 'customer_paying');
+    } else if (plan.lane === 'concert') points.push('after_push', 'after_push');
     else if (!['cancel_pending', 'decline_amount'].includes(plan.scenario))
       points.push('card_presented', 'card_presented');
     if (plan.capture && plan.capture !== 'release') points.push('mid_capture', 'mid_capture');
@@ -254,10 +390,17 @@ export function planKills(plans: readonly PaymentPlan[], kills: number, seed: nu
   }
   // The restarts the soak must always rehearse: while a gateway reader holds an action (with the
   // gateway away during the restart), and into a gateway that drops every answer.
-  const holder = plans.find((p) => p.index >= 3 && p.lane === 'cloud' && p.scenario === 'sale');
+  const holder = plans.find(
+    (p) => p.index >= 3 && p.scenario === 'sale' && (p.lane === 'cloud' || p.channel === 'link'),
+  );
   if (result.length > 0) {
     if (holder && !chosen.has(holder.index))
-      result[0] = { index: holder.index, point: 'cloud_holding', delayMs: 0, restart: 'gateway_down' };
+      result[0] = {
+        index: holder.index,
+        point: holder.channel === 'link' ? 'customer_paying' : 'cloud_holding',
+        delayMs: 0,
+        restart: 'gateway_down',
+      };
     else result[0] = { ...result[0]!, restart: 'gateway_down' };
   }
   if (result.length > 1) result[1] = { ...result[1]!, restart: 'dropping' };
@@ -288,6 +431,18 @@ export const FAULT_PHASES: readonly FaultPhase[] = [
     faults: { latency_ms: 40, error_rate: 0.05, drop_after_commit_rate: 0.05, reader_timeout_ms: 3_000 },
   },
 ];
+
+/** By link there are no readers: the same phases without the reader timeouts. */
+export const LINK_FAULT_PHASES: readonly FaultPhase[] = FAULT_PHASES.filter(
+  (phase) => phase.name !== 'reader-timeout',
+).map(({ name, faults }) => ({
+  name,
+  faults: {
+    latency_ms: faults.latency_ms ?? 0,
+    error_rate: faults.error_rate ?? 0,
+    drop_after_commit_rate: faults.drop_after_commit_rate ?? 0,
+  },
+}));
 
 export const NO_SANDBOX_FAULTS: Partial<Faults> = {
   latency_ms: 0,

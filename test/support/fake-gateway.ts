@@ -40,6 +40,9 @@ export class FakeGateway implements PaymentGateway {
   private readonly remote = new Map<string, RemoteReader>();
   private nextId = 1;
   private dropNext = 0;
+  private failNext = 0;
+  /** How long a create takes at the gateway before it is applied (to overlap two of them). */
+  createDelayMs = 0;
   /** While set, readers.get waits for it (to interleave a report with a reconcile). */
   readerGate: Promise<void> | null = null;
 
@@ -71,6 +74,17 @@ export class FakeGateway implements PaymentGateway {
     this.dropNext = n;
   }
 
+  /** The next `n` changes fail before anything is applied (a 5xx: the outcome is unknown to the host). */
+  failChanges(n: number): void {
+    this.failNext = n;
+  }
+
+  private failIfAsked(): void {
+    if (this.failNext <= 0) return;
+    this.failNext--;
+    throw new GatewayUnreachable('unknown', 'The gateway answered 500 (failed by the test).', 500);
+  }
+
   async health(): Promise<void> {}
 
   async account() {
@@ -79,6 +93,8 @@ export class FakeGateway implements PaymentGateway {
 
   async create(input: NewPayment, key: string): Promise<GatewayPayment> {
     this.calls.push(`create ${key}`);
+    this.failIfAsked();
+    if (this.createDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.createDelayMs));
     const existing = [...this.payments.values()].find((p) => p.key === key);
     if (existing && this.capabilities.idempotencyKeys) return this.answer(strip(existing));
     const id = `fake-${this.nextId++}`;
@@ -133,6 +149,7 @@ export class FakeGateway implements PaymentGateway {
   }
 
   async capture(id: string, amount: number | undefined): Promise<GatewayPayment> {
+    this.failIfAsked();
     const p = this.get(id);
     if (p.status !== 'requires_capture') throw new GatewayError(422, 'capture_error', 'not capturable');
     Object.assign(p, { status: 'succeeded', amountCaptured: amount ?? p.amountCapturable, amountCapturable: 0 });
@@ -140,6 +157,7 @@ export class FakeGateway implements PaymentGateway {
   }
 
   async cancel(id: string): Promise<GatewayPayment> {
+    this.failIfAsked();
     const p = this.get(id);
     if (!['pending', 'requires_capture'].includes(p.status))
       throw new GatewayError(422, 'cancel_error', 'not cancelable');

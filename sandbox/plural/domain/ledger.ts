@@ -1,7 +1,8 @@
 /**
  * GET {plural.url}/_sandbox/ledger: every charge order with its payments, splits (status and where
- * their money went) and refunds, keyed by merchant_order_reference, so a fault soak can compare the
- * app's journal with what the gateway really did.
+ * their money went) and refunds, keyed by merchant_order_reference, each with the merchant_metadata
+ * it was made with (where a client keeps its own keys), so a fault soak can compare the app's
+ * journal with what the gateway really did.
  */
 import { settled } from './machine';
 import { wireTime, type OrderRow, type SplitRow } from './model';
@@ -30,6 +31,10 @@ function splitEntry(order: OrderRow, split: SplitRow): Record<string, unknown> {
   };
 }
 
+function metadataOf(row: OrderRow): unknown {
+  return row.merchant_metadata === null ? null : (JSON.parse(row.merchant_metadata) as unknown);
+}
+
 export function pluralLedger(ctx: Context, orders: Orders): { orders: Array<Record<string, unknown>> } {
   const charges = ctx.sql.get("SELECT * FROM plural_orders WHERE type = 'CHARGE' ORDER BY seq").all() as OrderRow[];
   return {
@@ -42,6 +47,7 @@ export function pluralLedger(ctx: Context, orders: Orders): { orders: Array<Reco
       currency: order.currency,
       captured: order.captured,
       refunded: order.refunded,
+      merchant_metadata: metadataOf(order),
       payments: orders.payments(order.id).map((payment) => ({
         id: payment.id,
         merchant_payment_reference: payment.merchant_payment_reference,
@@ -58,6 +64,7 @@ export function pluralLedger(ctx: Context, orders: Orders): { orders: Array<Reco
         merchant_order_reference: refund.merchant_order_reference,
         status: refund.status,
         amount: refund.amount,
+        merchant_metadata: metadataOf(refund),
         splits: orders.splits(refund.id).map((line) => ({
           split_settlement_id: line.id,
           parent_order_split_settlement_id: line.parent_split_id,

@@ -149,6 +149,7 @@ describe('ledger', () => {
         currency: 'INR',
         captured: 50000,
         refunded: 30000,
+        merchant_metadata: null,
         payments: [
           {
             id: `${order.order_id}-cc-a`,
@@ -192,6 +193,7 @@ describe('ledger', () => {
             merchant_order_reference: 'ledger-1-refund',
             status: 'PROCESSED',
             amount: 30000,
+            merchant_metadata: null,
             splits: [
               {
                 split_settlement_id: expect.stringMatching(/-ss-a$/),
@@ -207,6 +209,42 @@ describe('ledger', () => {
         updated_at: '2026-02-16T16:18:00.000Z',
       });
       expect(ledger[1]).toMatchObject({ status: 'CREATED', captured: 0, payments: [], refunds: [] });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('shows the merchant_metadata of charges and refunds, where a client keeps its keys', async () => {
+    const h = await startPlural();
+    try {
+      const order = await h.api.createOrder({
+        merchant_order_reference: 'tagged-1',
+        order_amount: inr(2500),
+        purchase_details: { merchant_metadata: { pos_order: 'T1-42', pos_key: 'pos-T1-42-1' } },
+      });
+      await h.api.pay(order.order_id);
+      await h.api.ok('POST', `/api/pay/v1/refunds/${order.order_id}`, {
+        merchant_order_reference: `${order.order_id}-R1`,
+        order_amount: inr(1000),
+        merchant_metadata: { pos_key: 'refund-pay_1-1', pos_op: 'refund' },
+      });
+      // Read-only: reading the ledger twice changes nothing.
+      await h.api.ledger();
+      const [entry] = await h.api.ledger();
+      expect(entry).toMatchObject({
+        merchant_order_reference: 'tagged-1',
+        status: 'PARTIALLY_REFUNDED',
+        captured: 2500,
+        refunded: 1000,
+        merchant_metadata: { pos_order: 'T1-42', pos_key: 'pos-T1-42-1' },
+        refunds: [
+          {
+            merchant_order_reference: `${order.order_id}-R1`,
+            amount: 1000,
+            merchant_metadata: { pos_key: 'refund-pay_1-1', pos_op: 'refund' },
+          },
+        ],
+      });
     } finally {
       await h.close();
     }
