@@ -16,6 +16,12 @@ import type { Transport, Unsubscribe } from '../../drivers/types';
 import { buildReceipt, escpos } from '../../main/receipts';
 import { RECEIPTS } from '../counter/receipt-fixtures';
 
+/**
+ * Bounds a printer that answers never reaches on a loaded machine (a timer can fire before an
+ * answer already queued when the event loop stalls past it); only the tests of a printer that
+ * never answers use the short ones, so they end fast.
+ */
+const PATIENT = { statusTimeoutMs: 5_000, writeTimeoutMs: 5_000 };
 const FAST = { statusTimeoutMs: 100, writeTimeoutMs: 200 };
 const JOB = escpos(buildReceipt(RECEIPTS.approved!));
 
@@ -29,7 +35,9 @@ interface Rig {
 function rig(condition: EmulatedCondition = 'ok', onEvent?: (event: PrinterEmulatorEvent) => void): Rig {
   const [host, device] = createTransportPair();
   const served = serveEscPosEmulator(device, { condition, ...(onEvent ? { onEvent } : {}) });
-  return { printer: createEscPosPrinter(host, FAST), emulator: served.emulator, host, device };
+  // A silent printer is waited out, quickly; one that answers gets all the time it needs.
+  const timings = condition === 'silent' ? FAST : PATIENT;
+  return { printer: createEscPosPrinter(host, timings), emulator: served.emulator, host, device };
 }
 
 async function failure(promise: Promise<unknown>): Promise<PrinterError> {
