@@ -16,7 +16,7 @@ import {
 import { HostError } from '../core/errors';
 import { maskKey } from '../core/masking';
 import type { Journal } from '../store/journal';
-import type { SecretName, SecretStore } from './secrets';
+import { CachedSecretStore, type SecretName, type SecretStore } from './secrets';
 
 export const DEFAULT_API_BASE_URL = 'https://plutopayus.com/api';
 export const DEFAULT_PAYPLUG_URL = 'https://api.payplug.com';
@@ -112,11 +112,14 @@ const MODE_MARKED: readonly SecretName[] = ['secretKey', 'publishableKey', 'payp
 export type SettingsUpdate = ParsedCommandInput<'settings.update'>;
 
 export class SettingsStore {
+  private readonly secrets: SecretStore;
+
   constructor(
     private readonly journal: Journal,
-    private readonly secrets: SecretStore,
+    secrets: SecretStore,
     initial: Partial<Settings> = {},
   ) {
+    this.secrets = new CachedSecretStore(secrets);
     for (const [key, value] of Object.entries(initial)) {
       if (value !== undefined && this.journal.getSetting(key) === undefined) this.journal.setSetting(key, value);
     }

@@ -24,6 +24,8 @@ export interface DisplayDeps {
 export class CustomerDisplay {
   private version = 0;
   private last: string | null = null;
+  /** The journal's setting, read once: this class is its only writer (every payment change asks). */
+  private current: string | null | undefined = undefined;
 
   constructor(private readonly deps: DisplayDeps) {}
 
@@ -31,8 +33,10 @@ export class CustomerDisplay {
   show(paymentId: string): void {
     const { journal } = this.deps;
     // Which payment the screen shows is progress, not money: it needs no fsync of its own.
-    if (journal.getSetting<string>(CURRENT) !== paymentId)
+    if (this.currentId() !== paymentId) {
       journal.progress(() => journal.setSetting(CURRENT, paymentId));
+      this.current = paymentId;
+    }
     this.refresh();
   }
 
@@ -44,11 +48,12 @@ export class CustomerDisplay {
     if (key === this.last) return;
     this.last = key;
     this.version++;
-    this.deps.onChange(this.view());
+    this.deps.onChange({ version: this.version, ...next });
   }
 
   currentId(): string | null {
-    return this.deps.journal.getSetting<string>(CURRENT) ?? null;
+    if (this.current === undefined) this.current = this.deps.journal.getSetting<string>(CURRENT) ?? null;
+    return this.current;
   }
 
   view(): CustomerDisplayView {

@@ -119,7 +119,10 @@ export class PaymentEngine {
       this.journal.countQueuedOperations(record.id, QUEUEABLE_KINDS),
       active?.capabilities ?? null,
       active?.name ?? null,
-      this.splitsFor(record.id),
+      // Only a gateway that splits has shares to read (a view is built on every change).
+      active?.name === record.gateway && !active.capabilities.splitSettlement
+        ? { records: [], pending: new Set() }
+        : this.splitsFor(record.id),
       this.journal.receiptSummary(record.id),
     );
   }

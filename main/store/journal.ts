@@ -927,13 +927,15 @@ export class Journal {
 
   /** The last print job and the last email request of a payment (what its view shows). */
   receiptSummary(paymentId: string): { print: ReceiptRecord | null; email: ReceiptRecord | null } {
-    const last = (channel: ReceiptChannel) => {
-      const row = this.db
-        .prepare(`${SELECT_RECEIPT} WHERE payment_id = ? AND channel = ? ORDER BY id DESC LIMIT 1`)
-        .get<RawReceipt>(paymentId, channel);
-      return row ? toReceipt(row) : null;
+    // One statement for both channels' latest job: every payment view reads it.
+    const rows = this.db
+      .prepare(`${SELECT_RECEIPT} WHERE id IN (SELECT MAX(id) FROM receipts WHERE payment_id = ? GROUP BY channel)`)
+      .all<RawReceipt>(paymentId)
+      .map(toReceipt);
+    return {
+      print: rows.find((r) => r.channel === 'print') ?? null,
+      email: rows.find((r) => r.channel === 'email') ?? null,
     };
-    return { print: last('print'), email: last('email') };
   }
 
   /** Print jobs still pending (at start: the app stopped before they were printed). */
