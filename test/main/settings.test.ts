@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommandInput } from '../../common/contract';
 import { FakeClock } from '../support/fake-clock';
-import { MemorySecretStore } from '../../main/config/secrets';
+import { CachedSecretStore, MemorySecretStore, type SecretName } from '../../main/config/secrets';
 import { SettingsStore } from '../../main/config/settings';
 import { HostError } from '../../main/core/errors';
 import { Journal } from '../../main/store/journal';
@@ -99,5 +99,33 @@ describe('settings and key hygiene', () => {
     expect(parseCommandInput('settings.update', { timeZone: 'America/Santiago', tipPresets: [10, 15, 20] }).ok).toBe(
       true,
     );
+  });
+
+  it('reads each secret from its store once, sees what is set, and asks again after a refused write', () => {
+    const store = new MemorySecretStore();
+    const reads: SecretName[] = [];
+    let refuse = false;
+    const counting = {
+      kind: store.kind,
+      get: (name: SecretName) => (reads.push(name), store.get(name)),
+      set: (name: SecretName, value: string | null) => {
+        if (refuse) throw new Error('the keychain is locked');
+        store.set(name, value);
+      },
+    };
+    store.set('secretKey', 'sk_test_one');
+    const cached = new CachedSecretStore(counting);
+    expect([cached.get('secretKey'), cached.get('secretKey'), cached.get('webhookSecret')]).toEqual([
+      'sk_test_one',
+      'sk_test_one',
+      null,
+    ]);
+    expect(reads).toEqual(['secretKey', 'webhookSecret']);
+    cached.set('secretKey', 'sk_test_two');
+    expect(cached.get('secretKey')).toBe('sk_test_two');
+    refuse = true;
+    expect(() => cached.set('secretKey', 'sk_test_three')).toThrow(/locked/);
+    expect(cached.get('secretKey')).toBe('sk_test_two');
+    expect(reads).toEqual(['secretKey', 'webhookSecret', 'secretKey']);
   });
 });
