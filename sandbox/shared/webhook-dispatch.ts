@@ -1,19 +1,17 @@
 /**
- * Webhook delivery, shared by the emulators. Deliveries are rows (written in the transaction of the
+ * Webhook delivery, shared by the PlutoPay and Plural emulators, on the retry queue every delivery of
+ * the sandbox uses (delivery-queue.ts). Deliveries are rows (written in the transaction of the
  * change that caused them), so a restart resumes pending retries. The dispatcher sends every due
  * delivery at once and sleeps on the injected clock until the next retry is due: 1 min, 5 min,
  * 30 min, 2 h, 24 h; after the fifth failed retry the endpoint is marked `failing` (a later success
  * clears it). Each emulator says what a delivery sends — URL, body and its own signature headers —
  * and nothing is ever sent anywhere but this machine.
  */
-import type { TimerHandle } from '../../common/clock';
 import { inTransaction, type Context } from './context';
+import { DeliveryQueue, DELIVERY_TIMEOUT_MS, retryAfter } from './delivery-queue';
 import { LoopbackPoster } from './loopback-post';
 import { pageMeta, type PageMeta } from './pagination';
-import { HOUR, iso, isoOrNull, MINUTE } from './time';
-
-export const RETRY_DELAYS_MS = [1 * MINUTE, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 24 * HOUR] as const;
-export const DELIVERY_TIMEOUT_MS = 10_000;
+import { iso, isoOrNull } from './time';
 
 /** A row of an emulator's deliveries table (every emulator's table has these columns). */
 export interface DeliveryRow {
@@ -49,14 +47,8 @@ export interface DeliveryTables {
 }
 
 export class WebhookDispatcher {
-  private timer: TimerHandle | undefined;
-  private timerDue = Infinity;
-  private pumping = false;
-  private pumpAgain = false;
-  private inFlight = 0;
   private readonly poster = new LoopbackPoster(DELIVERY_TIMEOUT_MS);
-  private idleWaiters: Array<() => void> = [];
-  private stopped = false;
+  private readonly queue: DeliveryQueue<DeliveryRow>;
 
   /**
    * @param prepare what a delivery sends, or null when its endpoint or event is gone (the delivery
@@ -66,76 +58,13 @@ export class WebhookDispatcher {
     private readonly ctx: Context,
     private readonly tables: DeliveryTables,
     private readonly prepare: (delivery: DeliveryRow) => Outgoing | null,
-  ) {}
+  ) {
+    this.queue = new DeliveryQueue(ctx, tables.deliveries, (delivery) => this.attempt(delivery));
+  }
 
   /** Look for due deliveries soon (new events, startup). */
   kick(): void {
-    if (this.stopped) return;
-    setImmediate(() => void this.pump());
-  }
-
-  private async pump(): Promise<void> {
-    if (this.stopped) return;
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.pumpAgain = false;
-        const now = this.ctx.clock.now();
-        const due = this.ctx.sql
-          .get(
-            `SELECT * FROM ${this.tables.deliveries} WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT 100`,
-          )
-          .all(now) as DeliveryRow[];
-        for (const delivery of due) {
-          // Claim it: next_attempt_at NULL means "being sent"; a crash mid-send leaves it to resume().
-          this.ctx.sql
-            .get(`UPDATE ${this.tables.deliveries} SET next_attempt_at = NULL WHERE seq = ?`)
-            .run(delivery.seq);
-          this.inFlight += 1;
-          void this.attempt(delivery).finally(() => {
-            this.inFlight -= 1;
-            this.kick();
-            this.notifyIdle();
-          });
-        }
-        if (due.length === 100) this.pumpAgain = true;
-      } while (this.pumpAgain && !this.stopped);
-      this.schedule();
-    } finally {
-      this.pumping = false;
-      this.notifyIdle();
-    }
-  }
-
-  /** Sleep on the clock until the earliest pending retry. */
-  private schedule(): void {
-    if (this.stopped) return;
-    const next = this.ctx.sql
-      .get(
-        `SELECT MIN(next_attempt_at) AS at FROM ${this.tables.deliveries} WHERE status = 'pending' AND next_attempt_at IS NOT NULL`,
-      )
-      .get() as { at: number | null };
-    if (next.at === null) {
-      this.ctx.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerDue = Infinity;
-      return;
-    }
-    if (this.timer && this.timerDue === next.at) return;
-    this.ctx.clock.clearTimeout(this.timer);
-    this.timerDue = next.at;
-    this.timer = this.ctx.clock.setTimeout(
-      () => {
-        this.timer = undefined;
-        this.timerDue = Infinity;
-        void this.pump();
-      },
-      Math.max(0, next.at - this.ctx.clock.now()),
-    );
+    this.queue.kick();
   }
 
   private async attempt(delivery: DeliveryRow): Promise<void> {
@@ -149,7 +78,7 @@ export class WebhookDispatcher {
     }
     const result = await this.send(outgoing);
     // Shutting down: the claimed row stays pending, and resume() makes it due on the next start.
-    if (this.stopped) return;
+    if (this.queue.stopped) return;
     const now = this.ctx.clock.now();
     const attempts = delivery.attempts + 1;
     inTransaction(this.ctx, () => {
@@ -164,8 +93,8 @@ export class WebhookDispatcher {
           .run(delivery.endpoint_id);
         return;
       }
-      const delay = RETRY_DELAYS_MS[attempts - 1];
-      if (delay === undefined) {
+      const delay = retryAfter(attempts);
+      if (delay === null) {
         this.ctx.sql
           .get(
             `UPDATE ${deliveries} SET status = 'failed', attempts = ?, last_status_code = ?, last_error = ?, updated_at = ? WHERE seq = ?`,
@@ -192,32 +121,12 @@ export class WebhookDispatcher {
 
   /** After a restart: anything claimed but not finished is due again; then deliver. */
   resume(): void {
-    this.ctx.sql
-      .get(
-        `UPDATE ${this.tables.deliveries} SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at IS NULL`,
-      )
-      .run(this.ctx.clock.now());
-    this.kick();
-  }
-
-  private notifyIdle(): void {
-    if (this.inFlight > 0 || this.pumping) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    this.queue.resume();
   }
 
   /** Resolves when no delivery is being sent and every due one has been attempted (for tests). */
-  async idle(): Promise<void> {
-    for (;;) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const due = this.ctx.sql
-        .get(`SELECT COUNT(*) AS n FROM ${this.tables.deliveries} WHERE status = 'pending' AND next_attempt_at <= ?`)
-        .get(this.ctx.clock.now()) as { n: number };
-      if (this.inFlight === 0 && !this.pumping && (due.n === 0 || this.stopped)) return;
-      if (this.inFlight > 0 || this.pumping) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-      else this.kick();
-    }
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
 
   /** Recent deliveries, newest first, with their event type (the emulators' webhook logs). */
@@ -248,9 +157,7 @@ export class WebhookDispatcher {
   }
 
   async close(): Promise<void> {
-    this.stopped = true;
-    this.ctx.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.queue.close();
     this.poster.abortAll();
     await new Promise<void>((resolve) => setImmediate(resolve));
   }

@@ -5,13 +5,10 @@
  * sandbox clock after 1 min, 5 min, 30 min, 2 h and 24 h, then given up. The last HTTP status
  * received is kept on the payment as `notification.response_code`.
  */
-import type { TimerHandle } from '../../../common/clock';
 import { inTransaction, type Context } from '../../shared/context';
+import { DeliveryQueue, DELIVERY_TIMEOUT_MS, retryAfter } from '../../shared/delivery-queue';
 import { LoopbackPoster } from '../../shared/loopback-post';
-import { iso, isoOrNull, HOUR, MINUTE } from '../../shared/time';
-
-export const NOTIFICATION_RETRY_DELAYS_MS = [1 * MINUTE, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 24 * HOUR] as const;
-export const NOTIFICATION_TIMEOUT_MS = 10_000;
+import { iso, isoOrNull } from '../../shared/time';
 
 export type NotifiedObject = 'payment' | 'refund' | 'installment_plan';
 
@@ -32,16 +29,12 @@ interface NotificationRow {
 }
 
 export class Notifications {
-  private readonly poster = new LoopbackPoster(NOTIFICATION_TIMEOUT_MS);
-  private timer: TimerHandle | undefined;
-  private timerDue = Infinity;
-  private pumping = false;
-  private pumpAgain = false;
-  private inFlight = 0;
-  private idleWaiters: Array<() => void> = [];
-  private stopped = false;
+  private readonly poster = new LoopbackPoster(DELIVERY_TIMEOUT_MS);
+  private readonly queue: DeliveryQueue<NotificationRow>;
 
-  constructor(private readonly ctx: Context) {}
+  constructor(private readonly ctx: Context) {
+    this.queue = new DeliveryQueue(ctx, 'payplug_notifications', (row) => this.attempt(row));
+  }
 
   /**
    * Queues a delivery of `json` to `url` (nothing when the payment has no notification_url).
@@ -67,79 +60,17 @@ export class Notifications {
   }
 
   kick(): void {
-    if (this.stopped) return;
-    setImmediate(() => void this.pump());
-  }
-
-  private async pump(): Promise<void> {
-    if (this.stopped) return;
-    if (this.pumping) {
-      this.pumpAgain = true;
-      return;
-    }
-    this.pumping = true;
-    try {
-      do {
-        this.pumpAgain = false;
-        const due = this.ctx.sql
-          .get(
-            "SELECT * FROM payplug_notifications WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, seq LIMIT 100",
-          )
-          .all(this.ctx.clock.now()) as NotificationRow[];
-        for (const row of due) {
-          // Claimed: next_attempt_at NULL means "being sent"; resume() makes it due again after a crash.
-          this.ctx.sql.get('UPDATE payplug_notifications SET next_attempt_at = NULL WHERE seq = ?').run(row.seq);
-          this.inFlight += 1;
-          void this.attempt(row).finally(() => {
-            this.inFlight -= 1;
-            this.kick();
-            this.notifyIdle();
-          });
-        }
-        if (due.length === 100) this.pumpAgain = true;
-      } while (this.pumpAgain && !this.stopped);
-      this.schedule();
-    } finally {
-      this.pumping = false;
-      this.notifyIdle();
-    }
-  }
-
-  /** Sleeps on the sandbox clock until the earliest pending retry. */
-  private schedule(): void {
-    if (this.stopped) return;
-    const next = this.ctx.sql
-      .get(
-        "SELECT MIN(next_attempt_at) AS at FROM payplug_notifications WHERE status = 'pending' AND next_attempt_at IS NOT NULL",
-      )
-      .get() as { at: number | null };
-    if (next.at === null) {
-      this.ctx.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerDue = Infinity;
-      return;
-    }
-    if (this.timer && this.timerDue === next.at) return;
-    this.ctx.clock.clearTimeout(this.timer);
-    this.timerDue = next.at;
-    this.timer = this.ctx.clock.setTimeout(
-      () => {
-        this.timer = undefined;
-        this.timerDue = Infinity;
-        void this.pump();
-      },
-      Math.max(0, next.at - this.ctx.clock.now()),
-    );
+    this.queue.kick();
   }
 
   private async attempt(row: NotificationRow): Promise<void> {
     const result = await this.poster.post(row.url, row.body, { 'User-Agent': 'PayPlug-Sandbox-Notifications/1.0' });
     // Closing: the claimed row stays pending, and resume() makes it due on the next start.
-    if (this.stopped) return;
+    if (this.queue.stopped) return;
     const now = this.ctx.clock.now();
     const attempts = row.attempts + 1;
-    const delay = NOTIFICATION_RETRY_DELAYS_MS[attempts - 1];
-    const status = result.ok ? 'succeeded' : delay === undefined ? 'failed' : 'pending';
+    const delay = retryAfter(attempts);
+    const status = result.ok ? 'succeeded' : delay === null ? 'failed' : 'pending';
     inTransaction(this.ctx, () => {
       this.ctx.sql
         .get(
@@ -158,30 +89,12 @@ export class Notifications {
 
   /** After a restart: anything claimed but not finished is due again; then deliver. */
   resume(): void {
-    this.ctx.sql
-      .get("UPDATE payplug_notifications SET next_attempt_at = ? WHERE status = 'pending' AND next_attempt_at IS NULL")
-      .run(this.ctx.clock.now());
-    this.kick();
-  }
-
-  private notifyIdle(): void {
-    if (this.inFlight > 0 || this.pumping) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const resolve of waiters) resolve();
+    this.queue.resume();
   }
 
   /** Resolves when no delivery is being sent and every due one has been attempted (for tests). */
-  async idle(): Promise<void> {
-    for (;;) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      const due = this.ctx.sql
-        .get("SELECT COUNT(*) AS n FROM payplug_notifications WHERE status = 'pending' AND next_attempt_at <= ?")
-        .get(this.ctx.clock.now()) as { n: number };
-      if (this.inFlight === 0 && !this.pumping && (due.n === 0 || this.stopped)) return;
-      if (this.inFlight > 0 || this.pumping) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-      else this.kick();
-    }
+  idle(): Promise<void> {
+    return this.queue.idle();
   }
 
   /** The delivery log, newest first (GET /_sandbox/notifications). */
@@ -207,9 +120,7 @@ export class Notifications {
   }
 
   async close(): Promise<void> {
-    this.stopped = true;
-    this.ctx.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.queue.close();
     this.poster.abortAll();
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
