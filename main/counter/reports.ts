@@ -10,7 +10,7 @@
  */
 import type { Clock } from '../../common/clock';
 import type { DayReportView, Mode, ReconciliationView, ReportTotalsView, ZSummaryView } from '../../common/contract';
-import { formatOffset, localDate, nextDate, offsetMs, startOfLocalDay } from '../../common/timezone';
+import { localDate, nextDate, startOfLocalDay } from '../../common/timezone';
 import type { Settings } from '../config/settings';
 import { HostError } from '../core/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
@@ -22,6 +22,7 @@ import {
   reconcile,
   reportEscPos,
   reportText,
+  windowBetween,
   verifyZReport,
   xReport,
   type DayReport,
@@ -92,7 +93,7 @@ export class CounterReports {
   window(date: string): DayWindow {
     const zone = this.zone();
     const closed = this.journal.zReportFor(this.mode(), date);
-    if (closed) return windowOf(date, zone, Date.parse(closed.windowStart), Date.parse(closed.windowEnd));
+    if (closed) return windowBetween(date, zone, Date.parse(closed.windowStart), Date.parse(closed.windowEnd));
     const last = this.journal.lastZReport(this.mode());
     if (last && last.businessDate >= date) {
       throw new HostError(
@@ -103,7 +104,7 @@ export class CounterReports {
     let start = startOfLocalDay(date, zone);
     const end = startOfLocalDay(nextDate(date), zone);
     if (last && nextDate(last.businessDate) === date) start = Math.min(start, Date.parse(last.windowEnd));
-    return windowOf(date, zone, start, end);
+    return windowBetween(date, zone, start, end);
   }
 
   /** The period's payments as the reports take them, plus every open attention item (any day). */
@@ -163,7 +164,7 @@ export class CounterReports {
     const now = this.deps.clock.now();
     const open = this.window(date);
     if (now < open.startMs) throw new HostError('conflict', `${date} has not started yet; it cannot be closed.`);
-    const window = windowOf(date, open.timeZone, open.startMs, Math.min(now, open.endMs));
+    const window = windowBetween(date, open.timeZone, open.startMs, Math.min(now, open.endMs));
     const lastRecord = this.journal.lastZReport(this.mode());
     const previous = lastRecord ? (JSON.parse(lastRecord.report) as ZReport) : null;
     const result = closeDay({
@@ -417,21 +418,6 @@ export class CounterReports {
       return at >= window.startMs && at < window.endMs;
     });
   }
-}
-
-/** A period of a business date, as the reports' DayWindow. */
-function windowOf(date: string, timeZone: string, startMs: number, endMs: number): DayWindow {
-  return {
-    date,
-    timeZone,
-    start: new Date(startMs).toISOString(),
-    end: new Date(endMs).toISOString(),
-    startMs,
-    endMs,
-    hours: (endMs - startMs) / 3_600_000,
-    startOffset: formatOffset(offsetMs(startMs, timeZone)),
-    endOffset: formatOffset(offsetMs(endMs, timeZone)),
-  };
 }
 
 function totalsView(t: ReportTotalsView): ReportTotalsView {

@@ -8,8 +8,11 @@ import type { DayWindow } from './types';
 
 /** The window of a local date ("YYYY-MM-DD") in a zone. Throws RangeError on a bad date or zone. */
 export function dayWindow(date: string, timeZone: string): DayWindow {
-  const startMs = startOfLocalDay(date, timeZone);
-  const endMs = startOfLocalDay(nextDate(date), timeZone);
+  return windowBetween(date, timeZone, startOfLocalDay(date, timeZone), startOfLocalDay(nextDate(date), timeZone));
+}
+
+/** A business date's period between two instants (a day cut short by an early Z, or a whole one). */
+export function windowBetween(date: string, timeZone: string, startMs: number, endMs: number): DayWindow {
   return {
     date,
     timeZone,

@@ -1,5 +1,5 @@
 /** End of day: day windows, X/Z reports, reconciliation, CSV export, printing. */
-export { dayWindow, dayWindowAt, inWindow } from './day';
+export { dayWindow, dayWindowAt, inWindow, windowBetween } from './day';
 export {
   APPROVED_STATUSES,
   NO_KEY,
