@@ -1,6 +1,6 @@
 /** The sandbox CLI's flags, parsed into startSandbox() options (pure, so it is unit-tested). */
 import { parseArgs } from 'node:util';
-import { faultProblem, type Faults } from './shared/faults';
+import { faultProblem, type Faults } from './core/faults';
 import type { SandboxOptions } from './index';
 import { defaultDatabasePath } from './paths';
 

@@ -4,7 +4,7 @@
  * through the same pipeline; what differs between gateways — how a key is checked, how an error
  * is written, which routes take injected faults — is asked of the emulator that owns the route.
  */
-import type { FaultInjector } from '../shared/faults';
+import type { FaultInjector } from '../core/faults';
 import type { ApiError } from './errors';
 import type { Reply, Router } from './router';
 

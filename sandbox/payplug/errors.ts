@@ -9,7 +9,7 @@
  */
 import { ApiError } from '../http/errors';
 import type { Reply } from '../http/router';
-import type { IdSource } from '../shared/ids';
+import type { IdSource } from '../core/ids';
 
 export type Details = { [field: string]: string | Details };
 

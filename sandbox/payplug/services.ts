@@ -1,6 +1,6 @@
 /** The PayPlug emulator's services over one context, wired in dependency order. */
-import type { Context } from '../shared/context';
-import { FaultInjector } from '../shared/faults';
+import type { Context } from '../core/context';
+import { FaultInjector } from '../core/faults';
 import { Notifications } from './domain/notifications';
 import { Payments } from './domain/payments';
 import { InstallmentPlans } from './domain/plans';

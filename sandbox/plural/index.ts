@@ -6,9 +6,9 @@
 import type { Emulator, KeyKind } from '../http/emulator';
 import type { ApiError } from '../http/errors';
 import { Router } from '../http/router';
-import type { Context } from '../shared/context';
-import { migrate } from '../shared/database';
-import type { Faults } from '../shared/faults';
+import type { Context } from '../core/context';
+import { migrate } from '../core/database';
+import type { Faults } from '../core/faults';
 import { adminRoutes, PLURAL_FAULT_FIELDS } from './api/admin';
 import { pageRoutes } from './api/pages';
 import { apiRoutes } from './api/routes';

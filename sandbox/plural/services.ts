@@ -1,6 +1,6 @@
 /** Builds the Plural emulator's domain services over one context, in dependency order. */
-import type { Context } from '../shared/context';
-import { FaultInjector } from '../shared/faults';
+import type { Context } from '../core/context';
+import { FaultInjector } from '../core/faults';
 import { Auth } from './domain/auth';
 import { Orders } from './domain/orders';
 import { Settlements } from './domain/settlements';

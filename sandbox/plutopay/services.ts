@@ -1,9 +1,9 @@
 /** Builds the domain services over one context, wired to each other in dependency order. */
 import { Checkout } from './domain/checkout';
-import type { Context } from '../shared/context';
+import type { Context } from '../core/context';
 import { Customers } from './domain/customers';
 import { Outbox } from './domain/events';
-import { FaultInjector } from '../shared/faults';
+import { FaultInjector } from '../core/faults';
 import { MerchantService } from './domain/merchant';
 import { PayoutsAndDisputes } from './domain/payouts-disputes';
 import { ConnectionTokens, ReaderLinks } from './domain/reader-link';

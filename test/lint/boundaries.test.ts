@@ -84,14 +84,14 @@ const VIOLATIONS: Violation[] = [
 
   // sandbox/ → common/ only
   { file: 'sandbox/plutopay/domain/probe.ts', spec: '../../../main/gateway/plutopay', says: SANDBOX },
-  { file: 'sandbox/shared/probe.ts', spec: '../../renderer/src/lib/format', says: SANDBOX },
+  { file: 'sandbox/core/probe.ts', spec: '../../renderer/src/lib/format', says: SANDBOX },
   { file: 'sandbox/plutopay/domain/probe.ts', spec: '../../../drivers/types', kind: 'type', says: SANDBOX },
   { file: 'sandbox/probe.ts', spec: 'electron', says: ELECTRON },
   { file: 'sandbox/payplug/probe.ts', spec: '../../test/support/fake-clock', says: TEST_CODE },
 
   // main/ → drivers/ and common/; sandbox/ only in app-host.ts; never renderer/
   { file: 'main/host/host.ts', spec: '../../sandbox/index', says: MAIN, because: 'only main/host/app-host.ts' },
-  { file: 'main/payments/probe.ts', spec: '../../sandbox/shared/money', kind: 'type', says: MAIN },
+  { file: 'main/payments/probe.ts', spec: '../../sandbox/core/money', kind: 'type', says: MAIN },
   { file: 'main/app/probe.ts', spec: '../../sandbox/index', says: MAIN },
   { file: 'main/web/probe.ts', spec: '../../renderer/src/App', says: MAIN, because: 'contract' },
   { file: 'main/host/app-host.ts', spec: '../../renderer/src/App', says: MAIN },
@@ -114,7 +114,7 @@ const VIOLATIONS: Violation[] = [
   { file: 'common/probe.ts', spec: '../main/host/host', says: COMMON },
   { file: 'common/probe.ts', spec: '../drivers/types', kind: 'type', says: COMMON },
   { file: 'common/contract/probe.ts', spec: '../../renderer/src/lib/format', says: COMMON },
-  { file: 'common/probe.ts', spec: '../sandbox/shared/money', says: COMMON },
+  { file: 'common/probe.ts', spec: '../sandbox/core/money', says: COMMON },
   { file: 'common/probe.ts', spec: 'node:path', says: COMMON, because: 'Node built-ins' },
   { file: 'common/probe.ts', spec: 'os', says: COMMON, because: 'Node built-ins' },
   { file: 'common/contract/commands.ts', spec: 'node:crypto', says: COMMON, because: 'Node built-ins' },
@@ -182,7 +182,7 @@ describe('import boundaries (eslint.config.js)', () => {
         "import Database from 'better-sqlite3';",
         "import { formatAmount } from '../../../common/money';",
         "import { TRANSACTION_STATUSES } from '../../../common/contract/views';",
-        "import { formatted } from '../../shared/money';",
+        "import { formatted } from '../../core/money';",
       ],
     },
     {

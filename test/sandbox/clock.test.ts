@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
-import { AdvanceableClock } from '../../sandbox/shared/clock';
+import { AdvanceableClock } from '../../sandbox/core/clock';
 import { start } from './helpers';
 
 describe('the sandbox clock', () => {

@@ -10,7 +10,7 @@ import type { ApiError } from '../../sandbox/http/errors';
 import { Router, type RouteSpec } from '../../sandbox/http/router';
 import { parseTarget } from '../../sandbox/http/server';
 import { canonicalMetadata } from '../../sandbox/plutopay/domain/transactions';
-import { iso } from '../../sandbox/shared/time';
+import { iso } from '../../sandbox/core/time';
 
 function viaUrl(target: string): { pathname: string; query: [string, string][] } | null {
   try {

@@ -10,7 +10,7 @@ import type { ApiError } from '../../sandbox/http/errors';
 import { unauthorized } from '../../sandbox/http/errors';
 import { Router } from '../../sandbox/http/router';
 import { createApiServer } from '../../sandbox/http/server';
-import { FaultInjector } from '../../sandbox/shared/faults';
+import { FaultInjector } from '../../sandbox/core/faults';
 import type { Server } from 'node:http';
 
 function emulator(name: string, prefix: string, format: (e: ApiError) => unknown): Emulator {

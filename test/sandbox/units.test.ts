@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideResult, resultKey, type ActionResult } from '../../sandbox/plutopay/domain/action-machine';
-import { FaultInjector } from '../../sandbox/shared/faults';
-import { cryptoIds, ID_PATTERN, SeededIds } from '../../sandbox/shared/ids';
+import { FaultInjector } from '../../sandbox/core/faults';
+import { cryptoIds, ID_PATTERN, SeededIds } from '../../sandbox/core/ids';
 import * as m from '../../sandbox/plutopay/domain/transaction-machine';
 import { ApiError } from '../../sandbox/http/errors';
 import { Params } from '../../sandbox/http/params';

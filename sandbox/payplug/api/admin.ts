@@ -1,7 +1,7 @@
 /** Sandbox-only routes under /_sandbox (secret key): faults, clock, ledger, notification log. */
 import type { RouteSpec } from '../../http/router';
-import { advanceClock, faultInput } from '../../shared/admin';
-import type { Faults } from '../../shared/faults';
+import { advanceClock, faultInput } from '../../core/admin';
+import type { Faults } from '../../core/faults';
 import type { PaymentRow, RefundRow } from '../domain/model';
 import { seconds } from '../domain/model';
 import type { Services } from '../services';

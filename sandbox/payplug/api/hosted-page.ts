@@ -4,7 +4,7 @@
  * Form actions are paths, not URLs, so the page works from whatever address a phone reached it at.
  */
 import { TEST_CARDS } from '../../../common/test-cards';
-import { escapeHtml } from '../../shared/html';
+import { escapeHtml } from '../../core/html';
 
 const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#eef2f7;color:#1b2a41;margin:0}

@@ -6,7 +6,7 @@
 import { ApiError } from '../../http/errors';
 import { Params } from '../../http/params';
 import type { Reply, RouteSpec } from '../../http/router';
-import { formatted } from '../../shared/money';
+import { formatted } from '../../core/money';
 import { Validator } from '../errors';
 import { payPath, type Customer, type PaymentRow, type ScheduleEntry } from '../domain/model';
 import { cardExpiresAt, cardNumber } from '../domain/test-cards';

@@ -1,7 +1,7 @@
 /** /v1/installment_plans: create, retrieve, abort. */
 import { Params } from '../../http/params';
 import type { RouteSpec } from '../../http/router';
-import { isoDate } from '../../shared/time';
+import { isoDate } from '../../core/time';
 import { Validator } from '../errors';
 import type { CreatePlanInput } from '../domain/plans';
 import type { Services } from '../services';

@@ -5,10 +5,10 @@
  * sandbox clock after 1 min, 5 min, 30 min, 2 h and 24 h, then given up. The last HTTP status
  * received is kept on the payment as `notification.response_code`.
  */
-import { inTransaction, type Context } from '../../shared/context';
-import { DeliveryQueue, DELIVERY_TIMEOUT_MS, retryAfter } from '../../shared/delivery-queue';
-import { LoopbackPoster } from '../../shared/loopback-post';
-import { iso, isoOrNull } from '../../shared/time';
+import { inTransaction, type Context } from '../../core/context';
+import { DeliveryQueue, DELIVERY_TIMEOUT_MS, retryAfter } from '../../core/delivery-queue';
+import { LoopbackPoster } from '../../core/loopback-post';
+import { iso, isoOrNull } from '../../core/time';
 
 export type NotifiedObject = 'payment' | 'refund' | 'installment_plan';
 

@@ -14,9 +14,9 @@
  */
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../shared/context';
-import { paginate } from '../../shared/pagination';
-import { DAY, MINUTE } from '../../shared/time';
+import { inTransaction, type Context } from '../../core/context';
+import { paginate } from '../../core/pagination';
+import { DAY, MINUTE } from '../../core/time';
 import { stateError } from '../errors';
 import type { Notifications } from './notifications';
 import { paymentJson, refundJson, type Customer, type PaymentRow, type RefundRow, type SentBy } from './model';

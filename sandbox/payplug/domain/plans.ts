@@ -6,7 +6,7 @@
  */
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../shared/context';
+import { inTransaction, type Context } from '../../core/context';
 import { stateError } from '../errors';
 import { planJson, type PlanCustomer, type PlanRow, type ScheduleEntry } from './model';
 import type { Notifications } from './notifications';

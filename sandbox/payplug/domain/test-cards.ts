@@ -4,7 +4,7 @@
  * In live mode no test card works, so every attempt is declined.
  */
 import { cardBrand, normaliseCardNumber, TEST_CARDS } from '../../../common/test-cards';
-import type { Mode } from '../../shared/context';
+import type { Mode } from '../../core/context';
 
 /** The 3-D Secure test card: authentication always runs, and is refused. */
 export const THREE_DS_CARD = '5184680000000170';

@@ -5,7 +5,7 @@
  * Every request also catches up first, so an answer never shows a state the clock has passed.
  */
 import type { TimerHandle } from '../../../common/clock';
-import { inTransaction, type Context } from '../../shared/context';
+import { inTransaction, type Context } from '../../core/context';
 import type { Payments } from './payments';
 import type { InstallmentPlans } from './plans';
 

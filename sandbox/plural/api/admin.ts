@@ -5,9 +5,9 @@
  */
 import { Params, pageParams } from '../../http/params';
 import type { RouteSpec } from '../../http/router';
-import { advanceClock, faultInput } from '../../shared/admin';
-import { inTransaction } from '../../shared/context';
-import type { Faults } from '../../shared/faults';
+import { advanceClock, faultInput } from '../../core/admin';
+import { inTransaction } from '../../core/context';
+import type { Faults } from '../../core/faults';
 import { pluralLedger } from '../domain/ledger';
 import { DEFAULT_PLURAL_CARD } from '../domain/test-cards';
 import { PLURAL_EVENT_TYPES, pluralEndpointJson } from '../domain/webhooks';

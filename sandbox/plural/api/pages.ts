@@ -12,7 +12,7 @@
  */
 import { ApiError } from '../../http/errors';
 import type { Reply, RouteSpec } from '../../http/router';
-import { formatted } from '../../shared/money';
+import { formatted } from '../../core/money';
 import { escapeHtml } from '../../plutopay/api/hosted-page';
 import type { OrderRow, PaymentRow } from '../domain/model';
 import { DEFAULT_PLURAL_CARD, PLURAL_TEST_CARDS } from '../domain/test-cards';

@@ -4,8 +4,8 @@
  * expires it) and is stored, so it stays valid across a restart.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { type Context } from '../../shared/context';
-import { HOUR } from '../../shared/time';
+import { type Context } from '../../core/context';
+import { HOUR } from '../../core/time';
 import { unauthorized } from '../errors';
 
 export const TOKEN_LIFETIME_MS = 1 * HOUR;

@@ -7,7 +7,7 @@
 import { settled } from './machine';
 import { wireTime, type OrderRow, type SplitRow } from './model';
 import type { Orders } from './orders';
-import type { Context } from '../../shared/context';
+import type { Context } from '../../core/context';
 
 function splitEntry(order: OrderRow, split: SplitRow): Record<string, unknown> {
   const paid = order.captured > 0;

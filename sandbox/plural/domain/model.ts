@@ -1,5 +1,5 @@
 /** The Plural emulator's stored rows, statuses and identifiers. */
-import type { IdSource } from '../../shared/ids';
+import type { IdSource } from '../../core/ids';
 
 export const ORDER_STATUSES = [
   'CREATED',

@@ -4,7 +4,7 @@
  * and render an order the way the reference shows it. The rules live in machine.ts.
  */
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../shared/context';
+import { inTransaction, type Context } from '../../core/context';
 import type { Credentials } from './auth';
 import { duplicateRequest, invalidRequest, notFound } from '../errors';
 import * as machine from './machine';

@@ -5,7 +5,7 @@
  * status for money taken back from it. A refund is itself an order of type REFUND.
  */
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../shared/context';
+import { inTransaction, type Context } from '../../core/context';
 import { amountExceeded, invalidRequest, notFound } from '../errors';
 import * as machine from './machine';
 import { childId, digits, newOrderId, PAYMENT_ATTEMPTS, type OrderRow, type PaymentRow, type SplitRow } from './model';

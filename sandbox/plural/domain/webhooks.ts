@@ -8,9 +8,9 @@
  * `webhook-signature: v1,<base64 HMAC-SHA256 over "{id}.{timestamp}.{body}">`, keyed with the
  * hex-decoded signature key (the same key as the return-URL signature).
  */
-import { inTransaction, type Context } from '../../shared/context';
-import type { PageMeta } from '../../shared/pagination';
-import { WebhookDispatcher, type DeliveryRow, type Outgoing } from '../../shared/webhook-dispatch';
+import { inTransaction, type Context } from '../../core/context';
+import type { PageMeta } from '../../core/pagination';
+import { WebhookDispatcher, type DeliveryRow, type Outgoing } from '../../core/webhook-dispatch';
 import { notFound } from '../errors';
 import { wireTime } from './model';
 import { signWebhook } from './signature';

@@ -1,6 +1,6 @@
 /** Sandbox-only routes under /_sandbox (secret key): faults, ledger, test triggers, webhook log. */
 import { MAX_AMOUNT_MINOR } from '../../../common/money';
-import { advanceClock, faultInput } from '../../shared/admin';
+import { advanceClock, faultInput } from '../../core/admin';
 import { ledger } from '../domain/ledger';
 import { DISPUTE_REASONS, disputeJson, payoutJson } from '../domain/payouts-disputes';
 import { badRequest } from '../../http/errors';

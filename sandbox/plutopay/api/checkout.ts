@@ -1,7 +1,7 @@
 /** /v1/checkout/sessions and the hosted page at /pay/cs_… */
 import { DEFAULT_TEST_CARD } from '../../../common/test-cards';
 import { CHECKOUT_STATUSES, type SessionRow } from '../domain/checkout';
-import { formatted } from '../../shared/money';
+import { formatted } from '../../core/money';
 import { badRequest } from '../../http/errors';
 import { Params } from '../../http/params';
 import type { Reply, RouteSpec } from '../../http/router';

@@ -4,7 +4,7 @@
  * customer input).
  */
 import { TEST_CARDS } from '../../../common/test-cards';
-import { escapeHtml } from '../../shared/html';
+import { escapeHtml } from '../../core/html';
 
 export { escapeHtml };
 

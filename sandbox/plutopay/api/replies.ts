@@ -1,6 +1,6 @@
 /** Reply helpers shared by the route modules. */
 import type { Reply } from '../../http/router';
-import type { PageMeta } from '../../shared/pagination';
+import type { PageMeta } from '../../core/pagination';
 import type { Created } from '../domain/transactions';
 
 export function ok(json: unknown): Reply {

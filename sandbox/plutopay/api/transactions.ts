@@ -4,7 +4,7 @@ import type { CreateTransactionInput, PaymentMethodType } from '../domain/transa
 import { PAYMENT_METHOD_TYPES, transactionJson } from '../domain/transactions';
 import { TRANSACTION_STATUSES } from '../domain/transaction-machine';
 import { refundJson } from '../domain/refunds';
-import { iso } from '../../shared/time';
+import { iso } from '../../core/time';
 import { invalid } from '../../http/errors';
 import { Params, pageParams } from '../../http/params';
 import type { RouteSpec } from '../../http/router';

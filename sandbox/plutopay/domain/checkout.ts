@@ -6,9 +6,9 @@ import { declineInfo } from '../../../common/decline-codes';
 import { decideTestOutcome, normaliseCardNumber } from '../../../common/test-cards';
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../shared/context';
-import { paginate, type Page } from '../../shared/pagination';
-import { DAY, iso, isoOrNull } from '../../shared/time';
+import { inTransaction, type Context } from '../../core/context';
+import { paginate, type Page } from '../../core/pagination';
+import { DAY, iso, isoOrNull } from '../../core/time';
 import { amountJson } from './money-json';
 import type { TransactionRow, Transactions } from './transactions';
 

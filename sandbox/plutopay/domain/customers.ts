@@ -1,9 +1,9 @@
 /** Customer records: CRUD and the reference's list filters. */
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
-import type { Context } from '../../shared/context';
-import { paginate, type Page } from '../../shared/pagination';
-import { iso } from '../../shared/time';
+import type { Context } from '../../core/context';
+import { paginate, type Page } from '../../core/pagination';
+import { iso } from '../../core/time';
 import { escapeLike } from './transactions';
 
 export const CUSTOMER_FIELDS = [

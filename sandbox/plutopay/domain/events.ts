@@ -4,8 +4,8 @@
  * transaction, so an event exists exactly when the change that caused it was committed. Nothing is
  * written when no endpoint listens (the create-payment hot path stays a single insert).
  */
-import type { Context } from '../../shared/context';
-import { iso } from '../../shared/time';
+import type { Context } from '../../core/context';
+import { iso } from '../../core/time';
 
 export const EVENT_TYPES = [
   'payment.succeeded',

@@ -1,6 +1,6 @@
 /** GET /_sandbox/ledger: every transaction and refund with its idempotency key, for soak comparisons. */
-import type { Context } from '../../shared/context';
-import { iso } from '../../shared/time';
+import type { Context } from '../../core/context';
+import { iso } from '../../core/time';
 
 export function ledger(ctx: Context): Record<string, unknown> {
   const transactions = (

@@ -2,8 +2,8 @@
  * The sandbox's one merchant account and its API keys. Both are created the first time a database
  * is opened and kept in it, so a restarted sandbox answers to the same keys.
  */
-import type { Context, Mode } from '../../shared/context';
-import { iso } from '../../shared/time';
+import type { Context, Mode } from '../../core/context';
+import { iso } from '../../core/time';
 
 export interface MerchantRecord {
   id: string;

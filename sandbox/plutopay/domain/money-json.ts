@@ -4,7 +4,7 @@
  * currency stays with the caller because each object puts it in its own place, and key order is
  * part of what the emulator answers. PayPlug has no formatted amount, so this is PlutoPay's alone.
  */
-import { formatted } from '../../shared/money';
+import { formatted } from '../../core/money';
 
 export interface AmountJson {
   amount: number;

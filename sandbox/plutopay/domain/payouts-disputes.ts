@@ -3,11 +3,11 @@
  * admin routes (open a dispute on a payment, create and settle a payout), which emit the webhooks.
  */
 import { conflict, notFound } from '../../http/errors';
-import { inTransaction, type Context } from '../../shared/context';
+import { inTransaction, type Context } from '../../core/context';
 import type { Outbox } from './events';
 import { amountJson } from './money-json';
-import { paginate, type Page } from '../../shared/pagination';
-import { DAY, iso, isoDate, isoOrNull } from '../../shared/time';
+import { paginate, type Page } from '../../core/pagination';
+import { DAY, iso, isoDate, isoOrNull } from '../../core/time';
 import type { Transactions } from './transactions';
 
 export const PAYOUT_STATUSES = ['paid', 'pending', 'in_transit', 'failed'] as const;

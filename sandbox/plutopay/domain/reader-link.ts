@@ -8,10 +8,10 @@
 import type { TimerHandle } from '../../../common/clock';
 import { conflict, notFound, unauthorized } from '../../http/errors';
 import type { ActionResult } from './action-machine';
-import { inTransaction, type Context } from '../../shared/context';
+import { inTransaction, type Context } from '../../core/context';
 import type { TerminalPayments } from './terminal-payments';
 import { actionJson, type ActionRow, type TerminalRow, type Terminals } from './terminals';
-import { iso, MINUTE } from '../../shared/time';
+import { iso, MINUTE } from '../../core/time';
 import type { TransactionRow } from './transactions';
 
 export const POLL_WAIT_MAX_MS = 30_000;

@@ -3,11 +3,11 @@
  * scoped to the transaction and enforced by a UNIQUE (transaction_id, idempotency_key) constraint.
  */
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../shared/context';
+import { inTransaction, type Context } from '../../core/context';
 import type { Outbox } from './events';
 import { amountJson, type AmountJson } from './money-json';
-import { paginate, type Page } from '../../shared/pagination';
-import { iso } from '../../shared/time';
+import { paginate, type Page } from '../../core/pagination';
+import { iso } from '../../core/time';
 import * as machine from './transaction-machine';
 import { ApiError } from '../../http/errors';
 import {

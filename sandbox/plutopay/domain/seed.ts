@@ -4,11 +4,11 @@
  * database's creation). Disputes need payments to be filed against, so four past payments are
  * seeded too (metadata `{"seed": "demo"}`, flagged `seeded` in the ledger). `seed: false` skips it all.
  */
-import { SeededIds } from '../../shared/ids';
-import { formatted } from '../../shared/money';
-import type { Context } from '../../shared/context';
+import { SeededIds } from '../../core/ids';
+import { formatted } from '../../core/money';
+import type { Context } from '../../core/context';
 import type { DisputeReason, DisputeStatus, PayoutsAndDisputes, PayoutStatus } from './payouts-disputes';
-import { DAY, HOUR, isoDate } from '../../shared/time';
+import { DAY, HOUR, isoDate } from '../../core/time';
 
 const SEED = 0x5eed;
 

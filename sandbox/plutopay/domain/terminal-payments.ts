@@ -8,7 +8,7 @@ import { declineInfo } from '../../../common/decline-codes';
 import { decideTestOutcome, DEFAULT_TEST_CARD } from '../../../common/test-cards';
 import { ApiError, conflict } from '../../http/errors';
 import { decideResult, resultKey, statusFor, type ActionResult } from './action-machine';
-import { inTransaction, type Context } from '../../shared/context';
+import { inTransaction, type Context } from '../../core/context';
 import type { ActionRow, TerminalRow, Terminals } from './terminals';
 import type { TransactionRow, Transactions } from './transactions';
 

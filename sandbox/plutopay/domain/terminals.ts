@@ -6,10 +6,10 @@
  * reader link's long poll waits on.
  */
 import { conflict, notFound } from '../../http/errors';
-import { inTransaction, parseJson, type Context } from '../../shared/context';
+import { inTransaction, parseJson, type Context } from '../../core/context';
 import type { Outbox } from './events';
-import { paginate, type Page } from '../../shared/pagination';
-import { iso, isoOrNull } from '../../shared/time';
+import { paginate, type Page } from '../../core/pagination';
+import { iso, isoOrNull } from '../../core/time';
 import { escapeLike } from './transactions';
 import type { ActionStatus } from './action-machine';
 

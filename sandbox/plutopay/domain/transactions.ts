@@ -6,12 +6,12 @@ import { decideTestOutcome, normaliseCardNumber, DEFAULT_TEST_CARD } from '../..
 import { declineInfo } from '../../../common/decline-codes';
 import { ApiError, conflict, invalid, notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../shared/context';
+import { inTransaction, type Context } from '../../core/context';
 import type { Outbox } from './events';
 import type { AmountJson } from './money-json';
-import { formatted } from '../../shared/money';
-import { paginate, type Page } from '../../shared/pagination';
-import { isoOrNull, iso, DAY } from '../../shared/time';
+import { formatted } from '../../core/money';
+import { paginate, type Page } from '../../core/pagination';
+import { isoOrNull, iso, DAY } from '../../core/time';
 import * as machine from './transaction-machine';
 import type { CaptureMethod, MoneyState, Step, TransactionStatus } from './transaction-machine';
 

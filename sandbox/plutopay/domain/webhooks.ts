@@ -6,11 +6,11 @@
  */
 import { createHmac } from 'node:crypto';
 import { notFound } from '../../http/errors';
-import { inTransaction, type Context } from '../../shared/context';
+import { inTransaction, type Context } from '../../core/context';
 import type { EventBody, EventType, Outbox } from './events';
-import { paginate, type Page, type PageMeta } from '../../shared/pagination';
-import { iso } from '../../shared/time';
-import { WebhookDispatcher, type DeliveryRow, type Outgoing } from '../../shared/webhook-dispatch';
+import { paginate, type Page, type PageMeta } from '../../core/pagination';
+import { iso } from '../../core/time';
+import { WebhookDispatcher, type DeliveryRow, type Outgoing } from '../../core/webhook-dispatch';
 
 export interface EndpointRow {
   seq: number;
