@@ -5,6 +5,9 @@
  * operation parameters are written in the host's own terms instead of PlutoPay's wire format.
  * Operation kinds are no longer pinned by a CHECK (the list lives with the code that sends them),
  * so the table is rebuilt without it. Saved cards and installment plans get their own tables.
+ *
+ * The one place outside main/gateway/plutopay/ that reads PlutoPay's wire fields: the rows it converts
+ * were written in that shape by earlier versions, and a migration is frozen with the schema it moves.
  */
 import type { Migration } from './types';
 
