@@ -281,6 +281,28 @@ describe('Reports (F9)', () => {
     await screen.findByText('Day closed: Z report No. 1.');
     expect(screen.getByRole('heading', { name: /Z report No\. 1/ })).toBeTruthy();
   });
+  it('says why the report cannot go to the receipt printer when none is set up', async () => {
+    for (const port of [null, '/dev/ttyUSB0']) {
+      const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ port }) }));
+      bridge.on('reports.x', () => ok(xReport()));
+      bridge.on('reports.list', () => ok([]));
+      const { user, unmount } = await renderApp(bridge);
+      await user.keyboard('{F9}');
+      await screen.findByRole('table', { name: 'Totals EUR' });
+      const button = screen.getByRole('button', { name: 'Print on the receipt printer' }) as HTMLButtonElement;
+      const hint = screen.queryByText(/No receipt printer is set up: use Show as printed/);
+      if (port === null) {
+        expect(button.disabled).toBe(true);
+        expect(button.title).toBe('No receipt printer is set up (Settings, F7)');
+        expect(hint).not.toBeNull();
+      } else {
+        expect(button.disabled).toBe(false);
+        expect(button.title).toBe('');
+        expect(hint).toBeNull();
+      }
+      unmount();
+    }
+  });
 });
 
 describe('the customer display', () => {

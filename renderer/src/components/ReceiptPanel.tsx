@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { CommandError, ReceiptStateView } from '../../../common/contract';
 import { usePos } from '../store/context';
 import { clockTime } from '../lib/format';
+import { NO_PRINTER_TITLE } from '../lib/labels';
 import { ErrorBox } from './ErrorBox';
 import { describedBy, Field } from './Field';
 
@@ -100,7 +101,7 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
           type="button"
           className={receipt?.print?.state === 'failed' ? 'primary' : undefined}
           disabled={busy || !printer}
-          title={printer ? undefined : 'No receipt printer is set up (Settings, F7)'}
+          title={printer ? undefined : NO_PRINTER_TITLE}
           onClick={() => void print()}
         >
           {printed || receipt?.print?.state === 'failed' ? 'Reprint receipt' : 'Print receipt'}

@@ -94,3 +94,6 @@ export const STAGE_LABELS: Record<string, string> = {
   waiting_for_card: 'waiting for card',
   processing: 'processing',
 };
+
+/** Why a "print on the receipt printer" button is disabled (receipts and reports say the same). */
+export const NO_PRINTER_TITLE = 'No receipt printer is set up (Settings, F7)';

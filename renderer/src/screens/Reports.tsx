@@ -11,6 +11,7 @@ import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { dateTime, money } from '../lib/format';
+import { NO_PRINTER_TITLE } from '../lib/labels';
 import { issueFor } from '../lib/errors';
 
 const CAUSES: Record<ReconciliationView['differences'][number]['cause'], string> = {
@@ -458,13 +459,23 @@ export function Reports() {
             <button type="button" onClick={() => void (report.z ? open(report.z.number) : loadX(report.date))}>
               Refresh
             </button>
-            <button type="button" disabled={!printer} onClick={() => void print(report)}>
+            <button
+              type="button"
+              disabled={!printer}
+              title={printer ? undefined : NO_PRINTER_TITLE}
+              onClick={() => void print(report)}
+            >
               Print on the receipt printer
             </button>
             <button type="button" onClick={() => void csv(report)}>
               Export CSV
             </button>
           </div>
+          {!printer ? (
+            <p className="muted">
+              No receipt printer is set up: use Show as printed below, or set one up in Settings (F7).
+            </p>
+          ) : null}
           <ReportView report={report} />
           {report.kind === 'X' ? (
             <>
