@@ -121,6 +121,32 @@ describe('Process payment screen', () => {
     expect(await screen.findByText(/Canceled\. No money was taken/)).toBeTruthy();
   });
 
+  it('offers Esc only while there is something to cancel: not once the payment is approved', async () => {
+    const payment = makePayment({
+      id: 'pay_esc0000003',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'waiting_for_card',
+    });
+    const bridge = setup(payment);
+    await openProcess(bridge, payment.id);
+    expect(screen.getByText('Esc cancels the payment while the card is not yet authorised.')).toBeTruthy();
+    act(() =>
+      bridge.push({
+        seq: 6,
+        type: 'payment',
+        payment: {
+          ...payment,
+          status: 'succeeded',
+          readerStage: null,
+          updatedAt: new Date(Date.now() + 1000).toISOString(),
+        },
+      }),
+    );
+    await screen.findByText(/Approved\. The payment is complete/);
+    expect(screen.queryByText(/Esc cancels/)).toBeNull();
+  });
+
   it('Esc does nothing while the card is being authorised', async () => {
     const payment = makePayment({
       id: 'pay_esc0000002',

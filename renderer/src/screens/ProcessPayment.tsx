@@ -468,6 +468,12 @@ function PaymentOnReaderOrLink() {
   // A 'failed' payment is final at the gateway; a declined one that stayed 'pending' takes another card.
   const sendable = payment.status === 'pending';
   const retryable = sendable && !!decline?.anotherCard;
+  const escHint =
+    payment.status === 'in_progress' && payment.readerStage === 'processing'
+      ? 'The card is being authorised: it cannot be canceled now.'
+      : canCancel(payment)
+        ? 'Esc cancels the payment while the card is not yet authorised.'
+        : null;
   const finished = ['requires_capture', 'succeeded', 'canceled', 'refunded', 'partially_refunded'].includes(
     payment.status,
   );
@@ -562,12 +568,13 @@ function PaymentOnReaderOrLink() {
           </button>
         </p>
       ) : null}
-      <p className="key-hints">
-        {blockReason && !finished ? `${blockReason} · ` : ''}
-        {payment.status === 'in_progress' && payment.readerStage === 'processing'
-          ? 'The card is being authorised: it cannot be canceled now.'
-          : 'Esc cancels the payment while the card is not yet authorised.'}
-      </p>
+      {/* Only while it applies: on an approved or failed payment Esc has nothing to cancel. */}
+      {(blockReason && !finished) || escHint ? (
+        <p className="key-hints">
+          {blockReason && !finished ? `${blockReason}${escHint ? ' · ' : ''}` : ''}
+          {escHint}
+        </p>
+      ) : null}
     </section>
   );
 }
