@@ -177,6 +177,14 @@ export class ReaderManager implements ReaderDirectory {
   reconnect(readerId: string): ReaderView {
     const controller = this.controllers.get(readerId);
     if (controller) {
+      // Left idle on purpose (see add): reconnecting would only retry a link the gateway does not have.
+      const record = this.options.journal.getReader(readerId);
+      if (!this.gatewayReaders() && !record?.standalone)
+        throw new HostError(
+          'conflict',
+          `${record?.label ?? 'This reader'} is not used while the till's gateway takes payments by link. ` +
+            'Switch to a gateway with readers in Settings (F7), or tick "charges through its own bank" to use it without a gateway.',
+        );
       controller.reconnect();
     } else if (!this.cloudById(readerId)) {
       throw new HostError('not_found', `No reader ${readerId}.`);

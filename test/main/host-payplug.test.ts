@@ -62,6 +62,22 @@ describe('a till on PayPlug', () => {
     expect(done.payUrl).toBeNull();
   });
 
+  it('leaves its readers idle: Reconnect says why instead of retrying a link PayPlug does not have', async () => {
+    const t = track(await payplugTill());
+    const [reader] = (await t.call('session.snapshot', {})).readers;
+    expect(reader).toMatchObject({ hosted: true, status: 'offline', statusDetail: expect.stringMatching(/by link/) });
+    expect(await t.fail('readers.reconnect', { readerId: reader!.id })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/not used while the till's gateway takes payments by link/),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const log = await t.call('devlog.list', {});
+    expect(log.filter((entry) => /^Link for/.test(entry.summary))).toEqual([]);
+    // As a terminal on the shop's own bank it needs no gateway, and reconnects.
+    await t.call('readers.configure', { readerId: reader!.id, standalone: true });
+    await expect(t.call('readers.reconnect', { readerId: reader!.id })).resolves.toMatchObject({ standalone: true });
+  });
+
   it('refuses what PayPlug refuses before anything is journaled: USD, 99 cents, a reader', async () => {
     const t = track(await payplugTill());
     const before = (await t.call('payments.list', { filter: 'all', limit: 100 })).length;

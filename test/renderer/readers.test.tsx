@@ -144,6 +144,19 @@ describe('Readers screen', () => {
     expect(screen.queryByRole('button', { name: 'Add simulated reader' })).toBeNull();
   });
 
+  it('offers no Reconnect for a reader left idle while the gateway takes payments by link', async () => {
+    const settings = makeSettings({ gateway: 'payplug' });
+    const idle = makeReader({ id: 'rdr_sim_idle', label: 'Counter sim', kind: 'simulated', hosted: true });
+    const ownBank = makeReader({ id: 'rdr_own_bank', label: 'Own bank', hosted: true, standalone: true });
+    await renderApp(new FakeBridge(makeSnapshot({ settings, readers: [idle, ownBank] })), { screen: 'readers' });
+    const idleItem = screen.getByRole('article', { name: /Counter sim/ });
+    expect(within(idleItem).queryByRole('button', { name: 'Reconnect' })).toBeNull();
+    expect(within(idleItem).getByRole('button', { name: 'Forget' })).toBeTruthy();
+    // A terminal on the shop's own bank needs no gateway: it still reconnects.
+    const ownBankItem = screen.getByRole('article', { name: /Own bank/ });
+    expect(within(ownBankItem).getByRole('button', { name: 'Reconnect' })).toBeTruthy();
+  });
+
   it('reconnects a reader, and forgets one only after confirmation', async () => {
     const bridge = readersBridge();
     bridge.on('readers.reconnect', (input) =>

@@ -16,6 +16,11 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
   const payment = usePos((s) => (reader.action?.paymentId ? s.host.payments[reader.action.paymentId] : undefined));
   const [confirmForget, setConfirmForget] = useState(false);
   const titleId = `reader-${reader.id}`;
+  // A reader this app drives sits idle while the gateway takes payments by link (the host refuses to
+  // reconnect it), unless it charges through the shop's own bank.
+  const idle = usePos(
+    (s) => reader.hosted && !reader.standalone && !!s.host.gateway && !s.host.gateway.capabilities.readerLink,
+  );
 
   const reconnect = async () => {
     const result = await run('readers.reconnect', { readerId: reader.id }, `reader:${reader.id}`);
@@ -82,9 +87,11 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
           <p className="muted">No current action.</p>
         )}
         <div className="actions">
-          <button type="button" disabled={busy} onClick={() => void reconnect()}>
-            Reconnect
-          </button>
+          {idle ? null : (
+            <button type="button" disabled={busy} onClick={() => void reconnect()}>
+              Reconnect
+            </button>
+          )}
           {confirmForget ? (
             <>
               <button type="button" className="danger" disabled={busy} onClick={() => void forget()}>
