@@ -200,13 +200,22 @@ export class ReaderController {
   // -- the link loop ----------------------------------------------------------------------------
 
   private restartLoop(): void {
+    this.dropSession();
+    if (!this.stopped) this.start();
+  }
+
+  /** Drops the current session and leaves the reader idle until start() (no source of actions now). */
+  idle(): void {
+    this.dropSession();
+  }
+
+  private dropSession(): void {
     this.generation++;
     this.pollAbort?.abort();
     const channel = this.channel;
     this.channel = null;
     if (channel) void channel.close().catch(() => undefined);
     this.running = false;
-    if (!this.stopped) this.start();
   }
 
   private kick(): void {

@@ -268,8 +268,10 @@ export class ReaderManager implements ReaderDirectory {
           ? `${record.label} now charges through the shop's own bank (no gateway)`
           : `${record.label} now charges through the gateway`,
       );
-      // A new source: drop the old channel and start over with the other one.
-      controller.reconnect();
+      // A new source: drop the old channel and start over with the other one, if there is one: a
+      // gateway taking payments by link has no reader link, so the reader goes back to idle.
+      if (change.standalone || this.gatewayReaders()) controller.reconnect();
+      else controller.idle();
     }
     if (change.label && change.label !== record.label) {
       this.options.journal.upsertReader({ ...this.options.journal.getReader(readerId)!, label: change.label });

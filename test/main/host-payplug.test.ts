@@ -76,6 +76,11 @@ describe('a till on PayPlug', () => {
     // As a terminal on the shop's own bank it needs no gateway, and reconnects.
     await t.call('readers.configure', { readerId: reader!.id, standalone: true });
     await expect(t.call('readers.reconnect', { readerId: reader!.id })).resolves.toMatchObject({ standalone: true });
+    // Back on the gateway, which has no reader link: idle again, not retrying one.
+    await t.call('readers.configure', { readerId: reader!.id, standalone: false });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await t.call('devlog.list', {})).filter((entry) => /^Link for/.test(entry.summary))).toEqual([]);
+    expect(await t.fail('readers.reconnect', { readerId: reader!.id })).toMatchObject({ code: 'conflict' });
   });
 
   it('refuses what PayPlug refuses before anything is journaled: USD, 99 cents, a reader', async () => {
