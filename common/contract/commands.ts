@@ -437,12 +437,13 @@ export const commandSchemas = {
   'attention.retry': z.strictObject({ paymentId: PaymentRef }),
   /**
    * The cashier settles what the app cannot know: after checking the reader's receipt, the card
-   * was charged or not (reported to the gateway for the reader's open action), or, for an item
-   * that only needed reading (e.g. an approval the gateway refused), dismiss it.
+   * was charged or not (reported to the gateway for the reader's open action); after checking a
+   * terminal's ticket, a refund on it credited the card or not; or, for an item that only needed
+   * reading (e.g. an approval the gateway refused), dismiss it.
    */
   'attention.resolve': z.strictObject({
     paymentId: PaymentRef,
-    resolution: z.enum(['charged', 'not_charged', 'dismiss']),
+    resolution: z.enum(['charged', 'not_charged', 'credited', 'not_credited', 'dismiss']),
   }),
 } as const;
 

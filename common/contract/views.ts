@@ -352,6 +352,8 @@ export interface AttentionView {
   /** What the cashier can do, in words. */
   advice: string;
   since: string;
+  /** A refund on a terminal whose outcome only its ticket can tell (settled with credited / not_credited). */
+  unsettledRefund: { amount: number } | null;
 }
 
 export type ReaderStatus = 'online' | 'connecting' | 'reconnecting' | 'offline' | 'unpaired' | 'superseded';

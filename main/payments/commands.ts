@@ -17,7 +17,7 @@ import type { PaymentEngine } from './engine';
 import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
 import { describeStatus, type PaymentSync } from './sync';
 import { orderReferenceOf } from './transactions';
-import { toRefundView, toTransactionView } from './views';
+import { toRefundView, toTransactionView, unsettledTerminalRefund } from './views';
 import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
 import type { RemoteWatcher } from './watcher';
 
@@ -779,20 +779,30 @@ export class CashierCommands {
   }
 
   /** The cashier's answer to a Needs-attention item (see the contract's attention.resolve). */
-  async resolveAttention(input: {
-    paymentId: string;
-    resolution: 'charged' | 'not_charged' | 'dismiss';
-  }): Promise<PaymentView> {
+  async resolveAttention(input: ParsedCommandInput<'attention.resolve'>): Promise<PaymentView> {
     const payment = await this.resolve(input.paymentId);
     return this.engine.exclusive(payment.id, async () => {
       const { journal } = this;
       const record = journal.getPayment(payment.id)!;
       if (!record.attentionSince) throw new HostError('conflict', 'This payment does not need attention.');
+      const unsettledRefund =
+        record.chargedBy === 'terminal' && unsettledTerminalRefund(journal.operationsFor(record.id));
+      if (input.resolution === 'credited' || input.resolution === 'not_credited') {
+        if (!unsettledRefund)
+          throw new HostError('conflict', 'No refund of this payment is waiting for the terminal ticket to settle it.');
+        return this.engine.view(this.standalone.settleUnknownRefund(record, input.resolution === 'credited'));
+      }
       if (input.resolution === 'dismiss') {
         if (record.status === 'unknown') {
           throw new HostError(
             'conflict',
             'The outcome of this payment is still unknown: say whether the card was charged instead.',
+          );
+        }
+        if (unsettledRefund) {
+          throw new HostError(
+            'conflict',
+            'Whether the terminal credited the card is still unknown: say what its last ticket shows instead.',
           );
         }
         const updated = journal.updatePayment(

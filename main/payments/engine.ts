@@ -13,7 +13,7 @@ import { GatewayError, GatewayUnreachable } from '../gateway/errors';
 import type { CardOutcome } from '../../drivers/types';
 import type { PaymentGateway, ReaderAction } from '../gateway/port';
 import type { Journal, OperationKind, OperationRecord, PaymentRecord, SplitRecord } from '../store/journal';
-import { toAttentionView, toPaymentView } from './views';
+import { toAttentionView, toPaymentView, unsettledTerminalRefund } from './views';
 
 /** What the payments need to know about readers (the reader manager answers). */
 export interface ReaderDirectory {
@@ -114,7 +114,7 @@ export class PaymentEngine {
 
   view(record: PaymentRecord): PaymentView {
     const active = this.activeGateway();
-    return toPaymentView(
+    const view = toPaymentView(
       record,
       this.journal.countQueuedOperations(record.id, QUEUEABLE_KINDS),
       active?.capabilities ?? null,
@@ -125,6 +125,15 @@ export class PaymentEngine {
         : this.splitsFor(record.id),
       this.journal.receiptSummary(record.id),
     );
+    const unsettledRefund = this.unsettledRefundOf(record);
+    return unsettledRefund ? { ...view, attention: toAttentionView(record, unsettledRefund) } : view;
+  }
+
+  /** A refund on a terminal that only its ticket can settle (looked up only where one can be). */
+  private unsettledRefundOf(record: PaymentRecord): { amount: number } | null {
+    if (!record.attentionSince || record.chargedBy !== 'terminal') return null;
+    const op = unsettledTerminalRefund(this.journal.operationsFor(record.id));
+    return op ? { amount: Number(op.params.amount) } : null;
   }
 
   /** A payment's shares and those with a release or cancel not yet confirmed. */
@@ -143,7 +152,7 @@ export class PaymentEngine {
   attention(): AttentionView[] {
     return this.journal
       .listPayments('attention', 500)
-      .map(toAttentionView)
+      .map((record) => toAttentionView(record, this.unsettledRefundOf(record)))
       .filter((a): a is AttentionView => a !== null);
   }
 

@@ -18,15 +18,16 @@ import type { ActionChannel, ActionSource } from '../readers/controller';
 import type { PaymentRecord } from '../store/journal';
 import { errorText, type PaymentEngine } from './engine';
 import type { PaymentSync } from './sync';
+import { unsettledTerminalRefund } from './views';
 
 /** The gateway label receipts and reports show for these payments. */
 export const STANDALONE_LABEL = "Terminal (shop's bank)";
 
 const ADVICE_REFUND_UNKNOWN =
-  "The terminal took the refund request and then lost contact, so the app cannot tell whether the card was credited. Check the terminal's last ticket; if it shows the credit, record the refund there and clear this item, otherwise refund again.";
+  "The terminal took the refund request and then lost contact, so the app cannot tell whether the card was credited. Check the terminal's last ticket, then say here whether it shows the credit. Until then this payment is not refunded again.";
 
 const ADVICE_REFUND_INTERRUPTED =
-  "The app stopped while the terminal was making a refund, so it cannot tell whether the card was credited. Check the terminal's last ticket before refunding again, then clear this item.";
+  "The app stopped while the terminal was making a refund, so it cannot tell whether the card was credited. Check the terminal's last ticket, then say here whether it shows the credit. Until then this payment is not refunded again.";
 
 /** The terminal's side the payments need: hand a credit to a standalone reader's device. */
 export interface TerminalRefunds {
@@ -239,6 +240,12 @@ export class StandalonePayments {
   async refund(record: PaymentRecord, amount: number, terminal: TerminalRefunds): Promise<PaymentRecord> {
     const { journal } = this;
     if (!record.readerId) throw new HostError('conflict', 'This payment has no terminal to refund it on.');
+    if (unsettledTerminalRefund(journal.operationsFor(record.id))) {
+      throw new HostError(
+        'conflict',
+        "An earlier refund on the terminal may have credited the card. Check the terminal's last ticket and say so in Needs attention (F8) before refunding again.",
+      );
+    }
     const number = journal.operationsFor(record.id).filter((op) => op.kind === 'refund').length + 1;
     const key = `refund-${record.id}-${number}`;
     const op = journal.addOperation(record.id, 'refund', key, { amount, readerId: record.readerId, onTerminal: true });
@@ -297,6 +304,39 @@ export class StandalonePayments {
         throw new HostError(outcome.kind === 'declined' ? 'declined' : 'conflict', `Not refunded: ${message}`);
       }
     }
+  }
+
+  /**
+   * The cashier read the terminal's ticket for a refund whose outcome was unknown: the card was
+   * credited (the refund is recorded as made) or not (the payment can be refunded again).
+   */
+  settleUnknownRefund(record: PaymentRecord, credited: boolean): PaymentRecord {
+    const { journal } = this;
+    const op = unsettledTerminalRefund(journal.operationsFor(record.id));
+    if (!op) throw new HostError('conflict', 'No refund of this payment is waiting to be settled.');
+    const amount = Number(op.params.amount);
+    const cleared = { attentionReason: null, attentionAdvice: null, attentionSince: null };
+    const settled = journal.atomically(() => {
+      if (!credited) {
+        journal.updateOperation(op.id, { lastError: 'not credited: the terminal ticket shows no credit' });
+        return journal.updatePayment(record.id, cleared, 'cashier_settled', 'the card was not credited');
+      }
+      journal.updateOperation(op.id, { state: 'done', lastError: null, result: 'credited (terminal ticket)' });
+      const total = record.amountRefunded + amount;
+      return journal.updatePayment(
+        record.id,
+        {
+          ...cleared,
+          amountRefunded: total,
+          status: total >= record.amountCaptured ? 'refunded' : 'partially_refunded',
+        },
+        'refunded',
+        `${formatAmount(amount, record.currency)} credited on the terminal (read from its ticket by the cashier)`,
+      );
+    });
+    this.engine.changed(settled);
+    this.engine.attentionChanged();
+    return settled;
   }
 
   /**

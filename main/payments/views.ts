@@ -16,15 +16,36 @@ import {
   type TransactionView,
 } from '../../common/contract';
 import type { GatewayPayment, GatewayRefund } from '../gateway/port';
-import type { PaymentRecord, ReceiptRecord, SplitRecord } from '../store/journal';
+import type { OperationRecord, PaymentRecord, ReceiptRecord, SplitRecord } from '../store/journal';
 
-export function toAttentionView(record: PaymentRecord): AttentionView | null {
+/**
+ * A refund on a terminal whose outcome nobody knows yet (it went silent, or the app stopped while
+ * it had the card): only the terminal's ticket can tell, so the cashier settles it, and until then
+ * no other refund of the payment is made (it could credit the card twice).
+ */
+export function unsettledTerminalRefund(operations: readonly OperationRecord[]): OperationRecord | null {
+  return (
+    operations.find(
+      (op) =>
+        op.kind === 'refund' &&
+        op.params.onTerminal === true &&
+        op.state === 'failed' &&
+        /^(unknown|interrupted):/.test(op.lastError ?? ''),
+    ) ?? null
+  );
+}
+
+export function toAttentionView(
+  record: PaymentRecord,
+  unsettledRefund: { amount: number } | null = null,
+): AttentionView | null {
   if (!record.attentionSince) return null;
   return {
     paymentId: record.id,
     reason: record.attentionReason ?? 'Needs a look.',
     advice: record.attentionAdvice ?? '',
     since: record.attentionSince,
+    unsettledRefund,
   };
 }
 

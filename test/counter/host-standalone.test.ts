@@ -4,7 +4,12 @@
  * The simulated reader stands in for the terminal here (the Concert one is in
  * standalone-concert.test.ts and the e2e run).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 async function ledgerCount(t: TestHost): Promise<number> {
@@ -137,5 +142,96 @@ describe('standalone terminals', () => {
     const settled = await t.call('attention.resolve', { paymentId: created.id, resolution: 'charged' });
     expect(settled).toMatchObject({ status: 'succeeded', amountCaptured: 3000, attention: null });
     expect((await t.call('attention.list', {})).map((a) => a.paymentId)).not.toContain(created.id);
+  });
+
+  it('a refund the terminal never answered: no other refund until its ticket settles it, credited or not', async () => {
+    const t = await startTestHost({ tuning: { collectTimeoutMs: 300, answerGraceMs: 200 } });
+    cleanup.push(() => t.close());
+    const reader = await standaloneReader(t);
+    const created = await t.call('payments.create', { amount: 4000, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+
+    const refundAndLoseTheTerminal = async (amount: number) => {
+      await t.call('simulate.setFault', { readerId: reader.id, fault: 'no_answer' });
+      const refused = await t.fail('payments.refund', { paymentId: created.id, amount });
+      expect(refused.message).toMatch(/did not say whether it credited the card/);
+      const [item] = (await t.call('attention.list', {})).filter((a) => a.paymentId === created.id);
+      expect(item).toMatchObject({ unsettledRefund: { amount } });
+      // Nothing that could credit the card twice, and nothing that forgets the question.
+      expect((await t.fail('payments.refund', { paymentId: created.id, amount: 100 })).message).toMatch(
+        /may have credited the card/,
+      );
+      expect((await t.fail('attention.resolve', { paymentId: created.id, resolution: 'dismiss' })).code).toBe(
+        'conflict',
+      );
+      expect((await t.fail('attention.resolve', { paymentId: created.id, resolution: 'charged' })).code).toBe(
+        'conflict',
+      );
+    };
+
+    // The ticket shows no credit: nothing was refunded, and the refund can be made again.
+    await refundAndLoseTheTerminal(1500);
+    const notCredited = await t.call('attention.resolve', { paymentId: created.id, resolution: 'not_credited' });
+    expect(notCredited).toMatchObject({ status: 'succeeded', amountRefunded: 0, attention: null });
+    expect((await t.call('attention.list', {})).map((a) => a.paymentId)).not.toContain(created.id);
+
+    // Again, and this time the ticket shows the credit: the journal records the refund as made.
+    await refundAndLoseTheTerminal(1500);
+    const credited = await t.call('attention.resolve', { paymentId: created.id, resolution: 'credited' });
+    expect(credited).toMatchObject({ status: 'partially_refunded', amountRefunded: 1500, attention: null });
+    expect((await t.fail('attention.resolve', { paymentId: created.id, resolution: 'credited' })).code).toBe(
+      'conflict',
+    );
+    // The rest can be refunded on the terminal as usual.
+    const refunding = t.host.invoke('payments.refund', { paymentId: created.id });
+    await waitFor(
+      async () => (await t.host.invoke('simulate.presentCard', { readerId: reader.id })).ok,
+      5_000,
+      'the terminal waiting for the card to credit',
+    );
+    const rest = await refunding;
+    expect(rest.ok && rest.value).toMatchObject({ status: 'refunded', amountRefunded: 4000 });
+  });
+
+  it('a refund the app was killed during: settled from the ticket after the restart', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const running = mkdtempSync(join(tmpdir(), 'pos-standalone-'));
+    const crashed = mkdtempSync(join(tmpdir(), 'pos-standalone-'));
+    cleanup.push(() => {
+      rmSync(running, { recursive: true, force: true });
+      rmSync(crashed, { recursive: true, force: true });
+    });
+    const first = await startTestHost({ sandbox, dataDir: running });
+    cleanup.push(() => first.close());
+    const reader = await standaloneReader(first);
+    const created = await first.call('payments.create', { amount: 2500, currency: 'EUR', readerId: reader.id });
+    await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await first.call('simulate.presentCard', { readerId: reader.id });
+    await first.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    // The terminal has the refund and waits for the card; the journal has the refund as sent.
+    void first.host.invoke('payments.refund', { paymentId: created.id, amount: 1000 });
+    // What a kill -9 now leaves on disk: a consistent copy of the journal as committed.
+    const live = new Database(join(running, 'journal.db'), { readonly: true, fileMustExist: true });
+    try {
+      await waitFor(
+        () => live.prepare("SELECT 1 FROM operations WHERE kind = 'refund' AND state = 'pending'").get(),
+        5_000,
+        'the refund journaled as sent',
+      );
+      live.exec(`VACUUM INTO '${join(crashed, 'journal.db')}'`);
+    } finally {
+      live.close();
+    }
+
+    const second = await startTestHost({ sandbox, dataDir: crashed });
+    cleanup.push(() => second.close());
+    const [item] = (await second.call('attention.list', {})).filter((a) => a.paymentId === created.id);
+    expect(item).toMatchObject({ reason: expect.stringMatching(/app stopped/), unsettledRefund: { amount: 1000 } });
+    expect((await second.fail('payments.refund', { paymentId: created.id, amount: 500 })).code).toBe('conflict');
+    const credited = await second.call('attention.resolve', { paymentId: created.id, resolution: 'credited' });
+    expect(credited).toMatchObject({ status: 'partially_refunded', amountRefunded: 1000, attention: null });
   });
 });

@@ -134,7 +134,9 @@ describe('App shell', () => {
     const before = bridge.count('session.snapshot');
     bridge.snapshot = makeSnapshot({
       seq: 40,
-      attention: [{ paymentId: 'pay_att0000001', reason: 'r', advice: 'a', since: minutesAgo(1) }],
+      attention: [
+        { paymentId: 'pay_att0000001', reason: 'r', advice: 'a', since: minutesAgo(1), unsettledRefund: null },
+      ],
     });
     act(() => bridge.setConnection('open'));
     await waitFor(() => expect(bridge.count('session.snapshot')).toBe(before + 1));
@@ -176,6 +178,7 @@ describe('App shell', () => {
             reason: 'The reader disconnected while the card was being authorised.',
             advice: 'Do not charge again. The host will ask the gateway; check the customer’s receipt.',
             since: minutesAgo(7),
+            unsettledRefund: null,
           },
         ],
       }),

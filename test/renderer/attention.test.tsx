@@ -7,6 +7,7 @@ const ITEM = {
   reason: 'The reader was unplugged while authorising the card.',
   advice: 'Check the reader or its last receipt.',
   since: minutesAgo(3),
+  unsettledRefund: null,
 };
 
 describe('Needs attention: settling what only the cashier can know', () => {
@@ -32,6 +33,31 @@ describe('Needs attention: settling what only the cashier can know', () => {
       expect(bridge.inputs('attention.resolve')).toEqual([{ paymentId: payment.id, resolution: 'charged' }]),
     );
     expect(await within(item).findByText(/Recorded: the payment is now/)).toBeTruthy();
+  });
+
+  it('settles a refund the terminal never answered from its ticket, never by "Mark as handled"', async () => {
+    const payment = makePayment({ id: 'pay_refund0001', status: 'succeeded', amount: 4000, amountCaptured: 4000 });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        payments: [payment],
+        attention: [{ paymentId: payment.id, ...ITEM, unsettledRefund: { amount: 1500 } }],
+      }),
+    );
+    bridge.on('attention.resolve', () =>
+      ok({ ...payment, status: 'partially_refunded', amountRefunded: 1500, attention: null }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€40\.00/ });
+    expect(within(item).queryByRole('button', { name: 'Mark as handled' })).toBeNull();
+    expect(within(item).queryByRole('button', { name: 'The card was charged' })).toBeNull();
+    await user.click(within(item).getByRole('button', { name: 'The card was credited €15.00' }));
+    expect(bridge.count('attention.resolve')).toBe(0);
+    await user.click(within(item).getByRole('button', { name: 'Yes: the terminal ticket shows the credit' }));
+    await waitFor(() =>
+      expect(bridge.inputs('attention.resolve')).toEqual([{ paymentId: payment.id, resolution: 'credited' }]),
+    );
+    expect(await within(item).findByText('Recorded: the payment is now partially refunded.')).toBeTruthy();
   });
 
   it('"not charged" can be backed out of, and an informational item can be marked handled', async () => {

@@ -6,6 +6,16 @@ import { money, timeAgo } from '../lib/format';
 import { useNow } from '../lib/hooks';
 import { statusLabel } from '../lib/labels';
 
+type Settlement = 'charged' | 'not_charged' | 'credited' | 'not_credited';
+
+/** The second press that records what the cashier read on the reader or the terminal. */
+const CONFIRMATIONS: Record<Settlement, string> = {
+  charged: 'Yes: the reader shows it approved',
+  not_charged: 'Yes: the reader shows no approval',
+  credited: 'Yes: the terminal ticket shows the credit',
+  not_credited: 'Yes: the terminal ticket shows no credit',
+};
+
 function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
   const payment = usePos((s) => s.host.payments[item.paymentId]);
   const run = usePos((s) => s.run);
@@ -16,11 +26,13 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
   const [done, setDone] = useState<string | null>(null);
   const titleId = `attention-${item.paymentId}`;
 
-  const [confirming, setConfirming] = useState<'charged' | 'not_charged' | null>(null);
+  const [confirming, setConfirming] = useState<Settlement | null>(null);
   // A reader outcome only the cashier can establish (from the reader's screen or receipt).
   const readerUnknown = payment?.status === 'unknown' && payment.transactionId !== null && payment.readerId !== null;
+  // A refund on a terminal that only its ticket can settle.
+  const refundUnknown = item.unsettledRefund !== null;
 
-  const resolve = async (resolution: 'charged' | 'not_charged' | 'dismiss') => {
+  const resolve = async (resolution: Settlement | 'dismiss') => {
     setConfirming(null);
     setError(null);
     setDone(null);
@@ -74,17 +86,28 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
               </button>
             </>
           ) : null}
+          {refundUnknown && confirming === null ? (
+            <>
+              <button type="button" disabled={busy} onClick={() => setConfirming('credited')}>
+                The card was credited
+                {payment ? ` ${money(item.unsettledRefund!.amount, payment.currency)}` : ''}
+              </button>
+              <button type="button" disabled={busy} onClick={() => setConfirming('not_credited')}>
+                The card was not credited
+              </button>
+            </>
+          ) : null}
           {confirming ? (
             <>
               <button type="button" className="danger" disabled={busy} onClick={() => void resolve(confirming)}>
-                {confirming === 'charged' ? 'Yes: the reader shows it approved' : 'Yes: the reader shows no approval'}
+                {CONFIRMATIONS[confirming]}
               </button>
               <button type="button" onClick={() => setConfirming(null)}>
                 Back
               </button>
             </>
           ) : null}
-          {!readerUnknown && payment?.status !== 'unknown' ? (
+          {!readerUnknown && !refundUnknown && payment?.status !== 'unknown' ? (
             <button type="button" disabled={busy} onClick={() => void resolve('dismiss')}>
               Mark as handled
             </button>
