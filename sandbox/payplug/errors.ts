@@ -36,16 +36,21 @@ export function setDetail(details: Details, path: string, message: string): void
   const parts = path.split('.');
   let node = details;
   for (const part of parts.slice(0, -1)) {
-    const child = node[part];
+    const child = Object.hasOwn(node, part) ? node[part] : undefined;
     if (typeof child === 'object') node = child;
     else {
       const created: Details = {};
-      node[part] = created;
+      ownKey(node, part, created);
       node = created;
     }
   }
   const last = parts[parts.length - 1]!;
-  if (node[last] === undefined) node[last] = message;
+  if (!Object.hasOwn(node, last)) ownKey(node, last, message);
+}
+
+/** Sets a key as the object's own, even one named `__proto__` (the parameter a refusal names). */
+function ownKey(node: Details, key: string, value: Details[string]): void {
+  Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**

@@ -392,6 +392,15 @@ describe('malformed requests', () => {
         expect(await snapshot()).toBe(before);
       }
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      // The refusal names the parameter, even one called __proto__.
+      const proto = await h.api.call<PayPlugError>('POST', '/v1/payments', undefined, {
+        raw: '{"amount": 1000, "currency": "EUR", "metadata": {"__proto__": {"x": 1}}}',
+        headers: { 'Content-Type': 'application/json' },
+      });
+      expect(proto.status).toBe(400);
+      // (A plain `__proto__:` in a literal would set the prototype; a computed key is a key.)
+      const named = { metadata: { ['__proto__']: 'metadata.__proto__: the key "__proto__" is not allowed' } };
+      expect(JSON.stringify(proto.body.details)).toBe(JSON.stringify(named));
     } finally {
       await h.close();
     }
