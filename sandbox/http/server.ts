@@ -128,6 +128,13 @@ function send(response: http.ServerResponse, reply: Reply): void {
   response.end(body);
 }
 
+/** The path of the request line at the start of what a client sent (query left out), or null. */
+function requestPathOf(raw: Buffer | undefined): string | null {
+  const line = raw?.toString('latin1', 0, Math.min(raw.length, 1024)) ?? '';
+  const target = /^[A-Z]+ (\/[^ ?]*)/.exec(line)?.[1];
+  return target !== undefined && PLAIN_PATH.test(target) ? target : null;
+}
+
 /** The root emulator's error format, for requests that fail before a route is known. */
 function rootError(mounts: readonly Mount[], error: ApiError): Reply {
   return mountOf(mounts, '/').emulator.renderError(error);
@@ -336,11 +343,11 @@ export function createApiServer(options: ServerOptions): http.Server {
   });
   // A request line or headers past Node's limit never reach the handler: answer with the documented
   // error body instead of Node's bare status line.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+  server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
     if (!socket.writable) return socket.destroy();
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const reply = rootError(
-      mounts,
+    // In the format of the emulator the path belongs to, when the request line got that far.
+    const reply = mountOf(mounts, requestPathOf(error.rawPacket) ?? '/').emulator.renderError(
       tooLarge
         ? new ApiError(
             431,

@@ -110,5 +110,13 @@ describe('the sandbox HTTP pipeline', () => {
     const body = (await answer.json()) as { error: { type: string; code: string; message: string } };
     expect(body.error).toMatchObject({ type: 'invalid_request', code: 'request_too_large' });
     expect(body.error.message).toMatch(/too large/);
+    // Under another emulator's prefix, in that emulator's format.
+    const other = await fetch(`${url}/other/echo?q=${'x'.repeat(20_000)}`, { signal: AbortSignal.timeout(5_000) });
+    expect(other.status).toBe(431);
+    expect(await other.json()).toMatchObject({
+      object: 'error',
+      http_status: 431,
+      message: expect.stringMatching(/too large/),
+    });
   });
 });
