@@ -34,13 +34,17 @@ export class PaymentSync {
    * payment still open at the gateway is no longer on the reader.
    */
   apply(
-    record: PaymentRecord,
+    asRead: PaymentRecord,
     payment: GatewayPayment,
     event: string | null,
     detail: string | null = null,
     opts: { actionFinal?: boolean } = {},
   ): PaymentRecord {
     const { journal } = this.engine;
+    // Against the journal as it is now, not as the caller read it before waiting on the gateway:
+    // a report or a cashier's answer may have landed meanwhile (a reconcile applying its retrieve
+    // to the older copy turned a declined payment back into 'unknown', without Needs attention).
+    const record = journal.getPayment(asRead.id) ?? asRead;
     if (isStale(record, payment)) return record;
     const onReader = record.status === 'in_progress' && payment.status === 'pending' && !opts.actionFinal;
     // A reader that may have charged without telling the gateway stays unknown until resolved.

@@ -175,6 +175,39 @@ describe('payments against a fake gateway (the port)', () => {
     expect(service.list('all', 10).find((p) => p.id === created.id)?.status).toBe('succeeded');
   });
 
+  it('a reconcile whose retrieve overlaps the cashier settling the payment does not make it unknown again', async () => {
+    const { gateway, service, journal } = setup();
+    const created = await service.commands.create({ amount: 1800, currency: 'EUR', captureMethod: 'automatic' });
+    // The reader lost contact while it had the card: unknown, in Needs attention.
+    journal.updatePayment(
+      created.id,
+      {
+        status: 'unknown',
+        attentionReason: 'lost',
+        attentionAdvice: 'check',
+        attentionSince: new Date().toISOString(),
+      },
+      'outcome_unknown',
+    );
+    let open!: () => void;
+    gateway.retrieveGate = new Promise((resolve) => (open = resolve));
+    // Reconcile reads the payment (unknown) and asks the gateway (still open there)...
+    const reconciling = service.recovery.reconcile(journal.getPayment(created.id)!);
+    await new Promise((r) => setTimeout(r, 20));
+    // ...while the reader's report (the cashier said: not charged) reaches the gateway and the journal.
+    gateway.retrieveGate = null;
+    const atGateway = gateway.payments.get(created.transactionId!)!;
+    atGateway.failure = { code: 'reader_error', message: 'not charged' };
+    service.sync.apply(journal.getPayment(created.id)!, await gateway.retrieve(atGateway.id), null, null, {
+      actionFinal: true,
+    });
+    expect(journal.getPayment(created.id)).toMatchObject({ status: 'pending', attentionSince: null });
+    open();
+    await reconciling;
+    // Still open for another card; never 'unknown' without a Needs-attention entry.
+    expect(journal.getPayment(created.id)).toMatchObject({ status: 'pending', attentionSince: null });
+  });
+
   it('the outbox journals a device outcome before posting it, and posts it again after a lost answer', async () => {
     const { gateway, service, journal } = setup();
     const reader = await gateway.readers.register({ name: 'Hosted', registrationCode: 'host-1' });

@@ -45,6 +45,8 @@ export class FakeGateway implements PaymentGateway {
   createDelayMs = 0;
   /** While set, readers.get waits for it (to interleave a report with a reconcile). */
   readerGate: Promise<void> | null = null;
+  /** While set, retrieve() answers only once the promise settles (with the payment as it is then). */
+  retrieveGate: Promise<void> | null = null;
 
   constructor(options: FakeGatewayOptions = {}) {
     this.name = options.name ?? 'plutopay';
@@ -139,6 +141,7 @@ export class FakeGateway implements PaymentGateway {
   }
 
   async retrieve(id: string): Promise<GatewayPayment> {
+    await this.retrieveGate;
     return strip(this.get(id));
   }
 
