@@ -20,6 +20,7 @@ const ADVICE_UNKNOWN_CREATE =
 export class Recovery {
   private draining: Promise<void> | null = null;
   private recovering: Promise<void> | null = null;
+  private recoverAgain = false;
   private progress: { done: number; total: number } | null = null;
 
   constructor(
@@ -133,9 +134,20 @@ export class Recovery {
   /**
    * Reconciles every unfinished payment and sends queued operations; used at start and on
    * reconnect. Concurrent calls share one run; its progress is part of the connectivity view.
+   * A call during a run makes it go round once more: what was queued after the run had passed it
+   * (a refund that failed while the run was busy elsewhere) must not wait for the next reconnect.
    */
   recover(): Promise<void> {
-    this.recovering ??= this.recoverAll().finally(() => {
+    if (this.recovering) {
+      this.recoverAgain = true;
+      return this.recovering;
+    }
+    this.recovering = (async () => {
+      do {
+        this.recoverAgain = false;
+        await this.recoverAll();
+      } while (this.recoverAgain && !this.engine.closed);
+    })().finally(() => {
       this.recovering = null;
       this.progress = null;
       this.engine.options.onQueueChanged();

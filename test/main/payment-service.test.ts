@@ -42,6 +42,11 @@ function setup(
   return { gateway, journal, service, cloudReader };
 }
 
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !condition(); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(condition()).toBe(true);
+}
+
 describe('payments against a fake gateway (the port)', () => {
   it('a create whose answer was lost is resent with the same key where the gateway has keys', async () => {
     const { gateway, service } = setup(new FakeGateway({ idempotencyKeys: true }));
@@ -121,6 +126,37 @@ describe('payments against a fake gateway (the port)', () => {
       [`cancel-${created.id}`, 'failed'],
       [`cancel-${created.id}-2`, 'done'],
     ]);
+  });
+
+  it('a refund queued while a recovery is past it is sent by that recovery going round again', async () => {
+    const { gateway, service } = setup(new FakeGateway({ idempotencyKeys: true }));
+    // An authorisation and a paid payment...
+    const held = await service.commands.create({ amount: 3000, currency: 'EUR', captureMethod: 'manual' });
+    Object.assign(gateway.payments.get(held.transactionId!)!, { status: 'requires_capture', amountCapturable: 3000 });
+    await service.reconcileNow(held.id);
+    const paid = await service.commands.create({ amount: 2000, currency: 'EUR', captureMethod: 'automatic' });
+    Object.assign(gateway.payments.get(paid.transactionId!)!, { status: 'succeeded', amountCaptured: 2000 });
+    await service.reconcileNow(paid.id);
+    // ...and the authorisation's capture queued (the gateway failed every try).
+    gateway.failChanges(10);
+    await expect(service.commands.capture({ paymentId: held.id })).rejects.toThrow(/queued/);
+    gateway.failChanges(0);
+    // A recovery runs: it reconciles the authorisation, then its queue run takes the list of queued
+    // operations and waits on the gateway over the capture (its retrieve-before-retry, held here)...
+    let release!: () => void;
+    gateway.holdRetrieve(held.transactionId!, 1, new Promise<void>((resolve) => (release = resolve)));
+    const recovering = service.recovery.recover();
+    await waitUntil(() => gateway.waitingRetrieves === 1);
+    // ...while a refund fails and is queued, after that list was taken.
+    gateway.failChanges(10);
+    await expect(service.commands.refund({ paymentId: paid.id, amount: 500 })).rejects.toThrow(/queued/);
+    gateway.failChanges(0);
+    // The connection comes back: a recovery is asked for again while this one still runs.
+    const again = service.recovery.recover();
+    release();
+    await Promise.all([recovering, again]);
+    expect(gateway.payments.get(held.transactionId!)).toMatchObject({ status: 'succeeded', amountCaptured: 3000 });
+    expect(gateway.payments.get(paid.transactionId!)?.amountRefunded).toBe(500);
   });
 
   it('a refund whose answer was lost is confirmed by its key, not sent twice', async () => {

@@ -47,6 +47,9 @@ export class FakeGateway implements PaymentGateway {
   readerGate: Promise<void> | null = null;
   /** While set, retrieve() answers only once the promise settles (with the payment as it is then). */
   retrieveGate: Promise<void> | null = null;
+  private readonly heldRetrieves = new Map<string, { skip: number; until: Promise<void> }>();
+  /** Retrieves held by holdRetrieve() right now. */
+  waitingRetrieves = 0;
 
   constructor(options: FakeGatewayOptions = {}) {
     this.name = options.name ?? 'plutopay';
@@ -142,7 +145,19 @@ export class FakeGateway implements PaymentGateway {
 
   async retrieve(id: string): Promise<GatewayPayment> {
     await this.retrieveGate;
+    const held = this.heldRetrieves.get(id);
+    if (held && --held.skip < 0) {
+      this.heldRetrieves.delete(id);
+      this.waitingRetrieves++;
+      await held.until;
+      this.waitingRetrieves--;
+    }
     return strip(this.get(id));
+  }
+
+  /** Holds one retrieve of `id`, the one after the next `skip`, until `until` settles. */
+  holdRetrieve(id: string, skip: number, until: Promise<void>): void {
+    this.heldRetrieves.set(id, { skip, until });
   }
 
   async list() {
@@ -169,6 +184,7 @@ export class FakeGateway implements PaymentGateway {
   }
 
   async refund(id: string, params: { amount?: number }, key: string): Promise<GatewayPayment> {
+    this.failIfAsked();
     const p = this.get(id);
     this.refundKeys.add(`${id}:${key}`);
     p.amountRefunded += params.amount ?? p.amountCaptured - p.amountRefunded;
