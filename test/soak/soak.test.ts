@@ -6,7 +6,7 @@
  * (SOAK_SEED overrides them) and printed. Needs the built app: under CI a missing build or socat
  * fails the run.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hasTool, IN_CI } from '../support/tools';
 import { formatReport, summaryLines } from './report';
@@ -23,6 +23,20 @@ const seed = (fixed: number) => (process.env.SOAK_SEED ? Number(process.env.SOAK
 
 function print(report: SoakReport): void {
   for (const line of summaryLines(report)) console.log(line);
+}
+
+/**
+ * The run keeps its work directory (databases, wire recordings, logs) until this test's own checks
+ * have passed too: a run the runner calls a pass can still fail them (a payment not started in time).
+ */
+function checkKeepingEvidence(report: SoakReport, checks: () => void): void {
+  try {
+    checks();
+  } catch (error) {
+    console.log(`soak evidence kept in ${report.workDir}`);
+    throw error;
+  }
+  if (report.workDir) rmSync(report.workDir, { recursive: true, force: true });
 }
 
 /** What every lane must show, whatever its gateway. */
@@ -51,21 +65,24 @@ describe.skipIf(!built() || !hasTool('socat'))('fault soak, PlutoPay lane (CI si
       timeLimitS: 100,
       kills: 3,
       concert: true,
+      keep: true,
     });
     print(report);
     const printed = formatReport(report);
-    const [lane] = report.lanes;
-    expectLanePassed(lane!, 48, printed);
-    expect(lane!.wire.messages).toBeGreaterThan(500);
-    // The restarts issue 9 added: into a gateway that is down, and into one that drops every answer,
-    // one of them while the gateway's own reader held a payment whose card was presented meanwhile.
-    const reasons = lane!.kills.map((k) => k.reason).join('; ');
-    expect(reasons).toMatch(/cloud_holding of .*restarted gateway down/);
-    expect(reasons).toMatch(/restarted dropping/);
-    expect(new Set(lane!.phases).size).toBe(6);
-    expect(Object.keys(lane!.lanes).sort()).toEqual(['cloud', 'concert', 'sim1', 'sim2']);
-    expect(lane!.terminal.answerFaults).toBeGreaterThan(0);
-    expect(report.passed).toBe(true);
+    checkKeepingEvidence(report, () => {
+      const [lane] = report.lanes;
+      expectLanePassed(lane!, 48, printed);
+      expect(lane!.wire.messages).toBeGreaterThan(500);
+      // The restarts issue 9 added: into a gateway that is down, and into one that drops every answer,
+      // one of them while the gateway's own reader held a payment whose card was presented meanwhile.
+      const reasons = lane!.kills.map((k) => k.reason).join('; ');
+      expect(reasons).toMatch(/cloud_holding of .*restarted gateway down/);
+      expect(reasons).toMatch(/restarted dropping/);
+      expect(new Set(lane!.phases).size).toBe(6);
+      expect(Object.keys(lane!.lanes).sort()).toEqual(['cloud', 'concert', 'sim1', 'sim2']);
+      expect(lane!.terminal.answerFaults).toBeGreaterThan(0);
+      expect(report.passed).toBe(true);
+    });
   }, 120_000);
 });
 
@@ -78,29 +95,34 @@ describe.skipIf(!built())('fault soak, PayPlug and Plural lanes (CI size)', () =
       timeLimitS: 100,
       kills: 3,
       concert: false,
+      keep: true,
     });
     print(report);
     const printed = formatReport(report);
-    expect(report.lanes.map((l) => l.gateway)).toEqual(['payplug', 'plural']);
-    for (const lane of report.lanes) {
-      expectLanePassed(lane, 48, printed);
-      // A restart while the customer pays the link (the host must see it by itself), into a gateway
-      // that is down; and one into a gateway that drops every answer.
-      const reasons = lane.kills.map((k) => k.reason).join('; ');
-      expect(reasons, printed).toMatch(/customer_paying of .*restarted gateway down/);
-      expect(reasons, printed).toMatch(/restarted dropping/);
-      expect(lane.customer.whileHostDown, printed).toBeGreaterThan(0);
-      expect(new Set(lane.phases), printed).toEqual(new Set(['calm', 'latency', '5xx', 'drop-after-commit', 'storm']));
-      expect(Object.keys(lane.lanes).sort()).toEqual(['link1', 'link2', 'link3']);
-      // Every scenario: paid, declined then paid, withdrawn (or refused and refunded), raced.
-      expect(Object.keys(lane.scenarios).sort(), printed).toEqual([
-        'cancel_pending',
-        'cashier_cancel',
-        'decline_card',
-        'sale',
-      ]);
-      expect(lane.gatewaySeen.errors + lane.gatewaySeen.noAnswer, printed).toBeGreaterThan(0);
-    }
-    expect(report.passed).toBe(true);
+    checkKeepingEvidence(report, () => {
+      expect(report.lanes.map((l) => l.gateway)).toEqual(['payplug', 'plural']);
+      for (const lane of report.lanes) {
+        expectLanePassed(lane, 48, printed);
+        // A restart while the customer pays the link (the host must see it by itself), into a gateway
+        // that is down; and one into a gateway that drops every answer.
+        const reasons = lane.kills.map((k) => k.reason).join('; ');
+        expect(reasons, printed).toMatch(/customer_paying of .*restarted gateway down/);
+        expect(reasons, printed).toMatch(/restarted dropping/);
+        expect(lane.customer.whileHostDown, printed).toBeGreaterThan(0);
+        expect(new Set(lane.phases), printed).toEqual(
+          new Set(['calm', 'latency', '5xx', 'drop-after-commit', 'storm']),
+        );
+        expect(Object.keys(lane.lanes).sort()).toEqual(['link1', 'link2', 'link3']);
+        // Every scenario: paid, declined then paid, withdrawn (or refused and refunded), raced.
+        expect(Object.keys(lane.scenarios).sort(), printed).toEqual([
+          'cancel_pending',
+          'cashier_cancel',
+          'decline_card',
+          'sale',
+        ]);
+        expect(lane.gatewaySeen.errors + lane.gatewaySeen.noAnswer, printed).toBeGreaterThan(0);
+      }
+      expect(report.passed).toBe(true);
+    });
   }, 120_000);
 });
