@@ -555,11 +555,14 @@ export class CashierCommands {
         );
       }
       const op = journal.addOperation(record.id, 'cancel', this.freshKey(record.id, 'cancel'), {});
+      // The answer and the operation it closes are one commit: a kill between them would leave a
+      // done operation on a payment that does not show it.
       const canceled = await this.engine.perform(op, {
         ...moneyOperation(op, record.transactionId!),
         queue: record.status === 'requires_capture',
+        settle: (answer) => this.sync.apply(journal.getPayment(record.id)!, answer, 'canceled'),
       });
-      return this.engine.view(this.sync.apply(journal.getPayment(record.id)!, canceled, 'canceled'));
+      return this.engine.view(canceled);
     });
   }
 
@@ -733,10 +736,15 @@ export class CashierCommands {
         ...(input.reason ? { reason: input.reason } : {}),
         ...(input.splits ? { splits: input.splits } : {}),
       });
-      const refunded = await this.engine.perform(op, { ...moneyOperation(op, record.transactionId!), queue: true });
-      return this.engine.view(
-        this.sync.apply(journal.getPayment(record.id)!, refunded, 'refunded', formatAmount(amount, record.currency)),
-      );
+      // One commit with the operation it closes: after a kill between two, the payment would not
+      // show a refund the gateway made, and the cashier could make it again.
+      const refunded = await this.engine.perform(op, {
+        ...moneyOperation(op, record.transactionId!),
+        queue: true,
+        settle: (answer) =>
+          this.sync.apply(journal.getPayment(record.id)!, answer, 'refunded', formatAmount(amount, record.currency)),
+      });
+      return this.engine.view(refunded);
     });
   }
 

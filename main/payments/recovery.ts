@@ -208,9 +208,13 @@ export class Recovery {
   }
 
   private async resendQueued(op: OperationRecord, record: PaymentRecord): Promise<void> {
-    const payment = await this.engine.perform(op, { ...moneyOperation(op, record.transactionId!), queue: true });
     const event = QUEUED_EVENTS[op.kind] ?? op.kind;
-    this.sync.apply(this.engine.journal.getPayment(record.id)!, payment, `${event}_from_queue`);
+    // The answer is applied in the commit that closes the operation (see CashierCommands.refund).
+    await this.engine.perform(op, {
+      ...moneyOperation(op, record.transactionId!),
+      queue: true,
+      settle: (payment) => this.sync.apply(this.engine.journal.getPayment(record.id)!, payment, `${event}_from_queue`),
+    });
   }
 }
 

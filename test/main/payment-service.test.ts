@@ -159,6 +159,34 @@ describe('payments against a fake gateway (the port)', () => {
     expect(gateway.payments.get(paid.transactionId!)?.amountRefunded).toBe(500);
   });
 
+  it('a refund the gateway made is never a done operation on a payment that does not show it', async () => {
+    // Found by the Plural soak lane: the app was killed after the refund's operation was marked done
+    // and before the payment showed the refund (two commits), so the payment looked unrefunded and
+    // the cashier refunded it again.
+    const { gateway, service, journal } = setup(new FakeGateway({ idempotencyKeys: true }));
+    const created = await service.commands.create({ amount: 3000, currency: 'EUR', captureMethod: 'automatic' });
+    Object.assign(gateway.payments.get(created.transactionId!)!, { status: 'succeeded', amountCaptured: 3000 });
+    await service.reconcileNow(created.id);
+    // The process dies while the answer is being applied (here: applying it throws once).
+    const apply = service.sync.apply.bind(service.sync);
+    let killed = false;
+    service.sync.apply = (...args: Parameters<typeof apply>) => {
+      if (!killed && args[2] === 'refunded') {
+        killed = true;
+        throw new Error('killed while applying the answer');
+      }
+      return apply(...args);
+    };
+    await expect(service.commands.refund({ paymentId: created.id, amount: 1000 })).rejects.toThrow(/killed/);
+    const [op] = journal.operationsFor(created.id).filter((o) => o.kind === 'refund');
+    // Not done without the payment showing it: still to confirm, by its key.
+    expect(op).toMatchObject({ state: 'pending' });
+    expect(journal.getPayment(created.id)).toMatchObject({ amountRefunded: 0 });
+    await service.recovery.drainQueue();
+    expect(journal.getPayment(created.id)).toMatchObject({ status: 'partially_refunded', amountRefunded: 1000 });
+    expect(gateway.payments.get(created.transactionId!)?.amountRefunded).toBe(1000);
+  });
+
   it('a refund whose answer was lost is confirmed by its key, not sent twice', async () => {
     const { gateway, service, journal } = setup(new FakeGateway({ idempotencyKeys: false }));
     const created = await service.commands.create({ amount: 4000, currency: 'EUR', captureMethod: 'automatic' });
