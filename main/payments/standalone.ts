@@ -15,7 +15,7 @@ import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../gateway/port';
 import type { ActionChannel, ActionSource } from '../readers/controller';
-import type { PaymentRecord } from '../store/journal';
+import type { PaymentPatch, PaymentRecord } from '../store/journal';
 import { errorText, type PaymentEngine } from './engine';
 import type { PaymentSync } from './sync';
 import { unsettledTerminalRefund } from './views';
@@ -271,13 +271,9 @@ export class StandalonePayments {
       case 'approved': {
         const refunded = journal.atomically(() => {
           journal.updateOperation(op.id, { state: 'done', lastError: null, result: outcome.authCode ?? 'approved' });
-          const total = record.amountRefunded + amount;
           return journal.updatePayment(
             record.id,
-            {
-              amountRefunded: total,
-              status: total >= record.amountCaptured ? 'refunded' : 'partially_refunded',
-            },
+            creditedPatch(record, amount),
             'refunded',
             `${formatAmount(amount, record.currency)} credited on the terminal${outcome.authCode ? ` (${outcome.authCode})` : ''}`,
           );
@@ -322,14 +318,9 @@ export class StandalonePayments {
         return journal.updatePayment(record.id, cleared, 'cashier_settled', 'the card was not credited');
       }
       journal.updateOperation(op.id, { state: 'done', lastError: null, result: 'credited (terminal ticket)' });
-      const total = record.amountRefunded + amount;
       return journal.updatePayment(
         record.id,
-        {
-          ...cleared,
-          amountRefunded: total,
-          status: total >= record.amountCaptured ? 'refunded' : 'partially_refunded',
-        },
+        { ...cleared, ...creditedPatch(record, amount) },
         'refunded',
         `${formatAmount(amount, record.currency)} credited on the terminal (read from its ticket by the cashier)`,
       );
@@ -372,6 +363,12 @@ export class StandalonePayments {
     );
     this.engine.attentionChanged();
   }
+}
+
+/** A payment after the terminal credited `amount` of it back to the card. */
+function creditedPatch(record: PaymentRecord, amount: number): PaymentPatch {
+  const total = record.amountRefunded + amount;
+  return { amountRefunded: total, status: total >= record.amountCaptured ? 'refunded' : 'partially_refunded' };
 }
 
 /** A standalone payment as "the gateway" (the till itself) holds it. */
