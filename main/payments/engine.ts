@@ -12,6 +12,7 @@ import type { Connectivity } from '../gateway/connectivity';
 import { GatewayError, GatewayUnreachable } from '../gateway/errors';
 import type { CardOutcome } from '../../drivers/types';
 import type { PaymentGateway, ReaderAction } from '../gateway/port';
+import { recordingRequestIds } from '../gateway/request-ids';
 import type { Journal, OperationKind, OperationRecord, PaymentRecord, SplitRecord } from '../store/journal';
 import { toAttentionView, toPaymentView, unsettledTerminalRefund } from './views';
 
@@ -229,6 +230,7 @@ export class PaymentEngine {
     const { connectivity } = this.options;
     const attempts = this.tuning.attempts ?? 3;
     let lastError: GatewayUnreachable | null = null;
+    const keepRequestId = (requestId: string) => journal.addRequestId(op.id, requestId);
     for (let attempt = 0; attempt < attempts; attempt++) {
       const payment = journal.getPayment(op.paymentId);
       const gateway = payment ? this.gatewayFor(payment) : this.options.gateway();
@@ -236,7 +238,7 @@ export class PaymentEngine {
       let answer: { value: T; via: 'ok' | 'confirmed by retrieve' } | null = null;
       try {
         if (attempt > 0 || (op.attempts > 0 && !journaled)) {
-          const already = await how.check(gateway);
+          const already = await recordingRequestIds(keepRequestId, () => how.check(gateway));
           if (already !== null) {
             connectivity.reportSuccess();
             answer = { value: already, via: 'confirmed by retrieve' };
@@ -244,7 +246,7 @@ export class PaymentEngine {
         }
         if (!answer) {
           if (!journaled) journal.updateOperation(op.id, { attemptsDelta: 1 });
-          const value = await how.send(gateway);
+          const value = await recordingRequestIds(keepRequestId, () => how.send(gateway));
           connectivity.reportSuccess();
           answer = { value, via: 'ok' };
         }

@@ -114,6 +114,8 @@ export interface OperationRecord {
   attempts: number;
   lastError: string | null;
   result: unknown;
+  /** The ids of the requests made for it, in order, where the gateway names its requests (Plural). */
+  requestIds: string[];
   createdAt: string;
   updatedAt: string;
 }
@@ -351,15 +353,20 @@ const SELECT_PAYMENT = `SELECT ${Object.entries(PAYMENT_COLUMNS)
   .join(', ')} FROM payments`;
 
 const SELECT_OPERATION = `SELECT id, payment_id AS paymentId, gateway, kind, idempotency_key AS idempotencyKey, params, state, attempts,
-  last_error AS lastError, result, created_at AS createdAt, updated_at AS updatedAt FROM operations`;
+  last_error AS lastError, result, request_ids AS requestIds, created_at AS createdAt, updated_at AS updatedAt FROM operations`;
 
-type RawOperation = Omit<OperationRecord, 'params' | 'result'> & { params: string; result: string | null };
+type RawOperation = Omit<OperationRecord, 'params' | 'result' | 'requestIds'> & {
+  params: string;
+  result: string | null;
+  requestIds: string | null;
+};
 
 function toOperation(row: RawOperation): OperationRecord {
   return {
     ...row,
     params: JSON.parse(row.params) as Record<string, unknown>,
     result: row.result === null ? null : JSON.parse(row.result),
+    requestIds: row.requestIds === null ? [] : (JSON.parse(row.requestIds) as string[]),
   };
 }
 
@@ -630,6 +637,18 @@ export class Journal {
         now,
         id,
       );
+  }
+
+  /**
+   * Keeps the id of a request about to be made for an operation. Progress, not an intent: the
+   * operation's own key is what makes a retry safe, and the next durable commit carries it to disk.
+   */
+  addRequestId(operationId: number, requestId: string): void {
+    this.progress(() =>
+      this.db
+        .prepare(`UPDATE operations SET request_ids = json_insert(COALESCE(request_ids, '[]'), '$[#]', ?) WHERE id = ?`)
+        .run(requestId, operationId),
+    );
   }
 
   operationsFor(paymentId: string): OperationRecord[] {

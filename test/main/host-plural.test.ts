@@ -350,6 +350,70 @@ describe('a till on Plural', () => {
     expect(json.orders.filter((o) => o.merchant_order_reference.startsWith('LOST-ANSWER-1'))).toHaveLength(1);
   });
 
+  it('keeps the Request-ID of every request made for an operation with it in the journal (issue 11)', async () => {
+    // What left the till for Plural's order API, with its Request-ID header, in order.
+    const sent: { method: string; path: string; requestId: string }[] = [];
+    const original = globalThis.fetch;
+    globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      const requestId = new Headers(init?.headers).get('Request-ID');
+      // The emulator serves Plural under its own base path: keep what follows it.
+      const path = url.pathname.slice(url.pathname.indexOf('/api/'));
+      if (requestId && path.startsWith('/api/pay/v1/')) sent.push({ method: init?.method ?? 'GET', path, requestId });
+      return original(input, init);
+    }) as typeof fetch;
+    cleanup.push(() => {
+      globalThis.fetch = original;
+    });
+    const dataDir = tempDir();
+    const t = track(await pluralTill({ dataDir }));
+    const requestIdsOf = (kind: string) => {
+      const db = new Database(join(dataDir, 'journal.db'), { readonly: true, fileMustExist: true });
+      try {
+        return (
+          db.prepare('SELECT request_ids AS ids FROM operations WHERE kind = ? ORDER BY id').all(kind) as {
+            ids: string | null;
+          }[]
+        ).map((row) => (row.ids === null ? null : (JSON.parse(row.ids) as string[])));
+      } finally {
+        db.close();
+      }
+    };
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+    // One create, answered: its one request.
+    sent.length = 0;
+    await t.call('payments.create', { ...SHARED, orderReference: 'REQUEST-IDS-1' });
+    const [first] = requestIdsOf('create');
+    expect(first).toEqual(
+      sent.filter((s) => s.method === 'POST' && s.path === '/api/pay/v1/orders').map((s) => s.requestId),
+    );
+    expect(first).toHaveLength(1);
+    expect(first![0]).toMatch(uuid);
+
+    // A create whose answer is lost: the first POST, then the lookups that found the order, each
+    // with its own id, all kept with the one operation in the order they were made.
+    t.sandbox.plural.setFaults({ drop_after_commit_rate: 1 });
+    sent.length = 0;
+    try {
+      await t.call('payments.create', { ...SHARED, orderReference: 'REQUEST-IDS-2' });
+    } finally {
+      t.sandbox.plural.setFaults({ drop_after_commit_rate: 0 });
+    }
+    const [, second] = requestIdsOf('create');
+    // The POST whose answer was lost, then the lookup by reference that found the order; the read
+    // of the order that follows is the till's, made after the operation was settled.
+    const forCreate = sent.filter(
+      (s) =>
+        (s.method === 'POST' && s.path === '/api/pay/v1/orders') || s.path.startsWith('/api/pay/v1/orders/reference/'),
+    );
+    expect(forCreate.map((s) => s.method)).toEqual(['POST', 'GET']);
+    expect(second).toEqual(forCreate.map((s) => s.requestId));
+    expect(sent.length).toBeGreaterThan(forCreate.length);
+    expect(second).not.toContain(sent.at(-1)!.requestId);
+    expect(new Set([...first!, ...second!]).size).toBe(3);
+  });
+
   it('a partial release cut off by a kill is finished by recovery after a restart, never doubled', async () => {
     const sandbox = await startSandbox({ port: 0, db: ':memory:' });
     cleanup.push(() => sandbox.close());

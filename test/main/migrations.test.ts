@@ -229,6 +229,28 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(() => db.prepare(`UPDATE payments SET charged_by = 'bank' WHERE id = 'pay_a'`).run()).toThrow(/CHECK/);
   });
 
+  it('007 request ids: old operations keep every column and have no request ids', () => {
+    const db = databaseAt(6);
+    insertV1Payment(db, 'pay_a');
+    db.prepare(
+      `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, created_at, updated_at)
+       VALUES ('pay_a', 'plural', 'refund', 'refund-1', '{"amount":500}', 'pending', 1, ?, ?)`,
+    ).run(AT, AT);
+    upgrade(db, 7);
+    expect(db.prepare('SELECT kind, idempotency_key AS key, state, request_ids AS ids FROM operations').all()).toEqual([
+      { kind: 'refund', key: 'refund-1', state: 'pending', ids: null },
+    ]);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    const [refund] = journal.operationsFor('pay_a');
+    expect(refund!.requestIds).toEqual([]);
+    journal.addRequestId(refund!.id, 'c17ce30f-f88e-4f81-ada1-c3b4909ed235');
+    journal.addRequestId(refund!.id, '0c0e4f4e-5b8e-4b8a-9f51-3f1b2f7c9d10');
+    expect(journal.operationsFor('pay_a')[0]!.requestIds).toEqual([
+      'c17ce30f-f88e-4f81-ada1-c3b4909ed235',
+      '0c0e4f4e-5b8e-4b8a-9f51-3f1b2f7c9d10',
+    ]);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -247,7 +269,15 @@ describe('journal migrations upgrade a database with rows in it', () => {
   });
 
   it('has a case above for every migration', () => {
-    const covered = ['initial', 'webhook-events', 'history-indexes', 'gateways', 'splits', 'counter-day'];
+    const covered = [
+      'initial',
+      'webhook-events',
+      'history-indexes',
+      'gateways',
+      'splits',
+      'counter-day',
+      'request-ids',
+    ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });
 });

@@ -2,8 +2,8 @@
  * Typed Plural calls, in Plural's wire terms; index.ts maps them to the port.
  *
  * Every request carries, as the reference shows on each of its samples, `Request-ID` (a fresh UUID
- * per request, a retry included) and `Request-Timestamp` (ISO 8601 UTC with milliseconds, from the
- * injected clock). API calls carry `Authorization: Bearer <access token>` (token.ts); a 401 drops
+ * per request, a retry included; the journal keeps those of an operation's requests with it, see
+ * ../request-ids.ts) and `Request-Timestamp` (ISO 8601 UTC with milliseconds, from the injected clock). API calls carry `Authorization: Bearer <access token>` (token.ts); a 401 drops
  * that token, fetches a new one and sends the request once more — a 401 changed nothing, so the
  * resend is safe. The token request itself carries no Authorization header.
  */
@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { GatewayError } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
+import { newRequestId } from '../request-ids';
 import type { PaymentLimits } from '../limits';
 import {
   OrderEnvelopeSchema,
@@ -102,15 +103,17 @@ export class PluralClient {
     this.tokens = new TokenSource((options) => this.fetchToken(credentials, options), now);
   }
 
-  private requestHeaders(): Record<string, string> {
-    return { 'Request-ID': randomUUID(), 'Request-Timestamp': new Date(this.now()).toISOString() };
+  /** `requestId`: a fresh UUID; an API call's is kept with the journaled operation it serves. */
+  private requestHeaders(requestId: string = newRequestId()): Record<string, string> {
+    return { 'Request-ID': requestId, 'Request-Timestamp': new Date(this.now()).toISOString() };
   }
 
   private fetchToken(credentials: ClientCredentials, options: { timeoutMs?: number }): Promise<WireToken> {
     // The token request carries the client credentials in its body and no Authorization header.
     return this.api.request(TokenSchema, 'POST', TOKEN_PATH, {
       auth: null,
-      headers: this.requestHeaders(),
+      // The token is the till's, not an operation's: its request id is not kept with one.
+      headers: this.requestHeaders(randomUUID()),
       body: {
         client_id: credentials.clientId,
         client_secret: credentials.clientSecret,
