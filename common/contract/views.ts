@@ -52,6 +52,8 @@ export interface GatewayCapabilities {
   payByLink: boolean;
   /** Authorise now, capture later; with how many days the authorisation lasts when known. */
   deferredCapture: { authorizationDays: number | null } | null;
+  /** A pay-by-link payment can be authorised now and captured later (else its link charges at once). */
+  deferredCaptureByLink: boolean;
   /** Capture less than was authorised. */
   partialCapture: boolean;
   partialRefund: boolean;

@@ -157,4 +157,52 @@ export class GatewayHttp {
     }
     return parsed.data;
   }
+
+  /**
+   * Posts a form to a page of the gateway's own site (test mode: paying a hosted payment page as
+   * the customer would). Only on the API's origin; answers the status, never follows a redirect,
+   * ignores the HTML; a server error or no answer is GatewayUnreachable.
+   */
+  async postForm(pageUrl: string, fields: Record<string, string>): Promise<number> {
+    const started = performance.now();
+    const url = new URL(pageUrl);
+    if (url.origin !== new URL(this.baseUrl).origin)
+      throw new GatewayError(400, 'invalid_request_error', `Not a page of the gateway: ${url.origin}`);
+    const log = (status: number | null, error?: string) =>
+      this.options.onRequest?.({
+        method: 'POST',
+        path: url.pathname,
+        status,
+        ms: Math.round(performance.now() - started),
+        ...(error ? { error } : {}),
+      });
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+    }, this.timeoutMs);
+    timer.unref?.();
+    let status: number;
+    try {
+      const response = await this.fetchImpl(url, {
+        method: 'POST',
+        signal: controller.signal,
+        redirect: 'manual',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      });
+      await response.arrayBuffer();
+      status = response.status;
+    } catch (error) {
+      const unreachable = unreachableFromFetchError(error, timedOut);
+      log(null, unreachable.message);
+      throw unreachable;
+    } finally {
+      clearTimeout(timer);
+    }
+    log(status);
+    if (status >= 500) throw new GatewayUnreachable('unknown', `The gateway's page failed (${status}).`, status);
+    return status;
+  }
 }

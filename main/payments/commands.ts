@@ -97,7 +97,7 @@ export class CashierCommands {
     const target = input.readerId ? this.engine.options.readers.resolve(input.readerId) : undefined;
     if (target?.standalone) return this.createStandalone(input, target.label);
     const gateway = this.engine.options.gateway();
-    const channel = channelFor(input.channel, gateway);
+    const channel = channelFor(input.channel, input.captureMethod, gateway);
     const tipping = this.tipFields(input);
     checkCreate({ ...input, amount: tipping.amount }, gateway);
     const orderReference = input.orderReference ?? newId('ord', 12);
@@ -850,13 +850,21 @@ export class CashierCommands {
 }
 
 /** The channel a new payment takes: the one asked for, if the gateway has it, else its natural one. */
-function channelFor(asked: 'card_present' | 'link' | undefined, gateway: PaymentGateway): 'card_present' | 'link' {
+function channelFor(
+  asked: 'card_present' | 'link' | undefined,
+  captureMethod: 'automatic' | 'manual',
+  gateway: PaymentGateway,
+): 'card_present' | 'link' {
   const { capabilities } = gateway;
   const cardPresent = capabilities.readerLink || capabilities.cloudReaders;
   const channel = asked ?? (cardPresent ? 'card_present' : 'link');
   if (channel === 'link' && !capabilities.payByLink)
     throw new HostError('validation', `${gateway.label} does not take payments by link.`, {
       issues: [{ path: 'channel', message: 'pay by link is not available with this gateway' }],
+    });
+  if (channel === 'link' && captureMethod === 'manual' && !capabilities.deferredCaptureByLink)
+    throw new HostError('validation', `A ${gateway.label} payment link is captured when the customer pays.`, {
+      issues: [{ path: 'captureMethod', message: `a ${gateway.label} payment link cannot be captured later` }],
     });
   if (channel === 'card_present' && !cardPresent)
     throw new HostError('validation', `${gateway.label} takes payments by link only (a QR code for the customer).`, {

@@ -114,6 +114,7 @@ describe('the gateway', () => {
       cloudReaders: false,
       payByLink: true,
       deferredCapture: { authorizationDays: null },
+      deferredCaptureByLink: true,
       partialCapture: true,
       partialRefund: true,
       installments: null,

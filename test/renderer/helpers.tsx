@@ -178,9 +178,10 @@ export function gatewayFor(name: GatewayName): GatewayView {
   const capabilities: GatewayCapabilities = {
     readerLink: name === 'plutopay',
     cloudReaders: name === 'plutopay',
-    payByLink: name !== 'plutopay',
+    payByLink: true,
     deferredCapture:
       name === 'plural' ? { authorizationDays: null } : { authorizationDays: name === 'payplug' ? 7 : null },
+    deferredCaptureByLink: name !== 'plutopay',
     partialCapture: name !== 'payplug',
     partialRefund: true,
     installments: name === 'payplug' ? { minCount: 2, maxCount: 4 } : null,

@@ -58,6 +58,7 @@ export class FakeGateway implements PaymentGateway {
       cloudReaders: true,
       payByLink: false,
       deferredCapture: { authorizationDays: null },
+      deferredCaptureByLink: false,
       partialCapture: true,
       partialRefund: true,
       installments: null,

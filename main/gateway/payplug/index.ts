@@ -30,6 +30,8 @@ export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
   cloudReaders: false,
   payByLink: true,
   deferredCapture: { authorizationDays: 7 },
+  // authorized_amount on a hosted payment: the link authorises, F4 captures.
+  deferredCaptureByLink: true,
   partialCapture: false,
   partialRefund: true,
   installments: { minCount: 2, maxCount: 4 },

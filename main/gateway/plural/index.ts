@@ -48,6 +48,7 @@ export const PLURAL_CAPABILITIES: GatewayCapabilities = {
   payByLink: true,
   // pre_auth: authorise on the checkout page, capture (or cancel) later; Plural states no lifetime.
   deferredCapture: { authorizationDays: null },
+  deferredCaptureByLink: true,
   // A capture may be less than the authorisation (PARTIALLY_CAPTURED).
   partialCapture: true,
   partialRefund: true,

@@ -8,6 +8,8 @@ import { MAX_AMOUNT_MINOR } from '../../../common/money';
 import type { GatewayHttp } from '../http';
 import type { PaymentLimits } from '../limits';
 import {
+  CheckoutSessionPageSchema,
+  CheckoutSessionSchema,
   MerchantSchema,
   ReaderListSchema,
   ReaderSchema,
@@ -17,6 +19,7 @@ import {
   TerminalSchema,
   TransactionPageSchema,
   TransactionSchema,
+  type CheckoutSession,
   type GatewayReader,
   type Merchant,
   type Refund,
@@ -41,6 +44,15 @@ export interface CreatePaymentParams {
   receipt_email?: string;
   terminal_id?: string;
   metadata?: Record<string, string>;
+}
+
+export interface CheckoutSessionParams {
+  amount: number;
+  /** ISO alpha; sent lower case as the API shows it. */
+  currency: string;
+  description?: string;
+  customer_email?: string;
+  metadata: Record<string, string>;
 }
 
 export interface TransactionQuery {
@@ -81,6 +93,36 @@ export class PlutoPayClient {
       ...this.auth,
       body: { ...params, currency: params.currency.toLowerCase(), idempotency_key: idempotencyKey },
     });
+  }
+
+  /** A hosted payment page for a new pending transaction. PlutoPay takes no idempotency key here. */
+  createCheckoutSession(params: CheckoutSessionParams): Promise<CheckoutSession> {
+    return this.http.request(CheckoutSessionSchema, 'POST', '/v1/checkout/sessions', {
+      ...this.auth,
+      body: { ...params, currency: params.currency.toLowerCase() },
+    });
+  }
+
+  /** Checkout sessions, newest first. */
+  listCheckoutSessions(query: { status?: 'open'; page: number; per_page: number }) {
+    return this.http.request(CheckoutSessionPageSchema, 'GET', '/v1/checkout/sessions', {
+      ...this.auth,
+      query: { ...query },
+    });
+  }
+
+  /** Whether the key is a live one (test cards are refused there). */
+  get isLive(): boolean {
+    return this.secretKey.startsWith('sk_live_');
+  }
+
+  /**
+   * Test mode: what the customer's phone does on the checkout page — posts a card number to it.
+   * The page answers HTML (paid, declined, closed), not the API's JSON: the outcome is read from
+   * the transaction afterwards. Only the embedded or a standalone sandbox is ever asked this.
+   */
+  async payOnHostedPage(pageUrl: string, cardNumber: string): Promise<void> {
+    await this.http.postForm(pageUrl, { card_number: cardNumber });
   }
 
   getTransaction(id: string): Promise<Transaction> {

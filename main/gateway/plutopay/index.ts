@@ -1,20 +1,28 @@
 /**
- * PlutoPay behind the port: cloud terminals and a reader link for the readers this app hosts,
- * idempotency keys on every change, signed webhooks. The wire format stays in this folder.
+ * PlutoPay behind the port: cloud terminals and a reader link for the readers this app hosts, pay
+ * by link through checkout sessions, idempotency keys on every change but the checkout session,
+ * signed webhooks. The wire format stays in this folder.
  */
+import { GatewayError } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
-import type { GatewayCapabilities, GatewayReaders, NewPayment, PaymentGateway } from '../port';
+import type { GatewayCapabilities, GatewayPayment, GatewayReaders, NewPayment, PaymentGateway } from '../port';
 import { PLUTOPAY_LIMITS, PlutoPayClient } from './client';
 import { PlutoPayReaderLink } from './link';
-import { toPayment, toReader, toRefund } from './map';
+import { isLinkTransaction, LINK_TAG, toPayment, toReader, toRefund } from './map';
 import { verifyPlutoPayNotification, WEBHOOK_PATH } from './notifications';
-import { parsePlutoPayError } from './schemas';
+import { parsePlutoPayError, type CheckoutSession } from './schemas';
+
+/** Pages of 100 checkout sessions, newest first, searched for one the till made. */
+const SESSION_LOOKUP_PAGES = 3;
 
 export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   readerLink: true,
   cloudReaders: true,
-  payByLink: false,
+  // Checkout sessions: PlutoPay's hosted page, shown as a QR code at the counter.
+  payByLink: true,
   deferredCapture: { authorizationDays: null },
+  // A checkout session has no capture method: its payment is captured when the customer pays.
+  deferredCaptureByLink: false,
   partialCapture: true,
   partialRefund: true,
   installments: null,
@@ -24,7 +32,7 @@ export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   signedNotifications: true,
   listsPayments: true,
   transactionSearch: true,
-  // PlutoPay payments are card present only; nothing is ever shown as a link.
+  // Canceling the session's pending transaction closes its page.
   cancelsUnpaidLink: true,
   simulateCards: true,
   paymentNotes: false,
@@ -64,6 +72,31 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
     simulate: async (readerId, cardNumber) => toReader(await api.simulatePayment(readerId, cardNumber)),
     link: new PlutoPayReaderLink(http, config.secretKey),
   };
+
+  // Pay by link. Checkout sessions, by the transaction they were made for: what this process made
+  // or found (a session's page and expiry never change; one no longer payable is dropped).
+  const sessions = new Map<string, CheckoutSession>();
+  const findSession = async (match: (session: CheckoutSession) => boolean): Promise<CheckoutSession | null> => {
+    for (let page = 1; page <= SESSION_LOOKUP_PAGES; page++) {
+      const answer = await api.listCheckoutSessions({ page, per_page: 100 });
+      const hit = answer.data.find(match);
+      if (hit) {
+        sessions.set(hit.transaction_id, hit);
+        return hit;
+      }
+      if (page >= answer.meta.last_page) break;
+    }
+    return null;
+  };
+  const sessionOf = async (transactionId: string) =>
+    sessions.get(transactionId) ?? (await findSession((session) => session.transaction_id === transactionId));
+  // The session's create takes no idempotency key: its metadata carries the till's, so a resend
+  // (or recovery) finds the session an earlier send made instead of opening a second page.
+  const madeWith = (input: NewPayment, key: string) => (session: CheckoutSession) =>
+    session.metadata?.pos_payment_id === input.paymentId && session.metadata?.pos_key === key;
+  const linkPayment = async (session: CheckoutSession): Promise<GatewayPayment> =>
+    toPayment(await api.getTransaction(session.transaction_id), session);
+
   return {
     name: 'plutopay',
     label: 'PlutoPay',
@@ -83,6 +116,32 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
       };
     },
     async create(input: NewPayment, key: string) {
+      if (input.channel === 'link') {
+        if (input.captureMethod === 'manual')
+          throw new GatewayError(
+            400,
+            'invalid_request_error',
+            'A PlutoPay payment link is captured when the customer pays: choose automatic capture.',
+            'capture_method',
+          );
+        const email = input.receiptEmail ?? input.customer?.email ?? null;
+        const session =
+          (await findSession(madeWith(input, key))) ??
+          (await api.createCheckoutSession({
+            amount: input.amount,
+            currency: input.currency,
+            ...(input.description ? { description: input.description } : {}),
+            ...(email ? { customer_email: email } : {}),
+            metadata: {
+              order_reference: input.orderReference,
+              pos_payment_id: input.paymentId,
+              pos_key: key,
+              [LINK_TAG.key]: LINK_TAG.value,
+            },
+          }));
+        sessions.set(session.transaction_id, session);
+        return linkPayment(session);
+      }
       return toPayment(
         await api.createTerminalPayment(
           {
@@ -98,9 +157,22 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
         ),
       );
     },
-    // The create carries its idempotency key: resending it is the safe retry, nothing to look up.
-    findCreated: async () => null,
-    retrieve: async (id) => toPayment(await api.getTransaction(id)),
+    // A reader payment's create carries its idempotency key: resending it is the safe retry. A
+    // link's is found by the key in its session's metadata.
+    async findCreated(input, key) {
+      if (input.channel !== 'link') return null;
+      const session = await findSession(madeWith(input, key));
+      return session ? linkPayment(session) : null;
+    },
+    async retrieve(id) {
+      const tx = await api.getTransaction(id);
+      if (!isLinkTransaction(tx)) return toPayment(tx);
+      if (tx.status !== 'pending') {
+        sessions.delete(id);
+        return toPayment(tx);
+      }
+      return toPayment(tx, await sessionOf(id));
+    },
     async list(query) {
       const page = await api.listTransactions({
         ...(query.search ? { search: query.search } : {}),
@@ -114,7 +186,7 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
         size: query.size,
       });
       return {
-        data: page.data.map(toPayment),
+        data: page.data.map((tx) => toPayment(tx)),
         meta: {
           currentPage: page.meta.current_page,
           lastPage: page.meta.last_page,
@@ -132,6 +204,14 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
     // Refunds carry their idempotency key: resending it is the safe retry.
     refundExists: async () => false,
     refunds: async (id) => (await api.listRefunds(id)).map(toRefund),
+    async simulateLinkPayment(id, cardNumber) {
+      if (api.isLive)
+        throw new GatewayError(400, 'invalid_request_error', 'Test cards cannot pay in live mode.', null, 'live_mode');
+      const session = await sessionOf(id);
+      if (!session) throw new GatewayError(404, 'invalid_request_error', 'This payment has no payment page.', null);
+      await api.payOnHostedPage(session.url, cardNumber);
+      return this.retrieve(id);
+    },
     readers,
     notifications: {
       path: WEBHOOK_PATH,

@@ -1,9 +1,21 @@
 /** PlutoPay's wire objects → the port's neutral types. Nothing outside this folder reads the wire. */
 import type { GatewayPayment, GatewayRefund, ReaderAction, RemoteReader } from '../port';
-import type { GatewayReader, ReaderAction as WireAction, Refund, Transaction } from './schemas';
+import type { CheckoutSession, GatewayReader, ReaderAction as WireAction, Refund, Transaction } from './schemas';
 
-export function toPayment(tx: Transaction): GatewayPayment {
+/** The tag a pay-by-link payment's transaction carries (its checkout session's metadata is copied to it). */
+export const LINK_TAG = { key: 'pos_channel', value: 'link' } as const;
+
+export function isLinkTransaction(tx: Transaction): boolean {
+  return tx.metadata?.[LINK_TAG.key] === LINK_TAG.value;
+}
+
+/**
+ * `session`: the checkout session of a pay-by-link payment, when known; its page is where the
+ * customer pays while the transaction is pending.
+ */
+export function toPayment(tx: Transaction, session: CheckoutSession | null = null): GatewayPayment {
   const tagged = tx.metadata?.order_reference;
+  const payable = session !== null && tx.status === 'pending' && session.status === 'open';
   return {
     id: tx.id,
     reference: tx.reference,
@@ -20,12 +32,12 @@ export function toPayment(tx: Transaction): GatewayPayment {
     description: tx.description,
     receiptEmail: tx.receipt_email,
     customerId: tx.customer_id,
-    methodType: tx.payment_method_type ?? 'unknown',
+    methodType: isLinkTransaction(tx) ? 'link' : (tx.payment_method_type ?? 'unknown'),
     terminalId: tx.terminal_id,
     createdAt: tx.created_at,
     capturedAt: tx.captured_at,
-    payUrl: null,
-    payUrlExpiresAt: null,
+    payUrl: payable ? session.url : null,
+    payUrlExpiresAt: payable ? session.expires_at : null,
     authorizationExpiresAt: null,
     installmentPlanId: null,
     savedCardId: null,

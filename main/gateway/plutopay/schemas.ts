@@ -43,6 +43,23 @@ export const PageMetaSchema = z.looseObject({
 
 export const TransactionPageSchema = z.looseObject({ data: z.array(TransactionSchema), meta: PageMetaSchema });
 
+/** A checkout session: PlutoPay's hosted payment page for one pending transaction (pay by link). */
+export const CheckoutSessionSchema = z.looseObject({
+  id: z.string(),
+  reference: z.string(),
+  url: z.string(),
+  status: z.string(),
+  expires_at: z.string(),
+  transaction_id: z.string(),
+  metadata: z.record(z.string(), z.unknown()).nullable().default({}),
+});
+export type CheckoutSession = z.infer<typeof CheckoutSessionSchema>;
+
+export const CheckoutSessionPageSchema = z.looseObject({
+  data: z.array(CheckoutSessionSchema),
+  meta: PageMetaSchema,
+});
+
 export const RefundSchema = z.looseObject({
   id: z.string().min(1),
   reference: z.string(),
