@@ -212,6 +212,38 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     await other.close();
   });
 
+  it('8. a QR link instead of the reader: paid on the checkout page on the phone, approved on the till', async () => {
+    await screen('F1');
+    const amount = page.getByLabel('Amount', { exact: true });
+    await amount.fill('');
+    await amount.pressSequentially('1850');
+    await page.getByLabel('With a QR code on their phone').check();
+    // A PlutoPay link is charged when the customer pays: no capture choice, no reader.
+    expect(await page.getByLabel(/Manual/).count()).toBe(0);
+    await amount.press('Enter');
+    await paymentStatus(/Waiting for the customer to pay by link/);
+    const qr = page.locator('img.pay-link__qr');
+    await qr.waitFor({ timeout: STATUS_TIMEOUT });
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/svg\+xml/);
+    const url = (await page.locator('.pay-link__url').textContent())!.trim();
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/pay\/cs_/);
+    await textOf(page.locator('.pay-link__countdown'), /Link valid for 23 h \d+ min/);
+    const phone = await browser.newPage();
+    try {
+      await phone.goto(url);
+      await phone.getByLabel('Card number').fill('4242 4242 4242 4242');
+      await phone.getByRole('button', { name: /^Pay/ }).click();
+      await phone.getByText('Payment complete').waitFor({ timeout: STATUS_TIMEOUT });
+    } finally {
+      await phone.close();
+    }
+    await paymentStatus(/Approved\. The payment is complete/);
+    await textOf(page.locator('.payment-card__meta'), /visa •••• 4242/);
+    // The next payment goes to the reader again, as before.
+    await screen('F1');
+    expect(await page.getByLabel('On the reader').isChecked()).toBe(true);
+  });
+
   it('no secret crossed the bridge during the whole run', async () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(wire.length).toBeGreaterThan(50);

@@ -198,7 +198,7 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('the counter’s day end t
     await amount.fill('');
     await amount.pressSequentially('800');
     await cashier.getByLabel('Order reference').fill('E2E-BANK-1');
-    const reader = cashier.getByLabel('Reader');
+    const reader = cashier.getByLabel('Reader', { exact: true });
     const label = await reader.locator('option', { hasText: "shop's own bank" }).textContent({ timeout: TIMEOUT });
     await reader.selectOption({ label: label ?? '' });
     await amount.press('Enter');

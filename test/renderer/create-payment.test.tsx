@@ -257,4 +257,25 @@ describe('Create payment screen', () => {
       readerId: 'rdr_sim1',
     });
   });
+
+  it('on PlutoPay, "with a QR code" sends a link to no reader, captured when paid', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('payments.create', (input) =>
+      ok(makePayment({ id: 'pay_link00001', amount: input.amount, channel: 'link', status: 'pending' })),
+    );
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '2500');
+    await user.click(screen.getByLabelText('Manual (authorise now, capture later)'));
+    expect(screen.getByLabelText('On the reader')).toHaveProperty('checked', true);
+    await user.click(screen.getByLabelText('With a QR code on their phone'));
+    // No reader to pick and no later capture: a PlutoPay link is charged when the customer pays.
+    expect(screen.queryByLabelText('Manual (authorise now, capture later)')).toBeNull();
+    expect(screen.getByText(/a payment link is shown as a QR code for the customer/)).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    const sent = bridge.inputs('payments.create')[0]!;
+    expect(sent).toMatchObject({ amount: 2500, channel: 'link', captureMethod: 'automatic' });
+    expect(sent).not.toHaveProperty('readerId');
+    expect(bridge.count('payments.process')).toBe(0);
+  });
 });

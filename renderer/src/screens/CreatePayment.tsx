@@ -7,8 +7,10 @@ import { describedBy, Field } from '../components/Field';
 import { SplitEditor } from '../components/SplitEditor';
 import { usePos } from '../store/context';
 import {
+  choosesChannel,
   defaultReader,
   displayConnected,
+  draftChannel,
   draftCurrency,
   draftTipMode,
   isOnline,
@@ -275,6 +277,41 @@ function CustomerSection({ error }: { error: CommandError | null }) {
   );
 }
 
+/** On a gateway with readers and payment links both: where the customer pays. */
+function ChannelChoice() {
+  const draft = usePos((s) => s.ui.draft);
+  const gateway = usePos((s) => s.host.gateway);
+  const updateDraft = usePos((s) => s.updateDraft);
+  if (!choosesChannel(gateway)) return null;
+  const canDeferLink = gateway?.capabilities.deferredCaptureByLink === true;
+  return (
+    <fieldset className="field radio-group">
+      <legend>Customer pays</legend>
+      <label className="radio">
+        <input
+          type="radio"
+          name="channel"
+          value="card_present"
+          checked={draft.channel === 'card_present'}
+          onChange={() => updateDraft({ channel: 'card_present' })}
+        />
+        On the reader
+      </label>
+      <label className="radio">
+        <input
+          type="radio"
+          name="channel"
+          value="link"
+          checked={draft.channel === 'link'}
+          // A link that cannot be captured later is charged when paid.
+          onChange={() => updateDraft({ channel: 'link', ...(canDeferLink ? {} : { captureMethod: 'automatic' }) })}
+        />
+        With a QR code on their phone
+      </label>
+    </fieldset>
+  );
+}
+
 export function CreatePayment() {
   const draft = usePos((s) => s.ui.draft);
   const currency = usePos(draftCurrency);
@@ -296,7 +333,11 @@ export function CreatePayment() {
       })),
     [allowed],
   );
-  const byLink = gateway ? !gateway.capabilities.readerLink && !gateway.capabilities.cloudReaders : false;
+  const byLink = draftChannel(draft, gateway) === 'link';
+  // A link on a gateway whose links cannot be captured later: no capture choice.
+  const capturesLater = gateway
+    ? gateway.capabilities.deferredCapture !== null && (!byLink || gateway.capabilities.deferredCaptureByLink)
+    : true;
   const tipping = usePos(tippingOn) && draft.installments === 1;
   const tipMode = usePos(draftTipMode);
   const shown = (amount: number) =>
@@ -350,6 +391,7 @@ export function CreatePayment() {
             error={err('amount')}
             focusFirst
           />
+          <ChannelChoice />
           {byLink ? null : <ReaderChoice />}
           <Field id="currency" label="Currency" error={err('currency')}>
             <select
@@ -364,7 +406,7 @@ export function CreatePayment() {
               ))}
             </select>
           </Field>
-          {gateway && !gateway.capabilities.deferredCapture ? null : (
+          {!capturesLater ? null : (
             <fieldset className="field radio-group">
               <legend>Capture</legend>
               <label className="radio">

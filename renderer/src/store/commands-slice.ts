@@ -9,7 +9,15 @@ import type {
   PosBridge,
   Result,
 } from '../../../common/contract';
-import { createInput, defaultReader, draftCurrency, draftTip, validateDraft } from './selectors';
+import {
+  choosesChannel,
+  createInput,
+  defaultReader,
+  draftChannel,
+  draftCurrency,
+  draftTip,
+  validateDraft,
+} from './selectors';
 import { LAST_CURRENCY_KEY, remember, type Preferences } from './ui-slice';
 import type { CommandsSlice, PosState } from './types';
 
@@ -162,7 +170,12 @@ export const createCommandsSlice =
           }));
           return;
         }
-        const input = createInput(state.ui.draft, currency, state.host.gateway?.capabilities.splitSettlement ?? false);
+        const input = createInput(
+          state.ui.draft,
+          currency,
+          state.host.gateway?.capabilities.splitSettlement ?? false,
+          choosesChannel(state.host.gateway),
+        );
         set((s) => ({ ui: { ...s.ui, createError: null } }));
         if (state.ui.draft.installments > 1) {
           // An installment plan: the customer pays the first part by link, the gateway charges the rest.
@@ -192,10 +205,12 @@ export const createCommandsSlice =
         // payment to it as soon as it is created (or, waiting for the customer's tip, once chosen).
         const tip = draftTip(state);
         const target = defaultReader(state);
-        const byGateway = state.host.gateway
-          ? state.host.gateway.capabilities.readerLink || state.host.gateway.capabilities.cloudReaders
-          : true;
-        const sendsTo = target && (target.standalone || byGateway) && !input.savedCardId ? target.id : undefined;
+        const gateway = state.host.gateway;
+        const byGateway = gateway ? gateway.capabilities.readerLink || gateway.capabilities.cloudReaders : true;
+        // A QR link goes to no reader, whichever is the default.
+        const onReader = draftChannel(state.ui.draft, gateway) === 'card_present';
+        const sendsTo =
+          onReader && target && (target.standalone || byGateway) && !input.savedCardId ? target.id : undefined;
         const created = await run(
           'payments.create',
           { ...input, ...(tip ?? {}), ...(sendsTo ? { readerId: sendsTo } : {}) },

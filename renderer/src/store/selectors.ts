@@ -215,11 +215,31 @@ export function draftTip(state: Pick<PosState, 'ui' | 'host'>): { askTip: true }
 }
 
 /** The payments.create input for a valid draft (empty optional fields left out). */
+/**
+ * Where the customer pays the payment being drafted: a gateway with readers and links both lets the
+ * cashier choose (a reader by default); otherwise the gateway's only way.
+ */
+export function draftChannel(draft: Pick<Draft, 'channel'>, gateway: GatewayView | null): 'card_present' | 'link' {
+  if (!gateway) return 'card_present';
+  const { readerLink, cloudReaders, payByLink } = gateway.capabilities;
+  if (!readerLink && !cloudReaders) return 'link';
+  return payByLink ? draft.channel : 'card_present';
+}
+
+/** Whether the cashier chooses between a reader and a QR link (the gateway has both). */
+export function choosesChannel(gateway: GatewayView | null): boolean {
+  if (!gateway) return false;
+  const { readerLink, cloudReaders, payByLink } = gateway.capabilities;
+  return payByLink && (readerLink || cloudReaders);
+}
+
 export function createInput(
   draft: Draft,
   currency: string,
   /** Whether the gateway splits payments (else the editor is hidden and its rows are left out). */
   canSplit = true,
+  /** The gateway lets the cashier choose the channel (else the host takes the gateway's natural one). */
+  channelChosen = false,
 ): CommandInput<'payments.create'> & { orderReference: string } {
   const description = draft.description.trim();
   const customerId = draft.customerId.trim();
@@ -229,6 +249,8 @@ export function createInput(
     currency,
     orderReference: draft.orderReference.trim() || draft.autoReference,
     captureMethod: draft.captureMethod,
+    // A reader is the host's default on such a gateway: only a link is asked for.
+    ...(channelChosen && draft.channel === 'link' ? { channel: 'link' as const } : {}),
     ...(description ? { description } : {}),
     ...(customerId ? { customerId } : {}),
     ...(receiptEmail ? { receiptEmail } : {}),

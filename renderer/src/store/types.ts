@@ -81,6 +81,8 @@ export interface Draft {
   description: string;
   orderReference: string;
   captureMethod: 'automatic' | 'manual';
+  /** On a gateway with readers and links both: where the customer pays (see draftChannel). */
+  channel: 'card_present' | 'link';
   customerId: string;
   receiptEmail: string;
   /** Used when orderReference is left empty; kept until the payment exists (see lib/order-ref). */

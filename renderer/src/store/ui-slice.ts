@@ -17,6 +17,7 @@ export function emptyDraft(): Draft {
     description: '',
     orderReference: '',
     captureMethod: 'automatic',
+    channel: 'card_present',
     customerId: '',
     receiptEmail: '',
     autoReference: newOrderReference(),
