@@ -3,6 +3,7 @@ import type { CommandError, SavedCardView } from '../../../common/contract';
 import { CURRENCIES } from '../../../common/currencies';
 import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
+import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { SplitEditor } from '../components/SplitEditor';
 import { usePos } from '../store/context';
@@ -56,41 +57,29 @@ function TipSection({ currency, error }: { currency: string; error: CommandError
   };
   const tipError = issueFor(error, 'tip');
   return (
-    <fieldset className="field radio-group tip-section">
-      <legend>Tip</legend>
-      <label className="radio">
-        <input type="radio" name="tipMode" checked={mode === 'ask'} onChange={() => updateDraft({ tipMode: 'ask' })} />
-        The customer chooses on the customer display{display ? '' : ' (no display is connected)'}
-      </label>
-      <label className="radio">
-        <input
-          type="radio"
-          name="tipMode"
-          checked={mode === 'none'}
-          onChange={() => updateDraft({ tipMode: 'none' })}
-        />
-        No tip
-      </label>
-      {presets.map((percent) => (
-        <label key={percent} className="radio">
-          <input
-            type="radio"
-            name="tipMode"
-            checked={mode === 'percent' && draft.tipPercent === percent}
-            onChange={() => updateDraft({ tipMode: 'percent', tipPercent: percent })}
-          />
-          {percent} %{tipOf(percent) ? ` (${tipOf(percent)})` : ''}
-        </label>
-      ))}
-      <label className="radio">
-        <input
-          type="radio"
-          name="tipMode"
-          checked={mode === 'custom'}
-          onChange={() => updateDraft({ tipMode: 'custom' })}
-        />
-        Another amount
-      </label>
+    <RadioGroup
+      legend="Tip"
+      name="tipMode"
+      className="tip-section"
+      value={mode === 'percent' ? `percent-${draft.tipPercent}` : mode}
+      options={[
+        {
+          value: 'ask',
+          label: `The customer chooses on the customer display${display ? '' : ' (no display is connected)'}`,
+        },
+        { value: 'none', label: 'No tip' },
+        ...presets.map((percent) => ({
+          value: `percent-${percent}`,
+          label: `${percent} %${tipOf(percent) ? ` (${tipOf(percent)})` : ''}`,
+        })),
+        { value: 'custom', label: 'Another amount' },
+      ]}
+      onChange={(choice) =>
+        choice.startsWith('percent-')
+          ? updateDraft({ tipMode: 'percent', tipPercent: Number(choice.slice('percent-'.length)) })
+          : updateDraft({ tipMode: choice as 'ask' | 'none' | 'custom' })
+      }
+    >
       {mode === 'custom' ? (
         <AmountInput
           id="tipCustom"
@@ -103,7 +92,7 @@ function TipSection({ currency, error }: { currency: string; error: CommandError
       ) : tipError ? (
         <p className="field__error">{tipError}</p>
       ) : null}
-    </fieldset>
+    </RadioGroup>
   );
 }
 
@@ -285,32 +274,28 @@ function ChannelChoice() {
   if (!choosesChannel(gateway)) return null;
   const canDeferLink = gateway?.capabilities.deferredCaptureByLink === true;
   return (
-    <fieldset className="field radio-group">
-      <legend>Customer pays</legend>
-      <label className="radio">
-        <input
-          type="radio"
-          name="channel"
-          value="card_present"
-          checked={draft.channel === 'card_present'}
-          onChange={() => updateDraft({ channel: 'card_present' })}
-        />
-        On the reader
-      </label>
-      <label className="radio">
-        <input
-          type="radio"
-          name="channel"
-          value="link"
-          checked={draft.channel === 'link'}
-          // A link that cannot be captured later is charged when paid.
-          onChange={() => updateDraft({ channel: 'link', ...(canDeferLink ? {} : { captureMethod: 'automatic' }) })}
-        />
-        With a QR code on their phone
-      </label>
-    </fieldset>
+    <RadioGroup
+      legend="Customer pays"
+      name="channel"
+      value={draft.channel}
+      options={CHANNELS}
+      // A link that cannot be captured later is charged when paid.
+      onChange={(channel) =>
+        updateDraft(channel === 'link' && !canDeferLink ? { channel, captureMethod: 'automatic' } : { channel })
+      }
+    />
   );
 }
+
+const CHANNELS = [
+  { value: 'card_present', label: 'On the reader' },
+  { value: 'link', label: 'With a QR code on their phone' },
+] as const;
+
+const CAPTURE_METHODS = [
+  { value: 'automatic', label: 'Automatic (charge now)' },
+  { value: 'manual', label: 'Manual (authorise now, capture later)' },
+] as const;
 
 export function CreatePayment() {
   const draft = usePos((s) => s.ui.draft);
@@ -407,29 +392,13 @@ export function CreatePayment() {
             </select>
           </Field>
           {!capturesLater ? null : (
-            <fieldset className="field radio-group">
-              <legend>Capture</legend>
-              <label className="radio">
-                <input
-                  type="radio"
-                  name="captureMethod"
-                  value="automatic"
-                  checked={draft.captureMethod === 'automatic'}
-                  onChange={() => updateDraft({ captureMethod: 'automatic' })}
-                />
-                Automatic (charge now)
-              </label>
-              <label className="radio">
-                <input
-                  type="radio"
-                  name="captureMethod"
-                  value="manual"
-                  checked={draft.captureMethod === 'manual'}
-                  onChange={() => updateDraft({ captureMethod: 'manual' })}
-                />
-                Manual (authorise now, capture later)
-              </label>
-            </fieldset>
+            <RadioGroup
+              legend="Capture"
+              name="captureMethod"
+              value={draft.captureMethod}
+              options={CAPTURE_METHODS}
+              onChange={(captureMethod) => updateDraft({ captureMethod })}
+            />
           )}
         </div>
         <div className="form-col">

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { PayLink } from '../components/PayLink';
+import { RadioGroup } from '../components/RadioGroup';
 import type { CommandError, PaymentView, ReaderView } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
 import { ReceiptPanel } from '../components/ReceiptPanel';
@@ -86,18 +87,16 @@ function ReaderPicker({
     return <p className="empty">No reader is paired. Pair or add one on the Readers screen (F6).</p>;
   }
   return (
-    <fieldset className="field radio-group reader-picker" disabled={disabled}>
-      <legend>Reader</legend>
-      {readers.map((reader) => (
-        <label key={reader.id} className={`radio${isOnline(reader) ? '' : ' radio--unavailable'}`}>
-          <input
-            type="radio"
-            name="reader"
-            value={reader.id}
-            checked={value === reader.id}
-            disabled={!isOnline(reader)}
-            onChange={() => onChange(reader.id)}
-          />
+    <RadioGroup
+      legend="Reader"
+      name="reader"
+      className="reader-picker"
+      disabled={disabled}
+      value={value}
+      options={readers.map((reader) => ({
+        value: reader.id,
+        disabled: !isOnline(reader),
+        label: (
           <span>
             {reader.label}{' '}
             <span className="muted">
@@ -106,9 +105,10 @@ function ReaderPicker({
               {reader.statusDetail ? ` (${reader.statusDetail})` : ''}
             </span>
           </span>
-        </label>
-      ))}
-    </fieldset>
+        ),
+      }))}
+      onChange={onChange}
+    />
   );
 }
 

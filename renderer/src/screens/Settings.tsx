@@ -2,16 +2,22 @@ import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { CommandError, CommandInput, DevLogEntry, GatewayName, SettingsView } from '../../../common/contract';
 import { PLURAL_URLS } from '../../../common/contract/views';
 import { ErrorBox } from '../components/ErrorBox';
+import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { clockTime } from '../lib/format';
 import { issueFor } from '../lib/errors';
 
 const GATEWAYS: readonly { name: GatewayName; label: string; what: string }[] = [
-  { name: 'plutopay', label: 'PlutoPay', what: 'card readers at the counter' },
+  { name: 'plutopay', label: 'PlutoPay', what: 'card readers at the counter, or pay by link (QR)' },
   { name: 'payplug', label: 'PayPlug', what: 'pay by link (QR), saved cards, installments' },
   { name: 'plural', label: 'Plural', what: 'pay by link, payments split between merchants' },
 ];
+
+const MODES = [
+  { value: 'test', label: 'Test (no real money)' },
+  { value: 'live', label: 'Live (real cards are charged)' },
+] as const;
 
 const PLURAL_ENVIRONMENTS: readonly {
   name: 'uat' | 'live' | 'other';
@@ -279,42 +285,33 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
   return (
     <form aria-labelledby="settings-form-title" onSubmit={(e) => void submit(e)} noValidate className="settings-form">
       <h2 id="settings-form-title">Connection</h2>
-      <fieldset className="field radio-group">
-        <legend>Mode</legend>
-        <label className="radio">
-          <input type="radio" name="mode" value="test" checked={mode === 'test'} onChange={() => setMode('test')} />
-          Test (no real money)
-        </label>
-        <label className="radio">
-          <input type="radio" name="mode" value="live" checked={mode === 'live'} onChange={() => setMode('live')} />
-          Live (real cards are charged)
-        </label>
+      <RadioGroup legend="Mode" name="mode" value={mode} options={MODES} onChange={setMode}>
         {mode === 'live' && settings.mode !== 'live' ? (
           <p className="field__error">Saving switches to live mode: real cards will be charged.</p>
         ) : null}
         {issueFor(error, 'mode') ? <p className="field__error">{issueFor(error, 'mode')}</p> : null}
-      </fieldset>
-      <fieldset className="field radio-group">
-        <legend>Gateway</legend>
-        {GATEWAYS.map((g) => (
-          <label key={g.name} className="radio">
-            <input
-              type="radio"
-              name="gateway"
-              value={g.name}
-              checked={gateway === g.name}
-              onChange={() => setGateway(g.name)}
-            />
-            {g.label} <span className="muted">— {g.what}</span>
-          </label>
-        ))}
+      </RadioGroup>
+      <RadioGroup
+        legend="Gateway"
+        name="gateway"
+        value={gateway}
+        options={GATEWAYS.map((g) => ({
+          value: g.name,
+          label: (
+            <>
+              {g.label} <span className="muted">— {g.what}</span>
+            </>
+          ),
+        }))}
+        onChange={setGateway}
+      >
         {gateway !== settings.gateway ? (
           <p className="muted">
             Saving switches the till to {GATEWAYS.find((g) => g.name === gateway)?.label}. Payments made with{' '}
             {GATEWAYS.find((g) => g.name === settings.gateway)?.label} stay as they are until you switch back.
           </p>
         ) : null}
-      </fieldset>
+      </RadioGroup>
       {gateway === 'payplug' ? (
         <fieldset className="field">
           <legend>PayPlug</legend>
@@ -359,27 +356,26 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
       {gateway === 'plural' ? (
         <fieldset className="field">
           <legend>Plural</legend>
-          <fieldset className="field radio-group">
-            <legend>Environment</legend>
-            {PLURAL_ENVIRONMENTS.map((env) => (
-              <label key={env.name} className="radio">
-                <input
-                  type="radio"
-                  name="plural-environment"
-                  value={env.name}
-                  checked={pluralEnvironment(plural.apiBaseUrl) === env.name}
-                  onChange={() =>
-                    setPlural({
-                      ...plural,
-                      apiBaseUrl:
-                        env.url ?? (pluralEnvironment(plural.apiBaseUrl) === 'other' ? plural.apiBaseUrl : ''),
-                    })
-                  }
-                />
-                {env.label} <span className="muted">— {env.what}</span>
-              </label>
-            ))}
-          </fieldset>
+          <RadioGroup
+            legend="Environment"
+            name="plural-environment"
+            value={pluralEnvironment(plural.apiBaseUrl)}
+            options={PLURAL_ENVIRONMENTS.map((env) => ({
+              value: env.name,
+              label: (
+                <>
+                  {env.label} <span className="muted">— {env.what}</span>
+                </>
+              ),
+            }))}
+            onChange={(name) => {
+              const env = PLURAL_ENVIRONMENTS.find((e) => e.name === name)!;
+              setPlural({
+                ...plural,
+                apiBaseUrl: env.url ?? (pluralEnvironment(plural.apiBaseUrl) === 'other' ? plural.apiBaseUrl : ''),
+              });
+            }}
+          />
           <Field
             id="plural-url"
             label="Plural API URL"

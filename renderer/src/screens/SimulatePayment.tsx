@@ -3,6 +3,7 @@ import type { CommandError, CommandInput, ReaderView } from '../../../common/con
 import { decideTestOutcome, normaliseCardNumber, TEST_AMOUNT_ENDINGS, TEST_CARDS } from '../../../common/test-cards';
 import { declineInfo } from '../../../common/decline-codes';
 import { ErrorBox } from '../components/ErrorBox';
+import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { money } from '../lib/format';
@@ -87,26 +88,24 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
   return (
     <form aria-labelledby="present-title" onSubmit={(e) => void submit(e)} noValidate>
       <h2 id="present-title">Present a test card</h2>
-      <fieldset className="field radio-group">
-        <legend>Reader waiting for a card</legend>
-        {waiting.map((r) => {
+      <RadioGroup
+        legend="Reader waiting for a card"
+        name="sim-reader"
+        value={reader?.id ?? null}
+        options={waiting.map((r) => {
           const p = r.action?.paymentId ? payments[r.action.paymentId] : undefined;
-          return (
-            <label key={r.id} className="radio">
-              <input
-                type="radio"
-                name="sim-reader"
-                checked={reader?.id === r.id}
-                onChange={() => setReaderPick(r.id)}
-              />
+          return {
+            value: r.id,
+            label: (
               <span>
                 {r.label} — {p ? money(p.amount, p.currency) : `transaction ${r.action?.transactionId}`}
                 {r.action?.stage ? ` (${STAGE_LABELS[r.action.stage] ?? r.action.stage})` : ''}
               </span>
-            </label>
-          );
+            ),
+          };
         })}
-      </fieldset>
+        onChange={setReaderPick}
+      />
 
       {payment ? (
         <p className="test-amount">
@@ -117,27 +116,24 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
         </p>
       ) : null}
 
-      <fieldset className="field radio-group card-picker">
-        <legend>Test card</legend>
-        {TEST_CARDS.map((c) => (
-          <label key={c.number} className="radio">
-            <input
-              type="radio"
-              name="test-card"
-              value={c.number}
-              checked={card === c.number}
-              onChange={() => setCard(c.number)}
-            />
-            <span>
-              {c.label} <span className="muted mono">{groupDigits(c.number)}</span>
-            </span>
-          </label>
-        ))}
-        <label className="radio">
-          <input type="radio" name="test-card" value={OTHER} checked={card === OTHER} onChange={() => setCard(OTHER)} />
-          <span>Another card number</span>
-        </label>
-      </fieldset>
+      <RadioGroup
+        legend="Test card"
+        name="test-card"
+        className="card-picker"
+        value={card}
+        options={[
+          ...TEST_CARDS.map((c) => ({
+            value: c.number,
+            label: (
+              <span>
+                {c.label} <span className="muted mono">{groupDigits(c.number)}</span>
+              </span>
+            ),
+          })),
+          { value: OTHER, label: <span>Another card number</span> },
+        ]}
+        onChange={setCard}
+      />
       {card === OTHER ? (
         <Field id="other-card" label="Card number" error={cardError ?? issueFor(error, 'cardNumber')}>
           <input
@@ -257,34 +253,35 @@ function PayLinkWithTestCard() {
   return (
     <form aria-labelledby="paylink-title" onSubmit={(e) => void submit(e)} noValidate>
       <h2 id="paylink-title">Pay a payment link</h2>
-      <fieldset className="field radio-group">
-        <legend>Payment link waiting to be paid</legend>
-        {links.map((p) => (
-          <label key={p.id} className="radio">
-            <input type="radio" name="paylink" checked={payment.id === p.id} onChange={() => setPick(p.id)} />
+      <RadioGroup
+        legend="Payment link waiting to be paid"
+        name="paylink"
+        value={payment.id}
+        options={links.map((p) => ({
+          value: p.id,
+          label: (
             <span>
               {money(p.amount, p.currency)} — order {p.orderReference}
             </span>
-          </label>
-        ))}
-      </fieldset>
-      <fieldset className="field radio-group card-picker">
-        <legend>Test card</legend>
-        {cards.map((c) => (
-          <label key={c.number} className="radio">
-            <input
-              type="radio"
-              name="paylink-card"
-              value={c.number}
-              checked={card === c.number}
-              onChange={() => setCard(c.number)}
-            />
+          ),
+        }))}
+        onChange={setPick}
+      />
+      <RadioGroup
+        legend="Test card"
+        name="paylink-card"
+        className="card-picker"
+        value={card}
+        options={cards.map((c) => ({
+          value: c.number,
+          label: (
             <span>
               {c.label} <span className="muted mono">{groupDigits(c.number)}</span>
             </span>
-          </label>
-        ))}
-      </fieldset>
+          ),
+        }))}
+        onChange={setCard}
+      />
       <ErrorBox error={error} />
       {done ? <p role="status">{done}</p> : null}
       <div className="actions">
