@@ -118,6 +118,51 @@ describe('payment links across a restart (issues 10 and 11, found by the fault s
     });
   }
 
+  it('plutopay: a QR link still shows after a restart, its page found again, and is followed to paid', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-link-'));
+    try {
+      const first = await startTestHost({ sandbox, dataDir, tuning: { remotePollMs: 50 } });
+      const created = await first.call('payments.create', {
+        amount: 2600,
+        currency: 'USD',
+        channel: 'link',
+        orderReference: 'PLUTO-LINK-RESTART',
+      });
+      expect(created).toMatchObject({
+        channel: 'link',
+        status: 'pending',
+        payUrl: expect.stringContaining('/pay/cs_'),
+      });
+      await first.close();
+      const second = await startTestHost({ sandbox, dataDir, tuning: { remotePollMs: 50 } });
+      try {
+        // The new process knows no session: it finds the transaction's page again, so the QR code
+        // stays up through the polls that follow the link (every 50 ms here: about ten of them).
+        await new Promise((r) => setTimeout(r, 500));
+        const [still] = (await second.call('payments.list', { filter: 'active', limit: 10 })).filter(
+          (p) => p.id === created.id,
+        );
+        expect(still).toMatchObject({ status: 'pending', payUrl: created.payUrl });
+        const paid = await fetch(created.payUrl!, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ card_number: '4242424242424242' }).toString(),
+        });
+        expect(paid.status).toBe(200);
+        expect(await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({
+          amountCaptured: 2600,
+          payUrl: null,
+        });
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await sandbox.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   for (const [gateway, currency] of [
     ['payplug', 'EUR'],
     ['plural', 'INR'],
