@@ -23,7 +23,9 @@ export interface DisplayDeps {
 
 export class CustomerDisplay {
   private version = 0;
-  private last: string | null = null;
+  /** The screen last sent to the display, and its JSON (to send only changes). */
+  private shown: Omit<CustomerDisplayView, 'version'> | null = null;
+  private shownKey: string | null = null;
   /** The journal's setting, read once: this class is its only writer (every payment change asks). */
   private current: string | null | undefined = undefined;
 
@@ -45,8 +47,9 @@ export class CustomerDisplay {
     if (paymentId && paymentId !== this.currentId()) return;
     const next = this.compute();
     const key = JSON.stringify(next);
-    if (key === this.last) return;
-    this.last = key;
+    if (key === this.shownKey) return;
+    this.shown = next;
+    this.shownKey = key;
     this.version++;
     this.deps.onChange({ version: this.version, ...next });
   }
@@ -60,7 +63,19 @@ export class CustomerDisplay {
     return { version: this.version, ...this.compute() };
   }
 
+  /**
+   * The screen for the current payment. `at` is when that screen began: a change to the payment
+   * that leaves the customer's screen as it is (the reader moving on within "present your card",
+   * a refund long after "Approved") keeps it, so the display neither flickers nor shows an old
+   * result again.
+   */
   private compute(): Omit<CustomerDisplayView, 'version'> {
+    const next = this.screen();
+    const shown = this.shown;
+    return shown && shown.paymentId === next.paymentId && shown.phase === next.phase ? { ...next, at: shown.at } : next;
+  }
+
+  private screen(): Omit<CustomerDisplayView, 'version'> {
     const settings = this.deps.settings();
     const shop = settings.shopName || this.deps.accountName();
     const testMode = settings.mode === 'test';

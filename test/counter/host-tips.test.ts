@@ -173,6 +173,33 @@ describe('tips', () => {
     expect(detail.timeline.find((e) => e.event === 'tip_chosen')?.detail).toMatch(/by the customer/);
   });
 
+  it('a change that leaves the customer screen as it is sends nothing, and keeps when it began', async () => {
+    t = await startTestHost();
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 1250, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    const approved = await waitFor(
+      async () => {
+        const view = await t.call('display.snapshot', {});
+        return view.phase === 'approved' ? view : undefined;
+      },
+      5_000,
+      'approved',
+    );
+    const shown = () =>
+      t.events.flatMap((e) => (e.type === 'display' && e.display.paymentId === created.id ? [e.display] : []));
+    // One screen per phase: the payment moving from sent to waiting for the card is one "present card".
+    expect(shown().map((d) => d.phase)).toEqual(['wait', 'present_card', 'processing', 'approved']);
+    // A refund later changes the payment, not what the customer saw: "Approved" is not shown afresh.
+    const before = shown().length;
+    await t.call('payments.refund', { paymentId: created.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'refunded');
+    expect(await t.call('display.snapshot', {})).toMatchObject({ phase: 'approved', at: approved.at });
+    expect(shown()).toHaveLength(before);
+  });
+
   it('pay by link: after the tip the display shows the QR of the link, then the result', async () => {
     t = await startTestHost({ tuning: { remotePollMs: 50 } });
     await t.call('settings.update', { gateway: 'payplug', tipping: true });
