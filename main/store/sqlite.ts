@@ -2,6 +2,7 @@
  * The small SQL surface the host uses, so the storage engine can change (better-sqlite3 today,
  * node:sqlite once Electron's Node has it everywhere) without touching the journal.
  */
+import { unreadableDatabase } from '../../common/unreadable-database';
 import Database from 'better-sqlite3';
 import { traceEnd, traceStart } from '../core/trace';
 import type { Migration } from './migrations/types';
@@ -52,7 +53,13 @@ export interface OpenOptions {
 
 export function openDatabase(path: string, options: OpenOptions = {}): SqlDatabase {
   const db = new Database(path);
-  if (path !== ':memory:') db.pragma('journal_mode = WAL');
+  try {
+    // The first statement reads the file's header: a damaged file is found here.
+    if (path !== ':memory:') db.pragma('journal_mode = WAL');
+  } catch (error) {
+    db.close();
+    throw unreadableDatabase(path, error);
+  }
   db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');

@@ -6,6 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { unreadableDatabase } from '../../common/unreadable-database';
 
 export type Db = Database.Database;
 export type Statement = Database.Statement;
@@ -15,7 +16,12 @@ export function openDatabase(path: string): Db {
   if (!memory) mkdirSync(dirname(path), { recursive: true });
   const db = new Database(memory ? ':memory:' : path);
   if (!memory) {
-    db.pragma('journal_mode = WAL');
+    try {
+      db.pragma('journal_mode = WAL');
+    } catch (error) {
+      db.close();
+      throw unreadableDatabase(path, error);
+    }
     // Every commit is handed to the OS before the request is answered, so state survives a crash or
     // kill of the sandbox process. What synchronous=OFF gives up is durability against an OS crash
     // or power loss — irrelevant for a test double holding no real money — and it makes a commit

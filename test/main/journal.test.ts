@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { Journal, JOURNAL_SCHEMA_VERSION, newPaymentRecord, type PaymentRecord } from '../../main/store/journal';
+import { UnreadableDatabaseError } from '../../common/unreadable-database';
 import { migrate, openDatabase, SchemaTooNewError } from '../../main/store/sqlite';
 
 function paymentFixture(overrides: Partial<PaymentRecord> = {}) {
@@ -101,6 +102,17 @@ describe('journal', () => {
     expect(() => new Journal(again, new FakeClock())).toThrow(SchemaTooNewError);
     expect(() => new Journal(again, new FakeClock())).toThrow(/newer version of this app/);
     again.close();
+  });
+
+  it('names a damaged file and leaves it untouched', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    dirs.push(dir);
+    const path = join(dir, 'journal.db');
+    const garbage = Buffer.alloc(8192, 'not a database, but it was the journal ');
+    writeFileSync(path, garbage);
+    expect(() => openDatabase(path)).toThrow(UnreadableDatabaseError);
+    expect(() => openDatabase(path)).toThrow(`The database ${path} cannot be read (file is not a database)`);
+    expect(readFileSync(path).equals(garbage)).toBe(true);
   });
 
   it('searches by order reference, txn reference and payment id prefixes', () => {

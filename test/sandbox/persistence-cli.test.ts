@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -109,6 +109,14 @@ describe('restart persistence (file database)', () => {
     raw.pragma('user_version = 999');
     raw.close();
     await expect(startSandbox({ port: 0, db })).rejects.toThrow(/newer/);
+  });
+
+  it('names a damaged database file and leaves it untouched', async () => {
+    const db = join(dir, 'damaged.db');
+    const garbage = Buffer.alloc(4096, 'this was a sandbox ');
+    writeFileSync(db, garbage);
+    await expect(startSandbox({ port: 0, db })).rejects.toThrow(`The database ${db} cannot be read`);
+    expect(readFileSync(db).equals(garbage)).toBe(true);
   });
 
   it('refuses to start on a port in use, and releases the database', async () => {

@@ -1,0 +1,34 @@
+/**
+ * Opening a SQLite file that is not (or no longer) a database: one message for the journal and
+ * the sandbox, which open their files with better-sqlite3 each in its own layer.
+ */
+
+/** SQLite's answers for a file that is not (or no longer) a database it can read. */
+const DAMAGED = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT']);
+
+/**
+ * A database file SQLite cannot read is left exactly as it is — it may still hold payments that a
+ * copy or a repair can bring back — and the person starting the app is told which file and what
+ * to do, instead of SQLite's bare "file is not a database".
+ */
+export class UnreadableDatabaseError extends Error {
+  constructor(
+    readonly path: string,
+    readonly sqliteCode: string,
+    detail: string,
+  ) {
+    super(
+      `The database ${path} cannot be read (${detail}): the file is damaged or is not one of this app's databases. ` +
+        'It was left untouched. Keep it (it may hold payments), then put back your latest copy of it, ' +
+        'or start the app with another data directory.',
+    );
+    this.name = 'UnreadableDatabaseError';
+  }
+}
+
+/** The error to throw for `error` from opening `path`: an UnreadableDatabaseError when the file is damaged. */
+export function unreadableDatabase(path: string, error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !DAMAGED.has(code)) return error;
+  return new UnreadableDatabaseError(path, code, error instanceof Error ? error.message : code);
+}
