@@ -163,6 +163,44 @@ describe('payment links across a restart (issues 10 and 11, found by the fault s
     }
   });
 
+  it('plutopay: a QR link paid on its page while the till was down is seen after the restart', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-link-'));
+    try {
+      const first = await startTestHost({ sandbox, dataDir, tuning: { remotePollMs: 50 } });
+      const created = await first.call('payments.create', {
+        amount: 1900,
+        currency: 'USD',
+        channel: 'link',
+        orderReference: 'PLUTO-LINK-DOWN',
+      });
+      await first.close();
+      const paid = await fetch(created.payUrl!, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ card_number: '4242424242424242' }).toString(),
+      });
+      expect(paid.status).toBe(200);
+      const second = await startTestHost({ sandbox, dataDir, tuning: { remotePollMs: 50 } });
+      try {
+        expect(await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({
+          amountCaptured: 1900,
+          payUrl: null,
+        });
+        // Found by its page's transaction, not charged or opened again.
+        const ledger = (await second.api('GET', '/_sandbox/ledger')).json as {
+          transactions: { amount: number; seeded: boolean }[];
+        };
+        expect(ledger.transactions.filter((t) => !t.seeded).map((t) => t.amount)).toEqual([1900]);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await sandbox.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   for (const [gateway, currency] of [
     ['payplug', 'EUR'],
     ['plural', 'INR'],
