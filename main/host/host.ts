@@ -29,6 +29,7 @@ import { PaymentService } from '../payments/service';
 import { listTransactions } from '../payments/transactions';
 import { ReaderManager, type ReaderTuning } from '../readers/manager';
 import { Journal } from '../store/journal';
+import { lockDataDir, type DataDirLock } from '../store/data-dir-lock';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
 import { returnPath, startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
 import { CounterReceipts } from '../counter/receipts';
@@ -103,9 +104,20 @@ const TEST_MODE_ONLY: ReadonlySet<CommandName> = new Set([
 ]);
 
 export async function createHost(options: HostOptions): Promise<Host> {
+  // Before anything reads the journal: a second app on the same directory stops here.
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const lock = options.dataDir ? lockDataDir(options.dataDir) : null;
+  try {
+    return await assembleHost(options, lock);
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
+}
+
+async function assembleHost(options: HostOptions, lock: DataDirLock | null): Promise<Host> {
   const clock = options.clock ?? systemClock;
   const tuning = options.tuning ?? {};
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const db: SqlDatabase = openDatabase(options.dataDir ? join(options.dataDir, 'journal.db') : ':memory:', {
     durability: tuning.durability ?? 'full',
   });
@@ -554,6 +566,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
       await active.close();
       listeners.clear();
       db.close();
+      lock?.release();
     },
   };
 }

@@ -1,0 +1,54 @@
+/**
+ * One app per data directory. Two hosts on one journal would both recover the same payments, both
+ * follow the same hosted reader and both run an embedded sandbox on one database: Electron has its
+ * single-instance lock, but web mode (and `npm start` where Electron is missing) had nothing.
+ *
+ * The lock is SQLite's own: a small database in the directory, written once in exclusive locking
+ * mode, keeps its OS file lock until the connection closes — and the OS drops it when the process
+ * dies, so a till killed with kill -9 or a power cut starts again without a stale lock to clear.
+ */
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+/** The lock's file in the data directory. */
+export const LOCK_FILE = 'instance.lock';
+
+/** How long a start waits for an app that is closing on the same directory. */
+const WAIT_FOR_CLOSING_MS = 1_000;
+
+export class DataDirInUseError extends Error {
+  constructor(readonly dataDir: string) {
+    super(
+      `Another copy of POS Terminal Companion is already running with the data directory ${dataDir}. ` +
+        'Use that one (its window, or the address it printed), or start this one with another data directory.',
+    );
+    this.name = 'DataDirInUseError';
+  }
+}
+
+export interface DataDirLock {
+  release(): void;
+}
+
+/** Takes the data directory for this process, or throws DataDirInUseError while another holds it. */
+export function lockDataDir(dataDir: string): DataDirLock {
+  const db = new Database(join(dataDir, LOCK_FILE), { timeout: WAIT_FOR_CLOSING_MS });
+  try {
+    db.pragma('locking_mode = EXCLUSIVE');
+    // A write takes the exclusive lock; in this mode it is kept after the commit.
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER)');
+    db.exec('DELETE FROM holder');
+    db.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.close();
+    if ((error as { code?: unknown } | null)?.code === 'SQLITE_BUSY') throw new DataDirInUseError(dataDir);
+    throw error;
+  }
+  return {
+    release: () => {
+      if (db.open) db.close();
+    },
+  };
+}

@@ -1,0 +1,84 @@
+/**
+ * One app per data directory (main/store/data-dir-lock.ts): a second host on the same directory is
+ * refused with a message naming it, and the lock goes with its holder — a close, or a kill -9.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/index';
+import { DataDirInUseError, lockDataDir } from '../../main/store/data-dir-lock';
+import { startTestHost } from '../support/host';
+
+describe('one app per data directory', () => {
+  const dirs: string[] = [];
+  const scratch = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'data-dir-lock-'));
+    dirs.push(dir);
+    return dir;
+  };
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a second holder until the first releases', () => {
+    const dir = scratch();
+    const first = lockDataDir(dir);
+    expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
+    expect(() => lockDataDir(dir)).toThrow(`already running with the data directory ${dir}`);
+    first.release();
+    lockDataDir(dir).release();
+  });
+
+  it('is free again once its holder is killed with kill -9', async () => {
+    const dir = scratch();
+    const module = resolve(__dirname, '../../main/store/data-dir-lock.ts');
+    const holder = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--eval',
+        `import(${JSON.stringify(module)}).then((m) => { m.lockDataDir(${JSON.stringify(dir)}); console.log('held'); setInterval(() => {}, 1000); })`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((r) => holder.once('exit', r));
+    try {
+      await new Promise<void>((held, failed) => {
+        holder.stdout!.on('data', (chunk: Buffer) => String(chunk).includes('held') && held());
+        holder.once('exit', (code) => failed(new Error(`the holder exited (${code}) before holding the lock`)));
+      });
+      expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
+    } finally {
+      holder.kill('SIGKILL');
+      await exited;
+    }
+    lockDataDir(dir).release();
+  });
+
+  it('a second host on the same directory is refused, and starts once the first has closed', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    const dataDir = scratch();
+    try {
+      const first = await startTestHost({ sandbox, dataDir });
+      await expect(startTestHost({ sandbox, dataDir })).rejects.toThrow(DataDirInUseError);
+      // The refused start changed nothing: the first host still takes payments.
+      const reader = await first.onlineReader();
+      const created = await first.call('payments.create', { amount: 700, currency: 'USD', readerId: reader.id });
+      expect(created.status).toBe('in_progress');
+      await first.close();
+      const second = await startTestHost({ sandbox, dataDir });
+      try {
+        expect((await second.call('payments.list', { filter: 'all', limit: 5 })).map((p) => p.id)).toContain(
+          created.id,
+        );
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await sandbox.close();
+    }
+  });
+});
