@@ -1,27 +1,39 @@
 /**
  * `npm run web` (and `npm start` where Electron is missing): the host in plain Node, serving the
- * built renderer and the contract over a WebSocket on 127.0.0.1.
- *
- *   --port N           listen on N (default: a free port)
- *   --data-dir PATH    journal, settings, secrets, embedded sandbox (default: the user data dir)
- *   --reader-port P    also watch serial port P for a card reader (repeatable; e.g. a socat pty)
- *   --no-discovery     do not scan serial ports and USB
- *   --gateway NAME     take payments with plutopay, payplug or plural from this launch on (default:
- *                      the till's setting, PlutoPay on a new data directory); in test mode with the
- *                      embedded sandbox, with that sandbox's emulator of it and its credentials
- *   --gateway-url URL  use this API of the gateway (PlutoPay unless --gateway says otherwise) instead
- *                      of the embedded sandbox (test mode), e.g. a standalone sandbox's `{url}/payplug`.
- *                      Credentials come from the environment, never from flags (flags show up in
- *                      process lists): POS_SECRET_KEY (PlutoPay, PayPlug), or POS_PLURAL_CLIENT_ID,
- *                      POS_PLURAL_CLIENT_SECRET and POS_PLURAL_SIGNATURE_KEY (Plural)
- *   --json             print one JSON line {url, origin, token, display_url, sandbox_url,
- *                      gateway} instead of prose
+ * built renderer and the contract over a WebSocket on 127.0.0.1. Its flags: WEB_USAGE below.
  */
 import { GATEWAY_NAMES, type GatewayName } from '../../common/contract';
 import { defaultDataDir } from '../../common/paths';
 import { createAppHost } from '../host/app-host';
 import type { LaunchGateway } from '../host/host';
 import { startWebServer } from './server';
+
+export const WEB_USAGE = `Usage: npm run web -- [options]   (or: node out/main/web.js [options])
+
+Serves POS Terminal Companion on 127.0.0.1 for a browser: the same app as the Electron window, with
+the host in plain Node. It prints the address to open (with its access token) and the customer
+display's.
+
+Options:
+  --port N           listen on N (default: a free port)
+  --data-dir PATH    journal, settings, secrets, embedded sandbox (default: the user data directory,
+                     or POS_DATA_DIR); one app at a time per directory
+  --reader-port P    also watch serial port P for a card reader (repeatable; e.g. a socat pty;
+                     also POS_READER_PORTS=P1,P2)
+  --no-discovery     do not scan serial ports and USB
+  --gateway NAME     take payments with plutopay, payplug or plural from this launch on (default:
+                     the till's setting, PlutoPay on a new data directory); in test mode with the
+                     embedded sandbox, with that sandbox's emulator of it and its credentials
+  --gateway-url URL  use this API of the gateway (PlutoPay unless --gateway says otherwise) instead
+                     of the embedded sandbox (test mode), e.g. a standalone sandbox's {url}/payplug.
+                     Credentials come from the environment, never from flags (flags show up in
+                     process lists): POS_SECRET_KEY (PlutoPay, PayPlug), or POS_PLURAL_CLIENT_ID,
+                     POS_PLURAL_CLIENT_SECRET and POS_PLURAL_SIGNATURE_KEY (Plural)
+  --json             print one JSON line {url, origin, token, display_url, sandbox_url, gateway}
+                     instead of prose
+  --static-dir DIR   serve the renderer from DIR (default: the build's out/renderer)
+  --help             show this help
+`;
 
 export interface WebModeOptions {
   port: number;
@@ -33,6 +45,8 @@ export interface WebModeOptions {
   /** The gateway to take payments with from this launch on; null keeps the till's setting. */
   gateway: GatewayName | null;
   gatewayUrl: string | null;
+  /** --help: print WEB_USAGE and start nothing. */
+  help: boolean;
 }
 
 /**
@@ -53,6 +67,7 @@ export function parseWebArgs(
     staticDir: builtRendererDir,
     gateway: null,
     gatewayUrl: null,
+    help: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -75,14 +90,26 @@ export function parseWebArgs(
       if (!(GATEWAY_NAMES as readonly string[]).includes(name))
         throw new Error(`--gateway must be one of ${GATEWAY_NAMES.join(', ')}`);
       options.gateway = name as GatewayName;
-    } else if (arg === '--gateway-url') options.gatewayUrl = new URL(value()).toString().replace(/\/$/, '');
-    else throw new Error(`unknown option ${arg} (see main/web/cli.ts)`);
+    } else if (arg === '--gateway-url') options.gatewayUrl = gatewayUrl(value());
+    else if (arg === '--help' || arg === '-h') options.help = true;
+    else throw new Error(`unknown option ${arg}`);
   }
   return options;
 }
 
-export async function runWebMode(argv: readonly string[], builtRendererDir: string): Promise<void> {
-  const options = parseWebArgs(argv, builtRendererDir);
+function gatewayUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`--gateway-url must be an http(s) URL such as http://127.0.0.1:4242, not "${text}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`--gateway-url must be an http(s) URL such as http://127.0.0.1:4242, not "${text}"`);
+  return url.toString().replace(/\/$/, '');
+}
+
+export async function runWebMode(options: WebModeOptions): Promise<void> {
   const host = await createAppHost({
     dataDir: options.dataDir,
     readerPorts: options.readerPorts,
@@ -161,7 +188,18 @@ export function launchGateway(name: GatewayName, url: string, env: NodeJS.Proces
 
 /** Entry point behaviour: start, or print the reason and exit non-zero. */
 export function mainWebMode(argv: readonly string[], builtRendererDir: string): void {
-  runWebMode(argv, builtRendererDir).catch((error: unknown) => {
+  let options: WebModeOptions;
+  try {
+    options = parseWebArgs(argv, builtRendererDir);
+  } catch (error) {
+    process.stderr.write(`web mode: ${error instanceof Error ? error.message : String(error)}\n\n${WEB_USAGE}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    process.stdout.write(WEB_USAGE);
+    return;
+  }
+  runWebMode(options).catch((error: unknown) => {
     process.stderr.write(`web mode failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exit(1);
   });

@@ -4,7 +4,7 @@
  * environment only.
  */
 import { describe, expect, it } from 'vitest';
-import { launchGateway, parseWebArgs } from '../../main/web/cli';
+import { launchGateway, parseWebArgs, WEB_USAGE } from '../../main/web/cli';
 
 describe('web CLI gateway flags', () => {
   it('keeps the defaults without them', () => {
@@ -17,6 +17,37 @@ describe('web CLI gateway flags', () => {
       expect(parseWebArgs(['--gateway', name], '/static', {}).gateway).toBe(name);
     expect(() => parseWebArgs(['--gateway', 'stripe'], '/static', {})).toThrow(/plutopay, payplug, plural/);
     expect(() => parseWebArgs(['--gateway'], '/static', {})).toThrow(/needs a value/);
+  });
+
+  it('--help asks for the usage, which names every flag; a wrong flag or URL says what is wrong', () => {
+    expect(parseWebArgs(['--help'], '/static', {}).help).toBe(true);
+    expect(parseWebArgs(['-h'], '/static', {}).help).toBe(true);
+    expect(parseWebArgs([], '/static', {}).help).toBe(false);
+    // Every flag the usage lists is one the parser takes.
+    const flags = [...WEB_USAGE.matchAll(/^ {2}(--[a-z-]+)( [A-Z]+)?/gm)].map((m) => [m[1]!, m[2] ? 'x' : null]);
+    expect(flags.map(([flag]) => flag)).toEqual([
+      '--port',
+      '--data-dir',
+      '--reader-port',
+      '--no-discovery',
+      '--gateway',
+      '--gateway-url',
+      '--json',
+      '--static-dir',
+      '--help',
+    ]);
+    const values: Record<string, string> = {
+      '--port': '0',
+      '--gateway': 'plural',
+      '--gateway-url': 'http://127.0.0.1:1',
+    };
+    for (const [flag, takesValue] of flags)
+      expect(() => parseWebArgs(takesValue ? [flag!, values[flag!] ?? '/x'] : [flag!], '/static', {})).not.toThrow();
+    expect(() => parseWebArgs(['--verbose'], '/static', {})).toThrow(/^unknown option --verbose$/);
+    expect(() => parseWebArgs(['--gateway-url', '127.0.0.1:4242'], '/static', {})).toThrow(
+      '--gateway-url must be an http(s) URL such as http://127.0.0.1:4242, not "127.0.0.1:4242"',
+    );
+    expect(() => parseWebArgs(['--gateway-url', 'not a url'], '/static', {})).toThrow(/--gateway-url must be/);
   });
 
   it('reads an external gateway’s credentials from the environment, never from flags', () => {
