@@ -46,13 +46,16 @@ function formatter(locale: string, currency: string, exponent: number): Intl.Num
 export type ParsedAmount = { ok: true; minor: number } | { ok: false; error: string };
 
 /**
- * Parses an amount written in major units ("12.50", "12", "1,234.5") into minor units without
- * floating-point rounding. Refuses more decimals than the currency has, negatives and junk.
+ * Parses an amount written in major units, as people paste it — "12.50", "12,50 €", "$1,234.50",
+ * "EUR 1 234,56", "1.234,56" — into minor units without floating-point rounding. The currency's
+ * sign or code around the number is dropped; a comma is the decimal separator when it is the last
+ * separator and not followed by exactly three digits ("1,234" stays one thousand two hundred and
+ * thirty-four, as before). Refuses more decimals than the currency has, negatives and junk.
  */
 export function parseMajorAmount(text: string, currency: string): ParsedAmount {
   const exponent = currencyExponent(currency);
-  const cleaned = text.trim().replace(/[,_\s](?=\d{3}(\D|$))/g, '');
-  const match = /^(\d+)(?:\.(\d*))?$/.exec(cleaned);
+  const number = decimalPointed(text.trim().replace(/^[\p{L}\p{Sc}\s]+|[\p{L}\p{Sc}\s]+$/gu, ''));
+  const match = number === null ? null : /^(\d+)(?:\.(\d*))?$/.exec(number);
   if (!match) return { ok: false, error: `"${text}" is not an amount` };
   const fraction = match[2] ?? '';
   if (fraction.length > exponent) {
@@ -60,6 +63,36 @@ export function parseMajorAmount(text: string, currency: string): ParsedAmount {
   }
   const minor = Number(match[1]! + fraction.padEnd(exponent, '0'));
   return checkMinorAmount(minor);
+}
+
+/**
+ * The number with its digit grouping removed and "." as its decimal point, or null when its
+ * separators make no sense. Groups are three digits, separated by spaces (also no-break), "'",
+ * "_", or whichever of "," and "." is not the decimal separator.
+ */
+function decimalPointed(text: string): string | null {
+  const spaced = text.replace(/(?<=\d)[\s\u00a0\u202f'_](?=\d{3}(?:\D|$))/g, '');
+  const lastComma = spaced.lastIndexOf(',');
+  const lastDot = spaced.lastIndexOf('.');
+  const grouping = (separator: string, body: string) =>
+    body.split(separator).every((group, i) => (i === 0 ? /^\d{1,3}$/.test(group) : /^\d{3}$/.test(group)))
+      ? body.split(separator).join('')
+      : null;
+  if (lastComma === -1 && lastDot === -1) return spaced;
+  // Both: the later one is the decimal separator ("1,234.56", "1.234,56").
+  if (lastComma !== -1 && lastDot !== -1) {
+    const decimal = lastComma > lastDot ? ',' : '.';
+    const group = decimal === ',' ? '.' : ',';
+    const at = Math.max(lastComma, lastDot);
+    const whole = grouping(group, spaced.slice(0, at));
+    return whole === null ? null : `${whole}.${spaced.slice(at + 1)}`;
+  }
+  const separator = lastComma !== -1 ? ',' : '.';
+  const parts = spaced.split(separator);
+  // One separator not followed by exactly three digits is a decimal one ("12,50", "12.5", "12.505");
+  // otherwise the separators group thousands ("1,234", "1.234.567").
+  if (parts.length === 2 && (separator === '.' || parts[1]!.length !== 3)) return `${parts[0]}.${parts[1]}`;
+  return grouping(separator, spaced);
 }
 
 /** Validates an integer amount of minor units: positive, whole, within MAX_AMOUNT_MINOR. */

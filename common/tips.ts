@@ -121,13 +121,13 @@ export function tipOptions(base: number, currency: string, presets: readonly num
 export type ParsedTip = { readonly ok: true; readonly minor: number } | { readonly ok: false; readonly error: string };
 
 /**
- * Parses a custom tip typed in major units ("2", "2.50", "0") into minor units. Unlike an amount,
+ * Parses a custom tip typed in major units ("2", "2.50", "2,50", "0") into minor units. Unlike an amount,
  * zero is allowed (it means no tip); the currency's decimals are enforced (no "1.5" yen).
  */
 export function parseTipAmount(text: string, currency: string): ParsedTip {
   const info = currencyByCode(currency);
   if (!info) return { ok: false, error: `unknown currency "${currency}"` };
-  const zero = /^\s*0+(?:\.(0*))?\s*$/.exec(text);
+  const zero = /^\s*0+(?:[.,](0*))?\s*$/.exec(text);
   if (zero && (zero[1] ?? '').length <= info.exponent) return { ok: true, minor: 0 };
   const parsed = parseMajorAmount(text, currency);
   return parsed.ok ? { ok: true, minor: parsed.minor } : { ok: false, error: parsed.error };

@@ -59,6 +59,10 @@ describe('Create payment screen', () => {
     expect(input.value).toBe('€12.50');
     expect(screen.getByText(/Cannot paste that: EUR has 2 decimal places/)).toBeTruthy();
     expect(input.getAttribute('aria-invalid')).toBe('true');
+    // As a French receipt or spreadsheet writes it: decimal comma, grouping space, the sign after.
+    await user.paste('1 234,56 €');
+    expect(input.value).toBe('€1,234.56');
+    expect(input.getAttribute('aria-invalid')).not.toBe('true');
   });
 
   it('refuses digits beyond the largest amount and says why', async () => {

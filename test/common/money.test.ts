@@ -1,0 +1,55 @@
+/** Amounts as people paste them (common/money.ts parseMajorAmount): read exactly, or refused. */
+import { describe, expect, it } from 'vitest';
+import { parseMajorAmount } from '../../common/money';
+
+const minor = (text: string, currency = 'EUR') => {
+  const parsed = parseMajorAmount(text, currency);
+  return parsed.ok ? parsed.minor : parsed.error;
+};
+
+describe('parseMajorAmount', () => {
+  it('reads a decimal point or a decimal comma', () => {
+    expect(minor('12.50')).toBe(1250);
+    expect(minor('12,50')).toBe(1250);
+    expect(minor('12,5')).toBe(1250);
+    expect(minor('12')).toBe(1200);
+    expect(minor('0.01')).toBe(1);
+  });
+
+  it('drops the currency sign or code around the number', () => {
+    expect(minor('€12.50')).toBe(1250);
+    expect(minor('12,50 €')).toBe(1250);
+    expect(minor('EUR 12.50')).toBe(1250);
+    expect(minor('$1,234.50', 'USD')).toBe(123450);
+    expect(minor('₹ 1,00,000', 'INR')).toBe('"₹ 1,00,000" is not an amount');
+    expect(minor('¥1,234', 'JPY')).toBe(1234);
+  });
+
+  it('removes thousands grouping in the usual styles', () => {
+    expect(minor('1,234')).toBe(123400);
+    expect(minor('1,234,567.89', 'USD')).toBe('amount must be at most 99999999 minor units');
+    expect(minor('123,456.78')).toBe(12345678);
+    expect(minor('1.234,56')).toBe(123456);
+    expect(minor('1.234.567', 'JPY')).toBe(1234567);
+    expect(minor('1,234,567', 'JPY')).toBe(1234567);
+    expect(minor('1 234,56')).toBe(123456);
+    expect(minor('1\u00a0234,56')).toBe(123456);
+    expect(minor('1\u202f234,56')).toBe(123456);
+    expect(minor("1'234.50")).toBe(123450);
+  });
+
+  it('refuses negatives, junk, misplaced groups and more decimals than the currency has', () => {
+    expect(minor('-12.50')).toBe('"-12.50" is not an amount');
+    expect(minor('(12.50)')).toBe('"(12.50)" is not an amount');
+    expect(minor('12€50')).toBe('"12€50" is not an amount');
+    expect(minor('12 50')).toBe('"12 50" is not an amount');
+    expect(minor('12,345,67')).toBe('"12,345,67" is not an amount');
+    expect(minor('1,23.45')).toBe('"1,23.45" is not an amount');
+    expect(minor('abc')).toBe('"abc" is not an amount');
+    expect(minor('')).toBe('"" is not an amount');
+    expect(minor('12.505')).toBe('EUR has 2 decimal places');
+    expect(minor('1.234')).toBe('EUR has 2 decimal places');
+    expect(minor('12,5', 'JPY')).toBe('JPY has 0 decimal places');
+    expect(minor('0,00')).toBe('amount must be greater than zero');
+  });
+});
