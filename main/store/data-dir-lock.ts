@@ -7,6 +7,7 @@
  * mode, keeps its OS file lock until the connection closes — and the OS drops it when the process
  * dies, so a till killed with kill -9 or a power cut starts again without a stale lock to clear.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -32,6 +33,19 @@ export interface DataDirLock {
 
 /** Takes the data directory for this process, or throws DataDirInUseError while another holds it. */
 export function lockDataDir(dataDir: string): DataDirLock {
+  try {
+    return takeLock(dataDir);
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT') throw error;
+    // The file holds nothing but the holder's pid, and nobody can hold a file SQLite cannot read:
+    // a damaged one (a disk fault, a copy of the directory taken mid-write) is made again.
+    for (const name of [LOCK_FILE, `${LOCK_FILE}-journal`]) rmSync(join(dataDir, name), { force: true });
+    return takeLock(dataDir);
+  }
+}
+
+function takeLock(dataDir: string): DataDirLock {
   const db = new Database(join(dataDir, LOCK_FILE), { timeout: WAIT_FOR_CLOSING_MS });
   try {
     db.pragma('locking_mode = EXCLUSIVE');

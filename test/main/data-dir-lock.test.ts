@@ -3,12 +3,12 @@
  * refused with a message naming it, and the lock goes with its holder — a close, or a kill -9.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
-import { DataDirInUseError, lockDataDir } from '../../main/store/data-dir-lock';
+import { DataDirInUseError, LOCK_FILE, lockDataDir } from '../../main/store/data-dir-lock';
 import { startTestHost } from '../support/host';
 
 describe('one app per data directory', () => {
@@ -29,6 +29,14 @@ describe('one app per data directory', () => {
     expect(() => lockDataDir(dir)).toThrow(`already running with the data directory ${dir}`);
     first.release();
     lockDataDir(dir).release();
+  });
+
+  it('makes a damaged lock file again instead of refusing to start', () => {
+    const dir = scratch();
+    writeFileSync(join(dir, LOCK_FILE), Buffer.alloc(4096, 'garbage '));
+    const lock = lockDataDir(dir);
+    expect(() => lockDataDir(dir)).toThrow(DataDirInUseError);
+    lock.release();
   });
 
   it('is free again once its holder is killed with kill -9', async () => {
