@@ -127,6 +127,12 @@ export async function runWebMode(options: WebModeOptions): Promise<void> {
     port: options.port,
     onDisplayConnections: (connected) => host.customerDisplay({ connected }),
     log: (line) => process.stderr.write(`${line}\n`),
+  }).catch(async (error: unknown) => {
+    await host.close();
+    if ((error as { code?: unknown } | null)?.code !== 'EADDRINUSE') throw error;
+    throw new Error(
+      `port ${options.port} on 127.0.0.1 is in use; choose another with --port N, or --port 0 for a free one`,
+    );
   });
   host.customerDisplay({ url: server.displayUrl });
   if (options.json) {

@@ -3,8 +3,13 @@
  * of it in test mode), `--gateway-url` points it at an external one with credentials taken from the
  * environment only.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { launchGateway, parseWebArgs, WEB_USAGE } from '../../main/web/cli';
+import { lockDataDir } from '../../main/store/data-dir-lock';
+import { launchGateway, parseWebArgs, runWebMode, WEB_USAGE } from '../../main/web/cli';
 
 describe('web CLI gateway flags', () => {
   it('keeps the defaults without them', () => {
@@ -48,6 +53,23 @@ describe('web CLI gateway flags', () => {
       '--gateway-url must be an http(s) URL such as http://127.0.0.1:4242, not "127.0.0.1:4242"',
     );
     expect(() => parseWebArgs(['--gateway-url', 'not a url'], '/static', {})).toThrow(/--gateway-url must be/);
+  });
+
+  it('a port in use says so and what to do, and leaves the data directory free', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'web-cli-'));
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const options = parseWebArgs(['--port', String(port), '--data-dir', dataDir, '--no-discovery'], dataDir, {});
+      await expect(runWebMode(options)).rejects.toThrow(
+        `port ${port} on 127.0.0.1 is in use; choose another with --port N, or --port 0 for a free one`,
+      );
+      lockDataDir(dataDir).release();
+    } finally {
+      blocker.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('reads an external gateway’s credentials from the environment, never from flags', () => {
