@@ -26,9 +26,15 @@ export class UnreadableDatabaseError extends Error {
   }
 }
 
+/** Whether better-sqlite3's `error` says the file is not a database it can read. */
+export function isDamagedDatabase(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && DAMAGED.has(code);
+}
+
 /** The error to throw for `error` from opening `path`: an UnreadableDatabaseError when the file is damaged. */
 export function unreadableDatabase(path: string, error: unknown): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !DAMAGED.has(code)) return error;
+  if (!isDamagedDatabase(error)) return error;
+  const code = String((error as { code: string }).code);
   return new UnreadableDatabaseError(path, code, error instanceof Error ? error.message : code);
 }

@@ -10,6 +10,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { isDamagedDatabase } from '../../common/unreadable-database';
 
 /** The lock's file in the data directory. */
 export const LOCK_FILE = 'instance.lock';
@@ -36,8 +37,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
   try {
     return takeLock(dataDir);
   } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    if (code !== 'SQLITE_NOTADB' && code !== 'SQLITE_CORRUPT') throw error;
+    if (!isDamagedDatabase(error)) throw error;
     // The file holds nothing but the holder's pid, and nobody can hold a file SQLite cannot read:
     // a damaged one (a disk fault, a copy of the directory taken mid-write) is made again.
     for (const name of [LOCK_FILE, `${LOCK_FILE}-journal`]) rmSync(join(dataDir, name), { force: true });
