@@ -3,6 +3,7 @@
  * journaled, with nothing sent to the gateway or a reader until the tip is part of the amount.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CustomerDisplayView } from '../../common/contract';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 interface LedgerRow {
@@ -13,6 +14,18 @@ interface LedgerRow {
 
 async function ledger(t: TestHost): Promise<LedgerRow[]> {
   return ((await t.api('GET', '/_sandbox/ledger')).json as { transactions: LedgerRow[] }).transactions;
+}
+
+/** The customer display's screen once it reaches `phase`. */
+function displayShows(t: TestHost, phase: CustomerDisplayView['phase']): Promise<CustomerDisplayView> {
+  return waitFor(
+    async () => {
+      const view = await t.call('display.snapshot', {});
+      return view.phase === phase ? view : undefined;
+    },
+    5_000,
+    `the display to show ${phase}`,
+  );
 }
 
 describe('tips', () => {
@@ -154,14 +167,10 @@ describe('tips', () => {
       tip: { kind: 'percent', percent: 15 },
     });
     expect(chosen).toMatchObject({ paymentId: waiting.id, amount: 1438, tip: 188 });
-    await waitFor(
-      async () => (await t.call('display.snapshot', {})).phase === 'present_card',
-      5_000,
-      'present card on the display',
-    );
+    await displayShows(t, 'present_card');
     await t.waitForPayment(waiting.id, (p) => p.readerStage === 'waiting_for_card');
     await t.call('simulate.presentCard', { readerId: reader.id });
-    await waitFor(async () => (await t.call('display.snapshot', {})).phase === 'approved', 5_000, 'approved');
+    await displayShows(t, 'approved');
     const shown = t.events.filter((e) => e.type === 'display').map((e) => (e.type === 'display' ? e.display : null)!);
     expect(shown.map((d) => d.phase)).toEqual(expect.arrayContaining(['tip', 'present_card', 'approved']));
     const versions = shown.map((d) => d.version);
@@ -180,14 +189,7 @@ describe('tips', () => {
     await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
     await t.call('simulate.presentCard', { readerId: reader.id });
     await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
-    const approved = await waitFor(
-      async () => {
-        const view = await t.call('display.snapshot', {});
-        return view.phase === 'approved' ? view : undefined;
-      },
-      5_000,
-      'approved',
-    );
+    const approved = await displayShows(t, 'approved');
     const shown = () =>
       t.events.flatMap((e) => (e.type === 'display' && e.display.paymentId === created.id ? [e.display] : []));
     // One screen per phase: the payment moving from sent to waiting for the card is one "present card".
@@ -207,17 +209,10 @@ describe('tips', () => {
     const waiting = await t.call('payments.create', { amount: 2000, currency: 'EUR', askTip: true });
     expect(waiting).toMatchObject({ channel: 'link', status: 'creating', tip: { state: 'awaiting' } });
     await t.call('customer.chooseTip', { paymentId: waiting.id, tip: { kind: 'custom', amount: 300 } });
-    const qr = await waitFor(
-      async () => {
-        const view = await t.call('display.snapshot', {});
-        return view.phase === 'qr' ? view : undefined;
-      },
-      5_000,
-      'the QR on the display',
-    );
+    const qr = await displayShows(t, 'qr');
     expect(qr).toMatchObject({ amount: 2300, tip: 300, preTipAmount: 2000 });
     expect(qr.payUrl).toMatch(/^https?:\/\//);
     await t.call('simulate.payLink', { paymentId: waiting.id, cardNumber: '4242424242424242' });
-    await waitFor(async () => (await t.call('display.snapshot', {})).phase === 'approved', 5_000, 'approved');
+    await displayShows(t, 'approved');
   });
 });

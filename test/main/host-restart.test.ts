@@ -9,17 +9,18 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
-describe('host restarts', () => {
-  const cleanup: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
-  const tempDir = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'host-restart-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    return dir;
-  };
+/** What a test started, closed after it in reverse order (also when it fails). */
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'host-restart-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+};
 
+describe('host restarts', () => {
   it('a payment on a gateway-hosted reader is followed again after a restart (issue 9 #2)', async () => {
     const sandbox = await startSandbox({ port: 0, db: ':memory:' });
     cleanup.push(() => sandbox.close());
@@ -118,87 +119,76 @@ describe('payment links across a restart (issues 10 and 11, found by the fault s
     });
   }
 
-  it('plutopay: a QR link still shows after a restart, its page found again, and is followed to paid', async () => {
+  /** A sandbox and a data directory that outlive the till's restarts, both removed after the test. */
+  const restartableTill = async () => {
     const sandbox = await startSandbox({ port: 0, db: ':memory:' });
-    const dataDir = mkdtempSync(join(tmpdir(), 'host-link-'));
-    try {
-      const first = await startTestHost({ sandbox, dataDir, tuning: { remotePollMs: 50 } });
-      const created = await first.call('payments.create', {
-        amount: 2600,
-        currency: 'USD',
-        channel: 'link',
-        orderReference: 'PLUTO-LINK-RESTART',
-      });
-      expect(created).toMatchObject({
-        channel: 'link',
-        status: 'pending',
-        payUrl: expect.stringContaining('/pay/cs_'),
-      });
-      await first.close();
-      const second = await startTestHost({ sandbox, dataDir, tuning: { remotePollMs: 50 } });
-      try {
-        // The new process knows no session: it finds the transaction's page again, so the QR code
-        // stays up through the polls that follow the link (every 50 ms here: about ten of them).
-        await new Promise((r) => setTimeout(r, 500));
-        const [still] = (await second.call('payments.list', { filter: 'active', limit: 10 })).filter(
-          (p) => p.id === created.id,
-        );
-        expect(still).toMatchObject({ status: 'pending', payUrl: created.payUrl });
-        const paid = await fetch(created.payUrl!, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ card_number: '4242424242424242' }).toString(),
-        });
-        expect(paid.status).toBe(200);
-        expect(await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({
-          amountCaptured: 2600,
-          payUrl: null,
-        });
-      } finally {
-        await second.close();
-      }
-    } finally {
-      await sandbox.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    cleanup.push(() => sandbox.close());
+    return { sandbox, dataDir: tempDir() };
+  };
+  const tillOn = async (options: Parameters<typeof startTestHost>[0]) => {
+    const till = await startTestHost({ ...options, tuning: { remotePollMs: 50 } });
+    cleanup.push(() => till.close());
+    return till;
+  };
+  /** The customer pays a PlutoPay QR link on its checkout page. */
+  const payOnPage = (payUrl: string) =>
+    fetch(payUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ card_number: '4242424242424242' }).toString(),
+    });
+
+  it('plutopay: a QR link still shows after a restart, its page found again, and is followed to paid', async () => {
+    const { sandbox, dataDir } = await restartableTill();
+    const first = await tillOn({ sandbox, dataDir });
+    const created = await first.call('payments.create', {
+      amount: 2600,
+      currency: 'USD',
+      channel: 'link',
+      orderReference: 'PLUTO-LINK-RESTART',
+    });
+    expect(created).toMatchObject({
+      channel: 'link',
+      status: 'pending',
+      payUrl: expect.stringContaining('/pay/cs_'),
+    });
+    await first.close();
+    const second = await tillOn({ sandbox, dataDir });
+    // The new process knows no session: it finds the transaction's page again, so the QR code
+    // stays up through the polls that follow the link (every 50 ms here: about ten of them).
+    await new Promise((r) => setTimeout(r, 500));
+    const [still] = (await second.call('payments.list', { filter: 'active', limit: 10 })).filter(
+      (p) => p.id === created.id,
+    );
+    expect(still).toMatchObject({ status: 'pending', payUrl: created.payUrl });
+    expect((await payOnPage(created.payUrl!)).status).toBe(200);
+    expect(await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({
+      amountCaptured: 2600,
+      payUrl: null,
+    });
   });
 
   it('plutopay: a QR link paid on its page while the till was down is seen after the restart', async () => {
-    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
-    const dataDir = mkdtempSync(join(tmpdir(), 'host-link-'));
-    try {
-      const first = await startTestHost({ sandbox, dataDir, tuning: { remotePollMs: 50 } });
-      const created = await first.call('payments.create', {
-        amount: 1900,
-        currency: 'USD',
-        channel: 'link',
-        orderReference: 'PLUTO-LINK-DOWN',
-      });
-      await first.close();
-      const paid = await fetch(created.payUrl!, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ card_number: '4242424242424242' }).toString(),
-      });
-      expect(paid.status).toBe(200);
-      const second = await startTestHost({ sandbox, dataDir, tuning: { remotePollMs: 50 } });
-      try {
-        expect(await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({
-          amountCaptured: 1900,
-          payUrl: null,
-        });
-        // Found by its page's transaction, not charged or opened again.
-        const ledger = (await second.api('GET', '/_sandbox/ledger')).json as {
-          transactions: { amount: number; seeded: boolean }[];
-        };
-        expect(ledger.transactions.filter((t) => !t.seeded).map((t) => t.amount)).toEqual([1900]);
-      } finally {
-        await second.close();
-      }
-    } finally {
-      await sandbox.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
+    const { sandbox, dataDir } = await restartableTill();
+    const first = await tillOn({ sandbox, dataDir });
+    const created = await first.call('payments.create', {
+      amount: 1900,
+      currency: 'USD',
+      channel: 'link',
+      orderReference: 'PLUTO-LINK-DOWN',
+    });
+    await first.close();
+    expect((await payOnPage(created.payUrl!)).status).toBe(200);
+    const second = await tillOn({ sandbox, dataDir });
+    expect(await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000)).toMatchObject({
+      amountCaptured: 1900,
+      payUrl: null,
+    });
+    // Found by its page's transaction, not charged or opened again.
+    const ledger = (await second.api('GET', '/_sandbox/ledger')).json as {
+      transactions: { amount: number; seeded: boolean }[];
+    };
+    expect(ledger.transactions.filter((t) => !t.seeded).map((t) => t.amount)).toEqual([1900]);
   });
 
   for (const [gateway, currency] of [
@@ -206,27 +196,17 @@ describe('payment links across a restart (issues 10 and 11, found by the fault s
     ['plural', 'INR'],
   ] as const) {
     it(`${gateway}: a link paid while the till was down is seen after the restart, by itself`, async () => {
-      const sandbox = await startSandbox({ port: 0, db: ':memory:' });
-      const dataDir = mkdtempSync(join(tmpdir(), 'host-link-'));
-      try {
-        const first = await startTestHost({ sandbox, dataDir, useGateway: gateway, tuning: { remotePollMs: 50 } });
-        const created = await first.call('payments.create', { amount: 2600, currency, orderReference: 'LINK-DOWN' });
-        expect(created).toMatchObject({ channel: 'link', status: 'pending' });
-        await first.close();
-        // The till is off; the customer still has the QR code and pays.
-        expect((await customerPays(sandbox, gateway, created.transactionId!)).status).toBe(200);
-        // Recovery at start reads the link again and follows it: no cashier action, no notification.
-        const second = await startTestHost({ sandbox, dataDir, useGateway: gateway, tuning: { remotePollMs: 50 } });
-        try {
-          const paid = await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
-          expect(paid).toMatchObject({ amountCaptured: 2600, payUrl: null });
-        } finally {
-          await second.close();
-        }
-      } finally {
-        await sandbox.close();
-        rmSync(dataDir, { recursive: true, force: true });
-      }
+      const { sandbox, dataDir } = await restartableTill();
+      const first = await tillOn({ sandbox, dataDir, useGateway: gateway });
+      const created = await first.call('payments.create', { amount: 2600, currency, orderReference: 'LINK-DOWN' });
+      expect(created).toMatchObject({ channel: 'link', status: 'pending' });
+      await first.close();
+      // The till is off; the customer still has the QR code and pays.
+      expect((await customerPays(sandbox, gateway, created.transactionId!)).status).toBe(200);
+      // Recovery at start reads the link again and follows it: no cashier action, no notification.
+      const second = await tillOn({ sandbox, dataDir, useGateway: gateway });
+      const paid = await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+      expect(paid).toMatchObject({ amountCaptured: 2600, payUrl: null });
     });
   }
 });
