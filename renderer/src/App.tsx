@@ -156,17 +156,19 @@ export function App() {
   const syncing = usePos((s) => s.link.syncing);
   const resync = usePos((s) => s.resync);
   const screen = usePos((s) => s.ui.screen);
+  const focusSeq = usePos((s) => s.ui.focusSeq);
   const connection = usePos((s) => s.link.connection);
   const mainRef = useRef<HTMLElement>(null);
   useFunctionKeys();
 
-  // Move focus into the new screen: its first field when it has one for typing, else its heading.
+  // Move focus into the new screen (or again when asked): its first field when it has one for
+  // typing, else its heading.
   useEffect(() => {
     if (!ready) return;
     const main = mainRef.current;
     const target = main?.querySelector<HTMLElement>('[data-autofocus]') ?? main?.querySelector<HTMLElement>('h1');
     target?.focus();
-  }, [screen, ready]);
+  }, [screen, ready, focusSeq]);
 
   return (
     <>

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { fireEvent, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 import {
   deferred,
   fail,
@@ -155,6 +155,8 @@ describe('Create payment screen', () => {
     expect(await screen.findByText(/busy with another payment/)).toBeTruthy();
     expect(store.getState().ui.screen).toBe('process');
     expect(store.getState().host.payments['pay_notsent001']).not.toHaveProperty('notSent');
+    // The focus is on sending it again, so Enter does (the screen was drawn before the answer).
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: /Send to reader/ })));
     await user.click(screen.getByRole('button', { name: /Send to reader/ }));
     await waitFor(() => expect(bridge.count('payments.process')).toBe(1));
   });
@@ -165,14 +167,72 @@ describe('Create payment screen', () => {
     bridge.on('payments.create', () => pending.promise);
     const { user, store } = await renderApp(bridge);
     await user.type(amountInput(), '500{Enter}');
+    // The Process screen is shown at once; back on the form, the charge is still in flight.
+    expect(store.getState().ui.screen).toBe('process');
+    await user.keyboard('{F1}');
     const charge = screen.getByRole('button', { name: 'Charge' }) as HTMLButtonElement;
     expect(charge.disabled).toBe(true);
     await user.type(amountInput(), '{Enter}');
     fireEvent.submit(charge.form!);
     expect(bridge.count('payments.create')).toBe(1);
     pending.resolve(ok(makePayment({ id: 'pay_inflight01', status: 'in_progress', readerStage: 'sent' })));
-    await waitFor(() => expect(store.getState().ui.screen).toBe('process'));
+    await waitFor(() => expect(store.getState().ui.selectedPaymentId).toBe('pay_inflight01'));
+    // The cashier went back to the form: the answer does not pull them away from it.
+    expect(store.getState().ui.screen).toBe('create');
     expect(bridge.count('payments.create')).toBe(1);
+  });
+
+  it('shows the Process screen on Enter, then the payment as soon as the host reports it', async () => {
+    const bridge = new FakeBridge(
+      makeSnapshot({ readers: [makeReader({ id: 'rdr_counter2', label: 'Counter 2', status: 'online' })] }),
+    );
+    const pending = deferred<Result<CommandResult<'payments.create'>>>();
+    bridge.on('payments.create', () => pending.promise);
+    const { user, store } = await renderApp(bridge);
+    await user.type(amountInput(), '1250');
+    const orderReference = 'table-12';
+    await user.type(screen.getByLabelText(/Order reference/), orderReference);
+    // An earlier payment of the same order (say, one declined at the gateway) is never taken for this one.
+    const earlier = makePayment({ id: 'pay_earlier001', orderReference, status: 'failed' });
+    const seq = store.getState().host.seq;
+    act(() => bridge.push({ seq: seq + 1, type: 'payment', payment: earlier }));
+    await user.keyboard('{Enter}');
+    expect(bridge.inputs('payments.create')[0]!.orderReference).toBe(orderReference);
+    expect(screen.getByRole('heading', { name: 'Process payment' })).toBeTruthy();
+    expect(screen.getByRole('status').textContent).toBe('Creating the payment and sending it to Counter 2…');
+    expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Process payment' }));
+    act(() =>
+      bridge.push({
+        seq: seq + 2,
+        type: 'payment',
+        payment: { ...earlier, updatedAt: new Date(Date.now() + 1000).toISOString() },
+      }),
+    );
+    expect(store.getState().ui.selectedPaymentId).toBe(null);
+    // The host reports the new payment (before the command's own answer): the screen shows it.
+    const reported = makePayment({ id: 'pay_onenter01', orderReference, status: 'in_progress', readerStage: 'sent' });
+    act(() => bridge.push({ seq: seq + 3, type: 'payment', payment: reported }));
+    expect(store.getState().ui.selectedPaymentId).toBe('pay_onenter01');
+    expect(screen.getAllByRole('status').some((s) => /Sent to the reader/.test(s.textContent ?? ''))).toBe(true);
+    pending.resolve(ok(reported));
+    await waitFor(() => expect(store.getState().ui.pendingCharge).toBe(null));
+    expect(store.getState().ui.selectedPaymentId).toBe('pay_onenter01');
+    expect(store.getState().ui.screen).toBe('process');
+  });
+
+  it('goes back to the form, the amount kept, when the host refuses the charge', async () => {
+    const bridge = new FakeBridge();
+    const pending = deferred<Result<CommandResult<'payments.create'>>>();
+    bridge.on('payments.create', () => pending.promise);
+    const { user, store } = await renderApp(bridge);
+    await user.type(amountInput(), '730{Enter}');
+    expect(store.getState().ui.screen).toBe('process');
+    pending.resolve(fail('gateway', 'The gateway refused the payment.'));
+    await waitFor(() => expect(store.getState().ui.screen).toBe('create'));
+    expect(amountInput().value).toBe('€7.30');
+    expect(screen.getByRole('alert').textContent).toMatch(/The gateway refused the payment/);
+    expect(store.getState().ui.pendingCharge).toBe(null);
+    expect(store.getState().ui.selectedPaymentId).toBe(null);
   });
 
   it('shows the host’s field issues next to the fields and the message in an alert', async () => {

@@ -384,6 +384,7 @@ export function ProcessPayment() {
 
 function PaymentOnReaderOrLink() {
   const selectedId = usePos((s) => s.ui.selectedPaymentId);
+  const pendingCharge = usePos((s) => s.ui.pendingCharge);
   const payments = usePos((s) => s.host.payments);
   const allReaders = usePos((s) => s.host.readers);
   const fallbackReader = usePos(defaultReader);
@@ -431,6 +432,26 @@ function PaymentOnReaderOrLink() {
     },
     !!payment,
   );
+
+  if (!payment && pendingCharge) {
+    // Enter was pressed and the host has not reported the payment yet (usually a few milliseconds).
+    return (
+      <section className="screen screen--process" aria-labelledby="process-title">
+        <h1 id="process-title" tabIndex={-1}>
+          Process payment
+        </h1>
+        <div className="payment-card">
+          <p className="payment-card__amount">{money(pendingCharge.amount, pendingCharge.currency)}</p>
+          <p className="payment-card__meta">Order {pendingCharge.orderReference}</p>
+          <p className="payment-state payment-state--creating" role="status">
+            {pendingCharge.readerLabel
+              ? `Creating the payment and sending it to ${pendingCharge.readerLabel}…`
+              : 'Creating the payment…'}
+          </p>
+        </div>
+      </section>
+    );
+  }
 
   if (!payment) {
     return (

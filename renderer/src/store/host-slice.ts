@@ -27,6 +27,17 @@ function isNewer(candidate: PaymentView, current: PaymentView | undefined): bool
   return a >= b;
 }
 
+/** The first report of the payment a Charge is creating (before the command's own answer). */
+function isPendingCharge(state: PosState, payment: PaymentView): boolean {
+  const pending = state.ui.pendingCharge;
+  return (
+    pending !== null &&
+    state.ui.selectedPaymentId === null &&
+    payment.orderReference === pending.orderReference &&
+    !pending.earlier.includes(payment.id)
+  );
+}
+
 function byId(payments: PaymentView[]): Record<string, PaymentView> {
   const map: Record<string, PaymentView> = {};
   for (const payment of payments) map[payment.id] = payment;
@@ -91,16 +102,23 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
     const { host } = get();
     if (event.seq <= host.seq) return 'stale';
     if (event.seq !== host.seq + 1) return 'gap';
-    set((state) => ({ host: { ...reduceEvent(state.host, event), seq: event.seq } }));
+    set((state) => {
+      const host = { ...reduceEvent(state.host, event), seq: event.seq };
+      return event.type === 'payment' && isPendingCharge(state, event.payment)
+        ? { host, ui: { ...state.ui, selectedPaymentId: event.payment.id, notice: null } }
+        : { host };
+    });
     return 'applied';
   },
 
   applyPayment(payment: PaymentView) {
-    set((state) =>
-      isNewer(payment, state.host.payments[payment.id])
-        ? { host: { ...state.host, payments: { ...state.host.payments, [payment.id]: payment } } }
-        : state,
-    );
+    set((state) => {
+      if (!isNewer(payment, state.host.payments[payment.id])) return state;
+      const host = { ...state.host, payments: { ...state.host.payments, [payment.id]: payment } };
+      return isPendingCharge(state, payment)
+        ? { host, ui: { ...state.ui, selectedPaymentId: payment.id, notice: null } }
+        : { host };
+    });
   },
 
   setReaders(readers: ReaderView[]) {

@@ -145,6 +145,14 @@ export interface UiState {
   lastCurrency: string | null;
   /** The payment on the Process screen. */
   selectedPaymentId: string | null;
+  /**
+   * A Charge sent and not yet answered: the Process screen is shown at once (the cashier sees the
+   * app act on Enter, and the screen is drawn while the host works) and takes the payment as soon
+   * as the host reports it. Null once the answer is in.
+   */
+  pendingCharge: PendingCharge | null;
+  /** Bumped to move the focus to the screen's [data-autofocus] again, as a screen change does. */
+  focusSeq: number;
   /** The reader the cashier last used; the default for the next payment while it is online. */
   readerId: string | null;
   /** The last error of process / cancel / try another card, for the payment it concerns. */
@@ -160,12 +168,24 @@ export interface UiState {
   printJob: { html: string; title: string; n: number } | null;
 }
 
+export interface PendingCharge {
+  orderReference: string;
+  amount: number;
+  currency: string;
+  /** Where it goes: the reader's name, or null (a link, a saved card, no reader online). */
+  readerLabel: string | null;
+  /** Payments of the mirror with this order reference when Enter was pressed: never this charge. */
+  earlier: readonly string[];
+}
+
 export interface UiSlice {
   ui: UiState;
   setScreen(screen: Screen): void;
   updateDraft(patch: Partial<Draft>): void;
   resetDraft(): void;
   selectPayment(paymentId: string | null): void;
+  setPendingCharge(pending: PendingCharge | null): void;
+  refocus(): void;
   chooseReader(readerId: string | null): void;
   setPaymentError(error: UiState['paymentError']): void;
   setNotice(notice: string | null): void;

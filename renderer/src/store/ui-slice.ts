@@ -72,6 +72,8 @@ export const createUiSlice =
       createError: null,
       lastCurrency: read(prefs, LAST_CURRENCY_KEY),
       selectedPaymentId: null,
+      pendingCharge: null,
+      focusSeq: 0,
       readerId: read(prefs, LAST_READER_KEY),
       paymentError: null,
       notice: null,
@@ -94,6 +96,12 @@ export const createUiSlice =
     },
     selectPayment(paymentId) {
       set((state) => ({ ui: { ...state.ui, selectedPaymentId: paymentId, selectedPlan: null, notice: null } }));
+    },
+    setPendingCharge(pendingCharge) {
+      set((state) => ({ ui: { ...state.ui, pendingCharge } }));
+    },
+    refocus() {
+      set((state) => ({ ui: { ...state.ui, focusSeq: state.ui.focusSeq + 1 } }));
     },
     showPlan(plan) {
       set((state) => ({
