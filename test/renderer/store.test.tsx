@@ -137,6 +137,25 @@ describe('host mirror and sequence numbers', () => {
     expect(log.at(-1)!.id).toBe(DEVLOG_LIMIT + 10);
   });
 
+  it('adds log events one by one: appended, capped, and a repeated or older entry merged in order', async () => {
+    const store = await started();
+    const entry = (id: number) => ({ id, at: '2026-01-01T00:00:00Z', kind: 'request' as const, summary: `#${id}` });
+    for (let id = 1; id <= DEVLOG_LIMIT + 3; id++) store.getState().mergeDevlog([entry(id)]);
+    let log = store.getState().host.devlog;
+    expect(log).toHaveLength(DEVLOG_LIMIT);
+    expect([log[0]!.id, log.at(-1)!.id]).toEqual([4, DEVLOG_LIMIT + 3]);
+    store.getState().mergeDevlog([{ ...entry(DEVLOG_LIMIT + 3), summary: 'again' }]);
+    store.getState().mergeDevlog([entry(DEVLOG_LIMIT + 5)]);
+    store.getState().mergeDevlog([entry(DEVLOG_LIMIT + 4)]);
+    log = store.getState().host.devlog;
+    expect(log).toHaveLength(DEVLOG_LIMIT);
+    expect(log.slice(-3).map((e) => [e.id, e.summary])).toEqual([
+      [DEVLOG_LIMIT + 3, 'again'],
+      [DEVLOG_LIMIT + 4, `#${DEVLOG_LIMIT + 4}`],
+      [DEVLOG_LIMIT + 5, `#${DEVLOG_LIMIT + 5}`],
+    ]);
+  });
+
   it('command results update the mirror: readers.forget removes, settings.update switches the mode', async () => {
     const bridge = new FakeBridge(
       makeSnapshot({ readers: [makeReader(), makeReader({ id: 'rdr_two', label: 'Two' })] }),
