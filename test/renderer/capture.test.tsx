@@ -106,15 +106,28 @@ describe('Capture screen', () => {
     await waitFor(() => expect(bridge.inputs('payments.capture')).toEqual([{ paymentId: payment.id }]));
   });
 
-  it('refuses to capture more than was authorised', async () => {
-    const bridge = bridgeWith([authorised()], []);
+  it('refuses to capture more than was authorised, showing the amount as typed, never a shorter one', async () => {
+    const payment = authorised();
+    const bridge = bridgeWith([payment], []);
+    bridge.on('payments.capture', () =>
+      ok({ ...payment, status: 'succeeded', amountCaptured: 5000, amountCapturable: 0 }),
+    );
     const { user } = await renderApp(bridge, { screen: 'capture' });
     const item = await screen.findByRole('group', { name: /Hotel deposit/ });
     const amount = within(item).getByLabelText('Capture amount') as HTMLInputElement;
+    // One digit too many: €500.00 stays on screen, flagged (it used to stay €50.00 and be captured).
     await user.type(amount, '0');
-    expect(amount.value).toBe('€50.00');
+    expect(amount.value).toBe('€500.00');
     expect(within(item).getByText('The amount can be at most €50.00.')).toBeTruthy();
+    expect(amount.getAttribute('aria-invalid')).toBe('true');
+    await user.click(within(item).getByRole('button', { name: 'Capture' }));
+    await user.type(amount, '{Enter}');
     expect(bridge.count('payments.capture')).toBe(0);
+    await user.type(amount, '{Backspace}');
+    expect(amount.value).toBe('€50.00');
+    expect(within(item).queryByText('The amount can be at most €50.00.')).toBeNull();
+    await user.click(within(item).getByRole('button', { name: 'Capture' }));
+    await waitFor(() => expect(bridge.inputs('payments.capture')).toEqual([{ paymentId: payment.id }]));
   });
 
   it('cancels an authorisation after a confirmation, using the gateway id for gateway-only ones', async () => {

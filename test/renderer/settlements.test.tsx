@@ -154,6 +154,11 @@ describe('Transactions → Settlements', () => {
     await user.click(within(item(/Food court/)).getByRole('button', { name: 'Release part…' }));
     const amount = screen.getByLabelText('Amount to release to 1324') as HTMLInputElement;
     expect(document.activeElement).toBe(amount);
+    // A digit too many is shown as typed and refused, never read as a smaller amount to release.
+    await user.keyboard('300001{Enter}');
+    expect(amount.value).toBe('₹3,000.01');
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    await user.clear(amount);
     await user.keyboard('20000{Enter}');
     const dialog = screen.getByRole('alertdialog', { name: 'Release ₹200.00 of ₹300.00 to merchant 1324?' });
     expect(

@@ -161,6 +161,22 @@ describe('Transactions screen', () => {
       expect((screen.getByLabelText('Refund amount') as HTMLInputElement).value).toBe('€12.50');
     });
 
+    it('refuses to refund more than is left, showing the amount as typed, never a shorter one', async () => {
+      const bridge = detailBridge(
+        makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 3100, amountCaptured: 3100 }),
+      );
+      const { user, store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      const amount = (await screen.findByLabelText('Refund amount')) as HTMLInputElement;
+      await user.clear(amount);
+      await user.type(amount, '3200');
+      expect(amount.value).toBe('€32.00');
+      expect(screen.getByText('The amount can be at most €31.00.')).toBeTruthy();
+      await user.click(screen.getByRole('button', { name: 'Refund' }));
+      expect(bridge.count('payments.refund')).toBe(0);
+      expect(screen.getByRole('alert').textContent).toMatch(/Not refunded/);
+    });
+
     it('a full refund sends no amount', async () => {
       const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1' }));
       const { user, store } = await renderApp(bridge, { screen: 'transactions' });

@@ -13,6 +13,11 @@ export function minorFromTyped(text: string): number {
  * An amount field that always shows the formatted amount. Digits are typed cash-register style
  * (each one shifts in from the right, Backspace drops the last one); a pasted "12.50" is read in
  * major units. The value is an integer of minor units.
+ *
+ * `max` is what this action allows (what is left to capture or refund): an amount above it is
+ * shown as typed and flagged, and the screen refuses it. Keeping the previous value instead would
+ * turn a 5th digit typed by mistake (400.01 on a 400.00 capture) into a silent 40.00 that one more
+ * Enter would take. Only the largest amount the app handles at all stops a digit from going in.
  */
 export function AmountInput({
   id,
@@ -43,12 +48,13 @@ export function AmountInput({
   const [localError, setLocalError] = useState<string | null>(null);
   const known = isKnownCurrency(currency);
   const format = (minor: number) => (known ? formatAmount(minor, currency) : String(minor));
-  const shownError = localError ?? error ?? null;
+  const overMax = value > max ? `The amount can be at most ${format(max)}.` : null;
+  const shownError = localError ?? overMax ?? error ?? null;
   const fullHint = hint ?? `Type the digits: 1 2 5 0 gives ${format(1250)}. Backspace removes the last digit.`;
 
   const accept = (minor: number) => {
-    if (minor > max) {
-      setLocalError(`The amount can be at most ${format(max)}.`);
+    if (minor > MAX_AMOUNT_MINOR) {
+      setLocalError(`The amount can be at most ${format(Math.min(max, MAX_AMOUNT_MINOR))}.`);
       return;
     }
     setLocalError(null);

@@ -209,11 +209,19 @@ function RefundForm({
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (busy) return;
-    if (amount <= 0) {
+    if (amount <= 0 || amount > left) {
       setError({
         code: 'validation',
         message: 'Check the amount.',
-        issues: [{ path: 'amount', message: 'Enter the amount to refund.' }],
+        issues: [
+          {
+            path: 'amount',
+            message:
+              amount <= 0
+                ? 'Enter the amount to refund.'
+                : `At most ${money(left, transaction.currency)} can be refunded.`,
+          },
+        ],
       });
       return;
     }
