@@ -76,6 +76,11 @@ export interface PerformHow<T, R> {
   /** Left pending in the offline queue when the gateway cannot be reached. */
   queue: boolean;
   /**
+   * Not queued, yet left pending for the host to finish with its key when the gateway is back (a
+   * create): what the cashier is told instead of "try again", which would be wrong.
+   */
+  unanswered?: string;
+  /**
    * The caller journaled the first send's attempt together with the transition that asked for it
    * (addOperation with `sending`): one durable write before the first send instead of two.
    */
@@ -277,12 +282,15 @@ export class PaymentEngine {
     this.options.onQueueChanged();
     const payment = journal.getPayment(op.paymentId);
     if (payment) this.changed(payment);
+    const unreachable = `The gateway is unreachable (${lastError?.message ?? 'no answer'}).`;
     throw new HostError(
       'offline',
       how.queue
-        ? `The gateway is unreachable (${lastError?.message ?? 'no answer'}). The ${op.kind} is queued and will be sent automatically when the connection returns.`
-        : `The gateway is unreachable (${lastError?.message ?? 'no answer'}). Nothing was charged twice; try again when the connection returns.`,
-      { queued: how.queue },
+        ? `${unreachable} The ${op.kind} is queued and will be sent automatically when the connection returns.`
+        : how.unanswered
+          ? `${unreachable} ${how.unanswered}`
+          : `${unreachable} Nothing was charged twice; try again when the connection returns.`,
+      { queued: how.queue || how.unanswered !== undefined },
     );
   }
 

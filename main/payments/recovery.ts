@@ -96,6 +96,7 @@ export class Recovery {
         send: (gateway) => gateway.create(input, record.idempotencyKey),
         check: (gateway) => gateway.findCreated(input, record.idempotencyKey),
         queue: false,
+        unanswered: ADVICE_UNKNOWN_CREATE,
         firstSendJournaled,
         settle: (payment) =>
           this.sync.apply(journal.getPayment(record.id)!, payment, 'created_at_gateway', payment.reference),

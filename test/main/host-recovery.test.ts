@@ -42,7 +42,10 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     await t.onlineReader();
     t.sandbox.setFaults({ drop_after_commit_rate: 1 });
     const error = await t.fail('payments.create', { amount: 1500, currency: 'EUR', orderReference: 'LOST-1' });
-    expect(error.code).toBe('offline');
+    // Not "try again": the host finishes this create with its key; charging again would be wrong.
+    expect(error).toMatchObject({ code: 'offline', queued: true });
+    expect(error.message).toMatch(/keeps retrying with the same key/);
+    expect(error.message).not.toMatch(/try again/);
     const [payment] = await t.call('payments.list', { filter: 'attention', limit: 5 });
     expect(payment).toMatchObject({ status: 'unknown', orderReference: 'LOST-1' });
     expect(payment!.attention?.advice).toMatch(/cannot be created twice/);

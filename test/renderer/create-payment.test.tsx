@@ -267,6 +267,33 @@ describe('Create payment screen', () => {
     expect(screen.getByText('€9.99')).toBeTruthy();
   });
 
+  it('a create the gateway did not answer shows the payment the host keeps, never "Not charged"', async () => {
+    const bridge = new FakeBridge();
+    let kept: ReturnType<typeof makePayment> | null = null;
+    const unanswered = () =>
+      fail('offline', 'The gateway is unreachable (timeout). The app keeps retrying with the same key.', {
+        queued: true,
+      });
+    bridge.on('payments.create', (input) => {
+      kept = makePayment({ id: 'pay_unanswer1', orderReference: input.orderReference!, status: 'unknown' });
+      return unanswered();
+    });
+    bridge.on('session.snapshot', () => ok({ ...bridge.snapshot, seq: 20, payments: kept ? [kept] : [] }));
+    const { user, store } = await renderApp(bridge);
+    await user.type(amountInput(), '999{Enter}');
+    await waitFor(() => expect(store.getState().ui.selectedPaymentId).toBe('pay_unanswer1'));
+    expect(store.getState().ui.screen).toBe('process');
+    expect(screen.getByText(/The gateway did not answer, but the host has the payment/)).toBeTruthy();
+    // Had the host not kept it, the form says what happens, without claiming nothing was charged.
+    await user.keyboard('{F1}');
+    bridge.on('payments.create', () => unanswered());
+    bridge.on('session.snapshot', () => ok({ ...bridge.snapshot, seq: 30, payments: [] }));
+    await user.type(amountInput(), '500{Enter}');
+    const alert = await screen.findByRole('alert');
+    expect(alert.textContent).toMatch(/keeps retrying with the same key/);
+    expect(alert.textContent).not.toMatch(/Not charged|Nothing was done/);
+  });
+
   it('a failed create whose outcome is unknown keeps the draft and its order reference for a retry', async () => {
     const bridge = new FakeBridge();
     bridge.on('payments.create', () => fail('internal', 'Connection to the host was lost before it answered.'));

@@ -1,5 +1,5 @@
 import type { CommandError } from '../../../common/contract';
-import { adviceFor } from '../lib/errors';
+import { adviceFor, surelyNotDone } from '../lib/errors';
 
 /**
  * A command's error: what happened (the host's message) and what the cashier can do. Field issues
@@ -12,6 +12,7 @@ export function ErrorBox({
 }: {
   error: CommandError | null;
   shownPaths?: string[];
+  /** What did not happen ("Not charged."): shown only when it surely did not. */
   title?: string;
 }) {
   if (!error) return null;
@@ -22,7 +23,7 @@ export function ErrorBox({
   const advice = adviceFor(error);
   return (
     <div className="error-box" role="alert">
-      {title ? <strong>{title} </strong> : null}
+      {title && surelyNotDone(error) ? <strong>{title} </strong> : null}
       <span>{onlyFieldIssues ? 'Check the highlighted fields.' : error.message}</span>
       {advice ? <span> {advice}</span> : null}
     </div>

@@ -6,13 +6,20 @@ export function issueFor(error: CommandError | null | undefined, path: string): 
   return issue ? issue.message : null;
 }
 
+/**
+ * Whether the command surely did not happen. A queued operation, or one whose answer was lost
+ * (internal), may still happen or have happened: "Not refunded." above it would be wrong.
+ */
+export function surelyNotDone(error: CommandError): boolean {
+  return !(error.code === 'offline' && error.queued) && error.code !== 'internal';
+}
+
 /** What the cashier can do about an error, by its code. */
 export function adviceFor(error: CommandError): string | null {
   switch (error.code) {
     case 'offline':
-      return error.queued
-        ? 'The gateway is unreachable. The operation was queued and will be sent when it is back.'
-        : 'The gateway is unreachable. Nothing was done; try again when it is back.';
+      // A queued operation's message already says what happens to it.
+      return error.queued ? null : 'The gateway is unreachable. Nothing was done; try again when it is back.';
     case 'unauthorized':
       return 'The API key was refused. Check the keys on the Settings screen (F7).';
     case 'conflict':

@@ -19,6 +19,7 @@ import {
   validateDraft,
 } from './selectors';
 import { LAST_CURRENCY_KEY, remember, type Preferences } from './ui-slice';
+import { surelyNotDone } from '../lib/errors';
 import type { CommandsSlice, PosState } from './types';
 
 /** Commands that move money: never re-sent by the UI; an unknown outcome means "refresh, then look". */
@@ -61,7 +62,7 @@ const READER_RESULTS: ReadonlySet<CommandName> = new Set<CommandName>([
 ]);
 
 function outcomeUnknown(error: CommandError): boolean {
-  return error.code === 'internal' || (error.code === 'offline' && error.queued === true);
+  return !surelyNotDone(error);
 }
 
 /** Writes a successful result into the host mirror: the host's answer, never a guess. */
@@ -263,7 +264,9 @@ export const createCommandsSlice =
               get().selectPayment(existing.id);
               get().setScreen('process');
               get().setNotice(
-                'The connection dropped while creating the payment, but the host has it. Check its state below before charging again.',
+                created.error.code === 'offline'
+                  ? 'The gateway did not answer, but the host has the payment and finishes it with the gateway when it is back. Check its state below before charging again.'
+                  : 'The connection dropped while creating the payment, but the host has it. Check its state below before charging again.',
               );
             }
           }
