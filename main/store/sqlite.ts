@@ -35,6 +35,8 @@ export interface SqlDatabase {
    * here when the write may be part of a larger transition: it then happens only once that is on disk.
    */
   afterCommit(fn: () => void): void;
+  /** Runs fn after every rollback: what was kept in memory about the undone writes is wrong now. */
+  onRollback(fn: () => void): void;
   close(): void;
 }
 
@@ -91,6 +93,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
     if (sync && synced) stats.syncedCommits++;
   };
   let committed: (() => void)[] = [];
+  const rollbackListeners: (() => void)[] = [];
   return {
     path,
     stats,
@@ -139,6 +142,7 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
         } catch (error) {
           if (db.inTransaction) rollback.run();
           committed = [];
+          for (const listener of rollbackListeners) listener();
           throw error;
         }
       } finally {
@@ -153,6 +157,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
     afterCommit(fn) {
       if (depth > 0) committed.push(fn);
       else fn();
+    },
+    onRollback(fn) {
+      rollbackListeners.push(fn);
     },
     close: () => {
       cache.clear();

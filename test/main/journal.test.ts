@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
-import { Journal, JOURNAL_SCHEMA_VERSION, newPaymentRecord, type PaymentRecord } from '../../main/store/journal';
+import {
+  Journal,
+  JOURNAL_SCHEMA_VERSION,
+  newPaymentRecord,
+  type PaymentPatch,
+  type PaymentRecord,
+} from '../../main/store/journal';
 import { UnreadableDatabaseError } from '../../common/unreadable-database';
 import { migrate, openDatabase, SchemaTooNewError } from '../../main/store/sqlite';
 
@@ -44,6 +50,48 @@ describe('journal', () => {
     expect(updated.updatedAt).not.toBe(updated.createdAt);
     expect(journal.findByTransactionId('tx-1')?.id).toBe('pay_test00000001');
     expect(journal.timeline('pay_test00000001').map((e) => e.event)).toEqual(['created', 'created_at_gateway']);
+  });
+
+  it('answers reads of a payment it wrote from memory exactly as the table would, and forgets a rolled-back write', () => {
+    const clock = new FakeClock();
+    const journal = new Journal(openDatabase(':memory:'), clock);
+    journal.insertPayment(paymentFixture(), 'created');
+    // What the table holds, read past the kept rows (findByOrder always reads the table).
+    const stored = () => journal.findByOrder('ORD-1')[0]!;
+    expect(journal.getPayment('pay_test00000001')).toEqual(stored());
+    // Every field, with a value of each kind it takes: integers, fractions, text, JSON text, null.
+    const patches: PaymentPatch[] = [
+      { status: 'pending', transactionId: 'txn_1', reference: 'R-1', channel: 'card_present' },
+      { readerId: 'rdr_1', readerStage: 'sent', actionId: 'act_1', description: 'Coffee', receiptEmail: 'a@b.co' },
+      { status: 'failed', declineCode: 'card_declined', declineMessage: 'Declined', customerId: 'cus_1' },
+      { cardBrand: 'visa', cardLast4: '4242', entryMode: 'contactless', authCode: '123456' },
+      { amountCapturable: 1250, amountCaptured: 1000, amountRefunded: 250, amount: 1250, currency: 'USD' },
+      { attentionReason: 'why', attentionAdvice: 'what', attentionSince: '2026-01-01T00:00:00.000Z' },
+      { payUrl: 'http://127.0.0.1/pay', payUrlExpiresAt: '2026-01-02T00:00:00.000Z', authorizationExpiresAt: null },
+      { installmentPlanId: 'plan_1', savedCardId: 'card_1', createExtras: '{"saveCard":true}' },
+      { preTipAmount: 1000, tipAmount: 250, tipPercent: 12.5, tipState: 'chosen', chargedBy: 'terminal' },
+      { terminalLines: '["VISA","APPROVED"]', captureMethod: 'manual', origin: 'adopted', gateway: 'payplug' },
+      { readerStage: null, readerId: null, declineCode: null, tipPercent: 15 },
+    ];
+    for (const patch of patches) {
+      clock.advance(10);
+      const written = journal.updatePayment('pay_test00000001', patch, 'changed');
+      expect(written).toEqual(stored());
+      expect(journal.getPayment('pay_test00000001')).toEqual(stored());
+      expect(journal.findByTransactionId('txn_1')).toEqual(stored());
+    }
+    // A caller changing the record it got does not change the journal's.
+    journal.getPayment('pay_test00000001')!.status = 'succeeded';
+    expect(journal.getPayment('pay_test00000001')).toEqual(stored());
+    // A write undone by a rollback is not remembered.
+    expect(() =>
+      journal.atomically(() => {
+        journal.updatePayment('pay_test00000001', { status: 'succeeded', amountCaptured: 1250 });
+        throw new Error('the gateway said no');
+      }),
+    ).toThrow('the gateway said no');
+    expect(journal.getPayment('pay_test00000001')).toEqual(stored());
+    expect(stored().status).toBe('failed');
   });
 
   it('refuses a second payment with the same idempotency key or the same order attempt', () => {
