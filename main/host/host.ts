@@ -303,6 +303,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   await active.configure();
   // A refund a terminal was making when the app stopped: only its ticket can say (Needs attention).
   service.standalone.recoverInterruptedRefunds();
+  // A payment a reader was collecting when the app stopped: unknown (Needs attention) at once.
+  service.readerEvents.recoverInterruptedCollections();
   await startReaders();
   connectivity.onChange((state) => {
     emit({ type: 'connectivity', connectivity: connectivityView() });

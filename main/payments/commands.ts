@@ -528,6 +528,14 @@ export class CashierCommands {
       if (record.chargedBy === 'terminal') return this.engine.view(await this.cancelStandalone(record));
       const gateway = this.engine.gatewayFor(record);
       if (record.status === 'creating' || record.status === 'unknown') record = await this.recovery.reconcile(record);
+      if (record.status === 'unknown' && record.readerId && record.actionId) {
+        // A reader had the card request and could not say how it ended: it may have charged the
+        // card. Canceling at the gateway would then say "no money taken" about money taken.
+        throw new HostError(
+          'conflict',
+          'The reader may have charged this card. Check the reader or its last receipt, then say what it shows in Needs attention (F8).',
+        );
+      }
       if (record.status === 'in_progress' && record.readerId) {
         const reader = this.engine.options.readers.resolve(record.readerId);
         if (reader?.hosted) {

@@ -41,6 +41,13 @@ export interface ReaderEventSink {
   ): Promise<'done' | 'retry'>;
 }
 
+export const INTERRUPTED =
+  'The app stopped while the reader was collecting this payment, so it cannot tell whether the card was charged.';
+
+export const ADVICE_UNKNOWN =
+  'The reader took the card request and then lost contact, so the app cannot tell whether the card was charged. ' +
+  'Check the reader or its last receipt. The app will ask the reader again when it reconnects; until this clears, do not charge the customer again.';
+
 const ADVICE_REFUSED_APPROVAL =
   'The customer may have been charged on the terminal. Check the terminal receipt; reverse it on the terminal or refund the customer another way, then clear this item.';
 
@@ -108,9 +115,34 @@ export class ReaderEvents implements ReaderEventSink {
   }
 
   unknown(action: ReaderAction, reason: string, advice: string): void {
+    const record = this.engine.journal.findByTransactionId(action.paymentId);
+    if (record) this.markUnknown(record, reason, advice);
+  }
+
+  /**
+   * At start, before any reader is connected: a payment one of this app's readers was collecting
+   * when the app stopped (the device had the request: waiting for the card, or authorising it) has
+   * an unknown outcome. Found now, not when the device is back — it may come back late, busy, or
+   * never — so meanwhile it can be neither canceled as "no money taken" nor collected again.
+   * Returns how many. A journaled device outcome is not interrupted: the outbox posts it.
+   */
+  recoverInterruptedCollections(): number {
     const { journal } = this.engine;
-    const record = journal.findByTransactionId(action.paymentId);
-    if (!record) return;
+    let found = 0;
+    for (const record of journal.listPayments('active', 1_000)) {
+      const collecting =
+        record.status === 'in_progress' &&
+        (record.readerStage === 'waiting_for_card' || record.readerStage === 'processing');
+      if (!collecting || !record.readerId || !record.actionId || !journal.getReader(record.readerId)) continue;
+      if (journal.getOperationByKey(`report-${record.actionId}`)) continue;
+      this.markUnknown(record, INTERRUPTED, ADVICE_UNKNOWN);
+      found++;
+    }
+    return found;
+  }
+
+  private markUnknown(record: PaymentRecord, reason: string, advice: string): void {
+    const { journal } = this.engine;
     this.engine.changed(
       journal.updatePayment(
         record.id,

@@ -12,7 +12,7 @@ import type { CardOutcome, CollectRequest, CollectStage, Reader } from '../../dr
 import { inBackground } from '../core/background';
 import { GatewayError, GatewayUnreachable, LinkEnded } from '../gateway/errors';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../gateway/port';
-import type { ReaderEventSink } from '../payments/reader-events';
+import { ADVICE_UNKNOWN, INTERRUPTED, type ReaderEventSink } from '../payments/reader-events';
 
 /** Where a hosted reader's actions come from and where its outcomes go. */
 export interface ActionSource {
@@ -52,13 +52,6 @@ interface CurrentAction {
   stage: ReaderStage;
   presentedCard: string | null;
 }
-
-const INTERRUPTED =
-  'The app stopped while the reader was collecting this payment, so it cannot tell whether the card was charged.';
-
-const ADVICE_UNKNOWN =
-  'The reader took the card request and then lost contact, so the app cannot tell whether the card was charged. ' +
-  'Check the reader or its last receipt. The app will ask the reader again when it reconnects; until this clears, do not charge the customer again.';
 
 export class ReaderController {
   readonly id: string;

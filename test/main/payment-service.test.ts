@@ -202,6 +202,48 @@ describe('payments against a fake gateway (the port)', () => {
     expect(ops).toEqual([expect.objectContaining({ state: 'done', result: 'confirmed by retrieve' })]);
   });
 
+  it('at start, a payment a reader of this app was collecting is unknown at once, and cannot be canceled', async () => {
+    const { service, journal } = setup();
+    journal.upsertReader({
+      id: 'rdr_counter',
+      deviceId: 'serial:/dev/ttyUSB0',
+      kind: 'concert',
+      label: 'Counter terminal',
+      registrationCode: 'code',
+      terminalId: null,
+      gatewayReaderId: 'tmr_counter',
+    });
+    const onReader = async (stage: 'sent' | 'waiting_for_card' | 'processing', readerId = 'rdr_counter') => {
+      const created = await service.commands.create({ amount: 1500, currency: 'EUR', captureMethod: 'automatic' });
+      return journal.updatePayment(created.id, {
+        status: 'in_progress',
+        readerId,
+        readerStage: stage,
+        actionId: `act_${created.id}`,
+      });
+    };
+    const waiting = await onReader('waiting_for_card');
+    const authorising = await onReader('processing');
+    // Not interrupted: the device never had it; a gateway-hosted reader (followed at the gateway);
+    // an outcome the device gave, journaled and waiting to be posted.
+    const sent = await onReader('sent');
+    const cloud = await onReader('waiting_for_card', 'rdr_cloud');
+    const reported = await onReader('processing');
+    journal.addOperation(reported.id, 'report', `report-${reported.actionId}`, { outcome: 'approved' });
+
+    expect(service.readerEvents.recoverInterruptedCollections()).toBe(2);
+    for (const id of [waiting.id, authorising.id]) {
+      expect(journal.getPayment(id)).toMatchObject({ status: 'unknown', readerStage: null });
+      expect(journal.getPayment(id)!.attentionReason).toMatch(/app stopped while the reader was collecting/);
+    }
+    for (const record of [sent, cloud, reported])
+      expect(journal.getPayment(record.id)).toMatchObject({ status: 'in_progress', readerStage: record.readerStage });
+    // Found by using the app: Esc on such a payment said "Canceled. No money was taken." after a
+    // terminal had approved it.
+    await expect(service.commands.cancel({ paymentId: waiting.id })).rejects.toThrow(/may have charged this card/);
+    expect(journal.getPayment(waiting.id)!.status).toBe('unknown');
+  });
+
   it('ignores an answer older than what the journal already knows (a late reader report after a cancel)', async () => {
     const { gateway, service, journal } = setup();
     const created = await service.commands.create({ amount: 1500, currency: 'EUR', captureMethod: 'automatic' });
