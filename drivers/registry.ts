@@ -70,9 +70,22 @@ interface Entry {
   claim: Claim;
   /** Bumped on every (re)appearance, so a probe for an earlier one is ignored. */
   generation: number;
+  /** Probes that went unanswered in a row: the next one waits longer (see reprobeDelayMs). */
+  failedProbes: number;
+  reprobeTimer: ReturnType<typeof setTimeout> | null;
 }
 
 const PROBING: Claim = { driver: null, reason: 'probing…' };
+
+/**
+ * When an unanswered probe is tried again: 2 s, 4 s, 8 s … up to a minute. A port stays listed as
+ * long as its cable is in, so a terminal that was busy (or off) when it was first probed must be
+ * asked again, or it would stay unclaimed until unplugged; the backoff keeps an idle port that is
+ * not a reader (a modem, a scanner) from being written to every two seconds.
+ */
+export function reprobeDelayMs(failedProbes: number): number {
+  return Math.min(2_000 * 2 ** Math.max(0, failedProbes - 1), 60_000);
+}
 
 export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegistryHandle {
   const probeEnabled = options.probe ?? true;
@@ -84,6 +97,7 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
   const changes = new Emitter();
   let subscriptions: Unsubscribe[] = [];
   let generation = 0;
+  let stopped = false;
 
   function changed(): void {
     changes.emit();
@@ -167,6 +181,34 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
     }
     if (entries.get(entry.device.id) !== entry || entry.generation !== expected) return; // gone meanwhile
     entry.claim = claim ?? { driver: null, reason: failures.join('; ') };
+    if (claim) entry.failedProbes = 0;
+    else scheduleReprobe(entry);
+    changed();
+  }
+
+  function scheduleReprobe(entry: Entry): void {
+    if (stopped) return;
+    entry.failedProbes++;
+    cancelReprobe(entry);
+    entry.reprobeTimer = setTimeout(() => {
+      entry.reprobeTimer = null;
+      reprobe(entry);
+    }, reprobeDelayMs(entry.failedProbes));
+    // A listing that waits for its next probe must not keep a CLI (or a test) alive.
+    entry.reprobeTimer.unref?.();
+  }
+
+  function cancelReprobe(entry: Entry): void {
+    if (entry.reprobeTimer) clearTimeout(entry.reprobeTimer);
+    entry.reprobeTimer = null;
+  }
+
+  /** Probes an entry again when nothing has claimed it and it is not being probed or used. */
+  function reprobe(entry: Entry): void {
+    if (stopped || entries.get(entry.device.id) !== entry) return;
+    if (entry.claim.driver !== null || entry.claim === PROBING) return;
+    cancelReprobe(entry);
+    classify(entry);
     changed();
   }
 
@@ -182,7 +224,14 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
       }
       return;
     }
-    const entry: Entry = { device, sources: new Set([source]), claim: PROBING, generation: ++generation };
+    const entry: Entry = {
+      device,
+      sources: new Set([source]),
+      claim: PROBING,
+      generation: ++generation,
+      failedProbes: 0,
+      reprobeTimer: null,
+    };
     entries.set(device.id, entry);
     classify(entry);
     // A USB device now shadows the serial report of the same port.
@@ -202,6 +251,7 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
     entry.sources.delete(source);
     if (entry.sources.size > 0) return;
     entries.delete(device.id);
+    cancelReprobe(entry);
     for (const [id, reader] of opened) {
       const openedPath = reader.info.path;
       if (id === device.id || (device.path !== undefined && openedPath === device.path)) {
@@ -232,6 +282,7 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
 
   return {
     async start() {
+      stopped = false;
       subscriptions = options.discoveries.flatMap((source) => [
         source.onAttach((device) => attached(source, device)),
         source.onDetach((device) => detached(source, device)),
@@ -245,6 +296,8 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
     },
 
     async stop() {
+      stopped = true;
+      for (const entry of entries.values()) cancelReprobe(entry);
       for (const unsubscribe of subscriptions) unsubscribe();
       subscriptions = [];
       await Promise.allSettled(options.discoveries.map((source) => source.stop()));
@@ -288,6 +341,13 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
       } finally {
         opening.delete(deviceId);
       }
+    },
+
+    reprobe(deviceId) {
+      const entry = entries.get(deviceId);
+      if (!entry) return;
+      entry.failedProbes = 0;
+      reprobe(entry);
     },
 
     async settled() {

@@ -200,4 +200,9 @@ export interface ReaderRegistry {
   onChange(listener: () => void): Unsubscribe;
   /** Opens a claimed device with its driver. Rejects with a clear message when unclaimed or gone. */
   open(deviceId: string): Promise<Reader>;
+  /**
+   * Probes an unclaimed device again now (a reader's Reconnect): a terminal busy with a card, or
+   * powered off, when it was first probed does not answer then. No-op for a claimed or open one.
+   */
+  reprobe?(deviceId: string): void;
 }

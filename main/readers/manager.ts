@@ -186,6 +186,10 @@ export class ReaderManager implements ReaderDirectory {
             'Switch to a gateway with readers in Settings (F7), or tick "charges through its own bank" to use it without a gateway.',
         );
       controller.reconnect();
+      // A terminal that did not answer its probe (busy with a card when the app started) is asked
+      // again now; once it answers, the registry's change opens it for this controller.
+      if (record && record.kind !== 'simulated' && !controller.hasDevice)
+        this.options.registry?.reprobe?.(record.deviceId);
     } else if (!this.cloudById(readerId)) {
       throw new HostError('not_found', `No reader ${readerId}.`);
     } else {

@@ -3,7 +3,7 @@ import { createTransportPair } from '../support/memory-transport';
 import { createConcertDriver } from '../../drivers/protocols/concert/driver';
 import type { EmulatorScript } from '../../drivers/protocols/concert/emulator';
 import { serveEmulator } from '../../drivers/protocols/concert/emulator';
-import { createDefaultRegistry, createReaderRegistry } from '../../drivers/registry';
+import { createDefaultRegistry, createReaderRegistry, reprobeDelayMs } from '../../drivers/registry';
 import type { SerialPortInfo } from '../../drivers/serial/list';
 import type {
   CardOutcome,
@@ -162,6 +162,65 @@ describe('registry: choosing a driver', () => {
       /not claimed by any driver: did not answer the concert probe/,
     );
     expect(driver.opened).toEqual([]);
+  });
+
+  it('asks an unanswered port again, later each time, and at once when told (a terminal busy at start)', async () => {
+    vi.useFakeTimers();
+    try {
+      let answers = false;
+      const driver = concertLike(async () => answers);
+      const registry = createReaderRegistry({ drivers: [driver], discoveries: [new FakeDiscovery([PLAIN_COM])] });
+      await registry.start();
+      await registry.settled();
+      expect(driver.probe).toHaveBeenCalledTimes(1);
+      // Backing off: 2 s, then 4 s, then 8 s…
+      await vi.advanceTimersByTimeAsync(1_999);
+      expect(driver.probe).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(1);
+      await registry.settled();
+      expect(driver.probe).toHaveBeenCalledTimes(2);
+      await vi.advanceTimersByTimeAsync(3_999);
+      expect(driver.probe).toHaveBeenCalledTimes(2);
+      await vi.advanceTimersByTimeAsync(1);
+      await registry.settled();
+      expect(driver.probe).toHaveBeenCalledTimes(3);
+      expect([reprobeDelayMs(1), reprobeDelayMs(3), reprobeDelayMs(20)]).toEqual([2_000, 8_000, 60_000]);
+      // Reconnect asks now; the terminal has finished its card and answers.
+      answers = true;
+      registry.reprobe!(PLAIN_COM.id);
+      await registry.settled();
+      expect(driver.probe).toHaveBeenCalledTimes(4);
+      expect(registry.devices()[0]?.claim).toEqual({ driver: 'concert', by: 'probe' });
+      // Claimed: never probed again, nor when asked.
+      registry.reprobe!(PLAIN_COM.id);
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(driver.probe).toHaveBeenCalledTimes(4);
+      await registry.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('stops asking once stopped or unplugged', async () => {
+    vi.useFakeTimers();
+    try {
+      const driver = concertLike(async () => false);
+      const discovery = new FakeDiscovery([PLAIN_COM]);
+      const registry = createReaderRegistry({ drivers: [driver], discoveries: [discovery] });
+      await registry.start();
+      await registry.settled();
+      discovery.detach(PLAIN_COM);
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(driver.probe).toHaveBeenCalledTimes(1);
+      discovery.attach(PLAIN_COM);
+      await registry.settled();
+      expect(driver.probe).toHaveBeenCalledTimes(2);
+      await registry.stop();
+      await vi.advanceTimersByTimeAsync(120_000);
+      expect(driver.probe).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('tries every driver that says maybe, in order, and keeps the first that answers', async () => {

@@ -162,6 +162,41 @@ describe('a reader action the device already took is not collected again', () =>
     });
   }, 30_000);
 
+  it('a terminal not back after the restart: unknown at once, not cancelable, and Reconnect asks it again', async () => {
+    // Found by using the app: the restarted till showed "Waiting for card" on an offline terminal,
+    // and Esc answered "Canceled. No money was taken." for a card the terminal had approved.
+    const { sandbox, dataDir, copyDir } = await crashScene();
+    const before: { current: ServedEmulator | null } = { current: null };
+    const first = track(
+      await startTestHost({ sandbox, dataDir, registry: concertRegistry(before, { delayMs: 20_000 }) }),
+    );
+    const readerId = await pairTerminal(first);
+    const created = await first.call('payments.create', { amount: 5500, currency: 'EUR' });
+    await first.call('payments.process', { paymentId: created.id, readerId });
+    await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await crashCopy(dataDir, copyDir);
+    // The terminal is busy finishing the card: its port answers no probe, so nothing is claimed.
+    const reprobed: string[] = [];
+    const busyTerminal: ReaderRegistry = {
+      async start() {},
+      async stop() {},
+      devices: () => [{ device: DEVICE, claim: { driver: null, reason: 'did not answer the concert probe' } }],
+      onChange: () => () => undefined,
+      open: () => Promise.reject(new Error(`${DEVICE.id} is not claimed by any driver`)),
+      reprobe: (deviceId) => void reprobed.push(deviceId),
+    };
+    const second = track(await startTestHost({ sandbox, dataDir: copyDir, registry: busyTerminal }));
+    const unknown = await second.waitForPayment(created.id, (p) => p.status === 'unknown', 3_000);
+    expect(unknown.attention?.reason).toMatch(/app stopped while the reader was collecting/);
+    const refused = await second.fail('payments.cancel', { paymentId: created.id });
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toMatch(/may have charged this card/);
+    const tx = (await second.api('GET', `/v1/transactions/${created.transactionId}`)).json as { status: string };
+    expect(tx.status).toBe('pending');
+    await second.call('readers.reconnect', { readerId });
+    expect(reprobed).toEqual([DEVICE.id]);
+  }, 30_000);
+
   it('a terminal probed again after the restart is not asked to charge the same payment again', async () => {
     const { sandbox, dataDir, copyDir } = await crashScene();
     const before: { current: ServedEmulator | null } = { current: null };
