@@ -95,6 +95,9 @@ export class CashierCommands {
   async create(input: CreateInput): Promise<PaymentView> {
     const { journal } = this;
     const target = input.readerId ? this.engine.options.readers.resolve(input.readerId) : undefined;
+    // Refused before anything is created: a payment made for a reader that cannot take it would
+    // be left open behind the cashier.
+    if (input.readerId && target) this.refuseIfHolding(input.readerId, target.label, input.orderReference ?? null);
     if (target?.standalone) return this.createStandalone(input, target.label);
     const gateway = this.engine.options.gateway();
     const channel = channelFor(input.channel, input.captureMethod, gateway);
@@ -405,6 +408,7 @@ export class CashierCommands {
       }
       if (!reader.online)
         throw new HostError('conflict', `${reader.label} is not online. Reconnect it or pick another reader.`);
+      this.refuseIfHolding(input.readerId, reader.label, record.id);
       this.engine.requireOnline('The gateway is unreachable, so the payment cannot be sent to the reader.');
       const transactionId = record.transactionId!;
       const attempt = journal.operationsFor(record.id).filter((op) => op.kind === 'process').length + 1;
@@ -478,6 +482,21 @@ export class CashierCommands {
     });
   }
 
+  /**
+   * A reader that took a payment and could not say how it ended may still hold it: the gateway
+   * (or the terminal) refuses another one with a bare "busy", and the cashier would not know why.
+   */
+  private refuseIfHolding(readerId: string, label: string, mine: string | null): void {
+    const held = this.journal.unresolvedOnReader(readerId);
+    // Its own payment (or order: charging it again shows the open attempt) is not "another" one.
+    if (!held || held.id === mine || held.orderReference === mine) return;
+    throw new HostError(
+      'conflict',
+      `${label} still has an earlier payment whose outcome is unknown (${formatAmount(held.amount, held.currency)}, order ${held.orderReference}). ` +
+        'Settle it in Needs attention (F8) first, or use another reader.',
+    );
+  }
+
   private processStandalone(record: PaymentRecord, readerId: string): PaymentRecord {
     if (record.tipState === 'awaiting') {
       throw new HostError('conflict', 'The customer has not chosen a tip yet. Wait for them, or type the tip.');
@@ -491,6 +510,7 @@ export class CashierCommands {
     }
     const reader = this.engine.options.readers.resolve(readerId);
     if (!reader) throw new HostError('not_found', `No reader ${readerId}.`);
+    this.refuseIfHolding(readerId, reader.label, record.id);
     if (!reader.standalone) {
       throw new HostError(
         'conflict',

@@ -539,7 +539,11 @@ export class ReaderManager implements ReaderDirectory {
     const controller = this.controllers.get(record.id);
     const device = controller?.reader;
     const found = this.options.registry?.devices().find((d) => d.device.id === record.deviceId)?.device;
-    const action = controller?.action;
+    // Busy while it may still hold a payment whose outcome is unknown, even with nothing running.
+    const held = controller?.action ? undefined : this.options.journal.unresolvedOnReader(record.id);
+    const action =
+      controller?.action ??
+      (held?.transactionId ? { transactionId: held.transactionId, stage: null, status: 'unknown' } : null);
     return {
       id: record.id,
       label: record.label,

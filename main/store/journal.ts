@@ -515,6 +515,18 @@ export class Journal {
     return found ? this.getPayment(found.id) : undefined;
   }
 
+  /**
+   * The oldest payment a reader took and could not say how it ended (unknown, its action still
+   * open): the reader may still hold it, so it is busy with it until the cashier settles it.
+   */
+  unresolvedOnReader(readerId: string): PaymentRecord | undefined {
+    return this.db
+      .prepare(
+        `${SELECT_PAYMENT} WHERE status = 'unknown' AND reader_id = ? AND action_id IS NOT NULL ORDER BY created_at LIMIT 1`,
+      )
+      .get<PaymentRecord>(readerId);
+  }
+
   /** Every attempt for one order, oldest first. */
   findByOrder(orderReference: string): PaymentRecord[] {
     return this.db

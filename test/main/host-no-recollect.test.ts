@@ -149,6 +149,15 @@ describe('a reader action the device already took is not collected again', () =>
     expect(unknown.attention?.reason).toMatch(/app stopped while the reader was collecting/);
     // The reader is not prompting for a card again.
     expect((await second.fail('simulate.presentCard', { readerId: reader.id })).code).toBe('conflict');
+    // It is shown busy with that payment, and a new charge on it is refused before anything is
+    // created (it used to show idle, and each charge left an open payment behind a bare "busy").
+    const busy = (await second.call('readers.list', {})).find((r) => r.id === reader.id)!;
+    expect(busy.action).toMatchObject({ paymentId: created.id, status: 'unknown' });
+    const before = (await second.call('payments.list', { filter: 'all', limit: 50 })).length;
+    const refused = await second.fail('payments.create', { amount: 1111, currency: 'EUR', readerId: reader.id });
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toMatch(/still has an earlier payment whose outcome is unknown \(€33\.00/);
+    expect((await second.call('payments.list', { filter: 'all', limit: 50 })).length).toBe(before);
     const tx = (await second.api('GET', `/v1/transactions/${created.transactionId}`)).json as { status: string };
     expect(tx.status).toBe('pending');
     // The cashier checks the reader: not charged. The payment can then be taken again.
