@@ -150,6 +150,12 @@ function useFunctionKeys() {
   }, [mode, setScreen]);
 }
 
+/** Focuses the screen's first field for typing ([data-autofocus]), else its heading. */
+function focusScreen(main: HTMLElement | null): void {
+  const target = main?.querySelector<HTMLElement>('[data-autofocus]') ?? main?.querySelector<HTMLElement>('h1');
+  target?.focus();
+}
+
 export function App() {
   const ready = usePos((s) => s.host.ready);
   const syncError = usePos((s) => s.link.syncError);
@@ -165,10 +171,30 @@ export function App() {
   // typing, else its heading.
   useEffect(() => {
     if (!ready) return;
-    const main = mainRef.current;
-    const target = main?.querySelector<HTMLElement>('[data-autofocus]') ?? main?.querySelector<HTMLElement>('h1');
-    target?.focus();
+    focusScreen(mainRef.current);
   }, [screen, ready, focusSeq]);
+
+  // A focused button that goes away with what it did (Capture, Pair, a confirmation) leaves the
+  // focus on the page itself (browsers send no blur for it), and a keyboard-only cashier would
+  // have to Tab from the top: after the screen changes, the focus goes back into it.
+  useEffect(() => {
+    const main = mainRef.current;
+    if (!main || typeof MutationObserver === 'undefined') return;
+    let inMain = main.contains(document.activeElement);
+    const onFocusIn = (event: FocusEvent) => {
+      inMain = main.contains(event.target as Node);
+    };
+    const observer = new MutationObserver(() => {
+      const active = document.activeElement;
+      if (inMain && (active === null || active === document.body)) focusScreen(main);
+    });
+    observer.observe(main, { childList: true, subtree: true });
+    document.addEventListener('focusin', onFocusIn);
+    return () => {
+      observer.disconnect();
+      document.removeEventListener('focusin', onFocusIn);
+    };
+  }, [ready]);
 
   return (
     <>

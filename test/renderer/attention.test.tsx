@@ -28,6 +28,10 @@ describe('Needs attention: settling what only the cashier can know', () => {
     const item = screen.getByRole('article', { name: /€18\.00/ });
     await user.click(within(item).getByRole('button', { name: 'The card was charged' }));
     expect(bridge.count('attention.resolve')).toBe(0);
+    // The confirmation has the focus: Enter would confirm.
+    expect(document.activeElement).toBe(
+      within(item).getByRole('button', { name: 'Yes: the reader shows it approved' }),
+    );
     await user.click(within(item).getByRole('button', { name: 'Yes: the reader shows it approved' }));
     await waitFor(() =>
       expect(bridge.inputs('attention.resolve')).toEqual([{ paymentId: payment.id, resolution: 'charged' }]),

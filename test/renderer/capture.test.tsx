@@ -130,6 +130,25 @@ describe('Capture screen', () => {
     await waitFor(() => expect(bridge.inputs('payments.capture')).toEqual([{ paymentId: payment.id }]));
   });
 
+  it('keeps the focus in the screen from the keyboard: on the confirmation, then back in the screen', async () => {
+    const payment = authorised();
+    const bridge = bridgeWith([payment], []);
+    bridge.on('payments.cancel', () =>
+      ok({ ...payment, status: 'canceled', amountCapturable: 0, updatedAt: new Date().toISOString() }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'capture' });
+    const item = await screen.findByRole('group', { name: /Hotel deposit/ });
+    within(item).getByRole('button', { name: 'Cancel authorisation' }).focus();
+    await user.keyboard('{Enter}');
+    // The confirmation takes the place (and the focus) of the button pressed: Enter confirms.
+    expect(document.activeElement).toBe(within(item).getByRole('button', { name: 'Yes, cancel the authorisation' }));
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(screen.queryByRole('group', { name: /Hotel deposit/ })).toBeNull());
+    // The item (and the focused button) went away: the focus is back in the screen, not on the page.
+    await waitFor(() => expect(document.activeElement).not.toBe(document.body));
+    expect(document.querySelector('main')!.contains(document.activeElement)).toBe(true);
+  });
+
   it('cancels an authorisation after a confirmation, using the gateway id for gateway-only ones', async () => {
     const bridge = bridgeWith([]);
     bridge.on('payments.cancel', () =>

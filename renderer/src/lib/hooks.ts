@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type RefObject } from 'react';
 
 /** The current time, refreshed every intervalMs (for "12 min ago"). */
 export function useNow(intervalMs = 15_000): number {
@@ -28,4 +28,14 @@ export function useKey(key: string, handler: (event: KeyboardEvent) => void, ena
     window.addEventListener('keydown', listener);
     return () => window.removeEventListener('keydown', listener);
   }, [key, enabled]);
+}
+
+/**
+ * A ref whose element takes the focus when it appears: the confirmation that replaces the button
+ * the cashier just pressed, so Enter confirms and Tab goes on from there.
+ */
+export function useFocusOnMount<T extends HTMLElement>(): RefObject<T | null> {
+  const ref = useRef<T>(null);
+  useEffect(() => ref.current?.focus(), []);
+  return ref;
 }

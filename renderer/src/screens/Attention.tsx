@@ -3,7 +3,7 @@ import type { AttentionView, CommandError } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
 import { money, timeAgo } from '../lib/format';
-import { useNow } from '../lib/hooks';
+import { useFocusOnMount, useNow } from '../lib/hooks';
 import { statusLabel } from '../lib/labels';
 
 type Settlement = 'charged' | 'not_charged' | 'credited' | 'not_credited';
@@ -15,6 +15,21 @@ const CONFIRMATIONS: Record<Settlement, string> = {
   credited: 'Yes: the terminal ticket shows the credit',
   not_credited: 'Yes: the terminal ticket shows no credit',
 };
+
+/** The confirmation in place of the choice just made, with the focus on it (Enter confirms). */
+function Confirm({ label, busy, onYes, onBack }: { label: string; busy: boolean; onYes(): void; onBack(): void }) {
+  const yes = useFocusOnMount<HTMLButtonElement>();
+  return (
+    <>
+      <button ref={yes} type="button" className="danger" disabled={busy} onClick={onYes}>
+        {label}
+      </button>
+      <button type="button" onClick={onBack}>
+        Back
+      </button>
+    </>
+  );
+}
 
 function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
   const payment = usePos((s) => s.host.payments[item.paymentId]);
@@ -98,14 +113,12 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
             </>
           ) : null}
           {confirming ? (
-            <>
-              <button type="button" className="danger" disabled={busy} onClick={() => void resolve(confirming)}>
-                {CONFIRMATIONS[confirming]}
-              </button>
-              <button type="button" onClick={() => setConfirming(null)}>
-                Back
-              </button>
-            </>
+            <Confirm
+              label={CONFIRMATIONS[confirming]}
+              busy={busy}
+              onYes={() => void resolve(confirming)}
+              onBack={() => setConfirming(null)}
+            />
           ) : null}
           {!readerUnknown && !refundUnknown && payment?.status !== 'unknown' ? (
             <button type="button" disabled={busy} onClick={() => void resolve('dismiss')}>

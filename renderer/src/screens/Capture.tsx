@@ -5,7 +5,7 @@ import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
 import { money, timeAgo, timeLeft } from '../lib/format';
 import { issueFor } from '../lib/errors';
-import { useNow } from '../lib/hooks';
+import { useFocusOnMount, useNow } from '../lib/hooks';
 
 /** One uncaptured authorisation, from the host's journal or only known to the gateway. */
 export interface Authorisation {
@@ -145,14 +145,7 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
             Capture
           </button>
           {confirmCancel ? (
-            <>
-              <button type="button" className="danger" disabled={working} onClick={() => void cancel()}>
-                Yes, cancel the authorisation
-              </button>
-              <button type="button" onClick={() => setConfirmCancel(false)}>
-                Keep it
-              </button>
-            </>
+            <ConfirmCancel working={working} onYes={() => void cancel()} onNo={() => setConfirmCancel(false)} />
           ) : (
             <button type="button" className="danger" disabled={working} onClick={() => setConfirmCancel(true)}>
               Cancel authorisation
@@ -162,6 +155,21 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
         <ErrorBox error={error} shownPaths={['amount']} />
       </form>
     </li>
+  );
+}
+
+/** "Cancel authorisation?" in place of its button, with the focus on it (Enter cancels, Tab to Keep it). */
+function ConfirmCancel({ working, onYes, onNo }: { working: boolean; onYes(): void; onNo(): void }) {
+  const yes = useFocusOnMount<HTMLButtonElement>();
+  return (
+    <>
+      <button ref={yes} type="button" className="danger" disabled={working} onClick={onYes}>
+        Yes, cancel the authorisation
+      </button>
+      <button type="button" onClick={onNo}>
+        Keep it
+      </button>
+    </>
   );
 }
 

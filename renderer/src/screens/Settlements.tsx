@@ -5,6 +5,7 @@ import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
 import { dateTime, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
+import { useFocusOnMount } from '../lib/hooks';
 import { statusLabel } from '../lib/labels';
 
 /** Words next to a share's status as the gateway says it (HOLD, RELEASED, CANCELLED, …). */
@@ -79,8 +80,7 @@ function Confirm({
   onConfirm(): void;
   onBack(): void;
 }) {
-  const confirmRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => confirmRef.current?.focus(), []);
+  const confirmRef = useFocusOnMount<HTMLButtonElement>();
   const id = `confirm-${split.id}`;
   const rest = asked.kind === 'release' ? split.amount - asked.amount : split.amount;
   const title =
