@@ -134,6 +134,8 @@ function CurrentScreen({ screen }: { screen: Screen }) {
 /** F-keys switch screens from anywhere (F3 only in test mode). */
 function useFunctionKeys() {
   const setScreen = usePos((s) => s.setScreen);
+  const refocus = usePos((s) => s.refocus);
+  const current = usePos((s) => s.ui.screen);
   const mode = usePos((s) => s.host.mode);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -143,11 +145,13 @@ function useFunctionKeys() {
       // Also keeps the browser's F1 help / F5 reload / F7 caret browsing from firing in web mode.
       event.preventDefault();
       if (item.testOnly && mode !== 'test') return;
-      setScreen(item.screen);
+      // The key of the screen already shown starts it over from its first field, as opening it does.
+      if (item.screen === current) refocus();
+      else setScreen(item.screen);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [mode, setScreen]);
+  }, [mode, setScreen, refocus, current]);
 }
 
 /** Focuses the screen's first field for typing ([data-autofocus]), else its heading. */

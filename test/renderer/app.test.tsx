@@ -78,6 +78,11 @@ describe('App shell', () => {
     await user.keyboard('{F1}');
     expect(store.getState().ui.screen).toBe('create');
     expect(document.activeElement).toBe(screen.getByLabelText('Amount'));
+    // The key of the screen already shown puts the focus back on its first field (from the menu, say).
+    within(screen.getByRole('navigation')).getByRole('button', { name: 'Transactions' }).focus();
+    await user.keyboard('{F1}');
+    expect(store.getState().ui.screen).toBe('create');
+    expect(document.activeElement).toBe(screen.getByLabelText('Amount'));
   });
 
   it('keeps a draft while the cashier visits other screens', async () => {
