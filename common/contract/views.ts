@@ -39,6 +39,13 @@ export type ReaderStage = 'sent' | 'waiting_for_card' | 'processing';
 export const GATEWAY_NAMES = ['plutopay', 'payplug', 'plural'] as const;
 export type GatewayName = (typeof GATEWAY_NAMES)[number];
 
+/** How a gateway is named to people. */
+export const GATEWAY_LABELS: Readonly<Record<GatewayName, string>> = {
+  plutopay: 'PlutoPay',
+  payplug: 'PayPlug',
+  plural: 'Plural',
+};
+
 /** Plural's environments: UAT (its test environment) and production (live payments, https). */
 export const PLURAL_URLS = { uat: 'https://pluraluat.v2.pinepg.in', live: 'https://api.pluralpay.in' } as const;
 

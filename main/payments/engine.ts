@@ -7,6 +7,7 @@
  */
 import type { Clock } from '../../common/clock';
 import type { AttentionView, PaymentView } from '../../common/contract';
+import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import type { Connectivity } from '../gateway/connectivity';
 import { GatewayError, GatewayUnreachable } from '../gateway/errors';
@@ -180,7 +181,7 @@ export class PaymentEngine {
     if (gateway.name !== record.gateway) {
       throw new HostError(
         'conflict',
-        `This payment was made with ${record.gateway}; the till now uses ${gateway.label}. Switch back in Settings (F7) to act on it.`,
+        `This payment was made with ${GATEWAY_LABELS[record.gateway]}; the till now uses ${gateway.label}. Switch back in Settings (F7) to act on it.`,
       );
     }
     return gateway;

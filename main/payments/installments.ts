@@ -7,6 +7,7 @@
  * journal as the gateway makes it, so it is followed, reported and refundable like any other.
  */
 import type { InstallmentPlanView, ParsedCommandInput } from '../../common/contract';
+import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { GatewayError, GatewayUnreachable } from '../gateway/errors';
@@ -82,7 +83,10 @@ export class Installments {
     if (!record) throw new HostError('not_found', `No plan ${planId} on this till.`);
     const gateway = this.requireInstallments();
     if (record.gateway !== gateway.name)
-      throw new HostError('conflict', `This plan was made with ${record.gateway}; switch back to act on it.`);
+      throw new HostError(
+        'conflict',
+        `This plan was made with ${GATEWAY_LABELS[record.gateway]}; switch back to it in Settings (F7) to act on it.`,
+      );
     if (!record.planId)
       throw new HostError('conflict', 'The gateway has not confirmed this plan yet; check again first.');
     if (isFinal(record.status)) throw new HostError('conflict', `This plan is already ${record.status}.`);

@@ -347,8 +347,8 @@ describe('Process payment screen', () => {
     const { user } = await openProcess(bridge, payment.id);
     await user.click(screen.getByRole('button', { name: 'Send to reader' }));
     const alert = await screen.findByRole('alert');
-    expect(alert.textContent).toMatch(/busy with another payment/);
-    expect(alert.textContent).toMatch(/current state/);
+    // The host's words alone: a conflict's message says what happened and what to do.
+    expect(alert.textContent).toBe('Reader Counter 1 is busy with another payment.');
     expect(bridge.count('payments.process')).toBe(1);
   });
 
@@ -472,7 +472,10 @@ describe('Process payment screen', () => {
   it('shows an unpaid link with Cancel where the gateway can withdraw it, and without where it cannot', async () => {
     const link = { channel: 'link' as const, payUrl: 'http://127.0.0.1:9/pay/abc', payUrlExpiresAt: null };
     const payplug = makePayment({ id: 'pay_link000001', gateway: 'payplug', currency: 'EUR', ...link });
-    const first = await openProcess(setup(payplug), payplug.id);
+    const onPayPlug = new FakeBridge(
+      makeSnapshot({ seq: 5, payments: [payplug], readers: [], settings: makeSettings({ gateway: 'payplug' }) }),
+    );
+    const first = await openProcess(onPayPlug, payplug.id);
     expect(screen.getByRole('button', { name: 'Cancel payment' })).toBeTruthy();
     first.unmount();
 
@@ -490,5 +493,24 @@ describe('Process payment screen', () => {
     await openProcess(bridge, plural.id);
     expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
     expect(screen.getByText(/cannot be withdrawn: it stays open until it expires/)).toBeTruthy();
+  });
+
+  it('shows an open payment of the gateway the till used before as not followed, without its QR', async () => {
+    // Found by using the app: after switching PayPlug → Plural, a PayPlug link showed its QR as
+    // waiting to be paid, with Plural's "cannot be withdrawn", and F3 offered Plural's test cards.
+    const link = { channel: 'link' as const, payUrl: 'http://127.0.0.1:9/pay/abc', payUrlExpiresAt: null };
+    const earlier = makePayment({ id: 'pay_link000003', gateway: 'payplug', currency: 'EUR', next: [], ...link });
+    const bridge = new FakeBridge(
+      makeSnapshot({ seq: 5, payments: [earlier], readers: [], settings: makeSettings({ gateway: 'plural' }) }),
+    );
+    const { user } = await openProcess(bridge, earlier.id);
+    expect(screen.getByRole('note').textContent).toMatch(
+      /Taken with PayPlug\. The till now uses Plural, so this payment is not followed.*Switch back to PayPlug in Settings \(F7\)/,
+    );
+    expect(screen.queryByRole('img', { name: /QR code of the payment link/ })).toBeNull();
+    expect(screen.queryByText(/cannot be withdrawn/)).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
+    await user.keyboard('{F3}');
+    expect(screen.queryByRole('heading', { name: 'Pay a payment link' })).toBeNull();
   });
 });

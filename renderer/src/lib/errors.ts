@@ -22,8 +22,6 @@ export function adviceFor(error: CommandError): string | null {
       return error.queued ? null : 'The gateway is unreachable. Nothing was done; try again when it is back.';
     case 'unauthorized':
       return 'The API key was refused. Check the keys on the Settings screen (F7).';
-    case 'conflict':
-      return 'The payment or reader changed in the meantime; the screen shows its current state.';
     case 'test_mode_only':
       return 'This only works in test mode.';
     case 'not_found':

@@ -19,6 +19,7 @@ import {
 } from '../store/selectors';
 import { money } from '../lib/format';
 import { paymentStateText, READER_STATUS_LABELS, statusLabel } from '../lib/labels';
+import { GATEWAY_LABELS } from '../../../common/contract/views';
 import { useKey } from '../lib/hooks';
 
 const STEPS = [
@@ -396,6 +397,7 @@ function PaymentOnReaderOrLink() {
   const cancelPayment = usePos((s) => s.cancelPayment);
   const setScreen = usePos((s) => s.setScreen);
   const testMode = usePos((s) => s.host.mode === 'test');
+  const activeGateway = usePos((s) => s.host.gateway?.name ?? null);
   const [picked, setPicked] = useState<string | null>(null);
   const retryRef = useRef<HTMLButtonElement>(null);
 
@@ -466,6 +468,31 @@ function PaymentOnReaderOrLink() {
   }
 
   const awaitingTip = payment.tip?.state === 'awaiting' && payment.status === 'creating';
+
+  const stillOpen = ['creating', 'pending', 'in_progress', 'unknown', 'requires_capture'].includes(payment.status);
+  if (activeGateway && payment.gateway !== activeGateway && stillOpen) {
+    // Taken with the gateway the till used before: nothing here follows it or can act on it, and
+    // its QR (if any) is not shown as if it were waiting to be paid here.
+    return (
+      <section className="screen screen--process" aria-labelledby="process-title">
+        <h1 id="process-title" tabIndex={-1}>
+          Process payment
+        </h1>
+        <PaymentCard payment={payment} />
+        <div className="attention-box" role="note">
+          <strong>Taken with {GATEWAY_LABELS[payment.gateway]}.</strong> The till now uses{' '}
+          {GATEWAY_LABELS[activeGateway]}, so this payment is not followed and its state may be out of date (a customer
+          may still pay its link). Switch back to {GATEWAY_LABELS[payment.gateway]} in Settings (F7) to finish, cancel
+          or refund it.
+        </div>
+        <div className="actions">
+          <button type="button" data-autofocus="" onClick={() => setScreen('create')}>
+            New payment (F1)
+          </button>
+        </div>
+      </section>
+    );
+  }
 
   if (payment.channel === 'link') {
     return (

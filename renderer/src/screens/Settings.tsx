@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { CommandError, CommandInput, DevLogEntry, GatewayName, SettingsView } from '../../../common/contract';
-import { PLURAL_URLS } from '../../../common/contract/views';
+import { GATEWAY_LABELS, PLURAL_URLS } from '../../../common/contract/views';
 import { ErrorBox } from '../components/ErrorBox';
 import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
@@ -9,9 +9,9 @@ import { clockTime } from '../lib/format';
 import { issueFor } from '../lib/errors';
 
 const GATEWAYS: readonly { name: GatewayName; label: string; what: string }[] = [
-  { name: 'plutopay', label: 'PlutoPay', what: 'card readers at the counter, or pay by link (QR)' },
-  { name: 'payplug', label: 'PayPlug', what: 'pay by link (QR), saved cards, installments' },
-  { name: 'plural', label: 'Plural', what: 'pay by link, payments split between merchants' },
+  { name: 'plutopay', label: GATEWAY_LABELS.plutopay, what: 'card readers at the counter, or pay by link (QR)' },
+  { name: 'payplug', label: GATEWAY_LABELS.payplug, what: 'pay by link (QR), saved cards, installments' },
+  { name: 'plural', label: GATEWAY_LABELS.plural, what: 'pay by link, payments split between merchants' },
 ];
 
 const MODES = [

@@ -230,7 +230,11 @@ function PayLinkWithTestCard() {
   const card = chosen && cards.some((c) => c.number === chosen) ? chosen : cards[0]!.number;
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const links = Object.values(payments).filter((p) => p.channel === 'link' && p.status === 'pending' && p.payUrl);
+  const active = usePos((s) => s.host.gateway?.name);
+  // A link of another gateway than the till's is not followed (nor payable with this one's cards).
+  const links = Object.values(payments).filter(
+    (p) => p.channel === 'link' && p.status === 'pending' && p.payUrl && p.gateway === active,
+  );
   if (links.length === 0)
     // The link just paid leaves the list: what happened stays on screen.
     return done ? (
