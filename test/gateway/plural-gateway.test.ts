@@ -295,7 +295,7 @@ describe('creating a payment', () => {
     }
     const sum = await caught(fresh.create(newPayment(cases[0]![0]), key('sum')));
     expect((sum as Error).message).toBe(
-      "The splits add up to 49999 paise but the payment is 50000 paise: the merchants' shares must add up to the payment exactly.",
+      "The shares add up to ₹499.99 but the payment is ₹500.00: the merchants' shares must add up to the payment exactly.",
     );
     // Not even a token was asked for.
     expect(log).toEqual([]);

@@ -611,7 +611,17 @@ describe('drawing a refund from splits', () => {
     const refused = await caught(Promise.resolve().then(() => allocateRefund(money, 10000)));
     expect(refused).toBeInstanceOf(GatewayError);
     expect(refused).toMatchObject({ status: 400, type: 'invalid_request', code: 'refund_uncovered', param: 'amount' });
-    expect((refused as GatewayError).message).toContain('held for merchant m-a');
+    // In the cashier's terms: what is short (₹100 asked, ₹50 the released share can give), in
+    // rupees, and merchants instead of split ids (it used to say "₹100.00 … (v1-…-ss-a)").
+    expect((refused as GatewayError).message).toBe(
+      "₹50.00 of this ₹100.00 refund cannot be drawn from the merchants' shares as they stand: ₹300.00 is held for merchant m-a. Release or cancel those shares first, or choose which share to take it from.",
+    );
+    const named = await caught(
+      Promise.resolve().then(() => explicitRefund(money, [{ splitId: `${ID}-ss-a`, amount: 1000 }])),
+    );
+    expect((named as GatewayError).message).toBe(
+      "m-a's share is held: Plural refunds a held share only whole (₹300.00). Refund all of it, or release it first to refund part of it.",
+    );
   });
 
   it('checks splits the till names: held ones only whole, released ones within what is left', async () => {

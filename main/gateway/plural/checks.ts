@@ -3,6 +3,7 @@
  * is a GatewayError (status 400, type `invalid_request`, a `param` and a `code` of this module): as
  * with Plural's own refusals, nothing was sent and nothing changed.
  */
+import { formatAmount } from '../../../common/money';
 import { GatewayError } from '../errors';
 import type { NewPayment, SplitLine } from '../port';
 import { PLURAL_LIMITS, type CreateOrderBody, type WireSplitLine } from './client';
@@ -64,7 +65,7 @@ export function checkSplits(splits: readonly SplitLine[], amount: number): WireS
       );
     if (!Number.isInteger(split.amount) || split.amount < PLURAL_LIMITS.amount.min)
       throw bad(
-        `Split ${index + 1}: each merchant's share is a whole number of paise, at least 100 (₹1), not ${split.amount}.`,
+        `Share ${index + 1} (${merchant}): each merchant's share is at least ${formatAmount(PLURAL_LIMITS.amount.min, 'INR')}, in whole paise; not ${Number.isInteger(split.amount) ? formatAmount(split.amount, 'INR') : split.amount}.`,
         `${at}.amount`,
       );
     return {
@@ -77,7 +78,7 @@ export function checkSplits(splits: readonly SplitLine[], amount: number): WireS
   const total = splits.reduce((sum, split) => sum + split.amount, 0);
   if (total !== amount)
     throw refuse(
-      `The splits add up to ${total} paise but the payment is ${amount} paise: the merchants' shares must add up to the payment exactly.`,
+      `The shares add up to ${formatAmount(total, 'INR')} but the payment is ${formatAmount(amount, 'INR')}: the merchants' shares must add up to the payment exactly.`,
       'splits',
       'split_sum_mismatch',
     );

@@ -6,6 +6,7 @@
  * references.ts), signed returns and webhooks. docs/gateway-plural.md explains every choice.
  */
 import { systemClock, type Clock } from '../../../common/clock';
+import { formatAmount } from '../../../common/money';
 import { isGatewayError } from '../errors';
 import type { GatewayHttpOptions } from '../http';
 import type { GatewayCapabilities, GatewayPayment, NewPayment, PaymentGateway, PaymentPage } from '../port';
@@ -360,7 +361,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
       const amount = params.amount ?? (requested ? requested.reduce((sum, line) => sum + line.amount, 0) : left);
       if (!Number.isInteger(amount) || amount < MIN_LINE || amount > left)
         throw refuse(
-          `A refund is a whole number of paise from 100 (₹1) to what is left (${left} paise), not ${amount}.`,
+          `A refund is from ${formatAmount(MIN_LINE, 'INR')} to what is left (${formatAmount(left, 'INR')}), in whole paise; not ${Number.isInteger(amount) ? formatAmount(amount, 'INR') : amount}.`,
           'amount',
           'refund_amount_invalid',
         );
@@ -370,7 +371,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
           const total = requested.reduce((sum, line) => sum + line.amount, 0);
           if (total !== amount)
             throw refuse(
-              `The splits named add up to ${total} paise, not the refund's ${amount}.`,
+              `The shares named add up to ${formatAmount(total, 'INR')}, not the refund's ${formatAmount(amount, 'INR')}.`,
               'splits',
               'refund_split_invalid',
             );
@@ -409,7 +410,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
         const rest = split.amount - wanted;
         if (!Number.isInteger(wanted) || wanted < MIN_LINE || rest < 0 || (rest > 0 && rest < MIN_LINE))
           throw refuse(
-            `Release a whole number of paise from 100 (₹1) up to the split's ${split.amount}, leaving either nothing or at least ₹1 to refund (Plural refunds no less): not ${wanted}.`,
+            `Release from ${formatAmount(MIN_LINE, 'INR')} up to the share's ${formatAmount(split.amount, 'INR')}, in whole paise, leaving either nothing or at least ${formatAmount(MIN_LINE, 'INR')} to refund (Plural refunds no less): not ${Number.isInteger(wanted) ? formatAmount(wanted, 'INR') : wanted}.`,
             'amount',
             'release_amount_invalid',
           );
@@ -422,14 +423,14 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
           if (!same)
             throw refuse(
               split.releaseAmount === null
-                ? `Split ${splitId} is settled to its merchant without a hold: there is nothing to release.`
-                : `Split ${splitId} was released already (${released} paise): Plural releases a split once.`,
+                ? `${split.merchantId}'s share is settled to the merchant without a hold: there is nothing to release.`
+                : `${split.merchantId}'s share was released already (${formatAmount(released, 'INR')}): Plural releases a share once.`,
               'splitId',
               'split_not_held',
             );
         } else {
           throw refuse(
-            `Split ${splitId} is ${split.status}: only a held split can be released.`,
+            `${split.merchantId}'s share is ${split.status.toLowerCase()}: only a held share can be released.`,
             'splitId',
             'split_not_held',
           );

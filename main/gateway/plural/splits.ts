@@ -23,6 +23,7 @@
  * What none of these can cover is refused before any call: it is held in splits larger than what
  * is left to refund (release or cancel them first, or name the splits).
  */
+import { formatAmount } from '../../../common/money';
 import { refuse } from './checks';
 import type { WireOrder } from './schemas';
 
@@ -180,8 +181,14 @@ export function proRata(total: number, rooms: readonly number[]): number[] | nul
   }
 }
 
-function formatInr(paise: number): string {
-  return `₹${(paise / 100).toFixed(2)}`;
+/** Rupees as the cashier reads them (refusals are shown on the screen as they are). */
+function inr(paise: number): string {
+  return formatAmount(paise, 'INR');
+}
+
+/** A share as the cashier knows it: by its merchant (the split's own id means nothing at the counter). */
+function shareOf(split: SplitMoney): string {
+  return `${split.merchantId}'s share`;
 }
 
 /** The refund drawn automatically (see the header). Throws a local refusal when it cannot be. */
@@ -217,10 +224,13 @@ export function allocateRefund(money: ChargeMoney, amount: number): RefundPlan {
     );
     if (shares === null) {
       const held = money.splits.filter((split) => split.status === 'HOLD' && !cancel.includes(split.id));
+      // What the released shares could give counts as drawn: the rest is what is short.
+      const coverable = released.reduce((sum, split) => sum + recoverable(split), 0);
+      const short = left > coverable ? left - coverable : left;
       throw refuse(
-        `${formatInr(left)} of this refund cannot be drawn from the payment's splits as they stand${
+        `${inr(short)} of this ${inr(amount)} refund cannot be drawn from the merchants' shares as they stand${
           held.length > 0
-            ? `: ${held.map((split) => `${formatInr(split.amount)} is held for merchant ${split.merchantId} (${split.id})`).join(', ')}. Release or cancel those splits first, or say which splits to refund from`
+            ? `: ${held.map((split) => `${inr(split.amount)} is held for merchant ${split.merchantId}`).join(', ')}. Release or cancel those shares first, or choose which share to take it from`
             : ''
         }.`,
         'amount',
@@ -247,14 +257,14 @@ export function explicitRefund(
   for (const { splitId, amount } of requested) {
     const split = money.splits.find((candidate) => candidate.id === splitId);
     if (!split) throw bad(`This payment has no split ${splitId}.`);
-    if (seen.has(splitId)) throw bad(`Split ${splitId} is named twice; name each split once.`);
+    if (seen.has(splitId)) throw bad(`${shareOf(split)} is named twice; name each share once.`);
     seen.add(splitId);
     if (!Number.isInteger(amount) || amount < MIN_LINE)
-      throw bad(`A refund from a split is at least ₹1 (100 paise), in whole paise: not ${amount} from ${splitId}.`);
+      throw bad(`A refund from ${shareOf(split)} is at least ${inr(MIN_LINE)}, not ${inr(amount)}.`);
     if (split.status === 'HOLD') {
       if (amount !== split.amount || amount > commit)
         throw bad(
-          `Split ${splitId} is held: Plural refunds a held split only whole (${split.amount} paise), after cancelling it. Release it first to refund part of it.`,
+          `${shareOf(split)} is held: Plural refunds a held share only whole (${inr(split.amount)}). Refund all of it, or release it first to refund part of it.`,
         );
       plan.cancel.push(split.id);
       plan.lines.push({ split, amount, doNotRecover: true });
@@ -266,7 +276,7 @@ export function explicitRefund(
       plan.lines.push({ split, amount, doNotRecover: false });
     } else {
       throw bad(
-        `Split ${splitId} (${split.status}) has ${Math.max(unsettledRest(split), recoverable(split))} paise left to refund, not ${amount}.`,
+        `${shareOf(split)} has ${inr(Math.max(unsettledRest(split), recoverable(split)))} left to refund, not ${inr(amount)}.`,
       );
     }
   }
