@@ -6,6 +6,7 @@
  * queued captures, cancels and refunds are sent, in the order they were asked for, with their keys.
  * A payment made with another gateway than the till's active one waits, untouched.
  */
+import { formatAmount } from '../../common/money';
 import { HostError } from '../core/errors';
 import { GatewayError, GatewayUnreachable } from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
@@ -214,9 +215,25 @@ export class Recovery {
     await this.engine.perform(op, {
       ...moneyOperation(op, record.transactionId!),
       queue: true,
-      settle: (payment) => this.sync.apply(this.engine.journal.getPayment(record.id)!, payment, `${event}_from_queue`),
+      settle: (payment) => {
+        const current = this.engine.journal.getPayment(record.id)!;
+        return this.sync.apply(current, payment, `${event}_from_queue`, queuedAmount(op, current, payment));
+      },
     });
   }
+}
+
+/** The amount a queued capture or refund moved, for its timeline entry (as a direct one shows it). */
+function queuedAmount(op: OperationRecord, before: PaymentRecord, after: GatewayPayment): string | null {
+  const asked = typeof op.params.amount === 'number' ? op.params.amount : null;
+  const moved =
+    asked ??
+    (op.kind === 'refund'
+      ? after.amountRefunded - before.amountRefunded
+      : op.kind === 'capture'
+        ? after.amountCaptured - before.amountCaptured
+        : 0);
+  return moved > 0 ? formatAmount(moved, before.currency) : null;
 }
 
 const QUEUED_EVENTS: Partial<Record<OperationRecord['kind'], string>> = {

@@ -86,6 +86,9 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     const refunded = await t.waitForPayment(paid.id, (p) => p.status === 'partially_refunded', 20_000);
     expect(refunded.amountRefunded).toBe(1000);
     expect((await t.call('session.snapshot', {})).connectivity.queued.count).toBe(0);
+    // Its timeline entry says how much, as a refund sent at once does.
+    const { timeline } = await t.call('transactions.get', { transactionId: paid.transactionId! });
+    expect(timeline.find((e) => e.event === 'refunded_from_queue')?.detail).toBe('€10.00');
   }, 30_000);
 
   it('a queued capture survives a restart and is sent exactly once', async () => {
@@ -102,6 +105,8 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     const second = track(await startTestHost({ sandbox, dataDir }));
     const captured = await second.waitForPayment(authorised.id, (p) => p.status === 'succeeded', 8_000);
     expect(captured.amountCaptured).toBe(6000);
+    const { timeline } = await second.call('transactions.get', { transactionId: authorised.transactionId! });
+    expect(timeline.find((e) => e.event === 'captured_from_queue')?.detail).toBe('€60.00');
     const readers = await second.call('readers.list', {});
     expect(readers.filter((r) => r.hosted)).toHaveLength(1);
   }, 30_000);
