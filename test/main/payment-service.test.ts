@@ -360,7 +360,9 @@ describe('payments against a fake gateway (the port)', () => {
     });
     const created = await service.commands.create({ amount: 700, currency: 'EUR', captureMethod: 'automatic' });
     active = new FakeGateway({ name: 'payplug' });
-    await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(/made with PlutoPay; the till now uses/);
+    await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(
+      /made with PlutoPay; the till now uses/,
+    );
     expect(service.view(journal.getPayment(created.id)!).next).toEqual([]);
     await service.recovery.recover();
     expect(journal.getPayment(created.id)!.status).toBe('pending');
