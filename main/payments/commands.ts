@@ -492,7 +492,7 @@ export class CashierCommands {
     if (!held || held.id === mine || held.orderReference === mine) return;
     throw new HostError(
       'conflict',
-      `${label} still has an earlier payment whose outcome is unknown (${formatAmount(held.amount, held.currency)}, order ${held.orderReference}). ` +
+      `${label} is busy with another payment whose outcome is unknown (${formatAmount(held.amount, held.currency)}, order ${held.orderReference}). ` +
         'Settle it in Needs attention (F8) first, or use another reader.',
     );
   }

@@ -156,7 +156,7 @@ describe('a reader action the device already took is not collected again', () =>
     const before = (await second.call('payments.list', { filter: 'all', limit: 50 })).length;
     const refused = await second.fail('payments.create', { amount: 1111, currency: 'EUR', readerId: reader.id });
     expect(refused.code).toBe('conflict');
-    expect(refused.message).toMatch(/still has an earlier payment whose outcome is unknown \(€33\.00/);
+    expect(refused.message).toMatch(/is busy with another payment whose outcome is unknown \(€33\.00/);
     expect((await second.call('payments.list', { filter: 'all', limit: 50 })).length).toBe(before);
     const tx = (await second.api('GET', `/v1/transactions/${created.transactionId}`)).json as { status: string };
     expect(tx.status).toBe('pending');
