@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { PayLink } from '../components/PayLink';
 import { RadioGroup } from '../components/RadioGroup';
 import type { CommandError, PaymentView, ReaderView } from '../../../common/contract';
@@ -378,6 +378,18 @@ function planStatusText(status: string): string {
   }
 }
 
+/** The Process screen's frame: its section and its heading (which the app focuses when nothing else). */
+function ProcessFrame({ children, plain = false }: { children: ReactNode; plain?: boolean }) {
+  return (
+    <section className={plain ? 'screen' : 'screen screen--process'} aria-labelledby="process-title">
+      <h1 id="process-title" tabIndex={-1}>
+        Process payment
+      </h1>
+      {children}
+    </section>
+  );
+}
+
 export function ProcessPayment() {
   const selectedPlan = usePos((s) => s.ui.selectedPlan);
   return selectedPlan ? <PlanPanel /> : <PaymentOnReaderOrLink />;
@@ -438,10 +450,7 @@ function PaymentOnReaderOrLink() {
   if (!payment && pendingCharge) {
     // Enter was pressed and the host has not reported the payment yet (usually a few milliseconds).
     return (
-      <section className="screen screen--process" aria-labelledby="process-title">
-        <h1 id="process-title" tabIndex={-1}>
-          Process payment
-        </h1>
+      <ProcessFrame>
         <div className="payment-card">
           <p className="payment-card__amount">{money(pendingCharge.amount, pendingCharge.currency)}</p>
           <p className="payment-card__meta">Order {pendingCharge.orderReference}</p>
@@ -451,19 +460,16 @@ function PaymentOnReaderOrLink() {
               : 'Creating the payment…'}
           </p>
         </div>
-      </section>
+      </ProcessFrame>
     );
   }
 
   if (!payment) {
     return (
-      <section className="screen" aria-labelledby="process-title">
-        <h1 id="process-title" tabIndex={-1}>
-          Process payment
-        </h1>
+      <ProcessFrame plain>
         {selectedId ? <p>The selected payment is not known to the host any more.</p> : null}
         <PaymentPicker payments={open} />
-      </section>
+      </ProcessFrame>
     );
   }
 
@@ -474,10 +480,7 @@ function PaymentOnReaderOrLink() {
     // Taken with the gateway the till used before: nothing here follows it or can act on it, and
     // its QR (if any) is not shown as if it were waiting to be paid here.
     return (
-      <section className="screen screen--process" aria-labelledby="process-title">
-        <h1 id="process-title" tabIndex={-1}>
-          Process payment
-        </h1>
+      <ProcessFrame>
         <PaymentCard payment={payment} />
         <div className="attention-box" role="note">
           <strong>Taken with {GATEWAY_LABELS[payment.gateway]}.</strong> The till now uses{' '}
@@ -490,16 +493,13 @@ function PaymentOnReaderOrLink() {
             New payment (F1)
           </button>
         </div>
-      </section>
+      </ProcessFrame>
     );
   }
 
   if (payment.channel === 'link') {
     return (
-      <section className="screen screen--process" aria-labelledby="process-title">
-        <h1 id="process-title" tabIndex={-1}>
-          Process payment
-        </h1>
+      <ProcessFrame>
         <PaymentCard payment={payment} />
         {notice ? <p className="notice">{notice}</p> : null}
         {awaitingTip ? <TipWaiting payment={payment} /> : null}
@@ -507,7 +507,7 @@ function PaymentOnReaderOrLink() {
         {['succeeded', 'requires_capture', 'refunded', 'partially_refunded'].includes(payment.status) ? (
           <ReceiptPanel paymentRef={payment.id} receipt={payment.receipt} />
         ) : null}
-      </section>
+      </ProcessFrame>
     );
   }
 
@@ -528,10 +528,7 @@ function PaymentOnReaderOrLink() {
   const blockReason = disconnected ? 'Not connected to the host.' : !reader ? 'Pick an online reader first.' : null;
 
   return (
-    <section className="screen screen--process" aria-labelledby="process-title">
-      <h1 id="process-title" tabIndex={-1}>
-        Process payment
-      </h1>
+    <ProcessFrame>
       <PaymentCard payment={payment} readerLabel={payment.status === 'in_progress' ? shownReader?.label : undefined} />
 
       {notice ? <p className="notice">{notice}</p> : null}
@@ -623,6 +620,6 @@ function PaymentOnReaderOrLink() {
           {escHint}
         </p>
       ) : null}
-    </section>
+    </ProcessFrame>
   );
 }
