@@ -195,6 +195,39 @@ describe('standalone terminals', () => {
     expect(rest.ok && rest.value).toMatchObject({ status: 'refunded', amountRefunded: 4000 });
   });
 
+  it('a payment the app was killed while collecting: unknown at the restart, never canceled as "no money taken"', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const running = mkdtempSync(join(tmpdir(), 'pos-standalone-'));
+    const crashed = mkdtempSync(join(tmpdir(), 'pos-standalone-'));
+    cleanup.push(() => {
+      rmSync(running, { recursive: true, force: true });
+      rmSync(crashed, { recursive: true, force: true });
+    });
+    const first = await startTestHost({ sandbox, dataDir: running });
+    cleanup.push(() => first.close());
+    const reader = await standaloneReader(first);
+    const created = await first.call('payments.create', { amount: 4100, currency: 'EUR', readerId: reader.id });
+    await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    // What a kill -9 now leaves on disk, while the terminal has the amount.
+    const live = new Database(join(running, 'journal.db'), { readonly: true, fileMustExist: true });
+    try {
+      live.exec(`VACUUM INTO '${join(crashed, 'journal.db')}'`);
+    } finally {
+      live.close();
+    }
+    const second = await startTestHost({ sandbox, dataDir: crashed });
+    cleanup.push(() => second.close());
+    const [payment] = (await second.call('payments.list', { filter: 'attention', limit: 5 })).filter(
+      (p) => p.id === created.id,
+    );
+    expect(payment).toMatchObject({ status: 'unknown' });
+    expect(payment!.attention?.reason).toMatch(/app stopped while the reader was collecting/);
+    expect((await second.fail('payments.cancel', { paymentId: created.id })).message).toMatch(/last ticket/);
+    const settled = await second.call('attention.resolve', { paymentId: created.id, resolution: 'not_charged' });
+    expect(settled.status).not.toBe('unknown');
+  });
+
   it('a refund the app was killed during: settled from the ticket after the restart', async () => {
     const sandbox = await startSandbox({ port: 0, db: ':memory:' });
     cleanup.push(() => sandbox.close());
