@@ -372,6 +372,24 @@ describe('Process payment screen', () => {
     expect(screen.getByRole('button', { name: 'Send to reader' })).toBeTruthy();
   });
 
+  it('without a selection, shows the one payment under way at once (after a reload, say)', async () => {
+    const onReader = makePayment({ id: 'pay_onread001', status: 'in_progress', readerStage: 'waiting_for_card' });
+    const waiting = makePayment({ id: 'pay_waiting01', status: 'pending', description: 'Table 9' });
+    const { store } = await renderApp(
+      new FakeBridge(makeSnapshot({ seq: 5, payments: [onReader, waiting], readers: [makeReader()] })),
+      { screen: 'process' },
+    );
+    await waitFor(() => expect(store.getState().ui.selectedPaymentId).toBe(onReader.id));
+    expect(paymentStatus().textContent).toMatch(/Waiting for card/);
+    // Two under way: the cashier picks.
+    const other = makePayment({ id: 'pay_onread002', status: 'in_progress', readerStage: 'sent' });
+    const two = await renderApp(
+      new FakeBridge(makeSnapshot({ seq: 5, payments: [onReader, other], readers: [makeReader()] })),
+      { screen: 'process' },
+    );
+    expect(two.store.getState().ui.selectedPaymentId).toBe(null);
+  });
+
   it('says what an unknown outcome waits for: the reader, or the gateway (issue 9 #8)', async () => {
     const onReader = makePayment({
       id: 'pay_unknown001',

@@ -406,6 +406,7 @@ function PaymentOnReaderOrLink() {
   const connection = usePos((s) => s.link.connection);
   const busyMap = usePos((s) => s.busy);
   const processPayment = usePos((s) => s.processPayment);
+  const selectPayment = usePos((s) => s.selectPayment);
   const cancelPayment = usePos((s) => s.cancelPayment);
   const setScreen = usePos((s) => s.setScreen);
   const testMode = usePos((s) => s.host.mode === 'test');
@@ -416,6 +417,13 @@ function PaymentOnReaderOrLink() {
   const payment = selectedId ? payments[selectedId] : undefined;
   const readers = useMemo(() => pairedReaders(allReaders), [allReaders]);
   const open = useMemo(() => openPayments(payments), [payments]);
+  // Nothing chosen (after a reload, say) and one payment under way: on a reader, or waiting for the
+  // customer to pay its link or choose a tip. That is the one the cashier is looking for.
+  const underWay = open.filter((p) => p.status === 'in_progress' || (p.status === 'pending' && p.channel === 'link'));
+  const only = !selectedId && !pendingCharge && underWay.length === 1 ? underWay[0]!.id : null;
+  useEffect(() => {
+    if (only) selectPayment(only);
+  }, [only, selectPayment]);
 
   const pickedReader = readers.find((r) => r.id === picked && isOnline(r));
   const paymentReader = payment?.readerId ? readers.find((r) => r.id === payment.readerId) : undefined;
