@@ -175,10 +175,17 @@ describe('Create payment screen', () => {
     await user.type(amountInput(), '{Enter}');
     fireEvent.submit(charge.form!);
     expect(bridge.count('payments.create')).toBe(1);
+    const charged = bridge.inputs('payments.create')[0]!.orderReference;
+    // The cashier starts typing the next sale meanwhile.
+    await user.clear(amountInput());
+    await user.type(amountInput(), '44');
     pending.resolve(ok(makePayment({ id: 'pay_inflight01', status: 'in_progress', readerStage: 'sent' })));
     await waitFor(() => expect(store.getState().ui.selectedPaymentId).toBe('pay_inflight01'));
-    // The cashier went back to the form: the answer does not pull them away from it.
+    // The answer does not pull them away from the form, nor wipe what they typed; the next sale
+    // gets an order reference of its own.
     expect(store.getState().ui.screen).toBe('create');
+    expect(amountInput().value).toBe('€0.44');
+    expect(store.getState().ui.draft.autoReference).not.toBe(charged);
     expect(bridge.count('payments.create')).toBe(1);
   });
 

@@ -20,6 +20,7 @@ import {
 } from './selectors';
 import { LAST_CURRENCY_KEY, remember, type Preferences } from './ui-slice';
 import { surelyNotDone } from '../lib/errors';
+import { newOrderReference } from '../lib/order-ref';
 import type { CommandsSlice, PosState } from './types';
 
 /** Commands that move money: never re-sent by the UI; an unknown outcome means "refresh, then look". */
@@ -212,6 +213,7 @@ export const createCommandsSlice =
         const onReader = draftChannel(state.ui.draft, gateway) === 'card_present';
         const sendsTo =
           onReader && target && (target.standalone || byGateway) && !input.savedCardId ? target.id : undefined;
+        const charged = state.ui.draft;
         const sending = run(
           'payments.create',
           { ...input, ...(tip ?? {}), ...(sendsTo ? { readerId: sendsTo } : {}) },
@@ -276,7 +278,21 @@ export const createCommandsSlice =
         if (sendsTo) get().chooseReader(sendsTo);
         remember(prefs, LAST_CURRENCY_KEY, currency);
         set((s) => ({ ui: { ...s.ui, lastCurrency: currency } }));
-        get().resetDraft();
+        // The form starts over for the next sale, unless the cashier went back to it meanwhile and
+        // is already typing: that is the next sale, kept, under an order reference of its own.
+        if (get().ui.draft === charged) get().resetDraft();
+        else
+          set((s) => ({
+            ui: {
+              ...s.ui,
+              draft: {
+                ...s.ui.draft,
+                autoReference: newOrderReference(),
+                orderReference:
+                  s.ui.draft.orderReference.trim() === input.orderReference ? '' : s.ui.draft.orderReference,
+              },
+            },
+          }));
         get().selectPayment(payment.id);
         // The screen was drawn before the answer: unless the reader has it (nothing to press then),
         // put the focus where the answer says, e.g. on "Send to reader" when no reader got it.
