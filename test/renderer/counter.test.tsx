@@ -133,6 +133,11 @@ describe('tips at the counter', () => {
       store.getState().setScreen('process');
     });
     const tips = await screen.findByRole('group', { name: 'Tip typed by the cashier' });
+    // While the tip is awaited the payment says so, not "Creating the payment…", and shows no reader steps.
+    expect(document.querySelector('.payment-card .payment-state')!.textContent).toBe(
+      'Waiting for the tip: nothing has been sent to a reader or charged yet.',
+    );
+    expect(screen.queryByRole('list', { name: 'Progress' })).toBeNull();
     await user.click(within(tips).getByRole('button', { name: '20 % (€4.00)' }));
     expect(bridge.inputs('payments.setTip')).toEqual([
       { paymentId: waiting.id, tip: { kind: 'percent', percent: 20 } },

@@ -4,7 +4,9 @@ import type { PaymentView, ReaderStatus, ReaderView } from '../../../common/cont
 export function paymentStateText(payment: PaymentView): string {
   switch (payment.status) {
     case 'creating':
-      return 'Creating the payment…';
+      return payment.tip?.state === 'awaiting'
+        ? 'Waiting for the tip: nothing has been sent to a reader or charged yet.'
+        : 'Creating the payment…';
     case 'pending':
       if (payment.channel === 'link')
         return payment.payUrl

@@ -160,7 +160,7 @@ function PaymentCard({ payment, readerLabel }: { payment: PaymentView; readerLab
         {payment.channel === 'link' ? ' · pay by link' : ''}
         {payment.card ? ` · ${payment.card.brand} •••• ${payment.card.last4}` : ''}
       </p>
-      {payment.channel === 'card_present' ? <Steps payment={payment} /> : null}
+      {payment.channel === 'card_present' && payment.tip?.state !== 'awaiting' ? <Steps payment={payment} /> : null}
       <p className={`payment-state payment-state--${payment.status}`} role="status">
         {paymentStateText(payment)}
         {readerLabel ? ` (${readerLabel})` : ''}
