@@ -173,6 +173,8 @@ describe('Readers screen', () => {
 
     await user.click(within(screen.getByRole('article', { name: /Terrace/ })).getByRole('button', { name: 'Forget' }));
     expect(bridge.count('readers.forget')).toBe(0);
+    // The confirmation has the focus: Enter would forget.
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Yes, forget Terrace' }));
     await user.click(screen.getByRole('button', { name: 'Yes, forget Terrace' }));
     await waitFor(() => expect(bridge.inputs('readers.forget')).toEqual([{ readerId: 'rdr_cloud1' }]));
     await waitFor(() => expect(screen.queryByRole('article', { name: /Terrace/ })).toBeNull());

@@ -1,9 +1,10 @@
 import { useState } from 'react';
 import type { AttentionView, CommandError } from '../../../common/contract';
+import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
 import { money, timeAgo } from '../lib/format';
-import { useFocusOnMount, useNow } from '../lib/hooks';
+import { useNow } from '../lib/hooks';
 import { statusLabel } from '../lib/labels';
 
 type Settlement = 'charged' | 'not_charged' | 'credited' | 'not_credited';
@@ -15,21 +16,6 @@ const CONFIRMATIONS: Record<Settlement, string> = {
   credited: 'Yes: the terminal ticket shows the credit',
   not_credited: 'Yes: the terminal ticket shows no credit',
 };
-
-/** The confirmation in place of the choice just made, with the focus on it (Enter confirms). */
-function Confirm({ label, busy, onYes, onBack }: { label: string; busy: boolean; onYes(): void; onBack(): void }) {
-  const yes = useFocusOnMount<HTMLButtonElement>();
-  return (
-    <>
-      <button ref={yes} type="button" className="danger" disabled={busy} onClick={onYes}>
-        {label}
-      </button>
-      <button type="button" onClick={onBack}>
-        Back
-      </button>
-    </>
-  );
-}
 
 function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
   const payment = usePos((s) => s.host.payments[item.paymentId]);
@@ -113,11 +99,12 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
             </>
           ) : null}
           {confirming ? (
-            <Confirm
-              label={CONFIRMATIONS[confirming]}
+            <ConfirmChoice
+              yes={CONFIRMATIONS[confirming]}
+              no="Back"
               busy={busy}
               onYes={() => void resolve(confirming)}
-              onBack={() => setConfirming(null)}
+              onNo={() => setConfirming(null)}
             />
           ) : null}
           {!readerUnknown && !refundUnknown && payment?.status !== 'unknown' ? (

@@ -1,11 +1,12 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { CommandError, PaymentView, TransactionView } from '../../../common/contract';
 import { AmountInput } from '../components/AmountInput';
+import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
 import { money, timeAgo, timeLeft } from '../lib/format';
 import { issueFor } from '../lib/errors';
-import { useFocusOnMount, useNow } from '../lib/hooks';
+import { useNow } from '../lib/hooks';
 
 /** One uncaptured authorisation, from the host's journal or only known to the gateway. */
 export interface Authorisation {
@@ -145,7 +146,13 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
             Capture
           </button>
           {confirmCancel ? (
-            <ConfirmCancel working={working} onYes={() => void cancel()} onNo={() => setConfirmCancel(false)} />
+            <ConfirmChoice
+              yes="Yes, cancel the authorisation"
+              no="Keep it"
+              busy={working}
+              onYes={() => void cancel()}
+              onNo={() => setConfirmCancel(false)}
+            />
           ) : (
             <button type="button" className="danger" disabled={working} onClick={() => setConfirmCancel(true)}>
               Cancel authorisation
@@ -155,21 +162,6 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
         <ErrorBox error={error} shownPaths={['amount']} />
       </form>
     </li>
-  );
-}
-
-/** "Cancel authorisation?" in place of its button, with the focus on it (Enter cancels, Tab to Keep it). */
-function ConfirmCancel({ working, onYes, onNo }: { working: boolean; onYes(): void; onNo(): void }) {
-  const yes = useFocusOnMount<HTMLButtonElement>();
-  return (
-    <>
-      <button ref={yes} type="button" className="danger" disabled={working} onClick={onYes}>
-        Yes, cancel the authorisation
-      </button>
-      <button type="button" onClick={onNo}>
-        Keep it
-      </button>
-    </>
   );
 }
 

@@ -1,5 +1,6 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import type { CommandError, ReaderView } from '../../../common/contract';
+import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
@@ -93,14 +94,13 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
             </button>
           )}
           {confirmForget ? (
-            <>
-              <button type="button" className="danger" disabled={busy} onClick={() => void forget()}>
-                Yes, forget {reader.label}
-              </button>
-              <button type="button" onClick={() => setConfirmForget(false)}>
-                Keep it
-              </button>
-            </>
+            <ConfirmChoice
+              yes={`Yes, forget ${reader.label}`}
+              no="Keep it"
+              busy={busy}
+              onYes={() => void forget()}
+              onNo={() => setConfirmForget(false)}
+            />
           ) : (
             <button type="button" className="danger" disabled={busy} onClick={() => setConfirmForget(true)}>
               Forget
