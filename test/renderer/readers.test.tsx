@@ -12,6 +12,7 @@ import {
   ok,
   renderApp,
 } from './helpers';
+import { defaultReader } from '../../renderer/src/store/selectors';
 
 const discovered = makeReader({
   id: 'rdr_usb_found',
@@ -179,6 +180,20 @@ describe('Readers screen', () => {
     await waitFor(() => expect(bridge.inputs('readers.forget')).toEqual([{ readerId: 'rdr_cloud1' }]));
     await waitFor(() => expect(screen.queryByRole('article', { name: /Terrace/ })).toBeNull());
     expect(store.getState().host.readers.map((r) => r.id)).not.toContain('rdr_cloud1');
+  });
+
+  it('shows a reader busy only with a payment on it or one it may hold, not with its finished last one', async () => {
+    const action = (status: string) => ({ paymentId: null, transactionId: `tx_${status}`, stage: null, status });
+    const readers = [
+      makeReader({ id: 'rdr_done', label: 'Done reader', kind: 'cloud', hosted: false, action: action('succeeded') }),
+      makeReader({ id: 'rdr_held', label: 'Held reader', action: action('unknown') }),
+    ];
+    const { store } = await renderApp(new FakeBridge(makeSnapshot({ readers })), { screen: 'readers' });
+    expect(within(screen.getByRole('article', { name: /Done reader/ })).getByText('No current action.')).toBeTruthy();
+    expect(
+      within(screen.getByRole('article', { name: /Held reader/ })).getByText(/Busy with .* — unknown/),
+    ).toBeTruthy();
+    expect(defaultReader(store.getState())?.id).toBe('rdr_done');
   });
 
   it('follows readers events pushed by the host', async () => {

@@ -8,6 +8,7 @@ import { describedBy, Field } from '../components/Field';
 import { SplitEditor } from '../components/SplitEditor';
 import { usePos } from '../store/context';
 import {
+  busyWith,
   choosesChannel,
   defaultReader,
   displayConnected,
@@ -110,7 +111,7 @@ function ReaderChoice() {
           <option key={r.id} value={r.id}>
             {r.label}
             {r.standalone ? " (shop's own bank)" : ''}
-            {r.action ? ' — busy' : ''}
+            {busyWith(r) ? ' — busy' : ''}
           </option>
         ))}
       </select>

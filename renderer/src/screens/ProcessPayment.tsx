@@ -8,6 +8,7 @@ import { TipEntry } from '../components/TipEntry';
 import { TIP_PRESETS as DEFAULT_TIP_PRESETS, type TipChoice } from '../../../common/tips';
 import { usePos } from '../store/context';
 import {
+  busyWith,
   canCancel,
   currentDecline,
   defaultReader,
@@ -64,10 +65,11 @@ function Steps({ payment }: { payment: PaymentView }) {
 
 /** What a reader is doing, as far as this payment is concerned. */
 function readerActivity(reader: ReaderView, payment: PaymentView): string {
-  if (!isOnline(reader) || !reader.action) return '';
+  const action = busyWith(reader);
+  if (!isOnline(reader) || !action) return '';
   const thisPayment =
-    reader.action.paymentId === payment.id ||
-    (payment.transactionId !== null && reader.action.transactionId === payment.transactionId);
+    action.paymentId === payment.id ||
+    (payment.transactionId !== null && action.transactionId === payment.transactionId);
   return thisPayment ? ', with this payment' : ', busy with another payment';
 }
 

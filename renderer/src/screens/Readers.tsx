@@ -7,6 +7,7 @@ import { usePos } from '../store/context';
 import { money, timeAgo } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { useNow } from '../lib/hooks';
+import { busyWith } from '../store/selectors';
 import { READER_STATUS_LABELS, readerKind, STAGE_LABELS } from '../lib/labels';
 
 type Report = (message: string | null, error: CommandError | null) => void;
@@ -14,7 +15,8 @@ type Report = (message: string | null, error: CommandError | null) => void;
 function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; report: Report }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy[`reader:${reader.id}`] === true);
-  const payment = usePos((s) => (reader.action?.paymentId ? s.host.payments[reader.action.paymentId] : undefined));
+  const action = busyWith(reader);
+  const payment = usePos((s) => (action?.paymentId ? s.host.payments[action.paymentId] : undefined));
   const [confirmForget, setConfirmForget] = useState(false);
   const titleId = `reader-${reader.id}`;
   // A reader this app drives sits idle while the gateway takes payments by link (the host refuses to
@@ -71,18 +73,16 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
             <input
               type="checkbox"
               checked={reader.standalone}
-              disabled={busy || reader.action !== null}
+              disabled={busy || busyWith(reader) !== null}
               onChange={(e) => void setStandalone(e.target.checked)}
             />
             This reader charges through its own bank (no gateway: amounts go straight to the terminal)
           </label>
         ) : null}
-        {reader.action ? (
+        {action ? (
           <p>
-            Busy with {payment ? money(payment.amount, payment.currency) : `transaction ${reader.action.transactionId}`}
-            {reader.action.stage
-              ? ` — ${STAGE_LABELS[reader.action.stage] ?? reader.action.stage}`
-              : ` — ${reader.action.status}`}
+            Busy with {payment ? money(payment.amount, payment.currency) : `transaction ${action.transactionId}`}
+            {action.stage ? ` — ${STAGE_LABELS[action.stage] ?? action.stage}` : ` — ${action.status}`}
           </p>
         ) : (
           <p className="muted">No current action.</p>

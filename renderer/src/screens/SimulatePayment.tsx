@@ -54,7 +54,8 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
 
-  const waiting = readers.filter((r) => r.action && r.canPresentTestCards);
+  // On the reader now (not one it may hold from before, whose outcome only a person can tell).
+  const waiting = readers.filter((r) => r.action?.status === 'in_progress' && r.canPresentTestCards);
   const reader = waiting.find((r) => r.id === readerPick) ?? waiting[0] ?? null;
   const payment = reader?.action?.paymentId ? payments[reader.action.paymentId] : undefined;
   const cardNumber = card === OTHER ? normaliseCardNumber(other) : card;

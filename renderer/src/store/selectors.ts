@@ -33,9 +33,18 @@ export function pairedReaders(readers: ReaderView[]): ReaderView[] {
  * The reader a new payment goes to: the one last used while it is online and idle, else the first
  * online idle one; when every online reader is busy, the last used (the host then says it is busy).
  */
+/**
+ * What a reader is busy with: a payment on it now, or one whose outcome it may still hold
+ * ('unknown'). The last action a gateway's reader finished is not (it is still in its view).
+ */
+export function busyWith(reader: ReaderView): ReaderView['action'] {
+  const action = reader.action;
+  return action && (action.status === 'in_progress' || action.status === 'unknown') ? action : null;
+}
+
 export function defaultReader(state: Pick<PosState, 'ui' | 'host'>): ReaderView | null {
   const online = state.host.readers.filter(isOnline);
-  const idle = online.filter((r) => !r.action);
+  const idle = online.filter((r) => !busyWith(r));
   const preferred = (list: ReaderView[]) => list.find((r) => r.id === state.ui.readerId);
   return preferred(idle) ?? idle[0] ?? preferred(online) ?? online[0] ?? null;
 }
