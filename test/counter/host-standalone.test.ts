@@ -33,6 +33,36 @@ describe('standalone terminals', () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
 
+  /**
+   * A till on its own data directory and sandbox, and killNow(): what a kill -9 at that moment leaves
+   * on disk (a consistent copy of the journal as committed, once `ready` says so), started again.
+   */
+  const killableTill = async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const running = mkdtempSync(join(tmpdir(), 'pos-standalone-'));
+    const crashed = mkdtempSync(join(tmpdir(), 'pos-standalone-'));
+    cleanup.push(() => {
+      rmSync(running, { recursive: true, force: true });
+      rmSync(crashed, { recursive: true, force: true });
+    });
+    const first = await startTestHost({ sandbox, dataDir: running });
+    cleanup.push(() => first.close());
+    const killNow = async (ready?: (journal: Database.Database) => Promise<unknown>) => {
+      const live = new Database(join(running, 'journal.db'), { readonly: true, fileMustExist: true });
+      try {
+        await ready?.(live);
+        live.exec(`VACUUM INTO '${join(crashed, 'journal.db')}'`);
+      } finally {
+        live.close();
+      }
+      const second = await startTestHost({ sandbox, dataDir: crashed });
+      cleanup.push(() => second.close());
+      return second;
+    };
+    return { first, killNow };
+  };
+
   it('charges, declines and refunds on the terminal without the gateway', async () => {
     const t = await startTestHost();
     cleanup.push(() => t.close());
@@ -196,28 +226,12 @@ describe('standalone terminals', () => {
   });
 
   it('a payment the app was killed while collecting: unknown at the restart, never canceled as "no money taken"', async () => {
-    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => sandbox.close());
-    const running = mkdtempSync(join(tmpdir(), 'pos-standalone-'));
-    const crashed = mkdtempSync(join(tmpdir(), 'pos-standalone-'));
-    cleanup.push(() => {
-      rmSync(running, { recursive: true, force: true });
-      rmSync(crashed, { recursive: true, force: true });
-    });
-    const first = await startTestHost({ sandbox, dataDir: running });
-    cleanup.push(() => first.close());
+    const { first, killNow } = await killableTill();
     const reader = await standaloneReader(first);
     const created = await first.call('payments.create', { amount: 4100, currency: 'EUR', readerId: reader.id });
     await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
-    // What a kill -9 now leaves on disk, while the terminal has the amount.
-    const live = new Database(join(running, 'journal.db'), { readonly: true, fileMustExist: true });
-    try {
-      live.exec(`VACUUM INTO '${join(crashed, 'journal.db')}'`);
-    } finally {
-      live.close();
-    }
-    const second = await startTestHost({ sandbox, dataDir: crashed });
-    cleanup.push(() => second.close());
+    // Killed while the terminal has the amount.
+    const second = await killNow();
     const [payment] = (await second.call('payments.list', { filter: 'attention', limit: 5 })).filter(
       (p) => p.id === created.id,
     );
@@ -229,16 +243,7 @@ describe('standalone terminals', () => {
   });
 
   it('a refund the app was killed during: settled from the ticket after the restart', async () => {
-    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => sandbox.close());
-    const running = mkdtempSync(join(tmpdir(), 'pos-standalone-'));
-    const crashed = mkdtempSync(join(tmpdir(), 'pos-standalone-'));
-    cleanup.push(() => {
-      rmSync(running, { recursive: true, force: true });
-      rmSync(crashed, { recursive: true, force: true });
-    });
-    const first = await startTestHost({ sandbox, dataDir: running });
-    cleanup.push(() => first.close());
+    const { first, killNow } = await killableTill();
     const reader = await standaloneReader(first);
     const created = await first.call('payments.create', { amount: 2500, currency: 'EUR', readerId: reader.id });
     await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
@@ -246,21 +251,13 @@ describe('standalone terminals', () => {
     await first.waitForPayment(created.id, (p) => p.status === 'succeeded');
     // The terminal has the refund and waits for the card; the journal has the refund as sent.
     void first.host.invoke('payments.refund', { paymentId: created.id, amount: 1000 });
-    // What a kill -9 now leaves on disk: a consistent copy of the journal as committed.
-    const live = new Database(join(running, 'journal.db'), { readonly: true, fileMustExist: true });
-    try {
-      await waitFor(
-        () => live.prepare("SELECT 1 FROM operations WHERE kind = 'refund' AND state = 'pending'").get(),
+    const second = await killNow((journal) =>
+      waitFor(
+        () => journal.prepare("SELECT 1 FROM operations WHERE kind = 'refund' AND state = 'pending'").get(),
         5_000,
         'the refund journaled as sent',
-      );
-      live.exec(`VACUUM INTO '${join(crashed, 'journal.db')}'`);
-    } finally {
-      live.close();
-    }
-
-    const second = await startTestHost({ sandbox, dataDir: crashed });
-    cleanup.push(() => second.close());
+      ),
+    );
     const [item] = (await second.call('attention.list', {})).filter((a) => a.paymentId === created.id);
     expect(item).toMatchObject({ reason: expect.stringMatching(/app stopped/), unsettledRefund: { amount: 1000 } });
     expect((await second.fail('payments.refund', { paymentId: created.id, amount: 500 })).code).toBe('conflict');
