@@ -13,6 +13,9 @@ export interface Clock {
   clearTimeout(handle: TimerHandle | undefined): void;
 }
 
+/** Node fires a longer timer after 1 ms (with a warning): a wait of weeks would spin instead. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = (() => {
   const timers = new Map<number, ReturnType<typeof setTimeout>>();
   let nextId = 1;
@@ -20,13 +23,21 @@ export const systemClock: Clock = (() => {
     now: () => Date.now(),
     setTimeout(callback, ms) {
       const id = nextId++;
-      const timer = setTimeout(() => {
-        timers.delete(id);
-        callback();
-      }, ms);
-      // A pending wait must never keep a CLI or a test process alive by itself.
-      timer.unref?.();
-      timers.set(id, timer);
+      // Waits longer than Node's limit (an installment due next month) go in steps under it.
+      const arm = (remaining: number) => {
+        const timer = setTimeout(
+          () => {
+            if (remaining > MAX_TIMER_MS) return arm(remaining - MAX_TIMER_MS);
+            timers.delete(id);
+            callback();
+          },
+          Math.min(remaining, MAX_TIMER_MS),
+        );
+        // A pending wait must never keep a CLI or a test process alive by itself.
+        timer.unref?.();
+        timers.set(id, timer);
+      };
+      arm(ms);
       return { id };
     },
     clearTimeout(handle) {
