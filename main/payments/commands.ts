@@ -16,6 +16,7 @@ import { newPaymentRecord, type PaymentPatch, type PaymentRecord, type SplitReco
 import type { PaymentEngine } from './engine';
 import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
 import { describeStatus, type PaymentSync } from './sync';
+import { planHoldingOrder } from './installments';
 import { orderReferenceOf } from './transactions';
 import { toRefundView, toTransactionView, unsettledTerminalRefund } from './views';
 import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
@@ -172,6 +173,16 @@ export class CashierCommands {
 
   /** An order's attempt that is still open (the same one comes back) or paid (refused); null: none. */
   private openAttempt(orderReference: string, attempts: PaymentRecord[], input: CreateInput): PaymentView | null {
+    const plan = planHoldingOrder(this.journal, orderReference);
+    if (plan) {
+      throw new HostError(
+        'conflict',
+        `Order ${orderReference} is paid in installments (plan ${plan.id}, ${plan.status}). ` +
+          (plan.status === 'active' || plan.status === 'creating' || plan.status === 'unknown'
+            ? 'Abort the plan before charging the order another way.'
+            : 'Charge a new order instead.'),
+      );
+    }
     const live = attempts.find((p) => !['failed', 'canceled'].includes(p.status));
     if (!live) return null;
     if (['creating', 'pending', 'in_progress', 'unknown'].includes(live.status)) {

@@ -13,7 +13,8 @@ import { newId } from '../core/ids';
 import { GatewayError, GatewayUnreachable } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
-import type { InstallmentPlanRecord } from '../store/journal';
+import type { InstallmentPlanRecord, Journal } from '../store/journal';
+import { formatAmount } from '../../common/money';
 import { errorText, type PaymentEngine } from './engine';
 import type { PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
@@ -41,27 +42,69 @@ export class Installments {
     if (issues.length > 0)
       throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
     this.engine.requireOnline('A plan cannot be set up while the gateway is unreachable.');
-    const id = newId('ipl');
     const orderReference = input.orderReference ?? newId('ord', 12);
-    const schedule = splitSchedule(input.amount, input.count, this.engine.clock.now()).map((entry) => ({
-      ...entry,
-      paymentIds: [] as string[],
-    }));
-    const record = this.engine.journal.insertPlan({
-      id,
-      gateway: gateway.name,
-      planId: null,
-      orderReference,
-      idempotencyKey: `plan-${id}`,
-      currency: input.currency,
-      amount: input.amount,
-      schedule,
-      customer: input.customer,
-      status: 'creating',
-      payUrl: null,
-      failure: null,
+    // The same lock as a plain payment for the order: one way of paying an order at a time.
+    return this.engine.exclusive(`order:${orderReference}`, async () => {
+      const same = this.existingPlan(orderReference, input);
+      if (same) return this.view(same);
+      const { journal } = this.engine;
+      const live = journal.findByOrder(orderReference).find((p) => !['failed', 'canceled'].includes(p.status));
+      if (live) {
+        throw new HostError(
+          'conflict',
+          ['creating', 'pending', 'in_progress', 'unknown'].includes(live.status)
+            ? `Order ${orderReference} already has an open payment (${live.id}). Cancel it before paying in installments.`
+            : `Order ${orderReference} is already paid (${live.id}, ${live.status.replace('_', ' ')}).`,
+        );
+      }
+      const id = newId('ipl');
+      const schedule = splitSchedule(input.amount, input.count, this.engine.clock.now()).map((entry) => ({
+        ...entry,
+        paymentIds: [] as string[],
+      }));
+      const record = journal.insertPlan({
+        id,
+        gateway: gateway.name,
+        planId: null,
+        orderReference,
+        idempotencyKey: `plan-${id}`,
+        currency: input.currency,
+        amount: input.amount,
+        schedule,
+        customer: input.customer,
+        status: 'creating',
+        payUrl: null,
+        failure: null,
+      });
+      return this.view(await this.send(record, gateway, true));
     });
-    return this.view(await this.send(record, gateway, true));
+  }
+
+  /**
+   * The order's plan, if it has one that counts: the same plan asked again comes back (a cashier
+   * pressing Charge twice); any other is refused, as a second payment for a paid order is.
+   */
+  private existingPlan(orderReference: string, input: CreateInput): InstallmentPlanRecord | null {
+    const plan = planHoldingOrder(this.engine.journal, orderReference);
+    if (!plan) return null;
+    if (plan.status === 'completed')
+      throw new HostError('conflict', `Order ${orderReference} is already paid in installments (plan ${plan.id}).`);
+    if (plan.status === 'aborted')
+      throw new HostError(
+        'conflict',
+        `Order ${orderReference} was partly paid in installments (plan ${plan.id}, aborted). Refund what was paid before paying it again.`,
+      );
+    const sameTerms =
+      plan.amount === input.amount &&
+      plan.currency === input.currency &&
+      plan.schedule.length === input.count &&
+      plan.customer.email.toLowerCase() === input.customer.email.toLowerCase();
+    if (!sameTerms)
+      throw new HostError(
+        'conflict',
+        `Order ${orderReference} already has a plan of ${formatAmount(plan.amount, plan.currency)} in ${plan.schedule.length} installments (${plan.id}). Abort it before setting up another.`,
+      );
+    return plan;
   }
 
   /** The till's plans, newest first, brought up to date with the gateway where it answers. */
@@ -224,6 +267,23 @@ export class Installments {
       throw new HostError('conflict', `${gateway.label} does not take payments in installments.`);
     return gateway;
   }
+}
+
+/**
+ * The plan an order is being (or was) paid by, if any: every plan but a failed one, and an aborted
+ * one only while money it took is still with the shop. Such an order takes no other payment.
+ */
+export function planHoldingOrder(journal: Journal, orderReference: string): InstallmentPlanRecord | undefined {
+  return journal.plansForOrder(orderReference).find((plan) => {
+    if (plan.status === 'failed') return false;
+    if (plan.status !== 'aborted') return true;
+    return plan.schedule.some((entry) =>
+      entry.paymentIds.some((id) => {
+        const payment = journal.findByTransactionId(id);
+        return payment !== undefined && !['failed', 'canceled', 'refunded'].includes(payment.status);
+      }),
+    );
+  });
 }
 
 function isFinal(status: string): boolean {

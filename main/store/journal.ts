@@ -898,6 +898,14 @@ export class Journal {
     return row && toPlan(row);
   }
 
+  /** The order's plans, newest first. */
+  plansForOrder(orderReference: string): InstallmentPlanRecord[] {
+    return this.db
+      .prepare(`${SELECT_PLAN} WHERE order_reference = ? ORDER BY created_at DESC, id DESC`)
+      .all<RawPlan>(orderReference)
+      .map(toPlan);
+  }
+
   listPlans(limit: number): InstallmentPlanRecord[] {
     return this.db.prepare(`${SELECT_PLAN} ORDER BY created_at DESC, id DESC LIMIT ?`).all<RawPlan>(limit).map(toPlan);
   }

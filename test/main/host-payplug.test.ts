@@ -183,6 +183,53 @@ describe('a till on PayPlug', () => {
     expect((await t.call('installments.list', {})).find((p) => p.id === plan.id)?.status).toBe('aborted');
   });
 
+  it('an order is paid one way only: a plan or a payment, never both, and never two plans', async () => {
+    const t = track(await payplugTill());
+    const customer = { email: 'alan@example.com', firstName: 'Alan', lastName: 'Turing' };
+    const terms = { amount: 9000, currency: 'EUR', count: 3, customer, orderReference: 'ORD-PLAN' } as const;
+    const plan = await t.call('installments.create', terms);
+    // Charge pressed twice: the same plan comes back, nothing new at the gateway.
+    expect((await t.call('installments.create', terms)).id).toBe(plan.id);
+    expect(await t.fail('installments.create', { ...terms, count: 2 })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/already has a plan of €90\.00 in 3 installments/),
+    });
+    expect(
+      await t.fail('payments.create', { amount: 9000, currency: 'EUR', orderReference: 'ORD-PLAN' }),
+    ).toMatchObject({ code: 'conflict', message: expect.stringMatching(/paid in installments .*Abort the plan/) });
+    // The first part paid, then the plan aborted: the shop still holds that money, so the order
+    // takes no other payment until it is refunded.
+    await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    await waitFor(async () => {
+      const plans = await t.call('installments.list', {});
+      return plans.find((p) => p.id === plan.id)?.schedule[0]?.paid ? true : undefined;
+    });
+    await t.call('installments.abort', { planId: plan.id });
+    expect(await t.fail('installments.create', terms)).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/partly paid in installments/),
+    });
+    expect(
+      await t.fail('payments.create', { amount: 9000, currency: 'EUR', orderReference: 'ORD-PLAN' }),
+    ).toMatchObject({ code: 'conflict' });
+    expect((await t.call('installments.list', {})).filter((p) => p.orderReference === 'ORD-PLAN')).toHaveLength(1);
+
+    // And the other way round: an order with an open payment, or a paid one, gets no plan.
+    const open = await t.call('payments.create', { amount: 4000, currency: 'EUR', orderReference: 'ORD-PAY' });
+    expect(await t.fail('installments.create', { ...terms, orderReference: 'ORD-PAY' })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/already has an open payment .*Cancel it/),
+    });
+    await payplug(t, 'POST', `/_sandbox/payments/${open.transactionId}/pay`, { card_number: '4242424242424242' });
+    await t.waitForPayment(open.id, (p) => p.status === 'succeeded', 5_000);
+    expect(await t.fail('installments.create', { ...terms, orderReference: 'ORD-PAY' })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/ORD-PAY is already paid/),
+    });
+  });
+
   it('switching the till from PlutoPay to PayPlug and back loses nothing', async () => {
     const t = track(await startTestHost({ tuning: { remotePollMs: 50 } }));
     const reader = await t.onlineReader();

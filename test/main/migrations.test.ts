@@ -251,6 +251,23 @@ describe('journal migrations upgrade a database with rows in it', () => {
     ]);
   });
 
+  it('008 plan orders: plans keep their rows and are found by their order through the new index', () => {
+    const db = databaseAt(7);
+    db.prepare(
+      `INSERT INTO installment_plans (id, gateway, plan_id, order_reference, idempotency_key, currency, amount,
+         schedule, customer, status, pay_url, failure, created_at, updated_at)
+       VALUES ('ipl_a', 'payplug', 'ins_1', 'ORD-1', 'plan-ipl_a', 'EUR', 9000, '[]', '{}', 'active', NULL, NULL, ?, ?)`,
+    ).run(AT, AT);
+    upgrade(db, 8);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    expect(journal.plansForOrder('ORD-1').map((p) => [p.id, p.status])).toEqual([['ipl_a', 'active']]);
+    expect(journal.plansForOrder('ORD-2')).toEqual([]);
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN SELECT id FROM installment_plans WHERE order_reference = ?`)
+      .all<{ detail: string }>('ORD-1');
+    expect(plan.map((row) => row.detail).join(' ')).toMatch(/USING INDEX installment_plans_order/);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -277,6 +294,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'splits',
       'counter-day',
       'request-ids',
+      'plan-orders',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

@@ -6,6 +6,7 @@ import { migration as gateways } from './004-gateways';
 import { migration as splits } from './005-splits';
 import { migration as counterDay } from './006-counter-day';
 import { migration as requestIds } from './007-request-ids';
+import { migration as planOrders } from './008-plan-orders';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -16,6 +17,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   splits,
   counterDay,
   requestIds,
+  planOrders,
 ];
 
 export type { Migration };
