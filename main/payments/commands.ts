@@ -104,6 +104,7 @@ export class CashierCommands {
     const channel = channelFor(input.channel, input.captureMethod, gateway);
     const tipping = this.tipFields(input);
     checkCreate({ ...input, amount: tipping.amount }, gateway);
+    this.checkSavedCard(input, gateway);
     const orderReference = input.orderReference ?? newId('ord', 12);
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);
@@ -169,6 +170,20 @@ export class CashierCommands {
       // overlapping between their look-ups would make two payments.
       return this.engine.view(await this.engine.exclusive(record.id, () => this.recovery.sendCreate(record, true)));
     });
+  }
+
+  /**
+   * A saved card is charged only for the customer who saved it on this till, and never after they
+   * asked the till to forget it (the gateway has no way to delete it: the till is what refuses).
+   */
+  private checkSavedCard(input: CreateInput, gateway: PaymentGateway): void {
+    if (!input.savedCardId || !gateway.capabilities.savedCards) return;
+    const email = input.customer?.email;
+    if (email && this.journal.savedCards(gateway.name, email).some((card) => card.cardId === input.savedCardId)) return;
+    const message = email
+      ? `not a card ${email} saved on this till, or they asked to forget it`
+      : 'name the customer who saved the card';
+    throw new HostError('validation', `savedCardId: ${message}`, { issues: [{ path: 'savedCardId', message }] });
   }
 
   /** An order's attempt that is still open (the same one comes back) or paid (refused); null: none. */

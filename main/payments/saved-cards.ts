@@ -1,8 +1,9 @@
 /**
  * Cards a gateway keeps for returning customers. When a customer agreed to save their card on the
  * gateway's page, the paid payment names the card; the till keeps that id against the customer's
- * email, so the next time the cashier can charge it in one click. The gateway offers no way to
- * delete a saved card: forgetting one drops it from the till's records.
+ * email, so the next time the cashier can charge it in one click — for that customer only. The
+ * gateway offers no way to delete a saved card: forgetting one marks it forgotten in the till's
+ * records, and the till refuses to charge it from then on (PaymentCommands.checkSavedCard).
  */
 import type { SavedCardView } from '../../common/contract';
 import { HostError } from '../core/errors';

@@ -162,8 +162,35 @@ describe('a till on PayPlug', () => {
       customer,
     });
     expect((await t.waitForPayment(again.id, (p) => p.status === 'succeeded', 5_000)).amountCaptured).toBe(800);
+    // Another customer cannot be charged on Ada's card, nor can a charge name no customer.
+    const bob = { email: 'bob@example.com', firstName: 'Bob', lastName: 'Smith' };
+    const onBob = await t.fail('payments.create', {
+      amount: 900,
+      currency: 'EUR',
+      savedCardId: card!.cardId,
+      customer: bob,
+    });
+    expect(onBob).toMatchObject({
+      code: 'validation',
+      issues: [{ path: 'savedCardId', message: expect.stringMatching(/not a card bob@example\.com saved/) }],
+    });
+    expect(await t.fail('payments.create', { amount: 900, currency: 'EUR', savedCardId: card!.cardId })).toMatchObject({
+      code: 'validation',
+      issues: [{ path: 'savedCardId' }],
+    });
     await t.call('savedCards.forget', { cardId: card!.cardId });
     expect(await t.call('savedCards.list', { customer: customer.email })).toEqual([]);
+    // Forgotten means never charged again from this till, though the gateway still holds it.
+    expect(
+      await t.fail('payments.create', { amount: 700, currency: 'EUR', savedCardId: card!.cardId, customer }),
+    ).toMatchObject({
+      code: 'validation',
+      issues: [{ path: 'savedCardId', message: expect.stringMatching(/forget/) }],
+    });
+    const charged = (await t.call('payments.list', { filter: 'all' })).filter(
+      (p) => p.amount === 900 || p.amount === 700,
+    );
+    expect(charged).toEqual([]);
   });
 
   it('an installment plan is created with its schedule, the first part paid by link, then aborted', async () => {
