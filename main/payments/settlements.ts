@@ -133,12 +133,10 @@ export class Settlements {
     if (amount === undefined) return;
     const min = gateway.limits.amount.min;
     const rest = split.amount - amount;
-    if (amount > split.amount || amount < min || (rest > 0 && rest < min))
-      throw new HostError(
-        'validation',
-        `Release from ${formatAmount(min, record.currency)} up to the share's ${formatAmount(split.amount, record.currency)}, leaving either nothing or at least ${formatAmount(min, record.currency)} to refund to the customer.`,
-        { issues: [{ path: 'amount', message: `from ${min} to ${split.amount}, leaving 0 or at least ${min}` }] },
-      );
+    if (amount > split.amount || amount < min || (rest > 0 && rest < min)) {
+      const rule = `from ${formatAmount(min, record.currency)} up to the share's ${formatAmount(split.amount, record.currency)}, leaving either nothing or at least ${formatAmount(min, record.currency)} to refund to the customer`;
+      throw new HostError('validation', `Release ${rule}.`, { issues: [{ path: 'amount', message: rule }] });
+    }
   }
 }
 

@@ -158,6 +158,16 @@ describe('Transactions → Settlements', () => {
     await user.keyboard('300001{Enter}');
     expect(amount.value).toBe('₹3,000.01');
     expect(screen.queryByRole('alertdialog')).toBeNull();
+    // Plural refunds no less than ₹1: a release that would leave ₹0.50 for the customer is refused here.
+    await user.clear(amount);
+    await user.keyboard('29950{Enter}');
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(
+      screen.getByText('From ₹1.00 up to ₹300.00, leaving nothing or at least ₹1.00 to refund to the customer.'),
+    ).toBeTruthy();
+    await user.clear(amount);
+    await user.keyboard('50{Enter}');
+    expect(screen.queryByRole('alertdialog')).toBeNull();
     await user.clear(amount);
     await user.keyboard('20000{Enter}');
     const dialog = screen.getByRole('alertdialog', { name: 'Release ₹200.00 of ₹300.00 to merchant 1324?' });
@@ -196,6 +206,20 @@ describe('Transactions → Settlements', () => {
       expect(bridge.inputs('settlements.cancel')).toEqual([{ paymentId: 'pay_court00001', splitId: 'v1-order-ss-a' }]),
     );
     expect(await screen.findByText(/only a held share can be cancelled/)).toBeTruthy();
+  });
+
+  it('a part the gateway refuses shows its reason under the field, with the focus back there', async () => {
+    const bridge = pluralBridge();
+    const rule = "from ₹1.00 up to the share's ₹300.00, leaving either nothing or at least ₹1.00 to refund";
+    bridge.on('settlements.release', () =>
+      fail('validation', `Release ${rule}.`, { issues: [{ path: 'amount', message: rule }] }),
+    );
+    const { user } = await openSettlements(bridge);
+    await user.click(within(item(/Food court/)).getByRole('button', { name: 'Release part…' }));
+    await user.keyboard('15000{Enter}');
+    await user.click(screen.getByRole('button', { name: 'Yes, release' }));
+    expect(await screen.findByText(rule)).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByLabelText('Amount to release to 1324'));
   });
 
   it('follows the host: a share released elsewhere shows at once', async () => {

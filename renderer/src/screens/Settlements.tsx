@@ -144,18 +144,28 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
   const currency = payment.currency;
   const canRelease = split.next.includes('release');
   const canCancel = split.next.includes('cancel');
+  const minimum = usePos((s) => s.host.gateway?.limits.amountMin ?? 1);
   const partRef = useRef<HTMLInputElement>(null);
+  // Back on the field when it opens and when the gateway refused the amount, so it can be retyped.
   useEffect(() => {
-    if (partial) partRef.current?.focus();
-  }, [partial]);
+    if (partial && !asked) partRef.current?.focus();
+  }, [partial, asked, error]);
 
   const askPartial = (event: FormEvent) => {
     event.preventDefault();
-    if (amount <= 0 || amount > split.amount) {
+    // The gateway's own rule: at least its minimum, and what is left for the customer is either
+    // nothing or at least that minimum too (it refunds no less).
+    const rest = split.amount - amount;
+    if (amount < minimum || amount > split.amount || (rest > 0 && rest < minimum)) {
       setError({
         code: 'validation',
         message: 'Check the amount.',
-        issues: [{ path: 'amount', message: `From ${money(1, currency)} up to ${money(split.amount, currency)}.` }],
+        issues: [
+          {
+            path: 'amount',
+            message: `From ${money(minimum, currency)} up to ${money(split.amount, currency)}, leaving nothing or at least ${money(minimum, currency)} to refund to the customer.`,
+          },
+        ],
       });
       return;
     }
