@@ -52,9 +52,17 @@ export class CashierCommands {
     }
   }
 
-  async detail(transactionId: string): Promise<TransactionDetail> {
-    const known = this.journal.findByTransactionId(transactionId);
+  /** A payment's detail, by the gateway's transaction id or by the till's own payment id. */
+  async detail(id: string): Promise<TransactionDetail> {
+    const ownId = this.journal.findByTransactionId(id) ? undefined : this.journal.getPayment(id);
+    const known = this.journal.findByTransactionId(id) ?? ownId;
     if (known?.chargedBy === 'terminal') return this.standaloneDetail(known);
+    if (ownId && !ownId.transactionId)
+      throw new HostError(
+        'conflict',
+        `Payment ${id} is ${describeStatus(ownId.status)}: the gateway has no transaction for it yet.`,
+      );
+    const transactionId = ownId?.transactionId ?? id;
     const gateway = known ? this.engine.gatewayFor(known) : this.engine.options.gateway();
     const payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
     const refunds = await this.engine.call((g) => g.refunds(transactionId), gateway);

@@ -132,6 +132,10 @@ describe('host against the sandbox: the cashier flow', () => {
     const rest = await t.call('payments.refund', { paymentId: created.id });
     expect(rest).toMatchObject({ status: 'refunded', amountRefunded: 3000 });
     const detail = await t.call('transactions.get', { transactionId: created.transactionId });
+    // The till's own payment id finds the same transaction.
+    expect((await t.call('transactions.get', { transactionId: created.id })).transaction.id).toBe(
+      created.transactionId,
+    );
     expect(detail.refunds.map((r) => r.amount).sort()).toEqual([1000, 2000]);
     expect(detail.timeline.map((e) => e.event)).toEqual(
       expect.arrayContaining(['created', 'sent_to_reader', 'succeeded', 'refunded']),
