@@ -715,13 +715,19 @@ export class CashierCommands {
    * — queued, or being sent — is not asked for twice.
    */
   private freshKey(paymentId: string, kind: 'capture' | 'cancel'): string {
-    const earlier = this.journal.operationsFor(paymentId).filter((op) => op.kind === kind);
-    if (earlier.some((op) => op.state === 'pending'))
+    const operations = this.journal.operationsFor(paymentId);
+    // A capture and a cancel of one authorisation exclude each other: once one is queued, the
+    // cashier's instruction is given, and a second, opposite one would be sent or dropped behind it.
+    const queued = operations.find((op) => (op.kind === 'capture' || op.kind === 'cancel') && op.state === 'pending');
+    if (queued)
       throw new HostError(
         'conflict',
-        `A ${kind} of this payment is already queued; it will be sent when the gateway is reachable.`,
+        queued.kind === kind
+          ? `A ${kind} of this payment is already queued; it will be sent when the gateway is reachable.`
+          : `A ${queued.kind} of this payment is queued and will be sent when the gateway is reachable, so it cannot also be ${kind === 'capture' ? 'captured' : 'canceled'}. Once it is done, refund what should not have been taken.`,
         { queued: true },
       );
+    const earlier = operations.filter((op) => op.kind === kind);
     return earlier.length === 0 ? `${kind}-${paymentId}` : `${kind}-${paymentId}-${earlier.length + 1}`;
   }
 

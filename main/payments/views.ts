@@ -109,15 +109,18 @@ export function toPaymentView(
       record.chargedBy === 'terminal'
         ? standaloneActions(record)
         : capabilities && activeGateway === record.gateway
-          ? nextActions(record, capabilities)
+          ? nextActions(record, capabilities, queuedOperations)
           : [],
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
 }
 
-/** What the cashier can do with a payment now, given what its gateway can do. */
-export function nextActions(record: PaymentRecord, capabilities: GatewayCapabilities): PaymentAction[] {
+/**
+ * What the cashier can do with a payment now, given what its gateway can do. `queued`: its money
+ * operations waiting for the gateway (a queued capture or cancel leaves nothing else to do).
+ */
+export function nextActions(record: PaymentRecord, capabilities: GatewayCapabilities, queued = 0): PaymentAction[] {
   const actions: PaymentAction[] = [];
   switch (record.status) {
     case 'pending':
@@ -129,11 +132,14 @@ export function nextActions(record: PaymentRecord, capabilities: GatewayCapabili
       break;
     case 'in_progress':
     case 'creating':
-    case 'unknown':
       actions.push('cancel');
       break;
+    case 'unknown':
+      // A reader that had the card request may have charged it: only the cashier's check settles it.
+      if (!(record.readerId && record.actionId)) actions.push('cancel');
+      break;
     case 'requires_capture':
-      actions.push('capture', 'cancel');
+      if (queued === 0) actions.push('capture', 'cancel');
       break;
     case 'succeeded':
     case 'partially_refunded':

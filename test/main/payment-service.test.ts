@@ -99,6 +99,48 @@ describe('payments against a fake gateway (the port)', () => {
     expect(reconciled.transactionId).toBe(created.transactionId);
   });
 
+  it('a queued capture refuses a cancel (and the other way round): no instruction is dropped', async () => {
+    // Found by a tester: both were queued while offline; the second was then dropped without a word.
+    const { gateway, service, journal } = setup(new FakeGateway());
+    const authorised = async (orderReference: string) => {
+      const created = await service.commands.create({
+        amount: 5000,
+        currency: 'USD',
+        captureMethod: 'manual',
+        orderReference,
+      });
+      Object.assign(gateway.payments.get(created.transactionId!)!, {
+        status: 'requires_capture',
+        amountCapturable: 5000,
+      });
+      return service.reconcileNow(created.id);
+    };
+    const first = await authorised('QUEUED-CAPTURE');
+    const second = await authorised('QUEUED-CANCEL');
+    gateway.failChanges(10);
+    await expect(service.commands.capture({ paymentId: first.id, amount: 3000 })).rejects.toMatchObject({
+      code: 'offline',
+      extra: { queued: true },
+    });
+    await expect(service.commands.cancel({ paymentId: first.id })).rejects.toThrow(
+      /A capture of this payment is queued .* cannot also be canceled/,
+    );
+    expect(service.list('all', 10).find((p) => p.id === first.id)?.next).toEqual([]);
+    await expect(service.commands.cancel({ paymentId: second.id })).rejects.toMatchObject({
+      code: 'offline',
+      extra: { queued: true },
+    });
+    await expect(service.commands.capture({ paymentId: second.id })).rejects.toThrow(
+      /A cancel of this payment is queued .* cannot also be captured/,
+    );
+    gateway.failChanges(0);
+    await service.recovery.drainQueue();
+    expect(journal.getPayment(first.id)).toMatchObject({ status: 'succeeded', amountCaptured: 3000 });
+    expect(journal.getPayment(second.id)?.status).toBe('canceled');
+    for (const id of [first.id, second.id])
+      expect(journal.operationsFor(id).filter((op) => op.kind === 'capture' || op.kind === 'cancel')).toHaveLength(1);
+  });
+
   it('a cancel asked again is refused while one is queued, and sent with a new key after one was refused', async () => {
     // Found by the Plural soak lane: a second cancel reused the first one's key and failed on the
     // journal's unique key ("Something went wrong in the host"), so an authorisation whose first
