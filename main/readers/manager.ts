@@ -7,6 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock';
 import type { ReaderView } from '../../common/contract';
+import { formatAmount } from '../../common/money';
 import { SimulatedReader } from '../../drivers/simulated/reader';
 import type { CardOutcome, DiscoveredDevice, Reader, ReaderRegistry, SimulatedFault } from '../../drivers/types';
 import { inBackground } from '../core/background';
@@ -203,6 +204,15 @@ export class ReaderManager implements ReaderDirectory {
     const record = this.options.journal.getReader(readerId);
     if (controller?.action)
       throw new HostError('conflict', 'This reader is collecting a payment. Finish or cancel it first.');
+    // Forgotten, it could never be cancelled or settled: the payment would be stuck behind it.
+    const held = this.options.journal.heldByReader(readerId);
+    if (held)
+      throw new HostError(
+        'conflict',
+        held.status === 'unknown'
+          ? `This reader may hold a payment whose outcome is unknown (${formatAmount(held.amount, held.currency)}, order ${held.orderReference}): settle it in Needs attention (F8) first.`
+          : `This reader is collecting a payment (${formatAmount(held.amount, held.currency)}, order ${held.orderReference}). Finish or cancel it first.`,
+      );
     if (!controller || !record) {
       const cloud = this.cloudById(readerId);
       if (!cloud) throw new HostError('not_found', `No reader ${readerId}.`);

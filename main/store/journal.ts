@@ -527,6 +527,19 @@ export class Journal {
       .get<PaymentRecord>(readerId);
   }
 
+  /**
+   * The payment a reader is busy with, if any: one it is collecting, or one whose outcome it could
+   * not tell (it may still hold it). Such a reader cannot be forgotten.
+   */
+  heldByReader(readerId: string): PaymentRecord | undefined {
+    return this.db
+      .prepare(
+        `${SELECT_PAYMENT} WHERE status IN ('in_progress', 'unknown') AND reader_id = ?
+           AND (status = 'in_progress' OR action_id IS NOT NULL) ORDER BY created_at LIMIT 1`,
+      )
+      .get<PaymentRecord>(readerId);
+  }
+
   /** Every attempt for one order, oldest first. */
   findByOrder(orderReference: string): PaymentRecord[] {
     return this.db

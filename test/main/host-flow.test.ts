@@ -181,6 +181,11 @@ describe('host against the sandbox: the cashier flow', () => {
     );
     const created = await t.call('payments.create', { amount: 1500, currency: 'EUR' });
     await t.call('payments.process', { paymentId: created.id, readerId: cloud.id });
+    // Forgotten mid-payment, the payment could never be cancelled: refused while it collects.
+    expect(await t.fail('readers.forget', { readerId: cloud.id })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/collecting a payment \(€15\.00/),
+    });
     await t.call('simulate.presentCard', { readerId: cloud.id, cardNumber: '4242424242424242' });
     await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
   });

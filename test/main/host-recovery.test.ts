@@ -259,6 +259,11 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     const created = await t.call('payments.create', { amount: 2600, currency: 'EUR' });
     await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
     await t.waitForPayment(created.id, (p) => p.status === 'unknown');
+    // The reader may hold it: forgetting the reader would leave nobody to settle it with.
+    expect(await t.fail('readers.forget', { readerId: reader.id })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/outcome is unknown .*Needs attention/),
+    });
     expect((await t.fail('attention.resolve', { paymentId: created.id, resolution: 'dismiss' })).code).toBe('conflict');
     await t.call('attention.resolve', { paymentId: created.id, resolution: 'not_charged' });
     const settled = await t.waitForPayment(created.id, (p) => p.status === 'pending', 8_000);
