@@ -434,6 +434,22 @@ describe('Process payment screen', () => {
     expect(screen.getByRole('radio', { name: /Counter 2 — Online, busy with another payment/ })).toBeTruthy();
   });
 
+  it('never names another reader for a payment whose reader is not in the list', async () => {
+    // Found by a tester: a payment on a cloud reader forgotten elsewhere showed "Sent to the reader…
+    // (Counter 1)", the picker's fallback, and that reader as the one busy with it.
+    const payment = makePayment({
+      id: 'pay_gone000001',
+      transactionId: 'tx_gone',
+      status: 'in_progress',
+      readerId: 'tmr_forgotten',
+      readerStage: 'sent',
+    });
+    await openProcess(setup(payment, [makeReader()]), payment.id);
+    expect(paymentStatus().textContent).toMatch(/a reader not in the list/);
+    expect(paymentStatus().textContent).not.toMatch(/Counter 1/);
+    expect((screen.getByRole('radio', { name: /Counter 1/ }) as HTMLInputElement).checked).toBe(false);
+  });
+
   it('a reader timeout is "not completed", not a decline, and offers "Send to reader again" (issue 9 #6)', async () => {
     const payment = makePayment({
       id: 'pay_timeout001',

@@ -432,7 +432,10 @@ function PaymentOnReaderOrLink() {
   const readerId =
     pickedReader?.id ?? (paymentReader && isOnline(paymentReader) ? paymentReader.id : fallbackReader?.id) ?? null;
   const reader = readers.find((r) => r.id === readerId) ?? null;
-  const shownReader = payment?.status === 'in_progress' && paymentReader ? paymentReader : reader;
+  // A payment under way is on its own reader, even one no longer listed (forgotten elsewhere, or the
+  // gateway's readers not listed while it is unreachable): never on whichever reader the picker offers.
+  const onItsReader = payment?.status === 'in_progress' && payment.readerId !== null;
+  const shownReader = onItsReader ? (paymentReader ?? null) : reader;
 
   const processing = payment ? busyMap[`process:${payment.id}`] === true : false;
   const canceling = payment ? busyMap[`cancel:${payment.id}`] === true : false;
@@ -539,7 +542,10 @@ function PaymentOnReaderOrLink() {
 
   return (
     <ProcessFrame>
-      <PaymentCard payment={payment} readerLabel={payment.status === 'in_progress' ? shownReader?.label : undefined} />
+      <PaymentCard
+        payment={payment}
+        readerLabel={onItsReader ? (shownReader?.label ?? 'a reader not in the list') : undefined}
+      />
 
       {notice ? <p className="notice">{notice}</p> : null}
 
@@ -555,7 +561,7 @@ function PaymentOnReaderOrLink() {
       {!finished ? (
         <ReaderPicker
           readers={readers}
-          value={readerId}
+          value={onItsReader ? (shownReader?.id ?? null) : readerId}
           onChange={setPicked}
           disabled={inFlight || awaitingTip}
           payment={payment}
