@@ -121,6 +121,8 @@ export class ReaderManager implements ReaderDirectory {
   // -- commands ---------------------------------------------------------------------------------
 
   async addSimulated(label?: string): Promise<ReaderView> {
+    if (!this.options.testMode())
+      throw new HostError('conflict', 'Simulated readers take test payments only: switch to test mode first.');
     const existing = this.options.journal.listReaders().filter((r) => r.kind === 'simulated').length;
     const record = this.options.journal.upsertReader({
       id: newId('rdr'),
@@ -178,8 +180,13 @@ export class ReaderManager implements ReaderDirectory {
   reconnect(readerId: string): ReaderView {
     const controller = this.controllers.get(readerId);
     if (controller) {
-      // Left idle on purpose (see add): reconnecting would only retry a link the gateway does not have.
+      // Left idle on purpose (see idleReason): reconnecting would only retry what cannot run.
       const record = this.options.journal.getReader(readerId);
+      if (record?.kind === 'simulated' && !this.options.testMode())
+        throw new HostError(
+          'conflict',
+          `${record.label} is a simulated reader: it takes test payments only. Switch to test mode in Settings (F7) to use it.`,
+        );
       if (!this.gatewayReaders() && !record?.standalone)
         throw new HostError(
           'conflict',
@@ -284,7 +291,7 @@ export class ReaderManager implements ReaderDirectory {
       );
       // A new source: drop the old channel and start over with the other one, if there is one: a
       // gateway taking payments by link has no reader link, so the reader goes back to idle.
-      if (change.standalone || this.gatewayReaders()) controller.reconnect();
+      if (this.idleReason(this.options.journal.getReader(readerId)!) === null) controller.reconnect();
       else controller.idle();
     }
     if (change.label && change.label !== record.label) {
@@ -426,10 +433,21 @@ export class ReaderManager implements ReaderDirectory {
       device.onReconnect(() => controller.attachDevice(device));
       controller.attachDevice(device);
     }
-    // A gateway without a reader link leaves the reader idle (its view says why), unless the
-    // reader charges through the shop's own bank and needs no gateway.
-    if (this.gatewayReaders() || record.standalone) controller.start();
+    if (this.idleReason(record) === null) controller.start();
     this.changed();
+  }
+
+  /**
+   * Why a hosted reader is left idle (its view says so), or null when it runs: a simulated reader in
+   * live mode (its "approvals" would be recorded as real money), or a gateway without a reader
+   * link, unless the reader charges through the shop's own bank and needs no gateway.
+   */
+  private idleReason(record: HostedReaderRecord): string | null {
+    if (record.kind === 'simulated' && !this.options.testMode())
+      return 'Not used in live mode: a simulated reader takes test payments only. Switch to test mode in Settings (F7) to use it.';
+    if (!this.gatewayReaders() && !record.standalone)
+      return 'Not used: the active gateway takes payments by link, not on readers.';
+    return null;
   }
 
   /** Where a hosted reader's actions come from: the till (standalone) or the gateway's reader link. */
@@ -549,6 +567,7 @@ export class ReaderManager implements ReaderDirectory {
     const controller = this.controllers.get(record.id);
     const device = controller?.reader;
     const found = this.options.registry?.devices().find((d) => d.device.id === record.deviceId)?.device;
+    const idle = this.idleReason(record);
     // Busy while it may still hold a payment whose outcome is unknown, even with nothing running.
     const held = controller?.action ? undefined : this.options.journal.unresolvedOnReader(record.id);
     const action =
@@ -567,11 +586,8 @@ export class ReaderManager implements ReaderDirectory {
       softwareVersion: device?.info.softwareVersion ?? null,
       terminalId: record.standalone ? null : record.terminalId,
       standalone: record.standalone,
-      status: this.gatewayReaders() || record.standalone ? (controller?.status ?? 'offline') : 'offline',
-      statusDetail:
-        this.gatewayReaders() || record.standalone
-          ? (controller?.statusDetail ?? null)
-          : 'Not used: the active gateway takes payments by link, not on readers.',
+      status: idle === null ? (controller?.status ?? 'offline') : 'offline',
+      statusDetail: idle ?? controller?.statusDetail ?? null,
       lastSeenAt: controller?.lastSeenAt ?? null,
       canPresentTestCards: this.options.testMode() && (device?.info.canPresentTestCards ?? false),
       action: action

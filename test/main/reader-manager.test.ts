@@ -1,0 +1,71 @@
+/**
+ * The reader manager and the till's mode: a simulated reader never runs in live mode, where its
+ * approvals would be recorded as real money (found by a tester: a live payment "paid" with no card).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../common/clock';
+import type { ReaderEventSink } from '../../main/payments/reader-events';
+import { ReaderManager } from '../../main/readers/manager';
+import { Journal } from '../../main/store/journal';
+import { openDatabase } from '../../main/store/sqlite';
+import { FakeGateway } from '../support/fake-gateway';
+import { waitFor } from '../support/host';
+
+describe('simulated readers and the mode', () => {
+  const managers: ReaderManager[] = [];
+  afterEach(async () => {
+    for (const manager of managers.splice(0)) await manager.stop();
+  });
+
+  function setup(mode: 'test' | 'live') {
+    const gateway = new FakeGateway();
+    // A long poll that waits, as a gateway's does (the fake answers at once, which would spin).
+    gateway.readers.link.poll = (_session, version) =>
+      new Promise((resolve) => setTimeout(() => resolve({ version: version ?? 0, action: null }), 50));
+    const journal = new Journal(openDatabase(':memory:'), systemClock);
+    journal.upsertReader({
+      id: 'rdr_sim',
+      deviceId: 'sim_1',
+      kind: 'simulated',
+      label: 'Simulated reader 1',
+      registrationCode: '',
+      terminalId: null,
+      gatewayReaderId: null,
+    });
+    // Nothing reaches the sink in these tests: no payment is ever taken.
+    const sink = {} as ReaderEventSink;
+    const manager = new ReaderManager({
+      journal,
+      clock: systemClock,
+      gateway: () => gateway,
+      sink,
+      testMode: () => mode === 'test',
+      autoPresentDelayMs: () => 0,
+      onChange: () => undefined,
+      log: () => undefined,
+    });
+    managers.push(manager);
+    return { gateway, manager };
+  }
+
+  it('in live mode a simulated reader stays idle, says why, never pairs, and cannot be added', async () => {
+    const { gateway, manager } = setup('live');
+    await manager.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(manager.views().find((r) => r.id === 'rdr_sim')).toMatchObject({
+      status: 'offline',
+      statusDetail: expect.stringMatching(/live mode: a simulated reader takes test payments only/),
+      canPresentTestCards: false,
+    });
+    expect(await gateway.readers.list()).toEqual([]);
+    expect(() => manager.reconnect('rdr_sim')).toThrow(/test payments only/);
+    await expect(manager.addSimulated()).rejects.toThrow(/test mode/);
+  });
+
+  it('in test mode the same reader pairs with the gateway and comes online', async () => {
+    const { gateway, manager } = setup('test');
+    await manager.start();
+    await waitFor(() => manager.views().find((r) => r.id === 'rdr_sim' && r.status === 'online'), 3_000, 'online');
+    expect(await gateway.readers.list()).toHaveLength(1);
+  });
+});
