@@ -482,7 +482,12 @@ export class Journal {
   /** Applies a patch and records the transition in the payment's timeline, atomically. */
   updatePayment(id: string, patch: PaymentPatch, event?: string, detail: string | null = null): PaymentRecord {
     const now = this.nowIso();
-    const fields = (Object.keys(patch) as (keyof PaymentPatch)[]).filter((f) => patch[f] !== undefined);
+    const before = this.paymentRows.get(id);
+    // Only the columns that change: SQLite rewrites an index for every indexed column an UPDATE
+    // names, changed or not, and each such page is one more page written to the WAL (figure 1).
+    const fields = (Object.keys(patch) as (keyof PaymentPatch)[]).filter(
+      (f) => patch[f] !== undefined && (!before || patch[f] !== before[f]),
+    );
     return this.db.transaction(() => {
       const sets = [...fields.map((f) => `${PAYMENT_COLUMNS[f]} = ?`), 'updated_at = ?'];
       const changed = this.db
@@ -490,7 +495,6 @@ export class Journal {
         .run(...fields.map((f) => patch[f] as SqlValue), now, id).changes;
       if (changed === 0) throw new Error(`no payment ${id} in the journal`);
       if (event) this.addEvent(id, event, detail, now);
-      const before = this.paymentRows.get(id);
       if (!before) return this.getPayment(id)!;
       // The row as written, without reading it back: the patch's values are stored as given.
       const after: PaymentRecord = { ...before, updatedAt: now };

@@ -80,6 +80,12 @@ describe('journal', () => {
       expect(journal.getPayment('pay_test00000001')).toEqual(stored());
       expect(journal.findByTransactionId('txn_1')).toEqual(stored());
     }
+    // A patch repeating what is stored writes only the time and the timeline, and reads the same.
+    clock.advance(10);
+    const same = journal.updatePayment('pay_test00000001', { status: 'failed', transactionId: 'txn_1' }, 'again');
+    expect(same).toEqual(stored());
+    expect(same.updatedAt).toBe(new Date(clock.now()).toISOString());
+    expect(journal.timeline('pay_test00000001').at(-1)?.event).toBe('again');
     // A caller changing the record it got does not change the journal's.
     journal.getPayment('pay_test00000001')!.status = 'succeeded';
     expect(journal.getPayment('pay_test00000001')).toEqual(stored());
