@@ -139,7 +139,8 @@ export class CounterReceipts {
       readerLabel: record.readerId ? this.deps.readerLabel(record.readerId) : null,
       refunds,
       terminalLines: terminalLinesOf(record),
-      testMode: settings.mode === 'test',
+      // The payment's own mode: a test payment printed again in live mode is still no charge.
+      testMode: record.mode === 'test',
       copy,
       duplicate,
     };

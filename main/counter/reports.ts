@@ -107,11 +107,15 @@ export class CounterReports {
     return windowBetween(date, zone, start, end);
   }
 
-  /** The period's payments as the reports take them, plus every open attention item (any day). */
+  /**
+   * The period's payments as the reports take them, plus every open attention item (any day): of
+   * the report's mode only, so test money never reaches a live report nor the other way round.
+   */
   private payments(window: DayWindow): ReportPayment[] {
-    const rows = this.journal.paymentsCreatedBetween(window.start, window.end);
+    const mode = this.mode();
+    const rows = this.journal.paymentsCreatedBetween(mode, window.start, window.end);
     const ids = new Set(rows.map((r) => r.id));
-    const attention = this.journal.listPayments('attention', 500).filter((r) => !ids.has(r.id));
+    const attention = this.journal.listPayments('attention', 500).filter((r) => r.mode === mode && !ids.has(r.id));
     return [...rows, ...attention].map((record) => this.reportPayment(record));
   }
 
@@ -289,7 +293,9 @@ export class CounterReports {
   csv(ref: { date?: string | undefined; number?: number | undefined }): { filename: string; content: string } {
     const report = this.report(ref);
     const window = report.window;
-    const rows = this.journal.paymentsCreatedBetween(window.start, window.end).map((r) => this.reportPayment(r));
+    const rows = this.journal
+      .paymentsCreatedBetween(this.mode(), window.start, window.end)
+      .map((r) => this.reportPayment(r));
     const name = report.kind === 'Z' ? `z-${String((report as ZReport).number).padStart(4, '0')}` : 'x';
     return {
       filename: `${name}-${window.date}${report.testMode ? '-test' : ''}.csv`,
@@ -317,7 +323,7 @@ export class CounterReports {
 
   private async reconcileWindow(window: DayWindow, typed: readonly TypedTerminalTotals[]): Promise<ReconciliationView> {
     const gateway = this.deps.gateway();
-    const records = this.journal.paymentsCreatedBetween(window.start, window.end);
+    const records = this.journal.paymentsCreatedBetween(this.mode(), window.start, window.end);
     const journalRows = (filter: (r: PaymentRecord) => boolean): JournalRow[] =>
       records.filter(filter).map((r) => ({
         id: r.id,

@@ -188,6 +188,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     journal,
     clock,
     gateway,
+    mode: () => settings.get().mode,
     connectivity,
     counter: { tipping: () => settings.get().tipping },
     readers: {

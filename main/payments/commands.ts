@@ -129,6 +129,7 @@ export class CashierCommands {
           newPaymentRecord({
             id: newId('pay'),
             gateway: gateway.name,
+            mode: this.engine.options.mode(),
             channel,
             orderReference,
             attempt,
@@ -258,6 +259,7 @@ export class CashierCommands {
         newPaymentRecord({
           id: newId('pay'),
           gateway: this.engine.activeGateway()?.name ?? 'plutopay',
+          mode: this.engine.options.mode(),
           channel: 'card_present',
           orderReference,
           attempt,

@@ -6,7 +6,7 @@
  * is serialised, and the cashier hears of a change only once it is on disk.
  */
 import type { Clock } from '../../common/clock';
-import type { AttentionView, PaymentView } from '../../common/contract';
+import type { AttentionView, Mode, PaymentView } from '../../common/contract';
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import type { Connectivity } from '../gateway/connectivity';
@@ -45,6 +45,8 @@ export interface PaymentsOptions {
   clock: Clock;
   /** The active gateway; throws a HostError when the till has no credentials for it yet. */
   gateway: () => PaymentGateway;
+  /** The till's mode now: each new payment keeps it (which reports count it, its receipt's banner). */
+  mode: () => Mode;
   connectivity: Connectivity;
   readers: ReaderDirectory;
   counter?: CounterOptions;

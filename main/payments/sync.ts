@@ -117,6 +117,7 @@ export class PaymentSync {
       newPaymentRecord({
         id: newId('pay'),
         gateway: gateway.name,
+        mode: this.engine.options.mode(),
         orderReference,
         attempt: 1,
         idempotencyKey: `adopted-${payment.id}`,

@@ -75,6 +75,8 @@ export interface PaymentRecord {
   terminalLines: string | null;
   /** 'terminal': charged by a reader through the shop's own bank, never sent to the gateway. */
   chargedBy: ChargedBy;
+  /** The mode the till was in when the payment was created: which reports count it, and its receipt's banner. */
+  mode: Mode;
   createdAt: string;
   updatedAt: string;
 }
@@ -222,7 +224,8 @@ type RequiredPaymentFields =
   | 'amount'
   | 'currency'
   | 'captureMethod'
-  | 'status';
+  | 'status'
+  | 'mode';
 
 /** A new payment record: what must be known up front, everything else empty until it happens. */
 export function newPaymentRecord(
@@ -344,6 +347,7 @@ const PAYMENT_COLUMNS: Record<keyof PaymentRecord, string> = {
   authCode: 'auth_code',
   terminalLines: 'terminal_lines',
   chargedBy: 'charged_by',
+  mode: 'mode',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
 };
@@ -976,11 +980,11 @@ export class Journal {
 
   // -- the day's payments, receipts and Z reports -----------------------------------------------
 
-  /** Payments created in [fromIso, toIso), oldest first (a business day's, for the reports). */
-  paymentsCreatedBetween(fromIso: string, toIso: string): PaymentRecord[] {
+  /** One mode's payments created in [fromIso, toIso), oldest first (a business day's, for the reports). */
+  paymentsCreatedBetween(mode: Mode, fromIso: string, toIso: string): PaymentRecord[] {
     return this.db
-      .prepare(`${SELECT_PAYMENT} WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id`)
-      .all<PaymentRecord>(fromIso, toIso);
+      .prepare(`${SELECT_PAYMENT} WHERE created_at >= ? AND created_at < ? AND mode = ? ORDER BY created_at, id`)
+      .all<PaymentRecord>(fromIso, toIso, mode);
   }
 
   addReceipt(receipt: Omit<ReceiptRecord, 'id' | 'createdAt' | 'updatedAt'>): ReceiptRecord {

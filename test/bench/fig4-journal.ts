@@ -38,6 +38,7 @@ function newPayment(): Omit<PaymentRecord, 'createdAt' | 'updatedAt'> {
   return newPaymentRecord({
     id: `pay_bench${process.pid}x${n}`,
     gateway: 'plutopay',
+    mode: 'test',
     orderReference: order,
     attempt: 1,
     idempotencyKey: `pos-${order}-1`,

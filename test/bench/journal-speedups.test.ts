@@ -49,6 +49,7 @@ describe("journal 'unfinished' filter", () => {
     const journal = new Journal(openDatabase(':memory:'), new FakeClock());
     const base = {
       gateway: 'plutopay' as const,
+      mode: 'test' as const,
       attempt: 1,
       origin: 'local' as const,
       amount: 1000,
@@ -96,6 +97,7 @@ describe("journal 'unfinished' filter", () => {
       newPaymentRecord({
         id: 'pay_x',
         gateway: 'plutopay',
+        mode: 'test',
         orderReference: 'o',
         attempt: 1,
         idempotencyKey: 'k',

@@ -88,6 +88,7 @@ export function seedJournal(journal: Journal, clock: ManualClock, options: SeedO
         const record: Omit<PaymentRecord, 'createdAt' | 'updatedAt'> = newPaymentRecord({
           id,
           gateway: 'plutopay',
+          mode: 'test',
           orderReference,
           attempt: 1,
           idempotencyKey: `pos-${orderReference}-1`,

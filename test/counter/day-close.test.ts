@@ -40,6 +40,7 @@ function setup(startIso: string, zone = 'Europe/Paris') {
       newPaymentRecord({
         id,
         gateway: 'plutopay',
+        mode: 'test',
         orderReference: `DAY-${n}`,
         attempt: 1,
         idempotencyKey: `pos-DAY-${n}-1`,

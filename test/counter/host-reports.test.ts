@@ -1,8 +1,8 @@
 /**
  * X and Z reports through the host against the sandbox: the Z's totals are the sandbox ledger's
  * for the day, a payment made at the gateway without the till is "gateway only", terminal totals
- * typed from a ticket are compared, and a standalone terminal's payments are in the report but
- * not expected at the gateway.
+ * typed from a ticket are compared, a standalone terminal's payments are in the report but
+ * not expected at the gateway, and a live report counts live payments only.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestHost, type TestHost } from '../support/host';
@@ -88,6 +88,26 @@ describe('reports through the host', () => {
     expect((await t.call('reports.list', {}))[0]).toMatchObject({ number: 1, closedBy: 'Ada', valid: true });
     const csv = await t.call('reports.csv', { number: 1 });
     expect(csv.content.split('\r\n')[0]).toMatch(/^row_type,local_time,payment_id/);
+  });
+
+  it('a test payment stays out of the live X and Z, and its receipt still says TEST MODE in live mode', async () => {
+    t = await startTestHost();
+    const test = await charge(1250);
+    expect(test.status).toBe('succeeded');
+    expect((await t.call('reports.x', {})).paymentCount).toBe(1);
+
+    // The till goes live the same day (the live gateway is not reachable here; nothing needs it).
+    await t.call('settings.update', { mode: 'live', apiBaseUrl: 'https://127.0.0.1:9', embeddedSandbox: false });
+    const x = await t.call('reports.x', {});
+    expect(x).toMatchObject({ testMode: false, paymentCount: 0, totals: [] });
+    const z = await t.call('reports.close', { closedBy: 'Ada' });
+    expect(z).toMatchObject({ testMode: false, paymentCount: 0, totals: [], z: { number: 1 } });
+    const csv = await t.call('reports.csv', { number: 1 });
+    expect(csv.content).not.toContain(test.id);
+
+    const receipt = await t.call('receipts.render', { paymentId: test.id, copy: 'customer', format: 'text' });
+    expect(receipt.testMode).toBe(true);
+    expect(receipt.content).toContain('TEST MODE — NO MONEY MOVED');
   });
 
   it('terminal totals from the ticket are compared; a standalone terminal’s payments are not expected at the gateway', async () => {

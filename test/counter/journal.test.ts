@@ -12,6 +12,7 @@ function payment(id = 'pay_tip000000001') {
   return newPaymentRecord({
     id,
     gateway: 'plutopay',
+    mode: 'test',
     orderReference: `ORD-${id}`,
     attempt: 1,
     idempotencyKey: `pos-${id}`,
@@ -57,6 +58,7 @@ describe('journal: the counter day', () => {
       newPaymentRecord({
         id: 'pay_plain0000001',
         gateway: 'plutopay',
+        mode: 'test',
         orderReference: 'ORD-PLAIN',
         attempt: 1,
         idempotencyKey: 'pos-ORD-PLAIN-1',

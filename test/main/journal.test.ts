@@ -17,6 +17,7 @@ function paymentFixture(overrides: Partial<PaymentRecord> = {}) {
   return newPaymentRecord({
     id: 'pay_test00000001',
     gateway: 'plutopay',
+    mode: 'test',
     orderReference: 'ORD-1',
     attempt: 1,
     idempotencyKey: 'pos-ORD-1-1',

@@ -268,6 +268,50 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(plan.map((row) => row.detail).join(' ')).toMatch(/USING INDEX installment_plans_order/);
   });
 
+  it('009 payment modes: old payments get the mode the journal can tell, else the till’s mode at the upgrade', () => {
+    const db = databaseAt(8);
+    const zAt = (mode: string, number: number, date: string, start: string, end: string) =>
+      db
+        .prepare(
+          `INSERT INTO z_reports (mode, number, business_date, window_start, window_end, closed_at, closed_by, report, digest)
+           VALUES (?, ?, ?, ?, ?, ?, 'Ada', '{}', ?)`,
+        )
+        .run(mode, number, date, start, end, end, `d${mode}${number}`);
+    db.prepare(
+      `INSERT INTO readers (id, device_id, kind, label, registration_code, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+    ).run('rdr_sim', 'sim_1', 'simulated', 'Simulated reader 1', 'simulated-1', AT);
+    db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('mode', '"live"');
+    // 1 March was closed in test mode only, 2 March in live mode only, 3 March in both.
+    zAt('test', 1, '2026-03-01', '2026-03-01T00:00:00.000Z', '2026-03-02T00:00:00.000Z');
+    zAt('live', 1, '2026-03-02', '2026-03-02T00:00:00.000Z', '2026-03-03T00:00:00.000Z');
+    zAt('test', 2, '2026-03-03', '2026-03-03T00:00:00.000Z', '2026-03-04T00:00:00.000Z');
+    zAt('live', 2, '2026-03-03', '2026-03-03T00:00:00.000Z', '2026-03-04T00:00:00.000Z');
+    insertV1Payment(db, 'pay_test_day', { created_at: '2026-03-01T10:00:00.000Z' });
+    insertV1Payment(db, 'pay_live_day', { created_at: '2026-03-02T10:00:00.000Z' });
+    insertV1Payment(db, 'pay_both_days', { created_at: '2026-03-03T10:00:00.000Z' });
+    insertV1Payment(db, 'pay_open_day', { created_at: '2026-03-04T10:00:00.000Z' });
+    insertV1Payment(db, 'pay_simulated', { created_at: '2026-03-02T11:00:00.000Z', reader_id: 'rdr_sim' });
+    upgrade(db, 9);
+    expect(db.prepare('SELECT id, mode FROM payments ORDER BY created_at').all()).toEqual([
+      { id: 'pay_test_day', mode: 'test' },
+      { id: 'pay_live_day', mode: 'live' },
+      { id: 'pay_simulated', mode: 'test' },
+      { id: 'pay_both_days', mode: 'live' },
+      { id: 'pay_open_day', mode: 'live' },
+    ]);
+    expect(() => db.prepare(`UPDATE payments SET mode = 'demo'`).run()).toThrow(/CHECK/);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    expect(
+      journal.paymentsCreatedBetween('live', '2026-03-01T00:00:00.000Z', '2026-03-05T00:00:00.000Z').map((p) => p.id),
+    ).toEqual(['pay_live_day', 'pay_both_days', 'pay_open_day']);
+
+    // A till that never left test mode (no mode stored): its open day's payments are test.
+    const fresh = databaseAt(8);
+    insertV1Payment(fresh, 'pay_a');
+    upgrade(fresh, 9);
+    expect(fresh.prepare('SELECT id, mode FROM payments').all()).toEqual([{ id: 'pay_a', mode: 'test' }]);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -295,6 +339,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'counter-day',
       'request-ids',
       'plan-orders',
+      'payment-modes',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

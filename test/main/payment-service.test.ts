@@ -24,6 +24,7 @@ function setup(
     journal,
     clock: systemClock,
     gateway: () => gateway,
+    mode: () => 'test',
     connectivity,
     readers: {
       resolve: (id) =>
@@ -389,6 +390,7 @@ describe('payments against a fake gateway (the port)', () => {
       journal,
       clock: systemClock,
       gateway: () => active,
+      mode: () => 'test',
       connectivity: new Connectivity(systemClock, async () => undefined),
       readers: {
         resolve: () => undefined,

@@ -7,6 +7,7 @@ import { migration as splits } from './005-splits';
 import { migration as counterDay } from './006-counter-day';
 import { migration as requestIds } from './007-request-ids';
 import { migration as planOrders } from './008-plan-orders';
+import { migration as paymentModes } from './009-payment-modes';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -18,6 +19,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   counterDay,
   requestIds,
   planOrders,
+  paymentModes,
 ];
 
 export type { Migration };
