@@ -63,6 +63,9 @@ const GATEWAY_MAX_PAGES = 50;
 const COMPARABLE_STATUS: Partial<Record<string, string>> = { in_progress: 'pending', creating: 'pending' };
 
 export class CounterReports {
+  /** The close running now, if any: closes run one after the other (see close()). */
+  private closing: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly deps: ReportDeps) {}
 
   private get journal(): Journal {
@@ -158,16 +161,44 @@ export class CounterReports {
   /**
    * Closes a business day. Refused while payments need attention unless an override says who
    * decided and why (kept in the Z for ever). The reconciliation at that moment is kept with it.
+   *
+   * Closes run one at a time: the Z is numbered from the last one and the reconciliation awaits
+   * the gateway in between, so a second close arriving meanwhile (a double click, a second
+   * window) waits, then finds the day closed and is told so.
    */
-  async close(input: {
+  close(input: {
+    date?: string | undefined;
+    closedBy: string;
+    override?: { by: string; reason: string } | undefined;
+  }): Promise<DayReportView> {
+    const run = this.closing.then(() => this.closeNow(input));
+    this.closing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async closeNow(input: {
     date?: string | undefined;
     closedBy: string;
     override?: { by: string; reason: string } | undefined;
   }): Promise<DayReportView> {
     const date = input.date ?? this.currentDate();
     const now = this.deps.clock.now();
+    const closed = this.journal.zReportFor(this.mode(), date);
+    if (closed)
+      throw new HostError('conflict', `${date} is already closed (Z ${closed.number}); it cannot be closed again.`);
+    // A day is closed on or after its own date in the shop's calendar, never ahead of it: after
+    // an evening Z the next business day's period has begun, but its date has not.
+    const today = localDate(now, this.zone());
+    if (date > today) {
+      const last = this.journal.lastZReport(this.mode());
+      throw new HostError(
+        'conflict',
+        last && last.businessDate === today
+          ? `Today (${today}) is already closed (Z ${last.number}). What is taken from now on counts for ${date}, which can be closed on that day.`
+          : `${date} has not started yet; it cannot be closed.`,
+      );
+    }
     const open = this.window(date);
-    if (now < open.startMs) throw new HostError('conflict', `${date} has not started yet; it cannot be closed.`);
     const window = windowBetween(date, open.timeZone, open.startMs, Math.min(now, open.endMs));
     const lastRecord = this.journal.lastZReport(this.mode());
     const previous = lastRecord ? (JSON.parse(lastRecord.report) as ZReport) : null;

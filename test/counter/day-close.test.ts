@@ -135,6 +135,49 @@ describe('business days across DST', () => {
     expect(d.reports.x('2026-10-26').paymentCount).toBe(1);
   });
 
+  it('a day closed in the evening cannot be closed again, and the next day closes on its own date', async () => {
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000);
+    d.at('2026-06-01T18:00:00.000Z'); // 20:00 in Paris
+    expect((await d.reports.close({ closedBy: 'Ada' })).z?.number).toBe(1);
+
+    // The same evening, again: refused, whether the day is named or not; nothing is stored.
+    d.at('2026-06-01T19:00:00.000Z');
+    const again = await d.reports.close({ closedBy: 'Ada' }).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(HostError);
+    expect(again).toMatchObject({ code: 'conflict', message: expect.stringMatching(/2026-06-01.*already closed/) });
+    await expect(d.reports.close({ date: '2026-06-01', closedBy: 'Ada' })).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/already closed/),
+    });
+    await expect(d.reports.close({ date: '2026-06-02', closedBy: 'Ada' })).rejects.toMatchObject({
+      code: 'conflict',
+    });
+    expect(d.reports.list(10).map((z) => [z.number, z.date])).toEqual([[1, '2026-06-01']]);
+
+    // The late customer counts for the next day, whose period started at the close.
+    d.pay('2026-06-01T20:00:00.000Z', 500);
+    expect(d.reports.x()).toMatchObject({ date: '2026-06-02', start: '2026-06-01T18:00:00.000Z', paymentCount: 1 });
+    d.at('2026-06-02T18:00:00.000Z');
+    const z2 = await d.reports.close({ closedBy: 'Ben' });
+    expect(z2).toMatchObject({ date: '2026-06-02', paymentCount: 1, z: { number: 2 } });
+    expect(d.reports.x()).toMatchObject({ date: '2026-06-03', start: '2026-06-02T18:00:00.000Z', paymentCount: 0 });
+  });
+
+  it('two closes at once: one closes the day, the other is told it is already closed', async () => {
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000);
+    d.at('2026-06-01T18:00:00.000Z');
+    const [first, second] = await Promise.allSettled([
+      d.reports.close({ closedBy: 'Ada' }),
+      d.reports.close({ date: '2026-06-01', closedBy: 'Ben' }),
+    ]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { date: '2026-06-01', z: { number: 1 } } });
+    expect(second).toMatchObject({ status: 'rejected', reason: { code: 'conflict' } });
+    expect((second as PromiseRejectedResult).reason).toBeInstanceOf(HostError);
+    expect(d.reports.list(10)).toHaveLength(1);
+  });
+
   it('refuses to close while a payment needs attention, unless an override says who and why', async () => {
     const d = setup('2026-06-01T08:00:00.000Z');
     d.pay('2026-06-01T09:00:00.000Z', 1000, {

@@ -2,7 +2,7 @@
  * X and Z reports through the host against the sandbox: the Z's totals are the sandbox ledger's
  * for the day, a payment made at the gateway without the till is "gateway only", terminal totals
  * typed from a ticket are compared, a standalone terminal's payments are in the report but
- * not expected at the gateway, and a live report counts live payments only.
+ * not expected at the gateway, a live report counts live payments only, and a day is closed once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestHost, type TestHost } from '../support/host';
@@ -108,6 +108,23 @@ describe('reports through the host', () => {
     const receipt = await t.call('receipts.render', { paymentId: test.id, copy: 'customer', format: 'text' });
     expect(receipt.testMode).toBe(true);
     expect(receipt.content).toContain('TEST MODE — NO MONEY MOVED');
+  });
+
+  it('two closes at once close the day once; the other, and any close later that evening, is a conflict', async () => {
+    t = await startTestHost();
+    await charge(1250);
+    const [first, second] = await Promise.all([
+      t.host.invoke('reports.close', { closedBy: 'Ada' }),
+      t.host.invoke('reports.close', { closedBy: 'Ben' }),
+    ]);
+    expect(first).toMatchObject({ ok: true, value: { z: { number: 1 } } });
+    expect(second).toMatchObject({
+      ok: false,
+      error: { code: 'conflict', message: expect.stringMatching(/already closed/) },
+    });
+    const later = await t.fail('reports.close', { closedBy: 'Ada' });
+    expect(later).toMatchObject({ code: 'conflict', message: expect.stringMatching(/already closed/) });
+    expect((await t.call('reports.list', {})).map((z) => z.number)).toEqual([1]);
   });
 
   it('terminal totals from the ticket are compared; a standalone terminal’s payments are not expected at the gateway', async () => {
