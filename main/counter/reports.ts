@@ -159,8 +159,9 @@ export class CounterReports {
   }
 
   /**
-   * Closes a business day. Refused while payments need attention unless an override says who
-   * decided and why (kept in the Z for ever). The reconciliation at that moment is kept with it.
+   * Closes a business day. Refused while payments of the day are in flight, and while payments
+   * need attention unless an override says who decided and why (kept in the Z for ever). The
+   * reconciliation at that moment is kept with it.
    *
    * Closes run one at a time: the Z is numbered from the last one and the reconciliation awaits
    * the gateway in between, so a second close arriving meanwhile (a double click, a second
@@ -214,6 +215,9 @@ export class CounterReports {
     if (!result.ok) {
       throw new HostError(result.code === 'invalid' ? 'validation' : 'conflict', refusal(result.code, result.message), {
         ...(result.code === 'attention_open' ? { issues: [{ path: 'override', message: result.message }] } : {}),
+        ...(result.code === 'payments_in_flight'
+          ? { issues: result.inFlight.map((p) => ({ path: `inFlight.${p.id}`, message: p.orderReference })) }
+          : {}),
       });
     }
     const z = result.z;
@@ -320,13 +324,18 @@ export class CounterReports {
     });
   }
 
-  /** One row per payment of the period and a totals row per currency (RFC 4180, CRLF). */
+  /**
+   * One row per payment of the period and a totals row per currency (RFC 4180, CRLF). A Z's rows
+   * are the ones it stored when it closed, so its CSV always agrees with it; only a Z closed
+   * before Zs kept their rows is read from the journal as it is now.
+   */
   csv(ref: { date?: string | undefined; number?: number | undefined }): { filename: string; content: string } {
     const report = this.report(ref);
     const window = report.window;
-    const rows = this.journal
-      .paymentsCreatedBetween(this.mode(), window.start, window.end)
-      .map((r) => this.reportPayment(r));
+    const stored = report.kind === 'Z' ? (report as ZReport).payments : undefined;
+    const rows =
+      stored ??
+      this.journal.paymentsCreatedBetween(this.mode(), window.start, window.end).map((r) => this.reportPayment(r));
     const name = report.kind === 'Z' ? `z-${String((report as ZReport).number).padStart(4, '0')}` : 'x';
     return {
       filename: `${name}-${window.date}${report.testMode ? '-test' : ''}.csv`,
@@ -476,6 +485,7 @@ function totalsView(t: ReportTotalsView): ReportTotalsView {
 
 function refusal(code: string, message: string): string {
   switch (code) {
+    case 'payments_in_flight':
     case 'attention_open':
       return `The day cannot be closed: ${message}.`;
     case 'already_closed':

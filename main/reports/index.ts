@@ -2,6 +2,7 @@
 export { dayWindow, dayWindowAt, inWindow, windowBetween } from './day';
 export {
   APPROVED_STATUSES,
+  IN_FLIGHT_STATUSES,
   NO_KEY,
   OPEN_STATUSES,
   canonicalJson,

@@ -34,6 +34,23 @@ export const OPEN_STATUSES: ReadonlySet<PaymentStatus> = new Set<PaymentStatus>(
   'unknown',
 ]);
 
+/**
+ * Statuses of payments still in flight: their outcome may come after the close, and a payment
+ * belongs to the day it was created in, so one approved after the Z would be in no report.
+ * (`unknown` is an attention item instead: it blocks the Z, with an override.)
+ */
+export const IN_FLIGHT_STATUSES: ReadonlySet<PaymentStatus> = new Set<PaymentStatus>([
+  'creating',
+  'in_progress',
+  'pending',
+]);
+
+const IN_FLIGHT_WORDS: Partial<Record<PaymentStatus, string>> = {
+  creating: 'being created',
+  pending: 'not paid yet',
+  in_progress: 'on the reader',
+};
+
 export const NO_KEY = '(none)';
 
 type MutableTotals = { -readonly [K in keyof ReportTotals]: ReportTotals[K] };
@@ -174,6 +191,8 @@ export interface CloseDayInput extends Omit<DayReportInput, 'generatedAt'> {
 }
 
 export type CloseDayRefusal =
+  /** Payments of the day are still in flight (no override lifts this: wait, or cancel them). */
+  | 'payments_in_flight'
   /** Attention items are open and no override was given. */
   | 'attention_open'
   /** The previous Z already covers this date. */
@@ -192,6 +211,8 @@ export type CloseDayResult =
       readonly code: CloseDayRefusal;
       readonly message: string;
       readonly attention: readonly AttentionItem[];
+      /** The day's payments still in flight, oldest first. */
+      readonly inFlight: readonly ReportPayment[];
     };
 
 /** JSON with object keys sorted at every level: the same content always gives the same text. */
@@ -225,11 +246,14 @@ function deepFreeze<T>(value: T): T {
 /** Closes the day: the Z report, or why it cannot be produced. */
 export function closeDay(input: CloseDayInput): CloseDayResult {
   const report = buildReport('Z', { ...input, generatedAt: input.closedAt });
+  const day = input.payments.filter((payment) => inWindow(payment.createdAt, input.window)).sort(byTimeThenId);
+  const inFlight = day.filter((payment) => !payment.attention && IN_FLIGHT_STATUSES.has(payment.status));
   const refuse = (code: CloseDayRefusal, message: string): CloseDayResult => ({
     ok: false,
     code,
     message,
     attention: report.attention,
+    inFlight,
   });
   if (!input.closedBy.trim()) return refuse('invalid', 'say who closes the day');
   const override = input.override ?? null;
@@ -249,6 +273,15 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
       return refuse('out_of_order', `Z ${previous.number} already closed a later day (${previous.window.date})`);
     }
   }
+  if (inFlight.length > 0) {
+    const n = inFlight.length;
+    const list = inFlight.map((payment) => `${payment.orderReference} (${IN_FLIGHT_WORDS[payment.status]})`);
+    return refuse(
+      'payments_in_flight',
+      `${n} payment${n === 1 ? ' is' : 's are'} still in progress: ${list.join(', ')}. ` +
+        `Let ${n === 1 ? 'it' : 'them'} finish or cancel ${n === 1 ? 'it' : 'them'} first`,
+    );
+  }
   if (report.attention.length > 0 && !override) {
     const n = report.attention.length;
     return refuse(
@@ -267,6 +300,8 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
     override:
       report.attention.length > 0 && override ? { by: override.by.trim(), reason: override.reason.trim() } : null,
     previousDigest: previous ? previous.digest : null,
+    // The rows as they were at the close: the Z's CSV is built from them, so it never changes.
+    payments: day,
   };
   // A copy: freezing must not reach into the caller's objects (the window, say).
   return { ok: true, z: deepFreeze(structuredClone({ ...body, digest: digestOf(body) })) };

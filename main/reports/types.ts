@@ -128,6 +128,11 @@ export interface ZReport extends DayReport {
   readonly override: AttentionOverride | null;
   /** The digest of the Z before, chaining the sequence; null for the first. */
   readonly previousDigest: string | null;
+  /**
+   * The day's payments as they were at the close, oldest first (covered by the digest): what the
+   * Z's CSV lists. Absent from a Z closed before the rows were kept.
+   */
+  readonly payments?: readonly ReportPayment[];
   /** SHA-256 (hex) of every other field, canonical JSON: any later change shows. */
   readonly digest: string;
 }

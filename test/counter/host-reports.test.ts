@@ -62,6 +62,10 @@ describe('reports through the host', () => {
       expect.objectContaining({ cause: 'gateway_only', gatewayId: directId, orderReference: 'WEB-77' }),
     ]);
 
+    // The declined payment is still open (the card could be tried again): the day waits for it.
+    expect((await t.fail('reports.close', { closedBy: 'Ada' })).message).toContain(declined.orderReference);
+    await t.call('payments.cancel', { paymentId: declined.id });
+
     // The Z cannot be closed without someone's name; with it, the day is closed and numbered.
     expect((await t.fail('reports.close', { closedBy: '' })).code).toBe('validation');
     const z = await t.call('reports.close', { closedBy: 'Ada' });
@@ -108,6 +112,48 @@ describe('reports through the host', () => {
     const receipt = await t.call('receipts.render', { paymentId: test.id, copy: 'customer', format: 'text' });
     expect(receipt.testMode).toBe(true);
     expect(receipt.content).toContain('TEST MODE — NO MONEY MOVED');
+  });
+
+  it('a payment on the reader keeps the day open until it ends; the Z’s CSV stays what the Z says', async () => {
+    t = await startTestHost();
+    const early = await charge(3000);
+    const reader = await t.onlineReader();
+    const late = await t.call('payments.create', { amount: 1250, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: late.id, readerId: reader.id });
+    await t.waitForPayment(late.id, (p) => p.readerStage === 'waiting_for_card');
+
+    const refused = await t.fail('reports.close', { closedBy: 'Ada' });
+    expect(refused).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/1 payment is still in progress/),
+    });
+    expect(refused.message).toContain(late.orderReference);
+    expect(refused.issues).toEqual([{ path: `inFlight.${late.id}`, message: late.orderReference }]);
+    // An override does not lift it: closing now would leave the payment's outcome out of every Z.
+    const overridden = await t.fail('reports.close', { closedBy: 'Ada', override: { by: 'Eve', reason: 'late' } });
+    expect(overridden.code).toBe('conflict');
+    expect(await t.call('reports.list', {})).toEqual([]);
+
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(late.id, (p) => p.status === 'succeeded');
+    const z = await t.call('reports.close', { closedBy: 'Ada' });
+    expect(z).toMatchObject({ paymentCount: 2 });
+    expect(z.totals[0]).toMatchObject({ approvedCount: 2, approvedAmount: 4250, refunded: 0, net: 4250 });
+
+    // A refund after the close changes the payment, not the closed day: the CSV is the Z's.
+    await t.call('payments.refund', { paymentId: early.id, amount: 500 });
+    await t.waitForPayment(early.id, (p) => p.amountRefunded === 500);
+    const lines = (await t.call('reports.csv', { number: 1 })).content.split('\r\n');
+    const header = lines[0]!.split(',');
+    const cell = (line: string, column: string) => line.split(',')[header.indexOf(column)];
+    const totals = lines.find((line) => line.startsWith('total,'))!;
+    expect([cell(totals, 'refunded'), cell(totals, 'net')]).toEqual(['0.00', '42.50']);
+    expect(
+      cell(
+        lines.find((line) => line.includes(early.id))!,
+        'refunded',
+      ),
+    ).toBe('0.00');
   });
 
   it('two closes at once close the day once; the other, and any close later that evening, is a conflict', async () => {

@@ -234,6 +234,42 @@ describe('Z report', () => {
     });
   });
 
+  it('refuses to close while payments of the day are in flight, override or not, and lists them', () => {
+    const inFlight = [
+      payment({ id: 'pay_tip', orderReference: 'ORD-TIP', status: 'creating', captured: 0 }),
+      payment({
+        id: 'pay_card',
+        orderReference: 'ORD-CARD',
+        status: 'in_progress',
+        captured: 0,
+        createdAt: '2026-03-29T19:00:00.000Z',
+      }),
+      // Yesterday's is not this day's to wait for.
+      payment({ id: 'pay_old', status: 'pending', captured: 0, createdAt: '2026-03-28T12:00:00.000Z' }),
+    ];
+    for (const override of [null, { by: 'Manager Dupont', reason: 'closing time' }]) {
+      const result = closeDay(base({ payments: [...settled(), ...inFlight], override }));
+      expect(result).toMatchObject({ ok: false, code: 'payments_in_flight' });
+      if (result.ok) return;
+      expect(result.inFlight.map((p) => p.id)).toEqual(['pay_tip', 'pay_card']);
+      expect(result.message).toBe(
+        '2 payments are still in progress: ORD-TIP (being created), ORD-CARD (on the reader). ' +
+          'Let them finish or cancel them first',
+      );
+    }
+  });
+
+  it('keeps the day’s rows as they were at the close, under the digest', () => {
+    const z = close();
+    const inDay = settled().filter((p) => inWindow(p.createdAt, WINDOW));
+    expect(z.payments?.map((p) => p.id).sort()).toEqual(inDay.map((p) => p.id).sort());
+    expect(z.payments?.map((p) => p.createdAt)).toEqual(inDay.map((p) => p.createdAt).sort());
+    expect(z.payments).toHaveLength(z.paymentCount);
+    const edited = JSON.parse(JSON.stringify(z)) as { payments: Array<{ refunded: number }> } & ZReport;
+    edited.payments[0]!.refunded += 100;
+    expect(verifyZReport(edited)).toBe(false);
+  });
+
   it('refuses a day already closed, a day before the last Z, and a Z of the other mode', () => {
     const z = close();
     expect(closeDay(base({ previous: z }))).toMatchObject({ ok: false, code: 'already_closed' });
