@@ -182,16 +182,19 @@ export class CounterReports {
     closedBy: string;
     override?: { by: string; reason: string } | undefined;
   }): Promise<DayReportView> {
+    // Read once: the Z is stored under the mode it was computed for, even if Settings switch
+    // mode while the gateway is being asked for the reconciliation.
+    const mode = this.mode();
     const date = input.date ?? this.currentDate();
     const now = this.deps.clock.now();
-    const closed = this.journal.zReportFor(this.mode(), date);
+    const closed = this.journal.zReportFor(mode, date);
     if (closed)
       throw new HostError('conflict', `${date} is already closed (Z ${closed.number}); it cannot be closed again.`);
     // A day is closed on or after its own date in the shop's calendar, never ahead of it: after
     // an evening Z the next business day's period has begun, but its date has not.
     const today = localDate(now, this.zone());
     if (date > today) {
-      const last = this.journal.lastZReport(this.mode());
+      const last = this.journal.lastZReport(mode);
       throw new HostError(
         'conflict',
         last && last.businessDate === today
@@ -201,7 +204,7 @@ export class CounterReports {
     }
     const open = this.window(date);
     const window = windowBetween(date, open.timeZone, open.startMs, Math.min(now, open.endMs));
-    const lastRecord = this.journal.lastZReport(this.mode());
+    const lastRecord = this.journal.lastZReport(mode);
     const previous = lastRecord ? (JSON.parse(lastRecord.report) as ZReport) : null;
     const result = closeDay({
       payments: this.payments(window),
@@ -210,7 +213,7 @@ export class CounterReports {
       closedBy: input.closedBy,
       previous,
       override: input.override ?? null,
-      testMode: this.mode() === 'test',
+      testMode: mode === 'test',
     });
     if (!result.ok) {
       throw new HostError(result.code === 'invalid' ? 'validation' : 'conflict', refusal(result.code, result.message), {
@@ -228,7 +231,7 @@ export class CounterReports {
       reconciliation = null; // the gateway could not be asked: the Z stands without it
     }
     this.journal.insertZReport({
-      mode: this.mode(),
+      mode,
       number: z.number,
       businessDate: date,
       windowStart: window.start,
@@ -240,7 +243,7 @@ export class CounterReports {
       reconciliation,
       digest: z.digest,
     });
-    return this.zView(this.journal.getZReport(this.mode(), z.number)!);
+    return this.zView(this.journal.getZReport(mode, z.number)!);
   }
 
   list(limit: number): ZSummaryView[] {

@@ -178,6 +178,30 @@ describe('business days across DST', () => {
     expect(d.reports.list(10)).toHaveLength(1);
   });
 
+  it('a Z is stored under the mode it was computed in, even if the mode switches while it closes', async () => {
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000);
+    d.at('2026-06-01T18:00:00.000Z');
+    const settings = { mode: 'test', timeZone: 'Europe/Paris', receiptWidth: 42, shopName: 'Café' };
+    const reports = new CounterReports({
+      journal: d.journal,
+      clock: d.clock,
+      settings: () => settings as unknown as Settings,
+      // Asked for the reconciliation once the Z is computed: the cashier switches to live then.
+      gateway: () => {
+        settings.mode = 'live';
+        return null;
+      },
+      readerLabel: () => 'Counter 1',
+      accountName: () => null,
+      print: () => Promise.resolve({ state: 'printed', error: null }),
+    });
+    const z = await reports.close({ closedBy: 'Ada' });
+    expect(z).toMatchObject({ testMode: true, paymentCount: 1, z: { number: 1 } });
+    expect(d.journal.listZReports('test', 5).map((r) => r.number)).toEqual([1]);
+    expect(d.journal.listZReports('live', 5)).toEqual([]);
+  });
+
   it('refuses to close while a payment needs attention, unless an override says who and why', async () => {
     const d = setup('2026-06-01T08:00:00.000Z');
     d.pay('2026-06-01T09:00:00.000Z', 1000, {
