@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { screen, waitFor, within } from '@testing-library/react';
 import type { CommandInput, TransactionDetail, TransactionView } from '../../common/contract';
-import { fail, FakeBridge, makePayment, makeTransaction, ok, renderApp } from './helpers';
+import { deferred, fail, FakeBridge, makePayment, makeTransaction, ok, renderApp } from './helpers';
 
 const TX_ID = '11111111-2222-3333-4444-555555555555';
 
@@ -96,7 +96,8 @@ describe('Transactions screen', () => {
   });
 
   describe('detail and refund', () => {
-    function detailBridge(transaction: TransactionView) {
+    /** `hold` lets a test keep a refund in progress until it says so. */
+    function detailBridge(transaction: TransactionView, hold: () => Promise<void> = () => Promise.resolve()) {
       const bridge = listBridge();
       let current: TransactionDetail = {
         transaction,
@@ -108,7 +109,8 @@ describe('Transactions screen', () => {
         payment: makePayment({ id: 'pay_detail0001', transactionId: transaction.id }),
       };
       bridge.on('transactions.get', () => ok(current));
-      bridge.on('payments.refund', (input) => {
+      bridge.on('payments.refund', async (input) => {
+        await hold();
         const amount = input.amount ?? transaction.amount - transaction.amountRefunded;
         current = {
           ...current,
@@ -177,12 +179,51 @@ describe('Transactions screen', () => {
       expect(screen.getByRole('alert').textContent).toMatch(/Not refunded/);
     });
 
-    it('a full refund sends no amount', async () => {
+    it('a full refund names its amount, never "whatever is left"', async () => {
       const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1' }));
       const { user, store } = await renderApp(bridge, { screen: 'transactions' });
       store.getState().openTransaction(TX_ID);
       await user.click(await screen.findByRole('button', { name: 'Refund' }));
-      await waitFor(() => expect(bridge.inputs('payments.refund')).toEqual([{ paymentId: TX_ID }]));
+      await waitFor(() => expect(bridge.inputs('payments.refund')).toEqual([{ paymentId: TX_ID, amount: 2000 }]));
+    });
+
+    it('keeps an amount typed while an earlier refund is being made, and refunds exactly that', async () => {
+      const first = deferred<void>();
+      let calls = 0;
+      const bridge = detailBridge(
+        makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 1000, amountCaptured: 1000 }),
+        () => (++calls === 1 ? first.promise : Promise.resolve()),
+      );
+      const { user, store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      const amount = (await screen.findByLabelText('Refund amount')) as HTMLInputElement;
+      await user.clear(amount);
+      await user.type(amount, '420');
+      await user.click(screen.getByRole('button', { name: 'Refund' }));
+      await waitFor(() => expect(bridge.count('payments.refund')).toBe(1));
+
+      // The next customer's refund is typed while the first one is still being made.
+      await user.clear(amount);
+      await user.type(amount, '300');
+      await user.type(amount, '{Enter}');
+      expect(bridge.count('payments.refund')).toBe(1);
+      expect(screen.getByText('Refunding €4.20… Another refund can be made once it is done.')).toBeTruthy();
+
+      first.resolve();
+      expect(await screen.findByText('Refunded €4.20.')).toBeTruthy();
+      await waitFor(() => expect(bridge.count('transactions.get')).toBe(2));
+      await screen.findByText('Up to €5.80. Type a smaller amount for a partial refund.');
+      // The reloaded detail (€5.80 left) does not replace what the cashier typed.
+      expect((screen.getByLabelText('Refund amount') as HTMLInputElement).value).toBe('€3.00');
+
+      await user.click(screen.getByRole('button', { name: 'Refund' }));
+      await waitFor(() =>
+        expect(bridge.inputs('payments.refund')).toEqual([
+          { paymentId: TX_ID, amount: 420 },
+          { paymentId: TX_ID, amount: 300 },
+        ]),
+      );
+      expect(await screen.findByText('Refunded €3.00.')).toBeTruthy();
     });
 
     it('shows a refused refund next to the amount and in an alert', async () => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type {
   InstallmentPlanView,
   CommandError,
@@ -198,10 +198,15 @@ function RefundForm({
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy[`refund:${transaction.id}`] === true);
   const left = refundable(transaction);
-  const [amount, setAmount] = useState(left);
+  // What the cashier typed stays as typed, whatever the detail reloads with; until they type, the
+  // field offers what is left. A refund made reverts to that only the fields not touched since.
+  const [typed, setTyped] = useState<number | null>(null);
+  const amount = typed ?? left;
   const [reason, setReason] = useState('');
   const [share, setShare] = useState('');
   const [error, setError] = useState<CommandError | null>(null);
+  const [sending, setSending] = useState<number | null>(null);
+  const touched = useRef({ amount: false, reason: false, share: false });
   const shares = splits.filter((split) => split.id !== null);
 
   if (left === 0) return null;
@@ -226,20 +231,27 @@ function RefundForm({
       return;
     }
     setError(null);
-    const partial = amount < left;
+    touched.current = { amount: false, reason: false, share: false };
+    setSending(amount);
     const trimmed = reason.trim();
+    // Always the amount on screen: "no amount" would refund whatever is left when the host gets it.
     const result = await run(
       'payments.refund',
       {
         paymentId: transaction.id,
-        ...(partial || share ? { amount } : {}),
+        amount,
         ...(trimmed ? { reason: trimmed } : {}),
         ...(share ? { splits: [{ splitId: share, amount }] } : {}),
       },
       `refund:${transaction.id}`,
     );
-    if (result.ok) onRefunded(`Refunded ${money(amount, transaction.currency)}.`);
-    else setError(result.error);
+    setSending(null);
+    if (result.ok) {
+      if (!touched.current.amount) setTyped(null);
+      if (!touched.current.reason) setReason('');
+      if (!touched.current.share) setShare('');
+      onRefunded(`Refunded ${money(amount, transaction.currency)}.`);
+    } else setError(result.error);
   };
 
   return (
@@ -251,7 +263,10 @@ function RefundForm({
           label="Refund amount"
           value={amount}
           currency={transaction.currency}
-          onChange={setAmount}
+          onChange={(minor) => {
+            touched.current.amount = true;
+            setTyped(minor);
+          }}
           max={left}
           error={issueFor(error, 'amount')}
           hint={`Up to ${money(left, transaction.currency)}. Type a smaller amount for a partial refund.`}
@@ -262,7 +277,10 @@ function RefundForm({
             type="text"
             maxLength={200}
             value={reason}
-            onChange={(e) => setReason(e.target.value)}
+            onChange={(e) => {
+              touched.current.reason = true;
+              setReason(e.target.value);
+            }}
           />
         </Field>
         {shares.length > 0 ? (
@@ -270,7 +288,10 @@ function RefundForm({
             <select
               {...describedBy('refund-share', null, issueFor(error, 'splits'))}
               value={share}
-              onChange={(e) => setShare(e.target.value)}
+              onChange={(e) => {
+                touched.current.share = true;
+                setShare(e.target.value);
+              }}
             >
               <option value="">As the gateway draws it (held shares first, then the others)</option>
               {shares.map((split) => (
@@ -285,6 +306,11 @@ function RefundForm({
           Refund
         </button>
       </div>
+      {busy && sending !== null ? (
+        <p role="status">
+          Refunding {money(sending, transaction.currency)}… Another refund can be made once it is done.
+        </p>
+      ) : null}
       <ErrorBox error={error} shownPaths={['amount', 'reason', 'splits']} title="Not refunded." />
     </form>
   );
@@ -409,7 +435,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
             </section>
           ) : null}
           <RefundForm
-            key={`${t.id}:${t.amountRefunded}`}
+            key={t.id}
             transaction={t}
             splits={payment?.splits ?? []}
             onRefunded={(message) => {
