@@ -9,7 +9,17 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { DayReportView, ReceiptJobView } from '../../common/contract';
 import { CustomerDisplayApp } from '../../renderer/src/display/CustomerDisplay';
-import { FakeBridge, makeDisplay, makePayment, makeReader, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
+import {
+  FakeBridge,
+  makeDisplay,
+  makePayment,
+  makeReader,
+  makeSettings,
+  makeSnapshot,
+  makeTransaction,
+  ok,
+  renderApp,
+} from './helpers';
 
 function counterSettings(patch: { tipping?: boolean; connected?: number; port?: string | null }) {
   const settings = makeSettings();
@@ -307,6 +317,73 @@ describe('Reports (F9)', () => {
       }
       unmount();
     }
+  });
+});
+
+describe("times in the shop's time zone", () => {
+  // Half an hour off every whole-hour zone, so a time read in the test process's zone cannot pass.
+  const SHOP_ZONE = 'Asia/Kolkata';
+
+  function shopSettings() {
+    const settings = counterSettings({});
+    return makeSettings({ counter: { ...settings.counter, timeZone: SHOP_ZONE } });
+  }
+
+  it('reads the X report, the closed days and the receipt status in the shop’s zone, not the browser’s', async () => {
+    expect(Intl.DateTimeFormat().resolvedOptions().timeZone).not.toBe(SHOP_ZONE);
+    const paid = makePayment({
+      id: 'pay_tz1',
+      status: 'succeeded',
+      receipt: {
+        print: { state: 'printed', error: null, duplicate: false, at: '2026-11-30T01:58:00.000Z' },
+        email: null,
+      },
+    });
+    const bridge = new FakeBridge(makeSnapshot({ payments: [paid], settings: shopSettings() }));
+    bridge.on('reports.x', () =>
+      ok(
+        xReport({
+          date: '2026-11-30',
+          timeZone: SHOP_ZONE,
+          start: '2026-11-29T18:30:00.000Z',
+          end: '2026-11-30T18:30:00.000Z',
+          hours: 24,
+        }),
+      ),
+    );
+    bridge.on('reports.list', () =>
+      ok([
+        {
+          number: 7,
+          date: '2026-11-29',
+          closedAt: '2026-11-29T18:00:00.000Z',
+          closedBy: 'Ada',
+          override: null,
+          totals: [],
+          valid: true,
+        },
+      ]),
+    );
+    bridge.on('transactions.get', () =>
+      ok({
+        transaction: makeTransaction({ id: paid.id, reference: 'pi_tz1', createdAt: '2026-11-30T01:58:00.000Z' }),
+        refunds: [],
+        timeline: [],
+        payment: paid,
+      }),
+    );
+    const { user, store } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await screen.findByRole('table', { name: 'Totals EUR' });
+    expect(screen.getByText(/30 Nov 2026, 00:00 to 1 Dec 2026, 00:00 \(Asia\/Kolkata\)/)).toBeTruthy();
+    const closed = (await screen.findByRole('button', { name: 'Open Z report 7' })).closest('tr')!;
+    expect(closed.textContent).toContain('29 Nov 2026, 23:30 by Ada');
+
+    store.getState().openTransaction(paid.id);
+    store.getState().setScreen('transactions');
+    const panel = await screen.findByRole('region', { name: 'Receipt' });
+    expect(within(panel).getByText('Receipt printed at 07:28:00.')).toBeTruthy();
+    expect(screen.getByText('30 Nov 2026, 07:28')).toBeTruthy();
   });
 });
 

@@ -2,19 +2,23 @@ import { useState, type FormEvent } from 'react';
 import type { CommandError, ReceiptStateView } from '../../../common/contract';
 import { usePos } from '../store/context';
 import { clockTime } from '../lib/format';
+import { shopTimeZone } from '../store/selectors';
 import { NO_PRINTER_TITLE } from '../lib/labels';
 import { ErrorBox } from './ErrorBox';
 import { describedBy, Field } from './Field';
 
 type Copies = 'customer' | 'merchant' | 'both';
 
-/** What became of the receipt, in one line (a failed print is the "not printed — reprint" item). */
-export function receiptStatusText(receipt: ReceiptStateView | null): string | null {
+/**
+ * What became of the receipt, in one line (a failed print is the "not printed — reprint" item),
+ * its time in the shop's time zone.
+ */
+export function receiptStatusText(receipt: ReceiptStateView | null, timeZone: string | null): string | null {
   const print = receipt?.print;
   if (!print) return null;
   if (print.state === 'pending') return 'Printing the receipt…';
   if (print.state === 'failed') return `Receipt not printed — reprint it. ${print.error ?? ''}`.trim();
-  return `Receipt printed${print.duplicate ? ' (duplicate)' : ''} at ${clockTime(print.at)}${print.error ? ` — ${print.error}` : ''}.`;
+  return `Receipt printed${print.duplicate ? ' (duplicate)' : ''} at ${clockTime(print.at, timeZone)}${print.error ? ` — ${print.error}` : ''}.`;
 }
 
 /**
@@ -32,7 +36,8 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
   const [done, setDone] = useState<string | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
   const key = `receipt:${paymentRef}`;
-  const status = receiptStatusText(receipt);
+  const timeZone = usePos(shopTimeZone);
+  const status = receiptStatusText(receipt, timeZone);
   const printed = receipt?.print?.state === 'printed';
 
   const print = async () => {

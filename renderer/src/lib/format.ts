@@ -25,25 +25,51 @@ export function timeAgo(iso: string | null, now: number): string {
   return `${days} day${days === 1 ? '' : 's'} ago`;
 }
 
-const dateTimeFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
-const dateTimeSecondsFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
-const timeFormat = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const STYLES = {
+  dateTime: { dateStyle: 'medium', timeStyle: 'short' },
+  dateTimeSeconds: { dateStyle: 'medium', timeStyle: 'medium' },
+  clock: { hour: '2-digit', minute: '2-digit', second: '2-digit' },
+} as const satisfies Record<string, Intl.DateTimeFormatOptions>;
 
-export function dateTime(iso: string | null): string {
+const formats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * A formatter in the shop's time zone (Settings → Counter), never the browser's: a till in Paris
+ * opened from a browser on UTC must still read Paris times. null (settings not known yet, or a zone
+ * this runtime lacks) falls back to the runtime's own zone.
+ */
+function formatIn(style: keyof typeof STYLES, timeZone: string | null): Intl.DateTimeFormat {
+  const key = `${style}|${timeZone ?? ''}`;
+  let format = formats.get(key);
+  if (!format) {
+    try {
+      format = new Intl.DateTimeFormat('en-GB', { ...STYLES[style], ...(timeZone ? { timeZone } : {}) });
+    } catch {
+      format = new Intl.DateTimeFormat('en-GB', STYLES[style]);
+    }
+    if (formats.size >= 64) formats.clear();
+    formats.set(key, format);
+  }
+  return format;
+}
+
+/** "29 Nov 2026, 23:00" in the shop's time zone (see shopTimeZone). */
+export function dateTime(iso: string | null, timeZone: string | null): string {
   if (!iso) return '—';
   const at = Date.parse(iso);
-  return Number.isNaN(at) ? iso : dateTimeFormat.format(at);
+  return Number.isNaN(at) ? iso : formatIn('dateTime', timeZone).format(at);
 }
 
 /** With seconds, for timelines where several steps happen within a minute. */
-export function dateTimeSeconds(iso: string): string {
+export function dateTimeSeconds(iso: string, timeZone: string | null): string {
   const at = Date.parse(iso);
-  return Number.isNaN(at) ? iso : dateTimeSecondsFormat.format(at);
+  return Number.isNaN(at) ? iso : formatIn('dateTimeSeconds', timeZone).format(at);
 }
 
-export function clockTime(iso: string): string {
+/** "23:00:05" in the shop's time zone. */
+export function clockTime(iso: string, timeZone: string | null): string {
   const at = Date.parse(iso);
-  return Number.isNaN(at) ? iso : timeFormat.format(at);
+  return Number.isNaN(at) ? iso : formatIn('clock', timeZone).format(at);
 }
 
 let currencyNames: Intl.DisplayNames | null | undefined;

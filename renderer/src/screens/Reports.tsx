@@ -10,6 +10,7 @@ import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
+import { shopTimeZone } from '../store/selectors';
 import { dateTime, money } from '../lib/format';
 import { NO_PRINTER_TITLE } from '../lib/labels';
 import { issueFor } from '../lib/errors';
@@ -107,10 +108,10 @@ function ReportView({ report }: { report: DayReportView }) {
         {report.testMode ? ' (test mode)' : ''}
       </h2>
       <p className="muted">
-        {dateTime(report.start)} to {dateTime(report.end)} ({report.timeZone}
+        {dateTime(report.start, report.timeZone)} to {dateTime(report.end, report.timeZone)} ({report.timeZone}
         {report.hours !== 24 ? `, ${Math.round(report.hours * 100) / 100} h` : ''}).{' '}
         {report.z
-          ? `Closed by ${report.z.closedBy} at ${dateTime(report.z.closedAt)}.${report.z.valid ? '' : ' Its digest no longer matches: it was changed after closing.'}`
+          ? `Closed by ${report.z.closedBy} at ${dateTime(report.z.closedAt, report.timeZone)}.${report.z.valid ? '' : ' Its digest no longer matches: it was changed after closing.'}`
           : 'Interim: the day is not closed.'}
       </p>
       {report.z?.override ? (
@@ -376,6 +377,7 @@ function CloseDay({ report, onClosed }: { report: DayReportView; onClosed(z: Day
 export function Reports() {
   const run = usePos((s) => s.run);
   const printer = usePos((s) => s.host.settings?.counter.printer.port ?? null);
+  const timeZone = usePos(shopTimeZone);
   const [report, setReport] = useState<DayReportView | null>(null);
   const [history, setHistory] = useState<ZSummaryView[]>([]);
   const [error, setError] = useState<CommandError | null>(null);
@@ -530,7 +532,7 @@ export function Reports() {
                 </td>
                 <td>{z.date}</td>
                 <td>
-                  {dateTime(z.closedAt)} by {z.closedBy}
+                  {dateTime(z.closedAt, timeZone)} by {z.closedBy}
                   {z.override ? ' (override)' : ''}
                 </td>
                 <td className="num">{z.totals.map((t) => money(t.net, t.currency)).join(' + ') || '—'}</td>

@@ -5,6 +5,7 @@ import { ErrorBox } from '../components/ErrorBox';
 import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
+import { shopTimeZone } from '../store/selectors';
 import { clockTime } from '../lib/format';
 import { issueFor } from '../lib/errors';
 
@@ -774,6 +775,7 @@ const KINDS: DevLogEntry['kind'][] = ['request', 'event', 'link', 'reader', 'err
 
 function DevLog() {
   const entries = usePos((s) => s.host.devlog);
+  const timeZone = usePos(shopTimeZone);
   const run = usePos((s) => s.run);
   const loading = usePos((s) => s.busy.devlog === true);
   const [kind, setKind] = useState<DevLogEntry['kind'] | ''>('');
@@ -822,7 +824,7 @@ function DevLog() {
         <ol className="devlog__list" aria-label="Log entries">
           {shown.map((entry) => (
             <li key={entry.id} className={`devlog__entry devlog__entry--${entry.kind}`}>
-              <time dateTime={entry.at}>{clockTime(entry.at)}</time> <span className="tag">{entry.kind}</span>{' '}
+              <time dateTime={entry.at}>{clockTime(entry.at, timeZone)}</time> <span className="tag">{entry.kind}</span>{' '}
               {entry.summary}
               {entry.detail ? (
                 <details>

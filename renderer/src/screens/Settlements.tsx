@@ -3,6 +3,7 @@ import type { CommandError, PaymentView, SplitView } from '../../../common/contr
 import { AmountInput } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
+import { shopTimeZone } from '../store/selectors';
 import { dateTime, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { useFocusOnMount } from '../lib/hooks';
@@ -291,6 +292,7 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
 
 function SettlementItem({ payment, onDone }: { payment: PaymentView; onDone(text: string): void }) {
   const titleId = `settlement-${payment.id}`;
+  const timeZone = usePos(shopTimeZone);
   return (
     <li className="settlement" aria-labelledby={titleId}>
       <h3 id={titleId}>
@@ -298,7 +300,7 @@ function SettlementItem({ payment, onDone }: { payment: PaymentView; onDone(text
       </h3>
       <p className="muted">
         {statusLabel(payment.status)} · order {payment.orderReference}
-        {payment.transactionId ? ` · ${payment.transactionId}` : ''} · {dateTime(payment.createdAt)}
+        {payment.transactionId ? ` · ${payment.transactionId}` : ''} · {dateTime(payment.createdAt, timeZone)}
         {payment.amountRefunded > 0 ? ` · ${money(payment.amountRefunded, payment.currency)} refunded` : ''}
       </p>
       <ul className="plain-list shares-list" aria-label={`Shares of ${payment.orderReference}`}>

@@ -13,6 +13,7 @@ import { ErrorBox } from '../components/ErrorBox';
 import { ReceiptPanel } from '../components/ReceiptPanel';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
+import { shopTimeZone } from '../store/selectors';
 import type { TxQuery, TxTab } from '../store/types';
 import { Settlements, SharesTable } from './Settlements';
 import { dateTime, dateTimeSeconds, humanize, money } from '../lib/format';
@@ -318,6 +319,7 @@ function RefundForm({
 
 function TransactionDetailView({ transactionId, onBack }: { transactionId: string; onBack(): void }) {
   const run = usePos((s) => s.run);
+  const timeZone = usePos(shopTimeZone);
   const [detail, setDetail] = useState<Detail | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -386,7 +388,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               {t.card ? ` · ${t.card.brand} •••• ${t.card.last4}` : ''}
             </dd>
             <dt>Created</dt>
-            <dd>{dateTime(t.createdAt)}</dd>
+            <dd>{dateTime(t.createdAt, timeZone)}</dd>
             {t.description ? (
               <>
                 <dt>Description</dt>
@@ -464,7 +466,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               <tbody>
                 {detail.refunds.map((r) => (
                   <tr key={r.id}>
-                    <td>{dateTime(r.createdAt)}</td>
+                    <td>{dateTime(r.createdAt, timeZone)}</td>
                     <td>{money(r.amount, r.currency)}</td>
                     <td>{humanize(r.status)}</td>
                     <td>{r.reason ?? '—'}</td>
@@ -480,7 +482,8 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
             <ol className="timeline">
               {detail.timeline.map((entry, index) => (
                 <li key={`${entry.at}-${index}`}>
-                  <time dateTime={entry.at}>{dateTimeSeconds(entry.at)}</time> <strong>{humanize(entry.event)}</strong>
+                  <time dateTime={entry.at}>{dateTimeSeconds(entry.at, timeZone)}</time>{' '}
+                  <strong>{humanize(entry.event)}</strong>
                   {entry.detail ? ` — ${entry.detail}` : ''}
                 </li>
               ))}
@@ -591,6 +594,7 @@ export function Transactions() {
 
 function TransactionList({ embedded = false }: { embedded?: boolean }) {
   const query = usePos((s) => s.ui.txQuery);
+  const timeZone = usePos(shopTimeZone);
   const selected = usePos((s) => s.ui.txSelectedId);
   const setTxQuery = usePos((s) => s.setTxQuery);
   const openTransaction = usePos((s) => s.openTransaction);
@@ -671,7 +675,7 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
           <tbody>
             {page.data.map((t) => (
               <tr key={t.id}>
-                <td>{dateTime(t.createdAt)}</td>
+                <td>{dateTime(t.createdAt, timeZone)}</td>
                 <td>{t.orderReference ?? <span className="muted">—</span>}</td>
                 <td>
                   {t.reference}

@@ -20,6 +20,11 @@ export function offeredCurrencies(state: Pick<PosState, 'host'>): readonly strin
   return state.host.gateway?.limits.currencies ?? null;
 }
 
+/** The shop's time zone (Settings → Counter): every time on screen is read in it. */
+export function shopTimeZone(state: Pick<PosState, 'host'>): string | null {
+  return state.host.settings?.counter.timeZone ?? null;
+}
+
 export function isOnline(reader: ReaderView): boolean {
   return reader.status === 'online';
 }
