@@ -186,7 +186,17 @@ export interface SplitView {
 }
 
 export interface ReceiptStateView {
-  print: { state: 'pending' | 'printed' | 'failed'; error: string | null; duplicate: boolean; at: string } | null;
+  print: {
+    state: 'pending' | 'printed' | 'failed';
+    error: string | null;
+    duplicate: boolean;
+    at: string;
+    /**
+     * Failed: the copies no print has printed since (an interrupted "both" stays owed until a print
+     * covers both, a customer-only reprint leaves the merchant copy owed). Else the last job's copies.
+     */
+    copies: 'customer' | 'merchant' | 'both';
+  } | null;
   /** 'sent': the gateway mails it; 'requested': the till recorded the request (the shop sends it). */
   email: { state: 'requested' | 'sent'; to: string; at: string } | null;
 }

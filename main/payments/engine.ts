@@ -15,7 +15,7 @@ import type { CardOutcome } from '../../drivers/types';
 import type { PaymentGateway, ReaderAction } from '../gateway/port';
 import { recordingRequestIds } from '../gateway/request-ids';
 import type { Journal, OperationKind, OperationRecord, PaymentRecord, SplitRecord } from '../store/journal';
-import { toAttentionView, toPaymentView, unsettledTerminalRefund } from './views';
+import { copiesOwed, toAttentionView, toPaymentView, unsettledTerminalRefund, type ReceiptSummary } from './views';
 
 /** What the payments need to know about readers (the reader manager answers). */
 export interface ReaderDirectory {
@@ -132,10 +132,16 @@ export class PaymentEngine {
       active?.name === record.gateway && !active.capabilities.splitSettlement
         ? { records: [], pending: new Set() }
         : this.splitsFor(record.id),
-      this.journal.receiptSummary(record.id),
+      this.receiptsOf(record.id),
     );
     const unsettledRefund = this.unsettledRefundOf(record);
     return unsettledRefund ? { ...view, attention: toAttentionView(record, unsettledRefund) } : view;
+  }
+
+  /** The receipts a view shows; the print history is read only for a payment that has print jobs. */
+  private receiptsOf(paymentId: string): ReceiptSummary {
+    const summary = this.journal.receiptSummary(paymentId);
+    return summary.print ? { ...summary, owed: copiesOwed(this.journal.receiptsFor(paymentId)) } : summary;
   }
 
   /** A refund on a terminal that only its ticket can settle (looked up only where one can be). */

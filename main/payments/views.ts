@@ -16,7 +16,7 @@ import {
   type TransactionView,
 } from '../../common/contract';
 import type { GatewayPayment, GatewayRefund } from '../gateway/port';
-import type { OperationRecord, PaymentRecord, ReceiptRecord, SplitRecord } from '../store/journal';
+import type { OperationRecord, PaymentRecord, ReceiptCopies, ReceiptRecord, SplitRecord } from '../store/journal';
 
 /**
  * A refund on a terminal whose outcome nobody knows yet (it went silent, or the app stopped while
@@ -59,7 +59,7 @@ export function toPaymentView(
   capabilities: GatewayCapabilities | null,
   activeGateway: string | null = record.gateway,
   splits: { records: readonly SplitRecord[]; pending: ReadonlySet<string> } = { records: [], pending: new Set() },
-  receipts: { print: ReceiptRecord | null; email: ReceiptRecord | null } = { print: null, email: null },
+  receipts: ReceiptSummary = { print: null, email: null },
 ): PaymentView {
   const actionable = capabilities !== null && activeGateway === record.gateway;
   return {
@@ -178,12 +178,52 @@ export function toSplitView(
   };
 }
 
-function receiptState(receipts: { print: ReceiptRecord | null; email: ReceiptRecord | null }): ReceiptStateView {
-  const { print, email } = receipts;
+/**
+ * A payment's last print job and last email request; `owed`, the copies failed print jobs left
+ * unprinted (see copiesOwed), else the last print job alone decides.
+ */
+export interface ReceiptSummary {
+  print: ReceiptRecord | null;
+  email: ReceiptRecord | null;
+  owed?: { copies: ReceiptCopies; failed: ReceiptRecord } | null;
+}
+
+/**
+ * The copies a payment's print jobs (in order) still owe: those of a failed job that no later
+ * printed job printed, with the last failed job (its reason). An interrupted "both" followed by a
+ * customer-only reprint still owes the merchant copy.
+ */
+export function copiesOwed(jobs: readonly ReceiptRecord[]): { copies: ReceiptCopies; failed: ReceiptRecord } | null {
+  const owed = new Set<'customer' | 'merchant'>();
+  let failed: ReceiptRecord | null = null;
+  for (const job of jobs) {
+    if (job.channel !== 'print') continue;
+    const copies = job.copies === 'both' ? (['merchant', 'customer'] as const) : [job.copies];
+    if (job.state === 'failed') {
+      for (const copy of copies) owed.add(copy);
+      failed = job;
+    } else if (job.state === 'printed') {
+      for (const copy of copies) owed.delete(copy);
+    }
+  }
+  if (!failed || owed.size === 0) return null;
+  return { copies: owed.size === 2 ? 'both' : [...owed][0]!, failed };
+}
+
+function receiptState(receipts: ReceiptSummary): ReceiptStateView {
+  const { print, email, owed } = receipts;
+  // A print under way shows as such; otherwise copies still owed keep the failure showing.
+  const shown = owed && print?.state !== 'pending' ? owed.failed : print;
   return {
     print:
-      print && (print.state === 'pending' || print.state === 'printed' || print.state === 'failed')
-        ? { state: print.state, error: print.error, duplicate: print.duplicate, at: print.updatedAt }
+      shown && (shown.state === 'pending' || shown.state === 'printed' || shown.state === 'failed')
+        ? {
+            state: shown.state,
+            error: shown.error,
+            duplicate: shown.duplicate,
+            at: shown.updatedAt,
+            copies: owed && shown === owed.failed ? owed.copies : shown.copies,
+          }
         : null,
     email:
       email && (email.state === 'requested' || email.state === 'sent')

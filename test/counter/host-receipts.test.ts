@@ -105,6 +105,31 @@ describe.skipIf(!hasTool('socat'))('receipts at the counter', () => {
     expect((await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'printed')).status).toBe('succeeded');
   });
 
+  it('a failed print of both copies stays to reprint until both are printed, not just the customer copy', async () => {
+    await setUp({ printReceipts: 'both' });
+    printer.emulator.condition = 'paper_out';
+    const paid = await pay(1100);
+    const failed = await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'failed', 8_000);
+    expect(failed.receipt.print).toMatchObject({ state: 'failed', copies: 'both' });
+    printer.emulator.condition = 'ok';
+    printer.emulator.clear();
+    // Only the customer copy reprinted: the merchant copy is still owed, and says so.
+    expect(await t.call('receipts.print', { paymentId: paid.id, copies: 'customer' })).toMatchObject({
+      state: 'printed',
+    });
+    const owed = await t.waitForPayment(paid.id, (p) => p.receipt.print?.copies === 'merchant');
+    expect(owed.receipt.print).toMatchObject({
+      state: 'failed',
+      copies: 'merchant',
+      error: failed.receipt.print?.error,
+    });
+    expect(await t.call('receipts.print', { paymentId: paid.id, copies: 'merchant' })).toMatchObject({
+      state: 'printed',
+    });
+    const done = await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'printed');
+    expect(done.receipt.print).toMatchObject({ state: 'printed', copies: 'merchant', error: null });
+  });
+
   it('a printer port that is not there fails the receipt only', async () => {
     await setUp({ receiptPrinterPort: '/dev/pos-no-such-printer' });
     const paid = await pay(700);

@@ -163,7 +163,7 @@ describe.skipIf(!built() || !hasTool('socat'))('kill -9 at the counter', () => {
       timeZone: 'Europe/Paris',
       shopName: 'Café des Arts',
       receiptPrinterPort: silent.path,
-      printReceipts: 'customer',
+      printReceipts: 'both',
     });
     const reader = await first.reader();
     const created = await first.call('payments.create', {
@@ -201,7 +201,7 @@ describe.skipIf(!built() || !hasTool('socat'))('kill -9 at the counter', () => {
       status: 'succeeded',
       amount: 2200,
       tip: { amount: 200, percent: 10 },
-      receipt: { print: { state: 'failed' } },
+      receipt: { print: { state: 'failed', copies: 'both' } },
     });
     expect(after?.receipt.print?.error).toMatch(/stopped before this receipt was printed/);
     await second.call('settings.update', { receiptPrinterPort: printer.path });
@@ -210,6 +210,9 @@ describe.skipIf(!built() || !hasTool('socat'))('kill -9 at the counter', () => {
     const rows = printer.emulator.paper().lines.map((line) => line.trim());
     expect(rows.some((row) => /^Tip \(10%\)\s+€2\.00$/.test(row))).toBe(true);
     expect(rows.some((row) => /^TOTAL\s+€22\.00$/.test(row))).toBe(true);
+    // The merchant copy was never printed: the item stays until it is.
+    expect((await second.payment(created.id))?.receipt.print).toMatchObject({ state: 'failed', copies: 'merchant' });
+    await second.call('receipts.print', { paymentId: created.id, copies: 'merchant' });
     expect((await second.payment(created.id))?.receipt.print?.state).toBe('printed');
     second.bridge.close();
   }, 90_000);

@@ -168,6 +168,7 @@ describe('receipts on screen', () => {
           error: 'The receipt printer is out of paper',
           duplicate: false,
           at: new Date().toISOString(),
+          copies: 'customer',
         },
         email: null,
       },
@@ -206,6 +207,60 @@ describe('receipts on screen', () => {
     await within(panel).findByText('Receipt printed.');
     await user.click(within(panel).getByRole('button', { name: 'Show receipt' }));
     expect((await within(panel).findByLabelText('Receipt preview')).textContent).toContain('CUSTOMER COPY');
+  });
+});
+
+describe('a receipt cut short by a stop', () => {
+  it('reprints the copies not printed, and the item stays until every one is printed', async () => {
+    const stopped = 'The app stopped before this receipt was printed (it may be incomplete).';
+    const print = (copies: 'both' | 'merchant') =>
+      ({ state: 'failed', error: stopped, duplicate: false, at: new Date().toISOString(), copies }) as const;
+    const paid = makePayment({
+      id: 'pay_both1',
+      status: 'succeeded',
+      orderReference: 'ORD-BOTH',
+      receipt: { print: print('both'), email: null },
+    });
+    const bridge = new FakeBridge(makeSnapshot({ payments: [paid], settings: counterSettings({}) }));
+    const printed: ReceiptJobView = {
+      id: 3,
+      paymentId: paid.id,
+      channel: 'print',
+      copies: 'customer',
+      duplicate: false,
+      destination: '/dev/ttyUSB0',
+      state: 'printed',
+      error: null,
+      createdAt: paid.createdAt,
+      updatedAt: paid.createdAt,
+    };
+    bridge.on('receipts.print', (input) => ok({ ...printed, copies: input.copies ?? 'customer' }));
+    const { user } = await renderApp(bridge);
+    const banner = screen.getByText(/Receipt not printed — reprint/).closest('.banner') as HTMLElement;
+    expect(banner.textContent).toMatch(/ORD-BOTH, €12\.50, both copies: The app stopped/);
+    await user.click(within(banner).getByRole('button', { name: 'Open to reprint' }));
+    const panel = await screen.findByRole('region', { name: 'Receipt' });
+    expect(within(panel).getByRole('alert').textContent).toMatch(/not printed \(both copies\)/);
+    const copies = within(panel).getByRole('combobox', { name: /Copies/ }) as HTMLSelectElement;
+    expect(copies.value).toBe('both');
+
+    // The cashier prints the customer copy only: the host still owes the merchant copy.
+    await user.selectOptions(copies, 'customer');
+    await user.click(within(panel).getByRole('button', { name: 'Reprint receipt' }));
+    expect(bridge.inputs('receipts.print')).toEqual([{ paymentId: paid.id, copies: 'customer' }]);
+    act(() =>
+      bridge.push({
+        seq: 11,
+        type: 'payment',
+        payment: { ...paid, receipt: { print: print('merchant'), email: null } },
+      }),
+    );
+    await waitFor(() => expect(copies.value).toBe('merchant'));
+    expect(screen.getByText(/Receipt not printed — reprint/).closest('.banner')!.textContent).toMatch(
+      /merchant copy: The app stopped/,
+    );
+    await user.click(within(panel).getByRole('button', { name: 'Reprint receipt' }));
+    expect(bridge.inputs('receipts.print')[1]).toEqual({ paymentId: paid.id, copies: 'merchant' });
   });
 });
 
@@ -335,7 +390,13 @@ describe("times in the shop's time zone", () => {
       id: 'pay_tz1',
       status: 'succeeded',
       receipt: {
-        print: { state: 'printed', error: null, duplicate: false, at: '2026-11-30T01:58:00.000Z' },
+        print: {
+          state: 'printed',
+          error: null,
+          duplicate: false,
+          at: '2026-11-30T01:58:00.000Z',
+          copies: 'customer',
+        },
         email: null,
       },
     });

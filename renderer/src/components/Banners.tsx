@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
 import { usePos } from '../store/context';
 import { money } from '../lib/format';
+import { COPIES_LABELS } from '../lib/labels';
 
 /** Shown after three failed connection attempts in a row: the token may be stale. */
 const TOKEN_HINT_AFTER = 3;
@@ -73,7 +74,8 @@ export function Banners() {
         <div className="banner banner--warning banner--receipt" role="status">
           <strong>Receipt not printed — reprint{unprinted.length > 1 ? ` (${unprinted.length} payments)` : ''}.</strong>{' '}
           <span>
-            Order {unprinted[0]!.orderReference}, {money(unprinted[0]!.amount, unprinted[0]!.currency)}:{' '}
+            Order {unprinted[0]!.orderReference}, {money(unprinted[0]!.amount, unprinted[0]!.currency)},{' '}
+            {COPIES_LABELS[unprinted[0]!.receipt.print?.copies ?? 'customer'].toLowerCase()}:{' '}
             {unprinted[0]!.receipt.print?.error ?? 'the printer failed'}. The payment itself is fine.
           </span>{' '}
           <button

@@ -3,11 +3,9 @@ import type { CommandError, ReceiptStateView } from '../../../common/contract';
 import { usePos } from '../store/context';
 import { clockTime } from '../lib/format';
 import { shopTimeZone } from '../store/selectors';
-import { NO_PRINTER_TITLE } from '../lib/labels';
+import { COPIES_LABELS, NO_PRINTER_TITLE, type ReceiptCopies } from '../lib/labels';
 import { ErrorBox } from './ErrorBox';
 import { describedBy, Field } from './Field';
-
-type Copies = 'customer' | 'merchant' | 'both';
 
 /**
  * What became of the receipt, in one line (a failed print is the "not printed — reprint" item),
@@ -17,7 +15,8 @@ export function receiptStatusText(receipt: ReceiptStateView | null, timeZone: st
   const print = receipt?.print;
   if (!print) return null;
   if (print.state === 'pending') return 'Printing the receipt…';
-  if (print.state === 'failed') return `Receipt not printed — reprint it. ${print.error ?? ''}`.trim();
+  if (print.state === 'failed')
+    return `Receipt not printed (${COPIES_LABELS[print.copies].toLowerCase()}) — reprint it. ${print.error ?? ''}`.trim();
   return `Receipt printed${print.duplicate ? ' (duplicate)' : ''} at ${clockTime(print.at, timeZone)}${print.error ? ` — ${print.error}` : ''}.`;
 }
 
@@ -30,7 +29,9 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
   const printHtml = usePos((s) => s.printHtml);
   const printer = usePos((s) => s.host.settings?.counter.printer.port ?? null);
   const busy = usePos((s) => s.busy[`receipt:${paymentRef}`] === true);
-  const [copies, setCopies] = useState<Copies>('customer');
+  // Until the cashier picks, a receipt that did not print offers the copies still to print.
+  const [chosen, setChosen] = useState<ReceiptCopies | null>(null);
+  const copies: ReceiptCopies = chosen ?? (receipt?.print?.state === 'failed' ? receipt.print.copies : 'customer');
   const [preview, setPreview] = useState<string | null>(null);
   const [email, setEmail] = useState('');
   const [done, setDone] = useState<string | null>(null);
@@ -44,6 +45,7 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
     setError(null);
     setDone(null);
     const result = await run('receipts.print', { paymentId: paymentRef, copies }, key);
+    setChosen(null);
     if (!result.ok) setError(result.error);
     else if (result.value.state === 'printed')
       setDone(result.value.duplicate ? 'Duplicate printed.' : 'Receipt printed.');
@@ -96,10 +98,12 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
       <div className="actions">
         <label className="inline-select">
           Copies{' '}
-          <select value={copies} onChange={(e) => setCopies(e.target.value as Copies)}>
-            <option value="customer">Customer copy</option>
-            <option value="merchant">Merchant copy</option>
-            <option value="both">Both copies</option>
+          <select value={copies} onChange={(e) => setChosen(e.target.value as ReceiptCopies)}>
+            {(Object.keys(COPIES_LABELS) as ReceiptCopies[]).map((value) => (
+              <option key={value} value={value}>
+                {COPIES_LABELS[value]}
+              </option>
+            ))}
           </select>
         </label>
         <button

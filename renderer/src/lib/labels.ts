@@ -1,4 +1,6 @@
-import type { PaymentView, ReaderStatus, ReaderView } from '../../../common/contract';
+import type { PaymentView, ReaderStatus, ReaderView, ReceiptStateView } from '../../../common/contract';
+
+export type ReceiptCopies = NonNullable<ReceiptStateView['print']>['copies'];
 
 /** What the payment's state means for the cashier, in one line (shown in role=status). */
 export function paymentStateText(payment: PaymentView): string {
@@ -95,6 +97,13 @@ export const STAGE_LABELS: Record<string, string> = {
   sent: 'sent to reader',
   waiting_for_card: 'waiting for card',
   processing: 'processing',
+};
+
+/** The receipt copies, as the Copies selector and the "not printed" items name them. */
+export const COPIES_LABELS: Record<ReceiptCopies, string> = {
+  customer: 'Customer copy',
+  merchant: 'Merchant copy',
+  both: 'Both copies',
 };
 
 /** Why a "print on the receipt printer" button is disabled (receipts and reports say the same). */

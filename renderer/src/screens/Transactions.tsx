@@ -448,7 +448,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
           {['succeeded', 'requires_capture', 'refunded', 'partially_refunded', 'failed', 'canceled'].includes(
             t.status,
           ) ? (
-            <ReceiptPanel paymentRef={detail.payment?.id ?? t.id} receipt={detail.payment?.receipt ?? null} />
+            <ReceiptPanel paymentRef={detail.payment?.id ?? t.id} receipt={payment?.receipt ?? null} />
           ) : null}
           <h2>Refunds</h2>
           {detail.refunds.length === 0 ? (
