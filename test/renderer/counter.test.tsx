@@ -198,7 +198,7 @@ describe('receipts on screen', () => {
     );
     const { user } = await renderApp(bridge);
     const banner = screen.getByText(/Receipt not printed — reprint/).closest('.banner')!;
-    expect(banner.textContent).toMatch(/ORD-9.*out of paper/);
+    expect(banner.textContent).toMatch(/ORD-9.*out of paper\. The payment itself is fine\./);
     await user.click(within(banner as HTMLElement).getByRole('button', { name: 'Open to reprint' }));
     const panel = await screen.findByRole('region', { name: 'Receipt' });
     expect(within(panel).getByRole('alert').textContent).toMatch(/not printed/);
@@ -261,6 +261,34 @@ describe('a receipt cut short by a stop', () => {
     );
     await user.click(within(panel).getByRole('button', { name: 'Reprint receipt' }));
     expect(bridge.inputs('receipts.print')[1]).toEqual({ paymentId: paid.id, copies: 'merchant' });
+  });
+});
+
+describe('the "receipt not printed" banner', () => {
+  it('ends the host’s reason with one full stop, whether or not it has its own', async () => {
+    const failed = (orderReference: string, error: string) =>
+      makePayment({
+        status: 'succeeded',
+        orderReference,
+        receipt: {
+          print: { state: 'failed', error, duplicate: false, at: new Date().toISOString(), copies: 'customer' },
+          email: null,
+        },
+      });
+    const { unmount } = await renderApp(
+      new FakeBridge(
+        makeSnapshot({
+          payments: [failed('ORD-DOT', 'The app stopped before this receipt was printed (it may be incomplete).')],
+        }),
+      ),
+    );
+    const banner = screen.getByText(/Receipt not printed — reprint/).closest('.banner')!;
+    expect(banner.textContent).toContain('(it may be incomplete). The payment itself is fine.');
+    unmount();
+    await renderApp(new FakeBridge(makeSnapshot({ payments: [failed('ORD-NODOT', 'The printer is offline')] })));
+    expect(screen.getByText(/Receipt not printed — reprint/).closest('.banner')!.textContent).toContain(
+      'The printer is offline. The payment itself is fine.',
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { usePos } from '../store/context';
-import { money } from '../lib/format';
+import { money, sentence } from '../lib/format';
 import { COPIES_LABELS } from '../lib/labels';
 
 /** Shown after three failed connection attempts in a row: the token may be stale. */
@@ -76,7 +76,7 @@ export function Banners() {
           <span>
             Order {unprinted[0]!.orderReference}, {money(unprinted[0]!.amount, unprinted[0]!.currency)},{' '}
             {COPIES_LABELS[unprinted[0]!.receipt.print?.copies ?? 'customer'].toLowerCase()}:{' '}
-            {unprinted[0]!.receipt.print?.error ?? 'the printer failed'}. The payment itself is fine.
+            {sentence(unprinted[0]!.receipt.print?.error ?? 'the printer failed')} The payment itself is fine.
           </span>{' '}
           <button
             type="button"

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { CommandError, ReceiptStateView } from '../../../common/contract';
 import { usePos } from '../store/context';
-import { clockTime } from '../lib/format';
+import { clockTime, sentence } from '../lib/format';
 import { shopTimeZone } from '../store/selectors';
 import { COPIES_LABELS, NO_PRINTER_TITLE, type ReceiptCopies } from '../lib/labels';
 import { ErrorBox } from './ErrorBox';
@@ -17,7 +17,7 @@ export function receiptStatusText(receipt: ReceiptStateView | null, timeZone: st
   if (print.state === 'pending') return 'Printing the receipt…';
   if (print.state === 'failed')
     return `Receipt not printed (${COPIES_LABELS[print.copies].toLowerCase()}) — reprint it. ${print.error ?? ''}`.trim();
-  return `Receipt printed${print.duplicate ? ' (duplicate)' : ''} at ${clockTime(print.at, timeZone)}${print.error ? ` — ${print.error}` : ''}.`;
+  return `Receipt printed${print.duplicate ? ' (duplicate)' : ''} at ${clockTime(print.at, timeZone)}${print.error ? ` — ${sentence(print.error)}` : '.'}`;
 }
 
 /**

@@ -86,6 +86,15 @@ export function currencyName(code: string): string {
   return currencyNames?.of(code) ?? code;
 }
 
+/**
+ * A message as a sentence: its own full stop kept, one added only when it has none. Host messages
+ * sometimes end with one ("… (it may be incomplete).") and sometimes not ("…: out of paper").
+ */
+export function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?…]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}
+
 /** Words for an API status such as "partially_refunded". */
 export function humanize(value: string): string {
   const text = value.replace(/_/g, ' ');
