@@ -14,6 +14,9 @@ export const TIP_PRESETS: readonly number[] = [10, 15, 20];
 /** A percentage tip above this is refused: a slip of the finger, not generosity (custom amounts are exempt). */
 export const MAX_TIP_PERCENT = 100;
 
+/** As many preset buttons as the counter's and the customer's screens show. */
+export const MAX_TIP_PRESETS = 4;
+
 /** What the cashier or customer chose. */
 export type TipChoice =
   | { readonly kind: 'none' }
@@ -116,6 +119,43 @@ export function tipOptions(base: number, currency: string, presets: readonly num
     const tip = tipForPercent(base, percent, currency);
     return { percent, tip, total: base + tip };
   });
+}
+
+/** The index of the first preset that repeats an earlier one (two buttons alike), or -1. */
+export function repeatedPreset(presets: readonly number[]): number {
+  return presets.findIndex((percent, index) => presets.indexOf(percent) !== index);
+}
+
+export type ParsedTipPresets =
+  { readonly ok: true; readonly presets: number[] } | { readonly ok: false; readonly error: string };
+
+/**
+ * The tip presets as typed in Settings: percentages separated by commas ("10, 15, 20", "12.5%, 18").
+ * Strict, so nothing typed is silently dropped or reread: an empty entry ("10,,20"), anything but
+ * plain digits ("1e1", "0x10"), a repeat ("5, 5, 5"), 0, more than 100 or more than two decimals are
+ * each refused with the reason.
+ */
+export function parseTipPresets(text: string): ParsedTipPresets {
+  const trimmed = text.trim();
+  if (!trimmed) return { ok: false, error: 'Type at least one percentage, e.g. 10, 15, 20.' };
+  // "18 %" is one entry: the sign goes with its number before the entries are split.
+  const entries = trimmed.replace(/\s+%/g, '%').split(/\s*[,;]\s*|\s+/);
+  const presets: number[] = [];
+  for (const entry of entries) {
+    if (!entry)
+      return { ok: false, error: 'A preset is missing between two commas: type one percentage in each place.' };
+    const match = /^(\d+(?:\.\d+)?)%?$/.exec(entry);
+    if (!match) return { ok: false, error: `"${entry}" is not a percentage: type digits, e.g. 10 or 12.5.` };
+    const percent = Number(match[1]);
+    if (basisPoints(percent) === null) return { ok: false, error: `${entry}: a preset has at most two decimals.` };
+    if (percent <= 0) return { ok: false, error: `${entry}: a preset must be above 0 %.` };
+    if (percent > MAX_TIP_PERCENT) return { ok: false, error: `${entry}: a preset is at most ${MAX_TIP_PERCENT} %.` };
+    presets.push(percent);
+  }
+  const repeat = repeatedPreset(presets);
+  if (repeat >= 0) return { ok: false, error: `${presets[repeat]} % is there twice: each preset once.` };
+  if (presets.length > MAX_TIP_PRESETS) return { ok: false, error: `At most ${MAX_TIP_PRESETS} presets.` };
+  return { ok: true, presets };
 }
 
 export type ParsedTip = { readonly ok: true; readonly minor: number } | { readonly ok: false; readonly error: string };

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isKnownCurrency } from '../currencies';
 import { MAX_AMOUNT_MINOR } from '../money';
-import { MAX_TIP_PERCENT } from '../tips';
+import { MAX_TIP_PERCENT, MAX_TIP_PRESETS, repeatedPreset } from '../tips';
 import { checkTimeZone } from '../timezone';
 import { GATEWAY_NAMES, PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from './views';
 import type { CommandError } from './views';
@@ -420,7 +420,21 @@ export const commandSchemas = {
     /** IANA zone of the shop: the business day and receipts' local times. */
     timeZone: TimeZone.optional(),
     tipping: z.boolean().optional(),
-    tipPresets: z.array(TipPercent).min(1, 'at least one preset').max(4, 'at most 4 presets').optional(),
+    tipPresets: z
+      .array(TipPercent)
+      .min(1, 'at least one preset')
+      .max(MAX_TIP_PRESETS, `at most ${MAX_TIP_PRESETS} presets`)
+      .check((ctx) => {
+        const repeat = repeatedPreset(ctx.value);
+        if (repeat >= 0)
+          ctx.issues.push({
+            code: 'custom',
+            input: ctx.value,
+            path: [repeat],
+            message: `${ctx.value[repeat]} % is there twice: each preset once`,
+          });
+      })
+      .optional(),
     /** Serial port of the receipt printer; empty or null: none. */
     receiptPrinterPort: z.string().trim().max(300).nullable().optional(),
     receiptWidth: z.union([z.literal(32), z.literal(42), z.literal(48)]).optional(),

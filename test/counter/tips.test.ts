@@ -1,7 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatAmount, MAX_AMOUNT_MINOR } from '../../common/money';
-import { computeTip, MAX_TIP_PERCENT, parseTipAmount, TIP_PRESETS, tipForPercent, tipOptions } from '../../common/tips';
+import {
+  computeTip,
+  MAX_TIP_PERCENT,
+  parseTipAmount,
+  parseTipPresets,
+  TIP_PRESETS,
+  tipForPercent,
+  tipOptions,
+} from '../../common/tips';
 
 describe('tip presets', () => {
   it('offers 10, 15 and 20 %', () => {
@@ -57,6 +65,31 @@ describe('tip presets', () => {
         expect(BigInt(tip)).toBe(exact);
       }),
     );
+  });
+});
+
+describe('tip presets as typed in Settings', () => {
+  it('reads percentages separated by commas, semicolons or spaces, with or without %', () => {
+    expect(parseTipPresets('10, 15, 20')).toEqual({ ok: true, presets: [10, 15, 20] });
+    expect(parseTipPresets(' 12.5%; 18 % 20 ')).toEqual({ ok: true, presets: [12.5, 18, 20] });
+  });
+
+  it('refuses, with the reason, what it would otherwise drop, reread or repeat', () => {
+    const error = (text: string) => {
+      const parsed = parseTipPresets(text);
+      return parsed.ok ? null : parsed.error;
+    };
+    expect(error('10,,20')).toMatch(/missing between two commas/);
+    expect(error('10, 15,')).toMatch(/missing between two commas/);
+    expect(error('1e1')).toBe('"1e1" is not a percentage: type digits, e.g. 10 or 12.5.');
+    expect(error('0x10')).toMatch(/not a percentage/);
+    expect(error('5, 5, 5')).toBe('5 % is there twice: each preset once.');
+    expect(error('10, 10.0')).toMatch(/10 % is there twice/);
+    expect(error('0')).toMatch(/above 0/);
+    expect(error('150')).toMatch(/at most 100 %/);
+    expect(error('12.345')).toMatch(/two decimals/);
+    expect(error('5, 10, 15, 20, 25')).toBe('At most 4 presets.');
+    expect(error('  ')).toMatch(/at least one/);
   });
 });
 

@@ -95,6 +95,11 @@ describe('settings and key hygiene', () => {
     expect(parseCommandInput('settings.update', { timeZone: 'Mars/Olympus' }).ok).toBe(false);
     expect(parseCommandInput('settings.update', { tipPresets: [150] }).ok).toBe(false);
     expect(parseCommandInput('settings.update', { tipPresets: [12.345] }).ok).toBe(false);
+    // Two buttons alike are refused by any client, naming the repeat.
+    expect(parseCommandInput('settings.update', { tipPresets: [5, 5, 5] })).toMatchObject({
+      ok: false,
+      error: { issues: [{ path: 'tipPresets.1', message: '5 % is there twice: each preset once' }] },
+    });
     expect(parseCommandInput('settings.update', { receiptWidth: 40 }).ok).toBe(false);
     expect(parseCommandInput('settings.update', { timeZone: 'America/Santiago', tipPresets: [10, 15, 20] }).ok).toBe(
       true,

@@ -327,6 +327,27 @@ describe('readers and settings', () => {
   });
 });
 
+describe('tip presets in Settings', () => {
+  it('refuses repeated, empty and non-digit presets with the reason, and saves nothing', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({}) }));
+    bridge.on('settings.update', () => ok(counterSettings({})));
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    const form = screen.getByRole('form', { name: 'Counter' });
+    const presets = within(form).getByLabelText('Tip presets (%)');
+    for (const [typed, reason] of [
+      ['5, 5, 5', '5 % is there twice: each preset once.'],
+      ['1e1', '"1e1" is not a percentage: type digits, e.g. 10 or 12.5.'],
+      ['10,,20', 'A preset is missing between two commas: type one percentage in each place.'],
+    ] as const) {
+      await user.clear(presets);
+      await user.type(presets, typed);
+      await user.click(within(form).getByRole('button', { name: 'Apply counter settings' }));
+      expect(await within(form).findByText(reason)).toBeTruthy();
+    }
+    expect(bridge.count('settings.update')).toBe(0);
+  });
+});
+
 describe('Reports (F9)', () => {
   it('shows the X report, and closes the day with an override when payments need attention', async () => {
     const bridge = new FakeBridge(makeSnapshot());

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { CommandError, CommandInput, DevLogEntry, GatewayName, SettingsView } from '../../../common/contract';
 import { GATEWAY_LABELS, PLURAL_URLS } from '../../../common/contract/views';
+import { parseTipPresets } from '../../../common/tips';
 import { ErrorBox } from '../components/ErrorBox';
 import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
@@ -561,16 +562,6 @@ function lines(text: string): string[] {
     .filter(Boolean);
 }
 
-/** "10, 15, 20" → [10, 15, 20]; null when a value is not a number. */
-export function parsePresets(text: string): number[] | null {
-  const parts = text
-    .split(/[,;\s]+/)
-    .map((p) => p.replace('%', '').trim())
-    .filter(Boolean);
-  const values = parts.map(Number);
-  return values.every((v) => Number.isFinite(v)) && values.length > 0 ? values : null;
-}
-
 /** Every IANA zone the runtime knows, for the time zone field's suggestions. */
 const TIME_ZONES: readonly string[] = (() => {
   try {
@@ -601,15 +592,16 @@ function CounterForm({ settings }: { settings: SettingsView }) {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setDone(null);
-    const tipPresets = parsePresets(presets);
-    if (!tipPresets) {
+    const parsed = parseTipPresets(presets);
+    if (!parsed.ok) {
       setError({
         code: 'validation',
         message: 'Check the tip presets.',
-        issues: [{ path: 'tipPresets', message: 'Percentages separated by commas, e.g. 10, 15, 20.' }],
+        issues: [{ path: 'tipPresets', message: parsed.error }],
       });
       return;
     }
+    const tipPresets = parsed.presets;
     setError(null);
     const result = await run(
       'settings.update',
@@ -688,7 +680,12 @@ function CounterForm({ settings }: { settings: SettingsView }) {
           <input type="checkbox" checked={tipping} onChange={(e) => setTipping(e.target.checked)} />
           Ask for a tip (on the customer display, or typed by the cashier)
         </label>
-        <Field id="tip-presets" label="Tip presets (%)" hint="Of the amount before the tip." error={err('tipPresets')}>
+        <Field
+          id="tip-presets"
+          label="Tip presets (%)"
+          hint="Of the amount before the tip: up to 4 percentages separated by commas, each once, e.g. 10, 15, 20."
+          error={err('tipPresets')}
+        >
           <input
             {...describedBy('tip-presets', true, err('tipPresets'))}
             value={presets}
