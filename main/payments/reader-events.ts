@@ -48,6 +48,14 @@ export const ADVICE_UNKNOWN =
   'The reader took the card request and then lost contact, so the app cannot tell whether the card was charged. ' +
   'Check the reader or its last receipt. The app will ask the reader again when it reconnects; until this clears, do not charge the customer again.';
 
+/**
+ * The same for a terminal on the shop's own bank: nothing asks it again (no gateway knows the
+ * payment, and the terminal is never handed the payment again), so only its ticket can tell.
+ */
+export const ADVICE_UNKNOWN_ON_TERMINAL =
+  "Check the terminal's last ticket, then say here whether it shows the card charged (The card was charged / The card was not charged). " +
+  'The app cannot ask the terminal again; until this clears, do not charge the customer again.';
+
 const ADVICE_REFUSED_APPROVAL =
   'The customer may have been charged on the terminal. Check the terminal receipt; reverse it on the terminal or refund the customer another way, then clear this item.';
 
@@ -143,6 +151,8 @@ export class ReaderEvents implements ReaderEventSink {
 
   private markUnknown(record: PaymentRecord, reason: string, advice: string): void {
     const { journal } = this.engine;
+    // The reader's advice counts on asking again, which only a gateway's readers are.
+    if (record.chargedBy === 'terminal') advice = ADVICE_UNKNOWN_ON_TERMINAL;
     this.engine.changed(
       journal.updatePayment(
         record.id,

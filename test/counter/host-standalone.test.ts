@@ -167,6 +167,9 @@ describe('standalone terminals', () => {
     await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
     const unknown = await t.waitForPayment(created.id, (p) => p.status === 'unknown');
     expect(unknown.attention?.reason).toMatch(/did not answer/);
+    // Nothing asks a terminal on the shop's bank again: the advice is its ticket, not a reconnect.
+    expect(unknown.attention?.advice).toMatch(/^Check the terminal's last ticket, then say here whether/);
+    expect(unknown.attention?.advice).not.toMatch(/ask the reader again|when it reconnects/);
     expect((await t.fail('payments.cancel', { paymentId: created.id })).message).toMatch(/last ticket/);
     // The cashier reads the terminal's ticket: it was charged.
     const settled = await t.call('attention.resolve', { paymentId: created.id, resolution: 'charged' });
@@ -237,6 +240,7 @@ describe('standalone terminals', () => {
     );
     expect(payment).toMatchObject({ status: 'unknown' });
     expect(payment!.attention?.reason).toMatch(/app stopped while the reader was collecting/);
+    expect(payment!.attention?.advice).toMatch(/^Check the terminal's last ticket/);
     expect((await second.fail('payments.cancel', { paymentId: created.id })).message).toMatch(/last ticket/);
     const settled = await second.call('attention.resolve', { paymentId: created.id, resolution: 'not_charged' });
     expect(settled.status).not.toBe('unknown');
