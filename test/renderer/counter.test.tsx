@@ -156,6 +156,24 @@ describe('tips at the counter', () => {
   });
 });
 
+describe('a payment waiting for its tip, after a restart', () => {
+  it('is listed among the open payments as waiting for the tip, not as being created', async () => {
+    const waiting = makePayment({
+      id: 'pay_wait2',
+      amount: 2000,
+      orderReference: 'ORD-TIP',
+      status: 'creating',
+      tip: { state: 'awaiting', preTipAmount: 2000, amount: 0, percent: null },
+    });
+    // A fresh page on a restarted host: the payment is in the snapshot, nothing is selected.
+    await renderApp(new FakeBridge(makeSnapshot({ payments: [waiting], settings: counterSettings({}) })), {
+      screen: 'process',
+    });
+    const open = screen.getByRole('button', { name: /ORD-TIP/ });
+    expect(open.textContent).toBe('€20.00 — ORD-TIP (Waiting for the tip)');
+  });
+});
+
 describe('receipts on screen', () => {
   it('a failed print is a visible "not printed — reprint" item, and reprints from the payment', async () => {
     const paid = makePayment({

@@ -71,6 +71,15 @@ export function statusLabel(status: string): string {
   return STATUS_LABELS[status] ?? status;
 }
 
+/**
+ * A payment's status in a word or two, where a list names it: one waiting for its tip is journaled
+ * as 'creating' but is not being created (nothing is sent until the tip is chosen).
+ */
+export function paymentStatusLabel(payment: Pick<PaymentView, 'status' | 'tip'>): string {
+  if (payment.status === 'creating' && payment.tip?.state === 'awaiting') return 'Waiting for the tip';
+  return statusLabel(payment.status);
+}
+
 export const READER_STATUS_LABELS: Record<ReaderStatus, string> = {
   online: 'Online',
   connecting: 'Connecting…',

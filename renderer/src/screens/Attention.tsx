@@ -5,7 +5,7 @@ import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
 import { money, timeAgo } from '../lib/format';
 import { useNow } from '../lib/hooks';
-import { statusLabel } from '../lib/labels';
+import { paymentStatusLabel, statusLabel } from '../lib/labels';
 
 type Settlement = 'charged' | 'not_charged' | 'credited' | 'not_credited';
 
@@ -71,7 +71,7 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
         </p>
         <p className="muted">
           Since {timeAgo(item.since, now)}
-          {payment ? ` · ${statusLabel(payment.status)}` : ''}
+          {payment ? ` · ${paymentStatusLabel(payment)}` : ''}
         </p>
         <div className="actions">
           <button type="button" disabled={busy} onClick={() => void retry()}>

@@ -19,7 +19,7 @@ import {
   pairedReaders,
 } from '../store/selectors';
 import { money } from '../lib/format';
-import { paymentStateText, READER_STATUS_LABELS, statusLabel } from '../lib/labels';
+import { paymentStateText, paymentStatusLabel, READER_STATUS_LABELS, statusLabel } from '../lib/labels';
 import { GATEWAY_LABELS } from '../../../common/contract/views';
 import { useKey } from '../lib/hooks';
 
@@ -128,7 +128,7 @@ function PaymentPicker({ payments }: { payments: PaymentView[] }) {
             {payments.map((p) => (
               <li key={p.id}>
                 <button type="button" onClick={() => selectPayment(p.id)}>
-                  {money(p.amount, p.currency)} — {p.description ?? p.orderReference} ({statusLabel(p.status)})
+                  {money(p.amount, p.currency)} — {p.description ?? p.orderReference} ({paymentStatusLabel(p)})
                 </button>
               </li>
             ))}

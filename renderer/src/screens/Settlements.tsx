@@ -7,7 +7,7 @@ import { shopTimeZone } from '../store/selectors';
 import { dateTime, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { useFocusOnMount } from '../lib/hooks';
-import { statusLabel } from '../lib/labels';
+import { paymentStatusLabel } from '../lib/labels';
 
 /** Words next to a share's status as the gateway says it (HOLD, RELEASED, CANCELLED, …). */
 export function shareStatusText(split: SplitView, currency: string): string {
@@ -299,7 +299,7 @@ function SettlementItem({ payment, onDone }: { payment: PaymentView; onDone(text
         {money(payment.amount, payment.currency)} — {payment.description ?? `Order ${payment.orderReference}`}
       </h3>
       <p className="muted">
-        {statusLabel(payment.status)} · order {payment.orderReference}
+        {paymentStatusLabel(payment)} · order {payment.orderReference}
         {payment.transactionId ? ` · ${payment.transactionId}` : ''} · {dateTime(payment.createdAt, timeZone)}
         {payment.amountRefunded > 0 ? ` · ${money(payment.amountRefunded, payment.currency)} refunded` : ''}
       </p>
