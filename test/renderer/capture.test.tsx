@@ -70,6 +70,15 @@ describe('Capture screen', () => {
     expect(bridge.inputs('transactions.list')[0]).toMatchObject({ status: 'requires_capture' });
   });
 
+  it('says how long an authorisation has left in days and hours, not rounded down to the day', async () => {
+    // A 7-day authorisation taken a minute ago read "6 days left".
+    const sevenDays = new Date(Date.now() + 7 * 86_400_000 - 60_000).toISOString();
+    const { user } = await renderApp(bridgeWith([authorised({ authorizationExpiresAt: sevenDays })], []));
+    await user.keyboard('{F4}');
+    const list = await screen.findByRole('list', { name: 'Uncaptured authorisations' });
+    expect(list.textContent).toMatch(/Authorisation: 6 days 23 h left before it expires/);
+  });
+
   it('captures part of an authorisation', async () => {
     const payment = authorised();
     const bridge = bridgeWith([payment], []);

@@ -101,7 +101,7 @@ export function humanize(value: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** "14:05 left", "2 h 10 min left", "3 days left", or "expired" (a link, an authorisation). */
+/** "14:05 left", "2 h 10 min left", "6 days 23 h left", or "expired" (a link, an authorisation). */
 export function timeLeft(iso: string | null, now: number): { text: string; ms: number } | null {
   if (!iso) return null;
   const at = Date.parse(iso);
@@ -118,5 +118,7 @@ export function timeLeft(iso: string | null, now: number): { text: string; ms: n
     const minutes = Math.floor((seconds % 3600) / 60);
     return { text: minutes ? `${hours} h ${minutes} min left` : `${hours} h left`, ms };
   }
-  return { text: `${Math.floor(hours / 24)} days left`, ms };
+  // Days and hours: a 7-day authorisation taken a minute ago has "6 days 23 h left", not "6 days".
+  const days = Math.floor(hours / 24);
+  return { text: hours % 24 ? `${days} days ${hours % 24} h left` : `${days} days left`, ms };
 }
