@@ -258,6 +258,8 @@ export const commandSchemas = {
       .string()
       .transform((s) => s.replace(/[\s-]/g, ''))
       .pipe(z.string().regex(/^\d{12,19}$/, 'card number: 12 to 19 digits')),
+    /** The customer ticks "save my card" on the page (gateways that keep cards). */
+    saveCard: z.boolean().optional(),
   }),
   /** A customer's cards the gateway keeps (they agreed when paying), by the customer's email. */
   'savedCards.list': z.strictObject({ customer: Email }),

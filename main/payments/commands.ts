@@ -835,7 +835,7 @@ export class CashierCommands {
   }
 
   /** Test mode: the customer pays a payment link with a test card (what the gateway's page would do). */
-  async payLink(input: { paymentId: string; cardNumber: string }): Promise<PaymentView> {
+  async payLink(input: ParsedCommandInput<'simulate.payLink'>): Promise<PaymentView> {
     const payment = await this.resolve(input.paymentId);
     return this.engine.exclusive(payment.id, async () => {
       const record = this.journal.getPayment(payment.id)!;
@@ -848,8 +848,17 @@ export class CashierCommands {
       ) {
         throw new HostError('conflict', 'Only an unpaid payment link can be paid with a test card.');
       }
+      if (input.saveCard && !gateway.capabilities.savedCards)
+        throw new HostError('validation', `saveCard: ${gateway.label} does not keep cards`, {
+          issues: [{ path: 'saveCard', message: `${gateway.label} does not keep cards` }],
+        });
       const paid = await this.engine.call(
-        (g) => g.simulateLinkPayment!(record.transactionId!, input.cardNumber),
+        (g) =>
+          g.simulateLinkPayment!(
+            record.transactionId!,
+            input.cardNumber,
+            input.saveCard ? { saveCard: true } : undefined,
+          ),
         gateway,
       );
       return this.engine.view(this.sync.apply(this.journal.getPayment(record.id)!, paid, null));

@@ -193,6 +193,19 @@ describe('a till on PayPlug', () => {
     expect(charged).toEqual([]);
   });
 
+  it('test mode: paying a link with "save my card" ticked (F3) keeps the card, as the page would', async () => {
+    const t = track(await payplugTill());
+    const customer = { email: 'lin@example.com', firstName: 'Lin', lastName: 'Ma' };
+    const link = await t.call('payments.create', { amount: 1500, currency: 'EUR', saveCard: true, customer });
+    await t.call('simulate.payLink', { paymentId: link.id, cardNumber: '4242424242424242', saveCard: true });
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 5_000);
+    const cards = await waitFor(async () => {
+      const kept = await t.call('savedCards.list', { customer: customer.email });
+      return kept.length > 0 ? kept : undefined;
+    });
+    expect(cards).toMatchObject([{ customer: 'lin@example.com', last4: '4242' }]);
+  });
+
   it('an installment plan is created with its schedule, the first part paid by link, then aborted', async () => {
     const t = track(await payplugTill());
     const customer = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };

@@ -167,5 +167,36 @@ describe('Simulate payment screen', () => {
         { paymentId: 'pay_link000001', cardNumber: '4000000000001091' },
       ]),
     );
+    // Plural keeps no cards: nothing to tick.
+    expect(screen.queryByRole('checkbox', { name: /save my card/ })).toBeNull();
+  });
+
+  it('with a gateway that keeps cards, the customer can tick "save my card" on the link', async () => {
+    const link = makePayment({
+      id: 'pay_link000002',
+      channel: 'link',
+      status: 'pending',
+      gateway: 'payplug',
+      transactionId: 'pay_5iHMDxy4ABR4YBVW4UscIn',
+      payUrl: 'http://127.0.0.1:4010/payplug/pay/x',
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        settings: makeSettings({ gateway: 'payplug' }),
+        gateway: gatewayFor('payplug'),
+        readers: [],
+        payments: [link],
+      }),
+    );
+    bridge.on('simulate.payLink', () => ok({ ...link, status: 'succeeded', payUrl: null }));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    await user.click(screen.getByRole('checkbox', { name: /save my card/ }));
+    await user.click(screen.getByRole('button', { name: 'Pay the link' }));
+    await waitFor(() =>
+      expect(bridge.inputs('simulate.payLink')).toEqual([
+        { paymentId: 'pay_link000002', cardNumber: '4242424242424242', saveCard: true },
+      ]),
+    );
   });
 });

@@ -232,6 +232,8 @@ function PayLinkWithTestCard() {
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const active = usePos((s) => s.host.gateway?.name);
+  const keepsCards = usePos((s) => s.host.gateway?.capabilities.savedCards ?? false);
+  const [saveCard, setSaveCard] = useState(false);
   // A link of another gateway than the till's is not followed (nor payable with this one's cards).
   const links = Object.values(payments).filter(
     (p) => p.channel === 'link' && p.status === 'pending' && p.payUrl && p.gateway === active,
@@ -250,7 +252,11 @@ function PayLinkWithTestCard() {
     event.preventDefault();
     setError(null);
     setDone(null);
-    const result = await run('simulate.payLink', { paymentId: payment.id, cardNumber: card }, `paylink:${payment.id}`);
+    const result = await run(
+      'simulate.payLink',
+      { paymentId: payment.id, cardNumber: card, ...(keepsCards && saveCard ? { saveCard: true } : {}) },
+      `paylink:${payment.id}`,
+    );
     if (result.ok)
       setDone(`Card ${groupDigits(card)} used on the payment page of ${money(payment.amount, payment.currency)}.`);
     else setError(result.error);
@@ -287,6 +293,12 @@ function PayLinkWithTestCard() {
         }))}
         onChange={setCard}
       />
+      {keepsCards ? (
+        <label className="checkbox">
+          <input type="checkbox" checked={saveCard} onChange={(e) => setSaveCard(e.target.checked)} /> The customer
+          ticks “save my card” (kept only if the payment offered it)
+        </label>
+      ) : null}
       <ErrorBox error={error} />
       {done ? <p role="status">{done}</p> : null}
       <div className="actions">
