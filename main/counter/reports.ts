@@ -217,7 +217,9 @@ export class CounterReports {
     });
     if (!result.ok) {
       throw new HostError(result.code === 'invalid' ? 'validation' : 'conflict', refusal(result.code, result.message), {
-        ...(result.code === 'attention_open' ? { issues: [{ path: 'override', message: result.message }] } : {}),
+        ...(result.code === 'attention_open' || result.code === 'payments_unpaid'
+          ? { issues: [{ path: 'override', message: result.message }] }
+          : {}),
         ...(result.code === 'payments_in_flight'
           ? { issues: result.inFlight.map((p) => ({ path: `inFlight.${p.id}`, message: p.orderReference })) }
           : {}),
@@ -489,6 +491,7 @@ function totalsView(t: ReportTotalsView): ReportTotalsView {
 function refusal(code: string, message: string): string {
   switch (code) {
     case 'payments_in_flight':
+    case 'payments_unpaid':
     case 'attention_open':
       return `The day cannot be closed: ${message}.`;
     case 'already_closed':

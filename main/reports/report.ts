@@ -36,8 +36,11 @@ export const OPEN_STATUSES: ReadonlySet<PaymentStatus> = new Set<PaymentStatus>(
 
 /**
  * Statuses of payments still in flight: their outcome may come after the close, and a payment
- * belongs to the day it was created in, so one approved after the Z would be in no report.
- * (`unknown` is an attention item instead: it blocks the Z, with an override.)
+ * belongs to the day it was created in, so one approved after the Z would be in no report. Being
+ * created or on a reader ends within minutes: the Z waits for them. Not paid yet (a link, a
+ * declined card not cancelled) may never end — some gateways can neither cancel an unpaid link nor
+ * let it expire — so, like an attention item (`unknown`), it blocks the Z unless an override says
+ * who decided and why.
  */
 export const IN_FLIGHT_STATUSES: ReadonlySet<PaymentStatus> = new Set<PaymentStatus>([
   'creating',
@@ -191,8 +194,10 @@ export interface CloseDayInput extends Omit<DayReportInput, 'generatedAt'> {
 }
 
 export type CloseDayRefusal =
-  /** Payments of the day are still in flight (no override lifts this: wait, or cancel them). */
+  /** Payments of the day are being created or on a reader (no override lifts this: wait, or cancel them). */
   | 'payments_in_flight'
+  /** Payments of the day are not paid yet and no override was given. */
+  | 'payments_unpaid'
   /** Attention items are open and no override was given. */
   | 'attention_open'
   /** The previous Z already covers this date. */
@@ -273,13 +278,24 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
       return refuse('out_of_order', `Z ${previous.number} already closed a later day (${previous.window.date})`);
     }
   }
-  if (inFlight.length > 0) {
-    const n = inFlight.length;
-    const list = inFlight.map((payment) => `${payment.orderReference} (${IN_FLIGHT_WORDS[payment.status]})`);
+  const listed = (payments: readonly ReportPayment[]) =>
+    payments.map((payment) => `${payment.orderReference} (${IN_FLIGHT_WORDS[payment.status]})`).join(', ');
+  const underWay = inFlight.filter((payment) => payment.status !== 'pending');
+  if (underWay.length > 0) {
+    const n = underWay.length;
     return refuse(
       'payments_in_flight',
-      `${n} payment${n === 1 ? ' is' : 's are'} still in progress: ${list.join(', ')}. ` +
+      `${n} payment${n === 1 ? ' is' : 's are'} still in progress: ${listed(underWay)}. ` +
         `Let ${n === 1 ? 'it' : 'them'} finish or cancel ${n === 1 ? 'it' : 'them'} first`,
+    );
+  }
+  const unpaid = inFlight.filter((payment) => payment.status === 'pending');
+  if (unpaid.length > 0 && !override) {
+    const n = unpaid.length;
+    return refuse(
+      'payments_unpaid',
+      `${n} payment${n === 1 ? ' is' : 's are'} not paid yet: ${listed(unpaid)}. Cancel ${n === 1 ? 'it' : 'them'}, ` +
+        'or close with a recorded override (paid after the close, it would be in no report)',
     );
   }
   if (report.attention.length > 0 && !override) {
@@ -298,7 +314,9 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
     closedBy: input.closedBy.trim(),
     // An override is only recorded when it was needed.
     override:
-      report.attention.length > 0 && override ? { by: override.by.trim(), reason: override.reason.trim() } : null,
+      (report.attention.length > 0 || unpaid.length > 0) && override
+        ? { by: override.by.trim(), reason: override.reason.trim() }
+        : null,
     previousDigest: previous ? previous.digest : null,
     // The rows as they were at the close: the Z's CSV is built from them, so it never changes.
     payments: day,

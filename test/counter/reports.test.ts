@@ -259,6 +259,25 @@ describe('Z report', () => {
     }
   });
 
+  it('a payment not paid yet blocks the close unless an override says who and why, and the Z keeps it', () => {
+    // Some gateways can neither cancel an unpaid link nor let it expire: without the override, such
+    // a till could never close its day (found in review).
+    const unpaid = payment({ id: 'pay_link', orderReference: 'ORD-LINK', status: 'pending', captured: 0 });
+    const refused = closeDay(base({ payments: [...settled(), unpaid] }));
+    expect(refused).toMatchObject({ ok: false, code: 'payments_unpaid' });
+    if (refused.ok) return;
+    expect(refused.message).toBe(
+      '1 payment is not paid yet: ORD-LINK (not paid yet). Cancel it, or close with a recorded override ' +
+        '(paid after the close, it would be in no report)',
+    );
+    const override = { by: 'Manager Dupont', reason: 'link left open by the customer' };
+    const closed = closeDay(base({ payments: [...settled(), unpaid], override }));
+    expect(closed.ok).toBe(true);
+    if (!closed.ok) return;
+    expect(closed.z.override).toEqual(override);
+    expect(closed.z.payments?.map((p) => p.id)).toContain('pay_link');
+  });
+
   it('keeps the day’s rows as they were at the close, under the digest', () => {
     const z = close();
     const inDay = settled().filter((p) => inWindow(p.createdAt, WINDOW));

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { DayReportView, ReceiptJobView } from '../../common/contract';
 import { CustomerDisplayApp } from '../../renderer/src/display/CustomerDisplay';
 import {
+  fail,
   FakeBridge,
   makeDisplay,
   makePayment,
@@ -418,6 +419,47 @@ describe('Reports (F9)', () => {
     await screen.findByText('Day closed: Z report No. 1.');
     expect(screen.getByRole('heading', { name: /Z report No\. 1/ })).toBeTruthy();
   });
+  it('asks for an override when the host says payments are not paid yet, then closes with it', async () => {
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([]));
+    const message =
+      'The day cannot be closed: 1 payment is not paid yet: ORD-LINK (not paid yet). Cancel it, or close with a recorded override (paid after the close, it would be in no report).';
+    bridge.on('reports.close', (input) =>
+      input.override
+        ? ok(
+            xReport({
+              kind: 'Z',
+              z: {
+                number: 1,
+                closedAt: '2026-03-29T21:00:00.000Z',
+                closedBy: input.closedBy,
+                override: input.override,
+                digest: 'abc',
+                previousDigest: null,
+                valid: true,
+              },
+            }),
+          )
+        : fail('conflict', message, { issues: [{ path: 'override', message }] }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    const form = await screen.findByRole('form', { name: /Close the day/ });
+    expect(within(form).queryByLabelText('Override by')).toBeNull();
+    await user.type(within(form).getByLabelText('Closed by'), 'Ada');
+    await user.click(within(form).getByRole('button', { name: 'Close the day' }));
+    expect(await within(form).findByText(/ORD-LINK \(not paid yet\)/)).toBeTruthy();
+    await user.type(within(form).getByLabelText('Override by'), 'Eve');
+    await user.type(within(form).getByLabelText('Reason'), 'customer left');
+    await user.click(within(form).getByRole('button', { name: 'Close the day anyway' }));
+    expect(bridge.inputs('reports.close')).toEqual([
+      { date: '2026-03-29', closedBy: 'Ada' },
+      { date: '2026-03-29', closedBy: 'Ada', override: { by: 'Eve', reason: 'customer left' } },
+    ]);
+    await screen.findByText('Day closed: Z report No. 1.');
+  });
+
   it('says why the report cannot go to the receipt printer when none is set up', async () => {
     for (const port of [null, '/dev/ttyUSB0']) {
       const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ port }) }));

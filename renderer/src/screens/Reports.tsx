@@ -116,7 +116,7 @@ function ReportView({ report }: { report: DayReportView }) {
       </p>
       {report.z?.override ? (
         <p className="attention-box">
-          Closed with open attention items by {report.z.override.by}: {report.z.override.reason}
+          Closed with open items by {report.z.override.by}: {report.z.override.reason}
         </p>
       ) : null}
       {report.totals.length === 0 ? <p className="empty">No payments in this period.</p> : null}
@@ -322,10 +322,13 @@ function CloseDay({ report, onClosed }: { report: DayReportView; onClosed(z: Day
   const [reason, setReason] = useState('');
   const [error, setError] = useState<CommandError | null>(null);
   const attention = report.attention.length;
+  // Open attention items need an override, and so do payments not paid yet (the host says which).
+  const unpaidRefusal = error?.issues?.some((issue) => issue.path === 'override') === true && attention === 0;
+  const needsOverride = attention > 0 || unpaidRefusal;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
-    const override = attention > 0 ? { by: overrideBy.trim(), reason: reason.trim() } : undefined;
+    const override = needsOverride ? { by: overrideBy.trim(), reason: reason.trim() } : undefined;
     const result = await run(
       'reports.close',
       { date: report.date, closedBy: closedBy.trim(), ...(override ? { override } : {}) },
@@ -348,13 +351,17 @@ function CloseDay({ report, onClosed }: { report: DayReportView; onClosed(z: Day
           onChange={(e) => setClosedBy(e.target.value)}
         />
       </Field>
-      {attention > 0 ? (
+      {needsOverride ? (
         <fieldset className="field">
           <legend>
-            {attention} payment{attention === 1 ? '' : 's'} need{attention === 1 ? 's' : ''} attention
+            {attention > 0
+              ? `${attention} payment${attention === 1 ? '' : 's'} need${attention === 1 ? 's' : ''} attention`
+              : 'Payments not paid yet'}
           </legend>
           <p className="muted">
-            Settle them in Needs attention (F8) first, or close anyway: who decides and why is kept in the Z report.
+            {attention > 0
+              ? 'Settle them in Needs attention (F8) first, or close anyway: who decides and why is kept in the Z report.'
+              : 'Cancel them first, or close anyway: who decides and why is kept in the Z report.'}
           </p>
           <Field id="override-by" label="Override by" error={issueFor(error, 'override.by')}>
             <input id="override-by" value={overrideBy} maxLength={60} onChange={(e) => setOverrideBy(e.target.value)} />
@@ -367,7 +374,7 @@ function CloseDay({ report, onClosed }: { report: DayReportView; onClosed(z: Day
       <ErrorBox error={error} shownPaths={['closedBy', 'override.by', 'override.reason']} title="Not closed." />
       <div className="actions">
         <button type="submit" className="danger" disabled={busy}>
-          {attention > 0 ? 'Close the day anyway' : 'Close the day'}
+          {needsOverride ? 'Close the day anyway' : 'Close the day'}
         </button>
       </div>
     </form>
