@@ -116,7 +116,7 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
     lines.push({ kind: 'rule' });
     if (report.override) {
       lines.push(
-        { kind: 'center', text: 'CLOSED WITH OPEN ATTENTION ITEMS', bold: true },
+        { kind: 'center', text: 'CLOSED WITH AN OVERRIDE', bold: true },
         { kind: 'pair', label: 'Override by', value: report.override.by },
         { kind: 'text', text: `Reason: ${report.override.reason}` },
         { kind: 'rule' },

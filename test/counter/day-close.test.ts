@@ -221,7 +221,7 @@ describe('business days across DST', () => {
     });
     expect(z.z?.override).toEqual({ by: 'Manager Eve', reason: 'terminal ticket checked' });
     expect(z.attention).toHaveLength(1);
-    expect(z.text).toContain('CLOSED WITH OPEN ATTENTION ITEMS');
+    expect(z.text).toContain('CLOSED WITH AN OVERRIDE');
     expect(d.journal.lastZReport('test')?.override).toEqual({ by: 'Manager Eve', reason: 'terminal ticket checked' });
   });
 });

@@ -355,7 +355,7 @@ describe('printed reports', () => {
     expect(text).toContain('NEEDS ATTENTION (1)');
     const zText = reportText(z, 42);
     expect(zText).toContain('Z REPORT No. 0001');
-    expect(zText).toContain('CLOSED WITH OPEN ATTENTION ITEMS');
+    expect(zText).toContain('CLOSED WITH AN OVERRIDE');
     expect(zText).toContain('TEST MODE — NO MONEY MOVED');
     expect(zText).toContain(z.digest.slice(0, 30));
   });
