@@ -12,7 +12,7 @@ import type { DeviceResult, GatewayPayment, ReaderAction } from '../gateway/port
 import type { OperationRecord, PaymentPatch, PaymentRecord } from '../store/journal';
 import { errorText, type PaymentEngine } from './engine';
 import type { Recovery } from './recovery';
-import type { PaymentSync } from './sync';
+import { ADVICE_REFUSED_APPROVAL, type PaymentSync } from './sync';
 
 /** How a reader controller talks to the payments (and nothing else). */
 export interface ReaderEventSink {
@@ -55,9 +55,6 @@ export const ADVICE_UNKNOWN =
 export const ADVICE_UNKNOWN_ON_TERMINAL =
   "Check the terminal's last ticket, then say here whether it shows the card charged (The card was charged / The card was not charged). " +
   'The app cannot ask the terminal again; until this clears, do not charge the customer again.';
-
-const ADVICE_REFUSED_APPROVAL =
-  'The customer may have been charged on the terminal. Check the terminal receipt; reverse it on the terminal or refund the customer another way, then clear this item.';
 
 export class ReaderEvents implements ReaderEventSink {
   constructor(

@@ -17,6 +17,10 @@ import {
 } from '../store/journal';
 import type { PaymentEngine } from './engine';
 
+/** Needs attention for a device approval the gateway refused or overtook (see ReaderEvents). */
+export const ADVICE_REFUSED_APPROVAL =
+  'The customer may have been charged on the terminal. Check the terminal receipt; reverse it on the terminal or refund the customer another way, then clear this item.';
+
 /** Someone who must hear when a payment closes at the gateway (settled, or authorised for capture). */
 export type ClosedListener = (record: PaymentRecord, payment: GatewayPayment) => void;
 
@@ -67,7 +71,9 @@ export class PaymentSync {
       ...(payment.installmentPlanId ? { installmentPlanId: payment.installmentPlanId } : {}),
       ...(onReader ? {} : { readerStage: null }),
       ...declinePatch(payment, onReader),
-      ...(record.attentionSince && status !== 'unknown'
+      // An approval the gateway would not take stays the shop's to look at whatever the gateway now
+      // says (canceled, most often): only the cashier clears it.
+      ...(record.attentionSince && status !== 'unknown' && record.attentionAdvice !== ADVICE_REFUSED_APPROVAL
         ? { attentionReason: null, attentionAdvice: null, attentionSince: null }
         : {}),
     };

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
 import { Connectivity } from '../../main/gateway/connectivity';
 import { PaymentService } from '../../main/payments/service';
+import { ADVICE_REFUSED_APPROVAL } from '../../main/payments/sync';
 import { listTransactions } from '../../main/payments/transactions';
 import { nextActions } from '../../main/payments/views';
 import { Journal } from '../../main/store/journal';
@@ -355,6 +356,33 @@ describe('payments against a fake gateway (the port)', () => {
     await reconciling;
     // Still open for another card; never 'unknown' without a Needs-attention entry.
     expect(journal.getPayment(created.id)).toMatchObject({ status: 'pending', attentionSince: null });
+  });
+
+  it('an approval the gateway refused stays in Needs attention once the gateway says canceled, until handled', async () => {
+    // Found by a tester: the next read of the gateway (canceled) cleared the item at once, so a card
+    // the terminal may have charged showed as canceled with nothing for the cashier to check.
+    const { gateway, service, journal } = setup();
+    const created = await service.commands.create({ amount: 8100, currency: 'EUR', captureMethod: 'automatic' });
+    journal.updatePayment(
+      created.id,
+      {
+        status: 'unknown',
+        attentionReason: 'The reader approved the card, but the gateway refused the result.',
+        attentionAdvice: ADVICE_REFUSED_APPROVAL,
+        attentionSince: new Date().toISOString(),
+      },
+      'outcome_unknown',
+    );
+    gateway.payments.get(created.transactionId!)!.status = 'canceled';
+    await service.reconcileNow(created.id);
+    expect(journal.getPayment(created.id)).toMatchObject({
+      status: 'canceled',
+      attentionAdvice: ADVICE_REFUSED_APPROVAL,
+    });
+    expect(service.attention().map((a) => a.paymentId)).toEqual([created.id]);
+    // Once the cashier has checked the terminal's receipt, they clear it.
+    await service.commands.resolveAttention({ paymentId: created.id, resolution: 'dismiss' });
+    expect(journal.getPayment(created.id)).toMatchObject({ status: 'canceled', attentionSince: null });
   });
 
   it('the outbox journals a device outcome before posting it, and posts it again after a lost answer', async () => {
