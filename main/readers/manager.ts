@@ -209,21 +209,20 @@ export class ReaderManager implements ReaderDirectory {
   async forget(readerId: string): Promise<void> {
     const controller = this.controllers.get(readerId);
     const record = this.options.journal.getReader(readerId);
-    if (controller?.action)
-      throw new HostError('conflict', 'This reader is collecting a payment. Finish or cancel it first.');
-    // Forgotten, it could never be cancelled or settled: the payment would be stuck behind it.
-    const held = this.options.journal.heldByReader(readerId);
-    if (held)
-      throw new HostError(
-        'conflict',
-        held.status === 'unknown'
-          ? `This reader may hold a payment whose outcome is unknown (${formatAmount(held.amount, held.currency)}, order ${held.orderReference}): settle it in Needs attention (F8) first.`
-          : `This reader is collecting a payment (${formatAmount(held.amount, held.currency)}, order ${held.orderReference}). Finish or cancel it first.`,
-      );
+    this.refuseIfHolding(readerId);
     if (!controller || !record) {
       const cloud = this.cloudById(readerId);
       if (!cloud) throw new HostError('not_found', `No reader ${readerId}.`);
-      await this.requireGatewayReaders().remove(cloud.terminalId);
+      const readers = this.requireGatewayReaders();
+      // The gateway's own reader may be collecting for another till on the same account (an app's
+      // hosted reader is one): the gateway's current view says so, not this till's journal.
+      const action = (await readers.get(cloud.id)).action;
+      if (action?.status === 'in_progress')
+        throw new HostError(
+          'conflict',
+          `${cloud.label} is collecting a payment of ${formatAmount(action.amount, action.currency)}, perhaps for another till. Let it finish first.`,
+        );
+      await readers.remove(cloud.terminalId);
       await this.refreshCloud();
       return;
     }
@@ -237,6 +236,23 @@ export class ReaderManager implements ReaderDirectory {
         .catch(() => undefined);
     this.options.journal.deleteReader(readerId);
     this.changed();
+  }
+
+  /**
+   * Refuses to forget or rewire a reader that is collecting, or that may hold a payment whose
+   * outcome is unknown: the payment could then never be cancelled or settled.
+   */
+  private refuseIfHolding(readerId: string): void {
+    if (this.controllers.get(readerId)?.action)
+      throw new HostError('conflict', 'This reader is collecting a payment. Finish or cancel it first.');
+    const held = this.options.journal.heldByReader(readerId);
+    if (held)
+      throw new HostError(
+        'conflict',
+        held.status === 'unknown'
+          ? `This reader may hold a payment whose outcome is unknown (${formatAmount(held.amount, held.currency)}, order ${held.orderReference}): settle it in Needs attention (F8) first.`
+          : `This reader is collecting a payment (${formatAmount(held.amount, held.currency)}, order ${held.orderReference}). Finish or cancel it first.`,
+      );
   }
 
   async presentCard(readerId: string, cardNumber?: string): Promise<ReaderView> {
@@ -278,8 +294,8 @@ export class ReaderManager implements ReaderDirectory {
       );
     }
     if (change.standalone !== undefined && change.standalone !== record.standalone) {
-      if (controller.action)
-        throw new HostError('conflict', 'This reader is collecting a payment. Finish or cancel it first.');
+      // Rewired, its payment could no longer be settled through the way it was taken.
+      this.refuseIfHolding(readerId);
       if (change.standalone && !this.options.standaloneSource)
         throw new HostError('conflict', 'This till cannot drive terminals on their own bank.');
       this.options.journal.setReaderStandalone(readerId, change.standalone);

@@ -190,6 +190,26 @@ describe('host against the sandbox: the cashier flow', () => {
     await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
   });
 
+  it("a gateway's reader collecting for someone else (another till, the web shop) is not forgotten", async () => {
+    await t.call('readers.pair', { registrationCode: 'simulated-counter-3', label: 'Shared reader' });
+    const cloud = await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.label === 'Shared reader' && r.status === 'online'),
+      3_000,
+      'cloud reader',
+    );
+    const listed = (await t.api('GET', '/v1/terminal/readers')).json as { data: { id: string; label: string }[] };
+    const gatewayId = listed.data.find((r) => r.label === 'Shared reader')!.id;
+    const intent = (await t.api('POST', '/v1/terminal/create-payment', { amount: 2700, currency: 'eur' })).json as {
+      id: string;
+    };
+    await t.api('POST', '/v1/terminal/process-payment', { payment_intent_id: intent.id, reader_id: gatewayId });
+    expect(await t.fail('readers.forget', { readerId: cloud.id })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/collecting a payment/),
+    });
+    expect((await t.call('readers.list', {})).some((r) => r.id === cloud.id)).toBe(true);
+  });
+
   it('answers bad input with validation errors and changes nothing', async () => {
     const before = await t.call('payments.list', { filter: 'all', limit: 100 });
     for (const input of [

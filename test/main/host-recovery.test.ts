@@ -264,6 +264,11 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
       code: 'conflict',
       message: expect.stringMatching(/outcome is unknown .*Needs attention/),
     });
+    // Nor rewired to the shop's own bank: its payment is settled through the gateway it was taken on.
+    expect(await t.fail('readers.configure', { readerId: reader.id, standalone: true })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/outcome is unknown/),
+    });
     expect((await t.fail('attention.resolve', { paymentId: created.id, resolution: 'dismiss' })).code).toBe('conflict');
     await t.call('attention.resolve', { paymentId: created.id, resolution: 'not_charged' });
     const settled = await t.waitForPayment(created.id, (p) => p.status === 'pending', 8_000);
