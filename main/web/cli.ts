@@ -80,8 +80,12 @@ export function parseWebArgs(
       const port = Number(value());
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0–65535');
       options.port = port;
-    } else if (arg === '--data-dir') options.dataDir = value();
-    else if (arg === '--reader-port') options.readerPorts.push(value());
+    } else if (arg === '--data-dir') {
+      // An empty path (an unset variable in a script) would run the till with nothing on disk.
+      const dir = value();
+      if (dir.trim() === '') throw new Error('--data-dir needs a directory, not an empty value');
+      options.dataDir = dir;
+    } else if (arg === '--reader-port') options.readerPorts.push(value());
     else if (arg === '--no-discovery') options.discovery = false;
     else if (arg === '--json') options.json = true;
     else if (arg === '--static-dir') options.staticDir = value();

@@ -49,6 +49,9 @@ describe('web CLI gateway flags', () => {
     for (const [flag, takesValue] of flags)
       expect(() => parseWebArgs(takesValue ? [flag!, values[flag!] ?? '/x'] : [flag!], '/static', {})).not.toThrow();
     expect(() => parseWebArgs(['--verbose'], '/static', {})).toThrow(/^unknown option --verbose$/);
+    // An empty data directory (an unset variable) would keep nothing on disk: refused.
+    for (const empty of ['', '  '])
+      expect(() => parseWebArgs(['--data-dir', empty], '/static', {})).toThrow(/--data-dir needs a directory/);
     expect(() => parseWebArgs(['--gateway-url', '127.0.0.1:4242'], '/static', {})).toThrow(
       '--gateway-url must be an http(s) URL such as http://127.0.0.1:4242, not "127.0.0.1:4242"',
     );
