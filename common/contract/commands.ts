@@ -408,7 +408,16 @@ export const commandSchemas = {
       .regex(/^[A-Za-z0-9_.-]{1,200}$/, 'client id: letters, digits, . _ -')
       .optional(),
     /** Write-only. Empty string clears it. */
-    pluralClientSecret: z.string().trim().max(500).optional(),
+    pluralClientSecret: z
+      .string()
+      .trim()
+      .max(500)
+      // Shorter than 8, it could not be masked wherever it appears without masking ordinary words.
+      .refine(
+        (secret) => secret === '' || secret.length >= 8,
+        'client secret: at least 8 characters, as Plural gives it',
+      )
+      .optional(),
     /** Write-only, hex (the return-URL signature key). Empty string clears it. */
     pluralSignatureKey: z
       .string()

@@ -30,9 +30,13 @@ export function redact(text: string, known: readonly string[] = []): string {
   return out;
 }
 
-/** Masked form of a key for settings screens: "sk_test_…9f3a", "whsec_…1a2b". */
+/**
+ * Masked form of a key for settings screens: "sk_test_…9f3a", "whsec_…1a2b". Its last four are shown
+ * only when they are a small part of it (12 characters or more after the prefix): of a short one
+ * they would be most of the secret.
+ */
 export function maskKey(key: string | null | undefined): string | null {
   if (!key) return null;
   const prefix = /^[a-z]+_((test|live)_)?/.exec(key)?.[0] ?? '';
-  return `${prefix}…${key.slice(-4)}`;
+  return key.length - prefix.length >= 12 ? `${prefix}…${key.slice(-4)}` : `${prefix}…`;
 }

@@ -25,9 +25,13 @@ describe('redaction', () => {
     expect(out).toContain('Bearer [redacted]');
   });
 
-  it('shows keys masked to their last four characters', () => {
+  it('shows keys masked to their last four characters, and nothing of a short one', () => {
     expect(maskKey('sk_test_1234567890abcd')).toBe('sk_test_…abcd');
     expect(maskKey(null)).toBeNull();
+    // Of a short secret the last four would be most of it (found by a tester: "abcd" shown whole).
+    for (const short of ['abcd', 'Zq9', 'e', 'abcdefghijk', 'whsec_abcdefgh'])
+      expect(maskKey(short)).toBe(short.startsWith('whsec_') ? 'whsec_…' : '…');
+    expect(maskKey('abcdefghijkl')).toBe('…ijkl');
   });
 
   it('redacts what is logged and keeps a bounded history', () => {

@@ -101,6 +101,13 @@ describe('settings and key hygiene', () => {
       error: { issues: [{ path: 'tipPresets.1', message: '5 % is there twice: each preset once' }] },
     });
     expect(parseCommandInput('settings.update', { receiptWidth: 40 }).ok).toBe(false);
+    // A client secret too short to be masked by value wherever it appears is refused; empty clears it.
+    expect(parseCommandInput('settings.update', { pluralClientSecret: 'abcd' })).toMatchObject({
+      ok: false,
+      error: { issues: [{ path: 'pluralClientSecret' }] },
+    });
+    expect(parseCommandInput('settings.update', { pluralClientSecret: '' }).ok).toBe(true);
+    expect(parseCommandInput('settings.update', { pluralClientSecret: 'cs_0123456789' }).ok).toBe(true);
     expect(parseCommandInput('settings.update', { timeZone: 'America/Santiago', tipPresets: [10, 15, 20] }).ok).toBe(
       true,
     );
