@@ -6,6 +6,7 @@
  * records, and the till refuses to charge it from then on (PaymentCommands.checkSavedCard).
  */
 import type { SavedCardView } from '../../common/contract';
+import { formatAmount } from '../../common/money';
 import { HostError } from '../core/errors';
 import type { GatewayPayment } from '../gateway/port';
 import type { PaymentRecord, SavedCardRecord } from '../store/journal';
@@ -27,6 +28,14 @@ export class SavedCards {
 
   forget(cardId: string): void {
     const gateway = this.requireSavedCards();
+    // A charge on it the gateway has not confirmed is still sent, with its key, when the gateway
+    // answers again: forgetting now would be read as consent withdrawn and then not honoured.
+    const sending = this.engine.journal.paymentSendingOnCard(gateway, cardId);
+    if (sending)
+      throw new HostError(
+        'conflict',
+        `A payment of ${formatAmount(sending.amount, sending.currency)} on this card (order ${sending.orderReference}) is still being sent to the gateway. Cancel it, or wait for it, before forgetting the card.`,
+      );
     if (!this.engine.journal.forgetCard(gateway, cardId))
       throw new HostError('not_found', 'No such saved card on this till.');
   }

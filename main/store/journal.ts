@@ -865,6 +865,15 @@ export class Journal {
       .all<SavedCardRecord>(gateway, customer.toLowerCase());
   }
 
+  /** A payment on this saved card whose create is not confirmed yet (it may still be sent). */
+  paymentSendingOnCard(gateway: GatewayName, cardId: string): PaymentRecord | undefined {
+    return this.db
+      .prepare(
+        `${SELECT_PAYMENT} WHERE status IN ('creating', 'unknown') AND gateway = ? AND saved_card_id = ? LIMIT 1`,
+      )
+      .get<PaymentRecord>(gateway, cardId);
+  }
+
   forgetCard(gateway: GatewayName, cardId: string): boolean {
     return (
       this.db

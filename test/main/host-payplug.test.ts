@@ -178,6 +178,23 @@ describe('a till on PayPlug', () => {
       code: 'validation',
       issues: [{ path: 'savedCardId' }],
     });
+    // A charge on the card the gateway has not confirmed would still be sent after a Forget: refused
+    // until it is settled (found by a tester: charged after Forget, once the gateway answered again).
+    t.sandbox.payplug.setFaults({ error_rate: 1 });
+    const sending = await t.host.invoke('payments.create', {
+      amount: 1300,
+      currency: 'EUR',
+      savedCardId: card!.cardId,
+      customer,
+    });
+    expect(sending.ok).toBe(false);
+    expect(await t.fail('savedCards.forget', { cardId: card!.cardId })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/€13\.00 on this card .* still being sent/),
+    });
+    t.sandbox.payplug.setFaults({ error_rate: 0 });
+    const [pending] = (await t.call('payments.list', { filter: 'all' })).filter((p) => p.amount === 1300);
+    await t.waitForPayment(pending!.id, (p) => p.status === 'succeeded', 8_000);
     await t.call('savedCards.forget', { cardId: card!.cardId });
     expect(await t.call('savedCards.list', { customer: customer.email })).toEqual([]);
     // Forgotten means never charged again from this till, though the gateway still holds it.
