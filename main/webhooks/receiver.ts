@@ -64,18 +64,26 @@ function page(response: ServerResponse, status: number, title: string, message: 
   );
 }
 
+/**
+ * The request's body, or null as soon as it passes `max` bytes: the caller answers at once (413)
+ * and the rest is read and dropped, so the sender gets that answer instead of a cut connection.
+ */
 function readBody(request: IncomingMessage, max: number, done: (body: Buffer | null) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let over = false;
   request.on('data', (chunk: Buffer) => {
+    if (over) return;
     size += chunk.length;
     if (size > max) {
       over = true;
-      request.destroy();
+      chunks.length = 0;
+      done(null);
     } else chunks.push(chunk);
   });
-  request.on('end', () => done(over ? null : Buffer.concat(chunks)));
+  request.on('end', () => {
+    if (!over) done(Buffer.concat(chunks));
+  });
 }
 
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<RunningWebhookReceiver> {
@@ -104,7 +112,10 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     };
     if (request.method === 'GET') return finish(url.searchParams);
     readBody(request, MAX_RETURN_BYTES, (body) => {
-      if (body === null) return page(response, 413, 'Too large', 'This request is too large.');
+      if (body === null) {
+        response.setHeader('Connection', 'close');
+        return page(response, 413, 'Too large', 'This request is too large.');
+      }
       finish(new URLSearchParams(body.toString('utf8')));
     });
   };
@@ -122,7 +133,10 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     if (request.method !== 'POST' || !notifications || url.pathname !== notifications.path)
       return reply(404, 'not found');
     readBody(request, MAX_BODY_BYTES, (body) => {
-      if (body === null) return;
+      if (body === null) {
+        response.setHeader('Connection', 'close');
+        return reply(413, 'too large');
+      }
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(request.headers))
         headers[name] = Array.isArray(value) ? value[0] : value;

@@ -106,5 +106,10 @@ describe('forwarded webhooks reach the host', () => {
     expect((await post(body, signWebhook('whsec_wrong00000000', body))).status).toBe(401);
     expect((await post(body, signWebhook(endpoint.secret, body))).status).toBe(200);
     expect((await post(body, signWebhook(endpoint.secret, body))).status).toBe(409);
+    // Over the size limit: answered 413, not a connection cut off (found by a tester).
+    const huge = 'x'.repeat(1024 * 1024 + 10);
+    const tooLarge = await post(huge, signWebhook(endpoint.secret, huge));
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toEqual({ error: 'too large' });
   });
 });
