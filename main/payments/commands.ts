@@ -106,6 +106,7 @@ export class CashierCommands {
     const target = input.readerId ? this.engine.options.readers.resolve(input.readerId) : undefined;
     // Refused before anything is created: a payment made for a reader that cannot take it would
     // be left open behind the cashier.
+    if (target?.refusal) throw new HostError('conflict', target.refusal);
     if (input.readerId && target) this.refuseIfHolding(input.readerId, target.label, input.orderReference ?? null);
     if (target?.standalone) return this.createStandalone(input, target.label);
     const gateway = this.engine.options.gateway();

@@ -20,9 +20,17 @@ import { copiesOwed, toAttentionView, toPaymentView, unsettledTerminalRefund, ty
 /** What the payments need to know about readers (the reader manager answers). */
 export interface ReaderDirectory {
   /** The gateway's id for one of the app's reader ids, whether this app hosts it, and if usable. */
-  resolve(
-    readerId: string,
-  ): { gatewayReaderId: string; hosted: boolean; online: boolean; label: string; standalone?: boolean } | undefined;
+  resolve(readerId: string):
+    | {
+        gatewayReaderId: string;
+        hosted: boolean;
+        online: boolean;
+        label: string;
+        standalone?: boolean;
+        /** Why no payment may be taken on it at all (a simulated reader in live mode). */
+        refusal?: string;
+      }
+    | undefined;
   /** Asks a hosted reader's device to stop collecting; 'too_late' once the card is authorising. */
   cancelCollection(readerId: string): Promise<'canceled' | 'too_late' | 'not_collecting'>;
   /** Reports, for a hosted reader's open action, what the cashier established about an unknown outcome. */

@@ -348,9 +348,7 @@ export class ReaderManager implements ReaderDirectory {
 
   // -- ReaderDirectory --------------------------------------------------------------------------
 
-  resolve(
-    readerId: string,
-  ): { gatewayReaderId: string; hosted: boolean; online: boolean; label: string; standalone?: boolean } | undefined {
+  resolve(readerId: string): ReturnType<ReaderDirectory['resolve']> {
     const controller = this.controllers.get(readerId);
     if (controller) {
       const record = this.options.journal.getReader(readerId);
@@ -361,6 +359,9 @@ export class ReaderManager implements ReaderDirectory {
           online: controller.status === 'online',
           label: record.label,
           standalone: true,
+          ...(record.kind === 'simulated' && !this.options.testMode()
+            ? { refusal: `${record.label} is a simulated reader: it takes test payments only, not in live mode.` }
+            : {}),
         };
       }
       // Until its device is back (a terminal is probed again after a restart) the controller has not

@@ -45,7 +45,7 @@ describe('simulated readers and the mode', () => {
       log: () => undefined,
     });
     managers.push(manager);
-    return { gateway, manager };
+    return { gateway, manager, journal };
   }
 
   it('in live mode a simulated reader stays idle, says why, never pairs, and cannot be added', async () => {
@@ -60,6 +60,16 @@ describe('simulated readers and the mode', () => {
     expect(await gateway.readers.list()).toEqual([]);
     expect(() => manager.reconnect('rdr_sim')).toThrow(/test payments only/);
     await expect(manager.addSimulated()).rejects.toThrow(/test mode/);
+  });
+
+  it("in live mode a simulated reader set to charge through the shop's bank refuses payments too", async () => {
+    const { manager, journal } = setup('live');
+    journal.setReaderStandalone('rdr_sim', true);
+    await manager.start();
+    expect(manager.resolve('rdr_sim')).toMatchObject({
+      standalone: true,
+      refusal: expect.stringMatching(/test payments only, not in live mode/),
+    });
   });
 
   it('in test mode the same reader pairs with the gateway and comes online', async () => {
