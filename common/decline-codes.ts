@@ -87,6 +87,12 @@ export const DECLINE_CODES = {
     anotherCard: true,
     kind: 'declined',
   },
+  link_expired: {
+    gateway: 'The payment page expired before it was paid.',
+    cashier: 'The payment link expired before the customer paid. Start a new payment if they still want to pay.',
+    anotherCard: false,
+    kind: 'not_completed',
+  },
   reader_timeout: {
     gateway: 'The reader timed out waiting for a card.',
     cashier: 'No card was presented in time.',

@@ -204,7 +204,8 @@ function declinePatch(payment: GatewayPayment, onReader: boolean): PaymentPatch 
 
 /** Cashier text for a decline; a code this app does not know shows the gateway's own words. */
 export function declineFields(code: string, gatewayMessage: string | null): PaymentPatch {
-  const message = !isDeclineCode(code) && gatewayMessage ? `Declined: ${gatewayMessage}` : declineInfo(code).cashier;
+  // The gateway's own words for a code the till does not know; the screens label it themselves.
+  const message = !isDeclineCode(code) && gatewayMessage ? gatewayMessage : declineInfo(code).cashier;
   return { declineCode: code, declineMessage: message };
 }
 

@@ -189,8 +189,15 @@ describe('status mapping, row by row', () => {
     expect(paymentStatus(wire({ authorization: authorization(), failure: { code, message } }))).toBe('canceled');
   });
 
+  it('row 5: failure timeout (the page expired untried) → failed, as the neutral link_expired', () => {
+    const message = 'The customer has not tried to pay and left the payment page.';
+    expect(map(wire({ failure: { code: 'timeout', message } }))).toMatchObject({
+      status: 'failed',
+      failure: { code: 'link_expired', message },
+    });
+  });
+
   it.each([
-    ['timeout', 'The customer has not tried to pay and left the payment page.'],
     ['card_declined', 'The card has been rejected.'],
     ['insufficient_funds', 'Insufficient funds to cover the payment.'],
     ['3ds_declined', 'The 3-D secure code has been rejected.'],
@@ -1072,7 +1079,7 @@ describe('time on the sandbox clock', () => {
     }
   });
 
-  it('an unpaid link fails after 15 minutes: timeout, or the last attempt’s code', async () => {
+  it('an unpaid link fails after 15 minutes: expired, or the last attempt’s code', async () => {
     const untried = await h.gateway.create(newPayment(), key('expire'));
     const tried = await h.gateway.create(newPayment(), key('expire-tried'));
     await h.gateway.simulateLinkPayment(tried.id, DECLINED);
@@ -1081,7 +1088,7 @@ describe('time on the sandbox clock', () => {
     await h.advance(1);
     expect(await h.gateway.retrieve(untried.id)).toMatchObject({
       status: 'failed',
-      failure: { code: 'timeout', message: 'The customer has not tried to pay and left the payment page.' },
+      failure: { code: 'link_expired', message: 'The customer has not tried to pay and left the payment page.' },
       payUrl: null,
       payUrlExpiresAt: null,
     });

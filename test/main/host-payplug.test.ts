@@ -105,11 +105,21 @@ describe('a till on PayPlug', () => {
     await payplug(t, 'POST', `/_sandbox/payments/${declined.transactionId}/pay`, {
       card_number: '4000000000000051',
     });
+    const untried = await t.call('payments.create', { amount: 1700, currency: 'EUR' });
     // The customer may try another card on the page for 15 minutes; then the link closes.
     await payplug(t, 'POST', '/_sandbox/clock', { advance_seconds: 16 * 60 });
     await t.call('attention.retry', { paymentId: declined.id });
     const failed = await t.waitForPayment(declined.id, (p) => p.status === 'failed', 5_000);
     expect(failed.decline).toMatchObject({ code: 'card_declined', message: 'Card declined. Ask for another card.' });
+    // A link nobody tried expired: not a decline (it read "Declined: Declined: The customer has not tried…").
+    await t.call('attention.retry', { paymentId: untried.id });
+    const expired = await t.waitForPayment(untried.id, (p) => p.status === 'failed', 5_000);
+    expect(expired.decline).toMatchObject({
+      code: 'link_expired',
+      kind: 'not_completed',
+      anotherCard: false,
+      message: expect.stringMatching(/^The payment link expired before the customer paid/),
+    });
 
     const unpaid = await t.call('payments.create', { amount: 1900, currency: 'EUR' });
     expect((await t.call('payments.cancel', { paymentId: unpaid.id })).status).toBe('canceled');

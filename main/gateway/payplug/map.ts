@@ -21,7 +21,7 @@
  * - Row 5: `timeout` (the page expired after 15 minutes untried), or the last attempt's code
  *   (`card_declined`, `insufficient_funds`, `3ds_declined`, `processing_error`, …) when the page
  *   expired or was canceled after failed attempts, or a one-click card was declined. Codes pass
- *   through unchanged as `failure.code`.
+ *   through unchanged as `failure.code`, but `timeout`, which becomes the neutral `link_expired`.
  * - Row 6: an authorization past `authorization.expires_at` stays `requires_capture` (PayPlug does
  *   not change the payment; capture is then refused): `authorizationExpiresAt` tells them apart.
  */
@@ -84,7 +84,10 @@ export function toPayment(p: WirePaymentInput): GatewayPayment {
     amountRefunded: p.amount_refunded ?? 0,
     captureMethod: deferred ? 'manual' : 'automatic',
     card: card?.last4 && card.brand ? { brand: brandOf(card.brand), last4: card.last4 } : null,
-    failure: p.failure ? { code: p.failure.code, message: p.failure.message ?? null } : null,
+    // `timeout`: the page expired untried, which the till calls by its neutral name.
+    failure: p.failure
+      ? { code: p.failure.code === 'timeout' ? 'link_expired' : p.failure.code, message: p.failure.message ?? null }
+      : null,
     description: p.description ?? null,
     receiptEmail: customerEmail,
     customerId: readTag(metadata, TAG.customer),
