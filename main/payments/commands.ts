@@ -727,7 +727,9 @@ export class CashierCommands {
         'conflict',
         queued.kind === kind
           ? `A ${kind} of this payment is already queued; it will be sent when the gateway is reachable.`
-          : `A ${queued.kind} of this payment is queued and will be sent when the gateway is reachable, so it cannot also be ${kind === 'capture' ? 'captured' : 'canceled'}. Once it is done, refund what should not have been taken.`,
+          : queued.kind === 'capture'
+            ? 'A capture of this payment is queued and will be sent when the gateway is reachable, so it cannot also be canceled. Once it is done, refund what should not have been taken.'
+            : 'A cancel of this payment is queued and will be sent when the gateway is reachable, so it cannot also be captured: nothing will be taken.',
         { queued: true },
       );
     const earlier = operations.filter((op) => op.kind === kind);

@@ -133,7 +133,7 @@ describe('payments against a fake gateway (the port)', () => {
       extra: { queued: true },
     });
     await expect(service.commands.capture({ paymentId: second.id })).rejects.toThrow(
-      /A cancel of this payment is queued .* cannot also be captured/,
+      /A cancel of this payment is queued .* cannot also be captured: nothing will be taken\./,
     );
     gateway.failChanges(0);
     await service.recovery.drainQueue();
