@@ -224,12 +224,14 @@ export class Installments {
     let record = journal.findByTransactionId(paymentId);
     if (!record) {
       record = this.sync.adopt(await this.engine.call((g) => g.retrieve(paymentId)));
+      const part = `${plan.orderReference}#${plan.schedule.findIndex((e) => e.paymentIds.includes(paymentId)) + 1}`;
       record = journal.updatePayment(
         record.id,
         {
           installmentPlanId: plan.id,
           channel: 'link',
-          orderReference: `${plan.orderReference}#${plan.schedule.findIndex((e) => e.paymentIds.includes(paymentId)) + 1}`,
+          // The part's own name, unless a payment made before the plan already has it.
+          orderReference: journal.findByOrder(part).length === 0 ? part : `${part}-${paymentId.slice(-6)}`,
         },
         'installment',
         `installment of plan ${plan.id}`,
@@ -274,7 +276,10 @@ export class Installments {
  * one only while money it took is still with the shop. Such an order takes no other payment.
  */
 export function planHoldingOrder(journal: Journal, orderReference: string): InstallmentPlanRecord | undefined {
-  return journal.plansForOrder(orderReference).find((plan) => {
+  // "ORDER#2" names the second part of ORDER's plan: it belongs to that plan too.
+  const base = /^(.+)#\d+$/.exec(orderReference)?.[1];
+  const plans = [...journal.plansForOrder(orderReference), ...(base ? journal.plansForOrder(base) : [])];
+  return plans.find((plan) => {
     if (plan.status === 'failed') return false;
     if (plan.status !== 'aborted') return true;
     return plan.schedule.some((entry) =>

@@ -264,6 +264,11 @@ describe('a till on PayPlug', () => {
     expect(
       await t.fail('payments.create', { amount: 9000, currency: 'EUR', orderReference: 'ORD-PLAN' }),
     ).toMatchObject({ code: 'conflict', message: expect.stringMatching(/paid in installments .*Abort the plan/) });
+    // "ORD-PLAN#2" is the name of the plan's second part: not an order of its own (a tester's charge
+    // under it made the gateway's second installment unable to join the journal).
+    expect(
+      await t.fail('payments.create', { amount: 1000, currency: 'EUR', orderReference: 'ORD-PLAN#2' }),
+    ).toMatchObject({ code: 'conflict', message: expect.stringMatching(/paid in installments/) });
     // The first part paid, then the plan aborted: the shop still holds that money, so the order
     // takes no other payment until it is refunded.
     await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
