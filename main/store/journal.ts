@@ -1102,10 +1102,13 @@ export class Journal {
 
   // -- webhooks ---------------------------------------------------------------------------------
 
-  /** Records a webhook event id; false when it was seen before. Ids older than a day are dropped. */
+  /**
+   * Records a webhook event id; false when it was seen before. Ids are kept 28 hours: longer than
+   * any gateway's window for an event's age (PlutoPay's retries last 26 h 36 min).
+   */
   rememberWebhookEvent(eventId: string, atMs: number): boolean {
     return this.db.transaction(() => {
-      this.db.prepare('DELETE FROM webhook_events WHERE received_at < ?').run(atMs - 86_400_000);
+      this.db.prepare('DELETE FROM webhook_events WHERE received_at < ?').run(atMs - 28 * 3_600_000);
       return (
         this.db.prepare('INSERT OR IGNORE INTO webhook_events (id, received_at) VALUES (?, ?)').run(eventId, atMs)
           .changes === 1

@@ -53,7 +53,19 @@ describe('webhook verification', () => {
     expect(
       verifyWebhook({ rawBody: tampered, signature: good, secret: SECRET, nowMs: now, replay: guard }),
     ).toMatchObject({ ok: false, reason: 'signature does not match' });
-    const old = event(new Date(now - 10 * 60_000), 'evt_old');
+    // A retry carries the event's first created_at: the gateway's last retry, 26 h 36 min later, is
+    // still taken (a 6-minute-old one was refused, found by a tester); older than that is stale.
+    const retried = event(new Date(now - (26 * 60 + 36) * 60_000), 'evt_retried');
+    expect(
+      verifyWebhook({
+        rawBody: retried,
+        signature: signWebhook(SECRET, retried),
+        secret: SECRET,
+        nowMs: now,
+        replay: guard,
+      }).ok,
+    ).toBe(true);
+    const old = event(new Date(now - 28 * 3_600_000), 'evt_old');
     expect(
       verifyWebhook({ rawBody: old, signature: signWebhook(SECRET, old), secret: SECRET, nowMs: now, replay: guard }),
     ).toMatchObject({ ok: false, reason: 'event is stale' });

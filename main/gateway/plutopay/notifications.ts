@@ -7,7 +7,13 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { VerifiedNotification } from '../port';
 
-export const WEBHOOK_TOLERANCE_SECONDS = 300;
+/**
+ * How old an event may be. PlutoPay signs the body only, so a retry carries the event's first
+ * `created_at`; it retries for 26 h 36 min (1 min, 5 min, 30 min, 2 h, 24 h), and a till that was
+ * down for more than a few minutes must still take those retries. A replay inside the window is
+ * refused by its id, and an event is only ever a hint to re-read the payment.
+ */
+export const WEBHOOK_TOLERANCE_SECONDS = 27 * 3600;
 
 const EventSchema = z.looseObject({
   id: z.string().min(1).max(200),
