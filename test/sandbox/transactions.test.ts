@@ -107,6 +107,9 @@ describe('create and retrieve', () => {
         'metadata_too_many_keys',
       ],
       [{ amount: 2500, idempotency_key: 'k'.repeat(256) }, 'idempotency_key', 'string_too_long'],
+      // An empty key would be one key shared by every client that sends it.
+      [{ amount: 2500, idempotency_key: '' }, 'idempotency_key', 'string_too_short'],
+      [{ amount: 2500, idempotency_key: '   ' }, 'idempotency_key', 'string_too_short'],
     ];
     for (const [body, param, code] of cases) {
       const answer = await h.api.post<ErrorResponse>('/v1/transactions', body);

@@ -39,7 +39,7 @@ export function paymentInput(
     description: p.string('description', { max: 500 }) ?? null,
     receipt_email: p.email('receipt_email') ?? null,
     metadata: p.metadata() ?? {},
-    idempotency_key: p.string('idempotency_key', { max: 255 }) ?? null,
+    idempotency_key: p.string('idempotency_key', { min: 1, max: 255 }) ?? null,
     with_client_secret: fixed.with_client_secret,
   };
 }
@@ -135,7 +135,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       handler: (req) => {
         const p = Params.body(req.body, ['amount', 'idempotency_key']);
         const amount = p.int('amount', { min: 1, max: MAX_AMOUNT_MINOR });
-        const key = p.string('idempotency_key', { max: 255 }) ?? null;
+        const key = p.string('idempotency_key', { min: 1, max: 255 }) ?? null;
         return okOrReplayed(s.transactions.capture(req.params.id!, amount, key), transactionJson);
       },
     },
@@ -146,7 +146,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       handler: (req) => {
         const p = Params.body(req.body, ['idempotency_key']);
         return okOrReplayed(
-          s.transactions.cancel(req.params.id!, p.string('idempotency_key', { max: 255 }) ?? null),
+          s.transactions.cancel(req.params.id!, p.string('idempotency_key', { min: 1, max: 255 }) ?? null),
           transactionJson,
         );
       },
@@ -172,7 +172,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
           amount: p.int('amount', { min: 1, max: MAX_AMOUNT_MINOR }) ?? null,
           reason: p.string('reason', { max: 200 }) ?? null,
           metadata: p.metadata() ?? {},
-          idempotency_key: p.string('idempotency_key', { max: 255 }) ?? null,
+          idempotency_key: p.string('idempotency_key', { min: 1, max: 255 }) ?? null,
         });
         return createdOrReplayed(result, (v) => refundJson(v.refund, v.transaction));
       },
