@@ -45,7 +45,8 @@ export const LANGUAGES = ['fr', 'en', 'it'] as const;
 export function currency(p: Params, v: Validator): string {
   return v.check(() => {
     const value = p.string('currency', { required: true });
-    if (value !== 'EUR') throw badRequest('EUR is the only supported currency (value: EUR).', 'currency');
+    if (value !== 'EUR')
+      throw badRequest(`EUR is the only supported currency (value: ${value.slice(0, 20)}).`, 'currency');
     return value;
   }, 'EUR');
 }

@@ -240,6 +240,11 @@ describe('POST /v1/payments (create a payment)', () => {
     });
   }
 
+  it('names the currency it was sent when refusing it', async () => {
+    const answer = await h.api.post<PayPlugError>('/v1/payments', { amount: 1000, currency: 'USD' });
+    expect(answer.body.details).toMatchObject({ currency: 'EUR is the only supported currency (value: USD).' });
+  });
+
   it('accepts metadata at its limits: 10 keys of 20 characters, values totalling 500', async () => {
     const metadata = Object.fromEntries(
       Array.from({ length: 10 }, (_, i) => [`key_${i}`.padEnd(20, 'x'), 'v'.repeat(50)]),
