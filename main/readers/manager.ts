@@ -258,6 +258,11 @@ export class ReaderManager implements ReaderDirectory {
   async presentCard(readerId: string, cardNumber?: string): Promise<ReaderView> {
     const controller = this.controllers.get(readerId);
     if (controller) {
+      if (!controller.reader && this.options.journal.getReader(readerId)?.kind === 'simulated')
+        throw new HostError(
+          'conflict',
+          'This simulated reader is unplugged for the moment (an injected fault); it comes back by itself.',
+        );
       if (!controller.reader?.info.canPresentTestCards)
         throw new HostError('conflict', 'Test cards can only be presented to simulated readers.');
       if (!controller.presentCard(cardNumber))

@@ -259,6 +259,11 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     const created = await t.call('payments.create', { amount: 2600, currency: 'EUR' });
     await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
     await t.waitForPayment(created.id, (p) => p.status === 'unknown');
+    // Unplugged by the fault, it is not "not a simulated reader".
+    expect(await t.fail('simulate.presentCard', { readerId: reader.id })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/unplugged for the moment/),
+    });
     // The reader may hold it: forgetting the reader would leave nobody to settle it with.
     expect(await t.fail('readers.forget', { readerId: reader.id })).toMatchObject({
       code: 'conflict',
