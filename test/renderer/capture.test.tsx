@@ -70,6 +70,17 @@ describe('Capture screen', () => {
     expect(bridge.inputs('transactions.list')[0]).toMatchObject({ status: 'requires_capture' });
   });
 
+  it('says which authorisations already have a capture or cancel queued, instead of only "Nothing to capture"', async () => {
+    const bridge = bridgeWith([authorised({ queuedOperations: 1, next: [], orderReference: 'ORD-Q' })], []);
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F4}');
+    expect(
+      await screen.findByText(
+        '1 authorisation (€50.00, order ORD-Q) has its capture or cancel queued: sent when the gateway is reachable again.',
+      ),
+    ).toBeTruthy();
+  });
+
   it('says how long an authorisation has left in days and hours, not rounded down to the day', async () => {
     // A 7-day authorisation taken a minute ago read "6 days left".
     const sevenDays = new Date(Date.now() + 7 * 86_400_000 - 60_000).toISOString();

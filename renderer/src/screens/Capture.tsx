@@ -211,6 +211,9 @@ export function Capture() {
     );
   }, [hostIds, gateway, payments]);
 
+  // Authorisations with a capture or cancel already queued: nothing more to do here, but say so.
+  const queued = Object.values(payments).filter((p) => p.status === 'requires_capture' && p.queuedOperations > 0);
+
   const finished = (message: string) => {
     setDone(message);
     setVersion((v) => v + 1);
@@ -230,6 +233,14 @@ export function Capture() {
         </button>
       </div>
       {done ? <p role="status">{done}</p> : null}
+      {queued.length > 0 ? (
+        <p className="notice">
+          {queued.length === 1
+            ? `1 authorisation (${money(queued[0]!.amount, queued[0]!.currency)}, order ${queued[0]!.orderReference}) has its capture or cancel queued`
+            : `${queued.length} authorisations have their capture or cancel queued`}
+          : sent when the gateway is reachable again.
+        </p>
+      ) : null}
       <ErrorBox error={error} title="Could not load every authorisation." />
       {loading ? (
         <p role="status">Loading authorisations…</p>
