@@ -445,7 +445,11 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     'payments.refund': (input) => commands.refund(input),
     'payments.list': (input) => service.list(input.filter, input.limit),
     'transactions.list': async (input) => {
-      const page = await listTransactions(input, { gateway: gateway(), journal });
+      const page = await listTransactions(input, {
+        gateway: gateway(),
+        journal,
+        timeZone: settings.get().timeZone,
+      });
       connectivity.reportSuccess();
       return page;
     },

@@ -7,29 +7,53 @@
 import type { Page, ParsedCommandInput, TransactionView } from '../../common/contract';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import type { Journal, PaymentChannel } from '../store/journal';
+import { dayWindow } from '../reports/day';
 import { journaledTransactionView, toTransactionView } from './views';
 
 type ListInput = ParsedCommandInput<'transactions.list'>;
 
+/** The From/To dates of the filter as the shop's days: ISO instants, start inclusive, end exclusive. */
+interface CreatedRange {
+  from?: string;
+  before?: string;
+}
+
+function shopDays(input: ListInput, timeZone: string): CreatedRange {
+  return {
+    ...(input.dateFrom ? { from: dayWindow(input.dateFrom, timeZone).start } : {}),
+    ...(input.dateTo ? { before: dayWindow(input.dateTo, timeZone).end } : {}),
+  };
+}
+
+function inRange(createdAt: string, range: CreatedRange): boolean {
+  const at = Date.parse(createdAt);
+  if (range.from && at < Date.parse(range.from)) return false;
+  if (range.before && at >= Date.parse(range.before)) return false;
+  return true;
+}
+
 export async function listTransactions(
   input: ListInput,
-  deps: { gateway: PaymentGateway; journal: Journal },
+  deps: { gateway: PaymentGateway; journal: Journal; timeZone: string },
 ): Promise<Page<TransactionView>> {
   const { gateway, journal } = deps;
-  if (input.source === 'terminal' || !gateway.capabilities.listsPayments) return listJournaled(input, deps);
+  const range = shopDays(input, deps.timeZone);
+  if (input.source === 'terminal' || !gateway.capabilities.listsPayments) return listJournaled(input, range, deps);
   const page = await gateway.list({
     // A gateway that cannot search is asked for the plain list; the till's own matches follow.
     ...(input.search && gateway.capabilities.transactionSearch ? { search: input.search } : {}),
     ...(input.status ? { status: input.status } : {}),
     ...(input.paymentMethodType ? { methodType: input.paymentMethodType } : {}),
-    ...(input.dateFrom ? { dateFrom: input.dateFrom } : {}),
-    ...(input.dateTo ? { dateTo: input.dateTo } : {}),
+    // Gateways filter by UTC day: ask for the UTC days the shop's days overlap, then keep the
+    // shop's days exactly.
+    ...(range.from ? { dateFrom: range.from.slice(0, 10) } : {}),
+    ...(range.before ? { dateTo: new Date(Date.parse(range.before) - 1).toISOString().slice(0, 10) } : {}),
     sortField: input.sortField,
     sortOrder: input.sortOrder,
     page: input.page,
     size: input.size,
   });
-  let rows: GatewayPayment[] = page.data;
+  let rows: GatewayPayment[] = page.data.filter((p) => inRange(p.createdAt, range));
   let total = page.meta.total;
   if (input.search) {
     const onPage = new Set(rows.map((p) => p.id));
@@ -51,7 +75,7 @@ export async function listTransactions(
             !onPage.has(p.transactionId),
         );
       const fetched = await Promise.all(local.map((p) => gateway.retrieve(p.transactionId!)));
-      const extra = fetched.filter((p) => matchesFilters(p, input));
+      const extra = fetched.filter((p) => matchesFilters(p, input, range));
       total += extra.length;
       rows = [...extra, ...rows];
     }
@@ -79,7 +103,11 @@ const CHANNEL_OF_METHOD: Record<NonNullable<ListInput['paymentMethodType']>, Pay
  * The list for a gateway without one, and of the payments terminals charged through the shop's own
  * bank: this till's journal, searched there too.
  */
-function listJournaled(input: ListInput, deps: { gateway: PaymentGateway; journal: Journal }): Page<TransactionView> {
+function listJournaled(
+  input: ListInput,
+  range: CreatedRange,
+  deps: { gateway: PaymentGateway; journal: Journal },
+): Page<TransactionView> {
   const { gateway, journal } = deps;
   const terminal = input.source === 'terminal';
   const ours = (record: { gateway: string; chargedBy: string }) =>
@@ -90,7 +118,7 @@ function listJournaled(input: ListInput, deps: { gateway: PaymentGateway; journa
       .map((record) => ({ record, view: journaledTransactionView(record) }))
       .filter(
         (row): row is { record: typeof row.record; view: TransactionView } =>
-          ours(row.record) && row.view !== null && matchesFilters(row.view, input),
+          ours(row.record) && row.view !== null && matchesFilters(row.view, input, range),
       )
       .map((row) => row.view);
     return { data: rows, meta: { currentPage: 1, lastPage: 1, perPage: input.size, total: rows.length } };
@@ -106,8 +134,8 @@ function listJournaled(input: ListInput, deps: { gateway: PaymentGateway; journa
           chargedBy: terminal ? 'terminal' : 'gateway',
           ...(input.status ? { status: input.status } : {}),
           ...(channel ? { channel } : {}),
-          ...(input.dateFrom ? { dateFrom: input.dateFrom } : {}),
-          ...(input.dateTo ? { dateTo: input.dateTo } : {}),
+          ...(range.from ? { createdFrom: range.from } : {}),
+          ...(range.before ? { createdBefore: range.before } : {}),
           sortField: input.sortField,
           sortOrder: input.sortOrder,
           page: input.page,
@@ -134,12 +162,10 @@ export function orderReferenceOf(payment: GatewayPayment, journal: Journal): str
 function matchesFilters(
   payment: Pick<GatewayPayment, 'status' | 'methodType' | 'createdAt'> | TransactionView,
   input: ListInput,
+  range: CreatedRange,
 ): boolean {
   const methodType = 'methodType' in payment ? payment.methodType : payment.paymentMethodType;
   if (input.status && payment.status !== input.status) return false;
   if (input.paymentMethodType && methodType !== input.paymentMethodType) return false;
-  const day = payment.createdAt.slice(0, 10);
-  if (input.dateFrom && day < input.dateFrom) return false;
-  if (input.dateTo && day > input.dateTo) return false;
-  return true;
+  return inRange(payment.createdAt, range);
 }

@@ -284,8 +284,9 @@ export interface TransactionQuery {
   chargedBy?: ChargedBy;
   status?: TransactionStatus;
   channel?: PaymentChannel;
-  dateFrom?: string;
-  dateTo?: string;
+  /** ISO instants: created at or after `createdFrom`, before `createdBefore`. */
+  createdFrom?: string;
+  createdBefore?: string;
   sortField: 'created_at' | 'amount' | 'status';
   sortOrder: 'asc' | 'desc';
   page: number;
@@ -585,14 +586,14 @@ export class Journal {
       where.push('channel = ?');
       params.push(query.channel);
     }
-    // created_at is an ISO timestamp: a day compares by its first ten characters.
-    if (query.dateFrom) {
-      where.push('substr(created_at, 1, 10) >= ?');
-      params.push(query.dateFrom);
+    // created_at is an ISO timestamp in UTC, so instants compare as text.
+    if (query.createdFrom) {
+      where.push('created_at >= ?');
+      params.push(query.createdFrom);
     }
-    if (query.dateTo) {
-      where.push('substr(created_at, 1, 10) <= ?');
-      params.push(query.dateTo);
+    if (query.createdBefore) {
+      where.push('created_at < ?');
+      params.push(query.createdBefore);
     }
     const clause = `WHERE ${where.join(' AND ')}`;
     const total = this.db.prepare(`SELECT COUNT(*) AS n FROM payments ${clause}`).get<{ n: number }>(...params)!.n;

@@ -472,6 +472,7 @@ describe('payments against a fake gateway (the port)', () => {
       listTransactions({ sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25, ...input } as never, {
         gateway,
         journal,
+        timeZone: 'UTC',
       });
 
     const all = await list({});
@@ -491,6 +492,25 @@ describe('payments against a fake gateway (the port)', () => {
     expect((await list({ paymentMethodType: 'link' })).data).toEqual([]);
     expect((await list({ dateFrom: '2999-01-01' })).meta.total).toBe(0);
     expect(gateway.calls.some((c) => c.startsWith('list'))).toBe(false);
+  });
+
+  it("filters From/To by the shop's days, not UTC days", async () => {
+    // Found by a tester: the filter cut days at UTC midnight while the list showed the shop's times.
+    const { gateway, journal, service } = setup(new FakeGateway({ listsPayments: false, name: 'plural' }));
+    await service.commands.create({ amount: 1000, currency: 'EUR', captureMethod: 'automatic' });
+    const now = new Date();
+    // A zone whose date differs from UTC's right now: 11 h behind in the UTC morning, 14 h ahead after.
+    const timeZone = now.getUTCHours() < 11 ? 'Pacific/Pago_Pago' : 'Pacific/Kiritimati';
+    const shopDay = new Intl.DateTimeFormat('en-CA', { timeZone }).format(now);
+    const utcDay = now.toISOString().slice(0, 10);
+    expect(shopDay).not.toBe(utcDay);
+    const list = (day: string) =>
+      listTransactions(
+        { sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25, dateFrom: day, dateTo: day } as never,
+        { gateway, journal, timeZone },
+      );
+    expect((await list(shopDay)).meta.total).toBe(1);
+    expect((await list(utcDay)).meta.total).toBe(0);
   });
 
   it('offers no Cancel on an unpaid link where the gateway cannot withdraw it (Plural)', async () => {
