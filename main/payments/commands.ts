@@ -15,7 +15,7 @@ import type { NewPayment, PaymentGateway } from '../gateway/port';
 import { newPaymentRecord, type PaymentPatch, type PaymentRecord, type SplitRecord } from '../store/journal';
 import type { PaymentEngine } from './engine';
 import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
-import { describeStatus, type PaymentSync } from './sync';
+import { alreadyPaid, describeStatus, holdingAttempt, type PaymentSync } from './sync';
 import { planHoldingOrder } from './installments';
 import { orderReferenceOf } from './transactions';
 import { toRefundView, toTransactionView, unsettledTerminalRefund } from './views';
@@ -208,9 +208,10 @@ export class CashierCommands {
             : 'Charge a new order instead.'),
       );
     }
-    const live = attempts.find((p) => !['failed', 'canceled'].includes(p.status));
-    if (!live) return null;
-    if (['creating', 'pending', 'in_progress', 'unknown'].includes(live.status)) {
+    const holding = holdingAttempt(attempts);
+    if (!holding) return null;
+    const live = holding.payment;
+    if (holding.open) {
       if ((live.preTipAmount ?? live.amount) !== input.amount || live.currency !== input.currency) {
         throw new HostError(
           'conflict',
@@ -225,10 +226,7 @@ export class CashierCommands {
       }
       return this.engine.view(live);
     }
-    throw new HostError(
-      'conflict',
-      `Order ${orderReference} is already paid (${live.id}, ${live.status.replace('_', ' ')}).`,
-    );
+    throw alreadyPaid(orderReference, live);
   }
 
   /**

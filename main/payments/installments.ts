@@ -16,7 +16,7 @@ import type { InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gat
 import type { InstallmentPlanRecord, Journal } from '../store/journal';
 import { formatAmount } from '../../common/money';
 import { errorText, type PaymentEngine } from './engine';
-import type { PaymentSync } from './sync';
+import { alreadyPaid, holdingAttempt, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 
 type CreateInput = ParsedCommandInput<'installments.create'>;
@@ -48,15 +48,13 @@ export class Installments {
       const same = this.existingPlan(orderReference, input);
       if (same) return this.view(same);
       const { journal } = this.engine;
-      const live = journal.findByOrder(orderReference).find((p) => !['failed', 'canceled'].includes(p.status));
-      if (live) {
+      const holding = holdingAttempt(journal.findByOrder(orderReference));
+      if (holding?.open)
         throw new HostError(
           'conflict',
-          ['creating', 'pending', 'in_progress', 'unknown'].includes(live.status)
-            ? `Order ${orderReference} already has an open payment (${live.id}). Cancel it before paying in installments.`
-            : `Order ${orderReference} is already paid (${live.id}, ${live.status.replace('_', ' ')}).`,
+          `Order ${orderReference} already has an open payment (${holding.payment.id}). Cancel it before paying in installments.`,
         );
-      }
+      if (holding) throw alreadyPaid(orderReference, holding.payment);
       const id = newId('ipl');
       const schedule = splitSchedule(input.amount, input.count, this.engine.clock.now()).map((entry) => ({
         ...entry,

@@ -6,6 +6,7 @@
  */
 import { declineInfo, isDeclineCode } from '../../common/decline-codes';
 import type { PaymentStatus } from '../../common/contract';
+import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { GatewayPayment, SplitState } from '../gateway/port';
 import {
@@ -243,6 +244,24 @@ function eventDetail(payment: GatewayPayment): string | null {
   if (payment.failure) return `${payment.failure.code}${payment.failure.message ? `: ${payment.failure.message}` : ''}`;
   if (payment.card) return `${payment.card.brand} •••• ${payment.card.last4}`;
   return null;
+}
+
+/**
+ * The order's attempt that still holds it — neither failed nor canceled — and whether it is still
+ * open (it comes back when asked again) rather than paid (the order then takes no other payment).
+ */
+export function holdingAttempt(attempts: readonly PaymentRecord[]): { payment: PaymentRecord; open: boolean } | null {
+  const payment = attempts.find((p) => p.status !== 'failed' && p.status !== 'canceled');
+  if (!payment) return null;
+  return { payment, open: ['creating', 'pending', 'in_progress', 'unknown'].includes(payment.status) };
+}
+
+/** The refusal of a payment or plan for an order already paid. */
+export function alreadyPaid(orderReference: string, payment: PaymentRecord): HostError {
+  return new HostError(
+    'conflict',
+    `Order ${orderReference} is already paid (${payment.id}, ${payment.status.replace('_', ' ')}).`,
+  );
 }
 
 export function describeStatus(status: string): string {
