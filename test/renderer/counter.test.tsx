@@ -71,6 +71,22 @@ function xReport(over: Partial<DayReportView> = {}): DayReportView {
   };
 }
 
+/** A customer copy the printer printed for the payment. */
+function printedJob(id: number, payment: { id: string; createdAt: string }): ReceiptJobView {
+  return {
+    id,
+    paymentId: payment.id,
+    channel: 'print',
+    copies: 'customer',
+    duplicate: false,
+    destination: '/dev/ttyUSB0',
+    state: 'printed',
+    error: null,
+    createdAt: payment.createdAt,
+    updatedAt: payment.createdAt,
+  };
+}
+
 describe('tips at the counter', () => {
   it('Create: a typed tip preset goes with the payment, and the summary shows the total', async () => {
     const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ tipping: true, connected: 0 }) }));
@@ -193,18 +209,7 @@ describe('receipts on screen', () => {
       },
     });
     const bridge = new FakeBridge(makeSnapshot({ payments: [paid], settings: counterSettings({}) }));
-    const job: ReceiptJobView = {
-      id: 2,
-      paymentId: paid.id,
-      channel: 'print',
-      copies: 'customer',
-      duplicate: false,
-      destination: '/dev/ttyUSB0',
-      state: 'printed',
-      error: null,
-      createdAt: paid.createdAt,
-      updatedAt: paid.createdAt,
-    };
+    const job = printedJob(2, paid);
     bridge.on('receipts.print', () => ok(job));
     bridge.on('receipts.render', () =>
       ok({
@@ -241,18 +246,7 @@ describe('a receipt cut short by a stop', () => {
       receipt: { print: print('both'), email: null },
     });
     const bridge = new FakeBridge(makeSnapshot({ payments: [paid], settings: counterSettings({}) }));
-    const printed: ReceiptJobView = {
-      id: 3,
-      paymentId: paid.id,
-      channel: 'print',
-      copies: 'customer',
-      duplicate: false,
-      destination: '/dev/ttyUSB0',
-      state: 'printed',
-      error: null,
-      createdAt: paid.createdAt,
-      updatedAt: paid.createdAt,
-    };
+    const printed = printedJob(3, paid);
     bridge.on('receipts.print', (input) => ok({ ...printed, copies: input.copies ?? 'customer' }));
     const { user } = await renderApp(bridge);
     const banner = screen.getByText(/Receipt not printed — reprint/).closest('.banner') as HTMLElement;
