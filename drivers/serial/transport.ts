@@ -3,9 +3,10 @@
  * pass bytes through, report the close once (an unplugged USB-CDC device or a killed pty shows
  * up as a read error, which serialport turns into 'close' with `disconnected`).
  */
-import { SerialPort } from 'serialport';
+import { SerialPortStream } from '@serialport/stream';
 import { Emitter } from '../../common/emitter';
 import type { Transport, Unsubscribe } from '../types';
+import { hangupSafeBinding } from './hangup-safe-binding';
 
 export interface SerialLineOptions {
   readonly baudRate: number;
@@ -36,7 +37,12 @@ export interface PortSettings extends SerialLineOptions {
 
 export type PortFactory = (settings: PortSettings) => PortLike;
 
-export const createSerialPort: PortFactory = (settings) => new SerialPort({ ...settings, autoOpen: false });
+let binding: ReturnType<typeof hangupSafeBinding> | null = null;
+
+export const createSerialPort: PortFactory = (settings) => {
+  binding ??= hangupSafeBinding();
+  return new SerialPortStream({ ...settings, binding, autoOpen: false });
+};
 
 export interface SerialTransportOptions {
   readonly line?: Partial<SerialLineOptions>;
