@@ -32,6 +32,7 @@ import {
   type ReceiptCopies,
   type ReceiptRecord,
 } from '../store/journal';
+import { copiesOf } from '../payments/views';
 
 export interface ReceiptDeps {
   journal: Journal;
@@ -207,22 +208,39 @@ export class CounterReceipts {
     };
   }
 
-  /** The ESC/POS bytes of a job: each copy cut; the drawer pulsed with the merchant copy when set. */
-  async jobBytes(record: PaymentRecord, copies: ReceiptCopies, duplicate: boolean): Promise<Uint8Array[]> {
+  /**
+   * The ESC/POS bytes of a job: each copy cut; the drawer pulsed with the merchant copy of a first
+   * print when set. Only a copy that was printed before is marked DUPLICATE: reprinting both copies
+   * after the customer's alone gives the merchant its first, unmarked copy.
+   */
+  async jobBytes(
+    record: PaymentRecord,
+    job: Pick<ReceiptRecord, 'id' | 'copies' | 'duplicate'>,
+  ): Promise<Uint8Array[]> {
     const settings = this.deps.settings();
-    const list: ReceiptCopy[] = copies === 'both' ? ['merchant', 'customer'] : [copies];
+    const printedBefore = job.duplicate ? this.printedCopies(record.id, job.id) : new Set<ReceiptCopy>();
     const out: Uint8Array[] = [];
-    for (const copy of list) {
-      const model = buildReceipt(await this.input(record, copy, duplicate));
+    for (const copy of copiesOf(job.copies)) {
+      const model = buildReceipt(await this.input(record, copy, printedBefore.has(copy)));
       out.push(
         escpos(model, {
           width: settings.receiptWidth,
           cut: 'partial',
-          drawerKick: settings.drawerKick && copy === 'merchant' && !duplicate,
+          drawerKick: settings.drawerKick && copy === 'merchant' && !job.duplicate,
         }),
       );
     }
     return out;
+  }
+
+  /** The copies of a payment's receipt already on paper (from print jobs before `beforeJob`, when given). */
+  private printedCopies(paymentId: string, beforeJob = Infinity): Set<ReceiptCopy> {
+    const printed = new Set<ReceiptCopy>();
+    for (const job of this.journal.receiptsFor(paymentId)) {
+      if (job.channel === 'print' && job.state === 'printed' && job.id < beforeJob)
+        for (const copy of copiesOf(job.copies)) printed.add(copy);
+    }
+    return printed;
   }
 
   /**
@@ -230,8 +248,10 @@ export class CounterReceipts {
    * as pending, printed in turn, and answered with how it went. A printer problem is the job's
    * state (failed, with the reason), never an error of the payment.
    */
-  async print(paymentId: string, copies: ReceiptCopies, duplicate: boolean): Promise<ReceiptRecord> {
+  async print(paymentId: string, copies: ReceiptCopies): Promise<ReceiptRecord> {
     const record = this.record(paymentId);
+    const printed = this.printedCopies(record.id);
+    const duplicate = copiesOf(copies).some((copy) => printed.has(copy));
     if (!receiptStatus(record)) await this.input(record, 'customer', duplicate); // throws the reason
     const port = this.deps.settings().receiptPrinterPort;
     if (!port) {
@@ -310,7 +330,7 @@ export class CounterReceipts {
     let done: ReceiptRecord;
     try {
       const record = this.journal.getPayment(job.paymentId)!;
-      const bytes = await this.jobBytes(record, job.copies, job.duplicate);
+      const bytes = await this.jobBytes(record, job);
       const open = this.deps.openPrinter ?? ((port: string) => openEscPosPrinter(port));
       printer = await open(job.destination!);
       let warning: string | null = null;

@@ -469,8 +469,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     'receipts.render': (input) => receipts.render(input.paymentId, input),
     'receipts.print': async (input) => {
       const record = await commands.resolve(input.paymentId);
-      const duplicate = journal.receiptsFor(record.id).some((r) => r.channel === 'print' && r.state === 'printed');
-      return receipts.print(record.id, input.copies, duplicate);
+      return receipts.print(record.id, input.copies);
     },
     'receipts.email': async (input) => receipts.email((await commands.resolve(input.paymentId)).id, input.email),
     'receipts.list': async (input) => receipts.receipts((await commands.resolve(input.paymentId)).id),

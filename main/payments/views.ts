@@ -188,6 +188,11 @@ export interface ReceiptSummary {
   owed?: { copies: ReceiptCopies; failed: ReceiptRecord } | null;
 }
 
+/** The copies a print job holds, in the order they print (the merchant's first, to keep at the till). */
+export function copiesOf(copies: ReceiptCopies): Array<'merchant' | 'customer'> {
+  return copies === 'both' ? ['merchant', 'customer'] : [copies];
+}
+
 /**
  * The copies a payment's print jobs (in order) still owe: those of a failed job that no later
  * printed job printed, with the last failed job (its reason). An interrupted "both" followed by a
@@ -198,7 +203,7 @@ export function copiesOwed(jobs: readonly ReceiptRecord[]): { copies: ReceiptCop
   let failed: ReceiptRecord | null = null;
   for (const job of jobs) {
     if (job.channel !== 'print') continue;
-    const copies = job.copies === 'both' ? (['merchant', 'customer'] as const) : [job.copies];
+    const copies = copiesOf(job.copies);
     if (job.state === 'failed') {
       for (const copy of copies) owed.add(copy);
       failed = job;
