@@ -123,6 +123,12 @@ export class CounterReports {
   }
 
   private reportPayment(record: PaymentRecord): ReportPayment {
+    // An authorisation past its expiry holds nothing left to capture (PayPlug keeps such a payment
+    // authorised and refuses the capture): it is not money pending capture.
+    const expired =
+      record.status === 'requires_capture' &&
+      record.authorizationExpiresAt !== null &&
+      Date.parse(record.authorizationExpiresAt) <= this.deps.clock.now();
     return {
       id: record.id,
       orderReference: record.orderReference,
@@ -132,7 +138,7 @@ export class CounterReports {
       tip: record.tipAmount,
       currency: record.currency,
       captured: record.amountCaptured,
-      capturable: record.amountCapturable,
+      capturable: expired ? 0 : record.amountCapturable,
       refunded: record.amountRefunded,
       cardBrand: record.cardBrand,
       readerLabel: record.readerId ? this.deps.readerLabel(record.readerId) : null,

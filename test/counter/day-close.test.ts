@@ -117,6 +117,23 @@ describe('business days across DST', () => {
     expect(csv.content.split('\r\n').filter((l) => l.startsWith('payment,'))).toHaveLength(3);
   });
 
+  it('an authorisation past its expiry is no longer money pending capture', () => {
+    const d = setup('2026-06-10T08:00:00.000Z');
+    const deferred = (iso: string, amount: number, expiresAt: string) =>
+      d.pay(iso, amount, {
+        status: 'requires_capture',
+        amountCaptured: 0,
+        amountCapturable: amount,
+        authorizationExpiresAt: expiresAt,
+      });
+    deferred('2026-06-10T09:00:00.000Z', 3000, '2026-06-17T09:00:00.000Z');
+    deferred('2026-06-10T10:00:00.000Z', 500, '2026-06-10T16:00:00.000Z');
+    d.at('2026-06-10T12:00:00.000Z');
+    expect(d.reports.x().totals[0]).toMatchObject({ approvedCount: 2, pendingCapture: 3500 });
+    d.at('2026-06-10T17:00:00.000Z');
+    expect(d.reports.x().totals[0]).toMatchObject({ approvedCount: 2, pendingCapture: 3000 });
+  });
+
   it('the autumn day is 25 hours, and its 01:30 happens twice', () => {
     const d = setup('2026-10-24T22:00:00.000Z');
     d.pay('2026-10-24T23:30:00.000Z', 100); // 01:30 +02:00
