@@ -42,11 +42,9 @@ function schedule(raw: unknown, today: string, v: Validator): Array<{ date: stri
       v.add(at, 'Each installment must be an object {date, amount}.');
       return;
     }
-    const unknown = Object.keys(entry).find((key) => key !== 'date' && key !== 'amount');
-    if (unknown !== undefined) {
-      v.add(`${at}.${unknown}`, `Unknown parameter: an installment has only date and amount.`);
-      return;
-    }
+    const unknown = Object.keys(entry).filter((key) => key !== 'date' && key !== 'amount');
+    for (const key of unknown) v.add(`${at}.${key}`, 'Unknown parameter: an installment has only date and amount.');
+    if (unknown.length > 0) return;
     const given = (entry as Record<string, unknown>).date;
     let date = typeof given === 'string' ? given : '';
     if (typeof given !== 'string')

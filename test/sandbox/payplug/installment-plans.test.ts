@@ -167,6 +167,22 @@ describe('POST /v1/installment_plans (create an installment plan)', () => {
     });
   }
 
+  it('names every unknown field of an installment, not just the first', async () => {
+    const answer = await h.api.post<PayPlugError>('/v1/installment_plans', {
+      currency: 'EUR',
+      customer: CUSTOMER,
+      schedule: [
+        { date: 'TODAY', amount: 1000, note: 'x', label: 'y' },
+        { date: '2026-03-01', amount: 1000 },
+      ],
+    });
+    expect(answer.status).toBe(400);
+    expect(Object.keys((answer.body.details as { schedule: Record<string, object> }).schedule['0']!)).toEqual([
+      'note',
+      'label',
+    ]);
+  });
+
   it('names the wrong installment in details', async () => {
     const answer = await h.api.post<PayPlugError>('/v1/installment_plans', {
       currency: 'EUR',
