@@ -5,6 +5,10 @@
  * payment in flight waits for its answer timeout instead of hearing "reader disconnected".
  * (Known upstream: serialport/bindings-cpp issue 162.) This binding reads the same way, a
  * non-blocking read then a wait for the poller, but reports 0 bytes as the disconnect it is.
+ *
+ * Its close also waits for a read already in the thread pool: until that read returns, the kernel
+ * keeps the port's open file (and its exclusive lock), so reopening the port right after close —
+ * the registry does, after probing it — could be refused with "Cannot lock port".
  */
 import { read } from 'node:fs';
 import { promisify } from 'node:util';
@@ -62,12 +66,15 @@ export async function readUnixPort(
   buffer: Buffer,
   offset: number,
   length: number,
+  onRead: (pending: Promise<unknown>) => void = () => undefined,
 ): Promise<ReadResult> {
   for (;;) {
     if (!port.isOpen || port.fd === null) throw canceled();
     let bytesRead: number;
     try {
-      ({ bytesRead } = await readAsync(port.fd, buffer, offset, length, null));
+      const pending = readAsync(port.fd, buffer, offset, length, null);
+      onRead(pending);
+      ({ bytesRead } = await pending);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === undefined || !RETRY_CODES.has(code)) throw error;
@@ -83,7 +90,17 @@ export async function readUnixPort(
 function guardPort(port: PortBinding): PortBinding {
   if (!isUnixPort(port)) return port; // Windows reads overlapped, without this fault
   const unixPort = port;
-  unixPort.read = (buffer, offset, length) => readUnixPort(unixPort, buffer, offset, length);
+  let lastRead: Promise<unknown> = Promise.resolve();
+  unixPort.read = (buffer, offset, length) =>
+    readUnixPort(unixPort, buffer, offset, length, (pending) => {
+      lastRead = pending;
+    });
+  // close() sets fd to null before closing it, so no read starts after; wait for the one before.
+  const close = unixPort.close.bind(unixPort);
+  unixPort.close = async () => {
+    await close();
+    await lastRead.catch(() => undefined);
+  };
   return port;
 }
 

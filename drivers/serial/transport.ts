@@ -121,14 +121,23 @@ class SerialTransport implements Transport {
   }
 }
 
-/** Opens a serial port as a Transport. Rejects with the path in the message when it cannot. */
-export function openSerialTransport(path: string, options: SerialTransportOptions = {}): Promise<Transport> {
+/** How often, and how far apart, an open refused for the port's lock is tried again. */
+export const LOCKED_PORT_RETRIES = { attempts: 5, pauseMs: 50 };
+
+/**
+ * Opens a serial port as a Transport. Rejects with the path in the message when it cannot. A port
+ * whose lock is still held is tried again briefly: a handle this app has just closed can hold it
+ * for a moment longer (the kernel lets go when the last system call on it returns); a port another
+ * program holds is still refused, after about a quarter of a second.
+ */
+export async function openSerialTransport(path: string, options: SerialTransportOptions = {}): Promise<Transport> {
   const settings: PortSettings = { path, ...CONCERT_LINE, ...options.line };
-  const port = (options.createPort ?? createSerialPort)(settings);
-  return new Promise<Transport>((resolve, reject) => {
-    port.open((error) => {
-      if (error) reject(new Error(`cannot open ${path}: ${error.message}`));
-      else resolve(new SerialTransport(port, path));
-    });
-  });
+  for (let attempt = 1; ; attempt++) {
+    const port = (options.createPort ?? createSerialPort)(settings);
+    const error = await new Promise<Error | null>((resolve) => port.open(resolve));
+    if (!error) return new SerialTransport(port, path);
+    if (!/cannot lock port/i.test(error.message) || attempt >= LOCKED_PORT_RETRIES.attempts)
+      throw new Error(`cannot open ${path}: ${error.message}`);
+    await new Promise((resolve) => setTimeout(resolve, LOCKED_PORT_RETRIES.pauseMs));
+  }
 }

@@ -43,6 +43,30 @@ describe('reading a unix port', () => {
   });
 });
 
+describe('closing a unix port', () => {
+  it('waits for a read already under way, so the port is free to reopen when close returns', async () => {
+    const fd = openSync('/dev/null', 'r');
+    cleanup.push(() => closeSync(fd));
+    const events: string[] = [];
+    const port = {
+      ...fakeUnixPort(fd),
+      close: () => {
+        events.push('closed');
+        return Promise.resolve();
+      },
+    };
+    const safe = await hangupSafeBinding({
+      list: () => Promise.resolve([]),
+      open: () => Promise.resolve(port),
+    }).open({ path: '/dev/null', baudRate: 9600 });
+    const read = safe.read(Buffer.alloc(16), 0, 16).catch(() => events.push('read returned'));
+    await safe.close();
+    events.push('close returned');
+    await read;
+    expect(events).toEqual(['closed', 'read returned', 'close returned']);
+  });
+});
+
 describe.skipIf(!hasTool('socat'))('a serial line that hangs up', () => {
   it('a read after the far end closed rejects at once (the stock binding reads forever)', async () => {
     const pair = await createPtyPair();
@@ -51,6 +75,16 @@ describe.skipIf(!hasTool('socat'))('a serial line that hangs up', () => {
     cleanup.push(() => port.close());
     await pair.stop();
     await expect(port.read(Buffer.alloc(64), 0, 64)).rejects.toThrow();
+  });
+
+  it('a port held open elsewhere is refused, naming the lock; free again once closed', async () => {
+    const pair = await createPtyPair();
+    cleanup.push(() => pair.stop());
+    const first = await openSerialTransport(pair.b);
+    await expect(openSerialTransport(pair.b)).rejects.toThrow(/Cannot lock port/);
+    await first.close();
+    const again = await openSerialTransport(pair.b);
+    await again.close();
   });
 
   it('closes the transport with an error when the line is cut while idle', async () => {

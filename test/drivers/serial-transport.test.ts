@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ConcertTerminalEmulator } from '../../drivers/protocols/concert/emulator';
 import { createConcertDriver } from '../../drivers/protocols/concert/driver';
 import type { PortFactory, PortSettings } from '../../drivers/serial/transport';
-import { CONCERT_LINE, openSerialTransport } from '../../drivers/serial/transport';
+import { CONCERT_LINE, LOCKED_PORT_RETRIES, openSerialTransport } from '../../drivers/serial/transport';
 
 /** serialport's mock binding keeps a global port table: reset it between tests. */
 afterEach(() => SerialPortMock.binding.reset());
@@ -52,6 +52,39 @@ describe('serial transport over serialport (mock binding)', () => {
     expect(closes).toEqual([undefined]);
     expect(transport.isOpen).toBe(false);
     await expect(transport.write(Uint8Array.of(0x04))).rejects.toThrow(/closed/);
+  });
+
+  it('tries a port whose lock is still held again, briefly, then opens it', async () => {
+    SerialPortMock.binding.createPort('/dev/ttyMOCK2');
+    let refusals = 2;
+    const transport = await openSerialTransport('/dev/ttyMOCK2', {
+      createPort: (settings) => {
+        const port = new SerialPortMock({ ...settings, autoOpen: false });
+        if (refusals-- > 0)
+          return Object.assign(port, {
+            open: (callback: (error: Error | null) => void) =>
+              callback(new Error('Error Resource temporarily unavailable Cannot lock port')),
+          });
+        return port;
+      },
+    });
+    expect(transport.isOpen).toBe(true);
+    await transport.close();
+  });
+
+  it('refuses a port locked for good after a few tries, naming the lock', async () => {
+    let tries = 0;
+    const open = openSerialTransport('/dev/ttyMOCK3', {
+      createPort: (settings) => {
+        tries++;
+        return Object.assign(new SerialPortMock({ ...settings, autoOpen: false }), {
+          open: (callback: (error: Error | null) => void) =>
+            callback(new Error('Error Resource temporarily unavailable Cannot lock port')),
+        });
+      },
+    });
+    await expect(open).rejects.toThrow(/cannot open \/dev\/ttyMOCK3: .*Cannot lock port/);
+    expect(tries).toBe(LOCKED_PORT_RETRIES.attempts);
   });
 
   it('rejects with the path when the port cannot be opened', async () => {
