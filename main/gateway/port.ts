@@ -252,6 +252,12 @@ export interface PaymentGateway {
   readonly name: GatewayName;
   readonly label: string;
   readonly capabilities: GatewayCapabilities;
+  /**
+   * The gateway names each request (Plural's `Request-ID`, minted by `newRequestId`): the engine
+   * records the ids minted for an operation with it. Others leave it out, and their calls run
+   * without the async context that carries the recorder (which costs every promise in the process).
+   */
+  readonly namesRequests?: boolean;
   readonly limits: PaymentLimits;
   health(): Promise<void>;
   account(): Promise<GatewayAccount>;

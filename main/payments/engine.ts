@@ -253,6 +253,8 @@ export class PaymentEngine {
     const attempts = this.tuning.attempts ?? 3;
     let lastError: GatewayUnreachable | null = null;
     const keepRequestId = (requestId: string) => journal.addRequestId(op.id, requestId);
+    const call = <V>(gateway: PaymentGateway, fn: () => Promise<V>): Promise<V> =>
+      gateway.namesRequests ? recordingRequestIds(keepRequestId, fn) : fn();
     for (let attempt = 0; attempt < attempts; attempt++) {
       const payment = journal.getPayment(op.paymentId);
       const gateway = payment ? this.gatewayFor(payment) : this.options.gateway();
@@ -260,7 +262,7 @@ export class PaymentEngine {
       let answer: { value: T; via: 'ok' | 'confirmed by retrieve' } | null = null;
       try {
         if (attempt > 0 || (op.attempts > 0 && !journaled)) {
-          const already = await recordingRequestIds(keepRequestId, () => how.check(gateway));
+          const already = await call(gateway, () => how.check(gateway));
           if (already !== null) {
             connectivity.reportSuccess();
             answer = { value: already, via: 'confirmed by retrieve' };
@@ -268,7 +270,7 @@ export class PaymentEngine {
         }
         if (!answer) {
           if (!journaled) journal.updateOperation(op.id, { attemptsDelta: 1 });
-          const value = await recordingRequestIds(keepRequestId, () => how.send(gateway));
+          const value = await call(gateway, () => how.send(gateway));
           connectivity.reportSuccess();
           answer = { value, via: 'ok' };
         }

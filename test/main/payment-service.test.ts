@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
 import { Connectivity } from '../../main/gateway/connectivity';
+import { newRequestId } from '../../main/gateway/request-ids';
 import { PaymentService } from '../../main/payments/service';
 import { ADVICE_REFUSED_APPROVAL } from '../../main/payments/sync';
 import { listTransactions } from '../../main/payments/transactions';
@@ -57,6 +58,26 @@ describe('payments against a fake gateway (the port)', () => {
     expect(created.status).toBe('pending');
     expect(gateway.payments.size).toBe(1);
     expect(gateway.calls.filter((c) => c.startsWith('create'))).toHaveLength(2);
+  });
+
+  it('keeps the ids of a gateway that names its requests with the operation, and only then', async () => {
+    const named = setup(new FakeGateway({ namesRequests: true }));
+    named.gateway.dropAnswers(1);
+    const created = await named.service.commands.create({ amount: 1500, currency: 'EUR', captureMethod: 'automatic' });
+    const [create] = named.journal.operationsFor(created.id);
+    expect(named.gateway.requestIds).toHaveLength(2); // the lost answer, then the resend
+    expect(create!.requestIds).toEqual(named.gateway.requestIds);
+
+    // A gateway that names nothing is called without the recorder's async context (which would
+    // cost every promise in the process): an id minted anyway is not taken for the operation's.
+    const plain = setup(new FakeGateway());
+    const mint = plain.gateway.create.bind(plain.gateway);
+    plain.gateway.create = (input, key) => {
+      newRequestId();
+      return mint(input, key);
+    };
+    const other = await plain.service.commands.create({ amount: 1500, currency: 'EUR', captureMethod: 'automatic' });
+    expect(plain.journal.operationsFor(other.id)[0]!.requestIds).toEqual([]);
   });
 
   it('without idempotency keys, a create whose answer was lost is found before any resend', async () => {

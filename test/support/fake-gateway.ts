@@ -6,6 +6,7 @@
  */
 import type { GatewayCapabilities } from '../../common/contract';
 import { GatewayError, GatewayUnreachable } from '../../main/gateway/errors';
+import { newRequestId } from '../../main/gateway/request-ids';
 import type {
   DeviceResult,
   GatewayPayment,
@@ -23,6 +24,8 @@ export interface FakeGatewayOptions {
   /** False: like Plural, the gateway keeps no list (the host lists its journal). */
   listsPayments?: boolean;
   name?: 'plutopay' | 'payplug' | 'plural';
+  /** Like Plural, the gateway names each request: create mints a request id (newRequestId). */
+  namesRequests?: boolean;
 }
 
 export class FakeGateway implements PaymentGateway {
@@ -51,8 +54,13 @@ export class FakeGateway implements PaymentGateway {
   /** Retrieves held by holdRetrieve() right now. */
   waitingRetrieves = 0;
 
+  readonly namesRequests: boolean;
+  /** The request ids create minted, in order. */
+  readonly requestIds: string[] = [];
+
   constructor(options: FakeGatewayOptions = {}) {
     this.name = options.name ?? 'plutopay';
+    this.namesRequests = options.namesRequests ?? false;
     this.capabilities = {
       readerLink: true,
       cloudReaders: true,
@@ -99,6 +107,7 @@ export class FakeGateway implements PaymentGateway {
 
   async create(input: NewPayment, key: string): Promise<GatewayPayment> {
     this.calls.push(`create ${key}`);
+    if (this.namesRequests) this.requestIds.push(newRequestId());
     this.failIfAsked();
     if (this.createDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.createDelayMs));
     const existing = [...this.payments.values()].find((p) => p.key === key);

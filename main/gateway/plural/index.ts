@@ -249,6 +249,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
     name: 'plural',
     label: 'Plural',
     capabilities: PLURAL_CAPABILITIES,
+    namesRequests: true,
     limits: PLURAL_LIMITS,
     linkTestCards: PLURAL_LINK_TEST_CARDS,
 
