@@ -1,5 +1,5 @@
 import type { CommandError, ErrorCode } from '../../common/contract';
-import { GatewayError, GatewayUnreachable } from '../gateway/errors';
+import { GatewayError, GatewayUnreachable, LocalRefusal } from '../gateway/errors';
 
 /** An error meant for the cashier: a code the UI can act on and a message in plain words. */
 export class HostError extends Error {
@@ -16,6 +16,11 @@ export class HostError extends Error {
 /** Turns anything thrown inside the host into the contract's error shape, without leaking internals. */
 export function toCommandError(error: unknown): CommandError {
   if (error instanceof HostError) return { code: error.code, message: error.message, ...error.extra };
+  if (error instanceof LocalRefusal) {
+    // The input breaks the gateway's rules: said as a field error, never as "the gateway refused".
+    const issues = error.param ? [{ path: error.param, message: error.message }] : [];
+    return { code: 'validation', message: error.message, issues, gatewayType: error.type };
+  }
   if (error instanceof GatewayError) {
     const code: ErrorCode =
       error.status === 404

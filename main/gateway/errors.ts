@@ -19,6 +19,18 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * A refusal the app makes for a gateway, by that gateway's own rules, before calling it (an
+ * amount under its minimum, a customer it needs): like the gateway's own refusals nothing was sent
+ * and nothing changed, but the cashier is told it is the input, not an answer from the gateway.
+ */
+export class LocalRefusal extends GatewayError {
+  constructor(message: string, param: string | null, code: string) {
+    super(400, 'invalid_request', message, param, code);
+    this.name = 'LocalRefusal';
+  }
+}
+
 export type UnreachableOutcome = 'not_sent' | 'unknown';
 
 export class GatewayUnreachable extends Error {

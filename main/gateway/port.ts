@@ -266,6 +266,11 @@ export interface PaymentGateway {
    * safe; without, the payment carries it as a tag and `findCreated` finds it.
    */
   create(input: NewPayment, key: string): Promise<GatewayPayment>;
+  /**
+   * The refusals `create` would make without calling the gateway (LocalRefusal), made before the
+   * payment is journaled: an input the gateway's rules refuse leaves no failed payment behind.
+   */
+  checkCreate?(input: NewPayment): void;
   /** Retrieve-before-retry for a create whose answer was lost: the payment made with `key`, or null. */
   findCreated(input: NewPayment, key: string): Promise<GatewayPayment | null>;
   retrieve(id: string): Promise<GatewayPayment>;

@@ -115,6 +115,23 @@ export class CashierCommands {
     checkCreate({ ...input, amount: tipping.amount }, gateway);
     this.checkSavedCard(input, gateway);
     const orderReference = input.orderReference ?? newId('ord', 12);
+    // The gateway's own rules (a customer it needs, its split lines) before anything is journaled.
+    const splits = splitLinesOf(input);
+    gateway.checkCreate?.({
+      amount: tipping.amount,
+      currency: input.currency,
+      captureMethod: input.captureMethod,
+      description: input.description ?? null,
+      customerId: input.customerId ?? null,
+      receiptEmail: input.receiptEmail ?? null,
+      orderReference,
+      paymentId: '',
+      channel,
+      savedCardId: input.savedCardId ?? null,
+      allowSaveCard: input.saveCard === true,
+      customer: input.customer ?? null,
+      splits: splits.length > 0 ? splits : null,
+    });
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);
       const open = this.openAttempt(orderReference, attempts, input);
@@ -155,7 +172,6 @@ export class CashierCommands {
           'created',
           `${formatAmount(tipping.amount, input.currency)}${tippingNote(tipping.fields, input.currency)}, ${input.captureMethod} capture, order ${orderReference}${channel === 'link' ? ', pay by link' : ''}`,
         );
-        const splits = splitLinesOf(input);
         // The shares as asked for, until the gateway says how it holds them.
         if (splits.length > 0)
           journal.setSplits(

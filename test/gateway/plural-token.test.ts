@@ -204,7 +204,8 @@ describe('the access token', () => {
     expect(errors.map((error) => (error as Error).constructor.name)).toEqual([
       'GatewayError',
       'GatewayError',
-      'GatewayError',
+      // Over what is left: refused by the app on Plural's rules, before any call.
+      'LocalRefusal',
       'GatewayUnreachable',
       'GatewayUnreachable',
       'GatewayUnreachable',

@@ -93,7 +93,23 @@ describe('a till on PayPlug', () => {
     expect(
       (await t.fail('payments.create', { amount: 999, currency: 'EUR', channel: 'card_present' })).issues?.[0]?.path,
     ).toBe('channel');
+    // A rule of PayPlug's the app applies itself is the input's fault, said so, and leaves no failed
+    // payment behind (found by a tester: "The gateway refused", and a failed payment journaled).
+    expect(await t.fail('payments.create', { amount: 1500, currency: 'EUR', saveCard: true })).toEqual({
+      code: 'validation',
+      message: "Offering to save the card needs the customer's first name, last name and email.",
+      issues: [{ path: 'customer', message: expect.stringMatching(/^Offering to save the card needs/) }],
+      gatewayType: 'invalid_request',
+    });
     expect((await t.call('payments.list', { filter: 'all', limit: 100 })).length).toBe(before);
+    const paid = await t.call('payments.create', { amount: 1500, currency: 'EUR' });
+    await t.call('simulate.payLink', { paymentId: paid.id, cardNumber: '4242424242424242' });
+    await t.waitForPayment(paid.id, (p) => p.status === 'succeeded', 5_000);
+    expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 5 })).toMatchObject({
+      code: 'validation',
+      message: expect.not.stringMatching(/gateway refused/),
+      issues: [{ path: 'amount' }],
+    });
   });
 
   it('a declined card shows the cashier wording once the link closes, and the cashier can abort an unpaid one', async () => {

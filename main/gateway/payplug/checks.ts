@@ -1,9 +1,9 @@
 /**
  * What this app refuses before calling PayPlug, with messages a cashier can act on. A local
- * refusal is a GatewayError (status 400, type `invalid_request`, a `param` and a `code` of this
- * module): as with PayPlug's own refusals, nothing was sent and nothing changed.
+ * refusal is a LocalRefusal (a GatewayError of status 400, type `invalid_request`, with a `param`
+ * and a `code` of this module): as with PayPlug's own refusals, nothing was sent and nothing changed.
  */
-import { GatewayError } from '../errors';
+import { LocalRefusal } from '../errors';
 import type { NewInstallmentPlan } from '../port';
 import { PAYPLUG_LIMITS } from './client';
 
@@ -21,8 +21,8 @@ export type LocalRefusalCode =
   | 'currency_unsupported'
   | 'live_mode';
 
-export function refuse(message: string, param: string | null, code: LocalRefusalCode): GatewayError {
-  return new GatewayError(400, 'invalid_request', message, param, code);
+export function refuse(message: string, param: string | null, code: LocalRefusalCode): LocalRefusal {
+  return new LocalRefusal(message, param, code);
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

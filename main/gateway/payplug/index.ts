@@ -187,6 +187,18 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
     return out;
   }
 
+  /** What create refuses before calling PayPlug; the customer it sends. */
+  function checkNew(input: NewPayment): WireCustomer | undefined {
+    if (input.channel !== 'link')
+      throw refuse(
+        'PayPlug has no card readers: take this payment by link (QR code) instead.',
+        'channel',
+        'channel_unsupported',
+      );
+    requireEur(input.currency);
+    return customerOf(input);
+  }
+
   function customerOf(input: NewPayment): WireCustomer | undefined {
     if (input.savedCardId || input.allowSaveCard) {
       const why = input.savedCardId ? 'A payment with a saved card' : 'Offering to save the card';
@@ -263,14 +275,10 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
       };
     },
 
+    checkCreate: (input) => void checkNew(input),
+
     async create(input, key) {
-      if (input.channel !== 'link')
-        throw refuse(
-          'PayPlug has no card readers: take this payment by link (QR code) instead.',
-          'channel',
-          'channel_unsupported',
-        );
-      const customer = customerOf(input);
+      const customer = checkNew(input);
       const hosted = input.savedCardId ? undefined : hostedPayment();
       const body: CreatePaymentBody = {
         ...(input.captureMethod === 'manual' ? { authorized_amount: input.amount } : { amount: input.amount }),

@@ -1,10 +1,10 @@
 /**
  * What this app refuses before calling Plural, with messages a cashier can act on. A local refusal
- * is a GatewayError (status 400, type `invalid_request`, a `param` and a `code` of this module): as
- * with Plural's own refusals, nothing was sent and nothing changed.
+ * is a LocalRefusal (a GatewayError of status 400, type `invalid_request`, with a `param` and a
+ * `code` of this module): as with Plural's own refusals, nothing was sent and nothing changed.
  */
 import { formatAmount } from '../../../common/money';
-import { GatewayError } from '../errors';
+import { LocalRefusal } from '../errors';
 import type { NewPayment, SplitLine } from '../port';
 import { PLURAL_LIMITS, type CreateOrderBody, type WireSplitLine } from './client';
 
@@ -25,8 +25,8 @@ export type LocalRefusalCode =
   | 'cancel_unpaid_unsupported'
   | 'live_mode';
 
-export function refuse(message: string, param: string | null, code: LocalRefusalCode): GatewayError {
-  return new GatewayError(400, 'invalid_request', message, param, code);
+export function refuse(message: string, param: string | null, code: LocalRefusalCode): LocalRefusal {
+  return new LocalRefusal(message, param, code);
 }
 
 /** Splits per order (the emulator's bound; the reference gives none). */
@@ -100,4 +100,26 @@ export function customerOf(input: NewPayment): CreateOrderBody['purchase_details
     ...(fits(last) ? { last_name: last } : {}),
   };
   return Object.keys(customer).length > 0 ? customer : undefined;
+}
+
+/** What a new charge is refused for before calling Plural; its split lines and customer otherwise. */
+export function checkNewCharge(input: NewPayment): {
+  splitLines: WireSplitLine[] | null;
+  customer: CreateOrderBody['purchase_details']['customer'] | undefined;
+} {
+  if (input.channel !== 'link')
+    throw refuse(
+      'Plural has no card readers: take this payment by link (QR code) instead.',
+      'channel',
+      'channel_unsupported',
+    );
+  requireInr(input.currency);
+  if (input.savedCardId)
+    throw refuse(
+      'Plural keeps no cards for this till: the customer pays on the page.',
+      'savedCardId',
+      'saved_cards_unsupported',
+    );
+  const splitLines = input.splits && input.splits.length > 0 ? checkSplits(input.splits, input.amount) : null;
+  return { splitLines, customer: customerOf(input) };
 }

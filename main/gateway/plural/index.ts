@@ -10,7 +10,7 @@ import { formatAmount } from '../../../common/money';
 import { isGatewayError } from '../errors';
 import type { GatewayHttpOptions } from '../http';
 import type { GatewayCapabilities, GatewayPayment, NewPayment, PaymentGateway, PaymentPage } from '../port';
-import { checkSplits, customerOf, refuse, requireInr } from './checks';
+import { checkNewCharge, refuse } from './checks';
 import { PLURAL_LIMITS, PluralClient, inr, type CreateOrderBody, type WireRefundLine } from './client';
 import { toPayment, toRefund } from './map';
 import { NOTIFICATION_PATH, verifyPluralNotification } from './notifications';
@@ -270,22 +270,10 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
       };
     },
 
+    checkCreate: (input) => void checkNewCharge(input),
+
     async create(input, key) {
-      if (input.channel !== 'link')
-        throw refuse(
-          'Plural has no card readers: take this payment by link (QR code) instead.',
-          'channel',
-          'channel_unsupported',
-        );
-      requireInr(input.currency);
-      if (input.savedCardId)
-        throw refuse(
-          'Plural keeps no cards for this till: the customer pays on the page.',
-          'savedCardId',
-          'saved_cards_unsupported',
-        );
-      const splitLines = input.splits && input.splits.length > 0 ? checkSplits(input.splits, input.amount) : null;
-      const customer = customerOf(input);
+      const { splitLines, customer } = checkNewCharge(input);
       const callbackUrl = callbackUrlNow();
       const body: CreateOrderBody = {
         merchant_order_reference: chargeReference(input.orderReference, key),
