@@ -779,6 +779,16 @@ export class CashierCommands {
         return this.engine.view(refunded);
       }
       const gateway = this.engine.gatewayFor(record);
+      // A queued release or cancel of a share refunds part of the payment itself when it is sent:
+      // a refund queued behind it would ask for money that is no longer there (found by a tester).
+      const settling = journal
+        .operationsFor(record.id)
+        .find((op) => (op.kind === 'release' || op.kind === 'cancel_split') && op.state === 'pending');
+      if (settling)
+        throw new HostError(
+          'conflict',
+          `A ${settling.kind === 'release' ? 'release' : 'cancel'} of ${String(settling.params.merchantId)}'s share is waiting to be sent to ${gateway.label} and may refund part of this payment itself. Refund once it is done.`,
+        );
       const queued = journal
         .operationsFor(record.id)
         .filter((op) => op.kind === 'refund' && op.state === 'pending')

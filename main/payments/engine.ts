@@ -109,6 +109,11 @@ export interface PerformHow<T, R> {
    * or acts on them. Default: 'outcome'. See docs/reliability.md#durable-points.
    */
   answerIs?: (result: T) => 'progress' | 'outcome';
+  /**
+   * The gateway refused the operation: runs in the commit that marks it failed (for a queued one,
+   * the cashier must hear of it, since nobody is waiting for its answer).
+   */
+  refused?: (error: GatewayError) => void;
 }
 
 export class PaymentEngine {
@@ -277,7 +282,10 @@ export class PaymentEngine {
       } catch (error) {
         if (error instanceof GatewayError) {
           connectivity.reportSuccess();
-          journal.updateOperation(op.id, { state: 'failed', lastError: `${error.type}: ${error.message}` });
+          journal.atomically(() => {
+            journal.updateOperation(op.id, { state: 'failed', lastError: `${error.type}: ${error.message}` });
+            how.refused?.(error);
+          });
           if (op.lastError !== null) this.options.onQueueChanged();
           throw error;
         }

@@ -12,7 +12,7 @@ import { GatewayError, GatewayUnreachable } from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
 import { errorText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
-import type { PaymentSync } from './sync';
+import { ADVICE_QUEUED_REFUSED, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 
 const ADVICE_UNKNOWN_CREATE =
@@ -219,6 +219,26 @@ export class Recovery {
         const current = this.engine.journal.getPayment(record.id)!;
         return this.sync.apply(current, payment, `${event}_from_queue`, queuedAmount(op, current, payment));
       },
+      // Nobody waits for a queued step's answer: a refusal goes to Needs attention, never only to a log.
+      refused: (error) => {
+        const { journal } = this.engine;
+        const current = journal.getPayment(record.id)!;
+        const asked =
+          typeof op.params.amount === 'number' ? ` of ${formatAmount(op.params.amount, current.currency)}` : '';
+        const share = typeof op.params.merchantId === 'string' ? ` (${op.params.merchantId}'s share)` : '';
+        const updated = journal.updatePayment(
+          current.id,
+          {
+            attentionReason: `The queued ${QUEUED_NAMES[op.kind] ?? op.kind}${asked}${share} was refused when it was sent: ${error.message}`,
+            attentionAdvice: ADVICE_QUEUED_REFUSED,
+            attentionSince: current.attentionSince ?? this.engine.nowIso(),
+          },
+          `queued_${op.kind}_refused`,
+          error.message,
+        );
+        this.engine.changed(updated);
+        this.engine.attentionChanged();
+      },
     });
   }
 }
@@ -235,6 +255,14 @@ function queuedAmount(op: OperationRecord, before: PaymentRecord, after: Gateway
         : 0);
   return moved > 0 ? formatAmount(moved, before.currency) : null;
 }
+
+const QUEUED_NAMES: Partial<Record<OperationRecord['kind'], string>> = {
+  cancel: 'cancel',
+  capture: 'capture',
+  refund: 'refund',
+  release: 'release',
+  cancel_split: 'cancel of a share',
+};
 
 const QUEUED_EVENTS: Partial<Record<OperationRecord['kind'], string>> = {
   cancel: 'canceled',

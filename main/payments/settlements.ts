@@ -70,6 +70,13 @@ export class Settlements {
           );
         resumed = true;
       } else {
+        // A queued refund may take this share's money when it is sent (cancelling a held share to
+        // cover itself): a release queued behind it could not be paid out (found by a tester).
+        if (journal.pendingOperationsFor(record.id, 'refund').length > 0)
+          throw new HostError(
+            'conflict',
+            `A refund of this payment is waiting to be sent to ${gateway.label} and may draw on this share. Release or cancel shares once it is done.`,
+          );
         this.check(kind, record, split, amount, gateway);
         const number =
           journal.operationsFor(record.id).filter((o) => o.kind === kind && o.params.splitId === splitId).length + 1;

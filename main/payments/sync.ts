@@ -22,6 +22,13 @@ import type { PaymentEngine } from './engine';
 export const ADVICE_REFUSED_APPROVAL =
   'The customer may have been charged on the terminal. Check the terminal receipt; reverse it on the terminal or refund the customer another way, then clear this item.';
 
+/** Needs attention for a queued capture, cancel, refund or settlement step the gateway refused when sent. */
+export const ADVICE_QUEUED_REFUSED =
+  'Nothing was sent twice. Open the payment to see what it still allows, then do it again there (or settle it with the customer another way), and clear this item.';
+
+/** Attention only the cashier clears: what the gateway says later does not answer it. */
+const CASHIER_CLEARS: ReadonlySet<string | null> = new Set([ADVICE_REFUSED_APPROVAL, ADVICE_QUEUED_REFUSED]);
+
 /** Someone who must hear when a payment closes at the gateway (settled, or authorised for capture). */
 export type ClosedListener = (record: PaymentRecord, payment: GatewayPayment) => void;
 
@@ -72,9 +79,9 @@ export class PaymentSync {
       ...(payment.installmentPlanId ? { installmentPlanId: payment.installmentPlanId } : {}),
       ...(onReader ? {} : { readerStage: null }),
       ...declinePatch(payment, onReader),
-      // An approval the gateway would not take stays the shop's to look at whatever the gateway now
-      // says (canceled, most often): only the cashier clears it.
-      ...(record.attentionSince && status !== 'unknown' && record.attentionAdvice !== ADVICE_REFUSED_APPROVAL
+      // An approval the gateway would not take, or a queued step it refused, stays the shop's to
+      // look at whatever the gateway now says: only the cashier clears it.
+      ...(record.attentionSince && status !== 'unknown' && !CASHIER_CLEARS.has(record.attentionAdvice)
         ? { attentionReason: null, attentionAdvice: null, attentionSince: null }
         : {}),
     };

@@ -333,6 +333,40 @@ describe('a till on Plural', () => {
     expect((await ledgerOrder(t, second.transactionId!)).status).toBe('CANCELLED');
   });
 
+  it('a queued refund and a queued settlement step exclude each other: neither is refused later unseen', async () => {
+    // Found by a tester: both were queued while Plural was down; whichever went first took the
+    // money the other needed, and the other was refused on resend with only a log line.
+    const t = track(await pluralTill({ tuning: { attempts: 1 } }));
+    const released = await paidSplitPayment(t, 'QUEUE-1');
+    const refunded = await paidSplitPayment(t, 'QUEUE-2');
+    t.sandbox.plural.setFaults({ error_rate: 1 });
+    const release = await t.fail('settlements.release', {
+      paymentId: released.id,
+      splitId: released.splits[0]!.id!,
+      amount: 20_000,
+    });
+    expect(release).toMatchObject({ code: 'offline', queued: true });
+    expect(await t.fail('payments.refund', { paymentId: released.id })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(
+        /A release of 1324's share is waiting to be sent to Plural .* Refund once it is done/,
+      ),
+    });
+    expect(await t.fail('payments.refund', { paymentId: refunded.id, amount: 30_000 })).toMatchObject({
+      code: 'offline',
+      queued: true,
+    });
+    expect(
+      await t.fail('settlements.release', { paymentId: refunded.id, splitId: refunded.splits[0]!.id! }),
+    ).toMatchObject({ code: 'conflict', message: expect.stringMatching(/A refund of this payment is waiting/) });
+    t.sandbox.plural.setFaults({ error_rate: 0 });
+    // The connection comes back: each queued step is sent, and done.
+    const first = await t.waitForPayment(released.id, (p) => p.queuedOperations === 0 && p.amountRefunded > 0, 10_000);
+    expect(first).toMatchObject({ status: 'partially_refunded', amountRefunded: 10_000, attention: null });
+    const second = await t.waitForPayment(refunded.id, (p) => p.queuedOperations === 0 && p.amountRefunded > 0, 10_000);
+    expect(second).toMatchObject({ amountRefunded: 30_000, attention: null });
+  });
+
   it('a create whose answer was lost is found at Plural, not made again', async () => {
     const t = track(await pluralTill());
     t.sandbox.plural.setFaults({ drop_after_commit_rate: 1 });

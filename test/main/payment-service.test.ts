@@ -164,6 +164,38 @@ describe('payments against a fake gateway (the port)', () => {
       expect(journal.operationsFor(id).filter((op) => op.kind === 'capture' || op.kind === 'cancel')).toHaveLength(1);
   });
 
+  it('a queued refund the gateway refuses when it is sent goes to Needs attention, and stays there', async () => {
+    // Found by a tester: a queued step refused on resend was marked failed with only a developer-log
+    // line; the customer was never refunded and nothing on screen said so.
+    const { gateway, service, journal } = setup(new FakeGateway({ idempotencyKeys: true }));
+    const created = await service.commands.create({ amount: 3000, currency: 'EUR', captureMethod: 'automatic' });
+    const tx = gateway.payments.get(created.transactionId!)!;
+    Object.assign(tx, { status: 'succeeded', amountCaptured: 3000 });
+    await service.reconcileNow(created.id);
+    gateway.failChanges(10);
+    await expect(service.commands.refund({ paymentId: created.id, amount: 2000 })).rejects.toMatchObject({
+      code: 'offline',
+      extra: { queued: true },
+    });
+    // Meanwhile the shop refunded most of it another way (the gateway's dashboard).
+    Object.assign(tx, { status: 'partially_refunded', amountRefunded: 2500 });
+    gateway.failChanges(0);
+    await service.recovery.drainQueue();
+    expect(journal.operationsFor(created.id).find((op) => op.kind === 'refund')?.state).toBe('failed');
+    const flagged = service.list('all', 10).find((p) => p.id === created.id)!;
+    expect(flagged.attention).toMatchObject({
+      reason: expect.stringMatching(/^The queued refund of €20\.00 was refused when it was sent: Only 500 is left/),
+      advice: expect.stringMatching(/Nothing was sent twice/),
+    });
+    expect(service.engine.attention().map((a) => a.paymentId)).toEqual([created.id]);
+    expect(journal.timeline(created.id).map((e) => e.event)).toContain('queued_refund_refused');
+    // What the gateway says next does not answer it: only the cashier clears it.
+    const synced = await service.reconcileNow(created.id);
+    expect(synced).toMatchObject({ amountRefunded: 2500, attention: { paymentId: created.id } });
+    const cleared = await service.commands.resolveAttention({ paymentId: created.id, resolution: 'dismiss' });
+    expect(cleared.attention).toBeNull();
+  });
+
   it('a cancel asked again is refused while one is queued, and sent with a new key after one was refused', async () => {
     // Found by the Plural soak lane: a second cancel reused the first one's key and failed on the
     // journal's unique key ("Something went wrong in the host"), so an authorisation whose first

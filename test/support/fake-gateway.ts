@@ -196,8 +196,11 @@ export class FakeGateway implements PaymentGateway {
   async refund(id: string, params: { amount?: number }, key: string): Promise<GatewayPayment> {
     this.failIfAsked();
     const p = this.get(id);
+    const left = p.amountCaptured - p.amountRefunded;
+    if ((params.amount ?? left) > left)
+      throw new GatewayError(400, 'invalid_request_error', `Only ${left} is left to refund.`, 'amount');
     this.refundKeys.add(`${id}:${key}`);
-    p.amountRefunded += params.amount ?? p.amountCaptured - p.amountRefunded;
+    p.amountRefunded += params.amount ?? left;
     p.status = p.amountRefunded >= p.amountCaptured ? 'refunded' : 'partially_refunded';
     return this.answer(strip(p));
   }
