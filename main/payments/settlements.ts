@@ -93,18 +93,21 @@ export class Settlements {
           { sending: true },
         );
       }
-      const what = describe(kind, split, amount, record.currency);
       const settled = await this.engine.perform(op, {
         ...moneyOperation(op, record.transactionId),
         queue: true,
         firstSendJournaled: !resumed,
-        settle: (answer) =>
-          this.sync.apply(
-            journal.getPayment(record.id)!,
+        settle: (answer) => {
+          const current = journal.getPayment(record.id)!;
+          // What was refunded, as the gateway says: after a partial capture there may be nothing.
+          const refunded = answer.amountRefunded - current.amountRefunded;
+          return this.sync.apply(
+            current,
             answer,
             kind === 'release' ? 'split_released' : 'split_canceled',
-            what,
-          ),
+            describe(kind, split, amount, record.currency, refunded),
+          );
+        },
       });
       return this.engine.view(settled);
     });
@@ -147,9 +150,19 @@ export class Settlements {
   }
 }
 
-function describe(kind: 'release' | 'cancel_split', split: SplitRecord, amount: number | undefined, currency: string) {
+function describe(
+  kind: 'release' | 'cancel_split',
+  split: SplitRecord,
+  amount: number | undefined,
+  currency: string,
+  refunded: number,
+) {
   const share = `${split.merchantId}'s share of ${formatAmount(split.amount, currency)}`;
-  if (kind === 'cancel_split') return `${share} cancelled, refunded to the customer`;
+  const refund =
+    refunded > 0
+      ? `, ${formatAmount(refunded, currency)} refunded to the customer`
+      : '; nothing was left to refund to the customer';
+  if (kind === 'cancel_split') return `${share} cancelled${refund}`;
   if (amount === undefined) return `${share} released in full`;
-  return `${formatAmount(amount, currency)} of ${share} released, ${formatAmount(split.amount - amount, currency)} refunded to the customer`;
+  return `${formatAmount(amount, currency)} of ${share} released${refund}`;
 }

@@ -367,6 +367,26 @@ describe('a till on Plural', () => {
     expect(second).toMatchObject({ amountRefunded: 30_000, attention: null });
   });
 
+  it('after a partial capture, a partial release says what was refunded: here nothing', async () => {
+    const t = track(await pluralTill());
+    const created = await t.call('payments.create', { ...SHARED, captureMethod: 'manual', orderReference: 'PART-1' });
+    await payOrder(t, created.transactionId!);
+    await t.waitForPayment(created.id, (p) => p.status === 'requires_capture', 8_000);
+    await t.call('payments.capture', { paymentId: created.id, amount: 25_000 });
+    const held = await t.waitForPayment(created.id, (p) => p.splits[0]?.next.includes('release') === true, 8_000);
+    const partly = await t.call('settlements.release', {
+      paymentId: created.id,
+      splitId: held.splits[0]!.id!,
+      amount: 5_000,
+    });
+    expect(partly).toMatchObject({ amountRefunded: 0 });
+    const { timeline } = await t.call('transactions.get', { transactionId: created.transactionId! });
+    expect(timeline.find((e) => e.event === 'split_released')?.detail).toBe(
+      "₹50.00 of 1324's share of ₹300.00 released; nothing was left to refund to the customer",
+    );
+    expect((await ledgerOrder(t, created.transactionId!)).refunds).toEqual([]);
+  });
+
   it('a create whose answer was lost is found at Plural, not made again', async () => {
     const t = track(await pluralTill());
     t.sandbox.plural.setFaults({ drop_after_commit_rate: 1 });

@@ -188,6 +188,34 @@ describe('Transactions → Settlements', () => {
     expect(within(item(/Food court/)).getByText('₹200.00 of ₹300.00 settled')).toBeTruthy();
   });
 
+  it('after a partial capture, says only what was captured goes back, and what was refunded', async () => {
+    // Found by a tester: the rest was said "refunded to the customer" though none of it was captured.
+    const bridge = pluralBridge([settled(), splitPayment({ captureMethod: 'manual', amountCaptured: 25_000 })]);
+    bridge.on('settlements.release', () =>
+      ok(
+        splitPayment({
+          captureMethod: 'manual',
+          amountCaptured: 25_000,
+          updatedAt: new Date(Date.now() + 1_000).toISOString(),
+          splits: [share({ status: 'RELEASED', releasedAmount: 5_000, next: [] }), splitPayment().splits[1]!],
+        }),
+      ),
+    );
+    const { user } = await openSettlements(bridge);
+    await user.click(within(item(/Food court/)).getByRole('button', { name: 'Release part…' }));
+    await user.keyboard('5000{Enter}');
+    const dialog = screen.getByRole('alertdialog', { name: 'Release ₹50.00 of ₹300.00 to merchant 1324?' });
+    expect(
+      within(dialog).getByText(
+        'The other ₹250.00 is not settled to the merchant: what of it was captured is refunded to the customer. A share is released only once.',
+      ),
+    ).toBeTruthy();
+    await user.click(within(dialog).getByRole('button', { name: 'Yes, release' }));
+    expect(
+      await screen.findByText('Released ₹50.00 of ₹300.00 to 1324; nothing was left to refund to the customer.'),
+    ).toBeTruthy();
+  });
+
   it('cancels a share only once confirmed (Esc goes back), and shows a refusal', async () => {
     const bridge = pluralBridge();
     bridge.on('settlements.cancel', () =>

@@ -70,6 +70,7 @@ function Confirm({
   asked,
   split,
   currency,
+  partlyCaptured,
   busy,
   onConfirm,
   onBack,
@@ -77,6 +78,8 @@ function Confirm({
   asked: Asked;
   split: SplitView;
   currency: string;
+  /** Less than the whole payment was captured: the share's rest may have nothing to refund. */
+  partlyCaptured: boolean;
   busy: boolean;
   onConfirm(): void;
   onBack(): void;
@@ -92,10 +95,14 @@ function Confirm({
         : `Release ${money(asked.amount, currency)} of ${money(split.amount, currency)} to merchant ${split.merchantId}?`;
   const detail =
     asked.kind === 'cancel'
-      ? `Nothing is settled to the merchant: ${money(split.amount, currency)} is refunded to the customer.`
+      ? partlyCaptured
+        ? `Nothing is settled to the merchant: what of ${money(split.amount, currency)} was captured is refunded to the customer.`
+        : `Nothing is settled to the merchant: ${money(split.amount, currency)} is refunded to the customer.`
       : rest === 0
         ? 'The whole share is settled to the merchant.'
-        : `The other ${money(rest, currency)} is refunded to the customer (not taken from the merchant). A share is released only once.`;
+        : partlyCaptured
+          ? `The other ${money(rest, currency)} is not settled to the merchant: what of it was captured is refunded to the customer. A share is released only once.`
+          : `The other ${money(rest, currency)} is refunded to the customer (not taken from the merchant). A share is released only once.`;
   const onKey = (event: KeyboardEvent<HTMLDivElement>) => {
     if (event.key !== 'Escape') return;
     event.preventDefault();
@@ -196,12 +203,18 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
     setError(null);
     setPartial(false);
     const rest = asked.kind === 'release' ? split.amount - asked.amount : split.amount;
+    // What the gateway refunded, not what the share's rest was: after a partial capture it may be nothing.
+    const refunded = result.value.amountRefunded - payment.amountRefunded;
+    const refund =
+      refunded > 0
+        ? `${money(refunded, currency)} refunded to the customer`
+        : 'nothing was left to refund to the customer';
     onDone(
       asked.kind === 'cancel'
-        ? `Share of ${split.merchantId} cancelled: ${money(split.amount, currency)} refunded to the customer.`
+        ? `Share of ${split.merchantId} cancelled: ${refund}.`
         : rest === 0
           ? `Released ${money(split.amount, currency)} to ${split.merchantId}.`
-          : `Released ${money(asked.amount, currency)} of ${money(split.amount, currency)} to ${split.merchantId}; ${money(rest, currency)} refunded to the customer.`,
+          : `Released ${money(asked.amount, currency)} of ${money(split.amount, currency)} to ${split.merchantId}; ${refund}.`,
     );
   };
 
@@ -280,6 +293,7 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
           asked={asked}
           split={split}
           currency={currency}
+          partlyCaptured={payment.amountCaptured < payment.amount}
           busy={busy}
           onConfirm={() => void confirm()}
           onBack={() => setAsked(null)}
