@@ -1,7 +1,11 @@
 import { currencyByCode } from './currencies';
 
-/** Largest amount any layer accepts, in minor units: 8 digits, the width of the Concert amount field. */
-export const MAX_AMOUNT_MINOR = 99_999_999;
+/**
+ * Largest amount any layer accepts, in minor units: the largest a gateway takes (Plural's ₹10 lakh,
+ * 100,000,000 paise). Each gateway's own limit and a reader protocol's field width are checked
+ * where they belong (PaymentLimits, the Concert codec).
+ */
+export const MAX_AMOUNT_MINOR = 100_000_000;
 
 export function currencyExponent(currency: string): number {
   const info = currencyByCode(currency);

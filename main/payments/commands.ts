@@ -5,6 +5,7 @@
  */
 import type { ParsedCommandInput, PaymentView, TransactionDetail } from '../../common/contract';
 import { formatAmount } from '../../common/money';
+import { CONCERT_MAX_AMOUNT } from '../../drivers/protocols/concert/codec';
 import { computeTip, type TipChoice } from '../../common/tips';
 import { inBackground } from '../core/background';
 import { HostError } from '../core/errors';
@@ -258,10 +259,16 @@ export class CashierCommands {
       issues.push({ path: 'captureMethod', message: 'a terminal on its own bank charges at once' });
     if (input.savedCardId || input.saveCard || input.customer)
       issues.push({ path: 'savedCardId', message: 'saved cards live at the gateway, not on the terminal' });
+    const tipping = this.tipFields(input);
+    // The terminal's amount field is eight digits of minor units.
+    if (tipping.amount > CONCERT_MAX_AMOUNT)
+      issues.push({
+        path: 'amount',
+        message: `at most ${formatAmount(CONCERT_MAX_AMOUNT, input.currency)} on a terminal`,
+      });
     if (issues.length > 0) {
       throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
     }
-    const tipping = this.tipFields(input);
     const orderReference = input.orderReference ?? newId('ord', 12);
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);

@@ -135,6 +135,15 @@ describe('standalone terminals', () => {
     expect(
       await t.fail('payments.create', { amount: 1500, currency: 'EUR', readerId: reader.id, captureMethod: 'manual' }),
     ).toMatchObject({ code: 'validation', issues: [{ path: 'captureMethod' }] });
+    // The terminal's amount field carries eight digits: more is refused before anything is journaled.
+    const before = (await t.call('payments.list', { filter: 'all', limit: 100 })).length;
+    expect(
+      await t.fail('payments.create', { amount: 100_000_000, currency: 'EUR', readerId: reader.id }),
+    ).toMatchObject({
+      code: 'validation',
+      issues: [{ path: 'amount', message: 'at most €999,999.99 on a terminal' }],
+    });
+    expect((await t.call('payments.list', { filter: 'all', limit: 100 })).length).toBe(before);
   });
 
   it('a tip chosen on a terminal payment, then straight to the terminal', async () => {

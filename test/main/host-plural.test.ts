@@ -387,6 +387,17 @@ describe('a till on Plural', () => {
     expect((await ledgerOrder(t, created.transactionId!)).refunds).toEqual([]);
   });
 
+  it("takes Plural's largest amount, ₹10 lakh, and refuses a paisa more", async () => {
+    const t = track(await pluralTill());
+    const largest = await t.call('payments.create', { amount: 100_000_000, currency: 'INR' });
+    expect(largest).toMatchObject({ status: 'pending', amount: 100_000_000 });
+    expect((await ledgerOrder(t, largest.transactionId!)).amount).toBe(100_000_000);
+    expect(await t.fail('payments.create', { amount: 100_000_001, currency: 'INR' })).toMatchObject({
+      code: 'validation',
+      issues: [{ path: 'amount' }],
+    });
+  });
+
   it('a create whose answer was lost is found at Plural, not made again', async () => {
     const t = track(await pluralTill());
     t.sandbox.plural.setFaults({ drop_after_commit_rate: 1 });

@@ -226,9 +226,9 @@ describe('selectors', () => {
   });
 
   it('validates a draft like the host schema does', () => {
-    const draft = { ...emptyDraft(), amount: 100_000_000 };
+    const draft = { ...emptyDraft(), amount: 100_000_001 };
     expect(validateDraft(draft, 'EUR')).toEqual([
-      { path: 'amount', message: 'The amount can be at most €999,999.99.' },
+      { path: 'amount', message: 'The amount can be at most €1,000,000.00.' },
     ]);
     expect(validateDraft({ ...draft, amount: 1 }, 'XXX')[0]?.path).toBe('currency');
     expect(validateDraft({ ...draft, amount: 1, description: 'x'.repeat(501) }, 'EUR')[0]?.path).toBe('description');

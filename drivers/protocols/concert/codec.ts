@@ -4,7 +4,6 @@
  * code says exactly what was wrong, so a bad frame can never be mistaken for an answer.
  */
 import { currencyByCode, currencyByNumeric } from '../../../common/currencies';
-import { MAX_AMOUNT_MINOR } from '../../../common/money';
 
 export const STX = 0x02;
 export const ETX = 0x03;
@@ -18,6 +17,8 @@ export const REQUEST_BODY_LENGTH = { E: 26, 'E+': 34 } as const;
 export const ANSWER_BODY_LENGTH = { short: 25, full: 80 } as const;
 export const CARD_FIELD_LENGTH = 55;
 export const PRIVATE_DATA_LENGTH = 10;
+/** The amount field is 8 digits of minor units. */
+export const CONCERT_MAX_AMOUNT = 99_999_999;
 
 export type ConcertErrorCode =
   | 'invalid_request'
@@ -151,8 +152,8 @@ export function encodeRequestBody(request: ConcertRequest): Uint8Array {
     `POS number must be two digits 01-99, got "${request.posNumber}"`,
   );
   requireField(
-    Number.isSafeInteger(request.amount) && request.amount > 0 && request.amount <= MAX_AMOUNT_MINOR,
-    `amount must be an integer of minor units between 1 and ${MAX_AMOUNT_MINOR}, got ${request.amount}`,
+    Number.isSafeInteger(request.amount) && request.amount > 0 && request.amount <= CONCERT_MAX_AMOUNT,
+    `amount must be an integer of minor units between 1 and ${CONCERT_MAX_AMOUNT}, got ${request.amount}`,
   );
   requireField(
     /^[\x20-\x7e]$/.test(request.paymentMode),

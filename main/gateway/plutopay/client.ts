@@ -4,7 +4,6 @@
  * first send.
  */
 import { z } from 'zod';
-import { MAX_AMOUNT_MINOR } from '../../../common/money';
 import type { GatewayHttp } from '../http';
 import type { PaymentLimits } from '../limits';
 import {
@@ -27,9 +26,12 @@ import {
   type Transaction,
 } from './schemas';
 
-/** PlutoPay's documented limits on a new payment (amount min 50; description up to 500 UTF-16 units). */
+/** PlutoPay's largest amount, in minor units (its sandbox refuses more with `amount_too_large`). */
+export const PLUTOPAY_MAX_AMOUNT = 99_999_999;
+
+/** PlutoPay's documented limits on a new payment (amount 50 to 99,999,999; description up to 500 UTF-16 units). */
 export const PLUTOPAY_LIMITS: PaymentLimits = {
-  amount: { min: 50, max: MAX_AMOUNT_MINOR },
+  amount: { min: 50, max: PLUTOPAY_MAX_AMOUNT },
   currencies: null,
   description: { max: 500, unit: 'utf16' },
 };

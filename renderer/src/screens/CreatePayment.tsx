@@ -375,6 +375,7 @@ export function CreatePayment() {
             currency={currency}
             onChange={(amount) => updateDraft({ amount })}
             error={err('amount')}
+            {...(gateway ? { max: gateway.limits.amountMax } : {})}
             focusFirst
           />
           <ChannelChoice />

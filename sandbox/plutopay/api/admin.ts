@@ -1,6 +1,6 @@
 /** Sandbox-only routes under /_sandbox (secret key): faults, ledger, test triggers, webhook log. */
-import { MAX_AMOUNT_MINOR } from '../../../common/money';
 import { advanceClock, faultInput } from '../../core/admin';
+import { MAX_AMOUNT } from './transactions';
 import { ledger } from '../domain/ledger';
 import { DISPUTE_REASONS, disputeJson, payoutJson } from '../domain/payouts-disputes';
 import { badRequest } from '../../http/errors';
@@ -35,7 +35,7 @@ export function adminRoutes(s: Services): RouteSpec[] {
         const p = Params.body(req.body, ['transaction_id', 'amount', 'reason']);
         const dispute = s.payoutsDisputes.openDispute({
           transaction_id: p.string('transaction_id', { required: true, max: 100 }),
-          amount: p.int('amount', { min: 1, max: MAX_AMOUNT_MINOR }),
+          amount: p.int('amount', { min: 1, max: MAX_AMOUNT }),
           reason: p.oneOf('reason', DISPUTE_REASONS),
         });
         return created(disputeJson(dispute));
@@ -48,7 +48,7 @@ export function adminRoutes(s: Services): RouteSpec[] {
       handler: (req) => {
         const p = Params.body(req.body, ['amount', 'currency', 'description']);
         const payout = s.payoutsDisputes.createPayout({
-          amount: p.int('amount', { required: true, min: 1, max: MAX_AMOUNT_MINOR }),
+          amount: p.int('amount', { required: true, min: 1, max: MAX_AMOUNT }),
           currency: p.currency('currency') ?? s.merchant.defaultCurrency,
           description: p.string('description', { max: 200 }),
         });

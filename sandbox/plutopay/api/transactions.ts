@@ -1,5 +1,4 @@
 /** /v1/merchant, /v1/health, /v1/transactions (+ capture, cancel, confirm, refunds), /v1/payment-intents. */
-import { MAX_AMOUNT_MINOR } from '../../../common/money';
 import type { CreateTransactionInput, PaymentMethodType } from '../domain/transactions';
 import { PAYMENT_METHOD_TYPES, transactionJson } from '../domain/transactions';
 import { TRANSACTION_STATUSES } from '../domain/transaction-machine';
@@ -13,10 +12,13 @@ import { createdOrReplayed, list, ok, okOrReplayed } from './replies';
 
 export const SANDBOX_VERSION = '1.0.0';
 
+/** PlutoPay's largest amount in minor units (eight digits, as its readers' amount field). */
+export const MAX_AMOUNT = 99_999_999;
+
 export const AMOUNT = {
   required: true,
   min: 50,
-  max: MAX_AMOUNT_MINOR,
+  max: MAX_AMOUNT,
   minCode: 'amount_too_small',
   maxCode: 'amount_too_large',
 } as const;
@@ -134,7 +136,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       auth: 'secret',
       handler: (req) => {
         const p = Params.body(req.body, ['amount', 'idempotency_key']);
-        const amount = p.int('amount', { min: 1, max: MAX_AMOUNT_MINOR });
+        const amount = p.int('amount', { min: 1, max: MAX_AMOUNT });
         const key = p.string('idempotency_key', { min: 1, max: 255 }) ?? null;
         return okOrReplayed(s.transactions.capture(req.params.id!, amount, key), transactionJson);
       },
@@ -169,7 +171,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       handler: (req) => {
         const p = Params.body(req.body, ['amount', 'reason', 'metadata', 'idempotency_key']);
         const result = s.refunds.create(req.params.id!, {
-          amount: p.int('amount', { min: 1, max: MAX_AMOUNT_MINOR }) ?? null,
+          amount: p.int('amount', { min: 1, max: MAX_AMOUNT }) ?? null,
           reason: p.string('reason', { max: 200 }) ?? null,
           metadata: p.metadata() ?? {},
           idempotency_key: p.string('idempotency_key', { min: 1, max: 255 }) ?? null,
