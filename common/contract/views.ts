@@ -76,7 +76,10 @@ export interface GatewayCapabilities {
   signedNotifications: boolean;
   /** The gateway lists its payments (else the Transactions screen lists this till's, from the journal). */
   listsPayments: boolean;
-  /** The gateway's transaction list can be searched. */
+  /**
+   * The gateway's list answers a `search` with its own matches (PayPlug's over its newest payments);
+   * else only the till's journal answers one. Either way the till adds its order-reference matches.
+   */
   transactionSearch: boolean;
   /** A pay-by-link payment not yet paid can be withdrawn (its page closed) before it expires. */
   cancelsUnpaidLink: boolean;

@@ -318,6 +318,63 @@ describe('a till on PayPlug', () => {
     });
   });
 
+  it('Transactions search finds a payment by description, email, card last four and order reference', async () => {
+    const t = track(await payplugTill());
+    const vase = await t.call('payments.create', {
+      amount: 4500,
+      currency: 'EUR',
+      description: 'Blue vase',
+      receiptEmail: 'marie@example.fr',
+      orderReference: 'VASE-77',
+    });
+    await t.call('simulate.payLink', { paymentId: vase.id, cardNumber: '5500005555555559' });
+    await t.waitForPayment(vase.id, (p) => p.status === 'succeeded', 5_000);
+    const lamp = await t.call('payments.create', {
+      amount: 2500,
+      currency: 'EUR',
+      description: 'Red lamp',
+      receiptEmail: 'paul@example.fr',
+      orderReference: 'LAMP-12',
+    });
+    await t.call('simulate.payLink', { paymentId: lamp.id, cardNumber: '4242424242424242' });
+    await t.waitForPayment(lamp.id, (p) => p.status === 'succeeded', 5_000);
+
+    for (const search of ['Blue', 'blue vase', 'marie@example.fr', '5559', 'VASE-77', 'vase-7']) {
+      const found = await t.call('transactions.list', { search });
+      expect(
+        found.data.map((tx) => [tx.id, tx.orderReference]),
+        search,
+      ).toEqual([[vase.transactionId, 'VASE-77']]);
+      expect(found.meta, search).toMatchObject({ currentPage: 1, lastPage: 1, total: 1 });
+    }
+    // Both, by what they share; other filters still apply; and nothing for what neither has.
+    expect((await t.call('transactions.list', { search: 'example.fr' })).meta.total).toBe(2);
+    expect((await t.call('transactions.list', { search: 'example.fr', status: 'refunded' })).data).toEqual([]);
+    expect((await t.call('transactions.list', { search: 'teapot' })).meta.total).toBe(0);
+  });
+
+  it('Transactions search finds by order reference a payment older than the newest 300 PayPlug searches', async () => {
+    const t = track(await payplugTill());
+    const old = await t.call('payments.create', {
+      amount: 3100,
+      currency: 'EUR',
+      description: 'Green bowl',
+      orderReference: 'BOWL-5',
+    });
+    // 300 newer payments, made by the shop's web site on the same account.
+    for (let batch = 0; batch < 15; batch += 1) {
+      await Promise.all(
+        Array.from({ length: 20 }, () => payplug(t, 'POST', '/v1/payments', { amount: 1000, currency: 'EUR' })),
+      );
+    }
+    // The order reference is the till's own: its journal finds the payment PayPlug's window no longer holds.
+    const found = await t.call('transactions.list', { search: 'BOWL-5' });
+    expect(found.data.map((tx) => [tx.id, tx.orderReference])).toEqual([[old.transactionId, 'BOWL-5']]);
+    expect(found.meta.total).toBe(1);
+    // What only PayPlug holds is searched over its newest 300 payments (docs/gateway-payplug.md, Lists).
+    expect((await t.call('transactions.list', { search: 'Green bowl' })).meta.total).toBe(0);
+  });
+
   it('switching the till from PlutoPay to PayPlug and back loses nothing', async () => {
     const t = track(await startTestHost({ tuning: { remotePollMs: 50 } }));
     const reader = await t.onlineReader();

@@ -190,7 +190,7 @@ export function gatewayFor(name: GatewayName): GatewayView {
     idempotencyKeys: name === 'plutopay',
     signedNotifications: name !== 'payplug',
     listsPayments: name !== 'plural',
-    transactionSearch: name === 'plutopay',
+    transactionSearch: name !== 'plural',
     cancelsUnpaidLink: name !== 'plural',
     simulateCards: true,
     paymentNotes: name === 'payplug',
