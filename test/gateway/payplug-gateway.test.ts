@@ -1012,8 +1012,14 @@ describe('lists: PayPlug paging, and local filters over the newest payments', ()
     const last = await h.gateway.list({ ...query, size: 2, page: 3 });
     expect(last.data.map((p) => p.id)).toEqual(ids.slice(4));
     expect(last.meta).toEqual({ currentPage: 3, lastPage: 3, perPage: 2, total: 5 });
+    // Past the end the total is still what exists, not as if every page before had been full.
     const beyond = await h.gateway.list({ ...query, size: 2, page: 4 });
     expect(beyond.data).toEqual([]);
+    expect(beyond.meta).toEqual({ currentPage: 4, lastPage: 3, perPage: 2, total: 5 });
+    const far = await h.gateway.list({ ...query, size: 2, page: 40 });
+    expect(far).toEqual({ data: [], meta: { currentPage: 40, lastPage: 3, perPage: 2, total: 5 } });
+    const exact = await h.gateway.list({ ...query, size: 5, page: 3 });
+    expect(exact.meta).toEqual({ currentPage: 3, lastPage: 1, perPage: 5, total: 5 });
   });
 
   it('filters, searches and sorts locally', async () => {

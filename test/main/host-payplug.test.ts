@@ -375,6 +375,23 @@ describe('a till on PayPlug', () => {
     expect((await t.call('transactions.list', { search: 'Green bowl' })).meta.total).toBe(0);
   });
 
+  it('Transactions pages: past the last page the total stays what exists', async () => {
+    const t = track(await payplugTill());
+    for (let index = 0; index < 9; index += 1) {
+      await t.call('payments.create', { amount: 1000 + index, currency: 'EUR', orderReference: `PAGE-${index}` });
+    }
+    const pages = [];
+    for (const page of [1, 2, 3, 4]) pages.push(await t.call('transactions.list', { size: 5, page }));
+    expect(pages.map((p) => p.data.length)).toEqual([5, 4, 0, 0]);
+    // Page 1 cannot know the end yet (PayPlug gives no total); from page 2 on it is known.
+    expect(pages[0]!.meta).toEqual({ currentPage: 1, lastPage: 2, perPage: 5, total: 6 });
+    expect(pages.slice(1).map((p) => p.meta)).toEqual([
+      { currentPage: 2, lastPage: 2, perPage: 5, total: 9 },
+      { currentPage: 3, lastPage: 2, perPage: 5, total: 9 },
+      { currentPage: 4, lastPage: 2, perPage: 5, total: 9 },
+    ]);
+  });
+
   it('switching the till from PlutoPay to PayPlug and back loses nothing', async () => {
     const t = track(await startTestHost({ tuning: { remotePollMs: 50 } }));
     const reader = await t.onlineReader();

@@ -216,6 +216,29 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
     return Object.keys(customer).length > 0 ? customer : undefined;
   }
 
+  /**
+   * The last non-empty page of `size` before `empty` (known empty) and how many payments there are
+   * up to its end, found by bisection: a few calls, not one per page. Page 0 means none at all.
+   */
+  async function lastPageBefore(empty: number, size: number): Promise<{ page: number; total: number }> {
+    let found = { page: 0, total: 0 };
+    let below = 0;
+    let above = empty;
+    while (above - below > 1) {
+      const middle = Math.floor((below + above) / 2);
+      const answer = await api.listPayments(middle - 1, size);
+      if (answer.data.length === 0) {
+        above = middle;
+        continue;
+      }
+      below = middle;
+      found = { page: middle, total: (middle - 1) * size + answer.data.length };
+      // A short page, or one with nothing after it, is the last.
+      if (!answer.hasMore || answer.data.length < size) break;
+    }
+    return found;
+  }
+
   async function list(query: PaymentQuery): Promise<PaymentPage> {
     const page = Math.max(1, Math.floor(query.page));
     const size = Math.min(100, Math.max(1, Math.floor(query.size)));
@@ -223,6 +246,14 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
       // PayPlug's own order (newest first) and paging: one call. PayPlug does not say how many
       // payments there are, so `total` counts those up to this page, plus one when there are more.
       const answer = await api.listPayments(page - 1, size);
+      if (answer.data.length === 0 && page > 1) {
+        // Past the end: the pages before were not all full, so find where the payments end.
+        const end = await lastPageBefore(page, size);
+        return {
+          data: [],
+          meta: { currentPage: page, lastPage: Math.max(1, end.page), perPage: size, total: end.total },
+        };
+      }
       const seen = (page - 1) * size + answer.data.length;
       return {
         data: answer.data.map(toPayment),
