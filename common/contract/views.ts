@@ -145,6 +145,7 @@ export interface PaymentView {
   payUrlExpiresAt: string | null;
   /** Deferred capture: when the authorisation lapses (null when the gateway does not say). */
   authorizationExpiresAt: string | null;
+  /** The till's installment plan (InstallmentPlanView.id) this payment is a part of. */
   installmentPlanId: string | null;
   /** Split settlement: each merchant's share and its state (empty when the payment is not split). */
   splits: SplitView[];

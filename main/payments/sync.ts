@@ -76,7 +76,8 @@ export class PaymentSync {
       authorizationExpiresAt: payment.authorizationExpiresAt,
       ...(payment.card ? { cardBrand: payment.card.brand, cardLast4: payment.card.last4 } : {}),
       ...(payment.savedCardId ? { savedCardId: payment.savedCardId } : {}),
-      ...(payment.installmentPlanId ? { installmentPlanId: payment.installmentPlanId } : {}),
+      // Never the gateway's installmentPlanId: the journal names the till's own plan, which
+      // Installments sets when the plan takes the payment in.
       ...(onReader ? {} : { readerStage: null }),
       ...declinePatch(payment, onReader),
       // An approval the gateway would not take, or a queued step it refused, stays the shop's to

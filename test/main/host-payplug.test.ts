@@ -294,6 +294,11 @@ describe('a till on PayPlug', () => {
       const plans = await t.call('installments.list', {});
       return plans.find((p) => p.id === plan.id)?.schedule[0]?.paid ? true : undefined;
     });
+    // The part's payment names the till's plan, not the gateway's, once the gateway says it is paid.
+    const part = (await t.call('payments.list', { filter: 'all', limit: 100 })).find(
+      (p) => p.transactionId === plan.schedule[0]!.paymentIds[0],
+    );
+    expect(part).toMatchObject({ status: 'succeeded', installmentPlanId: plan.id });
     await t.call('installments.abort', { planId: plan.id });
     expect(await t.fail('installments.create', terms)).toMatchObject({
       code: 'conflict',
