@@ -660,6 +660,8 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: CommandErro
 
 export type HostEvent =
   | { seq: number; type: 'payment'; payment: PaymentView }
+  /** An installment plan changed: stored anew, or one of its installments' payments moved. */
+  | { seq: number; type: 'plan'; plan: InstallmentPlanView }
   | { seq: number; type: 'readers'; readers: ReaderView[] }
   | { seq: number; type: 'connectivity'; connectivity: ConnectivityView }
   | { seq: number; type: 'attention'; attention: AttentionView[] }

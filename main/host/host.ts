@@ -200,13 +200,20 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     onPaymentChanged: (payment) => {
       emit({ type: 'payment', payment });
       displayRef.current?.refresh(payment.id);
+      // A plan's view says which installments are paid: it changes with their payments.
+      if (payment.installmentPlanId) emitPlan(payment.installmentPlanId);
     },
+    onPlanChanged: (planId) => emitPlan(planId),
     onAttentionChanged: (attention) => emit({ type: 'attention', attention }),
     onQueueChanged: () => emit({ type: 'connectivity', connectivity: connectivityView() }),
     log: (summary, detail) => devlog.add('event', summary, detail),
     tuning,
   });
   const { commands } = service;
+  function emitPlan(planId: string): void {
+    const plan = service.installments.viewOf(planId);
+    if (plan) emit({ type: 'plan', plan });
+  }
 
   // -- receipts: built from the journal, printed after the approval is on disk ------------------
   const emitPayment = (paymentId: string) => {

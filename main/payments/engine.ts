@@ -59,6 +59,8 @@ export interface PaymentsOptions {
   readers: ReaderDirectory;
   counter?: CounterOptions;
   onPaymentChanged: (payment: PaymentView) => void;
+  /** An installment plan's record was stored (its view is Installments.viewOf's to build). */
+  onPlanChanged: (planId: string) => void;
   onAttentionChanged: (attention: AttentionView[]) => void;
   onQueueChanged: () => void;
   log: (summary: string, detail?: string) => void;
@@ -187,6 +189,11 @@ export class PaymentEngine {
   /** Tells the app a payment changed, once the write that changed it is on disk. */
   changed(record: PaymentRecord): void {
     this.journal.afterCommit(() => this.options.onPaymentChanged(this.view(record)));
+  }
+
+  /** Tells the app a plan changed, once the write that changed it is on disk. */
+  planChanged(planId: string): void {
+    this.journal.afterCommit(() => this.options.onPlanChanged(planId));
   }
 
   attentionChanged(): void {

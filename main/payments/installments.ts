@@ -74,6 +74,7 @@ export class Installments {
         payUrl: null,
         failure: null,
       });
+      this.engine.planChanged(record.id);
       return this.view(await this.send(record, gateway, true));
     });
   }
@@ -161,12 +162,12 @@ export class Installments {
       return this.store(record, plan);
     } catch (error) {
       if (error instanceof GatewayError) {
-        this.engine.journal.updatePlan(record.id, { status: 'failed', failure: error.message });
+        this.update(record.id, { status: 'failed', failure: error.message });
         throw error;
       }
       if (error instanceof GatewayUnreachable) {
         this.engine.options.connectivity.reportFailure(error.message);
-        this.engine.journal.updatePlan(record.id, {
+        this.update(record.id, {
           status: 'unknown',
           failure:
             'The gateway did not confirm the plan. The till looks for it before trying again, so it is never made twice.',
@@ -202,7 +203,7 @@ export class Installments {
               ? 'completed'
               : 'aborted'
             : 'active';
-    const updated = this.engine.journal.updatePlan(record.id, {
+    const updated = this.update(record.id, {
       planId: plan.id,
       schedule,
       status,
@@ -237,6 +238,19 @@ export class Installments {
       this.engine.changed(record);
     }
     if (record.status === 'pending' && record.payUrl) this.watcher.follow(record.id);
+  }
+
+  /** A plan as the cashier sees it (what a plan event carries); null for a plan this till lacks. */
+  viewOf(planId: string): InstallmentPlanView | null {
+    const record = this.engine.journal.getPlan(planId);
+    return record ? this.view(record) : null;
+  }
+
+  /** A plan's update, which the app hears of once it is on disk. */
+  private update(id: string, patch: Parameters<Journal['updatePlan']>[1]): InstallmentPlanRecord {
+    const record = this.engine.journal.updatePlan(id, patch);
+    this.engine.planChanged(id);
+    return record;
   }
 
   private view(plan: InstallmentPlanRecord): InstallmentPlanView {

@@ -2,8 +2,8 @@
  * A till on PayPlug, through the UI in Chromium: the cashier switches the till to PayPlug, shows a
  * payment link as a QR code, and the customer pays it on the sandbox's hosted page in a second
  * browser page (their phone); a declined card; a deferred payment captured from F4; a refund; an
- * installment plan created and aborted; and switching back to PlutoPay loses nothing and sends no
- * key across the bridge.
+ * installment plan created, its first part paid on the page, and aborted; and switching back to
+ * PlutoPay loses nothing and sends no key across the bridge.
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -149,7 +149,7 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     await textOf(page.locator('body'), /Partially refunded/);
   });
 
-  it('an installment plan is created with its schedule and aborted', async () => {
+  it('an installment plan is created with its schedule, its first part paid on the page, and aborted', async () => {
     await page.keyboard.press('F1');
     const amount = page.getByLabel('Amount', { exact: true });
     await amount.fill('');
@@ -162,6 +162,13 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     await page.getByRole('heading', { name: 'Installment plan' }).waitFor({ timeout: STATUS_TIMEOUT });
     await textOf(page.locator('.payment-state'), /€300\.00 in 3 installments for Grace Hopper: running/);
     expect(await page.locator('table.schedule tbody tr').count()).toBe(3);
+    const url = (await page.locator('.pay-link__url').textContent())!.trim();
+    await payOnPhone(url, '4242 4242 4242 4242');
+    // The panel follows the host: the first part paid, its QR gone, the others still to come.
+    await textOf(page.locator('table.schedule tbody tr'), /Paid/);
+    expect(await page.locator('img.pay-link__qr').count()).toBe(0);
+    expect(await page.locator('table.schedule tbody tr').nth(1).textContent()).toMatch(/Scheduled/);
+    await textOf(page.locator('.payment-state'), /running/);
     await page.getByRole('button', { name: 'Abort plan' }).click();
     await textOf(page.locator('.payment-state'), /aborted/);
   });

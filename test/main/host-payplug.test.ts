@@ -266,6 +266,23 @@ describe('a till on PayPlug', () => {
     expect((await t.call('installments.list', {})).find((p) => p.id === plan.id)?.status).toBe('aborted');
   });
 
+  it('tells the cashier window as a plan changes: set up, its first part paid on the page, aborted', async () => {
+    const t = track(await payplugTill());
+    const customer = { email: 'mary@example.com', firstName: 'Mary', lastName: 'Jackson' };
+    const plan = await t.call('installments.create', { amount: 9000, currency: 'EUR', count: 3, customer });
+    const planEvents = () => t.events.flatMap((e) => (e.type === 'plan' && e.plan.id === plan.id ? [e.plan] : []));
+    expect(planEvents().at(-1)).toMatchObject({ status: 'active', payUrl: plan.payUrl });
+    // The customer pays the first part; nobody lists or refreshes plans: the host says so by itself.
+    await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    const paid = await waitFor(() => planEvents().find((p) => p.schedule[0]?.paid), 8_000, 'the first part paid');
+    expect(paid).toMatchObject({ status: 'active', payUrl: plan.payUrl });
+    expect(paid.schedule.map((e) => e.paid)).toEqual([true, false, false]);
+    await t.call('installments.abort', { planId: plan.id });
+    expect(planEvents().at(-1)).toMatchObject({ status: 'aborted', payUrl: null });
+  });
+
   it('an order is paid one way only: a plan or a payment, never both, and never two plans', async () => {
     const t = track(await payplugTill());
     const customer = { email: 'alan@example.com', firstName: 'Alan', lastName: 'Turing' };

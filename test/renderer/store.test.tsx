@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it, vi } from 'vitest';
-import type { CommandResult, Result } from '../../common/contract';
+import type { CommandResult, InstallmentPlanView, Result } from '../../common/contract';
 import { createPosStore } from '../../renderer/src/store';
 import { DEVLOG_LIMIT } from '../../renderer/src/store/host-slice';
 import { canCancel, defaultReader, validateDraft } from '../../renderer/src/store/selectors';
@@ -119,6 +119,39 @@ describe('host mirror and sequence numbers', () => {
     expect(store.getState().host.payments[newer.id]?.status).toBe('succeeded');
     store.getState().applyPayment({ ...newer, status: 'refunded', updatedAt: '2026-01-01T10:00:09.000Z' });
     expect(store.getState().host.payments[newer.id]?.status).toBe('refunded');
+  });
+
+  it('a plan event replaces the plan on screen, and leaves the screen alone for another plan', async () => {
+    const store = await started(new FakeBridge(makeSnapshot({ seq: 1 })));
+    const plan: InstallmentPlanView = {
+      id: 'ipl_shown00001',
+      gateway: 'payplug',
+      gatewayPlanId: 'inst_1',
+      orderReference: 'ORD-1',
+      amount: 30000,
+      currency: 'EUR',
+      status: 'active',
+      schedule: [
+        { date: '2026-01-01', amount: 10000, paymentIds: ['pay_1'], paid: false },
+        { date: '2026-02-01', amount: 10000, paymentIds: [], paid: false },
+      ],
+      customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+      payUrl: 'http://127.0.0.1:1/payplug/pay/test/1',
+      failure: null,
+      createdAt: '2026-01-01T10:00:00.000Z',
+    };
+    store.getState().showPlan(plan);
+    const paid = { ...plan, schedule: [{ ...plan.schedule[0]!, paid: true }, plan.schedule[1]!] };
+    expect(store.getState().applyEvent({ seq: 2, type: 'plan', plan: { ...paid, id: 'ipl_other00001' } })).toBe(
+      'applied',
+    );
+    expect(store.getState().ui.selectedPlan).toEqual(plan);
+    expect(store.getState().applyEvent({ seq: 3, type: 'plan', plan: paid })).toBe('applied');
+    expect(store.getState().ui.selectedPlan?.schedule.map((e) => e.paid)).toEqual([true, false]);
+    // Nothing on screen: a plan event does not open one.
+    store.getState().showPlan(null);
+    store.getState().applyEvent({ seq: 4, type: 'plan', plan: paid });
+    expect(store.getState().ui.selectedPlan).toBeNull();
   });
 
   it('keeps the developer log ordered by id, deduplicated and capped', async () => {

@@ -76,6 +76,9 @@ function reduceEvent(host: HostState, event: HostEvent): HostState {
       return { ...host, devlog: mergeDevlogEntries(host.devlog, [event.entry]) };
     case 'display':
       return event.display.version >= (host.display?.version ?? -1) ? { ...host, display: event.display } : host;
+    case 'plan':
+      // Plans are not mirrored: only the one on screen is kept (ui.selectedPlan, in applyEvent).
+      return host;
     default:
       // An event type this renderer does not know yet: keep the sequence moving.
       return host;
@@ -111,9 +114,12 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
     if (event.seq !== host.seq + 1) return 'gap';
     set((state) => {
       const host = { ...reduceEvent(state.host, event), seq: event.seq };
-      return event.type === 'payment' && isPendingCharge(state, event.payment)
-        ? { host, ui: { ...state.ui, selectedPaymentId: event.payment.id, notice: null } }
-        : { host };
+      if (event.type === 'payment' && isPendingCharge(state, event.payment))
+        return { host, ui: { ...state.ui, selectedPaymentId: event.payment.id, notice: null } };
+      // The plan on screen follows the host: its first installment paid, the plan completed or aborted.
+      if (event.type === 'plan' && state.ui.selectedPlan?.id === event.plan.id)
+        return { host, ui: { ...state.ui, selectedPlan: event.plan } };
+      return { host };
     });
     return 'applied';
   },
