@@ -54,6 +54,7 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     await user.keyboard('{Tab} ');
     expect(field('Share 1 on hold').checked).toBe(true);
     // Insert adds a share below, with what is left, and moves there.
+    await user.click(field('Share 1 merchant id'));
     await user.keyboard('{Insert}');
     expect(document.activeElement).toBe(field('Share 2 merchant id'));
     expect(field('Share 2 amount').value).toBe('₹200.00');
@@ -105,6 +106,35 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     await user.click(charge());
     await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
     expect(bridge.inputs('payments.create')[0]).not.toHaveProperty('splits');
+  });
+
+  it('keeps each error with its row as rows come and go', async () => {
+    const bridge = pluralBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(field('Amount'), '50000');
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    await user.keyboard('a b{Tab}{Tab}{Backspace}{Backspace}{Backspace}{Backspace}{Backspace}49950{Insert}m2');
+    expect(field('Share 2 amount').value).toBe('₹0.50');
+    await user.keyboard('{Enter}');
+    expect(bridge.count('payments.create')).toBe(0);
+    expect(field('Share 1 merchant id').getAttribute('aria-invalid')).toBe('true');
+    expect(field('Share 2 amount').getAttribute('aria-invalid')).toBe('true');
+    // A share inserted between them: the second share's error moves down with it.
+    await user.click(field('Share 1 merchant id'));
+    await user.keyboard('{Insert}');
+    expect(document.activeElement).toBe(field('Share 2 merchant id'));
+    expect(field('Share 2 merchant id').getAttribute('aria-invalid')).toBeNull();
+    expect(field('Share 2 amount').getAttribute('aria-invalid')).toBeNull();
+    expect(field('Share 3 amount').getAttribute('aria-invalid')).toBe('true');
+    await user.keyboard('{Control>}{Delete}{/Control}');
+    expect(document.activeElement).toBe(field('Share 1 merchant id'));
+    // The share with the bad id removed: the one left shows its own problem, not the removed one's.
+    await user.keyboard('{Control>}{Delete}{/Control}');
+    expect(field('Share 1 merchant id').value).toBe('m2');
+    expect(field('Share 1 merchant id').getAttribute('aria-invalid')).toBeNull();
+    expect(screen.queryByText('A merchant id: 1–50 letters, digits, . _ or -.')).toBeNull();
+    expect(field('Share 1 amount').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByText('At least ₹1.00.')).toBeTruthy();
   });
 
   it("shows the host's refusal of a share next to it", async () => {

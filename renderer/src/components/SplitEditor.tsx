@@ -22,7 +22,7 @@ const REMOVE_KEYS = 'Control+Delete';
 export function SplitEditor({ error }: { error: CommandError | null }) {
   const draft = usePos((s) => s.ui.draft);
   const currency = usePos(draftCurrency);
-  const updateDraft = usePos((s) => s.updateDraft);
+  const setRows = usePos((s) => s.setSplits);
   const rows = draft.splits;
   const merchantInputs = useRef(new Map<number, HTMLInputElement>());
   const addButton = useRef<HTMLButtonElement>(null);
@@ -38,7 +38,6 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
   });
 
   const left = splitRemainder(draft);
-  const setRows = (splits: DraftSplit[]) => updateDraft({ splits });
 
   const add = (after: number = rows.length - 1) => {
     const key = rows.reduce((max, row) => Math.max(max, row.key), 0) + 1;

@@ -7,6 +7,28 @@ export function issueFor(error: CommandError | null | undefined, path: string): 
 }
 
 /**
+ * The error after a list's rows moved (`${list}.${index}…` issues): each row's issues follow it to
+ * `moved(index)`, a removed row's (null) go, and one about the whole list goes too (it was about the
+ * rows as they were). A validation error with nothing left to point at is no error any more.
+ */
+export function followRows(
+  error: CommandError,
+  list: string,
+  moved: (index: number) => number | null,
+): CommandError | null {
+  if (!error.issues) return error;
+  const issues = error.issues.flatMap((issue) => {
+    if (issue.path === list) return [];
+    if (!issue.path.startsWith(`${list}.`)) return [issue];
+    const [index = '', ...rest] = issue.path.slice(list.length + 1).split('.');
+    if (!/^\d+$/.test(index)) return [issue];
+    const to = moved(Number(index));
+    return to === null ? [] : [{ ...issue, path: [list, to, ...rest].join('.') }];
+  });
+  return error.code === 'validation' && issues.length === 0 ? null : { ...error, issues };
+}
+
+/**
  * Whether the command surely did not happen. A queued operation, or one whose answer was lost
  * (internal), may still happen or have happened: "Not refunded." above it would be wrong.
  */

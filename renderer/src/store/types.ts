@@ -182,6 +182,8 @@ export interface UiSlice {
   ui: UiState;
   setScreen(screen: Screen): void;
   updateDraft(patch: Partial<Draft>): void;
+  /** The split editor's rows as edited; the Charge error's issues follow their rows (by key). */
+  setSplits(splits: DraftSplit[]): void;
   resetDraft(): void;
   selectPayment(paymentId: string | null): void;
   setPendingCharge(pending: PendingCharge | null): void;

@@ -1,4 +1,5 @@
 import type { StateCreator } from 'zustand';
+import { followRows } from '../lib/errors';
 import { newOrderReference } from '../lib/order-ref';
 import type { Draft, PosState, TxQuery, UiSlice } from './types';
 
@@ -88,6 +89,19 @@ export const createUiSlice =
     },
     updateDraft(patch) {
       set((state) => ({ ui: { ...state.ui, draft: { ...state.ui.draft, ...patch } } }));
+    },
+    setSplits(splits) {
+      set((state) => {
+        const before = state.ui.draft.splits;
+        const draft = { ...state.ui.draft, splits };
+        const error = state.ui.createError;
+        const sameRows = before.length === splits.length && before.every((row, i) => row.key === splits[i]!.key);
+        if (!error || sameRows) return { ui: { ...state.ui, draft } };
+        // A row added or removed: what was said about a row stays with that row, not its old index.
+        const now = new Map(splits.map((row, index) => [row.key, index]));
+        const moved = (index: number) => now.get(before[index]?.key ?? -1) ?? null;
+        return { ui: { ...state.ui, draft, createError: followRows(error, 'splits', moved) } };
+      });
     },
     resetDraft() {
       set((state) => ({
