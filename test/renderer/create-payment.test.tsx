@@ -106,6 +106,19 @@ describe('Create payment screen', () => {
     expect(bridge.count('payments.create')).toBe(0);
   });
 
+  it('Enter on a form with invalid fields moves the focus to the first of them, each time', async () => {
+    const bridge = new FakeBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(screen.getByLabelText('Order reference'), 'has spaces');
+    await user.type(screen.getByLabelText('Receipt email (optional)'), 'not-an-email');
+    await user.type(amountInput(), '100{Enter}');
+    expect(document.activeElement).toBe(screen.getByLabelText('Order reference'));
+    await user.clear(screen.getByLabelText('Order reference'));
+    await user.keyboard('{Enter}');
+    expect(document.activeElement).toBe(screen.getByLabelText('Receipt email (optional)'));
+    expect(bridge.count('payments.create')).toBe(0);
+  });
+
   it('Enter charges: creates the payment for the default online reader, which the host sends it to', async () => {
     const reader = makeReader({ id: 'rdr_counter2', label: 'Counter 2' });
     const bridge = new FakeBridge(makeSnapshot({ readers: [makeReader({ status: 'offline' }), reader] }));

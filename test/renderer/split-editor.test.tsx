@@ -54,7 +54,6 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     await user.keyboard('{Tab} ');
     expect(field('Share 1 on hold').checked).toBe(true);
     // Insert adds a share below, with what is left, and moves there.
-    await user.click(field('Share 1 merchant id'));
     await user.keyboard('{Insert}');
     expect(document.activeElement).toBe(field('Share 2 merchant id'));
     expect(field('Share 2 amount').value).toBe('₹200.00');
@@ -108,7 +107,7 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     expect(bridge.inputs('payments.create')[0]).not.toHaveProperty('splits');
   });
 
-  it('keeps each error with its row as rows come and go', async () => {
+  it('keeps each error with its row as rows come and go, and Enter goes to the first field to fix', async () => {
     const bridge = pluralBridge();
     const { user } = await renderApp(bridge);
     await user.type(field('Amount'), '50000');
@@ -119,8 +118,9 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     expect(bridge.count('payments.create')).toBe(0);
     expect(field('Share 1 merchant id').getAttribute('aria-invalid')).toBe('true');
     expect(field('Share 2 amount').getAttribute('aria-invalid')).toBe('true');
+    // Enter moved the focus to the first field to fix.
+    expect(document.activeElement).toBe(field('Share 1 merchant id'));
     // A share inserted between them: the second share's error moves down with it.
-    await user.click(field('Share 1 merchant id'));
     await user.keyboard('{Insert}');
     expect(document.activeElement).toBe(field('Share 2 merchant id'));
     expect(field('Share 2 merchant id').getAttribute('aria-invalid')).toBeNull();

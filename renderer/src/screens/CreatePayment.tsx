@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { CommandError, SavedCardView } from '../../../common/contract';
 import { CURRENCIES } from '../../../common/currencies';
 import { AmountInput } from '../components/AmountInput';
@@ -334,8 +334,19 @@ export function CreatePayment() {
     if (!busy) resetDraft();
   });
 
+  // Charge (Enter) refused for fields: the focus goes to the first one to fix. Only after a Charge:
+  // the error also changes as split rows come and go, and that leaves the focus where it is.
+  const form = useRef<HTMLFormElement>(null);
+  const focusInvalid = useRef(false);
+  useEffect(() => {
+    if (!error || !focusInvalid.current) return;
+    focusInvalid.current = false;
+    form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [error]);
+
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    focusInvalid.current = true;
     void charge();
   };
 
@@ -362,7 +373,7 @@ export function CreatePayment() {
             : 'No reader is online: the payment will be created, then you pick a reader.';
 
   return (
-    <form className="screen screen--create" onSubmit={submit} noValidate aria-labelledby="create-title">
+    <form ref={form} className="screen screen--create" onSubmit={submit} noValidate aria-labelledby="create-title">
       <h1 id="create-title" tabIndex={-1}>
         Create payment
       </h1>
