@@ -154,6 +154,38 @@ describe('host mirror and sequence numbers', () => {
     expect(store.getState().ui.selectedPlan).toBeNull();
   });
 
+  it('reads the plan on screen again after a resync: its events may have fallen in the gap', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ seq: 1 }));
+    const store = await started(bridge);
+    const plan: InstallmentPlanView = {
+      id: 'ipl_shown00002',
+      gateway: 'payplug',
+      gatewayPlanId: 'inst_2',
+      orderReference: 'ORD-2',
+      amount: 20000,
+      currency: 'EUR',
+      status: 'active',
+      schedule: [
+        { date: '2026-01-01', amount: 10000, paymentIds: ['pay_1'], paid: false },
+        { date: '2026-02-01', amount: 10000, paymentIds: [], paid: false },
+      ],
+      customer: { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' },
+      payUrl: 'http://127.0.0.1:1/payplug/pay/test/2',
+      failure: null,
+      createdAt: '2026-01-01T10:00:00.000Z',
+    };
+    store.getState().showPlan(plan);
+    const paid = { ...plan, payUrl: null, schedule: [{ ...plan.schedule[0]!, paid: true }, plan.schedule[1]!] };
+    bridge.on('installments.list', () => ok([paid]));
+    bridge.snapshot = makeSnapshot({ seq: 7 });
+    // Event 5 skips 2–4 (the plan's event among them): the store resyncs from a snapshot.
+    bridge.push({ seq: 5, type: 'attention', attention: [] });
+    await flush();
+    await flush();
+    expect(bridge.count('installments.list')).toBe(1);
+    expect(store.getState().ui.selectedPlan?.schedule[0]?.paid).toBe(true);
+  });
+
   it('keeps the developer log ordered by id, deduplicated and capped', async () => {
     const store = await started();
     const entries = Array.from({ length: DEVLOG_LIMIT + 10 }, (_, i) => ({

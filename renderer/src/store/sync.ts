@@ -91,6 +91,7 @@ export class HostSync {
       const state = this.store.getState();
       state.applySnapshot(result.value);
       setLink({ syncError: null, connection: 'open', failedConnects: 0 });
+      void this.refreshShownPlan();
       if (this.drain() === 'gap') {
         if (rounds >= MAX_SNAPSHOTS_PER_SYNC) {
           console.warn('host events keep skipping sequence numbers; using the snapshot as it is');
@@ -100,6 +101,18 @@ export class HostSync {
         this.again = true;
       }
     } while (this.again);
+  }
+
+  /**
+   * Plans are not in the snapshot, only in events: the one on screen is read again after a resync,
+   * since an event about it (its first installment paid) may have fallen in the gap.
+   */
+  private async refreshShownPlan(): Promise<void> {
+    const shown = this.store.getState().ui.selectedPlan;
+    if (!shown) return;
+    const result = await this.bridge.invoke('installments.list', {});
+    const fresh = result.ok ? result.value.find((plan) => plan.id === shown.id) : undefined;
+    if (fresh && this.store.getState().ui.selectedPlan?.id === fresh.id) this.store.getState().showPlan(fresh);
   }
 
   /** Applies buffered events past the snapshot, in order; stops at the first gap. */
