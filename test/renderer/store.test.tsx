@@ -16,6 +16,27 @@ async function started(bridge = new FakeBridge()) {
   return store;
 }
 
+/** An active plan of two installments, the first not paid yet (what the Process screen shows). */
+function planShown(id: string): InstallmentPlanView {
+  return {
+    id,
+    gateway: 'payplug',
+    gatewayPlanId: 'inst_1',
+    orderReference: 'ORD-1',
+    amount: 20000,
+    currency: 'EUR',
+    status: 'active',
+    schedule: [
+      { date: '2026-01-01', amount: 10000, paymentIds: ['pay_1'], paid: false },
+      { date: '2026-02-01', amount: 10000, paymentIds: [], paid: false },
+    ],
+    customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+    payUrl: 'http://127.0.0.1:1/payplug/pay/test/1',
+    failure: null,
+    createdAt: '2026-01-01T10:00:00.000Z',
+  };
+}
+
 describe('host mirror and sequence numbers', () => {
   it('applies events in sequence, drops stale ones, and reports gaps', async () => {
     const store = await started(new FakeBridge(makeSnapshot({ seq: 5 })));
@@ -123,23 +144,7 @@ describe('host mirror and sequence numbers', () => {
 
   it('a plan event replaces the plan on screen, and leaves the screen alone for another plan', async () => {
     const store = await started(new FakeBridge(makeSnapshot({ seq: 1 })));
-    const plan: InstallmentPlanView = {
-      id: 'ipl_shown00001',
-      gateway: 'payplug',
-      gatewayPlanId: 'inst_1',
-      orderReference: 'ORD-1',
-      amount: 30000,
-      currency: 'EUR',
-      status: 'active',
-      schedule: [
-        { date: '2026-01-01', amount: 10000, paymentIds: ['pay_1'], paid: false },
-        { date: '2026-02-01', amount: 10000, paymentIds: [], paid: false },
-      ],
-      customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
-      payUrl: 'http://127.0.0.1:1/payplug/pay/test/1',
-      failure: null,
-      createdAt: '2026-01-01T10:00:00.000Z',
-    };
+    const plan = planShown('ipl_shown00001');
     store.getState().showPlan(plan);
     const paid = { ...plan, schedule: [{ ...plan.schedule[0]!, paid: true }, plan.schedule[1]!] };
     expect(store.getState().applyEvent({ seq: 2, type: 'plan', plan: { ...paid, id: 'ipl_other00001' } })).toBe(
@@ -157,23 +162,7 @@ describe('host mirror and sequence numbers', () => {
   it('reads the plan on screen again after a resync: its events may have fallen in the gap', async () => {
     const bridge = new FakeBridge(makeSnapshot({ seq: 1 }));
     const store = await started(bridge);
-    const plan: InstallmentPlanView = {
-      id: 'ipl_shown00002',
-      gateway: 'payplug',
-      gatewayPlanId: 'inst_2',
-      orderReference: 'ORD-2',
-      amount: 20000,
-      currency: 'EUR',
-      status: 'active',
-      schedule: [
-        { date: '2026-01-01', amount: 10000, paymentIds: ['pay_1'], paid: false },
-        { date: '2026-02-01', amount: 10000, paymentIds: [], paid: false },
-      ],
-      customer: { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' },
-      payUrl: 'http://127.0.0.1:1/payplug/pay/test/2',
-      failure: null,
-      createdAt: '2026-01-01T10:00:00.000Z',
-    };
+    const plan = planShown('ipl_shown00002');
     store.getState().showPlan(plan);
     const paid = { ...plan, payUrl: null, schedule: [{ ...plan.schedule[0]!, paid: true }, plan.schedule[1]!] };
     bridge.on('installments.list', () => ok([paid]));
