@@ -90,8 +90,11 @@ export class CounterReports {
   }
 
   /**
-   * The period of a business date: its local day, starting at the previous day's Z when that one
-   * was closed before midnight, and ending at its own Z (or, open, at the end of the local day).
+   * The period of a business date: from the end of the last Z (its local midnight when there is
+   * none yet) to its own Z (or, open, the end of the local day). Starting where the last Z ended —
+   * not at the day's own midnight — keeps periods tiling time: a Z closed before midnight hands the
+   * rest of its day on, a day nobody closed goes into the next Z instead of into none, and a time
+   * zone moved after a Z neither counts its payments again nor leaves hours out.
    */
   window(date: string): DayWindow {
     const zone = this.zone();
@@ -104,9 +107,8 @@ export class CounterReports {
         `${date} is before the last closed day (Z ${last.number}, ${last.businessDate}).`,
       );
     }
-    let start = startOfLocalDay(date, zone);
+    const start = last ? Date.parse(last.windowEnd) : startOfLocalDay(date, zone);
     const end = startOfLocalDay(nextDate(date), zone);
-    if (last && nextDate(last.businessDate) === date) start = Math.min(start, Date.parse(last.windowEnd));
     return windowBetween(date, zone, start, end);
   }
 

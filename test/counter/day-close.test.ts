@@ -61,7 +61,7 @@ function setup(startIso: string, zone = 'Europe/Paris') {
     });
   };
   const at = (iso: string) => clock.advance(Date.parse(iso) - clock.now());
-  return { clock, journal, reports, pay, at };
+  return { clock, journal, reports, pay, at, settings: settings as { timeZone: string } };
 }
 
 describe('business days across DST', () => {
@@ -179,6 +179,38 @@ describe('business days across DST', () => {
     const z2 = await d.reports.close({ closedBy: 'Ben' });
     expect(z2).toMatchObject({ date: '2026-06-02', paymentCount: 1, z: { number: 2 } });
     expect(d.reports.x()).toMatchObject({ date: '2026-06-03', start: '2026-06-02T18:00:00.000Z', paymentCount: 0 });
+  });
+
+  it('a day nobody closed goes into the next Z: every payment is in one Z, none in two', async () => {
+    // Found by a tester: the 11th's Z started at its own midnight, so the unclosed 10th was in no Z.
+    const d = setup('2026-03-09T08:00:00.000Z');
+    d.pay('2026-03-09T10:00:00.000Z', 1000);
+    d.at('2026-03-09T21:00:00.000Z');
+    const first = await d.reports.close({ closedBy: 'Ada' });
+    d.pay('2026-03-10T10:00:00.000Z', 2000); // nobody closes the 10th
+    d.pay('2026-03-11T10:00:00.000Z', 3000);
+    d.at('2026-03-11T21:00:00.000Z');
+    const second = await d.reports.close({ closedBy: 'Ben' });
+    expect(second).toMatchObject({ date: '2026-03-11', start: first.end, hours: 48, paymentCount: 2 });
+    expect(second.totals[0]).toMatchObject({ currency: 'EUR', approvedAmount: 5000 });
+    const zs = d.reports.list(10);
+    expect(zs.reduce((sum, z) => sum + z.totals.reduce((s, t) => s + t.approvedAmount, 0), 0)).toBe(6000);
+  });
+
+  it('a time zone moved east after a Z: the next day starts where the Z ended, nothing counted twice', () => {
+    // Found by a tester: New York → Tokyo after a Z, and the next X counted the closed day's payment again.
+    const d = setup('2026-03-10T12:00:00.000Z', 'America/New_York');
+    d.pay('2026-03-10T20:00:00.000Z', 1000); // 16:00 in New York on the 10th, 05:00 in Tokyo on the 11th
+    d.at('2026-03-11T05:00:00.000Z'); // 01:00 in New York: the 10th is closed after its midnight
+    return d.reports.close({ date: '2026-03-10', closedBy: 'Ada' }).then((closed) => {
+      expect(closed).toMatchObject({ end: '2026-03-11T04:00:00.000Z', paymentCount: 1 });
+      d.settings.timeZone = 'Asia/Tokyo';
+      const x = d.reports.x();
+      expect(x).toMatchObject({ date: '2026-03-11', start: closed.end, paymentCount: 0 });
+      // And west (Tokyo → Los Angeles): no hours left out between the two periods either.
+      d.settings.timeZone = 'America/Los_Angeles';
+      expect(d.reports.x('2026-03-11').start).toBe(closed.end);
+    });
   });
 
   it('two closes at once: one closes the day, the other is told it is already closed', async () => {
