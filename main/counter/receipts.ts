@@ -126,7 +126,8 @@ export class CounterReceipts {
       timeZone: settings.timeZone,
       amount: charged - tip,
       tip,
-      tipPercent: tip > 0 ? record.tipPercent : null,
+      // A percentage of the amount asked for; after a partial capture it would not describe the lines.
+      tipPercent: tip > 0 && charged === record.amount ? record.tipPercent : null,
       total: charged,
       currency: record.currency,
       status,

@@ -97,6 +97,27 @@ describe.skipIf(!hasTool('socat'))('receipts at the counter', () => {
     expect(await t.call('receipts.list', { paymentId: paid.id })).toHaveLength(3);
   });
 
+  it('a tipped payment captured in part: the tip line keeps its amount, not a percentage it no longer is', async () => {
+    // Found by a tester: "Amount €8.12 / Tip (15%) €1.88 / TOTAL €10.00" — 1.88 is 23 % of 8.12.
+    const reader = await setUp();
+    const created = await t.call('payments.create', {
+      amount: 1250,
+      currency: 'EUR',
+      captureMethod: 'manual',
+      tip: { kind: 'percent', percent: 15 },
+    });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'requires_capture');
+    const authorised = await t.call('receipts.render', { paymentId: created.id, format: 'text', width: 42 });
+    expect(authorised.content).toMatch(/Tip \(15%\) +€1\.88/);
+    await t.call('payments.capture', { paymentId: created.id, amount: 1000 });
+    const captured = await t.call('receipts.render', { paymentId: created.id, format: 'text', width: 42 });
+    const lines = captured.content.split('\n').filter((line) => /^(Amount|Tip|TOTAL)/.test(line.trim()));
+    expect(lines.map((line) => line.trim().replace(/ +/g, ' '))).toEqual(['Amount €8.12', 'Tip €1.88', 'TOTAL €10.00']);
+  });
+
   it('an empty printer is a "not printed — reprint" item, never a failed payment', async () => {
     await setUp();
     printer.emulator.condition = 'paper_out';
