@@ -42,6 +42,11 @@ export function checkTimeZone(timeZone: string): void {
   formatter(timeZone);
 }
 
+/** The zone's name as IANA spells it ("europe/paris" → "Europe/Paris"); throws as checkTimeZone. */
+export function canonicalTimeZone(timeZone: string): string {
+  return formatter(timeZone).resolvedOptions().timeZone;
+}
+
 /** The wall-clock time of an instant (ms since the epoch) in a zone. */
 export function wallTime(instantMs: number, timeZone: string): WallTime {
   const parts: Record<string, string> = {};

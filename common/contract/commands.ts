@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { isKnownCurrency } from '../currencies';
 import { MAX_AMOUNT_MINOR } from '../money';
 import { MAX_TIP_PERCENT, MAX_TIP_PRESETS, repeatedPreset } from '../tips';
-import { checkTimeZone } from '../timezone';
+import { canonicalTimeZone, checkTimeZone } from '../timezone';
 import { GATEWAY_NAMES, PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from './views';
 import type { CommandError } from './views';
 
@@ -117,7 +117,9 @@ const TimeZone = z
     } catch {
       return false;
     }
-  }, 'not a time zone (IANA, e.g. Europe/Paris)');
+  }, 'not a time zone (IANA, e.g. Europe/Paris)')
+  // Kept as IANA spells it: reports and receipts print it, and zones are compared by name.
+  .transform(canonicalTimeZone);
 
 // ---------------------------------------------------------------------------------------------
 // Commands

@@ -93,6 +93,12 @@ describe('settings and key hygiene', () => {
 
   it('refuses a time zone Intl does not know and tip presets above 100 %', () => {
     expect(parseCommandInput('settings.update', { timeZone: 'Mars/Olympus' }).ok).toBe(false);
+    // Typed in any case, kept as IANA spells it (reports print it).
+    expect(parseCommandInput('settings.update', { timeZone: 'europe/paris' })).toMatchObject({
+      ok: true,
+      value: { timeZone: 'Europe/Paris' },
+    });
+    expect(parseCommandInput('settings.update', { timeZone: 'utc' })).toMatchObject({ value: { timeZone: 'UTC' } });
     expect(parseCommandInput('settings.update', { tipPresets: [150] }).ok).toBe(false);
     expect(parseCommandInput('settings.update', { tipPresets: [12.345] }).ok).toBe(false);
     // Two buttons alike are refused by any client, naming the repeat.
