@@ -45,6 +45,8 @@ export interface ControllerOptions {
   collectTimeoutMs?: number;
   /** How long past the card wait a silent device is given before the outcome is unknown. */
   answerGraceMs?: number;
+  /** The device went away by itself (its port closed): whoever opens devices may try it again. */
+  onDeviceLost?: () => void;
 }
 
 interface CurrentAction {
@@ -113,6 +115,7 @@ export class ReaderController {
     this.device = null;
     this.setStatus('offline', `Reader disconnected (${reason}). Plug it back in; the app reconnects by itself.`);
     this.restartLoop();
+    this.options.onDeviceLost?.();
   }
 
   start(): void {

@@ -56,6 +56,7 @@ export class ReaderManager implements ReaderDirectory {
   private cloudTimer: TimerHandle | undefined;
   private registryUnsubscribe: (() => void) | null = null;
   private changeTimer: TimerHandle | undefined;
+  private readonly reopenTimers = new Map<string, TimerHandle>();
   private stopped = false;
 
   constructor(private readonly options: ReaderManagerOptions) {}
@@ -108,6 +109,8 @@ export class ReaderManager implements ReaderDirectory {
     this.stopped = true;
     this.options.clock.clearTimeout(this.cloudTimer);
     this.options.clock.clearTimeout(this.changeTimer);
+    for (const timer of this.reopenTimers.values()) this.options.clock.clearTimeout(timer);
+    this.reopenTimers.clear();
     this.registryUnsubscribe?.();
     await Promise.all([...this.controllers.values()].map((c) => c.stop()));
     await Promise.all([...this.controllers.values()].map((c) => c.reader?.close().catch(() => undefined)));
@@ -195,9 +198,12 @@ export class ReaderManager implements ReaderDirectory {
         );
       controller.reconnect();
       // A terminal that did not answer its probe (busy with a card when the app started) is asked
-      // again now; once it answers, the registry's change opens it for this controller.
-      if (record && record.kind !== 'simulated' && !controller.hasDevice)
+      // again now; once it answers, the registry's change opens it for this controller. One the
+      // registry still lists (its port came back between two scans) is opened again at once.
+      if (record && record.kind !== 'simulated' && !controller.hasDevice) {
         this.options.registry?.reprobe?.(record.deviceId);
+        inBackground(this.syncRegistry(), (e) => this.fail('Reader discovery update failed', e));
+      }
     } else if (!this.cloudById(readerId)) {
       throw new HostError('not_found', `No reader ${readerId}.`);
     } else {
@@ -440,6 +446,7 @@ export class ReaderManager implements ReaderDirectory {
       pollWaitMs: tuning.pollWaitMs,
       collectTimeoutMs: tuning.collectTimeoutMs,
       answerGraceMs: tuning.answerGraceMs,
+      ...(record.kind === 'simulated' ? {} : { onDeviceLost: () => this.reopenSoon(record.id, 0) }),
     });
     this.controllers.set(record.id, controller);
     if (record.kind === 'simulated') {
@@ -523,6 +530,31 @@ export class ReaderManager implements ReaderDirectory {
     this.options.log('reader', `Paired ${record.label} as terminal ${registered.readerId}`);
     this.changed();
     return registered.readerId;
+  }
+
+  /**
+   * A paired device whose port closed under it: opened again while the registry still lists it
+   * (1 s, 2 s … up to 30 s apart). A cable pulled and plugged back between two of the registry's
+   * scans never shows as a change, so nothing else would open it again; one that is really gone
+   * drops out of the registry, and its return is a change that syncRegistry answers.
+   */
+  private reopenSoon(readerId: string, attempt: number): void {
+    if (this.stopped || this.reopenTimers.has(readerId)) return;
+    const delay = Math.min(1_000 * 2 ** attempt, 30_000);
+    const timer = this.options.clock.setTimeout(() => {
+      this.reopenTimers.delete(readerId);
+      const controller = this.controllers.get(readerId);
+      const record = this.options.journal.getReader(readerId);
+      if (this.stopped || !controller || !record || controller.hasDevice) return;
+      if (!this.options.registry?.devices().some((d) => d.device.id === record.deviceId)) return;
+      inBackground(
+        this.syncRegistry().then(() => {
+          if (!controller.hasDevice) this.reopenSoon(readerId, attempt + 1);
+        }),
+        (e) => this.fail('Reader discovery update failed', e),
+      );
+    }, delay);
+    this.reopenTimers.set(readerId, timer);
   }
 
   /** Gives paired real devices to their controllers as the registry sees them come and go. */
