@@ -217,18 +217,7 @@ export class SimulatedReader implements Reader {
     if (!this.connected) return;
     this.connected = false;
     const collection = this.current;
-    if (collection) {
-      this.finish(
-        collection,
-        collection.phase === 'processing'
-          ? {
-              kind: 'unknown',
-              code: 'reader_disconnected',
-              message: 'The reader was unplugged while authorising the card.',
-            }
-          : failed('reader_disconnected', 'The reader was unplugged before a card was presented.'),
-      );
-    }
+    if (collection) this.interrupt(collection, 'unplugged');
     this.disconnectEvents.emit(reason);
     const replug = this.options.replugAfterMs ?? 1_000;
     if (replug > 0) this.clock.setTimeout(() => this.replug(), replug);
@@ -251,9 +240,23 @@ export class SimulatedReader implements Reader {
 
   async close(): Promise<void> {
     const collection = this.current;
-    if (collection) this.finish(collection, failed('reader_disconnected', 'The reader was closed.'));
+    if (collection) this.interrupt(collection, 'closed');
     this.disconnectEvents.clear();
     this.reconnectEvents.clear();
+  }
+
+  /** A collection cut off by the device going away: 'unknown' once the card was being authorised. */
+  private interrupt(collection: Collection, how: 'unplugged' | 'closed'): void {
+    this.finish(
+      collection,
+      collection.phase === 'processing'
+        ? {
+            kind: 'unknown',
+            code: 'reader_disconnected',
+            message: `The reader was ${how} while authorising the card.`,
+          }
+        : failed('reader_disconnected', `The reader was ${how} before a card was presented.`),
+    );
   }
 
   private stage(collection: Collection, stage: CollectStage): void {

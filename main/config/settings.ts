@@ -210,7 +210,7 @@ export class SettingsStore {
    * gateway or the mode changed, in which case the caller must drop sessions, links and cached
    * gateway state.
    */
-  update(update: SettingsUpdate): { accountChanged: boolean } {
+  update(update: SettingsUpdate, beforeAccountChange?: () => void): { accountChanged: boolean } {
     const before = this.get();
     const mode = update.mode ?? before.mode;
     // Switching mode drops the old mode's keys rather than keep a key of the wrong kind around.
@@ -260,6 +260,15 @@ export class SettingsStore {
         });
       }
     }
+    // What the host must refuse to drop (a payment on a reader) is asked before anything is written.
+    if (beforeAccountChange) {
+      const prospective = { ...before };
+      for (const key of PLAIN_KEYS) {
+        const value = (update as Partial<Record<keyof Settings, unknown>>)[key];
+        if (value !== undefined) (prospective as Record<string, unknown>)[key] = value === '' ? null : value;
+      }
+      if (accountDiffers(before, prospective, given)) beforeAccountChange();
+    }
     try {
       for (const [name, value] of next) this.secrets.set(name, value);
     } catch (error) {
@@ -270,17 +279,24 @@ export class SettingsStore {
       const value = (update as Partial<Record<keyof Settings, unknown>>)[key];
       if (value !== undefined) this.journal.setSetting(key, value === '' ? null : value);
     }
-    const after = this.get();
-    const credentialsChanged = ACCOUNT_SECRETS[after.gateway].some((name) => given[name] !== undefined);
-    const accountChanged =
-      before.mode !== after.mode ||
-      before.gateway !== after.gateway ||
-      before.embeddedSandbox !== after.embeddedSandbox ||
-      (!after.embeddedSandbox && baseOf(before) !== baseOf(after)) ||
-      before.pluralClientId !== after.pluralClientId ||
-      credentialsChanged;
-    return { accountChanged };
+    return { accountChanged: accountDiffers(before, this.get(), given) };
   }
+}
+
+/** Another gateway, account or mode: the host must drop its sessions, links and cached gateway state. */
+function accountDiffers(
+  before: Settings,
+  after: Settings,
+  given: Partial<Record<SecretName, string | undefined>>,
+): boolean {
+  return (
+    before.mode !== after.mode ||
+    before.gateway !== after.gateway ||
+    before.embeddedSandbox !== after.embeddedSandbox ||
+    (!after.embeddedSandbox && baseOf(before) !== baseOf(after)) ||
+    before.pluralClientId !== after.pluralClientId ||
+    ACCOUNT_SECRETS[after.gateway].some((name) => given[name] !== undefined)
+  );
 }
 
 /** The address of the gateway the till uses. */

@@ -330,6 +330,20 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     await service.recovery.recover();
   }
 
+  /**
+   * Another gateway, account or mode restarts every reader: a card being read or authorised would be
+   * cut off (found by a tester: an approved card came back as "try another card"). Refused until
+   * the payment on the reader is finished or canceled.
+   */
+  function refuseWhileCollecting(): void {
+    const busy = readers.views().find((view) => view.hosted && view.action && view.action.status !== 'unknown');
+    if (busy)
+      throw new HostError(
+        'conflict',
+        `A payment is on ${busy.label}. Finish or cancel it before changing the gateway, the mode or the keys: the readers restart.`,
+      );
+  }
+
   async function reconfigure(): Promise<void> {
     // Another gateway, account or mode: drop links and cached gateway state before anything else runs.
     await readers.stop();
@@ -501,7 +515,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     },
     'settings.get': () => settingsView(),
     'settings.update': async (input) => {
-      const { accountChanged } = settings.update(input);
+      const { accountChanged } = settings.update(input, refuseWhileCollecting);
       if (input.autoPresentDelayMs !== undefined) readers.setAutoPresentDelay(input.autoPresentDelayMs);
       if (input.webhookPort !== undefined) await applyWebhookReceiver();
       devlog.add('event', accountChanged ? 'Settings changed: gateway, account or mode switched' : 'Settings changed');

@@ -114,6 +114,21 @@ describe('simulated reader', () => {
     await expect(sim.recoverOutcome('never')).resolves.toBeNull();
   });
 
+  it('closed while authorising ends unknown, never "try another card"; closed while waiting, failed', async () => {
+    // Found by a tester: a Settings save that restarts the readers closed the simulated reader
+    // while it was authorising an approved card, and the cashier was told to take another card.
+    const clock = new FakeClock();
+    const authorising = reader(clock);
+    const sale = authorising.collect({ amount: 900, currency: 'EUR', reference: 'act_close' });
+    authorising.presentCard();
+    await authorising.close();
+    await expect(sale).resolves.toMatchObject({ kind: 'unknown', code: 'reader_disconnected' });
+    const waiting = reader(clock);
+    const unstarted = waiting.collect({ amount: 900, currency: 'EUR', reference: 'act_wait' });
+    await waiting.close();
+    await expect(unstarted).resolves.toMatchObject({ kind: 'failed', code: 'reader_disconnected' });
+  });
+
   it('returns its own terminal ticket with an approval, and credits any card on a refund', async () => {
     const clock = new FakeClock();
     const sim = reader(clock);

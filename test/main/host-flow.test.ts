@@ -117,6 +117,30 @@ describe('host against the sandbox: the cashier flow', () => {
     await t.waitForPayment(next.id, (p) => p.readerStage === 'waiting_for_card');
   });
 
+  it('refuses a Settings change that restarts the readers while a payment is on one', async () => {
+    // Found by a tester: saving Settings (a key removed, the mode switched) mid-authorisation cut the
+    // reader off, and an approved card came back as "try another card".
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 640, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    for (const change of [{ secretKey: '' }, { gateway: 'payplug' }, { mode: 'live' }])
+      expect(await t.fail('settings.update', change)).toMatchObject({
+        code: 'conflict',
+        message: expect.stringMatching(/^A payment is on Simulated reader 1\. Finish or cancel it/),
+      });
+    expect(await t.call('settings.get', {})).toMatchObject({ mode: 'test', gateway: 'plutopay' });
+    // What does not restart the readers is still saved.
+    await t.call('settings.update', { shopName: 'Corner Café' });
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.action === null),
+      3_000,
+      'reader idle',
+    );
+    expect((await t.call('settings.update', { gateway: 'payplug' })).gateway).toBe('payplug');
+  });
+
   it('refunds partially, then the rest, never more than what remains', async () => {
     const reader = await t.onlineReader();
     const created = await t.call('payments.create', { amount: 3000, currency: 'GBP' });
