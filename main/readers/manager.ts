@@ -126,12 +126,15 @@ export class ReaderManager implements ReaderDirectory {
   async addSimulated(label?: string): Promise<ReaderView> {
     if (!this.options.testMode())
       throw new HostError('conflict', 'Simulated readers take test payments only: switch to test mode first.');
-    const existing = this.options.journal.listReaders().filter((r) => r.kind === 'simulated').length;
+    if (label) this.refuseTakenLabel(label);
+    const taken = this.labelsInUse();
+    let number = 1;
+    while (taken.has(`simulated reader ${number}`)) number++;
     const record = this.options.journal.upsertReader({
       id: newId('rdr'),
       deviceId: newId('sim'),
       kind: 'simulated',
-      label: label ?? `Simulated reader ${existing + 1}`,
+      label: label ?? `Simulated reader ${number}`,
       registrationCode: '',
       terminalId: null,
       gatewayReaderId: null,
@@ -154,11 +157,12 @@ export class ReaderManager implements ReaderDirectory {
         throw new HostError('conflict', `No driver recognises this device: ${found.claim.reason}`);
       const paired = this.options.journal.listReaders().find((r) => r.deviceId === input.deviceId);
       if (paired) return this.viewOf(paired.id);
+      if (input.label) this.refuseTakenLabel(input.label);
       const record = this.options.journal.upsertReader({
         id: newId('rdr'),
         deviceId: input.deviceId,
         kind: found.claim.driver,
-        label: input.label ?? labelFor(found),
+        label: input.label ?? this.freeLabel(labelFor(found)),
         registrationCode: '',
         terminalId: null,
         gatewayReaderId: null,
@@ -167,8 +171,9 @@ export class ReaderManager implements ReaderDirectory {
       await this.syncRegistry();
       return this.viewOf(record.id);
     }
+    if (input.label) this.refuseTakenLabel(input.label);
     const registered = await this.requireGatewayReaders().register({
-      name: input.label ?? `Reader ${input.registrationCode}`,
+      name: input.label ?? this.freeLabel(`Reader ${input.registrationCode}`),
       registrationCode: input.registrationCode,
       ...(input.locationName ? { locationName: input.locationName } : {}),
     });
@@ -322,6 +327,7 @@ export class ReaderManager implements ReaderDirectory {
       else controller.idle();
     }
     if (change.label && change.label !== record.label) {
+      this.refuseTakenLabel(change.label, readerId);
       this.options.journal.upsertReader({ ...this.options.journal.getReader(readerId)!, label: change.label });
     }
     this.changed();
@@ -428,6 +434,33 @@ export class ReaderManager implements ReaderDirectory {
   }
 
   // -- internals --------------------------------------------------------------------------------
+
+  /**
+   * The names of the readers the cashier picks from (paired here or the gateway's), in lower case,
+   * but `except`'s. Readers are told apart by name on the Create screen and in reports.
+   */
+  private labelsInUse(except?: string): Set<string> {
+    return new Set(
+      this.views()
+        .filter((view) => view.status !== 'unpaired' && view.id !== except)
+        .map((view) => view.label.toLowerCase()),
+    );
+  }
+
+  /** `base`, or `base 2`, `base 3`… when another reader already has that name. */
+  private freeLabel(base: string): string {
+    const taken = this.labelsInUse();
+    let label = base;
+    for (let n = 2; taken.has(label.toLowerCase()); n++) label = `${base} ${n}`;
+    return label;
+  }
+
+  private refuseTakenLabel(label: string, except?: string): void {
+    if (this.labelsInUse(except).has(label.toLowerCase()))
+      throw new HostError('validation', `Another reader is already called "${label}": choose another name.`, {
+        issues: [{ path: 'label', message: 'another reader has this name' }],
+      });
+  }
 
   private fail(summary: string, error: unknown): void {
     this.options.log('error', summary, error instanceof Error ? error.message : String(error));

@@ -141,6 +141,32 @@ describe('host against the sandbox: the cashier flow', () => {
     expect((await t.call('settings.update', { gateway: 'payplug' })).gateway).toBe('payplug');
   });
 
+  it('gives every reader its own name: the next free number, and a name in use refused', async () => {
+    // Found by a tester: forget reader 1 of two, add one, and there were two "Simulated reader 2".
+    const first = await t.onlineReader();
+    const second = await t.call('readers.addSimulated', {});
+    expect(second.label).toBe('Simulated reader 2');
+    await t.call('readers.forget', { readerId: first.id });
+    expect((await t.call('readers.addSimulated', {})).label).toBe('Simulated reader 1');
+    expect((await t.call('readers.addSimulated', {})).label).toBe('Simulated reader 3');
+    const taken = { code: 'validation', issues: [{ path: 'label' }] };
+    expect(await t.fail('readers.addSimulated', { label: 'simulated READER 2' })).toMatchObject(taken);
+    expect(await t.fail('readers.configure', { readerId: second.id, label: 'Simulated reader 3' })).toMatchObject(
+      taken,
+    );
+    expect(await t.fail('readers.pair', { registrationCode: 'simulated', label: 'Simulated reader 1' })).toMatchObject(
+      taken,
+    );
+    // Renaming a reader to its own name, in another case, is not a clash.
+    expect((await t.call('readers.configure', { readerId: second.id, label: 'SIMULATED reader 2' })).label).toBe(
+      'SIMULATED reader 2',
+    );
+    // The gateway's readers registered twice by the same code get a number too.
+    const one = await t.call('readers.pair', { registrationCode: 'simulated' });
+    const two = await t.call('readers.pair', { registrationCode: 'simulated' });
+    expect([one.label, two.label]).toEqual(['Reader simulated', 'Reader simulated 2']);
+  });
+
   it('refunds partially, then the rest, never more than what remains', async () => {
     const reader = await t.onlineReader();
     const created = await t.call('payments.create', { amount: 3000, currency: 'GBP' });
