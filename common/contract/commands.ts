@@ -106,6 +106,28 @@ const ReceiptLine = ShortText(60);
 
 const IsoDate = z.iso.date('date must be YYYY-MM-DD');
 
+/**
+ * A gateway key as typed in Settings: empty (clears the stored one), or one of `prefixes` then 8–200
+ * letters and digits. Says which of these is wrong, never echoing the key itself.
+ */
+function keyShape(name: string, prefixes: readonly string[]) {
+  return (key: string, context: z.RefinementCtx): void => {
+    if (key === '') return;
+    const prefix = prefixes.find((candidate) => key.startsWith(candidate));
+    const rest = prefix ? key.slice(prefix.length) : '';
+    const problem = !prefix
+      ? `${name} must start with ${prefixes.join(' or ')}`
+      : /[^A-Za-z0-9]/.test(rest)
+        ? `${name} has a character a key does not have after ${prefix} (only letters and digits): check it was copied whole`
+        : rest.length < 8
+          ? `${name} is too short: ${prefix} then at least 8 letters or digits`
+          : rest.length > 200
+            ? `${name} is too long: at most 200 letters or digits after ${prefix}`
+            : null;
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  };
+}
+
 const TimeZone = z
   .string()
   .min(1)
@@ -374,12 +396,12 @@ export const commandSchemas = {
     secretKey: z
       .string()
       .trim()
-      .regex(/^(sk_(test|live)_[A-Za-z0-9]{8,200})?$/, 'secret key must start with sk_test_ or sk_live_')
+      .superRefine(keyShape('secret key', ['sk_test_', 'sk_live_']))
       .optional(),
     publishableKey: z
       .string()
       .trim()
-      .regex(/^(pk_(test|live)_[A-Za-z0-9]{8,200})?$/, 'publishable key must start with pk_test_ or pk_live_')
+      .superRefine(keyShape('publishable key', ['pk_test_', 'pk_live_']))
       .optional(),
     embeddedSandbox: z.boolean().optional(),
     /** Simulated readers present the default test card by themselves after this delay; 0 = never. */
@@ -388,7 +410,7 @@ export const commandSchemas = {
     webhookSecret: z
       .string()
       .trim()
-      .regex(/^(whsec_[A-Za-z0-9]{8,200})?$/, 'webhook secret must start with whsec_')
+      .superRefine(keyShape('webhook secret', ['whsec_']))
       .optional(),
     /** Loopback port for forwarded webhooks; 0 picks a free one, null turns the receiver off. */
     webhookPort: z.number().int().min(0).max(65535).nullable().optional(),
@@ -399,7 +421,7 @@ export const commandSchemas = {
     payplugSecretKey: z
       .string()
       .trim()
-      .regex(/^(sk_(test|live)_[A-Za-z0-9]{8,200})?$/, 'PayPlug secret key must start with sk_test_ or sk_live_')
+      .superRefine(keyShape('PayPlug secret key', ['sk_test_', 'sk_live_']))
       .optional(),
     /** A public URL PayPlug may notify; empty: none (the till polls). */
     payplugNotificationUrl: z.union([z.literal(''), HttpUrl]).optional(),

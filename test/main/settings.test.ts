@@ -91,6 +91,26 @@ describe('settings and key hygiene', () => {
     expect(settings.get()).toMatchObject({ shopName: null, receiptPrinterPort: null });
   });
 
+  it('says what is wrong with a key, without echoing it', () => {
+    // Found by a tester: every malformed key was told it "must start with sk_test_ or sk_live_".
+    const problem = (input: Record<string, string>) => {
+      const parsed = parseCommandInput('settings.update', input);
+      return parsed.ok ? null : parsed.error.issues?.[0]?.message;
+    };
+    expect(problem({ secretKey: 'sk_test_short' })).toBe(
+      'secret key is too short: sk_test_ then at least 8 letters or digits',
+    );
+    expect(problem({ secretKey: 'sk_test_ABCDEFGH1234567-xyz' })).toMatch(/^secret key has a character a key does not/);
+    expect(problem({ publishableKey: 'sk_test_ABCDEFGH12345678' })).toBe(
+      'publishable key must start with pk_test_ or pk_live_',
+    );
+    expect(problem({ payplugSecretKey: `sk_live_${'a'.repeat(201)}` })).toMatch(/^PayPlug secret key is too long/);
+    expect(problem({ webhookSecret: 'whsec_ABCDEFGH12345678' })).toBeNull();
+    expect(problem({ secretKey: '' })).toBeNull();
+    for (const input of [{ secretKey: 'sk_test_SECRETVALUE-1' }, { secretKey: 'nope_SECRETVALUE' }])
+      expect(JSON.stringify(parseCommandInput('settings.update', input))).not.toContain('SECRETVALUE');
+  });
+
   it('refuses a time zone Intl does not know and tip presets above 100 %', () => {
     expect(parseCommandInput('settings.update', { timeZone: 'Mars/Olympus' }).ok).toBe(false);
     // Typed in any case, kept as IANA spells it (reports print it).
