@@ -3,7 +3,6 @@
  * service, and exposes exactly the contract — dispatch(command, input) and a stream of events with
  * sequence numbers. Electron's IPC and web mode's WebSocket are both thin wrappers around this.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { systemClock, type Clock } from '../../common/clock';
 import type { ReaderRegistry } from '../../drivers/types';
@@ -29,7 +28,7 @@ import { PaymentService } from '../payments/service';
 import { listTransactions } from '../payments/transactions';
 import { ReaderManager, type ReaderTuning } from '../readers/manager';
 import { Journal } from '../store/journal';
-import { lockDataDir, type DataDirLock } from '../store/data-dir-lock';
+import { lockDataDir, prepareDataDir, type DataDirLock } from '../store/data-dir-lock';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
 import { returnPath, startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
 import { CounterReceipts } from '../counter/receipts';
@@ -105,7 +104,7 @@ const TEST_MODE_ONLY: ReadonlySet<CommandName> = new Set([
 
 export async function createHost(options: HostOptions): Promise<Host> {
   // Before anything reads the journal: a second app on the same directory stops here.
-  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  if (options.dataDir) prepareDataDir(options.dataDir);
   const lock = options.dataDir ? lockDataDir(options.dataDir) : null;
   try {
     return await assembleHost(options, lock);

@@ -7,10 +7,51 @@
  * mode, keeps its OS file lock until the connection closes — and the OS drops it when the process
  * dies, so a till killed with kill -9 or a power cut starts again without a stale lock to clear.
  */
-import { rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isDamagedDatabase } from '../../common/unreadable-database';
+
+/** A data directory the app cannot create, read or write: said with its path and what to do. */
+export class DataDirUnusableError extends Error {
+  constructor(
+    readonly dataDir: string,
+    why: string,
+  ) {
+    super(
+      `The data directory ${dataDir} cannot be used: ${why}. ` +
+        'Fix it, or start the app with another data directory (web mode: --data-dir DIR or POS_DATA_DIR).',
+    );
+    this.name = 'DataDirUnusableError';
+  }
+}
+
+/**
+ * Makes the data directory (0700) if it is missing and checks that this user can write it and the
+ * files the app keeps there, so a start fails with the directory's name rather than SQLite's
+ * "unable to open database file" or a bare EEXIST.
+ */
+export function prepareDataDir(dataDir: string): void {
+  if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw new DataDirUnusableError(dataDir, 'it is a file');
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new DataDirUnusableError(dataDir, `it cannot be created (${(error as { code?: string }).code ?? error})`);
+  }
+  const writable = (path: string) => {
+    try {
+      accessSync(path, constants.R_OK | constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!writable(dataDir)) throw new DataDirUnusableError(dataDir, 'this user cannot write to it');
+  for (const name of ['journal.db', 'journal.db-wal', 'secrets.json', LOCK_FILE]) {
+    const path = join(dataDir, name);
+    if (existsSync(path) && !writable(path)) throw new DataDirUnusableError(dataDir, `${name} in it is read-only`);
+  }
+}
 
 /** The lock's file in the data directory. */
 export const LOCK_FILE = 'instance.lock';

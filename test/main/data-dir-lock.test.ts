@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
-import { DataDirInUseError, LOCK_FILE, lockDataDir } from '../../main/store/data-dir-lock';
+import { DataDirInUseError, DataDirUnusableError, LOCK_FILE, lockDataDir } from '../../main/store/data-dir-lock';
+import { createHost } from '../../main/host/host';
 import { startTestHost } from '../support/host';
 
 describe('one app per data directory', () => {
@@ -29,6 +30,19 @@ describe('one app per data directory', () => {
     expect(() => lockDataDir(dir)).toThrow(`already running with the data directory ${dir}`);
     first.release();
     lockDataDir(dir).release();
+  });
+
+  it('names a data directory it cannot use, and says what is wrong with it', async () => {
+    // Found by a tester: "EEXIST: file already exists, mkdir …" and "unable to open database file".
+    const file = join(scratch(), 'not-a-directory');
+    writeFileSync(file, 'x');
+    // Refused before anything starts: no sandbox, no journal.
+    const asFile = createHost({ dataDir: file });
+    await expect(asFile).rejects.toBeInstanceOf(DataDirUnusableError);
+    await expect(asFile).rejects.toThrow(`The data directory ${file} cannot be used: it is a file.`);
+    await expect(createHost({ dataDir: join(file, 'below') })).rejects.toThrow(
+      `The data directory ${join(file, 'below')} cannot be used: it cannot be created (ENOTDIR)`,
+    );
   });
 
   it('makes a damaged lock file again instead of refusing to start', () => {
