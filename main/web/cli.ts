@@ -77,7 +77,9 @@ export function parseWebArgs(
       return next;
     };
     if (arg === '--port') {
-      const port = Number(value());
+      // Digits only: Number('') is 0, and an unset variable (--port $PORT) would quietly pick any port.
+      const text = value().trim();
+      const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0–65535');
       options.port = port;
     } else if (arg === '--data-dir') {
