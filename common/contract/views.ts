@@ -423,6 +423,8 @@ export interface SettingsView {
   /** Where forwarded webhooks are received (127.0.0.1 only), or null when the receiver is off. */
   webhookUrl: string | null;
   webhookPort: number | null;
+  /** Why the receiver asked for is not listening (its port taken by another program), else null. */
+  webhookError: string | null;
   /** PayPlug's address and key (masked). */
   payplug: { apiBaseUrl: string; secretKey: string | null; notificationUrl: string | null };
   /** Plural's address, client id, and its secrets (masked). */

@@ -161,6 +161,7 @@ export class SettingsStore {
     apiBaseUrlInUse: Partial<Record<GatewayName, string>>,
     webhookUrl: string | null = null,
     customerDisplay: SettingsView['counter']['customerDisplay'] = { url: null, connected: 0 },
+    webhookError: string | null = null,
   ): SettingsView {
     const settings = this.get();
     const inUse = (name: GatewayName, configured: string) =>
@@ -177,6 +178,7 @@ export class SettingsStore {
       webhookSecret: maskKey(this.secrets.get('webhookSecret')),
       webhookUrl,
       webhookPort: settings.webhookPort,
+      webhookError,
       payplug: {
         apiBaseUrl: inUse('payplug', settings.payplugApiBaseUrl),
         secretKey: maskKey(this.secrets.get('payplugSecretKey')),

@@ -30,7 +30,7 @@ import { ReaderManager, type ReaderTuning } from '../readers/manager';
 import { Journal } from '../store/journal';
 import { lockDataDir, prepareDataDir, type DataDirLock } from '../store/data-dir-lock';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
-import { returnPath, startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
+import { loopbackPortFree, returnPath, startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
 import { CounterReceipts } from '../counter/receipts';
 import { CounterReports } from '../counter/reports';
 import { CustomerDisplay } from '../counter/display';
@@ -365,10 +365,14 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   // -- whenever the gateway sends its customers back with signed fields (Plural's return URL).
   let webhookReceiver: RunningWebhookReceiver | null = null;
   let webhookPort: number | null = null;
+  let webhookFailure: string | null = null;
   const settingsView = () =>
-    settings.view(active.urls(), settings.get().webhookPort !== null ? (webhookReceiver?.url() ?? null) : null, {
-      ...customerDisplay,
-    });
+    settings.view(
+      active.urls(),
+      settings.get().webhookPort !== null ? (webhookReceiver?.url() ?? null) : null,
+      { ...customerDisplay },
+      webhookFailure,
+    );
   const returnsHere = () => settings.get().mode === 'test' && active.peek()?.verifyReturn !== undefined;
 
   async function applyWebhookReceiver(): Promise<void> {
@@ -377,6 +381,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     await webhookReceiver?.close();
     webhookReceiver = null;
     webhookPort = wanted;
+    webhookFailure = null;
     if (wanted === null) return;
     try {
       webhookReceiver = await startWebhookReceiver({
@@ -403,6 +408,11 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       });
       devlog.add('event', `Receiving forwarded notifications at ${webhookReceiver.url() ?? `port ${wanted}`}`);
     } catch (error) {
+      // Shown in Settings too, where saving again retries: a log line alone went unseen.
+      webhookFailure =
+        (error as { code?: unknown } | null)?.code === 'EADDRINUSE'
+          ? `port ${wanted} on 127.0.0.1 is in use by another program`
+          : `port ${wanted} could not be opened (${error instanceof Error ? error.message : String(error)})`;
       devlog.add(
         'error',
         `Could not listen for notifications on port ${wanted}`,
@@ -514,6 +524,12 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     },
     'settings.get': () => settingsView(),
     'settings.update': async (input) => {
+      // A port another program holds is refused before anything is saved, not found out afterwards.
+      const asked = input.webhookPort;
+      if (asked && (asked !== webhookPort || !webhookReceiver) && !(await loopbackPortFree(asked)))
+        throw new HostError('validation', `Port ${asked} on 127.0.0.1 is in use by another program.`, {
+          issues: [{ path: 'webhookPort', message: 'in use by another program: choose another, or any free port' }],
+        });
       const { accountChanged } = settings.update(input, refuseWhileCollecting);
       if (input.autoPresentDelayMs !== undefined) readers.setAutoPresentDelay(input.autoPresentDelayMs);
       if (input.webhookPort !== undefined) await applyWebhookReceiver();

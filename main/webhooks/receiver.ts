@@ -8,7 +8,7 @@
  * a notification's body or a return's parameters.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Clock } from '../../common/clock';
 import type { GatewayNotifications, PaymentGateway, VerifiedNotification } from '../gateway/port';
 
@@ -83,6 +83,15 @@ function readBody(request: IncomingMessage, max: number, done: (body: Buffer | n
   });
   request.on('end', () => {
     if (!over) done(Buffer.concat(chunks));
+  });
+}
+
+/** Whether 127.0.0.1:port can be listened on now: asked before a port is saved in Settings. */
+export function loopbackPortFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createNetServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
   });
 }
 

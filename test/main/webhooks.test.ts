@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signWebhook, verifyWebhook, type ReplayGuard } from '../../main/gateway/plutopay/notifications';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
@@ -81,6 +85,47 @@ describe('forwarded webhooks reach the host', () => {
   let t: TestHost | undefined;
   afterEach(async () => {
     await t?.close();
+  });
+
+  it('a port another program holds: refused before it is saved, shown when found at start, retried on save', async () => {
+    // Found by a tester: "Settings saved." with nothing listening, and saving again sent nothing.
+    const holder = await new Promise<Server>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    });
+    const taken = (holder.address() as { port: number }).port;
+    const dataDir = mkdtempSync(join(tmpdir(), 'webhook-port-'));
+    try {
+      t = await startTestHost({ dataDir });
+      expect(await t.fail('settings.update', { webhookPort: taken })).toMatchObject({
+        code: 'validation',
+        message: `Port ${taken} on 127.0.0.1 is in use by another program.`,
+        issues: [{ path: 'webhookPort' }],
+      });
+      expect((await t.call('settings.get', {})).webhookPort).toBeNull();
+      // Saved while free; at the next start another program has it: Settings says so.
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+      expect((await t.call('settings.update', { webhookPort: taken })).webhookUrl).not.toBeNull();
+      await t.close();
+      await new Promise<void>((resolve) => holder.listen(taken, '127.0.0.1', () => resolve()));
+      t = await startTestHost({ dataDir });
+      expect(await t.call('settings.get', {})).toMatchObject({
+        webhookPort: taken,
+        webhookUrl: null,
+        webhookError: `port ${taken} on 127.0.0.1 is in use by another program`,
+      });
+      // Freed, the same port saved again starts the receiver.
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+      expect(await t.call('settings.update', { webhookPort: taken })).toMatchObject({
+        webhookUrl: expect.stringContaining(`127.0.0.1:${taken}`),
+        webhookError: null,
+      });
+    } finally {
+      if (holder.listening) holder.close();
+      await t?.close();
+      t = undefined;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('verifies sandbox deliveries, reconciles on them, and refuses replays', async () => {

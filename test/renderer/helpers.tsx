@@ -43,6 +43,7 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
     autoPresentDelayMs: 0,
     webhookSecret: null,
     webhookUrl: null,
+    webhookError: null,
     webhookPort: null,
     payplug: { apiBaseUrl: 'http://127.0.0.1:4010/payplug', secretKey: null, notificationUrl: null },
     plural: { apiBaseUrl: 'http://127.0.0.1:4010/plural', clientId: null, clientSecret: null, signatureKey: null },

@@ -186,4 +186,29 @@ describe('settings: forwarded webhooks', () => {
       ),
     ).toMatchObject({ path: 'webhookPort' });
   });
+
+  it('a receiver whose port was taken says so, and Save asks for the same port again', async () => {
+    const stuck = makeSettings({
+      webhookPort: 8123,
+      webhookError: 'port 8123 on 127.0.0.1 is in use by another program',
+    });
+    const base = {
+      mode: 'test' as const,
+      apiBaseUrl: stuck.apiBaseUrl,
+      embeddedSandbox: true,
+      autoPresentSeconds: '0',
+      secretKey: '',
+      publishableKey: '',
+    };
+    const keys = { secretKey: false, publishableKey: false };
+    expect(settingsChanges(stuck, { ...base, webhooksOn: true, webhookPort: '8123' }, keys)).toEqual({
+      webhookPort: 8123,
+    });
+    expect(settingsChanges(stuck, { ...base, webhooksOn: true, webhookPort: '' }, keys)).toEqual({ webhookPort: 0 });
+    const bridge = new FakeBridge(makeSnapshot({ settings: stuck }));
+    await renderApp(bridge, { screen: 'settings' });
+    expect(
+      await screen.findByText(/^Not receiving notifications: port 8123 on 127\.0\.0\.1 is in use by another program\./),
+    ).toBeTruthy();
+  });
 });

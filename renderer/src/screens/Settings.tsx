@@ -118,8 +118,8 @@ export function settingsChanges(
     if (!form.webhooksOn) {
       if (current.webhookPort !== null) update.webhookPort = null;
     } else if (text === '') {
-      // Any free port; a receiver already running keeps its port.
-      if (current.webhookPort === null) update.webhookPort = 0;
+      // Any free port; a receiver already running keeps its port (one that could not start tries again).
+      if (current.webhookPort === null || current.webhookError) update.webhookPort = 0;
     } else {
       const port = Number(text);
       if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -128,7 +128,8 @@ export function settingsChanges(
           path: 'webhookPort',
         };
       }
-      if (port !== current.webhookPort) update.webhookPort = port;
+      // The same port again is sent while the receiver is not listening: saving retries it.
+      if (port !== current.webhookPort || current.webhookError) update.webhookPort = port;
     }
   }
   return update;
@@ -513,6 +514,12 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
               />
             </Field>
             {settings.webhookUrl ? <p className="muted mono">Receiving at {settings.webhookUrl}</p> : null}
+            {settings.webhookError ? (
+              <p className="field__error">
+                Not receiving notifications: {settings.webhookError}. Choose another port, or free that one and save
+                again.
+              </p>
+            ) : null}
             <KeyField
               id="webhook-secret"
               label="Webhook signing secret"
