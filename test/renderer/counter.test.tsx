@@ -604,6 +604,37 @@ describe('the customer display', () => {
     expect(screen.getByText('Approved. Thank you!')).toBeTruthy();
   });
 
+  it('"Other" puts the cursor in the tip field: typed digits and Enter add that tip', async () => {
+    // Found by a tester: focus stayed on "Other", the next Tab reached "No tip", and Enter chose no tip.
+    const bridge = new FakeBridge();
+    bridge.on('display.snapshot', () =>
+      ok(
+        makeDisplay({
+          version: 3,
+          phase: 'tip',
+          paymentId: 'pay_k1',
+          currency: 'EUR',
+          amount: 2000,
+          preTipAmount: 2000,
+          tipOptions: [{ percent: 10, tip: 200, total: 2200 }],
+        }),
+      ),
+    );
+    bridge.on('customer.chooseTip', () => ok(makeDisplay({ version: 4 })));
+    const user = userEvent.setup();
+    render(<CustomerDisplayApp bridge={bridge} />);
+    await screen.findByRole('button', { name: /Other/ });
+    await user.tab();
+    await user.tab();
+    expect(document.activeElement?.textContent).toMatch(/^Other/);
+    await user.keyboard('{Enter}');
+    expect(document.activeElement?.id).toBe('display-custom-tip');
+    await user.keyboard('250{Enter}');
+    expect(bridge.inputs('customer.chooseTip')).toEqual([
+      { paymentId: 'pay_k1', tip: { kind: 'custom', amount: 250 } },
+    ]);
+  });
+
   it('shows the QR of a payment link, and a welcome when idle', async () => {
     const bridge = new FakeBridge();
     bridge.on('display.snapshot', () =>

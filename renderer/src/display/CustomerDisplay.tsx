@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type { BridgeConnectionState, CustomerDisplayView, PosBridge } from '../../../common/contract';
 import { qrSvg } from '../../../common/qr';
 import type { TipChoice } from '../../../common/tips';
@@ -46,6 +46,13 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
   const phaseKey = `${view?.paymentId ?? ''}:${view?.phase ?? ''}`;
   const custom = customState?.key === phaseKey ? customState.value : null;
   const setCustom = (value: number) => setCustomState({ key: phaseKey, value });
+  const customRef = useRef<HTMLInputElement>(null);
+  const customOpen = custom !== null;
+  // "Other" opens the field with the cursor in it: typed digits and Enter go to the tip, not to the
+  // "No tip" button that comes next in tab order (found by a tester using the keyboard only).
+  useEffect(() => {
+    if (customOpen) customRef.current?.focus();
+  }, [customOpen]);
   const error = errorState?.key === phaseKey ? errorState.text : null;
 
   const now = useNow(1_000);
@@ -124,6 +131,7 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
                 value={custom}
                 currency={view.currency}
                 onChange={setCustom}
+                inputRef={customRef}
                 hint={`Total ${m((view.amount ?? 0) + custom)}`}
               />
               <button type="submit" className="primary" disabled={busy}>
