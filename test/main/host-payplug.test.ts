@@ -342,24 +342,19 @@ describe('a till on PayPlug', () => {
 
   it('Transactions search finds a payment by description, email, card last four and order reference', async () => {
     const t = track(await payplugTill());
-    const vase = await t.call('payments.create', {
-      amount: 4500,
-      currency: 'EUR',
-      description: 'Blue vase',
-      receiptEmail: 'marie@example.fr',
-      orderReference: 'VASE-77',
-    });
-    await t.call('simulate.payLink', { paymentId: vase.id, cardNumber: '5500005555555559' });
-    await t.waitForPayment(vase.id, (p) => p.status === 'succeeded', 5_000);
-    const lamp = await t.call('payments.create', {
-      amount: 2500,
-      currency: 'EUR',
-      description: 'Red lamp',
-      receiptEmail: 'paul@example.fr',
-      orderReference: 'LAMP-12',
-    });
-    await t.call('simulate.payLink', { paymentId: lamp.id, cardNumber: '4242424242424242' });
-    await t.waitForPayment(lamp.id, (p) => p.status === 'succeeded', 5_000);
+    const paidByLink = async (fields: Record<string, unknown>, cardNumber: string) => {
+      const created = await t.call('payments.create', { currency: 'EUR', ...fields });
+      await t.call('simulate.payLink', { paymentId: created.id, cardNumber });
+      return t.waitForPayment(created.id, (p) => p.status === 'succeeded', 5_000);
+    };
+    const vase = await paidByLink(
+      { amount: 4500, description: 'Blue vase', receiptEmail: 'marie@example.fr', orderReference: 'VASE-77' },
+      '5500005555555559',
+    );
+    await paidByLink(
+      { amount: 2500, description: 'Red lamp', receiptEmail: 'paul@example.fr', orderReference: 'LAMP-12' },
+      '4242424242424242',
+    );
 
     for (const search of ['Blue', 'blue vase', 'marie@example.fr', '5559', 'VASE-77', 'vase-7']) {
       const found = await t.call('transactions.list', { search });
