@@ -997,6 +997,20 @@ export class Journal {
       .all<PaymentRecord>(fromIso, toIso, mode);
   }
 
+  /**
+   * The refunds recorded in [from, to) of payments of one mode, oldest first, whatever day their
+   * payment is from: each change of a payment's refunded total, at the time it was written (a
+   * trigger makes them, see migration 010).
+   */
+  refundsBetween(mode: Mode, fromIso: string, toIso: string): RefundEntryRecord[] {
+    return this.db
+      .prepare(
+        `SELECT e.payment_id AS paymentId, e.amount, e.at FROM refund_entries e JOIN payments p ON p.id = e.payment_id
+         WHERE e.at >= ? AND e.at < ? AND p.mode = ? ORDER BY e.at, e.id`,
+      )
+      .all<RefundEntryRecord>(fromIso, toIso, mode);
+  }
+
   addReceipt(receipt: Omit<ReceiptRecord, 'id' | 'createdAt' | 'updatedAt'>): ReceiptRecord {
     const now = this.nowIso();
     const id = Number(
@@ -1138,6 +1152,14 @@ type RawReader = Omit<HostedReaderRecord, 'standalone'> & { standalone: number }
 
 function toReader(row: RawReader): HostedReaderRecord {
   return { ...row, standalone: row.standalone === 1 };
+}
+
+/** A change of a payment's refunded total (negative if the gateway took back part of a refund). */
+export interface RefundEntryRecord {
+  paymentId: string;
+  amount: number;
+  /** ISO instant it was written. */
+  at: string;
 }
 
 export type ReceiptChannel = 'print' | 'email';

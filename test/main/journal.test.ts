@@ -101,6 +101,32 @@ describe('journal', () => {
     expect(stored().status).toBe('failed');
   });
 
+  it('dates every change of a payment’s refunded total, whoever made it, and none that is rolled back', () => {
+    const clock = new FakeClock(Date.parse('2026-03-01T10:00:00.000Z'));
+    const journal = new Journal(openDatabase(':memory:'), clock);
+    journal.insertPayment(paymentFixture(), 'created');
+    journal.updatePayment('pay_test00000001', { status: 'succeeded', amountCaptured: 1250 });
+    clock.advance(60_000);
+    journal.updatePayment('pay_test00000001', { status: 'partially_refunded', amountRefunded: 500 }, 'refunded');
+    // A sync that repeats the same total records nothing more.
+    journal.updatePayment('pay_test00000001', { amountRefunded: 500 });
+    expect(() =>
+      journal.atomically(() => {
+        journal.updatePayment('pay_test00000001', { amountRefunded: 900 });
+        throw new Error('the gateway call failed');
+      }),
+    ).toThrow('the gateway call failed');
+    clock.advance(24 * 3_600_000);
+    journal.updatePayment('pay_test00000001', { status: 'refunded', amountRefunded: 1250 }, 'refunded');
+    expect(journal.refundsBetween('test', '2026-03-01T00:00:00.000Z', '2026-03-03T00:00:00.000Z')).toEqual([
+      { paymentId: 'pay_test00000001', amount: 500, at: '2026-03-01T10:01:00.000Z' },
+      { paymentId: 'pay_test00000001', amount: 750, at: '2026-03-02T10:01:00.000Z' },
+    ]);
+    // Per day, and per mode: a live report never sees a test refund.
+    expect(journal.refundsBetween('test', '2026-03-02T00:00:00.000Z', '2026-03-03T00:00:00.000Z')).toHaveLength(1);
+    expect(journal.refundsBetween('live', '2026-03-01T00:00:00.000Z', '2026-03-03T00:00:00.000Z')).toEqual([]);
+  });
+
   it('refuses a second payment with the same idempotency key or the same order attempt', () => {
     const journal = new Journal(openDatabase(':memory:'), new FakeClock());
     journal.insertPayment(paymentFixture(), 'created');

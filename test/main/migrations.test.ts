@@ -312,6 +312,55 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(fresh.prepare('SELECT id, mode FROM payments').all()).toEqual([{ id: 'pay_a', mode: 'test' }]);
   });
 
+  it('010 refund entries: old refunds dated by their operations, the rest by the last refund event', () => {
+    const db = databaseAt(9);
+    insertV1Payment(db, 'pay_ops', {
+      status: 'partially_refunded',
+      amount_refunded: 700,
+      updated_at: '2026-03-03T09:00:00.000Z',
+    });
+    const op = (key: string, params: unknown, state: string, at: string) =>
+      db
+        .prepare(
+          `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, created_at, updated_at)
+           VALUES ('pay_ops', 'plutopay', 'refund', ?, ?, ?, 1, ?, ?)`,
+        )
+        .run(key, JSON.stringify(params), state, at, at);
+    op('refund-1', { amount: 200 }, 'done', '2026-03-02T10:00:00.000Z');
+    op('refund-2', { amount: 900 }, 'failed', '2026-03-02T11:00:00.000Z');
+    op('refund-3', { amount: 300 }, 'done', '2026-03-02T12:00:00.000Z');
+    // 200 more the gateway refunded on its own, seen at the last refund event.
+    db.prepare('INSERT INTO payment_events (payment_id, at, event, detail) VALUES (?, ?, ?, ?)').run(
+      'pay_ops',
+      '2026-03-02T15:00:00.000Z',
+      'partially_refunded',
+      null,
+    );
+    insertV1Payment(db, 'pay_dashboard', {
+      status: 'refunded',
+      amount_refunded: 1250,
+      updated_at: '2026-03-04T08:00:00.000Z',
+    });
+    insertV1Payment(db, 'pay_none');
+    upgrade(db, 10);
+    expect(db.prepare('SELECT payment_id AS paymentId, amount, at FROM refund_entries ORDER BY id').all()).toEqual([
+      { paymentId: 'pay_ops', amount: 200, at: '2026-03-02T10:00:00.000Z' },
+      { paymentId: 'pay_ops', amount: 300, at: '2026-03-02T12:00:00.000Z' },
+      { paymentId: 'pay_ops', amount: 200, at: '2026-03-02T15:00:00.000Z' },
+      { paymentId: 'pay_dashboard', amount: 1250, at: '2026-03-04T08:00:00.000Z' },
+    ]);
+    // From now on the journal's own writes date each refund.
+    const clock = new FakeClock(Date.parse('2026-03-05T10:00:00.000Z'));
+    const journal = new Journal(db, clock);
+    journal.updatePayment('pay_none', { amountRefunded: 250, status: 'partially_refunded' });
+    expect(journal.refundsBetween('test', '2026-03-02T12:00:00.000Z', '2026-03-06T00:00:00.000Z')).toEqual([
+      { paymentId: 'pay_ops', amount: 300, at: '2026-03-02T12:00:00.000Z' },
+      { paymentId: 'pay_ops', amount: 200, at: '2026-03-02T15:00:00.000Z' },
+      { paymentId: 'pay_dashboard', amount: 1250, at: '2026-03-04T08:00:00.000Z' },
+      { paymentId: 'pay_none', amount: 250, at: '2026-03-05T10:00:00.000Z' },
+    ]);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -340,6 +389,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'request-ids',
       'plan-orders',
       'payment-modes',
+      'refund-entries',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

@@ -8,6 +8,7 @@ import { migration as counterDay } from './006-counter-day';
 import { migration as requestIds } from './007-request-ids';
 import { migration as planOrders } from './008-plan-orders';
 import { migration as paymentModes } from './009-payment-modes';
+import { migration as refundEntries } from './010-refund-entries';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -20,6 +21,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   requestIds,
   planOrders,
   paymentModes,
+  refundEntries,
 ];
 
 export type { Migration };
