@@ -20,6 +20,7 @@ import {
   closeDay,
   paymentsCsv,
   reconcile,
+  refundsOf,
   reportEscPos,
   reportText,
   windowBetween,
@@ -31,6 +32,7 @@ import {
   type JournalRow,
   type ReconcileResult,
   type ReportPayment,
+  type ReportRefund,
   type TerminalTotals,
   type ZReport,
 } from '../reports';
@@ -124,6 +126,24 @@ export class CounterReports {
     return [...rows, ...attention].map((record) => this.reportPayment(record));
   }
 
+  /** The refunds made in the period, of the report's mode, whatever day their payment is from. */
+  private refunds(window: DayWindow): ReportRefund[] {
+    const payments = new Map<string, PaymentRecord | undefined>();
+    return this.journal.refundsBetween(this.mode(), window.start, window.end).map((entry) => {
+      if (!payments.has(entry.paymentId)) payments.set(entry.paymentId, this.journal.getPayment(entry.paymentId));
+      const payment = payments.get(entry.paymentId)!;
+      return {
+        paymentId: entry.paymentId,
+        orderReference: payment.orderReference,
+        at: entry.at,
+        amount: entry.amount,
+        currency: payment.currency,
+        cardBrand: payment.cardBrand,
+        readerLabel: payment.readerId ? this.deps.readerLabel(payment.readerId) : null,
+      };
+    });
+  }
+
   private reportPayment(record: PaymentRecord): ReportPayment {
     // An authorisation past its expiry holds nothing left to capture (PayPlug keeps such a payment
     // authorised and refuses the capture): it is not money pending capture.
@@ -159,6 +179,7 @@ export class CounterReports {
     if (closed) return this.zView(closed);
     const report = xReport({
       payments: this.payments(window),
+      refunds: this.refunds(window),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
@@ -216,6 +237,7 @@ export class CounterReports {
     const previous = lastRecord ? (JSON.parse(lastRecord.report) as ZReport) : null;
     const result = closeDay({
       payments: this.payments(window),
+      refunds: this.refunds(window),
       window,
       closedAt: new Date(now).toISOString(),
       closedBy: input.closedBy,
@@ -331,6 +353,7 @@ export class CounterReports {
     const window = this.window(date);
     return xReport({
       payments: this.payments(window),
+      refunds: this.refunds(window),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
@@ -352,7 +375,8 @@ export class CounterReports {
     const name = report.kind === 'Z' ? `z-${String((report as ZReport).number).padStart(4, '0')}` : 'x';
     return {
       filename: `${name}-${window.date}${report.testMode ? '-test' : ''}.csv`,
-      content: paymentsCsv(rows, window),
+      // A Z stored before refunds were dated counted its rows' refunded amounts (refundsOf()).
+      content: paymentsCsv(rows, refundsOf({ ...report, payments: rows }), window),
     };
   }
 

@@ -1,6 +1,8 @@
 /**
  * The day's payments as CSV (RFC 4180): a header, one row per payment in the window (oldest
- * first), then one totals row per currency. CRLF line ends (the last line too); a field with a
+ * first), one row per refund made in the window of a payment from an earlier period, then one
+ * totals row per currency. A payment's row shows what was refunded of it within the period, so
+ * the rows' refunded and net columns add up to the totals. CRLF line ends (the last line too); a field with a
  * comma, a double quote, CR or LF is quoted, quotes doubled. Amounts are plain decimals in major
  * units with the currency's decimals ("12.50", JPY "1250", KWD "1.250"): machine-readable, not
  * localised. Text fields that a spreadsheet would run as a formula (starting with = + - @, tab
@@ -10,7 +12,7 @@ import { currencyExponent } from '../../common/money';
 import { formatLocalDateTime } from '../../common/timezone';
 import { inWindow } from './day';
 import { totalsByCurrency } from './report';
-import type { DayWindow, ReportPayment } from './types';
+import type { DayWindow, ReportPayment, ReportRefund } from './types';
 
 export const CSV_COLUMNS = [
   'row_type',
@@ -57,13 +59,22 @@ export function decimalAmount(minor: number, currency: string): string {
   return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }
 
-export function paymentsCsv(payments: readonly ReportPayment[], window: DayWindow): string {
+export function paymentsCsv(
+  payments: readonly ReportPayment[],
+  refunds: readonly ReportRefund[],
+  window: DayWindow,
+): string {
   const day = payments
     .filter((payment) => inWindow(payment.createdAt, window))
     .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const periodRefunds = refunds.filter((refund) => inWindow(refund.at, window));
+  const refundedInPeriod = new Map<string, number>();
+  for (const refund of periodRefunds)
+    refundedInPeriod.set(refund.paymentId, (refundedInPeriod.get(refund.paymentId) ?? 0) + refund.amount);
   const rows: string[][] = [[...CSV_COLUMNS]];
   for (const p of day) {
     const money = (minor: number): string => decimalAmount(minor, p.currency);
+    const refunded = refundedInPeriod.get(p.id) ?? 0;
     rows.push([
       'payment',
       formatLocalDateTime(Date.parse(p.createdAt), window.timeZone, true),
@@ -75,8 +86,8 @@ export function paymentsCsv(payments: readonly ReportPayment[], window: DayWindo
       money(p.tip),
       money(p.captured),
       money(p.status === 'requires_capture' ? p.capturable : 0),
-      money(p.refunded),
-      money(p.captured - p.refunded),
+      money(refunded),
+      money(p.captured - refunded),
       csvText(p.cardBrand),
       csvText(p.readerLabel),
       csvText(p.gateway),
@@ -84,7 +95,31 @@ export function paymentsCsv(payments: readonly ReportPayment[], window: DayWindo
       p.attention ? 'yes' : 'no',
     ]);
   }
-  for (const t of totalsByCurrency(day)) {
+  const inDay = new Set(day.map((p) => p.id));
+  for (const r of periodRefunds) {
+    if (inDay.has(r.paymentId)) continue;
+    const money = (minor: number): string => decimalAmount(minor, r.currency);
+    rows.push([
+      'refund',
+      formatLocalDateTime(Date.parse(r.at), window.timeZone, true),
+      csvText(r.paymentId),
+      csvText(r.orderReference),
+      '',
+      r.currency.toUpperCase(),
+      '',
+      '',
+      '',
+      '',
+      money(r.amount),
+      money(-r.amount),
+      csvText(r.cardBrand),
+      csvText(r.readerLabel),
+      '',
+      '',
+      '',
+    ]);
+  }
+  for (const t of totalsByCurrency(day, periodRefunds)) {
     const money = (minor: number): string => decimalAmount(minor, t.currency);
     rows.push([
       'total',

@@ -7,6 +7,7 @@ export {
   OPEN_STATUSES,
   canonicalJson,
   closeDay,
+  refundsOf,
   totalsByCurrency,
   verifyZReport,
   xReport,
@@ -33,6 +34,7 @@ export type {
   DayWindow,
   GroupTotals,
   ReportPayment,
+  ReportRefund,
   ReportTotals,
   ZReport,
 } from './types';

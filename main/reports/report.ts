@@ -14,6 +14,7 @@ import type {
   DayWindow,
   GroupTotals,
   ReportPayment,
+  ReportRefund,
   ReportTotals,
   ZReport,
 } from './types';
@@ -87,37 +88,72 @@ function add(totals: MutableTotals, payment: ReportPayment): void {
   if (OPEN_STATUSES.has(payment.status)) totals.openCount++;
   if (payment.status === 'requires_capture') totals.pendingCapture += payment.capturable;
   totals.captured += payment.captured;
-  totals.refunded += payment.refunded;
   totals.net = totals.captured - totals.refunded;
 }
 
-/** Totals per currency, sorted by currency code. */
-export function totalsByCurrency(payments: readonly ReportPayment[]): ReportTotals[] {
+function addRefund(totals: MutableTotals, refund: ReportRefund): void {
+  totals.refunded += refund.amount;
+  totals.net = totals.captured - totals.refunded;
+}
+
+/**
+ * Totals per currency, sorted by currency code: the period's payments, and the refunds made in
+ * the period (of those payments or of earlier ones).
+ */
+export function totalsByCurrency(payments: readonly ReportPayment[], refunds: readonly ReportRefund[]): ReportTotals[] {
   const map = new Map<string, MutableTotals>();
-  for (const payment of payments) {
-    const currency = payment.currency.toUpperCase();
+  const of = (code: string) => {
+    const currency = code.toUpperCase();
     let totals = map.get(currency);
     if (!totals) map.set(currency, (totals = emptyTotals(currency)));
-    add(totals, payment);
-  }
+    return totals;
+  };
+  for (const payment of payments) add(of(payment.currency), payment);
+  for (const refund of refunds) addRefund(of(refund.currency), refund);
   return [...map.values()].sort((a, b) => compare(a.currency, b.currency));
+}
+
+/**
+ * A report's refunds. A Z closed before refunds were dated has none of its own: it counted each
+ * payment's refunded amount as it was at the close, so that is what it is read back as.
+ */
+export function refundsOf(report: DayReport & { payments?: readonly ReportPayment[] }): readonly ReportRefund[] {
+  if (report.refunds) return report.refunds;
+  return (report.payments ?? [])
+    .filter((payment) => payment.refunded !== 0)
+    .map((payment) => ({
+      paymentId: payment.id,
+      orderReference: payment.orderReference,
+      at: payment.createdAt,
+      amount: payment.refunded,
+      currency: payment.currency,
+      cardBrand: payment.cardBrand,
+      readerLabel: payment.readerLabel,
+    }));
 }
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function groupTotals(payments: readonly ReportPayment[], keyOf: (p: ReportPayment) => string | null): GroupTotals[] {
-  const groups = new Map<string, ReportPayment[]>();
-  for (const payment of payments) {
-    const key = keyOf(payment)?.trim() || NO_KEY;
-    const list = groups.get(key);
-    if (list) list.push(payment);
-    else groups.set(key, [payment]);
-  }
+function groupTotals(
+  payments: readonly ReportPayment[],
+  refunds: readonly ReportRefund[],
+  keyOf: (p: { readerLabel: string | null; cardBrand: string | null }) => string | null,
+): GroupTotals[] {
+  const groups = new Map<string, { payments: ReportPayment[]; refunds: ReportRefund[] }>();
+  const group = (item: { readerLabel: string | null; cardBrand: string | null }) => {
+    const key = keyOf(item)?.trim() || NO_KEY;
+    let found = groups.get(key);
+    if (!found) groups.set(key, (found = { payments: [], refunds: [] }));
+    return found;
+  };
+  for (const payment of payments) group(payment).payments.push(payment);
+  for (const refund of refunds) group(refund).refunds.push(refund);
   const out: GroupTotals[] = [];
   for (const key of [...groups.keys()].sort(compare)) {
-    for (const totals of totalsByCurrency(groups.get(key)!)) out.push({ key, ...totals });
+    const { payments: inGroup, refunds: refundsInGroup } = groups.get(key)!;
+    for (const totals of totalsByCurrency(inGroup, refundsInGroup)) out.push({ key, ...totals });
   }
   return out;
 }
@@ -132,12 +168,26 @@ function checkPayment(payment: ReportPayment): void {
   }
 }
 
+function checkRefund(refund: ReportRefund): void {
+  if (!Number.isSafeInteger(refund.amount)) {
+    throw new RangeError(`refund of ${refund.paymentId}: the amount must be whole minor units`);
+  }
+  if (Number.isNaN(Date.parse(refund.at))) {
+    throw new RangeError(`refund of ${refund.paymentId}: "${refund.at}" is not a date`);
+  }
+}
+
 export interface DayReportInput {
   /**
    * The day's payments, and any older payment still needing attention (it is listed, and blocks
    * the Z, but does not count in the totals). Payments outside the window are otherwise ignored.
    */
   readonly payments: readonly ReportPayment[];
+  /**
+   * Refunds made in the period, of any payment (a refund of an earlier day's sale counts on the
+   * day it was made). Refunds outside the window are ignored.
+   */
+  readonly refunds: readonly ReportRefund[];
   readonly window: DayWindow;
   /** ISO instant. */
   readonly generatedAt: string;
@@ -150,7 +200,11 @@ function byTimeThenId(a: { createdAt: string; id: string }, b: { createdAt: stri
 
 function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
   for (const payment of input.payments) checkPayment(payment);
+  for (const refund of input.refunds) checkRefund(refund);
   const day = input.payments.filter((payment) => inWindow(payment.createdAt, input.window));
+  const refunds = input.refunds
+    .filter((refund) => inWindow(refund.at, input.window))
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const attention: AttentionItem[] = input.payments
     .filter((payment) => payment.attention)
     .sort(byTimeThenId)
@@ -170,10 +224,11 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
     generatedAt: input.generatedAt,
     testMode: input.testMode,
     paymentCount: day.length,
-    totals: totalsByCurrency(day),
-    byReader: groupTotals(day, (payment) => payment.readerLabel),
-    byCardBrand: groupTotals(day, (payment) => payment.cardBrand?.toLowerCase() ?? null),
+    totals: totalsByCurrency(day, refunds),
+    byReader: groupTotals(day, refunds, (item) => item.readerLabel),
+    byCardBrand: groupTotals(day, refunds, (item) => item.cardBrand?.toLowerCase() ?? null),
     attention,
+    refunds,
   };
 }
 

@@ -33,6 +33,24 @@ export interface ReportPayment {
   readonly attentionReason?: string | null;
 }
 
+/**
+ * A refund as the reports count it: on the day it was made, whatever day its payment is from (a
+ * sale refunded after its day was closed counts in the day of the refund).
+ */
+export interface ReportRefund {
+  readonly paymentId: string;
+  readonly orderReference: string;
+  /** ISO-8601 instant the refund was recorded; decides which day it counts in. */
+  readonly at: string;
+  /** Minor units; negative when the gateway later took back part of a refund. */
+  readonly amount: number;
+  /** ISO 4217 alphabetic. */
+  readonly currency: string;
+  /** Its payment's, for the breakdowns. */
+  readonly cardBrand: string | null;
+  readonly readerLabel: string | null;
+}
+
 /** A local calendar day in the shop's zone, as the instants it spans. */
 export interface DayWindow {
   /** "YYYY-MM-DD", local. */
@@ -69,11 +87,11 @@ export interface ReportTotals {
   readonly captured: number;
   /** Sum of `capturable` of requires_capture payments: authorised, still to capture or release. */
   readonly pendingCapture: number;
-  /** Sum of `refunded`. */
+  /** Sum of the refunds made in the period, of this period's payments or of earlier ones. */
   readonly refunded: number;
   /** Sum of `tip` of the approved payments. */
   readonly tips: number;
-  /** captured − refunded: what the day brings in. */
+  /** captured − refunded: what the day brings in (negative on a day of refunds only). */
   readonly net: number;
 }
 
@@ -110,6 +128,11 @@ export interface DayReport {
   readonly byCardBrand: readonly GroupTotals[];
   /** Every open attention item given, oldest first, whatever its day. */
   readonly attention: readonly AttentionItem[];
+  /**
+   * The refunds made in the period, oldest first (what `refunded` adds up). Absent from a Z closed
+   * before refunds were dated: its refunds are its payments' refunded amounts (refundsOf()).
+   */
+  readonly refunds?: readonly ReportRefund[];
 }
 
 /** Who closed the day despite open attention items, and why. Recorded in the Z for ever. */

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, csvField, csvRows, csvText, dayWindow, decimalAmount, paymentsCsv } from '../../main/reports';
 import { expectGolden } from './golden';
-import { DATE, TZ, dayPayments, payment } from './report-fixtures';
+import { DATE, TZ, dayPayments, payment, refund, sameDayRefunds } from './report-fixtures';
 
 /** A strict RFC 4180 reader, to check the writer against (not used by the app). */
 function parseCsv(text: string): string[][] {
@@ -100,7 +100,7 @@ describe('day CSV export', () => {
   const window = dayWindow(DATE, TZ);
 
   it('has a header, one row per payment of the day and a totals row per currency', () => {
-    const csv = paymentsCsv(dayPayments(), window);
+    const csv = paymentsCsv(dayPayments(), sameDayRefunds(dayPayments()), window);
     const rows = parseCsv(csv);
     expect(rows[0]).toEqual([...CSV_COLUMNS]);
     const payments = rows.filter((row) => row[0] === 'payment');
@@ -117,9 +117,32 @@ describe('day CSV export', () => {
     expectGolden('reports/day.csv', csv);
   });
 
+  it('lists the period’s refunds of earlier sales as rows of their own, and the columns add up to the totals', () => {
+    const sale = payment({ id: 'pay_sale', createdAt: '2026-03-29T09:00:00.000Z', amount: 3000, captured: 3000 });
+    const earlier = payment({ id: 'pay_earlier', orderReference: 'ORD-OLD', createdAt: '2026-03-20T09:00:00.000Z' });
+    const csv = paymentsCsv(
+      [sale, earlier],
+      [
+        refund(sale, 500, '2026-03-29T10:00:00.000Z'),
+        refund(sale, 700, '2026-03-30T10:00:00.000Z'), // the next day's
+        refund(earlier, 250, '2026-03-29T11:00:00.000Z'),
+      ],
+      window,
+    );
+    const rows = parseCsv(csv);
+    const pick = (row: string[]) => [row[0], row[2], row[3], row[10], row[11]];
+    expect(rows.slice(1).map(pick)).toEqual([
+      ['payment', 'pay_sale', sale.orderReference, '5.00', '25.00'],
+      ['refund', 'pay_earlier', 'ORD-OLD', '2.50', '-2.50'],
+      ['total', '', '', '7.50', '22.50'],
+    ]);
+    expect(rows[2]![1]).toBe('2026-03-29 13:00:00 +02:00');
+  });
+
   it('escapes hostile text fields', () => {
     const csv = paymentsCsv(
       [payment({ orderReference: '=cmd|" /C calc"!A0', readerLabel: 'Till, "north"\nside' })],
+      [],
       window,
     );
     const row = parseCsv(csv)[1]!;

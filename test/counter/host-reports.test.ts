@@ -154,6 +154,23 @@ describe('reports through the host', () => {
         'refunded',
       ),
     ).toBe('0.00');
+
+    // It counts on the day it was made: the next business day's X, which has no sale of its own.
+    const next = await t.call('reports.x', {});
+    expect(next.date > z.date).toBe(true);
+    expect(next).toMatchObject({ kind: 'X', paymentCount: 0 });
+    expect(next.totals).toEqual([
+      expect.objectContaining({ currency: 'EUR', payments: 0, captured: 0, refunded: 500, net: -500 }),
+    ]);
+    const nextLines = (await t.call('reports.csv', {})).content.split('\r\n');
+    const refundRow = nextLines.find((line) => line.startsWith('refund,'))!;
+    expect([cell(refundRow, 'payment_id'), cell(refundRow, 'refunded'), cell(refundRow, 'net')]).toEqual([
+      early.id,
+      '5.00',
+      '-5.00',
+    ]);
+    // The Z is what it was.
+    expect((await t.call('reports.get', { number: 1 })).totals[0]).toMatchObject({ refunded: 0, net: 4250 });
   });
 
   it('two closes at once close the day once; the other, and any close later that evening, is a conflict', async () => {

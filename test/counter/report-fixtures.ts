@@ -1,5 +1,5 @@
 /** A day at the counter (Paris, 2026-03-29: the 23-hour day), for the report tests and goldens. */
-import type { ReportPayment } from '../../main/reports';
+import type { ReportPayment, ReportRefund } from '../../main/reports';
 
 export const TZ = 'Europe/Paris';
 export const DATE = '2026-03-29';
@@ -26,6 +26,24 @@ export function payment(overrides: Partial<ReportPayment>): ReportPayment {
     attention: false,
     ...overrides,
   };
+}
+
+/** A refund of `of`, made at `at` (by default when the payment was made). */
+export function refund(of: ReportPayment, amount: number, at = of.createdAt): ReportRefund {
+  return {
+    paymentId: of.id,
+    orderReference: of.orderReference,
+    at,
+    amount,
+    currency: of.currency,
+    cardBrand: of.cardBrand,
+    readerLabel: of.readerLabel,
+  };
+}
+
+/** Each payment's refunded amount as one refund made in its own day: the fixtures' refunds. */
+export function sameDayRefunds(payments: readonly ReportPayment[]): ReportRefund[] {
+  return payments.filter((p) => p.refunded !== 0).map((p) => refund(p, p.refunded));
 }
 
 /** Deterministic ids: call before building a fixture list. */

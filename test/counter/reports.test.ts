@@ -7,6 +7,7 @@ import {
   dayWindow,
   dayWindowAt,
   inWindow,
+  refundsOf as readRefunds,
   reportEscPos,
   reportHtml,
   reportText,
@@ -15,7 +16,7 @@ import {
 } from '../../main/reports';
 import { RECEIPT_WIDTHS } from '../../main/receipts';
 import { expectGolden, hexDump } from './golden';
-import { DATE, TZ, dayPayments, payment, resetIds } from './report-fixtures';
+import { DATE, TZ, dayPayments, payment, refund, sameDayRefunds, resetIds } from './report-fixtures';
 
 const WINDOW = dayWindow(DATE, TZ);
 const CLOSED_AT = '2026-03-29T22:05:00.000Z';
@@ -76,7 +77,13 @@ describe('day window', () => {
 });
 
 describe('X report', () => {
-  const report = xReport({ payments: dayPayments(), window: WINDOW, generatedAt: CLOSED_AT, testMode: false });
+  const report = xReport({
+    payments: dayPayments(),
+    refunds: sameDayRefunds(dayPayments()),
+    window: WINDOW,
+    generatedAt: CLOSED_AT,
+    testMode: false,
+  });
 
   it('counts only the window and totals per currency', () => {
     expect(report.kind).toBe('X');
@@ -136,6 +143,74 @@ describe('X report', () => {
     }
   });
 
+  it('counts a refund on the day it is made, whatever day its payment is from', () => {
+    const yesterday = payment({
+      id: 'pay_yesterday',
+      createdAt: '2026-03-28T12:00:00.000Z',
+      readerLabel: 'Counter 9',
+      refunded: 400,
+    });
+    const today = dayPayments();
+    const refundedTomorrow = today[1]!;
+    const withRefunds = xReport({
+      payments: today,
+      refunds: [
+        ...sameDayRefunds(today),
+        refund(yesterday, 400, '2026-03-29T08:00:00.000Z'), // yesterday's sale, refunded today
+        refund(refundedTomorrow, 300, '2026-03-30T08:00:00.000Z'), // today's sale, refunded tomorrow
+        refund(
+          payment({ id: 'pay_usd', currency: 'USD', createdAt: '2026-03-01T12:00:00.000Z' }),
+          999,
+          '2026-03-29T09:00:00.000Z',
+        ),
+      ],
+      window: WINDOW,
+      generatedAt: CLOSED_AT,
+      testMode: false,
+    });
+    const eur = withRefunds.totals.find((t) => t.currency === 'EUR')!;
+    const before = report.totals.find((t) => t.currency === 'EUR')!;
+    // Yesterday's sale is not one of today's payments; only its refund is today's.
+    expect(withRefunds.paymentCount).toBe(report.paymentCount);
+    expect(eur).toEqual({ ...before, refunded: before.refunded + 400, net: before.net - 400 });
+    // A currency with refunds only: no payment, money out.
+    expect(withRefunds.totals.find((t) => t.currency === 'USD')).toMatchObject({
+      payments: 0,
+      approvedCount: 0,
+      captured: 0,
+      refunded: 999,
+      net: -999,
+    });
+    // The period's refunds, oldest first; tomorrow's is not among them.
+    const listed = withRefunds.refunds!;
+    expect(listed.map((r) => r.at)).toEqual(listed.map((r) => r.at).sort());
+    expect(listed.map((r) => `${r.paymentId} ${r.amount}`).sort()).toEqual(
+      [...sameDayRefunds(today).map((r) => `${r.paymentId} ${r.amount}`), 'pay_usd 999', 'pay_yesterday 400'].sort(),
+    );
+    // The refund is under its payment's reader, and the breakdowns still add up.
+    expect(withRefunds.byReader.find((g) => g.key === 'Counter 9')).toMatchObject({
+      payments: 0,
+      refunded: 400,
+      net: -400,
+    });
+    for (const groups of [withRefunds.byReader, withRefunds.byCardBrand]) {
+      for (const totals of withRefunds.totals) {
+        const inCurrency = groups.filter((g) => g.currency === totals.currency);
+        expect(inCurrency.reduce((acc, g) => acc + g.refunded, 0)).toBe(totals.refunded);
+        expect(inCurrency.reduce((acc, g) => acc + g.net, 0)).toBe(totals.net);
+      }
+    }
+  });
+
+  it('refuses a refund that is not whole minor units or has no date', () => {
+    const sale = payment({});
+    for (const bad of [refund(sale, 1.5), refund(sale, 100, 'yesterday')]) {
+      expect(() =>
+        xReport({ payments: [sale], refunds: [bad], window: WINDOW, generatedAt: CLOSED_AT, testMode: false }),
+      ).toThrow(RangeError);
+    }
+  });
+
   it('lists open attention items, earlier days included', () => {
     const older = payment({
       id: 'pay_old',
@@ -148,6 +223,7 @@ describe('X report', () => {
     });
     const withOlder = xReport({
       payments: [...dayPayments(), older],
+      refunds: sameDayRefunds(dayPayments()),
       window: WINDOW,
       generatedAt: CLOSED_AT,
       testMode: false,
@@ -162,7 +238,13 @@ describe('X report', () => {
 
   it('refuses amounts that are not whole minor units', () => {
     expect(() =>
-      xReport({ payments: [payment({ amount: 12.5 })], window: WINDOW, generatedAt: CLOSED_AT, testMode: false }),
+      xReport({
+        payments: [payment({ amount: 12.5 })],
+        refunds: [],
+        window: WINDOW,
+        generatedAt: CLOSED_AT,
+        testMode: false,
+      }),
     ).toThrow(RangeError);
   });
 });
@@ -171,6 +253,7 @@ describe('Z report', () => {
   const settled = (): ReportPayment[] => dayPayments().map((p) => ({ ...p, attention: false }));
   const base = (overrides: Partial<CloseDayInput> = {}): CloseDayInput => ({
     payments: settled(),
+    refunds: sameDayRefunds(settled()),
     window: WINDOW,
     closedAt: CLOSED_AT,
     closedBy: 'Camille',
@@ -289,6 +372,23 @@ describe('Z report', () => {
     expect(verifyZReport(edited)).toBe(false);
   });
 
+  it('keeps the day’s refunds under the digest; a Z closed before refunds were dated reads its rows’ refunds', () => {
+    const z = close();
+    expect(z.refunds).toEqual(sameDayRefunds(settled()));
+    expect(readRefunds(z)).toEqual(z.refunds);
+    const edited = JSON.parse(JSON.stringify(z)) as { refunds: Array<{ amount: number }> } & ZReport;
+    edited.refunds[0]!.amount += 100;
+    expect(verifyZReport(edited)).toBe(false);
+    // An older Z has no refunds of its own: what it counted was each row's refunded amount.
+    const { refunds: _dropped, ...older } = z;
+    void _dropped;
+    expect(readRefunds(older).map((r) => [r.paymentId, r.amount, r.at])).toEqual(
+      settled()
+        .filter((p) => inWindow(p.createdAt, WINDOW) && p.refunded !== 0)
+        .map((p) => [p.id, p.refunded, p.createdAt]),
+    );
+  });
+
   it('refuses a day already closed, a day before the last Z, and a Z of the other mode', () => {
     const z = close();
     expect(closeDay(base({ previous: z }))).toMatchObject({ ok: false, code: 'already_closed' });
@@ -316,10 +416,17 @@ describe('Z report', () => {
 
 describe('printed reports', () => {
   resetIds();
-  const x = xReport({ payments: dayPayments(), window: WINDOW, generatedAt: CLOSED_AT, testMode: false });
+  const x = xReport({
+    payments: dayPayments(),
+    refunds: sameDayRefunds(dayPayments()),
+    window: WINDOW,
+    generatedAt: CLOSED_AT,
+    testMode: false,
+  });
   const z = (() => {
     const result = closeDay({
       payments: dayPayments(),
+      refunds: sameDayRefunds(dayPayments()),
       window: WINDOW,
       closedAt: CLOSED_AT,
       closedBy: 'Camille',
