@@ -12,7 +12,7 @@ import { GatewayError, GatewayUnreachable } from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
 import { errorText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
-import { ADVICE_QUEUED_REFUSED, type PaymentSync } from './sync';
+import { ADVICE_QUEUED_REFUSED, onlyCashierClears, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 
 const ADVICE_UNKNOWN_CREATE =
@@ -226,11 +226,17 @@ export class Recovery {
         const asked =
           typeof op.params.amount === 'number' ? ` of ${formatAmount(op.params.amount, current.currency)}` : '';
         const share = typeof op.params.merchantId === 'string' ? ` (${op.params.merchantId}'s share)` : '';
+        const reason = `The queued ${QUEUED_NAMES[op.kind] ?? op.kind}${asked}${share} was refused when it was sent: ${error.message}`;
+        // An item already open keeps what it said: two refused refunds are both named (found by a
+        // tester: the second replaced the first, whose money then showed as paid back).
+        const open = current.attentionSince !== null;
+        const earlier = open ? current.attentionReason : null;
         const updated = journal.updatePayment(
           current.id,
           {
-            attentionReason: `The queued ${QUEUED_NAMES[op.kind] ?? op.kind}${asked}${share} was refused when it was sent: ${error.message}`,
-            attentionAdvice: ADVICE_QUEUED_REFUSED,
+            attentionReason: earlier ? `${earlier.replace(/[.\s]*$/, '.')} ${reason}` : reason,
+            attentionAdvice:
+              open && onlyCashierClears(current.attentionAdvice) ? current.attentionAdvice : ADVICE_QUEUED_REFUSED,
             attentionSince: current.attentionSince ?? this.engine.nowIso(),
           },
           `queued_${op.kind}_refused`,

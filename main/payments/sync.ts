@@ -29,6 +29,11 @@ export const ADVICE_QUEUED_REFUSED =
 /** Attention only the cashier clears: what the gateway says later does not answer it. */
 const CASHIER_CLEARS: ReadonlySet<string | null> = new Set([ADVICE_REFUSED_APPROVAL, ADVICE_QUEUED_REFUSED]);
 
+/** Whether an attention item's advice is one only the cashier clears. */
+export function onlyCashierClears(advice: string | null): boolean {
+  return CASHIER_CLEARS.has(advice);
+}
+
 /** Someone who must hear when a payment closes at the gateway (settled, or authorised for capture). */
 export type ClosedListener = (record: PaymentRecord, payment: GatewayPayment) => void;
 

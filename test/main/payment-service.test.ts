@@ -197,6 +197,36 @@ describe('payments against a fake gateway (the port)', () => {
     expect(cleared.attention).toBeNull();
   });
 
+  it('two queued refunds refused when sent are both named in Needs attention', async () => {
+    // Found by a tester: the second refusal replaced the first, so "Refunded" looked like the
+    // customer had the first refund's money back.
+    const { gateway, service, journal } = setup(new FakeGateway({ idempotencyKeys: true }));
+    const created = await service.commands.create({ amount: 3000, currency: 'EUR', captureMethod: 'automatic' });
+    const tx = gateway.payments.get(created.transactionId!)!;
+    Object.assign(tx, { status: 'succeeded', amountCaptured: 3000 });
+    await service.reconcileNow(created.id);
+    gateway.failChanges(10);
+    for (const amount of [1000, 800, 700])
+      await expect(service.commands.refund({ paymentId: created.id, amount })).rejects.toMatchObject({
+        extra: { queued: true },
+      });
+    // The shop refunded 1 500 another way meanwhile: only the first queued refund still fits.
+    Object.assign(tx, { status: 'partially_refunded', amountRefunded: 1500 });
+    gateway.failChanges(0);
+    await service.recovery.drainQueue();
+    const refunds = journal.operationsFor(created.id).filter((op) => op.kind === 'refund');
+    expect(refunds.map((op) => [op.kind, op.params.amount, op.state])).toEqual([
+      ['refund', 1000, 'done'],
+      ['refund', 800, 'failed'],
+      ['refund', 700, 'failed'],
+    ]);
+    const reason = service.list('all', 10).find((p) => p.id === created.id)!.attention?.reason ?? '';
+    expect(reason).toMatch(
+      /The queued refund of €8\.00 was refused when it was sent: .*\. The queued refund of €7\.00 was refused/,
+    );
+    expect(reason).not.toMatch(/€10\.00/);
+  });
+
   it('a cancel asked again is refused while one is queued, and sent with a new key after one was refused', async () => {
     // Found by the Plural soak lane: a second cancel reused the first one's key and failed on the
     // journal's unique key ("Something went wrong in the host"), so an authorisation whose first
