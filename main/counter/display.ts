@@ -13,6 +13,17 @@ import type { Journal, PaymentRecord } from '../store/journal';
 
 /** The journal setting naming the payment on the customer display. */
 const CURRENT = 'customerDisplay.paymentId';
+/** The journal setting keeping when the current payment's result began to show. */
+const RESULT = 'customerDisplay.result';
+
+/** Screens that end a payment: shown for a while from when they began, then the idle screen. */
+const RESULT_PHASES: ReadonlySet<CustomerDisplayView['phase']> = new Set(['approved', 'declined', 'canceled']);
+
+interface ShownResult {
+  paymentId: string;
+  phase: CustomerDisplayView['phase'];
+  at: string;
+}
 
 export interface DisplayDeps {
   journal: Journal;
@@ -28,6 +39,8 @@ export class CustomerDisplay {
   private shownKey: string | null = null;
   /** The journal's setting, read once: this class is its only writer (every payment change asks). */
   private current: string | null | undefined = undefined;
+  /** The result on screen and when it began, kept in the journal (read once, like `current`). */
+  private result: ShownResult | null | undefined = undefined;
 
   constructor(private readonly deps: DisplayDeps) {}
 
@@ -50,6 +63,7 @@ export class CustomerDisplay {
     if (key === this.shownKey) return;
     this.shown = next;
     this.shownKey = key;
+    this.keepResult(next);
     this.version++;
     this.deps.onChange({ version: this.version, ...next });
   }
@@ -63,6 +77,26 @@ export class CustomerDisplay {
     return { version: this.version, ...this.compute() };
   }
 
+  private shownResult(): ShownResult | null {
+    if (this.result === undefined) this.result = this.deps.journal.getSetting<ShownResult>(RESULT) ?? null;
+    return this.result;
+  }
+
+  /**
+   * Keeps when a result began to show, so that after a restart a later capture or refund (which
+   * changes the payment) does not show "Approved" to the customer again as if it were new. Once
+   * per payment: it is progress, not money, and needs no fsync of its own.
+   */
+  private keepResult(screen: Omit<CustomerDisplayView, 'version'>): void {
+    if (!screen.paymentId || !screen.at || !RESULT_PHASES.has(screen.phase)) return;
+    const kept = this.shownResult();
+    if (kept && kept.paymentId === screen.paymentId && kept.phase === screen.phase) return;
+    const result: ShownResult = { paymentId: screen.paymentId, phase: screen.phase, at: screen.at };
+    const { journal } = this.deps;
+    journal.progress(() => journal.setSetting(RESULT, result));
+    this.result = result;
+  }
+
   /**
    * The screen for the current payment. `at` is when that screen began: a change to the payment
    * that leaves the customer's screen as it is (the reader moving on within "present your card",
@@ -72,7 +106,10 @@ export class CustomerDisplay {
   private compute(): Omit<CustomerDisplayView, 'version'> {
     const next = this.screen();
     const shown = this.shown;
-    return shown && shown.paymentId === next.paymentId && shown.phase === next.phase ? { ...next, at: shown.at } : next;
+    if (shown && shown.paymentId === next.paymentId && shown.phase === next.phase) return { ...next, at: shown.at };
+    // After a restart nothing was shown yet: a result keeps the start the journal kept for it.
+    const kept = RESULT_PHASES.has(next.phase) ? this.shownResult() : null;
+    return kept && kept.paymentId === next.paymentId && kept.phase === next.phase ? { ...next, at: kept.at } : next;
   }
 
   private screen(): Omit<CustomerDisplayView, 'version'> {

@@ -2,7 +2,11 @@
  * Tips through the host: typed by the cashier, or chosen by the customer while the payment waits,
  * journaled, with nothing sent to the gateway or a reader until the tip is part of the amount.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/index';
 import type { CustomerDisplayView } from '../../common/contract';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
@@ -200,6 +204,39 @@ describe('tips', () => {
     await t.waitForPayment(created.id, (p) => p.status === 'refunded');
     expect(await t.call('display.snapshot', {})).toMatchObject({ phase: 'approved', at: approved.at });
     expect(shown()).toHaveLength(before);
+  });
+
+  it('after a restart, a refund of the shown payment does not put "Approved" back on the customer’s screen', async () => {
+    // Found by a tester: the result's start was kept in memory only, so after a restart the
+    // refund's time became the result's, and the display showed "Approved" for 20 s again.
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    const dataDir = mkdtempSync(join(tmpdir(), 'display-restart-'));
+    try {
+      t = await startTestHost({ sandbox, dataDir });
+      const reader = await t.onlineReader();
+      const created = await t.call('payments.create', { amount: 1500, currency: 'EUR', readerId: reader.id });
+      await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+      await t.call('simulate.presentCard', { readerId: reader.id });
+      await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+      const approved = await displayShows(t, 'approved');
+      await t.close();
+
+      t = await startTestHost({ sandbox, dataDir });
+      expect(await t.call('display.snapshot', {})).toMatchObject({ phase: 'approved', at: approved.at });
+      await t.call('payments.refund', { paymentId: created.id, amount: 500 });
+      const refunded = await t.waitForPayment(created.id, (p) => p.amountRefunded === 500);
+      expect(Date.parse(refunded.updatedAt)).toBeGreaterThan(Date.parse(approved.at!));
+      expect(await t.call('display.snapshot', {})).toMatchObject({ phase: 'approved', at: approved.at });
+      // Whatever the new host sent the display about it carries the result's first moment.
+      const sent = t.events.flatMap((e) =>
+        e.type === 'display' && e.display.paymentId === created.id ? [e.display.at] : [],
+      );
+      expect(sent.every((at) => at === approved.at)).toBe(true);
+    } finally {
+      await t.close();
+      await sandbox.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('pay by link: after the tip the display shows the QR of the link, then the result', async () => {
