@@ -12,6 +12,11 @@ export interface PaymentLimits {
   currencies: readonly string[] | null;
   /** Longest description, in the units the gateway counts. */
   description: { max: number; unit: 'utf16' | 'codepoints' };
+  /**
+   * The smallest refund it makes, in minor units. A partial refund that would leave less than this
+   * is refused: what is left could never be refunded.
+   */
+  refund: { min: number };
 }
 
 export interface LimitIssue {

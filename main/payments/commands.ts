@@ -829,6 +829,26 @@ export class CashierCommands {
           { issues: [{ path: 'amount', message: `at most ${Math.max(remaining, 0)}` }] },
         );
       }
+      const smallest = gateway.limits.refund.min;
+      const money = (minor: number) => formatAmount(minor, record.currency);
+      if (amount < smallest) {
+        throw new HostError(
+          'validation',
+          remaining < smallest
+            ? `${money(remaining)} is left, less than ${gateway.label}'s smallest refund (${money(smallest)}): it cannot be refunded through ${gateway.label}.`
+            : `${gateway.label} refunds at least ${money(smallest)}.`,
+          { issues: [{ path: 'amount', message: `at least ${smallest}` }] },
+        );
+      }
+      // Found by a tester: €9.95 of €10 left 5 cents that PayPlug could then never refund.
+      const left = remaining - amount;
+      if (left > 0 && left < smallest) {
+        throw new HostError(
+          'validation',
+          `This would leave ${money(left)}, less than ${gateway.label}'s smallest refund (${money(smallest)}), which could then never be refunded. Refund all ${money(remaining)}, or at most ${money(remaining - smallest)}.`,
+          { issues: [{ path: 'amount', message: `all ${remaining}, or at most ${remaining - smallest}` }] },
+        );
+      }
       if (amount < remaining && !gateway.capabilities.partialRefund) {
         throw new HostError('validation', `${gateway.label} refunds the whole remaining amount only.`, {
           issues: [{ path: 'amount', message: 'partial refunds are not available with this gateway' }],

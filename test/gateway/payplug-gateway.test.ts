@@ -521,6 +521,7 @@ describe('refused here, before any call', () => {
       amount: { min: 100, max: 2_000_000 },
       currencies: ['EUR'],
       description: { max: 80, unit: 'utf16' },
+      refund: { min: 10 },
     });
     expect(paymentLimitIssues({ amount: 99, currency: 'EUR' }, PAYPLUG_LIMITS, 'PayPlug')).toHaveLength(1);
     expect(paymentLimitIssues({ amount: 2500, currency: 'USD' }, PAYPLUG_LIMITS, 'PayPlug')).toHaveLength(1);

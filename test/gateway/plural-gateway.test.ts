@@ -133,6 +133,7 @@ describe('the gateway', () => {
       amount: { min: 100, max: 100_000_000 },
       currencies: ['INR'],
       description: { max: 500, unit: 'utf16' },
+      refund: { min: 100 },
     });
     expect(gateway.notifications?.path).toBe('/webhooks/plural');
   });

@@ -110,6 +110,19 @@ describe('a till on PayPlug', () => {
       message: expect.not.stringMatching(/gateway refused/),
       issues: [{ path: 'amount' }],
     });
+    // Found by a tester: a refund leaving less than PayPlug's smallest refund left money that
+    // could never be refunded. It is refused with what can be done instead.
+    expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 1495 })).toMatchObject({
+      code: 'validation',
+      message:
+        "This would leave €0.05, less than PayPlug's smallest refund (€0.10), which could then never be refunded. Refund all €15.00, or at most €14.90.",
+      issues: [{ path: 'amount' }],
+    });
+    expect(await t.call('payments.refund', { paymentId: paid.id, amount: 1490 })).toMatchObject({
+      status: 'partially_refunded',
+      amountRefunded: 1490,
+    });
+    expect((await t.call('payments.refund', { paymentId: paid.id })).status).toBe('refunded');
   });
 
   it('a declined card shows the cashier wording once the link closes, and the cashier can abort an unpaid one', async () => {

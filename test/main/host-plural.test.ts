@@ -252,6 +252,13 @@ describe('a till on Plural', () => {
     expect(ledger.splits.find((s) => s.split_settlement_id === shoes!.id)!.refunded_recovered).toBeGreaterThan(0);
     const detail = await t.call('transactions.get', { transactionId: paid.transactionId! });
     expect(detail.refunds.map((r) => r.amount).sort((a, b) => a - b)).toEqual([5_000, 7_000]);
+    // ₹280.00 is left: a refund leaving less than Plural's smallest (₹1.00) is refused, with the way out.
+    expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 27_950 })).toMatchObject({
+      code: 'validation',
+      message: expect.stringMatching(
+        /^This would leave ₹0\.50, less than Plural's smallest refund \(₹1\.00\).*Refund all ₹280\.00, or at most ₹279\.00\.$/,
+      ),
+    });
   });
 
   it('refuses splits the gateway cannot take, and on a gateway without split settlement', async () => {

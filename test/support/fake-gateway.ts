@@ -36,6 +36,7 @@ export class FakeGateway implements PaymentGateway {
     amount: { min: 50, max: 99_999_999 },
     currencies: null,
     description: { max: 500, unit: 'utf16' as const },
+    refund: { min: 1 },
   };
   readonly payments = new Map<string, GatewayPayment & { key: string }>();
   readonly refundKeys = new Set<string>();

@@ -22,6 +22,8 @@ export const PAYPLUG_LIMITS: PaymentLimits = {
   amount: { min: 100, max: 2_000_000 },
   currencies: ['EUR'],
   description: { max: 80, unit: 'utf16' },
+  // Every refund is at least 10 cents.
+  refund: { min: 10 },
 };
 
 /** PayPlug lists at most 100 objects a page (more is answered with 100, without an error). */

@@ -21,6 +21,7 @@ import {
   type WireOrder,
   type WireToken,
 } from './schemas';
+import { MIN_LINE } from './splits';
 import { TokenSource } from './token';
 
 /**
@@ -31,6 +32,7 @@ export const PLURAL_LIMITS: PaymentLimits = {
   amount: { min: 100, max: 100_000_000 },
   currencies: ['INR'],
   description: { max: 500, unit: 'utf16' },
+  refund: { min: MIN_LINE },
 };
 
 export const TOKEN_PATH = '/api/auth/v1/token';

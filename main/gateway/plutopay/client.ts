@@ -34,6 +34,7 @@ export const PLUTOPAY_LIMITS: PaymentLimits = {
   amount: { min: 50, max: PLUTOPAY_MAX_AMOUNT },
   currencies: null,
   description: { max: 500, unit: 'utf16' },
+  refund: { min: 1 },
 };
 
 export interface CreatePaymentParams {
