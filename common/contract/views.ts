@@ -536,6 +536,11 @@ export interface TimelineEntry {
 }
 
 export interface TransactionDetail {
+  /**
+   * The gateway did not answer: this is the till's own record of the payment (its refunds as the
+   * journal has them, queued ones included). A refund made now is queued and sent when it answers.
+   */
+  offline: boolean;
   transaction: TransactionView;
   refunds: RefundView[];
   /** From the journal when this host handled the payment; empty otherwise. */
@@ -576,6 +581,12 @@ export interface Page<T> {
   meta: { currentPage: number; lastPage: number; perPage: number; total: number };
 }
 
+/** The Transactions list. */
+export interface TransactionPage extends Page<TransactionView> {
+  /** The gateway did not answer: this till's own payments with it, from the journal. */
+  offline: boolean;
+}
+
 export interface CommandResults {
   'session.snapshot': Snapshot;
   /**
@@ -589,7 +600,7 @@ export interface CommandResults {
   'payments.capture': PaymentView;
   'payments.refund': PaymentView;
   'payments.list': PaymentView[];
-  'transactions.list': Page<TransactionView>;
+  'transactions.list': TransactionPage;
   'transactions.get': TransactionDetail;
   'readers.list': ReaderView[];
   'readers.pair': ReaderView;

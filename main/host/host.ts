@@ -474,15 +474,13 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     'payments.capture': (input) => commands.capture(input),
     'payments.refund': (input) => commands.refund(input),
     'payments.list': (input) => service.list(input.filter, input.limit),
-    'transactions.list': async (input) => {
-      const page = await listTransactions(input, {
+    'transactions.list': (input) =>
+      listTransactions(input, {
         gateway: gateway(),
         journal,
         timeZone: settings.get().timeZone,
-      });
-      connectivity.reportSuccess();
-      return page;
-    },
+        reached: (error) => (error ? connectivity.reportFailure(error.message) : connectivity.reportSuccess()),
+      }),
     'transactions.get': (input) => commands.detail(input.transactionId),
     'readers.list': () => readers.views(),
     'readers.pair': (input) => readers.pair(input),

@@ -3,23 +3,23 @@
  * what only a person can know, and look one up. Every step is a journal transition first; every
  * remote call carries the key stored before its first send (see engine.ts).
  */
-import type { ParsedCommandInput, PaymentView, TransactionDetail } from '../../common/contract';
+import type { ParsedCommandInput, PaymentView, RefundView, TransactionDetail } from '../../common/contract';
 import { formatAmount } from '../../common/money';
 import { CONCERT_MAX_AMOUNT } from '../../drivers/protocols/concert/codec';
 import { computeTip, type TipChoice } from '../../common/tips';
 import { inBackground } from '../core/background';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
-import { isGatewayError } from '../gateway/errors';
+import { GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
-import type { NewPayment, PaymentGateway } from '../gateway/port';
+import type { GatewayPayment, GatewayRefund, NewPayment, PaymentGateway } from '../gateway/port';
 import { newPaymentRecord, type PaymentPatch, type PaymentRecord, type SplitRecord } from '../store/journal';
 import type { PaymentEngine } from './engine';
 import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
 import { alreadyPaid, describeStatus, holdingAttempt, type PaymentSync } from './sync';
 import { planHoldingOrder } from './installments';
 import { orderReferenceOf } from './transactions';
-import { toRefundView, toTransactionView, unsettledTerminalRefund } from './views';
+import { journaledTransactionView, toRefundView, toTransactionView, unsettledTerminalRefund } from './views';
 import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
 import type { RemoteWatcher } from './watcher';
 
@@ -65,11 +65,21 @@ export class CashierCommands {
       );
     const transactionId = ownId?.transactionId ?? id;
     const gateway = known ? this.engine.gatewayFor(known) : this.engine.options.gateway();
-    const payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
-    const refunds = await this.engine.call((g) => g.refunds(transactionId), gateway);
+    let payment: GatewayPayment;
+    let refunds: GatewayRefund[];
+    try {
+      payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
+      refunds = await this.engine.call((g) => g.refunds(transactionId), gateway);
+    } catch (error) {
+      // The gateway is down: a payment this till made is shown from its own record, so the
+      // cashier can still refund it (queued) — as the Capture screen works offline.
+      if (error instanceof GatewayUnreachable && known) return this.offlineDetail(known);
+      throw error;
+    }
     let record = this.journal.findByTransactionId(transactionId);
     if (record) record = this.sync.apply(record, payment, null);
     return {
+      offline: false,
       transaction: toTransactionView(payment, orderReferenceOf(payment, this.journal)),
       refunds: refunds.map(toRefundView),
       timeline: record ? this.journal.timeline(record.id) : [],
@@ -77,21 +87,52 @@ export class CashierCommands {
     };
   }
 
-  /** A standalone payment's detail, from the journal alone (the terminal's bank keeps no list for the till). */
-  private standaloneDetail(record: PaymentRecord): TransactionDetail {
-    const refunds = this.journal
+  /** A payment's refunds as the journal has them: done ones, and (`queued`) those waiting to be sent. */
+  private journaledRefunds(record: PaymentRecord, options: { queued: boolean; reason?: string }): RefundView[] {
+    return this.journal
       .operationsFor(record.id)
-      .filter((op) => op.kind === 'refund' && op.state === 'done' && typeof op.params.amount === 'number')
+      .filter(
+        (op) =>
+          op.kind === 'refund' &&
+          (op.state === 'done' || (options.queued && op.state === 'pending')) &&
+          typeof op.params.amount === 'number',
+      )
       .map((op) => ({
         id: op.idempotencyKey,
         reference: typeof op.result === 'string' ? op.result : op.idempotencyKey,
         amount: op.params.amount as number,
         currency: record.currency,
-        status: 'succeeded',
-        reason: 'credited on the terminal',
+        status: op.state === 'done' ? 'succeeded' : 'pending',
+        reason:
+          op.state === 'pending'
+            ? 'queued: sent when the gateway answers'
+            : (options.reason ?? (typeof op.params.reason === 'string' ? op.params.reason : null)),
         createdAt: op.updatedAt,
       }));
+  }
+
+  /** A gateway payment's detail while the gateway cannot be reached: the till's own record. */
+  private offlineDetail(record: PaymentRecord): TransactionDetail {
+    const transaction = journaledTransactionView(record);
+    if (!transaction)
+      throw new HostError(
+        'offline',
+        `The gateway is not answering, and this till has no record of payment ${record.id} at the gateway yet.`,
+      );
     return {
+      offline: true,
+      transaction,
+      refunds: this.journaledRefunds(record, { queued: true }),
+      timeline: this.journal.timeline(record.id),
+      payment: this.engine.view(record),
+    };
+  }
+
+  /** A standalone payment's detail, from the journal alone (the terminal's bank keeps no list for the till). */
+  private standaloneDetail(record: PaymentRecord): TransactionDetail {
+    const refunds = this.journaledRefunds(record, { queued: false, reason: 'credited on the terminal' });
+    return {
+      offline: false,
       transaction: {
         ...toTransactionView(gatewayPaymentOf(record), record.orderReference),
         paymentMethodType: 'terminal',

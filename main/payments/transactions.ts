@@ -4,7 +4,8 @@
  * searches its own fields, if it searches at all). A gateway that keeps no list of its own
  * (Plural) is listed from the journal: the payments this till made with it.
  */
-import type { Page, ParsedCommandInput, TransactionView } from '../../common/contract';
+import type { Page, ParsedCommandInput, TransactionPage, TransactionView } from '../../common/contract';
+import { GatewayUnreachable } from '../gateway/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import type { Journal, PaymentChannel } from '../store/journal';
 import { dayWindow } from '../reports/day';
@@ -32,13 +33,41 @@ function inRange(createdAt: string, range: CreatedRange): boolean {
   return true;
 }
 
-export async function listTransactions(
+export interface ListDeps {
+  gateway: PaymentGateway;
+  journal: Journal;
+  timeZone: string;
+  /** Told when the gateway answered, or could not be reached (connectivity). */
+  reached: (error: GatewayUnreachable | null) => void;
+}
+
+/**
+ * The Transactions list. When the gateway cannot be reached, the till's own payments with it are
+ * listed from the journal instead, marked offline: the cashier can still open one and refund it
+ * (the refund is queued), as Capture works offline (found by a tester: F5 only said it could not
+ * load, so no refund could be started while the gateway was down).
+ */
+export async function listTransactions(input: ListInput, deps: ListDeps): Promise<TransactionPage> {
+  const range = shopDays(input, deps.timeZone);
+  if (input.source === 'terminal' || !deps.gateway.capabilities.listsPayments)
+    return { ...listJournaled(input, range, deps), offline: false };
+  try {
+    const page = await listFromGateway(input, range, deps);
+    deps.reached(null);
+    return { ...page, offline: false };
+  } catch (error) {
+    if (!(error instanceof GatewayUnreachable)) throw error;
+    deps.reached(error);
+    return { ...listJournaled(input, range, deps), offline: true };
+  }
+}
+
+async function listFromGateway(
   input: ListInput,
-  deps: { gateway: PaymentGateway; journal: Journal; timeZone: string },
+  range: CreatedRange,
+  deps: { gateway: PaymentGateway; journal: Journal },
 ): Promise<Page<TransactionView>> {
   const { gateway, journal } = deps;
-  const range = shopDays(input, deps.timeZone);
-  if (input.source === 'terminal' || !gateway.capabilities.listsPayments) return listJournaled(input, range, deps);
   const page = await gateway.list({
     // A gateway that cannot search is asked for the plain list; the till's own matches follow.
     ...(input.search && gateway.capabilities.transactionSearch ? { search: input.search } : {}),
@@ -100,8 +129,8 @@ const CHANNEL_OF_METHOD: Record<NonNullable<ListInput['paymentMethodType']>, Pay
 };
 
 /**
- * The list for a gateway without one, and of the payments terminals charged through the shop's own
- * bank: this till's journal, searched there too.
+ * The list for a gateway without one (or not answering), and of the payments terminals charged
+ * through the shop's own bank: this till's journal, searched there too.
  */
 function listJournaled(
   input: ListInput,

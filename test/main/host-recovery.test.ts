@@ -91,6 +91,36 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     expect(timeline.find((e) => e.event === 'refunded_from_queue')?.detail).toBe('€10.00');
   }, 30_000);
 
+  it('while the gateway is down, Transactions lists and opens the till’s own payments, to refund one (queued)', async () => {
+    // Found by a tester: F5 only said it could not load, so no refund could be started offline,
+    // although capture works offline and the docs say refunds are queued.
+    const t = track(await startTestHost());
+    const paid = await paidPayment(t, 3000);
+    t.sandbox.setFaults({ error_rate: 1 });
+    const list = await t.call('transactions.list', {});
+    expect(list.offline).toBe(true);
+    expect(list.data.map((row) => row.id)).toContain(paid.transactionId);
+    expect((await t.call('session.snapshot', {})).connectivity.gateway).toBe('offline');
+    const detail = await t.call('transactions.get', { transactionId: paid.transactionId! });
+    expect(detail).toMatchObject({
+      offline: true,
+      transaction: { id: paid.transactionId, status: 'succeeded', amountCaptured: 3000, amountRefunded: 0 },
+      payment: { id: paid.id, next: ['refund'] },
+    });
+    expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 1000 })).toMatchObject({
+      code: 'offline',
+      queued: true,
+    });
+    const queued = await t.call('transactions.get', { transactionId: paid.transactionId! });
+    expect(queued.refunds).toEqual([expect.objectContaining({ amount: 1000, status: 'pending' })]);
+    t.sandbox.setFaults({ error_rate: 0 });
+    await t.waitForPayment(paid.id, (p) => p.amountRefunded === 1000, 20_000);
+    expect((await t.call('transactions.list', {})).offline).toBe(false);
+    const back = await t.call('transactions.get', { transactionId: paid.transactionId! });
+    expect(back).toMatchObject({ offline: false, transaction: { amountRefunded: 1000 } });
+    expect(back.refunds.map((r) => r.amount)).toEqual([1000]);
+  }, 30_000);
+
   it('a queued capture survives a restart and is sent exactly once', async () => {
     const sandbox: RunningSandbox = await startSandbox({ port: 0, db: ':memory:' });
     cleanup.push(() => sandbox.close());

@@ -557,6 +557,7 @@ describe('payments against a fake gateway (the port)', () => {
       listTransactions({ sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25, ...input } as never, {
         gateway,
         journal,
+        reached: () => undefined,
         timeZone: 'UTC',
       });
 
@@ -592,7 +593,7 @@ describe('payments against a fake gateway (the port)', () => {
     const list = (day: string) =>
       listTransactions(
         { sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25, dateFrom: day, dateTo: day } as never,
-        { gateway, journal, timeZone },
+        { gateway, journal, timeZone, reached: () => undefined },
       );
     expect((await list(shopDay)).meta.total).toBe(1);
     expect((await list(utcDay)).meta.total).toBe(0);

@@ -52,7 +52,7 @@ describe('App shell', () => {
     const bridge = new FakeBridge();
     bridge.on('payments.list', () => ok([]));
     bridge.on('transactions.list', () =>
-      ok({ data: [], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 0 } }),
+      ok({ data: [], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 0 }, offline: false }),
     );
     const { user, store } = await renderApp(bridge);
     const expected: [string, string][] = [

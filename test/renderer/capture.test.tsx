@@ -48,6 +48,7 @@ function bridgeWith(
         }),
       ],
       meta: { currentPage: 1, lastPage: 1, perPage: 100, total: 2 },
+      offline: false,
     }),
   );
   return bridge;

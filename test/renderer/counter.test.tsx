@@ -530,6 +530,7 @@ describe("times in the shop's time zone", () => {
     );
     bridge.on('transactions.get', () =>
       ok({
+        offline: false,
         transaction: makeTransaction({ id: paid.id, reference: 'pi_tz1', createdAt: '2026-11-30T01:58:00.000Z' }),
         refunds: [],
         timeline: [],

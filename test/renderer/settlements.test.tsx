@@ -66,7 +66,9 @@ function pluralBridge(payments: PaymentView[] = [settled(), splitPayment()]) {
     makeSnapshot({ settings: makeSettings({ gateway: 'plural' }), readers: [], payments: [] }),
   );
   bridge.on('settlements.list', () => ok(payments));
-  bridge.on('transactions.list', () => ok({ data: [], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 0 } }));
+  bridge.on('transactions.list', () =>
+    ok({ data: [], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 0 }, offline: false }),
+  );
   return bridge;
 }
 
@@ -269,6 +271,7 @@ describe('Transactions → Settlements', () => {
     const payment = splitPayment();
     const bridge = pluralBridge([payment]);
     const detail: TransactionDetail = {
+      offline: false,
       transaction: makeTransaction({
         id: 'v1-order',
         reference: 'v1-order',
@@ -284,7 +287,7 @@ describe('Transactions → Settlements', () => {
       payment,
     };
     bridge.on('transactions.list', () =>
-      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 } }),
+      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
     );
     bridge.on('transactions.get', () => ok(detail));
     bridge.on('payments.refund', () => ok(payment));

@@ -6,8 +6,8 @@ import { deferred, fail, FakeBridge, makePayment, makeTransaction, ok, renderApp
 
 const TX_ID = '11111111-2222-3333-4444-555555555555';
 
-function pageOf(data: TransactionView[], currentPage = 1, lastPage = 3) {
-  return { data, meta: { currentPage, lastPage, perPage: 25, total: 60 } };
+function pageOf(data: TransactionView[], currentPage = 1, lastPage = 3, offline = false) {
+  return { data, meta: { currentPage, lastPage, perPage: 25, total: 60 }, offline };
 }
 
 function listBridge() {
@@ -100,6 +100,7 @@ describe('Transactions screen', () => {
     function detailBridge(transaction: TransactionView, hold: () => Promise<void> = () => Promise.resolve()) {
       const bridge = listBridge();
       let current: TransactionDetail = {
+        offline: false,
         transaction,
         refunds: [],
         timeline: [
@@ -135,6 +136,27 @@ describe('Transactions screen', () => {
       });
       return bridge;
     }
+
+    it('while the gateway is down, says the list and the detail are the till’s own records, and still refunds', async () => {
+      const transaction = makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 2000, amountCaptured: 2000 });
+      const bridge = detailBridge(transaction);
+      bridge.on('transactions.list', () => ok(pageOf([transaction], 1, 1, true)));
+      bridge.on('transactions.get', () =>
+        ok({
+          offline: true,
+          transaction,
+          refunds: [],
+          timeline: [],
+          payment: makePayment({ id: 'pay_detail0001', transactionId: TX_ID }),
+        }),
+      );
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      expect(await screen.findByText(/The gateway is not answering: these are this till's own payments/)).toBeTruthy();
+      await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
+      expect(await screen.findByText(/A refund made now is queued and sent when the gateway is back/)).toBeTruthy();
+      await user.click(screen.getByRole('button', { name: 'Refund' }));
+      await waitFor(() => expect(bridge.inputs('payments.refund')).toHaveLength(1));
+    });
 
     it('opens the detail with its timeline, refunds a part, and reloads it', async () => {
       const bridge = detailBridge(

@@ -3,7 +3,7 @@ import type {
   InstallmentPlanView,
   CommandError,
   CommandInput,
-  Page,
+  TransactionPage,
   SplitView,
   TransactionDetail as Detail,
   TransactionView,
@@ -317,6 +317,11 @@ function RefundForm({
   );
 }
 
+const OFFLINE_LIST =
+  "The gateway is not answering: these are this till's own payments with it. Open one to refund it; the refund is sent when the gateway is back.";
+const OFFLINE_DETAIL =
+  "The gateway is not answering: this is the till's own record of the payment. A refund made now is queued and sent when the gateway is back.";
+
 function TransactionDetailView({ transactionId, onBack }: { transactionId: string; onBack(): void }) {
   const run = usePos((s) => s.run);
   const timeZone = usePos(shopTimeZone);
@@ -360,6 +365,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
         </button>
       </div>
       <ErrorBox error={error} />
+      {detail?.offline ? <p className="notice">{OFFLINE_DETAIL}</p> : null}
       {done ? <p role="status">{done}</p> : null}
       {!t ? (
         !error ? (
@@ -600,7 +606,7 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
   const openTransaction = usePos((s) => s.openTransaction);
   const run = usePos((s) => s.run);
   const installments = usePos((s) => s.host.gateway?.capabilities.installments !== null && s.host.gateway !== null);
-  const [page, setPage] = useState<Page<TransactionView> | null>(null);
+  const [page, setPage] = useState<TransactionPage | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
   const [loading, setLoading] = useState(true);
   const [version, setVersion] = useState(0);
@@ -650,6 +656,7 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
       />
       {installments ? <InstallmentPlans /> : null}
       <ErrorBox error={error} title="Could not load transactions." />
+      {page?.offline ? <p className="notice">{OFFLINE_LIST}</p> : null}
       <p role="status" className="muted">
         {loading
           ? 'Loading…'
