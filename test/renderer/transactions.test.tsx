@@ -158,6 +158,24 @@ describe('Transactions screen', () => {
       await waitFor(() => expect(bridge.inputs('payments.refund')).toHaveLength(1));
     });
 
+    it('Enter twice on a partial refund refunds the part once, never what is left', async () => {
+      // Found by a tester: the field offered the rest with the cursor still in it, so a second Enter
+      // refunded the whole payment.
+      const bridge = detailBridge(
+        makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 5000, amountCaptured: 5000 }),
+      );
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
+      const amount = (await screen.findByLabelText('Refund amount')) as HTMLInputElement;
+      await user.clear(amount);
+      await user.type(amount, '100{Enter}');
+      expect(await screen.findByText('Refunded €1.00.')).toBeTruthy();
+      expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Transaction pi_page1' }));
+      await user.keyboard('{Enter}');
+      await waitFor(() => expect(bridge.count('transactions.get')).toBe(2));
+      expect(bridge.inputs('payments.refund')).toEqual([{ paymentId: TX_ID, amount: 100 }]);
+    });
+
     it('opens the detail with its timeline, refunds a part, and reloads it', async () => {
       const bridge = detailBridge(
         makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 2000, amountCaptured: 2000 }),

@@ -329,6 +329,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
+  const title = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => {
     let current = true;
@@ -356,7 +357,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
   const t = detail?.transaction;
   return (
     <section className="screen" aria-labelledby="tx-detail-title">
-      <h1 id="tx-detail-title" tabIndex={-1}>
+      <h1 id="tx-detail-title" tabIndex={-1} ref={title}>
         Transaction {t ? t.reference : ''}
       </h1>
       <div className="actions">
@@ -449,6 +450,9 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
             onRefunded={(message) => {
               setDone(message);
               setVersion((v) => v + 1);
+              // Off the form: it now offers what is left, and a second Enter must not refund that
+              // (found by a tester: Enter twice on a partial refund refunded the whole payment).
+              title.current?.focus();
             }}
           />
           {['succeeded', 'requires_capture', 'refunded', 'partially_refunded', 'failed', 'canceled'].includes(
