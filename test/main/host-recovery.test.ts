@@ -169,6 +169,23 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     expect(timedOut.decline).toMatchObject({ code: 'reader_timeout', anotherCard: true });
   });
 
+  it('a reader that answers busy leaves the payment not completed and the reader free', async () => {
+    // Found by a tester: the link refused "reader_busy", so the payment stayed on the reader for
+    // minutes and the next payment was refused as the reader being busy.
+    const t = track(await startTestHost());
+    const reader = await t.onlineReader();
+    await t.call('simulate.setFault', { readerId: reader.id, fault: 'busy' });
+    const created = await t.call('payments.create', { amount: 1200, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    const busy = await t.waitForPayment(created.id, (p) => p.status === 'pending' && p.decline !== null);
+    expect(busy.decline).toMatchObject({ code: 'reader_busy', kind: 'not_completed' });
+    await t.call('simulate.setFault', { readerId: reader.id, fault: 'none' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+  });
+
   it('switching account clears links and re-pairs the hosted reader', async () => {
     const t = track(await startTestHost());
     const reader = await t.onlineReader();

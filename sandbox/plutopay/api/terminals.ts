@@ -12,7 +12,13 @@ import type { Services } from '../services';
 import { paymentInput } from './transactions';
 import { created, createdOrReplayed, deleted, list, ok } from './replies';
 
-const READER_FAILURES = ['reader_timeout', 'reader_disconnected', 'reader_error', 'reader_canceled'] as const;
+const READER_FAILURES = [
+  'reader_timeout',
+  'reader_busy',
+  'reader_disconnected',
+  'reader_error',
+  'reader_canceled',
+] as const;
 
 function terminalInput(p: Params, update: boolean): TerminalInput {
   const input: TerminalInput = {};
