@@ -170,6 +170,23 @@ describe('Capture screen', () => {
     expect(document.querySelector('main')!.contains(document.activeElement)).toBe(true);
   });
 
+  it('Escape on the confirmation keeps the authorisation, and a later Enter confirms nothing', async () => {
+    // Found by a tester: Escape left the focus on "Yes", and the next Enter canceled it.
+    const payment = authorised();
+    const bridge = bridgeWith([payment], []);
+    const { user } = await renderApp(bridge, { screen: 'capture' });
+    const item = await screen.findByRole('group', { name: /Hotel deposit/ });
+    within(item).getByRole('button', { name: 'Cancel authorisation' }).focus();
+    await user.keyboard('{Enter}');
+    expect(document.activeElement).toBe(within(item).getByRole('button', { name: 'Yes, cancel the authorisation' }));
+    await user.keyboard('{Escape}');
+    expect(within(item).queryByRole('button', { name: 'Yes, cancel the authorisation' })).toBeNull();
+    expect(document.activeElement?.tagName).toBe('H1');
+    await user.keyboard('{Enter}');
+    expect(bridge.count('payments.cancel')).toBe(0);
+    expect(within(item).getByRole('button', { name: 'Cancel authorisation' })).toBeTruthy();
+  });
+
   it('cancels an authorisation after a confirmation, using the gateway id for gateway-only ones', async () => {
     const bridge = bridgeWith([]);
     bridge.on('payments.cancel', () =>
