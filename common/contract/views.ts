@@ -81,6 +81,11 @@ export interface GatewayCapabilities {
    * else only the till's journal answers one. Either way the till adds its order-reference matches.
    */
   transactionSearch: boolean;
+  /**
+   * The gateway's list filters pay-by-link payments (method "link"); else the till lists the links
+   * it made from its journal (PlutoPay marks a link payment only in the till's own metadata).
+   */
+  filtersLinks: boolean;
   /** A pay-by-link payment not yet paid can be withdrawn (its page closed) before it expires. */
   cancelsUnpaidLink: boolean;
   /** Test mode: test cards can be presented through the gateway (simulated readers, pay links). */

@@ -124,6 +124,7 @@ describe('the gateway', () => {
       signedNotifications: true,
       listsPayments: false,
       transactionSearch: false,
+      filtersLinks: false,
       cancelsUnpaidLink: false,
       simulateCards: true,
       paymentNotes: false,

@@ -104,6 +104,26 @@ describe('payments by link', () => {
     expect(next.channel).toBe('card_present');
   });
 
+  it('PlutoPay: Transactions filtered by method Link lists the links, not the reader payments', async () => {
+    // Found by a tester: PlutoPay refused payment_method_type=link (its links are card payments the
+    // till tagged), and the screen kept showing the unfiltered rows.
+    const t = await plutoPayTill();
+    const link = await t.call('payments.create', { amount: 2500, currency: 'USD', channel: 'link' });
+    expect(await customerPaysPlutoPay(link.payUrl!)).toBe(200);
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 5_000);
+    const reader = await t.onlineReader();
+    const card = await t.call('payments.create', { amount: 1250, currency: 'USD', readerId: reader.id });
+    await t.waitForPayment(card.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(card.id, (p) => p.status === 'succeeded');
+    const links = await t.call('transactions.list', { paymentMethodType: 'link' });
+    expect(links.data.map((row) => [row.id, row.paymentMethodType])).toEqual([[link.transactionId, 'link']]);
+    const terminal = await t.call('transactions.list', { paymentMethodType: 'terminal' });
+    // The sandbox holds seeded reader payments too; the link is not among them.
+    expect(terminal.data.map((row) => row.id)).toContain(card.transactionId);
+    expect(terminal.data.map((row) => row.id)).not.toContain(link.transactionId);
+  });
+
   it('PlutoPay: a link charges when paid, so a later capture is refused before anything is made', async () => {
     const t = await plutoPayTill();
     const refused = await t.fail('payments.create', {

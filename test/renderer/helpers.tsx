@@ -192,6 +192,7 @@ export function gatewayFor(name: GatewayName): GatewayView {
     signedNotifications: name !== 'payplug',
     listsPayments: name !== 'plural',
     transactionSearch: name !== 'plural',
+    filtersLinks: name === 'payplug',
     cancelsUnpaidLink: name !== 'plural',
     simulateCards: true,
     paymentNotes: name === 'payplug',

@@ -77,6 +77,7 @@ export class FakeGateway implements PaymentGateway {
       signedNotifications: false,
       listsPayments: options.listsPayments ?? true,
       transactionSearch: false,
+      filtersLinks: false,
       cancelsUnpaidLink: true,
       simulateCards: true,
       paymentNotes: false,

@@ -42,6 +42,7 @@ export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
   listsPayments: true,
   // list() searches itself (id, order reference, description, email, last four) over the newest payments.
   transactionSearch: true,
+  filtersLinks: true,
   // An unpaid hosted page can be aborted (PATCH aborted: true).
   cancelsUnpaidLink: true,
   // Only against this app's sandbox: PayPlug itself has no call to pay a page without a browser.

@@ -61,6 +61,7 @@ export const PLURAL_CAPABILITIES: GatewayCapabilities = {
   // No order listing: the till lists the payments it made, from its journal.
   listsPayments: false,
   transactionSearch: false,
+  filtersLinks: false,
   // An unpaid order's checkout page cannot be withdrawn; it stays open until it expires.
   cancelsUnpaidLink: false,
   // Against the app's sandbox only (see simulateLinkPayment).

@@ -32,6 +32,8 @@ export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   signedNotifications: true,
   listsPayments: true,
   transactionSearch: true,
+  // Its link payments are card payments the till tagged: its list cannot filter them.
+  filtersLinks: false,
   // Canceling the session's pending transaction closes its page.
   cancelsUnpaidLink: true,
   simulateCards: true,
