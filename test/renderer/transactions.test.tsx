@@ -86,6 +86,18 @@ describe('Transactions screen', () => {
     expect(bridge.inputs('transactions.list').map((i) => i.page)).toEqual([1, 2, 3]);
   });
 
+  it('a search that fails clears the rows of the previous one', async () => {
+    const bridge = listBridge();
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await screen.findByText('pi_page1');
+    bridge.on('transactions.list', () => fail('gateway', 'The gateway refused: payment_method_type is invalid'));
+    await user.selectOptions(screen.getByLabelText('Method'), 'link');
+    await user.click(screen.getByRole('button', { name: 'Search' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(/payment_method_type is invalid/);
+    expect(screen.queryByText('pi_page1')).toBeNull();
+    expect(screen.queryByText(/60 transactions/)).toBeNull();
+  });
+
   it('shows the API error when the list cannot load', async () => {
     const bridge = new FakeBridge();
     bridge.on('transactions.list', () => fail('offline', 'The gateway did not answer.'));

@@ -624,6 +624,8 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
           setPage(result.value);
           setError(null);
         } else {
+          // The rows on screen answered another query: under this one's error they would mislead.
+          setPage(null);
           setError(result.error);
         }
       });
