@@ -5,7 +5,17 @@ import { createPosStore } from '../../renderer/src/store';
 import { DEVLOG_LIMIT } from '../../renderer/src/store/host-slice';
 import { canCancel, defaultReader, validateDraft } from '../../renderer/src/store/selectors';
 import { emptyDraft } from '../../renderer/src/store/ui-slice';
-import { deferred, FakeBridge, makePayment, makeReader, makeSnapshot, memoryPreferences, ok } from './helpers';
+import {
+  deferred,
+  FakeBridge,
+  gatewayFor,
+  makePayment,
+  makeReader,
+  makeSettings,
+  makeSnapshot,
+  memoryPreferences,
+  ok,
+} from './helpers';
 
 const flush = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
@@ -36,6 +46,30 @@ function planShown(id: string): InstallmentPlanView {
     createdAt: '2026-01-01T10:00:00.000Z',
   };
 }
+
+describe('switching gateways', () => {
+  it('starts Transactions again from page 1 with no filter, and forgets the one opened', async () => {
+    // Found by a tester: "page 2 of 1" on PayPlug after page 2 on PlutoPay, and a Terminal method
+    // filter carried over to Plural, which takes links only.
+    const store = await started(new FakeBridge(makeSnapshot({ seq: 1 })));
+    store.getState().setTxQuery({ page: 2, paymentMethodType: 'terminal', search: 'table' });
+    store.getState().openTransaction('tx_1');
+    // Settings that keep the gateway keep the query.
+    const settings = (seq: number, gateway: 'plutopay' | 'payplug') => ({
+      seq,
+      type: 'settings' as const,
+      settings: makeSettings({ gateway }),
+      mode: 'test' as const,
+      merchant: null,
+      gateway: gatewayFor(gateway),
+    });
+    expect(store.getState().applyEvent(settings(2, 'plutopay'))).toBe('applied');
+    expect(store.getState().ui.txQuery).toMatchObject({ page: 2, paymentMethodType: 'terminal' });
+    expect(store.getState().applyEvent(settings(3, 'payplug'))).toBe('applied');
+    expect(store.getState().ui.txQuery).toMatchObject({ page: 1, paymentMethodType: '', search: '' });
+    expect(store.getState().ui.txSelectedId).toBeNull();
+  });
+});
 
 describe('host mirror and sequence numbers', () => {
   it('applies events in sequence, drops stale ones, and reports gaps', async () => {

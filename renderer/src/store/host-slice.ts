@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { DevLogEntry, HostEvent, PaymentView, ReaderView, Snapshot } from '../../../common/contract';
 import type { EventOutcome, HostSlice, HostState, PosState } from './types';
+import { initialTxQuery } from './ui-slice';
 
 export const DEVLOG_LIMIT = 500;
 
@@ -85,12 +86,23 @@ function reduceEvent(host: HostState, event: HostEvent): HostState {
   }
 }
 
+/**
+ * Another gateway's transactions start from the first page with no filter: its page count and
+ * methods differ (found by a tester: "page 2 of 1", a Terminal filter carried over to Plural).
+ */
+function forOtherGateway(ui: PosState['ui']): PosState['ui'] {
+  return { ...ui, txQuery: initialTxQuery, txSelectedId: null };
+}
+
 export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, get) => ({
   host: initialHost,
   link: { connection: 'connecting', failedConnects: 0, syncing: false, syncError: null },
 
   applySnapshot(snapshot: Snapshot) {
     set((state) => ({
+      ...(state.host.ready && snapshot.gateway?.name !== state.host.gateway?.name
+        ? { ui: forOtherGateway(state.ui) }
+        : {}),
       host: {
         ready: true,
         seq: snapshot.seq,
@@ -119,6 +131,8 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
       // The plan on screen follows the host: its first installment paid, the plan completed or aborted.
       if (event.type === 'plan' && state.ui.selectedPlan?.id === event.plan.id)
         return { host, ui: { ...state.ui, selectedPlan: event.plan } };
+      if (event.type === 'settings' && event.gateway?.name !== state.host.gateway?.name)
+        return { host, ui: forOtherGateway(state.ui) };
       return { host };
     });
     return 'applied';
