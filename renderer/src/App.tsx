@@ -72,8 +72,9 @@ function Header() {
   const merchant = usePos((s) => s.host.merchant);
   const gateway = usePos((s) => s.host.gateway);
   // Until the host has said which mode it is in, say nothing: a stale tab on a live till must
-  // never claim TEST MODE (the store's default) next to "Reconnecting…".
-  const known = usePos((s) => s.host.ready);
+  // never claim TEST MODE (the store's default) next to "Reconnecting…". Nor once the host has
+  // refused this page (restarted, with another token): what it last said may no longer hold.
+  const known = usePos((s) => s.host.ready && s.link.connection !== 'refused');
   const display = usePos((s) => s.host.settings?.counter.customerDisplay ?? null);
   return (
     <header className="header">

@@ -48,6 +48,17 @@ describe('App shell', () => {
     expect(screen.queryByText(/Reconnecting/)).toBeNull();
   });
 
+  it('stops claiming a mode once the host has refused this page (it restarted with another token)', async () => {
+    // Found by a tester: the old tab kept TEST MODE beside "not connected to the running app".
+    const bridge = new FakeBridge();
+    await renderApp(bridge);
+    expect(screen.getByText('TEST MODE')).toBeTruthy();
+    act(() => bridge.setConnection('refused'));
+    expect(screen.getByRole('alert').textContent).toMatch(/not connected to the running app/);
+    expect(screen.queryByText('TEST MODE')).toBeNull();
+    expect(screen.queryByText('LIVE')).toBeNull();
+  });
+
   it('switches screens with F1–F8 and moves focus into the new screen', async () => {
     const bridge = new FakeBridge();
     bridge.on('payments.list', () => ok([]));
