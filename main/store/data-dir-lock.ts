@@ -47,11 +47,16 @@ export function prepareDataDir(dataDir: string): void {
     }
   };
   if (!writable(dataDir)) throw new DataDirUnusableError(dataDir, 'this user cannot write to it');
-  for (const name of ['journal.db', 'journal.db-wal', 'secrets.json', LOCK_FILE]) {
+  // Every file the app writes there: SQLite's own message ("attempt to write a readonly database")
+  // names none of them (found by a tester with a read-only sandbox.db and journal.db-shm).
+  for (const name of [...DATABASE_FILES.flatMap((db) => [db, `${db}-wal`, `${db}-shm`]), 'secrets.json', LOCK_FILE]) {
     const path = join(dataDir, name);
     if (existsSync(path) && !writable(path)) throw new DataDirUnusableError(dataDir, `${name} in it is read-only`);
   }
 }
+
+/** The SQLite databases in the data directory: the journal, and the embedded sandbox's. */
+const DATABASE_FILES = ['journal.db', 'sandbox.db'];
 
 /** The lock's file in the data directory. */
 export const LOCK_FILE = 'instance.lock';

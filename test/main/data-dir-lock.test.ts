@@ -2,8 +2,8 @@
  * One app per data directory (main/store/data-dir-lock.ts): a second host on the same directory is
  * refused with a message naming it, and the lock goes with its holder — a close, or a kill -9.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -43,6 +43,34 @@ describe('one app per data directory', () => {
     await expect(createHost({ dataDir: join(file, 'below') })).rejects.toThrow(
       `The data directory ${join(file, 'below')} cannot be used: it cannot be created (ENOTDIR)`,
     );
+  });
+
+  it('names whichever of its files this user cannot write', () => {
+    // Found by a tester: a read-only sandbox.db or journal.db-shm stopped the start with SQLite's
+    // "attempt to write a readonly database", naming no file. Run as an unprivileged user (the
+    // tests run as root here, which may write anything).
+    const module = resolve(__dirname, '../../main/store/data-dir-lock.ts');
+    for (const name of ['sandbox.db', 'journal.db-shm', 'sandbox.db-wal']) {
+      const dir = scratch();
+      chmodSync(dir, 0o777);
+      writeFileSync(join(dir, name), '');
+      chmodSync(join(dir, name), 0o444);
+      const run = spawnSync(
+        'setpriv',
+        [
+          '--reuid=65534',
+          '--regid=65534',
+          '--clear-groups',
+          process.execPath,
+          '--import',
+          'tsx',
+          '--eval',
+          `import(${JSON.stringify(module)}).then((m) => { try { m.prepareDataDir(${JSON.stringify(dir)}); console.log('started'); } catch (e) { console.log(e.message); } })`,
+        ],
+        { encoding: 'utf8', env: { ...process.env, HOME: '/tmp' } },
+      );
+      expect(run.stdout, run.stderr).toContain(`The data directory ${dir} cannot be used: ${name} in it is read-only.`);
+    }
   });
 
   it('makes a damaged lock file again instead of refusing to start', () => {
