@@ -15,6 +15,7 @@ import {
   type GatewayName,
   type HostEvent,
   type ParsedCommandInput,
+  type PaymentView,
   type Result,
   type Snapshot,
 } from '../../common/contract';
@@ -422,6 +423,16 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   }
   await applyWebhookReceiver();
 
+  /**
+   * The newest payments, and every open one however old: the Process screen lists the open ones
+   * from here (found by a tester: an open payment vanished once 50 newer ones were taken).
+   */
+  const snapshotPayments = (): PaymentView[] => {
+    const byId = new Map(service.list('all', 50).map((payment) => [payment.id, payment]));
+    for (const payment of service.list('active', 500)) if (!byId.has(payment.id)) byId.set(payment.id, payment);
+    return [...byId.values()];
+  };
+
   const snapshot = (): Snapshot => ({
     seq,
     mode: settings.get().mode,
@@ -429,7 +440,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     merchant: active.merchant,
     settings: settingsView(),
     readers: readers.views(),
-    payments: service.list('all', 50),
+    payments: snapshotPayments(),
     connectivity: connectivityView(),
     attention: service.attention(),
     display: display.view(),

@@ -26,6 +26,24 @@ describe('host against the sandbox: the cashier flow', () => {
     expect(gatewayReaders.data.find((r) => r.terminal_id === reader.terminalId)?.status).toBe('online');
   });
 
+  it('the snapshot holds every open payment, however many newer ones were taken', async () => {
+    // Found by a tester: the snapshot held the newest 50 payments only, so an open payment (a
+    // table's bill not paid yet) vanished from Process payment once 50 newer ones existed.
+    const open = await t.call('payments.create', { amount: 1500, currency: 'EUR', orderReference: 'TABLE-7' });
+    for (let i = 0; i < 52; i++) {
+      const later = await t.call('payments.create', { amount: 500 + i, currency: 'EUR' });
+      await t.call('payments.cancel', { paymentId: later.id });
+    }
+    const snapshot = await t.call('session.snapshot', {});
+    expect(snapshot.payments.find((p) => p.id === open.id)).toMatchObject({
+      status: 'pending',
+      orderReference: 'TABLE-7',
+    });
+    // The newest 50, and the open one besides.
+    expect(snapshot.payments.filter((p) => p.status === 'canceled')).toHaveLength(50);
+    expect(snapshot.payments).toHaveLength(51);
+  }, 20_000);
+
   it('automatic capture: create → process → present card → succeeded', async () => {
     const reader = await t.onlineReader();
     const created = await t.call('payments.create', { amount: 1250, currency: 'EUR', description: 'Coffee' });
