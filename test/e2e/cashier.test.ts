@@ -244,6 +244,31 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     expect(await page.getByLabel('On the reader').isChecked()).toBe(true);
   });
 
+  it('9. on a 1024×600 counter screen the transactions list fits: every Details button is on screen', async () => {
+    // Found by a tester: the Details column sat past the right edge, its focus ring barely visible.
+    await page.setViewportSize({ width: 1024, height: 600 });
+    try {
+      await screen('F5');
+      // The detail test 5 opened is still the one shown: back to the list.
+      const back = page.getByRole('button', { name: 'Back to transactions' });
+      if (await back.isVisible()) await back.click();
+      await page.getByRole('button', { name: 'Search' }).click();
+      await page
+        .getByRole('button', { name: /Details for/ })
+        .first()
+        .waitFor({ timeout: STATUS_TIMEOUT });
+      const fit = await page.evaluate(() => {
+        const main = document.querySelector('main')!;
+        const rights = [...document.querySelectorAll('.tx-table button')].map((b) => b.getBoundingClientRect().right);
+        return { overflow: main.scrollWidth - main.clientWidth, rightmost: Math.max(...rights), width: innerWidth };
+      });
+      expect(fit.overflow).toBeLessThanOrEqual(0);
+      expect(fit.rightmost).toBeLessThanOrEqual(fit.width);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it('no secret crossed the bridge during the whole run', async () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(wire.length).toBeGreaterThan(50);
