@@ -343,6 +343,10 @@ describe('Create payment screen', () => {
     await user.keyboard('{Escape}');
     expect(amountInput().value).toBe('');
     expect((screen.getByLabelText('Description') as HTMLInputElement).value).toBe('');
+    // The next amount goes where amounts go, not into the field Esc was pressed in.
+    expect(document.activeElement).toBe(amountInput());
+    await user.keyboard('250');
+    expect((screen.getByLabelText('Description') as HTMLInputElement).value).toBe('');
   });
 
   it('sends manual capture, customer id and receipt email when given', async () => {

@@ -329,9 +329,12 @@ export function CreatePayment() {
   const shown = (amount: number) =>
     tipping ? withTip(amount, currency, tipMode, draft.tipPercent, draft.tipCustom) : money(amount, currency);
 
-  // Esc clears the form (nothing has been sent yet on this screen).
+  // Esc clears the form (nothing has been sent yet on this screen), and the next digits typed go
+  // to the amount again (found by a tester: they went into the field Esc was pressed in).
   useKey('Escape', () => {
-    if (!busy) resetDraft();
+    if (busy) return;
+    resetDraft();
+    document.getElementById('amount')?.focus();
   });
 
   // Charge (Enter) refused for fields: the focus goes to the first one to fix. Only after a Charge:
