@@ -235,6 +235,11 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('the counter’s day end t
       .poll(async () => (await totals.getByRole('row', { name: /Approved/ }).textContent()) ?? '', { timeout: TIMEOUT })
       .toMatch(/Approved \(2\)€22\.38/);
     expect(await totals.getByRole('row', { name: /Tips/ }).textContent()).toContain('€1.88');
+    // Every button of the screen is a touch target (found by a tester: "Show as printed" was 32 px).
+    const heights = await cashier
+      .locator('main button:visible')
+      .evaluateAll((buttons) => buttons.map((b) => [b.textContent, Math.round(b.getBoundingClientRect().height)]));
+    expect(heights.filter(([, height]) => Number(height) < 48)).toEqual([]);
 
     await cashier.getByRole('button', { name: 'Reconcile' }).click();
     const differences = cashier.getByRole('table', { name: 'Differences' });
