@@ -583,7 +583,8 @@ export interface InstallmentPlanView {
 
 export interface Page<T> {
   data: T[];
-  meta: { currentPage: number; lastPage: number; perPage: number; total: number };
+  /** `more`: the gateway gives no count, only that more pages follow: total and lastPage are the least. */
+  meta: { currentPage: number; lastPage: number; perPage: number; total: number; more?: true };
 }
 
 /** The Transactions list. */

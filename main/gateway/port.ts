@@ -125,7 +125,11 @@ export interface PaymentQuery {
 
 export interface PaymentPage {
   data: GatewayPayment[];
-  meta: { currentPage: number; lastPage: number; perPage: number; total: number };
+  /**
+   * `more`: the gateway said only that more pages follow (PayPlug gives no count), so `total` and
+   * `lastPage` are the least there can be.
+   */
+  meta: { currentPage: number; lastPage: number; perPage: number; total: number; more?: true };
 }
 
 /** A payment in several installments, charged on the gateway's schedule. */

@@ -118,6 +118,7 @@ async function listFromGateway(
       lastPage: input.search && !gateway.capabilities.transactionSearch ? 1 : page.meta.lastPage,
       perPage: page.meta.perPage,
       total,
+      ...(page.meta.more && !(input.search && !gateway.capabilities.transactionSearch) ? { more: true as const } : {}),
     },
   };
 }

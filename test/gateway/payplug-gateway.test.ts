@@ -1009,7 +1009,7 @@ describe('lists: PayPlug paging, and local filters over the newest payments', ()
   it('passes newest-first pages through; total counts what was seen (plus one while there is more)', async () => {
     const first = await h.gateway.list({ ...query, size: 2 });
     expect(first.data.map((p) => p.id)).toEqual(ids.slice(0, 2));
-    expect(first.meta).toEqual({ currentPage: 1, lastPage: 2, perPage: 2, total: 3 });
+    expect(first.meta).toEqual({ currentPage: 1, lastPage: 2, perPage: 2, total: 3, more: true });
     const last = await h.gateway.list({ ...query, size: 2, page: 3 });
     expect(last.data.map((p) => p.id)).toEqual(ids.slice(4));
     expect(last.meta).toEqual({ currentPage: 3, lastPage: 3, perPage: 2, total: 5 });

@@ -413,8 +413,8 @@ describe('a till on PayPlug', () => {
     const pages = [];
     for (const page of [1, 2, 3, 4]) pages.push(await t.call('transactions.list', { size: 5, page }));
     expect(pages.map((p) => p.data.length)).toEqual([5, 4, 0, 0]);
-    // Page 1 cannot know the end yet (PayPlug gives no total); from page 2 on it is known.
-    expect(pages[0]!.meta).toEqual({ currentPage: 1, lastPage: 2, perPage: 5, total: 6 });
+    // Page 1 cannot know the end yet (PayPlug gives no total) and says so; from page 2 on it is known.
+    expect(pages[0]!.meta).toEqual({ currentPage: 1, lastPage: 2, perPage: 5, total: 6, more: true });
     expect(pages.slice(1).map((p) => p.meta)).toEqual([
       { currentPage: 2, lastPage: 2, perPage: 5, total: 9 },
       { currentPage: 3, lastPage: 2, perPage: 5, total: 9 },

@@ -86,6 +86,20 @@ describe('Transactions screen', () => {
     expect(bridge.inputs('transactions.list').map((i) => i.page)).toEqual([1, 2, 3]);
   });
 
+  it('says "more than" when the gateway gives no count, only that more pages follow', async () => {
+    // Found by a tester: PayPlug's page 1 said "26 transactions · page 1 of 2", page 2 "30".
+    const bridge = new FakeBridge();
+    bridge.on('transactions.list', () =>
+      ok({
+        data: [makeTransaction({ id: TX_ID, reference: 'pay_more' })],
+        meta: { currentPage: 1, lastPage: 2, perPage: 25, total: 26, more: true as const },
+        offline: false,
+      }),
+    );
+    await renderApp(bridge, { screen: 'transactions' });
+    expect(await screen.findByText('More than 25 transactions · page 1 of 2 or more')).toBeTruthy();
+  });
+
   it('a search that fails clears the rows of the previous one', async () => {
     const bridge = listBridge();
     const { user } = await renderApp(bridge, { screen: 'transactions' });

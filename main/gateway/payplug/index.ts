@@ -263,6 +263,7 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
           lastPage: answer.hasMore ? page + 1 : page,
           perPage: size,
           total: seen + (answer.hasMore ? 1 : 0),
+          ...(answer.hasMore ? { more: true as const } : {}),
         },
       };
     }

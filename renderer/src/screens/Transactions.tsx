@@ -667,7 +667,10 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
         {loading
           ? 'Loading…'
           : meta
-            ? `${meta.total} transaction${meta.total === 1 ? '' : 's'} · page ${meta.currentPage} of ${Math.max(1, meta.lastPage)}`
+            ? meta.more
+              ? // The gateway gives no count (PayPlug): only that more follow.
+                `More than ${meta.total - 1} transactions · page ${meta.currentPage} of ${meta.lastPage} or more`
+              : `${meta.total} transaction${meta.total === 1 ? '' : 's'} · page ${meta.currentPage} of ${Math.max(1, meta.lastPage)}`
             : ''}
       </p>
       {page && page.data.length > 0 ? (
