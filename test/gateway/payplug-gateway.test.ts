@@ -1043,6 +1043,30 @@ describe('lists: PayPlug paging, and local filters over the newest payments', ()
   });
 });
 
+describe('lists: sorting by status', () => {
+  it('sorts by the status name, as PlutoPay and the journal do', async () => {
+    const h = await startPayPlug();
+    try {
+      await h.gateway.create(newPayment({ amount: 1000, orderReference: 'SORT-OPEN' }), key('sort-open'));
+      const withdrawn = await h.gateway.create(
+        newPayment({ amount: 1000, orderReference: 'SORT-GONE' }),
+        key('sort-gone'),
+      );
+      await h.gateway.cancel(withdrawn.id, key('sort-gone-cancel'));
+      const paid = await h.gateway.create(newPayment({ amount: 1000, orderReference: 'SORT-PAID' }), key('sort-paid'));
+      await h.gateway.simulateLinkPayment(paid.id, APPROVED);
+      const sorted = await h.gateway.list({ sortField: 'status', sortOrder: 'asc', page: 1, size: 10 });
+      expect(sorted.data.map((p) => [p.orderReference, p.status])).toEqual([
+        ['SORT-GONE', 'canceled'],
+        ['SORT-OPEN', 'pending'],
+        ['SORT-PAID', 'succeeded'],
+      ]);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
 describe('time on the sandbox clock', () => {
   let h: Harness;
   // A sandbox per test, on a fake clock started at the real time ("today" agrees with this

@@ -128,20 +128,14 @@ function matches(payment: GatewayPayment, query: PaymentQuery): boolean {
   return true;
 }
 
-const STATUS_ORDER = [
-  'pending',
-  'requires_capture',
-  'succeeded',
-  'partially_refunded',
-  'refunded',
-  'failed',
-  'canceled',
-];
-
+/**
+ * Status sorts by name, as PlutoPay's list and the journal's (Plural) do: the same Sort by gives
+ * the same order on every gateway (found by a tester: PayPlug alone sorted by stage).
+ */
 function compare(a: GatewayPayment, b: GatewayPayment, field: PaymentQuery['sortField']): number {
   if (field === 'amount') return a.amount - b.amount;
-  if (field === 'status') return STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status);
-  return a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0;
+  const [x, y] = field === 'status' ? [a.status, b.status] : [a.createdAt, b.createdAt];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
