@@ -342,22 +342,47 @@ describe('journal migrations upgrade a database with rows in it', () => {
       updated_at: '2026-03-04T08:00:00.000Z',
     });
     insertV1Payment(db, 'pay_none');
+    // A Z closed the next morning counted its sale's refunds as they were at 09:00: the 08:00 one
+    // stays in its period (not counted again the day after), the 10:00 one is the next day's.
+    insertV1Payment(db, 'pay_counted', {
+      status: 'partially_refunded',
+      amount_refunded: 500,
+      created_at: '2026-03-05T12:00:00.000Z',
+    });
+    db.prepare(
+      `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, created_at, updated_at)
+       VALUES ('pay_counted', 'plutopay', 'refund', ?, ?, 'done', 1, ?, ?)`,
+    ).run('counted-1', JSON.stringify({ amount: 300 }), '2026-03-06T08:00:00.000Z', '2026-03-06T08:00:00.000Z');
+    db.prepare(
+      `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, created_at, updated_at)
+       VALUES ('pay_counted', 'plutopay', 'refund', ?, ?, 'done', 1, ?, ?)`,
+    ).run('counted-2', JSON.stringify({ amount: 200 }), '2026-03-06T10:00:00.000Z', '2026-03-06T10:00:00.000Z');
+    db.prepare(
+      `INSERT INTO z_reports (mode, number, business_date, window_start, window_end, closed_at, closed_by, report, digest)
+       VALUES ('test', 1, '2026-03-05', '2026-03-05T00:00:00.000Z', '2026-03-06T00:00:00.000Z', '2026-03-06T09:00:00.000Z', 'Ada', '{}', 'd1')`,
+    ).run();
     upgrade(db, 10);
     expect(db.prepare('SELECT payment_id AS paymentId, amount, at FROM refund_entries ORDER BY id').all()).toEqual([
       { paymentId: 'pay_ops', amount: 200, at: '2026-03-02T10:00:00.000Z' },
       { paymentId: 'pay_ops', amount: 300, at: '2026-03-02T12:00:00.000Z' },
       { paymentId: 'pay_ops', amount: 200, at: '2026-03-02T15:00:00.000Z' },
       { paymentId: 'pay_dashboard', amount: 1250, at: '2026-03-04T08:00:00.000Z' },
+      { paymentId: 'pay_counted', amount: 300, at: '2026-03-05T12:00:00.000Z' },
+      { paymentId: 'pay_counted', amount: 200, at: '2026-03-06T10:00:00.000Z' },
     ]);
     // From now on the journal's own writes date each refund.
     const clock = new FakeClock(Date.parse('2026-03-05T10:00:00.000Z'));
     const journal = new Journal(db, clock);
     journal.updatePayment('pay_none', { amountRefunded: 250, status: 'partially_refunded' });
-    expect(journal.refundsBetween('test', '2026-03-02T12:00:00.000Z', '2026-03-06T00:00:00.000Z')).toEqual([
+    expect(journal.refundsBetween('test', '2026-03-02T12:00:00.000Z', '2026-03-05T11:00:00.000Z')).toEqual([
       { paymentId: 'pay_ops', amount: 300, at: '2026-03-02T12:00:00.000Z' },
       { paymentId: 'pay_ops', amount: 200, at: '2026-03-02T15:00:00.000Z' },
       { paymentId: 'pay_dashboard', amount: 1250, at: '2026-03-04T08:00:00.000Z' },
       { paymentId: 'pay_none', amount: 250, at: '2026-03-05T10:00:00.000Z' },
+    ]);
+    // The day after the Z counts only what the Z could not.
+    expect(journal.refundsBetween('test', '2026-03-06T00:00:00.000Z', '2026-03-07T00:00:00.000Z')).toEqual([
+      { paymentId: 'pay_counted', amount: 200, at: '2026-03-06T10:00:00.000Z' },
     ]);
   });
 

@@ -7,14 +7,19 @@
  *
  * Older refunds get the best time the journal holds: each refund operation done, at its last
  * update; what the gateway refunded besides, at the payment's last refund event (or its last
- * update).
+ * update). A Z closed before this counted its sales' refunds as they were when it closed (after
+ * its period's end when closed the next morning): a refund it counted is dated in its period, so
+ * the day after does not count it again (found by a tester).
  */
 import type { Migration } from './types';
 
 interface RefundedPayment {
   id: string;
   refunded: number;
+  createdAt: string;
   updatedAt: string;
+  /** When the Z that counted this payment closed, if one did. */
+  countedUntil: string | null;
 }
 
 export const migration: Migration = {
@@ -40,20 +45,25 @@ export const migration: Migration = {
     const insert = db.prepare('INSERT INTO refund_entries (payment_id, amount, at) VALUES (?, ?, ?)');
     const refunded = db
       .prepare(
-        'SELECT id, amount_refunded AS refunded, updated_at AS updatedAt FROM payments WHERE amount_refunded <> 0',
+        `SELECT p.id, p.amount_refunded AS refunded, p.created_at AS createdAt, p.updated_at AS updatedAt,
+           (SELECT z.closed_at FROM z_reports z WHERE z.mode = p.mode
+              AND p.created_at >= z.window_start AND p.created_at < z.window_end) AS countedUntil
+         FROM payments p WHERE p.amount_refunded <> 0`,
       )
       .all<RefundedPayment>();
     for (const payment of refunded) {
+      // Counted by its Z already: dated in that Z's period (the payment's own time is in it).
+      const dated = (at: string) => (payment.countedUntil && at <= payment.countedUntil ? payment.createdAt : at);
       let left = payment.refunded;
       for (const op of operations.all<{ params: string; at: string }>(payment.id)) {
         const amount = (JSON.parse(op.params) as { amount?: unknown }).amount;
         if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0 || amount > left) continue;
-        insert.run(payment.id, amount, op.at);
+        insert.run(payment.id, amount, dated(op.at));
         left -= amount;
       }
       if (left !== 0) {
         const event = lastEvent.get<{ at: string | null }>(payment.id)?.at;
-        insert.run(payment.id, left, event ?? payment.updatedAt);
+        insert.run(payment.id, left, dated(event ?? payment.updatedAt));
       }
     }
     // After the backfill: from here on, the journal's own writes make the entries.
