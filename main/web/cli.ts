@@ -80,7 +80,8 @@ export function parseWebArgs(
       // Digits only: Number('') is 0, and an unset variable (--port $PORT) would quietly pick any port.
       const text = value().trim();
       const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-      if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error('--port must be 0–65535');
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw new Error('--port must be a whole number from 0 to 65535');
       options.port = port;
     } else if (arg === '--data-dir') {
       // An empty path (an unset variable in a script) would run the till with nothing on disk.
