@@ -260,6 +260,11 @@ describe('a till on PayPlug', () => {
       return kept.length > 0 ? kept : undefined;
     });
     expect(cards).toMatchObject([{ customer: 'lin@example.com', last4: '4242' }]);
+    // On a payment that offers no saving the box is not on the page: ticked anyway, nothing is kept.
+    const plain = await t.call('payments.create', { amount: 1200, currency: 'EUR', customer });
+    await t.call('simulate.payLink', { paymentId: plain.id, cardNumber: '4242424242424242', saveCard: true });
+    await t.waitForPayment(plain.id, (p) => p.status === 'succeeded', 5_000);
+    expect(await t.call('savedCards.list', { customer: customer.email })).toHaveLength(1);
   });
 
   it('an installment plan is created with its schedule, the first part paid by link, then aborted', async () => {

@@ -389,10 +389,12 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
 
     async simulateLinkPayment(id, cardNumber, options = {}) {
       if (api.isLive) throw refuse('Test cards cannot pay in live mode.', null, 'live_mode');
+      // The page shows the "save my card" box only when the payment offers it: tick it only then.
+      const offered = options.saveCard === true && (await api.getPayment(id)).allow_save_card === true;
       return toPayment(
         await api.sandboxPay(id, {
           card_number: cardNumber,
-          ...(options.saveCard !== undefined ? { save_card: options.saveCard } : {}),
+          ...(options.saveCard === false || offered ? { save_card: options.saveCard } : {}),
         }),
       );
     },

@@ -113,7 +113,14 @@ export function customer(p: Params, v: Validator, needs: CustomerNeeds): Custome
   const c = v.check(() => p.object('customer', CUSTOMER_FIELDS), undefined);
   const required = needs.identity || needs.email || needs.phone;
   if (!c) {
-    if (required) v.add('customer', 'The customer is required for this payment (first_name, last_name, email).');
+    // Name what this payment needs (found by a tester: sent_by SMS was told to give a name and an
+    // email, then refused again for the phone number).
+    const fields = [
+      ...(needs.identity ? ['first_name', 'last_name'] : []),
+      ...(needs.identity || needs.email ? ['email'] : []),
+      ...(needs.phone ? ['phone_number'] : []),
+    ];
+    if (required) v.add('customer', `The customer is required for this payment (${fields.join(', ')}).`);
     return empty;
   }
   return {

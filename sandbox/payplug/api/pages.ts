@@ -218,6 +218,12 @@ export function pageRoutes(s: Services, prefix: string): RouteSpec[] {
         if (typeof exp === 'string') v.add('exp_year', exp);
         if (row.save_card === 1 && saveCard === false)
           v.add('save_card', 'This payment saves the card (save_card): the page does not let the customer refuse.');
+        // The page shows no "save my card" box then: ticking it cannot be asked for (found by a tester).
+        if (row.save_card === 0 && row.allow_save_card === 0 && saveCard === true)
+          v.add(
+            'save_card',
+            'This payment does not offer to save the card: create it with allow_save_card (the customer chooses) or save_card.',
+          );
         v.done();
         const result = payments.attempt(row.id, {
           number: number!,

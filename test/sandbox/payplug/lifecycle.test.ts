@@ -162,6 +162,28 @@ describe('saved cards', () => {
     expect(html).not.toMatch(/name="save_card" value="1" checked/);
   });
 
+  it('a payment that offers no saving refuses "save my card" from its page', async () => {
+    // Found by a tester: it was quietly ignored (paid, no card kept); refusing the opposite was not.
+    const p = await h.payment({ customer: CUSTOMER });
+    const refused = await h.api.post<PayPlugError>(`/_sandbox/payments/${p.id}/pay`, {
+      card_number: '4242424242424242',
+      save_card: true,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.details).toHaveProperty('save_card');
+    expect((await get(p.id)).is_paid).toBe(false);
+  });
+
+  it('a customer missing for sent_by SMS is asked for the phone number, not a name and email', async () => {
+    const sms = await h.api.post<PayPlugError>('/v1/payments', {
+      amount: 1000,
+      currency: 'EUR',
+      hosted_payment: { sent_by: 'SMS' },
+    });
+    expect(sms.status).toBe(400);
+    expect(JSON.stringify(sms.body)).toContain('The customer is required for this payment (phone_number).');
+  });
+
   it('save_card: the page box is ticked and cannot be refused', async () => {
     const p = await h.payment({ save_card: true, customer: CUSTOMER });
     expect(await (await fetch(p.hosted_payment!.payment_url)).text()).toMatch(
