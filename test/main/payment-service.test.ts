@@ -165,15 +165,21 @@ describe('payments against a fake gateway (the port)', () => {
       expect(journal.operationsFor(id).filter((op) => op.kind === 'capture' || op.kind === 'cancel')).toHaveLength(1);
   });
 
-  it('a queued refund the gateway refuses when it is sent goes to Needs attention, and stays there', async () => {
-    // Found by a tester: a queued step refused on resend was marked failed with only a developer-log
-    // line; the customer was never refunded and nothing on screen said so.
+  /** A €30.00 payment the gateway says succeeded, then the gateway unreachable for changes. */
+  async function paidWhileOffline() {
     const { gateway, service, journal } = setup(new FakeGateway({ idempotencyKeys: true }));
     const created = await service.commands.create({ amount: 3000, currency: 'EUR', captureMethod: 'automatic' });
     const tx = gateway.payments.get(created.transactionId!)!;
     Object.assign(tx, { status: 'succeeded', amountCaptured: 3000 });
     await service.reconcileNow(created.id);
     gateway.failChanges(10);
+    return { gateway, service, journal, created, tx };
+  }
+
+  it('a queued refund the gateway refuses when it is sent goes to Needs attention, and stays there', async () => {
+    // Found by a tester: a queued step refused on resend was marked failed with only a developer-log
+    // line; the customer was never refunded and nothing on screen said so.
+    const { gateway, service, journal, created, tx } = await paidWhileOffline();
     await expect(service.commands.refund({ paymentId: created.id, amount: 2000 })).rejects.toMatchObject({
       code: 'offline',
       extra: { queued: true },
@@ -200,12 +206,7 @@ describe('payments against a fake gateway (the port)', () => {
   it('two queued refunds refused when sent are both named in Needs attention', async () => {
     // Found by a tester: the second refusal replaced the first, so "Refunded" looked like the
     // customer had the first refund's money back.
-    const { gateway, service, journal } = setup(new FakeGateway({ idempotencyKeys: true }));
-    const created = await service.commands.create({ amount: 3000, currency: 'EUR', captureMethod: 'automatic' });
-    const tx = gateway.payments.get(created.transactionId!)!;
-    Object.assign(tx, { status: 'succeeded', amountCaptured: 3000 });
-    await service.reconcileNow(created.id);
-    gateway.failChanges(10);
+    const { gateway, service, journal, created, tx } = await paidWhileOffline();
     for (const amount of [1000, 800, 700])
       await expect(service.commands.refund({ paymentId: created.id, amount })).rejects.toMatchObject({
         extra: { queued: true },
