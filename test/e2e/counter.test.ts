@@ -188,6 +188,7 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('the counter’s day end t
     // The switch shows the host's word: it turns on once the host has changed the reader.
     const own = paired.getByRole('checkbox', { name: /charges through its own bank/ });
     await own.click({ timeout: TIMEOUT });
+    await paired.getByRole('button', { name: /^Yes: .* charges through the shop's own bank$/ }).click();
     await expect.poll(() => own.isChecked(), { timeout: TIMEOUT }).toBe(true);
     await expect
       .poll(async () => (await paired.getByRole('status').textContent()) ?? '', { timeout: TIMEOUT })

@@ -312,7 +312,19 @@ describe('readers and settings', () => {
       ok(makeReader({ kind: 'concert', label: 'Desk 5000', standalone: input.standalone ?? false })),
     );
     const { user } = await renderApp(bridge, { screen: 'readers' });
-    await user.click(screen.getByRole('checkbox', { name: /charges through its own bank/ }));
+    const box = screen.getByRole('checkbox', { name: /charges through its own bank/ });
+    // Asked first (found by a tester: one Space changed where the money goes): Escape leaves it.
+    box.focus();
+    await user.keyboard(' ');
+    expect(bridge.count('readers.configure')).toBe(0);
+    expect(document.activeElement).toBe(
+      screen.getByRole('button', { name: "Yes: Desk 5000 charges through the shop's own bank" }),
+    );
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('button', { name: /^Yes: Desk 5000/ })).toBeNull();
+    expect(bridge.count('readers.configure')).toBe(0);
+    await user.click(box);
+    await user.click(screen.getByRole('button', { name: "Yes: Desk 5000 charges through the shop's own bank" }));
     expect(bridge.inputs('readers.configure')).toEqual([{ readerId: 'rdr_sim1', standalone: true }]);
     await screen.findByText(/now charges through the shop's own bank/);
   });

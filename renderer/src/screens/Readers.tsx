@@ -18,6 +18,9 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
   const action = busyWith(reader);
   const payment = usePos((s) => (action?.paymentId ? s.host.payments[action.paymentId] : undefined));
   const [confirmForget, setConfirmForget] = useState(false);
+  // Where this reader's money goes is asked twice: a single Space on the box changed it (found by a
+  // tester), and a payment taken with it set wrong is charged the other way.
+  const [askStandalone, setAskStandalone] = useState<boolean | null>(null);
   const titleId = `reader-${reader.id}`;
   // A reader this app drives sits idle while the gateway takes payments by link (the host refuses to
   // reconnect it), unless it charges through the shop's own bank.
@@ -30,6 +33,7 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
     report(result.ok ? `Reconnecting ${reader.label}…` : null, result.ok ? null : result.error);
   };
   const setStandalone = async (standalone: boolean) => {
+    setAskStandalone(null);
     const result = await run('readers.configure', { readerId: reader.id, standalone }, `reader:${reader.id}`);
     report(
       result.ok
@@ -74,10 +78,25 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
               type="checkbox"
               checked={reader.standalone}
               disabled={busy || busyWith(reader) !== null}
-              onChange={(e) => void setStandalone(e.target.checked)}
+              onChange={(e) => setAskStandalone(e.target.checked)}
             />
             This reader charges through its own bank (no gateway: amounts go straight to the terminal)
           </label>
+        ) : null}
+        {askStandalone !== null ? (
+          <div className="actions">
+            <ConfirmChoice
+              yes={
+                askStandalone
+                  ? `Yes: ${reader.label} charges through the shop's own bank`
+                  : `Yes: ${reader.label} charges through the gateway`
+              }
+              no="Leave it as it is"
+              busy={busy}
+              onYes={() => void setStandalone(askStandalone)}
+              onNo={() => setAskStandalone(null)}
+            />
+          </div>
         ) : null}
         {action ? (
           <p>
