@@ -884,10 +884,12 @@ export class CashierCommands {
       // Found by a tester: €9.95 of €10 left 5 cents that PayPlug could then never refund.
       const left = remaining - amount;
       if (left > 0 && left < smallest) {
+        // What is left may be too little to split at all: then only all of it can be refunded.
+        const most = remaining - smallest >= smallest ? remaining - smallest : null;
         throw new HostError(
           'validation',
-          `This would leave ${money(left)}, less than ${gateway.label}'s smallest refund (${money(smallest)}), which could then never be refunded. Refund all ${money(remaining)}, or at most ${money(remaining - smallest)}.`,
-          { issues: [{ path: 'amount', message: `all ${remaining}, or at most ${remaining - smallest}` }] },
+          `This would leave ${money(left)}, less than ${gateway.label}'s smallest refund (${money(smallest)}), which could then never be refunded. Refund all ${money(remaining)}${most !== null ? `, or at most ${money(most)}` : ''}.`,
+          { issues: [{ path: 'amount', message: `all ${remaining}${most !== null ? `, or at most ${most}` : ''}` }] },
         );
       }
       if (amount < remaining && !gateway.capabilities.partialRefund) {

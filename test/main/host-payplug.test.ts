@@ -118,10 +118,17 @@ describe('a till on PayPlug', () => {
         "This would leave €0.05, less than PayPlug's smallest refund (€0.10), which could then never be refunded. Refund all €15.00, or at most €14.90.",
       issues: [{ path: 'amount' }],
     });
-    expect(await t.call('payments.refund', { paymentId: paid.id, amount: 1490 })).toMatchObject({
+    expect(await t.call('payments.refund', { paymentId: paid.id, amount: 1485 })).toMatchObject({
       status: 'partially_refunded',
-      amountRefunded: 1490,
+      amountRefunded: 1485,
     });
+    // €0.15 left is too little to split: only all of it can go.
+    expect((await t.fail('payments.refund', { paymentId: paid.id, amount: 10 })).message).toBe(
+      "This would leave €0.05, less than PayPlug's smallest refund (€0.10), which could then never be refunded. Refund all €0.15.",
+    );
+    expect((await t.fail('payments.refund', { paymentId: paid.id, amount: 5 })).message).toBe(
+      'PayPlug refunds at least €0.10.',
+    );
     expect((await t.call('payments.refund', { paymentId: paid.id })).status).toBe('refunded');
   });
 
