@@ -3,17 +3,14 @@
  * file. On Linux, when no keyring is available safeStorage silently falls back to a hard-coded
  * password ('basic_text'); storing then would only pretend to protect the key, so it is refused.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { safeStorage } from 'electron';
-import type { SecretName, SecretStore } from '../config/secrets';
+import { readSecretsFile, writeSecretsFile, type SecretName, type SecretStore } from '../config/secrets';
 
 export class SafeStorageSecretStore implements SecretStore {
   readonly kind = 'safe-storage' as const;
 
-  constructor(private readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  }
+  // Nothing is made here: the data directory is checked first (a file there is named, not EEXIST).
+  constructor(private readonly path: string) {}
 
   /** Why secrets cannot be stored safely on this machine, or null when they can. */
   static unavailableReason(): string | null {
@@ -24,13 +21,9 @@ export class SafeStorageSecretStore implements SecretStore {
     return null;
   }
 
-  private read(): Partial<Record<SecretName, string>> {
-    if (!existsSync(this.path)) return {};
-    return JSON.parse(readFileSync(this.path, 'utf8')) as Partial<Record<SecretName, string>>;
-  }
-
   get(name: SecretName): string | null {
-    const sealed = this.read()[name];
+    // A damaged file says so and what to do (found by a reviewer: a bare JSON error stopped the start).
+    const sealed = readSecretsFile(this.path)[name];
     if (!sealed) return null;
     try {
       return safeStorage.decryptString(Buffer.from(sealed, 'base64'));
@@ -40,7 +33,7 @@ export class SafeStorageSecretStore implements SecretStore {
   }
 
   set(name: SecretName, value: string | null): void {
-    const values = this.read();
+    const values = readSecretsFile(this.path);
     if (value === null) {
       delete values[name];
     } else {
@@ -48,8 +41,6 @@ export class SafeStorageSecretStore implements SecretStore {
       if (reason) throw new Error(`Refusing to store the key: ${reason}`);
       values[name] = safeStorage.encryptString(value).toString('base64');
     }
-    const temp = `${this.path}.tmp`;
-    writeFileSync(temp, JSON.stringify(values), { mode: 0o600 });
-    renameSync(temp, this.path);
+    writeSecretsFile(this.path, values);
   }
 }

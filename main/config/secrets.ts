@@ -3,7 +3,18 @@
  * (main/app/secure-store.ts); web mode uses a file only the user can read; tests use memory.
  * Secrets never leave the host: the UI only ever sees maskKey() of them.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 
 /**
@@ -32,39 +43,60 @@ export class MemorySecretStore implements SecretStore {
   }
 }
 
-/** A JSON file with mode 0600 in a 0700 directory, written atomically. */
+/**
+ * The record a secrets file holds (web mode's plain one, Electron's sealed one): empty when there
+ * is none yet, and a message saying what to do when it is damaged (a power cut, an edit).
+ */
+export function readSecretsFile(path: string): Partial<Record<SecretName, string>> {
+  if (!existsSync(path)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error(`The secrets file ${path} is damaged. Delete it and enter the keys again in Settings.`);
+  return parsed as Partial<Record<SecretName, string>>;
+}
+
+/**
+ * Writes a secrets file, mode 0600 in a 0700 directory (made now, not before the data directory
+ * was checked), atomically and durably: after a power cut it is the old file or the new one.
+ */
+export function writeSecretsFile(path: string, values: Partial<Record<SecretName, string>>): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const temp = `${path}.tmp`;
+  const fd = openSync(temp, 'w', 0o600);
+  try {
+    writeSync(fd, JSON.stringify(values));
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}
+
+/** A JSON file only the user can read. */
 export class FileSecretStore implements SecretStore {
   readonly kind = 'file' as const;
 
   constructor(private readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     if (existsSync(path) && process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) {
       // Someone loosened the permissions: tighten them rather than keep secrets readable by others.
       chmodSync(path, 0o600);
     }
   }
 
-  private read(): Partial<Record<SecretName, string>> {
-    if (!existsSync(this.path)) return {};
-    try {
-      const parsed: unknown = JSON.parse(readFileSync(this.path, 'utf8'));
-      return parsed && typeof parsed === 'object' ? (parsed as Partial<Record<SecretName, string>>) : {};
-    } catch {
-      throw new Error(`The secrets file ${this.path} is damaged. Delete it and enter the keys again in Settings.`);
-    }
-  }
-
   get(name: SecretName): string | null {
-    return this.read()[name] ?? null;
+    return readSecretsFile(this.path)[name] ?? null;
   }
 
   set(name: SecretName, value: string | null): void {
-    const values = this.read();
+    const values = readSecretsFile(this.path);
     if (value === null) delete values[name];
     else values[name] = value;
-    const temp = `${this.path}.tmp`;
-    writeFileSync(temp, JSON.stringify(values), { mode: 0o600 });
-    renameSync(temp, this.path);
+    writeSecretsFile(this.path, values);
   }
 }
 

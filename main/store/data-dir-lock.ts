@@ -49,7 +49,12 @@ export function prepareDataDir(dataDir: string): void {
   if (!writable(dataDir)) throw new DataDirUnusableError(dataDir, 'this user cannot write to it');
   // Every file the app writes there: SQLite's own message ("attempt to write a readonly database")
   // names none of them (found by a tester with a read-only sandbox.db and journal.db-shm).
-  for (const name of [...DATABASE_FILES.flatMap((db) => [db, `${db}-wal`, `${db}-shm`]), 'secrets.json', LOCK_FILE]) {
+  for (const name of [
+    ...DATABASE_FILES.flatMap((db) => [db, `${db}-wal`, `${db}-shm`]),
+    'secrets.json',
+    'secrets.sealed',
+    LOCK_FILE,
+  ]) {
     const path = join(dataDir, name);
     if (existsSync(path) && !writable(path)) throw new DataDirUnusableError(dataDir, `${name} in it is read-only`);
   }
