@@ -204,6 +204,18 @@ describe('electron-builder.yml, as electron-builder reads it', () => {
     expect((hook as { name: string }).name).toBe('beforePack');
   });
 
+  it('keeps every package electron-builder would depend on, libsecret above all, in the .deb', async () => {
+    // A depends list replaces electron-builder's own (found by a reviewer: libsecret-1-0 was lost,
+    // so safeStorage had no keyring on a minimal till and no key could be stored).
+    const config = await load();
+    const fpm = (await import('app-builder-lib/out/targets/FpmTarget')) as unknown as {
+      default: { prototype: { getDefaultDepends(target: string): string[] } };
+    };
+    const defaults = fpm.default.prototype.getDefaultDepends.call(null, 'deb');
+    expect(defaults).toContain('libsecret-1-0');
+    expect(config.deb?.depends).toEqual(expect.arrayContaining(defaults));
+  });
+
   it('keeps all three native modules unpacked from the asar', async () => {
     const config = await load();
     expect(config.asar).toBe(true);
