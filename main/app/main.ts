@@ -11,6 +11,7 @@ import { CUSTOMER_DISPLAY_COMMANDS } from '../../common/contract/views';
 import { createAppHost } from '../host/app-host';
 import type { Host } from '../host/host';
 import { CONTENT_TYPES } from '../web/renderer-content';
+import { bringForward, CASHIER_WINDOW } from './cashier-window';
 import { SafeStorageSecretStore } from './secure-store';
 import {
   APP_ENTRY_URL,
@@ -71,12 +72,7 @@ if (!app.requestSingleInstanceLock()) {
     await displayWindow.loadURL(DISPLAY_ENTRY_URL);
   };
 
-  app.on('second-instance', () => {
-    if (window) {
-      if (window.isMinimized()) window.restore();
-      window.focus();
-    }
-  });
+  app.on('second-instance', () => bringForward(window));
 
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (event, url) => {
@@ -150,17 +146,17 @@ if (!app.requestSingleInstanceLock()) {
     });
 
     window = new BrowserWindow({
-      width: 1280,
-      height: 800,
-      minWidth: 1024,
-      minHeight: 700,
+      ...CASHIER_WINDOW,
       show: false,
       title: 'POS Terminal Companion',
       webPreferences: secureWebPreferences(preloadPath),
     });
     window.once('ready-to-show', () => window?.show());
     // Closing the cashier's window closes the app, customer display included.
-    window.on('closed', () => displayWindow?.close());
+    window.on('closed', () => {
+      window = null;
+      displayWindow?.close();
+    });
     await window.loadURL(APP_ENTRY_URL);
     await placeCustomerDisplay();
     screen.on('display-added', () => void placeCustomerDisplay());
