@@ -112,7 +112,12 @@ if (!app.requestSingleInstanceLock()) {
     // rather than pretending. The embedded sandbox needs no stored key, so test mode still works.
     const unsafe = SafeStorageSecretStore.unavailableReason();
     try {
-      host = await createAppHost({ dataDir, secrets: new SafeStorageSecretStore(join(dataDir, 'secrets.sealed')) });
+      host = await createAppHost({
+        dataDir,
+        secrets: new SafeStorageSecretStore(join(dataDir, 'secrets.sealed')),
+        // The readers' notes (a port that could not be listed…): the developer log once it exists.
+        log: (line) => (host ? host.devlog.add('reader', line) : console.warn(line)),
+      });
     } catch (error) {
       dialog.showErrorBox(
         'POS Terminal Companion could not start',
