@@ -25,6 +25,16 @@ import type { RemoteWatcher } from './watcher';
 
 type CreateInput = ParsedCommandInput<'payments.create'>;
 
+/**
+ * A create's idempotency key: readable (the order and its attempt), and unique to this till's
+ * payment. Two tills on one account may number their orders alike; with the order and attempt
+ * alone their keys were the same, and a till's retry or Plural's duplicate-reference lookup took
+ * the other till's paid payment for its own (found by a tester: "Approved" with nothing paid).
+ */
+export function createKey(orderReference: string, attempt: number, paymentId: string): string {
+  return `pos-${orderReference}-${attempt}-${paymentId}`;
+}
+
 export class CashierCommands {
   constructor(
     private readonly engine: PaymentEngine,
@@ -182,12 +192,13 @@ export class CashierCommands {
         'New payments cannot be taken while the gateway is unreachable (card data is never stored for later).',
       );
       const attempt = attempts.length + 1;
-      const idempotencyKey = `pos-${orderReference}-${attempt}`;
+      const id = newId('pay');
+      const idempotencyKey = createKey(orderReference, attempt, id);
       const awaitingTip = tipping.fields.tipState === 'awaiting';
       const record = journal.atomically(() => {
         const created = journal.insertPayment(
           newPaymentRecord({
-            id: newId('pay'),
+            id,
             gateway: gateway.name,
             mode: this.engine.options.mode(),
             channel,
@@ -318,15 +329,16 @@ export class CashierCommands {
       const attempt = attempts.length + 1;
       const awaitingTip = tipping.fields.tipState === 'awaiting';
       const transactionId = StandalonePayments.transactionId();
+      const id = newId('pay');
       const record = journal.insertPayment(
         newPaymentRecord({
-          id: newId('pay'),
+          id,
           gateway: this.engine.activeGateway()?.name ?? 'plutopay',
           mode: this.engine.options.mode(),
           channel: 'card_present',
           orderReference,
           attempt,
-          idempotencyKey: `pos-${orderReference}-${attempt}`,
+          idempotencyKey: createKey(orderReference, attempt, id),
           origin: 'local',
           amount: tipping.amount,
           currency: input.currency,

@@ -132,6 +132,27 @@ describe('a till on PayPlug', () => {
     expect((await t.call('payments.refund', { paymentId: paid.id })).status).toBe('refunded');
   });
 
+  it('two tills on one account numbering orders alike: a retried create finds its own payment, not the other till’s', async () => {
+    // Found by a tester: the create key was the order and attempt only, the same on both tills; till
+    // B's retry found till A's paid payment by that key and showed it approved for B's customer.
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const a = track(await payplugTill(sandbox));
+    const b = track(await payplugTill(sandbox));
+    const paid = await a.call('payments.create', { amount: 5000, currency: 'EUR', orderReference: 'TILL-1001' });
+    await a.call('simulate.payLink', { paymentId: paid.id, cardNumber: '4242424242424242' });
+    await a.waitForPayment(paid.id, (p) => p.status === 'succeeded', 5_000);
+    sandbox.payplug.setFaults({ error_rate: 1 });
+    expect(
+      (await b.host.invoke('payments.create', { amount: 7000, currency: 'EUR', orderReference: 'TILL-1001' })).ok,
+    ).toBe(false);
+    sandbox.payplug.setFaults({ error_rate: 0 });
+    const [mine] = (await b.call('payments.list', { filter: 'all', limit: 10 })).filter((p) => p.amount === 7000);
+    const own = await b.waitForPayment(mine!.id, (p) => p.transactionId !== null && p.status === 'pending', 8_000);
+    expect(own.transactionId).not.toBe(paid.transactionId);
+    expect(own).toMatchObject({ amountCaptured: 0, payUrl: expect.any(String) });
+  });
+
   it('a declined card shows the cashier wording once the link closes, and the cashier can abort an unpaid one', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 29, 10, 0, 0));
     const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });

@@ -261,6 +261,21 @@ describe('a till on Plural', () => {
     });
   });
 
+  it('two tills on one account numbering orders alike each get their own order', async () => {
+    // Found by a tester: both tills derived the same Plural reference from the order and attempt;
+    // Plural refused till B's as a duplicate and B took till A's paid order as its own ("Approved").
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const a = track(await pluralTill({ sandbox }));
+    const b = track(await pluralTill({ sandbox }));
+    const paid = await a.call('payments.create', { amount: 5_000, currency: 'INR', orderReference: 'TILL-1001' });
+    await payOrder(a, paid.transactionId!);
+    await a.waitForPayment(paid.id, (p) => p.status === 'succeeded', 8_000);
+    const own = await b.call('payments.create', { amount: 7_000, currency: 'INR', orderReference: 'TILL-1001' });
+    expect(own).toMatchObject({ status: 'pending', amount: 7_000, amountCaptured: 0 });
+    expect(own.transactionId).not.toBe(paid.transactionId);
+  });
+
   it('refuses splits the gateway cannot take, and on a gateway without split settlement', async () => {
     const t = track(await pluralTill());
     const before = (await t.call('payments.list', { filter: 'all', limit: 100 })).length;

@@ -93,7 +93,8 @@ describe('payments against a fake gateway (the port)', () => {
     expect(created.status).toBe('pending');
     // One payment at the gateway: the retry looked it up by its key instead of creating again.
     expect(gateway.payments.size).toBe(1);
-    expect(gateway.calls).toEqual(['create pos-NOKEYS-1-1', 'find pos-NOKEYS-1-1']);
+    const key = `pos-NOKEYS-1-1-${created.id}`;
+    expect(gateway.calls).toEqual([`create ${key}`, `find ${key}`]);
   });
 
   it('without idempotency keys, a reconcile while the create is still retrying does not create it twice', async () => {

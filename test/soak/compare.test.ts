@@ -148,6 +148,7 @@ describe('soak comparison of ledger and journal', () => {
 
   it('reads the order out of a host idempotency key, dashes included', () => {
     expect(orderOfKey('pos-soak-7-a-12-3')).toBe('soak-7-a-12');
+    expect(orderOfKey('pos-soak-7-a-12-3-pay_Ab3dE9fGh1jK2mN7')).toBe('soak-7-a-12');
     expect(orderOfKey('refund-pay_x-1')).toBeNull();
     expect(orderOfKey(null)).toBeNull();
   });

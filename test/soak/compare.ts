@@ -154,7 +154,10 @@ const MONEY_OPERATIONS: ReadonlySet<string> = new Set(['capture', 'cancel', 'ref
 
 /** The order reference inside a host idempotency key `pos-<order>-<attempt>`, or null. */
 export function orderOfKey(key: string | null): string | null {
-  const match = key === null ? null : /^pos-(.+)-(\d+)$/.exec(key);
+  if (key === null) return null;
+  // pos-{order}-{attempt}-{payment id} (the host's keys), or pos-{order}-{attempt} (before they
+  // named the payment, so older journals still compare).
+  const match = /^pos-(.+)-(\d+)-pay_[A-Za-z0-9]+$/.exec(key) ?? /^pos-(.+)-(\d+)$/.exec(key);
   return match ? match[1]! : null;
 }
 
