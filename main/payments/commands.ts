@@ -576,6 +576,13 @@ export class CashierCommands {
         if (!reader.hosted) this.watcher.follow(record.id);
         return this.engine.view(record);
       } catch (error) {
+        // A refusal may mean the payment moved on without this till hearing of it (approved on a
+        // reader the gateway hosts, then pushed again): ask the gateway before putting it back to
+        // pending (found by the soak: pending for ever here, the money taken there).
+        if (isGatewayError(error)) {
+          const synced = await this.recovery.reconcile(journal.getPayment(record.id)!).catch(() => null);
+          if (synced && synced.status !== 'pending' && synced.status !== 'in_progress') return this.engine.view(synced);
+        }
         // The reader never got it: back to pending so the cashier can try again or elsewhere.
         const current = journal.getPayment(record.id)!;
         if (current.status === 'in_progress' && current.readerStage === 'sent') {

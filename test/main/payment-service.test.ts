@@ -389,6 +389,20 @@ describe('payments against a fake gateway (the port)', () => {
     expect(service.list('all', 10).find((p) => p.id === created.id)?.status).toBe('canceled');
   });
 
+  it('a push refused because the payment already succeeded catches the journal up, not back to pending', async () => {
+    // Found by the soak (seed 7, once): the gateway had taken the money on its reader without this
+    // till hearing; every push then was refused ("succeeded"), and each refusal put the payment
+    // back to pending here, for ever, with nothing in Needs attention.
+    const cloud = { id: null as string | null };
+    const { gateway, service, journal } = setup(new FakeGateway(), cloud);
+    cloud.id = (await gateway.readers.register({ name: 'Cloud', registrationCode: 'simulated' })).readerId;
+    const created = await service.commands.create({ amount: 1712, currency: 'EUR', captureMethod: 'automatic' });
+    Object.assign(gateway.payments.get(created.transactionId!)!, { status: 'succeeded', amountCaptured: 1712 });
+    const answer = await service.commands.process({ paymentId: created.id, readerId: 'rdr_cloud' });
+    expect(answer).toMatchObject({ status: 'succeeded', amountCaptured: 1712 });
+    expect(journal.getPayment(created.id)).toMatchObject({ status: 'succeeded', amountCaptured: 1712 });
+  });
+
   it("a reconcile that overlaps the reader's report does not undo the payment", async () => {
     const cloud = { id: null as string | null };
     const { gateway, service, journal } = setup(new FakeGateway(), cloud);

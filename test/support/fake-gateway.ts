@@ -242,6 +242,13 @@ export class FakeGateway implements PaymentGateway {
     push: async (paymentId, readerId) => {
       const reader = this.reader(readerId);
       const payment = this.get(paymentId);
+      // As the sandbox: only a pending payment goes to a reader.
+      if (payment.status !== 'pending')
+        throw new GatewayError(
+          422,
+          'payment_error',
+          `This payment is ${payment.status}; only a pending payment can be processed.`,
+        );
       reader.action = {
         id: `act_${this.nextId++}`,
         paymentId,
