@@ -168,6 +168,7 @@ export class CounterReports {
       gatewayId: record.transactionId,
       attention: record.attentionSince !== null,
       attentionReason: record.attentionReason,
+      ...(takenHere(record) ? {} : { takenElsewhere: true }),
     };
   }
 
@@ -400,7 +401,7 @@ export class CounterReports {
 
   private async reconcileWindow(window: DayWindow, typed: readonly TypedTerminalTotals[]): Promise<ReconciliationView> {
     const gateway = this.deps.gateway();
-    const records = this.journal.paymentsCreatedBetween(this.mode(), window.start, window.end);
+    const records = this.journal.paymentsCreatedBetween(this.mode(), window.start, window.end).filter(takenHere);
     const journalRows = (filter: (r: PaymentRecord) => boolean): JournalRow[] =>
       records.filter(filter).map((r) => ({
         id: r.id,
@@ -497,10 +498,20 @@ export class CounterReports {
     return out.filter((p) => {
       const at = Date.parse(p.createdAt);
       const known = this.journal.findByTransactionId(p.id);
-      if (known) return known.createdAt >= window.start && known.createdAt < window.end;
+      if (known && takenHere(known)) return known.createdAt >= window.start && known.createdAt < window.end;
       return at >= window.startMs && at < window.endMs;
     });
   }
+}
+
+/**
+ * Whether this till took the payment: made here, or one it adopted when it reached this till's
+ * reader or installment plan. Not one looked up to refund, capture or cancel (another till's, the
+ * website's): that sale is another's, filed at the gateway's time (found by a tester: refunding
+ * another till's payment counted its sale in the refunding till's day).
+ */
+function takenHere(record: PaymentRecord): boolean {
+  return record.origin === 'local' || record.readerId !== null || record.installmentPlanId !== null;
 }
 
 function totalsView(t: ReportTotalsView): ReportTotalsView {

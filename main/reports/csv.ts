@@ -11,7 +11,7 @@
 import { currencyExponent } from '../../common/money';
 import { formatLocalDateTime } from '../../common/timezone';
 import { inWindow } from './day';
-import { totalsByCurrency } from './report';
+import { paymentsOfPeriod, totalsByCurrency } from './report';
 import type { DayWindow, ReportPayment, ReportRefund } from './types';
 
 export const CSV_COLUMNS = [
@@ -64,9 +64,9 @@ export function paymentsCsv(
   refunds: readonly ReportRefund[],
   window: DayWindow,
 ): string {
-  const day = payments
-    .filter((payment) => inWindow(payment.createdAt, window))
-    .sort((a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const day = paymentsOfPeriod(payments, window).sort(
+    (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
   const periodRefunds = refunds.filter((refund) => inWindow(refund.at, window));
   const refundedInPeriod = new Map<string, number>();
   for (const refund of periodRefunds)

@@ -198,10 +198,15 @@ function byTimeThenId(a: { createdAt: string; id: string }, b: { createdAt: stri
   return Date.parse(a.createdAt) - Date.parse(b.createdAt) || compare(a.id, b.id);
 }
 
+/** The period's own payments: the till's, made in the window (oldest first is the caller's to sort). */
+export function paymentsOfPeriod(payments: readonly ReportPayment[], window: DayWindow): ReportPayment[] {
+  return payments.filter((payment) => !payment.takenElsewhere && inWindow(payment.createdAt, window));
+}
+
 function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
   for (const payment of input.payments) checkPayment(payment);
   for (const refund of input.refunds) checkRefund(refund);
-  const day = input.payments.filter((payment) => inWindow(payment.createdAt, input.window));
+  const day = paymentsOfPeriod(input.payments, input.window);
   const refunds = input.refunds
     .filter((refund) => inWindow(refund.at, input.window))
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
@@ -306,7 +311,7 @@ function deepFreeze<T>(value: T): T {
 /** Closes the day: the Z report, or why it cannot be produced. */
 export function closeDay(input: CloseDayInput): CloseDayResult {
   const report = buildReport('Z', { ...input, generatedAt: input.closedAt });
-  const day = input.payments.filter((payment) => inWindow(payment.createdAt, input.window)).sort(byTimeThenId);
+  const day = paymentsOfPeriod(input.payments, input.window).sort(byTimeThenId);
   const inFlight = day.filter((payment) => !payment.attention && IN_FLIGHT_STATUSES.has(payment.status));
   const refuse = (code: CloseDayRefusal, message: string): CloseDayResult => ({
     ok: false,

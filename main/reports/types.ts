@@ -31,6 +31,11 @@ export interface ReportPayment {
   /** Needs a person's attention (outcome unknown, capture or refund stuck…). */
   readonly attention: boolean;
   readonly attentionReason?: string | null;
+  /**
+   * Taken by another till or the website, and only looked up here (to refund, capture or cancel
+   * it): not one of this till's sales. Its refunds made here still count, on the day they were made.
+   */
+  readonly takenElsewhere?: boolean;
 }
 
 /**

@@ -94,6 +94,43 @@ describe('reports through the host', () => {
     expect(csv.content.split('\r\n')[0]).toMatch(/^row_type,local_time,payment_id/);
   });
 
+  it('refunding a payment another till took counts the refund here, not the sale', async () => {
+    t = await startTestHost();
+    const own = await charge(1500);
+    expect(own.status).toBe('succeeded');
+    // Taken elsewhere (another till on the same account, the website): the till first meets it
+    // when the cashier refunds it by the gateway's id.
+    const direct = await t.api('POST', '/v1/transactions', {
+      amount: 4200,
+      currency: 'EUR',
+      confirm: true,
+      payment_method: '4242424242424242',
+      metadata: { order_reference: 'WEB-88' },
+    });
+    const directId = (direct.json as { id: string }).id;
+    const refunded = await t.call('payments.refund', { paymentId: directId, amount: 700 });
+    expect(refunded).toMatchObject({ orderReference: 'WEB-88', amountRefunded: 700 });
+
+    const x = await t.call('reports.x', {});
+    expect(x.paymentCount).toBe(1);
+    expect(x.totals).toEqual([expect.objectContaining({ approvedCount: 1, approvedAmount: 1500, refunded: 700 })]);
+
+    // The gateway's list has it as another's sale, not as a payment of this till that differs.
+    const reconciliation = await t.call('reports.reconcile', {});
+    expect(reconciliation.differences).toEqual([
+      expect.objectContaining({ cause: 'gateway_only', gatewayId: directId, orderReference: 'WEB-88' }),
+    ]);
+
+    const z = await t.call('reports.close', { closedBy: 'Ada' });
+    expect(z).toMatchObject({
+      paymentCount: 1,
+      totals: [expect.objectContaining({ approvedAmount: 1500, refunded: 700 })],
+    });
+    const csv = (await t.call('reports.csv', { number: 1 })).content.split('\r\n');
+    expect(csv.filter((row) => row.startsWith('payment,'))).toHaveLength(1);
+    expect(csv.filter((row) => row.startsWith('refund,') && row.includes('WEB-88'))).toHaveLength(1);
+  });
+
   it('a test payment stays out of the live X and Z, and its receipt still says TEST MODE in live mode', async () => {
     t = await startTestHost();
     const test = await charge(1250);
