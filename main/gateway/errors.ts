@@ -44,6 +44,18 @@ export class GatewayUnreachable extends Error {
   }
 }
 
+/**
+ * The gateway answered, but not with something the app can use: a body that is not JSON or not the
+ * expected shape, or an answer that does not fit the request (another payment's id, another amount).
+ * Like any answer that was not understood, the change may have happened: retrieve before retry.
+ */
+export class GatewayUnreadable extends GatewayUnreachable {
+  constructor(message: string, status: number | null = null) {
+    super('unknown', message, status);
+    this.name = 'GatewayUnreadable';
+  }
+}
+
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',

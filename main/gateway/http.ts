@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { traceEnd, tracing } from '../core/trace';
-import { GatewayError, GatewayUnreachable, unreachableFromFetchError } from './errors';
+import { GatewayError, GatewayUnreachable, GatewayUnreadable, unreachableFromFetchError } from './errors';
 
 export interface HttpLogEntry {
   method: string;
@@ -148,12 +148,11 @@ export class GatewayHttp {
     log(response.status, parsed.success ? undefined : 'malformed answer');
     if (!parsed.success) {
       const first = parsed.error.issues[0];
-      const where = first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'not JSON';
-      throw new GatewayUnreachable(
-        'unknown',
-        `The gateway sent a malformed answer to ${method} ${url.pathname} (${where}).`,
-        response.status,
-      );
+      const what =
+        json === undefined
+          ? 'is not JSON'
+          : `is not in the expected form (${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'body'})`;
+      throw new GatewayUnreadable(`The gateway's answer to ${method} ${url.pathname} ${what}.`, response.status);
     }
     return parsed.data;
   }

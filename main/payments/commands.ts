@@ -704,7 +704,7 @@ export class CashierCommands {
       // The answer and the operation it closes are one commit: a kill between them would leave a
       // done operation on a payment that does not show it.
       const canceled = await this.engine.perform(op, {
-        ...moneyOperation(op, record.transactionId!),
+        ...moneyOperation(op, record),
         queue: record.status === 'requires_capture',
         settle: (answer) => this.sync.apply(journal.getPayment(record.id)!, answer, 'canceled'),
       });
@@ -777,7 +777,7 @@ export class CashierCommands {
         { sending: true },
       );
       const captured = await this.engine.perform(op, {
-        ...moneyOperation(op, record.transactionId!),
+        ...moneyOperation(op, record),
         queue: true,
         firstSendJournaled: true,
         settle: (p) =>
@@ -925,7 +925,7 @@ export class CashierCommands {
       // One commit with the operation it closes: after a kill between two, the payment would not
       // show a refund the gateway made, and the cashier could make it again.
       const refunded = await this.engine.perform(op, {
-        ...moneyOperation(op, record.transactionId!),
+        ...moneyOperation(op, record),
         queue: true,
         settle: (answer) =>
           this.sync.apply(journal.getPayment(record.id)!, answer, 'refunded', formatAmount(amount, record.currency)),

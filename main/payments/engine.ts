@@ -10,7 +10,7 @@ import type { AttentionView, Mode, PaymentView } from '../../common/contract';
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import type { Connectivity } from '../gateway/connectivity';
-import { GatewayError, GatewayUnreachable } from '../gateway/errors';
+import { GatewayError, GatewayUnreachable, GatewayUnreadable } from '../gateway/errors';
 import type { CardOutcome } from '../../drivers/types';
 import type { PaymentGateway, ReaderAction } from '../gateway/port';
 import { recordingRequestIds } from '../gateway/request-ids';
@@ -116,6 +116,12 @@ export interface PerformHow<T, R> {
    * the cashier must hear of it, since nobody is waiting for its answer).
    */
   refused?: (error: GatewayError) => void;
+  /**
+   * What is wrong with an answer that does not fit the request (another payment's id, another
+   * amount), or null. Such an answer is not applied: like an unreadable one, its outcome is unknown,
+   * so the next attempt asks the gateway again (retrieve before retry).
+   */
+  answerProblem?: (result: T) => string | null;
 }
 
 export class PaymentEngine {
@@ -286,6 +292,8 @@ export class PaymentEngine {
           connectivity.reportSuccess();
           answer = { value, via: 'ok' };
         }
+        const problem = how.answerProblem?.(answer.value) ?? null;
+        if (problem) throw new GatewayUnreadable(`The gateway's answer does not fit the request: ${problem}.`);
       } catch (error) {
         if (error instanceof GatewayError) {
           connectivity.reportSuccess();
@@ -316,7 +324,10 @@ export class PaymentEngine {
     this.options.onQueueChanged();
     const payment = journal.getPayment(op.paymentId);
     if (payment) this.changed(payment);
-    const unreachable = `The gateway is unreachable (${lastError?.message ?? 'no answer'}).`;
+    const unreachable =
+      lastError instanceof GatewayUnreadable
+        ? lastError.message
+        : `The gateway is unreachable (${lastError?.message ?? 'no answer'}).`;
     throw new HostError(
       'offline',
       how.queue

@@ -12,7 +12,7 @@ import { GatewayError, GatewayUnreachable } from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
 import { errorText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
-import { ADVICE_QUEUED_REFUSED, onlyCashierClears, type PaymentSync } from './sync';
+import { ADVICE_QUEUED_REFUSED, answerProblem, onlyCashierClears, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 
 const ADVICE_UNKNOWN_CREATE =
@@ -96,6 +96,7 @@ export class Recovery {
       const created = await this.engine.perform(op, {
         send: (gateway) => gateway.create(input, record.idempotencyKey),
         check: (gateway) => gateway.findCreated(input, record.idempotencyKey),
+        answerProblem: (payment) => answerProblem(record, payment, true),
         queue: false,
         unanswered: ADVICE_UNKNOWN_CREATE,
         firstSendJournaled,
@@ -213,7 +214,7 @@ export class Recovery {
     const event = QUEUED_EVENTS[op.kind] ?? op.kind;
     // The answer is applied in the commit that closes the operation (see CashierCommands.refund).
     await this.engine.perform(op, {
-      ...moneyOperation(op, record.transactionId!),
+      ...moneyOperation(op, record),
       queue: true,
       settle: (payment) => {
         const current = this.engine.journal.getPayment(record.id)!;
@@ -286,8 +287,10 @@ const QUEUED_EVENTS: Partial<Record<OperationRecord['kind'], string>> = {
  */
 export function moneyOperation(
   op: OperationRecord,
-  transactionId: string,
-): Pick<PerformHow<GatewayPayment, GatewayPayment>, 'send' | 'check'> {
+  record: PaymentRecord,
+): Pick<PerformHow<GatewayPayment, GatewayPayment>, 'send' | 'check' | 'answerProblem'> {
+  const transactionId = record.transactionId!;
+  const checked = { answerProblem: (payment: GatewayPayment) => answerProblem(record, payment) };
   const amount = typeof op.params.amount === 'number' ? op.params.amount : undefined;
   const reason = typeof op.params.reason === 'string' ? op.params.reason : undefined;
   const splits = Array.isArray(op.params.splits)
@@ -299,6 +302,7 @@ export function moneyOperation(
   switch (op.kind) {
     case 'capture':
       return {
+        ...checked,
         send: (gateway) => gateway.capture(transactionId, amount, key),
         check: async (gateway) => {
           const current = await gateway.retrieve(transactionId);
@@ -307,6 +311,7 @@ export function moneyOperation(
       };
     case 'cancel':
       return {
+        ...checked,
         send: (gateway) => gateway.cancel(transactionId, key),
         check: async (gateway) => {
           const current = await gateway.retrieve(transactionId);
@@ -315,6 +320,7 @@ export function moneyOperation(
       };
     case 'refund':
       return {
+        ...checked,
         send: (gateway) =>
           gateway.refund(
             transactionId,
@@ -330,6 +336,7 @@ export function moneyOperation(
       };
     case 'release':
       return {
+        ...checked,
         send: (gateway) => settlementsOf(gateway).release(transactionId, splitId, amount, key),
         check: async (gateway) => {
           const current = await gateway.retrieve(transactionId);
@@ -342,6 +349,7 @@ export function moneyOperation(
       };
     case 'cancel_split':
       return {
+        ...checked,
         send: (gateway) => settlementsOf(gateway).cancel(transactionId, splitId, key),
         check: async (gateway) => {
           const current = await gateway.retrieve(transactionId);

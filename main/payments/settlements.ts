@@ -94,7 +94,7 @@ export class Settlements {
         );
       }
       const settled = await this.engine.perform(op, {
-        ...moneyOperation(op, record.transactionId),
+        ...moneyOperation(op, record),
         queue: true,
         firstSendJournaled: !resumed,
         settle: (answer) => {

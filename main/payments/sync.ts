@@ -5,6 +5,7 @@
  * journal already knows is ignored: the journal never steps back.
  */
 import { declineInfo, isDeclineCode } from '../../common/decline-codes';
+import { formatAmount } from '../../common/money';
 import type { PaymentStatus } from '../../common/contract';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
@@ -32,6 +33,26 @@ const CASHIER_CLEARS: ReadonlySet<string | null> = new Set([ADVICE_REFUSED_APPRO
 /** Whether an attention item's advice is one only the cashier clears. */
 export function onlyCashierClears(advice: string | null): boolean {
   return CASHIER_CLEARS.has(advice);
+}
+
+/**
+ * What makes a gateway's answer about `record` unusable, or null: it names another payment, or other
+ * money than the till asked for, or amounts that cannot be (more captured than authorised). A
+ * careful client does not take such an answer as this payment's state (a tester's proxy made a
+ * capture's answer name another till's payment, and the refund that followed went to that
+ * customer). `creating`: the answer to the payment's create, which gives it its id.
+ */
+export function answerProblem(record: PaymentRecord, payment: GatewayPayment, creating = false): string | null {
+  if (!creating && record.transactionId !== null && payment.id !== record.transactionId)
+    return `it is about payment ${payment.id}, not ${record.transactionId}`;
+  if (creating && payment.orderReference !== null && payment.orderReference !== record.orderReference)
+    return `it is for order ${payment.orderReference}, not ${record.orderReference}`;
+  if (payment.currency.toUpperCase() !== record.currency.toUpperCase() || payment.amount !== record.amount)
+    return `it is for ${formatAmount(payment.amount, payment.currency)}, not ${formatAmount(record.amount, record.currency)}`;
+  const amounts = [payment.amountCaptured, payment.amountCapturable, payment.amountRefunded];
+  if (amounts.some((amount) => !Number.isInteger(amount) || amount < 0 || amount > payment.amount))
+    return `its amounts cannot be (captured ${payment.amountCaptured}, capturable ${payment.amountCapturable}, refunded ${payment.amountRefunded} of ${payment.amount})`;
+  return null;
 }
 
 /** Someone who must hear when a payment closes at the gateway (settled, or authorised for capture). */
@@ -63,6 +84,13 @@ export class PaymentSync {
     // to the older copy turned a declined payment back into 'unknown', without Needs attention).
     const record = journal.getPayment(asRead.id) ?? asRead;
     if (isStale(record, payment)) return record;
+    // Paths that retrieve outside an operation (watching, reconciling) meet such an answer here:
+    // it is not this payment's state, and the next look asks again.
+    const problem = answerProblem(record, payment, record.transactionId === null);
+    if (problem) {
+      this.engine.options.log(`Ignored the gateway's answer about ${record.id}`, problem);
+      return record;
+    }
     const onReader = record.status === 'in_progress' && payment.status === 'pending' && !opts.actionFinal;
     // A reader that may have charged without telling the gateway stays unknown until resolved.
     const stillUnknown =

@@ -208,7 +208,8 @@ describe('the access token', () => {
       'LocalRefusal',
       'GatewayUnreachable',
       'GatewayUnreachable',
-      'GatewayUnreachable',
+      // The token's answer was not in the expected form: answered, but unusable.
+      'GatewayUnreadable',
     ]);
     expect(errors[5]).toBeInstanceOf(GatewayUnreachable);
     const tokens = [...spy.tokens, ...broken.tokens];

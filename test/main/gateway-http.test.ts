@@ -78,8 +78,8 @@ describe('gateway HTTP layer', () => {
   });
 
   it.each([
-    ['/v1/garbage', /malformed answer/],
-    ['/v1/shape', /malformed answer .*id/],
+    ['/v1/garbage', /answer to POST \/v1\/garbage is not JSON\.$/],
+    ['/v1/shape', /answer to POST \/v1\/shape is not in the expected form \(id: /],
     ['/v1/broken-error', /malformed body/],
     ['/v1/server', /500.*boom/],
     ['/v1/drop', /connection to the gateway failed/],

@@ -1,0 +1,152 @@
+/**
+ * Answers that do not fit the request are not taken as the payment's state. A proxy between the
+ * host and the sandbox (real HTTP both ways) rewrites chosen answers: a capture's answer naming
+ * another payment of the account, a capture's answer with more captured than authorised, a create's
+ * answer that is not JSON. The payment must stay its own (a tester's proxy made a refund go to
+ * another till's customer), and the cashier must read what happened, not "unreachable".
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startTestHost, type TestHost } from '../support/host';
+
+type Rewrite = (method: string, path: string, body: string) => string | null;
+
+/** Forwards everything to `target`; `rewrite` may replace an answer's body (null: unchanged). */
+async function startRewritingProxy(target: string): Promise<{ url: string; rewrite: Rewrite; close(): Promise<void> }> {
+  const proxy = {
+    url: '',
+    rewrite: (() => null) as Rewrite,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // The host's client keeps its connections alive; close() alone would wait them out.
+        server.closeAllConnections();
+      }),
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void (async () => {
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(
+            (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host',
+          ),
+        );
+        const body = chunks.length ? Buffer.concat(chunks) : undefined;
+        try {
+          const answer = await fetch(target + req.url, { method: req.method, headers, body });
+          const text = await answer.text();
+          const replaced = proxy.rewrite(req.method ?? 'GET', (req.url ?? '').split('?')[0]!, text);
+          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+          res.end(replaced ?? text);
+        } catch {
+          res.destroy();
+        }
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
+}
+
+describe('answers that do not fit the request', () => {
+  let t: TestHost | undefined;
+  let sandbox: RunningSandbox | undefined;
+  let proxy: Awaited<ReturnType<typeof startRewritingProxy>> | undefined;
+  afterEach(async () => {
+    await t?.close();
+    await proxy?.close();
+    await sandbox?.close();
+    t = proxy = sandbox = undefined;
+  });
+
+  async function start(): Promise<TestHost> {
+    sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    proxy = await startRewritingProxy(sandbox.url);
+    const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
+    t = await startTestHost({ sandbox, startSandbox: async () => behind });
+    return t;
+  }
+
+  async function charge(host: TestHost, amount: number, captureMethod: 'automatic' | 'manual') {
+    const reader = await host.onlineReader();
+    const created = await host.call('payments.create', { amount, currency: 'USD', captureMethod });
+    await host.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await host.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await host.call('simulate.presentCard', { readerId: reader.id });
+    return host.waitForPayment(created.id, (p) => p.status === 'succeeded' || p.status === 'requires_capture');
+  }
+
+  async function ledger(): Promise<Map<string, { amount_captured: number; amount_refunded: number }>> {
+    const answer = await fetch(`${sandbox!.url}/_sandbox/ledger`, {
+      headers: { Authorization: `Bearer ${sandbox!.secret_key}` },
+    });
+    const rows = (
+      (await answer.json()) as { transactions: { id: string; amount_captured: number; amount_refunded: number }[] }
+    ).transactions;
+    return new Map(rows.map((row) => [row.id, row]));
+  }
+
+  it('a capture answer naming another payment is not taken: the refund goes to the right customer', async () => {
+    const host = await start();
+    const other = await charge(host, 3000, 'automatic');
+    const mine = await charge(host, 5000, 'manual');
+    expect(mine.status).toBe('requires_capture');
+    proxy!.rewrite = (method, path, body) =>
+      method === 'POST' && path.endsWith('/capture')
+        ? JSON.stringify({ ...JSON.parse(body), id: other.transactionId })
+        : null;
+
+    const captured = await host.call('payments.capture', { paymentId: mine.id });
+    // Retrieve-before-retry learnt the real outcome under the payment's own id.
+    expect(captured).toMatchObject({ status: 'succeeded', transactionId: mine.transactionId, amountCaptured: 5000 });
+    proxy!.rewrite = () => null;
+    const refunded = await host.call('payments.refund', { paymentId: mine.id, amount: 2000 });
+    expect(refunded).toMatchObject({ transactionId: mine.transactionId, amountRefunded: 2000 });
+
+    const rows = await ledger();
+    expect(rows.get(mine.transactionId!)).toMatchObject({ amount_captured: 5000, amount_refunded: 2000 });
+    expect(rows.get(other.transactionId!)).toMatchObject({ amount_refunded: 0 });
+  });
+
+  it('a retrieve answer naming another payment of this till leaves the payment as it was', async () => {
+    const host = await start();
+    const other = await charge(host, 3000, 'automatic');
+    const mine = await charge(host, 5000, 'manual');
+    proxy!.rewrite = (method, path, body) =>
+      method === 'GET' && path === `/v1/transactions/${mine.transactionId}`
+        ? JSON.stringify({ ...JSON.parse(body), id: other.transactionId, status: 'succeeded' })
+        : null;
+    // Before: the journal write failed on the other payment's id ("Something went wrong in the host").
+    await host.call('transactions.get', { transactionId: mine.transactionId });
+    proxy!.rewrite = () => null;
+    const again = await host.call('transactions.get', { transactionId: mine.transactionId });
+    expect(again.payment).toMatchObject({ id: mine.id, transactionId: mine.transactionId, status: 'requires_capture' });
+    expect(host.host.devlog.list(50).some((entry) => entry.summary.includes(`answer about ${mine.id}`))).toBe(true);
+  });
+
+  it('a capture answer with more captured than authorised is not written', async () => {
+    const host = await start();
+    const mine = await charge(host, 2800, 'manual');
+    proxy!.rewrite = (method, path, body) => {
+      if (method !== 'POST' || !path.endsWith('/capture')) return null;
+      const tx = JSON.parse(body) as { amount_captured: number };
+      return JSON.stringify({ ...tx, amount_captured: tx.amount_captured + 100 });
+    };
+    const captured = await host.call('payments.capture', { paymentId: mine.id });
+    expect(captured).toMatchObject({ status: 'succeeded', amountCaptured: 2800 });
+    expect((await ledger()).get(mine.transactionId!)).toMatchObject({ amount_captured: 2800 });
+  });
+
+  it('a create answered with a body that is not JSON: the cashier reads that, not "unreachable"', async () => {
+    const host = await start();
+    proxy!.rewrite = (method, path) => (method === 'POST' && path === '/v1/terminal/create-payment' ? '<html>' : null);
+    const refused = await host.fail('payments.create', { amount: 1200, currency: 'USD' });
+    expect(refused.message).toContain("The gateway's answer to POST /v1/terminal/create-payment is not JSON.");
+    expect(refused.message).not.toMatch(/unreachable|undefined/);
+  });
+});
