@@ -13,9 +13,10 @@ import { createPlural, PLURAL_PREFIX, type PluralEmulator } from './plural';
 import { createPlutoPay, type PlutoPayEmulator } from './plutopay';
 import type { Context, Mode } from './core/context';
 import type { Faults } from './core/faults';
-import { AdvanceableClock } from './core/clock';
+import { AdvanceableClock, databaseOffset } from './core/clock';
 import { cryptoIds } from './core/ids';
-import { openDatabase, Statements } from './core/database';
+import { migrate, openDatabase, Statements } from './core/database';
+import { MIGRATIONS as SHARED_MIGRATIONS } from './core/schema';
 
 export type { Faults } from './core/faults';
 export type { Mode } from './core/context';
@@ -96,7 +97,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   let url = '';
 
   const db = openDatabase(dbPath);
-  const clock = new AdvanceableClock(options.clock ?? systemClock);
+  let clock: AdvanceableClock;
+  try {
+    migrate(db, 'sandbox', SHARED_MIGRATIONS);
+    // The clock is as far ahead as it was when this database was last used.
+    clock = new AdvanceableClock(options.clock ?? systemClock, databaseOffset(db));
+  } catch (error) {
+    if (db.open) db.close();
+    throw error;
+  }
   const shared = {
     db,
     sql: new Statements(db),

@@ -1,7 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { AdvanceableClock } from '../../sandbox/core/clock';
-import { start } from './helpers';
+import { Api, start } from './helpers';
+import { START, startPayPlug, type LedgerJson, type PayPlugError } from './payplug/helpers';
 
 describe('the sandbox clock', () => {
   it('moving it forward fires what falls due, in order, and leaves the rest waiting for their remaining time', () => {
@@ -40,6 +44,63 @@ describe('the sandbox clock', () => {
       expect((await h.api.post('/_sandbox/clock', { advance_seconds: 5 }, { key: null })).status).toBe(401);
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('the sandbox clock across a restart', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sandbox-clock-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stays where POST /_sandbox/clock moved it: an expired authorization stays expired', async () => {
+    const db = join(dir, 'sandbox.db');
+    const first = await startPayPlug({ db });
+    let id: string;
+    let movedTo: number;
+    try {
+      const p = await first.payment({ amount: undefined, authorized_amount: 5000 });
+      id = p.id;
+      await first.pay(id);
+      await first.advance(8 * 24 * 3600);
+      movedTo = Date.parse(
+        String((await new Api(first.sandbox.url, first.sandbox.secret_key).get('/v1/health')).body.timestamp),
+      );
+      expect((await first.api.call('PATCH', `/v1/payments/${id}`, { captured: true })).status).toBe(400);
+    } finally {
+      await first.close();
+    }
+
+    // Same database, a fresh base clock at the same instant: the offset comes back from the database.
+    const second = await startPayPlug({ db });
+    try {
+      const plutopay = new Api(second.sandbox.url, second.sandbox.secret_key);
+      expect(Date.parse(String((await plutopay.get('/v1/health')).body.timestamp))).toBe(movedTo);
+      const ledger = (await second.api.get<LedgerJson>('/_sandbox/ledger')).body;
+      expect(ledger.payments[0]).toMatchObject({ id, status: 'authorization_expired', captured: false });
+      const refused = await second.api.call<PayPlugError>('PATCH', `/v1/payments/${id}`, { captured: true });
+      expect(refused.status).toBe(400);
+      expect(refused.body.details).toMatchObject({ captured: expect.stringContaining('expired') });
+      // Moving it again adds to what was kept.
+      await second.advance(60);
+      expect(Date.parse(String((await plutopay.get('/v1/health')).body.timestamp))).toBe(movedTo + 60_000);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('an in-memory sandbox starts at the base clock', async () => {
+    const first = await startPayPlug();
+    await first.advance(3600);
+    await first.close();
+    const second = await startPayPlug();
+    try {
+      const health = await new Api(second.sandbox.url, second.sandbox.secret_key).get('/v1/health');
+      expect(Date.parse(String(health.body.timestamp))).toBe(START);
+    } finally {
+      await second.close();
     }
   });
 });
