@@ -18,6 +18,15 @@ export interface Context {
   log(line: string): void;
 }
 
+/**
+ * The `is_live` flag of what this mode makes and sees: 1 in live mode, 0 in test mode. A database can
+ * be opened in either mode; each emulator stores the flag on the objects it makes and only ever finds
+ * those of the running mode, so test and live data never meet, as on a real gateway.
+ */
+export function liveFlag(ctx: { readonly mode: Mode }): 0 | 1 {
+  return ctx.mode === 'live' ? 1 : 0;
+}
+
 type Runner = ReturnType<Db['transaction']> & { immediate: (fn: () => unknown) => unknown };
 const runners = new WeakMap<Db, Runner>();
 

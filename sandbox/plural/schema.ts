@@ -114,4 +114,10 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX plural_webhook_deliveries_due ON plural_webhook_deliveries (status, next_attempt_at);
   `,
+  /* 2 */ `
+  -- The mode (1 live, 0 test) an order or endpoint was made in: a mode only sees its own (core liveFlag).
+  -- Payments, splits and refund orders follow their order. Older rows are test-mode data.
+  ALTER TABLE plural_orders ADD COLUMN is_live INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE plural_webhook_endpoints ADD COLUMN is_live INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -170,6 +170,18 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
   `,
+  /* 2 */ `
+  -- The mode (1 live, 0 test) each object was made in: a mode only sees its own (core liveFlag).
+  -- Rows from before this column are test-mode data, the default mode.
+  ALTER TABLE customers ADD COLUMN is_live INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE transactions ADD COLUMN is_live INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE terminals ADD COLUMN is_live INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE checkout_sessions ADD COLUMN is_live INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE payouts ADD COLUMN is_live INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE disputes ADD COLUMN is_live INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE webhook_endpoints ADD COLUMN is_live INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX transactions_live_created ON transactions (is_live, created_at);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

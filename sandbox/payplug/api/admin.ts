@@ -1,6 +1,7 @@
 /** Sandbox-only routes under /_sandbox (secret key): faults, clock, ledger, notification log. */
 import type { RouteSpec } from '../../http/router';
 import { advanceClock, faultInput } from '../../core/admin';
+import { liveFlag } from '../../core/context';
 import type { Faults } from '../../core/faults';
 import type { PaymentRow, RefundRow } from '../domain/model';
 import { seconds } from '../domain/model';
@@ -29,7 +30,7 @@ function ledgerStatus(row: PaymentRow, now: number): string {
 
 /** Every payment and refund of the running mode, oldest first, for comparing with a client's journal. */
 function ledger(s: Services): Record<string, unknown> {
-  const isLive = s.ctx.mode === 'live' ? 1 : 0;
+  const isLive = liveFlag(s.ctx);
   const now = s.ctx.clock.now();
   const payments = (
     s.ctx.sql.get('SELECT * FROM payplug_payments WHERE is_live = ? ORDER BY seq').all(isLive) as PaymentRow[]

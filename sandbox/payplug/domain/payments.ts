@@ -14,7 +14,7 @@
  */
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../core/context';
+import { inTransaction, liveFlag, type Context } from '../../core/context';
 import { paginate } from '../../core/pagination';
 import { DAY, MINUTE } from '../../core/time';
 import { stateError } from '../errors';
@@ -108,7 +108,7 @@ export class Payments {
   }
 
   private get isLive(): number {
-    return this.ctx.mode === 'live' ? 1 : 0;
+    return liveFlag(this.ctx);
   }
 
   json(row: PaymentRow): Record<string, unknown> & { id: string } {

@@ -6,7 +6,7 @@
  */
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../core/context';
+import { inTransaction, liveFlag, type Context } from '../../core/context';
 import { stateError } from '../errors';
 import { planJson, type PlanCustomer, type PlanRow, type ScheduleEntry } from './model';
 import type { Notifications } from './notifications';
@@ -42,7 +42,7 @@ export class InstallmentPlans implements PlanHooks {
   }
 
   private get isLive(): number {
-    return this.ctx.mode === 'live' ? 1 : 0;
+    return liveFlag(this.ctx);
   }
 
   json(row: PlanRow): Record<string, unknown> & { id: string } {

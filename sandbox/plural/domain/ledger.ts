@@ -7,7 +7,7 @@
 import { settled } from './machine';
 import { wireTime, type OrderRow, type SplitRow } from './model';
 import type { Orders } from './orders';
-import type { Context } from '../../core/context';
+import { liveFlag, type Context } from '../../core/context';
 
 function splitEntry(order: OrderRow, split: SplitRow): Record<string, unknown> {
   const paid = order.captured > 0;
@@ -36,7 +36,9 @@ function metadataOf(row: OrderRow): unknown {
 }
 
 export function pluralLedger(ctx: Context, orders: Orders): { orders: Array<Record<string, unknown>> } {
-  const charges = ctx.sql.get("SELECT * FROM plural_orders WHERE type = 'CHARGE' ORDER BY seq").all() as OrderRow[];
+  const charges = ctx.sql
+    .get("SELECT * FROM plural_orders WHERE type = 'CHARGE' AND is_live = ? ORDER BY seq")
+    .all(liveFlag(ctx)) as OrderRow[];
   return {
     orders: charges.map((order) => ({
       order_id: order.id,

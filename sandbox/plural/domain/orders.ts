@@ -4,7 +4,7 @@
  * and render an order the way the reference shows it. The rules live in machine.ts.
  */
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../core/context';
+import { inTransaction, liveFlag, type Context } from '../../core/context';
 import type { Credentials } from './auth';
 import { duplicateRequest, invalidRequest, notFound } from '../errors';
 import * as machine from './machine';
@@ -90,7 +90,8 @@ export class Orders {
   // ---- reading -------------------------------------------------------------------------------
 
   find(id: string): OrderRow | undefined {
-    return this.ctx.sql.get('SELECT * FROM plural_orders WHERE id = ?').get(id) as OrderRow | undefined;
+    return this.ctx.sql.get('SELECT * FROM plural_orders WHERE id = ? AND is_live = ?').get(id, liveFlag(this.ctx)) as
+      OrderRow | undefined;
   }
 
   get(id: string): OrderRow {
@@ -100,19 +101,25 @@ export class Orders {
   }
 
   getByReference(reference: string): OrderRow {
-    const order = this.ctx.sql.get('SELECT * FROM plural_orders WHERE merchant_order_reference = ?').get(reference) as
-      OrderRow | undefined;
+    const order = this.ctx.sql
+      .get('SELECT * FROM plural_orders WHERE merchant_order_reference = ? AND is_live = ?')
+      .get(reference, liveFlag(this.ctx)) as OrderRow | undefined;
     if (!order) throw notFound(`No order with merchant_order_reference ${reference}.`, 'merchant_order_reference');
     return order;
   }
 
   byCheckoutToken(token: string): OrderRow | undefined {
-    return this.ctx.sql.get('SELECT * FROM plural_orders WHERE checkout_token = ?').get(token) as OrderRow | undefined;
+    return this.ctx.sql
+      .get('SELECT * FROM plural_orders WHERE checkout_token = ? AND is_live = ?')
+      .get(token, liveFlag(this.ctx)) as OrderRow | undefined;
   }
 
   paymentByChallenge(token: string): PaymentRow | undefined {
-    return this.ctx.sql.get('SELECT * FROM plural_payments WHERE challenge_token = ?').get(token) as
-      PaymentRow | undefined;
+    return this.ctx.sql
+      .get(
+        'SELECT p.* FROM plural_payments p JOIN plural_orders o ON o.id = p.order_id WHERE p.challenge_token = ? AND o.is_live = ?',
+      )
+      .get(token, liveFlag(this.ctx)) as PaymentRow | undefined;
   }
 
   payments(orderId: string): PaymentRow[] {
@@ -134,7 +141,10 @@ export class Orders {
 
   // ---- writing -------------------------------------------------------------------------------
 
-  /** A reference can name one order only, charge or refund; the database's UNIQUE decides races. */
+  /**
+   * A reference can name one order only, charge or refund, in either mode (references are unique in the
+   * database, so one used in test mode is refused in live mode); the database's UNIQUE decides races.
+   */
   checkReferenceFree(reference: string, param: string): void {
     const taken = this.ctx.sql.get('SELECT 1 FROM plural_orders WHERE merchant_order_reference = ?').get(reference);
     if (taken) {
@@ -198,12 +208,12 @@ export class Orders {
       .get(
         `INSERT INTO plural_orders (id, merchant_order_reference, type, parent_order_id, status, amount, currency, pre_auth,
          allowed_payment_methods, notes, callback_url, customer, merchant_metadata, split_type, captured, refunded,
-         payment_retries_remaining, checkout_token, created_at, updated_at)
+         payment_retries_remaining, checkout_token, created_at, updated_at, is_live)
          VALUES (@id, @merchant_order_reference, @type, @parent_order_id, @status, @amount, @currency, @pre_auth,
          @allowed_payment_methods, @notes, @callback_url, @customer, @merchant_metadata, @split_type, @captured, @refunded,
-         @payment_retries_remaining, @checkout_token, @created_at, @updated_at)`,
+         @payment_retries_remaining, @checkout_token, @created_at, @updated_at, ?)`,
       )
-      .run(order);
+      .run(liveFlag(this.ctx), order);
     order.seq = Number(result.lastInsertRowid);
   }
 

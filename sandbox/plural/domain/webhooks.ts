@@ -8,7 +8,7 @@
  * `webhook-signature: v1,<base64 HMAC-SHA256 over "{id}.{timestamp}.{body}">`, keyed with the
  * hex-decoded signature key (the same key as the return-URL signature).
  */
-import { inTransaction, type Context } from '../../core/context';
+import { inTransaction, liveFlag, type Context } from '../../core/context';
 import type { PageMeta } from '../../core/pagination';
 import { WebhookDispatcher, type DeliveryRow, type Outgoing } from '../../core/webhook-dispatch';
 import { notFound } from '../errors';
@@ -78,20 +78,24 @@ export class PluralWebhooks {
     };
     const result = this.ctx.sql
       .get(
-        'INSERT INTO plural_webhook_endpoints (id, url, events, status, created_at, updated_at) VALUES (@id, @url, @events, @status, @created_at, @updated_at)',
+        'INSERT INTO plural_webhook_endpoints (is_live, id, url, events, status, created_at, updated_at) VALUES (?, @id, @url, @events, @status, @created_at, @updated_at)',
       )
-      .run(row);
+      .run(liveFlag(this.ctx), row);
     row.seq = Number(result.lastInsertRowid);
     return row;
   }
 
   list(): PluralEndpointRow[] {
-    return this.ctx.sql.get('SELECT * FROM plural_webhook_endpoints ORDER BY seq').all() as PluralEndpointRow[];
+    return this.ctx.sql
+      .get('SELECT * FROM plural_webhook_endpoints WHERE is_live = ? ORDER BY seq')
+      .all(liveFlag(this.ctx)) as PluralEndpointRow[];
   }
 
   delete(id: string): void {
     inTransaction(this.ctx, () => {
-      const result = this.ctx.sql.get('DELETE FROM plural_webhook_endpoints WHERE id = ?').run(id);
+      const result = this.ctx.sql
+        .get('DELETE FROM plural_webhook_endpoints WHERE id = ? AND is_live = ?')
+        .run(id, liveFlag(this.ctx));
       if (result.changes === 0) throw notFound(`No such webhook endpoint: ${id}`);
       this.ctx.sql.get("DELETE FROM plural_webhook_deliveries WHERE endpoint_id = ? AND status = 'pending'").run(id);
     });

@@ -6,7 +6,7 @@ import { declineInfo } from '../../../common/decline-codes';
 import { decideTestOutcome, normaliseCardNumber } from '../../../common/test-cards';
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../core/context';
+import { inTransaction, liveFlag, type Context } from '../../core/context';
 import { paginate, type Page } from '../../core/pagination';
 import { DAY, iso, isoOrNull } from '../../core/time';
 import { amountJson } from './money-json';
@@ -131,11 +131,11 @@ export class Checkout {
       const result = this.ctx.sql
         .get(
           `INSERT INTO checkout_sessions (id, reference, transaction_id, amount, currency, status, description, success_url, cancel_url,
-           customer_email, customer_name, collect_email, collect_name, metadata, expires_at, completed_at, created_at, updated_at)
+           customer_email, customer_name, collect_email, collect_name, metadata, expires_at, completed_at, created_at, updated_at, is_live)
            VALUES (@id, @reference, @transaction_id, @amount, @currency, @status, @description, @success_url, @cancel_url,
-           @customer_email, @customer_name, @collect_email, @collect_name, @metadata, @expires_at, @completed_at, @created_at, @updated_at)`,
+           @customer_email, @customer_name, @collect_email, @collect_name, @metadata, @expires_at, @completed_at, @created_at, @updated_at, ?)`,
         )
-        .run(row);
+        .run(liveFlag(this.ctx), row);
       row.seq = Number(result.lastInsertRowid);
       return row;
     });
@@ -145,8 +145,8 @@ export class Checkout {
   expireDue(): void {
     const now = this.ctx.clock.now();
     const due = this.ctx.sql
-      .get("SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ?")
-      .all(now) as SessionRow[];
+      .get("SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ? AND is_live = ?")
+      .all(now, liveFlag(this.ctx)) as SessionRow[];
     if (due.length === 0) return;
     inTransaction(this.ctx, () => {
       for (const row of due) {
@@ -162,8 +162,9 @@ export class Checkout {
   find(idOrReference: string): SessionRow | undefined {
     this.expireDue();
     const column = idOrReference.startsWith('cs_') ? 'reference' : 'id';
-    return this.ctx.sql.get(`SELECT * FROM checkout_sessions WHERE ${column} = ?`).get(idOrReference) as
-      SessionRow | undefined;
+    return this.ctx.sql
+      .get(`SELECT * FROM checkout_sessions WHERE ${column} = ? AND is_live = ?`)
+      .get(idOrReference, liveFlag(this.ctx)) as SessionRow | undefined;
   }
 
   get(idOrReference: string): SessionRow {
@@ -175,8 +176,8 @@ export class Checkout {
   list(status: CheckoutStatus | undefined, page: number, size: number): Page<SessionRow> {
     this.expireDue();
     return paginate<SessionRow>(this.ctx, {
-      from: status === undefined ? 'checkout_sessions' : 'checkout_sessions WHERE status = ?',
-      args: status === undefined ? [] : [status],
+      from: `checkout_sessions WHERE is_live = ?${status === undefined ? '' : ' AND status = ?'}`,
+      args: status === undefined ? [liveFlag(this.ctx)] : [liveFlag(this.ctx), status],
       orderBy: 'created_at DESC, seq DESC',
       page,
       size,

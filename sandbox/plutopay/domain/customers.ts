@@ -1,7 +1,7 @@
 /** Customer records: CRUD and the reference's list filters. */
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
-import type { Context } from '../../core/context';
+import { liveFlag, type Context } from '../../core/context';
 import { paginate, type Page } from '../../core/pagination';
 import { iso } from '../../core/time';
 import { escapeLike } from './transactions';
@@ -50,7 +50,8 @@ export class Customers {
   constructor(private readonly ctx: Context) {}
 
   get(id: string): CustomerRow {
-    const row = this.ctx.sql.get('SELECT * FROM customers WHERE id = ?').get(id) as CustomerRow | undefined;
+    const row = this.ctx.sql.get('SELECT * FROM customers WHERE id = ? AND is_live = ?').get(id, liveFlag(this.ctx)) as
+      CustomerRow | undefined;
     if (!row) throw notFound(`No such customer: ${id}`);
     return row;
   }
@@ -67,10 +68,10 @@ export class Customers {
     for (const field of CUSTOMER_FIELDS) row[field] = input[field] ?? null;
     const result = this.ctx.sql
       .get(
-        `INSERT INTO customers (id, ${CUSTOMER_FIELDS.join(', ')}, metadata, created_at, updated_at)
-         VALUES (@id, ${CUSTOMER_FIELDS.map((f) => `@${f}`).join(', ')}, @metadata, @created_at, @updated_at)`,
+        `INSERT INTO customers (is_live, id, ${CUSTOMER_FIELDS.join(', ')}, metadata, created_at, updated_at)
+         VALUES (?, @id, ${CUSTOMER_FIELDS.map((f) => `@${f}`).join(', ')}, @metadata, @created_at, @updated_at)`,
       )
-      .run(row);
+      .run(liveFlag(this.ctx), row);
     row.seq = Number(result.lastInsertRowid);
     return row;
   }
@@ -90,13 +91,13 @@ export class Customers {
   }
 
   delete(id: string): void {
-    const result = this.ctx.sql.get('DELETE FROM customers WHERE id = ?').run(id);
+    const result = this.ctx.sql.get('DELETE FROM customers WHERE id = ? AND is_live = ?').run(id, liveFlag(this.ctx));
     if (result.changes === 0) throw notFound(`No such customer: ${id}`);
   }
 
   list(filters: CustomerFilters): Page<CustomerRow> {
-    const where: string[] = [];
-    const args: string[] = [];
+    const where: string[] = ['is_live = ?'];
+    const args: Array<string | number> = [liveFlag(this.ctx)];
     if (filters.search !== undefined) {
       const like = `%${escapeLike(filters.search)}%`;
       where.push("(name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' OR phone LIKE ? ESCAPE '\\')");
@@ -110,9 +111,8 @@ export class Customers {
       where.push('country = ?');
       args.push(filters.country.toUpperCase());
     }
-    const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
     return paginate<CustomerRow>(this.ctx, {
-      from: `customers${clause}`,
+      from: `customers WHERE ${where.join(' AND ')}`,
       args,
       orderBy: 'created_at DESC, seq DESC',
       page: filters.page,

@@ -4,7 +4,7 @@
  * transaction, so an event exists exactly when the change that caused it was committed. Nothing is
  * written when no endpoint listens (the create-payment hot path stays a single insert).
  */
-import type { Context } from '../../core/context';
+import { liveFlag, type Context } from '../../core/context';
 import { iso } from '../../core/time';
 
 export const EVENT_TYPES = [
@@ -51,7 +51,9 @@ export class Outbox {
 
   private current(): readonly Subscriber[] {
     if (!this.subscribers) {
-      const rows = this.ctx.sql.get('SELECT id, events FROM webhook_endpoints ORDER BY seq').all() as Array<{
+      const rows = this.ctx.sql
+        .get('SELECT id, events FROM webhook_endpoints WHERE is_live = ? ORDER BY seq')
+        .all(liveFlag(this.ctx)) as Array<{
         id: string;
         events: string | null;
       }>;

@@ -3,7 +3,7 @@
  * admin routes (open a dispute on a payment, create and settle a payout), which emit the webhooks.
  */
 import { conflict, notFound } from '../../http/errors';
-import { inTransaction, type Context } from '../../core/context';
+import { inTransaction, liveFlag, type Context } from '../../core/context';
 import type { Outbox } from './events';
 import { amountJson } from './money-json';
 import { paginate, type Page } from '../../core/pagination';
@@ -85,10 +85,10 @@ export function disputeJson(row: DisputeRow): Record<string, unknown> {
   };
 }
 
-const INSERT_PAYOUT = `INSERT INTO payouts (id, reference, amount, currency, status, arrival_date, description, failure_code, failure_message, created_at, updated_at)
-  VALUES (@id, @reference, @amount, @currency, @status, @arrival_date, @description, @failure_code, @failure_message, @created_at, @updated_at)`;
-const INSERT_DISPUTE = `INSERT INTO disputes (id, reference, transaction_id, amount, currency, status, reason, evidence_due_by, created_at, updated_at)
-  VALUES (@id, @reference, @transaction_id, @amount, @currency, @status, @reason, @evidence_due_by, @created_at, @updated_at)`;
+const INSERT_PAYOUT = `INSERT INTO payouts (is_live, id, reference, amount, currency, status, arrival_date, description, failure_code, failure_message, created_at, updated_at)
+  VALUES (?, @id, @reference, @amount, @currency, @status, @arrival_date, @description, @failure_code, @failure_message, @created_at, @updated_at)`;
+const INSERT_DISPUTE = `INSERT INTO disputes (is_live, id, reference, transaction_id, amount, currency, status, reason, evidence_due_by, created_at, updated_at)
+  VALUES (?, @id, @reference, @transaction_id, @amount, @currency, @status, @reason, @evidence_due_by, @created_at, @updated_at)`;
 
 export class PayoutsAndDisputes {
   constructor(
@@ -98,31 +98,35 @@ export class PayoutsAndDisputes {
   ) {}
 
   insertPayout(row: PayoutRow): void {
-    row.seq = Number(this.ctx.sql.get(INSERT_PAYOUT).run(row).lastInsertRowid);
+    row.seq = Number(this.ctx.sql.get(INSERT_PAYOUT).run(liveFlag(this.ctx), row).lastInsertRowid);
   }
 
   insertDispute(row: DisputeRow): void {
-    row.seq = Number(this.ctx.sql.get(INSERT_DISPUTE).run(row).lastInsertRowid);
+    row.seq = Number(this.ctx.sql.get(INSERT_DISPUTE).run(liveFlag(this.ctx), row).lastInsertRowid);
   }
 
   payout(id: string): PayoutRow {
     const column = id.startsWith('po_') ? 'reference' : 'id';
-    const row = this.ctx.sql.get(`SELECT * FROM payouts WHERE ${column} = ?`).get(id) as PayoutRow | undefined;
+    const row = this.ctx.sql
+      .get(`SELECT * FROM payouts WHERE ${column} = ? AND is_live = ?`)
+      .get(id, liveFlag(this.ctx)) as PayoutRow | undefined;
     if (!row) throw notFound(`No such payout: ${id}`);
     return row;
   }
 
   dispute(id: string): DisputeRow {
     const column = id.startsWith('dp_') ? 'reference' : 'id';
-    const row = this.ctx.sql.get(`SELECT * FROM disputes WHERE ${column} = ?`).get(id) as DisputeRow | undefined;
+    const row = this.ctx.sql
+      .get(`SELECT * FROM disputes WHERE ${column} = ? AND is_live = ?`)
+      .get(id, liveFlag(this.ctx)) as DisputeRow | undefined;
     if (!row) throw notFound(`No such dispute: ${id}`);
     return row;
   }
 
   payouts(status: PayoutStatus | undefined, page: number, size: number): Page<PayoutRow> {
     return paginate<PayoutRow>(this.ctx, {
-      from: status === undefined ? 'payouts' : 'payouts WHERE status = ?',
-      args: status === undefined ? [] : [status],
+      from: `payouts WHERE is_live = ?${status === undefined ? '' : ' AND status = ?'}`,
+      args: status === undefined ? [liveFlag(this.ctx)] : [liveFlag(this.ctx), status],
       orderBy: 'created_at DESC, seq DESC',
       page,
       size,
@@ -131,8 +135,8 @@ export class PayoutsAndDisputes {
 
   disputes(status: DisputeStatus | undefined, page: number, size: number): Page<DisputeRow> {
     return paginate<DisputeRow>(this.ctx, {
-      from: status === undefined ? 'disputes' : 'disputes WHERE status = ?',
-      args: status === undefined ? [] : [status],
+      from: `disputes WHERE is_live = ?${status === undefined ? '' : ' AND status = ?'}`,
+      args: status === undefined ? [liveFlag(this.ctx)] : [liveFlag(this.ctx), status],
       orderBy: 'created_at DESC, seq DESC',
       page,
       size,

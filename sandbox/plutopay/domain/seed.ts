@@ -6,7 +6,7 @@
  */
 import { SeededIds } from '../../core/ids';
 import { formatted } from '../../core/money';
-import type { Context } from '../../core/context';
+import { liveFlag, type Context } from '../../core/context';
 import type { DisputeReason, DisputeStatus, PayoutsAndDisputes, PayoutStatus } from './payouts-disputes';
 import { DAY, HOUR, isoDate } from '../../core/time';
 
@@ -80,8 +80,8 @@ export function seedDemoData(ctx: Context, store: PayoutsAndDisputes, currency: 
   const now = ctx.clock.now();
   const insertTxn = ctx.sql.get(
     `INSERT INTO transactions (id, reference, status, amount, amount_refunded, amount_capturable, amount_captured, currency,
-     payment_method_type, capture_method, description, metadata, card_brand, card_last4, seeded, captured_at, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 'automatic', ?, '{"seed":"demo"}', ?, ?, 1, ?, ?, ?)`,
+     payment_method_type, capture_method, description, metadata, card_brand, card_last4, seeded, captured_at, created_at, updated_at, is_live)
+     VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 'automatic', ?, '{"seed":"demo"}', ?, ?, 1, ?, ?, ?, ?)`,
   );
   for (const p of PAYMENTS) {
     const at = now - p.daysAgo * DAY - 5 * HOUR;
@@ -102,6 +102,7 @@ export function seedDemoData(ctx: Context, store: PayoutsAndDisputes, currency: 
       at,
       at,
       at,
+      liveFlag(ctx),
     );
     if (p.refunded > 0) {
       ctx.sql

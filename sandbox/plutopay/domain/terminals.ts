@@ -6,7 +6,7 @@
  * reader link's long poll waits on.
  */
 import { conflict, notFound } from '../../http/errors';
-import { inTransaction, parseJson, type Context } from '../../core/context';
+import { inTransaction, liveFlag, parseJson, type Context } from '../../core/context';
 import type { Outbox } from './events';
 import { paginate, type Page } from '../../core/pagination';
 import { iso, isoOrNull } from '../../core/time';
@@ -147,7 +147,8 @@ export class Terminals {
   }
 
   find(id: string): TerminalRow | undefined {
-    return this.ctx.sql.get('SELECT * FROM terminals WHERE id = ?').get(id) as TerminalRow | undefined;
+    return this.ctx.sql.get('SELECT * FROM terminals WHERE id = ? AND is_live = ?').get(id, liveFlag(this.ctx)) as
+      TerminalRow | undefined;
   }
 
   get(id: string): TerminalRow {
@@ -159,16 +160,16 @@ export class Terminals {
   /** A paired reader by processor id (tmr_…) or terminal id. */
   reader(ref: string, param?: string): TerminalRow {
     const row = this.ctx.sql
-      .get('SELECT * FROM terminals WHERE (processor_id = ? OR id = ?) AND device_type IS NOT NULL')
-      .get(ref, ref) as TerminalRow | undefined;
+      .get('SELECT * FROM terminals WHERE (processor_id = ? OR id = ?) AND device_type IS NOT NULL AND is_live = ?')
+      .get(ref, ref, liveFlag(this.ctx)) as TerminalRow | undefined;
     if (!row) throw notFound(`No such reader: ${ref}`, param);
     return row;
   }
 
   readers(): TerminalRow[] {
     return this.ctx.sql
-      .get('SELECT * FROM terminals WHERE device_type IS NOT NULL ORDER BY seq')
-      .all() as TerminalRow[];
+      .get('SELECT * FROM terminals WHERE device_type IS NOT NULL AND is_live = ? ORDER BY seq')
+      .all(liveFlag(this.ctx)) as TerminalRow[];
   }
 
   action(row: TerminalRow): ActionRow | undefined {
@@ -210,8 +211,8 @@ export class Terminals {
   markHostedOffline(): void {
     inTransaction(this.ctx, () => {
       const rows = this.ctx.sql
-        .get("SELECT * FROM terminals WHERE device_type = 'hosted' AND status = 'online'")
-        .all() as TerminalRow[];
+        .get("SELECT * FROM terminals WHERE device_type = 'hosted' AND status = 'online' AND is_live = ?")
+        .all(liveFlag(this.ctx)) as TerminalRow[];
       for (const row of rows) this.setConnected(row, false);
     });
   }
@@ -265,11 +266,11 @@ export class Terminals {
       const result = this.ctx.sql
         .get(
           `INSERT INTO terminals (id, processor_id, name, status, device_type, serial_number, registration_code, location_name,
-           location_address, software_version, last_seen_at, action_id, version, created_at, updated_at)
+           location_address, software_version, last_seen_at, action_id, version, created_at, updated_at, is_live)
            VALUES (@id, @processor_id, @name, @status, @device_type, @serial_number, @registration_code, @location_name,
-           @location_address, @software_version, @last_seen_at, @action_id, @version, @created_at, @updated_at)`,
+           @location_address, @software_version, @last_seen_at, @action_id, @version, @created_at, @updated_at, ?)`,
         )
-        .run(row);
+        .run(liveFlag(this.ctx), row);
       row.seq = Number(result.lastInsertRowid);
       if (row.status === 'online') this.outbox.emit('terminal.connected', this.terminalJson(row));
       return row;
@@ -324,8 +325,8 @@ export class Terminals {
   }
 
   list(filters: TerminalFilters): Page<TerminalRow> {
-    const where: string[] = [];
-    const args: string[] = [];
+    const where: string[] = ['is_live = ?'];
+    const args: Array<string | number> = [liveFlag(this.ctx)];
     if (filters.status !== undefined) {
       where.push('status = ?');
       args.push(filters.status);
@@ -338,9 +339,8 @@ export class Terminals {
       where.push('serial_number = ?');
       args.push(filters.serial_number);
     }
-    const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
     return paginate<TerminalRow>(this.ctx, {
-      from: `terminals${clause}`,
+      from: `terminals WHERE ${where.join(' AND ')}`,
       args,
       orderBy: 'created_at DESC, seq DESC',
       page: filters.page,

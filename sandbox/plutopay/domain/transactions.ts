@@ -6,7 +6,7 @@ import { decideTestOutcome, normaliseCardNumber, DEFAULT_TEST_CARD } from '../..
 import { declineInfo } from '../../../common/decline-codes';
 import { ApiError, conflict, invalid, notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
-import { inTransaction, type Context } from '../../core/context';
+import { inTransaction, liveFlag, type Context } from '../../core/context';
 import type { Outbox } from './events';
 import type { AmountJson } from './money-json';
 import { formatted } from '../../core/money';
@@ -45,6 +45,8 @@ export interface TransactionRow {
   capture_key: string | null;
   cancel_key: string | null;
   seeded: number;
+  /** The mode it was made in (core liveFlag). */
+  is_live: number;
   captured_at: number | null;
   canceled_at: number | null;
   created_at: number;
@@ -201,8 +203,8 @@ export type Card = { brand: string; last4: string };
 const INSERT = `INSERT INTO transactions (id, reference, status, amount, amount_refunded, amount_capturable, amount_captured,
   currency, payment_method_type, capture_method, description, customer_id, terminal_id, receipt_email, metadata,
   card_brand, card_last4, failure_code, failure_message, client_secret, idempotency_key, idempotency_params,
-  captured_at, created_at, updated_at)
-  VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  captured_at, created_at, updated_at, is_live)
+  VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (idempotency_key) DO NOTHING`;
 
 function insertArgs(row: TransactionRow): unknown[] {
@@ -231,6 +233,7 @@ function insertArgs(row: TransactionRow): unknown[] {
     row.captured_at,
     row.created_at,
     row.created_at,
+    row.is_live,
   ];
 }
 
@@ -255,8 +258,9 @@ export class Transactions {
 
   find(idOrReference: string): TransactionRow | undefined {
     const column = idOrReference.startsWith('txn_') ? 'reference' : 'id';
-    return this.ctx.sql.get(`SELECT * FROM transactions WHERE ${column} = ?`).get(idOrReference) as
-      TransactionRow | undefined;
+    return this.ctx.sql
+      .get(`SELECT * FROM transactions WHERE ${column} = ? AND is_live = ?`)
+      .get(idOrReference, liveFlag(this.ctx)) as TransactionRow | undefined;
   }
 
   get(idOrReference: string, param?: string): TransactionRow {
@@ -282,6 +286,7 @@ export class Transactions {
 
   create(input: CreateTransactionInput): Created<TransactionRow> {
     const params = input.idempotency_key === null ? '' : idempotencyParams(input);
+    const live = liveFlag(this.ctx);
     const byKey = (): TransactionRow | undefined =>
       input.idempotency_key === null
         ? undefined
@@ -296,7 +301,7 @@ export class Transactions {
       };
       if (
         input.customer_id !== null &&
-        !this.ctx.sql.get('SELECT 1 FROM customers WHERE id = ?').get(input.customer_id)
+        !this.ctx.sql.get('SELECT 1 FROM customers WHERE id = ? AND is_live = ?').get(input.customer_id, live)
       ) {
         return missing(notFound(`No such customer: ${input.customer_id}`, 'customer_id'));
       }
@@ -304,8 +309,8 @@ export class Transactions {
       if (input.terminal_id !== null) {
         // Accept the terminal's uuid or its reader id (tmr_…); store the uuid.
         const terminal = this.ctx.sql
-          .get('SELECT id FROM terminals WHERE id = ? OR processor_id = ?')
-          .get(input.terminal_id, input.terminal_id) as { id: string } | undefined;
+          .get('SELECT id FROM terminals WHERE (id = ? OR processor_id = ?) AND is_live = ?')
+          .get(input.terminal_id, input.terminal_id, live) as { id: string } | undefined;
         if (!terminal) return missing(notFound(`No such terminal: ${input.terminal_id}`, 'terminal_id'));
         terminalId = terminal.id;
       }
@@ -338,6 +343,7 @@ export class Transactions {
         capture_key: null,
         cancel_key: null,
         seeded: 0,
+        is_live: live,
         captured_at: null,
         canceled_at: null,
         created_at: now,
@@ -354,6 +360,14 @@ export class Transactions {
   }
 
   private replay(existing: TransactionRow, params: string): Created<TransactionRow> {
+    // Keys are unique in the database, not per mode: one the other mode used is refused, never replayed.
+    if (existing.is_live !== liveFlag(this.ctx)) {
+      throw invalid(
+        `This idempotency_key was already used in ${existing.is_live === 1 ? 'live' : 'test'} mode. Use a new key.`,
+        'idempotency_key',
+        'idempotency_key_reused',
+      );
+    }
     if (existing.idempotency_params !== params) {
       throw idempotencyMismatch(firstDifference(existing.idempotency_params ?? params, params, IDEMPOTENT_PARAMS));
     }
@@ -503,11 +517,10 @@ export class Transactions {
       where.push('created_at < ?');
       args.push(filters.date_to + DAY);
     }
-    const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
     const order = filters.sortOrder === 'asc' ? 'ASC' : 'DESC';
     return paginate<TransactionRow>(this.ctx, {
-      from: `transactions${clause}`,
-      args,
+      from: `transactions WHERE ${['is_live = ?', ...where].join(' AND ')}`,
+      args: [liveFlag(this.ctx), ...args],
       orderBy: `${filters.sortField} ${order}, seq ${order}`,
       page: filters.page,
       size: filters.size,

@@ -6,7 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { notFound } from '../../http/errors';
-import { inTransaction, type Context } from '../../core/context';
+import { inTransaction, liveFlag, type Context } from '../../core/context';
 import type { EventBody, EventType, Outbox } from './events';
 import { paginate, type Page, type PageMeta } from '../../core/pagination';
 import { iso } from '../../core/time';
@@ -66,7 +66,9 @@ export class Webhooks {
   // ---- endpoints ----------------------------------------------------------------------------
 
   get(id: string): EndpointRow {
-    const row = this.ctx.sql.get('SELECT * FROM webhook_endpoints WHERE id = ?').get(id) as EndpointRow | undefined;
+    const row = this.ctx.sql
+      .get('SELECT * FROM webhook_endpoints WHERE id = ? AND is_live = ?')
+      .get(id, liveFlag(this.ctx)) as EndpointRow | undefined;
     if (!row) throw notFound(`No such webhook endpoint: ${id}`);
     return row;
   }
@@ -86,9 +88,9 @@ export class Webhooks {
     };
     const result = this.ctx.sql
       .get(
-        'INSERT INTO webhook_endpoints (id, url, events, description, secret, status, created_at, updated_at) VALUES (@id, @url, @events, @description, @secret, @status, @created_at, @updated_at)',
+        'INSERT INTO webhook_endpoints (is_live, id, url, events, description, secret, status, created_at, updated_at) VALUES (?, @id, @url, @events, @description, @secret, @status, @created_at, @updated_at)',
       )
-      .run(row);
+      .run(liveFlag(this.ctx), row);
     row.seq = Number(result.lastInsertRowid);
     this.outbox.invalidate();
     return row;
@@ -111,7 +113,9 @@ export class Webhooks {
 
   delete(id: string): void {
     inTransaction(this.ctx, () => {
-      const result = this.ctx.sql.get('DELETE FROM webhook_endpoints WHERE id = ?').run(id);
+      const result = this.ctx.sql
+        .get('DELETE FROM webhook_endpoints WHERE id = ? AND is_live = ?')
+        .run(id, liveFlag(this.ctx));
       if (result.changes === 0) throw notFound(`No such webhook endpoint: ${id}`);
       this.ctx.sql.get("DELETE FROM webhook_deliveries WHERE endpoint_id = ? AND status = 'pending'").run(id);
     });
@@ -120,8 +124,8 @@ export class Webhooks {
 
   list(page: number, size: number): Page<EndpointRow> {
     return paginate<EndpointRow>(this.ctx, {
-      from: 'webhook_endpoints',
-      args: [],
+      from: 'webhook_endpoints WHERE is_live = ?',
+      args: [liveFlag(this.ctx)],
       orderBy: 'created_at DESC, seq DESC',
       page,
       size,
@@ -130,8 +134,9 @@ export class Webhooks {
 
   /** The secret of the newest endpoint (what the embedding host verifies signatures with). */
   latestSecret(): string | null {
-    const row = this.ctx.sql.get('SELECT secret FROM webhook_endpoints ORDER BY seq DESC LIMIT 1').get() as
-      { secret: string } | undefined;
+    const row = this.ctx.sql
+      .get('SELECT secret FROM webhook_endpoints WHERE is_live = ? ORDER BY seq DESC LIMIT 1')
+      .get(liveFlag(this.ctx)) as { secret: string } | undefined;
     return row?.secret ?? null;
   }
 

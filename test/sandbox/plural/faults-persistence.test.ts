@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../support/fake-clock';
 import { startSandbox } from '../../../sandbox/index';
+import { MIGRATIONS } from '../../../sandbox/plural/schema';
 import { receiver } from '../helpers';
 import { inr, PluralApi, START, startPlural, type Order, type PluralError, type PluralHarness } from './helpers';
 
@@ -312,7 +313,7 @@ describe('restart on a file database', () => {
     const raw = new Database(db, { readonly: true });
     try {
       expect(raw.prepare("SELECT version FROM schema_versions WHERE component = 'plural'").get()).toEqual({
-        version: 1,
+        version: MIGRATIONS.length,
       });
     } finally {
       raw.close();
