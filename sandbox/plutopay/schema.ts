@@ -182,6 +182,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE webhook_endpoints ADD COLUMN is_live INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX transactions_live_created ON transactions (is_live, created_at);
   `,
+  /* 3 */ `
+  -- A session follows its payment: found by transaction when the payment is decided.
+  CREATE INDEX checkout_transaction ON checkout_sessions (transaction_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -189,6 +189,43 @@ describe('the hosted page', () => {
   });
 });
 
+describe('a session follows its payment, however it is decided', () => {
+  it('POST /v1/transactions/{id}/confirm completes it at once, and it never expires after', async () => {
+    const s = await session();
+    const confirmed = await h.api.post<TransactionJson>(`/v1/transactions/${s.transaction_id}/confirm`, {});
+    expect(confirmed.body.status).toBe('succeeded');
+    const now = await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`);
+    expect(now.body).toMatchObject({ status: 'complete', completed_at: confirmed.body.captured_at });
+    h.clock!.advance(24 * 3600 * 1000 + 1000);
+    expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.reference}`)).body.status).toBe('complete');
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body.status).toBe('succeeded');
+    const page = await fetch(s.url);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Already paid');
+  });
+
+  it('a canceled payment expires the session at once', async () => {
+    const s = await session();
+    expect((await h.api.post(`/v1/transactions/${s.transaction_id}/cancel`, {})).status).toBe(200);
+    const after = (await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body;
+    expect(after).toMatchObject({ status: 'expired', completed_at: null });
+    expect(Date.parse(after.expires_at)).toBeLessThan(Date.parse(s.expires_at));
+    expect((await fetch(s.url)).status).toBe(410);
+    expect(
+      (await h.api.get<ListResponse<Session>>('/v1/checkout/sessions?status=open')).body.data.map((x) => x.id),
+    ).not.toContain(s.id);
+  });
+
+  it('a confirmation declined for good expires it too', async () => {
+    const s = await session();
+    const declined = await h.api.post<TransactionJson>(`/v1/transactions/${s.transaction_id}/confirm`, {
+      payment_method: '4000000000000002',
+    });
+    expect(declined.body.status).toBe('failed');
+    expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body.status).toBe('expired');
+  });
+});
+
 describe('payment intents', () => {
   it('creates a pending card payment with a client_secret; replays keep it', async () => {
     const answer = await h.api.post<TransactionJson & { client_secret: string }>('/v1/payment-intents', {

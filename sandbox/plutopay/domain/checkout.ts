@@ -1,6 +1,8 @@
 /**
  * Checkout sessions: a pending card payment plus a hosted page (served by the sandbox at /pay/cs_…)
- * where a test card completes it. Expiry is applied lazily, whenever sessions are read.
+ * where a test card completes it. Expiry is applied lazily, whenever sessions are read. A session
+ * follows its payment however that is decided (the page, POST …/confirm, a cancel): complete once it
+ * succeeds, expired at once when it can no longer succeed.
  */
 import { declineInfo } from '../../../common/decline-codes';
 import { decideTestOutcome, normaliseCardNumber } from '../../../common/test-cards';
@@ -65,7 +67,32 @@ export class Checkout {
   constructor(
     private readonly ctx: Context,
     private readonly transactions: Transactions,
-  ) {}
+  ) {
+    transactions.decided = (txn) => this.follow(txn);
+  }
+
+  /**
+   * An open session whose payment left pending ends with it: `complete` when the payment took the
+   * money, `expired` at once (expires_at = now) when it was canceled or declined for good, since no
+   * card can complete it any more.
+   */
+  private follow(txn: TransactionRow): void {
+    if (txn.status === 'pending') return;
+    const session = this.ctx.sql
+      .get("SELECT * FROM checkout_sessions WHERE transaction_id = ? AND status = 'open'")
+      .get(txn.id) as SessionRow | undefined;
+    if (!session) return;
+    const now = this.ctx.clock.now();
+    if (txn.status === 'failed' || txn.status === 'canceled') {
+      this.ctx.sql
+        .get("UPDATE checkout_sessions SET status = 'expired', expires_at = ?, updated_at = ? WHERE id = ?")
+        .run(Math.min(now, session.expires_at), now, session.id);
+    } else {
+      this.ctx.sql
+        .get("UPDATE checkout_sessions SET status = 'complete', completed_at = ?, updated_at = ? WHERE id = ?")
+        .run(txn.captured_at ?? now, now, session.id);
+    }
+  }
 
   sessionJson(row: SessionRow): Record<string, unknown> {
     return {
@@ -150,10 +177,15 @@ export class Checkout {
     if (due.length === 0) return;
     inTransaction(this.ctx, () => {
       for (const row of due) {
+        const txn = this.transactions.find(row.transaction_id);
+        // A payment decided before sessions followed their payments: the session ends as it does.
+        if (txn && txn.status !== 'pending') {
+          this.follow(txn);
+          continue;
+        }
         this.ctx.sql
           .get("UPDATE checkout_sessions SET status = 'expired', updated_at = ? WHERE id = ?")
           .run(now, row.id);
-        const txn = this.transactions.find(row.transaction_id);
         if (txn) this.transactions.expire(txn);
       }
     });
@@ -210,21 +242,19 @@ export class Checkout {
         this.transactions.recordDecline(txn, outcome.code, message, card);
         return { kind: 'declined', session, message };
       }
+      // Approving completes the session (follow); the page adds what the customer typed.
       this.transactions.approve(txn, card);
-      const now = this.ctx.clock.now();
-      session.status = 'complete';
-      session.completed_at = now;
-      session.updated_at = now;
-      if (form.email) session.customer_email = form.email.slice(0, 254);
-      if (form.name) session.customer_name = form.name.slice(0, 200);
+      const paid = this.get(session.reference);
+      if (form.email) paid.customer_email = form.email.slice(0, 254);
+      if (form.name) paid.customer_name = form.name.slice(0, 200);
       this.ctx.sql
         .get(
-          "UPDATE checkout_sessions SET status = 'complete', completed_at = @completed_at, customer_email = @customer_email, customer_name = @customer_name, updated_at = @updated_at WHERE id = @id",
+          'UPDATE checkout_sessions SET customer_email = @customer_email, customer_name = @customer_name WHERE id = @id',
         )
-        .run(session);
+        .run(paid);
       return {
         kind: 'paid',
-        session,
+        session: paid,
         redirect: session.success_url === null ? null : successRedirect(session.success_url, session.reference),
       };
     });

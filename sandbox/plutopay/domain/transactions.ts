@@ -250,6 +250,8 @@ export function escapeLike(text: string): string {
 export class Transactions {
   /** Set by the terminal module: cancels the reader action of a payment that is being canceled. */
   cancelReaderActions: (transactionId: string) => void = () => {};
+  /** Set by the checkout module: a payment left pending (approved, declined for good, canceled). */
+  decided: (row: TransactionRow) => void = () => {};
 
   constructor(
     private readonly ctx: Context,
@@ -420,6 +422,7 @@ export class Transactions {
       this.decideConfirmation(row, paymentMethod);
       this.save(row);
       this.emitOutcome(row);
+      this.decided(row);
       return row;
     });
   }
@@ -437,6 +440,7 @@ export class Transactions {
     row.failure_message = null;
     this.save(row);
     this.outbox.emit('payment.succeeded', transactionJson(row));
+    this.decided(row);
   }
 
   /** A reader attempt was declined or failed: the payment stays pending so another card can be tried. */
@@ -477,6 +481,7 @@ export class Transactions {
       this.save(row);
       this.cancelReaderActions(row.id);
       this.outbox.emit('payment.canceled', transactionJson(row));
+      this.decided(row);
       return { value: row, replayed: false };
     });
   }
