@@ -367,6 +367,33 @@ describe('refunds', () => {
     });
     expect(otherTxn.status).toBe(201);
   });
+
+  it('an omitted amount is bound to the key as the remainder it defaulted to', async () => {
+    const t = await h.api.payment({ amount: 5000, confirm: true });
+    const first = await h.api.post<RefundJson>(`/v1/transactions/${t.id}/refunds`, { idempotency_key: 'rk' });
+    expect(first.status).toBe(201);
+    expect(first.body.amount).toBe(5000);
+    for (const body of [{ amount: 5000 }, {}]) {
+      const again = await h.api.post<RefundJson>(`/v1/transactions/${t.id}/refunds`, {
+        ...body,
+        idempotency_key: 'rk',
+      });
+      expect(again.status).toBe(200);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body.id).toBe(first.body.id);
+    }
+    const other = await h.api.post<ErrorResponse>(`/v1/transactions/${t.id}/refunds`, {
+      amount: 4000,
+      idempotency_key: 'rk',
+    });
+    expect(other.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'amount' });
+
+    // An explicit part first: leaving the amount out later means the remainder then, another request.
+    const u = await h.api.payment({ amount: 5000, confirm: true });
+    await h.api.post(`/v1/transactions/${u.id}/refunds`, { amount: 3000, idempotency_key: 'rk2' });
+    const omitted = await h.api.post<ErrorResponse>(`/v1/transactions/${u.id}/refunds`, { idempotency_key: 'rk2' });
+    expect(omitted.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'amount' });
+  });
 });
 
 describe('idempotency on create', () => {
@@ -417,25 +444,40 @@ describe('idempotency on create', () => {
     ).toBe(200);
   });
 
-  it('terminal create-payment and payment-intents share the transaction key space', async () => {
+  it('a key names one request: reused on another payment endpoint it is refused, never replayed', async () => {
     const terminal = await h.api.post<TransactionJson>('/v1/terminal/create-payment', {
       amount: 5000,
       idempotency_key: 'shared-1',
     });
     expect(terminal.status).toBe(201);
+    // Even with every parameter equal, /v1/transactions is another endpoint.
     const viaTransactions = await h.api.post<ErrorResponse>('/v1/transactions', {
-      amount: 5000,
-      idempotency_key: 'shared-1',
-    });
-    expect(viaTransactions.status).toBe(422);
-    expect(viaTransactions.body.error.param).toBe('payment_method_type');
-    const same = await h.api.post<TransactionJson>('/v1/transactions', {
       amount: 5000,
       payment_method_type: 'terminal',
       idempotency_key: 'shared-1',
     });
-    expect(same.status).toBe(200);
-    expect(same.body.id).toBe(terminal.body.id);
+    expect(viaTransactions.status).toBe(422);
+    expect(viaTransactions.body.error).toMatchObject({
+      code: 'idempotency_key_reused',
+      param: 'idempotency_key',
+      message: expect.stringContaining('POST /v1/terminal/create-payment'),
+    });
+    const again = await h.api.post<TransactionJson>('/v1/terminal/create-payment', {
+      amount: 5000,
+      idempotency_key: 'shared-1',
+    });
+    expect(again.status).toBe(200);
+    expect(again.body.id).toBe(terminal.body.id);
+
+    // A transaction's key sent to payment-intents would have replayed an object without a client secret.
+    await h.api.post('/v1/transactions', { amount: 5000, idempotency_key: 'shared-2' });
+    const intent = await h.api.post<ErrorResponse>('/v1/payment-intents', {
+      amount: 5000,
+      idempotency_key: 'shared-2',
+    });
+    expect(intent.status).toBe(422);
+    expect(intent.headers.get('idempotent-replayed')).toBeNull();
+    expect(intent.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'idempotency_key' });
   });
 
   it('a replay returns the transaction as it is now', async () => {

@@ -152,7 +152,9 @@ export function terminalRoutes(s: Services): RouteSpec[] {
           'idempotency_key',
         ]);
         return createdOrReplayed(
-          s.transactions.create(paymentInput(s, p, { payment_method_type: 'terminal' })),
+          s.transactions.create(
+            paymentInput(s, p, 'POST /v1/terminal/create-payment', { payment_method_type: 'terminal' }),
+          ),
           transactionJson,
         );
       },

@@ -27,9 +27,11 @@ export const AMOUNT = {
 export function paymentInput(
   s: Services,
   p: Params,
+  endpoint: string,
   fixed: { payment_method_type?: PaymentMethodType; with_client_secret?: boolean } = {},
 ): CreateTransactionInput {
   return {
+    endpoint,
     amount: p.int('amount', AMOUNT),
     currency: p.currency('currency') ?? s.merchant.defaultCurrency,
     payment_method_type: fixed.payment_method_type ?? p.oneOf('payment_method_type', PAYMENT_METHOD_TYPES) ?? 'card',
@@ -80,7 +82,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
           'metadata',
           'idempotency_key',
         ]);
-        const input = paymentInput(s, p);
+        const input = paymentInput(s, p, 'POST /v1/transactions');
         if (input.confirm && input.payment_method_type === 'terminal') {
           throw invalid(
             'A terminal payment is confirmed on a reader (process-payment), not with confirm.',
@@ -204,7 +206,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
           'idempotency_key',
         ]);
         const result = s.transactions.create(
-          paymentInput(s, p, { payment_method_type: 'card', with_client_secret: true }),
+          paymentInput(s, p, 'POST /v1/payment-intents', { payment_method_type: 'card', with_client_secret: true }),
         );
         return createdOrReplayed(result, (row) => ({ ...transactionJson(row), client_secret: row.client_secret }));
       },

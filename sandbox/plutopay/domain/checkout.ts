@@ -132,6 +132,7 @@ export class Checkout {
         receipt_email: input.customer_email,
         metadata: input.metadata,
         idempotency_key: null,
+        endpoint: 'POST /v1/checkout/sessions',
       }).value;
       const now = this.ctx.clock.now();
       const row: SessionRow = {

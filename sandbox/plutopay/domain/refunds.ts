@@ -81,18 +81,27 @@ export class Refunds {
   ) {}
 
   create(transactionId: string, input: RefundInput): Created<{ refund: RefundRow; transaction: TransactionRow }> {
-    const params = JSON.stringify([input.amount, input.reason, canonicalMetadata(input.metadata)]);
+    // A key is bound to the request after defaults: an omitted amount is the remainder as the key's
+    // first request found it (kept as a 4th element), so "no amount" and that amount are one request.
+    const bound = (amount: number | null): unknown[] => [amount, input.reason, canonicalMetadata(input.metadata)];
+    const replay = (existing: RefundRow): void => {
+      const stored =
+        existing.idempotency_params === null ? null : (JSON.parse(existing.idempotency_params) as unknown[]);
+      const given = JSON.stringify(bound(input.amount ?? (stored?.[3] as number | null | undefined) ?? null));
+      const first = stored === null ? given : JSON.stringify(stored.slice(0, REFUND_PARAMS.length));
+      if (first !== given) throw idempotencyMismatch(firstDifference(first, given, REFUND_PARAMS));
+    };
     return inTransaction(this.ctx, () => {
       const txn = this.transactions.get(transactionId);
       const byKey = this.ctx.sql.get('SELECT * FROM refunds WHERE transaction_id = ? AND idempotency_key = ?');
       if (input.idempotency_key !== null) {
         const existing = byKey.get(txn.id, input.idempotency_key) as RefundRow | undefined;
         if (existing) {
-          if (existing.idempotency_params !== params)
-            throw idempotencyMismatch(firstDifference(existing.idempotency_params ?? params, params, REFUND_PARAMS));
+          replay(existing);
           return { value: { refund: existing, transaction: txn }, replayed: true };
         }
       }
+      const remainder = machine.refundable(txn);
       const step = machine.refund(txn, input.amount ?? undefined);
       if (step.refused) throw new ApiError(422, step.type, step.message, { code: step.code, param: step.param });
       const now = this.ctx.clock.now();
@@ -107,7 +116,8 @@ export class Refunds {
         reason: input.reason,
         metadata: JSON.stringify(input.metadata),
         idempotency_key: input.idempotency_key,
-        idempotency_params: input.idempotency_key === null ? null : params,
+        idempotency_params:
+          input.idempotency_key === null ? null : JSON.stringify([...bound(step.refunded), remainder]),
         created_at: now,
       };
       const result = this.ctx.sql
@@ -119,8 +129,7 @@ export class Refunds {
         .run(refund);
       if (result.changes === 0) {
         const existing = byKey.get(txn.id, input.idempotency_key) as RefundRow;
-        if (existing.idempotency_params !== params)
-          throw idempotencyMismatch(firstDifference(existing.idempotency_params ?? params, params, REFUND_PARAMS));
+        replay(existing);
         return { value: { refund: existing, transaction: this.transactions.get(txn.id) }, replayed: true };
       }
       refund.seq = Number(result.lastInsertRowid);

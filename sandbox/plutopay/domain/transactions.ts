@@ -66,12 +66,18 @@ export interface CreateTransactionInput {
   receipt_email: string | null;
   metadata: Metadata;
   idempotency_key: string | null;
+  /** The route that creates it (`POST /v1/…`): a key is bound to it. */
+  endpoint: string;
   /** Payment intents get a client secret. */
   with_client_secret?: boolean;
 }
 
-/** The parameters an idempotency key is bound to, in the order a mismatch is reported. */
+/**
+ * What an idempotency key is bound to, in the order a mismatch is reported: first the endpoint that
+ * used it (the transaction key space is shared by several), then the parameters after defaults.
+ */
 const IDEMPOTENT_PARAMS = [
+  'endpoint',
   'amount',
   'currency',
   'payment_method_type',
@@ -371,7 +377,17 @@ export class Transactions {
       );
     }
     if (existing.idempotency_params !== params) {
-      throw idempotencyMismatch(firstDifference(existing.idempotency_params ?? params, params, IDEMPOTENT_PARAMS));
+      const stored = existing.idempotency_params ?? params;
+      const param = firstDifference(stored, params, IDEMPOTENT_PARAMS);
+      if (param === 'endpoint') {
+        const used = (JSON.parse(stored) as unknown[])[0];
+        throw invalid(
+          `This idempotency_key was already used ${typeof used === 'string' ? `with ${used}` : 'by another endpoint'}: a key names one request. Use a new key.`,
+          'idempotency_key',
+          'idempotency_key_reused',
+        );
+      }
+      throw idempotencyMismatch(param);
     }
     return { value: existing, replayed: true };
   }
