@@ -4,19 +4,13 @@
  * it was made with (where a client keeps its own keys), so a fault soak can compare the app's
  * journal with what the gateway really did.
  */
-import { settled } from './machine';
+import { settled, unsettledRemainder } from './machine';
 import { wireTime, type OrderRow, type SplitRow } from './model';
 import type { Orders } from './orders';
 import { liveFlag, type Context } from '../../core/context';
 
-function splitEntry(order: OrderRow, split: SplitRow): Record<string, unknown> {
-  const paid = order.captured > 0;
-  const released = paid ? settled(split) : 0;
-  // Money of the split neither settled nor refunded: what a DO_NOT_RECOVER refund still has to cover.
-  const leftOver =
-    paid && (split.status === 'CANCELLED' || (split.status === 'RELEASED' && split.release_amount !== null))
-      ? split.amount - released - split.refunded_unrecovered
-      : 0;
+function splitEntry(order: OrderRow, split: SplitRow, splits: readonly SplitRow[]): Record<string, unknown> {
+  const released = order.captured > 0 ? settled(split) : 0;
   return {
     split_settlement_id: split.id,
     split_merchant_id: split.split_merchant_id,
@@ -27,7 +21,7 @@ function splitEntry(order: OrderRow, split: SplitRow): Record<string, unknown> {
     released,
     refunded_recovered: split.refunded_recovered,
     refunded_not_recovered: split.refunded_unrecovered,
-    unsettled_remainder: leftOver,
+    unsettled_remainder: unsettledRemainder(order, split, splits),
   };
 }
 
@@ -60,7 +54,7 @@ export function pluralLedger(ctx: Context, orders: Orders): { orders: Array<Reco
         card_last4: payment.card_last4,
         error_code: payment.error_code,
       })),
-      splits: orders.splits(order.id).map((split) => splitEntry(order, split)),
+      splits: orders.splits(order.id).map((split, _, splits) => splitEntry(order, split, splits)),
       refunds: orders.refunds(order.id).map((refund) => ({
         order_id: refund.id,
         merchant_order_reference: refund.merchant_order_reference,

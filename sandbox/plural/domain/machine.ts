@@ -198,6 +198,23 @@ export function refundSplit(
   return { ...split, refunded_recovered: split.refunded_recovered + amount };
 }
 
+/**
+ * What a DO_NOT_RECOVER refund could still take from a CANCELLED or partly released split of a paid
+ * order: the split's money neither settled nor refunded (amount − S − U), but only as far as the
+ * order holds captured money for it (captured − ΣS − ΣU) and has something left to refund
+ * (captured − refunded) — the checks refundSplit and refundable make. The rest of such a split was
+ * never captured (a partial capture): no request can, or needs to, settle it.
+ */
+export function unsettledRemainder(order: OrderRow, split: SplitRow, splits: readonly SplitRow[]): number {
+  if (order.captured === 0) return 0;
+  const partlyReleased = split.status === 'RELEASED' && split.release_amount !== null;
+  if (split.status !== 'CANCELLED' && !partlyReleased) return 0;
+  const own = split.amount - settled(split) - split.refunded_unrecovered;
+  const held = order.captured - committed(splits);
+  const refundable = order.captured - order.refunded;
+  return Math.max(0, Math.min(own, held, refundable));
+}
+
 export function statusAfterRefund(order: OrderRow, refunded: number): OrderStatus {
   return refunded >= order.captured ? 'FULLY_REFUNDED' : 'PARTIALLY_REFUNDED';
 }

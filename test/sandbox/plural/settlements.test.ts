@@ -365,3 +365,42 @@ describe('refunds', () => {
     expect((await release(captured, 'a', { release_amount: inr(25000) })).status).toBe(200);
   });
 });
+
+describe('the ledger unsettled_remainder after a partial capture', () => {
+  async function partlyCaptured(value: number): Promise<Order> {
+    const created = await h.api.splitOrder({ pre_auth: true });
+    await h.api.pay(created.order_id);
+    return h.api.ok('PUT', `/api/pay/v1/orders/${created.order_id}/capture`, {
+      merchant_capture_reference: `c-${value}`,
+      capture_amount: inr(value),
+    });
+  }
+  const remainders = async () => (await h.api.ledger())[0]!.splits as Array<{ unsettled_remainder: number }>;
+
+  it('counts only captured money: a fully refunded order has none left', async () => {
+    // 350.00 captured: 200.00 settled at once to b, 150.00 of a released; a's other 150.00 was never captured.
+    const order = await partlyCaptured(35000);
+    expect((await release(order, 'a', { release_amount: inr(15000) })).status).toBe(200);
+    expect((await remainders()).map((s) => s.unsettled_remainder)).toEqual([0, 0]);
+    const none = await refund(order, splitRefund('r-none', [line(order, 'a', '1324', 100, 'DO_NOT_RECOVER')]));
+    expect(none.body.code).toBe('AMOUNT_EXCEEDED');
+    expect((await refund(order, splitRefund('r2', [line(order, 'a', '1324', 15000)]))).status).toBe(200);
+    expect((await refund(order, splitRefund('r3', [line(order, 'b', '1233', 20000)]))).status).toBe(200);
+    const ledger = (await h.api.ledger())[0]!;
+    expect(ledger).toMatchObject({ status: 'FULLY_REFUNDED', captured: 35000, refunded: 35000 });
+    expect((ledger.splits as Array<{ unsettled_remainder: number }>).map((s) => s.unsettled_remainder)).toEqual([0, 0]);
+  });
+
+  it('is exactly what a DO_NOT_RECOVER refund can still take', async () => {
+    // 400.00 captured, 350.00 settled: 50.00 of a's unreleased 150.00 is held by the gateway.
+    const order = await partlyCaptured(40000);
+    await release(order, 'a', { release_amount: inr(15000) });
+    expect((await remainders())[0]!.unsettled_remainder).toBe(5000);
+    const tooMuch = await refund(order, splitRefund('r-big', [line(order, 'a', '1324', 5001, 'DO_NOT_RECOVER')]));
+    expect(tooMuch.body.code).toBe('AMOUNT_EXCEEDED');
+    expect(
+      (await refund(order, splitRefund('r-rest', [line(order, 'a', '1324', 5000, 'DO_NOT_RECOVER')]))).status,
+    ).toBe(200);
+    expect((await remainders())[0]!.unsettled_remainder).toBe(0);
+  });
+});
