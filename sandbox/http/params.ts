@@ -6,7 +6,7 @@
  * create-payment is on the benchmark's hot path.
  */
 import { currencyByCode } from '../../common/currencies';
-import { badRequest, invalid } from './errors';
+import { badRequest, invalid, type ApiError } from './errors';
 
 type Source = Readonly<Record<string, unknown>>;
 
@@ -62,9 +62,16 @@ export class Params {
     return this.prefix + name;
   }
 
-  static body(body: Source, allowed: readonly string[]): Params {
+  /**
+   * The body's parameters. An unknown one is refused: thrown, or handed to `refuse` (an emulator that
+   * names every wrong parameter at once, then checks the others; an unknown one is never read).
+   */
+  static body(body: Source, allowed: readonly string[], refuse?: (error: ApiError) => void): Params {
     for (const key of Object.keys(body)) {
-      if (!allowed.includes(key)) throw badRequest(`Unknown parameter: ${key}`, key, 'parameter_unknown');
+      if (allowed.includes(key)) continue;
+      const error = badRequest(`Unknown parameter: ${key}`, key, 'parameter_unknown');
+      if (!refuse) throw error;
+      refuse(error);
     }
     return new Params(body, false);
   }
@@ -299,6 +306,14 @@ export class Params {
           `${this.label(name)} values must be strings, numbers or booleans`,
           this.label(name),
           'parameter_invalid_type',
+        );
+      } else if (typeof item === 'number' && Number.isInteger(item) && !Number.isSafeInteger(item)) {
+        // Past 2^53 the parsed number is not the one sent (12345678901234567890 would come back as
+        // 12345678901234567000): refuse it rather than store another value.
+        throw invalid(
+          `${this.label(name)}.${key} is an integer too large to keep exactly (beyond ±${Number.MAX_SAFE_INTEGER}); send it as a string`,
+          `${this.label(name)}.${key}`,
+          'metadata_value_inexact',
         );
       }
       out[key] = item as string | number | boolean;

@@ -8,6 +8,7 @@
  * cannot be honoured in `details`.
  */
 import { ApiError } from '../http/errors';
+import { Params } from '../http/params';
 import type { Reply } from '../http/router';
 import type { IdSource } from '../core/ids';
 
@@ -75,6 +76,11 @@ export class Validator {
       }
       throw error;
     }
+  }
+
+  /** Params.body whose unknown parameters are recorded with the rest instead of ending the checks. */
+  body(body: Readonly<Record<string, unknown>>, allowed: readonly string[]): Params {
+    return Params.body(body, allowed, (error) => this.add(error.param ?? '', error.message));
   }
 
   add(path: string, message: string): void {

@@ -106,6 +106,8 @@ describe('create and retrieve', () => {
         'metadata',
         'metadata_too_many_keys',
       ],
+      // A number past 2^53 would be stored as another number.
+      [{ amount: 2500, metadata: { order_no: 2 ** 60 } }, 'metadata.order_no', 'metadata_value_inexact'],
       [{ amount: 2500, idempotency_key: 'k'.repeat(256) }, 'idempotency_key', 'string_too_long'],
       // An empty key would be one key shared by every client that sends it.
       [{ amount: 2500, idempotency_key: '' }, 'idempotency_key', 'string_too_short'],

@@ -4,7 +4,6 @@
  * gives the same result whichever is used.
  */
 import { ApiError } from '../../http/errors';
-import { Params } from '../../http/params';
 import type { Reply, RouteSpec } from '../../http/router';
 import { formatted } from '../../core/money';
 import { Validator } from '../errors';
@@ -199,8 +198,8 @@ export function pageRoutes(s: Services, prefix: string): RouteSpec[] {
             'forbidden',
             'Test cards do not work in live mode: this sandbox emulates a live account.',
           );
-        const p = Params.body(req.body, ['card_number', 'exp_month', 'exp_year', 'save_card']);
         const v = new Validator();
+        const p = v.body(req.body, ['card_number', 'exp_month', 'exp_year', 'save_card']);
         const number = v.check(() => {
           const text = p.string('card_number', { required: true, max: 40 });
           const digits = cardNumber(text);

@@ -1,5 +1,4 @@
 /** /v1/payments: create, retrieve, list, the three PATCH forms; and their refunds. */
-import { Params } from '../../http/params';
 import type { RouteSpec } from '../../http/router';
 import { stateError, Validator } from '../errors';
 import { refundJson as refundBody } from '../domain/model';
@@ -23,8 +22,8 @@ const CREATE_FIELDS = [
 ];
 
 function createInput(s: Services, body: Readonly<Record<string, unknown>>): CreatePaymentInput {
-  const p = Params.body(body, CREATE_FIELDS);
   const v = new Validator();
+  const p = v.body(body, CREATE_FIELDS);
   const amount = input.amount(p, v, 'amount', false);
   const authorized = input.amount(p, v, 'authorized_amount', false);
   if (p.has('amount') && p.has('authorized_amount')) {
@@ -111,9 +110,9 @@ export function paymentRoutes(s: Services): RouteSpec[] {
       auth: 'secret',
       handler: (req) => {
         const id = req.params.payment_id!;
-        const p = Params.body(req.body, ['aborted', 'captured', 'metadata']);
-        const given = (['aborted', 'captured', 'metadata'] as const).filter((name) => p.has(name) && !p.isNull(name));
         const v = new Validator();
+        const p = v.body(req.body, ['aborted', 'captured', 'metadata']);
+        const given = (['aborted', 'captured', 'metadata'] as const).filter((name) => p.has(name) && !p.isNull(name));
         if (given.length !== 1) {
           const message = 'Give exactly one of aborted (true), captured (true) or metadata.';
           for (const name of given.length === 0 ? (['aborted', 'captured', 'metadata'] as const) : given)
@@ -137,8 +136,8 @@ export function paymentRoutes(s: Services): RouteSpec[] {
       path: '/v1/payments/{payment_id}/refunds',
       auth: 'secret',
       handler: (req) => {
-        const p = Params.body(req.body, ['amount', 'metadata']);
         const v = new Validator();
+        const p = v.body(req.body, ['amount', 'metadata']);
         const amount = v.check(() => {
           const value = p.int('amount');
           if (value === undefined) return null;

@@ -1,5 +1,4 @@
 /** /v1/installment_plans: create, retrieve, abort. */
-import { Params } from '../../http/params';
 import type { RouteSpec } from '../../http/router';
 import { isoDate } from '../../core/time';
 import { Validator } from '../errors';
@@ -73,8 +72,8 @@ function schedule(raw: unknown, today: string, v: Validator): Array<{ date: stri
 }
 
 function createInput(s: Services, body: Readonly<Record<string, unknown>>): CreatePlanInput {
-  const p = Params.body(body, CREATE_FIELDS);
   const v = new Validator();
+  const p = v.body(body, CREATE_FIELDS);
   input.currency(p, v);
   const entries = schedule(body.schedule, isoDate(s.ctx.clock.now()), v);
   const customer = input.planCustomer(p, v);
@@ -112,8 +111,8 @@ export function planRoutes(s: Services): RouteSpec[] {
       path: '/v1/installment_plans/{installment_plan_id}',
       auth: 'secret',
       handler: (req) => {
-        const p = Params.body(req.body, ['aborted']);
         const v = new Validator();
+        const p = v.body(req.body, ['aborted']);
         const aborted = v.check(() => p.bool('aborted'), undefined);
         if (aborted !== true && !v.failed) v.add('aborted', 'This parameter is required and must be true.');
         v.done();

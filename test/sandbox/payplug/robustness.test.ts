@@ -446,3 +446,54 @@ describe('the clock route', () => {
     }
   });
 });
+
+describe('a 400 names every wrong parameter, and metadata keeps what it stores', () => {
+  let h: Awaited<ReturnType<typeof startPayPlug>>;
+  beforeEach(async () => {
+    h = await startPayPlug();
+  });
+  afterEach(() => h.close());
+
+  const raw = (method: string, path: string, text: string) =>
+    h.api.call<PayPlugError & { metadata?: Record<string, unknown> }>(method, path, undefined, {
+      raw: text,
+      headers: { 'Content-Type': 'application/json' },
+    });
+
+  it('an unknown parameter is named with the others, not instead of them', async () => {
+    const answer = await h.api.post<PayPlugError>('/v1/payments', { amount: '1000', foo: 1, bar: true });
+    expect(answer.status).toBe(400);
+    expect(answer.body.details).toEqual({
+      foo: 'Unknown parameter: foo',
+      bar: 'Unknown parameter: bar',
+      amount: expect.stringContaining('integer'),
+      currency: expect.stringContaining('required'),
+    });
+    const p = await h.payment();
+    const refund = await h.api.post<PayPlugError>(`/v1/payments/${p.id}/refunds`, { amount: 'x', nope: 1 });
+    expect(Object.keys(refund.body.details!).sort()).toEqual(['amount', 'nope']);
+    const patch = await h.api.call<PayPlugError>('PATCH', `/v1/payments/${p.id}`, { captured: 'yes', extra: 1 });
+    expect(Object.keys(patch.body.details!).sort()).toEqual(['captured', 'extra']);
+    expect((await h.api.get<LedgerJson>('/_sandbox/ledger')).body.payments).toHaveLength(1);
+  });
+
+  it('an integer it could not keep exactly is refused, naming the key; safe numbers round-trip', async () => {
+    const refused = await raw(
+      'POST',
+      '/v1/payments',
+      '{"amount":1000,"currency":"EUR","metadata":{"order_no":12345678901234567890,"ok":"x"}}',
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.details).toEqual({ metadata: { order_no: expect.stringContaining('send it as a string') } });
+    expect((await h.api.get<LedgerJson>('/_sandbox/ledger')).body.payments).toHaveLength(0);
+    const kept = await raw(
+      'POST',
+      '/v1/payments',
+      '{"amount":1000,"currency":"EUR","metadata":{"big":9007199254740991,"neg":-9007199254740991,"s":"12345678901234567890","x":1.5}}',
+    );
+    expect(kept.status).toBe(201);
+    expect(kept.text).toContain(
+      '"metadata":{"big":9007199254740991,"neg":-9007199254740991,"s":"12345678901234567890","x":1.5}',
+    );
+  });
+});
