@@ -6,9 +6,10 @@
  * queued captures, cancels and refunds are sent, in the order they were asked for, with their keys.
  * A payment made with another gateway than the till's active one waits, untouched.
  */
+import { GATEWAY_LABELS } from '../../common/contract/views';
 import { formatAmount } from '../../common/money';
 import { HostError } from '../core/errors';
-import { GatewayError, GatewayUnreachable } from '../gateway/errors';
+import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
 import { errorText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
@@ -43,7 +44,14 @@ export class Recovery {
     }
     const gateway = this.engine.gatewayFor(record);
     const transactionId = record.transactionId;
-    const payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
+    let payment: GatewayPayment;
+    try {
+      payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
+    } catch (error) {
+      if (!isGatewayError(error) || error.status !== 404) throw error;
+      const moved = await this.relocate(record);
+      return moved.transactionId !== transactionId ? this.reconcile(moved) : moved;
+    }
     let updated = this.sync.apply(record, payment, null);
     if (updated.status === 'in_progress' || (updated.status === 'unknown' && payment.status === 'pending')) {
       // Still open at the gateway: the reader (if any) is asked what it has.
@@ -80,6 +88,51 @@ export class Recovery {
     }
     // A link the customer may still pay: follow it until it is paid, fails or lapses.
     if (updated.channel === 'link' && updated.status === 'pending' && updated.payUrl) this.watcher().follow(updated.id);
+    return updated;
+  }
+
+  /**
+   * The gateway has no payment under the id the journal holds (it answers 404 for the payment's own
+   * id): the id its create's answer gave was not the payment's, or the account changed since. The
+   * payment is looked for by the key it was created with and, found, takes that id; otherwise it goes
+   * to Needs attention — never left waiting for ever for a payment nobody can see (a tester's proxy
+   * rewrote a create's id, and the customer's payment on the real link was never seen).
+   */
+  async relocate(record: PaymentRecord): Promise<PaymentRecord> {
+    const { journal } = this.engine;
+    const gateway = this.engine.gatewayFor(record);
+    const op = record.origin === 'local' ? journal.getOperationByKey(record.idempotencyKey) : undefined;
+    if (op?.kind === 'create') {
+      const input: NewPayment = { ...newPaymentOf(record), ...(op.params as Partial<NewPayment>) };
+      const found = await this.engine.call((g) => g.findCreated(input, record.idempotencyKey), gateway);
+      if (
+        found &&
+        found.id !== record.transactionId &&
+        !journal.findByTransactionId(found.id) &&
+        answerProblem(record, found, true) === null
+      ) {
+        const moved = journal.updatePayment(
+          record.id,
+          { transactionId: found.id },
+          'gateway_id_corrected',
+          `${record.transactionId} → ${found.id}`,
+        );
+        return this.sync.apply(moved, found, null);
+      }
+    }
+    if (record.attentionSince) return record;
+    const updated = journal.updatePayment(
+      record.id,
+      {
+        attentionReason: `${GATEWAY_LABELS[record.gateway]} has no payment under the id this till holds for it (${record.transactionId}).`,
+        attentionAdvice: adviceNotAtGateway(record),
+        attentionSince: this.engine.nowIso(),
+      },
+      'not_found_at_gateway',
+      record.transactionId,
+    );
+    this.engine.changed(updated);
+    this.engine.options.onAttentionChanged(this.engine.attention());
     return updated;
   }
 
@@ -285,6 +338,14 @@ const QUEUED_EVENTS: Partial<Record<OperationRecord['kind'], string>> = {
  * the refund made with the operation's key (a refund, the rest of a partial release, a cancelled
  * share's money).
  */
+/** Needs attention for a payment the gateway does not know under the journal's id (see relocate). */
+function adviceNotAtGateway(record: PaymentRecord): string {
+  return (
+    `Look for order ${record.orderReference} (${formatAmount(record.amount, record.currency)}) on the gateway's dashboard. ` +
+    'If the customer paid, the money is there: refund it there if the sale did not happen. Then clear this item.'
+  );
+}
+
 export function moneyOperation(
   op: OperationRecord,
   record: PaymentRecord,

@@ -8,6 +8,8 @@
  */
 import type { TimerHandle } from '../../common/clock';
 import { inBackground } from '../core/background';
+import { isGatewayError } from '../gateway/errors';
+import type { GatewayPayment } from '../gateway/port';
 import { errorText, type PaymentEngine } from './engine';
 import type { Recovery } from './recovery';
 import type { PaymentSync } from './sync';
@@ -122,7 +124,15 @@ export class RemoteWatcher {
     const record = journal.getPayment(paymentId)!;
     if (!record.transactionId) return false;
     const gateway = this.engine.gatewayFor(record);
-    const payment = await this.engine.call((g) => g.retrieve(record.transactionId!), gateway);
+    let payment: GatewayPayment;
+    try {
+      payment = await this.engine.call((g) => g.retrieve(record.transactionId!), gateway);
+    } catch (error) {
+      if (!isGatewayError(error) || error.status !== 404) throw error;
+      // Not known under that id: found under its real one, it is followed on; else it needs a person.
+      const moved = await this.engine.exclusive(paymentId, () => this.recovery().relocate(record));
+      return moved.transactionId !== record.transactionId && moved.status === 'pending';
+    }
     const updated = await this.engine.exclusive(paymentId, async () =>
       this.sync.apply(journal.getPayment(paymentId)!, payment, null),
     );

@@ -9,7 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import { startTestHost, type TestHost } from '../support/host';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+
+const FAKE_ID = '01a22c37-0000-7000-8000-000000000000';
 
 type Rewrite = (method: string, path: string, body: string) => string | null;
 
@@ -140,6 +142,71 @@ describe('answers that do not fit the request', () => {
     const captured = await host.call('payments.capture', { paymentId: mine.id });
     expect(captured).toMatchObject({ status: 'succeeded', amountCaptured: 2800 });
     expect((await ledger()).get(mine.transactionId!)).toMatchObject({ amount_captured: 2800 });
+  });
+
+  it('a link whose create answer names an unknown transaction is found by its key, not refused', async () => {
+    const host = await start();
+    proxy!.rewrite = (method, path, body) =>
+      method === 'POST' && path === '/v1/checkout/sessions'
+        ? JSON.stringify({ ...JSON.parse(body), transaction_id: FAKE_ID })
+        : null;
+    const created = await host.call('payments.create', { amount: 4200, currency: 'USD', channel: 'link' });
+    expect(created).toMatchObject({ status: 'pending', attention: null });
+    expect(created.transactionId).not.toBe(FAKE_ID);
+    // The customer pays (the checkout page lives on the sandbox's own origin, not the proxy's).
+    const paid = await fetch(`${sandbox!.url}/v1/transactions/${created.transactionId}/confirm`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${sandbox!.secret_key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ payment_method: '4242424242424242' }),
+    });
+    expect(paid.status).toBe(200);
+    await host.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+    expect((await ledger()).get(created.transactionId!)).toMatchObject({ amount_captured: 4200 });
+  });
+
+  it('PayPlug: a link held under a wrong id is found again by its key while it is watched', async () => {
+    sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    proxy = await startRewritingProxy(sandbox.url);
+    const behind = {
+      ...sandbox,
+      payplug: { ...sandbox.payplug, url: `${proxy.url}/payplug` },
+      close: async () => undefined,
+    };
+    const host = (t = await startTestHost({ sandbox, startSandbox: async () => behind, tuning: { remotePollMs: 50 } }));
+    await host.call('settings.update', { gateway: 'payplug' });
+    await waitFor(async () => (await host.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const fake = 'pay_0000000000000000000000';
+    proxy.rewrite = (method, path, body) =>
+      method === 'POST' && path === '/payplug/v1/payments' ? JSON.stringify({ ...JSON.parse(body), id: fake }) : null;
+    const created = await host.call('payments.create', { amount: 4200, currency: 'EUR' });
+    expect(created.transactionId).toBe(fake);
+    proxy.rewrite = () => null;
+    const found = await host.waitForPayment(created.id, (p) => p.transactionId !== fake, 8_000);
+    expect(found).toMatchObject({ status: 'pending', attention: null });
+    // The customer pays the real link: the till sees it.
+    const paid = await fetch(`${sandbox.payplug.url}/_sandbox/payments/${found.transactionId}/pay`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${sandbox.payplug.secret_key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ card_number: '4242424242424242' }),
+    });
+    expect(paid.status).toBe(200);
+    await host.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+  });
+
+  it('a card payment the gateway does not know under its id goes to Needs attention', async () => {
+    const host = await start();
+    const reader = await host.onlineReader();
+    proxy!.rewrite = (method, path, body) =>
+      method === 'POST' && path === '/v1/terminal/create-payment'
+        ? JSON.stringify({ ...JSON.parse(body), id: FAKE_ID })
+        : null;
+    const created = await host.call('payments.create', { amount: 1800, currency: 'USD' });
+    proxy!.rewrite = () => null;
+    await host.fail('payments.process', { paymentId: created.id, readerId: reader.id });
+    await host.call('attention.retry', { paymentId: created.id });
+    const flagged = await host.waitForPayment(created.id, (p) => p.attention !== null);
+    expect(flagged.attention?.reason).toContain(`no payment under the id this till holds for it (${FAKE_ID})`);
+    expect(flagged.attention?.advice).toContain(created.orderReference);
   });
 
   it('a create answered with a body that is not JSON: the cashier reads that, not "unreachable"', async () => {

@@ -3,7 +3,7 @@
  * by link through checkout sessions, idempotency keys on every change but the checkout session,
  * signed webhooks. The wire format stays in this folder.
  */
-import { GatewayError } from '../errors';
+import { GatewayError, GatewayUnreadable, isGatewayError } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
 import type { GatewayCapabilities, GatewayPayment, GatewayReaders, NewPayment, PaymentGateway } from '../port';
 import { PLUTOPAY_LIMITS, PlutoPayClient } from './client';
@@ -96,8 +96,19 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
   // (or recovery) finds the session an earlier send made instead of opening a second page.
   const madeWith = (input: NewPayment, key: string) => (session: CheckoutSession) =>
     session.metadata?.pos_payment_id === input.paymentId && session.metadata?.pos_key === key;
-  const linkPayment = async (session: CheckoutSession): Promise<GatewayPayment> =>
-    toPayment(await api.getTransaction(session.transaction_id), session);
+  const linkPayment = async (session: CheckoutSession): Promise<GatewayPayment> => {
+    try {
+      return toPayment(await api.getTransaction(session.transaction_id), session);
+    } catch (error) {
+      // The session was made; it names a transaction the gateway does not know. That is an answer
+      // that cannot be used, not a refusal of the create: its key finds the session again.
+      if (isGatewayError(error) && error.status === 404)
+        throw new GatewayUnreadable(
+          `The checkout session's answer names transaction ${session.transaction_id}, which PlutoPay does not know.`,
+        );
+      throw error;
+    }
+  };
 
   return {
     name: 'plutopay',
