@@ -65,13 +65,40 @@ describe('Create payment screen', () => {
     expect(input.getAttribute('aria-invalid')).not.toBe('true');
   });
 
-  it('refuses digits beyond the largest amount and says why', async () => {
-    const { user } = await renderApp();
-    await user.type(amountInput(), '99999999');
-    expect(amountInput().value).toBe('€999,999.99');
-    await user.type(amountInput(), '9');
-    expect(amountInput().value).toBe('€999,999.99');
+  it('shows digits beyond the largest amount as typed, says why, and Enter sends nothing', async () => {
+    // Found by a keyboard tester: the 9th digit was dropped, the field showed the (valid) largest
+    // amount under its error, and Enter created a €999,999.99 payment from a mistyped amount.
+    const bridge = new FakeBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '99999999999');
+    expect(amountInput().value).toBe('€999,999,999.99');
     expect(screen.getByText('The amount can be at most €999,999.99.')).toBeTruthy();
+    expect(amountInput().getAttribute('aria-invalid')).toBe('true');
+    await user.keyboard('{Enter}');
+    expect(bridge.count('payments.create')).toBe(0);
+    expect(document.activeElement).toBe(amountInput());
+    // Backspace brings it back under the limit, and then it charges.
+    await user.keyboard('{Backspace}{Backspace}{Backspace}');
+    expect(amountInput().value).toBe('€999,999.99');
+    expect(amountInput().getAttribute('aria-invalid')).not.toBe('true');
+  });
+
+  it('refuses only a digit past what a number holds, and a refused paste sends nothing', async () => {
+    const bridge = new FakeBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '999999999999999');
+    expect(amountInput().value).toBe('€9,999,999,999,999.99');
+    await user.type(amountInput(), '9');
+    expect(amountInput().value).toBe('€9,999,999,999,999.99');
+    expect(screen.getByText('The amount can be at most €999,999.99.')).toBeTruthy();
+    // A paste that is not an amount leaves a valid amount under its error: Enter still sends nothing.
+    await user.clear(amountInput());
+    await user.type(amountInput(), '1250');
+    await user.paste('12.505');
+    expect(amountInput().value).toBe('€12.50');
+    await user.keyboard('{Enter}');
+    expect(bridge.count('payments.create')).toBe(0);
+    expect(document.activeElement).toBe(amountInput());
   });
 
   it('defaults the currency to the merchant default, or the last currency used', async () => {

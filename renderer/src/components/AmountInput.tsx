@@ -14,10 +14,13 @@ export function minorFromTyped(text: string): number {
  * (each one shifts in from the right, Backspace drops the last one); a pasted "12.50" is read in
  * major units. The value is an integer of minor units.
  *
- * `max` is what this action allows (what is left to capture or refund): an amount above it is
- * shown as typed and flagged, and the screen refuses it. Keeping the previous value instead would
- * turn a 5th digit typed by mistake (400.01 on a 400.00 capture) into a silent 40.00 that one more
- * Enter would take. Only the largest amount the app handles at all stops a digit from going in.
+ * `max` is what this action allows (what is left to capture or refund, the gateway's largest
+ * payment): an amount above it is shown as typed and flagged, and the screen refuses it. Keeping
+ * the previous value instead would turn a digit typed by mistake (400.01 on a 400.00 capture, a 9th
+ * nine on a $999,999.99 payment) into a silent smaller amount that one more Enter would take. A
+ * digit is refused only past what a number holds exactly, where what is shown is already far over
+ * any limit. While the field shows its own error (over `max`, or a refused keystroke or paste) the
+ * input is marked `data-refused`, and a form sends nothing while one is (see `refusedField`).
  */
 export function AmountInput({
   id,
@@ -53,7 +56,7 @@ export function AmountInput({
   const fullHint = hint ?? `Type the digits: 1 2 5 0 gives ${format(1250)}. Backspace removes the last digit.`;
 
   const accept = (minor: number) => {
-    if (minor > MAX_AMOUNT_MINOR) {
+    if (!Number.isSafeInteger(minor)) {
       setLocalError(`The amount can be at most ${format(Math.min(max, MAX_AMOUNT_MINOR))}.`);
       return;
     }
@@ -88,7 +91,16 @@ export function AmountInput({
         onPaste={onPaste}
         disabled={disabled}
         data-autofocus={focusFirst ? '' : undefined}
+        data-refused={localError || overMax ? '' : undefined}
       />
     </Field>
   );
+}
+
+/**
+ * The first amount field in `form` showing its own error (over its limit, or a refused keystroke
+ * or paste next to an amount left as it was): the form must not send that amount.
+ */
+export function refusedField(form: ParentNode | null | undefined): HTMLElement | null {
+  return form?.querySelector<HTMLElement>('[data-refused]') ?? null;
 }

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { tipOptions, type TipChoice } from '../../../common/tips';
 import { money } from '../lib/format';
-import { AmountInput } from './AmountInput';
+import { AmountInput, refusedField } from './AmountInput';
 
 /**
  * The cashier's tip keys for a payment waiting for its tip (no customer display, or the customer
@@ -44,6 +44,8 @@ export function TipEntry({
         className="inline-fields"
         onSubmit={(event) => {
           event.preventDefault();
+          const refused = refusedField(event.currentTarget);
+          if (refused) return refused.focus();
           onChoose(custom > 0 ? { kind: 'custom', amount: custom } : { kind: 'none' });
         }}
       >

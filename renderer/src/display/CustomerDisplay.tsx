@@ -2,7 +2,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import type { BridgeConnectionState, CustomerDisplayView, PosBridge } from '../../../common/contract';
 import { qrSvg } from '../../../common/qr';
 import type { TipChoice } from '../../../common/tips';
-import { AmountInput } from '../components/AmountInput';
+import { AmountInput, refusedField } from '../components/AmountInput';
 import { money } from '../lib/format';
 import { useNow } from '../lib/hooks';
 
@@ -122,6 +122,8 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
               className="customer-display__custom"
               onSubmit={(event) => {
                 event.preventDefault();
+                const refused = refusedField(event.currentTarget);
+                if (refused) return refused.focus();
                 void choose(custom > 0 ? { kind: 'custom', amount: custom } : { kind: 'none' });
               }}
             >

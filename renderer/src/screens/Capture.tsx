@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { CommandError, PaymentView, TransactionView } from '../../../common/contract';
-import { AmountInput } from '../components/AmountInput';
+import { AmountInput, refusedField } from '../components/AmountInput';
 import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
@@ -82,6 +82,9 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
       });
       return;
     }
+    // The amount field refused a paste: the amount shown is not what the cashier meant to send.
+    const refused = refusedField(event.currentTarget as HTMLFormElement);
+    if (refused) return refused.focus();
     setError(null);
     const partial = amount < auth.amountCapturable;
     const result = await run(

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { CommandError, SavedCardView } from '../../../common/contract';
 import { CURRENCIES } from '../../../common/currencies';
-import { AmountInput } from '../components/AmountInput';
+import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
@@ -349,6 +349,12 @@ export function CreatePayment() {
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
+    // A field showing its own refusal (a paste that is not an amount): nothing is sent meanwhile.
+    const refused = refusedField(form.current);
+    if (refused) {
+      refused.focus();
+      return;
+    }
     focusInvalid.current = true;
     void charge();
   };

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { CommandError, PaymentView, SplitView } from '../../../common/contract';
-import { AmountInput } from '../components/AmountInput';
+import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
 import { shopTimeZone } from '../store/selectors';
@@ -177,6 +177,9 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
       });
       return;
     }
+    // The amount field refused a paste: the amount shown is not what the cashier meant to send.
+    const refused = refusedField(event.currentTarget as HTMLFormElement);
+    if (refused) return refused.focus();
     setError(null);
     setAsked({ kind: 'release', amount });
   };

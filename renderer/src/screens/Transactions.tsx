@@ -8,7 +8,7 @@ import type {
   TransactionDetail as Detail,
   TransactionView,
 } from '../../../common/contract';
-import { AmountInput } from '../components/AmountInput';
+import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { ReceiptPanel } from '../components/ReceiptPanel';
 import { describedBy, Field } from '../components/Field';
@@ -231,6 +231,9 @@ function RefundForm({
       });
       return;
     }
+    // The amount field refused a paste: the amount shown is not what the cashier meant to send.
+    const refused = refusedField(event.currentTarget as HTMLFormElement);
+    if (refused) return refused.focus();
     setError(null);
     touched.current = { amount: false, reason: false, share: false };
     setSending(amount);
