@@ -57,6 +57,15 @@ export type ParsedAmount = { ok: true; minor: number } | { ok: false; error: str
  * thirty-four, as before). Refuses more decimals than the currency has, negatives and junk.
  */
 export function parseMajorAmount(text: string, currency: string): ParsedAmount {
+  const read = readMajorAmount(text, currency);
+  return read.ok ? checkMinorAmount(read.minor) : read;
+}
+
+/**
+ * `parseMajorAmount` without the range check: the amount as written, in minor units (possibly 0,
+ * or past MAX_AMOUNT_MINOR), for a field that shows an over-limit amount as typed and says why.
+ */
+export function readMajorAmount(text: string, currency: string): ParsedAmount {
   const exponent = currencyExponent(currency);
   const number = decimalPointed(text.trim().replace(/^[\p{L}\p{Sc}\s]+|[\p{L}\p{Sc}\s]+$/gu, ''));
   const match = number === null ? null : /^(\d+)(?:\.(\d*))?$/.exec(number);
@@ -65,8 +74,7 @@ export function parseMajorAmount(text: string, currency: string): ParsedAmount {
   if (fraction.length > exponent) {
     return { ok: false, error: `${currency.toUpperCase()} has ${exponent} decimal place${exponent === 1 ? '' : 's'}` };
   }
-  const minor = Number(match[1]! + fraction.padEnd(exponent, '0'));
-  return checkMinorAmount(minor);
+  return { ok: true, minor: Number(match[1]! + fraction.padEnd(exponent, '0')) };
 }
 
 /**

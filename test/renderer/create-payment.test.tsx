@@ -65,6 +65,28 @@ describe('Create payment screen', () => {
     expect(input.getAttribute('aria-invalid')).not.toBe('true');
   });
 
+  it('a pasted amount over the limit is shown as pasted, with the limit in money, and not sent', async () => {
+    // Found by a keyboard tester: "amount must be at most 100000000 minor units".
+    const bridge = new FakeBridge();
+    const { user } = await renderApp(bridge);
+    const input = amountInput();
+    await user.click(input);
+    await user.paste('2,000,000.00');
+    expect(input.value).toBe('€2,000,000.00');
+    expect(screen.getByText('The amount can be at most €999,999.99.')).toBeTruthy();
+    await user.paste('99999999999');
+    expect(input.value).toBe('€99,999,999,999.00');
+    expect(screen.getByText('The amount can be at most €999,999.99.')).toBeTruthy();
+    expect(document.body.textContent).not.toMatch(/minor units/);
+    await user.keyboard('{Enter}');
+    expect(bridge.count('payments.create')).toBe(0);
+    // Past what a number holds: refused, in the same words.
+    await user.clear(input);
+    await user.paste('99999999999999999999');
+    expect(input.value).toBe('');
+    expect(screen.getByText('The amount can be at most €999,999.99.')).toBeTruthy();
+  });
+
   it('shows digits beyond the largest amount as typed, says why, and Enter sends nothing', async () => {
     // Found by a keyboard tester: the 9th digit was dropped, the field showed the (valid) largest
     // amount under its error, and Enter created a €999,999.99 payment from a mistyped amount.

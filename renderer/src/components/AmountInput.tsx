@@ -1,5 +1,5 @@
 import { useState, type ClipboardEvent, type ChangeEvent, type Ref } from 'react';
-import { formatAmount, MAX_AMOUNT_MINOR, parseMajorAmount } from '../../../common/money';
+import { formatAmount, MAX_AMOUNT_MINOR, readMajorAmount } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
 import { describedBy, Field } from './Field';
 
@@ -70,9 +70,12 @@ export function AmountInput({
     event.preventDefault();
     const text = event.clipboardData.getData('text');
     if (!known) return;
-    const parsed = parseMajorAmount(text, currency);
-    if (parsed.ok) accept(parsed.minor);
-    else setLocalError(`Cannot paste that: ${parsed.error}.`);
+    // Read as typing reads it: an amount over the limit is shown as pasted and marked with the
+    // cashier's limit (not the app's ceiling in minor units); zero and junk are refused.
+    const parsed = readMajorAmount(text, currency);
+    if (!parsed.ok) setLocalError(`Cannot paste that: ${parsed.error}.`);
+    else if (parsed.minor <= 0) setLocalError('Cannot paste that: the amount must be greater than zero.');
+    else accept(parsed.minor);
   };
 
   return (
