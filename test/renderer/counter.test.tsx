@@ -466,6 +466,43 @@ describe('Reports (F9)', () => {
     await screen.findByText('Day closed: Z report No. 1.');
   });
 
+  it('keeps the override fields when the next refusal is about them, marks the one to fill and focuses it', async () => {
+    // Found by a keyboard tester: Override by filled, Reason empty, Enter: the whole override
+    // section vanished, the focus went to the title, and "Check the highlighted fields" marked nothing.
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([]));
+    const message = 'The day cannot be closed: 1 payment is not paid yet: ORD-DECL (not paid yet).';
+    bridge.on('reports.close', (input) =>
+      input.override
+        ? fail('validation', 'override.reason: too short', {
+            issues: [{ path: 'override.reason', message: 'Say a little more about why.' }],
+          })
+        : fail('conflict', message, { issues: [{ path: 'override', message }] }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    const form = await screen.findByRole('form', { name: /Close the day/ });
+    await user.type(within(form).getByLabelText('Closed by'), 'Ann{Enter}');
+    await within(form).findByText(/ORD-DECL \(not paid yet\)/);
+    // The override asked for: the cursor goes to its first field.
+    await waitFor(() => expect(document.activeElement).toBe(within(form).getByLabelText('Override by')));
+    await user.keyboard('Bob{Enter}');
+    const reason = within(form).getByLabelText('Reason');
+    expect(within(form).getByLabelText('Override by')).toBeTruthy();
+    expect(reason.getAttribute('aria-invalid')).toBe('true');
+    expect(within(form).getByText('Say why the day is closed anyway.')).toBeTruthy();
+    await waitFor(() => expect(document.activeElement).toBe(reason));
+    expect(bridge.inputs('reports.close')).toHaveLength(1);
+    // The host's own refusal of the override keeps the fields too, the field it names marked.
+    await user.keyboard('x{Enter}');
+    await within(form).findByText('Say a little more about why.');
+    expect(within(form).getByLabelText('Override by')).toBeTruthy();
+    expect(within(form).getByLabelText('Reason').getAttribute('aria-invalid')).toBe('true');
+    await waitFor(() => expect(document.activeElement).toBe(within(form).getByLabelText('Reason')));
+    expect(within(form).getByRole('button', { name: 'Close the day anyway' })).toBeTruthy();
+  });
+
   it('says why the report cannot go to the receipt printer when none is set up', async () => {
     for (const port of [null, '/dev/ttyUSB0']) {
       const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ port }) }));

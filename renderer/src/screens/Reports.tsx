@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type {
   CommandError,
   DayReportView,
@@ -322,23 +322,51 @@ function CloseDay({ report, onClosed }: { report: DayReportView; onClosed(z: Day
   const [reason, setReason] = useState('');
   const [error, setError] = useState<CommandError | null>(null);
   const attention = report.attention.length;
-  // Open attention items need an override, and so do payments not paid yet (the host says which).
-  const unpaidRefusal = error?.issues?.some((issue) => issue.path === 'override') === true && attention === 0;
-  const needsOverride = attention > 0 || unpaidRefusal;
+  // Open attention items need an override, and so do payments not paid yet: the host says so once
+  // (an "override" issue), and the fields then stay until the day is closed, whatever the next
+  // refusal is about (found by a tester: a missing reason made them vanish with nothing marked).
+  const [overrideAsked, setOverrideAsked] = useState(false);
+  const needsOverride = attention > 0 || overrideAsked;
+  const form = useRef<HTMLFormElement>(null);
+  const refused = useRef(false);
+  useEffect(() => {
+    if (!error || !refused.current) return;
+    refused.current = false;
+    // The first field to fix: one the refusal marks, else the override just asked for.
+    const marked = form.current?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    const next = marked ?? (needsOverride && !overrideBy.trim() ? document.getElementById('override-by') : null);
+    next?.focus();
+  }, [error, needsOverride, overrideBy]);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
     const override = needsOverride ? { by: overrideBy.trim(), reason: reason.trim() } : undefined;
+    const missing = [
+      ...(override && !override.by ? [{ path: 'override.by', message: 'Say who decides to close anyway.' }] : []),
+      ...(override && !override.reason
+        ? [{ path: 'override.reason', message: 'Say why the day is closed anyway.' }]
+        : []),
+    ];
+    if (missing.length > 0) {
+      refused.current = true;
+      setError({ code: 'validation', message: 'Check the highlighted fields.', issues: missing });
+      return;
+    }
     const result = await run(
       'reports.close',
       { date: report.date, closedBy: closedBy.trim(), ...(override ? { override } : {}) },
       'close',
     );
-    if (result.ok) onClosed(result.value);
-    else setError(result.error);
+    if (result.ok) return onClosed(result.value);
+    if (result.error.issues?.some((i) => i.path === 'override' || i.path.startsWith('override.')))
+      setOverrideAsked(true);
+    refused.current = true;
+    setError(result.error);
   };
+  const overrideByError = issueFor(error, 'override.by');
+  const reasonError = issueFor(error, 'override.reason');
   return (
-    <form className="close-day" aria-labelledby="close-title" onSubmit={(e) => void submit(e)} noValidate>
+    <form ref={form} className="close-day" aria-labelledby="close-title" onSubmit={(e) => void submit(e)} noValidate>
       <h2 id="close-title">Close the day (Z report)</h2>
       <p className="muted">
         Closes {report.date}: the Z report is numbered and kept as it is; the next payments count for the next day.
@@ -363,11 +391,21 @@ function CloseDay({ report, onClosed }: { report: DayReportView; onClosed(z: Day
               ? 'Settle them in Needs attention (F8) first, or close anyway: who decides and why is kept in the Z report.'
               : 'Cancel them first, or close anyway: who decides and why is kept in the Z report.'}
           </p>
-          <Field id="override-by" label="Override by" error={issueFor(error, 'override.by')}>
-            <input id="override-by" value={overrideBy} maxLength={60} onChange={(e) => setOverrideBy(e.target.value)} />
+          <Field id="override-by" label="Override by" error={overrideByError}>
+            <input
+              {...describedBy('override-by', null, overrideByError)}
+              value={overrideBy}
+              maxLength={60}
+              onChange={(e) => setOverrideBy(e.target.value)}
+            />
           </Field>
-          <Field id="override-reason" label="Reason" error={issueFor(error, 'override.reason')}>
-            <input id="override-reason" value={reason} maxLength={200} onChange={(e) => setReason(e.target.value)} />
+          <Field id="override-reason" label="Reason" error={reasonError}>
+            <input
+              {...describedBy('override-reason', null, reasonError)}
+              value={reason}
+              maxLength={200}
+              onChange={(e) => setReason(e.target.value)}
+            />
           </Field>
         </fieldset>
       ) : null}
@@ -490,6 +528,7 @@ export function Reports() {
             <>
               <Reconciliation date={report.date} />
               <CloseDay
+                key={report.date}
                 report={report}
                 onClosed={(z) => {
                   setReport(z);
