@@ -5,7 +5,14 @@
  * difference with its cause.
  */
 import type { PaymentStatus } from '../../common/contract';
+import { isKnownCurrency } from '../../common/currencies';
+import { formatAmount } from '../../common/money';
 import { APPROVED_STATUSES } from './report';
+
+/** An amount as the cashier reads it ("$12.50"); a currency the app does not know keeps its minor units. */
+function amountIn(minor: number, currency: string): string {
+  return isKnownCurrency(currency) ? formatAmount(minor, currency) : `${minor} ${currency.toUpperCase()}`;
+}
 
 export interface JournalRow {
   readonly id: string;
@@ -138,7 +145,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
         journalId: row.id,
         gatewayId: row.gatewayId,
         orderReference: row.orderReference,
-        message: `payment ${row.id} (${row.status}, ${row.amount} ${row.currency.toUpperCase()}) is not in the gateway's list`,
+        message: `payment ${row.id} (${row.status}, ${amountIn(row.amount, row.currency)}) is not in the gateway's list`,
       });
     }
   }
@@ -152,7 +159,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
         cause: 'amounts_differ',
         currency: jc,
         ...ids,
-        message: `amount: journal ${journal.amount} ${jc}, gateway ${gateway.amount} ${gc}`,
+        message: `amount: journal ${amountIn(journal.amount, jc)}, gateway ${amountIn(gateway.amount, gc)}`,
       });
     } else if (
       journal.refunded !== undefined &&
@@ -163,7 +170,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
         cause: 'amounts_differ',
         currency: jc,
         ...ids,
-        message: `refunded: journal ${journal.refunded} ${jc}, gateway ${gateway.refunded} ${gc}`,
+        message: `refunded: journal ${amountIn(journal.refunded, jc)}, gateway ${amountIn(gateway.refunded, gc)}`,
       });
     }
     if (journal.status !== gateway.status) {
@@ -184,7 +191,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
       journalId: null,
       gatewayId: row.id,
       orderReference: row.orderReference,
-      message: `gateway transaction ${row.id} (${row.status}, ${row.amount} ${row.currency.toUpperCase()}) is not in the journal`,
+      message: `gateway transaction ${row.id} (${row.status}, ${amountIn(row.amount, row.currency)}) is not in the journal`,
     });
   }
 
@@ -221,8 +228,8 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
           gatewayId: null,
           orderReference: null,
           message:
-            `terminal${t.readerLabel ? ` ${t.readerLabel}` : ''}: ${t.count} approved for ${t.amount} ${currency}, ` +
-            `journal ${expected.count} for ${expected.amount} ${currency}`,
+            `terminal${t.readerLabel ? ` ${t.readerLabel}` : ''}: ${t.count} approved for ${amountIn(t.amount, currency)}, ` +
+            `journal ${expected.count} for ${amountIn(expected.amount, currency)}`,
         });
       }
     }

@@ -90,12 +90,12 @@ describe('reconciliation', () => {
     });
     expect(result.ok).toBe(false);
     expect(result.differences.map((d) => [d.cause, d.journalId, d.gatewayId, d.message])).toEqual([
-      ['journal_only', 'mine', null, "payment mine (succeeded, 1000 EUR) is not in the gateway's list"],
-      ['amounts_differ', 'amt', 'tr_amt', 'amount: journal 1200 EUR, gateway 1000 EUR'],
-      ['amounts_differ', 'cur', 'tr_cur', 'amount: journal 1000 USD, gateway 1000 EUR'],
-      ['amounts_differ', 'ref', 'tr_ref', 'refunded: journal 200 EUR, gateway 300 EUR'],
+      ['journal_only', 'mine', null, "payment mine (succeeded, €10.00) is not in the gateway's list"],
+      ['amounts_differ', 'amt', 'tr_amt', 'amount: journal €12.00, gateway €10.00'],
+      ['amounts_differ', 'cur', 'tr_cur', 'amount: journal $10.00, gateway €10.00'],
+      ['amounts_differ', 'ref', 'tr_ref', 'refunded: journal €2.00, gateway €3.00'],
       ['status_differs', 'st', 'tr_st', 'status: journal unknown, gateway succeeded'],
-      ['gateway_only', null, 'tr_theirs', 'gateway transaction tr_theirs (succeeded, 4242 EUR) is not in the journal'],
+      ['gateway_only', null, 'tr_theirs', 'gateway transaction tr_theirs (succeeded, €42.42) is not in the journal'],
     ]);
   });
 
@@ -125,7 +125,7 @@ describe('reconciliation', () => {
         journalId: null,
         gatewayId: null,
         orderReference: null,
-        message: 'terminal Counter 2: 2 approved for 1400 EUR, journal 1 for 700 EUR',
+        message: 'terminal Counter 2: 2 approved for €14.00, journal 1 for €7.00',
       },
     ]);
     expect(result.totals[0]).toEqual({

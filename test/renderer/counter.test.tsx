@@ -503,6 +503,46 @@ describe('Reports (F9)', () => {
     expect(within(form).getByRole('button', { name: 'Close the day anyway' })).toBeTruthy();
   });
 
+  it('terminal totals start on the shop’s currency, and the cursor goes to the new row', async () => {
+    // Found by a keyboard tester: in a USD shop the row started on EUR ("1 2 5 0 gives €12.50"),
+    // a false difference; and the focus stayed on the button, below the new fields.
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        merchant: { id: 'm', businessName: 'Shop', displayName: null, defaultCurrency: 'USD', testMode: true },
+      }),
+    );
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([]));
+    bridge.on('reports.reconcile', () =>
+      ok({
+        date: '2026-03-29',
+        start: '2026-03-28T23:00:00.000Z',
+        end: '2026-03-29T22:00:00.000Z',
+        ok: true,
+        matchedByGatewayId: 0,
+        matchedByOrderReference: 0,
+        standalone: 0,
+        gateway: { compared: true, label: 'PlutoPay', note: null },
+        differences: [],
+        totals: [],
+      }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await user.click(await screen.findByRole('button', { name: 'Add terminal totals' }));
+    const row = screen.getByRole('group', { name: 'Terminal totals 1' });
+    expect(document.activeElement).toBe(within(row).getByLabelText('Terminal'));
+    expect((within(row).getByLabelText('Currency') as HTMLInputElement).value).toBe('USD');
+    expect(within(row).getByText(/1 2 5 0 gives \$12\.50/)).toBeTruthy();
+    await user.type(within(row).getByLabelText('Approved count'), '1');
+    await user.type(within(row).getByLabelText('Approved amount'), '1250');
+    await user.click(screen.getByRole('button', { name: 'Reconcile' }));
+    await waitFor(() => expect(bridge.count('reports.reconcile')).toBe(1));
+    expect(bridge.inputs('reports.reconcile')[0]).toMatchObject({
+      terminal: [{ currency: 'USD', count: 1, amount: 1250 }],
+    });
+  });
+
   it('says why the report cannot go to the receipt printer when none is set up', async () => {
     for (const port of [null, '/dev/ttyUSB0']) {
       const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ port }) }));

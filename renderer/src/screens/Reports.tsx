@@ -6,11 +6,11 @@ import type {
   ReportTotalsView,
   ZSummaryView,
 } from '../../../common/contract';
-import { AmountInput } from '../components/AmountInput';
+import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
-import { shopTimeZone } from '../store/selectors';
+import { shopCurrency, shopTimeZone } from '../store/selectors';
 import { dateTime, money } from '../lib/format';
 import { NO_PRINTER_TITLE } from '../lib/labels';
 import { issueFor } from '../lib/errors';
@@ -164,11 +164,23 @@ function Reconciliation({ date }: { date: string }) {
   const allReaders = usePos((s) => s.host.readers);
   const readers = useMemo(() => allReaders.filter((r) => r.hosted && r.status !== 'unpaired'), [allReaders]);
   const busy = usePos((s) => s.busy.reconcile === true);
+  // A terminal's ticket is in the shop's currency (found by a tester: the form started on EUR in a
+  // USD shop, and the totals typed then differed from the journal's by a whole currency).
+  const currency = usePos(shopCurrency);
   const [rows, setRows] = useState<TerminalRow[]>([]);
+  // The row just added: the cursor goes to its first field (they are above the button pressed).
+  const added = useRef<number | null>(null);
+  useEffect(() => {
+    if (added.current === null) return;
+    document.getElementById(`terminal-reader-${added.current}`)?.focus();
+    added.current = null;
+  }, [rows]);
   const [result, setResult] = useState<ReconciliationView | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
   const reconcile = async (event?: FormEvent) => {
     event?.preventDefault();
+    const refused = refusedField(event?.currentTarget as HTMLFormElement | undefined);
+    if (refused) return refused.focus();
     setError(null);
     const terminal = rows
       .filter((r) => r.count.trim() !== '')
@@ -228,7 +240,7 @@ function Reconciliation({ date }: { date: string }) {
               id={`terminal-amount-${index}`}
               label="Approved amount"
               value={row.amount}
-              currency={row.currency.length === 3 ? row.currency : 'EUR'}
+              currency={row.currency.length === 3 ? row.currency : currency}
               onChange={(amount) => setRows(rows.map((r, i) => (i === index ? { ...r, amount } : r)))}
             />
           </div>
@@ -236,7 +248,10 @@ function Reconciliation({ date }: { date: string }) {
         <div className="actions">
           <button
             type="button"
-            onClick={() => setRows([...rows, { readerId: '', currency: 'EUR', count: '', amount: 0 }])}
+            onClick={() => {
+              added.current = rows.length;
+              setRows([...rows, { readerId: '', currency, count: '', amount: 0 }]);
+            }}
           >
             Add terminal totals
           </button>

@@ -15,6 +15,11 @@ export function draftCurrency(state: Pick<PosState, 'ui' | 'host'>): string {
   return allowed && !allowed.includes(wanted) ? (allowed[0] ?? wanted) : wanted;
 }
 
+/** The shop's own currency: the gateway account's default, else the first its gateway takes. */
+export function shopCurrency(state: Pick<PosState, 'host'>): string {
+  return state.host.merchant?.defaultCurrency ?? state.host.gateway?.limits.currencies?.[0] ?? 'EUR';
+}
+
 /** The currencies the Create screen offers: the gateway's, or every one the app knows. */
 export function offeredCurrencies(state: Pick<PosState, 'host'>): readonly string[] | null {
   return state.host.gateway?.limits.currencies ?? null;
