@@ -269,6 +269,54 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     }
   });
 
+  it('10. paging with Enter keeps the focus on the pager; Esc from Details returns to the row opened', async () => {
+    // Found by a keyboard tester: Enter on Next page sent the focus to Search (the button was
+    // disabled while the page loaded), so the next Enter searched again and showed page 1; and Esc
+    // from Details left the focus on Search, not on the row.
+    const key = sandboxKeys.find((k) => k.startsWith('sk_test_'))!;
+    for (let i = 0; i < 55; i += 11) {
+      await Promise.all(
+        Array.from({ length: 11 }, (_, j) =>
+          fetch(`${app.sandboxUrl}/v1/transactions`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              amount: 1000 + i + j,
+              currency: 'usd',
+              payment_method_type: 'card',
+              confirm: true,
+              description: `paging ${i + j}`,
+            }),
+          }).then((r) => expect(r.ok).toBe(true)),
+        ),
+      );
+    }
+    await screen('F5');
+    const back = page.getByRole('button', { name: 'Back to transactions' });
+    if (await back.isVisible()) await back.click();
+    await page.getByRole('button', { name: 'Search' }).click();
+    const pages = page.locator('main p[role=status]').filter({ hasText: /· page/ });
+    await textOf(pages, /page 1 of [3-9]/);
+    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+    await page.getByRole('button', { name: 'Next page' }).focus();
+    await page.keyboard.press('Enter');
+    await textOf(pages, /page 2 of/);
+    expect(await focused()).toBe('Next page');
+    await page.keyboard.press('Enter');
+    await textOf(pages, /page 3 of/);
+    expect(await focused()).toBe('Next page');
+    const details = page.getByRole('button', { name: /Details for/ }).nth(2);
+    const label = await details.getAttribute('aria-label');
+    await details.focus();
+    await page.keyboard.press('Enter');
+    await back.waitFor({ timeout: STATUS_TIMEOUT });
+    await page.keyboard.press('Escape');
+    await textOf(pages, /page 3 of/);
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label')), { timeout: STATUS_TIMEOUT })
+      .toBe(label);
+  });
+
   it('no secret crossed the bridge during the whole run', async () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(wire.length).toBeGreaterThan(50);

@@ -611,6 +611,8 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
   const selected = usePos((s) => s.ui.txSelectedId);
   const setTxQuery = usePos((s) => s.setTxQuery);
   const openTransaction = usePos((s) => s.openTransaction);
+  const returnTo = usePos((s) => s.ui.txReturnTo);
+  const returnedToTransaction = usePos((s) => s.returnedToTransaction);
   const run = usePos((s) => s.run);
   const installments = usePos((s) => s.host.gateway?.capabilities.installments !== null && s.host.gateway !== null);
   const [page, setPage] = useState<TransactionPage | null>(null);
@@ -645,13 +647,30 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
     };
   }, [load, query, selected, version]);
 
+  // Back from a payment's details (Esc): the focus goes to the Details button of the row it came
+  // from, on the page it was on, once that page is on screen (found by a tester: it went to Search).
+  useEffect(() => {
+    if (selected || !returnTo || !page) return;
+    const button = [...document.querySelectorAll<HTMLElement>('[data-details-for]')].find(
+      (b) => b.dataset.detailsFor === returnTo,
+    );
+    button?.focus();
+    returnedToTransaction();
+  }, [selected, returnTo, page, returnedToTransaction]);
+
   if (selected) return <TransactionDetailView transactionId={selected} onBack={() => openTransaction(null)} />;
 
   const meta = page?.meta;
   const goTo = (p: number) => {
+    if (loading || !meta || p < 1 || p > meta.lastPage) return;
     setLoading(true);
     setTxQuery({ page: p });
   };
+  // The pager's buttons stay focusable while a page loads and on the first or last page
+  // (aria-disabled, not disabled): a disabled button drops the focus, which then went to Search,
+  // where the next Enter ran the search again and showed page 1 (found by a keyboard tester).
+  const previousOff = loading || !meta || meta.currentPage <= 1;
+  const nextOff = loading || !meta || meta.currentPage >= meta.lastPage;
 
   const content = (
     <>
@@ -712,7 +731,12 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
                   {t.card ? ` •••• ${t.card.last4}` : ''}
                 </td>
                 <td>
-                  <button type="button" aria-label={`Details for ${t.reference}`} onClick={() => openTransaction(t.id)}>
+                  <button
+                    type="button"
+                    aria-label={`Details for ${t.reference}`}
+                    data-details-for={t.id}
+                    onClick={() => openTransaction(t.id)}
+                  >
                     Details
                   </button>
                 </td>
@@ -725,14 +749,10 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
       ) : null}
       {meta ? (
         <nav className="pager" aria-label="Pages">
-          <button type="button" disabled={loading || meta.currentPage <= 1} onClick={() => goTo(meta.currentPage - 1)}>
+          <button type="button" aria-disabled={previousOff} onClick={() => goTo(meta.currentPage - 1)}>
             Previous page
           </button>
-          <button
-            type="button"
-            disabled={loading || meta.currentPage >= meta.lastPage}
-            onClick={() => goTo(meta.currentPage + 1)}
-          >
+          <button type="button" aria-disabled={nextOff} onClick={() => goTo(meta.currentPage + 1)}>
             Next page
           </button>
         </nav>

@@ -91,7 +91,7 @@ function reduceEvent(host: HostState, event: HostEvent): HostState {
  * methods differ (found by a tester: "page 2 of 1", a Terminal filter carried over to Plural).
  */
 function forOtherGateway(ui: PosState['ui']): PosState['ui'] {
-  return { ...ui, txQuery: initialTxQuery, txSelectedId: null };
+  return { ...ui, txQuery: initialTxQuery, txSelectedId: null, txReturnTo: null };
 }
 
 export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, get) => ({

@@ -161,6 +161,8 @@ export interface UiState {
   notice: string | null;
   txQuery: TxQuery;
   txSelectedId: string | null;
+  /** The transaction whose Details was closed last: the list puts the focus back on its row. */
+  txReturnTo: string | null;
   /** An installment plan shown on the Process screen (its first part's QR, its schedule). */
   selectedPlan: InstallmentPlanView | null;
   txTab: TxTab;
@@ -192,7 +194,10 @@ export interface UiSlice {
   setPaymentError(error: UiState['paymentError']): void;
   setNotice(notice: string | null): void;
   setTxQuery(patch: Partial<TxQuery>): void;
+  /** Opens a transaction's details, or (null) goes back to the list, to the row that was open. */
   openTransaction(transactionId: string | null): void;
+  /** The list has put the focus back on the row that was open (or it is no longer listed). */
+  returnedToTransaction(): void;
   showPlan(plan: InstallmentPlanView | null): void;
   setTxTab(tab: TxTab): void;
   /** Prints markup (a receipt, a report) with the browser's print dialog. */

@@ -80,6 +80,7 @@ export const createUiSlice =
       notice: null,
       txQuery: initialTxQuery,
       txSelectedId: null,
+      txReturnTo: null,
       selectedPlan: null,
       txTab: 'list',
       printJob: null,
@@ -139,7 +140,16 @@ export const createUiSlice =
       set((state) => ({ ui: { ...state.ui, printJob: { title, html, n: (state.ui.printJob?.n ?? 0) + 1 } } }));
     },
     openTransaction(transactionId) {
-      set((state) => ({ ui: { ...state.ui, txSelectedId: transactionId } }));
+      set((state) => ({
+        ui: {
+          ...state.ui,
+          txSelectedId: transactionId,
+          txReturnTo: transactionId === null ? state.ui.txSelectedId : null,
+        },
+      }));
+    },
+    returnedToTransaction() {
+      set((state) => (state.ui.txReturnTo === null ? state : { ui: { ...state.ui, txReturnTo: null } }));
     },
     setTxTab(txTab) {
       set((state) => ({ ui: { ...state.ui, txTab, txSelectedId: null } }));
