@@ -868,6 +868,12 @@ export class CashierCommands {
       const remaining = record.amountCaptured - record.amountRefunded - queued;
       const named = input.splits?.reduce((sum, line) => sum + line.amount, 0);
       const amount = input.amount ?? named ?? remaining;
+      const money = (minor: number) => formatAmount(minor, record.currency);
+      // Each refusal names the field with the whole sentence: the refund form shows it there, as
+      // the cashier's words ("PayPlug refunds at least €0.10."), never a bare number of cents.
+      const refuse = (message: string, path = 'amount'): never => {
+        throw new HostError('validation', message, { issues: [{ path, message }] });
+      };
       if (input.splits) {
         const shares = new Set(journal.splitsOf(record.id).map((split) => split.splitId));
         const unknown = input.splits.findIndex((line) => !shares.has(line.splitId));
@@ -877,27 +883,25 @@ export class CashierCommands {
             : unknown >= 0
               ? [{ path: `splits.${unknown}.splitId`, message: 'not a share of this payment' }]
               : named !== amount
-                ? [{ path: 'splits', message: `the shares add up to ${named}, not the refund's ${amount}` }]
+                ? [
+                    {
+                      path: 'splits',
+                      message: `the shares add up to ${money(named!)}, not the refund's ${money(amount)}`,
+                    },
+                  ]
                 : [];
         if (issues.length > 0)
           throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
       }
       if (amount <= 0 || amount > remaining) {
-        throw new HostError(
-          'validation',
-          `At most ${formatAmount(Math.max(remaining, 0), record.currency)} can still be refunded.`,
-          { issues: [{ path: 'amount', message: `at most ${Math.max(remaining, 0)}` }] },
-        );
+        refuse(`At most ${money(Math.max(remaining, 0))} can still be refunded.`);
       }
       const smallest = gateway.limits.refund.min;
-      const money = (minor: number) => formatAmount(minor, record.currency);
       if (amount < smallest) {
-        throw new HostError(
-          'validation',
+        refuse(
           remaining < smallest
             ? `${money(remaining)} is left, less than ${gateway.label}'s smallest refund (${money(smallest)}): it cannot be refunded through ${gateway.label}.`
             : `${gateway.label} refunds at least ${money(smallest)}.`,
-          { issues: [{ path: 'amount', message: `at least ${smallest}` }] },
         );
       }
       // Found by a tester: €9.95 of €10 left 5 cents that PayPlug could then never refund.
@@ -905,16 +909,12 @@ export class CashierCommands {
       if (left > 0 && left < smallest) {
         // What is left may be too little to split at all: then only all of it can be refunded.
         const most = remaining - smallest >= smallest ? remaining - smallest : null;
-        throw new HostError(
-          'validation',
+        refuse(
           `This would leave ${money(left)}, less than ${gateway.label}'s smallest refund (${money(smallest)}), which could then never be refunded. Refund all ${money(remaining)}${most !== null ? `, or at most ${money(most)}` : ''}.`,
-          { issues: [{ path: 'amount', message: `all ${remaining}${most !== null ? `, or at most ${most}` : ''}` }] },
         );
       }
       if (amount < remaining && !gateway.capabilities.partialRefund) {
-        throw new HostError('validation', `${gateway.label} refunds the whole remaining amount only.`, {
-          issues: [{ path: 'amount', message: 'partial refunds are not available with this gateway' }],
-        });
+        refuse(`${gateway.label} refunds the whole remaining amount only.`);
       }
       const number = journal.operationsFor(record.id).filter((op) => op.kind === 'refund').length + 1;
       const op = journal.addOperation(record.id, 'refund', `refund-${record.id}-${number}`, {

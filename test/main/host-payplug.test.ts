@@ -105,18 +105,24 @@ describe('a till on PayPlug', () => {
     const paid = await t.call('payments.create', { amount: 1500, currency: 'EUR' });
     await t.call('simulate.payLink', { paymentId: paid.id, cardNumber: '4242424242424242' });
     await t.waitForPayment(paid.id, (p) => p.status === 'succeeded', 5_000);
+    // The refund form shows the field's message: the cashier's words, not "at least 10" (found by a tester).
     expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 5 })).toMatchObject({
       code: 'validation',
-      message: expect.not.stringMatching(/gateway refused/),
-      issues: [{ path: 'amount' }],
+      message: 'PayPlug refunds at least €0.10.',
+      issues: [{ path: 'amount', message: 'PayPlug refunds at least €0.10.' }],
     });
+    expect((await t.fail('payments.refund', { paymentId: paid.id, amount: 1501 })).issues).toEqual([
+      { path: 'amount', message: 'At most €15.00 can still be refunded.' },
+    ]);
     // Found by a tester: a refund leaving less than PayPlug's smallest refund left money that
     // could never be refunded. It is refused with what can be done instead.
     expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 1495 })).toMatchObject({
       code: 'validation',
       message:
         "This would leave €0.05, less than PayPlug's smallest refund (€0.10), which could then never be refunded. Refund all €15.00, or at most €14.90.",
-      issues: [{ path: 'amount' }],
+      issues: [
+        { path: 'amount', message: expect.stringMatching(/^This would leave €0\.05, .* or at most €14\.90\.$/) },
+      ],
     });
     expect(await t.call('payments.refund', { paymentId: paid.id, amount: 1485 })).toMatchObject({
       status: 'partially_refunded',
