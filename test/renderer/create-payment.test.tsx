@@ -7,6 +7,7 @@ import {
   FakeBridge,
   makePayment,
   makeReader,
+  makeSettings,
   makeSnapshot,
   memoryPreferences,
   ok,
@@ -420,6 +421,15 @@ describe('Create payment screen', () => {
       receiptEmail: 'guest@example.com',
       readerId: 'rdr_sim1',
     });
+  });
+
+  it('on a gateway of payment links, the line under Charge is a whole sentence before any amount', async () => {
+    // Found by a tester: it read "a payment link is shown as a QR code for the customer."
+    const { user } = await renderApp(new FakeBridge(makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }) })));
+    const summary = () => document.getElementById('charge-summary')!.textContent;
+    expect(summary()).toBe('The customer pays by link: a QR code is shown for them to scan.');
+    await user.type(amountInput(), '1250');
+    expect(summary()).toBe('€12.50: a payment link is shown as a QR code for the customer.');
   });
 
   it('on PlutoPay, "with a QR code" sends a link to no reader, captured when paid', async () => {

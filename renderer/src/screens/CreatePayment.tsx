@@ -374,7 +374,9 @@ export function CreatePayment() {
           ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} in ${draft.installments} installments: the customer pays the first by link.`
           : draft.savedCardId
             ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} charged to the saved card.`
-            : `${draft.amount ? `${money(draft.amount, currency)}: ` : ''}a payment link is shown as a QR code for the customer.`
+            : draft.amount
+              ? `${money(draft.amount, currency)}: a payment link is shown as a QR code for the customer.`
+              : 'The customer pays by link: a QR code is shown for them to scan.'
         : draft.amount
           ? `${shown(draft.amount)}${reader ? ` on ${reader.label}${reader.standalone ? " (charged through the shop's bank)" : ''}` : ' (no reader online: it will be created, then you pick a reader)'}`
           : reader
