@@ -44,9 +44,16 @@ export interface ReaderEventSink {
 export const INTERRUPTED =
   'The app stopped while the reader was collecting this payment, so it cannot tell whether the card was charged.';
 
+/**
+ * What to do about a reader's unknown outcome. Only advice: the reason (What happened) already says
+ * why the app cannot tell, and it stays true whether the reader went silent while online, was
+ * unplugged, or the app stopped (found by a tester: the reason's "cannot tell whether the card was
+ * charged" twice, and "when it reconnects" under a reader listed Online).
+ */
 export const ADVICE_UNKNOWN =
-  'The reader took the card request and then lost contact, so the app cannot tell whether the card was charged. ' +
-  'Check the reader or its last receipt. The app will ask the reader again when it reconnects; until this clears, do not charge the customer again.';
+  "Look at the reader's screen or its last receipt, then say in Needs attention (F8) whether the card " +
+  'was charged. Should the reader report what happened first, this clears by itself. Until then, do not ' +
+  'charge the customer again.';
 
 /**
  * The same for a terminal on the shop's own bank: nothing asks it again (no gateway knows the

@@ -390,6 +390,12 @@ describe('a reader that stays silent (issue 9 #7)', () => {
       await t.fail('simulate.presentCard', { readerId: reader.id });
       const unknown = await t.waitForPayment(created.id, (p) => p.status === 'unknown', 5_000);
       expect(unknown.attention?.reason).toMatch(/did not answer within 1 s/);
+      // Found by a keyboard tester: the advice said "cannot tell whether the card was charged" again,
+      // and "will ask the reader again when it reconnects" of a reader that never went offline.
+      expect(unknown.attention?.reason).toMatch(/cannot tell whether the card was charged/);
+      expect(unknown.attention?.advice).not.toMatch(/cannot tell|reconnects/);
+      expect(unknown.attention?.advice).toMatch(/^Look at the reader's screen or its last receipt/);
+      expect((await t.call('readers.list', {})).find((r) => r.id === reader.id)?.status).toBe('online');
       // The cashier looks at the reader: nothing was charged.
       await t.call('attention.resolve', { paymentId: created.id, resolution: 'not_charged' });
       const open = await t.waitForPayment(created.id, (p) => p.status === 'pending' && p.attention === null, 5_000);
