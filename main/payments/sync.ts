@@ -297,11 +297,25 @@ export function holdingAttempt(attempts: readonly PaymentRecord[]): { payment: P
   return { payment, open: ['creating', 'pending', 'in_progress', 'unknown'].includes(payment.status) };
 }
 
-/** The refusal of a payment or plan for an order already paid. */
+/** How a payment that holds its order was paid, in the cashier's words. */
+const PAID_AS: Partial<Record<PaymentStatus, string>> = {
+  succeeded: 'approved',
+  requires_capture: 'authorised, not captured yet',
+  partially_refunded: 'approved, partly refunded since',
+  refunded: 'approved, refunded since',
+};
+
+/**
+ * The refusal of a payment or plan for an order already paid: what paid it, in the cashier's words
+ * (not its id and raw status, found by a tester), and the order reference named as the field to
+ * change, so the form puts the cursor there.
+ */
 export function alreadyPaid(orderReference: string, payment: PaymentRecord): HostError {
+  const how = PAID_AS[payment.status] ?? describeStatus(payment.status);
   return new HostError(
     'conflict',
-    `Order ${orderReference} is already paid (${payment.id}, ${payment.status.replace('_', ' ')}).`,
+    `Order ${orderReference} is already paid (${formatAmount(payment.amount, payment.currency)}, ${how}). Use a new order reference.`,
+    { issues: [{ path: 'orderReference', message: 'This order is already paid: use a new order reference.' }] },
   );
 }
 

@@ -155,9 +155,16 @@ function useFunctionKeys() {
   }, [mode, setScreen, refocus, current]);
 }
 
-/** Focuses the screen's first field for typing ([data-autofocus]), else its heading. */
+/**
+ * Focuses the screen's first field to fix, when it shows one marked (Create payment back from a
+ * refused charge: an order already paid puts the cursor in Order reference, not Amount), else its
+ * first field for typing ([data-autofocus]), else its heading.
+ */
 function focusScreen(main: HTMLElement | null): void {
-  const target = main?.querySelector<HTMLElement>('[data-autofocus]') ?? main?.querySelector<HTMLElement>('h1');
+  const target =
+    main?.querySelector<HTMLElement>(':is(input, select, textarea)[aria-invalid="true"]:not(:disabled)') ??
+    main?.querySelector<HTMLElement>('[data-autofocus]') ??
+    main?.querySelector<HTMLElement>('h1');
   target?.focus();
 }
 

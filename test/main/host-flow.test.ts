@@ -307,6 +307,22 @@ describe('host against the sandbox: the cashier flow', () => {
     expect(ledger.transactions.filter((tx) => tx.idempotency_key?.startsWith('pos-ORDER-77-'))).toHaveLength(1);
   });
 
+  it('an order already paid is refused in the cashier’s words, naming the order reference', async () => {
+    // Found by a keyboard tester: "Order ORDER-1 is already paid (pay_LFX6…, succeeded)." and the
+    // cursor in Amount, while the order reference is what needs changing.
+    const reader = await t.onlineReader();
+    const paid = await t.call('payments.create', { amount: 1250, currency: 'USD', orderReference: 'ORDER-PAID-1' });
+    await t.call('payments.process', { paymentId: paid.id, readerId: reader.id });
+    await t.waitForPayment(paid.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(paid.id, (p) => p.status === 'succeeded');
+    expect(await t.fail('payments.create', { amount: 1250, currency: 'USD', orderReference: 'ORDER-PAID-1' })).toEqual({
+      code: 'conflict',
+      message: 'Order ORDER-PAID-1 is already paid ($12.50, approved). Use a new order reference.',
+      issues: [{ path: 'orderReference', message: 'This order is already paid: use a new order reference.' }],
+    });
+  });
+
   it('Transactions shows and finds the order reference, which only the till knows (issue 9 #9)', async () => {
     const reader = await t.onlineReader();
     const created = await t.call('payments.create', {

@@ -305,6 +305,26 @@ describe('Create payment screen', () => {
     expect(store.getState().ui.selectedPaymentId).toBe(null);
   });
 
+  it('an order already paid: back on the form, the cursor in Order reference, the field to change', async () => {
+    // Found by a keyboard tester: the cursor came back to Amount, which was not what needed changing.
+    const bridge = new FakeBridge();
+    const message = 'Order ORDER-1 is already paid (€12.50, approved). Use a new order reference.';
+    bridge.on('payments.create', () =>
+      fail('conflict', message, {
+        issues: [{ path: 'orderReference', message: 'This order is already paid: use a new order reference.' }],
+      }),
+    );
+    const { user, store } = await renderApp(bridge);
+    await user.type(screen.getByLabelText('Order reference'), 'ORDER-1');
+    await user.type(amountInput(), '1250{Enter}');
+    await waitFor(() => expect(store.getState().ui.screen).toBe('create'));
+    const reference = await screen.findByLabelText('Order reference');
+    await waitFor(() => expect(document.activeElement).toBe(reference));
+    expect(reference.getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByText('This order is already paid: use a new order reference.')).toBeTruthy();
+    expect(screen.getByRole('alert').textContent).toContain(message);
+  });
+
   it('shows the host’s field issues next to the fields and the message in an alert', async () => {
     const bridge = new FakeBridge();
     bridge.on('payments.create', () =>
