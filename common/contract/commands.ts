@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { isKnownCurrency } from '../currencies';
-import { MAX_AMOUNT_MINOR } from '../money';
+import { formatAmount, MAX_AMOUNT_MINOR } from '../money';
 import { MAX_TIP_PERCENT, MAX_TIP_PRESETS, repeatedPreset } from '../tips';
 import { canonicalTimeZone, checkTimeZone } from '../timezone';
 import { GATEWAY_NAMES, PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from './views';
@@ -194,11 +194,13 @@ export const commandSchemas = {
     .superRefine((input, ctx) => {
       if (!input.splits) return;
       const total = input.splits.reduce((sum, split) => sum + split.amount, 0);
+      const money = (minor: number) =>
+        isKnownCurrency(input.currency) ? formatAmount(minor, input.currency) : `${minor} (minor units)`;
       if (total !== input.amount)
         ctx.addIssue({
           code: 'custom',
           path: ['splits'],
-          message: `the shares add up to ${total}, not the amount ${input.amount}`,
+          message: `the shares add up to ${money(total)}, not the amount ${money(input.amount)}`,
         });
     }),
   /** The cashier types the tip of a payment that waits for one (no customer display, or told aloud). */

@@ -284,7 +284,9 @@ describe('a till on Plural', () => {
       currency: 'INR',
       splits: [{ merchantId: '1324', amount: 40_000 }],
     });
-    expect(mismatch.issues).toEqual([{ path: 'splits', message: 'the shares add up to 40000, not the amount 50000' }]);
+    expect(mismatch.issues).toEqual([
+      { path: 'splits', message: 'the shares add up to ₹400.00, not the amount ₹500.00' },
+    ]);
     const tiny = await t.fail('payments.create', {
       amount: 10_050,
       currency: 'INR',
