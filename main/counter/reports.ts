@@ -20,6 +20,7 @@ import {
   closeDay,
   paymentsCsv,
   reconcile,
+  capturesOf,
   refundsOf,
   reportEscPos,
   reportText,
@@ -32,11 +33,13 @@ import {
   type JournalRow,
   type ReconcileResult,
   type ReportPayment,
+  type ReportCapture,
+  type ReportEntry,
   type ReportRefund,
   type TerminalTotals,
   type ZReport,
 } from '../reports';
-import type { Journal, PaymentRecord, ZReportRecord } from '../store/journal';
+import type { Journal, MoneyEntryRecord, PaymentRecord, ZReportRecord } from '../store/journal';
 
 export interface ReportDeps {
   journal: Journal;
@@ -128,8 +131,17 @@ export class CounterReports {
 
   /** The refunds made in the period, of the report's mode, whatever day their payment is from. */
   private refunds(window: DayWindow): ReportRefund[] {
+    return this.entries(this.journal.refundsBetween(this.mode(), window.start, window.end));
+  }
+
+  /** The captures made in the period, of the report's mode, whatever day their payment is from. */
+  private captures(window: DayWindow): ReportCapture[] {
+    return this.entries(this.journal.capturesBetween(this.mode(), window.start, window.end));
+  }
+
+  private entries(recorded: readonly MoneyEntryRecord[]): ReportEntry[] {
     const payments = new Map<string, PaymentRecord | undefined>();
-    return this.journal.refundsBetween(this.mode(), window.start, window.end).map((entry) => {
+    return recorded.map((entry) => {
       if (!payments.has(entry.paymentId)) payments.set(entry.paymentId, this.journal.getPayment(entry.paymentId));
       const payment = payments.get(entry.paymentId)!;
       return {
@@ -181,6 +193,7 @@ export class CounterReports {
     const report = xReport({
       payments: this.payments(window),
       refunds: this.refunds(window),
+      captures: this.captures(window),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
@@ -239,6 +252,7 @@ export class CounterReports {
     const result = closeDay({
       payments: this.payments(window),
       refunds: this.refunds(window),
+      captures: this.captures(window),
       window,
       closedAt: new Date(now).toISOString(),
       closedBy: input.closedBy,
@@ -355,6 +369,7 @@ export class CounterReports {
     return xReport({
       payments: this.payments(window),
       refunds: this.refunds(window),
+      captures: this.captures(window),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
@@ -376,8 +391,13 @@ export class CounterReports {
     const name = report.kind === 'Z' ? `z-${String((report as ZReport).number).padStart(4, '0')}` : 'x';
     return {
       filename: `${name}-${window.date}${report.testMode ? '-test' : ''}.csv`,
-      // A Z stored before refunds were dated counted its rows' refunded amounts (refundsOf()).
-      content: paymentsCsv(rows, refundsOf({ ...report, payments: rows }), window),
+      // A Z stored before refunds (or captures) were dated counted its rows' amounts (refundsOf(), capturesOf()).
+      content: paymentsCsv(
+        rows,
+        refundsOf({ ...report, payments: rows }),
+        capturesOf({ ...report, payments: rows }),
+        window,
+      ),
     };
   }
 

@@ -222,19 +222,25 @@ export class Installments {
     const { journal } = this.engine;
     let record = journal.findByTransactionId(paymentId);
     if (!record) {
-      record = this.sync.adopt(await this.engine.call((g) => g.retrieve(paymentId)));
+      const payment = await this.engine.call((g) => g.retrieve(paymentId));
+      const adopted = this.sync.adopt(payment);
       const part = `${plan.orderReference}#${plan.schedule.findIndex((e) => e.paymentIds.includes(paymentId)) + 1}`;
-      record = journal.updatePayment(
-        record.id,
-        {
-          installmentPlanId: plan.id,
-          channel: 'link',
-          // The part's own name, unless a payment made before the plan already has it.
-          orderReference: journal.findByOrder(part).length === 0 ? part : `${part}-${paymentId.slice(-6)}`,
-        },
-        'installment',
-        `installment of plan ${plan.id}`,
-      );
+      record = journal.atomically(() => {
+        // Charged before the till heard of it, yet the till's own plan's money: counted when charged.
+        if (adopted.amountCaptured !== 0)
+          journal.recordCaptured(adopted.id, adopted.amountCaptured, payment.capturedAt ?? this.engine.nowIso());
+        return journal.updatePayment(
+          adopted.id,
+          {
+            installmentPlanId: plan.id,
+            channel: 'link',
+            // The part's own name, unless a payment made before the plan already has it.
+            orderReference: journal.findByOrder(part).length === 0 ? part : `${part}-${paymentId.slice(-6)}`,
+          },
+          'installment',
+          `installment of plan ${plan.id}`,
+        );
+      });
       this.engine.changed(record);
     }
     if (record.status === 'pending' && record.payUrl) this.watcher.follow(record.id);

@@ -1,8 +1,8 @@
 /**
  * The day's payments as CSV (RFC 4180): a header, one row per payment in the window (oldest
- * first), one row per refund made in the window of a payment from an earlier period, then one
- * totals row per currency. A payment's row shows what was refunded of it within the period, so
- * the rows' refunded and net columns add up to the totals. CRLF line ends (the last line too); a field with a
+ * first), one row per capture and per refund made in the window of a payment from an earlier
+ * period, then one totals row per currency. A payment's row shows what was captured and refunded of
+ * it within the period, so the rows' captured, refunded and net columns add up to the totals. CRLF line ends (the last line too); a field with a
  * comma, a double quote, CR or LF is quoted, quotes doubled. Amounts are plain decimals in major
  * units with the currency's decimals ("12.50", JPY "1250", KWD "1.250"): machine-readable, not
  * localised. Text fields that a spreadsheet would run as a formula (starting with = + - @, tab
@@ -10,9 +10,8 @@
  */
 import { currencyExponent } from '../../common/money';
 import { formatLocalDateTime } from '../../common/timezone';
-import { inWindow } from './day';
-import { paymentsOfPeriod, totalsByCurrency } from './report';
-import type { DayWindow, ReportPayment, ReportRefund } from './types';
+import { entriesOfPeriod, paymentsOfPeriod, totalsByCurrency } from './report';
+import type { DayWindow, ReportCapture, ReportEntry, ReportPayment, ReportRefund } from './types';
 
 export const CSV_COLUMNS = [
   'row_type',
@@ -62,19 +61,21 @@ export function decimalAmount(minor: number, currency: string): string {
 export function paymentsCsv(
   payments: readonly ReportPayment[],
   refunds: readonly ReportRefund[],
+  captures: readonly ReportCapture[],
   window: DayWindow,
 ): string {
   const day = paymentsOfPeriod(payments, window).sort(
     (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
-  const periodRefunds = refunds.filter((refund) => inWindow(refund.at, window));
-  const refundedInPeriod = new Map<string, number>();
-  for (const refund of periodRefunds)
-    refundedInPeriod.set(refund.paymentId, (refundedInPeriod.get(refund.paymentId) ?? 0) + refund.amount);
+  const periodRefunds = entriesOfPeriod(refunds, window);
+  const periodCaptures = entriesOfPeriod(captures, window);
+  const refundedInPeriod = sumsByPayment(periodRefunds);
+  const capturedInPeriod = sumsByPayment(periodCaptures);
   const rows: string[][] = [[...CSV_COLUMNS]];
   for (const p of day) {
     const money = (minor: number): string => decimalAmount(minor, p.currency);
     const refunded = refundedInPeriod.get(p.id) ?? 0;
+    const captured = capturedInPeriod.get(p.id) ?? 0;
     rows.push([
       'payment',
       formatLocalDateTime(Date.parse(p.createdAt), window.timeZone, true),
@@ -84,10 +85,10 @@ export function paymentsCsv(
       p.currency.toUpperCase(),
       money(p.amount),
       money(p.tip),
-      money(p.captured),
+      money(captured),
       money(p.status === 'requires_capture' ? p.capturable : 0),
       money(refunded),
-      money(p.captured - refunded),
+      money(captured - refunded),
       csvText(p.cardBrand),
       csvText(p.readerLabel),
       csvText(p.gateway),
@@ -96,11 +97,17 @@ export function paymentsCsv(
     ]);
   }
   const inDay = new Set(day.map((p) => p.id));
-  for (const r of periodRefunds) {
-    if (inDay.has(r.paymentId)) continue;
+  // Money moved today on an earlier day's payment, oldest first: its own row.
+  const earlier = [
+    ...periodCaptures.map((entry) => ({ kind: 'capture' as const, entry })),
+    ...periodRefunds.map((entry) => ({ kind: 'refund' as const, entry })),
+  ]
+    .filter(({ entry }) => !inDay.has(entry.paymentId))
+    .sort((a, b) => Date.parse(a.entry.at) - Date.parse(b.entry.at));
+  for (const { kind, entry: r } of earlier) {
     const money = (minor: number): string => decimalAmount(minor, r.currency);
     rows.push([
-      'refund',
+      kind,
       formatLocalDateTime(Date.parse(r.at), window.timeZone, true),
       csvText(r.paymentId),
       csvText(r.orderReference),
@@ -108,10 +115,10 @@ export function paymentsCsv(
       r.currency.toUpperCase(),
       '',
       '',
+      kind === 'capture' ? money(r.amount) : '',
       '',
-      '',
-      money(r.amount),
-      money(-r.amount),
+      kind === 'refund' ? money(r.amount) : '',
+      money(kind === 'capture' ? r.amount : -r.amount),
       csvText(r.cardBrand),
       csvText(r.readerLabel),
       '',
@@ -119,7 +126,7 @@ export function paymentsCsv(
       '',
     ]);
   }
-  for (const t of totalsByCurrency(day, periodRefunds)) {
+  for (const t of totalsByCurrency(day, periodRefunds, periodCaptures)) {
     const money = (minor: number): string => decimalAmount(minor, t.currency);
     rows.push([
       'total',
@@ -142,4 +149,10 @@ export function paymentsCsv(
     ]);
   }
   return csvRows(rows);
+}
+
+function sumsByPayment(entries: readonly ReportEntry[]): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const entry of entries) sums.set(entry.paymentId, (sums.get(entry.paymentId) ?? 0) + entry.amount);
+  return sums;
 }

@@ -13,6 +13,8 @@ import type {
   DayReport,
   DayWindow,
   GroupTotals,
+  ReportCapture,
+  ReportEntry,
   ReportPayment,
   ReportRefund,
   ReportTotals,
@@ -87,20 +89,17 @@ function add(totals: MutableTotals, payment: ReportPayment): void {
   if (payment.status === 'canceled') totals.canceledCount++;
   if (OPEN_STATUSES.has(payment.status)) totals.openCount++;
   if (payment.status === 'requires_capture') totals.pendingCapture += payment.capturable;
-  totals.captured += payment.captured;
-  totals.net = totals.captured - totals.refunded;
-}
-
-function addRefund(totals: MutableTotals, refund: ReportRefund): void {
-  totals.refunded += refund.amount;
-  totals.net = totals.captured - totals.refunded;
 }
 
 /**
- * Totals per currency, sorted by currency code: the period's payments, and the refunds made in
- * the period (of those payments or of earlier ones).
+ * Totals per currency, sorted by currency code: the period's payments, and the captures and
+ * refunds made in the period (of those payments or of earlier ones).
  */
-export function totalsByCurrency(payments: readonly ReportPayment[], refunds: readonly ReportRefund[]): ReportTotals[] {
+export function totalsByCurrency(
+  payments: readonly ReportPayment[],
+  refunds: readonly ReportRefund[],
+  captures: readonly ReportCapture[],
+): ReportTotals[] {
   const map = new Map<string, MutableTotals>();
   const of = (code: string) => {
     const currency = code.toUpperCase();
@@ -109,7 +108,9 @@ export function totalsByCurrency(payments: readonly ReportPayment[], refunds: re
     return totals;
   };
   for (const payment of payments) add(of(payment.currency), payment);
-  for (const refund of refunds) addRefund(of(refund.currency), refund);
+  for (const capture of captures) of(capture.currency).captured += capture.amount;
+  for (const refund of refunds) of(refund.currency).refunded += refund.amount;
+  for (const totals of map.values()) totals.net = totals.captured - totals.refunded;
   return [...map.values()].sort((a, b) => compare(a.currency, b.currency));
 }
 
@@ -118,14 +119,28 @@ export function totalsByCurrency(payments: readonly ReportPayment[], refunds: re
  * payment's refunded amount as it was at the close, so that is what it is read back as.
  */
 export function refundsOf(report: DayReport & { payments?: readonly ReportPayment[] }): readonly ReportRefund[] {
-  if (report.refunds) return report.refunds;
-  return (report.payments ?? [])
-    .filter((payment) => payment.refunded !== 0)
+  return report.refunds ?? entriesAsCounted(report.payments, (payment) => payment.refunded);
+}
+
+/**
+ * A report's captures. A Z closed before captures were dated has none of its own: it counted each
+ * payment's captured amount as it was at the close, so that is what it is read back as.
+ */
+export function capturesOf(report: DayReport & { payments?: readonly ReportPayment[] }): readonly ReportCapture[] {
+  return report.captures ?? entriesAsCounted(report.payments, (payment) => payment.captured);
+}
+
+function entriesAsCounted(
+  payments: readonly ReportPayment[] | undefined,
+  amountOf: (payment: ReportPayment) => number,
+): ReportEntry[] {
+  return (payments ?? [])
+    .filter((payment) => amountOf(payment) !== 0)
     .map((payment) => ({
       paymentId: payment.id,
       orderReference: payment.orderReference,
       at: payment.createdAt,
-      amount: payment.refunded,
+      amount: amountOf(payment),
       currency: payment.currency,
       cardBrand: payment.cardBrand,
       readerLabel: payment.readerLabel,
@@ -139,21 +154,24 @@ function compare(a: string, b: string): number {
 function groupTotals(
   payments: readonly ReportPayment[],
   refunds: readonly ReportRefund[],
+  captures: readonly ReportCapture[],
   keyOf: (p: { readerLabel: string | null; cardBrand: string | null }) => string | null,
 ): GroupTotals[] {
-  const groups = new Map<string, { payments: ReportPayment[]; refunds: ReportRefund[] }>();
+  const groups = new Map<string, { payments: ReportPayment[]; refunds: ReportRefund[]; captures: ReportCapture[] }>();
   const group = (item: { readerLabel: string | null; cardBrand: string | null }) => {
     const key = keyOf(item)?.trim() || NO_KEY;
     let found = groups.get(key);
-    if (!found) groups.set(key, (found = { payments: [], refunds: [] }));
+    if (!found) groups.set(key, (found = { payments: [], refunds: [], captures: [] }));
     return found;
   };
   for (const payment of payments) group(payment).payments.push(payment);
   for (const refund of refunds) group(refund).refunds.push(refund);
+  for (const capture of captures) group(capture).captures.push(capture);
   const out: GroupTotals[] = [];
   for (const key of [...groups.keys()].sort(compare)) {
-    const { payments: inGroup, refunds: refundsInGroup } = groups.get(key)!;
-    for (const totals of totalsByCurrency(inGroup, refundsInGroup)) out.push({ key, ...totals });
+    const inGroup = groups.get(key)!;
+    for (const totals of totalsByCurrency(inGroup.payments, inGroup.refunds, inGroup.captures))
+      out.push({ key, ...totals });
   }
   return out;
 }
@@ -168,12 +186,12 @@ function checkPayment(payment: ReportPayment): void {
   }
 }
 
-function checkRefund(refund: ReportRefund): void {
-  if (!Number.isSafeInteger(refund.amount)) {
-    throw new RangeError(`refund of ${refund.paymentId}: the amount must be whole minor units`);
+function checkEntry(kind: 'refund' | 'capture', entry: ReportEntry): void {
+  if (!Number.isSafeInteger(entry.amount)) {
+    throw new RangeError(`${kind} of ${entry.paymentId}: the amount must be whole minor units`);
   }
-  if (Number.isNaN(Date.parse(refund.at))) {
-    throw new RangeError(`refund of ${refund.paymentId}: "${refund.at}" is not a date`);
+  if (Number.isNaN(Date.parse(entry.at))) {
+    throw new RangeError(`${kind} of ${entry.paymentId}: "${entry.at}" is not a date`);
   }
 }
 
@@ -188,6 +206,8 @@ export interface DayReportInput {
    * day it was made). Refunds outside the window are ignored.
    */
   readonly refunds: readonly ReportRefund[];
+  /** Captures made in the period, of any payment (an authorisation captured days later counts that day). */
+  readonly captures: readonly ReportCapture[];
   readonly window: DayWindow;
   /** ISO instant. */
   readonly generatedAt: string;
@@ -203,13 +223,18 @@ export function paymentsOfPeriod(payments: readonly ReportPayment[], window: Day
   return payments.filter((payment) => !payment.takenElsewhere && inWindow(payment.createdAt, window));
 }
 
+/** Captures or refunds made in the window, oldest first. */
+export function entriesOfPeriod<T extends ReportEntry>(entries: readonly T[], window: DayWindow): T[] {
+  return entries.filter((entry) => inWindow(entry.at, window)).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
 function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
   for (const payment of input.payments) checkPayment(payment);
-  for (const refund of input.refunds) checkRefund(refund);
+  for (const refund of input.refunds) checkEntry('refund', refund);
+  for (const capture of input.captures) checkEntry('capture', capture);
   const day = paymentsOfPeriod(input.payments, input.window);
-  const refunds = input.refunds
-    .filter((refund) => inWindow(refund.at, input.window))
-    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const refunds = entriesOfPeriod(input.refunds, input.window);
+  const captures = entriesOfPeriod(input.captures, input.window);
   const attention: AttentionItem[] = input.payments
     .filter((payment) => payment.attention)
     .sort(byTimeThenId)
@@ -229,11 +254,12 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
     generatedAt: input.generatedAt,
     testMode: input.testMode,
     paymentCount: day.length,
-    totals: totalsByCurrency(day, refunds),
-    byReader: groupTotals(day, refunds, (item) => item.readerLabel),
-    byCardBrand: groupTotals(day, refunds, (item) => item.cardBrand?.toLowerCase() ?? null),
+    totals: totalsByCurrency(day, refunds, captures),
+    byReader: groupTotals(day, refunds, captures, (item) => item.readerLabel),
+    byCardBrand: groupTotals(day, refunds, captures, (item) => item.cardBrand?.toLowerCase() ?? null),
     attention,
     refunds,
+    captures,
   };
 }
 

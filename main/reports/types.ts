@@ -39,13 +39,14 @@ export interface ReportPayment {
 }
 
 /**
- * A refund as the reports count it: on the day it was made, whatever day its payment is from (a
- * sale refunded after its day was closed counts in the day of the refund).
+ * Money moved on a payment, as the reports count it: on the day it was made, whatever day its
+ * payment is from (a sale refunded, or an authorisation captured, after its day was closed counts in
+ * the day of the refund or the capture).
  */
-export interface ReportRefund {
+export interface ReportEntry {
   readonly paymentId: string;
   readonly orderReference: string;
-  /** ISO-8601 instant the refund was recorded; decides which day it counts in. */
+  /** ISO-8601 instant it was recorded; decides which day it counts in. */
   readonly at: string;
   /** Minor units; negative when the gateway later took back part of a refund. */
   readonly amount: number;
@@ -55,6 +56,9 @@ export interface ReportRefund {
   readonly cardBrand: string | null;
   readonly readerLabel: string | null;
 }
+
+export type ReportRefund = ReportEntry;
+export type ReportCapture = ReportEntry;
 
 /** A local calendar day in the shop's zone, as the instants it spans. */
 export interface DayWindow {
@@ -88,7 +92,7 @@ export interface ReportTotals {
   readonly canceledCount: number;
   /** Not finished: creating, in_progress, pending, unknown. */
   readonly openCount: number;
-  /** Sum of `captured`: money actually charged (before refunds). */
+  /** The captures made in the period, of its payments or earlier ones: money actually charged (before refunds). */
   readonly captured: number;
   /** Sum of `capturable` of requires_capture payments: authorised, still to capture or release. */
   readonly pendingCapture: number;
@@ -138,6 +142,11 @@ export interface DayReport {
    * before refunds were dated: its refunds are its payments' refunded amounts (refundsOf()).
    */
   readonly refunds?: readonly ReportRefund[];
+  /**
+   * The captures made in the period, oldest first (what `captured` adds up). Absent from a Z closed
+   * before captures were dated: its captures are its payments' captured amounts (capturesOf()).
+   */
+  readonly captures?: readonly ReportCapture[];
 }
 
 /** Who closed the day despite open attention items, and why. Recorded in the Z for ever. */

@@ -1002,13 +1002,35 @@ export class Journal {
    * payment is from: each change of a payment's refunded total, at the time it was written (a
    * trigger makes them, see migration 010).
    */
-  refundsBetween(mode: Mode, fromIso: string, toIso: string): RefundEntryRecord[] {
+  refundsBetween(mode: Mode, fromIso: string, toIso: string): MoneyEntryRecord[] {
     return this.db
       .prepare(
         `SELECT e.payment_id AS paymentId, e.amount, e.at FROM refund_entries e JOIN payments p ON p.id = e.payment_id
          WHERE e.at >= ? AND e.at < ? AND p.mode = ? ORDER BY e.at, e.id`,
       )
-      .all<RefundEntryRecord>(fromIso, toIso, mode);
+      .all<MoneyEntryRecord>(fromIso, toIso, mode);
+  }
+
+  /**
+   * The captures recorded in [from, to) of payments of one mode, oldest first, whatever day their
+   * payment is from: each change of a payment's captured total (a trigger makes them, see migration
+   * 011), and what recordCaptured adds.
+   */
+  capturesBetween(mode: Mode, fromIso: string, toIso: string): MoneyEntryRecord[] {
+    return this.db
+      .prepare(
+        `SELECT e.payment_id AS paymentId, e.amount, e.at FROM capture_entries e JOIN payments p ON p.id = e.payment_id
+         WHERE e.at >= ? AND e.at < ? AND p.mode = ? ORDER BY e.at, e.id`,
+      )
+      .all<MoneyEntryRecord>(fromIso, toIso, mode);
+  }
+
+  /**
+   * Counts money a payment taken in after the fact already had captured as this till's, at `at`
+   * (an installment of the till's own plan, charged before the till heard of it).
+   */
+  recordCaptured(paymentId: string, amount: number, at: string): void {
+    this.db.prepare('INSERT INTO capture_entries (payment_id, amount, at) VALUES (?, ?, ?)').run(paymentId, amount, at);
   }
 
   addReceipt(receipt: Omit<ReceiptRecord, 'id' | 'createdAt' | 'updatedAt'>): ReceiptRecord {
@@ -1154,8 +1176,8 @@ function toReader(row: RawReader): HostedReaderRecord {
   return { ...row, standalone: row.standalone === 1 };
 }
 
-/** A change of a payment's refunded total (negative if the gateway took back part of a refund). */
-export interface RefundEntryRecord {
+/** A change of a payment's refunded or captured total (negative if the gateway took back part of it). */
+export interface MoneyEntryRecord {
   paymentId: string;
   amount: number;
   /** ISO instant it was written. */

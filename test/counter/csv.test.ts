@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CSV_COLUMNS, csvField, csvRows, csvText, dayWindow, decimalAmount, paymentsCsv } from '../../main/reports';
 import { expectGolden } from './golden';
-import { DATE, TZ, dayPayments, payment, refund, sameDayRefunds } from './report-fixtures';
+import { DATE, TZ, dayPayments, payment, refund, sameDayCaptures, sameDayRefunds } from './report-fixtures';
 
 /** A strict RFC 4180 reader, to check the writer against (not used by the app). */
 function parseCsv(text: string): string[][] {
@@ -100,7 +100,7 @@ describe('day CSV export', () => {
   const window = dayWindow(DATE, TZ);
 
   it('has a header, one row per payment of the day and a totals row per currency', () => {
-    const csv = paymentsCsv(dayPayments(), sameDayRefunds(dayPayments()), window);
+    const csv = paymentsCsv(dayPayments(), sameDayRefunds(dayPayments()), sameDayCaptures(dayPayments()), window);
     const rows = parseCsv(csv);
     expect(rows[0]).toEqual([...CSV_COLUMNS]);
     const payments = rows.filter((row) => row[0] === 'payment');
@@ -127,6 +127,7 @@ describe('day CSV export', () => {
         refund(sale, 700, '2026-03-30T10:00:00.000Z'), // the next day's
         refund(earlier, 250, '2026-03-29T11:00:00.000Z'),
       ],
+      sameDayCaptures([sale, earlier]),
       window,
     );
     const rows = parseCsv(csv);
@@ -139,9 +140,34 @@ describe('day CSV export', () => {
     expect(rows[2]![1]).toBe('2026-03-29 13:00:00 +02:00');
   });
 
+  it('lists a capture made today of an earlier authorisation as its own row: captured, and in the net', () => {
+    const held = payment({
+      id: 'pay_held',
+      orderReference: 'ORD-HELD',
+      createdAt: '2026-03-28T12:00:00.000Z', // the day before, closed with it pending capture
+      status: 'succeeded',
+      amount: 5000,
+      captured: 5000,
+    });
+    const sale = payment({ id: 'pay_sale', createdAt: '2026-03-29T09:00:00.000Z', amount: 3000, captured: 3000 });
+    const csv = paymentsCsv(
+      [sale, held],
+      [],
+      [...sameDayCaptures([sale]), refund(held, 5000, '2026-03-29T10:00:00.000Z')],
+      window,
+    );
+    const pick = (row: string[]) => [row[0], row[2], row[8], row[10], row[11]];
+    expect(parseCsv(csv).slice(1).map(pick)).toEqual([
+      ['payment', 'pay_sale', '30.00', '0.00', '30.00'],
+      ['capture', 'pay_held', '50.00', '', '50.00'],
+      ['total', '', '80.00', '0.00', '80.00'],
+    ]);
+  });
+
   it('escapes hostile text fields', () => {
     const csv = paymentsCsv(
       [payment({ orderReference: '=cmd|" /C calc"!A0', readerLabel: 'Till, "north"\nside' })],
+      [],
       [],
       window,
     );

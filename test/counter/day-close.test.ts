@@ -134,6 +134,36 @@ describe('business days across DST', () => {
     expect(d.reports.x().totals[0]).toMatchObject({ approvedCount: 2, pendingCapture: 3000 });
   });
 
+  it('an authorisation captured after its day’s Z counts on the day it was captured; every Z adds up', async () => {
+    const d = setup('2026-05-04T08:00:00.000Z');
+    const held = d.pay('2026-05-04T09:00:00.000Z', 5000, {
+      status: 'requires_capture',
+      amountCaptured: 0,
+      amountCapturable: 5000,
+    });
+    d.at('2026-05-04T20:00:00.000Z');
+    const z1 = await d.reports.close({ closedBy: 'Ada' });
+    expect(z1.totals[0]).toMatchObject({ approvedAmount: 5000, captured: 0, pendingCapture: 5000, net: 0 });
+
+    // Captured the next day (before it went, the day's X counted it as today's money).
+    d.at('2026-05-05T10:00:00.000Z');
+    d.journal.updatePayment(held.id, { status: 'succeeded', amountCaptured: 5000, amountCapturable: 0 });
+    d.at('2026-05-05T20:00:00.000Z');
+    const z2 = await d.reports.close({ closedBy: 'Ben' });
+    expect(z2).toMatchObject({ paymentCount: 0 });
+    expect(z2.totals[0]).toMatchObject({ payments: 0, captured: 5000, refunded: 0, net: 5000 });
+    const csv = d.reports.csv({ number: 2 }).content.split('\r\n');
+    expect(csv.filter((line) => line.startsWith('capture,'))).toEqual([expect.stringContaining(held.id)]);
+
+    // Refunded the day after: the three days net to what the gateway holds, nothing.
+    d.at('2026-05-06T10:00:00.000Z');
+    d.journal.updatePayment(held.id, { status: 'refunded', amountRefunded: 5000 });
+    d.at('2026-05-06T20:00:00.000Z');
+    const z3 = await d.reports.close({ closedBy: 'Cy' });
+    expect(z3.totals[0]).toMatchObject({ refunded: 5000, net: -5000 });
+    expect([z1, z2, z3].reduce((sum, z) => sum + z.totals[0]!.net, 0)).toBe(0);
+  });
+
   it('the autumn day is 25 hours, and its 01:30 happens twice', () => {
     const d = setup('2026-10-24T22:00:00.000Z');
     d.pay('2026-10-24T23:30:00.000Z', 100); // 01:30 +02:00

@@ -1,5 +1,5 @@
 /** A day at the counter (Paris, 2026-03-29: the 23-hour day), for the report tests and goldens. */
-import type { ReportPayment, ReportRefund } from '../../main/reports';
+import type { ReportCapture, ReportPayment, ReportRefund } from '../../main/reports';
 
 export const TZ = 'Europe/Paris';
 export const DATE = '2026-03-29';
@@ -39,6 +39,11 @@ export function refund(of: ReportPayment, amount: number, at = of.createdAt): Re
     cardBrand: of.cardBrand,
     readerLabel: of.readerLabel,
   };
+}
+
+/** Each payment's captured amount as one capture made when it was (automatic capture): the fixtures' captures. */
+export function sameDayCaptures(payments: readonly ReportPayment[]): ReportCapture[] {
+  return payments.filter((p) => p.captured !== 0).map((p) => refund(p, p.captured));
 }
 
 /** Each payment's refunded amount as one refund made in its own day: the fixtures' refunds. */

@@ -16,7 +16,7 @@ import {
 } from '../../main/reports';
 import { RECEIPT_WIDTHS } from '../../main/receipts';
 import { expectGolden, hexDump } from './golden';
-import { DATE, TZ, dayPayments, payment, refund, sameDayRefunds, resetIds } from './report-fixtures';
+import { DATE, TZ, dayPayments, payment, refund, sameDayCaptures, sameDayRefunds, resetIds } from './report-fixtures';
 
 const WINDOW = dayWindow(DATE, TZ);
 const CLOSED_AT = '2026-03-29T22:05:00.000Z';
@@ -80,6 +80,7 @@ describe('X report', () => {
   const report = xReport({
     payments: dayPayments(),
     refunds: sameDayRefunds(dayPayments()),
+    captures: sameDayCaptures(dayPayments()),
     window: WINDOW,
     generatedAt: CLOSED_AT,
     testMode: false,
@@ -154,6 +155,7 @@ describe('X report', () => {
     const refundedTomorrow = today[1]!;
     const withRefunds = xReport({
       payments: today,
+      captures: sameDayCaptures(today),
       refunds: [
         ...sameDayRefunds(today),
         refund(yesterday, 400, '2026-03-29T08:00:00.000Z'), // yesterday's sale, refunded today
@@ -206,7 +208,14 @@ describe('X report', () => {
     const sale = payment({});
     for (const bad of [refund(sale, 1.5), refund(sale, 100, 'yesterday')]) {
       expect(() =>
-        xReport({ payments: [sale], refunds: [bad], window: WINDOW, generatedAt: CLOSED_AT, testMode: false }),
+        xReport({
+          payments: [sale],
+          refunds: [bad],
+          captures: [],
+          window: WINDOW,
+          generatedAt: CLOSED_AT,
+          testMode: false,
+        }),
       ).toThrow(RangeError);
     }
   });
@@ -224,6 +233,7 @@ describe('X report', () => {
     const withOlder = xReport({
       payments: [...dayPayments(), older],
       refunds: sameDayRefunds(dayPayments()),
+      captures: sameDayCaptures(dayPayments()),
       window: WINDOW,
       generatedAt: CLOSED_AT,
       testMode: false,
@@ -241,6 +251,7 @@ describe('X report', () => {
       xReport({
         payments: [payment({ amount: 12.5 })],
         refunds: [],
+        captures: [],
         window: WINDOW,
         generatedAt: CLOSED_AT,
         testMode: false,
@@ -254,6 +265,7 @@ describe('Z report', () => {
   const base = (overrides: Partial<CloseDayInput> = {}): CloseDayInput => ({
     payments: settled(),
     refunds: sameDayRefunds(settled()),
+    captures: sameDayCaptures(settled()),
     window: WINDOW,
     closedAt: CLOSED_AT,
     closedBy: 'Camille',
@@ -419,6 +431,7 @@ describe('printed reports', () => {
   const x = xReport({
     payments: dayPayments(),
     refunds: sameDayRefunds(dayPayments()),
+    captures: sameDayCaptures(dayPayments()),
     window: WINDOW,
     generatedAt: CLOSED_AT,
     testMode: false,
@@ -427,6 +440,7 @@ describe('printed reports', () => {
     const result = closeDay({
       payments: dayPayments(),
       refunds: sameDayRefunds(dayPayments()),
+      captures: sameDayCaptures(dayPayments()),
       window: WINDOW,
       closedAt: CLOSED_AT,
       closedBy: 'Camille',

@@ -331,6 +331,16 @@ describe('a till on PayPlug', () => {
     const paid = await waitFor(() => planEvents().find((p) => p.schedule[0]?.paid), 8_000, 'the first part paid');
     expect(paid).toMatchObject({ status: 'active', payUrl: plan.payUrl });
     expect(paid.schedule.map((e) => e.paid)).toEqual([true, false, false]);
+    // The part paid is the till's money: captured today, though the till took it in after the fact.
+    const x = await waitFor(
+      async () => {
+        const report = await t.call('reports.x', {});
+        return report.totals[0]?.captured ? report : undefined;
+      },
+      8_000,
+      'the part in the X',
+    );
+    expect(x.totals[0]).toMatchObject({ payments: 1, approvedAmount: 3000, captured: 3000, net: 3000 });
     await t.call('installments.abort', { planId: plan.id });
     expect(planEvents().at(-1)).toMatchObject({ status: 'aborted', payUrl: null });
   });

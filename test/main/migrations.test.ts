@@ -386,6 +386,52 @@ describe('journal migrations upgrade a database with rows in it', () => {
     ]);
   });
 
+  it('011 capture entries: captures a Z counted stay in its period; later ones, and new ones, when made', () => {
+    const db = databaseAt(10);
+    // Automatic capture: captured with the sale.
+    insertV1Payment(db, 'pay_auto');
+    // Authorised on the 5th, its day closed by a Z at 09:00 on the 6th, captured at 10:00 that day:
+    // the Z counted it pending capture, so its capture is the 6th's.
+    insertV1Payment(db, 'pay_late', { capture_method: 'manual', created_at: '2026-03-05T12:00:00.000Z' });
+    // Captured before its Z closed: that Z counted it.
+    insertV1Payment(db, 'pay_early', { capture_method: 'manual', created_at: '2026-03-05T13:00:00.000Z' });
+    const capture = (paymentId: string, at: string) =>
+      db
+        .prepare(
+          `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, created_at, updated_at)
+           VALUES (?, 'plutopay', 'capture', ?, '{}', 'done', 1, ?, ?)`,
+        )
+        .run(paymentId, `capture-${paymentId}`, at, at);
+    capture('pay_late', '2026-03-06T10:00:00.000Z');
+    capture('pay_early', '2026-03-05T18:00:00.000Z');
+    insertV1Payment(db, 'pay_held', { capture_method: 'manual', status: 'requires_capture', amount_captured: 0 });
+    db.prepare(
+      `INSERT INTO z_reports (mode, number, business_date, window_start, window_end, closed_at, closed_by, report, digest)
+       VALUES ('test', 1, '2026-03-05', '2026-03-05T00:00:00.000Z', '2026-03-06T00:00:00.000Z', '2026-03-06T09:00:00.000Z', 'Ada', '{}', 'd1')`,
+    ).run();
+    upgrade(db, 11);
+    expect(db.prepare('SELECT payment_id AS paymentId, amount, at FROM capture_entries ORDER BY id').all()).toEqual([
+      { paymentId: 'pay_auto', amount: 1250, at: AT },
+      { paymentId: 'pay_late', amount: 1250, at: '2026-03-06T10:00:00.000Z' },
+      { paymentId: 'pay_early', amount: 1250, at: '2026-03-05T13:00:00.000Z' },
+    ]);
+    // From now on the journal's own writes date each capture; a payment taken in already captured
+    // (another till's, looked up) brings no capture and no refund of its own.
+    const clock = new FakeClock(Date.parse('2026-03-07T10:00:00.000Z'));
+    const journal = new Journal(db, clock);
+    journal.updatePayment('pay_held', { amountCaptured: 1250, amountCapturable: 0, status: 'succeeded' });
+    insertV1Payment(db, 'pay_adopted', {
+      origin: 'adopted',
+      amount_refunded: 300,
+      created_at: '2026-03-07T10:00:00.000Z',
+    });
+    expect(journal.capturesBetween('test', '2026-03-06T00:00:00.000Z', '2026-03-08T00:00:00.000Z')).toEqual([
+      { paymentId: 'pay_late', amount: 1250, at: '2026-03-06T10:00:00.000Z' },
+      { paymentId: 'pay_held', amount: 1250, at: '2026-03-07T10:00:00.000Z' },
+    ]);
+    expect(journal.refundsBetween('test', '2026-03-06T00:00:00.000Z', '2026-03-08T00:00:00.000Z')).toEqual([]);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -415,6 +461,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'plan-orders',
       'payment-modes',
       'refund-entries',
+      'capture-entries',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

@@ -9,6 +9,7 @@ import { migration as requestIds } from './007-request-ids';
 import { migration as planOrders } from './008-plan-orders';
 import { migration as paymentModes } from './009-payment-modes';
 import { migration as refundEntries } from './010-refund-entries';
+import { migration as captureEntries } from './011-capture-entries';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -22,6 +23,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   planOrders,
   paymentModes,
   refundEntries,
+  captureEntries,
 ];
 
 export type { Migration };
