@@ -211,6 +211,16 @@ export class PaymentEngine {
    * another gateway waits, untouched, until the till switches back to it.
    */
   gatewayFor(record: PaymentRecord): PaymentGateway {
+    // A test payment is never sent to the live account, nor a live one to the test account: each
+    // waits, untouched, for the till to be back in its mode (a tester's test link went to the live
+    // gateway, which knew nothing of it, and turned into a live Needs-attention item).
+    const mode = this.options.mode();
+    if (record.mode !== mode) {
+      throw new HostError(
+        'conflict',
+        `This payment was made in ${record.mode} mode; the till is in ${mode} mode. Switch back in Settings (F7) to act on it.`,
+      );
+    }
     const gateway = this.options.gateway();
     if (gateway.name !== record.gateway) {
       throw new HostError(
@@ -219,6 +229,11 @@ export class PaymentEngine {
       );
     }
     return gateway;
+  }
+
+  /** Whether the till can act on this payment now: made in its mode, with its active gateway. */
+  actsOn(record: Pick<PaymentRecord, 'gateway' | 'mode'>): boolean {
+    return record.mode === this.options.mode() && record.gateway === this.activeGateway()?.name;
   }
 
   /** The active gateway, or null while it is not configured. */

@@ -218,8 +218,7 @@ export class Recovery {
 
   private async recoverAll(): Promise<void> {
     const { journal } = this.engine;
-    const active = this.engine.activeGateway()?.name;
-    const unfinished = journal.listPayments('unfinished', 10_000).filter((p) => p.gateway === active);
+    const unfinished = journal.listPayments('unfinished', 10_000).filter((p) => this.engine.actsOn(p));
     const progress = { done: 0, total: unfinished.length };
     this.progress = progress;
     if (unfinished.length > 0) this.engine.options.onQueueChanged();
@@ -253,7 +252,7 @@ export class Recovery {
       if (this.engine.closed) return;
       if (!QUEUEABLE.has(op.kind) || op.gateway !== active) continue;
       const record = journal.getPayment(op.paymentId);
-      if (!record?.transactionId || record.chargedBy === 'terminal') continue;
+      if (!record?.transactionId || record.chargedBy === 'terminal' || !this.engine.actsOn(record)) continue;
       try {
         await this.engine.exclusive(record.id, () => this.resendQueued(op, record));
       } catch (error) {

@@ -159,6 +159,18 @@ describe('host against the sandbox: the cashier flow', () => {
     expect((await t.call('settings.update', { gateway: 'payplug' })).gateway).toBe('payplug');
   });
 
+  it('a test payment waits untouched in live mode: never sent to the live account, never an attention item', async () => {
+    const link = await t.call('payments.create', { amount: 900, currency: 'EUR', channel: 'link' });
+    expect(link.status).toBe('pending');
+    await t.call('settings.update', { mode: 'live', apiBaseUrl: 'https://127.0.0.1:9', embeddedSandbox: false });
+    expect(await t.fail('payments.cancel', { paymentId: link.id })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/^This payment was made in test mode; the till is in live mode\./),
+    });
+    await t.call('attention.retry', { paymentId: link.id }).catch(() => undefined);
+    expect(await t.call('attention.list', {})).toEqual([]);
+  });
+
   it('gives every reader its own name: the next free number, and a name in use refused', async () => {
     // Found by a tester: forget reader 1 of two, add one, and there were two "Simulated reader 2".
     const first = await t.onlineReader();
