@@ -125,8 +125,8 @@ export class CachedSecretStore implements SecretStore {
   }
 
   set(name: SecretName, value: string | null): void {
-    // Forget first: if the store refuses, the next read asks it again.
-    this.known.delete(name);
+    // Refused (a damaged or unwritable file): what the host held still stands. Forgetting it first
+    // sent every later read to the damaged file, and every command failed (found by a tester).
     this.store.set(name, value);
     this.known.set(name, value);
   }

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FileSecretStore, type SecretStore } from '../../main/config/secrets';
+import { CachedSecretStore, FileSecretStore, type SecretStore } from '../../main/config/secrets';
 
 vi.mock('electron', () => ({
   safeStorage: {
@@ -51,6 +51,16 @@ describe('secrets files', () => {
           `The secrets file ${path} is damaged. Delete it and enter the keys again in Settings.`,
         );
       }
+    });
+
+    it(`${mode}: a damaged file refuses a save, and what the host held still reads`, () => {
+      const path = join(scratch(), 'data', name);
+      const cached = new CachedSecretStore(open(path));
+      cached.set('secretKey', 'sk_test_123');
+      writeFileSync(path, '{"secretKey": "sk_te');
+      expect(() => cached.set('secretKey', 'sk_test_456')).toThrow(/is damaged/);
+      // Before: the refused save forgot the key, and every read after it threw.
+      expect(cached.get('secretKey')).toBe('sk_test_123');
     });
 
     it(`${mode}: makes nothing before the data directory is checked`, () => {

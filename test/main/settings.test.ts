@@ -139,7 +139,7 @@ describe('settings and key hygiene', () => {
     );
   });
 
-  it('reads each secret from its store once, sees what is set, and asks again after a refused write', () => {
+  it('reads each secret from its store once, sees what is set, and keeps what it held after a refused write', () => {
     const store = new MemorySecretStore();
     const reads: SecretName[] = [];
     let refuse = false;
@@ -163,7 +163,8 @@ describe('settings and key hygiene', () => {
     expect(cached.get('secretKey')).toBe('sk_test_two');
     refuse = true;
     expect(() => cached.set('secretKey', 'sk_test_three')).toThrow(/locked/);
+    // Not asked again: a damaged file would refuse the read too, and every command with it.
     expect(cached.get('secretKey')).toBe('sk_test_two');
-    expect(reads).toEqual(['secretKey', 'webhookSecret', 'secretKey']);
+    expect(reads).toEqual(['secretKey', 'webhookSecret']);
   });
 });
