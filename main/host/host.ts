@@ -133,6 +133,11 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   else if (options.useGateway && settings.get().gateway !== options.useGateway)
     settings.update({ gateway: options.useGateway });
   const devlog = new DevLog(clock, 1_000, () => settings.heldSecrets());
+  if (settings.droppedAtStart.length > 0)
+    devlog.add(
+      'error',
+      `Dropped ${settings.droppedAtStart.join(', ')}: a key of the other mode (a save was interrupted). Enter it again in Settings.`,
+    );
 
   let seq = 0;
   const listeners = new Set<(event: HostEvent) => void>();

@@ -139,6 +139,20 @@ describe('settings and key hygiene', () => {
     );
   });
 
+  it('a key of the other mode found at start (a save killed half-way) is dropped, never used', () => {
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    const secrets = new MemorySecretStore();
+    // Killed after the keys were written, before the settings: live keys, still in test mode.
+    secrets.set('secretKey', 'sk_live_abcdefghijklmnop');
+    secrets.set('publishableKey', 'pk_test_abcdefghijklmnop');
+    const settings = new SettingsStore(journal, secrets);
+    expect(settings.get().mode).toBe('test');
+    expect(settings.droppedAtStart).toEqual(['secretKey']);
+    expect([settings.secret('secretKey'), secrets.get('secretKey')]).toEqual([null, null]);
+    expect(settings.secret('publishableKey')).toBe('pk_test_abcdefghijklmnop');
+    expect(new SettingsStore(journal, secrets).droppedAtStart).toEqual([]);
+  });
+
   it('reads each secret from its store once, sees what is set, and keeps what it held after a refused write', () => {
     const store = new MemorySecretStore();
     const reads: SecretName[] = [];
