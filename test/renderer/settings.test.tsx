@@ -63,6 +63,37 @@ describe('Settings screen', () => {
     expect((screen.getByLabelText('Secret key') as HTMLInputElement).value).toBe('');
   });
 
+  it('after a save every field shows what is saved: the sandbox’s addresses are not sent back as changes', async () => {
+    const bridge = settingsBridge();
+    // Without the embedded sandbox, PayPlug's and Plural's own addresses are in use again.
+    bridge.on('settings.update', (input) =>
+      ok(
+        makeSettings({
+          ...input,
+          embeddedSandbox: false,
+          payplug: { apiBaseUrl: 'https://api.payplug.com', secretKey: null, notificationUrl: null },
+          plural: {
+            apiBaseUrl: 'https://pluraluat.v2.pinepg.in',
+            clientId: null,
+            clientSecret: null,
+            signatureKey: null,
+          },
+        }),
+      ),
+    );
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.click(screen.getByRole('checkbox', { name: /Embedded sandbox/ }));
+    await user.click(screen.getByRole('button', { name: 'Save settings' }));
+    expect(await screen.findByText('Settings saved.')).toBeTruthy();
+    await user.type(screen.getByLabelText('Secret key'), 'sk_test_abcdefgh1234abcd');
+    await user.click(screen.getByRole('button', { name: 'Save settings' }));
+    await waitFor(() => expect(bridge.count('settings.update')).toBe(2));
+    expect(bridge.inputs('settings.update')).toEqual([
+      { embeddedSandbox: false },
+      { secretKey: 'sk_test_abcdefgh1234abcd' },
+    ]);
+  });
+
   it('removes a stored key only when asked', async () => {
     const bridge = settingsBridge();
     const { user } = await renderApp(bridge, { screen: 'settings' });

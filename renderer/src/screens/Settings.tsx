@@ -270,8 +270,20 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
       setClearPublishable(false);
       setWebhookSecret('');
       setClearWebhookSecret(false);
-      setPayplug((p) => ({ ...p, secretKey: '' }));
-      setPlural((p) => ({ ...p, clientSecret: '', signatureKey: '' }));
+      // Every field shows what is saved now: one kept from before the save (say, the embedded
+      // sandbox's address, shown while it was in use) would be sent again as a change on the next
+      // save (found by a tester: the sandbox's passing port was stored as PayPlug's address).
+      setPayplug({
+        apiBaseUrl: result.value.payplug.apiBaseUrl,
+        secretKey: '',
+        notificationUrl: result.value.payplug.notificationUrl ?? '',
+      });
+      setPlural({
+        apiBaseUrl: result.value.plural.apiBaseUrl,
+        clientId: result.value.plural.clientId ?? '',
+        clientSecret: '',
+        signatureKey: '',
+      });
       setClearGatewayKeys({ payplugSecretKey: false, pluralClientSecret: false, pluralSignatureKey: false });
       setGateway(result.value.gateway);
       setWebhooksOn(result.value.webhookPort !== null);
