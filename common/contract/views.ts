@@ -459,7 +459,8 @@ export interface CounterSettingsView {
 }
 
 export interface ConnectivityView {
-  gateway: 'online' | 'offline' | 'unknown';
+  /** 'refused': the gateway answers but refuses the till's credentials or address (see lastError). */
+  gateway: 'online' | 'offline' | 'refused' | 'unknown';
   lastError: string | null;
   queued: { count: number; totals: { currency: string; amount: number }[] };
   /** Unfinished payments being checked with the gateway (at start and on reconnect); null when idle. */

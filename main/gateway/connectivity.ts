@@ -4,8 +4,10 @@
  * every change; `onOnline` is where queued operations get drained.
  */
 import type { Clock, TimerHandle } from '../../common/clock';
+import { GatewayError } from './errors';
 
-export type GatewayState = 'online' | 'offline' | 'unknown';
+/** 'refused': the gateway answers, but refuses the till's credentials or address (a revoked key, a wrong path). */
+export type GatewayState = 'online' | 'offline' | 'refused' | 'unknown';
 
 export class Connectivity {
   private current: GatewayState = 'unknown';
@@ -44,6 +46,20 @@ export class Connectivity {
     this.set('online');
   }
 
+  /**
+   * The gateway answered and refused the till itself (401/403, or a 404 at its health check): it is
+   * not offline — the network is fine and nothing should wait for it to come back — but nothing will
+   * work until the keys or the address are fixed. Asked again now and then, so a key put right at
+   * the gateway's side is seen without a restart.
+   */
+  reportRefused(message: string): void {
+    this.error = message;
+    this.clock.clearTimeout(this.probeTimer);
+    this.probeTimer = undefined;
+    this.set('refused');
+    this.scheduleProbe();
+  }
+
   reportFailure(message: string): void {
     this.error = message;
     this.set('offline');
@@ -56,7 +72,10 @@ export class Connectivity {
       await this.probe();
       this.reportSuccess();
     } catch (error) {
-      this.reportFailure(error instanceof Error ? error.message : String(error));
+      const message = error instanceof Error ? error.message : String(error);
+      // Any answer means the gateway is there: a refusal of the health check is about the till.
+      if (error instanceof GatewayError) this.reportRefused(message);
+      else this.reportFailure(message);
     }
     return this.current;
   }

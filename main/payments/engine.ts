@@ -253,13 +253,26 @@ export class PaymentEngine {
       return result;
     } catch (error) {
       if (error instanceof GatewayUnreachable) this.options.connectivity.reportFailure(error.message);
-      else if (error instanceof GatewayError) this.options.connectivity.reportSuccess();
+      else if (error instanceof GatewayError) this.heardRefusal(error);
       throw error;
     }
   }
 
+  /** A refusal is an answer: the gateway is there, and refuses the till itself on 401 and 403. */
+  private heardRefusal(error: GatewayError): void {
+    const { connectivity } = this.options;
+    if (error.status === 401 || error.status === 403) connectivity.reportRefused(error.message);
+    else connectivity.reportSuccess();
+  }
+
   requireOnline(message: string): void {
-    if (this.options.connectivity.state === 'offline') throw new HostError('offline', message);
+    const { state, lastError } = this.options.connectivity;
+    if (state === 'offline') throw new HostError('offline', message);
+    if (state === 'refused')
+      throw new HostError(
+        'conflict',
+        `The gateway refuses this till's credentials (${lastError ?? 'no reason given'}). Check the keys and the API URL in Settings (F7).`,
+      );
   }
 
   /** Serialises work on one key (a payment, an order): a double click cannot race itself. */
@@ -311,7 +324,7 @@ export class PaymentEngine {
         if (problem) throw new GatewayUnreadable(`The gateway's answer does not fit the request: ${problem}.`);
       } catch (error) {
         if (error instanceof GatewayError) {
-          connectivity.reportSuccess();
+          this.heardRefusal(error);
           journal.atomically(() => {
             journal.updateOperation(op.id, { state: 'failed', lastError: `${error.type}: ${error.message}` });
             how.refused?.(error);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { Connectivity, type GatewayState } from '../../main/gateway/connectivity';
+import { GatewayError } from '../../main/gateway/errors';
 
 describe('connectivity', () => {
   it('goes offline on a failed call, probes with growing gaps, and comes back online once a probe answers', async () => {
@@ -34,6 +35,26 @@ describe('connectivity', () => {
     const after = probes;
     await clock.advanceAsync(20_000, 1_000);
     expect(probes).toBe(after);
+    connectivity.stop();
+  });
+
+  it('a health check the gateway refuses (a revoked key, a wrong path) is "refused", not offline', async () => {
+    const clock = new FakeClock();
+    let key = 'revoked';
+    const connectivity = new Connectivity(
+      clock,
+      async () => {
+        if (key === 'revoked')
+          throw new GatewayError(401, 'authentication_error', 'The API key you provided is invalid.');
+      },
+      { minProbeMs: 1_000, maxProbeMs: 4_000 },
+    );
+    expect(await connectivity.check()).toBe('refused');
+    expect(connectivity.lastError).toBe('The API key you provided is invalid.');
+    // Asked again now and then: a key put right at the gateway is seen without a restart.
+    key = 'fixed';
+    await clock.advanceAsync(4_000, 500);
+    expect(connectivity.state).toBe('online');
     connectivity.stop();
   });
 

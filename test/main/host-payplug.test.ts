@@ -301,6 +301,28 @@ describe('a till on PayPlug', () => {
     expect(await t.call('savedCards.list', { customer: customer.email })).toHaveLength(1);
   });
 
+  it('a key PayPlug refuses is "refused", not offline: new payments say to check the keys', async () => {
+    const t = track(await payplugTill());
+    await t.call('settings.update', {
+      embeddedSandbox: false,
+      payplugApiBaseUrl: t.sandbox.payplug.url,
+      payplugSecretKey: 'sk_test_notavalidkey00000000000',
+    });
+    const snapshot = await waitFor(
+      async () => {
+        const s = await t.call('session.snapshot', {});
+        return s.connectivity.gateway === 'refused' ? s : undefined;
+      },
+      5_000,
+      'the key refused',
+    );
+    expect(snapshot.connectivity.lastError).toBeTruthy();
+    const refused = await t.fail('payments.create', { amount: 1200, currency: 'EUR' });
+    expect(refused).toMatchObject({ code: 'conflict' });
+    expect(refused.message).toMatch(/refuses this till's credentials .*Check the keys and the API URL in Settings/);
+    expect(refused.message).not.toMatch(/unreachable/);
+  });
+
   it('an installment plan is created with its schedule, the first part paid by link, then aborted', async () => {
     const t = track(await payplugTill());
     const customer = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };

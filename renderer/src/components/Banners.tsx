@@ -61,6 +61,15 @@ export function Banners() {
           </span>
         </div>
       ) : null}
+      {connectivity.gateway === 'refused' ? (
+        <div className="banner banner--offline" role="status">
+          <strong>The payment gateway refuses this till’s keys.</strong>{' '}
+          <span>
+            It answers, so the network is fine: check the keys and the API URL in Settings (F7).
+            {connectivity.lastError ? ` The gateway said: ${connectivity.lastError}` : ''}
+          </span>
+        </div>
+      ) : null}
       {connectivity.recovering && connectivity.recovering.total > 0 ? (
         <div className="banner banner--info" role="status">
           <strong>Checking unfinished payments with the gateway…</strong>{' '}
