@@ -52,6 +52,11 @@ const OrderReference = z
 
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(300);
 
+/** A gateway's base address: every request's path is added to it, so a ?query or #fragment would break them all. */
+function gatewayBaseUrl(schema: z.ZodURL) {
+  return schema.refine((url) => !/[?#]/.test(url), 'a gateway address has no ?query or #fragment');
+}
+
 const Customer = z.strictObject({
   email: Email,
   firstName: ShortText(100).min(1, 'first name is required'),
@@ -390,10 +395,9 @@ export const commandSchemas = {
   'settings.get': Empty,
   'settings.update': z.strictObject({
     mode: z.enum(['test', 'live']).optional(),
-    apiBaseUrl: z
-      .url({ protocol: /^https?$/, error: 'API URL must be an http(s) URL' })
-      .max(300)
-      .optional(),
+    apiBaseUrl: gatewayBaseUrl(
+      z.url({ protocol: /^https?$/, error: 'API URL must be an http(s) URL' }).max(300),
+    ).optional(),
     /** Write-only. Empty string clears the stored key. */
     secretKey: z
       .string()
@@ -418,7 +422,7 @@ export const commandSchemas = {
     webhookPort: z.number().int().min(0).max(65535).nullable().optional(),
     /** The gateway this till takes payments with (its credentials are kept when switching away). */
     gateway: z.enum(GATEWAY_NAMES).optional(),
-    payplugApiBaseUrl: HttpUrl.optional(),
+    payplugApiBaseUrl: gatewayBaseUrl(HttpUrl).optional(),
     /** Write-only. Empty string clears it. */
     payplugSecretKey: z
       .string()
@@ -427,7 +431,7 @@ export const commandSchemas = {
       .optional(),
     /** A public URL PayPlug may notify; empty: none (the till polls). */
     payplugNotificationUrl: z.union([z.literal(''), HttpUrl]).optional(),
-    pluralApiBaseUrl: HttpUrl.optional(),
+    pluralApiBaseUrl: gatewayBaseUrl(HttpUrl).optional(),
     pluralClientId: z
       .string()
       .trim()

@@ -111,6 +111,17 @@ describe('settings and key hygiene', () => {
       expect(JSON.stringify(parseCommandInput('settings.update', input))).not.toContain('SECRETVALUE');
   });
 
+  it('refuses a gateway address with a ?query or #fragment: every request path is added to it', () => {
+    for (const field of ['apiBaseUrl', 'payplugApiBaseUrl', 'pluralApiBaseUrl'])
+      for (const url of ['https://api.example.com/v1?x=1', 'https://api.example.com/#top']) {
+        const parsed = parseCommandInput('settings.update', { [field]: url });
+        expect(parsed.ok ? null : parsed.error.issues?.[0]?.message).toBe(
+          'a gateway address has no ?query or #fragment',
+        );
+      }
+    expect(parseCommandInput('settings.update', { apiBaseUrl: 'https://api.example.com/api/' }).ok).toBe(true);
+  });
+
   it('refuses a time zone Intl does not know and tip presets above 100 %', () => {
     expect(parseCommandInput('settings.update', { timeZone: 'Mars/Olympus' }).ok).toBe(false);
     // Typed in any case, kept as IANA spells it (reports print it).
