@@ -562,6 +562,10 @@ export interface SavedCardView {
   brand: string | null;
   last4: string | null;
   savedAt: string;
+  /** The card's expiry as printed on it (`12/2026`), when the gateway said it. */
+  expires: string | null;
+  /** Why it can no longer be charged (expired, or kept longer than the gateway allows); null: usable. */
+  unusable: string | null;
 }
 
 export interface InstallmentPlanView {

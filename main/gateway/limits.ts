@@ -17,6 +17,8 @@ export interface PaymentLimits {
    * is refused: what is left could never be refunded.
    */
   refund: { min: number };
+  /** How long a saved card's id can be charged after it was saved, in months (absent: no limit). */
+  savedCardMonths?: number;
 }
 
 export interface LimitIssue {

@@ -24,7 +24,8 @@ export interface GatewayPayment {
   amountCaptured: number;
   amountRefunded: number;
   captureMethod: 'automatic' | 'manual';
-  card: { brand: string; last4: string } | null;
+  /** The card approved; its expiry (month 1–12, four-digit year) where the gateway says it. */
+  card: { brand: string; last4: string; expMonth?: number | null; expYear?: number | null } | null;
   /** The last decline or failure: on a still-open payment a card may be tried again. */
   failure: { code: string; message: string | null } | null;
   description: string | null;

@@ -18,6 +18,7 @@ import type { PaymentEngine } from './engine';
 import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
 import { alreadyPaid, describeStatus, holdingAttempt, type PaymentSync } from './sync';
 import { planHoldingOrder } from './installments';
+import { cardUnusable } from './saved-cards';
 import { orderReferenceOf } from './transactions';
 import { journaledTransactionView, toRefundView, toTransactionView, unsettledTerminalRefund } from './views';
 import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
@@ -258,7 +259,17 @@ export class CashierCommands {
   private checkSavedCard(input: CreateInput, gateway: PaymentGateway): void {
     if (!input.savedCardId || !gateway.capabilities.savedCards) return;
     const email = input.customer?.email;
-    if (email && this.journal.savedCards(gateway.name, email).some((card) => card.cardId === input.savedCardId)) return;
+    const card = email
+      ? this.journal.savedCards(gateway.name, email).find((saved) => saved.cardId === input.savedCardId)
+      : undefined;
+    if (card) {
+      // An expired card is refused here, before anything is journaled: no failed payment is left
+      // behind to look like a decline (found by a tester: counted as declined, and "journal only").
+      const unusable = cardUnusable(card, gateway.limits, this.engine.clock.now());
+      if (unusable)
+        throw new HostError('validation', unusable, { issues: [{ path: 'savedCardId', message: unusable }] });
+      return;
+    }
     const message = email
       ? `not a card ${email} saved on this till, or they asked to forget it`
       : 'name the customer who saved the card';

@@ -8,6 +8,7 @@
 import type { SavedCardView } from '../../common/contract';
 import { formatAmount } from '../../common/money';
 import { HostError } from '../core/errors';
+import type { PaymentLimits } from '../gateway/limits';
 import type { GatewayPayment } from '../gateway/port';
 import type { PaymentRecord, SavedCardRecord } from '../store/journal';
 import type { PaymentEngine } from './engine';
@@ -23,7 +24,9 @@ export class SavedCards {
 
   list(customer: string): SavedCardView[] {
     const gateway = this.requireSavedCards();
-    return this.engine.journal.savedCards(gateway, customer).map(toView);
+    const limits = this.engine.options.gateway().limits;
+    const now = this.engine.clock.now();
+    return this.engine.journal.savedCards(gateway, customer).map((card) => toView(card, limits, now));
   }
 
   forget(cardId: string): void {
@@ -53,8 +56,8 @@ export class SavedCards {
       customer,
       brand: payment.card?.brand ?? null,
       last4: payment.card?.last4 ?? null,
-      expMonth: null,
-      expYear: null,
+      expMonth: payment.card?.expMonth ?? null,
+      expYear: payment.card?.expYear ?? null,
     });
   }
 
@@ -65,12 +68,35 @@ export class SavedCards {
   }
 }
 
-function toView(card: SavedCardRecord): SavedCardView {
+function toView(card: SavedCardRecord, limits: PaymentLimits, nowMs: number): SavedCardView {
   return {
     cardId: card.cardId,
     customer: card.customer,
     brand: card.brand,
     last4: card.last4,
     savedAt: card.createdAt,
+    expires: card.expMonth && card.expYear ? `${String(card.expMonth).padStart(2, '0')}/${card.expYear}` : null,
+    unusable: cardUnusable(card, limits, nowMs),
   };
+}
+
+/**
+ * Why a saved card can no longer be charged, in the cashier's words, or null: past the end of its
+ * expiry month, or kept longer than the gateway lets a card id be charged (PayPlug: 15 months). The
+ * till refuses such a charge itself: sent, the gateway would only refuse it.
+ */
+export function cardUnusable(card: SavedCardRecord, limits: PaymentLimits, nowMs: number): string | null {
+  const name = `The saved ${card.brand ?? 'card'} •••• ${card.last4 ?? '????'}`;
+  const instead = 'Pay by link instead (the customer can save their card again there).';
+  if (card.expMonth && card.expYear && nowMs >= Date.UTC(card.expYear, card.expMonth, 1)) {
+    return `${name} expired at the end of ${String(card.expMonth).padStart(2, '0')}/${card.expYear}: it can no longer be charged. ${instead}`;
+  }
+  const months = limits.savedCardMonths;
+  if (months !== undefined) {
+    const saved = new Date(card.createdAt);
+    const until = Date.UTC(saved.getUTCFullYear(), saved.getUTCMonth() + months, saved.getUTCDate());
+    if (nowMs >= until)
+      return `${name} was saved on ${card.createdAt.slice(0, 10)}, more than ${months} months ago: the gateway no longer charges it. ${instead}`;
+  }
+  return null;
 }

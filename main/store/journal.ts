@@ -842,7 +842,8 @@ export class Journal {
       .prepare(
         `INSERT INTO saved_cards (card_id, gateway, customer, brand, last4, exp_month, exp_year, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (gateway, card_id) DO UPDATE SET customer = excluded.customer, forgotten_at = NULL`,
+         ON CONFLICT (gateway, card_id) DO UPDATE SET customer = excluded.customer, forgotten_at = NULL,
+           exp_month = COALESCE(excluded.exp_month, exp_month), exp_year = COALESCE(excluded.exp_year, exp_year)`,
       )
       .run(
         card.cardId,

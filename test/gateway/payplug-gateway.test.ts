@@ -522,6 +522,8 @@ describe('refused here, before any call', () => {
       currencies: ['EUR'],
       description: { max: 80, unit: 'utf16' },
       refund: { min: 10 },
+      // A saved card's id lasts 15 months (then the customer enters the card again).
+      savedCardMonths: 15,
     });
     expect(paymentLimitIssues({ amount: 99, currency: 'EUR' }, PAYPLUG_LIMITS, 'PayPlug')).toHaveLength(1);
     expect(paymentLimitIssues({ amount: 2500, currency: 'USD' }, PAYPLUG_LIMITS, 'PayPlug')).toHaveLength(1);

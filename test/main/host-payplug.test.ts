@@ -4,29 +4,10 @@
  * switching the till between gateways without losing anything.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startSandbox } from '../../sandbox/index';
 import { FakeClock } from '../support/fake-clock';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
-
-/** A call to the sandbox's PayPlug emulator, as the customer's page or PayPlug's dashboard would. */
-async function payplug(t: TestHost, method: string, path: string, body?: unknown) {
-  const response = await fetch(t.sandbox.payplug.url + path, {
-    method,
-    headers: { Authorization: `Bearer ${t.sandbox.payplug.secret_key}`, 'Content-Type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, json: (await response.json()) as unknown };
-}
-
-async function payplugTill(sandbox?: RunningSandbox): Promise<TestHost> {
-  const t = await startTestHost({
-    ...(sandbox ? { sandbox } : {}),
-    tuning: { remotePollMs: 50, retryDelayMs: 5 },
-  });
-  await t.call('settings.update', { gateway: 'payplug' });
-  await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
-  return t;
-}
+import { payplug, payplugTill } from '../support/payplug';
 
 describe('a till on PayPlug', () => {
   const cleanup: (() => Promise<void> | void)[] = [];

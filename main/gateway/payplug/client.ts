@@ -24,6 +24,8 @@ export const PAYPLUG_LIMITS: PaymentLimits = {
   description: { max: 80, unit: 'utf16' },
   // Every refund is at least 10 cents.
   refund: { min: 10 },
+  // A saved card's id works for 15 months (and never past the card's own expiry).
+  savedCardMonths: 15,
 };
 
 /** PayPlug lists at most 100 objects a page (more is answered with 100, without an error). */

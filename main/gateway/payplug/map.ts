@@ -83,7 +83,15 @@ export function toPayment(p: WirePaymentInput): GatewayPayment {
     amountCaptured: p.is_paid ? p.amount : 0,
     amountRefunded: p.amount_refunded ?? 0,
     captureMethod: deferred ? 'manual' : 'automatic',
-    card: card?.last4 && card.brand ? { brand: brandOf(card.brand), last4: card.last4 } : null,
+    card:
+      card?.last4 && card.brand
+        ? {
+            brand: brandOf(card.brand),
+            last4: card.last4,
+            expMonth: card.exp_month ?? null,
+            expYear: card.exp_year ?? null,
+          }
+        : null,
     // `timeout`: the page expired untried, which the till calls by its neutral name.
     failure: p.failure
       ? { code: p.failure.code === 'timeout' ? 'link_expired' : p.failure.code, message: p.failure.message ?? null }

@@ -146,8 +146,12 @@ function CustomerSection({ error }: { error: CommandError | null }) {
   const lookUp = async () => {
     setLookupError(null);
     const result = await run('savedCards.list', { customer: draft.customerEmail.trim() }, 'saved-cards');
-    if (result.ok) setCards(result.value);
-    else setLookupError(result.error);
+    if (result.ok) {
+      setCards(result.value);
+      // A card chosen before it became unusable is not charged: back to paying by link.
+      if (result.value.some((card) => card.cardId === draft.savedCardId && card.unusable))
+        updateDraft({ savedCardId: null });
+    } else setLookupError(result.error);
   };
   const forget = async (cardId: string) => {
     const result = await run('savedCards.forget', { cardId }, 'saved-cards');
@@ -248,11 +252,19 @@ function CustomerSection({ error }: { error: CommandError | null }) {
                       <input
                         type="radio"
                         name="savedCard"
+                        disabled={card.unusable !== null}
+                        aria-describedby={card.unusable ? `saved-card-${card.cardId}-unusable` : undefined}
                         checked={draft.savedCardId === card.cardId}
                         onChange={() => updateDraft({ savedCardId: card.cardId, saveCard: false })}
                       />
                       Charge the saved {card.brand ?? 'card'} •••• {card.last4 ?? '????'}
+                      {card.expires ? ` (expires ${card.expires})` : ''}
                     </label>
+                    {card.unusable ? (
+                      <p className="muted" id={`saved-card-${card.cardId}-unusable`}>
+                        {card.unusable}
+                      </p>
+                    ) : null}
                     <button type="button" className="link-button" onClick={() => void forget(card.cardId)}>
                       Forget this card
                     </button>

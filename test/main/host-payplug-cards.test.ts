@@ -1,0 +1,97 @@
+/**
+ * Saved PayPlug cards past their expiry: never offered nor charged, and a create PayPlug refused
+ * without making a payment is no decline in the reports and nothing the gateway is expected to have.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/index';
+import { FakeClock } from '../support/fake-clock';
+import { waitFor, type TestHost } from '../support/host';
+import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+
+const ada = { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' };
+const DAY = 86_400_000;
+
+/** Ada pays a link with "save my card" ticked, her card expiring at the end of `exp`. */
+async function saveAdasCard(t: TestHost, exp: { month: number; year: number }) {
+  const first = await t.call('payments.create', { amount: 2000, currency: 'EUR', saveCard: true, customer: ada });
+  await payplug(t, 'POST', `/_sandbox/payments/${first.transactionId}/pay`, {
+    card_number: '4242424242424242',
+    exp_month: exp.month,
+    exp_year: exp.year,
+    save_card: true,
+  });
+  await t.waitForPayment(first.id, (p) => p.status === 'succeeded', 5_000);
+  return waitFor(async () => (await t.call('savedCards.list', { customer: ada.email }))[0], 5_000, 'the saved card');
+}
+
+describe('saved PayPlug cards', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('an expired card is shown as such and refused by the till, leaving no payment behind', async () => {
+    const clock = new ShiftedClock();
+    const t = await payplugTill(undefined, { clock });
+    cleanup.push(() => t.close());
+    const year = new Date(clock.now()).getUTCFullYear() + 1;
+    const card = await saveAdasCard(t, { month: 1, year });
+    expect(card).toMatchObject({ expires: `01/${year}`, unusable: null });
+    // February of that year: the card has expired.
+    clock.offsetMs = Date.UTC(year, 1, 3) - Date.now();
+    const [expired] = await t.call('savedCards.list', { customer: ada.email });
+    expect(expired!.unusable).toMatch(/^The saved visa •••• 4242 expired at the end of 01\/\d{4}: it can no longer/);
+    const before = (await t.call('payments.list', { filter: 'all', limit: 50 })).length;
+    const refused = await t.fail('payments.create', {
+      amount: 1600,
+      currency: 'EUR',
+      customer: ada,
+      savedCardId: card.cardId,
+    });
+    expect(refused).toMatchObject({
+      code: 'validation',
+      message: expired!.unusable,
+      issues: [{ path: 'savedCardId', message: expired!.unusable }],
+    });
+    expect(refused.message).not.toMatch(/card_/);
+    expect((await t.call('payments.list', { filter: 'all', limit: 50 })).length).toBe(before);
+  });
+
+  it('a card id past 15 months is not charged either', async () => {
+    const clock = new ShiftedClock();
+    const t = await payplugTill(undefined, { clock });
+    cleanup.push(() => t.close());
+    const card = await saveAdasCard(t, { month: 12, year: new Date(clock.now()).getUTCFullYear() + 5 });
+    clock.offsetMs = 16 * 31 * DAY;
+    const [old] = await t.call('savedCards.list', { customer: ada.email });
+    expect(old!.unusable).toMatch(/more than 15 months ago/);
+    expect(
+      await t.fail('payments.create', { amount: 1600, currency: 'EUR', customer: ada, savedCardId: card.cardId }),
+    ).toMatchObject({ code: 'validation', issues: [{ path: 'savedCardId' }] });
+  });
+
+  it('a create PayPlug refused without making a payment is no decline and not expected at PayPlug', async () => {
+    // PayPlug's clock runs ahead of the till's: the till still thinks the card valid and sends the
+    // charge, which PayPlug refuses (no payment is made).
+    const clock = new FakeClock(Date.now());
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    cleanup.push(() => sandbox.close());
+    const t = await payplugTill(sandbox);
+    cleanup.push(() => t.close());
+    const card = await saveAdasCard(t, { month: 12, year: new Date(clock.now()).getUTCFullYear() + 3 });
+    for (let year = 0; year < 4; year++) await payplug(t, 'POST', '/_sandbox/clock', { advance_seconds: 365 * 86_400 });
+    const refused = await t.host.invoke('payments.create', {
+      amount: 1600,
+      currency: 'EUR',
+      customer: ada,
+      savedCardId: card.cardId,
+    });
+    expect(refused.ok).toBe(false);
+    const failed = (await t.call('payments.list', { filter: 'all', limit: 50 })).find((p) => p.amount === 1600);
+    expect(failed).toMatchObject({ status: 'failed', transactionId: null });
+    const x = await t.call('reports.x', {});
+    expect(x.totals).toEqual([expect.objectContaining({ payments: 1, approvedCount: 1, declinedCount: 0 })]);
+    const reconciliation = await t.call('reports.reconcile', {});
+    expect(reconciliation.differences).toEqual([]);
+  });
+});
