@@ -399,6 +399,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         onEvent: (event) => {
           devlog.add('event', `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''}`);
           if (event.paymentId) service.notified(event.paymentId);
+          // A plan changed (aborted, failed, a part charged): the running plans are read now.
+          else if (event.type === 'installment_plan') service.watcher.followPlans(true);
         },
         returns: () => {
           const gateway = active.peek();

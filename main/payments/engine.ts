@@ -73,6 +73,8 @@ export interface PaymentsTuning {
   retryDelayMs?: number;
   /** How often a payment the gateway settles by itself (cloud reader, pay by link) is checked. */
   remotePollMs?: number;
+  /** How often the till's running installment plans are read again (their later parts). */
+  planPollMs?: number;
 }
 
 /**

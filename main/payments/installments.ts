@@ -12,7 +12,7 @@ import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { GatewayError, GatewayUnreachable } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
-import type { InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
+import type { GatewayPayment, InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
 import type { InstallmentPlanRecord, Journal } from '../store/journal';
 import { formatAmount } from '../../common/money';
 import { errorText, type PaymentEngine } from './engine';
@@ -108,16 +108,51 @@ export class Installments {
 
   /** The till's plans, newest first, brought up to date with the gateway where it answers. */
   async list(): Promise<InstallmentPlanView[]> {
-    const gateway = this.engine.activeGateway();
-    const plans = this.engine.journal.listPlans(100);
-    if (gateway?.installments) {
-      for (const plan of plans.filter((p) => p.gateway === gateway.name && !isFinal(p.status))) {
-        await (plan.planId ? this.refresh(plan, gateway) : this.send(plan, gateway, false)).catch((error: unknown) =>
-          this.engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error)),
-        );
-      }
-    }
+    await this.refreshRunning();
     return this.engine.journal.listPlans(100).map((plan) => this.view(plan));
+  }
+
+  /**
+   * Reads the till's running plans again (of the active gateway), taking in the parts the gateway
+   * charged since: what the watcher does every little while, recovery at start and on reconnect,
+   * and the plans list when opened. Concurrent calls share one reading. Answers whether a plan
+   * still runs (the watcher stops following once none does).
+   */
+  refreshRunning(): Promise<boolean> {
+    this.refreshing ??= this.readRunning().finally(() => {
+      this.refreshing = null;
+    });
+    return this.refreshing;
+  }
+
+  private refreshing: Promise<boolean> | null = null;
+
+  private async readRunning(): Promise<boolean> {
+    const gateway = this.engine.activeGateway();
+    if (!gateway?.installments) return false;
+    const running = () =>
+      this.engine.journal.listPlans(100).filter((p) => p.gateway === gateway.name && !isFinal(p.status));
+    for (const plan of running()) {
+      if (this.engine.closed) break;
+      await (plan.planId ? this.refresh(plan, gateway) : this.send(plan, gateway, false)).catch((error: unknown) =>
+        this.engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error)),
+      );
+    }
+    return running().length > 0;
+  }
+
+  /**
+   * A notification named a payment the till does not know: if the gateway says it belongs to one of
+   * this till's plans (a later part, charged on its date), the plan is read again and takes it in.
+   */
+  async notified(transactionId: string): Promise<void> {
+    const gateway = this.engine.activeGateway();
+    if (!gateway?.installments) return;
+    const payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
+    const plan = payment.installmentPlanId
+      ? this.engine.journal.planByGatewayId(gateway.name, payment.installmentPlanId)
+      : undefined;
+    if (plan) await this.refresh(plan, gateway);
   }
 
   async abort(planId: string): Promise<InstallmentPlanView> {
@@ -210,6 +245,8 @@ export class Installments {
       payUrl: plan.payUrl,
       failure: plan.failure?.message ?? plan.failure?.code ?? null,
     });
+    // A running plan is followed from now on: its later parts are charged without the till.
+    if (status === 'active') this.watcher.followPlans();
     for (const paymentId of schedule.flatMap((entry) => entry.paymentIds)) {
       void this.takeIn(paymentId, updated).catch((error: unknown) =>
         this.engine.options.log(`Could not take in installment ${paymentId}`, errorText(error)),
@@ -223,12 +260,15 @@ export class Installments {
     let record = journal.findByTransactionId(paymentId);
     if (!record) {
       const payment = await this.engine.call((g) => g.retrieve(paymentId));
-      const adopted = this.sync.adopt(payment);
+      // Another reading of the plan may have taken it in meanwhile.
+      if (journal.findByTransactionId(paymentId)) return this.takeIn(paymentId, plan);
+      const dated = this.datedAt(payment);
+      const adopted = this.sync.adopt(payment, dated.at);
+      if (dated.note) journal.updatePayment(adopted.id, {}, 'dated', dated.note);
       const part = `${plan.orderReference}#${plan.schedule.findIndex((e) => e.paymentIds.includes(paymentId)) + 1}`;
       record = journal.atomically(() => {
-        // Charged before the till heard of it, yet the till's own plan's money: counted when charged.
-        if (adopted.amountCaptured !== 0)
-          journal.recordCaptured(adopted.id, adopted.amountCaptured, payment.capturedAt ?? this.engine.nowIso());
+        // Charged before the till heard of it, yet the till's own plan's money: counted when dated.
+        if (adopted.amountCaptured !== 0) journal.recordCaptured(adopted.id, adopted.amountCaptured, dated.at);
         return journal.updatePayment(
           adopted.id,
           {
@@ -244,6 +284,27 @@ export class Installments {
       this.engine.changed(record);
     }
     if (record.status === 'pending' && record.payUrl) this.watcher.follow(record.id);
+  }
+
+  /**
+   * When a part the till takes in counts in the reports: when the gateway charged it (or made it,
+   * unpaid), not when the till saw it — a part charged at night and seen in the morning, or days
+   * later after the till was off, is that night's sale. Never later than now, and never inside a
+   * period a Z already closed: a closed Z keeps its own rows and never changes, so a payment dated
+   * there would be in no report at all. It is then dated now, in the open day, and its timeline
+   * says when the gateway charged it.
+   */
+  private datedAt(payment: GatewayPayment): { at: string; note: string | null } {
+    const now = this.engine.clock.now();
+    const charged = Date.parse(payment.capturedAt ?? payment.createdAt);
+    if (!Number.isFinite(charged) || charged >= now) return { at: new Date(now).toISOString(), note: null };
+    const closed = this.engine.journal.lastZReport(this.engine.options.mode());
+    if (closed && charged < Date.parse(closed.windowEnd))
+      return {
+        at: new Date(now).toISOString(),
+        note: `charged at ${new Date(charged).toISOString()}, in a day already closed (Z ${closed.number}): counted in the open day`,
+      };
+    return { at: new Date(charged).toISOString(), note: null };
   }
 
   /** A plan as the cashier sees it (what a plan event carries); null for a plan this till lacks. */

@@ -234,6 +234,8 @@ export class Recovery {
       this.engine.options.onQueueChanged();
     }
     await this.drainQueue();
+    // Installments the gateway charged while the till was off or offline join the journal now.
+    this.watcher().followPlans(true);
   }
 
   /** Sends queued captures, cancels and refunds. Concurrent calls share one run. */

@@ -7,7 +7,8 @@
 import type { ConnectivityView, PaymentView } from '../../common/contract';
 import type { PaymentRecord } from '../store/journal';
 import { CashierCommands } from './commands';
-import { PaymentEngine, QUEUEABLE, type PaymentsOptions } from './engine';
+import { inBackground } from '../core/background';
+import { errorText, PaymentEngine, QUEUEABLE, type PaymentsOptions } from './engine';
 import { Installments } from './installments';
 import { ReaderEvents } from './reader-events';
 import { Recovery } from './recovery';
@@ -39,7 +40,12 @@ export class PaymentService {
     this.sync = new PaymentSync(this.engine);
     this.standalone = new StandalonePayments(this.engine, this.sync);
     this.recovery = new Recovery(this.engine, this.sync, () => this.watcher);
-    this.watcher = new RemoteWatcher(this.engine, this.sync, () => this.recovery);
+    this.watcher = new RemoteWatcher(
+      this.engine,
+      this.sync,
+      () => this.recovery,
+      () => this.installments,
+    );
     this.readerEvents = new ReaderEvents(this.engine, this.sync, () => this.recovery);
     this.commands = new CashierCommands(this.engine, this.sync, this.recovery, this.watcher, this.standalone);
     this.savedCards = new SavedCards(this.engine, this.sync);
@@ -92,10 +98,18 @@ export class PaymentService {
     );
   }
 
-  /** A notification named this gateway payment: read it again now (its body is never trusted). */
+  /**
+   * A notification named this gateway payment: read it again now (its body is never trusted). One
+   * the till does not know may be a later part of one of its plans: it is taken in at once.
+   */
   notified(transactionId: string): void {
     const record = this.engine.journal.findByTransactionId(transactionId);
-    if (!record) return;
+    if (!record) {
+      inBackground(this.installments.notified(transactionId), (error) =>
+        this.engine.options.log(`Could not read ${transactionId} after its notification`, errorText(error)),
+      );
+      return;
+    }
     if (this.watcher.following(record.id)) this.watcher.nudge(record.id);
     else void this.reconcileNow(record.id).catch(() => undefined);
   }

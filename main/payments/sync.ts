@@ -153,8 +153,11 @@ export class PaymentSync {
     return updated;
   }
 
-  /** A payment the till did not create (e.g. pushed to its reader by the merchant's server). */
-  adopt(payment: GatewayPayment): PaymentRecord {
+  /**
+   * A payment the till did not create (e.g. pushed to its reader by the merchant's server), dated
+   * now or, given `createdAt`, then (see Installments.takeIn).
+   */
+  adopt(payment: GatewayPayment, createdAt?: string): PaymentRecord {
     const { journal } = this.engine;
     const existing = journal.findByTransactionId(payment.id);
     if (existing) return existing;
@@ -191,6 +194,7 @@ export class PaymentSync {
       }),
       'adopted',
       `created outside this till (${payment.reference})`,
+      createdAt,
     );
     const splits = splitChanges([], payment.splits);
     if (splits) journal.setSplits(record.id, splits.records);

@@ -5,18 +5,24 @@
  * a cloud reader every `remotePollMs`; a payment link more and more rarely (up to every 10 s), and
  * not past a little after its link lapses — by then the gateway has closed it, and recovery reads
  * it at the next start in any case. A verified or forwarded notification only makes it ask now.
+ *
+ * The till's running installment plans are followed the same way, slowly: the gateway charges
+ * their later parts by itself on their dates, and nothing the till can count on tells it so.
  */
 import type { TimerHandle } from '../../common/clock';
 import { inBackground } from '../core/background';
 import { isGatewayError } from '../gateway/errors';
 import type { GatewayPayment } from '../gateway/port';
 import { errorText, type PaymentEngine } from './engine';
+import type { Installments } from './installments';
 import type { Recovery } from './recovery';
 import type { PaymentSync } from './sync';
 
 const LINK_MAX_POLL_MS = 10_000;
 /** How long after a link lapses the till keeps asking (the gateway closes it at its own pace). */
 const LINK_GRACE_MS = 5 * 60_000;
+/** How often running installment plans are read again: a part is charged once a day at most. */
+const PLAN_POLL_MS = 10 * 60_000;
 
 interface Watch {
   timer: TimerHandle | undefined;
@@ -25,11 +31,15 @@ interface Watch {
 
 export class RemoteWatcher {
   private readonly watches = new Map<string, Watch>();
+  /** The running plans' next reading (undefined while one runs, or when none is followed). */
+  private plansTimer: TimerHandle | undefined;
+  private plansFollowed = false;
 
   constructor(
     private readonly engine: PaymentEngine,
     private readonly sync: PaymentSync,
     private readonly recovery: () => Recovery,
+    private readonly plans: () => Installments,
   ) {
     sync.onClosed((record) => this.stop(record.id));
   }
@@ -64,6 +74,41 @@ export class RemoteWatcher {
 
   close(): void {
     for (const id of [...this.watches.keys()]) this.stop(id);
+    this.engine.clock.clearTimeout(this.plansTimer);
+    this.plansTimer = undefined;
+    this.plansFollowed = false;
+  }
+
+  /**
+   * Follows the till's running installment plans until none runs (idempotent): each is read again
+   * every `planPollMs`, and its new parts taken in. `now`: read them at once (recovery at start or
+   * reconnect, a notification about a plan).
+   */
+  followPlans(now = false): void {
+    if (this.engine.closed || (this.plansFollowed && !now)) return;
+    this.plansFollowed = true;
+    this.engine.clock.clearTimeout(this.plansTimer);
+    this.plansTimer = this.engine.clock.setTimeout(() => this.readPlans(), now ? 0 : this.planDelay());
+  }
+
+  private planDelay(): number {
+    return this.engine.tuning.planPollMs ?? PLAN_POLL_MS;
+  }
+
+  private readPlans(): void {
+    this.plansTimer = undefined;
+    const run = async () => {
+      let running = true;
+      try {
+        running = await this.plans().refreshRunning();
+      } catch (error) {
+        this.engine.options.log('Reading the installment plans failed', errorText(error));
+      }
+      if (this.engine.closed || !this.plansFollowed || this.plansTimer !== undefined) return;
+      if (running) this.plansTimer = this.engine.clock.setTimeout(() => this.readPlans(), this.planDelay());
+      else this.plansFollowed = false;
+    };
+    inBackground(run(), (error) => this.engine.options.log('Following the installment plans failed', errorText(error)));
   }
 
   private baseDelay(): number {

@@ -465,13 +465,18 @@ export class Journal {
 
   // -- payments ---------------------------------------------------------------------------------
 
+  /**
+   * `createdAt`: when the payment was made, if not now — an adopted installment the gateway charged
+   * before the till took it in is dated by the gateway (its timeline still says when it was taken in).
+   */
   insertPayment(
     record: Omit<PaymentRecord, 'createdAt' | 'updatedAt'>,
     event: string,
     detail: string | null = null,
+    createdAt?: string,
   ): PaymentRecord {
     const now = this.nowIso();
-    const full: PaymentRecord = { ...record, createdAt: now, updatedAt: now };
+    const full: PaymentRecord = { ...record, createdAt: createdAt ?? now, updatedAt: now };
     const fields = Object.keys(PAYMENT_COLUMNS) as (keyof PaymentRecord)[];
     this.db.transaction(() => {
       this.db
@@ -923,6 +928,12 @@ export class Journal {
       )
       .run(next.planId, JSON.stringify(next.schedule), next.status, next.payUrl, next.failure, this.nowIso(), id);
     return this.getPlan(id)!;
+  }
+
+  /** The till's plan the gateway knows under `planId`, if this till made it. */
+  planByGatewayId(gateway: GatewayName, planId: string): InstallmentPlanRecord | undefined {
+    const row = this.db.prepare(`${SELECT_PLAN} WHERE gateway = ? AND plan_id = ?`).get<RawPlan>(gateway, planId);
+    return row && toPlan(row);
   }
 
   getPlan(id: string): InstallmentPlanRecord | undefined {

@@ -1,0 +1,109 @@
+/**
+ * PayPlug installment plans followed by the till itself: later parts charged by PayPlug on their
+ * dates join the journal without anyone opening the plans list, dated when PayPlug charged them
+ * (never inside a day a Z closed), and a notification about one takes it in at once.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+
+const grace = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };
+
+describe('PayPlug installment plans the till follows', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  /** A till and its sandbox on one wall clock the test moves (as the whole app's would move). */
+  async function till(planPollMs: number) {
+    const clock = new ShiftedClock();
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    cleanup.push(() => sandbox.close());
+    const t = await payplugTill(sandbox, { clock, tuning: { planPollMs } });
+    cleanup.push(() => t.close());
+    return { t, clock };
+  }
+
+  /** A plan of 3 × €30.00 whose first part the customer paid. */
+  async function paidPlan(t: TestHost, orderReference: string) {
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: grace,
+      orderReference,
+    });
+    await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    await waitFor(
+      () => t.events.some((e) => e.type === 'plan' && e.plan.id === plan.id && e.plan.schedule[0]?.paid),
+      8_000,
+      'the first part paid',
+    );
+    return plan;
+  }
+
+  const part = async (t: TestHost, orderReference: string) =>
+    (await t.call('payments.list', { filter: 'all', limit: 100 })).find((p) => p.orderReference === orderReference);
+
+  it('takes in a part PayPlug charged on its date by itself, dated when it was charged', async () => {
+    const { t, clock } = await till(100);
+    const plan = await paidPlan(t, 'PLAN-F1');
+    const due = plan.schedule[1]!.date;
+    // 10:00 on the second part's date: PayPlug charged it at 00:00. Nobody opens the plans list.
+    clock.offsetMs = Date.parse(`${due}T10:00:00Z`) - Date.now();
+    const second = await waitFor(() => part(t, 'PLAN-F1#2'), 5_000, 'the second part in the journal');
+    expect(second).toMatchObject({ status: 'succeeded', amount: 3000, installmentPlanId: plan.id });
+    expect(second.createdAt).toBe(`${due}T00:00:00.000Z`);
+    // The day's X counts it; the plan on screen says it is paid.
+    const x = await t.call('reports.x', { date: due });
+    expect(x.totals).toEqual([expect.objectContaining({ approvedCount: 1, captured: 3000 })]);
+    await waitFor(
+      () => t.events.some((e) => e.type === 'plan' && e.plan.id === plan.id && e.plan.schedule[1]?.paid === true),
+      3_000,
+      'the plan event with the second part paid',
+    );
+  });
+
+  it('a part charged in a day a Z has closed since counts in the open day, leaving the Z as it was', async () => {
+    const { t, clock } = await till(600_000);
+    const plan = await paidPlan(t, 'PLAN-F2');
+    const due = plan.schedule[1]!.date;
+    clock.offsetMs = Date.parse(`${due}T20:00:00Z`) - Date.now();
+    await t.call('settings.update', { timeZone: 'UTC' });
+    const z = await t.call('reports.close', { closedBy: 'owner', date: due });
+    expect(z.paymentCount).toBe(0);
+    await t.call('installments.list', {});
+    const second = await waitFor(() => part(t, 'PLAN-F2#2'), 5_000, 'the second part');
+    expect(Date.parse(second.createdAt)).toBeGreaterThanOrEqual(Date.parse(z.z!.closedAt));
+    expect((await t.call('reports.get', { number: z.z!.number })).paymentCount).toBe(0);
+    const open = await t.call('reports.x', {});
+    expect(open.totals).toEqual([expect.objectContaining({ approvedCount: 1, captured: 3000 })]);
+  });
+
+  it('a PayPlug notification about a part it does not know yet takes it in at once', async () => {
+    // Plans are read only every 10 minutes here: only the notification can bring the part in now.
+    const clock = new ShiftedClock();
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    cleanup.push(() => sandbox.close());
+    const t = await startTestHost({ sandbox, clock, tuning: { remotePollMs: 50, planPollMs: 600_000 } });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { webhookPort: 0 });
+    const url = await waitFor(async () => (await t.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+    // Where the shop forwards PayPlug's notifications, set before PayPlug is chosen (it is read then).
+    await t.call('settings.update', { payplugNotificationUrl: url.replace(/\/webhooks\/\w+$/, '/webhooks/payplug') });
+    await t.call('settings.update', { gateway: 'payplug' });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const plan = await paidPlan(t, 'PLAN-F3');
+    clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
+    // PayPlug charges it when its clock is next looked at, and notifies the till.
+    await payplug(t, 'GET', '/_sandbox/ledger');
+    const second = await waitFor(() => part(t, 'PLAN-F3#2'), 5_000, 'the second part');
+    expect(second).toMatchObject({ status: 'succeeded', installmentPlanId: plan.id });
+    const log = await t.call('devlog.list', { limit: 200 });
+    expect(log.some((e) => /Notification payment/.test(e.summary))).toBe(true);
+  });
+});
