@@ -568,6 +568,14 @@ export interface SavedCardView {
   unusable: string | null;
 }
 
+/**
+ * Where one installment stands: `scheduled` (its date has not come), `waiting` (the first, for the
+ * customer to pay its link), `charging` (made, not settled yet), `paid`, `expired` (the first's link
+ * lapsed unpaid), `failed` (declined), `canceled`, `not_charged` (the plan ended without it being paid).
+ */
+export type InstallmentState =
+  'scheduled' | 'waiting' | 'charging' | 'paid' | 'expired' | 'failed' | 'canceled' | 'not_charged';
+
 export interface InstallmentPlanView {
   id: string;
   gateway: GatewayName;
@@ -578,10 +586,12 @@ export interface InstallmentPlanView {
   currency: string;
   /** creating | active | completed | aborted | failed | unknown (the gateway did not confirm the create). */
   status: string;
-  schedule: { date: string; amount: number; paymentIds: string[]; paid: boolean }[];
+  schedule: { date: string; amount: number; paymentIds: string[]; paid: boolean; state: InstallmentState }[];
   customer: { email: string; firstName: string; lastName: string };
   /** Where the customer pays the first installment (shown as a QR), while unpaid. */
   payUrl: string | null;
+  /** When that link lapses, if it does. */
+  payUrlExpiresAt: string | null;
   failure: string | null;
   createdAt: string;
 }

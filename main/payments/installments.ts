@@ -6,14 +6,15 @@
  * plan stays "unknown" until it is: never created twice). Each installment's payment joins the
  * journal as the gateway makes it, so it is followed, reported and refundable like any other.
  */
-import type { InstallmentPlanView, ParsedCommandInput } from '../../common/contract';
+import type { InstallmentPlanView, InstallmentState, ParsedCommandInput } from '../../common/contract';
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
-import { GatewayError, GatewayUnreachable } from '../gateway/errors';
+import { inBackground } from '../core/background';
+import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
-import type { InstallmentPlanRecord, Journal } from '../store/journal';
+import type { InstallmentPlanRecord, Journal, PaymentRecord } from '../store/journal';
 import { formatAmount } from '../../common/money';
 import { errorText, type PaymentEngine } from './engine';
 import { alreadyPaid, holdingAttempt, type PaymentSync } from './sync';
@@ -26,7 +27,18 @@ export class Installments {
     private readonly engine: PaymentEngine,
     private readonly sync: PaymentSync,
     private readonly watcher: RemoteWatcher,
-  ) {}
+  ) {
+    // A part paid, declined, or its link lapsed: the plan may have ended with it (PayPlug fails a
+    // plan whose first part is not paid), so it is read again at once rather than shown running.
+    sync.onClosed((record) => {
+      const plan = record.installmentPlanId ? engine.journal.getPlan(record.installmentPlanId) : undefined;
+      const gateway = engine.activeGateway();
+      if (!plan?.planId || isFinal(plan.status) || !gateway?.installments || plan.gateway !== gateway.name) return;
+      inBackground(this.refresh(plan, gateway), (error) =>
+        engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error)),
+      );
+    });
+  }
 
   async create(input: CreateInput): Promise<InstallmentPlanView> {
     const gateway = this.requireInstallments();
@@ -75,7 +87,14 @@ export class Installments {
         failure: null,
       });
       this.engine.planChanged(record.id);
-      return this.view(await this.send(record, gateway, true));
+      const sent = await this.send(record, gateway, true);
+      // The first part is in the journal before the plan is shown: its link's expiry is the plan's.
+      const first = sent.schedule[0]?.paymentIds[0];
+      if (first)
+        await this.takeIn(first, sent).catch((error: unknown) =>
+          this.engine.options.log(`Could not take in installment ${first}`, errorText(error)),
+        );
+      return this.view(journal.getPlan(sent.id)!);
     });
   }
 
@@ -167,8 +186,17 @@ export class Installments {
     if (!record.planId)
       throw new HostError('conflict', 'The gateway has not confirmed this plan yet; check again first.');
     if (isFinal(record.status)) throw new HostError('conflict', `This plan is already ${record.status}.`);
-    const aborted = await this.engine.call((g) => g.installments!.abort(record.planId!), gateway);
-    return this.view(this.store(record, aborted));
+    try {
+      const aborted = await this.engine.call((g) => g.installments!.abort(record.planId!), gateway);
+      return this.view(this.store(record, aborted));
+    } catch (error) {
+      // Refused because the plan ended meanwhile (its first link lapsed, it was paid in full): the
+      // plan as the gateway has it now is the answer, not its refusal (found by a tester).
+      if (!isGatewayError(error)) throw error;
+      const current = await this.refresh(record, gateway);
+      if (isFinal(current.status)) return this.view(current);
+      throw error;
+    }
   }
 
   /**
@@ -321,11 +349,17 @@ export class Installments {
   }
 
   private view(plan: InstallmentPlanRecord): InstallmentPlanView {
+    const { journal } = this.engine;
     const paid = (ids: string[]) =>
       ids.some((id) => {
-        const payment = this.engine.journal.findByTransactionId(id);
-        return payment !== undefined && ['succeeded', 'partially_refunded', 'refunded'].includes(payment.status);
+        const payment = journal.findByTransactionId(id);
+        return payment !== undefined && PAID.has(payment.status);
       });
+    const running = !isFinal(plan.status);
+    const first = plan.schedule[0]?.paymentIds.at(-1);
+    const firstPayment = first ? journal.findByTransactionId(first) : undefined;
+    // The QR only while the first part can still be paid: not once its link lapsed or was paid.
+    const payable = plan.status === 'active' && (firstPayment === undefined || firstPayment.status === 'pending');
     return {
       id: plan.id,
       gateway: plan.gateway,
@@ -334,9 +368,19 @@ export class Installments {
       amount: plan.amount,
       currency: plan.currency,
       status: plan.status,
-      schedule: plan.schedule.map((entry) => ({ ...entry, paid: paid(entry.paymentIds) })),
+      schedule: plan.schedule.map((entry, index) => {
+        const last = entry.paymentIds.at(-1);
+        return {
+          ...entry,
+          paid: paid(entry.paymentIds),
+          state: paid(entry.paymentIds)
+            ? 'paid'
+            : installmentState(index, last ? (journal.findByTransactionId(last) ?? null) : undefined, running),
+        };
+      }),
       customer: plan.customer,
-      payUrl: plan.status === 'active' ? plan.payUrl : null,
+      payUrl: payable ? plan.payUrl : null,
+      payUrlExpiresAt: payable ? (firstPayment?.payUrlExpiresAt ?? null) : null,
       failure: plan.failure,
       createdAt: plan.createdAt,
     };
@@ -368,6 +412,24 @@ export function planHoldingOrder(journal: Journal, orderReference: string): Inst
       }),
     );
   });
+}
+
+const PAID: ReadonlySet<string> = new Set(['succeeded', 'partially_refunded', 'refunded']);
+
+/**
+ * An unpaid installment's state: `payment` is its payment in the journal (null: made, not taken in
+ * yet; undefined: not made). The first is paid by the customer on its link; the others are charged.
+ */
+function installmentState(
+  index: number,
+  payment: PaymentRecord | null | undefined,
+  running: boolean,
+): InstallmentState {
+  if (payment === undefined) return running ? 'scheduled' : 'not_charged';
+  if (payment?.status === 'failed') return payment.declineCode === 'link_expired' ? 'expired' : 'failed';
+  if (payment?.status === 'canceled') return 'canceled';
+  if (!running) return 'not_charged';
+  return index === 0 ? 'waiting' : 'charging';
 }
 
 function isFinal(status: string): boolean {

@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
+import { FakeClock } from '../support/fake-clock';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
 
@@ -105,5 +106,46 @@ describe('PayPlug installment plans the till follows', () => {
     expect(second).toMatchObject({ status: 'succeeded', installmentPlanId: plan.id });
     const log = await t.call('devlog.list', { limit: 200 });
     expect(log.some((e) => /Notification payment/.test(e.summary))).toBe(true);
+  });
+});
+
+describe('a PayPlug plan whose first link lapses unpaid', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  async function till(remotePollMs: number) {
+    const clock = new FakeClock(Date.now());
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    cleanup.push(() => sandbox.close());
+    const t = await payplugTill(sandbox, { tuning: { remotePollMs } });
+    cleanup.push(() => t.close());
+    const plan = await t.call('installments.create', { amount: 9000, currency: 'EUR', count: 3, customer: grace });
+    return { t, plan };
+  }
+
+  it('shows how long the first link lasts while it waits, then failed as PayPlug says, without the QR', async () => {
+    const { t, plan } = await till(50);
+    expect(plan.schedule.map((e) => e.state)).toEqual(['waiting', 'scheduled', 'scheduled']);
+    expect(Date.parse(plan.payUrlExpiresAt!) - Date.parse(plan.createdAt)).toBeGreaterThan(14 * 60_000);
+    await payplug(t, 'POST', '/_sandbox/clock', { advance_seconds: 16 * 60 });
+    const failed = await waitFor(
+      () => t.events.findLast((e) => e.type === 'plan' && e.plan.id === plan.id && e.plan.status === 'failed'),
+      5_000,
+      'the plan failed',
+    );
+    expect(failed.type === 'plan' && failed.plan).toMatchObject({ payUrl: null, payUrlExpiresAt: null });
+    const [shown] = (await t.call('installments.list', {})).filter((p) => p.id === plan.id);
+    expect(shown).toMatchObject({ status: 'failed', payUrl: null });
+    expect(shown!.schedule.map((e) => e.state)).toEqual(['expired', 'not_charged', 'not_charged']);
+  });
+
+  it('Abort on a plan that ended meanwhile answers the plan as it is, not a refusal', async () => {
+    // The till has not looked at the first part since (polling every 10 minutes).
+    const { t, plan } = await till(600_000);
+    await payplug(t, 'POST', '/_sandbox/clock', { advance_seconds: 16 * 60 });
+    const answer = await t.call('installments.abort', { planId: plan.id });
+    expect(answer).toMatchObject({ status: 'failed', payUrl: null });
   });
 });

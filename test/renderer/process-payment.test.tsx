@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
-import type { CommandResult, PaymentView, Result } from '../../common/contract';
+import type { CommandResult, InstallmentPlanView, PaymentView, Result } from '../../common/contract';
 import {
   deferred,
   fail,
@@ -546,5 +546,102 @@ describe('Process payment screen', () => {
     expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
     await user.keyboard('{F3}');
     expect(screen.queryByRole('heading', { name: 'Pay a payment link' })).toBeNull();
+  });
+});
+
+describe('Process payment: an installment plan', () => {
+  const plan: InstallmentPlanView = {
+    id: 'ipl_panel00001',
+    gateway: 'payplug',
+    gatewayPlanId: 'inst_1',
+    orderReference: 'ORD-PLAN',
+    amount: 9000,
+    currency: 'EUR',
+    status: 'active',
+    schedule: [
+      { date: '2026-11-30', amount: 3000, paymentIds: ['pay_1'], paid: false, state: 'waiting' },
+      { date: '2026-12-30', amount: 3000, paymentIds: [], paid: false, state: 'scheduled' },
+      { date: '2027-01-30', amount: 3000, paymentIds: [], paid: false, state: 'scheduled' },
+    ],
+    customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+    payUrl: 'http://127.0.0.1:1/payplug/pay/test/1',
+    payUrlExpiresAt: new Date(Date.now() + 14 * 60_000).toISOString(),
+    failure: null,
+    createdAt: new Date().toISOString(),
+  };
+  const rows = () =>
+    within(screen.getByRole('table'))
+      .getAllByRole('row')
+      .slice(1)
+      .map((row) => row.lastElementChild?.textContent);
+
+  it('says the first part waits for the customer, how long its link lasts, and follows the plan as it ends', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ seq: 5 }));
+    const rendered = await renderApp(bridge);
+    act(() => {
+      rendered.store.getState().showPlan(plan);
+      rendered.store.getState().setScreen('process');
+    });
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    expect(rows()).toEqual(['Waiting for the customer', 'Scheduled', 'Scheduled']);
+    expect(screen.getByRole('timer').textContent).toMatch(/^Link valid for 1[34]:\d\d$/);
+    // The link lapsed unpaid: PayPlug failed the plan. No QR, no Abort, and the rows say why.
+    act(() =>
+      bridge.push({
+        seq: 6,
+        type: 'plan',
+        plan: {
+          ...plan,
+          status: 'failed',
+          payUrl: null,
+          payUrlExpiresAt: null,
+          failure: 'A payment has failed.',
+          schedule: [
+            { ...plan.schedule[0]!, state: 'expired' },
+            { ...plan.schedule[1]!, state: 'not_charged' },
+            { ...plan.schedule[2]!, state: 'not_charged' },
+          ],
+        },
+      }),
+    );
+    expect(rows()).toEqual(['Link expired', 'Not paid', 'Not paid']);
+    expect(screen.queryByRole('img', { name: /QR code/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
+    expect(
+      screen.getAllByRole('status').some((el) => /: failed \(A payment has failed\.\)/.test(el.textContent ?? '')),
+    ).toBe(true);
+  });
+
+  it('a second part charged later reads Paid as the plan event says', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ seq: 5 }));
+    const rendered = await renderApp(bridge);
+    act(() => {
+      rendered.store.getState().showPlan({
+        ...plan,
+        payUrl: null,
+        payUrlExpiresAt: null,
+        schedule: [{ ...plan.schedule[0]!, paid: true, state: 'paid' }, plan.schedule[1]!, plan.schedule[2]!],
+      });
+      rendered.store.getState().setScreen('process');
+    });
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    expect(rows()).toEqual(['Paid', 'Scheduled', 'Scheduled']);
+    act(() =>
+      bridge.push({
+        seq: 6,
+        type: 'plan',
+        plan: {
+          ...plan,
+          payUrl: null,
+          payUrlExpiresAt: null,
+          schedule: [
+            { ...plan.schedule[0]!, paid: true, state: 'paid' },
+            { ...plan.schedule[1]!, paymentIds: ['pay_2'], paid: true, state: 'paid' },
+            plan.schedule[2]!,
+          ],
+        },
+      }),
+    );
+    expect(rows()).toEqual(['Paid', 'Paid', 'Scheduled']);
   });
 });

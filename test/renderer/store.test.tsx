@@ -37,11 +37,12 @@ function planShown(id: string): InstallmentPlanView {
     currency: 'EUR',
     status: 'active',
     schedule: [
-      { date: '2026-01-01', amount: 10000, paymentIds: ['pay_1'], paid: false },
-      { date: '2026-02-01', amount: 10000, paymentIds: [], paid: false },
+      { date: '2026-01-01', amount: 10000, paymentIds: ['pay_1'], paid: false, state: 'waiting' },
+      { date: '2026-02-01', amount: 10000, paymentIds: [], paid: false, state: 'scheduled' },
     ],
     customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
     payUrl: 'http://127.0.0.1:1/payplug/pay/test/1',
+    payUrlExpiresAt: null,
     failure: null,
     createdAt: '2026-01-01T10:00:00.000Z',
   };

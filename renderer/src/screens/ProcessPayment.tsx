@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { PayLink } from '../components/PayLink';
 import { RadioGroup } from '../components/RadioGroup';
-import type { CommandError, PaymentView, ReaderView } from '../../../common/contract';
+import type { CommandError, InstallmentState, PaymentView, ReaderView } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
 import { ReceiptPanel } from '../components/ReceiptPanel';
 import { TipEntry } from '../components/TipEntry';
@@ -334,7 +334,7 @@ function PlanPanel() {
           url={plan.payUrl}
           amount={plan.schedule[0]?.amount ?? plan.amount}
           currency={plan.currency}
-          expiresAt={null}
+          expiresAt={plan.payUrlExpiresAt}
           caption="Scan to pay the first installment; the others are charged to the same card on their dates."
         />
       ) : null}
@@ -352,7 +352,7 @@ function PlanPanel() {
             <tr key={`${entry.date}-${index}`}>
               <td>{entry.date}</td>
               <td className="num">{money(entry.amount, plan.currency)}</td>
-              <td>{entry.paid ? 'Paid' : entry.paymentIds.length > 0 ? 'Charging' : 'Scheduled'}</td>
+              <td>{INSTALLMENT_STATE_LABELS[entry.state]}</td>
             </tr>
           ))}
         </tbody>
@@ -369,10 +369,23 @@ function PlanPanel() {
   );
 }
 
+const INSTALLMENT_STATE_LABELS: Record<InstallmentState, string> = {
+  scheduled: 'Scheduled',
+  waiting: 'Waiting for the customer',
+  charging: 'Charging',
+  paid: 'Paid',
+  expired: 'Link expired',
+  failed: 'Declined',
+  canceled: 'Canceled',
+  not_charged: 'Not paid',
+};
+
 function planStatusText(status: string): string {
   switch (status) {
     case 'active':
       return 'running';
+    case 'completed':
+      return 'paid in full';
     case 'unknown':
       return 'not confirmed by the gateway yet — check again before setting up another';
     default:
