@@ -565,7 +565,14 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       service.savedCards.forget(input.cardId);
       return { forgotten: true as const };
     },
-    'installments.create': (input) => service.installments.create(input),
+    'installments.create': async (input) => {
+      const plan = await service.installments.create(input);
+      // The customer pays the first part by link: its QR goes on the customer display, as any link's.
+      const first = plan.payUrl ? plan.schedule[0]?.paymentIds[0] : undefined;
+      const record = first ? journal.findByTransactionId(first) : undefined;
+      if (record) display.show(record.id);
+      return plan;
+    },
     'installments.list': () => service.installments.list(),
     'installments.abort': (input) => service.installments.abort(input.planId),
     'settlements.list': (input) => service.settlements.list(input),

@@ -149,3 +149,23 @@ describe('a PayPlug plan whose first link lapses unpaid', () => {
     expect(answer).toMatchObject({ status: 'failed', payUrl: null });
   });
 });
+
+describe('the customer display and a PayPlug plan', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it("shows the first part's QR, as for any payment by link, then the approval", async () => {
+    const t = await payplugTill();
+    cleanup.push(() => t.close());
+    const plan = await t.call('installments.create', { amount: 9000, currency: 'EUR', count: 3, customer: grace });
+    const display = await t.call('display.snapshot', {});
+    expect(display).toMatchObject({ phase: 'qr', amount: 3000, currency: 'EUR' });
+    expect(display.payUrl).toMatch(/\/payplug\/pay\//);
+    await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    await waitFor(async () => (await t.call('display.snapshot', {})).phase === 'approved', 5_000, 'approved');
+  });
+});
