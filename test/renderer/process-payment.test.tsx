@@ -121,6 +121,80 @@ describe('Process payment screen', () => {
     expect(await screen.findByText(/Canceled\. No money was taken/)).toBeTruthy();
   });
 
+  it('a Cancel refused because the customer paid just then leaves no error under Approved', async () => {
+    const payment = makePayment({
+      id: 'pay_race000001',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'waiting_for_card',
+    });
+    const bridge = setup(payment);
+    const answer = deferred<Result<CommandResult<'payments.cancel'>>>();
+    bridge.on('payments.cancel', () => answer.promise);
+    const { user } = await openProcess(bridge, payment.id);
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(bridge.count('payments.cancel')).toBe(1));
+    // The refusal first, then the approval (either order may happen).
+    await act(async () => {
+      answer.resolve(
+        fail('conflict', 'The gateway refused: This payment is already paid: it cannot be aborted.', {
+          gatewayType: 'invalid_request',
+        }),
+      );
+      await answer.promise;
+    });
+    expect(screen.getByRole('alert').textContent).toMatch(/already paid/);
+    act(() =>
+      bridge.push({
+        seq: 6,
+        type: 'payment',
+        payment: {
+          ...payment,
+          status: 'succeeded',
+          payUrl: null,
+          next: ['refund'],
+          updatedAt: new Date(Date.now() + 1000).toISOString(),
+        },
+      }),
+    );
+    expect(paymentStatus().textContent).toMatch(/Approved/);
+    expect(screen.queryByText(/already paid/)).toBeNull();
+  });
+
+  it('a Cancel refused after the approval is already on screen is not shown either', async () => {
+    const payment = makePayment({
+      id: 'pay_race000002',
+      status: 'in_progress',
+      readerId: 'rdr_sim1',
+      readerStage: 'waiting_for_card',
+    });
+    const bridge = setup(payment);
+    const answer = deferred<Result<CommandResult<'payments.cancel'>>>();
+    bridge.on('payments.cancel', () => answer.promise);
+    const { user } = await openProcess(bridge, payment.id);
+    await user.keyboard('{Escape}');
+    await waitFor(() => expect(bridge.count('payments.cancel')).toBe(1));
+    act(() =>
+      bridge.push({
+        seq: 6,
+        type: 'payment',
+        payment: {
+          ...payment,
+          status: 'succeeded',
+          payUrl: null,
+          next: ['refund'],
+          updatedAt: new Date(Date.now() + 1000).toISOString(),
+        },
+      }),
+    );
+    await act(async () => {
+      answer.resolve(fail('conflict', 'The gateway refused: This payment is already paid: it cannot be aborted.'));
+      await answer.promise;
+    });
+    expect(paymentStatus().textContent).toMatch(/Approved/);
+    expect(screen.queryByText(/already paid/)).toBeNull();
+  });
+
   it('offers Esc only while there is something to cancel: not once the payment is approved', async () => {
     const payment = makePayment({
       id: 'pay_esc0000003',

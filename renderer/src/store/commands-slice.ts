@@ -18,6 +18,7 @@ import {
   draftTip,
   validateDraft,
 } from './selectors';
+import { APPROVED } from './host-slice';
 import { LAST_CURRENCY_KEY, remember, type Preferences } from './ui-slice';
 import { surelyNotDone } from '../lib/errors';
 import { newOrderReference } from '../lib/order-ref';
@@ -157,7 +158,9 @@ export const createCommandsSlice =
       async cancelPayment(paymentId) {
         get().setPaymentError(null);
         const result = await run('payments.cancel', { paymentId }, `cancel:${paymentId}`);
-        if (!result.ok) get().setPaymentError({ paymentId, error: result.error });
+        // Refused because the customer paid meanwhile, and the approval is already on screen: moot.
+        const now = get().host.payments[paymentId];
+        if (!result.ok && !(now && APPROVED.has(now.status))) get().setPaymentError({ paymentId, error: result.error });
         return result;
       },
 

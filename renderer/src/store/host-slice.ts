@@ -29,6 +29,23 @@ function isNewer(candidate: PaymentView, current: PaymentView | undefined): bool
 }
 
 /** The first report of the payment a Charge is creating (before the command's own answer). */
+/** Statuses in which the customer's card was approved. */
+export const APPROVED: ReadonlySet<string> = new Set([
+  'succeeded',
+  'requires_capture',
+  'partially_refunded',
+  'refunded',
+]);
+
+/**
+ * The error shown under a payment, once the payment turns out approved: a Cancel the gateway refused
+ * because the customer paid just then is moot (found by a tester: "The gateway refused: This payment
+ * is already paid" stayed in red under "Approved").
+ */
+function errorIsMoot(state: PosState, payment: PaymentView): boolean {
+  return state.ui.paymentError?.paymentId === payment.id && APPROVED.has(payment.status);
+}
+
 function isPendingCharge(state: PosState, payment: PaymentView): boolean {
   const pending = state.ui.pendingCharge;
   return (
@@ -128,6 +145,8 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
       const host = { ...reduceEvent(state.host, event), seq: event.seq };
       if (event.type === 'payment' && isPendingCharge(state, event.payment))
         return { host, ui: { ...state.ui, selectedPaymentId: event.payment.id, notice: null } };
+      if (event.type === 'payment' && errorIsMoot(state, event.payment))
+        return { host, ui: { ...state.ui, paymentError: null } };
       // The plan on screen follows the host: its first installment paid, the plan completed or aborted.
       if (event.type === 'plan' && state.ui.selectedPlan?.id === event.plan.id)
         return { host, ui: { ...state.ui, selectedPlan: event.plan } };
@@ -144,7 +163,9 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
       const host = { ...state.host, payments: { ...state.host.payments, [payment.id]: payment } };
       return isPendingCharge(state, payment)
         ? { host, ui: { ...state.ui, selectedPaymentId: payment.id, notice: null } }
-        : { host };
+        : errorIsMoot(state, payment)
+          ? { host, ui: { ...state.ui, paymentError: null } }
+          : { host };
     });
   },
 
