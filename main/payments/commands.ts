@@ -17,7 +17,7 @@ import { newPaymentRecord, type PaymentPatch, type PaymentRecord, type SplitReco
 import type { PaymentEngine } from './engine';
 import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
 import { alreadyPaid, describeStatus, holdingAttempt, type PaymentSync } from './sync';
-import { planHoldingOrder } from './installments';
+import { endedPlanRefusal, planHoldingOrder } from './installments';
 import { cardUnusable } from './saved-cards';
 import { orderReferenceOf } from './transactions';
 import { journaledTransactionView, toRefundView, toTransactionView, unsettledTerminalRefund } from './views';
@@ -280,12 +280,12 @@ export class CashierCommands {
   private openAttempt(orderReference: string, attempts: PaymentRecord[], input: CreateInput): PaymentView | null {
     const plan = planHoldingOrder(this.journal, orderReference);
     if (plan) {
-      throw new HostError(
-        'conflict',
-        `Order ${orderReference} is paid in installments (plan ${plan.id}, ${plan.status}). ` +
-          (plan.status === 'active' || plan.status === 'creating' || plan.status === 'unknown'
-            ? 'Abort the plan before charging the order another way.'
-            : 'Charge a new order instead.'),
+      throw (
+        endedPlanRefusal(orderReference, plan) ??
+        new HostError(
+          'conflict',
+          `Order ${orderReference} is paid in installments (plan ${plan.id}, ${plan.status}). Abort the plan before charging the order another way.`,
+        )
       );
     }
     const holding = holdingAttempt(attempts);

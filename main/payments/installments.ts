@@ -105,13 +105,8 @@ export class Installments {
   private existingPlan(orderReference: string, input: CreateInput): InstallmentPlanRecord | null {
     const plan = planHoldingOrder(this.engine.journal, orderReference);
     if (!plan) return null;
-    if (plan.status === 'completed')
-      throw new HostError('conflict', `Order ${orderReference} is already paid in installments (plan ${plan.id}).`);
-    if (plan.status === 'aborted')
-      throw new HostError(
-        'conflict',
-        `Order ${orderReference} was partly paid in installments (plan ${plan.id}, aborted). Refund what was paid before paying it again.`,
-      );
+    const ended = endedPlanRefusal(orderReference, plan);
+    if (ended) throw ended;
     const sameTerms =
       plan.amount === input.amount &&
       plan.currency === input.currency &&
@@ -430,6 +425,28 @@ function installmentState(
   if (payment?.status === 'canceled') return 'canceled';
   if (!running) return 'not_charged';
   return index === 0 ? 'waiting' : 'charging';
+}
+
+/**
+ * The refusal of any other payment or plan for an order a plan has ended holding — paid in full, or
+ * aborted after a part was paid — or null while the plan still runs. One wording for both ways of
+ * charging (found by a tester: a plan and a payment gave contradicting advice for the same order).
+ */
+export function endedPlanRefusal(orderReference: string, plan: InstallmentPlanRecord): HostError | null {
+  const refusal = (message: string, field: string) =>
+    new HostError('conflict', message, { issues: [{ path: 'orderReference', message: field }] });
+  if (plan.status === 'completed')
+    return refusal(
+      `Order ${orderReference} is already paid in installments (plan ${plan.id}). Use a new order reference.`,
+      'This order is already paid in installments: use a new order reference.',
+    );
+  if (plan.status === 'aborted')
+    return refusal(
+      `Order ${orderReference} was partly paid in installments (plan ${plan.id}, aborted), and the shop still holds what was paid. ` +
+        'Refund that part on Transactions before paying this order again, or take the rest under a new order reference.',
+      'This order was partly paid in installments: refund that part first, or use a new order reference.',
+    );
+  return null;
 }
 
 function isFinal(status: string): boolean {

@@ -383,13 +383,18 @@ describe('a till on PayPlug', () => {
     );
     expect(part).toMatchObject({ status: 'succeeded', installmentPlanId: plan.id });
     await t.call('installments.abort', { planId: plan.id });
-    expect(await t.fail('installments.create', terms)).toMatchObject({
+    // Both ways of charging the order give the same advice (found by a tester: "Charge a new order
+    // instead." from one, "Refund what was paid before paying it again." from the other).
+    const asPlan = await t.fail('installments.create', terms);
+    expect(asPlan).toMatchObject({
       code: 'conflict',
-      message: expect.stringMatching(/partly paid in installments/),
+      message: expect.stringMatching(
+        /partly paid in installments .*Refund that part on Transactions before paying this order again, or take the rest under a new order reference\.$/,
+      ),
+      issues: [{ path: 'orderReference' }],
     });
-    expect(
-      await t.fail('payments.create', { amount: 9000, currency: 'EUR', orderReference: 'ORD-PLAN' }),
-    ).toMatchObject({ code: 'conflict' });
+    const asPayment = await t.fail('payments.create', { amount: 9000, currency: 'EUR', orderReference: 'ORD-PLAN' });
+    expect(asPayment).toEqual(asPlan);
     expect((await t.call('installments.list', {})).filter((p) => p.orderReference === 'ORD-PLAN')).toHaveLength(1);
 
     // And the other way round: an order with an open payment, or a paid one, gets no plan.
