@@ -13,7 +13,7 @@ import { createPlutoPayGateway } from './plutopay';
 /** Everything a gateway's client needs to talk to one account. */
 export type GatewayConfig =
   | { name: 'plutopay'; baseUrl: string; secretKey: string; webhookSecret: () => string | null }
-  | { name: 'payplug'; baseUrl: string; secretKey: string; notificationUrl: string | null }
+  | { name: 'payplug'; baseUrl: string; secretKey: string; notificationUrl: () => string | null }
   | {
       name: 'plural';
       baseUrl: string;

@@ -145,7 +145,7 @@ export class ActiveGateway {
           name: 'payplug',
           baseUrl: sandbox.payplug.url,
           secretKey: sandbox.payplug.secret_key,
-          notificationUrl: settings.get().payplugNotificationUrl,
+          notificationUrl: () => settings.get().payplugNotificationUrl,
         };
       case 'plural':
         return {
@@ -182,7 +182,8 @@ export class ActiveGateway {
               name: 'payplug',
               baseUrl: current.payplugApiBaseUrl,
               secretKey,
-              notificationUrl: current.payplugNotificationUrl,
+              // Read at each create: a URL changed in Settings applies at once (no new account).
+              notificationUrl: () => settings.get().payplugNotificationUrl,
             }
           : null;
       }

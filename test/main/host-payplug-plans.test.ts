@@ -94,10 +94,10 @@ describe('PayPlug installment plans the till follows', () => {
     cleanup.push(() => t.close());
     await t.call('settings.update', { webhookPort: 0 });
     const url = await waitFor(async () => (await t.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
-    // Where the shop forwards PayPlug's notifications, set before PayPlug is chosen (it is read then).
-    await t.call('settings.update', { payplugNotificationUrl: url.replace(/\/webhooks\/\w+$/, '/webhooks/payplug') });
     await t.call('settings.update', { gateway: 'payplug' });
     await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    // Where the shop forwards PayPlug's notifications, set with PayPlug already in use: used at once.
+    await t.call('settings.update', { payplugNotificationUrl: url.replace(/\/webhooks\/\w+$/, '/webhooks/payplug') });
     const plan = await paidPlan(t, 'PLAN-F3');
     clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
     // PayPlug charges it when its clock is next looked at, and notifies the till.

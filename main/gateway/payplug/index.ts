@@ -65,9 +65,10 @@ export interface PayPlugConfig {
   /**
    * Where PayPlug posts notifications for the payments and plans this till creates; null or absent:
    * none are asked for (the app polls). PayPlug wants a URL reachable from the Internet that the
-   * shop forwards to the till's NOTIFICATION_PATH; the sandbox takes loopback URLs only.
+   * shop forwards to the till's NOTIFICATION_PATH; the sandbox takes loopback URLs only. Asked on
+   * every create, as Settings may change it meanwhile.
    */
-  notificationUrl?: string | null;
+  notificationUrl?: string | null | (() => string | null);
   /** Where the customer's browser goes after paying (hosted_payment.return_url). */
   returnUrl?: string | null;
   /** Where it goes after "Cancel payment" (hosted_payment.cancel_url). */
@@ -142,7 +143,8 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
   const http = new GatewayHttp({ ...config.http, baseUrl: config.baseUrl, parseError: parsePayPlugError });
   const api = new PayPlugClient(http, config.secretKey);
   const recentWindow = Math.max(1, config.recentWindow ?? DEFAULT_RECENT_WINDOW);
-  const notificationUrl = config.notificationUrl ?? null;
+  const notificationUrlNow = (): string | null =>
+    typeof config.notificationUrl === 'function' ? config.notificationUrl() : (config.notificationUrl ?? null);
 
   const hostedPayment = (): CreatePaymentBody['hosted_payment'] | undefined => {
     const urls = {
@@ -314,7 +316,7 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
         ...(customer ? { customer } : {}),
         ...(input.savedCardId ? { payment_method: input.savedCardId } : {}),
         ...(hosted ? { hosted_payment: hosted } : {}),
-        ...(notificationUrl ? { notification_url: notificationUrl } : {}),
+        ...notificationTo(notificationUrlNow()),
         ...(input.allowSaveCard && !input.savedCardId ? { allow_save_card: true } : {}),
         ...(input.description ? { description: input.description } : {}),
         metadata: paymentTags({
@@ -411,7 +413,7 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
             schedule,
             customer,
             ...(hosted ? { hosted_payment: hosted } : {}),
-            ...(notificationUrl ? { notification_url: notificationUrl } : {}),
+            ...notificationTo(notificationUrlNow()),
             metadata: paymentTags({ orderReference: input.orderReference, paymentId: input.paymentId, key }),
           }),
         );
@@ -435,4 +437,8 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
       verify: (input) => verifyPayPlugNotification({ rawBody: input.rawBody, live: api.isLive }),
     },
   };
+}
+
+function notificationTo(url: string | null): { notification_url?: string } {
+  return url ? { notification_url: url } : {};
 }
