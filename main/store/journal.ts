@@ -1015,12 +1015,7 @@ export class Journal {
    * trigger makes them, see migration 010).
    */
   refundsBetween(mode: Mode, fromIso: string, toIso: string): MoneyEntryRecord[] {
-    return this.db
-      .prepare(
-        `SELECT e.payment_id AS paymentId, e.amount, e.at FROM refund_entries e JOIN payments p ON p.id = e.payment_id
-         WHERE e.at >= ? AND e.at < ? AND p.mode = ? ORDER BY e.at, e.id`,
-      )
-      .all<MoneyEntryRecord>(fromIso, toIso, mode);
+    return this.entriesBetween('refund_entries', mode, fromIso, toIso);
   }
 
   /**
@@ -1029,9 +1024,18 @@ export class Journal {
    * 011), and what recordCaptured adds.
    */
   capturesBetween(mode: Mode, fromIso: string, toIso: string): MoneyEntryRecord[] {
+    return this.entriesBetween('capture_entries', mode, fromIso, toIso);
+  }
+
+  private entriesBetween(
+    table: 'refund_entries' | 'capture_entries',
+    mode: Mode,
+    fromIso: string,
+    toIso: string,
+  ): MoneyEntryRecord[] {
     return this.db
       .prepare(
-        `SELECT e.payment_id AS paymentId, e.amount, e.at FROM capture_entries e JOIN payments p ON p.id = e.payment_id
+        `SELECT e.payment_id AS paymentId, e.amount, e.at FROM ${table} e JOIN payments p ON p.id = e.payment_id
          WHERE e.at >= ? AND e.at < ? AND p.mode = ? ORDER BY e.at, e.id`,
       )
       .all<MoneyEntryRecord>(fromIso, toIso, mode);
