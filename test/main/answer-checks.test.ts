@@ -5,55 +5,12 @@
  * answer that is not JSON. The payment must stay its own (a tester's proxy made a refund go to
  * another till's customer), and the cashier must read what happened, not "unreachable".
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { startRewritingProxy } from '../support/proxy';
 
 const FAKE_ID = '01a22c37-0000-7000-8000-000000000000';
-
-type Rewrite = (method: string, path: string, body: string) => string | null;
-
-/** Forwards everything to `target`; `rewrite` may replace an answer's body (null: unchanged). */
-async function startRewritingProxy(target: string): Promise<{ url: string; rewrite: Rewrite; close(): Promise<void> }> {
-  const proxy = {
-    url: '',
-    rewrite: (() => null) as Rewrite,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // The host's client keeps its connections alive; close() alone would wait them out.
-        server.closeAllConnections();
-      }),
-  };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      void (async () => {
-        const headers = Object.fromEntries(
-          Object.entries(req.headers).filter(
-            (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host',
-          ),
-        );
-        const body = chunks.length ? Buffer.concat(chunks) : undefined;
-        try {
-          const answer = await fetch(target + req.url, { method: req.method, headers, body });
-          const text = await answer.text();
-          const replaced = proxy.rewrite(req.method ?? 'GET', (req.url ?? '').split('?')[0]!, text);
-          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
-          res.end(replaced ?? text);
-        } catch {
-          res.destroy();
-        }
-      })();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return proxy;
-}
 
 describe('answers that do not fit the request', () => {
   let t: TestHost | undefined;

@@ -1,0 +1,63 @@
+/**
+ * A real HTTP proxy between the host and a sandbox, for tests of a gateway that answers late or
+ * wrongly: everything is forwarded to `target`; `rewrite` may replace an answer's body, `delayMs`
+ * holds a request before it is forwarded. Loopback, port 0.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** The answer's body to send instead (null: the gateway's own). */
+export type Rewrite = (method: string, path: string, body: string) => string | null;
+/** How long to hold a request before forwarding it (0: not at all). */
+export type Delay = (method: string, path: string) => number;
+
+export interface RewritingProxy {
+  readonly url: string;
+  rewrite: Rewrite;
+  delayMs: Delay;
+  close(): Promise<void>;
+}
+
+export async function startRewritingProxy(target: string): Promise<RewritingProxy> {
+  const proxy: RewritingProxy = {
+    url: '',
+    rewrite: () => null,
+    delayMs: () => 0,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // The host's client keeps its connections alive; close() alone would wait them out.
+        server.closeAllConnections();
+      }),
+  };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      void (async () => {
+        const method = req.method ?? 'GET';
+        const path = (req.url ?? '').split('?')[0]!;
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(
+            (entry): entry is [string, string] => typeof entry[1] === 'string' && entry[0] !== 'host',
+          ),
+        );
+        const body = chunks.length ? Buffer.concat(chunks) : undefined;
+        try {
+          const wait = proxy.delayMs(method, path);
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          const answer = await fetch(target + req.url, { method, headers, body });
+          const text = await answer.text();
+          const replaced = proxy.rewrite(method, path, text);
+          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
+          res.end(replaced ?? text);
+        } catch {
+          res.destroy();
+        }
+      })();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  (proxy as { url: string }).url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
+}
