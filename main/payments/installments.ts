@@ -148,11 +148,23 @@ export class Installments {
       this.engine.journal.listPlans(100).filter((p) => p.gateway === gateway.name && !isFinal(p.status));
     for (const plan of running()) {
       if (this.engine.closed) break;
-      await (plan.planId ? this.refresh(plan, gateway) : this.send(plan, gateway, false)).catch((error: unknown) =>
+      await this.readOne(plan, gateway).catch((error: unknown) =>
         this.engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error)),
       );
     }
     return running().length > 0;
+  }
+
+  private readOne(plan: InstallmentPlanRecord, gateway: PaymentGateway): Promise<InstallmentPlanRecord> {
+    if (plan.planId) return this.refresh(plan, gateway);
+    // Not confirmed yet: its create may still be on its way. create() holds the order's lock while it
+    // sends, so the plan is looked for only once that create has answered or given up (found by a
+    // tester: a reading in between found nothing yet at the gateway, and made a second plan).
+    return this.engine.exclusive(`order:${plan.orderReference}`, async () => {
+      const current = this.engine.journal.getPlan(plan.id)!;
+      if (isFinal(current.status)) return current;
+      return current.planId ? this.refresh(current, gateway) : this.send(current, gateway, false);
+    });
   }
 
   /**

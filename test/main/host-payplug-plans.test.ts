@@ -8,6 +8,7 @@ import { startSandbox } from '../../sandbox/index';
 import { FakeClock } from '../support/fake-clock';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+import { startRewritingProxy } from '../support/proxy';
 
 const grace = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };
 
@@ -147,6 +148,44 @@ describe('a PayPlug plan whose first link lapses unpaid', () => {
     await payplug(t, 'POST', '/_sandbox/clock', { advance_seconds: 16 * 60 });
     const answer = await t.call('installments.abort', { planId: plan.id });
     expect(answer).toMatchObject({ status: 'failed', payUrl: null });
+  });
+});
+
+describe('a PayPlug plan read while its create is on its way', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('is made once: the reading waits for the create instead of looking for it and making another', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    // The plan's create takes its time to be answered (a slow gateway, a busy machine).
+    proxy.delayMs = (method, path) => (method === 'POST' && path === '/payplug/v1/installment_plans' ? 1_000 : 0);
+    const t = await payplugTill(sandbox, { payplugUrl: `${proxy.url}/payplug` });
+    cleanup.push(() => t.close());
+    const creating = t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: grace,
+      orderReference: 'ONCE-1',
+    });
+    // Opening the plans list (or a restart's, or the watcher's reading) while the create is in flight.
+    await waitFor(
+      async () => t.events.some((e) => e.type === 'plan' && e.plan.status === 'creating') || undefined,
+      3_000,
+      'the plan being created',
+    );
+    const [plan] = await Promise.all([creating, t.call('installments.list', {})]);
+    await t.call('installments.list', {});
+    const parts = (await t.call('payments.list', { filter: 'all', limit: 100 })).filter((p) =>
+      p.orderReference.startsWith('ONCE-1#'),
+    );
+    expect(parts.map((p) => p.orderReference)).toEqual(['ONCE-1#1']);
+    expect(parts[0]!.transactionId).toBe(plan.schedule[0]!.paymentIds[0]);
   });
 });
 

@@ -16,10 +16,16 @@ export async function payplug(t: TestHost, method: string, path: string, body?: 
 
 export async function payplugTill(
   sandbox?: RunningSandbox,
-  options: { clock?: Clock; tuning?: HostTuning } = {},
+  options: { clock?: Clock; tuning?: HostTuning; payplugUrl?: string } = {},
 ): Promise<TestHost> {
+  // payplugUrl: where the till reaches PayPlug instead of the sandbox itself (a proxy in front of it).
+  const behind =
+    sandbox && options.payplugUrl
+      ? { ...sandbox, payplug: { ...sandbox.payplug, url: options.payplugUrl }, close: async () => undefined }
+      : undefined;
   const t = await startTestHost({
     ...(sandbox ? { sandbox } : {}),
+    ...(behind ? { startSandbox: async () => behind } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     tuning: { remotePollMs: 50, retryDelayMs: 5, ...options.tuning },
   });
