@@ -104,7 +104,14 @@ export class Recovery {
     const op = record.origin === 'local' ? journal.getOperationByKey(record.idempotencyKey) : undefined;
     if (op?.kind === 'create') {
       const input: NewPayment = { ...newPaymentOf(record), ...(op.params as Partial<NewPayment>) };
-      const found = await this.engine.call((g) => g.findCreated(input, record.idempotencyKey), gateway);
+      // Where the gateway keeps idempotency keys, sending the create again with its key is how it is
+      // looked up: the gateway answers with the payment that key made, and makes nothing new.
+      const found = await this.engine.call(
+        async (g) =>
+          (await g.findCreated(input, record.idempotencyKey)) ??
+          (g.capabilities.idempotencyKeys ? await g.create(input, record.idempotencyKey) : null),
+        gateway,
+      );
       if (
         found &&
         found.id !== record.transactionId &&

@@ -150,7 +150,7 @@ describe('answers that do not fit the request', () => {
     await host.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
   });
 
-  it('a card payment the gateway does not know under its id goes to Needs attention', async () => {
+  it('a card payment held under a wrong id is found by its key, and goes to the reader', async () => {
     const host = await start();
     const reader = await host.onlineReader();
     proxy!.rewrite = (method, path, body) =>
@@ -158,7 +158,27 @@ describe('answers that do not fit the request', () => {
         ? JSON.stringify({ ...JSON.parse(body), id: FAKE_ID })
         : null;
     const created = await host.call('payments.create', { amount: 1800, currency: 'USD' });
+    expect(created.transactionId).toBe(FAKE_ID);
     proxy!.rewrite = () => null;
+    // The push is refused (no such transaction); asking the gateway finds the payment by its key.
+    await host.fail('payments.process', { paymentId: created.id, readerId: reader.id });
+    const found = await host.waitForPayment(created.id, (p) => p.transactionId !== FAKE_ID);
+    expect(found.attention).toBeNull();
+    await host.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await host.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await host.call('simulate.presentCard', { readerId: reader.id });
+    await host.waitForPayment(created.id, (p) => p.status === 'succeeded');
+  });
+
+  it('a card payment the gateway does not know under any id it gives goes to Needs attention', async () => {
+    const host = await start();
+    const reader = await host.onlineReader();
+    // The gateway (or something in the way) keeps naming an id it does not know.
+    proxy!.rewrite = (method, path, body) =>
+      method === 'POST' && path === '/v1/terminal/create-payment'
+        ? JSON.stringify({ ...JSON.parse(body), id: FAKE_ID })
+        : null;
+    const created = await host.call('payments.create', { amount: 1800, currency: 'USD' });
     await host.fail('payments.process', { paymentId: created.id, readerId: reader.id });
     await host.call('attention.retry', { paymentId: created.id });
     const flagged = await host.waitForPayment(created.id, (p) => p.attention !== null);
