@@ -12,6 +12,12 @@ import { startRewritingProxy } from '../support/proxy';
 
 const FAKE_ID = '01a22c37-0000-7000-8000-000000000000';
 
+/** A rewrite that makes every card payment's create answer name `id` instead of its own. */
+function createAnswerNames(id: string) {
+  return (method: string, path: string, body: string) =>
+    method === 'POST' && path === '/v1/terminal/create-payment' ? JSON.stringify({ ...JSON.parse(body), id }) : null;
+}
+
 describe('answers that do not fit the request', () => {
   let t: TestHost | undefined;
   let sandbox: RunningSandbox | undefined;
@@ -153,10 +159,7 @@ describe('answers that do not fit the request', () => {
   it('a card payment held under a wrong id is found by its key, and goes to the reader', async () => {
     const host = await start();
     const reader = await host.onlineReader();
-    proxy!.rewrite = (method, path, body) =>
-      method === 'POST' && path === '/v1/terminal/create-payment'
-        ? JSON.stringify({ ...JSON.parse(body), id: FAKE_ID })
-        : null;
+    proxy!.rewrite = createAnswerNames(FAKE_ID);
     const created = await host.call('payments.create', { amount: 1800, currency: 'USD' });
     expect(created.transactionId).toBe(FAKE_ID);
     proxy!.rewrite = () => null;
@@ -174,10 +177,7 @@ describe('answers that do not fit the request', () => {
     const host = await start();
     const reader = await host.onlineReader();
     // The gateway (or something in the way) keeps naming an id it does not know.
-    proxy!.rewrite = (method, path, body) =>
-      method === 'POST' && path === '/v1/terminal/create-payment'
-        ? JSON.stringify({ ...JSON.parse(body), id: FAKE_ID })
-        : null;
+    proxy!.rewrite = createAnswerNames(FAKE_ID);
     const created = await host.call('payments.create', { amount: 1800, currency: 'USD' });
     await host.fail('payments.process', { paymentId: created.id, readerId: reader.id });
     await host.call('attention.retry', { paymentId: created.id });

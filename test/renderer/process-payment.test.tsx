@@ -121,30 +121,24 @@ describe('Process payment screen', () => {
     expect(await screen.findByText(/Canceled\. No money was taken/)).toBeTruthy();
   });
 
-  it('a Cancel refused because the customer paid just then leaves no error under Approved', async () => {
-    const payment = makePayment({
-      id: 'pay_race000001',
-      status: 'in_progress',
-      readerId: 'rdr_sim1',
-      readerStage: 'waiting_for_card',
-    });
+  /** A payment on the reader, Esc pressed, its cancel answered only when the test says so. */
+  async function cancelRacingApproval(id: string) {
+    const payment = makePayment({ id, status: 'in_progress', readerId: 'rdr_sim1', readerStage: 'waiting_for_card' });
     const bridge = setup(payment);
     const answer = deferred<Result<CommandResult<'payments.cancel'>>>();
     bridge.on('payments.cancel', () => answer.promise);
     const { user } = await openProcess(bridge, payment.id);
     await user.keyboard('{Escape}');
     await waitFor(() => expect(bridge.count('payments.cancel')).toBe(1));
-    // The refusal first, then the approval (either order may happen).
-    await act(async () => {
+    const refuse = async () => {
       answer.resolve(
         fail('conflict', 'The gateway refused: This payment is already paid: it cannot be aborted.', {
           gatewayType: 'invalid_request',
         }),
       );
       await answer.promise;
-    });
-    expect(screen.getByRole('alert').textContent).toMatch(/already paid/);
-    act(() =>
+    };
+    const approve = () =>
       bridge.push({
         seq: 6,
         type: 'payment',
@@ -155,42 +149,24 @@ describe('Process payment screen', () => {
           next: ['refund'],
           updatedAt: new Date(Date.now() + 1000).toISOString(),
         },
-      }),
-    );
+      });
+    return { refuse, approve };
+  }
+
+  it('a Cancel refused because the customer paid just then leaves no error under Approved', async () => {
+    const race = await cancelRacingApproval('pay_race000001');
+    // The refusal first, then the approval (either order may happen).
+    await act(race.refuse);
+    expect(screen.getByRole('alert').textContent).toMatch(/already paid/);
+    act(race.approve);
     expect(paymentStatus().textContent).toMatch(/Approved/);
     expect(screen.queryByText(/already paid/)).toBeNull();
   });
 
   it('a Cancel refused after the approval is already on screen is not shown either', async () => {
-    const payment = makePayment({
-      id: 'pay_race000002',
-      status: 'in_progress',
-      readerId: 'rdr_sim1',
-      readerStage: 'waiting_for_card',
-    });
-    const bridge = setup(payment);
-    const answer = deferred<Result<CommandResult<'payments.cancel'>>>();
-    bridge.on('payments.cancel', () => answer.promise);
-    const { user } = await openProcess(bridge, payment.id);
-    await user.keyboard('{Escape}');
-    await waitFor(() => expect(bridge.count('payments.cancel')).toBe(1));
-    act(() =>
-      bridge.push({
-        seq: 6,
-        type: 'payment',
-        payment: {
-          ...payment,
-          status: 'succeeded',
-          payUrl: null,
-          next: ['refund'],
-          updatedAt: new Date(Date.now() + 1000).toISOString(),
-        },
-      }),
-    );
-    await act(async () => {
-      answer.resolve(fail('conflict', 'The gateway refused: This payment is already paid: it cannot be aborted.'));
-      await answer.promise;
-    });
+    const race = await cancelRacingApproval('pay_race000002');
+    act(race.approve);
+    await act(race.refuse);
     expect(paymentStatus().textContent).toMatch(/Approved/);
     expect(screen.queryByText(/already paid/)).toBeNull();
   });
