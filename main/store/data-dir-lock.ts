@@ -7,7 +7,7 @@
  * mode, keeps its OS file lock until the connection closes — and the OS drops it when the process
  * dies, so a till killed with kill -9 or a power cut starts again without a stale lock to clear.
  */
-import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isDamagedDatabase } from '../../common/unreadable-database';
@@ -38,6 +38,7 @@ export function prepareDataDir(dataDir: string): void {
   } catch (error) {
     throw new DataDirUnusableError(dataDir, `it cannot be created (${(error as { code?: string }).code ?? error})`);
   }
+  keepPrivate(dataDir);
   const writable = (path: string) => {
     try {
       accessSync(path, constants.R_OK | constants.W_OK);
@@ -58,6 +59,19 @@ export function prepareDataDir(dataDir: string): void {
     const path = join(dataDir, name);
     if (existsSync(path) && !writable(path)) throw new DataDirUnusableError(dataDir, `${name} in it is read-only`);
   }
+}
+
+/**
+ * The journal holds card details, receipts and the shop's sales, the secrets file the gateway keys:
+ * a data directory that an older version, a copy or a restore left readable by others (0755) is
+ * made the user's alone again, as a new one is made. Not a directory of another user (we could not)
+ * nor a shared one like /tmp (sticky), which the app should not be pointed at and must not change.
+ */
+function keepPrivate(dataDir: string): void {
+  if (process.platform === 'win32' || typeof process.getuid !== 'function') return;
+  const dir = statSync(dataDir);
+  const sticky = (dir.mode & 0o1000) !== 0;
+  if (dir.uid === process.getuid() && !sticky && (dir.mode & 0o077) !== 0) chmodSync(dataDir, 0o700);
 }
 
 /** The SQLite databases in the data directory: the journal, and the embedded sandbox's. */

@@ -3,12 +3,18 @@
  * refused with a message naming it, and the lock goes with its holder — a close, or a kill -9.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
-import { DataDirInUseError, DataDirUnusableError, LOCK_FILE, lockDataDir } from '../../main/store/data-dir-lock';
+import {
+  DataDirInUseError,
+  DataDirUnusableError,
+  LOCK_FILE,
+  lockDataDir,
+  prepareDataDir,
+} from '../../main/store/data-dir-lock';
 import { createHost } from '../../main/host/host';
 import { startTestHost } from '../support/host';
 
@@ -43,6 +49,28 @@ describe('one app per data directory', () => {
     await expect(createHost({ dataDir: join(file, 'below') })).rejects.toThrow(
       `The data directory ${join(file, 'below')} cannot be used: it cannot be created (ENOTDIR)`,
     );
+  });
+
+  it('makes a data directory left readable by others private again, but never a shared one', () => {
+    // docs/security.md promises the journal and secrets live in a 0700 directory; one made by an
+    // older version, a copy or a restore (0755) was used as it was.
+    const loose = join(scratch(), 'till');
+    mkdirSync(loose);
+    chmodSync(loose, 0o755);
+    writeFileSync(join(loose, 'journal.db'), '');
+    prepareDataDir(loose);
+    expect(statSync(loose).mode & 0o777).toBe(0o700);
+
+    const made = join(scratch(), 'new', 'till');
+    prepareDataDir(made);
+    expect(statSync(made).mode & 0o777).toBe(0o700);
+
+    // A shared directory (sticky, like /tmp) is not the app's to change.
+    const shared = join(scratch(), 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    prepareDataDir(shared);
+    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
   });
 
   it('names whichever of its files this user cannot write', () => {
