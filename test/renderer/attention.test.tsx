@@ -64,6 +64,28 @@ describe('Needs attention: settling what only the cashier can know', () => {
     expect(await within(item).findByText('Recorded: the payment is now partially refunded.')).toBeTruthy();
   });
 
+  it('advice that sends the cashier to Needs attention says "here" on that screen', async () => {
+    const payment = makePayment({ id: 'pay_unknown004', status: 'unknown', readerId: 'rdr_sim1', amount: 1200 });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        payments: [payment],
+        attention: [
+          {
+            paymentId: payment.id,
+            ...ITEM,
+            advice:
+              'The reader may have charged this card. Check the reader or its last receipt, then say what it shows in Needs attention (F8).',
+          },
+        ],
+      }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€12\.00/ });
+    expect(item.textContent).toContain('then say what it shows here.');
+    expect(item.textContent).not.toContain('(F8)');
+  });
+
   it('"not charged" can be backed out of, and an informational item can be marked handled', async () => {
     const unknown = makePayment({
       id: 'pay_unknown003',

@@ -17,6 +17,14 @@ const CONFIRMATIONS: Record<Settlement, string> = {
   not_credited: 'Yes: the terminal ticket shows no credit',
 };
 
+/**
+ * The host's reasons and advice are also shown on Process payment and in a payment's details, so
+ * they send the cashier to "Needs attention (F8)"; on this screen that is "here".
+ */
+function onThisScreen(text: string): string {
+  return text.replace(/ in Needs attention \(F8\)/g, ' here');
+}
+
 function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
   const payment = usePos((s) => s.host.payments[item.paymentId]);
   const run = usePos((s) => s.run);
@@ -64,10 +72,10 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
             : `Payment ${item.paymentId}`}
         </h2>
         <p>
-          <strong>What happened:</strong> {item.reason}
+          <strong>What happened:</strong> {onThisScreen(item.reason)}
         </p>
         <p>
-          <strong>What to do:</strong> {item.advice}
+          <strong>What to do:</strong> {onThisScreen(item.advice)}
         </p>
         <p className="muted">
           Since {timeAgo(item.since, now)}
