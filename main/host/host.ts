@@ -381,6 +381,10 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     );
   const returnsHere = () => settings.get().mode === 'test' && active.peek()?.verifyReturn !== undefined;
 
+  // With no port set, the customer's return goes to whichever port the receiver got; that port is
+  // kept and asked for again at the next start, since orders made before a restart carry it in
+  // their return URL (a customer finishing one after the restart would otherwise find nothing).
+  const RETURN_PORT = 'returns.port';
   async function applyWebhookReceiver(): Promise<void> {
     const wanted = settings.get().webhookPort ?? (returnsHere() ? 0 : null);
     if (wanted === webhookPort && (wanted === null || webhookReceiver)) return;
@@ -389,31 +393,41 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     webhookPort = wanted;
     webhookFailure = null;
     if (wanted === null) return;
+    const kept = wanted === 0 ? journal.getSetting<number>(RETURN_PORT) : undefined;
     try {
-      webhookReceiver = await startWebhookReceiver({
-        port: wanted,
-        clock,
-        notifications: () => active.peek()?.notifications ?? null,
-        remember: (id, at) => journal.rememberWebhookEvent(id, at),
-        onRefused: (reason) => devlog.add('event', `Forwarded notification refused: ${reason}`),
-        onEvent: (event) => {
-          devlog.add('event', `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''}`);
-          if (event.paymentId) service.notified(event.paymentId);
-          // A plan changed (aborted, failed, a part charged): the running plans are read now.
-          else if (event.type === 'installment_plan') service.watcher.followPlans(true);
-        },
-        returns: () => {
-          const gateway = active.peek();
-          return gateway?.verifyReturn
-            ? { name: gateway.name, verifyReturn: (params) => gateway.verifyReturn!(params) }
-            : null;
-        },
-        onReturn: (paymentId) => {
-          devlog.add('event', `The customer came back from the payment page of ${paymentId}: reading it again`);
-          service.notified(paymentId);
-        },
-        onReturnRefused: (reason) => devlog.add('error', `A return from the payment page was refused: ${reason}`),
-      });
+      const start = (port: number) =>
+        startWebhookReceiver({
+          port,
+          clock,
+          notifications: () => active.peek()?.notifications ?? null,
+          remember: (id, at) => journal.rememberWebhookEvent(id, at),
+          onRefused: (reason) => devlog.add('event', `Forwarded notification refused: ${reason}`),
+          onEvent: (event) => {
+            devlog.add('event', `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''}`);
+            if (event.paymentId) service.notified(event.paymentId);
+            // A plan changed (aborted, failed, a part charged): the running plans are read now.
+            else if (event.type === 'installment_plan') service.watcher.followPlans(true);
+          },
+          returns: () => {
+            const gateway = active.peek();
+            return gateway?.verifyReturn
+              ? { name: gateway.name, verifyReturn: (params) => gateway.verifyReturn!(params) }
+              : null;
+          },
+          onReturn: (paymentId) => {
+            devlog.add('event', `The customer came back from the payment page of ${paymentId}: reading it again`);
+            service.notified(paymentId);
+          },
+          onReturnRefused: (reason) => devlog.add('error', `A return from the payment page was refused: ${reason}`),
+        });
+      try {
+        webhookReceiver = await start(kept ?? wanted);
+      } catch (error) {
+        // The kept port was taken meanwhile: any free one, as on a first start.
+        if (kept === undefined || (error as { code?: unknown } | null)?.code !== 'EADDRINUSE') throw error;
+        webhookReceiver = await start(0);
+      }
+      if (wanted === 0) journal.setSetting(RETURN_PORT, Number(new URL(webhookReceiver.origin).port));
       devlog.add('event', `Receiving forwarded notifications at ${webhookReceiver.url() ?? `port ${wanted}`}`);
     } catch (error) {
       // Shown in Settings too, where saving again retries: a log line alone went unseen.

@@ -7,6 +7,7 @@
  * return URL: a bad signature refused, a good one only makes the till read the order again.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -575,6 +576,37 @@ describe('a till on Plural', () => {
     expect(await accepted.text()).toMatch(/You can close this page/);
     const paidNow = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 3_000);
     expect(paidNow.card).toMatchObject({ last4: '1111' });
+  });
+
+  it('a customer finishing an order made before a restart still comes back to the till', async () => {
+    // The return URL names the receiver's port; with none set it was any free port, a new one at
+    // every start, so an order made before a restart sent its customer to a closed port.
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = tempDir();
+    const first = await pluralTill({ sandbox, dataDir, tuning: { remotePollMs: 600_000 } });
+    const created = await first.call('payments.create', { amount: 25_000, currency: 'INR', orderReference: 'BACK-1' });
+    await first.close();
+
+    const second = track(await pluralTill({ sandbox, dataDir, tuning: { remotePollMs: 600_000 } }));
+    const paid = await payOrder(second, created.transactionId!);
+    const back = await fetch(paid.json.return!.url);
+    expect(back.status).toBe(200);
+    expect(await back.text()).toMatch(/You can close this page/);
+    expect((await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 3_000)).status).toBe('succeeded');
+    await second.close();
+
+    // The kept port taken by another program meanwhile: the till takes another, as on a first start.
+    const taken = createServer();
+    await new Promise<void>((resolve) =>
+      taken.listen(Number(new URL(paid.json.return!.url).port), '127.0.0.1', resolve),
+    );
+    cleanup.push(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const third = track(await pluralTill({ sandbox, dataDir, tuning: { remotePollMs: 600_000 } }));
+    const later = await third.call('payments.create', { amount: 1_000, currency: 'INR', orderReference: 'BACK-2' });
+    const laterBack = (await payOrder(third, later.transactionId!)).json.return!.url;
+    expect(new URL(laterBack).port).not.toBe(new URL(paid.json.return!.url).port);
+    expect((await fetch(laterBack)).status).toBe(200);
   });
 
   it('webhooks forwarded to the till are verified and make it read the order again', async () => {
