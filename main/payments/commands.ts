@@ -57,7 +57,12 @@ export class CashierCommands {
     const found = journal.getPayment(ref) ?? journal.findByTransactionId(ref);
     if (found) return found;
     try {
-      return this.sync.adopt(await this.engine.call((gateway) => gateway.retrieve(ref)));
+      const payment = await this.engine.call((gateway) => gateway.retrieve(ref));
+      // Another till's or the website's sale, looked up to refund, capture or cancel: dated when the
+      // gateway made it (its receipt, the transactions list), not when this till first saw it.
+      const made = Date.parse(payment.createdAt);
+      const createdAt = made <= this.engine.clock.now() ? new Date(made).toISOString() : undefined;
+      return this.sync.adopt(payment, createdAt);
     } catch (error) {
       if (isGatewayError(error) && error.status === 404) throw new HostError('not_found', `No payment ${ref}.`);
       throw error;

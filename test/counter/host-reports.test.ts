@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestHost, type TestHost } from '../support/host';
+import { ShiftedClock } from '../support/payplug';
 
 interface LedgerRow {
   id: string;
@@ -129,6 +130,28 @@ describe('reports through the host', () => {
     const csv = (await t.call('reports.csv', { number: 1 })).content.split('\r\n');
     expect(csv.filter((row) => row.startsWith('payment,'))).toHaveLength(1);
     expect(csv.filter((row) => row.startsWith('refund,') && row.includes('WEB-88'))).toHaveLength(1);
+  });
+
+  it('a payment looked up to refund is dated when the gateway made it, not when this till saw it', async () => {
+    // Found by a tester: another till's sale from the morning, refunded here in the afternoon, had
+    // the afternoon's date on its receipt and at the top of today's transactions.
+    const clock = new ShiftedClock();
+    t = await startTestHost({ clock });
+    const direct = await t.api('POST', '/v1/transactions', {
+      amount: 4200,
+      currency: 'EUR',
+      confirm: true,
+      payment_method: '4242424242424242',
+      metadata: { order_reference: 'WEB-89' },
+    });
+    const made = (direct.json as { id: string; created_at: string }).created_at;
+    clock.offsetMs = 5 * 3_600_000;
+    const refunded = await t.call('payments.refund', { paymentId: (direct.json as { id: string }).id, amount: 700 });
+    expect(refunded.createdAt).toBe(new Date(made).toISOString());
+    await t.call('settings.update', { timeZone: 'UTC' });
+    const receipt = await t.call('receipts.render', { paymentId: refunded.id, format: 'text', width: 42 });
+    const dateLine = receipt.content.split('\n').find((line) => line.trim().startsWith('Date'));
+    expect(dateLine).toContain(new Date(made).toISOString().slice(11, 16));
   });
 
   it('a test payment stays out of the live X and Z, and its receipt still says TEST MODE in live mode', async () => {
