@@ -32,6 +32,19 @@ describe('reports through the host', () => {
     return t.waitForPayment(created.id, (p) => p.status === 'succeeded' || p.decline !== null);
   }
 
+  /** A €42 sale made at the gateway without the till (the merchant's website, another till). */
+  async function saleElsewhere(orderReference: string) {
+    const direct = await t.api('POST', '/v1/transactions', {
+      amount: 4200,
+      currency: 'EUR',
+      confirm: true,
+      payment_method: '4242424242424242',
+      metadata: { order_reference: orderReference },
+    });
+    expect(direct.status).toBe(201);
+    return direct.json as { id: string; created_at: string };
+  }
+
   it('X then Z: the totals are the ledger’s for the day; a sandbox-only payment is "gateway only"', async () => {
     t = await startTestHost();
     await t.call('settings.update', { tipping: true, timeZone: 'Europe/Paris' });
@@ -41,15 +54,7 @@ describe('reports through the host', () => {
     const declined = await charge(2000, {}, '4000000000000077');
     expect(declined.decline?.code).toBe('insufficient_funds');
     // A payment made at the gateway without the till (the merchant's website, say).
-    const direct = await t.api('POST', '/v1/transactions', {
-      amount: 4200,
-      currency: 'EUR',
-      confirm: true,
-      payment_method: '4242424242424242',
-      metadata: { order_reference: 'WEB-77' },
-    });
-    expect(direct.status).toBe(201);
-    const directId = (direct.json as { id: string }).id;
+    const directId = (await saleElsewhere('WEB-77')).id;
 
     const x = await t.call('reports.x', {});
     expect(x).toMatchObject({ kind: 'X', paymentCount: 3 });
@@ -101,14 +106,7 @@ describe('reports through the host', () => {
     expect(own.status).toBe('succeeded');
     // Taken elsewhere (another till on the same account, the website): the till first meets it
     // when the cashier refunds it by the gateway's id.
-    const direct = await t.api('POST', '/v1/transactions', {
-      amount: 4200,
-      currency: 'EUR',
-      confirm: true,
-      payment_method: '4242424242424242',
-      metadata: { order_reference: 'WEB-88' },
-    });
-    const directId = (direct.json as { id: string }).id;
+    const directId = (await saleElsewhere('WEB-88')).id;
     const refunded = await t.call('payments.refund', { paymentId: directId, amount: 700 });
     expect(refunded).toMatchObject({ orderReference: 'WEB-88', amountRefunded: 700 });
 
@@ -137,16 +135,10 @@ describe('reports through the host', () => {
     // the afternoon's date on its receipt and at the top of today's transactions.
     const clock = new ShiftedClock();
     t = await startTestHost({ clock });
-    const direct = await t.api('POST', '/v1/transactions', {
-      amount: 4200,
-      currency: 'EUR',
-      confirm: true,
-      payment_method: '4242424242424242',
-      metadata: { order_reference: 'WEB-89' },
-    });
-    const made = (direct.json as { id: string; created_at: string }).created_at;
+    const direct = await saleElsewhere('WEB-89');
+    const made = direct.created_at;
     clock.offsetMs = 5 * 3_600_000;
-    const refunded = await t.call('payments.refund', { paymentId: (direct.json as { id: string }).id, amount: 700 });
+    const refunded = await t.call('payments.refund', { paymentId: direct.id, amount: 700 });
     expect(refunded.createdAt).toBe(new Date(made).toISOString());
     await t.call('settings.update', { timeZone: 'UTC' });
     const receipt = await t.call('receipts.render', { paymentId: refunded.id, format: 'text', width: 42 });
