@@ -90,7 +90,7 @@ export class CustomerDisplay {
   private keepResult(screen: Omit<CustomerDisplayView, 'version'>): void {
     if (!screen.paymentId || !screen.at || !RESULT_PHASES.has(screen.phase)) return;
     const kept = this.shownResult();
-    if (kept && kept.paymentId === screen.paymentId && kept.phase === screen.phase) return;
+    if (kept && kept.paymentId === screen.paymentId && kept.phase === screen.phase && kept.at === screen.at) return;
     const result: ShownResult = { paymentId: screen.paymentId, phase: screen.phase, at: screen.at };
     const { journal } = this.deps;
     journal.progress(() => journal.setSetting(RESULT, result));
@@ -106,7 +106,11 @@ export class CustomerDisplay {
   private compute(): Omit<CustomerDisplayView, 'version'> {
     const next = this.screen();
     const shown = this.shown;
-    if (shown && shown.paymentId === next.paymentId && shown.phase === next.phase) return { ...next, at: shown.at };
+    if (shown && shown.paymentId === next.paymentId) {
+      if (shown.phase === next.phase) return { ...next, at: shown.at };
+      // Another screen of this payment came first (another card tried after a decline): a new result.
+      return next;
+    }
     // After a restart nothing was shown yet: a result keeps the start the journal kept for it.
     const kept = RESULT_PHASES.has(next.phase) ? this.shownResult() : null;
     return kept && kept.paymentId === next.paymentId && kept.phase === next.phase ? { ...next, at: kept.at } : next;

@@ -1,0 +1,42 @@
+/**
+ * The customer display after a declined card and another try: the second result is a new screen,
+ * not the first one's (which may be long over, so the display would jump straight to "Welcome").
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CustomerDisplayView } from '../../common/contract';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+
+function displayShows(t: TestHost, phase: CustomerDisplayView['phase']): Promise<CustomerDisplayView> {
+  return waitFor(
+    async () => {
+      const view = await t.call('display.snapshot', {});
+      return view.phase === phase ? view : undefined;
+    },
+    5_000,
+    `the display to show ${phase}`,
+  );
+}
+
+describe('customer display', () => {
+  let t: TestHost;
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  it('a card declined again after another try shows its own result, from when it came', async () => {
+    t = await startTestHost();
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 1250, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id, cardNumber: '4000000000000002' });
+    const first = await displayShows(t, 'declined');
+
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    const again = await displayShows(t, 'present_card');
+    expect(Date.parse(again.at!)).toBeGreaterThan(Date.parse(first.at!));
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id, cardNumber: '4000000000000077' });
+    const second = await displayShows(t, 'declined');
+    expect(Date.parse(second.at!)).toBeGreaterThanOrEqual(Date.parse(again.at!));
+  });
+});
