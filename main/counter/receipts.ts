@@ -212,14 +212,13 @@ export class CounterReceipts {
   /**
    * The ESC/POS bytes of a job: each copy cut; the drawer pulsed with the merchant copy of a first
    * print when set. Only a copy that was printed before is marked DUPLICATE: reprinting both copies
-   * after the customer's alone gives the merchant its first, unmarked copy.
+   * after the customer's alone gives the merchant its first, unmarked copy. Decided when the job
+   * runs, after the jobs before it: one asked for while another still prints is a duplicate too.
    */
-  async jobBytes(
-    record: PaymentRecord,
-    job: Pick<ReceiptRecord, 'id' | 'copies' | 'duplicate'>,
-  ): Promise<Uint8Array[]> {
+  async jobBytes(record: PaymentRecord, job: Pick<ReceiptRecord, 'id' | 'copies'>): Promise<Uint8Array[]> {
     const settings = this.deps.settings();
-    const printedBefore = job.duplicate ? this.printedCopies(record.id, job.id) : new Set<ReceiptCopy>();
+    const printedBefore = this.printedCopies(record.id, job.id);
+    const duplicate = this.isDuplicate(record.id, job);
     const out: Uint8Array[] = [];
     for (const copy of copiesOf(job.copies)) {
       const model = buildReceipt(await this.input(record, copy, printedBefore.has(copy)));
@@ -227,11 +226,17 @@ export class CounterReceipts {
         escpos(model, {
           width: settings.receiptWidth,
           cut: 'partial',
-          drawerKick: settings.drawerKick && copy === 'merchant' && !job.duplicate,
+          drawerKick: settings.drawerKick && copy === 'merchant' && !duplicate,
         }),
       );
     }
     return out;
+  }
+
+  /** Whether a job prints a copy the jobs before it have already put on paper. */
+  private isDuplicate(paymentId: string, job: Pick<ReceiptRecord, 'id' | 'copies'>): boolean {
+    const printedBefore = this.printedCopies(paymentId, job.id);
+    return copiesOf(job.copies).some((copy) => printedBefore.has(copy));
   }
 
   /** The copies of a payment's receipt already on paper (from print jobs before `beforeJob`, when given). */
@@ -329,6 +334,8 @@ export class CounterReceipts {
   private async runJob(job: ReceiptRecord): Promise<ReceiptRecord> {
     let printer: ReceiptPrinter | null = null;
     let done: ReceiptRecord;
+    // Known only now, after the jobs queued before this one have printed or failed.
+    const duplicate = this.isDuplicate(job.paymentId, job);
     try {
       const record = this.journal.getPayment(job.paymentId)!;
       const bytes = await this.jobBytes(record, job);
@@ -339,11 +346,11 @@ export class CounterReceipts {
         const result = await printer.print(part);
         if (result.status?.paper === 'near_end') warning = 'paper near its end';
       }
-      done = this.journal.updateReceipt(job.id, { state: 'printed', error: warning });
+      done = this.journal.updateReceipt(job.id, { state: 'printed', error: warning, duplicate });
     } catch (error) {
       const reason = printFailure(error);
       this.deps.log(`Receipt not printed for ${job.paymentId}`, reason);
-      done = this.journal.updateReceipt(job.id, { state: 'failed', error: reason });
+      done = this.journal.updateReceipt(job.id, { state: 'failed', error: reason, duplicate });
     } finally {
       await printer?.close().catch(() => undefined);
     }

@@ -1072,10 +1072,18 @@ export class Journal {
     return this.getReceipt(id)!;
   }
 
-  updateReceipt(id: number, patch: { state: ReceiptState; error?: string | null }): ReceiptRecord {
+  updateReceipt(id: number, patch: { state: ReceiptState; error?: string | null; duplicate?: boolean }): ReceiptRecord {
     this.db
-      .prepare('UPDATE receipts SET state = ?, error = ?, updated_at = ? WHERE id = ?')
-      .run(patch.state, patch.error ?? null, this.nowIso(), id);
+      .prepare(
+        'UPDATE receipts SET state = ?, error = ?, duplicate = COALESCE(?, duplicate), updated_at = ? WHERE id = ?',
+      )
+      .run(
+        patch.state,
+        patch.error ?? null,
+        patch.duplicate === undefined ? null : patch.duplicate ? 1 : 0,
+        this.nowIso(),
+        id,
+      );
     return this.getReceipt(id)!;
   }
 

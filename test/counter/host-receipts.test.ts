@@ -5,6 +5,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPtyPrinterEmulator, type PtyPrinterEmulator } from '../../drivers/printers/emulator';
+import { openEscPosPrinter } from '../../drivers/printers/printer';
+import type { HostOptions } from '../../main/host/host';
 import { startTestHost, type TestHost } from '../support/host';
 import { hasTool } from '../support/tools';
 
@@ -24,8 +26,8 @@ describe.skipIf(!hasTool('socat'))('receipts at the counter', () => {
     printer.emulator.condition = 'ok';
   });
 
-  async function setUp(extra: Record<string, unknown> = {}) {
-    t = await startTestHost();
+  async function setUp(extra: Record<string, unknown> = {}, options: Partial<HostOptions> = {}) {
+    t = await startTestHost(options);
     await t.call('settings.update', {
       shopName: 'Café des Arts',
       shopAddress: ['12 rue de la Paix', '75002 Paris'],
@@ -149,6 +151,25 @@ describe.skipIf(!hasTool('socat'))('receipts at the counter', () => {
     });
     const done = await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'printed');
     expect(done.receipt.print).toMatchObject({ state: 'printed', copies: 'merchant', error: null });
+  });
+
+  it('a print asked for while the first copy is still printing is marked DUPLICATE', async () => {
+    // The panel offers "Print receipt" while the receipt prints by itself: the second customer
+    // copy came out unmarked, as if it were the first.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await setUp({}, { openPrinter: async (port) => (await held, openEscPosPrinter(port)) });
+    const paid = await pay(800);
+    await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'pending');
+    const second = t.call('receipts.print', { paymentId: paid.id, copies: 'customer' });
+    release();
+    expect(await second).toMatchObject({ state: 'printed', duplicate: true });
+    const rows = printer.emulator.paper().lines.map((l) => l.trim());
+    expect(rows.filter((row) => row === 'CUSTOMER COPY')).toHaveLength(2);
+    expect(rows[rows.indexOf('CUSTOMER COPY') + 1]).not.toBe('DUPLICATE');
+    expect(rows[rows.lastIndexOf('CUSTOMER COPY') + 1]).toBe('DUPLICATE');
+    const done = await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'printed');
+    expect(done.receipt.print?.duplicate).toBe(true);
   });
 
   it('a printer port that is not there fails the receipt only', async () => {
