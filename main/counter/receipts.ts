@@ -336,6 +336,8 @@ export class CounterReceipts {
     let done: ReceiptRecord;
     // Known only now, after the jobs queued before this one have printed or failed.
     const duplicate = this.isDuplicate(job.paymentId, job);
+    const copies = copiesOf(job.copies);
+    let printed = 0;
     try {
       const record = this.journal.getPayment(job.paymentId)!;
       const bytes = await this.jobBytes(record, job);
@@ -344,6 +346,7 @@ export class CounterReceipts {
       let warning: string | null = null;
       for (const part of bytes) {
         const result = await printer.print(part);
+        printed++;
         if (result.status?.paper === 'near_end') warning = 'paper near its end';
       }
       done = this.journal.updateReceipt(job.id, { state: 'printed', error: warning, duplicate });
@@ -351,6 +354,19 @@ export class CounterReceipts {
       const reason = printFailure(error);
       this.deps.log(`Receipt not printed for ${job.paymentId}`, reason);
       done = this.journal.updateReceipt(job.id, { state: 'failed', error: reason, duplicate });
+      // The merchant copy of "both" printed before the failure is on paper: only the rest is owed,
+      // and printing it again is a duplicate.
+      if (printed > 0 && printed < copies.length) {
+        this.journal.addReceipt({
+          paymentId: job.paymentId,
+          channel: 'print',
+          copies: copies[0]!,
+          duplicate: this.printedCopies(job.paymentId, job.id).has(copies[0]!),
+          destination: job.destination,
+          state: 'printed',
+          error: null,
+        });
+      }
     } finally {
       await printer?.close().catch(() => undefined);
     }

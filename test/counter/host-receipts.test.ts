@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPtyPrinterEmulator, type PtyPrinterEmulator } from '../../drivers/printers/emulator';
-import { openEscPosPrinter } from '../../drivers/printers/printer';
+import { openEscPosPrinter, type ReceiptPrinter } from '../../drivers/printers/printer';
 import type { HostOptions } from '../../main/host/host';
 import { startTestHost, type TestHost } from '../support/host';
 import { hasTool } from '../support/tools';
@@ -170,6 +170,50 @@ describe.skipIf(!hasTool('socat'))('receipts at the counter', () => {
     expect(rows[rows.lastIndexOf('CUSTOMER COPY') + 1]).toBe('DUPLICATE');
     const done = await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'printed');
     expect(done.receipt.print?.duplicate).toBe(true);
+  });
+
+  it('paper out after the merchant copy of both: only the customer copy is owed, the merchant one is on paper', async () => {
+    // The merchant copy printed, then the paper ran out: the reprint of "both" printed a second
+    // merchant copy unmarked, as its first (and opened the drawer again).
+    let runOut = true;
+    const paperRunsOut = async (port: string): Promise<ReceiptPrinter> => {
+      const real = await openEscPosPrinter(port);
+      return {
+        get isOpen() {
+          return real.isOpen;
+        },
+        status: () => real.status(),
+        print: async (bytes) => {
+          const result = await real.print(bytes);
+          if (runOut) printer.emulator.condition = 'paper_out';
+          runOut = false;
+          return result;
+        },
+        onDisconnect: (listener) => real.onDisconnect(listener),
+        close: () => real.close(),
+      };
+    };
+    await setUp({ printReceipts: 'both', drawerKick: true }, { openPrinter: paperRunsOut });
+    const paid = await pay(1300);
+    const failed = await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'failed', 8_000);
+    expect(failed.receipt.print).toMatchObject({ state: 'failed', copies: 'customer' });
+    expect(failed.receipt.print?.error).toMatch(/out of paper/);
+    expect(printer.emulator.paper()).toMatchObject({ cuts: 1, drawerKicks: 1 });
+
+    // Paper back in, the cashier reprints both anyway: the merchant's is a duplicate, the drawer stays shut.
+    printer.emulator.condition = 'ok';
+    printer.emulator.clear();
+    expect(await t.call('receipts.print', { paymentId: paid.id, copies: 'both' })).toMatchObject({
+      state: 'printed',
+      duplicate: true,
+    });
+    const paper = printer.emulator.paper();
+    const rows = paper.lines.map((l) => l.trim());
+    expect(rows[rows.indexOf('MERCHANT COPY') + 1]).toBe('DUPLICATE');
+    expect(rows[rows.indexOf('CUSTOMER COPY') + 1]).not.toBe('DUPLICATE');
+    expect(paper.drawerKicks).toBe(0);
+    const done = await t.waitForPayment(paid.id, (p) => p.receipt.print?.state === 'printed');
+    expect(done.receipt.print).toMatchObject({ state: 'printed', copies: 'both' });
   });
 
   it('a printer port that is not there fails the receipt only', async () => {
