@@ -526,7 +526,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     'simulate.presentCard': (input) => readers.presentCard(input.readerId, input.cardNumber),
     'simulate.setFault': (input) => readers.setFault(input.readerId, input.fault),
     'simulate.payLink': (input) => commands.payLink(input),
-    'receipts.render': (input) => receipts.render(input.paymentId, input),
+    // By either id, as print: Details names a payment the till only looked up by the gateway's.
+    'receipts.render': async (input) => receipts.render((await commands.resolve(input.paymentId)).id, input),
     'receipts.print': async (input) => {
       const record = await commands.resolve(input.paymentId);
       return receipts.print(record.id, input.copies);

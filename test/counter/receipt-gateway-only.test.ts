@@ -1,0 +1,32 @@
+/**
+ * The receipt of a payment Transactions lists but the till did not take (the shop's website, another
+ * till): Details offers it like any other, so showing it must work as printing it does.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestHost, type TestHost } from '../support/host';
+
+describe('receipt of a payment made at the gateway without the till', () => {
+  let t: TestHost;
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  it('is shown by its transaction id, as Details asks for it', async () => {
+    t = await startTestHost();
+    const direct = await t.api('POST', '/v1/transactions', {
+      amount: 4200,
+      currency: 'EUR',
+      confirm: true,
+      payment_method: '4242424242424242',
+      metadata: { order_reference: 'WEB-77' },
+    });
+    const transactionId = (direct.json as { id: string }).id;
+    const detail = await t.call('transactions.get', { transactionId });
+    expect(detail.payment).toBeNull();
+    const text = await t.call('receipts.render', { paymentId: transactionId, format: 'text', width: 42 });
+    expect(text.content).toContain('APPROVED');
+    expect(text.content).toMatch(/TOTAL +€42\.00/);
+    const html = await t.call('receipts.render', { paymentId: transactionId, format: 'html', copy: 'merchant' });
+    expect(html.content).toContain('MERCHANT COPY');
+  });
+});
