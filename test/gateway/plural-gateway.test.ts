@@ -354,6 +354,25 @@ describe('a payment through its states', () => {
     expect(refunded).toMatchObject({ status: 'refunded', amountRefunded: 30000 });
   });
 
+  it('refuses locally a capture Plural would refuse: under ₹1, or short of the shares settled at once', async () => {
+    const created = await gateway.create(newPayment({ captureMethod: 'manual', splits: SPLITS }), key('cap-split'));
+    await gateway.simulateLinkPayment(created.id, APPROVED);
+    log.length = 0;
+    const tiny = await caught(gateway.capture(created.id, 50, key('cap-tiny')));
+    expect(tiny).toMatchObject({ status: 400, code: 'capture_amount_invalid', param: 'amount' });
+    expect((tiny as Error).message).toBe(
+      'A capture is from ₹1.00 up to the authorised ₹500.00, in whole paise; not ₹0.50.',
+    );
+    const short = await caught(gateway.capture(created.id, 10000, key('cap-short')));
+    expect(short).toMatchObject({ status: 400, code: 'capture_amount_invalid', param: 'amount' });
+    expect((short as Error).message).toBe(
+      '₹200.00 of this payment is settled to merchant 1233 as soon as it is captured (not held): capture at least ₹200.00, not ₹100.00.',
+    );
+    expect(changes(log)).toEqual([]);
+    const captured = await gateway.capture(created.id, 20000, key('cap-ok'));
+    expect(captured).toMatchObject({ status: 'succeeded', amountCaptured: 20000 });
+  });
+
   it('a capture whose answer was lost is not sent again', async () => {
     const created = await gateway.create(newPayment({ captureMethod: 'manual' }), key('lost-capture'));
     await gateway.simulateLinkPayment(created.id, APPROVED);

@@ -7,6 +7,7 @@ import { formatAmount } from '../../../common/money';
 import { LocalRefusal } from '../errors';
 import type { NewPayment, SplitLine } from '../port';
 import { PLURAL_LIMITS, type CreateOrderBody, type WireSplitLine } from './client';
+import type { WireOrder } from './schemas';
 
 export type LocalRefusalCode =
   | 'channel_unsupported'
@@ -23,6 +24,7 @@ export type LocalRefusalCode =
   | 'release_amount_invalid'
   | 'split_not_held'
   | 'cancel_unpaid_unsupported'
+  | 'capture_amount_invalid'
   | 'live_mode';
 
 export function refuse(message: string, param: string | null, code: LocalRefusalCode): LocalRefusal {
@@ -122,4 +124,29 @@ export function checkNewCharge(input: NewPayment): {
     );
   const splitLines = input.splits && input.splits.length > 0 ? checkSplits(input.splits, input.amount) : null;
   return { splitLines, customer: customerOf(input) };
+}
+
+/**
+ * A capture of an authorised order as Plural takes it: a whole amount from ₹1 to the order's, and
+ * at least the shares settled at once (`on_hold: false`), which the captured money must fund.
+ */
+export function checkCapture(order: WireOrder, amount: number): void {
+  const authorised = order.order_amount.value;
+  const min = PLURAL_LIMITS.amount.min;
+  if (!Number.isInteger(amount) || amount < min || amount > authorised)
+    throw refuse(
+      `A capture is from ${formatAmount(min, 'INR')} up to the authorised ${formatAmount(authorised, 'INR')}, in whole paise; not ${Number.isInteger(amount) ? formatAmount(amount, 'INR') : amount}.`,
+      'amount',
+      'capture_amount_invalid',
+    );
+  const atOnce = (order.purchase_details?.split_info?.split_details ?? []).filter(
+    (detail) => !(detail.on_hold ?? (detail.status ?? '').toUpperCase() === 'HOLD'),
+  );
+  const needed = atOnce.reduce((sum, detail) => sum + detail.amount.value, 0);
+  if (amount < needed)
+    throw refuse(
+      `${formatAmount(needed, 'INR')} of this payment is settled to merchant${atOnce.length === 1 ? '' : 's'} ${atOnce.map((detail) => detail.split_merchant_id).join(', ')} as soon as it is captured (not held): capture at least ${formatAmount(needed, 'INR')}, not ${formatAmount(amount, 'INR')}.`,
+      'amount',
+      'capture_amount_invalid',
+    );
 }

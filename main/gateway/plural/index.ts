@@ -10,7 +10,7 @@ import { formatAmount } from '../../../common/money';
 import { isGatewayError } from '../errors';
 import type { GatewayHttpOptions } from '../http';
 import type { GatewayCapabilities, GatewayPayment, NewPayment, PaymentGateway, PaymentPage } from '../port';
-import { checkNewCharge, refuse } from './checks';
+import { checkCapture, checkNewCharge, refuse } from './checks';
 import { PLURAL_LIMITS, PluralClient, inr, type CreateOrderBody, type WireRefundLine } from './client';
 import { toPayment, toRefund } from './map';
 import { NOTIFICATION_PATH, verifyPluralNotification } from './notifications';
@@ -317,8 +317,11 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
       const captures = (order.payments ?? []).flatMap((payment) => payment.capture_data ?? []);
       // Already captured by this very capture (its answer lost): nothing more to do.
       if (captures.some((capture) => capture.merchant_capture_reference === reference)) return retrieve(id);
-      // Plural refuses anything but an AUTHORIZED pre_auth order (INVALID_ORDER_STATE).
-      return toPayment(await api.capture(id, reference, amount ?? order.order_amount.value));
+      const wanted = amount ?? order.order_amount.value;
+      // Plural refuses anything but an AUTHORIZED pre_auth order (INVALID_ORDER_STATE); of one, an
+      // amount it would refuse is refused here, in the cashier's terms.
+      if (order.status === 'AUTHORIZED') checkCapture(order, wanted);
+      return toPayment(await api.capture(id, reference, wanted));
     },
 
     async cancel(id, _key) {
