@@ -470,6 +470,24 @@ describe('split settlements', () => {
     expect((await h.ledgerOrder(paid.id)).splits[0]!.status).toBe('HOLD');
   });
 
+  it('refuses locally a release beyond what a partial capture left to settle', async () => {
+    const created = await gateway.create(newPayment({ captureMethod: 'manual', splits: SPLITS }), key('rel-part'));
+    await gateway.simulateLinkPayment(created.id, APPROVED);
+    const paid = await gateway.capture(created.id, 30000, key('rel-part-capture'));
+    // ₹300 captured, ₹200 of it settled at once to 1233: ₹100 is left to settle to 1324.
+    log.length = 0;
+    for (const amount of [undefined, 15000]) {
+      const refused = await caught(gateway.settlements.release(paid.id, held(paid).id, amount, key('rel-over')));
+      expect(refused, String(amount)).toMatchObject({ status: 400, code: 'release_amount_invalid', param: 'amount' });
+      expect((refused as Error).message).toBe(
+        "Only ₹100.00 of this payment's captured money is left to settle: release at most ₹100.00 of 1324's share (the rest is refunded to the customer as far as it was captured), or cancel the share.",
+      );
+    }
+    expect(changes(log)).toEqual([]);
+    const released = await gateway.settlements.release(paid.id, held(paid).id, 10000, key('rel-ok'));
+    expect(held(released)).toMatchObject({ status: 'RELEASED', releasedAmount: 10000 });
+  });
+
   it('released again after a lost answer: neither released nor refunded twice', async () => {
     const paid = await paidSplitOrder();
     const id = held(paid).id;

@@ -30,6 +30,7 @@ import { verifyReturnParams } from './signature';
 import {
   allocateRefund,
   chargeMoney,
+  commitRoom,
   explicitRefund,
   MIN_LINE,
   REFUNDABLE,
@@ -398,7 +399,8 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
     settlements: {
       async release(paymentId, splitId, amount, key) {
         let charge = await readCharge(paymentId);
-        const split = splitOf(chargeMoney(charge.order, charge.refunds), splitId);
+        const money = chargeMoney(charge.order, charge.refunds);
+        const split = splitOf(money, splitId);
         const wanted = amount ?? split.amount;
         const rest = split.amount - wanted;
         if (!Number.isInteger(wanted) || wanted < MIN_LINE || rest < 0 || (rest > 0 && rest < MIN_LINE))
@@ -408,6 +410,15 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
             'release_amount_invalid',
           );
         if (split.status === 'HOLD') {
+          // After a partial capture the captured money may not fund the whole share (Plural:
+          // AMOUNT_EXCEEDED); said here in rupees, with what can be done.
+          const room = commitRoom(money);
+          if (REFUNDABLE.has(charge.order.status) && wanted > room)
+            throw refuse(
+              `Only ${formatAmount(room, 'INR')} of this payment's captured money is left to settle: ${room >= MIN_LINE ? `release at most ${formatAmount(room, 'INR')} of ${split.merchantId}'s share (the rest is refunded to the customer as far as it was captured), or cancel the share` : `cancel ${split.merchantId}'s share`}.`,
+              'amount',
+              'release_amount_invalid',
+            );
           charge = after(charge, await api.releaseSplit(paymentId, splitId, rest > 0 ? wanted : undefined));
         } else if (split.status === 'RELEASED') {
           // Released already: by this very release (its answer lost), or otherwise.
