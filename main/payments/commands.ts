@@ -297,16 +297,23 @@ export class CashierCommands {
     if (!holding) return null;
     const live = holding.payment;
     if (holding.open) {
+      // An unpaid link the gateway cannot withdraw (Plural) cannot be cancelled: the way out is a new order.
+      const gateway = this.engine.gatewayFor(live);
+      const stuck = live.status === 'pending' && live.channel === 'link' && !gateway.capabilities.cancelsUnpaidLink;
+      const wayOut = (other: string) =>
+        stuck
+          ? `${gateway.label} cannot withdraw its unpaid payment link: take its QR code down and charge under a new order reference.`
+          : `Cancel it before charging ${other}.`;
       if ((live.preTipAmount ?? live.amount) !== input.amount || live.currency !== input.currency) {
         throw new HostError(
           'conflict',
-          `Order ${orderReference} already has an open payment of ${formatAmount(live.amount, live.currency)} (${live.id}). Cancel it before charging a different amount.`,
+          `Order ${orderReference} already has an open payment of ${formatAmount(live.amount, live.currency)} (${live.id}). ${wayOut('a different amount')}`,
         );
       }
       if (!sameShares(this.journal.splitsOf(live.id), input.splits ?? [])) {
         throw new HostError(
           'conflict',
-          `Order ${orderReference} already has an open payment (${live.id}) shared between merchants differently. Cancel it before charging with other shares.`,
+          `Order ${orderReference} already has an open payment (${live.id}) shared between merchants differently. ${wayOut('with other shares')}`,
         );
       }
       return this.engine.view(live);

@@ -335,6 +335,32 @@ describe('a till on Plural', () => {
     expect(refused.issues).toEqual([{ path: 'splits', message: 'PlutoPay cannot share a payment between merchants' }]);
   });
 
+  it('an open payment link Plural cannot withdraw is not said to be cancellable when its order is charged again', async () => {
+    const t = track(await pluralTill());
+    const open = await t.call('payments.create', { ...SHARED, orderReference: 'AGAIN-1' });
+    expect(open.next).not.toContain('cancel');
+    const wayOut =
+      'Plural cannot withdraw its unpaid payment link: take its QR code down and charge under a new order reference.';
+    const amount = await t.fail('payments.create', { amount: 60_000, currency: 'INR', orderReference: 'AGAIN-1' });
+    expect(amount).toMatchObject({ code: 'conflict' });
+    expect(amount.message).toBe(`Order AGAIN-1 already has an open payment of ₹500.00 (${open.id}). ${wayOut}`);
+    const shares = await t.fail('payments.create', {
+      ...SHARED,
+      orderReference: 'AGAIN-1',
+      splits: [
+        { merchantId: '1324', settlementReference: 'stall-7', amount: 20_000, onHold: true },
+        { merchantId: '1233', amount: 30_000 },
+      ],
+    });
+    expect(shares.message).toBe(
+      `Order AGAIN-1 already has an open payment (${open.id}) shared between merchants differently. ${wayOut}`,
+    );
+    // What it says works: the order charged under a new reference.
+    expect(await t.call('payments.create', { ...SHARED, orderReference: 'AGAIN-1-B' })).toMatchObject({
+      status: 'pending',
+    });
+  });
+
   it('a pre-authorisation is captured in part from Capture, another one cancelled', async () => {
     const t = track(await pluralTill());
     const first = await t.call('payments.create', { amount: 80_000, currency: 'INR', captureMethod: 'manual' });
