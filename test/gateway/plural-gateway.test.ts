@@ -600,6 +600,21 @@ describe('refunds of a split payment', () => {
     expect(changes(log)).toEqual([]);
   });
 
+  it('a held share named whole after a partial capture: refused saying what was captured of it', async () => {
+    const created = await gateway.create(newPayment({ captureMethod: 'manual', splits: SPLITS }), key('held-part'));
+    await gateway.simulateLinkPayment(created.id, APPROVED);
+    const paid = await gateway.capture(created.id, 30000, key('held-part-capture'));
+    log.length = 0;
+    const refused = await caught(
+      gateway.refund(paid.id, { amount: 30000, splits: [{ splitId: held(paid).id, amount: 30000 }] }, key('held-r')),
+    );
+    expect(refused).toMatchObject({ status: 400, code: 'refund_split_invalid', param: 'splits' });
+    expect((refused as Error).message).toBe(
+      "Only ₹100.00 of 1324's share (₹300.00) was captured and not settled: cancel the share on Settlements to refund that to the customer, or take the refund from another share.",
+    );
+    expect(changes(log)).toEqual([]);
+  });
+
   it('a refund is found by its key, and never made twice', async () => {
     const paid = await gateway.simulateLinkPayment((await gateway.create(newPayment(), key('k'))).id, APPROVED);
     dropNext = (method, path) => method === 'POST' && path.includes('/refunds/');

@@ -262,9 +262,14 @@ export function explicitRefund(
     if (!Number.isInteger(amount) || amount < MIN_LINE)
       throw bad(`A refund from ${shareOf(split)} is at least ${inr(MIN_LINE)}, not ${inr(amount)}.`);
     if (split.status === 'HOLD') {
-      if (amount !== split.amount || amount > commit)
+      if (amount !== split.amount)
         throw bad(
           `${shareOf(split)} is held: Plural refunds a held share only whole (${inr(split.amount)}). Refund all of it, or release it first to refund part of it.`,
+        );
+      // After a partial capture the share may not all have been captured: only that part can go back.
+      if (amount > commit)
+        throw bad(
+          `Only ${inr(commit)} of ${shareOf(split)} (${inr(split.amount)}) was captured and not settled: cancel the share on Settlements to refund ${commit >= MIN_LINE ? 'that' : 'what can be'} to the customer, or take the refund from another share.`,
         );
       plan.cancel.push(split.id);
       plan.lines.push({ split, amount, doNotRecover: true });
