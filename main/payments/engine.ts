@@ -358,7 +358,7 @@ export class PaymentEngine {
       lastError instanceof GatewayUnreadable
         ? lastError.message
         : `The gateway is unreachable (${lastError?.message ?? 'no answer'}).`;
-    throw new HostError(
+    const failure = new HostError(
       'offline',
       how.queue
         ? `${unreachable} The ${op.kind} is queued and will be sent automatically when the connection returns.`
@@ -367,6 +367,9 @@ export class PaymentEngine {
           : `${unreachable} Nothing was charged twice; try again when the connection returns.`,
       { queued: how.queue || how.unanswered !== undefined },
     );
+    // Kept for callers that say more than "unreachable" when the gateway answered, but unreadably.
+    failure.cause = lastError;
+    throw failure;
   }
 
   sleep(ms: number): Promise<void> {

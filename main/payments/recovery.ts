@@ -9,7 +9,7 @@
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { formatAmount } from '../../common/money';
 import { HostError } from '../core/errors';
-import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
+import { GatewayError, GatewayUnreachable, GatewayUnreadable, isGatewayError } from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
 import { errorText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
@@ -116,7 +116,7 @@ export class Recovery {
         found &&
         found.id !== record.transactionId &&
         !journal.findByTransactionId(found.id) &&
-        answerProblem(record, found, true) === null
+        answerProblem(record, found, true, input.splits ?? null) === null
       ) {
         const moved = journal.updatePayment(
           record.id,
@@ -156,7 +156,7 @@ export class Recovery {
       const created = await this.engine.perform(op, {
         send: (gateway) => gateway.create(input, record.idempotencyKey),
         check: (gateway) => gateway.findCreated(input, record.idempotencyKey),
-        answerProblem: (payment) => answerProblem(record, payment, true),
+        answerProblem: (payment) => answerProblem(record, payment, true, input.splits ?? null),
         queue: false,
         unanswered: ADVICE_UNKNOWN_CREATE,
         firstSendJournaled,
@@ -180,7 +180,11 @@ export class Recovery {
             record.id,
             {
               status: 'unknown',
-              attentionReason: 'The gateway did not confirm this payment was created.',
+              attentionReason:
+                // Answered, but not with this payment (other shares, not JSON): said as it was.
+                error.cause instanceof GatewayUnreadable
+                  ? error.cause.message
+                  : 'The gateway did not confirm this payment was created.',
               attentionAdvice: ADVICE_UNKNOWN_CREATE,
               attentionSince: this.engine.nowIso(),
             },

@@ -9,7 +9,7 @@ import { formatAmount } from '../../common/money';
 import type { PaymentStatus } from '../../common/contract';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
-import type { GatewayPayment, SplitState } from '../gateway/port';
+import type { GatewayPayment, SplitLine, SplitState } from '../gateway/port';
 import {
   newPaymentRecord,
   SETTLED_STATUSES,
@@ -40,9 +40,16 @@ export function onlyCashierClears(advice: string | null): boolean {
  * money than the till asked for, or amounts that cannot be (more captured than authorised). A
  * careful client does not take such an answer as this payment's state (a tester's proxy made a
  * capture's answer name another till's payment, and the refund that followed went to that
- * customer). `creating`: the answer to the payment's create, which gives it its id.
+ * customer). `creating`: the answer to the payment's create, which gives it its id; `shares`: the
+ * shares that create sent, which its answer must carry as sent (money settled to the wrong merchant
+ * cannot be taken back from the till).
  */
-export function answerProblem(record: PaymentRecord, payment: GatewayPayment, creating = false): string | null {
+export function answerProblem(
+  record: PaymentRecord,
+  payment: GatewayPayment,
+  creating = false,
+  shares: readonly SplitLine[] | null = null,
+): string | null {
   if (!creating && record.transactionId !== null && payment.id !== record.transactionId)
     return `it is about payment ${payment.id}, not ${record.transactionId}`;
   if (creating && payment.orderReference !== null && payment.orderReference !== record.orderReference)
@@ -52,6 +59,16 @@ export function answerProblem(record: PaymentRecord, payment: GatewayPayment, cr
   const amounts = [payment.amountCaptured, payment.amountCapturable, payment.amountRefunded];
   if (amounts.some((amount) => !Number.isInteger(amount) || amount < 0 || amount > payment.amount))
     return `its amounts cannot be (captured ${payment.amountCaptured}, capturable ${payment.amountCapturable}, refunded ${payment.amountRefunded} of ${payment.amount})`;
+  if (creating && shares && shares.length > 0) {
+    const said = (lines: readonly SplitLine[]) =>
+      lines
+        .map((line) => `${line.merchantId} ${formatAmount(line.amount, record.currency)}${line.onHold ? ' held' : ''}`)
+        .sort()
+        .join(', ');
+    if (!payment.splits || payment.splits.length === 0) return `it carries none of the shares sent (${said(shares)})`;
+    if (said(payment.splits) !== said(shares))
+      return `its shares (${said(payment.splits)}) are not the ones sent (${said(shares)})`;
+  }
   return null;
 }
 

@@ -186,6 +186,43 @@ describe('answers that do not fit the request', () => {
     expect(flagged.attention?.advice).toContain(created.orderReference);
   });
 
+  it("Plural: an order created with shares other than the till's is not taken, and never shown to pay", async () => {
+    // Money settled to the wrong merchant cannot be taken back from the till: a create's answer
+    // whose shares differ from those sent is not this payment.
+    sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    proxy = await startRewritingProxy(sandbox.plural.url);
+    const behind = { ...sandbox, plural: { ...sandbox.plural, url: proxy.url }, close: async () => undefined };
+    t = await startTestHost({ sandbox, startSandbox: async () => behind, tuning: { attempts: 2 } });
+    await t.call('settings.update', { gateway: 'plural' });
+    await waitFor(async () => (await t!.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
+    proxy.rewrite = (method, path, body) => {
+      if (!/^\/api\/pay\/v1\/orders/.test(path) || body === '') return null;
+      const answer = JSON.parse(body) as {
+        data?: { purchase_details?: { split_info?: { split_details: { split_merchant_id: string }[] } } };
+      };
+      const details = answer.data?.purchase_details?.split_info?.split_details;
+      if (!details) return null;
+      for (const detail of details) if (detail.split_merchant_id === '1233') detail.split_merchant_id = '9999';
+      return JSON.stringify(answer);
+    };
+    const refused = await t.fail('payments.create', {
+      amount: 50_000,
+      currency: 'INR',
+      orderReference: 'SHARES-1',
+      splits: [
+        { merchantId: '1324', amount: 30_000, onHold: true },
+        { merchantId: '1233', amount: 20_000 },
+      ],
+    });
+    expect(refused.message).toMatch(/shares \(1324 ₹300\.00 held, 9999 ₹200\.00\) are not the ones sent/);
+    const [payment] = (await t.call('session.snapshot', {})).payments.filter((p) => p.orderReference === 'SHARES-1');
+    expect(payment).toBeDefined();
+    expect(payment!.payUrl).toBeNull();
+    // In Needs attention with what happened, not as a create that went unanswered.
+    expect(payment!.status).toBe('unknown');
+    expect(payment!.attention?.reason).toMatch(/^The gateway's answer does not fit the request: its shares/);
+  });
+
   it('a create answered with a body that is not JSON: the cashier reads that, not "unreachable"', async () => {
     const host = await start();
     proxy!.rewrite = (method, path) => (method === 'POST' && path === '/v1/terminal/create-payment' ? '<html>' : null);
