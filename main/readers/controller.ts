@@ -118,6 +118,15 @@ export class ReaderController {
     this.options.onDeviceLost?.();
   }
 
+  /**
+   * Its device is listed but could not be opened (another program holds the port, the terminal did
+   * not answer its probe): the cashier sees why, not only that it is not connected.
+   */
+  deviceUnavailable(reason: string): void {
+    if (this.hasDevice || this.stopped) return;
+    this.setStatus('offline', `Reader not connected: ${reason}`);
+  }
+
   start(): void {
     if (this.running || this.stopped) return;
     this.running = true;

@@ -604,11 +604,9 @@ export class ReaderManager implements ReaderDirectory {
           const device: Reader = await registry.open(record.deviceId);
           controller.attachDevice(device);
         } catch (error) {
-          this.options.log(
-            'reader',
-            `Could not open ${record.label}`,
-            error instanceof Error ? error.message : String(error),
-          );
+          const reason = error instanceof Error ? error.message : String(error);
+          this.options.log('reader', `Could not open ${record.label}`, reason);
+          controller.deviceUnavailable(reason);
         }
       } else if (!present.has(record.deviceId) && controller.hasDevice) {
         controller.deviceLost('device removed');

@@ -1,9 +1,14 @@
 /**
  * The reader manager and the till's mode: a simulated reader never runs in live mode, where its
  * approvals would be recorded as real money (found by a tester: a live payment "paid" with no card).
+ * And a paired terminal whose port cannot be opened says why on the Readers screen.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
+import { createTransportPair } from '../support/memory-transport';
+import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
+import { ConcertReader } from '../../drivers/protocols/concert/reader';
+import type { Claim, DeviceDescriptor, ReaderRegistry } from '../../drivers/types';
 import type { ReaderEventSink } from '../../main/payments/reader-events';
 import { ReaderManager } from '../../main/readers/manager';
 import { Journal } from '../../main/store/journal';
@@ -77,5 +82,72 @@ describe('simulated readers and the mode', () => {
     await manager.start();
     await waitFor(() => manager.views().find((r) => r.id === 'rdr_sim' && r.status === 'online'), 3_000, 'online');
     expect(await gateway.readers.list()).toHaveLength(1);
+  });
+});
+
+describe('a paired terminal whose port cannot be opened', () => {
+  const managers: ReaderManager[] = [];
+  afterEach(async () => {
+    for (const manager of managers.splice(0)) await manager.stop();
+  });
+
+  const DEVICE: DeviceDescriptor = { id: 'serial:/dev/ttyTEST0', foundBy: 'serial', path: '/dev/ttyTEST0' };
+  const LOCKED =
+    'concert probe failed: cannot open /dev/ttyTEST0: Error Resource temporarily unavailable Cannot lock port';
+
+  it('says why on the Readers screen (another program holds the port), and comes online once it is free', async () => {
+    // The port is listed, but another program has it open: the probe could not open it either.
+    let claim: Claim = { driver: null, reason: LOCKED };
+    const listeners = new Set<() => void>();
+    const registry: ReaderRegistry = {
+      async start() {},
+      async stop() {},
+      devices: () => [{ device: DEVICE, claim }],
+      onChange: (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      async open() {
+        if (claim.driver === null) throw new Error(`${DEVICE.id} is not claimed by any driver: ${claim.reason}`);
+        const [ecr] = createTransportPair();
+        return new ConcertReader({ transport: ecr, info: concertReaderInfo(DEVICE) });
+      },
+    };
+    const gateway = new FakeGateway();
+    gateway.readers.link.poll = (_session, version) =>
+      new Promise((resolve) => setTimeout(() => resolve({ version: version ?? 0, action: null }), 50));
+    const journal = new Journal(openDatabase(':memory:'), systemClock);
+    journal.upsertReader({
+      id: 'rdr_desk',
+      deviceId: DEVICE.id,
+      kind: 'concert',
+      label: 'Desk',
+      registrationCode: '',
+      terminalId: null,
+      gatewayReaderId: null,
+    });
+    const manager = new ReaderManager({
+      journal,
+      clock: systemClock,
+      gateway: () => gateway,
+      sink: {} as ReaderEventSink,
+      registry,
+      testMode: () => true,
+      autoPresentDelayMs: () => 0,
+      onChange: () => undefined,
+      log: () => undefined,
+    });
+    managers.push(manager);
+    await manager.start();
+    expect(manager.viewOf('rdr_desk')).toMatchObject({
+      status: 'offline',
+      statusDetail: expect.stringMatching(/Cannot lock port/),
+    });
+
+    // The other program lets go; the next probe claims the port.
+    claim = { driver: 'concert', by: 'probe' };
+    for (const listener of listeners) listener();
+    await waitFor(() => manager.viewOf('rdr_desk').status === 'online', 3_000, 'online');
+    expect(manager.viewOf('rdr_desk').statusDetail).toBeNull();
   });
 });
