@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { currencyByNumeric, isKnownCurrency } from '../../common/currencies';
 import { checkMinorAmount, formatAmount } from '../../common/money';
 import type { ConcertAnswer, ConcertRequest } from '../protocols/concert/codec';
-import { toHex } from '../protocols/concert/codec';
+import { CONCERT_MAX_AMOUNT, toHex } from '../protocols/concert/codec';
 import { createConcertDriver } from '../protocols/concert/driver';
 import type { EmulatorAnswerFault, EmulatorEvent, EmulatorOutcome } from '../protocols/concert/emulator';
 import { serveEmulator } from '../protocols/concert/emulator';
@@ -149,6 +149,9 @@ function parseAmount(text: string | undefined): number {
   }
   const checked = checkMinorAmount(Number(text));
   if (!checked.ok) throw new UsageError(`--amount: ${checked.error}`);
+  // The request's amount field is 8 digits: a larger amount is refused before the port is opened.
+  if (checked.minor > CONCERT_MAX_AMOUNT)
+    throw new UsageError(`--amount: a Concert terminal takes at most ${CONCERT_MAX_AMOUNT} minor units`);
   return checked.minor;
 }
 

@@ -124,6 +124,12 @@ describe('pos-reader errors and help', () => {
     expect(run.stderr).toMatch(/minor units, so 12\.50 is --amount 1250/);
   });
 
+  it("rejects an amount past the terminal's 8 digits before touching the port (exit 2)", async () => {
+    const run = await cli(['pay', '/dev/null', '--amount', '100000000', '--currency', 'EUR']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/at most 99999999/);
+  });
+
   it('rejects an unknown currency (exit 2)', async () => {
     const run = await cli(['pay', '/dev/null', '--amount', '100', '--currency', 'EURO']);
     expect(run.code).toBe(2);
