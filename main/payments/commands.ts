@@ -441,6 +441,11 @@ export class CashierCommands {
       const tip = tipOrThrow(record.preTipAmount, record.currency, input.tip);
       const note = `${tip.tip === 0 ? 'no tip' : `${formatAmount(tip.tip, record.currency)}${tip.percent !== null ? ` (${tip.percent} %)` : ''}`} by the ${by}; total ${formatAmount(tip.total, record.currency)}`;
       if (record.chargedBy === 'terminal') {
+        // The terminal's amount field is eight digits of minor units, the tip included.
+        if (tip.total > CONCERT_MAX_AMOUNT) {
+          const message = `at most ${formatAmount(CONCERT_MAX_AMOUNT, record.currency)} on a terminal, tip included`;
+          throw new HostError('validation', `tip: ${message}`, { issues: [{ path: 'tip', message }] });
+        }
         const updated = journal.updatePayment(
           record.id,
           { amount: tip.total, tipAmount: tip.tip, tipPercent: tip.percent, tipState: 'chosen', status: 'pending' },

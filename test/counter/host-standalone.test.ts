@@ -167,6 +167,28 @@ describe('standalone terminals', () => {
     });
   });
 
+  it("a tip that takes the total past the terminal's 8 digits is refused, the payment still waiting for it", async () => {
+    const t = await startTestHost();
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { tipping: true });
+    const reader = await standaloneReader(t);
+    const waiting = await t.call('payments.create', {
+      amount: 99_999_000,
+      currency: 'EUR',
+      askTip: true,
+      readerId: reader.id,
+    });
+    const refused = await t.fail('payments.setTip', { paymentId: waiting.id, tip: { kind: 'custom', amount: 1_000 } });
+    expect(refused).toMatchObject({ code: 'validation', message: expect.stringMatching(/at most €999,999\.99/) });
+    expect(await t.waitForPayment(waiting.id, () => true)).toMatchObject({
+      status: 'creating',
+      amount: 99_999_000,
+      tip: { state: 'awaiting' },
+    });
+    await t.call('payments.setTip', { paymentId: waiting.id, tip: { kind: 'custom', amount: 999 } });
+    await t.waitForPayment(waiting.id, (p) => p.readerStage === 'waiting_for_card' && p.amount === 99_999_999);
+  });
+
   it('a terminal that goes silent with the card: unknown, in Needs attention, settled from its ticket', async () => {
     const t = await startTestHost({ tuning: { collectTimeoutMs: 300, answerGraceMs: 200 } });
     cleanup.push(() => t.close());
