@@ -240,6 +240,8 @@ export class ReaderManager implements ReaderDirectory {
     this.controllers.delete(readerId);
     await controller.stop();
     if (record.kind === 'simulated') await this.simulated.get(record.deviceId)?.close();
+    // A real device's port is let go: paired again, or used by pos-reader, it must open.
+    else await controller.reader?.close().catch(() => undefined);
     this.simulated.delete(record.deviceId);
     if (record.terminalId)
       await this.gatewayReaders()

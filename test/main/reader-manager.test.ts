@@ -1,14 +1,16 @@
 /**
  * The reader manager and the till's mode: a simulated reader never runs in live mode, where its
  * approvals would be recorded as real money (found by a tester: a live payment "paid" with no card).
- * And a paired terminal whose port cannot be opened says why on the Readers screen.
+ * And a paired terminal whose port cannot be opened says why on the Readers screen; one forgotten
+ * lets its port go.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
 import { createTransportPair } from '../support/memory-transport';
 import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
 import { ConcertReader } from '../../drivers/protocols/concert/reader';
-import type { Claim, DeviceDescriptor, ReaderRegistry } from '../../drivers/types';
+import { createReaderRegistry } from '../../drivers/registry';
+import type { Claim, DeviceDescriptor, ReaderRegistry, Transport } from '../../drivers/types';
 import type { ReaderEventSink } from '../../main/payments/reader-events';
 import { ReaderManager } from '../../main/readers/manager';
 import { Journal } from '../../main/store/journal';
@@ -149,5 +151,63 @@ describe('a paired terminal whose port cannot be opened', () => {
     for (const listener of listeners) listener();
     await waitFor(() => manager.viewOf('rdr_desk').status === 'online', 3_000, 'online');
     expect(manager.viewOf('rdr_desk').statusDetail).toBeNull();
+  });
+});
+
+describe('forgetting a paired terminal', () => {
+  const managers: ReaderManager[] = [];
+  afterEach(async () => {
+    for (const manager of managers.splice(0)) await manager.stop();
+  });
+
+  it('closes its port, so it can be paired again (or used by pos-reader) at once', async () => {
+    const DEVICE: DeviceDescriptor = { id: 'serial:/dev/ttyTEST1', foundBy: 'serial', path: '/dev/ttyTEST1' };
+    const ports: Transport[] = [];
+    // The real registry (one open reader per device), a terminal on an in-memory cable.
+    const registry = createReaderRegistry({
+      drivers: [
+        {
+          kind: 'concert',
+          matches: () => 'yes',
+          async open(device) {
+            const [ecr] = createTransportPair();
+            ports.push(ecr);
+            return new ConcertReader({ transport: ecr, info: concertReaderInfo(device) });
+          },
+        },
+      ],
+      discoveries: [
+        {
+          async start() {},
+          async stop() {},
+          list: () => [DEVICE],
+          onAttach: () => () => undefined,
+          onDetach: () => () => undefined,
+        },
+      ],
+    });
+    const gateway = new FakeGateway();
+    gateway.readers.link.poll = (_session, version) =>
+      new Promise((resolve) => setTimeout(() => resolve({ version: version ?? 0, action: null }), 50));
+    const manager = new ReaderManager({
+      journal: new Journal(openDatabase(':memory:'), systemClock),
+      clock: systemClock,
+      gateway: () => gateway,
+      sink: {} as ReaderEventSink,
+      registry,
+      testMode: () => true,
+      autoPresentDelayMs: () => 0,
+      onChange: () => undefined,
+      log: () => undefined,
+    });
+    managers.push(manager);
+    await manager.start();
+    const first = await manager.pair({ deviceId: DEVICE.id, label: 'Desk' });
+    await waitFor(() => manager.viewOf(first.id).status === 'online', 3_000, 'online');
+
+    await manager.forget(first.id);
+    expect(ports[0]!.isOpen).toBe(false);
+    const again = await manager.pair({ deviceId: DEVICE.id, label: 'Desk' });
+    await waitFor(() => manager.viewOf(again.id).status === 'online', 3_000, 'online again');
   });
 });
