@@ -57,6 +57,8 @@ export class ReaderManager implements ReaderDirectory {
   private registryUnsubscribe: (() => void) | null = null;
   private changeTimer: TimerHandle | undefined;
   private readonly reopenTimers = new Map<string, TimerHandle>();
+  /** Tries so far to open a paired device again (the next waits twice as long, up to 30 s). */
+  private readonly reopenAttempts = new Map<string, number>();
   private stopped = false;
 
   constructor(private readonly options: ReaderManagerOptions) {}
@@ -238,6 +240,9 @@ export class ReaderManager implements ReaderDirectory {
       return;
     }
     this.controllers.delete(readerId);
+    this.options.clock.clearTimeout(this.reopenTimers.get(readerId));
+    this.reopenTimers.delete(readerId);
+    this.reopenAttempts.delete(readerId);
     await controller.stop();
     if (record.kind === 'simulated') await this.simulated.get(record.deviceId)?.close();
     // A real device's port is let go: paired again, or used by pos-reader, it must open.
@@ -481,7 +486,7 @@ export class ReaderManager implements ReaderDirectory {
       pollWaitMs: tuning.pollWaitMs,
       collectTimeoutMs: tuning.collectTimeoutMs,
       answerGraceMs: tuning.answerGraceMs,
-      ...(record.kind === 'simulated' ? {} : { onDeviceLost: () => this.reopenSoon(record.id, 0) }),
+      ...(record.kind === 'simulated' ? {} : { onDeviceLost: () => this.reopenSoon(record.id) }),
     });
     this.controllers.set(record.id, controller);
     if (record.kind === 'simulated') {
@@ -568,27 +573,29 @@ export class ReaderManager implements ReaderDirectory {
   }
 
   /**
-   * A paired device whose port closed under it: opened again while the registry still lists it
-   * (1 s, 2 s … up to 30 s apart). A cable pulled and plugged back between two of the registry's
-   * scans never shows as a change, so nothing else would open it again; one that is really gone
-   * drops out of the registry, and its return is a change that syncRegistry answers.
+   * A paired device whose port closed under it, or that is listed but could not be opened (another
+   * program held the port): opened again while the registry still lists it (1 s, 2 s … up to 30 s
+   * apart). A cable pulled and plugged back between two of the registry's scans never shows as a
+   * change, nor does a port another program lets go of, so nothing else would open it again; one
+   * that is really gone drops out of the registry, and its return is a change that syncRegistry
+   * answers.
    */
-  private reopenSoon(readerId: string, attempt: number): void {
+  private reopenSoon(readerId: string): void {
     if (this.stopped || this.reopenTimers.has(readerId)) return;
-    const delay = Math.min(1_000 * 2 ** attempt, 30_000);
-    const timer = this.options.clock.setTimeout(() => {
-      this.reopenTimers.delete(readerId);
-      const controller = this.controllers.get(readerId);
-      const record = this.options.journal.getReader(readerId);
-      if (this.stopped || !controller || !record || controller.hasDevice) return;
-      if (!this.options.registry?.devices().some((d) => d.device.id === record.deviceId)) return;
-      inBackground(
-        this.syncRegistry().then(() => {
-          if (!controller.hasDevice) this.reopenSoon(readerId, attempt + 1);
-        }),
-        (e) => this.fail('Reader discovery update failed', e),
-      );
-    }, delay);
+    const attempt = this.reopenAttempts.get(readerId) ?? 0;
+    this.reopenAttempts.set(readerId, attempt + 1);
+    const timer = this.options.clock.setTimeout(
+      () => {
+        this.reopenTimers.delete(readerId);
+        const controller = this.controllers.get(readerId);
+        const record = this.options.journal.getReader(readerId);
+        if (this.stopped || !controller || !record || controller.hasDevice) return;
+        if (!this.options.registry?.devices().some((d) => d.device.id === record.deviceId)) return;
+        // A failed open schedules the next try.
+        inBackground(this.syncRegistry(), (e) => this.fail('Reader discovery update failed', e));
+      },
+      Math.min(1_000 * 2 ** attempt, 30_000),
+    );
     this.reopenTimers.set(readerId, timer);
   }
 
@@ -605,10 +612,12 @@ export class ReaderManager implements ReaderDirectory {
         try {
           const device: Reader = await registry.open(record.deviceId);
           controller.attachDevice(device);
+          this.reopenAttempts.delete(record.id);
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
           this.options.log('reader', `Could not open ${record.label}`, reason);
           controller.deviceUnavailable(reason);
+          this.reopenSoon(record.id);
         }
       } else if (!present.has(record.deviceId) && controller.hasDevice) {
         controller.deviceLost('device removed');

@@ -97,24 +97,8 @@ describe('a paired terminal whose port cannot be opened', () => {
   const LOCKED =
     'concert probe failed: cannot open /dev/ttyTEST0: Error Resource temporarily unavailable Cannot lock port';
 
-  it('says why on the Readers screen (another program holds the port), and comes online once it is free', async () => {
-    // The port is listed, but another program has it open: the probe could not open it either.
-    let claim: Claim = { driver: null, reason: LOCKED };
-    const listeners = new Set<() => void>();
-    const registry: ReaderRegistry = {
-      async start() {},
-      async stop() {},
-      devices: () => [{ device: DEVICE, claim }],
-      onChange: (listener) => {
-        listeners.add(listener);
-        return () => listeners.delete(listener);
-      },
-      async open() {
-        if (claim.driver === null) throw new Error(`${DEVICE.id} is not claimed by any driver: ${claim.reason}`);
-        const [ecr] = createTransportPair();
-        return new ConcertReader({ transport: ecr, info: concertReaderInfo(DEVICE) });
-      },
-    };
+  /** A manager with one paired terminal, "Desk", on DEVICE. */
+  function deskManager(registry: ReaderRegistry): ReaderManager {
     const gateway = new FakeGateway();
     gateway.readers.link.poll = (_session, version) =>
       new Promise((resolve) => setTimeout(() => resolve({ version: version ?? 0, action: null }), 50));
@@ -140,6 +124,28 @@ describe('a paired terminal whose port cannot be opened', () => {
       log: () => undefined,
     });
     managers.push(manager);
+    return manager;
+  }
+
+  it('says why on the Readers screen (another program holds the port), and comes online once it is free', async () => {
+    // The port is listed, but another program has it open: the probe could not open it either.
+    let claim: Claim = { driver: null, reason: LOCKED };
+    const listeners = new Set<() => void>();
+    const registry: ReaderRegistry = {
+      async start() {},
+      async stop() {},
+      devices: () => [{ device: DEVICE, claim }],
+      onChange: (listener) => {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+      async open() {
+        if (claim.driver === null) throw new Error(`${DEVICE.id} is not claimed by any driver: ${claim.reason}`);
+        const [ecr] = createTransportPair();
+        return new ConcertReader({ transport: ecr, info: concertReaderInfo(DEVICE) });
+      },
+    };
+    const manager = deskManager(registry);
     await manager.start();
     expect(manager.viewOf('rdr_desk')).toMatchObject({
       status: 'offline',
@@ -151,6 +157,28 @@ describe('a paired terminal whose port cannot be opened', () => {
     for (const listener of listeners) listener();
     await waitFor(() => manager.viewOf('rdr_desk').status === 'online', 3_000, 'online');
     expect(manager.viewOf('rdr_desk').statusDetail).toBeNull();
+  });
+
+  it('a terminal known by its USB ids comes online by itself once another program lets go of its port', async () => {
+    // Claimed by its ids, not by a probe: the registry sees no change when the port frees up, so
+    // only the manager's own retries can open it (found by a tester: offline until Reconnect).
+    let locked = true;
+    const registry: ReaderRegistry = {
+      async start() {},
+      async stop() {},
+      devices: () => [{ device: DEVICE, claim: { driver: 'concert', by: 'vid-pid' } }],
+      onChange: () => () => undefined,
+      async open() {
+        if (locked) throw new Error(LOCKED);
+        const [ecr] = createTransportPair();
+        return new ConcertReader({ transport: ecr, info: concertReaderInfo(DEVICE) });
+      },
+    };
+    const manager = deskManager(registry);
+    await manager.start();
+    expect(manager.viewOf('rdr_desk').statusDetail).toMatch(/Cannot lock port/);
+    locked = false;
+    await waitFor(() => manager.viewOf('rdr_desk').status === 'online', 5_000, 'online without Reconnect');
   });
 });
 
