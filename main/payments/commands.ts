@@ -310,6 +310,16 @@ export class CashierCommands {
           `Order ${orderReference} already has an open payment of ${formatAmount(live.amount, live.currency)} (${live.id}). ${wayOut('a different amount')}`,
         );
       }
+      // "Manual" on an order whose open link charges at once got that link back: the customer's
+      // card was charged instead of only authorised (or, the other way round, never captured).
+      if (live.captureMethod !== input.captureMethod) {
+        const how = (method: string) => (method === 'manual' ? 'authorised for a later capture' : 'charged at once');
+        throw new HostError(
+          'conflict',
+          `Order ${orderReference} already has an open payment (${live.id}) ${how(live.captureMethod)}, not ${how(input.captureMethod)}. Cancel it before charging the order the other way.`,
+          { issues: [{ path: 'captureMethod', message: `the open payment is ${how(live.captureMethod)}` }] },
+        );
+      }
       if (!sameShares(this.journal.splitsOf(live.id), input.splits ?? [])) {
         throw new HostError(
           'conflict',

@@ -173,6 +173,26 @@ describe('a till on PayPlug', () => {
     expect(ledger.payments.map((p) => p.id)).toContain(unpaid.transactionId);
   });
 
+  it('an order with an open link charged at once gets no authorise-only payment back in its place', async () => {
+    const t = track(await payplugTill());
+    const order = { amount: 3000, currency: 'EUR', orderReference: 'ORD-HOW' };
+    const open = await t.call('payments.create', order);
+    expect(await t.fail('payments.create', { ...order, captureMethod: 'manual' })).toMatchObject({
+      code: 'conflict',
+      message: `Order ORD-HOW already has an open payment (${open.id}) charged at once, not authorised for a later capture. Cancel it before charging the order the other way.`,
+      issues: [{ path: 'captureMethod' }],
+    });
+    await t.call('payments.cancel', { paymentId: open.id });
+    const manual = await t.call('payments.create', { ...order, captureMethod: 'manual' });
+    expect(manual).toMatchObject({ captureMethod: 'manual', status: 'pending' });
+    expect(manual.id).not.toBe(open.id);
+    // Asked the same way again, the same link comes back.
+    expect((await t.call('payments.create', { ...order, captureMethod: 'manual' })).id).toBe(manual.id);
+    expect((await t.fail('payments.create', order)).message).toMatch(
+      /authorised for a later capture, not charged at once/,
+    );
+  });
+
   it('deferred capture: authorised with its expiry, captured whole, and a partial capture refused locally', async () => {
     const t = track(await payplugTill());
     const created = await t.call('payments.create', { amount: 4000, currency: 'EUR', captureMethod: 'manual' });
