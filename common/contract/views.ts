@@ -523,6 +523,8 @@ export interface TransactionView {
   note: string | null;
   createdAt: string;
   capturedAt: string | null;
+  /** An uncaptured authorisation: when it lapses (null when the gateway does not say). */
+  authorizationExpiresAt: string | null;
 }
 
 export interface RefundView {

@@ -290,6 +290,7 @@ export function toTransactionView(payment: GatewayPayment, orderReference: strin
     note: payment.note ?? null,
     createdAt: payment.createdAt,
     capturedAt: payment.capturedAt,
+    authorizationExpiresAt: payment.status === 'requires_capture' ? payment.authorizationExpiresAt : null,
   };
 }
 
@@ -322,6 +323,7 @@ export function journaledTransactionView(record: PaymentRecord): TransactionView
     createdAt: record.createdAt,
     // The journal keeps no capture time; the gateway's detail view has it.
     capturedAt: null,
+    authorizationExpiresAt: record.status === 'requires_capture' ? record.authorizationExpiresAt : null,
   };
 }
 

@@ -199,6 +199,16 @@ describe('a till on PayPlug', () => {
     await t.call('simulate.payLink', { paymentId: created.id, cardNumber: '4242424242424242' });
     const authorised = await t.waitForPayment(created.id, (p) => p.status === 'requires_capture', 5_000);
     expect(Date.parse(authorised.authorizationExpiresAt!) - Date.now()).toBeGreaterThan(6 * 24 * 3_600_000);
+    // The Capture screen's gateway list says when it lapses too (one made elsewhere is known only there).
+    const listed = await t.call('transactions.list', {
+      status: 'requires_capture',
+      sortField: 'created_at',
+      sortOrder: 'asc',
+      size: 100,
+    });
+    expect(listed.data.find((row) => row.id === created.transactionId)?.authorizationExpiresAt).toBe(
+      authorised.authorizationExpiresAt,
+    );
     expect((await t.fail('payments.capture', { paymentId: created.id, amount: 1000 })).issues?.[0]?.message).toMatch(
       /not available/,
     );

@@ -91,6 +91,47 @@ describe('Capture screen', () => {
     expect(list.textContent).toMatch(/Authorisation: 6 days 23 h left before it expires/);
   });
 
+  it('offers no capture of a lapsed authorisation, from the host or the gateway alone, only its cancel', async () => {
+    const lapsed = new Date(Date.now() - 3_600_000).toISOString();
+    const bridge = bridgeWith(
+      [authorised({ authorizationExpiresAt: lapsed })],
+      [
+        makeTransaction({
+          id: '99999999-8888-7777-6666-555555555555',
+          status: 'requires_capture',
+          amount: 3000,
+          amountCapturable: 3000,
+          amountCaptured: 0,
+          description: 'Phone order',
+          createdAt: minutesAgo(8 * 24 * 60),
+          authorizationExpiresAt: lapsed,
+        }),
+        makeTransaction({
+          id: '77777777-8888-7777-6666-555555555555',
+          status: 'requires_capture',
+          amount: 2000,
+          amountCapturable: 2000,
+          amountCaptured: 0,
+          description: 'Web order',
+          createdAt: minutesAgo(60),
+          authorizationExpiresAt: new Date(Date.now() + 3 * 86_400_000 + 60_000).toISOString(),
+        }),
+      ],
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F4}');
+    for (const name of [/Hotel deposit/, /Phone order/]) {
+      const item = await screen.findByRole('group', { name });
+      expect(item.textContent).toMatch(/The authorisation has expired: it can no longer be captured\./);
+      expect(within(item).queryByRole('button', { name: 'Capture' })).toBeNull();
+      expect(within(item).queryByLabelText('Capture amount')).toBeNull();
+      expect(within(item).getByRole('button', { name: 'Cancel authorisation' })).toBeTruthy();
+    }
+    const live = await screen.findByRole('group', { name: /Web order/ });
+    expect(live.textContent).toMatch(/Authorisation: 3 days \d* ?h? ?\d* ?(min )?left before it expires/);
+    expect(within(live).getByRole('button', { name: 'Capture' })).toBeTruthy();
+  });
+
   it('captures part of an authorisation', async () => {
     const payment = authorised();
     const bridge = bridgeWith([payment], []);

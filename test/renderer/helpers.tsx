@@ -170,6 +170,7 @@ export function makeTransaction(over: Partial<TransactionView> = {}): Transactio
     note: null,
     createdAt: minutesAgo(30),
     capturedAt: minutesAgo(30),
+    authorizationExpiresAt: null,
     ...over,
   };
 }

@@ -47,7 +47,7 @@ function fromTransaction(t: TransactionView): Authorisation {
     title: t.description ?? t.reference,
     card: t.card,
     createdAt: t.createdAt,
-    expiresAt: null,
+    expiresAt: t.authorizationExpiresAt,
   };
 }
 
@@ -62,10 +62,12 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
   const working = busy[`capture:${auth.id}`] === true || busy[`cancel:${auth.id}`] === true;
   const titleId = `auth-${auth.id}`;
   const tooMuch = amount > auth.amountCapturable;
+  // A lapsed authorisation can no longer be captured (the gateway refuses): only its cancel is left.
+  const lapsed = left !== null && left.ms <= 0;
 
   const capture = async (event: FormEvent) => {
     event.preventDefault();
-    if (working) return;
+    if (working || lapsed) return;
     if (amount <= 0 || tooMuch) {
       setError({
         code: 'validation',
@@ -131,23 +133,27 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
           </p>
         ) : null}
         <div className="inline-fields">
-          <AmountInput
-            id={`capture-amount-${auth.id}`}
-            label="Capture amount"
-            value={amount}
-            currency={auth.currency}
-            onChange={setAmount}
-            max={auth.amountCapturable}
-            error={issueFor(error, 'amount')}
-            hint={
-              partialCapture
-                ? `Up to ${money(auth.amountCapturable, auth.currency)}. Type a smaller amount for a partial capture.`
-                : `The gateway captures the whole ${money(auth.amountCapturable, auth.currency)}; refund any difference afterwards.`
-            }
-          />
-          <button type="submit" className="primary" disabled={working}>
-            Capture
-          </button>
+          {lapsed ? null : (
+            <>
+              <AmountInput
+                id={`capture-amount-${auth.id}`}
+                label="Capture amount"
+                value={amount}
+                currency={auth.currency}
+                onChange={setAmount}
+                max={auth.amountCapturable}
+                error={issueFor(error, 'amount')}
+                hint={
+                  partialCapture
+                    ? `Up to ${money(auth.amountCapturable, auth.currency)}. Type a smaller amount for a partial capture.`
+                    : `The gateway captures the whole ${money(auth.amountCapturable, auth.currency)}; refund any difference afterwards.`
+                }
+              />
+              <button type="submit" className="primary" disabled={working}>
+                Capture
+              </button>
+            </>
+          )}
           {confirmCancel ? (
             <ConfirmChoice
               yes="Yes, cancel the authorisation"
