@@ -12,6 +12,16 @@ import type { PaymentGateway } from '../gateway/port';
 import { createGateway, GATEWAY_LABELS, type GatewayConfig, type HttpTuning } from '../gateway/registry';
 import type { DevLog } from './devlog';
 
+/** `url` when it points at this machine (where the embedded sandbox delivers), else null. */
+function onThisMachine(url: string | null): string | null {
+  if (!url) return null;
+  try {
+    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname) ? url : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The embedded sandbox, as the host needs it (sandbox/index.ts provides startSandbox). */
 export interface EmbeddedSandbox {
   url: string;
@@ -145,7 +155,9 @@ export class ActiveGateway {
           name: 'payplug',
           baseUrl: sandbox.payplug.url,
           secretKey: sandbox.payplug.secret_key,
-          notificationUrl: () => settings.get().payplugNotificationUrl,
+          // The URL in Settings is the account's, public; the sandbox delivers to this machine only
+          // and refuses any other, which refused every payment. Loopback ones are sent.
+          notificationUrl: () => onThisMachine(settings.get().payplugNotificationUrl),
         };
       case 'plural':
         return {

@@ -43,6 +43,22 @@ describe('a till on PayPlug', () => {
     expect(done.payUrl).toBeNull();
   });
 
+  it("takes links on the embedded sandbox with the account's public notification URL set in Settings", async () => {
+    // The sandbox delivers to this machine only and refused every create made with the shop's
+    // public URL ("notification_url must point at this machine"), leaving a failed payment each time.
+    const t = track(await payplugTill());
+    await t.call('settings.update', { payplugNotificationUrl: 'https://shop.example/hooks/payplug' });
+    const created = await t.call('payments.create', { amount: 1200, currency: 'EUR' });
+    expect(created).toMatchObject({ status: 'pending', payUrl: expect.any(String) });
+    // A loopback URL (the till's own forwarded-notification endpoint) still reaches the sandbox's payments.
+    await t.call('settings.update', { payplugNotificationUrl: 'http://127.0.0.1:9/webhooks/payplug' });
+    const looped = await t.call('payments.create', { amount: 1300, currency: 'EUR' });
+    const wire = (await payplug(t, 'GET', `/v1/payments/${looped.transactionId}`)).json as {
+      notification: { url: string | null };
+    };
+    expect(wire.notification.url).toBe('http://127.0.0.1:9/webhooks/payplug');
+  });
+
   it('leaves its readers idle: Reconnect says why instead of retrying a link PayPlug does not have', async () => {
     const t = track(await payplugTill());
     const [reader] = (await t.call('session.snapshot', {})).readers;
