@@ -13,7 +13,13 @@ import { newId } from '../core/ids';
 import { GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, GatewayRefund, NewPayment, PaymentGateway } from '../gateway/port';
-import { newPaymentRecord, type PaymentPatch, type PaymentRecord, type SplitRecord } from '../store/journal';
+import {
+  newPaymentRecord,
+  type PaymentChannel,
+  type PaymentPatch,
+  type PaymentRecord,
+  type SplitRecord,
+} from '../store/journal';
 import type { PaymentEngine } from './engine';
 import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
 import { alreadyPaid, describeStatus, holdingAttempt, type PaymentSync } from './sync';
@@ -192,7 +198,7 @@ export class CashierCommands {
     });
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);
-      const open = this.openAttempt(orderReference, attempts, input);
+      const open = this.openAttempt(orderReference, attempts, input, channel);
       if (open) return open;
       this.engine.requireOnline(
         'New payments cannot be taken while the gateway is unreachable (card data is never stored for later).',
@@ -282,7 +288,12 @@ export class CashierCommands {
   }
 
   /** An order's attempt that is still open (the same one comes back) or paid (refused); null: none. */
-  private openAttempt(orderReference: string, attempts: PaymentRecord[], input: CreateInput): PaymentView | null {
+  private openAttempt(
+    orderReference: string,
+    attempts: PaymentRecord[],
+    input: CreateInput,
+    channel: PaymentChannel,
+  ): PaymentView | null {
     const plan = planHoldingOrder(this.journal, orderReference);
     if (plan) {
       throw (
@@ -316,8 +327,18 @@ export class CashierCommands {
         const how = (method: string) => (method === 'manual' ? 'authorised for a later capture' : 'charged at once');
         throw new HostError(
           'conflict',
-          `Order ${orderReference} already has an open payment (${live.id}) ${how(live.captureMethod)}, not ${how(input.captureMethod)}. Cancel it before charging the order the other way.`,
+          `Order ${orderReference} already has an open payment (${live.id}) ${how(live.captureMethod)}, not ${how(input.captureMethod)}. ${wayOut('the order the other way')}`,
           { issues: [{ path: 'captureMethod', message: `the open payment is ${how(live.captureMethod)}` }] },
+        );
+      }
+      // Nor a reader payment for a QR code asked (or the other way round): the customer would be
+      // shown a way to pay that is not there.
+      if (live.channel !== channel) {
+        const how = (way: PaymentChannel) => (way === 'link' ? 'by payment link (QR code)' : 'on a card reader');
+        throw new HostError(
+          'conflict',
+          `Order ${orderReference} already has an open payment (${live.id}) ${how(live.channel)}, not ${how(channel)}. ${wayOut('the order the other way')}`,
+          { issues: [{ path: 'channel', message: `the open payment is ${how(live.channel)}` }] },
         );
       }
       if (!sameShares(this.journal.splitsOf(live.id), input.splits ?? [])) {
@@ -357,7 +378,7 @@ export class CashierCommands {
     const orderReference = input.orderReference ?? newId('ord', 12);
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);
-      const open = this.openAttempt(orderReference, attempts, input);
+      const open = this.openAttempt(orderReference, attempts, input, 'card_present');
       if (open) return open;
       const attempt = attempts.length + 1;
       const awaitingTip = tipping.fields.tipState === 'awaiting';

@@ -86,6 +86,25 @@ describe('host against the sandbox: the cashier flow', () => {
     );
   });
 
+  it('an order open on a reader gets no QR payment back in its place, nor the other way round', async () => {
+    // A create for an order with an open payment gives that payment back (a retry after a lost
+    // answer); asked as a QR code it gave back the reader payment, a way to pay that was not there.
+    const order = { amount: 2200, currency: 'USD', orderReference: 'ORD-WAY' };
+    const onReader = await t.call('payments.create', order);
+    expect(await t.fail('payments.create', { ...order, channel: 'link' })).toMatchObject({
+      code: 'conflict',
+      message: `Order ORD-WAY already has an open payment (${onReader.id}) on a card reader, not by payment link (QR code). Cancel it before charging the order the other way.`,
+      issues: [{ path: 'channel' }],
+    });
+    expect((await t.call('payments.create', { ...order, channel: 'card_present' })).id).toBe(onReader.id);
+    await t.call('payments.cancel', { paymentId: onReader.id });
+    const byLink = await t.call('payments.create', { ...order, channel: 'link' });
+    expect(byLink).toMatchObject({ channel: 'link', status: 'pending' });
+    expect((await t.fail('payments.create', order)).message).toMatch(
+      /by payment link \(QR code\), not on a card reader/,
+    );
+  });
+
   it('manual capture: requires_capture → capture part → succeeded with the captured amount', async () => {
     const reader = await t.onlineReader();
     const created = await t.call('payments.create', { amount: 5000, currency: 'USD', captureMethod: 'manual' });
