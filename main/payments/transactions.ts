@@ -4,10 +4,10 @@
  * searches its own fields, if it searches at all). A gateway that keeps no list of its own
  * (Plural) is listed from the journal: the payments this till made with it.
  */
-import type { Page, ParsedCommandInput, TransactionPage, TransactionView } from '../../common/contract';
+import type { GatewayName, Page, ParsedCommandInput, TransactionPage, TransactionView } from '../../common/contract';
 import { GatewayUnreachable } from '../gateway/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
-import type { Journal, PaymentChannel } from '../store/journal';
+import type { Journal, PaymentChannel, PaymentRecord, TransactionQuery } from '../store/journal';
 import { dayWindow } from '../reports/day';
 import { journaledTransactionView, toTransactionView } from './views';
 
@@ -86,41 +86,71 @@ async function listFromGateway(
   });
   let rows: GatewayPayment[] = page.data.filter((p) => inRange(p.createdAt, range));
   let total = page.meta.total;
+  let lastPage = page.meta.lastPage;
   if (input.search) {
     const onPage = new Set(rows.map((p) => p.id));
     if (!gateway.capabilities.transactionSearch) {
       // Nothing the gateway returned was searched: only the till's matches answer a search.
       rows = [];
       total = 0;
+      lastPage = 1;
       onPage.clear();
     }
-    if (input.page === 1) {
-      // The till's own matches (order reference, payment id) the gateway's search cannot see.
-      const local = journal
-        .searchPayments(input.search, input.size)
-        .filter(
-          (p) =>
-            p.transactionId !== null &&
-            p.chargedBy === 'gateway' &&
-            p.gateway === gateway.name &&
-            !onPage.has(p.transactionId),
-        );
-      const fetched = await Promise.all(local.map((p) => gateway.retrieve(p.transactionId!)));
-      const extra = fetched.filter((p) => matchesFilters(p, input, range));
-      total += extra.length;
-      rows = [...extra, ...rows];
-    }
+    // The till's own matches (order reference, payment id) the gateway's search cannot see, paged
+    // as the list is: a day's order references ("pos-20261130") can fill several pages.
+    const local = pageJournal(
+      journal,
+      journalQuery(input, range, gateway.name, { tillIdsOnly: gateway.capabilities.transactionSearch }),
+    );
+    const mine = local.rows.filter((p) => !onPage.has(p.transactionId!));
+    const fetched = await Promise.all(mine.map((p) => gateway.retrieve(p.transactionId!)));
+    const extra = fetched.filter((p) => matchesFilters(p, input, range));
+    total += local.total - (local.rows.length - extra.length);
+    lastPage = Math.max(lastPage, Math.ceil(local.total / input.size));
+    rows = [...extra, ...rows];
   }
   return {
     data: rows.map((p) => toTransactionView(p, orderReferenceOf(p, journal))),
     meta: {
-      currentPage: page.meta.currentPage,
-      lastPage: input.search && !gateway.capabilities.transactionSearch ? 1 : page.meta.lastPage,
+      currentPage: input.search ? input.page : page.meta.currentPage,
+      lastPage,
       perPage: page.meta.perPage,
       total,
       ...(page.meta.more && !(input.search && !gateway.capabilities.transactionSearch) ? { more: true as const } : {}),
     },
   };
+}
+
+/**
+ * The journal's query for the list's filters; null when no journaled payment can match. A
+ * journaled payment was paid on a reader ('terminal') or on a link page ('link'); other method
+ * filters match none of them.
+ */
+function journalQuery(
+  input: ListInput,
+  range: CreatedRange,
+  gateway: GatewayName | null,
+  search: { tillIdsOnly?: boolean } = {},
+): TransactionQuery | null {
+  const channel = input.paymentMethodType ? CHANNEL_OF_METHOD[input.paymentMethodType] : undefined;
+  if (channel === null) return null;
+  return {
+    gateway,
+    chargedBy: gateway === null ? 'terminal' : 'gateway',
+    ...(input.search ? { search: { prefix: input.search, ...search } } : {}),
+    ...(input.status ? { status: input.status } : {}),
+    ...(channel ? { channel } : {}),
+    ...(range.from ? { createdFrom: range.from } : {}),
+    ...(range.before ? { createdBefore: range.before } : {}),
+    sortField: input.sortField,
+    sortOrder: input.sortOrder,
+    page: input.page,
+    size: input.size,
+  };
+}
+
+function pageJournal(journal: Journal, query: TransactionQuery | null): { rows: PaymentRecord[]; total: number } {
+  return query ? journal.pageTransactions(query) : { rows: [], total: 0 };
 }
 
 const CHANNEL_OF_METHOD: Record<NonNullable<ListInput['paymentMethodType']>, PaymentChannel | null> = {
@@ -142,37 +172,7 @@ function listJournaled(
 ): Page<TransactionView> {
   const { gateway, journal } = deps;
   const terminal = input.source === 'terminal';
-  const ours = (record: { gateway: string; chargedBy: string }) =>
-    terminal ? record.chargedBy === 'terminal' : record.chargedBy === 'gateway' && record.gateway === gateway.name;
-  if (input.search) {
-    const rows = journal
-      .searchPayments(input.search, input.size)
-      .map((record) => ({ record, view: journaledTransactionView(record) }))
-      .filter(
-        (row): row is { record: typeof row.record; view: TransactionView } =>
-          ours(row.record) && row.view !== null && matchesFilters(row.view, input, range),
-      )
-      .map((row) => row.view);
-    return { data: rows, meta: { currentPage: 1, lastPage: 1, perPage: input.size, total: rows.length } };
-  }
-  // A journaled payment was paid on a reader ('terminal') or on a link page ('link'); other
-  // method filters match none of them.
-  const channel = input.paymentMethodType ? CHANNEL_OF_METHOD[input.paymentMethodType] : undefined;
-  const { rows, total } =
-    channel === null
-      ? { rows: [], total: 0 }
-      : journal.pageTransactions({
-          gateway: terminal ? null : gateway.name,
-          chargedBy: terminal ? 'terminal' : 'gateway',
-          ...(input.status ? { status: input.status } : {}),
-          ...(channel ? { channel } : {}),
-          ...(range.from ? { createdFrom: range.from } : {}),
-          ...(range.before ? { createdBefore: range.before } : {}),
-          sortField: input.sortField,
-          sortOrder: input.sortOrder,
-          page: input.page,
-          size: input.size,
-        });
+  const { rows, total } = pageJournal(journal, journalQuery(input, range, terminal ? null : gateway.name));
   return {
     data: rows.map(journaledTransactionView).filter((view): view is TransactionView => view !== null),
     meta: {

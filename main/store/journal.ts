@@ -287,6 +287,11 @@ export interface TransactionQuery {
   /** ISO instants: created at or after `createdFrom`, before `createdBefore`. */
   createdFrom?: string;
   createdBefore?: string;
+  /**
+   * Case-insensitive prefix of the order reference or payment id, or of the gateway's reference
+   * too unless `tillIdsOnly` (a gateway that searches its references itself).
+   */
+  search?: { prefix: string; tillIdsOnly?: boolean };
   sortField: 'created_at' | 'amount' | 'status';
   sortOrder: 'asc' | 'desc';
   page: number;
@@ -599,6 +604,12 @@ export class Journal {
     if (query.createdBefore) {
       where.push('created_at < ?');
       params.push(query.createdBefore);
+    }
+    if (query.search) {
+      const like = `${query.search.prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const columns = query.search.tillIdsOnly ? ['order_reference', 'id'] : ['order_reference', 'reference', 'id'];
+      where.push(`(${columns.map((column) => `${column} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+      params.push(...columns.map(() => like));
     }
     const clause = `WHERE ${where.join(' AND ')}`;
     const total = this.db.prepare(`SELECT COUNT(*) AS n FROM payments ${clause}`).get<{ n: number }>(...params)!.n;

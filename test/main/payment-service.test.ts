@@ -596,6 +596,40 @@ describe('payments against a fake gateway (the port)', () => {
     expect(gateway.calls.some((c) => c.startsWith('list'))).toBe(false);
   });
 
+  it.each([
+    ['from the journal (a gateway that keeps no list)', false],
+    ["from the gateway's list, the till adding its own matches", true],
+  ])('pages a search that finds more payments than a page holds, %s', async (_, listsPayments) => {
+    // Found by a tester: "pos-20261130" (a day's orders) showed 25 of 30, "page 1 of 1".
+    const { gateway, journal, service } = setup(
+      new FakeGateway({ listsPayments, ...(listsPayments ? {} : { name: 'plural' as const }) }),
+    );
+    for (let i = 1; i <= 30; i++)
+      await service.commands.create({
+        amount: 1000 + i,
+        currency: 'EUR',
+        captureMethod: 'automatic',
+        orderReference: `SHOP-${100 + i}`,
+      });
+    const search = (page: number) =>
+      listTransactions(
+        { search: 'shop-1', sortField: 'amount', sortOrder: 'asc', page, size: 25, source: 'gateway' } as never,
+        { gateway, journal, reached: () => undefined, timeZone: 'UTC' },
+      );
+    const first = await search(1);
+    expect(first.meta).toMatchObject({ currentPage: 1, lastPage: 2, total: 30 });
+    expect(first.data.map((t) => t.amount)).toEqual(Array.from({ length: 25 }, (_, i) => 1001 + i));
+    const second = await search(2);
+    expect(second.meta).toMatchObject({ currentPage: 2, lastPage: 2, total: 30 });
+    expect(second.data.map((t) => t.orderReference)).toEqual([
+      'SHOP-126',
+      'SHOP-127',
+      'SHOP-128',
+      'SHOP-129',
+      'SHOP-130',
+    ]);
+  });
+
   it("filters From/To by the shop's days, not UTC days", async () => {
     // Found by a tester: the filter cut days at UTC midnight while the list showed the shop's times.
     const { gateway, journal, service } = setup(new FakeGateway({ listsPayments: false, name: 'plural' }));
