@@ -74,6 +74,22 @@ describe('Transactions screen', () => {
     expect(bridge.count('transactions.list')).toBe(1);
   });
 
+  it('announces a refused date range, which the From field describes', async () => {
+    // Found with a screen reader: Search said nothing, the message sat by From, away from the focus.
+    const bridge = listBridge();
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await screen.findByText('pi_page1');
+    await user.type(screen.getByLabelText('From'), '2026-02-01');
+    await user.type(screen.getByLabelText('To'), '2026-01-01');
+    await user.click(screen.getByRole('button', { name: 'Search' }));
+    expect(screen.getByRole('alert').textContent).toBe('Check the highlighted fields.');
+    const from = screen.getByLabelText('From');
+    expect(from.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(from.getAttribute('aria-describedby')!)?.textContent).toBe(
+      'The "From" date is after the "To" date.',
+    );
+  });
+
   it('pages with Previous / Next, off at the ends but still focusable', async () => {
     const bridge = listBridge();
     const { user } = await renderApp(bridge, { screen: 'transactions' });

@@ -61,12 +61,18 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
   const [dateTo, setDateTo] = useState(query.dateTo);
   const [sort, setSort] = useState(`${query.sortField}:${query.sortOrder}`);
   const [source, setSource] = useState(query.source);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<CommandError | null>(null);
+  const dateError = issueFor(error, 'dateFrom');
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
     if (dateFrom && dateTo && dateFrom > dateTo) {
-      setError('The "From" date is after the "To" date.');
+      // Said aloud too (the alert): only the field's colour and text changed, away from the focus.
+      setError({
+        code: 'validation',
+        message: 'Check the dates.',
+        issues: [{ path: 'dateFrom', message: 'The "From" date is after the "To" date.' }],
+      });
       return;
     }
     setError(null);
@@ -110,9 +116,9 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
           ))}
         </select>
       </Field>
-      <Field id="tx-from" label="From" error={error}>
+      <Field id="tx-from" label="From" error={dateError}>
         <input
-          {...describedBy('tx-from', null, error)}
+          {...describedBy('tx-from', null, dateError)}
           type="date"
           value={dateFrom}
           onChange={(e) => setDateFrom(e.target.value)}
@@ -139,6 +145,7 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
       <button type="submit" className="primary">
         Search
       </button>
+      <ErrorBox error={error} shownPaths={['dateFrom']} />
     </form>
   );
 }
