@@ -317,6 +317,29 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
       .toBe(label);
   });
 
+  it("11. Show receipt from Details keeps the focus on the receipt's buttons", async () => {
+    // Found by a keyboard tester: the button was disabled while the receipt loaded, which dropped
+    // the focus back to the screen's title, so the next Tab started from the top of the details.
+    await charge('1500', { currency: 'EUR' });
+    await presentCard();
+    await paymentStatus(/Approved/);
+    await screen('F5');
+    const back = page.getByRole('button', { name: 'Back to transactions' });
+    if (await back.isVisible()) await back.click();
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page
+      .getByRole('row')
+      .filter({ hasText: '€15.00' })
+      .first()
+      .getByRole('button', { name: /Details/ })
+      .click();
+    const show = page.getByRole('button', { name: 'Show receipt' });
+    await show.focus();
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Receipt preview').waitFor({ timeout: STATUS_TIMEOUT });
+    expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Show receipt');
+  });
+
   it('no secret crossed the bridge during the whole run', async () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(wire.length).toBeGreaterThan(50);

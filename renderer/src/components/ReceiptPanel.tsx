@@ -22,7 +22,9 @@ export function receiptStatusText(receipt: ReceiptStateView | null, timeZone: st
 
 /**
  * A payment's receipt: print or reprint it on the receipt printer, show it, print it from this
- * screen (the browser's or the window's print dialog), or send it by email.
+ * screen (the browser's or the window's print dialog), or send it by email. While one runs the
+ * buttons are aria-disabled, not disabled: a disabled button drops the focus, which then went
+ * back to the screen's title, far from the receipt (found by a keyboard tester).
  */
 export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; receipt: ReceiptStateView | null }) {
   const run = usePos((s) => s.run);
@@ -42,6 +44,7 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
   const printed = receipt?.print?.state === 'printed';
 
   const print = async () => {
+    if (busy) return;
     setError(null);
     setDone(null);
     const result = await run('receipts.print', { paymentId: paymentRef, copies }, key);
@@ -52,12 +55,14 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
     else setError({ code: 'conflict', message: `Not printed: ${result.value.error ?? 'the printer failed'}` });
   };
   const show = async () => {
+    if (busy) return;
     setError(null);
     const result = await run('receipts.render', { paymentId: paymentRef, format: 'text', copy: 'customer' }, key);
     if (result.ok) setPreview(result.value.content);
     else setError(result.error);
   };
   const printFromScreen = async () => {
+    if (busy) return;
     setError(null);
     const copy = copies === 'merchant' ? 'merchant' : 'customer';
     const result = await run('receipts.render', { paymentId: paymentRef, format: 'html', copy }, key);
@@ -66,6 +71,7 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
   };
   const sendEmail = async (event: FormEvent) => {
     event.preventDefault();
+    if (busy) return;
     setError(null);
     setDone(null);
     const result = await run('receipts.email', { paymentId: paymentRef, email: email.trim() }, key);
@@ -109,16 +115,17 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
         <button
           type="button"
           className={receipt?.print?.state === 'failed' ? 'primary' : undefined}
-          disabled={busy || !printer}
+          disabled={!printer}
+          aria-disabled={busy}
           title={printer ? undefined : NO_PRINTER_TITLE}
           onClick={() => void print()}
         >
           {printed || receipt?.print?.state === 'failed' ? 'Reprint receipt' : 'Print receipt'}
         </button>
-        <button type="button" disabled={busy} onClick={() => void show()}>
+        <button type="button" aria-disabled={busy} onClick={() => void show()}>
           Show receipt
         </button>
-        <button type="button" disabled={busy} onClick={() => void printFromScreen()}>
+        <button type="button" aria-disabled={busy} onClick={() => void printFromScreen()}>
           Print from this screen
         </button>
       </div>
@@ -135,7 +142,7 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
             onChange={(e) => setEmail(e.target.value)}
           />
         </Field>
-        <button type="submit" disabled={busy || !email.trim()}>
+        <button type="submit" disabled={!email.trim()} aria-disabled={busy}>
           Email receipt
         </button>
       </form>
