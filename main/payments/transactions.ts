@@ -87,6 +87,7 @@ async function listFromGateway(
   let rows: GatewayPayment[] = page.data.filter((p) => inRange(p.createdAt, range));
   let total = page.meta.total;
   let lastPage = page.meta.lastPage;
+  let more = page.meta.more === true;
   if (input.search) {
     const onPage = new Set(rows.map((p) => p.id));
     if (!gateway.capabilities.transactionSearch) {
@@ -94,6 +95,7 @@ async function listFromGateway(
       rows = [];
       total = 0;
       lastPage = 1;
+      more = false;
       onPage.clear();
     }
     // The till's own matches (order reference, payment id) the gateway's search cannot see, paged
@@ -107,6 +109,7 @@ async function listFromGateway(
     const extra = fetched.filter((p) => matchesFilters(p, input, range));
     total += local.total - (local.rows.length - extra.length);
     lastPage = Math.max(lastPage, Math.ceil(local.total / input.size));
+    more ||= local.more;
     rows = [...extra, ...rows];
   }
   return {
@@ -116,7 +119,7 @@ async function listFromGateway(
       lastPage,
       perPage: page.meta.perPage,
       total,
-      ...(page.meta.more && !(input.search && !gateway.capabilities.transactionSearch) ? { more: true as const } : {}),
+      ...(more ? { more: true as const } : {}),
     },
   };
 }
@@ -149,8 +152,11 @@ function journalQuery(
   };
 }
 
-function pageJournal(journal: Journal, query: TransactionQuery | null): { rows: PaymentRecord[]; total: number } {
-  return query ? journal.pageTransactions(query) : { rows: [], total: 0 };
+function pageJournal(
+  journal: Journal,
+  query: TransactionQuery | null,
+): { rows: PaymentRecord[]; total: number; more: boolean } {
+  return query ? journal.pageTransactions(query) : { rows: [], total: 0, more: false };
 }
 
 const CHANNEL_OF_METHOD: Record<NonNullable<ListInput['paymentMethodType']>, PaymentChannel | null> = {
@@ -172,7 +178,7 @@ function listJournaled(
 ): Page<TransactionView> {
   const { gateway, journal } = deps;
   const terminal = input.source === 'terminal';
-  const { rows, total } = pageJournal(journal, journalQuery(input, range, terminal ? null : gateway.name));
+  const { rows, total, more } = pageJournal(journal, journalQuery(input, range, terminal ? null : gateway.name));
   return {
     data: rows.map(journaledTransactionView).filter((view): view is TransactionView => view !== null),
     meta: {
@@ -180,6 +186,7 @@ function listJournaled(
       lastPage: Math.max(1, Math.ceil(total / input.size)),
       perPage: input.size,
       total,
+      ...(more ? { more: true as const } : {}),
     },
   };
 }

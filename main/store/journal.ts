@@ -577,7 +577,11 @@ export class Journal {
    * list their own (Plural): payments the gateway has acknowledged (a transaction id), in a
    * transaction status, filtered and sorted like the gateway's list would be.
    */
-  pageTransactions(query: TransactionQuery): { rows: PaymentRecord[]; total: number } {
+  /**
+   * A page of the till's transactions, with how many match (`more`: a broad search, counted only
+   * past this page — `total` is then the rows up to here plus one).
+   */
+  pageTransactions(query: TransactionQuery): { rows: PaymentRecord[]; total: number; more: boolean } {
     const where = [
       `charged_by = ?`,
       `transaction_id IS NOT NULL`,
@@ -605,63 +609,52 @@ export class Journal {
       where.push('created_at < ?');
       params.push(query.createdBefore);
     }
+    // A prefix search (case-insensitive LIKE over the ids a cashier reads off a receipt or order)
+    // has two plans, chosen by how many payments match (issue #6): a narrow prefix's few matches
+    // are found through the NOCASE indexes, then filtered, counted and sorted; a broad one ("txn_",
+    // a day's "pos-2026…") would make that read thousands of rows, so it walks the list's own order
+    // and stops once the page is full, not counted to the end: the page says more follow. (An OR of
+    // LIKEs over the whole table took 120 ms a page at 100 000 payments.) Counting only decides the
+    // plan: UNION ALL stops at the limit, where a UNION would first collect every match (0.3 s for
+    // "txn_" at 100 000); a payment matching two ways is counted twice, which moves the switch little.
+    let broad = false;
     if (query.search) {
       const like = `${query.search.prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       const columns = query.search.tillIdsOnly ? ['order_reference', 'id'] : ['order_reference', 'reference', 'id'];
-      where.push(`(${columns.map((column) => `${column} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
-      params.push(...columns.map(() => like));
+      const byIndex = columns.map((column) => `SELECT id FROM payments WHERE ${column} LIKE ? ESCAPE '\\'`);
+      const likes = columns.map(() => like);
+      const matches = this.db
+        .prepare(`SELECT COUNT(*) AS n FROM (${byIndex.join(' UNION ALL ')} LIMIT ${SEARCH_SORT_AT_MOST + 1})`)
+        .get<{ n: number }>(...likes)!.n;
+      broad = matches > SEARCH_SORT_AT_MOST;
+      // The unary + on every other filter (each clause starts with its column) keeps the planner
+      // off their indexes: with bound values it walked the status index and sorted (60 ms).
+      const checked = where.map((clause) => `+${clause}`);
+      if (broad) {
+        // Walk the list's order (payments_created), stopping once the page is full.
+        where.splice(0, where.length, ...checked, `(${columns.map((c) => `+${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+        params.push(...likes);
+      } else {
+        // The few matches drive; the list's filters are checked on them only.
+        where.splice(0, where.length, `id IN (${byIndex.join(' UNION ')})`, ...checked);
+        params.unshift(...likes);
+      }
     }
     const clause = `WHERE ${where.join(' AND ')}`;
-    const total = this.db.prepare(`SELECT COUNT(*) AS n FROM payments ${clause}`).get<{ n: number }>(...params)!.n;
     const direction = query.sortOrder === 'asc' ? 'ASC' : 'DESC';
     const column = { created_at: 'created_at', amount: 'amount', status: 'status' }[query.sortField];
-    const rows = this.db
-      .prepare(`${SELECT_PAYMENT} ${clause} ORDER BY ${column} ${direction}, id ${direction} LIMIT ? OFFSET ?`)
-      .all<PaymentRecord>(...params, query.size, (query.page - 1) * query.size);
-    return { rows, total };
-  }
-
-  /**
-   * Prefix search over the ids a cashier reads off a receipt or order (order reference, txn_
-   * reference, payment id), newest first, case-insensitive (LIKE).
-   *
-   * Two plans, chosen by how many payments match (issue #6): a narrow prefix is found through
-   * the NOCASE indexes and the few matches are sorted; a broad one ("txn_", "SHOP-") would make
-   * that sort read thousands of rows, so it walks the newest payments instead and stops at
-   * `limit` matches, which come early when matches are dense.
-   */
-  searchPayments(query: string, limit: number): PaymentRecord[] {
-    const like = `${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    // Counting only decides the plan: UNION ALL stops at the limit (a UNION would first collect
-    // every match to drop duplicates, 0.3 s for "txn_" at 100 000); a payment matching two ways
-    // is counted twice, which only moves the switch a little.
-    const matches = this.db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM (
-           SELECT id FROM payments WHERE order_reference LIKE ? ESCAPE '\\'
-           UNION ALL SELECT id FROM payments WHERE reference LIKE ? ESCAPE '\\'
-           UNION ALL SELECT id FROM payments WHERE id LIKE ? ESCAPE '\\'
-           LIMIT ${SEARCH_SORT_AT_MOST + 1})`,
-      )
-      .get<{ n: number }>(like, like, like)!.n;
-    if (matches <= SEARCH_SORT_AT_MOST) {
-      return this.db
-        .prepare(
-          `${SELECT_PAYMENT} WHERE id IN (
-             SELECT id FROM payments WHERE order_reference LIKE ? ESCAPE '\\'
-             UNION SELECT id FROM payments WHERE reference LIKE ? ESCAPE '\\'
-             UNION SELECT id FROM payments WHERE id LIKE ? ESCAPE '\\')
-           ORDER BY created_at DESC, id DESC LIMIT ?`,
-        )
-        .all<PaymentRecord>(like, like, like, limit);
+    const offset = (query.page - 1) * query.size;
+    const page = (size: number) =>
+      this.db
+        .prepare(`${SELECT_PAYMENT} ${clause} ORDER BY ${column} ${direction}, id ${direction} LIMIT ? OFFSET ?`)
+        .all<PaymentRecord>(...params, size, offset);
+    if (broad) {
+      const rows = page(query.size + 1);
+      const more = rows.length > query.size;
+      return { rows: rows.slice(0, query.size), total: offset + Math.min(rows.length, query.size + 1), more };
     }
-    // The unary + keeps the planner off the NOCASE indexes: walk payments_created, newest first.
-    return this.db
-      .prepare(
-        `${SELECT_PAYMENT} WHERE +order_reference LIKE ? ESCAPE '\\' OR +reference LIKE ? ESCAPE '\\' OR +id LIKE ? ESCAPE '\\'
-         ORDER BY created_at DESC, id DESC LIMIT ?`,
-      )
-      .all<PaymentRecord>(like, like, like, limit);
+    const total = this.db.prepare(`SELECT COUNT(*) AS n FROM payments ${clause}`).get<{ n: number }>(...params)!.n;
+    return { rows: page(query.size), total, more: false };
   }
 
   countPayments(): number {

@@ -100,13 +100,24 @@ export function queryTimes(journal: Journal, samples: readonly SeededSample[], r
     ['list uncaptured (50)', () => journal.listPayments('uncaptured', 50)],
     ['list attention (500)', () => journal.listPayments('attention', 500)],
   ];
+  // The Transactions screen's search of the journal: a page of 50, newest first, counted.
+  const searchPage = (prefix: string) =>
+    journal.pageTransactions({
+      gateway: 'plutopay',
+      chargedBy: 'gateway',
+      search: { prefix },
+      sortField: 'created_at',
+      sortOrder: 'desc',
+      page: 1,
+      size: 50,
+    });
   const searches: [string, (i: number) => unknown][] = [
-    ['search order ref prefix', (i) => journal.searchPayments(pick(i)?.orderReference.slice(0, -2) ?? 'HIST-00', 50)],
-    ['search txn_ prefix', (i) => journal.searchPayments(pick(i)?.reference.slice(0, 9) ?? 'txn_a', 50)],
-    ['search payment id', (i) => journal.searchPayments(pick(i)?.id ?? 'pay_a', 50)],
-    ['search miss', (i) => journal.searchPayments(`NOPE-${i}`, 50)],
+    ['search order ref prefix', (i) => searchPage(pick(i)?.orderReference.slice(0, -2) ?? 'HIST-00')],
+    ['search txn_ prefix', (i) => searchPage(pick(i)?.reference.slice(0, 9) ?? 'txn_a')],
+    ['search payment id', (i) => searchPage(pick(i)?.id ?? 'pay_a')],
+    ['search miss', (i) => searchPage(`NOPE-${i}`)],
     // Matches every payment: the plan that walks the newest ones.
-    ['search broad prefix', (i) => journal.searchPayments(i % 2 ? 'txn_' : 'HIST-', 50)],
+    ['search broad prefix', (i) => searchPage(i % 2 ? 'txn_' : 'HIST-')],
   ];
   const list: number[] = [];
   const search: number[] = [];

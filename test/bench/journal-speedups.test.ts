@@ -17,28 +17,51 @@ function journalWith(count: number): { journal: Journal; clock: ManualClock } {
   return { journal, clock };
 }
 
+/** The Transactions screen's search of the journal: newest first, `size` a page. */
+function search(journal: Journal, prefix: string, size: number, page = 1) {
+  return journal.pageTransactions({
+    gateway: 'plutopay',
+    chargedBy: 'gateway',
+    search: { prefix },
+    sortField: 'created_at',
+    sortOrder: 'desc',
+    page,
+    size,
+  });
+}
+const ids = (found: { rows: { id: string }[] }) => found.rows.map((p) => p.id);
+const orders = (found: { rows: { orderReference: string }[] }) => found.rows.map((p) => p.orderReference);
+
 describe('journal search (both plans)', () => {
-  it('a narrow prefix finds its payments through the indexes, any case', () => {
+  it('a narrow prefix finds its payments through the indexes, any case, counted', () => {
     const { journal } = journalWith(3_000);
-    expect(journal.searchPayments('SHOP-0001234', 50).map((p) => p.orderReference)).toEqual(['SHOP-0001234']);
-    expect(journal.searchPayments('shop-000123', 50).map((p) => p.orderReference)).toEqual(
-      Array.from({ length: 10 }, (_, i) => `SHOP-000123${9 - i}`),
-    );
+    expect(orders(search(journal, 'SHOP-0001234', 50))).toEqual(['SHOP-0001234']);
+    const ten = search(journal, 'shop-000123', 50);
+    expect(orders(ten)).toEqual(Array.from({ length: 10 }, (_, i) => `SHOP-000123${9 - i}`));
+    expect(ten).toMatchObject({ total: 10, more: false });
+    // Paged: the second page of four starts where the first stopped.
+    expect(orders(search(journal, 'shop-000123', 4, 2))).toEqual([
+      'SHOP-0001235',
+      'SHOP-0001234',
+      'SHOP-0001233',
+      'SHOP-0001232',
+    ]);
     const one = journal.listPayments('all', 1)[0]!;
-    expect(journal.searchPayments(one.reference!.toUpperCase(), 5).map((p) => p.id)).toEqual([one.id]);
-    expect(journal.searchPayments(one.id, 5).map((p) => p.id)).toEqual([one.id]);
-    expect(journal.searchPayments('NOPE', 5)).toEqual([]);
-    expect(journal.searchPayments('%', 5)).toEqual([]);
-    expect(journal.searchPayments('_', 5)).toEqual([]);
+    expect(ids(search(journal, one.reference!.toUpperCase(), 5))).toEqual([one.id]);
+    expect(ids(search(journal, one.id, 5))).toEqual([one.id]);
+    expect(search(journal, 'NOPE', 5)).toEqual({ rows: [], total: 0, more: false });
+    expect(search(journal, '%', 5).rows).toEqual([]);
+    expect(search(journal, '_', 5).rows).toEqual([]);
   });
 
-  it('a broad prefix (more than 2 000 matches) walks the newest first and stops at the limit', () => {
+  it('a broad prefix (more than 2 000 matches) walks the newest first, a page at a time, saying more follow', () => {
     const { journal } = journalWith(3_000);
-    const newest = journal.listPayments('all', 50).map((p) => p.id);
+    const newest = journal.listPayments('all', 100).map((p) => p.id);
     // "txn_" matches all 3 000 references, "shop-" all 3 000 orders: the walk plan.
-    expect(journal.searchPayments('txn_', 50).map((p) => p.id)).toEqual(newest);
-    expect(journal.searchPayments('shop-', 50).map((p) => p.id)).toEqual(newest);
-    expect(journal.searchPayments('SHOP-00', 7).map((p) => p.orderReference)).toEqual(
+    expect(ids(search(journal, 'txn_', 50))).toEqual(newest.slice(0, 50));
+    expect(search(journal, 'shop-', 50)).toMatchObject({ total: 51, more: true });
+    expect(ids(search(journal, 'shop-', 50, 2))).toEqual(newest.slice(50, 100));
+    expect(orders(search(journal, 'SHOP-00', 7))).toEqual(
       Array.from({ length: 7 }, (_, i) => `SHOP-${String(2_999 - i).padStart(7, '0')}`),
     );
   });

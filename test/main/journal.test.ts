@@ -198,20 +198,40 @@ describe('journal', () => {
 
   it('searches by order reference, txn reference and payment id prefixes', () => {
     const journal = new Journal(openDatabase(':memory:'), new FakeClock());
-    journal.insertPayment(paymentFixture({ orderReference: 'SHOP-100', reference: 'txn_abc' }), 'created');
+    const paid = { status: 'succeeded' as const };
+    journal.insertPayment(
+      paymentFixture({ ...paid, orderReference: 'SHOP-100', reference: 'txn_abc', transactionId: 't1' }),
+      'created',
+    );
     journal.insertPayment(
       paymentFixture({
+        ...paid,
         id: 'pay_zzz000000002',
         orderReference: 'SHOP-200',
         idempotencyKey: 'k2',
         reference: 'txn_def',
+        transactionId: 't2',
       }),
       'created',
     );
-    expect(journal.searchPayments('SHOP-1', 10).map((p) => p.orderReference)).toEqual(['SHOP-100']);
-    expect(journal.searchPayments('txn_d', 10).map((p) => p.orderReference)).toEqual(['SHOP-200']);
-    expect(journal.searchPayments('pay_zzz', 10).map((p) => p.orderReference)).toEqual(['SHOP-200']);
-    expect(journal.searchPayments('%', 10)).toEqual([]);
+    const search = (prefix: string, tillIdsOnly = false) =>
+      journal
+        .pageTransactions({
+          gateway: 'plutopay',
+          chargedBy: 'gateway',
+          search: { prefix, tillIdsOnly },
+          sortField: 'created_at',
+          sortOrder: 'desc',
+          page: 1,
+          size: 10,
+        })
+        .rows.map((p) => p.orderReference);
+    expect(search('SHOP-1')).toEqual(['SHOP-100']);
+    expect(search('txn_d')).toEqual(['SHOP-200']);
+    // A gateway that searches its own references: the till adds only its own ids' matches.
+    expect(search('txn_d', true)).toEqual([]);
+    expect(search('pay_zzz')).toEqual(['SHOP-200']);
+    expect(search('%')).toEqual([]);
   });
 
   it('runs migrations numbered 1, 2, 3… without gaps; a gap or a step back is refused', () => {
