@@ -3,8 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { screen, waitFor } from '@testing-library/react';
 import { fail, FakeBridge, makePayment, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
 
-function pluralBridge() {
-  const bridge = new FakeBridge(makeSnapshot({ settings: makeSettings({ gateway: 'plural' }), readers: [] }));
+function pluralBridge(tipping = false) {
+  const settings = makeSettings({ gateway: 'plural' });
+  const counter = {
+    ...settings.counter,
+    tipping: { enabled: tipping, presets: [10, 15, 20] },
+    // A customer display showing: the tip would be the customer's to choose.
+    customerDisplay: { url: 'http://127.0.0.1:1/#display=ab', connected: tipping ? 1 : 0 },
+  };
+  const bridge = new FakeBridge(makeSnapshot({ settings: { ...settings, counter }, readers: [] }));
   bridge.on('payments.create', (input) =>
     ok(
       makePayment({
@@ -33,6 +40,22 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     expect(screen.getByRole('group', { name: /Split between merchants/ })).toBeTruthy();
     expect(remainder().textContent).toBe('Not split: the whole payment is settled to this account.');
     expect(remainder().getAttribute('aria-live')).toBe('polite');
+  });
+
+  it('a payment shared between merchants takes no tip: the tip choice goes while it is split', async () => {
+    // Found by a tester: with tipping on and a customer display, Charge on a split payment asked the
+    // customer for a tip, which the host refuses (a split payment takes no tip).
+    const bridge = pluralBridge(true);
+    const { user } = await renderApp(bridge);
+    await user.type(field('Amount'), '50000');
+    expect(screen.getByRole('radio', { name: /customer chooses/ })).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    await user.keyboard('1324');
+    expect(screen.queryByRole('radio', { name: /customer chooses/ })).toBeNull();
+    await user.click(charge());
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]).not.toHaveProperty('askTip');
+    expect(bridge.inputs('payments.create')[0]).not.toHaveProperty('tip');
   });
 
   it('is driven from the keyboard: rows start with what is left, the remainder is announced, Charge waits for the sum', async () => {

@@ -17,7 +17,7 @@ import {
   draftTipMode,
   isOnline,
   splitRemainder,
-  tippingOn,
+  draftTakesTip,
 } from '../store/selectors';
 import { TIP_PRESETS as DEFAULT_TIP_PRESETS, tipForPercent } from '../../../common/tips';
 import { currencyName, money } from '../lib/format';
@@ -336,7 +336,7 @@ export function CreatePayment() {
   const capturesLater = gateway
     ? gateway.capabilities.deferredCapture !== null && (!byLink || gateway.capabilities.deferredCaptureByLink)
     : true;
-  const tipping = usePos(tippingOn) && draft.installments === 1;
+  const tipping = usePos(draftTakesTip);
   const tipMode = usePos(draftTipMode);
   const shown = (amount: number) =>
     tipping ? withTip(amount, currency, tipMode, draft.tipPercent, draft.tipCustom) : money(amount, currency);

@@ -217,9 +217,19 @@ export function draftTipMode(state: Pick<PosState, 'ui' | 'host'>): 'ask' | 'non
   return displayConnected(state) ? 'ask' : 'none';
 }
 
-/** The tip part of payments.create for the draft: nothing when tipping is off. */
+/**
+ * Whether the draft takes a tip: tipping on, and one payment for one merchant — installments and a
+ * payment shared between merchants take none (the host refuses one: which merchant's would it be?).
+ */
+export function draftTakesTip(state: Pick<PosState, 'ui' | 'host'>): boolean {
+  const { draft } = state.ui;
+  const shared = state.host.gateway?.capabilities.splitSettlement === true && draft.splits.length > 0;
+  return tippingOn(state) && draft.installments === 1 && !shared;
+}
+
+/** The tip part of payments.create for the draft: nothing when it takes no tip. */
 export function draftTip(state: Pick<PosState, 'ui' | 'host'>): { askTip: true } | { tip: TipChoice } | null {
-  if (!tippingOn(state) || state.ui.draft.installments > 1) return null;
+  if (!draftTakesTip(state)) return null;
   const { draft } = state.ui;
   switch (draftTipMode(state)) {
     case 'ask':
@@ -233,7 +243,6 @@ export function draftTip(state: Pick<PosState, 'ui' | 'host'>): { askTip: true }
   }
 }
 
-/** The payments.create input for a valid draft (empty optional fields left out). */
 /**
  * Where the customer pays the payment being drafted: a gateway with readers and links both lets the
  * cashier choose (a reader by default); otherwise the gateway's only way.
@@ -252,6 +261,7 @@ export function choosesChannel(gateway: GatewayView | null): boolean {
   return payByLink && (readerLink || cloudReaders);
 }
 
+/** The payments.create input for a valid draft (empty optional fields left out). */
 export function createInput(
   draft: Draft,
   currency: string,
