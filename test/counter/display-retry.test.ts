@@ -3,19 +3,7 @@
  * not the first one's (which may be long over, so the display would jump straight to "Welcome").
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CustomerDisplayView } from '../../common/contract';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
-
-function displayShows(t: TestHost, phase: CustomerDisplayView['phase']): Promise<CustomerDisplayView> {
-  return waitFor(
-    async () => {
-      const view = await t.call('display.snapshot', {});
-      return view.phase === phase ? view : undefined;
-    },
-    5_000,
-    `the display to show ${phase}`,
-  );
-}
+import { displayShows, startTestHost, type TestHost } from '../support/host';
 
 describe('customer display', () => {
   let t: TestHost;

@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
-import type { CustomerDisplayView } from '../../common/contract';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { displayShows, startTestHost, waitFor, type TestHost } from '../support/host';
 
 interface LedgerRow {
   id: string;
@@ -18,18 +17,6 @@ interface LedgerRow {
 
 async function ledger(t: TestHost): Promise<LedgerRow[]> {
   return ((await t.api('GET', '/_sandbox/ledger')).json as { transactions: LedgerRow[] }).transactions;
-}
-
-/** The customer display's screen once it reaches `phase`. */
-function displayShows(t: TestHost, phase: CustomerDisplayView['phase']): Promise<CustomerDisplayView> {
-  return waitFor(
-    async () => {
-      const view = await t.call('display.snapshot', {});
-      return view.phase === phase ? view : undefined;
-    },
-    5_000,
-    `the display to show ${phase}`,
-  );
 }
 
 describe('tips', () => {

@@ -1,6 +1,14 @@
 /** Test helpers for the host: a real host against a real sandbox on a loopback port. */
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import type { CommandName, CommandResult, HostEvent, PaymentView, ReaderView, Result } from '../../common/contract';
+import type {
+  CommandName,
+  CommandResult,
+  CustomerDisplayView,
+  HostEvent,
+  PaymentView,
+  ReaderView,
+  Result,
+} from '../../common/contract';
 import { createHost, type Host, type HostOptions } from '../../main/host/host';
 
 export interface TestHost {
@@ -31,6 +39,18 @@ export async function waitFor<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The customer display's screen once it reaches `phase`. */
+export function displayShows(t: TestHost, phase: CustomerDisplayView['phase']): Promise<CustomerDisplayView> {
+  return waitFor(
+    async () => {
+      const view = await t.call('display.snapshot', {});
+      return view.phase === phase ? view : undefined;
+    },
+    5_000,
+    `the display to show ${phase}`,
+  );
 }
 
 export async function startTestHost(
