@@ -702,12 +702,12 @@ describe('signed returns and webhooks', () => {
       expect(verify(1)).toMatchObject({ ok: true, type: 'REFUND_PROCESSED', paymentId: paid.id });
 
       seen.clear();
-      expect(verify(0, { nowMs: clock.now() + 301_000 })).toMatchObject({
+      expect(verify(0, { nowMs: clock.now() + 27 * 3_600_000 + 1_000 })).toMatchObject({
         ok: false,
         status: 400,
         reason: 'event is stale',
       });
-      expect(verify(0, { nowMs: clock.now() - 301_000 })).toMatchObject({ ok: false, status: 400 });
+      expect(verify(0, { nowMs: clock.now() - 27 * 3_600_000 - 1_000 })).toMatchObject({ ok: false, status: 400 });
       const body = rx.received[0]!.body;
       expect(verify(0, { body: body.replace('"ORDER_PROCESSED"', '"ORDER_FAILED"') })).toMatchObject({
         ok: false,
@@ -732,6 +732,41 @@ describe('signed returns and webhooks', () => {
       // Nothing refused was remembered: the genuine event still goes through once.
       expect(verify(0)).toMatchObject({ ok: true });
     } finally {
+      await rx.close();
+    }
+  });
+
+  it('takes Plural’s retries of an event, which keep its first timestamp', async () => {
+    // A till that could not answer for a few minutes refused every later retry as stale, and the
+    // gateway ended up marking its endpoint failing.
+    const rx = await receiver(2);
+    const endpoint = (await h.call<{ id: string }>('POST', '/_sandbox/webhook-endpoints', { url: rx.url })).body;
+    try {
+      await gateway.simulateLinkPayment((await gateway.create(newPayment(), key('hook-retry'))).id, APPROVED);
+      await h.sandbox.plural.webhooksIdle();
+      await rx.waitFor(1);
+      await clock.advanceAsync(60_000);
+      await h.sandbox.plural.webhooksIdle();
+      await rx.waitFor(2);
+      await clock.advanceAsync(5 * 60_000);
+      await h.sandbox.plural.webhooksIdle();
+      await rx.waitFor(3);
+      const retry = rx.received[2]!;
+      expect(retry.headers['webhook-timestamp']).toBe(rx.received[0]!.headers['webhook-timestamp']);
+      const verify = (nowMs: number) =>
+        gateway.notifications!.verify({
+          rawBody: Buffer.from(retry.body, 'utf8'),
+          headers: Object.fromEntries(Object.entries(retry.headers).map(([name, value]) => [name, String(value)])),
+          nowMs,
+          remember: () => true,
+        });
+      expect(verify(clock.now())).toMatchObject({ ok: true, type: 'ORDER_PROCESSED' });
+      // The last retry, 26 h 36 min after the event, is still taken; older than that is stale.
+      const sent = Number(retry.headers['webhook-timestamp']) * 1000;
+      expect(verify(sent + (26 * 60 + 36) * 60_000).ok).toBe(true);
+      expect(verify(sent + 28 * 3_600_000)).toMatchObject({ ok: false, status: 400, reason: 'event is stale' });
+    } finally {
+      await h.call('DELETE', `/_sandbox/webhook-endpoints/${endpoint.id}`);
       await rx.close();
     }
   });

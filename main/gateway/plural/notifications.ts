@@ -3,7 +3,8 @@
  * 1. the three headers are there: `webhook-id`, `webhook-timestamp` (Unix seconds),
  *    `webhook-signature` (`v1,<base64>`) — else 401;
  * 2. the signature matches HMAC-SHA256(hex-decoded signature key, "{id}.{timestamp}.{raw body}") — else 401;
- * 3. the timestamp (signed) is within 5 minutes of now — else 400, stale;
+ * 3. the timestamp (signed) is within 27 hours of now — else 400, stale: a retry keeps the event's
+ *    first timestamp, and the retries of the last day must still be taken (ids are remembered longer);
  * 4. the body is a Plural event `{"event_type", "data": {order…}}` — else 400;
  * 5. the event id was not seen before (`remember`) — else 409, replay.
  * Even then the event is only a hint: it names the charge to re-read (a refund's parent order), and
@@ -15,7 +16,12 @@ import { signatureKeyBytes, webhookSignatureMatches } from './signature';
 
 /** Where the shop forwards Plural webhooks on the till (127.0.0.1 only). */
 export const NOTIFICATION_PATH = '/webhooks/plural';
-export const WEBHOOK_TOLERANCE_SECONDS = 300;
+/**
+ * How old an event may be. A retry carries the event's first `webhook-timestamp` and comes up to
+ * 26 h 36 min later (1 min, 5 min, 30 min, 2 h, 24 h): with 5 minutes, a till that could not answer
+ * for a few minutes refused every later retry. A replay inside the window is refused by its id.
+ */
+export const WEBHOOK_TOLERANCE_SECONDS = 27 * 3600;
 
 const EventSchema = z.looseObject({
   event_type: z.string().min(1).max(100),
