@@ -240,7 +240,9 @@ export interface GatewayReaders {
 /** A notification that reached the host, verified by the gateway's own rule. */
 export type VerifiedNotification =
   | { ok: true; eventId: string | null; type: string; paymentId: string | null }
-  | { ok: false; status: 400 | 401 | 409; reason: string };
+  | { ok: false; status: 400 | 401; reason: string }
+  /** A genuine event already received: gateways deliver at least once, so it is acknowledged, not acted on. */
+  | { ok: false; status: 409; reason: string; eventId: string };
 
 export interface GatewayNotifications {
   /** The loopback path this gateway's forwarded notifications arrive on. */

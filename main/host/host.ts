@@ -402,6 +402,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
           notifications: () => active.peek()?.notifications ?? null,
           remember: (id, at) => journal.rememberWebhookEvent(id, at),
           onRefused: (reason) => devlog.add('event', `Forwarded notification refused: ${reason}`),
+          onDuplicate: (eventId) => devlog.add('event', `Notification ${eventId} was already received: not read again`),
           onEvent: (event) => {
             devlog.add('event', `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''}`);
             if (event.paymentId) service.notified(event.paymentId);

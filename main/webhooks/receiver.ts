@@ -35,6 +35,8 @@ export interface WebhookReceiverOptions {
   remember: (eventId: string, atMs: number) => boolean;
   onEvent: (event: Extract<VerifiedNotification, { ok: true }>) => void;
   onRefused?: (reason: string) => void;
+  /** A verified event already received (a gateway's redelivery): acknowledged, nothing done. */
+  onDuplicate?: (eventId: string) => void;
   /** The active gateway, when its customers' browsers return here with signed fields. */
   returns?: () => ReturnVerifier | null;
   /** A verified return: the payment to re-read (its fields are never the outcome). */
@@ -155,6 +157,12 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
         nowMs: options.clock.now(),
         remember: options.remember,
       });
+      if (!result.ok && result.status === 409) {
+        // Answered 2xx: refused, the gateway would retry a delivered event for a day and mark the
+        // endpoint failing. Nothing is done with it a second time.
+        options.onDuplicate?.(result.eventId);
+        return reply(200, 'ok');
+      }
       if (!result.ok) {
         options.onRefused?.(result.reason);
         return reply(result.status, result.reason);

@@ -6,7 +6,7 @@
  * 3. the timestamp (signed) is within 27 hours of now — else 400, stale: a retry keeps the event's
  *    first timestamp, and the retries of the last day must still be taken (ids are remembered longer);
  * 4. the body is a Plural event `{"event_type", "data": {order…}}` — else 400;
- * 5. the event id was not seen before (`remember`) — else 409, replay.
+ * 5. the event id was not seen before (`remember`) — else 409, replay (answered 200 by the receiver).
  * Even then the event is only a hint: it names the charge to re-read (a refund's parent order), and
  * the host re-reads it with its own token; nothing else in the body is used.
  */
@@ -69,7 +69,7 @@ export function verifyPluralNotification(input: {
   const parsed = EventSchema.safeParse(json);
   if (!parsed.success) return { ok: false, status: 400, reason: 'body is not a Plural event' };
   if (!input.remember(id, input.nowMs))
-    return { ok: false, status: 409, reason: 'event was already received (replay)' };
+    return { ok: false, status: 409, reason: 'event was already received (replay)', eventId: id };
   const { event_type: type, data } = parsed.data;
   // A refund order names the charge it refunds: that is the payment to re-read.
   const paymentId =

@@ -29,7 +29,10 @@ export interface ReplayGuard {
   remember(eventId: string, atMs: number): boolean;
 }
 
-export type VerifyResult = { ok: true; event: WebhookEvent } | { ok: false; status: 400 | 401 | 409; reason: string };
+export type VerifyResult =
+  | { ok: true; event: WebhookEvent }
+  | { ok: false; status: 400 | 401; reason: string }
+  | { ok: false; status: 409; reason: string; eventId: string };
 
 export function signWebhook(secret: string, rawBody: string | Buffer): string {
   return createHmac('sha256', secret).update(rawBody).digest('hex');
@@ -64,7 +67,7 @@ export function verifyWebhook(input: {
   if (!Number.isFinite(created) || Math.abs(input.nowMs - created) > tolerance)
     return { ok: false, status: 400, reason: 'event is stale' };
   if (!input.replay.remember(parsed.data.id, input.nowMs))
-    return { ok: false, status: 409, reason: 'event was already received (replay)' };
+    return { ok: false, status: 409, reason: 'event was already received (replay)', eventId: parsed.data.id };
   return { ok: true, event: parsed.data };
 }
 
