@@ -111,7 +111,10 @@ export class PaymentService {
       return;
     }
     if (this.watcher.following(record.id)) this.watcher.nudge(record.id);
-    else void this.reconcileNow(record.id).catch(() => undefined);
+    else
+      void this.reconcileNow(record.id).catch((error: unknown) =>
+        this.engine.options.log(`Could not read ${transactionId} after its notification`, errorText(error)),
+      );
   }
 
   close(): void {

@@ -170,6 +170,19 @@ describe('forwarded webhooks reach the host', () => {
     const summaries = t.host.devlog.list(200).map((e) => e.summary);
     expect(summaries.filter((s) => s === 'Notification payment.succeeded (evt_forged)')).toHaveLength(1);
     expect(summaries).toContain('Notification evt_forged was already received: not read again');
+    // The gateway cannot be read after a notification: the log says so (it was dropped silently).
+    t.sandbox.setFaults({ error_rate: 1 });
+    const next = body.replace('evt_forged', 'evt_unread');
+    expect((await post(next, signWebhook(endpoint.secret, next))).status).toBe(200);
+    await waitFor(
+      () =>
+        t!.host.devlog
+          .list(200)
+          .some((e) => e.summary === `Could not read ${created.transactionId} after its notification`),
+      10_000,
+      'the failed re-read logged',
+    );
+    t.sandbox.setFaults({ error_rate: 0 });
     // Over the size limit: answered 413, not a connection cut off (found by a tester).
     const huge = 'x'.repeat(1024 * 1024 + 10);
     const tooLarge = await post(huge, signWebhook(endpoint.secret, huge));
