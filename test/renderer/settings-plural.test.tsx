@@ -46,6 +46,13 @@ describe('Settings for Plural', () => {
     expect((screen.getByLabelText('Signature key') as HTMLInputElement).value).toBe('');
   });
 
+  it("asks for no webhook signing secret: Plural's notifications are signed with its signature key", async () => {
+    const { user } = await renderApp(pluralBridge(), { screen: 'settings' });
+    await user.click(screen.getByRole('checkbox', { name: /notifications forwarded to this computer/ }));
+    expect(screen.getByLabelText('Webhook port')).toBeTruthy();
+    expect(screen.queryByLabelText('Webhook signing secret')).toBeNull();
+  });
+
   it('refuses UAT or plain http for Plural in live mode before sending anything', () => {
     const current = makeSettings({ gateway: 'plural', mode: 'test' });
     const form = (apiBaseUrl: string) => ({

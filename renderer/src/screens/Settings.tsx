@@ -532,17 +532,20 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
                 again.
               </p>
             ) : null}
-            <KeyField
-              id="webhook-secret"
-              label="Webhook signing secret"
-              stored={settings.webhookSecret}
-              value={webhookSecret}
-              onChange={setWebhookSecret}
-              cleared={clearWebhookSecret}
-              onClear={setClearWebhookSecret}
-              error={issueFor(error, 'webhookSecret')}
-              placeholder="whsec_…"
-            />
+            {/* PlutoPay's own secret: Plural signs with its signature key (above), PayPlug does not sign. */}
+            {gateway === 'plutopay' ? (
+              <KeyField
+                id="webhook-secret"
+                label="Webhook signing secret"
+                stored={settings.webhookSecret}
+                value={webhookSecret}
+                onChange={setWebhookSecret}
+                cleared={clearWebhookSecret}
+                onClear={setClearWebhookSecret}
+                error={issueFor(error, 'webhookSecret')}
+                placeholder="whsec_…"
+              />
+            ) : null}
           </>
         ) : null}
       </fieldset>
