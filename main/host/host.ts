@@ -429,7 +429,13 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         webhookReceiver = await start(0);
       }
       if (wanted === 0) journal.setSetting(RETURN_PORT, Number(new URL(webhookReceiver.origin).port));
-      devlog.add('event', `Receiving forwarded notifications at ${webhookReceiver.url() ?? `port ${wanted}`}`);
+      devlog.add(
+        'event',
+        settings.get().webhookPort === null
+          ? // Only for customers coming back from the payment page: forwarding is off in Settings.
+            `Receiving customers back from the payment page at ${webhookReceiver.origin}`
+          : `Receiving forwarded notifications at ${webhookReceiver.url() ?? `port ${wanted}`}`,
+      );
     } catch (error) {
       // Shown in Settings too, where saving again retries: a log line alone went unseen.
       webhookFailure =

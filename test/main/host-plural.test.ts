@@ -620,6 +620,10 @@ describe('a till on Plural', () => {
     expect(back.status).toBe(200);
     expect(await back.text()).toMatch(/You can close this page/);
     expect((await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 3_000)).status).toBe('succeeded');
+    // Forwarding is off in Settings: the log says what the receiver is for.
+    const log = (await second.call('devlog.list', { limit: 200 })).map((e) => e.summary);
+    expect(log).toContainEqual(expect.stringMatching(/^Receiving customers back from the payment page at /));
+    expect(log.filter((s) => s.startsWith('Receiving forwarded notifications'))).toEqual([]);
     await second.close();
 
     // The kept port taken by another program meanwhile: the till takes another, as on a first start.
