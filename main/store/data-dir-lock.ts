@@ -57,7 +57,10 @@ export function prepareDataDir(dataDir: string): void {
     LOCK_FILE,
   ]) {
     const path = join(dataDir, name);
-    if (existsSync(path) && !writable(path)) throw new DataDirUnusableError(dataDir, `${name} in it is read-only`);
+    if (!existsSync(path)) continue;
+    // SQLite says only "unable to open database file" of a directory where a file should be.
+    if (!statSync(path).isFile()) throw new DataDirUnusableError(dataDir, `${name} in it is not a file`);
+    if (!writable(path)) throw new DataDirUnusableError(dataDir, `${name} in it is read-only`);
   }
 }
 

@@ -101,6 +101,16 @@ describe('one app per data directory', () => {
     }
   });
 
+  it('names a file of its own that is a directory, before SQLite says "unable to open database file"', async () => {
+    for (const name of ['journal.db', 'sandbox.db', LOCK_FILE, 'secrets.json']) {
+      const dir = scratch();
+      mkdirSync(join(dir, name));
+      await expect(createHost({ dataDir: dir })).rejects.toThrow(
+        `The data directory ${dir} cannot be used: ${name} in it is not a file.`,
+      );
+    }
+  });
+
   it('makes a damaged lock file again instead of refusing to start', () => {
     const dir = scratch();
     writeFileSync(join(dir, LOCK_FILE), Buffer.alloc(4096, 'garbage '));
