@@ -62,6 +62,20 @@ export function prepareDataDir(dataDir: string): void {
     if (!statSync(path).isFile()) throw new DataDirUnusableError(dataDir, `${name} in it is not a file`);
     if (!writable(path)) throw new DataDirUnusableError(dataDir, `${name} in it is read-only`);
   }
+  // A database whose file is missing or empty while its write-ahead log holds commits (a copy of
+  // the directory that lost the file): SQLite would start an empty database and delete that log.
+  for (const db of DATABASE_FILES) {
+    const wal = join(dataDir, `${db}-wal`);
+    if (
+      existsSync(wal) &&
+      statSync(wal).size > 0 &&
+      (!existsSync(join(dataDir, db)) || statSync(join(dataDir, db)).size === 0)
+    )
+      throw new DataDirUnusableError(
+        dataDir,
+        `${db} in it is missing or empty, but ${db}-wal beside it holds its last commits. Put back the ${db} that goes with that file (a copy of the whole directory), and keep ${db}-wal`,
+      );
+  }
 }
 
 /**

@@ -3,9 +3,10 @@
  * refused with a message naming it, and the lock goes with its holder — a close, or a kill -9.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
 import {
@@ -108,6 +109,29 @@ describe('one app per data directory', () => {
       await expect(createHost({ dataDir: dir })).rejects.toThrow(
         `The data directory ${dir} cannot be used: ${name} in it is not a file.`,
       );
+    }
+  });
+
+  it('keeps a write-ahead log whose database file is missing or empty, instead of starting afresh', async () => {
+    // A copy of the directory that lost journal.db kept journal.db-wal: SQLite opened an empty
+    // journal and deleted that log, and the till started with no payments.
+    const source = scratch();
+    const db = new Database(join(source, 'journal.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE payments (id TEXT)');
+    db.exec(`INSERT INTO payments VALUES ('pay_a')`);
+    const wal = readFileSync(join(source, 'journal.db-wal'));
+    db.close();
+    expect(wal.length).toBeGreaterThan(0);
+    for (const missing of [true, false]) {
+      const dir = scratch();
+      writeFileSync(join(dir, 'journal.db-wal'), wal);
+      if (!missing) writeFileSync(join(dir, 'journal.db'), '');
+      await expect(createHost({ dataDir: dir })).rejects.toThrow(
+        `The data directory ${dir} cannot be used: journal.db in it is missing or empty, but journal.db-wal beside it holds its last commits.`,
+      );
+      expect(readFileSync(join(dir, 'journal.db-wal'))).toEqual(wal);
     }
   });
 
