@@ -20,6 +20,49 @@ describe('restart persistence (file database)', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+  it('replays a key an older sandbox stored before keys named their endpoint', async () => {
+    // A till's create whose answer was lost before an upgrade was resent with its key and refused
+    // ("already used by another endpoint"): the till marked it failed, though the sandbox had it.
+    const db = join(dir, 'sandbox.db');
+    const first = await startSandbox({ port: 0, db });
+    const body = {
+      amount: 990,
+      currency: 'eur',
+      metadata: { order_reference: 'ORD-7' },
+      idempotency_key: 'pos-ORD-7-1',
+    };
+    const created = (
+      await new Api(first.url, first.secret_key).post<TransactionJson>('/v1/terminal/create-payment', body)
+    ).body;
+    await first.close();
+    // Keys as the sandbox stored them before f882ddc: the parameters, without the endpoint.
+    const file = new Database(db);
+    const { params } = file
+      .prepare('SELECT idempotency_params AS params FROM transactions WHERE idempotency_key = ?')
+      .get('pos-ORD-7-1') as { params: string };
+    file
+      .prepare('UPDATE transactions SET idempotency_params = ? WHERE idempotency_key = ?')
+      .run(JSON.stringify((JSON.parse(params) as unknown[]).slice(1)), 'pos-ORD-7-1');
+    file.close();
+
+    const second = await startSandbox({ port: 0, db });
+    try {
+      const api = new Api(second.url, second.secret_key);
+      const replay = await api.post<TransactionJson>('/v1/terminal/create-payment', body);
+      expect(replay.status).toBe(200);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.body.id).toBe(created.id);
+      const other = await api.post<{ error: { code: string; param: string } }>('/v1/terminal/create-payment', {
+        ...body,
+        amount: 991,
+      });
+      expect(other.status).toBe(422);
+      expect(other.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'amount' });
+    } finally {
+      await second.close();
+    }
+  });
+
   it('keeps keys, merchant and every object across a restart', async () => {
     const db = join(dir, 'nested', 'sandbox.db');
     const first = await startSandbox({ port: 0, db });

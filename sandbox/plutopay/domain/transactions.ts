@@ -378,6 +378,13 @@ export class Transactions {
     }
     if (existing.idempotency_params !== params) {
       const stored = existing.idempotency_params ?? params;
+      // A key stored before keys named their endpoint (an older sandbox.db) holds the parameters
+      // only: compared as it was bound then, the same request replays instead of being refused.
+      if ((JSON.parse(stored) as unknown[]).length === IDEMPOTENT_PARAMS.length - 1) {
+        const given = JSON.stringify((JSON.parse(params) as unknown[]).slice(1));
+        if (stored === given) return { value: existing, replayed: true };
+        throw idempotencyMismatch(firstDifference(stored, given, IDEMPOTENT_PARAMS.slice(1)));
+      }
       const param = firstDifference(stored, params, IDEMPOTENT_PARAMS);
       if (param === 'endpoint') {
         const used = (JSON.parse(stored) as unknown[])[0];
