@@ -26,15 +26,40 @@ export class UnreadableDatabaseError extends Error {
   }
 }
 
+/**
+ * A database file SQLite could not write (the disk is full, or failing): named with what to do,
+ * instead of SQLite's bare "database or disk is full" or "disk I/O error".
+ */
+export class UnwritableDatabaseError extends Error {
+  constructor(
+    readonly path: string,
+    readonly sqliteCode: string,
+    detail: string,
+  ) {
+    super(
+      `The database ${path} cannot be written (${detail}): the disk it is on is full or failing. ` +
+        'Nothing already in it was lost. Free some space on that disk (or check it), then start the app again, ' +
+        'or start the app with another data directory.',
+    );
+    this.name = 'UnwritableDatabaseError';
+  }
+}
+
 /** Whether better-sqlite3's `error` says the file is not a database it can read. */
 export function isDamagedDatabase(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && DAMAGED.has(code);
 }
 
-/** The error to throw for `error` from opening `path`: an UnreadableDatabaseError when the file is damaged. */
+/**
+ * The error to throw for `error` from opening `path`: an UnreadableDatabaseError when the file is
+ * damaged, an UnwritableDatabaseError when the disk refused a write.
+ */
 export function unreadableDatabase(path: string, error: unknown): unknown {
-  if (!isDamagedDatabase(error)) return error;
-  const code = String((error as { code: string }).code);
-  return new UnreadableDatabaseError(path, code, error instanceof Error ? error.message : code);
+  const code = (error as { code?: unknown } | null)?.code;
+  const detail = error instanceof Error ? error.message : String(code);
+  if (isDamagedDatabase(error)) return new UnreadableDatabaseError(path, String(code), detail);
+  if (code === 'SQLITE_FULL' || (typeof code === 'string' && code.startsWith('SQLITE_IOERR')))
+    return new UnwritableDatabaseError(path, code, detail);
+  return error;
 }

@@ -190,13 +190,19 @@ export function migrate(db: SqlDatabase, migrations: readonly Migration[]): numb
   migrations.forEach((migration, index) => {
     if (migration.version !== index + 1) throw new Error(`migration ${migration.name} is out of order`);
   });
-  const current = db.prepare('PRAGMA user_version').get<{ user_version: number }>()!.user_version;
-  if (current > migrations.length) throw new SchemaTooNewError(current, migrations.length, db.path);
-  for (const migration of migrations.slice(current)) {
-    db.transaction(() => {
-      migration.up(db);
-      db.exec(`PRAGMA user_version = ${migration.version}`);
-    });
+  try {
+    // The first read after opening maps the WAL index (-shm): a full disk can refuse it here.
+    const current = db.prepare('PRAGMA user_version').get<{ user_version: number }>()!.user_version;
+    if (current > migrations.length) throw new SchemaTooNewError(current, migrations.length, db.path);
+    for (const migration of migrations.slice(current)) {
+      db.transaction(() => {
+        migration.up(db);
+        db.exec(`PRAGMA user_version = ${migration.version}`);
+      });
+    }
+  } catch (error) {
+    // A full or failing disk: each migration rolled back, and the start says which file and why.
+    throw unreadableDatabase(db.path, error);
   }
   return migrations.length;
 }

@@ -1,6 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import {
@@ -194,6 +195,30 @@ describe('journal', () => {
     expect(() => openDatabase(path)).toThrow(UnreadableDatabaseError);
     expect(() => openDatabase(path)).toThrow(`The database ${path} cannot be read (file is not a database)`);
     expect(readFileSync(path).equals(garbage)).toBe(true);
+  });
+
+  it('names the file a full disk refused at start, instead of SQLite\'s "disk I/O error"', () => {
+    // The disk is made "full" for a child process with a file size limit (ulimit -f, in KB): the
+    // start stopped with "web mode failed to start: disk I/O error", naming no file.
+    const dir = mkdtempSync(join(tmpdir(), 'journal-'));
+    dirs.push(dir);
+    const host = resolve(__dirname, '../../main/host/host.ts');
+    const script =
+      `import(${JSON.stringify(host)}).then(async (m) => { try { await m.createHost({ dataDir: ${JSON.stringify(dir)} }); ` +
+      `console.log('started'); } catch (e) { console.log(e.message); } })`;
+    for (const limit of [50, 150]) {
+      const run = spawnSync(
+        'sh',
+        ['-c', `ulimit -f ${limit}; exec "$0" --import tsx --eval "$1"`, process.execPath, script],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(run.stdout, run.stderr).toContain(
+        `The database ${join(dir, 'journal.db')} cannot be written (disk I/O error): the disk it is on is full or failing.`,
+      );
+      rmSync(join(dir, 'journal.db'), { force: true });
+    }
   });
 
   it('searches by order reference, txn reference and payment id prefixes', () => {
