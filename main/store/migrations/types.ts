@@ -3,8 +3,8 @@ import type { SqlDatabase } from '../sqlite';
 
 export interface Migration {
   /**
-   * 1, 2, 3, … in order: the database's user_version after it ran. Numbers are reserved per
-   * branch, so one may be missing until the branch that holds it is merged (see migrate()).
+   * 1, 2, 3, … in order, without gaps (migrate() refuses a gap or a step back): the database's
+   * user_version after it ran.
    */
   readonly version: number;
   readonly name: string;
