@@ -153,7 +153,9 @@ export function checkUpgrade(
   origins: Set<string>,
   token: string,
 ): string | null {
-  if (new URL(request.url ?? '/', 'http://x').pathname !== BRIDGE_PATH) return 'unknown path';
+  // A target such as `//` is no URL path (new URL throws): refused, never thrown out of the handler.
+  if (!URL.canParse(request.url ?? '/', 'http://x') || new URL(request.url ?? '/', 'http://x').pathname !== BRIDGE_PATH)
+    return 'unknown path';
   if (!hosts.has(request.headers.host ?? '')) return 'wrong Host header';
   if (!origins.has(request.headers.origin ?? '')) return 'wrong Origin';
   const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());

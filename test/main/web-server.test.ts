@@ -1,5 +1,6 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +21,18 @@ function rawGet(
     });
     req.on('error', reject);
     req.end();
+  });
+}
+
+/** What the server answers to a hand-written request (targets no client library would send). */
+function rawRequest(port: number, lines: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = connectTcp(port, '127.0.0.1', () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+    socket.on('data', (chunk) => (answer += String(chunk)));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', reject);
+    socket.setTimeout(2_000, () => socket.destroy());
   });
 }
 
@@ -107,6 +120,23 @@ describe('web-mode server', () => {
     expect(await outcome(connect(server, { origin: 'http://evil.example' }))).toBe(403);
     expect(await outcome(connect(server, { origin: `http://127.0.0.1:${server.port + 1}` }))).toBe(403);
     expect(await outcome(connect(server, { host: `evil.example:${server.port}` }))).toBe(403);
+  });
+
+  it('refuses an upgrade to a target that is not a URL path, and keeps serving', async () => {
+    // `new WebSocket('ws://127.0.0.1:PORT//')` from any page sends `GET //`: it crashed the host.
+    const answer = await rawRequest(server.port, [
+      'GET // HTTP/1.1',
+      `Host: 127.0.0.1:${server.port}`,
+      `Origin: ${server.origin}`,
+      'Upgrade: websocket',
+      'Connection: Upgrade',
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+      'Sec-WebSocket-Version: 13',
+      `Sec-WebSocket-Protocol: ${BRIDGE_PROTOCOL}, token.${server.token}`,
+    ]);
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    expect(calls).toEqual([]);
+    expect((await rawGet(server.port, '/', `127.0.0.1:${server.port}`)).status).toBe(200);
   });
 
   it('carries invokes and events for the right page with the token', async () => {
