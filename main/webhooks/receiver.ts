@@ -136,6 +136,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       response.writeHead(status, { 'Content-Type': 'application/json' });
       response.end(JSON.stringify(status < 300 ? { received: true } : { error: message }));
     };
+    // A target such as `//` is no URL path (new URL throws): answered, never thrown out of the handler.
+    if (!URL.canParse(request.url ?? '/', 'http://x')) return reply(400, 'malformed request target');
     const url = new URL(request.url ?? '/', 'http://x');
     const verifier = options.returns?.() ?? null;
     if (verifier && url.pathname === returnPath(verifier.name) && ['GET', 'POST'].includes(request.method ?? ''))

@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../common/clock';
 import { signWebhook, verifyWebhook, type ReplayGuard } from '../../main/gateway/plutopay/notifications';
+import { startWebhookReceiver } from '../../main/webhooks/receiver';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 function memoryGuard(): ReplayGuard {
@@ -78,6 +80,36 @@ describe('webhook verification', () => {
       ok: false,
       status: 409,
     });
+  });
+});
+
+describe('the receiver', () => {
+  it('answers a request target that is no URL path with 400, and keeps serving', async () => {
+    // `fetch('http://127.0.0.1:PORT//', { mode: 'no-cors' })` from any page sends `GET //`, on which
+    // new URL throws: it crashed the host.
+    const receiver = await startWebhookReceiver({
+      port: 0,
+      clock: systemClock,
+      notifications: () => null,
+      remember: () => true,
+      onEvent: () => undefined,
+    });
+    try {
+      const port = new URL(receiver.origin).port;
+      const answer = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const socket = connect(Number(port), '127.0.0.1', () =>
+          socket.write(`GET // HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`),
+        );
+        socket.on('data', (chunk) => (text += String(chunk)));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect((await fetch(`${receiver.origin}/webhooks/plutopay`, { method: 'POST', body: '{}' })).status).toBe(404);
+    } finally {
+      await receiver.close();
+    }
   });
 });
 
