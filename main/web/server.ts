@@ -110,7 +110,12 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       // refused upgrade's status, so accept and close at once with a code that says why. No
       // command is ever read from this socket.
       log(`bridge refused: ${reason}`);
-      sockets.handleUpgrade(request, socket, head, (ws) => ws.close(BRIDGE_TOKEN_REFUSED, 'wrong launch token'));
+      sockets.handleUpgrade(request, socket, head, (ws) => {
+        // Frames may still arrive before the close completes: a bad one is an 'error' event, which
+        // would crash the host with no listener.
+        ws.on('error', (error) => log(`bridge socket error: ${error.message}`));
+        ws.close(BRIDGE_TOKEN_REFUSED, 'wrong launch token');
+      });
       return;
     }
     if (reason) {

@@ -25,10 +25,13 @@ function rawGet(
 }
 
 /** What the server answers to a hand-written request (targets no client library would send). */
-function rawRequest(port: number, lines: string[]): Promise<string> {
+function rawRequest(port: number, lines: string[], after?: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     let answer = '';
-    const socket = connectTcp(port, '127.0.0.1', () => socket.write(`${lines.join('\r\n')}\r\n\r\n`));
+    const socket = connectTcp(port, '127.0.0.1', () => {
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (after) socket.write(after);
+    });
     socket.on('data', (chunk) => (answer += String(chunk)));
     socket.on('close', () => resolve(answer));
     socket.on('error', reject);
@@ -135,6 +138,28 @@ describe('web-mode server', () => {
       `Sec-WebSocket-Protocol: ${BRIDGE_PROTOCOL}, token.${server.token}`,
     ]);
     expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    expect(calls).toEqual([]);
+    expect((await rawGet(server.port, '/', `127.0.0.1:${server.port}`)).status).toBe(200);
+  });
+
+  it('survives a malformed frame on a socket refused for its token', async () => {
+    // A local process can name our Host and Origin: without the token, its socket is accepted and
+    // closed with 4401; a bad frame sent before the close completes crashed the host.
+    const answer = await rawRequest(
+      server.port,
+      [
+        'GET /bridge HTTP/1.1',
+        `Host: 127.0.0.1:${server.port}`,
+        `Origin: ${server.origin}`,
+        'Upgrade: websocket',
+        'Connection: Upgrade',
+        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+        'Sec-WebSocket-Version: 13',
+        `Sec-WebSocket-Protocol: ${BRIDGE_PROTOCOL}`,
+      ],
+      Buffer.from([0x83, 0x00]), // a frame with a reserved opcode
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 101 /);
     expect(calls).toEqual([]);
     expect((await rawGet(server.port, '/', `127.0.0.1:${server.port}`)).status).toBe(200);
   });
