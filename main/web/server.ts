@@ -120,6 +120,9 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     }
     if (reason) {
       log(`bridge refused: ${reason}`);
+      // Node leaves an upgrade's socket errors to this handler: a client that resets the connection
+      // before the refusal is written must not crash the host.
+      socket.on('error', () => undefined);
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${reason}\r\n`);
       return;
     }

@@ -164,6 +164,33 @@ describe('web-mode server', () => {
     expect((await rawGet(server.port, '/', `127.0.0.1:${server.port}`)).status).toBe(200);
   });
 
+  it('survives a client that resets the connection before its refusal is written', async () => {
+    // The 403 went to a socket with no error listener (Node leaves an upgraded socket's errors to
+    // the upgrade handler): a reset before the write was an uncaught ECONNRESET that killed the host.
+    for (let i = 0; i < 20; i++) {
+      const socket = connectTcp(server.port, '127.0.0.1', () => {
+        socket.write(
+          [
+            'GET /bridge HTTP/1.1',
+            `Host: 127.0.0.1:${server.port}`,
+            'Origin: http://evil.example',
+            'Upgrade: websocket',
+            'Connection: Upgrade',
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+            'Sec-WebSocket-Version: 13',
+            `Sec-WebSocket-Protocol: ${BRIDGE_PROTOCOL}`,
+            '',
+            '',
+          ].join('\r\n'),
+        );
+        socket.resetAndDestroy();
+      });
+      socket.on('error', () => undefined);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await rawGet(server.port, '/', `127.0.0.1:${server.port}`)).status).toBe(200);
+  });
+
   it('carries invokes and events for the right page with the token', async () => {
     const ws = connect(server);
     expect(await outcome(ws)).toBe('open');
