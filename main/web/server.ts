@@ -267,7 +267,11 @@ function serveStatic(root: string, request: IncomingMessage, response: ServerRes
     response.end();
     return;
   }
-  createReadStream(file).pipe(response);
+  // A file that passed the checks can still fail to read (removed by a rebuild meanwhile, not
+  // readable by this user): the answer is cut short, never an uncaught error that stops the host.
+  createReadStream(file)
+    .on('error', () => response.destroy())
+    .pipe(response);
 }
 
 function refuse(response: ServerResponse, status: number, message: string): void {

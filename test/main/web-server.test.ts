@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect as connectTcp } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -108,6 +108,15 @@ describe('web-mode server', () => {
     expect((await rawGet(server.port, '/assets/app.js', `localhost:${server.port}`)).status).toBe(200);
     expect((await rawGet(server.port, '/../outside-secret.txt', `127.0.0.1:${server.port}`)).status).toBe(404);
     expect((await rawGet(server.port, '/%2e%2e/outside-secret.txt', `127.0.0.1:${server.port}`)).status).toBe(404);
+  });
+
+  it.runIf(process.platform === 'linux')('answers a file that fails to read without crashing', async () => {
+    // A file can pass the checks and still fail to read (removed by a rebuild meanwhile, not readable
+    // by this user): the read stream's error had no listener and killed the host. /proc/self/mem
+    // is a regular file whose first read fails (EIO) for any user.
+    symlinkSync('/proc/self/mem', join(dir, 'assets', 'unreadable.js'));
+    await expect(rawGet(server.port, '/assets/unreadable.js', `127.0.0.1:${server.port}`)).rejects.toThrow();
+    expect((await rawGet(server.port, '/', `127.0.0.1:${server.port}`)).status).toBe(200);
   });
 
   it('refuses requests naming another host (DNS rebinding)', async () => {
