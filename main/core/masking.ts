@@ -37,6 +37,8 @@ export function redact(text: string, known: readonly string[] = []): string {
  */
 export function maskKey(key: string | null | undefined): string | null {
   if (!key) return null;
-  const prefix = /^[a-z]+_((test|live)_)?/.exec(key)?.[0] ?? '';
+  // Only a credential's known prefix: a secret with no prefix (Plural's client secret) may well
+  // start with lower-case letters and an underscore, and that start is part of the secret.
+  const prefix = /^((sk|pk|rk)_(test|live)_|whsec_)/.exec(key)?.[0] ?? '';
   return key.length - prefix.length >= 12 ? `${prefix}…${key.slice(-4)}` : `${prefix}…`;
 }

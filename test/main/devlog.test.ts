@@ -34,6 +34,14 @@ describe('redaction', () => {
     expect(maskKey('abcdefghijkl')).toBe('…ijkl');
   });
 
+  it('keeps only a known prefix: the start of a secret with an underscore is not one', () => {
+    // A Plural client secret has no prefix; any lower-case letters before an underscore were shown.
+    expect(maskKey('plutoniumvault_x1y2z3w4')).toBe('…z3w4');
+    expect(maskKey('abc_defgh')).toBe('…');
+    expect(maskKey('whsec_1234567890abcd')).toBe('whsec_…abcd');
+    expect(maskKey('pk_live_1234567890abcd')).toBe('pk_live_…abcd');
+  });
+
   it('redacts what is logged and keeps a bounded history', () => {
     const log = new DevLog(new FakeClock(), 3);
     const seen: string[] = [];
