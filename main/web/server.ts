@@ -9,7 +9,7 @@
  * (CUSTOMER_DISPLAY_COMMANDS); everything else is refused as unauthorized.
  */
 import { timingSafeEqual, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -251,7 +251,7 @@ function serveStatic(root: string, request: IncomingMessage, response: ServerRes
   if (pathname === '/') pathname = '/index.html';
   const file = normalize(join(root, pathname));
   if (!file.startsWith(root + sep) || pathname.includes('\0')) return refuse(response, 404, 'Not found.');
-  if (!existsSync(file) || !statSync(file).isFile()) {
+  if (!isFile(file)) {
     return refuse(
       response,
       404,
@@ -272,6 +272,15 @@ function serveStatic(root: string, request: IncomingMessage, response: ServerRes
   createReadStream(file)
     .on('error', () => response.destroy())
     .pipe(response);
+}
+
+/** Whether `path` is a file now; a stat that fails (removed by a rebuild, unreadable) is "no". */
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function refuse(response: ServerResponse, status: number, message: string): void {
