@@ -1,7 +1,8 @@
 /**
  * Keeping secrets out of everything a person can read: the developer log, the screen, log files.
- * Anything that looks like a credential is masked by its shape; secrets the host holds whose shape
- * says nothing (a Plural client secret, an OAuth token) are masked by value.
+ * Anything that looks like a credential is masked by its shape; the stored secrets whose shape says
+ * nothing (a Plural client secret) are masked by value. Plural's OAuth access token is neither kept
+ * in Settings nor logged: it only travels as `Bearer …`, which its shape masks.
  */
 const SECRET_PATTERNS: readonly RegExp[] = [
   /\b(sk|pk|rk)_(test|live)_[A-Za-z0-9]+/g,
