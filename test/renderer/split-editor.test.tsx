@@ -104,6 +104,47 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     expect(bridge.inputs('payments.create')[0]!.splits![1]).not.toHaveProperty('settlementReference');
   });
 
+  it('reads a pasted share in major units, as the Amount field does', async () => {
+    // "300" pasted into a share was read as typed digits: ₹3.00, and Insert then offered ₹497.00.
+    const bridge = pluralBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(field('Amount'), '50000');
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    await user.tripleClick(field('Share 1 amount'));
+    await user.paste('300');
+    expect(field('Share 1 amount').value).toBe('₹300.00');
+    expect(remainder().textContent).toBe('₹200.00 left to share.');
+    await user.click(screen.getByRole('button', { name: 'Add a share' }));
+    await user.tripleClick(field('Share 2 amount'));
+    await user.paste('12.5');
+    expect(field('Share 2 amount').value).toBe('₹12.50');
+    await user.tripleClick(field('Share 2 amount'));
+    await user.paste('200.00');
+    expect(remainder().textContent).toBe('The shares add up to ₹500.00.');
+    await user.type(field('Share 1 merchant id'), 'm1');
+    await user.type(field('Share 2 merchant id'), 'm2');
+    // A paste that is not an amount leaves the share as it was, says why, and nothing is charged.
+    await user.tripleClick(field('Share 2 amount'));
+    await user.paste('₹1,87.505');
+    expect(field('Share 2 amount').value).toBe('₹200.00');
+    expect(screen.getByText(/Cannot paste that/)).toBeTruthy();
+    expect(field('Share 2 amount').getAttribute('aria-invalid')).toBe('true');
+    await user.click(charge());
+    expect(bridge.count('payments.create')).toBe(0);
+    await user.tripleClick(field('Share 2 amount'));
+    await user.paste('200');
+    expect(screen.queryByText(/Cannot paste that/)).toBeNull();
+    await user.click(charge());
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]).toMatchObject({
+      amount: 50_000,
+      splits: [
+        { merchantId: 'm1', amount: 30_000 },
+        { merchantId: 'm2', amount: 20_000 },
+      ],
+    });
+  });
+
   it('says when the shares are too much, checks each row, and removing every row means no split', async () => {
     const bridge = pluralBridge();
     const { user } = await renderApp(bridge);

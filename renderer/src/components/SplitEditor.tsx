@@ -1,6 +1,7 @@
-import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
 import type { CommandError } from '../../../common/contract';
-import { MAX_AMOUNT_MINOR } from '../../../common/money';
+import { isKnownCurrency } from '../../../common/currencies';
+import { MAX_AMOUNT_MINOR, readMajorAmount } from '../../../common/money';
 import { usePos } from '../store/context';
 import { draftCurrency, splitRemainder } from '../store/selectors';
 import type { DraftSplit } from '../store/types';
@@ -28,6 +29,8 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
   const addButton = useRef<HTMLButtonElement>(null);
   /** Where the focus goes once the rows re-render: a row's merchant id, or the add button. */
   const focusNext = useRef<number | 'add' | null>(null);
+  /** A refused paste, by row key: the share is left as it was and the row says why. */
+  const [pasteErrors, setPasteErrors] = useState<Record<number, string>>({});
 
   useEffect(() => {
     const target = focusNext.current;
@@ -54,6 +57,22 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
 
   const change = (index: number, patch: Partial<DraftSplit>) =>
     setRows(rows.map((row, i) => (i === index ? { ...row, ...patch } : row)));
+
+  const setPasteError = (key: number, message: string | null) =>
+    setPasteErrors(({ [key]: _, ...others }) => (message ? { ...others, [key]: message } : others));
+
+  /** A pasted share is read in major units, as the Amount field reads one ("300" is ₹300.00, not ₹3.00). */
+  const onSharePaste = (index: number, key: number) => (event: ClipboardEvent<HTMLInputElement>) => {
+    event.preventDefault();
+    if (!isKnownCurrency(currency)) return;
+    const parsed = readMajorAmount(event.clipboardData.getData('text'), currency);
+    if (!parsed.ok) setPasteError(key, `Cannot paste that: ${parsed.error}.`);
+    else if (parsed.minor <= 0) setPasteError(key, 'Cannot paste that: the share must be greater than zero.');
+    else {
+      setPasteError(key, null);
+      change(index, { amount: Math.min(parsed.minor, MAX_AMOUNT_MINOR) });
+    }
+  };
 
   const onRowKey = (index: number) => (event: KeyboardEvent<HTMLTableRowElement>) => {
     if (event.key === 'Insert' || (event.altKey && (event.key === 'n' || event.key === 'N'))) {
@@ -103,7 +122,7 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
               const errors = {
                 merchantId: issueFor(error, `${at}.merchantId`),
                 settlementReference: issueFor(error, `${at}.settlementReference`),
-                amount: issueFor(error, `${at}.amount`),
+                amount: pasteErrors[row.key] ?? issueFor(error, `${at}.amount`),
               };
               const described = (field: keyof typeof errors) =>
                 errors[field] ? { 'aria-invalid': true, 'aria-describedby': `split-${row.key}-${field}-error` } : {};
@@ -154,9 +173,12 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
                       spellCheck={false}
                       placeholder={money(0, currency)}
                       value={row.amount === 0 ? '' : money(row.amount, currency)}
-                      onChange={(e) =>
-                        change(index, { amount: Math.min(minorFromTyped(e.target.value), MAX_AMOUNT_MINOR) })
-                      }
+                      onChange={(e) => {
+                        setPasteError(row.key, null);
+                        change(index, { amount: Math.min(minorFromTyped(e.target.value), MAX_AMOUNT_MINOR) });
+                      }}
+                      onPaste={onSharePaste(index, row.key)}
+                      data-refused={pasteErrors[row.key] ? '' : undefined}
                       {...described('amount')}
                     />
                     {message('amount')}
