@@ -470,18 +470,20 @@ function isPaid(plan: InstallmentPlan): boolean {
 }
 
 /**
- * Equal parts, the first carrying the remainder (so no part is ever more than one minor unit off),
- * the first today and one a month after the other (the same day of the month, or the last day of a
- * shorter month), all as UTC calendar dates.
+ * Equal parts, the remainder spread one minor unit each over the first parts (so no part is ever
+ * more than one minor unit off another: €10.01 in 3 is 3.34 + 3.34 + 3.33), the first today and one
+ * a month after the other (the same day of the month, or the last day of a shorter month), all as
+ * UTC calendar dates.
  */
 export function splitSchedule(amount: number, count: number, nowMs: number): { date: string; amount: number }[] {
   const part = Math.floor(amount / count);
+  const rest = amount - part * count;
   const start = new Date(nowMs);
   return Array.from({ length: count }, (_, index) => {
     const year = start.getUTCFullYear();
     const month = start.getUTCMonth() + index;
     const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
     const date = new Date(Date.UTC(year, month, Math.min(start.getUTCDate(), lastDay))).toISOString().slice(0, 10);
-    return { date, amount: index === 0 ? amount - part * (count - 1) : part };
+    return { date, amount: index < rest ? part + 1 : part };
   });
 }
