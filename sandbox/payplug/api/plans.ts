@@ -35,6 +35,8 @@ function schedule(raw: unknown, today: string, v: Validator): Array<{ date: stri
   }
   const out: Array<{ date: string; amount: number }> = [];
   let total = 0;
+  // The last well-formed date: a wrong date is named once, not again as the next one's predecessor.
+  let previous = today;
   raw.forEach((entry: unknown, index) => {
     const at = `schedule.${index}`;
     if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) {
@@ -53,8 +55,11 @@ function schedule(raw: unknown, today: string, v: Validator): Array<{ date: stri
       else if (given !== today)
         v.add(`${at}.date`, `The first installment is paid now: its date must be TODAY (${today}).`);
     } else if (!isDate(given)) v.add(`${at}.date`, 'The date must be written YYYY-MM-DD.');
-    else if (given <= (out[index - 1]?.date ?? today))
-      v.add(`${at}.date`, 'Installment dates must come after today and after the previous installment.');
+    else {
+      if (given <= previous)
+        v.add(`${at}.date`, 'Installment dates must come after today and after the previous installment.');
+      previous = given;
+    }
     const value = (entry as Record<string, unknown>).amount;
     if (typeof value !== 'number' || !Number.isInteger(value))
       v.add(`${at}.amount`, 'The amount must be an integer of cents.');

@@ -183,6 +183,34 @@ describe('POST /v1/installment_plans (create an installment plan)', () => {
     ]);
   });
 
+  it('names only the wrong date, not the correct dates after it', async () => {
+    for (const [schedule, wrong] of [
+      [
+        [
+          { date: '2026-03-05', amount: 1000 },
+          { date: '2026-03-02', amount: 1000 },
+        ],
+        '0',
+      ],
+      [
+        [
+          { date: 'TODAY', amount: 1000 },
+          { date: 'March 2', amount: 1000 },
+          { date: '2026-04-02', amount: 1000 },
+        ],
+        '1',
+      ],
+    ] as const) {
+      const answer = await h.api.post<PayPlugError>('/v1/installment_plans', {
+        currency: 'EUR',
+        customer: CUSTOMER,
+        schedule,
+      });
+      expect(answer.status).toBe(400);
+      expect(Object.keys((answer.body.details as { schedule: Record<string, object> }).schedule)).toEqual([wrong]);
+    }
+  });
+
   it('names the wrong installment in details', async () => {
     const answer = await h.api.post<PayPlugError>('/v1/installment_plans', {
       currency: 'EUR',
