@@ -189,4 +189,19 @@ describe('deliveries', () => {
     expect(flaky.received).toHaveLength(2);
     expect(gone.received).toHaveLength(1);
   });
+
+  it('pages the delivery log from page 1, size 1–100, as the doc says', async () => {
+    await hook();
+    await h.api.pay((await h.api.createOrder()).order_id);
+    await h.sandbox.plural.webhooksIdle();
+    const first = await h.api.call<ListResponse<{ type: string }>>('GET', '/_sandbox/webhook-deliveries?page=1&size=1');
+    expect(first.status).toBe(200);
+    expect(first.body.data).toHaveLength(1);
+    expect(first.body.meta).toEqual({ current_page: 1, last_page: 1, per_page: 1, total: 1 });
+    for (const query of ['page=0', 'size=0', 'size=101']) {
+      const refused = await h.api.call<PluralError>('GET', `/_sandbox/webhook-deliveries?${query}`);
+      expect(refused.status, query).toBe(400);
+      expect(refused.body.code).toBe('INVALID_REQUEST');
+    }
+  });
 });
