@@ -30,30 +30,39 @@ button.secondary{background:transparent;color:#1d3b8b;border:1.5px solid #cfd7df
 .error{background:#f8d7da;color:#58151c;border-radius:8px;padding:.7rem}
 details{margin-top:1.5rem;font-size:.9rem}code{font-size:.85rem}`;
 
-function layout(title: string, content: string): string {
+function layout(title: string, content: string, live: boolean): string {
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body><main>
-<p class="badge">Plural sandbox · test mode</p>
+<p class="badge">Plural sandbox · ${live ? 'live mode (emulated: test cards are declined)' : 'test mode'}</p>
 ${content}
 </main></body></html>`;
 }
 
-function messagePage(status: number, title: string, message: string): Reply {
-  return { status, html: layout(title, `<h1>${escapeHtml(title)}</h1><p role="status">${escapeHtml(message)}</p>`) };
+function messagePage(status: number, title: string, message: string, live: boolean): Reply {
+  return {
+    status,
+    html: layout(title, `<h1>${escapeHtml(title)}</h1><p role="status">${escapeHtml(message)}</p>`, live),
+  };
 }
 
 const PAYABLE: readonly string[] = ['CREATED', 'PENDING', 'ATTEMPTED'];
 
-const NOT_FOUND = messagePage(404, 'Not found', 'There is nothing to pay at this address.');
+const notFound = (live: boolean): Reply =>
+  messagePage(404, 'Not found', 'There is nothing to pay at this address.', live);
 
-function closedPage(order: OrderRow): Reply {
+function closedPage(order: OrderRow, live: boolean): Reply {
   if (order.status === 'FAILED' || order.status === 'CANCELLED') {
-    return messagePage(409, 'Payment unavailable', 'This order can no longer be paid. Ask the merchant for a new one.');
+    return messagePage(
+      409,
+      'Payment unavailable',
+      'This order can no longer be paid. Ask the merchant for a new one.',
+      live,
+    );
   }
-  return messagePage(200, 'Already paid', 'This order has been paid. You can close this page.');
+  return messagePage(200, 'Already paid', 'This order has been paid. You can close this page.', live);
 }
 
 /** The card number as typed ("4111 1111 1111 1111"), digits only; null when it cannot be one. */
@@ -66,6 +75,7 @@ function cardDigits(text: unknown): string | null {
 export function pageRoutes(s: PluralServices, prefix: string): RouteSpec[] {
   const { orders } = s;
   const merchant = `Plural sandbox merchant ${s.auth.credentials.merchant_id}`;
+  const live = s.ctx.mode === 'live';
 
   const checkoutForm = (order: OrderRow, status: number, card: string, error: string | null): Reply => {
     const amount = formatted(order.amount, order.currency);
@@ -85,6 +95,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <button type="submit">Pay ${escapeHtml(amount)}</button>
 </form>
 <details><summary>Test cards</summary><ul>${cards}</ul></details>`,
+        live,
       ),
     };
   };
@@ -94,8 +105,8 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
     const redirect = orders.returnRedirect(order, payment);
     if (redirect) return { status: 303, headers: { Location: redirect.url } };
     return payment.status === 'FAILED'
-      ? messagePage(200, 'Payment failed', payment.error_message ?? 'The payment failed.')
-      : messagePage(200, 'Payment complete', `Thank you. ${formatted(order.amount, order.currency)} was paid.`);
+      ? messagePage(200, 'Payment failed', payment.error_message ?? 'The payment failed.', live)
+      : messagePage(200, 'Payment complete', `Thank you. ${formatted(order.amount, order.currency)} was paid.`, live);
   };
 
   return [
@@ -105,8 +116,8 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
       auth: 'none',
       handler: (req) => {
         const order = orders.byCheckoutToken(req.params.token!);
-        if (!order) return NOT_FOUND;
-        if (!PAYABLE.includes(order.status)) return closedPage(order);
+        if (!order) return notFound(live);
+        if (!PAYABLE.includes(order.status)) return closedPage(order, live);
         return checkoutForm(order, 200, DEFAULT_PLURAL_CARD.replace(/(\d{4})(?=\d)/g, '$1 '), null);
       },
     },
@@ -117,7 +128,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
       body: 'form',
       handler: (req) => {
         const order = orders.byCheckoutToken(req.params.token!);
-        if (!order) return NOT_FOUND;
+        if (!order) return notFound(live);
         const typed = typeof req.body.card_number === 'string' ? req.body.card_number.slice(0, 40) : '';
         const number = cardDigits(typed);
         if (number === null) return checkoutForm(order, 400, typed, 'Enter a card number of 12 to 23 digits.');
@@ -131,7 +142,9 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
         } catch (error) {
           if (!(error instanceof ApiError) || error.status >= 500) throw error;
           const now = orders.get(order.id);
-          return PAYABLE.includes(now.status) ? checkoutForm(now, error.status, typed, error.message) : closedPage(now);
+          return PAYABLE.includes(now.status)
+            ? checkoutForm(now, error.status, typed, error.message)
+            : closedPage(now, live);
         }
         if (result.payment.status === 'PENDING')
           return { status: 303, headers: { Location: orders.challengeUrl(result.payment.challenge_token!) } };
@@ -145,12 +158,13 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
       handler: (req) => {
         const token = req.query.get('token');
         const payment = token ? orders.paymentByChallenge(token) : undefined;
-        if (!payment) return NOT_FOUND;
+        if (!payment) return notFound(live);
         if (payment.status !== 'PENDING')
           return messagePage(
             409,
             'Authentication closed',
             'This authentication is no longer waiting. You can close this page.',
+            live,
           );
         const order = orders.get(payment.order_id);
         return {
@@ -166,6 +180,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <button type="submit" name="result" value="success">Complete authentication</button>
 <button type="submit" name="result" value="failure" class="secondary">Fail authentication</button>
 </form>`,
+            live,
           ),
         };
       },
@@ -177,15 +192,16 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
       body: 'form',
       handler: (req) => {
         const { token, result } = req.body;
-        if (typeof token !== 'string' || !orders.paymentByChallenge(token)) return NOT_FOUND;
+        if (typeof token !== 'string' || !orders.paymentByChallenge(token)) return notFound(live);
         if (result !== 'success' && result !== 'failure')
-          return messagePage(400, 'Choose an outcome', 'Complete or fail the authentication.');
+          return messagePage(400, 'Choose an outcome', 'Complete or fail the authentication.', live);
         const outcome = orders.completeChallenge(token, result === 'success');
         if (!outcome)
           return messagePage(
             409,
             'Authentication closed',
             'This authentication is no longer waiting. You can close this page.',
+            live,
           );
         return finished(outcome.order, outcome.payment);
       },

@@ -301,7 +301,7 @@ export class Orders {
       for (const waiting of this.payments(order.id).filter((p) => p.status === 'PENDING')) {
         this.fail(waiting, 'PAYMENT_ABANDONED', 'A newer payment attempt replaced this one.', now);
       }
-      const card = decideCard(input.card_number);
+      const card = decideCard(input.card_number, this.ctx.mode);
       const payment: PaymentRow = {
         seq: 0,
         id: childId(order.id, 'cc', this.payments(order.id).length),

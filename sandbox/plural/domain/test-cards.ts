@@ -4,6 +4,7 @@
  * declined, so a real card number never "works" in the sandbox.
  */
 import { cardBrand } from '../../../common/test-cards';
+import type { Mode } from '../../core/context';
 
 export type CardOutcome =
   { kind: 'approved' } | { kind: 'challenge' } | { kind: 'declined'; code: string; message: string };
@@ -84,16 +85,28 @@ const NETWORKS: Readonly<Record<string, string>> = {
   unknown: 'UNKNOWN',
 };
 
-/** The card's data as Plural reports it, and what happens when it pays. */
-export function decideCard(number: string): PluralTestCard {
+const LIVE_DECLINED: CardOutcome = {
+  kind: 'declined',
+  code: 'PAYMENT_DECLINED',
+  message: 'Test cards do not work in live mode: this sandbox emulates a live account.',
+};
+
+/**
+ * The card's data as Plural reports it, and what happens when it pays. In live mode every card is
+ * declined: the sandbox emulates a live account, which no test card pays (as PayPlug's does).
+ */
+export function decideCard(number: string, mode: Mode): PluralTestCard {
   const known = PLURAL_TEST_CARDS.find((card) => card.number === number);
-  if (known) return known;
+  if (known) return mode === 'live' ? { ...known, outcome: LIVE_DECLINED } : known;
   return {
     number,
     network: NETWORKS[cardBrand(number)] ?? 'UNKNOWN',
     cardType: 'CREDIT',
     issuer: 'NONE',
-    outcome: { kind: 'declined', code: 'PAYMENT_DECLINED', message: 'Not a sandbox test card: declined.' },
+    outcome:
+      mode === 'live'
+        ? LIVE_DECLINED
+        : { kind: 'declined', code: 'PAYMENT_DECLINED', message: 'Not a sandbox test card: declined.' },
     label: 'Not a test card',
   };
 }

@@ -371,4 +371,25 @@ describe('options', () => {
       await live.close();
     }
   });
+
+  it('live mode declines the test cards, on the API and the checkout page, which says it is live', async () => {
+    const live = await startPlural({ mode: 'live' });
+    try {
+      const order = await live.api.createOrder();
+      const paid = await live.api.call<{ data: Order }>(
+        'POST',
+        `/api/pay/v1/orders/${order.order_id}/payments`,
+        PluralApi.paymentBody('4111111111111111', order.order_amount.value),
+      );
+      expect(paid.status, paid.text).toBe(200);
+      expect(paid.body.data.status).toBe('ATTEMPTED');
+      expect(paid.body.data.payments![0]!.error_detail).toMatchObject({ code: 'PAYMENT_DECLINED' });
+      const page = await fetch(order.redirect_url!);
+      const html = await page.text();
+      expect(html).toContain('live mode');
+      expect(html).not.toContain('test mode');
+    } finally {
+      await live.close();
+    }
+  });
 });
