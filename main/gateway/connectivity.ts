@@ -4,7 +4,7 @@
  * every change; `onOnline` is where queued operations get drained.
  */
 import type { Clock, TimerHandle } from '../../common/clock';
-import { GatewayError } from './errors';
+import { GatewayError, GatewayUnreachable } from './errors';
 
 /** 'refused': the gateway answers, but refuses the till's credentials or address (a revoked key, a wrong path). */
 export type GatewayState = 'online' | 'offline' | 'refused' | 'unknown';
@@ -14,6 +14,7 @@ export class Connectivity {
   private error: string | null = null;
   private probeTimer: TimerHandle | undefined;
   private probeDelay: number;
+  private probeDue = 0;
   private stopped = false;
   private readonly listeners = new Set<(state: GatewayState) => void>();
 
@@ -60,10 +61,11 @@ export class Connectivity {
     this.scheduleProbe();
   }
 
-  reportFailure(message: string): void {
+  /** `retryAfterMs`: a throttling gateway's asked-for wait; the next probe waits at least that long. */
+  reportFailure(message: string, retryAfterMs: number | null = null): void {
     this.error = message;
     this.set('offline');
-    this.scheduleProbe();
+    this.scheduleProbe(retryAfterMs ?? 0);
   }
 
   /** Checks now (used at start and after settings change). */
@@ -75,7 +77,7 @@ export class Connectivity {
       const message = error instanceof Error ? error.message : String(error);
       // Any answer means the gateway is there: a refusal of the health check is about the till.
       if (error instanceof GatewayError) this.reportRefused(message);
-      else this.reportFailure(message);
+      else this.reportFailure(message, error instanceof GatewayUnreachable ? error.retryAfterMs : null);
     }
     return this.current;
   }
@@ -86,9 +88,16 @@ export class Connectivity {
     this.listeners.clear();
   }
 
-  private scheduleProbe(): void {
-    if (this.stopped || this.probeTimer) return;
-    const delay = this.probeDelay;
+  /** `atLeastMs`: the wait a throttling gateway asked for; a probe due sooner is put off to then. */
+  private scheduleProbe(atLeastMs = 0): void {
+    if (this.stopped) return;
+    if (this.probeTimer) {
+      if (atLeastMs <= this.probeDue - this.clock.now()) return;
+      this.clock.clearTimeout(this.probeTimer);
+      this.probeTimer = undefined;
+    }
+    const delay = Math.max(this.probeDelay, atLeastMs);
+    this.probeDue = this.clock.now() + delay;
     this.probeDelay = Math.min(this.probeDelay * 2, this.options.maxProbeMs ?? 15_000);
     this.probeTimer = this.clock.setTimeout(() => {
       this.probeTimer = undefined;

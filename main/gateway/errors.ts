@@ -4,7 +4,8 @@
  * - GatewayUnreachable: no usable answer. `outcome: 'not_sent'` when the request provably never
  *   reached the server (connection refused, DNS failure), `'unknown'` otherwise (timeout after
  *   sending, connection dropped, 5xx, malformed body): the change may have happened, so the caller
- *   retrieves before it retries, and retries with the same idempotency key.
+ *   retrieves before it retries, and retries with the same idempotency key. A gateway that throttles
+ *   the till (429) is one too, never processed (`not_sent`), with how long it asked the till to wait.
  */
 export class GatewayError extends Error {
   constructor(
@@ -38,6 +39,8 @@ export class GatewayUnreachable extends Error {
     readonly outcome: UnreachableOutcome,
     message: string,
     readonly status: number | null = null,
+    /** A throttling gateway's (429) asked-for wait, 0 when it named none; null when not throttled. */
+    readonly retryAfterMs: number | null = null,
   ) {
     super(message);
     this.name = 'GatewayUnreachable';
@@ -64,6 +67,26 @@ const NOT_SENT_CODES = new Set([
   'ENETUNREACH',
   'ERR_INVALID_URL',
 ]);
+
+/**
+ * A 429: the gateway processed nothing and asks the till to slow down, maybe saying for how long
+ * (Retry-After: seconds or an HTTP date; bounded, so a wild value cannot stall the queue for days).
+ */
+export function throttled(retryAfter: string | null, now: number): GatewayUnreachable {
+  const seconds = retryAfter !== null && /^\s*\d+\s*$/.test(retryAfter) ? Number(retryAfter) * 1_000 : null;
+  const date = retryAfter !== null && seconds === null ? Date.parse(retryAfter) - now : null;
+  const wait = seconds ?? (date !== null && Number.isFinite(date) ? date : null);
+  const retryAfterMs = wait === null ? null : Math.min(Math.max(wait, 0), MAX_RETRY_AFTER_MS);
+  const asked = retryAfterMs === null ? '' : `; it asked to wait ${Math.ceil(retryAfterMs / 1_000)} s`;
+  return new GatewayUnreachable(
+    'not_sent',
+    `The gateway is limiting this till's requests (429 Too Many Requests${asked}).`,
+    429,
+    retryAfterMs ?? 0,
+  );
+}
+
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
 /** Classifies a fetch() rejection: did the request leave this machine? */
 export function unreachableFromFetchError(error: unknown, timedOut: boolean): GatewayUnreachable {

@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { traceEnd, tracing } from '../core/trace';
-import { GatewayError, GatewayUnreachable, GatewayUnreadable, unreachableFromFetchError } from './errors';
+import { GatewayError, GatewayUnreachable, GatewayUnreadable, throttled, unreachableFromFetchError } from './errors';
 
 export interface HttpLogEntry {
   method: string;
@@ -136,6 +136,8 @@ export class GatewayHttp {
     if (!response.ok) {
       const error = json === undefined ? null : this.options.parseError(json, response.status);
       log(response.status, error ? error.type : 'malformed error body');
+      // Throttled: nothing was done, and it is not a refusal of the request (nor of the till's keys).
+      if (response.status === 429) throw throttled(response.headers.get('retry-after'), Date.now());
       if (response.status >= 500 || !error) {
         // A server error may or may not have applied the change: the caller must retrieve first.
         const message = error ? error.message : `HTTP ${response.status} with a malformed body`;

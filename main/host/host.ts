@@ -518,7 +518,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         gateway: gateway(),
         journal,
         timeZone: settings.get().timeZone,
-        reached: (error) => (error ? connectivity.reportFailure(error.message) : connectivity.reportSuccess()),
+        reached: (error) =>
+          error ? connectivity.reportFailure(error.message, error.retryAfterMs) : connectivity.reportSuccess(),
       }),
     'transactions.get': (input) => commands.detail(input.transactionId),
     'readers.list': () => readers.views(),

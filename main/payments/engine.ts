@@ -254,7 +254,8 @@ export class PaymentEngine {
       this.options.connectivity.reportSuccess();
       return result;
     } catch (error) {
-      if (error instanceof GatewayUnreachable) this.options.connectivity.reportFailure(error.message);
+      if (error instanceof GatewayUnreachable)
+        this.options.connectivity.reportFailure(error.message, error.retryAfterMs);
       else if (error instanceof GatewayError) this.heardRefusal(error);
       throw error;
     }
@@ -336,9 +337,11 @@ export class PaymentEngine {
         }
         if (!(error instanceof GatewayUnreachable)) throw error;
         lastError = error;
-        connectivity.reportFailure(error.message);
+        connectivity.reportFailure(error.message, error.retryAfterMs);
         journal.updateOperation(op.id, { lastError: error.message });
         op = { ...op, attempts: journaled ? op.attempts : op.attempts + 1, lastError: error.message };
+        // A throttling gateway asked for a pause: no quick retries, it is sent once the pause is over.
+        if (error.retryAfterMs !== null) break;
         if (attempt + 1 < attempts) await this.sleep((this.tuning.retryDelayMs ?? 250) * 2 ** attempt);
         continue;
       }

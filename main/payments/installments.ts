@@ -236,7 +236,7 @@ export class Installments {
         throw error;
       }
       if (error instanceof GatewayUnreachable) {
-        this.engine.options.connectivity.reportFailure(error.message);
+        this.engine.options.connectivity.reportFailure(error.message, error.retryAfterMs);
         this.update(record.id, {
           status: 'unknown',
           failure:

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { Connectivity, type GatewayState } from '../../main/gateway/connectivity';
-import { GatewayError } from '../../main/gateway/errors';
+import { GatewayError, throttled } from '../../main/gateway/errors';
 
 describe('connectivity', () => {
   it('goes offline on a failed call, probes with growing gaps, and comes back online once a probe answers', async () => {
@@ -68,5 +68,37 @@ describe('connectivity', () => {
     connectivity.reportSuccess();
     expect(heard).toEqual(['online']);
     connectivity.stop();
+  });
+
+  it('a throttling gateway (429) is not "refused", and is asked again only after the wait it asked for', async () => {
+    const clock = new FakeClock();
+    const probeTimes: number[] = [];
+    let limited = true;
+    const connectivity = new Connectivity(
+      clock,
+      async () => {
+        probeTimes.push(clock.now());
+        if (limited) throw throttled('30', clock.now());
+      },
+      { minProbeMs: 1_000, maxProbeMs: 4_000 },
+    );
+    expect(await connectivity.check()).toBe('offline');
+    expect(connectivity.lastError).toMatch(/429 Too Many Requests; it asked to wait 30 s/);
+    await clock.advanceAsync(29_000, 500);
+    expect(probeTimes).toHaveLength(1);
+    limited = false;
+    await clock.advanceAsync(2_000, 500);
+    expect(probeTimes).toHaveLength(2);
+    expect(probeTimes[1]! - probeTimes[0]!).toBeGreaterThanOrEqual(30_000);
+    expect(connectivity.state).toBe('online');
+    connectivity.stop();
+  });
+
+  it('reads Retry-After as seconds or as a date, bounded', () => {
+    expect(throttled('2', 0).retryAfterMs).toBe(2_000);
+    expect(throttled(new Date(10_000).toUTCString(), 4_000).retryAfterMs).toBe(6_000);
+    expect(throttled(null, 0)).toMatchObject({ retryAfterMs: 0, status: 429, outcome: 'not_sent' });
+    expect(throttled('soon', 0).retryAfterMs).toBe(0);
+    expect(throttled('86400', 0).retryAfterMs).toBe(300_000);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * A real HTTP proxy between the host and a sandbox, for tests of a gateway that answers late or
  * wrongly: everything is forwarded to `target`; `rewrite` may replace an answer's body, `delayMs`
- * holds a request before it is forwarded. Loopback, port 0.
+ * holds a request before it is forwarded, `answer` answers one itself without forwarding it (a
+ * gateway that throttles). Loopback, port 0.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,11 +11,17 @@ import type { AddressInfo } from 'node:net';
 export type Rewrite = (method: string, path: string, body: string) => string | null;
 /** How long to hold a request before forwarding it (0: not at all). */
 export type Delay = (method: string, path: string) => number;
+/** An answer to give instead of forwarding the request at all (null: forward it). */
+export type Answer = (
+  method: string,
+  path: string,
+) => { status: number; body: string; headers?: Record<string, string> } | null;
 
 export interface RewritingProxy {
   readonly url: string;
   rewrite: Rewrite;
   delayMs: Delay;
+  answer: Answer;
   close(): Promise<void>;
 }
 
@@ -23,6 +30,7 @@ export async function startRewritingProxy(target: string): Promise<RewritingProx
     url: '',
     rewrite: () => null,
     delayMs: () => 0,
+    answer: () => null,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -43,6 +51,12 @@ export async function startRewritingProxy(target: string): Promise<RewritingProx
           ),
         );
         const body = chunks.length ? Buffer.concat(chunks) : undefined;
+        const own = proxy.answer(method, path);
+        if (own) {
+          res.writeHead(own.status, { 'content-type': 'application/json', ...own.headers });
+          res.end(own.body);
+          return;
+        }
         try {
           const wait = proxy.delayMs(method, path);
           if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

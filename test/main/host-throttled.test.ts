@@ -1,0 +1,90 @@
+/**
+ * A gateway that throttles the till (429 Too Many Requests, with Retry-After): it is not refusing
+ * the till's keys, and nothing asked for meanwhile is refused — the request was never processed.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
+
+const THROTTLED = {
+  status: 429,
+  headers: { 'retry-after': '1' },
+  body: JSON.stringify({ error: { type: 'rate_limit_error', message: 'Too many requests hit the API too quickly.' } }),
+};
+
+describe('a gateway that throttles the till (429 with Retry-After)', () => {
+  let t: TestHost | undefined;
+  let sandbox: RunningSandbox | undefined;
+  let proxy: RewritingProxy | undefined;
+  afterEach(async () => {
+    await t?.close();
+    await proxy?.close();
+    await sandbox?.close();
+    t = proxy = sandbox = undefined;
+  });
+
+  async function start(): Promise<TestHost> {
+    sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    proxy = await startRewritingProxy(sandbox.url);
+    const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
+    t = await startTestHost({ sandbox, startSandbox: async () => behind });
+    return t;
+  }
+
+  it('keeps a refund queued until it is let through, sends it once, and never says the keys are refused', async () => {
+    const host = await start();
+    const reader = await host.onlineReader();
+    const created = await host.call('payments.create', { amount: 3000, currency: 'USD', captureMethod: 'automatic' });
+    await host.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await host.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await host.call('simulate.presentCard', { readerId: reader.id });
+    const paid = await host.waitForPayment(created.id, (p) => p.status === 'succeeded');
+
+    // Every call is throttled, the health check too.
+    let throttling = true;
+    proxy!.answer = () => (throttling ? THROTTLED : null);
+    const refused = await host.fail('payments.refund', { paymentId: paid.id, amount: 1000 });
+    expect(refused).toMatchObject({ code: 'offline', queued: true });
+    expect(refused.message).toMatch(/429/);
+    const during = await host.call('session.snapshot', {});
+    expect(during.connectivity.gateway).toBe('offline');
+    expect(during.connectivity.queued.count).toBe(1);
+    await host.call('attention.list', {}).then((items) => expect(items).toEqual([]));
+    // The probe waits as asked, then finds the gateway throttling still: not "keys refused".
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await host.call('session.snapshot', {})).connectivity.gateway).toBe('offline');
+
+    throttling = false;
+    const refunded = await host.waitForPayment(paid.id, (p) => p.amountRefunded === 1000, 20_000);
+    expect(refunded.attention).toBeNull();
+    await waitFor(async () => (await host.call('session.snapshot', {})).connectivity.queued.count === 0);
+    const ledger = await fetch(`${sandbox!.url}/_sandbox/ledger`, {
+      headers: { Authorization: `Bearer ${sandbox!.secret_key}` },
+    });
+    const rows = ((await ledger.json()) as { transactions: { id: string; amount_refunded: number }[] }).transactions;
+    expect(rows.find((row) => row.id === paid.transactionId)?.amount_refunded).toBe(1000);
+  }, 30_000);
+
+  it('a queued capture the gateway throttles when it is finally sent stays queued, not refused', async () => {
+    const host = await start();
+    const reader = await host.onlineReader();
+    const created = await host.call('payments.create', { amount: 4000, currency: 'USD', captureMethod: 'manual' });
+    await host.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await host.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await host.call('simulate.presentCard', { readerId: reader.id });
+    const authorised = await host.waitForPayment(created.id, (p) => p.status === 'requires_capture');
+
+    // Down: the capture is queued.
+    sandbox!.setFaults({ error_rate: 1 });
+    expect(await host.fail('payments.capture', { paymentId: authorised.id })).toMatchObject({ queued: true });
+    // Back, but the capture route throttles: the queue's send meets a 429.
+    let throttled = 0;
+    proxy!.answer = (method, path) =>
+      method === 'POST' && path.endsWith('/capture') && throttled++ < 2 ? THROTTLED : null;
+    sandbox!.setFaults({ error_rate: 0 });
+    const captured = await host.waitForPayment(authorised.id, (p) => p.status === 'succeeded', 20_000);
+    expect(throttled).toBeGreaterThanOrEqual(2);
+    expect(captured).toMatchObject({ amountCaptured: 4000, attention: null });
+  }, 30_000);
+});
