@@ -15,6 +15,7 @@ export class Connectivity {
   private probeTimer: TimerHandle | undefined;
   private probeDelay: number;
   private probeDue = 0;
+  private lastFailureAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
   private readonly listeners = new Set<(state: GatewayState) => void>();
 
@@ -41,7 +42,11 @@ export class Connectivity {
 
   reportSuccess(): void {
     this.error = null;
-    this.probeDelay = this.options.minProbeMs ?? 1_000;
+    // The backoff is forgotten only once the gateway has stayed up a while: one that answers the
+    // probe but fails the queue's sends (a route answering 500) or flaps would otherwise be asked
+    // again every second for ever, the banner flipping with it (found hunting the offline queue).
+    if (this.clock.now() - this.lastFailureAt >= (this.options.maxProbeMs ?? 15_000))
+      this.probeDelay = this.options.minProbeMs ?? 1_000;
     this.clock.clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
     this.set('online');
@@ -64,6 +69,7 @@ export class Connectivity {
   /** `retryAfterMs`: a throttling gateway's asked-for wait; the next probe waits at least that long. */
   reportFailure(message: string, retryAfterMs: number | null = null): void {
     this.error = message;
+    this.lastFailureAt = this.clock.now();
     this.set('offline');
     this.scheduleProbe(retryAfterMs ?? 0);
   }

@@ -101,4 +101,35 @@ describe('connectivity', () => {
     expect(throttled('soon', 0).retryAfterMs).toBe(0);
     expect(throttled('86400', 0).retryAfterMs).toBe(300_000);
   });
+
+  it('a gateway that fails again as soon as it is back is asked with growing gaps, reset once it stays up', async () => {
+    const clock = new FakeClock();
+    const probeTimes: number[] = [];
+    const connectivity = new Connectivity(
+      clock,
+      async () => {
+        probeTimes.push(clock.now());
+      },
+      { minProbeMs: 1_000, maxProbeMs: 8_000 },
+    );
+    // Every time it is back, the queue's send fails at once (a route answering 500).
+    const flap = connectivity.onChange((state) => {
+      if (state === 'online') connectivity.reportFailure('The gateway failed (500): boom');
+    });
+    const start = clock.now();
+    connectivity.reportFailure('The gateway failed (500): boom');
+    await clock.advanceAsync(16_000, 250);
+    const gaps = probeTimes.map((t, i) => t - (i === 0 ? start : probeTimes[i - 1]!));
+    expect(gaps.slice(0, 4)).toEqual([1_000, 2_000, 4_000, 8_000]);
+    // Up for good: once it has stayed up as long as the longest gap, the next outage starts short again.
+    flap();
+    await clock.advanceAsync(9_000, 250);
+    expect(connectivity.state).toBe('online');
+    connectivity.reportSuccess();
+    const before = probeTimes.length;
+    connectivity.reportFailure('The gateway could not be reached.');
+    await clock.advanceAsync(1_000, 250);
+    expect(probeTimes.length).toBe(before + 1);
+    connectivity.stop();
+  });
 });

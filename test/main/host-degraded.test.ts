@@ -1,0 +1,55 @@
+/**
+ * A gateway that answers its health check but fails the queue's sends (a refund route answering
+ * 500): the queued refund is sent again with a growing pause, not every second for ever.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
+
+describe('a gateway up for its health check, failing the queued sends', () => {
+  let t: TestHost | undefined;
+  let sandbox: RunningSandbox | undefined;
+  let proxy: RewritingProxy | undefined;
+  afterEach(async () => {
+    await t?.close();
+    await proxy?.close();
+    await sandbox?.close();
+    t = proxy = sandbox = undefined;
+  });
+
+  it('backs off between rounds of the queued refund instead of resending it every second', async () => {
+    sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    proxy = await startRewritingProxy(sandbox.url);
+    const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
+    t = await startTestHost({ sandbox, startSandbox: async () => behind });
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 3000, currency: 'USD', captureMethod: 'automatic' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+
+    // The refund route fails; everything else (the health check, retrieves) answers.
+    const rounds: number[] = [];
+    let last = 0;
+    let failing = true;
+    proxy.answer = (method, path) => {
+      if (!failing || method !== 'POST' || !path.endsWith('/refunds')) return null;
+      const now = Date.now();
+      // A round: the engine's quick attempts come a few tens of ms apart; rounds are a probe apart.
+      if (now - last > 500) rounds.push(now);
+      last = now;
+      return { status: 500, body: JSON.stringify({ error: { type: 'api_error', message: 'refunds are down' } }) };
+    };
+    expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 1000 })).toMatchObject({ queued: true });
+    await waitFor(() => rounds.length >= 4, 20_000, 'four rounds of the queued refund');
+    // Probes 1, 2 and 4 s apart: the fourth round is at least 7 s after the first (every second
+    // before, about 3 s).
+    expect(rounds[3]! - rounds[0]!).toBeGreaterThanOrEqual(6_000);
+
+    failing = false;
+    const refunded = await t.waitForPayment(paid.id, (p) => p.amountRefunded === 1000, 20_000);
+    expect(refunded.attention).toBeNull();
+  }, 45_000);
+});
