@@ -258,3 +258,18 @@ describe('payment intents', () => {
     expect(confirmed.body.status).toBe('succeeded');
   });
 });
+
+describe('the hosted page in live mode', () => {
+  it('says the sandbox runs as a live account, not "test mode"', async () => {
+    const live = await start({ mode: 'live' });
+    try {
+      const answer = await live.api.post<Session>('/v1/checkout/sessions', { amount: 2500, currency: 'usd' });
+      expect(answer.status).toBe(201);
+      const page = await (await fetch(answer.body.url)).text();
+      expect(page).toContain('PlutoPay sandbox · live mode (emulated)');
+      expect(page).not.toContain('test mode');
+    } finally {
+      await live.close();
+    }
+  });
+});

@@ -10,11 +10,11 @@ import { checkoutPage, messagePage } from './hosted-page';
 import { AMOUNT } from './transactions';
 import { created, list, ok } from './replies';
 
-function closedPage(session: SessionRow): Reply {
+function closedPage(session: SessionRow, live: boolean): Reply {
   if (session.status === 'complete')
     return {
       status: 200,
-      html: messagePage('Already paid', 'This checkout session has been paid. You can close this page.'),
+      html: messagePage('Already paid', 'This checkout session has been paid. You can close this page.', live),
     };
   if (session.status === 'expired')
     return {
@@ -22,13 +22,15 @@ function closedPage(session: SessionRow): Reply {
       html: messagePage(
         'Session expired',
         'This checkout session has expired. Ask the merchant for a new payment link.',
+        live,
       ),
     };
-  return { status: 409, html: messagePage('Payment unavailable', 'This payment can no longer be completed.') };
+  return { status: 409, html: messagePage('Payment unavailable', 'This payment can no longer be completed.', live) };
 }
 
 export function checkoutRoutes(s: Services): RouteSpec[] {
   const { checkout } = s;
+  const live = s.ctx.mode === 'live';
 
   const page = (
     session: SessionRow,
@@ -37,6 +39,7 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
   ): Reply => ({
     status,
     html: checkoutPage({
+      live,
       reference: session.reference,
       merchant: s.merchant.name,
       description: session.description,
@@ -52,7 +55,7 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
 
   const notFoundPage: Reply = {
     status: 404,
-    html: messagePage('Not found', 'There is no checkout session at this address.'),
+    html: messagePage('Not found', 'There is no checkout session at this address.', live),
   };
 
   return [
@@ -116,7 +119,7 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
       handler: (req) => {
         const session = req.params.reference!.startsWith('cs_') ? checkout.find(req.params.reference!) : undefined;
         if (!session) return notFoundPage;
-        return session.status === 'open' ? page(session, 200) : closedPage(session);
+        return session.status === 'open' ? page(session, 200) : closedPage(session, live);
       },
     },
     {
@@ -133,7 +136,7 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
         };
         const form = { card_number: field('card_number') ?? '', email: field('email'), name: field('name') };
         const outcome = checkout.pay(session.reference, form);
-        if (outcome.kind === 'closed') return closedPage(outcome.session);
+        if (outcome.kind === 'closed') return closedPage(outcome.session, live);
         if (outcome.kind === 'declined')
           return page(outcome.session, 402, {
             email: form.email,
@@ -147,6 +150,7 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
           html: messagePage(
             'Payment complete',
             `Thank you. ${formatted(session.amount, session.currency)} was paid to ${s.merchant.name}.`,
+            live,
           ),
         };
       },
@@ -163,7 +167,7 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
         if (session.cancel_url) return { status: 303, headers: { Location: session.cancel_url } };
         return {
           status: 200,
-          html: messagePage('Payment canceled', 'You canceled the payment. You can close this page.'),
+          html: messagePage('Payment canceled', 'You canceled the payment. You can close this page.', live),
         };
       },
     },

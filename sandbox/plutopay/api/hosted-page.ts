@@ -20,18 +20,20 @@ button.secondary{background:transparent;color:#0b1437;border:1.5px solid #cfd7df
 .error{background:#f8d7da;color:#58151c;border-radius:8px;padding:.7rem}
 details{margin-top:1.5rem;font-size:.9rem}code{font-size:.85rem}`;
 
-function layout(title: string, content: string): string {
+function layout(title: string, live: boolean, content: string): string {
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body><main>
-<p class="badge">PlutoPay sandbox · test mode</p>
+<p class="badge">PlutoPay sandbox · ${live ? 'live mode (emulated)' : 'test mode'}</p>
 ${content}
 </main></body></html>`;
 }
 
 export interface PageModel {
+  /** The sandbox runs as a live account (`--mode live`): the badge says so. */
+  live: boolean;
   reference: string;
   merchant: string;
   description: string | null;
@@ -65,6 +67,7 @@ export function checkoutPage(m: PageModel): string {
   ).join('');
   return layout(
     `Pay ${m.merchant}`,
+    m.live,
     `<h1>${escapeHtml(m.merchant)}</h1>
 ${m.description ? `<p>${escapeHtml(m.description)}</p>` : ''}
 <p class="amount">${escapeHtml(m.amount)}</p>
@@ -78,6 +81,6 @@ ${fields.join('\n')}
   );
 }
 
-export function messagePage(title: string, message: string): string {
-  return layout(title, `<h1>${escapeHtml(title)}</h1><p role="status">${escapeHtml(message)}</p>`);
+export function messagePage(title: string, message: string, live: boolean): string {
+  return layout(title, live, `<h1>${escapeHtml(title)}</h1><p role="status">${escapeHtml(message)}</p>`);
 }
