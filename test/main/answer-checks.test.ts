@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { cardPayment, tillBehindProxy } from '../support/proxied-host';
 import { startRewritingProxy } from '../support/proxy';
 
 const FAKE_ID = '01a22c37-0000-7000-8000-000000000000';
@@ -30,20 +31,10 @@ describe('answers that do not fit the request', () => {
   });
 
   async function start(): Promise<TestHost> {
-    sandbox = await startSandbox({ port: 0, db: ':memory:' });
-    proxy = await startRewritingProxy(sandbox.url);
-    const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
-    t = await startTestHost({ sandbox, startSandbox: async () => behind });
-    return t;
-  }
-
-  async function charge(host: TestHost, amount: number, captureMethod: 'automatic' | 'manual') {
-    const reader = await host.onlineReader();
-    const created = await host.call('payments.create', { amount, currency: 'USD', captureMethod });
-    await host.call('payments.process', { paymentId: created.id, readerId: reader.id });
-    await host.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
-    await host.call('simulate.presentCard', { readerId: reader.id });
-    return host.waitForPayment(created.id, (p) => p.status === 'succeeded' || p.status === 'requires_capture');
+    const till = await tillBehindProxy();
+    ({ sandbox, proxy } = till);
+    t = till.t;
+    return till.t;
   }
 
   async function ledger(): Promise<Map<string, { amount_captured: number; amount_refunded: number }>> {
@@ -58,8 +49,8 @@ describe('answers that do not fit the request', () => {
 
   it('a capture answer naming another payment is not taken: the refund goes to the right customer', async () => {
     const host = await start();
-    const other = await charge(host, 3000, 'automatic');
-    const mine = await charge(host, 5000, 'manual');
+    const other = await cardPayment(host, 3000, 'automatic');
+    const mine = await cardPayment(host, 5000, 'manual');
     expect(mine.status).toBe('requires_capture');
     proxy!.rewrite = (method, path, body) =>
       method === 'POST' && path.endsWith('/capture')
@@ -80,8 +71,8 @@ describe('answers that do not fit the request', () => {
 
   it('a retrieve answer naming another payment of this till leaves the payment as it was', async () => {
     const host = await start();
-    const other = await charge(host, 3000, 'automatic');
-    const mine = await charge(host, 5000, 'manual');
+    const other = await cardPayment(host, 3000, 'automatic');
+    const mine = await cardPayment(host, 5000, 'manual');
     proxy!.rewrite = (method, path, body) =>
       method === 'GET' && path === `/v1/transactions/${mine.transactionId}`
         ? JSON.stringify({ ...JSON.parse(body), id: other.transactionId, status: 'succeeded' })
@@ -96,7 +87,7 @@ describe('answers that do not fit the request', () => {
 
   it('a capture answer with more captured than authorised is not written', async () => {
     const host = await start();
-    const mine = await charge(host, 2800, 'manual');
+    const mine = await cardPayment(host, 2800, 'manual');
     proxy!.rewrite = (method, path, body) => {
       if (method !== 'POST' || !path.endsWith('/capture')) return null;
       const tx = JSON.parse(body) as { amount_captured: number };

@@ -3,9 +3,10 @@
  * 500): the queued refund is sent again with a growing pause, not every second for ever.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
-import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
+import type { RunningSandbox } from '../../sandbox/index';
+import { waitFor, type TestHost } from '../support/host';
+import { cardPayment, tillBehindProxy } from '../support/proxied-host';
+import type { RewritingProxy } from '../support/proxy';
 
 describe('a gateway up for its health check, failing the queued sends', () => {
   let t: TestHost | undefined;
@@ -19,16 +20,10 @@ describe('a gateway up for its health check, failing the queued sends', () => {
   });
 
   it('backs off between rounds of the queued refund instead of resending it every second', async () => {
-    sandbox = await startSandbox({ port: 0, db: ':memory:' });
-    proxy = await startRewritingProxy(sandbox.url);
-    const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
-    t = await startTestHost({ sandbox, startSandbox: async () => behind });
-    const reader = await t.onlineReader();
-    const created = await t.call('payments.create', { amount: 3000, currency: 'USD', captureMethod: 'automatic' });
-    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
-    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
-    await t.call('simulate.presentCard', { readerId: reader.id });
-    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    const till = await tillBehindProxy();
+    ({ t, sandbox, proxy } = till);
+    const paid = await cardPayment(t, 3000, 'automatic');
+    expect(paid.status).toBe('succeeded');
 
     // The refund route fails; everything else (the health check, retrieves) answers.
     const rounds: number[] = [];

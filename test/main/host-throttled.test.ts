@@ -3,9 +3,10 @@
  * the till's keys, and nothing asked for meanwhile is refused — the request was never processed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
-import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
+import type { RunningSandbox } from '../../sandbox/index';
+import { waitFor, type TestHost } from '../support/host';
+import { cardPayment, tillBehindProxy } from '../support/proxied-host';
+import type { RewritingProxy } from '../support/proxy';
 
 const THROTTLED = {
   status: 429,
@@ -25,21 +26,16 @@ describe('a gateway that throttles the till (429 with Retry-After)', () => {
   });
 
   async function start(): Promise<TestHost> {
-    sandbox = await startSandbox({ port: 0, db: ':memory:' });
-    proxy = await startRewritingProxy(sandbox.url);
-    const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
-    t = await startTestHost({ sandbox, startSandbox: async () => behind });
-    return t;
+    const till = await tillBehindProxy();
+    ({ sandbox, proxy } = till);
+    t = till.t;
+    return till.t;
   }
 
   it('keeps a refund queued until it is let through, sends it once, and never says the keys are refused', async () => {
     const host = await start();
-    const reader = await host.onlineReader();
-    const created = await host.call('payments.create', { amount: 3000, currency: 'USD', captureMethod: 'automatic' });
-    await host.call('payments.process', { paymentId: created.id, readerId: reader.id });
-    await host.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
-    await host.call('simulate.presentCard', { readerId: reader.id });
-    const paid = await host.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    const paid = await cardPayment(host, 3000, 'automatic');
+    expect(paid.status).toBe('succeeded');
 
     // Every call is throttled, the health check too.
     let throttling = true;
@@ -68,12 +64,8 @@ describe('a gateway that throttles the till (429 with Retry-After)', () => {
 
   it('a queued capture the gateway throttles when it is finally sent stays queued, not refused', async () => {
     const host = await start();
-    const reader = await host.onlineReader();
-    const created = await host.call('payments.create', { amount: 4000, currency: 'USD', captureMethod: 'manual' });
-    await host.call('payments.process', { paymentId: created.id, readerId: reader.id });
-    await host.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
-    await host.call('simulate.presentCard', { readerId: reader.id });
-    const authorised = await host.waitForPayment(created.id, (p) => p.status === 'requires_capture');
+    const authorised = await cardPayment(host, 4000, 'manual');
+    expect(authorised.status).toBe('requires_capture');
 
     // Down: the capture is queued.
     sandbox!.setFaults({ error_rate: 1 });
