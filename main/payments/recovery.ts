@@ -239,7 +239,7 @@ export class Recovery {
         await this.engine.exclusive(record.id, () => this.reconcile(journal.getPayment(record.id)!));
       } catch (error) {
         this.engine.options.log(`Could not reconcile ${record.id} yet`, errorText(error));
-        if (error instanceof GatewayUnreachable) return;
+        if (unreachable(error)) return;
       }
       progress.done++;
       this.engine.options.onQueueChanged();
@@ -313,6 +313,18 @@ export class Recovery {
       },
     });
   }
+}
+
+/**
+ * The gateway could not be reached: nothing more can be reconciled until it is back (a reconnect
+ * starts another run). A create sent by recovery says so as the engine's HostError, whose cause is
+ * the gateway's error: stopping only on the bare error sent every unconfirmed create 3 times over.
+ * A create answered with something that does not fit it is that payment's problem, not the gateway's.
+ */
+function unreachable(error: unknown): boolean {
+  if (error instanceof GatewayUnreachable) return true;
+  const cause = error instanceof HostError && error.code === 'offline' ? error.cause : null;
+  return cause instanceof GatewayUnreachable && !(cause instanceof GatewayUnreadable);
 }
 
 /** The amount a queued capture or refund moved, for its timeline entry (as a direct one shows it). */

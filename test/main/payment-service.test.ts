@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
 import { Connectivity } from '../../main/gateway/connectivity';
+import { GatewayUnreachable } from '../../main/gateway/errors';
 import { newRequestId } from '../../main/gateway/request-ids';
 import { PaymentService } from '../../main/payments/service';
 import { ADVICE_REFUSED_APPROVAL } from '../../main/payments/sync';
@@ -43,7 +44,7 @@ function setup(
     log: () => undefined,
     tuning: { retryDelayMs: 1, remotePollMs: 3_600_000, ...tuning },
   });
-  return { gateway, journal, service, cloudReader };
+  return { gateway, journal, service, cloudReader, connectivity };
 }
 
 async function waitUntil(condition: () => boolean): Promise<void> {
@@ -287,6 +288,36 @@ describe('payments against a fake gateway (the port)', () => {
     await Promise.all([recovering, again]);
     expect(gateway.payments.get(held.transactionId!)).toMatchObject({ status: 'succeeded', amountCaptured: 3000 });
     expect(gateway.payments.get(paid.transactionId!)?.amountRefunded).toBe(500);
+  });
+
+  it('a recovery while the gateway is down stops at the first create it cannot send', async () => {
+    // Found hunting recovery under load: a create sent by recovery fails as a HostError, not as the
+    // GatewayUnreachable the run stopped on, so 150 unconfirmed creates at a start while the gateway
+    // was down were each sent 3 times, 250 + 500 ms apart, before anything else was looked at.
+    const { gateway, journal, service, connectivity } = setup(new FakeGateway({ idempotencyKeys: true }));
+    for (let i = 0; i < 20; i++) {
+      gateway.failChanges(3);
+      await expect(
+        service.commands.create({ amount: 1000 + i, currency: 'EUR', captureMethod: 'automatic' }),
+      ).rejects.toThrow(/keeps retrying with the same key/);
+      connectivity.reportSuccess();
+    }
+    expect(journal.listPayments('unfinished', 100).filter((p) => p.status === 'unknown')).toHaveLength(20);
+    const create = gateway.create.bind(gateway);
+    let down = true;
+    gateway.create = (input, key) => {
+      if (!down) return create(input, key);
+      gateway.calls.push(`refused ${key}`);
+      return Promise.reject(new GatewayUnreachable('not_sent', 'connect ECONNREFUSED 127.0.0.1:9'));
+    };
+    gateway.calls.length = 0;
+    await service.recovery.recover();
+    expect(gateway.calls).toHaveLength(3);
+    // Back: the next run finishes every one of them.
+    down = false;
+    await service.recovery.recover();
+    expect(journal.listPayments('unfinished', 100)).toEqual([]);
+    expect(gateway.payments.size).toBe(20);
   });
 
   it('a refund the gateway made is never a done operation on a payment that does not show it', async () => {
