@@ -319,11 +319,11 @@ export class Recovery {
  * The gateway could not be reached: nothing more can be reconciled until it is back (a reconnect
  * starts another run). A create sent by recovery says so as the engine's HostError, whose cause is
  * the gateway's error: stopping only on the bare error sent every unconfirmed create 3 times over.
- * A create answered with something that does not fit it is that payment's problem, not the gateway's.
+ * An answer that does not fit (not JSON, another payment) is one payment's problem, not the
+ * gateway's: stopping there stopped every later run at the same payment, the older ones never read.
  */
 function unreachable(error: unknown): boolean {
-  if (error instanceof GatewayUnreachable) return true;
-  const cause = error instanceof HostError && error.code === 'offline' ? error.cause : null;
+  const cause = error instanceof HostError && error.code === 'offline' ? error.cause : error;
   return cause instanceof GatewayUnreachable && !(cause instanceof GatewayUnreadable);
 }
 

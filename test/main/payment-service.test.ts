@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
 import { Connectivity } from '../../main/gateway/connectivity';
-import { GatewayUnreachable } from '../../main/gateway/errors';
+import { GatewayUnreachable, GatewayUnreadable } from '../../main/gateway/errors';
 import { newRequestId } from '../../main/gateway/request-ids';
 import { PaymentService } from '../../main/payments/service';
 import { ADVICE_REFUSED_APPROVAL } from '../../main/payments/sync';
@@ -318,6 +318,34 @@ describe('payments against a fake gateway (the port)', () => {
     await service.recovery.recover();
     expect(journal.listPayments('unfinished', 100)).toEqual([]);
     expect(gateway.payments.size).toBe(20);
+  });
+
+  it('a payment the gateway answers unreadably does not keep recovery from the others', async () => {
+    // The gateway answers, but one payment's answer fails its schema: the run stopped there as if
+    // the gateway were down, and every run after it (newest first) stopped at the same payment,
+    // so the older unconfirmed create behind it was never finished.
+    const { gateway, journal, service, connectivity } = setup(new FakeGateway({ idempotencyKeys: true }));
+    gateway.failChanges(3);
+    await expect(
+      service.commands.create({ amount: 1500, currency: 'EUR', captureMethod: 'automatic' }),
+    ).rejects.toThrow(/keeps retrying with the same key/);
+    connectivity.reportSuccess();
+    const [lost] = journal.listPayments('attention', 5);
+    await new Promise((r) => setTimeout(r, 5)); // the authorisation below is the newer one
+    const held = await service.commands.create({ amount: 3000, currency: 'EUR', captureMethod: 'manual' });
+    Object.assign(gateway.payments.get(held.transactionId!)!, { status: 'requires_capture', amountCapturable: 3000 });
+    await service.reconcileNow(held.id);
+    gateway.failChanges(10);
+    await expect(service.commands.capture({ paymentId: held.id })).rejects.toThrow(/queued/);
+    gateway.failChanges(0);
+    connectivity.reportSuccess();
+    const retrieve = gateway.retrieve.bind(gateway);
+    gateway.retrieve = (id) =>
+      id === held.transactionId
+        ? Promise.reject(new GatewayUnreadable('The gateway answered with a body that does not fit its schema.'))
+        : retrieve(id);
+    await service.recovery.recover();
+    expect(journal.getPayment(lost!.id)).toMatchObject({ status: 'pending', attentionSince: null });
   });
 
   it('a refund the gateway made is never a done operation on a payment that does not show it', async () => {
