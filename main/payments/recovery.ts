@@ -261,15 +261,18 @@ export class Recovery {
   private async sendQueued(): Promise<void> {
     const { journal } = this.engine;
     const active = this.engine.activeGateway()?.name;
+    // Payments whose earlier step got an answer that did not fit: their later steps keep their place.
+    const waiting = new Set<string>();
     for (const op of journal.pendingOperations()) {
       if (this.engine.closed) return;
-      if (!QUEUEABLE.has(op.kind) || op.gateway !== active) continue;
+      if (!QUEUEABLE.has(op.kind) || op.gateway !== active || waiting.has(op.paymentId)) continue;
       const record = journal.getPayment(op.paymentId);
       if (!record?.transactionId || record.chargedBy === 'terminal' || !this.engine.actsOn(record)) continue;
       try {
         await this.engine.exclusive(record.id, () => this.resendQueued(op, record));
       } catch (error) {
-        if (error instanceof HostError && error.code === 'offline') return;
+        if (unreachable(error)) return;
+        if (error instanceof HostError && error.code === 'offline') waiting.add(record.id);
         this.engine.options.log(`Queued ${op.kind} of ${record.id} failed`, errorText(error));
       }
     }

@@ -348,6 +348,33 @@ describe('payments against a fake gateway (the port)', () => {
     expect(journal.getPayment(lost!.id)).toMatchObject({ status: 'pending', attentionSince: null });
   });
 
+  it('a queued step answered unreadably holds its own payment’s later steps, not the whole queue', async () => {
+    const { gateway, journal, service } = setup(new FakeGateway({ idempotencyKeys: true }));
+    const paid = await service.commands.create({ amount: 2000, currency: 'EUR', captureMethod: 'automatic' });
+    Object.assign(gateway.payments.get(paid.transactionId!)!, { status: 'succeeded', amountCaptured: 2000 });
+    await service.reconcileNow(paid.id);
+    const held = await service.commands.create({ amount: 3000, currency: 'EUR', captureMethod: 'manual' });
+    Object.assign(gateway.payments.get(held.transactionId!)!, { status: 'requires_capture', amountCapturable: 3000 });
+    await service.reconcileNow(held.id);
+    // Queued while the gateway failed: two refunds of one payment, then the other's capture.
+    gateway.failChanges(100);
+    await expect(service.commands.refund({ paymentId: paid.id, amount: 500 })).rejects.toThrow(/queued/);
+    await expect(service.commands.refund({ paymentId: paid.id, amount: 300 })).rejects.toThrow(/queued/);
+    await expect(service.commands.capture({ paymentId: held.id })).rejects.toThrow(/queued/);
+    gateway.failChanges(0);
+    // Back, but the first refund's answer never fits (a proxy in the way rewrites it): unknown each time.
+    const refund = gateway.refund.bind(gateway);
+    gateway.refund = (id, params, key) =>
+      params.amount === 500
+        ? Promise.reject(new GatewayUnreadable('The gateway’s answer to POST /v1/refunds is not JSON.'))
+        : refund(id, params, key);
+    await service.recovery.drainQueue();
+    // The capture behind it is sent; the second refund keeps its place behind the first.
+    expect(journal.getPayment(held.id)).toMatchObject({ status: 'succeeded', amountCaptured: 3000 });
+    expect(gateway.payments.get(paid.transactionId!)?.amountRefunded).toBe(0);
+    expect(journal.pendingOperationsFor(paid.id, 'refund')).toHaveLength(2);
+  });
+
   it('a refund the gateway made is never a done operation on a payment that does not show it', async () => {
     // Found by the Plural soak lane: the app was killed after the refund's operation was marked done
     // and before the payment showed the refund (two commits), so the payment looked unrefunded and
