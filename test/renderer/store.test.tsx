@@ -1,12 +1,14 @@
 // @vitest-environment jsdom
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CommandResult, InstallmentPlanView, Result } from '../../common/contract';
 import { createPosStore } from '../../renderer/src/store';
 import { DEVLOG_LIMIT } from '../../renderer/src/store/host-slice';
 import { canCancel, defaultReader, validateDraft } from '../../renderer/src/store/selectors';
 import { emptyDraft } from '../../renderer/src/store/ui-slice';
+import { newOrderReference } from '../../renderer/src/lib/order-ref';
 import {
   deferred,
+  fail,
   FakeBridge,
   gatewayFor,
   makePayment,
@@ -69,6 +71,76 @@ describe('switching gateways', () => {
     expect(store.getState().applyEvent(settings(3, 'payplug'))).toBe('applied');
     expect(store.getState().ui.txQuery).toMatchObject({ page: 1, paymentMethodType: '', search: '' });
     expect(store.getState().ui.txSelectedId).toBeNull();
+  });
+});
+
+describe("the automatic order reference, in the shop's time zone", () => {
+  // 00:30 on 1 December in Paris, 23:30 on 30 November in UTC (the browser's zone here).
+  const SALE = new Date('2026-11-30T23:30:00Z');
+  const zoneBefore = process.env.TZ;
+  beforeEach(() => {
+    process.env.TZ = 'UTC';
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(SALE);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    if (zoneBefore === undefined) delete process.env.TZ;
+    else process.env.TZ = zoneBefore;
+  });
+  const settingsIn = (seq: number, timeZone: string) => {
+    const settings = makeSettings();
+    return {
+      seq,
+      type: 'settings' as const,
+      settings: { ...settings, counter: { ...settings.counter, timeZone } },
+      mode: 'test' as const,
+      merchant: null,
+      gateway: gatewayFor('plutopay'),
+    };
+  };
+
+  it("is stamped with the shop's day, not the browser's, so the day's search finds the sale", async () => {
+    // Found by a tester: a browser on UTC, a shop in Paris, a 00:30 sale stamped the day before.
+    expect(newOrderReference(SALE, 'Europe/Paris')).toMatch(/^pos-20261201-003000-[0-9a-f]{8}$/);
+    expect(newOrderReference(SALE, null)).toMatch(/^pos-20261130-233000-/);
+    expect(newOrderReference(SALE, 'Not/AZone')).toMatch(/^pos-20261130-233000-/);
+    const bridge = new FakeBridge(makeSnapshot({ seq: 1 }));
+    const store = createPosStore(bridge, { preferences: memoryPreferences() });
+    // The first blank form is built before the settings are known: the browser's clock...
+    expect(store.getState().ui.draft.autoReference).toMatch(/^pos-20261130-/);
+    store.start();
+    await flush();
+    // ...and made again in the shop's zone once they arrive.
+    expect(store.getState().ui.draft.autoReference).toMatch(/^pos-20261201-003000-/);
+    store.getState().resetDraft();
+    expect(store.getState().ui.draft.autoReference).toMatch(/^pos-20261201-003000-/);
+    // Settings changing the zone restamp an untouched draft; the cashier's own reference stays.
+    store.getState().updateDraft({ orderReference: 'TABLE-7' });
+    store.getState().applyEvent(settingsIn(2, 'America/New_York'));
+    expect(store.getState().ui.draft).toMatchObject({
+      orderReference: 'TABLE-7',
+      autoReference: expect.stringMatching(/^pos-20261130-183000-/),
+    });
+  });
+
+  it('never changes a reference a charge was sent with (the host may have that payment)', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ seq: 1 }));
+    bridge.on('payments.create', () => fail('offline', 'The gateway is unreachable.'));
+    const store = createPosStore(bridge, { preferences: memoryPreferences() });
+    store.getState().updateDraft({ amount: 1250 });
+    store.start();
+    await flush();
+    await store.getState().charge();
+    const sent = bridge.inputs('payments.create')[0]!.orderReference;
+    expect(sent).toMatch(/^pos-20261201-/);
+    expect(store.getState().ui.draft.autoReference).toBe(sent);
+    store.getState().applyEvent(settingsIn(2, 'America/New_York'));
+    store.getState().applySettings(settingsIn(3, 'Asia/Tokyo').settings);
+    expect(store.getState().ui.draft.autoReference).toBe(sent);
+    // Charging again reuses it: the host finds the first attempt instead of making a second payment.
+    await store.getState().charge();
+    expect(bridge.inputs('payments.create')[1]!.orderReference).toBe(sent);
   });
 });
 

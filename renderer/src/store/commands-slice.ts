@@ -16,6 +16,7 @@ import {
   draftChannel,
   draftCurrency,
   draftTip,
+  shopTimeZone,
   validateDraft,
 } from './selectors';
 import { APPROVED } from './host-slice';
@@ -181,7 +182,8 @@ export const createCommandsSlice =
           state.host.gateway?.capabilities.splitSettlement ?? false,
           choosesChannel(state.host.gateway),
         );
-        set((s) => ({ ui: { ...s.ui, createError: null } }));
+        // From now on the host may have a payment or plan under this reference: it is never made again.
+        set((s) => ({ ui: { ...s.ui, createError: null, draft: { ...s.ui.draft, autoReferenceSent: true } } }));
         if (state.ui.draft.installments > 1) {
           // An installment plan: the customer pays the first part by link, the gateway charges the rest.
           const planned = await run(
@@ -216,7 +218,7 @@ export const createCommandsSlice =
         const onReader = draftChannel(state.ui.draft, gateway) === 'card_present';
         const sendsTo =
           onReader && target && (target.standalone || byGateway) && !input.savedCardId ? target.id : undefined;
-        const charged = state.ui.draft;
+        const charged = get().ui.draft;
         const sending = run(
           'payments.create',
           { ...input, ...(tip ?? {}), ...(sendsTo ? { readerId: sendsTo } : {}) },
@@ -290,7 +292,9 @@ export const createCommandsSlice =
               ...s.ui,
               draft: {
                 ...s.ui.draft,
-                autoReference: newOrderReference(),
+                autoReference: newOrderReference(new Date(), shopTimeZone(s)),
+                autoReferenceZone: shopTimeZone(s),
+                autoReferenceSent: false,
                 orderReference:
                   s.ui.draft.orderReference.trim() === input.orderReference ? '' : s.ui.draft.orderReference,
               },

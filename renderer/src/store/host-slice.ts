@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import type { DevLogEntry, HostEvent, PaymentView, ReaderView, Snapshot } from '../../../common/contract';
 import type { EventOutcome, HostSlice, HostState, PosState } from './types';
-import { initialTxQuery } from './ui-slice';
+import { initialTxQuery, stampedInShopZone } from './ui-slice';
 
 export const DEVLOG_LIMIT = 500;
 
@@ -117,9 +117,10 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
 
   applySnapshot(snapshot: Snapshot) {
     set((state) => ({
-      ...(state.host.ready && snapshot.gateway?.name !== state.host.gateway?.name
-        ? { ui: forOtherGateway(state.ui) }
-        : {}),
+      ui: stampedInShopZone(
+        state.host.ready && snapshot.gateway?.name !== state.host.gateway?.name ? forOtherGateway(state.ui) : state.ui,
+        snapshot.settings?.counter.timeZone ?? null,
+      ),
       host: {
         ready: true,
         seq: snapshot.seq,
@@ -150,8 +151,10 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
       // The plan on screen follows the host: its first installment paid, the plan completed or aborted.
       if (event.type === 'plan' && state.ui.selectedPlan?.id === event.plan.id)
         return { host, ui: { ...state.ui, selectedPlan: event.plan } };
-      if (event.type === 'settings' && event.gateway?.name !== state.host.gateway?.name)
-        return { host, ui: forOtherGateway(state.ui) };
+      if (event.type === 'settings') {
+        const ui = event.gateway?.name !== state.host.gateway?.name ? forOtherGateway(state.ui) : state.ui;
+        return { host, ui: stampedInShopZone(ui, event.settings.counter.timeZone) };
+      }
       return { host };
     });
     return 'applied';
@@ -188,7 +191,10 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
   },
 
   applySettings(settings) {
-    set((state) => ({ host: { ...state.host, settings, mode: settings.mode } }));
+    set((state) => ({
+      host: { ...state.host, settings, mode: settings.mode },
+      ui: stampedInShopZone(state.ui, settings.counter.timeZone),
+    }));
   },
 
   setAttention(attention) {

@@ -87,6 +87,10 @@ export interface Draft {
   receiptEmail: string;
   /** Used when orderReference is left empty; kept until the payment exists (see lib/order-ref). */
   autoReference: string;
+  /** The shop's time zone autoReference was stamped in; null: made before the settings were known. */
+  autoReferenceZone: string | null;
+  /** A charge was sent with this draft: its autoReference is never made again (the host may have it). */
+  autoReferenceSent: boolean;
   /** Who pays (saved cards, installment plans): email, first and last name. */
   customerEmail: string;
   customerFirstName: string;

@@ -1,7 +1,8 @@
 import type { StateCreator } from 'zustand';
 import { followRows } from '../lib/errors';
 import { newOrderReference } from '../lib/order-ref';
-import type { Draft, PosState, TxQuery, UiSlice } from './types';
+import { shopTimeZone } from './selectors';
+import type { Draft, PosState, TxQuery, UiSlice, UiState } from './types';
 
 export interface Preferences {
   getItem(key: string): string | null;
@@ -11,7 +12,8 @@ export interface Preferences {
 export const LAST_CURRENCY_KEY = 'pos.lastCurrency';
 export const LAST_READER_KEY = 'pos.lastReader';
 
-export function emptyDraft(): Draft {
+/** A blank form; its order reference is stamped in the shop's time zone when it is known. */
+export function emptyDraft(timeZone: string | null = null): Draft {
   return {
     amount: 0,
     currency: null,
@@ -21,7 +23,9 @@ export function emptyDraft(): Draft {
     channel: 'card_present',
     customerId: '',
     receiptEmail: '',
-    autoReference: newOrderReference(),
+    autoReference: newOrderReference(new Date(), timeZone),
+    autoReferenceZone: timeZone,
+    autoReferenceSent: false,
     customerEmail: '',
     customerFirstName: '',
     customerLastName: '',
@@ -32,6 +36,20 @@ export function emptyDraft(): Draft {
     tipMode: 'auto',
     tipPercent: 15,
     tipCustom: 0,
+  };
+}
+
+/**
+ * The form once the shop's time zone is known (the first snapshot, or Settings changing it): a
+ * reference stamped before, or in another zone, is made again in the shop's — unless a charge was
+ * sent with it. The cashier's own order reference is never touched. Same object when nothing changes.
+ */
+export function stampedInShopZone(ui: UiState, timeZone: string | null): UiState {
+  const { draft } = ui;
+  if (!timeZone || draft.autoReferenceZone === timeZone || draft.autoReferenceSent) return ui;
+  return {
+    ...ui,
+    draft: { ...draft, autoReference: newOrderReference(new Date(), timeZone), autoReferenceZone: timeZone },
   };
 }
 
@@ -106,7 +124,11 @@ export const createUiSlice =
     },
     resetDraft() {
       set((state) => ({
-        ui: { ...state.ui, draft: { ...emptyDraft(), currency: state.ui.draft.currency }, createError: null },
+        ui: {
+          ...state.ui,
+          draft: { ...emptyDraft(shopTimeZone(state)), currency: state.ui.draft.currency },
+          createError: null,
+        },
       }));
     },
     selectPayment(paymentId) {
