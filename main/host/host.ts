@@ -518,6 +518,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         gateway: gateway(),
         journal,
         timeZone: settings.get().timeZone,
+        connectivity: () => connectivity.state,
         reached: (error) =>
           error ? connectivity.reportFailure(error.message, error.retryAfterMs) : connectivity.reportSuccess(),
       }),

@@ -5,6 +5,7 @@
  * (Plural) is listed from the journal: the payments this till made with it.
  */
 import type { GatewayName, Page, ParsedCommandInput, TransactionPage, TransactionView } from '../../common/contract';
+import type { GatewayState } from '../gateway/connectivity';
 import { GatewayUnreachable } from '../gateway/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import type { Journal, PaymentChannel, PaymentRecord, TransactionQuery } from '../store/journal';
@@ -37,6 +38,11 @@ export interface ListDeps {
   gateway: PaymentGateway;
   journal: Journal;
   timeZone: string;
+  /**
+   * The gateway's connectivity state. A list the gateway is not asked for (Plural keeps none) is
+   * still the till's own stand-in while the gateway is offline, and says so as a failed list does.
+   */
+  connectivity: () => GatewayState;
   /** Told when the gateway answered, or could not be reached (connectivity). */
   reached: (error: GatewayUnreachable | null) => void;
 }
@@ -51,8 +57,10 @@ export async function listTransactions(input: ListInput, deps: ListDeps): Promis
   const range = shopDays(input, deps.timeZone);
   // Found by a tester: PlutoPay refused the "Link" method filter, which is not one of its methods.
   const linksFromTill = input.paymentMethodType === 'link' && !deps.gateway.capabilities.filtersLinks;
-  if (input.source === 'terminal' || !deps.gateway.capabilities.listsPayments || linksFromTill)
-    return { ...listJournaled(input, range, deps), offline: false };
+  // Terminals on the shop's own bank need no gateway: their list is never offline.
+  if (input.source === 'terminal') return { ...listJournaled(input, range, deps), offline: false };
+  if (!deps.gateway.capabilities.listsPayments || linksFromTill)
+    return { ...listJournaled(input, range, deps), offline: deps.connectivity() === 'offline' };
   try {
     const page = await listFromGateway(input, range, deps);
     deps.reached(null);

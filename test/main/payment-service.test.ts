@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
-import { Connectivity } from '../../main/gateway/connectivity';
+import { Connectivity, type GatewayState } from '../../main/gateway/connectivity';
 import { GatewayUnreachable, GatewayUnreadable } from '../../main/gateway/errors';
 import { newRequestId } from '../../main/gateway/request-ids';
 import { PaymentService } from '../../main/payments/service';
@@ -659,6 +659,7 @@ describe('payments against a fake gateway (the port)', () => {
       listTransactions({ sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25, ...input } as never, {
         gateway,
         journal,
+        connectivity: () => 'online',
         reached: () => undefined,
         timeZone: 'UTC',
       });
@@ -682,6 +683,28 @@ describe('payments against a fake gateway (the port)', () => {
     expect(gateway.calls.some((c) => c.startsWith('list'))).toBe(false);
   });
 
+  it('says a list from the journal is offline while the gateway is, as a failed gateway list does', async () => {
+    // Plural keeps no list: its list never asks the gateway, so only the connectivity state can say
+    // the gateway is down (the screen's "The gateway is not answering: …" notice, as on PlutoPay).
+    const { gateway, journal, service } = setup(new FakeGateway({ listsPayments: false, name: 'plural' }));
+    await service.commands.create({ amount: 1000, currency: 'EUR', captureMethod: 'automatic' });
+    let state: GatewayState = 'offline';
+    const list = (input: Record<string, unknown> = {}) =>
+      listTransactions({ sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25, ...input } as never, {
+        gateway,
+        journal,
+        connectivity: () => state,
+        reached: () => undefined,
+        timeZone: 'UTC',
+      });
+    const offline = await list();
+    expect(offline).toMatchObject({ offline: true, meta: { total: 1 } });
+    // Terminals on the shop's own bank need no gateway: never offline.
+    expect((await list({ source: 'terminal' })).offline).toBe(false);
+    for (state of ['online', 'unknown', 'refused'] as const) expect((await list()).offline, state).toBe(false);
+    expect(gateway.calls.some((c) => c.startsWith('list'))).toBe(false);
+  });
+
   it.each([
     ['from the journal (a gateway that keeps no list)', false],
     ["from the gateway's list, the till adding its own matches", true],
@@ -700,7 +723,7 @@ describe('payments against a fake gateway (the port)', () => {
     const search = (page: number) =>
       listTransactions(
         { search: 'shop-1', sortField: 'amount', sortOrder: 'asc', page, size: 25, source: 'gateway' } as never,
-        { gateway, journal, reached: () => undefined, timeZone: 'UTC' },
+        { gateway, journal, connectivity: () => 'online', reached: () => undefined, timeZone: 'UTC' },
       );
     const first = await search(1);
     expect(first.meta).toMatchObject({ currentPage: 1, lastPage: 2, total: 30 });
@@ -729,7 +752,7 @@ describe('payments against a fake gateway (the port)', () => {
     const list = (day: string) =>
       listTransactions(
         { sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25, dateFrom: day, dateTo: day } as never,
-        { gateway, journal, timeZone, reached: () => undefined },
+        { gateway, journal, timeZone, connectivity: () => 'online', reached: () => undefined },
       );
     expect((await list(shopDay)).meta.total).toBe(1);
     expect((await list(utcDay)).meta.total).toBe(0);
