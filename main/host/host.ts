@@ -23,6 +23,7 @@ import { FileSecretStore, MemorySecretStore, type SecretStore } from '../config/
 import { SettingsStore, type Settings, type SettingsUpdate } from '../config/settings';
 import { inBackground } from '../core/background';
 import { Connectivity } from '../gateway/connectivity';
+import { GatewayUnreachable } from '../gateway/errors';
 import { gatewayView } from '../gateway/registry';
 import { QUEUEABLE_KINDS, type PaymentsTuning } from '../payments/engine';
 import { PaymentService } from '../payments/service';
@@ -519,8 +520,12 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         journal,
         timeZone: settings.get().timeZone,
         connectivity: () => connectivity.state,
-        reached: (error) =>
-          error ? connectivity.reportFailure(error.message, error.retryAfterMs) : connectivity.reportSuccess(),
+        reached: (outcome) =>
+          outcome === null
+            ? connectivity.reportSuccess()
+            : outcome instanceof GatewayUnreachable
+              ? connectivity.reportFailure(outcome.message, outcome.retryAfterMs)
+              : service.engine.heardRefusal(outcome),
       }),
     'transactions.get': (input) => commands.detail(input.transactionId),
     'readers.list': () => readers.views(),

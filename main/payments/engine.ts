@@ -10,7 +10,7 @@ import type { AttentionView, Mode, PaymentView } from '../../common/contract';
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import type { Connectivity } from '../gateway/connectivity';
-import { GatewayError, GatewayUnreachable, GatewayUnreadable } from '../gateway/errors';
+import { GatewayError, GatewayUnreachable, GatewayUnreadable, LocalRefusal } from '../gateway/errors';
 import type { CardOutcome } from '../../drivers/types';
 import type { PaymentGateway, ReaderAction } from '../gateway/port';
 import { recordingRequestIds } from '../gateway/request-ids';
@@ -261,9 +261,15 @@ export class PaymentEngine {
     }
   }
 
-  /** A refusal is an answer: the gateway is there, and refuses the till itself on 401 and 403. */
-  private heardRefusal(error: GatewayError): void {
+  /**
+   * A refusal is an answer: the gateway is there, and refuses the till itself on 401 and 403. For
+   * every gateway call that hears one, journaled or not (the Transactions list, a plan's create), so
+   * revoked keys show as refused whichever call meets them first. A refusal the app made by the
+   * gateway's rules (LocalRefusal) was never sent: nothing was heard.
+   */
+  heardRefusal(error: GatewayError): void {
     const { connectivity } = this.options;
+    if (error instanceof LocalRefusal) return;
     if (error.status === 401 || error.status === 403) connectivity.reportRefused(error.message);
     else connectivity.reportSuccess();
   }

@@ -232,6 +232,7 @@ export class Installments {
       return this.store(record, plan);
     } catch (error) {
       if (error instanceof GatewayError) {
+        this.engine.heardRefusal(error);
         this.update(record.id, { status: 'failed', failure: error.message });
         throw error;
       }

@@ -6,7 +6,7 @@
  */
 import type { GatewayName, Page, ParsedCommandInput, TransactionPage, TransactionView } from '../../common/contract';
 import type { GatewayState } from '../gateway/connectivity';
-import { GatewayUnreachable } from '../gateway/errors';
+import { GatewayError, GatewayUnreachable } from '../gateway/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import type { Journal, PaymentChannel, PaymentRecord, TransactionQuery } from '../store/journal';
 import { dayWindow } from '../reports/day';
@@ -43,8 +43,8 @@ export interface ListDeps {
    * still the till's own stand-in while the gateway is offline, and says so as a failed list does.
    */
   connectivity: () => GatewayState;
-  /** Told when the gateway answered, or could not be reached (connectivity). */
-  reached: (error: GatewayUnreachable | null) => void;
+  /** Told when the gateway answered (null), refused (the till's keys, on 401/403), or could not be reached. */
+  reached: (outcome: GatewayUnreachable | GatewayError | null) => void;
 }
 
 /**
@@ -66,6 +66,7 @@ export async function listTransactions(input: ListInput, deps: ListDeps): Promis
     deps.reached(null);
     return { ...page, offline: false };
   } catch (error) {
+    if (error instanceof GatewayError) deps.reached(error);
     if (!(error instanceof GatewayUnreachable)) throw error;
     deps.reached(error);
     return { ...listJournaled(input, range, deps), offline: true };
