@@ -21,6 +21,11 @@ export interface Emulator {
   checkKey(bearer: string | undefined): KeyKind | ApiError;
   /** The error in this API's own format. */
   renderError(error: ApiError): Reply;
+  /**
+   * The error for a method a known path does not take (any method: HEAD and OPTIONS too), given the
+   * methods it does take; without it the server answers 404 as for an unknown route.
+   */
+  methodNotAllowed?(method: string, allowed: readonly string[]): ApiError;
   /** Whether injected latency, 500s and drops apply to a route (the API, not admin or pages). */
   faultable(path: string): boolean;
   /** After the server listens (e.g. resume persisted webhook deliveries). */

@@ -49,7 +49,10 @@ export interface Route extends RouteSpec {
   readonly body: BodyKind;
 }
 
-export type Match = { route: Route; params: Record<string, string> } | { route: null; pathKnown: boolean };
+export type Match =
+  | { route: Route; params: Record<string, string> }
+  /** No route: `allowed` lists the methods the path takes (empty: an unknown path). */
+  | { route: null; pathKnown: boolean; allowed: string[] };
 
 export class Router {
   /** The routes by their number of segments, in the order they were added (first match wins). */
@@ -76,23 +79,23 @@ export class Router {
 
   /**
    * The first route (in the order added) whose segments match the path and whose method is the
-   * request's; otherwise whether any route matched the path with another method. Only routes with
+   * request's; otherwise whether any route matched the path with another method, and which. Only routes with
    * as many segments as the path are looked at, and a route's literal segments are compared before
    * any parameter is decoded.
    */
   match(method: string, path: string): Match {
     const parts = path.split('/').filter(Boolean);
     const candidates = this.byLength.get(parts.length);
-    let pathKnown = false;
-    if (!candidates) return { route: null, pathKnown };
+    const allowed: string[] = [];
+    if (!candidates) return { route: null, pathKnown: false, allowed };
     for (const route of candidates) {
       if (!literalsMatch(route.segments, parts)) continue;
       const params = decodeParams(route.segments, parts);
       if (params === null) continue;
       if (route.method === method) return { route, params };
-      pathKnown = true;
+      if (!allowed.includes(route.method)) allowed.push(route.method);
     }
-    return { route: null, pathKnown };
+    return { route: null, pathKnown: allowed.length > 0, allowed };
   }
 }
 

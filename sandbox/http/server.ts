@@ -225,6 +225,7 @@ class Exchange {
       this.search = search;
       const match = emulator.router.match(method, path);
       if (!match.route) {
+        if (match.pathKnown && emulator.methodNotAllowed) throw emulator.methodNotAllowed(method, match.allowed);
         const message = match.pathKnown
           ? `${method} is not supported on ${fullPath}.`
           : `Unrecognized request URL (${method} ${fullPath}).`;

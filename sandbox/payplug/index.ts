@@ -5,7 +5,7 @@
  */
 import type { Emulator, KeyKind } from '../http/emulator';
 import { ApiError, unauthorized } from '../http/errors';
-import type { Handler, RouteSpec } from '../http/router';
+import type { Handler } from '../http/router';
 import { Router } from '../http/router';
 import type { Context } from '../core/context';
 import { migrate } from '../core/database';
@@ -27,32 +27,12 @@ export interface PayPlugEmulator extends Emulator {
   currentFaults(): PayPlugFaults;
 }
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-
 /**
- * PayPlug answers 405 to a method a known path does not take; the shared server would say 404.
- * So every path gets a route for each method it lacks, answering 405.
+ * PayPlug answers 405 to a method a known path does not take (any method, HEAD and OPTIONS too);
+ * the shared server would say 404.
  */
-function withMethodNotAllowed(routes: readonly RouteSpec[]): RouteSpec[] {
-  const byPath = new Map<string, Set<string>>();
-  for (const route of routes) byPath.set(route.path, (byPath.get(route.path) ?? new Set()).add(route.method));
-  const extra: RouteSpec[] = [];
-  for (const [path, methods] of byPath) {
-    const allowed = [...methods].join(', ');
-    for (const method of METHODS) {
-      if (methods.has(method)) continue;
-      extra.push({
-        method,
-        path,
-        auth: 'none',
-        body: 'none',
-        handler: () => {
-          throw new ApiError(405, 'method_not_allowed', `${method} is not allowed here; use ${allowed}.`);
-        },
-      });
-    }
-  }
-  return [...routes, ...extra];
+function methodNotAllowed(method: string, allowed: readonly string[]): ApiError {
+  return new ApiError(405, 'method_not_allowed', `${method} is not allowed here; use ${allowed.join(', ')}.`);
 }
 
 export function createPayPlug(ctx: Context, options: { faults?: Partial<Faults> } = {}): PayPlugEmulator {
@@ -79,7 +59,7 @@ export function createPayPlug(ctx: Context, options: { faults?: Partial<Faults> 
     ...adminRoutes(services),
   ].map((route) => ({ ...route, handler: timed(route.handler) }));
   const router = new Router();
-  router.addAll(withMethodNotAllowed(routes));
+  router.addAll(routes);
 
   const otherMode = ctx.mode === 'test' ? 'live' : 'test';
   return {
@@ -103,6 +83,7 @@ export function createPayPlug(ctx: Context, options: { faults?: Partial<Faults> 
       return unauthorized('The API key you provided is invalid. You must authenticate with your LIVE or TEST API key.');
     },
     renderError: (error) => renderError(error, ctx.ids),
+    methodNotAllowed,
     // The API takes injected faults; the payment page and the /_sandbox routes do not.
     faultable: (path) => path.startsWith('/v1/'),
     start() {

@@ -97,6 +97,13 @@ describe('keys and modes', () => {
       expect(answer.status, `${method} ${path}`).toBe(405);
       expect(answer.body.object).toBe('error');
     }
+    // Methods no route takes at all answer 405 too on a known path (HEAD has no body to check).
+    for (const method of ['HEAD', 'OPTIONS']) {
+      const answer = await h.api.call<PayPlugError>(method, '/v1/payments');
+      expect(answer.status, `${method} /v1/payments`).toBe(405);
+      if (method === 'OPTIONS') expect(answer.body.object).toBe('error');
+    }
+    expect((await h.api.call('OPTIONS', '/v1/nothing')).status).toBe(404);
     const notJson = await h.api.call<PayPlugError>('POST', '/v1/payments', undefined, {
       raw: '{"amount":',
       headers: { 'Content-Type': 'application/json' },
