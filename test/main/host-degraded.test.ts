@@ -3,25 +3,19 @@
  * 500): the queued refund is sent again with a growing pause, not every second for ever.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunningSandbox } from '../../sandbox/index';
-import { waitFor, type TestHost } from '../support/host';
-import { cardPayment, tillBehindProxy } from '../support/proxied-host';
-import type { RewritingProxy } from '../support/proxy';
+import { waitFor } from '../support/host';
+import { cardPayment, tillBehindProxy, type ProxiedTill } from '../support/proxied-host';
 
 describe('a gateway up for its health check, failing the queued sends', () => {
-  let t: TestHost | undefined;
-  let sandbox: RunningSandbox | undefined;
-  let proxy: RewritingProxy | undefined;
+  let till: ProxiedTill | undefined;
   afterEach(async () => {
-    await t?.close();
-    await proxy?.close();
-    await sandbox?.close();
-    t = proxy = sandbox = undefined;
+    await till?.close();
+    till = undefined;
   });
 
   it('backs off between rounds of the queued refund instead of resending it every second', async () => {
-    const till = await tillBehindProxy();
-    ({ t, sandbox, proxy } = till);
+    till = await tillBehindProxy();
+    const { t, proxy } = till;
     const paid = await cardPayment(t, 3000, 'automatic');
     expect(paid.status).toBe('succeeded');
 

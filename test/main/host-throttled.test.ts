@@ -3,10 +3,8 @@
  * the till's keys, and nothing asked for meanwhile is refused — the request was never processed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RunningSandbox } from '../../sandbox/index';
-import { waitFor, type TestHost } from '../support/host';
-import { cardPayment, tillBehindProxy } from '../support/proxied-host';
-import type { RewritingProxy } from '../support/proxy';
+import { waitFor } from '../support/host';
+import { cardPayment, tillBehindProxy, type ProxiedTill } from '../support/proxied-host';
 
 const THROTTLED = {
   status: 429,
@@ -15,31 +13,25 @@ const THROTTLED = {
 };
 
 describe('a gateway that throttles the till (429 with Retry-After)', () => {
-  let t: TestHost | undefined;
-  let sandbox: RunningSandbox | undefined;
-  let proxy: RewritingProxy | undefined;
+  let till: ProxiedTill | undefined;
   afterEach(async () => {
-    await t?.close();
-    await proxy?.close();
-    await sandbox?.close();
-    t = proxy = sandbox = undefined;
+    await till?.close();
+    till = undefined;
   });
 
-  async function start(): Promise<TestHost> {
-    const till = await tillBehindProxy();
-    ({ sandbox, proxy } = till);
-    t = till.t;
-    return till.t;
+  async function start(): Promise<ProxiedTill> {
+    till = await tillBehindProxy();
+    return till;
   }
 
   it('keeps a refund queued until it is let through, sends it once, and never says the keys are refused', async () => {
-    const host = await start();
+    const { t: host, sandbox, proxy } = await start();
     const paid = await cardPayment(host, 3000, 'automatic');
     expect(paid.status).toBe('succeeded');
 
     // Every call is throttled, the health check too.
     let throttling = true;
-    proxy!.answer = () => (throttling ? THROTTLED : null);
+    proxy.answer = () => (throttling ? THROTTLED : null);
     const refused = await host.fail('payments.refund', { paymentId: paid.id, amount: 1000 });
     expect(refused).toMatchObject({ code: 'offline', queued: true });
     expect(refused.message).toMatch(/429/);
@@ -55,26 +47,26 @@ describe('a gateway that throttles the till (429 with Retry-After)', () => {
     const refunded = await host.waitForPayment(paid.id, (p) => p.amountRefunded === 1000, 20_000);
     expect(refunded.attention).toBeNull();
     await waitFor(async () => (await host.call('session.snapshot', {})).connectivity.queued.count === 0);
-    const ledger = await fetch(`${sandbox!.url}/_sandbox/ledger`, {
-      headers: { Authorization: `Bearer ${sandbox!.secret_key}` },
+    const ledger = await fetch(`${sandbox.url}/_sandbox/ledger`, {
+      headers: { Authorization: `Bearer ${sandbox.secret_key}` },
     });
     const rows = ((await ledger.json()) as { transactions: { id: string; amount_refunded: number }[] }).transactions;
     expect(rows.find((row) => row.id === paid.transactionId)?.amount_refunded).toBe(1000);
   }, 30_000);
 
   it('a queued capture the gateway throttles when it is finally sent stays queued, not refused', async () => {
-    const host = await start();
+    const { t: host, sandbox, proxy } = await start();
     const authorised = await cardPayment(host, 4000, 'manual');
     expect(authorised.status).toBe('requires_capture');
 
     // Down: the capture is queued.
-    sandbox!.setFaults({ error_rate: 1 });
+    sandbox.setFaults({ error_rate: 1 });
     expect(await host.fail('payments.capture', { paymentId: authorised.id })).toMatchObject({ queued: true });
     // Back, but the capture route throttles: the queue's send meets a 429.
     let throttled = 0;
-    proxy!.answer = (method, path) =>
+    proxy.answer = (method, path) =>
       method === 'POST' && path.endsWith('/capture') && throttled++ < 2 ? THROTTLED : null;
-    sandbox!.setFaults({ error_rate: 0 });
+    sandbox.setFaults({ error_rate: 0 });
     const captured = await host.waitForPayment(authorised.id, (p) => p.status === 'succeeded', 20_000);
     expect(throttled).toBeGreaterThanOrEqual(2);
     expect(captured).toMatchObject({ amountCaptured: 4000, attention: null });
