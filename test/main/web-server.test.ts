@@ -25,6 +25,20 @@ function rawGet(
 }
 
 /** What the server answers to a hand-written request (targets no client library would send). */
+/** The lines of a bridge upgrade request, written by hand (what a browser or a local process sends). */
+function upgradeLines(port: number, o: { target?: string; origin: string; protocol: string }): string[] {
+  return [
+    `GET ${o.target ?? '/bridge'} HTTP/1.1`,
+    `Host: 127.0.0.1:${port}`,
+    `Origin: ${o.origin}`,
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version: 13',
+    `Sec-WebSocket-Protocol: ${o.protocol}`,
+  ];
+}
+
 function rawRequest(port: number, lines: string[], after?: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     let answer = '';
@@ -136,16 +150,14 @@ describe('web-mode server', () => {
 
   it('refuses an upgrade to a target that is not a URL path, and keeps serving', async () => {
     // `new WebSocket('ws://127.0.0.1:PORT//')` from any page sends `GET //`: it crashed the host.
-    const answer = await rawRequest(server.port, [
-      'GET // HTTP/1.1',
-      `Host: 127.0.0.1:${server.port}`,
-      `Origin: ${server.origin}`,
-      'Upgrade: websocket',
-      'Connection: Upgrade',
-      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-      'Sec-WebSocket-Version: 13',
-      `Sec-WebSocket-Protocol: ${BRIDGE_PROTOCOL}, token.${server.token}`,
-    ]);
+    const answer = await rawRequest(
+      server.port,
+      upgradeLines(server.port, {
+        target: '//',
+        origin: server.origin,
+        protocol: `${BRIDGE_PROTOCOL}, token.${server.token}`,
+      }),
+    );
     expect(answer).toMatch(/^HTTP\/1\.1 403 /);
     expect(calls).toEqual([]);
     expect((await rawGet(server.port, '/', `127.0.0.1:${server.port}`)).status).toBe(200);
@@ -156,16 +168,7 @@ describe('web-mode server', () => {
     // closed with 4401; a bad frame sent before the close completes crashed the host.
     const answer = await rawRequest(
       server.port,
-      [
-        'GET /bridge HTTP/1.1',
-        `Host: 127.0.0.1:${server.port}`,
-        `Origin: ${server.origin}`,
-        'Upgrade: websocket',
-        'Connection: Upgrade',
-        'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-        'Sec-WebSocket-Version: 13',
-        `Sec-WebSocket-Protocol: ${BRIDGE_PROTOCOL}`,
-      ],
+      upgradeLines(server.port, { origin: server.origin, protocol: BRIDGE_PROTOCOL }),
       Buffer.from([0x83, 0x00]), // a frame with a reserved opcode
     );
     expect(answer).toMatch(/^HTTP\/1\.1 101 /);
@@ -179,18 +182,9 @@ describe('web-mode server', () => {
     for (let i = 0; i < 20; i++) {
       const socket = connectTcp(server.port, '127.0.0.1', () => {
         socket.write(
-          [
-            'GET /bridge HTTP/1.1',
-            `Host: 127.0.0.1:${server.port}`,
-            'Origin: http://evil.example',
-            'Upgrade: websocket',
-            'Connection: Upgrade',
-            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-            'Sec-WebSocket-Version: 13',
-            `Sec-WebSocket-Protocol: ${BRIDGE_PROTOCOL}`,
-            '',
-            '',
-          ].join('\r\n'),
+          [...upgradeLines(server.port, { origin: 'http://evil.example', protocol: BRIDGE_PROTOCOL }), '', ''].join(
+            '\r\n',
+          ),
         );
         socket.resetAndDestroy();
       });
