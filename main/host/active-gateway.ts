@@ -11,12 +11,13 @@ import { HostError } from '../core/errors';
 import type { PaymentGateway } from '../gateway/port';
 import { createGateway, GATEWAY_LABELS, type GatewayConfig, type HttpTuning } from '../gateway/registry';
 import type { DevLog } from './devlog';
+import { isLoopbackHost } from '../../common/loopback';
 
 /** `url` when it points at this machine (where the embedded sandbox delivers), else null. */
 function onThisMachine(url: string | null): string | null {
   if (!url) return null;
   try {
-    return ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(url).hostname) ? url : null;
+    return isLoopbackHost(new URL(url).hostname) ? url : null;
   } catch {
     return null;
   }

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { isLoopbackHost } from '../http/params';
+import { isLoopbackHost } from '../../common/loopback';
 
 export interface PostResult {
   /** True for a 2xx answer. */

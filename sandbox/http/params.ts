@@ -7,6 +7,7 @@
  */
 import { currencyByCode } from '../../common/currencies';
 import { badRequest, invalid, type ApiError } from './errors';
+import { isLoopbackHost } from '../../common/loopback';
 
 type Source = Readonly<Record<string, unknown>>;
 
@@ -398,10 +399,6 @@ export class Params {
       return new Params(item as Source, false, `${itemLabel}.`);
     });
   }
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  return hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]' || hostname === '::1';
 }
 
 /** Page and size (or per_page) with the documented defaults and limits. */
