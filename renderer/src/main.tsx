@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import './styles.css';
 import { App } from './App';
 import { safeSessionStorage, selectTransport } from './bridge';
-import { bridgeUrl, takeDisplayRole } from './bridge/token';
+import { bridgeUrl, carriesToken, takeDisplayRole } from './bridge/token';
 import { createWsBridge, type WebSocketConstructor } from './bridge/ws-client';
 import { CustomerDisplayApp } from './display/CustomerDisplay';
 import { NoToken } from './screens/NoToken';
@@ -17,6 +17,13 @@ function localPreferences(): Storage | null {
     return null;
   }
 }
+
+// The printed URL opened in a tab already on this page (one without a token, or one from an earlier
+// launch on the same port) changes only the fragment, and the browser does not load the page again:
+// do it here, so the new token is read instead of the page staying refused.
+window.addEventListener('hashchange', () => {
+  if (carriesToken(window.location.hash)) window.location.reload();
+});
 
 const root = createRoot(document.getElementById('root')!);
 const storage = safeSessionStorage(window);

@@ -340,6 +340,24 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     expect(await page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Show receipt');
   });
 
+  it('12. the printed URL opened in a tab already on the page (no token, or a stale one) connects', async () => {
+    // Only the fragment differs, so the browser does not load the page again: the tab kept saying
+    // "Open the app from the link the host printed" (or "not connected") after the cashier did so.
+    const tab = await browser.newPage();
+    await tab.goto(app.origin + '/');
+    await tab.getByText('Open the app from the link the host printed').waitFor({ timeout: STATUS_TIMEOUT });
+    await tab.goto(app.url);
+    await tab.getByText('TEST MODE').first().waitFor({ timeout: STATUS_TIMEOUT });
+    // A tab holding a token from an earlier launch on the same port (a fixed --port).
+    await tab.evaluate(() => sessionStorage.setItem('pos.bridgeToken', '0000'));
+    await tab.goto(app.origin + '/');
+    await tab.reload();
+    await tab.getByText('This page is not connected to the running app.').waitFor({ timeout: STATUS_TIMEOUT });
+    await tab.goto(app.url);
+    await tab.getByText('TEST MODE').first().waitFor({ timeout: STATUS_TIMEOUT });
+    await tab.close();
+  });
+
   it('no secret crossed the bridge during the whole run', async () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(wire.length).toBeGreaterThan(50);

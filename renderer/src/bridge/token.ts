@@ -34,6 +34,15 @@ export function takeToken(env: TokenEnv): string | null {
   }
 }
 
+/**
+ * Whether a URL fragment hands this page a token (the cashier's or the display's). A printed URL
+ * pasted into a tab already on this page differs only in its fragment, which a browser applies
+ * without loading the page again: the page must then reload itself to read the new token.
+ */
+export function carriesToken(hash: string): boolean {
+  return FRAGMENT.test(hash) || DISPLAY_FRAGMENT.test(hash);
+}
+
 /** ws://host/bridge, or wss:// when the page itself came over https. */
 export function bridgeUrl(location: Pick<Location, 'protocol' | 'host'>): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/bridge`;
