@@ -2,6 +2,8 @@
  * `npm run web` (and `npm start` where Electron is missing): the host in plain Node, serving the
  * built renderer and the contract over a WebSocket on 127.0.0.1. Its flags: WEB_USAGE below.
  */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { GATEWAY_NAMES, type GatewayName } from '../../common/contract';
 import { defaultDataDir } from '../../common/paths';
 import { createAppHost } from '../host/app-host';
@@ -104,6 +106,14 @@ export function parseWebArgs(
   return options;
 }
 
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 function gatewayUrl(text: string): string {
   let url: URL;
   try {
@@ -117,6 +127,12 @@ function gatewayUrl(text: string): string {
 }
 
 export async function runWebMode(options: WebModeOptions): Promise<void> {
+  // Checked before anything starts: without it the till would run and print its URL, and the browser
+  // would get nothing but "Not found".
+  if (!isFile(join(options.staticDir, 'index.html')))
+    throw new Error(
+      `${options.staticDir} holds no built screen (index.html): build the app first (npm run build), or give --static-dir the directory of a built renderer`,
+    );
   const host = await createAppHost({
     dataDir: options.dataDir,
     readerPorts: options.readerPorts,

@@ -3,7 +3,7 @@
  * of it in test mode), `--gateway-url` points it at an external one with credentials taken from the
  * environment only.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,14 +68,34 @@ describe('web CLI gateway flags', () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
     const port = (blocker.address() as { port: number }).port;
+    const staticDir = join(dataDir, 'renderer');
+    mkdirSync(staticDir);
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html>');
     try {
-      const options = parseWebArgs(['--port', String(port), '--data-dir', dataDir, '--no-discovery'], dataDir, {});
+      const options = parseWebArgs(['--port', String(port), '--data-dir', dataDir, '--no-discovery'], staticDir, {});
       await expect(runWebMode(options)).rejects.toThrow(
         `port ${port} on 127.0.0.1 is in use; choose another with --port N, or --port 0 for a free one`,
       );
       lockDataDir(dataDir).release();
     } finally {
       blocker.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a --static-dir without a built screen stops the start, before the till runs', async () => {
+    // It used to start and print its URL, and the browser got "Not found" from it.
+    const dataDir = mkdtempSync(join(tmpdir(), 'web-cli-'));
+    try {
+      for (const staticDir of [join(dataDir, 'missing'), dataDir]) {
+        const options = parseWebArgs(['--port', '0', '--data-dir', join(dataDir, 'till'), '--no-discovery'], '/x', {});
+        await expect(runWebMode({ ...options, staticDir })).rejects.toThrow(
+          `${staticDir} holds no built screen (index.html): build the app first (npm run build), or give --static-dir the directory of a built renderer`,
+        );
+      }
+      // Nothing was started: the data directory was not even made.
+      expect(existsSync(join(dataDir, 'till'))).toBe(false);
+    } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
