@@ -32,6 +32,13 @@ export class LocalRefusal extends GatewayError {
   }
 }
 
+/**
+ * The code of a gateway's refusal of a saved card it no longer charges (expired, past the time the
+ * gateway keeps card ids, unknown to the account): its `param` is `savedCardId`. Nothing was charged;
+ * the host stops offering that card.
+ */
+export const SAVED_CARD_REFUSED = 'saved_card_refused';
+
 export type UnreachableOutcome = 'not_sent' | 'unknown';
 
 export class GatewayUnreachable extends Error {

@@ -9,7 +9,13 @@
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { formatAmount } from '../../common/money';
 import { HostError } from '../core/errors';
-import { GatewayError, GatewayUnreachable, GatewayUnreadable, isGatewayError } from '../gateway/errors';
+import {
+  GatewayError,
+  GatewayUnreachable,
+  GatewayUnreadable,
+  isGatewayError,
+  SAVED_CARD_REFUSED,
+} from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
 import { errorText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
@@ -174,6 +180,7 @@ export class Recovery {
         this.engine.changed(
           journal.updatePayment(record.id, { status: 'failed', attentionSince: null }, 'create_refused', error.message),
         );
+        if (record.savedCardId && error.code === SAVED_CARD_REFUSED) throw this.cardRefused(record, error);
       } else if (error instanceof HostError && error.code === 'offline' && current.status !== 'unknown') {
         this.engine.changed(
           journal.updatePayment(
@@ -196,6 +203,26 @@ export class Recovery {
       }
       throw error;
     }
+  }
+
+  /**
+   * The gateway no longer charges a saved card (expired, past the time it keeps card ids, unknown to
+   * the account): nothing was charged, and the till stops offering the card — left listed, it would
+   * be refused again at every sale (found by a tester: a card the gateway had dropped stayed
+   * "usable"). Answered as the card field's refusal, in the cashier's words.
+   */
+  private cardRefused(record: PaymentRecord, error: GatewayError): HostError {
+    const { journal } = this.engine;
+    const card = journal.savedCard(record.gateway, record.savedCardId!);
+    journal.forgetCard(record.gateway, record.savedCardId!);
+    const label = GATEWAY_LABELS[record.gateway];
+    const name = card ? `The saved ${card.brand ?? 'card'} •••• ${card.last4 ?? '????'}` : 'The saved card';
+    const message = `${label} no longer charges ${name.charAt(0).toLowerCase()}${name.slice(1)} (it may have expired or been removed): nothing was charged, and this till no longer offers it. Pay by link instead (the customer can save their card again there).`;
+    this.engine.options.log(`${label} refused saved card ${record.savedCardId}; no longer offered`, error.message);
+    return new HostError('validation', message, {
+      issues: [{ path: 'savedCardId', message }],
+      gatewayType: error.type,
+    });
   }
 
   /**

@@ -876,6 +876,16 @@ export class Journal {
       .all<SavedCardRecord>(gateway, customer.toLowerCase());
   }
 
+  /** One saved card by its id, forgotten or not. */
+  savedCard(gateway: GatewayName, cardId: string): SavedCardRecord | undefined {
+    return this.db
+      .prepare(
+        `SELECT card_id AS cardId, gateway, customer, brand, last4, exp_month AS expMonth, exp_year AS expYear,
+           created_at AS createdAt FROM saved_cards WHERE gateway = ? AND card_id = ?`,
+      )
+      .get<SavedCardRecord>(gateway, cardId);
+  }
+
   /** A payment on this saved card whose create is not confirmed yet (it may still be sent). */
   paymentSendingOnCard(gateway: GatewayName, cardId: string): PaymentRecord | undefined {
     return this.db

@@ -799,7 +799,7 @@ describe('PayPlug gateway against the sandbox', () => {
     const unknownCard = await caught(
       h.gateway.create(newPayment({ savedCardId: 'card_0000', customer: CUSTOMER }), key('bad-card')),
     );
-    expect(unknownCard).toMatchObject({ status: 400, param: 'payment_method' });
+    expect(unknownCard).toMatchObject({ status: 400, param: 'savedCardId', code: 'saved_card_refused' });
   });
 
   it('creates, retrieves and aborts an installment plan', async () => {

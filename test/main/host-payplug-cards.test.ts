@@ -7,6 +7,7 @@ import { startSandbox } from '../../sandbox/index';
 import { FakeClock } from '../support/fake-clock';
 import { waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+import { startRewritingProxy } from '../support/proxy';
 
 const ada = { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' };
 const DAY = 86_400_000;
@@ -68,6 +69,46 @@ describe('saved PayPlug cards', () => {
     expect(
       await t.fail('payments.create', { amount: 1600, currency: 'EUR', customer: ada, savedCardId: card.cardId }),
     ).toMatchObject({ code: 'validation', issues: [{ path: 'savedCardId' }] });
+  });
+
+  it('a card PayPlug no longer charges is refused on the card field, and no longer offered', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const t = await payplugTill(sandbox, { payplugUrl: `${proxy.url}/payplug` });
+    cleanup.push(() => t.close());
+    const card = await saveAdasCard(t, { month: 12, year: new Date().getUTCFullYear() + 3 });
+    // The card was removed at PayPlug (or the account changed): PayPlug refuses its id.
+    proxy.answer = (method, path) =>
+      method === 'POST' && path === '/payplug/v1/payments'
+        ? {
+            status: 400,
+            body: JSON.stringify({
+              object: 'error',
+              message: 'Wrong or missing parameters (see details).',
+              id: '349c30b00eac11e5a301a8206650bd9f',
+              details: { payment_method: `No such card: ${card.cardId}. Use the card id of a saved card.` },
+            }),
+          }
+        : null;
+    const refused = await t.fail('payments.create', {
+      amount: 1600,
+      currency: 'EUR',
+      customer: ada,
+      savedCardId: card.cardId,
+    });
+    expect(refused).toMatchObject({ code: 'validation', issues: [{ path: 'savedCardId' }] });
+    expect(refused.message).toMatch(/^PayPlug no longer charges the saved visa •••• 4242 .*Pay by link instead/);
+    expect(refused.message).not.toMatch(/card_/);
+    // Not offered again, and a second try is refused by the till before anything is sent.
+    expect(await t.call('savedCards.list', { customer: ada.email })).toEqual([]);
+    proxy.answer = () => null;
+    expect(
+      await t.fail('payments.create', { amount: 1600, currency: 'EUR', customer: ada, savedCardId: card.cardId }),
+    ).toMatchObject({ code: 'validation', issues: [{ path: 'savedCardId' }] });
+    const ledger = (await payplug(t, 'GET', '/_sandbox/ledger')).json as { payments: { amount: number }[] };
+    expect(ledger.payments.map((p) => p.amount)).toEqual([2000]);
   });
 
   it('a create PayPlug refused without making a payment is no decline and not expected at PayPlug', async () => {

@@ -4,6 +4,7 @@
  * idempotency keys (objects are tagged and looked up instead, see tags.ts), unsigned
  * notifications (hints only). docs/gateway-payplug.md explains every choice made here.
  */
+import { GatewayError, SAVED_CARD_REFUSED } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
 import type {
   GatewayCapabilities,
@@ -326,7 +327,16 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
           customerId: input.customerId,
         }),
       };
-      return toPayment(await api.createPayment(body));
+      try {
+        return toPayment(await api.createPayment(body));
+      } catch (error) {
+        // PayPlug refuses a card id it no longer charges (expired, past its 15 months, unknown to
+        // this account or mode) naming `payment_method`: said in the port's terms, so the host can
+        // stop offering the card rather than pass on a refusal naming a wire field.
+        if (input.savedCardId && error instanceof GatewayError && error.param === 'payment_method')
+          throw new GatewayError(error.status, error.type, error.message, 'savedCardId', SAVED_CARD_REFUSED);
+        throw error;
+      }
     },
 
     async findCreated(_input, key) {
