@@ -5,6 +5,7 @@ import {
   deferred,
   fail,
   FakeBridge,
+  gatewayFor,
   makePayment,
   makeReader,
   makeSettings,
@@ -471,5 +472,49 @@ describe('Create payment screen', () => {
     expect(sent).toMatchObject({ amount: 2500, channel: 'link', captureMethod: 'automatic' });
     expect(sent).not.toHaveProperty('readerId');
     expect(bridge.count('payments.process')).toBe(0);
+  });
+});
+
+describe('Create payment on PayPlug: a saved card the host refuses', () => {
+  it('says why next to the saved cards and leaves the card unchosen, not "highlighted fields" nowhere', async () => {
+    // Found by a tester: the card was forgotten in another window (or PayPlug stopped charging it)
+    // between the look-up and Enter; the form said "Check the highlighted fields." and nothing was.
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    const card = {
+      cardId: 'card_61ffe43d6272c6bdfa27567611c6045a',
+      customer: 'ada@example.com',
+      brand: 'visa',
+      last4: '4242',
+      savedAt: '2026-01-05T10:00:00.000Z',
+      expires: '12/2029',
+      unusable: null,
+    };
+    let listed = [card];
+    bridge.on('savedCards.list', () => ok(listed));
+    const message =
+      'PayPlug no longer charges the saved visa •••• 4242 (it may have expired or been removed): nothing was charged, and this till no longer offers it. Pay by link instead (the customer can save their card again there).';
+    bridge.on('payments.create', () => {
+      listed = [];
+      return fail('validation', message, { issues: [{ path: 'savedCardId', message }] });
+    });
+    const { user, store } = await renderApp(bridge);
+    await user.type(amountInput(), '1500');
+    await user.type(screen.getByLabelText('Email'), 'ada@example.com');
+    await user.type(screen.getByLabelText('First name'), 'Ada');
+    await user.type(screen.getByLabelText('Last name'), 'Lovelace');
+    await user.click(screen.getByRole('button', { name: 'Find saved cards' }));
+    await user.click(await screen.findByRole('radio', { name: /Charge the saved visa •••• 4242/ }));
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await waitFor(() => expect(store.getState().ui.screen).toBe('create'));
+    expect(await screen.findByText(message)).toBeTruthy();
+    const find = screen.getByRole('button', { name: 'Find saved cards' });
+    expect(find.getAttribute('aria-describedby')).toBe('savedCardId-error');
+    // The next Enter takes a link, as the message says, and never the refused card again.
+    expect(store.getState().ui.draft.savedCardId).toBeNull();
+    expect(screen.getByText(/a payment link is shown as a QR code/)).toBeTruthy();
+    await user.click(find);
+    expect(await screen.findByText('No saved card for ada@example.com.')).toBeTruthy();
   });
 });

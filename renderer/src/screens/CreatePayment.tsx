@@ -6,7 +6,7 @@ import { ErrorBox } from '../components/ErrorBox';
 import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { SplitEditor } from '../components/SplitEditor';
-import { usePos } from '../store/context';
+import { usePos, usePosStore } from '../store/context';
 import {
   busyWith,
   choosesChannel,
@@ -139,20 +139,24 @@ function CustomerSection({ error }: { error: CommandError | null }) {
   const updateDraft = usePos((s) => s.updateDraft);
   const capabilities = usePos((s) => s.host.gateway?.capabilities);
   const run = usePos((s) => s.run);
+  const store = usePosStore();
   const [cards, setCards] = useState<SavedCardView[] | null>(null);
   const [lookupError, setLookupError] = useState<CommandError | null>(null);
-  if (!capabilities?.savedCards && !capabilities?.installments) return null;
   const err = (path: string) => issueFor(error, path);
+  const cardError = err('savedCardId');
   const lookUp = async () => {
     setLookupError(null);
     const result = await run('savedCards.list', { customer: draft.customerEmail.trim() }, 'saved-cards');
     if (result.ok) {
       setCards(result.value);
-      // A card chosen before it became unusable is not charged: back to paying by link.
-      if (result.value.some((card) => card.cardId === draft.savedCardId && card.unusable))
-        updateDraft({ savedCardId: null });
+      // A card chosen before it became unusable, or no longer offered at all (forgotten, refused by
+      // the gateway), is not charged: back to paying by link.
+      const current = store.getState().ui.draft.savedCardId;
+      const chosen = result.value.find((card) => card.cardId === current);
+      if (current !== null && (!chosen || chosen.unusable)) updateDraft({ savedCardId: null });
     } else setLookupError(result.error);
   };
+  if (!capabilities?.savedCards && !capabilities?.installments) return null;
   const forget = async (cardId: string) => {
     const result = await run('savedCards.forget', { cardId }, 'saved-cards');
     if (result.ok) {
@@ -225,10 +229,22 @@ function CustomerSection({ error }: { error: CommandError | null }) {
             Offer the customer to save their card for next time
           </label>
           <div className="actions">
-            <button type="button" disabled={!draft.customerEmail.trim()} onClick={() => void lookUp()}>
+            <button
+              type="button"
+              disabled={!draft.customerEmail.trim()}
+              onClick={() => void lookUp()}
+              {...(cardError ? { 'aria-describedby': 'savedCardId-error' } : {})}
+            >
               Find saved cards
             </button>
           </div>
+          {cardError ? (
+            // The host refused the chosen card (expired, forgotten, no longer charged by the gateway):
+            // said here, where the card is chosen, not as a "highlighted field" nobody can see.
+            <p className="field__error" id="savedCardId-error">
+              {cardError}
+            </p>
+          ) : null}
           <ErrorBox error={lookupError} />
           {cards !== null ? (
             cards.length === 0 ? (

@@ -252,13 +252,17 @@ export const createCommandsSlice =
         const stillShown = get().ui.screen === 'process';
         get().setPendingCharge(null);
         if (!created.ok) {
-          // Back to the form, the draft untouched, with the host's answer.
+          // Back to the form, the draft untouched, with the host's answer — but a saved card the host
+          // refused (expired, forgotten, no longer charged by the gateway) is no longer the choice:
+          // the next Enter would only be refused again, with the card list gone from the screen.
+          const cardRefused = created.error.issues?.some((issue) => issue.path === 'savedCardId') === true;
           set((s) => ({
             ui: {
               ...s.ui,
               createError: created.error,
               selectedPaymentId: null,
               screen: stillShown ? 'create' : s.ui.screen,
+              ...(cardRefused ? { draft: { ...s.ui.draft, savedCardId: null } } : {}),
             },
           }));
           if (outcomeUnknown(created.error)) {
