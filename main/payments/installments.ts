@@ -298,6 +298,16 @@ export class Installments {
       const payment = await this.engine.call((g) => g.retrieve(paymentId));
       // Another reading of the plan may have taken it in meanwhile.
       if (journal.findByTransactionId(paymentId)) return this.takeIn(paymentId, plan);
+      // Only a payment that names this plan is one of its parts: an id the plan's answer lists
+      // wrongly (a garbled answer, another shop's payment) is never counted as the till's money,
+      // nor offered for a refund (found by a tester).
+      if (payment.installmentPlanId !== plan.planId) {
+        this.engine.options.log(
+          `Installment ${paymentId} of plan ${plan.id} not taken in`,
+          `the gateway's payment names plan ${payment.installmentPlanId ?? 'none'}, not ${plan.planId ?? 'this one'}`,
+        );
+        return;
+      }
       const dated = this.datedAt(payment);
       const adopted = this.sync.adopt(payment, dated.at);
       if (dated.note) journal.updatePayment(adopted.id, {}, 'dated', dated.note);

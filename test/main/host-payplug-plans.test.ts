@@ -208,3 +208,48 @@ describe('the customer display and a PayPlug plan', () => {
     await waitFor(async () => (await t.call('display.snapshot', {})).phase === 'approved', 5_000, 'approved');
   });
 });
+
+describe('a PayPlug plan whose answer lists a payment that is not its own', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('does not take that payment in as a part: it is not the till’s money nor refundable here', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const t = await payplugTill(sandbox, { payplugUrl: `${proxy.url}/payplug` });
+    cleanup.push(() => t.close());
+    // A payment the shop's web site made and was paid, nothing to do with the till or the plan.
+    const other = (await payplug(t, 'POST', '/v1/payments', { amount: 4200, currency: 'EUR' })).json as { id: string };
+    await payplug(t, 'POST', `/_sandbox/payments/${other.id}/pay`, { card_number: '4242424242424242' });
+    // PayPlug's plan answer (garbled on the way) lists it as the plan's second part.
+    proxy.rewrite = (method, path, body) => {
+      if (method !== 'GET' || !path.startsWith('/payplug/v1/installment_plans/')) return null;
+      const plan = JSON.parse(body) as { schedule: { payment_ids: string[] }[] };
+      plan.schedule[1]!.payment_ids = [other.id];
+      return JSON.stringify(plan);
+    };
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: grace,
+      orderReference: 'NOT-MINE',
+    });
+    await t.call('installments.list', {});
+    await waitFor(
+      () => t.events.some((e) => e.type === 'plan' && e.plan.id === plan.id && e.plan.schedule[1]?.paymentIds.length),
+      3_000,
+      'the plan read again',
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const payments = await t.call('payments.list', { filter: 'all', limit: 100 });
+    expect(payments.map((p) => p.transactionId)).not.toContain(other.id);
+    expect(payments.map((p) => p.orderReference)).toEqual(['NOT-MINE#1']);
+    const log = await t.call('devlog.list', { limit: 200 });
+    expect(log.some((e) => e.summary === `Installment ${other.id} of plan ${plan.id} not taken in`)).toBe(true);
+  });
+});
