@@ -44,6 +44,11 @@ export interface CreatePaymentInput {
   description: string | null;
   metadata: Metadata | null;
   installment_plan_id?: string;
+  /**
+   * When it was made, if not now: a later installment is made and charged as of 00:00 UTC of its
+   * date, even when the clock reaches it only later (a jump, a restart): never created after it was paid.
+   */
+  created_at?: number;
 }
 
 export interface CardAttempt {
@@ -148,7 +153,7 @@ export class Payments {
 
   create(input: CreatePaymentInput): PaymentRow {
     return inTransaction(this.ctx, () => {
-      const now = this.ctx.clock.now();
+      const now = input.created_at ?? this.ctx.clock.now();
       const row: PaymentRow = {
         seq: 0,
         id: `pay_${this.ctx.ids.alnum(22)}`,
@@ -396,6 +401,7 @@ export class Payments {
       description: null,
       metadata: null,
       installment_plan_id: planId,
+      created_at: at,
     });
     row.is_3ds = 0;
     row.attempts = 1;

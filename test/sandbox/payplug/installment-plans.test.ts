@@ -246,6 +246,8 @@ describe('the schedule on the clock', () => {
         amount: 2050,
         is_paid: true,
         paid_at: unix(Date.UTC(2026, 2, 2)),
+        // Made as of its date too, not when the clock was next looked at: never created after it was paid.
+        created_at: unix(Date.UTC(2026, 2, 2)),
         installment_plan_id: created.id,
         hosted_payment: null,
         card: { last4: '5559', brand: 'Mastercard' },
@@ -256,7 +258,12 @@ describe('the schedule on the clock', () => {
       current = (await h.api.get<PlanJson>(`/v1/installment_plans/${created.id}`)).body;
       expect(current).toMatchObject({ is_active: false, is_fully_paid: true, failure: null });
       const third = (await h.api.get<PaymentJson>(`/v1/payments/${current.schedule[2]!.payment_ids[0]}`)).body;
-      expect(third).toMatchObject({ amount: 1026, is_paid: true, paid_at: unix(Date.UTC(2026, 3, 2)) });
+      expect(third).toMatchObject({
+        amount: 1026,
+        is_paid: true,
+        paid_at: unix(Date.UTC(2026, 3, 2)),
+        created_at: unix(Date.UTC(2026, 3, 2)),
+      });
       await h.sandbox.payplug.notificationsIdle();
       const bodies = rx.received.map((r) => JSON.parse(r.body) as PaymentJson);
       expect(bodies.map((b) => [b.object, b.amount, b.is_paid])).toEqual([
