@@ -518,3 +518,16 @@ describe('Create payment on PayPlug: a saved card the host refuses', () => {
     expect(await screen.findByText('No saved card for ada@example.com.')).toBeTruthy();
   });
 });
+
+describe('Create payment on PayPlug: installments', () => {
+  it('offers no manual capture for a plan, whose parts the gateway charges', async () => {
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    const { user } = await renderApp(bridge);
+    expect(screen.getByRole('radio', { name: /^Manual/ })).toBeTruthy();
+    await user.selectOptions(screen.getByLabelText('Pay'), '3');
+    expect(screen.queryByRole('radio', { name: /^Manual/ })).toBeNull();
+    expect(screen.getByText(/in 3 installments: the customer pays the first by link/)).toBeTruthy();
+  });
+});

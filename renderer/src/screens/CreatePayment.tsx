@@ -348,9 +348,12 @@ export function CreatePayment() {
     [allowed],
   );
   const byLink = draftChannel(draft, gateway) === 'link';
-  // A link on a gateway whose links cannot be captured later: no capture choice.
+  // A link on a gateway whose links cannot be captured later: no capture choice. Nor for a plan in
+  // installments: the gateway charges each part (found by a tester: "Manual" was offered, and ignored).
   const capturesLater = gateway
-    ? gateway.capabilities.deferredCapture !== null && (!byLink || gateway.capabilities.deferredCaptureByLink)
+    ? gateway.capabilities.deferredCapture !== null &&
+      (!byLink || gateway.capabilities.deferredCaptureByLink) &&
+      draft.installments <= 1
     : true;
   const tipping = usePos(draftTakesTip);
   const tipMode = usePos(draftTipMode);
