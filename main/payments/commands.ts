@@ -271,7 +271,9 @@ export class CashierCommands {
     if (!input.savedCardId || !gateway.capabilities.savedCards) return;
     const email = input.customer?.email;
     const card = email
-      ? this.journal.savedCards(gateway.name, email).find((saved) => saved.cardId === input.savedCardId)
+      ? this.journal
+          .savedCards(gateway.name, email, this.engine.options.mode())
+          .find((saved) => saved.cardId === input.savedCardId)
       : undefined;
     if (card) {
       // An expired card is refused here, before anything is journaled: no failed payment is left
@@ -281,9 +283,14 @@ export class CashierCommands {
         throw new HostError('validation', unusable, { issues: [{ path: 'savedCardId', message: unusable }] });
       return;
     }
-    const message = email
-      ? `not a card ${email} saved on this till, or they asked to forget it`
-      : 'name the customer who saved the card';
+    const mode = this.engine.options.mode();
+    const other = email ? this.journal.savedCard(gateway.name, input.savedCardId) : undefined;
+    const message =
+      other && other.mode !== mode && other.customer === email!.toLowerCase()
+        ? `this card was saved in ${other.mode} mode: it cannot be charged in ${mode} mode`
+        : email
+          ? `not a card ${email} saved on this till, or they asked to forget it`
+          : 'name the customer who saved the card';
     throw new HostError('validation', `savedCardId: ${message}`, { issues: [{ path: 'savedCardId', message }] });
   }
 

@@ -26,7 +26,9 @@ export class SavedCards {
     const gateway = this.requireSavedCards();
     const limits = this.engine.options.gateway().limits;
     const now = this.engine.clock.now();
-    return this.engine.journal.savedCards(gateway, customer).map((card) => toView(card, limits, now));
+    return this.engine.journal
+      .savedCards(gateway, customer, this.engine.options.mode())
+      .map((card) => toView(card, limits, now));
   }
 
   forget(cardId: string): void {
@@ -58,6 +60,7 @@ export class SavedCards {
       last4: payment.card?.last4 ?? null,
       expMonth: payment.card?.expMonth ?? null,
       expYear: payment.card?.expYear ?? null,
+      mode: record.mode,
     });
   }
 

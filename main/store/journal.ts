@@ -176,6 +176,8 @@ export interface SavedCardRecord {
   last4: string | null;
   expMonth: number | null;
   expYear: number | null;
+  /** The mode it was saved in: the card id is that mode's account's, charged in that mode only. */
+  mode: Mode;
   createdAt: string;
 }
 
@@ -849,8 +851,8 @@ export class Journal {
   saveCard(card: Omit<SavedCardRecord, 'createdAt'>): void {
     this.db
       .prepare(
-        `INSERT INTO saved_cards (card_id, gateway, customer, brand, last4, exp_month, exp_year, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO saved_cards (card_id, gateway, customer, brand, last4, exp_month, exp_year, mode, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (gateway, card_id) DO UPDATE SET customer = excluded.customer, forgotten_at = NULL,
            exp_month = COALESCE(excluded.exp_month, exp_month), exp_year = COALESCE(excluded.exp_year, exp_year)`,
       )
@@ -862,25 +864,28 @@ export class Journal {
         card.last4,
         card.expMonth,
         card.expYear,
+        card.mode,
         this.nowIso(),
       );
   }
 
-  savedCards(gateway: GatewayName, customer: string): SavedCardRecord[] {
+  /** The customer's cards saved in `mode` (another mode's card ids are another account's). */
+  savedCards(gateway: GatewayName, customer: string, mode: Mode): SavedCardRecord[] {
     return this.db
       .prepare(
-        `SELECT card_id AS cardId, gateway, customer, brand, last4, exp_month AS expMonth, exp_year AS expYear,
-           created_at AS createdAt FROM saved_cards WHERE gateway = ? AND customer = ? AND forgotten_at IS NULL
+        `SELECT card_id AS cardId, gateway, customer, brand, last4, exp_month AS expMonth, exp_year AS expYear, mode,
+           created_at AS createdAt FROM saved_cards
+         WHERE gateway = ? AND mode = ? AND customer = ? AND forgotten_at IS NULL
          ORDER BY created_at DESC`,
       )
-      .all<SavedCardRecord>(gateway, customer.toLowerCase());
+      .all<SavedCardRecord>(gateway, mode, customer.toLowerCase());
   }
 
   /** One saved card by its id, forgotten or not. */
   savedCard(gateway: GatewayName, cardId: string): SavedCardRecord | undefined {
     return this.db
       .prepare(
-        `SELECT card_id AS cardId, gateway, customer, brand, last4, exp_month AS expMonth, exp_year AS expYear,
+        `SELECT card_id AS cardId, gateway, customer, brand, last4, exp_month AS expMonth, exp_year AS expYear, mode,
            created_at AS createdAt FROM saved_cards WHERE gateway = ? AND card_id = ?`,
       )
       .get<SavedCardRecord>(gateway, cardId);

@@ -111,6 +111,32 @@ describe('saved PayPlug cards', () => {
     expect(ledger.payments.map((p) => p.amount)).toEqual([2000]);
   });
 
+  it("a card saved in test mode is neither offered nor charged in live mode (another account's card)", async () => {
+    const t = await payplugTill();
+    cleanup.push(() => t.close());
+    const card = await saveAdasCard(t, { month: 12, year: new Date().getUTCFullYear() + 3 });
+    await t.call('settings.update', {
+      mode: 'live',
+      embeddedSandbox: false,
+      payplugApiBaseUrl: 'https://127.0.0.1:9/payplug',
+      payplugSecretKey: `sk_live_${'0'.repeat(32)}`,
+    });
+    expect(await t.call('savedCards.list', { customer: ada.email })).toEqual([]);
+    const refused = await t.fail('payments.create', {
+      amount: 1600,
+      currency: 'EUR',
+      customer: ada,
+      savedCardId: card.cardId,
+    });
+    expect(refused).toMatchObject({
+      code: 'validation',
+      issues: [{ path: 'savedCardId', message: 'this card was saved in test mode: it cannot be charged in live mode' }],
+    });
+    // Back in test mode, the card is offered again.
+    await t.call('settings.update', { mode: 'test', embeddedSandbox: true });
+    expect((await t.call('savedCards.list', { customer: ada.email })).map((c) => c.cardId)).toEqual([card.cardId]);
+  });
+
   it('a create PayPlug refused without making a payment is no decline and not expected at PayPlug', async () => {
     // PayPlug's clock runs ahead of the till's: the till still thinks the card valid and sends the
     // charge, which PayPlug refuses (no payment is made).

@@ -432,6 +432,27 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(journal.refundsBetween('test', '2026-03-06T00:00:00.000Z', '2026-03-08T00:00:00.000Z')).toEqual([]);
   });
 
+  it('012 saved card modes: a card charged in live mode is live; others take the till’s mode', () => {
+    const db = databaseAt(11);
+    db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('mode', '"test"');
+    const card = (id: string) =>
+      db
+        .prepare(
+          `INSERT INTO saved_cards (card_id, gateway, customer, brand, last4, created_at) VALUES (?, 'payplug', 'ada@example.com', 'visa', '4242', ?)`,
+        )
+        .run(id, AT);
+    card('card_live');
+    card('card_test');
+    insertV1Payment(db, 'pay_live', { gateway: 'payplug', saved_card_id: 'card_live', mode: 'live' });
+    upgrade(db, 12);
+    expect(db.prepare('SELECT card_id AS id, mode FROM saved_cards ORDER BY card_id').all()).toEqual([
+      { id: 'card_live', mode: 'live' },
+      { id: 'card_test', mode: 'test' },
+    ]);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    expect(journal.savedCards('payplug', 'ada@example.com', 'live').map((c) => c.cardId)).toEqual(['card_live']);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -462,6 +483,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'payment-modes',
       'refund-entries',
       'capture-entries',
+      'saved-card-modes',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

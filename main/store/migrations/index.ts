@@ -10,6 +10,7 @@ import { migration as planOrders } from './008-plan-orders';
 import { migration as paymentModes } from './009-payment-modes';
 import { migration as refundEntries } from './010-refund-entries';
 import { migration as captureEntries } from './011-capture-entries';
+import { migration as savedCardModes } from './012-saved-card-modes';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -24,6 +25,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   paymentModes,
   refundEntries,
   captureEntries,
+  savedCardModes,
 ];
 
 export type { Migration };
