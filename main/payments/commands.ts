@@ -703,6 +703,16 @@ export class CashierCommands {
     }
     if (!reader.online)
       throw new HostError('conflict', `${reader.label} is not connected. Plug it in, or pick another terminal.`);
+    // The till is this terminal's gateway, so it refuses what a gateway refuses: a second payment
+    // on a terminal that has one would take the first off it while the customer may be paying.
+    const busy = this.journal.heldByReader(readerId);
+    if (busy && busy.id !== record.id) {
+      throw new HostError(
+        'conflict',
+        `${reader.label} is busy with another payment (${formatAmount(busy.amount, busy.currency)}, order ${busy.orderReference}). ` +
+          'Wait for it to finish, cancel it, or pick another terminal.',
+      );
+    }
     return this.standalone.send(record, { id: readerId, label: reader.label });
   }
 

@@ -146,6 +146,35 @@ describe('standalone terminals', () => {
     expect((await t.call('payments.list', { filter: 'all', limit: 100 })).length).toBe(before);
   });
 
+  it('a terminal collecting one payment refuses another; the first stays on it', async () => {
+    const t = await startTestHost();
+    cleanup.push(() => t.close());
+    const reader = await standaloneReader(t);
+    const first = await t.call('payments.create', { amount: 2000, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(first.id, (p) => p.readerStage === 'waiting_for_card');
+
+    // Created for the same terminal: the payment is made, but not sent, and the cashier is told why.
+    const second = await t.call('payments.create', { amount: 700, currency: 'EUR', readerId: reader.id });
+    expect(second).toMatchObject({ status: 'pending', notSent: { code: 'conflict' } });
+    expect(second.notSent?.message).toMatch(/busy with another payment \(€20\.00, order /);
+    expect((await t.fail('payments.process', { paymentId: second.id, readerId: reader.id })).message).toMatch(
+      /busy with another payment/,
+    );
+
+    // The customer at the terminal is still paying the first one, which nothing took off it.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    expect(await t.waitForPayment(first.id, (p) => p.status !== 'in_progress')).toMatchObject({
+      status: 'succeeded',
+      decline: null,
+    });
+    // Then the second one goes to the terminal.
+    await t.call('payments.process', { paymentId: second.id, readerId: reader.id });
+    await t.waitForPayment(second.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(second.id, (p) => p.status === 'succeeded');
+  });
+
   it('a tip chosen on a terminal payment, then straight to the terminal', async () => {
     const t = await startTestHost();
     cleanup.push(() => t.close());
