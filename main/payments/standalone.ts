@@ -259,6 +259,9 @@ export class StandalonePayments {
     } catch (error) {
       journal.updateOperation(op.id, { state: 'failed', lastError: errorText(error) });
       throw error;
+    } finally {
+      // The terminal is free again: a payment sent to it during the credit is collected now.
+      this.notify(record.readerId);
     }
     if (outcome === 'unsupported') {
       journal.updateOperation(op.id, { state: 'failed', lastError: 'the terminal has no credit transaction' });

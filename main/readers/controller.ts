@@ -68,6 +68,11 @@ export class ReaderController {
   private current: CurrentAction | null = null;
   /** A credit is on the device (standalone refunds): no action is collected meanwhile. */
   private crediting = false;
+  /**
+   * An action arrived while a credit was on the device and was left for later: the next poll's
+   * answer is handled even if its version did not change, or the action would wait for ever.
+   */
+  private pollDeferred = false;
   private reporting: Promise<void> = Promise.resolve();
   private reportRetryTimer: TimerHandle | undefined;
   private reportRetryMs = 0;
@@ -259,8 +264,10 @@ export class ReaderController {
           this.pollAbort = new AbortController();
           const poll = await channel.poll(version, this.options.pollWaitMs ?? 25_000, this.pollAbort.signal);
           this.lastSeenAt = new Date(this.options.clock.now()).toISOString();
-          if (poll.version !== version) {
+          const deferred = this.pollDeferred && !this.crediting;
+          if (poll.version !== version || deferred) {
             version = poll.version;
+            this.pollDeferred = false;
             this.handlePoll(poll);
           }
         }
@@ -318,7 +325,11 @@ export class ReaderController {
         this.background(this.device?.cancel());
         return;
       }
-      if (this.unresolved.has(action.id) || this.crediting) return;
+      if (this.unresolved.has(action.id)) return;
+      if (this.crediting) {
+        this.pollDeferred = true;
+        return;
+      }
       const taken = this.options.sink.taken(action);
       if (taken) {
         // Asking the device to collect it again could charge the card twice: ask it what happened

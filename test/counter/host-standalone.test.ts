@@ -175,6 +175,30 @@ describe('standalone terminals', () => {
     await t.waitForPayment(second.id, (p) => p.status === 'succeeded');
   });
 
+  it('a payment sent to the terminal while it makes a refund is collected once the refund is done', async () => {
+    const t = await startTestHost();
+    cleanup.push(() => t.close());
+    const reader = await standaloneReader(t);
+    const paid = await t.call('payments.create', { amount: 2000, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(paid.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(paid.id, (p) => p.status === 'succeeded');
+
+    // The terminal waits for the card to credit; meanwhile the next customer's payment is sent.
+    const refunding = t.host.invoke('payments.refund', { paymentId: paid.id, amount: 500 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const next = await t.call('payments.create', { amount: 700, currency: 'EUR', readerId: reader.id });
+    expect(next).toMatchObject({ status: 'in_progress', readerStage: 'sent' });
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    expect(await refunding).toMatchObject({ ok: true, value: { status: 'partially_refunded', amountRefunded: 500 } });
+
+    // Longer than a long poll (2 s here): the terminal must not wait for one to notice it.
+    const collecting = await t.waitForPayment(next.id, (p) => p.readerStage === 'waiting_for_card', 1_500);
+    expect(collecting).toMatchObject({ status: 'in_progress', amount: 700 });
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(next.id, (p) => p.status === 'succeeded');
+  });
+
   it('a tip chosen on a terminal payment, then straight to the terminal', async () => {
     const t = await startTestHost();
     cleanup.push(() => t.close());

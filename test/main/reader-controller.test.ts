@@ -10,7 +10,8 @@ import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../..
 import type { ReaderEventSink } from '../../main/payments/reader-events';
 import { ReaderController, type ActionChannel, type ActionSource } from '../../main/readers/controller';
 
-type PollStep = LinkPoll | Error | 'hang';
+/** A poll's answer, a failure, no answer until aborted, or an answer the test gives later. */
+type PollStep = LinkPoll | Error | 'hang' | (() => Promise<LinkPoll>);
 
 const ACTION: ReaderAction = {
   id: 'act_1',
@@ -44,6 +45,7 @@ function harness(steps: PollStep[]) {
           const step = steps.shift() ?? 'hang';
           if (step === 'hang')
             return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+          if (typeof step === 'function') return step();
           return step instanceof Error ? Promise.reject(step) : Promise.resolve(step);
         },
         async post(actionId, result) {
@@ -167,6 +169,26 @@ describe('reader controller', () => {
       { actionId: 'act_1', result: expect.objectContaining({ outcome: 'approved' }), session: 'lnk_2' },
     ]);
     expect(h.log).toContain('accepted');
+    await h.controller.stop();
+  });
+
+  it('collects an action that came during a credit once the credit is done, though its version stayed', async () => {
+    let answer: (poll: LinkPoll) => void = () => undefined;
+    const later = () => new Promise<LinkPoll>((resolve) => (answer = resolve));
+    const h = harness([poll(1, ACTION), later]);
+    // A refund on the terminal (standalone): the action the source then hands over must wait.
+    const credit = h.controller.credit({ amount: 500, currency: 'EUR', reference: 'rfd_1' });
+    h.controller.start();
+    await h.settle();
+    expect(h.log).not.toContain('started');
+    h.device.presentCard();
+    await h.settle(20);
+    await expect(credit).resolves.toMatchObject({ kind: 'approved' });
+    // The long poll ends with nothing new (the same version): the action is still to be collected.
+    answer(poll(1, ACTION));
+    await h.settle();
+    expect(h.log).toContain('started');
+    expect(h.log).toContain('stage waiting_for_card');
     await h.controller.stop();
   });
 });
