@@ -348,6 +348,13 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         'conflict',
         `A payment is on ${busy.label}. Finish or cancel it before changing the gateway, the mode or the keys: the readers restart.`,
       );
+    // Restarting the readers closes the terminals: a refund being made on one would be cut off.
+    const crediting = readers.creditingLabel();
+    if (crediting)
+      throw new HostError(
+        'conflict',
+        `${crediting} is making a refund. Let it finish before changing the gateway, the mode or the keys: the readers restart.`,
+      );
   }
 
   async function reconfigure(): Promise<void> {

@@ -95,6 +95,11 @@ export class ReaderController {
     return this.device;
   }
 
+  /** A credit (a refund on a standalone terminal) is on the device now. */
+  get isCrediting(): boolean {
+    return this.crediting;
+  }
+
   get action(): { transactionId: string; stage: ReaderStage; status: string } | null {
     return this.current
       ? { transactionId: this.current.action.paymentId, stage: this.current.stage, status: this.current.action.status }

@@ -263,6 +263,9 @@ export class ReaderManager implements ReaderDirectory {
   private refuseIfHolding(readerId: string): void {
     if (this.controllers.get(readerId)?.action)
       throw new HostError('conflict', 'This reader is collecting a payment. Finish or cancel it first.');
+    // Closing the device would cut the credit off, and the card might then have been credited or not.
+    if (this.controllers.get(readerId)?.isCrediting)
+      throw new HostError('conflict', 'This terminal is making a refund. Let it finish first.');
     const held = this.options.journal.heldByReader(readerId);
     if (held)
       throw new HostError(
@@ -339,6 +342,14 @@ export class ReaderManager implements ReaderDirectory {
     }
     this.changed();
     return this.viewOf(readerId);
+  }
+
+  /** The name of a reader making a credit now (a refund on a standalone terminal), if any. */
+  creditingLabel(): string | null {
+    for (const [id, controller] of this.controllers) {
+      if (controller.isCrediting) return this.options.journal.getReader(id)?.label ?? id;
+    }
+    return null;
   }
 
   /** A credit on a standalone reader's device (its protocol's refund transaction), or 'unsupported'. */

@@ -199,6 +199,40 @@ describe('standalone terminals', () => {
     await t.waitForPayment(next.id, (p) => p.status === 'succeeded');
   });
 
+  it('a terminal making a refund is neither forgotten, rewired nor restarted under it', async () => {
+    const t = await startTestHost();
+    cleanup.push(() => t.close());
+    const reader = await standaloneReader(t);
+    const paid = await t.call('payments.create', { amount: 2000, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(paid.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(paid.id, (p) => p.status === 'succeeded');
+
+    const refunding = t.host.invoke('payments.refund', { paymentId: paid.id, amount: 800 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Each of these would close the terminal or its link while it waits for the card to credit.
+    expect(await t.fail('readers.forget', { readerId: reader.id })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/making a refund/),
+    });
+    expect(await t.fail('readers.configure', { readerId: reader.id, standalone: false })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/making a refund/),
+    });
+    expect(
+      await t.fail('settings.update', { mode: 'live', apiBaseUrl: 'https://127.0.0.1:9', embeddedSandbox: false }),
+    ).toMatchObject({ code: 'conflict', message: expect.stringMatching(/making a refund/) });
+    expect((await t.call('settings.get', {})).mode).toBe('test');
+
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    expect(await refunding).toMatchObject({ ok: true, value: { status: 'partially_refunded', amountRefunded: 800 } });
+    expect(await t.call('attention.list', {})).toEqual([]);
+    // Once it is done, the terminal can be rewired again.
+    expect(await t.call('readers.configure', { readerId: reader.id, standalone: false })).toMatchObject({
+      standalone: false,
+    });
+  });
+
   it('a tip chosen on a terminal payment, then straight to the terminal', async () => {
     const t = await startTestHost();
     cleanup.push(() => t.close());
