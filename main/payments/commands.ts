@@ -682,6 +682,7 @@ export class CashierCommands {
   }
 
   private processStandalone(record: PaymentRecord, readerId: string): PaymentRecord {
+    this.engine.requireMode(record);
     if (record.tipState === 'awaiting') {
       throw new HostError('conflict', 'The customer has not chosen a tip yet. Wait for them, or type the tip.');
     }
@@ -905,6 +906,7 @@ export class CashierCommands {
         );
       }
       if (record.chargedBy === 'terminal') {
+        this.engine.requireMode(record);
         const remaining = record.amountCaptured - record.amountRefunded;
         const amount = input.amount ?? remaining;
         if (amount <= 0 || amount > remaining) {

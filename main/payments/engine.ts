@@ -216,13 +216,7 @@ export class PaymentEngine {
     // A test payment is never sent to the live account, nor a live one to the test account: each
     // waits, untouched, for the till to be back in its mode (a tester's test link went to the live
     // gateway, which knew nothing of it, and turned into a live Needs-attention item).
-    const mode = this.options.mode();
-    if (record.mode !== mode) {
-      throw new HostError(
-        'conflict',
-        `This payment was made in ${record.mode} mode; the till is in ${mode} mode. Switch back in Settings (F7) to act on it.`,
-      );
-    }
+    this.requireMode(record);
     const gateway = this.options.gateway();
     if (gateway.name !== record.gateway) {
       throw new HostError(
@@ -234,6 +228,22 @@ export class PaymentEngine {
   }
 
   /** Whether the till can act on this payment now: made in its mode, with its active gateway. */
+  /**
+   * Money is moved for a payment only in the mode it was made in: a terminal on the shop's own bank
+   * charges and credits real cards whatever the mode, so a test payment charged in live mode would
+   * be real money kept out of the live reports, and a live one credited in test mode real money
+   * moved under the TEST MODE badge.
+   */
+  requireMode(record: Pick<PaymentRecord, 'mode'>): void {
+    const mode = this.options.mode();
+    if (record.mode !== mode) {
+      throw new HostError(
+        'conflict',
+        `This payment was made in ${record.mode} mode; the till is in ${mode} mode. Switch back in Settings (F7) to act on it.`,
+      );
+    }
+  }
+
   actsOn(record: Pick<PaymentRecord, 'gateway' | 'mode'>): boolean {
     return record.mode === this.options.mode() && record.gateway === this.activeGateway()?.name;
   }

@@ -81,4 +81,44 @@ describe.skipIf(!hasTool('socat'))('a standalone Concert terminal on a pty', () 
     terminal.emulator.script = { ...terminal.emulator.script, outcome: 'approve' };
     expect(terminal.emulator.batch().find((b) => b.transactionType === '0')?.count).toBe(1);
   });
+
+  it('charges and credits a payment only in the mode it was made in: the terminal moves real money', async () => {
+    const reader = (await t.call('readers.list', {})).find((r) => r.standalone)!;
+    const online = () =>
+      waitFor(
+        async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'),
+        10_000,
+        'the terminal online again',
+      );
+    const live = { mode: 'live', apiBaseUrl: 'https://127.0.0.1:9', embeddedSandbox: false };
+    // A test payment the terminal refused: still open when the till goes live.
+    terminal.emulator.script = { ...terminal.emulator.script, outcome: 'refuse' };
+    const test = await t.call('payments.create', { amount: 900, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(test.id, (p) => p.status === 'pending' && p.decline !== null, 10_000);
+    terminal.emulator.script = { ...terminal.emulator.script, outcome: 'approve' };
+    const requests = () => terminal.emulator.requests.length;
+    const asked = requests();
+
+    await t.call('settings.update', live);
+    await online();
+    const refused = await t.fail('payments.process', { paymentId: test.id, readerId: reader.id });
+    expect(refused).toMatchObject({ code: 'conflict', message: expect.stringMatching(/made in test mode/) });
+    expect(requests()).toBe(asked);
+
+    // A live payment, then back to test mode: its refund waits for live mode.
+    const real = await t.call('payments.create', { amount: 1500, currency: 'EUR', readerId: reader.id });
+    expect(await t.waitForPayment(real.id, (p) => p.status === 'succeeded', 10_000)).toMatchObject({ amount: 1500 });
+    await t.call('settings.update', { mode: 'test', embeddedSandbox: true });
+    await online();
+    const charged = requests();
+    expect(await t.fail('payments.refund', { paymentId: real.id, amount: 500 })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/made in live mode/),
+    });
+    expect(requests()).toBe(charged);
+    expect((await t.waitForPayment(real.id, () => true)).amountRefunded).toBe(0);
+    // In its own mode, the test payment goes to the terminal as before.
+    await t.call('payments.process', { paymentId: test.id, readerId: reader.id });
+    await t.waitForPayment(test.id, (p) => p.status === 'succeeded', 10_000);
+  });
 });
