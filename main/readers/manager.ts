@@ -322,6 +322,14 @@ export class ReaderManager implements ReaderDirectory {
     if (change.standalone !== undefined && change.standalone !== record.standalone) {
       // Rewired, its payment could no longer be settled through the way it was taken.
       this.refuseIfHolding(readerId);
+      // Nor could one waiting for the customer's tip go to it once the tip is chosen: it would be
+      // left pending behind a customer display saying "One moment, please".
+      const waiting = this.options.journal.awaitingTipOnReader(readerId);
+      if (waiting)
+        throw new HostError(
+          'conflict',
+          `A payment waiting for the customer's tip (${formatAmount(waiting.amount, waiting.currency)}, order ${waiting.orderReference}) goes to this reader once the tip is chosen. Let it be charged, or cancel it, first.`,
+        );
       if (change.standalone && !this.options.standaloneSource)
         throw new HostError('conflict', 'This till cannot drive terminals on their own bank.');
       this.options.journal.setReaderStandalone(readerId, change.standalone);

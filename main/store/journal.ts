@@ -561,6 +561,15 @@ export class Journal {
       .get<PaymentRecord>(readerId);
   }
 
+  /** A payment waiting for the customer's tip, to go to this reader once it is chosen, if any. */
+  awaitingTipOnReader(readerId: string): PaymentRecord | undefined {
+    return this.db
+      .prepare(
+        `${SELECT_PAYMENT} WHERE status = 'creating' AND tip_state = 'awaiting' AND reader_id = ? ORDER BY created_at LIMIT 1`,
+      )
+      .get<PaymentRecord>(readerId);
+  }
+
   /** Every attempt for one order, oldest first. */
   findByOrder(orderReference: string): PaymentRecord[] {
     return this.db

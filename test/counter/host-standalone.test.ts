@@ -254,6 +254,51 @@ describe('standalone terminals', () => {
     });
   });
 
+  it('a reader a payment waits on for its tip is not switched between the bank and the gateway', async () => {
+    const t = await startTestHost();
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { tipping: true });
+    const reader = await standaloneReader(t);
+    const waiting = await t.call('payments.create', {
+      amount: 1000,
+      currency: 'EUR',
+      askTip: true,
+      readerId: reader.id,
+    });
+    // Switched to the gateway, the terminal could not take the payment once the tip is chosen.
+    expect(await t.fail('readers.configure', { readerId: reader.id, standalone: false })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/waiting for the customer's tip \(€10\.00, order /),
+    });
+    await t.call('customer.chooseTip', { paymentId: waiting.id, tip: { kind: 'percent', percent: 10 } });
+    await t.waitForPayment(waiting.id, (p) => p.readerStage === 'waiting_for_card' && p.amount === 1100);
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(waiting.id, (p) => p.status === 'succeeded');
+
+    // The other way: a gateway payment waiting for its tip keeps its reader on the gateway.
+    await t.call('readers.configure', { readerId: reader.id, standalone: false });
+    await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'online'),
+      5_000,
+      'the reader online on the gateway',
+    );
+    const viaGateway = await t.call('payments.create', {
+      amount: 2000,
+      currency: 'EUR',
+      askTip: true,
+      readerId: reader.id,
+    });
+    expect(viaGateway).toMatchObject({ chargedBy: 'gateway', tip: { state: 'awaiting' } });
+    expect((await t.fail('readers.configure', { readerId: reader.id, standalone: true })).message).toMatch(
+      /waiting for the customer's tip/,
+    );
+    // Once it is canceled, the reader is free to switch.
+    await t.call('payments.cancel', { paymentId: viaGateway.id });
+    expect(await t.call('readers.configure', { readerId: reader.id, standalone: true })).toMatchObject({
+      standalone: true,
+    });
+  });
+
   it("a tip that takes the total past the terminal's 8 digits is refused, the payment still waiting for it", async () => {
     const t = await startTestHost();
     cleanup.push(() => t.close());
