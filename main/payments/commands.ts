@@ -128,7 +128,9 @@ export class CashierCommands {
         reason:
           op.state === 'pending'
             ? 'queued: sent when the gateway answers'
-            : (options.reason ?? (typeof op.params.reason === 'string' ? op.params.reason : null)),
+            : [options.reason, typeof op.params.reason === 'string' ? op.params.reason : undefined]
+                .filter((part) => part !== undefined)
+                .join(': ') || null,
         createdAt: op.updatedAt,
       }));
   }
@@ -907,6 +909,10 @@ export class CashierCommands {
       }
       if (record.chargedBy === 'terminal') {
         this.engine.requireMode(record);
+        if (input.splits) {
+          const message = 'this payment is not split between merchants';
+          throw new HostError('validation', `splits: ${message}`, { issues: [{ path: 'splits', message }] });
+        }
         const remaining = record.amountCaptured - record.amountRefunded;
         const amount = input.amount ?? remaining;
         if (amount <= 0 || amount > remaining) {
@@ -917,7 +923,7 @@ export class CashierCommands {
           );
         }
         const readers = this.engine.options.readers;
-        const refunded = await this.standalone.refund(record, amount, {
+        const refunded = await this.standalone.refund(record, amount, input.reason, {
           refundOnTerminal: (readerId, request) =>
             readers.refundOnTerminal ? readers.refundOnTerminal(readerId, request) : Promise.resolve('unsupported'),
         });

@@ -237,7 +237,12 @@ export class StandalonePayments {
    * customer presents the card on the terminal. Approved: the payment shows it. Refused: nothing
    * changed. Unknown: Needs attention, never sent again by itself.
    */
-  async refund(record: PaymentRecord, amount: number, terminal: TerminalRefunds): Promise<PaymentRecord> {
+  async refund(
+    record: PaymentRecord,
+    amount: number,
+    reason: string | undefined,
+    terminal: TerminalRefunds,
+  ): Promise<PaymentRecord> {
     const { journal } = this;
     if (!record.readerId) throw new HostError('conflict', 'This payment has no terminal to refund it on.');
     if (unsettledTerminalRefund(journal.operationsFor(record.id))) {
@@ -248,7 +253,12 @@ export class StandalonePayments {
     }
     const number = journal.operationsFor(record.id).filter((op) => op.kind === 'refund').length + 1;
     const key = `refund-${record.id}-${number}`;
-    const op = journal.addOperation(record.id, 'refund', key, { amount, readerId: record.readerId, onTerminal: true });
+    const op = journal.addOperation(record.id, 'refund', key, {
+      amount,
+      readerId: record.readerId,
+      onTerminal: true,
+      ...(reason ? { reason } : {}),
+    });
     let outcome: CardOutcome | 'unsupported';
     try {
       outcome = await terminal.refundOnTerminal(record.readerId, {

@@ -118,6 +118,37 @@ describe('standalone terminals', () => {
     expect(gatewayPage.data).toEqual([]);
   });
 
+  it("a refund on the terminal keeps the cashier's reason; shares of a split are refused", async () => {
+    const t = await startTestHost();
+    cleanup.push(() => t.close());
+    const reader = await standaloneReader(t);
+    const created = await t.call('payments.create', { amount: 3000, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+
+    // A terminal payment has no shares: naming one is an error, and the terminal is not asked.
+    expect(
+      await t.fail('payments.refund', {
+        paymentId: created.id,
+        amount: 500,
+        splits: [{ splitId: 'spl_1', amount: 500 }],
+      }),
+    ).toMatchObject({ code: 'validation', issues: [{ path: 'splits' }] });
+
+    const refunding = t.host.invoke('payments.refund', { paymentId: created.id, amount: 500, reason: 'Broken cup' });
+    await waitFor(
+      async () => (await t.host.invoke('simulate.presentCard', { readerId: reader.id })).ok,
+      5_000,
+      'the terminal waiting for the card to credit',
+    );
+    expect(await refunding).toMatchObject({ ok: true, value: { amountRefunded: 500 } });
+    const detail = await t.call('transactions.get', { transactionId: paid.transactionId! });
+    expect(detail.refunds).toEqual([
+      expect.objectContaining({ amount: 500, reason: 'credited on the terminal: Broken cup' }),
+    ]);
+  });
+
   it('keeps gateway payments and terminal payments apart, and cancels before the card', async () => {
     const t = await startTestHost();
     cleanup.push(() => t.close());
