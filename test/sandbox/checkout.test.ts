@@ -259,15 +259,52 @@ describe('payment intents', () => {
   });
 });
 
-describe('the hosted page in live mode', () => {
-  it('says the sandbox runs as a live account, not "test mode"', async () => {
+describe('live mode', () => {
+  it('the hosted page says the sandbox runs as a live account, not "test mode"', async () => {
     const live = await start({ mode: 'live' });
     try {
       const answer = await live.api.post<Session>('/v1/checkout/sessions', { amount: 2500, currency: 'usd' });
       expect(answer.status).toBe(201);
       const page = await (await fetch(answer.body.url)).text();
-      expect(page).toContain('PlutoPay sandbox · live mode (emulated)');
+      expect(page).toContain('PlutoPay sandbox · live mode (emulated: test cards are declined)');
       expect(page).not.toContain('test mode');
+    } finally {
+      await live.close();
+    }
+  });
+
+  it('declines the test cards, on the API and the hosted page, as a live account would', async () => {
+    const live = await start({ mode: 'live' });
+    const declined = {
+      failure_code: 'card_declined',
+      failure_message: 'Test cards do not work in live mode: this sandbox emulates a live account.',
+    };
+    try {
+      const created = await live.api.post<TransactionJson>('/v1/transactions', {
+        amount: 2500,
+        confirm: true,
+        payment_method: '4242424242424242',
+      });
+      expect(created.body).toMatchObject({ status: 'failed', ...declined });
+      const pending = await live.api.post<TransactionJson>('/v1/transactions', { amount: 2500 });
+      const confirmed = await live.api.post<TransactionJson>(`/v1/transactions/${pending.body.id}/confirm`, {
+        payment_method: '5500005555555559',
+      });
+      expect(confirmed.body).toMatchObject({ status: 'failed', ...declined });
+
+      const s = (await live.api.post<Session>('/v1/checkout/sessions', { amount: 2500, currency: 'usd' })).body;
+      const response = await fetch(s.url, {
+        method: 'POST',
+        body: new URLSearchParams({ card_number: '4242 4242 4242 4242' }),
+        redirect: 'manual',
+      });
+      expect(response.status).toBe(402);
+      expect(await response.text()).toContain(`role="alert">${declined.failure_message}`);
+      expect((await live.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body.status).toBe('open');
+      expect((await live.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body).toMatchObject({
+        status: 'pending',
+        ...declined,
+      });
     } finally {
       await live.close();
     }

@@ -26,13 +26,13 @@ function layout(title: string, live: boolean, content: string): string {
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body><main>
-<p class="badge">PlutoPay sandbox · ${live ? 'live mode (emulated)' : 'test mode'}</p>
+<p class="badge">PlutoPay sandbox · ${live ? 'live mode (emulated: test cards are declined)' : 'test mode'}</p>
 ${content}
 </main></body></html>`;
 }
 
 export interface PageModel {
-  /** The sandbox runs as a live account (`--mode live`): the badge says so. */
+  /** The sandbox runs as a live account (`--mode live`, every card declined): the badge says so. */
   live: boolean;
   reference: string;
   merchant: string;

@@ -4,14 +4,14 @@
  * follows its payment however that is decided (the page, POST …/confirm, a cancel): complete once it
  * succeeds, expired at once when it can no longer succeed.
  */
-import { declineInfo } from '../../../common/decline-codes';
-import { decideTestOutcome, normaliseCardNumber } from '../../../common/test-cards';
+import { normaliseCardNumber } from '../../../common/test-cards';
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
 import { inTransaction, liveFlag, type Context } from '../../core/context';
 import { paginate, type Page } from '../../core/pagination';
 import { DAY, iso, isoOrNull } from '../../core/time';
 import { amountJson } from './money-json';
+import { decideCard } from './test-cards';
 import type { TransactionRow, Transactions } from './transactions';
 
 export const CHECKOUT_TTL_MS = DAY;
@@ -236,12 +236,11 @@ export class Checkout {
       if (session.collect_name === 1 && (form.name === null || form.name.length === 0)) {
         return { kind: 'declined', session, message: 'Enter the name on the card.' };
       }
-      const outcome = decideTestOutcome(session.amount, number);
+      const outcome = decideCard(session.amount, number, this.ctx.mode);
       const card = { brand: outcome.brand, last4: outcome.last4 };
       if (!outcome.approved) {
-        const message = declineInfo(outcome.code).gateway;
-        this.transactions.recordDecline(txn, outcome.code, message, card);
-        return { kind: 'declined', session, message };
+        this.transactions.recordDecline(txn, outcome.code, outcome.message, card);
+        return { kind: 'declined', session, message: outcome.message };
       }
       // Approving completes the session (follow); the page adds what the customer typed.
       this.transactions.approve(txn, card);

@@ -5,10 +5,11 @@
  */
 import type { TimerHandle } from '../../../common/clock';
 import { declineInfo } from '../../../common/decline-codes';
-import { decideTestOutcome, DEFAULT_TEST_CARD } from '../../../common/test-cards';
+import { DEFAULT_TEST_CARD } from '../../../common/test-cards';
 import { ApiError, conflict } from '../../http/errors';
 import { decideResult, resultKey, statusFor, type ActionResult } from './action-machine';
 import { inTransaction, type Context } from '../../core/context';
+import { decideCard } from './test-cards';
 import type { ActionRow, TerminalRow, Terminals } from './terminals';
 import type { TransactionRow, Transactions } from './transactions';
 
@@ -175,13 +176,13 @@ export class TerminalPayments {
         this.terminals.bumpVersion(reader);
         return reader;
       }
-      const outcome = decideTestOutcome(action.amount, number);
+      const outcome = decideCard(action.amount, number, this.ctx.mode);
       const card = { brand: outcome.brand, last4: outcome.last4 };
       this.finish(
         action,
         outcome.approved
           ? { outcome: 'approved', card, auth_code: this.ctx.ids.alnum(6).toUpperCase() }
-          : { outcome: 'declined', failure_code: outcome.code, failure_message: declineInfo(outcome.code).gateway },
+          : { outcome: 'declined', failure_code: outcome.code, failure_message: outcome.message },
         card,
       );
       return this.terminals.get(reader.id);

@@ -2,12 +2,12 @@
  * Transactions: create (with idempotency enforced by the database), retrieve, list, confirm,
  * capture, cancel, and the approval/decline entry points used by readers and the hosted page.
  */
-import { decideTestOutcome, normaliseCardNumber, DEFAULT_TEST_CARD } from '../../../common/test-cards';
-import { declineInfo } from '../../../common/decline-codes';
+import { normaliseCardNumber, DEFAULT_TEST_CARD } from '../../../common/test-cards';
 import { ApiError, conflict, invalid, notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
 import { inTransaction, liveFlag, type Context } from '../../core/context';
 import type { Outbox } from './events';
+import { decideCard } from './test-cards';
 import type { AmountJson } from './money-json';
 import { formatted } from '../../core/money';
 import { paginate, type Page } from '../../core/pagination';
@@ -399,10 +399,10 @@ export class Transactions {
     return { value: existing, replayed: true };
   }
 
-  /** Test-card rules for an API confirmation: a decline is final. */
+  /** Test-card rules for an API confirmation (every card declines in live mode): a decline is final. */
   private decideConfirmation(row: TransactionRow, paymentMethod: string | null): void {
     const card = (paymentMethod !== null && normaliseCardNumber(paymentMethod)) || DEFAULT_TEST_CARD;
-    const outcome = decideTestOutcome(row.amount, card);
+    const outcome = decideCard(row.amount, card, this.ctx.mode);
     const withCard = row.payment_method_type === 'card' || row.payment_method_type === 'wallet';
     if (withCard) {
       row.card_brand = outcome.brand;
@@ -414,7 +414,7 @@ export class Transactions {
     } else {
       this.apply(row, machine.fail(row));
       row.failure_code = outcome.code;
-      row.failure_message = declineInfo(outcome.code).gateway;
+      row.failure_message = outcome.message;
     }
   }
 
