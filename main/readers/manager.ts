@@ -248,10 +248,19 @@ export class ReaderManager implements ReaderDirectory {
     // A real device's port is let go: paired again, or used by pos-reader, it must open.
     else await controller.reader?.close().catch(() => undefined);
     this.simulated.delete(record.deviceId);
-    if (record.terminalId)
-      await this.gatewayReaders()
-        ?.remove(record.terminalId)
-        .catch(() => undefined);
+    const { terminalId } = record;
+    if (terminalId) {
+      const removed = await this.gatewayReaders()
+        ?.remove(terminalId)
+        .then(
+          () => true,
+          () => false,
+        );
+      // The gateway's list, read up to a refresh ago, still names the removed terminal; left there,
+      // it would show as a gateway reader under the forgotten name, and a device found again would
+      // be named "… 2" until the next refresh. One the gateway could not remove is still there.
+      if (removed) this.cloud = this.cloud.filter((r) => r.terminalId !== terminalId);
+    }
     this.options.journal.deleteReader(readerId);
     this.changed();
   }

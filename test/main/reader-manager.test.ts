@@ -11,8 +11,9 @@ import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
 import { ConcertReader } from '../../drivers/protocols/concert/reader';
 import { createReaderRegistry } from '../../drivers/registry';
 import type { Claim, DeviceDescriptor, ReaderRegistry, Transport } from '../../drivers/types';
+import type { RemoteReader } from '../../main/gateway/port';
 import type { ReaderEventSink } from '../../main/payments/reader-events';
-import { ReaderManager } from '../../main/readers/manager';
+import { ReaderManager, type ReaderTuning } from '../../main/readers/manager';
 import { Journal } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
@@ -188,10 +189,11 @@ describe('forgetting a paired terminal', () => {
     for (const manager of managers.splice(0)) await manager.stop();
   });
 
-  it('closes its port, so it can be paired again (or used by pos-reader) at once', async () => {
-    const DEVICE: DeviceDescriptor = { id: 'serial:/dev/ttyTEST1', foundBy: 'serial', path: '/dev/ttyTEST1' };
+  const DEVICE: DeviceDescriptor = { id: 'serial:/dev/ttyTEST1', foundBy: 'serial', path: '/dev/ttyTEST1' };
+
+  /** A started manager over the real registry (one open reader per device), a terminal on an in-memory cable. */
+  async function terminalManager(tuning: ReaderTuning = {}) {
     const ports: Transport[] = [];
-    // The real registry (one open reader per device), a terminal on an in-memory cable.
     const registry = createReaderRegistry({
       drivers: [
         {
@@ -227,9 +229,15 @@ describe('forgetting a paired terminal', () => {
       autoPresentDelayMs: () => 0,
       onChange: () => undefined,
       log: () => undefined,
+      tuning,
     });
     managers.push(manager);
     await manager.start();
+    return { manager, gateway, ports };
+  }
+
+  it('closes its port, so it can be paired again (or used by pos-reader) at once', async () => {
+    const { manager, ports } = await terminalManager();
     const first = await manager.pair({ deviceId: DEVICE.id, label: 'Desk' });
     await waitFor(() => manager.viewOf(first.id).status === 'online', 3_000, 'online');
 
@@ -237,5 +245,31 @@ describe('forgetting a paired terminal', () => {
     expect(ports[0]!.isOpen).toBe(false);
     const again = await manager.pair({ deviceId: DEVICE.id, label: 'Desk' });
     await waitFor(() => manager.viewOf(again.id).status === 'online', 3_000, 'online again');
+  });
+
+  it('frees its name at once: paired again, the device gets the same name, not "… 2"', async () => {
+    // Found by a tester: forgotten, then found again, the terminal was named "… on /dev/ttyTEST1 2"
+    // until the gateway's reader list was next read (the list still named the removed terminal).
+    const { manager, gateway } = await terminalManager({ cloudRefreshMs: 20 });
+    const removed = new Set<string>();
+    const list = gateway.readers.list;
+    gateway.readers.remove = async (terminalId) => void removed.add(terminalId);
+    let listed: RemoteReader[] = [];
+    gateway.readers.list = async () => (listed = (await list()).filter((r) => !removed.has(r.terminalId)));
+    const first = await manager.pair({ deviceId: DEVICE.id });
+    expect(first.label).toBe('Ingenico terminal on /dev/ttyTEST1');
+    const paired = await waitFor(
+      () => manager.viewOf(first.id).status === 'online' && manager.viewOf(first.id).terminalId,
+      3_000,
+      'online',
+    );
+    await waitFor(() => listed.some((r) => r.terminalId === paired), 3_000, 'listed by the gateway');
+    // The next read of the list is seconds away (here: it does not answer).
+    gateway.readers.list = () => new Promise(() => undefined);
+
+    await manager.forget(first.id);
+    expect(removed).toEqual(new Set([paired]));
+    const again = await manager.pair({ deviceId: DEVICE.id });
+    expect(again.label).toBe('Ingenico terminal on /dev/ttyTEST1');
   });
 });
