@@ -3,10 +3,14 @@
  * (a port pinned by configuration, then VID/PID, then a protocol probe), and opens claimed
  * devices. The driver list is open: the host passes the simulated driver alongside Concert.
  *
- * A device found twice (a USB terminal is also a serial port) is shown once, as the USB device.
+ * A device found twice (a USB terminal is also a serial port) is shown once, as the USB device. A
+ * serial port found under two paths (a udev link such as /dev/serial/by-id/… and the node it points
+ * to, /dev/ttyUSB0) is shown once too, under the paired path if one is paired, else the configured
+ * one, else the first found; the other path is neither shown, probed nor opened.
  * A detach takes any reader opened on that device offline: its payment in flight ends failed or
  * unknown (see ConcertReader), never silently.
  */
+import { realpathSync } from 'node:fs';
 import type { Clock } from '../common/clock';
 import { Emitter } from '../common/emitter';
 import type { ConcertDriver, ConcertDriverOptions } from './protocols/concert/driver';
@@ -48,6 +52,11 @@ export interface ReaderRegistryOptions {
   /** Probe devices no driver recognises by descriptor (default true). */
   readonly probe?: boolean;
   readonly pinned?: readonly PinnedPort[];
+  /**
+   * Ports given by configuration, pinned or not: a port also found under another path (the system
+   * listing's /dev/ttyUSB0 for a configured /dev/serial/by-id/… link) is shown under this one.
+   */
+  readonly configured?: readonly string[];
 }
 
 export interface ReaderRegistryHandle extends ReaderRegistry {
@@ -70,6 +79,10 @@ interface Entry {
   claim: Claim;
   /** Bumped on every (re)appearance, so a probe for an earlier one is ignored. */
   generation: number;
+  /** A serial port's node with every link resolved (fs.realpath): two paths of one port share it. */
+  readonly port: string | undefined;
+  /** The path another entry shows this same port under: then this one is hidden and left alone. */
+  sameAs: string | null;
   /** Probes that went unanswered in a row: the next one waits longer (see reprobeDelayMs). */
   failedProbes: number;
   reprobeTimer: ReturnType<typeof setTimeout> | null;
@@ -87,12 +100,26 @@ export function reprobeDelayMs(failedProbes: number): number {
   return Math.min(2_000 * 2 ** Math.max(0, failedProbes - 1), 60_000);
 }
 
+/** Where a serial device's path leads (links resolved); the path itself when it cannot be resolved. */
+function portOf(device: DeviceDescriptor): string | undefined {
+  if (device.foundBy !== 'serial' || !device.path) return undefined;
+  try {
+    return realpathSync(device.path);
+  } catch {
+    return device.path;
+  }
+}
+
 export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegistryHandle {
   const probeEnabled = options.probe ?? true;
   const entries = new Map<string, Entry>();
   const opened = new Map<string, Reader>();
   const opening = new Set<string>();
   const probes = new Set<Promise<void>>();
+  /** The probe running on each serial port: a second path of the same port waits for it. */
+  const portProbes = new Map<string, Promise<void>>();
+  const configured = new Set([...(options.configured ?? []), ...(options.pinned ?? []).map((pin) => pin.path)]);
+  let paired = new Set<string>();
   // A listener must not wedge discovery: Emitter isolates a throwing one.
   const changes = new Emitter();
   let subscriptions: Unsubscribe[] = [];
@@ -112,9 +139,52 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
     return undefined;
   }
 
-  function pathInUse(path: string | undefined): boolean {
-    if (!path) return false;
-    return [...opened.keys(), ...opening].some((id) => entries.get(id)?.device.path === path);
+  function pathInUse(entry: Entry): boolean {
+    const port = entry.port ?? entry.device.path;
+    if (!port) return false;
+    return [...opened.keys(), ...opening].some((id) => {
+      const other = entries.get(id);
+      return other !== undefined && (other.port ?? other.device.path) === port;
+    });
+  }
+
+  /** Which path of one port is shown: the open one, then the paired one, a configured one, the first found. */
+  function rank(entry: Entry): number {
+    const { id, path } = entry.device;
+    if (opened.has(id) || opening.has(id)) return 0;
+    if (paired.has(id)) return 1;
+    if (path !== undefined && configured.has(path)) return 2;
+    return 3;
+  }
+
+  /**
+   * Shows one entry of `port` and hides the others (found under another path of it); `fresh`, new,
+   * is classified either way. Returns whether any entry changed.
+   */
+  function regroup(port: string | undefined, fresh?: Entry): boolean {
+    if (port === undefined) return false;
+    const group = [...entries.values()].filter((entry) => entry.port === port);
+    let shown: Entry | undefined;
+    for (const entry of group) {
+      if (!shown || rank(entry) < rank(shown) || (rank(entry) === rank(shown) && entry.generation < shown.generation))
+        shown = entry;
+    }
+    let change = false;
+    // The hidden first, then the shown one, which waits for a probe still running under a hidden path.
+    const shownAs = shown?.device.path ?? shown?.device.id ?? null;
+    for (const entry of group) {
+      if (entry === shown || (entry.sameAs === shownAs && entry !== fresh)) continue;
+      entry.sameAs = shownAs;
+      cancelReprobe(entry);
+      classify(entry);
+      change = true;
+    }
+    if (shown && (shown.sameAs !== null || shown === fresh)) {
+      shown.sameAs = null;
+      classify(shown);
+      change = true;
+    }
+    return change;
   }
 
   function describe(device: DeviceDescriptor): string {
@@ -126,7 +196,18 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
 
   function classify(entry: Entry): void {
     const { device } = entry;
-    const pin = device.path ? options.pinned?.find((p) => p.path === device.path) : undefined;
+    if (entry.sameAs !== null) {
+      entry.claim = { driver: null, reason: `the same port as ${entry.sameAs}` };
+      return;
+    }
+    // A pin names the port by any of its paths.
+    const pin = device.path
+      ? options.pinned?.find(
+          (p) =>
+            p.path === device.path ||
+            (entry.port !== undefined && portOf({ id: p.path, foundBy: 'serial', path: p.path }) === entry.port),
+        )
+      : undefined;
     if (pin) {
       entry.claim = options.drivers.some((d) => d.kind === pin.driver)
         ? { driver: pin.driver, by: 'configured' }
@@ -154,15 +235,30 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
       entry.claim = { driver: null, reason: 'shown as its USB device' };
       return;
     }
-    if (pathInUse(device.path)) {
+    if (pathInUse(entry)) {
       // Never probe a port a reader is using; a re-classified entry keeps the claim it had.
       if (entry.claim === PROBING) entry.claim = { driver: null, reason: 'the port is in use by an open reader' };
       return;
     }
+    const port = entry.port;
+    const running = port === undefined ? undefined : portProbes.get(port);
     entry.claim = PROBING;
+    if (running) {
+      // The port is being probed under another path (now hidden): one probe at a time on a line.
+      void running.finally(() => {
+        if (entries.get(device.id) !== entry || entry.claim !== PROBING || entry.sameAs !== null) return;
+        classify(entry);
+        changed();
+      });
+      return;
+    }
     const probe = runProbes(entry, entry.generation, maybe);
     probes.add(probe);
-    void probe.finally(() => probes.delete(probe));
+    if (port !== undefined) portProbes.set(port, probe);
+    void probe.finally(() => {
+      probes.delete(probe);
+      if (port !== undefined && portProbes.get(port) === probe) portProbes.delete(port);
+    });
   }
 
   async function runProbes(entry: Entry, expected: number, drivers: readonly Driver[]): Promise<void> {
@@ -179,7 +275,8 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
         failures.push(`${driver.kind} probe failed: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
-    if (entries.get(entry.device.id) !== entry || entry.generation !== expected) return; // gone meanwhile
+    // Gone meanwhile, or hidden behind another path of its port.
+    if (entries.get(entry.device.id) !== entry || entry.generation !== expected || entry.sameAs !== null) return;
     entry.claim = claim ?? { driver: null, reason: failures.join('; ') };
     if (claim) entry.failedProbes = 0;
     else scheduleReprobe(entry);
@@ -206,7 +303,7 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
   /** Probes an entry again when nothing has claimed it and it is not being probed or used. */
   function reprobe(entry: Entry): void {
     if (stopped || entries.get(entry.device.id) !== entry) return;
-    if (entry.claim.driver !== null || entry.claim === PROBING) return;
+    if (entry.claim.driver !== null || entry.claim === PROBING || entry.sameAs !== null) return;
     cancelReprobe(entry);
     classify(entry);
     changed();
@@ -229,11 +326,14 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
       sources: new Set([source]),
       claim: PROBING,
       generation: ++generation,
+      port: portOf(device),
+      sameAs: null,
       failedProbes: 0,
       reprobeTimer: null,
     };
     entries.set(device.id, entry);
-    classify(entry);
+    if (entry.port === undefined) classify(entry);
+    else regroup(entry.port, entry);
     // A USB device now shadows the serial report of the same port.
     if (device.foundBy === 'usb' && device.path) {
       for (const other of entries.values()) {
@@ -267,6 +367,8 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
         if (other.device.path === device.path && other.device.foundBy === 'serial') classify(other);
       }
     }
+    // Another path of the port, hidden until now, is shown in its place.
+    regroup(entry.port);
     changed();
   }
 
@@ -311,7 +413,7 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
     devices() {
       const list: DiscoveredDevice[] = [];
       for (const entry of entries.values()) {
-        if (shadowedBy(entry.device)) continue;
+        if (entry.sameAs !== null || shadowedBy(entry.device)) continue;
         list.push({ device: entry.device, claim: entry.claim });
       }
       return list;
@@ -348,6 +450,13 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
       if (!entry) return;
       entry.failedProbes = 0;
       reprobe(entry);
+    },
+
+    setPaired(deviceIds) {
+      paired = new Set(deviceIds);
+      let change = false;
+      for (const port of new Set([...entries.values()].map((entry) => entry.port))) change = regroup(port) || change;
+      if (change) changed();
     },
 
     async settled() {
@@ -470,6 +579,7 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Def
     discoveries,
     probe: options.probe,
     pinned: ports.filter((port): port is PinnedPort => typeof port !== 'string'),
+    configured: ports.map((port) => (typeof port === 'string' ? port : port.path)),
   });
   return { ...registry, concert, serialDiscovery, usbDiscovery };
 }

@@ -205,4 +205,9 @@ export interface ReaderRegistry {
    * powered off, when it was first probed does not answer then. No-op for a claimed or open one.
    */
   reprobe?(deviceId: string): void;
+  /**
+   * The devices the host has paired. A serial port found under two paths (a udev link and its
+   * node) is shown once: under the paired path, so a paired reader keeps its device id.
+   */
+  setPaired?(deviceIds: readonly string[]): void;
 }

@@ -94,6 +94,7 @@ export class ReaderManager implements ReaderDirectory {
   async start(): Promise<void> {
     for (const record of this.options.journal.listReaders()) this.host(record);
     if (this.options.registry) {
+      this.tellRegistryPaired();
       this.registryUnsubscribe = this.options.registry.onChange(() =>
         inBackground(this.syncRegistry(), (e) => this.fail('Reader discovery update failed', e)),
       );
@@ -262,6 +263,7 @@ export class ReaderManager implements ReaderDirectory {
       if (removed) this.cloud = this.cloud.filter((r) => r.terminalId !== terminalId);
     }
     this.options.journal.deleteReader(readerId);
+    this.tellRegistryPaired();
     this.changed();
   }
 
@@ -627,10 +629,16 @@ export class ReaderManager implements ReaderDirectory {
     this.reopenTimers.set(readerId, timer);
   }
 
+  /** A port the registry finds under two paths is shown under the paired one (the device id kept). */
+  private tellRegistryPaired(): void {
+    this.options.registry?.setPaired?.(this.options.journal.listReaders().map((record) => record.deviceId));
+  }
+
   /** Gives paired real devices to their controllers as the registry sees them come and go. */
   private async syncRegistry(): Promise<void> {
     const registry = this.options.registry;
     if (!registry || this.stopped) return;
+    this.tellRegistryPaired();
     const present = new Set(registry.devices().map((d) => d.device.id));
     for (const record of this.options.journal.listReaders()) {
       if (record.kind === 'simulated') continue;

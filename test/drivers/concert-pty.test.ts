@@ -3,6 +3,9 @@
  * through the real serialport binding, the Concert reader pays on the other. Bounds are short
  * (300 ms) so the suite stays fast.
  */
+import { mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createConcertDriver } from '../../drivers/protocols/concert/driver';
 import type { EmulatorScript, ServedEmulator } from '../../drivers/protocols/concert/emulator';
@@ -13,7 +16,7 @@ import { createConfiguredLister } from '../../drivers/serial/list';
 import type { PtyPair } from '../../drivers/serial/socat';
 import { createPtyPair } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
-import type { CollectStage, Reader } from '../../drivers/types';
+import type { CollectStage, Driver, Reader } from '../../drivers/types';
 import { hasTool } from '../support/tools';
 
 const FAST = {
@@ -160,6 +163,96 @@ describe.skipIf(!hasTool('socat'))('Concert over a socat pty pair', () => {
     });
     expect((await r.collect(PAYMENT)).kind).toBe('approved');
     await r.close();
+  });
+
+  /** A udev-style link to the pty's node, in a directory of its own: /dev/serial/by-id/… in small. */
+  function byIdLink(path: string): { link: string; node: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'by-id-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const node = realpathSync(path);
+    const link = join(dir, 'usb-Ingenico_Desk_5000_SN123-if00');
+    symlinkSync(node, link);
+    return { link, node };
+  }
+
+  /** The system's listing (the node) and the configured ports (the link), as the default registry has them. */
+  function twoPathRegistry(node: string, link: string, drivers: readonly Driver[] = [driver]) {
+    const given = new SerialPollingDiscovery({ lister: createConfiguredLister([link]) });
+    const registry = createReaderRegistry({
+      drivers,
+      discoveries: [
+        new SerialPollingDiscovery({ lister: async () => ({ ports: [{ path: node }], source: 'serialport' }) }),
+        given,
+      ],
+      configured: [link],
+    });
+    cleanup.push(() => registry.stop());
+    return Object.assign(registry, { given });
+  }
+
+  it('shows a port found by its link and by its node once, under the configured link, and pays there', async () => {
+    const ports = await pair();
+    await terminal(ports.a, {});
+    const { link, node } = byIdLink(ports.b);
+    expect(node).toMatch(/^\/dev\/pts\/\d+$/);
+    const registry = twoPathRegistry(node, link);
+    await registry.start();
+    await registry.settled();
+    expect(registry.devices()).toEqual([
+      { device: { id: `serial:${link}`, foundBy: 'serial', path: link }, claim: { driver: 'concert', by: 'probe' } },
+    ]);
+    // The node's entry is hidden and left alone: never opened under a second path.
+    await expect(registry.open(`serial:${node}`)).rejects.toThrow(`the same port as ${link}`);
+    const r = await registry.open(`serial:${link}`);
+    expect((await r.collect(PAYMENT)).kind).toBe('approved');
+    await r.close();
+    // The link goes away: the port is shown under its node again.
+    rmSync(link);
+    await registry.given.poll();
+    await registry.settled();
+    expect(registry.devices()).toEqual([
+      { device: { id: `serial:${node}`, foundBy: 'serial', path: node }, claim: { driver: 'concert', by: 'probe' } },
+    ]);
+  });
+
+  it('keeps the paired path of such a port shown, whichever it is, and probes the port once at a time', async () => {
+    const ports = await pair();
+    const { link, node } = byIdLink(ports.b);
+    let probing = 0;
+    const overlaps: string[] = [];
+    const probed: string[] = [];
+    const counting: Driver = {
+      kind: 'concert',
+      matches: () => 'maybe',
+      async probe(device) {
+        if (probing > 0) overlaps.push(device.path!);
+        probing++;
+        probed.push(device.path!);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        probing--;
+        return true;
+      },
+      open: (device) => driver.open(device),
+    };
+    const registry = twoPathRegistry(node, link, [counting]);
+    const ids = () => registry.devices().map((d) => d.device.id);
+    await registry.start();
+    await registry.settled();
+    // The node is listed (and probed) first; the configured link, found while that probe runs,
+    // is shown and waits for it before it probes.
+    expect(ids()).toEqual([`serial:${link}`]);
+    expect(registry.devices()[0]?.claim).toEqual({ driver: 'concert', by: 'probe' });
+    // Paired under the node (found by the system listing before the link was configured).
+    registry.setPaired!([`serial:${node}`]);
+    expect(ids()).toEqual([`serial:${node}`]);
+    await registry.settled();
+    expect(registry.devices()[0]?.claim).toEqual({ driver: 'concert', by: 'probe' });
+    // Forgotten: the configured link again.
+    registry.setPaired!([]);
+    expect(ids()).toEqual([`serial:${link}`]);
+    await registry.settled();
+    expect(overlaps).toEqual([]);
+    expect(probed).toEqual([node, link, node, link]);
   });
 
   it('rejects opening a port that does not exist, with the path in the message', async () => {

@@ -4,12 +4,18 @@
  * And a paired terminal whose port cannot be opened says why on the Readers screen; one forgotten
  * lets its port go.
  */
+import { mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
 import { createTransportPair } from '../support/memory-transport';
 import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
 import { ConcertReader } from '../../drivers/protocols/concert/reader';
 import { createReaderRegistry } from '../../drivers/registry';
+import { SerialPollingDiscovery } from '../../drivers/serial/discovery';
+import { createConfiguredLister } from '../../drivers/serial/list';
+import { createPtyPair } from '../../drivers/serial/socat';
 import type { Claim, DeviceDescriptor, ReaderRegistry, Transport } from '../../drivers/types';
 import type { RemoteReader } from '../../main/gateway/port';
 import type { ReaderEventSink } from '../../main/payments/reader-events';
@@ -18,6 +24,7 @@ import { Journal } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
 import { waitFor } from '../support/host';
+import { hasTool } from '../support/tools';
 
 describe('simulated readers and the mode', () => {
   const managers: ReaderManager[] = [];
@@ -271,5 +278,72 @@ describe('forgetting a paired terminal', () => {
     expect(removed).toEqual(new Set([paired]));
     const again = await manager.pair({ deviceId: DEVICE.id });
     expect(again.label).toBe('Ingenico terminal on /dev/ttyTEST1');
+  });
+});
+
+describe.skipIf(!hasTool('socat'))('a paired terminal whose port is also found under another path', () => {
+  const cleanup: Array<() => Promise<unknown>> = [];
+  afterEach(async () => {
+    for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
+  });
+
+  it('stays paired under its path and is not listed again as found, not paired', async () => {
+    const pty = await createPtyPair();
+    cleanup.push(() => pty.stop());
+    const node = realpathSync(pty.b);
+    const dir = mkdtempSync(join(tmpdir(), 'by-id-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const link = join(dir, 'usb-Ingenico_Desk_5000_SN123-if00');
+    symlinkSync(node, link);
+    // The system's listing finds the node; the link is configured (given after the pairing).
+    const registry = createReaderRegistry({
+      drivers: [
+        {
+          kind: 'concert',
+          matches: () => 'yes',
+          async open(device) {
+            const [ecr] = createTransportPair();
+            return new ConcertReader({ transport: ecr, info: concertReaderInfo(device) });
+          },
+        },
+      ],
+      discoveries: [
+        new SerialPollingDiscovery({ lister: createConfiguredLister([link]) }),
+        new SerialPollingDiscovery({ lister: async () => ({ ports: [{ path: node }], source: 'serialport' }) }),
+      ],
+      configured: [link],
+    });
+    const gateway = new FakeGateway();
+    gateway.readers.link.poll = (_session, version) =>
+      new Promise((resolve) => setTimeout(() => resolve({ version: version ?? 0, action: null }), 50));
+    const journal = new Journal(openDatabase(':memory:'), systemClock);
+    journal.upsertReader({
+      id: 'rdr_desk',
+      deviceId: `serial:${node}`,
+      kind: 'concert',
+      label: 'Desk',
+      registrationCode: '',
+      terminalId: null,
+      gatewayReaderId: null,
+    });
+    const manager = new ReaderManager({
+      journal,
+      clock: systemClock,
+      gateway: () => gateway,
+      sink: {} as ReaderEventSink,
+      registry,
+      testMode: () => true,
+      autoPresentDelayMs: () => 0,
+      onChange: () => undefined,
+      log: () => undefined,
+    });
+    cleanup.push(() => manager.stop());
+    await manager.start();
+    await waitFor(() => manager.viewOf('rdr_desk').status === 'online', 3_000, 'online');
+    expect(manager.views().map((v) => [v.id, v.status, v.path])).toEqual([['rdr_desk', 'online', node]]);
+
+    // Forgotten, the port is found under its configured path, once.
+    await manager.forget('rdr_desk');
+    expect(manager.views().map((v) => [v.status, v.deviceId])).toEqual([['unpaired', `serial:${link}`]]);
   });
 });
