@@ -2,8 +2,9 @@
  * Recovery and the offline queue. Reconciling brings one payment in line with the gateway: an
  * unconfirmed create is sent again with its original key (or found first, on a gateway without
  * idempotency keys), anything else is re-read — and what stays unclear stays in Needs attention.
- * At start and whenever the gateway comes back, every unfinished payment is reconciled and the
- * queued captures, cancels and refunds are sent, in the order they were asked for, with their keys.
+ * At start and whenever the gateway comes back, every unfinished payment is reconciled (and every
+ * payment a notification named that could not be read then), and the queued captures, cancels and
+ * refunds are sent, in the order they were asked for, with their keys.
  * A payment made with another gateway than the till's active one waits, untouched.
  */
 import { GATEWAY_LABELS } from '../../common/contract/views';
@@ -21,6 +22,9 @@ import type { OperationRecord, PaymentRecord } from '../store/journal';
 import { errorText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
 import { ADVICE_QUEUED_REFUSED, answerProblem, onlyCashierClears, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
+
+/** Journal setting: payments a notification named whose re-read failed, read again by the next run. */
+const UNREAD_NOTIFIED = 'notifications.unread';
 
 const ADVICE_UNKNOWN_CREATE =
   'The gateway did not confirm the payment was created. The app keeps retrying with the same key, so it cannot be created twice. Do not take the payment another way until this clears.';
@@ -249,6 +253,33 @@ export class Recovery {
     return this.recovering;
   }
 
+  /**
+   * A notification named this payment and reading it failed. The notification was acknowledged (the
+   * gateway will not send it again), so a failure a later read may get past — the gateway
+   * unreachable, or refusing the till's keys — is kept in the journal for the run that follows when
+   * the gateway answers again (the connectivity probe's backoff paces it), even across a restart.
+   * Returns whether it was kept.
+   */
+  readAgainLater(paymentId: string, error: unknown): boolean {
+    if (!worthReadingAgain(error)) return false;
+    const unread = this.unreadNotified();
+    if (!unread.includes(paymentId)) this.engine.journal.setSetting(UNREAD_NOTIFIED, [...unread, paymentId]);
+    return true;
+  }
+
+  private unreadNotified(): string[] {
+    return this.engine.journal.getSetting<string[]>(UNREAD_NOTIFIED) ?? [];
+  }
+
+  private readNotified(paymentId: string): void {
+    const unread = this.unreadNotified();
+    if (unread.includes(paymentId))
+      this.engine.journal.setSetting(
+        UNREAD_NOTIFIED,
+        unread.filter((id) => id !== paymentId),
+      );
+  }
+
   /** How far the running recovery is (null when none runs). */
   recovery(): { done: number; total: number } | null {
     return this.progress ? { ...this.progress } : null;
@@ -257,15 +288,27 @@ export class Recovery {
   private async recoverAll(): Promise<void> {
     const { journal } = this.engine;
     const unfinished = journal.listPayments('unfinished', 10_000).filter((p) => this.engine.actsOn(p));
-    const progress = { done: 0, total: unfinished.length };
+    // A finished payment a notification named, unread then (refunded from the dashboard, say), too.
+    // One gone from the journal is let go; another gateway's waits until the till switches back.
+    const unread = new Set(this.unreadNotified());
+    const notified: PaymentRecord[] = [];
+    for (const id of unread) {
+      const record = journal.getPayment(id);
+      if (!record) this.readNotified(id);
+      else if (this.engine.actsOn(record) && !unfinished.some((p) => p.id === id)) notified.push(record);
+    }
+    const toRead = [...unfinished, ...notified];
+    const progress = { done: 0, total: toRead.length };
     this.progress = progress;
-    if (unfinished.length > 0) this.engine.options.onQueueChanged();
-    for (const record of unfinished) {
+    if (toRead.length > 0) this.engine.options.onQueueChanged();
+    for (const record of toRead) {
       if (this.engine.closed) return;
       try {
         await this.engine.exclusive(record.id, () => this.reconcile(journal.getPayment(record.id)!));
+        if (unread.has(record.id)) this.readNotified(record.id);
       } catch (error) {
         this.engine.options.log(`Could not reconcile ${record.id} yet`, errorText(error));
+        if (unread.has(record.id) && !worthReadingAgain(error)) this.readNotified(record.id);
         if (unreachable(error)) return;
       }
       progress.done++;
@@ -355,6 +398,18 @@ export class Recovery {
 function unreachable(error: unknown): boolean {
   const cause = error instanceof HostError && error.code === 'offline' ? error.cause : error;
   return cause instanceof GatewayUnreachable && !(cause instanceof GatewayUnreadable);
+}
+
+/**
+ * A failed read a later one may get past: the gateway unreachable or answering unreadably, or
+ * refusing the till itself (401/403) until its keys are put right. Any other refusal is an answer.
+ */
+function worthReadingAgain(error: unknown): boolean {
+  const cause = error instanceof HostError && error.code === 'offline' ? error.cause : error;
+  return (
+    cause instanceof GatewayUnreachable ||
+    (cause instanceof GatewayError && (cause.status === 401 || cause.status === 403))
+  );
 }
 
 /** The amount a queued capture or refund moved, for its timeline entry (as a direct one shows it). */

@@ -100,7 +100,9 @@ export class PaymentService {
 
   /**
    * A notification named this gateway payment: read it again now (its body is never trusted). One
-   * the till does not know may be a later part of one of its plans: it is taken in at once.
+   * that cannot be read now is read again by recovery once the gateway answers (see
+   * Recovery.readAgainLater). One the till does not know may be a later part of one of its plans: it
+   * is taken in at once (or, unread, by the plans' reading that ends a recovery run).
    */
   notified(transactionId: string): void {
     const record = this.engine.journal.findByTransactionId(transactionId);
@@ -112,9 +114,15 @@ export class PaymentService {
     }
     if (this.watcher.following(record.id)) this.watcher.nudge(record.id);
     else
-      void this.reconcileNow(record.id).catch((error: unknown) =>
-        this.engine.options.log(`Could not read ${transactionId} after its notification`, errorText(error)),
-      );
+      void this.reconcileNow(record.id).catch((error: unknown) => {
+        // Acknowledged, the notification is not sent again: recovery reads the payment once the
+        // gateway answers again (it was left stale until the next start or reconnect happened to).
+        const later = this.recovery.readAgainLater(record.id, error);
+        this.engine.options.log(
+          `Could not read ${transactionId} after its notification`,
+          later ? `${errorText(error)}; read again when the gateway answers` : errorText(error),
+        );
+      });
   }
 
   close(): void {

@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
 import { signWebhook, verifyWebhook, type ReplayGuard } from '../../main/gateway/plutopay/notifications';
 import { startWebhookReceiver } from '../../main/webhooks/receiver';
+import type { PaymentView } from '../../common/contract';
+import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 function memoryGuard(): ReplayGuard {
@@ -221,4 +223,79 @@ describe('forwarded webhooks reach the host', () => {
     expect(tooLarge.status).toBe(413);
     expect(await tooLarge.json()).toEqual({ error: 'too large' });
   });
+
+  /**
+   * A paid payment refunded on the gateway's dashboard, whose notification reaches the till while
+   * every call to the gateway fails: the re-read fails, and the till still shows it paid.
+   */
+  async function refundedWhileUnreadable(t: TestHost): Promise<PaymentView> {
+    await t.call('settings.update', { webhookPort: 0 });
+    const url = await waitFor(async () => (await t.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+    // Subscribed to nothing this test does: the only notification is the one it posts.
+    const endpoint = (await t.api('POST', '/v1/webhook-endpoints', { url, events: ['payout.paid'] })).json as {
+      secret: string;
+    };
+    await t.call('settings.update', { webhookSecret: endpoint.secret });
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 2300, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+
+    expect((await t.api('POST', `/v1/transactions/${created.transactionId}/refunds`, {})).status).toBe(201);
+    t.sandbox.setFaults({ error_rate: 1 });
+    const body = JSON.stringify({
+      id: 'evt_refunded',
+      type: 'refund.created',
+      created_at: new Date().toISOString(),
+      data: { id: 're_dashboard', transaction_id: created.transactionId },
+    });
+    const delivered = await fetch(url!, {
+      method: 'POST',
+      headers: { 'X-PlutoPay-Signature': signWebhook(endpoint.secret, body) },
+      body,
+    });
+    expect(delivered.status).toBe(200);
+    const failed = await waitFor(
+      () =>
+        t.host.devlog
+          .list(200)
+          .find((e) => e.summary === `Could not read ${created.transactionId} after its notification`),
+      10_000,
+      'the failed re-read logged',
+    );
+    expect(failed.detail).toMatch(/read again when the gateway answers$/);
+    const listed = await t.call('payments.list', { filter: 'all', limit: 200 });
+    expect(listed.find((p) => p.id === created.id)?.status).toBe('succeeded');
+    return created;
+  }
+
+  it('a payment a notification named that could not be read is read again once the gateway answers', async () => {
+    // Found by a tester: the failed re-read was only logged. The notification was acknowledged, so
+    // the gateway never sent it again, and a payment refunded from the dashboard showed as paid.
+    t = await startTestHost();
+    const created = await refundedWhileUnreadable(t);
+    // The gateway answers again: the payment is read, without another notification.
+    t.sandbox.setFaults({ error_rate: 0 });
+    await t.waitForPayment(created.id, (p) => p.status === 'refunded' && p.amountRefunded === 2300, 20_000);
+  }, 30_000);
+
+  it('… and after a restart, if the till stopped before the gateway answered', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    const dataDir = mkdtempSync(join(tmpdir(), 'webhook-unread-'));
+    try {
+      t = await startTestHost({ dataDir, sandbox });
+      const created = await refundedWhileUnreadable(t);
+      await t.close();
+      sandbox.setFaults({ error_rate: 0 });
+      t = await startTestHost({ dataDir, sandbox });
+      await t.waitForPayment(created.id, (p) => p.status === 'refunded' && p.amountRefunded === 2300, 20_000);
+    } finally {
+      await t?.close();
+      t = undefined;
+      await sandbox.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
