@@ -7,7 +7,7 @@ import { ApiError } from '../../sandbox/http/errors';
 import { Params } from '../../sandbox/http/params';
 import { parseCliArgs } from '../../sandbox/cli-args';
 import { defaultDatabasePath } from '../../sandbox/paths';
-import { escapeHtml } from '../../sandbox/plutopay/api/hosted-page';
+import { escapeHtml } from '../../sandbox/core/html';
 
 const pending: m.MoneyState = {
   status: 'pending',

@@ -4,32 +4,14 @@
  * Form actions are paths, not URLs, so the page works from whatever address a phone reached it at.
  */
 import { TEST_CARDS } from '../../../common/test-cards';
-import { escapeHtml } from '../../core/html';
+import { escapeHtml, hostedPage, messageContent, type HostedPageLook } from '../../core/html';
 
-const STYLE = `
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#eef2f7;color:#1b2a41;margin:0}
-main{max-width:26rem;margin:3rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 1px 4px #0002}
-.badge{display:inline-block;background:#fff3cd;color:#664d03;border-radius:6px;padding:.2rem .6rem;font-size:.8rem;font-weight:600}
-.amount{font-size:2rem;font-weight:700;margin:.5rem 0 1.5rem}
-label{display:block;font-weight:600;margin:.8rem 0 .3rem}
-input{width:100%;box-sizing:border-box;font-size:1rem;padding:.7rem;border:1.5px solid #cfd7df;border-radius:8px}
-input[type=checkbox]{width:auto;margin-right:.5rem}
-.row{display:flex;gap:.8rem}.row>div{flex:1}
-button{width:100%;min-height:48px;margin-top:1.2rem;font-size:1rem;font-weight:600;border:0;border-radius:8px;background:#1b2a41;color:#fff;cursor:pointer}
-button.secondary{background:transparent;color:#1b2a41;border:1.5px solid #cfd7df}
-.error{background:#f8d7da;color:#58151c;border-radius:8px;padding:.7rem}
-details{margin-top:1.5rem;font-size:.9rem}code{font-size:.85rem}`;
-
-function layout(title: string, live: boolean, content: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body><main>
-<p class="badge">PayPlug sandbox · ${live ? 'live mode (emulated: test cards are declined)' : 'test mode'}</p>
-${content}
-</main></body></html>`;
-}
+const LOOK: HostedPageLook = {
+  gateway: 'PayPlug',
+  background: '#eef2f7',
+  ink: '#1b2a41',
+  extraStyle: '\ninput[type=checkbox]{width:auto;margin-right:.5rem}\n.row{display:flex;gap:.8rem}.row>div{flex:1}',
+};
 
 export interface PaymentPageModel {
   /** The page's path (the form posts back to it; cancel is `${path}/cancel`). */
@@ -81,9 +63,10 @@ export function paymentPage(m: PaymentPageModel): string {
     )
     .join('');
   const verb = m.deferred ? 'Authorize' : 'Pay';
-  return layout(
-    `${verb} ${m.amount}`,
+  return hostedPage(
+    LOOK,
     m.live,
+    `${verb} ${m.amount}`,
     `<h1>Sandbox Shop</h1>
 ${m.description ? `<p>${escapeHtml(m.description)}</p>` : ''}
 ${m.installment ? `<p>${escapeHtml(m.installment)}</p>` : ''}
@@ -101,9 +84,10 @@ ${fields.join('\n')}
 }
 
 export function messagePage(title: string, message: string, live: boolean, link: string | null = null): string {
-  return layout(
-    title,
+  return hostedPage(
+    LOOK,
     live,
-    `<h1>${escapeHtml(title)}</h1><p role="status">${escapeHtml(message)}</p>${link ? `<p><a href="${escapeHtml(link)}">Back to the merchant</a></p>` : ''}`,
+    title,
+    `${messageContent(title, message)}${link ? `<p><a href="${escapeHtml(link)}">Back to the merchant</a></p>` : ''}`,
   );
 }

@@ -13,38 +13,17 @@
 import { ApiError } from '../../http/errors';
 import type { Reply, RouteSpec } from '../../http/router';
 import { formatted } from '../../core/money';
-import { escapeHtml } from '../../plutopay/api/hosted-page';
+import { escapeHtml, hostedPage, messageContent, type HostedPageLook } from '../../core/html';
 import type { OrderRow, PaymentRow } from '../domain/model';
 import { DEFAULT_PLURAL_CARD, PLURAL_TEST_CARDS } from '../domain/test-cards';
 import type { PluralServices } from '../services';
 
-const STYLE = `
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#eef1f6;color:#101828;margin:0}
-main{max-width:26rem;margin:3rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 1px 4px #0002}
-.badge{display:inline-block;background:#fff3cd;color:#664d03;border-radius:6px;padding:.2rem .6rem;font-size:.8rem;font-weight:600}
-.amount{font-size:2rem;font-weight:700;margin:.5rem 0 1.5rem}
-label{display:block;font-weight:600;margin:.8rem 0 .3rem}
-input{width:100%;box-sizing:border-box;font-size:1rem;padding:.7rem;border:1.5px solid #cfd7df;border-radius:8px}
-button{width:100%;min-height:48px;margin-top:1rem;font-size:1rem;font-weight:600;border:0;border-radius:8px;background:#1d3b8b;color:#fff;cursor:pointer}
-button.secondary{background:transparent;color:#1d3b8b;border:1.5px solid #cfd7df}
-.error{background:#f8d7da;color:#58151c;border-radius:8px;padding:.7rem}
-details{margin-top:1.5rem;font-size:.9rem}code{font-size:.85rem}`;
-
-function layout(title: string, content: string, live: boolean): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body><main>
-<p class="badge">Plural sandbox · ${live ? 'live mode (emulated: test cards are declined)' : 'test mode'}</p>
-${content}
-</main></body></html>`;
-}
+const LOOK: HostedPageLook = { gateway: 'Plural', background: '#eef1f6', ink: '#1d3b8b' };
 
 function messagePage(status: number, title: string, message: string, live: boolean): Reply {
   return {
     status,
-    html: layout(title, `<h1>${escapeHtml(title)}</h1><p role="status">${escapeHtml(message)}</p>`, live),
+    html: hostedPage(LOOK, live, title, messageContent(title, message)),
   };
 }
 
@@ -84,7 +63,9 @@ export function pageRoutes(s: PluralServices, prefix: string): RouteSpec[] {
     ).join('');
     return {
       status,
-      html: layout(
+      html: hostedPage(
+        LOOK,
+        live,
         `Pay ${merchant}`,
         `<h1>${escapeHtml(merchant)}</h1>
 ${order.notes ? `<p>${escapeHtml(order.notes)}</p>` : ''}
@@ -95,7 +76,6 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <button type="submit">Pay ${escapeHtml(amount)}</button>
 </form>
 <details><summary>Test cards</summary><ul>${cards}</ul></details>`,
-        live,
       ),
     };
   };
@@ -169,7 +149,9 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
         const order = orders.get(payment.order_id);
         return {
           status: 200,
-          html: layout(
+          html: hostedPage(
+            LOOK,
+            live,
             '3-D Secure authentication',
             `<h1>Authenticate this payment</h1>
 <p>${escapeHtml(merchant)}</p>
@@ -180,7 +162,6 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <button type="submit" name="result" value="success">Complete authentication</button>
 <button type="submit" name="result" value="failure" class="secondary">Fail authentication</button>
 </form>`,
-            live,
           ),
         };
       },

@@ -4,32 +4,9 @@
  * customer input).
  */
 import { TEST_CARDS } from '../../../common/test-cards';
-import { escapeHtml } from '../../core/html';
+import { escapeHtml, hostedPage, messageContent, type HostedPageLook } from '../../core/html';
 
-export { escapeHtml };
-
-const STYLE = `
-body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f5f7;color:#0b1437;margin:0}
-main{max-width:26rem;margin:3rem auto;background:#fff;border-radius:12px;padding:2rem;box-shadow:0 1px 4px #0002}
-.badge{display:inline-block;background:#fff3cd;color:#664d03;border-radius:6px;padding:.2rem .6rem;font-size:.8rem;font-weight:600}
-.amount{font-size:2rem;font-weight:700;margin:.5rem 0 1.5rem}
-label{display:block;font-weight:600;margin:.8rem 0 .3rem}
-input{width:100%;box-sizing:border-box;font-size:1rem;padding:.7rem;border:1.5px solid #cfd7df;border-radius:8px}
-button{width:100%;min-height:48px;margin-top:1.2rem;font-size:1rem;font-weight:600;border:0;border-radius:8px;background:#0b1437;color:#fff;cursor:pointer}
-button.secondary{background:transparent;color:#0b1437;border:1.5px solid #cfd7df}
-.error{background:#f8d7da;color:#58151c;border-radius:8px;padding:.7rem}
-details{margin-top:1.5rem;font-size:.9rem}code{font-size:.85rem}`;
-
-function layout(title: string, live: boolean, content: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
-<body><main>
-<p class="badge">PlutoPay sandbox · ${live ? 'live mode (emulated: test cards are declined)' : 'test mode'}</p>
-${content}
-</main></body></html>`;
-}
+const LOOK: HostedPageLook = { gateway: 'PlutoPay', background: '#f4f5f7', ink: '#0b1437' };
 
 export interface PageModel {
   /** The sandbox runs as a live account (`--mode live`, every card declined): the badge says so. */
@@ -65,9 +42,10 @@ export function checkoutPage(m: PageModel): string {
   const cards = TEST_CARDS.map(
     (card) => `<li><code>${escapeHtml(card.number)}</code> ${escapeHtml(card.label)}</li>`,
   ).join('');
-  return layout(
-    `Pay ${m.merchant}`,
+  return hostedPage(
+    LOOK,
     m.live,
+    `Pay ${m.merchant}`,
     `<h1>${escapeHtml(m.merchant)}</h1>
 ${m.description ? `<p>${escapeHtml(m.description)}</p>` : ''}
 <p class="amount">${escapeHtml(m.amount)}</p>
@@ -82,5 +60,5 @@ ${fields.join('\n')}
 }
 
 export function messagePage(title: string, message: string, live: boolean): string {
-  return layout(title, live, `<h1>${escapeHtml(title)}</h1><p role="status">${escapeHtml(message)}</p>`);
+  return hostedPage(LOOK, live, title, messageContent(title, message));
 }
