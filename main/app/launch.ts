@@ -1,7 +1,7 @@
 /**
  * `npm start`: runs the Electron shell when its runtime is installed; otherwise says so in one line
- * and serves the same app in web mode, printing its URL. Runs in plain Node (it only asks the
- * electron package where its binary is; it never loads Electron itself).
+ * on standard error and serves the same app in web mode, printing its URL. Runs in plain Node (it
+ * only asks the electron package where its binary is; it never loads Electron itself).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,8 +26,9 @@ if (binary) {
   const child = spawn(binary, [appDir, ...process.argv.slice(2)], { stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  console.log(
-    'The Electron runtime is not installed here (run `npm run electron:install` where it can be downloaded); serving the app in web mode instead.',
+  // On standard error: with --json, standard output is one JSON line that scripts read first.
+  process.stderr.write(
+    'The Electron runtime is not installed here (run `npm run electron:install` where it can be downloaded); serving the app in web mode instead.\n',
   );
   mainWebMode(process.argv.slice(2), fileURLToPath(new URL('../renderer/', import.meta.url)));
 }

@@ -36,11 +36,23 @@ export interface WebApp {
   close(): Promise<void>;
 }
 
-export async function startWebApp(options: { args?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<WebApp> {
+/** `entry`: the built script to run (default `out/main/web.js`; `npm start`'s is `out/main/launch.js`). */
+export async function startWebApp(
+  options: { args?: string[]; env?: NodeJS.ProcessEnv; entry?: string } = {},
+): Promise<WebApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pos-e2e-'));
   const child = spawn(
     process.execPath,
-    [WEB_ENTRY, '--port', '0', '--data-dir', dataDir, '--no-discovery', '--json', ...(options.args ?? [])],
+    [
+      options.entry ?? WEB_ENTRY,
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--no-discovery',
+      '--json',
+      ...(options.args ?? []),
+    ],
     {
       cwd: ROOT,
       env: { ...process.env, ...options.env },
@@ -60,13 +72,15 @@ export async function startWebApp(options: { args?: string[]; env?: NodeJS.Proce
       reject(new Error(`web mode exited (${code}): ${stderr.join('')}`));
     });
   });
-  const info = JSON.parse(line) as {
-    url: string;
-    origin: string;
-    token: string;
-    display_url: string;
-    sandbox_url: string;
-  };
+  let info: { url: string; origin: string; token: string; display_url: string; sandbox_url: string };
+  try {
+    info = JSON.parse(line) as typeof info;
+  } catch {
+    // Not the JSON line --json promises first: stop the app, say what came instead.
+    child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+    throw new Error(`the first line of standard output is not JSON: ${line}`);
+  }
   return {
     url: info.url,
     origin: info.origin,
