@@ -118,6 +118,9 @@ describe('host against the sandbox: the cashier flow', () => {
     expect(tooMuch.code).toBe('validation');
     const captured = await t.call('payments.capture', { paymentId: created.id, amount: 3000 });
     expect(captured).toMatchObject({ status: 'succeeded', amountCaptured: 3000 });
+    // The Transactions row carries what was taken beside what was authorised (the list shows both).
+    const row = (await t.call('transactions.list', {})).data.find((r) => r.id === created.transactionId);
+    expect(row).toMatchObject({ amount: 5000, amountCaptured: 3000, status: 'succeeded' });
   });
 
   it('a decline is shown in cashier words, then another card on the same payment succeeds', async () => {

@@ -374,6 +374,9 @@ describe('a till on Plural', () => {
       status: 'PARTIALLY_CAPTURED',
       captured: 60_000,
     });
+    // Plural's Transactions list is the journal's: its row carries what was taken, of what was authorised.
+    const row = (await t.call('transactions.list', {})).data.find((r) => r.id === first.transactionId);
+    expect(row).toMatchObject({ amount: 80_000, amountCaptured: 60_000, status: 'succeeded' });
 
     const second = await t.call('payments.create', { amount: 30_000, currency: 'INR', captureMethod: 'manual' });
     // An unpaid order cannot be withdrawn at Plural: nothing to cancel yet.

@@ -36,6 +36,46 @@ describe('Transactions screen', () => {
     expect(screen.getByText('60 transactions · page 1 of 3')).toBeTruthy();
   });
 
+  it('a payment captured in part shows what was taken, of what was authorised, like its receipt', async () => {
+    // Found by a tester: $50.00 authorised, $20.00 captured read "$50.00 · Succeeded" in the list.
+    const bridge = new FakeBridge();
+    const rows = [
+      // PlutoPay: captured in part.
+      makeTransaction({ reference: 'pi_part', currency: 'USD', amount: 5000, amountCaptured: 2000 }),
+      // Plural: captured in part, then some of it refunded.
+      makeTransaction({
+        reference: 'v1-part-refunded',
+        currency: 'INR',
+        amount: 80_000,
+        amountCaptured: 60_000,
+        amountRefunded: 10_000,
+        status: 'partially_refunded',
+      }),
+      // Captured whole, and an authorisation not captured yet: the amount alone.
+      makeTransaction({ reference: 'pi_whole', currency: 'USD', amount: 5000, amountCaptured: 5000 }),
+      makeTransaction({
+        reference: 'pi_held',
+        currency: 'USD',
+        amount: 5000,
+        amountCaptured: 0,
+        amountCapturable: 5000,
+        status: 'requires_capture',
+        captureMethod: 'manual',
+      }),
+    ];
+    bridge.on('transactions.list', () => ok(pageOf(rows, 1, 1)));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F5}');
+    const amountOf = async (reference: string) =>
+      (await screen.findByText(reference)).closest('tr')!.querySelector('td.num')!.textContent;
+    expect(await amountOf('pi_part')).toBe('$20.00 of $50.00 authorised');
+    expect(await amountOf('v1-part-refunded')).toBe('₹600.00 of ₹800.00 authorised');
+    expect(await amountOf('pi_whole')).toBe('$50.00');
+    expect(await amountOf('pi_held')).toBe('$50.00');
+    const refunded = screen.getByText('v1-part-refunded').closest('tr')!;
+    expect(within(refunded).getByText(/₹100\.00 refunded/)).toBeTruthy();
+  });
+
   it('sends search, status, method, dates and sort to the API, and starts again at page 1', async () => {
     const bridge = listBridge();
     const { user } = await renderApp(bridge, { screen: 'transactions' });

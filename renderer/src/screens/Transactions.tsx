@@ -53,6 +53,27 @@ export function refundable(t: TransactionView): number {
   return Math.max(0, captured - t.amountRefunded);
 }
 
+/**
+ * What an authorisation captured in part actually took (its receipt and the reports count that); null
+ * when it took the whole amount, or has taken nothing yet.
+ */
+function capturedInPart(t: TransactionView): number | null {
+  const charged = t.status === 'succeeded' || t.status === 'partially_refunded' || t.status === 'refunded';
+  return charged && t.amountCaptured > 0 && t.amountCaptured !== t.amount ? t.amountCaptured : null;
+}
+
+/** A row's amount: what was taken, and of what authorisation when that was more. */
+function TransactionAmount({ transaction: t }: { transaction: TransactionView }) {
+  const part = capturedInPart(t);
+  if (part === null) return <>{money(t.amount, t.currency)}</>;
+  return (
+    <>
+      {money(part, t.currency)}
+      <span className="muted tx-authorised"> of {money(t.amount, t.currency)} authorised</span>
+    </>
+  );
+}
+
 function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<TxQuery>): void }) {
   const [search, setSearch] = useState(query.search);
   const [status, setStatus] = useState(query.status);
@@ -726,7 +747,9 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
                   {t.reference}
                   {t.description ? <span className="muted"> · {t.description}</span> : null}
                 </td>
-                <td className="num">{money(t.amount, t.currency)}</td>
+                <td className="num">
+                  <TransactionAmount transaction={t} />
+                </td>
                 <td>
                   {statusLabel(t.status)}
                   {t.amountRefunded > 0 && t.status !== 'refunded' ? (
