@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
+import type { InstallmentPlanView } from '../../common/contract';
 import {
   fail,
   FakeBridge,
@@ -8,6 +9,7 @@ import {
   makeReader,
   makeSettings,
   makeSnapshot,
+  minutesAgo,
   ok,
   renderApp,
   gatewayFor,
@@ -198,5 +200,82 @@ describe('Simulate payment screen', () => {
         { paymentId: 'pay_link000002', cardNumber: '4242424242424242', saveCard: true },
       ]),
     );
+  });
+
+  describe('Pay a payment link: which link is chosen at first', () => {
+    const link = (id: string, amount: number, minutes: number, over: Parameters<typeof makePayment>[0] = {}) =>
+      makePayment({
+        id,
+        gateway: 'payplug',
+        channel: 'link',
+        status: 'pending',
+        amount,
+        transactionId: `pay_gw_${id}`,
+        payUrl: `http://127.0.0.1:4010/payplug/pay/${id}`,
+        createdAt: minutesAgo(minutes),
+        ...over,
+      });
+    // Listed oldest first, as the host's snapshot has them; the plan's part is not the newest.
+    const older = link('pay_older00001', 1250, 30);
+    const part = link('pay_part000001', 3000, 10, { installmentPlanId: 'ipl_sim000001', orderReference: 'ORD-P#1' });
+    const latest = link('pay_latest0001', 4200, 2);
+    const plan: InstallmentPlanView = {
+      id: 'ipl_sim000001',
+      gateway: 'payplug',
+      gatewayPlanId: 'inst_1',
+      orderReference: 'ORD-P',
+      amount: 9000,
+      currency: 'EUR',
+      status: 'active',
+      schedule: [
+        { date: '2026-11-30', amount: 3000, paymentIds: ['pay_gw_pay_part000001'], paid: false, state: 'waiting' },
+        { date: '2026-12-30', amount: 3000, paymentIds: [], paid: false, state: 'scheduled' },
+        { date: '2027-01-30', amount: 3000, paymentIds: [], paid: false, state: 'scheduled' },
+      ],
+      customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+      payUrl: part.payUrl,
+      payUrlExpiresAt: null,
+      failure: null,
+      createdAt: minutesAgo(10),
+    };
+
+    async function payWithProcessShowing(show: 'plan' | 'older' | 'nothing') {
+      const bridge = new FakeBridge(
+        makeSnapshot({
+          settings: makeSettings({ gateway: 'payplug' }),
+          gateway: gatewayFor('payplug'),
+          readers: [],
+          payments: [older, part, latest],
+        }),
+      );
+      bridge.on('simulate.payLink', (input) => ok({ ...part, id: input.paymentId, status: 'succeeded' }));
+      const { user, store } = await renderApp(bridge);
+      act(() => {
+        if (show === 'plan') store.getState().showPlan(plan);
+        if (show === 'older') store.getState().selectPayment(older.id);
+        store.getState().setScreen('process');
+      });
+      await user.keyboard('{F3}');
+      const chosen = within(screen.getByRole('group', { name: 'Payment link waiting to be paid' }))
+        .getAllByRole('radio')
+        .find((r) => (r as HTMLInputElement).checked) as HTMLInputElement;
+      await user.click(screen.getByRole('button', { name: 'Pay the link' }));
+      await waitFor(() => expect(bridge.inputs('simulate.payLink')).toHaveLength(1));
+      return { chosen: chosen.value, paid: bridge.inputs('simulate.payLink')[0]!.paymentId };
+    }
+
+    it('the installment plan shown on Process payment: its first part', async () => {
+      // Found by a tester: with two links open, F3 then "Pay the link" paid an older €12.50 link
+      // instead of the installment shown on Process.
+      expect(await payWithProcessShowing('plan')).toEqual({ chosen: part.id, paid: part.id });
+    });
+
+    it('the payment shown on Process payment, even an older one', async () => {
+      expect(await payWithProcessShowing('older')).toEqual({ chosen: older.id, paid: older.id });
+    });
+
+    it('with no link on Process payment, the newest open link', async () => {
+      expect(await payWithProcessShowing('nothing')).toEqual({ chosen: latest.id, paid: latest.id });
+    });
   });
 });

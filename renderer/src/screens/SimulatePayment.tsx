@@ -1,5 +1,5 @@
 import { useMemo, useState, type FormEvent } from 'react';
-import type { CommandError, CommandInput, ReaderView } from '../../../common/contract';
+import type { CommandError, CommandInput, PaymentView, ReaderView } from '../../../common/contract';
 import { decideTestOutcome, normaliseCardNumber, TEST_AMOUNT_ENDINGS, TEST_CARDS } from '../../../common/test-cards';
 import { declineInfo } from '../../../common/decline-codes';
 import { ErrorBox } from '../components/ErrorBox';
@@ -219,7 +219,32 @@ function FaultInjection({ readers }: { readers: ReaderView[] }) {
   );
 }
 
-/** The customer's side of a payment link: pay it with a test card, as the gateway's page would. */
+interface OnProcess {
+  paymentId: string | null;
+  planId: string | null;
+  /** The gateway's id of the plan's first part, the one its QR pays. */
+  planFirst: string | null;
+}
+
+/** The open link Process payment shows (a plan's: its first part), if it is one of `links`. */
+function onProcess(links: PaymentView[], shown: OnProcess): PaymentView | undefined {
+  if (shown.planId)
+    return (
+      links.find((p) => p.installmentPlanId === shown.planId && p.transactionId === shown.planFirst) ??
+      links.find((p) => p.installmentPlanId === shown.planId)
+    );
+  return shown.paymentId ? links.find((p) => p.id === shown.paymentId) : undefined;
+}
+
+/** The link made last. */
+function newest(links: PaymentView[]): PaymentView {
+  return links.reduce((latest, p) => (Date.parse(p.createdAt) > Date.parse(latest.createdAt) ? p : latest));
+}
+
+/**
+ * The customer's side of a payment link: pay it with a test card, as the gateway's page would. The
+ * link chosen at first is the one the cashier is processing (on Process payment), else the newest.
+ */
 function PayLinkWithTestCard() {
   const payments = usePos((s) => s.host.payments);
   const run = usePos((s) => s.run);
@@ -234,6 +259,12 @@ function PayLinkWithTestCard() {
   const active = usePos((s) => s.host.gateway?.name);
   const keepsCards = usePos((s) => s.host.gateway?.capabilities.savedCards ?? false);
   const [saveCard, setSaveCard] = useState(false);
+  // What Process payment (F2) shows: a payment, or an installment plan (its first part's link).
+  const processing: OnProcess = {
+    paymentId: usePos((s) => s.ui.selectedPaymentId),
+    planId: usePos((s) => s.ui.selectedPlan?.id ?? null),
+    planFirst: usePos((s) => s.ui.selectedPlan?.schedule[0]?.paymentIds.at(-1) ?? null),
+  };
   // A link of another gateway than the till's is not followed (nor payable with this one's cards).
   const links = Object.values(payments).filter(
     (p) => p.channel === 'link' && p.status === 'pending' && p.payUrl && p.gateway === active,
@@ -246,7 +277,7 @@ function PayLinkWithTestCard() {
         <p role="status">{done}</p>
       </section>
     ) : null;
-  const payment = links.find((p) => p.id === pick) ?? links[0]!;
+  const payment = links.find((p) => p.id === pick) ?? onProcess(links, processing) ?? newest(links);
   const paying = busy[`paylink:${payment.id}`] === true;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
