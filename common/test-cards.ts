@@ -3,7 +3,8 @@ import type { DeclineCode } from './decline-codes';
 /**
  * Test-mode conventions shared by the gateway side (the sandbox's simulated readers and
  * confirmed card payments) and the device side (the app's simulated reader): which test card
- * or test amount gives which outcome. Real cards never reach this code.
+ * or test amount gives which outcome. Real cards never reach this code. TEST_CARDS are PlutoPay's
+ * (and the app's simulated readers'); PayPlug's are below, Plural's in plural-test-cards.ts.
  */
 export type CardBrand = 'visa' | 'mastercard' | 'amex' | 'discover' | 'unknown';
 
@@ -28,6 +29,13 @@ export const TEST_CARDS: readonly TestCard[] = [
   { number: '5184680000000097', brand: 'mastercard', decline: 'incorrect_number', label: 'Incorrect number' },
   { number: '5184680000000121', brand: 'mastercard', decline: 'fraud_suspected', label: 'Fraud suspected' },
 ];
+
+/**
+ * PayPlug's test cards (its reference's table, docs/sandbox-payplug.md): PlutoPay's but
+ * 4000 0000 0000 0002, which PayPlug's table does not have. PayPlug's sandbox declines any other
+ * number with card_declined; the amount plays no part there.
+ */
+export const PAYPLUG_TEST_CARDS: readonly TestCard[] = TEST_CARDS.filter((card) => card.number !== '4000000000000002');
 
 /** The amount's last two digits choose the outcome when an approving card is used (Stripe's convention). */
 export const TEST_AMOUNT_ENDINGS: Readonly<Record<number, DeclineCode>> = {

@@ -105,9 +105,10 @@ export interface GatewayView {
   limits: { amountMin: number; amountMax: number; currencies: readonly string[] | null };
   /**
    * Test mode: the cards this gateway's sandbox knows for paying a link (the Simulate screen offers
-   * them); absent, the app's own test cards apply.
+   * them, and no others): PlutoPay's, PayPlug's or Plural's own table. Empty without link payments
+   * to simulate.
    */
-  linkTestCards?: readonly { number: string; label: string }[];
+  linkTestCards: readonly { number: string; label: string }[];
 }
 
 /** What the cashier can do with a payment now (the Process and Capture screens offer these). */

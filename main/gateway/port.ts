@@ -297,8 +297,11 @@ export interface PaymentGateway {
   refunds(id: string): Promise<GatewayRefund[]>;
   /** Keeps a note with the payment at the gateway (its metadata), leaving the app's own tags intact. */
   annotate?(id: string, note: string): Promise<GatewayPayment>;
-  /** The cards simulateLinkPayment's sandbox knows, when they are not the app's own test cards. */
-  readonly linkTestCards?: readonly { number: string; label: string }[];
+  /**
+   * The test cards this gateway's sandbox knows (its own table, in common/): what the Simulate screen
+   * offers for simulateLinkPayment. Empty for a gateway without it.
+   */
+  readonly linkTestCards: readonly { number: string; label: string }[];
   /** Test mode: pay (or fail) a pay-by-link payment with a test card, as the customer would. */
   simulateLinkPayment?(id: string, cardNumber: string, options?: { saveCard?: boolean }): Promise<GatewayPayment>;
   readonly readers?: GatewayReaders;

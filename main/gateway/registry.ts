@@ -53,6 +53,6 @@ export function gatewayView(gateway: PaymentGateway): GatewayView {
       amountMax: gateway.limits.amount.max,
       currencies: gateway.limits.currencies,
     },
-    ...(gateway.linkTestCards ? { linkTestCards: gateway.linkTestCards } : {}),
+    linkTestCards: gateway.linkTestCards,
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PAYPLUG_TEST_CARDS } from '../../common/test-cards';
 import { findKnownSecrets } from '../support/secrets';
 import { e2eAvailable, launchBrowser, openApp, startWebApp, type WebApp } from './harness';
 
@@ -127,6 +128,12 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     await chargeByLink('4000', { manual: true });
     // The customer pays (here with the simulate screen's test card, as the page would).
     await page.keyboard.press('F3');
+    // PayPlug's own test cards, not PlutoPay's (found by a tester: 4000 0000 0000 0002 was offered).
+    const offered = await page
+      .getByRole('group', { name: 'Test card' })
+      .getByRole('radio')
+      .evaluateAll((radios) => radios.map((r) => (r as HTMLInputElement).value));
+    expect(offered).toEqual(PAYPLUG_TEST_CARDS.map((c) => c.number));
     await page.getByRole('button', { name: 'Pay the link' }).click();
     await textOf(page.getByRole('status').filter({ hasText: 'payment page' }), /used on the payment page/);
     await page.keyboard.press('F4');

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_CARDS } from '../../common/test-cards';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 describe('host against the sandbox: the cashier flow', () => {
@@ -18,6 +19,8 @@ describe('host against the sandbox: the cashier flow', () => {
     });
     expect(snapshot.mode).toBe('test');
     expect(snapshot.merchant?.testMode).toBe(true);
+    // The Simulate screen offers PlutoPay's own test cards for its links.
+    expect(snapshot.gateway?.linkTestCards.map((c) => c.number)).toEqual(TEST_CARDS.map((c) => c.number));
     const reader = await t.onlineReader();
     expect(reader.terminalId).not.toBeNull();
     const gatewayReaders = (await t.api('GET', '/v1/terminal/readers')).json as {

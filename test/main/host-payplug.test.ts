@@ -4,6 +4,7 @@
  * switching the till between gateways without losing anything.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { PAYPLUG_TEST_CARDS } from '../../common/test-cards';
 import { startSandbox } from '../../sandbox/index';
 import { FakeClock } from '../support/fake-clock';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
@@ -308,6 +309,18 @@ describe('a till on PayPlug', () => {
       (p) => p.amount === 900 || p.amount === 700,
     );
     expect(charged).toEqual([]);
+  });
+
+  it("test mode: the Simulate screen is offered PayPlug's own test cards, and the first one pays", async () => {
+    // Found by a tester: with PayPlug the Simulate screen listed PlutoPay's cards, 4000 0000 0000 0002 too.
+    const t = track(await payplugTill());
+    const cards = (await t.call('session.snapshot', {})).gateway?.linkTestCards ?? [];
+    expect(cards.map((c) => c.number)).toEqual(PAYPLUG_TEST_CARDS.map((c) => c.number));
+    expect(cards.map((c) => c.number)).not.toContain('4000000000000002');
+    // The one the screen chooses at first approves on PayPlug's sandbox.
+    const link = await t.call('payments.create', { amount: 1500, currency: 'EUR' });
+    await t.call('simulate.payLink', { paymentId: link.id, cardNumber: cards[0]!.number });
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 5_000);
   });
 
   it('test mode: paying a link with "save my card" ticked (F3) keeps the card, as the page would', async () => {

@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PaymentView } from '../../common/contract';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import type { HostTuning } from '../../main/host/host';
-import { PLURAL_TEST_CARDS } from '../../sandbox/plural/domain/test-cards';
+import { PLURAL_TEST_CARDS } from '../../common/plural-test-cards';
 import type { LedgerOrder } from '../gateway/plural-support';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
@@ -123,7 +123,7 @@ describe('a till on Plural', () => {
     const snapshot = await t.call('session.snapshot', {});
     expect(snapshot.gateway?.capabilities).toMatchObject({ splitSettlement: true, payByLink: true });
     // The Simulate screen offers the cards the sandbox knows, not the app's own (which it declines).
-    expect(snapshot.gateway?.linkTestCards?.map((c) => c.number)).toEqual(PLURAL_TEST_CARDS.map((c) => c.number));
+    expect(snapshot.gateway?.linkTestCards.map((c) => c.number)).toEqual(PLURAL_TEST_CARDS.map((c) => c.number));
     const created = await t.call('payments.create', { ...SHARED, orderReference: 'COURT-1' });
     expect(created).toMatchObject({ gateway: 'plural', channel: 'link', status: 'pending' });
     expect(created.payUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/plural\/checkout\//);

@@ -20,6 +20,8 @@ import type {
   Snapshot,
   TransactionView,
 } from '../../common/contract';
+import { PLURAL_TEST_CARDS } from '../../common/plural-test-cards';
+import { PAYPLUG_TEST_CARDS, TEST_CARDS } from '../../common/test-cards';
 import { App } from '../../renderer/src/App';
 import { createPosStore, type PosStore } from '../../renderer/src/store';
 import { StoreProvider } from '../../renderer/src/store/context';
@@ -210,6 +212,10 @@ export function gatewayFor(name: GatewayName): GatewayView {
         : name === 'plural'
           ? { amountMin: 100, amountMax: 100_000_000, currencies: ['INR'] }
           : { amountMin: 50, amountMax: 99_999_999, currencies: null },
+    // Each gateway's own sandbox cards (its factory names the same numbers).
+    linkTestCards: { plutopay: TEST_CARDS, payplug: PAYPLUG_TEST_CARDS, plural: PLURAL_TEST_CARDS }[name].map(
+      ({ number, label }) => ({ number, label }),
+    ),
   };
 }
 

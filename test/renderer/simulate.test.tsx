@@ -134,6 +134,27 @@ describe('Simulate payment screen', () => {
     expect(screen.getByText(/only in test mode/)).toBeTruthy();
   });
 
+  it('offers no PlutoPay card for a link when the gateway names no test cards', async () => {
+    // The screen used to fall back on PlutoPay's cards for any gateway that named none (PayPlug).
+    const link = makePayment({
+      id: 'pay_link000003',
+      gateway: 'payplug',
+      channel: 'link',
+      status: 'pending',
+      transactionId: 'pay_gw3',
+      payUrl: 'http://127.0.0.1:4010/payplug/pay/y',
+    });
+    const gateway = { ...gatewayFor('payplug'), linkTestCards: [] };
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway, readers: [], payments: [link] }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    expect(screen.getByRole('heading', { name: 'Simulate payment' })).toBeTruthy();
+    expect(screen.queryByRole('radio', { name: /4242/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Pay the link' })).toBeNull();
+  });
+
   it("offers the gateway's own link test cards when its sandbox has them (Plural)", async () => {
     const link = makePayment({
       id: 'pay_link000001',
@@ -193,6 +214,12 @@ describe('Simulate payment screen', () => {
     bridge.on('simulate.payLink', () => ok({ ...link, status: 'succeeded', payUrl: null }));
     const { user } = await renderApp(bridge);
     await user.keyboard('{F3}');
+    // PayPlug's own test cards, as the host names them: not PlutoPay's (4000 0000 0000 0002 is not PayPlug's).
+    const offered = within(screen.getByRole('group', { name: 'Test card' }))
+      .getAllByRole('radio')
+      .map((r) => (r as HTMLInputElement).value);
+    expect(offered).toEqual(gatewayFor('payplug').linkTestCards.map((c) => c.number));
+    expect(offered).not.toContain('4000000000000002');
     await user.click(screen.getByRole('checkbox', { name: /save my card/ }));
     await user.click(screen.getByRole('button', { name: 'Pay the link' }));
     await waitFor(() =>

@@ -38,6 +38,8 @@ export class FakeGateway implements PaymentGateway {
     description: { max: 500, unit: 'utf16' as const },
     refund: { min: 1 },
   };
+  /** It simulates no link payments. */
+  readonly linkTestCards = [];
   readonly payments = new Map<string, GatewayPayment & { key: string }>();
   readonly refundKeys = new Set<string>();
   readonly calls: string[] = [];

@@ -4,6 +4,7 @@
  * idempotency keys (objects are tagged and looked up instead, see tags.ts), unsigned
  * notifications (hints only). docs/gateway-payplug.md explains every choice made here.
  */
+import { PAYPLUG_TEST_CARDS } from '../../../common/test-cards';
 import { GatewayError, SAVED_CARD_REFUSED } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
 import type {
@@ -139,6 +140,14 @@ function compare(a: GatewayPayment, b: GatewayPayment, field: PaymentQuery['sort
   const [x, y] = field === 'status' ? [a.status, b.status] : [a.createdAt, b.createdAt];
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+/**
+ * PayPlug's test cards (common/test-cards.ts; not 4000 0000 0000 0002, which its table lacks): what
+ * the Simulate screen offers on a PayPlug link.
+ */
+export const PAYPLUG_LINK_TEST_CARDS: readonly { number: string; label: string }[] = PAYPLUG_TEST_CARDS.map(
+  ({ number, label }) => ({ number, label }),
+);
 
 export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
   const http = new GatewayHttp({ ...config.http, baseUrl: config.baseUrl, parseError: parsePayPlugError });
@@ -288,6 +297,7 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
     label: 'PayPlug',
     capabilities: PAYPLUG_CAPABILITIES,
     limits: PAYPLUG_LIMITS,
+    linkTestCards: PAYPLUG_LINK_TEST_CARDS,
 
     async health() {
       await api.listPayments(0, 1, 3_000);

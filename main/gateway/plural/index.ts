@@ -7,6 +7,7 @@
  */
 import { systemClock, type Clock } from '../../../common/clock';
 import { formatAmount } from '../../../common/money';
+import { PLURAL_TEST_CARDS } from '../../../common/plural-test-cards';
 import { isGatewayError } from '../errors';
 import type { GatewayHttpOptions } from '../http';
 import type { GatewayCapabilities, GatewayPayment, NewPayment, PaymentGateway, PaymentPage } from '../port';
@@ -73,17 +74,13 @@ export const PLURAL_CAPABILITIES: GatewayCapabilities = {
 };
 
 /**
- * The cards the app's Plural sandbox knows (docs/sandbox-plural.md): what the Simulate screen offers
- * on a Plural link. Any other number is declined there.
+ * The cards the app's Plural sandbox knows (common/plural-test-cards.ts): what the Simulate screen
+ * offers on a Plural link. simulateLinkPayment passes a challenge card's 3-D Secure step.
  */
-export const PLURAL_LINK_TEST_CARDS: readonly { number: string; label: string }[] = [
-  { number: '4111111111111111', label: 'Visa — approved' },
-  { number: '5555555555554444', label: 'Mastercard — approved' },
-  { number: '4000000000001091', label: 'Visa — 3-D Secure challenge, passed' },
-  { number: '5200000000001096', label: 'Mastercard — 3-D Secure challenge, passed' },
-  { number: '4000000000000002', label: 'Declined' },
-  { number: '4000000000009995', label: 'Declined — insufficient funds' },
-];
+export const PLURAL_LINK_TEST_CARDS: readonly { number: string; label: string }[] = PLURAL_TEST_CARDS.map((card) => ({
+  number: card.number,
+  label: card.outcome.kind === 'challenge' ? `${card.label}, passed` : card.label,
+}));
 
 /** Plural's production API; every other base URL (its UAT, the app's sandbox) is test mode. */
 export const LIVE_HOST = 'api.pluralpay.in';

@@ -6,6 +6,7 @@
 import { GatewayError, GatewayUnreadable, isGatewayError } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
 import type { GatewayCapabilities, GatewayPayment, GatewayReaders, NewPayment, PaymentGateway } from '../port';
+import { TEST_CARDS } from '../../../common/test-cards';
 import { PLUTOPAY_LIMITS, PlutoPayClient } from './client';
 import { PlutoPayReaderLink } from './link';
 import { isLinkTransaction, LINK_TAG, toPayment, toReader, toRefund } from './map';
@@ -49,6 +50,14 @@ export interface PlutoPayConfig {
   webhookSecret: () => string | null;
   http?: Omit<GatewayHttpOptions, 'baseUrl' | 'parseError'>;
 }
+
+/**
+ * PlutoPay's test cards (common/test-cards.ts, the app's sandbox's and its simulated readers'): what
+ * the Simulate screen offers on a PlutoPay link.
+ */
+export const PLUTOPAY_LINK_TEST_CARDS: readonly { number: string; label: string }[] = TEST_CARDS.map(
+  ({ number, label }) => ({ number, label }),
+);
 
 export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
   const http = new GatewayHttp({ ...config.http, baseUrl: config.baseUrl, parseError: parsePlutoPayError });
@@ -115,6 +124,7 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
     label: 'PlutoPay',
     capabilities: PLUTOPAY_CAPABILITIES,
     limits: PLUTOPAY_LIMITS,
+    linkTestCards: PLUTOPAY_LINK_TEST_CARDS,
     async health() {
       await api.health();
     },

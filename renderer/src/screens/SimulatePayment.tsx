@@ -33,6 +33,7 @@ const FAULTS: { value: Fault; label: string; effect: string }[] = [
 ];
 
 const OTHER = 'other';
+const NO_CARDS: readonly { number: string; label: string }[] = [];
 
 function groupDigits(number: string): string {
   return number.replace(/(\d{4})(?=\d)/g, '$1 ');
@@ -49,6 +50,7 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy);
   const [readerPick, setReaderPick] = useState<string | null>(null);
+  // Readers are PlutoPay's (its sandbox's and the app's simulated ones): they decide with its cards.
   const [card, setCard] = useState<string>(TEST_CARDS[0]!.number);
   const [other, setOther] = useState('');
   const [error, setError] = useState<CommandError | null>(null);
@@ -249,11 +251,11 @@ function PayLinkWithTestCard() {
   const payments = usePos((s) => s.host.payments);
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy);
-  // The gateway's sandbox may know other cards than the app's own (Plural's does).
-  const cards = usePos((s) => s.host.gateway?.linkTestCards) ?? TEST_CARDS;
+  // The till's gateway's own sandbox cards (PayPlug's and Plural's are not PlutoPay's), never another's.
+  const cards = usePos((s) => s.host.gateway?.linkTestCards) ?? NO_CARDS;
   const [pick, setPick] = useState<string | null>(null);
   const [chosen, setCard] = useState<string | null>(null);
-  const card = chosen && cards.some((c) => c.number === chosen) ? chosen : cards[0]!.number;
+  const card = chosen && cards.some((c) => c.number === chosen) ? chosen : (cards[0]?.number ?? null);
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const active = usePos((s) => s.host.gateway?.name);
@@ -269,7 +271,7 @@ function PayLinkWithTestCard() {
   const links = Object.values(payments).filter(
     (p) => p.channel === 'link' && p.status === 'pending' && p.payUrl && p.gateway === active,
   );
-  if (links.length === 0)
+  if (links.length === 0 || card === null)
     // The link just paid leaves the list: what happened stays on screen.
     return done ? (
       <section aria-labelledby="paylink-title">

@@ -3,7 +3,7 @@
  * anywhere (the server sends a CSP that forbids it). Every value rendered goes through escapeHtml.
  * Form actions are paths, not URLs, so the page works from whatever address a phone reached it at.
  */
-import { TEST_CARDS } from '../../../common/test-cards';
+import { PAYPLUG_TEST_CARDS } from '../../../common/test-cards';
 import { escapeHtml, hostedPage, messageContent, type HostedPageLook } from '../../core/html';
 
 const LOOK: HostedPageLook = {
@@ -56,12 +56,10 @@ export function paymentPage(m: PaymentPageModel): string {
       `<label><input type="checkbox" name="save_card" value="1"${checked}${required}>Save my card for later payments${m.saveCard === 'required' ? ' (required)' : ''}</label>`,
     );
   }
-  const cards = TEST_CARDS.filter((card) => card.number !== '4000000000000002')
-    .map(
-      (card) =>
-        `<li><code>${escapeHtml(card.number.replace(/(\d{4})(?=\d)/g, '$1 '))}</code> ${escapeHtml(card.label)}</li>`,
-    )
-    .join('');
+  const cards = PAYPLUG_TEST_CARDS.map(
+    (card) =>
+      `<li><code>${escapeHtml(card.number.replace(/(\d{4})(?=\d)/g, '$1 '))}</code> ${escapeHtml(card.label)}</li>`,
+  ).join('');
   const verb = m.deferred ? 'Authorize' : 'Pay';
   return hostedPage(
     LOOK,

@@ -3,7 +3,7 @@
  * amount-based outcomes): the reference's test cards, and `card_declined` for every other number.
  * In live mode no test card works, so every attempt is declined.
  */
-import { cardBrand, normaliseCardNumber, TEST_CARDS } from '../../../common/test-cards';
+import { cardBrand, normaliseCardNumber, PAYPLUG_TEST_CARDS } from '../../../common/test-cards';
 import type { Mode } from '../../core/context';
 
 /** The 3-D Secure test card: authentication always runs, and is refused. */
@@ -59,7 +59,7 @@ export function cardNumber(text: string): string | null {
 
 export function decideCard(number: string, mode: Mode): CardOutcome {
   if (mode === 'live') return { approved: false, code: 'card_declined' };
-  const card = TEST_CARDS.find((c) => c.number === number);
+  const card = PAYPLUG_TEST_CARDS.find((c) => c.number === number);
   if (!card) return { approved: false, code: 'card_declined' };
   return card.decline === null ? { approved: true } : { approved: false, code: card.decline };
 }

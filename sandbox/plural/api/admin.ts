@@ -9,7 +9,7 @@ import { advanceClock, faultInput } from '../../core/admin';
 import { inTransaction } from '../../core/context';
 import type { Faults } from '../../core/faults';
 import { pluralLedger } from '../domain/ledger';
-import { DEFAULT_PLURAL_CARD } from '../domain/test-cards';
+import { DEFAULT_PLURAL_CARD } from '../../../common/plural-test-cards';
 import { PLURAL_EVENT_TYPES, pluralEndpointJson } from '../domain/webhooks';
 import { forbidden, invalidRequest } from '../errors';
 import type { PluralServices } from '../services';

@@ -15,7 +15,7 @@ import type { Reply, RouteSpec } from '../../http/router';
 import { formatted } from '../../core/money';
 import { escapeHtml, hostedPage, messageContent, type HostedPageLook } from '../../core/html';
 import type { OrderRow, PaymentRow } from '../domain/model';
-import { DEFAULT_PLURAL_CARD, PLURAL_TEST_CARDS } from '../domain/test-cards';
+import { DEFAULT_PLURAL_CARD, PLURAL_TEST_CARDS } from '../../../common/plural-test-cards';
 import type { PluralServices } from '../services';
 
 const LOOK: HostedPageLook = { gateway: 'Plural', background: '#eef1f6', ink: '#1d3b8b' };
