@@ -55,6 +55,38 @@ describe('Simulate payment screen', () => {
     expect(await screen.findByText(/Card 4000 0000 0000 0077 presented on Counter 1/)).toBeTruthy();
   });
 
+  it('chooses the reader of the payment on Process payment, not the first waiting one', async () => {
+    const first = waitingSnapshot();
+    const second = makePayment({
+      id: 'pay_sim0000002',
+      amount: 4200,
+      status: 'in_progress',
+      readerId: 'rdr_sim2',
+      readerStage: 'waiting_for_card',
+    });
+    const otherReader = makeReader({
+      id: 'rdr_sim2',
+      label: 'Counter 2',
+      action: { paymentId: second.id, transactionId: 'txn-2', stage: 'waiting_for_card', status: 'in_progress' },
+    });
+    const bridge = new FakeBridge({
+      ...first,
+      payments: [...first.payments, second],
+      readers: [...first.readers, otherReader],
+    });
+    bridge.on('simulate.presentCard', (input) => ok(makeReader({ id: input.readerId })));
+    const { user, store } = await renderApp(bridge);
+    act(() => {
+      store.getState().selectPayment(second.id);
+      store.getState().setScreen('process');
+    });
+    await user.keyboard('{F3}');
+    const readers = screen.getByRole('group', { name: 'Reader waiting for a card' });
+    expect((within(readers).getByRole('radio', { name: /Counter 2/ }) as HTMLInputElement).checked).toBe(true);
+    await user.click(screen.getByRole('button', { name: 'Present card' }));
+    await waitFor(() => expect(bridge.inputs('simulate.presentCard')[0]?.readerId).toBe('rdr_sim2'));
+  });
+
   it('says which outcome the test amount gives', async () => {
     const { user } = await renderApp(new FakeBridge(waitingSnapshot(1005)));
     await user.keyboard('{F3}');

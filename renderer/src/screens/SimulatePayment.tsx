@@ -50,6 +50,8 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy);
   const [readerPick, setReaderPick] = useState<string | null>(null);
+  // The payment on Process payment (F2): its reader is the one chosen at first.
+  const processing = usePos((s) => s.ui.selectedPaymentId);
   // Readers are PlutoPay's (its sandbox's and the app's simulated ones): they decide with its cards.
   const [card, setCard] = useState<string>(TEST_CARDS[0]!.number);
   const [other, setOther] = useState('');
@@ -58,7 +60,11 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
 
   // On the reader now (not one it may hold from before, whose outcome only a person can tell).
   const waiting = readers.filter((r) => r.action?.status === 'in_progress' && r.canPresentTestCards);
-  const reader = waiting.find((r) => r.id === readerPick) ?? waiting[0] ?? null;
+  const reader =
+    waiting.find((r) => r.id === readerPick) ??
+    waiting.find((r) => processing !== null && r.action?.paymentId === processing) ??
+    waiting[0] ??
+    null;
   const payment = reader?.action?.paymentId ? payments[reader.action.paymentId] : undefined;
   const cardNumber = card === OTHER ? normaliseCardNumber(other) : card;
   const cardError = card === OTHER && other.trim() && !cardNumber ? 'Card number: 12 to 19 digits.' : null;
