@@ -303,7 +303,7 @@ export const commandSchemas = {
     count: z.number().int().min(2, 'at least 2 installments').max(12, 'at most 12 installments'),
     customer: Customer,
     orderReference: OrderReference.optional(),
-    description: ShortText(500).optional(),
+    // No description: PayPlug's plans have no field for one, and one accepted would be dropped.
   }),
   'installments.list': Empty,
   'installments.abort': z.strictObject({ planId: z.string().regex(/^ipl_[A-Za-z0-9]{8,40}$/, 'not a plan id') }),

@@ -51,6 +51,20 @@ describe('PayPlug installment plans the till follows', () => {
   const part = async (t: TestHost, orderReference: string) =>
     (await t.call('payments.list', { filter: 'all', limit: 100 })).find((p) => p.orderReference === orderReference);
 
+  it('refuses a description for a plan, which PayPlug has nowhere to keep, instead of dropping it', async () => {
+    const { t } = await till(60_000);
+    const refused = await t.fail('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: grace,
+      description: 'Sofa, delivered Friday',
+    });
+    expect(refused.code).toBe('validation');
+    expect(JSON.stringify(refused)).toMatch(/description/);
+    expect(await t.call('installments.list', {})).toEqual([]);
+  });
+
   it('takes in a part PayPlug charged on its date by itself, dated when it was charged', async () => {
     const { t, clock } = await till(100);
     const plan = await paidPlan(t, 'PLAN-F1');
