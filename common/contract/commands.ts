@@ -232,6 +232,15 @@ export const commandSchemas = {
     limit: z.number().int().min(1).max(200).default(50),
   }),
 
+  /**
+   * The authorisations waiting for a capture, oldest first (nearest to lapsing), a page at a time,
+   * with how many there are and what they hold in all (the Capture screen).
+   */
+  'payments.uncaptured': z.strictObject({
+    offset: z.number().int().min(0).max(1_000_000).default(0),
+    limit: z.number().int().min(1).max(200).default(100),
+  }),
+
   /** The gateway's transaction list, with the API's filters and pagination. */
   'transactions.list': z.strictObject({
     search: ShortText(100).optional(),

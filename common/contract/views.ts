@@ -605,6 +605,15 @@ export interface Page<T> {
   meta: { currentPage: number; lastPage: number; perPage: number; total: number; more?: true };
 }
 
+/** A page of the authorisations waiting for a capture, oldest first. */
+export interface UncapturedPage {
+  payments: PaymentView[];
+  /** How many authorisations wait in all (this page and the others). */
+  total: number;
+  /** What they hold in all, per currency: the pages not shown too. */
+  held: { currency: string; count: number; amount: number }[];
+}
+
 /** The Transactions list. */
 export interface TransactionPage extends Page<TransactionView> {
   /** The gateway did not answer: this till's own payments with it, from the journal. */
@@ -624,6 +633,7 @@ export interface CommandResults {
   'payments.capture': PaymentView;
   'payments.refund': PaymentView;
   'payments.list': PaymentView[];
+  'payments.uncaptured': UncapturedPage;
   'transactions.list': TransactionPage;
   'transactions.get': TransactionDetail;
   'readers.list': ReaderView[];

@@ -521,6 +521,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     'payments.capture': (input) => commands.capture(input),
     'payments.refund': (input) => commands.refund(input),
     'payments.list': (input) => service.list(input.filter, input.limit),
+    'payments.uncaptured': (input) => service.uncaptured(input.offset, input.limit),
     'transactions.list': (input) =>
       listTransactions(input, {
         gateway: gateway(),

@@ -4,7 +4,7 @@
  * events and their outbox (reader-events.ts), recovery and the offline queue (recovery.ts), and
  * watching payments the gateway settles by itself (watcher.ts). The host talks to this facade.
  */
-import type { ConnectivityView, PaymentView } from '../../common/contract';
+import type { ConnectivityView, PaymentView, UncapturedPage } from '../../common/contract';
 import type { PaymentRecord } from '../store/journal';
 import { CashierCommands } from './commands';
 import { inBackground } from '../core/background';
@@ -59,6 +59,15 @@ export class PaymentService {
 
   list(filter: 'active' | 'uncaptured' | 'attention' | 'all', limit: number): PaymentView[] {
     return this.engine.journal.listPayments(filter, limit).map((record) => this.engine.view(record));
+  }
+
+  uncaptured(offset: number, limit: number): UncapturedPage {
+    const { rows, held } = this.engine.journal.pageUncaptured(offset, limit);
+    return {
+      payments: rows.map((record) => this.engine.view(record)),
+      total: held.reduce((sum, h) => sum + h.count, 0),
+      held: held.map((h) => ({ ...h })),
+    };
   }
 
   attention() {

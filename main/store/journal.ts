@@ -300,6 +300,13 @@ export interface TransactionQuery {
   size: number;
 }
 
+/** The authorisations waiting for a capture in one currency: how many, and what they hold. */
+export interface UncapturedTotal {
+  currency: string;
+  count: number;
+  amount: number;
+}
+
 export type PaymentFilter = 'active' | 'uncaptured' | 'attention' | 'all' | 'unfinished';
 
 /** Statuses after which nothing more happens to a payment without a new cashier action. */
@@ -581,6 +588,24 @@ export class Journal {
     return this.db
       .prepare(`${SELECT_PAYMENT} ${FILTERS[filter]} ORDER BY created_at DESC, id DESC LIMIT ?`)
       .all<PaymentRecord>(limit);
+  }
+
+  /**
+   * The authorisations waiting for a capture, oldest first (the nearest to lapsing), one page of
+   * them, with how many there are and what they hold per currency: a busy shop's Capture screen
+   * lists them a page at a time, and says what the pages not shown yet hold.
+   */
+  pageUncaptured(offset: number, limit: number): { rows: PaymentRecord[]; held: UncapturedTotal[] } {
+    const rows = this.db
+      .prepare(`${SELECT_PAYMENT} ${FILTERS.uncaptured} ORDER BY created_at ASC, id ASC LIMIT ? OFFSET ?`)
+      .all<PaymentRecord>(limit, offset);
+    const held = this.db
+      .prepare(
+        `SELECT currency, COUNT(*) AS count, SUM(amount_capturable) AS amount FROM payments ${FILTERS.uncaptured}
+         GROUP BY currency ORDER BY currency`,
+      )
+      .all<UncapturedTotal>();
+    return { rows, held };
   }
 
   /**

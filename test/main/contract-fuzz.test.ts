@@ -11,6 +11,7 @@ import { startTestHost, type TestHost } from '../support/host';
 const READ_ONLY: ReadonlySet<string> = new Set([
   'session.snapshot',
   'payments.list',
+  'payments.uncaptured',
   'transactions.list',
   'transactions.get',
   'readers.list',
@@ -46,6 +47,7 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'payments.capture': { paymentId: 'pay_abcdefgh12345678', amount: 100 },
   'payments.refund': { paymentId: 'pay_abcdefgh12345678', amount: 100, reason: 'r' },
   'payments.list': { filter: 'all', limit: 10 },
+  'payments.uncaptured': { offset: 0, limit: 10 },
   'transactions.list': { search: 'a', status: 'pending', page: 1, size: 10 },
   'transactions.get': { transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c44' },
   'readers.list': {},

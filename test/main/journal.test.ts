@@ -155,6 +155,43 @@ describe('journal', () => {
     expect(() => journal.addOperation('pay_test00000001', 'capture', 'capture-1', {})).toThrow(/UNIQUE/);
   });
 
+  it('pages the authorisations to capture oldest first, with how many there are and what they hold', () => {
+    // 500 authorisations wait at a busy shop: the Capture screen took the newest 200 and nothing
+    // said the 300 oldest (the nearest to lapsing) were left out.
+    const clock = new FakeClock();
+    const journal = new Journal(openDatabase(':memory:'), clock);
+    for (let i = 0; i < 250; i++) {
+      clock.advance(1000);
+      const id = `pay_auth${String(i).padStart(8, '0')}`;
+      journal.insertPayment(
+        paymentFixture({
+          id,
+          orderReference: `ORD-${i}`,
+          idempotencyKey: `k-${i}`,
+          currency: i % 5 === 0 ? 'GBP' : 'EUR',
+          status: i === 7 ? 'succeeded' : 'requires_capture',
+          amountCapturable: i === 7 ? 0 : 1000 + i,
+        }),
+        'created',
+      );
+    }
+    const first = journal.pageUncaptured(0, 100);
+    expect(first.rows).toHaveLength(100);
+    expect(first.rows[0]!.id).toBe('pay_auth00000000');
+    expect(first.rows.map((r) => r.createdAt)).toEqual(first.rows.map((r) => r.createdAt).sort());
+    const sum = (pick: (i: number) => boolean) =>
+      Array.from({ length: 250 }, (_, i) => i)
+        .filter((i) => i !== 7 && pick(i))
+        .reduce((total, i) => total + 1000 + i, 0);
+    expect(first.held).toEqual([
+      { currency: 'EUR', count: 199, amount: sum((i) => i % 5 !== 0) },
+      { currency: 'GBP', count: 50, amount: sum((i) => i % 5 === 0) },
+    ]);
+    const last = journal.pageUncaptured(200, 100);
+    expect(last.rows.map((r) => r.id).at(-1)).toBe('pay_auth00000249');
+    expect(last.rows).toHaveLength(49);
+  });
+
   it('survives a reopen of the same file and lists unfinished payments', () => {
     const dir = mkdtempSync(join(tmpdir(), 'journal-'));
     dirs.push(dir);

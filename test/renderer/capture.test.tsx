@@ -19,6 +19,17 @@ function authorised(over: Partial<PaymentView> = {}): PaymentView {
   });
 }
 
+function heldOf(payments: PaymentView[]) {
+  const held = new Map<string, { currency: string; count: number; amount: number }>();
+  for (const p of payments) {
+    const h = held.get(p.currency) ?? { currency: p.currency, count: 0, amount: 0 };
+    h.count++;
+    h.amount += p.amountCapturable;
+    held.set(p.currency, h);
+  }
+  return [...held.values()];
+}
+
 function bridgeWith(
   payments: PaymentView[],
   gatewayOnly = [
@@ -34,7 +45,7 @@ function bridgeWith(
   ],
 ) {
   const bridge = new FakeBridge(makeSnapshot({ payments }));
-  bridge.on('payments.list', () => ok(payments));
+  bridge.on('payments.uncaptured', () => ok({ payments, total: payments.length, held: heldOf(payments) }));
   bridge.on('transactions.list', () =>
     ok({
       // The gateway also reports the host's own authorisation; it must be listed once.
@@ -67,7 +78,7 @@ describe('Capture screen', () => {
     expect(items[0]!.textContent).toMatch(/Authorised 2 h 5 min ago/);
     expect(items[1]!.textContent).toMatch(/€50.00 — Hotel deposit/);
     expect(items[1]!.textContent).toMatch(/Authorised 12 min ago/);
-    expect(bridge.inputs('payments.list')).toEqual([{ filter: 'uncaptured', limit: 200 }]);
+    expect(bridge.inputs('payments.uncaptured')).toEqual([{ offset: 0, limit: 100 }]);
     expect(bridge.inputs('transactions.list')[0]).toMatchObject({ status: 'requires_capture' });
   });
 
@@ -259,5 +270,69 @@ describe('Capture screen', () => {
     await waitFor(() => expect(screen.queryByRole('group', { name: /Hotel deposit/ })).toBeNull());
     expect(screen.getByText('Nothing to capture.')).toBeTruthy();
     expect(store.getState().host.seq).toBe(11);
+  });
+
+  it('says how many authorisations are not shown and what they hold, and shows them on request', async () => {
+    // A busy shop: 250 authorisations wait. The screen took the newest 200 and said nothing of the
+    // 50 oldest — the nearest to lapsing.
+    const all = Array.from({ length: 250 }, (_, i) =>
+      authorised({
+        id: `pay_auth${String(i).padStart(6, '0')}`,
+        transactionId: null,
+        orderReference: `ORD-${i}`,
+        description: `Deposit ${i}`,
+        amount: 1000,
+        amountCapturable: 1000,
+        createdAt: minutesAgo(500 - i),
+      }),
+    );
+    // Role queries walk the whole tree: over hundreds of forms, jsdom takes seconds for each.
+    const items = (list: HTMLElement) => [...list.children].filter((c) => c.tagName === 'LI');
+    const notShownOrNull = () => document.querySelector<HTMLElement>('[aria-label="Authorisations not shown"]');
+    const notShown = () => notShownOrNull()!;
+    const bridge = new FakeBridge(makeSnapshot({ payments: [] }));
+    bridge.on('payments.uncaptured', (input) =>
+      ok({
+        payments: all.slice(input.offset ?? 0, (input.offset ?? 0) + (input.limit ?? 100)),
+        total: 250,
+        held: heldOf(all),
+      }),
+    );
+    bridge.on('transactions.list', () =>
+      ok({ data: [], meta: { currentPage: 1, lastPage: 1, perPage: 100, total: 0 }, offline: false }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F4}');
+    const list = await screen.findByRole('list', { name: 'Uncaptured authorisations' });
+    expect(items(list)).toHaveLength(100);
+    expect(items(list)[0]!.textContent).toMatch(/— Deposit 0Authorised/);
+    const rest = notShown();
+    expect(rest.textContent).toContain('Showing the oldest 100 of 250 authorisations.');
+    expect(rest.textContent).toContain('150 more are not shown, holding €1,500.00.');
+    await user.click(within(rest).getByRole('button', { name: 'Show 100 more' }));
+    await waitFor(() => expect(items(list)).toHaveLength(200));
+    expect(notShown().textContent).toContain('50 more are not shown, holding €500.00.');
+    await user.click(within(notShown()).getByRole('button', { name: 'Show 50 more' }));
+    await waitFor(() => expect(items(list)).toHaveLength(250));
+    expect(notShownOrNull()).toBeNull();
+  });
+
+  it('says when the gateway lists more authorisations than the page it was asked for', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ payments: [] }));
+    bridge.on('payments.uncaptured', () => ok({ payments: [], total: 0, held: [] }));
+    bridge.on('transactions.list', () =>
+      ok({
+        data: [
+          makeTransaction({ status: 'requires_capture', amount: 3000, amountCapturable: 3000, amountCaptured: 0 }),
+        ],
+        meta: { currentPage: 1, lastPage: 3, perPage: 100, total: 260 },
+        offline: false,
+      }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F4}');
+    expect(
+      await screen.findByText(/The gateway lists 259 more authorisations than the oldest 1 checked here/),
+    ).toBeTruthy();
   });
 });

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { CommandError, PaymentView, TransactionView } from '../../../common/contract';
+import type { CommandError, PaymentView, TransactionView, UncapturedPage } from '../../../common/contract';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
@@ -174,12 +174,21 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
   );
 }
 
+/** Authorisations asked of the host at a time; "Show more" asks for the next page. */
+export const CAPTURE_PAGE = 100;
+/** The gateway's authorisations checked for ones the till does not know (its list's largest page). */
+const GATEWAY_PAGE = 100;
+
 export function Capture() {
   const run = usePos((s) => s.run);
   const payments = usePos((s) => s.host.payments);
   const now = useNow();
   const [hostIds, setHostIds] = useState<string[]>([]);
+  const [hostTotal, setHostTotal] = useState<{ total: number; held: UncapturedPage['held'] } | null>(null);
+  const [hostLoaded, setHostLoaded] = useState<PaymentView[]>([]);
+  const [pages, setPages] = useState(1);
   const [gateway, setGateway] = useState<TransactionView[]>([]);
+  const [gatewayTotal, setGatewayTotal] = useState(0);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -187,20 +196,46 @@ export function Capture() {
 
   useEffect(() => {
     let current = true;
+    // The host's authorisations a page at a time, oldest first (the nearest to lapsing): a busy
+    // shop holds hundreds, and the screen says what the pages not shown yet hold.
+    const hostPages = async () => {
+      const loaded: PaymentView[] = [];
+      let last: UncapturedPage | null = null;
+      for (let page = 0; page < pages; page++) {
+        const result = await run('payments.uncaptured', { offset: page * CAPTURE_PAGE, limit: CAPTURE_PAGE });
+        if (!result.ok) return result;
+        last = result.value;
+        loaded.push(...result.value.payments);
+        if (loaded.length >= result.value.total) break;
+      }
+      return { ok: true as const, value: { ...last!, payments: loaded } };
+    };
     void Promise.all([
-      run('payments.list', { filter: 'uncaptured', limit: 200 }),
-      run('transactions.list', { status: 'requires_capture', sortField: 'created_at', sortOrder: 'asc', size: 100 }),
+      hostPages(),
+      run('transactions.list', {
+        status: 'requires_capture',
+        sortField: 'created_at',
+        sortOrder: 'asc',
+        size: GATEWAY_PAGE,
+      }),
     ]).then(([fromHost, fromGateway]) => {
       if (!current) return;
       setLoading(false);
       setError(!fromHost.ok ? fromHost.error : !fromGateway.ok ? fromGateway.error : null);
-      if (fromHost.ok) setHostIds(fromHost.value.map((p) => p.id));
-      if (fromGateway.ok) setGateway(fromGateway.value.data);
+      if (fromHost.ok) {
+        setHostIds(fromHost.value.payments.map((p) => p.id));
+        setHostLoaded(fromHost.value.payments);
+        setHostTotal({ total: fromHost.value.total, held: fromHost.value.held });
+      }
+      if (fromGateway.ok) {
+        setGateway(fromGateway.value.data);
+        setGatewayTotal(fromGateway.value.meta.total);
+      }
     });
     return () => {
       current = false;
     };
-  }, [run, version]);
+  }, [run, version, pages]);
 
   const items = useMemo(() => {
     // The host's payments come from the live mirror, so a capture elsewhere removes them at once.
@@ -219,6 +254,23 @@ export function Capture() {
       a.createdAt.localeCompare(b.createdAt),
     );
   }, [hostIds, gateway, payments]);
+
+  // The host's authorisations not listed yet, and what they hold: never silently left out.
+  const notShown = useMemo(() => {
+    if (!hostTotal || hostLoaded.length >= hostTotal.total) return null;
+    const held = hostTotal.held
+      .map((h) => {
+        const loaded = hostLoaded.filter((p) => p.currency === h.currency);
+        return {
+          currency: h.currency,
+          count: h.count - loaded.length,
+          amount: h.amount - loaded.reduce((sum, p) => sum + p.amountCapturable, 0),
+        };
+      })
+      .filter((h) => h.count > 0);
+    return { count: hostTotal.total - hostLoaded.length, held };
+  }, [hostTotal, hostLoaded]);
+  const gatewayNotChecked = Math.max(0, gatewayTotal - gateway.length);
 
   // Authorisations with a capture or cancel already queued: nothing more to do here, but say so.
   const queued = Object.values(payments).filter((p) => p.status === 'requires_capture' && p.queuedOperations > 0);
@@ -251,6 +303,23 @@ export function Capture() {
         </p>
       ) : null}
       <ErrorBox error={error} title="Could not load every authorisation." />
+      {notShown ? (
+        <div className="notice" role="region" aria-label="Authorisations not shown">
+          <p>
+            {`Showing the oldest ${hostLoaded.length} of ${hostTotal!.total} authorisations. `}
+            {`${notShown.count} more ${notShown.count === 1 ? 'is' : 'are'} not shown, holding `}
+            {notShown.held.map((h) => money(h.amount, h.currency)).join(' + ')}.
+          </p>
+          <button type="button" onClick={() => setPages((p) => p + 1)}>
+            {`Show ${Math.min(CAPTURE_PAGE, notShown.count)} more`}
+          </button>
+        </div>
+      ) : null}
+      {gatewayNotChecked > 0 ? (
+        <p className="notice">
+          {`The gateway lists ${gatewayNotChecked} more ${gatewayNotChecked === 1 ? 'authorisation' : 'authorisations'} than the oldest ${gateway.length} checked here: those the till took are in the list above; find any other in Transactions (F5), status “Authorised — to capture”.`}
+        </p>
+      ) : null}
       {loading ? (
         <p role="status">Loading authorisations…</p>
       ) : items.length === 0 ? (

@@ -84,6 +84,8 @@ function applyResult(state: PosState, name: CommandName, input: unknown, value: 
     state.removeReader((input as CommandInput<'readers.forget'>).readerId);
   } else if (name === 'payments.list' || name === 'settlements.list') {
     for (const payment of value as CommandResults['payments.list']) state.applyPayment(payment);
+  } else if (name === 'payments.uncaptured') {
+    for (const payment of (value as CommandResults['payments.uncaptured']).payments) state.applyPayment(payment);
   } else if (name === 'settings.get' || name === 'settings.update') {
     state.applySettings(value as CommandResults['settings.get']);
   } else if (name === 'attention.list') {
