@@ -125,7 +125,7 @@ export class CounterReports {
     const mode = this.mode();
     const rows = this.made(this.journal.paymentsCreatedBetween(mode, window.start, window.end));
     const ids = new Set(rows.map((r) => r.id));
-    const attention = this.journal.listPayments('attention', 500).filter((r) => r.mode === mode && !ids.has(r.id));
+    const attention = this.journal.attentionPayments(mode).filter((r) => !ids.has(r.id));
     return [...rows, ...attention].map((record) => this.reportPayment(record));
   }
 

@@ -187,9 +187,10 @@ export class PaymentEngine {
     return { records, pending };
   }
 
+  /** Every payment needing attention, however many: the screen and its count never leave one out. */
   attention(): AttentionView[] {
     return this.journal
-      .listPayments('attention', 500)
+      .attentionPayments()
       .map((record) => toAttentionView(record, this.unsettledRefundOf(record)))
       .filter((a): a is AttentionView => a !== null);
   }

@@ -591,6 +591,21 @@ export class Journal {
   }
 
   /**
+   * Every payment needing attention, newest first, of one mode or of both: each is money in doubt,
+   * so none is ever cut off by a page size (a Z counted only the newest 500, of either mode, and
+   * filtered the mode after the cut: 500 newer test items hid a live one from the live Z).
+   */
+  attentionPayments(mode?: Mode): PaymentRecord[] {
+    return mode
+      ? this.db
+          .prepare(`${SELECT_PAYMENT} ${FILTERS.attention} AND mode = ? ORDER BY created_at DESC, id DESC`)
+          .all<PaymentRecord>(mode)
+      : this.db
+          .prepare(`${SELECT_PAYMENT} ${FILTERS.attention} ORDER BY created_at DESC, id DESC`)
+          .all<PaymentRecord>();
+  }
+
+  /**
    * The authorisations waiting for a capture, oldest first (the nearest to lapsing), one page of
    * them, with how many there are and what they hold per currency: a busy shop's Capture screen
    * lists them a page at a time, and says what the pages not shown yet hold.

@@ -304,3 +304,45 @@ describe('business days across DST', () => {
     expect(d.journal.lastZReport('test')?.override).toEqual({ by: 'Manager Eve', reason: 'terminal ticket checked' });
   });
 });
+
+describe('a busy shop', () => {
+  /** A payment needing attention (outcome unknown), created now, in `mode`. */
+  const inDoubt = (d: ReturnType<typeof setup>, n: number, mode: 'test' | 'live') => {
+    const id = `pay_doubt${String(n).padStart(8, '0')}`;
+    d.journal.insertPayment(
+      newPaymentRecord({
+        id,
+        gateway: 'plutopay',
+        mode,
+        orderReference: `DOUBT-${n}`,
+        attempt: 1,
+        idempotencyKey: `pos-DOUBT-${n}-1`,
+        origin: 'local',
+        amount: 1000,
+        currency: 'EUR',
+        captureMethod: 'automatic',
+        status: 'unknown',
+        attentionSince: new Date(d.clock.now()).toISOString(),
+        attentionReason: 'Outcome unknown',
+      }),
+      'created',
+    );
+    d.clock.advance(1000);
+  };
+
+  it('lists every earlier payment needing attention, and refuses the Z for one behind 500 of the other mode', async () => {
+    // The reports took the newest 500 attention items of either mode, then kept the report's mode:
+    // of yesterday's 521, 520 newer test items hid the live one, and the live Z closed without it.
+    const d = setup('2026-05-03T07:00:00.000Z');
+    inDoubt(d, 0, 'live');
+    for (let n = 1; n <= 520; n++) inDoubt(d, n, 'test');
+    d.at('2026-05-04T18:00:00.000Z');
+    const test = d.reports.x();
+    expect(test.attention).toHaveLength(520);
+    expect(test.attention.every((a) => !a.inWindow)).toBe(true);
+    (d.settings as unknown as { mode: string }).mode = 'live';
+    const live = d.reports.x();
+    expect(live.attention.map((a) => a.id)).toEqual(['pay_doubt00000000']);
+    await expect(d.reports.close({ closedBy: 'Ann' })).rejects.toThrow(/attention/);
+  });
+});

@@ -12,7 +12,7 @@ import { PaymentService } from '../../main/payments/service';
 import { ADVICE_REFUSED_APPROVAL } from '../../main/payments/sync';
 import { listTransactions } from '../../main/payments/transactions';
 import { nextActions } from '../../main/payments/views';
-import { Journal } from '../../main/store/journal';
+import { Journal, newPaymentRecord } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
 
@@ -767,5 +767,34 @@ describe('payments against a fake gateway (the port)', () => {
     const link = journal.updatePayment(made.id, { channel: 'link', payUrl: 'http://127.0.0.1/pay/1' });
     expect(nextActions(link, gateway.capabilities)).toEqual(['show_link', 'cancel']);
     expect(nextActions(link, cannotWithdraw)).toEqual(['show_link']);
+  });
+
+  it('lists every payment needing attention, however many: the screen and its count leave none out', () => {
+    // 700 payments in doubt: the list (and the F8 count) stopped at the newest 500.
+    const { journal, service } = setup();
+    for (let n = 0; n < 700; n++) {
+      const orderReference = `DOUBT-${n}`;
+      journal.insertPayment(
+        newPaymentRecord({
+          id: `pay_doubt${String(n).padStart(8, '0')}`,
+          gateway: 'plutopay',
+          mode: 'test',
+          orderReference,
+          attempt: 1,
+          idempotencyKey: `pos-${orderReference}-1`,
+          origin: 'local',
+          amount: 1000,
+          currency: 'EUR',
+          captureMethod: 'automatic',
+          status: 'unknown',
+          attentionSince: new Date().toISOString(),
+          attentionReason: 'Outcome unknown',
+        }),
+        'created',
+      );
+    }
+    const attention = service.attention();
+    expect(attention).toHaveLength(700);
+    expect(new Set(attention.map((a) => a.paymentId)).size).toBe(700);
   });
 });
