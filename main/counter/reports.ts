@@ -62,6 +62,15 @@ export interface TypedTerminalTotals {
 }
 
 const GATEWAY_PAGE = 100;
+/**
+ * Payments read, and turned into report rows, between two turns of the event loop. The host is
+ * single-threaded: a busy day's report (10 000 payments) read in one go held every reader, the
+ * customer display and the other windows for most of a second; read by pages they go on between.
+ */
+export const REPORT_PAGE = 500;
+
+/** Lets whatever waits (a reader's event, the customer display, another command) run. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 const GATEWAY_MAX_PAGES = 50;
 
 /** The statuses the gateway's list uses for what the till holds as its own states. */
@@ -121,12 +130,37 @@ export class CounterReports {
    * The period's payments as the reports take them, plus every open attention item (any day): of
    * the report's mode only, so test money never reaches a live report nor the other way round.
    */
-  private payments(window: DayWindow): ReportPayment[] {
-    const mode = this.mode();
-    const rows = this.made(this.journal.paymentsCreatedBetween(mode, window.start, window.end));
-    const ids = new Set(rows.map((r) => r.id));
-    const attention = this.journal.attentionPayments(mode).filter((r) => !ids.has(r.id));
-    return [...rows, ...attention].map((record) => this.reportPayment(record));
+  private async payments(window: DayWindow, mode = this.mode()): Promise<ReportPayment[]> {
+    const label = this.labels();
+    const out = await this.periodPayments(window, mode, label);
+    const ids = new Set(out.map((r) => r.id));
+    for (const record of this.journal.attentionPayments(mode)) {
+      if (!ids.has(record.id)) out.push(this.reportPayment(record, label));
+    }
+    return out;
+  }
+
+  /** The period's payments (those the gateway made), a page at a time with a turn of the loop between. */
+  private async periodPayments(window: DayWindow, mode: Mode, label = this.labels()): Promise<ReportPayment[]> {
+    const out: ReportPayment[] = [];
+    let after: PaymentRecord | null = null;
+    for (;;) {
+      const page = this.journal.paymentsCreatedPage(mode, window.start, window.end, after, REPORT_PAGE);
+      for (const record of this.made(page)) out.push(this.reportPayment(record, label));
+      if (page.length < REPORT_PAGE) return out;
+      after = page[page.length - 1]!;
+      await nextTurn();
+    }
+  }
+
+  /** Reader labels, looked up once per reader for one report (not once per payment). */
+  private labels(): (readerId: string | null) => string | null {
+    const known = new Map<string, string | null>();
+    return (readerId) => {
+      if (readerId === null) return null;
+      if (!known.has(readerId)) known.set(readerId, this.deps.readerLabel(readerId));
+      return known.get(readerId)!;
+    };
   }
 
   /**
@@ -154,23 +188,19 @@ export class CounterReports {
   }
 
   private entries(recorded: readonly MoneyEntryRecord[]): ReportEntry[] {
-    const payments = new Map<string, PaymentRecord | undefined>();
-    return recorded.map((entry) => {
-      if (!payments.has(entry.paymentId)) payments.set(entry.paymentId, this.journal.getPayment(entry.paymentId));
-      const payment = payments.get(entry.paymentId)!;
-      return {
-        paymentId: entry.paymentId,
-        orderReference: payment.orderReference,
-        at: entry.at,
-        amount: entry.amount,
-        currency: payment.currency,
-        cardBrand: payment.cardBrand,
-        readerLabel: payment.readerId ? this.deps.readerLabel(payment.readerId) : null,
-      };
-    });
+    const label = this.labels();
+    return recorded.map((entry) => ({
+      paymentId: entry.paymentId,
+      orderReference: entry.orderReference,
+      at: entry.at,
+      amount: entry.amount,
+      currency: entry.currency,
+      cardBrand: entry.cardBrand,
+      readerLabel: label(entry.readerId),
+    }));
   }
 
-  private reportPayment(record: PaymentRecord): ReportPayment {
+  private reportPayment(record: PaymentRecord, label = this.labels()): ReportPayment {
     // An authorisation past its expiry holds nothing left to capture (PayPlug keeps such a payment
     // authorised and refuses the capture): it is not money pending capture.
     const expired =
@@ -189,7 +219,7 @@ export class CounterReports {
       capturable: expired ? 0 : record.amountCapturable,
       refunded: record.amountRefunded,
       cardBrand: record.cardBrand,
-      readerLabel: record.readerId ? this.deps.readerLabel(record.readerId) : null,
+      readerLabel: label(record.readerId),
       gateway: record.chargedBy === 'terminal' ? STANDALONE_LABEL : GATEWAY_LABELS[record.gateway],
       gatewayId: record.transactionId,
       attention: record.attentionSince !== null,
@@ -200,12 +230,12 @@ export class CounterReports {
 
   // -- X and Z ----------------------------------------------------------------------------------
 
-  x(date = this.currentDate()): DayReportView {
+  async x(date = this.currentDate()): Promise<DayReportView> {
     const window = this.window(date);
     const closed = this.journal.zReportFor(this.mode(), date);
     if (closed) return this.zView(closed);
     const report = xReport({
-      payments: this.payments(window),
+      payments: await this.payments(window),
       refunds: this.refunds(window),
       captures: this.captures(window),
       window,
@@ -264,7 +294,7 @@ export class CounterReports {
     const lastRecord = this.journal.lastZReport(mode);
     const previous = lastRecord ? (JSON.parse(lastRecord.report) as ZReport) : null;
     const result = closeDay({
-      payments: this.payments(window),
+      payments: await this.payments(window, mode),
       refunds: this.refunds(window),
       captures: this.captures(window),
       window,
@@ -370,24 +400,35 @@ export class CounterReports {
     return this.deps.settings().shopName || this.deps.accountName() || 'Shop';
   }
 
-  private report(ref: { date?: string | undefined; number?: number | undefined }): DayReport {
+  /** A stored Z, or an X built now together with the payments it was built from. */
+  private async report(ref: {
+    date?: string | undefined;
+    number?: number | undefined;
+  }): Promise<{ report: DayReport; payments: readonly ReportPayment[] | undefined }> {
     if (ref.number !== undefined) {
       const record = this.journal.getZReport(this.mode(), ref.number);
       if (!record) throw new HostError('not_found', `No Z report ${ref.number} in ${this.mode()} mode.`);
-      return JSON.parse(record.report) as ZReport;
+      const z = JSON.parse(record.report) as ZReport;
+      return { report: z, payments: z.payments };
     }
     const date = ref.date ?? this.currentDate();
     const closed = this.journal.zReportFor(this.mode(), date);
-    if (closed) return JSON.parse(closed.report) as ZReport;
+    if (closed) {
+      const z = JSON.parse(closed.report) as ZReport;
+      return { report: z, payments: z.payments };
+    }
     const window = this.window(date);
-    return xReport({
-      payments: this.payments(window),
+    const payments = await this.payments(window);
+    const report = xReport({
+      payments,
       refunds: this.refunds(window),
       captures: this.captures(window),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
     });
+    // The X's rows are its own period's payments, as read for it (not read a second time).
+    return { report, payments: payments.filter((p) => p.createdAt >= window.start && p.createdAt < window.end) };
   }
 
   /**
@@ -395,15 +436,13 @@ export class CounterReports {
    * are the ones it stored when it closed, so its CSV always agrees with it; only a Z closed
    * before Zs kept their rows is read from the journal as it is now.
    */
-  csv(ref: { date?: string | undefined; number?: number | undefined }): { filename: string; content: string } {
-    const report = this.report(ref);
+  async csv(ref: {
+    date?: string | undefined;
+    number?: number | undefined;
+  }): Promise<{ filename: string; content: string }> {
+    const { report, payments } = await this.report(ref);
     const window = report.window;
-    const stored = report.kind === 'Z' ? (report as ZReport).payments : undefined;
-    const rows =
-      stored ??
-      this.made(this.journal.paymentsCreatedBetween(this.mode(), window.start, window.end)).map((r) =>
-        this.reportPayment(r),
-      );
+    const rows = payments ?? (await this.periodPayments(window, this.mode()));
     const name = report.kind === 'Z' ? `z-${String((report as ZReport).number).padStart(4, '0')}` : 'x';
     return {
       filename: `${name}-${window.date}${report.testMode ? '-test' : ''}.csv`,
@@ -422,7 +461,7 @@ export class CounterReports {
     if (!this.deps.settings().receiptPrinterPort) {
       throw new HostError('conflict', 'No receipt printer is set up. Choose its port in Settings (F7).');
     }
-    const report = this.report(ref);
+    const { report } = await this.report(ref);
     return this.deps.print([
       reportEscPos(report, { shopName: this.shopName(), width: this.deps.settings().receiptWidth, cut: 'partial' }),
     ]);

@@ -1071,6 +1071,33 @@ export class Journal {
   // -- the day's payments, receipts and Z reports -----------------------------------------------
 
   /** One mode's payments created in [fromIso, toIso), oldest first (a business day's, for the reports). */
+  /**
+   * The next `limit` payments of one mode created in [from, to) after `after` (created_at, id),
+   * oldest first: a day's payments a page at a time, so a report over thousands yields between
+   * pages instead of holding the host for the whole read.
+   */
+  paymentsCreatedPage(
+    mode: Mode,
+    fromIso: string,
+    toIso: string,
+    after: { createdAt: string; id: string } | null,
+    limit: number,
+  ): PaymentRecord[] {
+    if (!after) {
+      return this.db
+        .prepare(
+          `${SELECT_PAYMENT} WHERE created_at >= ? AND created_at < ? AND mode = ? ORDER BY created_at, id LIMIT ?`,
+        )
+        .all<PaymentRecord>(fromIso, toIso, mode, limit);
+    }
+    return this.db
+      .prepare(
+        `${SELECT_PAYMENT} WHERE created_at >= ? AND created_at < ? AND mode = ?
+           AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ?`,
+      )
+      .all<PaymentRecord>(fromIso, toIso, mode, after.createdAt, after.createdAt, after.id, limit);
+  }
+
   paymentsCreatedBetween(mode: Mode, fromIso: string, toIso: string): PaymentRecord[] {
     return this.db
       .prepare(`${SELECT_PAYMENT} WHERE created_at >= ? AND created_at < ? AND mode = ? ORDER BY created_at, id`)
@@ -1103,7 +1130,9 @@ export class Journal {
   ): MoneyEntryRecord[] {
     return this.db
       .prepare(
-        `SELECT e.payment_id AS paymentId, e.amount, e.at FROM ${table} e JOIN payments p ON p.id = e.payment_id
+        `SELECT e.payment_id AS paymentId, e.amount, e.at, p.order_reference AS orderReference, p.currency,
+                p.card_brand AS cardBrand, p.reader_id AS readerId
+         FROM ${table} e JOIN payments p ON p.id = e.payment_id
          WHERE e.at >= ? AND e.at < ? AND p.mode = ? ORDER BY e.at, e.id`,
       )
       .all<MoneyEntryRecord>(fromIso, toIso, mode);
@@ -1274,6 +1303,11 @@ export interface MoneyEntryRecord {
   amount: number;
   /** ISO instant it was written. */
   at: string;
+  /** Its payment's, read with it (one query for a day's entries, not one per entry). */
+  orderReference: string;
+  currency: string;
+  cardBrand: string | null;
+  readerId: string | null;
 }
 
 export type ReceiptChannel = 'print' | 'email';

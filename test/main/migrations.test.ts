@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { JOURNAL_MIGRATIONS } from '../../main/store/migrations';
-import { Journal } from '../../main/store/journal';
+import { Journal, type MoneyEntryRecord } from '../../main/store/journal';
 import { migrate, openDatabase, type SqlDatabase } from '../../main/store/sqlite';
 
 const AT = '2026-03-01T10:00:00.000Z';
@@ -64,6 +64,9 @@ function insertV1Operation(db: SqlDatabase, paymentId: string, kind: string, key
      VALUES (?, ?, ?, ?, 'pending', 1, ?, ?)`,
   ).run(paymentId, kind, key, JSON.stringify(params), AT, AT);
 }
+
+/** What a refund or capture entry says of itself (the entries also carry their payment's facts). */
+const entryFacts = ({ paymentId, amount, at }: MoneyEntryRecord) => ({ paymentId, amount, at });
 
 describe('journal migrations upgrade a database with rows in it', () => {
   it('001 initial: creates the tables on an empty database', () => {
@@ -374,16 +377,18 @@ describe('journal migrations upgrade a database with rows in it', () => {
     const clock = new FakeClock(Date.parse('2026-03-05T10:00:00.000Z'));
     const journal = new Journal(db, clock);
     journal.updatePayment('pay_none', { amountRefunded: 250, status: 'partially_refunded' });
-    expect(journal.refundsBetween('test', '2026-03-02T12:00:00.000Z', '2026-03-05T11:00:00.000Z')).toEqual([
+    expect(
+      journal.refundsBetween('test', '2026-03-02T12:00:00.000Z', '2026-03-05T11:00:00.000Z').map(entryFacts),
+    ).toEqual([
       { paymentId: 'pay_ops', amount: 300, at: '2026-03-02T12:00:00.000Z' },
       { paymentId: 'pay_ops', amount: 200, at: '2026-03-02T15:00:00.000Z' },
       { paymentId: 'pay_dashboard', amount: 1250, at: '2026-03-04T08:00:00.000Z' },
       { paymentId: 'pay_none', amount: 250, at: '2026-03-05T10:00:00.000Z' },
     ]);
     // The day after the Z counts only what the Z could not.
-    expect(journal.refundsBetween('test', '2026-03-06T00:00:00.000Z', '2026-03-07T00:00:00.000Z')).toEqual([
-      { paymentId: 'pay_counted', amount: 200, at: '2026-03-06T10:00:00.000Z' },
-    ]);
+    expect(
+      journal.refundsBetween('test', '2026-03-06T00:00:00.000Z', '2026-03-07T00:00:00.000Z').map(entryFacts),
+    ).toEqual([{ paymentId: 'pay_counted', amount: 200, at: '2026-03-06T10:00:00.000Z' }]);
   });
 
   it('011 capture entries: captures a Z counted stay in its period; later ones, and new ones, when made', () => {
@@ -425,7 +430,9 @@ describe('journal migrations upgrade a database with rows in it', () => {
       amount_refunded: 300,
       created_at: '2026-03-07T10:00:00.000Z',
     });
-    expect(journal.capturesBetween('test', '2026-03-06T00:00:00.000Z', '2026-03-08T00:00:00.000Z')).toEqual([
+    expect(
+      journal.capturesBetween('test', '2026-03-06T00:00:00.000Z', '2026-03-08T00:00:00.000Z').map(entryFacts),
+    ).toEqual([
       { paymentId: 'pay_late', amount: 1250, at: '2026-03-06T10:00:00.000Z' },
       { paymentId: 'pay_held', amount: 1250, at: '2026-03-07T10:00:00.000Z' },
     ]);
