@@ -6,7 +6,7 @@ export { escpos, escposLines, encodeRows, DEFAULT_ESCPOS_WIDTH } from './escpos'
 export type { EscPosOptions } from './escpos';
 export { layout, toPlainText, formatMoney, cleanText, RECEIPT_WIDTHS } from './layout';
 export type { LayoutOptions, LineStyle, MoneyText, PrintLine, ReceiptWidth, RowStyle, StyledLine } from './layout';
-export { ReceiptInputError, TEST_MODE_MARK } from './types';
+export { ReceiptInputError, TEST_MODE_MARK, TEST_MODE_SHOP_BANK_MARK } from './types';
 export type {
   EntryMode,
   ReceiptCopy,

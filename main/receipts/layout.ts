@@ -147,10 +147,20 @@ export function verbatimRows(text: string, width: number): string[] {
   return rows;
 }
 
+/**
+ * Too long for one row, a banner breaks after its dash first, so that each row reads as a whole
+ * ("TEST MODE —" / "CHARGED BY THE SHOP'S BANK" on 32 columns), and wraps from there.
+ */
+function bannerParts(text: string, inner: number): string[] {
+  const dash = text.indexOf(' — ');
+  if (length(text) <= inner || dash < 0) return wrap(text, inner);
+  return [...wrap(text.slice(0, dash + 2), inner), ...wrap(text.slice(dash + 3), inner)];
+}
+
 function bannerRows(text: string, width: number): string[] {
   const inner = width - 4;
   const rows = ['*'.repeat(width)];
-  for (const part of wrap(text, inner)) {
+  for (const part of bannerParts(text, inner)) {
     const free = inner - length(part);
     const left = Math.floor(free / 2);
     rows.push(`* ${' '.repeat(left)}${part}${' '.repeat(free - left)} *`);

@@ -6,7 +6,7 @@ import { isKnownCurrency } from '../../common/currencies';
 import { checkTimeZone, formatLocalDateTime, wallTime } from '../../common/timezone';
 import type { MoneyText, PrintLine } from './layout';
 import type { EntryMode, ReceiptInput, ReceiptModel, ReceiptStatus } from './types';
-import { ReceiptInputError, TEST_MODE_MARK } from './types';
+import { ReceiptInputError, TEST_MODE_MARK, TEST_MODE_SHOP_BANK_MARK } from './types';
 
 const ENTRY_MODES: Record<EntryMode, string> = {
   contactless: 'Contactless',
@@ -125,8 +125,11 @@ export function buildReceipt(input: ReceiptInput): ReceiptModel {
   };
   const kind = input.status.kind;
   const notCharged = kind === 'declined' || kind === 'canceled';
+  // A terminal on the shop's own bank charges whatever the till's mode: its test receipt must not
+  // say that no money moved.
+  const mark = input.shopBankTerminal ? TEST_MODE_SHOP_BANK_MARK : TEST_MODE_MARK;
 
-  if (input.testMode) add({ kind: 'banner', text: TEST_MODE_MARK }, { kind: 'blank' });
+  if (input.testMode) add({ kind: 'banner', text: mark }, { kind: 'blank' });
   add({ kind: 'title', text: input.shop.name });
   for (const text of input.shop.addressLines) add({ kind: 'center', text });
   add({ kind: 'blank' }, { kind: 'center', text: input.copy === 'merchant' ? 'MERCHANT COPY' : 'CUSTOMER COPY' });
@@ -192,7 +195,7 @@ export function buildReceipt(input: ReceiptInput): ReceiptModel {
   } else {
     add({ kind: 'center', text: "Keep with the day's records" });
   }
-  if (input.testMode) add({ kind: 'blank' }, { kind: 'banner', text: TEST_MODE_MARK });
+  if (input.testMode) add({ kind: 'blank' }, { kind: 'banner', text: mark });
 
   const copy = input.copy === 'merchant' ? 'merchant copy' : 'customer copy';
   return {

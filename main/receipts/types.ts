@@ -71,6 +71,12 @@ export interface ReceiptInput {
   readonly terminalLines?: readonly string[];
   /** Test mode: every output carries TEST MODE — NO MONEY MOVED, top and bottom. */
   readonly testMode: boolean;
+  /**
+   * Charged by a real terminal on the shop's own bank (not a simulated one). Such a terminal charges
+   * cards whatever the till's mode, and the app cannot tell whether it is on the bank's test
+   * platform: a test receipt then carries TEST_MODE_SHOP_BANK_MARK instead of claiming no money moved.
+   */
+  readonly shopBankTerminal?: boolean;
   readonly copy: ReceiptCopy;
   /** A reprint: marked DUPLICATE. */
   readonly duplicate?: boolean;
@@ -89,6 +95,9 @@ export interface ReceiptModel {
 }
 
 export const TEST_MODE_MARK = 'TEST MODE — NO MONEY MOVED';
+
+/** The test-mode banner of a payment a real terminal on the shop's own bank charged: money may have moved. */
+export const TEST_MODE_SHOP_BANK_MARK = "TEST MODE — CHARGED BY THE SHOP'S BANK";
 
 export class ReceiptInputError extends Error {
   constructor(readonly problems: readonly string[]) {

@@ -95,6 +95,10 @@ describe('standalone terminals', () => {
     expect(paid).toMatchObject({ amountCaptured: 2000, card: { brand: 'visa', last4: '4242' }, next: ['refund'] });
     expect(paid.authCode).toMatch(/^[A-Z0-9]{6}$/);
     expect(await ledgerCount(t)).toBe(before);
+    // A simulated terminal moves no money, on the shop's bank or not: its test receipt says so.
+    const receipt = await t.call('receipts.render', { paymentId: created.id, format: 'text', width: 42 });
+    expect(receipt.content.match(/TEST MODE — NO MONEY MOVED/g)).toHaveLength(2);
+    expect(receipt.content).not.toContain('CHARGED BY');
 
     // A partial refund: the customer presents the card on the terminal again.
     const refunding = t.host.invoke('payments.refund', { paymentId: created.id, amount: 500 });

@@ -68,4 +68,13 @@ export const RECEIPTS: Record<string, ReceiptInput> = {
     ],
   },
   'test-mode': { ...BASE, testMode: true, tip: 250, tipPercent: 20, total: 1500 },
+  // A real terminal on the shop's own bank, in test mode: it may have charged the card for real.
+  'test-mode-shop-bank': {
+    ...BASE,
+    copy: 'merchant',
+    testMode: true,
+    shopBankTerminal: true,
+    gateway: { name: "Terminal (shop's bank)", reference: 'trm_01JQ7Z3N8B2D' },
+    readerLabel: 'Desk 5000',
+  },
 };

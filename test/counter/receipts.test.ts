@@ -6,6 +6,7 @@ import {
   RECEIPT_WIDTHS,
   ReceiptInputError,
   TEST_MODE_MARK,
+  TEST_MODE_SHOP_BANK_MARK,
   brandLabel,
   buildReceipt,
   escpos,
@@ -164,6 +165,41 @@ describe('TEST MODE mark', () => {
     expect(doc.match(/<div class="test-banner" role="note">TEST MODE — NO MONEY MOVED<\/div>/g)).toHaveLength(2);
     expect(doc).toContain('<body class="test-mode">');
     expect(doc).toContain('<title>TEST MODE – Receipt ORD-2026-0042 (customer copy)</title>');
+  });
+
+  it("says CHARGED BY THE SHOP'S BANK, never NO MONEY MOVED, for a real terminal on the shop's bank", () => {
+    const bank = buildReceipt(RECEIPTS['test-mode-shop-bank']!);
+    expect(TEST_MODE_SHOP_BANK_MARK).toBe("TEST MODE — CHARGED BY THE SHOP'S BANK");
+    for (const width of RECEIPT_WIDTHS) {
+      const out = text(bank, width);
+      expect(out).not.toContain('NO MONEY MOVED');
+      const rows = out.trimEnd().split('\n');
+      for (const row of rows) expect([...row].length).toBeLessThanOrEqual(width);
+      // One row from 42 columns; on 32 it breaks after the dash, each row a whole phrase.
+      const banner = width === 32 ? ['TEST MODE —', "CHARGED BY THE SHOP'S BANK"] : [TEST_MODE_SHOP_BANK_MARK];
+      const framed = banner.map((part) => {
+        const free = width - 4 - [...part].length;
+        return `* ${' '.repeat(Math.floor(free / 2))}${part}${' '.repeat(free - Math.floor(free / 2))} *`;
+      });
+      const star = '*'.repeat(width);
+      expect(rows.slice(0, banner.length + 2)).toEqual([star, ...framed, star]);
+      expect(rows.slice(-(banner.length + 2))).toEqual([star, ...framed, star]);
+    }
+    expect(count(escpos(bank), encodeText(TEST_MODE_SHOP_BANK_MARK))).toBe(2);
+    expect(indexOf(escpos(bank), encodeText('NO MONEY MOVED'))).toBe(-1);
+    const doc = html(bank);
+    expect(
+      doc.match(/<div class="test-banner" role="note">TEST MODE — CHARGED BY THE SHOP&#39;S BANK<\/div>/g),
+    ).toHaveLength(2);
+    expect(doc).not.toContain('NO MONEY MOVED');
+  });
+
+  it("keeps NO MONEY MOVED for a simulated terminal on the shop's bank, and no mark in live mode", () => {
+    const simulated = buildReceipt({ ...RECEIPTS['test-mode-shop-bank']!, shopBankTerminal: false });
+    expect(text(simulated, 42)).toContain(TEST_MODE_MARK);
+    expect(text(simulated, 42)).not.toContain(TEST_MODE_SHOP_BANK_MARK);
+    const live = buildReceipt({ ...RECEIPTS['test-mode-shop-bank']!, testMode: false });
+    expect(text(live, 42)).not.toContain('TEST MODE');
   });
 
   it('is absent in live mode', () => {

@@ -55,6 +55,16 @@ describe.skipIf(!hasTool('socat'))('a standalone Concert terminal on a pty', () 
     await t.call('payments.process', { paymentId: created.id, readerId: paired.id });
     const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 10_000);
     expect(paid).toMatchObject({ chargedBy: 'terminal', card: { brand: 'visa', last4: '0119' }, authCode: 'A00001' });
+    // Made in test mode, but a real terminal charges through the shop's bank whatever the till's
+    // mode: the receipt must not say that no money moved.
+    for (const width of [32, 42] as const) {
+      const receipt = await t.call('receipts.render', { paymentId: created.id, format: 'text', width });
+      expect(receipt.content).not.toContain('NO MONEY MOVED');
+      expect(receipt.content.replace(/[\s*]+/g, ' ').match(/TEST MODE — CHARGED BY THE SHOP'S BANK/g)).toHaveLength(2);
+    }
+    const page = await t.call('receipts.render', { paymentId: created.id, format: 'html', copy: 'merchant' });
+    expect(page.document).not.toContain('NO MONEY MOVED');
+    expect(page.document?.match(/TEST MODE — CHARGED BY THE SHOP&#39;S BANK/g)).toHaveLength(2);
 
     const refunded = await t.call('payments.refund', { paymentId: created.id, amount: 250 });
     expect(refunded).toMatchObject({ status: 'partially_refunded', amountRefunded: 250 });
