@@ -158,6 +158,47 @@ describe('Readers screen', () => {
     expect(within(ownBankItem).getByRole('button', { name: 'Reconnect' })).toBeTruthy();
   });
 
+  it("warns in test mode that a real terminal on the shop's bank still charges cards, and asks with it", async () => {
+    const warning = "Test mode does not stop this terminal charging cards: it charges through the shop's bank.";
+    const concert = (over: Parameters<typeof makeReader>[0]) =>
+      makeReader({ kind: 'concert', foundBy: 'usb', canPresentTestCards: false, ...over });
+    const readers = [
+      concert({ id: 'rdr_bank', label: 'Desk 5000', standalone: true }),
+      concert({ id: 'rdr_gw', label: 'Move 5000', standalone: false }),
+      makeReader({ id: 'rdr_sim_bank', label: 'Sim on bank', standalone: true }),
+    ];
+    const bridge = new FakeBridge(makeSnapshot({ readers }));
+    bridge.on('readers.configure', (input) =>
+      ok(concert({ id: input.readerId, label: 'Move 5000', standalone: input.standalone ?? false })),
+    );
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+
+    const bank = screen.getByRole('article', { name: /Desk 5000/ });
+    expect(within(bank).getByRole('note').textContent).toBe(warning);
+    // A simulated reader charges nothing, on the shop's bank or not; one on the gateway has no warning.
+    expect(within(screen.getByRole('article', { name: /Sim on bank/ })).queryByRole('note')).toBeNull();
+    const gw = screen.getByRole('article', { name: /Move 5000/ });
+    expect(within(gw).queryByRole('note')).toBeNull();
+
+    // Switching a real terminal to the shop's bank in test mode: the confirmation says it too.
+    await user.click(within(gw).getByRole('checkbox'));
+    const yes = within(gw).getByRole('button', { name: "Yes: Move 5000 charges through the shop's own bank" });
+    expect(document.activeElement).toBe(yes);
+    expect(within(gw).getByRole('note').textContent).toBe(warning);
+    expect(yes.getAttribute('aria-describedby')).toBe(within(gw).getByRole('note').id);
+    await user.click(yes);
+    await waitFor(() => expect(bridge.inputs('readers.configure')).toEqual([{ readerId: 'rdr_gw', standalone: true }]));
+  });
+
+  it("has no test-mode warning on a terminal on the shop's bank in live mode", async () => {
+    const bank = makeReader({ id: 'rdr_bank', label: 'Desk 5000', kind: 'concert', standalone: true });
+    await renderApp(
+      new FakeBridge(makeSnapshot({ mode: 'live', settings: makeSettings({ mode: 'live' }), readers: [bank] })),
+      { screen: 'readers' },
+    );
+    expect(within(screen.getByRole('article', { name: /Desk 5000/ })).queryByRole('note')).toBeNull();
+  });
+
   it('reconnects a reader, and forgets one only after confirmation', async () => {
     const bridge = readersBridge();
     bridge.on('readers.reconnect', (input) =>

@@ -10,12 +10,15 @@ export function ConfirmChoice({
   yes,
   no,
   busy,
+  describedBy,
   onYes,
   onNo,
 }: {
   yes: string;
   no: string;
   busy: boolean;
+  /** The id of what the choice needs read with it (a warning), heard when the focus lands on "Yes". */
+  describedBy?: string | undefined;
   onYes(): void;
   onNo(): void;
 }) {
@@ -32,7 +35,15 @@ export function ConfirmChoice({
   };
   return (
     <>
-      <button ref={confirm} type="button" className="danger" disabled={busy} onClick={onYes} onKeyDown={onKeyDown}>
+      <button
+        ref={confirm}
+        type="button"
+        className="danger"
+        disabled={busy}
+        aria-describedby={describedBy}
+        onClick={onYes}
+        onKeyDown={onKeyDown}
+      >
         {yes}
       </button>
       <button type="button" onClick={onNo} onKeyDown={onKeyDown} aria-keyshortcuts="Escape">

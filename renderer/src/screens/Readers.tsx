@@ -12,6 +12,13 @@ import { READER_STATUS_LABELS, readerKind, STAGE_LABELS } from '../lib/labels';
 
 type Report = (message: string | null, error: CommandError | null) => void;
 
+/**
+ * A real terminal on the shop's own bank charges cards whatever the till's mode, and the app cannot
+ * tell whether it is on the bank's test platform (its receipts say CHARGED BY THE SHOP'S BANK).
+ */
+const TEST_MODE_BANK_WARNING =
+  "Test mode does not stop this terminal charging cards: it charges through the shop's bank.";
+
 function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; report: Report }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy[`reader:${reader.id}`] === true);
@@ -22,6 +29,9 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
   // tester), and a payment taken with it set wrong is charged the other way.
   const [askStandalone, setAskStandalone] = useState<boolean | null>(null);
   const titleId = `reader-${reader.id}`;
+  const warningId = `reader-${reader.id}-bank-warning`;
+  // Test mode keeps the simulated reader's money imaginary, not a real terminal's on the shop's bank.
+  const realTerminalInTest = usePos((s) => s.host.mode === 'test' && reader.hosted && reader.kind !== 'simulated');
   // A reader this app drives sits idle while the gateway takes payments by link (the host refuses to
   // reconnect it), unless it charges through the shop's own bank.
   const idle = usePos(
@@ -83,9 +93,15 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
             This reader charges through its own bank (no gateway: amounts go straight to the terminal)
           </label>
         ) : null}
+        {realTerminalInTest && (reader.standalone || askStandalone === true) ? (
+          <p id={warningId} className="notice" role="note">
+            {TEST_MODE_BANK_WARNING}
+          </p>
+        ) : null}
         {askStandalone !== null ? (
           <div className="actions">
             <ConfirmChoice
+              describedBy={realTerminalInTest && askStandalone ? warningId : undefined}
               yes={
                 askStandalone
                   ? `Yes: ${reader.label} charges through the shop's own bank`
