@@ -349,6 +349,11 @@ export interface CustomerDisplayView {
   shop: string | null;
   testMode: boolean;
   /**
+   * The payment shown is charged by a real terminal on the shop's own bank, which charges cards
+   * whatever the till's mode: in test mode the screen then does not say no money moves.
+   */
+  shopBankTerminal: boolean;
+  /**
    * idle: welcome. tip: choose a tip (presets, custom, none). present_card: on the reader.
    * processing: the card is being authorised. qr: pay on the phone (payUrl). wait: one moment.
    * approved / declined / canceled: the result.

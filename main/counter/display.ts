@@ -9,6 +9,7 @@
 import type { CustomerDisplayView } from '../../common/contract';
 import { tipOptions } from '../../common/tips';
 import type { Settings } from '../config/settings';
+import { chargedByShopBankTerminal } from '../payments/standalone';
 import type { Journal, PaymentRecord } from '../store/journal';
 
 /** The journal setting naming the payment on the customer display. */
@@ -125,6 +126,7 @@ export class CustomerDisplay {
     const idle: Omit<CustomerDisplayView, 'version'> = {
       shop,
       testMode,
+      shopBankTerminal: false,
       phase: 'idle',
       paymentId: null,
       currency: null,
@@ -137,7 +139,11 @@ export class CustomerDisplay {
       at: null,
     };
     if (!record) return idle;
-    return { ...idle, ...phaseOf(record, settings) };
+    return {
+      ...idle,
+      shopBankTerminal: chargedByShopBankTerminal(record, this.deps.journal),
+      ...phaseOf(record, settings),
+    };
   }
 }
 

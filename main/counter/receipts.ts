@@ -11,7 +11,7 @@ import type { Settings } from '../config/settings';
 import { HostError } from '../core/errors';
 import { GATEWAY_LABELS } from '../gateway/registry';
 import type { GatewayRefund } from '../gateway/port';
-import { STANDALONE_LABEL } from '../payments/standalone';
+import { chargedByShopBankTerminal, STANDALONE_LABEL } from '../payments/standalone';
 import {
   buildReceipt,
   escpos,
@@ -143,21 +143,10 @@ export class CounterReceipts {
       terminalLines: terminalLinesOf(record),
       // The payment's own mode: a test payment printed again in live mode is still no charge.
       testMode: record.mode === 'test',
-      shopBankTerminal: this.chargedByShopBankTerminal(record),
+      shopBankTerminal: chargedByShopBankTerminal(record, this.journal),
       copy,
       duplicate,
     };
-  }
-
-  /**
-   * Whether a real terminal on the shop's own bank charged the payment: it charges cards whatever
-   * the till's mode, so its test receipt cannot say no money moved. Only a reader the journal knows
-   * as simulated is sure to have moved none; a forgotten reader is not assumed to be one.
-   */
-  private chargedByShopBankTerminal(record: PaymentRecord): boolean {
-    if (record.chargedBy !== 'terminal') return false;
-    const reader = record.readerId ? this.journal.getReader(record.readerId) : undefined;
-    return reader?.kind !== 'simulated';
   }
 
   /**

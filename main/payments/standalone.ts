@@ -15,13 +15,25 @@ import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../gateway/port';
 import type { ActionChannel, ActionSource } from '../readers/controller';
-import type { PaymentPatch, PaymentRecord } from '../store/journal';
+import type { Journal, PaymentPatch, PaymentRecord } from '../store/journal';
 import { errorText, type PaymentEngine } from './engine';
 import type { PaymentSync } from './sync';
 import { unsettledTerminalRefund } from './views';
 
 /** The gateway label receipts and reports show for these payments. */
 export const STANDALONE_LABEL = "Terminal (shop's bank)";
+
+/**
+ * Whether a real terminal on the shop's own bank charged the payment: it charges cards whatever
+ * the till's mode, so nothing in test mode (a receipt, the customer display) may say no money
+ * moved. Only a reader the journal knows as simulated is sure to have moved none; a forgotten
+ * reader is not assumed to be one.
+ */
+export function chargedByShopBankTerminal(record: PaymentRecord, journal: Journal): boolean {
+  if (record.chargedBy !== 'terminal') return false;
+  const reader = record.readerId ? journal.getReader(record.readerId) : undefined;
+  return reader?.kind !== 'simulated';
+}
 
 const ADVICE_REFUND_UNKNOWN =
   "The terminal took the refund request and then lost contact, so the app cannot tell whether the card was credited. Check the terminal's last ticket, then say here whether it shows the credit. Until then this payment is not refunded again.";

@@ -94,10 +94,7 @@ export interface ReceiptModel {
   readonly lines: readonly PrintLine[];
 }
 
-export const TEST_MODE_MARK = 'TEST MODE — NO MONEY MOVED';
-
-/** The test-mode banner of a payment a real terminal on the shop's own bank charged: money may have moved. */
-export const TEST_MODE_SHOP_BANK_MARK = "TEST MODE — CHARGED BY THE SHOP'S BANK";
+export { TEST_MODE_MARK, TEST_MODE_SHOP_BANK_MARK } from '../../common/test-mode-marks';
 
 export class ReceiptInputError extends Error {
   constructor(readonly problems: readonly string[]) {

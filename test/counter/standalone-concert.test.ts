@@ -65,6 +65,12 @@ describe.skipIf(!hasTool('socat'))('a standalone Concert terminal on a pty', () 
     const page = await t.call('receipts.render', { paymentId: created.id, format: 'html', copy: 'merchant' });
     expect(page.document).not.toContain('NO MONEY MOVED');
     expect(page.document?.match(/TEST MODE — CHARGED BY THE SHOP&#39;S BANK/g)).toHaveLength(2);
+    // Nor does the customer display, while it shows that payment.
+    expect(await t.call('display.snapshot', {})).toMatchObject({
+      paymentId: created.id,
+      testMode: true,
+      shopBankTerminal: true,
+    });
 
     const refunded = await t.call('payments.refund', { paymentId: created.id, amount: 250 });
     expect(refunded).toMatchObject({ status: 'partially_refunded', amountRefunded: 250 });

@@ -642,6 +642,24 @@ describe("times in the shop's time zone", () => {
 });
 
 describe('the customer display', () => {
+  it("never says no money moves while a terminal on the shop's bank charges the card", async () => {
+    const bridge = new FakeBridge();
+    const present = makeDisplay({
+      version: 3,
+      phase: 'present_card',
+      paymentId: 'pay_bank1',
+      currency: 'EUR',
+      amount: 1250,
+      shopBankTerminal: true,
+      message: 'Present your card on the reader.',
+      at: new Date().toISOString(),
+    });
+    bridge.on('display.snapshot', () => ok(present));
+    render(<CustomerDisplayApp bridge={bridge} />);
+    expect(await screen.findByText("TEST MODE — CHARGED BY THE SHOP'S BANK")).toBeTruthy();
+    expect(screen.queryByText('TEST MODE — NO MONEY MOVED')).toBeNull();
+  });
+
   it('shows the amount and the tip presets, sends the customer’s choice, then the total and the result', async () => {
     const bridge = new FakeBridge();
     const tip = makeDisplay({

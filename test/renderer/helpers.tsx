@@ -247,6 +247,7 @@ export function makeDisplay(over: Partial<CustomerDisplayView> = {}): CustomerDi
     version: 1,
     shop: 'Corner Café',
     testMode: true,
+    shopBankTerminal: false,
     phase: 'idle',
     paymentId: null,
     currency: null,

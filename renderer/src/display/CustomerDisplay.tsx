@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type { BridgeConnectionState, CustomerDisplayView, PosBridge } from '../../../common/contract';
 import { qrSvg } from '../../../common/qr';
+import { TEST_MODE_MARK, TEST_MODE_SHOP_BANK_MARK } from '../../../common/test-mode-marks';
 import type { TipChoice } from '../../../common/tips';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { money } from '../lib/format';
@@ -74,7 +75,11 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
 
   return (
     <main className={`customer-display customer-display--${phase}`} aria-live="polite">
-      {view?.testMode ? <div className="customer-display__test">TEST MODE — NO MONEY MOVED</div> : null}
+      {view?.testMode ? (
+        <div className="customer-display__test">
+          {view.shopBankTerminal ? TEST_MODE_SHOP_BANK_MARK : TEST_MODE_MARK}
+        </div>
+      ) : null}
       {connection === 'refused' ? (
         <p className="customer-display__message">This screen is not connected. Ask at the counter.</p>
       ) : null}
