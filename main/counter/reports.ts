@@ -15,7 +15,7 @@ import type { Settings } from '../config/settings';
 import { HostError } from '../core/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import { GATEWAY_LABELS } from '../gateway/registry';
-import { STANDALONE_LABEL } from '../payments/standalone';
+import { chargedByShopBankTerminal, STANDALONE_LABEL } from '../payments/standalone';
 import {
   closeDay,
   paymentsCsv,
@@ -234,15 +234,16 @@ export class CounterReports {
     const window = this.window(date);
     const closed = this.journal.zReportFor(this.mode(), date);
     if (closed) return this.zView(closed);
+    const payments = await this.payments(window);
     const report = xReport({
-      payments: await this.payments(window),
+      payments,
       refunds: this.refunds(window),
       captures: this.captures(window),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
     });
-    return this.view(report, null);
+    return this.view(report, null, payments);
   }
 
   /**
@@ -360,10 +361,33 @@ export class CounterReports {
 
   private zView(record: ZReportRecord): DayReportView {
     const z = JSON.parse(record.report) as ZReport;
-    return this.view(z, record);
+    return this.view(z, record, z.payments);
   }
 
-  private view(report: DayReport, record: ZReportRecord | null): DayReportView {
+  /**
+   * Whether a test report counts money a real terminal on the shop's own bank moved: a payment of
+   * it that terminal charged, or a refund it credited. Such a terminal charges whatever the till's
+   * mode, so the report must not say that no money moved (its receipts do not either).
+   */
+  private movedByShopBank(report: DayReport, payments: readonly ReportPayment[] | undefined): boolean {
+    if (!report.testMode) return false;
+    const ids = new Set([
+      ...(payments ?? []).map((p) => p.id),
+      ...(report.refunds ?? []).map((r) => r.paymentId),
+      ...(report.captures ?? []).map((c) => c.paymentId),
+    ]);
+    for (const id of ids) {
+      const record = this.journal.getPayment(id);
+      if (record && chargedByShopBankTerminal(record, this.journal)) return true;
+    }
+    return false;
+  }
+
+  private view(
+    report: DayReport,
+    record: ZReportRecord | null,
+    payments: readonly ReportPayment[] | undefined,
+  ): DayReportView {
     const settings = this.deps.settings();
     const z = record ? (report as ZReport) : null;
     return {
@@ -392,7 +416,10 @@ export class CounterReports {
           }
         : null,
       reconciliation: record?.reconciliation ? (JSON.parse(record.reconciliation) as ReconciliationView) : null,
-      text: reportText(report, settings.receiptWidth, { shopName: this.shopName() }),
+      text: reportText(report, settings.receiptWidth, {
+        shopName: this.shopName(),
+        shopBankTerminal: this.movedByShopBank(report, payments),
+      }),
     };
   }
 
@@ -461,9 +488,14 @@ export class CounterReports {
     if (!this.deps.settings().receiptPrinterPort) {
       throw new HostError('conflict', 'No receipt printer is set up. Choose its port in Settings (F7).');
     }
-    const { report } = await this.report(ref);
+    const { report, payments } = await this.report(ref);
     return this.deps.print([
-      reportEscPos(report, { shopName: this.shopName(), width: this.deps.settings().receiptWidth, cut: 'partial' }),
+      reportEscPos(report, {
+        shopName: this.shopName(),
+        shopBankTerminal: this.movedByShopBank(report, payments),
+        width: this.deps.settings().receiptWidth,
+        cut: 'partial',
+      }),
     ]);
   }
 

@@ -9,7 +9,7 @@ import { htmlDocument } from '../receipts/html';
 import type { MoneyText, PrintLine, ReceiptWidth } from '../receipts/layout';
 import { layout, toPlainText } from '../receipts/layout';
 import { brandLabel } from '../receipts/model';
-import { TEST_MODE_MARK } from '../receipts/types';
+import { TEST_MODE_MARK, TEST_MODE_SHOP_BANK_MARK } from '../receipts/types';
 import { NO_KEY } from './report';
 import type { DayReport, GroupTotals, ReportTotals, ZReport } from './types';
 
@@ -17,6 +17,12 @@ export interface ReportPrintOptions {
   /** Printed under the title. */
   readonly shopName?: string;
   readonly locale?: string;
+  /**
+   * The report counts money a real terminal on the shop's own bank moved (a payment it charged, or
+   * a refund it credited): that terminal charges whatever the till's mode, so a test report must not
+   * say that no money moved (it carries TEST_MODE_SHOP_BANK_MARK, as those payments' receipts do).
+   */
+  readonly shopBankTerminal?: boolean;
 }
 
 function isZ(report: DayReport): report is ZReport {
@@ -62,7 +68,8 @@ function groupLines(title: string, groups: readonly GroupTotals[], label: (key: 
 export function reportLines(report: DayReport, options: ReportPrintOptions = {}): PrintLine[] {
   const tz = report.window.timeZone;
   const lines: PrintLine[] = [];
-  if (report.testMode) lines.push({ kind: 'banner', text: TEST_MODE_MARK }, { kind: 'blank' });
+  const mark = options.shopBankTerminal ? TEST_MODE_SHOP_BANK_MARK : TEST_MODE_MARK;
+  if (report.testMode) lines.push({ kind: 'banner', text: mark }, { kind: 'blank' });
   lines.push({
     kind: 'title',
     text: isZ(report) ? `Z REPORT No. ${String(report.number).padStart(4, '0')}` : 'X REPORT',
@@ -125,7 +132,7 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
     lines.push({ kind: 'text', text: `Digest ${report.digest}` });
     if (report.previousDigest) lines.push({ kind: 'text', text: `Follows ${report.previousDigest}` });
   }
-  if (report.testMode) lines.push({ kind: 'blank' }, { kind: 'banner', text: TEST_MODE_MARK });
+  if (report.testMode) lines.push({ kind: 'blank' }, { kind: 'banner', text: mark });
   return lines;
 }
 

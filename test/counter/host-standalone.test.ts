@@ -99,6 +99,9 @@ describe('standalone terminals', () => {
     const receipt = await t.call('receipts.render', { paymentId: created.id, format: 'text', width: 42 });
     expect(receipt.content.match(/TEST MODE — NO MONEY MOVED/g)).toHaveLength(2);
     expect(receipt.content).not.toContain('CHARGED BY');
+    // Nor does the day's X report that counts it.
+    const x = await t.call('reports.x', {});
+    expect(x.text.match(/TEST MODE — NO MONEY MOVED/g)).toHaveLength(2);
     expect(await t.call('display.snapshot', {})).toMatchObject({ paymentId: created.id, shopBankTerminal: false });
 
     // A partial refund: the customer presents the card on the terminal again.

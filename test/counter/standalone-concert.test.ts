@@ -71,6 +71,11 @@ describe.skipIf(!hasTool('socat'))('a standalone Concert terminal on a pty', () 
       testMode: true,
       shopBankTerminal: true,
     });
+    // Nor the day's test X report that counts it, on screen and on paper.
+    const x = await t.call('reports.x', {});
+    expect(x.testMode).toBe(true);
+    expect(x.text).not.toContain('NO MONEY MOVED');
+    expect(x.text.replace(/[\s*]+/g, ' ').match(/TEST MODE — CHARGED BY THE SHOP'S BANK/g)).toHaveLength(2);
 
     const refunded = await t.call('payments.refund', { paymentId: created.id, amount: 250 });
     expect(refunded).toMatchObject({ status: 'partially_refunded', amountRefunded: 250 });
