@@ -2,13 +2,12 @@
  * `npm run web` (and `npm start` where Electron is missing): the host in plain Node, serving the
  * built renderer and the contract over a WebSocket on 127.0.0.1. Its flags: WEB_USAGE below.
  */
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GATEWAY_NAMES, type GatewayName } from '../../common/contract';
 import { defaultDataDir } from '../../common/paths';
 import { createAppHost } from '../host/app-host';
 import type { LaunchGateway } from '../host/host';
-import { startWebServer } from './server';
+import { isFile, startWebServer } from './server';
 
 export const WEB_USAGE = `Usage: npm run web -- [options]   (or: node out/main/web.js [options])
 
@@ -104,14 +103,6 @@ export function parseWebArgs(
     else throw new Error(`unknown option ${arg}`);
   }
   return options;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
 
 function gatewayUrl(text: string): string {

@@ -275,7 +275,7 @@ function serveStatic(root: string, request: IncomingMessage, response: ServerRes
 }
 
 /** Whether `path` is a file now; a stat that fails (removed by a rebuild, unreadable) is "no". */
-function isFile(path: string): boolean {
+export function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
   } catch {
