@@ -228,7 +228,6 @@ export class PaymentEngine {
     return gateway;
   }
 
-  /** Whether the till can act on this payment now: made in its mode, with its active gateway. */
   /**
    * Money is moved for a payment only in the mode it was made in: a terminal on the shop's own bank
    * charges and credits real cards whatever the mode, so a test payment charged in live mode would
@@ -245,6 +244,7 @@ export class PaymentEngine {
     }
   }
 
+  /** Whether the till can act on this payment now: made in its mode, with its active gateway. */
   actsOn(record: Pick<PaymentRecord, 'gateway' | 'mode'>): boolean {
     return record.mode === this.options.mode() && record.gateway === this.activeGateway()?.name;
   }
