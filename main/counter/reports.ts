@@ -133,9 +133,14 @@ export class CounterReports {
   private async payments(window: DayWindow, mode = this.mode()): Promise<ReportPayment[]> {
     const label = this.labels();
     const out = await this.periodPayments(window, mode, label);
-    const ids = new Set(out.map((r) => r.id));
+    const at = new Map(out.map((r, index) => [r.id, index]));
+    // Read after the pages, so fresher than a page's row: a payment that went to Needs attention
+    // while the report let the till go on between pages must block a Z, not pass as the page read it.
     for (const record of this.journal.attentionPayments(mode)) {
-      if (!ids.has(record.id)) out.push(this.reportPayment(record, label));
+      const row = this.reportPayment(record, label);
+      const index = at.get(record.id);
+      if (index === undefined) out.push(row);
+      else out[index] = row;
     }
     return out;
   }

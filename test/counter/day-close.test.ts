@@ -354,6 +354,29 @@ describe('a busy shop', () => {
     await expect(d.reports.close({ closedBy: 'Ann' })).rejects.toThrow(/attention/);
   });
 
+  it('refuses the Z for a payment that went to Needs attention while the report read later pages', async () => {
+    // The Z reads the day a page at a time and the attention items last: a payment read fine on the
+    // first page that went to Needs attention meanwhile was kept as the page read it, and the Z
+    // closed over a payment in doubt.
+    const d = setup('2026-05-04T07:00:00.000Z');
+    for (let n = 0; n < REPORT_PAGE + 10; n++) d.pay('2026-05-04T09:00:00.000Z', 100 + n);
+    d.at('2026-05-04T18:00:00.000Z');
+    const closing = d.reports.close({ closedBy: 'Ann' });
+    setImmediate(() =>
+      d.journal.updatePayment(
+        'pay_day000000001',
+        {
+          status: 'unknown',
+          attentionSince: new Date(d.clock.now()).toISOString(),
+          attentionReason: 'Outcome unknown',
+        },
+        'outcome_unknown',
+        'the reader lost the card',
+      ),
+    );
+    await expect(closing).rejects.toThrow(/1 payment needs attention/);
+  });
+
   it("builds a busy day's X, CSV and Z a page at a time, letting the till go on between pages", async () => {
     // 10 000 payments held the single-threaded host for most of a second per report: no reader
     // event, customer display or other window was served meanwhile. Payments made at the same
