@@ -339,6 +339,13 @@ export interface ReconciliationView {
   }[];
   /** Payments of the period charged by terminals through the shop's own bank (not at the gateway). */
   standalone: number;
+  /**
+   * Present only when the gateway's list was not read to its end (more pages than the till reads
+   * for one reconciliation): the comparison is incomplete. `read` of the `listed` payments were
+   * compared (`more`: the gateway lists at least that many); `unchecked` journal payments were
+   * not found in the part read and are not called "journal only" (`gateway.note` says so too).
+   */
+  incomplete?: { read: number; listed: number; more: boolean; unchecked: number };
 }
 
 /** What the customer display shows: the payment the cashier is taking now, nothing else. */

@@ -51,6 +51,8 @@ export interface ReportDeps {
   accountName: () => string | null;
   /** Prints ESC/POS parts on the receipt printer (the receipts' queue): the job's outcome. */
   print: (parts: Uint8Array[]) => Promise<{ state: 'printed' | 'failed'; error: string | null }>;
+  /** The most pages of the gateway's list read for one reconciliation (default GATEWAY_MAX_PAGES). */
+  gatewayMaxPages?: number;
 }
 
 /** Terminal totals as the cashier types them from a terminal's end-of-day ticket. */
@@ -71,7 +73,14 @@ export const REPORT_PAGE = 500;
 
 /** Lets whatever waits (a reader's event, the customer display, another command) run. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-const GATEWAY_MAX_PAGES = 50;
+/**
+ * The most pages of the gateway's list (of GATEWAY_PAGE) one reconciliation reads: 200 000
+ * payments, far beyond a shop's day, only a bound against a list that never ends. The whole list
+ * is read up to it; past it the reconciliation says plainly that it is incomplete. (It once
+ * stopped at 50 pages without a word: a day of more than 5 000 payments showed the rest of the
+ * journal as "journal only".)
+ */
+export const GATEWAY_MAX_PAGES = 2_000;
 
 /** The statuses the gateway's list uses for what the till holds as its own states. */
 const COMPARABLE_STATUS: Partial<Record<string, string>> = { in_progress: 'pending', creating: 'pending' };
@@ -535,6 +544,7 @@ export class CounterReports {
       (r.transactionId !== null || this.journal.getOperationByKey(r.idempotencyKey) !== undefined);
 
     let gatewayRows: GatewayRow[] = [];
+    let listed: GatewayList | null = null;
     let compared = false;
     let note: string | null = null;
     if (!gateway) {
@@ -542,7 +552,8 @@ export class CounterReports {
     } else if (!gateway.capabilities.listsPayments) {
       note = `${gateway.label} keeps no list of payments the till could compare with.`;
     } else {
-      gatewayRows = (await this.gatewayPayments(gateway, window)).map((p) => ({
+      listed = await this.gatewayPayments(gateway, window);
+      gatewayRows = listed.payments.map((p) => ({
         id: p.id,
         orderReference: p.orderReference,
         amount: p.amount,
@@ -552,7 +563,25 @@ export class CounterReports {
       }));
       compared = true;
     }
-    const withGateway = reconcile({ journal: compared ? journalRows(sentToGateway) : [], gateway: gatewayRows });
+    const withGateway = reconcile({
+      journal: compared ? journalRows(sentToGateway) : [],
+      gateway: gatewayRows,
+      gatewayComplete: listed?.complete ?? true,
+    });
+    let incomplete: ReconciliationView['incomplete'];
+    if (listed && !listed.complete) {
+      incomplete = {
+        read: listed.read,
+        listed: listed.listed,
+        more: listed.more,
+        unchecked: withGateway.uncheckedJournal,
+      };
+      note =
+        `Incomplete: ${gateway!.label} lists ${listed.more ? 'at least ' : ''}${listed.listed} payments for ` +
+        `these dates and only the first ${listed.read} were read. ${withGateway.uncheckedJournal} of the ` +
+        `journal's payments could not be checked and are not counted as differences; the gateway's totals ` +
+        `are of the part read only.`;
+    }
 
     // The terminals' own totals (their end-of-day tickets) against every approved card payment of
     // their reader, whoever charged it.
@@ -581,12 +610,13 @@ export class CounterReports {
       start: window.start,
       end: window.end,
       gateway: { label: gateway?.label ?? null, compared, note },
-      ok: differences.length === 0,
+      ok: differences.length === 0 && !incomplete,
       matchedByGatewayId: withGateway.matchedByGatewayId,
       matchedByOrderReference: withGateway.matchedByOrderReference,
       differences: differences.map((d) => ({ ...d })),
       totals,
       standalone: records.filter((r) => r.chargedBy === 'terminal').length,
+      ...(incomplete ? { incomplete } : {}),
     };
   }
 
@@ -595,9 +625,14 @@ export class CounterReports {
    * period touches are asked and the rows cut to the period; a payment the journal files under
    * another business day (after an early Z) is that day's, not this one's.
    */
-  private async gatewayPayments(gateway: PaymentGateway, window: DayWindow): Promise<GatewayPayment[]> {
-    const out: GatewayPayment[] = [];
-    for (let page = 1; page <= GATEWAY_MAX_PAGES; page++) {
+  private async gatewayPayments(gateway: PaymentGateway, window: DayWindow): Promise<GatewayList> {
+    const byId = new Map<string, GatewayPayment>();
+    const maxPages = this.deps.gatewayMaxPages ?? GATEWAY_MAX_PAGES;
+    let complete = false;
+    let listed = 0;
+    let more = false;
+    let read = 0;
+    for (let page = 1; page <= maxPages; page++) {
       const result = await gateway.list({
         dateFrom: window.start.slice(0, 10),
         dateTo: new Date(window.endMs - 1).toISOString().slice(0, 10),
@@ -606,16 +641,41 @@ export class CounterReports {
         page,
         size: GATEWAY_PAGE,
       });
-      out.push(...result.data);
-      if (page >= result.meta.lastPage || result.data.length === 0) break;
+      read += result.data.length;
+      // A payment made while the list is read may shift a row onto the next page: listed once.
+      for (const p of result.data) byId.set(p.id, p);
+      listed = Math.max(result.meta.total, read);
+      more = result.meta.more === true;
+      if (page >= result.meta.lastPage || result.data.length === 0) {
+        complete = true;
+        break;
+      }
     }
-    return out.filter((p) => {
+    const all = [...byId.values()];
+    read = all.length;
+    // The journal's payments of these rows, in a few queries rather than one per row.
+    const journaled = this.journal.findByTransactionIds(all.map((p) => p.id));
+    const payments = all.filter((p) => {
       const at = Date.parse(p.createdAt);
-      const known = this.journal.findByTransactionId(p.id);
+      const known = journaled.get(p.id);
       if (known && takenHere(known)) return known.createdAt >= window.start && known.createdAt < window.end;
       return at >= window.startMs && at < window.endMs;
     });
+    return { payments, complete, read, listed, more: !complete && more };
   }
+}
+
+/** The gateway's list for a period, and whether it was read to its end. */
+interface GatewayList {
+  /** Its payments in the period (those read). */
+  payments: GatewayPayment[];
+  /** False: pages were left unread (more than the most read for one reconciliation). */
+  complete: boolean;
+  /** Rows read, before cutting them to the period. */
+  read: number;
+  /** How many the gateway says it lists for the dates asked (at least that many when `more`). */
+  listed: number;
+  more: boolean;
 }
 
 /**

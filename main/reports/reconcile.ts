@@ -82,6 +82,12 @@ export interface ReconcileInput {
   readonly journal: readonly JournalRow[];
   readonly gateway: readonly GatewayRow[];
   readonly terminal?: readonly TerminalTotals[];
+  /**
+   * False when `gateway` is not the gateway's whole list for the period (it was not read to its
+   * end): a journal row with no gateway row may be in the part not read, so it is counted as
+   * unchecked, never called `journal_only`, and the result is not ok. Default true.
+   */
+  readonly gatewayComplete?: boolean;
 }
 
 export interface ReconcileResult {
@@ -91,6 +97,11 @@ export interface ReconcileResult {
   readonly matchedByOrderReference: number;
   readonly differences: readonly Difference[];
   readonly totals: readonly ReconciledTotals[];
+  /**
+   * Journal rows the gateway's list, read only in part (`gatewayComplete: false`), did not pair:
+   * not compared, so neither a match nor a difference. 0 when the list was whole.
+   */
+  readonly uncheckedJournal: number;
 }
 
 const APPROVED = APPROVED_STATUSES as ReadonlySet<string>;
@@ -108,6 +119,8 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   const unpaired: JournalRow[] = [];
   let byId = 0;
   let byReference = 0;
+  let unchecked = 0;
+  const complete = input.gatewayComplete !== false;
 
   for (const row of input.journal) {
     const match = row.gatewayId ? gatewayById.get(row.gatewayId) : undefined;
@@ -138,6 +151,9 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
       pairedGateway.add(match.id);
       pairs.push([row, match]);
       byReference++;
+    } else if (!complete) {
+      // The gateway may list it in the part not read: not a difference, and not a match either.
+      unchecked++;
     } else {
       differences.push({
         cause: 'journal_only',
@@ -242,10 +258,11 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   }
 
   return {
-    ok: differences.length === 0,
+    ok: differences.length === 0 && complete,
     matchedByGatewayId: byId,
     matchedByOrderReference: byReference,
     differences,
     totals,
+    uncheckedJournal: unchecked,
   };
 }

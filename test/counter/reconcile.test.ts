@@ -44,7 +44,17 @@ describe('reconciliation', () => {
           terminal: { count: 2, amount: 1500 },
         },
       ],
+      uncheckedJournal: 0,
     });
+  });
+
+  it('calls no payment journal only when the gateway list was read in part, and is not ok', () => {
+    const result = reconcile({
+      journal: [j({ id: '1' }), j({ id: '2', amount: 500 })],
+      gateway: [g({ id: 'tr_1' })],
+      gatewayComplete: false,
+    });
+    expect(result).toMatchObject({ ok: false, matchedByGatewayId: 1, differences: [], uncheckedJournal: 1 });
   });
 
   it('pairs by order reference when the journal never got the gateway id', () => {

@@ -543,6 +543,35 @@ describe('Reports (F9)', () => {
     });
   });
 
+  it('says plainly when the reconciliation read only part of the gateway’s list', async () => {
+    const note =
+      "Incomplete: PlutoPay lists 205000 payments for these dates and only the first 200000 were read. 5000 of the journal's payments could not be checked and are not counted as differences; the gateway's totals are of the part read only.";
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([]));
+    bridge.on('reports.reconcile', () =>
+      ok({
+        date: '2026-03-29',
+        start: '2026-03-28T23:00:00.000Z',
+        end: '2026-03-29T22:00:00.000Z',
+        ok: false,
+        matchedByGatewayId: 200_000,
+        matchedByOrderReference: 0,
+        standalone: 0,
+        gateway: { compared: true, label: 'PlutoPay', note },
+        differences: [],
+        totals: [],
+        incomplete: { read: 200_000, listed: 205_000, more: false, unchecked: 5_000 },
+      }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await user.click(await screen.findByRole('button', { name: 'Reconcile' }));
+    const status = await screen.findByText(/Compared with PlutoPay: 200000 matched\./);
+    expect(status.textContent).toContain(note);
+    expect(status.textContent).not.toContain('Everything agrees');
+  });
+
   it('says why the report cannot go to the receipt printer when none is set up', async () => {
     for (const port of [null, '/dev/ttyUSB0']) {
       const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ port }) }));

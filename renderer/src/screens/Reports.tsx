@@ -270,6 +270,7 @@ function Reconciliation({ date }: { date: string }) {
             {result.gateway.compared
               ? `Compared with ${result.gateway.label}: ${result.matchedByGatewayId + result.matchedByOrderReference} matched.`
               : (result.gateway.note ?? '')}
+            {result.incomplete && result.gateway.note ? ` ${result.gateway.note}` : ''}
             {result.standalone > 0
               ? ` ${result.standalone} payment${result.standalone === 1 ? '' : 's'} charged through the shop's own bank (not at the gateway).`
               : ''}
@@ -560,6 +561,9 @@ export function Reports() {
               {report.reconciliation.ok
                 ? 'everything agreed'
                 : `${report.reconciliation.differences.length} difference(s)`}
+              {report.reconciliation.incomplete
+                ? ` — incomplete: ${report.reconciliation.incomplete.read} of ${report.reconciliation.incomplete.more ? 'at least ' : ''}${report.reconciliation.incomplete.listed} gateway payments read, ${report.reconciliation.incomplete.unchecked} journal payments not checked`
+                : ''}
               {report.reconciliation.differences.length > 0
                 ? ` — ${report.reconciliation.differences.map((d) => `${CAUSES[d.cause]}: ${d.message}`).join('; ')}`
                 : ''}
