@@ -316,9 +316,13 @@ export const commandSchemas = {
   }),
   'installments.list': Empty,
   'installments.abort': z.strictObject({ planId: z.string().regex(/^ipl_[A-Za-z0-9]{8,40}$/, 'not a plan id') }),
-  /** Split payments the till made, those with a held share first (`held`: only those). */
+  /**
+   * Split payments the till made, those with a held share first (`held`: only those), a page at a
+   * time, with how many there are and what the held shares hold in all (the Settlements screen).
+   */
   'settlements.list': z.strictObject({
     held: z.boolean().default(false),
+    offset: z.number().int().min(0).max(1_000_000).default(0),
     limit: z.number().int().min(1).max(200).default(100),
   }),
   /**

@@ -626,6 +626,15 @@ export interface UncapturedPage {
   held: { currency: string; count: number; amount: number }[];
 }
 
+/** A page of the split payments, those with a held share first, then newest first. */
+export interface SettlementPage {
+  payments: PaymentView[];
+  /** How many split payments there are in all (this page and the others). */
+  total: number;
+  /** Those with a held share, in all, per currency, and what their held shares hold: the pages not shown too. */
+  held: { currency: string; count: number; amount: number }[];
+}
+
 /** The Transactions list. */
 export interface TransactionPage extends Page<TransactionView> {
   /** The gateway did not answer: this till's own payments with it, from the journal. */
@@ -663,7 +672,7 @@ export interface CommandResults {
   'installments.list': InstallmentPlanView[];
   'installments.abort': InstallmentPlanView;
   'payments.annotate': PaymentView;
-  'settlements.list': PaymentView[];
+  'settlements.list': SettlementPage;
   'settlements.release': PaymentView;
   'settlements.cancel': PaymentView;
   'receipts.render': RenderedReceipt;

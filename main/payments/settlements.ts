@@ -7,7 +7,7 @@
  * `settlements.release` does both and is safe to repeat), so a crash between the two is finished by
  * recovery, never done twice.
  */
-import type { ParsedCommandInput, PaymentView } from '../../common/contract';
+import type { ParsedCommandInput, PaymentView, SettlementPage } from '../../common/contract';
 import { formatAmount } from '../../common/money';
 import { HostError } from '../core/errors';
 import type { PaymentGateway } from '../gateway/port';
@@ -25,9 +25,14 @@ export class Settlements {
     private readonly resolve: (ref: string) => Promise<PaymentRecord>,
   ) {}
 
-  /** Split payments the till made (or took in), those with a held share first. */
-  list(input: ParsedCommandInput<'settlements.list'>): PaymentView[] {
-    return this.engine.journal.listSplitPayments(input.limit, input.held).map((record) => this.engine.view(record));
+  /** Split payments the till made (or took in), those with a held share first, a page at a time. */
+  list(input: ParsedCommandInput<'settlements.list'>): SettlementPage {
+    const { rows, total, held } = this.engine.journal.pageSplitPayments(input.offset, input.limit, input.held);
+    return {
+      payments: rows.map((record) => this.engine.view(record)),
+      total,
+      held: held.map((h) => ({ ...h })),
+    };
   }
 
   release(input: ParsedCommandInput<'settlements.release'>): Promise<PaymentView> {

@@ -309,6 +309,13 @@ export interface UncapturedTotal {
   amount: number;
 }
 
+/** The split payments with a held share in one currency: how many, and what their held shares hold. */
+export interface HeldShares {
+  currency: string;
+  count: number;
+  amount: number;
+}
+
 export type PaymentFilter = 'active' | 'uncaptured' | 'attention' | 'all' | 'unfinished';
 
 /** Statuses after which nothing more happens to a payment without a new cashier action. */
@@ -903,18 +910,33 @@ export class Journal {
   }
 
   /**
-   * Payments with shares the gateway has (a create it refused leaves only the shares asked for),
-   * those with a held share first, then newest first.
+   * One page of the payments with shares the gateway has (a create it refused leaves only the
+   * shares asked for), held first, then newest first, with how many there are in
+   * all and what the held shares of them all hold per currency: a busy shop's Settlements screen
+   * lists them a page at a time and says what the pages not shown yet hold (it asked for 100 and
+   * said nothing of the rest).
    */
-  listSplitPayments(limit: number, heldOnly = false): PaymentRecord[] {
+  pageSplitPayments(
+    offset: number,
+    limit: number,
+    heldOnly = false,
+  ): { rows: PaymentRecord[]; total: number; held: HeldShares[] } {
     const held = `EXISTS (SELECT 1 FROM payment_splits s WHERE s.payment_id = payments.id AND s.status = 'HOLD')`;
-    return this.db
+    const where = `WHERE transaction_id IS NOT NULL
+           AND ${heldOnly ? held : 'id IN (SELECT payment_id FROM payment_splits)'}`;
+    const rows = this.db
+      .prepare(`${SELECT_PAYMENT} ${where} ORDER BY ${held} DESC, created_at DESC, id DESC LIMIT ? OFFSET ?`)
+      .all<PaymentRecord>(limit, offset);
+    const total = this.db.prepare(`SELECT COUNT(*) AS n FROM payments ${where}`).get<{ n: number }>()!.n;
+    const heldShares = this.db
       .prepare(
-        `${SELECT_PAYMENT} WHERE transaction_id IS NOT NULL
-           AND ${heldOnly ? held : 'id IN (SELECT payment_id FROM payment_splits)'}
-         ORDER BY ${held} DESC, created_at DESC, id DESC LIMIT ?`,
+        `SELECT p.currency AS currency, COUNT(DISTINCT p.id) AS count, SUM(s.amount) AS amount
+           FROM payments p JOIN payment_splits s ON s.payment_id = p.id
+          WHERE p.transaction_id IS NOT NULL AND s.status = 'HOLD'
+          GROUP BY p.currency ORDER BY p.currency`,
       )
-      .all<PaymentRecord>(limit);
+      .all<HeldShares>();
+    return { rows, total, held: heldShares };
   }
 
   // -- saved cards and installment plans --------------------------------------------------------

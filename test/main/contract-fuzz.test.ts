@@ -70,7 +70,7 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'installments.list': {},
   'installments.abort': { planId: 'ipl_abcdefgh12345678' },
   'payments.annotate': { paymentId: 'pay_abcdefgh12345678', note: 'gift wrapped' },
-  'settlements.list': { held: true, limit: 10 },
+  'settlements.list': { held: true, offset: 0, limit: 10 },
   'settlements.release': { paymentId: 'pay_abcdefgh12345678', splitId: 'v1-abc-ss-a', amount: 500 },
   'settlements.cancel': { paymentId: 'pay_abcdefgh12345678', splitId: 'v1-abc-ss-a' },
   'receipts.render': { paymentId: 'pay_abcdefgh12345678', copy: 'merchant', format: 'html', width: 32 },

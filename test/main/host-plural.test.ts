@@ -152,9 +152,11 @@ describe('a till on Plural', () => {
     const released = await paidSplitPayment(t, 'COURT-2');
     await t.call('settlements.release', { paymentId: released.id, splitId: released.splits[0]!.id! });
     const listed = await t.call('settlements.list', {});
-    expect(listed.map((p) => p.id)).toEqual([created.id, released.id]);
-    expect(listed.map((p) => p.id)).not.toContain(plain.id);
-    expect((await t.call('settlements.list', { held: true })).map((p) => p.id)).toEqual([created.id]);
+    expect(listed.payments.map((p) => p.id)).toEqual([created.id, released.id]);
+    expect(listed.payments.map((p) => p.id)).not.toContain(plain.id);
+    expect(listed.total).toBe(2);
+    expect(listed.held).toEqual([{ currency: 'INR', count: 1, amount: created.splits[0]!.amount }]);
+    expect((await t.call('settlements.list', { held: true })).payments.map((p) => p.id)).toEqual([created.id]);
 
     const after = await t.call('settlements.release', { paymentId: created.id, splitId: created.splits[0]!.id! });
     expect(after).toMatchObject({ status: 'succeeded', amountRefunded: 0 });

@@ -192,6 +192,75 @@ describe('journal', () => {
     expect(last.rows).toHaveLength(49);
   });
 
+  it('pages the split payments held first, with how many there are and what their held shares hold', () => {
+    // A busy food court: the Settlements screen asked for 100 split payments and said nothing of
+    // the rest, held shares among them.
+    const clock = new FakeClock();
+    const journal = new Journal(openDatabase(':memory:'), clock);
+    for (let i = 0; i < 160; i++) {
+      clock.advance(1000);
+      const id = `pay_split${String(i).padStart(7, '0')}`;
+      journal.insertPayment(
+        paymentFixture({
+          id,
+          orderReference: `SPLIT-${i}`,
+          idempotencyKey: `k-${i}`,
+          currency: i % 4 === 0 ? 'EUR' : 'INR',
+          // One the gateway never acknowledged has only the shares asked for: not listed.
+          transactionId: i === 5 ? null : `v1-order-${i}`,
+        }),
+        'created',
+      );
+      const held = i % 3 === 0;
+      journal.setSplits(id, [
+        {
+          splitId: `v1-order-${i}-a`,
+          merchantId: '1324',
+          settlementReference: null,
+          amount: 1000 + i,
+          onHold: true,
+          status: held ? 'HOLD' : 'RELEASED',
+          releasedAmount: held ? 0 : 1000 + i,
+          refundedAmount: 0,
+        },
+        {
+          splitId: `v1-order-${i}-b`,
+          merchantId: '1233',
+          settlementReference: null,
+          amount: 500,
+          onHold: false,
+          status: 'RELEASED',
+          releasedAmount: 500,
+          refundedAmount: 0,
+        },
+      ]);
+    }
+    const listed = (i: number) => i !== 5;
+    const held = (i: number) => listed(i) && i % 3 === 0;
+    const first = journal.pageSplitPayments(0, 100);
+    expect(first.total).toBe(159);
+    expect(first.rows).toHaveLength(100);
+    // Held first (54 of them), newest first within each group.
+    expect(first.rows[0]!.id).toBe('pay_split0000159');
+    expect(first.rows.slice(0, 54).every((r) => Number(r.id.slice(9)) % 3 === 0)).toBe(true);
+    expect(first.rows[54]!.id).toBe('pay_split0000158');
+    const sum = (pick: (i: number) => boolean) =>
+      Array.from({ length: 160 }, (_, i) => i)
+        .filter((i) => held(i) && pick(i))
+        .reduce((total, i) => total + 1000 + i, 0);
+    const count = (pick: (i: number) => boolean) =>
+      Array.from({ length: 160 }, (_, i) => i).filter((i) => held(i) && pick(i)).length;
+    expect(first.held).toEqual([
+      { currency: 'EUR', count: count((i) => i % 4 === 0), amount: sum((i) => i % 4 === 0) },
+      { currency: 'INR', count: count((i) => i % 4 !== 0), amount: sum((i) => i % 4 !== 0) },
+    ]);
+    const last = journal.pageSplitPayments(100, 100);
+    expect(last.rows).toHaveLength(59);
+    expect(new Set([...first.rows, ...last.rows].map((r) => r.id)).size).toBe(159);
+    expect(journal.pageSplitPayments(0, 200, true).rows).toHaveLength(54);
+    expect(journal.pageSplitPayments(0, 10, true).total).toBe(54);
+  });
+
   it('survives a reopen of the same file and lists unfinished payments', () => {
     const dir = mkdtempSync(join(tmpdir(), 'journal-'));
     dirs.push(dir);

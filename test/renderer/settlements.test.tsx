@@ -61,11 +61,25 @@ const settled = () =>
     splits: [share({ id: 'v1-older-ss-a', status: 'RELEASED', releasedAmount: 30_000, next: [] })],
   });
 
+/** What the held shares of `payments` hold, per currency, as the host counts them. */
+function heldOf(payments: PaymentView[]) {
+  const held = new Map<string, { currency: string; count: number; amount: number }>();
+  for (const p of payments) {
+    const amount = p.splits.reduce((sum, s) => sum + (s.status === 'HOLD' ? s.amount : 0), 0);
+    if (amount === 0) continue;
+    const h = held.get(p.currency) ?? { currency: p.currency, count: 0, amount: 0 };
+    h.count++;
+    h.amount += amount;
+    held.set(p.currency, h);
+  }
+  return [...held.values()];
+}
+
 function pluralBridge(payments: PaymentView[] = [settled(), splitPayment()]) {
   const bridge = new FakeBridge(
     makeSnapshot({ settings: makeSettings({ gateway: 'plural' }), readers: [], payments: [] }),
   );
-  bridge.on('settlements.list', () => ok(payments));
+  bridge.on('settlements.list', () => ok({ payments, total: payments.length, held: heldOf(payments) }));
   bridge.on('transactions.list', () =>
     ok({ data: [], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 0 }, offline: false }),
   );
@@ -95,7 +109,7 @@ describe('Transactions → Settlements', () => {
     expect(screen.getByRole('tab', { name: 'Settlements' }).getAttribute('aria-selected')).toBe('true');
     expect(document.activeElement).toBe(screen.getByRole('tab', { name: 'Settlements' }));
     expect(await screen.findByRole('heading', { name: 'Settlements' })).toBeTruthy();
-    expect(bridge.inputs('settlements.list')).toEqual([{ limit: 100 }]);
+    expect(bridge.inputs('settlements.list')).toEqual([{ offset: 0, limit: 100 }]);
   });
 
   it('lists split payments held first, with each share and its status', async () => {
@@ -309,5 +323,53 @@ describe('Transactions → Settlements', () => {
     );
     await user.click(screen.getByRole('button', { name: 'Release or cancel held shares (Settlements)' }));
     expect(await screen.findByRole('heading', { name: 'Settlements' })).toBeTruthy();
+  });
+
+  it('says how many split payments are not shown and what their held shares hold, and shows them on request', async () => {
+    // A busy food court: 250 split payments, 120 with a held share. The screen asked for 100 and
+    // said nothing of the rest — 20 held shares among them, money still to release.
+    const all = Array.from({ length: 250 }, (_, i) =>
+      splitPayment({
+        id: `pay_court${String(i).padStart(6, '0')}`,
+        transactionId: `v1-order-${i}`,
+        orderReference: `COURT-${i}`,
+        description: `Order ${i}`,
+        createdAt: new Date(Date.now() - i * 60_000).toISOString(),
+        splits: [
+          share({
+            id: `v1-order-${i}-ss-a`,
+            ...(i < 120 ? {} : { status: 'RELEASED', releasedAmount: 30_000, next: [] }),
+          }),
+        ],
+      }),
+    );
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'plural' }), readers: [], payments: [] }),
+    );
+    bridge.on('settlements.list', (input) =>
+      ok({
+        payments: all.slice(input.offset ?? 0, (input.offset ?? 0) + (input.limit ?? 100)),
+        total: 250,
+        held: heldOf(all),
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(screen.getByRole('tab', { name: 'Settlements' }));
+    const list = await screen.findByRole('list', { name: 'Split payments' });
+    // Role queries walk the whole tree: over hundreds of items, jsdom takes seconds for each.
+    const items = () => [...list.children].filter((c) => c.tagName === 'LI');
+    const notShown = () => document.querySelector<HTMLElement>('[aria-label="Split payments not shown"]');
+    await waitFor(() => expect(items()).toHaveLength(100));
+    expect(notShown()!.textContent).toContain('Showing 100 of 250 split payments.');
+    expect(notShown()!.textContent).toContain(
+      '150 more are not shown, 20 of them with a held share holding ₹6,000.00.',
+    );
+    await user.click(within(notShown()!).getByRole('button', { name: 'Show 100 more' }));
+    await waitFor(() => expect(items()).toHaveLength(200));
+    expect(notShown()!.textContent).toContain('50 more are not shown, none with a held share.');
+    expect(bridge.inputs('settlements.list').at(-1)).toEqual({ offset: 100, limit: 100 });
+    await user.click(within(notShown()!).getByRole('button', { name: 'Show 50 more' }));
+    await waitFor(() => expect(items()).toHaveLength(250));
+    expect(notShown()).toBeNull();
   });
 });

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { CommandError, PaymentView, SplitView } from '../../../common/contract';
+import type { CommandError, PaymentView, SettlementPage, SplitView } from '../../../common/contract';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
@@ -334,6 +334,12 @@ const heldFirst = (a: PaymentView, b: PaymentView) => {
   return held(b) - held(a) || b.createdAt.localeCompare(a.createdAt);
 };
 
+/** Split payments asked of the host at a time; "Show more" asks for the next page. */
+export const SETTLEMENTS_PAGE = 100;
+
+/** What a payment's shares still held hold. */
+const heldAmount = (p: PaymentView) => p.splits.reduce((sum, s) => sum + (s.status === 'HOLD' ? s.amount : 0), 0);
+
 /**
  * Transactions → Settlements: the split payments the till made, those with a held share first.
  * Each held share is released (in full or in part) or cancelled after a confirmation stating the
@@ -343,6 +349,8 @@ export function Settlements() {
   const run = usePos((s) => s.run);
   const payments = usePos((s) => s.host.payments);
   const [ids, setIds] = useState<string[]>([]);
+  const [listed, setListed] = useState<{ total: number; held: SettlementPage['held'] } | null>(null);
+  const [pages, setPages] = useState(1);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -350,18 +358,33 @@ export function Settlements() {
 
   useEffect(() => {
     let current = true;
-    void run('settlements.list', { limit: 100 }).then((result) => {
+    // A page at a time, held first: a busy shop has hundreds, and the screen says what the pages
+    // not shown yet hold (it asked for 100 and said nothing of the rest).
+    const load = async () => {
+      const loaded: PaymentView[] = [];
+      let last: SettlementPage | null = null;
+      for (let page = 0; page < pages; page++) {
+        const result = await run('settlements.list', { offset: page * SETTLEMENTS_PAGE, limit: SETTLEMENTS_PAGE });
+        if (!result.ok) return result;
+        last = result.value;
+        loaded.push(...result.value.payments);
+        if (loaded.length >= result.value.total) break;
+      }
+      return { ok: true as const, value: { ...last!, payments: loaded } };
+    };
+    void load().then((result) => {
       if (!current) return;
       setLoading(false);
       if (result.ok) {
-        setIds(result.value.map((p) => p.id));
+        setIds(result.value.payments.map((p) => p.id));
+        setListed({ total: result.value.total, held: result.value.held });
         setError(null);
       } else setError(result.error);
     });
     return () => {
       current = false;
     };
-  }, [run, version]);
+  }, [run, version, pages]);
 
   // The host's payments come from the live mirror: a release, a refund or a newly paid split
   // payment shows at once.
@@ -373,6 +396,22 @@ export function Settlements() {
       .sort(heldFirst);
   }, [ids, payments]);
   const held = items.filter((p) => p.splits.some((s) => s.status === 'HOLD')).length;
+
+  // The split payments not listed yet, and what their held shares hold: never silently left out.
+  const notShown = useMemo(() => {
+    if (!listed || items.length >= listed.total) return null;
+    const heldRest = listed.held
+      .map((h) => {
+        const shown = items.filter((p) => p.currency === h.currency && heldAmount(p) > 0);
+        return {
+          currency: h.currency,
+          count: h.count - shown.length,
+          amount: h.amount - shown.reduce((sum, p) => sum + heldAmount(p), 0),
+        };
+      })
+      .filter((h) => h.count > 0);
+    return { count: listed.total - items.length, held: heldRest };
+  }, [listed, items]);
 
   return (
     <section aria-labelledby="settlements-title">
@@ -393,6 +432,22 @@ export function Settlements() {
           ? 'Loading…'
           : `${items.length} split payment${items.length === 1 ? '' : 's'}, ${held} with a held share.`}
       </p>
+      {notShown ? (
+        <div className="notice" role="region" aria-label="Split payments not shown">
+          <p>
+            {`Showing ${items.length} of ${listed!.total} split payments. `}
+            {`${notShown.count} more ${notShown.count === 1 ? 'is' : 'are'} not shown`}
+            {notShown.held.length === 0
+              ? ', none with a held share.'
+              : `, ${notShown.held.reduce((n, h) => n + h.count, 0)} of them with a held share holding ${notShown.held
+                  .map((h) => money(h.amount, h.currency))
+                  .join(' + ')}.`}
+          </p>
+          <button type="button" onClick={() => setPages((p) => p + 1)}>
+            {`Show ${Math.min(SETTLEMENTS_PAGE, notShown.count)} more`}
+          </button>
+        </div>
+      ) : null}
       {!loading && items.length === 0 ? (
         <p className="empty">No split payments yet.</p>
       ) : (

@@ -82,7 +82,9 @@ function applyResult(state: PosState, name: CommandName, input: unknown, value: 
     state.setReaders(value as CommandResults['readers.list']);
   } else if (name === 'readers.forget') {
     state.removeReader((input as CommandInput<'readers.forget'>).readerId);
-  } else if (name === 'payments.list' || name === 'settlements.list') {
+  } else if (name === 'settlements.list') {
+    for (const payment of (value as CommandResults['settlements.list']).payments) state.applyPayment(payment);
+  } else if (name === 'payments.list') {
     for (const payment of value as CommandResults['payments.list']) state.applyPayment(payment);
   } else if (name === 'payments.uncaptured') {
     for (const payment of (value as CommandResults['payments.uncaptured']).payments) state.applyPayment(payment);
