@@ -233,6 +233,16 @@ export const commandSchemas = {
   }),
 
   /**
+   * The open payments (being created, pending, on a reader, outcome unknown), newest first, a page
+   * at a time, with how many there are and what they hold in all (the Process screen's list: the
+   * start-up snapshot carries only the newest of the pending ones).
+   */
+  'payments.open': z.strictObject({
+    offset: z.number().int().min(0).max(1_000_000).default(0),
+    limit: z.number().int().min(1).max(200).default(100),
+  }),
+
+  /**
    * The authorisations waiting for a capture, oldest first (nearest to lapsing), a page at a time,
    * with how many there are and what they hold in all (the Capture screen).
    */

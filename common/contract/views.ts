@@ -635,6 +635,15 @@ export interface SettlementPage {
   held: { currency: string; count: number; amount: number }[];
 }
 
+/** A page of the open payments, newest first. */
+export interface OpenPage {
+  payments: PaymentView[];
+  /** How many payments are open in all (this page and the others). */
+  total: number;
+  /** What they hold in all, per currency: the pages not shown too. */
+  open: { currency: string; count: number; amount: number }[];
+}
+
 /** The Transactions list. */
 export interface TransactionPage extends Page<TransactionView> {
   /** The gateway did not answer: this till's own payments with it, from the journal. */
@@ -655,6 +664,7 @@ export interface CommandResults {
   'payments.refund': PaymentView;
   'payments.list': PaymentView[];
   'payments.uncaptured': UncapturedPage;
+  'payments.open': OpenPage;
   'transactions.list': TransactionPage;
   'transactions.get': TransactionDetail;
   'readers.list': ReaderView[];

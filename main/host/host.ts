@@ -97,6 +97,9 @@ export interface Host {
 
 type Handlers = { [N in CommandName]: (input: ParsedCommandInput<N>) => Promise<CommandResult<N>> | CommandResult<N> };
 
+/** Open payments the start-up snapshot carries (the newest); the Process screen pages the rest. */
+export const SNAPSHOT_OPEN = 500;
+
 const TEST_MODE_ONLY: ReadonlySet<CommandName> = new Set([
   'simulate.presentCard',
   'simulate.payLink',
@@ -460,12 +463,16 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   await applyWebhookReceiver();
 
   /**
-   * The newest payments, and every open one however old: the Process screen lists the open ones
-   * from here (found by a tester: an open payment vanished once 50 newer ones were taken).
+   * The newest payments, every payment in flight or in doubt however many, and the newest
+   * SNAPSHOT_OPEN open ones (found by a tester: an open payment vanished once 50 newer ones were
+   * taken). Past SNAPSHOT_OPEN the oldest pending ones (unpaid links, payments not sent to a
+   * reader) are not carried: the Process screen pages every open payment with payments.open and
+   * says how many more there are (it once showed the newest 500 and nothing of the rest).
    */
   const snapshotPayments = (): PaymentView[] => {
     const byId = new Map(service.list('all', 50).map((payment) => [payment.id, payment]));
-    for (const payment of service.list('active', 500)) if (!byId.has(payment.id)) byId.set(payment.id, payment);
+    for (const payment of [...service.inFlight(), ...service.list('active', SNAPSHOT_OPEN)])
+      if (!byId.has(payment.id)) byId.set(payment.id, payment);
     return [...byId.values()];
   };
 
@@ -522,6 +529,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     'payments.refund': (input) => commands.refund(input),
     'payments.list': (input) => service.list(input.filter, input.limit),
     'payments.uncaptured': (input) => service.uncaptured(input.offset, input.limit),
+    'payments.open': (input) => service.open(input.offset, input.limit),
     'transactions.list': (input) =>
       listTransactions(input, {
         gateway: gateway(),

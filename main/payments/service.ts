@@ -4,7 +4,7 @@
  * events and their outbox (reader-events.ts), recovery and the offline queue (recovery.ts), and
  * watching payments the gateway settles by itself (watcher.ts). The host talks to this facade.
  */
-import type { ConnectivityView, PaymentView, UncapturedPage } from '../../common/contract';
+import type { ConnectivityView, OpenPage, PaymentView, UncapturedPage } from '../../common/contract';
 import type { PaymentRecord } from '../store/journal';
 import { CashierCommands } from './commands';
 import { inBackground } from '../core/background';
@@ -59,6 +59,21 @@ export class PaymentService {
 
   list(filter: 'active' | 'uncaptured' | 'attention' | 'all', limit: number): PaymentView[] {
     return this.engine.journal.listPayments(filter, limit).map((record) => this.engine.view(record));
+  }
+
+  /** Every payment in flight or in doubt (being created, on a reader, outcome unknown), however many. */
+  inFlight(): PaymentView[] {
+    return this.engine.journal.inFlightPayments().map((record) => this.engine.view(record));
+  }
+
+  /** The open payments, newest first, a page at a time, with how many there are and what they hold. */
+  open(offset: number, limit: number): OpenPage {
+    const { rows, open } = this.engine.journal.pageOpen(offset, limit);
+    return {
+      payments: rows.map((record) => this.engine.view(record)),
+      total: open.reduce((sum, h) => sum + h.count, 0),
+      open: open.map((h) => ({ ...h })),
+    };
   }
 
   uncaptured(offset: number, limit: number): UncapturedPage {

@@ -636,6 +636,37 @@ export class Journal {
   }
 
   /**
+   * The open payments (FILTERS.active), newest first like the Process screen lists them, one page
+   * of them, with how many there are and what they hold per currency: the start-up snapshot
+   * carries only the newest pending ones, and the screen pages the rest from here.
+   */
+  pageOpen(offset: number, limit: number): { rows: PaymentRecord[]; open: UncapturedTotal[] } {
+    const rows = this.db
+      .prepare(`${SELECT_PAYMENT} ${FILTERS.active} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
+      .all<PaymentRecord>(limit, offset);
+    const open = this.db
+      .prepare(
+        `SELECT currency, COUNT(*) AS count, SUM(amount) AS amount FROM payments ${FILTERS.active}
+         GROUP BY currency ORDER BY currency`,
+      )
+      .all<UncapturedTotal>();
+    return { rows, open };
+  }
+
+  /**
+   * Every open payment in flight or in doubt (being created or waiting for its tip, on a reader,
+   * outcome unknown), however many: the start-up snapshot carries each of them, whatever it cuts
+   * of the pending ones.
+   */
+  inFlightPayments(): PaymentRecord[] {
+    return this.db
+      .prepare(
+        `${SELECT_PAYMENT} WHERE status IN ('creating', 'in_progress', 'unknown') ORDER BY created_at DESC, id DESC`,
+      )
+      .all<PaymentRecord>();
+  }
+
+  /**
    * The authorisations waiting for a capture, oldest first (the nearest to lapsing), one page of
    * them, with how many there are and what they hold per currency: a busy shop's Capture screen
    * lists them a page at a time, and says what the pages not shown yet hold.

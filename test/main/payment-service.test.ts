@@ -797,4 +797,48 @@ describe('payments against a fake gateway (the port)', () => {
     expect(attention).toHaveLength(700);
     expect(new Set(attention.map((a) => a.paymentId)).size).toBe(700);
   });
+
+  it('pages every open payment newest first with how many there are, and lists every one in flight', () => {
+    // A busy shop with 620 open payments: the start-up snapshot took the newest 500 and the Process
+    // screen never showed the rest, nor said they existed.
+    const { journal, service } = setup();
+    for (let n = 0; n < 620; n++) {
+      const orderReference = `OPEN-${n}`;
+      journal.insertPayment(
+        newPaymentRecord({
+          id: `pay_open${String(n).padStart(8, '0')}`,
+          gateway: 'plutopay',
+          mode: 'test',
+          orderReference,
+          attempt: 1,
+          idempotencyKey: `pos-${orderReference}-1`,
+          origin: 'local',
+          amount: 1000 + n,
+          currency: n % 10 === 0 ? 'GBP' : 'EUR',
+          captureMethod: 'automatic',
+          // The oldest five are on a reader: in flight, whatever the page size.
+          status: n < 5 ? 'in_progress' : 'pending',
+        }),
+        'created',
+      );
+    }
+    const first = service.open(0, 100);
+    expect(first.total).toBe(620);
+    expect(first.payments[0]!.id).toBe('pay_open00000619');
+    const sum = (pick: (n: number) => boolean) =>
+      Array.from({ length: 620 }, (_, n) => n)
+        .filter(pick)
+        .reduce((total, n) => total + 1000 + n, 0);
+    expect(first.open).toEqual([
+      { currency: 'EUR', count: 558, amount: sum((n) => n % 10 !== 0) },
+      { currency: 'GBP', count: 62, amount: sum((n) => n % 10 === 0) },
+    ]);
+    const seen = new Set<string>();
+    for (let offset = 0; offset < 620; offset += 100)
+      for (const p of service.open(offset, 100).payments) seen.add(p.id);
+    expect(seen.size).toBe(620);
+    expect(service.inFlight().map((p) => p.id)).toEqual(
+      [4, 3, 2, 1, 0].map((n) => `pay_open${String(n).padStart(8, '0')}`),
+    );
+  });
 });

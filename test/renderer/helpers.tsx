@@ -297,6 +297,22 @@ export class FakeBridge implements PosBridge {
     if (handler) return Promise.resolve(handler(input));
     if (name === 'session.snapshot') return Promise.resolve(ok(this.snapshot as CommandResult<N>));
     if (name === 'devlog.list') return Promise.resolve(ok([] as unknown as CommandResult<N>));
+    if (name === 'payments.open') {
+      // The snapshot's open payments, newest first, as the host pages them.
+      const open = this.snapshot.payments
+        .filter((p) => ['creating', 'pending', 'in_progress', 'unknown'].includes(p.status))
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      const { offset = 0, limit = 100 } = input as CommandInput<'payments.open'>;
+      const byCurrency = new Map<string, { currency: string; count: number; amount: number }>();
+      for (const p of open) {
+        const c = byCurrency.get(p.currency) ?? { currency: p.currency, count: 0, amount: 0 };
+        c.count++;
+        c.amount += p.amount;
+        byCurrency.set(p.currency, c);
+      }
+      const page = { payments: open.slice(offset, offset + limit), total: open.length, open: [...byCurrency.values()] };
+      return Promise.resolve(ok(page as CommandResult<N>));
+    }
     return Promise.resolve(fail('internal', `FakeBridge: no handler for ${name}`));
   }
 

@@ -694,4 +694,46 @@ describe('Process payment: an installment plan', () => {
     );
     expect(rows()).toEqual(['Paid', 'Paid', 'Scheduled']);
   });
+
+  it('says how many open payments the snapshot did not carry and what they are for, and lists them on request', async () => {
+    // A busy shop: 620 open payments (unpaid links). The snapshot carried the newest 500 and the
+    // Process screen never showed the 120 oldest, nor said they existed.
+    const all = Array.from({ length: 620 }, (_, i) =>
+      makePayment({
+        id: `pay_open${String(i).padStart(8, '0')}`,
+        orderReference: `OPEN-${i}`,
+        description: `Link ${i}`,
+        status: 'pending',
+        channel: 'link',
+        amount: 1000,
+        currency: 'EUR',
+        createdAt: new Date(Date.parse('2026-06-01T08:00:00.000Z') + i * 1000).toISOString(),
+      }),
+    ).reverse();
+    const bridge = new FakeBridge(makeSnapshot({ payments: all.slice(0, 500) }));
+    bridge.on('payments.open', (input) =>
+      ok({
+        payments: all.slice(input.offset ?? 0, (input.offset ?? 0) + (input.limit ?? 100)),
+        total: 620,
+        open: [{ currency: 'EUR', count: 620, amount: 620_000 }],
+      }),
+    );
+    await renderApp(bridge, { screen: 'process' });
+    const list = (await screen.findByRole('heading', { name: 'Open payments' })).nextElementSibling!;
+    // Role queries walk the whole tree: over hundreds of items, jsdom takes seconds for each.
+    const items = () => [...list.children].filter((c) => c.tagName === 'LI');
+    const notShown = () => document.querySelector<HTMLElement>('[aria-label="Open payments not shown"]');
+    await waitFor(() => expect(notShown()).not.toBeNull());
+    expect(items()).toHaveLength(500);
+    expect(notShown()!.textContent).toContain('Showing the newest 500 of 620 open payments.');
+    expect(notShown()!.textContent).toContain('120 older are not shown, for €1,200.00.');
+    notShown()!.querySelector('button')!.click();
+    await waitFor(() => expect(items()).toHaveLength(600));
+    expect(notShown()!.textContent).toContain('20 older are not shown, for €200.00.');
+    expect(notShown()!.querySelector('button')!.textContent).toBe('Show 20 more');
+    notShown()!.querySelector('button')!.click();
+    await waitFor(() => expect(items()).toHaveLength(620));
+    expect(notShown()).toBeNull();
+    expect(items().at(-1)!.textContent).toContain('Link 0');
+  });
 });

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { PayLink } from '../components/PayLink';
 import { RadioGroup } from '../components/RadioGroup';
-import type { CommandError, InstallmentState, PaymentView, ReaderView } from '../../../common/contract';
+import type { CommandError, InstallmentState, OpenPage, PaymentView, ReaderView } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
 import { ReceiptPanel } from '../components/ReceiptPanel';
 import { TipEntry } from '../components/TipEntry';
@@ -16,6 +16,7 @@ import {
   isInFlight,
   isOnline,
   openPayments,
+  OPEN_STATUSES,
   pairedReaders,
 } from '../store/selectors';
 import { money } from '../lib/format';
@@ -115,12 +116,90 @@ function ReaderPicker({
   );
 }
 
-function PaymentPicker({ payments }: { payments: PaymentView[] }) {
+/** Open payments asked of the host at a time; "Show more" asks for the next page. */
+export const OPEN_PAGE = 100;
+
+function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
   const selectPayment = usePos((s) => s.selectPayment);
   const setScreen = usePos((s) => s.setScreen);
+  const run = usePos((s) => s.run);
+  const live = usePos((s) => s.host.payments);
+  const [loaded, setLoaded] = useState<PaymentView[]>([]);
+  const [listed, setListed] = useState<{ total: number; open: OpenPage['open'] } | null>(null);
+  const [pages, setPages] = useState(1);
+  // As many as the snapshot carried (the newest) when the list opened, then a page more per "Show
+  // more" (not the mirror's count as it grows: the pages read are applied to it).
+  const [first] = useState(() => Math.max(OPEN_PAGE, mirrored.length));
+  const wanted = first + (pages - 1) * OPEN_PAGE;
+
+  useEffect(() => {
+    let current = true;
+    // The host's open payments a page at a time, newest first: the start-up snapshot carries only
+    // the newest, and a busy shop may hold more (unpaid links, payments not sent to a reader).
+    const load = async () => {
+      const out: PaymentView[] = [];
+      let last: OpenPage | null = null;
+      for (let page = 0; out.length < wanted; page++) {
+        const result = await run('payments.open', { offset: page * OPEN_PAGE, limit: OPEN_PAGE });
+        if (!result.ok) return null;
+        last = result.value;
+        out.push(...result.value.payments);
+        if (out.length >= result.value.total || result.value.payments.length === 0) break;
+      }
+      return last ? { ...last, payments: out } : null;
+    };
+    void load().then((page) => {
+      if (!current || !page) return;
+      setLoaded(page.payments);
+      setListed({ total: page.total, open: page.open });
+    });
+    return () => {
+      current = false;
+    };
+  }, [run, wanted]);
+
+  // What the host listed, as the live mirror has it now (a payment paid since leaves the list), and
+  // every open payment the mirror knows.
+  const payments = useMemo(() => {
+    const byId = new Map(mirrored.map((p) => [p.id, p]));
+    for (const p of loaded) {
+      const now = live[p.id] ?? p;
+      if (!byId.has(now.id) && OPEN_STATUSES.includes(now.status)) byId.set(now.id, now);
+    }
+    return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
+  }, [mirrored, loaded, live]);
+
+  // The open payments not listed yet, and what they hold: never silently left out.
+  const notShown = useMemo(() => {
+    if (!listed || loaded.length >= listed.total) return null;
+    const open = listed.open
+      .map((o) => {
+        const shown = loaded.filter((p) => p.currency === o.currency);
+        return {
+          currency: o.currency,
+          count: o.count - shown.length,
+          amount: o.amount - shown.reduce((sum, p) => sum + p.amount, 0),
+        };
+      })
+      .filter((o) => o.count > 0);
+    return { count: listed.total - loaded.length, open };
+  }, [listed, loaded]);
+
   return (
     <div>
       <p>No payment is selected.</p>
+      {notShown ? (
+        <div className="notice" role="region" aria-label="Open payments not shown">
+          <p>
+            {`Showing the newest ${loaded.length} of ${listed!.total} open payments. `}
+            {`${notShown.count} older ${notShown.count === 1 ? 'is' : 'are'} not shown, for `}
+            {notShown.open.map((o) => money(o.amount, o.currency)).join(' + ')}.
+          </p>
+          <button type="button" onClick={() => setPages((p) => p + 1)}>
+            {`Show ${Math.min(OPEN_PAGE, notShown.count)} more`}
+          </button>
+        </div>
+      ) : null}
       {payments.length > 0 ? (
         <>
           <h2>Open payments</h2>

@@ -86,6 +86,8 @@ function applyResult(state: PosState, name: CommandName, input: unknown, value: 
     for (const payment of (value as CommandResults['settlements.list']).payments) state.applyPayment(payment);
   } else if (name === 'payments.list') {
     for (const payment of value as CommandResults['payments.list']) state.applyPayment(payment);
+  } else if (name === 'payments.open') {
+    for (const payment of (value as CommandResults['payments.open']).payments) state.applyPayment(payment);
   } else if (name === 'payments.uncaptured') {
     for (const payment of (value as CommandResults['payments.uncaptured']).payments) state.applyPayment(payment);
   } else if (name === 'settings.get' || name === 'settings.update') {

@@ -73,10 +73,11 @@ export function paymentsNewestFirst(payments: Record<string, PaymentView>): Paym
 }
 
 /** Payments the cashier may still act on from the Process screen. */
+/** The statuses of an open payment: being created, pending, on a reader, outcome unknown. */
+export const OPEN_STATUSES: readonly PaymentView['status'][] = ['creating', 'pending', 'in_progress', 'unknown'];
+
 export function openPayments(payments: Record<string, PaymentView>): PaymentView[] {
-  return paymentsNewestFirst(payments).filter((p) =>
-    ['creating', 'pending', 'in_progress', 'unknown'].includes(p.status),
-  );
+  return paymentsNewestFirst(payments).filter((p) => OPEN_STATUSES.includes(p.status));
 }
 
 /** True while a payment is on its way through a reader (the Pay buttons stay disabled). */
