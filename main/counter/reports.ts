@@ -71,6 +71,12 @@ const GATEWAY_PAGE = 100;
  */
 export const REPORT_PAGE = 500;
 
+/**
+ * How far before a report starts reading its pages the payments written since are read again
+ * after them: a margin, so that a clock set back a little does not hide a change made meanwhile.
+ */
+const REREAD_MARGIN_MS = 60_000;
+
 /** Lets whatever waits (a reader's event, the customer display, another command) run. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 /**
@@ -141,16 +147,25 @@ export class CounterReports {
    */
   private async payments(window: DayWindow, mode = this.mode()): Promise<ReportPayment[]> {
     const label = this.labels();
+    // Rows written from here on are read again after the pages (a margin for a clock set back).
+    const since = new Date(this.deps.clock.now() - REREAD_MARGIN_MS).toISOString();
     const out = await this.periodPayments(window, mode, label);
     const at = new Map(out.map((r, index) => [r.id, index]));
-    // Read after the pages, so fresher than a page's row: a payment that went to Needs attention
-    // while the report let the till go on between pages must block a Z, not pass as the page read it.
-    for (const record of this.journal.attentionPayments(mode)) {
+    const fresher = (record: PaymentRecord) => {
       const row = this.reportPayment(record, label);
       const index = at.get(record.id);
-      if (index === undefined) out.push(row);
-      else out[index] = row;
+      if (index === undefined) {
+        at.set(record.id, out.length);
+        out.push(row);
+      } else out[index] = row;
+    };
+    // Read after the pages, so fresher than a page's row: a payment that changed while the report
+    // let the till go on between pages — sent to a reader, paid, gone to Needs attention — must
+    // count as it is now (a Z must not close over it as the page read it).
+    for (const record of this.made(this.journal.paymentsWrittenSince(mode, window.start, window.end, since))) {
+      fresher(record);
     }
+    for (const record of this.journal.attentionPayments(mode)) fresher(record);
     return out;
   }
 

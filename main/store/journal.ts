@@ -1174,6 +1174,19 @@ export class Journal {
       .all<PaymentRecord>(fromIso, toIso, mode, after.createdAt, after.createdAt, after.id, limit);
   }
 
+  /**
+   * The payments of one mode created in [from, to) and written at `sinceIso` or later, oldest
+   * first: what changed while a report read the period a page at a time.
+   */
+  paymentsWrittenSince(mode: Mode, fromIso: string, toIso: string, sinceIso: string): PaymentRecord[] {
+    return this.db
+      .prepare(
+        `${SELECT_PAYMENT} WHERE created_at >= ? AND created_at < ? AND mode = ? AND updated_at >= ?
+         ORDER BY created_at, id`,
+      )
+      .all<PaymentRecord>(fromIso, toIso, mode, sinceIso);
+  }
+
   paymentsCreatedBetween(mode: Mode, fromIso: string, toIso: string): PaymentRecord[] {
     return this.db
       .prepare(`${SELECT_PAYMENT} WHERE created_at >= ? AND created_at < ? AND mode = ? ORDER BY created_at, id`)

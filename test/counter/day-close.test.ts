@@ -377,6 +377,20 @@ describe('a busy shop', () => {
     await expect(closing).rejects.toThrow(/1 payment needs attention/);
   });
 
+  it('refuses the Z for a payment sent to a reader while the report read later pages', async () => {
+    // Only attention items were read again after the pages: a payment the first page read as not
+    // paid yet, sent to a reader meanwhile, was kept as the page read it, and the override for
+    // unpaid payments closed the Z over a payment on a reader (approved after it, in no report).
+    const d = setup('2026-05-04T07:00:00.000Z');
+    d.pay('2026-05-04T08:00:00.000Z', 500, { status: 'pending', amountCaptured: 0 });
+    for (let n = 0; n < REPORT_PAGE + 10; n++) d.pay('2026-05-04T09:00:00.000Z', 100 + n);
+    d.at('2026-05-04T18:00:00.000Z');
+    const closing = d.reports.close({ closedBy: 'Ann', override: { by: 'Ann', reason: 'link never paid' } });
+    setImmediate(() => d.journal.updatePayment('pay_day000000001', { status: 'in_progress' }, 'sent_to_reader'));
+    await expect(closing).rejects.toThrow(/1 payment is still in progress: DAY-1 \(on the reader\)/);
+    expect(d.journal.lastZReport('test')).toBeUndefined();
+  });
+
   it("builds a busy day's X, CSV and Z a page at a time, letting the till go on between pages", async () => {
     // 10 000 payments held the single-threaded host for most of a second per report: no reader
     // event, customer display or other window was served meanwhile. Payments made at the same
