@@ -315,6 +315,16 @@ describe('Capture screen', () => {
     await user.click(within(notShown()).getByRole('button', { name: 'Show 50 more' }));
     await waitFor(() => expect(items(list)).toHaveLength(250));
     expect(notShownOrNull()).toBeNull();
+
+    // The page reconnects: the snapshot carries none of them, and the list read them from the mirror.
+    const before = bridge.count('session.snapshot');
+    act(() => bridge.setConnection('closed'));
+    act(() => bridge.setConnection('open'));
+    await waitFor(() => expect(bridge.count('session.snapshot')).toBe(before + 1));
+    // Found again: with nothing to list, the list itself leaves the page.
+    const listed = () => document.querySelector<HTMLElement>('[aria-label="Uncaptured authorisations"]');
+    await waitFor(() => expect(listed() && items(listed()!)).toHaveLength(250));
+    expect(notShownOrNull()).toBeNull();
   });
 
   it('says when the gateway lists more authorisations than the page it was asked for', async () => {

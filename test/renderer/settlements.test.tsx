@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import type { PaymentView, SplitView, TransactionDetail } from '../../common/contract';
 import { FakeBridge, fail, makePayment, makeSettings, makeSnapshot, makeTransaction, ok, renderApp } from './helpers';
 
@@ -366,10 +366,23 @@ describe('Transactions → Settlements', () => {
     );
     await user.click(within(notShown()!).getByRole('button', { name: 'Show 100 more' }));
     await waitFor(() => expect(items()).toHaveLength(200));
-    expect(notShown()!.textContent).toContain('50 more are not shown, none with a held share.');
+    // The pages reach the mirror as they come, before the list's own count: wait for that too.
+    await waitFor(() => expect(notShown()!.textContent).toContain('50 more are not shown, none with a held share.'));
     expect(bridge.inputs('settlements.list').at(-1)).toEqual({ offset: 100, limit: 100 });
     await user.click(within(notShown()!).getByRole('button', { name: 'Show 50 more' }));
     await waitFor(() => expect(items()).toHaveLength(250));
+    expect(notShown()).toBeNull();
+
+    // The page reconnects: the snapshot carries none of them, and the list read them from the mirror.
+    const before = bridge.count('session.snapshot');
+    act(() => bridge.setConnection('closed'));
+    act(() => bridge.setConnection('open'));
+    await waitFor(() => expect(bridge.count('session.snapshot')).toBe(before + 1));
+    // Found again: with nothing to list, the list itself leaves the page.
+    const listed = () => document.querySelector<HTMLElement>('[aria-label="Split payments"]');
+    await waitFor(() =>
+      expect(listed() && [...listed()!.children].filter((c) => c.tagName === 'LI')).toHaveLength(250),
+    );
     expect(notShown()).toBeNull();
   });
 });

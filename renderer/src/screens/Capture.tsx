@@ -182,6 +182,8 @@ const GATEWAY_PAGE = 100;
 export function Capture() {
   const run = usePos((s) => s.run);
   const payments = usePos((s) => s.host.payments);
+  // A snapshot (a reconnect) replaces the mirror with the newest payments only: read the pages again.
+  const snapshots = usePos((s) => s.host.snapshots);
   const now = useNow();
   const [hostIds, setHostIds] = useState<string[]>([]);
   const [hostTotal, setHostTotal] = useState<{ total: number; held: UncapturedPage['held'] } | null>(null);
@@ -235,7 +237,7 @@ export function Capture() {
     return () => {
       current = false;
     };
-  }, [run, version, pages]);
+  }, [run, version, pages, snapshots]);
 
   const items = useMemo(() => {
     // The host's payments come from the live mirror, so a capture elsewhere removes them at once.

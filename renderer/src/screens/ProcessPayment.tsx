@@ -124,6 +124,9 @@ function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
   const setScreen = usePos((s) => s.setScreen);
   const run = usePos((s) => s.run);
   const live = usePos((s) => s.host.payments);
+  // A snapshot (a reconnect) carries only the newest open payments: the pages are read again, so a
+  // payment paid or canceled meanwhile leaves the list instead of staying as the page read it.
+  const snapshots = usePos((s) => s.host.snapshots);
   const [loaded, setLoaded] = useState<PaymentView[]>([]);
   const [listed, setListed] = useState<{ total: number; open: OpenPage['open'] } | null>(null);
   const [pages, setPages] = useState(1);
@@ -156,7 +159,7 @@ function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
     return () => {
       current = false;
     };
-  }, [run, wanted]);
+  }, [run, wanted, snapshots]);
 
   // What the host listed, as the live mirror has it now (a payment paid since leaves the list), and
   // every open payment the mirror knows.

@@ -348,6 +348,8 @@ const heldAmount = (p: PaymentView) => p.splits.reduce((sum, s) => sum + (s.stat
 export function Settlements() {
   const run = usePos((s) => s.run);
   const payments = usePos((s) => s.host.payments);
+  // A snapshot (a reconnect) replaces the mirror with the newest payments only: read the pages again.
+  const snapshots = usePos((s) => s.host.snapshots);
   const [ids, setIds] = useState<string[]>([]);
   const [listed, setListed] = useState<{ total: number; held: SettlementPage['held'] } | null>(null);
   const [pages, setPages] = useState(1);
@@ -384,7 +386,7 @@ export function Settlements() {
     return () => {
       current = false;
     };
-  }, [run, version, pages]);
+  }, [run, version, pages, snapshots]);
 
   // The host's payments come from the live mirror: a release, a refund or a newly paid split
   // payment shows at once.

@@ -8,6 +8,7 @@ export const DEVLOG_LIMIT = 500;
 export const initialHost: HostState = {
   ready: false,
   seq: 0,
+  snapshots: 0,
   mode: 'test',
   gateway: null,
   merchant: null,
@@ -124,6 +125,7 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
       host: {
         ready: true,
         seq: snapshot.seq,
+        snapshots: state.host.snapshots + 1,
         mode: snapshot.mode,
         gateway: snapshot.gateway,
         merchant: snapshot.merchant,

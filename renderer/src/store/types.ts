@@ -31,6 +31,11 @@ export interface HostState {
   ready: boolean;
   /** Sequence number of the last event applied (or of the snapshot). */
   seq: number;
+  /**
+   * How many snapshots were applied (the first, then one per reconnect or gap). A snapshot replaces
+   * the payments: a screen listing pages of them read by command reads its pages again after one.
+   */
+  snapshots: number;
   mode: Mode;
   /** The gateway the till uses and what it can do; null until the host said. */
   gateway: GatewayView | null;
