@@ -72,10 +72,10 @@ export function paymentsNewestFirst(payments: Record<string, PaymentView>): Paym
   return Object.values(payments).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
 }
 
-/** Payments the cashier may still act on from the Process screen. */
 /** The statuses of an open payment: being created, pending, on a reader, outcome unknown. */
 export const OPEN_STATUSES: readonly PaymentView['status'][] = ['creating', 'pending', 'in_progress', 'unknown'];
 
+/** Payments the cashier may still act on from the Process screen. */
 export function openPayments(payments: Record<string, PaymentView>): PaymentView[] {
   return paymentsNewestFirst(payments).filter((p) => OPEN_STATUSES.includes(p.status));
 }
