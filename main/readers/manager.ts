@@ -719,7 +719,13 @@ export class ReaderManager implements ReaderDirectory {
       terminalId: record.standalone ? null : record.terminalId,
       standalone: record.standalone,
       status: idle === null ? (controller?.status ?? 'offline') : 'offline',
-      statusDetail: idle ?? controller?.statusDetail ?? null,
+      // A credit on the device (a refund on a terminal on the shop's bank): said, as it holds the
+      // terminal (nothing is collected, forgotten or rewired until it is over).
+      statusDetail:
+        idle ??
+        (controller?.isCrediting ? 'Making a refund: the customer presents the card to credit.' : null) ??
+        controller?.statusDetail ??
+        null,
       lastSeenAt: controller?.lastSeenAt ?? null,
       canPresentTestCards: this.options.testMode() && (device?.info.canPresentTestCards ?? false),
       action: action

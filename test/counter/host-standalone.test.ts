@@ -27,6 +27,18 @@ async function standaloneReader(t: TestHost) {
   );
 }
 
+/** Until the terminal has the credit on it, waiting for the customer's card (the Readers screen says so). */
+function crediting(t: TestHost, readerId: string) {
+  return waitFor(
+    async () =>
+      (await t.call('readers.list', {})).find(
+        (r) => r.id === readerId && /^Making a refund/.test(r.statusDetail ?? ''),
+      ),
+    5_000,
+    'the terminal making the refund',
+  );
+}
+
 describe('standalone terminals', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
@@ -225,7 +237,7 @@ describe('standalone terminals', () => {
 
     // The terminal waits for the card to credit; meanwhile the next customer's payment is sent.
     const refunding = t.host.invoke('payments.refund', { paymentId: paid.id, amount: 500 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await crediting(t, reader.id);
     const next = await t.call('payments.create', { amount: 700, currency: 'EUR', readerId: reader.id });
     expect(next).toMatchObject({ status: 'in_progress', readerStage: 'sent' });
     await t.call('simulate.presentCard', { readerId: reader.id });
@@ -248,7 +260,7 @@ describe('standalone terminals', () => {
     await t.waitForPayment(paid.id, (p) => p.status === 'succeeded');
 
     const refunding = t.host.invoke('payments.refund', { paymentId: paid.id, amount: 800 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await crediting(t, reader.id);
     // Each of these would close the terminal or its link while it waits for the card to credit.
     expect(await t.fail('readers.forget', { readerId: reader.id })).toMatchObject({
       code: 'conflict',
