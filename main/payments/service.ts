@@ -5,7 +5,7 @@
  * watching payments the gateway settles by itself (watcher.ts). The host talks to this facade.
  */
 import type { ConnectivityView, OpenPage, PaymentView, UncapturedPage } from '../../common/contract';
-import type { PaymentRecord } from '../store/journal';
+import type { PaymentRecord, UncapturedTotal } from '../store/journal';
 import { CashierCommands } from './commands';
 import { inBackground } from '../core/background';
 import { errorText, PaymentEngine, QUEUEABLE, type PaymentsOptions } from './engine';
@@ -69,19 +69,22 @@ export class PaymentService {
   /** The open payments, newest first, a page at a time, with how many there are and what they hold. */
   open(offset: number, limit: number): OpenPage {
     const { rows, open } = this.engine.journal.pageOpen(offset, limit);
-    return {
-      payments: rows.map((record) => this.engine.view(record)),
-      total: open.reduce((sum, h) => sum + h.count, 0),
-      open: open.map((h) => ({ ...h })),
-    };
+    const { payments, total, totals } = this.page(rows, open);
+    return { payments, total, open: totals };
   }
 
   uncaptured(offset: number, limit: number): UncapturedPage {
     const { rows, held } = this.engine.journal.pageUncaptured(offset, limit);
+    const { payments, total, totals } = this.page(rows, held);
+    return { payments, total, held: totals };
+  }
+
+  /** A page's views, and how many payments all pages hold with their totals per currency. */
+  private page(rows: PaymentRecord[], totals: UncapturedTotal[]) {
     return {
       payments: rows.map((record) => this.engine.view(record)),
-      total: held.reduce((sum, h) => sum + h.count, 0),
-      held: held.map((h) => ({ ...h })),
+      total: totals.reduce((sum, h) => sum + h.count, 0),
+      totals: totals.map((h) => ({ ...h })),
     };
   }
 

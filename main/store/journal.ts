@@ -302,7 +302,10 @@ export interface TransactionQuery {
   size: number;
 }
 
-/** The authorisations waiting for a capture in one currency: how many, and what they hold. */
+/**
+ * A list's payments in one currency: how many, and what they hold (open payments their amount,
+ * authorisations what is left to capture).
+ */
 export interface UncapturedTotal {
   currency: string;
   count: number;
@@ -641,16 +644,8 @@ export class Journal {
    * carries only the newest pending ones, and the screen pages the rest from here.
    */
   pageOpen(offset: number, limit: number): { rows: PaymentRecord[]; open: UncapturedTotal[] } {
-    const rows = this.db
-      .prepare(`${SELECT_PAYMENT} ${FILTERS.active} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`)
-      .all<PaymentRecord>(limit, offset);
-    const open = this.db
-      .prepare(
-        `SELECT currency, COUNT(*) AS count, SUM(amount) AS amount FROM payments ${FILTERS.active}
-         GROUP BY currency ORDER BY currency`,
-      )
-      .all<UncapturedTotal>();
-    return { rows, open };
+    const { rows, totals } = this.pageWithTotals(FILTERS.active, 'DESC', 'amount', offset, limit);
+    return { rows, open: totals };
   }
 
   /**
@@ -672,16 +667,28 @@ export class Journal {
    * lists them a page at a time, and says what the pages not shown yet hold.
    */
   pageUncaptured(offset: number, limit: number): { rows: PaymentRecord[]; held: UncapturedTotal[] } {
+    const { rows, totals } = this.pageWithTotals(FILTERS.uncaptured, 'ASC', 'amount_capturable', offset, limit);
+    return { rows, held: totals };
+  }
+
+  /** One page of a filter's payments in creation order, and what all of them hold per currency. */
+  private pageWithTotals(
+    filter: string,
+    order: 'ASC' | 'DESC',
+    held: 'amount' | 'amount_capturable',
+    offset: number,
+    limit: number,
+  ): { rows: PaymentRecord[]; totals: UncapturedTotal[] } {
     const rows = this.db
-      .prepare(`${SELECT_PAYMENT} ${FILTERS.uncaptured} ORDER BY created_at ASC, id ASC LIMIT ? OFFSET ?`)
+      .prepare(`${SELECT_PAYMENT} ${filter} ORDER BY created_at ${order}, id ${order} LIMIT ? OFFSET ?`)
       .all<PaymentRecord>(limit, offset);
-    const held = this.db
+    const totals = this.db
       .prepare(
-        `SELECT currency, COUNT(*) AS count, SUM(amount_capturable) AS amount FROM payments ${FILTERS.uncaptured}
+        `SELECT currency, COUNT(*) AS count, SUM(${held}) AS amount FROM payments ${filter}
          GROUP BY currency ORDER BY currency`,
       )
       .all<UncapturedTotal>();
-    return { rows, held };
+    return { rows, totals };
   }
 
   /**
