@@ -1,8 +1,9 @@
 /**
  * The documentation's links hold: every relative Markdown link in README.md and docs/ names a file
  * of this repository and, with a #fragment into Markdown, one of its headings (GitHub's anchors).
- * And nothing points outside the repository: no mention of the sibling `../shared/` folder the
- * project was written from, nor of the DESIGN.md that lived there.
+ * Every repository path cited in a code span (`main/payments/standalone.ts`) exists. And nothing
+ * points outside the repository: no mention of the sibling `../shared/` folder the project was
+ * written from, nor of the DESIGN.md that lived there.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
@@ -173,6 +174,29 @@ function brokenLink(from: string, target: string): string | null {
   return anchorsOf(file).has(anchor) ? null : `names no heading of ${rel(file)} (#${anchor})`;
 }
 
+/** The repository's top-level folders a code span may name a path in. */
+const TOP_FOLDERS = ['main', 'renderer', 'common', 'drivers', 'sandbox', 'test', 'bin', 'packaging', 'docs'];
+
+/**
+ * Repository paths written as code spans (`main/payments/standalone.ts`, `test/docs/`): those under a
+ * top-level folder, without placeholders (`<name>`, `{a,b}`, `NNN`, `*`). A module path may leave out
+ * its `.ts`/`.tsx` (`common/contract/views`).
+ */
+function citedPaths(markdown: string): { line: number; path: string }[] {
+  const found: { line: number; path: string }[] = [];
+  for (const { line, text } of proseLines(markdown))
+    for (const match of text.matchAll(/(`+)([^`]+?)\1/g)) {
+      const path = match[2]!.trim();
+      if (!/^[\w.@/-]+$/.test(path) || !path.includes('/') || /NNN/.test(path)) continue;
+      if (TOP_FOLDERS.includes(path.split('/')[0]!)) found.push({ line, path });
+    }
+  return found;
+}
+
+function pathExists(path: string): boolean {
+  return ['', '.ts', '.tsx'].some((ext) => existsSync(join(ROOT, path + ext)));
+}
+
 /** Files whose text may mention the outside world: sources, docs, the README. */
 const SCANNED = ['main', 'renderer', 'drivers', 'sandbox', 'common', 'docs', 'README.md'];
 const TEXT = /\.(ts|tsx|js|mjs|cjs|json|md|html|css|ya?ml|txt)$/;
@@ -199,6 +223,16 @@ describe('documentation links', () => {
           return problem ? [`${rel(path)}:${line} (${target}) ${problem}`] : [];
         });
       expect(broken).toEqual([]);
+    },
+  );
+
+  it.each(MARKDOWN.map((file) => ({ file: rel(file), path: file })))(
+    'every repository path cited in $file exists',
+    ({ path }) => {
+      const missing = citedPaths(readFileSync(path, 'utf8'))
+        .filter(({ path: cited }) => !pathExists(cited))
+        .map(({ line, path: cited }) => `${rel(path)}:${line} cites ${cited}, which is not in the repository`);
+      expect(missing).toEqual([]);
     },
   );
 
@@ -273,6 +307,22 @@ describe('the link checker itself', () => {
     expect(brokenLink(readme, 'docs/nowhere.md')).toMatch(/missing file/);
     expect(brokenLink(readme, '../shared/x.md')).toMatch(/outside the repository/);
     expect(brokenLink(readme, '#no-such-heading-here')).toMatch(/names no heading/);
+  });
+
+  it('finds the repository paths cited in code spans, not placeholders or fenced code', () => {
+    const found = citedPaths(
+      [
+        'See `main/payments/standalone.ts`, `common/contract/views` and `npm run web`.',
+        '`main/gateway/<name>/`, `main/store/migrations/NNN-*.ts`, `out/main/web.js`, `a/b`.',
+        '```',
+        '`renderer/src/Nowhere.tsx`',
+        '```',
+      ].join('\n'),
+    ).map(({ path }) => path);
+    expect(found).toEqual(['main/payments/standalone.ts', 'common/contract/views']);
+    expect(pathExists('common/contract/views')).toBe(true);
+    expect(pathExists('test/docs/')).toBe(true);
+    expect(pathExists('main/payments/nowhere.ts')).toBe(false);
   });
 
   it('has no folder called shared/ that a ../shared/ mention could mean', () => {
