@@ -6,8 +6,8 @@
  *    one commit per transition, each fsynced before the next starts — the app never acts on a
  *    transition that is not on disk. Repeated in rounds; the figure is the median round.
  *  - list and search p95 with 100 000 payments stored: the queries behind the cashier's lists
- *    (payments.list filters all/active/uncaptured at 50 rows, the attention list at 500 rows that
- *    every snapshot reads) and prefix search by order reference, txn_ reference and payment id
+ *    (payments.list filters all/active/uncaptured at 50 rows, every payment in doubt as every
+ *    snapshot reads them, a page of the Capture and Process screens with their totals) and prefix search by order reference, txn_ reference and payment id
  *    (hits and misses).
  *
  * Absolute figures (no floor), reported with the fsync latency measured in the same run.
@@ -98,7 +98,11 @@ export function queryTimes(journal: Journal, samples: readonly SeededSample[], r
     ['list all (50)', () => journal.listPayments('all', 50)],
     ['list active (50)', () => journal.listPayments('active', 50)],
     ['list uncaptured (50)', () => journal.listPayments('uncaptured', 50)],
-    ['list attention (500)', () => journal.listPayments('attention', 500)],
+    // What the snapshot and the Capture and Process screens read: every item in doubt, one page of
+    // authorisations and one of open payments, each with its totals per currency.
+    ['list attention (all)', () => journal.attentionPayments()],
+    ['capture page (100)', () => journal.pageUncaptured(0, 100)],
+    ['open page (100)', () => journal.pageOpen(0, 100)],
   ];
   // The Transactions screen's search of the journal: a page of 50, newest first, counted.
   const searchPage = (prefix: string) =>
