@@ -315,7 +315,7 @@ export const commandSchemas = {
   'savedCards.list': z.strictObject({ customer: Email }),
   /** The till drops a saved card from its records (the gateway keeps no delete for it). */
   'savedCards.forget': z.strictObject({ cardId: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'not a card id') }),
-  /** A payment in 2–4 installments: the first today (by link), the rest charged on schedule. */
+  /** A payment in installments (as many as the gateway allows): the first today by link, the rest on schedule. */
   'installments.create': z.strictObject({
     amount: MinorAmount,
     currency: Currency,
