@@ -400,16 +400,13 @@ export class CounterReports {
    */
   private movedByShopBank(report: DayReport, payments: readonly ReportPayment[] | undefined): boolean {
     if (!report.testMode) return false;
-    const ids = new Set([
+    const ids = [
       ...(payments ?? []).map((p) => p.id),
       ...(report.refunds ?? []).map((r) => r.paymentId),
       ...(report.captures ?? []).map((c) => c.paymentId),
-    ]);
-    for (const id of ids) {
-      const record = this.journal.getPayment(id);
-      if (record && chargedByShopBankTerminal(record, this.journal)) return true;
-    }
-    return false;
+    ];
+    // One query for a busy day's thousands of payments, not one each; then the few on terminals.
+    return this.journal.terminalChargedAmong(ids).some((record) => chargedByShopBankTerminal(record, this.journal));
   }
 
   private view(

@@ -569,6 +569,13 @@ export class Journal {
     return found;
   }
 
+  /** Of these payments, those charged on a terminal of the shop's own bank: one query, however many. */
+  terminalChargedAmong(paymentIds: readonly string[]): PaymentRecord[] {
+    return this.db
+      .prepare(`${SELECT_PAYMENT} WHERE charged_by = 'terminal' AND id IN (SELECT value FROM json_each(?))`)
+      .all<PaymentRecord>(JSON.stringify([...new Set(paymentIds)]));
+  }
+
   findByTransactionId(transactionId: string): PaymentRecord | undefined {
     const found = this.db
       .prepare('SELECT id FROM payments WHERE transaction_id = ?')

@@ -155,6 +155,32 @@ describe('journal', () => {
     expect(() => journal.addOperation('pay_test00000001', 'capture', 'capture-1', {})).toThrow(/UNIQUE/);
   });
 
+  it('finds, among thousands of payments, those a terminal on the shop’s bank charged', () => {
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    const ids: string[] = [];
+    for (let i = 0; i < 1200; i++) {
+      const id = `pay_many${String(i).padStart(8, '0')}`;
+      ids.push(id);
+      journal.insertPayment(
+        paymentFixture({
+          id,
+          orderReference: `ORD-${i}`,
+          idempotencyKey: `k-${i}`,
+          chargedBy: i === 3 || i === 1100 ? 'terminal' : 'gateway',
+        }),
+        'created',
+      );
+    }
+    expect(
+      journal
+        .terminalChargedAmong([...ids, ids[3]!, 'pay_unknown00001'])
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual([ids[3], ids[1100]]);
+    expect(journal.terminalChargedAmong(ids.slice(0, 3))).toEqual([]);
+    expect(journal.terminalChargedAmong([])).toEqual([]);
+  });
+
   it('pages the authorisations to capture oldest first, with how many there are and what they hold', () => {
     // 500 authorisations wait at a busy shop: the Capture screen took the newest 200 and nothing
     // said the 300 oldest (the nearest to lapsing) were left out.
