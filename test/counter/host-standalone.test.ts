@@ -27,6 +27,14 @@ async function standaloneReader(t: TestHost) {
   );
 }
 
+/** A payment charged on the terminal with the approving test card, once it has succeeded. */
+async function paidOnTerminal(t: TestHost, readerId: string, amount: number) {
+  const created = await t.call('payments.create', { amount, currency: 'EUR', readerId });
+  await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+  await t.call('simulate.presentCard', { readerId });
+  return t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+}
+
 /** Until the terminal has the credit on it, waiting for the customer's card (the Readers screen says so). */
 function crediting(t: TestHost, readerId: string) {
   return waitFor(
@@ -142,21 +150,18 @@ describe('standalone terminals', () => {
     const t = await startTestHost();
     cleanup.push(() => t.close());
     const reader = await standaloneReader(t);
-    const created = await t.call('payments.create', { amount: 3000, currency: 'EUR', readerId: reader.id });
-    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
-    await t.call('simulate.presentCard', { readerId: reader.id });
-    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    const paid = await paidOnTerminal(t, reader.id, 3000);
 
     // A terminal payment has no shares: naming one is an error, and the terminal is not asked.
     expect(
       await t.fail('payments.refund', {
-        paymentId: created.id,
+        paymentId: paid.id,
         amount: 500,
         splits: [{ splitId: 'spl_1', amount: 500 }],
       }),
     ).toMatchObject({ code: 'validation', issues: [{ path: 'splits' }] });
 
-    const refunding = t.host.invoke('payments.refund', { paymentId: created.id, amount: 500, reason: 'Broken cup' });
+    const refunding = t.host.invoke('payments.refund', { paymentId: paid.id, amount: 500, reason: 'Broken cup' });
     await waitFor(
       async () => (await t.host.invoke('simulate.presentCard', { readerId: reader.id })).ok,
       5_000,
@@ -230,10 +235,7 @@ describe('standalone terminals', () => {
     const t = await startTestHost();
     cleanup.push(() => t.close());
     const reader = await standaloneReader(t);
-    const paid = await t.call('payments.create', { amount: 2000, currency: 'EUR', readerId: reader.id });
-    await t.waitForPayment(paid.id, (p) => p.readerStage === 'waiting_for_card');
-    await t.call('simulate.presentCard', { readerId: reader.id });
-    await t.waitForPayment(paid.id, (p) => p.status === 'succeeded');
+    const paid = await paidOnTerminal(t, reader.id, 2000);
 
     // The terminal waits for the card to credit; meanwhile the next customer's payment is sent.
     const refunding = t.host.invoke('payments.refund', { paymentId: paid.id, amount: 500 });
@@ -254,10 +256,7 @@ describe('standalone terminals', () => {
     const t = await startTestHost();
     cleanup.push(() => t.close());
     const reader = await standaloneReader(t);
-    const paid = await t.call('payments.create', { amount: 2000, currency: 'EUR', readerId: reader.id });
-    await t.waitForPayment(paid.id, (p) => p.readerStage === 'waiting_for_card');
-    await t.call('simulate.presentCard', { readerId: reader.id });
-    await t.waitForPayment(paid.id, (p) => p.status === 'succeeded');
+    const paid = await paidOnTerminal(t, reader.id, 2000);
 
     const refunding = t.host.invoke('payments.refund', { paymentId: paid.id, amount: 800 });
     await crediting(t, reader.id);
@@ -395,10 +394,7 @@ describe('standalone terminals', () => {
     const t = await startTestHost({ tuning: { collectTimeoutMs: 300, answerGraceMs: 200 } });
     cleanup.push(() => t.close());
     const reader = await standaloneReader(t);
-    const created = await t.call('payments.create', { amount: 4000, currency: 'EUR', readerId: reader.id });
-    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
-    await t.call('simulate.presentCard', { readerId: reader.id });
-    await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    const created = await paidOnTerminal(t, reader.id, 4000);
 
     const refundAndLoseTheTerminal = async (amount: number) => {
       await t.call('simulate.setFault', { readerId: reader.id, fault: 'no_answer' });
