@@ -296,6 +296,8 @@ describe('Transactions screen', () => {
       await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
       expect(await screen.findByRole('heading', { name: 'Transaction pi_page1' })).toBeTruthy();
       expect(bridge.inputs('transactions.get')).toEqual([{ transactionId: TX_ID }]);
+      // Two ids, each named for what it is: the reference in the heading, the API's id below.
+      expect(screen.getByText("Gateway's API id").nextElementSibling?.textContent).toBe(TX_ID);
       expect(screen.getByText('Reader sent')).toBeTruthy();
       expect(screen.getByText('No refunds.')).toBeTruthy();
 
@@ -390,6 +392,17 @@ describe('Transactions screen', () => {
       await user.click(await screen.findByRole('button', { name: 'Refund' }));
       expect(await screen.findByText('more than what is left to refund')).toBeTruthy();
       expect(screen.getByRole('alert').textContent).toMatch(/Not refunded/);
+    });
+
+    it('a gateway whose reference is its API id shows that id once, in the heading', async () => {
+      const transaction = makeTransaction({ id: 'pay_same01', reference: 'pay_same01', amountCaptured: 2000 });
+      const bridge = detailBridge(transaction);
+      bridge.on('transactions.list', () => ok(pageOf([transaction], 1, 1, false)));
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      await user.click(await screen.findByRole('button', { name: 'Details for pay_same01' }));
+      expect(await screen.findByRole('heading', { name: 'Transaction pay_same01' })).toBeTruthy();
+      expect(screen.queryByText("Gateway's API id")).toBeNull();
+      expect(screen.getAllByText(/pay_same01/).filter((e) => e.tagName === 'DD')).toEqual([]);
     });
 
     it('offers no refund for a failed transaction, and Esc goes back to the list', async () => {

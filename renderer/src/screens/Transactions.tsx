@@ -447,8 +447,14 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
                 </dd>
               </>
             ) : null}
-            <dt>Transaction id</dt>
-            <dd className="mono">{t.id}</dd>
+            {t.id !== t.reference ? (
+              // The id the gateway's API names it by, when it is not the reference in the heading
+              // (PlutoPay: txn_… is read off receipts, the API id is what support asks for).
+              <>
+                <dt>Gateway's API id</dt>
+                <dd className="mono">{t.id}</dd>
+              </>
+            ) : null}
           </dl>
           {notes && detail.payment ? (
             <NoteForm
