@@ -286,9 +286,10 @@ export class CashierCommands {
       return;
     }
     const mode = this.engine.options.mode();
-    const other = email ? this.journal.savedCard(gateway.name, input.savedCardId) : undefined;
+    const otherMode = mode === 'live' ? 'test' : 'live';
+    const other = email ? this.journal.savedCard(gateway.name, otherMode, input.savedCardId) : undefined;
     const message =
-      other && other.mode !== mode && other.customer === email!.toLowerCase()
+      other && other.customer === email!.toLowerCase()
         ? `this card was saved in ${other.mode} mode: it cannot be charged in ${mode} mode`
         : email
           ? `not a card ${email} saved on this till, or they asked to forget it`

@@ -217,8 +217,9 @@ export class Recovery {
    */
   private cardRefused(record: PaymentRecord, error: GatewayError): HostError {
     const { journal } = this.engine;
-    const card = journal.savedCard(record.gateway, record.savedCardId!);
-    journal.forgetCard(record.gateway, record.savedCardId!);
+    // The card of the payment's mode: the other mode's card of the same id is another account's.
+    const card = journal.savedCard(record.gateway, record.mode, record.savedCardId!);
+    journal.forgetCard(record.gateway, record.mode, record.savedCardId!);
     const label = GATEWAY_LABELS[record.gateway];
     const name = card ? `The saved ${card.brand ?? 'card'} •••• ${card.last4 ?? '????'}` : 'The saved card';
     const message = `${label} no longer charges ${name.charAt(0).toLowerCase()}${name.slice(1)} (it may have expired or been removed): nothing was charged, and this till no longer offers it. Pay by link instead (the customer can save their card again there).`;

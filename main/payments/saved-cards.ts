@@ -31,17 +31,19 @@ export class SavedCards {
       .map((card) => toView(card, limits, now));
   }
 
+  /** Forgets the card saved in the till's mode, the one `list` offers; the other mode's is left alone. */
   forget(cardId: string): void {
     const gateway = this.requireSavedCards();
+    const mode = this.engine.options.mode();
     // A charge on it the gateway has not confirmed is still sent, with its key, when the gateway
     // answers again: forgetting now would be read as consent withdrawn and then not honoured.
-    const sending = this.engine.journal.paymentSendingOnCard(gateway, cardId);
+    const sending = this.engine.journal.paymentSendingOnCard(gateway, mode, cardId);
     if (sending)
       throw new HostError(
         'conflict',
         `A payment of ${formatAmount(sending.amount, sending.currency)} on this card (order ${sending.orderReference}) is still being sent to the gateway. Cancel it, or wait for it, before forgetting the card.`,
       );
-    if (!this.engine.journal.forgetCard(gateway, cardId))
+    if (!this.engine.journal.forgetCard(gateway, mode, cardId))
       throw new HostError('not_found', 'No such saved card on this till.');
   }
 

@@ -992,7 +992,7 @@ export class Journal {
       .prepare(
         `INSERT INTO saved_cards (card_id, gateway, customer, brand, last4, exp_month, exp_year, mode, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (gateway, card_id) DO UPDATE SET customer = excluded.customer, forgotten_at = NULL,
+         ON CONFLICT (gateway, mode, card_id) DO UPDATE SET customer = excluded.customer, forgotten_at = NULL,
            exp_month = COALESCE(excluded.exp_month, exp_month), exp_year = COALESCE(excluded.exp_year, exp_year)`,
       )
       .run(
@@ -1020,30 +1020,37 @@ export class Journal {
       .all<SavedCardRecord>(gateway, mode, customer.toLowerCase());
   }
 
-  /** One saved card by its id, forgotten or not. */
-  savedCard(gateway: GatewayName, cardId: string): SavedCardRecord | undefined {
+  /**
+   * One saved card by its id in `mode`, forgotten or not. A card id is the account's of one mode:
+   * the other mode's account may have handed out the same id for another card.
+   */
+  savedCard(gateway: GatewayName, mode: Mode, cardId: string): SavedCardRecord | undefined {
     return this.db
       .prepare(
         `SELECT card_id AS cardId, gateway, customer, brand, last4, exp_month AS expMonth, exp_year AS expYear, mode,
-           created_at AS createdAt FROM saved_cards WHERE gateway = ? AND card_id = ?`,
+           created_at AS createdAt FROM saved_cards WHERE gateway = ? AND mode = ? AND card_id = ?`,
       )
-      .get<SavedCardRecord>(gateway, cardId);
+      .get<SavedCardRecord>(gateway, mode, cardId);
   }
 
-  /** A payment on this saved card whose create is not confirmed yet (it may still be sent). */
-  paymentSendingOnCard(gateway: GatewayName, cardId: string): PaymentRecord | undefined {
+  /** A payment in `mode` on this saved card whose create is not confirmed yet (it may still be sent). */
+  paymentSendingOnCard(gateway: GatewayName, mode: Mode, cardId: string): PaymentRecord | undefined {
     return this.db
       .prepare(
-        `${SELECT_PAYMENT} WHERE status IN ('creating', 'unknown') AND gateway = ? AND saved_card_id = ? LIMIT 1`,
+        `${SELECT_PAYMENT} WHERE status IN ('creating', 'unknown') AND gateway = ? AND mode = ? AND saved_card_id = ?
+         LIMIT 1`,
       )
-      .get<PaymentRecord>(gateway, cardId);
+      .get<PaymentRecord>(gateway, mode, cardId);
   }
 
-  forgetCard(gateway: GatewayName, cardId: string): boolean {
+  /** Forgets the card saved in `mode` only: the other mode's card of the same id is another account's. */
+  forgetCard(gateway: GatewayName, mode: Mode, cardId: string): boolean {
     return (
       this.db
-        .prepare('UPDATE saved_cards SET forgotten_at = ? WHERE gateway = ? AND card_id = ? AND forgotten_at IS NULL')
-        .run(this.nowIso(), gateway, cardId).changes > 0
+        .prepare(
+          'UPDATE saved_cards SET forgotten_at = ? WHERE gateway = ? AND mode = ? AND card_id = ? AND forgotten_at IS NULL',
+        )
+        .run(this.nowIso(), gateway, mode, cardId).changes > 0
     );
   }
 

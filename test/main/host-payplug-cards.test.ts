@@ -2,6 +2,10 @@
  * Saved PayPlug cards past their expiry: never offered nor charged, and a create PayPlug refused
  * without making a payment is no decline in the reports and nothing the gateway is expected to have.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
 import { FakeClock } from '../support/fake-clock';
@@ -135,6 +139,42 @@ describe('saved PayPlug cards', () => {
     // Back in test mode, the card is offered again.
     await t.call('settings.update', { mode: 'test', embeddedSandbox: true });
     expect((await t.call('savedCards.list', { customer: ada.email })).map((c) => c.cardId)).toEqual([card.cardId]);
+  });
+
+  it('forgetting a card in one mode leaves the other mode’s card of the same id', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pos-cards-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const t = await payplugTill(undefined, { dataDir });
+    cleanup.push(() => t.close());
+    const card = await saveAdasCard(t, { month: 12, year: new Date().getUTCFullYear() + 3 });
+    // The live account handed out the same id for another card of Ada's, saved on this till in live
+    // mode. Written as the till's journal would have kept it.
+    const db = new Database(join(dataDir, 'journal.db'), { fileMustExist: true });
+    try {
+      db.prepare(
+        `INSERT INTO saved_cards (card_id, gateway, customer, brand, last4, exp_month, exp_year, mode, created_at)
+         VALUES (?, 'payplug', ?, 'mastercard', '5555', 12, ?, 'live', ?)`,
+      ).run(card.cardId, ada.email, new Date().getUTCFullYear() + 3, new Date().toISOString());
+    } finally {
+      db.close();
+    }
+    const live = {
+      mode: 'live',
+      embeddedSandbox: false,
+      payplugApiBaseUrl: 'https://127.0.0.1:9/payplug',
+      payplugSecretKey: `sk_live_${'0'.repeat(32)}`,
+    };
+    const last4s = async () => (await t.call('savedCards.list', { customer: ada.email })).map((c) => c.last4);
+    await t.call('settings.update', live);
+    expect(await last4s()).toEqual(['5555']);
+    await t.call('savedCards.forget', { cardId: card.cardId });
+    expect(await last4s()).toEqual([]);
+    // The test card is still offered in test mode, and forgetting it there leaves nothing to forget twice.
+    await t.call('settings.update', { mode: 'test', embeddedSandbox: true });
+    expect(await last4s()).toEqual(['4242']);
+    await t.call('savedCards.forget', { cardId: card.cardId });
+    expect(await last4s()).toEqual([]);
+    expect(await t.fail('savedCards.forget', { cardId: card.cardId })).toMatchObject({ code: 'not_found' });
   });
 
   it('a create PayPlug refused without making a payment is no decline and not expected at PayPlug', async () => {

@@ -137,6 +137,42 @@ describe('journal', () => {
     ).toThrow(/UNIQUE/);
   });
 
+  it('keeps a card per mode: the same id saved in test and live are two cards, forgotten one at a time', () => {
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    const card = (mode: 'test' | 'live', last4: string) =>
+      journal.saveCard({
+        cardId: 'card_1',
+        gateway: 'payplug',
+        customer: 'ada@example.com',
+        brand: 'visa',
+        last4,
+        expMonth: 12,
+        expYear: 2030,
+        mode,
+      });
+    card('test', '4242');
+    card('live', '1111');
+    const listed = (mode: 'test' | 'live') =>
+      journal.savedCards('payplug', 'ada@example.com', mode).map((c) => `${c.mode} ${c.last4}`);
+    expect(listed('test')).toEqual(['test 4242']);
+    expect(listed('live')).toEqual(['live 1111']);
+    expect(journal.savedCard('payplug', 'live', 'card_1')).toMatchObject({ mode: 'live', last4: '1111' });
+
+    expect(journal.forgetCard('payplug', 'test', 'card_1')).toBe(true);
+    expect(listed('test')).toEqual([]);
+    expect(listed('live')).toEqual(['live 1111']);
+    expect(journal.forgetCard('payplug', 'test', 'card_1')).toBe(false);
+    expect(journal.forgetCard('payplug', 'live', 'card_1')).toBe(true);
+    expect(listed('live')).toEqual([]);
+  });
+
+  it('finds a charge still being sent on a saved card in its own mode only', () => {
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    journal.insertPayment(paymentFixture({ gateway: 'payplug', mode: 'live', savedCardId: 'card_1' }), 'created');
+    expect(journal.paymentSendingOnCard('payplug', 'live', 'card_1')?.id).toBe('pay_test00000001');
+    expect(journal.paymentSendingOnCard('payplug', 'test', 'card_1')).toBeUndefined();
+  });
+
   it('keeps operations with their first idempotency key, pending ones in order', () => {
     const journal = new Journal(openDatabase(':memory:'), new FakeClock());
     journal.insertPayment(paymentFixture(), 'created');

@@ -460,6 +460,39 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(journal.savedCards('payplug', 'ada@example.com', 'live').map((c) => c.cardId)).toEqual(['card_live']);
   });
 
+  it('013 saved card keys: the cards survive, and the other mode may keep a card of the same id', () => {
+    const db = databaseAt(12);
+    db.prepare(
+      `INSERT INTO saved_cards (card_id, gateway, customer, brand, last4, exp_month, exp_year, mode, created_at, forgotten_at)
+       VALUES ('card_a', 'payplug', 'ada@example.com', 'visa', '4242', 12, 2030, 'test', ?, NULL),
+              ('card_b', 'payplug', 'ada@example.com', 'visa', '1111', NULL, NULL, 'live', ?, ?)`,
+    ).run(AT, AT, AT);
+    upgrade(db, 13);
+    expect(
+      db
+        .prepare(
+          'SELECT card_id AS id, mode, last4, exp_year AS y, forgotten_at AS f FROM saved_cards ORDER BY card_id',
+        )
+        .all(),
+    ).toEqual([
+      { id: 'card_a', mode: 'test', last4: '4242', y: 2030, f: null },
+      { id: 'card_b', mode: 'live', last4: '1111', y: null, f: AT },
+    ]);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    journal.saveCard({
+      cardId: 'card_a',
+      gateway: 'payplug',
+      customer: 'ada@example.com',
+      brand: 'mastercard',
+      last4: '5555',
+      expMonth: 1,
+      expYear: 2031,
+      mode: 'live',
+    });
+    expect(journal.savedCards('payplug', 'ada@example.com', 'test').map((c) => c.last4)).toEqual(['4242']);
+    expect(journal.savedCards('payplug', 'ada@example.com', 'live').map((c) => c.last4)).toEqual(['5555']);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -491,6 +524,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'refund-entries',
       'capture-entries',
       'saved-card-modes',
+      'saved-card-keys',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

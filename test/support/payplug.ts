@@ -16,7 +16,7 @@ export async function payplug(t: TestHost, method: string, path: string, body?: 
 
 export async function payplugTill(
   sandbox?: RunningSandbox,
-  options: { clock?: Clock; tuning?: HostTuning; payplugUrl?: string } = {},
+  options: { clock?: Clock; tuning?: HostTuning; payplugUrl?: string; dataDir?: string } = {},
 ): Promise<TestHost> {
   // payplugUrl: where the till reaches PayPlug instead of the sandbox itself (a proxy in front of it).
   const behind =
@@ -27,6 +27,7 @@ export async function payplugTill(
     ...(sandbox ? { sandbox } : {}),
     ...(behind ? { startSandbox: async () => behind } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     tuning: { remotePollMs: 50, retryDelayMs: 5, ...options.tuning },
   });
   await t.call('settings.update', { gateway: 'payplug' });

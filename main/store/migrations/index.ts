@@ -11,6 +11,7 @@ import { migration as paymentModes } from './009-payment-modes';
 import { migration as refundEntries } from './010-refund-entries';
 import { migration as captureEntries } from './011-capture-entries';
 import { migration as savedCardModes } from './012-saved-card-modes';
+import { migration as savedCardKeys } from './013-saved-card-keys';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -26,6 +27,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   refundEntries,
   captureEntries,
   savedCardModes,
+  savedCardKeys,
 ];
 
 export type { Migration };
