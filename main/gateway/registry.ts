@@ -3,6 +3,7 @@
  * this is the only file that knows them all (where a fourth gateway is added). Everything else
  * speaks the port.
  */
+import type { Clock } from '../../common/clock';
 import type { GatewayName, GatewayView } from '../../common/contract';
 import type { GatewayHttpOptions } from './http';
 import type { PaymentGateway } from './port';
@@ -13,7 +14,14 @@ import { createPlutoPayGateway } from './plutopay';
 /** Everything a gateway's client needs to talk to one account. */
 export type GatewayConfig =
   | { name: 'plutopay'; baseUrl: string; secretKey: string; webhookSecret: () => string | null }
-  | { name: 'payplug'; baseUrl: string; secretKey: string; notificationUrl: () => string | null }
+  | {
+      name: 'payplug';
+      baseUrl: string;
+      secretKey: string;
+      notificationUrl: () => string | null;
+      /** The till's clock: "today" for an installment schedule, which the host builds on it. */
+      clock?: Clock;
+    }
   | {
       name: 'plural';
       baseUrl: string;

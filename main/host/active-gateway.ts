@@ -5,6 +5,7 @@
  * gateway's cached state (its account, its client) goes with it.
  */
 import { join } from 'node:path';
+import type { Clock } from '../../common/clock';
 import type { GatewayName, MerchantView } from '../../common/contract';
 import type { SettingsStore } from '../config/settings';
 import { HostError } from '../core/errors';
@@ -39,6 +40,8 @@ export interface ActiveGatewayOptions {
   startSandbox?: (options: { db: string }) => Promise<EmbeddedSandbox>;
   http: HttpTuning;
   devlog: DevLog;
+  /** The host's clock, for what a gateway decides by the date (PayPlug: an installment's "today"). */
+  clock?: Clock;
   /**
    * Where a gateway with signed returns sends the customer's browser back (the host's loopback
    * return route), or null: asked on every create.
@@ -159,6 +162,7 @@ export class ActiveGateway {
           // The URL in Settings is the account's, public; the sandbox delivers to this machine only
           // and refuses any other, which refused every payment. Loopback ones are sent.
           notificationUrl: () => onThisMachine(settings.get().payplugNotificationUrl),
+          ...(this.options.clock ? { clock: this.options.clock } : {}),
         };
       case 'plural':
         return {
@@ -197,6 +201,7 @@ export class ActiveGateway {
               secretKey,
               // Read at each create: a URL changed in Settings applies at once (no new account).
               notificationUrl: () => settings.get().payplugNotificationUrl,
+              ...(this.options.clock ? { clock: this.options.clock } : {}),
             }
           : null;
       }

@@ -163,6 +163,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     dataDir: options.dataDir,
     startSandbox: options.startSandbox,
     devlog,
+    clock,
     // The customer's browser comes back to the till's own loopback return route. Only in test mode:
     // a customer's phone cannot reach this computer, so live orders carry no return address.
     returnUrl: (name) =>

@@ -883,6 +883,50 @@ describe('PayPlug gateway against the sandbox', () => {
     expect((await h.gateway.installments.retrieve(plan.id)).active).toBe(true);
   });
 
+  it("checks a plan's dates on the till's clock, not the computer's (a till whose clock differs)", async () => {
+    // The till and its sandbox agree it is 2025-03-10; the computer's own clock says otherwise.
+    const clock = new FakeClock(Date.UTC(2025, 2, 10, 9, 30));
+    const other = await startPayPlug({ clock }, clock);
+    try {
+      for (const first of ['TODAY', '2025-03-10']) {
+        const plan = await other.gateway.installments.create(
+          {
+            currency: 'EUR',
+            schedule: [
+              { date: first, amount: 2000 },
+              { date: '2025-04-10', amount: 2000 },
+            ],
+            customer: CUSTOMER,
+            orderReference: `T1-clock-${first}`,
+            paymentId: 'pay_plan0000000003',
+          },
+          `pos-T1-clock-${first}-1`,
+        );
+        expect(plan.schedule.map((entry) => entry.date)).toEqual(['2025-03-10', '2025-04-10']);
+      }
+      // The day before the till's today is refused by the till itself, as it names that today.
+      const error = await caught(
+        other.gateway.installments.create(
+          {
+            currency: 'EUR',
+            schedule: [
+              { date: '2025-03-09', amount: 2000 },
+              { date: '2025-04-10', amount: 2000 },
+            ],
+            customer: CUSTOMER,
+            orderReference: 'T1-clock-late',
+            paymentId: 'pay_plan0000000004',
+          },
+          'pos-T1-clock-late-1',
+        ),
+      );
+      expect(error).toMatchObject({ code: 'installment_schedule_invalid', param: 'schedule.0.date' });
+      expect((error as Error).message).toMatch(/must be today \(2025-03-10\), not 2025-03-09/);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('tags payments and refunds within the metadata limits, and finds them by key', async () => {
     const longKey = `pos-${'R'.repeat(64)}-1`;
     const input = newPayment({ orderReference: 'R'.repeat(64), customerId: '3f2b8c1e-6d4a-4f7e-9b1a-2c3d4e5f6a7b' });

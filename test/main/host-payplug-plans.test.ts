@@ -65,6 +65,23 @@ describe('PayPlug installment plans the till follows', () => {
     expect(await t.call('installments.list', {})).toEqual([]);
   });
 
+  it('sets up a plan on a till whose clock is not the computer’s: its first part is due on the till’s today', async () => {
+    const { t, clock } = await till(60_000);
+    // The till (and PayPlug with it) is 40 days ahead of the computer's own clock.
+    clock.offsetMs = 40 * 86_400_000;
+    const today = new Date(clock.now()).toISOString().slice(0, 10);
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: grace,
+      orderReference: 'PLAN-CLOCK',
+    });
+    expect(plan.status).toBe('active');
+    expect(plan.schedule[0]!.date).toBe(today);
+    expect(plan.schedule[0]!.paymentIds).toHaveLength(1);
+  });
+
   it('takes in a part PayPlug charged on its date by itself, dated when it was charged', async () => {
     const { t, clock } = await till(100);
     const plan = await paidPlan(t, 'PLAN-F1');

@@ -4,6 +4,7 @@
  * idempotency keys (objects are tagged and looked up instead, see tags.ts), unsigned
  * notifications (hints only). docs/gateway-payplug.md explains every choice made here.
  */
+import { systemClock, type Clock } from '../../../common/clock';
 import { PAYPLUG_TEST_CARDS } from '../../../common/test-cards';
 import { GatewayError, SAVED_CARD_REFUSED } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
@@ -78,6 +79,11 @@ export interface PayPlugConfig {
   http?: Omit<GatewayHttpOptions, 'baseUrl' | 'parseError'>;
   /** Default 300: newest payments searched by findCreated and by filtered lists. */
   recentWindow?: number;
+  /**
+   * The till's clock: what "today" is when an installment schedule is checked. The host builds the
+   * schedule on its own clock, so it is checked on that same clock (default: the system's).
+   */
+  clock?: Clock;
 }
 
 export interface PayPlugGateway extends PaymentGateway {
@@ -95,8 +101,8 @@ export interface PayPlugGateway extends PaymentGateway {
   };
 }
 
-function todayUtc(): string {
-  return new Date().toISOString().slice(0, 10);
+function todayUtc(clock: Clock): string {
+  return new Date(clock.now()).toISOString().slice(0, 10);
 }
 
 function isPlainQuery(query: PaymentQuery): boolean {
@@ -153,6 +159,7 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
   const http = new GatewayHttp({ ...config.http, baseUrl: config.baseUrl, parseError: parsePayPlugError });
   const api = new PayPlugClient(http, config.secretKey);
   const recentWindow = Math.max(1, config.recentWindow ?? DEFAULT_RECENT_WINDOW);
+  const clock = config.clock ?? systemClock;
   const notificationUrlNow = (): string | null =>
     typeof config.notificationUrl === 'function' ? config.notificationUrl() : (config.notificationUrl ?? null);
 
@@ -424,7 +431,7 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
     installments: {
       async create(input, key) {
         const currency = requireEur(input.currency);
-        const schedule = checkSchedule(input.schedule, todayUtc());
+        const schedule = checkSchedule(input.schedule, todayUtc(clock));
         const customer = requireIdentity(input.customer, 'An installment plan');
         const hosted = hostedPayment();
         return toInstallmentPlan(
