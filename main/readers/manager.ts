@@ -54,6 +54,15 @@ export class ReaderManager implements ReaderDirectory {
   private readonly simulated = new Map<string, SimulatedReader>();
   private cloud: RemoteReader[] = [];
   private cloudTimer: TimerHandle | undefined;
+  /** Each read of the gateway's reader list is numbered as it starts (see refreshCloud). */
+  private cloudReads = 0;
+  /** The read whose answer `cloud` holds: an older read answering after it is not taken. */
+  private cloudTaken = 0;
+  /**
+   * Readers removed at the gateway (forgotten), by terminal id, with the number of the last read
+   * started before: that read and older ones may still name them, so their answers leave them out.
+   */
+  private readonly removedTerminals = new Map<string, number>();
   private registryUnsubscribe: (() => void) | null = null;
   private changeTimer: TimerHandle | undefined;
   private readonly reopenTimers = new Map<string, TimerHandle>();
@@ -237,6 +246,9 @@ export class ReaderManager implements ReaderDirectory {
           `${cloud.label} is collecting a payment of ${formatAmount(action.amount, action.currency)}, perhaps for another till. Let it finish first.`,
         );
       await readers.remove(cloud.terminalId);
+      // Gone at once, whatever a read of the list already under way answers (it may name it still).
+      this.forgetCloudReader(cloud.terminalId);
+      this.changed();
       await this.refreshCloud();
       return;
     }
@@ -257,10 +269,10 @@ export class ReaderManager implements ReaderDirectory {
           () => true,
           () => false,
         );
-      // The gateway's list, read up to a refresh ago, still names the removed terminal; left there,
-      // it would show as a gateway reader under the forgotten name, and a device found again would
-      // be named "… 2" until the next refresh. One the gateway could not remove is still there.
-      if (removed) this.cloud = this.cloud.filter((r) => r.terminalId !== terminalId);
+      // The gateway's list, read up to a refresh ago — or being read now — still names the removed
+      // terminal; taken, it would show as a gateway reader under the forgotten name, and a device
+      // found again would be named "… 2". One the gateway could not remove is still there.
+      if (removed) this.forgetCloudReader(terminalId);
     }
     this.options.journal.deleteReader(readerId);
     this.tellRegistryPaired();
@@ -662,13 +674,27 @@ export class ReaderManager implements ReaderDirectory {
     this.changed();
   }
 
+  /**
+   * Reads the gateway's reader list. Reads overlap (the timer's, a forget's, a reconnect's): an
+   * answer is taken only if no newer read's answer was, and without the readers forgotten since the
+   * read started — it may have been read before their removal, and would bring them back under
+   * their names.
+   */
   private async refreshCloud(): Promise<void> {
     this.options.clock.clearTimeout(this.cloudTimer);
     if (this.stopped) return;
+    const read = ++this.cloudReads;
     try {
       const readers = this.gatewayReaders();
-      this.cloud = readers && this.options.gateway().capabilities.cloudReaders ? await readers.list() : [];
-      this.changed();
+      const listed = readers && this.options.gateway().capabilities.cloudReaders ? await readers.list() : [];
+      if (read > this.cloudTaken) {
+        this.cloud = listed.filter((r) => (this.removedTerminals.get(r.terminalId) ?? 0) < read);
+        this.cloudTaken = read;
+        // A read started after a removal is the gateway's word on it: no older answer is taken now.
+        for (const [terminalId, before] of this.removedTerminals)
+          if (before < read) this.removedTerminals.delete(terminalId);
+        this.changed();
+      }
     } catch (error) {
       if (!(error instanceof HostError))
         this.options.log(
@@ -678,11 +704,19 @@ export class ReaderManager implements ReaderDirectory {
         );
     }
     if (!this.stopped) {
+      // One timer at a time, whichever of overlapping reads ends last.
+      this.options.clock.clearTimeout(this.cloudTimer);
       this.cloudTimer = this.options.clock.setTimeout(
         () => inBackground(this.refreshCloud(), (e) => this.fail('Listing gateway readers failed', e)),
         this.tuning.cloudRefreshMs ?? 5_000,
       );
     }
+  }
+
+  /** A reader the gateway removed: out of the list now, and out of any read already under way. */
+  private forgetCloudReader(terminalId: string): void {
+    this.cloud = this.cloud.filter((r) => r.terminalId !== terminalId);
+    this.removedTerminals.set(terminalId, this.cloudReads);
   }
 
   private cloudById(readerId: string): RemoteReader | undefined {

@@ -281,6 +281,130 @@ describe('forgetting a paired terminal', () => {
   });
 });
 
+describe('a read of the gateway readers under way when a reader is forgotten', () => {
+  const managers: ReaderManager[] = [];
+  afterEach(async () => {
+    for (const manager of managers.splice(0)) await manager.stop();
+  });
+
+  /**
+   * A started manager whose gateway lists readers only when the test answers: each read of the
+   * list waits in `reads`, answered with the list as the gateway had it when the read was made.
+   */
+  async function deferredManager(registry?: ReaderRegistry, cloudRefreshMs = 3_600_000) {
+    const gateway = new FakeGateway();
+    gateway.readers.link.poll = (_session, version) =>
+      new Promise((resolve) => setTimeout(() => resolve({ version: version ?? 0, action: null }), 50));
+    const removed = new Set<string>();
+    gateway.readers.remove = async (terminalId) => void removed.add(terminalId);
+    const list = gateway.readers.list;
+    const current = async () => (await list()).filter((r) => !removed.has(r.terminalId));
+    const reads: { answer: () => Promise<void> }[] = [];
+    gateway.readers.list = async () => {
+      const snapshot = await current();
+      return new Promise<RemoteReader[]>((resolve) => {
+        reads.push({
+          answer: async () => {
+            resolve(snapshot);
+            await new Promise((r) => setTimeout(r, 10));
+          },
+        });
+      });
+    };
+    const manager = new ReaderManager({
+      journal: new Journal(openDatabase(':memory:'), systemClock),
+      clock: systemClock,
+      gateway: () => gateway,
+      sink: {} as ReaderEventSink,
+      ...(registry ? { registry } : {}),
+      testMode: () => true,
+      autoPresentDelayMs: () => 0,
+      onChange: () => undefined,
+      log: () => undefined,
+      // By default reads are made when the test says (a reconnect), not by the timer.
+      tuning: { cloudRefreshMs },
+    });
+    managers.push(manager);
+    await manager.start();
+    return { manager, gateway, reads, removed };
+  }
+
+  it("a gateway's own reader: the older read's answer does not bring it back", async () => {
+    const { manager, reads, removed } = await deferredManager();
+    await reads.shift()!.answer(); // the start's read: no readers yet
+    const pairing = manager.pair({ registrationCode: 'simulated-wpe', label: 'Till 2 reader' });
+    await waitFor(() => reads.length === 1, 2_000, 'the read after registering');
+    await reads.shift()!.answer();
+    const reader = await pairing;
+    // A read starts (the timer's, or a Reconnect's) and has read the list, reader included…
+    manager.reconnect(reader.id);
+    await waitFor(() => reads.length === 1, 2_000, 'a read under way');
+    const before = reads.shift()!;
+    // …when the cashier forgets the reader; the forget's own read answers first.
+    const forgetting = manager.forget(reader.id);
+    await waitFor(() => reads.length === 1, 2_000, "the forget's read");
+    await reads.shift()!.answer();
+    await forgetting;
+    expect(removed.size).toBe(1);
+    expect(manager.views().map((v) => v.label)).toEqual([]);
+    await before.answer();
+    expect(manager.views().map((v) => v.label)).toEqual([]);
+  });
+
+  it('a terminal this till hosted: the answer read before it was removed does not show it under its name', async () => {
+    const DEVICE: DeviceDescriptor = { id: 'serial:/dev/ttyTEST2', foundBy: 'serial', path: '/dev/ttyTEST2' };
+    const registry = createReaderRegistry({
+      drivers: [
+        {
+          kind: 'concert',
+          matches: () => 'yes',
+          async open(device) {
+            const [ecr] = createTransportPair();
+            return new ConcertReader({ transport: ecr, info: concertReaderInfo(device) });
+          },
+        },
+      ],
+      discoveries: [
+        {
+          async start() {},
+          async stop() {},
+          list: () => [DEVICE],
+          onAttach: () => () => undefined,
+          onDetach: () => () => undefined,
+        },
+      ],
+    });
+    const { manager, gateway, reads, removed } = await deferredManager(registry, 30);
+    await reads.shift()!.answer();
+    const desk = await manager.pair({ deviceId: DEVICE.id, label: 'Desk' });
+    const terminalId = await waitFor(
+      () => manager.viewOf(desk.id).status === 'online' && manager.viewOf(desk.id).terminalId,
+      3_000,
+      'online',
+    );
+    // Another till registers a reader of its own.
+    await gateway.readers.register({ name: 'Back office', registrationCode: 'simulated-bo' });
+    // The timer's next read starts once the terminal is registered at the gateway, and reads it…
+    await waitFor(() => reads.length === 1, 2_000, 'a read');
+    await reads.shift()!.answer();
+    await waitFor(() => reads.length === 1, 2_000, 'a read under way');
+    const before = reads.shift()!;
+    // …and answers only after the cashier forgot the terminal.
+    await manager.forget(desk.id);
+    expect(removed).toEqual(new Set([terminalId]));
+    await before.answer();
+    // The rest of that answer is taken: only the forgotten terminal is left out.
+    expect(
+      manager
+        .views()
+        .filter((v) => v.status !== 'unpaired')
+        .map((v) => v.label),
+    ).toEqual(['Back office']);
+    // Its name is free: paired again, the terminal takes it.
+    expect((await manager.pair({ deviceId: DEVICE.id, label: 'Desk' })).label).toBe('Desk');
+  });
+});
+
 describe.skipIf(!hasTool('socat'))('a paired terminal whose port is also found under another path', () => {
   const cleanup: Array<() => Promise<unknown>> = [];
   afterEach(async () => {
