@@ -77,6 +77,13 @@ export class ReaderController {
   private reportRetryTimer: TimerHandle | undefined;
   private reportRetryMs = 0;
   private unresolved = new Map<string, ReaderAction>();
+  /**
+   * Outcomes the device gave that the journal could not take (a full or failing disk): held here,
+   * never collected again, journaled — and only then reported — as soon as the journal takes them.
+   */
+  private unrecorded = new Map<string, { action: ReaderAction; result: DeviceResult }>();
+  /** Why the journal cannot follow this reader's payments now (said with its status), or null. */
+  journalProblem: string | null = null;
   status: ReaderStatus = 'connecting';
   statusDetail: string | null = null;
   lastSeenAt: string | null = null;
@@ -152,6 +159,12 @@ export class ReaderController {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const [actionId, { result }] of this.unrecorded)
+      this.options.log(
+        'error',
+        `Stopping with the outcome of ${actionId} never journaled (${result.outcome}): check the reader's last receipt`,
+        JSON.stringify(result),
+      );
     this.options.clock.clearTimeout(this.reportRetryTimer);
     this.generation++;
     this.pollAbort?.abort();
@@ -325,6 +338,7 @@ export class ReaderController {
         return;
       }
       if (this.options.sink.waiting(this.id, action.id)) return;
+      if (this.unrecorded.has(action.id)) return;
       if (current) {
         // The slot moved on (the old action was canceled between two polls): stop the old collection.
         this.background(this.device?.cancel());
@@ -362,8 +376,23 @@ export class ReaderController {
     try {
       await this.options.sink.started(this.id, action);
     } catch (error) {
-      this.options.log('error', `Could not journal action ${action.id} before collecting`, String(error));
+      // No card is asked for while the journal cannot hold the payment: the device's answer could
+      // then not be recorded, and the action — unmarked as taken — would be collected again on the
+      // next poll or reconnect (a second charge). The next poll's answer tries again.
+      this.current = null;
+      this.pollDeferred = true;
+      this.setJournalProblem(
+        `The app cannot record this payment (${errorText(error)}), so the reader does not ask for the card yet. ` +
+          'It asks once the journal can be written again; see the developer log.',
+      );
+      this.options.log(
+        'error',
+        `Could not journal action ${action.id}: the card was not asked for; trying again at the next poll`,
+        errorText(error),
+      );
+      return;
     }
+    this.setJournalProblem(null);
     const timeoutMs = this.options.collectTimeoutMs ?? 120_000;
     const outcome = await this.collectWithinBound(
       device,
@@ -444,12 +473,45 @@ export class ReaderController {
       return;
     }
     const result = toDeviceResult(outcome);
-    try {
-      this.options.sink.record(this.id, action, result);
-    } catch (error) {
-      this.options.log('error', `Could not journal the outcome of ${action.id}`, String(error));
-    }
+    // Held before the journal is asked: the action must never be collected again, whatever happens.
+    this.unrecorded.set(action.id, { action, result });
+    this.journalHeldOutcomes();
     await this.flushReports();
+  }
+
+  /**
+   * Journals the device outcomes the journal refused before (a full disk): each is reported only
+   * once it is on disk. True when none is left waiting.
+   */
+  private journalHeldOutcomes(): boolean {
+    for (const [actionId, { action, result }] of [...this.unrecorded]) {
+      try {
+        this.options.sink.record(this.id, action, result);
+      } catch (error) {
+        const what = result.outcome === 'approved' ? 'approved the card' : `ended the payment (${result.outcome})`;
+        this.setJournalProblem(
+          `The reader ${what}, but the app cannot record it (${errorText(error)}). ` +
+            'Free space on the disk holding the data directory (or check it): the app records and reports it then, by itself. ' +
+            'Do not charge the customer again, and do not close the app meanwhile.',
+        );
+        this.options.log(
+          'error',
+          `Could not journal the outcome of ${actionId} (${result.outcome}); holding it`,
+          errorText(error),
+        );
+        return false;
+      }
+      this.unrecorded.delete(actionId);
+      this.options.log('reader', `The outcome of ${actionId} is journaled now`);
+    }
+    this.setJournalProblem(null);
+    return true;
+  }
+
+  private setJournalProblem(problem: string | null): void {
+    if (this.journalProblem === problem) return;
+    this.journalProblem = problem;
+    this.options.onChange();
   }
 
   /** Asks a device that came back what happened to the collections that ended unknown. */
@@ -476,10 +538,14 @@ export class ReaderController {
   }
 
   private async postPendingReports(): Promise<void> {
+    const journaled = this.unrecorded.size === 0 || this.journalHeldOutcomes();
     const channel = this.channel;
-    if (!channel) return;
+    if (!channel) {
+      if (!journaled) this.retryReportsLater();
+      return;
+    }
     const delivered = await this.options.sink.deliver(this.id, (actionId, result) => channel.post(actionId, result));
-    if (delivered === 'retry') this.retryReportsLater();
+    if (delivered === 'retry' || !journaled) this.retryReportsLater();
     else this.reportRetryMs = 0;
   }
 
@@ -545,6 +611,10 @@ export class ReaderController {
       );
     }
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function toDeviceResult(outcome: Exclude<CardOutcome, { kind: 'unknown' }>): DeviceResult {

@@ -757,6 +757,7 @@ export class ReaderManager implements ReaderDirectory {
       // terminal (nothing is collected, forgotten or rewired until it is over).
       statusDetail:
         idle ??
+        controller?.journalProblem ??
         (controller?.isCrediting ? 'Making a refund: the customer presents the card to credit.' : null) ??
         controller?.statusDetail ??
         null,

@@ -2,7 +2,11 @@
  * The reader controller with a fake gateway and link (and the fake clock): token hygiene,
  * reconnection with backoff, supersession, and "journal the device outcome, then report it".
  */
-import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { SimulatedReader } from '../../drivers/simulated/reader';
 import { GatewayUnreachable, LinkEnded } from '../../main/gateway/errors';
@@ -104,6 +108,7 @@ function harness(steps: PollStep[]) {
   return {
     clock,
     log,
+    sink,
     opened,
     posts,
     device,
@@ -117,7 +122,33 @@ function harness(steps: PollStep[]) {
   };
 }
 
+/**
+ * A real SQLite file standing for the journal's disk: while full, every write of a new row fails
+ * with SQLITE_FULL as the journal's would (max_page_count caps the file where it is).
+ */
+function journalDisk() {
+  const dir = mkdtempSync(join(tmpdir(), 'full-disk-'));
+  const db = new Database(join(dir, 'journal.db'));
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE rows (body TEXT)');
+  const insert = db.prepare('INSERT INTO rows (body) VALUES (?)');
+  return {
+    write: (what: string) => void insert.run(what.padEnd(8_192, '.')),
+    fill: () => void db.pragma(`max_page_count = ${db.pragma('page_count', { simple: true }) as number}`),
+    free: () => void db.pragma('max_page_count = 1073741823'),
+    close: () => {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('reader controller', () => {
+  const cleanup: (() => void)[] = [];
+  afterEach(() => {
+    for (const fn of cleanup.splice(0)) fn();
+  });
+
   it('opens a new session at once when the source ends one, and never reuses one', async () => {
     const closed = new LinkEnded('closed', 'link closed');
     const h = harness([closed, closed, poll(1, null)]);
@@ -189,6 +220,74 @@ describe('reader controller', () => {
     await h.settle();
     expect(h.log).toContain('started');
     expect(h.log).toContain('stage waiting_for_card');
+    await h.controller.stop();
+  });
+
+  it('asks for no card while the journal cannot take the action, and asks once it can', async () => {
+    let answer: (poll: LinkPoll) => void = () => undefined;
+    const later = () => new Promise<LinkPoll>((resolve) => (answer = resolve));
+    const h = harness([poll(1, ACTION), later]);
+    const disk = journalDisk();
+    cleanup.push(disk.close);
+    const started = h.sink.started;
+    h.sink.started = async (readerId, action) => {
+      disk.write(`started ${action.id}`);
+      await started(readerId, action);
+    };
+    disk.fill();
+    h.controller.start();
+    await h.settle();
+    // The device was never asked: its answer could not have been recorded.
+    expect(h.log).not.toContain('started');
+    expect(h.log).not.toContain('stage waiting_for_card');
+    expect(h.log.some((line) => line.startsWith('Could not journal action act_1'))).toBe(true);
+    expect(h.controller.journalProblem).toMatch(/cannot record this payment \(database or disk is full\)/);
+    // Space is freed; the long poll ends with nothing new and the action is collected then.
+    disk.free();
+    answer(poll(1, ACTION));
+    await h.settle();
+    expect(h.log).toContain('stage waiting_for_card');
+    expect(h.controller.journalProblem).toBeNull();
+    await h.controller.stop();
+  });
+
+  it('holds an outcome the journal cannot take, never collects its action again, and reports it once journaled', async () => {
+    // Every new session is handed the action again, as the gateway does while it is in progress.
+    const h = harness([poll(1, ACTION), 'hang', poll(1, ACTION), 'hang', poll(1, ACTION)]);
+    const disk = journalDisk();
+    cleanup.push(disk.close);
+    const record = h.sink.record;
+    h.sink.record = (readerId, action, result) => {
+      disk.write(`report ${action.id}`);
+      record(readerId, action, result);
+    };
+    h.controller.start();
+    await h.settle();
+    expect(h.log.filter((line) => line === 'stage waiting_for_card')).toHaveLength(1);
+    disk.fill();
+    h.device.presentCard();
+    await h.settle(20);
+    expect(h.log).not.toContain('journal approved');
+    expect(h.posts).toHaveLength(0);
+    // The link reopens (as it does after any lost session) and hands the same action over again:
+    // the card must not be asked for a second time.
+    h.controller.reconnect();
+    await h.settle();
+    h.controller.reconnect();
+    await h.settle(1_000);
+    expect(h.opened.length).toBeGreaterThanOrEqual(3);
+    expect(h.log.filter((line) => line === 'stage waiting_for_card')).toHaveLength(1);
+    expect(h.controller.journalProblem).toMatch(/approved the card, but the app cannot record it.*Do not charge/);
+    // Space is freed: the held outcome is journaled, then reported, by itself.
+    disk.free();
+    await h.settle(30_000);
+    const journaled = h.log.indexOf('journal approved');
+    expect(journaled).toBeGreaterThan(-1);
+    expect(h.log.indexOf('post approved')).toBeGreaterThan(journaled);
+    expect(h.posts).toEqual([
+      expect.objectContaining({ actionId: 'act_1', result: expect.objectContaining({ outcome: 'approved' }) }),
+    ]);
+    expect(h.controller.journalProblem).toBeNull();
     await h.controller.stop();
   });
 });
