@@ -35,8 +35,38 @@ export function toCommandError(error: unknown): CommandError {
   if (error instanceof GatewayUnreachable) {
     return { code: 'offline', message: `${error.message} Check the connection; nothing was charged twice.` };
   }
+  const storage = journalWriteFailure(error);
+  if (storage) return { code: 'internal', message: storage };
   return {
     code: 'internal',
     message: 'Something went wrong in the host. The payment state was kept; see the developer log.',
   };
+}
+
+/**
+ * What the cashier is told when the journal refused a write while the app runs (the disk filled
+ * up, the data directory became read-only, the disk or the file failed), or null for any other
+ * error. Said as 'internal': the step may have been sent already (its answer could not be
+ * recorded), so the screens must not say "not charged".
+ */
+export function journalWriteFailure(error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return null;
+  const why = code.startsWith('SQLITE_FULL')
+    ? 'the disk holding the data directory is full'
+    : code.startsWith('SQLITE_READONLY')
+      ? 'the data directory or its disk has become read-only'
+      : code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')
+        ? 'the disk holding the data directory is failing or was removed'
+        : code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB'
+          ? 'journal.db in the data directory is damaged'
+          : null;
+  if (!why) return null;
+  const detail = error instanceof Error ? error.message : code;
+  return (
+    `The app cannot write its journal (${detail}): ${why}. Nothing is sent to the gateway before it is in the journal, ` +
+    'and a step already sent is finished with its own key, so nothing is charged twice. ' +
+    'Free space on that disk (or fix it), then restart the app: at start it checks every unfinished payment with the gateway. ' +
+    'Until then, do not take this payment another way.'
+  );
 }

@@ -39,7 +39,7 @@ import { CustomerDisplay } from '../counter/display';
 import type { ReceiptPrinter } from '../../drivers/printers/printer';
 import { ActiveGateway, type EmbeddedSandbox } from './active-gateway';
 import { DevLog } from './devlog';
-import { HostError, toCommandError } from '../core/errors';
+import { HostError, journalWriteFailure, toCommandError } from '../core/errors';
 
 export type { EmbeddedSandbox } from './active-gateway';
 
@@ -640,7 +640,11 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     } catch (error) {
       const commandError = toCommandError(error);
       if (commandError.code === 'internal')
-        devlog.add('error', `${name} failed`, error instanceof Error ? (error.stack ?? error.message) : String(error));
+        devlog.add(
+          'error',
+          journalWriteFailure(error) ? `${name} failed: the journal cannot be written` : `${name} failed`,
+          error instanceof Error ? (error.stack ?? error.message) : String(error),
+        );
       return { ok: false, error: commandError };
     }
   }

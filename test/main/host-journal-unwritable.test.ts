@@ -1,0 +1,100 @@
+/**
+ * The journal's disk failing under a running till: the data directory turned read-only, or the
+ * disk full, while the app runs. A payment whose intent cannot be journaled is never sent, and the
+ * cashier reads what is wrong and what to do — not "Something went wrong in the host". Simulated at
+ * SQLite's level on the host's own connection (tests run as root, which chmod does not stop):
+ * `query_only` refuses every write with SQLITE_READONLY, as a read-only remount does, and
+ * `max_page_count` caps the file where it is, so the next write that needs a page gets SQLITE_FULL.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { startTestHost, type TestHost } from '../support/host';
+
+/** Every connection better-sqlite3 opens in this file, so the test can reach the host's journal. */
+const opened = vi.hoisted(() => [] as BetterSqlite3.Database[]);
+vi.mock('better-sqlite3', async (importOriginal) => {
+  const real = (await importOriginal<{ default: typeof BetterSqlite3 }>()).default;
+  class Tracked extends real {
+    constructor(...args: ConstructorParameters<typeof BetterSqlite3>) {
+      super(...args);
+      opened.push(this);
+    }
+  }
+  return { default: Tracked };
+});
+
+function journalOf(dataDir: string): BetterSqlite3.Database {
+  const db = opened.find((d) => d.open && d.name === join(dataDir, 'journal.db'));
+  if (!db) throw new Error('the host has no journal open');
+  return db;
+}
+
+/** How many payments the gateway holds. */
+async function gatewayPayments(t: TestHost): Promise<number> {
+  return ((await t.api('GET', '/v1/transactions?size=1')).json as { meta: { total: number } }).meta.total;
+}
+
+describe('the journal cannot be written while the app runs', () => {
+  let t: TestHost | undefined;
+  let dataDir = '';
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('a read-only data directory: nothing is sent, and the cashier is told why and what to do', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'journal-ro-'));
+    t = await startTestHost({ dataDir });
+    await t.call('payments.create', { amount: 1000, currency: 'EUR', orderReference: 'ORD-OK' });
+    const before = await gatewayPayments(t);
+    journalOf(dataDir).pragma('query_only = ON');
+
+    const error = await t.fail('payments.create', { amount: 2500, currency: 'EUR', orderReference: 'ORD-RO' });
+    expect(error.code).toBe('internal');
+    expect(error.message).toMatch(/cannot write its journal \(attempt to write a readonly database\)/);
+    expect(error.message).toMatch(/read-only.*restart the app/);
+    expect(error.message).not.toMatch(/Something went wrong/);
+    // Its intent could not be journaled, so the gateway never heard of it.
+    expect(await gatewayPayments(t)).toBe(before);
+    expect(
+      t.host.devlog.list(50).some((e) => e.summary === 'payments.create failed: the journal cannot be written'),
+    ).toBe(true);
+
+    // Writable again: the same order is taken, once.
+    journalOf(dataDir).pragma('query_only = OFF');
+    const made = await t.call('payments.create', { amount: 2500, currency: 'EUR', orderReference: 'ORD-RO' });
+    expect(made.status).not.toBe('unknown');
+    expect(await gatewayPayments(t)).toBe(before + 1);
+  });
+
+  it('a full disk: the create that cannot be journaled is not sent, and the cashier is told to free space', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'journal-full-'));
+    t = await startTestHost({ dataDir });
+    const before = await gatewayPayments(t);
+    const journal = journalOf(dataDir);
+    journal.pragma(`max_page_count = ${journal.pragma('page_count', { simple: true }) as number}`);
+    let error: Awaited<ReturnType<TestHost['fail']>> | null = null;
+    let made = 0;
+    // The pages the file has still hold a few payments; the first that needs another is refused.
+    for (let n = 0; n < 200 && !error; n++) {
+      const result = await t.host.invoke('payments.create', {
+        amount: 1000 + n,
+        currency: 'EUR',
+        orderReference: `ORD-FULL-${n}`,
+        description: 'x'.repeat(200),
+      });
+      if (result.ok) made++;
+      else error = result.error;
+    }
+    expect(error).not.toBeNull();
+    expect(error!.message).toMatch(/cannot write its journal \(database or disk is full\): the disk .* is full/);
+    expect(error!.message).toMatch(/Free space on that disk/);
+    // Every payment the gateway has, the journal has: nothing was sent before its record.
+    expect(await gatewayPayments(t)).toBe(before + made);
+    expect((await t.call('payments.list', { filter: 'all', limit: 200 })).length).toBe(made);
+  });
+});
