@@ -1,14 +1,22 @@
 /**
  * Time as a dependency. Protocol state machines, the sandbox's webhook schedule and the host's
  * timeouts take a Clock so tests can run minutes of waiting in microseconds (test/support/fake-clock.ts).
+ *
+ * Two kinds of time: `now()` is the wall clock — what is shown, recorded, compared with a
+ * gateway's timestamps or a calendar day — and it jumps when NTP corrects it or the cashier sets
+ * the system time. `monotonic()` never jumps: every wait, timeout, deadline and age measured
+ * inside this process (a token's remaining life, a backoff, how long the gateway has been up) is
+ * measured with it, like the timers (`setTimeout` waits are monotonic in Node).
  */
 export interface TimerHandle {
   readonly id: number;
 }
 
 export interface Clock {
-  /** Milliseconds since the epoch. */
+  /** Wall time: milliseconds since the epoch. Jumps when the system time is set. */
   now(): number;
+  /** Milliseconds from an arbitrary origin that never jumps: for durations and deadlines only. */
+  monotonic(): number;
   setTimeout(callback: () => void, ms: number): TimerHandle;
   clearTimeout(handle: TimerHandle | undefined): void;
 }
@@ -21,6 +29,7 @@ export const systemClock: Clock = (() => {
   let nextId = 1;
   return {
     now: () => Date.now(),
+    monotonic: () => performance.now(),
     setTimeout(callback, ms) {
       const id = nextId++;
       // Waits longer than Node's limit (an installment due next month) go in steps under it.

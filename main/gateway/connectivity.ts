@@ -14,6 +14,7 @@ export class Connectivity {
   private error: string | null = null;
   private probeTimer: TimerHandle | undefined;
   private probeDelay: number;
+  /** On the monotonic clock, as every wait here: a wall clock set back or forward moves neither. */
   private probeDue = 0;
   private lastFailureAt = Number.NEGATIVE_INFINITY;
   private stopped = false;
@@ -45,7 +46,7 @@ export class Connectivity {
     // The backoff is forgotten only once the gateway has stayed up a while: one that answers the
     // probe but fails the queue's sends (a route answering 500) or flaps would otherwise be asked
     // again every second for ever, the banner flipping with it (found hunting the offline queue).
-    if (this.clock.now() - this.lastFailureAt >= (this.options.maxProbeMs ?? 15_000))
+    if (this.clock.monotonic() - this.lastFailureAt >= (this.options.maxProbeMs ?? 15_000))
       this.probeDelay = this.options.minProbeMs ?? 1_000;
     this.clock.clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
@@ -69,7 +70,7 @@ export class Connectivity {
   /** `retryAfterMs`: a throttling gateway's asked-for wait; the next probe waits at least that long. */
   reportFailure(message: string, retryAfterMs: number | null = null): void {
     this.error = message;
-    this.lastFailureAt = this.clock.now();
+    this.lastFailureAt = this.clock.monotonic();
     this.set('offline');
     this.scheduleProbe(retryAfterMs ?? 0);
   }
@@ -98,12 +99,12 @@ export class Connectivity {
   private scheduleProbe(atLeastMs = 0): void {
     if (this.stopped) return;
     if (this.probeTimer) {
-      if (atLeastMs <= this.probeDue - this.clock.now()) return;
+      if (atLeastMs <= this.probeDue - this.clock.monotonic()) return;
       this.clock.clearTimeout(this.probeTimer);
       this.probeTimer = undefined;
     }
     const delay = Math.max(this.probeDelay, atLeastMs);
-    this.probeDue = this.clock.now() + delay;
+    this.probeDue = this.clock.monotonic() + delay;
     this.probeDelay = Math.min(this.probeDelay * 2, this.options.maxProbeMs ?? 15_000);
     this.probeTimer = this.clock.setTimeout(() => {
       this.probeTimer = undefined;

@@ -36,6 +36,11 @@ export class AdvanceableClock implements Clock {
     return this.base.now() + this.offset;
   }
 
+  /** Time moved forward by advance() counts as time passed (its timers fire). */
+  monotonic(): number {
+    return this.base.monotonic() + this.offset;
+  }
+
   setTimeout(callback: () => void, ms: number): TimerHandle {
     const id = this.nextId++;
     const due = this.now() + Math.max(0, ms);

@@ -13,6 +13,9 @@ export class ManualClock implements Clock {
   now(): number {
     return this.current;
   }
+  monotonic(): number {
+    return this.current;
+  }
   setTimeout(): TimerHandle {
     throw new Error('the seeding clock has no timers');
   }

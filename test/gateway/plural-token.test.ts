@@ -99,6 +99,37 @@ describe('the access token', () => {
     expect(spy.tokens[1]).not.toBe(spy.tokens[0]);
   });
 
+  it('is renewed on time when the till’s wall clock is set back or forward (its life counts on the monotonic clock)', async () => {
+    // The till's own clock, apart from the sandbox's: NTP or the cashier moves the till's only.
+    const till = new FakeClock(START);
+    const own = h.make({
+      clock: till,
+      http: { timeoutMs: 5_000, onRequest: (entry) => log.push(entry), fetchImpl: spy.impl },
+    });
+    const both = (ms: number) => {
+      clock.advance(ms);
+      till.advance(ms);
+    };
+    const made = await own.create(newPayment(), 'tok-wall');
+    expect(tokenCalls()).toHaveLength(1);
+
+    // Set forward two hours: no time passed, the token is as fresh as it was.
+    till.jump(2 * HOUR);
+    log.length = 0;
+    await own.retrieve(made.id);
+    expect(steps()).toEqual([`GET /api/pay/v1/orders/${made.id} 200`]);
+
+    // Then back three hours. A minute before the token's hour is up it is renewed, as always —
+    // not hours late, each call refused first. (An `expires_at` read later on a till clock an hour
+    // behind Plural's still says an hour too much: that skew ends in the 401 and one renewal.)
+    till.jump(-3 * HOUR);
+    both(HOUR - MINUTE + 1);
+    log.length = 0;
+    await own.retrieve(made.id);
+    expect(steps()).toEqual(['POST /api/auth/v1/token 200', `GET /api/pay/v1/orders/${made.id} 200`]);
+    expect(log.some((entry) => entry.status === 401)).toBe(false);
+  });
+
   it('is renewed once after a 401, and the refused request is sent once more (with a new Request-ID)', async () => {
     const made = await gateway.create(newPayment(), 'tok-2');
     // Plural's clock runs ahead of the till's: the token expires there first.

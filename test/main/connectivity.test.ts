@@ -132,4 +132,44 @@ describe('connectivity', () => {
     expect(probeTimes.length).toBe(before + 1);
     connectivity.stop();
   });
+
+  it('a wall clock set back or forward changes no wait: backoff, its reset and a throttle are monotonic', async () => {
+    const clock = new FakeClock();
+    const probeTimes: number[] = [];
+    let down = true;
+    const connectivity = new Connectivity(
+      clock,
+      async () => {
+        probeTimes.push(clock.monotonic());
+        if (down) throw new Error('ECONNREFUSED');
+      },
+      { minProbeMs: 1_000, maxProbeMs: 8_000 },
+    );
+    connectivity.reportFailure('The gateway could not be reached.');
+    await clock.advanceAsync(3_000, 250);
+    expect(probeTimes).toHaveLength(2);
+    down = false;
+    await clock.advanceAsync(4_000, 250);
+    expect(connectivity.state).toBe('online');
+    // NTP sets the time back an hour while the gateway stays up: after 8 s up, the backoff is
+    // forgotten as always (before: not for an hour of wall time, every outage meanwhile probed
+    // 8 s apart from its start).
+    clock.jump(-3_600_000);
+    await clock.advanceAsync(9_000, 250);
+    connectivity.reportSuccess();
+    const before = probeTimes.length;
+    const lost = clock.monotonic();
+    connectivity.reportFailure('The gateway could not be reached.');
+    await clock.advanceAsync(1_000, 250);
+    expect(probeTimes.length).toBe(before + 1);
+    expect(probeTimes.at(-1)! - lost).toBe(1_000);
+    // A throttle's wait, then the time set forward a day: the wait is not taken as over.
+    connectivity.reportFailure('throttled', 30_000);
+    clock.jump(86_400_000);
+    connectivity.reportFailure('throttled again', 20_000);
+    const throttledAt = probeTimes.length;
+    await clock.advanceAsync(25_000, 500);
+    expect(probeTimes.length).toBe(throttledAt);
+    connectivity.stop();
+  });
 });

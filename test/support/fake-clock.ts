@@ -5,9 +5,15 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock';
 
-/** A clock that only moves when told to. Timers fire in due order during advance(). */
+/**
+ * A clock that only moves when told to. Timers fire in due order during advance(). Its monotonic
+ * time starts equal to its wall time and moves with advance() only; jump() sets the wall clock
+ * (an NTP correction, a cashier changing the system time) without any time passing.
+ */
 export class FakeClock implements Clock {
   private current: number;
+  /** Wall time minus monotonic time: moved by jump(). */
+  private wallOffset = 0;
   private nextId = 1;
   private readonly timers = new Map<number, { due: number; callback: () => void }>();
 
@@ -16,7 +22,16 @@ export class FakeClock implements Clock {
   }
 
   now(): number {
+    return this.current + this.wallOffset;
+  }
+
+  monotonic(): number {
     return this.current;
+  }
+
+  /** Sets the wall clock forward (ms > 0) or back (ms < 0); no time passes, no timer fires. */
+  jump(ms: number): void {
+    this.wallOffset += ms;
   }
 
   setTimeout(callback: () => void, ms: number): TimerHandle {

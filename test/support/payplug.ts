@@ -41,6 +41,10 @@ export class ShiftedClock implements Clock {
   now(): number {
     return Date.now() + this.offsetMs;
   }
+  /** Days moved forward count as days passed. */
+  monotonic(): number {
+    return systemClock.monotonic() + this.offsetMs;
+  }
   setTimeout(callback: () => void, ms: number) {
     return systemClock.setTimeout(callback, ms);
   }

@@ -23,7 +23,7 @@ export function probeConcert(
 ): Promise<ProbeResult> {
   const clock = options.clock ?? systemClock;
   const timeoutMs = options.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-  const started = clock.now();
+  const started = clock.monotonic();
   return new Promise<ProbeResult>((resolve) => {
     let settled = false;
     // finish() only ever runs from a timer or a transport callback, after everything below exists.
@@ -33,7 +33,7 @@ export function probeConcert(
       clock.clearTimeout(timer);
       unsubscribeData();
       unsubscribeClose();
-      const result = { ok, detail, elapsedMs: clock.now() - started };
+      const result = { ok, detail, elapsedMs: clock.monotonic() - started };
       if (!sendEot || !transport.isOpen) {
         resolve(result);
         return;

@@ -8,6 +8,7 @@
  * resend is safe. The token request itself carries no Authorization header.
  */
 import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../../common/clock';
 import type { z } from 'zod';
 import { GatewayError } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
@@ -98,16 +99,16 @@ export class PluralClient {
   constructor(
     baseUrl: string,
     credentials: ClientCredentials,
-    private readonly now: () => number,
+    private readonly clock: Pick<Clock, 'now' | 'monotonic'>,
     http: HttpTuning = {},
   ) {
     this.api = new GatewayHttp({ ...http, baseUrl, parseError: parsePluralError });
-    this.tokens = new TokenSource((options) => this.fetchToken(credentials, options), now);
+    this.tokens = new TokenSource((options) => this.fetchToken(credentials, options), clock);
   }
 
   /** `requestId`: a fresh UUID; an API call's is kept with the journaled operation it serves. */
   private requestHeaders(requestId: string = newRequestId()): Record<string, string> {
-    return { 'Request-ID': requestId, 'Request-Timestamp': new Date(this.now()).toISOString() };
+    return { 'Request-ID': requestId, 'Request-Timestamp': new Date(this.clock.now()).toISOString() };
   }
 
   private fetchToken(credentials: ClientCredentials, options: { timeoutMs?: number }): Promise<WireToken> {

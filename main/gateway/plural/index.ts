@@ -131,7 +131,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
   const api = new PluralClient(
     config.baseUrl,
     { clientId: config.clientId, clientSecret: config.clientSecret },
-    () => clock.now(),
+    clock,
     config.http,
   );
   const live = isLiveUrl(config.baseUrl);

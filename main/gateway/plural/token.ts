@@ -12,8 +12,13 @@
  * - A 401 from the API (the token expired early, or was revoked) drops the token that was refused
  *   — only that one, not a newer one another caller already got — so the next `get()` fetches anew.
  *   The client retries the refused request once (client.ts).
- * - Time comes from an injectable clock, so tests move it.
+ * - Time comes from an injectable clock, so tests move it. The token's life is counted on the
+ *   monotonic clock from the moment it was asked for: the wall clock only converts an `expires_at`
+ *   into a lifetime, once. A wall clock set back an hour (an NTP correction, the cashier changing
+ *   the time) once kept an expired token in use for that hour, every call refused with a 401 and
+ *   sent twice; one set forward made a fresh token look expired.
  */
+import type { Clock } from '../../../common/clock';
 import type { WireToken } from './schemas';
 
 /** Refresh this long before the token expires (or at half its lifetime, when that is sooner). */
@@ -23,29 +28,32 @@ export interface TokenFetch {
   (options: { timeoutMs?: number }): Promise<WireToken>;
 }
 
-/** When a token answered at `requestedAt` stops being used (its expiry less the margin). */
-export function refreshAt(token: WireToken, requestedAt: number): number {
+/**
+ * How long after it was asked for a token stops being used (its lifetime less the margin).
+ * `requestedAtWall`: the wall clock then, to turn an `expires_at` into a lifetime.
+ */
+export function usableFor(token: WireToken, requestedAtWall: number): number {
   // expires_in counts from when the token was issued: after the request left, so counting from
-  // `requestedAt` errs on the early side.
-  const expiresAt =
-    token.expires_at !== undefined ? Date.parse(token.expires_at) : requestedAt + (token.expires_in ?? 0) * 1000;
-  const lifetime = expiresAt - requestedAt;
-  return expiresAt - Math.min(REFRESH_MARGIN_MS, Math.max(0, lifetime / 2));
+  // the request errs on the early side.
+  const lifetime =
+    token.expires_at !== undefined ? Date.parse(token.expires_at) - requestedAtWall : (token.expires_in ?? 0) * 1000;
+  return lifetime - Math.min(REFRESH_MARGIN_MS, Math.max(0, lifetime / 2));
 }
 
 export class TokenSource {
+  /** `refreshAt` is on the monotonic clock. */
   #current: { value: string; refreshAt: number } | null = null;
   #inflight: Promise<string> | null = null;
 
   constructor(
     private readonly fetchToken: TokenFetch,
-    private readonly now: () => number,
+    private readonly clock: Pick<Clock, 'now' | 'monotonic'>,
   ) {}
 
   /** A usable token: the cached one while it is fresh, else a new one. */
   get(): Promise<string> {
     const current = this.#current;
-    if (current && this.now() < current.refreshAt) return Promise.resolve(current.value);
+    if (current && this.clock.monotonic() < current.refreshAt) return Promise.resolve(current.value);
     return this.refresh();
   }
 
@@ -56,10 +64,11 @@ export class TokenSource {
    */
   refresh(options: { timeoutMs?: number } = {}): Promise<string> {
     if (!this.#inflight) {
-      const requestedAt = this.now();
+      const requestedAt = this.clock.monotonic();
+      const requestedAtWall = this.clock.now();
       this.#inflight = this.fetchToken(options)
         .then((token) => {
-          this.#current = { value: token.access_token, refreshAt: refreshAt(token, requestedAt) };
+          this.#current = { value: token.access_token, refreshAt: requestedAt + usableFor(token, requestedAtWall) };
           return token.access_token;
         })
         .finally(() => {
