@@ -450,6 +450,13 @@ class PaymentRows {
 
 export class Journal {
   private readonly paymentRows = new PaymentRows(256);
+  /**
+   * The end of the last closed Z (any mode): nothing is recorded as happening before it. A wall
+   * clock set back behind a Z (an NTP correction of a till that ran fast, the cashier changing the
+   * time) dated the next payments inside the closed period, which the next day's period starts
+   * after: they were in no report at all. They are dated at the Z's end instead, in the open day.
+   */
+  private closedUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -457,10 +464,12 @@ export class Journal {
   ) {
     migrate(db, MIGRATIONS);
     db.onRollback(() => this.paymentRows.clear());
+    const last = db.prepare('SELECT MAX(window_end) AS end FROM z_reports').get<{ end: string | null }>();
+    if (last?.end) this.closedUntil = Date.parse(last.end);
   }
 
   private nowIso(): string {
-    return new Date(this.clock.now()).toISOString();
+    return new Date(Math.max(this.clock.now(), this.closedUntil)).toISOString();
   }
 
   /** Runs several journal writes as one durable transition (fsynced before anything acts on it). */
@@ -1344,6 +1353,7 @@ export class Journal {
         z.reconciliation,
         z.digest,
       );
+    this.db.afterCommit(() => (this.closedUntil = Math.max(this.closedUntil, Date.parse(z.windowEnd))));
   }
 
   lastZReport(mode: Mode): ZReportRecord | undefined {

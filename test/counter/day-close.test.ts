@@ -219,6 +219,21 @@ describe('business days across DST', () => {
     });
   });
 
+  it('a payment taken after the clock was set back behind a Z counts in the next day, not in none', async () => {
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000);
+    d.at('2026-06-01T18:00:00.000Z');
+    const z1 = await d.reports.close({ closedBy: 'Ada' });
+    // NTP sets the till's time back 30 minutes (it ran fast), and a customer pays right away.
+    d.clock.jump(-30 * 60_000);
+    d.pay('2026-06-01T17:40:00.000Z', 700);
+    const x = await d.reports.x();
+    expect(x).toMatchObject({ date: '2026-06-02', start: z1.end, paymentCount: 1 });
+    d.at('2026-06-02T18:00:00.000Z');
+    const z2 = await d.reports.close({ closedBy: 'Ben' });
+    expect(z2).toMatchObject({ paymentCount: 1 });
+  });
+
   it('a day nobody closed goes into the next Z: every payment is in one Z, none in two', async () => {
     // Found by a tester: the 11th's Z started at its own midnight, so the unclosed 10th was in no Z.
     const d = setup('2026-03-09T08:00:00.000Z');

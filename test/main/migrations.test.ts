@@ -373,7 +373,8 @@ describe('journal migrations upgrade a database with rows in it', () => {
       { paymentId: 'pay_counted', amount: 300, at: '2026-03-05T12:00:00.000Z' },
       { paymentId: 'pay_counted', amount: 200, at: '2026-03-06T10:00:00.000Z' },
     ]);
-    // From now on the journal's own writes date each refund.
+    // From now on the journal's own writes date each refund — never inside the period the Z closed:
+    // on a clock behind the Z's end (set back), at that end, in the next day.
     const clock = new FakeClock(Date.parse('2026-03-05T10:00:00.000Z'));
     const journal = new Journal(db, clock);
     journal.updatePayment('pay_none', { amountRefunded: 250, status: 'partially_refunded' });
@@ -383,12 +384,14 @@ describe('journal migrations upgrade a database with rows in it', () => {
       { paymentId: 'pay_ops', amount: 300, at: '2026-03-02T12:00:00.000Z' },
       { paymentId: 'pay_ops', amount: 200, at: '2026-03-02T15:00:00.000Z' },
       { paymentId: 'pay_dashboard', amount: 1250, at: '2026-03-04T08:00:00.000Z' },
-      { paymentId: 'pay_none', amount: 250, at: '2026-03-05T10:00:00.000Z' },
     ]);
     // The day after the Z counts only what the Z could not.
     expect(
       journal.refundsBetween('test', '2026-03-06T00:00:00.000Z', '2026-03-07T00:00:00.000Z').map(entryFacts),
-    ).toEqual([{ paymentId: 'pay_counted', amount: 200, at: '2026-03-06T10:00:00.000Z' }]);
+    ).toEqual([
+      { paymentId: 'pay_none', amount: 250, at: '2026-03-06T00:00:00.000Z' },
+      { paymentId: 'pay_counted', amount: 200, at: '2026-03-06T10:00:00.000Z' },
+    ]);
   });
 
   it('011 capture entries: captures a Z counted stay in its period; later ones, and new ones, when made', () => {
