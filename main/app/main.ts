@@ -27,6 +27,7 @@ import {
   secureWebPreferences,
   windowOpenDecision,
 } from './security';
+import { errorText } from '../core/errors';
 
 const rendererDir = fileURLToPath(new URL('../renderer/', import.meta.url));
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
@@ -119,10 +120,7 @@ if (!app.requestSingleInstanceLock()) {
         log: (line) => (host ? host.devlog.add('reader', line) : console.warn(line)),
       });
     } catch (error) {
-      dialog.showErrorBox(
-        'POS Terminal Companion could not start',
-        error instanceof Error ? error.message : String(error),
-      );
+      dialog.showErrorBox('POS Terminal Companion could not start', errorText(error));
       app.quit();
       return;
     }

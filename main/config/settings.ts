@@ -13,7 +13,7 @@ import {
   type ParsedCommandInput,
   type SettingsView,
 } from '../../common/contract';
-import { HostError } from '../core/errors';
+import { errorText, HostError } from '../core/errors';
 import { maskKey } from '../core/masking';
 import type { Journal } from '../store/journal';
 import { CachedSecretStore, type SecretName, type SecretStore } from './secrets';
@@ -294,7 +294,7 @@ export class SettingsStore {
     try {
       for (const [name, value] of next) this.secrets.set(name, value);
     } catch (error) {
-      throw new HostError('conflict', error instanceof Error ? error.message : String(error));
+      throw new HostError('conflict', errorText(error));
     }
     this.cached = null;
     // The settings move together: a kill leaves the old ones or the new ones, never half.

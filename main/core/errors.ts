@@ -70,3 +70,8 @@ export function journalWriteFailure(error: unknown): string | null {
     'Until then, do not take this payment another way.'
   );
 }
+
+/** An error's message for a log line or a status: an Error's own message, anything else as text. */
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -8,7 +8,7 @@
 import type { GatewayCapabilities, RenderedReceipt } from '../../common/contract';
 import { openEscPosPrinter, PrinterError, type ReceiptPrinter } from '../../drivers/printers/printer';
 import type { Settings } from '../config/settings';
-import { HostError } from '../core/errors';
+import { errorText, HostError } from '../core/errors';
 import { GATEWAY_LABELS } from '../gateway/registry';
 import type { GatewayRefund } from '../gateway/port';
 import { chargedByShopBankTerminal, STANDALONE_LABEL } from '../payments/standalone';
@@ -448,5 +448,5 @@ function printFailure(error: unknown): string {
     return `${what[error.code] ?? 'The receipt printer failed'}${error.written ? ' (the receipt may be incomplete)' : ''}: ${error.message}`;
   }
   if (error instanceof HostError) return error.message;
-  return error instanceof Error ? error.message : String(error);
+  return errorText(error);
 }

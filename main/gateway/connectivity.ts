@@ -5,6 +5,7 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock';
 import { GatewayError, GatewayUnreachable } from './errors';
+import { errorText } from '../core/errors';
 
 /** 'refused': the gateway answers, but refuses the till's credentials or address (a revoked key, a wrong path). */
 export type GatewayState = 'online' | 'offline' | 'refused' | 'unknown';
@@ -81,7 +82,7 @@ export class Connectivity {
       await this.probe();
       this.reportSuccess();
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       // Any answer means the gateway is there: a refusal of the health check is about the till.
       if (error instanceof GatewayError) this.reportRefused(message);
       else this.reportFailure(message, error instanceof GatewayUnreachable ? error.retryAfterMs : null);

@@ -39,7 +39,7 @@ import { CustomerDisplay } from '../counter/display';
 import type { ReceiptPrinter } from '../../drivers/printers/printer';
 import { ActiveGateway, type EmbeddedSandbox } from './active-gateway';
 import { DevLog } from './devlog';
-import { HostError, journalWriteFailure, toCommandError } from '../core/errors';
+import { errorText, HostError, journalWriteFailure, toCommandError } from '../core/errors';
 
 export type { EmbeddedSandbox } from './active-gateway';
 
@@ -453,12 +453,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       webhookFailure =
         (error as { code?: unknown } | null)?.code === 'EADDRINUSE'
           ? `port ${wanted} on 127.0.0.1 is in use by another program`
-          : `port ${wanted} could not be opened (${error instanceof Error ? error.message : String(error)})`;
-      devlog.add(
-        'error',
-        `Could not listen for notifications on port ${wanted}`,
-        error instanceof Error ? error.message : String(error),
-      );
+          : `port ${wanted} could not be opened (${errorText(error)})`;
+      devlog.add('error', `Could not listen for notifications on port ${wanted}`, errorText(error));
     }
   }
   await applyWebhookReceiver();

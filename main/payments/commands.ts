@@ -8,7 +8,7 @@ import { formatAmount } from '../../common/money';
 import { CONCERT_MAX_AMOUNT } from '../../drivers/protocols/concert/codec';
 import { computeTip, type TipChoice } from '../../common/tips';
 import { inBackground } from '../core/background';
-import { HostError } from '../core/errors';
+import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
@@ -543,10 +543,7 @@ export class CashierCommands {
     if (view.status === 'pending' && view.channel === 'card_present' && readerId) {
       // Off to the reader the cashier charged it on; a failure leaves it pending on the Process screen.
       inBackground(this.process({ paymentId: view.id, readerId }), (error) =>
-        this.engine.options.log(
-          `Could not send ${view.id} to its reader after the tip`,
-          error instanceof Error ? error.message : String(error),
-        ),
+        this.engine.options.log(`Could not send ${view.id} to its reader after the tip`, errorText(error)),
       );
     }
     return view;
@@ -660,7 +657,7 @@ export class CashierCommands {
               record.id,
               { status: 'pending', readerId: null, readerStage: null },
               'reader_push_failed',
-              error instanceof Error ? error.message : String(error),
+              errorText(error),
             ),
           );
         }

@@ -400,7 +400,3 @@ export class PaymentEngine {
     return new Date(this.clock.now()).toISOString();
   }
 }
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

@@ -8,7 +8,7 @@
  */
 import type { InstallmentPlanView, InstallmentState, ParsedCommandInput } from '../../common/contract';
 import { GATEWAY_LABELS } from '../../common/contract/views';
-import { HostError } from '../core/errors';
+import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { inBackground } from '../core/background';
 import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
@@ -16,7 +16,7 @@ import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
 import type { InstallmentPlanRecord, Journal, PaymentRecord } from '../store/journal';
 import { formatAmount } from '../../common/money';
-import { errorText, type PaymentEngine } from './engine';
+import type { PaymentEngine } from './engine';
 import { alreadyPaid, holdingAttempt, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 

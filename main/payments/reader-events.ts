@@ -10,7 +10,8 @@ import type { ReaderStage } from '../../common/contract';
 import { GatewayError } from '../gateway/errors';
 import type { DeviceResult, GatewayPayment, ReaderAction } from '../gateway/port';
 import type { OperationRecord, PaymentPatch, PaymentRecord } from '../store/journal';
-import { errorText, type PaymentEngine } from './engine';
+import type { PaymentEngine } from './engine';
+import { errorText } from '../core/errors';
 import type { Recovery } from './recovery';
 import { ADVICE_REFUSED_APPROVAL, type PaymentSync } from './sync';
 

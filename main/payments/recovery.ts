@@ -9,7 +9,7 @@
  */
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { formatAmount } from '../../common/money';
-import { HostError } from '../core/errors';
+import { errorText, HostError } from '../core/errors';
 import {
   GatewayError,
   GatewayUnreachable,
@@ -19,7 +19,7 @@ import {
 } from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
-import { errorText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
+import { QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
 import { ADVICE_QUEUED_REFUSED, answerProblem, onlyCashierClears, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 

@@ -8,7 +8,8 @@ import type { ConnectivityView, OpenPage, PaymentView, UncapturedPage } from '..
 import type { PaymentRecord, UncapturedTotal } from '../store/journal';
 import { CashierCommands } from './commands';
 import { inBackground } from '../core/background';
-import { errorText, PaymentEngine, QUEUEABLE, type PaymentsOptions } from './engine';
+import { PaymentEngine, QUEUEABLE, type PaymentsOptions } from './engine';
+import { errorText } from '../core/errors';
 import { Installments } from './installments';
 import { ReaderEvents } from './reader-events';
 import { Recovery } from './recovery';

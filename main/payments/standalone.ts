@@ -11,12 +11,12 @@
 import type { Clock, TimerHandle } from '../../common/clock';
 import { formatAmount } from '../../common/money';
 import type { CardOutcome } from '../../drivers/types';
-import { HostError } from '../core/errors';
+import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../gateway/port';
 import type { ActionChannel, ActionSource } from '../readers/controller';
 import type { Journal, PaymentPatch, PaymentRecord } from '../store/journal';
-import { errorText, type PaymentEngine } from './engine';
+import type { PaymentEngine } from './engine';
 import type { PaymentSync } from './sync';
 import { unsettledTerminalRefund } from './views';
 

@@ -13,6 +13,7 @@ import { inBackground } from '../core/background';
 import { GatewayError, GatewayUnreachable, LinkEnded } from '../gateway/errors';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../gateway/port';
 import { ADVICE_UNKNOWN, INTERRUPTED, type ReaderEventSink } from '../payments/reader-events';
+import { errorText } from '../core/errors';
 
 /** Where a hosted reader's actions come from and where its outcomes go. */
 export interface ActionSource {
@@ -298,7 +299,7 @@ export class ReaderController {
           return;
         }
         const sessionEnded = error instanceof LinkEnded;
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorText(error);
         const delay = sessionEnded ? 0 : backoff;
         this.setStatus(
           'reconnecting',
@@ -457,7 +458,7 @@ export class ReaderController {
           resolve({
             kind: 'failed',
             code: 'reader_error',
-            message: error instanceof Error ? error.message : String(error),
+            message: errorText(error),
           });
         },
       );
@@ -592,11 +593,7 @@ export class ReaderController {
 
   private background(work: Promise<unknown> | undefined): void {
     inBackground(work, (error) =>
-      this.options.log(
-        'error',
-        `Reader ${this.id}: background work failed`,
-        error instanceof Error ? error.message : String(error),
-      ),
+      this.options.log('error', `Reader ${this.id}: background work failed`, errorText(error)),
     );
   }
 
@@ -604,17 +601,9 @@ export class ReaderController {
     try {
       fn();
     } catch (error) {
-      this.options.log(
-        'error',
-        `Reader ${this.id}: a handler failed`,
-        error instanceof Error ? error.message : String(error),
-      );
+      this.options.log('error', `Reader ${this.id}: a handler failed`, errorText(error));
     }
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 function toDeviceResult(outcome: Exclude<CardOutcome, { kind: 'unknown' }>): DeviceResult {

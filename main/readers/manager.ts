@@ -11,7 +11,7 @@ import { formatAmount } from '../../common/money';
 import { SimulatedReader } from '../../drivers/simulated/reader';
 import type { CardOutcome, DiscoveredDevice, Reader, ReaderRegistry, SimulatedFault } from '../../drivers/types';
 import { inBackground } from '../core/background';
-import { HostError } from '../core/errors';
+import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { isGatewayError } from '../gateway/errors';
 import type { GatewayReaders, PaymentGateway, ReaderAction, RemoteReader } from '../gateway/port';
@@ -512,7 +512,7 @@ export class ReaderManager implements ReaderDirectory {
   }
 
   private fail(summary: string, error: unknown): void {
-    this.options.log('error', summary, error instanceof Error ? error.message : String(error));
+    this.options.log('error', summary, errorText(error));
   }
 
   private host(record: HostedReaderRecord): void {
@@ -662,7 +662,7 @@ export class ReaderManager implements ReaderDirectory {
           controller.attachDevice(device);
           this.reopenAttempts.delete(record.id);
         } catch (error) {
-          const reason = error instanceof Error ? error.message : String(error);
+          const reason = errorText(error);
           this.options.log('reader', `Could not open ${record.label}`, reason);
           controller.deviceUnavailable(reason);
           this.reopenSoon(record.id);
@@ -697,11 +697,7 @@ export class ReaderManager implements ReaderDirectory {
       }
     } catch (error) {
       if (!(error instanceof HostError))
-        this.options.log(
-          'reader',
-          'Could not list the gateway readers',
-          error instanceof Error ? error.message : String(error),
-        );
+        this.options.log('reader', 'Could not list the gateway readers', errorText(error));
     }
     if (!this.stopped) {
       // One timer at a time, whichever of overlapping reads ends last.

@@ -8,6 +8,7 @@ import { defaultDataDir } from '../../common/paths';
 import { createAppHost } from '../host/app-host';
 import type { LaunchGateway } from '../host/host';
 import { isFile, startWebServer } from './server';
+import { errorText } from '../core/errors';
 
 export const WEB_USAGE = `Usage: npm run web -- [options]   (or: node out/main/web.js [options])
 
@@ -212,7 +213,7 @@ export function mainWebMode(argv: readonly string[], builtRendererDir: string): 
   try {
     options = parseWebArgs(argv, builtRendererDir);
   } catch (error) {
-    process.stderr.write(`web mode: ${error instanceof Error ? error.message : String(error)}\n\n${WEB_USAGE}`);
+    process.stderr.write(`web mode: ${errorText(error)}\n\n${WEB_USAGE}`);
     process.exit(2);
   }
   if (options.help) {
@@ -220,7 +221,7 @@ export function mainWebMode(argv: readonly string[], builtRendererDir: string): 
     return;
   }
   runWebMode(options).catch((error: unknown) => {
-    process.stderr.write(`web mode failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`web mode failed to start: ${errorText(error)}\n`);
     process.exit(1);
   });
 }
