@@ -92,8 +92,8 @@ export const GATEWAY_MAX_PAGES = 2_000;
 const COMPARABLE_STATUS: Partial<Record<string, string>> = { in_progress: 'pending', creating: 'pending' };
 
 export class CounterReports {
-  /** The close running now, if any: closes run one after the other (see close()). */
-  private closing: Promise<unknown> = Promise.resolve();
+  /** Who is closing a day now, if anyone: a second close meanwhile is refused (see close()). */
+  private closing: string | null = null;
 
   constructor(private readonly deps: ReportDeps) {}
 
@@ -112,9 +112,9 @@ export class CounterReports {
   // -- business days ----------------------------------------------------------------------------
 
   /** Today's business date: the local date, or the day after the last Z when it closed today already. */
-  currentDate(): string {
+  currentDate(mode = this.mode()): string {
     const today = localDate(this.deps.clock.now(), this.zone());
-    const last = this.journal.lastZReport(this.mode());
+    const last = this.journal.lastZReport(mode);
     return last && last.businessDate >= today ? nextDate(last.businessDate) : today;
   }
 
@@ -125,11 +125,11 @@ export class CounterReports {
    * rest of its day on, a day nobody closed goes into the next Z instead of into none, and a time
    * zone moved after a Z neither counts its payments again nor leaves hours out.
    */
-  window(date: string): DayWindow {
+  window(date: string, mode = this.mode()): DayWindow {
     const zone = this.zone();
-    const closed = this.journal.zReportFor(this.mode(), date);
+    const closed = this.journal.zReportFor(mode, date);
     if (closed) return windowBetween(date, zone, Date.parse(closed.windowStart), Date.parse(closed.windowEnd));
-    const last = this.journal.lastZReport(this.mode());
+    const last = this.journal.lastZReport(mode);
     if (last && last.businessDate >= date) {
       throw new HostError(
         'conflict',
@@ -148,8 +148,27 @@ export class CounterReports {
   private async payments(window: DayWindow, mode = this.mode()): Promise<ReportPayment[]> {
     const label = this.labels();
     // Rows written from here on are read again after the pages (a margin for a clock set back).
-    const since = new Date(this.deps.clock.now() - REREAD_MARGIN_MS).toISOString();
-    const out = await this.periodPayments(window, mode, label);
+    const since = this.rereadSince();
+    return this.withChanges(await this.periodPayments(window, mode, label), window, mode, since, label);
+  }
+
+  /** From when the rows written while pages are read are read again after them. */
+  private rereadSince(): string {
+    return new Date(this.deps.clock.now() - REREAD_MARGIN_MS).toISOString();
+  }
+
+  /**
+   * The rows read a page at a time, brought up to date: the payments of the window written since
+   * `since` read again, and every open attention item (any day) added. Synchronous: what it
+   * returns is the journal as it is at one instant.
+   */
+  private withChanges(
+    out: ReportPayment[],
+    window: DayWindow,
+    mode: Mode,
+    since: string,
+    label: (readerId: string | null) => string | null,
+  ): ReportPayment[] {
     const at = new Map(out.map((r, index) => [r.id, index]));
     const fresher = (record: PaymentRecord) => {
       const row = this.reportPayment(record, label);
@@ -207,13 +226,13 @@ export class CounterReports {
   }
 
   /** The refunds made in the period, of the report's mode, whatever day their payment is from. */
-  private refunds(window: DayWindow): ReportRefund[] {
-    return this.entries(this.journal.refundsBetween(this.mode(), window.start, window.end));
+  private refunds(window: DayWindow, mode = this.mode()): ReportRefund[] {
+    return this.entries(this.journal.refundsBetween(mode, window.start, window.end));
   }
 
   /** The captures made in the period, of the report's mode, whatever day their payment is from. */
-  private captures(window: DayWindow): ReportCapture[] {
-    return this.entries(this.journal.capturesBetween(this.mode(), window.start, window.end));
+  private captures(window: DayWindow, mode = this.mode()): ReportCapture[] {
+    return this.entries(this.journal.capturesBetween(mode, window.start, window.end));
   }
 
   private entries(recorded: readonly MoneyEntryRecord[]): ReportEntry[] {
@@ -278,20 +297,35 @@ export class CounterReports {
   /**
    * Closes a business day. Refused while payments of the day are in flight, and while payments
    * need attention unless an override says who decided and why (kept in the Z for ever). The
-   * reconciliation at that moment is kept with it.
+   * reconciliation with the gateway is kept with it.
    *
-   * Closes run one at a time: the Z is numbered from the last one and the reconciliation awaits
-   * the gateway in between, so a second close arriving meanwhile (a double click, a second
-   * window) waits, then finds the day closed and is told so.
+   * A Z covers exactly the payments up to its cut-off, as they are at that instant: the period is
+   * read a page at a time (the till goes on between pages), then the cut-off is taken, the rows
+   * changed meanwhile read again, the Z computed and stored, all without letting anything else
+   * run. What happens after the cut-off belongs to the next day. Only then is the gateway asked
+   * for the reconciliation of the Z's own period, kept with the Z when it answers: the Z was once
+   * stored after that answer, so while a slow gateway was asked the day still looked open.
+   *
+   * One close at a time: a second close while one runs (a double click, a second window) is
+   * refused at once rather than queued behind the gateway's answer.
    */
-  close(input: {
+  async close(input: {
     date?: string | undefined;
     closedBy: string;
     override?: { by: string; reason: string } | undefined;
   }): Promise<DayReportView> {
-    const run = this.closing.then(() => this.closeNow(input));
-    this.closing = run.catch(() => undefined);
-    return run;
+    if (this.closing !== null) {
+      throw new HostError(
+        'conflict',
+        `The day is being closed already (by ${this.closing}): its Z report is on its way. Open it in the list of closed days.`,
+      );
+    }
+    this.closing = input.closedBy.trim() || 'another window';
+    try {
+      return await this.closeNow(input);
+    } finally {
+      this.closing = null;
+    }
   }
 
   private async closeNow(input: {
@@ -299,17 +333,16 @@ export class CounterReports {
     closedBy: string;
     override?: { by: string; reason: string } | undefined;
   }): Promise<DayReportView> {
-    // Read once: the Z is stored under the mode it was computed for, even if Settings switch
-    // mode while the gateway is being asked for the reconciliation.
+    // Read once: the Z is stored under the mode it was computed for, and reconciled in it, even if
+    // Settings switch mode while the gateway is being asked for the reconciliation.
     const mode = this.mode();
-    const date = input.date ?? this.currentDate();
-    const now = this.deps.clock.now();
+    const date = input.date ?? this.currentDate(mode);
     const closed = this.journal.zReportFor(mode, date);
     if (closed)
       throw new HostError('conflict', `${date} is already closed (Z ${closed.number}); it cannot be closed again.`);
     // A day is closed on or after its own date in the shop's calendar, never ahead of it: after
     // an evening Z the next business day's period has begun, but its date has not.
-    const today = localDate(now, this.zone());
+    const today = localDate(this.deps.clock.now(), this.zone());
     if (date > today) {
       const last = this.journal.lastZReport(mode);
       throw new HostError(
@@ -319,14 +352,22 @@ export class CounterReports {
           : `${date} has not started yet; it cannot be closed.`,
       );
     }
-    const open = this.window(date);
+    const open = this.window(date, mode);
+    const label = this.labels();
+    const since = this.rereadSince();
+    const pages = await this.periodPayments(open, mode, label);
+
+    // From the cut-off to the stored Z nothing awaits: the rows, the captures and refunds, the
+    // totals and the period's end are one snapshot of the journal, and the Z is on disk before
+    // anything else (a payment, a capture, another close) can run.
+    const now = this.deps.clock.now();
     const window = windowBetween(date, open.timeZone, open.startMs, Math.min(now, open.endMs));
     const lastRecord = this.journal.lastZReport(mode);
     const previous = lastRecord ? (JSON.parse(lastRecord.report) as ZReport) : null;
     const result = closeDay({
-      payments: await this.payments(window, mode),
-      refunds: this.refunds(window),
-      captures: this.captures(window),
+      payments: this.withChanges(pages, window, mode, since, label),
+      refunds: this.refunds(window, mode),
+      captures: this.captures(window, mode),
       window,
       closedAt: new Date(now).toISOString(),
       closedBy: input.closedBy,
@@ -345,12 +386,6 @@ export class CounterReports {
       });
     }
     const z = result.z;
-    let reconciliation: string | null;
-    try {
-      reconciliation = JSON.stringify(await this.reconcileWindow(window, []));
-    } catch {
-      reconciliation = null; // the gateway could not be asked: the Z stands without it
-    }
     this.journal.insertZReport({
       mode,
       number: z.number,
@@ -361,9 +396,17 @@ export class CounterReports {
       closedBy: z.closedBy,
       override: z.override,
       report: JSON.stringify(z),
-      reconciliation,
+      reconciliation: null,
       digest: z.digest,
     });
+
+    // The day is closed. The reconciliation of its period is kept with the Z once the gateway answers.
+    try {
+      const reconciliation = await this.reconcileWindow(window, [], mode);
+      this.journal.setZReconciliation(mode, z.number, JSON.stringify(reconciliation));
+    } catch {
+      // the gateway could not be asked: the Z stands without it
+    }
     return this.zView(this.journal.getZReport(mode, z.number)!);
   }
 
@@ -532,11 +575,13 @@ export class CounterReports {
     return this.reconcileWindow(this.window(day), terminal);
   }
 
-  private async reconcileWindow(window: DayWindow, typed: readonly TypedTerminalTotals[]): Promise<ReconciliationView> {
+  private async reconcileWindow(
+    window: DayWindow,
+    typed: readonly TypedTerminalTotals[],
+    mode = this.mode(),
+  ): Promise<ReconciliationView> {
     const gateway = this.deps.gateway();
-    const records = this.made(this.journal.paymentsCreatedBetween(this.mode(), window.start, window.end)).filter(
-      takenHere,
-    );
+    const records = this.made(this.journal.paymentsCreatedBetween(mode, window.start, window.end)).filter(takenHere);
     const journalRows = (filter: (r: PaymentRecord) => boolean): JournalRow[] =>
       records.filter(filter).map((r) => ({
         id: r.id,

@@ -1356,6 +1356,16 @@ export class Journal {
     this.db.afterCommit(() => (this.closedUntil = Math.max(this.closedUntil, Date.parse(z.windowEnd))));
   }
 
+  /**
+   * Keeps the reconciliation made for a closed Z once the gateway has answered (the Z is stored
+   * before it is asked). Only a Z without one takes it; nothing else of a Z ever changes.
+   */
+  setZReconciliation(mode: Mode, number: number, reconciliation: string): void {
+    this.db
+      .prepare('UPDATE z_reports SET reconciliation = ? WHERE mode = ? AND number = ? AND reconciliation IS NULL')
+      .run(reconciliation, mode, number);
+  }
+
   lastZReport(mode: Mode): ZReportRecord | undefined {
     const row = this.db.prepare(`${SELECT_Z} WHERE mode = ? ORDER BY number DESC LIMIT 1`).get<RawZReport>(mode);
     return row && toZReport(row);

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { Settings } from '../../main/config/settings';
 import { CounterReports, REPORT_PAGE } from '../../main/counter/reports';
 import { HostError } from '../../main/core/errors';
+import type { PaymentGateway } from '../../main/gateway/port';
 import { Journal, newPaymentRecord, type PaymentPatch } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeClock } from '../support/fake-clock';
@@ -266,7 +267,7 @@ describe('business days across DST', () => {
     });
   });
 
-  it('two closes at once: one closes the day, the other is told it is already closed', async () => {
+  it('two closes at once: one closes the day, the other is told it is being closed', async () => {
     const d = setup('2026-06-01T08:00:00.000Z');
     d.pay('2026-06-01T09:00:00.000Z', 1000);
     d.at('2026-06-01T18:00:00.000Z');
@@ -374,7 +375,9 @@ describe('a busy shop', () => {
     // first page that went to Needs attention meanwhile was kept as the page read it, and the Z
     // closed over a payment in doubt.
     const d = setup('2026-05-04T07:00:00.000Z');
-    for (let n = 0; n < REPORT_PAGE + 10; n++) d.pay('2026-05-04T09:00:00.000Z', 100 + n);
+    // Pages enough that the change lands while a later page is still to be read (the Z is taken
+    // at the cut-off once the last page is read: a change after it is the next day's).
+    for (let n = 0; n < REPORT_PAGE * 2 + 10; n++) d.pay('2026-05-04T09:00:00.000Z', 100 + n);
     d.at('2026-05-04T18:00:00.000Z');
     const closing = d.reports.close({ closedBy: 'Ann' });
     setImmediate(() =>
@@ -398,7 +401,8 @@ describe('a busy shop', () => {
     // unpaid payments closed the Z over a payment on a reader (approved after it, in no report).
     const d = setup('2026-05-04T07:00:00.000Z');
     d.pay('2026-05-04T08:00:00.000Z', 500, { status: 'pending', amountCaptured: 0 });
-    for (let n = 0; n < REPORT_PAGE + 10; n++) d.pay('2026-05-04T09:00:00.000Z', 100 + n);
+    // Pages enough that the change lands while a later page is still to be read.
+    for (let n = 0; n < REPORT_PAGE * 2 + 10; n++) d.pay('2026-05-04T09:00:00.000Z', 100 + n);
     d.at('2026-05-04T18:00:00.000Z');
     const closing = d.reports.close({ closedBy: 'Ann', override: { by: 'Ann', reason: 'link never paid' } });
     setImmediate(() => d.journal.updatePayment('pay_day000000001', { status: 'in_progress' }, 'sent_to_reader'));
@@ -440,5 +444,113 @@ describe('a busy shop', () => {
     const z = await turnsDuring(() => d.reports.close({ closedBy: 'Ann' }));
     expect(z.value).toMatchObject({ kind: 'Z', paymentCount: count });
     expect(z.turns).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('what happens while a day closes', () => {
+  /** A gateway whose list (the reconciliation) answers only when the test says so. */
+  function deferredGateway() {
+    let answer: (value: unknown) => void = () => undefined;
+    const answered = new Promise((resolve) => (answer = resolve));
+    const state = { asked: 0 };
+    const gateway = {
+      name: 'plutopay',
+      label: 'PlutoPay',
+      capabilities: { listsPayments: true },
+      list: () => {
+        state.asked++;
+        return answered;
+      },
+    } as unknown as PaymentGateway;
+    return {
+      gateway,
+      state,
+      answer: () => answer({ data: [], meta: { total: 0, lastPage: 1, more: false } }),
+    };
+  }
+
+  const turns = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+
+  it('stores the Z at its cut-off before asking the gateway; what happens meanwhile is the next day’s', async () => {
+    // The Z was stored only once the gateway had answered for the reconciliation: meanwhile the day
+    // still looked open (the X counted payments the Z would not, a second close queued behind the
+    // first), and a slow gateway held the close for as long as it took.
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000);
+    d.pay('2026-06-01T10:00:00.000Z', 2000, { status: 'requires_capture', amountCaptured: 0, amountCapturable: 2000 });
+    d.at('2026-06-01T18:00:00.000Z');
+    const slow = deferredGateway();
+    const reports = new CounterReports({
+      journal: d.journal,
+      clock: d.clock,
+      settings: () => ({ mode: 'test', timeZone: 'Europe/Paris', receiptWidth: 42, shopName: 'Café' }) as Settings,
+      gateway: () => slow.gateway,
+      readerLabel: () => 'Counter 1',
+      accountName: () => null,
+      print: () => Promise.resolve({ state: 'printed', error: null }),
+    });
+    const closing = reports.close({ closedBy: 'Ada' });
+    while (slow.state.asked === 0) await turns(1);
+
+    // The gateway is being asked: the day is closed already, at the cut-off.
+    expect(d.journal.lastZReport('test')).toMatchObject({
+      number: 1,
+      businessDate: '2026-06-01',
+      windowEnd: '2026-06-01T18:00:00.000Z',
+      closedAt: '2026-06-01T18:00:00.000Z',
+      reconciliation: null,
+    });
+    expect(reports.currentDate()).toBe('2026-06-02');
+    // A second close is refused at once, not queued behind the gateway.
+    let second: unknown = 'pending';
+    reports.close({ closedBy: 'Ben' }).then(
+      () => (second = 'closed'),
+      (error: unknown) => (second = error),
+    );
+    await turns(3);
+    expect(second).toBeInstanceOf(HostError);
+    expect((second as HostError).code).toBe('conflict');
+
+    // Meanwhile a customer pays and the authorisation is captured.
+    d.pay('2026-06-01T18:05:00.000Z', 500);
+    d.at('2026-06-01T18:06:00.000Z');
+    d.journal.updatePayment('pay_day000000002', { status: 'succeeded', amountCaptured: 2000, amountCapturable: 0 });
+    slow.answer();
+    const z = await closing;
+    expect(z).toMatchObject({ kind: 'Z', paymentCount: 2, end: '2026-06-01T18:00:00.000Z', z: { number: 1 } });
+    expect(z.totals[0]).toMatchObject({ approvedAmount: 3000, captured: 1000, pendingCapture: 2000 });
+    // The reconciliation of the Z's own period is kept with it once the gateway answered.
+    expect(z.reconciliation).toMatchObject({ start: z.start, end: z.end });
+    expect(d.journal.getZReport('test', 1)?.reconciliation).not.toBeNull();
+
+    const next = await reports.x();
+    expect(next).toMatchObject({ date: '2026-06-02', start: '2026-06-01T18:00:00.000Z', paymentCount: 1 });
+    expect(next.totals[0]).toMatchObject({ approvedAmount: 500, captured: 2500 });
+  });
+
+  it('takes the cut-off when the last page is read: a payment that changed meanwhile counts once, with its money', async () => {
+    // The cut-off was the moment the close began, the rows were read pages later: an authorisation
+    // captured in between was read as captured, its capture dated after the cut-off. The Z counted
+    // it neither as pending capture nor as captured; the next day counted a capture of nothing.
+    const d = setup('2026-05-04T07:00:00.000Z');
+    d.pay('2026-05-04T08:00:00.000Z', 2000, { status: 'requires_capture', amountCaptured: 0, amountCapturable: 2000 });
+    const others = REPORT_PAGE * 2 + 10;
+    for (let n = 0; n < others; n++) d.pay('2026-05-04T09:00:00.000Z', 100);
+    d.at('2026-05-04T18:00:00.000Z');
+    const closing = d.reports.close({ closedBy: 'Ann' });
+    // While the second page is read: captured a second after the close began; time goes on.
+    setImmediate(() => {
+      d.clock.advance(1000);
+      d.journal.updatePayment('pay_day000000001', { status: 'succeeded', amountCaptured: 2000, amountCapturable: 0 });
+      d.clock.advance(1000);
+    });
+    const z = await closing;
+    const all = 2000 + others * 100;
+    expect(z.totals[0]).toMatchObject({ approvedAmount: all, captured: all, pendingCapture: 0 });
+    expect(z.end).toBe(z.z!.closedAt);
+    const next = await d.reports.x();
+    expect(next.totals).toEqual([]);
   });
 });

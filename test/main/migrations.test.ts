@@ -496,6 +496,32 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(journal.savedCards('payplug', 'ada@example.com', 'live').map((c) => c.last4)).toEqual(['5555']);
   });
 
+  it('014 z reconciliation: a Z takes its reconciliation once, later; nothing else of it changes', () => {
+    const db = databaseAt(13);
+    const z = (number: number, reconciliation: string | null) =>
+      db
+        .prepare(
+          `INSERT INTO z_reports (mode, number, business_date, window_start, window_end, closed_at, closed_by, report,
+             reconciliation, digest) VALUES ('test', ?, ?, ?, ?, ?, 'Ada', '{}', ?, ?)`,
+        )
+        .run(number, `2026-03-0${number}`, AT, AT, AT, reconciliation, `d${number}`);
+    z(1, null);
+    z(2, '{"ok":true}');
+    upgrade(db, 14);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    journal.setZReconciliation('test', 1, '{"ok":false}');
+    journal.setZReconciliation('test', 2, '{"ok":false}');
+    expect(journal.getZReport('test', 1)?.reconciliation).toBe('{"ok":false}');
+    expect(journal.getZReport('test', 2)?.reconciliation).toBe('{"ok":true}');
+    expect(() => db.prepare(`UPDATE z_reports SET reconciliation = '{}' WHERE number = 1`).run()).toThrow(/immutable/);
+    expect(() => db.prepare(`UPDATE z_reports SET reconciliation = NULL WHERE number = 2`).run()).toThrow(/immutable/);
+    expect(() => db.prepare(`UPDATE z_reports SET closed_by = 'Eve'`).run()).toThrow(/immutable/);
+    expect(() =>
+      db.prepare(`UPDATE z_reports SET reconciliation = '{}', report = '{"x":1}' WHERE number = 1`).run(),
+    ).toThrow(/immutable/);
+    expect(() => db.prepare('DELETE FROM z_reports').run()).toThrow(/immutable/);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -528,6 +554,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'capture-entries',
       'saved-card-modes',
       'saved-card-keys',
+      'z-reconciliation',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

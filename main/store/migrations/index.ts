@@ -12,6 +12,7 @@ import { migration as refundEntries } from './010-refund-entries';
 import { migration as captureEntries } from './011-capture-entries';
 import { migration as savedCardModes } from './012-saved-card-modes';
 import { migration as savedCardKeys } from './013-saved-card-keys';
+import { migration as zReconciliation } from './014-z-reconciliation';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -28,6 +29,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   captureEntries,
   savedCardModes,
   savedCardKeys,
+  zReconciliation,
 ];
 
 export type { Migration };
