@@ -389,12 +389,24 @@ export const CUSTOMER_DISPLAY_COMMANDS = ['display.snapshot', 'customer.chooseTi
 
 export interface AttentionView {
   paymentId: string;
+  /** When the payment was made: Needs attention lists the newest first (then by payment id, descending). */
+  createdAt: string;
   reason: string;
   /** What the cashier can do, in words. */
   advice: string;
   since: string;
   /** A refund on a terminal whose outcome only its ticket can tell (settled with credited / not_credited). */
   unsettledRefund: { amount: number } | null;
+}
+
+/**
+ * What changed in Needs attention: the items that appeared or changed, and the payments that left
+ * it. Only the change travels (the list holds every payment in doubt, however many); the snapshot
+ * carries the whole list.
+ */
+export interface AttentionChange {
+  changed: AttentionView[];
+  removed: string[];
 }
 
 export type ReaderStatus = 'online' | 'connecting' | 'reconnecting' | 'offline' | 'unpaired' | 'superseded';
@@ -742,7 +754,8 @@ export type HostEvent =
   | { seq: number; type: 'plan'; plan: InstallmentPlanView }
   | { seq: number; type: 'readers'; readers: ReaderView[] }
   | { seq: number; type: 'connectivity'; connectivity: ConnectivityView }
-  | { seq: number; type: 'attention'; attention: AttentionView[] }
+  /** Needs attention changed (see AttentionChange): sent only when an item appears, changes or goes. */
+  | ({ seq: number; type: 'attention' } & AttentionChange)
   | {
       seq: number;
       type: 'settings';

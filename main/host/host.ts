@@ -214,7 +214,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       if (payment.installmentPlanId) emitPlan(payment.installmentPlanId);
     },
     onPlanChanged: (planId) => emitPlan(planId),
-    onAttentionChanged: (attention) => emit({ type: 'attention', attention }),
+    onAttentionChanged: (change) => emit({ type: 'attention', ...change }),
     onQueueChanged: () => emit({ type: 'connectivity', connectivity: connectivityView() }),
     log: (summary, detail) => devlog.add('event', summary, detail),
     tuning,

@@ -1096,7 +1096,6 @@ export class CashierCommands {
           'attention_dismissed',
         );
         this.engine.changed(updated);
-        this.engine.options.onAttentionChanged(this.engine.attention());
         return this.engine.view(updated);
       }
       if (record.status !== 'unknown' || !record.transactionId || !record.readerId) {

@@ -6,7 +6,7 @@
  * is serialised, and the cashier hears of a change only once it is on disk.
  */
 import type { Clock } from '../../common/clock';
-import type { AttentionView, Mode, PaymentView } from '../../common/contract';
+import type { AttentionChange, AttentionView, Mode, PaymentView } from '../../common/contract';
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import type { Connectivity } from '../gateway/connectivity';
@@ -61,7 +61,8 @@ export interface PaymentsOptions {
   onPaymentChanged: (payment: PaymentView) => void;
   /** An installment plan's record was stored (its view is Installments.viewOf's to build). */
   onPlanChanged: (planId: string) => void;
-  onAttentionChanged: (attention: AttentionView[]) => void;
+  /** Needs attention changed: only the payment whose item appeared, changed or went (never the whole list). */
+  onAttentionChanged: (change: AttentionChange) => void;
   onQueueChanged: () => void;
   log: (summary: string, detail?: string) => void;
   tuning?: PaymentsTuning;
@@ -130,7 +131,15 @@ export class PaymentEngine {
   private readonly locks = new Map<string, Promise<unknown>>();
   closed = false;
 
-  constructor(readonly options: PaymentsOptions) {}
+  /**
+   * What Needs attention was last told of each payment in it (its item, as JSON): a change is sent
+   * only when an item appears, changes or goes, and only that item.
+   */
+  private readonly attentionTold: Map<string, string>;
+
+  constructor(readonly options: PaymentsOptions) {
+    this.attentionTold = new Map(this.attention().map((item) => [item.paymentId, JSON.stringify(item)]));
+  }
 
   get journal(): Journal {
     return this.options.journal;
@@ -195,18 +204,32 @@ export class PaymentEngine {
       .filter((a): a is AttentionView => a !== null);
   }
 
-  /** Tells the app a payment changed, once the write that changed it is on disk. */
+  /**
+   * Tells the app a payment changed, once the write that changed it is on disk, and Needs attention
+   * when its item there appeared, changed or went: that item only. (The whole list went out on each
+   * such change, however many payments were in doubt, and a path that cleared an item without
+   * saying so left it on screen.)
+   */
   changed(record: PaymentRecord): void {
-    this.journal.afterCommit(() => this.options.onPaymentChanged(this.view(record)));
+    this.journal.afterCommit(() => {
+      const view = this.view(record);
+      this.options.onPaymentChanged(view);
+      this.tellAttention(record.id, view.attention);
+    });
+  }
+
+  private tellAttention(paymentId: string, item: AttentionView | null): void {
+    const told = this.attentionTold.get(paymentId);
+    const now = item ? JSON.stringify(item) : undefined;
+    if (told === now) return;
+    if (now === undefined) this.attentionTold.delete(paymentId);
+    else this.attentionTold.set(paymentId, now);
+    this.options.onAttentionChanged(item ? { changed: [item], removed: [] } : { changed: [], removed: [paymentId] });
   }
 
   /** Tells the app a plan changed, once the write that changed it is on disk. */
   planChanged(planId: string): void {
     this.journal.afterCommit(() => this.options.onPlanChanged(planId));
-  }
-
-  attentionChanged(): void {
-    this.journal.afterCommit(() => this.options.onAttentionChanged(this.attention()));
   }
 
   /**

@@ -172,7 +172,6 @@ export class ReaderEvents implements ReaderEventSink {
         reason,
       ),
     );
-    this.engine.attentionChanged();
   }
 
   record(readerId: string, action: ReaderAction, result: DeviceResult): void {

@@ -149,7 +149,6 @@ export class Recovery {
       record.transactionId,
     );
     this.engine.changed(updated);
-    this.engine.options.onAttentionChanged(this.engine.attention());
     return updated;
   }
 
@@ -203,7 +202,6 @@ export class Recovery {
             errorText(error),
           ),
         );
-        this.engine.options.onAttentionChanged(this.engine.attention());
       }
       throw error;
     }
@@ -383,7 +381,6 @@ export class Recovery {
           error.message,
         );
         this.engine.changed(updated);
-        this.engine.attentionChanged();
       },
     });
   }

@@ -351,7 +351,6 @@ export class StandalonePayments {
       );
     });
     this.engine.changed(settled);
-    this.engine.attentionChanged();
     return settled;
   }
 
@@ -386,7 +385,6 @@ export class StandalonePayments {
         reason,
       ),
     );
-    this.engine.attentionChanged();
   }
 }
 

@@ -163,7 +163,6 @@ export class PaymentSync {
       );
     });
     this.engine.changed(updated);
-    if (record.attentionSince && !updated.attentionSince) this.engine.attentionChanged();
     if (SETTLED_STATUSES.has(updated.status) || updated.status === 'requires_capture') {
       for (const listener of this.closedListeners) listener(updated, payment);
     }

@@ -42,6 +42,7 @@ export function toAttentionView(
   if (!record.attentionSince) return null;
   return {
     paymentId: record.id,
+    createdAt: record.createdAt,
     reason: record.attentionReason ?? 'Needs a look.',
     advice: record.attentionAdvice ?? '',
     since: record.attentionSince,

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
+import type { AttentionChange } from '../../common/contract';
 import { Connectivity, type GatewayState } from '../../main/gateway/connectivity';
 import { GatewayUnreachable, GatewayUnreadable } from '../../main/gateway/errors';
 import { newRequestId } from '../../main/gateway/request-ids';
@@ -20,6 +21,7 @@ function setup(
   gateway = new FakeGateway(),
   cloudReader: { id: string | null } = { id: null },
   tuning: { retryDelayMs?: number } = {},
+  attention: AttentionChange[] = [],
 ) {
   const journal = new Journal(openDatabase(':memory:'), systemClock);
   const connectivity = new Connectivity(systemClock, () => gateway.health());
@@ -39,12 +41,12 @@ function setup(
     },
     onPaymentChanged: () => undefined,
     onPlanChanged: () => undefined,
-    onAttentionChanged: () => undefined,
+    onAttentionChanged: (change) => attention.push(change),
     onQueueChanged: () => undefined,
     log: () => undefined,
     tuning: { retryDelayMs: 1, remotePollMs: 3_600_000, ...tuning },
   });
-  return { gateway, journal, service, cloudReader, connectivity };
+  return { gateway, journal, service, cloudReader, connectivity, attention };
 }
 
 async function waitUntil(condition: () => boolean): Promise<void> {
@@ -203,6 +205,98 @@ describe('payments against a fake gateway (the port)', () => {
     expect(synced).toMatchObject({ amountRefunded: 2500, attention: { paymentId: created.id } });
     const cleared = await service.commands.resolveAttention({ paymentId: created.id, resolution: 'dismiss' });
     expect(cleared.attention).toBeNull();
+  });
+
+  it('Needs attention hears of the one payment whose item changed, and only when it did', async () => {
+    // Every transition sent the whole list, and the list is no longer cut at 500: with thousands
+    // of payments in doubt, each change resent them all to every screen.
+    const attention: AttentionChange[] = [];
+    const { gateway, service, journal } = setup(
+      new FakeGateway({ idempotencyKeys: true }),
+      { id: null },
+      {},
+      attention,
+    );
+    for (let n = 0; n < 300; n++) {
+      journal.insertPayment(
+        newPaymentRecord({
+          id: `pay_doubt${String(n).padStart(8, '0')}`,
+          gateway: 'plutopay',
+          mode: 'test',
+          orderReference: `DOUBT-${n}`,
+          attempt: 1,
+          idempotencyKey: `pos-DOUBT-${n}-1`,
+          origin: 'local',
+          amount: 1000,
+          currency: 'EUR',
+          captureMethod: 'automatic',
+          status: 'unknown',
+          attentionSince: new Date().toISOString(),
+          attentionReason: 'Outcome unknown',
+        }),
+        'created',
+      );
+    }
+    const created = await service.commands.create({ amount: 3000, currency: 'EUR', captureMethod: 'automatic' });
+    Object.assign(gateway.payments.get(created.transactionId!)!, { status: 'succeeded', amountCaptured: 3000 });
+    await service.reconcileNow(created.id);
+    // Payments that never needed attention: nothing said to Needs attention.
+    expect(attention).toEqual([]);
+
+    gateway.failChanges(10);
+    await expect(service.commands.refund({ paymentId: created.id, amount: 2000 })).rejects.toMatchObject({
+      code: 'offline',
+    });
+    Object.assign(gateway.payments.get(created.transactionId!)!, {
+      status: 'partially_refunded',
+      amountRefunded: 2500,
+    });
+    gateway.failChanges(0);
+    await service.recovery.drainQueue();
+    const item = service.engine.attention().find((a) => a.paymentId === created.id)!;
+    expect(item).toMatchObject({ createdAt: created.createdAt });
+    expect(attention).toEqual([{ changed: [item], removed: [] }]);
+
+    // Read again, unchanged in Needs attention: nothing sent.
+    await service.reconcileNow(created.id);
+    expect(attention).toHaveLength(1);
+
+    await service.commands.resolveAttention({ paymentId: created.id, resolution: 'dismiss' });
+    expect(attention).toEqual([
+      { changed: [item], removed: [] },
+      { changed: [], removed: [created.id] },
+    ]);
+  });
+
+  it('a path that clears a payment from Needs attention without saying so still takes it off the screens', async () => {
+    // A create left unknown (in Needs attention) that the gateway then refused was marked failed
+    // with only a payment event: the item stayed on screen until something else resent the list.
+    const attention: AttentionChange[] = [];
+    const { service, journal } = setup(new FakeGateway(), { id: null }, {}, attention);
+    const record = journal.insertPayment(
+      newPaymentRecord({
+        id: 'pay_unknown00001',
+        gateway: 'plutopay',
+        mode: 'test',
+        orderReference: 'LOST-1',
+        attempt: 1,
+        idempotencyKey: 'pos-LOST-1-1',
+        origin: 'local',
+        amount: 1000,
+        currency: 'EUR',
+        captureMethod: 'automatic',
+        status: 'unknown',
+        attentionSince: new Date().toISOString(),
+        attentionReason: 'The gateway did not confirm this payment was created.',
+      }),
+      'created',
+    );
+    service.engine.changed(record);
+    expect(attention).toEqual([{ changed: [expect.objectContaining({ paymentId: record.id })], removed: [] }]);
+    service.engine.changed(
+      journal.updatePayment(record.id, { status: 'failed', attentionSince: null }, 'create_refused', 'refused'),
+    );
+    expect(attention[1]).toEqual({ changed: [], removed: [record.id] });
   });
 
   it('two queued refunds refused when sent are both named in Needs attention', async () => {

@@ -204,11 +204,11 @@ describe('web-mode server', () => {
     ws.send('{not json');
     ws.send(JSON.stringify({ type: 'invoke', id: 'x', name: 'a' }));
     await new Promise((r) => setTimeout(r, 100));
-    for (const listener of listeners) listener({ seq: 8, type: 'attention', attention: [] });
+    for (const listener of listeners) listener({ seq: 8, type: 'attention', changed: [], removed: [] });
     await new Promise((r) => setTimeout(r, 100));
     expect(messages).toContainEqual({ type: 'result', id: 1, result: { ok: true, value: { seq: 7 } } });
     expect(messages.filter((m) => (m as { type: string }).type === 'error')).toHaveLength(2);
-    expect(messages).toContainEqual({ type: 'event', event: { seq: 8, type: 'attention', attention: [] } });
+    expect(messages).toContainEqual({ type: 'event', event: { seq: 8, type: 'attention', changed: [], removed: [] } });
     expect(calls).toEqual([{ name: 'session.snapshot', input: {} }]);
     ws.close();
   });
@@ -227,7 +227,7 @@ describe('web-mode server', () => {
     ws.send(JSON.stringify({ type: 'invoke', id: 4, name: 'customer.chooseTip', input: {} }));
     await new Promise((r) => setTimeout(r, 100));
     for (const listener of listeners) {
-      listener({ seq: 9, type: 'attention', attention: [] });
+      listener({ seq: 9, type: 'attention', changed: [], removed: [] });
       listener({ seq: 10, type: 'settings' } as unknown as HostEvent);
       listener({ seq: 11, type: 'display', display: { version: 2 } } as unknown as HostEvent);
     }

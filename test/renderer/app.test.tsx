@@ -151,7 +151,14 @@ describe('App shell', () => {
     bridge.snapshot = makeSnapshot({
       seq: 40,
       attention: [
-        { paymentId: 'pay_att0000001', reason: 'r', advice: 'a', since: minutesAgo(1), unsettledRefund: null },
+        {
+          paymentId: 'pay_att0000001',
+          createdAt: minutesAgo(2),
+          reason: 'r',
+          advice: 'a',
+          since: minutesAgo(1),
+          unsettledRefund: null,
+        },
       ],
     });
     act(() => bridge.setConnection('open'));
@@ -191,6 +198,7 @@ describe('App shell', () => {
         attention: [
           {
             paymentId: payment.id,
+            createdAt: payment.createdAt,
             reason: 'The reader disconnected while the card was being authorised.',
             advice: 'Do not charge again. The host will ask the gateway; check the customer’s receipt.',
             since: minutesAgo(7),

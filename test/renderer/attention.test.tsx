@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { FakeBridge, makePayment, makeSnapshot, minutesAgo, ok, renderApp } from './helpers';
 
 const ITEM = {
+  createdAt: minutesAgo(4),
   reason: 'The reader was unplugged while authorising the card.',
   advice: 'Check the reader or its last receipt.',
   since: minutesAgo(3),

@@ -152,8 +152,38 @@ describe('host mirror and sequence numbers', () => {
     expect(s.applyEvent({ seq: 5, type: 'payment', payment })).toBe('stale');
     expect(s.applyEvent({ seq: 6, type: 'payment', payment })).toBe('applied');
     expect(store.getState().host.payments[payment.id]).toEqual(payment);
-    expect(store.getState().applyEvent({ seq: 8, type: 'attention', attention: [] })).toBe('gap');
+    expect(store.getState().applyEvent({ seq: 8, type: 'attention', changed: [], removed: [] })).toBe('gap');
     expect(store.getState().host.seq).toBe(6);
+  });
+
+  it('applies Needs attention a change at a time, each item in the host’s order (newest payment first)', async () => {
+    // The host sends only the items that appeared, changed or went, not the whole list each time.
+    const item = (id: string, createdAt: string, reason = 'r') => ({
+      paymentId: id,
+      createdAt,
+      reason,
+      advice: 'a',
+      since: createdAt,
+      unsettledRefund: null,
+    });
+    const a = item('pay_a', '2026-05-01T10:00:00.000Z');
+    const b = item('pay_b', '2026-05-01T09:00:00.000Z');
+    const c = item('pay_c', '2026-05-01T08:00:00.000Z');
+    const store = await started(new FakeBridge(makeSnapshot({ seq: 1, attention: [a, c] })));
+    const ids = () => store.getState().host.attention.map((x) => x.paymentId);
+    expect(store.getState().applyEvent({ seq: 2, type: 'attention', changed: [b], removed: [] })).toBe('applied');
+    expect(ids()).toEqual(['pay_a', 'pay_b', 'pay_c']);
+    const newer = item('pay_d', '2026-05-01T11:00:00.000Z');
+    store
+      .getState()
+      .applyEvent({ seq: 3, type: 'attention', changed: [newer, { ...c, reason: 'again' }], removed: [] });
+    expect(ids()).toEqual(['pay_d', 'pay_a', 'pay_b', 'pay_c']);
+    expect(store.getState().host.attention[3]!.reason).toBe('again');
+    store.getState().applyEvent({ seq: 4, type: 'attention', changed: [], removed: ['pay_a', 'pay_zzz'] });
+    expect(ids()).toEqual(['pay_d', 'pay_b', 'pay_c']);
+    // Same instant: by payment id, descending (as the host orders them).
+    store.getState().applyEvent({ seq: 5, type: 'attention', changed: [item('pay_bb', b.createdAt)], removed: [] });
+    expect(ids()).toEqual(['pay_d', 'pay_bb', 'pay_b', 'pay_c']);
   });
 
   it('buffers events that arrive while a snapshot is loading and applies only those after it', async () => {
@@ -187,7 +217,7 @@ describe('host mirror and sequence numbers', () => {
       type: 'connectivity',
       connectivity: { gateway: 'offline', lastError: null, queued: { count: 0, totals: [] }, recovering: null },
     });
-    bridge.push({ seq: 4, type: 'attention', attention: [] });
+    bridge.push({ seq: 4, type: 'attention', changed: [], removed: [] });
     bridge.push({
       seq: 5,
       type: 'connectivity',
@@ -214,7 +244,7 @@ describe('host mirror and sequence numbers', () => {
     const bridge = new FakeBridge(makeSnapshot({ seq: 1 }));
     const store = await started(bridge);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
-    bridge.push({ seq: 9, type: 'attention', attention: [] });
+    bridge.push({ seq: 9, type: 'attention', changed: [], removed: [] });
     await flush();
     await flush();
     expect(warn).toHaveBeenCalledTimes(1);
@@ -222,7 +252,7 @@ describe('host mirror and sequence numbers', () => {
     expect(bridge.count('session.snapshot')).toBe(4); // the first load + three tries
     expect(store.getState().host.seq).toBe(1);
     // The next event in sequence after the snapshot is applied normally.
-    expect(store.getState().applyEvent({ seq: 2, type: 'attention', attention: [] })).toBe('applied');
+    expect(store.getState().applyEvent({ seq: 2, type: 'attention', changed: [], removed: [] })).toBe('applied');
   });
 
   it('resyncs on every reconnect and records the connection state', async () => {
@@ -275,7 +305,7 @@ describe('host mirror and sequence numbers', () => {
     bridge.on('installments.list', () => ok([paid]));
     bridge.snapshot = makeSnapshot({ seq: 7 });
     // Event 5 skips 2–4 (the plan's event among them): the store resyncs from a snapshot.
-    bridge.push({ seq: 5, type: 'attention', attention: [] });
+    bridge.push({ seq: 5, type: 'attention', changed: [], removed: [] });
     await flush();
     await flush();
     expect(bridge.count('installments.list')).toBe(1);

@@ -124,7 +124,7 @@ describe('WebSocket bridge client', () => {
       throw new Error('boom');
     });
     const unsubscribe = bridge.subscribe((e) => seen.push(e));
-    const event: HostEvent = { seq: 4, type: 'attention', attention: [] };
+    const event: HostEvent = { seq: 4, type: 'attention', changed: [], removed: [] };
     socket.serverSend({ type: 'event', event });
     unsubscribe();
     socket.serverSend({ type: 'event', event: { ...event, seq: 5 } });

@@ -1,5 +1,13 @@
 import type { StateCreator } from 'zustand';
-import type { DevLogEntry, HostEvent, PaymentView, ReaderView, Snapshot } from '../../../common/contract';
+import type {
+  AttentionChange,
+  AttentionView,
+  DevLogEntry,
+  HostEvent,
+  PaymentView,
+  ReaderView,
+  Snapshot,
+} from '../../../common/contract';
 import type { EventOutcome, HostSlice, HostState, PosState } from './types';
 import { initialTxQuery, stampedInShopZone } from './ui-slice';
 
@@ -78,6 +86,32 @@ export function mergeDevlogEntries(current: DevLogEntry[], incoming: DevLogEntry
   return merged.length > DEVLOG_LIMIT ? merged.slice(merged.length - DEVLOG_LIMIT) : merged;
 }
 
+/** Needs attention's order, as the host lists it: the newest payment first, then by id (descending). */
+function attentionOrder(a: AttentionView, b: AttentionView): number {
+  return a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.paymentId < b.paymentId ? 1 : -1;
+}
+
+/**
+ * Needs attention after a change: the host sends only the items that appeared or changed and the
+ * payments that left (the list holds every payment in doubt, however many). Each changed item
+ * takes its place in the host's order.
+ */
+export function applyAttentionChange(list: AttentionView[], change: AttentionChange): AttentionView[] {
+  const gone = new Set([...change.removed, ...change.changed.map((item) => item.paymentId)]);
+  const out = list.filter((item) => !gone.has(item.paymentId));
+  for (const item of change.changed) {
+    let low = 0;
+    let high = out.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (attentionOrder(out[mid]!, item) < 0) low = mid + 1;
+      else high = mid;
+    }
+    out.splice(low, 0, item);
+  }
+  return out;
+}
+
 /** The event's change to the mirror, without touching seq. */
 function reduceEvent(host: HostState, event: HostEvent): HostState {
   switch (event.type) {
@@ -88,7 +122,7 @@ function reduceEvent(host: HostState, event: HostEvent): HostState {
     case 'connectivity':
       return { ...host, connectivity: event.connectivity };
     case 'attention':
-      return { ...host, attention: event.attention };
+      return { ...host, attention: applyAttentionChange(host.attention, event) };
     case 'settings':
       return { ...host, settings: event.settings, mode: event.mode, merchant: event.merchant, gateway: event.gateway };
     case 'log':
