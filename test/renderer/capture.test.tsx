@@ -307,7 +307,7 @@ describe('Capture screen', () => {
     expect(items(list)).toHaveLength(100);
     expect(items(list)[0]!.textContent).toMatch(/— Deposit 0Authorised/);
     const rest = notShown();
-    expect(rest.textContent).toContain('Showing the oldest 100 of 250 authorisations.');
+    expect(rest.textContent).toContain('Showing 100 of 250 authorisations.');
     expect(rest.textContent).toContain('150 more are not shown, holding €1,500.00.');
     await user.click(within(rest).getByRole('button', { name: 'Show 100 more' }));
     await waitFor(() => expect(items(list)).toHaveLength(200));
@@ -325,6 +325,67 @@ describe('Capture screen', () => {
     const listed = () => document.querySelector<HTMLElement>('[aria-label="Uncaptured authorisations"]');
     await waitFor(() => expect(listed() && items(listed()!)).toHaveLength(250));
     expect(notShownOrNull()).toBeNull();
+  });
+
+  it('keeps "not shown" right while authorisations change with the screen open', async () => {
+    // The count was the host's total as first read less the pages read: the newest authorisations
+    // the snapshot put on screen were also counted as not shown, and one captured elsewhere (shown
+    // or not) left the count as it was until the screen was opened again.
+    let all = Array.from({ length: 250 }, (_, i) =>
+      authorised({
+        id: `pay_auth${String(i).padStart(6, '0')}`,
+        transactionId: null,
+        orderReference: `ORD-${i}`,
+        description: `Deposit ${i}`,
+        amount: 1000,
+        amountCapturable: 1000,
+        createdAt: minutesAgo(500 - i),
+      }),
+    );
+    const items = (list: HTMLElement) => [...list.children].filter((c) => c.tagName === 'LI');
+    const notShown = () => document.querySelector<HTMLElement>('[aria-label="Authorisations not shown"]')!;
+    // The snapshot carries the newest 10.
+    const bridge = new FakeBridge(makeSnapshot({ seq: 10, payments: all.slice(240) }));
+    bridge.on('payments.uncaptured', (input) =>
+      ok({
+        payments: all.slice(input.offset ?? 0, (input.offset ?? 0) + (input.limit ?? 100)),
+        total: all.length,
+        held: heldOf(all),
+      }),
+    );
+    bridge.on('transactions.list', () =>
+      ok({ data: [], meta: { currentPage: 1, lastPage: 1, perPage: 100, total: 0 }, offline: false }),
+    );
+    await renderApp(bridge, { screen: 'capture' });
+    const list = await screen.findByRole('list', { name: 'Uncaptured authorisations' });
+    await waitFor(() => expect(items(list)).toHaveLength(110));
+    expect(notShown().textContent).toContain('Showing 110 of 250 authorisations.');
+    expect(notShown().textContent).toContain('140 more are not shown, holding €1,400.00.');
+    const reads = bridge.count('payments.uncaptured');
+    const gatewayReads = bridge.count('transactions.list');
+
+    // Captured elsewhere: one not shown (Deposit 200), then one shown (Deposit 0).
+    const captured = (p: PaymentView): PaymentView => ({
+      ...p,
+      status: 'succeeded',
+      amountCapturable: 0,
+      amountCaptured: p.amount,
+      updatedAt: new Date().toISOString(),
+    });
+    const hidden = all[200]!;
+    all = all.filter((p) => p.id !== hidden.id);
+    act(() => bridge.push({ seq: 11, type: 'payment', payment: captured(hidden) }));
+    await waitFor(() => expect(notShown().textContent).toContain('139 more are not shown, holding €1,390.00.'));
+    expect(notShown().textContent).toContain('Showing 110 of 249 authorisations.');
+    const oldest = all[0]!;
+    all = all.filter((p) => p.id !== oldest.id);
+    act(() => bridge.push({ seq: 12, type: 'payment', payment: captured(oldest) }));
+    await waitFor(() => expect(notShown().textContent).toContain('Showing 110 of 248 authorisations.'));
+    expect(notShown().textContent).toContain('138 more are not shown, holding €1,380.00.');
+    expect(items(list)[0]!.textContent).toMatch(/— Deposit 1Authorised/);
+    // Read again from the host, not the gateway's list.
+    expect(bridge.count('payments.uncaptured')).toBeGreaterThan(reads);
+    expect(bridge.count('transactions.list')).toBe(gatewayReads);
   });
 
   it('says when the gateway lists more authorisations than the page it was asked for', async () => {

@@ -745,4 +745,56 @@ describe('Process payment: an installment plan', () => {
     await waitFor(() => expect(items()).toHaveLength(619));
     expect(items().at(-1)!.textContent).toContain('Link 1');
   });
+
+  it('keeps "older not shown" right while open payments change with the list open', async () => {
+    // The count was the host's total as first read less the pages read: an older link paid while
+    // the list was open (and one made since) left it as it was until the screen was opened again.
+    const link = (i: number) =>
+      makePayment({
+        id: `pay_open${String(i).padStart(8, '0')}`,
+        orderReference: `OPEN-${i}`,
+        description: `Link ${i}`,
+        status: 'pending',
+        channel: 'link',
+        amount: 1000,
+        currency: 'EUR',
+        createdAt: new Date(Date.parse('2026-06-01T08:00:00.000Z') + i * 1000).toISOString(),
+      });
+    let all = Array.from({ length: 150 }, (_, i) => link(i)).reverse();
+    const bridge = new FakeBridge(makeSnapshot({ seq: 10, payments: all.slice(0, 50) }));
+    bridge.on('payments.open', (input) =>
+      ok({
+        payments: all.slice(input.offset ?? 0, (input.offset ?? 0) + (input.limit ?? 100)),
+        total: all.length,
+        open: [{ currency: 'EUR', count: all.length, amount: all.length * 1000 }],
+      }),
+    );
+    await renderApp(bridge, { screen: 'process' });
+    const list = (await screen.findByRole('heading', { name: 'Open payments' })).nextElementSibling!;
+    const items = () => [...list.children].filter((c) => c.tagName === 'LI');
+    const notShown = () => document.querySelector<HTMLElement>('[aria-label="Open payments not shown"]');
+    await waitFor(() => expect(items()).toHaveLength(100));
+    expect(notShown()!.textContent).toContain('50 older are not shown, for €500.00.');
+
+    // Link 10, not shown, is paid.
+    const paid = all.find((p) => p.id === 'pay_open00000010')!;
+    all = all.filter((p) => p !== paid);
+    act(() =>
+      bridge.push({
+        seq: 11,
+        type: 'payment',
+        payment: { ...paid, status: 'succeeded', amountCaptured: 1000, updatedAt: new Date().toISOString() },
+      }),
+    );
+    await waitFor(() => expect(notShown()!.textContent).toContain('49 older are not shown, for €490.00.'));
+    expect(notShown()!.textContent).toContain('Showing the newest 100 of 149 open payments.');
+
+    // A new link: shown at the top, and the count of the older ones stays right.
+    const made = link(500);
+    all = [made, ...all];
+    act(() => bridge.push({ seq: 12, type: 'payment', payment: made }));
+    await waitFor(() => expect(notShown()!.textContent).toContain('Showing the newest 101 of 150 open payments.'));
+    expect(notShown()!.textContent).toContain('49 older are not shown, for €490.00.');
+    expect(items()[0]!.textContent).toContain('Link 500');
+  });
 });

@@ -4,6 +4,7 @@ import { AmountInput, refusedField } from '../components/AmountInput';
 import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
+import { useListChanges } from '../store/list-changes';
 import { money, timeAgo, timeLeft } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { useNow } from '../lib/hooks';
@@ -179,20 +180,29 @@ export const CAPTURE_PAGE = 100;
 /** The gateway's authorisations checked for ones the till does not know (its list's largest page). */
 const GATEWAY_PAGE = 100;
 
+/** The host's count of authorisations holds every payment in this status (payments.uncaptured). */
+const uncapturedStatus = (status: PaymentView['status']) => status === 'requires_capture';
+
 export function Capture() {
   const run = usePos((s) => s.run);
   const payments = usePos((s) => s.host.payments);
   // A snapshot (a reconnect) replaces the mirror with the newest payments only: read the pages again.
   const snapshots = usePos((s) => s.host.snapshots);
+  // An authorisation captured, cancelled or made elsewhere while the screen is open: the host's
+  // pages and count are read again, so "N not shown" follows (it stayed as first read).
+  const changes = useListChanges(uncapturedStatus);
   const now = useNow();
   const [hostIds, setHostIds] = useState<string[]>([]);
   const [hostTotal, setHostTotal] = useState<{ total: number; held: UncapturedPage['held'] } | null>(null);
-  const [hostLoaded, setHostLoaded] = useState<PaymentView[]>([]);
   const [pages, setPages] = useState(1);
   const [gateway, setGateway] = useState<TransactionView[]>([]);
   const [gatewayTotal, setGatewayTotal] = useState(0);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<CommandError | null>(null);
+  const [hostLoading, setHostLoading] = useState(true);
+  const [gatewayLoading, setGatewayLoading] = useState(true);
+  const [hostError, setHostError] = useState<CommandError | null>(null);
+  const [gatewayError, setGatewayError] = useState<CommandError | null>(null);
+  const loading = hostLoading || gatewayLoading;
+  const error = hostError ?? gatewayError;
   const [done, setDone] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
 
@@ -212,23 +222,32 @@ export function Capture() {
       }
       return { ok: true as const, value: { ...last!, payments: loaded } };
     };
-    void Promise.all([
-      hostPages(),
-      run('transactions.list', {
-        status: 'requires_capture',
-        sortField: 'created_at',
-        sortOrder: 'asc',
-        size: GATEWAY_PAGE,
-      }),
-    ]).then(([fromHost, fromGateway]) => {
+    void hostPages().then((fromHost) => {
       if (!current) return;
-      setLoading(false);
-      setError(!fromHost.ok ? fromHost.error : !fromGateway.ok ? fromGateway.error : null);
+      setHostLoading(false);
+      setHostError(fromHost.ok ? null : fromHost.error);
       if (fromHost.ok) {
         setHostIds(fromHost.value.payments.map((p) => p.id));
-        setHostLoaded(fromHost.value.payments);
         setHostTotal({ total: fromHost.value.total, held: fromHost.value.held });
       }
+    });
+    return () => {
+      current = false;
+    };
+  }, [run, version, pages, snapshots, changes]);
+
+  useEffect(() => {
+    let current = true;
+    // The gateway's own list, read when the screen opens or is refreshed (not on every change here).
+    void run('transactions.list', {
+      status: 'requires_capture',
+      sortField: 'created_at',
+      sortOrder: 'asc',
+      size: GATEWAY_PAGE,
+    }).then((fromGateway) => {
+      if (!current) return;
+      setGatewayLoading(false);
+      setGatewayError(fromGateway.ok ? null : fromGateway.error);
       if (fromGateway.ok) {
         setGateway(fromGateway.value.data);
         setGatewayTotal(fromGateway.value.meta.total);
@@ -237,15 +256,18 @@ export function Capture() {
     return () => {
       current = false;
     };
-  }, [run, version, pages, snapshots]);
+  }, [run, version, snapshots]);
 
-  const items = useMemo(() => {
-    // The host's payments come from the live mirror, so a capture elsewhere removes them at once.
-    // …and one authorised meanwhile (paid by link while this screen is open) joins at once.
+  // The host's payments come from the live mirror, so a capture elsewhere removes them at once.
+  // …and one authorised meanwhile (paid by link while this screen is open) joins at once.
+  const fromHost = useMemo(() => {
     const ids = new Set([...hostIds, ...Object.values(payments).map((p) => p.id)]);
-    const fromHost = [...ids]
+    return [...ids]
       .map((id) => payments[id])
       .filter((p): p is PaymentView => !!p && p.status === 'requires_capture' && p.next.includes('capture'));
+  }, [hostIds, payments]);
+
+  const items = useMemo(() => {
     const knownTx = new Set(
       Object.values(payments)
         .map((p) => p.transactionId)
@@ -255,23 +277,28 @@ export function Capture() {
     return [...fromHost.map(fromPayment), ...onlyGateway.map(fromTransaction)].sort((a, b) =>
       a.createdAt.localeCompare(b.createdAt),
     );
-  }, [hostIds, gateway, payments]);
+  }, [fromHost, gateway, payments]);
 
-  // The host's authorisations not listed yet, and what they hold: never silently left out.
+  // The host's authorisations not on screen, and what they hold: never silently left out. The
+  // host's count less every one on screen — those of its pages still waiting, and those the mirror
+  // shows besides (authorised since, or carried by the snapshot), which it counts too (once
+  // counted as not shown while on screen). The pages are read again when authorisations change.
   const notShown = useMemo(() => {
-    if (!hostTotal || hostLoaded.length >= hostTotal.total) return null;
+    if (!hostTotal) return null;
+    const count = hostTotal.total - fromHost.length;
+    if (count <= 0) return null;
     const held = hostTotal.held
       .map((h) => {
-        const loaded = hostLoaded.filter((p) => p.currency === h.currency);
+        const shown = fromHost.filter((p) => p.currency === h.currency);
         return {
           currency: h.currency,
-          count: h.count - loaded.length,
-          amount: h.amount - loaded.reduce((sum, p) => sum + p.amountCapturable, 0),
+          count: h.count - shown.length,
+          amount: h.amount - shown.reduce((sum, p) => sum + p.amountCapturable, 0),
         };
       })
       .filter((h) => h.count > 0);
-    return { count: hostTotal.total - hostLoaded.length, held };
-  }, [hostTotal, hostLoaded]);
+    return { count, held };
+  }, [hostTotal, fromHost]);
   const gatewayNotChecked = Math.max(0, gatewayTotal - gateway.length);
 
   // Authorisations with a capture or cancel already queued: nothing more to do here, but say so.
@@ -308,7 +335,7 @@ export function Capture() {
       {notShown ? (
         <div className="notice" role="region" aria-label="Authorisations not shown">
           <p>
-            {`Showing the oldest ${hostLoaded.length} of ${hostTotal!.total} authorisations. `}
+            {`Showing ${fromHost.length} of ${hostTotal!.total} authorisations. `}
             {`${notShown.count} more ${notShown.count === 1 ? 'is' : 'are'} not shown, holding `}
             {notShown.held.map((h) => money(h.amount, h.currency)).join(' + ')}.
           </p>

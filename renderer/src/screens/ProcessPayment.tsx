@@ -7,6 +7,7 @@ import { ReceiptPanel } from '../components/ReceiptPanel';
 import { TipEntry } from '../components/TipEntry';
 import { TIP_PRESETS as DEFAULT_TIP_PRESETS, type TipChoice } from '../../../common/tips';
 import { usePos } from '../store/context';
+import { useListChanges } from '../store/list-changes';
 import {
   busyWith,
   canCancel,
@@ -119,6 +120,9 @@ function ReaderPicker({
 /** Open payments asked of the host at a time; "Show more" asks for the next page. */
 export const OPEN_PAGE = 100;
 
+/** The host's count of open payments holds every payment in these statuses (payments.open). */
+const openStatus = (status: PaymentView['status']) => OPEN_STATUSES.includes(status);
+
 function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
   const selectPayment = usePos((s) => s.selectPayment);
   const setScreen = usePos((s) => s.setScreen);
@@ -127,6 +131,9 @@ function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
   // A snapshot (a reconnect) carries only the newest open payments: the pages are read again, so a
   // payment paid or canceled meanwhile leaves the list instead of staying as the page read it.
   const snapshots = usePos((s) => s.host.snapshots);
+  // A payment made, paid or canceled while the list is open: the pages and the host's count are
+  // read again, so "N older not shown" follows (it stayed as first read).
+  const changes = useListChanges(openStatus);
   const [loaded, setLoaded] = useState<PaymentView[]>([]);
   const [listed, setListed] = useState<{ total: number; open: OpenPage['open'] } | null>(null);
   const [pages, setPages] = useState(1);
@@ -159,7 +166,7 @@ function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
     return () => {
       current = false;
     };
-  }, [run, wanted, snapshots]);
+  }, [run, wanted, snapshots, changes]);
 
   // What the host listed, as the live mirror has it now (a payment paid since leaves the list), and
   // every open payment the mirror knows.
@@ -172,12 +179,17 @@ function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
     return [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
   }, [mirrored, loaded, live]);
 
-  // The open payments not listed yet, and what they hold: never silently left out.
+  // The open payments not on screen, and what they hold: never silently left out. The host's count
+  // less every one listed — all of them open, so all counted by it, including those the mirror
+  // shows beyond the pages read (once counted as not shown while on screen). The pages are read
+  // again when open payments change.
   const notShown = useMemo(() => {
-    if (!listed || loaded.length >= listed.total) return null;
+    if (!listed) return null;
+    const count = listed.total - payments.length;
+    if (count <= 0) return null;
     const open = listed.open
       .map((o) => {
-        const shown = loaded.filter((p) => p.currency === o.currency);
+        const shown = payments.filter((p) => p.currency === o.currency);
         return {
           currency: o.currency,
           count: o.count - shown.length,
@@ -185,8 +197,8 @@ function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
         };
       })
       .filter((o) => o.count > 0);
-    return { count: listed.total - loaded.length, open };
-  }, [listed, loaded]);
+    return { count, open };
+  }, [listed, payments]);
 
   return (
     <div>
@@ -194,7 +206,7 @@ function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
       {notShown ? (
         <div className="notice" role="region" aria-label="Open payments not shown">
           <p>
-            {`Showing the newest ${loaded.length} of ${listed!.total} open payments. `}
+            {`Showing the newest ${payments.length} of ${listed!.total} open payments. `}
             {`${notShown.count} older ${notShown.count === 1 ? 'is' : 'are'} not shown, for `}
             {notShown.open.map((o) => money(o.amount, o.currency)).join(' + ')}.
           </p>
