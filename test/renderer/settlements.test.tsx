@@ -385,4 +385,59 @@ describe('Transactions → Settlements', () => {
     );
     expect(notShown()).toBeNull();
   });
+
+  it('keeps what the split payments not shown hold right when a shown share is released elsewhere', async () => {
+    // The held totals were the host's as first read, less the shares shown as they are now: a share
+    // released from another window (or a queued release sent later) was counted again among those
+    // not shown, money to release that was no longer held.
+    let all = Array.from({ length: 250 }, (_, i) =>
+      splitPayment({
+        id: `pay_court${String(i).padStart(6, '0')}`,
+        transactionId: `v1-order-${i}`,
+        orderReference: `COURT-${i}`,
+        description: `Order ${i}`,
+        createdAt: new Date(Date.now() - i * 60_000).toISOString(),
+        splits: [
+          share({
+            id: `v1-order-${i}-ss-a`,
+            ...(i < 120 ? {} : { status: 'RELEASED', releasedAmount: 30_000, next: [] }),
+          }),
+        ],
+      }),
+    );
+    const heldFirst = (list: PaymentView[]) =>
+      [...list].sort((a, b) => Number(b.splits[0]!.status === 'HOLD') - Number(a.splits[0]!.status === 'HOLD'));
+    const bridge = new FakeBridge(
+      makeSnapshot({ seq: 10, settings: makeSettings({ gateway: 'plural' }), readers: [], payments: [] }),
+    );
+    bridge.on('settlements.list', (input) =>
+      ok({
+        payments: heldFirst(all).slice(input.offset ?? 0, (input.offset ?? 0) + (input.limit ?? 100)),
+        total: all.length,
+        held: heldOf(all),
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(screen.getByRole('tab', { name: 'Settlements' }));
+    const notShown = () => document.querySelector<HTMLElement>('[aria-label="Split payments not shown"]');
+    await waitFor(() =>
+      expect(notShown()?.textContent).toContain(
+        '150 more are not shown, 20 of them with a held share holding ₹6,000.00.',
+      ),
+    );
+
+    const released = {
+      ...all[0]!,
+      splits: [share({ id: 'v1-order-0-ss-a', status: 'RELEASED' as const, releasedAmount: 30_000, next: [] })],
+      updatedAt: new Date().toISOString(),
+    };
+    all = [released, ...all.slice(1)];
+    act(() => bridge.push({ seq: 11, type: 'payment', payment: released }));
+    // 119 held now: 100 on screen, 19 not (and the released one stays on screen).
+    await waitFor(() =>
+      expect(notShown()?.textContent).toContain(
+        '149 more are not shown, 19 of them with a held share holding ₹5,700.00.',
+      ),
+    );
+  });
 });

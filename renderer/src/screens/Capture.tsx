@@ -181,7 +181,7 @@ export const CAPTURE_PAGE = 100;
 const GATEWAY_PAGE = 100;
 
 /** The host's count of authorisations holds every payment in this status (payments.uncaptured). */
-const uncapturedStatus = (status: PaymentView['status']) => status === 'requires_capture';
+const uncaptured = (payment: PaymentView) => payment.status === 'requires_capture';
 
 export function Capture() {
   const run = usePos((s) => s.run);
@@ -190,7 +190,7 @@ export function Capture() {
   const snapshots = usePos((s) => s.host.snapshots);
   // An authorisation captured, cancelled or made elsewhere while the screen is open: the host's
   // pages and count are read again, so "N not shown" follows (it stayed as first read).
-  const changes = useListChanges(uncapturedStatus);
+  const changes = useListChanges(uncaptured);
   const now = useNow();
   const [hostIds, setHostIds] = useState<string[]>([]);
   const [hostTotal, setHostTotal] = useState<{ total: number; held: UncapturedPage['held'] } | null>(null);

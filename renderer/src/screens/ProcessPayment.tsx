@@ -121,7 +121,7 @@ function ReaderPicker({
 export const OPEN_PAGE = 100;
 
 /** The host's count of open payments holds every payment in these statuses (payments.open). */
-const openStatus = (status: PaymentView['status']) => OPEN_STATUSES.includes(status);
+const isOpen = (payment: PaymentView) => OPEN_STATUSES.includes(payment.status);
 
 function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
   const selectPayment = usePos((s) => s.selectPayment);
@@ -133,7 +133,7 @@ function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
   const snapshots = usePos((s) => s.host.snapshots);
   // A payment made, paid or canceled while the list is open: the pages and the host's count are
   // read again, so "N older not shown" follows (it stayed as first read).
-  const changes = useListChanges(openStatus);
+  const changes = useListChanges(isOpen);
   const [loaded, setLoaded] = useState<PaymentView[]>([]);
   const [listed, setListed] = useState<{ total: number; open: OpenPage['open'] } | null>(null);
   const [pages, setPages] = useState(1);

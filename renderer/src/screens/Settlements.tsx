@@ -3,6 +3,7 @@ import type { CommandError, PaymentView, SettlementPage, SplitView } from '../..
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
+import { useListChanges } from '../store/list-changes';
 import { shopTimeZone } from '../store/selectors';
 import { dateTime, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
@@ -340,6 +341,9 @@ export const SETTLEMENTS_PAGE = 100;
 /** What a payment's shares still held hold. */
 const heldAmount = (p: PaymentView) => p.splits.reduce((sum, s) => sum + (s.status === 'HOLD' ? s.amount : 0), 0);
 
+/** A payment's place in the host's list of split payments and in its held totals (settlements.list). */
+const splitPlace = (p: PaymentView) => p.transactionId !== null && p.splits.length > 0 && `held ${heldAmount(p)}`;
+
 /**
  * Transactions → Settlements: the split payments the till made, those with a held share first.
  * Each held share is released (in full or in part) or cancelled after a confirmation stating the
@@ -350,6 +354,10 @@ export function Settlements() {
   const payments = usePos((s) => s.host.payments);
   // A snapshot (a reconnect) replaces the mirror with the newest payments only: read the pages again.
   const snapshots = usePos((s) => s.host.snapshots);
+  // A share released or cancelled, or a split payment made, while the screen is open (another
+  // window, a queued release sent later): the pages and the host's held totals are read again, so
+  // what "not shown" holds follows (it stayed as first read, and counted a released share again).
+  const changes = useListChanges(splitPlace);
   const [ids, setIds] = useState<string[]>([]);
   const [listed, setListed] = useState<{ total: number; held: SettlementPage['held'] } | null>(null);
   const [pages, setPages] = useState(1);
@@ -386,7 +394,7 @@ export function Settlements() {
     return () => {
       current = false;
     };
-  }, [run, version, pages, snapshots]);
+  }, [run, version, pages, snapshots, changes]);
 
   // The host's payments come from the live mirror: a release, a refund or a newly paid split
   // payment shows at once.

@@ -6,15 +6,16 @@ import { usePosStore } from './context';
 export const LIST_CHANGE_SETTLE_MS = 50;
 
 /**
- * Counts the host events that may have changed which payments a host-side list holds (those whose
- * status `inList` accepts): a payment joining it, leaving it, or one this page had not seen before
- * (it may have been in the list, in a page not read, and left it). A screen showing a page of that
- * list with the host's count of the rest reads them again on each, so its "N not shown" follows the
- * payments instead of staying as first read. Events in a burst count once; a snapshot does not
- * count (the screens read their pages again on a snapshot anyway), nor do the screen's own reads
- * (command results are not host events). `inList` should be stable (a module-level function).
+ * Counts the host events that may have changed a host-side list a screen shows a page of: a
+ * payment whose place in it (`placeOf`: whether it is in the list, and whatever of it the host
+ * totals) changed, or one this page had not seen before (it may have been in the list, in a page
+ * not read, and left it). A screen showing a page of that list with the host's count of the rest
+ * reads them again on each, so its "N not shown" follows the payments instead of staying as first
+ * read. Events in a burst count once; a snapshot does not count (the screens read their pages again
+ * on a snapshot anyway), nor do the screen's own reads (command results are not host events).
+ * `placeOf` should be stable (a module-level function).
  */
-export function useListChanges(inList: (status: PaymentView['status']) => boolean): number {
+export function useListChanges(placeOf: (payment: PaymentView) => string | boolean): number {
   const store = usePosStore();
   const [changes, setChanges] = useState(0);
   useEffect(() => {
@@ -28,7 +29,7 @@ export function useListChanges(inList: (status: PaymentView['status']) => boolea
         const was = before.payments[id];
         const is = now.payments[id]!;
         if (was === is) continue;
-        if (!was || inList(was.status) !== inList(is.status)) {
+        if (!was || placeOf(was) !== placeOf(is)) {
           moved = true;
           break;
         }
@@ -43,6 +44,6 @@ export function useListChanges(inList: (status: PaymentView['status']) => boolea
       unsubscribe();
       if (timer !== null) clearTimeout(timer);
     };
-  }, [store, inList]);
+  }, [store, placeOf]);
   return changes;
 }
