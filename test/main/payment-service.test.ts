@@ -17,6 +17,29 @@ import { Journal, newPaymentRecord } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
 
+/** The n-th payment whose create outcome is unknown, in Needs attention. */
+function insertInDoubt(journal: Journal, n: number): void {
+  const orderReference = `DOUBT-${n}`;
+  journal.insertPayment(
+    newPaymentRecord({
+      id: `pay_doubt${String(n).padStart(8, '0')}`,
+      gateway: 'plutopay',
+      mode: 'test',
+      orderReference,
+      attempt: 1,
+      idempotencyKey: `pos-${orderReference}-1`,
+      origin: 'local',
+      amount: 1000,
+      currency: 'EUR',
+      captureMethod: 'automatic',
+      status: 'unknown',
+      attentionSince: new Date().toISOString(),
+      attentionReason: 'Outcome unknown',
+    }),
+    'created',
+  );
+}
+
 function setup(
   gateway = new FakeGateway(),
   cloudReader: { id: string | null } = { id: null },
@@ -217,26 +240,7 @@ describe('payments against a fake gateway (the port)', () => {
       {},
       attention,
     );
-    for (let n = 0; n < 300; n++) {
-      journal.insertPayment(
-        newPaymentRecord({
-          id: `pay_doubt${String(n).padStart(8, '0')}`,
-          gateway: 'plutopay',
-          mode: 'test',
-          orderReference: `DOUBT-${n}`,
-          attempt: 1,
-          idempotencyKey: `pos-DOUBT-${n}-1`,
-          origin: 'local',
-          amount: 1000,
-          currency: 'EUR',
-          captureMethod: 'automatic',
-          status: 'unknown',
-          attentionSince: new Date().toISOString(),
-          attentionReason: 'Outcome unknown',
-        }),
-        'created',
-      );
-    }
+    for (let n = 0; n < 300; n++) insertInDoubt(journal, n);
     const created = await service.commands.create({ amount: 3000, currency: 'EUR', captureMethod: 'automatic' });
     Object.assign(gateway.payments.get(created.transactionId!)!, { status: 'succeeded', amountCaptured: 3000 });
     await service.reconcileNow(created.id);
@@ -866,27 +870,7 @@ describe('payments against a fake gateway (the port)', () => {
   it('lists every payment needing attention, however many: the screen and its count leave none out', () => {
     // 700 payments in doubt: the list (and the F8 count) stopped at the newest 500.
     const { journal, service } = setup();
-    for (let n = 0; n < 700; n++) {
-      const orderReference = `DOUBT-${n}`;
-      journal.insertPayment(
-        newPaymentRecord({
-          id: `pay_doubt${String(n).padStart(8, '0')}`,
-          gateway: 'plutopay',
-          mode: 'test',
-          orderReference,
-          attempt: 1,
-          idempotencyKey: `pos-${orderReference}-1`,
-          origin: 'local',
-          amount: 1000,
-          currency: 'EUR',
-          captureMethod: 'automatic',
-          status: 'unknown',
-          attentionSince: new Date().toISOString(),
-          attentionReason: 'Outcome unknown',
-        }),
-        'created',
-      );
-    }
+    for (let n = 0; n < 700; n++) insertInDoubt(journal, n);
     const attention = service.attention();
     expect(attention).toHaveLength(700);
     expect(new Set(attention.map((a) => a.paymentId)).size).toBe(700);

@@ -26,6 +26,18 @@ import { FakeGateway } from '../support/fake-gateway';
 import { waitFor } from '../support/host';
 import { hasTool } from '../support/tools';
 
+/** A Concert driver that claims every device and talks to it over an in-memory pair (no terminal answers). */
+function concertOverMemoryPair(opened: Transport[] = []) {
+  return {
+    kind: 'concert' as const,
+    matches: () => 'yes' as const,
+    async open(device: DeviceDescriptor) {
+      const [ecr] = createTransportPair();
+      opened.push(ecr);
+      return new ConcertReader({ transport: ecr, info: concertReaderInfo(device) });
+    },
+  };
+}
 describe('simulated readers and the mode', () => {
   const managers: ReaderManager[] = [];
   afterEach(async () => {
@@ -202,17 +214,7 @@ describe('forgetting a paired terminal', () => {
   async function terminalManager(tuning: ReaderTuning = {}) {
     const ports: Transport[] = [];
     const registry = createReaderRegistry({
-      drivers: [
-        {
-          kind: 'concert',
-          matches: () => 'yes',
-          async open(device) {
-            const [ecr] = createTransportPair();
-            ports.push(ecr);
-            return new ConcertReader({ transport: ecr, info: concertReaderInfo(device) });
-          },
-        },
-      ],
+      drivers: [concertOverMemoryPair(ports)],
       discoveries: [
         {
           async start() {},
@@ -354,16 +356,7 @@ describe('a read of the gateway readers under way when a reader is forgotten', (
   it('a terminal this till hosted: the answer read before it was removed does not show it under its name', async () => {
     const DEVICE: DeviceDescriptor = { id: 'serial:/dev/ttyTEST2', foundBy: 'serial', path: '/dev/ttyTEST2' };
     const registry = createReaderRegistry({
-      drivers: [
-        {
-          kind: 'concert',
-          matches: () => 'yes',
-          async open(device) {
-            const [ecr] = createTransportPair();
-            return new ConcertReader({ transport: ecr, info: concertReaderInfo(device) });
-          },
-        },
-      ],
+      drivers: [concertOverMemoryPair()],
       discoveries: [
         {
           async start() {},
@@ -421,16 +414,7 @@ describe.skipIf(!hasTool('socat'))('a paired terminal whose port is also found u
     symlinkSync(node, link);
     // The system's listing finds the node; the link is configured (given after the pairing).
     const registry = createReaderRegistry({
-      drivers: [
-        {
-          kind: 'concert',
-          matches: () => 'yes',
-          async open(device) {
-            const [ecr] = createTransportPair();
-            return new ConcertReader({ transport: ecr, info: concertReaderInfo(device) });
-          },
-        },
-      ],
+      drivers: [concertOverMemoryPair()],
       discoveries: [
         new SerialPollingDiscovery({ lister: createConfiguredLister([link]) }),
         new SerialPollingDiscovery({ lister: async () => ({ ports: [{ path: node }], source: 'serialport' }) }),
