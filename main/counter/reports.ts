@@ -572,7 +572,14 @@ export class CounterReports {
 
   async reconcile(date: string | undefined, terminal: readonly TypedTerminalTotals[]): Promise<ReconciliationView> {
     const day = date ?? this.currentDate();
-    return this.reconcileWindow(this.window(day), terminal);
+    const mode = this.mode();
+    const view = await this.reconcileWindow(this.window(day), terminal, mode);
+    // A Z closed while the gateway did not answer takes the first reconciliation of its period
+    // made since, as the close would have kept it (the gateway's side only, nothing typed).
+    const z = this.journal.zReportFor(mode, day);
+    if (z && z.reconciliation === null && terminal.length === 0)
+      this.journal.setZReconciliation(mode, z.number, JSON.stringify(view));
+    return view;
   }
 
   private async reconcileWindow(

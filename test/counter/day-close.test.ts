@@ -530,6 +530,52 @@ describe('what happens while a day closes', () => {
     expect(next.totals[0]).toMatchObject({ approvedAmount: 500, captured: 2500 });
   });
 
+  it('a Z closed while the gateway did not answer takes its reconciliation from the first one made since', async () => {
+    // Closed offline, the Z kept no reconciliation, and nothing could ever add one: the day's check
+    // against the gateway was lost for good.
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000);
+    d.at('2026-06-01T18:00:00.000Z');
+    let online = false;
+    const gateway = {
+      name: 'plutopay',
+      label: 'PlutoPay',
+      capabilities: { listsPayments: true },
+      list: () =>
+        online
+          ? Promise.resolve({ data: [], meta: { total: 0, lastPage: 1, more: false } })
+          : Promise.reject(new Error('connect ECONNREFUSED')),
+    } as unknown as PaymentGateway;
+    const reports = new CounterReports({
+      journal: d.journal,
+      clock: d.clock,
+      settings: () => ({ mode: 'test', timeZone: 'Europe/Paris', receiptWidth: 42, shopName: 'Café' }) as Settings,
+      gateway: () => gateway,
+      readerLabel: () => 'Counter 1',
+      accountName: () => null,
+      print: () => Promise.resolve({ state: 'printed', error: null }),
+    });
+    const closed = await reports.close({ closedBy: 'Ada' });
+    expect(closed.reconciliation).toBeNull();
+    await expect(reports.reconcile('2026-06-01', [])).rejects.toThrow(/ECONNREFUSED/);
+    expect(d.journal.getZReport('test', 1)?.reconciliation).toBeNull();
+
+    online = true;
+    // Typed terminal totals are the cashier's check of the moment, not the close's: not kept.
+    await reports.reconcile('2026-06-01', [{ currency: 'EUR', count: 1, amount: 1000 }]);
+    expect(d.journal.getZReport('test', 1)?.reconciliation).toBeNull();
+    const made = await reports.reconcile('2026-06-01', []);
+    // The journal's payment is not on the (empty) gateway list: a difference, kept with the Z.
+    expect(made.ok).toBe(false);
+    const z = reports.get(1);
+    expect(z.reconciliation).toEqual(made);
+    expect(z.z).toMatchObject({ number: 1, valid: true });
+    // Kept once: a later reconciliation is shown, never written over the Z's.
+    d.pay('2026-06-02T09:00:00.000Z', 700);
+    await reports.reconcile('2026-06-01', []);
+    expect(reports.get(1).reconciliation).toEqual(made);
+  });
+
   it('takes the cut-off when the last page is read: a payment that changed meanwhile counts once, with its money', async () => {
     // The cut-off was the moment the close began, the rows were read pages later: an authorisation
     // captured in between was read as captured, its capture dated after the cut-off. The Z counted

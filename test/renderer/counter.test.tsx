@@ -572,6 +572,49 @@ describe('Reports (F9)', () => {
     expect(status.textContent).not.toContain('Everything agrees');
   });
 
+  it('a Z closed without its reconciliation offers one now, and shows it once kept', async () => {
+    const reconciliation = {
+      date: '2026-03-29',
+      start: '2026-03-28T23:00:00.000Z',
+      end: '2026-03-29T22:00:00.000Z',
+      ok: true,
+      matchedByGatewayId: 2,
+      matchedByOrderReference: 0,
+      standalone: 0,
+      gateway: { compared: true, label: 'PlutoPay', note: null },
+      differences: [],
+      totals: [],
+    };
+    const zNumber1 = {
+      number: 1,
+      closedAt: '2026-03-29T21:00:00.000Z',
+      closedBy: 'Ada',
+      override: null,
+      digest: 'abc',
+      previousDigest: null,
+      valid: true,
+    };
+    const bridge = new FakeBridge(makeSnapshot());
+    let kept = false;
+    bridge.on('reports.x', () => ok(xReport({ kind: 'Z', z: zNumber1, reconciliation: null })));
+    bridge.on('reports.list', () => ok([]));
+    bridge.on('reports.reconcile', () => {
+      kept = true;
+      return ok(reconciliation);
+    });
+    bridge.on('reports.get', () =>
+      ok(xReport({ kind: 'Z', z: zNumber1, reconciliation: kept ? reconciliation : null })),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    expect(await screen.findByText(/Not reconciled: the gateway did not answer when the day was closed/)).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Reconcile now' }));
+    expect(await screen.findByText(/At closing: everything agreed/)).toBeTruthy();
+    expect(bridge.inputs('reports.reconcile')).toEqual([{ date: '2026-03-29', terminal: [] }]);
+    expect(bridge.inputs('reports.get')).toEqual([{ number: 1 }]);
+    expect(screen.queryByRole('button', { name: 'Reconcile now' })).toBeNull();
+  });
+
   it('says why the report cannot go to the receipt printer when none is set up', async () => {
     for (const port of [null, '/dev/ttyUSB0']) {
       const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ port }) }));

@@ -496,6 +496,14 @@ export function Reports() {
     if (result.ok) setReport(result.value);
     else setError(result.error);
   };
+  // A Z closed while the gateway did not answer: its reconciliation is made now and kept with it.
+  const reconcileClosed = async (r: DayReportView) => {
+    setDone(null);
+    const result = await run('reports.reconcile', { date: r.date, terminal: [] }, 'reconcile');
+    if (!result.ok) return setError(result.error);
+    setError(null);
+    if (r.z) await open(r.z.number);
+  };
 
   return (
     <section className="screen screen--reports" aria-labelledby="reports-title">
@@ -569,6 +577,13 @@ export function Reports() {
                 : ''}
               .
             </p>
+          ) : report.z ? (
+            <div className="actions">
+              <p className="muted">Not reconciled: the gateway did not answer when the day was closed.</p>
+              <button type="button" onClick={() => void reconcileClosed(report)}>
+                Reconcile now
+              </button>
+            </div>
           ) : null}
         </>
       ) : null}
