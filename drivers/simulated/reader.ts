@@ -54,6 +54,9 @@ export class SimulatedReader implements Reader {
   private current: Collection | null = null;
   private fault: SimulatedFault = 'none';
   private connected = true;
+  private closed = false;
+  /** The replug after an injected unplug: cleared on close, so a closed reader leaves nothing behind. */
+  private replugTimer: TimerHandle | undefined;
   private autoPresentDelayMs: number;
   private readonly disconnectEvents = new Emitter<string>();
   private readonly reconnectEvents = new Emitter();
@@ -220,11 +223,17 @@ export class SimulatedReader implements Reader {
     if (collection) this.interrupt(collection, 'unplugged');
     this.disconnectEvents.emit(reason);
     const replug = this.options.replugAfterMs ?? 1_000;
-    if (replug > 0) this.clock.setTimeout(() => this.replug(), replug);
+    if (replug > 0 && !this.closed)
+      this.replugTimer = this.clock.setTimeout(() => {
+        this.replugTimer = undefined;
+        this.replug();
+      }, replug);
   }
 
   replug(): void {
-    if (this.connected) return;
+    if (this.connected || this.closed) return;
+    this.clock.clearTimeout(this.replugTimer);
+    this.replugTimer = undefined;
     this.connected = true;
     this.reconnectEvents.emit();
   }
@@ -239,6 +248,11 @@ export class SimulatedReader implements Reader {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    // Unplugged when closed (a reader forgotten, or the readers restarted by a Settings save): it
+    // stays unplugged. Its replug timer held it, and the controller listening to it, until it fired.
+    this.clock.clearTimeout(this.replugTimer);
+    this.replugTimer = undefined;
     const collection = this.current;
     if (collection) this.interrupt(collection, 'closed');
     this.disconnectEvents.clear();

@@ -126,6 +126,9 @@ export class ReaderManager implements ReaderDirectory {
     this.registryUnsubscribe?.();
     await Promise.all([...this.controllers.values()].map((c) => c.stop()));
     await Promise.all([...this.controllers.values()].map((c) => c.reader?.close().catch(() => undefined)));
+    // Every simulated device too, not only those attached now: one unplugged by an injected fault is
+    // attached to no controller, and its replug would hand it back to the stopped one.
+    await Promise.all([...this.simulated.values()].map((device) => device.close()));
     await this.options.registry?.stop().catch(() => undefined);
   }
 

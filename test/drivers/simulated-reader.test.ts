@@ -129,6 +129,22 @@ describe('simulated reader', () => {
     await expect(unstarted).resolves.toMatchObject({ kind: 'failed', code: 'reader_disconnected' });
   });
 
+  it('closed while unplugged, leaves no timer behind and never comes back', async () => {
+    // A reader forgotten, or the readers restarted by a Settings save, while it was unplugged: its
+    // replug timer held it (and the controller listening to it) until it fired.
+    const clock = new FakeClock();
+    const sim = reader(clock);
+    let reconnects = 0;
+    sim.onReconnect(() => reconnects++);
+    sim.unplug();
+    expect(clock.pending).toBe(1);
+    await sim.close();
+    expect(clock.pending).toBe(0);
+    clock.advance(1_000);
+    expect(reconnects).toBe(0);
+    expect(sim.state).toBe('disconnected');
+  });
+
   it('returns its own terminal ticket with an approval, and credits any card on a refund', async () => {
     const clock = new FakeClock();
     const sim = reader(clock);

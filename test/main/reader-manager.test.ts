@@ -8,12 +8,13 @@ import { mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../../common/clock';
+import { systemClock, type Clock, type TimerHandle } from '../../common/clock';
 import { createTransportPair } from '../support/memory-transport';
 import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
 import { ConcertReader } from '../../drivers/protocols/concert/reader';
 import { createReaderRegistry } from '../../drivers/registry';
 import { SerialPollingDiscovery } from '../../drivers/serial/discovery';
+import type { SimulatedReader } from '../../drivers/simulated/reader';
 import { createConfiguredLister } from '../../drivers/serial/list';
 import { createPtyPair } from '../../drivers/serial/socat';
 import type { Claim, DeviceDescriptor, ReaderRegistry, Transport } from '../../drivers/types';
@@ -44,7 +45,7 @@ describe('simulated readers and the mode', () => {
     for (const manager of managers.splice(0)) await manager.stop();
   });
 
-  function setup(mode: 'test' | 'live') {
+  function setup(mode: 'test' | 'live', clock: Clock = systemClock) {
     const gateway = new FakeGateway();
     // A long poll that waits, as a gateway's does (the fake answers at once, which would spin).
     gateway.readers.link.poll = (_session, version) =>
@@ -63,7 +64,7 @@ describe('simulated readers and the mode', () => {
     const sink = {} as ReaderEventSink;
     const manager = new ReaderManager({
       journal,
-      clock: systemClock,
+      clock,
       gateway: () => gateway,
       sink,
       testMode: () => mode === 'test',
@@ -105,7 +106,42 @@ describe('simulated readers and the mode', () => {
     await waitFor(() => manager.views().find((r) => r.id === 'rdr_sim' && r.status === 'online'), 3_000, 'online');
     expect(await gateway.readers.list()).toHaveLength(1);
   });
+  it('stopped while its simulated reader is unplugged, leaves no timer of it behind', async () => {
+    // A mode or gateway switch stops the readers: one unplugged at that moment (an injected fault)
+    // was never closed, and its replug timer then handed it back to the stopped controller.
+    const clock = countingClock();
+    const { manager } = setup('test', clock);
+    await manager.start();
+    await waitFor(() => manager.views().find((r) => r.id === 'rdr_sim' && r.status === 'online'), 3_000, 'online');
+    // The device itself: the manager hands it to no one (tests reach it as the fault would).
+    const device = (manager as unknown as { simulated: Map<string, SimulatedReader> }).simulated.get('sim_1')!;
+    device.unplug('unplugged (test)');
+    await manager.stop();
+    expect(clock.pending()).toBe(0);
+  });
 });
+
+/** The system clock, counting the timers set and not yet fired or cleared. */
+function countingClock(): Clock & { pending(): number } {
+  const waiting = new Set<number>();
+  return {
+    now: () => systemClock.now(),
+    monotonic: () => systemClock.monotonic(),
+    setTimeout(callback, ms) {
+      const handle: TimerHandle = systemClock.setTimeout(() => {
+        waiting.delete(handle.id);
+        callback();
+      }, ms);
+      waiting.add(handle.id);
+      return handle;
+    },
+    clearTimeout(handle) {
+      if (handle) waiting.delete(handle.id);
+      systemClock.clearTimeout(handle);
+    },
+    pending: () => waiting.size,
+  };
+}
 
 describe('a paired terminal whose port cannot be opened', () => {
   const managers: ReaderManager[] = [];
