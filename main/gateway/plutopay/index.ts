@@ -12,9 +12,7 @@ import { PlutoPayReaderLink } from './link';
 import { isLinkTransaction, LINK_TAG, toPayment, toReader, toRefund } from './map';
 import { verifyPlutoPayNotification, WEBHOOK_PATH } from './notifications';
 import { parsePlutoPayError, type CheckoutSession } from './schemas';
-
-/** Pages of 100 checkout sessions, newest first, searched for one the till made. */
-const SESSION_LOOKUP_PAGES = 3;
+import { CheckoutSessions, SESSION_LOOKUP_PAGES } from './sessions';
 
 export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   readerLink: true,
@@ -49,6 +47,8 @@ export interface PlutoPayConfig {
   /** The signing secret of the webhook endpoint whose events the shop forwards here. */
   webhookSecret: () => string | null;
   http?: Omit<GatewayHttpOptions, 'baseUrl' | 'parseError'>;
+  /** The checkout sessions kept in memory (tests pass one to count it); a new one by default. */
+  sessions?: CheckoutSessions;
 }
 
 /**
@@ -85,14 +85,14 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
   };
 
   // Pay by link. Checkout sessions, by the transaction they were made for: what this process made
-  // or found (a session's page and expiry never change; one no longer payable is dropped).
-  const sessions = new Map<string, CheckoutSession>();
+  // or found, bounded (see sessions.ts); one no longer payable is dropped.
+  const sessions = config.sessions ?? new CheckoutSessions();
   const findSession = async (match: (session: CheckoutSession) => boolean): Promise<CheckoutSession | null> => {
     for (let page = 1; page <= SESSION_LOOKUP_PAGES; page++) {
       const answer = await api.listCheckoutSessions({ page, per_page: 100 });
       const hit = answer.data.find(match);
       if (hit) {
-        sessions.set(hit.transaction_id, hit);
+        sessions.set(hit);
         return hit;
       }
       if (page >= answer.meta.last_page) break;
@@ -162,7 +162,7 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
               [LINK_TAG.key]: LINK_TAG.value,
             },
           }));
-        sessions.set(session.transaction_id, session);
+        sessions.set(session);
         return linkPayment(session);
       }
       return toPayment(
@@ -219,7 +219,12 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
       };
     },
     capture: async (id, amount, key) => toPayment(await api.capture(id, amount, key)),
-    cancel: async (id, key) => toPayment(await api.cancel(id, key)),
+    async cancel(id, key) {
+      const canceled = await api.cancel(id, key);
+      // A withdrawn link's page is closed: its session is never asked for again.
+      sessions.delete(id);
+      return toPayment(canceled);
+    },
     async refund(id, params, key) {
       const refund = await api.refund(id, params, key);
       return toPayment(refund.transaction ?? (await api.getTransaction(id)));
