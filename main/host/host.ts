@@ -460,7 +460,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   await applyWebhookReceiver();
 
   /**
-   * The newest payments, every payment in flight or in doubt however many, and the newest
+   * The newest payments, every payment in flight or in doubt however many, every receipt still to
+   * reprint (its item left the screen once 50 newer payments were taken), and the newest
    * SNAPSHOT_OPEN open ones (found by a tester: an open payment vanished once 50 newer ones were
    * taken). Past SNAPSHOT_OPEN the oldest pending ones (unpaid links, payments not sent to a
    * reader) are not carried: the Process screen pages every open payment with payments.open and
@@ -468,7 +469,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
    */
   const snapshotPayments = (): PaymentView[] => {
     const byId = new Map(service.list('all', 50).map((payment) => [payment.id, payment]));
-    for (const payment of [...service.inFlight(), ...service.list('active', SNAPSHOT_OPEN)])
+    for (const payment of [...service.inFlight(), ...service.unprinted(), ...service.list('active', SNAPSHOT_OPEN)])
       if (!byId.has(payment.id)) byId.set(payment.id, payment);
     return [...byId.values()];
   };

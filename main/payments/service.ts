@@ -62,6 +62,11 @@ export class PaymentService {
     return this.engine.journal.listPayments(filter, limit).map((record) => this.engine.view(record));
   }
 
+  /** Every payment whose receipt is still to be reprinted (its last print failed), however many. */
+  unprinted(): PaymentView[] {
+    return this.engine.journal.unprintedPayments().map((record) => this.engine.view(record));
+  }
+
   /** Every payment in flight or in doubt (being created, on a reader, outcome unknown), however many. */
   inFlight(): PaymentView[] {
     return this.engine.journal.inFlightPayments().map((record) => this.engine.view(record));

@@ -678,6 +678,21 @@ export class Journal {
   }
 
   /**
+   * Every payment whose last print job failed (a "not printed — reprint" item), newest first,
+   * however many: they stay on the screens until reprinted, whatever else a snapshot cuts.
+   */
+  unprintedPayments(): PaymentRecord[] {
+    return this.db
+      .prepare(
+        `${SELECT_PAYMENT} WHERE id IN (
+           SELECT r.payment_id FROM receipts r WHERE r.state = 'failed' AND r.channel = 'print'
+             AND r.id = (SELECT MAX(id) FROM receipts WHERE payment_id = r.payment_id AND channel = 'print'))
+         ORDER BY created_at DESC, id DESC`,
+      )
+      .all<PaymentRecord>();
+  }
+
+  /**
    * The authorisations waiting for a capture, oldest first (the nearest to lapsing), one page of
    * them, with how many there are and what they hold per currency: a busy shop's Capture screen
    * lists them a page at a time, and says what the pages not shown yet hold.
