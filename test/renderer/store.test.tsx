@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CommandResult, InstallmentPlanView, Result } from '../../common/contract';
 import { createPosStore } from '../../renderer/src/store';
-import { DEVLOG_LIMIT } from '../../renderer/src/store/host-slice';
+import { DEVLOG_LIMIT, MIRROR_LIMIT } from '../../renderer/src/store/host-slice';
 import { canCancel, defaultReader, validateDraft } from '../../renderer/src/store/selectors';
 import { emptyDraft } from '../../renderer/src/store/ui-slice';
 import { newOrderReference } from '../../renderer/src/lib/order-ref';
@@ -154,6 +154,58 @@ describe('host mirror and sequence numbers', () => {
     expect(store.getState().host.payments[payment.id]).toEqual(payment);
     expect(store.getState().applyEvent({ seq: 8, type: 'attention', changed: [], removed: [] })).toBe('gap');
     expect(store.getState().host.seq).toBe(6);
+  });
+
+  it('a window open for weeks lets its oldest settled payments go, never one a screen needs', async () => {
+    // Every payment event added to the mirror for as long as the window stayed open, each copying
+    // them all.
+    const store = await started(new FakeBridge(makeSnapshot({ seq: 1 })));
+    const at = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString();
+    const keep = [
+      makePayment({ id: 'pay_open000001', status: 'pending', createdAt: at(0) }),
+      makePayment({ id: 'pay_hold000001', status: 'requires_capture', createdAt: at(1) }),
+      makePayment({
+        id: 'pay_doubt00001',
+        status: 'succeeded',
+        createdAt: at(2),
+        attention: {
+          paymentId: 'pay_doubt00001',
+          createdAt: at(2),
+          reason: 'r',
+          advice: 'a',
+          since: at(2),
+          unsettledRefund: null,
+        },
+      }),
+      makePayment({
+        id: 'pay_print00001',
+        status: 'succeeded',
+        createdAt: at(3),
+        receipt: {
+          print: { state: 'failed', copies: 'customer', error: 'out of paper', duplicate: false, at: at(3) },
+          email: null,
+        },
+      }),
+      makePayment({ id: 'pay_shown00001', status: 'succeeded', createdAt: at(4) }),
+    ];
+    let seq = 1;
+    for (const payment of keep) store.getState().applyEvent({ seq: ++seq, type: 'payment', payment });
+    store.getState().selectPayment('pay_shown00001');
+    for (let n = 0; n < 2 * MIRROR_LIMIT; n++) {
+      const payment = makePayment({
+        id: `pay_sold${String(n).padStart(6, '0')}`,
+        status: 'succeeded',
+        createdAt: at(10 + n),
+      });
+      expect(store.getState().applyEvent({ seq: ++seq, type: 'payment', payment })).toBe('applied');
+      expect(Object.keys(store.getState().host.payments).length).toBeLessThanOrEqual(MIRROR_LIMIT);
+    }
+    const mirrored = store.getState().host.payments;
+    for (const payment of keep) expect(mirrored[payment.id]?.id).toBe(payment.id);
+    // The newest sales stay; the oldest went.
+    expect(mirrored[`pay_sold${String(2 * MIRROR_LIMIT - 1).padStart(6, '0')}`]).toBeDefined();
+    expect(mirrored['pay_sold000000']).toBeUndefined();
+    expect(store.getState().host.seq).toBe(seq);
   });
 
   it('applies Needs attention a change at a time, each item in the host’s order (newest payment first)', async () => {

@@ -13,6 +13,42 @@ import { initialTxQuery, stampedInShopZone } from './ui-slice';
 
 export const DEVLOG_LIMIT = 500;
 
+/**
+ * The most payments the mirror holds before it lets the oldest settled ones go (down to
+ * MIRROR_TRIM_TO, so a trim is rare). A window open for weeks once held every payment of that time
+ * and copied them all on each event. Nothing a screen needs is let go: open payments, authorisations
+ * to capture, payments in Needs attention, receipts to reprint and the payment on screen stay; a
+ * settled one let go is read from the host again when a screen asks for it (Transactions, pages).
+ */
+export const MIRROR_LIMIT = 1_000;
+const MIRROR_TRIM_TO = 800;
+
+const SETTLED_STATUSES: ReadonlySet<PaymentView['status']> = new Set([
+  'succeeded',
+  'canceled',
+  'failed',
+  'refunded',
+  'partially_refunded',
+]);
+
+/** The mirror with `payment` in it, its oldest settled payments let go past MIRROR_LIMIT. */
+function withPayment(state: PosState, payment: PaymentView): Record<string, PaymentView> {
+  const payments = { ...state.host.payments, [payment.id]: payment };
+  const count = Object.keys(payments).length;
+  if (count <= MIRROR_LIMIT) return payments;
+  const settled = Object.values(payments)
+    .filter(
+      (p) =>
+        SETTLED_STATUSES.has(p.status) &&
+        p.attention === null &&
+        p.receipt.print?.state !== 'failed' &&
+        p.id !== state.ui.selectedPaymentId,
+    )
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  for (const old of settled.slice(0, count - MIRROR_TRIM_TO)) delete payments[old.id];
+  return payments;
+}
+
 export const initialHost: HostState = {
   ready: false,
   seq: 0,
@@ -113,10 +149,11 @@ export function applyAttentionChange(list: AttentionView[], change: AttentionCha
 }
 
 /** The event's change to the mirror, without touching seq. */
-function reduceEvent(host: HostState, event: HostEvent): HostState {
+function reduceEvent(state: PosState, event: HostEvent): HostState {
+  const host = state.host;
   switch (event.type) {
     case 'payment':
-      return { ...host, payments: { ...host.payments, [event.payment.id]: event.payment } };
+      return { ...host, payments: withPayment(state, event.payment) };
     case 'readers':
       return { ...host, readers: event.readers };
     case 'connectivity':
@@ -179,7 +216,7 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
     if (event.seq <= host.seq) return 'stale';
     if (event.seq !== host.seq + 1) return 'gap';
     set((state) => {
-      const host = { ...reduceEvent(state.host, event), seq: event.seq };
+      const host = { ...reduceEvent(state, event), seq: event.seq };
       if (event.type === 'payment' && isPendingCharge(state, event.payment))
         return { host, ui: { ...state.ui, selectedPaymentId: event.payment.id, notice: null } };
       if (event.type === 'payment' && errorIsMoot(state, event.payment))
@@ -199,7 +236,7 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
   applyPayment(payment: PaymentView) {
     set((state) => {
       if (!isNewer(payment, state.host.payments[payment.id])) return state;
-      const host = { ...state.host, payments: { ...state.host.payments, [payment.id]: payment } };
+      const host = { ...state.host, payments: withPayment(state, payment) };
       return isPendingCharge(state, payment)
         ? { host, ui: { ...state.ui, selectedPaymentId: payment.id, notice: null } }
         : errorIsMoot(state, payment)
