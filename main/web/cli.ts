@@ -16,7 +16,7 @@ Serves POS Terminal Companion on 127.0.0.1 for a browser: the same app as the El
 the host in plain Node. It prints the address to open (with its access token) and the customer
 display's.
 
-Options:
+Options (--flag VALUE or --flag=VALUE):
   --port N           listen on N (default: a free port)
   --data-dir PATH    journal, settings, secrets, embedded sandbox (default: the user data directory,
                      or POS_DATA_DIR); one app at a time per directory
@@ -36,6 +36,8 @@ Options:
   --static-dir DIR   serve the renderer from DIR (default: the build's out/renderer)
   --help             show this help
 `;
+
+const FLAGS_WITHOUT_VALUE: ReadonlySet<string> = new Set(['--no-discovery', '--json', '--help', '-h']);
 
 export interface WebModeOptions {
   port: number;
@@ -72,18 +74,29 @@ export function parseWebArgs(
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const given = argv[i]!;
+    // --flag=value, as the sandbox and pos-reader take it, or --flag value.
+    const equals = given.startsWith('--') ? given.indexOf('=') : -1;
+    const arg = equals > 0 ? given.slice(0, equals) : given;
+    const inline = equals > 0 ? given.slice(equals + 1) : undefined;
     const value = () => {
+      if (inline !== undefined) return inline;
       const next = argv[++i];
       if (next === undefined) throw new Error(`${arg} needs a value`);
+      // `--data-dir $DIR --json` with DIR unset would take "--json" as the directory (and make it).
+      if (next.startsWith('--'))
+        throw new Error(
+          `${arg} needs a value, got the option ${next} (an unset variable?); use ${arg}=VALUE if it really starts with --`,
+        );
       return next;
     };
+    if (inline !== undefined && FLAGS_WITHOUT_VALUE.has(arg)) throw new Error(`${arg} takes no value, got "${given}"`);
     if (arg === '--port') {
       // Digits only: Number('') is 0, and an unset variable (--port $PORT) would quietly pick any port.
       const text = value().trim();
       const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
       if (!Number.isInteger(port) || port < 0 || port > 65535)
-        throw new Error('--port must be a whole number from 0 to 65535');
+        throw new Error(`--port must be a whole number from 0 to 65535, got "${text}"`);
       options.port = port;
     } else if (arg === '--data-dir') {
       // An empty path (an unset variable in a script) would run the till with nothing on disk.
@@ -97,11 +110,11 @@ export function parseWebArgs(
     else if (arg === '--gateway') {
       const name = value();
       if (!(GATEWAY_NAMES as readonly string[]).includes(name))
-        throw new Error(`--gateway must be one of ${GATEWAY_NAMES.join(', ')}`);
+        throw new Error(`--gateway must be one of ${GATEWAY_NAMES.join(', ')}, got "${name}"`);
       options.gateway = name as GatewayName;
     } else if (arg === '--gateway-url') options.gatewayUrl = gatewayUrl(value());
     else if (arg === '--help' || arg === '-h') options.help = true;
-    else throw new Error(`unknown option ${arg}`);
+    else throw new Error(`unknown option ${given}`);
   }
   return options;
 }

@@ -63,6 +63,26 @@ describe('web CLI gateway flags', () => {
     expect(() => parseWebArgs(['--gateway-url', 'not a url'], '/static', {})).toThrow(/--gateway-url must be/);
   });
 
+  it('never takes the next option as a value (an unset variable), and names the bad value', () => {
+    // `--data-dir $DIR --json` with DIR unset used to run the till in a directory named "--json".
+    for (const flag of ['--port', '--data-dir', '--reader-port', '--static-dir', '--gateway', '--gateway-url'])
+      expect(() => parseWebArgs([flag, '--json'], '/static', {})).toThrow(
+        `${flag} needs a value, got the option --json (an unset variable?); use ${flag}=VALUE if it really starts with --`,
+      );
+    expect(() => parseWebArgs(['--port', 'abc'], '/static', {})).toThrow(
+      '--port must be a whole number from 0 to 65535, got "abc"',
+    );
+    expect(() => parseWebArgs(['--gateway', 'stripe'], '/static', {})).toThrow(
+      '--gateway must be one of plutopay, payplug, plural, got "stripe"',
+    );
+    // --flag=value, as the sandbox takes it.
+    expect(
+      parseWebArgs(['--port=8080', '--data-dir=--odd', '--gateway=payplug', '--reader-port=/dev/pts/7'], '/static', {}),
+    ).toMatchObject({ port: 8080, dataDir: '--odd', gateway: 'payplug', readerPorts: ['/dev/pts/7'] });
+    expect(() => parseWebArgs(['--json=yes'], '/static', {})).toThrow('--json takes no value, got "--json=yes"');
+    expect(() => parseWebArgs(['--verbose=1'], '/static', {})).toThrow(/^unknown option --verbose=1$/);
+  });
+
   it('a port in use says so and what to do, and leaves the data directory free', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'web-cli-'));
     const blocker = createServer();
