@@ -62,7 +62,8 @@ ${EXIT_CODES_HELP}`,
 Lists serial ports (serialport, or sysfs where udevadm is missing), Ingenico USB devices, and
 the driver that claims each device: by USB vendor/product ID, by probe, or by configuration.
 
-  --port PATH         also consider this port (socat ptys are not listed by the system)
+  --port PATH         also consider this port, which must exist (socat ptys are not listed by
+                      the system); repeatable
   --no-probe          do not send ENQ to unidentified ports
   --probe-timeout MS  how long a probe waits for ACK (default 1000)
   --json              machine-readable output`,
@@ -184,17 +185,24 @@ class PortError extends Error {}
 // ---------------------------------------------------------------- list
 
 async function list(args: string[]): Promise<number> {
-  const { values } = parse(args, {
+  const { values, positionals } = parse(args, {
     port: { type: 'string', multiple: true },
     'no-probe': { type: 'boolean' },
     'probe-timeout': { type: 'string' },
     json: { type: 'boolean' },
   });
+  if (positionals.length > 0)
+    throw new UsageError(
+      `list takes no port argument, got "${positionals.join(' ')}": use --port ${positionals[0]} to also consider a port`,
+    );
+  const probeTimeoutMs = parsePositive(values['probe-timeout'], '--probe-timeout', 1_000);
+  // A --port that does not exist would be watched for and silently left out of the listing.
+  for (const port of values.port ?? []) checkPortExists(port);
   const notes: string[] = [];
   const registry = createDefaultRegistry({
     ports: values.port ?? [],
     probe: !values['no-probe'],
-    concert: { probeTimeoutMs: parsePositive(values['probe-timeout'], '--probe-timeout', 1_000) },
+    concert: { probeTimeoutMs },
     onNote: (note) => notes.push(note),
   });
   await registry.start();

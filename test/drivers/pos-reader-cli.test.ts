@@ -170,6 +170,22 @@ describe('pos-reader errors and help', () => {
     expect(runs[2]!.stdout).toMatch(/6 {2}outcome unknown/);
   });
 
+  it('list: a --port that does not exist is an error (exit 7), not left out; a bare port is a usage error', async () => {
+    // It used to be watched for, and silently missing from the listing and from --json.
+    const [missing, json, bare] = await Promise.all([
+      cli(['list', '--no-probe', '--port', '/dev/ttyNOPE9']),
+      cli(['list', '--no-probe', '--json', '--port', '/dev/ttyNOPE9']),
+      cli(['list', '/dev/ttyACM0']),
+    ]);
+    expect(missing.code).toBe(7);
+    expect(missing.stderr).toMatch(/^pos-reader list: no such port \/dev\/ttyNOPE9: /);
+    expect(missing.stdout).toBe('');
+    expect(json.code).toBe(7);
+    expect(json.stdout).toBe('');
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/list takes no port argument, got "\/dev\/ttyACM0": use --port \/dev\/ttyACM0/);
+  });
+
   it('lists ports and devices without probing', async () => {
     const run = await cli(['list', '--no-probe']);
     expect(run.code).toBe(0);
