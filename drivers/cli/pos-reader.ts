@@ -105,7 +105,8 @@ Runs until Ctrl-C.
   --nak K          NAK the first K request frames of each session (default 0)
   --card NUMBER    masked card number in full answers (default 497010******0119)
   --answer SIZE    request (default: as the request asks), short or full
-  --link PATH      where to create the ECR end's symlink (default: a temporary directory)
+  --link PATH      where to create the ECR end's symlink, in an existing directory (default: a
+                   temporary directory); the terminal's end is PATH.terminal
   --quiet          do not log the exchanges on stderr`,
 } as const;
 
@@ -434,7 +435,16 @@ async function emulate(args: string[]): Promise<number> {
     }
     throw new PortError(error instanceof Error ? error.message : String(error));
   }
-  const transport = await openSerialTransport(pair.a);
+  let transport;
+  try {
+    transport = await openSerialTransport(pair.a);
+  } catch (error) {
+    // socat would outlive us, holding the pair (and its temporary directory).
+    await pair.stop();
+    throw new PortError(
+      `cannot open the emulator's end ${pair.a}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   const served = serveEmulator(transport, {
     script,
     onEvent: values.quiet ? undefined : (event) => io.err(`[emulator] ${describeEvent(event)}`),

@@ -3,9 +3,9 @@
  * emulator and for tests that run the real serialport binding without hardware.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { findOnPath } from './list';
 
 export interface PtyPair {
@@ -36,10 +36,32 @@ export class SocatMissingError extends Error {
   }
 }
 
-/** A link path socat may (re)create: absent, or a symlink (a stale one from an earlier run). */
+/**
+ * A link path socat may (re)create: absent, or a symlink (a stale one from an earlier run), in a
+ * directory that exists (socat would only log its failure to make the link, on several lines).
+ */
 function checkLinkPath(path: string): void {
+  const dir = dirname(path);
+  if (!isDirectory(dir)) throw new Error(`cannot create ${path}: ${dir} is not an existing directory`);
   if (!existsSync(path) && !isSymlink(path)) return;
   if (!isSymlink(path)) throw new Error(`refusing to replace ${path}: it exists and is not a symlink`);
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** socat's error lines ("… socat[123] E what went wrong"), without its timestamps, on one line. */
+export function socatErrors(stderr: string): string {
+  const errors = stderr
+    .split('\n')
+    .map((line) => /\bsocat\[\d+\] [EF] (.*)$/.exec(line)?.[1]?.trim())
+    .filter((line): line is string => Boolean(line));
+  return errors.length > 0 ? errors.join('; ') : stderr.trim().replace(/\s*\n\s*/g, ' / ') || 'no output';
 }
 
 function isSymlink(path: string): boolean {
@@ -80,10 +102,10 @@ export async function createPtyPair(options: PtyPairOptions = {}): Promise<PtyPa
   };
   const deadline = Date.now() + (options.timeoutMs ?? 5_000);
   while (!(existsSync(a) && existsSync(b))) {
-    if (done) throw new Error(`socat exited before creating the ports: ${stderr.trim() || 'no output'}`);
+    if (done) throw new Error(`socat exited before creating the ports: ${socatErrors(stderr)}`);
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`socat did not create ${a} and ${b} in time: ${stderr.trim() || 'no output'}`);
+      throw new Error(`socat did not create ${a} and ${b} in time: ${socatErrors(stderr)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

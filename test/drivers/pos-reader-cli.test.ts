@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { socatErrors } from '../../drivers/serial/socat';
 import { hasTool } from '../support/tools';
 
 const ROOT = join(__dirname, '../..');
@@ -102,6 +103,16 @@ describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
     expect(run.stdout).toMatch(/OUTCOME UNKNOWN \(reader_timeout\)/);
   });
 
+  it('a --link in a directory that does not exist: one line naming it, exit 7, no socat left', async () => {
+    // socat used to print its own timestamped log (three lines) through "socat exited before…".
+    const run = await cli(['emulate', '--quiet', '--link', '/nonexistent-dir/ttyPOS']);
+    expect(run.code).toBe(7);
+    expect(run.stderr).toBe(
+      'pos-reader emulate: cannot create /nonexistent-dir/ttyPOS.terminal: /nonexistent-dir is not an existing directory\n',
+    );
+    expect(run.stdout).toBe('');
+  });
+
   it('stops on Ctrl-C with exit 0 and removes its port', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pos-reader-cli-'));
     try {
@@ -192,5 +203,17 @@ describe('pos-reader errors and help', () => {
     expect(run.stdout).toMatch(/Serial ports \(from /);
     expect(run.stdout).toMatch(/USB readers:/);
     expect(run.stdout).toMatch(/Devices and drivers:/);
+  });
+});
+
+describe('socat errors', () => {
+  it('are reduced to socat’s error lines, on one line', () => {
+    const stderr = [
+      '2026/11/30 18:14:24 socat[5490] N PTY is /dev/pts/0',
+      '2026/11/30 18:14:24 socat[5490] E symlink("/dev/pts/0", "/x/tty"): No such file or directory',
+      '2026/11/30 18:14:24 socat[5490] N exit(1)',
+    ].join('\n');
+    expect(socatErrors(stderr)).toBe('symlink("/dev/pts/0", "/x/tty"): No such file or directory');
+    expect(socatErrors('')).toBe('no output');
   });
 });
