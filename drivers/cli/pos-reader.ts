@@ -54,7 +54,7 @@ Commands:
   pay <port>        run one payment on the terminal at <port>
   emulate           run a terminal emulator on a virtual port pair (needs socat)
 
-Run "pos-reader <command> --help" for the options of a command.
+Run "pos-reader <command> --help" (or "pos-reader help <command>") for the options of a command.
 
 ${EXIT_CODES_HELP}`,
   list: `Usage: pos-reader list [--port PATH]... [--no-probe] [--probe-timeout MS] [--json]
@@ -90,7 +90,7 @@ Ctrl-C cancels while the terminal has not taken the request; after that, the pay
 terminal's hands and pay waits for its answer (Ctrl-C again gives up: outcome unknown).
 
 ${EXIT_CODES_HELP}`,
-  emulate: `Usage: pos-reader emulate [--outcome O] [--delay S] [--fault F] [--nak K] [--link PATH] [--short]
+  emulate: `Usage: pos-reader emulate [--outcome O] [--delay S] [--fault F] [--nak K] [--answer SIZE] [--link PATH] [--quiet]
 
 Creates a virtual port pair with socat, serves a Concert terminal emulator on one end and prints
 the other end's path on the first line of stdout. Point "pos-reader pay" or the app at it.
@@ -484,6 +484,15 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = { list, pr
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'help' && rest[0] !== undefined) {
+    // "pos-reader help pay", as the main help's wording invites: the command's own help.
+    if (!(rest[0] in COMMANDS)) {
+      io.err(`pos-reader: unknown command "${rest[0]}"\n\n${HELP.main}`);
+      return EXIT.usage;
+    }
+    io.out(HELP[rest[0] as keyof typeof HELP]);
+    return EXIT.ok;
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     io.out(HELP.main);
     return command === undefined ? EXIT.usage : EXIT.ok;

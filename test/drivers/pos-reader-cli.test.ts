@@ -181,6 +181,24 @@ describe('pos-reader errors and help', () => {
     expect(runs[2]!.stdout).toMatch(/6 {2}outcome unknown/);
   });
 
+  it('help <command> prints that command’s help; every option a usage line shows is one it takes', async () => {
+    const commands = ['list', 'probe', 'pay', 'emulate'];
+    const [unknown, ...runs] = await Promise.all([
+      cli(['help', 'frobnicate']),
+      ...commands.map((command) => cli(['help', command])),
+    ]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+    runs.forEach((run, i) => {
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`^Usage: pos-reader ${commands[i]}`));
+      // The usage line's options are all described below it (emulate's once showed a --short it refuses).
+      const usage = run.stdout.split('\n')[0]!;
+      for (const [option] of usage.matchAll(/--[a-z-]+/g))
+        expect(run.stdout.slice(usage.length)).toMatch(new RegExp(`^ {2}${option} `, 'm'));
+    });
+  });
+
   it('list: a --port that does not exist is an error (exit 7), not left out; a bare port is a usage error', async () => {
     // It used to be watched for, and silently missing from the listing and from --json.
     const [missing, json, bare] = await Promise.all([
