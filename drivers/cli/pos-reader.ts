@@ -425,57 +425,81 @@ async function emulate(args: string[]): Promise<number> {
     ...(values.card ? { cardNumber: values.card } : {}),
   } as const;
 
-  let pair;
+  // Signals are taken from here on, not only once the port is printed: a SIGTERM while socat is
+  // being started would otherwise end this process at once and leave socat (and its temporary
+  // directory) behind. A signal before the pair is up stops it as soon as it is.
+  let signalled = false;
+  let onStop: (() => void) | null = null;
+  const onSignal = (): void => {
+    signalled = true;
+    onStop?.();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
-    pair = await createPtyPair(values.link ? { linkA: `${values.link}.terminal`, linkB: values.link } : {});
-  } catch (error) {
-    if (error instanceof SocatMissingError) {
-      io.err(`pos-reader emulate: ${error.message}`);
-      return EXIT.tool;
+    let pair;
+    try {
+      pair = await createPtyPair(values.link ? { linkA: `${values.link}.terminal`, linkB: values.link } : {});
+    } catch (error) {
+      if (error instanceof SocatMissingError) {
+        io.err(`pos-reader emulate: ${error.message}`);
+        return EXIT.tool;
+      }
+      throw new PortError(error instanceof Error ? error.message : String(error));
     }
-    throw new PortError(error instanceof Error ? error.message : String(error));
-  }
-  let transport;
-  try {
-    transport = await openSerialTransport(pair.a);
-  } catch (error) {
-    // socat would outlive us, holding the pair (and its temporary directory).
-    await pair.stop();
-    throw new PortError(
-      `cannot open the emulator's end ${pair.a}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  const served = serveEmulator(transport, {
-    script,
-    onEvent: values.quiet ? undefined : (event) => io.err(`[emulator] ${describeEvent(event)}`),
-  });
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (code: number): void => {
-      if (stopping) return;
-      stopping = true;
-      void served
-        .stop()
-        .catch(() => undefined)
-        .then(() => pair.stop())
-        .then(() => resolve(code));
-    };
-    process.once('SIGINT', () => stop(EXIT.ok));
-    process.once('SIGTERM', () => stop(EXIT.ok));
-    void pair.exited.then(() => {
-      if (!stopping) io.err('socat exited: the virtual port pair is gone');
-      stop(stopping ? EXIT.ok : EXIT.port);
-    });
-    // Only now, with the signal handlers in place (a script may send Ctrl-C as soon as it reads
-    // it): the first line of stdout is the port to pay on.
-    io.out(pair.b);
-    if (!values.quiet) {
-      io.err(
-        `Concert terminal emulator (${outcome}, ${script.delayMs} ms${fault === 'none' ? '' : `, ${values.fault}`}) on ${pair.b}`,
+    if (signalled) {
+      await pair.stop();
+      return EXIT.ok;
+    }
+    let transport;
+    try {
+      transport = await openSerialTransport(pair.a);
+    } catch (error) {
+      // socat would outlive us, holding the pair (and its temporary directory).
+      await pair.stop();
+      throw new PortError(
+        `cannot open the emulator's end ${pair.a}: ${error instanceof Error ? error.message : String(error)}`,
       );
-      io.err(`Try: pos-reader pay ${pair.b} --amount 1250 --currency EUR    (Ctrl-C to stop)`);
     }
-  });
+    const served = serveEmulator(transport, {
+      script,
+      onEvent: values.quiet ? undefined : (event) => io.err(`[emulator] ${describeEvent(event)}`),
+    });
+    const ready = pair;
+    return await new Promise<number>((resolve) => {
+      let stopping = false;
+      const stop = (code: number): void => {
+        if (stopping) return;
+        stopping = true;
+        void served
+          .stop()
+          .catch(() => undefined)
+          .then(() => ready.stop())
+          .then(() => resolve(code));
+      };
+      onStop = () => stop(EXIT.ok);
+      void ready.exited.then(() => {
+        if (!stopping) io.err('socat exited: the virtual port pair is gone');
+        stop(stopping ? EXIT.ok : EXIT.port);
+      });
+      if (signalled) {
+        stop(EXIT.ok);
+        return;
+      }
+      // The first line of stdout is the port to pay on (a script may send Ctrl-C as soon as it
+      // reads it: the handlers are in place).
+      io.out(ready.b);
+      if (!values.quiet) {
+        io.err(
+          `Concert terminal emulator (${outcome}, ${script.delayMs} ms${fault === 'none' ? '' : `, ${values.fault}`}) on ${ready.b}`,
+        );
+        io.err(`Try: pos-reader pay ${ready.b} --amount 1250 --currency EUR    (Ctrl-C to stop)`);
+      }
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }
 
 // ---------------------------------------------------------------- main

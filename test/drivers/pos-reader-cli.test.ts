@@ -4,9 +4,9 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { socatErrors } from '../../drivers/serial/socat';
 import { hasTool } from '../support/tools';
@@ -64,6 +64,37 @@ function emulate(args: string[]): Promise<Emulator> {
   });
 }
 
+/** The pid of `pid`'s first child named `name`, polled as fast as /proc allows. */
+async function firstChild(pid: number, name: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    let children: string[] = [];
+    try {
+      children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      // not started yet, or gone
+    }
+    for (const child of children) {
+      try {
+        if (readFileSync(`/proc/${child}/comm`, 'utf8').trim() === name) return Number(child);
+      } catch {
+        // gone already
+      }
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  throw new Error(`no ${name} child of ${pid} within 10 s`);
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    // A zombie (exited, not yet reaped by init) is not running.
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
   const emulators: Emulator[] = [];
   afterAll(async () => {
@@ -112,6 +143,31 @@ describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
     );
     expect(run.stdout).toBe('');
   });
+
+  it.skipIf(!existsSync('/proc/self/task'))(
+    'a SIGTERM while socat is starting stops socat too (exit 0), leaving nothing behind',
+    async () => {
+      // The handlers used to be installed only once the port was printed: a SIGTERM in between
+      // ended the CLI at once and left socat running, orphaned, with its temporary directory.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const child = spawn(process.execPath, [BIN, 'emulate', '--quiet'], { cwd: ROOT });
+        let stdout = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+        const socat = await firstChild(child.pid!, 'socat');
+        child.kill('SIGTERM');
+        try {
+          expect(await exited).toBe(0);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          expect(isRunning(socat)).toBe(false);
+          const path = stdout.split('\n')[0];
+          if (path) expect(existsSync(dirname(path))).toBe(false);
+        } finally {
+          if (isRunning(socat)) process.kill(socat, 'SIGTERM');
+        }
+      }
+    },
+  );
 
   it('stops on Ctrl-C with exit 0 and removes its port', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pos-reader-cli-'));
