@@ -132,6 +132,8 @@ function gatewayUrl(text: string): string {
 }
 
 export async function runWebMode(options: WebModeOptions): Promise<void> {
+  // Read now: npm's shell may be gone by the time the host is up (see watchNpmParent).
+  const parent = process.ppid;
   // Checked before anything starts: without it the till would run and print its URL, and the browser
   // would get nothing but "Not found".
   if (!isFile(join(options.staticDir, 'index.html')))
@@ -192,6 +194,50 @@ export async function runWebMode(options: WebModeOptions): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
+  watchNpmParent(
+    () => {
+      process.stderr.write('web mode: npm, which started it, has stopped; closing.\n');
+      void shutdown();
+    },
+    process.env,
+    parent,
+  );
+}
+
+/**
+ * Under an npm script (`npm run web`, `npm start`) this process's parent is npm's shell. A SIGTERM
+ * sent to npm alone (a supervisor, `kill <npm's pid>`; Ctrl-C signals the whole group and is fine)
+ * ends npm and that shell, which does not pass it on: the host ran on, orphaned, holding the
+ * journal, and the next start was refused (another copy is running). So when npm started it, the
+ * parent going away stops it as SIGTERM does. Run directly (`node out/main/web.js`, nohup), it
+ * outlives its parent as before.
+ */
+export function watchNpmParent(
+  onGone: () => void,
+  env: NodeJS.ProcessEnv = process.env,
+  parent: number = process.ppid,
+  intervalMs = 500,
+): () => void {
+  if (!env.npm_lifecycle_event || parent <= 1) return () => undefined;
+  const check = (): void => {
+    // Reparented (the shell is gone), or gone and not yet reaped.
+    if (process.ppid === parent && isAlive(parent)) return;
+    clearInterval(timer);
+    onGone();
+  };
+  const timer = setInterval(check, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists, as another user's process.
+    return (error as { code?: unknown }).code === 'EPERM';
+  }
 }
 
 /**

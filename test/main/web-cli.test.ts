@@ -7,9 +7,10 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { lockDataDir } from '../../main/store/data-dir-lock';
-import { launchGateway, parseWebArgs, runWebMode, WEB_USAGE } from '../../main/web/cli';
+import { launchGateway, parseWebArgs, runWebMode, watchNpmParent, WEB_USAGE } from '../../main/web/cli';
 
 describe('web CLI gateway flags', () => {
   it('keeps the defaults without them', () => {
@@ -147,4 +148,61 @@ describe('web CLI gateway flags', () => {
       /POS_PLURAL_CLIENT_SECRET/,
     );
   });
+});
+
+const WEB_JS = join(__dirname, '../../out/main/web.js');
+
+describe('web mode started by npm', () => {
+  it('watches its parent only under npm, and says when it is gone', async () => {
+    let gone = 0;
+    // Not under npm: run directly (or with nohup), it outlives its parent.
+    watchNpmParent(() => gone++, {}, 2 ** 22 + 1, 5);
+    const stop = watchNpmParent(() => gone++, { npm_lifecycle_event: 'web' }, process.ppid, 5);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(gone).toBe(0);
+    stop();
+    // A pid above the kernel's maximum is never a running process.
+    watchNpmParent(() => gone++, { npm_lifecycle_event: 'web' }, 2 ** 22 + 1, 5);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(gone).toBe(1);
+  });
+
+  it.skipIf(process.platform === 'win32' || !existsSync(WEB_JS))(
+    'stops cleanly when npm’s shell goes away (SIGTERM to npm alone), freeing the data directory',
+    async () => {
+      // npm passes a SIGTERM to its shell, which dies without passing it on: the host used to run on,
+      // orphaned, and the next start on the directory was refused.
+      const dataDir = mkdtempSync(join(tmpdir(), 'web-cli-npm-'));
+      const shell = spawn(
+        'sh',
+        ['-c', `"${process.execPath}" "${WEB_JS}" --port 0 --no-discovery --json --data-dir "${dataDir}"; true`],
+        { env: { ...process.env, npm_lifecycle_event: 'web' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      try {
+        let stdout = '';
+        let stderr = '';
+        shell.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        // The host holds the pipes after the shell is gone: they end when it exits.
+        const ended = new Promise<void>((resolve) => shell.stdout.on('end', () => resolve()));
+        await new Promise<void>((resolve, reject) => {
+          shell.stdout.on('data', (chunk: Buffer) => {
+            stdout += chunk.toString();
+            if (stdout.includes('\n')) resolve();
+          });
+          shell.on('exit', () => reject(new Error(`web mode did not start: ${stderr}`)));
+        });
+        expect(JSON.parse(stdout.trim())).toMatchObject({ gateway: 'plutopay' });
+        shell.kill('SIGKILL');
+        await ended;
+        expect(stderr).toContain('web mode: npm, which started it, has stopped; closing.');
+        // The journal is closed and the directory free for the next start.
+        lockDataDir(dataDir).release();
+        expect(existsSync(join(dataDir, 'journal.db-wal'))).toBe(false);
+      } finally {
+        shell.kill('SIGKILL');
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+    20_000,
+  );
 });
