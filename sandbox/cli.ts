@@ -21,6 +21,41 @@ function stderrLogger(quiet: boolean): (line: string) => void {
   };
 }
 
+/**
+ * Under `npm run sandbox` this process's parent is npm's shell. A SIGTERM sent to npm alone (a CI
+ * script's `kill $!`; Ctrl-C signals the whole group and is fine) ends npm and that shell, which
+ * does not pass it on: the sandbox ran on, orphaned, holding its port and database. So when npm
+ * started it, the parent going away stops it as SIGTERM does. (main/web/cli.ts does the same.)
+ */
+function watchNpmParent(
+  parent: number,
+  onGone: () => void,
+  env: NodeJS.ProcessEnv = process.env,
+  intervalMs = 500,
+): () => void {
+  if (!env.npm_lifecycle_event || parent <= 1) return () => undefined;
+  const timer = setInterval(() => {
+    // Reparented (the shell is gone), or gone and not yet reaped.
+    if (process.ppid === parent && isAlive(parent)) return;
+    clearInterval(timer);
+    onGone();
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === 'EPERM';
+  }
+}
+
+// Read first: npm's shell may be gone by the time the sandbox is up.
+const parent = process.ppid;
+
 async function main(): Promise<number | null> {
   const parsed = parseCliArgs(process.argv.slice(2));
   if (parsed.kind === 'help') {
@@ -60,6 +95,10 @@ async function main(): Promise<number | null> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
+  watchNpmParent(parent, () => {
+    process.stderr.write('sandbox: npm, which started it, has stopped; closing.\n');
+    stop('npm gone');
+  });
   if (json) {
     process.stdout.write(
       `${JSON.stringify({
