@@ -169,6 +169,41 @@ describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
     },
   );
 
+  it('stops with socat when npm’s shell goes away (SIGTERM to npm run reader alone)', async () => {
+    // npm passes SIGTERM to its shell, which dies without passing it on: emulate and socat ran on.
+    const shell = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" emulate --quiet; true`], {
+      cwd: ROOT,
+      env: { ...process.env, npm_lifecycle_event: 'reader' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let socat = 0;
+    try {
+      let stdout = '';
+      let stderr = '';
+      shell.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const ended = new Promise<void>((resolve) => shell.stdout.on('end', () => resolve()));
+      await new Promise<void>((resolve, reject) => {
+        shell.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('\n')) resolve();
+        });
+        shell.on('exit', () => reject(new Error(`emulate did not start: ${stderr}`)));
+      });
+      const emulatorPid = Number(readFileSync(`/proc/${shell.pid}/task/${shell.pid}/children`, 'utf8').trim());
+      socat = await firstChild(emulatorPid, 'socat');
+      const path = stdout.split('\n')[0]!;
+      shell.kill('SIGKILL');
+      await ended;
+      expect(stderr).toContain('pos-reader emulate: npm, which started it, has stopped; stopping.');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(isRunning(socat)).toBe(false);
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      shell.kill('SIGKILL');
+      if (socat && isRunning(socat)) process.kill(socat, 'SIGTERM');
+    }
+  });
+
   it('stops on Ctrl-C with exit 0 and removes its port', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pos-reader-cli-'));
     try {
