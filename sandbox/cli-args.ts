@@ -78,6 +78,9 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
   try {
     const port = number('port', v.port, true) ?? DEFAULT_PORT;
     if (port < 0 || port > 65535) throw new Error('--port must be from 0 to 65535');
+    // An empty path (an unset variable: --db $DB) would quietly run on a throw-away database.
+    if (v.db !== undefined && v.db.trim() === '')
+      throw new Error('--db needs a file path, or :memory: for a throw-away database, not an empty value');
     const mode = v.mode ?? 'test';
     if (mode !== 'test' && mode !== 'live') throw new Error('--mode must be test or live');
     const faults: Partial<Faults> = {};

@@ -3,7 +3,7 @@
  * loses at most the last transaction), the schema brought up to date, and a statement cache so every
  * query is prepared once.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { unreadableDatabase } from '../../common/unreadable-database';
@@ -13,8 +13,13 @@ export type Statement = Database.Statement;
 
 export function openDatabase(path: string): Db {
   const memory = path === ':memory:' || path === '';
-  if (!memory) mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(memory ? ':memory:' : path);
+  let db: Db;
+  try {
+    if (!memory) mkdirSync(dirname(path), { recursive: true });
+    db = new Database(memory ? ':memory:' : path);
+  } catch (error) {
+    throw cannotOpen(path, error);
+  }
   if (!memory) {
     try {
       db.pragma('journal_mode = WAL');
@@ -31,6 +36,27 @@ export function openDatabase(path: string): Db {
   }
   db.pragma('foreign_keys = OFF');
   return db;
+}
+
+/**
+ * Why a database file cannot be opened, naming it: SQLite says only "unable to open database file",
+ * and mkdir an EEXIST for the parent that is a file.
+ */
+function cannotOpen(path: string, error: unknown): Error {
+  const code = (error as { code?: unknown } | null)?.code;
+  const stat = (target: string) => {
+    try {
+      return statSync(target);
+    } catch {
+      return null;
+    }
+  };
+  let reason: string;
+  if (stat(path)?.isDirectory()) reason = 'it is a directory; give a file path';
+  else if (code === 'EEXIST' || code === 'ENOTDIR') reason = `${dirname(path)} is not a directory`;
+  else if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') reason = 'this user cannot create or write it';
+  else reason = error instanceof Error ? error.message : String(error);
+  return new Error(`the database ${path} cannot be opened: ${reason}`);
 }
 
 /**

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decideResult, resultKey, type ActionResult } from '../../sandbox/plutopay/domain/action-machine';
 import { FaultInjector } from '../../sandbox/core/faults';
@@ -8,6 +11,7 @@ import { Params } from '../../sandbox/http/params';
 import { parseCliArgs } from '../../sandbox/cli-args';
 import { defaultDatabasePath } from '../../sandbox/paths';
 import { escapeHtml } from '../../sandbox/core/html';
+import { openDatabase } from '../../sandbox/core/database';
 
 const pending: m.MoneyState = {
   status: 'pending',
@@ -257,6 +261,11 @@ describe('CLI arguments and paths', () => {
     ]) {
       expect(parseCliArgs(args).kind, args.join(' ')).toBe('error');
     }
+    // An unset variable (--db $DB) used to run the sandbox on a throw-away database.
+    expect(parseCliArgs(['--db', ''])).toEqual({
+      kind: 'error',
+      message: '--db needs a file path, or :memory: for a throw-away database, not an empty value',
+    });
     expect(parseCliArgs(['--help']).kind).toBe('help');
   });
 
@@ -284,5 +293,24 @@ describe('escapeHtml', () => {
     expect(escapeHtml(`<a href="x" onclick='y'>&</a>`)).toBe(
       '&#60;a href=&#34;x&#34; onclick=&#39;y&#39;&#62;&#38;&#60;/a&#62;',
     );
+  });
+});
+
+describe('the sandbox database path', () => {
+  it('says which file cannot be opened, and why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-db-'));
+    try {
+      const file = join(dir, 'file');
+      writeFileSync(file, '');
+      // SQLite said only "unable to open database file", and mkdir "EEXIST: file already exists".
+      expect(() => openDatabase(dir)).toThrow(
+        `the database ${dir} cannot be opened: it is a directory; give a file path`,
+      );
+      expect(() => openDatabase(join(file, 'sandbox.db'))).toThrow(
+        `the database ${join(file, 'sandbox.db')} cannot be opened: ${file} is not a directory`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
