@@ -55,6 +55,8 @@ export function prepareDataDir(dataDir: string): void {
     'secrets.json',
     'secrets.sealed',
     LOCK_FILE,
+    // The embedded sandbox's own lock (sandbox/core/database.ts): one sandbox per sandbox.db.
+    'sandbox.db.lock',
   ]) {
     const path = join(dataDir, name);
     if (!existsSync(path)) continue;

@@ -21,6 +21,24 @@ export function openDatabase(path: string): Db {
     throw cannotOpen(path, error);
   }
   if (!memory) {
+    let lock: Db;
+    try {
+      lock = lockDatabase(path);
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    // The lock is held exactly as long as the database is open, whichever way it is closed.
+    const close = db.close.bind(db);
+    db.close = () => {
+      try {
+        return close();
+      } finally {
+        lock.close();
+      }
+    };
+  }
+  if (!memory) {
     try {
       db.pragma('journal_mode = WAL');
     } catch (error) {
@@ -36,6 +54,45 @@ export function openDatabase(path: string): Db {
   }
   db.pragma('foreign_keys = OFF');
   return db;
+}
+
+/** How long a start waits for a sandbox that is closing on the same file. */
+const WAIT_FOR_CLOSING_MS = 1_000;
+
+/**
+ * One sandbox per database file. Two on one file (`npm run sandbox` beside a till whose embedded
+ * sandbox uses the same default sandbox.db, or a second `npm run sandbox -- --port 0`) both served
+ * it: each with its own clock offset, faults and readers in memory, both delivering the same
+ * pending webhooks. The lock is SQLite's own, as for the app's data directory: a small database
+ * beside the file (PATH.lock), written once in exclusive locking mode, holds its OS file lock until
+ * it is closed, and the OS drops it when the process dies, so there is never a stale lock to clear.
+ */
+function lockDatabase(path: string): Db {
+  const lockPath = `${path}.lock`;
+  let lock: Db;
+  try {
+    lock = new Database(lockPath, { timeout: WAIT_FOR_CLOSING_MS });
+  } catch (error) {
+    throw cannotOpen(lockPath, error);
+  }
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    // A write takes the exclusive lock; in this mode it is kept after the commit.
+    lock.exec('BEGIN EXCLUSIVE');
+    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER)');
+    lock.exec('DELETE FROM holder');
+    lock.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+    lock.exec('COMMIT');
+    return lock;
+  } catch (error) {
+    lock.close();
+    if ((error as { code?: unknown } | null)?.code === 'SQLITE_BUSY')
+      throw new Error(
+        `the database ${path} is in use by another sandbox (npm run sandbox, or a till's embedded sandbox in test mode): stop that one, or give this one another file (npm run sandbox: --db PATH, or --db :memory:; the app: --data-dir DIR)`,
+        { cause: error },
+      );
+    throw cannotOpen(lockPath, error);
+  }
 }
 
 /**

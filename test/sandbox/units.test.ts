@@ -297,7 +297,7 @@ describe('escapeHtml', () => {
 });
 
 describe('the sandbox database path', () => {
-  it('says which file cannot be opened, and why', () => {
+  it('says which file cannot be opened, and why; one sandbox per file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-db-'));
     try {
       const file = join(dir, 'file');
@@ -306,6 +306,15 @@ describe('the sandbox database path', () => {
       expect(() => openDatabase(dir)).toThrow(
         `the database ${dir} cannot be opened: it is a directory; give a file path`,
       );
+      // One sandbox per file: a second one is refused until the first closes.
+      const db = join(dir, 'sandbox.db');
+      const first = openDatabase(db);
+      expect(() => openDatabase(db)).toThrow(
+        `the database ${db} is in use by another sandbox (npm run sandbox, or a till's embedded sandbox in test mode): stop that one, or give this one another file (npm run sandbox: --db PATH, or --db :memory:; the app: --data-dir DIR)`,
+      );
+      first.close();
+      openDatabase(db).close();
+      openDatabase(':memory:').close();
       expect(() => openDatabase(join(file, 'sandbox.db'))).toThrow(
         `the database ${join(file, 'sandbox.db')} cannot be opened: ${file} is not a directory`,
       );
