@@ -71,7 +71,10 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
       },
     });
   } catch (error) {
-    return { kind: 'error', message: error instanceof Error ? error.message : String(error) };
+    // node:util's parseArgs explains some refusals ("--port -1": "argument is ambiguous") on three
+    // lines: an error is one line.
+    const message = error instanceof Error ? error.message : String(error);
+    return { kind: 'error', message: message.trim().replace(/\s*\n\s*/g, ' ') };
   }
   const v = parsed.values;
   if (v.help) return { kind: 'help' };

@@ -130,8 +130,16 @@ function parse<const O extends NonNullable<ParseArgsConfig['options']>>(args: st
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(oneLine(error instanceof Error ? error.message : String(error)));
   }
+}
+
+/**
+ * node:util's parseArgs explains some refusals on three lines ("--delay -1": "argument is
+ * ambiguous. / Did you forget … / To specify …"): an error is one line.
+ */
+function oneLine(message: string): string {
+  return message.trim().replace(/\s*\n\s*/g, ' ');
 }
 
 function requirePort(positionals: string[], command: string): string {

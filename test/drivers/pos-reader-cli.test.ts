@@ -232,6 +232,23 @@ describe('pos-reader errors and help', () => {
     expect(run.stderr).toMatch(/at most 99999999/);
   });
 
+  it('says what is wrong on one line, a negative value included (exit 2)', async () => {
+    // node:util's parseArgs explains "--delay -1" on three lines ("argument is ambiguous. / Did you…").
+    const runs = await Promise.all([
+      cli(['emulate', '--delay', '-1']),
+      cli(['list', '--probe-timeout', '-5']),
+      cli(['list', '--bogus']),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      const [error, hint, rest] = run.stderr.split('\n');
+      expect(error).toMatch(/^pos-reader (emulate|list): /);
+      expect(hint).toMatch(/^\(see pos-reader (emulate|list) --help\)$/);
+      expect(rest).toBe('');
+    }
+    expect(runs[0]!.stderr).toMatch(/'--delay' argument is ambiguous.*'--delay=-XYZ'/);
+  });
+
   it('rejects an unknown currency (exit 2)', async () => {
     const run = await cli(['pay', '/dev/null', '--amount', '100', '--currency', 'EURO']);
     expect(run.code).toBe(2);

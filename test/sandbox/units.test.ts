@@ -261,6 +261,11 @@ describe('CLI arguments and paths', () => {
     ]) {
       expect(parseCliArgs(args).kind, args.join(' ')).toBe('error');
     }
+    // Every refusal is one line, node:util's three-line "argument is ambiguous" included.
+    for (const args of [['--port', '-1'], ['--bogus'], ['--latency-ms', '-5']]) {
+      const parsed = parseCliArgs(args);
+      expect(parsed.kind === 'error' && parsed.message, args.join(' ')).toMatch(/^[^\n]+$/);
+    }
     // An unset variable (--db $DB) used to run the sandbox on a throw-away database.
     expect(parseCliArgs(['--db', ''])).toEqual({
       kind: 'error',
