@@ -134,6 +134,11 @@ function gatewayUrl(text: string): string {
 export async function runWebMode(options: WebModeOptions): Promise<void> {
   // Read now: npm's shell may be gone by the time the host is up (see watchNpmParent).
   const parent = process.ppid;
+  // Whoever reads the printed lines may stop reading (`npm run web | head -1`, a launcher that took
+  // the URL): a write to the closed pipe failed with EPIPE, an unhandled 'error' event that killed
+  // the till mid-start. The lines and the log are for people; the till runs on without them.
+  for (const stream of [process.stdout, process.stderr])
+    if (stream.listenerCount('error') === 0) stream.on('error', ignoreClosedPipe);
   // Checked before anything starts: without it the till would run and print its URL, and the browser
   // would get nothing but "Not found".
   if (!isFile(join(options.staticDir, 'index.html')))
@@ -202,6 +207,10 @@ export async function runWebMode(options: WebModeOptions): Promise<void> {
     process.env,
     parent,
   );
+}
+
+function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'EPIPE') throw error;
 }
 
 /**

@@ -152,6 +152,36 @@ describe('web CLI gateway flags', () => {
 
 const WEB_JS = join(__dirname, '../../out/main/web.js');
 
+describe.skipIf(!existsSync(WEB_JS))('web mode’s output', () => {
+  it('a reader that stops reading its output does not stop the till', async () => {
+    // `npm run web | head -1`: the next write got EPIPE, an unhandled 'error' event, and the host died
+    // mid-start with a stack trace.
+    const dataDir = mkdtempSync(join(tmpdir(), 'web-cli-pipe-'));
+    const child = spawn(process.execPath, [WEB_JS, '--port', '0', '--no-discovery', '--data-dir', dataDir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.destroy();
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      // Up and holding its data directory, a while after it printed (to no one).
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && existsSync(join(dataDir, 'sandbox.db.lock')) === false)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(child.exitCode, stderr).toBeNull();
+      expect(() => lockDataDir(dataDir)).toThrow(/already running/);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr).not.toMatch(/EPIPE/);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('web mode started by npm', () => {
   it('watches its parent only under npm, and says when it is gone', async () => {
     let gone = 0;
