@@ -16,7 +16,9 @@ import globals from 'globals';
 //               test mode; never renderer/.
 //   common/   → nothing Node-specific and no other layer. One exception: common/paths.ts (the
 //               per-user data directory, needed by main/ and sandbox/ alike) uses node:os and
-//               node:path, and only those; the renderer may not import it.
+//               node:path, and only those; the renderer may not import it. common/npm-parent.ts
+//               (stopping with npm, needed by the web host, the sandbox and pos-reader alike)
+//               imports nothing but reads Node's `process`: the renderer may not import it either.
 //   electron  → only in main/app/.        test/ → imported by tests only.
 //   main/gateway/<name>/ (a gateway's wire format) → reached only by main/gateway/registry.ts,
 //               through the folder's index; never by another gateway's folder.
@@ -92,6 +94,7 @@ const rendererBoundary = boundary(
       [nodeBuiltins(), 'the renderer is a sandboxed web page, without Node built-ins'],
       [NODE_ONLY_PACKAGES, 'this package needs Node, which the sandboxed renderer does not have'],
       [layer('common/paths'), 'common/paths.ts uses Node (its documented exception), so it is not for the UI'],
+      [layer('common/npm-parent'), "common/npm-parent.ts reads Node's process, so it is not for the UI"],
       ['^zod(/|$)', 'zod stays out of the UI bundle (types from common/contract, values from its views)'],
     ]),
     ...restrict(

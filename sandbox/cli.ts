@@ -3,6 +3,7 @@
  * (exactly one JSON line with --json); log lines go to stderr, batched so logging never blocks a
  * request. SIGINT/SIGTERM close it cleanly.
  */
+import { watchNpmParent } from '../common/npm-parent';
 import { parseCliArgs, USAGE } from './cli-args';
 import { startSandbox } from './index';
 
@@ -19,38 +20,6 @@ function stderrLogger(quiet: boolean): (line: string) => void {
     }
     pending.push(`[sandbox ${new Date().toISOString()}] ${line}\n`);
   };
-}
-
-/**
- * Under `npm run sandbox` this process's parent is npm's shell. A SIGTERM sent to npm alone (a CI
- * script's `kill $!`; Ctrl-C signals the whole group and is fine) ends npm and that shell, which
- * does not pass it on: the sandbox ran on, orphaned, holding its port and database. So when npm
- * started it, the parent going away stops it as SIGTERM does. (main/web/cli.ts does the same.)
- */
-function watchNpmParent(
-  parent: number,
-  onGone: () => void,
-  env: NodeJS.ProcessEnv = process.env,
-  intervalMs = 500,
-): () => void {
-  if (!env.npm_lifecycle_event || parent <= 1) return () => undefined;
-  const timer = setInterval(() => {
-    // Reparented (the shell is gone), or gone and not yet reaped.
-    if (process.ppid === parent && isAlive(parent)) return;
-    clearInterval(timer);
-    onGone();
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: unknown }).code === 'EPERM';
-  }
 }
 
 // Read first: npm's shell may be gone by the time the sandbox is up.
@@ -95,10 +64,14 @@ async function main(): Promise<number | null> {
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));
-  watchNpmParent(parent, () => {
-    process.stderr.write('sandbox: npm, which started it, has stopped; closing.\n');
-    stop('npm gone');
-  });
+  watchNpmParent(
+    () => {
+      process.stderr.write('sandbox: npm, which started it, has stopped; closing.\n');
+      stop('npm gone');
+    },
+    process.env,
+    parent,
+  );
   if (json) {
     process.stdout.write(
       `${JSON.stringify({

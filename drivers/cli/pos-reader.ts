@@ -8,6 +8,7 @@ import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 import { currencyByNumeric, isKnownCurrency } from '../../common/currencies';
 import { checkMinorAmount, formatAmount } from '../../common/money';
+import { watchNpmParent } from '../../common/npm-parent';
 import type { ConcertAnswer, ConcertRequest } from '../protocols/concert/codec';
 import { CONCERT_MAX_AMOUNT, toHex } from '../protocols/concert/codec';
 import { createConcertDriver } from '../protocols/concert/driver';
@@ -381,33 +382,6 @@ async function pay(args: string[]): Promise<number> {
 // Read first: npm's shell may be gone by the time the emulator is up.
 const parent = process.ppid;
 
-/**
- * Under `npm run reader` this process's parent is npm's shell. A SIGTERM sent to npm alone (a
- * script's `kill $!`; Ctrl-C signals the whole group and is fine) ends npm and that shell, which
- * does not pass it on: emulate ran on, orphaned, with socat and its ptys. So when npm started it,
- * the parent going away stops it as SIGTERM does. (main/web/cli.ts does the same.)
- */
-function watchNpmParent(parentPid: number, onGone: () => void, intervalMs = 500): () => void {
-  if (!process.env.npm_lifecycle_event || parentPid <= 1) return () => undefined;
-  const timer = setInterval(() => {
-    // Reparented (the shell is gone), or gone and not yet reaped.
-    if (process.ppid === parentPid && isAlive(parentPid)) return;
-    clearInterval(timer);
-    onGone();
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as { code?: unknown }).code === 'EPERM';
-  }
-}
-
 const OUTCOMES: readonly EmulatorOutcome[] = ['approve', 'refuse', 'never', 'handled'];
 const FAULTS: Record<string, EmulatorAnswerFault> = {
   none: 'none',
@@ -474,10 +448,14 @@ async function emulate(args: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const unwatch = watchNpmParent(parent, () => {
-    io.err('pos-reader emulate: npm, which started it, has stopped; stopping.');
-    onSignal();
-  });
+  const unwatch = watchNpmParent(
+    () => {
+      io.err('pos-reader emulate: npm, which started it, has stopped; stopping.');
+      onSignal();
+    },
+    process.env,
+    parent,
+  );
   try {
     let pair;
     try {

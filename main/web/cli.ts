@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { GATEWAY_NAMES, type GatewayName } from '../../common/contract';
 import { defaultDataDir } from '../../common/paths';
+import { watchNpmParent } from '../../common/npm-parent';
 import { createAppHost } from '../host/app-host';
 import type { LaunchGateway } from '../host/host';
 import { isFile, startWebServer } from './server';
@@ -211,42 +212,6 @@ export async function runWebMode(options: WebModeOptions): Promise<void> {
 
 function ignoreClosedPipe(error: NodeJS.ErrnoException): void {
   if (error.code !== 'EPIPE') throw error;
-}
-
-/**
- * Under an npm script (`npm run web`, `npm start`) this process's parent is npm's shell. A SIGTERM
- * sent to npm alone (a supervisor, `kill <npm's pid>`; Ctrl-C signals the whole group and is fine)
- * ends npm and that shell, which does not pass it on: the host ran on, orphaned, holding the
- * journal, and the next start was refused (another copy is running). So when npm started it, the
- * parent going away stops it as SIGTERM does. Run directly (`node out/main/web.js`, nohup), it
- * outlives its parent as before.
- */
-export function watchNpmParent(
-  onGone: () => void,
-  env: NodeJS.ProcessEnv = process.env,
-  parent: number = process.ppid,
-  intervalMs = 500,
-): () => void {
-  if (!env.npm_lifecycle_event || parent <= 1) return () => undefined;
-  const check = (): void => {
-    // Reparented (the shell is gone), or gone and not yet reaped.
-    if (process.ppid === parent && isAlive(parent)) return;
-    clearInterval(timer);
-    onGone();
-  };
-  const timer = setInterval(check, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, as another user's process.
-    return (error as { code?: unknown }).code === 'EPERM';
-  }
 }
 
 /**

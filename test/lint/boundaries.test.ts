@@ -73,6 +73,12 @@ const VIOLATIONS: Violation[] = [
   },
   { file: 'renderer/src/store/probe.ts', spec: '../../../common/contract/index', says: RENDERER },
   { file: 'renderer/src/lib/probe.ts', spec: '../../../common/paths', says: RENDERER, because: 'common/paths.ts' },
+  {
+    file: 'renderer/src/lib/probe.ts',
+    spec: '../../../common/npm-parent',
+    says: RENDERER,
+    because: 'common/npm-parent.ts',
+  },
   { file: 'renderer/src/lib/probe.ts', spec: '../../../test/support/fake-clock', says: TEST_CODE },
 
   // drivers/ → common/ only

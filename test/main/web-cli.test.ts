@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { lockDataDir } from '../../main/store/data-dir-lock';
-import { launchGateway, parseWebArgs, runWebMode, watchNpmParent, WEB_USAGE } from '../../main/web/cli';
+import { watchNpmParent } from '../../common/npm-parent';
+import { launchGateway, parseWebArgs, runWebMode, WEB_USAGE } from '../../main/web/cli';
 
 describe('web CLI gateway flags', () => {
   it('keeps the defaults without them', () => {
