@@ -103,6 +103,21 @@ describe('Transactions screen', () => {
     });
   });
 
+  it('lets a long order reference wrap after its hyphens, never mid-number, its text unchanged', async () => {
+    // A narrow column cut "pos-20261130-175118-…" anywhere: the browser does not break after a
+    // hyphen followed by digits (it reads as a minus sign).
+    const bridge = listBridge();
+    bridge.on('transactions.list', () =>
+      ok(pageOf([makeTransaction({ reference: 'txn_long', orderReference: 'pos-20261130-175118-e3d97170' })], 1, 1)),
+    );
+    await renderApp(bridge, { screen: 'transactions' });
+    const cell = (await screen.findByText('pos-20261130-175118-e3d97170')).closest('td')!;
+    expect(cell.textContent).toBe('pos-20261130-175118-e3d97170');
+    expect([...cell.childNodes].map((n) => (n.nodeName === 'WBR' ? '|' : n.textContent)).join('')).toBe(
+      'pos-|20261130-|175118-|e3d97170',
+    );
+  });
+
   it('refuses a date range that ends before it starts', async () => {
     const bridge = listBridge();
     const { user } = await renderApp(bridge, { screen: 'transactions' });

@@ -1,3 +1,4 @@
+import { Breakable } from '../components/Breakable';
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type {
   InstallmentPlanView,
@@ -748,9 +749,9 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
             {page.data.map((t) => (
               <tr key={t.id}>
                 <td>{dateTime(t.createdAt, timeZone)}</td>
-                <td>{t.orderReference ?? <span className="muted">—</span>}</td>
+                <td>{t.orderReference ? <Breakable text={t.orderReference} /> : <span className="muted">—</span>}</td>
                 <td>
-                  {t.reference}
+                  <Breakable text={t.reference} />
                   {t.description ? <span className="muted"> · {t.description}</span> : null}
                 </td>
                 <td className="num">
