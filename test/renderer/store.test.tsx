@@ -208,6 +208,54 @@ describe('host mirror and sequence numbers', () => {
     expect(store.getState().host.seq).toBe(seq);
   });
 
+  it('never lets go of the payment a screen has just read, however old', async () => {
+    // A screen reads an old settled payment from the host (Transactions details, a Settlements
+    // page) into the mirror: with the mirror full, that payment was the oldest settled one, and so
+    // the one let go at once: the screen asked for it and the mirror dropped it on arrival.
+    const store = await started(new FakeBridge(makeSnapshot({ seq: 1 })));
+    const at = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString();
+    let seq = 1;
+    for (let n = 0; n < MIRROR_LIMIT; n++)
+      store.getState().applyEvent({
+        seq: ++seq,
+        type: 'payment',
+        payment: makePayment({
+          id: `pay_sold${String(n).padStart(6, '0')}`,
+          status: 'succeeded',
+          createdAt: at(100 + n),
+        }),
+      });
+    expect(Object.keys(store.getState().host.payments)).toHaveLength(MIRROR_LIMIT);
+    const old = makePayment({ id: 'pay_older00001', status: 'refunded', createdAt: at(0) });
+    store.getState().applyPayment(old);
+    expect(store.getState().host.payments[old.id]).toEqual(old);
+    expect(Object.keys(store.getState().host.payments).length).toBeLessThanOrEqual(MIRROR_LIMIT);
+    // The same for one a host event brings.
+    const older = makePayment({ id: 'pay_older00000', status: 'succeeded', createdAt: at(-1) });
+    for (let n = 0; n < MIRROR_LIMIT; n++)
+      store.getState().applyEvent({
+        seq: ++seq,
+        type: 'payment',
+        payment: makePayment({
+          id: `pay_more${String(n).padStart(6, '0')}`,
+          status: 'succeeded',
+          createdAt: at(5_000 + n),
+        }),
+      });
+    while (Object.keys(store.getState().host.payments).length < MIRROR_LIMIT)
+      store.getState().applyEvent({
+        seq: ++seq,
+        type: 'payment',
+        payment: makePayment({
+          id: `pay_fill${String(seq).padStart(6, '0')}`,
+          status: 'succeeded',
+          createdAt: at(9_000 + seq),
+        }),
+      });
+    expect(store.getState().applyEvent({ seq: seq + 1, type: 'payment', payment: older })).toBe('applied');
+    expect(store.getState().host.payments[older.id]).toEqual(older);
+  });
+
   it('applies Needs attention a change at a time, each item in the host’s order (newest payment first)', async () => {
     // The host sends only the items that appeared, changed or went, not the whole list each time.
     const item = (id: string, createdAt: string, reason = 'r') => ({

@@ -31,7 +31,11 @@ const SETTLED_STATUSES: ReadonlySet<PaymentView['status']> = new Set([
   'partially_refunded',
 ]);
 
-/** The mirror with `payment` in it, its oldest settled payments let go past MIRROR_LIMIT. */
+/**
+ * The mirror with `payment` in it, its oldest settled payments let go past MIRROR_LIMIT — never
+ * `payment` itself: a screen has just read it (Transactions details, a page of Settlements) or the
+ * host has just told of it, and as the oldest settled one it was the first let go, on arrival.
+ */
 function withPayment(state: PosState, payment: PaymentView): Record<string, PaymentView> {
   const payments = { ...state.host.payments, [payment.id]: payment };
   const count = Object.keys(payments).length;
@@ -42,7 +46,8 @@ function withPayment(state: PosState, payment: PaymentView): Record<string, Paym
         SETTLED_STATUSES.has(p.status) &&
         p.attention === null &&
         p.receipt.print?.state !== 'failed' &&
-        p.id !== state.ui.selectedPaymentId,
+        p.id !== state.ui.selectedPaymentId &&
+        p.id !== payment.id,
     )
     .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   for (const old of settled.slice(0, count - MIRROR_TRIM_TO)) delete payments[old.id];
