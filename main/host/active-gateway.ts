@@ -54,6 +54,8 @@ export class ActiveGateway {
   private current: PaymentGateway | null = null;
   private baseUrls: Partial<Record<GatewayName, string>> = {};
   merchant: MerchantView | null = null;
+  /** The configuration under way: configurations run one after the other (see configure()). */
+  private configuring: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ActiveGatewayOptions) {}
 
@@ -83,7 +85,19 @@ export class ActiveGateway {
     return this.baseUrls;
   }
 
-  async configure(): Promise<void> {
+  /**
+   * Builds the gateway from the settings as they are now. Configurations run one after the other:
+   * two at once (two Settings saves switching the account) both found no sandbox while the first
+   * was starting one, and started a second on the same sandbox.db, which a database file refuses
+   * (one sandbox per file); a sandbox being closed could also be kept as if it still ran.
+   */
+  configure(): Promise<void> {
+    const run = this.configuring.then(() => this.configureNow());
+    this.configuring = run.catch(() => undefined);
+    return run;
+  }
+
+  private async configureNow(): Promise<void> {
     const settings = this.options.settings.get();
     if (settings.embeddedSandbox) {
       if (!this.sandbox) {
