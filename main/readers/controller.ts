@@ -382,6 +382,8 @@ export class ReaderController {
       // next poll or reconnect (a second charge). The next poll's answer tries again.
       this.current = null;
       this.pollDeferred = true;
+      // Told even when the problem is said as before: the action shown on the reader has left it.
+      this.options.onChange();
       this.setJournalProblem(
         `The app cannot record this payment (${errorText(error)}), so the reader does not ask for the card yet. ` +
           'It asks once the journal can be written again; see the developer log.',

@@ -94,12 +94,14 @@ function harness(steps: PollStep[]) {
     },
   };
   const device = new SimulatedReader({ id: 'sim-1', label: 'Sim', clock, processingMs: 10 });
-  const controller = new ReaderController({
+  // What the screens were last told of the reader's action (each onChange sends the reader's view).
+  const told: { action: ReaderController['action'] } = { action: null };
+  const controller: ReaderController = new ReaderController({
     id: 'rdr_test',
     clock,
     source: () => source,
     sink,
-    onChange: () => undefined,
+    onChange: () => (told.action = controller.action),
     log: (_kind, summary) => log.push(summary),
     minBackoffMs: 1_000,
     maxBackoffMs: 8_000,
@@ -113,6 +115,7 @@ function harness(steps: PollStep[]) {
     posts,
     device,
     controller,
+    told,
     failNextPosts: (n: number) => (failPosts = n),
     settle: async (ms = 0) => {
       for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
@@ -248,6 +251,28 @@ describe('reader controller', () => {
     await h.settle();
     expect(h.log).toContain('stage waiting_for_card');
     expect(h.controller.journalProblem).toBeNull();
+    await h.controller.stop();
+  });
+
+  it('tells the screens the action is off the reader each time the journal refuses it', async () => {
+    // The action shows on the reader while its journaling is tried; refused, it leaves. A second
+    // refusal said as the first left the screens showing the reader collecting it ("sent").
+    let answer: (poll: LinkPoll) => void = () => undefined;
+    const later = () => new Promise<LinkPoll>((resolve) => (answer = resolve));
+    const h = harness([poll(1, ACTION), later, 'hang']);
+    const disk = journalDisk();
+    cleanup.push(disk.close);
+    h.sink.started = async (_readerId, action) => disk.write(`started ${action.id}`);
+    disk.fill();
+    h.controller.start();
+    await h.settle();
+    expect(h.controller.journalProblem).toMatch(/cannot record this payment/);
+    expect(h.told.action).toBeNull();
+    answer(poll(1, ACTION));
+    await h.settle();
+    expect(h.log.filter((line) => line.startsWith('Could not journal action act_1'))).toHaveLength(2);
+    expect(h.controller.action).toBeNull();
+    expect(h.told.action).toBeNull();
     await h.controller.stop();
   });
 
