@@ -13,7 +13,7 @@ import { inBackground } from '../core/background';
 import { GatewayError, GatewayUnreachable, LinkEnded } from '../gateway/errors';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../gateway/port';
 import { ADVICE_UNKNOWN, INTERRUPTED, type ReaderEventSink } from '../payments/reader-events';
-import { errorText } from '../core/errors';
+import { errorText, journalWriteFailure } from '../core/errors';
 
 /** Where a hosted reader's actions come from and where its outcomes go. */
 export interface ActionSource {
@@ -384,13 +384,20 @@ export class ReaderController {
       this.pollDeferred = true;
       // Told even when the problem is said as before: the action shown on the reader has left it.
       this.options.onChange();
+      // Not every refusal is the journal's: a payment pushed by the merchant's own server is read
+      // from the gateway first, which may not answer. Said as a full disk, the cashier was sent to
+      // free space on a disk that had plenty.
+      const journal = journalWriteFailure(error) !== null;
       this.setJournalProblem(
-        `The app cannot record this payment (${errorText(error)}), so the reader does not ask for the card yet. ` +
-          'It asks once the journal can be written again; see the developer log.',
+        journal
+          ? `The app cannot record this payment (${errorText(error)}), so the reader does not ask for the card yet. ` +
+              'It asks once the journal can be written again; see the developer log.'
+          : `The app could not take this payment on the reader (${errorText(error)}), so the reader does not ask for the card yet. ` +
+              'It tries again by itself; see the developer log.',
       );
       this.options.log(
         'error',
-        `Could not journal action ${action.id}: the card was not asked for; trying again at the next poll`,
+        `Could not ${journal ? 'journal' : 'take'} action ${action.id}: the card was not asked for; trying again at the next poll`,
         errorText(error),
       );
       return;

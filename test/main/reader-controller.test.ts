@@ -276,6 +276,24 @@ describe('reader controller', () => {
     await h.controller.stop();
   });
 
+  it('does not blame the journal when the payment could not be read from the gateway', async () => {
+    // A payment the merchant's own server pushed to the reader is read from the gateway before it
+    // is journaled; the gateway not answering was said as "cannot record … journal", sending the
+    // cashier to free space on a disk that had plenty.
+    const h = harness([poll(1, ACTION)]);
+    h.sink.started = async () => {
+      throw new GatewayUnreachable('unknown', 'The gateway did not answer in time.');
+    };
+    h.controller.start();
+    await h.settle();
+    expect(h.log).not.toContain('stage waiting_for_card');
+    expect(h.controller.journalProblem).toMatch(
+      /could not take this payment on the reader \(The gateway did not answer/,
+    );
+    expect(h.controller.journalProblem).not.toMatch(/journal|record/);
+    await h.controller.stop();
+  });
+
   it('holds an outcome the journal cannot take, never collects its action again, and reports it once journaled', async () => {
     // Every new session is handed the action again, as the gateway does while it is in progress.
     const h = harness([poll(1, ACTION), 'hang', poll(1, ACTION), 'hang', poll(1, ACTION)]);
