@@ -93,6 +93,30 @@ describe('Capture screen', () => {
     ).toBeTruthy();
   });
 
+  it('counts an authorisation whose capture is queued as shown, not as one more not shown', async () => {
+    // The host counts every authorisation; the screen counted as shown only those it offers to
+    // capture. One with its capture queued (the gateway offline) or made with another gateway was
+    // "1 more not shown, holding €50.00" for ever, and "Show 1 more" showed nothing more.
+    const payments = [
+      authorised(),
+      authorised({
+        id: 'pay_auth000002',
+        transactionId: 'bbbbbbbb-bbbb-cccc-dddd-eeeeeeeeeeee',
+        queuedOperations: 1,
+        next: [],
+        orderReference: 'ORD-Q',
+      }),
+    ];
+    const { user } = await renderApp(bridgeWith(payments, []));
+    await user.keyboard('{F4}');
+    await screen.findByRole('group', { name: /Hotel deposit/ });
+    expect(
+      await screen.findByText(/1 authorisation \(€50.00, order ORD-Q\) has its capture or cancel queued/),
+    ).toBeTruthy();
+    await act(() => new Promise((resolve) => setTimeout(resolve, 100)));
+    expect(document.querySelector('[aria-label="Authorisations not shown"]')).toBeNull();
+  });
+
   it('says how long an authorisation has left in days and hours, not rounded down to the day', async () => {
     // A 7-day authorisation taken a minute ago read "6 days left".
     const sevenDays = new Date(Date.now() + 7 * 86_400_000 - 60_000).toISOString();

@@ -260,12 +260,14 @@ export function Capture() {
 
   // The host's payments come from the live mirror, so a capture elsewhere removes them at once.
   // …and one authorised meanwhile (paid by link while this screen is open) joins at once.
-  const fromHost = useMemo(() => {
+  // Every authorisation the host counts that the screen has: read from its pages or in the mirror.
+  // Not all are offered to capture: one with its capture or cancel queued (said above the list),
+  // or made with another gateway, is not — it is still read, so not one of those "not shown".
+  const known = useMemo(() => {
     const ids = new Set([...hostIds, ...Object.values(payments).map((p) => p.id)]);
-    return [...ids]
-      .map((id) => payments[id])
-      .filter((p): p is PaymentView => !!p && p.status === 'requires_capture' && p.next.includes('capture'));
+    return [...ids].map((id) => payments[id]).filter((p): p is PaymentView => !!p && uncaptured(p));
   }, [hostIds, payments]);
+  const fromHost = useMemo(() => known.filter((p) => p.next.includes('capture')), [known]);
 
   const items = useMemo(() => {
     const knownTx = new Set(
@@ -285,11 +287,11 @@ export function Capture() {
   // counted as not shown while on screen). The pages are read again when authorisations change.
   const notShown = useMemo(() => {
     if (!hostTotal) return null;
-    const count = hostTotal.total - fromHost.length;
+    const count = hostTotal.total - known.length;
     if (count <= 0) return null;
     const held = hostTotal.held
       .map((h) => {
-        const shown = fromHost.filter((p) => p.currency === h.currency);
+        const shown = known.filter((p) => p.currency === h.currency);
         return {
           currency: h.currency,
           count: h.count - shown.length,
@@ -298,7 +300,7 @@ export function Capture() {
       })
       .filter((h) => h.count > 0);
     return { count, held };
-  }, [hostTotal, fromHost]);
+  }, [hostTotal, known]);
   const gatewayNotChecked = Math.max(0, gatewayTotal - gateway.length);
 
   // Authorisations with a capture or cancel already queued: nothing more to do here, but say so.
@@ -335,7 +337,7 @@ export function Capture() {
       {notShown ? (
         <div className="notice" role="region" aria-label="Authorisations not shown">
           <p>
-            {`Showing ${fromHost.length} of ${hostTotal!.total} authorisations. `}
+            {`Showing ${known.length} of ${hostTotal!.total} authorisations. `}
             {`${notShown.count} more ${notShown.count === 1 ? 'is' : 'are'} not shown, holding `}
             {notShown.held.map((h) => money(h.amount, h.currency)).join(' + ')}.
           </p>
