@@ -414,7 +414,13 @@ export class ReaderController {
       },
       (stage: CollectStage) => {
         current.stage = stage;
-        this.safely(() => this.options.sink.stage(action, stage));
+        if (!this.noteStage(action, stage) && stage === 'waiting_for_card') {
+          // The journal does not know the card is asked for: after a restart the action would be
+          // collected again. No card has been read yet, so the reader stops asking.
+          this.background(device.cancel());
+          this.options.onChange();
+          return;
+        }
         this.options.onChange();
         if (stage === 'waiting_for_card' && action.presentedCard) {
           current.presentedCard = action.presentedCard;
@@ -604,6 +610,21 @@ export class ReaderController {
     inBackground(work, (error) =>
       this.options.log('error', `Reader ${this.id}: background work failed`, errorText(error)),
     );
+  }
+
+  /** Journals a stage of the collection; false (said to the cashier) when the journal refused it. */
+  private noteStage(action: ReaderAction, stage: CollectStage): boolean {
+    try {
+      this.options.sink.stage(action, stage);
+      return true;
+    } catch (error) {
+      this.setJournalProblem(
+        `The app cannot record that the reader asks for the card (${errorText(error)}), so the reader stops asking. ` +
+          'It asks again once the journal can be written; see the developer log.',
+      );
+      this.options.log('error', `Could not journal ${stage} of action ${action.id}`, errorText(error));
+      return false;
+    }
   }
 
   private safely(fn: () => void): void {

@@ -254,6 +254,30 @@ describe('reader controller', () => {
     await h.controller.stop();
   });
 
+  it('stops asking for the card when the journal cannot record that it asks', async () => {
+    // The stage was journaled best-effort: refused, the reader asked for the card anyway while the
+    // journal said only "sent", and after a restart the same action was collected a second time.
+    const h = harness([poll(1, ACTION)]);
+    const disk = journalDisk();
+    cleanup.push(disk.close);
+    const stage = h.sink.stage;
+    h.sink.stage = (action, next) => {
+      disk.write(`stage ${next}`);
+      stage(action, next);
+    };
+    disk.fill();
+    h.controller.start();
+    await h.settle(20);
+    expect(h.log).toContain('started');
+    expect(h.log).not.toContain('stage waiting_for_card');
+    expect(h.log).toContain('Could not journal waiting_for_card of action act_1');
+    // No card was read: the reader's cancel is the outcome, and nothing was charged.
+    expect(h.posts.map((p) => p.result)).toEqual([
+      expect.objectContaining({ outcome: 'failed', failureCode: 'reader_canceled' }),
+    ]);
+    await h.controller.stop();
+  });
+
   it('tells the screens the action is off the reader each time the journal refuses it', async () => {
     // The action shows on the reader while its journaling is tried; refused, it leaves. A second
     // refusal said as the first left the screens showing the reader collecting it ("sent").
