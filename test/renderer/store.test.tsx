@@ -208,6 +208,34 @@ describe('host mirror and sequence numbers', () => {
     expect(store.getState().host.seq).toBe(seq);
   });
 
+  it('keeps a payment changed just now, however old, so an answer read before the change is not taken', async () => {
+    // An old authorisation captured now was, as the oldest settled payment, the first let go: a
+    // page of authorisations read before the capture then put it back as still to capture.
+    const store = await started(new FakeBridge(makeSnapshot({ seq: 1 })));
+    const at = (n: number) => new Date(Date.UTC(2026, 0, 1) + n * 60_000).toISOString();
+    let seq = 1;
+    const sale = (n: number) =>
+      makePayment({
+        id: `pay_sold${String(n).padStart(6, '0')}`,
+        status: 'succeeded',
+        createdAt: at(100 + n),
+        updatedAt: at(100 + n),
+      });
+    const held = makePayment({ id: 'pay_held00001', status: 'requires_capture', createdAt: at(0), updatedAt: at(0) });
+    store.getState().applyEvent({ seq: ++seq, type: 'payment', payment: held });
+    for (let n = 0; n < MIRROR_LIMIT - 1; n++)
+      store.getState().applyEvent({ seq: ++seq, type: 'payment', payment: sale(n) });
+    const captured = { ...held, status: 'succeeded' as const, updatedAt: at(5_000) };
+    store.getState().applyEvent({ seq: ++seq, type: 'payment', payment: captured });
+    expect(store.getState().applyEvent({ seq: ++seq, type: 'payment', payment: sale(MIRROR_LIMIT) })).toBe('applied');
+    expect(store.getState().host.seq).toBe(seq);
+    expect(Object.keys(store.getState().host.payments).length).toBeLessThanOrEqual(MIRROR_LIMIT);
+    expect(store.getState().host.payments[held.id]).toEqual(captured);
+    // A page read before the capture arrives now: older than what the mirror holds, not taken.
+    store.getState().applyPayment(held);
+    expect(store.getState().host.payments[held.id]).toEqual(captured);
+  });
+
   it('never lets go of the payment a screen has just read, however old', async () => {
     // A screen reads an old settled payment from the host (Transactions details, a Settlements
     // page) into the mirror: with the mirror full, that payment was the oldest settled one, and so

@@ -14,7 +14,7 @@ import { initialTxQuery, stampedInShopZone } from './ui-slice';
 export const DEVLOG_LIMIT = 500;
 
 /**
- * The most payments the mirror holds before it lets the oldest settled ones go (down to
+ * The most payments the mirror holds before it lets the settled ones changed longest ago go (down to
  * MIRROR_TRIM_TO, so a trim is rare). A window open for weeks once held every payment of that time
  * and copied them all on each event. Nothing a screen needs is let go: open payments, authorisations
  * to capture, payments in Needs attention, receipts to reprint and the payment on screen stay; a
@@ -49,7 +49,12 @@ function withPayment(state: PosState, payment: PaymentView): Record<string, Paym
         p.id !== state.ui.selectedPaymentId &&
         p.id !== payment.id,
     )
-    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    // Changed longest ago first: one changed just now (an old authorisation captured) stays, so an
+    // answer read before that change (a page still on its way) finds it and is not taken as new.
+    .sort(
+      (a, b) =>
+        a.updatedAt.localeCompare(b.updatedAt) || a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id),
+    );
   for (const old of settled.slice(0, count - MIRROR_TRIM_TO)) delete payments[old.id];
   return payments;
 }
