@@ -575,11 +575,20 @@ export class CounterReports {
     const mode = this.mode();
     const view = await this.reconcileWindow(this.window(day), terminal, mode);
     // A Z closed while the gateway did not answer takes the first reconciliation of its period
-    // made since, as the close would have kept it (the gateway's side only, nothing typed).
+    // made since, as the close would have kept it (the gateway's side only, nothing typed) — unless
+    // the till has switched gateway since: its payments then are another gateway's to compare with.
     const z = this.journal.zReportFor(mode, day);
-    if (z && z.reconciliation === null && terminal.length === 0)
+    if (z && z.reconciliation === null && terminal.length === 0 && !this.otherGatewaysIn(mode, z))
       this.journal.setZReconciliation(mode, z.number, JSON.stringify(view));
     return view;
+  }
+
+  /** Whether a Z's period holds gateway payments of a gateway other than the till's active one. */
+  private otherGatewaysIn(mode: Mode, z: ZReportRecord): boolean {
+    const active = this.deps.gateway()?.name;
+    return this.journal
+      .paymentsCreatedBetween(mode, z.windowStart, z.windowEnd)
+      .some((r) => r.chargedBy === 'gateway' && r.gateway !== active);
   }
 
   private async reconcileWindow(
