@@ -167,8 +167,11 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
 function Total({ view }: { view: CustomerDisplayView }) {
   const m = (minor: number) => (view.currency ? money(minor, view.currency) : '');
   return (
-    <section>
-      <p className="customer-display__label">Total</p>
+    <section aria-labelledby="total-title">
+      {/* The page's heading while a payment is shown: the customer's screen reader finds the total first. */}
+      <h1 id="total-title" className="customer-display__label">
+        Total
+      </h1>
       <p className="customer-display__amount" data-testid="display-amount">
         {view.amount !== null ? m(view.amount) : ''}
       </p>
