@@ -149,7 +149,8 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
       <ErrorBox error={error} />
       {done ? <p role="status">{done}</p> : null}
       {preview ? (
-        <pre className="receipt-preview" aria-label="Receipt preview">
+        // A figure named "Receipt preview": a bare <pre> is generic, which may not carry a name.
+        <pre className="receipt-preview" role="figure" aria-label="Receipt preview">
           {preview}
         </pre>
       ) : null}

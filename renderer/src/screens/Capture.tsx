@@ -112,64 +112,67 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
 
   return (
     <li className="auth-item">
-      <form role="group" aria-labelledby={titleId} onSubmit={(e) => void capture(e)} noValidate>
-        <h2 id={titleId} className="auth-item__title">
-          {money(auth.amountCapturable, auth.currency)} — {auth.title}
-        </h2>
-        <p className="muted">
-          Authorised {timeAgo(auth.createdAt, now)}
-          {auth.card ? ` · ${auth.card.brand} •••• ${auth.card.last4}` : ''}
-          {auth.amountCapturable !== auth.amount ? ` · of ${money(auth.amount, auth.currency)}` : ''}
-        </p>
-        {left ? (
-          <p
-            className={left.ms < EXPIRY_WARNING_MS ? 'expiry--soon' : 'muted'}
-            role={left.ms < EXPIRY_WARNING_MS ? 'alert' : undefined}
-          >
-            {left.ms <= 0
-              ? 'The authorisation has expired: it can no longer be captured.'
-              : left.ms < EXPIRY_WARNING_MS
-                ? `Expires soon: ${left.text} to capture it before the money is released.`
-                : `Authorisation: ${left.text} before it expires.`}
+      {/* A group named by its heading (a <form> may not take role="group": its own role is form). */}
+      <form onSubmit={(e) => void capture(e)} noValidate>
+        <div role="group" aria-labelledby={titleId}>
+          <h2 id={titleId} className="auth-item__title">
+            {money(auth.amountCapturable, auth.currency)} — {auth.title}
+          </h2>
+          <p className="muted">
+            Authorised {timeAgo(auth.createdAt, now)}
+            {auth.card ? ` · ${auth.card.brand} •••• ${auth.card.last4}` : ''}
+            {auth.amountCapturable !== auth.amount ? ` · of ${money(auth.amount, auth.currency)}` : ''}
           </p>
-        ) : null}
-        <div className="inline-fields">
-          {lapsed ? null : (
-            <>
-              <AmountInput
-                id={`capture-amount-${auth.id}`}
-                label="Capture amount"
-                value={amount}
-                currency={auth.currency}
-                onChange={setAmount}
-                max={auth.amountCapturable}
-                error={issueFor(error, 'amount')}
-                hint={
-                  partialCapture
-                    ? `Up to ${money(auth.amountCapturable, auth.currency)}. Type a smaller amount for a partial capture.`
-                    : `The gateway captures the whole ${money(auth.amountCapturable, auth.currency)}; refund any difference afterwards.`
-                }
+          {left ? (
+            <p
+              className={left.ms < EXPIRY_WARNING_MS ? 'expiry--soon' : 'muted'}
+              role={left.ms < EXPIRY_WARNING_MS ? 'alert' : undefined}
+            >
+              {left.ms <= 0
+                ? 'The authorisation has expired: it can no longer be captured.'
+                : left.ms < EXPIRY_WARNING_MS
+                  ? `Expires soon: ${left.text} to capture it before the money is released.`
+                  : `Authorisation: ${left.text} before it expires.`}
+            </p>
+          ) : null}
+          <div className="inline-fields">
+            {lapsed ? null : (
+              <>
+                <AmountInput
+                  id={`capture-amount-${auth.id}`}
+                  label="Capture amount"
+                  value={amount}
+                  currency={auth.currency}
+                  onChange={setAmount}
+                  max={auth.amountCapturable}
+                  error={issueFor(error, 'amount')}
+                  hint={
+                    partialCapture
+                      ? `Up to ${money(auth.amountCapturable, auth.currency)}. Type a smaller amount for a partial capture.`
+                      : `The gateway captures the whole ${money(auth.amountCapturable, auth.currency)}; refund any difference afterwards.`
+                  }
+                />
+                <button type="submit" className="primary" disabled={working}>
+                  Capture
+                </button>
+              </>
+            )}
+            {confirmCancel ? (
+              <ConfirmChoice
+                yes="Yes, cancel the authorisation"
+                no="Keep it"
+                busy={working}
+                onYes={() => void cancel()}
+                onNo={() => setConfirmCancel(false)}
               />
-              <button type="submit" className="primary" disabled={working}>
-                Capture
+            ) : (
+              <button type="button" className="danger" disabled={working} onClick={() => setConfirmCancel(true)}>
+                Cancel authorisation
               </button>
-            </>
-          )}
-          {confirmCancel ? (
-            <ConfirmChoice
-              yes="Yes, cancel the authorisation"
-              no="Keep it"
-              busy={working}
-              onYes={() => void cancel()}
-              onNo={() => setConfirmCancel(false)}
-            />
-          ) : (
-            <button type="button" className="danger" disabled={working} onClick={() => setConfirmCancel(true)}>
-              Cancel authorisation
-            </button>
-          )}
+            )}
+          </div>
+          <ErrorBox error={error} shownPaths={['amount']} />
         </div>
-        <ErrorBox error={error} shownPaths={['amount']} />
       </form>
     </li>
   );
