@@ -119,12 +119,20 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** A fresh page on the app, with every bridge message recorded (for the secret-leak check). */
+/**
+ * A fresh page on the app, with every bridge message recorded (for the secret-leak check).
+ * `bypassCSP`: let the test inject scripts of its own (axe-core, in the accessibility check) past
+ * the page's Content-Security-Policy, which allows only the app's own script files.
+ */
 export async function openApp(
   browser: Browser,
   app: WebApp,
+  options: { bypassCSP?: boolean } = {},
 ): Promise<{ context: BrowserContext; page: Page; frames: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    ...(options.bypassCSP ? { bypassCSP: true } : {}),
+  });
   const page = await context.newPage();
   const frames: string[] = [];
   page.on('websocket', (ws) => {

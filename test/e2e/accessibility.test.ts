@@ -1,0 +1,450 @@
+/**
+ * Every screen (F1–F9, a transaction's details, Settlements) checked with axe-core in Chromium
+ * against WCAG 2.1 A and AA (and axe's best practices, see AXE_OPTIONS), in the states a cashier
+ * meets: empty; a payment waiting on the simulated reader or for its QR link; a decline, a refused
+ * amount, a refused refund and a refused pairing on screen; approved (receipt, capture, reports,
+ * Z report); a tip chosen on the customer display; the host gone. Once per gateway, one host each
+ * (`--gateway plutopay|payplug|plural`: PayPlug's customer fields and installment plan, Plural's
+ * split editor and Settlements), and the customer display page (the URL the host prints) beside
+ * the cashier's, plus the page opened without its token.
+ *
+ * Each test collects the violations of every state it visits and fails once with the whole list:
+ * the state, axe's rule id and impact, its help text and link, and each offending element (its
+ * selector, HTML and what to fix). Like the other e2e files it needs the build and Chromium, and
+ * is skipped without them (a failure under CI=true):
+ *
+ *   npx electron-vite build --logLevel warn && npx vitest run test/e2e/accessibility.test.ts
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { AxeResults, RunOptions, run as axeRun } from 'axe-core';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { GatewayName } from '../../common/contract';
+import { e2eAvailable, launchBrowser, openApp, startWebApp, type WebApp } from './harness';
+
+const TIMEOUT = 20_000;
+
+/** axe-core's browser bundle, injected into each page as a script of its own. */
+const AXE_SOURCE = readFileSync(
+  join(dirname(createRequire(import.meta.url).resolve('axe-core')), 'axe.min.js'),
+  'utf8',
+);
+
+/**
+ * WCAG 2.0 and 2.1, levels A and AA: what the till is held to. Plus axe's best practices, which is
+ * where it checks the page's structure WCAG's rules leave alone (a level-one heading on every page,
+ * landmarks, roles an element may take): a screen-reader user moves through the till by them.
+ */
+const AXE_OPTIONS: RunOptions = {
+  runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+  resultTypes: ['violations'],
+};
+
+/** One line per rule broken in a state, then one per element (at most 5): enough to find and fix it. */
+function describeViolations(state: string, violations: AxeResults['violations']): string[] {
+  return violations.map((v) => {
+    const nodes = v.nodes.slice(0, 5).map((n) => {
+      const summary = (n.failureSummary ?? '').replace(/\s+/g, ' ').trim();
+      return `\n      at ${n.target.join(' >> ')}: ${n.html.slice(0, 200)}\n         ${summary.slice(0, 300)}`;
+    });
+    const more = v.nodes.length > 5 ? `\n      … and ${v.nodes.length - 5} more` : '';
+    return `[${state}] ${v.id} (${v.impact ?? 'n/a'}): ${v.help} — ${v.helpUrl}${nodes.join('')}${more}`;
+  });
+}
+
+/** axe's verdict on the page as it is now, as lines for the assertion message. */
+async function audit(page: Page, state: string): Promise<string[]> {
+  // The page keeps axe across screens (the app never reloads): inject it once per page.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE });
+  const violations = await page.evaluate(async (options) => {
+    const { axe } = window as unknown as { axe: { run: typeof axeRun } };
+    return (await axe.run(document, options)).violations;
+  }, AXE_OPTIONS);
+  return describeViolations(state, violations);
+}
+
+function expectNoViolations(found: string[]) {
+  expect(found, `${found.length} accessibility violation(s):\n${found.join('\n')}\n`).toEqual([]);
+}
+
+describe.skipIf(!e2eAvailable())(
+  'accessibility of every screen (axe-core, WCAG 2.1 AA, Chromium)',
+  { timeout: 120_000 },
+  () => {
+    let browser: Browser;
+
+    beforeAll(async () => {
+      browser = await launchBrowser();
+    }, 60_000);
+
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    /** One host on `gateway`, its cashier page and its customer display page, for a describe block. */
+    function till(gateway: GatewayName) {
+      const t = {} as { app: WebApp; page: Page; display: Page; openDisplay: () => Promise<void> };
+
+      beforeAll(async () => {
+        t.app = await startWebApp({ args: ['--gateway', gateway] });
+        const opened = await openApp(browser, t.app, { bypassCSP: true });
+        t.page = opened.page;
+        t.openDisplay = async () => {
+          t.display = await opened.context.newPage();
+          await t.display.goto(t.app.displayUrl);
+          await t.page.getByText('Customer display: connected').waitFor({ timeout: TIMEOUT });
+          await t.display.locator('h1').first().waitFor({ timeout: TIMEOUT });
+        };
+        await t.page.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
+        await t.page
+          .locator('.gateway-name')
+          .filter({ hasText: new RegExp(gateway, 'i') })
+          .waitFor({ timeout: TIMEOUT });
+      }, 60_000);
+
+      afterEach(async (context) => {
+        if (context.task.result?.state === 'fail')
+          await t.page?.screenshot({
+            path: `${process.env.E2E_SHOTS ?? '/tmp'}/a11y-${gateway}-${context.task.name.slice(0, 40)}.png`,
+          });
+      });
+
+      afterAll(async () => {
+        await t.app?.close();
+      });
+
+      return t;
+    }
+
+    async function textOf(locator: Locator, text: RegExp) {
+      await expect.poll(async () => (await locator.first().textContent()) ?? '', { timeout: TIMEOUT }).toMatch(text);
+    }
+
+    /** Opens a screen by its key and waits for its heading. */
+    async function screen(page: Page, key: string, heading: RegExp) {
+      await page.keyboard.press(key);
+      await page.locator('main h1').filter({ hasText: heading }).first().waitFor({ timeout: TIMEOUT });
+    }
+
+    const SCREENS: [key: string, heading: RegExp, name: string][] = [
+      ['F1', /Create/i, 'Create'],
+      ['F2', /Process/i, 'Process'],
+      ['F3', /Simulate/i, 'Simulate'],
+      ['F4', /Capture/i, 'Capture'],
+      ['F5', /Transactions/i, 'Transactions'],
+      ['F6', /Readers/i, 'Readers'],
+      ['F7', /Settings/i, 'Settings'],
+      ['F8', /attention/i, 'Needs attention'],
+      ['F9', /Reports/i, 'Reports'],
+    ];
+
+    async function everyScreen(page: Page, state: string, found: string[]) {
+      for (const [key, heading, name] of SCREENS) {
+        await screen(page, key, heading);
+        found.push(...(await audit(page, `${key} ${name}, ${state}`)));
+      }
+    }
+
+    /** The amount typed on Create payment, with the capture chosen (Enter charges). */
+    async function typeAmount(page: Page, digits: string, manual = false) {
+      await screen(page, 'F1', /Create/i);
+      const amount = page.getByLabel('Amount', { exact: true });
+      await amount.fill('');
+      await amount.pressSequentially(digits);
+      await page.getByLabel(manual ? /Manual/ : /Automatic/).check();
+      return amount;
+    }
+
+    const paymentState = (page: Page) => page.locator('.payment-state[role=status]');
+
+    describe('PlutoPay (a simulated reader)', () => {
+      const t = till('plutopay');
+
+      async function charge(digits: string, manual = false) {
+        const amount = await typeAmount(t.page, digits, manual);
+        await amount.press('Enter');
+        await textOf(paymentState(t.page), /Waiting for card/);
+      }
+
+      async function presentCard(label: RegExp) {
+        await screen(t.page, 'F3', /Simulate/i);
+        await t.page.getByRole('radio', { name: label }).check();
+        await t.page.getByRole('button', { name: 'Present card' }).click();
+        await screen(t.page, 'F2', /Process/i);
+      }
+
+      it('every screen and the customer display, with nothing done yet', async () => {
+        const found: string[] = [];
+        // No customer display open yet: the header says so.
+        await everyScreen(t.page, 'empty', found);
+        await t.openDisplay();
+        found.push(...(await audit(t.display, 'customer display, idle')));
+        await screen(t.page, 'F1', /Create/i);
+        found.push(...(await audit(t.page, 'F1 Create, customer display connected')));
+        // A pairing refused (no registration code typed).
+        await screen(t.page, 'F6', /Readers/i);
+        await t.page.getByRole('button', { name: 'Pair reader' }).click();
+        await t.page.getByText('Not paired.').waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F6 Readers, pairing refused')));
+        // The app opened without its token (a bookmark, a new tab).
+        const stray = await t.page.context().newPage();
+        await stray.goto(t.app.origin + '/');
+        await stray.getByRole('heading', { name: /Open the app from the link/ }).waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(stray, 'page without its token')));
+        await stray.close();
+        expectNoViolations(found);
+      });
+
+      it('a refused amount on Create payment', async () => {
+        const found: string[] = [];
+        const amount = await typeAmount(t.page, '0');
+        await amount.press('Enter');
+        await t.page.locator('main [aria-invalid="true"]').first().waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F1 Create, amount refused')));
+        expectNoViolations(found);
+      });
+
+      it('a payment waiting on the simulated reader, then declined', async () => {
+        const found: string[] = [];
+        await charge('1250');
+        found.push(...(await audit(t.page, 'F2 Process, waiting for card')));
+        await textOf(t.display.locator('body'), /12\.50/);
+        found.push(...(await audit(t.display, 'customer display, waiting for card')));
+        await screen(t.page, 'F3', /Simulate/i);
+        found.push(...(await audit(t.page, 'F3 Simulate, reader waiting')));
+        await screen(t.page, 'F6', /Readers/i);
+        found.push(...(await audit(t.page, 'F6 Readers, reader busy')));
+        await presentCard(/Insufficient funds/);
+        await textOf(t.page.getByRole('alert'), /Not enough funds/);
+        found.push(...(await audit(t.page, 'F2 Process, declined')));
+        found.push(...(await audit(t.display, 'customer display, declined')));
+        expectNoViolations(found);
+      });
+
+      it('the payment approved: Process, its details, Capture, Reports', async () => {
+        const found: string[] = [];
+        await t.page.getByRole('button', { name: 'Try another card' }).click();
+        await textOf(paymentState(t.page), /Waiting for card/);
+        await presentCard(/Visa — approved/);
+        await textOf(paymentState(t.page), /Approved/);
+        found.push(...(await audit(t.page, 'F2 Process, approved')));
+        await t.page.getByRole('button', { name: 'Show receipt' }).click();
+        await t.page.locator('.receipt-preview').waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F2 Process, approved, receipt shown')));
+        await textOf(t.display.locator('body'), /Approved|Thank/i);
+        found.push(...(await audit(t.display, 'customer display, approved')));
+
+        // An authorisation waiting for its capture.
+        await charge('5000', true);
+        await presentCard(/Mastercard — approved/);
+        await textOf(paymentState(t.page), /Authorised/);
+        await screen(t.page, 'F4', /Capture/i);
+        await t.page.locator('.auth-item').first().waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F4 Capture, one authorisation')));
+        await t.page.getByRole('button', { name: 'Cancel authorisation' }).first().click();
+        await t.page.getByRole('button', { name: 'Yes, cancel the authorisation' }).waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F4 Capture, confirming a cancel')));
+        await t.page.getByRole('button', { name: 'Keep it' }).click();
+
+        await screen(t.page, 'F5', /Transactions/i);
+        const row = t.page.getByRole('row').filter({ hasText: '$12.50' }).first();
+        await row.waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F5 Transactions, two payments')));
+        await row.getByRole('button', { name: /Details for/ }).click();
+        await t.page.getByLabel('Refund amount').waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F5 Transaction details')));
+        const refund = t.page.getByLabel('Refund amount');
+        await refund.fill('');
+        await refund.pressSequentially('999999');
+        await t.page.getByRole('button', { name: /^Refund/ }).click();
+        await t.page.locator('main [aria-invalid="true"]').first().waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F5 Transaction details, refund refused')));
+        await t.page.keyboard.press('Escape');
+
+        await screen(t.page, 'F9', /Reports/i);
+        await t.page
+          .getByRole('table', { name: /Totals/ })
+          .first()
+          .waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F9 Reports, X report')));
+        await t.page.getByRole('button', { name: 'Reconcile' }).click();
+        await t.page
+          .getByRole('table', { name: 'Differences' })
+          .or(t.page.getByText(/Everything agrees|matched\./))
+          .first()
+          .waitFor({
+            timeout: TIMEOUT,
+          });
+        found.push(...(await audit(t.page, 'F9 Reports, reconciled')));
+        const close = t.page.getByRole('form', { name: /Close the day/ });
+        await close.getByLabel('Closed by').fill('Ada');
+        await close.getByRole('button', { name: 'Close the day' }).click();
+        await t.page.getByRole('region', { name: 'Z report 1' }).waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F9 Reports, Z report')));
+        await screen(t.page, 'F8', /attention/i);
+        found.push(...(await audit(t.page, 'F8 Needs attention, after payments')));
+        expectNoViolations(found);
+      });
+
+      it('a tip chosen on the customer display', async () => {
+        const found: string[] = [];
+        await screen(t.page, 'F7', /Settings/i);
+        const form = t.page.getByRole('form', { name: 'Counter' });
+        await form.getByRole('checkbox', { name: /Ask for a tip/ }).check();
+        await form.getByRole('button', { name: 'Apply counter settings' }).click();
+        await form.getByText('Counter settings saved.').waitFor({ timeout: TIMEOUT });
+        const amount = await typeAmount(t.page, '1800');
+        found.push(...(await audit(t.page, 'F1 Create, tipping on')));
+        await amount.press('Enter');
+        await t.page.getByText(/Waiting for the customer to choose a tip/).waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F2 Process, waiting for a tip')));
+        await t.display.getByRole('button', { name: 'No tip' }).waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.display, 'customer display, choosing a tip')));
+        await t.display.getByRole('button', { name: /Other/ }).click();
+        await t.display.locator('#display-custom-tip').waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.display, 'customer display, typing a tip')));
+        await t.display.getByRole('button', { name: 'No tip' }).click();
+        await textOf(paymentState(t.page), /Waiting for card/);
+        await t.page.keyboard.press('Escape');
+        await textOf(paymentState(t.page), /Canceled/);
+        found.push(...(await audit(t.page, 'F2 Process, canceled')));
+        expectNoViolations(found);
+      });
+
+      it('the host gone: the reconnecting banner', async () => {
+        await t.app.close();
+        await t.page.getByText('Reconnecting to the host…').waitFor({ timeout: TIMEOUT });
+        expectNoViolations(await audit(t.page, 'F2 Process, host unreachable'));
+      });
+    });
+
+    describe('PayPlug (payment links, customer fields)', () => {
+      const t = till('payplug');
+
+      it('every screen, with nothing done yet, and the customer fields', async () => {
+        const found: string[] = [];
+        await everyScreen(t.page, 'PayPlug, empty', found);
+        await t.openDisplay();
+        await screen(t.page, 'F1', /Create/i);
+        await t.page.getByLabel('Email', { exact: true }).waitFor();
+        await t.page.getByLabel('Pay', { exact: true }).selectOption('3');
+        found.push(...(await audit(t.page, 'F1 Create, PayPlug installments chosen')));
+        await t.page.getByLabel('Pay', { exact: true }).selectOption('1');
+        expectNoViolations(found);
+      });
+
+      it('a refused amount, then a payment link waiting with its QR, then paid', async () => {
+        const found: string[] = [];
+        const refused = await typeAmount(t.page, '0');
+        await refused.press('Enter');
+        await t.page.locator('main [aria-invalid="true"]').first().waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F1 Create, PayPlug amount refused')));
+
+        const amount = await typeAmount(t.page, '2500');
+        await amount.press('Enter');
+        await textOf(paymentState(t.page), /Waiting for the customer to pay by link/);
+        await t.page.locator('img.pay-link__qr').waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F2 Process, PayPlug QR link waiting')));
+        await textOf(t.display.locator('body'), /25\.00/);
+        found.push(...(await audit(t.display, 'customer display, PayPlug link waiting')));
+        await screen(t.page, 'F3', /Simulate/i);
+        found.push(...(await audit(t.page, 'F3 Simulate, PayPlug link waiting')));
+        await t.page.getByRole('button', { name: 'Pay the link' }).click();
+        await screen(t.page, 'F2', /Process/i);
+        await textOf(paymentState(t.page), /Approved/);
+        found.push(...(await audit(t.page, 'F2 Process, PayPlug approved')));
+
+        await screen(t.page, 'F5', /Transactions/i);
+        const row = t.page.getByRole('row').filter({ hasText: '€25.00' }).first();
+        await row.waitFor({ timeout: TIMEOUT });
+        await row.getByRole('button', { name: /Details for/ }).click();
+        await t.page.getByLabel(/Refund amount/).waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F5 Transaction details, PayPlug')));
+        await t.page.keyboard.press('Escape');
+        expectNoViolations(found);
+      });
+
+      it('an installment plan with its schedule', async () => {
+        const found: string[] = [];
+        const amount = await typeAmount(t.page, '30000');
+        await t.page.getByLabel('Email', { exact: true }).fill('grace@example.com');
+        await t.page.getByLabel('First name').fill('Grace');
+        await t.page.getByLabel('Last name').fill('Hopper');
+        await t.page.getByLabel('Pay', { exact: true }).selectOption('3');
+        await amount.press('Enter');
+        await t.page.locator('table.schedule').waitFor({ timeout: TIMEOUT });
+        await t.page.locator('img.pay-link__qr').waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F2 Process, PayPlug installment plan')));
+        found.push(...(await audit(t.display, 'customer display, PayPlug installment plan')));
+        await t.page.getByRole('button', { name: 'Abort plan' }).click();
+        await textOf(t.page.locator('.payment-state'), /aborted/);
+        found.push(...(await audit(t.page, 'F2 Process, PayPlug plan aborted')));
+        expectNoViolations(found);
+      });
+    });
+
+    describe('Plural (split editor, Settlements)', () => {
+      const t = till('plural');
+
+      it('every screen, with nothing done yet, and the split editor open', async () => {
+        const found: string[] = [];
+        await everyScreen(t.page, 'Plural, empty', found);
+        await t.openDisplay();
+        await typeAmount(t.page, '50000');
+        await t.page.getByRole('button', { name: 'Split between merchants' }).click();
+        await t.page.keyboard.type('1324');
+        await t.page.getByLabel('Share 1 on hold').check();
+        await t.page.getByLabel('Share 1 on hold').press('Insert');
+        await t.page.keyboard.type('1233');
+        await t.page.locator('#split-remainder').waitFor();
+        found.push(...(await audit(t.page, 'F1 Create, Plural split editor')));
+        expectNoViolations(found);
+      });
+
+      it('a split payment paid by link, then Settlements and its details', async () => {
+        const found: string[] = [];
+        // The second share is still empty: the shares are refused, and say so.
+        await t.page.getByRole('button', { name: 'Charge' }).click();
+        await t.page.locator('main [aria-invalid="true"]').first().waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F1 Create, Plural shares refused')));
+        const share = t.page.getByLabel('Share 1 amount');
+        await share.fill('');
+        await share.pressSequentially('30000');
+        const second = t.page.getByLabel('Share 2 amount');
+        await second.fill('');
+        await second.pressSequentially('20000');
+        await t.page.getByRole('button', { name: 'Charge' }).click();
+        await textOf(paymentState(t.page), /Waiting for the customer to pay by link/);
+        await t.page.locator('img.pay-link__qr').waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F2 Process, Plural QR link waiting')));
+        found.push(...(await audit(t.display, 'customer display, Plural link waiting')));
+        await screen(t.page, 'F3', /Simulate/i);
+        await t.page.getByRole('button', { name: 'Pay the link' }).click();
+        await screen(t.page, 'F2', /Process/i);
+        await textOf(paymentState(t.page), /Approved/);
+        found.push(...(await audit(t.page, 'F2 Process, Plural approved')));
+
+        await screen(t.page, 'F5', /Transactions/i);
+        await t.page.getByRole('tab', { name: 'Settlements' }).click();
+        const item = t.page.locator('li.settlement', { hasText: '₹500.00' }).first();
+        await item.waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F5 Settlements, one held share')));
+        await item.getByRole('button', { name: 'Release part…' }).click();
+        await t.page.getByLabel('Amount to release to 1324').waitFor();
+        found.push(...(await audit(t.page, 'F5 Settlements, releasing part')));
+        await t.page.keyboard.press('Escape');
+
+        await t.page.getByRole('tab', { name: 'Transactions' }).click();
+        const row = t.page.getByRole('row').filter({ hasText: '₹500.00' }).first();
+        await row.waitFor({ timeout: TIMEOUT });
+        await row.getByRole('button', { name: /Details/ }).click();
+        await t.page.getByRole('table', { name: /Shares of/ }).waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F5 Transaction details, Plural shares')));
+        await t.page.keyboard.press('Escape');
+        expectNoViolations(found);
+      });
+    });
+  },
+);
