@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { socatErrors } from '../../drivers/serial/socat';
+import { isRunning, underNpmShell } from '../support/npm-shell';
 import { hasTool } from '../support/tools';
 
 const ROOT = join(__dirname, '../..');
@@ -84,15 +85,6 @@ async function firstChild(pid: number, name: string): Promise<number> {
     await new Promise((resolve) => setImmediate(resolve));
   }
   throw new Error(`no ${name} child of ${pid} within 10 s`);
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    // A zombie (exited, not yet reaped by init) is not running.
-    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
 
 describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
@@ -171,35 +163,17 @@ describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
 
   it('stops with socat when npm’s shell goes away (SIGTERM to npm run reader alone)', async () => {
     // npm passes SIGTERM to its shell, which dies without passing it on: emulate and socat ran on.
-    const shell = spawn('sh', ['-c', `"${process.execPath}" "${BIN}" emulate --quiet; true`], {
-      cwd: ROOT,
-      env: { ...process.env, npm_lifecycle_event: 'reader' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const run = await underNpmShell(`"${process.execPath}" "${BIN}" emulate --quiet`, 'reader', ROOT);
     let socat = 0;
     try {
-      let stdout = '';
-      let stderr = '';
-      shell.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const ended = new Promise<void>((resolve) => shell.stdout.on('end', () => resolve()));
-      await new Promise<void>((resolve, reject) => {
-        shell.stdout.on('data', (chunk: Buffer) => {
-          stdout += chunk.toString();
-          if (stdout.includes('\n')) resolve();
-        });
-        shell.on('exit', () => reject(new Error(`emulate did not start: ${stderr}`)));
-      });
-      const emulatorPid = Number(readFileSync(`/proc/${shell.pid}/task/${shell.pid}/children`, 'utf8').trim());
-      socat = await firstChild(emulatorPid, 'socat');
-      const path = stdout.split('\n')[0]!;
-      shell.kill('SIGKILL');
-      await ended;
-      expect(stderr).toContain('pos-reader emulate: npm, which started it, has stopped; stopping.');
+      socat = await firstChild(run.pid, 'socat');
+      await run.npmGone();
+      expect(run.stderr()).toContain('pos-reader emulate: npm, which started it, has stopped; stopping.');
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect(isRunning(socat)).toBe(false);
-      expect(existsSync(path)).toBe(false);
+      expect(existsSync(run.firstLine)).toBe(false);
     } finally {
-      shell.kill('SIGKILL');
+      run.cleanup();
       if (socat && isRunning(socat)) process.kill(socat, 'SIGTERM');
     }
   });

@@ -3,14 +3,15 @@
  * of it in test mode), `--gateway-url` points it at an external one with credentials taken from the
  * environment only.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { lockDataDir } from '../../main/store/data-dir-lock';
 import { watchNpmParent } from '../../common/npm-parent';
+import { underNpmShell } from '../support/npm-shell';
 import { launchGateway, parseWebArgs, runWebMode, WEB_USAGE } from '../../main/web/cli';
 
 describe('web CLI gateway flags', () => {
@@ -204,33 +205,19 @@ describe('web mode started by npm', () => {
       // npm passes a SIGTERM to its shell, which dies without passing it on: the host used to run on,
       // orphaned, and the next start on the directory was refused.
       const dataDir = mkdtempSync(join(tmpdir(), 'web-cli-npm-'));
-      const shell = spawn(
-        'sh',
-        ['-c', `"${process.execPath}" "${WEB_JS}" --port 0 --no-discovery --json --data-dir "${dataDir}"; true`],
-        { env: { ...process.env, npm_lifecycle_event: 'web' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      const run = await underNpmShell(
+        `"${process.execPath}" "${WEB_JS}" --port 0 --no-discovery --json --data-dir "${dataDir}"`,
+        'web',
       );
       try {
-        let stdout = '';
-        let stderr = '';
-        shell.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-        // The host holds the pipes after the shell is gone: they end when it exits.
-        const ended = new Promise<void>((resolve) => shell.stdout.on('end', () => resolve()));
-        await new Promise<void>((resolve, reject) => {
-          shell.stdout.on('data', (chunk: Buffer) => {
-            stdout += chunk.toString();
-            if (stdout.includes('\n')) resolve();
-          });
-          shell.on('exit', () => reject(new Error(`web mode did not start: ${stderr}`)));
-        });
-        expect(JSON.parse(stdout.trim())).toMatchObject({ gateway: 'plutopay' });
-        shell.kill('SIGKILL');
-        await ended;
-        expect(stderr).toContain('web mode: npm, which started it, has stopped; closing.');
+        expect(JSON.parse(run.firstLine)).toMatchObject({ gateway: 'plutopay' });
+        await run.npmGone();
+        expect(run.stderr()).toContain('web mode: npm, which started it, has stopped; closing.');
         // The journal is closed and the directory free for the next start.
         lockDataDir(dataDir).release();
         expect(existsSync(join(dataDir, 'journal.db-wal'))).toBe(false);
       } finally {
-        shell.kill('SIGKILL');
+        run.cleanup();
         rmSync(dataDir, { recursive: true, force: true });
       }
     },
