@@ -110,6 +110,8 @@ describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
     const probe = await cli(['probe', emulator.path, '--timeout', '1000']);
     expect(probe.code).toBe(0);
     expect(probe.stdout).toMatch(/Concert terminal \(ACK to ENQ/);
+    // Whole milliseconds (the monotonic clock reads fractions: "2.6007490000000075 ms" was printed).
+    expect(probe.stdout).toMatch(/, \d+ ms\)$/m);
   });
 
   it('exits 3 on a refusal', async () => {

@@ -33,7 +33,8 @@ export function probeConcert(
       clock.clearTimeout(timer);
       unsubscribeData();
       unsubscribeClose();
-      const result = { ok, detail, elapsedMs: clock.monotonic() - started };
+      // Whole milliseconds: the monotonic clock reads fractions, which no one reads a probe's time in.
+      const result = { ok, detail, elapsedMs: Math.round(clock.monotonic() - started) };
       if (!sendEot || !transport.isOpen) {
         resolve(result);
         return;
