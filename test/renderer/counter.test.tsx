@@ -609,10 +609,47 @@ describe('Reports (F9)', () => {
     await user.keyboard('{F9}');
     expect(await screen.findByText(/Not reconciled: the gateway did not answer when the day was closed/)).toBeTruthy();
     await user.click(screen.getByRole('button', { name: 'Reconcile now' }));
-    expect(await screen.findByText(/At closing: everything agreed/)).toBeTruthy();
+    expect(await screen.findByText(/Reconciliation kept with this Z: everything agreed/)).toBeTruthy();
     expect(bridge.inputs('reports.reconcile')).toEqual([{ date: '2026-03-29', terminal: [] }]);
     expect(bridge.inputs('reports.get')).toEqual([{ number: 1 }]);
     expect(screen.queryByRole('button', { name: 'Reconcile now' })).toBeNull();
+  });
+
+  it('says why a reconciliation made now was not kept with the Z', async () => {
+    const zNumber1 = {
+      number: 1,
+      closedAt: '2026-03-29T21:00:00.000Z',
+      closedBy: 'Ada',
+      override: null,
+      digest: 'abc',
+      previousDigest: null,
+      valid: true,
+    };
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport({ kind: 'Z', z: zNumber1, reconciliation: null })));
+    bridge.on('reports.list', () => ok([]));
+    bridge.on('reports.reconcile', () =>
+      ok({
+        date: '2026-03-29',
+        start: '2026-03-28T23:00:00.000Z',
+        end: '2026-03-29T22:00:00.000Z',
+        ok: false,
+        matchedByGatewayId: 0,
+        matchedByOrderReference: 0,
+        standalone: 0,
+        gateway: { compared: true, label: 'PayPlug', note: null },
+        differences: [],
+        totals: [],
+      }),
+    );
+    // The till switched gateway since: the host did not keep it.
+    bridge.on('reports.get', () => ok(xReport({ kind: 'Z', z: zNumber1, reconciliation: null })));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await user.click(await screen.findByRole('button', { name: 'Reconcile now' }));
+    expect(
+      await screen.findByText(/but not kept with Z 1: the till now takes payments with another gateway/),
+    ).toBeTruthy();
   });
 
   it('says why the report cannot go to the receipt printer when none is set up', async () => {

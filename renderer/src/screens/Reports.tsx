@@ -502,7 +502,15 @@ export function Reports() {
     const result = await run('reports.reconcile', { date: r.date, terminal: [] }, 'reconcile');
     if (!result.ok) return setError(result.error);
     setError(null);
-    if (r.z) await open(r.z.number);
+    if (!r.z) return;
+    const reopened = await run('reports.get', { number: r.z.number }, 'report');
+    if (!reopened.ok) return setError(reopened.error);
+    setReport(reopened.value);
+    // The host keeps it only against the gateway the day's payments went to.
+    if (!reopened.value.reconciliation)
+      setDone(
+        `Reconciled (${result.value.ok ? 'everything agreed' : `${result.value.differences.length} difference(s)`}), but not kept with Z ${r.z.number}: the till now takes payments with another gateway than this day's. Switch back to it in Settings (F7) to keep it.`,
+      );
   };
 
   return (
@@ -565,7 +573,7 @@ export function Reports() {
             </>
           ) : report.reconciliation ? (
             <p className="muted">
-              At closing:{' '}
+              Reconciliation kept with this Z:{' '}
               {report.reconciliation.ok
                 ? 'everything agreed'
                 : `${report.reconciliation.differences.length} difference(s)`}
