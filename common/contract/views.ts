@@ -391,6 +391,12 @@ export interface AttentionView {
   paymentId: string;
   /** When the payment was made: Needs attention lists the newest first (then by payment id, descending). */
   createdAt: string;
+  /**
+   * The payment's amount and currency, so Needs attention can say what the items it does not show
+   * hold per currency without the payments themselves (a snapshot does not carry them all).
+   */
+  amount: number;
+  currency: string;
   reason: string;
   /** What the cashier can do, in words. */
   advice: string;

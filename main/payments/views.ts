@@ -43,6 +43,8 @@ export function toAttentionView(
   return {
     paymentId: record.id,
     createdAt: record.createdAt,
+    amount: record.amount,
+    currency: record.currency,
     reason: record.attentionReason ?? 'Needs a look.',
     advice: record.attentionAdvice ?? '',
     since: record.attentionSince,

@@ -154,6 +154,8 @@ describe('App shell', () => {
         {
           paymentId: 'pay_att0000001',
           createdAt: minutesAgo(2),
+          amount: 1000,
+          currency: 'EUR',
           reason: 'r',
           advice: 'a',
           since: minutesAgo(1),
@@ -199,6 +201,8 @@ describe('App shell', () => {
           {
             paymentId: payment.id,
             createdAt: payment.createdAt,
+            amount: payment.amount,
+            currency: payment.currency,
             reason: 'The reader disconnected while the card was being authorised.',
             advice: 'Do not charge again. The host will ask the gateway; check the customer’s receipt.',
             since: minutesAgo(7),

@@ -21,7 +21,10 @@ describe('Needs attention: settling what only the cashier can know', () => {
       amount: 1800,
     });
     const bridge = new FakeBridge(
-      makeSnapshot({ payments: [payment], attention: [{ paymentId: payment.id, ...ITEM }] }),
+      makeSnapshot({
+        payments: [payment],
+        attention: [{ paymentId: payment.id, amount: payment.amount, currency: payment.currency, ...ITEM }],
+      }),
     );
     bridge.on('attention.resolve', () => ok({ ...payment, status: 'succeeded', attention: null }));
     const { user } = await renderApp(bridge);
@@ -45,7 +48,15 @@ describe('Needs attention: settling what only the cashier can know', () => {
     const bridge = new FakeBridge(
       makeSnapshot({
         payments: [payment],
-        attention: [{ paymentId: payment.id, ...ITEM, unsettledRefund: { amount: 1500 } }],
+        attention: [
+          {
+            paymentId: payment.id,
+            amount: payment.amount,
+            currency: payment.currency,
+            ...ITEM,
+            unsettledRefund: { amount: 1500 },
+          },
+        ],
       }),
     );
     bridge.on('attention.resolve', () =>
@@ -73,6 +84,8 @@ describe('Needs attention: settling what only the cashier can know', () => {
         attention: [
           {
             paymentId: payment.id,
+            amount: payment.amount,
+            currency: payment.currency,
             ...ITEM,
             advice:
               'The reader may have charged this card. Check the reader or its last receipt, then say what it shows in Needs attention (F8).',
@@ -105,8 +118,8 @@ describe('Needs attention: settling what only the cashier can know', () => {
       makeSnapshot({
         payments: [unknown, info],
         attention: [
-          { paymentId: unknown.id, ...ITEM },
-          { paymentId: info.id, ...ITEM },
+          { paymentId: unknown.id, amount: unknown.amount, currency: unknown.currency, ...ITEM },
+          { paymentId: info.id, amount: info.amount, currency: info.currency, ...ITEM },
         ],
       }),
     );

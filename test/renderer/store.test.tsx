@@ -171,6 +171,8 @@ describe('host mirror and sequence numbers', () => {
         attention: {
           paymentId: 'pay_doubt00001',
           createdAt: at(2),
+          amount: 1250,
+          currency: 'EUR',
           reason: 'r',
           advice: 'a',
           since: at(2),
@@ -289,6 +291,8 @@ describe('host mirror and sequence numbers', () => {
     const item = (id: string, createdAt: string, reason = 'r') => ({
       paymentId: id,
       createdAt,
+      amount: 1000,
+      currency: 'EUR',
       reason,
       advice: 'a',
       since: createdAt,
