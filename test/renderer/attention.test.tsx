@@ -1,6 +1,9 @@
 // @vitest-environment jsdom
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
+import type { AttentionChange, AttentionView } from '../../common/contract';
+import { money } from '../../renderer/src/lib/format';
+import { ATTENTION_PAGE } from '../../renderer/src/screens/Attention';
 import { FakeBridge, makePayment, makeSnapshot, minutesAgo, ok, renderApp } from './helpers';
 
 const ITEM = {
@@ -137,5 +140,129 @@ describe('Needs attention: settling what only the cashier can know', () => {
     await waitFor(() =>
       expect(bridge.inputs('attention.resolve')).toEqual([{ paymentId: info.id, resolution: 'dismiss' }]),
     );
+  });
+});
+
+describe('Needs attention: a page at a time, however many payments are in doubt', () => {
+  // After a long gateway outage: thousands of payments in doubt, every one kept. The screen drew a
+  // form for each (buttons and all), slow to open and to use.
+  const BASE = Date.UTC(2026, 4, 1, 12);
+  const attentionItem = (i: number): AttentionView => ({
+    paymentId: `pay_doubt${String(i).padStart(6, '0')}`,
+    // The host's order: the newest payment first.
+    createdAt: new Date(BASE - i * 1_000).toISOString(),
+    amount: 100 + i,
+    currency: i % 3 === 2 ? 'USD' : 'EUR',
+    reason: 'The gateway did not answer.',
+    advice: 'Check again once it is back.',
+    since: minutesAgo(30),
+    unsettledRefund: null,
+  });
+  const many = (n: number) => Array.from({ length: n }, (_, i) => attentionItem(i));
+  /** What the items from `from` on hold, as the screen words it (EUR, then USD). */
+  const holding = (list: AttentionView[], from: number) => {
+    const rest = list.slice(from);
+    const sum = (currency: string) =>
+      rest.filter((item) => item.currency === currency).reduce((total, item) => total + item.amount, 0);
+    return `${money(sum('EUR'), 'EUR')} + ${money(sum('USD'), 'USD')}`;
+  };
+  // Role queries walk the whole tree: count the list's own children and the buttons by their text.
+  const list = () => document.querySelector<HTMLElement>('ul[aria-label="Payments needing attention"]')!;
+  const drawn = () => [...list().children].map((li) => (li as HTMLElement).dataset.paymentId);
+  const buttons = (text: string) => [...document.querySelectorAll('button')].filter((b) => b.textContent === text);
+  const notShown = () => document.querySelector<HTMLElement>('[aria-label="Payments not shown"]');
+  const titleOf = (item: AttentionView) => document.getElementById(`attention-${item.paymentId}`);
+
+  /**
+   * The host: an item resolved leaves Needs attention by an event, sent here when the test says
+   * (after the command's answer: the confirmation is gone by then, and the item is still drawn).
+   */
+  function hostResolving(bridge: FakeBridge) {
+    let seq = bridge.snapshot.seq;
+    const resolved: string[] = [];
+    const push = (change: AttentionChange) => bridge.push({ seq: ++seq, type: 'attention', ...change });
+    bridge.on('attention.resolve', (input) => {
+      resolved.push(input.paymentId);
+      return ok(makePayment({ id: input.paymentId, status: 'canceled', attention: null }));
+    });
+    return {
+      push,
+      /** Sends the events of the items resolved so far, once their answers are on screen. */
+      async settle() {
+        await waitFor(() => expect(resolved.length).toBeGreaterThan(0));
+        await screen.findAllByText(/^(Cleared\.|Recorded: )/);
+        act(() => push({ changed: [], removed: resolved.splice(0) }));
+      },
+    };
+  }
+
+  it('draws the first 50 of 3 000, says what the rest hold, and shows 50 more on request', async () => {
+    const all = many(3_000);
+    const bridge = new FakeBridge(makeSnapshot({ attention: all }));
+    const { user } = await renderApp(bridge);
+    expect(screen.getByRole('button', { name: 'Needs attention (3000)' })).toBeTruthy();
+    await user.keyboard('{F8}');
+    expect(drawn()).toEqual(all.slice(0, ATTENTION_PAGE).map((item) => item.paymentId));
+    expect(document.querySelectorAll('article')).toHaveLength(50);
+    expect(buttons('Check again')).toHaveLength(50);
+    expect(buttons('Mark as handled')).toHaveLength(50);
+    expect(notShown()!.textContent).toContain(
+      `Showing 50 of 3000 payments, newest first. 2950 more are not shown, holding ${holding(all, 50)}.`,
+    );
+
+    await user.click(within(notShown()!).getByRole('button', { name: 'Show 50 more' }));
+    expect(drawn()).toEqual(all.slice(0, 100).map((item) => item.paymentId));
+    expect(buttons('Check again')).toHaveLength(100);
+    expect(notShown()!.textContent).toContain(
+      `Showing 100 of 3000 payments, newest first. 2900 more are not shown, holding ${holding(all, 100)}.`,
+    );
+    // The focus goes to the first item it drew, not back to the top of the list.
+    expect(document.activeElement).toBe(titleOf(all[50]!));
+    // The sidebar's count is the whole list's.
+    expect(screen.getByRole('button', { name: 'Needs attention (3000)' })).toBeTruthy();
+  });
+
+  it('says nothing is left out when every item is drawn, and "Show 1 more" for the last one', async () => {
+    const all = many(51);
+    const { user } = await renderApp(new FakeBridge(makeSnapshot({ attention: all })));
+    await user.keyboard('{F8}');
+    expect(drawn()).toHaveLength(50);
+    expect(notShown()!.textContent).toContain(
+      `1 more is not shown, holding ${money(all[50]!.amount, all[50]!.currency)}.`,
+    );
+    await user.click(within(notShown()!).getByRole('button', { name: 'Show 1 more' }));
+    expect(drawn()).toHaveLength(51);
+    expect(notShown()).toBeNull();
+    expect(document.activeElement).toBe(titleOf(all[50]!));
+  });
+
+  it('new items take their place in the host’s order, and the count line follows', async () => {
+    const all = many(3_000);
+    const bridge = new FakeBridge(makeSnapshot({ attention: all }));
+    const host = hostResolving(bridge);
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const newest = {
+      ...attentionItem(0),
+      paymentId: 'pay_newest0001',
+      createdAt: new Date(BASE + 60_000).toISOString(),
+    };
+    const between = {
+      ...attentionItem(10),
+      paymentId: 'pay_between001',
+      createdAt: new Date(BASE - 9_500).toISOString(),
+    };
+    act(() => host.push({ changed: [newest, between], removed: [] }));
+    const order = [newest, ...all.slice(0, 10), between, ...all.slice(10)];
+    expect(drawn()).toEqual(order.slice(0, 50).map((item) => item.paymentId));
+    expect(screen.getByRole('button', { name: 'Needs attention (3002)' })).toBeTruthy();
+    expect(notShown()!.textContent).toContain(
+      `Showing 50 of 3002 payments, newest first. 2952 more are not shown, holding ${holding(order, 50)}.`,
+    );
+    // One not drawn leaves: the page is as it was, the count line one less.
+    act(() => host.push({ changed: [], removed: [all[2_000]!.paymentId] }));
+    expect(drawn()).toEqual(order.slice(0, 50).map((item) => item.paymentId));
+    expect(notShown()!.textContent).toContain('2951 more are not shown');
+    expect(screen.getByRole('button', { name: 'Needs attention (3001)' })).toBeTruthy();
   });
 });

@@ -318,6 +318,39 @@ describe('host mirror and sequence numbers', () => {
     expect(ids()).toEqual(['pay_d', 'pay_bb', 'pay_b', 'pay_c']);
   });
 
+  it('keeps the whole of Needs attention, 3 000 items, exact and in order, a change at a time', async () => {
+    // The screen draws a page; the store keeps every item so the sidebar's count is exact. Each
+    // change leaves every other item's object as it was: the screen redraws only what changed.
+    const at = (n: number) => new Date(Date.UTC(2026, 4, 1, 12) - n * 1_000).toISOString();
+    const item = (n: number, reason = 'r') => ({
+      paymentId: `pay_doubt${String(n).padStart(6, '0')}`,
+      createdAt: at(n),
+      amount: 100 + n,
+      currency: 'EUR',
+      reason,
+      advice: 'a',
+      since: at(n),
+      unsettledRefund: null,
+    });
+    const all = Array.from({ length: 3_000 }, (_, n) => item(n));
+    const store = await started(new FakeBridge(makeSnapshot({ seq: 1, attention: all })));
+    const list = () => store.getState().host.attention;
+    expect(list()).toHaveLength(3_000);
+    const changed = item(1_500, 'changed');
+    const newest = { ...item(0), paymentId: 'pay_newest0001', createdAt: at(-60) };
+    store.getState().applyEvent({
+      seq: 2,
+      type: 'attention',
+      changed: [changed, newest],
+      removed: [all[0]!.paymentId, all[2_999]!.paymentId],
+    });
+    expect(list()).toHaveLength(2_999);
+    expect(list().map((x) => x.paymentId)).toEqual([newest, ...all.slice(1, 2_999)].map((x) => x.paymentId));
+    expect(list()[1_500]).toBe(changed);
+    const untouched = list().filter((x, i) => i !== 0 && i !== 1_500);
+    expect(untouched.every((x) => x === all[Number(x.paymentId.slice(-6))])).toBe(true);
+  });
+
   it('buffers events that arrive while a snapshot is loading and applies only those after it', async () => {
     const bridge = new FakeBridge();
     const snap = deferred<Result<CommandResult<'session.snapshot'>>>();

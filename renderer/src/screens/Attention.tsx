@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { memo, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import type { AttentionView, CommandError } from '../../../common/contract';
 import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
@@ -25,7 +25,11 @@ function onThisScreen(text: string): string {
   return text.replace(/ in Needs attention \(F8\)/g, ' here');
 }
 
-function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
+/**
+ * One item. Memoised: the list keeps each item's object while others come and go, so a change to
+ * Needs attention re-renders the items it touched, not the whole page.
+ */
+const AttentionItem = memo(function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
   const payment = usePos((s) => s.host.payments[item.paymentId]);
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy[`retry:${item.paymentId}`] === true);
@@ -33,7 +37,7 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
   const setScreen = usePos((s) => s.setScreen);
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const titleId = `attention-${item.paymentId}`;
+  const titleId = attentionTitleId(item.paymentId);
 
   const [confirming, setConfirming] = useState<Settlement | null>(null);
   // A reader outcome only the cashier can establish (from the reader's screen or receipt).
@@ -64,9 +68,9 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
   };
 
   return (
-    <li className="attention-item">
+    <li className="attention-item" data-payment-id={item.paymentId}>
       <article aria-labelledby={titleId}>
-        <h2 id={titleId} className="attention-item__title">
+        <h2 id={titleId} className="attention-item__title" tabIndex={-1}>
           {payment
             ? `${money(payment.amount, payment.currency)} — ${payment.description ?? `Order ${payment.orderReference}`}`
             : `Payment ${item.paymentId}`}
@@ -137,11 +141,67 @@ function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
       </article>
     </li>
   );
+});
+
+/**
+ * Items drawn at a time; "Show N more" draws the next page. After a long gateway outage the list
+ * holds thousands of payments in doubt (every one is kept), and drawing a form for each made the
+ * screen slow to open and to use.
+ *
+ * The store keeps the whole list and only this screen pages it. The host already sends the list
+ * whole in the snapshot and then item by item (applyAttentionChange), so the sidebar's count is
+ * exact and a change costs the same however many pages are shown; what grew with the list was the
+ * drawing, and slicing it here bounds that. Paging on the host instead would need a page command,
+ * a count and totals kept in step with each change, and reading pages again on every change — the
+ * machinery Capture needs only because its list is not mirrored.
+ */
+export const ATTENTION_PAGE = 50;
+
+export const attentionTitleId = (paymentId: string) => `attention-${paymentId}`;
+
+/** The items after the first `shown`: how many, and what their payments hold per currency. */
+function notShownOf(list: readonly AttentionView[], shown: number) {
+  const held = new Map<string, number>();
+  for (let i = shown; i < list.length; i++) {
+    const item = list[i]!;
+    held.set(item.currency, (held.get(item.currency) ?? 0) + item.amount);
+  }
+  return {
+    count: Math.max(0, list.length - shown),
+    held: [...held]
+      .map(([currency, amount]) => ({ currency, amount }))
+      .sort((a, b) => a.currency.localeCompare(b.currency)),
+  };
+}
+
+function focusTitleOf(paymentId: string): void {
+  document.getElementById(attentionTitleId(paymentId))?.focus();
 }
 
 export function Attention() {
   const attention = usePos((s) => s.host.attention);
   const now = useNow();
+  const [pages, setPages] = useState(1);
+  const limit = pages * ATTENTION_PAGE;
+  // The first items in the host's order: one resolved leaves and the next moves up into the page;
+  // one new takes its place in the order (the last on the page then joins those not shown).
+  const shown = useMemo(() => attention.slice(0, limit), [attention, limit]);
+  const notShown = useMemo(() => notShownOf(attention, limit), [attention, limit]);
+
+  // "Show N more": the focus goes to the first item it drew (the button may be gone).
+  const focusNext = useRef<string | null>(null);
+  useLayoutEffect(() => {
+    if (focusNext.current === null) return;
+    focusTitleOf(focusNext.current);
+    focusNext.current = null;
+  }, [shown]);
+
+  const showMore = () => {
+    const first = attention[limit];
+    focusNext.current = first ? first.paymentId : null;
+    setPages((p) => p + 1);
+  };
+
   return (
     <section className="screen" aria-labelledby="attention-title">
       <h1 id="attention-title" tabIndex={-1}>
@@ -150,11 +210,23 @@ export function Attention() {
       <p className="muted">
         Payments the host could not settle by itself. It keeps checking; nothing here is charged twice.
       </p>
+      {notShown.count > 0 ? (
+        <div className="notice" role="region" aria-label="Payments not shown">
+          <p>
+            {`Showing ${shown.length} of ${attention.length} payments, newest first. `}
+            {`${notShown.count} more ${notShown.count === 1 ? 'is' : 'are'} not shown, holding `}
+            {notShown.held.map((h) => money(h.amount, h.currency)).join(' + ')}.
+          </p>
+          <button type="button" onClick={showMore}>
+            {`Show ${Math.min(ATTENTION_PAGE, notShown.count)} more`}
+          </button>
+        </div>
+      ) : null}
       {attention.length === 0 ? (
         <p className="empty">Nothing needs attention.</p>
       ) : (
-        <ul className="plain-list">
-          {attention.map((item) => (
+        <ul className="plain-list" aria-label="Payments needing attention">
+          {shown.map((item) => (
             <AttentionItem key={item.paymentId} item={item} now={now} />
           ))}
         </ul>
