@@ -236,6 +236,74 @@ describe('Needs attention: a page at a time, however many payments are in doubt'
     expect(document.activeElement).toBe(titleOf(all[50]!));
   });
 
+  it('resolving an item moves the next one up and the focus onto it, never to the page', async () => {
+    const all = many(3_000);
+    const bridge = new FakeBridge(makeSnapshot({ attention: all }));
+    const host = hostResolving(bridge);
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+
+    // The first: the one after it takes the focus, and the 51st moves up into the page.
+    await user.click(buttons('Mark as handled')[0]!);
+    await host.settle();
+    expect(drawn()).toEqual(all.slice(1, 51).map((item) => item.paymentId));
+    expect(document.activeElement).toBe(titleOf(all[1]!));
+    expect(screen.getByRole('button', { name: 'Needs attention (2999)' })).toBeTruthy();
+    expect(notShown()!.textContent).toContain(
+      `Showing 50 of 2999 payments, newest first. 2949 more are not shown, holding ${holding(all, 51)}.`,
+    );
+
+    // From the keyboard, the last drawn: the focus goes to the one that moved up in its place.
+    const last = buttons('Mark as handled')[49]!;
+    act(() => last.focus());
+    await user.keyboard('{Enter}');
+    await host.settle();
+    expect(drawn()).toEqual([...all.slice(1, 50), all[51]!].map((item) => item.paymentId));
+    expect(document.activeElement).toBe(titleOf(all[51]!));
+    expect(bridge.inputs('attention.resolve')).toEqual([
+      { paymentId: all[0]!.paymentId, resolution: 'dismiss' },
+      { paymentId: all[50]!.paymentId, resolution: 'dismiss' },
+    ]);
+    expect(screen.getByRole('button', { name: 'Needs attention (2998)' })).toBeTruthy();
+  });
+
+  it('after a confirmed "charged", the focus is on the next item (Enter there does nothing)', async () => {
+    const all = many(120);
+    const unknown = makePayment({
+      id: all[0]!.paymentId,
+      status: 'unknown',
+      transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c47',
+      readerId: 'rdr_sim1',
+      amount: all[0]!.amount,
+    });
+    const bridge = new FakeBridge(makeSnapshot({ payments: [unknown], attention: all }));
+    const host = hostResolving(bridge);
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€1\.00/ });
+    await user.click(within(item).getByRole('button', { name: 'The card was charged' }));
+    await user.keyboard('{Enter}');
+    await host.settle();
+    expect(drawn()[0]).toBe(all[1]!.paymentId);
+    expect(bridge.inputs('attention.resolve')).toEqual([{ paymentId: unknown.id, resolution: 'charged' }]);
+    expect(document.activeElement).toBe(titleOf(all[1]!));
+    await user.keyboard('{Enter}');
+    expect(bridge.count('attention.resolve')).toBe(1);
+    expect(drawn()).toHaveLength(50);
+  });
+
+  it('"Check again" on an item still in doubt leaves the focus on it', async () => {
+    const all = many(60);
+    const bridge = new FakeBridge(makeSnapshot({ attention: all }));
+    bridge.on('attention.retry', (input) => ok(makePayment({ id: input.paymentId, status: 'unknown' })));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const check = buttons('Check again')[3]!;
+    await user.click(check);
+    expect(await screen.findByText(/^Checked again: the payment is now/)).toBeTruthy();
+    expect(document.activeElement).toBe(check);
+  });
+
   it('new items take their place in the host’s order, and the count line follows', async () => {
     const all = many(3_000);
     const bridge = new FakeBridge(makeSnapshot({ attention: all }));

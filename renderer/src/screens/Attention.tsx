@@ -1,4 +1,4 @@
-import { memo, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { memo, useLayoutEffect, useMemo, useRef, useState, type FocusEvent } from 'react';
 import type { AttentionView, CommandError } from '../../../common/contract';
 import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
@@ -38,6 +38,17 @@ const AttentionItem = memo(function AttentionItem({ item, now }: { item: Attenti
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const titleId = attentionTitleId(item.paymentId);
+  const title = useRef<HTMLHeadingElement>(null);
+  const checkAgain = useRef<HTMLButtonElement>(null);
+
+  /**
+   * The button pressed goes away (a confirmation) or is disabled while the host works, which drops
+   * the focus to the screen's title, far from the item: it waits on the item's title instead. When
+   * the item then leaves the list, the screen moves it on to the next item.
+   */
+  const holdFocus = () => {
+    if (title.current && title.current.closest('li')?.contains(document.activeElement)) title.current.focus();
+  };
 
   const [confirming, setConfirming] = useState<Settlement | null>(null);
   // A reader outcome only the cashier can establish (from the reader's screen or receipt).
@@ -46,6 +57,7 @@ const AttentionItem = memo(function AttentionItem({ item, now }: { item: Attenti
   const refundUnknown = item.unsettledRefund !== null;
 
   const resolve = async (resolution: Settlement | 'dismiss') => {
+    holdFocus();
     setConfirming(null);
     setError(null);
     setDone(null);
@@ -60,17 +72,20 @@ const AttentionItem = memo(function AttentionItem({ item, now }: { item: Attenti
   };
 
   const retry = async () => {
+    holdFocus();
     setError(null);
     setDone(null);
     const result = await run('attention.retry', { paymentId: item.paymentId }, `retry:${item.paymentId}`);
     if (result.ok) setDone(`Checked again: the payment is now ${statusLabel(result.value.status).toLowerCase()}.`);
     else setError(result.error);
+    // Still in doubt: back on "Check again", where it was (the title held it while the host asked).
+    if (document.activeElement === title.current) checkAgain.current?.focus();
   };
 
   return (
     <li className="attention-item" data-payment-id={item.paymentId}>
       <article aria-labelledby={titleId}>
-        <h2 id={titleId} className="attention-item__title" tabIndex={-1}>
+        <h2 id={titleId} ref={title} className="attention-item__title" tabIndex={-1}>
           {payment
             ? `${money(payment.amount, payment.currency)} — ${payment.description ?? `Order ${payment.orderReference}`}`
             : `Payment ${item.paymentId}`}
@@ -86,7 +101,7 @@ const AttentionItem = memo(function AttentionItem({ item, now }: { item: Attenti
           {payment ? ` · ${paymentStatusLabel(payment)}` : ''}
         </p>
         <div className="actions">
-          <button type="button" disabled={busy} onClick={() => void retry()}>
+          <button type="button" ref={checkAgain} disabled={busy} onClick={() => void retry()}>
             Check again
           </button>
           {readerUnknown && confirming === null ? (
@@ -174,8 +189,10 @@ function notShownOf(list: readonly AttentionView[], shown: number) {
   };
 }
 
-function focusTitleOf(paymentId: string): void {
-  document.getElementById(attentionTitleId(paymentId))?.focus();
+function focusTitleOf(paymentId: string): boolean {
+  const title = document.getElementById(attentionTitleId(paymentId));
+  title?.focus();
+  return title !== null;
 }
 
 export function Attention() {
@@ -187,14 +204,51 @@ export function Attention() {
   // one new takes its place in the order (the last on the page then joins those not shown).
   const shown = useMemo(() => attention.slice(0, limit), [attention, limit]);
   const notShown = useMemo(() => notShownOf(attention, limit), [attention, limit]);
+  const screenTitle = useRef<HTMLHeadingElement>(null);
 
-  // "Show N more": the focus goes to the first item it drew (the button may be gone).
+  // The item the focus is in, and the page as last drawn: when that item leaves (resolved here or
+  // elsewhere) the focus goes to the item after it (else before it, else the screen's title),
+  // never to the page itself. Only the page is looked at, whatever the list holds.
+  const focusedItem = useRef<string | null>(null);
+  const drawn = useRef<readonly AttentionView[]>(shown);
+  // "Show N more": the focus goes to the first item it drew.
   const focusNext = useRef<string | null>(null);
+
   useLayoutEffect(() => {
-    if (focusNext.current === null) return;
-    focusTitleOf(focusNext.current);
-    focusNext.current = null;
+    const before = drawn.current;
+    drawn.current = shown;
+    if (focusNext.current !== null) {
+      const target = focusNext.current;
+      focusNext.current = null;
+      if (focusTitleOf(target)) return;
+    }
+    const left = focusedItem.current;
+    if (left === null || shown === before) return;
+    const ids = new Set(shown.map((item) => item.paymentId));
+    if (ids.has(left)) return;
+    focusedItem.current = null;
+    const active = document.activeElement;
+    if (active !== null && active !== document.body && active.isConnected) return;
+    const at = before.findIndex((item) => item.paymentId === left);
+    const after = before.slice(at + 1).find((item) => ids.has(item.paymentId));
+    const previous = before
+      .slice(0, Math.max(0, at))
+      .reverse()
+      .find((item) => ids.has(item.paymentId));
+    // The last drawn one left: the item that moved up into the page follows the one before it.
+    const movedUp = previous ? shown[shown.indexOf(previous) + 1] : shown[0];
+    const next = after ?? movedUp ?? previous;
+    if (!next || !focusTitleOf(next.paymentId)) screenTitle.current?.focus();
   }, [shown]);
+
+  const onFocus = (event: FocusEvent<HTMLUListElement>) => {
+    const item = (event.target as HTMLElement).closest<HTMLElement>('li[data-payment-id]');
+    focusedItem.current = item?.dataset.paymentId ?? null;
+  };
+  const onBlur = (event: FocusEvent<HTMLUListElement>) => {
+    // Focus moved elsewhere on purpose; none to go to (null) is the item's button going away.
+    if (event.relatedTarget && !event.currentTarget.contains(event.relatedTarget)) focusedItem.current = null;
+  };
 
   const showMore = () => {
     const first = attention[limit];
@@ -204,7 +258,7 @@ export function Attention() {
 
   return (
     <section className="screen" aria-labelledby="attention-title">
-      <h1 id="attention-title" tabIndex={-1}>
+      <h1 id="attention-title" ref={screenTitle} tabIndex={-1}>
         Needs attention
       </h1>
       <p className="muted">
@@ -225,7 +279,7 @@ export function Attention() {
       {attention.length === 0 ? (
         <p className="empty">Nothing needs attention.</p>
       ) : (
-        <ul className="plain-list" aria-label="Payments needing attention">
+        <ul className="plain-list" aria-label="Payments needing attention" onFocus={onFocus} onBlur={onBlur}>
           {shown.map((item) => (
             <AttentionItem key={item.paymentId} item={item} now={now} />
           ))}
