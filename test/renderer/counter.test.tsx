@@ -7,7 +7,7 @@
 import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
-import type { DayReportView, ReceiptJobView } from '../../common/contract';
+import type { DayReportView, ReceiptJobView, ReconciliationView } from '../../common/contract';
 import { CustomerDisplayApp } from '../../renderer/src/display/CustomerDisplay';
 import {
   fail,
@@ -32,6 +32,34 @@ function counterSettings(patch: { tipping?: boolean; connected?: number; port?: 
       customerDisplay: { url: 'http://127.0.0.1:1/#display=ab', connected: patch.connected ?? 0 },
     },
   });
+}
+
+/** Z report No. 1 as the host describes a closed day. */
+const Z_ONE = {
+  number: 1,
+  closedAt: '2026-03-29T21:00:00.000Z',
+  closedBy: 'Ada',
+  override: null,
+  digest: 'abc',
+  previousDigest: null,
+  valid: true,
+};
+
+/** A reconciliation of 2026-03-29 with nothing to say but what `over` sets. */
+function reconciliationOf(over: Partial<ReconciliationView> = {}): ReconciliationView {
+  return {
+    date: '2026-03-29',
+    start: '2026-03-28T23:00:00.000Z',
+    end: '2026-03-29T22:00:00.000Z',
+    ok: true,
+    matchedByGatewayId: 0,
+    matchedByOrderReference: 0,
+    standalone: 0,
+    gateway: { compared: true, label: 'PlutoPay', note: null },
+    differences: [],
+    totals: [],
+    ...over,
+  };
 }
 
 function xReport(over: Partial<DayReportView> = {}): DayReportView {
@@ -573,38 +601,16 @@ describe('Reports (F9)', () => {
   });
 
   it('a Z closed without its reconciliation offers one now, and shows it once kept', async () => {
-    const reconciliation = {
-      date: '2026-03-29',
-      start: '2026-03-28T23:00:00.000Z',
-      end: '2026-03-29T22:00:00.000Z',
-      ok: true,
-      matchedByGatewayId: 2,
-      matchedByOrderReference: 0,
-      standalone: 0,
-      gateway: { compared: true, label: 'PlutoPay', note: null },
-      differences: [],
-      totals: [],
-    };
-    const zNumber1 = {
-      number: 1,
-      closedAt: '2026-03-29T21:00:00.000Z',
-      closedBy: 'Ada',
-      override: null,
-      digest: 'abc',
-      previousDigest: null,
-      valid: true,
-    };
+    const reconciliation = reconciliationOf({ ok: true, matchedByGatewayId: 2 });
     const bridge = new FakeBridge(makeSnapshot());
     let kept = false;
-    bridge.on('reports.x', () => ok(xReport({ kind: 'Z', z: zNumber1, reconciliation: null })));
+    bridge.on('reports.x', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: null })));
     bridge.on('reports.list', () => ok([]));
     bridge.on('reports.reconcile', () => {
       kept = true;
       return ok(reconciliation);
     });
-    bridge.on('reports.get', () =>
-      ok(xReport({ kind: 'Z', z: zNumber1, reconciliation: kept ? reconciliation : null })),
-    );
+    bridge.on('reports.get', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: kept ? reconciliation : null })));
     const { user } = await renderApp(bridge);
     await user.keyboard('{F9}');
     expect(await screen.findByText(/Not reconciled: the gateway did not answer when the day was closed/)).toBeTruthy();
@@ -616,34 +622,14 @@ describe('Reports (F9)', () => {
   });
 
   it('says why a reconciliation made now was not kept with the Z', async () => {
-    const zNumber1 = {
-      number: 1,
-      closedAt: '2026-03-29T21:00:00.000Z',
-      closedBy: 'Ada',
-      override: null,
-      digest: 'abc',
-      previousDigest: null,
-      valid: true,
-    };
     const bridge = new FakeBridge(makeSnapshot());
-    bridge.on('reports.x', () => ok(xReport({ kind: 'Z', z: zNumber1, reconciliation: null })));
+    bridge.on('reports.x', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: null })));
     bridge.on('reports.list', () => ok([]));
     bridge.on('reports.reconcile', () =>
-      ok({
-        date: '2026-03-29',
-        start: '2026-03-28T23:00:00.000Z',
-        end: '2026-03-29T22:00:00.000Z',
-        ok: false,
-        matchedByGatewayId: 0,
-        matchedByOrderReference: 0,
-        standalone: 0,
-        gateway: { compared: true, label: 'PayPlug', note: null },
-        differences: [],
-        totals: [],
-      }),
+      ok(reconciliationOf({ ok: false, gateway: { compared: true, label: 'PayPlug', note: null } })),
     );
     // The till switched gateway since: the host did not keep it.
-    bridge.on('reports.get', () => ok(xReport({ kind: 'Z', z: zNumber1, reconciliation: null })));
+    bridge.on('reports.get', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: null })));
     const { user } = await renderApp(bridge);
     await user.keyboard('{F9}');
     await user.click(await screen.findByRole('button', { name: 'Reconcile now' }));
