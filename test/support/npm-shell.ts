@@ -12,11 +12,18 @@ export interface NpmShellRun {
   /** The command's process (the shell's child). */
   pid: number;
   stderr(): string;
-  /** Kills the shell, as npm's SIGTERM does, and waits for the command to close its output. */
-  npmGone(): Promise<void>;
+  /**
+   * Kills the shell, as npm's SIGTERM does, and waits for the command to close its output — at most
+   * `withinMs`, then rejects: a command that runs on (the failure under test) must not hold the test
+   * until its timeout, which skips the test's `finally` and so its cleanup().
+   */
+  npmGone(withinMs?: number): Promise<void>;
   /** Kills whatever is left: never a process outliving the test, whatever it asserted. */
   cleanup(): void;
 }
+
+/** Well under the tests' 20 s timeout, so their `finally` (cleanup) runs. */
+const NPM_GONE_WITHIN_MS = 10_000;
 
 export async function underNpmShell(command: string, lifecycle: string, cwd?: string): Promise<NpmShellRun> {
   const shell = spawn('sh', ['-c', `${command}; true`], {
@@ -40,9 +47,20 @@ export async function underNpmShell(command: string, lifecycle: string, cwd?: st
     firstLine: stdout.split('\n')[0]!,
     pid,
     stderr: () => stderr,
-    async npmGone() {
+    async npmGone(withinMs = NPM_GONE_WITHIN_MS) {
       shell.kill('SIGKILL');
-      await ended;
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`${command} is still running ${withinMs} ms after npm’s shell went away`)),
+          withinMs,
+        );
+      });
+      try {
+        await Promise.race([ended, late]);
+      } finally {
+        clearTimeout(timer);
+      }
     },
     cleanup() {
       shell.kill('SIGKILL');
