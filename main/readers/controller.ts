@@ -612,15 +612,25 @@ export class ReaderController {
     );
   }
 
-  /** Journals a stage of the collection; false (said to the cashier) when the journal refused it. */
+  /**
+   * Journals a stage of the collection; false (said to the cashier) when the journal refused it.
+   * Only 'waiting_for_card' is then stopped (no card read yet). At 'processing' the card is being
+   * authorised: too late to stop, and the reader does not, so the cashier is not told it stops
+   * asking (they would take another means of payment while the card is charged) but to wait for
+   * the reader and keep the app open, which holds the outcome until the journal takes it.
+   */
   private noteStage(action: ReaderAction, stage: CollectStage): boolean {
     try {
       this.options.sink.stage(action, stage);
       return true;
     } catch (error) {
       this.setJournalProblem(
-        `The app cannot record that the reader asks for the card (${errorText(error)}), so the reader stops asking. ` +
-          'It asks again once the journal can be written; see the developer log.',
+        stage === 'processing'
+          ? `The reader is authorising the card, but the app cannot record it (${errorText(error)}). ` +
+              'Wait for the reader’s answer; do not charge the customer again and do not close the app: ' +
+              'it records the outcome once the journal can be written; see the developer log.'
+          : `The app cannot record that the reader asks for the card (${errorText(error)}), so the reader stops asking. ` +
+              'It asks again once the journal can be written; see the developer log.',
       );
       this.options.log('error', `Could not journal ${stage} of action ${action.id}`, errorText(error));
       return false;

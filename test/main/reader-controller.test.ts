@@ -278,6 +278,30 @@ describe('reader controller', () => {
     await h.controller.stop();
   });
 
+  it('a card being authorised the journal cannot record: never said to be stopped, never canceled', async () => {
+    // The card is read and being authorised when the journal refuses the stage: it is too late to
+    // stop, and the reader does not. Told "the reader stops asking", a cashier would take another
+    // means of payment while the card was charged. The journal knows it waits for the card (a
+    // restart takes the action as interrupted), so only closing the app now could lose the outcome.
+    const h = harness([poll(1, { ...ACTION, presentedCard: '4242424242424242' })]);
+    const stage = h.sink.stage;
+    h.sink.stage = (action, next) => {
+      if (next === 'processing') throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      stage(action, next);
+    };
+    h.controller.start();
+    await h.settle();
+    expect(h.log).toContain('stage waiting_for_card');
+    expect(h.log).toContain('Could not journal processing of action act_1');
+    expect(h.controller.journalProblem).not.toMatch(/stops asking/);
+    expect(h.controller.journalProblem).toMatch(/authorising the card/);
+    expect(h.controller.journalProblem).toMatch(/do not close the app/i);
+    await h.settle(20);
+    expect(h.posts.map((p) => p.result)).toEqual([expect.objectContaining({ outcome: 'approved' })]);
+    expect(h.controller.journalProblem).toBeNull();
+    await h.controller.stop();
+  });
+
   it('tells the screens the action is off the reader each time the journal refuses it', async () => {
     // The action shows on the reader while its journaling is tried; refused, it leaves. A second
     // refusal said as the first left the screens showing the reader collecting it ("sent").
