@@ -633,9 +633,27 @@ describe('Reports (F9)', () => {
     const { user } = await renderApp(bridge);
     await user.keyboard('{F9}');
     await user.click(await screen.findByRole('button', { name: 'Reconcile now' }));
-    expect(
-      await screen.findByText(/but not kept with Z 1: the till now takes payments with another gateway/),
-    ).toBeTruthy();
+    expect(await screen.findByText(/Not kept with Z 1: the till now takes payments with another gateway/)).toBeTruthy();
+  });
+
+  it('does not call a reconciliation not kept, made against another gateway, "everything agreed"', async () => {
+    // The day's payments went to PlutoPay; the till now uses PayPlug. The host compares only the
+    // active gateway's payments, so PayPlug's empty list "agrees" with none of the day's: nothing of
+    // the day was checked, and the screen must not say it agreed.
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: null })));
+    bridge.on('reports.list', () => ok([]));
+    bridge.on('reports.reconcile', () =>
+      ok(reconciliationOf({ ok: true, gateway: { compared: true, label: 'PayPlug', note: null } })),
+    );
+    bridge.on('reports.get', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: null })));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await user.click(await screen.findByRole('button', { name: 'Reconcile now' }));
+    const said = await screen.findByText(/Not kept with Z 1/);
+    expect(said.textContent).not.toMatch(/agreed|difference/);
+    expect(said.textContent).toMatch(/reconcile again/);
+    expect(screen.queryByText(/everything agreed/)).toBeNull();
   });
 
   it('says why the report cannot go to the receipt printer when none is set up', async () => {

@@ -506,10 +506,12 @@ export function Reports() {
     const reopened = await run('reports.get', { number: r.z.number }, 'report');
     if (!reopened.ok) return setError(reopened.error);
     setReport(reopened.value);
-    // The host keeps it only against the gateway the day's payments went to.
+    // The host keeps it only against the gateway the day's payments went to. Against another one it
+    // compared none of them (only the active gateway's payments are compared): its verdict — often
+    // "everything agreed", with an empty list — says nothing of the day, so it is not quoted.
     if (!reopened.value.reconciliation)
       setDone(
-        `Reconciled (${result.value.ok ? 'everything agreed' : `${result.value.differences.length} difference(s)`}), but not kept with Z ${r.z.number}: the till now takes payments with another gateway than this day's. Switch back to it in Settings (F7) to keep it.`,
+        `Not kept with Z ${r.z.number}: the till now takes payments with another gateway than this day's, so this day's payments could not be compared with its list. Switch back to that gateway in Settings (F7) and reconcile again.`,
       );
   };
 
