@@ -629,8 +629,8 @@ export class ReaderController {
           ? `The reader is authorising the card, but the app cannot record it (${errorText(error)}). ` +
               'Wait for the reader’s answer; do not charge the customer again and do not close the app: ' +
               'it records the outcome once the journal can be written; see the developer log.'
-          : `The app cannot record that the reader asks for the card (${errorText(error)}), so the reader stops asking. ` +
-              'It asks again once the journal can be written; see the developer log.',
+          : `The app cannot record that the reader asks for the card (${errorText(error)}), so the reader stopped asking: ` +
+              'no card was read. Free space on the disk holding the data directory, then send the payment to the reader again; see the developer log.',
       );
       this.options.log('error', `Could not journal ${stage} of action ${action.id}`, errorText(error));
       return false;
