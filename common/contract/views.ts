@@ -397,6 +397,8 @@ export interface AttentionView {
    */
   amount: number;
   currency: string;
+  /** A test-mode payment: Needs attention lists both modes, and test money is never added to real. */
+  testMode: boolean;
   reason: string;
   /** What the cashier can do, in words. */
   advice: string;

@@ -45,6 +45,7 @@ export function toAttentionView(
     createdAt: record.createdAt,
     amount: record.amount,
     currency: record.currency,
+    testMode: record.mode === 'test',
     reason: record.attentionReason ?? 'Needs a look.',
     advice: record.attentionAdvice ?? '',
     since: record.attentionSince,

@@ -258,7 +258,7 @@ describe('payments against a fake gateway (the port)', () => {
     gateway.failChanges(0);
     await service.recovery.drainQueue();
     const item = service.engine.attention().find((a) => a.paymentId === created.id)!;
-    expect(item).toMatchObject({ createdAt: created.createdAt, amount: 3000, currency: 'EUR' });
+    expect(item).toMatchObject({ createdAt: created.createdAt, amount: 3000, currency: 'EUR', testMode: true });
     expect(attention).toEqual([{ changed: [item], removed: [] }]);
 
     // Read again, unchanged in Needs attention: nothing sent.

@@ -160,6 +160,7 @@ describe('App shell', () => {
           advice: 'a',
           since: minutesAgo(1),
           unsettledRefund: null,
+          testMode: false,
         },
       ],
     });
@@ -207,6 +208,7 @@ describe('App shell', () => {
             advice: 'Do not charge again. The host will ask the gateway; check the customer’s receipt.',
             since: minutesAgo(7),
             unsettledRefund: null,
+            testMode: false,
           },
         ],
       }),

@@ -12,6 +12,7 @@ const ITEM = {
   advice: 'Check the reader or its last receipt.',
   since: minutesAgo(3),
   unsettledRefund: null,
+  testMode: false,
 };
 
 describe('Needs attention: settling what only the cashier can know', () => {
@@ -58,6 +59,7 @@ describe('Needs attention: settling what only the cashier can know', () => {
             currency: payment.currency,
             ...ITEM,
             unsettledRefund: { amount: 1500 },
+            testMode: false,
           },
         ],
       }),
@@ -157,6 +159,7 @@ describe('Needs attention: a page at a time, however many payments are in doubt'
     advice: 'Check again once it is back.',
     since: minutesAgo(30),
     unsettledRefund: null,
+    testMode: false,
   });
   const many = (n: number) => Array.from({ length: n }, (_, i) => attentionItem(i));
   /** What the items from `from` on hold, as the screen words it (EUR, then USD). */
@@ -220,6 +223,19 @@ describe('Needs attention: a page at a time, however many payments are in doubt'
     expect(document.activeElement).toBe(titleOf(all[50]!));
     // The sidebar's count is the whole list's.
     expect(screen.getByRole('button', { name: 'Needs attention (3000)' })).toBeTruthy();
+  });
+
+  it('never adds test money to real money, and marks a test payment as such', async () => {
+    // Needs attention lists both modes: the "holding" line added the test payments' amounts to the
+    // live ones, and nothing on an item said it was a test.
+    const all = many(60).map((item, i) => ({ ...item, currency: 'EUR', amount: 100, testMode: i % 2 === 1 }));
+    const { user } = await renderApp(new FakeBridge(makeSnapshot({ attention: all })));
+    await user.keyboard('{F8}');
+    expect(notShown()!.textContent).toContain(
+      `10 more are not shown, holding ${money(500, 'EUR')} + ${money(500, 'EUR')} in test mode.`,
+    );
+    expect(titleOf(all[1]!)!.textContent).toMatch(/test mode$/);
+    expect(titleOf(all[0]!)!.textContent).not.toMatch(/test mode/);
   });
 
   it('says nothing is left out when every item is drawn, and "Show 1 more" for the last one', async () => {

@@ -177,6 +177,7 @@ describe('host mirror and sequence numbers', () => {
           advice: 'a',
           since: at(2),
           unsettledRefund: null,
+          testMode: false,
         },
       }),
       makePayment({
@@ -297,6 +298,7 @@ describe('host mirror and sequence numbers', () => {
       advice: 'a',
       since: createdAt,
       unsettledRefund: null,
+      testMode: false,
     });
     const a = item('pay_a', '2026-05-01T10:00:00.000Z');
     const b = item('pay_b', '2026-05-01T09:00:00.000Z');
@@ -331,6 +333,7 @@ describe('host mirror and sequence numbers', () => {
       advice: 'a',
       since: at(n),
       unsettledRefund: null,
+      testMode: false,
     });
     const all = Array.from({ length: 3_000 }, (_, n) => item(n));
     const store = await started(new FakeBridge(makeSnapshot({ seq: 1, attention: all })));

@@ -89,6 +89,7 @@ const AttentionItem = memo(function AttentionItem({ item, now }: { item: Attenti
           {payment
             ? `${money(payment.amount, payment.currency)} — ${payment.description ?? `Order ${payment.orderReference}`}`
             : `Payment ${item.paymentId}`}
+          {item.testMode ? <span className="attention-item__mode"> · test mode</span> : null}
         </h2>
         <p>
           <strong>What happened:</strong> {onThisScreen(item.reason)}
@@ -174,18 +175,24 @@ export const ATTENTION_PAGE = 50;
 
 export const attentionTitleId = (paymentId: string) => `attention-${paymentId}`;
 
-/** The items after the first `shown`: how many, and what their payments hold per currency. */
+/**
+ * The items after the first `shown`: how many, and what their payments hold per currency — real
+ * money first, test money apart (Needs attention lists both modes; the two never add up).
+ */
 function notShownOf(list: readonly AttentionView[], shown: number) {
-  const held = new Map<string, number>();
+  const held = new Map<string, { currency: string; testMode: boolean; amount: number }>();
   for (let i = shown; i < list.length; i++) {
     const item = list[i]!;
-    held.set(item.currency, (held.get(item.currency) ?? 0) + item.amount);
+    const key = `${item.testMode ? 'test' : 'live'}:${item.currency}`;
+    const sum = held.get(key) ?? { currency: item.currency, testMode: item.testMode, amount: 0 };
+    sum.amount += item.amount;
+    held.set(key, sum);
   }
   return {
     count: Math.max(0, list.length - shown),
-    held: [...held]
-      .map(([currency, amount]) => ({ currency, amount }))
-      .sort((a, b) => a.currency.localeCompare(b.currency)),
+    held: [...held.values()].sort(
+      (a, b) => Number(a.testMode) - Number(b.testMode) || a.currency.localeCompare(b.currency),
+    ),
   };
 }
 
@@ -269,7 +276,8 @@ export function Attention() {
           <p>
             {`Showing ${shown.length} of ${attention.length} payments, newest first. `}
             {`${notShown.count} more ${notShown.count === 1 ? 'is' : 'are'} not shown, holding `}
-            {notShown.held.map((h) => money(h.amount, h.currency)).join(' + ')}.
+            {notShown.held.map((h) => `${money(h.amount, h.currency)}${h.testMode ? ' in test mode' : ''}`).join(' + ')}
+            .
           </p>
           <button type="button" onClick={showMore}>
             {`Show ${Math.min(ATTENTION_PAGE, notShown.count)} more`}
