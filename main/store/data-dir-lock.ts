@@ -11,6 +11,7 @@ import { accessSync, chmodSync, constants, existsSync, mkdirSync, rmSync, statSy
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isDamagedDatabase } from '../../common/unreadable-database';
+import { holdLockFile } from '../../common/lock-file';
 
 /** A data directory the app cannot create, read or write: said with its path and what to do. */
 export class DataDirUnusableError extends Error {
@@ -132,13 +133,7 @@ export function lockDataDir(dataDir: string): DataDirLock {
 function takeLock(dataDir: string): DataDirLock {
   const db = new Database(join(dataDir, LOCK_FILE), { timeout: WAIT_FOR_CLOSING_MS });
   try {
-    db.pragma('locking_mode = EXCLUSIVE');
-    // A write takes the exclusive lock; in this mode it is kept after the commit.
-    db.exec('BEGIN EXCLUSIVE');
-    db.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER)');
-    db.exec('DELETE FROM holder');
-    db.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
-    db.exec('COMMIT');
+    holdLockFile(db, process.pid);
   } catch (error) {
     db.close();
     if ((error as { code?: unknown } | null)?.code === 'SQLITE_BUSY') throw new DataDirInUseError(dataDir);

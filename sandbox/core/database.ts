@@ -7,6 +7,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { unreadableDatabase } from '../../common/unreadable-database';
+import { holdLockFile } from '../../common/lock-file';
 
 export type Db = Database.Database;
 export type Statement = Database.Statement;
@@ -63,9 +64,8 @@ const WAIT_FOR_CLOSING_MS = 1_000;
  * One sandbox per database file. Two on one file (`npm run sandbox` beside a till whose embedded
  * sandbox uses the same default sandbox.db, or a second `npm run sandbox -- --port 0`) both served
  * it: each with its own clock offset, faults and readers in memory, both delivering the same
- * pending webhooks. The lock is SQLite's own, as for the app's data directory: a small database
- * beside the file (PATH.lock), written once in exclusive locking mode, holds its OS file lock until
- * it is closed, and the OS drops it when the process dies, so there is never a stale lock to clear.
+ * pending webhooks. The lock is a lock file beside it (PATH.lock, common/lock-file.ts), as for the
+ * app's data directory.
  */
 function lockDatabase(path: string): Db {
   const lockPath = `${path}.lock`;
@@ -76,13 +76,7 @@ function lockDatabase(path: string): Db {
     throw cannotOpen(lockPath, error);
   }
   try {
-    lock.pragma('locking_mode = EXCLUSIVE');
-    // A write takes the exclusive lock; in this mode it is kept after the commit.
-    lock.exec('BEGIN EXCLUSIVE');
-    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER)');
-    lock.exec('DELETE FROM holder');
-    lock.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
-    lock.exec('COMMIT');
+    holdLockFile(lock, process.pid);
     return lock;
   } catch (error) {
     lock.close();
