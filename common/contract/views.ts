@@ -312,13 +312,49 @@ export interface ZSummaryView {
 export type DifferenceCause =
   'gateway_only' | 'journal_only' | 'amounts_differ' | 'status_differs' | 'terminal_differs';
 
-/** The journal against the gateway's list for the same period, and against the terminals' own totals. */
+/**
+ * Why a gateway's list was not compared: it keeps none (Plural: never comparable), no credentials
+ * for it are set up in this mode, or it did not answer. The last two can be fixed, and a Z's
+ * reconciliation is kept only once none of them is left.
+ */
+export type ReconciliationGap = 'no_list' | 'not_configured' | 'unreachable';
+
+/** One gateway of a reconciliation: the day's payments sent to it against its own list. */
+export interface ReconciliationGatewayView {
+  /** Null: no gateway is set up and the day has no gateway payment. */
+  name: GatewayName | null;
+  label: string | null;
+  compared: boolean;
+  /** Why it was not compared (null when it was). */
+  gap: ReconciliationGap | null;
+  /** Why it was not compared, or that its list was read only in part. */
+  note: string | null;
+  /** The period's journal payments sent to this gateway. */
+  payments: number;
+  matched: number;
+  differences: number;
+  /** Its list was not read to its end (see ReconciliationView.incomplete). */
+  incomplete?: { read: number; listed: number; more: boolean; unchecked: number };
+}
+
+/**
+ * The journal against each gateway's list for the same period (every gateway the period's
+ * payments went to, and the till's own), and against the terminals' own totals.
+ */
 export interface ReconciliationView {
   date: string;
   start: string;
   end: string;
-  /** Whether the gateway's list could be compared, and why not. */
+  /**
+   * The gateways' side in one line: their labels, whether all were compared, and the notes of
+   * those that were not (`gateways` has each one).
+   */
   gateway: { label: string | null; compared: boolean; note: string | null };
+  /**
+   * Each gateway compared, or that could not be and why. Absent only from a reconciliation kept
+   * with a Z before days were reconciled per gateway (`gateway` was then its only gateway).
+   */
+  gateways?: ReconciliationGatewayView[];
   ok: boolean;
   matchedByGatewayId: number;
   matchedByOrderReference: number;
@@ -329,8 +365,13 @@ export interface ReconciliationView {
     gatewayId: string | null;
     orderReference: string | null;
     message: string;
+    /** The gateway the difference is with (its label); absent for a terminal's totals. */
+    gateway?: string;
   }[];
-  /** Approved count and amount per currency, by source (terminal: the totals typed in, if any). */
+  /**
+   * Approved count and amount per currency, by source (terminal: the totals typed in, if any);
+   * journal and gateway summed over the gateways compared.
+   */
   totals: {
     currency: string;
     journal: { count: number; amount: number };

@@ -9,10 +9,20 @@
  * close: periods tile time with no gap and no overlap, and a closed period never changes.
  */
 import type { Clock } from '../../common/clock';
-import type { DayReportView, Mode, ReconciliationView, ReportTotalsView, ZSummaryView } from '../../common/contract';
+import {
+  GATEWAY_NAMES,
+  type DayReportView,
+  type GatewayName,
+  type Mode,
+  type ReconciliationGap,
+  type ReconciliationGatewayView,
+  type ReconciliationView,
+  type ReportTotalsView,
+  type ZSummaryView,
+} from '../../common/contract/views';
 import { localDate, nextDate, startOfLocalDay } from '../../common/timezone';
 import type { Settings } from '../config/settings';
-import { HostError } from '../core/errors';
+import { errorText, HostError } from '../core/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import { GATEWAY_LABELS } from '../gateway/registry';
 import { chargedByShopBankTerminal, STANDALONE_LABEL } from '../payments/standalone';
@@ -29,10 +39,10 @@ import {
   xReport,
   type DayReport,
   type DayWindow,
-  type GatewayRow,
   type JournalRow,
   type ReconcileResult,
   type ReportPayment,
+  type ReportReconciliation,
   type ReportCapture,
   type ReportEntry,
   type ReportRefund,
@@ -47,6 +57,12 @@ export interface ReportDeps {
   settings: () => Settings;
   /** The active gateway, or null when none is configured. */
   gateway: () => PaymentGateway | null;
+  /**
+   * The gateway of that name built from its own settings and credentials (the active one for the
+   * till's own), or null when it has none in this mode: a day's payments made before the shop
+   * switched gateway are reconciled against their own gateway's records.
+   */
+  gatewayFor?: (name: GatewayName) => PaymentGateway | null;
   readerLabel: (readerId: string) => string | null;
   accountName: () => string | null;
   /** Prints ESC/POS parts on the receipt printer (the receipts' queue): the job's outcome. */
@@ -403,7 +419,9 @@ export class CounterReports {
     // The day is closed. The reconciliation of its period is kept with the Z once the gateway answers.
     try {
       const reconciliation = await this.reconcileWindow(window, [], mode);
-      this.journal.setZReconciliation(mode, z.number, JSON.stringify(reconciliation));
+      // Kept only once every gateway of the day was compared: until then Reconcile now can add it.
+      if (uncheckedGateways(reconciliation.gateways!).length === 0)
+        this.journal.setZReconciliation(mode, z.number, JSON.stringify(reconciliation));
     } catch {
       // the gateway could not be asked: the Z stands without it
     }
@@ -459,6 +477,7 @@ export class CounterReports {
   ): DayReportView {
     const settings = this.deps.settings();
     const z = record ? (report as ZReport) : null;
+    const reconciliation = record?.reconciliation ? storedReconciliation(record.reconciliation) : null;
     return {
       kind: report.kind,
       date: report.window.date,
@@ -484,10 +503,11 @@ export class CounterReports {
             valid: verifyZReport(z) && z.digest === record!.digest,
           }
         : null,
-      reconciliation: record?.reconciliation ? (JSON.parse(record.reconciliation) as ReconciliationView) : null,
+      reconciliation,
       text: reportText(report, settings.receiptWidth, {
         shopName: this.shopName(),
         shopBankTerminal: this.movedByShopBank(report, payments),
+        ...(record ? { reconciliation: reconciliation && printable(reconciliation) } : {}),
       }),
     };
   }
@@ -497,22 +517,27 @@ export class CounterReports {
   }
 
   /** A stored Z, or an X built now together with the payments it was built from. */
-  private async report(ref: {
-    date?: string | undefined;
-    number?: number | undefined;
-  }): Promise<{ report: DayReport; payments: readonly ReportPayment[] | undefined }> {
-    if (ref.number !== undefined) {
-      const record = this.journal.getZReport(this.mode(), ref.number);
-      if (!record) throw new HostError('not_found', `No Z report ${ref.number} in ${this.mode()} mode.`);
-      const z = JSON.parse(record.report) as ZReport;
-      return { report: z, payments: z.payments };
-    }
-    const date = ref.date ?? this.currentDate();
-    const closed = this.journal.zReportFor(this.mode(), date);
+  private async report(ref: { date?: string | undefined; number?: number | undefined }): Promise<{
+    report: DayReport;
+    payments: readonly ReportPayment[] | undefined;
+    /** A Z's reconciliation (null: none kept yet); undefined for an X. */
+    reconciliation?: ReconciliationView | null;
+  }> {
+    const closed =
+      ref.number !== undefined
+        ? this.journal.getZReport(this.mode(), ref.number)
+        : this.journal.zReportFor(this.mode(), ref.date ?? this.currentDate());
+    if (ref.number !== undefined && !closed)
+      throw new HostError('not_found', `No Z report ${ref.number} in ${this.mode()} mode.`);
     if (closed) {
       const z = JSON.parse(closed.report) as ZReport;
-      return { report: z, payments: z.payments };
+      return {
+        report: z,
+        payments: z.payments,
+        reconciliation: closed.reconciliation ? storedReconciliation(closed.reconciliation) : null,
+      };
     }
+    const date = ref.date ?? this.currentDate();
     const window = this.window(date);
     const payments = await this.payments(window);
     const report = xReport({
@@ -536,7 +561,7 @@ export class CounterReports {
     date?: string | undefined;
     number?: number | undefined;
   }): Promise<{ filename: string; content: string }> {
-    const { report, payments } = await this.report(ref);
+    const { report, payments, reconciliation } = await this.report(ref);
     const window = report.window;
     const rows = payments ?? (await this.periodPayments(window, this.mode()));
     const name = report.kind === 'Z' ? `z-${String((report as ZReport).number).padStart(4, '0')}` : 'x';
@@ -548,6 +573,7 @@ export class CounterReports {
         refundsOf({ ...report, payments: rows }),
         capturesOf({ ...report, payments: rows }),
         window,
+        reconciliation ? printable(reconciliation) : undefined,
       ),
     };
   }
@@ -557,11 +583,12 @@ export class CounterReports {
     if (!this.deps.settings().receiptPrinterPort) {
       throw new HostError('conflict', 'No receipt printer is set up. Choose its port in Settings (F7).');
     }
-    const { report, payments } = await this.report(ref);
+    const { report, payments, reconciliation } = await this.report(ref);
     return this.deps.print([
       reportEscPos(report, {
         shopName: this.shopName(),
         shopBankTerminal: this.movedByShopBank(report, payments),
+        ...(reconciliation !== undefined ? { reconciliation: reconciliation && printable(reconciliation) } : {}),
         width: this.deps.settings().receiptWidth,
         cut: 'partial',
       }),
@@ -574,29 +601,29 @@ export class CounterReports {
     const day = date ?? this.currentDate();
     const mode = this.mode();
     const view = await this.reconcileWindow(this.window(day), terminal, mode);
-    // A Z closed while the gateway did not answer takes the first reconciliation of its period
-    // made since, as the close would have kept it (the gateway's side only, nothing typed) — unless
-    // the till has switched gateway since: its payments then are another gateway's to compare with.
+    // A Z closed while a gateway did not answer takes the first reconciliation of its period made
+    // since, as the close would have kept it (the gateways' side only, nothing typed) — once every
+    // gateway its payments went to could be compared.
     const z = this.journal.zReportFor(mode, day);
-    if (z && z.reconciliation === null && terminal.length === 0 && !this.otherGatewaysIn(mode, z))
+    if (z && z.reconciliation === null && terminal.length === 0 && uncheckedGateways(view.gateways!).length === 0)
       this.journal.setZReconciliation(mode, z.number, JSON.stringify(view));
     return view;
   }
 
-  /** Whether a Z's period holds gateway payments of a gateway other than the till's active one. */
-  private otherGatewaysIn(mode: Mode, z: ZReportRecord): boolean {
-    const active = this.deps.gateway()?.name;
-    return this.journal
-      .paymentsCreatedBetween(mode, z.windowStart, z.windowEnd)
-      .some((r) => r.chargedBy === 'gateway' && r.gateway !== active);
-  }
-
+  /**
+   * The period's payments against each gateway's own list: every gateway the period's payments
+   * were sent to (a shop that switched gateway in Settings mid-day has two) and the till's active
+   * one (its list may hold a sale the journal does not know). A gateway other than the active one
+   * is read with its own credentials from Settings; without them, or when it does not answer, its
+   * payments are not compared and the result says which gateway and why. The active gateway not
+   * answering fails the whole reconciliation, as it always has (the till is offline).
+   */
   private async reconcileWindow(
     window: DayWindow,
     typed: readonly TypedTerminalTotals[],
     mode = this.mode(),
   ): Promise<ReconciliationView> {
-    const gateway = this.deps.gateway();
+    const active = this.deps.gateway();
     const records = this.made(this.journal.paymentsCreatedBetween(mode, window.start, window.end)).filter(takenHere);
     const journalRows = (filter: (r: PaymentRecord) => boolean): JournalRow[] =>
       records.filter(filter).map((r) => ({
@@ -609,52 +636,115 @@ export class CounterReports {
         refunded: r.amountRefunded,
         readerLabel: r.readerId ? this.deps.readerLabel(r.readerId) : null,
       }));
-    // What went to the gateway: its payments, minus those never sent (waiting for a tip, or
+    // What went to a gateway: its payments, minus those never sent (waiting for a tip, or
     // canceled before it) — the gateway cannot list what it never saw.
-    const sentToGateway = (r: PaymentRecord) =>
+    const sent = (r: PaymentRecord) =>
       r.chargedBy === 'gateway' &&
-      r.gateway === gateway?.name &&
       (r.transactionId !== null || this.journal.getOperationByKey(r.idempotencyKey) !== undefined);
+    const names = new Set<GatewayName>(records.filter(sent).map((r) => r.gateway));
+    if (active) names.add(active.name);
 
-    let gatewayRows: GatewayRow[] = [];
-    let listed: GatewayList | null = null;
-    let compared = false;
-    let note: string | null = null;
-    if (!gateway) {
-      note = 'No gateway is set up: only the terminals can be compared.';
-    } else if (!gateway.capabilities.listsPayments) {
-      note = `${gateway.label} keeps no list of payments the till could compare with.`;
-    } else {
-      listed = await this.gatewayPayments(gateway, window);
-      gatewayRows = listed.payments.map((p) => ({
-        id: p.id,
-        orderReference: p.orderReference,
-        amount: p.amount,
-        currency: p.currency,
-        status: p.status,
-        refunded: p.amountRefunded,
-      }));
-      compared = true;
+    const gateways: ReconciliationGatewayView[] = [];
+    const results: ReconcileResult[] = [];
+    const differences: ReconciliationView['differences'] = [];
+    for (const name of GATEWAY_NAMES.filter((n) => names.has(n))) {
+      const label = GATEWAY_LABELS[name];
+      const rows = journalRows((r) => sent(r) && r.gateway === name);
+      const gateway = name === active?.name ? active : (this.deps.gatewayFor?.(name) ?? null);
+      const notCompared = (gap: ReconciliationGap, note: string): ReconciliationGatewayView => ({
+        name,
+        label,
+        compared: false,
+        gap,
+        note,
+        payments: rows.length,
+        matched: 0,
+        differences: 0,
+      });
+      const theirs = `${rows.length} payment${rows.length === 1 ? '' : 's'} of the period sent to it`;
+      if (!gateway) {
+        gateways.push(
+          notCompared(
+            'not_configured',
+            `${label} is not compared: it has no credentials for ${mode} mode in Settings (F7), so its ${theirs} ` +
+              `could not be checked. Add them and reconcile again.`,
+          ),
+        );
+        continue;
+      }
+      if (!gateway.capabilities.listsPayments) {
+        gateways.push(notCompared('no_list', `${label} keeps no list of payments the till could compare with.`));
+        continue;
+      }
+      let listed: GatewayList;
+      try {
+        listed = await this.gatewayPayments(gateway, window);
+      } catch (error) {
+        if (gateway === active) throw error;
+        gateways.push(
+          notCompared(
+            'unreachable',
+            `${label} could not be asked (${errorText(error)}), so its ${theirs} could not be checked. Reconcile again once it answers.`,
+          ),
+        );
+        continue;
+      }
+      const result = reconcile({
+        journal: rows,
+        gateway: listed.payments.map((p) => ({
+          id: p.id,
+          orderReference: p.orderReference,
+          amount: p.amount,
+          currency: p.currency,
+          status: p.status,
+          refunded: p.amountRefunded,
+        })),
+        gatewayComplete: listed.complete,
+      });
+      results.push(result);
+      differences.push(...result.differences.map((d) => ({ ...d, gateway: label })));
+      const incomplete = listed.complete
+        ? undefined
+        : { read: listed.read, listed: listed.listed, more: listed.more, unchecked: result.uncheckedJournal };
+      gateways.push({
+        name,
+        label,
+        compared: true,
+        gap: null,
+        note: incomplete
+          ? `Incomplete: ${label} lists ${incomplete.more ? 'at least ' : ''}${incomplete.listed} payments for ` +
+            `these dates and only the first ${incomplete.read} were read. ${incomplete.unchecked} of the ` +
+            `journal's payments could not be checked and are not counted as differences; the gateway's totals ` +
+            `are of the part read only.`
+          : null,
+        payments: rows.length,
+        matched: result.matchedByGatewayId + result.matchedByOrderReference,
+        differences: result.differences.length,
+        ...(incomplete ? { incomplete } : {}),
+      });
     }
-    const withGateway = reconcile({
-      journal: compared ? journalRows(sentToGateway) : [],
-      gateway: gatewayRows,
-      gatewayComplete: listed?.complete ?? true,
-    });
-    let incomplete: ReconciliationView['incomplete'];
-    if (listed && !listed.complete) {
-      incomplete = {
-        read: listed.read,
-        listed: listed.listed,
-        more: listed.more,
-        unchecked: withGateway.uncheckedJournal,
-      };
-      note =
-        `Incomplete: ${gateway!.label} lists ${listed.more ? 'at least ' : ''}${listed.listed} payments for ` +
-        `these dates and only the first ${listed.read} were read. ${withGateway.uncheckedJournal} of the ` +
-        `journal's payments could not be checked and are not counted as differences; the gateway's totals ` +
-        `are of the part read only.`;
+    if (gateways.length === 0) {
+      gateways.push({
+        name: null,
+        label: null,
+        compared: false,
+        gap: 'not_configured',
+        note: 'No gateway is set up: only the terminals can be compared.',
+        payments: 0,
+        matched: 0,
+        differences: 0,
+      });
     }
+    const parts = gateways.filter((g) => g.incomplete).map((g) => g.incomplete!);
+    const incomplete: ReconciliationView['incomplete'] =
+      parts.length > 0
+        ? {
+            read: parts.reduce((sum, p) => sum + p.read, 0),
+            listed: parts.reduce((sum, p) => sum + p.listed, 0),
+            more: parts.some((p) => p.more),
+            unchecked: parts.reduce((sum, p) => sum + p.unchecked, 0),
+          }
+        : undefined;
 
     // The terminals' own totals (their end-of-day tickets) against every approved card payment of
     // their reader, whoever charged it.
@@ -668,24 +758,39 @@ export class CounterReports {
       terminal.length > 0
         ? reconcile({ journal: journalRows((r) => r.channel === 'card_present'), gateway: [], terminal })
         : null;
-    const terminalDifferences = withTerminals?.differences.filter((d) => d.cause === 'terminal_differs') ?? [];
-    const totals = withGateway.totals.map((t) => ({
-      ...t,
-      terminal: withTerminals?.totals.find((w) => w.currency === t.currency)?.terminal ?? null,
-    }));
-    for (const extra of withTerminals?.totals ?? []) {
-      if (!totals.some((t) => t.currency === extra.currency))
-        totals.push({ ...extra, journal: { count: 0, amount: 0 }, gateway: { count: 0, amount: 0 } });
+    differences.push(...(withTerminals?.differences.filter((d) => d.cause === 'terminal_differs') ?? []));
+    // Per currency, the journal's and the gateways' sides summed over the gateways compared.
+    const totals: ReconciliationView['totals'] = [];
+    const totalOf = (currency: string) => {
+      let row = totals.find((t) => t.currency === currency);
+      if (!row) {
+        row = { currency, journal: { count: 0, amount: 0 }, gateway: { count: 0, amount: 0 }, terminal: null };
+        totals.push(row);
+      }
+      return row;
+    };
+    for (const t of results.flatMap((r) => r.totals)) {
+      const row = totalOf(t.currency);
+      row.journal = { count: row.journal.count + t.journal.count, amount: row.journal.amount + t.journal.amount };
+      row.gateway = { count: row.gateway.count + t.gateway.count, amount: row.gateway.amount + t.gateway.amount };
     }
-    const differences = [...withGateway.differences, ...terminalDifferences];
+    for (const t of withTerminals?.totals ?? []) totalOf(t.currency).terminal = t.terminal;
+    totals.sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
+    const labels = gateways.flatMap((g) => (g.label ? [g.label] : []));
+    const notes = gateways.flatMap((g) => (g.note ? [g.note] : []));
     return {
       date: window.date,
       start: window.start,
       end: window.end,
-      gateway: { label: gateway?.label ?? null, compared, note },
-      ok: differences.length === 0 && !incomplete,
-      matchedByGatewayId: withGateway.matchedByGatewayId,
-      matchedByOrderReference: withGateway.matchedByOrderReference,
+      gateway: {
+        label: labels.length > 0 ? labels.join(' and ') : null,
+        compared: gateways.every((g) => g.compared),
+        note: notes.length > 0 ? notes.join(' ') : null,
+      },
+      gateways,
+      ok: differences.length === 0 && !incomplete && uncheckedGateways(gateways).length === 0,
+      matchedByGatewayId: results.reduce((sum, r) => sum + r.matchedByGatewayId, 0),
+      matchedByOrderReference: results.reduce((sum, r) => sum + r.matchedByOrderReference, 0),
       differences: differences.map((d) => ({ ...d })),
       totals,
       standalone: records.filter((r) => r.chargedBy === 'terminal').length,
@@ -759,6 +864,47 @@ interface GatewayList {
  */
 function takenHere(record: PaymentRecord): boolean {
   return record.origin === 'local' || record.readerId !== null || record.installmentPlanId !== null;
+}
+
+/**
+ * The gateways of a reconciliation whose payments of the period could not be compared for a
+ * reason that can be fixed (no credentials, no answer). While one is left the reconciliation is
+ * not ok, and not kept with a Z. A gateway that keeps no list (Plural) never can be: it is said,
+ * not waited for.
+ */
+export function uncheckedGateways(gateways: readonly ReconciliationGatewayView[]): ReconciliationGatewayView[] {
+  return gateways.filter((g) => !g.compared && g.gap !== 'no_list' && g.payments > 0);
+}
+
+/**
+ * A reconciliation as stored, with its gateways: one kept before days were reconciled per gateway
+ * had only `gateway`, then its only one.
+ */
+export function storedReconciliation(json: string): ReconciliationView {
+  const view = JSON.parse(json) as ReconciliationView;
+  if (view.gateways) return view;
+  const { label, compared, note } = view.gateway;
+  return {
+    ...view,
+    gateways: [
+      {
+        name: null,
+        label,
+        compared,
+        gap: compared ? null : label ? 'no_list' : 'not_configured',
+        note,
+        payments: 0,
+        matched: view.matchedByGatewayId + view.matchedByOrderReference,
+        differences: view.differences.filter((d) => d.cause !== 'terminal_differs').length,
+        ...(view.incomplete ? { incomplete: view.incomplete } : {}),
+      },
+    ],
+  };
+}
+
+/** A reconciliation as the printed report and the CSV take it. */
+function printable(view: ReconciliationView): ReportReconciliation {
+  return { ok: view.ok, gateways: view.gateways ?? [], differences: view.differences };
 }
 
 function totalsView(t: ReportTotalsView): ReportTotalsView {

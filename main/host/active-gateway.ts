@@ -76,6 +76,25 @@ export class ActiveGateway {
     return this.current;
   }
 
+  /**
+   * The gateway of that name as its settings make it now — the active one for the till's own, else
+   * one built for the call from that gateway's URL and credentials (each gateway keeps its own, see
+   * settings) — or null when none are set up for it in this mode. For reading another gateway's
+   * records (a day's reconciliation when the shop switched gateway that day), never for taking
+   * payments.
+   */
+  forName(name: GatewayName): PaymentGateway | null {
+    if (this.current?.name === name) return this.current;
+    if (this.options.settings.get().gateway === name) return null;
+    const config = this.sandbox ? this.sandboxConfig(this.sandbox, name) : this.accountConfig(name);
+    if (!config) return null;
+    try {
+      return createGateway(config, this.options.http);
+    } catch {
+      return null;
+    }
+  }
+
   get sandboxUrl(): string | null {
     return this.sandbox?.url ?? null;
   }
@@ -158,9 +177,9 @@ export class ActiveGateway {
     this.sandbox = null;
   }
 
-  private sandboxConfig(sandbox: EmbeddedSandbox): GatewayConfig {
+  private sandboxConfig(sandbox: EmbeddedSandbox, name = this.options.settings.get().gateway): GatewayConfig {
     const { settings } = this.options;
-    switch (settings.get().gateway) {
+    switch (name) {
       case 'plutopay':
         return {
           name: 'plutopay',
@@ -191,10 +210,10 @@ export class ActiveGateway {
   }
 
   /** The account typed in Settings, or null while a credential is missing. */
-  private accountConfig(): GatewayConfig | null {
+  private accountConfig(name = this.options.settings.get().gateway): GatewayConfig | null {
     const { settings } = this.options;
     const current = settings.get();
-    switch (current.gateway) {
+    switch (name) {
       case 'plutopay': {
         const secretKey = settings.secret('secretKey');
         return secretKey

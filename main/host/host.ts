@@ -267,6 +267,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     clock,
     settings: () => settings.get(),
     gateway: () => active.peek(),
+    gatewayFor: (name) => active.forName(name),
     readerLabel: (id) => journal.getReader(id)?.label ?? readers?.resolve(id)?.label ?? null,
     accountName: () => active.merchant?.businessName ?? null,
     print: (parts) => receipts.printParts(parts),
@@ -568,7 +569,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     'reports.get': (input) => reports.get(input.number),
     'reports.reconcile': async (input) => {
       const result = await reports.reconcile(input.date, input.terminal);
-      if (result.gateway.compared) connectivity.reportSuccess();
+      // The active gateway answered (another gateway of the day has no say in the till's connection).
+      if (result.gateways?.some((g) => g.compared && g.name === active.peek()?.name)) connectivity.reportSuccess();
       return result;
     },
     'reports.csv': (input) => reports.csv(input),

@@ -11,7 +11,7 @@
 import { currencyExponent } from '../../common/money';
 import { formatLocalDateTime } from '../../common/timezone';
 import { entriesOfPeriod, paymentsOfPeriod, totalsByCurrency } from './report';
-import type { DayWindow, ReportCapture, ReportEntry, ReportPayment, ReportRefund } from './types';
+import type { DayWindow, ReportCapture, ReportEntry, ReportPayment, ReportReconciliation, ReportRefund } from './types';
 
 export const CSV_COLUMNS = [
   'row_type',
@@ -63,6 +63,11 @@ export function paymentsCsv(
   refunds: readonly ReportRefund[],
   captures: readonly ReportCapture[],
   window: DayWindow,
+  /**
+   * A Z's reconciliation kept with it: one `reconciliation` row per gateway (its verdict in
+   * `status`), then one `difference` row per difference (its cause in `status`). Absent: none.
+   */
+  reconciliation?: ReportReconciliation,
 ): string {
   const day = paymentsOfPeriod(payments, window).sort(
     (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
@@ -145,6 +150,28 @@ export function paymentsCsv(
       '',
       '',
       '',
+      '',
+    ]);
+  }
+  const blank = (n: number) => Array<string>(n).fill('');
+  for (const g of reconciliation?.gateways ?? []) {
+    const verdict = !g.compared
+      ? `not compared: ${g.note ?? ''}`
+      : `${g.differences === 0 ? 'agreed' : `${g.differences} difference${g.differences === 1 ? '' : 's'}`}, ${g.matched} matched`;
+    // row_type … status, then blanks up to `gateway`.
+    rows.push(['reconciliation', window.date, '', '', csvText(verdict), '', ...blank(8), csvText(g.label), '', '']);
+  }
+  for (const d of reconciliation?.differences ?? []) {
+    rows.push([
+      'difference',
+      window.date,
+      csvText(d.journalId),
+      csvText(d.orderReference),
+      csvText(`${d.cause}: ${d.message}`),
+      d.currency.toUpperCase(),
+      ...blank(8),
+      csvText(d.gateway),
+      csvText(d.gatewayId),
       '',
     ]);
   }

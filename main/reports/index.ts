@@ -37,6 +37,7 @@ export type {
   ReportCapture,
   ReportEntry,
   ReportPayment,
+  ReportReconciliation,
   ReportRefund,
   ReportTotals,
   ZReport,

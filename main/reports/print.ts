@@ -11,7 +11,7 @@ import { layout, toPlainText } from '../receipts/layout';
 import { brandLabel } from '../receipts/model';
 import { TEST_MODE_MARK, TEST_MODE_SHOP_BANK_MARK } from '../receipts/types';
 import { NO_KEY } from './report';
-import type { DayReport, GroupTotals, ReportTotals, ZReport } from './types';
+import type { DayReport, GroupTotals, ReportReconciliation, ReportTotals, ZReport } from './types';
 
 export interface ReportPrintOptions {
   /** Printed under the title. */
@@ -23,6 +23,11 @@ export interface ReportPrintOptions {
    * say that no money moved (it carries TEST_MODE_SHOP_BANK_MARK, as those payments' receipts do).
    */
   readonly shopBankTerminal?: boolean;
+  /**
+   * A Z's reconciliation kept with it, printed after its attention items: each gateway compared
+   * (or why not) and each difference; null prints NOT RECONCILED. Absent: nothing is printed.
+   */
+  readonly reconciliation?: ReportReconciliation | null;
 }
 
 function isZ(report: DayReport): report is ZReport {
@@ -119,6 +124,7 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
       if (item.reason) lines.push({ kind: 'text', text: item.reason });
     }
   }
+  if (isZ(report) && options.reconciliation !== undefined) lines.push(...reconciliationLines(options.reconciliation));
   if (isZ(report)) {
     lines.push({ kind: 'rule' });
     if (report.override) {
@@ -133,6 +139,37 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
     if (report.previousDigest) lines.push({ kind: 'text', text: `Follows ${report.previousDigest}` });
   }
   if (report.testMode) lines.push({ kind: 'blank' }, { kind: 'banner', text: mark });
+  return lines;
+}
+
+function reconciliationLines(reconciliation: ReportReconciliation | null): PrintLine[] {
+  const lines: PrintLine[] = [{ kind: 'rule' }];
+  if (!reconciliation) {
+    lines.push(
+      { kind: 'center', text: 'NOT RECONCILED', bold: true },
+      {
+        kind: 'text',
+        text: 'Not every gateway of the day could be compared yet: Reconcile now on the Reports screen.',
+      },
+    );
+    return lines;
+  }
+  lines.push({ kind: 'center', text: 'RECONCILIATION', bold: true });
+  for (const g of reconciliation.gateways) {
+    const verdict = !g.compared
+      ? 'not compared'
+      : g.differences === 0
+        ? `agreed (${g.matched})`
+        : `${g.differences} difference${g.differences === 1 ? '' : 's'}`;
+    lines.push({ kind: 'pair', label: g.label ?? 'Gateway', value: verdict });
+    if (g.note) lines.push({ kind: 'text', text: g.note });
+  }
+  for (const d of reconciliation.differences) {
+    lines.push({
+      kind: 'text',
+      text: `${d.gateway ? `${d.gateway} · ` : ''}${d.orderReference ? `${d.orderReference}: ` : ''}${d.message}`,
+    });
+  }
   return lines;
 }
 

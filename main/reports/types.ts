@@ -173,3 +173,27 @@ export interface ZReport extends DayReport {
   /** SHA-256 (hex) of every other field, canonical JSON: any later change shows. */
   readonly digest: string;
 }
+
+/**
+ * A Z's reconciliation as its printed report and CSV show it: per gateway whether it was compared
+ * (and why not), then each difference with the gateway it is with (the host's ReconciliationView).
+ */
+export interface ReportReconciliation {
+  readonly ok: boolean;
+  readonly gateways: readonly {
+    readonly label: string | null;
+    readonly compared: boolean;
+    readonly note: string | null;
+    readonly matched: number;
+    readonly differences: number;
+  }[];
+  readonly differences: readonly {
+    readonly cause: string;
+    readonly currency: string;
+    readonly journalId: string | null;
+    readonly gatewayId: string | null;
+    readonly orderReference: string | null;
+    readonly message: string;
+    readonly gateway?: string;
+  }[];
+}

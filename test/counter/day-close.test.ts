@@ -564,8 +564,8 @@ describe('what happens while a day closes', () => {
     expect(d.journal.getZReport('test', 1)?.reconciliation).toBeNull();
 
     online = true;
-    // The till switched gateway since: the day's payments are PlutoPay's, not to be compared with
-    // another gateway's list for good.
+    // The till switched gateway since, and PlutoPay (the day's) has no credentials here: the day's
+    // payments could not be compared, so nothing is kept.
     active = 'payplug';
     await reports.reconcile('2026-06-01', []);
     expect(d.journal.getZReport('test', 1)?.reconciliation).toBeNull();
@@ -583,6 +583,105 @@ describe('what happens while a day closes', () => {
     d.pay('2026-06-02T09:00:00.000Z', 700);
     await reports.reconcile('2026-06-01', []);
     expect(reports.get(1).reconciliation).toEqual(made);
+  });
+
+  /** A gateway listing the given payments (GatewayPayment's fields the reconciliation reads). */
+  function listing(name: string, label: string, rows: () => { id: string; ref: string; amount: number }[] | Error) {
+    return {
+      name,
+      label,
+      capabilities: { listsPayments: true },
+      list: () => {
+        const listed = rows();
+        if (listed instanceof Error) return Promise.reject(listed);
+        return Promise.resolve({
+          data: listed.map((r) => ({
+            id: r.id,
+            orderReference: r.ref,
+            amount: r.amount,
+            currency: 'EUR',
+            status: 'succeeded',
+            amountRefunded: 0,
+            createdAt: '2026-06-01T12:00:00.000Z',
+          })),
+          meta: { total: listed.length, lastPage: 1, more: false },
+        });
+      },
+    } as unknown as PaymentGateway;
+  }
+
+  it('a day on two gateways is reconciled against each one; kept once both could be compared', async () => {
+    // The shop switched from PlutoPay to PayPlug at noon. The reconciliation was kept only for a day
+    // of one gateway (the till's own): this day's was never kept, and its PlutoPay payments were
+    // never compared with PlutoPay's records.
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000);
+    d.pay('2026-06-01T13:00:00.000Z', 2500, { gateway: 'payplug', transactionId: 'pay_pp1' });
+    d.at('2026-06-01T18:00:00.000Z');
+    const payplug = listing('payplug', 'PayPlug', () => [{ id: 'pay_pp1', ref: 'DAY-2', amount: 2500 }]);
+    let plutopay: PaymentGateway | null = null;
+    const reports = new CounterReports({
+      journal: d.journal,
+      clock: d.clock,
+      settings: () => ({ mode: 'test', timeZone: 'Europe/Paris', receiptWidth: 42, shopName: 'Café' }) as Settings,
+      gateway: () => payplug,
+      gatewayFor: (name) => (name === 'payplug' ? payplug : plutopay),
+      readerLabel: () => 'Counter 1',
+      accountName: () => null,
+      print: () => Promise.resolve({ state: 'printed', error: null }),
+    });
+
+    // PlutoPay has no credentials in this mode: its payment is not compared, and the result says so.
+    const closed = await reports.close({ closedBy: 'Ada' });
+    expect(closed.reconciliation).toBeNull();
+    expect(closed.text).toContain('NOT RECONCILED');
+    const partial = await reports.reconcile('2026-06-01', []);
+    expect(partial.ok).toBe(false);
+    expect(partial.gateways).toEqual([
+      expect.objectContaining({ name: 'plutopay', compared: false, gap: 'not_configured', payments: 1 }),
+      expect.objectContaining({ name: 'payplug', compared: true, matched: 1, differences: 0, payments: 1 }),
+    ]);
+    expect(partial.gateways![0]!.note).toMatch(/PlutoPay .*no credentials/);
+    expect(d.journal.getZReport('test', 1)?.reconciliation).toBeNull();
+
+    // PlutoPay does not answer: said, and still not kept.
+    plutopay = listing('plutopay', 'PlutoPay', () => new Error('connect ECONNREFUSED'));
+    const unanswered = await reports.reconcile('2026-06-01', []);
+    expect(unanswered.gateways![0]).toMatchObject({ name: 'plutopay', compared: false, gap: 'unreachable' });
+    expect(unanswered.gateways![0]!.note).toMatch(/ECONNREFUSED/);
+    expect(d.journal.getZReport('test', 1)?.reconciliation).toBeNull();
+
+    // Its credentials are back: each gateway's payments against its own list, kept with the Z.
+    plutopay = listing('plutopay', 'PlutoPay', () => [
+      { id: 'tr_1', ref: 'DAY-1', amount: 1000 },
+      { id: 'tr_web', ref: 'WEB-9', amount: 4200 },
+    ]);
+    const made = await reports.reconcile('2026-06-01', []);
+    expect(made.gateways).toEqual([
+      expect.objectContaining({ name: 'plutopay', compared: true, matched: 1, differences: 1 }),
+      expect.objectContaining({ name: 'payplug', compared: true, matched: 1, differences: 0 }),
+    ]);
+    expect(made.differences).toEqual([
+      expect.objectContaining({ cause: 'gateway_only', gatewayId: 'tr_web', gateway: 'PlutoPay' }),
+    ]);
+    expect(made.totals).toEqual([
+      { currency: 'EUR', journal: { count: 2, amount: 3500 }, gateway: { count: 3, amount: 7700 }, terminal: null },
+    ]);
+    const z = reports.get(1);
+    expect(z.reconciliation).toEqual(made);
+    // Printed and exported with the Z: each gateway's verdict, each difference with its gateway.
+    expect(z.text).toMatch(/RECONCILIATION/);
+    expect(z.text).toMatch(/PlutoPay\s+1 difference/);
+    expect(z.text).toMatch(/PayPlug\s+agreed \(1\)/);
+    expect(z.text.replace(/\s+/g, ' ')).toContain('PlutoPay · WEB-9: gateway transaction tr_web');
+    const csv = (await reports.csv({ number: 1 })).content.split('\r\n');
+    expect(csv.filter((l) => l.startsWith('reconciliation,'))).toEqual([
+      'reconciliation,2026-06-01,,,"1 difference, 1 matched",,,,,,,,,,PlutoPay,,',
+      'reconciliation,2026-06-01,,,"agreed, 1 matched",,,,,,,,,,PayPlug,,',
+    ]);
+    expect(csv.filter((l) => l.startsWith('difference,'))).toEqual([
+      expect.stringMatching(/^difference,2026-06-01,,WEB-9,"?gateway_only: .*,EUR,,,,,,,,,PlutoPay,tr_web,$/),
+    ]);
   });
 
   it('takes the cut-off when the last page is read: a payment that changed meanwhile counts once, with its money', async () => {

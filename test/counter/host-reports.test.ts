@@ -6,7 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestHost, type TestHost } from '../support/host';
-import { ShiftedClock } from '../support/payplug';
+import { payplug, ShiftedClock } from '../support/payplug';
+import { waitFor } from '../support/host';
 
 interface LedgerRow {
   id: string;
@@ -98,6 +99,35 @@ describe('reports through the host', () => {
     expect((await t.call('reports.list', {}))[0]).toMatchObject({ number: 1, closedBy: 'Ada', valid: true });
     const csv = await t.call('reports.csv', { number: 1 });
     expect(csv.content.split('\r\n')[0]).toMatch(/^row_type,local_time,payment_id/);
+  });
+
+  it('a day that switched gateway is reconciled against each gateway’s own records, and kept with its Z', async () => {
+    // The shop took a card on PlutoPay in the morning and switched to PayPlug in Settings at noon.
+    // Only the active gateway's payments were compared: the morning's were never checked against
+    // PlutoPay, and the Z kept a verdict that said nothing of them.
+    t = await startTestHost();
+    await t.call('settings.update', { timeZone: 'Europe/Paris' });
+    const morning = await charge(1800);
+    expect(morning.status).toBe('succeeded');
+    await t.call('settings.update', { gateway: 'payplug' });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const link = await t.call('payments.create', { amount: 2500, currency: 'EUR', description: 'Lamp' });
+    await payplug(t, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, { card_number: '4242424242424242' });
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 8_000);
+
+    const z = await t.call('reports.close', { closedBy: 'Ada' });
+    expect(z.reconciliation?.gateways).toEqual([
+      expect.objectContaining({ name: 'plutopay', compared: true, payments: 1, matched: 1, differences: 0 }),
+      expect.objectContaining({ name: 'payplug', compared: true, payments: 1, matched: 1, differences: 0 }),
+    ]);
+    expect(z.reconciliation).toMatchObject({ ok: true, gateway: { label: 'PlutoPay and PayPlug', compared: true } });
+    expect(z.text).toMatch(/PlutoPay\s+agreed \(1\)/);
+    expect(z.text).toMatch(/PayPlug\s+agreed \(1\)/);
+    const csv = (await t.call('reports.csv', { number: 1 })).content.split('\r\n');
+    expect(csv.filter((l) => l.startsWith('reconciliation,')).map((l) => l.split(',').slice(-3)[0])).toEqual([
+      'PlutoPay',
+      'PayPlug',
+    ]);
   });
 
   it('refunding a payment another till took counts the refund here, not the sale', async () => {

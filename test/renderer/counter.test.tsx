@@ -613,7 +613,7 @@ describe('Reports (F9)', () => {
     bridge.on('reports.get', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: kept ? reconciliation : null })));
     const { user } = await renderApp(bridge);
     await user.keyboard('{F9}');
-    expect(await screen.findByText(/Not reconciled: the gateway did not answer when the day was closed/)).toBeTruthy();
+    expect(await screen.findByText(/Not reconciled: not every gateway of the day could be compared/)).toBeTruthy();
     await user.click(screen.getByRole('button', { name: 'Reconcile now' }));
     expect(await screen.findByText(/Reconciliation kept with this Z: everything agreed/)).toBeTruthy();
     expect(bridge.inputs('reports.reconcile')).toEqual([{ date: '2026-03-29', terminal: [] }]);
@@ -621,39 +621,79 @@ describe('Reports (F9)', () => {
     expect(screen.queryByRole('button', { name: 'Reconcile now' })).toBeNull();
   });
 
-  it('says why a reconciliation made now was not kept with the Z', async () => {
-    const bridge = new FakeBridge(makeSnapshot());
-    bridge.on('reports.x', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: null })));
-    bridge.on('reports.list', () => ok([]));
-    bridge.on('reports.reconcile', () =>
-      ok(reconciliationOf({ ok: false, gateway: { compared: true, label: 'PayPlug', note: null } })),
-    );
-    // The till switched gateway since: the host did not keep it.
-    bridge.on('reports.get', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: null })));
-    const { user } = await renderApp(bridge);
-    await user.keyboard('{F9}');
-    await user.click(await screen.findByRole('button', { name: 'Reconcile now' }));
-    expect(await screen.findByText(/Not kept with Z 1: the till now takes payments with another gateway/)).toBeTruthy();
-  });
+  /** A day on PlutoPay then PayPlug, PlutoPay without credentials now: PayPlug's part agreed. */
+  const halfChecked = () =>
+    reconciliationOf({
+      ok: false,
+      matchedByGatewayId: 1,
+      gateway: { compared: false, label: 'PlutoPay and PayPlug', note: 'PlutoPay is not compared: no credentials.' },
+      gateways: [
+        {
+          name: 'plutopay',
+          label: 'PlutoPay',
+          compared: false,
+          gap: 'not_configured',
+          note: 'PlutoPay is not compared: it has no credentials for test mode in Settings (F7), so its 1 payment of the period sent to it could not be checked. Add them and reconcile again.',
+          payments: 1,
+          matched: 0,
+          differences: 0,
+        },
+        {
+          name: 'payplug',
+          label: 'PayPlug',
+          compared: true,
+          gap: null,
+          note: null,
+          payments: 1,
+          matched: 1,
+          differences: 0,
+        },
+      ],
+    });
 
-  it('does not call a reconciliation not kept, made against another gateway, "everything agreed"', async () => {
-    // The day's payments went to PlutoPay; the till now uses PayPlug. The host compares only the
-    // active gateway's payments, so PayPlug's empty list "agrees" with none of the day's: nothing of
-    // the day was checked, and the screen must not say it agreed.
+  it('says which gateway of the day could not be compared, and why the reconciliation was not kept', async () => {
+    // The day's payments went to PlutoPay and PayPlug; PlutoPay has no credentials now. Its payments
+    // were not checked: the verdict is not quoted, and the message names PlutoPay and what to do.
     const bridge = new FakeBridge(makeSnapshot());
     bridge.on('reports.x', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: null })));
     bridge.on('reports.list', () => ok([]));
-    bridge.on('reports.reconcile', () =>
-      ok(reconciliationOf({ ok: true, gateway: { compared: true, label: 'PayPlug', note: null } })),
-    );
+    bridge.on('reports.reconcile', () => ok(halfChecked()));
     bridge.on('reports.get', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: null })));
     const { user } = await renderApp(bridge);
     await user.keyboard('{F9}');
     await user.click(await screen.findByRole('button', { name: 'Reconcile now' }));
     const said = await screen.findByText(/Not kept with Z 1/);
+    expect(said.textContent).toMatch(/PlutoPay is not compared: it has no credentials .* Add them and reconcile again/);
     expect(said.textContent).not.toMatch(/agreed|difference/);
-    expect(said.textContent).toMatch(/reconcile again/);
     expect(screen.queryByText(/everything agreed/)).toBeNull();
+  });
+
+  it('shows a reconciliation per gateway: compared with one, why not with the other', async () => {
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([]));
+    bridge.on('reports.reconcile', () => ok(halfChecked()));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await user.click(await screen.findByRole('button', { name: 'Reconcile' }));
+    const said = await screen.findByText(/Compared with PayPlug: 1 matched\./);
+    expect(said.textContent).toMatch(/PlutoPay is not compared: it has no credentials/);
+  });
+
+  it('a Z kept with a reconciliation of two gateways says each one’s verdict', async () => {
+    const bridge = new FakeBridge(makeSnapshot());
+    const both = halfChecked();
+    both.ok = true;
+    both.gateways![0] = { ...both.gateways![0]!, compared: true, gap: null, note: null, matched: 1 };
+    bridge.on('reports.x', () => ok(xReport({ kind: 'Z', z: Z_ONE, reconciliation: both })));
+    bridge.on('reports.list', () => ok([]));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    expect(
+      await screen.findByText(
+        /Reconciliation kept with this Z: everything agreed — PlutoPay: agreed \(1 matched\); PayPlug: agreed \(1 matched\)/,
+      ),
+    ).toBeTruthy();
   });
 
   it('says why the report cannot go to the receipt printer when none is set up', async () => {

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } fro
 import type {
   CommandError,
   DayReportView,
+  ReconciliationGatewayView,
   ReconciliationView,
   ReportTotalsView,
   ZSummaryView,
@@ -267,10 +268,13 @@ function Reconciliation({ date }: { date: string }) {
             {result.ok
               ? 'Everything agrees.'
               : `${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}.`}{' '}
-            {result.gateway.compared
-              ? `Compared with ${result.gateway.label}: ${result.matchedByGatewayId + result.matchedByOrderReference} matched.`
-              : (result.gateway.note ?? '')}
-            {result.incomplete && result.gateway.note ? ` ${result.gateway.note}` : ''}
+            {result.gateways
+              ? gatewaysSaid(result.gateways)
+              : `${
+                  result.gateway.compared
+                    ? `Compared with ${result.gateway.label}: ${result.matchedByGatewayId + result.matchedByOrderReference} matched.`
+                    : (result.gateway.note ?? '')
+                }${result.incomplete && result.gateway.note ? ` ${result.gateway.note}` : ''}`}
             {result.standalone > 0
               ? ` ${result.standalone} payment${result.standalone === 1 ? '' : 's'} charged through the shop's own bank (not at the gateway).`
               : ''}
@@ -288,7 +292,10 @@ function Reconciliation({ date }: { date: string }) {
               <tbody>
                 {result.differences.map((d, i) => (
                   <tr key={i}>
-                    <td>{CAUSES[d.cause]}</td>
+                    <td>
+                      {CAUSES[d.cause]}
+                      {d.gateway ? ` (${d.gateway})` : ''}
+                    </td>
                     <td>{d.orderReference ?? '—'}</td>
                     <td>{d.message}</td>
                   </tr>
@@ -435,6 +442,16 @@ function CloseDay({ report, onClosed }: { report: DayReportView; onClosed(z: Day
   );
 }
 
+/** Per gateway: compared with how many matched (and an incomplete list's note), or why not. */
+function gatewaysSaid(gateways: readonly ReconciliationGatewayView[]): string {
+  return gateways
+    .map((g) =>
+      g.compared ? `Compared with ${g.label}: ${g.matched} matched.${g.note ? ` ${g.note}` : ''}` : (g.note ?? ''),
+    )
+    .filter((said) => said !== '')
+    .join(' ');
+}
+
 export function Reports() {
   const run = usePos((s) => s.run);
   const printer = usePos((s) => s.host.settings?.counter.printer.port ?? null);
@@ -506,13 +523,18 @@ export function Reports() {
     const reopened = await run('reports.get', { number: r.z.number }, 'report');
     if (!reopened.ok) return setError(reopened.error);
     setReport(reopened.value);
-    // The host keeps it only against the gateway the day's payments went to. Against another one it
-    // compared none of them (only the active gateway's payments are compared): its verdict — often
-    // "everything agreed", with an empty list — says nothing of the day, so it is not quoted.
-    if (!reopened.value.reconciliation)
+    // The host keeps it only once every gateway the day's payments went to was compared. Its verdict
+    // says nothing of the payments not compared, so it is not quoted: which gateway, and why.
+    if (!reopened.value.reconciliation) {
+      const left = (result.value.gateways ?? []).filter((g) => !g.compared && g.gap !== 'no_list' && g.payments > 0);
       setDone(
-        `Not kept with Z ${r.z.number}: the till now takes payments with another gateway than this day's, so this day's payments could not be compared with its list. Switch back to that gateway in Settings (F7) and reconcile again.`,
+        `Not kept with Z ${r.z.number}: ${
+          left.length > 0
+            ? left.map((g) => g.note ?? `${g.label} could not be compared.`).join(' ')
+            : 'not every gateway of this day could be compared. Reconcile again.'
+        }`,
       );
+    }
   };
 
   return (
@@ -579,17 +601,34 @@ export function Reports() {
               {report.reconciliation.ok
                 ? 'everything agreed'
                 : `${report.reconciliation.differences.length} difference(s)`}
+              {report.reconciliation.gateways && report.reconciliation.gateways.some((g) => g.name !== null)
+                ? ` — ${report.reconciliation.gateways
+                    .map(
+                      (g) =>
+                        `${g.label}: ${
+                          !g.compared
+                            ? 'not compared'
+                            : g.differences === 0
+                              ? `agreed (${g.matched} matched)`
+                              : `${g.differences} difference(s)`
+                        }`,
+                    )
+                    .join('; ')}`
+                : ''}
               {report.reconciliation.incomplete
                 ? ` — incomplete: ${report.reconciliation.incomplete.read} of ${report.reconciliation.incomplete.more ? 'at least ' : ''}${report.reconciliation.incomplete.listed} gateway payments read, ${report.reconciliation.incomplete.unchecked} journal payments not checked`
                 : ''}
               {report.reconciliation.differences.length > 0
-                ? ` — ${report.reconciliation.differences.map((d) => `${CAUSES[d.cause]}: ${d.message}`).join('; ')}`
+                ? ` — ${report.reconciliation.differences.map((d) => `${CAUSES[d.cause]}${d.gateway ? ` (${d.gateway})` : ''}: ${d.message}`).join('; ')}`
                 : ''}
               .
             </p>
           ) : report.z ? (
             <div className="actions">
-              <p className="muted">Not reconciled: the gateway did not answer when the day was closed.</p>
+              <p className="muted">
+                Not reconciled: not every gateway of the day could be compared when it was closed (it did not answer, or
+                has no credentials in Settings).
+              </p>
               <button type="button" onClick={() => void reconcileClosed(report)}>
                 Reconcile now
               </button>
