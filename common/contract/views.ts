@@ -295,6 +295,11 @@ export interface DayReportView {
   } | null;
   /** A Z: the reconciliation made when it was closed (null when the gateway could not be asked). */
   reconciliation: ReconciliationView | null;
+  /**
+   * Set while the till's clock is behind the end of the last Z: what is recorded meanwhile is
+   * dated at that end, and the cashier is told so (docs/reliability.md#the-journal).
+   */
+  clockWarning: string | null;
   /** As printed, at the receipt printer's width. */
   text: string;
 }

@@ -20,7 +20,7 @@ import {
   type ReportTotalsView,
   type ZSummaryView,
 } from '../../common/contract/views';
-import { localDate, nextDate, startOfLocalDay } from '../../common/timezone';
+import { formatLocalDateTime, localDate, nextDate, startOfLocalDay } from '../../common/timezone';
 import type { Settings } from '../config/settings';
 import { errorText, HostError } from '../core/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
@@ -103,6 +103,17 @@ const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
  * journal as "journal only".)
  */
 export const GATEWAY_MAX_PAGES = 2_000;
+
+/**
+ * How far after the last thing the journal recorded (the last payment, the last Z) a Z may be
+ * closed before its time is in doubt: a long weekend's closing, not a clock set a month or a year
+ * ahead by mistake. A Z dated ahead cannot be undone (Zs are append-only) and dates everything
+ * after it at its end (Journal.nowIso), so past this the close asks for an override saying the
+ * clock is right.
+ */
+export const CLOCK_LEAD_LIMIT_MS = 4 * 24 * 3_600_000;
+/** How far behind the last Z's end the clock may be before the reports warn (an NTP step is seconds). */
+export const CLOCK_BEHIND_WARNING_MS = 5 * 60_000;
 
 /** The statuses the gateway's list uses for what the till holds as its own states. */
 const COMPARABLE_STATUS: Partial<Record<string, string>> = { in_progress: 'pending', creating: 'pending' };
@@ -381,6 +392,7 @@ export class CounterReports {
     const lastRecord = this.journal.lastZReport(mode);
     const previous = lastRecord ? (JSON.parse(lastRecord.report) as ZReport) : null;
     const result = closeDay({
+      clockAhead: this.clockAhead(now),
       payments: this.withChanges(pages, window, mode, since, label),
       refunds: this.refunds(window, mode),
       captures: this.captures(window, mode),
@@ -393,7 +405,7 @@ export class CounterReports {
     });
     if (!result.ok) {
       throw new HostError(result.code === 'invalid' ? 'validation' : 'conflict', refusal(result.code, result.message), {
-        ...(result.code === 'attention_open' || result.code === 'payments_unpaid'
+        ...(result.code === 'attention_open' || result.code === 'payments_unpaid' || result.code === 'clock_ahead'
           ? { issues: [{ path: 'override', message: result.message }] }
           : {}),
         ...(result.code === 'payments_in_flight'
@@ -426,6 +438,41 @@ export class CounterReports {
       // the gateway could not be asked: the Z stands without it
     }
     return this.zView(this.journal.getZReport(mode, z.number)!);
+  }
+
+  /**
+   * Why a close at `now` is in doubt, or null: the till's clock is far ahead of the last thing the
+   * journal recorded. Such a Z would be dated ahead for good, and date everything after it at its
+   * end once the clock is set right.
+   */
+  private clockAhead(now: number): string | null {
+    const last = this.journal.lastRecordedAt();
+    if (last === null || now - last <= CLOCK_LEAD_LIMIT_MS) return null;
+    const zone = this.zone();
+    const days = Math.floor((now - last) / (24 * 3_600_000));
+    return (
+      `the till's clock says ${formatLocalDateTime(now, zone)}, ${days} days after the last payment or ` +
+      `Z it recorded (${formatLocalDateTime(last, zone)}). If the clock is wrong, set it right first: a Z ` +
+      `closed ahead would date everything recorded after it at its end. If it is right (the shop was ` +
+      `closed), close with an override saying so`
+    );
+  }
+
+  /**
+   * A warning while the clock is behind the end of the last Z (beyond an NTP step): everything is
+   * then recorded at that end, not at the clock's time (Journal.nowIso), and the cashier must know.
+   */
+  private clockWarning(): string | null {
+    const end = this.journal.clockBehindLastZ();
+    const now = this.deps.clock.now();
+    if (end === null || Date.parse(end) - now <= CLOCK_BEHIND_WARNING_MS) return null;
+    const zone = this.zone();
+    return (
+      `The till's clock (${formatLocalDateTime(now, zone)}) is behind the end of the last Z report ` +
+      `(${formatLocalDateTime(Date.parse(end), zone)}). Payments, refunds and captures are recorded at ` +
+      `that end until the clock passes it, so that they count in the open day and not in a closed one. ` +
+      `Set the clock right; if it is right, the last Z was closed with the clock ahead: ask for help.`
+    );
   }
 
   list(limit: number): ZSummaryView[] {
@@ -504,6 +551,7 @@ export class CounterReports {
           }
         : null,
       reconciliation,
+      clockWarning: this.clockWarning(),
       text: reportText(report, settings.receiptWidth, {
         shopName: this.shopName(),
         shopBankTerminal: this.movedByShopBank(report, payments),
@@ -929,6 +977,7 @@ function refusal(code: string, message: string): string {
     case 'payments_in_flight':
     case 'payments_unpaid':
     case 'attention_open':
+    case 'clock_ahead':
       return `The day cannot be closed: ${message}.`;
     case 'already_closed':
     case 'out_of_order':

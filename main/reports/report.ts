@@ -277,6 +277,13 @@ export interface CloseDayInput extends Omit<DayReportInput, 'generatedAt'> {
   readonly previous: ZReport | null;
   /** Required to close with open attention items: who decided it and why. */
   readonly override?: AttentionOverride | null;
+  /**
+   * Why the close's own time is in doubt (the host's words: the till's clock far ahead of the
+   * last thing the journal recorded), or null. A Z dated ahead dates everything after it at its
+   * end, so it is refused (`clock_ahead`) unless an override says the clock is right; that override
+   * is recorded.
+   */
+  readonly clockAhead?: string | null;
 }
 
 export type CloseDayRefusal =
@@ -292,6 +299,8 @@ export type CloseDayRefusal =
   | 'out_of_order'
   /** The previous Z fails its digest check, or is of the other mode. */
   | 'previous_invalid'
+  /** The till's clock is far ahead of the last thing it recorded and no override was given. */
+  | 'clock_ahead'
   /** Missing closedBy, or an override without both a name and a reason. */
   | 'invalid';
 
@@ -392,6 +401,8 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
         'or close with a recorded override',
     );
   }
+  const clockAhead = input.clockAhead ?? null;
+  if (clockAhead && !override) return refuse('clock_ahead', clockAhead);
   const body: Omit<ZReport, 'digest'> = {
     ...report,
     kind: 'Z',
@@ -400,7 +411,7 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
     closedBy: input.closedBy.trim(),
     // An override is only recorded when it was needed.
     override:
-      (report.attention.length > 0 || unpaid.length > 0) && override
+      (report.attention.length > 0 || unpaid.length > 0 || clockAhead) && override
         ? { by: override.by.trim(), reason: override.reason.trim() }
         : null,
     previousDigest: previous ? previous.digest : null,

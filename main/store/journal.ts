@@ -468,6 +468,28 @@ export class Journal {
     if (last?.end) this.closedUntil = Date.parse(last.end);
   }
 
+  /**
+   * The end of the last closed Z (any mode) when the wall clock is now behind it, else null: what
+   * is recorded meanwhile is dated at that end (nowIso), which the screens must say.
+   */
+  clockBehindLastZ(): string | null {
+    return this.clock.now() < this.closedUntil ? new Date(this.closedUntil).toISOString() : null;
+  }
+
+  /**
+   * The latest instant the journal recorded (the last payment made, the last Z closed), any mode,
+   * or null for an empty journal: what a close's time is checked against (a Z far after it is in
+   * doubt). By creation time, which is indexed: one lookup, not a scan of a busy journal.
+   */
+  lastRecordedAt(): number | null {
+    const row = this.db
+      .prepare(
+        `SELECT MAX(at) AS at FROM (SELECT MAX(created_at) AS at FROM payments UNION ALL SELECT MAX(closed_at) FROM z_reports)`,
+      )
+      .get<{ at: string | null }>();
+    return row?.at ? Date.parse(row.at) : null;
+  }
+
   private nowIso(): string {
     return new Date(Math.max(this.clock.now(), this.closedUntil)).toISOString();
   }

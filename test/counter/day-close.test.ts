@@ -235,6 +235,88 @@ describe('business days across DST', () => {
     expect(z2).toMatchObject({ paymentCount: 1 });
   });
 
+  it('a Z with the clock a year ahead is refused unless an override says the clock is right', async () => {
+    // The cashier set the till's date a year ahead by mistake in the evening and closed the day: the
+    // Z was dated a year ahead for good, and once the clock was corrected every later payment,
+    // refund and capture was dated at that future end (and no Z could close for a year).
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000);
+    d.at('2027-06-01T18:00:00.000Z');
+    const refused = await d.reports.close({ closedBy: 'Ada' }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(HostError);
+    expect(refused).toMatchObject({ code: 'conflict' });
+    expect((refused as HostError).message).toMatch(
+      /the till's clock says 2027-06-01 20:00 \+02:00, 365 days after the last payment or Z it recorded \(2026-06-01 11:00 \+02:00\)/,
+    );
+    expect((refused as HostError).message).toMatch(/set it right first/);
+    expect(d.journal.lastZReport('test')).toBeUndefined();
+
+    // The clock is set right: the day closes, and what follows is dated by the clock.
+    d.clock.jump(Date.parse('2026-06-01T18:00:00.000Z') - d.clock.now());
+    const z = await d.reports.close({ closedBy: 'Ada' });
+    expect(z).toMatchObject({ date: '2026-06-01', end: '2026-06-01T18:00:00.000Z', clockWarning: null });
+    expect(z.z?.override).toBeNull();
+    const next = d.pay('2026-06-02T09:00:00.000Z', 700);
+    expect(next.createdAt).toBe('2026-06-02T09:00:00.000Z');
+  });
+
+  it('a Z after a long closing is in doubt too; an override saying the clock is right closes it, recorded', async () => {
+    const d = setup('2026-07-31T08:00:00.000Z');
+    d.pay('2026-07-31T09:00:00.000Z', 1000);
+    // Three weeks of holidays, the day not closed before them.
+    d.at('2026-08-21T18:00:00.000Z');
+    await expect(d.reports.close({ closedBy: 'Ada' })).rejects.toThrow(/21 days after the last payment/);
+    const z = await d.reports.close({
+      closedBy: 'Ada',
+      override: { by: 'Manager', reason: 'Closed for holidays; the clock is right' },
+    });
+    expect(z.z?.override).toEqual({ by: 'Manager', reason: 'Closed for holidays; the clock is right' });
+    expect(z.text).toContain('CLOSED WITH AN OVERRIDE');
+    // A long weekend is not in doubt.
+    d.pay('2026-08-22T09:00:00.000Z', 500);
+    d.at('2026-08-25T18:00:00.000Z');
+    const weekend = await d.reports.close({ closedBy: 'Ben' });
+    expect(weekend.z?.override).toBeNull();
+  });
+
+  it('says so while the clock is behind the last Z: everything is then dated at its end', async () => {
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000);
+    d.at('2026-06-01T18:00:00.000Z');
+    await d.reports.close({ closedBy: 'Ada' });
+    // An NTP step of a minute is not worth a warning.
+    d.clock.jump(-60_000);
+    expect((await d.reports.x()).clockWarning).toBeNull();
+    // Set back two hours: what is recorded now is dated at the Z's end, and the reports say so.
+    d.clock.jump(-2 * 3_600_000);
+    const paid = d.journal.insertPayment(
+      newPaymentRecord({
+        id: 'pay_behind',
+        gateway: 'plutopay',
+        mode: 'test',
+        orderReference: 'BEHIND-1',
+        attempt: 1,
+        idempotencyKey: 'pos-BEHIND-1-1',
+        origin: 'local',
+        amount: 300,
+        currency: 'EUR',
+        captureMethod: 'automatic',
+        status: 'creating',
+      }),
+      'created',
+    );
+    expect(paid.createdAt).toBe('2026-06-01T18:00:00.000Z');
+    const x = await d.reports.x();
+    expect(x.clockWarning).toMatch(
+      /The till's clock \(2026-06-01 17:59 \+02:00\) is behind the end of the last Z report \(2026-06-01 20:00 \+02:00\)/,
+    );
+    expect(x.clockWarning).toMatch(/recorded at that end/);
+    expect(d.reports.get(1).clockWarning).toBe(x.clockWarning);
+    // The clock passes the Z's end: no warning.
+    d.at('2026-06-01T18:10:00.000Z');
+    expect((await d.reports.x()).clockWarning).toBeNull();
+  });
+
   it('a day nobody closed goes into the next Z: every payment is in one Z, none in two', async () => {
     // Found by a tester: the 11th's Z started at its own midnight, so the unclosed 10th was in no Z.
     const d = setup('2026-03-09T08:00:00.000Z');

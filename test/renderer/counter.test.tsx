@@ -94,6 +94,7 @@ function xReport(over: Partial<DayReportView> = {}): DayReportView {
     attention: [],
     z: null,
     reconciliation: null,
+    clockWarning: null,
     text: 'X REPORT',
     ...over,
   };

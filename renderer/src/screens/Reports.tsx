@@ -579,6 +579,11 @@ export function Reports() {
               No receipt printer is set up: use Show as printed below, or set one up in Settings (F7).
             </p>
           ) : null}
+          {report.clockWarning ? (
+            <p className="decline" role="alert">
+              {report.clockWarning}
+            </p>
+          ) : null}
           <ReportView report={report} />
           {report.kind === 'X' ? (
             <>
