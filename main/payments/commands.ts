@@ -828,22 +828,21 @@ export class CashierCommands {
         );
       }
       const gateway = this.engine.gatewayFor(record);
+      // Each refusal names the field with the whole sentence: the Capture screen shows it under the
+      // amount, as the cashier's words, never a bare number of cents.
+      const refuse = (message: string): never => {
+        throw new HostError('validation', message, { issues: [{ path: 'amount', message }] });
+      };
       if (input.amount !== undefined && input.amount > record.amountCapturable) {
-        throw new HostError(
-          'validation',
-          `At most ${formatAmount(record.amountCapturable, record.currency)} can be captured.`,
-          { issues: [{ path: 'amount', message: `at most ${record.amountCapturable}` }] },
-        );
+        refuse(`At most ${formatAmount(record.amountCapturable, record.currency)} can be captured.`);
       }
       if (
         input.amount !== undefined &&
         input.amount < record.amountCapturable &&
         !gateway.capabilities.partialCapture
       ) {
-        throw new HostError(
-          'validation',
+        refuse(
           `${gateway.label} captures the whole authorised amount (${formatAmount(record.amountCapturable, record.currency)}); capture it all, then refund the difference.`,
-          { issues: [{ path: 'amount', message: 'partial capture is not available with this gateway' }] },
         );
       }
       const op = journal.addOperation(
@@ -914,11 +913,9 @@ export class CashierCommands {
         const remaining = record.amountCaptured - record.amountRefunded;
         const amount = input.amount ?? remaining;
         if (amount <= 0 || amount > remaining) {
-          throw new HostError(
-            'validation',
-            `At most ${formatAmount(Math.max(remaining, 0), record.currency)} can still be refunded.`,
-            { issues: [{ path: 'amount', message: `at most ${Math.max(remaining, 0)}` }] },
-          );
+          // The whole sentence on the field, as for the gateway's refunds below: money, not cents.
+          const message = `At most ${formatAmount(Math.max(remaining, 0), record.currency)} can still be refunded.`;
+          throw new HostError('validation', message, { issues: [{ path: 'amount', message }] });
         }
         const readers = this.engine.options.readers;
         const refunded = await this.standalone.refund(record, amount, input.reason, {

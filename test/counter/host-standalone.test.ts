@@ -160,6 +160,10 @@ describe('standalone terminals', () => {
         splits: [{ splitId: 'spl_1', amount: 500 }],
       }),
     ).toMatchObject({ code: 'validation', issues: [{ path: 'splits' }] });
+    // More than was paid: the refund form shows the field's message, in money, never in cents.
+    expect((await t.fail('payments.refund', { paymentId: paid.id, amount: 3500 })).issues).toEqual([
+      { path: 'amount', message: expect.stringMatching(/^At most €30\.00 can still be refunded\.$/) },
+    ]);
 
     const refunding = t.host.invoke('payments.refund', { paymentId: paid.id, amount: 500, reason: 'Broken cup' });
     await waitFor(

@@ -119,6 +119,8 @@ describe('host against the sandbox: the cashier flow', () => {
     expect((await t.call('payments.list', { filter: 'uncaptured', limit: 10 })).map((p) => p.id)).toContain(created.id);
     const tooMuch = await t.fail('payments.capture', { paymentId: created.id, amount: 6000 });
     expect(tooMuch.code).toBe('validation');
+    // The Capture screen shows the field's message under the amount: money, never cents.
+    expect(tooMuch.issues).toEqual([{ path: 'amount', message: 'At most $50.00 can be captured.' }]);
     const captured = await t.call('payments.capture', { paymentId: created.id, amount: 3000 });
     expect(captured).toMatchObject({ status: 'succeeded', amountCaptured: 3000 });
     // The Transactions row carries what was taken beside what was authorised (the list shows both).

@@ -226,9 +226,13 @@ describe('a till on PayPlug', () => {
     expect(listed.data.find((row) => row.id === created.transactionId)?.authorizationExpiresAt).toBe(
       authorised.authorizationExpiresAt,
     );
-    expect((await t.fail('payments.capture', { paymentId: created.id, amount: 1000 })).issues?.[0]?.message).toMatch(
-      /not available/,
-    );
+    // Shown under the Capture screen's amount: what PayPlug does and what to do instead.
+    expect((await t.fail('payments.capture', { paymentId: created.id, amount: 1000 })).issues).toEqual([
+      {
+        path: 'amount',
+        message: 'PayPlug captures the whole authorised amount (€40.00); capture it all, then refund the difference.',
+      },
+    ]);
     const captured = await t.call('payments.capture', { paymentId: created.id });
     expect(captured).toMatchObject({ status: 'succeeded', amountCaptured: 4000 });
     // Refunds: partial, then the rest; a note kept at the gateway.
