@@ -531,3 +531,30 @@ describe('Create payment on PayPlug: installments', () => {
     expect(screen.getByText(/in 3 installments: the customer pays the first by link/)).toBeTruthy();
   });
 });
+
+describe('Create payment on PayPlug: a plan takes no description', () => {
+  it('marks a description typed for a plan on its field, and sends nothing', async () => {
+    // Found by a tester: a description and "In 3 installments" answered
+    // "Not charged. (input): Unrecognized key: "description"" — the host refuses one for a plan.
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '30000');
+    await user.type(screen.getByLabelText('Description'), 'Sofa');
+    await user.type(screen.getByLabelText('Email'), 'grace@example.com');
+    await user.type(screen.getByLabelText('First name'), 'Grace');
+    await user.type(screen.getByLabelText('Last name'), 'Hopper');
+    await user.selectOptions(screen.getByLabelText('Pay'), '3');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    const description = screen.getByLabelText('Description');
+    await waitFor(() => expect(description.getAttribute('aria-invalid')).toBe('true'));
+    expect(screen.getByText(/keeps no description for a payment in installments/)).toBeTruthy();
+    expect(bridge.count('installments.create')).toBe(0);
+    // Cleared, the plan goes out without one.
+    await user.clear(description);
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await waitFor(() => expect(bridge.count('installments.create')).toBe(1));
+    expect(bridge.inputs('installments.create')[0]).not.toHaveProperty('description');
+  });
+});

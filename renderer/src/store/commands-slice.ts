@@ -200,7 +200,7 @@ export const createCommandsSlice =
               count: state.ui.draft.installments,
               customer: input.customer!,
               orderReference: input.orderReference,
-              ...(input.description ? { description: input.description } : {}),
+              // No description: a plan keeps none (validateDraft says so on the field).
             },
             'create',
           );

@@ -143,6 +143,12 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
     }
   }
   if (draft.description.trim().length > 500) issues.push({ path: 'description', message: 'At most 500 characters.' });
+  // A plan has nowhere to keep one (the host refuses it rather than drop it): said on the field.
+  else if (draft.installments > 1 && draft.description.trim())
+    issues.push({
+      path: 'description',
+      message: `${gateway?.label ?? 'The gateway'} keeps no description for a payment in installments: clear it, or pay in one payment.`,
+    });
   const reference = draft.orderReference.trim();
   if (reference && !ORDER_REFERENCE_PATTERN.test(reference)) {
     issues.push({ path: 'orderReference', message: 'Use 1–64 letters, digits or . _ : # / - (no spaces).' });
