@@ -145,6 +145,28 @@ describe('Settings screen', () => {
     expect(screen.getByText('LIVE')).toBeTruthy();
   });
 
+  it("shows PayPlug's field issues next to their fields, not again with the field's name in the alert", async () => {
+    // Found by a tester: a pk_… key as PayPlug's secret key said, under Save,
+    // "Not saved. payplugSecretKey: PayPlug secret key must start with sk_test_ or sk_live_".
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    const issues = {
+      payplugSecretKey: 'PayPlug secret key must start with sk_test_ or sk_live_',
+      payplugApiBaseUrl: 'https required in live mode',
+      payplugNotificationUrl: 'not a URL',
+    };
+    for (const [path, message] of Object.entries(issues)) {
+      bridge.on('settings.update', () => fail('validation', `${path}: ${message}`, { issues: [{ path, message }] }));
+      const { user, unmount } = await renderApp(bridge, { screen: 'settings' });
+      await user.type(screen.getByLabelText('PayPlug secret key'), 'pk_test_abcdef123456');
+      await user.click(screen.getByRole('button', { name: 'Save settings' }));
+      expect(await screen.findByText(message)).toBeTruthy();
+      expect(screen.getByRole('alert').textContent).toBe('Not saved. Check the highlighted fields.');
+      unmount();
+    }
+  });
+
   it('refuses an auto-present delay that is not 0–600 seconds', async () => {
     const bridge = settingsBridge();
     const { user } = await renderApp(bridge, { screen: 'settings' });
