@@ -136,6 +136,15 @@ describe('Needs attention: settling what only the cashier can know', () => {
     await user.click(within(unknownItem).getByRole('button', { name: 'The card was not charged' }));
     await user.click(within(unknownItem).getByRole('button', { name: 'Back' }));
     expect(within(unknownItem).getByRole('button', { name: 'The card was not charged' })).toBeTruthy();
+    // The button pressed went away: the focus waits on the item's title, not on the page.
+    expect(document.activeElement).toBe(document.getElementById(`attention-${unknown.id}`));
+    // Escape backs out the same way.
+    await user.click(within(unknownItem).getByRole('button', { name: 'The card was charged' }));
+    await user.keyboard('{Escape}');
+    expect(within(unknownItem).getByRole('button', { name: 'The card was charged' })).toBeTruthy();
+    expect(document.activeElement).toBe(document.getElementById(`attention-${unknown.id}`));
+    await user.keyboard('{Enter}');
+    expect(bridge.count('attention.resolve')).toBe(0);
     const infoItem = screen.getByRole('article', { name: /€7\.00/ });
     expect(within(infoItem).queryByRole('button', { name: 'The card was charged' })).toBeNull();
     await user.click(within(infoItem).getByRole('button', { name: 'Mark as handled' }));
@@ -318,6 +327,80 @@ describe('Needs attention: a page at a time, however many payments are in doubt'
     await user.click(check);
     expect(await screen.findByText(/^Checked again: the payment is now/)).toBeTruthy();
     expect(document.activeElement).toBe(check);
+  });
+
+  /** The host's newest item, ahead of every other. */
+  const newestItem = (n: number): AttentionView => ({
+    ...attentionItem(0),
+    paymentId: `pay_newest${String(n).padStart(4, '0')}`,
+    createdAt: new Date(BASE + n * 60_000).toISOString(),
+  });
+
+  it('an item being confirmed stays drawn, its confirmation kept, when new items push it off the page', async () => {
+    // Found in review: the last item on the page, mid-confirmation ("The card was charged" →
+    // "Yes: …"), was pushed onto the next page by a new item at the top, and the confirmation
+    // went with it, silently; the focus jumped to another item.
+    const all = many(60);
+    const last = all[ATTENTION_PAGE - 1]!;
+    const unknown = makePayment({
+      id: last.paymentId,
+      status: 'unknown',
+      transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c48',
+      readerId: 'rdr_sim1',
+      amount: last.amount,
+      currency: last.currency,
+    });
+    const bridge = new FakeBridge(makeSnapshot({ payments: [unknown], attention: all }));
+    const host = hostResolving(bridge);
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', {
+      name: new RegExp(money(last.amount, last.currency).replace('.', '\\.')),
+    });
+    await user.click(within(item).getByRole('button', { name: 'The card was charged' }));
+    const yes = within(item).getByRole('button', { name: 'Yes: the reader shows it approved' });
+    expect(document.activeElement).toBe(yes);
+
+    const first = newestItem(1);
+    const second = newestItem(2);
+    act(() => host.push({ changed: [first, second], removed: [] }));
+    const order = [second, first, ...all];
+    // The page is the first 50 in the host's order, then the item being confirmed, where it was.
+    expect(drawn()).toEqual([...order.slice(0, ATTENTION_PAGE), last].map((i) => i.paymentId));
+    expect(document.activeElement).toBe(yes);
+    expect(yes.isConnected).toBe(true);
+    // What is not shown leaves out the item drawn.
+    const rest = order.slice(ATTENTION_PAGE).filter((i) => i.paymentId !== last.paymentId);
+    expect(notShown()!.textContent).toContain(
+      `Showing 51 of 62 payments, newest first. ${rest.length} more are not shown, holding ${holding(rest, 0)}.`,
+    );
+
+    // Enter confirms this payment, the one the cashier was reading: no other.
+    await user.keyboard('{Enter}');
+    await host.settle();
+    expect(bridge.inputs('attention.resolve')).toEqual([{ paymentId: last.paymentId, resolution: 'charged' }]);
+    expect(drawn()).toEqual(order.slice(0, ATTENTION_PAGE).map((i) => i.paymentId));
+    expect(drawn()).not.toContain(last.paymentId);
+  });
+
+  it('the item the focus is in stays drawn while new items arrive; it joins the next page once left', async () => {
+    const all = many(60);
+    const last = all[ATTENTION_PAGE - 1]!;
+    const bridge = new FakeBridge(makeSnapshot({ attention: all }));
+    const host = hostResolving(bridge);
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const check = buttons('Check again')[ATTENTION_PAGE - 1]!;
+    act(() => check.focus());
+    act(() => host.push({ changed: [newestItem(1)], removed: [] }));
+    expect(drawn()).toHaveLength(ATTENTION_PAGE + 1);
+    expect(drawn().at(-1)).toBe(last.paymentId);
+    expect(document.activeElement).toBe(check);
+    // The cashier moves on (here to the screen's title): the item takes its place on the next page.
+    act(() => screen.getByRole('heading', { level: 1, name: 'Needs attention' }).focus());
+    expect(drawn()).toHaveLength(ATTENTION_PAGE);
+    expect(drawn()).not.toContain(last.paymentId);
+    expect(notShown()!.textContent).toContain('11 more are not shown');
   });
 
   it('new items take their place in the host’s order, and the count line follows', async () => {

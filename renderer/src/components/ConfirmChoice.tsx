@@ -4,13 +4,15 @@ import { useFocusOnMount } from '../lib/hooks';
 /**
  * A confirmation shown in place of the button just pressed ("Yes, cancel the authorisation" /
  * "Keep it"), with the focus on the confirming button: Enter confirms, Tab reaches the way back,
- * Escape takes it (and nothing else: the screen's own Escape does not run).
+ * Escape takes it (and nothing else: the screen's own Escape does not run). Backing out (Escape or
+ * the way back pressed) puts the focus where Enter does nothing: `backTo`, else the screen's title.
  */
 export function ConfirmChoice({
   yes,
   no,
   busy,
   describedBy,
+  backTo,
   onYes,
   onNo,
 }: {
@@ -19,19 +21,24 @@ export function ConfirmChoice({
   busy: boolean;
   /** The id of what the choice needs read with it (a warning), heard when the focus lands on "Yes". */
   describedBy?: string | undefined;
+  /** Where the focus goes on backing out, when not the screen's title (an item's own title). */
+  backTo?: (() => HTMLElement | null) | undefined;
   onYes(): void;
   onNo(): void;
 }) {
   const confirm = useFocusOnMount<HTMLButtonElement>();
+  // The buttons go away: the focus goes where Enter does nothing.
+  const back = (from: HTMLElement) => {
+    const target = backTo?.() ?? from.closest('main')?.querySelector<HTMLElement>('h1[tabindex]');
+    onNo();
+    target?.focus();
+  };
   // Found by a tester: Escape left the focus on "Yes", so the next Enter confirmed.
   const onKeyDown = (event: KeyboardEvent<HTMLButtonElement>) => {
     if (event.key !== 'Escape') return;
     event.preventDefault();
     event.stopPropagation();
-    // The buttons go away: the focus goes to the screen's title, where Enter does nothing.
-    const title = event.currentTarget.closest('main')?.querySelector<HTMLElement>('h1[tabindex]');
-    onNo();
-    title?.focus();
+    back(event.currentTarget);
   };
   return (
     <>
@@ -46,7 +53,12 @@ export function ConfirmChoice({
       >
         {yes}
       </button>
-      <button type="button" onClick={onNo} onKeyDown={onKeyDown} aria-keyshortcuts="Escape">
+      <button
+        type="button"
+        onClick={(event) => back(event.currentTarget)}
+        onKeyDown={onKeyDown}
+        aria-keyshortcuts="Escape"
+      >
         {no}
       </button>
     </>

@@ -1,4 +1,4 @@
-import { memo, useLayoutEffect, useMemo, useRef, useState, type FocusEvent } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type FocusEvent } from 'react';
 import type { AttentionView, CommandError } from '../../../common/contract';
 import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
@@ -29,7 +29,16 @@ function onThisScreen(text: string): string {
  * One item. Memoised: the list keeps each item's object while others come and go, so a change to
  * Needs attention re-renders the items it touched, not the whole page.
  */
-const AttentionItem = memo(function AttentionItem({ item, now }: { item: AttentionView; now: number }) {
+const AttentionItem = memo(function AttentionItem({
+  item,
+  now,
+  hold,
+}: {
+  item: AttentionView;
+  now: number;
+  /** Keeps the item drawn (true) while the cashier is in the middle of something on it. */
+  hold: (paymentId: string, held: boolean) => void;
+}) {
   const payment = usePos((s) => s.host.payments[item.paymentId]);
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy[`retry:${item.paymentId}`] === true);
@@ -51,6 +60,13 @@ const AttentionItem = memo(function AttentionItem({ item, now }: { item: Attenti
   };
 
   const [confirming, setConfirming] = useState<Settlement | null>(null);
+  // A confirmation open or a command running: the item stays drawn, wherever new items put it.
+  const midAction = confirming !== null || busy;
+  useEffect(() => {
+    if (!midAction) return;
+    hold(item.paymentId, true);
+    return () => hold(item.paymentId, false);
+  }, [midAction, hold, item.paymentId]);
   // A reader outcome only the cashier can establish (from the reader's screen or receipt).
   const readerUnknown = payment?.status === 'unknown' && payment.transactionId !== null && payment.readerId !== null;
   // A refund on a terminal that only its ticket can settle.
@@ -131,6 +147,7 @@ const AttentionItem = memo(function AttentionItem({ item, now }: { item: Attenti
               yes={CONFIRMATIONS[confirming]}
               no="Back"
               busy={busy}
+              backTo={() => title.current}
               onYes={() => void resolve(confirming)}
               onNo={() => setConfirming(null)}
             />
@@ -176,20 +193,36 @@ export const ATTENTION_PAGE = 50;
 export const attentionTitleId = (paymentId: string) => `attention-${paymentId}`;
 
 /**
- * The items after the first `shown`: how many, and what their payments hold per currency — real
- * money first, test money apart (Needs attention lists both modes; the two never add up).
+ * The items drawn: the first `limit` in the host's order, then, in that order, any after them the
+ * cashier is in the middle of (`held`). A new item at the top pushes the last one on the page onto
+ * the next; if the cashier was confirming something on it, or had the focus in it, it stays where
+ * it is, with its confirmation, until that is over.
  */
-function notShownOf(list: readonly AttentionView[], shown: number) {
+function pageOf(list: readonly AttentionView[], limit: number, held: ReadonlySet<string>): readonly AttentionView[] {
+  const page = list.slice(0, limit);
+  if (held.size === 0) return page;
+  for (let i = limit; i < list.length; i++) if (held.has(list[i]!.paymentId)) page.push(list[i]!);
+  return page;
+}
+
+/**
+ * The items not drawn (after the first `limit`, but for those drawn): how many, and what their
+ * payments hold per currency — real money first, test money apart (Needs attention lists both
+ * modes; the two never add up).
+ */
+function notShownOf(list: readonly AttentionView[], limit: number, shown: readonly AttentionView[]) {
   const held = new Map<string, { currency: string; testMode: boolean; amount: number }>();
-  for (let i = shown; i < list.length; i++) {
+  const drawnAfter = new Set(shown.slice(limit).map((item) => item.paymentId));
+  for (let i = limit; i < list.length; i++) {
     const item = list[i]!;
+    if (drawnAfter.has(item.paymentId)) continue;
     const key = `${item.testMode ? 'test' : 'live'}:${item.currency}`;
     const sum = held.get(key) ?? { currency: item.currency, testMode: item.testMode, amount: 0 };
     sum.amount += item.amount;
     held.set(key, sum);
   }
   return {
-    count: Math.max(0, list.length - shown),
+    count: Math.max(0, list.length - shown.length),
     held: [...held.values()].sort(
       (a, b) => Number(a.testMode) - Number(b.testMode) || a.currency.localeCompare(b.currency),
     ),
@@ -207,16 +240,38 @@ export function Attention() {
   const now = useNow();
   const [pages, setPages] = useState(1);
   const limit = pages * ATTENTION_PAGE;
+  // The items the cashier is in the middle of: a confirmation open or a command running (each item
+  // says), and the one the focus is in.
+  const [busyItems, setBusyItems] = useState<ReadonlySet<string>>(() => new Set());
+  const [focusedId, setFocusedId] = useState<string | null>(null);
+  const hold = useCallback((paymentId: string, on: boolean) => {
+    setBusyItems((before) => {
+      if (before.has(paymentId) === on) return before;
+      const after = new Set(before);
+      if (on) after.add(paymentId);
+      else after.delete(paymentId);
+      return after;
+    });
+  }, []);
+  const held = useMemo(
+    () => (focusedId === null ? busyItems : new Set([...busyItems, focusedId])),
+    [busyItems, focusedId],
+  );
   // The first items in the host's order: one resolved leaves and the next moves up into the page;
-  // one new takes its place in the order (the last on the page then joins those not shown).
-  const shown = useMemo(() => attention.slice(0, limit), [attention, limit]);
-  const notShown = useMemo(() => notShownOf(attention, limit), [attention, limit]);
+  // one new takes its place in the order (the last on the page then joins those not shown, unless
+  // the cashier is in the middle of it).
+  const shown = useMemo(() => pageOf(attention, limit, held), [attention, limit, held]);
+  const notShown = useMemo(() => notShownOf(attention, limit, shown), [attention, limit, shown]);
   const screenTitle = useRef<HTMLHeadingElement>(null);
 
-  // The item the focus is in, and the page as last drawn: when that item leaves (resolved here or
-  // elsewhere) the focus goes to the item after it (else before it, else the screen's title),
-  // never to the page itself. Only the page is looked at, whatever the list holds.
+  // The item the focus is in (also held, above), and the page as last drawn: when that item leaves
+  // (resolved here or elsewhere) the focus goes to the item after it (else before it, else the
+  // screen's title), never to the page itself. Only the page is looked at, whatever the list holds.
   const focusedItem = useRef<string | null>(null);
+  const focusItem = (paymentId: string | null) => {
+    focusedItem.current = paymentId;
+    setFocusedId(paymentId);
+  };
   const drawn = useRef<readonly AttentionView[]>(shown);
   // "Show N more": the focus goes to the first item it drew.
   const focusNext = useRef<string | null>(null);
@@ -233,7 +288,7 @@ export function Attention() {
     if (left === null || shown === before) return;
     const ids = new Set(shown.map((item) => item.paymentId));
     if (ids.has(left)) return;
-    focusedItem.current = null;
+    focusItem(null);
     const active = document.activeElement;
     if (active !== null && active !== document.body && active.isConnected) return;
     const at = before.findIndex((item) => item.paymentId === left);
@@ -250,15 +305,26 @@ export function Attention() {
 
   const onFocus = (event: FocusEvent<HTMLUListElement>) => {
     const item = (event.target as HTMLElement).closest<HTMLElement>('li[data-payment-id]');
-    focusedItem.current = item?.dataset.paymentId ?? null;
+    focusItem(item?.dataset.paymentId ?? null);
   };
-  const onBlur = (event: FocusEvent<HTMLUListElement>) => {
-    // Focus moved elsewhere on purpose; none to go to (null) is the item's button going away.
-    if (event.relatedTarget && !event.currentTarget.contains(event.relatedTarget)) focusedItem.current = null;
-  };
+  // The focus moved out of the list (Tab, a click, or the app putting it back on the screen after
+  // the focused button went away): no item holds it any more. Leaving for nowhere (the item's button
+  // going away, the window losing the focus) is not leaving the item.
+  const list = useRef<HTMLUListElement>(null);
+  useEffect(() => {
+    const onFocusIn = (event: globalThis.FocusEvent) => {
+      if (focusedItem.current === null || list.current?.contains(event.target as Node)) return;
+      focusedItem.current = null;
+      setFocusedId(null);
+    };
+    document.addEventListener('focusin', onFocusIn);
+    return () => document.removeEventListener('focusin', onFocusIn);
+  }, []);
 
   const showMore = () => {
-    const first = attention[limit];
+    // The first item it draws (one held after the page is drawn already).
+    const drawnNow = new Set(shown.map((item) => item.paymentId));
+    const first = attention.slice(limit).find((item) => !drawnNow.has(item.paymentId));
     focusNext.current = first ? first.paymentId : null;
     setPages((p) => p + 1);
   };
@@ -287,9 +353,9 @@ export function Attention() {
       {attention.length === 0 ? (
         <p className="empty">Nothing needs attention.</p>
       ) : (
-        <ul className="plain-list" aria-label="Payments needing attention" onFocus={onFocus} onBlur={onBlur}>
+        <ul ref={list} className="plain-list" aria-label="Payments needing attention" onFocus={onFocus}>
           {shown.map((item) => (
-            <AttentionItem key={item.paymentId} item={item} now={now} />
+            <AttentionItem key={item.paymentId} item={item} now={now} hold={hold} />
           ))}
         </ul>
       )}
