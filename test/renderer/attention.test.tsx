@@ -47,6 +47,39 @@ describe('Needs attention: settling what only the cashier can know', () => {
     expect(await within(item).findByText(/Recorded: the payment is now/)).toBeTruthy();
   });
 
+  it('withdraws a confirmation the payment no longer offers, says so, and keeps the focus on the item', async () => {
+    // The host learned the outcome while the cashier was confirming "charged": "Yes" stayed on
+    // screen for a choice the payment no longer had, and a press was refused as a conflict.
+    const payment = makePayment({
+      id: 'pay_unknown005',
+      status: 'unknown',
+      transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c49',
+      readerId: 'rdr_sim1',
+      amount: 2600,
+    });
+    const item = { paymentId: payment.id, amount: payment.amount, currency: payment.currency, ...ITEM };
+    const bridge = new FakeBridge(makeSnapshot({ payments: [payment], attention: [item] }));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const article = screen.getByRole('article', { name: /€26\.00/ });
+    await user.click(within(article).getByRole('button', { name: 'The card was charged' }));
+    let seq = bridge.snapshot.seq;
+    act(() => {
+      bridge.push({ seq: ++seq, type: 'payment', payment: { ...payment, status: 'failed' } });
+      bridge.push({
+        seq: ++seq,
+        type: 'attention',
+        changed: [{ ...item, reason: 'The reader said the card was declined.' }],
+        removed: [],
+      });
+    });
+    expect(within(article).queryByRole('button', { name: 'Yes: the reader shows it approved' })).toBeNull();
+    expect(within(article).getByRole('status').textContent).toMatch(/changed while you were confirming/);
+    expect(document.activeElement).toBe(document.getElementById(`attention-${payment.id}`));
+    await user.keyboard('{Enter}');
+    expect(bridge.count('attention.resolve')).toBe(0);
+  });
+
   it('settles a refund the terminal never answered from its ticket, never by "Mark as handled"', async () => {
     const payment = makePayment({ id: 'pay_refund0001', status: 'succeeded', amount: 4000, amountCaptured: 4000 });
     const bridge = new FakeBridge(

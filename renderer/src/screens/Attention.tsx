@@ -17,6 +17,9 @@ const CONFIRMATIONS: Record<Settlement, string> = {
   not_credited: 'Yes: the terminal ticket shows no credit',
 };
 
+/** Said on an item whose open confirmation the payment no longer offers. */
+const WITHDRAWN = 'This payment changed while you were confirming: nothing was recorded. Read it again.';
+
 /**
  * The host's reasons and advice are also shown on Process payment and in a payment's details, so
  * they send the cashier to "Needs attention (F8)"; on this screen that is "here".
@@ -71,6 +74,19 @@ const AttentionItem = memo(function AttentionItem({
   const readerUnknown = payment?.status === 'unknown' && payment.transactionId !== null && payment.readerId !== null;
   // A refund on a terminal that only its ticket can settle.
   const refundUnknown = item.unsettledRefund !== null;
+  // The payment changed under an open confirmation (the host learned the outcome meanwhile): the
+  // choice is no longer the payment's, so it is withdrawn before the cashier can press it (here,
+  // while drawing), said, and the focus that was on it waits on the item's title.
+  const withdrawn =
+    confirming !== null && !(confirming === 'charged' || confirming === 'not_charged' ? readerUnknown : refundUnknown);
+  if (withdrawn) {
+    setConfirming(null);
+    setError(null);
+    setDone(WITHDRAWN);
+  }
+  useLayoutEffect(() => {
+    if (done === WITHDRAWN && document.activeElement === document.body) title.current?.focus();
+  }, [done]);
 
   const resolve = async (resolution: Settlement | 'dismiss') => {
     holdFocus();
