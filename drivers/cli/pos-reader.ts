@@ -67,7 +67,7 @@ the driver that claims each device: by USB vendor/product ID, by probe, or by co
                       the system); repeatable
   --no-probe          do not send ENQ to unidentified ports
   --probe-timeout MS  how long a probe waits for ACK (default 1000)
-  --json              machine-readable output`,
+  --json              machine-readable output: {serial, usb, devices, notes}`,
   probe: `Usage: pos-reader probe <port> [--timeout MS]
 
 Opens <port> (9600 7E1), sends ENQ, waits for ACK, sends EOT, closes the port.
@@ -222,9 +222,10 @@ async function list(args: string[]): Promise<number> {
   const usbReason = registry.usbDiscovery?.unavailableReason ?? null;
   await registry.stop();
   if (values.json) {
+    // `notes`: the "note: …" lines of the human listing, always a list (empty when none).
     io.out(
       JSON.stringify(
-        { serial: listing ?? null, usb: { available: usbReason === null, reason: usbReason }, devices },
+        { serial: listing ?? null, usb: { available: usbReason === null, reason: usbReason }, devices, notes },
         null,
         2,
       ),

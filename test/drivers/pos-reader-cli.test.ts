@@ -299,6 +299,28 @@ describe('pos-reader errors and help', () => {
     expect(bare.stderr).toMatch(/list takes no port argument, got "\/dev\/ttyACM0": use --port \/dev\/ttyACM0/);
   });
 
+  it('list --json carries the notes the listing prints, as a list that is always there', async () => {
+    // The human listing ends with "note: …" lines (why ports were read another way, why a
+    // listing failed); --json left them out, so a script saw the ports but not why.
+    const noUdevadm = { ...process.env, PATH: join(ROOT, 'no-such-directory') };
+    const [human, json, plain] = await Promise.all([
+      cli(['list', '--no-probe'], noUdevadm),
+      cli(['list', '--no-probe', '--json'], noUdevadm),
+      cli(['list', '--no-probe', '--json']),
+    ]);
+    expect(human.stderr).toContain('note: udevadm not found; read /sys/class/tty instead');
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.stdout) as { notes: unknown };
+    expect(parsed.notes).toEqual(['udevadm not found; read /sys/class/tty instead']);
+    // Every note the human listing prints, no more.
+    const printed = human.stderr.split('\n').flatMap((line) => (line.startsWith('note: ') ? [line.slice(6)] : []));
+    expect(parsed.notes).toEqual(printed);
+    // Without notes the key is still there: the same shape every time.
+    const quiet = JSON.parse(plain.stdout) as Record<string, unknown>;
+    expect(Object.keys(quiet)).toEqual(['serial', 'usb', 'devices', 'notes']);
+    expect(Array.isArray(quiet.notes)).toBe(true);
+  });
+
   it('lists ports and devices without probing', async () => {
     const run = await cli(['list', '--no-probe']);
     expect(run.code).toBe(0);
