@@ -2,7 +2,8 @@
  * Every screen (F1–F9, a transaction's details, Settlements) checked with axe-core in Chromium
  * against WCAG 2.1 A and AA (and axe's best practices, see AXE_OPTIONS), in the states a cashier
  * meets: empty; a payment waiting on the simulated reader or for its QR link; a decline, a refused
- * amount, a refused refund and a refused pairing on screen; approved (receipt, capture, reports,
+ * amount, a refused refund and a refused pairing on screen; a payment in Needs attention, with its
+ * confirmation open; approved (receipt, capture, reports,
  * Z report); a tip chosen on the customer display; the host gone. Once per gateway, one host each
  * (`--gateway plutopay|payplug|plural`: PayPlug's customer fields and installment plan, Plural's
  * split editor and Settlements), and the customer display page (the URL the host prints) beside
@@ -310,6 +311,60 @@ describe.skipIf(!e2eAvailable())(
         await t.page.keyboard.press('Escape');
         await textOf(paymentState(t.page), /Canceled/);
         found.push(...(await audit(t.page, 'F2 Process, canceled')));
+        expectNoViolations(found);
+      });
+
+      it('Needs attention with an item in it, its confirmation open, then settled', async () => {
+        // F8 used to be checked only empty. An outcome only the terminal's ticket can tell: a refund
+        // on the simulated reader, set to charge through the shop's own bank, unplugged while
+        // crediting the card (nothing asks a terminal again: the item stays until the cashier says).
+        const found: string[] = [];
+        await screen(t.page, 'F6', /Readers/i);
+        const reader = t.page.getByRole('article', { name: /Simulated reader 1/ });
+        // The box shows what the host holds: ticking it asks first.
+        await reader.getByRole('checkbox', { name: /charges through its own bank/ }).click();
+        found.push(...(await audit(t.page, 'F6 Readers, confirming the own bank')));
+        await reader.getByRole('button', { name: /^Yes: .* charges through the shop's own bank$/ }).click();
+        await t.page.getByText(/now charges through the shop's own bank/).waitFor({ timeout: TIMEOUT });
+
+        // Tipping is still on from the test before: the customer takes none.
+        const amount = await typeAmount(t.page, '3300');
+        await amount.press('Enter');
+        await t.display.getByRole('button', { name: 'No tip' }).click();
+        await textOf(paymentState(t.page), /Waiting for card/);
+        await presentCard(/Visa — approved/);
+        await textOf(paymentState(t.page), /Approved/);
+
+        await screen(t.page, 'F3', /Simulate/i);
+        await t.page.getByLabel('Fault', { exact: true }).selectOption('disconnect_mid_payment');
+        await t.page.getByRole('button', { name: 'Set fault' }).click();
+        await t.page.getByText(/will disconnect in the middle/).waitFor({ timeout: TIMEOUT });
+        await screen(t.page, 'F5', /Transactions/i);
+        await t.page.getByLabel('Charged by').selectOption('terminal');
+        await t.page.getByRole('button', { name: 'Search', exact: true }).click();
+        const row = t.page.getByRole('row').filter({ hasText: '$33.00' }).first();
+        await row.getByRole('button', { name: /Details for/ }).click();
+        await t.page.getByRole('button', { name: /^Refund/ }).click();
+        await t.page.getByText(/did not say whether it credited the card/).waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F5 Transaction details, refund outcome unknown')));
+        await t.page.getByRole('button', { name: 'Needs attention (1)' }).waitFor({ timeout: TIMEOUT });
+        await t.page.keyboard.press('Escape');
+
+        await screen(t.page, 'F8', /attention/i);
+        const item = t.page.getByRole('article', { name: /\$33\.00/ });
+        await item.getByRole('button', { name: 'The card was not credited' }).waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F8 Needs attention, a refund outcome unknown')));
+        await item.getByRole('button', { name: 'The card was credited $33.00' }).click();
+        await item.getByRole('button', { name: 'Yes: the terminal ticket shows the credit' }).waitFor();
+        found.push(...(await audit(t.page, 'F8 Needs attention, confirming "credited"')));
+        await item.getByRole('button', { name: 'Back' }).click();
+        await item.getByRole('button', { name: 'Check again' }).click();
+        await item.getByRole('status').or(item.getByRole('alert')).first().waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F8 Needs attention, checked again')));
+        await item.getByRole('button', { name: 'The card was not credited' }).click();
+        await item.getByRole('button', { name: 'Yes: the terminal ticket shows no credit' }).click();
+        await t.page.getByText('Nothing needs attention.').waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F8 Needs attention, settled')));
         expectNoViolations(found);
       });
 
