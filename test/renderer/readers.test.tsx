@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import {
+  deferred,
   fail,
   FakeBridge,
   makePayment,
@@ -221,6 +222,47 @@ describe('Readers screen', () => {
     await waitFor(() => expect(bridge.inputs('readers.forget')).toEqual([{ readerId: 'rdr_cloud1' }]));
     await waitFor(() => expect(screen.queryByRole('article', { name: /Terrace/ })).toBeNull());
     expect(store.getState().host.readers.map((r) => r.id)).not.toContain('rdr_cloud1');
+  });
+
+  it('keeps the focus on the reader while its commands run, and on the box around its confirmation', async () => {
+    // Found from the keyboard: Reconnect was disabled while the host worked, which drops the focus
+    // to the page (Enter then did nothing); confirming or backing out of "charges through its own
+    // bank" sent it to the screen's title, far from the reader.
+    const desk = makeReader({ id: 'rdr_desk', label: 'Desk 5000', kind: 'concert', status: 'reconnecting' });
+    const bridge = new FakeBridge(makeSnapshot({ readers: [desk] }));
+    const reconnecting = deferred<ReturnType<typeof ok>>();
+    bridge.on('readers.reconnect', () => reconnecting.promise as never);
+    const configuring = deferred<ReturnType<typeof ok>>();
+    bridge.on('readers.configure', () => configuring.promise as never);
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    const item = screen.getByRole('article', { name: /Desk 5000/ });
+
+    const reconnect = within(item).getByRole('button', { name: 'Reconnect' });
+    act(() => reconnect.focus());
+    await user.keyboard('{Enter}');
+    expect(reconnect).not.toHaveProperty('disabled', true);
+    expect(reconnect.getAttribute('aria-disabled')).toBe('true');
+    expect(document.activeElement).toBe(reconnect);
+    await user.keyboard('{Enter}');
+    expect(bridge.count('readers.reconnect')).toBe(1);
+    await act(async () => reconnecting.resolve(ok({ ...desk, status: 'connecting' })));
+    expect(reconnect.getAttribute('aria-disabled')).toBe('false');
+    expect(document.activeElement).toBe(reconnect);
+
+    const box = within(item).getByRole('checkbox', { name: /charges through its own bank/ });
+    act(() => box.focus());
+    await user.keyboard(' ');
+    await user.keyboard('{Escape}');
+    expect(document.activeElement).toBe(box);
+    await user.keyboard(' ');
+    await user.keyboard('{Enter}');
+    expect(bridge.inputs('readers.configure')).toEqual([{ readerId: 'rdr_desk', standalone: true }]);
+    expect(document.activeElement).toBe(box);
+    // A second Space while the host works asks nothing.
+    await user.keyboard(' ');
+    expect(within(item).queryByRole('button', { name: /^Yes: Desk 5000/ })).toBeNull();
+    await act(async () => configuring.resolve(ok({ ...desk, standalone: true })));
+    expect(document.activeElement).toBe(box);
   });
 
   it('shows a reader busy only with a payment on it or one it may hold, not with its finished last one', async () => {

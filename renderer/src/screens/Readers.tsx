@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useRef, useState, type FormEvent } from 'react';
 import type { CommandError, ReaderView } from '../../../common/contract';
 import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
@@ -28,6 +28,12 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
   // Where this reader's money goes is asked twice: a single Space on the box changed it (found by a
   // tester), and a payment taken with it set wrong is charged the other way.
   const [askStandalone, setAskStandalone] = useState<boolean | null>(null);
+  // While the host works on this reader (or a payment is on it) its controls say so with
+  // aria-disabled and do nothing, but keep the focus: a disabled control drops it to the page, where
+  // Enter does nothing (found from the keyboard). The box also takes the focus back from its
+  // confirmation, answered or not, so the cashier stays on this reader.
+  const box = useRef<HTMLInputElement>(null);
+  const locked = busy || action !== null;
   const titleId = `reader-${reader.id}`;
   const warningId = `reader-${reader.id}-bank-warning`;
   // Test mode keeps the simulated reader's money imaginary, not a real terminal's on the shop's bank.
@@ -39,10 +45,12 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
   );
 
   const reconnect = async () => {
+    if (busy) return;
     const result = await run('readers.reconnect', { readerId: reader.id }, `reader:${reader.id}`);
     report(result.ok ? `Reconnecting ${reader.label}…` : null, result.ok ? null : result.error);
   };
   const setStandalone = async (standalone: boolean) => {
+    box.current?.focus();
     setAskStandalone(null);
     const result = await run('readers.configure', { readerId: reader.id, standalone }, `reader:${reader.id}`);
     report(
@@ -85,10 +93,13 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
         {reader.hosted ? (
           <label className="checkbox">
             <input
+              ref={box}
               type="checkbox"
               checked={reader.standalone}
-              disabled={busy || busyWith(reader) !== null}
-              onChange={(e) => setAskStandalone(e.target.checked)}
+              aria-disabled={locked}
+              onChange={(e) => {
+                if (!locked) setAskStandalone(e.target.checked);
+              }}
             />
             This reader charges through its own bank (no gateway: amounts go straight to the terminal)
           </label>
@@ -109,6 +120,7 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
               }
               no="Leave it as it is"
               busy={busy}
+              backTo={() => box.current}
               onYes={() => void setStandalone(askStandalone)}
               onNo={() => setAskStandalone(null)}
             />
@@ -124,7 +136,7 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
         )}
         <div className="actions">
           {idle ? null : (
-            <button type="button" disabled={busy} onClick={() => void reconnect()}>
+            <button type="button" aria-disabled={busy} onClick={() => void reconnect()}>
               Reconnect
             </button>
           )}
