@@ -358,6 +358,10 @@ describe.skipIf(!e2eAvailable())(
         await item.getByRole('button', { name: 'Yes: the terminal ticket shows the credit' }).waitFor();
         found.push(...(await audit(t.page, 'F8 Needs attention, confirming "credited"')));
         await item.getByRole('button', { name: 'Back' }).click();
+        // Backed out, the focus waits on the item's own title (not on the page, not the screen's).
+        await expect
+          .poll(() => t.page.evaluate(() => document.activeElement?.id ?? ''), { timeout: TIMEOUT })
+          .toMatch(/^attention-pay_/);
         await item.getByRole('button', { name: 'Check again' }).click();
         await item.getByRole('status').or(item.getByRole('alert')).first().waitFor({ timeout: TIMEOUT });
         found.push(...(await audit(t.page, 'F8 Needs attention, checked again')));
