@@ -160,6 +160,34 @@ describe('reports through the host', () => {
     expect(csv.filter((row) => row.startsWith('refund,') && row.includes('WEB-88'))).toHaveLength(1);
   });
 
+  it('money another till moves on a payment this till looked up is not counted here', async () => {
+    // Found hunting: this till refunded €7 of another till's sale and that till refunded €5 more;
+    // once this till read the sale again (Details), its day counted the other till's €5 as its own
+    // refund too: in both tills' Zs. What this till itself moves (a refund, a capture) counts here.
+    t = await startTestHost();
+    const sale = (await saleElsewhere('WEB-90')).id;
+    await t.call('payments.refund', { paymentId: sale, amount: 700 });
+    expect((await t.api('POST', `/v1/transactions/${sale}/refunds`, { amount: 500 })).status).toBe(201);
+    expect((await t.call('transactions.get', { transactionId: sale })).transaction.amountRefunded).toBe(1200);
+
+    const held = await t.api('POST', '/v1/transactions', {
+      amount: 3000,
+      currency: 'EUR',
+      confirm: true,
+      capture_method: 'manual',
+      payment_method: '4242424242424242',
+      metadata: { order_reference: 'WEB-91' },
+    });
+    const auth = (held.json as { id: string }).id;
+    await t.call('payments.capture', { paymentId: auth, amount: 1000 });
+    expect((await t.call('transactions.get', { transactionId: auth })).transaction.amountCaptured).toBe(1000);
+
+    const x = await t.call('reports.x', {});
+    expect(x).toMatchObject({ paymentCount: 0 });
+    // What this till did: the €7 refund and the €10 capture; not the other till's €5 refund.
+    expect(x.totals).toEqual([expect.objectContaining({ captured: 1000, refunded: 700, net: 300 })]);
+  });
+
   it('a payment looked up to refund is dated when the gateway made it, not when this till saw it', async () => {
     // Found by a tester: another till's sale from the morning, refunded here in the afternoon, had
     // the afternoon's date on its receipt and at the top of today's transactions.

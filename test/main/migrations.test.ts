@@ -522,6 +522,45 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(() => db.prepare('DELETE FROM z_reports').run()).toThrow(/immutable/);
   });
 
+  it('015 own money entries: another till’s refunds of a payment looked up here are not this till’s', () => {
+    const db = databaseAt(14);
+    insertV1Payment(db, 'pay_own', { amount: 4000, amount_captured: 4000 });
+    insertV1Payment(db, 'pay_looked_up', { origin: 'adopted', amount: 4200, amount_captured: 4200 });
+    insertV1Payment(db, 'pay_held_elsewhere', {
+      origin: 'adopted',
+      amount: 3000,
+      amount_captured: 0,
+      amount_capturable: 3000,
+      status: 'requires_capture',
+    });
+    db.prepare(`INSERT INTO refund_entries (payment_id, amount, at) VALUES ('pay_looked_up', 100, ?)`).run(AT);
+    upgrade(db, 15);
+    const later = '2026-03-02T10:00:00.000Z';
+    const journal = new Journal(db, new FakeClock(Date.parse(later)));
+    // This till's own sale: every change of its totals counts, as before.
+    journal.updatePayment('pay_own', { amountRefunded: 500, status: 'partially_refunded' });
+    // Another till's sale: this till refunds €7 of it (its operation done, then the gateway's answer).
+    const refund = journal.addOperation('pay_looked_up', 'refund', 'refund-pay_looked_up-1', { amount: 700 });
+    journal.updateOperation(refund.id, { state: 'done' });
+    journal.updatePayment('pay_looked_up', { amountRefunded: 800, status: 'partially_refunded' });
+    // …and reads it again after the other till refunded €5 more: not this till's refund.
+    journal.updatePayment('pay_looked_up', { amountRefunded: 1300 });
+    // A capture of another till's authorisation made here, in full (no amount): all it held.
+    const capture = journal.addOperation('pay_held_elsewhere', 'capture', 'capture-pay_held_elsewhere-1', {});
+    journal.updateOperation(capture.id, { state: 'done' });
+    journal.updatePayment('pay_held_elsewhere', { amountCaptured: 3000, amountCapturable: 0, status: 'succeeded' });
+    const day = ['test', AT, '2026-03-03T00:00:00.000Z'] as const;
+    expect(journal.refundsBetween(...day).map(entryFacts)).toEqual([
+      { paymentId: 'pay_looked_up', amount: 100, at: AT },
+      { paymentId: 'pay_own', amount: 500, at: later },
+      { paymentId: 'pay_looked_up', amount: 700, at: later },
+    ]);
+    expect(journal.capturesBetween(...day).map(entryFacts)).toEqual([
+      { paymentId: 'pay_own', amount: 4000, at: AT },
+      { paymentId: 'pay_held_elsewhere', amount: 3000, at: later },
+    ]);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -555,6 +594,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'saved-card-modes',
       'saved-card-keys',
       'z-reconciliation',
+      'own-money-entries',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

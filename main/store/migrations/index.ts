@@ -13,6 +13,7 @@ import { migration as captureEntries } from './011-capture-entries';
 import { migration as savedCardModes } from './012-saved-card-modes';
 import { migration as savedCardKeys } from './013-saved-card-keys';
 import { migration as zReconciliation } from './014-z-reconciliation';
+import { migration as ownMoneyEntries } from './015-own-money-entries';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -30,6 +31,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   savedCardModes,
   savedCardKeys,
   zReconciliation,
+  ownMoneyEntries,
 ];
 
 export type { Migration };
