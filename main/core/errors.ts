@@ -44,12 +44,11 @@ export function toCommandError(error: unknown): CommandError {
 }
 
 /**
- * What the cashier is told when the journal refused a write while the app runs (the disk filled
- * up, the data directory became read-only, the disk or the file failed), or null for any other
- * error. Said as 'internal': the step may have been sent already (its answer could not be
- * recorded), so the screens must not say "not charged".
+ * Why the journal refused a write while the app runs (the disk filled up, the data directory became
+ * read-only, the disk or the file failed): the error's own words and the cause in plain words; null
+ * for any other error.
  */
-export function journalWriteFailure(error: unknown): string | null {
+export function journalWriteProblem(error: unknown): { detail: string; why: string } | null {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string') return null;
   const why = code.startsWith('SQLITE_FULL')
@@ -62,9 +61,19 @@ export function journalWriteFailure(error: unknown): string | null {
           ? 'journal.db in the data directory is damaged'
           : null;
   if (!why) return null;
-  const detail = error instanceof Error ? error.message : code;
+  return { detail: error instanceof Error ? error.message : code, why };
+}
+
+/**
+ * What the cashier is told when the journal refused a write while the app runs, or null for any
+ * other error. Said as 'internal': the step may have been sent already (its answer could not be
+ * recorded), so the screens must not say "not charged".
+ */
+export function journalWriteFailure(error: unknown): string | null {
+  const problem = journalWriteProblem(error);
+  if (!problem) return null;
   return (
-    `The app cannot write its journal (${detail}): ${why}. Nothing is sent to the gateway before it is in the journal, ` +
+    `The app cannot write its journal (${problem.detail}): ${problem.why}. Nothing is sent to the gateway before it is in the journal, ` +
     'and a step already sent is finished with its own key, so nothing is charged twice. ' +
     'Free space on that disk (or fix it), then restart the app: at start it checks every unfinished payment with the gateway. ' +
     'Until then, do not take this payment another way.'

@@ -22,7 +22,7 @@ import {
 } from '../../common/contract/views';
 import { formatLocalDateTime, localDate, nextDate, startOfLocalDay } from '../../common/timezone';
 import type { Settings } from '../config/settings';
-import { errorText, HostError } from '../core/errors';
+import { errorText, HostError, journalWriteProblem } from '../core/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import { GATEWAY_LABELS } from '../gateway/registry';
 import { chargedByShopBankTerminal, STANDALONE_LABEL } from '../payments/standalone';
@@ -414,7 +414,7 @@ export class CounterReports {
       });
     }
     const z = result.z;
-    this.journal.insertZReport({
+    this.storeZ({
       mode,
       number: z.number,
       businessDate: date,
@@ -438,6 +438,26 @@ export class CounterReports {
       // the gateway could not be asked: the Z stands without it
     }
     return this.zView(this.journal.getZReport(mode, z.number)!);
+  }
+
+  /**
+   * Stores a Z: one insert, so a journal that cannot be written (a full disk, a read-only data
+   * directory) keeps nothing of it and the day stays open. The cashier is told so in the words of a
+   * close (the payments' message speaks of the gateway and of a payment to take another way).
+   */
+  private storeZ(record: ZReportRecord): void {
+    try {
+      this.journal.insertZReport(record);
+    } catch (error) {
+      const problem = journalWriteProblem(error);
+      if (!problem) throw error;
+      throw new HostError(
+        'internal',
+        `The day is not closed: the app cannot write its journal (${problem.detail}): ${problem.why}. ` +
+          `No Z report was kept and nothing of the day changed: it is still open. Free space on that disk ` +
+          `(or fix it), then close the day again.`,
+      );
+    }
   }
 
   /**

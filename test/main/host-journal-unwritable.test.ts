@@ -97,4 +97,46 @@ describe('the journal cannot be written while the app runs', () => {
     expect(await gatewayPayments(t)).toBe(before + made);
     expect((await t.call('payments.list', { filter: 'all', limit: 200 })).length).toBe(made);
   });
+
+  it('a Z while the journal cannot be written: refused in its own words, nothing half-closed, the next works', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'journal-z-'));
+    t = await startTestHost({ dataDir });
+    // Links not paid yet: the day closes with an override, and its Z needs pages of its own.
+    for (let n = 0; n < 20; n++) {
+      await t.call('payments.create', {
+        amount: 1000 + n,
+        currency: 'EUR',
+        orderReference: `ORD-Z-${n}`,
+        description: 'x'.repeat(200),
+      });
+    }
+    const close = { closedBy: 'Ada', override: { by: 'Ada', reason: 'links left open' } };
+    const journal = journalOf(dataDir);
+    const expectNothingClosed = async () => {
+      expect(await t!.call('reports.list', {})).toEqual([]);
+      expect(await t!.call('reports.x', {})).toMatchObject({ kind: 'X', paymentCount: 20 });
+    };
+
+    journal.pragma('query_only = ON');
+    const readOnly = await t.fail('reports.close', close);
+    expect(readOnly.code).toBe('internal');
+    expect(readOnly.message).toMatch(
+      /^The day is not closed: the app cannot write its journal \(attempt to write a readonly database\): the data directory or its disk has become read-only\./,
+    );
+    expect(readOnly.message).toMatch(/No Z report was kept.*close the day again/);
+    expect(readOnly.message).not.toMatch(/payment/);
+    journal.pragma('query_only = OFF');
+    await expectNothingClosed();
+
+    journal.pragma(`max_page_count = ${journal.pragma('page_count', { simple: true }) as number}`);
+    const full = await t.fail('reports.close', close);
+    expect(full.message).toMatch(/^The day is not closed: .*\(database or disk is full\): the disk .* is full\./);
+    journal.pragma('max_page_count = 1073741823');
+    await expectNothingClosed();
+
+    // Writable again: the day closes, once, as Z No. 1.
+    const z = await t.call('reports.close', close);
+    expect(z).toMatchObject({ kind: 'Z', paymentCount: 20, z: { number: 1, valid: true } });
+    expect((await t.call('reports.list', {})).map((r) => r.number)).toEqual([1]);
+  });
 });
