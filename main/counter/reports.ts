@@ -163,7 +163,14 @@ export class CounterReports {
         `${date} is before the last closed day (Z ${last.number}, ${last.businessDate}).`,
       );
     }
-    const start = last ? Date.parse(last.windowEnd) : startOfLocalDay(date, zone);
+    // The till's first period starts at its local midnight, or earlier at the first thing it
+    // recorded: payments from before it (days before the first Z, or hours moved out of the day by
+    // a time zone changed before it) would otherwise be in no Z, since no earlier day can be closed
+    // once it is.
+    const first = last ? null : this.journal.firstRecordedAt(mode);
+    const start = last
+      ? Date.parse(last.windowEnd)
+      : Math.min(startOfLocalDay(date, zone), first ? Date.parse(first) : Infinity);
     const end = startOfLocalDay(nextDate(date), zone);
     return windowBetween(date, zone, start, end);
   }

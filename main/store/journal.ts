@@ -490,6 +490,25 @@ export class Journal {
     return row?.at ? Date.parse(row.at) : null;
   }
 
+  /**
+   * The earliest instant a report of this mode has anything to count at: the first payment the till
+   * took (made here, or adopted on its reader or plan) and the first refund or capture entry; null
+   * when there is none. The till's first period starts there when that is before its own midnight
+   * (see CounterReports.window). Walks the creation-time and entry-time indexes from their start.
+   */
+  firstRecordedAt(mode: Mode): string | null {
+    const row = this.db
+      .prepare(
+        `SELECT MIN(at) AS at FROM (
+           SELECT MIN(created_at) AS at FROM payments WHERE mode = ?
+             AND (origin = 'local' OR reader_id IS NOT NULL OR installment_plan_id IS NOT NULL)
+           UNION ALL SELECT MIN(e.at) FROM refund_entries e JOIN payments p ON p.id = e.payment_id WHERE p.mode = ?
+           UNION ALL SELECT MIN(e.at) FROM capture_entries e JOIN payments p ON p.id = e.payment_id WHERE p.mode = ?)`,
+      )
+      .get<{ at: string | null }>(mode, mode, mode);
+    return row?.at ?? null;
+  }
+
   private nowIso(): string {
     return new Date(Math.max(this.clock.now(), this.closedUntil)).toISOString();
   }

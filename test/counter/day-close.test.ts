@@ -180,6 +180,10 @@ describe('business days across DST', () => {
       end: '2026-10-25T23:00:00.000Z',
     });
     expect(x.totals[0]).toMatchObject({ approvedAmount: 1000 });
+    expect(await d.reports.close({ date: '2026-10-25', closedBy: 'Ada' })).toMatchObject({
+      hours: 25,
+      paymentCount: 4,
+    });
     expect((await d.reports.x('2026-10-26')).paymentCount).toBe(1);
   });
 
@@ -349,6 +353,33 @@ describe('business days across DST', () => {
     });
   });
 
+  it('a time zone moved west before the first Z: the hours it moved out of the day are in the Z', async () => {
+    // Found hunting: Paris → New York at noon, before the till's first Z. That period started at New
+    // York's midnight, so a sale at 02:30 in Paris (20:30 the evening before in New York) was in no
+    // Z: the day before cannot be closed once this one is.
+    const d = setup('2026-06-10T00:00:00.000Z');
+    d.pay('2026-06-10T00:30:00.000Z', 1000); // 02:30 in Paris
+    d.pay('2026-06-10T12:00:00.000Z', 2000);
+    d.settings.timeZone = 'America/New_York';
+    d.at('2026-06-10T22:00:00.000Z'); // 18:00 in New York
+    const x = await d.reports.x();
+    expect(x).toMatchObject({ date: '2026-06-10', start: '2026-06-10T00:30:00.000Z', paymentCount: 2 });
+    const z = await d.reports.close({ closedBy: 'Ada' });
+    expect(z).toMatchObject({ start: x.start, paymentCount: 2 });
+    expect(z.totals[0]).toMatchObject({ approvedAmount: 3000, captured: 3000, net: 3000 });
+    expect(z.text).toMatch(/From +2026-06-09 20:30 -04:00/);
+  });
+
+  it('days before the first Z are in it: a till used for two days before its first close', async () => {
+    const d = setup('2026-06-08T08:00:00.000Z');
+    d.pay('2026-06-08T09:00:00.000Z', 1000);
+    d.pay('2026-06-09T09:00:00.000Z', 2000);
+    d.at('2026-06-09T18:00:00.000Z');
+    const z = await d.reports.close({ closedBy: 'Ada' });
+    expect(z).toMatchObject({ date: '2026-06-09', start: '2026-06-08T09:00:00.000Z', paymentCount: 2 });
+    expect(z.totals[0]).toMatchObject({ approvedAmount: 3000 });
+  });
+
   it('two closes at once: one closes the day, the other is told it is being closed', async () => {
     const d = setup('2026-06-01T08:00:00.000Z');
     d.pay('2026-06-01T09:00:00.000Z', 1000);
@@ -445,7 +476,8 @@ describe('a busy shop', () => {
     d.at('2026-05-04T18:00:00.000Z');
     const test = await d.reports.x();
     expect(test.attention).toHaveLength(520);
-    expect(test.attention.every((a) => !a.inWindow)).toBe(true);
+    // Yesterday was never closed: its payments are in today's period, the till's first.
+    expect(test.attention.every((a) => a.inWindow)).toBe(true);
     (d.settings as unknown as { mode: string }).mode = 'live';
     const live = await d.reports.x();
     expect(live.attention.map((a) => a.id)).toEqual(['pay_doubt00000000']);
