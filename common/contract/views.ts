@@ -49,6 +49,16 @@ export const GATEWAY_LABELS: Readonly<Record<GatewayName, string>> = {
 /** Plural's environments: UAT (its test environment) and production (live payments, https). */
 export const PLURAL_URLS = { uat: 'https://pluraluat.v2.pinepg.in', live: 'https://api.pluralpay.in' } as const;
 
+/**
+ * Whether `url` is on Plural's UAT (test) host, however it is written: a trailing slash or dot, a
+ * path, capitals or the default port still reach UAT, and live mode must refuse them all.
+ */
+export function isPluralUat(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const host = (name: string) => name.replace(/\.$/, '');
+  return host(new URL(url).hostname) === host(new URL(PLURAL_URLS.uat).hostname);
+}
+
 /** What a gateway can do; the UI asks these, never the gateway's name. */
 export interface GatewayCapabilities {
   /** Card present on a reader this app hosts, fed through the gateway's reader link. */

@@ -7,6 +7,7 @@
  * credentials, so switching the till from one gateway to another and back loses nothing.
  */
 import {
+  isPluralUat,
   PLURAL_URLS,
   type GatewayName,
   type Mode,
@@ -276,7 +277,7 @@ export class SettingsStore {
         }
       }
       const pluralUrl = update.pluralApiBaseUrl ?? before.pluralApiBaseUrl;
-      if ((update.gateway ?? before.gateway) === 'plural' && pluralUrl === PLURAL_URLS.uat) {
+      if ((update.gateway ?? before.gateway) === 'plural' && isPluralUat(pluralUrl)) {
         throw new HostError('validation', "Plural's UAT environment is for test mode; choose the live URL.", {
           issues: [{ path: 'pluralApiBaseUrl', message: 'UAT in live mode' }],
         });

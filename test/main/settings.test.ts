@@ -55,6 +55,28 @@ describe('settings and key hygiene', () => {
     );
   });
 
+  it("refuses Plural's UAT in live mode however its address is written", () => {
+    // Found by an attack on the till: only the exact string was refused, so a trailing slash (as
+    // copied from a browser's address bar) or capitals took live payments on the test environment.
+    for (const uat of [
+      'https://pluraluat.v2.pinepg.in',
+      'https://pluraluat.v2.pinepg.in/',
+      'https://PluralUAT.v2.pinepg.in',
+      'https://pluraluat.v2.pinepg.in:443',
+      'https://pluraluat.v2.pinepg.in./',
+      'https://pluraluat.v2.pinepg.in/api',
+    ]) {
+      const { settings } = store();
+      expect(() =>
+        settings.update({ mode: 'live', apiBaseUrl: 'https://gw.example', gateway: 'plural', pluralApiBaseUrl: uat }),
+      ).toThrow(/UAT environment is for test mode/);
+      expect(settings.get().mode).toBe('test');
+    }
+    const { settings } = store();
+    settings.update({ mode: 'live', gateway: 'plural', pluralApiBaseUrl: 'https://api.pluralpay.in/' });
+    expect(settings.get()).toMatchObject({ mode: 'live', gateway: 'plural' });
+  });
+
   it('a change that keeps the account is not an account change', () => {
     const { settings } = store();
     expect(settings.update({ autoPresentDelayMs: 1500 }).accountChanged).toBe(false);

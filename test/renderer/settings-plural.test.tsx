@@ -71,6 +71,7 @@ describe('Settings for Plural', () => {
       path: 'pluralApiBaseUrl',
     });
     expect(settingsChanges(current, form(UAT), clear)).toMatchObject({ path: 'pluralApiBaseUrl' });
+    expect(settingsChanges(current, form(`${UAT}/`), clear)).toMatchObject({ path: 'pluralApiBaseUrl' });
     expect(settingsChanges(current, form(LIVE), clear)).toMatchObject({ mode: 'live', pluralApiBaseUrl: LIVE });
   });
 });

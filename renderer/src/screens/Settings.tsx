@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import type { CommandError, CommandInput, DevLogEntry, GatewayName, SettingsView } from '../../../common/contract';
-import { GATEWAY_LABELS, PLURAL_URLS } from '../../../common/contract/views';
+import { GATEWAY_LABELS, isPluralUat, PLURAL_URLS } from '../../../common/contract/views';
 import { parseTipPresets } from '../../../common/tips';
 import { ErrorBox } from '../components/ErrorBox';
 import { RadioGroup } from '../components/RadioGroup';
@@ -87,7 +87,7 @@ export function settingsChanges(
     if (form.mode === 'live' && (form.gateway ?? current.gateway) === 'plural') {
       if (!url.startsWith('https://'))
         return { error: 'Plural in live mode: the API URL must start with https://.', path: 'pluralApiBaseUrl' };
-      if (url === PLURAL_URLS.uat)
+      if (isPluralUat(url))
         return { error: "Plural's UAT environment is for test mode: choose production.", path: 'pluralApiBaseUrl' };
     }
     if (form.plural.apiBaseUrl.trim() !== current.plural.apiBaseUrl)
