@@ -12,6 +12,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeSync,
 } from 'node:fs';
@@ -67,7 +68,10 @@ export function readSecretsFile(path: string): Partial<Record<SecretName, string
 export function writeSecretsFile(path: string, values: Partial<Record<SecretName, string>>): void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const temp = `${path}.tmp`;
-  const fd = openSync(temp, 'w', 0o600);
+  // Always a new file: one left by a save killed mid-way (or a copy of the directory) keeps its own
+  // mode when written to, and a symlink there would be written through.
+  rmSync(temp, { force: true });
+  const fd = openSync(temp, 'wx', 0o600);
   try {
     writeSync(fd, JSON.stringify(values));
     fsyncSync(fd);

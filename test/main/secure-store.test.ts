@@ -4,7 +4,7 @@
  * the data directory has been checked. Electron's safeStorage is replaced by a stand-in here: the
  * test is of the store's file handling, not of the OS keychain.
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -62,6 +62,30 @@ describe('secrets files', () => {
       // Before: the refused save forgot the key, and every read after it threw.
       expect(cached.get('secretKey')).toBe('sk_test_123');
     });
+
+    it.skipIf(process.platform === 'win32')(
+      `${mode}: a save left behind by an earlier one is not written through`,
+      () => {
+        // Found by an attack on the till: the new file was written into a leftover `.tmp` (a save
+        // killed mid-way, a copy or restore of the directory) keeping that file's mode, so a 0644
+        // one made the keys readable by every user; a symlink there had them written to its target.
+        const dir = join(scratch(), 'data');
+        mkdirSync(dir, { mode: 0o700 });
+        const path = join(dir, name);
+        writeFileSync(`${path}.tmp`, '{}');
+        chmodSync(`${path}.tmp`, 0o644);
+        open(path).set('secretKey', 'sk_test_123');
+        expect(statSync(path).mode & 0o777).toBe(0o600);
+
+        const elsewhere = join(scratch(), 'shared.txt');
+        writeFileSync(elsewhere, 'public');
+        symlinkSync(elsewhere, `${path}.tmp`);
+        open(path).set('secretKey', 'sk_test_456');
+        expect(readFileSync(elsewhere, 'utf8')).toBe('public');
+        expect(open(path).get('secretKey')).toBe('sk_test_456');
+        expect(statSync(path).mode & 0o777).toBe(0o600);
+      },
+    );
 
     it(`${mode}: makes nothing before the data directory is checked`, () => {
       const file = join(scratch(), 'not-a-directory');
