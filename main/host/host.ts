@@ -133,7 +133,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     options.secrets ??
     (options.dataDir ? new FileSecretStore(join(options.dataDir, 'secrets.json')) : new MemorySecretStore());
   const settings = new SettingsStore(journal, secrets, options.initialSettings);
-  if (options.gateway) settings.update(launchSettings(options.gateway));
+  if (options.gateway) settings.update(launchUpdate(options.gateway));
   else if (options.useGateway && settings.get().gateway !== options.useGateway)
     settings.update({ gateway: options.useGateway });
   const devlog = new DevLog(clock, 1_000, () => settings.heldSecrets());
@@ -688,6 +688,16 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** The settings a launch gateway stands for (test mode, no embedded sandbox). */
+/**
+ * The launch's gateway as a Settings change, checked as one typed in Settings is (the key shapes,
+ * a Plural client secret long enough to be masked in the log, no query in the address).
+ */
+function launchUpdate(launch: LaunchGateway): SettingsUpdate {
+  const parsed = parseCommandInput('settings.update', launchSettings(launch));
+  if (!parsed.ok) throw new Error(`The gateway given at launch is refused: ${parsed.error.message}`);
+  return parsed.value;
+}
+
 function launchSettings(launch: LaunchGateway): SettingsUpdate {
   switch (launch.name) {
     case undefined:

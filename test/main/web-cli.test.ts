@@ -13,6 +13,7 @@ import { lockDataDir } from '../../main/store/data-dir-lock';
 import { watchNpmParent } from '../../common/npm-parent';
 import { underNpmShell } from '../support/npm-shell';
 import { launchGateway, parseWebArgs, runWebMode, WEB_USAGE } from '../../main/web/cli';
+import { createHost } from '../../main/host/host';
 
 describe('web CLI gateway flags', () => {
   it('keeps the defaults without them', () => {
@@ -149,6 +150,26 @@ describe('web CLI gateway flags', () => {
     expect(() => launchGateway('plural', url, { ...plural, POS_PLURAL_CLIENT_SECRET: '' })).toThrow(
       /POS_PLURAL_CLIENT_SECRET/,
     );
+  });
+
+  it('checks the credentials from the environment as Settings checks typed ones', async () => {
+    // Found by an attack on the till: the launch's credentials went into Settings unchecked, so a
+    // Plural client secret of 3 characters (which the developer log cannot mask by value) or a
+    // malformed key was stored and used.
+    const url = 'http://127.0.0.1:9/plural';
+    const signatureKey = '0123456789abcdef0123456789abcdef';
+    await expect(
+      createHost({
+        dataDir: null,
+        gateway: { name: 'plural', url, clientId: 'client-1', clientSecret: 'abc', signatureKey },
+      }),
+    ).rejects.toThrow(/pluralClientSecret: client secret: at least 8 characters/);
+    await expect(
+      createHost({ dataDir: null, gateway: { name: 'payplug', url, secretKey: 'sk_test_abc def!' } }),
+    ).rejects.toThrow(/payplugSecretKey/);
+    await expect(
+      createHost({ dataDir: null, gateway: { name: 'plutopay', url: `${url}?x=1`, secretKey: 'sk_test_abcdefgh' } }),
+    ).rejects.toThrow(/apiBaseUrl/);
   });
 });
 
