@@ -2,7 +2,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { HostEvent } from '../../common/contract';
 import { selectTransport } from '../../renderer/src/bridge';
-import { bridgeUrl, takeToken, TOKEN_STORAGE_KEY } from '../../renderer/src/bridge/token';
+import {
+  bridgeUrl,
+  DISPLAY_TOKEN_KEY,
+  takeDisplayRole,
+  takeToken,
+  TOKEN_STORAGE_KEY,
+} from '../../renderer/src/bridge/token';
 import {
   BRIDGE_PROTOCOL,
   CONNECTION_LOST_MESSAGE,
@@ -245,10 +251,22 @@ describe('token and transport', () => {
         storage: {
           getItem: (k: string) => storage.get(k) ?? null,
           setItem: (k: string, v: string) => void storage.set(k, v),
+          removeItem: (k: string) => void storage.delete(k),
         },
       },
     };
   }
+
+  it("a tab that becomes the customer display drops the cashier's token", () => {
+    // Found by an attack on the till: a tab that had been the cashier's (or a copy of it) kept the
+    // cashier's token in its session storage after it was given the display's URL, on the screen
+    // that faces the customer.
+    const display = 'ab'.repeat(24);
+    const e = env(`#display=${display}`, { [TOKEN_STORAGE_KEY]: TOKEN });
+    expect(takeDisplayRole(e.value)).toEqual({ display: true, token: display });
+    expect(e.storage.get(DISPLAY_TOKEN_KEY)).toBe(display);
+    expect(e.storage.has(TOKEN_STORAGE_KEY)).toBe(false);
+  });
 
   it('takes the token from the fragment, keeps it in sessionStorage and removes it from the address bar', () => {
     const e = env(`#token=${TOKEN}`);

@@ -12,7 +12,7 @@ export interface TransportEnv {
   pos?: PosBridge;
   location: Pick<Location, 'hash' | 'pathname' | 'search' | 'protocol' | 'host'>;
   history: Pick<History, 'replaceState' | 'state'>;
-  sessionStorage: Pick<Storage, 'getItem' | 'setItem'> | null;
+  sessionStorage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
   WebSocket?: WebSocketConstructor;
 }
 

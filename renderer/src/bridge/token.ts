@@ -8,7 +8,7 @@ export const TOKEN_STORAGE_KEY = 'pos.bridgeToken';
 export interface TokenEnv {
   location: Pick<Location, 'hash' | 'pathname' | 'search'>;
   history: Pick<History, 'replaceState' | 'state'>;
-  storage: Pick<Storage, 'getItem' | 'setItem'> | null;
+  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'> | null;
 }
 
 const FRAGMENT = /(?:^#|&)token=([0-9a-fA-F]{1,1024})(?:&|$)/;
@@ -57,7 +57,7 @@ const DISPLAY_FRAGMENT = /(?:^#|&)display(?:=([0-9a-fA-F]{1,1024}))?(?:&|$)/;
 /**
  * Which screen this page is: the customer display when its URL says so (or said so before a
  * reload), else the cashier's. A display token in the fragment is moved to sessionStorage like
- * the cashier's; it is the display's own, so this page never holds the cashier's.
+ * the cashier's; it is the display's own, and a cashier's token the tab held is dropped.
  */
 export function takeDisplayRole(env: TokenEnv): { display: false } | { display: true; token: string | null } {
   const match = DISPLAY_FRAGMENT.exec(env.location.hash);
@@ -70,6 +70,13 @@ export function takeDisplayRole(env: TokenEnv): { display: false } | { display: 
   };
   if (match) {
     remember(ROLE_KEY, 'display');
+    // A tab that was the cashier's (or a duplicate of one) must not keep the cashier's token on the
+    // screen that faces the customer.
+    try {
+      env.storage?.removeItem(TOKEN_STORAGE_KEY);
+    } catch {
+      // Storage may be disabled: then it holds no token either.
+    }
     const token = match[1] ?? null;
     if (token) {
       remember(DISPLAY_TOKEN_KEY, token);
