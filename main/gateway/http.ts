@@ -7,6 +7,13 @@ import type { z } from 'zod';
 import { traceEnd, tracing } from '../core/trace';
 import { GatewayError, GatewayUnreachable, GatewayUnreadable, throttled, unreachableFromFetchError } from './errors';
 
+/**
+ * The largest answer read, in bytes after decompression: far above any page the clients ask for
+ * (100 payments), far below what would hurt the host. A broken proxy or a gzip bomb streaming for
+ * the whole timeout would otherwise be held in memory whole, then parsed.
+ */
+export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
 export interface HttpLogEntry {
   method: string;
   path: string;
@@ -104,6 +111,9 @@ export class GatewayHttp {
       response = await this.fetchImpl(url, {
         method,
         signal,
+        // Never followed: a 307 would send the request's body (a payment) to whatever the Location
+        // names, and its answer would be taken for the gateway's. A redirect is answered below.
+        redirect: 'manual',
         headers: {
           ...(options.auth !== null ? { Authorization: `Bearer ${options.auth}` } : {}),
           Accept: 'application/json',
@@ -112,8 +122,13 @@ export class GatewayHttp {
         },
         ...(options.body ? { body: JSON.stringify(options.body) } : {}),
       });
-      text = await response.text();
+      text = await readAnswer(response);
     } catch (error) {
+      if (error instanceof GatewayUnreadable) {
+        done();
+        log(error.status, 'answer too large');
+        throw new GatewayUnreadable(`The gateway's answer to ${method} ${url.pathname} ${error.message}`, error.status);
+      }
       if (options.signal?.aborted && !timedOut) {
         done();
         log(null, 'aborted');
@@ -131,6 +146,16 @@ export class GatewayHttp {
       json = text === '' ? null : JSON.parse(text);
     } catch {
       json = undefined;
+    }
+
+    if (response.status >= 300 && response.status < 400) {
+      log(response.status, 'redirect not followed');
+      // Who redirected (the gateway, a proxy, a captive portal) and whether it acted first is not
+      // known: an unknown outcome, retrieved before any resend.
+      throw new GatewayUnreadable(
+        `The gateway's answer to ${method} ${url.pathname} is a redirect (${response.status}) to ${redirectTarget(response, url)}, which the app does not follow.`,
+        response.status,
+      );
     }
 
     if (!response.ok) {
@@ -153,7 +178,9 @@ export class GatewayHttp {
       const what =
         json === undefined
           ? 'is not JSON'
-          : `is not in the expected form (${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'body'})`;
+          : text === ''
+            ? 'is empty'
+            : `is not in the expected form (${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'body'})`;
       throw new GatewayUnreadable(`The gateway's answer to ${method} ${url.pathname} ${what}.`, response.status);
     }
     return parsed.data;
@@ -193,9 +220,13 @@ export class GatewayHttp {
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams(fields).toString(),
       });
-      await response.arrayBuffer();
       status = response.status;
+      await readAnswer(response);
     } catch (error) {
+      if (error instanceof GatewayUnreadable) {
+        log(error.status, 'answer too large');
+        throw new GatewayUnreadable(`The gateway's page ${url.pathname} ${error.message}`, error.status);
+      }
       const unreachable = unreachableFromFetchError(error, timedOut);
       log(null, unreachable.message);
       throw unreachable;
@@ -205,5 +236,49 @@ export class GatewayHttp {
     log(status);
     if (status >= 500) throw new GatewayUnreachable('unknown', `The gateway's page failed (${status}).`, status);
     return status;
+  }
+}
+
+/**
+ * The answer's body as text, at most MAX_ANSWER_BYTES; past that the read is abandoned with a
+ * GatewayUnreadable whose message ends the caller's sentence. A plain body whose declared length
+ * fits is read at once (undici holds it to that length); a compressed or undeclared one is counted
+ * as it arrives.
+ */
+async function readAnswer(response: Response): Promise<string> {
+  const declared = response.headers.get('content-length');
+  const tooLarge = () =>
+    new GatewayUnreadable(`is too large (over ${MAX_ANSWER_BYTES / (1024 * 1024)} MiB).`, response.status);
+  if (declared !== null && Number(declared) > MAX_ANSWER_BYTES) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge();
+  }
+  if ((declared !== null && !response.headers.has('content-encoding')) || response.body === null)
+    return response.text();
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  // As response.text() decodes: UTF-8, a byte-order mark dropped.
+  return new TextDecoder().decode(Buffer.concat(chunks, size));
+}
+
+/** Where a redirect points, as an origin only (its path and query may carry anything). */
+function redirectTarget(response: Response, from: URL): string {
+  const location = response.headers.get('location');
+  if (location === null) return 'nowhere';
+  try {
+    return new URL(location, from).origin;
+  } catch {
+    return 'an unreadable address';
   }
 }

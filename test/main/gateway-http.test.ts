@@ -1,9 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GatewayError, GatewayUnreachable } from '../../main/gateway/errors';
 import { parsePlutoPayError } from '../../main/gateway/plutopay/schemas';
-import { GatewayHttp, type HttpLogEntry } from '../../main/gateway/http';
+import { GatewayHttp, MAX_ANSWER_BYTES, type HttpLogEntry } from '../../main/gateway/http';
 import { MerchantSchema } from '../../main/gateway/plutopay/schemas';
 
 const MERCHANT = { id: 'm1', business_name: 'Shop', display_name: null, default_currency: 'usd', test_mode: true };
@@ -11,10 +12,21 @@ const MERCHANT = { id: 'm1', business_name: 'Shop', display_name: null, default_
 describe('gateway HTTP layer', () => {
   let server: Server;
   let base: string;
+  // Another origin a redirect points to: it must never be asked anything.
+  let elsewhere: Server;
+  let elsewhereUrl: string;
+  const elsewhereSeen: string[] = [];
   const seen: { auth?: string; body?: string }[] = [];
   const log: HttpLogEntry[] = [];
 
   beforeAll(async () => {
+    elsewhere = createServer((req, res) => {
+      elsewhereSeen.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify(MERCHANT));
+    });
+    await new Promise<void>((r) => elsewhere.listen(0, '127.0.0.1', r));
+    elsewhereUrl = `http://127.0.0.1:${(elsewhere.address() as AddressInfo).port}`;
     server = createServer((req, res) => {
       let body = '';
       req.on('data', (c) => (body += c));
@@ -35,6 +47,40 @@ describe('gateway HTTP layer', () => {
         if (path.startsWith('/v1/broken-error')) return json(404, '<html>');
         if (path.startsWith('/v1/server')) return json(500, { error: { type: 'api_error', message: 'boom' } });
         if (path.startsWith('/v1/drop')) return req.socket.destroy();
+        if (path.startsWith('/v1/empty')) return json(200, '');
+        if (path.startsWith('/v1/portal')) {
+          res.writeHead(200, { 'Content-Type': 'text/html' });
+          return res.end('<html><body>Sign in to the hotel Wi-Fi</body></html>');
+        }
+        const redirect = /^\/v1\/redirect-(\d{3})/.exec(path);
+        if (redirect) {
+          res.writeHead(Number(redirect[1]), { Location: `${elsewhereUrl}/v1/ok?token=abc` });
+          return res.end();
+        }
+        if (path.startsWith('/v1/gzipped')) {
+          res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+          return res.end(gzipSync(JSON.stringify(MERCHANT)));
+        }
+        if (path.startsWith('/v1/gzip-bomb')) {
+          // A few KiB on the wire, 64 MiB of padding once inflated.
+          res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+          return res.end(gzipSync(`{"id":"m1","pad":"${' '.repeat(64 * 1024 * 1024)}"}`));
+        }
+        if (path.startsWith('/v1/endless')) {
+          // No declared length: 1 MiB chunks for as long as the client reads.
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          const chunk = Buffer.alloc(1024 * 1024, 0x20);
+          const more = () => {
+            while (!res.destroyed && res.write(chunk));
+            if (!res.destroyed) res.once('drain', more);
+          };
+          res.on('error', () => undefined);
+          return more();
+        }
+        if (path.startsWith('/v1/declared-huge')) {
+          res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(1024 * 1024 * 1024) });
+          return res.write('{"id":');
+        }
         // /v1/hang: never answers
       });
     });
@@ -43,7 +89,9 @@ describe('gateway HTTP layer', () => {
   });
   afterAll(async () => {
     server.closeAllConnections();
+    elsewhere.closeAllConnections();
     await new Promise((r) => server.close(r));
+    await new Promise((r) => elsewhere.close(r));
   });
 
   // A bound generous enough for a loaded machine; only the hanging path is waited out, with its own short one.
@@ -84,6 +132,8 @@ describe('gateway HTTP layer', () => {
     ['/v1/server', /500.*boom/],
     ['/v1/drop', /connection to the gateway failed/],
     ['/v1/hang', /did not answer in time/],
+    ['/v1/empty', /answer to POST \/v1\/empty is empty\.$/],
+    ['/v1/portal', /answer to POST \/v1\/portal is not JSON\.$/],
   ])('classifies %s as an unknown outcome', async (path, message) => {
     const error = await http()
       .request(MerchantSchema, 'POST', path, { auth: 'k', ...(path === '/v1/hang' ? { timeoutMs: 300 } : {}) })
@@ -103,4 +153,40 @@ describe('gateway HTTP layer', () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ outcome: 'not_sent' });
   });
+
+  it.each([301, 302, 303, 307, 308])(
+    'never follows a %i redirect: the request goes nowhere else, and the outcome is unknown',
+    async (status) => {
+      const error = await http()
+        .request(MerchantSchema, 'POST', `/v1/redirect-${status}`, { auth: 'sk_test_abc', body: { amount: 1250 } })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GatewayUnreachable);
+      expect(error).toMatchObject({ outcome: 'unknown', status });
+      // The origin only: the Location's path and query stay out of the message.
+      expect((error as Error).message).toBe(
+        `The gateway's answer to POST /v1/redirect-${status} is a redirect (${status}) to ${elsewhereUrl}, which the app does not follow.`,
+      );
+      expect(elsewhereSeen).toEqual([]);
+    },
+  );
+
+  it('reads a gzipped answer', async () => {
+    await expect(http().request(MerchantSchema, 'GET', '/v1/gzipped', { auth: 'k' })).resolves.toMatchObject({
+      id: 'm1',
+    });
+  });
+
+  it.each(['/v1/gzip-bomb', '/v1/endless', '/v1/declared-huge'])(
+    "stops reading %s past the bound: an unknown outcome, not the host's memory",
+    async (path) => {
+      const error = await http()
+        .request(MerchantSchema, 'GET', path, { auth: 'k' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GatewayUnreachable);
+      expect(error).toMatchObject({ outcome: 'unknown', status: 200 });
+      expect((error as Error).message).toBe(
+        `The gateway's answer to GET ${path} is too large (over ${MAX_ANSWER_BYTES / (1024 * 1024)} MiB).`,
+      );
+    },
+  );
 });
