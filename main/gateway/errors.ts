@@ -81,7 +81,10 @@ const NOT_SENT_CODES = new Set([
  */
 export function throttled(retryAfter: string | null, now: number): GatewayUnreachable {
   const seconds = retryAfter !== null && /^\s*\d+\s*$/.test(retryAfter) ? Number(retryAfter) * 1_000 : null;
-  const date = retryAfter !== null && seconds === null ? Date.parse(retryAfter) - now : null;
+  // Every HTTP-date form names its month: "-5" or "1.5" (which Date.parse reads as days of 2001) is
+  // no date, and is not quoted back as a wait of 0 s.
+  const date =
+    retryAfter !== null && seconds === null && /[a-z]/i.test(retryAfter) ? Date.parse(retryAfter) - now : null;
   const wait = seconds ?? (date !== null && Number.isFinite(date) ? date : null);
   const retryAfterMs = wait === null ? null : Math.min(Math.max(wait, 0), MAX_RETRY_AFTER_MS);
   const asked = retryAfterMs === null ? '' : `; it asked to wait ${Math.ceil(retryAfterMs / 1_000)} s`;

@@ -397,10 +397,7 @@ export class PaymentEngine {
     this.options.onQueueChanged();
     const payment = journal.getPayment(op.paymentId);
     if (payment) this.changed(payment);
-    const unreachable =
-      lastError instanceof GatewayUnreadable
-        ? lastError.message
-        : `The gateway is unreachable (${lastError?.message ?? 'no answer'}).`;
+    const unreachable = unansweredText(lastError);
     const failure = new HostError(
       'offline',
       how.queue
@@ -422,4 +419,14 @@ export class PaymentEngine {
   nowIso(): string {
     return new Date(this.clock.now()).toISOString();
   }
+}
+
+/**
+ * Why a call got no usable answer, as the cashier reads it first: the gateway's own words when it
+ * answered (unreadably, or throttling the till: it is there, only slowing the till down), else that
+ * it is unreachable and why.
+ */
+export function unansweredText(error: GatewayUnreachable | null): string {
+  if (error instanceof GatewayUnreadable || (error !== null && error.retryAfterMs !== null)) return error.message;
+  return `The gateway is unreachable (${error?.message ?? 'no answer'}).`;
 }

@@ -16,7 +16,7 @@ import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
 import type { InstallmentPlanRecord, Journal, PaymentRecord } from '../store/journal';
 import { formatAmount } from '../../common/money';
-import type { PaymentEngine } from './engine';
+import { unansweredText, type PaymentEngine } from './engine';
 import { alreadyPaid, holdingAttempt, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 
@@ -245,7 +245,7 @@ export class Installments {
         });
         throw new HostError(
           'offline',
-          `The gateway is unreachable (${error.message}). The plan was not made twice; check again when it is back.`,
+          `${unansweredText(error)} The plan was not made twice; check again when it is back.`,
         );
       }
       throw error;

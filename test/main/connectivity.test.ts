@@ -100,6 +100,11 @@ describe('connectivity', () => {
     expect(throttled(null, 0)).toMatchObject({ retryAfterMs: 0, status: 429, outcome: 'not_sent' });
     expect(throttled('soon', 0).retryAfterMs).toBe(0);
     expect(throttled('86400', 0).retryAfterMs).toBe(300_000);
+    // Neither seconds nor a date (Date.parse reads both as days of 2001): no wait is quoted back.
+    for (const junk of ['-5', '1.5']) {
+      expect(throttled(junk, 0)).toMatchObject({ retryAfterMs: 0 });
+      expect(throttled(junk, 0).message).toBe("The gateway is limiting this till's requests (429 Too Many Requests).");
+    }
   });
 
   it('a gateway that fails again as soon as it is back is asked with growing gaps, reset once it stays up', async () => {

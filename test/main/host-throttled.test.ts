@@ -34,7 +34,10 @@ describe('a gateway that throttles the till (429 with Retry-After)', () => {
     proxy.answer = () => (throttling ? THROTTLED : null);
     const refused = await host.fail('payments.refund', { paymentId: paid.id, amount: 1000 });
     expect(refused).toMatchObject({ code: 'offline', queued: true });
-    expect(refused.message).toMatch(/429/);
+    // The gateway answers: the cashier reads that it is slowing the till down, not that it is unreachable.
+    expect(refused.message).toBe(
+      "The gateway is limiting this till's requests (429 Too Many Requests; it asked to wait 1 s). The refund is queued and will be sent automatically when the connection returns.",
+    );
     const during = await host.call('session.snapshot', {});
     expect(during.connectivity.gateway).toBe('offline');
     expect(during.connectivity.queued.count).toBe(1);
