@@ -1447,8 +1447,9 @@ export class Journal {
   // -- webhooks ---------------------------------------------------------------------------------
 
   /**
-   * Records a webhook event id; false when it was seen before. Ids are kept 28 hours: longer than
-   * any gateway's window for an event's age (PlutoPay's retries last 26 h 36 min).
+   * Records a webhook event id; false when it was seen before. Ids are kept 28 hours: as long as an
+   * event can be taken after it was received (at most 27 hours old and an hour ahead of the till,
+   * main/gateway/notification-window.ts; PlutoPay's retries last 26 h 36 min).
    */
   rememberWebhookEvent(eventId: string, atMs: number): boolean {
     return this.db.transaction(() => {

@@ -5,6 +5,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
 import { signWebhook, verifyWebhook, type ReplayGuard } from '../../main/gateway/plutopay/notifications';
+import { verifyPluralNotification } from '../../main/gateway/plural/notifications';
+import { signWebhook as signPluralWebhook } from '../../main/gateway/plural/signature';
+import { Journal } from '../../main/store/journal';
+import { openDatabase } from '../../main/store/sqlite';
+import { FakeClock } from '../support/fake-clock';
 import { startWebhookReceiver } from '../../main/webhooks/receiver';
 import type { PaymentView } from '../../common/contract';
 import { startSandbox } from '../../sandbox/index';
@@ -82,6 +87,72 @@ describe('webhook verification', () => {
       ok: false,
       status: 409,
     });
+  });
+});
+
+describe('replayed notifications, with the journal remembering ids', () => {
+  const HOUR = 3_600_000;
+  const PLURAL_KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  const start = Date.UTC(2026, 10, 21, 12, 0, 0);
+
+  /** How many times one signed event, sent again every 30 minutes for 60 hours, is taken. */
+  function timesTaken(deliver: (nowMs: number, journal: Journal) => boolean): number {
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    let taken = 0;
+    for (let now = start; now <= start + 60 * HOUR; now += HOUR / 2) if (deliver(now, journal)) taken += 1;
+    return taken;
+  }
+
+  // An event dated ahead of the till (a wrong clock at either end, or a forger's replay of a signed
+  // one) was taken, then taken again once the journal had forgotten its id 28 hours later.
+  it.each([0, 0.5, 1, 2, 12, 26, 26.9])('PlutoPay: an event dated %s h ahead is taken once at most', (ahead) => {
+    const body = event(new Date(start + ahead * HOUR), 'evt_ahead');
+    const signature = signWebhook(SECRET, body);
+    const taken = timesTaken(
+      (nowMs, journal) =>
+        verifyWebhook({
+          rawBody: body,
+          signature,
+          secret: SECRET,
+          nowMs,
+          replay: { remember: (id, at) => journal.rememberWebhookEvent(id, at) },
+        }).ok,
+    );
+    expect(taken).toBe(1);
+  });
+
+  it.each([0, 0.5, 1, 2, 12, 26, 26.9])('Plural: an event dated %s h ahead is taken once at most', (ahead) => {
+    const body = Buffer.from(JSON.stringify({ event_type: 'ORDER_PROCESSED', data: { order_id: 'v1-1' } }));
+    const timestamp = String(Math.floor((start + ahead * HOUR) / 1000));
+    const headers = {
+      'webhook-id': 'msg_ahead',
+      'webhook-timestamp': timestamp,
+      'webhook-signature': signPluralWebhook(Buffer.from(PLURAL_KEY, 'hex'), 'msg_ahead', timestamp, body),
+    };
+    const taken = timesTaken(
+      (nowMs, journal) =>
+        verifyPluralNotification({
+          rawBody: body,
+          headers,
+          nowMs,
+          remember: (id, at) => journal.rememberWebhookEvent(id, at),
+          signatureKey: PLURAL_KEY,
+        }).ok,
+    );
+    expect(taken).toBe(1);
+  });
+
+  it('refuses an event dated more than an hour ahead, saying so', () => {
+    const body = event(new Date(start + 2 * HOUR), 'evt_early');
+    expect(
+      verifyWebhook({
+        rawBody: body,
+        signature: signWebhook(SECRET, body),
+        secret: SECRET,
+        nowMs: start,
+        replay: memoryGuard(),
+      }),
+    ).toMatchObject({ ok: false, status: 400, reason: 'event is dated ahead of this till' });
   });
 });
 

@@ -3,14 +3,16 @@
  * 1. the three headers are there: `webhook-id`, `webhook-timestamp` (Unix seconds),
  *    `webhook-signature` (`v1,<base64>`) — else 401;
  * 2. the signature matches HMAC-SHA256(hex-decoded signature key, "{id}.{timestamp}.{raw body}") — else 401;
- * 3. the timestamp (signed) is within 27 hours of now — else 400, stale: a retry keeps the event's
- *    first timestamp, and the retries of the last day must still be taken (ids are remembered longer);
+ * 3. the timestamp (signed) is at most 27 hours old and at most an hour ahead — else 400: a retry
+ *    keeps the event's first timestamp, and the retries of the last day must still be taken (ids are
+ *    remembered longer; see ../notification-window.ts);
  * 4. the body is a Plural event `{"event_type", "data": {order…}}` — else 400;
  * 5. the event id was not seen before (`remember`) — else 409, replay (answered 200 by the receiver).
  * Even then the event is only a hint: it names the charge to re-read (a refund's parent order), and
  * the host re-reads it with its own token; nothing else in the body is used.
  */
 import { z } from 'zod';
+import { NOTIFICATION_PAST_SECONDS, notificationTimeProblem } from '../notification-window';
 import type { VerifiedNotification } from '../port';
 import { signatureKeyBytes, webhookSignatureMatches } from './signature';
 
@@ -21,7 +23,7 @@ export const NOTIFICATION_PATH = '/webhooks/plural';
  * 26 h 36 min later (1 min, 5 min, 30 min, 2 h, 24 h): with 5 minutes, a till that could not answer
  * for a few minutes refused every later retry. A replay inside the window is refused by its id.
  */
-export const WEBHOOK_TOLERANCE_SECONDS = 27 * 3600;
+export const WEBHOOK_TOLERANCE_SECONDS = NOTIFICATION_PAST_SECONDS;
 
 const EventSchema = z.looseObject({
   event_type: z.string().min(1).max(100),
@@ -56,9 +58,12 @@ export function verifyPluralNotification(input: {
   if (!webhookSignatureMatches(key, id, timestamp, input.rawBody, signature))
     return { ok: false, status: 401, reason: 'signature does not match' };
 
-  const tolerance = (input.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS) * 1000;
-  if (Math.abs(input.nowMs - Number(timestamp) * 1000) > tolerance)
-    return { ok: false, status: 400, reason: 'event is stale' };
+  const outside = notificationTimeProblem(
+    input.nowMs,
+    Number(timestamp) * 1000,
+    input.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS,
+  );
+  if (outside) return { ok: false, status: 400, reason: outside };
 
   let json: unknown;
   try {

@@ -5,15 +5,17 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { NOTIFICATION_PAST_SECONDS, notificationTimeProblem } from '../notification-window';
 import type { VerifiedNotification } from '../port';
 
 /**
  * How old an event may be. PlutoPay signs the body only, so a retry carries the event's first
  * `created_at`; it retries for 26 h 36 min (1 min, 5 min, 30 min, 2 h, 24 h), and a till that was
  * down for more than a few minutes must still take those retries. A replay inside the window is
- * refused by its id, and an event is only ever a hint to re-read the payment.
+ * refused by its id, and an event is only ever a hint to re-read the payment. (See
+ * ../notification-window.ts, which also bounds how far ahead an event may be dated.)
  */
-export const WEBHOOK_TOLERANCE_SECONDS = 27 * 3600;
+export const WEBHOOK_TOLERANCE_SECONDS = NOTIFICATION_PAST_SECONDS;
 
 const EventSchema = z.looseObject({
   id: z.string().min(1).max(200),
@@ -62,10 +64,12 @@ export function verifyWebhook(input: {
   }
   const parsed = EventSchema.safeParse(json);
   if (!parsed.success) return { ok: false, status: 400, reason: 'body is not a PlutoPay event' };
-  const created = Date.parse(parsed.data.created_at);
-  const tolerance = (input.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS) * 1000;
-  if (!Number.isFinite(created) || Math.abs(input.nowMs - created) > tolerance)
-    return { ok: false, status: 400, reason: 'event is stale' };
+  const outside = notificationTimeProblem(
+    input.nowMs,
+    Date.parse(parsed.data.created_at),
+    input.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS,
+  );
+  if (outside) return { ok: false, status: 400, reason: outside };
   if (!input.replay.remember(parsed.data.id, input.nowMs))
     return { ok: false, status: 409, reason: 'event was already received (replay)', eventId: parsed.data.id };
   return { ok: true, event: parsed.data };
