@@ -28,7 +28,7 @@ import {
 } from '../../main/gateway/payplug/schemas';
 import { fitsMetadataLimits, paymentTags, refundTags, TAG, tagValue } from '../../main/gateway/payplug/tags';
 import { startSandbox } from '../../sandbox/index';
-import { caught, closedPortUrl, notificationReceiver, sandboxCall } from './helpers';
+import { badServer, caught, closedPortUrl, notificationReceiver, sandboxCall } from './helpers';
 
 const CUSTOMER = { email: 'john.watson@example.net', firstName: 'John', lastName: 'Watson' };
 const APPROVED = '4242424242424242';
@@ -1028,6 +1028,61 @@ describe('PayPlug gateway against the sandbox', () => {
       expect(await gateway.retrieve(created.id)).toMatchObject({ status: 'partially_refunded', amountRefunded: 300 });
     } finally {
       await receiver.close();
+    }
+  });
+});
+
+describe('a PayPlug that ignores `page` (or a cache in front of it that does)', () => {
+  const REFUND = {
+    id: 're_3NxGqPfSGMHQgLSZH0Mv3B',
+    object: 'refund',
+    payment_id: 'pay_5iHMDxy4ABR4YBVW4UscIn',
+    is_live: false,
+    amount: 358,
+    currency: 'EUR',
+    created_at: CREATED,
+    metadata: { pos_key: 'refund-other-1' },
+  };
+  // Every page is the first one again, saying more follow.
+  async function repeating(item: unknown) {
+    const server = await badServer();
+    server.answer(200, JSON.stringify({ object: 'list', page: 0, per_page: 100, has_more: true, data: [item] }));
+    let calls = 0;
+    const gateway = createPayPlugGateway({
+      baseUrl: server.url,
+      secretKey: 'sk_test_repeating',
+      http: {
+        timeoutMs: 5_000,
+        // Before, the scan asked again for ever: stop it here so that such a run ends.
+        fetchImpl: (input, init) => (++calls > 50 ? Promise.reject(new Error('asked 50 times')) : fetch(input, init)),
+      },
+    });
+    return { gateway, calls: () => calls, close: () => server.close() };
+  }
+
+  it('a lost create is not taken as "not made" (which would send it again): the answer is unreadable', async () => {
+    const h = await repeating(wire());
+    try {
+      const error = await caught(h.gateway.findCreated(newPayment(), key('repeating')));
+      expect(error).toBeInstanceOf(GatewayUnreachable);
+      expect(error).toMatchObject({ outcome: 'unknown' });
+      expect((error as Error).message).toBe(
+        "PayPlug's page 1 of its payments holds only payments its earlier pages gave, and says more follow: its pages cannot be read.",
+      );
+      expect(h.calls()).toBe(2);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("a payment's refunds are read once each, not once a page", async () => {
+    const h = await repeating(REFUND);
+    try {
+      const error = await caught(h.gateway.refunds('pay_5iHMDxy4ABR4YBVW4UscIn'));
+      expect(error).toMatchObject({ outcome: 'unknown' });
+      expect(h.calls()).toBe(2);
+    } finally {
+      await h.close();
     }
   });
 });

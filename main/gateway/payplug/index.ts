@@ -6,7 +6,7 @@
  */
 import { systemClock, type Clock } from '../../../common/clock';
 import { PAYPLUG_TEST_CARDS } from '../../../common/test-cards';
-import { GatewayError, SAVED_CARD_REFUSED } from '../errors';
+import { GatewayError, GatewayUnreadable, SAVED_CARD_REFUSED } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
 import type {
   GatewayCapabilities,
@@ -171,7 +171,12 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
     return Object.keys(urls).length > 0 ? urls : undefined;
   };
 
-  /** The newest payments, page by page (100 a page), until `stop` says so or the window is read. */
+  /**
+   * The newest payments, page by page (100 a page), until `stop` says so or the window is read.
+   * A page with nothing new that says more follow is an answer that cannot be read: a gateway (or a
+   * cache in the way) that ignores `page` would otherwise be asked for ever, and taking "not found"
+   * from it would send a create again that it may hold already.
+   */
   async function scanRecent(stop: (payment: WirePayment) => boolean): Promise<WirePayment[]> {
     const seen: WirePayment[] = [];
     const ids = new Set<string>();
@@ -180,24 +185,38 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
     const perPage = Math.min(100, recentWindow);
     for (let page = 0; seen.length < recentWindow; page += 1) {
       const list = await api.listPayments(page, perPage);
+      let fresh = 0;
       for (const payment of list.data) {
         if (seen.length >= recentWindow) return seen;
         if (ids.has(payment.id)) continue;
         ids.add(payment.id);
         seen.push(payment);
+        fresh += 1;
         if (stop(payment)) return seen;
       }
       if (!list.hasMore || list.data.length === 0) break;
+      if (fresh === 0)
+        throw new GatewayUnreadable(
+          `PayPlug's page ${page} of its payments holds only payments its earlier pages gave, and says more follow: its pages cannot be read.`,
+        );
     }
     return seen;
   }
 
+  /** A payment's refunds, each once (the same rule on pages as scanRecent's). */
   async function allRefunds(paymentId: string): Promise<WireRefund[]> {
     const out: WireRefund[] = [];
+    const ids = new Set<string>();
     for (let page = 0; page < MAX_REFUND_PAGES; page += 1) {
       const list = await api.listRefunds(paymentId, page, 100);
-      out.push(...list.data);
+      const fresh = list.data.filter((refund) => !ids.has(refund.id));
+      for (const refund of fresh) ids.add(refund.id);
+      out.push(...fresh);
       if (!list.hasMore || list.data.length === 0) break;
+      if (fresh.length === 0)
+        throw new GatewayUnreadable(
+          `PayPlug's page ${page} of the refunds of ${paymentId} holds only refunds its earlier pages gave, and says more follow: its pages cannot be read.`,
+        );
     }
     return out;
   }
