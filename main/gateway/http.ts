@@ -175,12 +175,17 @@ export class GatewayHttp {
     log(response.status, parsed.success ? undefined : 'malformed answer');
     if (!parsed.success) {
       const first = parsed.error.issues[0];
+      // An error in the gateway's own format under a success status (some proxies and gateways do
+      // that): its words say more than the schema's. Whether it acted stays unknown.
+      const error = json === undefined || json === null ? null : this.options.parseError(json, response.status);
       const what =
         json === undefined
           ? 'is not JSON'
           : text === ''
             ? 'is empty'
-            : `is not in the expected form (${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'body'})`;
+            : error
+              ? `is an error despite its status ${response.status} (${error.type}: ${error.message})`
+              : `is not in the expected form (${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'body'})`;
       throw new GatewayUnreadable(`The gateway's answer to ${method} ${url.pathname} ${what}.`, response.status);
     }
     return parsed.data;

@@ -48,6 +48,8 @@ describe('gateway HTTP layer', () => {
         if (path.startsWith('/v1/server')) return json(500, { error: { type: 'api_error', message: 'boom' } });
         if (path.startsWith('/v1/drop')) return req.socket.destroy();
         if (path.startsWith('/v1/empty')) return json(200, '');
+        if (path.startsWith('/v1/error-in-200'))
+          return json(200, { error: { type: 'invalid_request', message: 'amount must be at least 50' } });
         if (path.startsWith('/v1/portal')) {
           res.writeHead(200, { 'Content-Type': 'text/html' });
           return res.end('<html><body>Sign in to the hotel Wi-Fi</body></html>');
@@ -134,6 +136,10 @@ describe('gateway HTTP layer', () => {
     ['/v1/hang', /did not answer in time/],
     ['/v1/empty', /answer to POST \/v1\/empty is empty\.$/],
     ['/v1/portal', /answer to POST \/v1\/portal is not JSON\.$/],
+    [
+      '/v1/error-in-200',
+      /answer to POST \/v1\/error-in-200 is an error despite its status 200 \(invalid_request: amount must be at least 50\)\.$/,
+    ],
   ])('classifies %s as an unknown outcome', async (path, message) => {
     const error = await http()
       .request(MerchantSchema, 'POST', path, { auth: 'k', ...(path === '/v1/hang' ? { timeoutMs: 300 } : {}) })
