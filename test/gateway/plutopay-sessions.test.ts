@@ -8,6 +8,8 @@ import { createPlutoPayGateway } from '../../main/gateway/plutopay';
 import { CHECKOUT_SESSIONS_KEPT, CheckoutSessions } from '../../main/gateway/plutopay/sessions';
 import type { NewPayment, PaymentGateway } from '../../main/gateway/port';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { GatewayUnreachable } from '../../main/gateway/errors';
+import { badServer, caught } from './helpers';
 
 describe('PlutoPay checkout sessions kept in memory', () => {
   let sandbox: RunningSandbox;
@@ -78,5 +80,57 @@ describe('PlutoPay checkout sessions kept in memory', () => {
     const first = await gateway.retrieve(made[0]!.id);
     expect(first.payUrl).toBe(made[0]!.payUrl);
     expect(sessions.size).toBe(3);
+  });
+});
+
+describe('PlutoPay checkout sessions looked up on pages that are not the ones asked for', () => {
+  it('a page answered in place of another is unreadable: no second page is opened for the payment', async () => {
+    // A cache (or a gateway) that ignores `page`: every answer is page 1 of 3, without the session.
+    const server = await badServer();
+    server.answer(
+      200,
+      JSON.stringify({ data: [], meta: { current_page: 1, last_page: 3, per_page: 100, total: 250 } }),
+    );
+    const asked: string[] = [];
+    const gateway = createPlutoPayGateway({
+      baseUrl: server.url,
+      secretKey: 'sk_test_pages',
+      webhookSecret: () => null,
+      http: {
+        timeoutMs: 5_000,
+        fetchImpl: (input, init) => {
+          const url = new URL(String(input));
+          asked.push(`${init?.method ?? 'GET'} ${url.pathname}${url.search}`);
+          return fetch(input, init);
+        },
+      },
+    });
+    const input: NewPayment = {
+      amount: 2500,
+      currency: 'usd',
+      captureMethod: 'automatic',
+      description: null,
+      customerId: null,
+      receiptEmail: null,
+      orderReference: 'pages-1',
+      paymentId: 'pay_pages00000001',
+      channel: 'link',
+    };
+    try {
+      for (const call of [
+        () => gateway.findCreated(input, 'pos-pages-1'),
+        () => gateway.create(input, 'pos-pages-1'),
+      ]) {
+        const error = await caught(call());
+        expect(error).toBeInstanceOf(GatewayUnreachable);
+        expect(error).toMatchObject({ outcome: 'unknown' });
+        expect((error as Error).message).toBe(
+          'PlutoPay answered page 1 of its checkout sessions when asked for page 2.',
+        );
+      }
+      expect(asked.filter((line) => line.startsWith('POST'))).toEqual([]);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -90,6 +90,12 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
   const findSession = async (match: (session: CheckoutSession) => boolean): Promise<CheckoutSession | null> => {
     for (let page = 1; page <= SESSION_LOOKUP_PAGES; page++) {
       const answer = await api.listCheckoutSessions({ page, per_page: 100 });
+      // Another page than the one asked for (a cache, or a gateway ignoring `page`) cannot say the
+      // session is not there: "not found" would open a second page for the same payment.
+      if (answer.meta.current_page !== page)
+        throw new GatewayUnreadable(
+          `PlutoPay answered page ${answer.meta.current_page} of its checkout sessions when asked for page ${page}.`,
+        );
       const hit = answer.data.find(match);
       if (hit) {
         sessions.set(hit);
