@@ -2,7 +2,8 @@
  * A real HTTP proxy between the host and a sandbox, for tests of a gateway that answers late or
  * wrongly: everything is forwarded to `target`; `rewrite` may replace an answer's body, `delayMs`
  * holds a request before it is forwarded, `answer` answers one itself without forwarding it (a
- * gateway that throttles). Loopback, port 0.
+ * gateway that throttles), `dropAnswer` forwards one and cuts the connection instead of answering
+ * (the gateway acted, the till never heard). Loopback, port 0.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 export type Rewrite = (method: string, path: string, body: string) => string | null;
 /** How long to hold a request before forwarding it (0: not at all). */
 export type Delay = (method: string, path: string) => number;
+/** Whether to forward the request and then cut the connection instead of answering (its answer lost). */
+export type Drop = (method: string, path: string) => boolean;
 /** An answer to give instead of forwarding the request at all (null: forward it). */
 export type Answer = (
   method: string,
@@ -22,6 +25,7 @@ export interface RewritingProxy {
   rewrite: Rewrite;
   delayMs: Delay;
   answer: Answer;
+  dropAnswer: Drop;
   close(): Promise<void>;
 }
 
@@ -31,6 +35,7 @@ export async function startRewritingProxy(target: string): Promise<RewritingProx
     rewrite: () => null,
     delayMs: () => 0,
     answer: () => null,
+    dropAnswer: () => false,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -62,6 +67,10 @@ export async function startRewritingProxy(target: string): Promise<RewritingProx
           if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
           const answer = await fetch(target + req.url, { method, headers, body });
           const text = await answer.text();
+          if (proxy.dropAnswer(method, path)) {
+            res.destroy();
+            return;
+          }
           const replaced = proxy.rewrite(method, path, text);
           res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
           res.end(replaced ?? text);

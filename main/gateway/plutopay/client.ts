@@ -4,6 +4,7 @@
  * first send.
  */
 import { z } from 'zod';
+import { GatewayError, GatewayUnreadable } from '../errors';
 import type { GatewayHttp } from '../http';
 import type { PaymentLimits } from '../limits';
 import {
@@ -71,6 +72,26 @@ export interface TransactionQuery {
 }
 
 const HealthSchema = z.looseObject({ status: z.string() });
+
+/**
+ * A request sent with an idempotency key, answered 409 Conflict: the key's first request is still
+ * being worked on (PlutoPay's reference names no 409; idempotent APIs answer it so). That is no
+ * refusal — the first send may yet take effect — but an unknown outcome: the engine retrieves and
+ * resends with the same key. Taken for a refusal, a refund whose first answer was lost was shown as
+ * refused while PlutoPay made it, and the cashier's second refund paid the customer twice.
+ */
+async function keyed<T>(send: Promise<T>): Promise<T> {
+  try {
+    return await send;
+  } catch (error) {
+    if (error instanceof GatewayError && error.status === 409)
+      throw new GatewayUnreadable(
+        `PlutoPay was still working on an earlier send of this request (409 Conflict: ${error.message})`,
+        409,
+      );
+    throw error;
+  }
+}
 const DeletedSchema = z.looseObject({ deleted: z.boolean().optional() });
 
 export class PlutoPayClient {
@@ -92,10 +113,12 @@ export class PlutoPayClient {
   }
 
   createTerminalPayment(params: CreatePaymentParams, idempotencyKey: string): Promise<Transaction> {
-    return this.http.request(TransactionSchema, 'POST', '/v1/terminal/create-payment', {
-      ...this.auth,
-      body: { ...params, currency: params.currency.toLowerCase(), idempotency_key: idempotencyKey },
-    });
+    return keyed(
+      this.http.request(TransactionSchema, 'POST', '/v1/terminal/create-payment', {
+        ...this.auth,
+        body: { ...params, currency: params.currency.toLowerCase(), idempotency_key: idempotencyKey },
+      }),
+    );
   }
 
   /** A hosted payment page for a new pending transaction. PlutoPay takes no idempotency key here. */
@@ -137,24 +160,30 @@ export class PlutoPayClient {
   }
 
   capture(id: string, amount: number | undefined, idempotencyKey: string): Promise<Transaction> {
-    return this.http.request(TransactionSchema, 'POST', `/v1/transactions/${encodeURIComponent(id)}/capture`, {
-      ...this.auth,
-      body: { ...(amount !== undefined ? { amount } : {}), idempotency_key: idempotencyKey },
-    });
+    return keyed(
+      this.http.request(TransactionSchema, 'POST', `/v1/transactions/${encodeURIComponent(id)}/capture`, {
+        ...this.auth,
+        body: { ...(amount !== undefined ? { amount } : {}), idempotency_key: idempotencyKey },
+      }),
+    );
   }
 
   cancel(id: string, idempotencyKey: string): Promise<Transaction> {
-    return this.http.request(TransactionSchema, 'POST', `/v1/transactions/${encodeURIComponent(id)}/cancel`, {
-      ...this.auth,
-      body: { idempotency_key: idempotencyKey },
-    });
+    return keyed(
+      this.http.request(TransactionSchema, 'POST', `/v1/transactions/${encodeURIComponent(id)}/cancel`, {
+        ...this.auth,
+        body: { idempotency_key: idempotencyKey },
+      }),
+    );
   }
 
   refund(id: string, params: { amount?: number; reason?: string }, idempotencyKey: string): Promise<Refund> {
-    return this.http.request(RefundSchema, 'POST', `/v1/transactions/${encodeURIComponent(id)}/refunds`, {
-      ...this.auth,
-      body: { ...params, idempotency_key: idempotencyKey },
-    });
+    return keyed(
+      this.http.request(RefundSchema, 'POST', `/v1/transactions/${encodeURIComponent(id)}/refunds`, {
+        ...this.auth,
+        body: { ...params, idempotency_key: idempotencyKey },
+      }),
+    );
   }
 
   async listRefunds(id: string): Promise<Refund[]> {
