@@ -1,0 +1,71 @@
+/**
+ * Money commands sent at once on one payment (two windows, a double press, a cashier and the
+ * queue): refunds never add up past what was captured, and of two captures and a cancel of one
+ * authorisation exactly one happens — at the gateway as in the journal.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { cardPayment, tillBehindProxy, type ProxiedTill } from '../support/proxied-host';
+
+interface LedgerRow {
+  id: string;
+  status: string;
+  amount_captured: number;
+  amount_refunded: number;
+}
+
+async function ledgerRow(till: ProxiedTill, id: string | null): Promise<LedgerRow | undefined> {
+  const response = await fetch(`${till.sandbox.url}/_sandbox/ledger`, {
+    headers: { Authorization: `Bearer ${till.sandbox.secret_key}` },
+  });
+  return ((await response.json()) as { transactions: LedgerRow[] }).transactions.find((row) => row.id === id);
+}
+
+describe('money commands at once on one payment', () => {
+  let till: ProxiedTill | undefined;
+  afterEach(async () => {
+    await till?.close();
+    till = undefined;
+  });
+
+  it('three refunds of 6.00 on a 10.00 payment: one is made, two are refused before any call', async () => {
+    till = await tillBehindProxy();
+    const { t, proxy } = till;
+    const paid = await cardPayment(t, 1000, 'automatic');
+    let refundCalls = 0;
+    proxy.answer = (method, path) => {
+      if (method === 'POST' && path.endsWith('/refunds')) refundCalls += 1;
+      return null;
+    };
+    const results = await Promise.all(
+      [600, 600, 600].map((amount) => t.host.invoke('payments.refund', { paymentId: paid.id, amount })),
+    );
+    expect(results.filter((result) => result.ok)).toHaveLength(1);
+    for (const result of results.filter((r) => !r.ok))
+      expect(result).toMatchObject({ error: { code: 'validation', message: 'At most $4.00 can still be refunded.' } });
+    expect(refundCalls).toBe(1);
+    expect(await ledgerRow(till, paid.transactionId)).toMatchObject({ amount_refunded: 600 });
+  }, 30_000);
+
+  it('a partial capture, a full capture and a cancel of one authorisation: only the first happens', async () => {
+    till = await tillBehindProxy();
+    const { t } = till;
+    const authorised = await cardPayment(t, 1000, 'manual');
+    const [partial, full, cancel] = await Promise.all([
+      t.host.invoke('payments.capture', { paymentId: authorised.id, amount: 600 }),
+      t.host.invoke('payments.capture', { paymentId: authorised.id }),
+      t.host.invoke('payments.cancel', { paymentId: authorised.id }),
+    ]);
+    expect(partial).toMatchObject({ ok: true, value: { status: 'succeeded', amountCaptured: 600 } });
+    expect(full).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(cancel).toMatchObject({ ok: false, error: { code: 'conflict' } });
+    expect(await ledgerRow(till, authorised.transactionId)).toMatchObject({
+      status: 'succeeded',
+      amount_captured: 600,
+    });
+    // What was not captured cannot be refunded.
+    expect(await t.fail('payments.refund', { paymentId: authorised.id, amount: 700 })).toMatchObject({
+      code: 'validation',
+      message: 'At most $6.00 can still be refunded.',
+    });
+  }, 30_000);
+});
