@@ -1000,6 +1000,9 @@ export class CashierCommands {
         amount,
         ...(input.reason ? { reason: input.reason } : {}),
         ...(input.splits ? { splits: input.splits } : {}),
+        // What the gateway had refunded before this refund, as far as the journal knows: an answer
+        // showing less than that plus this refund does not show this refund (see moneyOperation).
+        refundedBefore: record.amountRefunded,
       });
       // One commit with the operation it closes: after a kill between two, the payment would not
       // show a refund the gateway made, and the cashier could make it again.

@@ -501,6 +501,18 @@ export function moneyOperation(
           ),
         check: async (gateway: PaymentGateway) =>
           (await gateway.refundExists(transactionId, key)) ? gateway.retrieve(transactionId) : null,
+        // The payment in the answer must show this refund: taken as done while showing less, the
+        // refund looked never made, and the cashier's next one paid the customer twice. (Counted
+        // from what was refunded when the refund was asked for, so the first answer replayed later,
+        // after more refunds, still fits.)
+        answerProblem: (payment) => {
+          const problem = answerProblem(record, payment);
+          const before = op.params.refundedBefore;
+          if (problem || amount === undefined || typeof before !== 'number') return problem;
+          return payment.amountRefunded < before + amount
+            ? `it shows ${formatAmount(payment.amountRefunded, payment.currency)} refunded, not the ${formatAmount(before + amount, record.currency)} this refund makes`
+            : null;
+        },
       };
     case 'release':
       return {

@@ -98,6 +98,28 @@ describe('answers that do not fit the request', () => {
     expect((await ledger()).get(mine.transactionId!)).toMatchObject({ amount_captured: 2800 });
   });
 
+  it('a refund answer whose payment does not show the refund is not taken: no second refund on top', async () => {
+    const host = await start();
+    const paid = await cardPayment(host, 1000, 'automatic');
+    const first = await host.call('payments.refund', { paymentId: paid.id, amount: 300 });
+    expect(first.amountRefunded).toBe(300);
+    // The refund's answer carries its payment as it was before the refund (a lagging read, a
+    // cache): before, the refund was done with nothing more refunded, and the cashier refunded again.
+    let stale = 1;
+    proxy!.rewrite = (method, path, body) => {
+      if (method !== 'POST' || !path.endsWith('/refunds') || stale-- <= 0) return null;
+      const refund = JSON.parse(body) as { transaction: Record<string, unknown> };
+      return JSON.stringify({ ...refund, transaction: { ...refund.transaction, amount_refunded: 300 } });
+    };
+    const refunded = await host.call('payments.refund', { paymentId: paid.id, amount: 400 });
+    expect(refunded).toMatchObject({ amountRefunded: 700, status: 'partially_refunded', attention: null });
+    expect((await ledger()).get(paid.transactionId!)).toMatchObject({ amount_refunded: 700 });
+    expect(await host.fail('payments.refund', { paymentId: paid.id, amount: 400 })).toMatchObject({
+      code: 'validation',
+      message: 'At most $3.00 can still be refunded.',
+    });
+  });
+
   it('a link whose create answer names an unknown transaction is found by its key, not refused', async () => {
     const host = await start();
     proxy!.rewrite = (method, path, body) =>
