@@ -163,6 +163,9 @@ export class GatewayHttp {
       log(response.status, error ? error.type : 'malformed error body');
       // Throttled: nothing was done, and it is not a refusal of the request (nor of the till's keys).
       if (response.status === 429) throw throttled(response.headers.get('retry-after'), Date.now());
+      // Not the gateway's answer but the network's: the request went no further than this.
+      const inTheWay = NETWORK_IN_THE_WAY[response.status];
+      if (inTheWay) throw new GatewayUnreachable('not_sent', inTheWay, response.status);
       if (response.status >= 500 || !error) {
         // A server error may or may not have applied the change: the caller must retrieve first.
         const message = error ? error.message : `HTTP ${response.status} with a malformed body`;
@@ -243,6 +246,15 @@ export class GatewayHttp {
     return status;
   }
 }
+
+/**
+ * Statuses only the network between the till and the gateway answers (RFC 6585, RFC 9110), each
+ * said as what to do: before, "The gateway failed (511): HTTP 511 with a malformed body".
+ */
+const NETWORK_IN_THE_WAY: Readonly<Record<number, string>> = {
+  407: 'A proxy between this computer and the gateway asks for its own sign-in (407 Proxy Authentication Required).',
+  511: 'The network this computer is on asks to sign in first (511 Network Authentication Required): open any web page in a browser on this computer and sign in.',
+};
 
 /**
  * The answer's body as text, at most MAX_ANSWER_BYTES; past that the read is abandoned with a

@@ -50,6 +50,10 @@ describe('gateway HTTP layer', () => {
         if (path.startsWith('/v1/empty')) return json(200, '');
         if (path.startsWith('/v1/error-in-200'))
           return json(200, { error: { type: 'invalid_request', message: 'amount must be at least 50' } });
+        if (path.startsWith('/v1/sign-in')) {
+          res.writeHead(511, { 'Content-Type': 'text/html' });
+          return res.end('<html><body>Accept the terms to use the Wi-Fi</body></html>');
+        }
         if (path.startsWith('/v1/portal')) {
           res.writeHead(200, { 'Content-Type': 'text/html' });
           return res.end('<html><body>Sign in to the hotel Wi-Fi</body></html>');
@@ -147,6 +151,17 @@ describe('gateway HTTP layer', () => {
     expect(error).toBeInstanceOf(GatewayUnreachable);
     expect(error).toMatchObject({ outcome: 'unknown' });
     expect((error as Error).message).toMatch(message);
+  });
+
+  it('says a network that asks to sign in is in the way, and the request went no further', async () => {
+    const error = await http()
+      .request(MerchantSchema, 'POST', '/v1/sign-in', { auth: 'k', body: { amount: 1 } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayUnreachable);
+    expect(error).toMatchObject({ outcome: 'not_sent', status: 511 });
+    expect((error as Error).message).toBe(
+      'The network this computer is on asks to sign in first (511 Network Authentication Required): open any web page in a browser on this computer and sign in.',
+    );
   });
 
   it('knows a refused connection was never sent', async () => {
