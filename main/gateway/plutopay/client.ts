@@ -86,7 +86,7 @@ async function keyed<T>(send: Promise<T>): Promise<T> {
   } catch (error) {
     if (error instanceof GatewayError && error.status === 409)
       throw new GatewayUnreadable(
-        `PlutoPay was still working on an earlier send of this request (409 Conflict: ${error.message})`,
+        `PlutoPay was still working on an earlier send of this request (409 Conflict: ${error.message}).`,
         409,
       );
     throw error;
