@@ -264,9 +264,14 @@ export class CounterReports {
     return this.entries(this.journal.refundsBetween(mode, window.start, window.end));
   }
 
-  /** The captures made in the period, of the report's mode, whatever day their payment is from. */
+  /**
+   * The captures made in the period, of the report's mode, whatever day their payment is from; and
+   * those made after its end up to now (a Z closed after midnight): of the period's own payments,
+   * they were pending capture at its end (the report keeps them apart, DayReport.capturesAfter).
+   */
   private captures(window: DayWindow, mode = this.mode()): ReportCapture[] {
-    return this.entries(this.journal.capturesBetween(mode, window.start, window.end));
+    const until = Math.max(window.endMs, this.deps.clock.now() + 1);
+    return this.entries(this.journal.capturesBetween(mode, window.start, new Date(until).toISOString()));
   }
 
   private entries(recorded: readonly MoneyEntryRecord[]): ReportEntry[] {
@@ -646,7 +651,7 @@ export class CounterReports {
       content: paymentsCsv(
         rows,
         refundsOf({ ...report, payments: rows }),
-        capturesOf({ ...report, payments: rows }),
+        [...capturesOf({ ...report, payments: rows }), ...(report.capturesAfter ?? [])],
         window,
         reconciliation ? printable(reconciliation) : undefined,
       ),

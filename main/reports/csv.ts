@@ -10,8 +10,15 @@
  */
 import { currencyExponent } from '../../common/money';
 import { formatLocalDateTime } from '../../common/timezone';
-import { entriesOfPeriod, paymentsOfPeriod, totalsByCurrency } from './report';
-import type { DayWindow, ReportCapture, ReportEntry, ReportPayment, ReportReconciliation, ReportRefund } from './types';
+import {
+  capturesAfterPeriod,
+  entriesOfPeriod,
+  paymentsOfPeriod,
+  pendingAtEnd,
+  sumsByPayment,
+  totalsByCurrency,
+} from './report';
+import type { DayWindow, ReportCapture, ReportPayment, ReportReconciliation, ReportRefund } from './types';
 
 export const CSV_COLUMNS = [
   'row_type',
@@ -61,6 +68,10 @@ export function decimalAmount(minor: number, currency: string): string {
 export function paymentsCsv(
   payments: readonly ReportPayment[],
   refunds: readonly ReportRefund[],
+  /**
+   * Those made in the period, and those of its payments made after its end (pending capture at
+   * the end, as in the report: DayReport.capturesAfter).
+   */
   captures: readonly ReportCapture[],
   window: DayWindow,
   /**
@@ -76,6 +87,8 @@ export function paymentsCsv(
   const periodCaptures = entriesOfPeriod(captures, window);
   const refundedInPeriod = sumsByPayment(periodRefunds);
   const capturedInPeriod = sumsByPayment(periodCaptures);
+  const laterCaptures = capturesAfterPeriod(captures, day, window);
+  const capturedAfter = sumsByPayment(laterCaptures);
   const rows: string[][] = [[...CSV_COLUMNS]];
   for (const p of day) {
     const money = (minor: number): string => decimalAmount(minor, p.currency);
@@ -91,7 +104,7 @@ export function paymentsCsv(
       money(p.amount),
       money(p.tip),
       money(captured),
-      money(p.status === 'requires_capture' ? p.capturable : 0),
+      money(pendingAtEnd(p, capturedAfter)),
       money(refunded),
       money(captured - refunded),
       csvText(p.cardBrand),
@@ -131,7 +144,7 @@ export function paymentsCsv(
       '',
     ]);
   }
-  for (const t of totalsByCurrency(day, periodRefunds, periodCaptures)) {
+  for (const t of totalsByCurrency(day, periodRefunds, periodCaptures, laterCaptures)) {
     const money = (minor: number): string => decimalAmount(minor, t.currency);
     rows.push([
       'total',
@@ -176,10 +189,4 @@ export function paymentsCsv(
     ]);
   }
   return csvRows(rows);
-}
-
-function sumsByPayment(entries: readonly ReportEntry[]): Map<string, number> {
-  const sums = new Map<string, number>();
-  for (const entry of entries) sums.set(entry.paymentId, (sums.get(entry.paymentId) ?? 0) + entry.amount);
-  return sums;
 }

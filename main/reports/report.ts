@@ -78,7 +78,18 @@ function emptyTotals(currency: string): MutableTotals {
   };
 }
 
-function add(totals: MutableTotals, payment: ReportPayment): void {
+/**
+ * What of a period's payment was still authorised and not captured at the period's end: what it
+ * holds now (requires_capture), plus what of it was captured after the end (up to when the report
+ * was made). A Z closed after midnight ends its period at midnight; a late sale captured between
+ * the two was pending at the end, and its capture is the next period's money.
+ */
+export function pendingAtEnd(payment: ReportPayment, capturedAfter: ReadonlyMap<string, number>): number {
+  if (!APPROVED_STATUSES.has(payment.status)) return 0;
+  return (payment.status === 'requires_capture' ? payment.capturable : 0) + (capturedAfter.get(payment.id) ?? 0);
+}
+
+function add(totals: MutableTotals, payment: ReportPayment, capturedAfter: ReadonlyMap<string, number>): void {
   totals.payments++;
   if (APPROVED_STATUSES.has(payment.status)) {
     totals.approvedCount++;
@@ -88,17 +99,26 @@ function add(totals: MutableTotals, payment: ReportPayment): void {
   if (payment.status === 'failed') totals.declinedCount++;
   if (payment.status === 'canceled') totals.canceledCount++;
   if (OPEN_STATUSES.has(payment.status)) totals.openCount++;
-  if (payment.status === 'requires_capture') totals.pendingCapture += payment.capturable;
+  totals.pendingCapture += pendingAtEnd(payment, capturedAfter);
+}
+
+/** Entries' amounts summed per payment. */
+export function sumsByPayment(entries: readonly ReportEntry[]): Map<string, number> {
+  const sums = new Map<string, number>();
+  for (const entry of entries) sums.set(entry.paymentId, (sums.get(entry.paymentId) ?? 0) + entry.amount);
+  return sums;
 }
 
 /**
  * Totals per currency, sorted by currency code: the period's payments, and the captures and
- * refunds made in the period (of those payments or of earlier ones).
+ * refunds made in the period (of those payments or of earlier ones). `capturedAfter`: captures of
+ * the period's payments made after its end, which were pending capture at the end (pendingAtEnd).
  */
 export function totalsByCurrency(
   payments: readonly ReportPayment[],
   refunds: readonly ReportRefund[],
   captures: readonly ReportCapture[],
+  capturedAfter: readonly ReportCapture[] = [],
 ): ReportTotals[] {
   const map = new Map<string, MutableTotals>();
   const of = (code: string) => {
@@ -107,7 +127,8 @@ export function totalsByCurrency(
     if (!totals) map.set(currency, (totals = emptyTotals(currency)));
     return totals;
   };
-  for (const payment of payments) add(of(payment.currency), payment);
+  const after = sumsByPayment(capturedAfter);
+  for (const payment of payments) add(of(payment.currency), payment, after);
   for (const capture of captures) of(capture.currency).captured += capture.amount;
   for (const refund of refunds) of(refund.currency).refunded += refund.amount;
   for (const totals of map.values()) totals.net = totals.captured - totals.refunded;
@@ -155,6 +176,7 @@ function groupTotals(
   payments: readonly ReportPayment[],
   refunds: readonly ReportRefund[],
   captures: readonly ReportCapture[],
+  capturedAfter: readonly ReportCapture[],
   keyOf: (p: { readerLabel: string | null; cardBrand: string | null }) => string | null,
 ): GroupTotals[] {
   const groups = new Map<string, { payments: ReportPayment[]; refunds: ReportRefund[]; captures: ReportCapture[] }>();
@@ -170,7 +192,7 @@ function groupTotals(
   const out: GroupTotals[] = [];
   for (const key of [...groups.keys()].sort(compare)) {
     const inGroup = groups.get(key)!;
-    for (const totals of totalsByCurrency(inGroup.payments, inGroup.refunds, inGroup.captures))
+    for (const totals of totalsByCurrency(inGroup.payments, inGroup.refunds, inGroup.captures, capturedAfter))
       out.push({ key, ...totals });
   }
   return out;
@@ -206,7 +228,12 @@ export interface DayReportInput {
    * day it was made). Refunds outside the window are ignored.
    */
   readonly refunds: readonly ReportRefund[];
-  /** Captures made in the period, of any payment (an authorisation captured days later counts that day). */
+  /**
+   * Captures made in the period, of any payment (an authorisation captured days later counts that
+   * day), and those made after its end up to now: a capture of one of the period's payments made
+   * after its end (a Z closed after midnight, a late sale captured in between) is not the period's
+   * money, but that amount was pending capture at its end. Others are ignored.
+   */
   readonly captures: readonly ReportCapture[];
   readonly window: DayWindow;
   /** ISO instant. */
@@ -228,6 +255,18 @@ export function entriesOfPeriod<T extends ReportEntry>(entries: readonly T[], wi
   return entries.filter((entry) => inWindow(entry.at, window)).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 
+/** Captures of the period's own payments made after its end, oldest first: pending capture at its end. */
+export function capturesAfterPeriod<T extends ReportEntry>(
+  entries: readonly T[],
+  periodPayments: readonly ReportPayment[],
+  window: DayWindow,
+): T[] {
+  const ids = new Set(periodPayments.map((payment) => payment.id));
+  return entries
+    .filter((entry) => ids.has(entry.paymentId) && Date.parse(entry.at) >= window.endMs)
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+}
+
 function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
   for (const payment of input.payments) checkPayment(payment);
   for (const refund of input.refunds) checkEntry('refund', refund);
@@ -235,6 +274,7 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
   const day = paymentsOfPeriod(input.payments, input.window);
   const refunds = entriesOfPeriod(input.refunds, input.window);
   const captures = entriesOfPeriod(input.captures, input.window);
+  const capturesAfter = capturesAfterPeriod(input.captures, day, input.window);
   const attention: AttentionItem[] = input.payments
     .filter((payment) => payment.attention)
     .sort(byTimeThenId)
@@ -254,12 +294,14 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
     generatedAt: input.generatedAt,
     testMode: input.testMode,
     paymentCount: day.length,
-    totals: totalsByCurrency(day, refunds, captures),
-    byReader: groupTotals(day, refunds, captures, (item) => item.readerLabel),
-    byCardBrand: groupTotals(day, refunds, captures, (item) => item.cardBrand?.toLowerCase() ?? null),
+    totals: totalsByCurrency(day, refunds, captures, capturesAfter),
+    byReader: groupTotals(day, refunds, captures, capturesAfter, (item) => item.readerLabel),
+    byCardBrand: groupTotals(day, refunds, captures, capturesAfter, (item) => item.cardBrand?.toLowerCase() ?? null),
     attention,
     refunds,
     captures,
+    // Only when there are any: absent and empty read alike (a report made before they were kept).
+    ...(capturesAfter.length > 0 ? { capturesAfter } : {}),
   };
 }
 

@@ -94,7 +94,10 @@ export interface ReportTotals {
   readonly openCount: number;
   /** The captures made in the period, of its payments or earlier ones: money actually charged (before refunds). */
   readonly captured: number;
-  /** Sum of `capturable` of requires_capture payments: authorised, still to capture or release. */
+  /**
+   * What the period's approved payments still held authorised and not captured at its end: their
+   * `capturable` (requires_capture), plus what of them was captured after the end (see pendingAtEnd).
+   */
   readonly pendingCapture: number;
   /** Sum of the refunds made in the period, of this period's payments or of earlier ones. */
   readonly refunded: number;
@@ -147,6 +150,13 @@ export interface DayReport {
    * before captures were dated: its captures are its payments' captured amounts (capturesOf()).
    */
   readonly captures?: readonly ReportCapture[];
+  /**
+   * Captures of the period's own payments made after its end, up to when the report was made (a Z
+   * closed after midnight: a late sale captured in between), oldest first. Not the period's money
+   * (the next period counts it); it was pending capture at the end, and is counted so. Absent when
+   * there are none (and from a report made before they were kept).
+   */
+  readonly capturesAfter?: readonly ReportCapture[];
 }
 
 /** Who closed the day despite open attention items, and why. Recorded in the Z for ever. */

@@ -165,6 +165,77 @@ describe('business days across DST', () => {
     expect([z1, z2, z3].reduce((sum, z) => sum + z.totals[0]!.net, 0)).toBe(0);
   });
 
+  describe('a late sale whose capture comes after midnight, before the Z is closed', () => {
+    // Found in review: the Z of the 4th, closed at 00:30 on the 5th, showed the 23:5x sale as
+    // approved with captured and pending capture both 0 — its capture (00:10) is the 5th's money, and
+    // by the close the payment was no longer requires_capture. At the Z's end (midnight) it was
+    // authorised and not captured: that is pending capture.
+    const cases = [
+      {
+        variant: 'manual capture: authorised at 23:55, captured by the cashier at 00:10',
+        sale: (d: ReturnType<typeof setup>) => {
+          const held = d.pay('2026-05-04T21:55:00.000Z', 5000, {
+            status: 'requires_capture',
+            amountCaptured: 0,
+            amountCapturable: 5000,
+          });
+          d.at('2026-05-04T22:10:00.000Z');
+          d.journal.updatePayment(held.id, { status: 'succeeded', amountCaptured: 5000, amountCapturable: 0 });
+          return held.id;
+        },
+      },
+      {
+        variant: 'automatic capture: on the reader at 23:58, the approval (and capture) recorded at 00:02',
+        sale: (d: ReturnType<typeof setup>) => {
+          const late = d.pay('2026-05-04T21:58:00.000Z', 5000, { status: 'in_progress', amountCaptured: 0 });
+          d.at('2026-05-04T22:02:00.000Z');
+          d.journal.updatePayment(late.id, { status: 'succeeded', amountCaptured: 5000 });
+          return late.id;
+        },
+      },
+    ];
+    for (const { variant, sale } of cases) {
+      it(variant, async () => {
+        const d = setup('2026-05-04T08:00:00.000Z');
+        d.pay('2026-05-04T09:00:00.000Z', 1000);
+        const id = sale(d);
+        // 00:30 on the 5th (local): the 4th is closed after midnight, its period ends at midnight.
+        d.at('2026-05-04T22:30:00.000Z');
+        const z1 = await d.reports.close({ date: '2026-05-04', closedBy: 'Ada' });
+        expect(z1).toMatchObject({ date: '2026-05-04', end: '2026-05-04T22:00:00.000Z', paymentCount: 2 });
+        expect(z1.totals[0]).toMatchObject({ approvedAmount: 6000, captured: 1000, pendingCapture: 5000, net: 1000 });
+        // What the 4th approved is captured on it or still pending at its end: nothing falls between.
+        expect(z1.totals[0]!.captured + z1.totals[0]!.pendingCapture).toBe(z1.totals[0]!.approvedAmount);
+        expect(z1.byReader[0]).toMatchObject({ pendingCapture: 5000 });
+        expect(z1.text).toMatch(/^Pending capture +€50\.00$/m);
+        const csv1 = (await d.reports.csv({ number: 1 })).content.split('\r\n');
+        expect(
+          csv1
+            .find((line) => line.includes(id))!
+            .split(',')
+            .slice(8, 12),
+        ).toEqual(['0.00', '50.00', '0.00', '0.00']);
+        expect(
+          csv1
+            .find((line) => line.startsWith('total,'))!
+            .split(',')
+            .slice(8, 12),
+        ).toEqual(['10.00', '50.00', '0.00', '10.00']);
+        // Read back as stored, the same.
+        expect((await d.reports.x('2026-05-04')).totals[0]).toMatchObject({ pendingCapture: 5000 });
+
+        // The capture is the 5th's money: its Z counts it, once.
+        d.at('2026-05-05T20:00:00.000Z');
+        const z2 = await d.reports.close({ closedBy: 'Ben' });
+        expect(z2).toMatchObject({ date: '2026-05-05', paymentCount: 0 });
+        expect(z2.totals[0]).toMatchObject({ captured: 5000, pendingCapture: 0, net: 5000 });
+        // Across the two days, every cent approved is captured once.
+        expect(z1.totals[0]!.captured + z2.totals[0]!.captured).toBe(z1.totals[0]!.approvedAmount);
+        expect(z1.totals[0]!.net + z2.totals[0]!.net).toBe(6000);
+      });
+    }
+  });
+
   it('the autumn day is 25 hours, and its 01:30 happens twice', async () => {
     const d = setup('2026-10-24T22:00:00.000Z');
     d.pay('2026-10-24T23:30:00.000Z', 100); // 01:30 +02:00

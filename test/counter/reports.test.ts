@@ -204,6 +204,38 @@ describe('X report', () => {
     }
   });
 
+  it('counts a capture made after the period’s end as pending capture at the end, never as captured', () => {
+    const today = dayPayments();
+    // Today's 23:59 sale, captured after midnight (the Z closed at 00:30): succeeded by then.
+    const late = payment({ createdAt: '2026-03-29T21:59:30.000Z', amount: 2500, captured: 2500 });
+    const earlier = payment({ id: 'pay_earlier', createdAt: '2026-03-28T12:00:00.000Z', captured: 700 });
+    const after = '2026-03-29T22:10:00.000Z';
+    const withLate = xReport({
+      payments: [...today, late],
+      refunds: sameDayRefunds(today),
+      // An earlier day's authorisation captured after the end is nobody's pending here.
+      captures: [...sameDayCaptures(today), refund(late, 2500, after), refund(earlier, 700, after)],
+      window: WINDOW,
+      generatedAt: '2026-03-29T22:30:00.000Z',
+      testMode: false,
+    });
+    const eur = withLate.totals.find((t) => t.currency === 'EUR')!;
+    const before = report.totals.find((t) => t.currency === 'EUR')!;
+    expect(eur).toEqual({
+      ...before,
+      payments: before.payments + 1,
+      approvedCount: before.approvedCount + 1,
+      approvedAmount: before.approvedAmount + 2500,
+      pendingCapture: before.pendingCapture + 2500,
+    });
+    expect(withLate.captures!.map((c) => c.paymentId)).not.toContain(late.id);
+    expect(withLate.capturesAfter!.map((c) => [c.paymentId, c.amount])).toEqual([[late.id, 2500]]);
+    for (const groups of [withLate.byReader, withLate.byCardBrand]) {
+      const inEur = groups.filter((g) => g.currency === 'EUR');
+      expect(inEur.reduce((acc, g) => acc + g.pendingCapture, 0)).toBe(eur.pendingCapture);
+    }
+  });
+
   it('refuses a refund that is not whole minor units or has no date', () => {
     const sale = payment({});
     for (const bad of [refund(sale, 1.5), refund(sale, 100, 'yesterday')]) {
