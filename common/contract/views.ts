@@ -282,6 +282,11 @@ export interface DayReportView {
   totals: ReportTotalsView[];
   byReader: (ReportTotalsView & { key: string })[];
   byCardBrand: (ReportTotalsView & { key: string })[];
+  /**
+   * By who moved the money: each gateway by its label, and "Shop's bank terminals" for terminals
+   * that charge through the shop's own bank. Null for a Z closed before it was kept.
+   */
+  byMover: (ReportTotalsView & { key: string })[] | null;
   /** Every payment needing attention, whatever its day (older ones are listed, not counted). */
   attention: {
     id: string;

@@ -25,7 +25,7 @@ import type { Settings } from '../config/settings';
 import { errorText, HostError, journalWriteProblem } from '../core/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import { GATEWAY_LABELS } from '../gateway/registry';
-import { chargedByShopBankTerminal, STANDALONE_LABEL } from '../payments/standalone';
+import { chargedByShopBankTerminal, SHOP_BANK_MOVER, STANDALONE_LABEL } from '../payments/standalone';
 import {
   closeDay,
   paymentsCsv,
@@ -284,6 +284,7 @@ export class CounterReports {
       currency: entry.currency,
       cardBrand: entry.cardBrand,
       readerLabel: label(entry.readerId),
+      movedBy: movedBy(entry),
     }));
   }
 
@@ -308,6 +309,7 @@ export class CounterReports {
       cardBrand: record.cardBrand,
       readerLabel: label(record.readerId),
       gateway: record.chargedBy === 'terminal' ? STANDALONE_LABEL : GATEWAY_LABELS[record.gateway],
+      movedBy: movedBy(record),
       gatewayId: record.transactionId,
       attention: record.attentionSince !== null,
       attentionReason: record.attentionReason,
@@ -570,6 +572,8 @@ export class CounterReports {
       totals: report.totals.map(totalsView),
       byReader: report.byReader.map((g) => ({ key: g.key, ...totalsView(g) })),
       byCardBrand: report.byCardBrand.map((g) => ({ key: g.key, ...totalsView(g) })),
+      // A Z closed before it was kept has none: null, and the screen says so.
+      byMover: report.byMover?.map((g) => ({ key: g.key, ...totalsView(g) })) ?? null,
       attention: report.attention.map((a) => ({ ...a })),
       z: z
         ? {
@@ -934,6 +938,11 @@ interface GatewayList {
   /** How many the gateway says it lists for the dates asked (at least that many when `more`). */
   listed: number;
   more: boolean;
+}
+
+/** Who moved a payment's money, as the reports' breakdown names it: its gateway, or the shop's bank. */
+function movedBy(payment: Pick<PaymentRecord, 'chargedBy' | 'gateway'>): string {
+  return payment.chargedBy === 'terminal' ? SHOP_BANK_MOVER : GATEWAY_LABELS[payment.gateway];
 }
 
 /**

@@ -23,6 +23,9 @@ import { unsettledTerminalRefund } from './views';
 /** The gateway label receipts and reports show for these payments. */
 export const STANDALONE_LABEL = "Terminal (shop's bank)";
 
+/** Who moved the money of these payments, in the reports' breakdown next to each gateway's label. */
+export const SHOP_BANK_MOVER = "Shop's bank terminals";
+
 /**
  * Whether a real terminal on the shop's own bank charged the payment: it charges cards whatever
  * the till's mode, so nothing in test mode (a receipt, the customer display) may say no money

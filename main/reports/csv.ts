@@ -1,7 +1,8 @@
 /**
  * The day's payments as CSV (RFC 4180): a header, one row per payment in the window (oldest
  * first), one row per capture and per refund made in the window of a payment from an earlier
- * period, then one totals row per currency. A payment's row shows what was captured and refunded of
+ * period, then one totals row per currency and one per who moved the money (each gateway, the
+ * shop's bank terminals) and currency. A payment's row shows what was captured and refunded of
  * it within the period, so the rows' captured, refunded and net columns add up to the totals. CRLF line ends (the last line too); a field with a
  * comma, a double quote, CR or LF is quoted, quotes doubled. Amounts are plain decimals in major
  * units with the currency's decimals ("12.50", JPY "1250", KWD "1.250"): machine-readable, not
@@ -13,12 +14,20 @@ import { formatLocalDateTime } from '../../common/timezone';
 import {
   capturesAfterPeriod,
   entriesOfPeriod,
+  groupTotals,
   paymentsOfPeriod,
   pendingAtEnd,
   sumsByPayment,
   totalsByCurrency,
 } from './report';
-import type { DayWindow, ReportCapture, ReportPayment, ReportReconciliation, ReportRefund } from './types';
+import type {
+  DayWindow,
+  ReportCapture,
+  ReportPayment,
+  ReportReconciliation,
+  ReportRefund,
+  ReportTotals,
+} from './types';
 
 export const CSV_COLUMNS = [
   'row_type',
@@ -139,15 +148,16 @@ export function paymentsCsv(
       money(kind === 'capture' ? r.amount : -r.amount),
       csvText(r.cardBrand),
       csvText(r.readerLabel),
-      '',
+      // Who moved the money (its payment's gateway, or the shop's bank terminals).
+      csvText(r.movedBy),
       '',
       '',
     ]);
   }
-  for (const t of totalsByCurrency(day, periodRefunds, periodCaptures, laterCaptures)) {
+  const totalsRow = (rowType: string, t: ReportTotals, movedBy = ''): string[] => {
     const money = (minor: number): string => decimalAmount(minor, t.currency);
-    rows.push([
-      'total',
+    return [
+      rowType,
       window.date,
       '',
       '',
@@ -161,10 +171,18 @@ export function paymentsCsv(
       money(t.net),
       '',
       '',
+      csvText(movedBy),
       '',
       '',
-      '',
-    ]);
+    ];
+  };
+  for (const t of totalsByCurrency(day, periodRefunds, periodCaptures, laterCaptures)) rows.push(totalsRow('total', t));
+  // The totals again, by who moved the money (each gateway, the shop's bank terminals): what to
+  // check against each payout and the bank. Not for the rows of a Z closed before it was kept.
+  const moved = [...day, ...periodRefunds, ...periodCaptures, ...laterCaptures];
+  if (moved.every((item) => item.movedBy !== undefined)) {
+    const groups = groupTotals(day, periodRefunds, periodCaptures, laterCaptures, (item) => item.movedBy);
+    for (const g of groups) rows.push(totalsRow('moved_by', g, g.key));
   }
   const blank = (n: number) => Array<string>(n).fill('');
   for (const g of reconciliation?.gateways ?? []) {

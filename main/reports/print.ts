@@ -107,6 +107,8 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
     if (i > 0) lines.push({ kind: 'blank' });
     lines.push({ kind: 'center', text: `TOTALS ${totals.currency}`, bold: true }, ...totalsLines(totals, true));
   }
+  // Old Zs, closed before it was kept, have none: printed without it.
+  lines.push(...groupLines('BY WHO MOVED THE MONEY', report.byMover ?? [], (key) => key));
   lines.push(...groupLines('BY READER', report.byReader, (key) => key));
   lines.push(...groupLines('BY CARD BRAND', report.byCardBrand, (key) => (key === NO_KEY ? key : brandLabel(key))));
 

@@ -165,6 +165,7 @@ function entriesAsCounted(
       currency: payment.currency,
       cardBrand: payment.cardBrand,
       readerLabel: payment.readerLabel,
+      ...(payment.movedBy !== undefined ? { movedBy: payment.movedBy } : {}),
     }));
 }
 
@@ -172,15 +173,16 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function groupTotals(
+/** Totals per group (a reader, a card brand, who moved the money) then currency, sorted by key. */
+export function groupTotals(
   payments: readonly ReportPayment[],
   refunds: readonly ReportRefund[],
   captures: readonly ReportCapture[],
   capturedAfter: readonly ReportCapture[],
-  keyOf: (p: { readerLabel: string | null; cardBrand: string | null }) => string | null,
+  keyOf: (p: ReportPayment | ReportEntry) => string | null | undefined,
 ): GroupTotals[] {
   const groups = new Map<string, { payments: ReportPayment[]; refunds: ReportRefund[]; captures: ReportCapture[] }>();
-  const group = (item: { readerLabel: string | null; cardBrand: string | null }) => {
+  const group = (item: ReportPayment | ReportEntry) => {
     const key = keyOf(item)?.trim() || NO_KEY;
     let found = groups.get(key);
     if (!found) groups.set(key, (found = { payments: [], refunds: [], captures: [] }));
@@ -297,6 +299,7 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
     totals: totalsByCurrency(day, refunds, captures, capturesAfter),
     byReader: groupTotals(day, refunds, captures, capturesAfter, (item) => item.readerLabel),
     byCardBrand: groupTotals(day, refunds, captures, capturesAfter, (item) => item.cardBrand?.toLowerCase() ?? null),
+    byMover: groupTotals(day, refunds, captures, capturesAfter, (item) => item.movedBy),
     attention,
     refunds,
     captures,

@@ -26,6 +26,12 @@ export interface ReportPayment {
   readonly readerLabel: string | null;
   /** Gateway name ("PlutoPay"). */
   readonly gateway: string;
+  /**
+   * Who moved the money: the gateway's label ("PlutoPay"), or the shop's bank for a terminal that
+   * charges through it ("Shop's bank terminals"). The key of the report's byMover breakdown. Absent
+   * from the rows of a Z closed before it was kept.
+   */
+  readonly movedBy?: string;
   /** The gateway's transaction id, when known. */
   readonly gatewayId?: string | null;
   /** Needs a person's attention (outcome unknown, capture or refund stuck…). */
@@ -55,6 +61,8 @@ export interface ReportEntry {
   /** Its payment's, for the breakdowns. */
   readonly cardBrand: string | null;
   readonly readerLabel: string | null;
+  /** Its payment's (ReportPayment.movedBy); absent from a Z closed before it was kept. */
+  readonly movedBy?: string;
 }
 
 export type ReportRefund = ReportEntry;
@@ -108,7 +116,7 @@ export interface ReportTotals {
 }
 
 export interface GroupTotals extends ReportTotals {
-  /** Reader label or card brand; "(none)" when the payment has none. */
+  /** Reader label, card brand or who moved the money; "(none)" when the payment has none. */
   readonly key: string;
 }
 
@@ -138,6 +146,11 @@ export interface DayReport {
   readonly byReader: readonly GroupTotals[];
   /** By card brand then currency. */
   readonly byCardBrand: readonly GroupTotals[];
+  /**
+   * By who moved the money (each gateway, the shop's bank terminals) then currency: what to check
+   * against each gateway's payout and the bank. Absent from a Z closed before it was kept.
+   */
+  readonly byMover?: readonly GroupTotals[];
   /** Every open attention item given, oldest first, whatever its day. */
   readonly attention: readonly AttentionItem[];
   /**

@@ -1306,7 +1306,7 @@ export class Journal {
     return this.db
       .prepare(
         `SELECT e.payment_id AS paymentId, e.amount, e.at, p.order_reference AS orderReference, p.currency,
-                p.card_brand AS cardBrand, p.reader_id AS readerId
+                p.card_brand AS cardBrand, p.reader_id AS readerId, p.gateway, p.charged_by AS chargedBy
          FROM ${table} e JOIN payments p ON p.id = e.payment_id
          WHERE e.at >= ? AND e.at < ? AND p.mode = ? ORDER BY e.at, e.id`,
       )
@@ -1495,6 +1495,9 @@ export interface MoneyEntryRecord {
   currency: string;
   cardBrand: string | null;
   readerId: string | null;
+  /** Its payment's gateway, and who charged it (a terminal on the shop's bank moves no gateway money). */
+  gateway: GatewayName;
+  chargedBy: PaymentRecord['chargedBy'];
 }
 
 export type ReceiptChannel = 'print' | 'email';

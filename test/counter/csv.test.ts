@@ -136,6 +136,7 @@ describe('day CSV export', () => {
       ['payment', 'pay_sale', sale.orderReference, '5.00', '25.00'],
       ['refund', 'pay_earlier', 'ORD-OLD', '2.50', '-2.50'],
       ['total', '', '', '7.50', '22.50'],
+      ['moved_by', '', '', '7.50', '22.50'],
     ]);
     expect(rows[2]![1]).toBe('2026-03-29 13:00:00 +02:00');
   });
@@ -161,7 +162,44 @@ describe('day CSV export', () => {
       ['payment', 'pay_sale', '30.00', '0.00', '30.00'],
       ['capture', 'pay_held', '50.00', '', '50.00'],
       ['total', '', '80.00', '0.00', '80.00'],
+      ['moved_by', '', '80.00', '0.00', '80.00'],
     ]);
+  });
+
+  it('breaks the totals down by who moved the money: each gateway, the shop’s bank terminals', () => {
+    const onBank = { gateway: "Terminal (shop's bank)", movedBy: "Shop's bank terminals", gatewayId: null };
+    const sale = payment({ id: 'pay_sale', createdAt: '2026-03-29T09:00:00.000Z', amount: 3000, captured: 3000 });
+    const banked = payment({
+      id: 'pay_bank',
+      createdAt: '2026-03-29T10:00:00.000Z',
+      amount: 2000,
+      captured: 2000,
+      ...onBank,
+    });
+    const other = payment({ id: 'pay_pp', movedBy: 'PayPlug', gateway: 'PayPlug', amount: 700, captured: 700 });
+    // Yesterday's sale on the bank's terminal, refunded today: the bank's money, today.
+    const earlier = payment({ id: 'pay_old', createdAt: '2026-03-20T09:00:00.000Z', ...onBank });
+    const csv = paymentsCsv(
+      [sale, banked, other, earlier],
+      [refund(earlier, 400, '2026-03-29T11:00:00.000Z')],
+      sameDayCaptures([sale, banked, other]),
+      window,
+    );
+    const rows = parseCsv(csv);
+    expect(rows.find((row) => row[0] === 'refund')![14]).toBe("Shop's bank terminals");
+    const pick = (row: string[]) => [row[14], row[5], row[6], row[8], row[10], row[11]];
+    expect(rows.filter((row) => row[0] === 'total').map(pick)).toEqual([
+      ['', 'EUR', '57.00', '57.00', '4.00', '53.00'],
+    ]);
+    expect(rows.filter((row) => row[0] === 'moved_by').map(pick)).toEqual([
+      ['PayPlug', 'EUR', '7.00', '7.00', '0.00', '7.00'],
+      ['PlutoPay', 'EUR', '30.00', '30.00', '0.00', '30.00'],
+      ["Shop's bank terminals", 'EUR', '20.00', '20.00', '4.00', '16.00'],
+    ]);
+    // The rows of a Z closed before it was kept say nothing of it rather than "(none)".
+    const { movedBy: _a, ...oldSale } = sale;
+    void _a;
+    expect(paymentsCsv([oldSale], [], [], window)).not.toContain('moved_by');
   });
 
   it('escapes hostile text fields', () => {

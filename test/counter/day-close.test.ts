@@ -3,11 +3,14 @@
  * period, the Z that closes it (numbered, chained, kept), the next day from zero — including
  * after a Z closed before midnight — and the override a Z needs while payments need attention.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import type { DayReportView } from '../../common/contract/views';
 import type { Settings } from '../../main/config/settings';
 import { CounterReports, REPORT_PAGE } from '../../main/counter/reports';
 import { HostError } from '../../main/core/errors';
 import type { PaymentGateway } from '../../main/gateway/port';
+import { canonicalJson } from '../../main/reports';
 import { Journal, newPaymentRecord, type PaymentPatch } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeClock } from '../support/fake-clock';
@@ -234,6 +237,68 @@ describe('business days across DST', () => {
         expect(z1.totals[0]!.net + z2.totals[0]!.net).toBe(6000);
       });
     }
+  });
+
+  it('keeps apart who moved the money: each gateway, and the shop’s bank terminals; an older Z still shows', async () => {
+    // Found in review: the shop's bank's money was summed into the gateways' totals.
+    const d = setup('2026-06-10T06:00:00.000Z');
+    d.pay('2026-06-10T08:00:00.000Z', 1000);
+    d.pay('2026-06-10T09:00:00.000Z', 2500, { gateway: 'payplug' });
+    const banked = d.pay('2026-06-10T10:00:00.000Z', 4000, { chargedBy: 'terminal', transactionId: null });
+    d.at('2026-06-10T20:00:00.000Z');
+    const z1 = await d.reports.close({ closedBy: 'Ada' });
+    const figures = (groups: DayReportView['byMover']) =>
+      groups!.map((g) => [g.key, g.currency, g.approvedAmount, g.captured, g.refunded, g.net]);
+    expect(figures(z1.byMover)).toEqual([
+      ['PayPlug', 'EUR', 2500, 2500, 0, 2500],
+      ['PlutoPay', 'EUR', 1000, 1000, 0, 1000],
+      ["Shop's bank terminals", 'EUR', 4000, 4000, 0, 4000],
+    ]);
+    expect(z1.text).toMatch(/BY WHO MOVED THE MONEY\n\nPayPlug · EUR\nApproved \(1\) +€25\.00/);
+    const csv1 = (await d.reports.csv({ number: 1 })).content.split('\r\n');
+    expect(csv1.filter((line) => line.startsWith('moved_by,'))).toEqual([
+      'moved_by,2026-06-10,,,1 approved of 1,EUR,25.00,0.00,25.00,0.00,0.00,25.00,,,PayPlug,,',
+      'moved_by,2026-06-10,,,1 approved of 1,EUR,10.00,0.00,10.00,0.00,0.00,10.00,,,PlutoPay,,',
+      "moved_by,2026-06-10,,,1 approved of 1,EUR,40.00,0.00,40.00,0.00,0.00,40.00,,,Shop's bank terminals,,",
+    ]);
+
+    // The next day, the bank's terminal sale is refunded in part: the bank's money, that day.
+    d.at('2026-06-11T09:00:00.000Z');
+    d.journal.updatePayment(banked.id, { status: 'partially_refunded', amountRefunded: 300 });
+    const x = await d.reports.x();
+    expect(figures(x.byMover)).toEqual([["Shop's bank terminals", 'EUR', 0, 0, 300, -300]]);
+    const refundRow = (await d.reports.csv({})).content.split('\r\n').find((line) => line.startsWith('refund,'));
+    expect(refundRow!.split(',')[14]).toBe("Shop's bank terminals");
+
+    // A Z closed before the breakdown was kept (no byMover, rows without movedBy) still displays.
+    const stored = JSON.parse(d.journal.getZReport('test', 1)!.report) as Record<string, unknown>;
+    const { digest: _digest, byMover: _byMover, ...rest } = stored;
+    void _digest;
+    void _byMover;
+    const unmoved = (items: unknown) =>
+      (items as Record<string, unknown>[]).map(({ movedBy: _m, ...item }) => (void _m, item));
+    const older = {
+      ...rest,
+      payments: unmoved(rest.payments),
+      captures: unmoved(rest.captures),
+      refunds: unmoved(rest.refunds),
+    };
+    const digest = createHash('sha256').update(canonicalJson(older)).digest('hex');
+    const o = setup('2026-06-11T09:00:00.000Z');
+    o.journal.insertZReport({
+      ...d.journal.getZReport('test', 1)!,
+      report: JSON.stringify({ ...older, digest }),
+      reconciliation: null,
+      digest,
+    });
+    const old = o.reports.get(1);
+    expect(old).toMatchObject({ byMover: null, z: { valid: true } });
+    expect(old.totals[0]).toMatchObject({ approvedAmount: 7500 });
+    expect(old.text).not.toContain('BY WHO MOVED THE MONEY');
+    expect(old.text).toContain('BY READER');
+    const oldCsv = (await o.reports.csv({ number: 1 })).content;
+    expect(oldCsv).not.toContain('moved_by');
+    expect(oldCsv).toContain('total,2026-06-10,,,3 approved of 3,EUR,75.00');
   });
 
   it('the autumn day is 25 hours, and its 01:30 happens twice', async () => {

@@ -22,6 +22,7 @@ export function payment(overrides: Partial<ReportPayment>): ReportPayment {
     cardBrand: 'visa',
     readerLabel: 'Counter 1',
     gateway: 'PlutoPay',
+    movedBy: 'PlutoPay',
     gatewayId: `tr_${id}`,
     attention: false,
     ...overrides,
@@ -38,6 +39,7 @@ export function refund(of: ReportPayment, amount: number, at = of.createdAt): Re
     currency: of.currency,
     cardBrand: of.cardBrand,
     readerLabel: of.readerLabel,
+    ...(of.movedBy !== undefined ? { movedBy: of.movedBy } : {}),
   };
 }
 
@@ -63,8 +65,11 @@ export function dayPayments(): ReportPayment[] {
     payment({ createdAt: '2026-03-28T23:30:00.000Z', amount: 1250, captured: 1250 }),
     // with a 15 % tip
     payment({ amount: 1438, tip: 188, captured: 1438, cardBrand: 'mastercard' }),
-    // refunded in part, on the second reader
+    // refunded in part, on the second reader: a terminal charging through the shop's own bank
     payment({
+      gateway: "Terminal (shop's bank)",
+      movedBy: "Shop's bank terminals",
+      gatewayId: null,
       amount: 4200,
       captured: 4200,
       refunded: 1250,

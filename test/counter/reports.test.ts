@@ -144,6 +144,45 @@ describe('X report', () => {
     }
   });
 
+  it('breaks down by who moved the money: each gateway, and the shop’s bank terminals apart', () => {
+    // Found in review: the shop's bank's money was summed with the gateway's, separable only by reader.
+    const earlier = payment({
+      id: 'pay_bank_yesterday',
+      createdAt: '2026-03-28T12:00:00.000Z',
+      gateway: "Terminal (shop's bank)",
+      movedBy: "Shop's bank terminals",
+    });
+    const today = dayPayments();
+    const withEarlier = xReport({
+      payments: today,
+      refunds: [...sameDayRefunds(today), refund(earlier, 300, '2026-03-29T08:00:00.000Z')],
+      captures: sameDayCaptures(today),
+      window: WINDOW,
+      generatedAt: CLOSED_AT,
+      testMode: false,
+    });
+    expect(
+      withEarlier.byMover!.map((g) => [g.key, g.currency, g.approvedAmount, g.captured, g.refunded, g.net]),
+    ).toEqual([
+      ['PlutoPay', 'EUR', 13188 - 4200, 8188 - 4200, 800, 8188 - 4200 - 800],
+      ['PlutoPay', 'JPY', 1500, 1500, 0, 1500],
+      ["Shop's bank terminals", 'EUR', 4200, 4200, 1250 + 300, 4200 - 1550],
+    ]);
+    for (const totals of withEarlier.totals) {
+      const groups = withEarlier.byMover!.filter((g) => g.currency === totals.currency);
+      for (const figure of ['approvedAmount', 'captured', 'pendingCapture', 'refunded', 'tips', 'net'] as const)
+        expect(groups.reduce((acc, g) => acc + g[figure], 0)).toBe(totals[figure]);
+    }
+    const text = reportText(withEarlier, 42);
+    expect(text).toContain('BY WHO MOVED THE MONEY');
+    expect(text).toContain("Shop's bank terminals · EUR");
+    // A Z closed before the breakdown was kept still prints, without it.
+    const { byMover: _dropped, ...older } = withEarlier;
+    void _dropped;
+    expect(reportText(older, 42)).not.toContain('BY WHO MOVED THE MONEY');
+    expect(reportText(older, 42)).toContain('BY READER');
+  });
+
   it('counts a refund on the day it is made, whatever day its payment is from', () => {
     const yesterday = payment({
       id: 'pay_yesterday',

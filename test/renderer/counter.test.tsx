@@ -91,6 +91,7 @@ function xReport(over: Partial<DayReportView> = {}): DayReportView {
     ],
     byReader: [],
     byCardBrand: [],
+    byMover: [],
     attention: [],
     z: null,
     reconciliation: null,
@@ -599,6 +600,38 @@ describe('Reports (F9)', () => {
     const status = await screen.findByText(/Compared with PlutoPay: 200000 matched\./);
     expect(status.textContent).toContain(note);
     expect(status.textContent).not.toContain('Everything agrees');
+  });
+
+  it('shows who moved the money apart: each gateway, the shop’s bank terminals; an older Z says it has none', async () => {
+    const totals = xReport().totals[0]!;
+    const bridge = new FakeBridge(makeSnapshot());
+    let closedBefore = false;
+    bridge.on('reports.x', () =>
+      ok(
+        closedBefore
+          ? xReport({ kind: 'Z', z: Z_ONE, byMover: null })
+          : xReport({
+              byMover: [
+                { key: 'PlutoPay', ...totals, approvedAmount: 438, captured: 438, net: 438 },
+                { key: "Shop's bank terminals", ...totals, approvedAmount: 4000, captured: 4000, net: 4000 },
+              ],
+            }),
+      ),
+    );
+    bridge.on('reports.list', () => ok([]));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    const table = await screen.findByRole('table', { name: 'By who moved the money' });
+    expect(within(table).getByRole('columnheader', { name: 'Moved by' })).toBeTruthy();
+    const bank = within(table).getByRole('row', { name: /Shop's bank terminals/ });
+    expect(bank.textContent).toContain('€40.00');
+    expect(within(table).getByRole('row', { name: /PlutoPay/ }).textContent).toContain('€4.38');
+    expect(screen.queryByText(/closed before reports kept who moved the money/)).toBeNull();
+
+    closedBefore = true;
+    await user.click(screen.getByRole('button', { name: 'Show X report' }));
+    expect(await screen.findByText(/closed before reports kept who moved the money/)).toBeTruthy();
+    expect(screen.queryByRole('table', { name: 'By who moved the money' })).toBeNull();
   });
 
   it('a Z closed without its reconciliation offers one now, and shows it once kept', async () => {

@@ -66,14 +66,14 @@ function TotalsTable({ totals, caption }: { totals: ReportTotalsView; caption: s
   );
 }
 
-function GroupTable({ title, groups }: { title: string; groups: DayReportView['byReader'] }) {
+function GroupTable({ title, column, groups }: { title: string; column: string; groups: DayReportView['byReader'] }) {
   if (groups.length === 0) return null;
   return (
     <table className="report-groups">
       <caption>{title}</caption>
       <thead>
         <tr>
-          <th scope="col">{title === 'By reader' ? 'Reader' : 'Card brand'}</th>
+          <th scope="col">{column}</th>
           <th scope="col">Approved</th>
           <th scope="col">Captured</th>
           <th scope="col">Refunded</th>
@@ -126,8 +126,16 @@ function ReportView({ report }: { report: DayReportView }) {
           <TotalsTable key={t.currency} totals={t} caption={`Totals ${t.currency}`} />
         ))}
       </div>
-      <GroupTable title="By reader" groups={report.byReader} />
-      <GroupTable title="By card brand" groups={report.byCardBrand} />
+      {report.byMover ? (
+        <GroupTable title="By who moved the money" column="Moved by" groups={report.byMover} />
+      ) : report.totals.length > 0 ? (
+        <p className="muted">
+          This Z was closed before reports kept who moved the money (each gateway, the shop&apos;s bank terminals): its
+          CSV names the gateway of each payment.
+        </p>
+      ) : null}
+      <GroupTable title="By reader" column="Reader" groups={report.byReader} />
+      <GroupTable title="By card brand" column="Card brand" groups={report.byCardBrand} />
       {report.attention.length > 0 ? (
         <>
           <h3>Needs attention ({report.attention.length})</h3>
