@@ -30,6 +30,13 @@ export interface ReportPrintOptions {
   readonly reconciliation?: ReportReconciliation | null;
 }
 
+/**
+ * Printed under the totals: Captured and Refunded count what moved in the period, earlier days'
+ * sales included (a refund of yesterday's sale is today's), and Approved is tips included.
+ */
+export const TOTALS_FOOTNOTE =
+  "* Captured and Refunded include money moved in this period on earlier days' sales; Approved includes Tips.";
+
 function isZ(report: DayReport): report is ZReport {
   return report.kind === 'Z';
 }
@@ -107,6 +114,8 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
     if (i > 0) lines.push({ kind: 'blank' });
     lines.push({ kind: 'center', text: `TOTALS ${totals.currency}`, bold: true }, ...totalsLines(totals, true));
   }
+  // What the figures include, which the labels alone do not say (docs/reports.md, definitions).
+  if (report.totals.length > 0) lines.push({ kind: 'blank' }, { kind: 'text', text: TOTALS_FOOTNOTE });
   // Old Zs, closed before it was kept, have none: printed without it.
   lines.push(...groupLines('BY WHO MOVED THE MONEY', report.byMover ?? [], (key) => key));
   lines.push(...groupLines('BY READER', report.byReader, (key) => key));

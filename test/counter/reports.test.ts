@@ -534,6 +534,23 @@ describe('printed reports', () => {
     });
   }
 
+  it('says under the totals, at every width, what Captured, Refunded and Approved include', () => {
+    // Found in review: a reader took Refunded and Captured for the day's own sales, and Approved
+    // plus Tips for the takings.
+    for (const width of RECEIPT_WIDTHS) {
+      for (const report of [x, z]) {
+        const rows = reportText(report, width).split('\n');
+        const flowing = rows.join(' ').replace(/ +/g, ' ');
+        expect(flowing).toContain(
+          "* Captured and Refunded include money moved in this period on earlier days' sales; Approved includes Tips.",
+        );
+        // Right under the totals, before the breakdowns.
+        expect(flowing.indexOf('* Captured and Refunded')).toBeGreaterThan(flowing.lastIndexOf('TOTALS'));
+        expect(flowing.indexOf('* Captured and Refunded')).toBeLessThan(flowing.indexOf('BY WHO MOVED THE MONEY'));
+      }
+    }
+  });
+
   it('Z report ESC/POS bytes', () => {
     expectGolden('reports/z-report.escpos.hex', hexDump(reportEscPos(z, { shopName: 'Café des Arts' })));
   });
