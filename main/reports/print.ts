@@ -146,11 +146,23 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
         { kind: 'rule' },
       );
     }
-    lines.push({ kind: 'text', text: `Digest ${report.digest}` });
-    if (report.previousDigest) lines.push({ kind: 'text', text: `Follows ${report.previousDigest}` });
+    lines.push(...digestLines('Digest', report.digest));
+    if (report.previousDigest) lines.push(...digestLines('Follows', report.previousDigest));
   }
   if (report.testMode) lines.push({ kind: 'blank' }, { kind: 'banner', text: mark });
   return lines;
+}
+
+/**
+ * A digest under its label, in groups of 8 characters: wrapped between groups, never inside one,
+ * and nothing cut (a 64-character digest ran to the edge and was cut mid-string at 32 and 42
+ * columns). Read out or compared with the screen a group at a time.
+ */
+function digestLines(label: string, digest: string): PrintLine[] {
+  return [
+    { kind: 'text', text: label },
+    { kind: 'text', text: digest.match(/.{1,8}/g)?.join(' ') ?? '' },
+  ];
 }
 
 function reconciliationLines(reconciliation: ReportReconciliation | null): PrintLine[] {

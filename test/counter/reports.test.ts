@@ -551,6 +551,37 @@ describe('printed reports', () => {
     }
   });
 
+  it('prints the digests whole, in groups of 8 never cut, at every width', () => {
+    // Found in review: the 64-character digest ran to the edge and was cut mid-string (32 + 32 at 32
+    // columns, 42 + 22 at 42): hard to read out and compare with the screen.
+    const next = closeDay({
+      payments: [],
+      refunds: [],
+      captures: [],
+      window: dayWindow('2026-03-30', TZ),
+      closedAt: '2026-03-30T21:00:00.000Z',
+      closedBy: 'Camille',
+      testMode: true,
+      previous: z,
+    });
+    if (!next.ok) throw new Error(next.message);
+    for (const width of RECEIPT_WIDTHS) {
+      const rows = reportText(next.z, width).split('\n');
+      for (const row of rows) expect([...row].length).toBeLessThanOrEqual(width);
+      const printed = (label: string) => {
+        const from = rows.indexOf(label) + 1;
+        expect(from, `${label} at ${width}`).toBeGreaterThan(0);
+        const groups: string[] = [];
+        for (let i = from; /^[0-9a-f]{8}( [0-9a-f]{8})*$/.test(rows[i] ?? ''); i++) groups.push(rows[i]!);
+        expect(groups.length, `${label} at ${width}`).toBeGreaterThan(1);
+        return groups.join(' ');
+      };
+      const asGroups = (digest: string) => digest.match(/.{8}/g)!.join(' ');
+      expect(printed('Digest')).toBe(asGroups(next.z.digest));
+      expect(printed('Follows')).toBe(asGroups(z.digest));
+    }
+  });
+
   it('Z report ESC/POS bytes', () => {
     expectGolden('reports/z-report.escpos.hex', hexDump(reportEscPos(z, { shopName: 'Café des Arts' })));
   });
@@ -566,7 +597,7 @@ describe('printed reports', () => {
     expect(zText).toContain('Z REPORT No. 0001');
     expect(zText).toContain('CLOSED WITH AN OVERRIDE');
     expect(zText).toContain('TEST MODE — NO MONEY MOVED');
-    expect(zText).toContain(z.digest.slice(0, 30));
+    expect(zText).toContain(z.digest.slice(0, 8));
   });
 
   it('renders as a printable HTML page', () => {
