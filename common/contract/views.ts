@@ -283,7 +283,7 @@ export interface DayReportView {
   byReader: (ReportTotalsView & { key: string })[];
   byCardBrand: (ReportTotalsView & { key: string })[];
   /**
-   * By who moved the money: each gateway by its label, and "Shop's bank terminals" for terminals
+   * By who moved the money: each gateway by its label, and "Terminal (shop's bank)" for terminals
    * that charge through the shop's own bank. Null for a Z closed before it was kept.
    */
   byMover: (ReportTotalsView & { key: string })[] | null;

@@ -25,7 +25,7 @@ import type { Settings } from '../config/settings';
 import { errorText, HostError, journalWriteProblem } from '../core/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import { GATEWAY_LABELS } from '../gateway/registry';
-import { chargedByShopBankTerminal, SHOP_BANK_MOVER, STANDALONE_LABEL } from '../payments/standalone';
+import { chargedByShopBankTerminal, STANDALONE_LABEL } from '../payments/standalone';
 import {
   closeDay,
   paymentsCsv,
@@ -942,7 +942,7 @@ interface GatewayList {
 
 /** Who moved a payment's money, as the reports' breakdown names it: its gateway, or the shop's bank. */
 function movedBy(payment: Pick<PaymentRecord, 'chargedBy' | 'gateway'>): string {
-  return payment.chargedBy === 'terminal' ? SHOP_BANK_MOVER : GATEWAY_LABELS[payment.gateway];
+  return payment.chargedBy === 'terminal' ? STANDALONE_LABEL : GATEWAY_LABELS[payment.gateway];
 }
 
 /**

@@ -20,11 +20,8 @@ import type { PaymentEngine } from './engine';
 import type { PaymentSync } from './sync';
 import { unsettledTerminalRefund } from './views';
 
-/** The gateway label receipts and reports show for these payments. */
+/** The gateway label receipts and reports show for these payments (also who moved their money). */
 export const STANDALONE_LABEL = "Terminal (shop's bank)";
-
-/** Who moved the money of these payments, in the reports' breakdown next to each gateway's label. */
-export const SHOP_BANK_MOVER = "Shop's bank terminals";
 
 /**
  * Whether a real terminal on the shop's own bank charged the payment: it charges cards whatever

@@ -28,7 +28,7 @@ export interface ReportPayment {
   readonly gateway: string;
   /**
    * Who moved the money: the gateway's label ("PlutoPay"), or the shop's bank for a terminal that
-   * charges through it ("Shop's bank terminals"). The key of the report's byMover breakdown. Absent
+   * charges through it ("Terminal (shop's bank)"). The key of the report's byMover breakdown. Absent
    * from the rows of a Z closed before it was kept.
    */
   readonly movedBy?: string;

@@ -167,7 +167,7 @@ describe('day CSV export', () => {
   });
 
   it('breaks the totals down by who moved the money: each gateway, the shop’s bank terminals', () => {
-    const onBank = { gateway: "Terminal (shop's bank)", movedBy: "Shop's bank terminals", gatewayId: null };
+    const onBank = { gateway: "Terminal (shop's bank)", movedBy: "Terminal (shop's bank)", gatewayId: null };
     const sale = payment({ id: 'pay_sale', createdAt: '2026-03-29T09:00:00.000Z', amount: 3000, captured: 3000 });
     const banked = payment({
       id: 'pay_bank',
@@ -186,7 +186,7 @@ describe('day CSV export', () => {
       window,
     );
     const rows = parseCsv(csv);
-    expect(rows.find((row) => row[0] === 'refund')![14]).toBe("Shop's bank terminals");
+    expect(rows.find((row) => row[0] === 'refund')![14]).toBe("Terminal (shop's bank)");
     const pick = (row: string[]) => [row[14], row[5], row[6], row[8], row[10], row[11]];
     expect(rows.filter((row) => row[0] === 'total').map(pick)).toEqual([
       ['', 'EUR', '57.00', '57.00', '4.00', '53.00'],
@@ -194,7 +194,7 @@ describe('day CSV export', () => {
     expect(rows.filter((row) => row[0] === 'moved_by').map(pick)).toEqual([
       ['PayPlug', 'EUR', '7.00', '7.00', '0.00', '7.00'],
       ['PlutoPay', 'EUR', '30.00', '30.00', '0.00', '30.00'],
-      ["Shop's bank terminals", 'EUR', '20.00', '20.00', '4.00', '16.00'],
+      ["Terminal (shop's bank)", 'EUR', '20.00', '20.00', '4.00', '16.00'],
     ]);
     // The rows of a Z closed before it was kept say nothing of it rather than "(none)".
     const { movedBy: _a, ...oldSale } = sale;

@@ -252,23 +252,23 @@ describe('business days across DST', () => {
     expect(figures(z1.byMover)).toEqual([
       ['PayPlug', 'EUR', 2500, 2500, 0, 2500],
       ['PlutoPay', 'EUR', 1000, 1000, 0, 1000],
-      ["Shop's bank terminals", 'EUR', 4000, 4000, 0, 4000],
+      ["Terminal (shop's bank)", 'EUR', 4000, 4000, 0, 4000],
     ]);
     expect(z1.text).toMatch(/BY WHO MOVED THE MONEY\n\nPayPlug · EUR\nApproved \(1\) +€25\.00/);
     const csv1 = (await d.reports.csv({ number: 1 })).content.split('\r\n');
     expect(csv1.filter((line) => line.startsWith('moved_by,'))).toEqual([
       'moved_by,2026-06-10,,,1 approved of 1,EUR,25.00,0.00,25.00,0.00,0.00,25.00,,,PayPlug,,',
       'moved_by,2026-06-10,,,1 approved of 1,EUR,10.00,0.00,10.00,0.00,0.00,10.00,,,PlutoPay,,',
-      "moved_by,2026-06-10,,,1 approved of 1,EUR,40.00,0.00,40.00,0.00,0.00,40.00,,,Shop's bank terminals,,",
+      "moved_by,2026-06-10,,,1 approved of 1,EUR,40.00,0.00,40.00,0.00,0.00,40.00,,,Terminal (shop's bank),,",
     ]);
 
     // The next day, the bank's terminal sale is refunded in part: the bank's money, that day.
     d.at('2026-06-11T09:00:00.000Z');
     d.journal.updatePayment(banked.id, { status: 'partially_refunded', amountRefunded: 300 });
     const x = await d.reports.x();
-    expect(figures(x.byMover)).toEqual([["Shop's bank terminals", 'EUR', 0, 0, 300, -300]]);
+    expect(figures(x.byMover)).toEqual([["Terminal (shop's bank)", 'EUR', 0, 0, 300, -300]]);
     const refundRow = (await d.reports.csv({})).content.split('\r\n').find((line) => line.startsWith('refund,'));
-    expect(refundRow!.split(',')[14]).toBe("Shop's bank terminals");
+    expect(refundRow!.split(',')[14]).toBe("Terminal (shop's bank)");
 
     // A Z closed before the breakdown was kept (no byMover, rows without movedBy) still displays.
     const stored = JSON.parse(d.journal.getZReport('test', 1)!.report) as Record<string, unknown>;

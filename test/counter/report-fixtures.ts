@@ -68,7 +68,7 @@ export function dayPayments(): ReportPayment[] {
     // refunded in part, on the second reader: a terminal charging through the shop's own bank
     payment({
       gateway: "Terminal (shop's bank)",
-      movedBy: "Shop's bank terminals",
+      movedBy: "Terminal (shop's bank)",
       gatewayId: null,
       amount: 4200,
       captured: 4200,

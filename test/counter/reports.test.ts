@@ -150,7 +150,7 @@ describe('X report', () => {
       id: 'pay_bank_yesterday',
       createdAt: '2026-03-28T12:00:00.000Z',
       gateway: "Terminal (shop's bank)",
-      movedBy: "Shop's bank terminals",
+      movedBy: "Terminal (shop's bank)",
     });
     const today = dayPayments();
     const withEarlier = xReport({
@@ -166,7 +166,7 @@ describe('X report', () => {
     ).toEqual([
       ['PlutoPay', 'EUR', 13188 - 4200, 8188 - 4200, 800, 8188 - 4200 - 800],
       ['PlutoPay', 'JPY', 1500, 1500, 0, 1500],
-      ["Shop's bank terminals", 'EUR', 4200, 4200, 1250 + 300, 4200 - 1550],
+      ["Terminal (shop's bank)", 'EUR', 4200, 4200, 1250 + 300, 4200 - 1550],
     ]);
     for (const totals of withEarlier.totals) {
       const groups = withEarlier.byMover!.filter((g) => g.currency === totals.currency);
@@ -175,7 +175,7 @@ describe('X report', () => {
     }
     const text = reportText(withEarlier, 42);
     expect(text).toContain('BY WHO MOVED THE MONEY');
-    expect(text).toContain("Shop's bank terminals · EUR");
+    expect(text).toContain("Terminal (shop's bank) · EUR");
     // A Z closed before the breakdown was kept still prints, without it.
     const { byMover: _dropped, ...older } = withEarlier;
     void _dropped;

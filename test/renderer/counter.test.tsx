@@ -613,7 +613,7 @@ describe('Reports (F9)', () => {
           : xReport({
               byMover: [
                 { key: 'PlutoPay', ...totals, approvedAmount: 438, captured: 438, net: 438 },
-                { key: "Shop's bank terminals", ...totals, approvedAmount: 4000, captured: 4000, net: 4000 },
+                { key: "Terminal (shop's bank)", ...totals, approvedAmount: 4000, captured: 4000, net: 4000 },
               ],
             }),
       ),
@@ -623,7 +623,7 @@ describe('Reports (F9)', () => {
     await user.keyboard('{F9}');
     const table = await screen.findByRole('table', { name: 'By who moved the money' });
     expect(within(table).getByRole('columnheader', { name: 'Moved by' })).toBeTruthy();
-    const bank = within(table).getByRole('row', { name: /Shop's bank terminals/ });
+    const bank = within(table).getByRole('row', { name: /Terminal \(shop's bank\)/ });
     expect(bank.textContent).toContain('€40.00');
     expect(within(table).getByRole('row', { name: /PlutoPay/ }).textContent).toContain('€4.38');
     expect(screen.queryByText(/closed before reports kept who moved the money/)).toBeNull();
