@@ -14,8 +14,26 @@ const SECRET_PATTERNS: readonly RegExp[] = [
 ];
 
 /**
+ * A card number (PAN): 13 to 19 digits, maybe in groups split by spaces or dashes, starting as the
+ * card brands' do (2 to 6) and passing Luhn's check (`luhnValid`). Not an epoch timestamp in ms
+ * (13 digits starting with 1), an amount or an id glued to a prefix (`pay_4242…`: no word boundary).
+ */
+const PAN_PATTERN = /\b[2-6]\d{3}(?:[ -]?\d){9,15}\b/g;
+
+function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let digit = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+/**
  * Masks anything that looks like a credential, keeping the prefix so a developer knows which kind,
- * and every `known` secret wherever it appears.
+ * every `known` secret wherever it appears, and card numbers (only their last four are kept, as on
+ * a receipt).
  */
 export function redact(text: string, known: readonly string[] = []): string {
   let out = text;
@@ -28,7 +46,10 @@ export function redact(text: string, known: readonly string[] = []): string {
       return `${prefix}[redacted]`;
     });
   }
-  return out;
+  return out.replace(PAN_PATTERN, (match) => {
+    const digits = match.replace(/[ -]/g, '');
+    return luhnValid(digits) ? `[card …${digits.slice(-4)}]` : match;
+  });
 }
 
 /**

@@ -2,8 +2,15 @@
  * One place where the host speaks HTTP to a gateway: timeouts on every call, JSON in and out,
  * answers validated against the schema the caller expects, errors classified (see errors.ts),
  * and a log hook that only ever sees method, path, status and timing (never headers or bodies).
+ *
+ * It is also where a gateway's own words leave the client: every error's text (a refusal, a server
+ * error, an answer not understood) is masked here (`redact`: keys by shape, card numbers, and the
+ * secrets of this client and this call by value) before the screen, the journal or a log sees it.
+ * Some gateways echo what they were sent ("Invalid API key sk_live_…"). Only on errors: a call
+ * that succeeds costs nothing more.
  */
 import type { z } from 'zod';
+import { redact } from '../core/masking';
 import { traceEnd, tracing } from '../core/trace';
 import { GatewayError, GatewayUnreachable, GatewayUnreadable, throttled, unreachableFromFetchError } from './errors';
 
@@ -39,6 +46,11 @@ export interface GatewayHttpOptions {
   timeoutMs?: number;
   fetchImpl?: typeof fetch;
   onRequest?: (entry: HttpLogEntry) => void;
+  /**
+   * The client's secrets whose shape says nothing (a Plural client secret, a signature key): masked
+   * by value in any error text the gateway sends back. Asked only when there is an error.
+   */
+  secrets?: () => readonly (string | null)[];
 }
 
 export interface RequestOptions {
@@ -61,6 +73,12 @@ export class GatewayHttp {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.fetchImpl = options.fetchImpl ?? fetch;
+  }
+
+  /** Error text from the gateway (or about its answer), masked: see the file's comment. */
+  private masked(text: string, auth: string | null): string {
+    const known = (this.options.secrets?.() ?? []).filter((secret): secret is string => !!secret);
+    return redact(text, auth !== null ? [...known, auth] : known);
   }
 
   async request<S extends z.ZodType>(
@@ -168,10 +186,18 @@ export class GatewayHttp {
       if (inTheWay) throw new GatewayUnreachable('not_sent', inTheWay, response.status);
       if (response.status >= 500 || !error) {
         // A server error may or may not have applied the change: the caller must retrieve first.
-        const message = error ? error.message : `HTTP ${response.status} with a malformed body`;
+        const message = error
+          ? this.masked(error.message, options.auth)
+          : `HTTP ${response.status} with a malformed body`;
         throw new GatewayUnreachable('unknown', `The gateway failed (${response.status}): ${message}`, response.status);
       }
-      throw new GatewayError(response.status, error.type, error.message, error.param, error.code);
+      throw new GatewayError(
+        response.status,
+        this.masked(error.type, options.auth),
+        this.masked(error.message, options.auth),
+        error.param,
+        error.code,
+      );
     }
 
     const parsed = schema.safeParse(json);
@@ -189,7 +215,11 @@ export class GatewayHttp {
             : error
               ? `is an error despite its status ${response.status} (${error.type}: ${error.message})`
               : `is not in the expected form (${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'body'})`;
-      throw new GatewayUnreadable(`The gateway's answer to ${method} ${url.pathname} ${what}.`, response.status);
+      // A schema's complaint, or the error quoted, may carry what the gateway sent.
+      throw new GatewayUnreadable(
+        this.masked(`The gateway's answer to ${method} ${url.pathname} ${what}.`, options.auth),
+        response.status,
+      );
     }
     return parsed.data;
   }

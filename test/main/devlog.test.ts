@@ -25,6 +25,16 @@ describe('redaction', () => {
     expect(out).toContain('Bearer [redacted]');
   });
 
+  it('masks card numbers, however grouped, to their last four, and leaves other numbers alone', () => {
+    expect(redact('card 4242424242424242 declined')).toBe('card [card …4242] declined');
+    expect(redact('card 4000 0566 5566 5556.')).toBe('card [card …5556].');
+    expect(redact('card 5555-5555-5555-4444')).toBe('card [card …4444]');
+    expect(redact('amex 378282246310005')).toBe('amex [card …0005]');
+    // A timestamp in ms, a number failing Luhn's check, ids and amounts are not card numbers.
+    for (const text of ['at 1718000000000', '4242424242424241', 'pay_4242424242424242', 'amount 250000 cents'])
+      expect(redact(text)).toBe(text);
+  });
+
   it('shows keys masked to their last four characters, and nothing of a short one', () => {
     expect(maskKey('sk_test_1234567890abcd')).toBe('sk_test_…abcd');
     expect(maskKey(null)).toBeNull();

@@ -46,6 +46,12 @@ describe('gateway HTTP layer', () => {
           });
         if (path.startsWith('/v1/broken-error')) return json(404, '<html>');
         if (path.startsWith('/v1/server')) return json(500, { error: { type: 'api_error', message: 'boom' } });
+        // A gateway that echoes what it was sent, as some do: the key, a card number, a secret.
+        const echo = `Invalid API key ${req.headers.authorization ?? ''} (client secret plutoniumvault42, card 4000 0566 5566 5556)`;
+        if (path.startsWith('/v1/echo-refused'))
+          return json(401, { error: { type: 'authentication_error', message: echo } });
+        if (path.startsWith('/v1/echo-server')) return json(503, { error: { type: 'api_error', message: echo } });
+        if (path.startsWith('/v1/echo-shape')) return json(200, { ...MERCHANT, test_mode: 'sk_live_Echoed123456' });
         if (path.startsWith('/v1/drop')) return req.socket.destroy();
         if (path.startsWith('/v1/empty')) return json(200, '');
         if (path.startsWith('/v1/error-in-200'))
@@ -163,6 +169,29 @@ describe('gateway HTTP layer', () => {
       'The network this computer is on asks to sign in first (511 Network Authentication Required): open any web page in a browser on this computer and sign in.',
     );
   });
+
+  it.each(['/v1/echo-refused', '/v1/echo-server', '/v1/echo-shape'])(
+    'masks what %s echoes back before any error leaves the client: keys, held secrets, card numbers',
+    async (path) => {
+      const client = new GatewayHttp({
+        parseError: parsePlutoPayError,
+        baseUrl: base,
+        timeoutMs: 10_000,
+        secrets: () => ['plutoniumvault42', null],
+      });
+      for (const auth of ['sk_live_Secret1234567890', 'plaintokenwithnoshape']) {
+        const error = await client.request(MerchantSchema, 'POST', path, { auth }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(Error);
+        const text = JSON.stringify({ ...(error as object), message: (error as Error).message });
+        for (const secret of [auth, 'Secret1234567890', 'plutoniumvault42', '4000 0566 5566 5556', 'Echoed123456'])
+          expect(text).not.toContain(secret);
+        if (path !== '/v1/echo-shape') {
+          expect((error as Error).message).toContain('[card …5556]');
+          expect((error as Error).message).toContain('Invalid API key Bearer [redacted]');
+        }
+      }
+    },
+  );
 
   it('knows a refused connection was never sent', async () => {
     const closed = createServer();

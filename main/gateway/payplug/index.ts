@@ -156,7 +156,13 @@ export const PAYPLUG_LINK_TEST_CARDS: readonly { number: string; label: string }
 );
 
 export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
-  const http = new GatewayHttp({ ...config.http, baseUrl: config.baseUrl, parseError: parsePayPlugError });
+  const http = new GatewayHttp({
+    ...config.http,
+    baseUrl: config.baseUrl,
+    parseError: parsePayPlugError,
+    // Masked by value in the gateway's error texts, whatever their shape.
+    secrets: () => [config.secretKey],
+  });
   const api = new PayPlugClient(http, config.secretKey);
   const recentWindow = Math.max(1, config.recentWindow ?? DEFAULT_RECENT_WINDOW);
   const clock = config.clock ?? systemClock;

@@ -132,7 +132,8 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
     config.baseUrl,
     { clientId: config.clientId, clientSecret: config.clientSecret },
     clock,
-    config.http,
+    // Masked by value in the gateway's error texts (GatewayHttp): neither has a shape of its own.
+    { ...config.http, secrets: () => [config.clientSecret, config.signatureKey] },
   );
   const live = isLiveUrl(config.baseUrl);
   const callbackUrlNow = (): string | null =>

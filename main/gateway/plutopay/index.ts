@@ -60,7 +60,13 @@ export const PLUTOPAY_LINK_TEST_CARDS: readonly { number: string; label: string 
 );
 
 export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
-  const http = new GatewayHttp({ ...config.http, baseUrl: config.baseUrl, parseError: parsePlutoPayError });
+  const http = new GatewayHttp({
+    ...config.http,
+    baseUrl: config.baseUrl,
+    parseError: parsePlutoPayError,
+    // Masked by value in the gateway's error texts, whatever their shape.
+    secrets: () => [config.secretKey, config.webhookSecret()],
+  });
   const api = new PlutoPayClient(http, config.secretKey);
   const readers: GatewayReaders = {
     list: async () => (await api.listReaders()).map(toReader),
