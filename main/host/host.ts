@@ -417,10 +417,17 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
           onRefused: (reason) => devlog.add('event', `Forwarded notification refused: ${reason}`),
           onDuplicate: (eventId) => devlog.add('event', `Notification ${eventId} was already received: not read again`),
           onEvent: (event) => {
-            devlog.add('event', `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''}`);
-            if (event.paymentId) service.notified(event.paymentId);
-            // A plan changed (aborted, failed, a part charged): the running plans are read now.
-            else if (event.type === 'installment_plan') service.watcher.followPlans(true);
+            // A plan changed (aborted, failed, a part charged): the running plans are read again.
+            const outcome = event.paymentId
+              ? service.notified(event.paymentId)
+              : event.type === 'installment_plan'
+                ? service.notifiedPlans()
+                : 'ignored';
+            devlog.add(
+              'event',
+              `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''}`,
+              `${event.paymentId ?? event.type}: ${HINT_OUTCOMES[outcome]}`,
+            );
           },
           returns: () => {
             const gateway = active.peek();
@@ -429,8 +436,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
               : null;
           },
           onReturn: (paymentId) => {
-            devlog.add('event', `The customer came back from the payment page of ${paymentId}: reading it again`);
-            service.notified(paymentId);
+            const outcome = service.notified(paymentId);
+            devlog.add('event', `The customer came back from the payment page of ${paymentId}`, HINT_OUTCOMES[outcome]);
           },
           onReturnRefused: (reason) => devlog.add('error', `A return from the payment page was refused: ${reason}`),
         });
@@ -692,6 +699,14 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
  * The launch's gateway as a Settings change, checked as one typed in Settings is (the key shapes,
  * a Plural client secret long enough to be masked in the log, no query in the address).
  */
+/** What became of a notification's hint (PaymentService.notified), for the developer log. */
+const HINT_OUTCOMES: Record<ReturnType<PaymentService['notified']>, string> = {
+  read: 'reading it again',
+  coalesced: 'read again after the reading under way',
+  deferred: 'read again shortly (many notifications at once)',
+  ignored: 'not a payment of this till, ignored',
+};
+
 function launchUpdate(launch: LaunchGateway): SettingsUpdate {
   const parsed = parseCommandInput('settings.update', launchSettings(launch));
   if (!parsed.ok) throw new Error(`The gateway given at launch is refused: ${parsed.error.message}`);

@@ -167,18 +167,11 @@ export class Installments {
     });
   }
 
-  /**
-   * A notification named a payment the till does not know: if the gateway says it belongs to one of
-   * this till's plans (a later part, charged on its date), the plan is read again and takes it in.
-   */
-  async notified(transactionId: string): Promise<void> {
+  /** Whether a plan of the active gateway still runs (notifications about plans are read then only). */
+  running(): boolean {
     const gateway = this.engine.activeGateway();
-    if (!gateway?.installments) return;
-    const payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
-    const plan = payment.installmentPlanId
-      ? this.engine.journal.planByGatewayId(gateway.name, payment.installmentPlanId)
-      : undefined;
-    if (plan) await this.refresh(plan, gateway);
+    if (!gateway?.installments) return false;
+    return this.engine.journal.listPlans(100).some((p) => p.gateway === gateway.name && !isFinal(p.status));
   }
 
   async abort(planId: string): Promise<InstallmentPlanView> {

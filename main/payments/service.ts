@@ -7,9 +7,9 @@
 import type { ConnectivityView, OpenPage, PaymentView, UncapturedPage } from '../../common/contract';
 import type { PaymentRecord, UncapturedTotal } from '../store/journal';
 import { CashierCommands } from './commands';
-import { inBackground } from '../core/background';
 import { PaymentEngine, QUEUEABLE, type PaymentsOptions } from './engine';
 import { errorText } from '../core/errors';
+import { NotificationHints, type HintOutcome } from './hints';
 import { Installments } from './installments';
 import { ReaderEvents } from './reader-events';
 import { Recovery } from './recovery';
@@ -35,9 +35,12 @@ export class PaymentService {
   readonly settlements: Settlements;
   /** Payments on terminals that charge through the shop's own bank. */
   readonly standalone: StandalonePayments;
+  /** The reads notifications ask for, bounded (hints.ts). */
+  readonly hints: NotificationHints;
 
   constructor(options: PaymentsOptions) {
     this.engine = new PaymentEngine(options);
+    this.hints = new NotificationHints(this.engine.clock);
     this.sync = new PaymentSync(this.engine);
     this.standalone = new StandalonePayments(this.engine, this.sync);
     this.recovery = new Recovery(this.engine, this.sync, () => this.watcher);
@@ -132,34 +135,49 @@ export class PaymentService {
   }
 
   /**
-   * A notification named this gateway payment: read it again now (its body is never trusted). One
-   * that cannot be read now is read again by recovery once the gateway answers (see
-   * Recovery.readAgainLater). One the till does not know may be a later part of one of its plans: it
-   * is taken in at once (or, unread, by the plans' reading that ends a recovery run).
+   * A notification (or a customer back from the payment page) named this gateway payment: read it
+   * again (its body is never trusted) — only a payment this till made or follows, never an id only
+   * the notification names: PayPlug's are unsigned, and any local page could otherwise make the
+   * till look up arbitrary ids with its key and spend the account's rate limit. The reads are
+   * bounded (NotificationHints): the first for a payment at once, repeated hints for it coalesced,
+   * all of them within a budget. One that cannot be read now is read again by recovery once the
+   * gateway answers (see Recovery.readAgainLater). An id the till does not know may be a later part
+   * of one of its installment plans: while a plan runs, the running plans (known ids) are read
+   * again instead, which takes it in. Any other is ignored.
    */
-  notified(transactionId: string): void {
+  notified(transactionId: string): HintOutcome | 'ignored' {
     const record = this.engine.journal.findByTransactionId(transactionId);
-    if (!record) {
-      inBackground(this.installments.notified(transactionId), (error) =>
-        this.engine.options.log(`Could not read ${transactionId} after its notification`, errorText(error)),
-      );
-      return;
-    }
-    if (this.watcher.following(record.id)) this.watcher.nudge(record.id);
-    else
-      void this.reconcileNow(record.id).catch((error: unknown) => {
+    if (!record) return this.installments.running() ? this.notifiedPlans() : 'ignored';
+    const id = record.id;
+    return this.hints.hint(`payment:${id}`, async () => {
+      if (this.watcher.following(id)) return this.watcher.nudge(id);
+      try {
+        await this.reconcileNow(id);
+      } catch (error) {
         // Acknowledged, the notification is not sent again: recovery reads the payment once the
         // gateway answers again (it was left stale until the next start or reconnect happened to).
-        const later = this.recovery.readAgainLater(record.id, error);
+        const later = this.recovery.readAgainLater(id, error);
         this.engine.options.log(
           `Could not read ${transactionId} after its notification`,
           later ? `${errorText(error)}; read again when the gateway answers` : errorText(error),
         );
-      });
+      }
+    });
+  }
+
+  /** A plan changed (aborted, failed, a part charged): the running plans are read again, bounded. */
+  notifiedPlans(): HintOutcome | 'ignored' {
+    if (!this.installments.running()) return 'ignored';
+    return this.hints.hint('plans', async () => {
+      await this.installments.refreshRunning();
+      // Followed from then on, at the watcher's pace, while one runs.
+      this.watcher.followPlans();
+    });
   }
 
   close(): void {
     this.engine.closed = true;
+    this.hints.close();
     this.watcher.close();
   }
 }

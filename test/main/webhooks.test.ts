@@ -10,6 +10,9 @@ import { signWebhook as signPluralWebhook } from '../../main/gateway/plural/sign
 import { Journal } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeClock } from '../support/fake-clock';
+import { createPluralGateway } from '../../main/gateway/plural';
+import { createPlutoPayGateway } from '../../main/gateway/plutopay';
+import type { PaymentGateway } from '../../main/gateway/port';
 import { startWebhookReceiver } from '../../main/webhooks/receiver';
 import type { PaymentView } from '../../common/contract';
 import { startSandbox } from '../../sandbox/index';
@@ -180,6 +183,76 @@ describe('the receiver', () => {
       });
       expect(answer).toMatch(/^HTTP\/1\.1 400 /);
       expect((await fetch(`${receiver.origin}/webhooks/plutopay`, { method: 'POST', body: '{}' })).status).toBe(404);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe('signed gateways: an unsigned or badly signed notification is never acted on', () => {
+  // PlutoPay's and Plural's notifications are signed: one that is not, or not with this till's
+  // secret, must never reach the host (whose only act is to look the payment up).
+  const plutopay = (secret: string | null) =>
+    createPlutoPayGateway({
+      baseUrl: 'http://127.0.0.1:9',
+      secretKey: 'sk_test_abcdefghijkl',
+      webhookSecret: () => secret,
+    });
+  const plural = () =>
+    createPluralGateway({
+      baseUrl: 'http://127.0.0.1:9',
+      clientId: 'client',
+      clientSecret: 'client-secret-1234',
+      signatureKey: 'aa'.repeat(32),
+    });
+  const body = JSON.stringify({
+    id: 'evt_1',
+    type: 'payment.succeeded',
+    created_at: new Date().toISOString(),
+    data: { id: 'tx-1' },
+    event_type: 'ORDER_PROCESSED',
+    data_order: { order_id: 'v1-tx-1' },
+  });
+  const cases: [string, () => PaymentGateway, Record<string, string>][] = [
+    ['PlutoPay, unsigned', () => plutopay(SECRET), {}],
+    [
+      'PlutoPay, signed with another secret',
+      () => plutopay(SECRET),
+      { 'X-PlutoPay-Signature': signWebhook('whsec_other000000000', body) },
+    ],
+    ['PlutoPay, no secret configured', () => plutopay(null), { 'X-PlutoPay-Signature': signWebhook(SECRET, body) }],
+    ['Plural, unsigned', plural, {}],
+    [
+      'Plural, signed with another key',
+      plural,
+      {
+        'webhook-id': 'msg_1',
+        'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+        'webhook-signature': 'v1,' + Buffer.alloc(32, 7).toString('base64'),
+      },
+    ],
+  ];
+  it.each(cases)('%s: refused, and the host hears nothing', async (_name, make, headers) => {
+    const gateway = make();
+    const events: unknown[] = [];
+    const refused: string[] = [];
+    const receiver = await startWebhookReceiver({
+      port: 0,
+      clock: systemClock,
+      notifications: () => gateway.notifications ?? null,
+      remember: () => true,
+      onEvent: (event) => events.push(event),
+      onRefused: (reason) => refused.push(reason),
+    });
+    try {
+      const response = await fetch(`${receiver.origin}${gateway.notifications!.path}`, {
+        method: 'POST',
+        headers,
+        body,
+      });
+      expect(response.status).toBeGreaterThanOrEqual(400);
+      expect(events).toEqual([]);
+      expect(refused).toHaveLength(1);
     } finally {
       await receiver.close();
     }
