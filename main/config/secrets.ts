@@ -81,11 +81,20 @@ export function writeSecretsFile(path: string, values: Partial<Record<SecretName
   renameSync(temp, path);
 }
 
-/** A JSON file only the user can read. */
+/**
+ * A JSON file only the user can read. `refusal`: why the directory holding it is not the user's
+ * alone (untrustedDataDir), or null. Then nothing is stored there, and nothing found there is read
+ * (another user could have put a file naming their own account's key in its place): keys cannot
+ * be saved, said with `refusal`, and the embedded sandbox, which needs none, still takes payments.
+ */
 export class FileSecretStore implements SecretStore {
   readonly kind = 'file' as const;
 
-  constructor(private readonly path: string) {
+  constructor(
+    private readonly path: string,
+    private readonly refusal: string | null = null,
+  ) {
+    if (refusal) return;
     if (existsSync(path) && process.platform !== 'win32' && (statSync(path).mode & 0o077) !== 0) {
       // Someone loosened the permissions: tighten them rather than keep secrets readable by others.
       chmodSync(path, 0o600);
@@ -93,10 +102,16 @@ export class FileSecretStore implements SecretStore {
   }
 
   get(name: SecretName): string | null {
+    if (this.refusal) return null;
     return readSecretsFile(this.path)[name] ?? null;
   }
 
   set(name: SecretName, value: string | null): void {
+    if (this.refusal) {
+      // Removing a key it never read is done already.
+      if (value === null) return;
+      throw new Error(`Refusing to store the key. ${this.refusal}`);
+    }
     const values = readSecretsFile(this.path);
     if (value === null) delete values[name];
     else values[name] = value;

@@ -30,7 +30,13 @@ import { PaymentService } from '../payments/service';
 import { listTransactions } from '../payments/transactions';
 import { ReaderManager, type ReaderTuning } from '../readers/manager';
 import { Journal } from '../store/journal';
-import { lockDataDir, prepareDataDir, type DataDirLock } from '../store/data-dir-lock';
+import {
+  lockDataDir,
+  prepareDataDir,
+  untrustedDataDir,
+  untrustedDataDirMessage,
+  type DataDirLock,
+} from '../store/data-dir-lock';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
 import { loopbackPortFree, returnPath, startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
 import { CounterReceipts } from '../counter/receipts';
@@ -52,6 +58,8 @@ export type LaunchGateway =
 export interface HostOptions {
   /** Where the journal, secrets and embedded sandbox database live; null keeps everything in memory. */
   dataDir: string | null;
+  /** This user's id, against which the data directory's owner is checked (tests; default the process's). */
+  uid?: number;
   clock?: Clock;
   secrets?: SecretStore;
   /** Starts the embedded sandbox when settings ask for it. */
@@ -129,14 +137,18 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   // A capture, cancel or refund the last launch was sending when it stopped is queued now: shown
   // (so nobody asks for it again) until recovery has confirmed or sent it, with its key.
   journal.markInterrupted(QUEUEABLE_KINDS, 'The app stopped before the gateway answered; it is sent again.');
+  // A data directory others own or may write to: no key is stored or read there (web mode's file).
+  const untrusted = options.dataDir && !options.secrets ? untrustedDataDir(options.dataDir, options.uid) : null;
+  const refusal = untrusted && options.dataDir ? untrustedDataDirMessage(options.dataDir, untrusted) : null;
   const secrets =
     options.secrets ??
-    (options.dataDir ? new FileSecretStore(join(options.dataDir, 'secrets.json')) : new MemorySecretStore());
+    (options.dataDir ? new FileSecretStore(join(options.dataDir, 'secrets.json'), refusal) : new MemorySecretStore());
   const settings = new SettingsStore(journal, secrets, options.initialSettings);
   if (options.gateway) settings.update(launchUpdate(options.gateway));
   else if (options.useGateway && settings.get().gateway !== options.useGateway)
     settings.update({ gateway: options.useGateway });
   const devlog = new DevLog(clock, 1_000, () => settings.heldSecrets());
+  if (refusal) devlog.add('error', refusal);
   if (settings.droppedAtStart.length > 0)
     devlog.add(
       'error',

@@ -7,7 +7,17 @@
  * mode, keeps its OS file lock until the connection closes — and the OS drops it when the process
  * dies, so a till killed with kill -9 or a power cut starts again without a stale lock to clear.
  */
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { isDamagedDatabase } from '../../common/unreadable-database';
@@ -92,6 +102,56 @@ function keepPrivate(dataDir: string): void {
   const dir = statSync(dataDir);
   const sticky = (dir.mode & 0o1000) !== 0;
   if (dir.uid === process.getuid() && !sticky && (dir.mode & 0o077) !== 0) chmodSync(dataDir, 0o700);
+}
+
+/**
+ * Why the data directory is not this user's alone, or null when it is: another user owns it, or
+ * others may write to it (group or world, e.g. a shared sticky directory like /tmp, which
+ * keepPrivate leaves alone). Others could then read what the app writes there, or put their own
+ * files in its place — a secrets file naming their account's key, say. `uid`: this user's
+ * (injectable for tests, which run as root). Always null on Windows.
+ */
+export function untrustedDataDir(
+  dataDir: string,
+  uid: number | undefined = typeof process.getuid === 'function' ? process.getuid() : undefined,
+): string | null {
+  if (process.platform === 'win32' || uid === undefined) return null;
+  const dir = statSync(dataDir);
+  if (dir.uid !== uid) return `it belongs to another user (uid ${dir.uid})`;
+  if ((dir.mode & 0o022) !== 0)
+    return `other users may write to it (mode ${(dir.mode & 0o7777).toString(8).padStart(4, '0')})`;
+  return null;
+}
+
+/**
+ * What to do about an untrusted data directory, in one sentence for Settings and the log: the
+ * directory, why, and the fix.
+ */
+export function untrustedDataDirMessage(dataDir: string, why: string): string {
+  return (
+    `The data directory ${dataDir} is not private: ${why}. Keys are neither stored nor read there. ` +
+    `Start the app with a directory of your own (web mode: --data-dir DIR or POS_DATA_DIR), or make this one yours alone: chown "$USER" ${dataDir} && chmod 700 ${dataDir}.`
+  );
+}
+
+/**
+ * Makes a file of the data directory (0600) before SQLite opens it: SQLite creates its files with
+ * the process's umask (0644 usually), and its -wal and -shm files with the database file's mode.
+ * One of this user's found readable by others (an older version, a copy) is made private again.
+ */
+export function makePrivateFile(path: string): void {
+  if (process.platform === 'win32' || typeof process.getuid !== 'function') return;
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+    return;
+  } catch (error) {
+    if ((error as { code?: unknown } | null)?.code !== 'EEXIST') throw error;
+  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    if (!existsSync(file)) continue;
+    const stat = statSync(file);
+    if (stat.isFile() && stat.uid === process.getuid() && (stat.mode & 0o077) !== 0) chmodSync(file, 0o600);
+  }
 }
 
 /** The SQLite databases in the data directory: the journal, and the embedded sandbox's. */

@@ -5,6 +5,7 @@
 import { unreadableDatabase } from '../../common/unreadable-database';
 import Database from 'better-sqlite3';
 import { traceEnd, traceStart } from '../core/trace';
+import { makePrivateFile } from './data-dir-lock';
 import type { Migration } from './migrations/types';
 
 export type SqlValue = string | number | bigint | null | Uint8Array;
@@ -54,6 +55,8 @@ export interface OpenOptions {
 }
 
 export function openDatabase(path: string, options: OpenOptions = {}): SqlDatabase {
+  // The journal holds card details and the shop's sales: its files are the user's alone (0600).
+  if (path !== ':memory:') makePrivateFile(path);
   const db = new Database(path);
   try {
     // The first statement reads the file's header: a damaged file is found here.

@@ -15,6 +15,7 @@ import {
   LOCK_FILE,
   lockDataDir,
   prepareDataDir,
+  untrustedDataDir,
 } from '../../main/store/data-dir-lock';
 import { createHost } from '../../main/host/host';
 import { startTestHost } from '../support/host';
@@ -191,6 +192,75 @@ describe('one app per data directory', () => {
       }
     } finally {
       await sandbox.close();
+    }
+  });
+
+  it('makes the journal and the secrets file private (0600) whatever the umask', async () => {
+    // SQLite made journal.db, -wal and -shm with the umask (0644): readable by others wherever the
+    // directory lets them through (a shared one, below).
+    const dataDir = join(scratch(), 'till');
+    const umask = process.umask(0o022);
+    try {
+      const t = await startTestHost({ dataDir });
+      try {
+        await t.call('settings.update', { secretKey: 'sk_test_private1234567890' });
+        await t.call('payments.create', { amount: 700, currency: 'USD' });
+        for (const name of ['journal.db', 'journal.db-wal', 'journal.db-shm', 'secrets.json'])
+          expect(statSync(join(dataDir, name)).mode & 0o777, name).toBe(0o600);
+      } finally {
+        await t.close();
+      }
+      // One loosened since (a copy, an older version) is made private again at the next start.
+      chmodSync(join(dataDir, 'journal.db'), 0o644);
+      const again = await startTestHost({ dataDir });
+      await again.close();
+      expect(statSync(join(dataDir, 'journal.db')).mode & 0o777).toBe(0o600);
+    } finally {
+      process.umask(umask);
+    }
+  });
+
+  it('in a directory others may write to, stores and reads no key, says why and how to fix it, and still takes test payments', async () => {
+    // A shared sticky directory (like /tmp), which the app must not change.
+    const dataDir = join(scratch(), 'shared');
+    mkdirSync(dataDir);
+    chmodSync(dataDir, 0o1777);
+    expect(untrustedDataDir(dataDir)).toBe('other users may write to it (mode 1777)');
+    // Someone else's file in its place would hand the till their account's key: never read.
+    writeFileSync(join(dataDir, 'secrets.json'), JSON.stringify({ secretKey: 'sk_test_planted1234567890' }));
+    const t = await startTestHost({ dataDir });
+    try {
+      expect((await t.call('settings.get', {})).secretKey).toBeNull();
+      const refused = await t.fail('settings.update', { secretKey: 'sk_test_mine1234567890' });
+      expect(refused.code).toBe('conflict');
+      expect(refused.message).toContain(`The data directory ${dataDir} is not private: other users may write to it`);
+      expect(refused.message).toContain(`chmod 700 ${dataDir}`);
+      expect(readFileSync(join(dataDir, 'secrets.json'), 'utf8')).not.toContain('sk_test_mine');
+      expect(t.host.devlog.list(50).some((e) => e.kind === 'error' && e.summary.includes('is not private'))).toBe(true);
+      // The embedded sandbox needs no stored key: test payments go on.
+      const reader = await t.onlineReader();
+      const created = await t.call('payments.create', { amount: 700, currency: 'USD', readerId: reader.id });
+      expect(created.status).toBe('in_progress');
+      expect(statSync(join(dataDir, 'journal.db')).mode & 0o777).toBe(0o600);
+    } finally {
+      await t.close();
+    }
+    expect(statSync(dataDir).mode & 0o7777).toBe(0o1777);
+  });
+
+  it('stores no key in a directory of another user', async () => {
+    // The tests run as root: "another user" is a uid that is not the directory's owner.
+    const dataDir = join(scratch(), 'theirs');
+    prepareDataDir(dataDir);
+    const owner = statSync(dataDir).uid;
+    expect(untrustedDataDir(dataDir, owner)).toBeNull();
+    expect(untrustedDataDir(dataDir, owner + 1)).toBe(`it belongs to another user (uid ${owner})`);
+    const t = await startTestHost({ dataDir, uid: owner + 1 });
+    try {
+      const refused = await t.fail('settings.update', { secretKey: 'sk_test_mine1234567890' });
+      expect(refused.message).toContain(`The data directory ${dataDir} is not private: it belongs to another user`);
+    } finally {
+      await t.close();
     }
   });
 });
