@@ -74,9 +74,10 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   let displays = 0;
   const staticRoot = resolve(options.staticDir);
   const log = options.log ?? (() => undefined);
+  const refused = refusalLog(log);
   let port = 0;
-  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
-  const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+  const allowedHosts = () => hostsFor(port);
+  const allowedOrigins = () => originsFor(port);
 
   const server: Server = createServer((request, response) => {
     if (!allowedHosts().has(request.headers.host ?? '')) return refuse(response, 421, 'Misdirected request.');
@@ -109,7 +110,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       // Our own page (right Host and Origin) with a stale or wrong token: a browser cannot read a
       // refused upgrade's status, so accept and close at once with a code that says why. No
       // command is ever read from this socket.
-      log(`bridge refused: ${reason}`);
+      refused(reason);
       sockets.handleUpgrade(request, socket, head, (ws) => {
         // Frames may still arrive before the close completes: a bad one is an 'error' event, which
         // would crash the host with no listener.
@@ -119,7 +120,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       return;
     }
     if (reason) {
-      log(`bridge refused: ${reason}`);
+      refused(reason);
       // Node leaves an upgrade's socket errors to this handler: a client that resets the connection
       // before the refusal is written must not crash the host.
       socket.on('error', () => undefined);
@@ -153,6 +154,44 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
 }
 
 const TOKEN_REFUSED = 'missing or wrong launch token';
+
+/**
+ * The Host headers naming this server. A browser leaves out the scheme's default port, so on port
+ * 80 the bare names are this server too (else every page and bridge request would be refused).
+ */
+export function hostsFor(port: number): Set<string> {
+  const names = ['127.0.0.1', 'localhost'];
+  return new Set([...names.map((name) => `${name}:${port}`), ...(port === 80 ? names : [])]);
+}
+
+/** Our own page's Origins, as hostsFor (a browser's Origin leaves out port 80 as well). */
+export function originsFor(port: number): Set<string> {
+  return new Set([...hostsFor(port)].map((host) => `http://${host}`));
+}
+
+/** How often refused bridge attempts reach the log: the first at once, then a count per window. */
+export const REFUSAL_LOG_WINDOW_MS = 60_000;
+
+/**
+ * Logs refused bridge attempts without letting a page that retries in a loop (a stale tab, a
+ * hostile local page) flood standard error: the first refusal of a window is written with its
+ * reason, the others of that window only counted, and the count written with the next one logged.
+ */
+export function refusalLog(log: (line: string) => void, now: () => number = Date.now): (reason: string) => void {
+  let windowStart = -Infinity;
+  let unlogged = 0;
+  return (reason) => {
+    const at = now();
+    if (at - windowStart < REFUSAL_LOG_WINDOW_MS) {
+      unlogged++;
+      return;
+    }
+    const more = unlogged > 0 ? ` (${unlogged} more refused since the last one logged)` : '';
+    windowStart = at;
+    unlogged = 0;
+    log(`bridge refused: ${reason}${more}`);
+  };
+}
 
 /** Why an upgrade is refused, or null when it may proceed. */
 export function checkUpgrade(
@@ -284,6 +323,11 @@ export function isFile(path: string): boolean {
 }
 
 function refuse(response: ServerResponse, status: number, message: string): void {
-  response.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8' });
+  // Never cached: a refusal (a wrong Host, a file missing mid-rebuild) must not outlive its cause.
+  response.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'text/plain; charset=utf-8',
+    'Cache-Control': 'no-store',
+  });
   response.end(message);
 }

@@ -6,7 +6,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { HostEvent, Result } from '../../common/contract';
-import { BRIDGE_PROTOCOL, startWebServer, type RunningWebServer } from '../../main/web/server';
+import {
+  BRIDGE_PROTOCOL,
+  hostsFor,
+  originsFor,
+  refusalLog,
+  REFUSAL_LOG_WINDOW_MS,
+  startWebServer,
+  type RunningWebServer,
+} from '../../main/web/server';
 
 function rawGet(
   port: number,
@@ -133,9 +141,13 @@ describe('web-mode server', () => {
     expect((await rawGet(server.port, '/', `127.0.0.1:${server.port}`)).status).toBe(200);
   });
 
-  it('refuses requests naming another host (DNS rebinding)', async () => {
+  it('refuses requests naming another host (DNS rebinding), and no refusal is cached', async () => {
     const res = await rawGet(server.port, '/', `evil.example:${server.port}`);
     expect(res.status).toBe(421);
+    expect(res.headers['cache-control']).toBe('no-store');
+    const missing = await rawGet(server.port, '/assets/missing.js', `127.0.0.1:${server.port}`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers['cache-control']).toBe('no-store');
   });
 
   it('refuses the bridge without the launch token, with a wrong one, or from another origin', async () => {
@@ -240,5 +252,39 @@ describe('web-mode server', () => {
     expect(refused.map((m) => m.id).sort()).toEqual([2, 3]);
     expect(messages.filter((m) => m.type === 'event').map((m) => m.event?.type)).toEqual(['display']);
     ws.close();
+  });
+});
+
+describe('web mode: names and refusals', () => {
+  it('takes the port-less Host and Origin a browser sends on port 80, and only there', () => {
+    expect([...hostsFor(80)].sort()).toEqual(['127.0.0.1', '127.0.0.1:80', 'localhost', 'localhost:80']);
+    expect(originsFor(80).has('http://127.0.0.1')).toBe(true);
+    expect(originsFor(80).has('http://localhost')).toBe(true);
+    expect([...hostsFor(8080)].sort()).toEqual(['127.0.0.1:8080', 'localhost:8080']);
+    expect(originsFor(8080).has('http://127.0.0.1')).toBe(false);
+  });
+
+  it('logs the first refused bridge of a minute, then only a count with the next one logged', () => {
+    const lines: string[] = [];
+    let now = 1_000_000;
+    const refused = refusalLog(
+      (line) => lines.push(line),
+      () => now,
+    );
+    refused('wrong Origin');
+    for (let i = 0; i < 500; i++) {
+      now += 10;
+      refused('wrong Origin');
+    }
+    expect(lines).toEqual(['bridge refused: wrong Origin']);
+    now += REFUSAL_LOG_WINDOW_MS;
+    refused('wrong Host header');
+    expect(lines).toEqual([
+      'bridge refused: wrong Origin',
+      'bridge refused: wrong Host header (500 more refused since the last one logged)',
+    ]);
+    now += REFUSAL_LOG_WINDOW_MS;
+    refused('wrong Origin');
+    expect(lines[2]).toBe('bridge refused: wrong Origin');
   });
 });
