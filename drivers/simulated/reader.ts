@@ -259,15 +259,19 @@ export class SimulatedReader implements Reader {
     this.reconnectEvents.clear();
   }
 
-  /** A collection cut off by the device going away: 'unknown' once the card was being authorised. */
+  /**
+   * A collection cut off by the device going away: 'unknown' once the card was being authorised (a
+   * purchase) or credited (a refund); the message says which, as the cashier reads it in Needs attention.
+   */
   private interrupt(collection: Collection, how: 'unplugged' | 'closed'): void {
+    const doing = collection.kind === 'credit' ? 'crediting' : 'authorising';
     this.finish(
       collection,
       collection.phase === 'processing'
         ? {
             kind: 'unknown',
             code: 'reader_disconnected',
-            message: `The reader was ${how} while authorising the card.`,
+            message: `The reader was ${how} while ${doing} the card.`,
           }
         : failed('reader_disconnected', `The reader was ${how} before a card was presented.`),
     );

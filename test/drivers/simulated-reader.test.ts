@@ -114,6 +114,26 @@ describe('simulated reader', () => {
     await expect(sim.recoverOutcome('never')).resolves.toBeNull();
   });
 
+  it('unplugged while crediting a refund says crediting, not authorising', async () => {
+    // Found by a tester: an interrupted refund on a terminal on the shop's own bank was said, in
+    // Needs attention, to have been cut off "while authorising the card".
+    const clock = new FakeClock();
+    const sim = reader(clock);
+    sim.setFault('disconnect_mid_payment');
+    const credit = sim.refund({ amount: 700, currency: 'GBP', reference: 'act_credit' });
+    clock.advance(400);
+    await expect(credit).resolves.toEqual({
+      kind: 'unknown',
+      code: 'reader_disconnected',
+      message: 'The reader was unplugged while crediting the card.',
+    });
+    clock.advance(500);
+    sim.setFault('disconnect_mid_payment');
+    const sale = sim.collect({ amount: 700, currency: 'GBP', reference: 'act_sale' });
+    clock.advance(400);
+    await expect(sale).resolves.toMatchObject({ message: 'The reader was unplugged while authorising the card.' });
+  });
+
   it('closed while authorising ends unknown, never "try another card"; closed while waiting, failed', async () => {
     // Found by a tester: a Settings save that restarts the readers closed the simulated reader
     // while it was authorising an approved card, and the cashier was told to take another card.
