@@ -265,6 +265,55 @@ describe('Readers screen', () => {
     expect(document.activeElement).toBe(box);
   });
 
+  it('withdraws the own-bank confirmation when a payment arrives on the reader, says why, keeps the focus', async () => {
+    // Found by a tester: a payment sent to the reader while "Yes: … charges through the shop's own
+    // bank" was open left the "Yes" on screen; pressed, the host refused it (the reader holds a payment).
+    const desk = makeReader({ id: 'rdr_desk', label: 'Desk 5000', kind: 'concert' });
+    const bridge = new FakeBridge(makeSnapshot({ readers: [desk] }));
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    const item = screen.getByRole('article', { name: /Desk 5000/ });
+    const box = within(item).getByRole('checkbox', { name: /charges through its own bank/ });
+    act(() => box.focus());
+    await user.keyboard(' ');
+    const yes = within(item).getByRole('button', { name: "Yes: Desk 5000 charges through the shop's own bank" });
+    expect(document.activeElement).toBe(yes);
+    act(() =>
+      bridge.push({
+        seq: bridge.snapshot.seq + 1,
+        type: 'readers',
+        readers: [
+          {
+            ...desk,
+            action: { paymentId: null, transactionId: 'tx_arrived', stage: 'waiting_for_card', status: 'in_progress' },
+          },
+        ],
+      }),
+    );
+    expect(within(item).queryByRole('button', { name: /^Yes: Desk 5000/ })).toBeNull();
+    expect(within(item).queryByRole('button', { name: 'Leave it as it is' })).toBeNull();
+    expect(screen.getByText(/Desk 5000 started taking a payment, .*nothing was changed/)).toBeTruthy();
+    expect(document.activeElement).toBe(box);
+    await user.keyboard('{Enter}');
+    await user.keyboard(' ');
+    expect(within(item).queryByRole('button', { name: /^Yes: Desk 5000/ })).toBeNull();
+    expect(bridge.count('readers.configure')).toBe(0);
+  });
+
+  it('withdraws the own-bank confirmation when the reader was set that way elsewhere', async () => {
+    const desk = makeReader({ id: 'rdr_desk', label: 'Desk 5000', kind: 'concert' });
+    const bridge = new FakeBridge(makeSnapshot({ readers: [desk] }));
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    const item = screen.getByRole('article', { name: /Desk 5000/ });
+    const box = within(item).getByRole('checkbox', { name: /charges through its own bank/ });
+    act(() => box.focus());
+    await user.keyboard(' ');
+    act(() => bridge.push({ seq: bridge.snapshot.seq + 1, type: 'readers', readers: [{ ...desk, standalone: true }] }));
+    expect(within(item).queryByRole('button', { name: /^Yes: Desk 5000/ })).toBeNull();
+    expect(screen.getByText(/Desk 5000 already charges through the shop's own bank/)).toBeTruthy();
+    expect(document.activeElement).toBe(box);
+    expect(bridge.count('readers.configure')).toBe(0);
+  });
+
   it('shows a reader busy only with a payment on it or one it may hold, not with its finished last one', async () => {
     const action = (status: string) => ({ paymentId: null, transactionId: `tx_${status}`, stage: null, status });
     const readers = [

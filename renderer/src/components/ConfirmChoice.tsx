@@ -1,5 +1,33 @@
-import type { KeyboardEvent } from 'react';
+import { useLayoutEffect, useRef, type KeyboardEvent } from 'react';
 import { useFocusOnMount } from '../lib/hooks';
+
+/**
+ * An open confirmation whose choice the host no longer allows (it changed meanwhile: the payment's
+ * outcome became known, a payment arrived on the reader): it is withdrawn before the cashier can
+ * press it. Returns the choice to draw a ConfirmChoice for: `open` while `allowed(open)`, else null,
+ * so the stale "Yes" is never drawn. Then, before the page is painted, `withdraw(open)` closes it
+ * and says why, and the focus that was on it (now on nothing) goes to `focusBack()`, where Enter
+ * does nothing. The one home of this rule: Needs attention's items and the Readers screen use it.
+ */
+export function useWithdrawnChoice<T>(
+  open: T | null,
+  allowed: (choice: T) => boolean,
+  withdraw: (choice: T) => void,
+  focusBack: () => HTMLElement | null,
+): T | null {
+  const withdrawn = open !== null && !allowed(open) ? open : null;
+  const latest = useRef({ withdraw, focusBack });
+  useLayoutEffect(() => {
+    latest.current = { withdraw, focusBack };
+  });
+  useLayoutEffect(() => {
+    if (withdrawn === null) return;
+    latest.current.withdraw(withdrawn);
+    const active = document.activeElement;
+    if (active === null || active === document.body || !active.isConnected) latest.current.focusBack()?.focus();
+  }, [withdrawn]);
+  return withdrawn === null ? open : null;
+}
 
 /**
  * A confirmation shown in place of the button just pressed ("Yes, cancel the authorisation" /

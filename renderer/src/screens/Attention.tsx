@@ -1,6 +1,6 @@
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type FocusEvent } from 'react';
 import type { AttentionView, CommandError } from '../../../common/contract';
-import { ConfirmChoice } from '../components/ConfirmChoice';
+import { ConfirmChoice, useWithdrawnChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { usePos } from '../store/context';
 import { money, timeAgo } from '../lib/format';
@@ -75,18 +75,18 @@ const AttentionItem = memo(function AttentionItem({
   // A refund on a terminal that only its ticket can settle.
   const refundUnknown = item.unsettledRefund !== null;
   // The payment changed under an open confirmation (the host learned the outcome meanwhile): the
-  // choice is no longer the payment's, so it is withdrawn before the cashier can press it (here,
-  // while drawing), said, and the focus that was on it waits on the item's title.
-  const withdrawn =
-    confirming !== null && !(confirming === 'charged' || confirming === 'not_charged' ? readerUnknown : refundUnknown);
-  if (withdrawn) {
-    setConfirming(null);
-    setError(null);
-    setDone(WITHDRAWN);
-  }
-  useLayoutEffect(() => {
-    if (done === WITHDRAWN && document.activeElement === document.body) title.current?.focus();
-  }, [done]);
+  // choice is no longer the payment's, so it is withdrawn before the cashier can press it, said, and
+  // the focus that was on it waits on the item's title.
+  const offered = useWithdrawnChoice(
+    confirming,
+    (choice) => (choice === 'charged' || choice === 'not_charged' ? readerUnknown : refundUnknown),
+    () => {
+      setConfirming(null);
+      setError(null);
+      setDone(WITHDRAWN);
+    },
+    () => title.current,
+  );
 
   const resolve = async (resolution: Settlement | 'dismiss') => {
     holdFocus();
@@ -137,7 +137,7 @@ const AttentionItem = memo(function AttentionItem({
           <button type="button" ref={checkAgain} disabled={busy} onClick={() => void retry()}>
             Check again
           </button>
-          {readerUnknown && confirming === null ? (
+          {readerUnknown && offered === null ? (
             <>
               <button type="button" disabled={busy} onClick={() => setConfirming('charged')}>
                 The card was charged
@@ -147,7 +147,7 @@ const AttentionItem = memo(function AttentionItem({
               </button>
             </>
           ) : null}
-          {refundUnknown && confirming === null ? (
+          {refundUnknown && offered === null ? (
             <>
               <button type="button" disabled={busy} onClick={() => setConfirming('credited')}>
                 The card was credited
@@ -158,13 +158,13 @@ const AttentionItem = memo(function AttentionItem({
               </button>
             </>
           ) : null}
-          {confirming ? (
+          {offered ? (
             <ConfirmChoice
-              yes={CONFIRMATIONS[confirming]}
+              yes={CONFIRMATIONS[offered]}
               no="Back"
               busy={busy}
               backTo={() => title.current}
-              onYes={() => void resolve(confirming)}
+              onYes={() => void resolve(offered)}
               onNo={() => setConfirming(null)}
             />
           ) : null}

@@ -1,6 +1,6 @@
 import { useMemo, useRef, useState, type FormEvent } from 'react';
 import type { CommandError, ReaderView } from '../../../common/contract';
-import { ConfirmChoice } from '../components/ConfirmChoice';
+import { ConfirmChoice, useWithdrawnChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
@@ -34,6 +34,23 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
   // confirmation, answered or not, so the cashier stays on this reader.
   const box = useRef<HTMLInputElement>(null);
   const locked = busy || action !== null;
+  // A payment arrived on the reader while its confirmation was open (the host refuses to rewire a
+  // reader holding one), or the reader was set that way meanwhile (another window): the "Yes" is
+  // withdrawn before it can be pressed, the screen says why, and the focus waits on the box.
+  const standaloneAsked = useWithdrawnChoice(
+    askStandalone,
+    (standalone) => action === null && reader.standalone !== standalone,
+    (standalone) => {
+      setAskStandalone(null);
+      report(
+        action !== null
+          ? `${reader.label} started taking a payment, so where its money goes cannot change now: nothing was changed. Ask again once the payment is over.`
+          : `${reader.label} already charges through ${standalone ? "the shop's own bank" : 'the gateway'} (changed elsewhere): nothing was changed.`,
+        null,
+      );
+    },
+    () => box.current,
+  );
   const titleId = `reader-${reader.id}`;
   const warningId = `reader-${reader.id}-bank-warning`;
   // Test mode keeps the simulated reader's money imaginary, not a real terminal's on the shop's bank.
@@ -104,24 +121,24 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
             This reader charges through its own bank (no gateway: amounts go straight to the terminal)
           </label>
         ) : null}
-        {realTerminalInTest && (reader.standalone || askStandalone === true) ? (
+        {realTerminalInTest && (reader.standalone || standaloneAsked === true) ? (
           <p id={warningId} className="notice" role="note">
             {TEST_MODE_BANK_WARNING}
           </p>
         ) : null}
-        {askStandalone !== null ? (
+        {standaloneAsked !== null ? (
           <div className="actions">
             <ConfirmChoice
-              describedBy={realTerminalInTest && askStandalone ? warningId : undefined}
+              describedBy={realTerminalInTest && standaloneAsked ? warningId : undefined}
               yes={
-                askStandalone
+                standaloneAsked
                   ? `Yes: ${reader.label} charges through the shop's own bank`
                   : `Yes: ${reader.label} charges through the gateway`
               }
               no="Leave it as it is"
               busy={busy}
               backTo={() => box.current}
-              onYes={() => void setStandalone(askStandalone)}
+              onYes={() => void setStandalone(standaloneAsked)}
               onNo={() => setAskStandalone(null)}
             />
           </div>
