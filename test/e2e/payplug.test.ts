@@ -120,7 +120,7 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
       body: JSON.stringify({ advance_seconds: 16 * 60 }),
     });
     expect(moved.status).toBe(200);
-    await textOf(page.getByRole('alert'), /Declined: Card declined\. Ask for another card\./);
+    await textOf(page.getByRole('alert').filter({ hasText: /\S/ }), /Declined: Card declined\. Ask for another card\./);
     await textOf(paymentState(), /Declined\./);
   });
 

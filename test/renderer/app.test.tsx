@@ -16,6 +16,7 @@ import {
   minutesAgo,
   ok,
   renderApp,
+  shownAlert,
 } from './helpers';
 
 describe('App shell', () => {
@@ -44,7 +45,7 @@ describe('App shell', () => {
     expect(screen.queryByText('TEST MODE')).toBeNull();
     expect(screen.queryByText('LIVE')).toBeNull();
     act(() => bridge.setConnection('refused'));
-    expect(screen.getByRole('alert').textContent).toMatch(/Open the URL printed by npm start/);
+    expect(shownAlert().textContent).toMatch(/Open the URL printed by npm start/);
     expect(screen.queryByText(/Reconnecting/)).toBeNull();
   });
 
@@ -54,7 +55,7 @@ describe('App shell', () => {
     await renderApp(bridge);
     expect(screen.getByText('TEST MODE')).toBeTruthy();
     act(() => bridge.setConnection('refused'));
-    expect(screen.getByRole('alert').textContent).toMatch(/not connected to the running app/);
+    expect(shownAlert().textContent).toMatch(/not connected to the running app/);
     expect(screen.queryByText('TEST MODE')).toBeNull();
     expect(screen.queryByText('LIVE')).toBeNull();
   });

@@ -2,7 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import type { PaymentView } from '../../common/contract';
-import { fail, FakeBridge, makePayment, makeSnapshot, makeTransaction, minutesAgo, ok, renderApp } from './helpers';
+import {
+  fail,
+  FakeBridge,
+  makePayment,
+  makeSnapshot,
+  makeTransaction,
+  minutesAgo,
+  ok,
+  renderApp,
+  findShownAlert,
+} from './helpers';
 
 function authorised(over: Partial<PaymentView> = {}): PaymentView {
   return makePayment({
@@ -276,7 +286,7 @@ describe('Capture screen', () => {
     await waitFor(() =>
       expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: '99999999-8888-7777-6666-555555555555' }]),
     );
-    expect((await within(item).findByRole('alert')).textContent).toMatch(/already expired/);
+    expect((await findShownAlert(item)).textContent).toMatch(/already expired/);
   });
 
   it('drops an authorisation as soon as the host reports it captured', async () => {

@@ -393,3 +393,25 @@ export async function renderApp(
     },
   };
 }
+
+/**
+ * The live regions of `role` with a message in them. A screen keeps its message regions on the
+ * page, empty, between messages (so the next one is announced): an empty one says nothing.
+ */
+export function shownRegions(role: 'alert' | 'status', container: HTMLElement = document.body): HTMLElement[] {
+  return Array.from(container.querySelectorAll<HTMLElement>(`[role="${role}"]`)).filter(
+    (el) => (el.textContent ?? '') !== '',
+  );
+}
+
+/** The one alert with a message in it (throws when there is none, or more than one). */
+export function shownAlert(container: HTMLElement = document.body): HTMLElement {
+  const alerts = shownRegions('alert', container);
+  if (alerts.length !== 1) throw new Error(`Expected one alert with a message, found ${alerts.length}`);
+  return alerts[0]!;
+}
+
+/** Waits for the one alert with a message in it. */
+export function findShownAlert(container: HTMLElement = document.body): Promise<HTMLElement> {
+  return waitFor(() => shownAlert(container));
+}

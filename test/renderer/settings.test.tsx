@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor } from '@testing-library/react';
 import type { DevLogEntry } from '../../common/contract';
 import { settingsChanges } from '../../renderer/src/screens/Settings';
-import { fail, FakeBridge, makeSettings, makeSnapshot, ok, renderApp, gatewayFor } from './helpers';
+import { fail, FakeBridge, makeSettings, makeSnapshot, ok, renderApp, gatewayFor, shownAlert } from './helpers';
 
 function entry(id: number, summary: string, kind: DevLogEntry['kind'] = 'request', detail?: string): DevLogEntry {
   return { id, at: '2026-01-05T10:00:00Z', kind, summary, ...(detail ? { detail } : {}) };
@@ -130,7 +130,7 @@ describe('Settings screen', () => {
     await user.type(screen.getByLabelText('Secret key'), 'pk_wrong{Enter}');
     expect(await screen.findByText('secret key must start with sk_test_ or sk_live_')).toBeTruthy();
     expect(screen.getByLabelText('Secret key').getAttribute('aria-invalid')).toBe('true');
-    expect(screen.getByRole('alert').textContent).toMatch(/Not saved/);
+    expect(shownAlert().textContent).toMatch(/Not saved/);
     expect(screen.getByText('TEST MODE')).toBeTruthy();
     act(() =>
       bridge.push({
@@ -162,7 +162,7 @@ describe('Settings screen', () => {
       await user.type(screen.getByLabelText('PayPlug secret key'), 'pk_test_abcdef123456');
       await user.click(screen.getByRole('button', { name: 'Save settings' }));
       expect(await screen.findByText(message)).toBeTruthy();
-      expect(screen.getByRole('alert').textContent).toBe('Not saved. Check the highlighted fields.');
+      expect(shownAlert().textContent).toBe('Not saved. Check the highlighted fields.');
       unmount();
     }
   });

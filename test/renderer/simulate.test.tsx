@@ -13,6 +13,7 @@ import {
   ok,
   renderApp,
   gatewayFor,
+  findShownAlert,
 } from './helpers';
 
 function waitingSnapshot(amount = 1250) {
@@ -132,7 +133,7 @@ describe('Simulate payment screen', () => {
     expect(await screen.findByText('Counter 1 will disconnect in the middle of its next payment.')).toBeTruthy();
     await user.selectOptions(screen.getByLabelText('Fault'), 'busy');
     await user.click(screen.getByRole('button', { name: 'Set fault' }));
-    expect((await screen.findByRole('alert')).textContent).toMatch(/in the middle of a payment/);
+    expect((await findShownAlert()).textContent).toMatch(/in the middle of a payment/);
   });
 
   it('is hidden in live mode: no nav entry, and F3 does nothing', async () => {

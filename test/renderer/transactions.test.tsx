@@ -2,7 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import { screen, waitFor, within } from '@testing-library/react';
 import type { CommandInput, TransactionDetail, TransactionView } from '../../common/contract';
-import { deferred, fail, FakeBridge, makePayment, makeTransaction, ok, renderApp } from './helpers';
+import {
+  deferred,
+  fail,
+  FakeBridge,
+  makePayment,
+  makeTransaction,
+  ok,
+  renderApp,
+  findShownAlert,
+  shownAlert,
+} from './helpers';
 
 const TX_ID = '11111111-2222-3333-4444-555555555555';
 
@@ -137,7 +147,7 @@ describe('Transactions screen', () => {
     await user.type(screen.getByLabelText('From'), '2026-02-01');
     await user.type(screen.getByLabelText('To'), '2026-01-01');
     await user.click(screen.getByRole('button', { name: 'Search' }));
-    expect(screen.getByRole('alert').textContent).toBe('Check the highlighted fields.');
+    expect(shownAlert().textContent).toBe('Check the highlighted fields.');
     const from = screen.getByLabelText('From');
     expect(from.getAttribute('aria-invalid')).toBe('true');
     expect(document.getElementById(from.getAttribute('aria-describedby')!)?.textContent).toBe(
@@ -208,7 +218,7 @@ describe('Transactions screen', () => {
     bridge.on('transactions.list', () => fail('gateway', 'The gateway refused: payment_method_type is invalid'));
     await user.selectOptions(screen.getByLabelText('Method'), 'link');
     await user.click(screen.getByRole('button', { name: 'Search' }));
-    expect((await screen.findByRole('alert')).textContent).toMatch(/payment_method_type is invalid/);
+    expect((await findShownAlert()).textContent).toMatch(/payment_method_type is invalid/);
     expect(screen.queryByText('pi_page1')).toBeNull();
     expect(screen.queryByText(/60 transactions/)).toBeNull();
   });
@@ -217,7 +227,7 @@ describe('Transactions screen', () => {
     const bridge = new FakeBridge();
     bridge.on('transactions.list', () => fail('offline', 'The gateway did not answer.'));
     await renderApp(bridge, { screen: 'transactions' });
-    const alert = await screen.findByRole('alert');
+    const alert = await findShownAlert();
     expect(alert.textContent).toMatch(/Could not load transactions\. The gateway did not answer\./);
     expect(alert.textContent).toMatch(/try again when it is back/);
   });
@@ -345,7 +355,7 @@ describe('Transactions screen', () => {
       expect(screen.getByText('The amount can be at most €31.00.')).toBeTruthy();
       await user.click(screen.getByRole('button', { name: 'Refund' }));
       expect(bridge.count('payments.refund')).toBe(0);
-      expect(screen.getByRole('alert').textContent).toMatch(/Not refunded/);
+      expect(shownAlert().textContent).toMatch(/Not refunded/);
     });
 
     it('a full refund names its amount, never "whatever is left"', async () => {
@@ -406,7 +416,7 @@ describe('Transactions screen', () => {
       store.getState().openTransaction(TX_ID);
       await user.click(await screen.findByRole('button', { name: 'Refund' }));
       expect(await screen.findByText('more than what is left to refund')).toBeTruthy();
-      expect(screen.getByRole('alert').textContent).toMatch(/Not refunded/);
+      expect(shownAlert().textContent).toMatch(/Not refunded/);
     });
 
     it('a gateway whose reference is its API id shows that id once, in the heading', async () => {

@@ -2,11 +2,16 @@ import { useMemo } from 'react';
 import { usePos } from '../store/context';
 import { money, sentence } from '../lib/format';
 import { COPIES_LABELS } from '../lib/labels';
+import { LiveRegion } from './LiveRegion';
 
 /** Shown after three failed connection attempts in a row: the token may be stale. */
 const TOKEN_HINT_AFTER = 3;
 
-/** Connection to the host, the gateway's reachability, and a failed refresh: always on top. */
+/**
+ * Connection to the host, the gateway's reachability, and a failed refresh: always on top. Each
+ * banner's live region stays on the page, empty while it has nothing to say, so a banner that
+ * appears is announced (the refusal and a failed refresh cut in; the others are polite).
+ */
 export function Banners() {
   const connection = usePos((s) => s.link.connection);
   const failedConnects = usePos((s) => s.link.failedConnects);
@@ -30,82 +35,98 @@ export function Banners() {
 
   return (
     <div className="banners">
-      {connection === 'refused' ? (
-        <div className="banner banner--warning" role="alert">
-          <strong>This page is not connected to the running app.</strong>{' '}
-          <span>
-            Its link is old or was opened without its token (the app may have restarted). Open the URL printed by npm
-            start / npm run web again; nothing can be done from this page until then.
-          </span>
-        </div>
-      ) : null}
-      {connection === 'closed' ? (
-        <div className="banner banner--warning" role="status">
-          <strong>Reconnecting to the host…</strong>{' '}
-          <span>
-            The screen shows the last known state; payments cannot be started until the connection is back.
-            {failedConnects >= TOKEN_HINT_AFTER
-              ? ' If this does not go away, make sure the app is running, then open the URL printed by npm start / npm run web again.'
-              : ''}
-          </span>
-        </div>
-      ) : null}
-      {connectivity.gateway === 'offline' ? (
-        <div className="banner banner--offline" role="status">
-          <strong>The payment gateway is offline.</strong>{' '}
-          <span>
-            {queued.count > 0
-              ? `${queued.count} operation${queued.count === 1 ? '' : 's'} queued${totals ? ` (${totals})` : ''}; they will be sent when it is back.`
-              : 'Nothing is queued.'}
-            {connectivity.lastError ? ` Last error: ${connectivity.lastError}` : ''}
-          </span>
-        </div>
-      ) : null}
-      {connectivity.gateway === 'refused' ? (
-        <div className="banner banner--offline" role="status">
-          <strong>The payment gateway refuses this till’s keys.</strong>{' '}
-          <span>
-            It answers, so the network is fine: check the keys and the API URL in Settings (F7).
-            {connectivity.lastError ? ` The gateway said: ${connectivity.lastError}` : ''}
-          </span>
-        </div>
-      ) : null}
-      {connectivity.recovering && connectivity.recovering.total > 0 ? (
-        <div className="banner banner--info" role="status">
-          <strong>Checking unfinished payments with the gateway…</strong>{' '}
-          <span>
-            {connectivity.recovering.done} of {connectivity.recovering.total} done. You can keep working; a payment
-            being checked shows its state as soon as it is known.
-          </span>
-        </div>
-      ) : null}
-      {unprinted.length > 0 ? (
-        <div className="banner banner--warning banner--receipt" role="status">
-          <strong>Receipt not printed — reprint{unprinted.length > 1 ? ` (${unprinted.length} payments)` : ''}.</strong>{' '}
-          <span>
-            Order {unprinted[0]!.orderReference}, {money(unprinted[0]!.amount, unprinted[0]!.currency)},{' '}
-            {COPIES_LABELS[unprinted[0]!.receipt.print?.copies ?? 'customer'].toLowerCase()}:{' '}
-            {sentence(unprinted[0]!.receipt.print?.error ?? 'the printer failed')} The payment itself is fine.
-          </span>{' '}
-          <button
-            type="button"
-            onClick={() => {
-              selectPayment(unprinted[0]!.id);
-              setScreen('process');
-            }}
-          >
-            Open to reprint
-          </button>
-        </div>
-      ) : null}
-      {ready && syncError && connection !== 'closed' ? (
-        <div className="banner banner--warning" role="alert">
-          <span>Could not refresh from the host: {syncError}</span>{' '}
-          <button type="button" onClick={() => void resync()} disabled={syncing}>
-            Refresh
-          </button>
-        </div>
-      ) : null}
+      <LiveRegion alert as="div" className="banner banner--warning">
+        {connection === 'refused' ? (
+          <>
+            <strong>This page is not connected to the running app.</strong>{' '}
+            <span>
+              Its link is old or was opened without its token (the app may have restarted). Open the URL printed by npm
+              start / npm run web again; nothing can be done from this page until then.
+            </span>
+          </>
+        ) : null}
+      </LiveRegion>
+      <LiveRegion as="div" className="banner banner--warning">
+        {connection === 'closed' ? (
+          <>
+            <strong>Reconnecting to the host…</strong>{' '}
+            <span>
+              The screen shows the last known state; payments cannot be started until the connection is back.
+              {failedConnects >= TOKEN_HINT_AFTER
+                ? ' If this does not go away, make sure the app is running, then open the URL printed by npm start / npm run web again.'
+                : ''}
+            </span>
+          </>
+        ) : null}
+      </LiveRegion>
+      <LiveRegion as="div" className="banner banner--offline">
+        {connectivity.gateway === 'offline' ? (
+          <>
+            <strong>The payment gateway is offline.</strong>{' '}
+            <span>
+              {queued.count > 0
+                ? `${queued.count} operation${queued.count === 1 ? '' : 's'} queued${totals ? ` (${totals})` : ''}; they will be sent when it is back.`
+                : 'Nothing is queued.'}
+              {connectivity.lastError ? ` Last error: ${connectivity.lastError}` : ''}
+            </span>
+          </>
+        ) : null}
+      </LiveRegion>
+      <LiveRegion as="div" className="banner banner--offline">
+        {connectivity.gateway === 'refused' ? (
+          <>
+            <strong>The payment gateway refuses this till’s keys.</strong>{' '}
+            <span>
+              It answers, so the network is fine: check the keys and the API URL in Settings (F7).
+              {connectivity.lastError ? ` The gateway said: ${connectivity.lastError}` : ''}
+            </span>
+          </>
+        ) : null}
+      </LiveRegion>
+      <LiveRegion as="div" className="banner banner--info">
+        {connectivity.recovering && connectivity.recovering.total > 0 ? (
+          <>
+            <strong>Checking unfinished payments with the gateway…</strong>{' '}
+            <span>
+              {connectivity.recovering.done} of {connectivity.recovering.total} done. You can keep working; a payment
+              being checked shows its state as soon as it is known.
+            </span>
+          </>
+        ) : null}
+      </LiveRegion>
+      <LiveRegion as="div" className="banner banner--warning banner--receipt">
+        {unprinted.length > 0 ? (
+          <>
+            <strong>
+              Receipt not printed — reprint{unprinted.length > 1 ? ` (${unprinted.length} payments)` : ''}.
+            </strong>{' '}
+            <span>
+              Order {unprinted[0]!.orderReference}, {money(unprinted[0]!.amount, unprinted[0]!.currency)},{' '}
+              {COPIES_LABELS[unprinted[0]!.receipt.print?.copies ?? 'customer'].toLowerCase()}:{' '}
+              {sentence(unprinted[0]!.receipt.print?.error ?? 'the printer failed')} The payment itself is fine.
+            </span>{' '}
+            <button
+              type="button"
+              onClick={() => {
+                selectPayment(unprinted[0]!.id);
+                setScreen('process');
+              }}
+            >
+              Open to reprint
+            </button>
+          </>
+        ) : null}
+      </LiveRegion>
+      <LiveRegion alert as="div" className="banner banner--warning">
+        {ready && syncError && connection !== 'closed' ? (
+          <>
+            <span>Could not refresh from the host: {syncError}</span>{' '}
+            <button type="button" onClick={() => void resync()} disabled={syncing}>
+              Refresh
+            </button>
+          </>
+        ) : null}
+      </LiveRegion>
     </div>
   );
 }

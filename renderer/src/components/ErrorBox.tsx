@@ -1,5 +1,6 @@
 import type { CommandError } from '../../../common/contract';
 import { adviceFor, surelyNotDone } from '../lib/errors';
+import { LiveRegion } from './LiveRegion';
 
 /**
  * A command's error: what happened (the host's message) and what the cashier can do. Field issues
@@ -15,17 +16,18 @@ export function ErrorBox({
   /** What did not happen ("Not charged."): shown only when it surely did not. */
   title?: string;
 }) {
-  if (!error) return null;
+  // Drawn with no error too: the region stays on the page, so the next error is announced.
+  if (!error) return <LiveRegion alert as="div" />;
   const otherIssues = (error.issues ?? []).filter(
     (i) => !shownPaths.some((p) => i.path === p || i.path.startsWith(`${p}.`)),
   );
   const onlyFieldIssues = error.code === 'validation' && (error.issues?.length ?? 0) > 0 && otherIssues.length === 0;
   const advice = adviceFor(error);
   return (
-    <div className="error-box" role="alert">
+    <LiveRegion alert as="div" className="error-box">
       {title && surelyNotDone(error) ? <strong>{title} </strong> : null}
       <span>{onlyFieldIssues ? 'Check the highlighted fields.' : error.message}</span>
       {advice ? <span> {advice}</span> : null}
-    </div>
+    </LiveRegion>
   );
 }

@@ -5,6 +5,7 @@ import { clockTime, sentence } from '../lib/format';
 import { shopTimeZone } from '../store/selectors';
 import { COPIES_LABELS, NO_PRINTER_TITLE, type ReceiptCopies } from '../lib/labels';
 import { ErrorBox } from './ErrorBox';
+import { LiveRegion } from './LiveRegion';
 import { describedBy, Field } from './Field';
 
 /**
@@ -87,14 +88,11 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
   return (
     <section className="receipt-panel" aria-label="Receipt">
       <h2>Receipt</h2>
-      {status ? (
-        <p
-          className={receipt?.print?.state === 'failed' ? 'receipt-status receipt-status--failed' : 'receipt-status'}
-          role={receipt?.print?.state === 'failed' ? 'alert' : 'status'}
-        >
-          {status}
-        </p>
-      ) : null}
+      {/* Two regions that stay: a failed print cuts in, any other state is said politely. */}
+      <LiveRegion className="receipt-status">{receipt?.print?.state === 'failed' ? null : status}</LiveRegion>
+      <LiveRegion alert className="receipt-status receipt-status--failed">
+        {receipt?.print?.state === 'failed' ? status : null}
+      </LiveRegion>
       {receipt?.email ? (
         <p className="muted">
           Email receipt to {receipt.email.to}:{' '}
@@ -147,7 +145,7 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
         </button>
       </form>
       <ErrorBox error={error} />
-      {done ? <p role="status">{done}</p> : null}
+      <LiveRegion>{done}</LiveRegion>
       {preview ? (
         // A figure named "Receipt preview": a bare <pre> is generic, which may not carry a name.
         <pre className="receipt-preview" role="figure" aria-label="Receipt preview">

@@ -2,6 +2,7 @@ import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useStat
 import type { AttentionView, CommandError } from '../../../common/contract';
 import { ConfirmChoice, useWithdrawnChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
+import { LiveRegion } from '../components/LiveRegion';
 import { usePos } from '../store/context';
 import { money, timeAgo } from '../lib/format';
 import { useNow } from '../lib/hooks';
@@ -185,7 +186,7 @@ const AttentionItem = memo(function AttentionItem({
             </button>
           ) : null}
         </div>
-        {done ? <p role="status">{done}</p> : null}
+        <LiveRegion>{done}</LiveRegion>
         <ErrorBox error={error} />
       </article>
     </li>

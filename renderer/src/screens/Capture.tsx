@@ -3,6 +3,7 @@ import type { CommandError, PaymentView, TransactionView, UncapturedPage } from 
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
+import { LiveRegion } from '../components/LiveRegion';
 import { usePos } from '../store/context';
 import { useListChanges } from '../store/list-changes';
 import { money, timeAgo, timeLeft } from '../lib/format';
@@ -123,18 +124,17 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
             {auth.card ? ` · ${auth.card.brand} •••• ${auth.card.last4}` : ''}
             {auth.amountCapturable !== auth.amount ? ` · of ${money(auth.amount, auth.currency)}` : ''}
           </p>
-          {left ? (
-            <p
-              className={left.ms < EXPIRY_WARNING_MS ? 'expiry--soon' : 'muted'}
-              role={left.ms < EXPIRY_WARNING_MS ? 'alert' : undefined}
-            >
-              {left.ms <= 0
-                ? 'The authorisation has expired: it can no longer be captured.'
-                : left.ms < EXPIRY_WARNING_MS
-                  ? `Expires soon: ${left.text} to capture it before the money is released.`
-                  : `Authorisation: ${left.text} before it expires.`}
-            </p>
+          {left && left.ms >= EXPIRY_WARNING_MS ? (
+            <p className="muted">{`Authorisation: ${left.text} before it expires.`}</p>
           ) : null}
+          {/* On the page from the start, so the warning is announced when the countdown reaches it. */}
+          <LiveRegion alert className="expiry--soon">
+            {left && left.ms < EXPIRY_WARNING_MS
+              ? left.ms <= 0
+                ? 'The authorisation has expired: it can no longer be captured.'
+                : `Expires soon: ${left.text} to capture it before the money is released.`
+              : null}
+          </LiveRegion>
           <div className="inline-fields">
             {lapsed ? null : (
               <>
@@ -327,7 +327,7 @@ export function Capture() {
           Refresh
         </button>
       </div>
-      {done ? <p role="status">{done}</p> : null}
+      <LiveRegion>{done}</LiveRegion>
       {queued.length > 0 ? (
         <p className="notice">
           {queued.length === 1

@@ -3,6 +3,7 @@ import type { CommandError, SavedCardView } from '../../../common/contract';
 import { CURRENCIES } from '../../../common/currencies';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
+import { LiveRegion } from '../components/LiveRegion';
 import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { SplitEditor } from '../components/SplitEditor';
@@ -246,12 +247,11 @@ function CustomerSection({ error }: { error: CommandError | null }) {
             </p>
           ) : null}
           <ErrorBox error={lookupError} />
+          <LiveRegion className="muted">
+            {cards !== null && cards.length === 0 ? `No saved card for ${draft.customerEmail.trim()}.` : null}
+          </LiveRegion>
           {cards !== null ? (
-            cards.length === 0 ? (
-              <p role="status" className="muted">
-                No saved card for {draft.customerEmail.trim()}.
-              </p>
-            ) : (
+            cards.length === 0 ? null : (
               <fieldset className="field radio-group" aria-label="Saved cards">
                 <label className="radio">
                   <input

@@ -3,10 +3,12 @@ import { PayLink } from '../components/PayLink';
 import { RadioGroup } from '../components/RadioGroup';
 import type { CommandError, InstallmentState, OpenPage, PaymentView, ReaderView } from '../../../common/contract';
 import { ErrorBox } from '../components/ErrorBox';
+import { LiveRegion } from '../components/LiveRegion';
 import { ReceiptPanel } from '../components/ReceiptPanel';
 import { TipEntry } from '../components/TipEntry';
 import { TIP_PRESETS as DEFAULT_TIP_PRESETS, type TipChoice } from '../../../common/tips';
 import { usePos } from '../store/context';
+import type { PendingCharge } from '../store/types';
 import { useListChanges } from '../store/list-changes';
 import {
   busyWith,
@@ -236,38 +238,69 @@ function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
   );
 }
 
-/** The payment's amount, what it is for, where it is, and anything waiting or needing attention. */
-function PaymentCard({ payment, readerLabel }: { payment: PaymentView; readerLabel?: string | undefined }) {
+/**
+ * The payment's amount, what it is for, where it is, and anything waiting or needing attention.
+ * Before the host reports it (Enter was just pressed), `pending` stands for it with the same card,
+ * its state "Creating…": the state's live region is then the one that says "Waiting for card" (its
+ * text changes in place, so it is announced; one drawn anew with its text is often not).
+ */
+function PaymentCard({
+  payment,
+  pending,
+  readerLabel,
+}: {
+  payment: PaymentView | null;
+  pending?: PendingCharge | null | undefined;
+  readerLabel?: string | undefined;
+}) {
+  const amount = payment?.amount ?? pending?.amount ?? 0;
+  const currency = payment?.currency ?? pending?.currency ?? '';
   return (
     <div className="payment-card">
-      <p className="payment-card__amount">{money(payment.amount, payment.currency)}</p>
-      {payment.tip?.state === 'chosen' && payment.tip.amount > 0 ? (
+      <p className="payment-card__amount">{money(amount, currency)}</p>
+      {payment?.tip?.state === 'chosen' && payment.tip.amount > 0 ? (
         <p className="payment-card__tip">
           {money(payment.tip.preTipAmount, payment.currency)} + tip {money(payment.tip.amount, payment.currency)}
           {payment.tip.percent !== null ? ` (${payment.tip.percent} %)` : ''}
         </p>
       ) : null}
-      {payment.chargedBy === 'terminal' ? (
+      {payment?.chargedBy === 'terminal' ? (
         <p className="muted">Charged by the terminal through the shop&apos;s own bank (no gateway).</p>
       ) : null}
       <p className="payment-card__meta">
-        {payment.description ? `${payment.description} · ` : ''}Order {payment.orderReference}
-        {payment.captureMethod === 'manual' ? ' · manual capture' : ''}
-        {payment.channel === 'link' ? ' · pay by link' : ''}
-        {payment.card ? ` · ${payment.card.brand} •••• ${payment.card.last4}` : ''}
+        {payment ? (
+          <>
+            {payment.description ? `${payment.description} · ` : ''}Order {payment.orderReference}
+            {payment.captureMethod === 'manual' ? ' · manual capture' : ''}
+            {payment.channel === 'link' ? ' · pay by link' : ''}
+            {payment.card ? ` · ${payment.card.brand} •••• ${payment.card.last4}` : ''}
+          </>
+        ) : (
+          `Order ${pending?.orderReference ?? ''}`
+        )}
       </p>
-      {payment.channel === 'card_present' && payment.tip?.state !== 'awaiting' ? <Steps payment={payment} /> : null}
-      <p className={`payment-state payment-state--${payment.status}`} role="status">
-        {paymentStateText(payment)}
-        {readerLabel ? ` (${readerLabel})` : ''}
-      </p>
-      {payment.queuedOperations > 0 ? (
+      {payment?.channel === 'card_present' && payment.tip?.state !== 'awaiting' ? <Steps payment={payment} /> : null}
+      <LiveRegion
+        className={payment ? `payment-state payment-state--${payment.status}` : 'payment-state payment-state--creating'}
+      >
+        {payment ? (
+          <>
+            {paymentStateText(payment)}
+            {readerLabel ? ` (${readerLabel})` : ''}
+          </>
+        ) : pending?.readerLabel ? (
+          `Creating the payment and sending it to ${pending.readerLabel}…`
+        ) : (
+          'Creating the payment…'
+        )}
+      </LiveRegion>
+      {payment && payment.queuedOperations > 0 ? (
         <p className="muted">
           {payment.queuedOperations} operation{payment.queuedOperations === 1 ? '' : 's'} waiting for the gateway to
           come back.
         </p>
       ) : null}
-      {payment.attention ? (
+      {payment?.attention ? (
         <div className="attention-box">
           <strong>Needs attention:</strong> {payment.attention.reason} {payment.attention.advice}
         </div>
@@ -350,11 +383,13 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
             .join(' · ')}
         </p>
       ) : null}
-      {decline ? (
-        <div className="decline" role="alert">
-          <strong>Declined:</strong> {decline.message}
-        </div>
-      ) : null}
+      <LiveRegion alert as="div" className="decline">
+        {decline ? (
+          <>
+            <strong>Declined:</strong> {decline.message}
+          </>
+        ) : null}
+      </LiveRegion>
       <ErrorBox error={error} />
       <div className="actions">
         {open && withdrawable ? (
@@ -494,7 +529,9 @@ function ProcessFrame({ children, plain = false }: { children: ReactNode; plain?
       <h1 id="process-title" tabIndex={-1}>
         Process payment
       </h1>
-      {children}
+      {/* In a fragment of its own: one child (the card while the payment is created) or several (the
+          card and the rest), the card stays the same, and so does its state's live region. */}
+      <>{children}</>
     </section>
   );
 }
@@ -571,15 +608,7 @@ function PaymentOnReaderOrLink() {
     // Enter was pressed and the host has not reported the payment yet (usually a few milliseconds).
     return (
       <ProcessFrame>
-        <div className="payment-card">
-          <p className="payment-card__amount">{money(pendingCharge.amount, pendingCharge.currency)}</p>
-          <p className="payment-card__meta">Order {pendingCharge.orderReference}</p>
-          <p className="payment-state payment-state--creating" role="status">
-            {pendingCharge.readerLabel
-              ? `Creating the payment and sending it to ${pendingCharge.readerLabel}…`
-              : 'Creating the payment…'}
-          </p>
-        </div>
+        <PaymentCard payment={null} pending={pendingCharge} />
       </ProcessFrame>
     );
   }
@@ -656,11 +685,17 @@ function PaymentOnReaderOrLink() {
 
       {notice ? <p className="notice">{notice}</p> : null}
 
-      {decline ? (
-        <div className={`decline${decline.kind === 'not_completed' ? ' decline--not-completed' : ''}`} role="alert">
-          <strong>{decline.kind === 'not_completed' ? 'Not completed:' : 'Declined:'}</strong> {decline.message}
-        </div>
-      ) : null}
+      <LiveRegion
+        alert
+        as="div"
+        className={`decline${decline?.kind === 'not_completed' ? ' decline--not-completed' : ''}`}
+      >
+        {decline ? (
+          <>
+            <strong>{decline.kind === 'not_completed' ? 'Not completed:' : 'Declined:'}</strong> {decline.message}
+          </>
+        ) : null}
+      </LiveRegion>
       <ErrorBox error={error} />
 
       {awaitingTip ? <TipWaiting payment={payment} /> : null}

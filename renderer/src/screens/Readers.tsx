@@ -2,6 +2,7 @@ import { useMemo, useRef, useState, type FormEvent } from 'react';
 import type { CommandError, ReaderView } from '../../../common/contract';
 import { ConfirmChoice, useWithdrawnChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
+import { LiveRegion } from '../components/LiveRegion';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { money, timeAgo } from '../lib/format';
@@ -372,7 +373,7 @@ export function Readers() {
           Refresh
         </button>
       </div>
-      {message ? <p role="status">{message}</p> : null}
+      <LiveRegion>{message}</LiveRegion>
       <ErrorBox error={error} />
       <section aria-labelledby="paired-title">
         <h2 id="paired-title">Paired readers</h2>

@@ -9,6 +9,7 @@ import type {
 } from '../../../common/contract';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
+import { LiveRegion } from '../components/LiveRegion';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { shopCurrency, shopTimeZone } from '../store/selectors';
@@ -270,76 +271,83 @@ function Reconciliation({ date }: { date: string }) {
         </div>
       </form>
       <ErrorBox error={error} />
-      {result ? (
-        <div className="reconcile-result">
-          <p role="status">
-            {result.ok
-              ? 'Everything agrees.'
-              : `${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}.`}{' '}
-            {result.gateways
-              ? gatewaysSaid(result.gateways)
-              : `${
-                  result.gateway.compared
-                    ? `Compared with ${result.gateway.label}: ${result.matchedByGatewayId + result.matchedByOrderReference} matched.`
-                    : (result.gateway.note ?? '')
-                }${result.incomplete && result.gateway.note ? ` ${result.gateway.note}` : ''}`}
-            {result.standalone > 0
-              ? ` ${result.standalone} payment${result.standalone === 1 ? '' : 's'} charged through the shop's own bank (not at the gateway).`
-              : ''}
-          </p>
-          {result.differences.length > 0 ? (
-            <table className="differences">
-              <caption>Differences</caption>
+      {/* Drawn before there is a verdict, so the verdict is announced when it comes. */}
+      <div className="reconcile-result">
+        <LiveRegion>
+          {result ? (
+            <>
+              {result.ok
+                ? 'Everything agrees.'
+                : `${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}.`}{' '}
+              {result.gateways
+                ? gatewaysSaid(result.gateways)
+                : `${
+                    result.gateway.compared
+                      ? `Compared with ${result.gateway.label}: ${result.matchedByGatewayId + result.matchedByOrderReference} matched.`
+                      : (result.gateway.note ?? '')
+                  }${result.incomplete && result.gateway.note ? ` ${result.gateway.note}` : ''}`}
+              {result.standalone > 0
+                ? ` ${result.standalone} payment${result.standalone === 1 ? '' : 's'} charged through the shop's own bank (not at the gateway).`
+                : ''}
+            </>
+          ) : null}
+        </LiveRegion>
+        {result ? (
+          <>
+            {result.differences.length > 0 ? (
+              <table className="differences">
+                <caption>Differences</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Cause</th>
+                    <th scope="col">Order</th>
+                    <th scope="col">What differs</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {result.differences.map((d, i) => (
+                    <tr key={i}>
+                      <td>
+                        {CAUSES[d.cause]}
+                        {d.gateway ? ` (${d.gateway})` : ''}
+                      </td>
+                      <td>{d.orderReference ?? '—'}</td>
+                      <td>{d.message}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : null}
+            <table className="reconcile-totals">
+              <caption>Approved, by source</caption>
               <thead>
                 <tr>
-                  <th scope="col">Cause</th>
-                  <th scope="col">Order</th>
-                  <th scope="col">What differs</th>
+                  <th scope="col">Currency</th>
+                  <th scope="col">Journal</th>
+                  <th scope="col">Gateway</th>
+                  <th scope="col">Terminal</th>
                 </tr>
               </thead>
               <tbody>
-                {result.differences.map((d, i) => (
-                  <tr key={i}>
-                    <td>
-                      {CAUSES[d.cause]}
-                      {d.gateway ? ` (${d.gateway})` : ''}
+                {result.totals.map((t) => (
+                  <tr key={t.currency}>
+                    <th scope="row">{t.currency}</th>
+                    <td className="num">
+                      {t.journal.count} · {money(t.journal.amount, t.currency)}
                     </td>
-                    <td>{d.orderReference ?? '—'}</td>
-                    <td>{d.message}</td>
+                    <td className="num">
+                      {t.gateway.count} · {money(t.gateway.amount, t.currency)}
+                    </td>
+                    <td className="num">
+                      {t.terminal ? `${t.terminal.count} · ${money(t.terminal.amount, t.currency)}` : '—'}
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
-          ) : null}
-          <table className="reconcile-totals">
-            <caption>Approved, by source</caption>
-            <thead>
-              <tr>
-                <th scope="col">Currency</th>
-                <th scope="col">Journal</th>
-                <th scope="col">Gateway</th>
-                <th scope="col">Terminal</th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.totals.map((t) => (
-                <tr key={t.currency}>
-                  <th scope="row">{t.currency}</th>
-                  <td className="num">
-                    {t.journal.count} · {money(t.journal.amount, t.currency)}
-                  </td>
-                  <td className="num">
-                    {t.gateway.count} · {money(t.gateway.amount, t.currency)}
-                  </td>
-                  <td className="num">
-                    {t.terminal ? `${t.terminal.count} · ${money(t.terminal.amount, t.currency)}` : '—'}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+          </>
+        ) : null}
+      </div>
     </section>
   );
 }
@@ -563,7 +571,7 @@ export function Reports() {
         <button type="submit">Show X report</button>
       </form>
       <ErrorBox error={error} />
-      {done ? <p role="status">{done}</p> : null}
+      <LiveRegion>{done}</LiveRegion>
       {report ? (
         <>
           <div className="actions">
@@ -587,11 +595,9 @@ export function Reports() {
               No receipt printer is set up: use Show as printed below, or set one up in Settings (F7).
             </p>
           ) : null}
-          {report.clockWarning ? (
-            <p className="decline" role="alert">
-              {report.clockWarning}
-            </p>
-          ) : null}
+          <LiveRegion alert className="decline">
+            {report.clockWarning}
+          </LiveRegion>
           <ReportView report={report} />
           {report.kind === 'X' ? (
             <>

@@ -3,6 +3,7 @@ import type { CommandError, CommandInput, DevLogEntry, GatewayName, SettingsView
 import { GATEWAY_LABELS, isPluralUat, PLURAL_URLS } from '../../../common/contract/views';
 import { parseTipPresets } from '../../../common/tips';
 import { ErrorBox } from '../components/ErrorBox';
+import { LiveRegion } from '../components/LiveRegion';
 import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
@@ -569,7 +570,7 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
         ]}
         title="Not saved."
       />
-      {done ? <p role="status">{done}</p> : null}
+      <LiveRegion>{done}</LiveRegion>
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
           Save settings
@@ -783,7 +784,7 @@ function CounterForm({ settings }: { settings: SettingsView }) {
         shownPaths={['shopName', 'shopAddress', 'receiptFooter', 'timeZone', 'tipPresets', 'receiptPrinterPort']}
         title="Not saved."
       />
-      {done ? <p role="status">{done}</p> : null}
+      <LiveRegion>{done}</LiveRegion>
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>
           Apply counter settings

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEven
 import type { CommandError, PaymentView, SettlementPage, SplitView } from '../../../common/contract';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
+import { LiveRegion } from '../components/LiveRegion';
 import { usePos } from '../store/context';
 import { useListChanges } from '../store/list-changes';
 import { shopTimeZone } from '../store/selectors';
@@ -435,7 +436,7 @@ export function Settlements() {
           Refresh
         </button>
       </div>
-      {done ? <p role="status">{done}</p> : null}
+      <LiveRegion>{done}</LiveRegion>
       <ErrorBox error={error} title="Could not load the split payments." />
       <p className="muted" aria-live="polite">
         {loading

@@ -3,6 +3,7 @@ import type { CommandError, CommandInput, PaymentView, ReaderView } from '../../
 import { decideTestOutcome, normaliseCardNumber, TEST_AMOUNT_ENDINGS, TEST_CARDS } from '../../../common/test-cards';
 import { declineInfo } from '../../../common/decline-codes';
 import { ErrorBox } from '../components/ErrorBox';
+import { LiveRegion } from '../components/LiveRegion';
 import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
@@ -80,93 +81,94 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
     else setError(result.error);
   };
 
-  if (waiting.length === 0) {
-    return (
-      <section aria-labelledby="present-title">
-        <h2 id="present-title">Present a test card</h2>
-        <p className="empty" role="status">
-          No reader is waiting for a card. Charge a payment first (F1); it shows up here while the reader waits.
-        </p>
-        {done ? <p role="status">{done}</p> : null}
-      </section>
-    );
-  }
-
   const ending = payment ? TEST_AMOUNT_ENDINGS[payment.amount % 100] : undefined;
 
+  // The card just presented ends the reader's wait, so the form gives way to "No reader is waiting":
+  // the message is drawn after either, in one live region that stays (announced, not remounted).
   return (
-    <form aria-labelledby="present-title" onSubmit={(e) => void submit(e)} noValidate>
-      <h2 id="present-title">Present a test card</h2>
-      <RadioGroup
-        legend="Reader waiting for a card"
-        name="sim-reader"
-        value={reader?.id ?? null}
-        options={waiting.map((r) => {
-          const p = r.action?.paymentId ? payments[r.action.paymentId] : undefined;
-          return {
-            value: r.id,
-            label: (
-              <span>
-                {r.label} — {p ? money(p.amount, p.currency) : `transaction ${r.action?.transactionId}`}
-                {r.action?.stage ? ` (${STAGE_LABELS[r.action.stage] ?? r.action.stage})` : ''}
-              </span>
-            ),
-          };
-        })}
-        onChange={setReaderPick}
-      />
-
-      {payment ? (
-        <p className="test-amount">
-          Test amount {money(payment.amount, payment.currency)}:{' '}
-          {ending
-            ? `ends in .${String(payment.amount % 100).padStart(2, '0')}, so an approving card is declined with ${ending} (${declineInfo(ending).cashier})`
-            : 'an approving card is approved (amounts ending in .01, .05, .55, .65 or .75 decline).'}
-        </p>
-      ) : null}
-
-      <RadioGroup
-        legend="Test card"
-        name="test-card"
-        className="card-picker"
-        value={card}
-        options={[
-          ...TEST_CARDS.map((c) => ({
-            value: c.number,
-            label: (
-              <span>
-                {c.label} <span className="muted mono">{groupDigits(c.number)}</span>
-              </span>
-            ),
-          })),
-          { value: OTHER, label: <span>Another card number</span> },
-        ]}
-        onChange={setCard}
-      />
-      {card === OTHER ? (
-        <Field id="other-card" label="Card number" error={cardError ?? issueFor(error, 'cardNumber')}>
-          <input
-            {...describedBy('other-card', null, cardError ?? issueFor(error, 'cardNumber'))}
-            type="text"
-            inputMode="numeric"
-            autoComplete="off"
-            value={other}
-            onChange={(e) => setOther(e.target.value)}
+    <>
+      {waiting.length === 0 ? (
+        <section aria-labelledby="present-title">
+          <h2 id="present-title">Present a test card</h2>
+          <p className="empty" role="status">
+            No reader is waiting for a card. Charge a payment first (F1); it shows up here while the reader waits.
+          </p>
+        </section>
+      ) : (
+        <form aria-labelledby="present-title" onSubmit={(e) => void submit(e)} noValidate>
+          <h2 id="present-title">Present a test card</h2>
+          <RadioGroup
+            legend="Reader waiting for a card"
+            name="sim-reader"
+            value={reader?.id ?? null}
+            options={waiting.map((r) => {
+              const p = r.action?.paymentId ? payments[r.action.paymentId] : undefined;
+              return {
+                value: r.id,
+                label: (
+                  <span>
+                    {r.label} — {p ? money(p.amount, p.currency) : `transaction ${r.action?.transactionId}`}
+                    {r.action?.stage ? ` (${STAGE_LABELS[r.action.stage] ?? r.action.stage})` : ''}
+                  </span>
+                ),
+              };
+            })}
+            onChange={setReaderPick}
           />
-        </Field>
-      ) : null}
-      {payment && cardNumber ? (
-        <p className="expected">Expected outcome: {outcomeText(payment.amount, cardNumber)}</p>
-      ) : null}
 
-      <ErrorBox error={error} shownPaths={['cardNumber']} />
-      {done ? <p role="status">{done}</p> : null}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={!cardNumber || presenting}>
-          Present card
-        </button>
-      </div>
-    </form>
+          {payment ? (
+            <p className="test-amount">
+              Test amount {money(payment.amount, payment.currency)}:{' '}
+              {ending
+                ? `ends in .${String(payment.amount % 100).padStart(2, '0')}, so an approving card is declined with ${ending} (${declineInfo(ending).cashier})`
+                : 'an approving card is approved (amounts ending in .01, .05, .55, .65 or .75 decline).'}
+            </p>
+          ) : null}
+
+          <RadioGroup
+            legend="Test card"
+            name="test-card"
+            className="card-picker"
+            value={card}
+            options={[
+              ...TEST_CARDS.map((c) => ({
+                value: c.number,
+                label: (
+                  <span>
+                    {c.label} <span className="muted mono">{groupDigits(c.number)}</span>
+                  </span>
+                ),
+              })),
+              { value: OTHER, label: <span>Another card number</span> },
+            ]}
+            onChange={setCard}
+          />
+          {card === OTHER ? (
+            <Field id="other-card" label="Card number" error={cardError ?? issueFor(error, 'cardNumber')}>
+              <input
+                {...describedBy('other-card', null, cardError ?? issueFor(error, 'cardNumber'))}
+                type="text"
+                inputMode="numeric"
+                autoComplete="off"
+                value={other}
+                onChange={(e) => setOther(e.target.value)}
+              />
+            </Field>
+          ) : null}
+          {payment && cardNumber ? (
+            <p className="expected">Expected outcome: {outcomeText(payment.amount, cardNumber)}</p>
+          ) : null}
+
+          <ErrorBox error={error} shownPaths={['cardNumber']} />
+          <div className="actions">
+            <button type="submit" className="primary" disabled={!cardNumber || presenting}>
+              Present card
+            </button>
+          </div>
+        </form>
+      )}
+      <LiveRegion>{done}</LiveRegion>
+    </>
   );
 }
 
@@ -222,7 +224,7 @@ function FaultInjection({ readers }: { readers: ReaderView[] }) {
         </button>
       </div>
       <ErrorBox error={error} />
-      {done ? <p role="status">{done}</p> : null}
+      <LiveRegion>{done}</LiveRegion>
     </form>
   );
 }
@@ -277,18 +279,16 @@ function PayLinkWithTestCard() {
   const links = Object.values(payments).filter(
     (p) => p.channel === 'link' && p.status === 'pending' && p.payUrl && p.gateway === active,
   );
-  if (links.length === 0 || card === null)
-    // The link just paid leaves the list: what happened stays on screen.
-    return done ? (
-      <section aria-labelledby="paylink-title">
-        <h2 id="paylink-title">Pay a payment link</h2>
-        <p role="status">{done}</p>
-      </section>
-    ) : null;
-  const payment = links.find((p) => p.id === pick) ?? onProcess(links, processing) ?? newest(links);
-  const paying = busy[`paylink:${payment.id}`] === true;
+  // The link just paid leaves the list, and the form with it: what happened stays on screen, in one
+  // live region drawn after the form or its heading (announced, not remounted).
+  const payment =
+    links.length === 0 || card === null
+      ? null
+      : (links.find((p) => p.id === pick) ?? onProcess(links, processing) ?? newest(links));
+  const paying = payment !== null && busy[`paylink:${payment.id}`] === true;
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    if (payment === null || card === null) return;
     setError(null);
     setDone(null);
     const result = await run(
@@ -301,51 +301,61 @@ function PayLinkWithTestCard() {
     else setError(result.error);
   };
   return (
-    <form aria-labelledby="paylink-title" onSubmit={(e) => void submit(e)} noValidate>
-      <h2 id="paylink-title">Pay a payment link</h2>
-      <RadioGroup
-        legend="Payment link waiting to be paid"
-        name="paylink"
-        value={payment.id}
-        options={links.map((p) => ({
-          value: p.id,
-          label: (
-            <span>
-              {money(p.amount, p.currency)} — order {p.orderReference}
-            </span>
-          ),
-        }))}
-        onChange={setPick}
-      />
-      <RadioGroup
-        legend="Test card"
-        name="paylink-card"
-        className="card-picker"
-        value={card}
-        options={cards.map((c) => ({
-          value: c.number,
-          label: (
-            <span>
-              {c.label} <span className="muted mono">{groupDigits(c.number)}</span>
-            </span>
-          ),
-        }))}
-        onChange={setCard}
-      />
-      {keepsCards ? (
-        <label className="checkbox">
-          <input type="checkbox" checked={saveCard} onChange={(e) => setSaveCard(e.target.checked)} /> The customer
-          ticks “save my card” (kept only if the payment offered it)
-        </label>
-      ) : null}
-      <ErrorBox error={error} />
-      {done ? <p role="status">{done}</p> : null}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={paying}>
-          Pay the link
-        </button>
-      </div>
-    </form>
+    <>
+      {payment === null ? (
+        done ? (
+          <section aria-labelledby="paylink-title">
+            <h2 id="paylink-title">Pay a payment link</h2>
+          </section>
+        ) : null
+      ) : (
+        <form aria-labelledby="paylink-title" onSubmit={(e) => void submit(e)} noValidate>
+          <h2 id="paylink-title">Pay a payment link</h2>
+          <RadioGroup
+            legend="Payment link waiting to be paid"
+            name="paylink"
+            value={payment.id}
+            options={links.map((p) => ({
+              value: p.id,
+              label: (
+                <span>
+                  {money(p.amount, p.currency)} — order {p.orderReference}
+                </span>
+              ),
+            }))}
+            onChange={setPick}
+          />
+          <RadioGroup
+            legend="Test card"
+            name="paylink-card"
+            className="card-picker"
+            value={card}
+            options={cards.map((c) => ({
+              value: c.number,
+              label: (
+                <span>
+                  {c.label} <span className="muted mono">{groupDigits(c.number)}</span>
+                </span>
+              ),
+            }))}
+            onChange={setCard}
+          />
+          {keepsCards ? (
+            <label className="checkbox">
+              <input type="checkbox" checked={saveCard} onChange={(e) => setSaveCard(e.target.checked)} /> The customer
+              ticks “save my card” (kept only if the payment offered it)
+            </label>
+          ) : null}
+          <ErrorBox error={error} />
+          <div className="actions">
+            <button type="submit" className="primary" disabled={paying}>
+              Pay the link
+            </button>
+          </div>
+        </form>
+      )}
+      <LiveRegion>{done}</LiveRegion>
+    </>
   );
 }
 

@@ -11,6 +11,7 @@ import type {
 } from '../../../common/contract';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
+import { LiveRegion } from '../components/LiveRegion';
 import { ReceiptPanel } from '../components/ReceiptPanel';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
@@ -339,11 +340,11 @@ function RefundForm({
           Refund
         </button>
       </div>
-      {busy && sending !== null ? (
-        <p role="status">
-          Refunding {money(sending, transaction.currency)}… Another refund can be made once it is done.
-        </p>
-      ) : null}
+      <LiveRegion>
+        {busy && sending !== null
+          ? `Refunding ${money(sending, transaction.currency)}… Another refund can be made once it is done.`
+          : null}
+      </LiveRegion>
       <ErrorBox error={error} shownPaths={['amount', 'reason', 'splits']} title="Not refunded." />
     </form>
   );
@@ -399,7 +400,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
       </div>
       <ErrorBox error={error} />
       {detail?.offline ? <p className="notice">{OFFLINE_DETAIL}</p> : null}
-      {done ? <p role="status">{done}</p> : null}
+      <LiveRegion>{done}</LiveRegion>
       {!t ? (
         !error ? (
           <p role="status">Loading…</p>
