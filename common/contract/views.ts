@@ -563,7 +563,8 @@ export interface ConnectivityView {
 
 export interface MerchantView {
   id: string;
-  businessName: string;
+  /** Null when the gateway keeps no name for the account: the shop's name comes from Settings. */
+  businessName: string | null;
   displayName: string | null;
   defaultCurrency: string;
   testMode: boolean;

@@ -84,7 +84,8 @@ export interface GatewayRefund {
 
 export interface GatewayAccount {
   id: string;
-  businessName: string;
+  /** The account holder's name, or null for a gateway that keeps none (PayPlug, Plural). */
+  businessName: string | null;
   displayName: string | null;
   defaultCurrency: string;
   testMode: boolean;

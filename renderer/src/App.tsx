@@ -76,10 +76,12 @@ function Header() {
   // refused this page (restarted, with another token): what it last said may no longer hold.
   const known = usePos((s) => s.host.ready && s.link.connection !== 'refused');
   const display = usePos((s) => s.host.settings?.counter.customerDisplay ?? null);
+  // The shop's own name first (Settings), as on its receipts; PayPlug and Plural keep none.
+  const shopName = usePos((s) => s.host.settings?.counter.shopName ?? null);
   return (
     <header className="header">
       <span className="header__title">
-        {merchant ? (merchant.displayName ?? merchant.businessName) : 'POS Terminal Companion'}
+        {shopName || merchant?.displayName || merchant?.businessName || 'POS Terminal Companion'}
       </span>
       {known && gateway ? (
         <span className="gateway-name" title={`Payments go through ${gateway.label}`}>

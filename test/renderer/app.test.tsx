@@ -11,6 +11,7 @@ import {
   fail,
   FakeBridge,
   makePayment,
+  makeSettings,
   makeSnapshot,
   memoryPreferences,
   minutesAgo,
@@ -20,6 +21,32 @@ import {
 } from './helpers';
 
 describe('App shell', () => {
+  it("names the shop in the header: Settings' name first, then the account's, then the app's", async () => {
+    const base = makeSettings();
+    const named = makeSettings({ counter: { ...base.counter, shopName: 'Le Petit Zinc' } });
+    await renderApp(new FakeBridge(makeSnapshot({ settings: named })));
+    expect(screen.getByRole('banner').textContent).toContain('Le Petit Zinc');
+  });
+
+  it('says the app, not an invented account name, for a gateway that keeps none, and asks for the shop name', async () => {
+    const settings = makeSettings({ gateway: 'payplug' });
+    const merchant = {
+      id: 'payplug_test',
+      businessName: null,
+      displayName: null,
+      defaultCurrency: 'EUR',
+      testMode: true,
+    };
+    const { user } = await renderApp(new FakeBridge(makeSnapshot({ settings, merchant })));
+    expect(screen.getByRole('banner').textContent).toContain('POS Terminal Companion');
+    await user.keyboard('{F7}');
+    const field = await screen.findByLabelText('Shop name on receipts');
+    expect(field.getAttribute('aria-describedby')).toBeTruthy();
+    expect(document.getElementById(field.getAttribute('aria-describedby')!.split(' ')[0]!)!.textContent).toContain(
+      'PayPlug keeps no name for the account',
+    );
+  });
+
   it('shows the test-mode badge and the F-key hints in the nav', async () => {
     await renderApp();
     expect(screen.getByText('TEST MODE')).toBeTruthy();

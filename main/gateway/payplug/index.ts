@@ -341,7 +341,7 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
       const live = api.isLive;
       return {
         id: live ? 'payplug_live' : 'payplug_test',
-        businessName: 'PayPlug account',
+        businessName: null,
         displayName: null,
         defaultCurrency: 'EUR',
         testMode: !live,

@@ -263,7 +263,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
       await api.tokens.get();
       return {
         id: live ? 'plural_live' : 'plural_test',
-        businessName: 'Plural account',
+        businessName: null,
         displayName: null,
         defaultCurrency: 'INR',
         testMode: !live,

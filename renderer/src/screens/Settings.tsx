@@ -601,6 +601,8 @@ const TIME_ZONES: readonly string[] = (() => {
 function CounterForm({ settings }: { settings: SettingsView }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy.counter === true);
+  const accountName = usePos((s) => s.host.merchant?.businessName ?? null);
+  const gatewayLabel = usePos((s) => s.host.gateway?.label ?? 'The gateway');
   const counter = settings.counter;
   const [shopName, setShopName] = useState(counter.shopName ?? '');
   const [address, setAddress] = useState(counter.shopAddress.join('\n'));
@@ -656,7 +658,11 @@ function CounterForm({ settings }: { settings: SettingsView }) {
       <Field
         id="shop-name"
         label="Shop name on receipts"
-        hint="Empty: the gateway account's name."
+        hint={
+          accountName
+            ? `Empty: the gateway account's name (${accountName}).`
+            : `${gatewayLabel} keeps no name for the account: type the one customers know (empty: “Shop”).`
+        }
         error={err('shopName')}
       >
         <input
