@@ -102,10 +102,15 @@ export async function startWebApp(
   };
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * `scrollbars`: show scrollbars as a desktop browser does. Playwright hides them by default
+ * (`--hide-scrollbars`), and a hidden scrollbar takes no width: a layout check needs them shown.
+ */
+export async function launchBrowser(options: { scrollbars?: boolean } = {}): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
+    ...(options.scrollbars ? { ignoreDefaultArgs: ['--hide-scrollbars'] } : {}),
     args: [
       '--headless',
       '--no-sandbox',
@@ -122,15 +127,16 @@ export async function launchBrowser(): Promise<Browser> {
 /**
  * A fresh page on the app, with every bridge message recorded (for the secret-leak check).
  * `bypassCSP`: let the test inject scripts of its own (axe-core, in the accessibility check) past
- * the page's Content-Security-Policy, which allows only the app's own script files.
+ * the page's Content-Security-Policy, which allows only the app's own script files. `viewport`:
+ * the window's size (default 1280×800).
  */
 export async function openApp(
   browser: Browser,
   app: WebApp,
-  options: { bypassCSP?: boolean } = {},
+  options: { bypassCSP?: boolean; viewport?: { width: number; height: number } } = {},
 ): Promise<{ context: BrowserContext; page: Page; frames: string[] }> {
   const context = await browser.newContext({
-    viewport: { width: 1280, height: 800 },
+    viewport: options.viewport ?? { width: 1280, height: 800 },
     ...(options.bypassCSP ? { bypassCSP: true } : {}),
   });
   const page = await context.newPage();

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useMemo, type ReactNode } from 'react';
 import { qrSvg } from '../../../common/qr';
 import { money, timeLeft } from '../lib/format';
 import { useNow } from '../lib/hooks';
@@ -6,6 +6,8 @@ import { useNow } from '../lib/hooks';
 /**
  * A payment link shown to the customer: a large QR code of the URL (rendered as an SVG image, so
  * no markup is injected into the page), the amount, and the time left before the link lapses.
+ * `children` (the screen's actions: Cancel, Abort) go beside the code, under the time left, so they
+ * stay in view on a short counter screen (1024×600) instead of below the code.
  */
 export function PayLink({
   url,
@@ -13,12 +15,14 @@ export function PayLink({
   currency,
   expiresAt,
   caption = 'Scan to pay on your phone',
+  children,
 }: {
   url: string;
   amount: number;
   currency: string;
   expiresAt: string | null;
   caption?: string;
+  children?: ReactNode;
 }) {
   const now = useNow(1_000);
   const image = useMemo(() => `data:image/svg+xml;utf8,${encodeURIComponent(qrSvg(url))}`, [url]);
@@ -26,7 +30,7 @@ export function PayLink({
   return (
     <div className="pay-link">
       <img className="pay-link__qr" src={image} alt={`QR code of the payment link ${url}`} />
-      <div>
+      <div className="pay-link__side">
         <p className="payment-card__amount">{money(amount, currency)}</p>
         <p>{caption}</p>
         {left ? (
@@ -38,6 +42,7 @@ export function PayLink({
             {left.ms <= 0 ? 'The link has expired.' : `Link valid for ${left.text.replace(' left', '')}`}
           </p>
         ) : null}
+        {children}
         <p className="muted pay-link__url">{url}</p>
       </div>
     </div>

@@ -363,34 +363,9 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
     },
     open && withdrawable,
   );
-  return (
+  // The cashier's actions and what Esc does go beside the code (PayLink), in view on a short screen.
+  const actions = (
     <>
-      {payment.status === 'pending' && payment.payUrl ? (
-        <PayLink
-          url={payment.payUrl}
-          amount={payment.amount}
-          currency={payment.currency}
-          expiresAt={payment.payUrlExpiresAt}
-        />
-      ) : null}
-      {payment.splits.length > 0 ? (
-        <p className="muted split-summary">
-          Shared between merchants:{' '}
-          {payment.splits
-            .map(
-              (split) => `${split.merchantId} ${money(split.amount, payment.currency)}${split.onHold ? ' (held)' : ''}`,
-            )
-            .join(' · ')}
-        </p>
-      ) : null}
-      <LiveRegion alert as="div" className="decline">
-        {decline ? (
-          <>
-            <strong>Declined:</strong> {decline.message}
-          </>
-        ) : null}
-      </LiveRegion>
-      <ErrorBox error={error} />
       <div className="actions">
         {open && withdrawable ? (
           <button
@@ -413,14 +388,6 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
           </button>
         ) : null}
       </div>
-      {testMode && payment.status === 'pending' && payment.payUrl ? (
-        <p className="test-hint">
-          Test mode: pay the link with a test card, or open it on a phone.{' '}
-          <button type="button" onClick={() => setScreen('simulate')}>
-            Pay with a test card (F3)
-          </button>
-        </p>
-      ) : null}
       {open && withdrawable ? (
         <p className="key-hints">Esc cancels the payment while the customer has not paid.</p>
       ) : null}
@@ -428,6 +395,49 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
         <p className="muted link-stays-open">
           This link cannot be withdrawn: it stays open until it expires. If the customer no longer wants to pay, take
           the code down; should they pay later, the payment appears in Transactions and can be refunded there.
+        </p>
+      ) : null}
+    </>
+  );
+  const showCode = payment.status === 'pending' && !!payment.payUrl;
+  return (
+    <>
+      <LiveRegion alert as="div" className="decline">
+        {decline ? (
+          <>
+            <strong>Declined:</strong> {decline.message}
+          </>
+        ) : null}
+      </LiveRegion>
+      <ErrorBox error={error} />
+      {showCode ? (
+        <PayLink
+          url={payment.payUrl!}
+          amount={payment.amount}
+          currency={payment.currency}
+          expiresAt={payment.payUrlExpiresAt}
+        >
+          {actions}
+        </PayLink>
+      ) : (
+        actions
+      )}
+      {payment.splits.length > 0 ? (
+        <p className="muted split-summary">
+          Shared between merchants:{' '}
+          {payment.splits
+            .map(
+              (split) => `${split.merchantId} ${money(split.amount, payment.currency)}${split.onHold ? ' (held)' : ''}`,
+            )
+            .join(' · ')}
+        </p>
+      ) : null}
+      {testMode && showCode ? (
+        <p className="test-hint">
+          Test mode: pay the link with a test card, or open it on a phone.{' '}
+          <button type="button" onClick={() => setScreen('simulate')}>
+            Pay with a test card (F3)
+          </button>
         </p>
       ) : null}
     </>
@@ -448,6 +458,14 @@ function PlanPanel() {
     else setError(result.error);
   };
   const firstPaid = plan.schedule[0]?.paid ?? false;
+  const abortButton =
+    plan.status === 'active' ? (
+      <div className="actions">
+        <button type="button" className="danger" disabled={busy} onClick={() => void abort()}>
+          Abort plan
+        </button>
+      </div>
+    ) : null;
   return (
     <section className="screen screen--process" aria-labelledby="process-title">
       <h1 id="process-title" tabIndex={-1}>
@@ -458,6 +476,7 @@ function PlanPanel() {
         {plan.customer.lastName}: {planStatusText(plan.status)}
         {plan.failure ? ` (${plan.failure})` : ''}
       </p>
+      <ErrorBox error={error} />
       {plan.payUrl && !firstPaid ? (
         <PayLink
           url={plan.payUrl}
@@ -465,8 +484,12 @@ function PlanPanel() {
           currency={plan.currency}
           expiresAt={plan.payUrlExpiresAt}
           caption="Scan to pay the first installment; the others are charged to the same card on their dates."
-        />
-      ) : null}
+        >
+          {abortButton}
+        </PayLink>
+      ) : (
+        abortButton
+      )}
       <table className="schedule">
         <caption>Schedule</caption>
         <thead>
@@ -486,14 +509,6 @@ function PlanPanel() {
           ))}
         </tbody>
       </table>
-      <ErrorBox error={error} />
-      <div className="actions">
-        {plan.status === 'active' ? (
-          <button type="button" className="danger" disabled={busy} onClick={() => void abort()}>
-            Abort plan
-          </button>
-        ) : null}
-      </div>
     </section>
   );
 }
