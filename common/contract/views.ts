@@ -110,6 +110,12 @@ export interface GatewayCapabilities {
 export interface GatewayView {
   name: GatewayName;
   label: string;
+  /**
+   * Whether its credentials for this mode are set. Not yet: every command that needs the gateway is
+   * refused (`not_configured`), but its capabilities and limits are its own already (the screens
+   * choose from them, never from the name).
+   */
+  configured: boolean;
   capabilities: GatewayCapabilities;
   /** Amount range in minor units and the currencies it takes (null: any the app knows). */
   limits: { amountMin: number; amountMax: number; currencies: readonly string[] | null };
@@ -802,6 +808,7 @@ export type ErrorCode =
   | 'offline' // the gateway is unreachable; money operations were queued when `queued`
   | 'test_mode_only'
   | 'unauthorized'
+  | 'not_configured' // the till's gateway has no credentials for this mode yet (Settings)
   | 'internal';
 
 export interface CommandError {

@@ -7,9 +7,9 @@ import type { Clock } from '../../common/clock';
 import type { GatewayName, GatewayView } from '../../common/contract';
 import type { GatewayHttpOptions } from './http';
 import type { PaymentGateway } from './port';
-import { createPayPlugGateway } from './payplug';
-import { createPluralGateway } from './plural';
-import { createPlutoPayGateway } from './plutopay';
+import { createPayPlugGateway, PAYPLUG_CAPABILITIES, PAYPLUG_LIMITS, PAYPLUG_LINK_TEST_CARDS } from './payplug';
+import { createPluralGateway, PLURAL_CAPABILITIES, PLURAL_LIMITS, PLURAL_LINK_TEST_CARDS } from './plural';
+import { createPlutoPayGateway, PLUTOPAY_CAPABILITIES, PLUTOPAY_LIMITS, PLUTOPAY_LINK_TEST_CARDS } from './plutopay';
 
 /** Everything a gateway's client needs to talk to one account. */
 export type GatewayConfig =
@@ -51,16 +51,53 @@ export function createGateway(config: GatewayConfig, http: HttpTuning): PaymentG
   }
 }
 
-export function gatewayView(gateway: PaymentGateway): GatewayView {
+/** What a gateway is and can do: known without an account, the same constants its factory uses. */
+export type GatewayProfile = Pick<PaymentGateway, 'name' | 'label' | 'capabilities' | 'limits' | 'linkTestCards'>;
+
+/**
+ * Each gateway's profile, for the screens before its credentials are set (a till switched to
+ * PayPlug in live mode with no key yet still takes euros only, and only by link).
+ */
+export const GATEWAY_PROFILES: Record<GatewayName, GatewayProfile> = {
+  plutopay: {
+    name: 'plutopay',
+    label: GATEWAY_LABELS.plutopay,
+    capabilities: PLUTOPAY_CAPABILITIES,
+    limits: PLUTOPAY_LIMITS,
+    linkTestCards: PLUTOPAY_LINK_TEST_CARDS,
+  },
+  payplug: {
+    name: 'payplug',
+    label: GATEWAY_LABELS.payplug,
+    capabilities: PAYPLUG_CAPABILITIES,
+    limits: PAYPLUG_LIMITS,
+    linkTestCards: PAYPLUG_LINK_TEST_CARDS,
+  },
+  plural: {
+    name: 'plural',
+    label: GATEWAY_LABELS.plural,
+    capabilities: PLURAL_CAPABILITIES,
+    limits: PLURAL_LIMITS,
+    linkTestCards: PLURAL_LINK_TEST_CARDS,
+  },
+};
+
+/**
+ * The screens' view of the till's gateway: the one built from its credentials, else (`null`: none
+ * set for this mode yet) its profile, marked not configured.
+ */
+export function gatewayView(name: GatewayName, gateway: PaymentGateway | null): GatewayView {
+  const profile: GatewayProfile = gateway ?? GATEWAY_PROFILES[name];
   return {
-    name: gateway.name,
-    label: gateway.label,
-    capabilities: gateway.capabilities,
+    name: profile.name,
+    label: profile.label,
+    configured: gateway !== null,
+    capabilities: profile.capabilities,
     limits: {
-      amountMin: gateway.limits.amount.min,
-      amountMax: gateway.limits.amount.max,
-      currencies: gateway.limits.currencies,
+      amountMin: profile.limits.amount.min,
+      amountMax: profile.limits.amount.max,
+      currencies: profile.limits.currencies,
     },
-    linkTestCards: gateway.linkTestCards,
+    linkTestCards: profile.linkTestCards,
   };
 }

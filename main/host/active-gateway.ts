@@ -64,7 +64,7 @@ export class ActiveGateway {
     if (!this.current) {
       const name = this.options.settings.get().gateway;
       throw new HostError(
-        'unauthorized',
+        'not_configured',
         `${GATEWAY_LABELS[name]} has no credentials for this mode yet. Add them in Settings (F7).`,
       );
     }

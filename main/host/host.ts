@@ -315,10 +315,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     }
   }
 
-  const gatewayInfo = () => {
-    const current = active.peek();
-    return current ? gatewayView(current) : null;
-  };
+  // Also without credentials yet: the screens still need what the chosen gateway can do.
+  const gatewayInfo = () => gatewayView(settings.get().gateway, active.peek());
   const settingsEvent = () =>
     emit({
       type: 'settings',

@@ -44,6 +44,33 @@ describe('a till on PayPlug', () => {
     expect(done.payUrl).toBeNull();
   });
 
+  it("in live mode with no key yet: PayPlug's own capabilities and limits, marked not set up", async () => {
+    // Found by a tester: with no key the host sent no gateway at all, so Create payment offered every
+    // currency and readers, and the refusal said the key "was refused" although none was set.
+    const t = track(await payplugTill());
+    await t.call('settings.update', { mode: 'live', embeddedSandbox: false, payplugApiBaseUrl: 'https://127.0.0.1:9' });
+    const snapshot = await t.call('session.snapshot', {});
+    expect(snapshot.gateway).toMatchObject({
+      name: 'payplug',
+      label: 'PayPlug',
+      configured: false,
+      limits: { currencies: ['EUR'] },
+      capabilities: { payByLink: true, readerLink: false, cloudReaders: false },
+    });
+    expect(t.events.filter((e) => e.type === 'settings').at(-1)).toMatchObject({
+      gateway: { name: 'payplug', configured: false },
+    });
+    expect(await t.fail('payments.create', { amount: 2500, currency: 'EUR' })).toEqual({
+      code: 'not_configured',
+      message: 'PayPlug has no credentials for this mode yet. Add them in Settings (F7).',
+    });
+    // With a key it is set up: the same capabilities, from the gateway itself.
+    await t.call('settings.update', { payplugSecretKey: 'sk_live_0123456789abcdef' });
+    const keyed = await t.call('session.snapshot', {});
+    expect(keyed.gateway).toMatchObject({ name: 'payplug', configured: true });
+    expect(keyed.gateway?.capabilities).toEqual(snapshot.gateway?.capabilities);
+  });
+
   it("takes links on the embedded sandbox with the account's public notification URL set in Settings", async () => {
     // The sandbox delivers to this machine only and refused every create made with the shop's
     // public URL ("notification_url must point at this machine"), leaving a failed payment each time.

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { act, fireEvent, screen, waitFor } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import {
   deferred,
   fail,
@@ -564,5 +564,41 @@ describe('Create payment on PayPlug: a plan takes no description', () => {
     await user.click(screen.getByRole('button', { name: 'Charge' }));
     await waitFor(() => expect(bridge.count('installments.create')).toBe(1));
     expect(bridge.inputs('installments.create')[0]).not.toHaveProperty('description');
+  });
+});
+
+describe('Create payment on a gateway with no credentials yet', () => {
+  it("offers PayPlug's euros and link only, says it is not set up, and no key was refused", async () => {
+    // Found by a tester (live mode, PayPlug, no key): every currency was offered, the line under
+    // Charge spoke of readers, no banner said why nothing worked, and the refusal added "The API key
+    // was refused." to "PayPlug has no credentials…".
+    const settings = makeSettings({ mode: 'live', gateway: 'payplug', embeddedSandbox: false });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        mode: 'live',
+        settings,
+        merchant: null,
+        gateway: { ...gatewayFor('payplug'), configured: false },
+        readers: [],
+      }),
+    );
+    const message = 'PayPlug has no credentials for this mode yet. Add them in Settings (F7).';
+    bridge.on('transactions.list', () => fail('not_configured', message));
+    const { user, store } = await renderApp(bridge);
+    const currencies = within(screen.getByLabelText('Currency')).getAllByRole('option');
+    expect(currencies.map((o) => (o as HTMLOptionElement).value)).toEqual(['EUR']);
+    await user.type(amountInput(), '1250');
+    expect(within(screen.getByRole('main')).queryByText(/reader/i)).toBeNull();
+    const banner = screen.getByText('PayPlug is not set up for live mode.').closest('.banner')!;
+    expect(banner.textContent).toMatch(/credentials are added in Settings \(F7\)/);
+    const charge = screen.getByRole('button', { name: 'Charge' });
+    expect((charge as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByText(/PayPlug is not set up: add its credentials in Settings \(F7\)/)).toBeTruthy();
+    await user.click(within(banner as HTMLElement).getByRole('button', { name: 'Open Settings (F7)' }));
+    expect(store.getState().ui.screen).toBe('settings');
+    // A command refused for it says so once: no "key refused" advice on top.
+    await user.keyboard('{F5}');
+    const alert = await screen.findByText(message);
+    expect(alert.closest('.error-box')!.textContent).not.toMatch(/refused/);
   });
 });

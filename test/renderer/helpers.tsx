@@ -205,6 +205,7 @@ export function gatewayFor(name: GatewayName): GatewayView {
   return {
     name,
     label,
+    configured: true,
     capabilities,
     limits:
       name === 'payplug'

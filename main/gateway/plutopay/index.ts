@@ -8,6 +8,8 @@ import { GatewayHttp, type GatewayHttpOptions } from '../http';
 import type { GatewayCapabilities, GatewayPayment, GatewayReaders, NewPayment, PaymentGateway } from '../port';
 import { TEST_CARDS } from '../../../common/test-cards';
 import { PLUTOPAY_LIMITS, PlutoPayClient } from './client';
+
+export { PLUTOPAY_LIMITS } from './client';
 import { PlutoPayReaderLink } from './link';
 import { isLinkTransaction, LINK_TAG, toPayment, toReader, toRefund } from './map';
 import { verifyPlutoPayNotification, WEBHOOK_PATH } from './notifications';

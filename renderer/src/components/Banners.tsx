@@ -20,6 +20,8 @@ export function Banners() {
   const syncing = usePos((s) => s.link.syncing);
   const resync = usePos((s) => s.resync);
   const connectivity = usePos((s) => s.host.connectivity);
+  const gateway = usePos((s) => s.host.gateway);
+  const mode = usePos((s) => s.host.mode);
 
   const payments = usePos((s) => s.host.payments);
   const selectPayment = usePos((s) => s.selectPayment);
@@ -56,6 +58,19 @@ export function Banners() {
                 ? ' If this does not go away, make sure the app is running, then open the URL printed by npm start / npm run web again.'
                 : ''}
             </span>
+          </>
+        ) : null}
+      </LiveRegion>
+      <LiveRegion as="div" className="banner banner--warning banner--setup">
+        {ready && gateway && !gateway.configured ? (
+          <>
+            <strong>
+              {gateway.label} is not set up for {mode} mode.
+            </strong>{' '}
+            <span>No payment can be taken until its credentials are added in Settings (F7).</span>{' '}
+            <button type="button" onClick={() => setScreen('settings')}>
+              Open Settings (F7)
+            </button>
           </>
         ) : null}
       </LiveRegion>

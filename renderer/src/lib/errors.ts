@@ -44,6 +44,9 @@ export function adviceFor(error: CommandError): string | null {
       return error.queued ? null : 'The gateway is unreachable. Nothing was done; try again when it is back.';
     case 'unauthorized':
       return 'The API key was refused. Check the keys on the Settings screen (F7).';
+    // No key was set, so none was refused: the host's message already says to add them.
+    case 'not_configured':
+      return null;
     case 'test_mode_only':
       return 'This only works in test mode.';
     case 'not_found':

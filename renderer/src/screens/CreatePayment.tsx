@@ -391,6 +391,8 @@ export function CreatePayment() {
   };
 
   const disconnected = connection !== 'open';
+  // No credentials for the gateway yet (the banner says so too): nothing can be charged.
+  const notSetUp = gateway !== null && !gateway.configured;
   const err = (path: string) => issueFor(error, path);
   const splitting = gateway?.capabilities.splitSettlement === true && draft.splits.length > 0;
   // The shares must add up to the amount before anything is charged.
@@ -510,7 +512,7 @@ export function CreatePayment() {
         <button
           type="submit"
           className="primary"
-          disabled={busy || disconnected || unshared}
+          disabled={busy || disconnected || notSetUp || unshared}
           aria-busy={busy}
           aria-describedby="charge-summary"
         >
@@ -520,7 +522,13 @@ export function CreatePayment() {
           Enter
         </span>
         <p id="charge-summary" className="summary">
-          {busy ? 'Charging…' : disconnected ? 'Not connected to the host.' : summary}
+          {busy
+            ? 'Charging…'
+            : disconnected
+              ? 'Not connected to the host.'
+              : notSetUp
+                ? `${gateway.label} is not set up: add its credentials in Settings (F7) to take payments.`
+                : summary}
         </p>
       </div>
       <p className="key-hints">Enter charges · Esc clears the form</p>
