@@ -602,3 +602,54 @@ describe('Create payment on a gateway with no credentials yet', () => {
     expect(alert.closest('.error-box')!.textContent).not.toMatch(/refused/);
   });
 });
+
+describe('Create payment when the till switches gateway', () => {
+  const payplug = () =>
+    new FakeBridge(
+      makeSnapshot({
+        settings: makeSettings({ gateway: 'payplug' }),
+        gateway: gatewayFor('payplug'),
+        merchant: null,
+        readers: [],
+      }),
+    );
+  const toPlural = (seq: number) => ({
+    seq,
+    type: 'settings' as const,
+    settings: makeSettings({ gateway: 'plural' }),
+    mode: 'test' as const,
+    merchant: null,
+    gateway: gatewayFor('plural'),
+  });
+
+  it("clears PayPlug's refusal and the euros typed, and says so, never charging them in rupees", async () => {
+    // Found by a tester: PayPlug's error stayed on screen after the switch to Plural in Settings,
+    // and €12.50 typed became ₹12.50 without a word.
+    const bridge = payplug();
+    bridge.on('payments.create', () => fail('gateway', 'The gateway refused: amount too small for this account'));
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '1250');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    expect(await screen.findByText(/amount too small for this account/)).toBeTruthy();
+    act(() => bridge.push(toPlural(11)));
+    expect(screen.queryByText(/amount too small for this account/)).toBeNull();
+    expect(amountInput().value).toBe('');
+    expect(amountInput().placeholder).toBe('₹0.00');
+    const notice = screen.getByText(
+      /The amount typed \(€12\.50\) was cleared: payments are now taken in INR with Plural/,
+    );
+    expect(notice.getAttribute('role')).toBe('status');
+    // Typing the amount again is the answer: the notice goes.
+    await user.type(amountInput(), '900');
+    expect(amountInput().value).toBe('₹9.00');
+    expect(screen.queryByText(/was cleared/)).toBeNull();
+  });
+
+  it('says nothing when no amount was typed', async () => {
+    const bridge = payplug();
+    await renderApp(bridge);
+    act(() => bridge.push(toPlural(11)));
+    expect(amountInput().placeholder).toBe('₹0.00');
+    expect(screen.queryByText(/was cleared/)).toBeNull();
+  });
+});

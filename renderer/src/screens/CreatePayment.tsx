@@ -330,6 +330,7 @@ export function CreatePayment() {
   const draft = usePos((s) => s.ui.draft);
   const currency = usePos(draftCurrency);
   const error = usePos((s) => s.ui.createError);
+  const draftNotice = usePos((s) => s.ui.draftNotice);
   const busy = usePos((s) => s.busy.create === true);
   const connection = usePos((s) => s.link.connection);
   const reader = usePos(defaultReader);
@@ -421,6 +422,11 @@ export function CreatePayment() {
       <h1 id="create-title" tabIndex={-1}>
         Create payment
       </h1>
+      {draftNotice ? (
+        <p className="notice draft-notice" role="status">
+          {draftNotice}
+        </p>
+      ) : null}
       <div className="form-grid">
         <div className="form-col">
           <AmountInput

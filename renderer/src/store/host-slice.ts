@@ -10,6 +10,8 @@ import type {
 } from '../../../common/contract';
 import type { EventOutcome, HostSlice, HostState, PosState } from './types';
 import { initialTxQuery, stampedInShopZone } from './ui-slice';
+import { draftCurrency } from './selectors';
+import { money } from '../lib/format';
 
 export const DEVLOG_LIMIT = 500;
 
@@ -187,10 +189,34 @@ function reduceEvent(state: PosState, event: HostEvent): HostState {
 
 /**
  * Another gateway's transactions start from the first page with no filter: its page count and
- * methods differ (found by a tester: "page 2 of 1", a Terminal filter carried over to Plural).
+ * methods differ (found by a tester: "page 2 of 1", a Terminal filter carried over to Plural). A
+ * Charge's error was the other gateway's answer (found by a tester: PayPlug's stayed on Create
+ * payment after the till switched to Plural).
  */
 function forOtherGateway(ui: PosState['ui']): PosState['ui'] {
-  return { ...ui, txQuery: initialTxQuery, txSelectedId: null, txReturnTo: null };
+  return { ...ui, txQuery: initialTxQuery, txSelectedId: null, txReturnTo: null, createError: null };
+}
+
+/**
+ * The host's new state `host` for the draft in `ui`: when it changes the draft's currency (another
+ * gateway takes another one, the shop's default is known), the money typed is cleared and the
+ * cashier told — never carried into the new currency (found by a tester: €12.50 typed on PayPlug
+ * became ₹12.50 once the till switched to Plural).
+ */
+function draftInItsCurrency(before: PosState, ui: PosState['ui'], host: HostState): PosState['ui'] {
+  const was = draftCurrency(before);
+  const now = draftCurrency({ ui, host });
+  const { draft } = ui;
+  const typed = draft.amount > 0 || draft.tipCustom > 0 || draft.splits.some((split) => split.amount > 0);
+  if (was === now || !typed) return ui;
+  const by = host.gateway && host.gateway.name !== before.host.gateway?.name ? ` with ${host.gateway.label}` : '';
+  const what =
+    draft.amount > 0 ? `The amount typed (${money(draft.amount, was)}) was cleared` : `The amounts typed were cleared`;
+  return {
+    ...ui,
+    draft: { ...draft, amount: 0, tipCustom: 0, splits: draft.splits.map((split) => ({ ...split, amount: 0 })) },
+    draftNotice: `${what}: payments are now taken in ${now}${by}. Type ${draft.amount > 0 ? 'it' : 'them'} again in ${now}.`,
+  };
 }
 
 export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, get) => ({
@@ -198,12 +224,8 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
   link: { connection: 'connecting', failedConnects: 0, syncing: false, syncError: null },
 
   applySnapshot(snapshot: Snapshot) {
-    set((state) => ({
-      ui: stampedInShopZone(
-        state.host.ready && snapshot.gateway?.name !== state.host.gateway?.name ? forOtherGateway(state.ui) : state.ui,
-        snapshot.settings?.counter.timeZone ?? null,
-      ),
-      host: {
+    set((state) => {
+      const host: HostState = {
         ready: true,
         seq: snapshot.seq,
         snapshots: state.host.snapshots + 1,
@@ -217,8 +239,15 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
         attention: snapshot.attention,
         display: snapshot.display ?? null,
         devlog: state.host.devlog,
-      },
-    }));
+      };
+      if (!state.host.ready)
+        return { host, ui: stampedInShopZone(state.ui, snapshot.settings?.counter.timeZone ?? null) };
+      const ui = snapshot.gateway?.name !== state.host.gateway?.name ? forOtherGateway(state.ui) : state.ui;
+      return {
+        host,
+        ui: stampedInShopZone(draftInItsCurrency(state, ui, host), snapshot.settings?.counter.timeZone ?? null),
+      };
+    });
   },
 
   applyEvent(event: HostEvent): EventOutcome {
@@ -236,7 +265,7 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
         return { host, ui: { ...state.ui, selectedPlan: event.plan } };
       if (event.type === 'settings') {
         const ui = event.gateway?.name !== state.host.gateway?.name ? forOtherGateway(state.ui) : state.ui;
-        return { host, ui: stampedInShopZone(ui, event.settings.counter.timeZone) };
+        return { host, ui: stampedInShopZone(draftInItsCurrency(state, ui, host), event.settings.counter.timeZone) };
       }
       return { host };
     });

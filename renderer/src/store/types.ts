@@ -151,6 +151,11 @@ export interface UiState {
   draft: Draft;
   /** Error of the last Charge (client validation or the host's answer). */
   createError: CommandError | null;
+  /**
+   * Said on Create payment when the host's change cleared the typed amount: the till's gateway (or
+   * the shop's currency) changed the draft's currency, and an amount is never carried into another.
+   */
+  draftNotice: string | null;
   lastCurrency: string | null;
   /** The payment on the Process screen. */
   selectedPaymentId: string | null;

@@ -89,6 +89,7 @@ export const createUiSlice =
       screen: 'create',
       draft: emptyDraft(),
       createError: null,
+      draftNotice: null,
       lastCurrency: read(prefs, LAST_CURRENCY_KEY),
       selectedPaymentId: null,
       pendingCharge: null,
@@ -107,7 +108,14 @@ export const createUiSlice =
       set((state) => ({ ui: { ...state.ui, screen } }));
     },
     updateDraft(patch) {
-      set((state) => ({ ui: { ...state.ui, draft: { ...state.ui.draft, ...patch } } }));
+      set((state) => ({
+        ui: {
+          ...state.ui,
+          draft: { ...state.ui.draft, ...patch },
+          // Said until the cashier types the amount again (or picks a currency).
+          draftNotice: 'amount' in patch || 'currency' in patch ? null : state.ui.draftNotice,
+        },
+      }));
     },
     setSplits(splits) {
       set((state) => {
@@ -128,6 +136,7 @@ export const createUiSlice =
           ...state.ui,
           draft: { ...emptyDraft(shopTimeZone(state)), currency: state.ui.draft.currency },
           createError: null,
+          draftNotice: null,
         },
       }));
     },
