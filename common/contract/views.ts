@@ -206,6 +206,12 @@ export interface SplitView {
   releasedAmount: number;
   /** Refunded to the customer from this share (recovered from the merchant or never settled). */
   refundedAmount: number;
+  /**
+   * Held: the most a release can settle to the merchant now, as the host computes it — the whole
+   * share, or after a partial capture what captured money is left (the rest then goes back to the
+   * customer as far as it was captured). 0 when nothing can be released (not held, or only a cancel).
+   */
+  releasable: number;
   /** A release or cancel of this share was sent and is not confirmed yet (it is retried). */
   pending: boolean;
   next: SplitAction[];

@@ -68,6 +68,11 @@ export interface SplitState extends SplitLine {
   /** HOLD, RELEASED, PARTIALLY_RELEASED, CANCELLED, … as the gateway says (upper case). */
   status: string;
   releasedAmount: number;
+  /**
+   * The most a release can settle now (0: none can, only a cancel): the whole share while the money
+   * captured covers it; after a partial capture, less. What the till offers to release.
+   */
+  releasable: number;
   refundedAmount: number;
 }
 

@@ -248,6 +248,7 @@ export class CashierCommands {
               splitId: null,
               status: 'REQUESTED',
               releasedAmount: 0,
+              releasableAmount: null,
               refundedAmount: 0,
             })),
           );

@@ -237,6 +237,7 @@ function splitChanges(
     status: split.status,
     releasedAmount: split.releasedAmount,
     refundedAmount: split.refundedAmount,
+    releasableAmount: split.releasable,
   }));
   const same =
     records.length === journaled.length &&

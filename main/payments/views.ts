@@ -166,8 +166,10 @@ export function toSplitView(
   payment: PaymentRecord | null,
 ): SplitView {
   const waiting = split.splitId !== null && pending.has(split.splitId);
-  const next: SplitAction[] =
-    payment && split.splitId && split.status === 'HOLD' && SETTLEABLE.has(payment.status) ? ['release', 'cancel'] : [];
+  const settleable = payment && split.splitId && split.status === 'HOLD' && SETTLEABLE.has(payment.status);
+  // What the gateway said a release can settle now (after a partial capture, less than the share).
+  const releasable = split.status === 'HOLD' ? (split.releasableAmount ?? split.amount) : 0;
+  const next: SplitAction[] = settleable ? [...(releasable > 0 ? (['release'] as const) : []), 'cancel'] : [];
   return {
     id: split.splitId,
     merchantId: split.merchantId,
@@ -177,6 +179,7 @@ export function toSplitView(
     status: split.status,
     releasedAmount: split.releasedAmount,
     refundedAmount: split.refundedAmount,
+    releasable,
     pending: waiting,
     next,
   };

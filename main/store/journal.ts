@@ -138,6 +138,8 @@ export interface SplitRecord {
   status: string;
   releasedAmount: number;
   refundedAmount: number;
+  /** The most a release can settle now, as the gateway last said; null until it said (asked for, older rows). */
+  releasableAmount: number | null;
 }
 
 export interface TimelineRecord {
@@ -403,7 +405,7 @@ function toOperation(row: RawOperation): OperationRecord {
 
 const SELECT_SPLIT = `SELECT position, split_id AS splitId, merchant_id AS merchantId,
   settlement_reference AS settlementReference, amount, on_hold AS onHold, status, released_amount AS releasedAmount,
-  refunded_amount AS refundedAmount FROM payment_splits`;
+  refunded_amount AS refundedAmount, releasable_amount AS releasableAmount FROM payment_splits`;
 
 type RawSplit = Omit<SplitRecord, 'onHold'> & { onHold: number };
 
@@ -999,7 +1001,8 @@ export class Journal {
       this.db.prepare('DELETE FROM payment_splits WHERE payment_id = ?').run(paymentId);
       const insert = this.db.prepare(
         `INSERT INTO payment_splits (payment_id, position, split_id, merchant_id, settlement_reference, amount, on_hold,
-           status, released_amount, refunded_amount, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           status, released_amount, refunded_amount, releasable_amount, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       splits.forEach((split, position) =>
         insert.run(
@@ -1013,6 +1016,7 @@ export class Journal {
           split.status,
           split.releasedAmount,
           split.refundedAmount,
+          split.releasableAmount,
           now,
         ),
       );

@@ -25,7 +25,7 @@ import {
   type WireOrderInput,
 } from '../../main/gateway/plural/schemas';
 import { returnSignedString, verifyReturnParams } from '../../main/gateway/plural/signature';
-import { allocateRefund, chargeMoney, explicitRefund, proRata } from '../../main/gateway/plural/splits';
+import { allocateRefund, chargeMoney, explicitRefund, proRata, releasable } from '../../main/gateway/plural/splits';
 import { caught } from './helpers';
 
 /** The emulator's documented example key (docs/sandbox-plural.md). */
@@ -407,6 +407,7 @@ describe('the status table', () => {
         status: 'RELEASED',
         releasedAmount: 20000,
         refundedAmount: 10000,
+        releasable: 0,
       },
       {
         id: 'v1-260101000000-aa-AbC123-ss-b',
@@ -417,6 +418,7 @@ describe('the status table', () => {
         status: 'RELEASED',
         releasedAmount: 20000,
         refundedAmount: 5000,
+        releasable: 0,
       },
     ]);
     // Before the money arrives, nothing is settled (a split without hold says RELEASED already).
@@ -517,6 +519,31 @@ describe('drawing a refund from splits', () => {
   const summary = (plan: ReturnType<typeof allocateRefund>) => ({
     cancel: plan.cancel.map((id) => id.slice(-1)),
     lines: plan.lines.map((line) => [line.split.id.slice(-1), line.amount, line.doNotRecover ? 'DNR' : 'recover']),
+  });
+
+  it('a held split releases what captured money is left: whole, in part leaving ₹1 or more, or nothing', () => {
+    const held = (money: ReturnType<typeof charge>) => releasable(money, money.splits[0]!);
+    // Everything captured: the whole share.
+    expect(
+      held(
+        charge([
+          { s: 'a', amount: 30000, status: 'HOLD' },
+          { s: 'b', amount: 20000, status: 'RELEASED' },
+        ]),
+      ),
+    ).toBe(30000);
+    // ₹300 captured, ₹200 settled to b: ₹100 is left for a.
+    const split = [
+      { s: 'a', amount: 30000, status: 'HOLD' },
+      { s: 'b', amount: 20000, status: 'RELEASED' },
+    ];
+    expect(held(charge(split, { captured: 30000 }))).toBe(10000);
+    // ₹499.50 captured: ₹299.50 left, but the rest refunded must be at least ₹1: ₹299.00.
+    expect(held(charge(split, { captured: 49950 }))).toBe(29900);
+    // ₹200.50 captured: 50 paise left, under Plural's ₹1: nothing can be released, only cancelled.
+    expect(held(charge(split, { captured: 20050 }))).toBe(0);
+    // Not held: nothing to release.
+    expect(releasable(charge(split), charge(split).splits[1]!)).toBe(0);
   });
 
   it('shares pro rata with largest remainders, never a line under ₹1', () => {

@@ -423,6 +423,27 @@ describe('a till on Plural', () => {
     expect(second).toMatchObject({ amountRefunded: 30_000, attention: null });
   });
 
+  it('after a partial capture, offers to release only what captured money is left, and that succeeds', async () => {
+    // Found by a tester: ₹300 captured of ₹500, ₹200 settled at once to 1233, and Settlements offered
+    // to release 1324's whole ₹300 — which Plural refuses (₹100 of captured money was left).
+    const t = track(await pluralTill());
+    const created = await t.call('payments.create', { ...SHARED, captureMethod: 'manual', orderReference: 'PART-0' });
+    await payOrder(t, created.transactionId!);
+    await t.waitForPayment(created.id, (p) => p.status === 'requires_capture', 8_000);
+    await t.call('payments.capture', { paymentId: created.id, amount: 30_000 });
+    const held = await t.waitForPayment(created.id, (p) => p.splits[0]?.next.includes('release') === true, 8_000);
+    expect(held.splits[0]).toMatchObject({ amount: 30_000, status: 'HOLD', releasable: 10_000 });
+    expect(held.splits[1]).toMatchObject({ status: 'RELEASED', releasable: 0, next: [] });
+    const listed = (await t.call('settlements.list', { offset: 0, limit: 10 })).payments[0]!;
+    expect(listed.splits[0]!.releasable).toBe(10_000);
+    const released = await t.call('settlements.release', {
+      paymentId: created.id,
+      splitId: held.splits[0]!.id!,
+      amount: held.splits[0]!.releasable,
+    });
+    expect(released.splits[0]).toMatchObject({ status: 'RELEASED', releasedAmount: 10_000, releasable: 0, next: [] });
+  });
+
   it('after a partial capture, a partial release says what was refunded: here nothing', async () => {
     const t = track(await pluralTill());
     const created = await t.call('payments.create', { ...SHARED, captureMethod: 'manual', orderReference: 'PART-1' });

@@ -284,6 +284,7 @@ describe('journal', () => {
           status: held ? 'HOLD' : 'RELEASED',
           releasedAmount: held ? 0 : 1000 + i,
           refundedAmount: 0,
+          releasableAmount: held ? 1000 + i : 0,
         },
         {
           splitId: `v1-order-${i}-b`,
@@ -294,6 +295,7 @@ describe('journal', () => {
           status: 'RELEASED',
           releasedAmount: 500,
           refundedAmount: 0,
+          releasableAmount: 0,
         },
       ]);
     }

@@ -9,6 +9,7 @@ import { FakeClock } from '../support/fake-clock';
 import { JOURNAL_MIGRATIONS } from '../../main/store/migrations';
 import { Journal, type MoneyEntryRecord } from '../../main/store/journal';
 import { migrate, openDatabase, type SqlDatabase } from '../../main/store/sqlite';
+import { toSplitView } from '../../main/payments/views';
 
 const AT = '2026-03-01T10:00:00.000Z';
 
@@ -561,6 +562,24 @@ describe('journal migrations upgrade a database with rows in it', () => {
     ]);
   });
 
+  it('016 split releasable: an older held share is offered whole until the gateway says more', () => {
+    const db = databaseAt(15);
+    insertV1Payment(db, 'pay_a', { status: 'succeeded' });
+    db.prepare(`UPDATE payments SET gateway = 'plural', channel = 'link' WHERE id = 'pay_a'`).run();
+    db.prepare(
+      `INSERT INTO payment_splits (payment_id, position, split_id, merchant_id, amount, on_hold, status, updated_at)
+       VALUES ('pay_a', 0, 'ss_a', '1324', 30000, 1, 'HOLD', ?)`,
+    ).run(AT);
+    upgrade(db, 16);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    expect(journal.splitsOf('pay_a')).toMatchObject([{ splitId: 'ss_a', amount: 30_000, releasableAmount: null }]);
+    const split = journal.splitsOf('pay_a')[0]!;
+    expect(toSplitView(split, new Set(), journal.getPayment('pay_a')!)).toMatchObject({
+      releasable: 30_000,
+      next: ['release', 'cancel'],
+    });
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -595,6 +614,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'saved-card-keys',
       'z-reconciliation',
       'own-money-entries',
+      'split-releasable',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

@@ -5,7 +5,7 @@ import type { PaymentView, SplitView, TransactionDetail } from '../../common/con
 import { FakeBridge, fail, makePayment, makeSettings, makeSnapshot, makeTransaction, ok, renderApp } from './helpers';
 
 function share(over: Partial<SplitView> = {}): SplitView {
-  return {
+  const split = {
     id: 'v1-order-ss-a',
     merchantId: '1324',
     settlementReference: 'stall-7',
@@ -15,9 +15,11 @@ function share(over: Partial<SplitView> = {}): SplitView {
     releasedAmount: 0,
     refundedAmount: 0,
     pending: false,
-    next: ['release', 'cancel'],
+    next: ['release', 'cancel'] as SplitView['next'],
     ...over,
   };
+  // What the host offers to release: the whole held share unless a test says otherwise.
+  return { ...split, releasable: over.releasable ?? (split.status === 'HOLD' ? split.amount : 0) };
 }
 
 function splitPayment(over: Partial<PaymentView> = {}): PaymentView {
@@ -230,6 +232,59 @@ describe('Transactions → Settlements', () => {
     expect(
       await screen.findByText('Released ₹50.00 of ₹300.00 to 1324; nothing was left to refund to the customer.'),
     ).toBeTruthy();
+  });
+
+  it("after a partial capture, offers to release only the host's releasable amount, confirmed as a part", async () => {
+    // Found by a tester: "Release ₹300.00 to 1324" was offered, confirmed as "The whole share is
+    // settled", and refused by the host: only ₹100.00 of captured money was left to settle.
+    const partly = (over: Partial<PaymentView> = {}) =>
+      splitPayment({
+        captureMethod: 'manual',
+        amountCaptured: 30_000,
+        splits: [share({ releasable: 10_000 }), splitPayment().splits[1]!],
+        ...over,
+      });
+    const bridge = pluralBridge([settled(), partly()]);
+    bridge.on('settlements.release', () =>
+      ok(
+        partly({
+          updatedAt: new Date(Date.now() + 1_000).toISOString(),
+          splits: [share({ status: 'RELEASED', releasedAmount: 10_000, next: [] }), splitPayment().splits[1]!],
+        }),
+      ),
+    );
+    const { user } = await openSettlements(bridge);
+    const court = within(item(/Food court/));
+    expect(court.queryByRole('button', { name: /Release ₹300\.00/ })).toBeNull();
+    await user.click(court.getByRole('button', { name: 'Release ₹100.00 to 1324' }));
+    const dialog = screen.getByRole('alertdialog', { name: 'Release ₹100.00 of ₹300.00 to merchant 1324?' });
+    expect(within(dialog).queryByText(/whole share/)).toBeNull();
+    expect(
+      within(dialog).getByText(
+        'The other ₹200.00 is not settled to the merchant: what of it was captured is refunded to the customer. A share is released only once.',
+      ),
+    ).toBeTruthy();
+    await user.click(within(dialog).getByRole('button', { name: 'Yes, release' }));
+    await waitFor(() =>
+      expect(bridge.inputs('settlements.release')).toEqual([
+        { paymentId: 'pay_court00001', splitId: 'v1-order-ss-a', amount: 10_000 },
+      ]),
+    );
+  });
+
+  it('offers no release when no captured money is left to settle: only Cancel share', async () => {
+    const bridge = pluralBridge([
+      settled(),
+      splitPayment({
+        captureMethod: 'manual',
+        amountCaptured: 20_000,
+        splits: [share({ releasable: 0, next: ['cancel'] }), splitPayment().splits[1]!],
+      }),
+    ]);
+    await openSettlements(bridge);
+    const court = within(item(/Food court/));
+    expect(court.queryByRole('button', { name: /^Release/ })).toBeNull();
+    expect(court.getByRole('button', { name: 'Cancel share' })).toBeTruthy();
   });
 
   it('cancels a share only once confirmed (Esc goes back), and shows a refusal', async () => {

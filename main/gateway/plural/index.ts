@@ -36,6 +36,7 @@ import {
   MIN_LINE,
   REFUNDABLE,
   refundRoom,
+  releasable,
   restToRefund,
   type ChargeMoney,
   type RefundLinePlan,
@@ -411,9 +412,10 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
           // After a partial capture the captured money may not fund the whole share (Plural:
           // AMOUNT_EXCEEDED); said here in rupees, with what can be done.
           const room = commitRoom(money);
+          const most = releasable(money, split);
           if (REFUNDABLE.has(charge.order.status) && wanted > room)
             throw refuse(
-              `Only ${formatAmount(room, 'INR')} of this payment's captured money is left to settle: ${room >= MIN_LINE ? `release at most ${formatAmount(room, 'INR')} of ${split.merchantId}'s share (the rest is refunded to the customer as far as it was captured), or cancel the share` : `cancel ${split.merchantId}'s share`}.`,
+              `Only ${formatAmount(room, 'INR')} of this payment's captured money is left to settle: ${most > 0 ? `release at most ${formatAmount(most, 'INR')} of ${split.merchantId}'s share (the rest is refunded to the customer as far as it was captured), or cancel the share` : `cancel ${split.merchantId}'s share`}.`,
               'amount',
               'release_amount_invalid',
             );

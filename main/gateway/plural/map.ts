@@ -39,7 +39,7 @@ import type { TransactionStatus } from '../../../common/contract';
 import type { GatewayPayment, GatewayRefund, SplitState } from '../port';
 import { readTag, TAG } from './references';
 import type { OrderStatus, WireOrder, WirePayment } from './schemas';
-import { chargeMoney } from './splits';
+import { chargeMoney, releasable } from './splits';
 
 export const STATUS_TABLE: Readonly<Record<OrderStatus, TransactionStatus>> = {
   CREATED: 'pending',
@@ -128,6 +128,7 @@ export function toPayment(order: WireOrder, refunds: readonly WireOrder[] = []):
         status: split.status,
         releasedAmount: split.settled,
         refundedAmount: split.unrecovered + split.recovered,
+        releasable: releasable(money, split),
       }))
     : null;
   return {

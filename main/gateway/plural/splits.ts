@@ -120,6 +120,20 @@ export function commitRoom(money: ChargeMoney): number {
   return Math.max(0, money.captured - money.splits.reduce((sum, split) => sum + split.settled + split.unrecovered, 0));
 }
 
+/**
+ * The most a release of this held split can settle now, or 0 when none can (only a cancel then):
+ * its whole amount while the captured money covers it; after a partial capture, what is left of
+ * that money (commitRoom) — leaving the split's rest either nothing or at least ₹1, which is
+ * refunded to the customer (Plural refunds no less). The Settlements screen offers this amount.
+ */
+export function releasable(money: ChargeMoney, split: SplitMoney): number {
+  if (split.status !== 'HOLD') return 0;
+  const room = commitRoom(money);
+  if (!money.paid || room >= split.amount) return split.amount;
+  const most = Math.min(room, split.amount - MIN_LINE);
+  return most >= MIN_LINE ? most : 0;
+}
+
 /** What is left to refund at all: captured − refunded. */
 export function refundRoom(money: ChargeMoney): number {
   return Math.max(0, money.captured - money.refunded);

@@ -14,6 +14,7 @@ import { migration as savedCardModes } from './012-saved-card-modes';
 import { migration as savedCardKeys } from './013-saved-card-keys';
 import { migration as zReconciliation } from './014-z-reconciliation';
 import { migration as ownMoneyEntries } from './015-own-money-entries';
+import { migration as splitReleasable } from './016-split-releasable';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -32,6 +33,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   savedCardKeys,
   zReconciliation,
   ownMoneyEntries,
+  splitReleasable,
 ];
 
 export type { Migration };

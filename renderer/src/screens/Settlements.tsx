@@ -166,14 +166,14 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
     // The gateway's own rule: at least its minimum, and what is left for the customer is either
     // nothing or at least that minimum too (it refunds no less).
     const rest = split.amount - amount;
-    if (amount < minimum || amount > split.amount || (rest > 0 && rest < minimum)) {
+    if (amount < minimum || amount > split.releasable || (rest > 0 && rest < minimum)) {
       setError({
         code: 'validation',
         message: 'Check the amount.',
         issues: [
           {
             path: 'amount',
-            message: `From ${money(minimum, currency)} up to ${money(split.amount, currency)}, leaving nothing or at least ${money(minimum, currency)} to refund to the customer.`,
+            message: `From ${money(minimum, currency)} up to ${money(split.releasable, currency)}, leaving nothing or at least ${money(minimum, currency)} to refund to the customer.`,
           },
         ],
       });
@@ -245,9 +245,10 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
               type="button"
               className="primary"
               disabled={busy}
-              onClick={() => setAsked({ kind: 'release', amount: split.amount })}
+              // The host's releasable amount: the whole share, or after a partial capture what can be settled.
+              onClick={() => setAsked({ kind: 'release', amount: split.releasable })}
             >
-              Release {money(split.amount, currency)} to {split.merchantId}
+              Release {money(split.releasable, currency)} to {split.merchantId}
             </button>
           ) : null}
           {canRelease ? (
@@ -283,9 +284,9 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
             value={amount}
             currency={currency}
             onChange={setAmount}
-            max={split.amount}
+            max={split.releasable}
             error={issueFor(error, 'amount')}
-            hint={`Up to ${money(split.amount, currency)}; the rest is refunded to the customer.`}
+            hint={`Up to ${money(split.releasable, currency)}${split.releasable < split.amount ? ` of ${money(split.amount, currency)} (what is left of the money captured)` : ''}; the rest is refunded to the customer.`}
             inputRef={partRef}
           />
           <button type="submit" disabled={busy}>
