@@ -25,6 +25,7 @@ export type TransactionStatus = (typeof TRANSACTION_STATUSES)[number];
 
 /** How a transaction was paid, as the transaction list filters it ('link': on a pay-by-link page). */
 export const PAYMENT_METHOD_TYPES = ['card', 'wallet', 'bank_transfer', 'terminal', 'link'] as const;
+export type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
 
 /**
  * A payment's status on this till: a transaction's, plus the app's own
@@ -104,6 +105,8 @@ export interface GatewayCapabilities {
   paymentNotes: boolean;
   /** The gateway mails the receipt to the address given when the payment is created (receipt_email). */
   receiptEmail: boolean;
+  /** How its payments can be paid (the Transactions screen's Method filter offers these and no others). */
+  paymentMethods: readonly PaymentMethodType[];
 }
 
 /** The gateway this till uses. */

@@ -129,6 +129,7 @@ describe('the gateway', () => {
       simulateCards: true,
       paymentNotes: false,
       receiptEmail: false,
+      paymentMethods: ['link'],
     });
     expect(PLURAL_LIMITS).toEqual({
       amount: { min: 100, max: 100_000_000 },

@@ -55,7 +55,7 @@ describe('a till on PayPlug', () => {
       label: 'PayPlug',
       configured: false,
       limits: { currencies: ['EUR'] },
-      capabilities: { payByLink: true, readerLink: false, cloudReaders: false },
+      capabilities: { payByLink: true, readerLink: false, cloudReaders: false, paymentMethods: ['link', 'card'] },
     });
     expect(t.events.filter((e) => e.type === 'settings').at(-1)).toMatchObject({
       gateway: { name: 'payplug', configured: false },

@@ -200,6 +200,12 @@ export function gatewayFor(name: GatewayName): GatewayView {
     simulateCards: true,
     paymentNotes: name === 'payplug',
     receiptEmail: name === 'plutopay',
+    paymentMethods:
+      name === 'plutopay'
+        ? ['card', 'wallet', 'bank_transfer', 'terminal', 'link']
+        : name === 'payplug'
+          ? ['link', 'card']
+          : ['link'],
   };
   const label = { plutopay: 'PlutoPay', payplug: 'PayPlug', plural: 'Plural' }[name];
   return {

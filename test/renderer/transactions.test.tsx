@@ -6,11 +6,14 @@ import {
   deferred,
   fail,
   FakeBridge,
+  findShownAlert,
+  gatewayFor,
   makePayment,
+  makeSettings,
+  makeSnapshot,
   makeTransaction,
   ok,
   renderApp,
-  findShownAlert,
   shownAlert,
 } from './helpers';
 
@@ -221,6 +224,24 @@ describe('Transactions screen', () => {
     expect((await findShownAlert()).textContent).toMatch(/payment_method_type is invalid/);
     expect(screen.queryByText('pi_page1')).toBeNull();
     expect(screen.queryByText(/60 transactions/)).toBeNull();
+  });
+
+  it("offers only the methods the till's gateway produces (PayPlug: link, card), and a terminal's own", async () => {
+    // Found by a tester: on PayPlug the Method filter offered Card, Wallet, Bank transfer and Terminal.
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    bridge.on('transactions.list', () => ok(pageOf([makeTransaction({ id: TX_ID, reference: 'pay_1' })], 1, 1)));
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await screen.findByText('pay_1');
+    const methods = () =>
+      within(screen.getByLabelText('Method'))
+        .getAllByRole('option')
+        .map((o) => (o as HTMLOptionElement).value);
+    expect(methods()).toEqual(['', 'link', 'card']);
+    // The payments terminals charged through the shop's own bank were all paid on the terminal.
+    await user.selectOptions(screen.getByLabelText('Charged by'), 'terminal');
+    expect(methods()).toEqual(['', 'terminal']);
   });
 
   it('shows the API error when the list cannot load', async () => {

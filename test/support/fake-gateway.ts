@@ -84,6 +84,7 @@ export class FakeGateway implements PaymentGateway {
       simulateCards: true,
       paymentNotes: false,
       receiptEmail: false,
+      paymentMethods: ['card', 'terminal'],
     };
   }
 

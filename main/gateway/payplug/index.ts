@@ -53,6 +53,8 @@ export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
   paymentNotes: true,
   // PayPlug mails its own payment confirmation to the customer it is given, not a counter receipt.
   receiptEmail: false,
+  // A hosted page (link), or a saved card charged without one (card).
+  paymentMethods: ['link', 'card'],
 };
 
 /** How many of the newest payments findCreated and filtered or re-sorted lists look through. */

@@ -72,6 +72,7 @@ export const PLURAL_CAPABILITIES: GatewayCapabilities = {
   // An order's metadata is fixed when it is created.
   paymentNotes: false,
   receiptEmail: false,
+  paymentMethods: ['link'],
 };
 
 /**

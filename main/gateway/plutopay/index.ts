@@ -41,6 +41,8 @@ export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   paymentNotes: false,
   // receipt_email on the create: PlutoPay mails the receipt when the payment succeeds.
   receiptEmail: true,
+  // Its API's payment_method_type, and links (checkout sessions) marked by the till.
+  paymentMethods: ['card', 'wallet', 'bank_transfer', 'terminal', 'link'],
 };
 
 export interface PlutoPayConfig {

@@ -19,7 +19,7 @@ import { shopTimeZone } from '../store/selectors';
 import type { TxQuery, TxTab } from '../store/types';
 import { Settlements, SharesTable } from './Settlements';
 import { dateTime, dateTimeSeconds, humanize, money } from '../lib/format';
-import { PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from '../../../common/contract/views';
+import { PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES, type PaymentMethodType } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
 import { statusLabel } from '../lib/labels';
@@ -76,6 +76,9 @@ function TransactionAmount({ transaction: t }: { transaction: TransactionView })
   );
 }
 
+/** A terminal on the shop's own bank takes cards on itself: its payments' only method. */
+const TERMINAL_METHODS: readonly PaymentMethodType[] = ['terminal'];
+
 function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<TxQuery>): void }) {
   const [search, setSearch] = useState(query.search);
   const [status, setStatus] = useState(query.status);
@@ -85,6 +88,11 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
   const [sort, setSort] = useState(`${query.sortField}:${query.sortOrder}`);
   const [source, setSource] = useState(query.source);
   const [error, setError] = useState<CommandError | null>(null);
+  // Only the methods the payments listed can have: the gateway's own, or a terminal's on the shop's
+  // bank (found by a tester: Card, Wallet, Bank transfer and Terminal offered on PayPlug).
+  const gatewayMethods = usePos((s) => s.host.gateway?.capabilities.paymentMethods ?? PAYMENT_METHOD_TYPES);
+  const methods = source === 'terminal' ? TERMINAL_METHODS : gatewayMethods;
+  const shownMethod = method && methods.includes(method) ? method : '';
   const dateError = issueFor(error, 'dateFrom');
 
   const submit = (event: FormEvent) => {
@@ -100,7 +108,17 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
     }
     setError(null);
     const [sortField, sortOrder] = sort.split(':') as [TxQuery['sortField'], TxQuery['sortOrder']];
-    onSearch({ search, status, paymentMethodType: method, dateFrom, dateTo, sortField, sortOrder, source, page: 1 });
+    onSearch({
+      search,
+      status,
+      paymentMethodType: shownMethod,
+      dateFrom,
+      dateTo,
+      sortField,
+      sortOrder,
+      source,
+      page: 1,
+    });
   };
 
   return (
@@ -128,11 +146,11 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
       <Field id="tx-method" label="Method">
         <select
           id="tx-method"
-          value={method}
+          value={shownMethod}
           onChange={(e) => setMethod(e.target.value as TxQuery['paymentMethodType'])}
         >
           <option value="">Any method</option>
-          {PAYMENT_METHOD_TYPES.map((m) => (
+          {methods.map((m) => (
             <option key={m} value={m}>
               {humanize(m)}
             </option>
