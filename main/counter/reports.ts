@@ -48,8 +48,10 @@ import {
   type ReportRefund,
   type TerminalTotals,
   type ZReport,
+  PAY_BY_LINK,
+  SAVED_CARD,
 } from '../reports';
-import type { Journal, MoneyEntryRecord, PaymentRecord, ZReportRecord } from '../store/journal';
+import type { Journal, MoneyEntryRecord, PaymentChannel, PaymentRecord, ZReportRecord } from '../store/journal';
 
 export interface ReportDeps {
   journal: Journal;
@@ -78,6 +80,13 @@ export interface TypedTerminalTotals {
   count: number;
   amount: number;
 }
+
+/** "By reader" for one payment: its reader's label, or how it was paid without one. */
+type ReaderLabels = (payment: {
+  readerId: string | null;
+  channel: PaymentChannel;
+  savedCardId: string | null;
+}) => string | null;
 
 const GATEWAY_PAGE = 100;
 /**
@@ -201,7 +210,7 @@ export class CounterReports {
     window: DayWindow,
     mode: Mode,
     since: string,
-    label: (readerId: string | null) => string | null,
+    label: ReaderLabels,
   ): ReportPayment[] {
     const at = new Map(out.map((r, index) => [r.id, index]));
     const fresher = (record: PaymentRecord) => {
@@ -235,11 +244,15 @@ export class CounterReports {
     }
   }
 
-  /** Reader labels, looked up once per reader for one report (not once per payment). */
-  private labels(): (readerId: string | null) => string | null {
+  /**
+   * Reader labels, looked up once per reader for one report (not once per payment). A payment no
+   * reader took says how it was paid instead (found by a tester: "By reader" showed "(none)" for
+   * payments by link).
+   */
+  private labels(): ReaderLabels {
     const known = new Map<string, string | null>();
-    return (readerId) => {
-      if (readerId === null) return null;
+    return ({ readerId, channel, savedCardId }) => {
+      if (readerId === null) return channel === 'link' ? (savedCardId ? SAVED_CARD : PAY_BY_LINK) : null;
       if (!known.has(readerId)) known.set(readerId, this.deps.readerLabel(readerId));
       return known.get(readerId)!;
     };
@@ -283,7 +296,7 @@ export class CounterReports {
       amount: entry.amount,
       currency: entry.currency,
       cardBrand: entry.cardBrand,
-      readerLabel: label(entry.readerId),
+      readerLabel: label(entry),
       movedBy: movedBy(entry),
     }));
   }
@@ -307,7 +320,7 @@ export class CounterReports {
       capturable: expired ? 0 : record.amountCapturable,
       refunded: record.amountRefunded,
       cardBrand: record.cardBrand,
-      readerLabel: label(record.readerId),
+      readerLabel: label(record),
       gateway: record.chargedBy === 'terminal' ? STANDALONE_LABEL : GATEWAY_LABELS[record.gateway],
       movedBy: movedBy(record),
       gatewayId: record.transactionId,

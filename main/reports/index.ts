@@ -5,6 +5,8 @@ export {
   IN_FLIGHT_STATUSES,
   NO_KEY,
   OPEN_STATUSES,
+  PAY_BY_LINK,
+  SAVED_CARD,
   canonicalJson,
   capturesOf,
   closeDay,

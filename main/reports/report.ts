@@ -58,6 +58,9 @@ const IN_FLIGHT_WORDS: Partial<Record<PaymentStatus, string>> = {
 };
 
 export const NO_KEY = '(none)';
+/** "By reader" for a payment no reader took: the customer paid by link, or a saved card was charged. */
+export const PAY_BY_LINK = 'Pay by link';
+export const SAVED_CARD = 'Saved card (no reader)';
 
 type MutableTotals = { -readonly [K in keyof ReportTotals]: ReportTotals[K] };
 

@@ -1310,7 +1310,8 @@ export class Journal {
     return this.db
       .prepare(
         `SELECT e.payment_id AS paymentId, e.amount, e.at, p.order_reference AS orderReference, p.currency,
-                p.card_brand AS cardBrand, p.reader_id AS readerId, p.gateway, p.charged_by AS chargedBy
+                p.card_brand AS cardBrand, p.reader_id AS readerId, p.gateway, p.charged_by AS chargedBy,
+                p.channel, p.saved_card_id AS savedCardId
          FROM ${table} e JOIN payments p ON p.id = e.payment_id
          WHERE e.at >= ? AND e.at < ? AND p.mode = ? ORDER BY e.at, e.id`,
       )
@@ -1502,6 +1503,9 @@ export interface MoneyEntryRecord {
   /** Its payment's gateway, and who charged it (a terminal on the shop's bank moves no gateway money). */
   gateway: GatewayName;
   chargedBy: PaymentRecord['chargedBy'];
+  /** How its payment was paid: on a reader, or by link (also a saved card charged without one). */
+  channel: PaymentChannel;
+  savedCardId: string | null;
 }
 
 export type ReceiptChannel = 'print' | 'email';

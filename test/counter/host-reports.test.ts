@@ -101,6 +101,24 @@ describe('reports through the host', () => {
     expect(csv.content.split('\r\n')[0]).toMatch(/^row_type,local_time,payment_id/);
   });
 
+  it('"By reader" names a payment by link as such, beside the readers, also for its refund', async () => {
+    // Found by a tester: payments by link were grouped under "(none)".
+    t = await startTestHost();
+    await charge(3000);
+    const link = await t.call('payments.create', { amount: 1250, currency: 'EUR', channel: 'link' });
+    await t.call('simulate.payLink', { paymentId: link.id, cardNumber: '4242424242424242' });
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 5_000);
+    await t.call('payments.refund', { paymentId: link.id, amount: 250 });
+    await t.waitForPayment(link.id, (p) => p.amountRefunded === 250, 5_000);
+    const x = await t.call('reports.x', {});
+    expect(x.byReader.map((g) => [g.key, g.approvedAmount])).toEqual([
+      ['Pay by link', 1250],
+      ['Simulated reader 1', 3000],
+    ]);
+    expect(x.byReader.find((g) => g.key === 'Pay by link')).toMatchObject({ refunded: 250, net: 1000 });
+    expect(x.byReader.some((g) => g.key === '(none)')).toBe(false);
+  });
+
   it('a day that switched gateway is reconciled against each gateway’s own records, and kept with its Z', async () => {
     // The shop took a card on PlutoPay in the morning and switched to PayPlug in Settings at noon.
     // Only the active gateway's payments were compared: the morning's were never checked against
