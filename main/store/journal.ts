@@ -450,8 +450,106 @@ class PaymentRows {
   }
 }
 
+/**
+ * What every payment view reads besides the row (how many of its operations are queued, its
+ * latest receipt jobs) and the readers list, kept in step with the tables the same way as
+ * PaymentRows: every write to `operations`, `receipts` and `readers` goes through the Journal and
+ * drops what it changed, and a rollback drops everything. A payment view is built on each of some
+ * ten transitions of a card payment; these reads were two statements of each (issue #6).
+ */
+class DerivedReads {
+  /**
+   * Per payment: what the queued count reads of each of its operations (kind, state, whether a
+   * send failed), kept up to date by the journal's own writes; and the receipt summary.
+   */
+  private readonly byPayment = new Map<
+    string,
+    {
+      operations?: Map<number, QueuedState>;
+      receipts?: { print: ReceiptRecord | null; email: ReceiptRecord | null };
+    }
+  >();
+  /** Operation id → payment id, for the writes that name an operation only. */
+  private readonly operationPayment = new Map<number, string>();
+  /** Gateway transaction id → payment id (transaction_id is unique; it changes only in updatePayment). */
+  readonly transactionPayment = new Map<string, string>();
+  readers: HostedReaderRecord[] | null = null;
+
+  entry(paymentId: string) {
+    let entry = this.byPayment.get(paymentId);
+    if (!entry) {
+      if (this.byPayment.size >= 256) this.byPayment.delete(this.byPayment.keys().next().value!);
+      entry = {};
+      this.byPayment.set(paymentId, entry);
+    }
+    return entry;
+  }
+
+  operationOf(operationId: number, paymentId: string): void {
+    if (this.operationPayment.size >= 1024) this.operationPayment.clear();
+    this.operationPayment.set(operationId, paymentId);
+  }
+
+  /** A new payment has no operations yet. */
+  paymentAdded(paymentId: string): void {
+    this.entry(paymentId).operations = new Map();
+  }
+
+  operationAdded(operationId: number, paymentId: string, state: QueuedState): void {
+    this.operationOf(operationId, paymentId);
+    this.byPayment.get(paymentId)?.operations?.set(operationId, state);
+  }
+
+  /** An operation's state or error changed: applied as the UPDATE applies it (all read again if unknown). */
+  operationChanged(operationId: number, patch: { state?: OperationState; lastError?: string | null }): void {
+    const paymentId = this.operationPayment.get(operationId);
+    const kept = paymentId === undefined ? undefined : this.byPayment.get(paymentId)?.operations;
+    const op = kept?.get(operationId);
+    if (!op) {
+      if (patch.state !== undefined || patch.lastError !== undefined) this.operationsChanged();
+      return;
+    }
+    kept!.set(operationId, {
+      kind: op.kind,
+      state: patch.state ?? op.state,
+      failed: patch.lastError !== undefined ? patch.lastError !== null : op.failed,
+    });
+  }
+
+  /** Operations changed in bulk: every payment's are read again. */
+  operationsChanged(): void {
+    for (const entry of this.byPayment.values()) delete entry.operations;
+  }
+
+  receiptsChanged(paymentId: string): void {
+    delete this.byPayment.get(paymentId)?.receipts;
+  }
+
+  rememberTransaction(row: Pick<PaymentRecord, 'id' | 'transactionId'>): void {
+    if (row.transactionId === null) return;
+    if (this.transactionPayment.size >= 4096) this.transactionPayment.clear();
+    this.transactionPayment.set(row.transactionId, row.id);
+  }
+
+  clear(): void {
+    this.byPayment.clear();
+    this.operationPayment.clear();
+    this.transactionPayment.clear();
+    this.readers = null;
+  }
+}
+
+/** What the offline-queue count needs of one operation. */
+interface QueuedState {
+  kind: OperationKind;
+  state: OperationState;
+  /** last_error is not null: a send failed (or was interrupted). */
+  failed: boolean;
+}
+
 export class Journal {
   private readonly paymentRows = new PaymentRows(256);
+  private readonly derived = new DerivedReads();
   /**
    * The end of the last closed Z (any mode): nothing is recorded as happening before it. A wall
    * clock set back behind a Z (an NTP correction of a till that ran fast, the cashier changing the
@@ -465,7 +563,10 @@ export class Journal {
     private readonly clock: Clock,
   ) {
     migrate(db, MIGRATIONS);
-    db.onRollback(() => this.paymentRows.clear());
+    db.onRollback(() => {
+      this.paymentRows.clear();
+      this.derived.clear();
+    });
     const last = db.prepare('SELECT MAX(window_end) AS end FROM z_reports').get<{ end: string | null }>();
     if (last?.end) this.closedUntil = Date.parse(last.end);
   }
@@ -563,6 +664,7 @@ export class Journal {
         )
         .run(...fields.map((f) => full[f] as SqlValue));
       this.addEvent(full.id, event, detail, now);
+      this.derived.paymentAdded(full.id);
     });
     return full;
   }
@@ -582,6 +684,10 @@ export class Journal {
         .prepare(`UPDATE payments SET ${sets.join(', ')} WHERE id = ?`)
         .run(...fields.map((f) => patch[f] as SqlValue), now, id).changes;
       if (changed === 0) throw new Error(`no payment ${id} in the journal`);
+      if (fields.includes('transactionId')) {
+        if (before?.transactionId) this.derived.transactionPayment.delete(before.transactionId);
+        else if (!before) this.derived.transactionPayment.clear();
+      }
       if (event) this.addEvent(id, event, detail, now);
       if (!before) return this.getPayment(id)!;
       // The row as written, without reading it back: the patch's values are stored as given.
@@ -629,10 +735,18 @@ export class Journal {
   }
 
   findByTransactionId(transactionId: string): PaymentRecord | undefined {
+    const known = this.derived.transactionPayment.get(transactionId);
+    if (known !== undefined) {
+      const record = this.getPayment(known);
+      if (record?.transactionId === transactionId) return record;
+      this.derived.transactionPayment.delete(transactionId);
+    }
     const found = this.db
       .prepare('SELECT id FROM payments WHERE transaction_id = ?')
       .get<{ id: string }>(transactionId);
-    return found ? this.getPayment(found.id) : undefined;
+    if (!found) return undefined;
+    this.derived.rememberTransaction({ id: found.id, transactionId });
+    return this.getPayment(found.id);
   }
 
   /**
@@ -881,15 +995,35 @@ export class Journal {
     options: { sending?: boolean } = {},
   ): OperationRecord {
     const now = this.nowIso();
+    const json = JSON.stringify(params);
+    const attempts = options.sending ? 1 : 0;
     // `sending`: the caller is about to send it for the first time, so its first attempt is
     // recorded in this same write (what a separate attempt mark would record just before sending).
-    this.db
+    // RETURNING gives what the row holds beyond what is passed here: no read-back of the row.
+    const inserted = this.db
       .prepare(
         `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, created_at, updated_at)
-         SELECT id, gateway, ?, ?, ?, 'pending', ?, ?, ? FROM payments WHERE id = ?`,
+         SELECT id, gateway, ?, ?, ?, 'pending', ?, ?, ? FROM payments WHERE id = ? RETURNING id, gateway`,
       )
-      .run(kind, idempotencyKey, JSON.stringify(params), options.sending ? 1 : 0, now, now, paymentId);
-    return this.getOperationByKey(idempotencyKey)!;
+      .get<{ id: number; gateway: GatewayName }>(kind, idempotencyKey, json, attempts, now, now, paymentId);
+    if (!inserted) throw new Error(`no payment ${paymentId} in the journal`);
+    this.derived.operationAdded(inserted.id, paymentId, { kind, state: 'pending', failed: false });
+    return {
+      id: inserted.id,
+      paymentId,
+      gateway: inserted.gateway,
+      kind,
+      idempotencyKey,
+      // As a read of the row would give it: the stored JSON, parsed (a copy the caller may keep).
+      params: JSON.parse(json) as Record<string, unknown>,
+      state: 'pending',
+      attempts,
+      lastError: null,
+      result: null,
+      requestIds: [],
+      createdAt: now,
+      updatedAt: now,
+    };
   }
 
   getOperationByKey(idempotencyKey: string): OperationRecord | undefined {
@@ -902,6 +1036,7 @@ export class Journal {
     patch: { state?: OperationState; attemptsDelta?: number; lastError?: string | null; result?: unknown },
   ): void {
     const now = this.nowIso();
+    this.derived.operationChanged(id, patch);
     this.db
       .prepare(
         `UPDATE operations SET state = COALESCE(?, state), attempts = attempts + ?, last_error = CASE WHEN ? THEN ? ELSE last_error END,
@@ -940,17 +1075,28 @@ export class Journal {
 
   /**
    * How many of a payment's operations of these kinds are waiting in the offline queue (not yet
-   * confirmed, and at least one send failed). Every payment view shows it, so it is counted in
-   * SQL rather than by loading and parsing every operation (issue #6).
+   * confirmed, and at least one send failed). Every payment view shows it (some ten a card
+   * payment), so the state of a payment's operations is read once, without their params, and kept
+   * up to date by the journal's own writes (issue #6).
    */
   countQueuedOperations(paymentId: string, kinds: readonly OperationKind[]): number {
     if (kinds.length === 0) return 0;
-    const list = kinds.map((kind) => `'${kind.replace(/'/g, "''")}'`).join(', ');
-    return this.db
-      .prepare(
-        `SELECT COUNT(*) AS n FROM operations WHERE payment_id = ? AND state = 'pending' AND last_error IS NOT NULL AND kind IN (${list})`,
-      )
-      .get<{ n: number }>(paymentId)!.n;
+    const entry = this.derived.entry(paymentId);
+    if (!entry.operations) {
+      // Read once per payment; the journal's own writes keep it up to date from then on.
+      const rows = this.db
+        .prepare('SELECT id, kind, state, last_error IS NOT NULL AS failed FROM operations WHERE payment_id = ?')
+        .all<{ id: number; kind: OperationKind; state: OperationState; failed: number }>(paymentId);
+      entry.operations = new Map();
+      for (const row of rows) {
+        this.derived.operationOf(row.id, paymentId);
+        entry.operations.set(row.id, { kind: row.kind, state: row.state, failed: row.failed === 1 });
+      }
+    }
+    let count = 0;
+    for (const op of entry.operations.values())
+      if (op.state === 'pending' && op.failed && kinds.includes(op.kind)) count++;
+    return count;
   }
 
   /**
@@ -961,6 +1107,7 @@ export class Journal {
   markInterrupted(kinds: readonly OperationKind[], message: string): number {
     if (kinds.length === 0) return 0;
     const list = kinds.map((kind) => `'${kind.replace(/'/g, "''")}'`).join(', ');
+    this.derived.operationsChanged();
     return this.db
       .prepare(
         `UPDATE operations SET last_error = ?, updated_at = ? WHERE state = 'pending' AND last_error IS NULL AND kind IN (${list})`,
@@ -1195,6 +1342,7 @@ export class Journal {
     // The standalone flag is set on insert only: afterwards setReaderStandalone() is its one writer,
     // so a pairing that read the record before the flag changed cannot turn it back.
     const standalone = reader.standalone ?? false;
+    this.derived.readers = null;
     this.db
       .prepare(
         `INSERT INTO readers (id, device_id, kind, label, registration_code, terminal_id, processor_id, standalone, created_at)
@@ -1217,19 +1365,25 @@ export class Journal {
   }
 
   getReader(id: string): HostedReaderRecord | undefined {
+    const kept = this.derived.readers?.find((reader) => reader.id === id);
+    if (kept) return { ...kept };
     const row = this.db.prepare(`${SELECT_READER} WHERE id = ?`).get<RawReader>(id);
     return row && toReader(row);
   }
 
+  /** Read from the table once and kept until a reader is written (each reader event lists them). */
   listReaders(): HostedReaderRecord[] {
-    return this.db.prepare(`${SELECT_READER} ORDER BY created_at, id`).all<RawReader>().map(toReader);
+    this.derived.readers ??= this.db.prepare(`${SELECT_READER} ORDER BY created_at, id`).all<RawReader>().map(toReader);
+    return this.derived.readers.map((reader) => ({ ...reader }));
   }
 
   deleteReader(id: string): void {
+    this.derived.readers = null;
     this.db.prepare('DELETE FROM readers WHERE id = ?').run(id);
   }
 
   setReaderStandalone(id: string, standalone: boolean): HostedReaderRecord | undefined {
+    this.derived.readers = null;
     this.db.prepare('UPDATE readers SET standalone = ? WHERE id = ?').run(standalone ? 1 : 0, id);
     return this.getReader(id);
   }
@@ -1346,6 +1500,7 @@ export class Journal {
           now,
         )!.id,
     );
+    this.derived.receiptsChanged(receipt.paymentId);
     return this.getReceipt(id)!;
   }
 
@@ -1361,7 +1516,9 @@ export class Journal {
         this.nowIso(),
         id,
       );
-    return this.getReceipt(id)!;
+    const updated = this.getReceipt(id)!;
+    this.derived.receiptsChanged(updated.paymentId);
+    return updated;
   }
 
   getReceipt(id: number): ReceiptRecord | undefined {
@@ -1378,15 +1535,20 @@ export class Journal {
 
   /** The last print job and the last email request of a payment (what its view shows). */
   receiptSummary(paymentId: string): { print: ReceiptRecord | null; email: ReceiptRecord | null } {
-    // One statement for both channels' latest job: every payment view reads it.
-    const rows = this.db
-      .prepare(`${SELECT_RECEIPT} WHERE id IN (SELECT MAX(id) FROM receipts WHERE payment_id = ? GROUP BY channel)`)
-      .all<RawReceipt>(paymentId)
-      .map(toReceipt);
-    return {
-      print: rows.find((r) => r.channel === 'print') ?? null,
-      email: rows.find((r) => r.channel === 'email') ?? null,
-    };
+    const entry = this.derived.entry(paymentId);
+    if (!entry.receipts) {
+      // One statement for both channels' latest job: every payment view reads it (then kept).
+      const rows = this.db
+        .prepare(`${SELECT_RECEIPT} WHERE id IN (SELECT MAX(id) FROM receipts WHERE payment_id = ? GROUP BY channel)`)
+        .all<RawReceipt>(paymentId)
+        .map(toReceipt);
+      entry.receipts = {
+        print: rows.find((r) => r.channel === 'print') ?? null,
+        email: rows.find((r) => r.channel === 'email') ?? null,
+      };
+    }
+    const { print, email } = entry.receipts;
+    return { print: print && { ...print }, email: email && { ...email } };
   }
 
   /** Print jobs still pending (at start: the app stopped before they were printed). */

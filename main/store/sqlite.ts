@@ -107,7 +107,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
       let wrapped = cache.get(sql);
       if (!wrapped) {
         const stmt = db.prepare(sql);
-        const writes = !stmt.reader;
+        // `readonly`, not `reader`: an INSERT … RETURNING returns rows and writes.
+        const writes = !stmt.readonly;
         wrapped = {
           run: (...params) => {
             const changes = stmt.run(...params).changes;
@@ -115,8 +116,21 @@ export function openDatabase(path: string, options: OpenOptions = {}): SqlDataba
             if (writes && depth === 0) counted(true);
             return { changes };
           },
-          get: <T>(...params: SqlValue[]) => stmt.get(...params) as T | undefined,
-          all: <T>(...params: SqlValue[]) => stmt.all(...params) as T[],
+          // A write with RETURNING is read with get/all: outside a transaction it commits too.
+          get: writes
+            ? <T>(...params: SqlValue[]) => {
+                const row = stmt.get(...params) as T | undefined;
+                if (depth === 0) counted(true);
+                return row;
+              }
+            : <T>(...params: SqlValue[]) => stmt.get(...params) as T | undefined,
+          all: writes
+            ? <T>(...params: SqlValue[]) => {
+                const rows = stmt.all(...params) as T[];
+                if (depth === 0) counted(true);
+                return rows;
+              }
+            : <T>(...params: SqlValue[]) => stmt.all(...params) as T[],
         };
         cache.set(sql, wrapped);
       }

@@ -102,6 +102,121 @@ describe('journal', () => {
     expect(stored().status).toBe('failed');
   });
 
+  it('answers the reads every view makes from memory exactly as the tables would, after every kind of write', () => {
+    const clock = new FakeClock();
+    const db = openDatabase(':memory:');
+    const journal = new Journal(db, clock);
+    journal.insertPayment(paymentFixture(), 'created');
+    const id = 'pay_test00000001';
+    const kinds = ['capture', 'cancel'] as const;
+    // What the tables hold, read past anything kept (a fresh Journal on the same connection).
+    const fresh = () => new Journal(db, clock);
+    const check = () => {
+      const table = fresh();
+      expect(journal.countQueuedOperations(id, kinds)).toBe(table.countQueuedOperations(id, kinds));
+      expect(journal.countQueuedOperations(id, ['refund'])).toBe(table.countQueuedOperations(id, ['refund']));
+      expect(journal.receiptSummary(id)).toEqual(table.receiptSummary(id));
+      expect(journal.listReaders()).toEqual(table.listReaders());
+      expect(journal.getReader('rdr_1')).toEqual(table.getReader('rdr_1'));
+      expect(journal.findByTransactionId('txn_1')).toEqual(table.findByTransactionId('txn_1'));
+      expect(journal.findByTransactionId('txn_2')).toEqual(table.findByTransactionId('txn_2'));
+    };
+    check();
+    // An operation as added is the row a read gives.
+    const capture = journal.addOperation(
+      id,
+      'capture',
+      'capture-1',
+      { amount: 1250, note: undefined },
+      { sending: true },
+    );
+    expect(capture).toEqual(journal.getOperationByKey('capture-1'));
+    check();
+    journal.updateOperation(capture.id, { lastError: 'unreachable' });
+    check();
+    expect(journal.countQueuedOperations(id, kinds)).toBe(1);
+    journal.updateOperation(capture.id, { state: 'done', lastError: null, result: 'ok' });
+    check();
+    expect(journal.countQueuedOperations(id, kinds)).toBe(0);
+    // An operation the journal did not add in this launch (its payment unknown to the cache).
+    journal.addOperation(id, 'cancel', 'cancel-1', {});
+    const other = fresh().getOperationByKey('cancel-1')!;
+    fresh().updateOperation(other.id, { lastError: 'x' }); // through another Journal: not seen here
+    journal.updateOperation(other.id + 1000, { lastError: 'y' }); // no such operation: drops every count
+    check();
+    journal.markInterrupted(['cancel'], 'stopped');
+    check();
+    const refund = journal.addOperation(id, 'refund', 'refund-1', { amount: 100 });
+    journal.updateOperation(refund.id, { attemptsDelta: 1 });
+    check();
+    journal.updateOperation(refund.id, { lastError: '' });
+    check();
+    expect(journal.countQueuedOperations(id, ['refund'])).toBe(1);
+    journal.updateOperation(refund.id, { state: 'failed' });
+    check();
+    // Receipts: added, then updated.
+    const receipt = journal.addReceipt({
+      paymentId: id,
+      channel: 'print',
+      copies: 'customer',
+      duplicate: false,
+      destination: null,
+      state: 'pending',
+      error: null,
+    });
+    check();
+    journal.updateReceipt(receipt.id, { state: 'failed', error: 'no paper' });
+    check();
+    journal.receiptSummary(id).print!.state = 'printed'; // a caller's change stays the caller's
+    check();
+    // Readers: added, renamed, made standalone, deleted.
+    journal.upsertReader({
+      id: 'rdr_1',
+      deviceId: 'sim_1',
+      kind: 'simulated',
+      label: 'One',
+      registrationCode: 'code',
+      terminalId: null,
+      gatewayReaderId: null,
+    });
+    check();
+    journal.upsertReader({
+      id: 'rdr_1',
+      deviceId: 'sim_1',
+      kind: 'simulated',
+      label: 'Two',
+      registrationCode: 'code',
+      terminalId: 'tmr_1',
+      gatewayReaderId: 'rdr_gw',
+    });
+    check();
+    journal.listReaders()[0]!.label = 'changed by a caller';
+    check();
+    journal.setReaderStandalone('rdr_1', true);
+    check();
+    journal.deleteReader('rdr_1');
+    check();
+    // A payment's transaction id: set, then changed (the old id no longer finds it).
+    journal.updatePayment(id, { transactionId: 'txn_1' });
+    check();
+    journal.updatePayment(id, { transactionId: 'txn_2' });
+    check();
+    expect(journal.findByTransactionId('txn_1')).toBeUndefined();
+    // A rollback forgets what the undone writes changed.
+    expect(() =>
+      journal.atomically(() => {
+        journal.addOperation(id, 'capture', 'capture-2', {});
+        journal.updateOperation(journal.getOperationByKey('capture-2')!.id, { lastError: 'z' });
+        journal.updatePayment(id, { transactionId: 'txn_3' });
+        expect(journal.countQueuedOperations(id, kinds)).toBe(2);
+        throw new Error('undone');
+      }),
+    ).toThrow('undone');
+    check();
+    expect(journal.findByTransactionId('txn_3')).toBeUndefined();
+    expect(journal.getOperationByKey('capture-2')).toBeUndefined();
+  });
+
   it('dates every change of a payment’s refunded total, whoever made it, and none that is rolled back', () => {
     const clock = new FakeClock(Date.parse('2026-03-01T10:00:00.000Z'));
     const journal = new Journal(openDatabase(':memory:'), clock);
