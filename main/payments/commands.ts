@@ -589,7 +589,7 @@ export class CashierCommands {
       this.refuseIfHolding(input.readerId, reader.label, record.id);
       this.engine.requireOnline('The gateway is unreachable, so the payment cannot be sent to the reader.');
       const transactionId = record.transactionId!;
-      const attempt = journal.operationsFor(record.id).filter((op) => op.kind === 'process').length + 1;
+      const attempt = journal.operationStates(record.id).filter((op) => op.kind === 'process').length + 1;
       const paymentId = record.id;
       // The transition and the operation that carries it out: one durable write before the send.
       const sent = journal.atomically(() => {
@@ -876,7 +876,7 @@ export class CashierCommands {
    * — queued, or being sent — is not asked for twice.
    */
   private freshKey(paymentId: string, kind: 'capture' | 'cancel'): string {
-    const operations = this.journal.operationsFor(paymentId);
+    const operations = this.journal.operationStates(paymentId);
     // A capture and a cancel of one authorisation exclude each other: once one is queued, the
     // cashier's instruction is given, and a second, opposite one would be sent or dropped behind it.
     const queued = operations.find((op) => (op.kind === 'capture' || op.kind === 'cancel') && op.state === 'pending');

@@ -467,6 +467,7 @@ class DerivedReads {
     {
       operations?: Map<number, QueuedState>;
       receipts?: { print: ReceiptRecord | null; email: ReceiptRecord | null };
+      splits?: SplitRecord[];
     }
   >();
   /** Operation id → payment id, for the writes that name an operation only. */
@@ -490,9 +491,16 @@ class DerivedReads {
     this.operationPayment.set(operationId, paymentId);
   }
 
-  /** A new payment has no operations yet. */
+  /** A new payment has no operations, receipts or shares yet. */
   paymentAdded(paymentId: string): void {
-    this.entry(paymentId).operations = new Map();
+    const entry = this.entry(paymentId);
+    entry.operations = new Map();
+    entry.receipts = { print: null, email: null };
+    entry.splits = [];
+  }
+
+  splitsChanged(paymentId: string): void {
+    delete this.byPayment.get(paymentId)?.splits;
   }
 
   operationAdded(operationId: number, paymentId: string, state: QueuedState): void {
@@ -526,7 +534,7 @@ class DerivedReads {
   }
 
   rememberTransaction(row: Pick<PaymentRecord, 'id' | 'transactionId'>): void {
-    if (row.transactionId === null) return;
+    if (!row.transactionId) return;
     if (this.transactionPayment.size >= 4096) this.transactionPayment.clear();
     this.transactionPayment.set(row.transactionId, row.id);
   }
@@ -665,6 +673,12 @@ export class Journal {
         .run(...fields.map((f) => full[f] as SqlValue));
       this.addEvent(full.id, event, detail, now);
       this.derived.paymentAdded(full.id);
+      // The row as written: its columns, stored as given (undefined binds NULL), as updatePayment's
+      // after-image is.
+      const row = {} as Record<keyof PaymentRecord, unknown>;
+      for (const field of fields) row[field] = full[field] ?? null;
+      this.paymentRows.put(row as unknown as PaymentRecord);
+      this.derived.rememberTransaction(full);
     });
     return full;
   }
@@ -687,6 +701,7 @@ export class Journal {
       if (fields.includes('transactionId')) {
         if (before?.transactionId) this.derived.transactionPayment.delete(before.transactionId);
         else if (!before) this.derived.transactionPayment.clear();
+        if (patch.transactionId) this.derived.rememberTransaction({ id, transactionId: patch.transactionId });
       }
       if (event) this.addEvent(id, event, detail, now);
       if (!before) return this.getPayment(id)!;
@@ -1074,13 +1089,14 @@ export class Journal {
   }
 
   /**
-   * How many of a payment's operations of these kinds are waiting in the offline queue (not yet
-   * confirmed, and at least one send failed). Every payment view shows it (some ten a card
-   * payment), so the state of a payment's operations is read once, without their params, and kept
-   * up to date by the journal's own writes (issue #6).
+   * A payment's operations, oldest first, with only what their counts need (kind, state, whether a
+   * send failed): what operationsFor gives without reading and parsing their params and results.
    */
-  countQueuedOperations(paymentId: string, kinds: readonly OperationKind[]): number {
-    if (kinds.length === 0) return 0;
+  operationStates(paymentId: string): { id: number; kind: OperationKind; state: OperationState; failed: boolean }[] {
+    return [...this.operationStateMap(paymentId)].sort((a, b) => a[0] - b[0]).map(([id, op]) => ({ id, ...op }));
+  }
+
+  private operationStateMap(paymentId: string): Map<number, QueuedState> {
     const entry = this.derived.entry(paymentId);
     if (!entry.operations) {
       // Read once per payment; the journal's own writes keep it up to date from then on.
@@ -1093,8 +1109,19 @@ export class Journal {
         entry.operations.set(row.id, { kind: row.kind, state: row.state, failed: row.failed === 1 });
       }
     }
+    return entry.operations;
+  }
+
+  /**
+   * How many of a payment's operations of these kinds are waiting in the offline queue (not yet
+   * confirmed, and at least one send failed). Every payment view shows it (some ten a card
+   * payment), so the state of a payment's operations is read once, without their params, and kept
+   * up to date by the journal's own writes (issue #6).
+   */
+  countQueuedOperations(paymentId: string, kinds: readonly OperationKind[]): number {
+    if (kinds.length === 0) return 0;
     let count = 0;
-    for (const op of entry.operations.values())
+    for (const op of this.operationStateMap(paymentId).values())
       if (op.state === 'pending' && op.failed && kinds.includes(op.kind)) count++;
     return count;
   }
@@ -1135,15 +1162,18 @@ export class Journal {
 
   /** A payment's shares, in the order they were asked for. */
   splitsOf(paymentId: string): SplitRecord[] {
-    return this.db
+    const entry = this.derived.entry(paymentId);
+    entry.splits ??= this.db
       .prepare(`${SELECT_SPLIT} WHERE payment_id = ? ORDER BY position`)
       .all<RawSplit>(paymentId)
       .map((row) => ({ ...row, onHold: row.onHold === 1 }));
+    return entry.splits.map((split) => ({ ...split }));
   }
 
   /** Replaces a payment's shares (as asked for, or as the gateway now says), in one write. */
   setSplits(paymentId: string, splits: readonly Omit<SplitRecord, 'position'>[]): void {
     const now = this.nowIso();
+    this.derived.splitsChanged(paymentId);
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM payment_splits WHERE payment_id = ?').run(paymentId);
       const insert = this.db.prepare(

@@ -61,6 +61,18 @@ describe('journal', () => {
     // What the table holds, read past the kept rows (findByOrder always reads the table).
     const stored = () => journal.findByOrder('ORD-1')[0]!;
     expect(journal.getPayment('pay_test00000001')).toEqual(stored());
+    // A field given as undefined is stored (and kept) as null; a field the table does not have is not kept.
+    journal.insertPayment(
+      {
+        ...paymentFixture({ id: 'pay_test00000002', orderReference: 'ORD-2', idempotencyKey: 'pos-ORD-2-1' }),
+        description: undefined as unknown as null,
+        transactionId: 'txn_given',
+        ...({ notAColumn: 1 } as object),
+      },
+      'created',
+    );
+    expect(journal.getPayment('pay_test00000002')).toEqual(journal.findByOrder('ORD-2')[0]);
+    expect(journal.findByTransactionId('txn_given')).toEqual(journal.findByOrder('ORD-2')[0]);
     // Every field, with a value of each kind it takes: integers, fractions, text, JSON text, null.
     const patches: PaymentPatch[] = [
       { status: 'pending', transactionId: 'txn_1', reference: 'R-1', channel: 'card_present' },
@@ -120,6 +132,12 @@ describe('journal', () => {
       expect(journal.getReader('rdr_1')).toEqual(table.getReader('rdr_1'));
       expect(journal.findByTransactionId('txn_1')).toEqual(table.findByTransactionId('txn_1'));
       expect(journal.findByTransactionId('txn_2')).toEqual(table.findByTransactionId('txn_2'));
+      expect(journal.operationStates(id)).toEqual(
+        table
+          .operationsFor(id)
+          .map((op) => ({ id: op.id, kind: op.kind, state: op.state, failed: op.lastError !== null })),
+      );
+      expect(journal.splitsOf(id)).toEqual(table.splitsOf(id));
     };
     check();
     // An operation as added is the row a read gives.
@@ -168,6 +186,24 @@ describe('journal', () => {
     journal.updateReceipt(receipt.id, { state: 'failed', error: 'no paper' });
     check();
     journal.receiptSummary(id).print!.state = 'printed'; // a caller's change stays the caller's
+    check();
+    // Shares of a split payment: set, a caller's change, set again.
+    const share = {
+      splitId: 'sp_1',
+      merchantId: 'm_1',
+      settlementReference: null,
+      amount: 500,
+      onHold: true,
+      status: 'HOLD',
+      releasedAmount: 0,
+      refundedAmount: 0,
+      releasableAmount: null,
+    };
+    journal.setSplits(id, [share]);
+    check();
+    journal.splitsOf(id)[0]!.status = 'changed by a caller';
+    check();
+    journal.setSplits(id, [{ ...share, onHold: false, status: 'RELEASED', releasedAmount: 500 }, share]);
     check();
     // Readers: added, renamed, made standalone, deleted.
     journal.upsertReader({
