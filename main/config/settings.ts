@@ -100,6 +100,9 @@ const GATEWAY_SECRETS: Record<GatewayName, readonly SecretName[]> = {
   plural: ['pluralClientSecret', 'pluralSignatureKey'],
 };
 
+/** Every gateway's secrets, in one list (the developer log masks them in each entry it writes). */
+const ALL_GATEWAY_SECRETS: readonly SecretName[] = Object.values(GATEWAY_SECRETS).flat();
+
 /** The credentials that name the account: changing one of the active gateway's is a new account. */
 const ACCOUNT_SECRETS: Record<GatewayName, readonly SecretName[]> = {
   plutopay: ['secretKey'],
@@ -174,8 +177,12 @@ export class SettingsStore {
 
   /** Every secret held now (the developer log masks them wherever they appear). */
   heldSecrets(): string[] {
-    const all = Object.values(GATEWAY_SECRETS).flat();
-    return all.map((name) => this.secrets.get(name)).filter((value): value is string => value !== null);
+    const held: string[] = [];
+    for (const name of ALL_GATEWAY_SECRETS) {
+      const value = this.secrets.get(name);
+      if (value !== null) held.push(value);
+    }
+    return held;
   }
 
   view(
@@ -247,7 +254,7 @@ export class SettingsStore {
       pluralSignatureKey: update.pluralSignatureKey,
     };
     const next = new Map<SecretName, string | null>();
-    for (const name of Object.values(GATEWAY_SECRETS).flat()) {
+    for (const name of ALL_GATEWAY_SECRETS) {
       const value = given[name];
       next.set(name, value !== undefined ? value || null : modeSwitch ? null : this.secrets.get(name));
     }
