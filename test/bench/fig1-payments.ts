@@ -89,14 +89,15 @@ async function countJournalWork(
   for (const name of ['run', 'get', 'all'] as const) {
     const original = originals[name];
     proto[name] = function (
-      this: { database: { name: string; inTransaction: boolean }; source: string; reader: boolean },
+      this: { database: { name: string; inTransaction: boolean }; source: string; readonly: boolean },
       ...args: unknown[]
     ) {
       if (this.database.name === path) {
         statements++;
         if (
           this.source === 'COMMIT' ||
-          (!this.reader && !this.database.inTransaction && !/^(BEGIN|ROLLBACK)/.test(this.source))
+          // `readonly`, not `reader`: an INSERT … RETURNING returns rows and is a write.
+          (!this.readonly && !this.database.inTransaction && !/^(BEGIN|ROLLBACK)/.test(this.source))
         )
           commits++;
       }
