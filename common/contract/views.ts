@@ -83,6 +83,13 @@ export interface GatewayCapabilities {
   splitSettlement: boolean;
   /** Creates and refunds carry an idempotency key (else the app looks them up before a retry). */
   idempotencyKeys: boolean;
+  /**
+   * After a send whose outcome is unknown, how long the gateway may still be working on it, so that a
+   * lookup finding nothing proves nothing yet: no operation is sent again before this has passed
+   * since its last send (docs/reliability.md#the-settle-window). 0 where a resend cannot make a
+   * second (an idempotency key, or a unique reference the gateway refuses twice).
+   */
+  resendAfterUnknownMs: number;
   /** Notifications forwarded to the till can be verified (a signature), not only used as a hint. */
   signedNotifications: boolean;
   /** The gateway lists its payments (else the Transactions screen lists this till's, from the journal). */

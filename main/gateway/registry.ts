@@ -21,6 +21,8 @@ export type GatewayConfig =
       notificationUrl: () => string | null;
       /** The till's clock: "today" for an installment schedule, which the host builds on it. */
       clock?: Clock;
+      /** Overrides the settle window (tests). */
+      settleWindowMs?: number;
     }
   | {
       name: 'plural';

@@ -42,6 +42,8 @@ export interface ActiveGatewayOptions {
   devlog: DevLog;
   /** The host's clock, for what a gateway decides by the date (PayPlug: an installment's "today"). */
   clock?: Clock;
+  /** Overrides the settle window of a gateway that has one (tests; see capabilities.resendAfterUnknownMs). */
+  settleWindowMs?: number;
   /**
    * Where a gateway with signed returns sends the customer's browser back (the host's loopback
    * return route), or null: asked on every create.
@@ -58,6 +60,11 @@ export class ActiveGateway {
   private configuring: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ActiveGatewayOptions) {}
+
+  private settleWindow(): { settleWindowMs?: number } {
+    const ms = this.options.settleWindowMs;
+    return ms !== undefined ? { settleWindowMs: ms } : {};
+  }
 
   /** The gateway, or a HostError saying what Settings still needs. */
   get(): PaymentGateway {
@@ -196,6 +203,7 @@ export class ActiveGateway {
           // and refuses any other, which refused every payment. Loopback ones are sent.
           notificationUrl: () => onThisMachine(settings.get().payplugNotificationUrl),
           ...(this.options.clock ? { clock: this.options.clock } : {}),
+          ...this.settleWindow(),
         };
       case 'plural':
         return {
@@ -235,6 +243,7 @@ export class ActiveGateway {
               // Read at each create: a URL changed in Settings applies at once (no new account).
               notificationUrl: () => settings.get().payplugNotificationUrl,
               ...(this.options.clock ? { clock: this.options.clock } : {}),
+              ...this.settleWindow(),
             }
           : null;
       }

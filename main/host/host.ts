@@ -84,6 +84,8 @@ export interface HostOptions {
 /** Timings for tests and benchmarks; each has a default fit for a real counter. */
 export interface HostTuning extends ReaderTuning, PaymentsTuning {
   requestTimeoutMs?: number;
+  /** Overrides the settle window of a gateway that has one (PayPlug's 2 minutes): tests shorten it. */
+  settleWindowMs?: number;
   durability?: 'full' | 'normal';
 }
 
@@ -176,6 +178,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     startSandbox: options.startSandbox,
     devlog,
     clock,
+    ...(tuning.settleWindowMs !== undefined ? { settleWindowMs: tuning.settleWindowMs } : {}),
     // The customer's browser comes back to the till's own loopback return route. Only in test mode:
     // a customer's phone cannot reach this computer, so live orders carry no return address.
     returnUrl: (name) =>
@@ -229,6 +232,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     onAttentionChanged: (change) => emit({ type: 'attention', ...change }),
     onQueueChanged: () => emit({ type: 'connectivity', connectivity: connectivityView() }),
     log: (summary, detail) => devlog.add('event', summary, detail),
+    timeZone: () => settings.get().timeZone,
     tuning,
   });
   const { commands } = service;

@@ -5,7 +5,8 @@
  * pending in the journal (queued, for the kinds the offline queue sends later). Work on one payment
  * is serialised, and the cashier hears of a change only once it is on disk.
  */
-import type { Clock } from '../../common/clock';
+import type { Clock, TimerHandle } from '../../common/clock';
+import { wallTime } from '../../common/timezone';
 import type { AttentionChange, AttentionView, Mode, PaymentView } from '../../common/contract';
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
@@ -65,6 +66,8 @@ export interface PaymentsOptions {
   onAttentionChanged: (change: AttentionChange) => void;
   onQueueChanged: () => void;
   log: (summary: string, detail?: string) => void;
+  /** The shop's time zone (IANA): the times the cashier reads. Default UTC. */
+  timeZone?: () => string;
   tuning?: PaymentsTuning;
 }
 
@@ -130,6 +133,16 @@ export interface PerformHow<T, R> {
 export class PaymentEngine {
   private readonly locks = new Map<string, Promise<unknown>>();
   closed = false;
+
+  /**
+   * Operations held back by their gateway's settle window, each with the timer that asks for them
+   * again when it ends (one per operation: held again, its timer is replaced).
+   */
+  private readonly settling = new Map<number, TimerHandle>();
+  /** When an operation was last sent by this process, on the monotonic clock (see settleWait). */
+  private readonly sentAtMono = new Map<number, number>();
+  /** What asks for held operations again when a window ends (recovery; set by PaymentService). */
+  onSettled: () => void = () => undefined;
 
   /**
    * What Needs attention was last told of each payment in it (its item, as JSON): a change is sent
@@ -344,22 +357,52 @@ export class PaymentEngine {
     const keepRequestId = (requestId: string) => journal.addRequestId(op.id, requestId);
     const call = <V>(gateway: PaymentGateway, fn: () => Promise<V>): Promise<V> =>
       gateway.namesRequests ? recordingRequestIds(keepRequestId, fn) : fn();
+    /** Set when a resend is held back by the gateway's settle window: the ms left of it. */
+    let held = 0;
     for (let attempt = 0; attempt < attempts; attempt++) {
       const payment = journal.getPayment(op.paymentId);
       const gateway = payment ? this.gatewayFor(payment) : this.options.gateway();
       const journaled = attempt === 0 && how.firstSendJournaled === true;
       let answer: { value: T; via: 'ok' | 'confirmed by retrieve' } | null = null;
+      const retry = attempt > 0 || (op.attempts > 0 && !journaled);
       try {
-        if (attempt > 0 || (op.attempts > 0 && !journaled)) {
+        if (retry) {
           const already = await call(gateway, () => how.check(gateway));
           if (already !== null) {
             connectivity.reportSuccess();
             answer = { value: already, via: 'confirmed by retrieve' };
           }
         }
+        if (!answer && retry) {
+          // The lookup found nothing; on a gateway that cannot refuse a second send, that proves
+          // nothing while the first may still land: nothing is sent before its window has passed.
+          held = this.settleWait(op, gateway);
+          if (held > 0) {
+            connectivity.reportSuccess();
+            break;
+          }
+        }
         if (!answer) {
-          if (!journaled) journal.updateOperation(op.id, { attemptsDelta: 1 });
-          const value = await call(gateway, () => how.send(gateway));
+          // Journaled with its first send (addOperation), it was never sent before.
+          const sentBefore = journaled ? null : op.sentAt;
+          if (!journaled) {
+            const sentAt = new Date(this.clock.now()).toISOString();
+            journal.updateOperation(op.id, { attemptsDelta: 1, sentAt });
+            op = { ...op, sentAt };
+          }
+          this.sentAtMono.set(op.id, this.clock.monotonic());
+          let value: T;
+          try {
+            value = await call(gateway, () => how.send(gateway));
+          } catch (error) {
+            // Provably never sent (refused connection, throttled): it cannot land, so it starts no window.
+            if (error instanceof GatewayUnreachable && error.outcome === 'not_sent') {
+              journal.updateOperation(op.id, { sentAt: sentBefore });
+              op = { ...op, sentAt: sentBefore };
+              this.sentAtMono.delete(op.id);
+            }
+            throw error;
+          }
           connectivity.reportSuccess();
           answer = { value, via: 'ok' };
         }
@@ -368,6 +411,7 @@ export class PaymentEngine {
       } catch (error) {
         if (error instanceof GatewayError) {
           this.heardRefusal(error);
+          this.sentAtMono.delete(op.id);
           journal.atomically(() => {
             journal.updateOperation(op.id, { state: 'failed', lastError: `${error.type}: ${error.message}` });
             how.refused?.(error);
@@ -386,6 +430,7 @@ export class PaymentEngine {
         continue;
       }
       const { value, via } = answer;
+      this.sentAtMono.delete(op.id);
       const settle = () => {
         journal.updateOperation(op.id, { state: 'done', lastError: null, result: via });
         return how.settle ? how.settle(value) : (value as unknown as R);
@@ -394,6 +439,7 @@ export class PaymentEngine {
       if (via === 'ok' && op.lastError !== null) this.options.onQueueChanged();
       return settled;
     }
+    if (held > 0) return this.hold(op, held, lastError, how);
     this.options.onQueueChanged();
     const payment = journal.getPayment(op.paymentId);
     if (payment) this.changed(payment);
@@ -412,6 +458,72 @@ export class PaymentEngine {
     throw failure;
   }
 
+  /**
+   * How long an operation must still wait before it may be sent again: its gateway's settle window
+   * (capabilities.resendAfterUnknownMs) since its last send, 0 when that is over or the gateway
+   * refuses a second send anyway. Measured from the journal's `sentAt` (a restart inside the window
+   * keeps to it), and, for a send this process made, on the monotonic clock too, so the till's time
+   * set forward cannot end it early; never more than a whole window (the clock set back cannot stall
+   * it for longer).
+   */
+  settleWait(op: OperationRecord, gateway: PaymentGateway): number {
+    const window = gateway.capabilities.resendAfterUnknownMs;
+    if (window <= 0 || op.sentAt === null) return 0;
+    const byWall = window - (this.clock.now() - Date.parse(op.sentAt));
+    const sentMono = this.sentAtMono.get(op.id);
+    const byMono = sentMono === undefined ? 0 : window - (this.clock.monotonic() - sentMono);
+    const wait = Math.min(window, Math.max(byWall, byMono, 0));
+    return Number.isFinite(wait) ? wait : window;
+  }
+
+  /**
+   * An operation whose resend waits out its gateway's settle window: it stays pending (queued,
+   * shown), the cashier reads until when nothing is sent, and it is asked for again (looked up,
+   * then sent only if still not found) once the window is over — by a timer now, by recovery after
+   * a restart.
+   */
+  private hold<T, R>(
+    op: OperationRecord,
+    waitMs: number,
+    lastError: GatewayUnreachable | null,
+    how: PerformHow<T, R>,
+  ): never {
+    const { journal } = this;
+    const label = this.activeGateway()?.label ?? 'the gateway';
+    const until = this.clock.now() + waitMs;
+    const { hour, minute } = wallTime(until, this.options.timeZone?.() ?? 'UTC');
+    const at = `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`;
+    const what = OPERATION_NAMES[op.kind] ?? op.kind;
+    const checking = `Checking with ${label} whether the ${what} went through (nothing will be sent again before ${at}).`;
+    journal.updateOperation(op.id, { lastError: checking });
+    this.clock.clearTimeout(this.settling.get(op.id));
+    this.settling.set(
+      op.id,
+      this.clock.setTimeout(() => {
+        this.settling.delete(op.id);
+        if (!this.closed) this.onSettled();
+      }, waitMs),
+    );
+    this.options.onQueueChanged();
+    const payment = journal.getPayment(op.paymentId);
+    if (payment) this.changed(payment);
+    const why = lastError
+      ? `${unansweredText(lastError)} ${label} cannot refuse a second ${what}, and a lookup does not see one it is still making.`
+      : `${label} did not answer the last send, cannot refuse a second ${what}, and a lookup does not see one it is still making.`;
+    // No gateway error as its cause: the gateway answered the lookup, and recovery goes on past it.
+    throw new HostError(
+      'offline',
+      `${why} ${checking}${how.unanswered ? ` ${how.unanswered}` : how.queue ? ` The ${what} stays queued meanwhile.` : ''}`,
+      { queued: how.queue || how.unanswered !== undefined },
+    );
+  }
+
+  /** Stops the settle windows' timers (the host is closing). */
+  stopTimers(): void {
+    for (const handle of this.settling.values()) this.clock.clearTimeout(handle);
+    this.settling.clear();
+  }
+
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
@@ -420,6 +532,17 @@ export class PaymentEngine {
     return new Date(this.clock.now()).toISOString();
   }
 }
+
+/** An operation as the cashier reads it in "whether the … went through". */
+const OPERATION_NAMES: Partial<Record<OperationKind, string>> = {
+  create: 'payment',
+  process: 'push to the reader',
+  capture: 'capture',
+  cancel: 'cancel',
+  refund: 'refund',
+  release: 'release',
+  cancel_split: 'cancel of a share',
+};
 
 /**
  * Why a call got no usable answer, as the cashier reads it first: the gateway's own words when it

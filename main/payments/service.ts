@@ -9,6 +9,7 @@ import type { PaymentRecord, UncapturedTotal } from '../store/journal';
 import { CashierCommands } from './commands';
 import { PaymentEngine, QUEUEABLE, type PaymentsOptions } from './engine';
 import { errorText } from '../core/errors';
+import { inBackground } from '../core/background';
 import { NotificationHints, type HintOutcome } from './hints';
 import { Installments } from './installments';
 import { ReaderEvents } from './reader-events';
@@ -55,6 +56,12 @@ export class PaymentService {
     this.savedCards = new SavedCards(this.engine, this.sync);
     this.installments = new Installments(this.engine, this.sync, this.watcher);
     this.settlements = new Settlements(this.engine, this.sync, (ref) => this.commands.resolve(ref));
+    // An operation held back by its gateway's settle window is looked up, and sent only if still
+    // not found, once the window is over (queued steps and unconfirmed creates alike).
+    this.engine.onSettled = () =>
+      inBackground(this.recovery.recover(), (error) =>
+        this.engine.options.log('Could not recover after a settle window', errorText(error)),
+      );
   }
 
   view(record: PaymentRecord): PaymentView {
@@ -178,6 +185,7 @@ export class PaymentService {
   close(): void {
     this.engine.closed = true;
     this.hints.close();
+    this.engine.stopTimers();
     this.watcher.close();
   }
 }

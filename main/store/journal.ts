@@ -118,6 +118,11 @@ export interface OperationRecord {
   result: unknown;
   /** The ids of the requests made for it, in order, where the gateway names its requests (Plural). */
   requestIds: string[];
+  /**
+   * When it was last sent in a way that may have reached the gateway (the wall clock, ISO), or null
+   * when never: where it got no answer, the gateway may still be making it (see PaymentEngine.perform).
+   */
+  sentAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -386,7 +391,8 @@ const SELECT_PAYMENT = `SELECT ${Object.entries(PAYMENT_COLUMNS)
   .join(', ')} FROM payments`;
 
 const SELECT_OPERATION = `SELECT id, payment_id AS paymentId, gateway, kind, idempotency_key AS idempotencyKey, params, state, attempts,
-  last_error AS lastError, result, request_ids AS requestIds, created_at AS createdAt, updated_at AS updatedAt FROM operations`;
+  last_error AS lastError, result, request_ids AS requestIds, sent_at AS sentAt,
+  created_at AS createdAt, updated_at AS updatedAt FROM operations`;
 
 type RawOperation = Omit<OperationRecord, 'params' | 'result' | 'requestIds'> & {
   params: string;
@@ -1012,15 +1018,16 @@ export class Journal {
     const now = this.nowIso();
     const json = JSON.stringify(params);
     const attempts = options.sending ? 1 : 0;
+    const sentAt = options.sending ? this.sentAtNow() : null;
     // `sending`: the caller is about to send it for the first time, so its first attempt is
     // recorded in this same write (what a separate attempt mark would record just before sending).
     // RETURNING gives what the row holds beyond what is passed here: no read-back of the row.
     const inserted = this.db
       .prepare(
-        `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, created_at, updated_at)
-         SELECT id, gateway, ?, ?, ?, 'pending', ?, ?, ? FROM payments WHERE id = ? RETURNING id, gateway`,
+        `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, sent_at, created_at, updated_at)
+         SELECT id, gateway, ?, ?, ?, 'pending', ?, ?, ?, ? FROM payments WHERE id = ? RETURNING id, gateway`,
       )
-      .get<{ id: number; gateway: GatewayName }>(kind, idempotencyKey, json, attempts, now, now, paymentId);
+      .get<{ id: number; gateway: GatewayName }>(kind, idempotencyKey, json, attempts, sentAt, now, now, paymentId);
     if (!inserted) throw new Error(`no payment ${paymentId} in the journal`);
     this.derived.operationAdded(inserted.id, paymentId, { kind, state: 'pending', failed: false });
     return {
@@ -1036,6 +1043,7 @@ export class Journal {
       lastError: null,
       result: null,
       requestIds: [],
+      sentAt,
       createdAt: now,
       updatedAt: now,
     };
@@ -1046,16 +1054,27 @@ export class Journal {
     return row && toOperation(row);
   }
 
+  /**
+   * `sentAt`: when it is about to be sent (with `attemptsDelta`, in the same write), or the one
+   * before put back (a send that provably never left the till).
+   */
   updateOperation(
     id: number,
-    patch: { state?: OperationState; attemptsDelta?: number; lastError?: string | null; result?: unknown },
+    patch: {
+      state?: OperationState;
+      attemptsDelta?: number;
+      lastError?: string | null;
+      result?: unknown;
+      sentAt?: string | null;
+    },
   ): void {
     const now = this.nowIso();
     this.derived.operationChanged(id, patch);
+    const { sentAt } = patch;
     this.db
       .prepare(
         `UPDATE operations SET state = COALESCE(?, state), attempts = attempts + ?, last_error = CASE WHEN ? THEN ? ELSE last_error END,
-           result = CASE WHEN ? THEN ? ELSE result END, updated_at = ? WHERE id = ?`,
+           result = CASE WHEN ? THEN ? ELSE result END, sent_at = CASE WHEN ? THEN ? ELSE sent_at END, updated_at = ? WHERE id = ?`,
       )
       .run(
         patch.state ?? null,
@@ -1064,9 +1083,19 @@ export class Journal {
         patch.lastError ?? null,
         patch.result !== undefined ? 1 : 0,
         patch.result !== undefined ? JSON.stringify(patch.result) : null,
+        sentAt !== undefined ? 1 : 0,
+        sentAt ?? null,
         now,
         id,
       );
+  }
+
+  /**
+   * A send's time as the till's clock has it, not held at the last Z's end as nowIso() holds what it
+   * records: it is only ever compared with the clock, to know how long ago the send left.
+   */
+  private sentAtNow(): string {
+    return new Date(this.clock.now()).toISOString();
   }
 
   /**

@@ -121,6 +121,7 @@ describe('the gateway', () => {
       savedCards: false,
       splitSettlement: true,
       idempotencyKeys: false,
+      resendAfterUnknownMs: 0,
       signedNotifications: true,
       listsPayments: false,
       transactionSearch: false,

@@ -580,6 +580,31 @@ describe('journal migrations upgrade a database with rows in it', () => {
     });
   });
 
+  it('017 operation sent at: a pending operation sent before keeps its window; others were never sent', () => {
+    const db = databaseAt(16);
+    insertV1Payment(db, 'pay_sent');
+    // A refund sent and unanswered at 10:00 (its error written at 10:00:15), one never sent, one done.
+    db.prepare(
+      `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, last_error, created_at, updated_at)
+       VALUES ('pay_sent', 'payplug', 'refund', 'refund-pay_sent-1', '{}', 'pending', 1, 'timeout', ?, ?),
+              ('pay_sent', 'payplug', 'capture', 'capture-pay_sent', '{}', 'pending', 0, NULL, ?, ?),
+              ('pay_sent', 'payplug', 'refund', 'refund-pay_sent-0', '{}', 'done', 1, NULL, ?, ?)`,
+    ).run(AT, '2026-03-01T10:00:15.000Z', AT, AT, AT, AT);
+    upgrade(db, 17);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    const sent = (key: string) => journal.getOperationByKey(key)!.sentAt;
+    // Its window counts from no earlier than its last send: from when its error was written.
+    expect(sent('refund-pay_sent-1')).toBe('2026-03-01T10:00:15.000Z');
+    expect(sent('capture-pay_sent')).toBeNull();
+    expect(sent('refund-pay_sent-0')).toBeNull();
+    // From now on every send stamps it, and a send that never left puts the one before back.
+    const op = journal.getOperationByKey('capture-pay_sent')!;
+    journal.updateOperation(op.id, { attemptsDelta: 1, sentAt: '2026-03-01T10:05:00.000Z' });
+    expect(sent('capture-pay_sent')).toBe('2026-03-01T10:05:00.000Z');
+    journal.updateOperation(op.id, { sentAt: null });
+    expect(journal.getOperationByKey('capture-pay_sent')).toMatchObject({ attempts: 1, sentAt: null });
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -615,6 +640,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'z-reconciliation',
       'own-money-entries',
       'split-releasable',
+      'operation-sent-at',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

@@ -192,6 +192,7 @@ export function gatewayFor(name: GatewayName): GatewayView {
     savedCards: name === 'payplug',
     splitSettlement: name === 'plural',
     idempotencyKeys: name === 'plutopay',
+    resendAfterUnknownMs: name === 'payplug' ? 120_000 : 0,
     signedNotifications: name !== 'payplug',
     listsPayments: name !== 'plural',
     transactionSearch: name !== 'plural',

@@ -21,6 +21,8 @@ import type {
 
 export interface FakeGatewayOptions {
   idempotencyKeys?: boolean;
+  /** Like PayPlug: how long after an unknown outcome nothing may be sent again. */
+  resendAfterUnknownMs?: number;
   /** False: like Plural, the gateway keeps no list (the host lists its journal). */
   listsPayments?: boolean;
   name?: 'plutopay' | 'payplug' | 'plural';
@@ -76,6 +78,7 @@ export class FakeGateway implements PaymentGateway {
       savedCards: false,
       splitSettlement: false,
       idempotencyKeys: options.idempotencyKeys ?? true,
+      resendAfterUnknownMs: options.resendAfterUnknownMs ?? 0,
       signedNotifications: false,
       listsPayments: options.listsPayments ?? true,
       transactionSearch: false,
@@ -198,16 +201,41 @@ export class FakeGateway implements PaymentGateway {
     return this.answer(strip(p));
   }
 
+  /**
+   * The next refund is not answered in time while the gateway goes on making it: the till hears a
+   * timeout (an unknown outcome), and the refund exists — for lookups too — only once `landing`
+   * settles (a slow gateway still working on the first send).
+   */
+  refundLandsLate(landing: Promise<void>): void {
+    this.lateRefund = landing;
+  }
+
+  private lateRefund: Promise<void> | null = null;
+  /** The refunds the gateway made (each send that was applied), in order. */
+  readonly refundsMade: { id: string; key: string; amount: number }[] = [];
+
   async refund(id: string, params: { amount?: number }, key: string): Promise<GatewayPayment> {
+    this.calls.push(`refund ${key}`);
     this.failIfAsked();
+    const landing = this.lateRefund;
+    if (landing) {
+      this.lateRefund = null;
+      void landing.then(() => this.makeRefund(id, params, key));
+      throw new GatewayUnreachable('unknown', 'The gateway did not answer in time.');
+    }
+    return this.answer(this.makeRefund(id, params, key));
+  }
+
+  private makeRefund(id: string, params: { amount?: number }, key: string): GatewayPayment {
     const p = this.get(id);
     const left = p.amountCaptured - p.amountRefunded;
     if ((params.amount ?? left) > left)
       throw new GatewayError(400, 'invalid_request_error', `Only ${left} is left to refund.`, 'amount');
     this.refundKeys.add(`${id}:${key}`);
+    this.refundsMade.push({ id, key, amount: params.amount ?? left });
     p.amountRefunded += params.amount ?? left;
     p.status = p.amountRefunded >= p.amountCaptured ? 'refunded' : 'partially_refunded';
-    return this.answer(strip(p));
+    return strip(p);
   }
 
   async refundExists(id: string, key: string): Promise<boolean> {

@@ -67,6 +67,8 @@ export async function startTestHost(
       cloudRefreshMs: 200,
       simulatedProcessingMs: 30,
       retryDelayMs: 20,
+      // PayPlug's 2 minutes, shortened as the retries are: still longer than a quick retry.
+      settleWindowMs: 400,
       durability: 'normal',
       ...options.tuning,
     },

@@ -28,6 +28,9 @@ import { hasKey, paymentTags, REASON_MAX, refundTags, TAG } from './tags';
 export { PAYPLUG_LIMITS } from './client';
 export { NOTIFICATION_PATH } from './notifications';
 
+/** How long after a send whose outcome is unknown nothing is sent again (see the capability). */
+export const PAYPLUG_SETTLE_WINDOW_MS = 120_000;
+
 export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
   readerLink: false,
   cloudReaders: false,
@@ -41,6 +44,9 @@ export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
   savedCards: true,
   splitSettlement: false,
   idempotencyKeys: false,
+  // Nothing stops PayPlug making an object twice: a lookup that finds nothing proves nothing while
+  // the first send may still land. Longer than a request's own timeout (15 s) with room to spare.
+  resendAfterUnknownMs: PAYPLUG_SETTLE_WINDOW_MS,
   signedNotifications: false,
   listsPayments: true,
   // list() searches itself (id, order reference, description, email, last four) over the newest payments.
@@ -81,6 +87,8 @@ export interface PayPlugConfig {
   http?: Omit<GatewayHttpOptions, 'baseUrl' | 'parseError'>;
   /** Default 300: newest payments searched by findCreated and by filtered lists. */
   recentWindow?: number;
+  /** The settle window (capabilities.resendAfterUnknownMs); default PAYPLUG_SETTLE_WINDOW_MS. Tests shorten it. */
+  settleWindowMs?: number;
   /**
    * The till's clock: what "today" is when an installment schedule is checked. The host builds the
    * schedule on its own clock, so it is checked on that same clock (default: the system's).
@@ -329,7 +337,10 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
   return {
     name: 'payplug',
     label: 'PayPlug',
-    capabilities: PAYPLUG_CAPABILITIES,
+    capabilities:
+      config.settleWindowMs === undefined
+        ? PAYPLUG_CAPABILITIES
+        : { ...PAYPLUG_CAPABILITIES, resendAfterUnknownMs: Math.max(0, config.settleWindowMs) },
     limits: PAYPLUG_LIMITS,
     linkTestCards: PAYPLUG_LINK_TEST_CARDS,
 

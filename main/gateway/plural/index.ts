@@ -60,6 +60,9 @@ export const PLURAL_CAPABILITIES: GatewayCapabilities = {
   savedCards: false,
   splitSettlement: true,
   idempotencyKeys: false,
+  // Every order and refund carries a reference derived from its key, which Plural refuses twice
+  // (DUPLICATE_REQUEST): a resend racing a first send still on its way cannot make a second.
+  resendAfterUnknownMs: 0,
   signedNotifications: true,
   // No order listing: the till lists the payments it made, from its journal.
   listsPayments: false,

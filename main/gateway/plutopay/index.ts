@@ -30,6 +30,8 @@ export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   savedCards: false,
   splitSettlement: false,
   idempotencyKeys: true,
+  // A resend with the key answers the first request's object: never a second one.
+  resendAfterUnknownMs: 0,
   signedNotifications: true,
   listsPayments: true,
   transactionSearch: true,

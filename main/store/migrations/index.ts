@@ -15,6 +15,7 @@ import { migration as savedCardKeys } from './013-saved-card-keys';
 import { migration as zReconciliation } from './014-z-reconciliation';
 import { migration as ownMoneyEntries } from './015-own-money-entries';
 import { migration as splitReleasable } from './016-split-releasable';
+import { migration as operationSentAt } from './017-operation-sent-at';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -34,6 +35,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   zReconciliation,
   ownMoneyEntries,
   splitReleasable,
+  operationSentAt,
 ];
 
 export type { Migration };
