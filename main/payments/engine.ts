@@ -128,6 +128,13 @@ export interface PerformHow<T, R> {
    * so the next attempt asks the gateway again (retrieve before retry).
    */
   answerProblem?: (result: T) => string | null;
+  /**
+   * False where sending again cannot move money without the customer, so the gateway's settle
+   * window (docs/reliability.md#the-settle-window) is not kept: a payment link's create, whose
+   * second send makes a second link while the first, never shown to anyone, is never paid. Default
+   * true: refunds, saved-card charges, captures and cancels wait it out.
+   */
+  settleWindow?: boolean;
 }
 
 export class PaymentEngine {
@@ -376,7 +383,7 @@ export class PaymentEngine {
         if (!answer && retry) {
           // The lookup found nothing; on a gateway that cannot refuse a second send, that proves
           // nothing while the first may still land: nothing is sent before its window has passed.
-          held = this.settleWait(op, gateway);
+          held = how.settleWindow === false ? 0 : this.settleWait(op, gateway);
           if (held > 0) {
             connectivity.reportSuccess();
             break;

@@ -169,6 +169,9 @@ export class Recovery {
         queue: false,
         unanswered: ADVICE_UNKNOWN_CREATE,
         firstSendJournaled,
+        // A link's create sent again makes a second link; the first, shown to no one, is never paid,
+        // so it is resent at once. A saved card's is charged by the create itself: it waits.
+        settleWindow: !(input.channel === 'link' && !input.savedCardId),
         settle: (payment) =>
           this.sync.apply(journal.getPayment(record.id)!, payment, 'created_at_gateway', payment.reference),
         // A payment waiting for its card (or its link) is found again by its key; one the create

@@ -156,6 +156,46 @@ describe('the settle window of a gateway without idempotency keys', () => {
     second.close();
   });
 
+  it('a payment link whose create got no answer is sent again at once: a second link moves no money', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 5, 1, 8, 0, 0));
+    const gateway = new FakeGateway({ idempotencyKeys: false, resendAfterUnknownMs: WINDOW_MS });
+    Object.assign(gateway.capabilities, { payByLink: true });
+    const { service, journal, close } = till(openDatabase(':memory:'), clock, gateway);
+    gateway.failChanges(1);
+    const creating = service.commands.create({
+      amount: 4000,
+      currency: 'EUR',
+      captureMethod: 'automatic',
+      channel: 'link',
+    });
+    await settle();
+    await clock.advanceAsync(250, 50);
+    // Looked up, not found, sent again within the quick retries: the first link, if it ever lands,
+    // is shown to no one and never paid.
+    const created = await creating;
+    expect(created).toMatchObject({ status: 'pending', channel: 'link' });
+    expect(gateway.calls.filter((call) => call.startsWith('create'))).toHaveLength(2);
+    expect(journal.operationsFor(created.id).find((o) => o.kind === 'create')).toMatchObject({ state: 'done' });
+    close();
+  });
+
+  it('a create that is not a link (it charges by itself) keeps the window', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 5, 1, 8, 0, 0));
+    const gateway = new FakeGateway({ idempotencyKeys: false, resendAfterUnknownMs: WINDOW_MS });
+    const { service, close } = till(openDatabase(':memory:'), clock, gateway);
+    gateway.failChanges(1);
+    const creating = service.commands.create({ amount: 4000, currency: 'EUR', captureMethod: 'automatic' }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await settle();
+    await clock.advanceAsync(250, 50);
+    expect(await creating).toMatchObject({ code: 'offline' });
+    expect(((await creating) as Error).message).toMatch(/nothing will be sent again before 10:02/);
+    expect(gateway.calls.filter((call) => call.startsWith('create'))).toHaveLength(1);
+    close();
+  });
+
   it('a send that provably never left the till starts no window: it is sent again at once', async () => {
     const clock = new FakeClock(Date.UTC(2026, 5, 1, 8, 0, 0));
     const { gateway, first, paymentId } = await paidPayment(clock);
