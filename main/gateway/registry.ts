@@ -11,6 +11,9 @@ import { createPayPlugGateway, PAYPLUG_CAPABILITIES, PAYPLUG_LIMITS, PAYPLUG_LIN
 import { createPluralGateway, PLURAL_CAPABILITIES, PLURAL_LIMITS, PLURAL_LINK_TEST_CARDS } from './plural';
 import { createPlutoPayGateway, PLUTOPAY_CAPABILITIES, PLUTOPAY_LIMITS, PLUTOPAY_LINK_TEST_CARDS } from './plutopay';
 
+/** The longest settle window a gateway keeps (PayPlug's): what a test may shorten, never lengthen. */
+export { PAYPLUG_SETTLE_WINDOW_MS as LONGEST_SETTLE_WINDOW_MS } from './payplug';
+
 /** Everything a gateway's client needs to talk to one account. */
 export type GatewayConfig =
   | { name: 'plutopay'; baseUrl: string; secretKey: string; webhookSecret: () => string | null }

@@ -19,6 +19,8 @@ export interface AppHostOptions {
   gateway?: LaunchGateway;
   /** Take payments with this gateway from this launch on (the embedded sandbox's emulator of it in test mode). */
   useGateway?: GatewayName;
+  /** A shorter settle window (POS_TEST_SETTLE_WINDOW_MS, tests only: a live PayPlug key ignores it). */
+  settleWindowMs?: number;
   log?: (line: string) => void;
 }
 
@@ -44,6 +46,7 @@ export async function createAppHost(options: AppHostOptions): Promise<Host> {
     ...(options.initialSettings ? { initialSettings: options.initialSettings } : {}),
     ...(options.gateway ? { gateway: options.gateway } : {}),
     ...(options.useGateway ? { useGateway: options.useGateway } : {}),
+    ...(options.settleWindowMs !== undefined ? { tuning: { settleWindowMs: options.settleWindowMs } } : {}),
     // The embedded sandbox takes a free loopback port each launch; its database keeps keys and data.
     startSandbox: ({ db }) => startSandbox({ port: 0, db }),
   });

@@ -10,6 +10,7 @@ import { createAppHost } from '../host/app-host';
 import type { LaunchGateway } from '../host/host';
 import { isFile, startWebServer } from './server';
 import { errorText } from '../core/errors';
+import { LONGEST_SETTLE_WINDOW_MS } from '../gateway/registry';
 
 export const WEB_USAGE = `Usage: npm run web -- [options]   (or: node out/main/web.js [options])
 
@@ -36,6 +37,11 @@ Options (--flag VALUE or --flag=VALUE):
                      instead of prose
   --static-dir DIR   serve the renderer from DIR (default: the build's out/renderer)
   --help             show this help
+
+Environment, for tests only:
+  POS_TEST_SETTLE_WINDOW_MS=N  shorten PayPlug's settle window (2 minutes: nothing is sent again
+                     that long after a send whose outcome is unknown) to N ms, 0 to 120000; ignored
+                     with a live key (docs/reliability.md#the-settle-window)
 `;
 
 const FLAGS_WITHOUT_VALUE: ReadonlySet<string> = new Set(['--no-discovery', '--json', '--help', '-h']);
@@ -50,6 +56,8 @@ export interface WebModeOptions {
   /** The gateway to take payments with from this launch on; null keeps the till's setting. */
   gateway: GatewayName | null;
   gatewayUrl: string | null;
+  /** POS_TEST_SETTLE_WINDOW_MS: a shorter settle window for tests (the gateway ignores it when live). */
+  settleWindowMs: number | null;
   /** --help: print WEB_USAGE and start nothing. */
   help: boolean;
 }
@@ -72,6 +80,7 @@ export function parseWebArgs(
     staticDir: builtRendererDir,
     gateway: null,
     gatewayUrl: null,
+    settleWindowMs: settleWindowOf(env),
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -120,6 +129,18 @@ export function parseWebArgs(
   return options;
 }
 
+/** POS_TEST_SETTLE_WINDOW_MS, or null: a whole number of ms up to PayPlug's own 2 minutes. */
+function settleWindowOf(env: NodeJS.ProcessEnv): number | null {
+  const text = env.POS_TEST_SETTLE_WINDOW_MS?.trim();
+  if (text === undefined || text === '') return null;
+  const ms = /^\d{1,6}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(ms) || ms > LONGEST_SETTLE_WINDOW_MS)
+    throw new Error(
+      `POS_TEST_SETTLE_WINDOW_MS must be a whole number of ms from 0 to ${LONGEST_SETTLE_WINDOW_MS}, got "${text}"`,
+    );
+  return ms;
+}
+
 function gatewayUrl(text: string): string {
   let url: URL;
   try {
@@ -155,8 +176,13 @@ export async function runWebMode(options: WebModeOptions): Promise<void> {
       : options.gateway
         ? { useGateway: options.gateway }
         : {}),
+    ...(options.settleWindowMs !== null ? { settleWindowMs: options.settleWindowMs } : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
+  if (options.settleWindowMs !== null)
+    process.stderr.write(
+      `web mode: settle window ${options.settleWindowMs} ms in test mode (POS_TEST_SETTLE_WINDOW_MS; ignored with a live key)\n`,
+    );
   const server = await startWebServer({
     host,
     staticDir: options.staticDir,

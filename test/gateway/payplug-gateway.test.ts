@@ -13,6 +13,7 @@ import type { NewInstallmentPlan, NewPayment } from '../../main/gateway/port';
 import {
   createPayPlugGateway,
   PAYPLUG_CAPABILITIES,
+  PAYPLUG_SETTLE_WINDOW_MS,
   PAYPLUG_LIMITS,
   type PayPlugConfig,
   type PayPlugGateway,
@@ -514,6 +515,15 @@ describe('refused here, before any call', () => {
     expect(error).toMatchObject({ status: 400, type: 'invalid_request', code, param });
     return error as GatewayError;
   };
+
+  it('a shorter settle window is taken in test mode only: a live key keeps PayPlug’s 2 minutes', () => {
+    const window = (secretKey: string) =>
+      createPayPlugGateway({ baseUrl: 'http://127.0.0.1:9', secretKey, settleWindowMs: 4_000 }).capabilities
+        .resendAfterUnknownMs;
+    expect(window('sk_test_x')).toBe(4_000);
+    expect(window('sk_live_x')).toBe(PAYPLUG_SETTLE_WINDOW_MS);
+    expect(PAYPLUG_SETTLE_WINDOW_MS).toBe(120_000);
+  });
 
   it('states its capabilities and limits', () => {
     expect(nowhere).toMatchObject({ name: 'payplug', label: 'PayPlug', capabilities: PAYPLUG_CAPABILITIES });

@@ -21,6 +21,16 @@ describe('web CLI gateway flags', () => {
     expect(options).toMatchObject({ gateway: null, gatewayUrl: null, dataDir: '/tmp/till' });
   });
 
+  it('takes a shorter settle window from POS_TEST_SETTLE_WINDOW_MS only (tests), within PayPlug’s own', () => {
+    expect(parseWebArgs([], '/static', {}).settleWindowMs).toBeNull();
+    expect(parseWebArgs([], '/static', { POS_TEST_SETTLE_WINDOW_MS: '4000' }).settleWindowMs).toBe(4_000);
+    for (const bad of ['-1', '4s', '1e3', '120001'])
+      expect(() => parseWebArgs([], '/static', { POS_TEST_SETTLE_WINDOW_MS: bad })).toThrow(
+        /POS_TEST_SETTLE_WINDOW_MS must be a whole number of ms from 0 to 120000/,
+      );
+    expect(WEB_USAGE).toMatch(/POS_TEST_SETTLE_WINDOW_MS=N/);
+  });
+
   it('takes --gateway plutopay|payplug|plural and refuses anything else', () => {
     for (const name of ['plutopay', 'payplug', 'plural'] as const)
       expect(parseWebArgs(['--gateway', name], '/static', {}).gateway).toBe(name);

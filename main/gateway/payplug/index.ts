@@ -87,7 +87,10 @@ export interface PayPlugConfig {
   http?: Omit<GatewayHttpOptions, 'baseUrl' | 'parseError'>;
   /** Default 300: newest payments searched by findCreated and by filtered lists. */
   recentWindow?: number;
-  /** The settle window (capabilities.resendAfterUnknownMs); default PAYPLUG_SETTLE_WINDOW_MS. Tests shorten it. */
+  /**
+   * The settle window (capabilities.resendAfterUnknownMs); default PAYPLUG_SETTLE_WINDOW_MS. Tests
+   * shorten it; ignored with a live key (sk_live_), where PayPlug's own always holds.
+   */
   settleWindowMs?: number;
   /**
    * The till's clock: what "today" is when an installment schedule is checked. The host builds the
@@ -337,8 +340,9 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
   return {
     name: 'payplug',
     label: 'PayPlug',
+    // A shorter window is for tests only: with a live key PayPlug's own always holds.
     capabilities:
-      config.settleWindowMs === undefined
+      config.settleWindowMs === undefined || api.isLive
         ? PAYPLUG_CAPABILITIES
         : { ...PAYPLUG_CAPABILITIES, resendAfterUnknownMs: Math.max(0, config.settleWindowMs) },
     limits: PAYPLUG_LIMITS,
