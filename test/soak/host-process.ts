@@ -33,6 +33,11 @@ export interface HostProcessOptions {
   /** PlutoPay's (or PayPlug's) secret key: the same as `credentials: { POS_SECRET_KEY }`. */
   secretKey?: string;
   readerPorts: readonly string[];
+  /**
+   * The settle window the host keeps (POS_TEST_SETTLE_WINDOW_MS, test mode only): the soak's lanes
+   * are minutes long, PayPlug's own window 2 minutes.
+   */
+  settleWindowMs?: number;
   startTimeoutMs?: number;
   /** Every stderr line of every launch (kept by the caller for diagnosis). */
   onStderr?: (line: string) => void;
@@ -81,6 +86,9 @@ export class HostProcess {
         ...process.env,
         ...(this.options.secretKey ? { POS_SECRET_KEY: this.options.secretKey } : {}),
         ...this.options.credentials,
+        ...(this.options.settleWindowMs !== undefined
+          ? { POS_TEST_SETTLE_WINDOW_MS: String(this.options.settleWindowMs) }
+          : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

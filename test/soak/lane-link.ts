@@ -19,7 +19,16 @@ import {
   type OrderState,
   type RestartHooks,
 } from './driver';
-import { closeOfDay, driveQueues, laneReport, PhaseClock, startLaneHost, until, type LaneRun } from './lane';
+import {
+  closeOfDay,
+  driveQueues,
+  LATE_LANDING_MS,
+  laneReport,
+  PhaseClock,
+  startLaneHost,
+  until,
+  type LaneRun,
+} from './lane';
 import {
   LINK_FAULT_PHASES,
   LINK_GATEWAY_RULES,
@@ -48,6 +57,18 @@ interface LinkSandbox {
 
 const NO_FAULTS = { latency_ms: 0, error_rate: 0, drop_after_commit_rate: 0 };
 
+/**
+ * PayPlug's refunds (POST …/payments/{id}/refunds) that land late: the host's connection is cut
+ * once the request is read, and PayPlug makes the refund LATE_LANDING_MS later, after the host's
+ * quick lookup found nothing. PayPlug has no idempotency key: a host that sent again before its
+ * settle window ended would make a second refund with the same tag (compare.ts: charged twice).
+ */
+const PAYPLUG_LATE_REFUNDS = {
+  matches: (method: string, path: string) => method === 'POST' && /\/v1\/payments\/[^/?]+\/refunds$/.test(path),
+  rate: 0.3,
+  delayMs: LATE_LANDING_MS,
+};
+
 export async function runLinkLane(run: LaneRun, gateway: LinkGateway): Promise<LaneReport> {
   const { options, log } = run;
   const started = Date.now();
@@ -56,6 +77,7 @@ export async function runLinkLane(run: LaneRun, gateway: LinkGateway): Promise<L
 
   const host = await startLaneHost(run, { path: emulator.path, credentials: emulator.credentials });
   const { session, relay } = host;
+  if (gateway === 'payplug') relay.landLate(PAYPLUG_LATE_REFUNDS);
   await until(
     async () => {
       const snapshot = await session.resync();
@@ -133,6 +155,8 @@ export async function runLinkLane(run: LaneRun, gateway: LinkGateway): Promise<L
   // -- close of day -------------------------------------------------------------------------------
   log('faults off; recovering');
   emulator.setFaults({ ...NO_FAULTS, seed: null });
+  relay.landLate(null);
+  if (relay.landedLate.length > 0) log(`${relay.landedLate.length} requests landed late`);
   await closeOfDay({ run, host, ctx, killer, queues: LINK_LANES, orders });
   const ledger = await emulator.ledger();
   return laneReport({ run, host, ledger, orders, killsPlanned: killPlans, phases: phases.seen, started });

@@ -43,6 +43,16 @@ export interface LaneRun {
   emergency: (() => void)[];
 }
 
+/**
+ * The settle window the soak's hosts keep (docs/reliability.md#the-settle-window): PayPlug's 2
+ * minutes would outlast a CI lane, so its hosts run with a few seconds (test mode only). Longer than
+ * a late landing (LATE_LANDING_MS), so a till that resent inside it would make a second refund.
+ */
+export const SOAK_SETTLE_WINDOW_MS = 4_000;
+
+/** How long after the host's connection is cut a request made to land late reaches the gateway. */
+export const LATE_LANDING_MS = 1_500;
+
 export interface LaneHost {
   relay: GatewayProxy;
   recorder: WireRecorder;
@@ -66,7 +76,7 @@ export async function startLaneHost(
   },
 ): Promise<LaneHost> {
   mkdirSync(run.dir, { recursive: true });
-  const relay = await startGatewayProxy(run.sandbox.url);
+  const relay = await startGatewayProxy(run.sandbox.url, { seed: run.options.seed });
   run.cleanups.push(() => relay.close());
   const recorder = new WireRecorder(join(run.dir, 'wire.jsonl'));
   run.cleanups.push(() => recorder.close());
@@ -84,6 +94,7 @@ export async function startLaneHost(
     gatewayUrl: `${relay.url}${spec.path}`,
     credentials: spec.credentials,
     readerPorts: spec.readerPorts ?? [],
+    settleWindowMs: SOAK_SETTLE_WINDOW_MS,
     onStderr: (line) => {
       hostLog.write(`${line}\n`);
       if (findKnownSecrets(line, known).length > 0) hostLogLeaks++;
@@ -184,13 +195,16 @@ export async function driveQueues(input: {
 
 /** Waits until the host has nothing queued and no payment mid-flight, nudging attention items. */
 export async function settleHost(session: HostSession, boundMs: number, log: (line: string) => void): Promise<void> {
-  const deadline = Date.now() + boundMs;
+  // An operation its settle window holds is still the host's to finish, and is waited for (bounded)
+  // rather than counted lost: a refund, capture or cancel so held stays queued; a create (a saved
+  // card's charge) is `unknown` until the window's end lets the host look again.
+  const windowsEnd = Date.now() + 2 * SOAK_SETTLE_WINDOW_MS + 5_000;
+  const deadline = Math.max(Date.now() + boundMs, windowsEnd);
   let nudged = false;
   while (Date.now() < deadline) {
     const snapshot = await session.resync();
-    const busy = snapshot.payments.filter(
-      (p) => ['creating', 'in_progress'].includes(p.status) || p.queuedOperations > 0,
-    );
+    const waiting = Date.now() < windowsEnd ? ['creating', 'in_progress', 'unknown'] : ['creating', 'in_progress'];
+    const busy = snapshot.payments.filter((p) => waiting.includes(p.status) || p.queuedOperations > 0);
     if (!nudged || busy.length > 0) {
       for (const item of snapshot.attention)
         await session.call('attention.retry', { paymentId: item.paymentId }).catch(() => undefined);
@@ -310,6 +324,7 @@ export function laneReport(input: {
       whileHostDown: attempted.filter((o) => o.customer !== null && o.heldAcrossRestart).length,
     },
     gatewaySeen: host.gatewaySeen,
+    landedLate: host.relay.landedLate.length,
     passed,
   };
 }

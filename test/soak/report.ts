@@ -34,7 +34,7 @@ function formatLane(lane: LaneReport): string[] {
     '',
     `  injected: kill -9 ×${lane.kills.length} (planned ${lane.killsPlanned}; restarts ${lane.launches - 1}, crashes ${lane.crashes.length})` +
       `, sandbox phases ${[...new Set(lane.phases)].join(' / ')}`,
-    `  the host saw ${lane.gatewaySeen.errors} gateway 500s and ${lane.gatewaySeen.noAnswer} calls without an answer; the runner nudged a stalled payment ${lane.nudges} time(s)`,
+    `  the host saw ${lane.gatewaySeen.errors} gateway 500s and ${lane.gatewaySeen.noAnswer} calls without an answer; the runner nudged a stalled payment ${lane.nudges} time(s); ${lane.landedLate} request(s) landed late`,
     `  ${link ? 'counters' : 'readers'}: ${Object.entries(lane.lanes)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}` +
@@ -155,6 +155,7 @@ function laneJson(lane: LaneReport): Record<string, unknown> {
     terminal: lane.terminal,
     customer: lane.customer,
     gateway_seen: lane.gatewaySeen,
+    landed_late: lane.landedLate,
     cashier_resolutions: lane.cashierResolutions,
     blocked_by_reader: lane.blockedByReader,
     nudges: lane.nudges,
@@ -182,6 +183,7 @@ export function summaryLines(report: SoakReport): string[] {
     return (
       `soak seed ${report.seed} ${lane.gateway}: ${f.attempted} payments (${f.succeeded} money taken, ${f.failed} none), ` +
       `${lane.gatewaySeen.errors} gateway 500s and ${lane.gatewaySeen.noAnswer} unanswered calls seen, ` +
+      (lane.landedLate > 0 ? `${lane.landedLate} landed late, ` : '') +
       `kill -9 ×${lane.kills.length}, lost ${f.lost}, charged twice ${f.chargedTwice}, ${(lane.durationMs / 1000).toFixed(1)} s — ` +
       (lane.passed ? 'pass' : 'FAIL')
     );

@@ -121,6 +121,9 @@ describe.skipIf(!built())('fault soak, PayPlug and Plural lanes (CI size)', () =
           'sale',
         ]);
         expect(lane.gatewaySeen.errors + lane.gatewaySeen.noAnswer, printed).toBeGreaterThan(0);
+        // PayPlug refunds made to land after the host's first lookup: with no key, only the settle
+        // window stands between them and a second refund (charged twice above).
+        if (lane.gateway === 'payplug') expect(lane.landedLate, printed).toBeGreaterThan(0);
       }
       expect(report.passed).toBe(true);
     });

@@ -84,6 +84,8 @@ export interface LaneReport {
   customer: { attempts: number; approvals: number; declines: number; refused: number; whileHostDown: number };
   /** Gateway calls the host logged as answered 500, or not answered at all (dropped, timed out). */
   gatewaySeen: { errors: number; noAnswer: number };
+  /** Requests the relay made land late, after the host's connection was cut (PayPlug refunds). */
+  landedLate: number;
   passed: boolean;
 }
 
