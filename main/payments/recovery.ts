@@ -19,7 +19,7 @@ import {
 } from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
-import { QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
+import { QUEUEABLE, unansweredText, type PaymentEngine, type PerformHow } from './engine';
 import { ADVICE_QUEUED_REFUSED, answerProblem, onlyCashierClears, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 
@@ -187,6 +187,23 @@ export class Recovery {
           journal.updatePayment(record.id, { status: 'failed', attentionSince: null }, 'create_refused', error.message),
         );
         if (record.savedCardId && error.code === SAVED_CARD_REFUSED) throw this.cardRefused(record, error);
+      } else if (error instanceof HostError && neverSent(error, journal.getOperationByKey(record.idempotencyKey))) {
+        // Every send provably stayed at the till (a 429, a refused connection) and none before it
+        // may have landed: nothing was created, so nothing is unknown — the cashier tries again.
+        const cause = error.cause as GatewayUnreachable;
+        const message = notSentText(cause, GATEWAY_LABELS[record.gateway]);
+        journal.atomically(() => {
+          journal.updateOperation(op.id, { state: 'failed', lastError: `not_sent: ${cause.message}` });
+          this.engine.changed(
+            journal.updatePayment(
+              record.id,
+              { status: 'failed', attentionReason: null, attentionAdvice: null, attentionSince: null },
+              'create_not_sent',
+              cause.message,
+            ),
+          );
+        });
+        throw new HostError('offline', message, { queued: false });
       } else if (error instanceof HostError && error.code === 'offline' && current.status !== 'unknown') {
         this.engine.changed(
           journal.updatePayment(
@@ -448,6 +465,30 @@ const QUEUED_EVENTS: Partial<Record<OperationRecord['kind'], string>> = {
  * the refund made with the operation's key (a refund, the rest of a partial release, a cancelled
  * share's money).
  */
+/**
+ * A create the engine gave up on without any send that may have reached the gateway: the last
+ * error provably never left the till (`not_sent`), and the journal holds no earlier send whose
+ * outcome is unknown (the engine puts back the `sentAt` before a send that never left).
+ */
+function neverSent(error: HostError, op: OperationRecord | undefined): boolean {
+  return (
+    error.code === 'offline' &&
+    error.cause instanceof GatewayUnreachable &&
+    error.cause.outcome === 'not_sent' &&
+    op !== undefined &&
+    op.state === 'pending' &&
+    op.sentAt === null
+  );
+}
+
+/** What the cashier reads of a create that never reached the gateway: nothing was charged, and when to try again. */
+function notSentText(error: GatewayUnreachable, label: string): string {
+  if (error.retryAfterMs === null)
+    return `${unansweredText(error)} Nothing was charged; try again when the connection returns.`;
+  const when = error.retryAfterMs > 0 ? `in ${Math.ceil(error.retryAfterMs / 1_000)} s` : 'in a moment';
+  return `${label} is limiting this till's requests (429 Too Many Requests). Nothing was charged; try again ${when}.`;
+}
+
 /** Needs attention for a payment the gateway does not know under the journal's id (see relocate). */
 function adviceNotAtGateway(record: PaymentRecord): string {
   return (

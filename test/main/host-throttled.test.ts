@@ -3,8 +3,10 @@
  * the till's keys, and nothing asked for meanwhile is refused — the request was never processed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/host';
+import { startSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { cardPayment, tillBehindProxy, type ProxiedTill } from '../support/proxied-host';
+import { startRewritingProxy } from '../support/proxy';
 
 const THROTTLED = {
   status: 429,
@@ -74,4 +76,76 @@ describe('a gateway that throttles the till (429 with Retry-After)', () => {
     expect(throttled).toBeGreaterThanOrEqual(2);
     expect(captured).toMatchObject({ amountCaptured: 4000, attention: null });
   }, 30_000);
+});
+
+/** Each gateway's create, as the till sends it, and where the proxy in front of it sits. */
+const CREATES = [
+  { gateway: 'plutopay', label: 'PlutoPay', currency: 'USD', path: '/v1/terminal/create-payment' },
+  { gateway: 'payplug', label: 'PayPlug', currency: 'EUR', path: '/payplug/v1/payments' },
+  { gateway: 'plural', label: 'Plural', currency: 'INR', path: '/api/pay/v1/orders' },
+] as const;
+
+describe('a create the gateway throttles (429): nothing was created', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it.each(CREATES)(
+    '$label: the cashier reads that nothing was charged and when to try again; no Needs attention, no late resend',
+    async ({ gateway, label, currency, path }) => {
+      // Found in review: a 429 is never processed (`not_sent`), yet the payment was left `unknown`
+      // in Needs attention, and recovery sent the create again later, with nobody at the counter.
+      const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+      cleanup.push(() => sandbox.close());
+      const target = gateway === 'payplug' ? sandbox.url : gateway === 'plural' ? sandbox.plural.url : sandbox.url;
+      const proxy = await startRewritingProxy(target);
+      cleanup.push(() => proxy.close());
+      const behind =
+        gateway === 'plural'
+          ? { ...sandbox, plural: { ...sandbox.plural, url: proxy.url } }
+          : gateway === 'payplug'
+            ? { ...sandbox, payplug: { ...sandbox.payplug, url: `${proxy.url}/payplug` } }
+            : { ...sandbox, url: proxy.url };
+      const t: TestHost = await startTestHost({
+        sandbox,
+        startSandbox: async () => ({ ...behind, close: async () => undefined }),
+      });
+      cleanup.push(() => t.close());
+      if (gateway !== 'plutopay') {
+        await t.call('settings.update', { gateway });
+        await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === gateway, 5_000, label);
+      }
+
+      let creates = 0;
+      let throttling = true;
+      proxy.answer = (method, at) => {
+        if (method !== 'POST' || at !== path) return null;
+        creates++;
+        return throttling ? THROTTLED : null;
+      };
+      const refused = await t.fail('payments.create', { amount: 2500, currency, orderReference: 'THROTTLED-1' });
+      expect(refused).toMatchObject({ code: 'offline', queued: false });
+      expect(refused.message).toBe(
+        `${label} is limiting this till's requests (429 Too Many Requests). Nothing was charged; try again in 1 s.`,
+      );
+      expect(creates).toBe(1);
+      await t.call('attention.list', {}).then((items) => expect(items).toEqual([]));
+      const [payment] = await t.call('payments.list', { filter: 'all', limit: 5 });
+      expect(payment).toMatchObject({ orderReference: 'THROTTLED-1', status: 'failed', attention: null });
+
+      // The gateway lets the till through again: nothing is sent by itself (nobody is at the
+      // counter any more), and the cashier's second try is a new payment for the same order.
+      throttling = false;
+      await waitFor(async () => (await t.call('session.snapshot', {})).connectivity.gateway === 'online', 10_000);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(creates).toBe(1);
+      const again = await t.call('payments.create', { amount: 2500, currency, orderReference: 'THROTTLED-1' });
+      expect(again).toMatchObject({ status: 'pending', attention: null });
+      expect(again.id).not.toBe(payment!.id);
+      expect(creates).toBe(2);
+      await t.call('attention.list', {}).then((items) => expect(items).toEqual([]));
+    },
+    30_000,
+  );
 });
