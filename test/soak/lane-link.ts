@@ -66,7 +66,7 @@ const NO_FAULTS = { latency_ms: 0, error_rate: 0, drop_after_commit_rate: 0 };
 const PAYPLUG_LATE_REFUNDS = {
   matches: (method: string, path: string) => method === 'POST' && /\/v1\/payments\/[^/?]+\/refunds$/.test(path),
   rate: 0.3,
-  delayMs: LATE_LANDING_MS,
+  after: LATE_LANDING_MS,
 };
 
 export async function runLinkLane(run: LaneRun, gateway: LinkGateway): Promise<LaneReport> {

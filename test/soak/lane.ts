@@ -10,7 +10,7 @@ import type { RunningSandbox } from '../../sandbox/index';
 import { findKnownSecrets } from '../support/secrets';
 import { compare, type Ledger } from './compare';
 import { drivePayment, runnerOrder, type DriverContext, type Killer, type OrderState } from './driver';
-import { startGatewayProxy, type GatewayProxy } from './gateway-proxy';
+import { startGatewayProxy, type GatewayProxy } from '../support/gateway-proxy';
 import { HostProcess, HostSession } from './host-process';
 import { readJournal } from './journal-file';
 import type { FaultPhase, KillPlan, Lane, SoakGateway } from './scenarios';

@@ -5,21 +5,23 @@
  *
  * It can also make chosen requests **land late** (`landLate`): the request is read whole, the
  * host's connection is cut before any answer (an unknown outcome), and the request goes on to the
- * gateway only `delayMs` later, its answer dropped — a gateway still making what a send asked for
- * while the till already looks for it, and finds nothing yet. That is the race the settle window
- * (docs/reliability.md#the-settle-window) closes: a till that sends again before the first lands
- * makes a second refund on a gateway without idempotency keys.
+ * gateway only later — `after` ms after the cut (the soak), or once the test lets it go (a promise,
+ * so a host test orders the landing after the till's lookup without racing real time) — its answer
+ * dropped: a gateway still making what a send asked for while the till already looks for it, and
+ * finds nothing yet. That is the race the settle window (docs/reliability.md#the-settle-window)
+ * closes: a till that sends again before the first lands makes a second refund on a gateway without
+ * idempotency keys.
  */
 import net from 'node:net';
-import { Rng } from './prng';
+import { Prng } from '../../common/prng';
 
 export interface LateLanding {
   /** Which requests may land late (the method and the path as the host sent them). */
   matches: (method: string, path: string) => boolean;
-  /** Share of the matching requests made to land late. */
+  /** Share of the matching requests made to land late (a seeded draw: 1 makes every one land late). */
   rate: number;
-  /** How long after the cut the request reaches the gateway. */
-  delayMs: number;
+  /** When the request reaches the gateway: ms after the cut, or once the promise settles. */
+  after: number | Promise<void>;
 }
 
 export interface GatewayProxy {
@@ -32,17 +34,28 @@ export interface GatewayProxy {
   landLate(late: LateLanding | null): void;
   /** The requests made to land late so far ("METHOD path"), in order. */
   readonly landedLate: readonly string[];
+  /** Settles once every request made to land late so far has been answered by the gateway (answer dropped). */
+  landed(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface GatewayProxyOptions {
+  /** Seeds the draw of which matching requests land late. */
+  seed?: number;
+  /** Told of every request the relay reads whole ("METHOD", path), before it is passed on or held. */
+  onRequest?: (method: string, path: string) => void;
 }
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-export async function startGatewayProxy(target: string, options: { seed?: number } = {}): Promise<GatewayProxy> {
+export async function startGatewayProxy(target: string, options: GatewayProxyOptions = {}): Promise<GatewayProxy> {
   const { hostname, port } = new URL(target);
   const sockets = new Set<net.Socket>();
-  const timers = new Set<NodeJS.Timeout>();
+  /** The landings still waiting for their time, each with what settles it once the relay closes. */
+  const timers = new Map<NodeJS.Timeout, () => void>();
   const landedLate: string[] = [];
-  const rng = new Rng(options.seed ?? 1);
+  const landings: Promise<void>[] = [];
+  const rng = new Prng(options.seed ?? 1);
   let late: LateLanding | null = null;
   let isDown = false;
   let closed = false;
@@ -52,21 +65,33 @@ export async function startGatewayProxy(target: string, options: { seed?: number
     socket.on('close', () => sockets.delete(socket));
   };
 
-  /** The request reaches the gateway `delayMs` from now, on a connection of its own; its answer is dropped. */
-  const landLater = (request: Buffer, delayMs: number) => {
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      if (closed) return;
-      const upstream = net.connect(Number(port), hostname);
-      track(upstream);
-      upstream.setTimeout(15_000, () => upstream.destroy());
-      upstream.on('error', () => upstream.destroy());
-      upstream.on('data', () => undefined);
-      upstream.on('end', () => upstream.destroy());
-      upstream.end(request);
-    }, delayMs);
-    timers.add(timer);
-  };
+  /**
+   * The request reaches the gateway `after` ms from now (or once `after` settles), on a connection
+   * of its own; its answer is dropped. Settles once the gateway has answered (or the relay closed).
+   */
+  const landLater = (request: Buffer, after: number | Promise<void>): Promise<void> =>
+    new Promise<void>((done) => {
+      const send = () => {
+        if (closed) return done();
+        const upstream = net.connect(Number(port), hostname);
+        track(upstream);
+        upstream.setTimeout(15_000, () => upstream.destroy());
+        upstream.on('error', () => upstream.destroy());
+        upstream.on('data', () => undefined);
+        upstream.on('end', () => upstream.destroy());
+        upstream.on('close', () => done());
+        upstream.end(request);
+      };
+      if (typeof after !== 'number') {
+        void after.then(send, send);
+        return;
+      }
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        send();
+      }, after);
+      timers.set(timer, done);
+    });
 
   const server = net.createServer((client) => {
     if (isDown) {
@@ -114,10 +139,11 @@ export async function startGatewayProxy(target: string, options: { seed?: number
         if (pending.length < total) return;
         const request = Buffer.from(pending.subarray(0, total));
         pending = pending.subarray(total);
+        options.onRequest?.(method, path);
         const now = late;
-        if (now && now.matches(method, path) && rng.chance(now.rate)) {
+        if (now && now.matches(method, path) && rng.next() < now.rate) {
           landedLate.push(`${method} ${path}`);
-          landLater(request, now.delayMs);
+          landings.push(landLater(request, now.after));
           client.destroy();
           upstream.destroy();
           return;
@@ -144,10 +170,14 @@ export async function startGatewayProxy(target: string, options: { seed?: number
       late = next;
     },
     landedLate,
+    landed: () => Promise.all(landings).then(() => undefined),
     close: () =>
       new Promise<void>((resolve) => {
         closed = true;
-        for (const timer of timers) clearTimeout(timer);
+        for (const [timer, done] of timers) {
+          clearTimeout(timer);
+          done();
+        }
         timers.clear();
         for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
