@@ -7,53 +7,17 @@
  * fake clock.
  */
 import { describe, expect, it } from 'vitest';
-import { Connectivity } from '../../main/gateway/connectivity';
 import { GatewayUnreachable, throttled } from '../../main/gateway/errors';
-import { QUEUEABLE_KINDS } from '../../main/payments/engine';
-import { PaymentService } from '../../main/payments/service';
-import { Journal } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeClock } from '../support/fake-clock';
 import { FakeGateway } from '../support/fake-gateway';
+import { paymentTill, settle } from '../support/payment-till';
 
-function till(gateway: FakeGateway) {
-  const clock = new FakeClock(Date.UTC(2026, 5, 1, 8, 0, 0));
-  const journal = new Journal(openDatabase(':memory:'), clock);
-  journal.markInterrupted(QUEUEABLE_KINDS, 'The app stopped before the gateway answered; it is sent again.');
-  const connectivity = new Connectivity(clock, () => gateway.health());
-  const service = new PaymentService({
-    journal,
-    clock,
-    gateway: () => gateway,
-    mode: () => 'test',
-    connectivity,
-    readers: {
-      resolve: () => undefined,
-      cancelCollection: async () => 'not_collecting',
-      settleUnknown: async () => undefined,
-    },
-    onPaymentChanged: () => undefined,
-    onPlanChanged: () => undefined,
-    onAttentionChanged: () => undefined,
-    onQueueChanged: () => undefined,
-    log: () => undefined,
-    tuning: { retryDelayMs: 250, remotePollMs: 3_600_000 },
+/** A till on a fresh journal whose recovery drains the queue once the gateway is back. */
+const till = (gateway: FakeGateway) =>
+  paymentTill(openDatabase(':memory:'), new FakeClock(Date.UTC(2026, 5, 1, 8, 0, 0)), gateway, {
+    recoverWhenOnline: true,
   });
-  // As the host does: the gateway back, recovery drains the queue.
-  connectivity.onChange((state) => {
-    if (state === 'online') void service.recovery.recover();
-  });
-  const close = () => {
-    service.close();
-    connectivity.stop();
-  };
-  return { clock, journal, connectivity, service, close };
-}
-
-/** Lets the promise callbacks the till queued run (no time passes on the fake clock). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
 
 const refusedConnection = () => new GatewayUnreachable('not_sent', 'The gateway could not be reached (ECONNREFUSED).');
 

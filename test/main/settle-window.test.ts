@@ -7,57 +7,19 @@
  * after the first lookup.
  */
 import { describe, expect, it } from 'vitest';
-import { Connectivity } from '../../main/gateway/connectivity';
 import { HostError } from '../../main/core/errors';
 import { GatewayUnreachable } from '../../main/gateway/errors';
-import { PaymentService } from '../../main/payments/service';
-import { QUEUEABLE_KINDS } from '../../main/payments/engine';
-import { Journal } from '../../main/store/journal';
+import type { PaymentService } from '../../main/payments/service';
 import { openDatabase, type SqlDatabase } from '../../main/store/sqlite';
 import { FakeClock } from '../support/fake-clock';
 import { FakeGateway } from '../support/fake-gateway';
+import { paymentTill, settle } from '../support/payment-till';
 
 const WINDOW_MS = 120_000;
 
 /** A till's payments on `db` (a second one on the same db is the till after a restart). */
-function till(db: SqlDatabase, clock: FakeClock, gateway: FakeGateway) {
-  const journal = new Journal(db, clock);
-  // As the host does at every start: what the last launch was sending counts as queued.
-  journal.markInterrupted(QUEUEABLE_KINDS, 'The app stopped before the gateway answered; it is sent again.');
-  const connectivity = new Connectivity(clock, () => gateway.health());
-  const service = new PaymentService({
-    journal,
-    clock,
-    gateway: () => gateway,
-    mode: () => 'test',
-    connectivity,
-    readers: {
-      resolve: () => undefined,
-      cancelCollection: async () => 'not_collecting',
-      settleUnknown: async () => undefined,
-    },
-    onPaymentChanged: () => undefined,
-    onPlanChanged: () => undefined,
-    onAttentionChanged: () => undefined,
-    onQueueChanged: () => undefined,
-    log: () => undefined,
-    timeZone: () => 'Europe/Paris',
-    tuning: { retryDelayMs: 250, remotePollMs: 3_600_000 },
-  });
-  return {
-    journal,
-    service,
-    close() {
-      service.close();
-      connectivity.stop();
-    },
-  };
-}
-
-/** Lets the promise callbacks and the I/O the till queued run (no time passes on the fake clock). */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve));
-}
+const till = (db: SqlDatabase, clock: FakeClock, gateway: FakeGateway) =>
+  paymentTill(db, clock, gateway, { timeZone: 'Europe/Paris' });
 
 async function paidPayment(clock: FakeClock) {
   const gateway = new FakeGateway({ idempotencyKeys: false, resendAfterUnknownMs: WINDOW_MS });
