@@ -544,20 +544,7 @@ describe('Reports (F9)', () => {
     );
     bridge.on('reports.x', () => ok(xReport()));
     bridge.on('reports.list', () => ok([]));
-    bridge.on('reports.reconcile', () =>
-      ok({
-        date: '2026-03-29',
-        start: '2026-03-28T23:00:00.000Z',
-        end: '2026-03-29T22:00:00.000Z',
-        ok: true,
-        matchedByGatewayId: 0,
-        matchedByOrderReference: 0,
-        standalone: 0,
-        gateway: { compared: true, label: 'PlutoPay', note: null },
-        differences: [],
-        totals: [],
-      }),
-    );
+    bridge.on('reports.reconcile', () => ok(reconciliationOf()));
     const { user } = await renderApp(bridge);
     await user.keyboard('{F9}');
     await user.click(await screen.findByRole('button', { name: 'Add terminal totals' }));
