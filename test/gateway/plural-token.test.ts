@@ -4,7 +4,7 @@
  * one more after a 401 (the request then resent once), one request for concurrent callers; the
  * token never in a log entry or an error message; a fresh Request-ID on every request.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { GatewayError, GatewayUnreachable } from '../../main/gateway/errors';
 import type { HttpLogEntry } from '../../main/gateway/http';
 import type { PluralGateway } from '../../main/gateway/plural';
@@ -201,6 +201,40 @@ describe('the access token', () => {
     clock.advance(1);
     await third.retrieve(made.id);
     expect(brief.tokens).toHaveLength(2);
+  });
+
+  it('takes the sooner expiry when the answer carries both spellings, and reads a zone-less expires_at as UTC', async () => {
+    // expires_in 10 minutes, expires_at an hour away: the token is renewed at 9 minutes.
+    const both = spyFetch(({ access_token, expires_at }) => ({ access_token, expires_at, expires_in: 600 }));
+    const other = h.make({ http: { fetchImpl: both.impl } });
+    const made = await other.create(newPayment(), 'tok-both');
+    clock.advance(540_000 - 1);
+    await other.retrieve(made.id);
+    expect(both.tokens).toHaveLength(1);
+    clock.advance(1);
+    await other.retrieve(made.id);
+    expect(both.tokens).toHaveLength(2);
+
+    // The reference's timestamps are UTC; one written without a zone is not read in the till's zone
+    // (here India's, five and a half hours ahead: read locally, the token would outlive itself).
+    const zone = process.env.TZ;
+    process.env.TZ = 'Asia/Kolkata';
+    onTestFinished(() => {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    });
+    const zoneless = spyFetch(({ access_token }) => ({
+      access_token,
+      expires_at: new Date(clock.now() + 10 * MINUTE).toISOString().replace('Z', '') + '140',
+    }));
+    const third = h.make({ http: { fetchImpl: zoneless.impl } });
+    await third.retrieve(made.id);
+    clock.advance(9 * MINUTE - 1);
+    await third.retrieve(made.id);
+    expect(zoneless.tokens).toHaveLength(1);
+    clock.advance(1);
+    await third.retrieve(made.id);
+    expect(zoneless.tokens).toHaveLength(2);
   });
 
   it('is refused with wrong credentials as a GatewayError, without retrying', async () => {

@@ -38,7 +38,7 @@
 import type { TransactionStatus } from '../../../common/contract';
 import type { GatewayPayment, GatewayRefund, SplitState } from '../port';
 import { readTag, TAG } from './references';
-import type { OrderStatus, WireOrder, WirePayment } from './schemas';
+import { utcMillis, type OrderStatus, type WireOrder, type WirePayment } from './schemas';
 import { chargeMoney, releasable } from './splits';
 
 export const STATUS_TABLE: Readonly<Record<OrderStatus, TransactionStatus>> = {
@@ -72,7 +72,7 @@ export function failureCode(code: string): string {
 const APPROVED_PAYMENTS = new Set(['AUTHORIZED', 'PROCESSED', 'CANCELLED']);
 
 function iso(text: string): string {
-  return new Date(Date.parse(text)).toISOString();
+  return new Date(utcMillis(text)).toISOString();
 }
 
 function last<T>(items: readonly T[], keep: (item: T) => boolean): T | undefined {

@@ -26,8 +26,18 @@ export const AmountSchema = z.looseObject({
 });
 export type WireAmount = z.infer<typeof AmountSchema>;
 
-/** An ISO 8601 timestamp Date.parse reads (Plural writes microseconds at times). */
-const Timestamp = z.string().refine((text) => !Number.isNaN(Date.parse(text)), 'must be an ISO 8601 timestamp');
+/**
+ * Milliseconds of an ISO 8601 timestamp, NaN when it is not one. Plural's timestamps are UTC
+ * (microseconds at times); one written without a zone is read as UTC too, never in the till's own
+ * zone, where it would be hours off (an order's date, a token's expiry).
+ */
+export function utcMillis(text: string): number {
+  const zoneless = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text);
+  return Date.parse(zoneless ? `${text}Z` : text);
+}
+
+/** An ISO 8601 timestamp (see utcMillis). */
+const Timestamp = z.string().refine((text) => !Number.isNaN(utcMillis(text)), 'must be an ISO 8601 timestamp');
 
 /** Merchant ids are strings in the tables, numbers in a sample: either, read as a string. */
 const MerchantId = z.union([z.string().min(1), z.number().int().nonnegative().transform(String)]);

@@ -7,7 +7,7 @@
  * - One token is cached and used until a margin before it expires (60 s, or half its lifetime when
  *   that is shorter), then a new one is fetched before the next call.
  * - Either expiry spelling is taken: `expires_in` (seconds from now, the reference's sample) or
- *   `expires_at` (a timestamp, its field table and the emulator).
+ *   `expires_at` (a timestamp, its field table and the emulator); with both, the sooner.
  * - Callers that need a token while one is being fetched share that one request.
  * - A 401 from the API (the token expired early, or was revoked) drops the token that was refused
  *   — only that one, not a newer one another caller already got — so the next `get()` fetches anew.
@@ -19,7 +19,7 @@
  *   sent twice; one set forward made a fresh token look expired.
  */
 import type { Clock } from '../../../common/clock';
-import type { WireToken } from './schemas';
+import { utcMillis, type WireToken } from './schemas';
 
 /** Refresh this long before the token expires (or at half its lifetime, when that is sooner). */
 export const REFRESH_MARGIN_MS = 60_000;
@@ -34,9 +34,12 @@ export interface TokenFetch {
  */
 export function usableFor(token: WireToken, requestedAtWall: number): number {
   // expires_in counts from when the token was issued: after the request left, so counting from
-  // the request errs on the early side.
-  const lifetime =
-    token.expires_at !== undefined ? Date.parse(token.expires_at) - requestedAtWall : (token.expires_in ?? 0) * 1000;
+  // the request errs on the early side. An answer with both spellings is taken at the sooner.
+  const lifetimes = [
+    ...(token.expires_at !== undefined ? [utcMillis(token.expires_at) - requestedAtWall] : []),
+    ...(token.expires_in !== undefined ? [token.expires_in * 1000] : []),
+  ];
+  const lifetime = lifetimes.length > 0 ? Math.min(...lifetimes) : 0;
   return lifetime - Math.min(REFRESH_MARGIN_MS, Math.max(0, lifetime / 2));
 }
 
