@@ -404,6 +404,42 @@ describe('PayPlug errors → GatewayError terms', () => {
     }
   });
 
+  it('reads details as the reference’s table types them (a string) as well as its example does (an object)', () => {
+    // Not a refusal read as "no usable answer": that would make a plain 400 an unknown outcome.
+    expect(
+      parsePayPlugError(
+        {
+          object: 'error',
+          message: 'Wrong or missing parameters (see details).',
+          id: 'e3',
+          details: 'amount is missing.',
+        },
+        400,
+      ),
+    ).toEqual({ type: 'invalid_request', message: 'amount is missing.', param: null, code: null });
+    // null details, null id, list leaves, and a message left empty.
+    expect(parsePayPlugError({ object: 'error', message: 'Refused.', id: null, details: null }, 400)).toMatchObject({
+      message: 'Refused.',
+      param: null,
+    });
+    expect(
+      parsePayPlugError(
+        {
+          object: 'error',
+          message: 'See details.',
+          details: { schedule: ['Two to four entries.', 'Dates in order.'] },
+        },
+        400,
+      ),
+    ).toMatchObject({ message: 'Two to four entries. Dates in order.', param: 'schedule' });
+    expect(parsePayPlugError({ object: 'error', message: '', id: 'e4' }, 403)).toEqual({
+      type: 'forbidden',
+      message: 'PayPlug refused the request (HTTP 403).',
+      param: null,
+      code: null,
+    });
+  });
+
   it('reads nothing that is not a PayPlug error (null: the http layer treats it as no usable answer)', () => {
     expect(parsePayPlugError({ error: { type: 'invalid_request', message: 'PlutoPay' } }, 400)).toBeNull();
     expect(parsePayPlugError({ message: 'no object' }, 400)).toBeNull();

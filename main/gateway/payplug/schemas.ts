@@ -132,16 +132,22 @@ export const RefundListSchema = listSchema(RefundSchema);
 // ---------------------------------------------------------------------------------------------
 // Errors
 
-/** `details` nests like the request: {"customer": {"first_name": "…"}, "schedule": {"1": {…}}}. */
-type Details = { [field: string]: string | Details };
-const DetailsSchema: z.ZodType<Details> = z.lazy(() => z.record(z.string(), z.union([z.string(), DetailsSchema])));
+/**
+ * `details` nests like the request in PayPlug's example ({"customer": {"first_name": "…"}}), but its
+ * field table calls it a string: both are read, and a list of sentences in place of one. Anything
+ * else in it (a number, null) is passed over rather than making a refusal unreadable.
+ */
+type Details = { [field: string]: string | string[] | Details | null | number | boolean };
+const DetailsSchema: z.ZodType<Details> = z.lazy(() =>
+  z.record(z.string(), z.union([z.string(), z.array(z.string()), DetailsSchema, z.null(), z.number(), z.boolean()])),
+);
 
 export const ErrorSchema = z.looseObject({
   object: z.literal('error'),
-  message: z.string().min(1),
+  message: z.string().nullable().optional(),
   /** PayPlug's error id (what its support asks for). */
-  id: z.string().optional(),
-  details: DetailsSchema.optional(),
+  id: z.union([z.string(), z.number()]).nullable().optional(),
+  details: z.union([z.string(), DetailsSchema]).nullable().optional(),
 });
 
 /** The refusal's kind, from the HTTP status (PayPlug's errors carry no type of their own). */
@@ -168,7 +174,8 @@ export function detailLeaves(details: Details, prefix = ''): Array<{ path: strin
   for (const [key, value] of Object.entries(details)) {
     const path = prefix ? `${prefix}.${key}` : key;
     if (typeof value === 'string') out.push({ path, message: value });
-    else out.push(...detailLeaves(value, path));
+    else if (Array.isArray(value)) out.push(...value.map((message) => ({ path, message })));
+    else if (value !== null && typeof value === 'object') out.push(...detailLeaves(value, path));
   }
   return out;
 }
@@ -183,8 +190,10 @@ const GENERIC_MESSAGE = /see details/i;
 export function parsePayPlugError(json: unknown, status: number): ErrorBody | null {
   const parsed = ErrorSchema.safeParse(json);
   if (!parsed.success) return null;
-  const { message, details } = parsed.data;
-  const leaves = details ? detailLeaves(details) : [];
+  const { details } = parsed.data;
+  const message = parsed.data.message?.trim() || `PayPlug refused the request (HTTP ${status}).`;
+  const leaves =
+    typeof details === 'string' ? [{ path: null, message: details }] : details ? detailLeaves(details) : [];
   const sentences = [...new Set(leaves.map((leaf) => leaf.message.trim()).filter((text) => text !== ''))];
   return {
     type: errorType(status),
