@@ -27,6 +27,13 @@ export const ADVICE_REFUSED_APPROVAL =
 export const ADVICE_QUEUED_REFUSED =
   'Nothing was sent twice. Open the payment to see what it still allows, then do it again there (or settle it with the customer another way), and clear this item.';
 
+/**
+ * Needs attention for a payment the gateway answers about in a form the till cannot read (a status
+ * it does not know, a malformed body). Cleared by the next answer the till can read.
+ */
+export const ADVICE_UNREADABLE_ANSWER =
+  "The till cannot tell where this payment stands and keeps asking the gateway. Check it on the gateway's dashboard before handing over goods or taking the payment again; this clears itself once the gateway's answer can be read.";
+
 /** Attention only the cashier clears: what the gateway says later does not answer it. */
 const CASHIER_CLEARS: ReadonlySet<string | null> = new Set([ADVICE_REFUSED_APPROVAL, ADVICE_QUEUED_REFUSED]);
 
@@ -166,6 +173,30 @@ export class PaymentSync {
     if (SETTLED_STATUSES.has(updated.status) || updated.status === 'requires_capture') {
       for (const listener of this.closedListeners) listener(updated, payment);
     }
+    return updated;
+  }
+
+  /**
+   * The gateway answered about `asRead` in a form the till cannot read (`reason`, said as it was):
+   * its status stays as the journal knows it — never guessed — and it needs attention, unless it
+   * already does for another reason. The next readable answer (apply) clears it.
+   */
+  unreadable(asRead: PaymentRecord, reason: string): PaymentRecord {
+    const { journal } = this.engine;
+    const record = journal.getPayment(asRead.id) ?? asRead;
+    if (record.attentionSince !== null && record.attentionAdvice !== ADVICE_UNREADABLE_ANSWER) return record;
+    if (record.attentionReason === reason) return record;
+    const updated = journal.updatePayment(
+      record.id,
+      {
+        attentionReason: reason,
+        attentionAdvice: ADVICE_UNREADABLE_ANSWER,
+        attentionSince: record.attentionSince ?? this.engine.nowIso(),
+      },
+      'answer_unreadable',
+      reason,
+    );
+    this.engine.changed(updated);
     return updated;
   }
 

@@ -11,7 +11,7 @@
  */
 import type { TimerHandle } from '../../common/clock';
 import { inBackground } from '../core/background';
-import { isGatewayError } from '../gateway/errors';
+import { GatewayUnreadable, isGatewayError } from '../gateway/errors';
 import type { GatewayPayment } from '../gateway/port';
 import type { PaymentEngine } from './engine';
 import { errorText } from '../core/errors';
@@ -174,6 +174,14 @@ export class RemoteWatcher {
     try {
       payment = await this.engine.call((g) => g.retrieve(record.transactionId!), gateway);
     } catch (error) {
+      // Answered, but not readably (a status the till does not know): never taken as paid or
+      // failed; the cashier is told, and the payment is read again.
+      if (error instanceof GatewayUnreadable) {
+        await this.engine.exclusive(paymentId, async () =>
+          this.sync.unreadable(journal.getPayment(paymentId)!, error.message),
+        );
+        return true;
+      }
       if (!isGatewayError(error) || error.status !== 404) throw error;
       // Not known under that id: found under its real one, it is followed on; else it needs a person.
       const moved = await this.engine.exclusive(paymentId, () => this.recovery().relocate(record));

@@ -236,6 +236,48 @@ describe('answers that do not fit the request', () => {
     expect(payment!.attention?.reason).toMatch(/^The gateway's answer does not fit the request: its shares/);
   });
 
+  it('Plural: an order status the till does not know is never taken as paid; the payment needs attention until it reads again', async () => {
+    sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    proxy = await startRewritingProxy(sandbox.plural.url);
+    const behind = { ...sandbox, plural: { ...sandbox.plural, url: proxy.url }, close: async () => undefined };
+    t = await startTestHost({ sandbox, startSandbox: async () => behind, tuning: { remotePollMs: 20 } });
+    await t.call('settings.update', { gateway: 'plural' });
+    await waitFor(async () => (await t!.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
+    const created = await t.call('payments.create', { amount: 12_500, currency: 'INR', orderReference: 'ODD-1' });
+    expect(created.status).toBe('pending');
+    const orderPath = `/api/pay/v1/orders/${created.transactionId}`;
+    // Plural answers a status its reference does not list (say it started reviewing orders).
+    proxy.rewrite = (method, path, body) => {
+      if (method !== 'GET' || path !== orderPath || body === '') return null;
+      const answer = JSON.parse(body) as { data: { status: string } };
+      answer.data.status = 'UNDER_REVIEW';
+      return JSON.stringify(answer);
+    };
+    const flagged = await t.waitForPayment(created.id, (p) => p.attention !== null);
+    expect(flagged.status).toBe('pending');
+    expect(flagged.attention?.reason).toContain('"UNDER_REVIEW" is not an order status the till knows');
+    expect(flagged.attention?.advice).toMatch(/dashboard/);
+
+    // Read as Plural documents it again: the attention item goes by itself, the payment follows on.
+    proxy.rewrite = () => null;
+    const { url, client_id, client_secret } = sandbox.plural;
+    const token = (await (
+      await fetch(`${url}/api/auth/v1/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
+      })
+    ).json()) as { access_token: string };
+    const paid = await fetch(`${url}/_sandbox/orders/${created.transactionId}/pay`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ card_number: '4111111111111111' }),
+    });
+    expect(paid.status).toBe(200);
+    const settled = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    expect(settled.attention).toBeNull();
+  });
+
   it('a create answered with a body that is not JSON: the cashier reads that, not "unreachable"', async () => {
     const host = await start();
     proxy!.rewrite = (method, path) => (method === 'POST' && path === '/v1/terminal/create-payment' ? '<html>' : null);

@@ -118,7 +118,11 @@ export const OrderSchema = z.looseObject({
   parent_order_id: z.string().nullable().optional(),
   merchant_order_reference: z.string().min(1),
   type: z.enum(['CHARGE', 'REFUND']),
-  status: z.enum(ORDER_STATUSES),
+  // An undocumented status makes the answer unreadable, said with the status itself, so the cashier
+  // is told what Plural answered: the till never guesses whether money moved.
+  status: z.enum(ORDER_STATUSES, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not an order status the till knows`,
+  }),
   merchant_id: z.union([z.string(), z.number().transform(String)]).optional(),
   order_amount: AmountSchema,
   pre_auth: z.boolean().nullable().optional(),
