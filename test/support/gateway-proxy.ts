@@ -11,6 +11,11 @@
  * finds nothing yet. That is the race the settle window (docs/reliability.md#the-settle-window)
  * closes: a till that sends again before the first lands makes a second refund on a gateway without
  * idempotency keys.
+ *
+ * And it can stand for a **kill -9** of the till at a chosen request (`killAt`): the moment the
+ * request is read whole — before it reaches the gateway, or once the gateway took it, its answer
+ * never delivered — the test takes what the kill leaves (a copy of the journal), and the relay goes
+ * down for good: the till, still running, reaches nothing from then on, as a dead one would not.
  */
 import net from 'node:net';
 import { Prng } from '../../common/prng';
@@ -22,6 +27,20 @@ export interface LateLanding {
   rate: number;
   /** When the request reaches the gateway: ms after the cut, or once the promise settles. */
   after: number | Promise<void>;
+}
+
+/** Where the till dies: its request never reaches the gateway, or the gateway took it and its answer is lost. */
+export type KillPoint = 'before_send' | 'taken';
+
+export interface Kill {
+  /** The request the till dies at (the method and the path as the host sent them): the first that matches. */
+  matches: (method: string, path: string) => boolean;
+  at: KillPoint;
+  /**
+   * Runs the moment the request is read whole, synchronously, before the till can learn anything
+   * more: what the kill leaves (the journal as it is now) is taken here.
+   */
+  leaves: () => void;
 }
 
 export interface GatewayProxy {
@@ -36,6 +55,11 @@ export interface GatewayProxy {
   readonly landedLate: readonly string[];
   /** Settles once every request made to land late so far has been answered by the gateway (answer dropped). */
   landed(): Promise<void>;
+  /**
+   * Arms a kill at the next matching request: settles once it happened and, for `taken`, once the
+   * gateway has answered the request (the answer dropped). The relay is down from then on.
+   */
+  killAt(kill: Kill): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,12 +81,18 @@ export async function startGatewayProxy(target: string, options: GatewayProxyOpt
   const landings: Promise<void>[] = [];
   const rng = new Prng(options.seed ?? 1);
   let late: LateLanding | null = null;
+  let kill: { armed: Kill; done: (landing: Promise<void>) => void } | null = null;
   let isDown = false;
   let closed = false;
 
   const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
+  };
+
+  const goDown = () => {
+    isDown = true;
+    for (const socket of sockets) socket.destroy();
   };
 
   /**
@@ -140,6 +170,15 @@ export async function startGatewayProxy(target: string, options: GatewayProxyOpt
         const request = Buffer.from(pending.subarray(0, total));
         pending = pending.subarray(total);
         options.onRequest?.(method, path);
+        if (kill?.armed.matches(method, path)) {
+          const { armed, done } = kill;
+          kill = null;
+          armed.leaves();
+          goDown();
+          // Taken: it reaches the gateway on a connection of its own, whose answer goes nowhere.
+          done(armed.at === 'taken' ? landLater(request, Promise.resolve()) : Promise.resolve());
+          return;
+        }
         const now = late;
         if (now && now.matches(method, path) && rng.next() < now.rate) {
           landedLate.push(`${method} ${path}`);
@@ -159,10 +198,7 @@ export async function startGatewayProxy(target: string, options: GatewayProxyOpt
     get isDown() {
       return isDown;
     },
-    down() {
-      isDown = true;
-      for (const socket of sockets) socket.destroy();
-    },
+    down: goDown,
     up() {
       isDown = false;
     },
@@ -171,6 +207,10 @@ export async function startGatewayProxy(target: string, options: GatewayProxyOpt
     },
     landedLate,
     landed: () => Promise.all(landings).then(() => undefined),
+    killAt: (armed) =>
+      new Promise<Promise<void>>((done) => {
+        kill = { armed, done };
+      }).then((landing) => landing),
     close: () =>
       new Promise<void>((resolve) => {
         closed = true;
