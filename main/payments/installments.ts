@@ -34,8 +34,11 @@ export class Installments {
       const plan = record.installmentPlanId ? engine.journal.getPlan(record.installmentPlanId) : undefined;
       const gateway = engine.activeGateway();
       if (!plan?.planId || isFinal(plan.status) || !gateway?.installments || plan.gateway !== gateway.name) return;
-      inBackground(this.refresh(plan, gateway), (error) =>
-        engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error)),
+      // Heard inside the commit that closes the part: the plan is read once that is on disk.
+      engine.journal.afterCommit(() =>
+        inBackground(this.refresh(plan, gateway), (error) =>
+          engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error)),
+        ),
       );
     });
   }

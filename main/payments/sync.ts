@@ -79,7 +79,11 @@ export function answerProblem(
   return null;
 }
 
-/** Someone who must hear when a payment closes at the gateway (settled, or authorised for capture). */
+/**
+ * Someone who must hear when a payment closes at the gateway (settled, or authorised for capture).
+ * Called inside the transaction that closes it: journal writes join that commit, anything else
+ * waits for it (journal.afterCommit).
+ */
 export type ClosedListener = (record: PaymentRecord, payment: GatewayPayment) => void;
 
 export class PaymentSync {
@@ -162,17 +166,21 @@ export class PaymentSync {
     const updated = journal.atomically(() => {
       // The shares and the payment move together: one durable write.
       if (splits) journal.setSplits(record.id, splits.records);
-      return journal.updatePayment(
+      const next = journal.updatePayment(
         record.id,
         patch,
         eventName ?? undefined,
         detail ?? (eventName === 'split_updated' ? splits!.detail : eventDetail(payment)),
       );
+      // What the close writes (the card the customer agreed to save) is in the same commit: written
+      // after it, a kill between the two left the payment paid and the card never kept, since
+      // nothing reads a finished payment again.
+      if (!SETTLED_STATUSES.has(next.status) && next.status !== 'requires_capture') return next;
+      for (const listener of this.closedListeners) listener(next, payment);
+      // As a listener left it (a refused approval put in Needs attention): what the screen is told last.
+      return journal.getPayment(record.id)!;
     });
     this.engine.changed(updated);
-    if (SETTLED_STATUSES.has(updated.status) || updated.status === 'requires_capture') {
-      for (const listener of this.closedListeners) listener(updated, payment);
-    }
     return updated;
   }
 

@@ -16,9 +16,10 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PaymentView } from '../../common/contract';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { Journal } from '../../main/store/journal';
 import type { LedgerOrder } from '../gateway/plural-support';
 import { journalImage, restoreJournal } from '../support/crash';
 import { startGatewayProxy, type GatewayProxy, type KillPoint } from '../support/gateway-proxy';
@@ -531,4 +532,62 @@ describe('exactly once across a kill -9, at every durable point', () => {
     },
     30_000,
   );
+});
+
+describe('a card saved by a paid link, across a kill -9', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('is kept with the payment that saved it: a kill between the two leaves neither or both', async () => {
+    // Found by this file: the paid link was committed, then the card in a write of its own; a kill
+    // between the two left the payment paid and the card Ada agreed to save never offered (nothing
+    // reads a finished payment again).
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-crash-points-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const relay = await startGatewayProxy(sandbox.url);
+    cleanup.push(() => relay.close());
+    const first = await tillOn('payplug', sandbox, dataDir, relay.url);
+    let firstClosed = false;
+    cleanup.push(() => (firstClosed ? undefined : first.close()));
+    // The kill lands as the card is written: the journal is what every commit before it left.
+    let image: Buffer | null = null;
+    const saveCard = Journal.prototype.saveCard;
+    const spy = vi.spyOn(Journal.prototype, 'saveCard').mockImplementation(function (this: Journal, card) {
+      image ??= journalImage(dataDir);
+      relay.down();
+      return saveCard.call(this, card);
+    });
+    cleanup.push(() => spy.mockRestore());
+    const link = await first.call('payments.create', { amount: 2000, currency: 'EUR', saveCard: true, customer: ada });
+    await payplug(first, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, {
+      card_number: '4242424242424242',
+      exp_month: 12,
+      exp_year: new Date().getUTCFullYear() + 3,
+      save_card: true,
+    });
+    await waitFor(() => image, 8_000, 'the card being saved');
+    spy.mockRestore();
+    await first.close();
+    firstClosed = true;
+    restoreJournal(dataDir, image!);
+
+    relay.up();
+    const second = await tillOn('payplug', sandbox, dataDir, relay.url);
+    cleanup.push(() => second.close());
+    const paid = await second.waitForPayment(link.id, (p) => p.status === 'succeeded', 8_000);
+    expect(paid.amountCaptured).toBe(2000);
+    const [card] = await waitFor(
+      async () => {
+        const cards = await second.call('savedCards.list', { customer: ada.email });
+        return cards.length > 0 ? cards : undefined;
+      },
+      8_000,
+      "Ada's saved card",
+    );
+    expect(card).toMatchObject({ last4: '4242', unusable: null });
+  }, 30_000);
 });
