@@ -98,6 +98,31 @@ export function throttled(retryAfter: string | null, now: number): GatewayUnreac
 
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
+/**
+ * A read that follows a change the gateway already made within the same port call (a checkout
+ * session opened, a refund made, a share cancelled): when it gets no answer, the call's outcome is
+ * unknown — never `not_sent`, which would let the caller conclude nothing happened (a 429 on the
+ * read after a link's page was made marked the payment failed while the page stayed payable). The
+ * asked-for wait is kept, so the caller still waits it out before it looks again.
+ */
+export async function afterChange<T>(made: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (!(error instanceof GatewayUnreachable) || error.outcome !== 'not_sent') throw error;
+    throw new GatewayUnreachable(
+      'unknown',
+      `${made}, but ${lowerFirst(error.message)}`,
+      error.status,
+      error.retryAfterMs,
+    );
+  }
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}
+
 /** Classifies a fetch() rejection: did the request leave this machine? */
 export function unreachableFromFetchError(error: unknown, timedOut: boolean): GatewayUnreachable {
   if (timedOut) return new GatewayUnreachable('unknown', 'The gateway did not answer in time.');

@@ -26,6 +26,9 @@ import type { RemoteWatcher } from './watcher';
 /** Journal setting: payments a notification named whose re-read failed, read again by the next run. */
 const UNREAD_NOTIFIED = 'notifications.unread';
 
+const ADVICE_MADE_THROTTLED =
+  'The till reads it again by itself once the wait is over and then shows it; do not take the payment another way meanwhile.';
+
 const ADVICE_UNKNOWN_CREATE =
   'The gateway did not confirm the payment was created. The app keeps retrying with the same key, so it cannot be created twice. Do not take the payment another way until this clears.';
 
@@ -205,15 +208,17 @@ export class Recovery {
         });
         throw new HostError('offline', message, { queued: false });
       } else if (error instanceof HostError && error.code === 'offline' && current.status !== 'unknown') {
+        const followed = madeThenThrottled(error);
         this.engine.changed(
           journal.updatePayment(
             record.id,
             {
               status: 'unknown',
               attentionReason:
-                // Answered, but not with this payment (other shares, not JSON): said as it was.
-                error.cause instanceof GatewayUnreadable
-                  ? error.cause.message
+                // Answered, but not with this payment (other shares, not JSON), or made and its read
+                // throttled: said as it was.
+                error.cause instanceof GatewayUnreadable || followed
+                  ? (error.cause as GatewayUnreachable).message
                   : 'The gateway did not confirm this payment was created.',
               attentionAdvice: ADVICE_UNKNOWN_CREATE,
               attentionSince: this.engine.nowIso(),
@@ -222,6 +227,10 @@ export class Recovery {
             errorText(error),
           ),
         );
+        if (followed)
+          throw new HostError('offline', `${(error.cause as GatewayUnreachable).message} ${ADVICE_MADE_THROTTLED}`, {
+            queued: true,
+          });
       }
       throw error;
     }
@@ -478,6 +487,16 @@ function neverSent(error: HostError, op: OperationRecord | undefined): boolean {
     op !== undefined &&
     op.state === 'pending' &&
     op.sentAt === null
+  );
+}
+
+/**
+ * The gateway made what the create asked for (a link's page), then throttled the read that follows
+ * (see afterChange): the payment is read again after the wait, never declared failed.
+ */
+function madeThenThrottled(error: HostError): boolean {
+  return (
+    error.cause instanceof GatewayUnreachable && error.cause.outcome === 'unknown' && error.cause.retryAfterMs !== null
   );
 }
 

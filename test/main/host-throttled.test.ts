@@ -149,3 +149,66 @@ describe('a create the gateway throttles (429): nothing was created', () => {
     30_000,
   );
 });
+
+describe('a PlutoPay link whose status read is throttled (429) after its checkout session was made', () => {
+  let till: ProxiedTill | undefined;
+  afterEach(async () => {
+    await till?.close();
+    till = undefined;
+  });
+
+  it('is never declared failed: it is read again after the wait, shown, paid once', async () => {
+    // Found by the last session: the read after the session's create met a 429, taken as "never
+    // sent", and the payment was marked failed while its page stayed open — a customer could pay
+    // a payment the till says failed.
+    till = await tillBehindProxy({ tuning: { remotePollMs: 50 } });
+    const { t, proxy } = till;
+    let sessionMade = false;
+    let throttledReads = 0;
+    proxy.answer = (method, path) => {
+      if (method === 'POST' && path === '/v1/checkout/sessions') sessionMade = true;
+      else if (method === 'GET' && path.startsWith('/v1/transactions/') && sessionMade && throttledReads === 0) {
+        throttledReads++;
+        return THROTTLED;
+      }
+      return null;
+    };
+    const answer = await t.host.invoke('payments.create', {
+      amount: 2600,
+      currency: 'USD',
+      channel: 'link',
+      orderReference: 'LINK-THROTTLED-READ',
+    });
+    expect(throttledReads).toBe(1);
+    const [payment] = await t.call('payments.list', { filter: 'all', limit: 5 });
+    expect(payment!.status).not.toBe('failed');
+    // Not "nothing was charged": the page exists, and the till reads it again by itself.
+    expect(answer).toEqual({
+      ok: false,
+      error: {
+        code: 'offline',
+        queued: true,
+        message:
+          "PlutoPay made the payment page, but the gateway is limiting this till's requests (429 Too Many Requests; it asked to wait 1 s). The till reads it again by itself once the wait is over and then shows it; do not take the payment another way meanwhile.",
+      },
+    });
+    // After the asked-for wait the till reads it again: pending, with its page, nothing in Needs attention.
+    const shown = await t.waitForPayment(payment!.id, (p) => p.status === 'pending' && p.payUrl !== null, 20_000);
+    expect(shown.attention).toBeNull();
+    const sessions = (await t.api('GET', '/v1/checkout/sessions?per_page=100')).json as {
+      data: { metadata: Record<string, unknown> }[];
+    };
+    expect(sessions.data.filter((s) => s.metadata.order_reference === 'LINK-THROTTLED-READ')).toHaveLength(1);
+    // The customer pays the page: the till follows it to paid.
+    const paid = await fetch(shown.payUrl!, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ card_number: '4242424242424242' }).toString(),
+      redirect: 'manual',
+    });
+    await paid.arrayBuffer();
+    expect(paid.status).toBe(200);
+    await t.waitForPayment(payment!.id, (p) => p.status === 'succeeded', 10_000);
+    await t.call('attention.list', {}).then((items) => expect(items).toEqual([]));
+  }, 30_000);
+});

@@ -3,7 +3,7 @@
  * by link through checkout sessions, idempotency keys on every change but the checkout session,
  * signed webhooks. The wire format stays in this folder.
  */
-import { GatewayError, GatewayUnreadable, isGatewayError } from '../errors';
+import { afterChange, GatewayError, GatewayUnreadable, isGatewayError } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
 import type { GatewayCapabilities, GatewayPayment, GatewayReaders, NewPayment, PaymentGateway } from '../port';
 import { TEST_CARDS } from '../../../common/test-cards';
@@ -181,7 +181,9 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
             },
           }));
         sessions.set(session);
-        return linkPayment(session);
+        // The page exists from here on: a read that gets no answer leaves the create unknown (its
+        // key finds the session again), never "not sent".
+        return afterChange('PlutoPay made the payment page', () => linkPayment(session));
       }
       return toPayment(
         await api.createTerminalPayment(
@@ -245,7 +247,8 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
     },
     async refund(id, params, key) {
       const refund = await api.refund(id, params, key);
-      return toPayment(refund.transaction ?? (await api.getTransaction(id)));
+      if (refund.transaction) return toPayment(refund.transaction);
+      return toPayment(await afterChange('PlutoPay made the refund', () => api.getTransaction(id)));
     },
     // Refunds carry their idempotency key: resending it is the safe retry.
     refundExists: async () => false,
