@@ -833,6 +833,11 @@ export interface CommandError {
   issues?: { path: string; message: string }[];
   gatewayType?: string;
   queued?: boolean;
+  /**
+   * Nothing was sent because the gateway throttles the till (429): how long it asked the till to
+   * wait, in ms (0: it named no wait). The message says when to try again.
+   */
+  retryAfterMs?: number;
 }
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: CommandError };

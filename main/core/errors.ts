@@ -1,5 +1,5 @@
 import type { CommandError, ErrorCode } from '../../common/contract';
-import { GatewayError, GatewayUnreachable, LocalRefusal } from '../gateway/errors';
+import { GatewayError, GatewayUnreachable, LocalRefusal, tryAgainIn } from '../gateway/errors';
 
 /** An error meant for the cashier: a code the UI can act on and a message in plain words. */
 export class HostError extends Error {
@@ -33,6 +33,14 @@ export function toCommandError(error: unknown): CommandError {
     return { code, message: `The gateway refused: ${error.message}`, gatewayType: error.type };
   }
   if (error instanceof GatewayUnreachable) {
+    // A throttling gateway answered: the connection is fine, it asks the till to wait.
+    if (error.retryAfterMs !== null && error.outcome === 'not_sent') {
+      return {
+        code: 'offline',
+        message: `${error.message} Nothing was done; try again ${tryAgainIn(error.retryAfterMs)}.`,
+        retryAfterMs: error.retryAfterMs,
+      };
+    }
     return { code: 'offline', message: `${error.message} Check the connection; nothing was charged twice.` };
   }
   const storage = journalWriteFailure(error);

@@ -18,6 +18,8 @@ export class Connectivity {
   /** On the monotonic clock, as every wait here: a wall clock set back or forward moves neither. */
   private probeDue = 0;
   private lastFailureAt = Number.NEGATIVE_INFINITY;
+  /** While the gateway throttles the till: when the wait it asked for is over (monotonic); else null. */
+  private throttledUntil: number | null = null;
   private stopped = false;
   private readonly listeners = new Set<(state: GatewayState) => void>();
 
@@ -42,7 +44,28 @@ export class Connectivity {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * How long the till must still wait, as a throttling gateway (429) asked, while that is why it is
+   * offline: 0 once the wait is over but the gateway not yet asked again; null when not throttled.
+   */
+  throttledForMs(): number | null {
+    if (this.current !== 'offline' || this.throttledUntil === null) return null;
+    return Math.max(0, Math.ceil(this.throttledUntil - this.clock.monotonic()));
+  }
+
+  /**
+   * A call answered. While a throttling gateway's wait runs, it does not end that wait (a reader's
+   * poll answered while the till was asked to wait put it back online, and recovery sent the
+   * throttled work again at once): the probe, due no sooner than the wait's end, asks then.
+   */
   reportSuccess(): void {
+    if (this.throttledUntil !== null && this.current === 'offline' && this.clock.monotonic() < this.throttledUntil)
+      return;
+    this.online();
+  }
+
+  private online(): void {
+    this.throttledUntil = null;
     this.error = null;
     // The backoff is forgotten only once the gateway has stayed up a while: one that answers the
     // probe but fails the queue's sends (a route answering 500) or flaps would otherwise be asked
@@ -61,6 +84,7 @@ export class Connectivity {
    * the gateway's side is seen without a restart.
    */
   reportRefused(message: string): void {
+    this.throttledUntil = null;
     this.error = message;
     this.clock.clearTimeout(this.probeTimer);
     this.probeTimer = undefined;
@@ -72,6 +96,7 @@ export class Connectivity {
   reportFailure(message: string, retryAfterMs: number | null = null): void {
     this.error = message;
     this.lastFailureAt = this.clock.monotonic();
+    this.throttledUntil = retryAfterMs === null ? null : this.lastFailureAt + retryAfterMs;
     this.set('offline');
     this.scheduleProbe(retryAfterMs ?? 0);
   }
@@ -80,7 +105,9 @@ export class Connectivity {
   async check(): Promise<GatewayState> {
     try {
       await this.probe();
-      this.reportSuccess();
+      // The probe is due no sooner than a throttle's end, and a check after a settings change
+      // asks another gateway or account: its answer ends any wait.
+      this.online();
     } catch (error) {
       const message = errorText(error);
       // Any answer means the gateway is there: a refusal of the health check is about the till.

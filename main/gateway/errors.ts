@@ -86,7 +86,15 @@ export function throttled(retryAfter: string | null, now: number): GatewayUnreac
   const date =
     retryAfter !== null && seconds === null && /[a-z]/i.test(retryAfter) ? Date.parse(retryAfter) - now : null;
   const wait = seconds ?? (date !== null && Number.isFinite(date) ? date : null);
-  const retryAfterMs = wait === null ? null : Math.min(Math.max(wait, 0), MAX_RETRY_AFTER_MS);
+  return stillThrottled(wait === null ? null : Math.min(Math.max(wait, 0), MAX_RETRY_AFTER_MS));
+}
+
+/**
+ * What a throttling gateway's 429 says, `retryAfterMs` from now (null: it named no wait). Also what
+ * the till tells itself of work it holds back while the wait it was asked for runs: sent then, it
+ * would only be throttled again.
+ */
+export function stillThrottled(retryAfterMs: number | null): GatewayUnreachable {
   const asked = retryAfterMs === null ? '' : `; it asked to wait ${Math.ceil(retryAfterMs / 1_000)} s`;
   return new GatewayUnreachable(
     'not_sent',
@@ -97,6 +105,11 @@ export function throttled(retryAfter: string | null, now: number): GatewayUnreac
 }
 
 const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** When to try again after a throttling gateway's wait, as the cashier reads it ("in 30 s"). */
+export function tryAgainIn(retryAfterMs: number): string {
+  return retryAfterMs > 0 ? `in ${Math.ceil(retryAfterMs / 1_000)} s` : 'in a moment';
+}
 
 /**
  * A read that follows a change the gateway already made within the same port call (a checkout

@@ -11,7 +11,14 @@ import type { AttentionChange, AttentionView, Mode, PaymentView } from '../../co
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import type { Connectivity } from '../gateway/connectivity';
-import { GatewayError, GatewayUnreachable, GatewayUnreadable, LocalRefusal } from '../gateway/errors';
+import {
+  GatewayError,
+  GatewayUnreachable,
+  GatewayUnreadable,
+  LocalRefusal,
+  stillThrottled,
+  tryAgainIn,
+} from '../gateway/errors';
 import type { CardOutcome } from '../../drivers/types';
 import type { PaymentGateway, ReaderAction } from '../gateway/port';
 import { recordingRequestIds } from '../gateway/request-ids';
@@ -328,8 +335,18 @@ export class PaymentEngine {
     else connectivity.reportSuccess();
   }
 
+  /**
+   * `message`: what the cashier reads while the gateway cannot be reached. While it throttles the
+   * till instead, they read that, and when to try again (nothing is sent before then).
+   */
   requireOnline(message: string): void {
     const { state, lastError } = this.options.connectivity;
+    const wait = this.options.connectivity.throttledForMs();
+    if (wait !== null)
+      throw new HostError('offline', throttledText(this.activeGateway()?.label ?? 'The gateway', wait), {
+        queued: false,
+        retryAfterMs: wait,
+      });
     if (state === 'offline') throw new HostError('offline', message);
     if (state === 'refused')
       throw new HostError(
@@ -367,6 +384,14 @@ export class PaymentEngine {
     /** Set when a resend is held back by the gateway's settle window: the ms left of it. */
     let held = 0;
     for (let attempt = 0; attempt < attempts; attempt++) {
+      // The gateway asked the till to wait: nothing is sent (nor looked up) before the wait is over.
+      // The operation stays as it is, and is sent then (found hunting 429s: recovery, run by any
+      // other call that answered, sent throttled work again at once).
+      const throttledFor = connectivity.throttledForMs();
+      if (throttledFor !== null && throttledFor > 0) {
+        lastError = stillThrottled(throttledFor);
+        break;
+      }
       const payment = journal.getPayment(op.paymentId);
       const gateway = payment ? this.gatewayFor(payment) : this.options.gateway();
       const journaled = attempt === 0 && how.firstSendJournaled === true;
@@ -559,4 +584,12 @@ const OPERATION_NAMES: Partial<Record<OperationKind, string>> = {
 export function unansweredText(error: GatewayUnreachable | null): string {
   if (error instanceof GatewayUnreadable || (error !== null && error.retryAfterMs !== null)) return error.message;
   return `The gateway is unreachable (${error?.message ?? 'no answer'}).`;
+}
+
+/**
+ * What the cashier reads of something a throttling gateway kept from being sent (a create met a 429,
+ * or was started while the till is asked to wait): nothing was charged, and when to try again.
+ */
+export function throttledText(label: string, retryAfterMs: number): string {
+  return `${label} is limiting this till's requests (429 Too Many Requests). Nothing was charged; try again ${tryAgainIn(retryAfterMs)}.`;
 }

@@ -19,7 +19,7 @@ import {
 } from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
-import { QUEUEABLE, unansweredText, type PaymentEngine, type PerformHow } from './engine';
+import { QUEUEABLE, throttledText, unansweredText, type PaymentEngine, type PerformHow } from './engine';
 import { ADVICE_QUEUED_REFUSED, answerProblem, onlyCashierClears, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 
@@ -206,7 +206,10 @@ export class Recovery {
             ),
           );
         });
-        throw new HostError('offline', message, { queued: false });
+        throw new HostError('offline', message, {
+          queued: false,
+          ...(cause.retryAfterMs !== null ? { retryAfterMs: cause.retryAfterMs } : {}),
+        });
       } else if (error instanceof HostError && error.code === 'offline' && current.status !== 'unknown') {
         const followed = madeThenThrottled(error);
         this.engine.changed(
@@ -315,6 +318,8 @@ export class Recovery {
 
   private async recoverAll(): Promise<void> {
     const { journal } = this.engine;
+    // The gateway asked the till to wait: the run that follows its end (back online) reads and sends.
+    if (this.throttled()) return;
     const unfinished = journal.listPayments('unfinished', 10_000).filter((p) => this.engine.actsOn(p));
     // A finished payment a notification named, unread then (refunded from the dashboard, say), too.
     // One gone from the journal is let go; another gateway's waits until the till switches back.
@@ -330,7 +335,7 @@ export class Recovery {
     this.progress = progress;
     if (toRead.length > 0) this.engine.options.onQueueChanged();
     for (const record of toRead) {
-      if (this.engine.closed) return;
+      if (this.engine.closed || this.throttled()) return;
       try {
         await this.engine.exclusive(record.id, () => this.reconcile(journal.getPayment(record.id)!));
         if (unread.has(record.id)) this.readNotified(record.id);
@@ -345,6 +350,11 @@ export class Recovery {
     await this.drainQueue();
     // Installments the gateway charged while the till was off or offline join the journal now.
     this.watcher().followPlans(true);
+  }
+
+  /** Whether a throttling gateway's wait is still running (nothing is read or sent before its end). */
+  private throttled(): boolean {
+    return (this.engine.options.connectivity.throttledForMs() ?? 0) > 0;
   }
 
   /** Sends queued captures, cancels and refunds. Concurrent calls share one run. */
@@ -504,8 +514,7 @@ function madeThenThrottled(error: HostError): boolean {
 function notSentText(error: GatewayUnreachable, label: string): string {
   if (error.retryAfterMs === null)
     return `${unansweredText(error)} Nothing was charged; try again when the connection returns.`;
-  const when = error.retryAfterMs > 0 ? `in ${Math.ceil(error.retryAfterMs / 1_000)} s` : 'in a moment';
-  return `${label} is limiting this till's requests (429 Too Many Requests). Nothing was charged; try again ${when}.`;
+  return throttledText(label, error.retryAfterMs);
 }
 
 /** Needs attention for a payment the gateway does not know under the journal's id (see relocate). */

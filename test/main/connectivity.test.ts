@@ -94,6 +94,36 @@ describe('connectivity', () => {
     connectivity.stop();
   });
 
+  it("a throttle's wait stands until it is over: a success heard meanwhile does not end it, and what is left is known", async () => {
+    // Found hunting 429s: a reader poll answered while the till was asked to wait put it back
+    // online at once, and recovery sent the throttled work again long before the wait was over.
+    const clock = new FakeClock();
+    let probes = 0;
+    const connectivity = new Connectivity(
+      clock,
+      async () => {
+        probes++;
+      },
+      { minProbeMs: 1_000, maxProbeMs: 4_000 },
+    );
+    expect(connectivity.throttledForMs()).toBeNull();
+    connectivity.reportFailure('throttled', 30_000);
+    await clock.advanceAsync(10_000, 500);
+    connectivity.reportSuccess();
+    expect(connectivity.state).toBe('offline');
+    expect(connectivity.throttledForMs()).toBe(20_000);
+    expect(probes).toBe(0);
+    await clock.advanceAsync(20_000, 500);
+    expect(probes).toBe(1);
+    expect(connectivity.state).toBe('online');
+    expect(connectivity.throttledForMs()).toBeNull();
+    // Unreachable for another reason: no wait is quoted any more.
+    connectivity.reportFailure('throttled', 5_000);
+    connectivity.reportFailure('ECONNREFUSED');
+    expect(connectivity.throttledForMs()).toBeNull();
+    connectivity.stop();
+  });
+
   it('reads Retry-After as seconds or as a date, bounded', () => {
     expect(throttled('2', 0).retryAfterMs).toBe(2_000);
     expect(throttled(new Date(10_000).toUTCString(), 4_000).retryAfterMs).toBe(6_000);

@@ -59,6 +59,32 @@ describe('a gateway that throttles the till (429 with Retry-After)', () => {
     expect(rows.find((row) => row.id === paid.transactionId)?.amount_refunded).toBe(1000);
   }, 30_000);
 
+  it('a new payment started while the gateway asks the till to wait says so, and when to try again', async () => {
+    // Found by the last session: the cashier read "the gateway is unreachable" while it was
+    // answering, only slowing the till down.
+    const { t: host, proxy } = await start();
+    let creates = 0;
+    proxy.answer = (method, path) => {
+      if (method === 'POST' && path === '/v1/terminal/create-payment') creates++;
+      return { ...THROTTLED, headers: { 'retry-after': '30' } };
+    };
+    const first = await host.fail('payments.create', { amount: 1500, currency: 'USD', orderReference: 'SLOW-1' });
+    expect(first.message).toBe(
+      "PlutoPay is limiting this till's requests (429 Too Many Requests). Nothing was charged; try again in 30 s.",
+    );
+    expect(creates).toBe(1);
+    const second = await host.fail('payments.create', { amount: 1500, currency: 'USD', orderReference: 'SLOW-2' });
+    expect(second).toMatchObject({ code: 'offline', queued: false, retryAfterMs: expect.any(Number) });
+    expect(second.retryAfterMs).toBeGreaterThan(0);
+    expect(second.retryAfterMs).toBeLessThanOrEqual(30_000);
+    expect(second.message).toBe(
+      `PlutoPay is limiting this till's requests (429 Too Many Requests). Nothing was charged; try again in ${Math.ceil(second.retryAfterMs! / 1_000)} s.`,
+    );
+    // Nothing was sent for it: the till keeps to the wait it was asked for.
+    expect(creates).toBe(1);
+    await host.call('attention.list', {}).then((items) => expect(items).toEqual([]));
+  });
+
   it('a queued capture the gateway throttles when it is finally sent stays queued, not refused', async () => {
     const { t: host, sandbox, proxy } = await start();
     const authorised = await cardPayment(host, 4000, 'manual');

@@ -393,6 +393,27 @@ describe('Create payment screen', () => {
     expect(alert.textContent).not.toMatch(/Not charged|Nothing was done/);
   });
 
+  it('a create the gateway throttles says when to try again, not that the gateway is unreachable', async () => {
+    // Found by the last session: under the host's "try again in 20 s" the box added "The gateway is
+    // unreachable. Nothing was done; try again when it is back." — while it answered, only slowing the till.
+    const bridge = new FakeBridge();
+    bridge.on('payments.create', () =>
+      fail(
+        'offline',
+        "PlutoPay is limiting this till's requests (429 Too Many Requests). Nothing was charged; try again in 20 s.",
+        { queued: false, retryAfterMs: 20_000 },
+      ),
+    );
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '999{Enter}');
+    const alert = await findShownAlert();
+    expect(alert.textContent).toBe(
+      "Not charged. PlutoPay is limiting this till's requests (429 Too Many Requests). Nothing was charged; try again in 20 s.",
+    );
+    // The draft stays for the cashier's try once the wait is over.
+    expect(amountInput().value).toBe('€9.99');
+  });
+
   it('a failed create whose outcome is unknown keeps the draft and its order reference for a retry', async () => {
     const bridge = new FakeBridge();
     bridge.on('payments.create', () => fail('internal', 'Connection to the host was lost before it answered.'));

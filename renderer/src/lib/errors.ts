@@ -40,8 +40,11 @@ export function surelyNotDone(error: CommandError): boolean {
 export function adviceFor(error: CommandError): string | null {
   switch (error.code) {
     case 'offline':
-      // A queued operation's message already says what happens to it.
-      return error.queued ? null : 'The gateway is unreachable. Nothing was done; try again when it is back.';
+      // A queued operation's message already says what happens to it; a throttled one's, that the
+      // gateway answers (only slowing the till down) and when to try again.
+      return error.queued || error.retryAfterMs !== undefined
+        ? null
+        : 'The gateway is unreachable. Nothing was done; try again when it is back.';
     case 'unauthorized':
       return 'The API key was refused. Check the keys on the Settings screen (F7).';
     // No key was set, so none was refused: the host's message already says to add them.
