@@ -31,10 +31,20 @@ let dropNext: ((method: string, path: string) => boolean) | null = null;
 let gateway: PluralGateway;
 let counter = 0;
 
+/** A request answered 429 (Retry-After: 2) instead of being sent: picked as `dropNext` picks. */
+let throttleNext: ((method: string, path: string) => boolean) | null = null;
+
 /** Turns the sandbox's drop-after-commit on for exactly the request `dropNext` picks. */
 const droppingFetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
   const url = new URL(input instanceof Request ? input.url : String(input));
   const method = init?.method ?? 'GET';
+  if (throttleNext?.(method, url.pathname)) {
+    throttleNext = null;
+    return new Response(JSON.stringify({ code: 'RATE_LIMITED', message: 'Too many requests' }), {
+      status: 429,
+      headers: { 'Content-Type': 'application/json', 'Retry-After': '2' },
+    });
+  }
   const pick = dropNext?.(method, url.pathname) ?? false;
   if (pick) {
     dropNext = null;
@@ -65,6 +75,7 @@ afterAll(async () => {
 
 afterEach(() => {
   dropNext = null;
+  throttleNext = null;
 });
 
 function newPayment(overrides: Partial<NewPayment> = {}): NewPayment {
@@ -552,6 +563,43 @@ describe('split settlements', () => {
     // A split settled to its merchant cannot be cancelled: Plural's refusal passes through.
     const refused = await caught(gateway.settlements.cancel(paid.id, settledAtOnce(paid).id, key('cancel-b')));
     expect(refused).toMatchObject({ status: 422, code: 'INVALID_SPLIT_STATE' });
+  });
+});
+
+describe('a 429 in the middle of a split step or a refund', () => {
+  // Found hunting 429s: the step after the one that changed something (the share's money refunded
+  // after its cancel, the payment read after the refund) met a 429, and the whole call said "not
+  // sent" — taken as nothing done, though the share was cancelled or the refund made.
+  it('before anything changed: not sent', async () => {
+    const paid = await paidSplitOrder();
+    throttleNext = (method) => method === 'GET';
+    const error = await caught(gateway.settlements.cancel(paid.id, held(paid).id, key('cancel')));
+    expect(error).toMatchObject({ name: 'GatewayUnreachable', outcome: 'not_sent', retryAfterMs: 2_000 });
+  });
+
+  it("after a share was cancelled, its money's refund throttled: unknown, with the wait kept", async () => {
+    const paid = await paidSplitOrder();
+    throttleNext = (method, path) => method === 'POST' && path.includes('/refunds/');
+    const error = await caught(gateway.settlements.cancel(paid.id, held(paid).id, key('cancel')));
+    expect(error).toMatchObject({ name: 'GatewayUnreachable', outcome: 'unknown', retryAfterMs: 2_000 });
+    expect((error as Error).message).toMatch(/^Plural cancelled the share, but the gateway is limiting/);
+    // Sent again with its key, it finishes what is left: the share's money refunded once.
+    const done = await gateway.settlements.cancel(paid.id, held(paid).id, key('cancel'));
+    expect(held(done)).toMatchObject({ status: 'CANCELLED' });
+    expect((await h.ledgerOrder(paid.id)).refunds).toHaveLength(1);
+  });
+
+  it('after the refund was made, the read of the payment throttled: unknown, never not sent', async () => {
+    const paid = await paidSplitOrder();
+    let refunded = false;
+    throttleNext = (method, path) => {
+      if (method === 'POST' && path.includes('/refunds/')) refunded = true;
+      return refunded && method === 'GET';
+    };
+    const error = await caught(gateway.refund(paid.id, { amount: 10000 }, key('refund')));
+    expect(error).toMatchObject({ name: 'GatewayUnreachable', outcome: 'unknown', retryAfterMs: 2_000 });
+    expect((error as Error).message).toMatch(/^Plural made the refund, but/);
+    expect(await gateway.refundExists(paid.id, key('refund'))).toBe(true);
   });
 });
 

@@ -7,12 +7,16 @@ import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { cardPayment, tillBehindProxy, type ProxiedTill } from '../support/proxied-host';
 import { startRewritingProxy } from '../support/proxy';
+import { payplug, payplugTill } from '../support/payplug';
 
 const THROTTLED = {
   status: 429,
   headers: { 'retry-after': '1' },
   body: JSON.stringify({ error: { type: 'rate_limit_error', message: 'Too many requests hit the API too quickly.' } }),
 };
+
+/** A 429 naming no wait (no Retry-After): the till asks again after its own short backoff. */
+const THROTTLED_NO_WAIT = { status: 429, body: THROTTLED.body };
 
 describe('a gateway that throttles the till (429 with Retry-After)', () => {
   let till: ProxiedTill | undefined;
@@ -236,5 +240,60 @@ describe('a PlutoPay link whose status read is throttled (429) after its checkou
     expect(paid.status).toBe(200);
     await t.waitForPayment(payment!.id, (p) => p.status === 'succeeded', 10_000);
     await t.call('attention.list', {}).then((items) => expect(items).toEqual([]));
+  }, 30_000);
+});
+
+describe('PayPlug: a refund made, then the read that follows throttled (429)', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('is never taken for a refund not sent: its settle window holds, and the customer is paid back once', async () => {
+    // Found hunting 429s: PayPlug made the refund, the payment read after it met a 429, and the
+    // send was taken as never having left. No settle window then held the retry, so a lookup that
+    // did not see the refund yet (PayPlug cannot refuse a second) sent it again: paid back twice.
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const t = await payplugTill(sandbox, { payplugUrl: `${proxy.url}/payplug`, tuning: { settleWindowMs: 3_000 } });
+    cleanup.push(() => t.close());
+    const created = await t.call('payments.create', { amount: 4000, currency: 'EUR', orderReference: 'PP-REFUND-429' });
+    await payplug(t, 'POST', `/_sandbox/payments/${created.transactionId}/pay`, { card_number: '4242424242424242' });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 5_000);
+
+    const payment = `/payplug/v1/payments/${created.transactionId}`;
+    let refundMade = false;
+    let throttledRead = false;
+    let hiddenLookups = 0;
+    proxy.answer = (method, path) => {
+      if (method === 'POST' && path === `${payment}/refunds`) refundMade = true;
+      else if (method === 'GET' && path === payment && refundMade && !throttledRead) {
+        throttledRead = true;
+        return THROTTLED_NO_WAIT;
+      }
+      return null;
+    };
+    // The first lookup afterwards does not see the refund yet (PayPlug's list a moment behind).
+    proxy.rewrite = (method, path, body) => {
+      if (method !== 'GET' || path !== `${payment}/refunds` || !throttledRead || hiddenLookups > 0) return null;
+      hiddenLookups++;
+      const list = JSON.parse(body) as Record<string, unknown>;
+      return JSON.stringify({ ...list, data: [] });
+    };
+    const queued = await t.fail('payments.refund', { paymentId: created.id, amount: 1500 });
+    expect(queued).toMatchObject({ code: 'offline', queued: true });
+    expect(queued.message).toMatch(/^PayPlug made the refund, but the gateway is limiting this till's requests/);
+    const refunded = await t.waitForPayment(
+      created.id,
+      (p) => p.amountRefunded === 1500 && p.queuedOperations === 0,
+      15_000,
+    );
+    expect(refunded.attention).toBeNull();
+    const refunds = (await payplug(t, 'GET', `/v1/payments/${created.transactionId}/refunds`)).json as {
+      data: { amount: number }[];
+    };
+    expect(refunds.data.map((refund) => refund.amount)).toEqual([1500]);
   }, 30_000);
 });

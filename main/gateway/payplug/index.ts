@@ -6,7 +6,7 @@
  */
 import { systemClock, type Clock } from '../../../common/clock';
 import { PAYPLUG_TEST_CARDS } from '../../../common/test-cards';
-import { GatewayError, GatewayUnreadable, SAVED_CARD_REFUSED } from '../errors';
+import { afterChange, GatewayError, GatewayUnreadable, SAVED_CARD_REFUSED } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
 import type {
   GatewayCapabilities,
@@ -438,7 +438,8 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
         ...(params.amount !== undefined ? { amount: params.amount } : {}),
         metadata: refundTags({ key, reason: params.reason }),
       });
-      return toPayment(await api.getPayment(id));
+      // Made: a read that gets no answer leaves the refund unknown (its settle window holds any resend).
+      return toPayment(await afterChange('PayPlug made the refund', () => api.getPayment(id)));
     },
 
     async refundExists(id, key) {

@@ -8,7 +8,7 @@
 import { systemClock, type Clock } from '../../../common/clock';
 import { formatAmount } from '../../../common/money';
 import { PLURAL_TEST_CARDS } from '../../../common/plural-test-cards';
-import { isGatewayError } from '../errors';
+import { afterChange, isGatewayError } from '../errors';
 import type { GatewayHttpOptions } from '../http';
 import type { GatewayCapabilities, GatewayPayment, NewPayment, PaymentGateway, PaymentPage } from '../port';
 import { checkCapture, checkNewCharge, refuse } from './checks';
@@ -222,13 +222,23 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
   }
 
   /** The DO_NOT_RECOVER refund of a split's unsettled rest, unless it was made already. */
-  async function refundRest(charge: Charge, splitId: string, key: string, op: RefundOp): Promise<void> {
+  /** Whether a refund was made (nothing was left to refund: none). */
+  async function refundRest(charge: Charge, splitId: string, key: string, op: RefundOp): Promise<boolean> {
     const money = chargeMoney(charge.order, charge.refunds);
     const split = splitOf(money, splitId);
     const rest = restToRefund(money, split);
-    if (rest === 0) return;
+    if (rest === 0) return false;
     await makeRefund(charge, rest, [{ split, amount: rest, doNotRecover: true }], { key, op });
+    return true;
   }
+
+  /**
+   * The next step of a port call that may already have changed something at Plural (`made` says
+   * what, null: nothing yet): once something was, a step that gets no answer leaves the call's
+   * outcome unknown, never "not sent" (see afterChange).
+   */
+  const next = <T>(made: string | null, step: () => Promise<T>): Promise<T> =>
+    made === null ? step() : afterChange(made, step);
 
   /** An order answer after a change, with the refunds found before it (unchanged by that change). */
   const after = (charge: Charge, order: WireOrder): Charge => ({ ...charge, order });
@@ -378,9 +388,15 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
         throw refuse('This payment has no splits to refund from.', 'splits', 'refund_split_invalid');
       }
       let current = charge;
-      for (const splitId of plan.cancel) current = after(current, await api.cancelSplit(id, splitId));
-      await makeRefund(current, amount, plan.lines, { key, op: 'refund', reason: params.reason ?? null });
-      return retrieve(id);
+      let made: string | null = null;
+      for (const splitId of plan.cancel) {
+        current = after(current, await next(made, () => api.cancelSplit(id, splitId)));
+        made = 'Plural cancelled a held share for the refund';
+      }
+      await next(made, () =>
+        makeRefund(current, amount, plan.lines, { key, op: 'refund', reason: params.reason ?? null }),
+      );
+      return afterChange('Plural made the refund', () => retrieve(id));
     },
 
     async refundExists(id, key) {
@@ -402,6 +418,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
     settlements: {
       async release(paymentId, splitId, amount, key) {
         let charge = await readCharge(paymentId);
+        let made: string | null = null;
         const money = chargeMoney(charge.order, charge.refunds);
         const split = splitOf(money, splitId);
         const wanted = amount ?? split.amount;
@@ -424,6 +441,7 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
               'release_amount_invalid',
             );
           charge = after(charge, await api.releaseSplit(paymentId, splitId, rest > 0 ? wanted : undefined));
+          made = 'Plural released the share';
         } else if (split.status === 'RELEASED') {
           // Released already: by this very release (its answer lost), or otherwise.
           const released = split.releaseAmount ?? split.amount;
@@ -444,8 +462,9 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
           );
         }
         // After a partial release the rest goes back to the customer, DO_NOT_RECOVER, as Plural requires.
-        await refundRest(charge, splitId, key, 'release');
-        return retrieve(paymentId);
+        if (await next(made, () => refundRest(charge, splitId, key, 'release')))
+          made ??= "Plural refunded the rest of the share's money";
+        return next(made, () => retrieve(paymentId));
       },
 
       async cancel(paymentId, splitId, key) {
@@ -453,10 +472,15 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
         const split = splitOf(chargeMoney(charge.order, charge.refunds), splitId);
         // Plural refuses a released split (INVALID_SPLIT_STATE); a cancelled one was cancelled by
         // this very call (its answer lost) or before: only its refund may be left to do.
-        if (split.status !== 'CANCELLED') charge = after(charge, await api.cancelSplit(paymentId, splitId));
+        let made: string | null = null;
+        if (split.status !== 'CANCELLED') {
+          charge = after(charge, await api.cancelSplit(paymentId, splitId));
+          made = 'Plural cancelled the share';
+        }
         // The split's money goes back to the customer, DO_NOT_RECOVER, as Plural requires.
-        await refundRest(charge, splitId, key, 'cancel');
-        return retrieve(paymentId);
+        if (await next(made, () => refundRest(charge, splitId, key, 'cancel')))
+          made ??= "Plural refunded the share's money";
+        return next(made, () => retrieve(paymentId));
       },
     },
 
