@@ -116,8 +116,14 @@ export class RemoteWatcher {
     return this.engine.tuning.remotePollMs ?? 1_000;
   }
 
+  /** Never sooner than the end of a throttling gateway's wait: each read before it would be throttled again. */
   private schedule(paymentId: string, watch: Watch): void {
-    watch.timer = this.engine.clock.setTimeout(() => this.tickInBackground(paymentId, watch), watch.delayMs);
+    const wait = Math.max(watch.delayMs, this.throttledForMs());
+    watch.timer = this.engine.clock.setTimeout(() => this.tickInBackground(paymentId, watch), wait);
+  }
+
+  private throttledForMs(): number {
+    return this.engine.options.connectivity.throttledForMs() ?? 0;
   }
 
   private tickInBackground(paymentId: string, watch: Watch): void {
@@ -128,6 +134,8 @@ export class RemoteWatcher {
 
   private async tick(paymentId: string, watch: Watch): Promise<void> {
     if (this.watches.get(paymentId) !== watch || this.engine.closed) return;
+    // The gateway asked the till to wait (a nudge, or a wait heard since this tick was due).
+    if (this.throttledForMs() > 0) return this.schedule(paymentId, watch);
     const record = this.engine.journal.getPayment(paymentId);
     let keep = false;
     try {

@@ -243,6 +243,45 @@ describe('a PlutoPay link whose status read is throttled (429) after its checkou
   }, 30_000);
 });
 
+describe('a link followed while the gateway throttles the till', () => {
+  let till: ProxiedTill | undefined;
+  afterEach(async () => {
+    await till?.close();
+    till = undefined;
+  });
+
+  it('is not read again before the wait is over, and is followed on after it', async () => {
+    // Found hunting 429s: the watcher kept reading a link every poll (50 ms here, up to 10 s) while
+    // the gateway asked for 2 s of quiet, each read throttled again.
+    till = await tillBehindProxy({ tuning: { remotePollMs: 50 } });
+    const { t, proxy } = till;
+    const created = await t.call('payments.create', { amount: 1800, currency: 'USD', channel: 'link' });
+    const read = `/v1/transactions/${created.transactionId}`;
+    let phase: 'before' | 'waiting' | 'over' = 'before';
+    let readsDuringWait = 0;
+    proxy.answer = (method, path) => {
+      if (phase === 'before' && method === 'GET' && path === read) {
+        phase = 'waiting';
+        return { ...THROTTLED, headers: { 'retry-after': '2' } };
+      }
+      if (phase === 'waiting' && method === 'GET' && path === read) readsDuringWait++;
+      // The connectivity probe, due at the end of the wait, ends it.
+      if (phase === 'waiting' && path === '/v1/health') phase = 'over';
+      return null;
+    };
+    await waitFor(() => phase === 'over', 10_000, 'the wait to end');
+    expect(readsDuringWait).toBe(0);
+    const paid = await fetch(created.payUrl!, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ card_number: '4242424242424242' }).toString(),
+      redirect: 'manual',
+    });
+    await paid.arrayBuffer();
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 15_000);
+  }, 30_000);
+});
+
 describe('PayPlug: a refund made, then the read that follows throttled (429)', () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
