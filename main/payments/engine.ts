@@ -593,3 +593,10 @@ export function unansweredText(error: GatewayUnreachable | null): string {
 export function throttledText(label: string, retryAfterMs: number): string {
   return `${label} is limiting this till's requests (429 Too Many Requests). Nothing was charged; try again ${tryAgainIn(retryAfterMs)}.`;
 }
+
+/** What the cashier reads of a create that never reached the gateway: nothing was charged, and when to try again. */
+export function notSentText(error: GatewayUnreachable, label: string): string {
+  if (error.retryAfterMs === null)
+    return `${unansweredText(error)} Nothing was charged; try again when the connection returns.`;
+  return throttledText(label, error.retryAfterMs);
+}

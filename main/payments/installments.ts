@@ -16,7 +16,7 @@ import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
 import type { InstallmentPlanRecord, Journal, PaymentRecord } from '../store/journal';
 import { formatAmount } from '../../common/money';
-import { unansweredText, type PaymentEngine } from './engine';
+import { notSentText, unansweredText, type PaymentEngine } from './engine';
 import { alreadyPaid, holdingAttempt, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 
@@ -234,6 +234,17 @@ export class Installments {
       }
       if (error instanceof GatewayUnreachable) {
         this.engine.options.connectivity.reportFailure(error.message, error.retryAfterMs);
+        if (firstAttempt && error.outcome === 'not_sent') {
+          // Its only send never reached the gateway (a 429, a refused connection): nothing was
+          // made, so nothing is looked for or sent later with nobody at the counter (a throttled
+          // plan was made by itself once the gateway let the till through). The cashier tries again.
+          const message = notSentText(error, gateway.label);
+          this.update(record.id, { status: 'failed', failure: message });
+          throw new HostError('offline', message, {
+            queued: false,
+            ...(error.retryAfterMs !== null ? { retryAfterMs: error.retryAfterMs } : {}),
+          });
+        }
         this.update(record.id, {
           status: 'unknown',
           failure:

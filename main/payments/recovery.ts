@@ -19,7 +19,7 @@ import {
 } from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
-import { QUEUEABLE, throttledText, unansweredText, type PaymentEngine, type PerformHow } from './engine';
+import { notSentText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
 import { ADVICE_QUEUED_REFUSED, answerProblem, onlyCashierClears, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 
@@ -508,13 +508,6 @@ function madeThenThrottled(error: HostError): boolean {
   return (
     error.cause instanceof GatewayUnreachable && error.cause.outcome === 'unknown' && error.cause.retryAfterMs !== null
   );
-}
-
-/** What the cashier reads of a create that never reached the gateway: nothing was charged, and when to try again. */
-function notSentText(error: GatewayUnreachable, label: string): string {
-  if (error.retryAfterMs === null)
-    return `${unansweredText(error)} Nothing was charged; try again when the connection returns.`;
-  return throttledText(label, error.retryAfterMs);
 }
 
 /** Needs attention for a payment the gateway does not know under the journal's id (see relocate). */

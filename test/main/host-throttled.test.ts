@@ -336,3 +336,53 @@ describe('PayPlug: a refund made, then the read that follows throttled (429)', (
     expect(refunds.data.map((refund) => refund.amount)).toEqual([1500]);
   }, 30_000);
 });
+
+describe('PayPlug: an installment plan whose create is throttled (429)', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('says nothing was made and when to try again; no plan is made later by itself, the next try makes one', async () => {
+    // Found hunting 429s: the plan was left "unknown" ("check again when it is back"), and the
+    // till made it by itself once the gateway let it through, with nobody at the counter.
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const t = await payplugTill(sandbox, { payplugUrl: `${proxy.url}/payplug`, tuning: { planPollMs: 50 } });
+    cleanup.push(() => t.close());
+    let creates = 0;
+    let throttling = true;
+    proxy.answer = (method, path) => {
+      if (method !== 'POST' || path !== '/payplug/v1/installment_plans') return null;
+      creates++;
+      return throttling ? THROTTLED : null;
+    };
+    const plan = {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+      orderReference: 'PLAN-429',
+    };
+    const refused = await t.fail('installments.create', plan);
+    expect(refused).toMatchObject({
+      code: 'offline',
+      queued: false,
+      retryAfterMs: 1_000,
+      message:
+        "PayPlug is limiting this till's requests (429 Too Many Requests). Nothing was charged; try again in 1 s.",
+    });
+    // Not made, and so never looked for nor sent again by the till itself.
+    const [kept] = await t.call('installments.list', {});
+    expect(kept).toMatchObject({ orderReference: 'PLAN-429', status: 'failed' });
+    throttling = false;
+    await waitFor(async () => (await t.call('session.snapshot', {})).connectivity.gateway === 'online', 10_000);
+    const again = await t.call('installments.create', plan);
+    expect(again.status).toBe('active');
+    expect(creates).toBe(2);
+    const plans = await t.call('installments.list', {});
+    expect(plans.filter((p) => p.status === 'active')).toHaveLength(1);
+  }, 30_000);
+});
