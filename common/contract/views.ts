@@ -577,6 +577,11 @@ export interface CounterSettingsView {
 export interface ConnectivityView {
   /** 'refused': the gateway answers but refuses the till's credentials or address (see lastError). */
   gateway: 'online' | 'offline' | 'refused' | 'unknown';
+  /**
+   * Offline because the gateway throttles the till (429): it answers, but asked the till to wait,
+   * and nothing is sent until then. Absent or false: not throttled.
+   */
+  throttled?: boolean;
   lastError: string | null;
   queued: { count: number; totals: { currency: string; amount: number }[] };
   /** Unfinished payments being checked with the gateway (at start and on reconnect); null when idle. */

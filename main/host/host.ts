@@ -201,6 +201,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   const connectivity = new Connectivity(clock, () => gateway().health());
   const connectivityView = (): ConnectivityView => ({
     gateway: connectivity.state,
+    throttled: connectivity.throttledForMs() !== null,
     lastError: connectivity.lastError,
     queued: service.queueSummary(),
     recovering: service.recovery.recovery(),

@@ -86,6 +86,11 @@ describe('a gateway that throttles the till (429 with Retry-After)', () => {
     );
     // Nothing was sent for it: the till keeps to the wait it was asked for.
     expect(creates).toBe(1);
+    // The banner says the gateway slows the till down, not that it is offline.
+    expect((await host.call('session.snapshot', {})).connectivity).toMatchObject({
+      gateway: 'offline',
+      throttled: true,
+    });
     await host.call('attention.list', {}).then((items) => expect(items).toEqual([]));
   });
 

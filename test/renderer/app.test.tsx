@@ -167,6 +167,30 @@ describe('App shell', () => {
     expect(screen.queryByText('The payment gateway is offline.')).toBeNull();
   });
 
+  it('says the gateway is slowing the till down, not that it is offline, while it throttles the till', async () => {
+    const bridge = new FakeBridge();
+    await renderApp(bridge);
+    act(() =>
+      bridge.push({
+        seq: 11,
+        type: 'connectivity',
+        connectivity: {
+          gateway: 'offline',
+          throttled: true,
+          lastError: "The gateway is limiting this till's requests (429 Too Many Requests; it asked to wait 30 s).",
+          queued: { count: 1, totals: [{ currency: 'EUR', amount: 1000 }] },
+          recovering: null,
+        },
+      }),
+    );
+    expect(screen.queryByText('The payment gateway is offline.')).toBeNull();
+    const banner = screen.getByText('The payment gateway is slowing this till down.').closest('[role="status"]')!;
+    expect(banner.textContent).toMatch(
+      /asked the till to wait \(429 Too Many Requests\): nothing is sent until then\./,
+    );
+    expect(banner.textContent).toMatch(/1 operation queued \(€10.00\); they will be sent when it is back\./);
+  });
+
   it('shows "Reconnecting to the host…" while the bridge is closed, disables Charge, and resyncs after reconnect', async () => {
     const bridge = new FakeBridge();
     const { user } = await renderApp(bridge);

@@ -77,7 +77,18 @@ export function Banners() {
       <LiveRegion as="div" className="banner banner--offline">
         {connectivity.gateway === 'offline' ? (
           <>
-            <strong>The payment gateway is offline.</strong>{' '}
+            {connectivity.throttled ? (
+              <>
+                <strong>The payment gateway is slowing this till down.</strong>{' '}
+                <span>
+                  It answers, but asked the till to wait (429 Too Many Requests): nothing is sent until then.{' '}
+                </span>
+              </>
+            ) : (
+              <>
+                <strong>The payment gateway is offline.</strong>{' '}
+              </>
+            )}
             <span>
               {queued.count > 0
                 ? `${queued.count} operation${queued.count === 1 ? '' : 's'} queued${totals ? ` (${totals})` : ''}; they will be sent when it is back.`
