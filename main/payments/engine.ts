@@ -157,6 +157,12 @@ export class PaymentEngine {
   private readonly sentAtMono = new Map<number, number>();
   /** What asks for held operations again when a window ends (recovery; set by PaymentService). */
   onSettled: () => void = () => undefined;
+  /**
+   * A capture, cancel, refund or settlement step left pending because the gateway's answers about
+   * it could not be read (PaymentSync.unreadableStep, set by PaymentService): never guessed, the
+   * payment needs attention while the step stays queued — looked up before it is ever sent again.
+   */
+  onUnreadable: (op: OperationRecord, error: GatewayUnreadable) => void = () => undefined;
 
   /**
    * What Needs attention was last told of each payment in it (its item, as JSON): a change is sent
@@ -471,18 +477,24 @@ export class PaymentEngine {
       if (via === 'ok' && op.lastError !== null) this.options.onQueueChanged();
       return settled;
     }
+    // Answered, but never readably: whether the money moved is not known, and the cashier is told.
+    const unreadable = lastError instanceof GatewayUnreadable && QUEUEABLE.has(op.kind);
+    if (unreadable) this.onUnreadable(op, lastError as GatewayUnreadable);
     if (held > 0) return this.hold(op, held, lastError, how);
     this.options.onQueueChanged();
     const payment = journal.getPayment(op.paymentId);
     if (payment) this.changed(payment);
     const unreachable = unansweredText(lastError);
+    const what = OPERATION_NAMES[op.kind] ?? op.kind;
     const failure = new HostError(
       'offline',
-      how.queue
-        ? `${unreachable} The ${op.kind} is queued and will be sent automatically when the connection returns.`
-        : how.unanswered
-          ? `${unreachable} ${how.unanswered}`
-          : `${unreachable} Nothing was charged twice; try again when the connection returns.`,
+      how.queue && unreadable
+        ? `${unreachable} Nothing is sent twice: the ${what} stays queued, and the till asks the gateway whether it went through before sending it again.`
+        : how.queue
+          ? `${unreachable} The ${op.kind} is queued and will be sent automatically when the connection returns.`
+          : how.unanswered
+            ? `${unreachable} ${how.unanswered}`
+            : `${unreachable} Nothing was charged twice; try again when the connection returns.`,
       { queued: how.queue || how.unanswered !== undefined },
     );
     // Kept for callers that say more than "unreachable" when the gateway answered, but unreadably.
@@ -566,7 +578,7 @@ export class PaymentEngine {
 }
 
 /** An operation as the cashier reads it in "whether the … went through". */
-const OPERATION_NAMES: Partial<Record<OperationKind, string>> = {
+export const OPERATION_NAMES: Partial<Record<OperationKind, string>> = {
   create: 'payment',
   process: 'push to the reader',
   capture: 'capture',

@@ -20,7 +20,7 @@ import {
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
 import { notSentText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
-import { ADVICE_QUEUED_REFUSED, answerProblem, onlyCashierClears, type PaymentSync } from './sync';
+import { ADVICE_QUEUED_REFUSED, answerProblem, onlyCashierClears, unreadableAttention, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
 
 /** Journal setting: payments a notification named whose re-read failed, read again by the next run. */
@@ -44,8 +44,23 @@ export class Recovery {
     private readonly watcher: () => RemoteWatcher,
   ) {}
 
-  /** Brings one payment in line with the gateway. Never guesses. */
+  /**
+   * Brings one payment in line with the gateway. Never guesses: an answer about it that cannot be
+   * read (a status the gateway's reference does not list, a body that is not JSON) leaves it as the
+   * journal knows it, puts it in Needs attention saying what was answered, and has it read again
+   * until it can be (PaymentSync.unreadable) — then thrown, as before, to whoever asked.
+   */
   async reconcile(record: PaymentRecord): Promise<PaymentRecord> {
+    try {
+      return await this.read(record);
+    } catch (error) {
+      if (error instanceof GatewayUnreadable && record.transactionId !== null)
+        this.sync.unreadable(this.engine.journal.getPayment(record.id) ?? record, error.message);
+      throw error;
+    }
+  }
+
+  private async read(record: PaymentRecord): Promise<PaymentRecord> {
     const { journal } = this.engine;
     // Charged through the shop's own bank: there is no gateway to ask. The terminal's controller
     // finds an interrupted collection on its own (see StandalonePayments).
@@ -406,7 +421,8 @@ export class Recovery {
         const reason = `The queued ${QUEUED_NAMES[op.kind] ?? op.kind}${asked}${share} was refused when it was sent: ${error.message}`;
         // An item already open keeps what it said: two refused refunds are both named (found by a
         // tester: the second replaced the first, whose money then showed as paid back).
-        const open = current.attentionSince !== null;
+        // One about an answer that could not be read is answered now: the gateway refused the step.
+        const open = current.attentionSince !== null && !unreadableAttention(current);
         const earlier = open ? current.attentionReason : null;
         const updated = journal.updatePayment(
           current.id,
@@ -414,7 +430,7 @@ export class Recovery {
             attentionReason: earlier ? `${earlier.replace(/[.\s]*$/, '.')} ${reason}` : reason,
             attentionAdvice:
               open && onlyCashierClears(current.attentionAdvice) ? current.attentionAdvice : ADVICE_QUEUED_REFUSED,
-            attentionSince: current.attentionSince ?? this.engine.nowIso(),
+            attentionSince: (open ? current.attentionSince : null) ?? this.engine.nowIso(),
           },
           `queued_${op.kind}_refused`,
           error.message,

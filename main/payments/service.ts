@@ -58,6 +58,8 @@ export class PaymentService {
     this.settlements = new Settlements(this.engine, this.sync, (ref) => this.commands.resolve(ref));
     // An operation held back by its gateway's settle window is looked up, and sent only if still
     // not found, once the window is over (queued steps and unconfirmed creates alike).
+    // A step no answer about could be read stays queued, and its payment needs attention.
+    this.engine.onUnreadable = (op, error) => this.sync.unreadableStep(op, error);
     this.engine.onSettled = () =>
       inBackground(this.recovery.recover(), (error) =>
         this.engine.options.log('Could not recover after a settle window', errorText(error)),

@@ -9,15 +9,18 @@ import { formatAmount } from '../../common/money';
 import type { PaymentStatus } from '../../common/contract';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
+import { redact } from '../core/masking';
+import type { GatewayUnreadable } from '../gateway/errors';
 import type { GatewayPayment, SplitLine, SplitState } from '../gateway/port';
 import {
   newPaymentRecord,
   SETTLED_STATUSES,
+  type OperationRecord,
   type PaymentPatch,
   type PaymentRecord,
   type SplitRecord,
 } from '../store/journal';
-import type { PaymentEngine } from './engine';
+import { OPERATION_NAMES, QUEUEABLE_KINDS, type PaymentEngine } from './engine';
 
 /** Needs attention for a device approval the gateway refused or overtook (see ReaderEvents). */
 export const ADVICE_REFUSED_APPROVAL =
@@ -33,6 +36,21 @@ export const ADVICE_QUEUED_REFUSED =
  */
 export const ADVICE_UNREADABLE_ANSWER =
   "The till cannot tell where this payment stands and keeps asking the gateway. Check it on the gateway's dashboard before handing over goods or taking the payment again; this clears itself once the gateway's answer can be read.";
+
+/**
+ * Needs attention for a capture, cancel, refund or settlement step whose answers the till could not
+ * read: it stays queued, and is looked up before it is ever sent again. Cleared once it is done.
+ */
+export const ADVICE_UNREADABLE_STEP =
+  "Nothing is sent twice: the till keeps it queued and asks the gateway whether it went through before sending it again. Check the payment on the gateway's dashboard before acting on it another way; this clears itself once the gateway's answer can be read.";
+
+/** Attention for an answer the till could not read: it clears by itself (see PaymentSync.unreadable). */
+const UNREADABLE: ReadonlySet<string | null> = new Set([ADVICE_UNREADABLE_ANSWER, ADVICE_UNREADABLE_STEP]);
+
+/** Whether a payment needs attention because the gateway's answer about it could not be read. */
+export function unreadableAttention(record: Pick<PaymentRecord, 'attentionSince' | 'attentionAdvice'>): boolean {
+  return record.attentionSince !== null && UNREADABLE.has(record.attentionAdvice);
+}
 
 /** Attention only the cashier clears: what the gateway says later does not answer it. */
 const CASHIER_CLEARS: ReadonlySet<string | null> = new Set([ADVICE_REFUSED_APPROVAL, ADVICE_QUEUED_REFUSED]);
@@ -88,11 +106,17 @@ export type ClosedListener = (record: PaymentRecord, payment: GatewayPayment) =>
 
 export class PaymentSync {
   private readonly closedListeners: ClosedListener[] = [];
+  private readonly unreadableListeners: ((record: PaymentRecord) => void)[] = [];
 
   constructor(private readonly engine: PaymentEngine) {}
 
   onClosed(listener: ClosedListener): void {
     this.closedListeners.push(listener);
+  }
+
+  /** Someone who reads again a payment the gateway answered about unreadably (the watcher). */
+  onUnreadable(listener: (record: PaymentRecord) => void): void {
+    this.unreadableListeners.push(listener);
   }
 
   /**
@@ -142,8 +166,15 @@ export class PaymentSync {
       ...(onReader ? {} : { readerStage: null }),
       ...declinePatch(payment, onReader),
       // An approval the gateway would not take, or a queued step it refused, stays the shop's to
-      // look at whatever the gateway now says: only the cashier clears it.
-      ...(record.attentionSince && status !== 'unknown' && !CASHIER_CLEARS.has(record.attentionAdvice)
+      // look at whatever the gateway now says: only the cashier clears it. A step whose answer could
+      // not be read is in doubt until it is done (its own answer, or the lookup before its resend).
+      ...(record.attentionSince &&
+      status !== 'unknown' &&
+      !CASHIER_CLEARS.has(record.attentionAdvice) &&
+      !(
+        record.attentionAdvice === ADVICE_UNREADABLE_STEP &&
+        journal.countQueuedOperations(record.id, QUEUEABLE_KINDS) > 0
+      )
         ? { attentionReason: null, attentionAdvice: null, attentionSince: null }
         : {}),
     };
@@ -189,23 +220,46 @@ export class PaymentSync {
    * its status stays as the journal knows it — never guessed — and it needs attention, unless it
    * already does for another reason. The next readable answer (apply) clears it.
    */
-  unreadable(asRead: PaymentRecord, reason: string): PaymentRecord {
+  unreadable(asRead: PaymentRecord, reason: string, advice = ADVICE_UNREADABLE_ANSWER): PaymentRecord {
     const { journal } = this.engine;
     const record = journal.getPayment(asRead.id) ?? asRead;
-    if (record.attentionSince !== null && record.attentionAdvice !== ADVICE_UNREADABLE_ANSWER) return record;
-    if (record.attentionReason === reason) return record;
+    // Read again until it can be: wherever the answer was met (recovery, a step, a reader's watch).
+    for (const listener of this.unreadableListeners) listener(record);
+    if (record.attentionSince !== null && !UNREADABLE.has(record.attentionAdvice)) return record;
+    // A step in doubt says more than a read of its payment: it stays what the item says.
+    if (record.attentionAdvice === ADVICE_UNREADABLE_STEP && advice !== ADVICE_UNREADABLE_STEP) return record;
+    // What the gateway answered is quoted; never a key or a card number, whatever it echoed.
+    const said = redact(reason);
+    if (record.attentionReason === said && record.attentionAdvice === advice) return record;
     const updated = journal.updatePayment(
       record.id,
       {
-        attentionReason: reason,
-        attentionAdvice: ADVICE_UNREADABLE_ANSWER,
+        attentionReason: said,
+        attentionAdvice: advice,
         attentionSince: record.attentionSince ?? this.engine.nowIso(),
       },
       'answer_unreadable',
-      reason,
+      said,
     );
     this.engine.changed(updated);
     return updated;
+  }
+
+  /**
+   * A capture, cancel, refund or settlement step the engine left pending because no answer about it
+   * could be read (PaymentEngine.onUnreadable): whether it went through is not known, so it stays
+   * queued, and the payment needs attention until the step is done.
+   */
+  unreadableStep(op: OperationRecord, error: GatewayUnreadable): void {
+    const record = this.engine.journal.getPayment(op.paymentId);
+    if (!record) return;
+    const what = OPERATION_NAMES[op.kind] ?? op.kind;
+    const amount = typeof op.params.amount === 'number' ? ` of ${formatAmount(op.params.amount, record.currency)}` : '';
+    this.unreadable(
+      record,
+      `Whether the ${what}${amount} went through is not known: ${error.message.replace(/\.$/, '')}.`,
+      ADVICE_UNREADABLE_STEP,
+    );
   }
 
   /**

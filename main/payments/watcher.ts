@@ -13,11 +13,11 @@ import type { TimerHandle } from '../../common/clock';
 import { inBackground } from '../core/background';
 import { GatewayUnreadable, isGatewayError } from '../gateway/errors';
 import type { GatewayPayment } from '../gateway/port';
-import type { PaymentEngine } from './engine';
+import { QUEUEABLE_KINDS, type PaymentEngine } from './engine';
 import { errorText } from '../core/errors';
 import type { Installments } from './installments';
 import type { Recovery } from './recovery';
-import type { PaymentSync } from './sync';
+import { unreadableAttention, type PaymentSync } from './sync';
 
 const LINK_MAX_POLL_MS = 10_000;
 /** How long after a link lapses the till keeps asking (the gateway closes it at its own pace). */
@@ -42,7 +42,13 @@ export class RemoteWatcher {
     private readonly recovery: () => Recovery,
     private readonly plans: () => Installments,
   ) {
-    sync.onClosed((record) => this.stop(record.id));
+    // Closed at the gateway, it needs no more reading, unless an answer about it was unreadable
+    // (a capture still in doubt on an authorised payment, say).
+    sync.onClosed((record) => {
+      if (!unreadableAttention(record)) this.stop(record.id);
+    });
+    // Answered unreadably wherever it was read: read again, more and more rarely, until it can be.
+    sync.onUnreadable((record) => this.follow(record.id));
   }
 
   /** Follows a payment until it leaves the state that needs following (idempotent). */
@@ -136,19 +142,39 @@ export class RemoteWatcher {
     if (this.watches.get(paymentId) !== watch || this.engine.closed) return;
     // The gateway asked the till to wait (a nudge, or a wait heard since this tick was due).
     if (this.throttledForMs() > 0) return this.schedule(paymentId, watch);
-    const record = this.engine.journal.getPayment(paymentId);
+    const { journal } = this.engine;
+    const record = journal.getPayment(paymentId);
     let keep = false;
     try {
       if (record?.status === 'in_progress' && record.readerId) keep = await this.checkCloudReader(paymentId);
       else if (record?.status === 'pending' && record.channel === 'link') keep = await this.checkLink(paymentId);
+      const now = journal.getPayment(paymentId);
+      if (!keep && now && unreadableAttention(now)) keep = await this.readAgain(paymentId);
     } catch (error) {
       this.engine.options.log(`Checking ${paymentId} failed`, errorText(error));
       keep = true;
     }
     if (this.watches.get(paymentId) !== watch) return;
     if (!keep) return this.stop(paymentId);
-    if (record?.channel === 'link') watch.delayMs = Math.min(Math.round(watch.delayMs * 1.5), LINK_MAX_POLL_MS);
+    const now = journal.getPayment(paymentId);
+    if (record?.channel === 'link' || (now && unreadableAttention(now)))
+      watch.delayMs = Math.min(Math.round(watch.delayMs * 1.5), LINK_MAX_POLL_MS);
     this.schedule(paymentId, watch);
+  }
+
+  /**
+   * A payment whose last answer could not be read: its queued step is looked up (and sent only if
+   * not found) or, with none, the payment is read again. Kept while the item stands.
+   */
+  private async readAgain(paymentId: string): Promise<boolean> {
+    const { journal } = this.engine;
+    const record = journal.getPayment(paymentId);
+    // Another gateway's or mode's payment waits, untouched, for the till to switch back.
+    if (!record || !this.engine.actsOn(record)) return false;
+    if (journal.countQueuedOperations(paymentId, QUEUEABLE_KINDS) > 0) await this.recovery().drainQueue();
+    else await this.engine.exclusive(paymentId, () => this.recovery().reconcile(journal.getPayment(paymentId)!));
+    const now = journal.getPayment(paymentId);
+    return now !== undefined && unreadableAttention(now);
   }
 
   /** A payment on a gateway-hosted reader: settled once the reader's action is over. */
@@ -158,18 +184,28 @@ export class RemoteWatcher {
     const reader = this.engine.options.readers.resolve(record.readerId!);
     const gateway = this.engine.gatewayFor(record);
     if (!reader || reader.hosted || !gateway.readers || !record.transactionId) return false;
-    const remote = await this.engine.call((g) => g.readers!.get(reader.gatewayReaderId), gateway);
-    const action = remote.action?.paymentId === record.transactionId ? remote.action : null;
-    if (action && action.status === 'in_progress') return true;
-    if (action) {
-      const payment = await this.engine.call((g) => g.retrieve(record.transactionId!), gateway);
-      await this.engine.exclusive(paymentId, async () =>
-        this.sync.apply(journal.getPayment(paymentId)!, payment, null, null, { actionFinal: true }),
-      );
+    try {
+      const remote = await this.engine.call((g) => g.readers!.get(reader.gatewayReaderId), gateway);
+      const action = remote.action?.paymentId === record.transactionId ? remote.action : null;
+      if (action && action.status === 'in_progress') return true;
+      if (action) {
+        const payment = await this.engine.call((g) => g.retrieve(record.transactionId!), gateway);
+        await this.engine.exclusive(paymentId, async () =>
+          this.sync.apply(journal.getPayment(paymentId)!, payment, null, null, { actionFinal: true }),
+        );
+        return false;
+      }
+      await this.engine.exclusive(paymentId, () => this.recovery().reconcile(journal.getPayment(paymentId)!));
       return false;
+    } catch (error) {
+      // The reader or its payment answered unreadably: nothing is taken as approved or declined;
+      // the cashier is told, and the reader is asked again.
+      if (!(error instanceof GatewayUnreadable)) throw error;
+      await this.engine.exclusive(paymentId, async () =>
+        this.sync.unreadable(journal.getPayment(paymentId)!, error.message),
+      );
+      return true;
     }
-    await this.engine.exclusive(paymentId, () => this.recovery().reconcile(journal.getPayment(paymentId)!));
-    return false;
   }
 
   /** A payment by link: re-read until paid, failed, aborted or lapsed. */

@@ -11,7 +11,11 @@ const Card = z.looseObject({ brand: z.string(), last4: z.string() });
 export const TransactionSchema = z.looseObject({
   id: z.string().min(1),
   reference: z.string(),
-  status: z.enum(['pending', 'succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded', 'requires_capture']),
+  // A status PlutoPay's reference does not list makes the answer unreadable, said with the status
+  // itself, so the cashier is told what PlutoPay answered: the till never guesses whether money moved.
+  status: z.enum(['pending', 'succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded', 'requires_capture'], {
+    error: (issue) => `${JSON.stringify(issue.input)} is not a payment status the till knows`,
+  }),
   amount: z.number().int(),
   amount_formatted: z.string().optional(),
   amount_refunded: z.number().int().default(0),

@@ -1,0 +1,170 @@
+/**
+ * A gateway answer the till cannot read (a status the gateway's reference does not list) wherever it
+ * is met — start-up recovery, a capture's or refund's read-back, a payment on the gateway's own reader,
+ * a payment link — puts that payment in Needs attention saying what was answered, never guesses
+ * whether money moved, keeps a queued step queued (sent once), and clears once an answer reads again.
+ * A proxy between the host and the sandbox rewrites the chosen answers; real HTTP both ways.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../common/clock';
+import { Journal } from '../../main/store/journal';
+import { openDatabase } from '../../main/store/sqlite';
+import { ADVICE_UNREADABLE_STEP } from '../../main/payments/sync';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { cardPayment } from '../support/proxied-host';
+import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
+
+/** What a test started, closed after it in reverse order (also when it fails). */
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+/** A PlutoPay sandbox behind a rewriting proxy, both closed after the test. */
+async function plutoPayBehindProxy(): Promise<{ sandbox: RunningSandbox; proxy: RewritingProxy }> {
+  const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+  cleanup.push(() => sandbox.close());
+  const proxy = await startRewritingProxy(sandbox.url);
+  cleanup.push(() => proxy.close());
+  return { sandbox, proxy };
+}
+
+/** A till whose PlutoPay is reached through `proxy`, closed after the test. */
+async function till(
+  sandbox: RunningSandbox,
+  proxy: RewritingProxy,
+  options: { dataDir?: string; remotePollMs?: number } = {},
+): Promise<TestHost> {
+  const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
+  const t = await startTestHost({
+    sandbox,
+    startSandbox: async () => behind,
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    tuning: { remotePollMs: options.remotePollMs ?? 20 },
+  });
+  cleanup.push(() => t.close());
+  return t;
+}
+
+/** Every answer about PlutoPay payment `id` (it, its capture, its refunds) says `status` for it. */
+function plutoPayStatus(id: string, status: string) {
+  return (method: string, path: string, body: string): string | null =>
+    path.startsWith(`/v1/transactions/${id}`) && body !== ''
+      ? body.replace(
+          /"status":"(pending|succeeded|requires_capture|partially_refunded|refunded|canceled|failed)"/g,
+          `"status":"${status}"`,
+        )
+      : null;
+}
+
+async function ledger(sandbox: RunningSandbox) {
+  const answer = await fetch(`${sandbox.url}/_sandbox/ledger`, {
+    headers: { Authorization: `Bearer ${sandbox.secret_key}` },
+  });
+  return (await answer.json()) as {
+    transactions: { id: string; amount_captured: number; amount_refunded: number }[];
+    refunds: { transaction_id: string; amount: number }[];
+  };
+}
+
+describe('an answer the till cannot read', () => {
+  it('PlutoPay: a capture whose answers cannot be read stays queued, needs attention, and is never sent twice', async () => {
+    const { sandbox, proxy } = await plutoPayBehindProxy();
+    const t = await till(sandbox, proxy);
+    const mine = await cardPayment(t, 5000, 'manual');
+    expect(mine.status).toBe('requires_capture');
+    let captures = 0;
+    const odd = plutoPayStatus(mine.transactionId!, 'under_review');
+    proxy.rewrite = (method, path, body) => {
+      if (method === 'POST' && path.endsWith('/capture')) captures++;
+      return odd(method, path, body);
+    };
+
+    const failed = await t.fail('payments.capture', { paymentId: mine.id });
+    expect(failed.message).toContain('"under_review" is not a payment status the till knows');
+    expect(failed.message).toMatch(/stays queued/);
+    expect(failed.message).not.toMatch(/unreachable|connection returns/);
+    const snapshot = await t.call('session.snapshot', {});
+    const flagged = snapshot.payments.find((p) => p.id === mine.id)!;
+    expect(flagged).toMatchObject({ status: 'requires_capture', queuedOperations: 1 });
+    expect(flagged.attention?.reason).toMatch(/^Whether the capture went through is not known: /);
+    expect(flagged.attention?.reason).toContain('"under_review"');
+    expect(flagged.attention?.advice).toBe(ADVICE_UNREADABLE_STEP);
+
+    // Readable again: the capture is found done (looked up first), never sent again.
+    proxy.rewrite = () => null;
+    const captured = await t.waitForPayment(mine.id, (p) => p.status === 'succeeded', 8_000);
+    expect(captured).toMatchObject({ amountCaptured: 5000, attention: null, queuedOperations: 0 });
+    expect(captures).toBe(1);
+    expect((await ledger(sandbox)).transactions.find((tx) => tx.id === mine.transactionId)).toMatchObject({
+      amount_captured: 5000,
+    });
+  });
+
+  it('PlutoPay: at start-up recovery, a refund in flight whose payment reads unreadably stays queued and is sent once', async () => {
+    const { sandbox, proxy } = await plutoPayBehindProxy();
+    const dataDir = mkdtempSync(join(tmpdir(), 'unreadable-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await till(sandbox, proxy, { dataDir });
+    const paid = await cardPayment(first, 3000, 'automatic');
+    await first.close();
+    // What a kill -9 leaves when it lands while a refund is being sent: journaled, no answer.
+    const db = openDatabase(join(dataDir, 'journal.db'));
+    new Journal(db, systemClock).addOperation(
+      paid.id,
+      'refund',
+      `refund-${paid.id}-1`,
+      { amount: 1000, refundedBefore: 0 },
+      { sending: true },
+    );
+    db.close();
+
+    // Back up while PlutoPay answers about this payment with a status the till does not know.
+    proxy.rewrite = plutoPayStatus(paid.transactionId!, 'under_review');
+    const second = await till(sandbox, proxy, { dataDir, remotePollMs: 50 });
+    const flagged = await second.waitForPayment(paid.id, (p) => p.attention !== null, 8_000);
+    expect(flagged).toMatchObject({ status: 'succeeded', amountRefunded: 0, queuedOperations: 1 });
+    expect(flagged.attention?.reason).toContain('"under_review" is not a payment status the till knows');
+
+    proxy.rewrite = () => null;
+    const refunded = await second.waitForPayment(
+      paid.id,
+      (p) => p.amountRefunded === 1000 && p.queuedOperations === 0 && p.attention === null,
+      8_000,
+    );
+    expect(refunded.status).toBe('partially_refunded');
+    const refunds = (await ledger(sandbox)).refunds.filter((r) => r.transaction_id === paid.transactionId);
+    expect(refunds.map((r) => r.amount)).toEqual([1000]);
+  });
+
+  it("PlutoPay: a payment on the gateway's own reader whose outcome reads unreadably needs attention, never guessed", async () => {
+    const { sandbox, proxy } = await plutoPayBehindProxy();
+    const t = await till(sandbox, proxy);
+    await t.call('readers.pair', { registrationCode: 'simulated-unreadable', label: 'Cloud sim' });
+    const cloud = await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.kind === 'cloud' && r.status === 'online'),
+      5_000,
+      'cloud reader',
+    );
+    const created = await t.call('payments.create', { amount: 2300, currency: 'USD', captureMethod: 'manual' });
+    await t.call('payments.process', { paymentId: created.id, readerId: cloud.id });
+    proxy.rewrite = plutoPayStatus(created.transactionId!, 'under_review');
+    const simulated = await t.api('POST', '/v1/terminal/simulate-payment', {
+      reader_id: cloud.id.replace(/^rdr_cloud_/, ''),
+    });
+    expect(simulated.status).toBe(200);
+
+    const flagged = await t.waitForPayment(created.id, (p) => p.attention !== null, 8_000);
+    // Neither approved nor declined on a guess: it stays on the reader as the journal knows it.
+    expect(flagged.status).toBe('in_progress');
+    expect(flagged.attention?.reason).toContain('"under_review" is not a payment status the till knows');
+
+    proxy.rewrite = () => null;
+    const authorised = await t.waitForPayment(created.id, (p) => p.status === 'requires_capture', 8_000);
+    expect(authorised).toMatchObject({ amountCapturable: 2300, attention: null });
+  });
+});
