@@ -2,9 +2,13 @@
  * Whether the gateway is reachable, learnt from real calls (any answer means online; a network
  * failure means offline) and, while offline, from a health probe with backoff. Listeners hear
  * every change; `onOnline` is where queued operations get drained.
+ *
+ * An answer the app cannot read (not JSON, a status it does not know) is an answer: the gateway is
+ * there, and the payment it was about is the one in trouble (Needs attention), not the till's
+ * connection. Counted as offline, one odd order put up the offline banner and held every payment.
  */
 import type { Clock, TimerHandle } from '../../common/clock';
-import { GatewayError, GatewayUnreachable } from './errors';
+import { GatewayError, GatewayUnreachable, GatewayUnreadable, LocalRefusal } from './errors';
 import { errorText } from '../core/errors';
 
 /** 'refused': the gateway answers, but refuses the till's credentials or address (a revoked key, a wrong path). */
@@ -101,6 +105,22 @@ export class Connectivity {
     this.scheduleProbe(retryAfterMs ?? 0);
   }
 
+  /**
+   * What a gateway call's failure says of the gateway: no answer (or a throttling one) — offline; a
+   * refusal of the till itself (401/403) — refused; an answer it could not read, or any other
+   * refusal — it is there. A refusal the app made by the gateway's rules (LocalRefusal) was never
+   * sent: nothing was heard. Anything else (a bug of the app's own) says nothing of the gateway.
+   */
+  reportError(error: unknown): void {
+    if (error instanceof GatewayUnreadable) this.reportSuccess();
+    else if (error instanceof GatewayUnreachable) this.reportFailure(error.message, error.retryAfterMs);
+    else if (error instanceof LocalRefusal) return;
+    else if (error instanceof GatewayError) {
+      if (error.status === 401 || error.status === 403) this.reportRefused(error.message);
+      else this.reportSuccess();
+    }
+  }
+
   /** Checks now (used at start and after settings change). */
   async check(): Promise<GatewayState> {
     try {
@@ -110,8 +130,11 @@ export class Connectivity {
       this.online();
     } catch (error) {
       const message = errorText(error);
-      // Any answer means the gateway is there: a refusal of the health check is about the till.
-      if (error instanceof GatewayError) this.reportRefused(message);
+      // Any answer means the gateway is there: a refusal of the health check is about the till, and
+      // an answer it cannot read (PayPlug's check lists the newest payment: one odd payment) is that
+      // answer's problem, not the connection's.
+      if (error instanceof GatewayUnreadable) this.reportSuccess();
+      else if (error instanceof GatewayError) this.reportRefused(message);
       else this.reportFailure(message, error instanceof GatewayUnreachable ? error.retryAfterMs : null);
     }
     return this.current;

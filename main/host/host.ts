@@ -23,7 +23,6 @@ import { FileSecretStore, MemorySecretStore, type SecretStore } from '../config/
 import { SettingsStore, type Settings, type SettingsUpdate } from '../config/settings';
 import { inBackground } from '../core/background';
 import { Connectivity } from '../gateway/connectivity';
-import { GatewayUnreachable } from '../gateway/errors';
 import { gatewayView } from '../gateway/registry';
 import { QUEUEABLE_KINDS, type PaymentsTuning } from '../payments/engine';
 import { PaymentService } from '../payments/service';
@@ -557,12 +556,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         journal,
         timeZone: settings.get().timeZone,
         connectivity: () => connectivity.state,
-        reached: (outcome) =>
-          outcome === null
-            ? connectivity.reportSuccess()
-            : outcome instanceof GatewayUnreachable
-              ? connectivity.reportFailure(outcome.message, outcome.retryAfterMs)
-              : service.engine.heardRefusal(outcome),
+        reached: (outcome) => (outcome === null ? connectivity.reportSuccess() : connectivity.reportError(outcome)),
       }),
     'transactions.get': (input) => commands.detail(input.transactionId),
     'readers.list': () => readers.views(),

@@ -15,7 +15,6 @@ import {
   GatewayError,
   GatewayUnreachable,
   GatewayUnreadable,
-  LocalRefusal,
   stillThrottled,
   tryAgainIn,
 } from '../gateway/errors';
@@ -321,9 +320,8 @@ export class PaymentEngine {
       this.options.connectivity.reportSuccess();
       return result;
     } catch (error) {
-      if (error instanceof GatewayUnreachable)
-        this.options.connectivity.reportFailure(error.message, error.retryAfterMs);
-      else if (error instanceof GatewayError) this.heardRefusal(error);
+      // An answer not read is still an answer: the gateway is there (Connectivity.reportError).
+      this.options.connectivity.reportError(error);
       throw error;
     }
   }
@@ -335,10 +333,7 @@ export class PaymentEngine {
    * gateway's rules (LocalRefusal) was never sent: nothing was heard.
    */
   heardRefusal(error: GatewayError): void {
-    const { connectivity } = this.options;
-    if (error instanceof LocalRefusal) return;
-    if (error.status === 401 || error.status === 403) connectivity.reportRefused(error.message);
-    else connectivity.reportSuccess();
+    this.options.connectivity.reportError(error);
   }
 
   /**
@@ -459,7 +454,8 @@ export class PaymentEngine {
         }
         if (!(error instanceof GatewayUnreachable)) throw error;
         lastError = error;
-        connectivity.reportFailure(error.message, error.retryAfterMs);
+        // Unreadable, the gateway still answered: that operation is in doubt, not the connection.
+        connectivity.reportError(error);
         journal.updateOperation(op.id, { lastError: error.message });
         op = { ...op, attempts: journaled ? op.attempts : op.attempts + 1, lastError: error.message };
         // A throttling gateway asked for a pause: no quick retries, it is sent once the pause is over.

@@ -233,7 +233,7 @@ export class Installments {
         throw error;
       }
       if (error instanceof GatewayUnreachable) {
-        this.engine.options.connectivity.reportFailure(error.message, error.retryAfterMs);
+        this.engine.options.connectivity.reportError(error);
         if (firstAttempt && error.outcome === 'not_sent') {
           // Its only send never reached the gateway (a 429, a refused connection): nothing was
           // made, so nothing is looked for or sent later with nobody at the counter (a throttled

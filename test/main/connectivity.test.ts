@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { Connectivity, type GatewayState } from '../../main/gateway/connectivity';
-import { GatewayError, throttled } from '../../main/gateway/errors';
+import {
+  GatewayError,
+  GatewayUnreachable,
+  GatewayUnreadable,
+  LocalRefusal,
+  throttled,
+} from '../../main/gateway/errors';
 
 describe('connectivity', () => {
   it('goes offline on a failed call, probes with growing gaps, and comes back online once a probe answers', async () => {
@@ -54,6 +60,33 @@ describe('connectivity', () => {
     // Asked again now and then: a key put right at the gateway is seen without a restart.
     key = 'fixed';
     await clock.advanceAsync(4_000, 500);
+    expect(connectivity.state).toBe('online');
+    connectivity.stop();
+  });
+
+  it('an answer that cannot be read is an answer: the gateway is reachable, at its health check as at any call', async () => {
+    const clock = new FakeClock();
+    let odd = true;
+    // PayPlug's health check lists the newest payment: one the till cannot read must not keep it offline.
+    const connectivity = new Connectivity(clock, async () => {
+      if (odd) throw new GatewayUnreadable("The gateway's answer to GET /v1/payments is not JSON.", 200);
+    });
+    connectivity.reportFailure('The gateway could not be reached.');
+    expect(await connectivity.check()).toBe('online');
+    expect(connectivity.lastError).toBeNull();
+    odd = false;
+    connectivity.reportError(new GatewayUnreadable("The gateway's answer to GET /v1/transactions/x is not JSON."));
+    expect(connectivity.state).toBe('online');
+    connectivity.reportError(new GatewayUnreachable('unknown', 'The gateway did not answer in time.'));
+    expect(connectivity.state).toBe('offline');
+    connectivity.reportError(new GatewayUnreadable('An odd answer.'));
+    expect(connectivity.state).toBe('online');
+    connectivity.reportError(new GatewayError(401, 'authentication_error', 'Invalid key.'));
+    expect(connectivity.state).toBe('refused');
+    // A refusal the app made itself was never sent: it says nothing of the gateway.
+    connectivity.reportError(new LocalRefusal('Too small.', 'amount', 'amount_too_small'));
+    expect(connectivity.state).toBe('refused');
+    connectivity.reportError(new GatewayError(400, 'invalid_request_error', 'No such payment.'));
     expect(connectivity.state).toBe('online');
     connectivity.stop();
   });

@@ -3,6 +3,7 @@
  * is met — start-up recovery, a capture's or refund's read-back, a payment on the gateway's own reader,
  * a payment link — puts that payment in Needs attention saying what was answered, never guesses
  * whether money moved, keeps a queued step queued (sent once), and clears once an answer reads again.
+ * The gateway answered, so the till stays online: one odd order does not hold every other payment.
  * A proxy between the host and the sandbox rewrites the chosen answers; real HTTP both ways.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
+import type { HostEvent, PaymentView } from '../../common/contract';
 import { Journal } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { ADVICE_UNREADABLE_STEP } from '../../main/payments/sync';
@@ -61,6 +63,11 @@ function plutoPayStatus(id: string, status: string) {
       : null;
 }
 
+/** Whether the till ever said it was offline. */
+function wentOffline(events: readonly HostEvent[]): boolean {
+  return events.some((event) => event.type === 'connectivity' && event.connectivity.gateway === 'offline');
+}
+
 async function ledger(sandbox: RunningSandbox) {
   const answer = await fetch(`${sandbox.url}/_sandbox/ledger`, {
     headers: { Authorization: `Bearer ${sandbox.secret_key}` },
@@ -88,12 +95,15 @@ describe('an answer the till cannot read', () => {
     expect(failed.message).toContain('"under_review" is not a payment status the till knows');
     expect(failed.message).toMatch(/stays queued/);
     expect(failed.message).not.toMatch(/unreachable|connection returns/);
+    // The gateway answered: the till is online, and takes other payments meanwhile.
     const snapshot = await t.call('session.snapshot', {});
+    expect(snapshot.connectivity.gateway).toBe('online');
     const flagged = snapshot.payments.find((p) => p.id === mine.id)!;
     expect(flagged).toMatchObject({ status: 'requires_capture', queuedOperations: 1 });
     expect(flagged.attention?.reason).toMatch(/^Whether the capture went through is not known: /);
     expect(flagged.attention?.reason).toContain('"under_review"');
     expect(flagged.attention?.advice).toBe(ADVICE_UNREADABLE_STEP);
+    expect(await t.call('payments.create', { amount: 1200, currency: 'USD' })).toMatchObject({ status: 'pending' });
 
     // Readable again: the capture is found done (looked up first), never sent again.
     proxy.rewrite = () => null;
@@ -103,6 +113,7 @@ describe('an answer the till cannot read', () => {
     expect((await ledger(sandbox)).transactions.find((tx) => tx.id === mine.transactionId)).toMatchObject({
       amount_captured: 5000,
     });
+    expect(wentOffline(t.events)).toBe(false);
   });
 
   it('PlutoPay: at start-up recovery, a refund in flight whose payment reads unreadably stays queued and is sent once', async () => {
@@ -129,6 +140,7 @@ describe('an answer the till cannot read', () => {
     const flagged = await second.waitForPayment(paid.id, (p) => p.attention !== null, 8_000);
     expect(flagged).toMatchObject({ status: 'succeeded', amountRefunded: 0, queuedOperations: 1 });
     expect(flagged.attention?.reason).toContain('"under_review" is not a payment status the till knows');
+    expect((await second.call('session.snapshot', {})).connectivity.gateway).toBe('online');
 
     proxy.rewrite = () => null;
     const refunded = await second.waitForPayment(
@@ -139,6 +151,7 @@ describe('an answer the till cannot read', () => {
     expect(refunded.status).toBe('partially_refunded');
     const refunds = (await ledger(sandbox)).refunds.filter((r) => r.transaction_id === paid.transactionId);
     expect(refunds.map((r) => r.amount)).toEqual([1000]);
+    expect(wentOffline(second.events)).toBe(false);
   });
 
   it("PlutoPay: a payment on the gateway's own reader whose outcome reads unreadably needs attention, never guessed", async () => {
@@ -162,9 +175,78 @@ describe('an answer the till cannot read', () => {
     // Neither approved nor declined on a guess: it stays on the reader as the journal knows it.
     expect(flagged.status).toBe('in_progress');
     expect(flagged.attention?.reason).toContain('"under_review" is not a payment status the till knows');
+    expect((await t.call('session.snapshot', {})).connectivity.gateway).toBe('online');
 
     proxy.rewrite = () => null;
     const authorised = await t.waitForPayment(created.id, (p) => p.status === 'requires_capture', 8_000);
     expect(authorised).toMatchObject({ amountCapturable: 2300, attention: null });
+    expect(wentOffline(t.events)).toBe(false);
+  });
+
+  it('PayPlug: a newest payment that cannot be read does not keep the till offline once PayPlug is back', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const behind = {
+      ...sandbox,
+      payplug: { ...sandbox.payplug, url: `${proxy.url}/payplug` },
+      close: async () => undefined,
+    };
+    const t = await startTestHost({ sandbox, startSandbox: async () => behind, tuning: { remotePollMs: 20 } });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { gateway: 'payplug' });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    await t.call('payments.create', { amount: 4200, currency: 'EUR', orderReference: 'ODD-PAYPLUG' });
+    // PayPlug goes away, and comes back answering about its payments (its health check lists the
+    // newest) in a form the till cannot read.
+    proxy.answer = () => ({ status: 503, body: 'down' });
+    expect(await t.call('transactions.list', {})).toMatchObject({ offline: true });
+    expect((await t.call('session.snapshot', {})).connectivity.gateway).toBe('offline');
+    proxy.rewrite = (method, path) => (method === 'GET' && path.startsWith('/payplug/v1/payments') ? '<html>' : null);
+    proxy.answer = () => null;
+    await waitFor(
+      async () => (await t.call('session.snapshot', {})).connectivity.gateway === 'online',
+      8_000,
+      'online again',
+    );
+    const next = await t.call('payments.create', { amount: 1500, currency: 'EUR', orderReference: 'NEXT-PAYPLUG' });
+    expect(next).toMatchObject({ status: 'pending', attention: null });
+  });
+
+  it('Plural: an order that reads unreadably does not make the till offline; other payments go on', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.plural.url);
+    cleanup.push(() => proxy.close());
+    const behind = { ...sandbox, plural: { ...sandbox.plural, url: proxy.url }, close: async () => undefined };
+    const t = await startTestHost({ sandbox, startSandbox: async () => behind, tuning: { remotePollMs: 20 } });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { gateway: 'plural' });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
+    const odd = await t.call('payments.create', { amount: 12_500, currency: 'INR', orderReference: 'ODD-2' });
+    const orderPath = `/api/pay/v1/orders/${odd.transactionId}`;
+    proxy.rewrite = (method, path, body) => {
+      if (method !== 'GET' || path !== orderPath || body === '') return null;
+      const answer = JSON.parse(body) as { data: { status: string } };
+      answer.data.status = 'UNDER_REVIEW';
+      return JSON.stringify(answer);
+    };
+    const flagged: PaymentView = await t.waitForPayment(odd.id, (p) => p.attention !== null);
+    expect(flagged.status).toBe('pending');
+    // Read a few more times, unreadably each time: still online, and the next sale is taken.
+    await waitFor(
+      () =>
+        t.host.devlog
+          .list(200)
+          .filter((entry) => entry.summary.includes(orderPath) || entry.detail?.includes(orderPath)).length >= 3,
+      5_000,
+      'more reads of the odd order',
+    );
+    const snapshot = await t.call('session.snapshot', {});
+    expect(snapshot.connectivity).toMatchObject({ gateway: 'online', lastError: null });
+    const next = await t.call('payments.create', { amount: 4_000, currency: 'INR', orderReference: 'NEXT-1' });
+    expect(next).toMatchObject({ status: 'pending', attention: null });
+    expect(wentOffline(t.events)).toBe(false);
   });
 });
