@@ -52,6 +52,37 @@ async function till(
   return t;
 }
 
+/** A till on Plural, reached through a rewriting proxy; all three closed after the test. */
+async function pluralBehindProxy(): Promise<{ sandbox: RunningSandbox; proxy: RewritingProxy; t: TestHost }> {
+  const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+  cleanup.push(() => sandbox.close());
+  const proxy = await startRewritingProxy(sandbox.plural.url);
+  cleanup.push(() => proxy.close());
+  const behind = { ...sandbox, plural: { ...sandbox.plural, url: proxy.url }, close: async () => undefined };
+  const t = await startTestHost({ sandbox, startSandbox: async () => behind, tuning: { remotePollMs: 20 } });
+  cleanup.push(() => t.close());
+  await t.call('settings.update', { gateway: 'plural' });
+  await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
+  return { sandbox, proxy, t };
+}
+
+/** A call to the sandbox's Plural emulator itself (as the customer's page would), with its own token. */
+async function pluralSandbox(sandbox: RunningSandbox, method: string, path: string): Promise<Response> {
+  const { url, client_id, client_secret } = sandbox.plural;
+  const token = (await (
+    await fetch(`${url}/api/auth/v1/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
+    })
+  ).json()) as { access_token: string };
+  return fetch(url + path, {
+    method,
+    headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ card_number: '4111111111111111' }),
+  });
+}
+
 /** Every answer about PlutoPay payment `id` (it, its capture, its refunds) says `status` for it. */
 function plutoPayStatus(id: string, status: string) {
   return (method: string, path: string, body: string): string | null =>
@@ -214,16 +245,57 @@ describe('an answer the till cannot read', () => {
     expect(next).toMatchObject({ status: 'pending', attention: null });
   });
 
+  it('Plural: a release of a held share whose answers cannot be read stays queued, needs attention, and is sent once', async () => {
+    const { sandbox, proxy, t } = await pluralBehindProxy();
+    const created = await t.call('payments.create', {
+      amount: 50_000,
+      currency: 'INR',
+      orderReference: 'COURT-ODD',
+      splits: [
+        { merchantId: '1324', amount: 30_000, onHold: true },
+        { merchantId: '1233', amount: 20_000 },
+      ],
+    });
+    expect((await pluralSandbox(sandbox, 'POST', `/_sandbox/orders/${created.transactionId}/pay`)).status).toBe(200);
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded' && p.splits[0]?.next.length === 2);
+    const orderPath = `/api/pay/v1/orders/${created.transactionId}`;
+    // Sent at most once in all: Plural's share is read before it is released, unreadably here.
+    let releases = 0;
+    proxy.rewrite = (method, path, body) => {
+      if (method === 'PATCH' && path.endsWith('/release')) releases++;
+      if (!path.startsWith(orderPath) || body === '') return null;
+      const answer = JSON.parse(body) as { data: { status: string } };
+      answer.data.status = 'UNDER_REVIEW';
+      return JSON.stringify(answer);
+    };
+
+    const failed = await t.fail('settlements.release', { paymentId: paid.id, splitId: paid.splits[0]!.id! });
+    expect(failed.message).toContain('"UNDER_REVIEW" is not an order status the till knows');
+    expect(failed.message).toMatch(/stays queued/);
+    const snapshot = await t.call('session.snapshot', {});
+    expect(snapshot.connectivity.gateway).toBe('online');
+    const flagged = snapshot.payments.find((p) => p.id === paid.id)!;
+    expect(flagged).toMatchObject({ status: 'succeeded', queuedOperations: 1 });
+    expect(flagged.attention?.reason).toMatch(/^Whether the release went through is not known: /);
+    expect(flagged.attention?.advice).toBe(ADVICE_UNREADABLE_STEP);
+
+    proxy.rewrite = (method, path) => {
+      if (method === 'PATCH' && path.endsWith('/release')) releases++;
+      return null;
+    };
+    const released = await t.waitForPayment(
+      paid.id,
+      (p) => p.splits[0]?.status === 'RELEASED' && p.queuedOperations === 0,
+      8_000,
+    );
+    expect(released.attention).toBeNull();
+    expect(released.splits[0]).toMatchObject({ releasedAmount: 30_000, pending: false });
+    expect(releases).toBe(1);
+    expect(wentOffline(t.events)).toBe(false);
+  });
+
   it('Plural: an order that reads unreadably does not make the till offline; other payments go on', async () => {
-    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => sandbox.close());
-    const proxy = await startRewritingProxy(sandbox.plural.url);
-    cleanup.push(() => proxy.close());
-    const behind = { ...sandbox, plural: { ...sandbox.plural, url: proxy.url }, close: async () => undefined };
-    const t = await startTestHost({ sandbox, startSandbox: async () => behind, tuning: { remotePollMs: 20 } });
-    cleanup.push(() => t.close());
-    await t.call('settings.update', { gateway: 'plural' });
-    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
+    const { t, proxy } = await pluralBehindProxy();
     const odd = await t.call('payments.create', { amount: 12_500, currency: 'INR', orderReference: 'ODD-2' });
     const orderPath = `/api/pay/v1/orders/${odd.transactionId}`;
     proxy.rewrite = (method, path, body) => {
