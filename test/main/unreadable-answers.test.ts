@@ -137,7 +137,10 @@ describe('an answer the till cannot read', () => {
     expect(await t.call('payments.create', { amount: 1200, currency: 'USD' })).toMatchObject({ status: 'pending' });
 
     // Readable again: the capture is found done (looked up first), never sent again.
-    proxy.rewrite = () => null;
+    proxy.rewrite = (method, path) => {
+      if (method === 'POST' && path.endsWith('/capture')) captures++;
+      return null;
+    };
     const captured = await t.waitForPayment(mine.id, (p) => p.status === 'succeeded', 8_000);
     expect(captured).toMatchObject({ amountCaptured: 5000, attention: null, queuedOperations: 0 });
     expect(captures).toBe(1);
