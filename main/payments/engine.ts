@@ -11,13 +11,7 @@ import type { AttentionChange, AttentionView, Mode, PaymentView } from '../../co
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import type { Connectivity } from '../gateway/connectivity';
-import {
-  GatewayError,
-  GatewayUnreachable,
-  GatewayUnreadable,
-  stillThrottled,
-  tryAgainIn,
-} from '../gateway/errors';
+import { GatewayError, GatewayUnreachable, GatewayUnreadable, stillThrottled, tryAgainIn } from '../gateway/errors';
 import type { CardOutcome } from '../../drivers/types';
 import type { PaymentGateway, ReaderAction } from '../gateway/port';
 import { recordingRequestIds } from '../gateway/request-ids';
