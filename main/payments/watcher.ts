@@ -28,6 +28,9 @@ const PLAN_POLL_MS = 10 * 60_000;
 interface Watch {
   timer: TimerHandle | undefined;
   delayMs: number;
+  /** A read of it is under way: a nudge then asks for one more after it, never a second at once. */
+  reading: boolean;
+  nudged: boolean;
 }
 
 export class RemoteWatcher {
@@ -54,7 +57,7 @@ export class RemoteWatcher {
   /** Follows a payment until it leaves the state that needs following (idempotent). */
   follow(paymentId: string): void {
     if (this.watches.has(paymentId) || this.engine.closed) return;
-    const watch: Watch = { timer: undefined, delayMs: this.baseDelay() };
+    const watch: Watch = { timer: undefined, delayMs: this.baseDelay(), reading: false, nudged: false };
     this.watches.set(paymentId, watch);
     this.schedule(paymentId, watch);
   }
@@ -63,8 +66,14 @@ export class RemoteWatcher {
   nudge(paymentId: string): void {
     const watch = this.watches.get(paymentId);
     if (!watch) return;
-    this.engine.clock.clearTimeout(watch.timer);
     watch.delayMs = this.baseDelay();
+    // A read under way answers soon: one more after it, not a second loop reading alongside it (two
+    // reads at once, then two timers for ever, each rescheduling itself).
+    if (watch.reading) {
+      watch.nudged = true;
+      return;
+    }
+    this.engine.clock.clearTimeout(watch.timer);
     watch.timer = this.engine.clock.setTimeout(() => this.tickInBackground(paymentId, watch), 0);
   }
 
@@ -123,8 +132,9 @@ export class RemoteWatcher {
   }
 
   /** Never sooner than the end of a throttling gateway's wait: each read before it would be throttled again. */
-  private schedule(paymentId: string, watch: Watch): void {
-    const wait = Math.max(watch.delayMs, this.throttledForMs());
+  private schedule(paymentId: string, watch: Watch, delayMs = watch.delayMs): void {
+    const wait = Math.max(delayMs, this.throttledForMs());
+    this.engine.clock.clearTimeout(watch.timer);
     watch.timer = this.engine.clock.setTimeout(() => this.tickInBackground(paymentId, watch), wait);
   }
 
@@ -145,6 +155,8 @@ export class RemoteWatcher {
     const { journal } = this.engine;
     const record = journal.getPayment(paymentId);
     let keep = false;
+    watch.reading = true;
+    watch.nudged = false;
     try {
       if (record?.status === 'in_progress' && record.readerId) keep = await this.checkCloudReader(paymentId);
       else if (record?.status === 'pending' && record.channel === 'link') keep = await this.checkLink(paymentId);
@@ -153,9 +165,16 @@ export class RemoteWatcher {
     } catch (error) {
       this.engine.options.log(`Checking ${paymentId} failed`, errorText(error));
       keep = true;
+    } finally {
+      watch.reading = false;
     }
     if (this.watches.get(paymentId) !== watch) return;
     if (!keep) return this.stop(paymentId);
+    // Nudged while reading: what the nudge announced may postdate that read, so once more at once.
+    if (watch.nudged) {
+      watch.nudged = false;
+      return this.schedule(paymentId, watch, 0);
+    }
     const now = journal.getPayment(paymentId);
     if (record?.channel === 'link' || (now && unreadableAttention(now)))
       watch.delayMs = Math.min(Math.round(watch.delayMs * 1.5), LINK_MAX_POLL_MS);

@@ -16,6 +16,7 @@ import { nextActions } from '../../main/payments/views';
 import { Journal, newPaymentRecord } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
+import { waitFor } from '../support/host';
 
 /** The n-th payment whose create outcome is unknown, in Needs attention. */
 function insertInDoubt(journal: Journal, n: number): void {
@@ -607,6 +608,51 @@ describe('payments against a fake gateway (the port)', () => {
     open();
     expect((await reconciling).status).toBe('succeeded');
     expect(service.list('all', 10).find((p) => p.id === created.id)?.status).toBe('succeeded');
+  });
+
+  it('a nudge while a followed payment is being read asks once more after it, never alongside it', async () => {
+    // Found hunting 429s: a nudge (a notification, a customer back from the page) during a read
+    // started a second read at once, and then each of the two rescheduled itself: two loops reading
+    // the payment for ever, each read throttled alike.
+    const cloud = { id: null as string | null };
+    const { gateway, service, journal } = setup(new FakeGateway(), cloud);
+    cloud.id = (await gateway.readers.register({ name: 'Cloud', registrationCode: 'simulated' })).readerId;
+    const created = await service.commands.create({ amount: 2290, currency: 'EUR', captureMethod: 'automatic' });
+    await service.commands.process({ paymentId: created.id, readerId: 'rdr_cloud' });
+    expect(service.watcher.following(created.id)).toBe(true);
+    let reading = 0;
+    let most = 0;
+    let reads = 0;
+    const get = gateway.readers.get;
+    gateway.readers.get = async (readerId) => {
+      reads++;
+      most = Math.max(most, ++reading);
+      try {
+        return await get(readerId);
+      } finally {
+        reading--;
+      }
+    };
+    let open!: () => void;
+    gateway.readerGate = new Promise((resolve) => (open = resolve));
+    service.watcher.nudge(created.id);
+    await waitFor(() => reading === 1, 2_000, 'the first read');
+    // Nudged three more times while that read waits on the gateway.
+    for (let i = 0; i < 3; i++) service.watcher.nudge(created.id);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(reading).toBe(1);
+    // The reader still has the card: the answer keeps the payment followed, and the nudges ask once more.
+    gateway.readerGate = null;
+    open();
+    await waitFor(() => reads === 2 && reading === 0, 2_000, 'the read the nudges asked for');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect({ reads, most }).toEqual({ reads: 2, most: 1 });
+    // One loop left: approved on the reader, one nudge, one read settles it.
+    await gateway.readers.simulate(cloud.id);
+    service.watcher.nudge(created.id);
+    await waitFor(() => journal.getPayment(created.id)!.status === 'succeeded', 2_000, 'the payment approved');
+    expect({ reads, most }).toEqual({ reads: 3, most: 1 });
+    expect(service.watcher.following(created.id)).toBe(false);
   });
 
   it('a reconcile whose retrieve overlaps the cashier settling the payment does not make it unknown again', async () => {
