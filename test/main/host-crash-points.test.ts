@@ -11,6 +11,13 @@
  * journal, with the same sandbox still running, and must finish the operation by itself: the
  * gateway's ledger shows it once, every request of it reached the gateway once across both hosts,
  * and the app shows the result, nothing left queued or forgotten.
+ *
+ * Then the same kill on a **retry**: the first send's answer is lost (the relay's `loseAnswer`: the
+ * gateway took it, or it never got there), and the till dies on what it does about it — its lookup,
+ * or its resend (PlutoPay with the same key, PayPlug only once its settle window is over, Plural by
+ * the order reference it cannot take twice). And a kill **during recovery**: the restarted till dies
+ * at its first request for the unfinished step, and a third one finishes it. These two tables add
+ * PlutoPay's card payment (create, capture, refund) and a PayPlug refund, which the soak drives.
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,11 +29,12 @@ import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { Journal } from '../../main/store/journal';
 import type { LedgerOrder } from '../gateway/plural-support';
 import { journalImage, restoreJournal } from '../support/crash';
-import { startGatewayProxy, type GatewayProxy, type KillPoint } from '../support/gateway-proxy';
+import { startGatewayProxy, type GatewayProxy, type KillPoint, type LostFate } from '../support/gateway-proxy';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { payplug } from '../support/payplug';
+import { cardPayment } from '../support/proxied-host';
 
-type Gateway = 'payplug' | 'plural';
+type Gateway = 'plutopay' | 'payplug' | 'plural';
 type Point = KillPoint | 'answered';
 
 const ada = { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' };
@@ -36,6 +44,7 @@ const grace = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hoppe
 async function tillOn(gateway: Gateway, sandbox: RunningSandbox, dataDir: string, via: string): Promise<TestHost> {
   const behind = {
     ...sandbox,
+    url: via,
     payplug: { ...sandbox.payplug, url: `${via}/payplug` },
     plural: { ...sandbox.plural, url: `${via}/plural` },
     close: async () => undefined,
@@ -58,6 +67,19 @@ interface PayPlugLedger {
   refunds: { payment_id: string; amount: number }[];
 }
 const payplugLedger = async (t: TestHost) => (await payplug(t, 'GET', '/_sandbox/ledger')).json as PayPlugLedger;
+
+interface PlutoPayLedger {
+  transactions: {
+    id: string;
+    idempotency_key: string | null;
+    amount: number;
+    status: string;
+    amount_captured: number;
+    amount_refunded: number;
+  }[];
+  refunds: { transaction_id: string; amount: number }[];
+}
+const plutopayLedger = async (t: TestHost) => (await t.api('GET', '/_sandbox/ledger')).json as PlutoPayLedger;
 
 async function plural<T>(t: TestHost, method: string, path: string, body?: unknown): Promise<T> {
   const { url, client_id, client_secret } = t.sandbox.plural;
@@ -117,6 +139,8 @@ interface Operation {
   sends: number;
   /** Those requests, in order ("METHOD path" as the relay reads them): each must reach the gateway once. */
   requests: (ready: Ready) => RegExp[];
+  /** The requests by which the till finds out whether they took effect (retrieve before retry, recovery). */
+  lookups: (ready: Ready) => RegExp[];
   /**
    * What a host restarted while the gateway does not answer shows of the unfinished operation:
    * queued, or in Needs attention — never nothing.
@@ -166,6 +190,15 @@ async function heldSplitPayment(t: TestHost): Promise<Ready> {
   return { payment };
 }
 
+/** PayPlug's scan of its newest payments for the one a key made (the health probe asks for one: per_page=1). */
+const PAYPLUG_SCAN = /^GET \/payplug\/v1\/payments\?.*per_page=100/;
+
+/** Plural: the order read again, and its refunds looked up by their order references. */
+const pluralLookups = (ready: Ready) => [
+  new RegExp(`^GET /plural/api/pay/v1/orders/${ready.payment!.transactionId}$`),
+  /^GET \/plural\/api\/pay\/v1\/orders\/reference\//,
+];
+
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const pluralPath = (path: string) => new RegExp(`^${escape(path).replace(/^(\w+) /, '$1 /plural/api/pay/v1')}$`);
 const heldShare = (ready: Ready) => ready.payment!.splits[0]!.id!;
@@ -200,6 +233,7 @@ const OPERATIONS: Operation[] = [
         orderReference: 'CARD-CRASH',
       }),
     requests: () => [/^POST \/payplug\/v1\/payments$/],
+    lookups: () => [PAYPLUG_SCAN],
     waiting: async (t) => {
       const charge = await waitFor(
         async () =>
@@ -246,6 +280,7 @@ const OPERATIONS: Operation[] = [
         orderReference: 'PLAN-CRASH',
       }),
     requests: () => [/^POST \/payplug\/v1\/installment_plans$/],
+    lookups: () => [PAYPLUG_SCAN, /^GET \/payplug\/v1\/installment_plans\//],
     waiting: async (t) => {
       const plan = (await t.call('installments.list', {})).find((p) => p.orderReference === 'PLAN-CRASH');
       expect(plan?.status).toMatch(/^(creating|unknown)$/);
@@ -297,6 +332,7 @@ const OPERATIONS: Operation[] = [
     },
     run: (t, { payment }) => t.host.invoke('payments.capture', { paymentId: payment!.id }),
     requests: ({ payment }) => [new RegExp(`^PATCH /payplug/v1/payments/${payment!.transactionId}$`)],
+    lookups: ({ payment }) => [new RegExp(`^GET /payplug/v1/payments/${payment!.transactionId}$`)],
     waiting: async (t, { payment }) => {
       expect(await paymentOf(t, payment!.id)).toMatchObject({ status: 'requires_capture', queuedOperations: 1 });
     },
@@ -325,6 +361,7 @@ const OPERATIONS: Operation[] = [
     requests: (ready) => [
       pluralPath(`PATCH /orders/${ready.payment!.transactionId}/settlementId/${heldShare(ready)}/release`),
     ],
+    lookups: pluralLookups,
     waiting: shareWaiting,
     settled: async (t, ready) => {
       const done = await shareSettled(t, ready, (p) => p.splits[0]?.status === 'RELEASED');
@@ -349,6 +386,7 @@ const OPERATIONS: Operation[] = [
       pluralPath(`PATCH /orders/${ready.payment!.transactionId}/settlementId/${heldShare(ready)}/release`),
       pluralPath(`POST /refunds/${ready.payment!.transactionId}`),
     ],
+    lookups: pluralLookups,
     waiting: shareWaiting,
     settled: async (t, ready) => {
       const done = await shareSettled(t, ready, (p) => p.status === 'partially_refunded');
@@ -377,6 +415,7 @@ const OPERATIONS: Operation[] = [
       pluralPath(`PATCH /orders/${ready.payment!.transactionId}/settlementId/${heldShare(ready)}/cancel`),
       pluralPath(`POST /refunds/${ready.payment!.transactionId}`),
     ],
+    lookups: pluralLookups,
     waiting: shareWaiting,
     settled: async (t, ready) => {
       const done = await shareSettled(t, ready, (p) => p.splits[0]?.status === 'CANCELLED');
@@ -414,6 +453,7 @@ const OPERATIONS: Operation[] = [
         reason: 'one pair back',
       }),
     requests: ({ payment }) => [pluralPath(`POST /refunds/${payment!.transactionId}`)],
+    lookups: pluralLookups,
     waiting: async (t, { payment }) => {
       expect(await paymentOf(t, payment!.id)).toMatchObject({ amountRefunded: 0, queuedOperations: 1 });
       expect((await t.call('session.snapshot', {})).connectivity.queued).toEqual({
@@ -435,6 +475,301 @@ const OPERATIONS: Operation[] = [
   },
 ];
 
+/**
+ * The steps the soak drives already (PlutoPay's card payment, a PayPlug refund), here only for the
+ * kills on a retry and during recovery, which the soak does not aim at.
+ */
+const SOAK_DRIVES: Operation[] = [
+  {
+    name: "a PlutoPay card payment's create",
+    gateway: 'plutopay',
+    sends: 1,
+    setup: async () => ({}),
+    run: (t) =>
+      t.host.invoke('payments.create', {
+        amount: 2500,
+        currency: 'USD',
+        captureMethod: 'manual',
+        orderReference: 'TILL-CRASH',
+      }),
+    requests: () => [/^POST \/v1\/terminal\/create-payment$/],
+    // Recovery sends it again with its key: PlutoPay answers with what the key made.
+    lookups: () => [],
+    waiting: async (t) => {
+      const create = await waitFor(
+        async () =>
+          (await t.call('session.snapshot', {})).payments.find(
+            (p) => p.orderReference === 'TILL-CRASH' && p.status === 'unknown',
+          ),
+        8_000,
+        'the create unknown',
+      );
+      expect((await t.call('session.snapshot', {})).attention.map((a) => a.paymentId)).toEqual([create.id]);
+    },
+    settled: async (t) => {
+      const created = await waitFor(
+        async () =>
+          (await t.call('payments.list', { filter: 'all', limit: 100 })).find(
+            (p) => p.orderReference === 'TILL-CRASH' && p.status === 'pending' && p.transactionId !== null,
+          ),
+        10_000,
+        'the card payment created',
+      );
+      expect(created).toMatchObject({ amount: 2500, attention: null });
+      const attempts = (await t.call('payments.list', { filter: 'all', limit: 100 })).filter(
+        (p) => p.orderReference === 'TILL-CRASH',
+      );
+      expect(attempts).toHaveLength(1);
+      return created;
+    },
+    once: async (t) => {
+      const { transactions } = await plutopayLedger(t);
+      // The sandbox's seeded history has payments of every amount: the till's are keyed by its order.
+      const made = transactions.filter((tx) => tx.idempotency_key?.startsWith('pos-TILL-CRASH-'));
+      expect(made).toEqual([expect.objectContaining({ amount: 2500, status: 'pending' })]);
+    },
+  },
+  {
+    name: 'a PlutoPay card capture',
+    gateway: 'plutopay',
+    sends: 1,
+    setup: async (t) => ({ payment: await cardPayment(t, 3000, 'manual') }),
+    run: (t, { payment }) => t.host.invoke('payments.capture', { paymentId: payment!.id }),
+    requests: ({ payment }) => [new RegExp(`^POST /v1/transactions/${payment!.transactionId}/capture$`)],
+    lookups: ({ payment }) => [new RegExp(`^GET /v1/transactions/${payment!.transactionId}$`)],
+    waiting: async (t, { payment }) => {
+      expect(await paymentOf(t, payment!.id)).toMatchObject({ status: 'requires_capture', queuedOperations: 1 });
+    },
+    settled: (t, { payment }) =>
+      t.waitForPayment(
+        payment!.id,
+        (p) => p.status === 'succeeded' && p.amountCaptured === 3000 && p.queuedOperations === 0,
+        10_000,
+      ),
+    once: async (t, { payment }) => {
+      const { transactions } = await plutopayLedger(t);
+      expect(transactions.find((tx) => tx.id === payment!.transactionId)).toMatchObject({
+        status: 'succeeded',
+        amount_captured: 3000,
+        amount_refunded: 0,
+      });
+    },
+  },
+  {
+    name: 'a PlutoPay card refund',
+    gateway: 'plutopay',
+    sends: 1,
+    setup: async (t) => ({ payment: await cardPayment(t, 4000, 'automatic') }),
+    run: (t, { payment }) => t.host.invoke('payments.refund', { paymentId: payment!.id, amount: 1500 }),
+    requests: ({ payment }) => [new RegExp(`^POST /v1/transactions/${payment!.transactionId}/refunds$`)],
+    lookups: ({ payment }) => [new RegExp(`^GET /v1/transactions/${payment!.transactionId}$`)],
+    waiting: async (t, { payment }) => {
+      expect(await paymentOf(t, payment!.id)).toMatchObject({ amountRefunded: 0, queuedOperations: 1 });
+    },
+    settled: async (t, { payment }) => {
+      const done = await t.waitForPayment(payment!.id, (p) => p.amountRefunded > 0 && p.queuedOperations === 0, 10_000);
+      expect(done).toMatchObject({ status: 'partially_refunded', amountRefunded: 1500, attention: null });
+      return done;
+    },
+    once: async (t, { payment }) => {
+      const { refunds } = await plutopayLedger(t);
+      expect(refunds.filter((r) => r.transaction_id === payment!.transactionId).map((r) => r.amount)).toEqual([1500]);
+    },
+  },
+  {
+    name: 'a PayPlug refund',
+    gateway: 'payplug',
+    sends: 1,
+    setup: async (t) => {
+      const created = await t.call('payments.create', { amount: 2000, currency: 'EUR', orderReference: 'BACK-CRASH' });
+      await payplug(t, 'POST', `/_sandbox/payments/${created.transactionId}/pay`, {
+        card_number: '4242424242424242',
+        exp_month: 12,
+        exp_year: new Date().getUTCFullYear() + 3,
+      });
+      return { payment: await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 5_000) };
+    },
+    run: (t, { payment }) => t.host.invoke('payments.refund', { paymentId: payment!.id, amount: 1000 }),
+    requests: ({ payment }) => [new RegExp(`^POST /payplug/v1/payments/${payment!.transactionId}/refunds$`)],
+    lookups: ({ payment }) => [
+      new RegExp(`^GET /payplug/v1/payments/${payment!.transactionId}/refunds(\\?.*)?$`),
+      new RegExp(`^GET /payplug/v1/payments/${payment!.transactionId}$`),
+    ],
+    waiting: async (t, { payment }) => {
+      expect(await paymentOf(t, payment!.id)).toMatchObject({ amountRefunded: 0, queuedOperations: 1 });
+    },
+    settled: async (t, { payment }) => {
+      const done = await t.waitForPayment(payment!.id, (p) => p.amountRefunded > 0 && p.queuedOperations === 0, 10_000);
+      expect(done).toMatchObject({ status: 'partially_refunded', amountRefunded: 1000, attention: null });
+      return done;
+    },
+    once: async (t, { payment }) => {
+      const { refunds } = await payplugLedger(t);
+      expect(refunds.filter((r) => r.payment_id === payment!.transactionId).map((r) => r.amount)).toEqual([1000]);
+    },
+  },
+];
+
+const ALL = [...OPERATIONS, ...SOAK_DRIVES];
+const operation = (name: string): Operation => {
+  const op = ALL.find((o) => o.name === name);
+  if (!op) throw new Error(`no operation ${name}`);
+  return op;
+};
+
+// ---- the scene: a sandbox that outlives the hosts, and a relay for each host ----------------------
+
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+
+interface Scene {
+  sandbox: RunningSandbox;
+  dataDir: string;
+  /** One relay per host, each host's own: a dead host's relay stays down. */
+  relays: GatewayProxy[];
+  /** What reached each relay whole, as "METHOD path", one list per host. */
+  seen: string[][];
+  /** The requests each relay read whole but never passed on (killed before sending, or dropped). */
+  stopped: string[];
+  /** A till on `op`'s gateway behind relay `n`. */
+  till(op: Operation, n: number): Promise<TestHost>;
+  /** What reached the gateway, from every host, as "METHOD path". */
+  reached(): string[];
+}
+
+async function scene(hosts: number): Promise<Scene> {
+  const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+  cleanup.push(() => sandbox.close());
+  const dataDir = mkdtempSync(join(tmpdir(), 'host-crash-points-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const seen: string[][] = [];
+  const relays: GatewayProxy[] = [];
+  for (let n = 0; n < hosts; n++) {
+    const log: string[] = [];
+    const relay = await startGatewayProxy(sandbox.url, { onRequest: (m, p) => log.push(`${m} ${p}`) });
+    cleanup.push(() => relay.close());
+    seen.push(log);
+    relays.push(relay);
+  }
+  const stopped: string[] = [];
+  return {
+    sandbox,
+    dataDir,
+    relays,
+    seen,
+    stopped,
+    async till(op, n) {
+      const t = await tillOn(op.gateway, sandbox, dataDir, relays[n]!.url);
+      let closed = false;
+      const close = t.close;
+      t.close = async () => {
+        if (closed) return;
+        closed = true;
+        await close();
+      };
+      cleanup.push(() => t.close());
+      return t;
+    },
+    reached() {
+      const all = seen.flat();
+      for (const request of stopped) {
+        const at = all.lastIndexOf(request);
+        if (at >= 0) all.splice(at, 1);
+      }
+      return all;
+    },
+  };
+}
+
+/**
+ * Runs `act` until the kill armed on relay `n` happens, then closes the dead host (`dead`) and puts
+ * back the journal it left: the data directory holds what a kill -9 there would have left.
+ */
+async function dies(
+  s: Scene,
+  n: number,
+  kill: { matches: (method: string, path: string) => boolean; at: KillPoint },
+  act: () => Promise<unknown>,
+  dead: () => Promise<void>,
+): Promise<void> {
+  let image: Buffer | null = null;
+  const killed = s.relays[n]!.killAt({
+    matches: (method, path) => {
+      if (!kill.matches(method, path)) return false;
+      if (kill.at === 'before_send') s.stopped.push(`${method} ${path}`);
+      return true;
+    },
+    at: kill.at,
+    leaves: () => (image = journalImage(s.dataDir)),
+  });
+  const dying = act();
+  await killed;
+  // The dead host's command gives up (it reaches nothing any more); what it wrote since is lost.
+  await dying;
+  await dead();
+  restoreJournal(s.dataDir, image!);
+}
+
+/** A host restarted while the gateway does not answer shows the step unfinished (or done, once answered). */
+async function shownWhileOffline(s: Scene, n: number, op: Operation, ready: Ready, answered: boolean): Promise<void> {
+  s.relays[n]!.down();
+  const offline = await s.till(op, n);
+  await waitFor(
+    async () => (await offline.call('session.snapshot', {})).connectivity.gateway === 'offline',
+    8_000,
+    'the offline banner',
+  );
+  if (answered) await op.settled(offline, ready, s.dataDir);
+  else await op.waiting(offline, ready);
+  await offline.close();
+  expect(s.seen[n]).toEqual([]);
+  s.relays[n]!.up();
+}
+
+/**
+ * A host started with the gateway there finishes the step by itself: done in the app and shown
+ * once, once in the sandbox's ledger, nothing left queued or in Needs attention.
+ */
+async function finishes(s: Scene, n: number, op: Operation, ready: Ready): Promise<TestHost> {
+  const t = await s.till(op, n);
+  const settled = await op.settled(t, ready, s.dataDir);
+  await op.once(t, ready);
+  const snapshot = await t.call('session.snapshot', {});
+  expect(snapshot.connectivity.queued.count).toBe(0);
+  expect(snapshot.attention).toEqual([]);
+  const payment = ready.payment ?? (isPayment(settled) ? settled : null);
+  if (payment) {
+    expect((await paymentOf(t, payment.id))?.attention).toBeNull();
+    // Nothing the step did is in the payment's timeline twice.
+    const { timeline } = await t.call('transactions.get', {
+      transactionId: (await paymentOf(t, payment.id))!.transactionId,
+    });
+    const moved = timeline.map((e) => e.event).filter((event) => MOVED_MONEY.test(event));
+    expect(moved.length, moved.join(', ')).toBe(new Set(moved).size);
+  }
+  return t;
+}
+
+/** Timeline entries that record money moved or a payment made at the gateway. */
+const MOVED_MONEY = /^(created_at_gateway|captured|refunded|split_released|split_canceled)/;
+
+const isPayment = (value: unknown): value is PaymentView =>
+  typeof value === 'object' && value !== null && 'transactionId' in value && 'id' in value;
+
+/** Each of `patterns` reached the gateway once, across every host. */
+function eachReachedOnce(s: Scene, patterns: RegExp[]): void {
+  const reached = s.reached();
+  for (const pattern of patterns)
+    expect(
+      reached.filter((r) => pattern.test(r)),
+      String(pattern),
+    ).toHaveLength(1);
+}
+
+// ---- killed on the first send ---------------------------------------------------------------------
+
 /** Each operation killed before and after each of its requests, then after its answer. */
 const CASES = OPERATIONS.flatMap((op) => {
   const count = op.sends;
@@ -446,100 +781,208 @@ const CASES = OPERATIONS.flatMap((op) => {
 });
 
 describe('exactly once across a kill -9, at every durable point', () => {
-  const cleanup: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
-
   it.each(CASES.map((c) => [c.op.name, c.point, c.request + 1, c] as const))(
     '%s, killed %s at its request %i',
     async (_name, point, _n, { op, request }) => {
-      const sandbox = await startSandbox({ port: 0, db: ':memory:' });
-      cleanup.push(() => sandbox.close());
-      const dataDir = mkdtempSync(join(tmpdir(), 'host-crash-points-'));
-      cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-      /** What reached the relays, as "METHOD path": the dying host's, then the restarted one's. */
-      const seen: string[][] = [[], []];
-      const relays: GatewayProxy[] = [];
-      for (const log of seen) {
-        const relay = await startGatewayProxy(sandbox.url, { onRequest: (m, p) => log.push(`${m} ${p}`) });
-        cleanup.push(() => relay.close());
-        relays.push(relay);
-      }
-      const first = await tillOn(op.gateway, sandbox, dataDir, relays[0]!.url);
-      let firstClosed = false;
-      cleanup.push(() => (firstClosed ? undefined : first.close()));
+      const s = await scene(2);
+      const first = await s.till(op, 0);
       const ready = await op.setup(first);
       const patterns = op.requests(ready);
-      seen[0]!.length = 0;
+      s.seen[0]!.length = 0;
 
-      let image: Buffer | null = null;
       if (point === 'answered') {
         const answered = await op.run(first, ready);
         expect(answered.ok).toBe(true);
-        image = journalImage(dataDir);
-        relays[0]!.down();
+        const image = journalImage(s.dataDir);
+        s.relays[0]!.down();
+        await first.close();
+        restoreJournal(s.dataDir, image);
       } else {
-        const killed = relays[0]!.killAt({
-          matches: (method, path) => patterns[request]!.test(`${method} ${path}`),
-          at: point,
-          leaves: () => (image = journalImage(dataDir)),
-        });
-        const dying = op.run(first, ready);
-        await killed;
-        // The dead host's command gives up (it reaches nothing any more); what it wrote since is lost.
-        await dying;
+        const match = patterns[request]!;
+        await dies(
+          s,
+          0,
+          { matches: (m, p) => match.test(`${m} ${p}`), at: point },
+          () => op.run(first, ready),
+          () => first.close(),
+        );
       }
-      await first.close();
-      firstClosed = true;
-      // What reached the gateway from the first host: all it sent, but the request killed before it was sent.
-      const fromFirst = [...seen[0]!];
-      if (point === 'before_send') fromFirst.pop();
-      restoreJournal(dataDir, image!);
 
       // Back first while the gateway does not answer: the operation shows as unfinished, or as done
-      // once its answer was journaled.
-      relays[1]!.down();
-      const offline = await tillOn(op.gateway, sandbox, dataDir, relays[1]!.url);
-      await waitFor(
-        async () => (await offline.call('session.snapshot', {})).connectivity.gateway === 'offline',
-        8_000,
-        'the offline banner',
-      );
-      if (point === 'answered') await op.settled(offline, ready, dataDir);
-      else await op.waiting(offline, ready);
-      await offline.close();
-      expect(seen[1]).toEqual([]);
-
-      // Then with the gateway back: the restarted host finishes it by itself.
-      relays[1]!.up();
-      const second = await tillOn(op.gateway, sandbox, dataDir, relays[1]!.url);
-      cleanup.push(() => second.close());
-      await op.settled(second, ready, dataDir);
-      await op.once(second, ready);
+      // once its answer was journaled. Then with the gateway back: the restarted host finishes it.
+      await shownWhileOffline(s, 1, op, ready, point === 'answered');
+      await finishes(s, 1, op, ready);
       // Every request of the operation reached the gateway once, from one host or the other.
-      const reached = [...fromFirst, ...seen[1]!];
-      for (const pattern of patterns)
-        expect(
-          reached.filter((r) => pattern.test(r)),
-          String(pattern),
-        ).toHaveLength(1);
-      // Nothing is left waiting, in the queue or in Needs attention.
-      const snapshot = await second.call('session.snapshot', {});
-      expect(snapshot.connectivity.queued.count).toBe(0);
-      expect(snapshot.attention).toEqual([]);
-      if (ready.payment) expect((await paymentOf(second, ready.payment.id))?.attention).toBeNull();
+      eachReachedOnce(s, patterns);
+    },
+    30_000,
+  );
+});
+
+// ---- killed on a retry ----------------------------------------------------------------------------
+
+interface Retry {
+  op: string;
+  /** What became of the first send, whose answer the till never got. */
+  fate: LostFate;
+  /** What the till does about it, which the kill lands on. */
+  then: string;
+  /** That request ("METHOD path"). */
+  retry: (ready: Ready) => RegExp;
+}
+
+const plutopayTx = (ready: Ready, rest = '') =>
+  new RegExp(`^GET /v1/transactions/${ready.payment!.transactionId}${rest}$`);
+
+const RETRIES: Retry[] = [
+  {
+    op: "a PlutoPay card payment's create",
+    fate: 'taken',
+    then: 'sends it again with its key',
+    retry: () => /^POST \/v1\/terminal\/create-payment$/,
+  },
+  { op: 'a PlutoPay card capture', fate: 'taken', then: 'looks the payment up', retry: (r) => plutopayTx(r) },
+  {
+    op: 'a PlutoPay card refund',
+    fate: 'taken',
+    then: 'sends it again with its key',
+    retry: (r) => new RegExp(`^POST /v1/transactions/${r.payment!.transactionId}/refunds$`),
+  },
+  {
+    op: 'a PayPlug refund',
+    fate: 'taken',
+    then: 'looks the refund up by its key',
+    retry: (r) => new RegExp(`^GET /payplug/v1/payments/${r.payment!.transactionId}/refunds(\\?.*)?$`),
+  },
+  {
+    op: 'a PayPlug refund',
+    fate: 'dropped',
+    then: 'sends it again once the settle window is over',
+    retry: (r) => new RegExp(`^POST /payplug/v1/payments/${r.payment!.transactionId}/refunds$`),
+  },
+  {
+    op: 'a PayPlug deferred capture',
+    fate: 'taken',
+    then: 'looks the payment up',
+    retry: (r) => new RegExp(`^GET /payplug/v1/payments/${r.payment!.transactionId}$`),
+  },
+  {
+    op: 'a PayPlug deferred capture',
+    fate: 'dropped',
+    then: 'sends it again once the settle window is over',
+    retry: (r) => new RegExp(`^PATCH /payplug/v1/payments/${r.payment!.transactionId}$`),
+  },
+  {
+    op: 'a Plural release in full',
+    fate: 'taken',
+    then: 'looks the order up',
+    retry: (r) => pluralPath(`GET /orders/${r.payment!.transactionId}`),
+  },
+  {
+    op: 'a Plural release in full',
+    fate: 'dropped',
+    then: 'sends it again',
+    retry: (r) => pluralPath(`PATCH /orders/${r.payment!.transactionId}/settlementId/${heldShare(r)}/release`),
+  },
+  {
+    op: 'a Plural refund from a named share',
+    fate: 'taken',
+    then: 'looks the refund up by its order reference',
+    retry: () => /^GET \/plural\/api\/pay\/v1\/orders\/reference\/.*-R1$/,
+  },
+  {
+    op: 'a Plural refund from a named share',
+    fate: 'dropped',
+    then: 'sends it again',
+    retry: (r) => pluralPath(`POST /refunds/${r.payment!.transactionId}`),
+  },
+];
+
+describe('exactly once across a kill -9 on a retry', () => {
+  it.each(
+    RETRIES.flatMap((retry) =>
+      (['before_send', 'taken'] as const).map((point) => [retry.op, retry.fate, retry.then, point, retry] as const),
+    ),
+  )(
+    '%s, its first send %s and its answer lost: killed as the till %s, %s',
+    async (_name, fate, _then, point, retry) => {
+      const op = operation(retry.op);
+      const s = await scene(2);
+      const first = await s.till(op, 0);
+      const ready = await op.setup(first);
+      const [request] = op.requests(ready);
+      const again = retry.retry(ready);
+      s.seen[0]!.length = 0;
+
+      // The first send's answer is lost; the kill lands on what the till does about it.
+      let lost = false;
+      const losing = s.relays[0]!.loseAnswer({
+        matches: (method, path) => {
+          if (lost || !request!.test(`${method} ${path}`)) return false;
+          if (fate === 'dropped') s.stopped.push(`${method} ${path}`);
+          return (lost = true);
+        },
+        fate,
+      });
+      await dies(
+        s,
+        0,
+        { matches: (m, p) => lost && again.test(`${m} ${p}`), at: point },
+        () => op.run(first, ready),
+        () => first.close(),
+      );
+      await losing;
+
+      await shownWhileOffline(s, 1, op, ready, false);
+      await finishes(s, 1, op, ready);
+      // Sent again only with its key (PlutoPay); where a resend could make a second one, once.
+      if (op.gateway !== 'plutopay') eachReachedOnce(s, [request!]);
+    },
+    30_000,
+  );
+});
+
+// ---- killed again during recovery -----------------------------------------------------------------
+
+describe('exactly once across a kill -9 during recovery from a kill -9', () => {
+  it.each(ALL.flatMap((op) => (['before_send', 'taken'] as const).map((point) => [op.name, point, op] as const)))(
+    '%s, taken and killed, then the restarted till killed %s at its first request for it',
+    async (_name, point, op) => {
+      const s = await scene(3);
+      const first = await s.till(op, 0);
+      const ready = await op.setup(first);
+      const patterns = op.requests(ready);
+      s.seen[0]!.length = 0;
+
+      // The gateway took the first request, and the till died before its answer.
+      await dies(
+        s,
+        0,
+        { matches: (m, p) => patterns[0]!.test(`${m} ${p}`), at: 'taken' },
+        () => op.run(first, ready),
+        () => first.close(),
+      );
+
+      // The restarted till dies at its first request for the step while it recovers.
+      const mine = [...patterns, ...op.lookups(ready)];
+      let second: Promise<TestHost> | null = null;
+      await dies(
+        s,
+        1,
+        { matches: (m, p) => mine.some((pattern) => pattern.test(`${m} ${p}`)), at: point },
+        () => (second = s.till(op, 1)),
+        async () => (await second!).close(),
+      );
+
+      // A third finishes it.
+      await finishes(s, 2, op, ready);
+      if (op.gateway !== 'plutopay') eachReachedOnce(s, patterns);
     },
     30_000,
   );
 });
 
 describe('a card saved by a paid link, across a kill -9', () => {
-  const cleanup: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const fn of cleanup.splice(0).reverse()) await fn();
-  });
-
   it('is kept with the payment that saved it: a kill between the two leaves neither or both', async () => {
     // Found by this file: the paid link was committed, then the card in a write of its own; a kill
     // between the two left the payment paid and the card Ada agreed to save never offered (nothing

@@ -16,6 +16,11 @@
  * request is read whole — before it reaches the gateway, or once the gateway took it, its answer
  * never delivered — the test takes what the kill leaves (a copy of the journal), and the relay goes
  * down for good: the till, still running, reaches nothing from then on, as a dead one would not.
+ *
+ * And it can **lose** a chosen request's answer without killing anything (`loseAnswer`), so that the
+ * till retries: the gateway took the request and answered it before the till's connection is cut
+ * (`taken`: the till's lookup or resend finds what the first send made), or the request never
+ * reached the gateway though the till cannot tell (`dropped`: the till must send it again).
  */
 import net from 'node:net';
 import { Prng } from '../../common/prng';
@@ -31,6 +36,15 @@ export interface LateLanding {
 
 /** Where the till dies: its request never reaches the gateway, or the gateway took it and its answer is lost. */
 export type KillPoint = 'before_send' | 'taken';
+
+/** What became of a request whose answer the till never got (see `loseAnswer`). */
+export type LostFate = 'taken' | 'dropped';
+
+export interface LostAnswer {
+  /** The request whose answer is lost (the method and the path as the host sent them): the first that matches. */
+  matches: (method: string, path: string) => boolean;
+  fate: LostFate;
+}
 
 export interface Kill {
   /** The request the till dies at (the method and the path as the host sent them): the first that matches. */
@@ -60,6 +74,11 @@ export interface GatewayProxy {
    * gateway has answered the request (the answer dropped). The relay is down from then on.
    */
   killAt(kill: Kill): Promise<void>;
+  /**
+   * Arms a lost answer at the next matching request: settles once the till's connection was cut —
+   * for `taken`, only after the gateway answered it, so whatever the till does next finds it made.
+   */
+  loseAnswer(lost: LostAnswer): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -82,6 +101,7 @@ export async function startGatewayProxy(target: string, options: GatewayProxyOpt
   const rng = new Prng(options.seed ?? 1);
   let late: LateLanding | null = null;
   let kill: { armed: Kill; done: (landing: Promise<void>) => void } | null = null;
+  let lose: { armed: LostAnswer; done: () => void } | null = null;
   let isDown = false;
   let closed = false;
 
@@ -179,6 +199,18 @@ export async function startGatewayProxy(target: string, options: GatewayProxyOpt
           done(armed.at === 'taken' ? landLater(request, Promise.resolve()) : Promise.resolve());
           return;
         }
+        if (lose?.armed.matches(method, path)) {
+          const { armed, done } = lose;
+          lose = null;
+          const cut = () => {
+            client.destroy();
+            upstream.destroy();
+            done();
+          };
+          if (armed.fate === 'taken') void landLater(request, Promise.resolve()).then(cut);
+          else cut();
+          return;
+        }
         const now = late;
         if (now && now.matches(method, path) && rng.next() < now.rate) {
           landedLate.push(`${method} ${path}`);
@@ -211,6 +243,10 @@ export async function startGatewayProxy(target: string, options: GatewayProxyOpt
       new Promise<Promise<void>>((done) => {
         kill = { armed, done };
       }).then((landing) => landing),
+    loseAnswer: (armed) =>
+      new Promise<void>((done) => {
+        lose = { armed, done };
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         closed = true;
