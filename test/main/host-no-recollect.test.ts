@@ -5,7 +5,6 @@
  * the same card again; the device is asked what happened instead, and the cashier settles the rest.
  * (Found by the fault soak, test/soak: terminal approvals counted twice for one order.)
  */
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { serveEmulator, type EmulatorScript, type ServedEmulator } from '../../d
 import { ConcertReader } from '../../drivers/protocols/concert/reader';
 import type { DeviceDescriptor, ReaderRegistry } from '../../drivers/types';
 import { startSandbox } from '../../sandbox/index';
+import { journalImage, restoreJournal } from '../support/crash';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 const DEVICE: DeviceDescriptor = { id: 'serial:/dev/ttyTEST0', foundBy: 'serial', path: '/dev/ttyTEST0' };
@@ -71,13 +71,6 @@ async function pairTerminal(t: TestHost): Promise<string> {
     'terminal online',
   );
   return reader.id;
-}
-
-/** The journal as a kill -9 right now would leave it (the first host keeps running, unaware). */
-async function crashCopy(dataDir: string, copyDir: string): Promise<void> {
-  const db = new Database(join(dataDir, 'journal.db'), { readonly: true });
-  await db.backup(join(copyDir, 'journal.db'));
-  db.close();
 }
 
 describe('a reader action the device already took is not collected again', () => {
@@ -143,7 +136,8 @@ describe('a reader action the device already took is not collected again', () =>
     await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
     await first.call('simulate.presentCard', { readerId: reader.id, cardNumber: '4242424242424242' });
     await first.waitForPayment(created.id, (p) => p.readerStage === 'processing');
-    await crashCopy(dataDir, copyDir);
+    // The journal as a kill -9 right now would leave it (the first host keeps running, unaware).
+    restoreJournal(copyDir, journalImage(dataDir));
     const second = track(await startTestHost({ sandbox, dataDir: copyDir }));
     const unknown = await second.waitForPayment(created.id, (p) => p.status === 'unknown', 8_000);
     expect(unknown.attention?.reason).toMatch(/app stopped while the reader was collecting/);
@@ -183,7 +177,8 @@ describe('a reader action the device already took is not collected again', () =>
     const created = await first.call('payments.create', { amount: 5500, currency: 'EUR' });
     await first.call('payments.process', { paymentId: created.id, readerId });
     await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
-    await crashCopy(dataDir, copyDir);
+    // The journal as a kill -9 right now would leave it (the first host keeps running, unaware).
+    restoreJournal(copyDir, journalImage(dataDir));
     // The terminal is busy finishing the card: its port answers no probe, so nothing is claimed.
     const reprobed: string[] = [];
     const busyTerminal: ReaderRegistry = {
@@ -217,7 +212,8 @@ describe('a reader action the device already took is not collected again', () =>
     await first.call('payments.process', { paymentId: created.id, readerId });
     // The terminal took the request (it may charge from here on) when the host dies.
     await first.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
-    await crashCopy(dataDir, copyDir);
+    // The journal as a kill -9 right now would leave it (the first host keeps running, unaware).
+    restoreJournal(copyDir, journalImage(dataDir));
     const after: { current: ServedEmulator | null } = { current: null };
     const second = track(
       await startTestHost({ sandbox, dataDir: copyDir, registry: concertRegistry(after, { delayMs: 20 }, 300) }),

@@ -18,7 +18,10 @@ export function journalImage(dataDir: string): Buffer {
   }
 }
 
-/** Puts `image` back as the journal of `dataDir` (its host closed): the file a kill -9 left there. */
+/**
+ * Puts `image` back as the journal of `dataDir` (its host closed): the file a kill -9 left there. Or
+ * puts it in another directory, for a second host to start on while the first keeps running, unaware.
+ */
 export function restoreJournal(dataDir: string, image: Buffer): void {
   const file = join(dataDir, 'journal.db');
   for (const extra of ['-wal', '-shm']) rmSync(file + extra, { force: true });
