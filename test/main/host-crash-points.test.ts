@@ -748,6 +748,10 @@ async function finishes(s: Scene, n: number, op: Operation, ready: Ready): Promi
     });
     const moved = timeline.map((e) => e.event).filter((event) => MOVED_MONEY.test(event));
     expect(moved.length, moved.join(', ')).toBe(new Set(moved).size);
+    // And the Transactions list shows its order once.
+    const { orderReference, transactionId } = (await paymentOf(t, payment.id))!;
+    const listed = (await t.call('transactions.list', { search: orderReference, size: 100 })).data;
+    expect(listed.filter((tx) => tx.orderReference === orderReference).map((tx) => tx.id)).toEqual([transactionId]);
   }
   return t;
 }
@@ -841,7 +845,19 @@ const RETRIES: Retry[] = [
     then: 'sends it again with its key',
     retry: () => /^POST \/v1\/terminal\/create-payment$/,
   },
+  {
+    op: "a PlutoPay card payment's create",
+    fate: 'dropped',
+    then: 'sends it again with its key',
+    retry: () => /^POST \/v1\/terminal\/create-payment$/,
+  },
   { op: 'a PlutoPay card capture', fate: 'taken', then: 'looks the payment up', retry: (r) => plutopayTx(r) },
+  {
+    op: 'a PlutoPay card capture',
+    fate: 'dropped',
+    then: 'sends it again with its key',
+    retry: (r) => new RegExp(`^POST /v1/transactions/${r.payment!.transactionId}/capture$`),
+  },
   {
     op: 'a PlutoPay card refund',
     fate: 'taken',
@@ -859,6 +875,18 @@ const RETRIES: Retry[] = [
     fate: 'dropped',
     then: 'sends it again once the settle window is over',
     retry: (r) => new RegExp(`^POST /payplug/v1/payments/${r.payment!.transactionId}/refunds$`),
+  },
+  {
+    op: 'a PayPlug saved-card charge',
+    fate: 'taken',
+    then: 'looks the charge up by its key',
+    retry: () => PAYPLUG_SCAN,
+  },
+  {
+    op: 'a PayPlug saved-card charge',
+    fate: 'dropped',
+    then: 'sends it again once the settle window is over',
+    retry: () => /^POST \/payplug\/v1\/payments$/,
   },
   {
     op: 'a PayPlug deferred capture',
@@ -945,20 +973,24 @@ describe('exactly once across a kill -9 on a retry', () => {
 // ---- killed again during recovery -----------------------------------------------------------------
 
 describe('exactly once across a kill -9 during recovery from a kill -9', () => {
-  it.each(ALL.flatMap((op) => (['before_send', 'taken'] as const).map((point) => [op.name, point, op] as const)))(
-    '%s, taken and killed, then the restarted till killed %s at its first request for it',
-    async (_name, point, op) => {
+  const POINTS = ['before_send', 'taken'] as const;
+  it.each(
+    ALL.flatMap((op) =>
+      POINTS.flatMap((before) => POINTS.map((point) => [op.name, before, point, { op, before }] as const)),
+    ),
+  )(
+    '%s, killed %s at its first request, then the restarted till killed %s at its first request for it',
+    async (_name, _before, point, { op, before }) => {
       const s = await scene(3);
       const first = await s.till(op, 0);
       const ready = await op.setup(first);
       const patterns = op.requests(ready);
       s.seen[0]!.length = 0;
 
-      // The gateway took the first request, and the till died before its answer.
       await dies(
         s,
         0,
-        { matches: (m, p) => patterns[0]!.test(`${m} ${p}`), at: 'taken' },
+        { matches: (m, p) => patterns[0]!.test(`${m} ${p}`), at: before },
         () => op.run(first, ready),
         () => first.close(),
       );
