@@ -466,14 +466,16 @@ function worthReadingAgain(error: unknown): boolean {
 }
 
 /** The amount a queued capture or refund moved, for its timeline entry (as a direct one shows it). */
-function queuedAmount(op: OperationRecord, before: PaymentRecord, after: GatewayPayment): string | null {
+export function queuedAmount(op: OperationRecord, before: PaymentRecord, after: GatewayPayment): string | null {
   const asked = typeof op.params.amount === 'number' ? op.params.amount : null;
   const moved =
     asked ??
     (op.kind === 'refund'
       ? after.amountRefunded - before.amountRefunded
       : op.kind === 'capture'
-        ? after.amountCaptured - before.amountCaptured
+        ? // An authorisation is captured once: read as captured already (recovery got there first),
+          // the capture of the whole was all of it, not nothing.
+          after.amountCaptured - before.amountCaptured || after.amountCaptured
         : 0);
   return moved > 0 ? formatAmount(moved, before.currency) : null;
 }

@@ -9,6 +9,7 @@ import type { AttentionChange } from '../../common/contract';
 import { Connectivity, type GatewayState } from '../../main/gateway/connectivity';
 import { GatewayUnreachable, GatewayUnreadable } from '../../main/gateway/errors';
 import { newRequestId } from '../../main/gateway/request-ids';
+import { queuedAmount } from '../../main/payments/recovery';
 import { PaymentService } from '../../main/payments/service';
 import { ADVICE_REFUSED_APPROVAL } from '../../main/payments/sync';
 import { listTransactions } from '../../main/payments/transactions';
@@ -653,6 +654,23 @@ describe('payments against a fake gateway (the port)', () => {
     await waitFor(() => journal.getPayment(created.id)!.status === 'succeeded', 2_000, 'the payment approved');
     expect({ reads, most }).toEqual({ reads: 3, most: 1 });
     expect(service.watcher.following(created.id)).toBe(false);
+  });
+
+  it('a queued capture of the whole confirmed after recovery read it captured says the amount, not nothing', async () => {
+    // Found by the crash-point tests: the timeline's "captured_from_queue" showed the card instead of
+    // the amount, the capture having moved nothing since recovery's own read.
+    const { gateway, service, journal } = setup();
+    const created = await service.commands.create({ amount: 1500, currency: 'EUR', captureMethod: 'manual' });
+    const op = journal.addOperation(created.id, 'capture', `capture-${created.id}`, {});
+    Object.assign(gateway.payments.get(created.transactionId!)!, {
+      status: 'succeeded',
+      amountCapturable: 0,
+      amountCaptured: 1500,
+    });
+    const after = await gateway.retrieve(created.transactionId!);
+    const readFirst = { ...journal.getPayment(created.id)!, status: 'succeeded' as const, amountCaptured: 1500 };
+    expect(queuedAmount(op, readFirst, after)).toBe('€15.00');
+    expect(queuedAmount(op, journal.getPayment(created.id)!, after)).toBe('€15.00');
   });
 
   it('a reconcile whose retrieve overlaps the cashier settling the payment does not make it unknown again', async () => {
