@@ -96,11 +96,11 @@ describe('Capture screen', () => {
     const bridge = bridgeWith([authorised({ queuedOperations: 1, next: [], orderReference: 'ORD-Q' })], []);
     const { user } = await renderApp(bridge);
     await user.keyboard('{F4}');
-    expect(
-      await screen.findByText(
-        '1 authorisation (€50.00, order ORD-Q) has its capture or cancel queued: sent when the gateway is reachable again.',
-      ),
-    ).toBeTruthy();
+    const said = await screen.findByText(
+      '1 authorisation (€50.00, order ORD-Q) has its capture or cancel queued: sent when the gateway is reachable again.',
+    );
+    // Said to a screen reader too: a capture pressed while the gateway is unreachable ends up here.
+    expect(said.getAttribute('role')).toBe('status');
   });
 
   it('counts an authorisation whose capture is queued as shown, not as one more not shown', async () => {

@@ -309,7 +309,7 @@ describe('Create payment screen', () => {
     pending.resolve(fail('gateway', 'The gateway refused the payment.'));
     await waitFor(() => expect(store.getState().ui.screen).toBe('create'));
     expect(amountInput().value).toBe('€7.30');
-    expect(shownAlert().textContent).toMatch(/The gateway refused the payment/);
+    expect((await findShownAlert()).textContent).toMatch(/The gateway refused the payment/);
     expect(store.getState().ui.pendingCharge).toBe(null);
     expect(store.getState().ui.selectedPaymentId).toBe(null);
   });
@@ -331,7 +331,7 @@ describe('Create payment screen', () => {
     await waitFor(() => expect(document.activeElement).toBe(reference));
     expect(reference.getAttribute('aria-invalid')).toBe('true');
     expect(screen.getByText('This order is already paid: use a new order reference.')).toBeTruthy();
-    expect(shownAlert().textContent).toContain(message);
+    expect((await findShownAlert()).textContent).toContain(message);
   });
 
   it('shows the host’s field issues next to the fields and the message in an alert', async () => {
@@ -346,7 +346,7 @@ describe('Create payment screen', () => {
     await user.type(screen.getByLabelText('Receipt email (optional)'), 'a@b.co{Enter}');
     expect(await screen.findByText('not an email address')).toBeTruthy();
     expect(screen.getByLabelText('Receipt email (optional)').getAttribute('aria-invalid')).toBe('true');
-    expect(shownAlert().textContent).toMatch(/Not charged/);
+    expect((await findShownAlert()).textContent).toMatch(/Not charged/);
   });
 
   it('keeps the same order reference after a lost connection, and shows the payment if the host did create it', async () => {
@@ -362,7 +362,7 @@ describe('Create payment screen', () => {
     await waitFor(() => expect(store.getState().ui.screen).toBe('process'));
     expect(bridge.count('payments.create')).toBe(1);
     expect(bridge.count('payments.process')).toBe(0);
-    expect(screen.getByText(/the host has it/)).toBeTruthy();
+    expect(await screen.findByText(/the host has it/)).toBeTruthy();
     expect(screen.getByText('€9.99')).toBeTruthy();
   });
 
@@ -382,7 +382,7 @@ describe('Create payment screen', () => {
     await user.type(amountInput(), '999{Enter}');
     await waitFor(() => expect(store.getState().ui.selectedPaymentId).toBe('pay_unanswer1'));
     expect(store.getState().ui.screen).toBe('process');
-    expect(screen.getByText(/The gateway did not answer, but the host has the payment/)).toBeTruthy();
+    expect(await screen.findByText(/The gateway did not answer, but the host has the payment/)).toBeTruthy();
     // Had the host not kept it, the form says what happens, without claiming nothing was charged.
     await user.keyboard('{F1}');
     bridge.on('payments.create', () => unanswered());

@@ -4,9 +4,12 @@ import { describe, expect, it } from 'vitest';
 import {
   fail,
   FakeBridge,
+  gatewayFor,
   makePayment,
   makeReader,
+  makeSettings,
   makeSnapshot,
+  makeTransaction,
   minutesAgo,
   ok,
   renderApp,
@@ -32,6 +35,32 @@ function expectSaidInPlace(before: Regions, role: 'status' | 'alert', text: RegE
   expect(region, `a ${role} saying ${text}`).toBeTruthy();
   expect(before.has(region!), `the ${role} saying ${text} was on the page before`).toBe(true);
   expect(before.get(region!)).toBe('');
+}
+
+/**
+ * Each live region as it first reached the page: a panel that opens with its message (a screen
+ * drawn anew) has no "before" to compare with, so what counts is whether its region came empty.
+ */
+function watchRegions(): { firstSeen(el: Element): string | undefined; stop(): void } {
+  const first = new Map<Element, string>();
+  const note = () => {
+    for (const el of document.body.querySelectorAll('[role="status"], [role="alert"]'))
+      if (!first.has(el)) first.set(el, el.textContent ?? '');
+  };
+  note();
+  const observer = new MutationObserver(note);
+  observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+  return { firstSeen: (el) => first.get(el), stop: () => observer.disconnect() };
+}
+
+/** The region saying `text` (waited for) reached the page empty: its message was a change in it. */
+async function expectHeard(watch: ReturnType<typeof watchRegions>, role: 'status' | 'alert', text: RegExp) {
+  const region = await waitFor(() => {
+    const found = shownRegions(role).find((el) => text.test(el.textContent ?? ''));
+    if (!found) throw new Error(`no ${role} saying ${text}`);
+    return found;
+  });
+  expect(watch.firstSeen(region), `the ${role} saying ${text} first reached the page empty`).toBe('');
 }
 
 describe('Messages are said in live regions already on the page', () => {
@@ -153,5 +182,85 @@ describe('Messages are said in live regions already on the page', () => {
     expect(screen.getByText(/No reader is waiting for a card/)).toBeTruthy();
     expect(said.isConnected).toBe(true);
     expect(said.textContent).toMatch(/presented on Counter 1/);
+  });
+
+  describe('also in a panel that opens with its message', () => {
+    it('Create payment, back with the gateway’s refusal', async () => {
+      const bridge = new FakeBridge();
+      bridge.on('payments.create', () => fail('gateway', 'The gateway refused the payment.'));
+      const { user, store } = await renderApp(bridge);
+      const watch = watchRegions();
+      await user.type(screen.getByLabelText('Amount'), '730{Enter}');
+      await waitFor(() => expect(store.getState().ui.screen).toBe('create'));
+      await expectHeard(watch, 'alert', /The gateway refused the payment/);
+      watch.stop();
+    });
+
+    it('Process payment, showing the payment the host kept when the connection dropped', async () => {
+      const bridge = new FakeBridge();
+      let created: ReturnType<typeof makePayment> | null = null;
+      bridge.on('payments.create', (input) => {
+        created = makePayment({ id: 'pay_live00004', orderReference: input.orderReference!, amount: input.amount });
+        return fail('internal', 'Connection to the host was lost before it answered.');
+      });
+      bridge.on('session.snapshot', () => ok({ ...bridge.snapshot, seq: 20, payments: created ? [created] : [] }));
+      const { user } = await renderApp(bridge);
+      const watch = watchRegions();
+      await user.type(screen.getByLabelText('Amount'), '999{Enter}');
+      await expectHeard(watch, 'status', /The connection dropped while creating the payment, but the host has it/);
+      watch.stop();
+    });
+
+    it('Transactions: a payment’s details read while the gateway is offline', async () => {
+      const transaction = makeTransaction({ reference: 'pi_offline1', amount: 2000, amountCaptured: 2000 });
+      const bridge = new FakeBridge();
+      bridge.on('transactions.list', () =>
+        ok({ data: [transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: true }),
+      );
+      bridge.on('transactions.get', () =>
+        ok({
+          offline: true,
+          transaction,
+          refunds: [],
+          timeline: [],
+          payment: makePayment({ id: 'pay_live00005', transactionId: transaction.id }),
+        }),
+      );
+      const watch = watchRegions();
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      await expectHeard(watch, 'status', /The gateway is not answering: these are this till's own payments/);
+      await user.click(await screen.findByRole('button', { name: 'Details for pi_offline1' }));
+      await expectHeard(watch, 'status', /A refund made now is queued and sent when the gateway is back/);
+      watch.stop();
+    });
+
+    it('Create payment: the saved cards Find saved cards found', async () => {
+      const bridge = new FakeBridge(
+        makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+      );
+      const card = {
+        cardId: 'card_61ffe43d6272c6bdfa27567611c6045b',
+        customer: 'ada@example.com',
+        brand: 'visa',
+        last4: '4242',
+        savedAt: '2026-01-05T10:00:00.000Z',
+        expires: '12/2029',
+        unusable: null,
+      };
+      bridge.on('savedCards.list', () =>
+        ok([card, { ...card, cardId: 'card_old', last4: '1111', unusable: 'Expired.' }]),
+      );
+      const { user } = await renderApp(bridge);
+      await user.type(screen.getByLabelText('Email'), 'ada@example.com');
+      const before = regionsNow();
+      await user.click(screen.getByRole('button', { name: 'Find saved cards' }));
+      await waitFor(() =>
+        expectSaidInPlace(
+          before,
+          'status',
+          /^2 saved cards for ada@example\.com \(1 can no longer be charged\): choose one below to charge it, or pay by link\.$/,
+        ),
+      );
+    });
   });
 });

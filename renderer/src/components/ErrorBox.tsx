@@ -16,15 +16,16 @@ export function ErrorBox({
   /** What did not happen ("Not charged."): shown only when it surely did not. */
   title?: string;
 }) {
-  // Drawn with no error too: the region stays on the page, so the next error is announced.
-  if (!error) return <LiveRegion alert as="div" />;
+  // Drawn with no error too: the region stays on the page, so the next error is announced; and
+  // one its screen opens with (back on Create payment with the gateway's refusal) is heard too.
+  if (!error) return <LiveRegion alert heardOnOpen as="div" />;
   const otherIssues = (error.issues ?? []).filter(
     (i) => !shownPaths.some((p) => i.path === p || i.path.startsWith(`${p}.`)),
   );
   const onlyFieldIssues = error.code === 'validation' && (error.issues?.length ?? 0) > 0 && otherIssues.length === 0;
   const advice = adviceFor(error);
   return (
-    <LiveRegion alert as="div" className="error-box">
+    <LiveRegion alert heardOnOpen as="div" className="error-box">
       {title && surelyNotDone(error) ? <strong>{title} </strong> : null}
       <span>{onlyFieldIssues ? 'Check the highlighted fields.' : error.message}</span>
       {advice ? <span> {advice}</span> : null}

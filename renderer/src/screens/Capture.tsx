@@ -328,14 +328,16 @@ export function Capture() {
         </button>
       </div>
       <LiveRegion>{done}</LiveRegion>
-      {queued.length > 0 ? (
-        <p className="notice">
-          {queued.length === 1
-            ? `1 authorisation (${money(queued[0]!.amount, queued[0]!.currency)}, order ${queued[0]!.orderReference}) has its capture or cancel queued`
-            : `${queued.length} authorisations have their capture or cancel queued`}
-          : sent when the gateway is reachable again.
-        </p>
-      ) : null}
+      {/* The queue is what a capture pressed while the gateway is unreachable led to: said, not only shown. */}
+      <LiveRegion heardOnOpen className="notice">
+        {queued.length === 0
+          ? null
+          : `${
+              queued.length === 1
+                ? `1 authorisation (${money(queued[0]!.amount, queued[0]!.currency)}, order ${queued[0]!.orderReference}) has its capture or cancel queued`
+                : `${queued.length} authorisations have their capture or cancel queued`
+            }: sent when the gateway is reachable again.`}
+      </LiveRegion>
       <ErrorBox error={error} title="Could not load every authorisation." />
       {notShown ? (
         <div className="notice" role="region" aria-label="Authorisations not shown">

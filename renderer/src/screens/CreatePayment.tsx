@@ -247,9 +247,8 @@ function CustomerSection({ error }: { error: CommandError | null }) {
             </p>
           ) : null}
           <ErrorBox error={lookupError} />
-          <LiveRegion className="muted">
-            {cards !== null && cards.length === 0 ? `No saved card for ${draft.customerEmail.trim()}.` : null}
-          </LiveRegion>
+          {/* What Find saved cards found, said: the cards' list appears below without a word. */}
+          <LiveRegion className="muted">{savedCardsFound(cards, draft.customerEmail.trim())}</LiveRegion>
           {cards !== null ? (
             cards.length === 0 ? null : (
               <fieldset className="field radio-group" aria-label="Saved cards">
@@ -293,6 +292,16 @@ function CustomerSection({ error }: { error: CommandError | null }) {
       ) : null}
     </fieldset>
   );
+}
+
+/** What a saved cards' look-up found, in words (null before one). */
+function savedCardsFound(cards: readonly SavedCardView[] | null, email: string): string | null {
+  if (cards === null) return null;
+  if (cards.length === 0) return `No saved card for ${email}.`;
+  const found = `${cards.length} saved card${cards.length === 1 ? '' : 's'} for ${email}`;
+  const unusable = cards.filter((card) => card.unusable !== null).length;
+  if (unusable === cards.length) return `${found}, which can no longer be charged: the customer pays by link.`;
+  return `${found}${unusable > 0 ? ` (${unusable} can no longer be charged)` : ''}: choose one below to charge it, or pay by link.`;
 }
 
 /** On a gateway with readers and payment links both: where the customer pays. */

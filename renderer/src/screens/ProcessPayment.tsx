@@ -631,7 +631,9 @@ function PaymentOnReaderOrLink() {
   if (!payment) {
     return (
       <ProcessFrame plain>
-        {selectedId ? <p>The selected payment is not known to the host any more.</p> : null}
+        <LiveRegion heardOnOpen>
+          {selectedId ? 'The selected payment is not known to the host any more.' : null}
+        </LiveRegion>
         <PaymentPicker payments={open} />
       </ProcessFrame>
     );
@@ -665,7 +667,9 @@ function PaymentOnReaderOrLink() {
     return (
       <ProcessFrame>
         <PaymentCard payment={payment} />
-        {notice ? <p className="notice">{notice}</p> : null}
+        <LiveRegion heardOnOpen className="notice">
+          {notice}
+        </LiveRegion>
         {awaitingTip ? <TipWaiting payment={payment} /> : null}
         <LinkPayment payment={payment} />
         {['succeeded', 'requires_capture', 'refunded', 'partially_refunded'].includes(payment.status) ? (
@@ -698,7 +702,9 @@ function PaymentOnReaderOrLink() {
         readerLabel={onItsReader ? (shownReader?.label ?? 'a reader not in the list') : undefined}
       />
 
-      {notice ? <p className="notice">{notice}</p> : null}
+      <LiveRegion heardOnOpen className="notice">
+        {notice}
+      </LiveRegion>
 
       <LiveRegion
         alert

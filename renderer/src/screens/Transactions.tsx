@@ -417,7 +417,9 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
         </button>
       </div>
       <ErrorBox error={error} />
-      {detail?.offline ? <p className="notice">{OFFLINE_DETAIL}</p> : null}
+      <LiveRegion heardOnOpen className="notice">
+        {detail?.offline ? OFFLINE_DETAIL : null}
+      </LiveRegion>
       <LiveRegion>{done}</LiveRegion>
       {!t ? (
         !error ? (
@@ -738,7 +740,9 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
       />
       {installments ? <InstallmentPlans /> : null}
       <ErrorBox error={error} title="Could not load transactions." />
-      {page?.offline ? <p className="notice">{OFFLINE_LIST}</p> : null}
+      <LiveRegion heardOnOpen className="notice">
+        {page?.offline ? OFFLINE_LIST : null}
+      </LiveRegion>
       <p role="status" className="muted">
         {loading
           ? 'Loading…'
