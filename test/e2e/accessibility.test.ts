@@ -276,7 +276,7 @@ describe.skipIf(!e2eAvailable())(
         await t.page.getByRole('button', { name: 'Reconcile' }).click();
         await t.page
           .getByRole('table', { name: 'Differences' })
-          .or(t.page.getByText(/Everything agrees|matched\./))
+          .or(t.page.getByText(/Everything agrees|Nothing was compared|matched\./))
           .first()
           .waitFor({
             timeout: TIMEOUT,

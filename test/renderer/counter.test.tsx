@@ -590,6 +590,46 @@ describe('Reports (F9)', () => {
     expect(status.textContent).not.toContain('Everything agrees');
   });
 
+  it('says nothing was compared, not "Everything agrees", with a gateway that keeps no list (Plural)', async () => {
+    // Found by a tester on Plural: "Everything agrees." over an empty "Approved, by source" table.
+    const note = 'Plural keeps no list of payments the till could compare with.';
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([]));
+    bridge.on('reports.reconcile', () =>
+      ok({
+        date: '2026-03-29',
+        start: '2026-03-28T23:00:00.000Z',
+        end: '2026-03-29T22:00:00.000Z',
+        ok: true,
+        matchedByGatewayId: 0,
+        matchedByOrderReference: 0,
+        standalone: 0,
+        gateway: { compared: false, label: 'Plural', note },
+        gateways: [
+          {
+            name: 'plural',
+            label: 'Plural',
+            compared: false,
+            gap: 'no_list',
+            note,
+            payments: 1,
+            matched: 0,
+            differences: 0,
+          },
+        ],
+        differences: [],
+        totals: [],
+      }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await user.click(await screen.findByRole('button', { name: 'Reconcile' }));
+    const status = await screen.findByText(/keeps no list of payments/);
+    expect(status.textContent).toBe(`Nothing was compared. ${note}`);
+    expect(screen.queryByRole('table', { name: 'Approved, by source' })).toBeNull();
+  });
+
   it('shows who moved the money apart: each gateway, the shop’s bank terminals; an older Z says it has none', async () => {
     const totals = xReport().totals[0]!;
     const bridge = new FakeBridge(makeSnapshot());

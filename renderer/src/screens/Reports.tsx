@@ -276,9 +276,11 @@ function Reconciliation({ date }: { date: string }) {
         <LiveRegion>
           {result ? (
             <>
-              {result.ok
-                ? 'Everything agrees.'
-                : `${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}.`}{' '}
+              {!result.ok
+                ? `${result.differences.length} difference${result.differences.length === 1 ? '' : 's'}.`
+                : comparedAnything(result)
+                  ? 'Everything agrees.'
+                  : 'Nothing was compared.'}{' '}
               {result.gateways
                 ? gatewaysSaid(result.gateways)
                 : `${
@@ -318,33 +320,35 @@ function Reconciliation({ date }: { date: string }) {
                 </tbody>
               </table>
             ) : null}
-            <table className="reconcile-totals">
-              <caption>Approved, by source</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Currency</th>
-                  <th scope="col">Journal</th>
-                  <th scope="col">Gateway</th>
-                  <th scope="col">Terminal</th>
-                </tr>
-              </thead>
-              <tbody>
-                {result.totals.map((t) => (
-                  <tr key={t.currency}>
-                    <th scope="row">{t.currency}</th>
-                    <td className="num">
-                      {t.journal.count} · {money(t.journal.amount, t.currency)}
-                    </td>
-                    <td className="num">
-                      {t.gateway.count} · {money(t.gateway.amount, t.currency)}
-                    </td>
-                    <td className="num">
-                      {t.terminal ? `${t.terminal.count} · ${money(t.terminal.amount, t.currency)}` : '—'}
-                    </td>
+            {result.totals.length > 0 ? (
+              <table className="reconcile-totals">
+                <caption>Approved, by source</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Currency</th>
+                    <th scope="col">Journal</th>
+                    <th scope="col">Gateway</th>
+                    <th scope="col">Terminal</th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {result.totals.map((t) => (
+                    <tr key={t.currency}>
+                      <th scope="row">{t.currency}</th>
+                      <td className="num">
+                        {t.journal.count} · {money(t.journal.amount, t.currency)}
+                      </td>
+                      <td className="num">
+                        {t.gateway.count} · {money(t.gateway.amount, t.currency)}
+                      </td>
+                      <td className="num">
+                        {t.terminal ? `${t.terminal.count} · ${money(t.terminal.amount, t.currency)}` : '—'}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : null}
           </>
         ) : null}
       </div>
@@ -459,6 +463,16 @@ function CloseDay({ report, onClosed }: { report: DayReportView; onClosed(z: Day
 }
 
 /** Per gateway: compared with how many matched (and an incomplete list's note), or why not. */
+/**
+ * Whether a reconciliation compared anything: a gateway's list, or a terminal's typed totals. One
+ * with nothing to compare with (Plural keeps no list) is "ok" — nothing differs — but does not
+ * agree with anything (found by a tester: it said "Everything agrees." over an empty table).
+ */
+function comparedAnything(result: ReconciliationView): boolean {
+  const gateways = result.gateways ?? [result.gateway];
+  return gateways.some((g) => g.compared) || result.totals.some((t) => t.terminal !== null);
+}
+
 function gatewaysSaid(gateways: readonly ReconciliationGatewayView[]): string {
   return gateways
     .map((g) =>
@@ -617,9 +631,11 @@ export function Reports() {
           ) : report.reconciliation ? (
             <p className="muted">
               Reconciliation kept with this Z:{' '}
-              {report.reconciliation.ok
-                ? 'everything agreed'
-                : `${report.reconciliation.differences.length} difference(s)`}
+              {!report.reconciliation.ok
+                ? `${report.reconciliation.differences.length} difference(s)`
+                : comparedAnything(report.reconciliation)
+                  ? 'everything agreed'
+                  : 'nothing was compared'}
               {report.reconciliation.gateways && report.reconciliation.gateways.some((g) => g.name !== null)
                 ? ` — ${report.reconciliation.gateways
                     .map(
