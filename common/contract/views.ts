@@ -146,6 +146,8 @@ export interface PaymentView {
   gateway: GatewayName;
   /** card_present: collected on a reader; link: the customer pays at payUrl (shown as a QR). */
   channel: 'card_present' | 'link';
+  /** A `link` payment charged to a card the customer saved: no page, no QR (PayPlug). */
+  savedCard: boolean;
   /** The gateway's id for the payment. */
   transactionId: string | null;
   reference: string | null;

@@ -70,6 +70,7 @@ export function toPaymentView(
     id: record.id,
     gateway: record.gateway,
     channel: record.channel,
+    savedCard: record.savedCardId !== null,
     transactionId: record.transactionId,
     reference: record.reference,
     orderReference: record.orderReference,

@@ -1,9 +1,10 @@
 /**
  * A till on PayPlug, through the UI in Chromium: the cashier switches the till to PayPlug, shows a
  * payment link as a QR code, and the customer pays it on the sandbox's hosted page in a second
- * browser page (their phone); a declined card; a deferred payment captured from F4; a refund; an
- * installment plan created, its first part paid on the page, and aborted; and switching back to
- * PlutoPay loses nothing and sends no key across the bridge.
+ * browser page (their phone); a declined card; a deferred payment captured from F4; a refund; a
+ * card saved on a link, found and charged again without one; an installment plan created, its
+ * first part paid on the page, and aborted; and switching back to PlutoPay loses nothing and sends
+ * no key across the bridge.
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -154,6 +155,43 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     await refund.pressSequentially('1500');
     await page.getByRole('button', { name: /^Refund/ }).click();
     await textOf(page.locator('body'), /Partially refunded/);
+  });
+
+  it('a card saved on a link is found, said, and charged without a QR, shown as a saved card', async () => {
+    await page.keyboard.press('F1');
+    const amount = page.getByLabel('Amount', { exact: true });
+    const customer = async () => {
+      await page.getByLabel('Email', { exact: true }).fill('ada@example.com');
+      await page.getByLabel('First name').fill('Ada');
+      await page.getByLabel('Last name').fill('Lovelace');
+    };
+    await amount.fill('');
+    await amount.pressSequentially('2000');
+    await customer();
+    await page.getByLabel(/Offer the customer to save their card/).check();
+    await amount.press('Enter');
+    await page.locator('img.pay-link__qr').waitFor({ timeout: STATUS_TIMEOUT });
+    await page.keyboard.press('F3');
+    await page.getByLabel(/The customer ticks .save my card./).check();
+    await page.getByRole('button', { name: 'Pay the link' }).click();
+    await textOf(page.getByRole('status').filter({ hasText: 'payment page' }), /used on the payment page/);
+
+    await page.keyboard.press('F1');
+    await amount.fill('');
+    await amount.pressSequentially('1500');
+    await customer();
+    await page.getByRole('button', { name: 'Find saved cards' }).press('Enter');
+    // Said, not only drawn: the list of cards appears below without a word otherwise.
+    await textOf(
+      page.getByRole('status').filter({ hasText: 'saved card for' }),
+      /^1 saved card for ada@example\.com: choose one below to charge it, or pay by link\.$/,
+    );
+    await page.getByLabel(/Charge the saved visa •••• 4242/).check();
+    await amount.press('Enter');
+    await textOf(paymentState(), /Approved\. The payment is complete/);
+    // Charged to the saved card: no link was shown, and the screen does not say "pay by link".
+    await textOf(page.locator('.payment-card__meta'), /· saved card · visa •••• 4242$/);
+    expect(await page.locator('.payment-card__meta').textContent()).not.toContain('pay by link');
   });
 
   it('an installment plan is created with its schedule, its first part paid on the page, and aborted', async () => {

@@ -94,6 +94,7 @@ export function makePayment(over: Partial<PaymentView> = {}): PaymentView {
     id: `pay_test${String(paymentCounter).padStart(6, '0')}`,
     gateway: 'plutopay',
     channel: 'card_present',
+    savedCard: false,
     transactionId: null,
     reference: null,
     orderReference: `order-${paymentCounter}`,

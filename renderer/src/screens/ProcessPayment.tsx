@@ -272,7 +272,7 @@ function PaymentCard({
           <>
             {payment.description ? `${payment.description} · ` : ''}Order {payment.orderReference}
             {payment.captureMethod === 'manual' ? ' · manual capture' : ''}
-            {payment.channel === 'link' ? ' · pay by link' : ''}
+            {payment.channel === 'link' ? (payment.savedCard ? ' · saved card' : ' · pay by link') : ''}
             {payment.card ? ` · ${payment.card.brand} •••• ${payment.card.last4}` : ''}
           </>
         ) : (
