@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import type { CommandInput, TransactionDetail, TransactionView } from '../../common/contract';
 import {
   deferred,
@@ -47,6 +47,31 @@ describe('Transactions screen', () => {
     expect(within(row).getByText('€20.00')).toBeTruthy();
     expect(within(row).getByText('Succeeded')).toBeTruthy();
     expect(screen.getByText('60 transactions · page 1 of 3')).toBeTruthy();
+  });
+
+  it('says what Search finds: descriptions and emails where the gateway searches, only the start of a reference where the till does', async () => {
+    // Found by a tester: on Plural the hint offered descriptions and emails, which found nothing.
+    const bridge = new FakeBridge(makeSnapshot({ gateway: gatewayFor('plutopay') }));
+    bridge.on('transactions.list', () => ok(pageOf([], 1, 1)));
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    const search = await screen.findByRole('searchbox', { name: 'Search' });
+    const hint = () => document.getElementById(search.getAttribute('aria-describedby')!.split(' ')[0]!)!.textContent;
+    expect(hint()).toBe('Order reference, transaction reference, description or email');
+    // The shop's terminals' payments are the till's alone, and so is every payment with Plural.
+    await user.selectOptions(screen.getByLabelText('Charged by'), 'terminal');
+    expect(hint()).toBe('The start of an order reference or a transaction reference');
+    await user.selectOptions(screen.getByLabelText('Charged by'), 'gateway');
+    act(() =>
+      bridge.push({
+        seq: bridge.snapshot.seq + 1,
+        type: 'settings',
+        settings: makeSettings({ gateway: 'plural' }),
+        mode: 'test',
+        merchant: null,
+        gateway: gatewayFor('plural'),
+      }),
+    );
+    await waitFor(() => expect(hint()).toBe('The start of an order reference or a transaction reference'));
   });
 
   it('a payment captured in part shows what was taken, of what was authorised, like its receipt', async () => {

@@ -92,6 +92,14 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
   // bank (found by a tester: Card, Wallet, Bank transfer and Terminal offered on PayPlug).
   const gatewayMethods = usePos((s) => s.host.gateway?.capabilities.paymentMethods ?? PAYMENT_METHOD_TYPES);
   const methods = source === 'terminal' ? TERMINAL_METHODS : gatewayMethods;
+  // Only the till's journal answers a search the gateway does not (Plural, the shop's terminals):
+  // it finds what an order or transaction reference starts with, nothing else (found by a tester:
+  // the hint offered descriptions and emails on Plural, which found nothing).
+  const gatewaySearches = usePos((s) => s.host.gateway?.capabilities.transactionSearch ?? true);
+  const searchHint =
+    source === 'terminal' || !gatewaySearches
+      ? 'The start of an order reference or a transaction reference'
+      : 'Order reference, transaction reference, description or email';
   const shownMethod = method && methods.includes(method) ? method : '';
   const dateError = issueFor(error, 'dateFrom');
 
@@ -123,9 +131,9 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
 
   return (
     <form className="filters" role="search" aria-label="Find transactions" onSubmit={submit} noValidate>
-      <Field id="tx-search" label="Search" hint="Order reference, transaction reference, description or email">
+      <Field id="tx-search" label="Search" hint={searchHint}>
         <input
-          id="tx-search"
+          {...describedBy('tx-search', searchHint, null)}
           type="search"
           value={search}
           maxLength={100}
