@@ -333,7 +333,33 @@ describe('Transactions → Settlements', () => {
       }),
     });
     expect(await within(item(/Food court/)).findByText('CANCELLED')).toBeTruthy();
+    expect(within(item(/Food court/)).getByText('not settled; refunded to the customer')).toBeTruthy();
     expect(screen.getByText('2 split payments, 0 with a held share.')).toBeTruthy();
+  });
+
+  it('a share cancelled after a partial capture says what of it went back, not that all of it did', async () => {
+    const bridge = pluralBridge();
+    await openSettlements(bridge);
+    const cancelled = (refundedAmount: number, seq: number) =>
+      bridge.push({
+        seq,
+        type: 'payment',
+        payment: splitPayment({
+          amountCaptured: 30_000,
+          updatedAt: new Date(Date.now() + seq * 1_000).toISOString(),
+          splits: [share({ status: 'CANCELLED', refundedAmount, next: [] }), splitPayment().splits[1]!],
+        }),
+      });
+    cancelled(0, 11);
+    expect(
+      await within(item(/Food court/)).findByText('not settled; none of it was captured, so nothing was refunded'),
+    ).toBeTruthy();
+    cancelled(10_000, 12);
+    expect(
+      await within(item(/Food court/)).findByText(
+        'not settled; ₹100.00 of it refunded to the customer, the rest never captured',
+      ),
+    ).toBeTruthy();
   });
 
   it("a split payment's details show its shares and refunds, and a refund can name a share", async () => {

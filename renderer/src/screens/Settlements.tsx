@@ -23,7 +23,13 @@ export function shareStatusText(split: SplitView, currency: string): string {
           ? 'settled to the merchant'
           : 'settled once the payment is paid';
     case 'CANCELLED':
-      return 'not settled; refunded to the customer';
+      // What went back is what of the share was captured: after a partial capture, part or none of
+      // it (found by a tester: "refunded to the customer" beside a Refunded column of ₹0.00).
+      return split.refundedAmount >= split.amount
+        ? 'not settled; refunded to the customer'
+        : split.refundedAmount > 0
+          ? `not settled; ${money(split.refundedAmount, currency)} of it refunded to the customer, the rest never captured`
+          : 'not settled; none of it was captured, so nothing was refunded';
     case 'REQUESTED':
       return 'waiting for the gateway';
     default:
