@@ -6,6 +6,7 @@ import {
   deferred,
   fail,
   FakeBridge,
+  gatewayFor,
   makePayment,
   makeReader,
   makeSettings,
@@ -37,6 +38,50 @@ function paymentStatus() {
 }
 
 describe('Process payment screen', () => {
+  it('a split payment captured in part shows what it took, and each share as it now stands', async () => {
+    // Found by a tester on Plural: ₹500.00 "Approved" for ₹300.00 captured, and a share cancelled on
+    // Settlements still listed as plainly shared.
+    const share = {
+      id: 'v1-part-ss-a',
+      merchantId: '1324',
+      settlementReference: null,
+      amount: 30_000,
+      onHold: true,
+      status: 'RELEASED',
+      releasedAmount: 30_000,
+      refundedAmount: 0,
+      releasable: 0,
+      pending: false,
+      next: [],
+    };
+    const payment = makePayment({
+      id: 'pay_partcap01',
+      gateway: 'plural',
+      channel: 'link',
+      currency: 'INR',
+      amount: 50_000,
+      amountCaptured: 30_000,
+      status: 'succeeded',
+      captureMethod: 'manual',
+      splits: [share, { ...share, id: 'v1-part-ss-b', merchantId: '1233', amount: 20_000, status: 'CANCELLED' }],
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        seq: 5,
+        payments: [payment],
+        readers: [],
+        settings: makeSettings({ gateway: 'plural' }),
+        gateway: gatewayFor('plural'),
+      }),
+    );
+    await openProcess(bridge, payment.id);
+    expect(document.querySelector('.payment-card__amount')!.textContent).toBe('₹300.00');
+    expect(screen.getByText('of ₹500.00 authorised')).toBeTruthy();
+    expect(screen.getByText(/^Shared between merchants:/).textContent).toBe(
+      'Shared between merchants: 1324 ₹300.00 (released) · 1233 ₹200.00 (cancelled)',
+    );
+  });
+
   it('shows the live reader stage in role=status as events arrive: sent → waiting for card → processing → approved', async () => {
     const payment = makePayment({
       id: 'pay_live000001',

@@ -2,6 +2,15 @@ import type { PaymentView, ReaderStatus, ReaderView, ReceiptStateView } from '..
 
 export type ReceiptCopies = NonNullable<ReceiptStateView['print']>['copies'];
 
+/**
+ * What an authorisation captured in part actually took (its receipt and the reports count that); null
+ * when it took the whole amount, or has taken nothing yet. A transaction's or a payment's.
+ */
+export function capturedInPart(p: { status: string; amount: number; amountCaptured: number }): number | null {
+  const charged = p.status === 'succeeded' || p.status === 'partially_refunded' || p.status === 'refunded';
+  return charged && p.amountCaptured > 0 && p.amountCaptured !== p.amount ? p.amountCaptured : null;
+}
+
 /** What the payment's state means for the cashier, in one line (shown in role=status). */
 export function paymentStateText(payment: PaymentView): string {
   switch (payment.status) {

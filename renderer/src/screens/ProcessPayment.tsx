@@ -23,7 +23,7 @@ import {
   pairedReaders,
 } from '../store/selectors';
 import { money } from '../lib/format';
-import { paymentStateText, paymentStatusLabel, READER_STATUS_LABELS, statusLabel } from '../lib/labels';
+import { capturedInPart, paymentStateText, paymentStatusLabel, READER_STATUS_LABELS, statusLabel } from '../lib/labels';
 import { GATEWAY_LABELS } from '../../../common/contract/views';
 import { useKey } from '../lib/hooks';
 
@@ -255,9 +255,13 @@ function PaymentCard({
 }) {
   const amount = payment?.amount ?? pending?.amount ?? 0;
   const currency = payment?.currency ?? pending?.currency ?? '';
+  // Captured in part: what it took, as Transactions, the receipt and the reports say (found by a
+  // tester: ₹500.00 "Approved" on Process payment for ₹300.00 captured of ₹500.00 authorised).
+  const part = payment ? capturedInPart(payment) : null;
   return (
     <div className="payment-card">
-      <p className="payment-card__amount">{money(amount, currency)}</p>
+      <p className="payment-card__amount">{money(part ?? amount, currency)}</p>
+      {part !== null ? <p className="muted">of {money(amount, currency)} authorised</p> : null}
       {payment?.tip?.state === 'chosen' && payment.tip.amount > 0 ? (
         <p className="payment-card__tip">
           {money(payment.tip.preTipAmount, payment.currency)} + tip {money(payment.tip.amount, payment.currency)}
@@ -426,9 +430,7 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
         <p className="muted split-summary">
           Shared between merchants:{' '}
           {payment.splits
-            .map(
-              (split) => `${split.merchantId} ${money(split.amount, payment.currency)}${split.onHold ? ' (held)' : ''}`,
-            )
+            .map((split) => `${split.merchantId} ${money(split.amount, payment.currency)}${shareState(split)}`)
             .join(' · ')}
         </p>
       ) : null}
@@ -442,6 +444,25 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
       ) : null}
     </>
   );
+}
+
+/**
+ * A share as it stands, after its amount on the payment's line: held until released, or what became
+ * of it since (found by a tester: a share cancelled on Settlements still read as plainly shared).
+ */
+function shareState(split: PaymentView['splits'][number]): string {
+  switch (split.status) {
+    case 'HOLD':
+      return ' (held)';
+    case 'REQUESTED':
+      return split.onHold ? ' (held)' : '';
+    case 'RELEASED':
+      return split.onHold ? ' (released)' : '';
+    case 'CANCELLED':
+      return ' (cancelled)';
+    default:
+      return '';
+  }
 }
 
 /** An installment plan: the first part's QR, the schedule, and abort while it runs. */

@@ -22,7 +22,7 @@ import { dateTime, dateTimeSeconds, humanize, money } from '../lib/format';
 import { PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES, type PaymentMethodType } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
-import { statusLabel } from '../lib/labels';
+import { capturedInPart, statusLabel } from '../lib/labels';
 
 const SORTS = [
   { value: 'created_at:desc', label: 'Newest first' },
@@ -53,15 +53,6 @@ export function refundable(t: TransactionView): number {
   if (t.status !== 'succeeded' && t.status !== 'partially_refunded') return 0;
   const captured = t.amountCaptured > 0 ? t.amountCaptured : t.amount;
   return Math.max(0, captured - t.amountRefunded);
-}
-
-/**
- * What an authorisation captured in part actually took (its receipt and the reports count that); null
- * when it took the whole amount, or has taken nothing yet.
- */
-function capturedInPart(t: TransactionView): number | null {
-  const charged = t.status === 'succeeded' || t.status === 'partially_refunded' || t.status === 'refunded';
-  return charged && t.amountCaptured > 0 && t.amountCaptured !== t.amount ? t.amountCaptured : null;
 }
 
 /** A row's amount: what was taken, and of what authorisation when that was more. */
