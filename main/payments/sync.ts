@@ -160,7 +160,9 @@ export class PaymentSync {
       payUrlExpiresAt: payment.payUrlExpiresAt,
       authorizationExpiresAt: payment.authorizationExpiresAt,
       ...(payment.card ? { cardBrand: payment.card.brand, cardLast4: payment.card.last4 } : {}),
-      ...(payment.savedCardId ? { savedCardId: payment.savedCardId } : {}),
+      // Never the gateway's savedCardId either: that is the card a paid link saved, while the
+      // journal's is the card the payment was charged on (set at create; a retried create sends
+      // it again). Found by a tester: a link that saved a card counted as "Saved card (no reader)".
       // Never the gateway's installmentPlanId: the journal names the till's own plan, which
       // Installments sets when the plan takes the payment in.
       ...(onReader ? {} : { readerStage: null }),

@@ -201,4 +201,30 @@ describe('saved PayPlug cards', () => {
     const reconciliation = await t.call('reports.reconcile', {});
     expect(reconciliation.differences).toEqual([]);
   });
+
+  it('a link that saved a card stays a link; only the charge on the saved card is one (Process, reports)', async () => {
+    // Found by a tester: the link that saved the card was counted under "Saved card (no reader)" in
+    // the X report, and shown as a saved card charge: the gateway's card id overwrote the journal's
+    // (the card the payment was charged on, which also decides what a retried create sends).
+    const t = await payplugTill();
+    cleanup.push(() => t.close());
+    const card = await saveAdasCard(t, { month: 12, year: new Date().getUTCFullYear() + 3 });
+    const charged = await t.call('payments.create', {
+      amount: 1500,
+      currency: 'EUR',
+      customer: ada,
+      savedCardId: card.cardId,
+    });
+    await t.waitForPayment(charged.id, (p) => p.status === 'succeeded', 5_000);
+    const payments = await t.call('payments.list', { filter: 'all', limit: 50 });
+    expect(payments.map((p) => [p.amount, p.channel, p.savedCard]).sort()).toEqual([
+      [1500, 'link', true],
+      [2000, 'link', false],
+    ]);
+    const x = await t.call('reports.x', {});
+    expect(x.byReader.map((row) => [row.key, row.approvedCount, row.approvedAmount])).toEqual([
+      ['Pay by link', 1, 2000],
+      ['Saved card (no reader)', 1, 1500],
+    ]);
+  });
 });
