@@ -12,6 +12,7 @@ import { CustomerDisplayApp } from '../../renderer/src/display/CustomerDisplay';
 import {
   fail,
   FakeBridge,
+  gatewayFor,
   makeDisplay,
   makePayment,
   makeReader,
@@ -495,6 +496,26 @@ describe('Reports (F9)', () => {
       { date: '2026-03-29', closedBy: 'Ada', override: { by: 'Eve', reason: 'customer left' } },
     ]);
     await screen.findByText('Day closed: Z report No. 1.');
+  });
+
+  it('with Plural, whose links cannot be withdrawn, does not only say to cancel the payments not paid', async () => {
+    // Found by a tester: "Cancel them first" for Plural links, which have no Cancel anywhere.
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'plural' }), gateway: gatewayFor('plural') }),
+    );
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([]));
+    const message = 'The day cannot be closed: 1 payment is not paid yet: ORD-LINK (not paid yet).';
+    bridge.on('reports.close', () => fail('conflict', message, { issues: [{ path: 'override', message }] }));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    const form = await screen.findByRole('form', { name: /Close the day/ });
+    await user.type(within(form).getByLabelText('Closed by'), 'Ada');
+    await user.click(within(form).getByRole('button', { name: 'Close the day' }));
+    const group = await within(form).findByRole('group', { name: 'Payments not paid yet' });
+    expect(group.textContent).toContain(
+      'Cancel those that can be (Plural cannot withdraw a payment link), or close anyway: who decides and why is kept in the Z report.',
+    );
   });
 
   it('keeps the override fields when the next refusal is about them, marks the one to fill and focuses it', async () => {

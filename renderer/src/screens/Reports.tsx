@@ -360,6 +360,10 @@ function Reconciliation({ date }: { date: string }) {
 function CloseDay({ report, onClosed }: { report: DayReportView; onClosed(z: DayReportView): void }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy.close === true);
+  // A gateway whose unpaid links cannot be withdrawn (Plural): "cancel them" is not for those.
+  const linksStay = usePos((s) =>
+    s.host.gateway?.capabilities.cancelsUnpaidLink === false ? s.host.gateway.label : null,
+  );
   const [closedBy, setClosedBy] = useState('');
   const [overrideBy, setOverrideBy] = useState('');
   const [reason, setReason] = useState('');
@@ -432,7 +436,9 @@ function CloseDay({ report, onClosed }: { report: DayReportView; onClosed(z: Day
           <p className="muted">
             {attention > 0
               ? 'Settle them in Needs attention (F8) first, or close anyway: who decides and why is kept in the Z report.'
-              : 'Cancel them first, or close anyway: who decides and why is kept in the Z report.'}
+              : linksStay
+                ? `Cancel those that can be (${linksStay} cannot withdraw a payment link), or close anyway: who decides and why is kept in the Z report.`
+                : 'Cancel them first, or close anyway: who decides and why is kept in the Z report.'}
           </p>
           <Field id="override-by" label="Override by" error={overrideByError}>
             <input
