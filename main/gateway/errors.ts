@@ -60,10 +60,22 @@ export class GatewayUnreachable extends Error {
  * Like any answer that was not understood, the change may have happened: retrieve before retry.
  */
 export class GatewayUnreadable extends GatewayUnreachable {
-  constructor(message: string, status: number | null = null) {
-    super('unknown', message, status);
+  /**
+   * `outcome`: 'not_sent' when the answer was to a step before the request itself (see
+   * beforeSending): the gateway is there, and the request never left the till.
+   */
+  constructor(message: string, status: number | null = null, outcome: UnreachableOutcome = 'unknown') {
+    super(outcome, message, status);
     this.name = 'GatewayUnreadable';
   }
+}
+
+/**
+ * An answer about what was asked that could not be read: not one to a step before the request (a
+ * token), which says nothing of the payment asked about.
+ */
+export function unreadableAnswer(error: unknown): error is GatewayUnreadable {
+  return error instanceof GatewayUnreadable && error.outcome === 'unknown';
 }
 
 const NOT_SENT_CODES = new Set([
@@ -129,6 +141,23 @@ export async function afterChange<T>(made: string, read: () => Promise<T>): Prom
       error.status,
       error.retryAfterMs,
     );
+  }
+}
+
+/**
+ * A step a request needs before it is sent (Plural's access token): when it fails, the request
+ * itself never left the till — `not_sent`, whatever the step's own outcome (a token asked for and
+ * lost, or answered unreadably, changes nothing at the gateway). Taken as "unknown", a create whose
+ * token answer could not be read ended in Needs attention, though nothing had been sent. An
+ * unreadable answer stays one (the gateway is there); a throttle keeps its asked-for wait.
+ */
+export async function beforeSending<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (!(error instanceof GatewayUnreachable) || error.outcome === 'not_sent') throw error;
+    if (error instanceof GatewayUnreadable) throw new GatewayUnreadable(error.message, error.status, 'not_sent');
+    throw new GatewayUnreachable('not_sent', error.message, error.status, error.retryAfterMs);
   }
 }
 

@@ -10,7 +10,7 @@ import { computeTip, type TipChoice } from '../../common/tips';
 import { inBackground } from '../core/background';
 import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
-import { GatewayUnreachable, GatewayUnreadable, isGatewayError } from '../gateway/errors';
+import { GatewayUnreachable, isGatewayError, unreadableAnswer } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, GatewayRefund, NewPayment, PaymentGateway } from '../gateway/port';
 import {
@@ -94,8 +94,7 @@ export class CashierCommands {
       refunds = await this.engine.call((g) => g.refunds(transactionId), gateway);
     } catch (error) {
       // Answered about a payment of this till, but not readably: it needs attention, never guessed.
-      if (error instanceof GatewayUnreadable && known?.transactionId === transactionId)
-        this.sync.unreadable(known, error.message);
+      if (unreadableAnswer(error) && known?.transactionId === transactionId) this.sync.unreadable(known, error.message);
       // The gateway is down: a payment this till made is shown from its own record, so the
       // cashier can still refund it (queued) — as the Capture screen works offline.
       if (error instanceof GatewayUnreachable && known) return this.offlineDetail(known);

@@ -156,6 +156,12 @@ export class PaymentEngine {
    * payment needs attention while the step stays queued — looked up before it is ever sent again.
    */
   onUnreadable: (op: OperationRecord, error: GatewayUnreadable) => void = () => undefined;
+  /**
+   * A capture, cancel, refund or settlement step left pending that never left the till, though the
+   * gateway answered (unreadably, a step before it: Plural's token): nothing is in doubt, and no
+   * reconnect will come to send it, so it is asked for again (the watcher, set by PaymentService).
+   */
+  onAnsweredNotSent: (op: OperationRecord) => void = () => undefined;
 
   /**
    * What Needs attention was last told of each payment in it (its item, as JSON): a change is sent
@@ -467,9 +473,13 @@ export class PaymentEngine {
       if (via === 'ok' && op.lastError !== null) this.options.onQueueChanged();
       return settled;
     }
-    // Answered, but never readably: whether the money moved is not known, and the cashier is told.
-    const unreadable = lastError instanceof GatewayUnreadable && QUEUEABLE.has(op.kind);
-    if (unreadable) this.onUnreadable(op, lastError as GatewayUnreadable);
+    // Answered, but never readably: whether the money moved is not known, and the cashier is told —
+    // unless no send of it may have landed (the answer was to a step before it, and `sentAt` was put
+    // back for each send that never left): then it only waits to be sent.
+    const answered = lastError instanceof GatewayUnreadable && QUEUEABLE.has(op.kind) ? lastError : null;
+    const unreadable = answered !== null && (answered.outcome === 'unknown' || op.sentAt !== null);
+    if (unreadable) this.onUnreadable(op, answered);
+    else if (answered && how.queue) this.onAnsweredNotSent(op);
     if (held > 0) return this.hold(op, held, lastError, how);
     this.options.onQueueChanged();
     const payment = journal.getPayment(op.paymentId);
@@ -480,11 +490,13 @@ export class PaymentEngine {
       'offline',
       how.queue && unreadable
         ? `${unreachable} Nothing is sent twice: the ${what} stays queued, and the till asks the gateway whether it went through before sending it again.`
-        : how.queue
-          ? `${unreachable} The ${op.kind} is queued and will be sent automatically when the connection returns.`
-          : how.unanswered
-            ? `${unreachable} ${how.unanswered}`
-            : `${unreachable} Nothing was charged twice; try again when the connection returns.`,
+        : how.queue && answered
+          ? `${unreachable} The ${what} was not sent: it stays queued, and the till sends it again shortly.`
+          : how.queue
+            ? `${unreachable} The ${op.kind} is queued and will be sent automatically when the connection returns.`
+            : how.unanswered
+              ? `${unreachable} ${how.unanswered}`
+              : `${unreachable} Nothing was charged twice; try again when the connection returns.`,
       { queued: how.queue || how.unanswered !== undefined },
     );
     // Kept for callers that say more than "unreachable" when the gateway answered, but unreadably.
@@ -598,6 +610,8 @@ export function throttledText(label: string, retryAfterMs: number): string {
 
 /** What the cashier reads of a create that never reached the gateway: nothing was charged, and when to try again. */
 export function notSentText(error: GatewayUnreachable, label: string): string {
+  // The gateway answered (a step before the create, unreadably): nothing waits for a connection.
+  if (error instanceof GatewayUnreadable) return `${error.message} Nothing was charged; try again.`;
   if (error.retryAfterMs === null)
     return `${unansweredText(error)} Nothing was charged; try again when the connection returns.`;
   return throttledText(label, error.retryAfterMs);

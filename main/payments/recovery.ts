@@ -16,6 +16,7 @@ import {
   GatewayUnreadable,
   isGatewayError,
   SAVED_CARD_REFUSED,
+  unreadableAnswer,
 } from '../gateway/errors';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
@@ -54,7 +55,7 @@ export class Recovery {
     try {
       return await this.read(record);
     } catch (error) {
-      if (error instanceof GatewayUnreadable && record.transactionId !== null)
+      if (unreadableAnswer(error) && record.transactionId !== null)
         this.sync.unreadable(this.engine.journal.getPayment(record.id) ?? record, error.message);
       throw error;
     }

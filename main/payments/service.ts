@@ -60,6 +60,8 @@ export class PaymentService {
     // not found, once the window is over (queued steps and unconfirmed creates alike).
     // A step no answer about could be read stays queued, and its payment needs attention.
     this.engine.onUnreadable = (op, error) => this.sync.unreadableStep(op, error);
+    // One that never left the till, though the gateway answered: sent again shortly, by the watcher.
+    this.engine.onAnsweredNotSent = (op) => this.watcher.follow(op.paymentId);
     this.engine.onSettled = () =>
       inBackground(this.recovery.recover(), (error) =>
         this.engine.options.log('Could not recover after a settle window', errorText(error)),

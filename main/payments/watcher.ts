@@ -11,8 +11,9 @@
  */
 import type { TimerHandle } from '../../common/clock';
 import { inBackground } from '../core/background';
-import { GatewayUnreadable, isGatewayError } from '../gateway/errors';
+import { isGatewayError, unreadableAnswer } from '../gateway/errors';
 import type { GatewayPayment } from '../gateway/port';
+import type { PaymentRecord } from '../store/journal';
 import { QUEUEABLE_KINDS, type PaymentEngine } from './engine';
 import { errorText } from '../core/errors';
 import type { Installments } from './installments';
@@ -161,7 +162,7 @@ export class RemoteWatcher {
       if (record?.status === 'in_progress' && record.readerId) keep = await this.checkCloudReader(paymentId);
       else if (record?.status === 'pending' && record.channel === 'link') keep = await this.checkLink(paymentId);
       const now = journal.getPayment(paymentId);
-      if (!keep && now && unreadableAttention(now)) keep = await this.readAgain(paymentId);
+      if (!keep && now && this.readsAgain(now)) keep = await this.readAgain(paymentId);
     } catch (error) {
       this.engine.options.log(`Checking ${paymentId} failed`, errorText(error));
       keep = true;
@@ -176,14 +177,24 @@ export class RemoteWatcher {
       return this.schedule(paymentId, watch, 0);
     }
     const now = journal.getPayment(paymentId);
-    if (record?.channel === 'link' || (now && unreadableAttention(now)))
+    if (record?.channel === 'link' || (now && this.readsAgain(now)))
       watch.delayMs = Math.min(Math.round(watch.delayMs * 1.5), LINK_MAX_POLL_MS);
     this.schedule(paymentId, watch);
   }
 
   /**
-   * A payment whose last answer could not be read: its queued step is looked up (and sent only if
-   * not found) or, with none, the payment is read again. Kept while the item stands.
+   * Whether a followed payment is asked about again: an answer about it could not be read, or a
+   * step of it waits in the queue (one the gateway answered unreadably before it was sent, which no
+   * reconnect will send: the till stays online).
+   */
+  private readsAgain(record: PaymentRecord): boolean {
+    return unreadableAttention(record) || this.engine.journal.countQueuedOperations(record.id, QUEUEABLE_KINDS) > 0;
+  }
+
+  /**
+   * A payment whose last answer could not be read, or with a step still queued: the queued step is
+   * looked up (and sent only if not found; sent at once when it never was), or, with none, the
+   * payment is read again. Kept while the item or the step stands.
    */
   private async readAgain(paymentId: string): Promise<boolean> {
     const { journal } = this.engine;
@@ -193,7 +204,7 @@ export class RemoteWatcher {
     if (journal.countQueuedOperations(paymentId, QUEUEABLE_KINDS) > 0) await this.recovery().drainQueue();
     else await this.engine.exclusive(paymentId, () => this.recovery().reconcile(journal.getPayment(paymentId)!));
     const now = journal.getPayment(paymentId);
-    return now !== undefined && unreadableAttention(now);
+    return now !== undefined && this.readsAgain(now);
   }
 
   /** A payment on a gateway-hosted reader: settled once the reader's action is over. */
@@ -219,7 +230,7 @@ export class RemoteWatcher {
     } catch (error) {
       // The reader or its payment answered unreadably: nothing is taken as approved or declined;
       // the cashier is told, and the reader is asked again.
-      if (!(error instanceof GatewayUnreadable)) throw error;
+      if (!unreadableAnswer(error)) throw error;
       await this.engine.exclusive(paymentId, async () =>
         this.sync.unreadable(journal.getPayment(paymentId)!, error.message),
       );
@@ -239,7 +250,7 @@ export class RemoteWatcher {
     } catch (error) {
       // Answered, but not readably (a status the till does not know): never taken as paid or
       // failed; the cashier is told, and the payment is read again.
-      if (error instanceof GatewayUnreadable) {
+      if (unreadableAnswer(error)) {
         await this.engine.exclusive(paymentId, async () =>
           this.sync.unreadable(journal.getPayment(paymentId)!, error.message),
         );

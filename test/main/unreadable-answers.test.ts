@@ -325,3 +325,92 @@ describe('an answer the till cannot read', () => {
     expect(wentOffline(t.events)).toBe(false);
   });
 });
+
+describe("Plural's token answered unreadably before a request", () => {
+  const TOKEN = '/api/auth/v1/token';
+  /**
+   * The next API call matching `method path` is refused 401 (the token revoked early): the client
+   * drops its token and asks for a new one, whose answer `tokenAnswer` replaces until `healed()`.
+   */
+  function revokeThenGarble(proxy: RewritingProxy, method: string, path: string, tokenAnswer: string) {
+    let revoked = false;
+    let garbled = true;
+    proxy.answer = (m, p) => {
+      if (revoked || m !== method || p !== path) return null;
+      revoked = true;
+      return { status: 401, body: JSON.stringify({ code: 'UNAUTHORIZED', message: 'Token expired.' }) };
+    };
+    proxy.rewrite = (_m, p) => (garbled && p === TOKEN ? tokenAnswer : null);
+    return {
+      healed: () => {
+        garbled = false;
+      },
+    };
+  }
+
+  it('a create whose token answer is not JSON was never sent: failed, nothing charged, try again', async () => {
+    const { proxy, t } = await pluralBehindProxy();
+    let creates = 0;
+    const token = revokeThenGarble(proxy, 'POST', '/api/pay/v1/orders', '{"access_token":');
+    const rewrite = proxy.rewrite;
+    proxy.rewrite = (method, path, body) => {
+      if (method === 'POST' && path === '/api/pay/v1/orders') creates++;
+      return rewrite(method, path, body);
+    };
+
+    const failed = await t.fail('payments.create', { amount: 9_900, currency: 'INR', orderReference: 'TOKEN-1' });
+    expect(failed).toMatchObject({ code: 'offline', queued: false });
+    expect(failed.message).toContain(`The gateway's answer to POST ${TOKEN} is not JSON.`);
+    expect(failed.message).toMatch(/Nothing was charged; try again\.$/);
+    const snapshot = await t.call('session.snapshot', {});
+    const [payment] = snapshot.payments.filter((p) => p.orderReference === 'TOKEN-1');
+    expect(payment).toMatchObject({ status: 'failed', attention: null });
+    expect(snapshot.connectivity.gateway).toBe('online');
+    // The 401 was the only create that reached Plural's side, and it made nothing.
+    expect(creates).toBe(0);
+
+    token.healed();
+    const again = await t.call('payments.create', { amount: 9_900, currency: 'INR', orderReference: 'TOKEN-1' });
+    expect(again).toMatchObject({ status: 'pending', attention: null });
+    expect(again.transactionId).not.toBeNull();
+    expect(creates).toBe(1);
+    expect(wentOffline(t.events)).toBe(false);
+  });
+
+  it('a refund whose token answer has no access_token stays queued, needs no attention, and is sent once', async () => {
+    const { sandbox, proxy, t } = await pluralBehindProxy();
+    const created = await t.call('payments.create', { amount: 20_000, currency: 'INR', orderReference: 'TOKEN-2' });
+    expect((await pluralSandbox(sandbox, 'POST', `/_sandbox/orders/${created.transactionId}/pay`)).status).toBe(200);
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    let refunds = 0;
+    const token = revokeThenGarble(
+      proxy,
+      'GET',
+      `/api/pay/v1/orders/${created.transactionId}`,
+      '{"token_type":"Bearer","expires_in":3600}',
+    );
+    const rewrite = proxy.rewrite;
+    proxy.rewrite = (method, path, body) => {
+      if (method === 'POST' && path.startsWith('/api/pay/v1/refunds/')) refunds++;
+      return rewrite(method, path, body);
+    };
+
+    const failed = await t.fail('payments.refund', { paymentId: paid.id, amount: 5_000 });
+    expect(failed.message).toContain(`The gateway's answer to POST ${TOKEN} is not in the expected form`);
+    expect(failed.message).toMatch(/The refund was not sent: it stays queued/);
+    expect(failed.message).not.toMatch(/whether it went through|unreachable/);
+    const waiting = await t.waitForPayment(paid.id, (p) => p.queuedOperations === 1);
+    expect(waiting.attention).toBeNull();
+    expect(refunds).toBe(0);
+
+    token.healed();
+    const refunded = await t.waitForPayment(
+      paid.id,
+      (p) => p.amountRefunded === 5_000 && p.queuedOperations === 0,
+      8_000,
+    );
+    expect(refunded.attention).toBeNull();
+    expect(refunds).toBe(1);
+    expect(wentOffline(t.events)).toBe(false);
+  });
+});

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../../common/clock';
 import type { z } from 'zod';
-import { GatewayError } from '../errors';
+import { beforeSending, GatewayError } from '../errors';
 import { GatewayHttp, type GatewayHttpOptions } from '../http';
 import { newRequestId } from '../request-ids';
 import type { PaymentLimits } from '../limits';
@@ -139,13 +139,14 @@ export class PluralClient {
         headers: this.requestHeaders(),
         ...(body !== undefined ? { body } : {}),
       });
-    const token = await this.tokens.get();
+    // No token, no request: whatever became of the token's, this one never left the till.
+    const token = await beforeSending(() => this.tokens.get());
     try {
       return await send(token);
     } catch (error) {
       if (!(error instanceof GatewayError) || error.status !== 401) throw error;
       this.tokens.invalidate(token);
-      return send(await this.tokens.get());
+      return send(await beforeSending(() => this.tokens.get()));
     }
   }
 
