@@ -26,6 +26,9 @@ export class Connectivity {
   private throttledUntil: number | null = null;
   private stopped = false;
   private readonly listeners = new Set<(state: GatewayState) => void>();
+  private readonly shownListeners = new Set<() => void>();
+  /** What the banner was last told (state, throttled, last error), to tell it only of a change. */
+  private shown = '';
 
   constructor(
     private readonly clock: Clock,
@@ -46,6 +49,16 @@ export class Connectivity {
   onChange(listener: (state: GatewayState) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Hears every change of what the banner shows: the state, and also, within a state, whether the
+   * gateway throttles the till and the last error (a throttle that starts while the till is offline
+   * already, a new reason to be offline). Heard on a state change before `onChange`'s listeners.
+   */
+  onShownChange(listener: () => void): () => void {
+    this.shownListeners.add(listener);
+    return () => this.shownListeners.delete(listener);
   }
 
   /**
@@ -144,6 +157,7 @@ export class Connectivity {
     this.stopped = true;
     this.clock.clearTimeout(this.probeTimer);
     this.listeners.clear();
+    this.shownListeners.clear();
   }
 
   /** `atLeastMs`: the wait a throttling gateway asked for; a probe due sooner is put off to then. */
@@ -163,15 +177,28 @@ export class Connectivity {
     }, delay);
   }
 
+  /**
+   * Before, only a change of state was heard: offline for another reason, or throttled once offline
+   * already, the banner kept saying what it said ("offline" for a gateway slowing the till down).
+   */
   private set(state: GatewayState): void {
-    if (state === this.current) return;
+    const changed = state !== this.current;
     this.current = state;
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(state);
-      } catch {
-        // A listener's bug must not stop the others hearing about it.
-      }
+    const shown = JSON.stringify([state, this.throttledForMs() !== null, this.error]);
+    if (shown !== this.shown) {
+      this.shown = shown;
+      tell(this.shownListeners, (listener) => listener());
+    }
+    if (changed) tell(this.listeners, (listener) => listener(state));
+  }
+}
+
+function tell<L>(listeners: ReadonlySet<L>, call: (listener: L) => void): void {
+  for (const listener of [...listeners]) {
+    try {
+      call(listener);
+    } catch {
+      // A listener's bug must not stop the others hearing about it.
     }
   }
 }

@@ -339,8 +339,9 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   // A payment a reader was collecting when the app stopped: unknown (Needs attention) at once.
   service.readerEvents.recoverInterruptedCollections();
   await startReaders();
+  // What the banner shows, whenever it changes (a throttle or a new reason while offline included).
+  connectivity.onShownChange(() => emit({ type: 'connectivity', connectivity: connectivityView() }));
   connectivity.onChange((state) => {
-    emit({ type: 'connectivity', connectivity: connectivityView() });
     if (state !== 'online') return;
     readers.retryReportsNow();
     inBackground(service.recovery.recover(), (error) =>

@@ -10,6 +10,27 @@ import {
 } from '../../main/gateway/errors';
 
 describe('connectivity', () => {
+  it('tells what the banner shows whenever it changes: a throttle or a new reason while offline, not a repeat', () => {
+    const clock = new FakeClock();
+    const connectivity = new Connectivity(clock, async () => undefined);
+    let told = 0;
+    const states: GatewayState[] = [];
+    connectivity.onShownChange(() => told++);
+    connectivity.onChange((state) => states.push(state));
+    connectivity.reportFailure('The gateway could not be reached (ECONNREFUSED).');
+    expect(told).toBe(1);
+    connectivity.reportFailure('The gateway could not be reached (ECONNREFUSED).');
+    expect(told).toBe(1);
+    connectivity.reportFailure('The gateway did not answer in time.');
+    expect(told).toBe(2);
+    connectivity.reportError(throttled('30', clock.now()));
+    expect(told).toBe(3);
+    expect(connectivity.throttledForMs()).toBe(30_000);
+    // The state changed once only: what listens for it (recovery) hears nothing more.
+    expect(states).toEqual(['offline']);
+    connectivity.stop();
+  });
+
   it('goes offline on a failed call, probes with growing gaps, and comes back online once a probe answers', async () => {
     const clock = new FakeClock();
     let up = false;

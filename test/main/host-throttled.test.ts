@@ -94,6 +94,36 @@ describe('a gateway that throttles the till (429 with Retry-After)', () => {
     await host.call('attention.list', {}).then((items) => expect(items).toEqual([]));
   });
 
+  it('tells the screens when a throttle starts, or the reason changes, while the till is offline already', async () => {
+    // Found in review: the banner was told only of online/offline changes, so a throttle that began
+    // while the till was offline kept it saying "offline" (and the old reason) until the next one.
+    const { t: host, proxy } = await start();
+    const shown = () => host.events.flatMap((event) => (event.type === 'connectivity' ? [event.connectivity] : []));
+    proxy.answer = () => ({ status: 503, body: 'down' });
+    await host.fail('payments.create', { amount: 1500, currency: 'USD', orderReference: 'DOWN-1' });
+    await waitFor(() => shown().some((view) => view.gateway === 'offline' && view.lastError?.includes('(503)')));
+    // Still offline, for another reason: the probe meets a 502 now.
+    proxy.answer = () => ({ status: 502, body: 'bad gateway' });
+    const reason = await waitFor(
+      () => shown().find((view) => view.lastError?.includes('(502)')),
+      8_000,
+      'the new reason on the banner',
+    );
+    expect(reason).toMatchObject({ gateway: 'offline' });
+    // Still offline, throttled now: the banner says the gateway slows the till down.
+    proxy.answer = () => ({ ...THROTTLED, headers: { 'retry-after': '30' } });
+    const slowed = await waitFor(
+      () => shown().find((view) => view.throttled === true),
+      8_000,
+      'the throttle on the banner',
+    );
+    expect(slowed).toMatchObject({ gateway: 'offline', lastError: expect.stringMatching(/^The gateway is limiting/) });
+    // Told without any online/offline change in between.
+    const views = shown();
+    const down = views.findIndex((view) => view.gateway === 'offline');
+    expect(views.slice(down).every((view) => view.gateway === 'offline')).toBe(true);
+  }, 20_000);
+
   it('a queued capture the gateway throttles when it is finally sent stays queued, not refused', async () => {
     const { t: host, sandbox, proxy } = await start();
     const authorised = await cardPayment(host, 4000, 'manual');

@@ -191,6 +191,38 @@ describe('App shell', () => {
     expect(banner.textContent).toMatch(/1 operation queued \(€10.00\); they will be sent when it is back\./);
   });
 
+  it('turns an offline banner into "slowing this till down" when a throttle starts while offline', async () => {
+    // The host tells the screens of a throttle that starts while the till is offline already (and of
+    // a new reason): the banner follows it without any online/offline change in between.
+    const bridge = new FakeBridge();
+    await renderApp(bridge);
+    const offline = (seq: number, lastError: string, throttled = false) =>
+      act(() =>
+        bridge.push({
+          seq,
+          type: 'connectivity',
+          connectivity: {
+            gateway: 'offline',
+            throttled,
+            lastError,
+            queued: { count: 0, totals: [] },
+            recovering: null,
+          },
+        }),
+      );
+    offline(11, 'The gateway failed (503): HTTP 503 with a malformed body');
+    expect(screen.getByText('The payment gateway is offline.').closest('[role="status"]')!.textContent).toMatch(
+      /Last error: The gateway failed \(503\)/,
+    );
+    offline(12, 'The gateway did not answer in time.');
+    expect(screen.getByText('The payment gateway is offline.').closest('[role="status"]')!.textContent).toMatch(
+      /Last error: The gateway did not answer in time\./,
+    );
+    offline(13, "The gateway is limiting this till's requests (429 Too Many Requests; it asked to wait 30 s).", true);
+    expect(screen.queryByText('The payment gateway is offline.')).toBeNull();
+    expect(screen.getByText('The payment gateway is slowing this till down.')).toBeTruthy();
+  });
+
   it('shows "Reconnecting to the host…" while the bridge is closed, disables Charge, and resyncs after reconnect', async () => {
     const bridge = new FakeBridge();
     const { user } = await renderApp(bridge);
