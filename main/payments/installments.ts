@@ -149,6 +149,9 @@ export class Installments {
     if (!gateway?.installments) return false;
     const running = () =>
       this.engine.journal.listPlans(100).filter((p) => p.gateway === gateway.name && !isFinal(p.status));
+    // The gateway asked the till to wait: nothing is read (each read would be throttled again), the
+    // list shows the journal's plans, and the watcher reads them once the wait is over.
+    if ((this.engine.options.connectivity.throttledForMs() ?? 0) > 0) return running().length > 0;
     for (const plan of running()) {
       if (this.engine.closed) break;
       await this.readOne(plan, gateway).catch((error: unknown) =>

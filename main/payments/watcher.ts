@@ -104,8 +104,13 @@ export class RemoteWatcher {
   followPlans(now = false): void {
     if (this.engine.closed || (this.plansFollowed && !now)) return;
     this.plansFollowed = true;
+    this.schedulePlans(now ? 0 : this.planDelay());
+  }
+
+  /** Never sooner than the end of a throttling gateway's wait, as a followed payment's reads. */
+  private schedulePlans(delayMs: number): void {
     this.engine.clock.clearTimeout(this.plansTimer);
-    this.plansTimer = this.engine.clock.setTimeout(() => this.readPlans(), now ? 0 : this.planDelay());
+    this.plansTimer = this.engine.clock.setTimeout(() => this.readPlans(), Math.max(delayMs, this.throttledForMs()));
   }
 
   private planDelay(): number {
@@ -114,6 +119,8 @@ export class RemoteWatcher {
 
   private readPlans(): void {
     this.plansTimer = undefined;
+    // The gateway asked the till to wait (heard since this reading was due): read at its end.
+    if (this.throttledForMs() > 0) return this.schedulePlans(0);
     const run = async () => {
       let running = true;
       try {
@@ -122,7 +129,7 @@ export class RemoteWatcher {
         this.engine.options.log('Reading the installment plans failed', errorText(error));
       }
       if (this.engine.closed || !this.plansFollowed || this.plansTimer !== undefined) return;
-      if (running) this.plansTimer = this.engine.clock.setTimeout(() => this.readPlans(), this.planDelay());
+      if (running) this.schedulePlans(this.planDelay());
       else this.plansFollowed = false;
     };
     inBackground(run(), (error) => this.engine.options.log('Following the installment plans failed', errorText(error)));

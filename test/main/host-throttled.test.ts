@@ -422,4 +422,48 @@ describe('PayPlug: an installment plan whose create is throttled (429)', () => {
     const plans = await t.call('installments.list', {});
     expect(plans.filter((p) => p.status === 'active')).toHaveLength(1);
   }, 30_000);
+
+  it('a running plan is not read again during the wait a 429 asked for, and is read again after it', async () => {
+    // Found in review: the running plans were read every planPollMs (and when the list was opened)
+    // through a throttle's wait, each read throttled again; the payment watcher already waited.
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const t = await payplugTill(sandbox, { payplugUrl: `${proxy.url}/payplug`, tuning: { planPollMs: 30 } });
+    cleanup.push(() => t.close());
+    const made = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' },
+      orderReference: 'PLAN-WAIT',
+    });
+    expect(made.status).toBe('active');
+    /** Whether the screens were last told the gateway throttles the till (the wait runs). */
+    const waiting = () => {
+      const views = t.events.flatMap((event) => (event.type === 'connectivity' ? [event.connectivity] : []));
+      return views.at(-1)?.throttled === true;
+    };
+    // Reads well inside the 2 s asked for: the till's wait starts after the 429 left the proxy, so
+    // none can be this early unless it is read during the wait (before, one every 30 ms).
+    let throttledAt: number | null = null;
+    let readsInWait = 0;
+    let readsAfter = 0;
+    proxy.answer = (method, path) => {
+      if (method !== 'GET' || !path.startsWith('/payplug/v1/installment_plans/')) return null;
+      if (throttledAt === null) {
+        throttledAt = Date.now();
+        return { ...THROTTLED, headers: { 'retry-after': '2' } };
+      }
+      if (Date.now() - throttledAt < 1_500) readsInWait++;
+      else readsAfter++;
+      return null;
+    };
+    await waitFor(() => waiting(), 5_000, 'the throttle');
+    // The plans list opened meanwhile shows the journal's plan, and reads nothing.
+    expect((await t.call('installments.list', {})).map((plan) => plan.orderReference)).toContain('PLAN-WAIT');
+    await waitFor(() => readsAfter > 0, 10_000, 'a read after the wait');
+    expect(readsInWait).toBe(0);
+  }, 30_000);
 });
