@@ -65,6 +65,8 @@ export class ReaderController {
   private running = false;
   private stopped = false;
   private pollAbort: AbortController | null = null;
+  /** The end of the wait a throttling gateway (429) asked the link for, on the monotonic clock. */
+  private throttledUntil = Number.NEGATIVE_INFINITY;
   private wake: (() => void) | null = null;
   private current: CurrentAction | null = null;
   /** A credit is on the device (standalone refunds): no action is collected meanwhile. */
@@ -260,6 +262,12 @@ export class ReaderController {
         await this.sleep(60_000);
         continue;
       }
+      // A throttling gateway's wait is kept to, even when something wakes the loop early (a device).
+      const throttled = this.throttledUntil - this.options.clock.monotonic();
+      if (throttled > 0) {
+        await this.sleep(throttled);
+        continue;
+      }
       this.setStatus(
         attempt === 0 ? 'connecting' : 'reconnecting',
         attempt === 0 ? 'Connecting to the gateway…' : this.statusDetail,
@@ -300,11 +308,15 @@ export class ReaderController {
         }
         const sessionEnded = error instanceof LinkEnded;
         const message = errorText(error);
-        const delay = sessionEnded ? 0 : backoff;
+        // A throttling gateway (429) named its wait: nothing is asked sooner (before, the link polled
+        // again after its own 1 s backoff, and was throttled again, for as long as it lasted).
+        const asked = error instanceof GatewayUnreachable ? (error.retryAfterMs ?? 0) : 0;
+        if (asked > 0) this.throttledUntil = this.options.clock.monotonic() + asked;
+        const delay = sessionEnded ? 0 : Math.max(backoff, asked);
         this.setStatus(
           'reconnecting',
           delay > 0
-            ? `${message} Retrying in ${Math.round(delay / 1000)} s.`
+            ? `${message} Retrying in ${Math.ceil(delay / 1000)} s.`
             : 'Link closed by the gateway; reconnecting.',
         );
         this.options.log('link', `Link for ${this.id} lost`, message);

@@ -124,6 +124,34 @@ describe('a gateway that throttles the till (429 with Retry-After)', () => {
     expect(views.slice(down).every((view) => view.gateway === 'offline')).toBe(true);
   }, 20_000);
 
+  it("the reader link's long poll keeps to the Retry-After, then links again", async () => {
+    const { t: host, proxy } = await start();
+    const reader = await host.onlineReader();
+    // The next long poll is throttled (3 s); what the link asks after it is counted, with when.
+    let throttledAt: number | null = null;
+    const after: number[] = [];
+    proxy.answer = (method, path) => {
+      if (!path.startsWith('/v1/terminal/link')) return null;
+      if (throttledAt !== null) {
+        after.push(Date.now() - throttledAt);
+        return null;
+      }
+      if (path !== '/v1/terminal/link/poll') return null;
+      throttledAt = Date.now();
+      return { ...THROTTLED, headers: { 'retry-after': '3' } };
+    };
+    await waitFor(
+      async () => (await host.call('readers.list', {})).find((r) => r.id === reader.id && r.status === 'reconnecting'),
+      5_000,
+      'the link throttled',
+    );
+    await host.onlineReader();
+    // Nothing was asked well inside the wait (the till's wait starts after the 429 left the proxy);
+    // before, the link asked again after its own 1 s backoff.
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.filter((ms) => ms < 2_500)).toEqual([]);
+  }, 20_000);
+
   it('a queued capture the gateway throttles when it is finally sent stays queued, not refused', async () => {
     const { t: host, sandbox, proxy } = await start();
     const authorised = await cardPayment(host, 4000, 'manual');

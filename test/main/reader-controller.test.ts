@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { SimulatedReader } from '../../drivers/simulated/reader';
-import { GatewayUnreachable, LinkEnded } from '../../main/gateway/errors';
+import { GatewayUnreachable, LinkEnded, throttled } from '../../main/gateway/errors';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../../main/gateway/port';
 import type { ReaderEventSink } from '../../main/payments/reader-events';
 import { ReaderController, type ActionChannel, type ActionSource } from '../../main/readers/controller';
@@ -170,6 +170,25 @@ describe('reader controller', () => {
     expect(h.controller.statusDetail).toMatch(/did not answer in time.*Retrying in 1 s/);
     expect(h.opened).toHaveLength(1);
     await h.settle(1_000);
+    expect(h.opened).toHaveLength(2);
+    expect(h.controller.status).toBe('online');
+    await h.controller.stop();
+  });
+
+  it("keeps to a throttling gateway's Retry-After, not its own 1 s backoff, even when a device wakes it", async () => {
+    // Found in review: a 429 on the link's long poll was retried after the controller's own backoff
+    // (1 s, 2 s…), each poll throttled again for as long as the gateway asked the till to wait.
+    const h = harness([throttled('30', 0), poll(1, null)]);
+    h.controller.start();
+    await h.settle();
+    expect(h.controller.status).toBe('reconnecting');
+    expect(h.controller.statusDetail).toMatch(/limiting this till's requests.*Retrying in 30 s/);
+    await h.settle(10_000);
+    // A device plugged in meanwhile wakes the loop: the wait still holds.
+    h.controller.attachDevice(new SimulatedReader({ id: 'sim-2', label: 'Sim 2', clock: h.clock, processingMs: 10 }));
+    await h.settle(19_000);
+    expect(h.opened).toHaveLength(1);
+    await h.settle(1_100);
     expect(h.opened).toHaveLength(2);
     expect(h.controller.status).toBe('online');
     await h.controller.stop();
