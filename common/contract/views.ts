@@ -759,6 +759,11 @@ export interface OpenPage {
 export interface TransactionPage extends Page<TransactionView> {
   /** The gateway did not answer: this till's own payments with it, from the journal. */
   offline: boolean;
+  /**
+   * The gateway answered, but with a list the till could not read (what was wrong with it, masked):
+   * this till's own payments with it, from the journal. The gateway is reachable (`offline` false).
+   */
+  unreadable?: string;
 }
 
 export interface CommandResults {

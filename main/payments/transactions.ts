@@ -6,7 +6,7 @@
  */
 import type { GatewayName, Page, ParsedCommandInput, TransactionPage, TransactionView } from '../../common/contract';
 import type { GatewayState } from '../gateway/connectivity';
-import { GatewayError, GatewayUnreachable } from '../gateway/errors';
+import { GatewayError, GatewayUnreachable, GatewayUnreadable } from '../gateway/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import type { Journal, PaymentChannel, PaymentRecord, TransactionQuery } from '../store/journal';
 import { dayWindow } from '../reports/day';
@@ -48,8 +48,9 @@ export interface ListDeps {
 }
 
 /**
- * The Transactions list. When the gateway cannot be reached, the till's own payments with it are
- * listed from the journal instead, marked offline: the cashier can still open one and refund it
+ * The Transactions list. When the gateway cannot be reached, or answers with a list the till cannot
+ * read, the till's own payments with it are listed from the journal instead, marked offline (or
+ * unreadable, with what was wrong): the cashier can still open one and refund it
  * (the refund is queued), as Capture works offline (found by a tester: F5 only said it could not
  * load, so no refund could be started while the gateway was down).
  */
@@ -69,6 +70,10 @@ export async function listTransactions(input: ListInput, deps: ListDeps): Promis
     if (error instanceof GatewayError) deps.reached(error);
     if (!(error instanceof GatewayUnreachable)) throw error;
     deps.reached(error);
+    // Answered, but not readably: the gateway is there (said offline, the screen told the cashier
+    // it was not answering while the banner said it was online); the till's own payments stand in.
+    if (error instanceof GatewayUnreadable)
+      return { ...listJournaled(input, range, deps), offline: false, unreadable: error.message };
     return { ...listJournaled(input, range, deps), offline: true };
   }
 }

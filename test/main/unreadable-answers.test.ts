@@ -326,6 +326,30 @@ describe('an answer the till cannot read', () => {
   });
 });
 
+describe('the Transactions list answered unreadably', () => {
+  it('says the gateway answered a list the till could not read, not that it is offline, and lists the till’s own', async () => {
+    // Found in review: the list was marked offline (the screen said the gateway was not answering)
+    // while the banner, rightly, said the till was online.
+    const { sandbox, proxy } = await plutoPayBehindProxy();
+    const t = await till(sandbox, proxy);
+    const mine = await t.call('payments.create', { amount: 1800, currency: 'USD', orderReference: 'LIST-ODD' });
+    proxy.rewrite = (method, path) => (method === 'GET' && path === '/v1/transactions' ? '<html>' : null);
+    const page = await t.call('transactions.list', {});
+    expect(page).toMatchObject({
+      offline: false,
+      unreadable: "The gateway's answer to GET /v1/transactions is not JSON.",
+    });
+    expect(page.data.map((row) => row.id)).toContain(mine.transactionId);
+    expect((await t.call('session.snapshot', {})).connectivity.gateway).toBe('online');
+
+    proxy.rewrite = () => null;
+    const readable = await t.call('transactions.list', {});
+    expect(readable.offline).toBe(false);
+    expect(readable.unreadable).toBeUndefined();
+    expect(wentOffline(t.events)).toBe(false);
+  });
+});
+
 describe("Plural's token answered unreadably before a request", () => {
   const TOKEN = '/api/auth/v1/token';
   /**

@@ -341,6 +341,21 @@ describe('Transactions screen', () => {
       await waitFor(() => expect(bridge.inputs('payments.refund')).toHaveLength(1));
     });
 
+    it('a list the gateway answered unreadably says so, not that the gateway is not answering', async () => {
+      const transaction = makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 2000, amountCaptured: 2000 });
+      const bridge = detailBridge(transaction);
+      bridge.on('transactions.list', () =>
+        ok({ ...pageOf([transaction], 1, 1), unreadable: "The gateway's answer to GET /v1/transactions is not JSON." }),
+      );
+      await renderApp(bridge, { screen: 'transactions' });
+      expect(
+        await screen.findByText(
+          "The gateway answered with a list this till could not read: these are this till's own payments with it. Open one to refund it. (The gateway's answer to GET /v1/transactions is not JSON.)",
+        ),
+      ).toBeTruthy();
+      expect(screen.queryByText(/The gateway is not answering/)).toBeNull();
+    });
+
     it('Enter twice on a partial refund refunds the part once, never what is left', async () => {
       // Found by a tester: the field offered the rest with the cursor still in it, so a second Enter
       // refunded the whole payment.

@@ -369,6 +369,9 @@ function RefundForm({
 
 const OFFLINE_LIST =
   "The gateway is not answering: these are this till's own payments with it. Open one to refund it; the refund is sent when the gateway is back.";
+/** The gateway answered with a list the till could not read (`why`: what was wrong with it). */
+const unreadableList = (why: string) =>
+  `The gateway answered with a list this till could not read: these are this till's own payments with it. Open one to refund it. (${why.replace(/\.$/, '')}.)`;
 const OFFLINE_DETAIL =
   "The gateway is not answering: this is the till's own record of the payment. A refund made now is queued and sent when the gateway is back.";
 
@@ -740,7 +743,7 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
       {installments ? <InstallmentPlans /> : null}
       <ErrorBox error={error} title="Could not load transactions." />
       <LiveRegion heardOnOpen className="notice">
-        {page?.offline ? OFFLINE_LIST : null}
+        {page?.offline ? OFFLINE_LIST : page?.unreadable ? unreadableList(page.unreadable) : null}
       </LiveRegion>
       <p role="status" className="muted">
         {loading
