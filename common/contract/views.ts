@@ -673,6 +673,11 @@ export interface TransactionDetail {
    * journal has them, queued ones included). A refund made now is queued and sent when it answers.
    */
   offline: boolean;
+  /**
+   * The gateway answered about the payment, but unreadably (what was wrong with it, masked): this is
+   * the till's own record, and the payment is in Needs attention. The gateway is reachable.
+   */
+  unreadable?: string;
   transaction: TransactionView;
   refunds: RefundView[];
   /** From the journal when this host handled the payment; empty otherwise. */

@@ -95,9 +95,10 @@ export class CashierCommands {
     } catch (error) {
       // Answered about a payment of this till, but not readably: it needs attention, never guessed.
       if (unreadableAnswer(error) && known?.transactionId === transactionId) this.sync.unreadable(known, error.message);
-      // The gateway is down: a payment this till made is shown from its own record, so the
-      // cashier can still refund it (queued) — as the Capture screen works offline.
-      if (error instanceof GatewayUnreachable && known) return this.offlineDetail(known);
+      // The gateway is down, or answered unreadably: a payment this till made is shown from its own
+      // record, so the cashier can still refund it (queued) — as the Capture screen works offline.
+      if (error instanceof GatewayUnreachable && known)
+        return this.offlineDetail(known, unreadableAnswer(error) ? error.message : null);
       throw error;
     }
     let record = this.journal.findByTransactionId(transactionId);
@@ -137,8 +138,11 @@ export class CashierCommands {
       }));
   }
 
-  /** A gateway payment's detail while the gateway cannot be reached: the till's own record. */
-  private offlineDetail(record: PaymentRecord): TransactionDetail {
+  /**
+   * A gateway payment's detail while the gateway cannot be reached, or answered about it unreadably
+   * (`unreadable`: what was wrong; it is reachable then, not offline): the till's own record.
+   */
+  private offlineDetail(record: PaymentRecord, unreadable: string | null): TransactionDetail {
     const transaction = journaledTransactionView(record);
     if (!transaction)
       throw new HostError(
@@ -146,7 +150,8 @@ export class CashierCommands {
         `The gateway is not answering, and this till has no record of payment ${record.id} at the gateway yet.`,
       );
     return {
-      offline: true,
+      offline: unreadable === null,
+      ...(unreadable !== null ? { unreadable } : {}),
       transaction,
       refunds: this.journaledRefunds(record, { queued: true }),
       timeline: this.journal.timeline(record.id),

@@ -348,6 +348,27 @@ describe('the Transactions list answered unreadably', () => {
     expect(readable.unreadable).toBeUndefined();
     expect(wentOffline(t.events)).toBe(false);
   });
+
+  it('a payment’s details answered unreadably say so, not that the gateway is not answering', async () => {
+    const { sandbox, proxy } = await plutoPayBehindProxy();
+    const t = await till(sandbox, proxy);
+    const mine = await t.call('payments.create', { amount: 2100, currency: 'USD', orderReference: 'DETAIL-ODD' });
+    const read = `/v1/transactions/${mine.transactionId}`;
+    proxy.rewrite = (method, path) => (method === 'GET' && path === read ? '<html>' : null);
+    const detail = await t.call('transactions.get', { transactionId: mine.transactionId! });
+    expect(detail).toMatchObject({
+      offline: false,
+      unreadable: `The gateway's answer to GET ${read} is not JSON.`,
+      transaction: { id: mine.transactionId, amount: 2100 },
+    });
+    expect((await t.call('session.snapshot', {})).connectivity.gateway).toBe('online');
+
+    proxy.rewrite = () => null;
+    const readable = await t.call('transactions.get', { transactionId: mine.transactionId! });
+    expect(readable.offline).toBe(false);
+    expect(readable.unreadable).toBeUndefined();
+    expect(wentOffline(t.events)).toBe(false);
+  });
 });
 
 describe("Plural's token answered unreadably before a request", () => {

@@ -356,6 +356,29 @@ describe('Transactions screen', () => {
       expect(screen.queryByText(/The gateway is not answering/)).toBeNull();
     });
 
+    it('a payment’s details the gateway answered unreadably say so, not that it is not answering', async () => {
+      const transaction = makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 2000, amountCaptured: 2000 });
+      const bridge = detailBridge(transaction);
+      bridge.on('transactions.get', () =>
+        ok({
+          offline: false,
+          unreadable: "The gateway's answer to GET /v1/transactions/pi_page1 is not JSON.",
+          transaction,
+          refunds: [],
+          timeline: [],
+          payment: null,
+        }),
+      );
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
+      expect(
+        await screen.findByText(
+          "The gateway answered about this payment in a way this till could not read: this is the till's own record of it, and it is in Needs attention until the gateway answers readably. (The gateway's answer to GET /v1/transactions/pi_page1 is not JSON.)",
+        ),
+      ).toBeTruthy();
+      expect(screen.queryByText(/The gateway is not answering/)).toBeNull();
+    });
+
     it('Enter twice on a partial refund refunds the part once, never what is left', async () => {
       // Found by a tester: the field offered the rest with the cursor still in it, so a second Enter
       // refunded the whole payment.

@@ -374,6 +374,8 @@ const unreadableList = (why: string) =>
   `The gateway answered with a list this till could not read: these are this till's own payments with it. Open one to refund it. (${why.replace(/\.$/, '')}.)`;
 const OFFLINE_DETAIL =
   "The gateway is not answering: this is the till's own record of the payment. A refund made now is queued and sent when the gateway is back.";
+const unreadableDetail = (why: string) =>
+  `The gateway answered about this payment in a way this till could not read: this is the till's own record of it, and it is in Needs attention until the gateway answers readably. (${why.replace(/\.$/, '')}.)`;
 
 function TransactionDetailView({ transactionId, onBack }: { transactionId: string; onBack(): void }) {
   const run = usePos((s) => s.run);
@@ -420,7 +422,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
       </div>
       <ErrorBox error={error} />
       <LiveRegion heardOnOpen className="notice">
-        {detail?.offline ? OFFLINE_DETAIL : null}
+        {detail?.offline ? OFFLINE_DETAIL : detail?.unreadable ? unreadableDetail(detail.unreadable) : null}
       </LiveRegion>
       <LiveRegion>{done}</LiveRegion>
       {!t ? (
