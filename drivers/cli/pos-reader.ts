@@ -271,7 +271,7 @@ async function probe(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   io.out(`${port}: no Concert terminal (${result.detail})`);
-  return /cannot open/.test(result.detail) ? EXIT.port : EXIT.failed;
+  return result.opened ? EXIT.failed : EXIT.port;
 }
 
 // ---------------------------------------------------------------- pay

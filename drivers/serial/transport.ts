@@ -137,7 +137,26 @@ export async function openSerialTransport(path: string, options: SerialTransport
     const error = await new Promise<Error | null>((resolve) => port.open(resolve));
     if (!error) return new SerialTransport(port, path);
     if (!/cannot lock port/i.test(error.message) || attempt >= LOCKED_PORT_RETRIES.attempts)
-      throw new Error(`cannot open ${path}: ${error.message}`);
+      throw new Error(`cannot open ${path}: ${openFailure(error.message, path)}`);
     await new Promise((resolve) => setTimeout(resolve, LOCKED_PORT_RETRIES.pauseMs));
   }
+}
+
+/**
+ * serialport's reason for a refused open, said once and with what to do: its messages repeat the
+ * path ("Error: Permission denied, cannot open /dev/ttyACM0") and name a file that is no serial
+ * port only by an ioctl ("Inappropriate ioctl for device setting custom baud rate of 9600"). The
+ * system's own words stay, so the troubleshooting tables still match them.
+ */
+export function openFailure(message: string, path: string): string {
+  const reason = message
+    .replace(/^Error:?\s*/, '')
+    .replace(`, cannot open ${path}`, '')
+    .trim();
+  if (/Inappropriate ioctl/i.test(reason)) return `not a serial port (${reason})`;
+  if (/Permission denied/i.test(reason))
+    return `${reason}: this user may not use the port (add it to the port's group, e.g. dialout, then log in again)`;
+  if (/Cannot lock port/i.test(reason))
+    return `${reason}: another program (the app, another pos-reader, a serial console) has the port open`;
+  return reason;
 }

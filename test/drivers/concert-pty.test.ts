@@ -165,6 +165,26 @@ describe.skipIf(!hasTool('socat'))('Concert over a socat pty pair', () => {
     await r.close();
   });
 
+  it('says a port another program holds could not be opened, not that it did not answer', async () => {
+    const ports = await pair();
+    // Another program (here: this one, through a second handle) has the port open and locked.
+    const holder = await openSerialTransport(ports.b);
+    cleanup.push(() => holder.close());
+    const registry = createReaderRegistry({
+      drivers: [driver],
+      discoveries: [new SerialPollingDiscovery({ lister: createConfiguredLister([ports.b]) })],
+    });
+    cleanup.push(() => registry.stop());
+    await registry.start();
+    await registry.settled();
+    const [found] = registry.devices();
+    expect(found?.claim).toEqual({
+      driver: null,
+      reason: expect.stringMatching(/^concert probe failed: cannot open .*Cannot lock port: another program/),
+    });
+    expect(await driver.probePath(ports.b)).toMatchObject({ ok: false, opened: false });
+  });
+
   /** A udev-style link to the pty's node, in a directory of its own: /dev/serial/by-id/… in small. */
   function byIdLink(path: string): { link: string; node: string } {
     const dir = mkdtempSync(join(tmpdir(), 'by-id-'));

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { socatErrors } from '../../drivers/serial/socat';
+import { openSerialTransport } from '../../drivers/serial/transport';
 import { isRunning, underNpmShell } from '../support/npm-shell';
 import { hasTool } from '../support/tools';
 
@@ -112,6 +113,20 @@ describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
     expect(probe.stdout).toMatch(/Concert terminal \(ACK to ENQ/);
     // Whole milliseconds (the monotonic clock reads fractions: "2.6007490000000075 ms" was printed).
     expect(probe.stdout).toMatch(/, \d+ ms\)$/m);
+  });
+
+  it('list says a port another program holds cannot be opened, instead of "did not answer"', async () => {
+    const emulator = await started(['--delay', '0']);
+    const holder = await openSerialTransport(emulator.path);
+    try {
+      const run = await cli(['list', '--port', emulator.path, '--probe-timeout', '300']);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(
+        `serial:${emulator.path}: unclaimed: concert probe failed: cannot open ${emulator.path}: Resource temporarily unavailable Cannot lock port: another program`,
+      );
+    } finally {
+      await holder.close();
+    }
   });
 
   it('exits 3 on a refusal', async () => {
@@ -239,6 +254,19 @@ describe('pos-reader errors and help', () => {
     expect(run.code).toBe(7);
     expect(run.stderr).toMatch(/no such port \/dev\/ttyNOPE9/);
     expect(probe.code).toBe(7);
+  });
+
+  it('says a path that is not a serial port is not one (exit 7)', async () => {
+    const [pay, probe] = await Promise.all([
+      cli(['pay', '/dev/null', '--amount', '100', '--currency', 'EUR']),
+      cli(['probe', '/dev/null']),
+    ]);
+    expect(pay.code).toBe(7);
+    expect(pay.stderr).toBe(
+      'pos-reader pay: cannot open /dev/null: not a serial port (Inappropriate ioctl for device setting custom baud rate of 9600)\n',
+    );
+    expect(probe.code).toBe(7);
+    expect(probe.stdout).toMatch(/cannot open \/dev\/null: not a serial port/);
   });
 
   it('says socat is missing instead of failing obscurely (exit 8)', async () => {

@@ -34,7 +34,12 @@ export interface ConcertDriverOptions {
 export interface ConcertDriver extends Driver {
   readonly kind: 'concert';
   /** Opens the port, probes, closes it: with the reason when it is not a terminal. */
-  probePath(path: string): Promise<ProbeResult>;
+  probePath(path: string): Promise<ConcertProbeResult>;
+}
+
+/** A probe's result; `opened` is false when the port itself could not be opened (nothing was asked). */
+export interface ConcertProbeResult extends ProbeResult {
+  readonly opened: boolean;
 }
 
 export function concertReaderInfo(device: DeviceDescriptor): ReaderInfo {
@@ -59,15 +64,19 @@ export function createConcertDriver(options: ConcertDriverOptions = {}): Concert
   const clock = options.clock ?? systemClock;
   const open = options.openTransport ?? ((path: string) => openSerialTransport(path, { line: options.line }));
 
-  async function probePath(path: string): Promise<ProbeResult> {
+  async function probePath(path: string): Promise<ConcertProbeResult> {
     let transport: Transport;
     try {
       transport = await open(path);
     } catch (error) {
-      return { ok: false, detail: error instanceof Error ? error.message : String(error), elapsedMs: 0 };
+      return { ok: false, opened: false, detail: error instanceof Error ? error.message : String(error), elapsedMs: 0 };
     }
     try {
-      return await probeConcert(transport, { clock, timeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS });
+      const result = await probeConcert(transport, {
+        clock,
+        timeoutMs: options.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS,
+      });
+      return { ...result, opened: true };
     } finally {
       await transport.close().catch(() => undefined);
     }
@@ -84,7 +93,12 @@ export function createConcertDriver(options: ConcertDriverOptions = {}): Concert
     },
     async probe(device) {
       if (!device.path) return false;
-      return (await probePath(device.path)).ok;
+      const result = await probePath(device.path);
+      // A port that could not be opened was not asked anything: saying it "did not answer" would
+      // send the technician looking at the terminal's settings instead of the port's permissions
+      // or the program that holds it. The registry shows the reason.
+      if (!result.opened) throw new Error(result.detail);
+      return result.ok;
     },
     probePath,
     async open(device): Promise<Reader> {
