@@ -88,7 +88,8 @@ Sends one E+ purchase request and prints the terminal's decoded answer.
   --json           print the outcome as JSON
 
 Ctrl-C cancels while the terminal has not taken the request; after that, the payment is in the
-terminal's hands and pay waits for its answer (Ctrl-C again gives up: outcome unknown).
+terminal's hands and pay waits for its answer (Ctrl-C again gives up: OUTCOME UNKNOWN (interrupted),
+exit 6). SIGTERM cancels while it can, else gives up at once the same way.
 
 ${EXIT_CODES_HELP}`,
   emulate: `Usage: pos-reader emulate [--outcome O] [--delay S] [--fault F] [--nak K] [--answer SIZE] [--link PATH] [--quiet]
@@ -296,7 +297,14 @@ function printAnswer(answer: ConcertAnswer, request: ConcertRequest): void {
   io.out(`  private data  "${answer.privateData}"`);
 }
 
-function describeOutcome(outcome: CardOutcome): string {
+/** pay stopped by a signal after the terminal took the request. */
+interface GivenUp {
+  readonly kind: 'unknown';
+  readonly code: 'interrupted';
+  readonly message: string;
+}
+
+function describeOutcome(outcome: CardOutcome | GivenUp): string {
   switch (outcome.kind) {
     case 'approved': {
       const card = outcome.card ? ` ${outcome.card.brand} •••• ${outcome.card.last4}` : '';
@@ -354,27 +362,45 @@ async function pay(args: string[]): Promise<number> {
   } catch (error) {
     throw new PortError(error instanceof Error ? error.message : String(error));
   }
+  const report = (outcome: CardOutcome | GivenUp): void => {
+    if (values.json) io.out(JSON.stringify(outcome));
+    else io.out(describeOutcome(outcome));
+  };
+  // Given up while the terminal has the request: the outcome is said like any other (on stdout,
+  // as JSON with --json), so a script never reads an empty answer as "nothing happened".
+  const giveUp = (why: string): never => {
+    report({
+      kind: 'unknown',
+      code: 'interrupted',
+      message: `${why} while the terminal had the request: it may have charged the card; check it before paying again`,
+    });
+    process.exit(EXIT.unknown);
+  };
   let interrupts = 0;
   const onSigint = (): void => {
     interrupts += 1;
-    if (interrupts > 1) {
-      io.err('giving up: the payment outcome is UNKNOWN; check the terminal before paying again');
-      process.exit(EXIT.unknown);
-    }
+    if (interrupts > 1) giveUp('pos-reader was stopped (Ctrl-C)');
     void reader.cancel().then((stopped) => {
       if (!stopped)
         io.err('too late to cancel: the terminal has the request; waiting for its answer (Ctrl-C again to give up)');
     });
   };
+  // SIGTERM (a script's timeout, kill): cancel when it still can, else stop at once, saying so.
+  const onSigterm = (): void => {
+    void reader.cancel().then((stopped) => {
+      if (!stopped) giveUp('pos-reader was stopped (SIGTERM)');
+    });
+  };
   process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
   if (!values.json) io.err(`Paying ${formatAmount(amount, currency)} on ${port}: follow the terminal…`);
   const outcome = await reader.collect({ amount, currency, reference: values.reference ?? 'POSREADER' }, (stage) => {
     if (stage === 'waiting_for_card' && !values.json) io.err('The terminal took the request: present the card.');
   });
   process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigterm);
   await reader.close();
-  if (values.json) io.out(JSON.stringify(outcome));
-  else io.out(describeOutcome(outcome));
+  report(outcome);
   return EXIT_FOR[outcome.kind];
 }
 

@@ -41,13 +41,17 @@ interface Emulator {
 }
 
 /** Starts `pos-reader emulate` and resolves with the port it prints on its first line. */
-function emulate(args: string[]): Promise<Emulator> {
+function emulate(args: string[], options: { onLog?: (text: string) => void } = {}): Promise<Emulator> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'emulate', '--quiet', ...args], { cwd: ROOT });
+    const quiet = options.onLog ? [] : ['--quiet'];
+    const child = spawn(process.execPath, [BIN, 'emulate', ...quiet, ...args], { cwd: ROOT });
     let stdout = '';
     let stderr = '';
     const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      options.onLog?.(stderr);
+    });
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const newline = stdout.indexOf('\n');
@@ -127,6 +131,61 @@ describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
     } finally {
       await holder.close();
     }
+  });
+
+  /**
+   * pay on a terminal that takes the request and never answers, sent `signals` once the terminal
+   * has logged the request (each one after pay said the previous one came too late).
+   */
+  async function interruptedPay(payArgs: string[], signals: NodeJS.Signals[]): Promise<Run> {
+    let requested!: () => void;
+    const request = new Promise<void>((resolve) => (requested = resolve));
+    const emulator = await emulate(['--outcome', 'never'], {
+      onLog: (log) => {
+        if (log.includes('[emulator] request:')) requested();
+      },
+    });
+    emulators.push(emulator);
+    const child = spawn(
+      process.execPath,
+      [BIN, 'pay', emulator.path, '--amount', '100', '--currency', 'EUR', ...payArgs],
+      {
+        cwd: ROOT,
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    let tooLate: () => void = () => undefined;
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('too late to cancel')) tooLate();
+    });
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await request;
+    for (const [index, signal] of signals.entries()) {
+      const answered = new Promise<void>((resolve) => (tooLate = resolve));
+      child.kill(signal);
+      if (index < signals.length - 1) await answered;
+    }
+    return { code: await closed, stdout, stderr };
+  }
+
+  it('Ctrl-C twice after the terminal took the request: the outcome is said unknown, as JSON with --json', async () => {
+    const json = await interruptedPay(['--json'], ['SIGINT', 'SIGINT']);
+    expect(json.code).toBe(6);
+    expect(JSON.parse(json.stdout)).toMatchObject({ kind: 'unknown', code: 'interrupted' });
+    expect(json.stderr).toMatch(/too late to cancel/);
+    const text = await interruptedPay([], ['SIGINT', 'SIGINT']);
+    expect(text.code).toBe(6);
+    expect(text.stdout).toMatch(/^OUTCOME UNKNOWN \(interrupted\): .*may have charged the card/m);
+  });
+
+  it('SIGTERM after the terminal took the request gives up at once, saying the outcome is unknown', async () => {
+    const run = await interruptedPay(['--json'], ['SIGTERM']);
+    expect(run.code).toBe(6);
+    expect(JSON.parse(run.stdout)).toMatchObject({ kind: 'unknown', code: 'interrupted' });
+    expect(run.stdout.trim().split('\n')).toHaveLength(1);
   });
 
   it('exits 3 on a refusal', async () => {
