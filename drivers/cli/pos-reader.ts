@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import { parseArgs } from 'node:util';
 import { currencyByNumeric, isKnownCurrency } from '../../common/currencies';
-import { checkMinorAmount, formatAmount } from '../../common/money';
+import { checkMinorAmount, formatAmount, readMajorAmount } from '../../common/money';
 import { watchNpmParent } from '../../common/npm-parent';
 import type { ConcertAnswer, ConcertRequest } from '../protocols/concert/codec';
 import { CONCERT_MAX_AMOUNT, toHex } from '../protocols/concert/codec';
@@ -151,12 +151,17 @@ function requirePort(positionals: string[], command: string): string {
   return port;
 }
 
-function parseAmount(text: string | undefined): number {
+function parseAmount(text: string | undefined, currency: string): number {
   if (text === undefined) throw new UsageError('--amount is required (minor units: 12.50 EUR is --amount 1250)');
   if (!/^\d+$/.test(text)) {
-    const hint = /^\d+[.,]\d+$/.test(text)
-      ? `: amounts are in minor units, so ${text} is --amount ${text.replace(/[.,]/, '')}`
-      : '';
+    // The hint reads the amount in the currency's own decimals, as the app does: "12.5" EUR is
+    // 1250, not 125 (dropping the separator once sent a payment ten times too small).
+    const major = /^\d+[.,]\d+$/.test(text) ? readMajorAmount(text, currency) : null;
+    const hint = !major
+      ? ''
+      : major.ok
+        ? `: amounts are in minor units, so ${text} ${currency} is --amount ${major.minor}`
+        : `: ${major.error}, and amounts are in minor units`;
     throw new UsageError(`--amount must be a whole number of minor units, got "${text}"${hint}`);
   }
   const checked = checkMinorAmount(Number(text));
@@ -169,8 +174,12 @@ function parseAmount(text: string | undefined): number {
 
 function parseCurrency(text: string | undefined): string {
   if (text === undefined) throw new UsageError('--currency is required (ISO 4217, e.g. EUR)');
-  if (!isKnownCurrency(text))
+  if (!isKnownCurrency(text)) {
+    const numeric = /^\d{3}$/.test(text) ? currencyByNumeric(text) : undefined;
+    if (numeric)
+      throw new UsageError(`"${text}" is the numeric code of ${numeric.code}: use --currency ${numeric.code}`);
     throw new UsageError(`unknown currency "${text}": use an ISO 4217 alphabetic code such as EUR, USD or GBP`);
+  }
   return text.toUpperCase();
 }
 
@@ -341,8 +350,8 @@ async function pay(args: string[]): Promise<number> {
     json: { type: 'boolean' },
   });
   const port = requirePort(positionals, 'pay');
-  const amount = parseAmount(values.amount);
   const currency = parseCurrency(values.currency);
+  const amount = parseAmount(values.amount, currency);
   const timeoutS = parsePositive(values.timeout, '--timeout', 120);
   const pos = values.pos ?? '01';
   if (!/^(0[1-9]|[1-9]\d)$/.test(pos)) throw new UsageError(`--pos must be two digits 01-99, got "${pos}"`);

@@ -273,7 +273,21 @@ describe('pos-reader errors and help', () => {
   it('explains minor units when given a decimal amount (exit 2)', async () => {
     const run = await cli(['pay', '/dev/null', '--amount', '12.50', '--currency', 'EUR']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/minor units, so 12\.50 is --amount 1250/);
+    expect(run.stderr).toMatch(/minor units, so 12\.50 EUR is --amount 1250/);
+  });
+
+  it("reads a decimal amount in the currency's own decimals for its hint (12.5 EUR is 1250, not 125)", async () => {
+    const [euros, yen, numeric] = await Promise.all([
+      cli(['pay', '/dev/null', '--amount', '12.5', '--currency', 'eur']),
+      cli(['pay', '/dev/null', '--amount', '12.5', '--currency', 'JPY']),
+      cli(['pay', '/dev/null', '--amount', '100', '--currency', '978']),
+    ]);
+    expect(euros.code).toBe(2);
+    expect(euros.stderr).toMatch(/so 12\.5 EUR is --amount 1250\n/);
+    expect(yen.code).toBe(2);
+    expect(yen.stderr).toMatch(/got "12\.5": JPY has 0 decimal places, and amounts are in minor units\n/);
+    expect(numeric.code).toBe(2);
+    expect(numeric.stderr).toMatch(/"978" is the numeric code of EUR: use --currency EUR\n/);
   });
 
   it("rejects an amount past the terminal's 8 digits before touching the port (exit 2)", async () => {
