@@ -529,6 +529,8 @@ export interface DefaultRegistryOptions {
   readonly clock?: Clock;
   /** Fallbacks worth a log line (udevadm missing, listing failed). */
   readonly onNote?: (note: string) => void;
+  /** Once, when USB discovery finds no USB on this machine: why (the app logs it; `list` shows it). */
+  readonly onUsbUnavailable?: (reason: string) => void;
 }
 
 export interface DefaultReaderRegistry extends ReaderRegistryHandle {
@@ -572,6 +574,7 @@ export function createDefaultRegistry(options: DefaultRegistryOptions = {}): Def
           serialLister: lister,
           clock: options.clock,
           ...(typeof options.usb === 'object' ? { backend: options.usb } : {}),
+          ...(options.onUsbUnavailable ? { onUnavailable: options.onUsbUnavailable } : {}),
         });
   if (usbDiscovery) discoveries.push(usbDiscovery);
   const registry = createReaderRegistry({

@@ -4,6 +4,7 @@
  * tests. Loading `usb` can fail (no prebuilt binary, no libusb, a machine without a USB bus):
  * that yields an unavailable backend with a reason, never an exception.
  */
+import { existsSync } from 'node:fs';
 import { Emitter } from '../../common/emitter';
 import type { Unsubscribe } from '../types';
 
@@ -122,11 +123,25 @@ class LegacyUsbBackend implements UsbBackend {
   }
 }
 
+export const NO_USB_BUS = 'this machine has no USB bus: no /sys/bus/usb or /dev/bus/usb';
+
+/** Linux shows its USB buses in sysfs (and usbfs); elsewhere the usb package is asked. */
+export function usbBusPresent(): boolean {
+  if (process.platform !== 'linux') return true;
+  return existsSync('/sys/bus/usb') || existsSync('/dev/bus/usb');
+}
+
 /**
  * Loads the `usb` package and wraps its legacy API. Any failure (module missing, native load
  * error, a WebUSB-only 3.x API) gives an unavailable backend that says why.
  */
-export async function loadUsbBackend(load: () => Promise<unknown> = () => import('usb')): Promise<UsbBackend> {
+export async function loadUsbBackend(
+  load: () => Promise<unknown> = () => import('usb'),
+  busPresent: () => boolean = usbBusPresent,
+): Promise<UsbBackend> {
+  // libusb starts, and lists nothing, where there is no bus at all (a container, a VM without a USB
+  // controller): "no USB readers" must then say why rather than look like an empty bus.
+  if (!busPresent()) return unavailableUsbBackend(NO_USB_BUS);
   let loaded: unknown;
   try {
     loaded = await load();

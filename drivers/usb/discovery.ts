@@ -24,6 +24,11 @@ export interface UsbDiscoveryOptions {
   /** Listing attempts while waiting for the tty node (default 10, 300 ms apart). */
   readonly mapAttempts?: number;
   readonly mapRetryMs?: number;
+  /**
+   * Told once, on the first start that finds no USB (the reason), for the app's log: the bus is
+   * not looked at again, so there is nothing more to say (and no error per scan).
+   */
+  readonly onUnavailable?: (reason: string) => void;
 }
 
 function busKey(device: UsbDeviceInfo): string {
@@ -47,6 +52,7 @@ export class UsbDiscovery implements Discovery {
   private readonly attachEvents = new Emitter<DeviceDescriptor>();
   private readonly detachEvents = new Emitter<DeviceDescriptor>();
   private subscriptions: Unsubscribe[] = [];
+  private toldUnavailable = false;
 
   constructor(private readonly options: UsbDiscoveryOptions) {
     this.clock = options.clock ?? systemClock;
@@ -64,6 +70,10 @@ export class UsbDiscovery implements Discovery {
     const source = this.options.backend ?? (() => loadUsbBackend());
     this.backend = typeof source === 'function' ? await source().catch((error: unknown) => unavailable(error)) : source;
     const backend = this.backend;
+    if (!backend.available && !this.toldUnavailable) {
+      this.toldUnavailable = true;
+      this.options.onUnavailable?.(backend.unavailableReason ?? 'no USB');
+    }
     this.subscriptions = [
       backend.onAttach((device) => this.attached(device)),
       backend.onDetach((device) => this.detached(device)),

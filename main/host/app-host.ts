@@ -37,6 +37,7 @@ export async function createAppHost(options: AppHostOptions): Promise<Host> {
         serial: discovery,
         usb: discovery,
         onNote: (note) => options.log?.(note),
+        onUsbUnavailable: (reason) => options.log?.(`readers: no USB readers will be found: ${reason}`),
       })
     : undefined;
   return createHost({

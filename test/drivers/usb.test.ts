@@ -3,7 +3,7 @@ import { FakeClock } from '../support/fake-clock';
 import type { SerialPortInfo } from '../../drivers/serial/list';
 import type { DeviceDescriptor } from '../../drivers/types';
 import type { UsbDeviceInfo } from '../../drivers/usb/backend';
-import { FakeUsbBackend, loadUsbBackend, unavailableUsbBackend } from '../../drivers/usb/backend';
+import { FakeUsbBackend, NO_USB_BUS, loadUsbBackend, unavailableUsbBackend } from '../../drivers/usb/backend';
 import { UsbDiscovery } from '../../drivers/usb/discovery';
 import { ingenicoModel, isIngenico } from '../../drivers/usb/ids';
 
@@ -179,10 +179,40 @@ describe('USB on a machine without USB', () => {
     await discovery.stop();
   });
 
-  it('degrades when loading the usb package throws (missing native binary)', async () => {
-    const backend = await loadUsbBackend(async () => {
-      throw new Error('Could not locate the bindings file');
+  it('says there is no USB bus where there is none, without loading libusb (which lists an empty bus)', async () => {
+    let loaded = false;
+    const backend = await loadUsbBackend(
+      async () => {
+        loaded = true;
+        return { usb: { getDeviceList: () => [], on: () => undefined, removeListener: () => undefined } };
+      },
+      () => false,
+    );
+    expect(loaded).toBe(false);
+    expect(backend).toMatchObject({ available: false, unavailableReason: NO_USB_BUS });
+  });
+
+  it('tells the app once that there is no USB, however often discovery starts', async () => {
+    const told: string[] = [];
+    const discovery = new UsbDiscovery({
+      backend: unavailableUsbBackend(NO_USB_BUS),
+      serialLister: async () => ({ ports: [], source: 'none' }),
+      onUnavailable: (reason) => told.push(reason),
     });
+    await discovery.start();
+    await discovery.stop();
+    await discovery.start();
+    await discovery.stop();
+    expect(told).toEqual([NO_USB_BUS]);
+  });
+
+  it('degrades when loading the usb package throws (missing native binary)', async () => {
+    const backend = await loadUsbBackend(
+      async () => {
+        throw new Error('Could not locate the bindings file');
+      },
+      () => true,
+    );
     expect(backend).toMatchObject({
       available: false,
       unavailableReason: expect.stringMatching(/Could not locate the bindings file/),
@@ -191,7 +221,10 @@ describe('USB on a machine without USB', () => {
   });
 
   it('degrades when the usb package has no legacy API (usb 3.x is WebUSB only)', async () => {
-    const backend = await loadUsbBackend(async () => ({ webusb: {} }));
+    const backend = await loadUsbBackend(
+      async () => ({ webusb: {} }),
+      () => true,
+    );
     expect(backend).toMatchObject({ available: false, unavailableReason: expect.stringMatching(/legacy/) });
   });
 
