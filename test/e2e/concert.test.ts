@@ -5,7 +5,10 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveEmulator, type ServedEmulator } from '../../drivers/protocols/concert/emulator';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serveEmulator, type EmulatorScript, type ServedEmulator } from '../../drivers/protocols/concert/emulator';
 import { createPtyPair, type PtyPair } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
 import { hasTool } from '../support/tools';
@@ -20,9 +23,16 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('a Concert terminal on a s
   let browser: Browser;
   let page: Page;
 
+  /** The pty's links live here, so the port can come back under the same path (on a new /dev/pts node). */
+  let links: string;
+  const plugIn = async (script: Partial<EmulatorScript>) => {
+    pty = await createPtyPair({ linkA: join(links, 'terminal'), linkB: join(links, 'ecr') });
+    terminal = serveEmulator(await openSerialTransport(pty.a), { script: { delayMs: 300, ...script } });
+  };
+
   beforeAll(async () => {
-    pty = await createPtyPair();
-    terminal = serveEmulator(await openSerialTransport(pty.a), { script: { outcome: 'approve', delayMs: 300 } });
+    links = mkdtempSync(join(tmpdir(), 'concert-e2e-'));
+    await plugIn({ outcome: 'approve' });
     app = await startWebApp({ args: ['--reader-port', pty.b] });
     browser = await launchBrowser();
     page = (await openApp(browser, app)).page;
@@ -34,6 +44,7 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('a Concert terminal on a s
     await app?.close();
     await terminal?.stop();
     await pty?.stop();
+    rmSync(links, { force: true, recursive: true });
   });
 
   async function textOf(selector: string, text: RegExp) {
@@ -84,5 +95,43 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('a Concert terminal on a s
     terminal.emulator.script = { ...terminal.emulator.script, outcome: 'approve' };
     await page.getByRole('button', { name: 'Try another card' }).click();
     await textOf('.payment-state[role=status]', /Approved/);
+  });
+
+  it('a terminal unplugged mid-payment leaves the payment unknown with advice, and is never asked again', async () => {
+    terminal.emulator.script = { ...terminal.emulator.script, outcome: 'never' };
+    const before = terminal.emulator.requests.length;
+    await page.keyboard.press('F1');
+    const amount = page.getByLabel('Amount', { exact: true });
+    await amount.fill('');
+    await amount.pressSequentially('4321');
+    await amount.press('Enter');
+    // The terminal has taken the request (ACKed): from here on it may charge the card.
+    await page.keyboard.press('F6');
+    const reader = page
+      .getByRole('article', { name: /Concert|Ingenico/ })
+      .filter({ has: page.getByRole('button', { name: 'Reconnect' }) });
+    await expect.poll(async () => (await reader.textContent()) ?? '', { timeout: TIMEOUT }).toMatch(/waiting for card/);
+    expect(terminal.emulator.requests.length).toBe(before + 1);
+
+    // The cable is pulled: socat goes, and the port with it.
+    await terminal.stop();
+    await pty.stop();
+    await expect
+      .poll(async () => (await reader.textContent()) ?? '', { timeout: TIMEOUT })
+      .toMatch(/€43\.21 — outcome not known: the reader may have charged the card\. .*Needs attention \(F8\)/);
+    await page.keyboard.press('F8');
+    await textOf('main', /€43\.21[\s\S]*the reader disconnected[\s\S]*may have been charged/);
+
+    // Plugged back in: the same path, a new pty behind it (the kernel may reuse the number). The terminal comes back online and is
+    // not asked for the held payment again (it may have charged it).
+    await plugIn({ outcome: 'approve' });
+    await page.keyboard.press('F6');
+    await expect
+      .poll(async () => (await reader.getByRole('status').textContent()) ?? '', { timeout: TIMEOUT })
+      .toMatch(/^Online/);
+    await expect
+      .poll(async () => (await reader.textContent()) ?? '', { timeout: TIMEOUT })
+      .toMatch(/outcome not known/);
+    expect(terminal.emulator.requests).toEqual([]);
   });
 });

@@ -323,7 +323,10 @@ describe('Readers screen', () => {
     const { store } = await renderApp(new FakeBridge(makeSnapshot({ readers })), { screen: 'readers' });
     expect(within(screen.getByRole('article', { name: /Done reader/ })).getByText('No current action.')).toBeTruthy();
     expect(
-      within(screen.getByRole('article', { name: /Held reader/ })).getByText(/Busy with .* — unknown/),
+      // What to do, not the bare status word ("Busy with … — unknown").
+      within(screen.getByRole('article', { name: /Held reader/ })).getByText(
+        /Busy with .* — outcome not known: the reader may have charged the card\. .*Needs attention \(F8\).*Do not charge the customer again/,
+      ),
     ).toBeTruthy();
     expect(defaultReader(store.getState())?.id).toBe('rdr_done');
   });

@@ -20,6 +20,13 @@ type Report = (message: string | null, error: CommandError | null) => void;
 const TEST_MODE_BANK_WARNING =
   "Test mode does not stop this terminal charging cards: it charges through the shop's bank.";
 
+/**
+ * A payment the reader may have charged (unplugged or silent after it took the request): what the
+ * cashier does, not the bare status word "unknown".
+ */
+const HELD_UNKNOWN =
+  "outcome not known: the reader may have charged the card. Check the reader's screen or last receipt, then say in Needs attention (F8) whether it was charged. Do not charge the customer again meanwhile.";
+
 function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; report: Report }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy[`reader:${reader.id}`] === true);
@@ -147,7 +154,11 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
         {action ? (
           <p>
             Busy with {payment ? money(payment.amount, payment.currency) : `transaction ${action.transactionId}`}
-            {action.stage ? ` — ${STAGE_LABELS[action.stage] ?? action.stage}` : ` — ${action.status}`}
+            {action.stage
+              ? ` — ${STAGE_LABELS[action.stage] ?? action.stage}`
+              : action.status === 'unknown'
+                ? ` — ${HELD_UNKNOWN}`
+                : ` — ${action.status}`}
           </p>
         ) : (
           <p className="muted">No current action.</p>
