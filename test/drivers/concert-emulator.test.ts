@@ -167,6 +167,22 @@ describe('Concert probe', () => {
     expect(await p.result).toMatchObject({ ok: false, detail: expect.stringMatching(/NAK/) });
   });
 
+  it("does not take an ACK buried in another device's noise (0x86 masks to ACK) for a terminal", async () => {
+    const p = probeAgainst(null);
+    p.tpe.onData(() => void p.tpe.write(Uint8Array.of(0x7f, 0x3a, 0x86, 0x11)));
+    expect(await p.result).toMatchObject({
+      ok: false,
+      detail: 'answered 0x7F to ENQ, not ACK: not a Concert terminal',
+    });
+    expect(p.out).toEqual(['05', '04']);
+  });
+
+  it('still recognises a terminal that opens its own session (ENQ) before its ACK', async () => {
+    const p = probeAgainst(null);
+    p.tpe.onData(() => void p.tpe.write(Uint8Array.of(ENQ, ACK)));
+    expect(await p.result).toMatchObject({ ok: true });
+  });
+
   it('reports a port that closes during the probe', async () => {
     const p = probeAgainst(null);
     p.ecr.unplug('gone');

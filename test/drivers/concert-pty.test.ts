@@ -139,6 +139,17 @@ describe.skipIf(!hasTool('socat'))('Concert over a socat pty pair', () => {
     await again.close();
   });
 
+  it('does not recognise a device that answers ENQ with noise holding a masked ACK', async () => {
+    const ports = await pair();
+    const device = await openSerialTransport(ports.a);
+    cleanup.push(() => device.close());
+    device.onData(() => void device.write(Uint8Array.of(0x7f, 0x3a, 0x86, 0x11)));
+    expect(await driver.probePath(ports.b)).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/not a Concert terminal/),
+    });
+  });
+
   it('finds a configured pty, claims it by probe and pays through the registry', async () => {
     const ports = await pair();
     await terminal(ports.a, {});

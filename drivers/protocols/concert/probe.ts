@@ -17,6 +17,10 @@ export interface ProbeResult {
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 3_000;
 
+function hexByte(value: number): string {
+  return `0x${value.toString(16).padStart(2, '0').toUpperCase()}`;
+}
+
 export function probeConcert(
   transport: Transport,
   options: { clock?: Clock; timeoutMs?: number } = {},
@@ -50,6 +54,13 @@ export function probeConcert(
         const value = raw & 0x7f;
         if (value === ACK) finish(true, 'ACK to ENQ: a Concert terminal in cash-register mode', true);
         else if (value === NAK) finish(false, 'NAK to ENQ: possibly a Concert terminal, busy', true);
+        // A terminal may open its own session (ENQ) or close one (EOT) unasked. Anything else
+        // before the ACK is another device: an ACK found further on in its noise (0x86 is ACK
+        // once masked) made a modem or a scanner a terminal, on which every payment then ended
+        // unknown (may have been charged).
+        else if (value !== ENQ && value !== EOT)
+          finish(false, `answered ${hexByte(raw)} to ENQ, not ACK: not a Concert terminal`, true);
+        if (settled) return;
       }
     });
     const unsubscribeClose = transport.onClose((error) =>
