@@ -7,6 +7,7 @@
  * tip choice names, so a stale screen cannot tip another payment), no card numbers.
  */
 import type { CustomerDisplayView } from '../../common/contract';
+import { declineInfo, isDeclineCode } from '../../common/decline-codes';
 import { tipOptions } from '../../common/tips';
 import type { Settings } from '../config/settings';
 import { chargedByShopBankTerminal } from '../payments/standalone';
@@ -183,10 +184,21 @@ function phaseOf(record: PaymentRecord, settings: Settings): Partial<CustomerDis
     case 'partially_refunded':
       return { ...base, phase: 'approved', message: 'Approved. Thank you!' };
     case 'failed':
-      return { ...base, phase: 'declined', message: 'The payment was not accepted.' };
+      return { ...base, phase: 'declined', message: failedMessage(record.declineCode) };
     case 'canceled':
       return { ...base, phase: 'canceled', message: 'The payment was canceled.' };
   }
+}
+
+/**
+ * A payment that failed, in the customer's words: a link that expired unpaid or a reader that gave
+ * up refused no card, so the customer is not told it was "not accepted".
+ */
+function failedMessage(code: string | null): string {
+  if (code === 'link_expired') return 'The payment link has expired. No money was taken.';
+  if (code && isDeclineCode(code) && declineInfo(code).kind === 'not_completed')
+    return 'The payment was not completed. No money was taken.';
+  return 'The payment was not accepted.';
 }
 
 function safeOptions(base: number, currency: string, presets: readonly number[]): CustomerDisplayView['tipOptions'] {

@@ -6,6 +6,7 @@
  * (pending → printed | failed), and a failed one is a visible "receipt not printed — reprint".
  */
 import type { GatewayCapabilities, RenderedReceipt } from '../../common/contract';
+import { declineInfo, isDeclineCode } from '../../common/decline-codes';
 import { openEscPosPrinter, PrinterError, type ReceiptPrinter } from '../../drivers/printers/printer';
 import type { Settings } from '../config/settings';
 import { errorText, HostError } from '../core/errors';
@@ -72,14 +73,27 @@ export function receiptStatus(record: PaymentRecord): ReceiptStatus | null {
     case 'canceled':
       return { kind: 'canceled' };
     case 'failed':
-      return { kind: 'declined', reason: record.declineMessage ?? 'Not completed', code: record.declineCode };
+      return failure(record, 'Not completed');
     case 'pending':
-      return record.declineCode
-        ? { kind: 'declined', reason: record.declineMessage ?? 'Declined', code: record.declineCode }
-        : null;
+      return record.declineCode ? failure(record, 'Declined') : null;
     default:
       return null;
   }
+}
+
+/**
+ * A failed payment as the customer reads it: DECLINED only when a card was refused (an expired
+ * payment link or a reader that timed out refused nothing), and the reason in the customer's words —
+ * the journal keeps the cashier's ("Ask for another card", "Start a new payment…"), which are no
+ * reason to print on the customer's paper. A code the app does not know keeps the gateway's words.
+ */
+function failure(record: PaymentRecord, fallback: string): ReceiptStatus {
+  const code = record.declineCode;
+  if (code && isDeclineCode(code)) {
+    const info = declineInfo(code);
+    return { kind: info.kind === 'not_completed' ? 'not_completed' : 'declined', reason: info.gateway, code };
+  }
+  return { kind: 'declined', reason: record.declineMessage ?? fallback, code };
 }
 
 export class CounterReceipts {

@@ -73,7 +73,10 @@ export function validateReceiptInput(input: ReceiptInput): string[] {
   if (kind === 'partially_refunded' && !(refunded > 0 && refunded < input.total)) {
     problems.push('a partially refunded payment needs refunds above zero and below the total');
   }
-  if ((kind === 'declined' || kind === 'canceled' || kind === 'authorised') && refunded > 0) {
+  if (
+    (kind === 'declined' || kind === 'not_completed' || kind === 'canceled' || kind === 'authorised') &&
+    refunded > 0
+  ) {
     problems.push(`a ${kind} payment cannot have refunds`);
   }
   if (input.card && !/^\d{4}$/.test(input.card.last4)) problems.push('card last4 must be four digits');
@@ -92,6 +95,11 @@ function headline(status: ReceiptStatus): PrintLine[] {
     case 'declined':
       return [
         { kind: 'center', text: 'DECLINED', bold: true },
+        { kind: 'text', text: `Reason: ${status.reason}${status.code ? ` (${status.code})` : ''}` },
+      ];
+    case 'not_completed':
+      return [
+        { kind: 'center', text: 'NOT COMPLETED', bold: true },
         { kind: 'text', text: `Reason: ${status.reason}${status.code ? ` (${status.code})` : ''}` },
       ];
     case 'canceled':
@@ -124,7 +132,7 @@ export function buildReceipt(input: ReceiptInput): ReceiptModel {
     lines.push(...more);
   };
   const kind = input.status.kind;
-  const notCharged = kind === 'declined' || kind === 'canceled';
+  const notCharged = kind === 'declined' || kind === 'not_completed' || kind === 'canceled';
   // A terminal on the shop's own bank charges whatever the till's mode: its test receipt must not
   // say that no money moved.
   const mark = input.shopBankTerminal ? TEST_MODE_SHOP_BANK_MARK : TEST_MODE_MARK;

@@ -15,6 +15,11 @@ export type ReceiptStatus =
   | { readonly kind: 'authorised' }
   /** Refused by the card or issuer; nothing was charged. `reason` is printed as given. */
   | { readonly kind: 'declined'; readonly reason: string; readonly code?: string | null }
+  /**
+   * Ended before any card was refused: a payment link that expired unpaid, a reader that timed out
+   * or was cancelled. Nothing was charged; `reason` is printed as given.
+   */
+  | { readonly kind: 'not_completed'; readonly reason: string; readonly code?: string | null }
   /** Stopped before authorisation, or an authorisation released; nothing was charged. */
   | { readonly kind: 'canceled' }
   /** Every captured unit refunded (`refunds` sums to `total`). */

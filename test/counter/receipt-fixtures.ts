@@ -32,6 +32,16 @@ export const RECEIPTS: Record<string, ReceiptInput> = {
     status: { kind: 'declined', reason: 'Insufficient funds', code: 'insufficient_funds' },
     authCode: null,
   },
+  // A payment link that expired unpaid: no card was refused.
+  'not-completed': {
+    ...BASE,
+    status: { kind: 'not_completed', reason: 'The payment page expired before it was paid.', code: 'link_expired' },
+    authCode: null,
+    card: null,
+    entryMode: null,
+    readerLabel: null,
+    gateway: { name: 'PayPlug', reference: 'pay_5Xk2Lb9QmV' },
+  },
   canceled: { ...BASE, status: { kind: 'canceled' }, authCode: null, card: null, entryMode: null },
   refunded: {
     ...BASE,
