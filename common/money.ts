@@ -14,10 +14,22 @@ export function currencyExponent(currency: string): number {
 }
 
 /**
- * Formats an integer amount of minor units for people: 1250 EUR → "€12.50".
- * The ISO exponent is forced because ICU shows some currencies (HUF, IDR, …) without decimals.
+ * Currencies whose amounts are written with their own digit grouping: rupees in lakhs and crores
+ * (₹10,00,000.00, not ₹1,000,000.00), as Indian customers, shops and Plural's own pages write them.
  */
-export function formatAmount(minor: number, currency: string, locale = 'en-US'): string {
+const CURRENCY_LOCALES: Readonly<Record<string, string>> = { INR: 'en-IN' };
+
+/** The locale an amount of this currency is written in when none is asked for (en-US but for INR). */
+export function currencyLocale(currency: string): string {
+  return CURRENCY_LOCALES[currency.toUpperCase()] ?? 'en-US';
+}
+
+/**
+ * Formats an integer amount of minor units for people: 1250 EUR → "€12.50", 100000000 INR →
+ * "₹10,00,000.00". The ISO exponent is forced because ICU shows some currencies (HUF, IDR, …)
+ * without decimals.
+ */
+export function formatAmount(minor: number, currency: string, locale = currencyLocale(currency)): string {
   const exponent = currencyExponent(currency);
   const major = minor / 10 ** exponent;
   return formatter(locale, currency.toUpperCase(), exponent).format(major);
@@ -67,7 +79,10 @@ export function parseMajorAmount(text: string, currency: string): ParsedAmount {
  */
 export function readMajorAmount(text: string, currency: string): ParsedAmount {
   const exponent = currencyExponent(currency);
-  const number = decimalPointed(text.trim().replace(/^[\p{L}\p{Sc}\s]+|[\p{L}\p{Sc}\s]+$/gu, ''));
+  const number = decimalPointed(
+    text.trim().replace(/^[\p{L}\p{Sc}\s]+|[\p{L}\p{Sc}\s]+$/gu, ''),
+    currencyLocale(currency) === 'en-IN',
+  );
   const match = number === null ? null : /^(\d+)(?:\.(\d*))?$/.exec(number);
   if (!match) return { ok: false, error: `"${text}" is not an amount` };
   const fraction = match[2] ?? '';
@@ -80,16 +95,24 @@ export function readMajorAmount(text: string, currency: string): ParsedAmount {
 /**
  * The number with its digit grouping removed and "." as its decimal point, or null when its
  * separators make no sense. Groups are three digits, separated by spaces (also no-break), "'",
- * "_", or whichever of "," and "." is not the decimal separator.
+ * "_", or whichever of "," and "." is not the decimal separator. With `indian` (rupees, which the
+ * app writes that way) lakh grouping is read too: the last group three digits, those before it two
+ * ("10,00,000.00").
  */
-function decimalPointed(text: string): string | null {
+function decimalPointed(text: string, indian = false): string | null {
   const spaced = text.replace(/(?<=\d)[\s\u00a0\u202f'_](?=\d{3}(?:\D|$))/g, '');
   const lastComma = spaced.lastIndexOf(',');
   const lastDot = spaced.lastIndexOf('.');
-  const grouping = (separator: string, body: string) =>
-    body.split(separator).every((group, i) => (i === 0 ? /^\d{1,3}$/.test(group) : /^\d{3}$/.test(group)))
-      ? body.split(separator).join('')
-      : null;
+  const grouping = (separator: string, body: string) => {
+    const groups = body.split(separator);
+    const thousands = groups.every((group, i) => (i === 0 ? /^\d{1,3}$/.test(group) : /^\d{3}$/.test(group)));
+    const lakhs =
+      indian &&
+      groups.every((group, i) =>
+        i === 0 ? /^\d{1,2}$/.test(group) : i === groups.length - 1 ? /^\d{3}$/.test(group) : /^\d{2}$/.test(group),
+      );
+    return thousands || lakhs ? groups.join('') : null;
+  };
   if (lastComma === -1 && lastDot === -1) return spaced;
   // Both: the later one is the decimal separator ("1,234.56", "1.234,56").
   if (lastComma !== -1 && lastDot !== -1) {

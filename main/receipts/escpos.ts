@@ -32,7 +32,7 @@ export interface EscPosOptions {
   readonly feedBeforeCut?: number;
   /** Pulse the cash drawer after the cut (true: pin 2, 50 ms on, 500 ms off). Default none. */
   readonly drawerKick?: DrawerKick | boolean;
-  /** Money formatting locale; default the model's (or en-US). */
+  /** Money formatting locale; default the model's, else each currency's own (`common/money.ts`). */
   readonly locale?: string;
 }
 
@@ -72,12 +72,13 @@ export function encodeRows(rows: readonly StyledLine[], options: EscPosOptions =
 /** Lays out and encodes any PrintLines (receipts, reports) for a WPC1252 printer. */
 export function escposLines(lines: readonly PrintLine[], options: EscPosOptions = {}): Uint8Array {
   const rows = layout(lines, options.width ?? DEFAULT_ESCPOS_WIDTH, {
-    locale: options.locale ?? 'en-US',
+    ...(options.locale ? { locale: options.locale } : {}),
     encodable: isCp1252Encodable,
   });
   return encodeRows(rows, options);
 }
 
 export function escpos(model: ReceiptModel, options: EscPosOptions = {}): Uint8Array {
-  return escposLines(model.lines, { ...options, locale: options.locale ?? model.locale });
+  const locale = options.locale ?? model.locale;
+  return escposLines(model.lines, { ...options, ...(locale ? { locale } : {}) });
 }

@@ -48,7 +48,7 @@ const TEST_MODE_CSS = `
   transform: rotate(-30deg); pointer-events: none; }
 `.trim();
 
-function renderLines(lines: readonly PrintLine[], locale: string): string {
+function renderLines(lines: readonly PrintLine[], locale: string | undefined): string {
   const out: string[] = [];
   let terminal: string[] | null = null;
   const flushTerminal = (): void => {
@@ -75,7 +75,8 @@ function renderLines(lines: readonly PrintLine[], locale: string): string {
         out.push(`<div class="text">${escapeHtml(cleanText(line.text))}</div>`);
         break;
       case 'pair': {
-        const value = typeof line.value === 'string' ? cleanText(line.value) : formatMoney(line.value, { locale });
+        const value =
+          typeof line.value === 'string' ? cleanText(line.value) : formatMoney(line.value, locale ? { locale } : {});
         const style = line.style && line.style !== 'normal' ? ` ${line.style}` : '';
         out.push(
           `<div class="row${style}"><span class="label">${escapeHtml(cleanText(line.label))}</span>` +
@@ -99,12 +100,12 @@ function renderLines(lines: readonly PrintLine[], locale: string): string {
  * Only the paper's markup (no document, no CSS), for a page that prints it with its own
  * stylesheet (the app's print area: its policy allows no inline style). Every string escaped.
  */
-export function htmlFragment(lines: readonly PrintLine[], locale = 'en-US'): string {
+export function htmlFragment(lines: readonly PrintLine[], locale?: string): string {
   return renderLines(lines, locale);
 }
 
 /** A printable document for any PrintLines (receipts, reports). */
-export function htmlDocument(title: string, lines: readonly PrintLine[], testMode: boolean, locale = 'en-US'): string {
+export function htmlDocument(title: string, lines: readonly PrintLine[], testMode: boolean, locale?: string): string {
   return [
     '<!doctype html>',
     '<html lang="en">',

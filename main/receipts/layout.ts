@@ -50,7 +50,7 @@ export interface StyledLine {
 }
 
 export interface LayoutOptions {
-  /** Money formatting locale (default en-US). */
+  /** Money formatting locale (default: each currency's own, `currencyLocale` in common/money.ts). */
   readonly locale?: string;
   /**
    * Whether the output device can print this text. When a formatted amount has a character it
@@ -83,7 +83,7 @@ function plainSpaces(text: string): string {
 }
 
 export function formatMoney(money: MoneyText, options: LayoutOptions = {}): string {
-  const formatted = plainSpaces(formatAmount(money.minor, money.currency, options.locale ?? 'en-US'));
+  const formatted = plainSpaces(formatAmount(money.minor, money.currency, options.locale));
   let text = formatted;
   if (options.encodable && !options.encodable(text)) {
     // Keep digits, separators and sign; name the currency by its code.

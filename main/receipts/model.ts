@@ -210,7 +210,7 @@ export function buildReceipt(input: ReceiptInput): ReceiptModel {
     title: `${input.testMode ? 'TEST MODE – ' : ''}Receipt ${input.orderReference} (${copy})`,
     copy: input.copy,
     testMode: input.testMode,
-    locale: input.locale ?? 'en-US',
+    ...(input.locale ? { locale: input.locale } : {}),
     lines,
   };
 }

@@ -85,7 +85,7 @@ export interface ReceiptInput {
   readonly copy: ReceiptCopy;
   /** A reprint: marked DUPLICATE. */
   readonly duplicate?: boolean;
-  /** Money formatting locale, default en-US. */
+  /** Money formatting locale; absent, each currency's own (en-US, Indian grouping for INR). */
   readonly locale?: string;
 }
 
@@ -95,7 +95,8 @@ export interface ReceiptModel {
   readonly title: string;
   readonly copy: ReceiptCopy;
   readonly testMode: boolean;
-  readonly locale: string;
+  /** Absent: each currency's own. */
+  readonly locale?: string;
   readonly lines: readonly PrintLine[];
 }
 

@@ -197,7 +197,7 @@ function reconciliationLines(reconciliation: ReportReconciliation | null): Print
 }
 
 export function reportText(report: DayReport, width: ReceiptWidth, options: ReportPrintOptions = {}): string {
-  return toPlainText(layout(reportLines(report, options), width, { locale: options.locale ?? 'en-US' }));
+  return toPlainText(layout(reportLines(report, options), width, options.locale ? { locale: options.locale } : {}));
 }
 
 export function reportEscPos(report: DayReport, options: ReportPrintOptions & EscPosOptions = {}): Uint8Array {

@@ -245,6 +245,26 @@ describe('receipt ESC/POS', () => {
     expect(indexOf(bytes, Uint8Array.of(0x3f, 0x31, 0x32))).toBe(-1); // no "?12"
   });
 
+  it('writes rupees in lakhs, up to Plural’s ₹10,00,000.00, in text, HTML and on paper (with the code)', () => {
+    const inr = buildReceipt({
+      ...BASE,
+      currency: 'INR',
+      amount: 100_000_000,
+      total: 100_000_000,
+      status: { kind: 'partially_refunded' },
+      refunds: [{ amount: 5_000, at: '2026-03-29T13:10:00.000Z' }],
+    });
+    const shown = text(inr, 32);
+    expect(shown).toMatch(/^TOTAL +₹10,00,000\.00$/m);
+    expect(shown).toMatch(/^NET +₹9,99,950\.00$/m);
+    expect(html(inr)).toContain('₹10,00,000.00');
+    expect(indexOf(escpos(inr, { width: 32 }), encodeText('INR 10,00,000.00'))).toBeGreaterThan(0);
+    // EUR keeps its thousands.
+    expect(text(buildReceipt({ ...BASE, amount: 100_000_000, total: 100_000_000 }), 32)).toMatch(
+      /^TOTAL +€1,000,000\.00$/m,
+    );
+  });
+
   it('never lets a control character from the input reach the printer', () => {
     const hostile: ReceiptInput = {
       ...BASE,
