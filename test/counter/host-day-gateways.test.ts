@@ -5,8 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
-import { displayShows, type TestHost } from '../support/host';
-import { payplugTill, ShiftedClock } from '../support/payplug';
+import { displayShows, waitFor, type TestHost } from '../support/host';
+import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+
+const ada = { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' };
 
 describe('the counter’s day on PayPlug and Plural', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
@@ -47,5 +49,40 @@ describe('the counter’s day on PayPlug and Plural', () => {
     expect(text.replace(/\s+/g, ' ')).toContain('Reason: The payment page expired before it was paid. (link_expired)');
     expect(text).not.toContain('Start a new payment');
     expect(text).toMatch(/^ +NO MONEY WAS TAKEN$/m);
+  });
+
+  it('"By reader": a link whose customer saved their card is a payment by link; the saved card charged later is not', async () => {
+    const { t } = await payplugDay();
+    const first = await t.call('payments.create', { amount: 2000, currency: 'EUR', saveCard: true, customer: ada });
+    await payplug(t, 'POST', `/_sandbox/payments/${first.transactionId}/pay`, {
+      card_number: '4242424242424242',
+      exp_month: 12,
+      exp_year: 2030,
+      save_card: true,
+    });
+    await t.waitForPayment(first.id, (p) => p.status === 'succeeded', 5_000);
+    const card = await waitFor(
+      async () => (await t.call('savedCards.list', { customer: ada.email }))[0],
+      5_000,
+      'card',
+    );
+    const charged = await t.call('payments.create', {
+      amount: 1600,
+      currency: 'EUR',
+      customer: ada,
+      savedCardId: card.cardId,
+    });
+    await t.waitForPayment(charged.id, (p) => p.status === 'succeeded', 5_000);
+    await t.call('payments.refund', { paymentId: first.id, amount: 500 });
+    await t.waitForPayment(first.id, (p) => p.amountRefunded === 500, 5_000);
+
+    const x = await t.call('reports.x', {});
+    expect(x.byReader.map((g) => [g.key, g.approvedCount, g.approvedAmount, g.refunded])).toEqual([
+      ['Pay by link', 1, 2000, 500],
+      ['Saved card (no reader)', 1, 1600, 0],
+    ]);
+    const csv = (await t.call('reports.csv', {})).content.split('\r\n');
+    expect(csv.find((row) => row.includes(first.id))).toContain(',Pay by link,PayPlug,');
+    expect(csv.find((row) => row.includes(charged.id))).toContain(',Saved card (no reader),PayPlug,');
   });
 });
