@@ -13,60 +13,17 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PaymentView } from '../../common/contract';
-import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import type { HostTuning } from '../../main/host/host';
+import { startSandbox } from '../../sandbox/index';
 import { PLURAL_TEST_CARDS } from '../../common/plural-test-cards';
 import type { LedgerOrder } from '../gateway/plural-support';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
-
-/** A call to the sandbox's Plural emulator with its own token (as Plural's dashboard or the customer would). */
-async function plural<T>(
-  t: TestHost,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: T }> {
-  const { url, client_id, client_secret } = t.sandbox.plural;
-  const token = (await (
-    await fetch(`${url}/api/auth/v1/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
-    })
-  ).json()) as { access_token: string };
-  const response = await fetch(url + path, {
-    method,
-    headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: response.status, json: (await response.json()) as T };
-}
-
-interface PayAnswer {
-  data: { order_id: string; status: string };
-  return: { url: string; params: Record<string, string> } | null;
-}
-
-/** The customer pays the order on their phone (here, through the sandbox as the page would). */
-const payOrder = (t: TestHost, orderId: string, card = '4111111111111111') =>
-  plural<PayAnswer>(t, 'POST', `/_sandbox/orders/${orderId}/pay`, { card_number: card });
+import { waitFor, type TestHost } from '../support/host';
+import { payOrder, plural, pluralTill } from '../support/plural';
 
 async function ledgerOrder(t: TestHost, orderId: string): Promise<LedgerOrder> {
   const { json } = await plural<{ orders: LedgerOrder[] }>(t, 'GET', '/_sandbox/ledger');
   const order = json.orders.find((o) => o.order_id === orderId);
   if (!order) throw new Error(`no order ${orderId} in the sandbox ledger`);
   return order;
-}
-
-async function pluralTill(options: { sandbox?: RunningSandbox; dataDir?: string; tuning?: HostTuning } = {}) {
-  const t = await startTestHost({
-    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    tuning: { remotePollMs: 50, retryDelayMs: 5, ...options.tuning },
-  });
-  if ((await t.call('settings.get', {})).gateway !== 'plural') await t.call('settings.update', { gateway: 'plural' });
-  await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
-  return t;
 }
 
 /** ₹500 shared between two merchants: ₹300 held for 1324, ₹200 settled at once to 1233. */

@@ -1,0 +1,49 @@
+/** A till on Plural against the embedded sandbox's emulator, for the host tests that use Plural. */
+import type { HostTuning } from '../../main/host/host';
+import type { RunningSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from './host';
+
+/** A call to the sandbox's Plural emulator with its own token (as Plural's dashboard or the customer would). */
+export async function plural<T>(
+  t: TestHost,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: T }> {
+  const { url, client_id, client_secret } = t.sandbox.plural;
+  const token = (await (
+    await fetch(`${url}/api/auth/v1/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
+    })
+  ).json()) as { access_token: string };
+  const response = await fetch(url + path, {
+    method,
+    headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: response.status, json: (await response.json()) as T };
+}
+
+export interface PayAnswer {
+  data: { order_id: string; status: string };
+  return: { url: string; params: Record<string, string> } | null;
+}
+
+/** The customer pays the order on their phone (here, through the sandbox as the page would). */
+export const payOrder = (t: TestHost, orderId: string, card = '4111111111111111') =>
+  plural<PayAnswer>(t, 'POST', `/_sandbox/orders/${orderId}/pay`, { card_number: card });
+
+export async function pluralTill(
+  options: { sandbox?: RunningSandbox; dataDir?: string; tuning?: HostTuning } = {},
+): Promise<TestHost> {
+  const t = await startTestHost({
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    tuning: { remotePollMs: 50, retryDelayMs: 5, ...options.tuning },
+  });
+  if ((await t.call('settings.get', {})).gateway !== 'plural') await t.call('settings.update', { gateway: 'plural' });
+  await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
+  return t;
+}
