@@ -154,6 +154,14 @@ export class CounterReceipts {
       },
       readerLabel: record.readerId ? this.deps.readerLabel(record.readerId) : null,
       refunds,
+      shares: this.journal.splitsOf(record.id).map((split) => ({
+        merchant: split.merchantId,
+        reference: split.settlementReference,
+        amount: split.amount,
+        status: split.status,
+        released: split.releasedAmount,
+        refunded: split.refundedAmount,
+      })),
       terminalLines: terminalLinesOf(record),
       // The payment's own mode: a test payment printed again in live mode is still no charge.
       testMode: record.mode === 'test',

@@ -14,5 +14,6 @@ export type {
   ReceiptModel,
   ReceiptRefund,
   ReceiptShop,
+  ReceiptShare,
   ReceiptStatus,
 } from './types';

@@ -80,6 +80,10 @@ export function validateReceiptInput(input: ReceiptInput): string[] {
     problems.push(`a ${kind} payment cannot have refunds`);
   }
   if (input.card && !/^\d{4}$/.test(input.card.last4)) problems.push('card last4 must be four digits');
+  for (const share of input.shares ?? []) {
+    if (!isMinor(share.amount, false) || !isMinor(share.released, true) || !isMinor(share.refunded, true))
+      problems.push(`share ${share.merchant}: amounts must be whole numbers of minor units`);
+  }
   return problems;
 }
 
@@ -180,6 +184,24 @@ export function buildReceipt(input: ReceiptInput): ReceiptModel {
     }
     add({ kind: 'pair', label: 'Refunded', value: money(refunded, true), style: 'bold' });
     add({ kind: 'pair', label: 'NET', value: money(input.total - refunded), style: 'total' });
+  }
+
+  const shares = input.copy === 'merchant' ? (input.shares ?? []) : [];
+  if (shares.length > 0) {
+    add({ kind: 'rule' }, { kind: 'center', text: 'SHARES' });
+    for (const share of shares) {
+      add({
+        kind: 'pair',
+        label: share.reference ? `${share.merchant} (${share.reference})` : share.merchant,
+        value: money(share.amount),
+      });
+      const status = share.status.toUpperCase();
+      if (status === 'HOLD') add({ kind: 'pair', label: '  Held', value: money(share.amount - share.refunded) });
+      else if (status === 'RELEASED') add({ kind: 'pair', label: '  Released', value: money(share.released) });
+      else if (status === 'CANCELLED') add({ kind: 'pair', label: '  Cancelled', value: '' });
+      else add({ kind: 'pair', label: `  ${share.status.toLowerCase()}`, value: '' });
+      if (share.refunded > 0) add({ kind: 'pair', label: '  Refunded', value: money(share.refunded, true) });
+    }
   }
 
   add({ kind: 'rule' });

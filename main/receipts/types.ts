@@ -38,6 +38,22 @@ export interface ReceiptRefund {
   readonly reference?: string | null;
 }
 
+/** One merchant's share of a split payment, as the gateway last said (the merchant copy prints them). */
+export interface ReceiptShare {
+  /** The merchant the share settles to, as the gateway names it. */
+  readonly merchant: string;
+  /** The shop's own reference for the share, if it gave one. */
+  readonly reference?: string | null;
+  /** Minor units of the payment's currency. */
+  readonly amount: number;
+  /** The gateway's state: HOLD, RELEASED, CANCELLED, or REQUESTED before the gateway has it. */
+  readonly status: string;
+  /** Settled to the merchant so far. */
+  readonly released: number;
+  /** Refunded from this share (recovered from the merchant or not). */
+  readonly refunded: number;
+}
+
 export interface ReceiptShop {
   readonly name: string;
   /** Printed centered under the name, one row each (wrapped when longer than the paper). */
@@ -72,6 +88,11 @@ export interface ReceiptInput {
   readonly readerLabel?: string | null;
   /** Oldest first. */
   readonly refunds?: readonly ReceiptRefund[];
+  /**
+   * A split payment's shares. Printed on the merchant copy only: the customer paid the shop one
+   * amount, and how it is shared between merchants (their ids, what is held) is the shop's business.
+   */
+  readonly shares?: readonly ReceiptShare[];
   /** The terminal's own ticket, line by line as it sent it; printed verbatim in a section of its own. */
   readonly terminalLines?: readonly string[];
   /** Test mode: every output carries TEST MODE — NO MONEY MOVED, top and bottom. */

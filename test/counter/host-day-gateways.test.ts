@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
 import { displayShows, waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+import { payOrder, pluralTill } from '../support/plural';
 
 const ada = { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' };
 
@@ -84,5 +85,56 @@ describe('the counter’s day on PayPlug and Plural', () => {
     const csv = (await t.call('reports.csv', {})).content.split('\r\n');
     expect(csv.find((row) => row.includes(first.id))).toContain(',Pay by link,PayPlug,');
     expect(csv.find((row) => row.includes(charged.id))).toContain(',Saved card (no reader),PayPlug,');
+  });
+
+  it('a Plural split payment: the merchant copy lists the shares as released, refunded and held; the customer copy does not', async () => {
+    const t = await pluralTill();
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { timeZone: 'Asia/Kolkata' });
+    // ₹10 lakh, Plural's largest: ₹6 lakh held for stall 7, ₹4 lakh settled at once to 1233.
+    const created = await t.call('payments.create', {
+      amount: 100_000_000,
+      currency: 'INR',
+      orderReference: 'COURT-9',
+      splits: [
+        { merchantId: '1324', settlementReference: 'stall-7', amount: 60_000_000, onHold: true },
+        { merchantId: '1233', amount: 40_000_000 },
+      ],
+    });
+    await payOrder(t, created.transactionId!);
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded' && p.splits[0]?.next.length === 2);
+    const [held, settled] = paid.splits;
+    // Released in part: the rest (₹1 lakh) goes back to the customer, not recovered from the merchant.
+    await t.call('settlements.release', { paymentId: paid.id, splitId: held!.id!, amount: 50_000_000 });
+    await t.call('payments.refund', { paymentId: paid.id, splits: [{ splitId: settled!.id!, amount: 50_000 }] });
+    await t.waitForPayment(paid.id, (p) => p.amountRefunded === 10_050_000, 8_000);
+
+    const merchant = await receipt(t, paid.id, 'merchant', 42);
+    expect(merchant).toMatch(/^TOTAL +₹10,00,000\.00$/m);
+    expect(merchant).toMatch(/^NET +₹8,99,500\.00$/m);
+    const shares = merchant.slice(merchant.indexOf('SHARES'));
+    expect(shares).toMatch(
+      /^1324 \(stall-7\) +₹6,00,000\.00\n {2}Released +₹5,00,000\.00\n {2}Refunded +-₹1,00,000\.00\n1233 +₹4,00,000\.00\n {2}Released +₹4,00,000\.00\n {2}Refunded +-₹500\.00$/m,
+    );
+    const customer = await receipt(t, paid.id, 'customer', 42);
+    expect(customer).not.toContain('SHARES');
+    expect(customer).not.toContain('1324');
+    expect(customer).toMatch(/^NET +₹8,99,500\.00$/m);
+
+    // A share still held says so.
+    const other = await t.call('payments.create', {
+      amount: 50_000,
+      currency: 'INR',
+      orderReference: 'COURT-10',
+      splits: [
+        { merchantId: '1324', amount: 30_000, onHold: true },
+        { merchantId: '1233', amount: 20_000 },
+      ],
+    });
+    await payOrder(t, other.transactionId!);
+    await t.waitForPayment(other.id, (p) => p.status === 'succeeded' && p.splits[0]?.next.length === 2);
+    expect(await receipt(t, other.id, 'merchant', 32)).toMatch(
+      /^1324 +₹300\.00\n {2}Held +₹300\.00\n1233 +₹200\.00\n {2}Released +₹200\.00$/m,
+    );
   });
 });

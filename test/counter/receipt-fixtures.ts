@@ -59,6 +59,34 @@ export const RECEIPTS: Record<string, ReceiptInput> = {
       { amount: 750, at: '2026-03-29T15:45:00.000Z', reference: 're_9Tq1' },
     ],
   },
+  // A Plural payment shared between two merchants: one share released in part (the rest refunded,
+  // not recovered), one refunded from by name; the merchant copy lists them.
+  'split-shares': {
+    ...BASE,
+    copy: 'merchant',
+    currency: 'INR',
+    amount: 10_000_000,
+    total: 10_000_000,
+    status: { kind: 'partially_refunded' },
+    gateway: { name: 'Plural', reference: 'v1-260329120509-aa-p0K35e' },
+    readerLabel: null,
+    entryMode: null,
+    refunds: [
+      { amount: 1_000_000, at: '2026-03-29T13:10:00.000Z', reference: 'v1-260329120509-aa-p0K35e-R1' },
+      { amount: 50_000, at: '2026-03-29T15:45:00.000Z', reference: 'v1-260329120509-aa-p0K35e-R2' },
+    ],
+    shares: [
+      {
+        merchant: '1324',
+        reference: 'stall-7',
+        amount: 6_000_000,
+        status: 'RELEASED',
+        released: 5_000_000,
+        refunded: 1_000_000,
+      },
+      { merchant: '1233', amount: 4_000_000, status: 'RELEASED', released: 4_000_000, refunded: 50_000 },
+    ],
+  },
   authorised: { ...BASE, copy: 'merchant', status: { kind: 'authorised' }, entryMode: 'chip' },
   tip: { ...BASE, tip: 188, tipPercent: 15, total: 1438 },
   'terminal-ticket': {
