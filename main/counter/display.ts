@@ -8,8 +8,11 @@
  */
 import type { CustomerDisplayView } from '../../common/contract';
 import { declineInfo, isDeclineCode } from '../../common/decline-codes';
+import { MAX_AMOUNT_MINOR } from '../../common/money';
 import { tipOptions } from '../../common/tips';
+import { CONCERT_MAX_AMOUNT } from '../../drivers/protocols/concert/codec';
 import type { Settings } from '../config/settings';
+import { GATEWAY_PROFILES } from '../gateway/registry';
 import { chargedByShopBankTerminal } from '../payments/standalone';
 import type { Journal, PaymentRecord } from '../store/journal';
 
@@ -162,7 +165,9 @@ function phaseOf(record: PaymentRecord, settings: Settings): Partial<CustomerDis
       ...base,
       phase: 'tip',
       amount: record.preTipAmount,
-      tipOptions: safeOptions(record.preTipAmount, record.currency, settings.tipPresets),
+      tipOptions: safeOptions(record.preTipAmount, record.currency, settings.tipPresets).filter(
+        (option) => option.total <= largestTotal(record),
+      ),
     };
   }
   switch (record.status) {
@@ -201,10 +206,23 @@ function failedMessage(code: string | null): string {
   return 'The payment was not accepted.';
 }
 
+/**
+ * The largest total the payment can be charged, tip included: what its gateway takes (Plural ₹10
+ * lakh, PayPlug €20,000), or a terminal on the shop's bank its eight digits. A preset above it is not
+ * offered: choosing it could only be refused (found offering 15 % on a ₹9,50,000 Plural payment).
+ */
+function largestTotal(record: PaymentRecord): number {
+  const max = record.chargedBy === 'terminal' ? CONCERT_MAX_AMOUNT : GATEWAY_PROFILES[record.gateway].limits.amount.max;
+  return Math.min(max, MAX_AMOUNT_MINOR);
+}
+
+/** The presets that can be offered, each on its own: one that cannot be computed hides only itself. */
 function safeOptions(base: number, currency: string, presets: readonly number[]): CustomerDisplayView['tipOptions'] {
-  try {
-    return tipOptions(base, currency, presets);
-  } catch {
-    return [];
-  }
+  return presets.flatMap((percent) => {
+    try {
+      return tipOptions(base, currency, [percent]);
+    } catch {
+      return [];
+    }
+  });
 }

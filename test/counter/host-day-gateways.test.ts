@@ -137,4 +137,43 @@ describe('the counter’s day on PayPlug and Plural', () => {
       /^1324 +₹300\.00\n {2}Held +₹300\.00\n1233 +₹200\.00\n {2}Released +₹200\.00$/m,
     );
   });
+
+  it('the customer display offers only the tips the gateway can charge, tip included', async () => {
+    const { t } = await payplugDay();
+    await t.call('settings.update', { tipping: true });
+    // PayPlug takes at most €20,000.00: on €19,000.00 every preset (10, 15, 20 %) would be refused.
+    const large = await t.call('payments.create', {
+      amount: 1_900_000,
+      currency: 'EUR',
+      channel: 'link',
+      askTip: true,
+    });
+    expect(await displayShows(t, 'tip')).toMatchObject({ paymentId: large.id, tipOptions: [] });
+    await t.call('payments.cancel', { paymentId: large.id });
+    const small = await t.call('payments.create', {
+      amount: 1_750_000,
+      currency: 'EUR',
+      channel: 'link',
+      askTip: true,
+    });
+    await waitFor(async () => (await t.call('display.snapshot', {})).paymentId === small.id, 5_000, 'the next payment');
+    // 10 % makes €19,250.00; 15 % would make €20,125.00.
+    expect((await t.call('display.snapshot', {})).tipOptions).toEqual([
+      { percent: 10, tip: 175_000, total: 1_925_000 },
+    ]);
+    await t.call('customer.chooseTip', { paymentId: small.id, tip: { kind: 'percent', percent: 10 } });
+    await t.waitForPayment(small.id, (p) => p.status === 'pending' && p.amount === 1_925_000);
+    expect((await displayShows(t, 'qr')).amount).toBe(1_925_000);
+  });
+
+  it('on Plural a ₹8,80,000 payment is offered 10 % (₹9,68,000), not the presets past ₹10 lakh', async () => {
+    const t = await pluralTill();
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { tipping: true });
+    const payment = await t.call('payments.create', { amount: 88_000_000, currency: 'INR', askTip: true });
+    expect((await displayShows(t, 'tip')).tipOptions).toEqual([{ percent: 10, tip: 8_800_000, total: 96_800_000 }]);
+    expect(
+      (await t.fail('customer.chooseTip', { paymentId: payment.id, tip: { kind: 'percent', percent: 15 } })).code,
+    ).toBe('validation');
+  });
 });
