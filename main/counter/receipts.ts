@@ -154,6 +154,7 @@ export class CounterReceipts {
       },
       readerLabel: record.readerId ? this.deps.readerLabel(record.readerId) : null,
       refunds,
+      installment: this.installment(record),
       shares: this.journal.splitsOf(record.id).map((split) => ({
         merchant: split.merchantId,
         reference: split.settlementReference,
@@ -194,6 +195,15 @@ export class CounterReceipts {
     }
     if (sum(rows) !== record.amountRefunded) rows = [{ amount: record.amountRefunded, at: record.updatedAt }];
     return rows;
+  }
+
+  /** Which part of its installment plan a payment is, from the plan's schedule; null when none. */
+  private installment(record: PaymentRecord): ReceiptInput['installment'] {
+    const plan = record.installmentPlanId ? this.journal.getPlan(record.installmentPlanId) : undefined;
+    if (!plan) return null;
+    const ids = [record.id, record.transactionId].filter((id): id is string => id !== null);
+    const index = plan.schedule.findIndex((part) => part.paymentIds.some((id) => ids.includes(id)));
+    return index < 0 ? null : { part: index + 1, of: plan.schedule.length, planTotal: plan.amount };
   }
 
   private record(paymentId: string): PaymentRecord {

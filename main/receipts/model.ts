@@ -80,6 +80,12 @@ export function validateReceiptInput(input: ReceiptInput): string[] {
     problems.push(`a ${kind} payment cannot have refunds`);
   }
   if (input.card && !/^\d{4}$/.test(input.card.last4)) problems.push('card last4 must be four digits');
+  const plan = input.installment;
+  if (
+    plan &&
+    !(Number.isSafeInteger(plan.of) && plan.part >= 1 && plan.part <= plan.of && isMinor(plan.planTotal, false))
+  )
+    problems.push('an installment needs its part (1 to the count) and the plan total');
   for (const share of input.shares ?? []) {
     if (!isMinor(share.amount, false) || !isMinor(share.released, true) || !isMinor(share.refunded, true))
       problems.push(`share ${share.merchant}: amounts must be whole numbers of minor units`);
@@ -168,6 +174,10 @@ export function buildReceipt(input: ReceiptInput): ReceiptModel {
     style: notCharged ? 'bold' : 'total',
   });
   if (notCharged) add({ kind: 'center', text: 'NO MONEY WAS TAKEN', bold: true });
+  if (input.installment) {
+    add({ kind: 'pair', label: `Installment ${input.installment.part} of ${input.installment.of}`, value: '' });
+    add({ kind: 'pair', label: 'Plan total', value: money(input.installment.planTotal) });
+  }
 
   const refunds = input.refunds ?? [];
   if (refunds.length > 0) {

@@ -89,6 +89,11 @@ export interface ReceiptInput {
   /** Oldest first. */
   readonly refunds?: readonly ReceiptRefund[];
   /**
+   * A part of an installment plan: which part of how many, and the plan's whole amount (the total
+   * above is this part's), so the customer's paper says what the plan still asks for.
+   */
+  readonly installment?: { readonly part: number; readonly of: number; readonly planTotal: number } | null;
+  /**
    * A split payment's shares. Printed on the merchant copy only: the customer paid the shop one
    * amount, and how it is shared between merchants (their ids, what is held) is the shop's business.
    */

@@ -18,11 +18,11 @@ describe('the counter’s day on PayPlug and Plural', () => {
   });
 
   /** A PayPlug till and its sandbox on one wall clock the test moves. */
-  async function payplugDay(): Promise<{ t: TestHost; clock: ShiftedClock }> {
+  async function payplugDay(planPollMs?: number): Promise<{ t: TestHost; clock: ShiftedClock }> {
     const clock = new ShiftedClock();
     const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
     cleanup.push(() => sandbox.close());
-    const t = await payplugTill(sandbox, { clock });
+    const t = await payplugTill(sandbox, { clock, ...(planPollMs ? { tuning: { planPollMs } } : {}) });
     cleanup.push(() => t.close());
     await t.call('settings.update', { timeZone: 'Europe/Paris' });
     return { t, clock };
@@ -175,5 +175,33 @@ describe('the counter’s day on PayPlug and Plural', () => {
     expect(
       (await t.fail('customer.chooseTip', { paymentId: payment.id, tip: { kind: 'percent', percent: 15 } })).code,
     ).toBe('validation');
+  });
+
+  it("an installment's receipt says which part of the plan it is, the first and one PayPlug charged later", async () => {
+    const { t, clock } = await payplugDay(100);
+    const grace = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: grace,
+      orderReference: 'PLAN-R',
+    });
+    await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    const part = async (ref: string) =>
+      (await t.call('payments.list', { filter: 'all', limit: 100 })).find(
+        (p) => p.orderReference === ref && p.status === 'succeeded',
+      );
+    const first = await waitFor(() => part('PLAN-R#1'), 8_000, 'the first part paid');
+    const firstReceipt = await receipt(t, first.id);
+    expect(firstReceipt).toMatch(/^TOTAL +€30\.00\nInstallment 1 of 3\nPlan total +€90\.00$/m);
+    // PayPlug charges the second part on its date by itself; the till takes it in.
+    clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
+    const second = await waitFor(() => part('PLAN-R#2'), 8_000, 'the second part');
+    expect(await receipt(t, second.id, 'merchant', 32)).toMatch(
+      /^TOTAL +€30\.00\nInstallment 2 of 3\nPlan total +€90\.00$/m,
+    );
   });
 });

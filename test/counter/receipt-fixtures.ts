@@ -87,6 +87,18 @@ export const RECEIPTS: Record<string, ReceiptInput> = {
       { merchant: '1233', amount: 4_000_000, status: 'RELEASED', released: 4_000_000, refunded: 50_000 },
     ],
   },
+  // The second of three parts of a PayPlug installment plan, charged by PayPlug on its date.
+  installment: {
+    ...BASE,
+    amount: 3000,
+    total: 3000,
+    orderReference: 'PLAN-7#2',
+    readerLabel: null,
+    entryMode: null,
+    authCode: null,
+    gateway: { name: 'PayPlug', reference: 'pay_WPenIlumf6OhJs' },
+    installment: { part: 2, of: 3, planTotal: 9000 },
+  },
   authorised: { ...BASE, copy: 'merchant', status: { kind: 'authorised' }, entryMode: 'chip' },
   tip: { ...BASE, tip: 188, tipPercent: 15, total: 1438 },
   'terminal-ticket': {
