@@ -288,24 +288,27 @@ export class Params {
     let total = 0;
     for (const [key, item] of entries) {
       if (key.length === 0 || key.length > limits.keyLength) {
+        // The key itself is at fault, so the error names it in the message (an empty key cannot be
+        // dotted onto the parameter's name).
         throw invalid(
-          `${this.label(name)} keys must be 1–${limits.keyLength} characters`,
+          `${this.label(name)} keys must be 1–${limits.keyLength} characters, not ${key.length} (${JSON.stringify(key.slice(0, 60))})`,
           this.label(name),
           'metadata_key_invalid',
         );
       }
+      // A value at fault is named by its key (`metadata.order`), like a nested parameter.
       if (typeof item === 'string') {
         if (item.length > limits.valueLength) {
           throw invalid(
-            `${this.label(name)} values must be at most ${limits.valueLength} characters`,
-            this.label(name),
+            `${this.label(name)}.${key} must be at most ${limits.valueLength} characters`,
+            `${this.label(name)}.${key}`,
             'metadata_value_too_long',
           );
         }
       } else if (typeof item !== 'number' && typeof item !== 'boolean') {
         throw badRequest(
-          `${this.label(name)} values must be strings, numbers or booleans`,
-          this.label(name),
+          `${this.label(name)}.${key} must be a string, a number or a boolean, not ${describe(item)}`,
+          `${this.label(name)}.${key}`,
           'parameter_invalid_type',
         );
       } else if (typeof item === 'number' && Number.isInteger(item) && !Number.isSafeInteger(item)) {

@@ -154,7 +154,7 @@ describe('robustness: bad input is a documented 4xx and changes nothing', () => 
       [{ amount: 2500, currency: 'xyz' }, 'currency'],
       [{ amount: 2500, confirm: 'yes' }, 'confirm'],
       [{ amount: 2500, metadata: [] }, 'metadata'],
-      [{ amount: 2500, metadata: { a: { nested: true } } }, 'metadata'],
+      [{ amount: 2500, metadata: { a: { nested: true } } }, 'metadata.a'],
       [{ amount: 2500, capture_method: 'later' }, 'capture_method'],
       [{ amount: 2500, payment_method_type: 'cash' }, 'payment_method_type'],
       [{ amount: 2500, description: ['a'] }, 'description'],
@@ -247,6 +247,32 @@ describe('JSON the sandbox cannot keep as sent (issue 9 #15)', () => {
       param: 'metadata.k',
       code: 'parameter_invalid_type',
     });
+    expect(await transactionCount()).toBe(before);
+  });
+
+  it('a metadata value of the wrong type or length names its key, and nothing is created', async () => {
+    const before = await transactionCount();
+    const nested = await h.api.post<ErrorResponse>('/v1/transactions', {
+      amount: 1000,
+      metadata: { ok: 'x', order: { id: 1 } },
+    });
+    expect(nested.status).toBe(400);
+    expect(nested.body.error).toMatchObject({
+      param: 'metadata.order',
+      message: 'metadata.order must be a string, a number or a boolean, not an object',
+    });
+    const long = await h.api.post<ErrorResponse>('/v1/transactions', {
+      amount: 1000,
+      metadata: { note: 'n'.repeat(501) },
+    });
+    expect(long.status).toBe(422);
+    expect(long.body.error).toMatchObject({ param: 'metadata.note', code: 'metadata_value_too_long' });
+    const key = await h.api.post<ErrorResponse>('/v1/transactions', {
+      amount: 1000,
+      metadata: { ['k'.repeat(41)]: 'v' },
+    });
+    expect(key.status).toBe(422);
+    expect(key.body.error.message).toContain('not 41');
     expect(await transactionCount()).toBe(before);
   });
 

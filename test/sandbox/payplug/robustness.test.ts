@@ -484,6 +484,19 @@ describe('a 400 names every wrong parameter, and metadata keeps what it stores',
     expect((await h.api.get<LedgerJson>('/_sandbox/ledger')).body.payments).toHaveLength(1);
   });
 
+  it('a metadata value of the wrong type is refused naming its key', async () => {
+    const refused = await h.api.post<PayPlugError>('/v1/payments', {
+      amount: 1000,
+      currency: 'EUR',
+      metadata: { ok: 'x', cart: ['a'] },
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.details).toEqual({
+      metadata: { cart: 'metadata.cart must be a string, a number or a boolean, not an array' },
+    });
+    expect((await h.api.get<LedgerJson>('/_sandbox/ledger')).body.payments).toHaveLength(0);
+  });
+
   it('an integer it could not keep exactly is refused, naming the key; safe numbers round-trip', async () => {
     const refused = await raw(
       'POST',

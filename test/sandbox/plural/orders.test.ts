@@ -197,7 +197,7 @@ describe('POST /api/pay/v1/orders', () => {
       ],
       [
         { ...base, purchase_details: { merchant_metadata: { k: { nested: true } } } },
-        'purchase_details.merchant_metadata',
+        'purchase_details.merchant_metadata.k',
       ],
       [{ ...base, purchase_details: { cart: [] } }, 'purchase_details.cart'],
       [
