@@ -74,14 +74,27 @@ export function readBody(request: IncomingMessage, done: (error: Error | null, b
 
 const EMPTY = Buffer.alloc(0);
 
-/** A JSON object body. Empty means {} (curl -X POST with no -d). */
-export function parseJsonObject(raw: Buffer): Record<string, unknown> {
+/**
+ * A JSON object body. Empty means {} (curl -X POST with no -d). JSON is read whatever the
+ * Content-Type says (curl -d sends form encoding); a body that is not JSON is refused saying where
+ * the parser stopped and, when it was sent as something else (a form), with which Content-Type.
+ */
+export function parseJsonObject(raw: Buffer, contentType?: string): Record<string, unknown> {
   if (raw.length === 0) return {};
   let value: unknown;
   try {
     value = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw badRequest('The request body is not valid JSON.', undefined, 'invalid_json');
+  } catch (error) {
+    const where = error instanceof Error ? error.message.slice(0, 200) : '';
+    const sentAs =
+      contentType !== undefined && !/json/i.test(contentType)
+        ? ` It was sent with Content-Type: ${contentType.slice(0, 100)}; send a JSON object with Content-Type: application/json.`
+        : '';
+    throw badRequest(
+      `The request body is not valid JSON${where ? ` (${where})` : ''}.${sentAs}`,
+      undefined,
+      'invalid_json',
+    );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw badRequest('The request body must be a JSON object.', undefined, 'invalid_json');

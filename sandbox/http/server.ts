@@ -275,7 +275,9 @@ class Exchange {
       return;
     }
     try {
-      this.answer(this.route!.body === 'form' ? parseForm(raw) : parseJsonObject(raw));
+      this.answer(
+        this.route!.body === 'form' ? parseForm(raw) : parseJsonObject(raw, firstHeader(this.request, 'content-type')),
+      );
     } catch (error) {
       this.fail(error);
     }

@@ -133,6 +133,24 @@ describe('robustness: bad input is a documented 4xx and changes nothing', () => 
     expect(answer.body.amount).toBe(2500);
   });
 
+  it('a form-encoded body is refused saying where the JSON broke and which Content-Type it came with', async () => {
+    const before = await transactionCount();
+    const form = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, {
+      raw: 'amount=2500',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
+    expect(form.status).toBe(400);
+    expect(form.body.error.code).toBe('invalid_json');
+    expect(form.body.error.message).toContain('Content-Type: application/x-www-form-urlencoded');
+    expect(form.body.error.message).toContain('send a JSON object with Content-Type: application/json');
+    const cut = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, {
+      raw: '{"amount": 2500,',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(cut.body.error.message).toMatch(/^The request body is not valid JSON \(.*position 16.*\)\.$/);
+    expect(await transactionCount()).toBe(before);
+  });
+
   it('a body over 1 MiB is 400 and creates nothing', async () => {
     const before = await transactionCount();
     const answer = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, {

@@ -111,7 +111,7 @@ describe('keys and modes', () => {
     expect(notJson.status).toBe(400);
     expect(notJson.body).toMatchObject({
       object: 'error',
-      message: 'The request body is not valid JSON.',
+      message: expect.stringMatching(/^The request body is not valid JSON \(.+\)\.$/),
       details: {},
     });
   });
