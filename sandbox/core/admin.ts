@@ -30,10 +30,17 @@ export function faultInput(
   return partial;
 }
 
-/** POST …/_sandbox/clock {advance_seconds}: moves the clock every emulator shares; answers the new time. */
-export function advanceClock(ctx: Context, body: Readonly<Record<string, unknown>>): { now: string } {
+/**
+ * POST …/_sandbox/clock {advance_seconds}: moves the clock every emulator shares; answers the new time,
+ * written as the emulator writes its timestamps (`stamp`: PlutoPay's by default).
+ */
+export function advanceClock(
+  ctx: Context,
+  body: Readonly<Record<string, unknown>>,
+  stamp: (ms: number) => string = iso,
+): { now: string } {
   const p = Params.body(body, ['advance_seconds']);
   const seconds = p.int('advance_seconds', { required: true, min: 0, max: 366 * 24 * 3600 });
   ctx.advanceClock(seconds * 1000);
-  return { now: iso(ctx.clock.now()) };
+  return { now: stamp(ctx.clock.now()) };
 }

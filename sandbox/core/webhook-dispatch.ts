@@ -11,7 +11,7 @@ import { inTransaction, type Context } from './context';
 import { DeliveryQueue, DELIVERY_TIMEOUT_MS, retryAfter } from './delivery-queue';
 import { LoopbackPoster } from './loopback-post';
 import { pageMeta, type PageMeta } from './pagination';
-import { iso, isoOrNull } from './time';
+import { iso } from './time';
 
 /** A row of an emulator's deliveries table (every emulator's table has these columns). */
 export interface DeliveryRow {
@@ -129,8 +129,15 @@ export class WebhookDispatcher {
     return this.queue.idle();
   }
 
-  /** Recent deliveries, newest first, with their event type (the emulators' webhook logs). */
-  log(page: number, size: number): { rows: Array<Record<string, unknown>>; meta: PageMeta } {
+  /**
+   * Recent deliveries, newest first, with their event type (the emulators' webhook logs), timestamps
+   * written as the emulator writes them (`stamp`: PlutoPay's by default).
+   */
+  log(
+    page: number,
+    size: number,
+    stamp: (ms: number) => string = iso,
+  ): { rows: Array<Record<string, unknown>>; meta: PageMeta } {
     const { deliveries, events } = this.tables;
     const total = (this.ctx.sql.get(`SELECT COUNT(*) AS n FROM ${deliveries}`).get() as { n: number }).n;
     const rows = this.ctx.sql
@@ -147,11 +154,11 @@ export class WebhookDispatcher {
         endpoint_id: row.endpoint_id,
         status: row.status === 'pending' && row.next_attempt_at === null ? 'sending' : row.status,
         attempts: row.attempts,
-        next_attempt_at: isoOrNull(row.next_attempt_at),
+        next_attempt_at: row.next_attempt_at === null ? null : stamp(row.next_attempt_at),
         last_status_code: row.last_status_code,
         last_error: row.last_error,
-        created_at: iso(row.created_at),
-        updated_at: iso(row.updated_at),
+        created_at: stamp(row.created_at),
+        updated_at: stamp(row.updated_at),
       })),
     };
   }

@@ -11,6 +11,7 @@ import type { Faults } from '../../core/faults';
 import { pluralLedger } from '../domain/ledger';
 import { DEFAULT_PLURAL_CARD } from '../../../common/plural-test-cards';
 import { PLURAL_EVENT_TYPES, pluralEndpointJson } from '../domain/webhooks';
+import { wireTime } from '../domain/model';
 import { forbidden, invalidRequest } from '../errors';
 import type { PluralServices } from '../services';
 import { withToken } from './guard';
@@ -63,7 +64,7 @@ export function adminRoutes(s: PluralServices): RouteSpec[] {
     admin({
       method: 'POST',
       path: '/_sandbox/clock',
-      handler: (req) => ({ status: 200, json: advanceClock(s.ctx, req.body) }),
+      handler: (req) => ({ status: 200, json: advanceClock(s.ctx, req.body, wireTime) }),
     }),
     admin({
       method: 'GET',

@@ -144,7 +144,7 @@ export class PluralWebhooks {
   }
 
   deliveries(page: number, size: number): { rows: Array<Record<string, unknown>>; meta: PageMeta } {
-    return this.dispatcher.log(page, size);
+    return this.dispatcher.log(page, size, wireTime);
   }
 
   resume(): void {

@@ -46,6 +46,8 @@ describe('POST /api/auth/v1/token', () => {
     const moved = await h.api.call<{ now: string }>('POST', '/_sandbox/clock', { advance_seconds: 3600 });
     expect(moved.status).toBe(200);
     expect(Date.parse(moved.body.now)).toBe(START + HOUR);
+    // Written as Plural writes every timestamp: ISO 8601 UTC with milliseconds.
+    expect(moved.body.now).toBe(new Date(START + HOUR).toISOString());
     expect((await h.api.call('GET', '/_sandbox/ledger')).status).toBe(401);
     await h.api.login();
     expect((await h.api.call('GET', '/_sandbox/ledger')).status).toBe(200);

@@ -173,6 +173,10 @@ describe('deliveries', () => {
       status: 'failed',
       attempts: 6,
       last_status_code: 500,
+      // Plural's timestamps, as on its orders and endpoints: ISO 8601 UTC with milliseconds.
+      created_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
+      updated_at: expect.stringMatching(/\.\d{3}Z$/),
+      next_attempt_at: null,
     });
   });
 
