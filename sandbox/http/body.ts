@@ -104,15 +104,30 @@ export function parseJsonObject(raw: Buffer, contentType?: string): Record<strin
 }
 
 /**
+ * Half of a UTF-16 surrogate pair on its own (`"\ud800"` in JSON): not a character, so it cannot be
+ * written back as UTF-8, and answers holding it are refused by strict JSON readers (jq, Go).
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
  * JSON can spell what JavaScript cannot keep: a number past the double range parses as Infinity
- * (stored as null), and a `__proto__` key is dropped (or worse) when the object is copied. Both
- * are refused with the parameter named instead of being silently changed.
+ * (stored as null), and a `__proto__` key is dropped (or worse) when the object is copied. It can
+ * also spell what is not text: a lone surrogate, stored, would make every later answer holding it
+ * (a list included) unreadable to strict clients. All are refused with the parameter named instead
+ * of being silently changed or stored.
  */
 function refuseUnrepresentable(value: unknown, path: string): void {
   // The walk allocates nothing; the offending parameter's name is spelled only once one is found.
   if (isRepresentable(value)) return;
   if (typeof value === 'number') {
     throw badRequest(`${path || 'a value'} is too large to be a number`, path || undefined, 'parameter_invalid_type');
+  }
+  if (typeof value === 'string') {
+    throw badRequest(
+      `${path || 'a value'} holds half of a UTF-16 surrogate pair (\\u${value.match(LONE_SURROGATE)![0].charCodeAt(0).toString(16)}), which is not text`,
+      path || undefined,
+      'parameter_invalid_text',
+    );
   }
   if (Array.isArray(value)) {
     value.forEach((item, index) => refuseUnrepresentable(item, `${path}[${index}]`));
@@ -122,13 +137,20 @@ function refuseUnrepresentable(value: unknown, path: string): void {
     const child = path ? `${path}.${key}` : key;
     if (key === '__proto__')
       throw badRequest(`${child}: the key "__proto__" is not allowed`, child, 'parameter_invalid_key');
+    if (LONE_SURROGATE.test(key))
+      throw badRequest(
+        `${path || 'the body'} has a key holding half of a UTF-16 surrogate pair, which is not text`,
+        path || undefined,
+        'parameter_invalid_key',
+      );
     refuseUnrepresentable((value as Record<string, unknown>)[key], child);
   }
 }
 
-/** Whether a parsed JSON value holds neither a non-finite number nor a `__proto__` key. */
+/** Whether a parsed JSON value holds no non-finite number, no `__proto__` key and no lone surrogate. */
 function isRepresentable(value: unknown): boolean {
   if (typeof value === 'number') return Number.isFinite(value);
+  if (typeof value === 'string') return !LONE_SURROGATE.test(value);
   if (typeof value !== 'object' || value === null) return true;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (!isRepresentable(value[i])) return false;
@@ -136,7 +158,8 @@ function isRepresentable(value: unknown): boolean {
   }
   // JSON.parse makes plain objects with own enumerable keys only, so for…in sees exactly Object.keys.
   for (const key in value as Record<string, unknown>) {
-    if (key === '__proto__' || !isRepresentable((value as Record<string, unknown>)[key])) return false;
+    if (key === '__proto__' || LONE_SURROGATE.test(key) || !isRepresentable((value as Record<string, unknown>)[key]))
+      return false;
   }
   return true;
 }

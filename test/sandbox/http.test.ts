@@ -305,6 +305,40 @@ describe('JSON the sandbox cannot keep as sent (issue 9 #15)', () => {
     expect(await transactionCount()).toBe(before);
   });
 
+  it('half a surrogate pair is refused naming the parameter, and nothing is stored to poison a list', async () => {
+    const before = await transactionCount();
+    const value = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, {
+      raw: '{"amount": 1000, "metadata": {"note": "ok \\ud800"}}',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(value.status).toBe(400);
+    expect(value.body.error).toMatchObject({ param: 'metadata.note', code: 'parameter_invalid_text' });
+    expect(value.body.error.message).toContain('\\ud800');
+    const key = await h.api.call<ErrorResponse>('POST', '/v1/transactions', undefined, {
+      raw: '{"amount": 1000, "metadata": {"\\udc00": "x"}}',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(key.status).toBe(400);
+    expect(key.body.error).toMatchObject({ param: 'metadata', code: 'parameter_invalid_key' });
+    // A whole pair (an emoji, escaped or not) is text.
+    const emoji = await h.api.call<TransactionJson>('POST', '/v1/transactions', undefined, {
+      raw: '{"amount": 1000, "description": "\\ud83d\\ude00 ☕"}',
+      headers: { 'Content-Type': 'application/json' },
+    });
+    expect(emoji.status).toBe(201);
+    expect(emoji.body.description).toBe('😀 ☕');
+    expect(await transactionCount()).toBe(before + 1);
+    const payplug = await fetch(`${h.sandbox.payplug.url}/v1/payments`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${h.sandbox.payplug.secret_key}`, 'Content-Type': 'application/json' },
+      body: '{"amount": 1000, "currency": "EUR", "description": "\\udfff"}',
+    });
+    expect(payplug.status).toBe(400);
+    expect(((await payplug.json()) as { details: Record<string, string> }).details).toEqual({
+      description: expect.stringContaining('surrogate'),
+    });
+  });
+
   it('a query string past the header limit gets the documented error body, not a bare 431', async () => {
     const answer = await h.api.get<ErrorResponse>(`/v1/transactions?search=${'a'.repeat(20_000)}`);
     expect(answer.status).toBe(431);
