@@ -28,6 +28,8 @@ export interface IntOptions extends Common {
 }
 type Req = { required: true };
 
+/** The largest integer a query string may give (15 digits: exact as a double, and as an SQL offset). */
+const QUERY_INT_MAX = 999_999_999_999_999;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
@@ -143,6 +145,23 @@ export class Params {
     if (value === undefined) return undefined;
     let number: number;
     if (this.fromQuery) {
+      if (typeof value === 'string' && /^-?\d{16,}$/.test(value)) {
+        // An integer, but longer than any this parameter takes: say so, not that it is no integer.
+        if (value.startsWith('-')) {
+          const min = options.min ?? -QUERY_INT_MAX;
+          throw invalid(
+            `${this.label(name)} must be at least ${min}`,
+            this.label(name),
+            options.minCode ?? 'value_too_small',
+          );
+        }
+        const max = options.max ?? QUERY_INT_MAX;
+        throw invalid(
+          `${this.label(name)} must be at most ${max}`,
+          this.label(name),
+          options.maxCode ?? 'value_too_large',
+        );
+      }
       if (typeof value !== 'string' || !/^-?\d{1,15}$/.test(value))
         throw badRequest(`${this.label(name)} must be an integer`, this.label(name), 'parameter_invalid_type');
       number = Number(value);

@@ -235,6 +235,23 @@ describe('robustness: bad input is a documented 4xx and changes nothing', () => 
     expect((await h.api.get('/v1/merchant/')).status).toBe(200);
   });
 
+  it('a query integer too long to take is out of range, not "not an integer"', async () => {
+    const page = await h.api.get<ErrorResponse>('/v1/transactions?page=99999999999999999999');
+    expect(page.status).toBe(422);
+    expect(page.body.error).toMatchObject({
+      param: 'page',
+      code: 'value_too_large',
+      message: 'page must be at most 999999999999999',
+    });
+    const size = await h.api.get<ErrorResponse>('/v1/transactions?size=12345678901234567');
+    expect(size.body.error).toMatchObject({ param: 'size', message: 'size must be at most 100' });
+    const negative = await h.api.get<ErrorResponse>('/v1/transactions?page=-12345678901234567');
+    expect(negative.body.error).toMatchObject({ param: 'page', message: 'page must be at least 1' });
+    expect((await h.api.get<ErrorResponse>('/v1/transactions?page=1.5')).body.error.message).toBe(
+      'page must be an integer',
+    );
+  });
+
   it('duplicate and unknown query parameters are 400 with the param', async () => {
     const dup = await h.api.get<ErrorResponse>('/v1/transactions?status=pending&status=failed');
     expect(dup.status).toBe(400);
