@@ -98,6 +98,15 @@ export class Params {
     return this.source[name] === null;
   }
 
+  /**
+   * On PUT, null clears a field; a field that cannot be cleared (a required one) is refused rather
+   * than left as it was, which would answer 200 for a change that was not made.
+   */
+  refuseNull(name: string, why = 'it is required'): void {
+    if (this.isNull(name))
+      throw invalid(`${this.label(name)} cannot be cleared with null: ${why}`, this.label(name), 'parameter_missing');
+  }
+
   /** The raw value, with null treated as absent for optional parameters. */
   private raw(name: string, required: boolean | undefined): unknown {
     const value = this.source[name];

@@ -138,6 +138,24 @@ describe('terminals', () => {
     );
   });
 
+  it('PUT refuses null for the name, which it cannot clear, instead of answering 200 unchanged', async () => {
+    const created = await h.api.post<TerminalJson>('/v1/terminals', { name: 'Till 9', location_name: 'Back' });
+    const refused = await h.api.put<ErrorResponse>(`/v1/terminals/${created.body.id}`, {
+      name: null,
+      location_name: null,
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({
+      param: 'name',
+      code: 'parameter_missing',
+      message: 'name cannot be cleared with null: it is required',
+    });
+    // Nothing of the refused request was applied; a clearable field clears.
+    expect((await h.api.get<TerminalJson>(`/v1/terminals/${created.body.id}`)).body.location_name).toBe('Back');
+    const cleared = await h.api.put<TerminalJson>(`/v1/terminals/${created.body.id}`, { location_name: null });
+    expect(cleared.body).toMatchObject({ name: 'Till 9', location_name: null });
+  });
+
   it('"simulated" codes give always-online simulated readers; the bare code may repeat', async () => {
     const a = await h.api.post<TerminalJson>('/v1/terminals', { name: 'Sim A', registration_code: 'simulated' });
     const b = await h.api.post<TerminalJson>('/v1/terminals', { name: 'Sim B', registration_code: 'simulated' });

@@ -87,6 +87,14 @@ describe('endpoints', () => {
     });
     expect(updated.body).toMatchObject({ events: null, description: 'All events', url: 'http://localhost:9/x' });
     expect(updated.body).not.toHaveProperty('secret');
+    // The url cannot be cleared: null is refused, not ignored with a 200.
+    const cleared = await h.api.put<ErrorResponse>(`/v1/webhook-endpoints/${created.body.id}`, {
+      url: null,
+      description: null,
+    });
+    expect(cleared.status).toBe(422);
+    expect(cleared.body.error).toMatchObject({ param: 'url', code: 'parameter_missing' });
+    expect((await h.api.get<Endpoint>(`/v1/webhook-endpoints/${created.body.id}`)).body.description).toBe('All events');
     expect((await h.api.del(`/v1/webhook-endpoints/${created.body.id}`)).body).toEqual({
       id: created.body.id,
       deleted: true,

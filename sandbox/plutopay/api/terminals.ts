@@ -22,6 +22,7 @@ const READER_FAILURES = [
 
 function terminalInput(p: Params, update: boolean): TerminalInput {
   const input: TerminalInput = {};
+  if (update) p.refuseNull('name');
   const name = p.string('name', { required: !update, min: 1, max: 100 });
   if (name !== undefined) input.name = name;
   const code = p.string('registration_code', { min: 1, max: 100 });

@@ -10,6 +10,7 @@ const FIELDS = ['url', 'events', 'description'];
 
 function endpointInput(p: Params, update: boolean): EndpointInput {
   const input: EndpointInput = {};
+  if (update) p.refuseNull('url');
   const url = p.url('url', { required: !update, loopback: true });
   if (url !== undefined) input.url = url;
   if (update && p.isNull('events')) input.events = null;
