@@ -25,6 +25,29 @@ function bearerOf(request: http.IncomingMessage): string | undefined {
   return match ? match[1] : undefined;
 }
 
+/**
+ * An Authorization header that is there but not `Bearer <key>` (`Basic …`, the key alone): said as
+ * such, rather than as a missing header, on the routes that take a key.
+ */
+function refuseMalformedAuthorization(route: Route, request: http.IncomingMessage): void {
+  if (route.auth !== 'secret' && route.auth !== 'publishable') return;
+  const header = (firstHeader(request, 'authorization') ?? '').trim();
+  if (header === '') return;
+  const [scheme, ...rest] = header.split(/\s+/);
+  // The scheme is named; nothing else is echoed back (it may be a key).
+  const shown = /^bearer$/i.test(scheme!)
+    ? `"Bearer" followed by ${rest.length === 0 ? 'no key' : `${rest.length} words, not one key`}`
+    : rest.length > 0 && /^[A-Za-z-]{1,20}$/.test(scheme!)
+      ? `"${scheme} …"`
+      : 'a value with no scheme (the key alone?)';
+  throw new ApiError(
+    401,
+    'authentication_error',
+    `The Authorization header must be "Bearer <secret key>"; it was sent as ${shown}.`,
+    { code: 'authorization_malformed' },
+  );
+}
+
 function authenticate(route: Route, bearer: string | undefined, emulator: Emulator): void {
   if (route.auth === 'none' || route.auth === 'bearer') return;
   const kind = emulator.checkKey(bearer);
@@ -261,6 +284,7 @@ class Exchange {
         });
       }
       this.bearer = bearerOf(this.request);
+      if (this.bearer === undefined) refuseMalformedAuthorization(route, this.request);
       authenticate(route, this.bearer, emulator);
       if (route.body === 'none') this.answer({});
       else readBody(this.request, (error, raw) => this.withBody(error, raw));

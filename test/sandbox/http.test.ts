@@ -63,12 +63,35 @@ describe('authentication', () => {
     expect(answer.body.error.code).toBe('api_key_invalid');
   });
 
-  it('a non-Bearer Authorization header is 401', async () => {
-    const answer = await h.api.call<ErrorResponse>('GET', '/v1/merchant', undefined, {
-      key: null,
-      headers: { Authorization: `Basic ${h.sandbox.secret_key}` },
+  it('a non-Bearer Authorization header is 401, saying how it was sent, never echoing the key', async () => {
+    const cases: Array<[string, string]> = [
+      [`Basic ${h.sandbox.secret_key}`, 'it was sent as "Basic …"'],
+      [h.sandbox.secret_key, 'it was sent as a value with no scheme (the key alone?)'],
+      ['Bearer', 'it was sent as "Bearer" followed by no key'],
+      [`Bearer ${h.sandbox.secret_key} x`, 'it was sent as "Bearer" followed by 2 words, not one key'],
+    ];
+    for (const [header, said] of cases) {
+      const answer = await h.api.call<ErrorResponse>('GET', '/v1/merchant', undefined, {
+        key: null,
+        headers: { Authorization: header },
+      });
+      expect(answer.status).toBe(401);
+      expect(answer.body.error).toMatchObject({ type: 'authentication_error', code: 'authorization_malformed' });
+      expect(answer.body.error.message).toBe(`The Authorization header must be "Bearer <secret key>"; ${said}.`);
+      expect(answer.text).not.toContain(h.sandbox.secret_key);
+    }
+    // PayPlug's format, and no longer "you did not provide any Authentication HTTP header".
+    const payplug = await fetch(`${h.sandbox.payplug.url}/v1/payments`, {
+      headers: { Authorization: h.sandbox.payplug.secret_key },
     });
-    expect(answer.status).toBe(401);
+    expect(payplug.status).toBe(401);
+    expect(await payplug.json()).toMatchObject({
+      object: 'error',
+      message: expect.stringContaining('must be "Bearer <secret key>"'),
+    });
+    // No header at all is still the missing key.
+    const none = await h.api.get<ErrorResponse>('/v1/merchant', { key: null });
+    expect(none.body.error.code).toBe('api_key_missing');
   });
 
   it('live keys are refused with a message saying this is the sandbox in test mode', async () => {
