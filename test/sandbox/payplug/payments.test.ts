@@ -305,6 +305,10 @@ describe('GET /v1/payments (list all payments)', () => {
     expect(list.status).toBe(200);
     expect(list.body).toMatchObject({ per_page: 100, has_more: true });
     expect(list.body.data).toHaveLength(100);
+    // However far above: a number too long for any integer the sandbox keeps is still above 100.
+    const huge = await h.api.get<ListJson<PaymentJson>>('/v1/payments?per_page=99999999999999999999');
+    expect(huge.status).toBe(200);
+    expect(huge.body).toMatchObject({ per_page: 100, has_more: true });
   });
 
   it('finds a payment by the order reference in its metadata (PayPlug has no idempotency key)', async () => {
