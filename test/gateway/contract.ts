@@ -35,6 +35,12 @@ export interface ContractSubject {
    * payment cannot be withdrawn (cancel refuses it and leaves it as it was).
    */
   readonly cannot?: { readonly list?: boolean; readonly cancelUnpaid?: boolean };
+  /**
+   * A gateway whose calls first fetch an access token there: a working answer of that endpoint, so
+   * a misbehaving server's answer reaches the call itself (an unreadable token answer means the
+   * call was never sent — tested with the gateway's own client).
+   */
+  readonly token?: { readonly path: string; readonly answer: () => string };
   close(): Promise<void>;
 }
 
@@ -317,6 +323,7 @@ export function describePaymentGatewayContract(name: string, factory: () => Prom
 
       it('is GatewayUnreachable with an unknown outcome (garbage, wrong shape, unreadable refusal)', async () => {
         const confused = subject.at(bad.url);
+        if (subject.token) bad.answerAt(subject.token.path, 200, subject.token.answer());
         for (const [status, body] of [
           [200, 'this is not JSON {'],
           [200, '{"hello": "world"}'],

@@ -25,17 +25,21 @@ export interface BadServer {
   url: string;
   /** What the next answers are: a status and a raw body. */
   answer(status: number, body: string): void;
+  /** What requests to `path` are answered instead, whatever `answer` says (a token endpoint that works). */
+  answerAt(path: string, status: number, body: string): void;
   close(): Promise<void>;
 }
 
 /** A loopback server on port 0 that answers every request with whatever it is told to. */
 export async function badServer(): Promise<BadServer> {
   let reply = { status: 200, body: 'this is not JSON {' };
+  const byPath = new Map<string, { status: number; body: string }>();
   const server = http.createServer((req, res) => {
     req.resume();
     req.on('end', () => {
-      res.writeHead(reply.status, { 'Content-Type': 'application/json' });
-      res.end(reply.body);
+      const { status, body } = byPath.get(new URL(req.url ?? '/', 'http://x').pathname) ?? reply;
+      res.writeHead(status, { 'Content-Type': 'application/json' });
+      res.end(body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -44,6 +48,9 @@ export async function badServer(): Promise<BadServer> {
     url: `http://127.0.0.1:${port}`,
     answer(status, body) {
       reply = { status, body };
+    },
+    answerAt(path, status, body) {
+      byPath.set(path, { status, body });
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -20,6 +20,10 @@ describePaymentGatewayContract('Plural', async () => {
     },
     approvedCard: '4111111111111111',
     cannot: { list: true, cancelUnpaid: true },
+    token: {
+      path: '/api/auth/v1/token',
+      answer: () => JSON.stringify({ access_token: 'contract-token', expires_in: 3600 }),
+    },
     close: () => harness.close(),
   };
 });
