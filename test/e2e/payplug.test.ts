@@ -215,6 +215,12 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     expect(await page.locator('table.schedule tbody tr').nth(1).textContent()).toMatch(/Scheduled/);
     await textOf(page.locator('.payment-state'), /running/);
     await page.getByRole('button', { name: 'Abort plan' }).click();
+    // Aborting cannot be undone: it is confirmed first, the focus on the confirmation (Enter aborts).
+    const yes = page.getByRole('button', { name: 'Yes, abort the plan' });
+    await yes.waitFor();
+    expect(await yes.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.locator('.payment-state').textContent()).toMatch(/running/);
+    await page.keyboard.press('Enter');
     await textOf(page.locator('.payment-state'), /aborted/);
   });
 

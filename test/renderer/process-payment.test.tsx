@@ -710,6 +710,60 @@ describe('Process payment: an installment plan', () => {
     ).toBe(true);
   });
 
+  it('Abort plan asks first: Escape keeps the plan, Enter on the confirmation aborts it', async () => {
+    // Found by a UI hunt: one key press aborted the plan, stopping the customer's later installments.
+    const bridge = new FakeBridge(makeSnapshot({ seq: 5 }));
+    bridge.on('installments.abort', () => ok({ ...plan, status: 'aborted', payUrl: null, payUrlExpiresAt: null }));
+    const rendered = await renderApp(bridge);
+    act(() => {
+      rendered.store.getState().showPlan(plan);
+      rendered.store.getState().setScreen('process');
+    });
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    const { user } = rendered;
+    screen.getByRole('button', { name: 'Abort plan' }).focus();
+    await user.keyboard('{Enter}');
+    expect(bridge.count('installments.abort')).toBe(0);
+    const yes = screen.getByRole('button', { name: 'Yes, abort the plan' });
+    expect(document.activeElement).toBe(yes);
+    // What aborting does is heard with the "Yes".
+    expect(document.getElementById(yes.getAttribute('aria-describedby')!)!.textContent).toBe(
+      'Aborting stops the 3 installments not paid yet: the customer is not charged for them. It cannot be undone.',
+    );
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('button', { name: 'Yes, abort the plan' })).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Installment plan' }));
+    await user.keyboard('{Enter}');
+    expect(bridge.count('installments.abort')).toBe(0);
+    screen.getByRole('button', { name: 'Abort plan' }).focus();
+    await user.keyboard('{Enter}');
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(bridge.inputs('installments.abort')).toEqual([{ planId: plan.id }]));
+    await waitFor(() => expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull());
+  });
+
+  it('an abort being confirmed is withdrawn when the plan ends meanwhile, and says so', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ seq: 5 }));
+    const rendered = await renderApp(bridge);
+    act(() => {
+      rendered.store.getState().showPlan(plan);
+      rendered.store.getState().setScreen('process');
+    });
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    await rendered.user.click(screen.getByRole('button', { name: 'Abort plan' }));
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Yes, abort the plan' }));
+    act(() => bridge.push({ seq: 6, type: 'plan', plan: { ...plan, status: 'completed', payUrl: null } }));
+    expect(screen.queryByRole('button', { name: 'Yes, abort the plan' })).toBeNull();
+    expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Installment plan' }));
+    expect(
+      shownRegions('status').some(
+        (el) => el.textContent === 'The plan ended while you were confirming: nothing was aborted.',
+      ),
+    ).toBe(true);
+    await rendered.user.keyboard('{Enter}');
+    expect(bridge.count('installments.abort')).toBe(0);
+  });
+
   it('a second part charged later reads Paid as the plan event says', async () => {
     const bridge = new FakeBridge(makeSnapshot({ seq: 5 }));
     const rendered = await renderApp(bridge);

@@ -7,7 +7,8 @@ import { useFocusOnMount } from '../lib/hooks';
  * press it. Returns the choice to draw a ConfirmChoice for: `open` while `allowed(open)`, else null,
  * so the stale "Yes" is never drawn. Then, before the page is painted, `withdraw(open)` closes it
  * and says why, and the focus that was on it (now on nothing) goes to `focusBack()`, where Enter
- * does nothing. The one home of this rule: Needs attention's items and the Readers screen use it.
+ * does nothing. The one home of this rule: Needs attention's items, the Readers screen and an installment plan's
+ * abort use it.
  */
 export function useWithdrawnChoice<T>(
   open: T | null,

@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { PayLink } from '../components/PayLink';
 import { RadioGroup } from '../components/RadioGroup';
 import type { CommandError, InstallmentState, OpenPage, PaymentView, ReaderView } from '../../../common/contract';
+import { ConfirmChoice, useWithdrawnChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
 import { ReceiptPanel } from '../components/ReceiptPanel';
@@ -465,31 +466,82 @@ function shareState(split: PaymentView['splits'][number]): string {
   }
 }
 
-/** An installment plan: the first part's QR, the schedule, and abort while it runs. */
+/** Said when an abort's confirmation is withdrawn: the plan ended (or was aborted elsewhere) meanwhile. */
+const PLAN_WITHDRAWN = 'The plan ended while you were confirming: nothing was aborted.';
+
+/**
+ * An installment plan: the first part's QR, the schedule, and abort while it runs. Aborting stops
+ * the customer's later installments and cannot be undone, so it is asked twice (found by a UI hunt:
+ * one key press aborted it), like cancelling an authorisation: the confirmation, with the focus on
+ * it, says what aborting does.
+ */
 function PlanPanel() {
   const plan = usePos((s) => s.ui.selectedPlan)!;
   const run = usePos((s) => s.run);
   const showPlan = usePos((s) => s.showPlan);
   const busy = usePos((s) => s.busy[`plan:${plan.id}`] === true);
   const [error, setError] = useState<CommandError | null>(null);
+  const [asked, setAsked] = useState<string | null>(null);
+  const [said, setSaid] = useState<string | null>(null);
+  const title = useRef<HTMLHeadingElement>(null);
+  // The plan ended (paid in full, failed, aborted in another window) with the confirmation open: its
+  // "Yes" is withdrawn before it can be pressed, the screen says why, the focus waits on the title.
+  const confirming = useWithdrawnChoice(
+    asked,
+    (planId) => planId === plan.id && plan.status === 'active',
+    () => {
+      setAsked(null);
+      setSaid(PLAN_WITHDRAWN);
+    },
+    () => title.current,
+  );
   const abort = async () => {
+    title.current?.focus();
+    setAsked(null);
     setError(null);
+    setSaid(null);
     const result = await run('installments.abort', { planId: plan.id }, `plan:${plan.id}`);
     if (result.ok) showPlan(result.value);
     else setError(result.error);
   };
   const firstPaid = plan.schedule[0]?.paid ?? false;
+  const left = plan.schedule.filter((entry) => !entry.paid && entry.state !== 'canceled').length;
+  const warningId = `plan-${plan.id}-abort-warning`;
   const abortButton =
     plan.status === 'active' ? (
       <div className="actions">
-        <button type="button" className="danger" disabled={busy} onClick={() => void abort()}>
-          Abort plan
-        </button>
+        {confirming !== null ? (
+          <>
+            <p id={warningId} className="notice" role="note">
+              {`Aborting stops the ${left === 1 ? 'installment' : `${left} installments`} not paid yet: the customer is not charged for ${left === 1 ? 'it' : 'them'}. It cannot be undone.`}
+            </p>
+            <ConfirmChoice
+              yes="Yes, abort the plan"
+              no="Keep the plan"
+              busy={busy}
+              describedBy={warningId}
+              onYes={() => void abort()}
+              onNo={() => setAsked(null)}
+            />
+          </>
+        ) : (
+          <button
+            type="button"
+            className="danger"
+            disabled={busy}
+            onClick={() => {
+              setSaid(null);
+              setAsked(plan.id);
+            }}
+          >
+            Abort plan
+          </button>
+        )}
       </div>
     ) : null;
   return (
     <section className="screen screen--process" aria-labelledby="process-title">
-      <h1 id="process-title" tabIndex={-1}>
+      <h1 id="process-title" ref={title} tabIndex={-1}>
         Installment plan
       </h1>
       <p role="status" className="payment-state">
@@ -497,6 +549,7 @@ function PlanPanel() {
         {plan.customer.lastName}: {planStatusText(plan.status)}
         {plan.failure ? ` (${plan.failure})` : ''}
       </p>
+      <LiveRegion className="notice">{said}</LiveRegion>
       <ErrorBox error={error} />
       {plan.payUrl && !firstPaid ? (
         <PayLink
