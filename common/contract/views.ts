@@ -224,6 +224,13 @@ export interface SplitView {
    * customer as far as it was captured). 0 when nothing can be released (not held, or only a cancel).
    */
   releasable: number;
+  /**
+   * The most a refund naming this share can take from it now, as the host computes it from the
+   * journal (refundableByShare): a held share only whole, a cancelled one what of it was captured and
+   * not yet refunded, a released one what is left to take back. 0 when nothing can be (the refund
+   * form does not offer it).
+   */
+  refundable: number;
   /** A release or cancel of this share was sent and is not confirmed yet (it is retried). */
   pending: boolean;
   next: SplitAction[];

@@ -94,9 +94,12 @@ export function toPaymentView(
     payUrlExpiresAt: record.status === 'pending' ? record.payUrlExpiresAt : null,
     authorizationExpiresAt: record.status === 'requires_capture' ? record.authorizationExpiresAt : null,
     installmentPlanId: record.installmentPlanId,
-    splits: splits.records.map((split) =>
-      toSplitView(split, splits.pending, actionable && capabilities.splitSettlement ? record : null),
-    ),
+    splits: (() => {
+      const left = refundableByShare(splits.records, record);
+      return splits.records.map((split, index) =>
+        toSplitView(split, splits.pending, actionable && capabilities.splitSettlement ? record : null, left[index]),
+      );
+    })(),
     tip:
       record.tipState && record.preTipAmount !== null
         ? {
@@ -157,6 +160,47 @@ export function nextActions(record: PaymentRecord, capabilities: GatewayCapabili
 /** The statuses in which a held share can be released or cancelled (the payment's money arrived). */
 const SETTLEABLE: ReadonlySet<PaymentStatus> = new Set(['succeeded', 'partially_refunded']);
 
+/** The statuses in which a payment takes refunds. */
+const REFUNDABLE: ReadonlySet<PaymentStatus> = new Set(['succeeded', 'partially_refunded']);
+
+/**
+ * What a refund naming each share could take from it now, from the journal's split rows (found by a
+ * UI hunt: the refund form offered a cancelled share with nothing left, labelled with its full
+ * amount). Per share, money is either settled to its merchant (`releasedAmount`, recovered by a
+ * refund), or never settled (a cancelled share, the rest of a partial release: refunded without
+ * recovery, as far as it was captured); `refundedAmount` is both kinds together. A cancelled share's
+ * refunds are all of the second kind, a wholly released share's all of the first; of a partly
+ * released share, the rest's refund came first (it is made with the release). So, per share:
+ * - held: the whole share (a held share is refunded only whole) when the captured money not yet
+ *   settled or refunded covers it, else nothing;
+ * - otherwise the larger of what is left never settled (within that captured money) and what is left
+ *   settled to recover;
+ * and never more than the payment has left to refund. 0 when the payment takes no refund. The
+ * gateway still checks the refund: this is what the screen offers, never a promise.
+ */
+export function refundableByShare(splits: readonly SplitRecord[], payment: PaymentRecord): number[] {
+  if (!REFUNDABLE.has(payment.status)) return splits.map(() => 0);
+  const remaining = Math.max(0, payment.amountCaptured - payment.amountRefunded);
+  const kinds = splits.map((split) => {
+    const unsettled = split.status === 'HOLD' ? 0 : split.amount - split.releasedAmount;
+    const unrecovered = Math.min(split.refundedAmount, Math.max(0, unsettled));
+    return { unsettled, unrecovered, recovered: split.refundedAmount - unrecovered };
+  });
+  // Captured money neither settled to a merchant nor refunded without recovery.
+  const uncommitted = Math.max(
+    0,
+    payment.amountCaptured -
+      splits.reduce((sum, split, index) => sum + split.releasedAmount + kinds[index]!.unrecovered, 0),
+  );
+  return splits.map((split, index) => {
+    const { unsettled, unrecovered, recovered } = kinds[index]!;
+    if (split.status === 'HOLD') return split.amount <= Math.min(uncommitted, remaining) ? split.amount : 0;
+    const rest = Math.min(Math.max(0, unsettled - unrecovered), uncommitted);
+    const recoverable = Math.max(0, split.releasedAmount - recovered);
+    return Math.min(Math.max(rest, recoverable), remaining);
+  });
+}
+
 /**
  * One share as the screen shows it. `payment`: the payment it belongs to when the active gateway
  * can settle it (else nothing can be done to the share from this till now).
@@ -165,6 +209,7 @@ export function toSplitView(
   split: SplitRecord,
   pending: ReadonlySet<string>,
   payment: PaymentRecord | null,
+  refundable = 0,
 ): SplitView {
   const waiting = split.splitId !== null && pending.has(split.splitId);
   const settleable = payment && split.splitId && split.status === 'HOLD' && SETTLEABLE.has(payment.status);
@@ -181,6 +226,7 @@ export function toSplitView(
     releasedAmount: split.releasedAmount,
     refundedAmount: split.refundedAmount,
     releasable,
+    refundable,
     pending: waiting,
     next,
   };

@@ -221,6 +221,49 @@ describe('a till on Plural', () => {
     });
   });
 
+  it('says what a refund can still take from each share, and Plural takes exactly that', async () => {
+    // Found by a UI hunt: the refund form offered a cancelled share with nothing left, and labelled
+    // each share with its full amount. The payment view now carries each share's refundable figure.
+    const t = track(await pluralTill());
+    // ₹300 captured of ₹500: 1233's ₹200 was settled at once, ₹100 of captured money is left.
+    const created = await t.call('payments.create', { ...SHARED, captureMethod: 'manual', orderReference: 'LEFT-1' });
+    await payOrder(t, created.transactionId!);
+    const authorised = await t.waitForPayment(created.id, (p) => p.status === 'requires_capture', 8_000);
+    // Nothing is refunded before the money is captured.
+    expect(authorised.splits.map((s) => s.refundable)).toEqual([0, 0]);
+    await t.call('payments.capture', { paymentId: created.id, amount: 30_000 });
+    const part = await t.waitForPayment(created.id, (p) => p.splits[0]?.next.includes('cancel') === true, 8_000);
+    // The held share is refunded only whole, and only ₹100 of it was captured: nothing from it.
+    expect(part.splits.map((s) => s.refundable)).toEqual([0, 20_000]);
+    const cancelled = await t.call('settlements.cancel', { paymentId: created.id, splitId: part.splits[0]!.id! });
+    expect(cancelled.splits[0]).toMatchObject({ status: 'CANCELLED', refundedAmount: 10_000, refundable: 0 });
+    expect(cancelled.splits[1]!.refundable).toBe(20_000);
+    const named = await t.call('payments.refund', {
+      paymentId: created.id,
+      splits: [{ splitId: part.splits[1]!.id!, amount: 5_000 }],
+    });
+    expect(named.splits.map((s) => s.refundable)).toEqual([0, 15_000]);
+
+    // Fully captured, 1324's share released in part: its rest went back; ₹200 settled can come back.
+    const paid = await paidSplitPayment(t, 'LEFT-2');
+    expect(paid.splits.map((s) => s.refundable)).toEqual([30_000, 20_000]);
+    const partly = await t.call('settlements.release', {
+      paymentId: paid.id,
+      splitId: paid.splits[0]!.id!,
+      amount: 20_000,
+    });
+    expect(partly.splits.map((s) => s.refundable)).toEqual([20_000, 20_000]);
+    const share = partly.splits[0]!;
+    expect(
+      await t.fail('payments.refund', { paymentId: paid.id, splits: [{ splitId: share.id!, amount: 20_001 }] }),
+    ).toMatchObject({ code: expect.any(String) });
+    const all = await t.call('payments.refund', {
+      paymentId: paid.id,
+      splits: [{ splitId: share.id!, amount: share.refundable }],
+    });
+    expect(all.splits.map((s) => s.refundable)).toEqual([0, 20_000]);
+  });
+
   it('two tills on one account numbering orders alike each get their own order', async () => {
     // Found by a tester: both tills derived the same Plural reference from the order and attempt;
     // Plural refused till B's as a duplicate and B took till A's paid order as its own ("Approved").

@@ -51,6 +51,7 @@ describe('Process payment screen', () => {
       releasedAmount: 30_000,
       refundedAmount: 0,
       releasable: 0,
+      refundable: 0,
       pending: false,
       next: [],
     };

@@ -18,8 +18,13 @@ function share(over: Partial<SplitView> = {}): SplitView {
     next: ['release', 'cancel'] as SplitView['next'],
     ...over,
   };
-  // What the host offers to release: the whole held share unless a test says otherwise.
-  return { ...split, releasable: over.releasable ?? (split.status === 'HOLD' ? split.amount : 0) };
+  // What the host offers to release: the whole held share unless a test says otherwise; and to
+  // refund from it: what of it was not refunded yet.
+  return {
+    ...split,
+    releasable: over.releasable ?? (split.status === 'HOLD' ? split.amount : 0),
+    refundable: over.refundable ?? split.amount - split.refundedAmount,
+  };
 }
 
 function splitPayment(over: Partial<PaymentView> = {}): PaymentView {
@@ -404,6 +409,90 @@ describe('Transactions → Settlements', () => {
     );
     await user.click(screen.getByRole('button', { name: 'Release or cancel held shares (Settlements)' }));
     expect(await screen.findByRole('heading', { name: 'Settlements' })).toBeTruthy();
+  });
+
+  it('the refund offers only shares with something left, labelled with what is left, and refuses more', async () => {
+    // Found by a UI hunt: a cancelled share with nothing left was offered, each share labelled with
+    // its full amount, so ₹300.00 could be asked of a share with ₹100.00 left.
+    const payment = splitPayment({
+      amount: 60_000,
+      amountCaptured: 60_000,
+      amountRefunded: 40_000,
+      status: 'partially_refunded',
+      splits: [
+        share({ status: 'CANCELLED', refundedAmount: 30_000, refundable: 0, next: [] }),
+        share({
+          id: 'v1-order-ss-b',
+          merchantId: '1233',
+          settlementReference: null,
+          amount: 20_000,
+          onHold: false,
+          status: 'RELEASED',
+          releasedAmount: 20_000,
+          refundedAmount: 10_000,
+          refundable: 10_000,
+          next: [],
+        }),
+        share({
+          id: 'v1-order-ss-c',
+          merchantId: '1400',
+          settlementReference: null,
+          amount: 10_000,
+          onHold: false,
+          status: 'RELEASED',
+          releasedAmount: 10_000,
+          next: [],
+        }),
+      ],
+    });
+    const bridge = pluralBridge([payment]);
+    const detail: TransactionDetail = {
+      offline: false,
+      transaction: makeTransaction({
+        id: 'v1-order',
+        reference: 'v1-order',
+        orderReference: 'COURT-1',
+        amount: 60_000,
+        amountCaptured: 60_000,
+        amountRefunded: 40_000,
+        status: 'partially_refunded',
+        currency: 'INR',
+        paymentMethodType: 'link',
+      }),
+      refunds: [],
+      timeline: [],
+      payment,
+    };
+    bridge.on('transactions.list', () =>
+      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
+    );
+    bridge.on('transactions.get', () => ok(detail));
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
+    const from = await screen.findByLabelText('Take it from');
+    expect(
+      within(from)
+        .getAllByRole('option')
+        .map((option) => option.textContent),
+    ).toEqual([
+      'As the gateway draws it (held shares first, then the others)',
+      "1233's share (₹100.00 left to refund, RELEASED)",
+      "1400's share (₹100.00 left to refund, RELEASED)",
+    ]);
+    await user.selectOptions(from, 'v1-order-ss-b');
+    // The amount offered follows the share chosen; more than is left of it is refused here.
+    const amount = screen.getByLabelText('Refund amount') as HTMLInputElement;
+    expect(amount.value).toBe('₹100.00');
+    await user.clear(amount);
+    await user.type(amount, '15000');
+    await user.click(screen.getByRole('button', { name: 'Refund' }));
+    expect(
+      await screen.findByText(
+        "At most ₹100.00 is left to refund from 1233's share: refund less, or take it from another share.",
+      ),
+    ).toBeTruthy();
+    expect(amount.getAttribute('aria-invalid')).toBe('true');
+    expect(bridge.count('payments.refund')).toBe(0);
   });
 
   it('says how many split payments are not shown and what their held shares hold, and shows them on request', async () => {

@@ -249,20 +249,25 @@ function RefundForm({
   // What the cashier typed stays as typed, whatever the detail reloads with; until they type, the
   // field offers what is left. A refund made reverts to that only the fields not touched since.
   const [typed, setTyped] = useState<number | null>(null);
-  const amount = typed ?? left;
   const [reason, setReason] = useState('');
   const [share, setShare] = useState('');
   const [error, setError] = useState<CommandError | null>(null);
   const [sending, setSending] = useState<number | null>(null);
   const touched = useRef({ amount: false, reason: false, share: false });
-  const shares = splits.filter((split) => split.id !== null);
+  // Only the shares a refund can still take something from, each with what is left of it (found by
+  // a UI hunt: a cancelled share with nothing left was offered, labelled with its full amount).
+  const shares = splits.filter((split) => split.id !== null && split.refundable > 0);
+  // A share chosen that has nothing left since (the detail was read again) is no longer the choice.
+  const chosen = shares.find((split) => split.id === share) ?? null;
+  const most = chosen ? Math.min(left, chosen.refundable) : left;
+  const amount = typed ?? most;
 
   if (left === 0) return null;
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (busy) return;
-    if (amount <= 0 || amount > left) {
+    if (amount <= 0 || amount > most) {
       setError({
         code: 'validation',
         message: 'Check the amount.',
@@ -272,7 +277,9 @@ function RefundForm({
             message:
               amount <= 0
                 ? 'Enter the amount to refund.'
-                : `At most ${money(left, transaction.currency)} can be refunded.`,
+                : amount <= left && chosen
+                  ? `At most ${money(most, transaction.currency)} is left to refund from ${chosen.merchantId}'s share: refund less, or take it from another share.`
+                  : `At most ${money(left, transaction.currency)} can be refunded.`,
           },
         ],
       });
@@ -292,7 +299,7 @@ function RefundForm({
         paymentId: transaction.id,
         amount,
         ...(trimmed ? { reason: trimmed } : {}),
-        ...(share ? { splits: [{ splitId: share, amount }] } : {}),
+        ...(chosen ? { splits: [{ splitId: chosen.id!, amount }] } : {}),
       },
       `refund:${transaction.id}`,
     );
@@ -320,7 +327,7 @@ function RefundForm({
           }}
           max={left}
           error={issueFor(error, 'amount')}
-          hint={`Up to ${money(left, transaction.currency)}. Type a smaller amount for a partial refund.`}
+          hint={`Up to ${money(most, transaction.currency)}${chosen ? ` from ${chosen.merchantId}'s share` : ''}. Type a smaller amount for a partial refund.`}
         />
         <Field id="refund-reason" label="Reason (optional)" error={issueFor(error, 'reason')}>
           <input
@@ -338,7 +345,7 @@ function RefundForm({
           <Field id="refund-share" label="Take it from" error={issueFor(error, 'splits')}>
             <select
               {...describedBy('refund-share', null, issueFor(error, 'splits'))}
-              value={share}
+              value={chosen ? share : ''}
               onChange={(e) => {
                 touched.current.share = true;
                 setShare(e.target.value);
@@ -347,7 +354,8 @@ function RefundForm({
               <option value="">As the gateway draws it (held shares first, then the others)</option>
               {shares.map((split) => (
                 <option key={split.id} value={split.id!}>
-                  {split.merchantId}'s share ({money(split.amount, transaction.currency)}, {split.status})
+                  {split.merchantId}'s share ({money(split.refundable, transaction.currency)} left to refund,{' '}
+                  {split.status})
                 </option>
               ))}
             </select>
