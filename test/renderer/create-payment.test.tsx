@@ -334,6 +334,40 @@ describe('Create payment screen', () => {
     expect((await findShownAlert()).textContent).toContain(message);
   });
 
+  it("a field's error clears when that field is edited, even while the amount shows a refusal of its own", async () => {
+    // Found by a UI hunt: the corrected order reference stayed marked invalid until the next
+    // successful Charge, which the amount field's own refusal (a bad paste) kept from being sent.
+    const bridge = new FakeBridge();
+    bridge.on('payments.create', () =>
+      fail('conflict', 'Order ORDER-1 is already paid (€12.50, approved). Use a new order reference.', {
+        issues: [{ path: 'orderReference', message: 'This order is already paid: use a new order reference.' }],
+      }),
+    );
+    const { user, store } = await renderApp(bridge);
+    await user.type(screen.getByLabelText('Order reference'), 'ORDER-1');
+    await user.type(screen.getByLabelText('Receipt email (optional)'), 'nope');
+    await user.type(amountInput(), '1250{Enter}');
+    // The receipt email is refused here first; once it is fixed, the host refuses the order.
+    expect(screen.getByLabelText('Receipt email (optional)').getAttribute('aria-invalid')).toBe('true');
+    await user.clear(screen.getByLabelText('Receipt email (optional)'));
+    expect(screen.getByLabelText('Receipt email (optional)').getAttribute('aria-invalid')).not.toBe('true');
+    await user.type(amountInput(), '{Enter}');
+    await waitFor(() => expect(store.getState().ui.screen).toBe('create'));
+    const reference = await screen.findByLabelText('Order reference');
+    await waitFor(() => expect(reference.getAttribute('aria-invalid')).toBe('true'));
+    await user.click(amountInput());
+    await user.paste('12.505');
+    expect(amountInput().getAttribute('aria-invalid')).toBe('true');
+    await user.type(reference, '-2');
+    expect(reference.getAttribute('aria-invalid')).not.toBe('true');
+    expect(screen.queryByText('This order is already paid: use a new order reference.')).toBeNull();
+    expect(shownRegions('alert')).toEqual([]);
+    // The amount's own refusal is still there, and Enter still sends nothing.
+    expect(amountInput().getAttribute('aria-invalid')).toBe('true');
+    await user.keyboard('{Enter}');
+    expect(bridge.count('payments.create')).toBe(1);
+  });
+
   it('shows the host’s field issues next to the fields and the message in an alert', async () => {
     const bridge = new FakeBridge();
     bridge.on('payments.create', () =>

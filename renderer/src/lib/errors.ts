@@ -29,6 +29,20 @@ export function followRows(
 }
 
 /**
+ * The error once the fields at `paths` were edited: what was said about each of them (and anything
+ * under it) goes, the rest stays. An error whose every issue went is no error any more: its message
+ * was about those fields (an order already paid, with the reference now changed). The one home of
+ * "a field's error clears when that field is edited" (Create payment).
+ */
+export function withoutIssues(error: CommandError | null, paths: readonly string[]): CommandError | null {
+  if (!error?.issues || paths.length === 0) return error;
+  const edited = (path: string) => paths.some((p) => path === p || path.startsWith(`${p}.`));
+  const issues = error.issues.filter((issue) => !edited(issue.path));
+  if (issues.length === error.issues.length) return error;
+  return issues.length === 0 ? null : { ...error, issues };
+}
+
+/**
  * Whether the command surely did not happen. A queued operation, or one whose answer was lost
  * (internal), may still happen or have happened: "Not refunded." above it would be wrong.
  */

@@ -1,5 +1,5 @@
 import type { StateCreator } from 'zustand';
-import { followRows } from '../lib/errors';
+import { followRows, withoutIssues } from '../lib/errors';
 import { newOrderReference } from '../lib/order-ref';
 import { shopTimeZone } from './selectors';
 import type { Draft, PosState, TxQuery, UiSlice, UiState } from './types';
@@ -8,6 +8,32 @@ export interface Preferences {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
 }
+
+/**
+ * Where the host and validateDraft say something about each field of the draft: a field's issues
+ * go when the cashier edits it (updateDraft).
+ */
+const DRAFT_ISSUE_PATHS: Partial<Record<keyof Draft, string[]>> = {
+  amount: ['amount'],
+  currency: ['currency'],
+  description: ['description'],
+  orderReference: ['orderReference'],
+  captureMethod: ['captureMethod'],
+  channel: ['channel'],
+  customerId: ['customerId'],
+  receiptEmail: ['receiptEmail'],
+  customerEmail: ['customer.email'],
+  customerFirstName: ['customer.firstName'],
+  customerLastName: ['customer.lastName'],
+  savedCardId: ['savedCardId'],
+  installments: ['count'],
+  tipMode: ['tip'],
+  tipPercent: ['tip'],
+  tipCustom: ['tip'],
+};
+
+/** A split row's fields, each with its own issues (`splits.N.field`). */
+const SPLIT_FIELDS = ['merchantId', 'settlementReference', 'amount', 'onHold'] as const;
 
 export const LAST_CURRENCY_KEY = 'pos.lastCurrency';
 export const LAST_READER_KEY = 'pos.lastReader';
@@ -108,14 +134,23 @@ export const createUiSlice =
       set((state) => ({ ui: { ...state.ui, screen } }));
     },
     updateDraft(patch) {
-      set((state) => ({
-        ui: {
-          ...state.ui,
-          draft: { ...state.ui.draft, ...patch },
-          // Said until the cashier types the amount again (or picks a currency).
-          draftNotice: 'amount' in patch || 'currency' in patch ? null : state.ui.draftNotice,
-        },
-      }));
+      set((state) => {
+        // A field edited loses what was said about it (found by a UI hunt: an order reference
+        // corrected kept its red mark while the amount field showed a refusal of its own, which
+        // stops Charge from sending and so from clearing the error).
+        const edited = (Object.keys(patch) as (keyof Draft)[])
+          .filter((key) => patch[key] !== state.ui.draft[key])
+          .flatMap((key) => DRAFT_ISSUE_PATHS[key] ?? []);
+        return {
+          ui: {
+            ...state.ui,
+            draft: { ...state.ui.draft, ...patch },
+            createError: withoutIssues(state.ui.createError, edited),
+            // Said until the cashier types the amount again (or picks a currency).
+            draftNotice: 'amount' in patch || 'currency' in patch ? null : state.ui.draftNotice,
+          },
+        };
+      });
     },
     setSplits(splits) {
       set((state) => {
@@ -123,7 +158,16 @@ export const createUiSlice =
         const draft = { ...state.ui.draft, splits };
         const error = state.ui.createError;
         const sameRows = before.length === splits.length && before.every((row, i) => row.key === splits[i]!.key);
-        if (!error || sameRows) return { ui: { ...state.ui, draft } };
+        if (!error) return { ui: { ...state.ui, draft } };
+        if (sameRows) {
+          // A row's field edited loses what was said about it, as the form's own fields do.
+          const edited = splits.flatMap((row, index) =>
+            SPLIT_FIELDS.filter((field) => row[field] !== before[index]![field]).map(
+              (field) => `splits.${index}.${field}`,
+            ),
+          );
+          return { ui: { ...state.ui, draft, createError: withoutIssues(error, edited) } };
+        }
         // A row added or removed: what was said about a row stays with that row, not its old index.
         const now = new Map(splits.map((row, index) => [row.key, index]));
         const moved = (index: number) => now.get(before[index]?.key ?? -1) ?? null;
