@@ -382,6 +382,29 @@ export class CounterReports {
     }
   }
 
+  /**
+   * The day's unpaid payments the till cannot cancel: payment links on a gateway that cannot
+   * withdraw one (its capabilities say so, `cancelsUnpaidLink`), by id, with that gateway's label.
+   */
+  private cannotCancel(payments: readonly ReportPayment[]): Map<string, string> {
+    const out = new Map<string, string>();
+    const active = this.deps.gateway();
+    const gateways = new Map<GatewayName, PaymentGateway | null>();
+    for (const payment of payments) {
+      if (payment.status !== 'pending') continue;
+      const record = this.journal.getPayment(payment.id);
+      if (!record || record.channel !== 'link') continue;
+      if (!gateways.has(record.gateway))
+        gateways.set(
+          record.gateway,
+          record.gateway === active?.name ? active : (this.deps.gatewayFor?.(record.gateway) ?? null),
+        );
+      const gateway = gateways.get(record.gateway);
+      if (gateway && !gateway.capabilities.cancelsUnpaidLink) out.set(payment.id, gateway.label);
+    }
+    return out;
+  }
+
   private async closeNow(input: {
     date?: string | undefined;
     closedBy: string;
@@ -418,9 +441,11 @@ export class CounterReports {
     const window = windowBetween(date, open.timeZone, open.startMs, Math.min(now, open.endMs));
     const lastRecord = this.journal.lastZReport(mode);
     const previous = lastRecord ? (JSON.parse(lastRecord.report) as ZReport) : null;
+    const payments = this.withChanges(pages, window, mode, since, label);
     const result = closeDay({
       clockAhead: this.clockAhead(now),
-      payments: this.withChanges(pages, window, mode, since, label),
+      cannotCancel: this.cannotCancel(payments),
+      payments,
       refunds: this.refunds(window, mode),
       captures: this.captures(window, mode),
       window,

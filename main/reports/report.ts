@@ -332,6 +332,12 @@ export interface CloseDayInput extends Omit<DayReportInput, 'generatedAt'> {
    * is recorded.
    */
   readonly clockAhead?: string | null;
+  /**
+   * The day's unpaid payments the till cannot cancel, by id: the label of the gateway that cannot
+   * withdraw them (a payment link on a gateway without `cancelsUnpaidLink`). The refusal then does
+   * not tell the cashier to cancel those (found by a UI hunt: "Cancel them" for Plural links).
+   */
+  readonly cannotCancel?: ReadonlyMap<string, string>;
 }
 
 export type CloseDayRefusal =
@@ -435,10 +441,26 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
   const unpaid = inFlight.filter((payment) => payment.status === 'pending');
   if (unpaid.length > 0 && !override) {
     const n = unpaid.length;
+    const staying = unpaid.filter((payment) => input.cannotCancel?.has(payment.id));
+    const cancellable = unpaid.filter((payment) => !input.cannotCancel?.has(payment.id));
+    const refs = (payments: readonly ReportPayment[]) => payments.map((payment) => payment.orderReference).join(', ');
+    // Who cannot withdraw which links: "Plural cannot withdraw the payment link of ORD-1".
+    const withdrawn = [...new Set(staying.map((payment) => input.cannotCancel!.get(payment.id)!))]
+      .map((label) => {
+        const links = staying.filter((payment) => input.cannotCancel!.get(payment.id) === label);
+        return `${label} cannot withdraw the payment link${links.length === 1 ? '' : 's'} of ${refs(links)}`;
+      })
+      .join('; ');
+    const what =
+      staying.length === 0
+        ? `Cancel ${n === 1 ? 'it' : 'them'}, or close`
+        : cancellable.length === 0
+          ? `${withdrawn}: wait for ${n === 1 ? 'it' : 'them'} to be paid, or close`
+          : `Cancel ${refs(cancellable)} (${withdrawn}), or close`;
     return refuse(
       'payments_unpaid',
-      `${n} payment${n === 1 ? ' is' : 's are'} not paid yet: ${listed(unpaid)}. Cancel ${n === 1 ? 'it' : 'them'}, ` +
-        'or close with a recorded override (paid after the close, it would be in no report)',
+      `${n} payment${n === 1 ? ' is' : 's are'} not paid yet: ${listed(unpaid)}. ${what} ` +
+        'with a recorded override (paid after the close, it would be in no report)',
     );
   }
   if (report.attention.length > 0 && !override) {

@@ -444,6 +444,26 @@ describe('Z report', () => {
     expect(closed.z.payments?.map((p) => p.id)).toContain('pay_link');
   });
 
+  it('does not say to cancel a link its gateway cannot withdraw: it names the gateway and those it can', () => {
+    // Found by a UI hunt: "Cancel them" for Plural links, which cannot be cancelled anywhere.
+    const link = payment({ id: 'pay_link', orderReference: 'ORD-LINK', status: 'pending', captured: 0 });
+    const card = payment({ id: 'pay_card', orderReference: 'ORD-CARD', status: 'pending', captured: 0 });
+    const cannotCancel = new Map([['pay_link', 'Plural']]);
+    const only = closeDay(base({ payments: [...settled(), link], cannotCancel }));
+    expect(only.ok).toBe(false);
+    if (only.ok) return;
+    expect(only.message).toBe(
+      '1 payment is not paid yet: ORD-LINK (not paid yet). Plural cannot withdraw the payment link of ORD-LINK: ' +
+        'wait for it to be paid, or close with a recorded override (paid after the close, it would be in no report)',
+    );
+    const mixed = closeDay(base({ payments: [...settled(), link, card], cannotCancel }));
+    expect(mixed.ok).toBe(false);
+    if (mixed.ok) return;
+    expect(mixed.message).toMatch(
+      /^2 payments are not paid yet: .*\. Cancel ORD-CARD \(Plural cannot withdraw the payment link of ORD-LINK\), or close with a recorded override \(paid after the close, it would be in no report\)$/,
+    );
+  });
+
   it('keeps the day’s rows as they were at the close, under the digest', () => {
     const z = close();
     const inDay = settled().filter((p) => inWindow(p.createdAt, WINDOW));

@@ -264,6 +264,20 @@ describe('a till on Plural', () => {
     expect(all.splits.map((s) => s.refundable)).toEqual([0, 20_000]);
   });
 
+  it('a day close refused for an unpaid link does not tell the cashier to cancel what Plural cannot withdraw', async () => {
+    // Found by a UI hunt: the screen's hint was fixed (395b4f3), the host's message still said "Cancel it".
+    const t = track(await pluralTill());
+    await t.call('payments.create', { amount: 5_000, currency: 'INR', orderReference: 'LINK-OPEN' });
+    const refused = await t.fail('reports.close', { closedBy: 'Ada' });
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toBe(
+      'The day cannot be closed: 1 payment is not paid yet: LINK-OPEN (not paid yet). Plural cannot withdraw the ' +
+        'payment link of LINK-OPEN: wait for it to be paid, or close with a recorded override (paid after the close, ' +
+        'it would be in no report).',
+    );
+    expect(refused.message).not.toMatch(/Cancel/);
+  });
+
   it('two tills on one account numbering orders alike each get their own order', async () => {
     // Found by a tester: both tills derived the same Plural reference from the order and attempt;
     // Plural refused till B's as a duplicate and B took till A's paid order as its own ("Approved").
