@@ -1173,6 +1173,14 @@ function checkCreate(input: CreateInput, gateway: PaymentGateway): void {
           path: `splits.${index}.amount`,
           message: `each share is at least ${formatAmount(gateway.limits.amount.min, input.currency)} with ${gateway.label}`,
         });
+      // One share per merchant: the till names a share by its merchant everywhere (releases,
+      // cancels, refunds, the timeline), so two would be told apart nowhere (docs/gateway-plural.md).
+      const first = input.splits!.findIndex((other) => other.merchantId === split.merchantId);
+      if (first < index)
+        issues.push({
+          path: `splits.${index}.merchantId`,
+          message: `merchant ${split.merchantId} already has share ${first + 1}: give each merchant one share (put this amount in that one)`,
+        });
     });
   if (issues.length > 0) {
     throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });

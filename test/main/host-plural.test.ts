@@ -319,6 +319,23 @@ describe('a till on Plural', () => {
       splits: [{ merchantId: 'no spaces', amount: 10_000 }],
     });
     expect(badId.issues?.[0]?.path).toBe('splits.0.merchantId');
+    // One share per merchant: the till names each share by its merchant (docs/gateway-plural.md).
+    const twice = await t.fail('payments.create', {
+      amount: 30_000,
+      currency: 'INR',
+      splits: [
+        { merchantId: '1324', amount: 10_000, onHold: true },
+        { merchantId: '1233', amount: 10_000 },
+        { merchantId: '1324', amount: 10_000 },
+      ],
+    });
+    expect(twice).toMatchObject({ code: 'validation' });
+    expect(twice.issues).toEqual([
+      {
+        path: 'splits.2.merchantId',
+        message: 'merchant 1324 already has share 1: give each merchant one share (put this amount in that one)',
+      },
+    ]);
     expect((await t.call('payments.list', { filter: 'all', limit: 100 })).length).toBe(before);
 
     // Charging an order again returns its open payment only when the shares are the same too.

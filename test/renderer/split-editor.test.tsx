@@ -201,6 +201,32 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     expect(screen.getByText('At least ₹1.00.')).toBeTruthy();
   });
 
+  it('refuses a merchant named on two shares, on the later row, and the mark goes once it is changed', async () => {
+    // Each share is named by its merchant (releases, cancels, refunds): two for one merchant would
+    // be told apart nowhere, so the till takes one share per merchant.
+    const bridge = pluralBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(field('Amount'), '10000');
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    await user.keyboard('1324');
+    await user.clear(field('Share 1 amount'));
+    await user.type(field('Share 1 amount'), '6000');
+    await user.click(screen.getByRole('button', { name: 'Add a share' }));
+    await user.keyboard('1324');
+    await user.click(charge());
+    expect(bridge.count('payments.create')).toBe(0);
+    expect(field('Share 1 merchant id').getAttribute('aria-invalid')).toBeNull();
+    expect(field('Share 2 merchant id').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByText('Merchant 1324 already has share 1: give each merchant one share.')).toBeTruthy();
+    expect(document.activeElement).toBe(field('Share 2 merchant id'));
+    await user.clear(field('Share 2 merchant id'));
+    await user.type(field('Share 2 merchant id'), '1233');
+    expect(field('Share 2 merchant id').getAttribute('aria-invalid')).toBeNull();
+    await user.click(charge());
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]!.splits!.map((s) => s.merchantId)).toEqual(['1324', '1233']);
+  });
+
   it("shows the host's refusal of a share next to it", async () => {
     const bridge = pluralBridge();
     bridge.on('payments.create', () =>

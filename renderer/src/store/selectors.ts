@@ -181,8 +181,16 @@ export function splitIssues(draft: Draft, currency: string, gateway: GatewayView
   const min = gateway?.limits.amountMin ?? 1;
   draft.splits.forEach((split, index) => {
     const at = `splits.${index}`;
-    if (!SPLIT_MERCHANT.test(split.merchantId.trim()))
+    const merchant = split.merchantId.trim();
+    // One share per merchant, as the host says (it names each share by its merchant).
+    const first = draft.splits.findIndex((other) => other.merchantId.trim() === merchant);
+    if (!SPLIT_MERCHANT.test(merchant))
       issues.push({ path: `${at}.merchantId`, message: 'A merchant id: 1–50 letters, digits, . _ or -.' });
+    else if (first < index)
+      issues.push({
+        path: `${at}.merchantId`,
+        message: `Merchant ${merchant} already has share ${first + 1}: give each merchant one share.`,
+      });
     const reference = split.settlementReference.trim();
     if (reference && !SPLIT_REFERENCE.test(reference))
       issues.push({ path: `${at}.settlementReference`, message: 'At most 50 plain characters.' });
