@@ -442,6 +442,8 @@ describe.skipIf(!e2eAvailable())(
         found.push(...(await audit(t.page, 'F2 Process, PayPlug installment plan')));
         found.push(...(await audit(t.display, 'customer display, PayPlug installment plan')));
         await t.page.getByRole('button', { name: 'Abort plan' }).click();
+        await t.page.getByRole('button', { name: 'Yes, abort the plan' }).waitFor();
+        found.push(...(await audit(t.page, 'F2 Process, PayPlug plan abort being confirmed')));
         await t.page.getByRole('button', { name: 'Yes, abort the plan' }).click();
         await textOf(t.page.locator('.payment-state'), /aborted/);
         found.push(...(await audit(t.page, 'F2 Process, PayPlug plan aborted')));

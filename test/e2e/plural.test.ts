@@ -202,6 +202,30 @@ describe.skipIf(!e2eAvailable())('a till on Plural, end to end (Chromium, web mo
     await textOf(shares, /1324.*RELEASED.*1233.*RELEASED/s);
     await textOf(page.locator('main'), /Partially refunded/);
     await textOf(page.locator('main'), /₹100\.00/);
+
+    // The refund names a share by what is left of it: 1324's rest went back with the release, its
+    // ₹200.00 settled can be taken back; more than that is refused before anything is sent.
+    const from = page.getByLabel('Take it from');
+    const options = async () => (await from.locator('option').allTextContents()).slice(1);
+    expect(await options()).toEqual([
+      "1324's share (₹200.00 left to refund, RELEASED)",
+      "1233's share (₹200.00 left to refund, RELEASED)",
+    ]);
+    await from.selectOption({ label: "1324's share (₹200.00 left to refund, RELEASED)" });
+    const refundAmount = page.getByLabel('Refund amount');
+    expect(await refundAmount.inputValue()).toBe('₹200.00');
+    await refundAmount.fill('');
+    await refundAmount.pressSequentially('25000');
+    await page.getByRole('button', { name: 'Refund', exact: true }).click();
+    await textOf(page.locator('.refund-form'), /At most ₹200\.00 is left to refund from 1324's share/);
+    expect((await ledgerOrder(50_000)).refunds).toHaveLength(1);
+    await refundAmount.fill('');
+    await refundAmount.pressSequentially('20000');
+    await page.getByRole('button', { name: 'Refund', exact: true }).click();
+    await textOf(page.locator('main'), /Refunded ₹200\.00\./);
+    // Nothing is left of 1324's share: it is no longer offered.
+    await expect.poll(options).toEqual(["1233's share (₹200.00 left to refund, RELEASED)"]);
+    expect((await ledgerOrder(50_000)).splits[0]).toMatchObject({ refunded_recovered: 20_000 });
     await page.keyboard.press('Escape');
   });
 
