@@ -27,6 +27,7 @@ import type {
   DiscoveredDevice,
   Discovery,
   Driver,
+  NamedPort,
   Reader,
   ReaderInfo,
   ReaderKind,
@@ -417,6 +418,17 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
         list.push({ device: entry.device, claim: entry.claim });
       }
       return list;
+    },
+
+    namedPorts() {
+      const named: NamedPort[] = [];
+      for (const path of configured) {
+        const entry = [...entries.values()].find((e) => e.device.foundBy === 'serial' && e.device.path === path);
+        if (!entry) named.push({ path, found: null });
+        else if (entry.sameAs === null && !shadowedBy(entry.device))
+          named.push({ path, found: { device: entry.device, claim: entry.claim } });
+      }
+      return named;
     },
 
     onChange(listener) {

@@ -36,6 +36,15 @@ export interface DiscoveredDevice {
   readonly claim: Claim;
 }
 
+/**
+ * A port given by configuration (`--reader-port`), as the registry sees it now: `found` is its
+ * device with its claim, or null when nothing is at that path.
+ */
+export interface NamedPort {
+  readonly path: string;
+  readonly found: DiscoveredDevice | null;
+}
+
 /** Static facts about an opened reader. */
 export interface ReaderInfo {
   /** Same as the DeviceDescriptor id it was opened from. */
@@ -210,4 +219,9 @@ export interface ReaderRegistry {
    * node) is shown once: under the paired path, so a paired reader keeps its device id.
    */
   setPaired?(deviceIds: readonly string[]): void;
+  /**
+   * The ports given by configuration, each with its device and claim (null: no such path now). A
+   * path shown under another path of its port is left out (that path stands for it).
+   */
+  namedPorts?(): readonly NamedPort[];
 }

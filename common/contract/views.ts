@@ -514,11 +514,16 @@ export type ReaderStatus = 'online' | 'connecting' | 'reconnecting' | 'offline' 
 export interface ReaderView {
   id: string;
   label: string;
-  kind: 'simulated' | 'concert' | 'cloud';
+  /**
+   * `port`: a serial port the technician named (`--reader-port`) on which no driver recognises a
+   * reader, status 'unpaired', with why and what to do in statusDetail. It cannot be paired; it
+   * becomes a `concert` device once a terminal answers there.
+   */
+  kind: 'simulated' | 'concert' | 'cloud' | 'port';
   /** True when this app drives the device; false for readers the gateway hosts. */
   hosted: boolean;
   foundBy: 'simulated' | 'serial' | 'usb' | 'cloud';
-  /** Device id to pass to readers.pair when status is 'unpaired'. */
+  /** Device id to pass to readers.pair when status is 'unpaired' (null for a `port`: nothing to pair). */
   deviceId: string | null;
   path: string | null;
   serialNumber: string | null;

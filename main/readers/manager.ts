@@ -8,8 +8,16 @@
 import type { Clock, TimerHandle } from '../../common/clock';
 import type { ReaderView } from '../../common/contract';
 import { formatAmount } from '../../common/money';
+import { serialDeviceId } from '../../drivers/serial/discovery';
 import { SimulatedReader } from '../../drivers/simulated/reader';
-import type { CardOutcome, DiscoveredDevice, Reader, ReaderRegistry, SimulatedFault } from '../../drivers/types';
+import type {
+  CardOutcome,
+  DiscoveredDevice,
+  NamedPort,
+  Reader,
+  ReaderRegistry,
+  SimulatedFault,
+} from '../../drivers/types';
 import { inBackground } from '../core/background';
 import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
@@ -48,6 +56,7 @@ export interface ReaderManagerOptions {
 }
 
 const CLOUD_PREFIX = 'rdr_cloud_';
+const PORT_PREFIX = 'rdr_port_';
 
 export class ReaderManager implements ReaderDirectory {
   private readonly controllers = new Map<string, ReaderController>();
@@ -224,6 +233,12 @@ export class ReaderManager implements ReaderDirectory {
         this.options.registry?.reprobe?.(record.deviceId);
         inBackground(this.syncRegistry(), (e) => this.fail('Reader discovery update failed', e));
       }
+    } else if (readerId.startsWith(PORT_PREFIX)) {
+      // A named port no driver claims: asked again now (its permissions fixed, the program holding
+      // it closed, the terminal switched on), not a minute from now.
+      const port = this.unclaimedPorts().find((p) => portViewId(p.path) === readerId);
+      if (!port) throw new HostError('not_found', `No reader ${readerId}.`);
+      if (port.found) this.options.registry?.reprobe?.(port.found.device.id);
     } else if (!this.cloudById(readerId)) {
       throw new HostError('not_found', `No reader ${readerId}.`);
     } else {
@@ -476,7 +491,23 @@ export class ReaderManager implements ReaderDirectory {
     const unpaired = (this.options.registry?.devices() ?? [])
       .filter((d) => d.claim.driver !== null && !paired.has(d.device.id))
       .map(unpairedView);
-    return [...hosted, ...cloud, ...unpaired];
+    const ports = this.unclaimedPorts().map(portView);
+    return [...hosted, ...cloud, ...unpaired, ...ports];
+  }
+
+  /**
+   * The ports the technician named (`--reader-port`) that no driver claims and no reader is paired
+   * on: shown with why, as nothing else would say it. Unclaimed ports the scans find are not (a
+   * machine has many: modems, consoles, Bluetooth), nor one shown under another path.
+   */
+  private unclaimedPorts(): NamedPort[] {
+    const registry = this.options.registry;
+    if (!registry?.namedPorts) return [];
+    const paired = new Set(this.options.journal.listReaders().map((r) => r.deviceId));
+    return registry.namedPorts().filter((port) => {
+      if (port.found) return port.found.claim.driver === null && !paired.has(port.found.device.id);
+      return !paired.has(serialDeviceId(port.path));
+    });
   }
 
   viewOf(readerId: string): ReaderView {
@@ -840,6 +871,59 @@ function unpairedView(found: DiscoveredDevice): ReaderView {
     canPresentTestCards: false,
     action: null,
   };
+}
+
+function portViewId(path: string): string {
+  return `${PORT_PREFIX}${path.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, 84);
+}
+
+/** A named port no driver claims: what the registry found there, and what to do about it. */
+function portView(port: NamedPort): ReaderView {
+  return {
+    id: portViewId(port.path),
+    label: port.path,
+    kind: 'port',
+    hosted: true,
+    foundBy: 'serial',
+    deviceId: null,
+    path: port.path,
+    serialNumber: port.found?.device.serialNumber ?? null,
+    model: port.found?.device.model ?? null,
+    softwareVersion: null,
+    terminalId: null,
+    standalone: false,
+    status: 'unpaired',
+    statusDetail: portDetail(port),
+    lastSeenAt: null,
+    canPresentTestCards: false,
+    action: null,
+  };
+}
+
+/**
+ * Why no reader is used on a named port, in the registry's words (those `pos-reader list` prints,
+ * which the troubleshooting table matches), with what to do where they do not say it already.
+ */
+function portDetail(port: NamedPort): string {
+  if (!port.found)
+    return (
+      'Nothing is at this path: check the port given with --reader-port (a socat pty exists only while socat runs). ' +
+      'It is looked for every 2 s.'
+    );
+  const claim = port.found.claim;
+  const reason = claim.driver === null ? claim.reason : '';
+  if (reason === 'probing…') return 'Checking whether a card terminal answers on this port…';
+  const again = 'It is asked again by itself (within a minute), or now with Try again.';
+  if (/not a serial port/.test(reason))
+    return `No reader: ${reason}. Check the port given with --reader-port: it must be the terminal's serial port (e.g. /dev/ttyACM0).`;
+  if (/Permission denied/.test(reason)) return `No reader: ${reason}. ${again}`;
+  if (/Cannot lock port/.test(reason)) return `No reader: ${reason}; close it. ${again}`;
+  if (/did not answer/.test(reason))
+    return (
+      `No reader: ${reason}. Check that the terminal is on, not busy with a card, with Cash connection = On ` +
+      `and its link (USB or COM) matching the cable; a device that is not a Concert terminal never answers. ${again}`
+    );
+  return `No reader: ${reason}.`;
 }
 
 function labelFor(found: DiscoveredDevice): string {

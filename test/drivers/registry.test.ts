@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { createTransportPair } from '../support/memory-transport';
 import { createConcertDriver } from '../../drivers/protocols/concert/driver';
@@ -275,6 +278,36 @@ describe('registry: choosing a driver', () => {
     await registry.start();
     expect(registry.devices()[0]?.claim).toEqual({ driver: 'concert', by: 'configured' });
     expect(driver.probe).not.toHaveBeenCalled();
+  });
+
+  it('reports each named port with its claim, or that nothing is there; one shown under another path is left out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'named-'));
+    try {
+      const node = join(dir, 'ttyX');
+      writeFileSync(node, '');
+      const link = join(dir, 'by-id-link');
+      symlinkSync(node, link);
+      const missing = join(dir, 'ttyGONE');
+      const serial = (path: string): DeviceDescriptor => ({ id: `serial:${path}`, foundBy: 'serial', path });
+      const registry = createReaderRegistry({
+        drivers: [concertLike(async () => false)],
+        // The system scan finds a COM port too: it is not named, so it is not reported.
+        discoveries: [new FakeDiscovery([serial(link), serial(node), PLAIN_COM])],
+        configured: [link, node, missing],
+      });
+      await registry.start();
+      await registry.settled();
+      expect(registry.namedPorts?.()).toEqual([
+        {
+          path: link,
+          found: { device: serial(link), claim: { driver: null, reason: 'did not answer the concert probe' } },
+        },
+        { path: missing, found: null },
+      ]);
+      await registry.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says which device nobody recognises', async () => {
