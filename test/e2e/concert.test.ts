@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serveEmulator, type EmulatorScript, type ServedEmulator } from '../../drivers/protocols/concert/emulator';
@@ -33,7 +33,9 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('a Concert terminal on a s
   beforeAll(async () => {
     links = mkdtempSync(join(tmpdir(), 'concert-e2e-'));
     await plugIn({ outcome: 'approve' });
-    app = await startWebApp({ args: ['--reader-port', pty.b] });
+    // A second port named by mistake: a regular file, which no driver can claim.
+    writeFileSync(join(links, 'not-a-port'), '');
+    app = await startWebApp({ args: ['--reader-port', pty.b, '--reader-port', join(links, 'not-a-port')] });
     browser = await launchBrowser();
     page = (await openApp(browser, app)).page;
     await page.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
@@ -55,6 +57,12 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('a Concert terminal on a s
 
   it('shows the terminal as found on its port, pairs it, and it comes online', async () => {
     await page.keyboard.press('F6');
+    // The named port that is not a serial port is there too, saying so, with nothing to pair.
+    const wrong = page.getByRole('article', { name: /not-a-port · Serial port, no reader recognised/ });
+    await expect
+      .poll(async () => (await wrong.getByRole('status').textContent({ timeout: TIMEOUT })) ?? '', { timeout: TIMEOUT })
+      .toMatch(/^No reader: concert probe failed: cannot open .*not-a-port: not a serial port/);
+    expect(await wrong.getByRole('button', { name: 'Pair' }).count()).toBe(0);
     const found = page.getByRole('article').filter({ hasText: pty.b });
     await found.getByRole('button', { name: 'Pair' }).click({ timeout: TIMEOUT });
     const paired = page

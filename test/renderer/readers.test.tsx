@@ -331,6 +331,65 @@ describe('Readers screen', () => {
     expect(defaultReader(store.getState())?.id).toBe('rdr_done');
   });
 
+  it('shows a named port no driver claims with why and Try again, never Pair, and follows it once it answers', async () => {
+    const port = makeReader({
+      id: 'rdr_port__dev_pts_7',
+      label: '/dev/pts/7',
+      kind: 'port',
+      foundBy: 'serial',
+      deviceId: null,
+      path: '/dev/pts/7',
+      serialNumber: null,
+      model: null,
+      softwareVersion: null,
+      terminalId: null,
+      status: 'unpaired',
+      statusDetail:
+        "No reader: concert probe failed: cannot open /dev/pts/7: Permission denied: this user may not use the port (add it to the port's group, e.g. dialout, then log in again). It is asked again by itself (within a minute), or now with Try again.",
+      lastSeenAt: null,
+      canPresentTestCards: false,
+    });
+    const bridge = new FakeBridge(makeSnapshot({ readers: [port] }));
+    bridge.on('readers.reconnect', () => ok(port));
+    const { user, store } = await renderApp(bridge, { screen: 'readers' });
+    const found = screen.getByRole('region', { name: 'Found, not paired' });
+    const item = within(found).getByRole('article', { name: '/dev/pts/7 · Serial port, no reader recognised' });
+    expect(within(item).getByRole('status').textContent).toMatch(
+      /^No reader: concert probe failed: cannot open \/dev\/pts\/7: Permission denied: this user may not use the port \(add it to the port's group, e\.g\. dialout/,
+    );
+    expect(within(item).queryByRole('button', { name: 'Pair' })).toBeNull();
+    expect(screen.getByText('No reader is paired yet.')).toBeTruthy();
+    // Never a reader to take a payment with.
+    expect(defaultReader(store.getState())).toBeNull();
+
+    await user.click(within(item).getByRole('button', { name: 'Try again' }));
+    await waitFor(() => expect(bridge.inputs('readers.reconnect')).toEqual([{ readerId: 'rdr_port__dev_pts_7' }]));
+    expect(await screen.findByText('Trying /dev/pts/7 again.')).toBeTruthy();
+
+    // A terminal answers there: the host's next readers event shows it as a device to pair.
+    act(() =>
+      bridge.push({
+        seq: 11,
+        type: 'readers',
+        readers: [
+          {
+            ...discovered,
+            id: 'rdr_device_serial__dev_pts_7',
+            label: 'Ingenico terminal on /dev/pts/7',
+            foundBy: 'serial',
+            deviceId: 'serial:/dev/pts/7',
+            path: '/dev/pts/7',
+          },
+        ],
+      }),
+    );
+    const terminal = within(found).getByRole('article', {
+      name: /Ingenico terminal on \/dev\/pts\/7 · Concert terminal/,
+    });
+    expect(within(terminal).getByRole('button', { name: 'Pair' })).toBeTruthy();
+    expect(within(found).queryByRole('button', { name: 'Try again' })).toBeNull();
+  });
+
   it('follows readers events pushed by the host', async () => {
     const bridge = readersBridge();
     await renderApp(bridge, { screen: 'readers' });

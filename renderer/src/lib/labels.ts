@@ -106,6 +106,8 @@ export function readerKind(reader: ReaderView): string {
       return `Concert terminal (${reader.foundBy === 'usb' ? 'USB' : 'serial'})`;
     case 'cloud':
       return 'Cloud reader';
+    case 'port':
+      return 'Serial port, no reader recognised';
     default:
       return String(reader.kind);
   }

@@ -197,6 +197,11 @@ function Discovered({ readers, report }: { readers: ReaderView[]; report: Report
     const result = await run('readers.pair', { deviceId: reader.deviceId }, `pair:${reader.deviceId}`);
     report(result.ok ? `${result.value.label} is paired.` : null, result.ok ? null : result.error);
   };
+  // A named port no driver claims: asked again now; the list changes by itself when it answers.
+  const tryAgain = async (reader: ReaderView) => {
+    const result = await run('readers.reconnect', { readerId: reader.id }, `reader:${reader.id}`);
+    report(result.ok ? `Trying ${reader.label} again.` : null, result.ok ? null : result.error);
+  };
   return (
     <section aria-labelledby="discovered-title">
       <h2 id="discovered-title">Found, not paired</h2>
@@ -207,15 +212,34 @@ function Discovered({ readers, report }: { readers: ReaderView[]; report: Report
               <h3 id={`found-${reader.id}`} className="reader__title">
                 {reader.label} <span className="muted">· {readerKind(reader)}</span>
               </h3>
-              <p className="muted">{[reader.model, reader.serialNumber, reader.path].filter(Boolean).join(' · ')}</p>
-              <button
-                type="button"
-                className="primary"
-                disabled={!reader.deviceId || busy[`pair:${reader.deviceId}`] === true}
-                onClick={() => void pair(reader)}
-              >
-                Pair
-              </button>
+              {reader.kind === 'port' ? (
+                <>
+                  <p className="reader__status" role="status">
+                    {reader.statusDetail}
+                  </p>
+                  <button
+                    type="button"
+                    disabled={busy[`reader:${reader.id}`] === true}
+                    onClick={() => void tryAgain(reader)}
+                  >
+                    Try again
+                  </button>
+                </>
+              ) : (
+                <>
+                  <p className="muted">
+                    {[reader.model, reader.serialNumber, reader.path].filter(Boolean).join(' · ')}
+                  </p>
+                  <button
+                    type="button"
+                    className="primary"
+                    disabled={!reader.deviceId || busy[`pair:${reader.deviceId}`] === true}
+                    onClick={() => void pair(reader)}
+                  >
+                    Pair
+                  </button>
+                </>
+              )}
             </article>
           </li>
         ))}
