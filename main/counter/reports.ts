@@ -71,6 +71,16 @@ export interface ReportDeps {
   print: (parts: Uint8Array[]) => Promise<{ state: 'printed' | 'failed'; error: string | null }>;
   /** The most pages of the gateway's list read for one reconciliation (default GATEWAY_MAX_PAGES). */
   gatewayMaxPages?: number;
+  /**
+   * Reads the till's running installment plans, taking in the parts the gateway charged since,
+   * before a Z is computed: a part charged in the day is that day's sale.
+   */
+  readPlans?: () => Promise<void>;
+  /**
+   * Takes in the parts of the till's own plans among the payments a gateway listed for a
+   * reconciliation that the journal lacks; answers how many joined it.
+   */
+  takeInPlanParts?: (gateway: PaymentGateway, payments: readonly GatewayPayment[]) => Promise<number>;
 }
 
 /** Terminal totals as the cashier types them from a terminal's end-of-day ticket. */
@@ -429,6 +439,11 @@ export class CounterReports {
           : `${date} has not started yet; it cannot be closed.`,
       );
     }
+    // A part of one of the till's plans the gateway charged in the day and the till has not read yet
+    // is that day's sale, and the till's own: taken in first (the Z is closed without it, and it
+    // counts in the open day when taken in later, if the gateway does not answer now).
+    // (A plan that could not be read is logged where it was read.)
+    await this.deps.readPlans?.().catch(() => undefined);
     const open = this.window(date, mode);
     const label = this.labels();
     const since = this.rereadSince();
@@ -746,7 +761,9 @@ export class CounterReports {
     mode = this.mode(),
   ): Promise<ReconciliationView> {
     const active = this.deps.gateway();
-    const records = this.made(this.journal.paymentsCreatedBetween(mode, window.start, window.end)).filter(takenHere);
+    const periodRecords = () =>
+      this.made(this.journal.paymentsCreatedBetween(mode, window.start, window.end)).filter(takenHere);
+    let records = periodRecords();
     const journalRows = (filter: (r: PaymentRecord) => boolean): JournalRow[] =>
       records.filter(filter).map((r) => ({
         id: r.id,
@@ -771,7 +788,7 @@ export class CounterReports {
     const differences: ReconciliationView['differences'] = [];
     for (const name of GATEWAY_NAMES.filter((n) => names.has(n))) {
       const label = GATEWAY_LABELS[name];
-      const rows = journalRows((r) => sent(r) && r.gateway === name);
+      let rows = journalRows((r) => sent(r) && r.gateway === name);
       const gateway = name === active?.name ? active : (this.deps.gatewayFor?.(name) ?? null);
       const notCompared = (gap: ReconciliationGap, note: string): ReconciliationGatewayView => ({
         name,
@@ -810,6 +827,11 @@ export class CounterReports {
           ),
         );
         continue;
+      }
+      // Parts of the till's plans it took in from the list: its own payments, compared as such.
+      if (listed.takenIn > 0) {
+        records = periodRecords();
+        rows = journalRows((r) => sent(r) && r.gateway === name);
       }
       const result = reconcile({
         journal: rows,
@@ -953,6 +975,10 @@ export class CounterReports {
     }
     const all = [...byId.values()];
     read = all.length;
+    // A part of one of the till's plans the gateway charged before the till read the plan again is
+    // the till's own, not a payment taken elsewhere: it joins the journal first, dated when it was
+    // charged (in the open day if a Z closed that time since), and is filed under that day below.
+    const takenIn = (await this.deps.takeInPlanParts?.(gateway, all)) ?? 0;
     // The journal's payments of these rows, in a few queries rather than one per row.
     const journaled = this.journal.findByTransactionIds(all.map((p) => p.id));
     const payments = all.filter((p) => {
@@ -961,7 +987,7 @@ export class CounterReports {
       if (known && takenHere(known)) return known.createdAt >= window.start && known.createdAt < window.end;
       return at >= window.startMs && at < window.endMs;
     });
-    return { payments, complete, read, listed, more: !complete && more };
+    return { payments, complete, read, listed, more: !complete && more, takenIn };
   }
 }
 
@@ -976,6 +1002,8 @@ interface GatewayList {
   /** How many the gateway says it lists for the dates asked (at least that many when `more`). */
   listed: number;
   more: boolean;
+  /** Parts of the till's own plans in the list the journal lacked, taken in before comparing. */
+  takenIn: number;
 }
 
 /** Who moved a payment's money, as the reports' breakdown names it: its gateway, or the shop's bank. */

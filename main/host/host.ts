@@ -287,6 +287,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     readerLabel: (id) => journal.getReader(id)?.label ?? readers?.resolve(id)?.label ?? null,
     accountName: () => active.merchant?.businessName ?? null,
     print: (parts) => receipts.printParts(parts),
+    readPlans: () => service.installments.readBeforeClose(),
+    takeInPlanParts: (gateway, payments) => service.installments.takeInListed(gateway, payments),
   });
   service.sync.onClosed((record) => {
     if (record.status === 'succeeded' || record.status === 'requires_capture') receipts.autoPrint(record);

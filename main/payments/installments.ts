@@ -144,6 +144,16 @@ export class Installments {
 
   private refreshing: Promise<boolean> | null = null;
 
+  /**
+   * Before a day is closed: the running plans read again, so that a part the gateway charged in the
+   * day counts in it. Not while the gateway is known to be offline: the close does not wait out its
+   * timeouts, and a part taken in later counts in the open day.
+   */
+  async readBeforeClose(): Promise<void> {
+    if (this.engine.options.connectivity.state === 'offline') return;
+    await this.refreshRunning();
+  }
+
   private async readRunning(): Promise<boolean> {
     const gateway = this.engine.activeGateway();
     if (!gateway?.installments) return false;
@@ -194,7 +204,9 @@ export class Installments {
     if (isFinal(record.status)) throw new HostError('conflict', `This plan is already ${record.status}.`);
     try {
       const aborted = await this.engine.call((g) => g.installments!.abort(record.planId!), gateway);
-      return this.view(this.store(record, aborted));
+      const stored = this.store(record, aborted);
+      await this.takeInAll(stored);
+      return this.view(this.engine.journal.getPlan(stored.id)!);
     } catch (error) {
       // Refused because the plan ended meanwhile (its first link lapsed, it was paid in full): the
       // plan as the gateway has it now is the answer, not its refusal (found by a tester).
@@ -228,7 +240,9 @@ export class Installments {
       const found = firstAttempt ? null : ((await installments.findCreated?.(input, record.idempotencyKey)) ?? null);
       const plan = found ?? (await installments.create(input, record.idempotencyKey));
       this.engine.options.connectivity.reportSuccess();
-      return this.store(record, plan);
+      const stored = this.store(record, plan);
+      void this.takeInAll(stored);
+      return stored;
     } catch (error) {
       if (error instanceof GatewayError) {
         this.engine.heardRefusal(error);
@@ -262,12 +276,57 @@ export class Installments {
     }
   }
 
+  /** The plan read again, and its parts taken in: answered once they are in the journal. */
   private async refresh(record: InstallmentPlanRecord, gateway: PaymentGateway): Promise<InstallmentPlanRecord> {
     const plan = await this.engine.call((g) => g.installments!.retrieve(record.planId!), gateway);
-    return this.store(record, plan);
+    const updated = this.store(record, plan);
+    await this.takeInAll(updated);
+    return this.engine.journal.getPlan(updated.id)!;
   }
 
-  /** The gateway's plan into the journal, with each installment's payment taken in. */
+  /**
+   * The parts of the till's plans among payments the gateway listed (a reconciliation's list) that
+   * the journal lacks: PayPlug charged them on their dates before the till read the plan again.
+   * Each such plan is read again as the watcher would, so its parts join the journal dated when they
+   * were charged; a part its plan's answer does not list, though it names the plan, is taken in
+   * from the list as it is. Never another shop's payment, nor a plan of a gateway the till does not
+   * use now (it waits for the till to switch back, as the plan reading does). Answers how many
+   * payments joined the journal.
+   */
+  async takeInListed(gateway: PaymentGateway, payments: readonly GatewayPayment[]): Promise<number> {
+    const { journal } = this.engine;
+    if (!gateway.installments || this.engine.activeGateway()?.name !== gateway.name) return 0;
+    const known = journal.findByTransactionIds(payments.filter((p) => p.installmentPlanId).map((p) => p.id));
+    const byPlan = new Map<string, GatewayPayment[]>();
+    for (const payment of payments) {
+      if (!payment.installmentPlanId || known.has(payment.id)) continue;
+      const plan = journal.planByGatewayId(gateway.name, payment.installmentPlanId);
+      if (!plan) continue;
+      byPlan.set(plan.id, [...(byPlan.get(plan.id) ?? []), payment]);
+    }
+    let taken = 0;
+    for (const [planId, parts] of byPlan) {
+      let plan = journal.getPlan(planId)!;
+      try {
+        plan = await this.refresh(plan, gateway);
+      } catch (error) {
+        this.engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error));
+      }
+      for (const payment of parts) {
+        if (!journal.findByTransactionId(payment.id)) {
+          try {
+            this.adoptPart(payment, plan);
+          } catch (error) {
+            this.engine.options.log(`Could not take in installment ${payment.id}`, errorText(error));
+          }
+        }
+        if (journal.findByTransactionId(payment.id)) taken++;
+      }
+    }
+    return taken;
+  }
+
+  /** The gateway's plan into the journal (its callers take in each installment's payment). */
   private store(record: InstallmentPlanRecord, plan: InstallmentPlan): InstallmentPlanRecord {
     const schedule = plan.schedule.map((entry) => ({
       date: entry.date,
@@ -293,12 +352,20 @@ export class Installments {
     });
     // A running plan is followed from now on: its later parts are charged without the till.
     if (status === 'active') this.watcher.followPlans();
-    for (const paymentId of schedule.flatMap((entry) => entry.paymentIds)) {
-      void this.takeIn(paymentId, updated).catch((error: unknown) =>
-        this.engine.options.log(`Could not take in installment ${paymentId}`, errorText(error)),
-      );
-    }
     return updated;
+  }
+
+  /** Each of a plan's parts taken in (a failure is logged: the next reading tries again). */
+  private async takeInAll(plan: InstallmentPlanRecord): Promise<void> {
+    await Promise.all(
+      plan.schedule
+        .flatMap((entry) => entry.paymentIds)
+        .map((paymentId) =>
+          this.takeIn(paymentId, plan).catch((error: unknown) =>
+            this.engine.options.log(`Could not take in installment ${paymentId}`, errorText(error)),
+          ),
+        ),
+    );
   }
 
   private async takeIn(paymentId: string, plan: InstallmentPlanRecord): Promise<void> {
@@ -318,28 +385,39 @@ export class Installments {
         );
         return;
       }
-      const dated = this.datedAt(payment);
-      const adopted = this.sync.adopt(payment, dated.at);
-      if (dated.note) journal.updatePayment(adopted.id, {}, 'dated', dated.note);
-      const part = `${plan.orderReference}#${plan.schedule.findIndex((e) => e.paymentIds.includes(paymentId)) + 1}`;
-      record = journal.atomically(() => {
-        // Charged before the till heard of it, yet the till's own plan's money: counted when dated.
-        if (adopted.amountCaptured !== 0) journal.recordCaptured(adopted.id, adopted.amountCaptured, dated.at);
-        return journal.updatePayment(
-          adopted.id,
-          {
-            installmentPlanId: plan.id,
-            channel: 'link',
-            // The part's own name, unless a payment made before the plan already has it.
-            orderReference: journal.findByOrder(part).length === 0 ? part : `${part}-${paymentId.slice(-6)}`,
-          },
-          'installment',
-          `installment of plan ${plan.id}`,
-        );
-      });
-      this.engine.changed(record);
+      record = this.adoptPart(payment, plan);
     }
     if (record.status === 'pending' && record.payUrl) this.watcher.follow(record.id);
+  }
+
+  /** A payment the gateway made for the plan (it names the plan) into the journal as its part. */
+  private adoptPart(payment: GatewayPayment, plan: InstallmentPlanRecord): PaymentRecord {
+    const { journal } = this.engine;
+    const known = journal.findByTransactionId(payment.id);
+    if (known) return known;
+    const dated = this.datedAt(payment);
+    const adopted = this.sync.adopt(payment, dated.at);
+    if (dated.note) journal.updatePayment(adopted.id, {}, 'dated', dated.note);
+    const index = plan.schedule.findIndex((e) => e.paymentIds.includes(payment.id));
+    // A part the plan's answer does not list (yet) is still the plan's: named by its own id.
+    const part = index >= 0 ? `${plan.orderReference}#${index + 1}` : `${plan.orderReference}-${payment.id.slice(-6)}`;
+    const record = journal.atomically(() => {
+      // Charged before the till heard of it, yet the till's own plan's money: counted when dated.
+      if (adopted.amountCaptured !== 0) journal.recordCaptured(adopted.id, adopted.amountCaptured, dated.at);
+      return journal.updatePayment(
+        adopted.id,
+        {
+          installmentPlanId: plan.id,
+          channel: 'link',
+          // The part's own name, unless a payment made before the plan already has it.
+          orderReference: journal.findByOrder(part).length === 0 ? part : `${part}-${payment.id.slice(-6)}`,
+        },
+        'installment',
+        `installment of plan ${plan.id}`,
+      );
+    });
+    this.engine.changed(record);
+    return record;
   }
 
   /**

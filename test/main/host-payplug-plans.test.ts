@@ -48,6 +48,8 @@ describe('PayPlug installment plans the till follows', () => {
     return plan;
   }
 
+  const override = { by: 'owner', reason: 'no sales since the plan; the clock is right' };
+
   const part = async (t: TestHost, orderReference: string) =>
     (await t.call('payments.list', { filter: 'all', limit: 100 })).find((p) => p.orderReference === orderReference);
 
@@ -103,26 +105,145 @@ describe('PayPlug installment plans the till follows', () => {
     );
   });
 
-  it('a part charged in a day a Z has closed since counts in the open day, leaving the Z as it was', async () => {
-    const { t, clock } = await till(600_000);
-    const plan = await paidPlan(t, 'PLAN-F2');
+  /**
+   * A plan's second part PayPlug charged at 00:00 of its date, and that day closed at 20:00 while
+   * PayPlug's answers were lost on the way: the close read the plan first, but did not hear of it.
+   */
+  async function closedWithoutPart(orderReference: string) {
+    const clock = new ShiftedClock();
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const t = await payplugTill(sandbox, {
+      clock,
+      tuning: { planPollMs: 600_000 },
+      payplugUrl: `${proxy.url}/payplug`,
+    });
+    cleanup.push(() => t.close());
+    const plan = await paidPlan(t, orderReference);
     await t.call('reports.close', { closedBy: 'Ada' });
     const due = plan.schedule[1]!.date;
     clock.offsetMs = Date.parse(`${due}T20:00:00Z`) - Date.now();
     await t.call('settings.update', { timeZone: 'UTC' });
+    proxy.dropAnswer = () => true;
     // A month after the last payment the close's time is in doubt: the owner says the clock is right.
-    const z = await t.call('reports.close', {
-      closedBy: 'owner',
-      date: due,
-      override: { by: 'owner', reason: 'no sales since the plan; the clock is right' },
-    });
+    const z = await t.call('reports.close', { closedBy: 'owner', date: due, override });
     expect(z.paymentCount).toBe(0);
+    expect(z.reconciliation).toBeNull();
+    proxy.dropAnswer = () => false;
+    return { t, due, z: z.z! };
+  }
+
+  it('a part charged in a day a Z has closed since counts in the open day, leaving the Z as it was', async () => {
+    const { t, z } = await closedWithoutPart('PLAN-F2');
     await t.call('installments.list', {});
     const second = await waitFor(() => part(t, 'PLAN-F2#2'), 5_000, 'the second part');
-    expect(Date.parse(second.createdAt)).toBeGreaterThanOrEqual(Date.parse(z.z!.closedAt));
-    expect((await t.call('reports.get', { number: z.z!.number })).paymentCount).toBe(0);
+    expect(Date.parse(second.createdAt)).toBeGreaterThanOrEqual(Date.parse(z.closedAt));
+    expect((await t.call('reports.get', { number: z.number })).paymentCount).toBe(0);
     const open = await t.call('reports.x', {});
     expect(open.totals).toEqual([expect.objectContaining({ approvedCount: 1, captured: 3000 })]);
+  });
+
+  it('Reconcile now on such a closed day takes the part in for the open day: the Z keeps no "taken elsewhere"', async () => {
+    const { t, due, z } = await closedWithoutPart('PLAN-F4');
+    const reconciled = await t.call('reports.reconcile', { date: due });
+    expect(reconciled.differences).toEqual([]);
+    expect(reconciled.ok).toBe(true);
+    const second = await part(t, 'PLAN-F4#2');
+    expect(Date.parse(second!.createdAt)).toBeGreaterThanOrEqual(Date.parse(z.closedAt));
+    const closed = await t.call('reports.get', { number: z.number });
+    expect(closed).toMatchObject({ paymentCount: 0, reconciliation: { ok: true, differences: [] } });
+    // Counted once, in the open day, which reconciles with PayPlug's list too.
+    expect((await t.call('reports.x', {})).totals).toEqual([
+      expect.objectContaining({ approvedCount: 1, captured: 3000 }),
+    ]);
+    expect(await t.call('reports.reconcile', {})).toMatchObject({ ok: true, differences: [], matchedByGatewayId: 1 });
+  });
+
+  /**
+   * A plan whose first part was paid and its day closed, then the clock at 10:00 UTC on the second
+   * part's date, PayPlug having charged it at 00:00 without the till reading the plan since.
+   */
+  async function chargedUnread(t: TestHost, clock: ShiftedClock, orderReference: string) {
+    const plan = await paidPlan(t, orderReference);
+    await t.call('reports.close', { closedBy: 'Ada' });
+    const due = plan.schedule[1]!.date;
+    clock.offsetMs = Date.parse(`${due}T10:00:00Z`) - Date.now();
+    await t.call('settings.update', { timeZone: 'UTC' });
+    // PayPlug charges it when its clock is next looked at.
+    await payplug(t, 'GET', '/_sandbox/ledger');
+    expect(await part(t, `${orderReference}#2`)).toBeUndefined();
+    return { plan, due };
+  }
+
+  it('reconciling a day takes in a part PayPlug charged that the till had not read yet: its own, not taken elsewhere', async () => {
+    // Plans are read only every 10 minutes here: nothing but the reconciliation reads this one.
+    const { t, clock } = await till(600_000);
+    const { plan, due } = await chargedUnread(t, clock, 'PLAN-R1');
+    const reconciled = await t.call('reports.reconcile', { date: due });
+    expect(reconciled.differences).toEqual([]);
+    expect(reconciled).toMatchObject({ ok: true, matchedByGatewayId: 1 });
+    const second = await part(t, 'PLAN-R1#2');
+    expect(second).toMatchObject({ status: 'succeeded', amount: 3000, installmentPlanId: plan.id });
+    expect(second!.createdAt).toBe(`${due}T00:00:00.000Z`);
+    // The Z counts it on the day PayPlug charged it, once; the plan reading later adds nothing.
+    const z = await t.call('reports.close', { closedBy: 'owner', date: due, override });
+    expect(z.totals).toEqual([expect.objectContaining({ approvedCount: 1, captured: 3000 })]);
+    expect(z.reconciliation).toMatchObject({ ok: true, differences: [] });
+    await t.call('installments.list', {});
+    const parts = (await t.call('payments.list', { filter: 'all', limit: 100 })).filter((p) =>
+      p.orderReference.startsWith('PLAN-R1#'),
+    );
+    expect(parts.map((p) => p.orderReference).sort()).toEqual(['PLAN-R1#1', 'PLAN-R1#2']);
+    expect((await t.call('reports.x', {})).totals.every((row) => row.approvedCount === 0)).toBe(true);
+  });
+
+  it('a Z closes a day with the part PayPlug charged in it that the till had not read yet, counted once', async () => {
+    const { t, clock } = await till(600_000);
+    const { plan, due } = await chargedUnread(t, clock, 'PLAN-R2');
+    const z = await t.call('reports.close', { closedBy: 'owner', date: due, override });
+    expect(z.totals).toEqual([expect.objectContaining({ approvedCount: 1, captured: 3000 })]);
+    expect(z.reconciliation).toMatchObject({ ok: true, differences: [] });
+    expect(await part(t, 'PLAN-R2#2')).toMatchObject({ installmentPlanId: plan.id, createdAt: `${due}T00:00:00.000Z` });
+    // The plan reading afterwards finds it taken in: the open day does not count it again.
+    await t.call('installments.list', {});
+    const parts = (await t.call('payments.list', { filter: 'all', limit: 100 })).filter((p) =>
+      p.orderReference.startsWith('PLAN-R2#'),
+    );
+    expect(parts).toHaveLength(2);
+    expect((await t.call('reports.x', {})).totals.every((row) => row.approvedCount === 0)).toBe(true);
+  });
+
+  it('reconciling takes in a part that names the plan even when the plan’s answer does not list it yet', async () => {
+    const clock = new ShiftedClock();
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const t = await payplugTill(sandbox, {
+      clock,
+      tuning: { planPollMs: 600_000 },
+      payplugUrl: `${proxy.url}/payplug`,
+    });
+    cleanup.push(() => t.close());
+    const { plan, due } = await chargedUnread(t, clock, 'PLAN-R3');
+    // PayPlug's plan answer lags behind its payments: the second part is not listed in it yet.
+    proxy.rewrite = (method, path, body) => {
+      if (method !== 'GET' || !path.startsWith('/payplug/v1/installment_plans/')) return null;
+      const answer = JSON.parse(body) as { schedule: { payment_ids: string[] }[] };
+      answer.schedule[1]!.payment_ids = [];
+      return JSON.stringify(answer);
+    };
+    const reconciled = await t.call('reports.reconcile', { date: due });
+    expect(reconciled).toMatchObject({ ok: true, differences: [], matchedByGatewayId: 1 });
+    const taken = (await t.call('payments.list', { filter: 'all', limit: 100 })).filter(
+      (p) => p.installmentPlanId === plan.id && p.orderReference !== 'PLAN-R3#1',
+    );
+    expect(taken).toEqual([
+      expect.objectContaining({ status: 'succeeded', amount: 3000, createdAt: `${due}T00:00:00.000Z` }),
+    ]);
+    expect(taken[0]!.orderReference).toMatch(/^PLAN-R3-\w{6}$/);
   });
 
   it('a PayPlug notification about a part it does not know yet takes it in at once', async () => {
