@@ -43,7 +43,10 @@ describe.skipIf(!hasTool('socat'))('a Concert terminal replugged between two por
     });
     cleanup.push(() => t.close());
     const found = await waitFor(
-      async () => (await t.call('readers.list', {})).find((r) => r.status === 'unpaired' && r.path === links.linkB),
+      async () =>
+        (await t.call('readers.list', {})).find(
+          (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === links.linkB,
+        ),
       10_000,
       'the terminal on its port',
     );

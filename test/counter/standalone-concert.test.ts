@@ -33,7 +33,10 @@ describe.skipIf(!hasTool('socat'))('a standalone Concert terminal on a pty', () 
 
   it('charges and refunds through the terminal; the gateway never hears of it', async () => {
     const found = await waitFor(
-      async () => (await t.call('readers.list', {})).find((r) => r.status === 'unpaired' && r.path === pty.b),
+      async () =>
+        (await t.call('readers.list', {})).find(
+          (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === pty.b,
+        ),
       10_000,
       'the terminal on its port',
     );
