@@ -10,6 +10,7 @@ import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { cardPayment, tillBehindProxy } from '../support/proxied-host';
 import { startRewritingProxy } from '../support/proxy';
+import { customerPaysPlural } from '../support/plural';
 
 const FAKE_ID = '01a22c37-0000-7000-8000-000000000000';
 
@@ -260,19 +261,7 @@ describe('answers that do not fit the request', () => {
 
     // Read as Plural documents it again: the attention item goes by itself, the payment follows on.
     proxy.rewrite = () => null;
-    const { url, client_id, client_secret } = sandbox.plural;
-    const token = (await (
-      await fetch(`${url}/api/auth/v1/token`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
-      })
-    ).json()) as { access_token: string };
-    const paid = await fetch(`${url}/_sandbox/orders/${created.transactionId}/pay`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ card_number: '4111111111111111' }),
-    });
+    const paid = await customerPaysPlural(sandbox, created.transactionId!);
     expect(paid.status).toBe(200);
     const settled = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
     expect(settled.attention).toBeNull();

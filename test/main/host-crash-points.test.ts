@@ -33,6 +33,7 @@ import { startGatewayProxy, type GatewayProxy, type KillPoint, type LostFate } f
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { payplug } from '../support/payplug';
 import { cardPayment } from '../support/proxied-host';
+import { pluralRequest } from '../support/plural';
 
 type Gateway = 'plutopay' | 'payplug' | 'plural';
 type Point = KillPoint | 'answered';
@@ -81,22 +82,8 @@ interface PlutoPayLedger {
 }
 const plutopayLedger = async (t: TestHost) => (await t.api('GET', '/_sandbox/ledger')).json as PlutoPayLedger;
 
-async function plural<T>(t: TestHost, method: string, path: string, body?: unknown): Promise<T> {
-  const { url, client_id, client_secret } = t.sandbox.plural;
-  const token = (await (
-    await fetch(`${url}/api/auth/v1/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
-    })
-  ).json()) as { access_token: string };
-  const response = await fetch(url + path, {
-    method,
-    headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  return (await response.json()) as T;
-}
+const plural = async <T>(t: TestHost, method: string, path: string, body?: unknown): Promise<T> =>
+  (await (await pluralRequest(t.sandbox, method, path, body)).json()) as T;
 
 async function pluralOrder(t: TestHost, orderId: string): Promise<LedgerOrder> {
   const { orders } = await plural<{ orders: LedgerOrder[] }>(t, 'GET', '/_sandbox/ledger');

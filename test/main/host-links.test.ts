@@ -5,26 +5,9 @@
  * made twice.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
-
-/** The customer pays a Plural order on the checkout page (through the sandbox, not the till). */
-async function customerPaysPlural(sandbox: RunningSandbox, orderId: string, card = '4111111111111111') {
-  const { url, client_id, client_secret } = sandbox.plural;
-  const token = (await (
-    await fetch(`${url}/api/auth/v1/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
-    })
-  ).json()) as { access_token: string };
-  const answer = await fetch(`${url}/_sandbox/orders/${orderId}/pay`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ card_number: card }),
-  });
-  expect(answer.status).toBe(200);
-}
+import { customerPaysPlural } from '../support/plural';
 
 /** The customer pays a PlutoPay checkout page from their phone: the page's form, over HTTP. */
 async function customerPaysPlutoPay(payUrl: string, card = '4242424242424242'): Promise<number> {
@@ -62,7 +45,7 @@ describe('payments by link', () => {
     const refused = await t.fail('payments.cancel', { paymentId: created.id });
     expect(refused.message).toMatch(/cannot withdraw an unpaid order/);
     // The customer pays anyway: the authorisation is held, and the cashier releases it.
-    await customerPaysPlural(t.sandbox, created.transactionId!);
+    expect((await customerPaysPlural(t.sandbox, created.transactionId!)).status).toBe(200);
     await t.waitForPayment(created.id, (p) => p.status === 'requires_capture', 5_000);
     expect((await t.call('payments.cancel', { paymentId: created.id })).status).toBe('canceled');
   });

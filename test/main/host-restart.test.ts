@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { customerPaysPlural } from '../support/plural';
 
 /** What a test started, closed after it in reverse order (also when it fails). */
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -104,19 +105,7 @@ describe('payment links across a restart (issues 10 and 11, found by the fault s
         body: JSON.stringify({ card_number: '4242424242424242' }),
       });
     }
-    const { url, client_id, client_secret } = sandbox.plural;
-    const token = (await (
-      await fetch(`${url}/api/auth/v1/token`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
-      })
-    ).json()) as { access_token: string };
-    return fetch(`${url}/_sandbox/orders/${id}/pay`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ card_number: '4111111111111111' }),
-    });
+    return customerPaysPlural(sandbox, id);
   }
 
   /** A sandbox and a data directory that outlive the till's restarts, both removed after the test. */

@@ -19,6 +19,7 @@ import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { cardPayment } from '../support/proxied-host';
 import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
+import { customerPaysPlural } from '../support/plural';
 
 /** What a test started, closed after it in reverse order (also when it fails). */
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -64,23 +65,6 @@ async function pluralBehindProxy(): Promise<{ sandbox: RunningSandbox; proxy: Re
   await t.call('settings.update', { gateway: 'plural' });
   await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
   return { sandbox, proxy, t };
-}
-
-/** A call to the sandbox's Plural emulator itself (as the customer's page would), with its own token. */
-async function pluralSandbox(sandbox: RunningSandbox, method: string, path: string): Promise<Response> {
-  const { url, client_id, client_secret } = sandbox.plural;
-  const token = (await (
-    await fetch(`${url}/api/auth/v1/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
-    })
-  ).json()) as { access_token: string };
-  return fetch(url + path, {
-    method,
-    headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ card_number: '4111111111111111' }),
-  });
 }
 
 /** Every answer about PlutoPay payment `id` (it, its capture, its refunds) says `status` for it. */
@@ -259,7 +243,7 @@ describe('an answer the till cannot read', () => {
         { merchantId: '1233', amount: 20_000 },
       ],
     });
-    expect((await pluralSandbox(sandbox, 'POST', `/_sandbox/orders/${created.transactionId}/pay`)).status).toBe(200);
+    expect((await customerPaysPlural(sandbox, created.transactionId!)).status).toBe(200);
     const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded' && p.splits[0]?.next.length === 2);
     const orderPath = `/api/pay/v1/orders/${created.transactionId}`;
     // Sent at most once in all: Plural's share is read before it is released, unreadably here.
@@ -425,7 +409,7 @@ describe("Plural's token answered unreadably before a request", () => {
   it('a refund whose token answer has no access_token stays queued, needs no attention, and is sent once', async () => {
     const { sandbox, proxy, t } = await pluralBehindProxy();
     const created = await t.call('payments.create', { amount: 20_000, currency: 'INR', orderReference: 'TOKEN-2' });
-    expect((await pluralSandbox(sandbox, 'POST', `/_sandbox/orders/${created.transactionId}/pay`)).status).toBe(200);
+    expect((await customerPaysPlural(sandbox, created.transactionId!)).status).toBe(200);
     const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
     let refunds = 0;
     const token = revokeThenGarble(

@@ -3,14 +3,14 @@ import type { HostTuning } from '../../main/host/host';
 import type { RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from './host';
 
-/** A call to the sandbox's Plural emulator with its own token (as Plural's dashboard or the customer would). */
-export async function plural<T>(
-  t: TestHost,
+/** A request to the sandbox's Plural emulator with a token of its own (as Plural's dashboard or the customer would). */
+export async function pluralRequest(
+  sandbox: RunningSandbox,
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; json: T }> {
-  const { url, client_id, client_secret } = t.sandbox.plural;
+): Promise<Response> {
+  const { url, client_id, client_secret } = sandbox.plural;
   const token = (await (
     await fetch(`${url}/api/auth/v1/token`, {
       method: 'POST',
@@ -18,11 +18,25 @@ export async function plural<T>(
       body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
     })
   ).json()) as { access_token: string };
-  const response = await fetch(url + path, {
+  return fetch(url + path, {
     method,
     headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
+}
+
+/** The customer pays the order on the checkout page (through the sandbox, not the till). */
+export const customerPaysPlural = (sandbox: RunningSandbox, orderId: string, card = '4111111111111111') =>
+  pluralRequest(sandbox, 'POST', `/_sandbox/orders/${orderId}/pay`, { card_number: card });
+
+/** pluralRequest for a till's sandbox, with the answer read. */
+export async function plural<T>(
+  t: TestHost,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; json: T }> {
+  const response = await pluralRequest(t.sandbox, method, path, body);
   return { status: response.status, json: (await response.json()) as T };
 }
 
