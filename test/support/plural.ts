@@ -1,7 +1,8 @@
 /** A till on Plural against the embedded sandbox's emulator, for the host tests that use Plural. */
 import type { HostTuning } from '../../main/host/host';
-import type { RunningSandbox } from '../../sandbox/index';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from './host';
+import { startRewritingProxy, type RewritingProxy } from './proxy';
 
 /** A request to the sandbox's Plural emulator with a token of its own (as Plural's dashboard or the customer would). */
 export async function pluralRequest(
@@ -50,14 +51,47 @@ export const payOrder = (t: TestHost, orderId: string, card = '4111111111111111'
   plural<PayAnswer>(t, 'POST', `/_sandbox/orders/${orderId}/pay`, { card_number: card });
 
 export async function pluralTill(
-  options: { sandbox?: RunningSandbox; dataDir?: string; tuning?: HostTuning } = {},
+  options: { sandbox?: RunningSandbox; dataDir?: string; tuning?: HostTuning; proxy?: RewritingProxy } = {},
 ): Promise<TestHost> {
+  const { sandbox, proxy } = options;
   const t = await startTestHost({
-    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(sandbox ? { sandbox } : {}),
+    // The till reaches Plural through the proxy; the test and the customer reach the sandbox itself.
+    ...(sandbox && proxy
+      ? {
+          startSandbox: async () => ({
+            ...sandbox,
+            plural: { ...sandbox.plural, url: proxy.url },
+            close: async () => undefined,
+          }),
+        }
+      : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     tuning: { remotePollMs: 50, retryDelayMs: 5, ...options.tuning },
   });
   if ((await t.call('settings.get', {})).gateway !== 'plural') await t.call('settings.update', { gateway: 'plural' });
   await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
   return t;
+}
+
+/**
+ * A till on Plural whose Plural is reached through a rewriting proxy (test/support/proxy.ts), for
+ * answers Plural may give that the sandbox does not; `close` stops the till, the proxy and the sandbox.
+ */
+export async function pluralTillBehindProxy(
+  options: { tuning?: HostTuning } = {},
+): Promise<{ t: TestHost; sandbox: RunningSandbox; proxy: RewritingProxy; close(): Promise<void> }> {
+  const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+  const proxy = await startRewritingProxy(sandbox.plural.url);
+  const t = await pluralTill({ sandbox, proxy, ...options });
+  return {
+    t,
+    sandbox,
+    proxy,
+    async close() {
+      await t.close();
+      await proxy.close();
+      await sandbox.close();
+    },
+  };
 }
