@@ -142,7 +142,8 @@ export class FakeGateway implements PaymentGateway {
       terminalId: null,
       createdAt: new Date(1_767_225_600_000 + this.nextId * 1000).toISOString(),
       capturedAt: null,
-      payUrl: null,
+      // A link has its page, as every gateway's does (a link without one is not payable).
+      payUrl: input.channel === 'link' && !input.savedCardId ? `http://127.0.0.1/pay/${id}` : null,
       payUrlExpiresAt: null,
       authorizationExpiresAt: null,
       installmentPlanId: null,
