@@ -93,6 +93,13 @@ export const DECLINE_CODES = {
     anotherCard: false,
     kind: 'not_completed',
   },
+  no_payment_page: {
+    gateway: 'The gateway gave no payment page for this order.',
+    cashier:
+      'The gateway gave no payment page for this order, so it cannot be paid by link from this till; nothing was charged.',
+    anotherCard: false,
+    kind: 'not_completed',
+  },
   reader_timeout: {
     gateway: 'The reader timed out waiting for a card.',
     cashier: 'No card was presented in time.',

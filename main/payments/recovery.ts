@@ -21,7 +21,14 @@ import {
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
 import { notSentText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
-import { ADVICE_QUEUED_REFUSED, answerProblem, onlyCashierClears, unreadableAttention, type PaymentSync } from './sync';
+import {
+  ADVICE_QUEUED_REFUSED,
+  answerProblem,
+  onlyCashierClears,
+  unreadableAttention,
+  withoutPayablePage,
+  type PaymentSync,
+} from './sync';
 import type { RemoteWatcher } from './watcher';
 
 /** Journal setting: payments a notification named whose re-read failed, read again by the next run. */
@@ -182,8 +189,12 @@ export class Recovery {
     const input: NewPayment = { ...newPaymentOf(record), ...(op.params as Partial<NewPayment>) };
     try {
       const created = await this.engine.perform(op, {
-        send: (gateway) => gateway.create(input, record.idempotencyKey),
-        check: (gateway) => gateway.findCreated(input, record.idempotencyKey),
+        // A link with no page to pay on is not payable (withoutPayablePage), however it was found.
+        send: async (gateway) => withoutPayablePage(record, await gateway.create(input, record.idempotencyKey)),
+        check: async (gateway) => {
+          const found = await gateway.findCreated(input, record.idempotencyKey);
+          return found && withoutPayablePage(record, found);
+        },
         answerProblem: (payment) => answerProblem(record, payment, true, input.splits ?? null),
         queue: false,
         unanswered: ADVICE_UNKNOWN_CREATE,

@@ -7,6 +7,7 @@
 import { declineInfo, isDeclineCode } from '../../common/decline-codes';
 import { formatAmount } from '../../common/money';
 import type { PaymentStatus } from '../../common/contract';
+import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { redact } from '../core/masking';
@@ -95,6 +96,43 @@ export function answerProblem(
       return `its shares (${said(payment.splits)}) are not the ones sent (${said(shares)})`;
   }
   return null;
+}
+
+/** The failure of a link payment its gateway created without a page the customer can pay on. */
+export const NO_PAYMENT_PAGE = 'no_payment_page';
+
+/** Whether `url` is a web page a QR code can send the customer to (http or https). */
+function isWebPage(url: string | null): boolean {
+  if (!url) return false;
+  try {
+    const { protocol } = new URL(url);
+    return protocol === 'https:' || protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A link payment's create answered (or found again) as waiting for the customer, but with no page
+ * for them to pay on (Plural answers its seamless orders without `redirect_url`): nothing the
+ * customer can pay, and an unpaid Plural order cannot be withdrawn, so it would stay open behind
+ * the cashier and block the day's close. It is taken as failed (not payable), in one write with its
+ * create, and keeps the gateway's id: should it be paid anyway, the next read takes the payment in
+ * (see isStale). A saved card's charge has no page by design and is left as it is.
+ */
+export function withoutPayablePage(record: PaymentRecord, payment: GatewayPayment): GatewayPayment {
+  if (record.channel !== 'link' || record.savedCardId || payment.status !== 'pending' || isWebPage(payment.payUrl))
+    return payment;
+  return {
+    ...payment,
+    status: 'failed',
+    payUrl: null,
+    payUrlExpiresAt: null,
+    failure: {
+      code: NO_PAYMENT_PAGE,
+      message: `${GATEWAY_LABELS[record.gateway]} gave no payment page for this order, so it cannot be paid by link from this till — check the account has hosted checkout enabled; nothing was charged.`,
+    },
+  };
 }
 
 /**
@@ -354,6 +392,9 @@ function splitChanges(
 /** The decline fields a gateway answer implies (kept, cleared or set). */
 function declinePatch(payment: GatewayPayment, onReader: boolean): PaymentPatch {
   const failure = payment.failure;
+  // The till's own words, naming the gateway (withoutPayablePage).
+  if (payment.status === 'failed' && failure?.code === NO_PAYMENT_PAGE && failure.message)
+    return { declineCode: failure.code, declineMessage: failure.message };
   if (payment.status === 'pending' && failure && !onReader) return declineFields(failure.code, failure.message);
   if (payment.status === 'failed' && failure) return declineFields(failure.code, failure.message);
   if (payment.status !== 'pending' || !failure) return { declineCode: null, declineMessage: null };
@@ -384,12 +425,21 @@ const STATUS_RANK: Record<string, number> = {
 function isStale(record: PaymentRecord, payment: GatewayPayment): boolean {
   if (record.transactionId === null) return false;
   const current = STATUS_RANK[record.status] ?? 0;
-  if (current === 5) return payment.status !== record.status;
+  if (current === 5) return payment.status !== record.status && !paidAnyway(record, payment);
   return (
     (STATUS_RANK[payment.status] ?? 0) < current ||
     payment.amountRefunded < record.amountRefunded ||
     payment.amountCaptured < record.amountCaptured
   );
+}
+
+/**
+ * A link payment the till failed for want of a page (withoutPayablePage) that the gateway says was
+ * paid all the same: its order exists, and money that moved is never left out of the journal.
+ */
+function paidAnyway(record: PaymentRecord, payment: GatewayPayment): boolean {
+  const rank = STATUS_RANK[payment.status] ?? 0;
+  return record.status === 'failed' && record.declineCode === NO_PAYMENT_PAGE && rank >= 1 && rank <= 4;
 }
 
 function eventForStatus(status: string, failureCode: string | null): string {

@@ -4,7 +4,8 @@
  * DO_NOT_RECOVER in the same journaled step), cancelled shares, pre-authorisations captured and
  * cancelled, refunds per share, a create whose answer was lost found rather than made twice, a
  * release cut off by a kill finished by recovery after a restart (never doubled), and the signed
- * return URL: a bad signature refused, a good one only makes the till read the order again.
+ * return URL: a bad signature refused, a good one only makes the till read the order again; an
+ * order created without a payment page (the proxy removes it) is not payable, yet taken in if paid.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -17,7 +18,8 @@ import { startSandbox } from '../../sandbox/index';
 import { PLURAL_TEST_CARDS } from '../../common/plural-test-cards';
 import type { LedgerOrder } from '../gateway/plural-support';
 import { waitFor, type TestHost } from '../support/host';
-import { payOrder, plural, pluralTill } from '../support/plural';
+import { payOrder, plural, pluralTill, pluralTillBehindProxy } from '../support/plural';
+import type { RewritingProxy } from '../support/proxy';
 
 async function ledgerOrder(t: TestHost, orderId: string): Promise<LedgerOrder> {
   const { json } = await plural<{ orders: LedgerOrder[] }>(t, 'GET', '/_sandbox/ledger');
@@ -709,5 +711,77 @@ describe('a till on Plural', () => {
     expect(authorised.amountCapturable).toBe(12_000);
     const log = await t.call('devlog.list', { limit: 200 });
     expect(log.some((e) => /Notification ORDER_AUTHORIZED/.test(e.summary))).toBe(true);
+  });
+
+  describe('an order Plural creates without a payment page', () => {
+    const NOT_PAYABLE =
+      'Plural gave no payment page for this order, so it cannot be paid by link from this till — check the account has hosted checkout enabled; nothing was charged.';
+
+    /** Plural's create answers with `redirect_url` as `page` says (undefined: none at all). */
+    const pageless = (proxy: RewritingProxy, page?: string) => {
+      proxy.rewrite = (method, path, body) => {
+        if (method !== 'POST' || path !== '/api/pay/v1/orders' || body === '') return null;
+        const answer = JSON.parse(body) as { data?: { redirect_url?: string } };
+        if (!answer.data) return null;
+        if (page === undefined) delete answer.data.redirect_url;
+        else answer.data.redirect_url = page;
+        return JSON.stringify(answer);
+      };
+    };
+
+    it('is not payable: failed with why, its order id kept, and the day closes', async () => {
+      const till = await pluralTillBehindProxy();
+      cleanup.push(() => till.close());
+      const { t, proxy } = till;
+      pageless(proxy);
+      const created = await t.call('payments.create', { amount: 5_000, currency: 'INR', orderReference: 'NO-PAGE-1' });
+      expect(created).toMatchObject({ channel: 'link', status: 'failed', payUrl: null, next: [] });
+      expect(created.decline).toMatchObject({ code: 'no_payment_page', message: NOT_PAYABLE, anotherCard: false });
+      // The order exists at Plural: the journal keeps its id, so a payment of it is still taken in.
+      expect(created.transactionId).toMatch(/^v1-/);
+      expect((await ledgerOrder(t, created.transactionId!)).status).toBe('CREATED');
+
+      // An empty page, or one that is no web page, is no page either.
+      for (const [n, page] of ['', 'javascript:alert(1)', 'not a url'].entries()) {
+        pageless(proxy, page);
+        const odd = await t.call('payments.create', {
+          amount: 5_000,
+          currency: 'INR',
+          orderReference: `NO-PAGE-ODD-${n}`,
+        });
+        expect(odd).toMatchObject({ status: 'failed', payUrl: null, decline: { code: 'no_payment_page' } });
+      }
+
+      // Nothing is left open to block the day's close.
+      const closed = await t.call('reports.close', { closedBy: 'Ada' });
+      expect(closed).toMatchObject({ kind: 'Z', attention: [] });
+    });
+
+    it('a customer who pays it anyway is taken in: a later read showing it PROCESSED brings it to succeeded', async () => {
+      // The till would poll only after a long while: the customer's return is what makes it read.
+      const till = await pluralTillBehindProxy({ tuning: { remotePollMs: 600_000 } });
+      cleanup.push(() => till.close());
+      const { t, proxy } = till;
+      pageless(proxy);
+      const created = await t.call('payments.create', { amount: 7_500, currency: 'INR', orderReference: 'NO-PAGE-2' });
+      expect(created.status).toBe('failed');
+      // Paid by some other way (the page exists at Plural after all): the customer's browser returns.
+      const paid = await payOrder(t, created.transactionId!);
+      expect(paid.json.data.status).toBe('PROCESSED');
+      expect((await fetch(paid.json.return!.url)).status).toBe(200);
+      const succeeded = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 5_000);
+      expect(succeeded).toMatchObject({ amountCaptured: 7_500, decline: null, card: { last4: '1111' } });
+    });
+
+    it('an unpaid one read again stays failed', async () => {
+      const till = await pluralTillBehindProxy();
+      cleanup.push(() => till.close());
+      const { t, proxy } = till;
+      pageless(proxy);
+      const created = await t.call('payments.create', { amount: 2_000, currency: 'INR', orderReference: 'NO-PAGE-3' });
+      // Read again (the sandbox's read has a page: a read does not make it payable).
+      const again = await t.call('attention.retry', { paymentId: created.id });
+      expect(again).toMatchObject({ status: 'failed', payUrl: null, decline: { code: 'no_payment_page' } });
+    });
   });
 });
