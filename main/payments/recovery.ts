@@ -24,6 +24,7 @@ import { notSentText, QUEUEABLE, type PaymentEngine, type PerformHow } from './e
 import {
   ADVICE_QUEUED_REFUSED,
   answerProblem,
+  NO_PAYMENT_PAGE,
   onlyCashierClears,
   unreadableAttention,
   withoutPayablePage,
@@ -203,7 +204,15 @@ export class Recovery {
         // so it is resent at once. A saved card's is charged by the create itself: it waits.
         settleWindow: !(input.channel === 'link' && !input.savedCardId),
         settle: (payment) =>
-          this.sync.apply(journal.getPayment(record.id)!, payment, 'created_at_gateway', payment.reference),
+          this.sync.apply(
+            journal.getPayment(record.id)!,
+            payment,
+            'created_at_gateway',
+            // Not payable (withoutPayablePage): the timeline says why with the gateway's id.
+            payment.failure?.code === NO_PAYMENT_PAGE
+              ? `${payment.reference}: ${payment.failure.message}`
+              : payment.reference,
+          ),
         // A payment waiting for its card (or its link) is found again by its key; one the create
         // already settled (a saved card charged at once) is an outcome.
         answerIs: (payment) => (payment.status === 'pending' ? 'progress' : 'outcome'),

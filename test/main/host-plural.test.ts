@@ -740,6 +740,12 @@ describe('a till on Plural', () => {
       // The order exists at Plural: the journal keeps its id, so a payment of it is still taken in.
       expect(created.transactionId).toMatch(/^v1-/);
       expect((await ledgerOrder(t, created.transactionId!)).status).toBe('CREATED');
+      const detail = await t.call('transactions.get', { transactionId: created.transactionId! });
+      expect(detail.timeline.find((e) => e.event === 'created_at_gateway')?.detail).toBe(
+        `${created.transactionId}: ${NOT_PAYABLE}`,
+      );
+      // Read again there (the sandbox's read has a page): still not payable.
+      expect(detail.payment).toMatchObject({ status: 'failed', payUrl: null });
 
       // An empty page, or one that is no web page, is no page either.
       for (const [n, page] of ['', 'javascript:alert(1)', 'not a url'].entries()) {
