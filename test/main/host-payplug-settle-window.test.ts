@@ -143,10 +143,16 @@ describe('PayPlug requests that land after the till looked for them (settle wind
       expect.objectContaining({ payment_id: paid.transactionId, amount: 1000 }),
     ]);
 
-    // Nothing is sent again before the window ends, whatever the till does meanwhile.
+    // Nothing is sent again before the window ends, whatever the till does meanwhile. A lookup in
+    // the window (recovery, run when the till is back online) may already find it and take it, once
+    // (that lookup's moment depends on how fast the machine runs: seen once in a busy full run).
     await clock.advanceAsync(WINDOW_MS - 1_000, 1_000);
     expect(sent(REFUND)).toHaveLength(1);
-    expect(await paymentOf(t, paid.id)).toMatchObject({ amountRefunded: 0, queuedOperations: 1 });
+    const during = await paymentOf(t, paid.id);
+    expect([
+      { amountRefunded: 0, queuedOperations: 1 },
+      { amountRefunded: 1000, queuedOperations: 0 },
+    ]).toContainEqual({ amountRefunded: during.amountRefunded, queuedOperations: during.queuedOperations });
 
     // Over: looked up again, found, taken — never sent again.
     await clock.advanceAsync(2_000, 500);
@@ -192,9 +198,10 @@ describe('PayPlug requests that land after the till looked for them (settle wind
     const charged = (await ledger()).payments.filter((p) => p.amount === 1600);
     expect(charged).toEqual([expect.objectContaining({ status: 'paid' })]);
 
+    // As for the refund: not sent again in the window; a lookup in it may already take the charge.
     await clock.advanceAsync(WINDOW_MS - 1_000, 1_000);
     expect(sent(CREATE)).toHaveLength(creates + 1);
-    expect(await paymentOf(t, pending!.id)).toMatchObject({ status: 'unknown' });
+    expect(['unknown', 'succeeded']).toContain((await paymentOf(t, pending!.id)).status);
 
     // Over: found by its key and taken; the card was charged once.
     await clock.advanceAsync(2_000, 500);
