@@ -143,7 +143,8 @@ describe.skipIf(!hasTool('socat'))('Concert over a socat pty pair', () => {
     const ports = await pair();
     const device = await openSerialTransport(ports.a);
     cleanup.push(() => device.close());
-    device.onData(() => void device.write(Uint8Array.of(0x7f, 0x3a, 0x86, 0x11)));
+    // Bytes still arriving as the test closes the device find it closed: that answer is not needed.
+    device.onData(() => device.write(Uint8Array.of(0x7f, 0x3a, 0x86, 0x11)).catch(() => undefined));
     expect(await driver.probePath(ports.b)).toMatchObject({
       ok: false,
       detail: expect.stringMatching(/not a Concert terminal/),
