@@ -147,6 +147,17 @@ export interface SplitRecord {
   releasableAmount: number | null;
 }
 
+/** A share as it stood at an instant (Journal.splitSharesAt). */
+export interface SplitShareAt {
+  paymentId: string;
+  position: number;
+  merchantId: string;
+  amount: number;
+  /** REQUESTED, HOLD, RELEASED, CANCELLED, … */
+  status: string;
+  releasedAmount: number;
+}
+
 export interface TimelineRecord {
   at: string;
   event: string;
@@ -1227,6 +1238,32 @@ export class Journal {
         ),
       );
     });
+  }
+
+  /**
+   * The shares of these payments as they stood just before `before` (an ISO instant: a report's
+   * period end), from their dated entries (migration 018): each share's last entry before it, else
+   * its first (a share last read after the end, journaled before the entries were kept). In the
+   * payments' order, then the shares'.
+   */
+  splitSharesAt(paymentIds: readonly string[], before: string): SplitShareAt[] {
+    if (paymentIds.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT payment_id AS paymentId, position, merchant_id AS merchantId, amount, status,
+           released_amount AS releasedAmount, at FROM split_entries
+          WHERE payment_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+      )
+      .all<SplitShareAt & { at: string }>(JSON.stringify([...new Set(paymentIds)]));
+    const shares = new Map<string, SplitShareAt>();
+    for (const { at, ...row } of rows) {
+      const key = `${row.paymentId}\u0000${row.position}`;
+      if (!shares.has(key) || at < before) shares.set(key, row);
+    }
+    const order = new Map(paymentIds.map((id, i) => [id, i]));
+    return [...shares.values()].sort(
+      (a, b) => order.get(a.paymentId)! - order.get(b.paymentId)! || a.position - b.position,
+    );
   }
 
   /**

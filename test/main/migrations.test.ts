@@ -605,6 +605,55 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(journal.getOperationByKey('capture-pay_sent')).toMatchObject({ attempts: 1, sentAt: null });
   });
 
+  it('018 split entries: an older share is dated at its last read; each change from then on at its own time', () => {
+    const db = databaseAt(17);
+    insertV1Payment(db, 'pay_a', { status: 'succeeded' });
+    db.prepare(`UPDATE payments SET gateway = 'plural', channel = 'link' WHERE id = 'pay_a'`).run();
+    db.prepare(
+      `INSERT INTO payment_splits (payment_id, position, split_id, merchant_id, amount, on_hold, status, updated_at)
+       VALUES ('pay_a', 0, 'ss_a', 'M-A', 600, 1, 'HOLD', ?), ('pay_a', 1, 'ss_b', 'M-B', 650, 1, 'HOLD', ?)`,
+    ).run(AT, AT);
+    upgrade(db, 18);
+    const clock = new FakeClock(Date.parse('2026-03-01T12:00:00.000Z'));
+    const journal = new Journal(db, clock);
+    const share = (status: string, releasedAmount = 0) => ({
+      splitId: 'ss_a',
+      merchantId: 'M-A',
+      settlementReference: null,
+      amount: 600,
+      onHold: true,
+      status,
+      releasedAmount,
+      refundedAmount: 0,
+      releasableAmount: null,
+    });
+    const other = { ...share('HOLD'), splitId: 'ss_b', merchantId: 'M-B', amount: 650 };
+    // Read again unchanged at 12:00: no new entry, so the shares stay dated at their last read before.
+    journal.setSplits('pay_a', [share('HOLD'), other]);
+    clock.advance(2 * 3_600_000);
+    journal.setSplits('pay_a', [share('RELEASED', 400), other]);
+    const at = (iso: string) =>
+      journal.splitSharesAt(['pay_a'], iso).map((s) => [s.merchantId, s.status, s.releasedAmount]);
+    expect(at('2026-03-01T11:00:00.000Z')).toEqual([
+      ['M-A', 'HOLD', 0],
+      ['M-B', 'HOLD', 0],
+    ]);
+    expect(at('2026-03-01T14:00:00.000Z')).toEqual([
+      ['M-A', 'HOLD', 0],
+      ['M-B', 'HOLD', 0],
+    ]);
+    expect(at('2026-03-01T14:00:00.001Z')).toEqual([
+      ['M-A', 'RELEASED', 400],
+      ['M-B', 'HOLD', 0],
+    ]);
+    // Before anything was dated, a share is as first known (older rows are dated at their last read).
+    expect(at('2026-03-01T09:00:00.000Z')).toEqual([
+      ['M-A', 'HOLD', 0],
+      ['M-B', 'HOLD', 0],
+    ]);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM split_entries').get<{ n: number }>()!.n).toBe(3);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -641,6 +690,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'own-money-entries',
       'split-releasable',
       'operation-sent-at',
+      'split-entries',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

@@ -16,6 +16,7 @@ import { migration as zReconciliation } from './014-z-reconciliation';
 import { migration as ownMoneyEntries } from './015-own-money-entries';
 import { migration as splitReleasable } from './016-split-releasable';
 import { migration as operationSentAt } from './017-operation-sent-at';
+import { migration as splitEntries } from './018-split-entries';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -36,6 +37,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   ownMoneyEntries,
   splitReleasable,
   operationSentAt,
+  splitEntries,
 ];
 
 export type { Migration };
