@@ -297,6 +297,25 @@ export interface ReportTotalsView {
   net: number;
 }
 
+/**
+ * Split settlement of one currency (gateways with `splitSettlement`): the period's approved split
+ * payments and each merchant's shares of them, as they stood at the period's end. Minor units.
+ */
+export interface SplitSettlementView {
+  currency: string;
+  payments: number;
+  amount: number;
+  /** By merchant id; held + released + returned = amount. */
+  merchants: {
+    merchantId: string;
+    shares: number;
+    amount: number;
+    held: number;
+    released: number;
+    returned: number;
+  }[];
+}
+
 /** An X report (the business day so far) or a closed Z report. */
 export interface DayReportView {
   kind: 'X' | 'Z';
@@ -318,6 +337,11 @@ export interface DayReportView {
    * that charge through the shop's own bank. Null for a Z closed before it was kept.
    */
   byMover: (ReportTotalsView & { key: string })[] | null;
+  /**
+   * Split settlement per currency (docs/reports.md#split-settlement); empty when the period has no
+   * split payment, and for a Z closed before it was kept.
+   */
+  splitSettlement: SplitSettlementView[];
   /** Every payment needing attention, whatever its day (older ones are listed, not counted). */
   attention: {
     id: string;

@@ -46,6 +46,7 @@ import {
   type ReportCapture,
   type ReportEntry,
   type ReportRefund,
+  type ReportSplitShare,
   type TerminalTotals,
   type ZReport,
   PAY_BY_LINK,
@@ -297,6 +298,21 @@ export class CounterReports {
     return this.entries(this.journal.capturesBetween(mode, window.start, new Date(until).toISOString()));
   }
 
+  /**
+   * The shares of the period's split payments as they stood at its end (the journal dates each
+   * change of a share, migration 018): a share released after the end was still held then.
+   */
+  private splits(payments: readonly ReportPayment[], window: DayWindow): ReportSplitShare[] {
+    const ids = payments.filter((p) => p.createdAt >= window.start && p.createdAt < window.end).map((p) => p.id);
+    return this.journal.splitSharesAt(ids, window.end).map((share) => ({
+      paymentId: share.paymentId,
+      merchantId: share.merchantId,
+      amount: share.amount,
+      status: share.status,
+      released: share.releasedAmount,
+    }));
+  }
+
   private entries(recorded: readonly MoneyEntryRecord[]): ReportEntry[] {
     const label = this.labels();
     return recorded.map((entry) => ({
@@ -351,6 +367,7 @@ export class CounterReports {
       payments,
       refunds: this.refunds(window),
       captures: this.captures(window),
+      splits: this.splits(payments, window),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
@@ -463,6 +480,7 @@ export class CounterReports {
       payments,
       refunds: this.refunds(window, mode),
       captures: this.captures(window, mode),
+      splits: this.splits(payments, window),
       window,
       closedAt: new Date(now).toISOString(),
       closedBy: input.closedBy,
@@ -627,6 +645,13 @@ export class CounterReports {
       byCardBrand: report.byCardBrand.map((g) => ({ key: g.key, ...totalsView(g) })),
       // A Z closed before it was kept has none: null, and the screen says so.
       byMover: report.byMover?.map((g) => ({ key: g.key, ...totalsView(g) })) ?? null,
+      // Absent from a day without split payments, and from a Z closed before it was kept.
+      splitSettlement: (report.splitSettlement ?? []).map((t) => ({
+        currency: t.currency,
+        payments: t.payments,
+        amount: t.amount,
+        merchants: t.merchants.map((m) => ({ ...m })),
+      })),
       attention: report.attention.map((a) => ({ ...a })),
       z: z
         ? {
@@ -681,6 +706,7 @@ export class CounterReports {
       payments,
       refunds: this.refunds(window),
       captures: this.captures(window),
+      splits: this.splits(payments, window),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
@@ -711,6 +737,7 @@ export class CounterReports {
         [...capturesOf({ ...report, payments: rows }), ...(report.capturesAfter ?? [])],
         window,
         reconciliation ? printable(reconciliation) : undefined,
+        report.splitSettlement,
       ),
     };
   }

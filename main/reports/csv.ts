@@ -27,6 +27,7 @@ import type {
   ReportReconciliation,
   ReportRefund,
   ReportTotals,
+  SplitSettlementTotals,
 } from './types';
 
 export const CSV_COLUMNS = [
@@ -88,6 +89,11 @@ export function paymentsCsv(
    * `status`), then one `difference` row per difference (its cause in `status`). Absent: none.
    */
   reconciliation?: ReportReconciliation,
+  /**
+   * The report's split settlement: per currency one `split` row for the split payments, then one per
+   * merchant (its id in `gateway`), the figures in `status`. Absent: none.
+   */
+  splitSettlement?: readonly SplitSettlementTotals[],
 ): string {
   const day = paymentsOfPeriod(payments, window).sort(
     (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
@@ -185,6 +191,20 @@ export function paymentsCsv(
     for (const g of groups) rows.push(totalsRow('moved_by', g, g.key));
   }
   const blank = (n: number) => Array<string>(n).fill('');
+  // Split settlement: what of the split payments is each merchant's, as at the period's end. The
+  // figures are in `status`, so the money columns still add up to the totals.
+  for (const t of splitSettlement ?? []) {
+    const money = (minor: number): string => decimalAmount(minor, t.currency);
+    const split = (status: string, merchant: string) =>
+      rows.push(['split', window.date, '', '', csvText(status), t.currency, ...blank(8), csvText(merchant), '', '']);
+    split(`${t.payments} split payment${t.payments === 1 ? '' : 's'}: ${money(t.amount)}`, '');
+    for (const m of t.merchants) {
+      split(
+        `share ${money(m.amount)}; held ${money(m.held)}; released ${money(m.released)}; returned ${money(m.returned)}`,
+        m.merchantId,
+      );
+    }
+  }
   for (const g of reconciliation?.gateways ?? []) {
     const verdict = !g.compared
       ? `not compared: ${g.note ?? ''}`

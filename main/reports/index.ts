@@ -11,6 +11,7 @@ export {
   capturesOf,
   closeDay,
   refundsOf,
+  splitSettlement,
   totalsByCurrency,
   verifyZReport,
   xReport,
@@ -41,6 +42,9 @@ export type {
   ReportPayment,
   ReportReconciliation,
   ReportRefund,
+  ReportSplitShare,
   ReportTotals,
+  SplitMerchantTotals,
+  SplitSettlementTotals,
   ZReport,
 } from './types';

@@ -11,7 +11,14 @@ import { layout, toPlainText } from '../receipts/layout';
 import { brandLabel } from '../receipts/model';
 import { TEST_MODE_MARK, TEST_MODE_SHOP_BANK_MARK } from '../receipts/types';
 import { NO_KEY } from './report';
-import type { DayReport, GroupTotals, ReportReconciliation, ReportTotals, ZReport } from './types';
+import type {
+  DayReport,
+  GroupTotals,
+  ReportReconciliation,
+  ReportTotals,
+  SplitSettlementTotals,
+  ZReport,
+} from './types';
 
 export interface ReportPrintOptions {
   /** Printed under the title. */
@@ -63,6 +70,33 @@ function totalsLines(t: ReportTotals, full: boolean): PrintLine[] {
     { kind: 'pair', label: 'Tips', value: money(t.tips) },
     { kind: 'pair', label: 'NET', value: money(t.net), style: full ? 'total' : 'bold' },
   );
+  return lines;
+}
+
+/** Printed under the split settlement: what its figures say, which the labels alone do not. */
+export const SPLIT_FOOTNOTE =
+  'Shares as at the end of the period. Released: settled to the merchant. Returned: cancelled, or the rest of a ' +
+  'partial release, given back to the customer.';
+
+/** Split settlement: per currency the split payments, then each merchant's shares (docs/reports.md). */
+function splitLines(settlement: readonly SplitSettlementTotals[]): PrintLine[] {
+  if (settlement.length === 0) return [];
+  const lines: PrintLine[] = [{ kind: 'rule' }, { kind: 'center', text: 'SPLIT SETTLEMENT', bold: true }];
+  for (const t of settlement) {
+    const money = (minor: number): MoneyText => ({ minor, currency: t.currency });
+    lines.push({ kind: 'blank' }, { kind: 'pair', label: `Split payments (${t.payments})`, value: money(t.amount) });
+    for (const m of t.merchants) {
+      lines.push(
+        { kind: 'blank' },
+        { kind: 'text', text: `${m.merchantId} · ${m.shares} share${m.shares === 1 ? '' : 's'}` },
+        { kind: 'pair', label: 'Share', value: money(m.amount), style: 'bold' },
+        { kind: 'pair', label: 'Held', value: money(m.held) },
+        { kind: 'pair', label: 'Released', value: money(m.released) },
+        { kind: 'pair', label: 'Returned', value: money(m.returned) },
+      );
+    }
+  }
+  lines.push({ kind: 'blank' }, { kind: 'text', text: SPLIT_FOOTNOTE });
   return lines;
 }
 
@@ -120,6 +154,8 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
   lines.push(...groupLines('BY WHO MOVED THE MONEY', report.byMover ?? [], (key) => key));
   lines.push(...groupLines('BY READER', report.byReader, (key) => key));
   lines.push(...groupLines('BY CARD BRAND', report.byCardBrand, (key) => (key === NO_KEY ? key : brandLabel(key))));
+  // A day without split payments, and a Z closed before it was kept, have none: printed without it.
+  lines.push(...splitLines(report.splitSettlement ?? []));
 
   lines.push({ kind: 'rule' });
   if (report.attention.length === 0) {

@@ -17,7 +17,10 @@ import type {
   ReportEntry,
   ReportPayment,
   ReportRefund,
+  ReportSplitShare,
   ReportTotals,
+  SplitMerchantTotals,
+  SplitSettlementTotals,
   ZReport,
 } from './types';
 
@@ -203,6 +206,59 @@ export function groupTotals(
   return out;
 }
 
+type MutableMerchant = { -readonly [K in keyof SplitMerchantTotals]: SplitMerchantTotals[K] };
+
+/**
+ * Split settlement per currency: the period's approved payments with shares, and each merchant's
+ * shares of them, held, released or returned as they stood at the period's end (the caller gives
+ * the shares as they were then). Sorted by currency, then merchant id.
+ */
+export function splitSettlement(
+  periodPayments: readonly ReportPayment[],
+  shares: readonly ReportSplitShare[],
+): SplitSettlementTotals[] {
+  const sharesOf = new Map<string, ReportSplitShare[]>();
+  for (const share of shares) {
+    const list = sharesOf.get(share.paymentId);
+    if (list) list.push(share);
+    else sharesOf.set(share.paymentId, [share]);
+  }
+  const currencies = new Map<string, { payments: number; amount: number; merchants: Map<string, MutableMerchant> }>();
+  for (const payment of periodPayments) {
+    const paymentShares = sharesOf.get(payment.id);
+    if (!paymentShares || !APPROVED_STATUSES.has(payment.status)) continue;
+    const code = payment.currency.toUpperCase();
+    let currency = currencies.get(code);
+    if (!currency) currencies.set(code, (currency = { payments: 0, amount: 0, merchants: new Map() }));
+    currency.payments++;
+    currency.amount += payment.amount;
+    for (const share of paymentShares) {
+      let merchant = currency.merchants.get(share.merchantId);
+      if (!merchant) {
+        merchant = { merchantId: share.merchantId, shares: 0, amount: 0, held: 0, released: 0, returned: 0 };
+        currency.merchants.set(share.merchantId, merchant);
+      }
+      merchant.shares++;
+      merchant.amount += share.amount;
+      if (share.status === 'RELEASED' || share.status === 'CANCELLED') {
+        const released = share.status === 'RELEASED' ? Math.min(share.released, share.amount) : 0;
+        merchant.released += released;
+        merchant.returned += share.amount - released;
+      } else {
+        merchant.held += share.amount;
+      }
+    }
+  }
+  return [...currencies.entries()]
+    .sort(([a], [b]) => compare(a, b))
+    .map(([currency, totals]) => ({
+      currency,
+      payments: totals.payments,
+      amount: totals.amount,
+      merchants: [...totals.merchants.values()].sort((a, b) => compare(a.merchantId, b.merchantId)),
+    }));
+}
+
 function checkPayment(payment: ReportPayment): void {
   const money = [payment.amount, payment.tip, payment.captured, payment.capturable, payment.refunded];
   if (!money.every((value) => Number.isSafeInteger(value) && value >= 0)) {
@@ -240,6 +296,11 @@ export interface DayReportInput {
    * money, but that amount was pending capture at its end. Others are ignored.
    */
   readonly captures: readonly ReportCapture[];
+  /**
+   * The shares of the period's split payments as they stood at its end (split settlement). Shares of
+   * other payments are ignored; absent or empty, the report has no split settlement section.
+   */
+  readonly splits?: readonly ReportSplitShare[];
   readonly window: DayWindow;
   /** ISO instant. */
   readonly generatedAt: string;
@@ -276,10 +337,15 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
   for (const payment of input.payments) checkPayment(payment);
   for (const refund of input.refunds) checkEntry('refund', refund);
   for (const capture of input.captures) checkEntry('capture', capture);
+  for (const share of input.splits ?? []) {
+    if (![share.amount, share.released].every((value) => Number.isSafeInteger(value) && value >= 0))
+      throw new RangeError(`share of ${share.paymentId}: amounts must be whole minor units, zero or more`);
+  }
   const day = paymentsOfPeriod(input.payments, input.window);
   const refunds = entriesOfPeriod(input.refunds, input.window);
   const captures = entriesOfPeriod(input.captures, input.window);
   const capturesAfter = capturesAfterPeriod(input.captures, day, input.window);
+  const splits = splitSettlement(day, input.splits ?? []);
   const attention: AttentionItem[] = input.payments
     .filter((payment) => payment.attention)
     .sort(byTimeThenId)
@@ -303,6 +369,8 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
     byReader: groupTotals(day, refunds, captures, capturesAfter, (item) => item.readerLabel),
     byCardBrand: groupTotals(day, refunds, captures, capturesAfter, (item) => item.cardBrand?.toLowerCase() ?? null),
     byMover: groupTotals(day, refunds, captures, capturesAfter, (item) => item.movedBy),
+    // Only when there are any, like capturesAfter: a day without split payments reads as before.
+    ...(splits.length > 0 ? { splitSettlement: splits } : {}),
     attention,
     refunds,
     captures,

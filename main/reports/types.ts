@@ -68,6 +68,47 @@ export interface ReportEntry {
 export type ReportRefund = ReportEntry;
 export type ReportCapture = ReportEntry;
 
+/**
+ * One merchant's share of a split payment (split settlement), as it stood at the period's end: held
+ * for the merchant, released (settled to it: `released`, part of the share after a partial
+ * release) or cancelled (given back).
+ */
+export interface ReportSplitShare {
+  readonly paymentId: string;
+  readonly merchantId: string;
+  /** Minor units of its payment's currency. */
+  readonly amount: number;
+  /** The gateway's word: HOLD, RELEASED, CANCELLED (REQUESTED before the gateway had the payment). */
+  readonly status: string;
+  /** Settled to the merchant (the share, or part of it after a partial release). */
+  readonly released: number;
+}
+
+/** One merchant's shares of a currency's split payments, and where they stood at the period's end. */
+export interface SplitMerchantTotals {
+  readonly merchantId: string;
+  readonly shares: number;
+  /** The shares' amounts: held + released + returned. */
+  readonly amount: number;
+  /** Not settled yet (HOLD, or not known by the gateway yet). */
+  readonly held: number;
+  /** Settled to the merchant. */
+  readonly released: number;
+  /** Not for the merchant: a cancelled share, the rest of a partial release (given back to the customer). */
+  readonly returned: number;
+}
+
+/** The split payments of one currency: their total, and how it is shared between the merchants. */
+export interface SplitSettlementTotals {
+  readonly currency: string;
+  /** The period's approved payments with shares. */
+  readonly payments: number;
+  /** Their amounts. */
+  readonly amount: number;
+  /** By merchant id. */
+  readonly merchants: readonly SplitMerchantTotals[];
+}
+
 /** A local calendar day in the shop's zone, as the instants it spans. */
 export interface DayWindow {
   /** "YYYY-MM-DD", local. */
@@ -151,6 +192,12 @@ export interface DayReport {
    * against each gateway's payout and the bank. Absent from a Z closed before it was kept.
    */
   readonly byMover?: readonly GroupTotals[];
+  /**
+   * Split settlement, per currency: the period's approved split payments and each merchant's shares
+   * of them, as they stood at the period's end. Absent when there are none (and from a report made
+   * before it was kept).
+   */
+  readonly splitSettlement?: readonly SplitSettlementTotals[];
   /** Every open attention item given, oldest first, whatever its day. */
   readonly attention: readonly AttentionItem[];
   /**

@@ -94,6 +94,7 @@ function xReport(over: Partial<DayReportView> = {}): DayReportView {
     byReader: [],
     byCardBrand: [],
     byMover: [],
+    splitSettlement: [],
     attention: [],
     z: null,
     reconciliation: null,

@@ -1,4 +1,5 @@
 /** A till on Plural against the embedded sandbox's emulator, for the host tests that use Plural. */
+import type { Clock } from '../../common/clock';
 import type { HostTuning } from '../../main/host/host';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from './host';
@@ -51,7 +52,14 @@ export const payOrder = (t: TestHost, orderId: string, card = '4111111111111111'
   plural<PayAnswer>(t, 'POST', `/_sandbox/orders/${orderId}/pay`, { card_number: card });
 
 export async function pluralTill(
-  options: { sandbox?: RunningSandbox; dataDir?: string; tuning?: HostTuning; proxy?: RewritingProxy } = {},
+  options: {
+    sandbox?: RunningSandbox;
+    dataDir?: string;
+    tuning?: HostTuning;
+    proxy?: RewritingProxy;
+    /** The till's clock (give the sandbox the same one, to move a day on both). */
+    clock?: Clock;
+  } = {},
 ): Promise<TestHost> {
   const { sandbox, proxy } = options;
   const t = await startTestHost({
@@ -67,6 +75,7 @@ export async function pluralTill(
         }
       : {}),
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
     tuning: { remotePollMs: 50, retryDelayMs: 5, ...options.tuning },
   });
   if ((await t.call('settings.get', {})).gateway !== 'plural') await t.call('settings.update', { gateway: 'plural' });

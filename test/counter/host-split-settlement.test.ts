@@ -1,0 +1,108 @@
+/**
+ * Split settlement in the day's reports, through the host against the sandbox's Plural: a food
+ * court's split payments, their shares held, released in part and cancelled, and a release made
+ * after the period's end that the Z (closed after midnight) counts as still held at the end.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox } from '../../sandbox/index';
+import type { TestHost } from '../support/host';
+import { ShiftedClock } from '../support/payplug';
+import { payOrder, pluralTill } from '../support/plural';
+
+describe('split settlement in the reports, on Plural', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  async function splitPayment(t: TestHost, orderReference: string, amount: number, splits: object[]) {
+    const created = await t.call('payments.create', { amount, currency: 'INR', orderReference, splits });
+    await payOrder(t, created.transactionId!);
+    return t.waitForPayment(created.id, (p) => p.status === 'succeeded' && p.splits.every((s) => s.id !== null));
+  }
+
+  it('X and Z say what of the split payments is each merchant’s: held, released, returned at the period’s end', async () => {
+    // 22:00 in Kolkata tomorrow (the clock only moves forward), on the till and the sandbox alike.
+    const clock = new ShiftedClock();
+    const today = new Date();
+    const evening = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate() + 1, 16, 30);
+    clock.offsetMs = evening - Date.now();
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    cleanup.push(() => sandbox.close());
+    const t = await pluralTill({ sandbox, clock });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { timeZone: 'Asia/Kolkata' });
+    const date = new Date(evening).toISOString().slice(0, 10);
+
+    // ₹1,000: ₹600 held for stall M-1, ₹400 settled at once to M-2.
+    const lunch = await splitPayment(t, 'COURT-1', 100_000, [
+      { merchantId: 'M-1', amount: 60_000, onHold: true },
+      { merchantId: 'M-2', amount: 40_000 },
+    ]);
+    // ₹500: ₹300 held for M-1, released ₹200 (₹100 back to the customer); ₹200 held for M-3, cancelled.
+    const dinner = await splitPayment(t, 'COURT-2', 50_000, [
+      { merchantId: 'M-1', amount: 30_000, onHold: true },
+      { merchantId: 'M-3', amount: 20_000, onHold: true },
+    ]);
+    await t.call('settlements.release', { paymentId: dinner.id, splitId: dinner.splits[0]!.id!, amount: 20_000 });
+    await t.call('settlements.cancel', { paymentId: dinner.id, splitId: dinner.splits[1]!.id! });
+    // A plain sale on the same till: not a split payment, not in the section.
+    await t.call('payments.create', { amount: 9_900, currency: 'INR', orderReference: 'TEA-1' }).then(async (p) => {
+      await payOrder(t, p.transactionId!);
+      await t.waitForPayment(p.id, (q) => q.status === 'succeeded');
+    });
+
+    const atEnd = (lunchHeld: number) => [
+      {
+        currency: 'INR',
+        payments: 2,
+        amount: 150_000,
+        merchants: [
+          {
+            merchantId: 'M-1',
+            shares: 2,
+            amount: 90_000,
+            held: lunchHeld,
+            released: 20_000 + 60_000 - lunchHeld,
+            returned: 10_000,
+          },
+          { merchantId: 'M-2', shares: 1, amount: 40_000, held: 0, released: 40_000, returned: 0 },
+          { merchantId: 'M-3', shares: 1, amount: 20_000, held: 0, released: 0, returned: 20_000 },
+        ],
+      },
+    ];
+    const x = await t.call('reports.x', {});
+    expect(x.splitSettlement).toEqual(atEnd(60_000));
+    expect(x.text).toContain('SPLIT SETTLEMENT');
+    // The whole split payments are the till's takings (₹1,590 with the tea), less what went back.
+    expect(x.totals).toEqual([expect.objectContaining({ currency: 'INR', captured: 159_900, refunded: 30_000 })]);
+
+    // Past midnight, lunch's held share is released; then the day is closed. The Z's period ends at
+    // midnight: the share was still held then.
+    clock.offsetMs += 2.5 * 3_600_000;
+    await t.call('settlements.release', { paymentId: lunch.id, splitId: lunch.splits[0]!.id! });
+    const z = await t.call('reports.close', { date, closedBy: 'Asha' });
+    expect(z.z?.number).toBe(1);
+    expect(z.splitSettlement).toEqual(atEnd(60_000));
+    const printed = z.text.slice(z.text.indexOf('SPLIT SETTLEMENT'));
+    expect(printed).toMatch(
+      /^M-1 · 2 shares\nShare +₹900\.00\nHeld +₹600\.00\nReleased +₹200\.00\nReturned +₹100\.00$/m,
+    );
+
+    // Stored as it was: read again, the same; its CSV has the split rows.
+    expect((await t.call('reports.get', { number: 1 })).splitSettlement).toEqual(atEnd(60_000));
+    const csv = (await t.call('reports.csv', { number: 1 })).content.split('\r\n');
+    expect(csv.filter((row) => row.startsWith('split,'))).toEqual([
+      `split,${date},,,2 split payments: 1500.00,INR,,,,,,,,,,,`,
+      `split,${date},,,share 900.00; held 600.00; released 200.00; returned 100.00,INR,,,,,,,,,M-1,,`,
+      `split,${date},,,share 400.00; held 0.00; released 400.00; returned 0.00,INR,,,,,,,,,M-2,,`,
+      `split,${date},,,share 200.00; held 0.00; released 0.00; returned 200.00,INR,,,,,,,,,M-3,,`,
+    ]);
+
+    // The next day has no split payment of its own: no section, whatever was released in it.
+    const next = await t.call('reports.x', {});
+    expect(next.date).not.toBe(date);
+    expect(next.splitSettlement).toEqual([]);
+    expect(next.text).not.toContain('SPLIT SETTLEMENT');
+  });
+});
