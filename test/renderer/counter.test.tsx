@@ -684,6 +684,51 @@ describe('Reports (F9)', () => {
     expect(screen.queryByRole('table', { name: 'By who moved the money' })).toBeNull();
   });
 
+  it('shows the split settlement per merchant when the gateway’s capabilities say so, whatever its name', async () => {
+    const splitSettlement: DayReportView['splitSettlement'] = [
+      {
+        currency: 'INR',
+        payments: 2,
+        amount: 150_000,
+        merchants: [
+          { merchantId: 'M-1', shares: 2, amount: 90_000, held: 60_000, released: 20_000, returned: 10_000 },
+          { merchantId: 'M-2', shares: 1, amount: 60_000, held: 0, released: 60_000, returned: 0 },
+        ],
+      },
+    ];
+    const shows = async (gateway: ReturnType<typeof gatewayFor>) => {
+      const bridge = new FakeBridge(makeSnapshot({ gateway }));
+      bridge.on('reports.x', () => ok(xReport({ splitSettlement })));
+      bridge.on('reports.list', () => ok([]));
+      const { user, unmount } = await renderApp(bridge);
+      await user.keyboard('{F9}');
+      await screen.findByRole('table', { name: 'Totals EUR' });
+      const table = screen.queryByRole('table', { name: /Split settlement INR/ });
+      const text = table
+        ? [
+            table.querySelector('caption')!.textContent,
+            ...within(table)
+              .getAllByRole('row')
+              .map((r) => r.textContent),
+          ]
+        : null;
+      unmount();
+      return text;
+    };
+    // A gateway named otherwise whose capabilities say splitSettlement shows it...
+    const plutopay = gatewayFor('plutopay');
+    const rows = await shows({ ...plutopay, capabilities: { ...plutopay.capabilities, splitSettlement: true } });
+    expect(rows).toEqual([
+      'Split settlement INR: 2 split payments, ₹1,500.00',
+      'MerchantShareHeldReleasedReturned',
+      'M-12 · ₹900.00₹600.00₹200.00₹100.00',
+      'M-21 · ₹600.00₹0.00₹600.00₹0.00',
+    ]);
+    // ...and Plural without it does not.
+    const plural = gatewayFor('plural');
+    expect(await shows({ ...plural, capabilities: { ...plural.capabilities, splitSettlement: false } })).toBeNull();
+  });
+
   it('a Z closed without its reconciliation offers one now, and shows it once kept', async () => {
     const reconciliation = reconciliationOf({ ok: true, matchedByGatewayId: 2 });
     const bridge = new FakeBridge(makeSnapshot());

@@ -100,6 +100,53 @@ function GroupTable({ title, column, groups }: { title: string; column: string; 
   );
 }
 
+/**
+ * Split settlement (a gateway whose capabilities say `splitSettlement`): per currency the split
+ * payments' total, then each merchant's shares as they stood at the period's end.
+ */
+function SplitTable({ settlement }: { settlement: DayReportView['splitSettlement'] }) {
+  const splitting = usePos((s) => s.host.gateway?.capabilities.splitSettlement === true);
+  if (!splitting || settlement.length === 0) return null;
+  return (
+    <>
+      {settlement.map((t) => (
+        <table key={t.currency} className="report-groups">
+          <caption>
+            Split settlement {t.currency}: {t.payments} split payment{t.payments === 1 ? '' : 's'},{' '}
+            {money(t.amount, t.currency)}
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Merchant</th>
+              <th scope="col">Share</th>
+              <th scope="col">Held</th>
+              <th scope="col">Released</th>
+              <th scope="col">Returned</th>
+            </tr>
+          </thead>
+          <tbody>
+            {t.merchants.map((m) => (
+              <tr key={m.merchantId}>
+                <th scope="row">{m.merchantId}</th>
+                <td className="num">
+                  {m.shares} · {money(m.amount, t.currency)}
+                </td>
+                <td className="num">{money(m.held, t.currency)}</td>
+                <td className="num">{money(m.released, t.currency)}</td>
+                <td className="num">{money(m.returned, t.currency)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ))}
+      <p className="muted">
+        Shares as at the end of the period. Released: settled to the merchant. Returned: cancelled, or the rest of a
+        partial release, given back to the customer.
+      </p>
+    </>
+  );
+}
+
 /** An X or Z report on screen: its period, totals per currency, breakdowns and attention items. */
 function ReportView({ report }: { report: DayReportView }) {
   const [asPrinted, setAsPrinted] = useState(false);
@@ -137,6 +184,7 @@ function ReportView({ report }: { report: DayReportView }) {
       ) : null}
       <GroupTable title="By reader" column="Reader" groups={report.byReader} />
       <GroupTable title="By card brand" column="Card brand" groups={report.byCardBrand} />
+      <SplitTable settlement={report.splitSettlement} />
       {report.attention.length > 0 ? (
         <>
           <h3>Needs attention ({report.attention.length})</h3>
