@@ -306,6 +306,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       onChange: () => emit({ type: 'readers', readers: readers.views() }),
       log: (kind, summary, detail) => devlog.add(kind, summary, detail),
       standaloneSource: (readerId) => service.standalone.source(readerId),
+      gatewayThrottledForMs: () => connectivity.throttledForMs(),
       tuning,
     });
     await readers.start();

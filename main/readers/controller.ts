@@ -21,6 +21,11 @@ export interface ActionSource {
   pair(): Promise<string>;
   /** Opens a channel for the reader (a reader link session). */
   open(sourceReaderId: string): Promise<ActionChannel>;
+  /**
+   * How long the reader must still hold its calls (ms; 0 or absent: none): the wait a throttling
+   * gateway (429) asked of another call of the till. The reader's own 429s are kept to as well.
+   */
+  heldForMs?(): number;
 }
 
 export interface ActionChannel {
@@ -262,10 +267,20 @@ export class ReaderController {
         await this.sleep(60_000);
         continue;
       }
-      // A throttling gateway's wait is kept to, even when something wakes the loop early (a device).
+      // A throttling gateway's wait is kept to, even when something wakes the loop early (a device):
+      // the one it asked of the link, and the one another call of the till heard.
       const throttled = this.throttledUntil - this.options.clock.monotonic();
       if (throttled > 0) {
         await this.sleep(throttled);
+        continue;
+      }
+      const held = this.heldForMs();
+      if (held > 0) {
+        this.setStatus(
+          attempt === 0 ? 'connecting' : 'reconnecting',
+          `The gateway is limiting this till's requests; connecting in ${Math.ceil(held / 1000)} s.`,
+        );
+        await this.sleep(held);
         continue;
       }
       this.setStatus(
@@ -288,6 +303,12 @@ export class ReaderController {
         this.background(this.flushReports());
         let version: number | undefined;
         while (generation === this.generation && this.hasDevice) {
+          // Polled through another call's throttle, each poll was throttled in turn (and logged).
+          const hold = source.heldForMs?.() ?? 0;
+          if (hold > 0) {
+            await this.sleep(hold);
+            continue;
+          }
           this.pollAbort = new AbortController();
           const poll = await channel.poll(version, this.options.pollWaitMs ?? 25_000, this.pollAbort.signal);
           this.lastSeenAt = new Date(this.options.clock.now()).toISOString();
@@ -333,6 +354,16 @@ export class ReaderController {
         if (delay > 0) await this.sleep(delay);
         backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
       }
+    }
+  }
+
+  /** The source's hold (a throttle another call heard); 0 when there is none or no source yet. */
+  private heldForMs(): number {
+    try {
+      return this.options.source().heldForMs?.() ?? 0;
+    } catch {
+      // No source now (no credentials yet): the connect attempt says why.
+      return 0;
     }
   }
 

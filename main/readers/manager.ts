@@ -52,6 +52,11 @@ export interface ReaderManagerOptions {
   log: (kind: 'link' | 'reader' | 'error', summary: string, detail?: string) => void;
   /** The till as the action source of a reader that charges through the shop's own bank. */
   standaloneSource?: (readerId: string) => ActionSource;
+  /**
+   * How long the till must still wait, as a throttling gateway asked another of its calls (null or
+   * 0: it need not): the reader links hold their polls until then.
+   */
+  gatewayThrottledForMs?: () => number | null;
   tuning?: ReaderTuning;
 }
 
@@ -605,8 +610,10 @@ export class ReaderManager implements ReaderDirectory {
   /** The gateway's reader link as a controller's action source: pair once, a session per channel. */
   private linkSource(readerId: string): ActionSource {
     const readers = this.requireGatewayReaders();
+    const throttledForMs = this.options.gatewayThrottledForMs;
     return {
       pair: () => this.ensurePaired(readerId),
+      heldForMs: () => throttledForMs?.() ?? 0,
       async open(gatewayReaderId) {
         const session = await readers.link.open(gatewayReaderId);
         return {

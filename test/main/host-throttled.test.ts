@@ -152,6 +152,29 @@ describe('a gateway that throttles the till (429 with Retry-After)', () => {
     expect(after.filter((ms) => ms < 2_500)).toEqual([]);
   }, 20_000);
 
+  it('the reader link holds its polls through a wait another call was asked for, then polls again', async () => {
+    // Found in review: a 429 on a refund put the till on hold, but the link kept long-polling
+    // through the wait, each poll adding to the requests the gateway asked the till to hold back.
+    till = await tillBehindProxy({ tuning: { pollWaitMs: 500 } });
+    const { t: host, proxy } = till;
+    const paid = await cardPayment(host, 2000, 'automatic');
+    await host.onlineReader();
+    let throttledAt: number | null = null;
+    const polls: number[] = [];
+    proxy.answer = (method, path) => {
+      if (path === '/v1/terminal/link/poll' && throttledAt !== null) polls.push(Date.now() - throttledAt);
+      if (method !== 'POST' || !path.endsWith('/refunds') || throttledAt !== null) return null;
+      throttledAt = Date.now();
+      return { ...THROTTLED, headers: { 'retry-after': '3' } };
+    };
+    expect(await host.fail('payments.refund', { paymentId: paid.id, amount: 500 })).toMatchObject({ queued: true });
+    await host.waitForPayment(paid.id, (p) => p.amountRefunded === 500, 20_000);
+    await waitFor(() => polls.some((ms) => ms >= 3_000), 10_000, 'the link polls again after the wait');
+    // The poll under way when the 429 came may end (and was answered); none starts after it until
+    // the wait is over. Before, the link polled every 500 ms through it.
+    expect(polls.filter((ms) => ms > 1_000 && ms < 2_500)).toEqual([]);
+  }, 30_000);
+
   it('a queued capture the gateway throttles when it is finally sent stays queued, not refused', async () => {
     const { t: host, sandbox, proxy } = await start();
     const authorised = await cardPayment(host, 4000, 'manual');

@@ -36,16 +36,21 @@ function harness(steps: PollStep[]) {
   const posts: { actionId: string; result: DeviceResult; session: string }[] = [];
   let failPosts = 0;
   let sessions = 0;
+  let polls = 0;
   const opened: string[] = [];
+  // The end of a wait another call of the till heard from a throttling gateway (monotonic).
+  let heldUntil = Number.NEGATIVE_INFINITY;
   // The action source: a new channel (a fresh reader-link session) on every open.
   const source: ActionSource = {
     pair: async () => 'tmr_1',
+    heldForMs: () => Math.max(0, heldUntil - clock.monotonic()),
     async open(): Promise<ActionChannel> {
       const session = `lnk_${++sessions}`;
       opened.push(session);
       log.push('open');
       return {
         poll(_version, _wait, signal): Promise<LinkPoll> {
+          polls++;
           const step = steps.shift() ?? 'hang';
           if (step === 'hang')
             return new Promise((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
@@ -117,6 +122,9 @@ function harness(steps: PollStep[]) {
     controller,
     told,
     failNextPosts: (n: number) => (failPosts = n),
+    polls: () => polls,
+    /** Another call of the till was throttled: the gateway asked it to wait `ms`. */
+    throttleElsewhere: (ms: number) => (heldUntil = clock.monotonic() + ms),
     settle: async (ms = 0) => {
       for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
       if (ms > 0) await clock.advanceAsync(ms, 100);
@@ -190,6 +198,41 @@ describe('reader controller', () => {
     expect(h.opened).toHaveLength(1);
     await h.settle(1_100);
     expect(h.opened).toHaveLength(2);
+    expect(h.controller.status).toBe('online');
+    await h.controller.stop();
+  });
+
+  it('holds its polls to the end of a wait the gateway asked of another call of the till', async () => {
+    // Found in review: a 429 heard by another call (a capture, the health probe) put the till on
+    // hold, but the reader link kept long-polling through it, each poll throttled in turn.
+    let answer: (poll: LinkPoll) => void = () => undefined;
+    const h = harness([() => new Promise<LinkPoll>((resolve) => (answer = resolve))]);
+    h.controller.start();
+    await h.settle();
+    expect(h.polls()).toBe(1);
+    h.throttleElsewhere(30_000);
+    answer(poll(1, null));
+    await h.settle(29_000);
+    expect(h.polls()).toBe(1);
+    // A device plugged in meanwhile wakes the loop: the wait still holds.
+    h.controller.attachDevice(new SimulatedReader({ id: 'sim-2', label: 'Sim 2', clock: h.clock, processingMs: 10 }));
+    await h.settle(900);
+    expect(h.polls()).toBe(1);
+    await h.settle(200);
+    expect(h.polls()).toBe(2);
+    expect(h.controller.status).toBe('online');
+    await h.controller.stop();
+  });
+
+  it('opens no session while the gateway asks the till to wait, and says so', async () => {
+    const h = harness([poll(1, null)]);
+    h.throttleElsewhere(20_000);
+    h.controller.start();
+    await h.settle(19_000);
+    expect(h.opened).toHaveLength(0);
+    expect(h.controller.statusDetail).toMatch(/limiting this till's requests.*in 20 s/);
+    await h.settle(1_100);
+    expect(h.opened).toHaveLength(1);
     expect(h.controller.status).toBe('online');
     await h.controller.stop();
   });
