@@ -1,13 +1,15 @@
 /**
  * The HTTP layer: one node:http server running every request through the same pipeline —
- * route, inject faults, authenticate, read and parse the body, call the handler, render the answer
- * (or, for an injected drop, destroy the connection after the handler committed its change).
+ * route, inject faults, authenticate, refuse a query where only a GET takes one, read and parse the
+ * body, call the handler, render the answer (or, for an injected drop, destroy the connection after
+ * the handler committed its change).
  * Every error leaves as the documented `{"error": {...}}` body; nothing a client sends can crash it.
  */
 import http from 'node:http';
 import { ApiError, badRequest } from './errors';
 import { firstHeader, parseForm, parseJsonObject, readBody } from './body';
 import type { Emulator } from './emulator';
+import { Params } from './params';
 import type { ApiRequest, Reply, Route } from './router';
 
 export interface ServerOptions {
@@ -286,6 +288,9 @@ class Exchange {
       this.bearer = bearerOf(this.request);
       if (this.bearer === undefined) refuseMalformedAuthorization(route, this.request);
       authenticate(route, this.bearer, emulator);
+      // No route but a GET takes a query parameter: one on a POST, PUT or DELETE is refused as a GET
+      // refuses one it does not know (before, `POST /v1/transactions?x=1` made a payment, x dropped).
+      if (this.method !== 'GET' && this.search.length > 1) Params.query(new URLSearchParams(this.search), []);
       if (route.body === 'none') this.answer({});
       else readBody(this.request, (error, raw) => this.withBody(error, raw));
     } catch (error) {
