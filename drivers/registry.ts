@@ -464,6 +464,16 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
       reprobe(entry);
     },
 
+    async scan() {
+      if (stopped) return;
+      // One source that cannot list (no sysfs, a USB error) must not keep the others from it.
+      await Promise.allSettled(options.discoveries.map((source) => source.scan?.()));
+      for (const entry of [...entries.values()]) {
+        entry.failedProbes = 0;
+        reprobe(entry);
+      }
+    },
+
     setPaired(deviceIds) {
       paired = new Set(deviceIds);
       let change = false;

@@ -184,6 +184,12 @@ export interface Discovery {
   start(): Promise<void>;
   stop(): Promise<void>;
   list(): readonly DeviceDescriptor[];
+  /**
+   * Looks for devices now and reports the differences, rather than at the next poll (a terminal
+   * just plugged in). Resolves once they are reported. Optional: a source told of every change
+   * as it happens has nothing to look for.
+   */
+  scan?(): Promise<void>;
   onAttach(listener: (device: DeviceDescriptor) => void): Unsubscribe;
   onDetach(listener: (device: DeviceDescriptor) => void): Unsubscribe;
 }
@@ -214,6 +220,12 @@ export interface ReaderRegistry {
    * powered off, when it was first probed does not answer then. No-op for a claimed or open one.
    */
   reprobe?(deviceId: string): void;
+  /**
+   * Looks for devices now (the Readers screen's Refresh): every polling discovery lists again, and every
+   * device no driver claims is probed again, its backoff forgotten. Resolves once the listings are
+   * in; the probes go on, heard through onChange.
+   */
+  scan?(): Promise<void>;
   /**
    * The devices the host has paired. A serial port found under two paths (a udev link and its
    * node) is shown once: under the paired path, so a paired reader keeps its device id.

@@ -269,6 +269,11 @@ export const commandSchemas = {
   'transactions.get': z.strictObject({ transactionId: TransactionId }),
 
   'readers.list': Empty,
+  /**
+   * Looks for readers now (the Readers screen's Refresh): devices listed and unclaimed ports probed
+   * again at once, the gateway's readers read again; answers the list as it is then.
+   */
+  'readers.scan': Empty,
   /** Pair a discovered device (deviceId) or a cloud reader by its registration code. */
   'readers.pair': z.union([
     z.strictObject({ deviceId: z.string().min(1).max(300), label: ShortText(60).min(1).optional() }),

@@ -825,6 +825,7 @@ export interface CommandResults {
   'transactions.list': TransactionPage;
   'transactions.get': TransactionDetail;
   'readers.list': ReaderView[];
+  'readers.scan': ReaderView[];
   'readers.pair': ReaderView;
   'readers.addSimulated': ReaderView;
   'readers.reconnect': ReaderView;

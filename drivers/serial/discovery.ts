@@ -87,6 +87,11 @@ export class SerialPollingDiscovery implements Discovery {
     return this.detachEvents.subscribe(listener);
   }
 
+  /** A listing now: the next poll keeps its time. */
+  scan(): Promise<void> {
+    return this.poll();
+  }
+
   /** Lists once and reports the differences. Overlapping calls share one listing. */
   poll(): Promise<void> {
     this.inFlight ??= this.pollOnce().finally(() => {

@@ -564,6 +564,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       }),
     'transactions.get': (input) => commands.detail(input.transactionId),
     'readers.list': () => readers.views(),
+    'readers.scan': () => readers.scan(),
     'readers.pair': (input) => readers.pair(input),
     'readers.addSimulated': (input) => readers.addSimulated(input.label),
     'readers.reconnect': (input) => readers.reconnect(input.readerId),

@@ -214,6 +214,19 @@ export class ReaderManager implements ReaderDirectory {
     return view;
   }
 
+  /**
+   * Looks for readers now, not at the next poll (a technician just plugged a terminal in): the
+   * registry lists its devices and probes the unclaimed ones again, a paired device found is opened,
+   * and the gateway's own readers are read again (in the background: an unreachable gateway must
+   * not hold the devices' answer up). Probes still running are heard as reader events.
+   */
+  async scan(): Promise<ReaderView[]> {
+    await this.options.registry?.scan?.();
+    await this.syncRegistry();
+    inBackground(this.refreshCloud(), (e) => this.fail('Listing gateway readers failed', e));
+    return this.views();
+  }
+
   reconnect(readerId: string): ReaderView {
     const controller = this.controllers.get(readerId);
     if (controller) {

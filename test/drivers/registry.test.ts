@@ -66,6 +66,19 @@ class FakeDiscovery implements Discovery {
   }
 }
 
+/** A polling source driven by the test: what is plugged in is seen only when it lists (scan). */
+class PollingDiscovery extends FakeDiscovery {
+  plugged: DeviceDescriptor[] = [];
+  scans = 0;
+
+  async scan(): Promise<void> {
+    this.scans++;
+    const now = new Set(this.plugged.map((device) => device.id));
+    for (const device of this.list()) if (!now.has(device.id)) this.detach(device);
+    for (const device of this.plugged) if (!this.list().some((d) => d.id === device.id)) this.attach(device);
+  }
+}
+
 const INGENICO_ACM: DeviceDescriptor = {
   id: 'serial:/dev/ttyACM0',
   foundBy: 'serial',
@@ -198,6 +211,46 @@ describe('registry: choosing a driver', () => {
       registry.reprobe!(PLAIN_COM.id);
       await vi.advanceTimersByTimeAsync(120_000);
       expect(driver.probe).toHaveBeenCalledTimes(4);
+      await registry.stop();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('scans when asked: every source lists now, and every unclaimed port is probed again at once', async () => {
+    // The Readers screen's Refresh: a terminal just plugged in is seen now, not at the next poll,
+    // and one busy with a card at its last probe is asked again now, not a minute later.
+    vi.useFakeTimers();
+    try {
+      let answers = false;
+      const driver = concertLike(async () => answers);
+      const polling = new PollingDiscovery([PLAIN_COM]);
+      polling.plugged = [PLAIN_COM];
+      const hotPlug = new FakeDiscovery();
+      const registry = createReaderRegistry({ drivers: [driver], discoveries: [polling, hotPlug] });
+      await registry.start();
+      await registry.settled();
+      // Four unanswered probes: the next is 16 s away.
+      for (const wait of [2_000, 4_000, 8_000]) {
+        await vi.advanceTimersByTimeAsync(wait);
+        await registry.settled();
+      }
+      expect(driver.probe).toHaveBeenCalledTimes(4);
+
+      polling.plugged = [PLAIN_COM, INGENICO_ACM];
+      answers = true;
+      await registry.scan!();
+      expect(polling.scans).toBe(1);
+      await registry.settled();
+      expect(driver.probe).toHaveBeenCalledTimes(5);
+      expect(registry.devices()).toEqual([
+        { device: PLAIN_COM, claim: { driver: 'concert', by: 'probe' } },
+        { device: INGENICO_ACM, claim: { driver: 'concert', by: 'vid-pid' } },
+      ]);
+      // Claimed ones are left alone by the next scan.
+      await registry.scan!();
+      await registry.settled();
+      expect(driver.probe).toHaveBeenCalledTimes(5);
       await registry.stop();
     } finally {
       vi.useRealTimers();

@@ -16,6 +16,8 @@ const READ_ONLY: ReadonlySet<string> = new Set([
   'transactions.list',
   'transactions.get',
   'readers.list',
+  // Looks for devices and reads the gateway's readers again: nothing of the till's changes.
+  'readers.scan',
   'settings.get',
   'devlog.list',
   'attention.list',
@@ -53,6 +55,7 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'transactions.list': { search: 'a', status: 'pending', page: 1, size: 10 },
   'transactions.get': { transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c44' },
   'readers.list': {},
+  'readers.scan': {},
   'readers.pair': { registrationCode: 'simulated-x', label: 'L' },
   'readers.addSimulated': { label: 'L' },
   'readers.reconnect': { readerId: 'rdr_abc' },

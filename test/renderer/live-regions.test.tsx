@@ -66,7 +66,7 @@ async function expectHeard(watch: ReturnType<typeof watchRegions>, role: 'status
 describe('Messages are said in live regions already on the page', () => {
   it('Readers: the answer to Refresh, and a refused Reconnect', async () => {
     const bridge = new FakeBridge(makeSnapshot({ readers: [makeReader()] }));
-    bridge.on('readers.list', () => ok([makeReader()]));
+    bridge.on('readers.scan', () => ok([makeReader()]));
     bridge.on('readers.reconnect', () => fail('conflict', 'The reader is being forgotten.'));
     const { user } = await renderApp(bridge, { screen: 'readers' });
     let before = regionsNow();

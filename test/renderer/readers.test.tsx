@@ -93,6 +93,21 @@ describe('Readers screen', () => {
     expect(store.getState().host.readers.some((r) => r.id === 'rdr_concert1')).toBe(true);
   });
 
+  it('Refresh looks for readers now, so a terminal just plugged in is listed at once', async () => {
+    // Found in review: Refresh only read the list again; a terminal plugged in waited for the next
+    // discovery poll, and one that was busy at its last probe for its next one (up to a minute).
+    const bridge = new FakeBridge(makeSnapshot({ readers: [makeReader()] }));
+    bridge.on('readers.scan', () => ok([makeReader(), discovered]));
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    expect(screen.queryByRole('article', { name: /Concert on \/dev\/ttyACM0/ })).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    await waitFor(() => expect(bridge.inputs('readers.scan')).toEqual([{}]));
+    const found = await screen.findByRole('article', { name: /Concert on \/dev\/ttyACM0/ });
+    expect(within(found).getByRole('button', { name: 'Pair' })).toBeTruthy();
+    expect(await screen.findByText('Reader list refreshed.')).toBeTruthy();
+    expect(bridge.inputs('readers.list')).toEqual([]);
+  });
+
   it('pairs a cloud reader by registration code, validating the code first', async () => {
     const bridge = readersBridge();
     bridge.on('readers.pair', () => ok(makeReader({ id: 'rdr_cloud2', label: 'Bar', kind: 'cloud', hosted: false })));

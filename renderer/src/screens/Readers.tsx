@@ -400,7 +400,8 @@ export function Readers() {
           type="button"
           disabled={refreshing}
           onClick={() =>
-            void run('readers.list', {}, 'readersList').then((r) =>
+            // Looks for readers now (a terminal just plugged in), not only reads the list again.
+            void run('readers.scan', {}, 'readersList').then((r) =>
               report(r.ok ? 'Reader list refreshed.' : null, r.ok ? null : r.error),
             )
           }

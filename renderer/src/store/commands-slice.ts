@@ -78,7 +78,7 @@ function applyResult(state: PosState, name: CommandName, input: unknown, value: 
     state.applyPayment(value as PaymentView);
   } else if (READER_RESULTS.has(name)) {
     state.upsertReader(value as CommandResults['readers.pair']);
-  } else if (name === 'readers.list') {
+  } else if (name === 'readers.list' || name === 'readers.scan') {
     state.setReaders(value as CommandResults['readers.list']);
   } else if (name === 'readers.forget') {
     state.removeReader((input as CommandInput<'readers.forget'>).readerId);
