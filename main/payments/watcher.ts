@@ -47,9 +47,10 @@ export class RemoteWatcher {
     private readonly plans: () => Installments,
   ) {
     // Closed at the gateway, it needs no more reading, unless an answer about it was unreadable
-    // (a capture still in doubt on an authorised payment, say).
+    // (a capture still in doubt on an authorised payment, say). Heard inside the transaction that
+    // closes it: let go once that is on disk, as a write rolled back leaves it open, to be read again.
     sync.onClosed((record) => {
-      if (!unreadableAttention(record)) this.stop(record.id);
+      if (!unreadableAttention(record)) engine.journal.afterCommit(() => this.stop(record.id));
     });
     // Answered unreadably wherever it was read: read again, more and more rarely, until it can be.
     sync.onUnreadable((record) => this.follow(record.id));

@@ -656,6 +656,32 @@ describe('payments against a fake gateway (the port)', () => {
     expect(service.watcher.following(created.id)).toBe(false);
   });
 
+  it('a close whose write is rolled back leaves the payment followed: the watcher stops only once it is on disk', async () => {
+    // Found in review: the watcher's closed listener stopped following inside the transaction that
+    // closes the payment. When that write failed (a later listener's write, a full disk), the
+    // payment stayed in progress in the journal, and nothing read it again: forgotten.
+    const cloud = { id: null as string | null };
+    const { gateway, service, journal } = setup(new FakeGateway(), cloud);
+    cloud.id = (await gateway.readers.register({ name: 'Cloud', registrationCode: 'simulated' })).readerId;
+    const created = await service.commands.create({ amount: 1290, currency: 'EUR', captureMethod: 'automatic' });
+    await service.commands.process({ paymentId: created.id, readerId: 'rdr_cloud' });
+    expect(service.watcher.following(created.id)).toBe(true);
+    let failures = 0;
+    // Heard after the watcher, inside the same transaction: its failure rolls the close back.
+    service.sync.onClosed(() => {
+      if (failures++ === 0) throw new Error('database or disk is full');
+    });
+    await gateway.readers.simulate(cloud.id);
+    service.watcher.nudge(created.id);
+    await waitFor(() => failures === 1, 2_000, 'the close that failed');
+    expect(journal.getPayment(created.id)!.status).toBe('in_progress');
+    expect(service.watcher.following(created.id)).toBe(true);
+    // Asked again, it closes, and only then is it let go.
+    service.watcher.nudge(created.id);
+    await waitFor(() => journal.getPayment(created.id)!.status === 'succeeded', 2_000, 'the payment approved');
+    await waitFor(() => !service.watcher.following(created.id), 2_000, 'the watch ended');
+  });
+
   it('a queued capture of the whole confirmed after recovery read it captured says the amount, not nothing', async () => {
     // Found by the crash-point tests: the timeline's "captured_from_queue" showed the card instead of
     // the amount, the capture having moved nothing since recovery's own read.
