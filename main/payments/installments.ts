@@ -396,12 +396,14 @@ export class Installments {
     const known = journal.findByTransactionId(payment.id);
     if (known) return known;
     const dated = this.datedAt(payment);
-    const adopted = this.sync.adopt(payment, dated.at);
-    if (dated.note) journal.updatePayment(adopted.id, {}, 'dated', dated.note);
     const index = plan.schedule.findIndex((e) => e.paymentIds.includes(payment.id));
     // A part the plan's answer does not list (yet) is still the plan's: named by its own id.
     const part = index >= 0 ? `${plan.orderReference}#${index + 1}` : `${plan.orderReference}-${payment.id.slice(-6)}`;
+    // One write: made in three, a failure after the first left a payment of no plan with no money
+    // counted, which the next reading found in the journal and never made the plan's.
     const record = journal.atomically(() => {
+      const adopted = this.sync.adopt(payment, dated.at);
+      if (dated.note) journal.updatePayment(adopted.id, {}, 'dated', dated.note);
       // Charged before the till heard of it, yet the till's own plan's money: counted when dated.
       if (adopted.amountCaptured !== 0) journal.recordCaptured(adopted.id, adopted.amountCaptured, dated.at);
       return journal.updatePayment(

@@ -4,14 +4,17 @@
  * cashier reads what is wrong and what to do — not "Something went wrong in the host". Simulated at
  * SQLite's level on the host's own connection (tests run as root, which chmod does not stop):
  * `query_only` refuses every write with SQLITE_READONLY, as a read-only remount does, and
- * `max_page_count` caps the file where it is, so the next write that needs a page gets SQLITE_FULL.
+ * `max_page_count` caps the file where it is, so the next write that needs a page gets SQLITE_FULL;
+ * a TEMP trigger on the host's connection fails one chosen write.
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startTestHost, type TestHost } from '../support/host';
+import { startSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
 
 /** Every connection better-sqlite3 opens in this file, so the test can reach the host's journal. */
 const opened = vi.hoisted(() => [] as BetterSqlite3.Database[]);
@@ -138,5 +141,56 @@ describe('the journal cannot be written while the app runs', () => {
     const z = await t.call('reports.close', close);
     expect(z).toMatchObject({ kind: 'Z', paymentCount: 20, z: { number: 1, valid: true } });
     expect((await t.call('reports.list', {})).map((r) => r.number)).toEqual([1]);
+  });
+
+  it('a plan part PayPlug charged whose taking in cannot be written is taken in whole when it next can', async () => {
+    // Found in review: a part was put in the journal in three writes (the payment, its date, then
+    // its plan and captured money). The last failing, the part stayed a payment of no plan with no
+    // money counted, and the next reading, finding it, never made it the plan's again.
+    dataDir = mkdtempSync(join(tmpdir(), 'journal-part-'));
+    const clock = new ShiftedClock();
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    const till = await payplugTill(sandbox, { clock, dataDir, tuning: { planPollMs: 100 } });
+    t = { ...till, close: async () => (await till.close(), await sandbox.close()) };
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+      orderReference: 'PLAN-W1',
+    });
+    await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    await waitFor(
+      () => t!.events.some((e) => e.type === 'plan' && e.plan.id === plan.id && e.plan.schedule[0]?.paid),
+      8_000,
+      'the first part paid',
+    );
+    // The write that makes a payment a plan's part fails once, as a full disk would.
+    let writes = 0;
+    const journal = journalOf(dataDir);
+    journal.function('part_write_fails', () => (++writes === 1 ? 1 : 0));
+    journal.exec(`CREATE TEMP TRIGGER part_write_fails BEFORE UPDATE OF installment_plan_id ON payments
+      WHEN NEW.installment_plan_id IS NOT NULL AND part_write_fails()
+      BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`);
+    // 10:00 on the second part's date: PayPlug charged it at 00:00, and the till reads the plan.
+    const due = plan.schedule[1]!.date;
+    clock.offsetMs = Date.parse(`${due}T10:00:00Z`) - Date.now();
+    const second = await waitFor(
+      async () =>
+        (await t!.call('payments.list', { filter: 'all', limit: 100 })).find(
+          (p) => p.orderReference !== 'PLAN-W1#1' && p.status === 'succeeded' && p.installmentPlanId === plan.id,
+        ),
+      8_000,
+      'the second part taken in as the plan’s',
+    );
+    expect(writes).toBeGreaterThan(1);
+    expect(second).toMatchObject({ orderReference: 'PLAN-W1#2', createdAt: `${due}T00:00:00.000Z` });
+    // Once, and counted with the first part (the till's first period holds both).
+    const all = await t.call('payments.list', { filter: 'all', limit: 100 });
+    expect(all.filter((p) => p.amount === 3000 && p.status === 'succeeded')).toHaveLength(2);
+    const x = await t.call('reports.x', { date: due });
+    expect(x.totals).toEqual([expect.objectContaining({ approvedCount: 2, captured: 6000 })]);
   });
 });
