@@ -391,6 +391,12 @@ export class PaymentEngine {
       const throttledFor = connectivity.throttledForMs();
       if (throttledFor !== null && throttledFor > 0) {
         lastError = stillThrottled(throttledFor);
+        // Journaled with the first send it now never makes: not sent, as a send refused by a 429
+        // (else it was looked up and held for a settle window, or a create taken as unknown).
+        if (attempt === 0 && how.firstSendJournaled === true && op.sentAt !== null) {
+          journal.updateOperation(op.id, { sentAt: null });
+          op = { ...op, sentAt: null };
+        }
         break;
       }
       const payment = journal.getPayment(op.paymentId);

@@ -682,6 +682,37 @@ describe('payments against a fake gateway (the port)', () => {
     await waitFor(() => !service.watcher.following(created.id), 2_000, 'the watch ended');
   });
 
+  it("a capture held back by a throttle was never sent: sent at the wait's end, not held for a settle window", async () => {
+    // Found in review: a step journaled with its first send, then held back because the gateway
+    // asked the till to wait, kept the send's time. On a gateway that cannot refuse a second send,
+    // the queue then looked it up and held it for the whole settle window (PayPlug's 2 minutes) as
+    // if it might have landed; a create held so was even taken as unknown rather than not sent.
+    const cloud = { id: null as string | null };
+    const { gateway, service, journal, connectivity } = setup(
+      new FakeGateway({ idempotencyKeys: false, resendAfterUnknownMs: 3_600_000 }),
+      cloud,
+    );
+    cloud.id = (await gateway.readers.register({ name: 'Cloud', registrationCode: 'simulated' })).readerId;
+    const created = await service.commands.create({ amount: 4100, currency: 'EUR', captureMethod: 'manual' });
+    await service.commands.process({ paymentId: created.id, readerId: 'rdr_cloud' });
+    await gateway.readers.simulate(cloud.id);
+    service.watcher.nudge(created.id);
+    await waitFor(() => journal.getPayment(created.id)!.status === 'requires_capture', 2_000, 'authorised');
+
+    connectivity.reportFailure("The gateway is limiting this till's requests (429).", 60_000);
+    await expect(service.commands.capture({ paymentId: created.id })).rejects.toMatchObject({
+      code: 'offline',
+      extra: { queued: true },
+    });
+    const capture = journal.operationsFor(created.id).find((op) => op.kind === 'capture')!;
+    expect(capture).toMatchObject({ state: 'pending', sentAt: null });
+
+    // The wait is over (the probe answers): the queue sends it at once.
+    await connectivity.check();
+    await service.recovery.drainQueue();
+    expect(journal.getPayment(created.id)).toMatchObject({ status: 'succeeded', amountCaptured: 4100 });
+  });
+
   it('a queued capture of the whole confirmed after recovery read it captured says the amount, not nothing', async () => {
     // Found by the crash-point tests: the timeline's "captured_from_queue" showed the card instead of
     // the amount, the capture having moved nothing since recovery's own read.
