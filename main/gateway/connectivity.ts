@@ -123,6 +123,8 @@ export class Connectivity {
    * refusal of the till itself (401/403) — refused; an answer it could not read, or any other
    * refusal — it is there. A refusal the app made by the gateway's rules (LocalRefusal) was never
    * sent: nothing was heard. Anything else (a bug of the app's own) says nothing of the gateway.
+   * Told by every gateway call that fails, journaled or not (the Transactions list, a plan's create),
+   * so revoked keys show as refused whichever call meets them first.
    */
   reportError(error: unknown): void {
     if (error instanceof GatewayUnreadable) this.reportSuccess();

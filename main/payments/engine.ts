@@ -327,16 +327,6 @@ export class PaymentEngine {
   }
 
   /**
-   * A refusal is an answer: the gateway is there, and refuses the till itself on 401 and 403. For
-   * every gateway call that hears one, journaled or not (the Transactions list, a plan's create), so
-   * revoked keys show as refused whichever call meets them first. A refusal the app made by the
-   * gateway's rules (LocalRefusal) was never sent: nothing was heard.
-   */
-  heardRefusal(error: GatewayError): void {
-    this.options.connectivity.reportError(error);
-  }
-
-  /**
    * `message`: what the cashier reads while the gateway cannot be reached. While it throttles the
    * till instead, they read that, and when to try again (nothing is sent before then).
    */
@@ -449,7 +439,7 @@ export class PaymentEngine {
         if (problem) throw new GatewayUnreadable(`The gateway's answer does not fit the request: ${problem}.`);
       } catch (error) {
         if (error instanceof GatewayError) {
-          this.heardRefusal(error);
+          connectivity.reportError(error);
           this.sentAtMono.delete(op.id);
           journal.atomically(() => {
             journal.updateOperation(op.id, { state: 'failed', lastError: `${error.type}: ${error.message}` });

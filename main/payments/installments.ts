@@ -245,7 +245,7 @@ export class Installments {
       return stored;
     } catch (error) {
       if (error instanceof GatewayError) {
-        this.engine.heardRefusal(error);
+        this.engine.options.connectivity.reportError(error);
         this.update(record.id, { status: 'failed', failure: error.message });
         throw error;
       }
