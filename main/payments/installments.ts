@@ -14,7 +14,7 @@ import { inBackground } from '../core/background';
 import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
-import type { InstallmentPlanRecord, Journal, PaymentRecord } from '../store/journal';
+import { FINAL_PLAN_STATUSES, type InstallmentPlanRecord, type Journal, type PaymentRecord } from '../store/journal';
 import { formatAmount } from '../../common/money';
 import { notSentText, unansweredText, type PaymentEngine } from './engine';
 import { alreadyPaid, holdingAttempt, type PaymentSync } from './sync';
@@ -157,8 +157,7 @@ export class Installments {
   private async readRunning(): Promise<boolean> {
     const gateway = this.engine.activeGateway();
     if (!gateway?.installments) return false;
-    const running = () =>
-      this.engine.journal.listPlans(100).filter((p) => p.gateway === gateway.name && !isFinal(p.status));
+    const running = () => this.engine.journal.runningPlans(gateway.name);
     // The gateway asked the till to wait: nothing is read (each read would be throttled again), the
     // list shows the journal's plans, and the watcher reads them once the wait is over.
     if ((this.engine.options.connectivity.throttledForMs() ?? 0) > 0) return running().length > 0;
@@ -187,7 +186,7 @@ export class Installments {
   running(): boolean {
     const gateway = this.engine.activeGateway();
     if (!gateway?.installments) return false;
-    return this.engine.journal.listPlans(100).some((p) => p.gateway === gateway.name && !isFinal(p.status));
+    return this.engine.journal.runningPlans(gateway.name).length > 0;
   }
 
   async abort(planId: string): Promise<InstallmentPlanView> {
@@ -563,7 +562,7 @@ export function endedPlanRefusal(orderReference: string, plan: InstallmentPlanRe
 }
 
 function isFinal(status: string): boolean {
-  return ['completed', 'aborted', 'failed'].includes(status);
+  return FINAL_PLAN_STATUSES.includes(status);
 }
 
 function isPaid(plan: InstallmentPlan): boolean {

@@ -210,7 +210,7 @@ export interface InstallmentPlanRecord {
   amount: number;
   schedule: { date: string; amount: number; paymentIds: string[] }[];
   customer: { email: string; firstName: string; lastName: string };
-  /** creating | active | completed | aborted | failed | unknown */
+  /** creating | active | completed | aborted | failed | unknown (FINAL_PLAN_STATUSES end a plan) */
   status: string;
   payUrl: string | null;
   failure: string | null;
@@ -219,6 +219,10 @@ export interface InstallmentPlanRecord {
 }
 
 type RawPlan = Omit<InstallmentPlanRecord, 'schedule' | 'customer'> & { schedule: string; customer: string };
+
+/** A plan in one of these states charges nothing more; any other may still have a part charged. */
+export const FINAL_PLAN_STATUSES: readonly string[] = ['completed', 'aborted', 'failed'];
+const RUNNING_PLAN = `status NOT IN (${FINAL_PLAN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 const SELECT_PLAN = `SELECT id, gateway, plan_id AS planId, order_reference AS orderReference,
   idempotency_key AS idempotencyKey, currency, amount, schedule, customer, status, pay_url AS payUrl, failure,
@@ -1426,8 +1430,28 @@ export class Journal {
       .map(toPlan);
   }
 
+  /**
+   * The newest `limit` plans and every plan still running however old, newest first: a plan runs for
+   * months, and a busy till makes more than `limit` in that time (a running plan left out of the list
+   * would never be read again, and its later parts never taken in).
+   */
   listPlans(limit: number): InstallmentPlanRecord[] {
-    return this.db.prepare(`${SELECT_PLAN} ORDER BY created_at DESC, id DESC LIMIT ?`).all<RawPlan>(limit).map(toPlan);
+    return this.db
+      .prepare(
+        `${SELECT_PLAN} WHERE ${RUNNING_PLAN}
+           OR id IN (SELECT id FROM installment_plans ORDER BY created_at DESC, id DESC LIMIT ?)
+         ORDER BY created_at DESC, id DESC`,
+      )
+      .all<RawPlan>(limit)
+      .map(toPlan);
+  }
+
+  /** The gateway's plans still running on this till, however old, newest first. */
+  runningPlans(gateway: GatewayName): InstallmentPlanRecord[] {
+    return this.db
+      .prepare(`${SELECT_PLAN} WHERE gateway = ? AND ${RUNNING_PLAN} ORDER BY created_at DESC, id DESC`)
+      .all<RawPlan>(gateway)
+      .map(toPlan);
   }
 
   // -- readers ----------------------------------------------------------------------------------

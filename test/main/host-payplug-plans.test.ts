@@ -105,6 +105,30 @@ describe('PayPlug installment plans the till follows', () => {
     );
   });
 
+  it('follows a running plan however many plans were made after it', async () => {
+    const { t, clock } = await till(100);
+    const plan = await paidPlan(t, 'PLAN-OLD');
+    await t.call('reports.close', { closedBy: 'Ada' });
+    // A busy till: a hundred plans made (and ended) since this one.
+    for (let i = 0; i < 100; i++) {
+      const later = await t.call('installments.create', {
+        amount: 6000,
+        currency: 'EUR',
+        count: 2,
+        customer: grace,
+        orderReference: `PLAN-LATER-${i}`,
+      });
+      await t.call('installments.abort', { planId: later.id });
+    }
+    const due = plan.schedule[1]!.date;
+    clock.offsetMs = Date.parse(`${due}T10:00:00Z`) - Date.now();
+    const second = await waitFor(() => part(t, 'PLAN-OLD#2'), 5_000, 'the second part in the journal');
+    expect(second).toMatchObject({ status: 'succeeded', amount: 3000, installmentPlanId: plan.id });
+    const listed = await t.call('installments.list', {});
+    expect(listed).toHaveLength(101);
+    expect(listed.at(-1)).toMatchObject({ id: plan.id, status: 'active' });
+  });
+
   /**
    * A plan's second part PayPlug charged at 00:00 of its date, and that day closed at 20:00 while
    * PayPlug's answers were lost on the way: the close read the plan first, but did not hear of it.
