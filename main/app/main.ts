@@ -8,7 +8,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, protocol, screen, session } from 'electron';
 import { CUSTOMER_DISPLAY_COMMANDS } from '../../common/contract/views';
-import { createAppHost } from '../host/app-host';
+import { createAppHost, readerPortsFromEnv } from '../host/app-host';
 import type { Host } from '../host/host';
 import { CONTENT_TYPES } from '../web/renderer-content';
 import { bringForward, CASHIER_WINDOW } from './cashier-window';
@@ -116,6 +116,7 @@ if (!app.requestSingleInstanceLock()) {
       host = await createAppHost({
         dataDir,
         secrets: new SafeStorageSecretStore(join(dataDir, 'secrets.sealed')),
+        readerPorts: readerPortsFromEnv(process.env),
         // The readers' notes (a port that could not be listed…): the developer log once it exists.
         log: (line) => (host ? host.devlog.add('reader', line) : console.warn(line)),
       });

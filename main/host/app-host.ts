@@ -24,6 +24,17 @@ export interface AppHostOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * POS_READER_PORTS: serial ports to watch that the system does not list, comma-separated — how a
+ * technician names them to either shell (web mode also takes --reader-port).
+ */
+export function readerPortsFromEnv(env: NodeJS.ProcessEnv): string[] {
+  return (env.POS_READER_PORTS ?? '')
+    .split(',')
+    .map((port) => port.trim())
+    .filter(Boolean);
+}
+
 export async function createAppHost(options: AppHostOptions): Promise<Host> {
   const discovery = options.discovery ?? true;
   // The serial/USB drivers (and serialport's native binding) load only when a reader may be

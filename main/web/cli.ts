@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { GATEWAY_NAMES, type GatewayName } from '../../common/contract';
 import { defaultDataDir } from '../../common/paths';
 import { watchNpmParent } from '../../common/npm-parent';
-import { createAppHost } from '../host/app-host';
+import { createAppHost, readerPortsFromEnv } from '../host/app-host';
 import type { LaunchGateway } from '../host/host';
 import { isFile, startWebServer } from './server';
 import { errorText } from '../core/errors';
@@ -74,7 +74,7 @@ export function parseWebArgs(
   const options: WebModeOptions = {
     port: 0,
     dataDir: defaultDataDir(env),
-    readerPorts: (env.POS_READER_PORTS ?? '').split(',').filter(Boolean),
+    readerPorts: readerPortsFromEnv(env),
     discovery: true,
     json: false,
     staticDir: builtRendererDir,

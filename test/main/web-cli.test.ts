@@ -14,11 +14,23 @@ import { watchNpmParent } from '../../common/npm-parent';
 import { underNpmShell } from '../support/npm-shell';
 import { launchGateway, parseWebArgs, runWebMode, WEB_USAGE } from '../../main/web/cli';
 import { createHost } from '../../main/host/host';
+import { readerPortsFromEnv } from '../../main/host/app-host';
 
 describe('web CLI gateway flags', () => {
   it('keeps the defaults without them', () => {
     const options = parseWebArgs(['--port', '0'], '/static', { POS_DATA_DIR: '/tmp/till' });
     expect(options).toMatchObject({ gateway: null, gatewayUrl: null, dataDir: '/tmp/till' });
+  });
+
+  it('watches the ports POS_READER_PORTS names (as the desktop app does), then those given with --reader-port', () => {
+    const env = { POS_DATA_DIR: '/tmp/till', POS_READER_PORTS: ' /dev/pts/7 , ,/dev/pts/8,' };
+    expect(readerPortsFromEnv(env)).toEqual(['/dev/pts/7', '/dev/pts/8']);
+    expect(parseWebArgs(['--reader-port', '/dev/ttyS0'], '/static', env).readerPorts).toEqual([
+      '/dev/pts/7',
+      '/dev/pts/8',
+      '/dev/ttyS0',
+    ]);
+    expect(readerPortsFromEnv({})).toEqual([]);
   });
 
   it('takes a shorter settle window from POS_TEST_SETTLE_WINDOW_MS only (tests), within PayPlug’s own', () => {
