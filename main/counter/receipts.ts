@@ -27,6 +27,7 @@ import {
   type ReceiptWidth,
 } from '../receipts';
 import {
+  installmentPart,
   terminalLinesOf,
   type Journal,
   type PaymentRecord,
@@ -200,10 +201,8 @@ export class CounterReceipts {
   /** Which part of its installment plan a payment is, from the plan's schedule; null when none. */
   private installment(record: PaymentRecord): ReceiptInput['installment'] {
     const plan = record.installmentPlanId ? this.journal.getPlan(record.installmentPlanId) : undefined;
-    if (!plan) return null;
-    const ids = [record.id, record.transactionId].filter((id): id is string => id !== null);
-    const index = plan.schedule.findIndex((part) => part.paymentIds.some((id) => ids.includes(id)));
-    return index < 0 ? null : { part: index + 1, of: plan.schedule.length, planTotal: plan.amount };
+    const part = plan ? installmentPart(plan, [record.id, record.transactionId]) : null;
+    return part && plan ? { ...part, planTotal: plan.amount } : null;
   }
 
   private record(paymentId: string): PaymentRecord {

@@ -49,10 +49,20 @@ import {
   type ReportSplitShare,
   type TerminalTotals,
   type ZReport,
+  INSTALLMENT,
+  installmentLabel,
   PAY_BY_LINK,
   SAVED_CARD,
 } from '../reports';
-import type { Journal, MoneyEntryRecord, PaymentChannel, PaymentRecord, ZReportRecord } from '../store/journal';
+import {
+  installmentPart,
+  type InstallmentPlanRecord,
+  type Journal,
+  type MoneyEntryRecord,
+  type PaymentChannel,
+  type PaymentRecord,
+  type ZReportRecord,
+} from '../store/journal';
 
 export interface ReportDeps {
   journal: Journal;
@@ -94,9 +104,12 @@ export interface TypedTerminalTotals {
 
 /** "By reader" for one payment: its reader's label, or how it was paid without one. */
 type ReaderLabels = (payment: {
+  /** Its journal id and gateway id: what its plan's schedule may list it by. */
+  ids: readonly (string | null)[];
   readerId: string | null;
   channel: PaymentChannel;
   savedCardId: string | null;
+  installmentPlanId: string | null;
 }) => string | null;
 
 const GATEWAY_PAGE = 100;
@@ -258,11 +271,19 @@ export class CounterReports {
   /**
    * Reader labels, looked up once per reader for one report (not once per payment). A payment no
    * reader took says how it was paid instead (found by a tester: "By reader" showed "(none)" for
-   * payments by link).
+   * payments by link). A part of an installment plan says which part it is: only the first is paid
+   * by link, the gateway charges the others by itself (they were once all "Pay by link").
    */
   private labels(): ReaderLabels {
     const known = new Map<string, string | null>();
-    return ({ readerId, channel, savedCardId }) => {
+    const plans = new Map<string, InstallmentPlanRecord | undefined>();
+    return ({ ids, readerId, channel, savedCardId, installmentPlanId }) => {
+      if (readerId === null && installmentPlanId !== null) {
+        if (!plans.has(installmentPlanId)) plans.set(installmentPlanId, this.journal.getPlan(installmentPlanId));
+        const plan = plans.get(installmentPlanId);
+        const part = plan ? installmentPart(plan, ids) : null;
+        return part ? installmentLabel(part.part, part.of) : INSTALLMENT;
+      }
       if (readerId === null) return channel === 'link' ? (savedCardId ? SAVED_CARD : PAY_BY_LINK) : null;
       if (!known.has(readerId)) known.set(readerId, this.deps.readerLabel(readerId));
       return known.get(readerId)!;
@@ -322,7 +343,7 @@ export class CounterReports {
       amount: entry.amount,
       currency: entry.currency,
       cardBrand: entry.cardBrand,
-      readerLabel: label(entry),
+      readerLabel: label({ ...entry, ids: [entry.paymentId, entry.transactionId] }),
       movedBy: movedBy(entry),
     }));
   }
@@ -346,7 +367,7 @@ export class CounterReports {
       capturable: expired ? 0 : record.amountCapturable,
       refunded: record.amountRefunded,
       cardBrand: record.cardBrand,
-      readerLabel: label(record),
+      readerLabel: label({ ...record, ids: [record.id, record.transactionId] }),
       gateway: record.chargedBy === 'terminal' ? STANDALONE_LABEL : GATEWAY_LABELS[record.gateway],
       movedBy: movedBy(record),
       gatewayId: record.transactionId,

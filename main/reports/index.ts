@@ -3,11 +3,13 @@ export { dayWindow, dayWindowAt, inWindow, windowBetween } from './day';
 export {
   APPROVED_STATUSES,
   IN_FLIGHT_STATUSES,
+  INSTALLMENT,
   NO_KEY,
   OPEN_STATUSES,
   PAY_BY_LINK,
   SAVED_CARD,
   canonicalJson,
+  installmentLabel,
   capturesOf,
   closeDay,
   refundsOf,

@@ -65,6 +65,17 @@ export const NO_KEY = '(none)';
 export const PAY_BY_LINK = 'Pay by link';
 export const SAVED_CARD = 'Saved card (no reader)';
 
+/** "By reader" for a part of an installment plan its schedule does not list (yet). */
+export const INSTALLMENT = 'Installment';
+
+/**
+ * "By reader" for a part of an installment plan: the first the customer paid by link, the others
+ * the gateway charged by itself on the card the first was paid with (never "Pay by link").
+ */
+export function installmentLabel(part: number, of: number): string {
+  return part === 1 ? `Installment 1 of ${of} (by link)` : `Installment ${part} of ${of}`;
+}
+
 type MutableTotals = { -readonly [K in keyof ReportTotals]: ReportTotals[K] };
 
 function emptyTotals(currency: string): MutableTotals {

@@ -218,6 +218,20 @@ export interface InstallmentPlanRecord {
   updatedAt: string;
 }
 
+/**
+ * Which part of its plan a payment is (1-based, and how many parts the plan has), from the plan's
+ * schedule: `ids` are the payment's journal id and its gateway id. Null when the schedule does not
+ * list it. The one reading of a part's place, for the receipts, the reports and the Transactions list.
+ */
+export function installmentPart(
+  plan: Pick<InstallmentPlanRecord, 'schedule'>,
+  ids: readonly (string | null)[],
+): { part: number; of: number } | null {
+  const known = ids.filter((id): id is string => id !== null);
+  const index = plan.schedule.findIndex((entry) => entry.paymentIds.some((id) => known.includes(id)));
+  return index < 0 ? null : { part: index + 1, of: plan.schedule.length };
+}
+
 type RawPlan = Omit<InstallmentPlanRecord, 'schedule' | 'customer'> & { schedule: string; customer: string };
 
 /** A plan in one of these states charges nothing more; any other may still have a part charged. */
@@ -1585,7 +1599,8 @@ export class Journal {
       .prepare(
         `SELECT e.payment_id AS paymentId, e.amount, e.at, p.order_reference AS orderReference, p.currency,
                 p.card_brand AS cardBrand, p.reader_id AS readerId, p.gateway, p.charged_by AS chargedBy,
-                p.channel, p.saved_card_id AS savedCardId
+                p.channel, p.saved_card_id AS savedCardId, p.installment_plan_id AS installmentPlanId,
+                p.transaction_id AS transactionId
          FROM ${table} e JOIN payments p ON p.id = e.payment_id
          WHERE e.at >= ? AND e.at < ? AND p.mode = ? ORDER BY e.at, e.id`,
       )
@@ -1788,6 +1803,12 @@ export interface MoneyEntryRecord {
   /** How its payment was paid: on a reader, or by link (also a saved card charged without one). */
   channel: PaymentChannel;
   savedCardId: string | null;
+  /**
+   * Its payment's plan and gateway id: a plan's part is named by its place in the plan's schedule
+   * ("Installment 2 of 3"), which lists the parts by their gateway ids.
+   */
+  installmentPlanId: string | null;
+  transactionId: string | null;
 }
 
 export type ReceiptChannel = 'print' | 'email';

@@ -87,6 +87,49 @@ describe('the counter’s day on PayPlug and Plural', () => {
     expect(csv.find((row) => row.includes(charged.id))).toContain(',Saved card (no reader),PayPlug,');
   });
 
+  it('"By reader": the parts of an installment plan say which part they are; only the first was paid by link', async () => {
+    // Found in a review: every part of a plan was "Pay by link", though PayPlug charges the later
+    // parts by itself on the card the first was paid with; the customer paid only the first by link.
+    const { t, clock } = await payplugDay(100);
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: ada,
+      orderReference: 'SOFA-3',
+    });
+    await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    const due = plan.schedule[1]!.date;
+    // 10:00 on the second part's date: PayPlug charged it at 00:00 (01:00 in Paris), by itself.
+    clock.offsetMs = Date.parse(`${due}T10:00:00Z`) - Date.now();
+    const payments = () => t.call('payments.list', { filter: 'all', limit: 50 });
+    const second = await waitFor(
+      async () => (await payments()).find((p) => p.orderReference === 'SOFA-3#2' && p.status === 'succeeded'),
+      5_000,
+      'the second part in the journal',
+    );
+    const first = (await payments()).find((p) => p.orderReference === 'SOFA-3#1')!;
+    expect(first.status).toBe('succeeded');
+    await t.call('payments.refund', { paymentId: second.id, amount: 1000 });
+    await t.waitForPayment(second.id, (p) => p.amountRefunded === 1000, 5_000);
+
+    // No Z yet: the open period holds both days.
+    const x = await t.call('reports.x', { date: due });
+    expect(x.byReader.map((g) => [g.key, g.approvedCount, g.approvedAmount, g.refunded])).toEqual([
+      ['Installment 1 of 3 (by link)', 1, 3000, 0],
+      ['Installment 2 of 3', 1, 3000, 1000],
+    ]);
+    const csv = (await t.call('reports.csv', { date: due })).content.split('\r\n');
+    expect(csv.find((row) => row.includes(first.id))).toContain(',Installment 1 of 3 (by link),PayPlug,');
+    expect(csv.find((row) => row.includes(second.id))).toContain(',Installment 2 of 3,PayPlug,');
+    // The receipt already said which part it is, and names no reader.
+    const text = await receipt(t, second.id);
+    expect(text).toMatch(/Installment 2 of 3/);
+    expect(text).not.toMatch(/Pay by link|Reader/);
+  });
+
   it('a Plural split payment: the merchant copy lists the shares as released, refunded and held; the customer copy does not', async () => {
     const t = await pluralTill();
     cleanup.push(() => t.close());
