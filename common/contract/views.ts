@@ -181,6 +181,11 @@ export interface PaymentView {
   authorizationExpiresAt: string | null;
   /** The till's installment plan (InstallmentPlanView.id) this payment is a part of. */
   installmentPlanId: string | null;
+  /**
+   * Which part of that plan it is, when its schedule lists it: the first the customer pays by link,
+   * the gateway charges the others by itself. Absent for any other payment.
+   */
+  installment?: { part: number; of: number };
   /** Split settlement: each merchant's share and its state (empty when the payment is not split). */
   splits: SplitView[];
   /**
@@ -685,6 +690,11 @@ export interface TransactionView {
   capturedAt: string | null;
   /** An uncaptured authorisation: when it lapses (null when the gateway does not say). */
   authorizationExpiresAt: string | null;
+  /**
+   * A part of one of the till's installment plans: which one. The first the customer paid by link;
+   * the gateway charged the others by itself. Absent for any other payment.
+   */
+  installment?: { part: number; of: number };
 }
 
 export interface RefundView {

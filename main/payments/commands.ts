@@ -105,7 +105,11 @@ export class CashierCommands {
     if (record) record = this.sync.apply(record, payment, null);
     return {
       offline: false,
-      transaction: toTransactionView(payment, orderReferenceOf(payment, this.journal)),
+      transaction: toTransactionView(
+        payment,
+        orderReferenceOf(payment, this.journal),
+        record ? this.journal.installmentPartOf(record) : null,
+      ),
       refunds: refunds.map(toRefundView),
       timeline: record ? this.journal.timeline(record.id) : [],
       payment: record ? this.engine.view(record) : null,
@@ -143,7 +147,7 @@ export class CashierCommands {
    * (`unreadable`: what was wrong; it is reachable then, not offline): the till's own record.
    */
   private offlineDetail(record: PaymentRecord, unreadable: string | null): TransactionDetail {
-    const transaction = journaledTransactionView(record);
+    const transaction = journaledTransactionView(record, this.journal.installmentPartOf(record));
     if (!transaction)
       throw new HostError(
         'offline',

@@ -198,8 +198,14 @@ export class PaymentEngine {
         : this.splitsFor(record.id),
       this.receiptsOf(record.id),
     );
+    // A plan's part says which it is (the plan is read only for a part).
+    const installment = record.installmentPlanId ? this.journal.installmentPartOf(record) : null;
     const unsettledRefund = this.unsettledRefundOf(record);
-    return unsettledRefund ? { ...view, attention: toAttentionView(record, unsettledRefund) } : view;
+    return {
+      ...view,
+      ...(installment ? { installment } : {}),
+      ...(unsettledRefund ? { attention: toAttentionView(record, unsettledRefund) } : {}),
+    };
   }
 
   /** The receipts a view shows; the print history is read only for a payment that has print jobs. */

@@ -127,7 +127,7 @@ async function listFromGateway(
     rows = [...extra, ...rows];
   }
   return {
-    data: rows.map((p) => toTransactionView(p, orderReferenceOf(p, journal))),
+    data: rows.map((p) => toTransactionView(p, orderReferenceOf(p, journal), installmentOf(p, journal))),
     meta: {
       currentPage: input.search ? input.page : page.meta.currentPage,
       lastPage,
@@ -194,7 +194,9 @@ function listJournaled(
   const terminal = input.source === 'terminal';
   const { rows, total, more } = pageJournal(journal, journalQuery(input, range, terminal ? null : gateway.name));
   return {
-    data: rows.map(journaledTransactionView).filter((view): view is TransactionView => view !== null),
+    data: rows
+      .map((record) => journaledTransactionView(record, journal.installmentPartOf(record)))
+      .filter((view): view is TransactionView => view !== null),
     meta: {
       currentPage: input.page,
       lastPage: Math.max(1, Math.ceil(total / input.size)),
@@ -210,6 +212,13 @@ export function orderReferenceOf(payment: GatewayPayment, journal: Journal): str
   const local = journal.findByTransactionId(payment.id);
   if (local && !local.orderReference.startsWith('ext-')) return local.orderReference;
   return payment.orderReference;
+}
+
+/** Which part of one of the till's installment plans a gateway's payment is, or null. */
+export function installmentOf(payment: GatewayPayment, journal: Journal): { part: number; of: number } | null {
+  if (!payment.installmentPlanId) return null;
+  const local = journal.findByTransactionId(payment.id);
+  return local ? journal.installmentPartOf(local) : null;
 }
 
 function matchesFilters(

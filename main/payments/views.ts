@@ -320,7 +320,14 @@ function amountText(amount: number, currency: string): string {
   }
 }
 
-export function toTransactionView(payment: GatewayPayment, orderReference: string | null): TransactionView {
+/** A part of an installment plan (Journal.installmentPartOf), or null. */
+type InstallmentPart = { part: number; of: number } | null;
+
+export function toTransactionView(
+  payment: GatewayPayment,
+  orderReference: string | null,
+  installment: InstallmentPart = null,
+): TransactionView {
   const amountFormatted = amountText(payment.amount, payment.currency);
   return {
     id: payment.id,
@@ -345,6 +352,7 @@ export function toTransactionView(payment: GatewayPayment, orderReference: strin
     createdAt: payment.createdAt,
     capturedAt: payment.capturedAt,
     authorizationExpiresAt: payment.status === 'requires_capture' ? payment.authorizationExpiresAt : null,
+    ...(installment ? { installment } : {}),
   };
 }
 
@@ -352,7 +360,10 @@ export function toTransactionView(payment: GatewayPayment, orderReference: strin
  * A journaled payment as a transaction-list row, for gateways that keep no list (the journal is the
  * list); null while it is not yet a transaction (no gateway id, or in one of the till's own states).
  */
-export function journaledTransactionView(record: PaymentRecord): TransactionView | null {
+export function journaledTransactionView(
+  record: PaymentRecord,
+  installment: InstallmentPart = null,
+): TransactionView | null {
   if (record.transactionId === null || !isTransactionStatus(record.status)) return null;
   return {
     id: record.transactionId,
@@ -365,7 +376,9 @@ export function journaledTransactionView(record: PaymentRecord): TransactionView
     amountCaptured: record.amountCaptured,
     amountCapturable: record.amountCapturable,
     currency: record.currency,
-    paymentMethodType: record.channel === 'link' ? 'link' : 'terminal',
+    // A plan's later parts the gateway charged on the card it kept: no link was paid (PayPlug's own
+    // list says "card" of them too).
+    paymentMethodType: installment && installment.part > 1 ? 'card' : record.channel === 'link' ? 'link' : 'terminal',
     captureMethod: record.captureMethod,
     description: record.description,
     receiptEmail: record.receiptEmail,
@@ -378,6 +391,7 @@ export function journaledTransactionView(record: PaymentRecord): TransactionView
     // The journal keeps no capture time; the gateway's detail view has it.
     capturedAt: null,
     authorizationExpiresAt: record.status === 'requires_capture' ? record.authorizationExpiresAt : null,
+    ...(installment ? { installment } : {}),
   };
 }
 

@@ -1431,6 +1431,14 @@ export class Journal {
     return row && toPlan(row);
   }
 
+  /** Which part of its plan a payment is (installmentPart), or null when it is no plan's listed part. */
+  installmentPartOf(
+    record: Pick<PaymentRecord, 'id' | 'transactionId' | 'installmentPlanId'>,
+  ): { part: number; of: number } | null {
+    const plan = record.installmentPlanId ? this.getPlan(record.installmentPlanId) : undefined;
+    return plan ? installmentPart(plan, [record.id, record.transactionId]) : null;
+  }
+
   getPlan(id: string): InstallmentPlanRecord | undefined {
     const row = this.db.prepare(`${SELECT_PLAN} WHERE id = ?`).get<RawPlan>(id);
     return row && toPlan(row);

@@ -18,14 +18,18 @@ describe('the counter’s day on PayPlug and Plural', () => {
   });
 
   /** A PayPlug till and its sandbox on one wall clock the test moves. */
-  async function payplugDay(planPollMs?: number): Promise<{ t: TestHost; clock: ShiftedClock }> {
+  async function payplugDay(
+    planPollMs?: number,
+  ): Promise<{ t: TestHost; clock: ShiftedClock; stopGateway: () => Promise<void> }> {
     const clock = new ShiftedClock();
     const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
-    cleanup.push(() => sandbox.close());
+    let stopped: Promise<void> | null = null;
+    const stopGateway = () => (stopped ??= sandbox.close());
+    cleanup.push(stopGateway);
     const t = await payplugTill(sandbox, { clock, ...(planPollMs ? { tuning: { planPollMs } } : {}) });
     cleanup.push(() => t.close());
     await t.call('settings.update', { timeZone: 'Europe/Paris' });
-    return { t, clock };
+    return { t, clock, stopGateway };
   }
 
   const receipt = async (t: TestHost, paymentId: string, copy: 'customer' | 'merchant' = 'customer', width = 42) =>
@@ -111,7 +115,8 @@ describe('the counter’s day on PayPlug and Plural', () => {
       'the second part in the journal',
     );
     const first = (await payments()).find((p) => p.orderReference === 'SOFA-3#1')!;
-    expect(first.status).toBe('succeeded');
+    expect(first).toMatchObject({ status: 'succeeded', installment: { part: 1, of: 3 } });
+    expect(second.installment).toEqual({ part: 2, of: 3 });
     await t.call('payments.refund', { paymentId: second.id, amount: 1000 });
     await t.waitForPayment(second.id, (p) => p.amountRefunded === 1000, 5_000);
 
@@ -128,6 +133,54 @@ describe('the counter’s day on PayPlug and Plural', () => {
     const text = await receipt(t, second.id);
     expect(text).toMatch(/Installment 2 of 3/);
     expect(text).not.toMatch(/Pay by link|Reader/);
+  });
+
+  it('Transactions: the parts of an installment plan say which part they are, from the gateway or the journal', async () => {
+    // Found in a review: the journal's list (the gateway down) showed every part as "Link".
+    const { t, clock, stopGateway } = await payplugDay(100);
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: ada,
+      orderReference: 'SOFA-4',
+    });
+    await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
+    const second = await waitFor(
+      async () =>
+        (await t.call('payments.list', { filter: 'all', limit: 50 })).find(
+          (p) => p.orderReference === 'SOFA-4#2' && p.status === 'succeeded',
+        ),
+      5_000,
+      'the second part in the journal',
+    );
+    const rows = async () =>
+      (await t.call('transactions.list', {})).data.map((row) => [
+        row.orderReference,
+        row.paymentMethodType,
+        row.installment,
+      ]);
+    const expected = [
+      ['SOFA-4#2', 'card', { part: 2, of: 3 }],
+      ['SOFA-4#1', 'link', { part: 1, of: 3 }],
+    ];
+    expect(await rows()).toEqual(expected);
+    expect(
+      (await t.call('transactions.get', { transactionId: second.transactionId! })).transaction.installment,
+    ).toEqual({
+      part: 2,
+      of: 3,
+    });
+    await stopGateway();
+    const offline = await t.call('transactions.list', {});
+    expect(offline.offline).toBe(true);
+    expect(await rows()).toEqual(expected);
+    const detail = await t.call('transactions.get', { transactionId: second.transactionId! });
+    expect(detail.offline).toBe(true);
+    expect(detail.transaction).toMatchObject({ paymentMethodType: 'card', installment: { part: 2, of: 3 } });
   });
 
   it('a Plural split payment: the merchant copy lists the shares as released, refunded and held; the customer copy does not', async () => {

@@ -83,6 +83,31 @@ describe('Process payment screen', () => {
     );
   });
 
+  it('a later part of an installment plan says which part it is, not "pay by link"', async () => {
+    // Found in a review: the gateway charges the later parts by itself; only the first is a link.
+    const part = (id: string, installment: { part: number; of: number }) =>
+      makePayment({
+        id,
+        channel: 'link',
+        status: 'succeeded',
+        orderReference: `SOFA-3#${installment.part}`,
+        installmentPlanId: 'ipl_sofa',
+        installment,
+      });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        seq: 5,
+        payments: [part('pay_part2', { part: 2, of: 3 }), part('pay_part1', { part: 1, of: 3 })],
+      }),
+    );
+    const rendered = await openProcess(bridge, 'pay_part2');
+    const meta = () => document.querySelector('.payment-card__meta')!.textContent;
+    expect(meta()).toContain('Order SOFA-3#2 · installment 2 of 3');
+    expect(meta()).not.toContain('pay by link');
+    act(() => rendered.store.getState().selectPayment('pay_part1'));
+    await waitFor(() => expect(meta()).toContain('Order SOFA-3#1 · installment 1 of 3, pay by link'));
+  });
+
   it('shows the live reader stage in role=status as events arrive: sent → waiting for card → processing → approved', async () => {
     const payment = makePayment({
       id: 'pay_live000001',

@@ -114,6 +114,33 @@ describe('Transactions screen', () => {
     expect(within(refunded).getByText(/₹100\.00 refunded/)).toBeTruthy();
   });
 
+  it('a part of an installment plan says which part it is in Method, not "Link"', async () => {
+    // Found in a review: the later parts, which the gateway charges by itself, read as links.
+    const bridge = new FakeBridge();
+    const rows = [
+      makeTransaction({
+        id: 'tx_1',
+        reference: 'pay_part1',
+        paymentMethodType: 'link',
+        installment: { part: 1, of: 3 },
+      }),
+      makeTransaction({
+        id: 'tx_2',
+        reference: 'pay_part2',
+        paymentMethodType: 'card',
+        installment: { part: 2, of: 3 },
+      }),
+      makeTransaction({ id: 'tx_3', reference: 'pay_plain', paymentMethodType: 'link' }),
+    ];
+    bridge.on('transactions.list', () => ok(pageOf(rows, 1, 1)));
+    await renderApp(bridge, { screen: 'transactions' });
+    const method = async (reference: string) =>
+      (await screen.findByText(reference)).closest('tr')!.querySelectorAll('td')[5]!.textContent;
+    expect(await method('pay_part1')).toBe('Installment 1 of 3 (link) •••• 4242');
+    expect(await method('pay_part2')).toBe('Installment 2 of 3 •••• 4242');
+    expect(await method('pay_plain')).toBe('Link •••• 4242');
+  });
+
   it('sends search, status, method, dates and sort to the API, and starts again at page 1', async () => {
     const bridge = listBridge();
     const { user } = await renderApp(bridge, { screen: 'transactions' });

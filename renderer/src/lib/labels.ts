@@ -1,4 +1,11 @@
-import type { PaymentView, ReaderStatus, ReaderView, ReceiptStateView } from '../../../common/contract';
+import type {
+  PaymentView,
+  ReaderStatus,
+  ReaderView,
+  ReceiptStateView,
+  TransactionView,
+} from '../../../common/contract';
+import { humanize } from './format';
 
 export type ReceiptCopies = NonNullable<ReceiptStateView['print']>['copies'];
 
@@ -9,6 +16,16 @@ export type ReceiptCopies = NonNullable<ReceiptStateView['print']>['copies'];
 export function capturedInPart(p: { status: string; amount: number; amountCaptured: number }): number | null {
   const charged = p.status === 'succeeded' || p.status === 'partially_refunded' || p.status === 'refunded';
   return charged && p.amountCaptured > 0 && p.amountCaptured !== p.amount ? p.amountCaptured : null;
+}
+
+/**
+ * A transaction's method in the list: a part of an installment plan says which part it is (the
+ * gateway charged the later ones by itself: not "Link"), any other its method.
+ */
+export function methodLabel(t: Pick<TransactionView, 'paymentMethodType' | 'installment'>): string {
+  if (!t.installment) return humanize(t.paymentMethodType);
+  const { part, of } = t.installment;
+  return part === 1 ? `Installment 1 of ${of} (link)` : `Installment ${part} of ${of}`;
 }
 
 /** What the payment's state means for the cashier, in one line (shown in role=status). */

@@ -277,7 +277,7 @@ function PaymentCard({
           <>
             {payment.description ? `${payment.description} · ` : ''}Order {payment.orderReference}
             {payment.captureMethod === 'manual' ? ' · manual capture' : ''}
-            {payment.channel === 'link' ? (payment.savedCard ? ' · saved card' : ' · pay by link') : ''}
+            {paidHow(payment)}
             {payment.card ? ` · ${payment.card.brand} •••• ${payment.card.last4}` : ''}
           </>
         ) : (
@@ -343,6 +343,17 @@ function TipWaiting({ payment }: { payment: PaymentView }) {
       <ErrorBox error={error} shownPaths={[]} />
     </div>
   );
+}
+
+/** How a payment no reader takes is paid, for its meta line: "" for one on a reader. */
+function paidHow(payment: PaymentView): string {
+  if (payment.installment) {
+    const { part, of } = payment.installment;
+    // Only the first part is paid by link: the gateway charges the others by itself.
+    return part === 1 ? ` · installment 1 of ${of}, pay by link` : ` · installment ${part} of ${of}`;
+  }
+  if (payment.channel !== 'link') return '';
+  return payment.savedCard ? ' · saved card' : ' · pay by link';
 }
 
 /** A payment by link: the QR for the customer, the time left, and cancel while it is unpaid. */

@@ -22,7 +22,7 @@ import { dateTime, dateTimeSeconds, humanize, money } from '../lib/format';
 import { PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES, type PaymentMethodType } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
-import { capturedInPart, statusLabel } from '../lib/labels';
+import { capturedInPart, methodLabel, statusLabel } from '../lib/labels';
 
 const SORTS = [
   { value: 'created_at:desc', label: 'Newest first' },
@@ -456,7 +456,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
             <dd>{money(t.amountRefunded, t.currency)}</dd>
             <dt>Method</dt>
             <dd>
-              {humanize(t.paymentMethodType)}
+              {methodLabel(t)}
               {t.card ? ` · ${t.card.brand} •••• ${t.card.last4}` : ''}
             </dd>
             <dt>Created</dt>
@@ -799,7 +799,7 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
                   ) : null}
                 </td>
                 <td>
-                  {humanize(t.paymentMethodType)}
+                  {methodLabel(t)}
                   {t.card ? ` •••• ${t.card.last4}` : ''}
                 </td>
                 <td>
