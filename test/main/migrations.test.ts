@@ -654,6 +654,43 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM split_entries').get<{ n: number }>()!.n).toBe(3);
   });
 
+  it('019 charged card: a link that saved a card is a link again; a charge on a saved card keeps its card', () => {
+    const db = databaseAt(18);
+    const payplugPayment = (id: string, savedCardId: string, over: Record<string, string | number | null> = {}) => {
+      insertV1Payment(db, id, over);
+      db.prepare(`UPDATE payments SET gateway = 'payplug', channel = 'link', saved_card_id = ? WHERE id = ?`).run(
+        savedCardId,
+        id,
+      );
+    };
+    const create = (id: string, params: Record<string, unknown>) => {
+      db.prepare(
+        `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, created_at, updated_at)
+         VALUES (?, 'payplug', 'create', ?, ?, 'done', 1, ?, ?)`,
+      ).run(id, `pos-ORDER-${id}-1`, JSON.stringify({ amount: 1250, currency: 'EUR', ...params }), AT, AT);
+    };
+    // A link on which the customer saved their card: a sync copied the card it saved.
+    payplugPayment('pay_saved_on_link', 'card_saved');
+    create('pay_saved_on_link', { channel: 'link', savedCardId: null, allowSaveCard: true });
+    // A charge on a saved card: the card it was charged on.
+    payplugPayment('pay_on_card', 'card_ada');
+    create('pay_on_card', { channel: 'link', savedCardId: 'card_ada' });
+    // A charge on a saved card still waiting for its tip: no create written yet, nothing from the gateway.
+    payplugPayment('pay_tip', 'card_ada', { status: 'creating', transaction_id: null, reference: null });
+    // A part of a plan the till took in: never charged on a card by the till.
+    payplugPayment('pay_part', 'card_plan', { origin: 'adopted', idempotency_key: 'adopted-tx_pay_part' });
+    const before = db.prepare('SELECT id, updated_at FROM payments ORDER BY id').all();
+    upgrade(db, 19);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    const card = (id: string) => journal.getPayment(id)!.savedCardId;
+    expect(card('pay_saved_on_link')).toBeNull();
+    expect(card('pay_on_card')).toBe('card_ada');
+    expect(card('pay_tip')).toBe('card_ada');
+    expect(card('pay_part')).toBeNull();
+    // A correction of the journal, not a change of the payments.
+    expect(db.prepare('SELECT id, updated_at FROM payments ORDER BY id').all()).toEqual(before);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -691,6 +728,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'split-releasable',
       'operation-sent-at',
       'split-entries',
+      'charged-card',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

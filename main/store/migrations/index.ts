@@ -17,6 +17,7 @@ import { migration as ownMoneyEntries } from './015-own-money-entries';
 import { migration as splitReleasable } from './016-split-releasable';
 import { migration as operationSentAt } from './017-operation-sent-at';
 import { migration as splitEntries } from './018-split-entries';
+import { migration as chargedCard } from './019-charged-card';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -38,6 +39,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   splitReleasable,
   operationSentAt,
   splitEntries,
+  chargedCard,
 ];
 
 export type { Migration };
