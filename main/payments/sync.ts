@@ -17,6 +17,7 @@ import {
   newPaymentRecord,
   SETTLED_STATUSES,
   type OperationRecord,
+  type PaymentChannel,
   type PaymentPatch,
   type PaymentRecord,
   type SplitRecord,
@@ -339,7 +340,7 @@ export class PaymentSync {
         payUrl: payment.payUrl,
         payUrlExpiresAt: payment.payUrlExpiresAt,
         authorizationExpiresAt: payment.authorizationExpiresAt,
-        channel: payment.payUrl ? 'link' : 'card_present',
+        channel: adoptedChannel(payment),
       }),
       'adopted',
       `created outside this till (${payment.reference})`,
@@ -350,6 +351,17 @@ export class PaymentSync {
     this.engine.changed(record);
     return record;
   }
+}
+
+/**
+ * How a payment the till takes in was paid. A page is there only while it is unpaid: a link taken in
+ * once paid (a website's sale refunded here) is still one, by the gateway's method (found in a hunt:
+ * its refund counted under "(none)" in the reports, and the journal's list called it "Terminal"). An
+ * unpaid one without a page is left as before: the till could not show it to anyone.
+ */
+function adoptedChannel(payment: GatewayPayment): PaymentChannel {
+  if (payment.payUrl) return 'link';
+  return payment.methodType === 'link' && payment.status !== 'pending' ? 'link' : 'card_present';
 }
 
 /**

@@ -135,6 +135,22 @@ describe('the counter’s day on PayPlug and Plural', () => {
     expect(text).not.toMatch(/Pay by link|Reader/);
   });
 
+  it('a website sale paid by link and refunded at the till is a payment by link, not "(none)"', async () => {
+    // Found in a hunt: a payment taken in after it was paid was journaled as card-present (its page
+    // was gone), so its refund counted under "(none)" and the journal's list called it "Terminal".
+    const { t, stopGateway } = await payplugDay();
+    const web = (await payplug(t, 'POST', '/v1/payments', { amount: 4200, currency: 'EUR' })).json as { id: string };
+    await payplug(t, 'POST', `/_sandbox/payments/${web.id}/pay`, { card_number: '4242424242424242' });
+    const refunded = await t.call('payments.refund', { paymentId: web.id, amount: 1200 });
+    await t.waitForPayment(refunded.id, (p) => p.amountRefunded === 1200, 5_000);
+    expect(refunded.channel).toBe('link');
+    const x = await t.call('reports.x', {});
+    expect(x.byReader.map((g) => [g.key, g.refunded])).toEqual([['Pay by link', 1200]]);
+    await stopGateway();
+    const offline = await t.call('transactions.list', {});
+    expect(offline.data.map((row) => [row.id, row.paymentMethodType])).toEqual([[web.id, 'link']]);
+  });
+
   it('Transactions: the parts of an installment plan say which part they are, from the gateway or the journal', async () => {
     // Found in a review: the journal's list (the gateway down) showed every part as "Link".
     const { t, clock, stopGateway } = await payplugDay(100);
