@@ -202,8 +202,9 @@ describe('Concert link under fuzzing', () => {
             link.receive(chunk);
             clock.advance(gaps[i] ?? 0);
           });
-          // Longest possible exchange: session attempts + resends + answer wait + answer NAKs + EOT.
-          clock.advance(11_000 + 4 * 3_000 + 120_000 + 4 * 3_000 + 3_000);
+          // Longest possible exchange: session attempts + resends + a late ACK + answer wait + answer
+          // NAKs + EOT.
+          clock.advance(11_000 + 4 * 3_000 + 1_000 + 120_000 + 4 * 3_000 + 3_000);
           expect(ends).toHaveLength(1);
           expect(link.state).toBe('done');
           expect(clock.pending).toBe(0);

@@ -215,7 +215,61 @@ describe('Concert link: sending the request', () => {
     expect(h.events).toEqual([]);
     h.clock.advance(1);
     expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
+    // Still listening for an ACK that crossed the EOT, then it gives up: nothing was acknowledged.
+    expect(h.events).toEqual([]);
+    h.clock.advance(999);
+    expect(h.events).toEqual([]);
+    h.clock.advance(1);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
     expect(failure(h.last())).toMatchObject({ code: 'request_ack_timeout', acknowledged: false });
+    expect(h.clock.pending).toBe(0);
+  });
+
+  it('takes an ACK that crossed its EOT as the start of the payment, and reads the answer', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.clock.advance(3_000);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
+    // The terminal's ACK, then our EOT: to the terminal, the ordinary start of the card transaction.
+    h.recv(ACK);
+    expect(h.types()).toEqual(['acknowledged', 'waiting_for_answer']);
+    expect(h.link.acknowledged).toBe(true);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']); // no second EOT
+    h.recv(ENQ);
+    h.recvFrame(answerFrame);
+    h.recv(EOT);
+    expect(h.last()).toMatchObject({ type: 'answer', closedCleanly: true });
+  });
+
+  it('ends unknown, never failed, when that late ACK is followed by silence', () => {
+    const h = harness({ answerTimeoutMs: 5_000 });
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.clock.advance(3_500);
+    h.recv(ACK);
+    h.clock.advance(5_000);
+    expect(failure(h.last())).toMatchObject({ code: 'answer_timeout', acknowledged: true });
+  });
+
+  it('fails when the terminal NAKs the request after the wait ran out', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.clock.advance(3_000);
+    h.recv(NAK);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
+    expect(failure(h.last())).toMatchObject({ code: 'request_rejected', acknowledged: false });
+    expect(h.clock.pending).toBe(0);
+  });
+
+  it('counts an abort while an ACK may cross its EOT as possibly charged', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.clock.advance(3_000);
+    h.link.abort('port closed');
+    expect(failure(h.last())).toMatchObject({ code: 'aborted', acknowledged: true });
   });
 });
 
@@ -338,7 +392,19 @@ describe('Concert link: cancel', () => {
     h.recv(ACK);
     h.link.cancel();
     h.clock.advance(3_000);
+    expect(h.types()).toEqual([]); // an ACK may still be crossing the EOT
+    h.clock.advance(1_000);
     expect(h.types()).toEqual(['canceled']);
+  });
+
+  it('refuses a pending cancel when the late ACK comes: the payment goes on', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.clock.advance(3_000);
+    expect(h.link.cancel()).toBe('pending');
+    h.recv(ACK);
+    expect(h.types()).toEqual(['acknowledged', 'cancel_refused', 'waiting_for_answer']);
   });
 
   it('is too late after acknowledgement, and after the end', () => {

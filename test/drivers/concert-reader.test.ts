@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { createTransportPair } from '../support/memory-transport';
+import { ACK, ENQ, EOT, encodeAnswer } from '../../drivers/protocols/concert/codec';
 import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
 import type { EmulatorScript } from '../../drivers/protocols/concert/emulator';
 import { serveEmulator } from '../../drivers/protocols/concert/emulator';
@@ -130,6 +131,39 @@ describe('ConcertReader: link faults end-to-end against the emulator', () => {
   it('NAKs an answer with a bad LRC and approves from the good resend', async () => {
     const t = setup({ answerFault: 'bad_lrc', badLrcCount: 1 });
     expect((await t.pay()).kind).toBe('approved');
+  });
+
+  it('takes a slow ACK that crossed its EOT as the payment starting: approved, never "nothing charged"', async () => {
+    const clock = new FakeClock();
+    const [ecr, terminal] = createTransportPair();
+    const reader = new ConcertReader({
+      transport: ecr,
+      info: concertReaderInfo({ id: 'serial:/dev/ttySLOW', foundBy: 'serial', path: '/dev/ttySLOW' }),
+      clock,
+    });
+    const heard: number[] = [];
+    terminal.onData((chunk) => {
+      heard.push(...chunk);
+      if (chunk.length === 1 && chunk[0] === ENQ) void terminal.write(Uint8Array.of(ACK));
+    });
+    let outcome: CardOutcome | undefined;
+    const paying = reader.collect(PAYMENT).then((o) => (outcome = o));
+    await flush(); // ENQ, ACK, then the request frame: the terminal is slow to acknowledge it
+    clock.advance(3_000);
+    await flush();
+    expect(heard.at(-1)).toBe(EOT);
+    // Its ACK crossed our EOT: to the terminal, ACK then EOT is how a card transaction starts.
+    await terminal.write(Uint8Array.of(ACK));
+    await flush();
+    expect(outcome).toBeUndefined();
+    await terminal.write(Uint8Array.of(ENQ));
+    await flush();
+    const answer = { posNumber: '01', status: '0', amount: 1250, paymentMode: '1', cardField: null };
+    await terminal.write(encodeAnswer({ ...answer, currencyNumeric: '978', privateData: 'A00001' }));
+    await terminal.write(Uint8Array.of(EOT));
+    await paying;
+    expect(outcome).toMatchObject({ kind: 'approved', authCode: 'A00001' });
+    await reader.close();
   });
 
   it('ends unknown when every answer has a bad LRC', async () => {

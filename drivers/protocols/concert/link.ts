@@ -6,6 +6,8 @@
  *   ECR → ENQ                 (no ACK within ackTimeoutMs: EOT, pause, retry; sessionAttempts in all)
  *   TPE → ACK
  *   ECR → STX request ETX LRC (NAK: resend, at most maxResends times; then EOT and give up)
+ *                             (neither ACK nor NAK within ackTimeoutMs: EOT, then lateAckMs more for
+ *                             an ACK that crossed it — ACK then EOT is how the terminal starts)
  *   TPE → ACK                 ← the request is acknowledged: from here on, the terminal may charge
  *   ECR → EOT
  *   TPE → ENQ                 (within answerTimeoutMs)
@@ -28,6 +30,12 @@ export interface ConcertLinkTimings {
   readonly sessionRetryPauseMs: number;
   /** ENQ attempts in all. */
   readonly sessionAttempts: number;
+  /**
+   * After the request's ACK wait ran out and EOT went out, how long an ACK that crossed that EOT is
+   * still heard. To the terminal, its ACK followed by our EOT is the ordinary start of the card
+   * transaction, so such an ACK means it is charging: the exchange goes on instead of failing.
+   */
+  readonly lateAckMs: number;
   /** Resends of the request frame after NAKs (so maxResends + 1 transmissions at most). */
   readonly maxResends: number;
   /** Wait for the terminal's ENQ once the request is acknowledged: the customer is at the card. */
@@ -44,6 +52,7 @@ export const DEFAULT_LINK_TIMINGS: ConcertLinkTimings = {
   ackTimeoutMs: 3_000,
   sessionRetryPauseMs: 1_000,
   sessionAttempts: 3,
+  lateAckMs: 1_000,
   maxResends: 3,
   answerTimeoutMs: 120_000,
   frameTimeoutMs: 3_000,
@@ -61,7 +70,7 @@ export type LinkErrorCode =
   | 'session_refused'
   /** The request frame was NAKed maxResends + 1 times. */
   | 'request_rejected'
-  /** Neither ACK nor NAK after the request frame. */
+  /** Neither ACK nor NAK after the request frame (nor an ACK crossing our EOT, within lateAckMs). */
   | 'request_ack_timeout'
   /** The terminal never opened a session to answer. */
   | 'answer_timeout'
@@ -75,7 +84,10 @@ export type LinkErrorCode =
 export interface LinkError {
   readonly code: LinkErrorCode;
   readonly message: string;
-  /** True when the terminal had acknowledged the request: it may have charged the card. */
+  /**
+   * True when the terminal had acknowledged the request, or may have (stopped while an ACK could
+   * still be crossing our EOT): it may have charged the card.
+   */
   readonly acknowledged: boolean;
 }
 
@@ -92,7 +104,16 @@ export type LinkEvent =
   | { readonly type: 'cancel_refused' };
 
 export type LinkState =
-  'idle' | 'opening' | 'opening_pause' | 'sending' | 'waiting_answer' | 'receiving' | 'closing' | 'done';
+  | 'idle'
+  | 'opening'
+  | 'opening_pause'
+  | 'sending'
+  /** EOT sent after the request's ACK wait ran out; listening lateAckMs for an ACK that crossed it. */
+  | 'abandoning'
+  | 'waiting_answer'
+  | 'receiving'
+  | 'closing'
+  | 'done';
 
 export type CancelResult = 'canceled' | 'pending' | 'too_late';
 
@@ -166,6 +187,7 @@ export class ConcertLink {
         this.finish({ type: 'canceled' });
         return 'canceled';
       case 'sending':
+      case 'abandoning':
         this.cancelRequested = true;
         return 'pending';
       default:
@@ -186,6 +208,11 @@ export class ConcertLink {
     // Close our session if we hold one. Not while the request frame awaits its ACK: an EOT
     // crossing the terminal's ACK on the wire is exactly what starts the card transaction.
     if (this.current === 'opening') this.send(byte(EOT));
+    // Our EOT is out and the terminal's ACK may be crossing it: it may be charging.
+    if (this.current === 'abandoning') {
+      this.finish({ type: 'failed', error: { code: 'aborted', message, acknowledged: true } });
+      return;
+    }
     this.fail('aborted', message);
   }
 
@@ -206,6 +233,11 @@ export class ConcertLink {
       case 'sending':
         if (value === ACK) this.requestAcknowledged();
         else if (value === NAK) this.requestNaked();
+        return;
+      case 'abandoning':
+        // Our EOT already went out: after this ACK it is what the terminal waits for to start.
+        if (value === ACK) this.requestAcknowledged(false);
+        else if (value === NAK) this.requestGivenUp(true);
         return;
       case 'waiting_answer':
         if (value === ENQ) this.acceptAnswerSession();
@@ -250,12 +282,12 @@ export class ConcertLink {
     this.wait(this.timings.sessionRetryPauseMs, () => this.openSession());
   }
 
-  private requestAcknowledged(): void {
+  private requestAcknowledged(sendEot = true): void {
     this.clearTimer();
     this.acked = true;
     this.options.onEvent({ type: 'acknowledged' });
     if (this.cancelRequested) this.options.onEvent({ type: 'cancel_refused' });
-    this.send(byte(EOT));
+    if (sendEot) this.send(byte(EOT));
     this.current = 'waiting_answer';
     this.options.onEvent({ type: 'waiting_for_answer' });
     this.wait(this.timings.answerTimeoutMs, () =>
@@ -286,10 +318,24 @@ export class ConcertLink {
     this.wait(this.timings.ackTimeoutMs, () => this.requestAckTimedOut());
   }
 
+  /**
+   * No reply to the request frame: close the session, but keep listening a moment. An ACK the
+   * terminal sent just as the wait ran out reaches it followed by our EOT, which is how a card
+   * transaction starts: taking that as "nothing charged" would let the cashier charge again.
+   */
   private requestAckTimedOut(): void {
     this.send(byte(EOT));
+    this.current = 'abandoning';
+    this.wait(this.timings.lateAckMs, () => this.requestGivenUp());
+  }
+
+  private requestGivenUp(naked = false): void {
     if (this.cancelRequested) {
       this.finish({ type: 'canceled' });
+      return;
+    }
+    if (naked) {
+      this.fail('request_rejected', `the terminal NAKed the request after the ${this.timings.ackTimeoutMs} ms wait`);
       return;
     }
     this.fail(
