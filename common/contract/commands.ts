@@ -536,11 +536,48 @@ export type ParsedCommandInput<N extends CommandName> = z.output<(typeof command
 
 export const COMMAND_NAMES = Object.keys(commandSchemas) as CommandName[];
 
+/**
+ * Half of a UTF-16 surrogate pair on its own ("\ud800" in JSON): not a character. The journal
+ * (UTF-8) cannot keep it and would store replacement characters instead; gateways refuse it, which
+ * left a failed payment behind a description that could have been refused at once.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** How deep the walk for broken text goes: deeper input is no command's, and the schema refuses it. */
+const TEXT_WALK_DEPTH = 16;
+
+/** The path of the first string (or key) in `value` that is not text, or null. */
+function brokenText(value: unknown, path: readonly (string | number)[] = []): (string | number)[] | null {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? [...path] : null;
+  if (value === null || typeof value !== 'object' || path.length >= TEXT_WALK_DEPTH) return null;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) {
+      const found = brokenText(value[index], [...path, index]);
+      if (found) return found;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (LONE_SURROGATE.test(key)) return [...path, key];
+    const found = brokenText(item, [...path, key]);
+    if (found) return found;
+  }
+  return null;
+}
+
 /** Validates a command's input: the parsed value, or the issues in words. */
 export function parseCommandInput<N extends CommandName>(
   name: N,
   input: unknown,
 ): { ok: true; value: ParsedCommandInput<N> } | { ok: false; error: CommandError } {
+  const broken = brokenText(input);
+  if (broken) {
+    const issue = {
+      path: broken.map(String).join('.') || '(input)',
+      message: 'holds a broken character (half of a UTF-16 surrogate pair): type or paste the text again',
+    };
+    return { ok: false, error: { code: 'validation', message: `${issue.path}: ${issue.message}`, issues: [issue] } };
+  }
   const schema = commandSchemas[name] as unknown as z.ZodType<ParsedCommandInput<N>>;
   const parsed = schema.safeParse(input === undefined ? {} : input);
   if (parsed.success) return { ok: true, value: parsed.data };

@@ -334,6 +334,30 @@ describe('host against the sandbox: the cashier flow', () => {
     expect(await t.call('payments.list', { filter: 'all', limit: 100 })).toEqual(before);
   });
 
+  it('refuses text holding half a surrogate pair before anything is written, naming the field', async () => {
+    const before = await t.call('payments.list', { filter: 'all', limit: 100 });
+    // The journal cannot keep such text, and the gateway refuses it: refused here, nothing is left behind.
+    const error = await t.fail('payments.create', {
+      amount: 1000,
+      currency: 'EUR',
+      orderReference: 'BROKEN-TEXT',
+      description: 'Caf\uD83D',
+    });
+    expect(error).toMatchObject({ code: 'validation', issues: [{ path: 'description' }] });
+    expect(error.message).toMatch(/broken character/);
+    const customer = { email: 'a@example.com', firstName: 'A\uDC00', lastName: 'B' };
+    expect(await t.fail('payments.create', { amount: 1000, currency: 'EUR', channel: 'link', customer })).toMatchObject(
+      {
+        code: 'validation',
+        issues: [{ path: 'customer.firstName' }],
+      },
+    );
+    expect(await t.call('payments.list', { filter: 'all', limit: 100 })).toEqual(before);
+    // A whole pair is a character like any other.
+    const emoji = await t.call('payments.create', { amount: 1000, currency: 'EUR', description: 'Café \uD83D\uDE00' });
+    expect(emoji.description).toBe('Café 😀');
+  });
+
   it('the same order is never charged twice', async () => {
     const first = await t.call('payments.create', { amount: 1000, currency: 'EUR', orderReference: 'ORDER-77' });
     const again = await t.call('payments.create', { amount: 1000, currency: 'EUR', orderReference: 'ORDER-77' });
