@@ -203,8 +203,8 @@ describe('Concert link under fuzzing', () => {
             clock.advance(gaps[i] ?? 0);
           });
           // Longest possible exchange: session attempts + resends + a late ACK + answer wait + answer
-          // NAKs + EOT.
-          clock.advance(11_000 + 4 * 3_000 + 1_000 + 120_000 + 4 * 3_000 + 3_000);
+          // sessions reopened + answer NAKs + EOT.
+          clock.advance(11_000 + 4 * 3_000 + 1_000 + 120_000 + 2 * (3_000 + 4_000) + 4 * 3_000 + 3_000);
           expect(ends).toHaveLength(1);
           expect(link.state).toBe('done');
           expect(clock.pending).toBe(0);

@@ -338,6 +338,58 @@ describe('Concert link: waiting for and receiving the answer', () => {
     h.recv(ENQ);
     expect(h.sent.slice(-2)).toEqual(['ACK', 'ACK']);
   });
+
+  it('waits for the next answer session of a terminal that missed our ACK and closed its own', () => {
+    const h = harness();
+    h.toReceiving();
+    // The terminal did not hear our ACK: after its own 3 s it sends EOT, pauses 1 s, sends ENQ again.
+    h.clock.advance(3_000);
+    h.recv(EOT);
+    h.clock.advance(1_000);
+    expect(h.types()).toEqual(['acknowledged', 'waiting_for_answer']);
+    h.recv(ENQ);
+    h.recvFrame(answerFrame);
+    h.recv(EOT);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT', 'ACK', 'ACK', 'ACK']);
+    expect(h.last()).toMatchObject({ type: 'answer', closedCleanly: true });
+  });
+
+  it('takes that EOT before its own frame wait runs out just the same', () => {
+    const h = harness();
+    h.toReceiving();
+    h.clock.advance(1_500);
+    h.recv(EOT);
+    h.clock.advance(3_000);
+    h.recv(ENQ);
+    h.recvFrame(answerFrame);
+    h.recv(EOT);
+    expect(h.last()).toMatchObject({ type: 'answer', closedCleanly: true });
+  });
+
+  it('gives up after 3 answer sessions without a frame: unknown', () => {
+    const h = harness();
+    h.toReceiving();
+    h.clock.advance(3_000);
+    h.recv(ENQ);
+    h.clock.advance(3_000);
+    h.recv(ENQ);
+    h.clock.advance(2_999);
+    expect(h.types()).not.toContain('failed');
+    h.clock.advance(1);
+    expect(failure(h.last())).toMatchObject({ code: 'answer_frame_timeout', acknowledged: true });
+    expect(h.clock.pending).toBe(0);
+  });
+
+  it('gives up when the terminal does not open its session again', () => {
+    const h = harness();
+    h.toReceiving();
+    h.recv(EOT);
+    h.clock.advance(3_999);
+    expect(h.types()).not.toContain('failed');
+    h.clock.advance(1);
+    expect(failure(h.last())).toMatchObject({ code: 'answer_frame_timeout', acknowledged: true });
+    expect(h.clock.pending).toBe(0);
+  });
 });
 
 describe('Concert link: cancel', () => {

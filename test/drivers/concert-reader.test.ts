@@ -7,7 +7,7 @@ import type { EmulatorScript } from '../../drivers/protocols/concert/emulator';
 import { serveEmulator } from '../../drivers/protocols/concert/emulator';
 import type { ConcertReaderOptions } from '../../drivers/protocols/concert/reader';
 import { ConcertReader, privateDataFor } from '../../drivers/protocols/concert/reader';
-import type { CardOutcome, CollectRequest, CollectStage } from '../../drivers/types';
+import type { CardOutcome, CollectRequest, CollectStage, Transport } from '../../drivers/types';
 
 const PAYMENT: CollectRequest = { amount: 1250, currency: 'EUR', reference: 'act_1234567890ABCDEF' };
 
@@ -164,6 +164,48 @@ describe('ConcertReader: link faults end-to-end against the emulator', () => {
     await paying;
     expect(outcome).toMatchObject({ kind: 'approved', authCode: 'A00001' });
     await reader.close();
+  });
+
+  it("approves when the line loses our ACK to the terminal's answer session: it opens it again", async () => {
+    const clock = new FakeClock();
+    const [ecr, terminal] = createTransportPair();
+    const served = serveEmulator(terminal, { clock });
+    let eotSent = false;
+    let lost = 0;
+    // The cable loses the first ACK after our EOT: the one to the terminal's ENQ.
+    const lossy: Transport = {
+      get isOpen() {
+        return ecr.isOpen;
+      },
+      write: async (bytes) => {
+        if (eotSent && lost === 0 && bytes.length === 1 && bytes[0] === ACK) {
+          lost += 1;
+          return;
+        }
+        if (bytes.length === 1 && bytes[0] === EOT) eotSent = true;
+        await ecr.write(bytes);
+      },
+      onData: (listener) => ecr.onData(listener),
+      onClose: (listener) => ecr.onClose(listener),
+      close: () => ecr.close(),
+    };
+    const reader = new ConcertReader({
+      transport: lossy,
+      info: concertReaderInfo({ id: 'serial:/dev/ttyLOSSY', foundBy: 'serial', path: '/dev/ttyLOSSY' }),
+      clock,
+    });
+    let outcome: CardOutcome | undefined;
+    const paying = reader.collect(PAYMENT).then((o) => (outcome = o));
+    for (let t = 0; t < 15_000 && outcome === undefined; t += 50) {
+      await flush();
+      clock.advance(50);
+    }
+    await paying;
+    expect(lost).toBe(1);
+    expect(outcome).toMatchObject({ kind: 'approved', authCode: 'A00001' });
+    expect(served.emulator.requests).toHaveLength(1);
+    await reader.close();
+    await served.stop();
   });
 
   it('ends unknown when every answer has a bad LRC', async () => {

@@ -12,7 +12,9 @@
  *   ECR → EOT
  *   TPE → ENQ                 (within answerTimeoutMs)
  *   ECR → ACK
- *   TPE → STX answer ETX LRC  (within frameTimeoutMs of our ACK/NAK; bad LRC: NAK, at most maxAnswerNaks)
+ *   TPE → STX answer ETX LRC  (within frameTimeoutMs of our ACK/NAK; bad LRC: NAK, at most maxAnswerNaks;
+ *                             nothing, or EOT: it missed our ACK, so wait for its next ENQ, as many
+ *                             sessions as sessionAttempts)
  *   ECR → ACK
  *   TPE → EOT                 (within eotTimeoutMs; the answer stands even if EOT never comes)
  *
@@ -135,6 +137,10 @@ export class ConcertLink {
   private attempt = 0;
   private resends = 0;
   private answerNaks = 0;
+  /** Answer sessions the terminal opened (its ENQs we ACKed after waiting for one). */
+  private answerSessions = 0;
+  /** Whether any of an answer frame (its STX) came in the current answer session. */
+  private framed = false;
   private lastSessionReply: 'none' | 'nak' = 'none';
   private cancelRequested = false;
   private acked = false;
@@ -347,18 +353,43 @@ export class ConcertLink {
   private acceptAnswerSession(): void {
     this.send(byte(ACK));
     this.current = 'receiving';
+    this.answerSessions += 1;
+    this.framed = false;
     this.body = null;
     this.awaitingLrc = false;
     this.waitForFrame();
   }
 
   private waitForFrame(): void {
-    this.wait(this.timings.frameTimeoutMs, () =>
+    this.wait(this.timings.frameTimeoutMs, () => {
+      if (this.awaitAnotherAnswerSession()) return;
       this.fail(
         'answer_frame_timeout',
         `the terminal opened its answer session but no complete frame arrived within ${this.timings.frameTimeoutMs} ms`,
+      );
+    });
+  }
+
+  /**
+   * Nothing of a frame came after we ACKed the terminal's ENQ: it may not have heard that ACK. A
+   * terminal then closes its session (EOT), pauses and opens it again with ENQ, as we do: wait for
+   * that, up to sessionAttempts sessions in all, instead of calling a payment it may have approved
+   * unknown. False when this session is not such a one (a frame began) or the sessions are spent.
+   */
+  private awaitAnotherAnswerSession(): boolean {
+    if (this.current !== 'receiving' || this.framed || this.answerSessions >= this.timings.sessionAttempts)
+      return false;
+    this.current = 'waiting_answer';
+    this.body = null;
+    this.awaitingLrc = false;
+    const bound = this.timings.sessionRetryPauseMs + this.timings.ackTimeoutMs;
+    this.wait(bound, () =>
+      this.fail(
+        'answer_frame_timeout',
+        `the terminal opened its answer session ${this.answerSessions === 1 ? 'once' : `${this.answerSessions} times`} but no complete frame arrived, and it did not open it again within ${bound} ms`,
       ),
     );
+    return true;
   }
 
   private onAnswerByte(value: number): void {
@@ -369,12 +400,15 @@ export class ConcertLink {
     if (value === STX) {
       // A new frame, or the terminal restarting one: resynchronise on it.
       this.body = [];
+      this.framed = true;
       return;
     }
     if (this.body === null) {
       if (value === ENQ && this.current === 'receiving')
         this.send(byte(ACK)); // it missed our ACK
       else if (value === EOT && this.current === 'closing') this.closed();
+      // It closed its session before sending anything: it missed our ACK, and opens it again.
+      else if (value === EOT && this.current === 'receiving') this.awaitAnotherAnswerSession();
       return;
     }
     if (value === ETX) {
