@@ -13,6 +13,16 @@ export type AuthKind =
 
 export type BodyKind = 'json' | 'form' | 'none';
 
+/**
+ * What a route does with a query string. Without one, the route takes no query parameter and the
+ * server refuses any before the handler runs, as a list refuses one it does not know
+ * (`Unknown query parameter: x`, 400 `parameter_unknown`, in the emulator's own format).
+ * - `checked`: the handler reads its parameters with `Params.query`, which refuses any other (lists,
+ *   the reader link's poll).
+ * - `page`: a page a browser opens; parameters it does not read are ignored, as a web page ignores them.
+ */
+export type QueryKind = 'checked' | 'page';
+
 export interface ApiRequest {
   readonly method: string;
   readonly path: string;
@@ -41,6 +51,8 @@ export interface RouteSpec {
   path: string;
   auth: AuthKind;
   body?: BodyKind;
+  /** Absent: no query parameter is taken (see `QueryKind`). */
+  query?: QueryKind;
   handler: Handler;
 }
 

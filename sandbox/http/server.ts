@@ -1,6 +1,6 @@
 /**
  * The HTTP layer: one node:http server running every request through the same pipeline —
- * route, inject faults, authenticate, refuse a query where only a GET takes one, read and parse the
+ * route, inject faults, authenticate, refuse a query on a route that takes none, read and parse the
  * body, call the handler, render the answer (or, for an injected drop, destroy the connection after
  * the handler committed its change).
  * Every error leaves as the documented `{"error": {...}}` body; nothing a client sends can crash it.
@@ -187,7 +187,7 @@ class HandlerRequest implements ApiRequest {
     private readonly response: http.ServerResponse,
   ) {}
 
-  /** Only list routes read the query. */
+  /** Only routes that declare a `query` read it (for any other, the server refused a non-empty one). */
   get query(): URLSearchParams {
     return (this.querySeen ??= new URLSearchParams(this.search));
   }
@@ -288,9 +288,10 @@ class Exchange {
       this.bearer = bearerOf(this.request);
       if (this.bearer === undefined) refuseMalformedAuthorization(route, this.request);
       authenticate(route, this.bearer, emulator);
-      // No route but a GET takes a query parameter: one on a POST, PUT or DELETE is refused as a GET
-      // refuses one it does not know (before, `POST /v1/transactions?x=1` made a payment, x dropped).
-      if (this.method !== 'GET' && this.search.length > 1) Params.query(new URLSearchParams(this.search), []);
+      // A route that takes no query parameter refuses any, as a list refuses one it does not know
+      // (before, `POST /v1/transactions?x=1` made a payment and `GET /v1/transactions/{id}?x=1`
+      // answered 200, x dropped).
+      if (route.query === undefined && this.search.length > 1) Params.query(new URLSearchParams(this.search), []);
       if (route.body === 'none') this.answer({});
       else readBody(this.request, (error, raw) => this.withBody(error, raw));
     } catch (error) {
@@ -319,7 +320,7 @@ class Exchange {
       this.params,
       body,
       this.bearer,
-      this.search,
+      this.route!.query === undefined ? '' : this.search,
       this.request,
       this.response,
     );

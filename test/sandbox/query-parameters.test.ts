@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start, type ErrorResponse, type Harness } from './helpers';
-import { startPayPlug, type PayPlugError, type PayPlugHarness } from './payplug/helpers';
+import { CUSTOMER, startPayPlug, type PayPlugError, type PayPlugHarness } from './payplug/helpers';
 import { startPlural, type PluralError, type PluralHarness } from './plural/helpers';
 
 describe('PlutoPay: an unknown query parameter on POST, PUT or DELETE', () => {
@@ -94,5 +94,110 @@ describe('Plural: an unknown query parameter on POST', () => {
     });
     expect({ status: create.status, body: create.body }).toEqual({ status: 400, body: onGet.body });
     expect(await r.api.ledger()).toEqual([]);
+  });
+});
+
+describe('PlutoPay: an unknown query parameter on a GET that takes none', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await start();
+  });
+  afterAll(() => h.close());
+
+  it('is refused on every single-item and unpaged read, as a list refuses it', async () => {
+    const refusal = (await h.api.get<ErrorResponse>('/v1/transactions?x=1')).body;
+    const payment = await h.api.payment({ amount: 1500, currency: 'usd' });
+    const customer = await h.api.post<{ id: string }>('/v1/customers', { name: 'Ann' });
+    const paths = [
+      `/v1/transactions/${payment.id}`,
+      `/v1/customers/${customer.body.id}`,
+      '/v1/merchant',
+      '/v1/health',
+      '/v1/terminal/readers',
+      '/_sandbox/faults',
+      '/_sandbox/ledger',
+    ];
+    for (const path of paths) {
+      const plain = await h.api.get(path);
+      expect({ path, status: plain.status }).toEqual({ path, status: 200 });
+      const refused = await h.api.get<ErrorResponse>(`${path}?x=1`);
+      expect({ path, status: refused.status, body: refused.body }).toEqual({ path, status: 400, body: refusal });
+    }
+  });
+
+  it('is refused before an unknown id is looked up, and an empty query is no parameter', async () => {
+    const missing = await h.api.get<ErrorResponse>('/v1/transactions/txn_missing?expand=card');
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toMatchObject({ param: 'expand', code: 'parameter_unknown' });
+    const payment = await h.api.payment({ amount: 1500, currency: 'usd' });
+    expect((await h.api.get(`/v1/transactions/${payment.id}?`)).status).toBe(200);
+  });
+
+  it('the hosted page, opened by a browser, still ignores what it does not read', async () => {
+    const session = await h.api.post<{ id: string; url: string }>('/v1/checkout/sessions', {
+      amount: 1500,
+      currency: 'usd',
+      success_url: 'http://127.0.0.1/ok',
+      cancel_url: 'http://127.0.0.1/cancel',
+    });
+    expect(session.status).toBe(201);
+    const page = await fetch(`${session.body.url}?utm_source=mail`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+  });
+});
+
+describe('PayPlug: an unknown query parameter on a GET that takes none', () => {
+  let p: PayPlugHarness;
+  beforeAll(async () => {
+    p = await startPayPlug();
+  });
+  afterAll(() => p.close());
+
+  it('is refused on a payment, a refund and a plan, in its own format', async () => {
+    const { id: _listId, ...refusal } = (await p.api.get<PayPlugError>('/v1/payments?x=1')).body;
+    const payment = await p.payment();
+    await p.pay(payment.id);
+    const refund = await p.api.post<{ id: string }>(`/v1/payments/${payment.id}/refunds`, { amount: 100 });
+    expect(refund.status).toBe(201);
+    const plan = await p.api.post<{ id: string }>('/v1/installment_plans', {
+      currency: 'EUR',
+      customer: CUSTOMER,
+      hosted_payment: { return_url: 'https://example.net/ok', cancel_url: 'https://example.net/cancel' },
+      schedule: [
+        { date: 'TODAY', amount: 1000 },
+        { date: '2026-03-02', amount: 1000 },
+      ],
+    });
+    expect(plan.status, plan.text).toBe(201);
+    const paths = [
+      `/v1/payments/${payment.id}`,
+      `/v1/payments/${payment.id}/refunds/${refund.body.id}`,
+      `/v1/installment_plans/${plan.body.id}`,
+    ];
+    for (const path of paths) {
+      expect({ path, status: (await p.api.get(path)).status }).toEqual({ path, status: 200 });
+      const refused = await p.api.get<PayPlugError>(`${path}?x=1`);
+      const { id: _id, ...body } = refused.body;
+      expect({ path, status: refused.status, body }).toEqual({ path, status: 400, body: refusal });
+    }
+  });
+});
+
+describe('Plural: an unknown query parameter on a GET that takes none', () => {
+  let r: PluralHarness;
+  beforeAll(async () => {
+    r = await startPlural();
+  });
+  afterAll(() => r.close());
+
+  it('is refused on an order, by id and by reference, in its own format', async () => {
+    const refusal = (await r.api.call<PluralError>('GET', '/_sandbox/webhook-deliveries?x=1')).body;
+    const order = await r.api.createOrder({ merchant_order_reference: 'query-single' });
+    for (const path of [`/api/pay/v1/orders/${order.order_id}`, '/api/pay/v1/orders/reference/query-single']) {
+      expect({ path, status: (await r.api.call('GET', path)).status }).toEqual({ path, status: 200 });
+      const refused = await r.api.call<PluralError>('GET', `${path}?x=1`);
+      expect({ path, status: refused.status, body: refused.body }).toEqual({ path, status: 400, body: refusal });
+    }
   });
 });

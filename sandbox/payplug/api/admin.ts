@@ -86,6 +86,7 @@ export function adminRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/_sandbox/notifications',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const { page, perPage } = pagination(req.query);

@@ -108,6 +108,7 @@ export function pageRoutes(s: Services, prefix: string): RouteSpec[] {
     {
       method: 'GET',
       path: base,
+      query: 'page',
       auth: 'none',
       handler: (req) => {
         const row = paymentOf(req.params.token!);

@@ -89,6 +89,7 @@ export function paymentRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/payments',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const { page, perPage } = input.pagination(req.query);
@@ -153,6 +154,7 @@ export function paymentRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/payments/{payment_id}/refunds',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const { page, perPage } = input.pagination(req.query);

@@ -108,6 +108,7 @@ export function adminRoutes(s: PluralServices): RouteSpec[] {
     admin({
       method: 'GET',
       path: '/_sandbox/webhook-deliveries',
+      query: 'checked',
       handler: (req) => {
         const { page, size } = pageParams(Params.query(req.query, ['page', 'size']));
         const log = webhooks.deliveries(page, size);

@@ -93,6 +93,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
     {
       method: 'GET',
       path: '/checkout/{token}',
+      query: 'page',
       auth: 'none',
       handler: (req) => {
         const order = orders.byCheckoutToken(req.params.token!);
@@ -134,6 +135,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
     {
       method: 'GET',
       path: '/web/auth/landing',
+      query: 'page',
       auth: 'none',
       handler: (req) => {
         const token = req.query.get('token');

@@ -71,6 +71,7 @@ export function adminRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/_sandbox/webhook-deliveries',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const { page, size } = pageParams(Params.query(req.query, ['page', 'size']));

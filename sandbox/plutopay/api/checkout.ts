@@ -92,6 +92,7 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/checkout/sessions',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const p = Params.query(req.query, ['status', 'page', 'per_page', 'size']);
@@ -115,6 +116,7 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/pay/{reference}',
+      query: 'page',
       auth: 'none',
       handler: (req) => {
         const session = req.params.reference!.startsWith('cs_') ? checkout.find(req.params.reference!) : undefined;

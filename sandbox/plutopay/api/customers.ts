@@ -51,6 +51,7 @@ export function customerRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/customers',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const p = Params.query(req.query, ['search', 'email', 'country', 'page', 'size']);

@@ -11,6 +11,7 @@ export function payoutDisputeRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/payouts',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const p = Params.query(req.query, ['status', 'page', 'size']);
@@ -27,6 +28,7 @@ export function payoutDisputeRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/disputes',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const p = Params.query(req.query, ['status', 'page', 'size']);

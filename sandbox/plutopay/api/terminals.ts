@@ -86,6 +86,7 @@ export function terminalRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/terminals',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const p = Params.query(req.query, ['status', 'location_name', 'serial_number', 'page', 'size']);
@@ -221,6 +222,7 @@ export function terminalRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/terminal/link/poll',
+      query: 'checked',
       auth: 'bearer',
       handler: async (req) => {
         links.authenticate(req.bearer);

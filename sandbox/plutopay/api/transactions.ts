@@ -96,6 +96,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/transactions',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const p = Params.query(req.query, [
@@ -184,6 +185,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/transactions/{id}/refunds',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const { page, size } = pageParams(Params.query(req.query, ['page', 'size']));

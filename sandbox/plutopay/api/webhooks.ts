@@ -37,6 +37,7 @@ export function webhookRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/webhook-endpoints',
+      query: 'checked',
       auth: 'secret',
       handler: (req) => {
         const { page, size } = pageParams(Params.query(req.query, ['page', 'size']));
