@@ -21,6 +21,7 @@ export interface UsbBackend {
   readonly available: boolean;
   /** Why there is no USB (load error, no bus). */
   readonly unavailableReason?: string;
+  /** The devices on the bus now; throws when the bus cannot be read (not the same as an empty one). */
   list(): readonly UsbDeviceInfo[];
   onAttach(listener: (device: UsbDeviceInfo) => void): Unsubscribe;
   onDetach(listener: (device: UsbDeviceInfo) => void): Unsubscribe;
@@ -80,11 +81,7 @@ class LegacyUsbBackend implements UsbBackend {
   constructor(private readonly usb: LegacyUsb) {}
 
   list(): readonly UsbDeviceInfo[] {
-    try {
-      return this.usb.getDeviceList().map(toInfo);
-    } catch {
-      return [];
-    }
+    return this.usb.getDeviceList().map(toInfo);
   }
 
   onAttach(listener: (device: UsbDeviceInfo) => void): Unsubscribe {
@@ -157,9 +154,14 @@ export async function loadUsbBackend(
   return new LegacyUsbBackend(legacy);
 }
 
-/** A USB bus in memory: attach() and detach() fire hot-plug events like the real one. */
+/**
+ * A USB bus in memory: attach() and detach() fire hot-plug events like the real one, unless told
+ * the event is lost (`{ hotplug: false }`: libusb without hot-plug support); `unreadable` makes
+ * list() throw as a bus that cannot be read.
+ */
 export class FakeUsbBackend implements UsbBackend {
   readonly available = true;
+  unreadable = false;
   private readonly devices: UsbDeviceInfo[] = [];
   private readonly attachEvents = new Emitter<UsbDeviceInfo>();
   private readonly detachEvents = new Emitter<UsbDeviceInfo>();
@@ -169,6 +171,7 @@ export class FakeUsbBackend implements UsbBackend {
   }
 
   list(): readonly UsbDeviceInfo[] {
+    if (this.unreadable) throw new Error('LIBUSB_ERROR_IO');
     return [...this.devices];
   }
 
@@ -189,17 +192,17 @@ export class FakeUsbBackend implements UsbBackend {
     return this.attachEvents.size + this.detachEvents.size;
   }
 
-  attach(device: UsbDeviceInfo): void {
+  attach(device: UsbDeviceInfo, options: { hotplug?: boolean } = {}): void {
     this.devices.push(device);
-    this.attachEvents.emit(device);
+    if (options.hotplug !== false) this.attachEvents.emit(device);
   }
 
-  detach(device: UsbDeviceInfo): void {
+  detach(device: UsbDeviceInfo, options: { hotplug?: boolean } = {}): void {
     const index = this.devices.findIndex(
       (d) => d.busNumber === device.busNumber && d.deviceAddress === device.deviceAddress,
     );
     if (index < 0) return;
     const [removed] = this.devices.splice(index, 1);
-    this.detachEvents.emit(removed!);
+    if (options.hotplug !== false) this.detachEvents.emit(removed!);
   }
 }

@@ -53,6 +53,8 @@ export class UsbDiscovery implements Discovery {
   private readonly detachEvents = new Emitter<DeviceDescriptor>();
   private subscriptions: Unsubscribe[] = [];
   private toldUnavailable = false;
+  /** The scan running now: overlapping Refreshes share one listing. */
+  private scanning: Promise<void> | null = null;
 
   constructor(private readonly options: UsbDiscoveryOptions) {
     this.clock = options.clock ?? systemClock;
@@ -75,10 +77,53 @@ export class UsbDiscovery implements Discovery {
       this.options.onUnavailable?.(backend.unavailableReason ?? 'no USB');
     }
     this.subscriptions = [
-      backend.onAttach((device) => this.attached(device)),
-      backend.onDetach((device) => this.detached(device)),
+      backend.onAttach((device) => void this.attached(device)),
+      backend.onDetach((device) => this.detached(busKey(device))),
     ];
-    await Promise.all(backend.list().map((device) => this.attached(device)));
+    await Promise.all((listOf(backend) ?? []).map((device) => this.attached(device)));
+  }
+
+  /**
+   * Lists the bus now and reports the differences (the Readers screen's Refresh): a terminal whose
+   * hot-plug event was missed (libusb without hot-plug support, an event lost) is reported, one
+   * gone is taken away, and one reported without a serial port is looked for again. Resolves once
+   * every terminal has been looked for once; one whose tty node is not there yet is reported by the
+   * bounded wait, later. Without USB it does nothing and says nothing (start() said why, once). A
+   * listing that fails keeps the picture: it is not every terminal leaving at once.
+   */
+  scan(): Promise<void> {
+    this.scanning ??= this.scanOnce().finally(() => {
+      this.scanning = null;
+    });
+    return this.scanning;
+  }
+
+  private async scanOnce(): Promise<void> {
+    const backend = this.backend;
+    if (!backend?.available) return;
+    const listed = listOf(backend);
+    if (!listed) return;
+    const present = new Map(
+      listed.filter((device) => this.vendorIds.includes(device.vendorId)).map((device) => [busKey(device), device]),
+    );
+    for (const key of [...this.devices.keys(), ...this.mapping.keys()]) if (!present.has(key)) this.detached(key);
+    const looks: Promise<void>[] = [];
+    for (const [key, device] of present) {
+      const known = this.devices.get(key);
+      if (!known) looks.push(new Promise<void>((looked) => void this.attached(device, looked)));
+      else if (known.path === undefined) looks.push(this.lookAgain(key, device));
+    }
+    await Promise.all(looks);
+  }
+
+  /** A terminal reported without a serial port: reported again with it, if it now has one. */
+  private async lookAgain(key: string, device: UsbDeviceInfo): Promise<void> {
+    const port = await this.findPort(device);
+    const before = this.devices.get(key);
+    if (!port || !before || before.path !== undefined) return;
+    this.devices.delete(key);
+    this.detachEvents.emit(before);
+    this.report(key, device, port);
   }
 
   async stop(): Promise<void> {
@@ -103,17 +148,23 @@ export class UsbDiscovery implements Discovery {
     return this.detachEvents.subscribe(listener);
   }
 
-  /** Resolves once the device is reported (with or without a serial port), or dropped. */
-  private attached(device: UsbDeviceInfo): Promise<void> {
-    if (!this.vendorIds.includes(device.vendorId)) return Promise.resolve();
+  /**
+   * Resolves once the device is reported (with or without a serial port), or dropped; `looked` is
+   * called after the first look for its port (or at once when there is nothing to look for).
+   */
+  private attached(device: UsbDeviceInfo, looked?: () => void): Promise<void> {
     const key = busKey(device);
-    if (this.devices.has(key) || this.mapping.has(key)) return Promise.resolve();
+    if (!this.vendorIds.includes(device.vendorId) || this.devices.has(key) || this.mapping.has(key)) {
+      looked?.();
+      return Promise.resolve();
+    }
     this.mapping.set(key, undefined);
     const attempts = this.options.mapAttempts ?? 10;
     const retryMs = this.options.mapRetryMs ?? 300;
     return new Promise<void>((resolve) => {
       const attempt = async (left: number): Promise<void> => {
         const port = await this.findPort(device);
+        looked?.();
         if (!this.mapping.has(key)) return resolve(); // detached or stopped meanwhile
         if (port || left <= 1) {
           this.mapping.delete(key);
@@ -129,8 +180,7 @@ export class UsbDiscovery implements Discovery {
     });
   }
 
-  private detached(device: UsbDeviceInfo): void {
-    const key = busKey(device);
+  private detached(key: string): void {
     if (this.mapping.has(key)) {
       this.clock.clearTimeout(this.mapping.get(key));
       this.mapping.delete(key);
@@ -169,6 +219,15 @@ export class UsbDiscovery implements Discovery {
     };
     this.devices.set(key, descriptor);
     this.attachEvents.emit(descriptor);
+  }
+}
+
+/** The devices on the bus, or null when the bus could not be read. */
+function listOf(backend: UsbBackend): readonly UsbDeviceInfo[] | null {
+  try {
+    return backend.list();
+  } catch {
+    return null;
   }
 }
 

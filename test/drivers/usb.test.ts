@@ -167,6 +167,72 @@ describe('USB discovery with a fake bus', () => {
   });
 });
 
+describe("USB discovery looking now (scan, the Readers screen's Refresh)", () => {
+  it('reports a terminal whose hot-plug event was lost, and takes away one unplugged unheard', async () => {
+    const t = setup();
+    t.setPorts([ACM0]);
+    await t.discovery.start();
+    t.backend.attach(DESK, { hotplug: false });
+    t.backend.attach(KEYBOARD, { hotplug: false });
+    await flush();
+    expect(t.log).toEqual([]);
+    await t.discovery.scan();
+    expect(t.log).toEqual(['+usb:0b00:0080:SN123']);
+    expect(t.discovery.list().map((d) => d.path)).toEqual(['/dev/ttyACM0']);
+    // A second scan finds nothing new: no second report.
+    await t.discovery.scan();
+    expect(t.log).toEqual(['+usb:0b00:0080:SN123']);
+
+    t.backend.detach(DESK, { hotplug: false });
+    await t.discovery.scan();
+    expect(t.log).toEqual(['+usb:0b00:0080:SN123', '-usb:0b00:0080:SN123']);
+    expect(t.discovery.list()).toEqual([]);
+  });
+
+  it('resolves after one look for the port: one not there yet is reported by the bounded wait', async () => {
+    const t = setup();
+    await t.discovery.start();
+    t.backend.attach(DESK, { hotplug: false });
+    await t.discovery.scan();
+    expect(t.log).toEqual([]);
+    t.setPorts([ACM0]);
+    await t.tick(300);
+    expect(t.log).toEqual(['+usb:0b00:0080:SN123']);
+  });
+
+  it('looks again for the port of a terminal reported without one', async () => {
+    const t = setup([], { mapAttempts: 1 });
+    await t.discovery.start();
+    t.backend.attach(DESK);
+    await flush();
+    expect(t.log).toEqual(['+usb:0b00:0080:bus1-2']);
+    t.setPorts([ACM0]);
+    await t.discovery.scan();
+    expect(t.log).toEqual(['+usb:0b00:0080:bus1-2', '-usb:0b00:0080:bus1-2', '+usb:0b00:0080:SN123']);
+    expect(t.discovery.list().map((d) => d.path)).toEqual(['/dev/ttyACM0']);
+  });
+
+  it('keeps the picture when the bus cannot be read', async () => {
+    const t = setup([DESK]);
+    t.setPorts([ACM0]);
+    await t.discovery.start();
+    t.backend.unreadable = true;
+    await t.discovery.scan();
+    expect(t.log).toEqual(['+usb:0b00:0080:SN123']);
+    expect(t.discovery.list()).toHaveLength(1);
+  });
+
+  it('does nothing before start and after stop', async () => {
+    const t = setup([DESK]);
+    t.setPorts([ACM0]);
+    await t.discovery.scan();
+    await t.discovery.start();
+    await t.discovery.stop();
+    await t.discovery.scan();
+    expect(t.log).toEqual(['+usb:0b00:0080:SN123']);
+  });
+});
+
 describe('USB on a machine without USB', () => {
   it('reports no USB readers, with the reason, when the backend is unavailable', async () => {
     const discovery = new UsbDiscovery({
@@ -202,6 +268,9 @@ describe('USB on a machine without USB', () => {
     await discovery.start();
     await discovery.stop();
     await discovery.start();
+    await discovery.scan();
+    await discovery.scan();
+    expect(discovery.list()).toEqual([]);
     await discovery.stop();
     expect(told).toEqual([NO_USB_BUS]);
   });

@@ -12,12 +12,19 @@ import { systemClock, type Clock, type TimerHandle } from '../../common/clock';
 import { createTransportPair } from '../support/memory-transport';
 import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
 import { ConcertReader } from '../../drivers/protocols/concert/reader';
-import { createReaderRegistry } from '../../drivers/registry';
+import { createDefaultRegistry, createReaderRegistry } from '../../drivers/registry';
 import { SerialPollingDiscovery } from '../../drivers/serial/discovery';
 import type { SimulatedReader } from '../../drivers/simulated/reader';
-import { createConfiguredLister } from '../../drivers/serial/list';
+import { createConfiguredLister, type SerialPortInfo } from '../../drivers/serial/list';
 import { createPtyPair } from '../../drivers/serial/socat';
 import type { Claim, DeviceDescriptor, ReaderRegistry, Transport } from '../../drivers/types';
+import {
+  FakeUsbBackend,
+  NO_USB_BUS,
+  unavailableUsbBackend,
+  type UsbBackend,
+  type UsbDeviceInfo,
+} from '../../drivers/usb/backend';
 import type { RemoteReader } from '../../main/gateway/port';
 import type { ReaderEventSink } from '../../main/payments/reader-events';
 import { ReaderManager, type ReaderTuning } from '../../main/readers/manager';
@@ -489,5 +496,64 @@ describe.skipIf(!hasTool('socat'))('a paired terminal whose port is also found u
     // Forgotten, the port is found under its configured path, once.
     await manager.forget('rdr_desk');
     expect(manager.views().map((v) => [v.status, v.deviceId])).toEqual([['unpaired', `serial:${link}`]]);
+  });
+});
+
+describe('Refresh (scan) on the USB bus', () => {
+  const managers: ReaderManager[] = [];
+  afterEach(async () => {
+    for (const manager of managers.splice(0)) await manager.stop();
+  });
+
+  const DESK_USB: UsbDeviceInfo = { vendorId: 0x0b00, productId: 0x0080, busNumber: 1, deviceAddress: 7 };
+  const ACM0: SerialPortInfo = { path: '/dev/ttyACM0', vendorId: 0x0b00, productId: 0x0080, serialNumber: 'SN1' };
+
+  /** A started manager over the default registry with a USB bus given by the test (serial polling off). */
+  async function usbManager(usb: UsbBackend, onUsbUnavailable?: (reason: string) => void) {
+    const registry = createDefaultRegistry({
+      serial: false,
+      usb,
+      serialLister: async () => ({ ports: [ACM0], source: 'serialport' }),
+      probe: false,
+      ...(onUsbUnavailable ? { onUsbUnavailable } : {}),
+    });
+    const manager = new ReaderManager({
+      journal: new Journal(openDatabase(':memory:'), systemClock),
+      clock: systemClock,
+      gateway: () => new FakeGateway(),
+      sink: {} as ReaderEventSink,
+      registry,
+      testMode: () => true,
+      autoPresentDelayMs: () => 0,
+      onChange: () => undefined,
+      log: () => undefined,
+    });
+    managers.push(manager);
+    await manager.start();
+    return manager;
+  }
+
+  it('lists a terminal on USB whose hot-plug event never came', async () => {
+    const bus = new FakeUsbBackend();
+    const manager = await usbManager(bus);
+    expect(manager.views().filter((v) => v.hosted)).toEqual([]);
+    bus.attach(DESK_USB, { hotplug: false });
+
+    const views = await manager.scan();
+    expect(views.find((v) => v.deviceId === 'usb:0b00:0080:SN1')).toMatchObject({
+      status: 'unpaired',
+      kind: 'concert',
+      path: '/dev/ttyACM0',
+    });
+
+    bus.detach(DESK_USB, { hotplug: false });
+    expect((await manager.scan()).some((v) => v.deviceId?.startsWith('usb:'))).toBe(false);
+  });
+
+  it('without a USB bus lists no USB readers, never fails, and says why once', async () => {
+    const told: string[] = [];
+    const manager = await usbManager(unavailableUsbBackend(NO_USB_BUS), (reason) => told.push(reason));
+    for (let i = 0; i < 3; i++) expect((await manager.scan()).filter((v) => v.hosted)).toEqual([]);
+    expect(told).toEqual([NO_USB_BUS]);
   });
 });

@@ -10,6 +10,7 @@ import { serveEmulator } from '../../drivers/protocols/concert/emulator';
 import { createDefaultRegistry } from '../../drivers/registry';
 import { createPtyPair } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
+import { FakeUsbBackend, NO_USB_BUS, usbBusPresent, type UsbDeviceInfo } from '../../drivers/usb/backend';
 import { startTestHost, waitFor } from '../support/host';
 import { hasTool } from '../support/tools';
 
@@ -60,5 +61,49 @@ describe.skipIf(!hasTool('socat'))('looking for readers now (readers.scan)', () 
     cleanup.push(() => t.close());
     const reader = await t.onlineReader();
     expect((await t.call('readers.scan', {})).map((v) => v.id)).toContain(reader.id);
+  });
+});
+
+describe('looking for readers on USB now (readers.scan)', () => {
+  const cleanup: (() => Promise<unknown> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await Promise.resolve(fn()).catch(() => undefined);
+  });
+
+  const DESK: UsbDeviceInfo = { vendorId: 0x0b00, productId: 0x0080, busNumber: 1, deviceAddress: 7 };
+  const ACM0: SerialPortInfo = { path: '/dev/ttyACM0', vendorId: 0x0b00, productId: 0x0080, serialNumber: 'SN1' };
+
+  it('lists a USB terminal whose hot-plug event never came', async () => {
+    const bus = new FakeUsbBackend();
+    const registry = createDefaultRegistry({
+      serial: false,
+      usb: bus,
+      serialLister: async () => ({ ports: [ACM0], source: 'serialport' }),
+      probe: false,
+    });
+    const t = await startTestHost({ registry, defaultSimulatedReader: false });
+    cleanup.push(() => t.close());
+    bus.attach(DESK, { hotplug: false });
+    expect(await t.call('readers.list', {})).toEqual([]);
+
+    const found = (await t.call('readers.scan', {})).find((v) => v.deviceId === 'usb:0b00:0080:SN1');
+    expect(found).toMatchObject({ status: 'unpaired', kind: 'concert', path: '/dev/ttyACM0' });
+    expect(await t.call('readers.list', {})).toContainEqual(found);
+  });
+
+  it('on this machine, with the real usb package, answers with no USB readers and says so at most once', async () => {
+    const told: string[] = [];
+    const registry = createDefaultRegistry({
+      serial: false,
+      usb: true,
+      serialLister: async () => ({ ports: [], source: 'none' }),
+      onUsbUnavailable: (reason) => told.push(reason),
+    });
+    const t = await startTestHost({ registry, defaultSimulatedReader: false });
+    cleanup.push(() => t.close());
+    for (let i = 0; i < 3; i++) expect(await t.call('readers.scan', {})).toEqual([]);
+    // Said at most once, at start, never per Refresh; where there is no bus (a container), that is why.
+    if (usbBusPresent()) expect(told.length).toBeLessThanOrEqual(1);
+    else expect(told).toEqual([NO_USB_BUS]);
   });
 });
