@@ -243,6 +243,31 @@ describe('capture and cancel', () => {
     expect(newKey.body.error.type).toBe('capture_error');
   });
 
+  it('a capture key is compared after defaults: no amount means the whole authorisation', async () => {
+    // Partly captured with the key: the same key without amount asks for the whole 2500, another request.
+    const part = await h.api.payment({ amount: 2500, confirm: true, capture_method: 'manual' });
+    await h.api.post(`/v1/transactions/${part.id}/capture`, { amount: 1500, idempotency_key: 'cap-part' });
+    const whole = await h.api.post<ErrorResponse>(`/v1/transactions/${part.id}/capture`, {
+      idempotency_key: 'cap-part',
+    });
+    expect({ status: whole.status, error: whole.body.error }).toMatchObject({
+      status: 422,
+      error: { code: 'idempotency_key_reused', param: 'amount' },
+    });
+
+    // Captured whole without amount: the same key with or without the whole amount is a replay.
+    const full = await h.api.payment({ amount: 2500, confirm: true, capture_method: 'manual' });
+    const first = await h.api.post<TransactionJson>(`/v1/transactions/${full.id}/capture`, {
+      idempotency_key: 'cap-full',
+    });
+    expect(first.body.amount_captured).toBe(2500);
+    for (const body of [{ idempotency_key: 'cap-full' }, { amount: 2500, idempotency_key: 'cap-full' }]) {
+      const again = await h.api.post<TransactionJson>(`/v1/transactions/${full.id}/capture`, body);
+      expect(again.status).toBe(200);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+    }
+  });
+
   it('cancels pending and uncaptured payments; refuses others (cancel_error)', async () => {
     const pending = await h.api.payment({ amount: 2500 });
     const canceled = await h.api.post<TransactionJson>(`/v1/transactions/${pending.id}/cancel`);

@@ -482,7 +482,8 @@ export class Transactions {
     return inTransaction(this.ctx, () => {
       const row = this.get(id);
       if (key !== null && row.capture_key === key) {
-        if (amount !== undefined && amount !== row.amount_captured) throw idempotencyMismatch('amount');
+        // Compared after defaults: no amount asked for everything capturable then, the whole authorisation.
+        if ((amount ?? row.amount) !== row.amount_captured) throw idempotencyMismatch('amount');
         return { value: row, replayed: true };
       }
       this.apply(row, machine.capture(row, amount));
