@@ -218,7 +218,8 @@ export function description(p: Params, v: Validator): string | null {
  */
 export function pagination(query: URLSearchParams): { page: number; perPage: number } {
   const p = Params.query(query, ['page', 'per_page']);
-  const page = p.int('page', { min: 0, max: 1_000_000 }) ?? 0;
+  // Any page past the data is an empty list, as the other emulators answer (up to the integers a query holds).
+  const page = p.int('page', { min: 0 }) ?? 0;
   // However far above 100, even past what an integer here holds (`Params.int` refuses those).
   const farAbove = /^\d{16,}$/.test(query.get('per_page') ?? '');
   const perPage = farAbove ? MAX_PER_PAGE : Math.min(p.int('per_page', { min: 1 }) ?? DEFAULT_PER_PAGE, MAX_PER_PAGE);

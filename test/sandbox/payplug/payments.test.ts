@@ -289,6 +289,14 @@ describe('GET /v1/payments (list all payments)', () => {
     expect(second.body.data.map((p) => p.id)).toEqual(newestFirst.slice(8));
     const beyond = await h.api.get<ListJson<PaymentJson>>('/v1/payments?page=5&per_page=8');
     expect(beyond.body).toMatchObject({ data: [], has_more: false });
+    // However far past the data, as PlutoPay and Plural answer (before, past page 1,000,000 was a 400).
+    for (const page of [5_000_000, 999_999_999_999_999]) {
+      const far = await h.api.get<ListJson<PaymentJson>>(`/v1/payments?page=${page}&per_page=100`);
+      expect({ status: far.status, body: far.body }).toEqual({
+        status: 200,
+        body: { object: 'list', page, per_page: 100, has_more: false, data: [] },
+      });
+    }
   });
 
   it('orders payments created in the same second newest first too', async () => {
