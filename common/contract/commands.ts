@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isKnownCurrency } from '../currencies';
 import { formatAmount, MAX_AMOUNT_MINOR } from '../money';
 import { MAX_TIP_PERCENT, MAX_TIP_PRESETS, repeatedPreset } from '../tips';
+import { LONE_SURROGATE } from '../text';
 import { canonicalTimeZone, checkTimeZone } from '../timezone';
 import { GATEWAY_NAMES, PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from './views';
 import type { CommandError } from './views';
@@ -536,17 +537,14 @@ export type ParsedCommandInput<N extends CommandName> = z.output<(typeof command
 
 export const COMMAND_NAMES = Object.keys(commandSchemas) as CommandName[];
 
-/**
- * Half of a UTF-16 surrogate pair on its own ("\ud800" in JSON): not a character. The journal
- * (UTF-8) cannot keep it and would store replacement characters instead; gateways refuse it, which
- * left a failed payment behind a description that could have been refused at once.
- */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
 /** How deep the walk for broken text goes: deeper input is no command's, and the schema refuses it. */
 const TEXT_WALK_DEPTH = 16;
 
-/** The path of the first string (or key) in `value` that is not text, or null. */
+/**
+ * The path of the first string (or key) in `value` that is not text (a lone surrogate), or null.
+ * Refused before anything is journaled: gateways refuse such text, which left a failed payment
+ * behind a description that could have been refused at once.
+ */
 function brokenText(value: unknown, path: readonly (string | number)[] = []): (string | number)[] | null {
   if (typeof value === 'string') return LONE_SURROGATE.test(value) ? [...path] : null;
   if (value === null || typeof value !== 'object' || path.length >= TEXT_WALK_DEPTH) return null;

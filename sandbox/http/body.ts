@@ -3,6 +3,7 @@
  * our 400 instead of a reset), and a client that keeps sending far beyond it is cut off.
  */
 import type { IncomingMessage } from 'node:http';
+import { LONE_SURROGATE } from '../../common/text';
 import { badRequest } from './errors';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -102,12 +103,6 @@ export function parseJsonObject(raw: Buffer, contentType?: string): Record<strin
   refuseUnrepresentable(value, '');
   return value as Record<string, unknown>;
 }
-
-/**
- * Half of a UTF-16 surrogate pair on its own (`"\ud800"` in JSON): not a character, so it cannot be
- * written back as UTF-8, and answers holding it are refused by strict JSON readers (jq, Go).
- */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * JSON can spell what JavaScript cannot keep: a number past the double range parses as Infinity
