@@ -225,6 +225,26 @@ describe('Concert link: sending the request', () => {
     expect(h.clock.pending).toBe(0);
   });
 
+  it('counts a garbled reply to the request, then silence, as possibly charged, never as failed', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    // The terminal's ACK, garbled on the line into another byte; the EOT that follows starts the payment.
+    h.recv(0x07);
+    h.clock.advance(4_000);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
+    expect(failure(h.last())).toMatchObject({ code: 'request_ack_timeout', acknowledged: true });
+    expect(failure(h.last()).message).toMatch(/garbled.*may have taken the request/);
+  });
+
+  it('takes noise followed by the terminal’s NAK as a refusal: nothing was charged', () => {
+    const h = harness({ maxResends: 0 });
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.recv(0x07, NAK);
+    expect(failure(h.last())).toMatchObject({ code: 'request_rejected', acknowledged: false });
+  });
+
   it('takes an ACK that crossed its EOT as the start of the payment, and reads the answer', () => {
     const h = harness();
     h.link.start(h.body);

@@ -7,7 +7,8 @@
  *   TPE → ACK
  *   ECR → STX request ETX LRC (NAK: resend, at most maxResends times; then EOT and give up)
  *                             (neither ACK nor NAK within ackTimeoutMs: EOT, then lateAckMs more for
- *                             an ACK that crossed it — ACK then EOT is how the terminal starts)
+ *                             an ACK that crossed it — ACK then EOT is how the terminal starts;
+ *                             a garbled byte instead of the reply: possibly charged, like an ACK)
  *   TPE → ACK                 ← the request is acknowledged: from here on, the terminal may charge
  *   ECR → EOT
  *   TPE → ENQ                 (within answerTimeoutMs)
@@ -144,6 +145,8 @@ export class ConcertLink {
   private lastSessionReply: 'none' | 'nak' = 'none';
   private cancelRequested = false;
   private acked = false;
+  /** A byte other than ACK or NAK arrived while the request frame awaited its reply. */
+  private garbledReply = false;
   /** Answer frame being collected: null until STX. */
   private body: number[] | null = null;
   private awaitingLrc = false;
@@ -239,11 +242,13 @@ export class ConcertLink {
       case 'sending':
         if (value === ACK) this.requestAcknowledged();
         else if (value === NAK) this.requestNaked();
+        else this.garbledReply = true;
         return;
       case 'abandoning':
         // Our EOT already went out: after this ACK it is what the terminal waits for to start.
         if (value === ACK) this.requestAcknowledged(false);
         else if (value === NAK) this.requestGivenUp(true);
+        else this.garbledReply = true;
         return;
       case 'waiting_answer':
         if (value === ENQ) this.acceptAnswerSession();
@@ -306,6 +311,8 @@ export class ConcertLink {
 
   private requestNaked(): void {
     this.clearTimer();
+    // The terminal's reply to this frame was a NAK: whatever came before it was noise.
+    this.garbledReply = false;
     if (this.cancelRequested) {
       this.send(byte(EOT));
       this.finish({ type: 'canceled' });
@@ -336,6 +343,20 @@ export class ConcertLink {
   }
 
   private requestGivenUp(naked = false): void {
+    if (!naked && this.garbledReply) {
+      // A byte came where the reply was due, and it was neither ACK nor NAK: an ACK the line garbled
+      // looks just like this, and our EOT after it is what starts the card transaction. Possibly
+      // charged (the cashier checks the terminal's ticket), never "nothing charged".
+      this.finish({
+        type: 'failed',
+        error: {
+          code: 'request_ack_timeout',
+          message: `a garbled byte came where the terminal's reply to the request was due, then nothing within ${this.timings.ackTimeoutMs} ms: it may have taken the request`,
+          acknowledged: true,
+        },
+      });
+      return;
+    }
     if (this.cancelRequested) {
       this.finish({ type: 'canceled' });
       return;
