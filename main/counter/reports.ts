@@ -820,6 +820,7 @@ export class CounterReports {
         amount: r.amount,
         currency: r.currency,
         status: (COMPARABLE_STATUS[r.status] ?? r.status) as JournalRow['status'],
+        captured: r.amountCaptured,
         refunded: r.amountRefunded,
         readerLabel: r.readerId ? this.deps.readerLabel(r.readerId) : null,
       }));
@@ -889,6 +890,7 @@ export class CounterReports {
           amount: p.amount,
           currency: p.currency,
           status: p.status,
+          captured: p.amountCaptured,
           refunded: p.amountRefunded,
         })),
         gatewayComplete: listed.complete,

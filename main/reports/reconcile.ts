@@ -22,6 +22,8 @@ export interface JournalRow {
   readonly amount: number;
   readonly currency: string;
   readonly status: PaymentStatus;
+  /** What was captured of it (a partial capture takes less than the amount). */
+  readonly captured?: number;
   readonly refunded?: number;
   /** For comparing with a terminal's totals of one reader. */
   readonly readerLabel?: string | null;
@@ -35,6 +37,8 @@ export interface GatewayRow {
   readonly currency: string;
   /** A transaction status: pending, requires_capture, succeeded, failed, canceled, refunded, partially_refunded. */
   readonly status: string;
+  /** What the gateway captured of it, when it says. */
+  readonly captured?: number;
   readonly refunded?: number;
 }
 
@@ -52,7 +56,7 @@ export type DifferenceCause =
   | 'gateway_only'
   /** The journal has a payment the gateway does not list. */
   | 'journal_only'
-  /** Paired rows disagree on amount, currency or refunded amount. */
+  /** Paired rows disagree on amount, currency, captured or refunded amount. */
   | 'amounts_differ'
   /** Paired rows disagree on status. */
   | 'status_differs'
@@ -177,17 +181,20 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
         ...ids,
         message: `amount: journal ${amountIn(journal.amount, jc)}, gateway ${amountIn(gateway.amount, gc)}`,
       });
-    } else if (
-      journal.refunded !== undefined &&
-      gateway.refunded !== undefined &&
-      journal.refunded !== gateway.refunded
-    ) {
-      differences.push({
-        cause: 'amounts_differ',
-        currency: jc,
-        ...ids,
-        message: `refunded: journal ${amountIn(journal.refunded, jc)}, gateway ${amountIn(gateway.refunded, gc)}`,
-      });
+    } else {
+      // What was captured and what was refunded, each when both sides give it: a part captured at
+      // the gateway the till never heard of leaves the day's Captured short.
+      for (const field of ['captured', 'refunded'] as const) {
+        const ours = journal[field];
+        const theirs = gateway[field];
+        if (ours === undefined || theirs === undefined || ours === theirs) continue;
+        differences.push({
+          cause: 'amounts_differ',
+          currency: jc,
+          ...ids,
+          message: `${field}: journal ${amountIn(ours, jc)}, gateway ${amountIn(theirs, gc)}`,
+        });
+      }
     }
     if (journal.status !== gateway.status) {
       differences.push({

@@ -119,6 +119,32 @@ describe('reports through the host', () => {
     expect(x.byReader.some((g) => g.key === '(none)')).toBe(false);
   });
 
+  it('a part captured at the gateway behind the till’s back is a difference of the captured amount', async () => {
+    // Reconciliation compared amount, currency, refunded and status, never what was captured: a
+    // capture the till did not hear of (made on the gateway's dashboard, say) left the day's
+    // Captured short with nothing naming the amount.
+    t = await startTestHost();
+    const reader = await t.onlineReader();
+    const held = await t.call('payments.create', { amount: 5000, currency: 'EUR', captureMethod: 'manual' });
+    await t.call('payments.process', { paymentId: held.id, readerId: reader.id });
+    await t.waitForPayment(held.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    const authorised = await t.waitForPayment(held.id, (p) => p.status === 'requires_capture');
+    const captured = await t.api('POST', `/v1/transactions/${authorised.transactionId}/capture`, { amount: 3000 });
+    expect(captured.status).toBe(200);
+
+    const reconciliation = await t.call('reports.reconcile', {});
+    expect(reconciliation.ok).toBe(false);
+    expect(reconciliation.differences).toContainEqual(
+      expect.objectContaining({
+        cause: 'amounts_differ',
+        journalId: held.id,
+        gatewayId: authorised.transactionId,
+        message: 'captured: journal €0.00, gateway €30.00',
+      }),
+    );
+  });
+
   it('a day that switched gateway is reconciled against each gateway’s own records, and kept with its Z', async () => {
     // The shop took a card on PlutoPay in the morning and switched to PayPlug in Settings at noon.
     // Only the active gateway's payments were compared: the morning's were never checked against

@@ -79,7 +79,7 @@ describe('reconciliation', () => {
     expect(result).toMatchObject({ ok: true, matchedByOrderReference: 2 });
   });
 
-  it('names each cause: gateway only, journal only, amounts differ, status differs', () => {
+  it('names each cause: gateway only, journal only, amounts differ (captured too), status differs', () => {
     const result = reconcile({
       journal: [
         j({ id: 'same' }),
@@ -87,6 +87,7 @@ describe('reconciliation', () => {
         j({ id: 'amt', amount: 1200 }),
         j({ id: 'cur', currency: 'USD' }),
         j({ id: 'ref', status: 'partially_refunded', refunded: 200 }),
+        j({ id: 'cap', captured: 1000 }),
         j({ id: 'st', status: 'unknown' }),
       ],
       gateway: [
@@ -95,6 +96,7 @@ describe('reconciliation', () => {
         g({ id: 'tr_amt', amount: 1000 }),
         g({ id: 'tr_cur' }),
         g({ id: 'tr_ref', status: 'partially_refunded', refunded: 300 }),
+        g({ id: 'tr_cap', captured: 600 }),
         g({ id: 'tr_st', status: 'succeeded' }),
       ],
     });
@@ -104,6 +106,7 @@ describe('reconciliation', () => {
       ['amounts_differ', 'amt', 'tr_amt', 'amount: journal €12.00, gateway €10.00'],
       ['amounts_differ', 'cur', 'tr_cur', 'amount: journal $10.00, gateway €10.00'],
       ['amounts_differ', 'ref', 'tr_ref', 'refunded: journal €2.00, gateway €3.00'],
+      ['amounts_differ', 'cap', 'tr_cap', 'captured: journal €10.00, gateway €6.00'],
       ['status_differs', 'st', 'tr_st', 'status: journal unknown, gateway succeeded'],
       ['gateway_only', null, 'tr_theirs', 'gateway transaction tr_theirs (succeeded, €42.42) is not in the journal'],
     ]);
