@@ -8,7 +8,7 @@ import type { GatewayName, Page, ParsedCommandInput, TransactionPage, Transactio
 import type { GatewayState } from '../gateway/connectivity';
 import { GatewayError, GatewayUnreachable, GatewayUnreadable } from '../gateway/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
-import type { Journal, PaymentChannel, PaymentRecord, TransactionQuery } from '../store/journal';
+import type { JournaledMethod, Journal, PaymentRecord, TransactionQuery } from '../store/journal';
 import { dayWindow } from '../reports/day';
 import { journaledTransactionView, toTransactionView } from './views';
 
@@ -140,8 +140,9 @@ async function listFromGateway(
 
 /**
  * The journal's query for the list's filters; null when no journaled payment can match. A
- * journaled payment was paid on a reader ('terminal') or on a link page ('link'); other method
- * filters match none of them.
+ * journaled payment shows as paid on a reader ('terminal'), on a link page ('link'), or, a plan's
+ * later part, on the card the gateway kept ('card'), and a method filter matches what it shows;
+ * other method filters match none of them.
  */
 function journalQuery(
   input: ListInput,
@@ -149,14 +150,14 @@ function journalQuery(
   gateway: GatewayName | null,
   search: { tillIdsOnly?: boolean } = {},
 ): TransactionQuery | null {
-  const channel = input.paymentMethodType ? CHANNEL_OF_METHOD[input.paymentMethodType] : undefined;
-  if (channel === null) return null;
+  const method = input.paymentMethodType ? JOURNALED_METHOD_OF[input.paymentMethodType] : undefined;
+  if (method === null) return null;
   return {
     gateway,
     chargedBy: gateway === null ? 'terminal' : 'gateway',
     ...(input.search ? { search: { prefix: input.search, ...search } } : {}),
     ...(input.status ? { status: input.status } : {}),
-    ...(channel ? { channel } : {}),
+    ...(method ? { method } : {}),
     ...(range.from ? { createdFrom: range.from } : {}),
     ...(range.before ? { createdBefore: range.before } : {}),
     sortField: input.sortField,
@@ -173,10 +174,11 @@ function pageJournal(
   return query ? journal.pageTransactions(query) : { rows: [], total: 0, more: false };
 }
 
-const CHANNEL_OF_METHOD: Record<NonNullable<ListInput['paymentMethodType']>, PaymentChannel | null> = {
-  terminal: 'card_present',
+/** The method filters a journaled row can match: the methods journaledTransactionView shows. */
+const JOURNALED_METHOD_OF: Record<NonNullable<ListInput['paymentMethodType']>, JournaledMethod | null> = {
+  terminal: 'terminal',
   link: 'link',
-  card: null,
+  card: 'card',
   wallet: null,
   bank_transfer: null,
 };

@@ -377,7 +377,7 @@ export function journaledTransactionView(
     amountCapturable: record.amountCapturable,
     currency: record.currency,
     // A plan's later parts the gateway charged on the card it kept: no link was paid (PayPlug's own
-    // list says "card" of them too).
+    // list says "card" of them too). The journal's method filters match the same (JOURNALED_METHOD).
     paymentMethodType: installment && installment.part > 1 ? 'card' : record.channel === 'link' ? 'link' : 'terminal',
     captureMethod: record.captureMethod,
     description: record.description,

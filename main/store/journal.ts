@@ -316,6 +316,28 @@ const SEARCH_SORT_AT_MOST = 2_000;
 /** Transaction ids looked up in one query by findByTransactionIds. */
 const BY_TRANSACTION_CHUNK = 500;
 
+/** The methods a journaled transaction shows (journaledTransactionView in payments/views.ts). */
+export type JournaledMethod = 'terminal' | 'link' | 'card';
+
+/**
+ * Which place of its plan's schedule a payment holds (0: the first part), null for no plan's part:
+ * installmentPart in SQL, so a filter on it is counted and paged in the query.
+ */
+const PLAN_PLACE = `(SELECT MIN(entry.key) FROM installment_plans owner, json_each(owner.schedule) entry,
+  json_each(entry.value, '$.paymentIds') part_id
+  WHERE owner.id = payments.installment_plan_id AND part_id.value IN (payments.id, payments.transaction_id))`;
+
+/**
+ * The method a journaled transaction shows, as SQL: a plan's later parts are charged by the gateway
+ * on the card it kept ('card'), whatever their channel; any other row is a link or a reader's.
+ * Each clause starts with a column (pageTransactions prefixes them with a unary +).
+ */
+const JOURNALED_METHOD: Record<JournaledMethod, string> = {
+  link: `channel = 'link' AND (installment_plan_id IS NULL OR IFNULL(${PLAN_PLACE}, 0) = 0)`,
+  terminal: `channel = 'card_present' AND (installment_plan_id IS NULL OR IFNULL(${PLAN_PLACE}, 0) = 0)`,
+  card: `installment_plan_id IS NOT NULL AND IFNULL(${PLAN_PLACE}, 0) > 0`,
+};
+
 /** A page of one gateway's journaled transactions (see Journal.pageTransactions). */
 export interface TransactionQuery {
   /** null: any gateway (with chargedBy 'terminal'). */
@@ -323,7 +345,8 @@ export interface TransactionQuery {
   /** Default 'gateway': payments made with the gateway; 'terminal': on terminals of the shop's bank. */
   chargedBy?: ChargedBy;
   status?: TransactionStatus;
-  channel?: PaymentChannel;
+  /** The method the row shows (see JOURNALED_METHOD): a reader, a link page, or a card a plan kept. */
+  method?: JournaledMethod;
   /** ISO instants: created at or after `createdFrom`, before `createdBefore`. */
   createdFrom?: string;
   createdBefore?: string;
@@ -953,10 +976,7 @@ export class Journal {
       where.push('status = ?');
       params.push(query.status);
     }
-    if (query.channel) {
-      where.push('channel = ?');
-      params.push(query.channel);
-    }
+    if (query.method) where.push(JOURNALED_METHOD[query.method]);
     // created_at is an ISO timestamp in UTC, so instants compare as text.
     if (query.createdFrom) {
       where.push('created_at >= ?');

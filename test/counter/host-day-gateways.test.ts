@@ -197,6 +197,21 @@ describe('the counter’s day on PayPlug and Plural', () => {
     const detail = await t.call('transactions.get', { transactionId: second.transactionId! });
     expect(detail.offline).toBe(true);
     expect(detail.transaction).toMatchObject({ paymentMethodType: 'card', installment: { part: 2, of: 3 } });
+    // The method filters agree with the rows' labels, counted and paged in the journal (found in a
+    // review: "Link" listed the later part, labelled "card", and "Card" listed nothing).
+    const filtered = async (paymentMethodType: 'link' | 'card' | 'terminal', search?: string) => {
+      const page = await t.call('transactions.list', { paymentMethodType, size: 1, ...(search ? { search } : {}) });
+      return {
+        rows: page.data.map((row) => [row.orderReference, row.paymentMethodType]),
+        total: page.meta.total,
+        lastPage: page.meta.lastPage,
+      };
+    };
+    expect(await filtered('link')).toEqual({ rows: [['SOFA-4#1', 'link']], total: 1, lastPage: 1 });
+    expect(await filtered('card')).toEqual({ rows: [['SOFA-4#2', 'card']], total: 1, lastPage: 1 });
+    expect(await filtered('terminal')).toEqual({ rows: [], total: 0, lastPage: 1 });
+    expect(await filtered('card', 'SOFA-4')).toEqual({ rows: [['SOFA-4#2', 'card']], total: 1, lastPage: 1 });
+    expect(await filtered('link', 'SOFA-4')).toEqual({ rows: [['SOFA-4#1', 'link']], total: 1, lastPage: 1 });
   });
 
   it('a Plural split payment: the merchant copy lists the shares as released, refunded and held; the customer copy does not', async () => {
