@@ -691,6 +691,45 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(db.prepare('SELECT id, updated_at FROM payments ORDER BY id').all()).toEqual(before);
   });
 
+  it('020 plural links: a Plural payment taken in as card-present is a link; a terminal’s, and PayPlug’s, keep theirs', () => {
+    const db = databaseAt(19);
+    const payment = (
+      id: string,
+      columns: Record<string, string>,
+      over: Record<string, string | number | null> = {},
+    ) => {
+      insertV1Payment(db, id, over);
+      const names = Object.keys(columns);
+      db.prepare(`UPDATE payments SET ${names.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`).run(
+        ...names.map((c) => columns[c]!),
+        id,
+      );
+    };
+    const adopted = (id: string) => ({ origin: 'adopted', idempotency_key: `adopted-tx_${id}` });
+    // A website's Plural order looked up once paid, to be refunded here: journaled card-present.
+    payment('pay_plural_web', { gateway: 'plural', channel: 'card_present' }, adopted('pay_plural_web'));
+    // A Plural link the till made, and one it took in while its page was open.
+    payment('pay_plural_link', { gateway: 'plural', channel: 'link' });
+    payment('pay_plural_open', { gateway: 'plural', channel: 'link' }, adopted('pay_plural_open'));
+    // A terminal on the shop's own bank, on a day Plural was the till's gateway.
+    payment('pay_terminal', { gateway: 'plural', channel: 'card_present', charged_by: 'terminal' });
+    // PayPlug: one taken in and one on a reader cannot be told apart; both stay.
+    payment('pay_payplug_web', { gateway: 'payplug', channel: 'card_present' }, adopted('pay_payplug_web'));
+    payment('pay_payplug_reader', { gateway: 'payplug', channel: 'card_present', reader_id: 'rdr_1' });
+    const before = db.prepare('SELECT id, updated_at FROM payments ORDER BY id').all();
+    upgrade(db, 20);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    const channel = (id: string) => journal.getPayment(id)!.channel;
+    expect(channel('pay_plural_web')).toBe('link');
+    expect(channel('pay_plural_link')).toBe('link');
+    expect(channel('pay_plural_open')).toBe('link');
+    expect(channel('pay_terminal')).toBe('card_present');
+    expect(channel('pay_payplug_web')).toBe('card_present');
+    expect(channel('pay_payplug_reader')).toBe('card_present');
+    // A correction of the journal, not a change of the payments.
+    expect(db.prepare('SELECT id, updated_at FROM payments ORDER BY id').all()).toEqual(before);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -729,6 +768,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'operation-sent-at',
       'split-entries',
       'charged-card',
+      'plural-links',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

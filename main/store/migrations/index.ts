@@ -18,6 +18,7 @@ import { migration as splitReleasable } from './016-split-releasable';
 import { migration as operationSentAt } from './017-operation-sent-at';
 import { migration as splitEntries } from './018-split-entries';
 import { migration as chargedCard } from './019-charged-card';
+import { migration as pluralLinks } from './020-plural-links';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -40,6 +41,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   operationSentAt,
   splitEntries,
   chargedCard,
+  pluralLinks,
 ];
 
 export type { Migration };
