@@ -653,6 +653,35 @@ describe('Process payment screen', () => {
     expect(screen.getByText(/cannot be withdrawn: it stays open until it expires/)).toBeTruthy();
   });
 
+  it('says a link that expired unpaid was not completed, never that a card was declined', async () => {
+    // Found by using the app: a PayPlug link nobody paid in 15 minutes read "Declined." and
+    // "Declined: The payment link expired…", though no card was tried (the customer display says
+    // "The payment link has expired. No money was taken.").
+    const expired = makePayment({
+      id: 'pay_link000004',
+      gateway: 'payplug',
+      currency: 'EUR',
+      channel: 'link',
+      status: 'failed',
+      decline: {
+        code: 'link_expired',
+        message: 'The payment link expired before the customer paid. Start a new payment if they still want to pay.',
+        anotherCard: false,
+        kind: 'not_completed',
+      },
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({ seq: 5, payments: [expired], readers: [], settings: makeSettings({ gateway: 'payplug' }) }),
+    );
+    await openProcess(bridge, expired.id);
+    expect(paymentStatus().textContent).toBe('Not completed. No money was taken.');
+    const alert = await findShownAlert();
+    expect(alert.textContent).toBe(
+      'Not completed: The payment link expired before the customer paid. Start a new payment if they still want to pay.',
+    );
+    expect(document.body.textContent).not.toMatch(/Declined/);
+  });
+
   it('shows an open payment of the gateway the till used before as not followed, without its QR', async () => {
     // Found by using the app: after switching PayPlug → Plural, a PayPlug link showed its QR as
     // waiting to be paid, with Plural's "cannot be withdrawn", and F3 offered Plural's test cards.

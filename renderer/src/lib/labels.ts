@@ -60,6 +60,8 @@ export function paymentStateText(payment: PaymentView): string {
     case 'succeeded':
       return 'Approved. The payment is complete.';
     case 'failed':
+      // A link that lapsed unpaid (or a page never given) closed with no card tried: not a decline.
+      if (payment.decline?.kind === 'not_completed') return 'Not completed. No money was taken.';
       return payment.decline ? 'Declined.' : 'Failed.';
     case 'canceled':
       return 'Canceled. No money was taken.';

@@ -51,6 +51,26 @@ function resultLabel(payment: PaymentView): string {
   return decline.kind === 'not_completed' ? 'Not completed' : 'Declined';
 }
 
+/**
+ * Why the payment did not go through, in the alert region: a card the bank refused is *Declined*; a
+ * payment nobody finished (no card in time, a link that lapsed unpaid) is *Not completed*.
+ */
+function DeclineNotice({ decline }: { decline: PaymentView['decline'] }) {
+  return (
+    <LiveRegion
+      alert
+      as="div"
+      className={`decline${decline?.kind === 'not_completed' ? ' decline--not-completed' : ''}`}
+    >
+      {decline ? (
+        <>
+          <strong>{decline.kind === 'not_completed' ? 'Not completed:' : 'Declined:'}</strong> {decline.message}
+        </>
+      ) : null}
+    </LiveRegion>
+  );
+}
+
 function Steps({ payment }: { payment: PaymentView }) {
   const current = currentStep(payment);
   return (
@@ -418,13 +438,7 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
   const showCode = payment.status === 'pending' && !!payment.payUrl;
   return (
     <>
-      <LiveRegion alert as="div" className="decline">
-        {decline ? (
-          <>
-            <strong>Declined:</strong> {decline.message}
-          </>
-        ) : null}
-      </LiveRegion>
+      <DeclineNotice decline={decline} />
       <ErrorBox error={error} />
       {showCode ? (
         <PayLink
@@ -791,17 +805,7 @@ function PaymentOnReaderOrLink() {
         {notice}
       </LiveRegion>
 
-      <LiveRegion
-        alert
-        as="div"
-        className={`decline${decline?.kind === 'not_completed' ? ' decline--not-completed' : ''}`}
-      >
-        {decline ? (
-          <>
-            <strong>{decline.kind === 'not_completed' ? 'Not completed:' : 'Declined:'}</strong> {decline.message}
-          </>
-        ) : null}
-      </LiveRegion>
+      <DeclineNotice decline={decline} />
       <ErrorBox error={error} />
 
       {awaitingTip ? <TipWaiting payment={payment} /> : null}
