@@ -252,6 +252,31 @@ describe('Transactions screen', () => {
     expect(screen.getByText('60 transactions · page 2 of 3')).toBeTruthy();
   });
 
+  it('follows a payment that changes while the list is open, on the same page, the focus kept', async () => {
+    // Found by using the app: the customer paid a link while the cashier had Transactions open;
+    // the row kept reading "Pending" until the screen was left and opened again.
+    const payment = makePayment({ id: 'pay_follow0001', channel: 'link', status: 'pending' });
+    const bridge = new FakeBridge(makeSnapshot({ seq: 5, payments: [payment] }));
+    let status: TransactionView['status'] = 'pending';
+    bridge.on('transactions.list', (input: CommandInput<'transactions.list'>) =>
+      ok(pageOf([makeTransaction({ id: TX_ID, reference: 'pay_follow', status })], input.page ?? 1)),
+    );
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await screen.findByText('pay_follow');
+    await user.click(screen.getByRole('button', { name: 'Next page' }));
+    const details = await screen.findByRole('button', { name: 'Details for pay_follow' });
+    await waitFor(() => expect(screen.getByText('60 transactions · page 2 of 3')).toBeTruthy());
+    details.focus();
+    const row = () => screen.getByText('pay_follow').closest('tr')!;
+    expect(within(row()).getByText('Pending')).toBeTruthy();
+
+    status = 'requires_capture';
+    act(() => bridge.push({ seq: 6, type: 'payment', payment: { ...payment, status: 'requires_capture' } }));
+    await waitFor(() => expect(within(row()).getByText('Authorised — to capture')).toBeTruthy());
+    expect(bridge.inputs('transactions.list').map((i) => i.page)).toEqual([1, 2, 2]);
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Details for pay_follow' }));
+  });
+
   it('says "more than" when the gateway gives no count, only that more pages follow', async () => {
     // Found by a tester: PayPlug's page 1 said "26 transactions · page 1 of 2", page 2 "30".
     const bridge = new FakeBridge();

@@ -4,6 +4,7 @@ import type {
   InstallmentPlanView,
   CommandError,
   CommandInput,
+  PaymentView,
   TransactionPage,
   SplitView,
   TransactionDetail as Detail,
@@ -15,6 +16,7 @@ import { LiveRegion } from '../components/LiveRegion';
 import { ReceiptPanel } from '../components/ReceiptPanel';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
+import { useListChanges } from '../store/list-changes';
 import { shopTimeZone } from '../store/selectors';
 import type { TxQuery, TxTab } from '../store/types';
 import { Settlements, SharesTable } from './Settlements';
@@ -673,6 +675,10 @@ export function Transactions() {
   );
 }
 
+/** What a row of the list shows of a payment: a change in it reads the page again. */
+const listedState = (p: PaymentView) =>
+  `${p.status}|${p.amountCaptured}|${p.amountRefunded}|${p.card?.last4 ?? ''}|${p.transactionId ?? ''}`;
+
 function TransactionList({ embedded = false }: { embedded?: boolean }) {
   const query = usePos((s) => s.ui.txQuery);
   const timeZone = usePos(shopTimeZone);
@@ -687,6 +693,9 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
   const [error, setError] = useState<CommandError | null>(null);
   const [loading, setLoading] = useState(true);
   const [version, setVersion] = useState(0);
+  // A payment paid, captured or refunded while the list is open (a link the customer paid on their
+  // phone, say): the page shown is read again, so its rows follow (they kept the state first read).
+  const changes = useListChanges(listedState);
 
   const load = useCallback(
     (q: TxQuery, isCurrent: () => boolean) => {
@@ -713,7 +722,7 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
     return () => {
       current = false;
     };
-  }, [load, query, selected, version]);
+  }, [load, query, selected, version, changes]);
 
   // Back from a payment's details (Esc): the focus goes to the Details button of the row it came
   // from, on the page it was on, once that page is on screen (found by a tester: it went to Search).
