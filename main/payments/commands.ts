@@ -741,6 +741,14 @@ export class CashierCommands {
           `This payment is ${describeStatus(record.status)} and cannot be canceled${record.status === 'succeeded' ? '; refund it instead' : ''}.`,
         );
       }
+      if (record.installmentPlanId !== null && record.status === 'pending') {
+        // Cancelling an unpaid part ends the customer's whole plan at the gateway: that is an abort,
+        // which cannot be undone and is confirmed on the plan's panel.
+        throw new HostError(
+          'conflict',
+          'This payment is an installment of a plan: cancelling it alone would end the whole plan. Use Abort plan on the plan (Process payment, or Transactions → Installment plans), which asks first.',
+        );
+      }
       if (record.tipState === 'awaiting' && record.status === 'creating') {
         // Nothing was sent anywhere yet: canceling is the journal's business only.
         const canceled = journal.updatePayment(

@@ -135,8 +135,10 @@ export function nextActions(record: PaymentRecord, capabilities: GatewayCapabili
       if (record.channel === 'card_present' && (capabilities.readerLink || capabilities.cloudReaders))
         actions.push('send_to_reader');
       if (record.channel === 'link' && record.payUrl) actions.push('show_link');
-      // Plural keeps an unpaid order's page open: nothing to cancel, the link simply expires.
-      if (record.channel === 'card_present' || capabilities.cancelsUnpaidLink) actions.push('cancel');
+      // Plural keeps an unpaid order's page open: nothing to cancel, the link simply expires. A plan's
+      // part is not cancelled alone (that ends the whole plan): the plan is aborted, confirmed.
+      if (record.channel === 'card_present' || (capabilities.cancelsUnpaidLink && record.installmentPlanId === null))
+        actions.push('cancel');
       break;
     case 'in_progress':
     case 'creating':

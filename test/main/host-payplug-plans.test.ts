@@ -67,6 +67,29 @@ describe('PayPlug installment plans the till follows', () => {
     expect(await t.call('installments.list', {})).toEqual([]);
   });
 
+  it('does not cancel a plan’s unpaid first part on its own: the plan is aborted, confirmed, instead', async () => {
+    // Found by using the app: after a reload, Process payment showed the first part as a lone link
+    // with Cancel payment (Esc); one key ended the customer's whole plan, with no confirmation.
+    const { t } = await till(60_000);
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: grace,
+      orderReference: 'PLAN-ESC',
+    });
+    const first = await waitFor(() => part(t, 'PLAN-ESC#1'), 5_000, 'the first part in the journal');
+    expect(first).toMatchObject({ status: 'pending', installmentPlanId: plan.id });
+    expect(first.next).toEqual(['show_link']);
+    const refused = await t.fail('payments.cancel', { paymentId: first.id });
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toMatch(
+      /an installment of a plan: cancelling it alone would end the whole plan.*Abort plan/,
+    );
+    expect((await part(t, 'PLAN-ESC#1'))!.status).toBe('pending');
+    expect((await t.call('installments.list', {})).find((p) => p.id === plan.id)!.status).toBe('active');
+  });
+
   it('sets up a plan on a till whose clock is not the computer’s: its first part is due on the till’s today', async () => {
     const { t, clock } = await till(60_000);
     // The till (and PayPlug with it) is 40 days ahead of the computer's own clock.

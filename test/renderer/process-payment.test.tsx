@@ -765,6 +765,33 @@ describe('Process payment: an installment plan', () => {
     ).toBe(true);
   });
 
+  it('after a reload, F2 shows the plan of an unpaid first part, not the part as a lone link', async () => {
+    // Found by using the app: reloaded mid-plan, F2 showed the first part as a lone link with
+    // Cancel payment (Esc), and another QR than the plan's; Esc ended the whole plan, unconfirmed.
+    const first = makePayment({
+      id: 'pay_1',
+      gateway: 'payplug',
+      channel: 'link',
+      orderReference: 'ORD-PLAN#1',
+      amount: 3000,
+      payUrl: 'http://127.0.0.1:1/payplug/pay/test/part',
+      installmentPlanId: plan.id,
+      next: ['show_link'],
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({ seq: 5, payments: [first], readers: [], settings: makeSettings({ gateway: 'payplug' }) }),
+    );
+    bridge.on('installments.list', () => ok([plan]));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F2}');
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    expect(rows()).toEqual(['Waiting for the customer', 'Scheduled', 'Scheduled']);
+    expect(screen.getByRole('button', { name: 'Abort plan' })).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
+    await user.keyboard('{Escape}');
+    expect(bridge.count('payments.cancel')).toBe(0);
+  });
+
   it('Abort plan asks first: Escape keeps the plan, Enter on the confirmation aborts it', async () => {
     // Found by a UI hunt: one key press aborted the plan, stopping the customer's later installments.
     const bridge = new FakeBridge(makeSnapshot({ seq: 5 }));

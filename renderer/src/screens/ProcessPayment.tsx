@@ -669,6 +669,8 @@ function PaymentOnReaderOrLink() {
   const selectPayment = usePos((s) => s.selectPayment);
   const cancelPayment = usePos((s) => s.cancelPayment);
   const setScreen = usePos((s) => s.setScreen);
+  const run = usePos((s) => s.run);
+  const showPlan = usePos((s) => s.showPlan);
   const testMode = usePos((s) => s.host.mode === 'test');
   const activeGateway = usePos((s) => s.host.gateway?.name ?? null);
   const [picked, setPicked] = useState<string | null>(null);
@@ -684,6 +686,21 @@ function PaymentOnReaderOrLink() {
   useEffect(() => {
     if (only) selectPayment(only);
   }, [only, selectPayment]);
+  // A plan's unpaid part is the plan's business (found by using the app: after a reload the first part
+  // showed as a lone link, another QR than the plan's, and its cancel ended the plan unconfirmed): the
+  // plan's panel takes its place, with the plan's QR, its schedule and Abort plan, confirmed.
+  const planOfPart = payment?.status === 'pending' ? payment.installmentPlanId : null;
+  useEffect(() => {
+    if (!planOfPart) return;
+    let current = true;
+    void run('installments.list', {}).then((result) => {
+      const plan = result.ok ? result.value.find((p) => p.id === planOfPart) : undefined;
+      if (current && plan) showPlan(plan);
+    });
+    return () => {
+      current = false;
+    };
+  }, [planOfPart, run, showPlan]);
 
   const pickedReader = readers.find((r) => r.id === picked && isOnline(r));
   const paymentReader = payment?.readerId ? readers.find((r) => r.id === payment.readerId) : undefined;
