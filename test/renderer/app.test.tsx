@@ -132,6 +132,33 @@ describe('App shell', () => {
     expect((screen.getByLabelText('Amount') as HTMLInputElement).value).toBe('€19.99');
   });
 
+  it('opens on the payment under way when the page is reloaded mid-payment, its QR on screen', async () => {
+    // Found by using the app: reloaded while the customer scanned a PayPlug link, the page opened on
+    // an empty Create form (Enter would charge the sale again); the QR was only behind F2.
+    const link = makePayment({
+      id: 'pay_reload0001',
+      gateway: 'payplug',
+      channel: 'link',
+      payUrl: 'http://127.0.0.1:9/payplug/pay/test/abc',
+    });
+    const paid = makePayment({ id: 'pay_reload0002', status: 'succeeded' });
+    const bridge = new FakeBridge(
+      makeSnapshot({ seq: 5, payments: [link, paid], readers: [], settings: makeSettings({ gateway: 'payplug' }) }),
+    );
+    await renderApp(bridge);
+    const title = await screen.findByRole('heading', { name: 'Process payment', level: 1 });
+    expect(screen.getByRole('img', { name: /QR code of the payment link/ })).toBeTruthy();
+    await waitFor(() => expect(document.activeElement).toBe(title));
+  });
+
+  it('opens on Create when no payment, or more than one, is under way', async () => {
+    const links = [1, 2].map((i) =>
+      makePayment({ id: `pay_reload100${i}`, channel: 'link', payUrl: `http://127.0.0.1:9/pay/${i}` }),
+    );
+    await renderApp(new FakeBridge(makeSnapshot({ seq: 5, payments: links })));
+    expect(await screen.findByRole('heading', { name: 'Create payment', level: 1 })).toBeTruthy();
+  });
+
   it('shows an offline banner with the queued count and totals', async () => {
     const bridge = new FakeBridge();
     await renderApp(bridge);

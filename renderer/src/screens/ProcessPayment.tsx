@@ -15,6 +15,7 @@ import {
   busyWith,
   canCancel,
   currentDecline,
+  paymentsUnderWay,
   defaultReader,
   displayConnected,
   isInFlight,
@@ -681,7 +682,7 @@ function PaymentOnReaderOrLink() {
   const open = useMemo(() => openPayments(payments), [payments]);
   // Nothing chosen (after a reload, say) and one payment under way: on a reader, or waiting for the
   // customer to pay its link or choose a tip. That is the one the cashier is looking for.
-  const underWay = open.filter((p) => p.status === 'in_progress' || (p.status === 'pending' && p.channel === 'link'));
+  const underWay = paymentsUnderWay(open);
   const only = !selectedId && !pendingCharge && underWay.length === 1 ? underWay[0]!.id : null;
   useEffect(() => {
     if (only) selectPayment(only);

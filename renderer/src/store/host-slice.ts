@@ -10,7 +10,7 @@ import type {
 } from '../../../common/contract';
 import type { EventOutcome, HostSlice, HostState, PosState } from './types';
 import { initialTxQuery, stampedInShopZone } from './ui-slice';
-import { draftCurrency } from './selectors';
+import { draftCurrency, openPayments, paymentsUnderWay } from './selectors';
 import { money } from '../lib/format';
 
 export const DEVLOG_LIMIT = 500;
@@ -219,6 +219,17 @@ function draftInItsCurrency(before: PosState, ui: PosState['ui'], host: HostStat
   };
 }
 
+/**
+ * The page opened (a reload, say) while one payment is under way — a link the customer may be
+ * scanning, a card on a reader: the app opens on it, not on an empty Create form where Enter would
+ * charge the sale a second time (found by using the app: reloaded mid-link, the QR was gone).
+ */
+function resumed(ui: PosState['ui'], snapshot: Snapshot): PosState['ui'] {
+  if (ui.screen !== 'create' || ui.selectedPaymentId || ui.pendingCharge) return ui;
+  const underWay = paymentsUnderWay(openPayments(byId(snapshot.payments)));
+  return underWay.length === 1 ? { ...ui, screen: 'process', selectedPaymentId: underWay[0]!.id } : ui;
+}
+
 export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, get) => ({
   host: initialHost,
   link: { connection: 'connecting', failedConnects: 0, syncing: false, syncError: null },
@@ -241,7 +252,10 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
         devlog: state.host.devlog,
       };
       if (!state.host.ready)
-        return { host, ui: stampedInShopZone(state.ui, snapshot.settings?.counter.timeZone ?? null) };
+        return {
+          host,
+          ui: stampedInShopZone(resumed(state.ui, snapshot), snapshot.settings?.counter.timeZone ?? null),
+        };
       const ui = snapshot.gateway?.name !== state.host.gateway?.name ? forOtherGateway(state.ui) : state.ui;
       return {
         host,

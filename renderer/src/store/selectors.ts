@@ -75,6 +75,14 @@ export function paymentsNewestFirst(payments: Record<string, PaymentView>): Paym
 /** The statuses of an open payment: being created, pending, on a reader, outcome unknown. */
 export const OPEN_STATUSES: readonly PaymentView['status'][] = ['creating', 'pending', 'in_progress', 'unknown'];
 
+/**
+ * Payments under way: on a reader, or a link waiting for the customer to pay. With exactly one, that
+ * is the one the cashier is looking for (after a reload, say).
+ */
+export function paymentsUnderWay(payments: PaymentView[]): PaymentView[] {
+  return payments.filter((p) => p.status === 'in_progress' || (p.status === 'pending' && p.channel === 'link'));
+}
+
 /** Payments the cashier may still act on from the Process screen. */
 export function openPayments(payments: Record<string, PaymentView>): PaymentView[] {
   return paymentsNewestFirst(payments).filter((p) => OPEN_STATUSES.includes(p.status));
