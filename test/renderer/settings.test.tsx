@@ -3,7 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor } from '@testing-library/react';
 import type { DevLogEntry } from '../../common/contract';
 import { settingsChanges } from '../../renderer/src/screens/Settings';
-import { fail, FakeBridge, makeSettings, makeSnapshot, ok, renderApp, gatewayFor, shownAlert } from './helpers';
+import {
+  fail,
+  FakeBridge,
+  makePayment,
+  makeSettings,
+  makeSnapshot,
+  ok,
+  renderApp,
+  gatewayFor,
+  shownAlert,
+} from './helpers';
 
 function entry(id: number, summary: string, kind: DevLogEntry['kind'] = 'request', detail?: string): DevLogEntry {
   return { id, at: '2026-01-05T10:00:00Z', kind, summary, ...(detail ? { detail } : {}) };
@@ -116,6 +126,34 @@ describe('Settings screen', () => {
       expect(bridge.inputs('settings.update')).toEqual([
         { mode: 'live', apiBaseUrl: 'https://api.plutopay.example', embeddedSandbox: false },
       ]),
+    );
+  });
+
+  it('warns before switching gateway while its payments are not finished: an open link can still be paid', async () => {
+    // Found by using the app: a PayPlug link was open when the till switched to Plural; the note
+    // said PayPlug's payments "stay as they are", and the customer paid it, unseen by the till.
+    const link = makePayment({
+      gateway: 'payplug',
+      channel: 'link',
+      amount: 777,
+      currency: 'EUR',
+      payUrl: 'http://127.0.0.1:9/payplug/pay/test/abc',
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        payments: [link, makePayment({ gateway: 'payplug', status: 'succeeded' })],
+        settings: makeSettings({ gateway: 'payplug' }),
+        gateway: gatewayFor('payplug'),
+        readers: [],
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    expect(screen.queryByText(/not finished/)).toBeNull();
+    await user.click(screen.getByRole('radio', { name: /^Plural/ }));
+    expect(screen.getByText(/not finished/).textContent).toBe(
+      '1 payment with PayPlug is not finished (€7.77): once switched, the till no longer follows it, though a ' +
+        'customer can still pay an open link. Finish or cancel it first on Process payment (F2), or switch back ' +
+        'later to finish it.',
     );
   });
 

@@ -1,5 +1,12 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { CommandError, CommandInput, DevLogEntry, GatewayName, SettingsView } from '../../../common/contract';
+import type {
+  CommandError,
+  CommandInput,
+  DevLogEntry,
+  GatewayName,
+  PaymentView,
+  SettingsView,
+} from '../../../common/contract';
 import { GATEWAY_LABELS, isPluralUat, PLURAL_URLS } from '../../../common/contract/views';
 import { parseTipPresets } from '../../../common/tips';
 import { ErrorBox } from '../components/ErrorBox';
@@ -7,8 +14,8 @@ import { LiveRegion } from '../components/LiveRegion';
 import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
-import { shopTimeZone } from '../store/selectors';
-import { clockTime } from '../lib/format';
+import { openPayments, shopTimeZone } from '../store/selectors';
+import { clockTime, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
 
 const GATEWAYS: readonly { name: GatewayName; label: string; what: string }[] = [
@@ -186,6 +193,22 @@ function KeyField({
   );
 }
 
+/** What a switch leaves behind: the current gateway's open payments, which the till stops following. */
+function stillOpenWarning(open: PaymentView[], gatewayLabel: string): string {
+  const one = open.length === 1;
+  const amounts = open
+    .slice(0, 3)
+    .map((p) => money(p.amount, p.currency))
+    .join(', ');
+  const them = one ? 'it' : 'them';
+  return (
+    `${open.length} payment${one ? '' : 's'} with ${gatewayLabel} ${one ? 'is' : 'are'} not finished ` +
+    `(${amounts}${open.length > 3 ? ', …' : ''}): once switched, the till no longer follows ${them}, though a ` +
+    `customer can still pay an open link. Finish or cancel ${them} first on Process payment (F2), or switch back ` +
+    `later to finish ${them}.`
+  );
+}
+
 function SettingsForm({ settings }: { settings: SettingsView }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy.settings === true);
@@ -202,6 +225,13 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
   const [webhooksOn, setWebhooksOn] = useState(settings.webhookPort !== null);
   const [webhookPort, setWebhookPort] = useState(settings.webhookPort ? String(settings.webhookPort) : '');
   const [gateway, setGateway] = useState<GatewayName>(settings.gateway);
+  // The current gateway's payments not finished: after a switch the till no longer follows them, yet a
+  // customer can still pay an open link (found by using the app: the note said they "stay as they are").
+  const payments = usePos((s) => s.host.payments);
+  const stillOpen = useMemo(
+    () => openPayments(payments).filter((p) => p.gateway === settings.gateway),
+    [payments, settings.gateway],
+  );
   const [payplug, setPayplug] = useState({
     apiBaseUrl: settings.payplug.apiBaseUrl,
     secretKey: '',
@@ -326,6 +356,9 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
             Saving switches the till to {GATEWAYS.find((g) => g.name === gateway)?.label}. Payments made with{' '}
             {GATEWAYS.find((g) => g.name === settings.gateway)?.label} stay as they are until you switch back.
           </p>
+        ) : null}
+        {gateway !== settings.gateway && stillOpen.length > 0 ? (
+          <p className="field__error">{stillOpenWarning(stillOpen, GATEWAY_LABELS[settings.gateway])}</p>
         ) : null}
       </RadioGroup>
       {gateway === 'payplug' ? (
