@@ -155,8 +155,19 @@ describe('App shell', () => {
     const links = [1, 2].map((i) =>
       makePayment({ id: `pay_reload100${i}`, channel: 'link', payUrl: `http://127.0.0.1:9/pay/${i}` }),
     );
-    await renderApp(new FakeBridge(makeSnapshot({ seq: 5, payments: links })));
+    const first = await renderApp(new FakeBridge(makeSnapshot({ seq: 5, payments: links })));
     expect(await screen.findByRole('heading', { name: 'Create payment', level: 1 })).toBeTruthy();
+    first.unmount();
+    // A link taken with the gateway the till used before a switch is not followed: not under way here.
+    const earlier = makePayment({ gateway: 'payplug', channel: 'link', payUrl: 'http://127.0.0.1:9/pay/3' });
+    const bridge = new FakeBridge(
+      makeSnapshot({ seq: 5, payments: [earlier], settings: makeSettings({ gateway: 'plural' }), readers: [] }),
+    );
+    const { user } = await renderApp(bridge);
+    expect(await screen.findByRole('heading', { name: 'Create payment', level: 1 })).toBeTruthy();
+    await user.keyboard('{F2}');
+    await screen.findByRole('heading', { name: 'Process payment', level: 1 });
+    expect(screen.queryByText(/Taken with PayPlug/)).toBeNull();
   });
 
   it('shows an offline banner with the queued count and totals', async () => {

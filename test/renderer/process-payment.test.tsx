@@ -695,6 +695,8 @@ describe('Process payment screen', () => {
       /Taken with PayPlug\. The till now uses Plural, so this payment is not followed.*Switch back to PayPlug in Settings \(F7\)/,
     );
     expect(screen.queryByRole('img', { name: /QR code of the payment link/ })).toBeNull();
+    // No "(the QR code below)" with no code below: what the till last knew, said as such.
+    expect(paymentStatus().textContent).toBe('Last known here: Pending.');
     expect(screen.queryByText(/cannot be withdrawn/)).toBeNull();
     expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
     await user.keyboard('{F3}');

@@ -270,10 +270,13 @@ function PaymentCard({
   payment,
   pending,
   readerLabel,
+  unfollowed = false,
 }: {
   payment: PaymentView | null;
   pending?: PendingCharge | null | undefined;
   readerLabel?: string | undefined;
+  /** Another gateway's payment: what the till last knew, not a state it follows (no QR is shown). */
+  unfollowed?: boolean;
 }) {
   const amount = payment?.amount ?? pending?.amount ?? 0;
   const currency = payment?.currency ?? pending?.currency ?? '';
@@ -311,7 +314,7 @@ function PaymentCard({
       >
         {payment ? (
           <>
-            {paymentStateText(payment)}
+            {unfollowed ? `Last known here: ${statusLabel(payment.status)}.` : paymentStateText(payment)}
             {readerLabel ? ` (${readerLabel})` : ''}
           </>
         ) : pending?.readerLabel ? (
@@ -682,7 +685,7 @@ function PaymentOnReaderOrLink() {
   const open = useMemo(() => openPayments(payments), [payments]);
   // Nothing chosen (after a reload, say) and one payment under way: on a reader, or waiting for the
   // customer to pay its link or choose a tip. That is the one the cashier is looking for.
-  const underWay = paymentsUnderWay(open);
+  const underWay = paymentsUnderWay(open, activeGateway);
   const only = !selectedId && !pendingCharge && underWay.length === 1 ? underWay[0]!.id : null;
   useEffect(() => {
     if (only) selectPayment(only);
@@ -764,7 +767,7 @@ function PaymentOnReaderOrLink() {
     // its QR (if any) is not shown as if it were waiting to be paid here.
     return (
       <ProcessFrame>
-        <PaymentCard payment={payment} />
+        <PaymentCard payment={payment} unfollowed />
         <div className="attention-box" role="note">
           <strong>Taken with {GATEWAY_LABELS[payment.gateway]}.</strong> The till now uses{' '}
           {GATEWAY_LABELS[activeGateway]}, so this payment is not followed and its state may be out of date (a customer

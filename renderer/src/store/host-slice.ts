@@ -226,7 +226,7 @@ function draftInItsCurrency(before: PosState, ui: PosState['ui'], host: HostStat
  */
 function resumed(ui: PosState['ui'], snapshot: Snapshot): PosState['ui'] {
   if (ui.screen !== 'create' || ui.selectedPaymentId || ui.pendingCharge) return ui;
-  const underWay = paymentsUnderWay(openPayments(byId(snapshot.payments)));
+  const underWay = paymentsUnderWay(openPayments(byId(snapshot.payments)), snapshot.gateway?.name ?? null);
   return underWay.length === 1 ? { ...ui, screen: 'process', selectedPaymentId: underWay[0]!.id } : ui;
 }
 

@@ -1,4 +1,4 @@
-import type { CommandInput, GatewayView, PaymentView, ReaderView } from '../../../common/contract';
+import type { CommandInput, GatewayName, GatewayView, PaymentView, ReaderView } from '../../../common/contract';
 import type { TipChoice } from '../../../common/tips';
 import { checkMinorAmount, formatAmount, MAX_AMOUNT_MINOR } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
@@ -76,11 +76,16 @@ export function paymentsNewestFirst(payments: Record<string, PaymentView>): Paym
 export const OPEN_STATUSES: readonly PaymentView['status'][] = ['creating', 'pending', 'in_progress', 'unknown'];
 
 /**
- * Payments under way: on a reader, or a link waiting for the customer to pay. With exactly one, that
- * is the one the cashier is looking for (after a reload, say).
+ * Payments under way with the till's gateway: on a reader, or a link waiting for the customer to pay.
+ * With exactly one, that is the one the cashier is looking for (after a reload, say). Another
+ * gateway's (from before a switch) is not followed, so not under way here.
  */
-export function paymentsUnderWay(payments: PaymentView[]): PaymentView[] {
-  return payments.filter((p) => p.status === 'in_progress' || (p.status === 'pending' && p.channel === 'link'));
+export function paymentsUnderWay(payments: PaymentView[], gateway: GatewayName | null): PaymentView[] {
+  return payments.filter(
+    (p) =>
+      (gateway === null || p.gateway === gateway) &&
+      (p.status === 'in_progress' || (p.status === 'pending' && p.channel === 'link')),
+  );
 }
 
 /** Payments the cashier may still act on from the Process screen. */
