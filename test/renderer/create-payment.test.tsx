@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import type userEvent from '@testing-library/user-event';
 import {
   deferred,
   fail,
@@ -579,6 +580,42 @@ describe('Create payment on PayPlug: a saved card the host refuses', () => {
     expect(screen.getByText(/a payment link is shown as a QR code/)).toBeTruthy();
     await user.click(find);
     expect(await screen.findByText('No saved card for ada@example.com.')).toBeTruthy();
+  });
+});
+
+describe('Create payment on PayPlug: the saved cards found', () => {
+  const card = {
+    cardId: 'card_61ffe43d6272c6bdfa27567611c6045b',
+    customer: 'ada@example.com',
+    brand: 'visa',
+    last4: '4242',
+    savedAt: '2026-01-05T10:00:00.000Z',
+    expires: '12/2029',
+    unusable: null,
+  };
+  function payplugBridge() {
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    bridge.on('savedCards.list', () => ok([card]));
+    return bridge;
+  }
+  async function findCards(user: ReturnType<typeof userEvent.setup>) {
+    await user.type(screen.getByLabelText('Email'), 'ada@example.com');
+    await user.click(screen.getByRole('button', { name: 'Find saved cards' }));
+    await screen.findByRole('radio', { name: /Charge the saved visa •••• 4242/ });
+  }
+
+  it('go with the form when Esc clears it: no card of the last customer, no "No saved card for ."', async () => {
+    // Found by using the app: after Esc the screen said "No saved card for ." (or listed the previous
+    // customer's cards) under an empty email.
+    const { user } = await renderApp(payplugBridge());
+    await findCards(user);
+    amountInput().focus();
+    await user.keyboard('{Escape}');
+    expect((screen.getByLabelText('Email') as HTMLInputElement).value).toBe('');
+    expect(screen.queryByRole('radio', { name: /Charge the saved/ })).toBeNull();
+    expect(screen.queryByText(/saved card for/)).toBeNull();
   });
 });
 

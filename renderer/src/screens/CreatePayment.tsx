@@ -141,15 +141,19 @@ function CustomerSection({ error }: { error: CommandError | null }) {
   const capabilities = usePos((s) => s.host.gateway?.capabilities);
   const run = usePos((s) => s.run);
   const store = usePosStore();
-  const [cards, setCards] = useState<SavedCardView[] | null>(null);
+  // The cards found, with the email they were found for: a form cleared (Esc) or another email
+  // typed shows none (found by using the app: after Esc it said "No saved card for .").
+  const [found, setFound] = useState<{ email: string; cards: SavedCardView[] } | null>(null);
+  const cards = found && found.email === draft.customerEmail.trim() ? found.cards : null;
   const [lookupError, setLookupError] = useState<CommandError | null>(null);
   const err = (path: string) => issueFor(error, path);
   const cardError = err('savedCardId');
   const lookUp = async () => {
     setLookupError(null);
-    const result = await run('savedCards.list', { customer: draft.customerEmail.trim() }, 'saved-cards');
+    const email = draft.customerEmail.trim();
+    const result = await run('savedCards.list', { customer: email }, 'saved-cards');
     if (result.ok) {
-      setCards(result.value);
+      setFound({ email, cards: result.value });
       // A card chosen before it became unusable, or no longer offered at all (forgotten, refused by
       // the gateway), is not charged: back to paying by link.
       const current = store.getState().ui.draft.savedCardId;
@@ -161,7 +165,7 @@ function CustomerSection({ error }: { error: CommandError | null }) {
   const forget = async (cardId: string) => {
     const result = await run('savedCards.forget', { cardId }, 'saved-cards');
     if (result.ok) {
-      setCards((current) => current?.filter((c) => c.cardId !== cardId) ?? null);
+      setFound((current) => current && { ...current, cards: current.cards.filter((c) => c.cardId !== cardId) });
       if (draft.savedCardId === cardId) updateDraft({ savedCardId: null });
     } else setLookupError(result.error);
   };
@@ -179,7 +183,7 @@ function CustomerSection({ error }: { error: CommandError | null }) {
             value={draft.customerEmail}
             onChange={(e) => {
               updateDraft({ customerEmail: e.target.value, savedCardId: null });
-              setCards(null);
+              setFound(null);
             }}
           />
         </Field>
