@@ -598,6 +598,7 @@ describe('Create payment on PayPlug: the saved cards found', () => {
       makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
     );
     bridge.on('savedCards.list', () => ok([card]));
+    bridge.on('savedCards.forget', () => ok({ forgotten: true as const }));
     return bridge;
   }
   async function findCards(user: ReturnType<typeof userEvent.setup>) {
@@ -616,6 +617,25 @@ describe('Create payment on PayPlug: the saved cards found', () => {
     expect((screen.getByLabelText('Email') as HTMLInputElement).value).toBe('');
     expect(screen.queryByRole('radio', { name: /Charge the saved/ })).toBeNull();
     expect(screen.queryByText(/saved card for/)).toBeNull();
+  });
+
+  it('Forget this card asks first: Escape keeps the card, Yes forgets it', async () => {
+    // Found by using the app: one Enter on "Forget this card" forgot it for good, unconfirmed.
+    const bridge = payplugBridge();
+    const { user } = await renderApp(bridge);
+    await findCards(user);
+    screen.getByRole('button', { name: 'Forget this card' }).focus();
+    await user.keyboard('{Enter}');
+    expect(bridge.count('savedCards.forget')).toBe(0);
+    const yes = screen.getByRole('button', { name: 'Yes, forget the visa •••• 4242' });
+    expect(document.activeElement).toBe(yes);
+    await user.keyboard('{Escape}');
+    expect(bridge.count('savedCards.forget')).toBe(0);
+    expect(screen.getByRole('radio', { name: /Charge the saved visa •••• 4242/ })).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Forget this card' }));
+    await user.click(screen.getByRole('button', { name: 'Yes, forget the visa •••• 4242' }));
+    await waitFor(() => expect(bridge.count('savedCards.forget')).toBe(1));
+    await waitFor(() => expect(screen.queryByRole('radio', { name: /Charge the saved/ })).toBeNull());
   });
 });
 

@@ -4,6 +4,7 @@ import { CURRENCIES } from '../../../common/currencies';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
+import { ConfirmChoice } from '../components/ConfirmChoice';
 import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { SplitEditor } from '../components/SplitEditor';
@@ -140,11 +141,14 @@ function CustomerSection({ error }: { error: CommandError | null }) {
   const updateDraft = usePos((s) => s.updateDraft);
   const capabilities = usePos((s) => s.host.gateway?.capabilities);
   const run = usePos((s) => s.run);
+  const looking = usePos((s) => s.busy['saved-cards'] === true);
   const store = usePosStore();
   // The cards found, with the email they were found for: a form cleared (Esc) or another email
   // typed shows none (found by using the app: after Esc it said "No saved card for .").
   const [found, setFound] = useState<{ email: string; cards: SavedCardView[] } | null>(null);
   const cards = found && found.email === draft.customerEmail.trim() ? found.cards : null;
+  // The card whose Forget is being confirmed: the till never charges it again once forgotten.
+  const [forgetting, setForgetting] = useState<string | null>(null);
   const [lookupError, setLookupError] = useState<CommandError | null>(null);
   const err = (path: string) => issueFor(error, path);
   const cardError = err('savedCardId');
@@ -163,6 +167,7 @@ function CustomerSection({ error }: { error: CommandError | null }) {
   };
   if (!capabilities?.savedCards && !capabilities?.installments) return null;
   const forget = async (cardId: string) => {
+    setForgetting(null);
     const result = await run('savedCards.forget', { cardId }, 'saved-cards');
     if (result.ok) {
       setFound((current) => current && { ...current, cards: current.cards.filter((c) => c.cardId !== cardId) });
@@ -284,9 +289,21 @@ function CustomerSection({ error }: { error: CommandError | null }) {
                         {card.unusable}
                       </p>
                     ) : null}
-                    <button type="button" className="link-button" onClick={() => void forget(card.cardId)}>
-                      Forget this card
-                    </button>
+                    {forgetting === card.cardId ? (
+                      <div className="actions">
+                        <ConfirmChoice
+                          yes={`Yes, forget the ${card.brand ?? 'card'} •••• ${card.last4 ?? '????'}`}
+                          no="Keep the card"
+                          busy={looking}
+                          onYes={() => void forget(card.cardId)}
+                          onNo={() => setForgetting(null)}
+                        />
+                      </div>
+                    ) : (
+                      <button type="button" className="link-button" onClick={() => setForgetting(card.cardId)}>
+                        Forget this card
+                      </button>
+                    )}
                   </div>
                 ))}
               </fieldset>
