@@ -1,7 +1,7 @@
 /**
  * A till on PayPlug, through the UI in Chromium: the cashier switches the till to PayPlug, shows a
  * payment link as a QR code, and the customer pays it on the sandbox's hosted page in a second
- * browser page (their phone); a declined card; a deferred payment captured from F4; a refund; a
+ * browser page (their phone); a reload mid-link; a declined card; a deferred payment captured from F4; a refund; a
  * card saved on a link, found and charged again without one; an installment plan created, its
  * first part paid on the page, and aborted; and switching back to PlutoPay loses nothing and sends
  * no key across the bridge.
@@ -109,6 +109,22 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     await payOnPhone(url, '4242 4242 4242 4242');
     await textOf(paymentState(), /Approved\. The payment is complete/);
     await textOf(page.locator('.payment-card__meta'), /visa •••• 4242/);
+  });
+
+  it('a page reloaded mid-link opens on its QR, and Transactions follows the link as it is paid', async () => {
+    // Found by using the app: the reload opened an empty Create form (the QR only behind F2), and a
+    // link paid while Transactions was open kept reading "Pending" there.
+    const url = await chargeByLink('1300');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Process payment', level: 1 }).waitFor({ timeout: STATUS_TIMEOUT });
+    await textOf(page.locator('.pay-link__url'), new RegExp(`^${url.replace(/[.?]/g, '\\$&')}$`));
+    await textOf(paymentState(), /Waiting for the customer to pay by link/);
+    await page.keyboard.press('F5');
+    const row = page.locator('tr', { hasText: '€13.00' }).first();
+    await textOf(row, /Pending/);
+    await payOnPhone(url, '4242 4242 4242 4242');
+    await textOf(row, /Succeeded/);
+    expect(await page.getByRole('heading', { name: 'Transactions', level: 1 }).count()).toBe(1);
   });
 
   it('a card declined with 0051 shows the cashier wording once the link closes', async () => {
