@@ -566,6 +566,29 @@ describe('Transactions screen', () => {
       expect(screen.getAllByText(/pay_same01/).filter((e) => e.tagName === 'DD')).toEqual([]);
     });
 
+    it('says when an authorisation lapses, and where to capture it', async () => {
+      // Found by using the app: a PayPlug authorisation's details said "Authorised — to capture"
+      // and nothing of its 7 days, nor where it is captured; only F4 said how long was left.
+      const expires = new Date(Date.now() + (6 * 24 + 23) * 3_600_000 + 120_000).toISOString();
+      const bridge = detailBridge(
+        makeTransaction({
+          id: TX_ID,
+          reference: 'pi_page1',
+          status: 'requires_capture',
+          amountCaptured: 0,
+          amountCapturable: 2000,
+          captureMethod: 'manual',
+          authorizationExpiresAt: expires,
+        }),
+      );
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
+      const term = await screen.findByText('Authorisation', { selector: 'dt' });
+      expect(term.nextElementSibling!.textContent).toMatch(
+        /^Expires .+ \(6 days 23 h left\)\. Capture it, or cancel it, on the Capture screen \(F4\)\.$/,
+      );
+    });
+
     it('offers no refund for a failed transaction, and Esc goes back to the list', async () => {
       const bridge = detailBridge(
         makeTransaction({

@@ -20,7 +20,7 @@ import { useListChanges } from '../store/list-changes';
 import { shopTimeZone } from '../store/selectors';
 import type { TxQuery, TxTab } from '../store/types';
 import { Settlements, SharesTable } from './Settlements';
-import { dateTime, dateTimeSeconds, humanize, money } from '../lib/format';
+import { dateTime, dateTimeSeconds, humanize, money, timeLeft } from '../lib/format';
 import { PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES, type PaymentMethodType } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
@@ -452,6 +452,12 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
             <dd>{money(t.amount, t.currency)}</dd>
             <dt>Status</dt>
             <dd>{statusLabel(t.status)}</dd>
+            {t.status === 'requires_capture' ? (
+              <>
+                <dt>Authorisation</dt>
+                <dd>{authorisationText(t.authorizationExpiresAt, timeZone)}</dd>
+              </>
+            ) : null}
             <dt>Captured</dt>
             <dd>{money(t.amountCaptured, t.currency)}</dd>
             <dt>Refunded</dt>
@@ -673,6 +679,18 @@ export function Transactions() {
       </div>
     </section>
   );
+}
+
+/**
+ * An uncaptured authorisation in its details: when it lapses (as Capture says it) and where it is
+ * captured. Read when the details load; Capture (F4) counts it down.
+ */
+function authorisationText(expiresAt: string | null, timeZone: string | null): string {
+  const where = 'Capture it, or cancel it, on the Capture screen (F4).';
+  const left = timeLeft(expiresAt, Date.now());
+  if (!left) return `The gateway states no expiry. ${where}`;
+  if (left.ms <= 0) return 'Expired: it can no longer be captured. Cancel it on the Capture screen (F4).';
+  return `Expires ${dateTime(expiresAt, timeZone)} (${left.text}). ${where}`;
 }
 
 /** What a row of the list shows of a payment: a change in it reads the page again. */
