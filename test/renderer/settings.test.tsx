@@ -157,6 +157,18 @@ describe('Settings screen', () => {
     );
   });
 
+  it('does not ask to cancel what the gateway cannot withdraw (a Plural link) before a switch', async () => {
+    const link = makePayment({ gateway: 'plural', channel: 'link', amount: 50000, currency: 'INR', next: [] });
+    const bridge = new FakeBridge(
+      makeSnapshot({ payments: [link], settings: makeSettings({ gateway: 'plural' }), readers: [] }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.click(screen.getByRole('radio', { name: /^PayPlug/ }));
+    expect(screen.getByText(/not finished/).textContent).toMatch(
+      /^1 payment with Plural is not finished \(₹500\.00\): .* Plural cannot withdraw an open link: let it be paid or expire first, or switch back later to follow it\.$/,
+    );
+  });
+
   it('shows the host’s field issues next to the key, and the mode badge follows the host', async () => {
     const bridge = settingsBridge();
     bridge.on('settings.update', () =>

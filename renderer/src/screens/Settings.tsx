@@ -194,7 +194,7 @@ function KeyField({
 }
 
 /** What a switch leaves behind: the current gateway's open payments, which the till stops following. */
-function stillOpenWarning(open: PaymentView[], gatewayLabel: string): string {
+function stillOpenWarning(open: PaymentView[], gatewayLabel: string, cancelsLinks: boolean): string {
   const one = open.length === 1;
   const amounts = open
     .slice(0, 3)
@@ -204,8 +204,11 @@ function stillOpenWarning(open: PaymentView[], gatewayLabel: string): string {
   return (
     `${open.length} payment${one ? '' : 's'} with ${gatewayLabel} ${one ? 'is' : 'are'} not finished ` +
     `(${amounts}${open.length > 3 ? ', …' : ''}): once switched, the till no longer follows ${them}, though a ` +
-    `customer can still pay an open link. Finish or cancel ${them} first on Process payment (F2), or switch back ` +
-    `later to finish ${them}.`
+    `customer can still pay an open link. ` +
+    (cancelsLinks
+      ? `Finish or cancel ${them} first on Process payment (F2), or switch back later to finish ${them}.`
+      : `${gatewayLabel} cannot withdraw an open link: let ${them} be paid or expire first, or switch back later ` +
+        `to follow ${them}.`)
   );
 }
 
@@ -228,6 +231,7 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
   // The current gateway's payments not finished: after a switch the till no longer follows them, yet a
   // customer can still pay an open link (found by using the app: the note said they "stay as they are").
   const payments = usePos((s) => s.host.payments);
+  const cancelsLinks = usePos((s) => s.host.gateway?.capabilities.cancelsUnpaidLink !== false);
   const stillOpen = useMemo(
     () => openPayments(payments).filter((p) => p.gateway === settings.gateway),
     [payments, settings.gateway],
@@ -358,7 +362,7 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
           </p>
         ) : null}
         {gateway !== settings.gateway && stillOpen.length > 0 ? (
-          <p className="field__error">{stillOpenWarning(stillOpen, GATEWAY_LABELS[settings.gateway])}</p>
+          <p className="field__error">{stillOpenWarning(stillOpen, GATEWAY_LABELS[settings.gateway], cancelsLinks)}</p>
         ) : null}
       </RadioGroup>
       {gateway === 'payplug' ? (
