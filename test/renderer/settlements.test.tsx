@@ -211,6 +211,28 @@ describe('Transactions → Settlements', () => {
     expect(within(item(/Food court/)).getByText('₹200.00 of ₹300.00 settled')).toBeTruthy();
   });
 
+  it('Escape closes Release part…, the focus back on its button, and takes its refusal with it', async () => {
+    // Found by using the app: Escape in the part's amount did nothing, and closing the part with its
+    // button left "Not done. Check the amount." under the share, about a field no longer there.
+    const bridge = pluralBridge();
+    const { user } = await openSettlements(bridge);
+    const button = within(item(/Food court/)).getByRole('button', { name: 'Release part…' });
+    await user.click(button);
+    await user.keyboard('50{Enter}');
+    expect(within(item(/Food court/)).getByText(/Not done\./)).toBeTruthy();
+    await user.keyboard('{Escape}');
+    expect(screen.queryByLabelText('Amount to release to 1324')).toBeNull();
+    expect(document.activeElement).toBe(button);
+    expect(button.getAttribute('aria-expanded')).toBe('false');
+    expect(within(item(/Food court/)).queryByText(/Not done\./)).toBeNull();
+    // Opened again, and closed with its own button: nothing left behind either.
+    await user.keyboard('{Enter}');
+    await user.keyboard('50{Enter}');
+    await user.click(button);
+    expect(within(item(/Food court/)).queryByText(/Not done\./)).toBeNull();
+    expect(bridge.count('settlements.release')).toBe(0);
+  });
+
   it('after a partial capture, says only what was captured goes back, and what was refunded', async () => {
     // Found by a tester: the rest was said "refunded to the customer" though none of it was captured.
     const bridge = pluralBridge([settled(), splitPayment({ captureMethod: 'manual', amountCaptured: 25_000 })]);

@@ -162,6 +162,12 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
   const canCancel = split.next.includes('cancel');
   const minimum = usePos((s) => s.host.gateway?.limits.amountMin ?? 1);
   const partRef = useRef<HTMLInputElement>(null);
+  const partButton = useRef<HTMLButtonElement>(null);
+  // Closing the part (its button, or Escape in it) takes its refusal along: the field it was about goes.
+  const closePart = () => {
+    setPartial(false);
+    setError(null);
+  };
   // Back on the field when it opens and when the gateway refused the amount, so it can be retyped.
   useEffect(() => {
     if (partial && !asked) partRef.current?.focus();
@@ -260,10 +266,12 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
           {canRelease ? (
             <button
               type="button"
+              ref={partButton}
               aria-expanded={partial}
               disabled={busy}
               onClick={() => {
-                setPartial(!partial);
+                if (partial) closePart();
+                else setPartial(true);
                 setAmount(0);
               }}
             >
@@ -281,6 +289,13 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
         <form
           className="inline-fields"
           onSubmit={askPartial}
+          onKeyDown={(event) => {
+            if (event.key !== 'Escape') return;
+            event.preventDefault();
+            event.stopPropagation();
+            closePart();
+            partButton.current?.focus();
+          }}
           noValidate
           aria-label={`Release part of ${split.merchantId}'s share`}
         >
