@@ -277,6 +277,32 @@ describe('Transactions screen', () => {
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Details for pay_follow' }));
   });
 
+  it('says a link nobody paid before it lapsed expired, not a bare "Failed"', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('transactions.list', () =>
+      ok(
+        pageOf(
+          [
+            makeTransaction({ id: TX_ID, reference: 'pay_lapsed', status: 'failed', failureCode: 'link_expired' }),
+            makeTransaction({
+              id: `${TX_ID}0`,
+              reference: 'pay_refused',
+              status: 'failed',
+              failureCode: 'card_declined',
+            }),
+          ],
+          1,
+          1,
+        ),
+      ),
+    );
+    await renderApp(bridge, { screen: 'transactions' });
+    const row = (reference: string) => screen.getByText(reference).closest('tr')!;
+    await screen.findByText('pay_lapsed');
+    expect(within(row('pay_lapsed')).getByText('Failed: link expired, not paid')).toBeTruthy();
+    expect(within(row('pay_refused')).getByText('Failed')).toBeTruthy();
+  });
+
   it('says "more than" when the gateway gives no count, only that more pages follow', async () => {
     // Found by a tester: PayPlug's page 1 said "26 transactions · page 1 of 2", page 2 "30".
     const bridge = new FakeBridge();

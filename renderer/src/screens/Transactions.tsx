@@ -451,7 +451,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
             <dt>Amount</dt>
             <dd>{money(t.amount, t.currency)}</dd>
             <dt>Status</dt>
-            <dd>{statusLabel(t.status)}</dd>
+            <dd>{transactionStatus(t)}</dd>
             {t.status === 'requires_capture' ? (
               <>
                 <dt>Authorisation</dt>
@@ -682,6 +682,15 @@ export function Transactions() {
 }
 
 /**
+ * A transaction's status in words: a link nobody paid before it lapsed is said so, not a bare
+ * "Failed" that reads as a card refused (found by using the app).
+ */
+function transactionStatus(t: TransactionView): string {
+  if (t.status === 'failed' && t.failureCode === 'link_expired') return 'Failed: link expired, not paid';
+  return statusLabel(t.status);
+}
+
+/**
  * An uncaptured authorisation in its details: when it lapses (as Capture says it) and where it is
  * captured. Read when the details load; Capture (F4) counts it down.
  */
@@ -820,7 +829,7 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
                   <TransactionAmount transaction={t} />
                 </td>
                 <td>
-                  {statusLabel(t.status)}
+                  {transactionStatus(t)}
                   {t.amountRefunded > 0 && t.status !== 'refunded' ? (
                     <span className="muted"> ({money(t.amountRefunded, t.currency)} refunded)</span>
                   ) : null}
