@@ -211,6 +211,8 @@ describe('Capture screen', () => {
     const item = await screen.findByRole('group', { name: /Hotel deposit/ });
     await user.click(within(item).getByRole('button', { name: 'Capture' }));
     await waitFor(() => expect(bridge.inputs('payments.capture')).toEqual([{ paymentId: payment.id }]));
+    // All of it: said as such, not "€50.00 of €50.00" (found by using the app).
+    expect(await screen.findByText('Captured €50.00 (Hotel deposit).')).toBeTruthy();
   });
 
   it('refuses to capture more than was authorised, showing the amount as typed, never a shorter one', async () => {

@@ -98,7 +98,9 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
     );
     if (result.ok)
       onDone(
-        `Captured ${money(amount, auth.currency)} of ${money(auth.amountCapturable, auth.currency)} (${auth.title}).`,
+        partial
+          ? `Captured ${money(amount, auth.currency)} of ${money(auth.amountCapturable, auth.currency)} (${auth.title}).`
+          : `Captured ${money(amount, auth.currency)} (${auth.title}).`,
       );
     else setError(result.error);
   };
