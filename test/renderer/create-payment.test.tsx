@@ -607,6 +607,29 @@ describe('Create payment on PayPlug: the saved cards found', () => {
     await screen.findByRole('radio', { name: /Charge the saved visa •••• 4242/ });
   }
 
+  it('says an email typed wrong is not an email, not that one is needed, and looks nothing up with it', async () => {
+    // Found by using the app: "not-an-email" and 3 installments said "The customer's email is needed
+    // for this.", and Find saved cards with it answered "customer: not an email address".
+    const bridge = payplugBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '9000');
+    await user.type(screen.getByLabelText('Email'), 'not-an-email');
+    await user.click(screen.getByRole('button', { name: 'Find saved cards' }));
+    expect(bridge.count('savedCards.list')).toBe(0);
+    expect(await screen.findByText('Not an email address: type it as name@example.com.')).toBeTruthy();
+    expect(screen.queryByText(/customer: not an email address/)).toBeNull();
+    await user.type(screen.getByLabelText('First name'), 'Grace');
+    await user.type(screen.getByLabelText('Last name'), 'Hopper');
+    await user.selectOptions(screen.getByLabelText('Pay'), '3');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    const email = screen.getByLabelText('Email');
+    await waitFor(() => expect(email.getAttribute('aria-invalid')).toBe('true'));
+    expect(document.getElementById(email.getAttribute('aria-describedby')!.split(' ').pop()!)!.textContent).toBe(
+      'Not an email address: type it as name@example.com.',
+    );
+    expect(bridge.count('installments.create')).toBe(0);
+  });
+
   it('go with the form when Esc clears it: no card of the last customer, no "No saved card for ."', async () => {
     // Found by using the app: after Esc the screen said "No saved card for ." (or listed the previous
     // customer's cards) under an empty email.

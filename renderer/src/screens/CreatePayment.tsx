@@ -12,6 +12,7 @@ import { usePos, usePosStore } from '../store/context';
 import {
   busyWith,
   choosesChannel,
+  customerEmailIssue,
   defaultReader,
   displayConnected,
   draftChannel,
@@ -155,6 +156,12 @@ function CustomerSection({ error }: { error: CommandError | null }) {
   const lookUp = async () => {
     setLookupError(null);
     const email = draft.customerEmail.trim();
+    // An email typed wrong is said as such, here, rather than sent for the host's schema to refuse.
+    const emailIssue = customerEmailIssue(email);
+    if (emailIssue) {
+      setLookupError({ code: 'validation', message: emailIssue });
+      return;
+    }
     const result = await run('savedCards.list', { customer: email }, 'saved-cards');
     if (result.ok) {
       setFound({ email, cards: result.value });
@@ -189,6 +196,7 @@ function CustomerSection({ error }: { error: CommandError | null }) {
             onChange={(e) => {
               updateDraft({ customerEmail: e.target.value, savedCardId: null });
               setFound(null);
+              setLookupError(null);
             }}
           />
         </Field>

@@ -115,6 +115,13 @@ export interface Issue {
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** What is wrong with the customer's email, for a step that needs it (null: nothing). */
+export function customerEmailIssue(email: string): string | null {
+  const typed = email.trim();
+  if (!typed) return "The customer's email is needed for this.";
+  return EMAIL.test(typed) && typed.length <= 254 ? null : 'Not an email address: type it as name@example.com.';
+}
+
 /** The same rules as the host's schema and the gateway's limits, in words, checked before anything is sent. */
 export function validateDraft(draft: Draft, currency: string, gateway: GatewayView | null = null): Issue[] {
   const issues: Issue[] = [];
@@ -134,8 +141,8 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
   }
   const needsCustomer = draft.saveCard || draft.savedCardId !== null || draft.installments > 1;
   if (needsCustomer) {
-    if (!EMAIL.test(draft.customerEmail.trim()))
-      issues.push({ path: 'customer.email', message: "The customer's email is needed for this." });
+    const emailIssue = customerEmailIssue(draft.customerEmail);
+    if (emailIssue) issues.push({ path: 'customer.email', message: emailIssue });
     if (!draft.customerFirstName.trim())
       issues.push({ path: 'customer.firstName', message: "The customer's first name is needed for this." });
     if (!draft.customerLastName.trim())
