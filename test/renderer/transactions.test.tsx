@@ -277,6 +277,37 @@ describe('Transactions screen', () => {
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Details for pay_follow' }));
   });
 
+  it('lists installment plans with their status in the words Process payment uses', async () => {
+    // Found by using the app: the list said "(active)" where the plan's panel says "running".
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    bridge.on('transactions.list', () => ok(pageOf([], 1, 1)));
+    bridge.on('installments.list', () =>
+      ok([
+        {
+          id: 'ipl_list000001',
+          gateway: 'payplug' as const,
+          gatewayPlanId: 'inst_1',
+          orderReference: 'ORD-PLAN',
+          amount: 9000,
+          currency: 'EUR',
+          status: 'active' as const,
+          schedule: [],
+          customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+          payUrl: null,
+          payUrlExpiresAt: null,
+          failure: null,
+          createdAt: new Date().toISOString(),
+        },
+      ]),
+    );
+    await renderApp(bridge, { screen: 'transactions' });
+    expect((await screen.findByRole('button', { name: /Grace Hopper, order ORD-PLAN/ })).textContent).toMatch(
+      /\(running\)$/,
+    );
+  });
+
   it('says a link nobody paid before it lapsed expired, not a bare "Failed"', async () => {
     const bridge = new FakeBridge();
     bridge.on('transactions.list', () =>

@@ -147,3 +147,17 @@ export const COPIES_LABELS: Record<ReceiptCopies, string> = {
 
 /** Why a "print on the receipt printer" button is disabled (receipts and reports say the same). */
 export const NO_PRINTER_TITLE = 'No receipt printer is set up (Settings, F7)';
+
+/** An installment plan's status in words (Process payment's panel, Transactions' plans). */
+export function planStatusText(status: string): string {
+  switch (status) {
+    case 'active':
+      return 'running';
+    case 'completed':
+      return 'paid in full';
+    case 'unknown':
+      return 'not confirmed by the gateway yet — check again before setting up another';
+    default:
+      return status;
+  }
+}

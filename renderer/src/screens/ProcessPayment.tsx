@@ -25,7 +25,14 @@ import {
   pairedReaders,
 } from '../store/selectors';
 import { money } from '../lib/format';
-import { capturedInPart, paymentStateText, paymentStatusLabel, READER_STATUS_LABELS, statusLabel } from '../lib/labels';
+import {
+  capturedInPart,
+  paymentStateText,
+  paymentStatusLabel,
+  planStatusText,
+  READER_STATUS_LABELS,
+  statusLabel,
+} from '../lib/labels';
 import { GATEWAY_LABELS } from '../../../common/contract/views';
 import { useKey } from '../lib/hooks';
 
@@ -626,19 +633,6 @@ const INSTALLMENT_STATE_LABELS: Record<InstallmentState, string> = {
   canceled: 'Canceled',
   not_charged: 'Not paid',
 };
-
-function planStatusText(status: string): string {
-  switch (status) {
-    case 'active':
-      return 'running';
-    case 'completed':
-      return 'paid in full';
-    case 'unknown':
-      return 'not confirmed by the gateway yet — check again before setting up another';
-    default:
-      return status;
-  }
-}
 
 /** The Process screen's frame: its section and its heading (which the app focuses when nothing else). */
 function ProcessFrame({ children, plain = false }: { children: ReactNode; plain?: boolean }) {

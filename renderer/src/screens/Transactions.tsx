@@ -24,7 +24,7 @@ import { dateTime, dateTimeSeconds, humanize, money, timeLeft } from '../lib/for
 import { PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES, type PaymentMethodType } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
-import { capturedInPart, methodLabel, statusLabel } from '../lib/labels';
+import { capturedInPart, methodLabel, planStatusText, statusLabel } from '../lib/labels';
 
 const SORTS = [
   { value: 'created_at:desc', label: 'Newest first' },
@@ -614,7 +614,7 @@ function InstallmentPlans() {
               }}
             >
               {money(plan.amount, plan.currency)} in {plan.schedule.length} — {plan.customer.firstName}{' '}
-              {plan.customer.lastName}, order {plan.orderReference} ({plan.status})
+              {plan.customer.lastName}, order {plan.orderReference} ({planStatusText(plan.status)})
             </button>
           </li>
         ))}
