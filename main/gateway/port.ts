@@ -332,7 +332,11 @@ export interface PaymentGateway {
   };
   /**
    * The customer's browser coming back from the gateway's page with signed fields: verified, it
-   * only names the payment to re-read.
+   * only names the payment to re-read, and says whether the attempt failed (`failed`: what the page
+   * tells the customer, never what the till records).
    */
-  verifyReturn?(params: Record<string, string>): { ok: true; paymentId: string } | { ok: false; reason: string };
+  verifyReturn?(params: Record<string, string>): ReturnVerdict;
 }
+
+/** A return from the gateway's page: verified, the payment to re-read and whether the attempt failed. */
+export type ReturnVerdict = { ok: true; paymentId: string; failed: boolean } | { ok: false; reason: string };

@@ -118,7 +118,15 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
           'This page could not be verified. The counter checks the payment with the gateway itself.',
         );
       }
-      page(response, 200, 'Thank you', 'The counter has been told. You can close this page.');
+      if (result.failed)
+        // A refused card: "Thank you" would send the customer off believing they had paid.
+        page(
+          response,
+          200,
+          'Not paid',
+          'The payment did not go through: nothing was taken. Scan the code at the counter again to try another card, or ask the cashier.',
+        );
+      else page(response, 200, 'Thank you', 'The counter has been told. You can close this page.');
       options.onReturn?.(result.paymentId);
     };
     if (request.method === 'GET') return finish(url.searchParams);

@@ -160,6 +160,25 @@ describe.skipIf(!e2eAvailable())('a till on Plural, end to end (Chromium, web mo
     ]);
   });
 
+  it('a declined card sends the phone back to a page that says it was not paid, never "Thank you"', async () => {
+    // Found by using the app: after a decline the customer's phone read "Thank you — The counter has
+    // been told", and the customer walked off believing they had paid.
+    const url = await chargeByLink('12300');
+    const phone = await browser.newPage();
+    try {
+      await phone.goto(url);
+      await phone.getByLabel('Card number').fill('4000 0000 0000 0002');
+      await phone.getByRole('button', { name: /^Pay/ }).click();
+      await phone.getByRole('heading', { name: 'Not paid' }).waitFor({ timeout: STATUS_TIMEOUT });
+      expect(new URL(phone.url()).pathname).toBe('/return/plural');
+      expect(await phone.locator('main').textContent()).toMatch(/did not go through: nothing was taken/);
+      expect(await phone.getByRole('heading', { name: 'Thank you' }).count()).toBe(0);
+    } finally {
+      await phone.close();
+    }
+    await textOf(page.getByRole('alert').filter({ hasText: /\S/ }), /Declined: Card declined\./);
+  });
+
   it('the held share is released in part from Settlements, the rest refunded DO_NOT_RECOVER', async () => {
     await page.keyboard.press('F5');
     await page.getByRole('tab', { name: 'Settlements' }).click();

@@ -704,14 +704,18 @@ describe('signed returns and webhooks', () => {
       status: 'FAILED',
       error_code: 'PAYMENT_DECLINED',
     });
-    expect(gateway.verifyReturn(declined.return!.params)).toEqual({ ok: true, paymentId: created.id });
+    expect(gateway.verifyReturn(declined.return!.params)).toEqual({ ok: true, paymentId: created.id, failed: true });
     const paid = await h.pay(created.id, CHALLENGE);
     const params = paid.return!.params;
     expect(Object.keys(params).sort()).toEqual(['order_id', 'signature', 'status']);
-    expect(gateway.verifyReturn(params)).toEqual({ ok: true, paymentId: created.id });
+    expect(gateway.verifyReturn(params)).toEqual({ ok: true, paymentId: created.id, failed: false });
     // As the browser brings them: the shop's own parameter kept on the URL.
     const url = new URL(paid.return!.url);
-    expect(gateway.verifyReturn(Object.fromEntries(url.searchParams))).toEqual({ ok: true, paymentId: created.id });
+    expect(gateway.verifyReturn(Object.fromEntries(url.searchParams))).toEqual({
+      ok: true,
+      paymentId: created.id,
+      failed: false,
+    });
     expect(gateway.verifyReturn({ ...params, signature: params.signature!.toUpperCase() }).ok).toBe(true);
     expect(gateway.verifyReturn({ ...params, status: 'AUTHORIZED' }).ok).toBe(false);
     expect(gateway.verifyReturn({ ...params, order_id: `${created.id}x` }).ok).toBe(false);

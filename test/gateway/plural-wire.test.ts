@@ -692,9 +692,11 @@ describe('the return-URL signature', () => {
   it('signs the present fields sorted by key, as the openssl vectors say', () => {
     for (const vector of VECTORS) {
       expect(returnSignedString(vector.params)).toBe(vector.text);
+      // A FAILED attempt is said so (the page the customer sees); an error_code alone is not a failure.
       expect(verifyReturnParams(KEY, { ...vector.params, signature: vector.signature })).toEqual({
         ok: true,
         paymentId: vector.params.order_id,
+        failed: (vector.params.status ?? vector.params.payment_status) === 'FAILED',
       });
     }
   });

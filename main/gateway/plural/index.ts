@@ -10,7 +10,14 @@ import { formatAmount } from '../../../common/money';
 import { PLURAL_TEST_CARDS } from '../../../common/plural-test-cards';
 import { afterChange, isGatewayError } from '../errors';
 import type { GatewayHttpOptions } from '../http';
-import type { GatewayCapabilities, GatewayPayment, NewPayment, PaymentGateway, PaymentPage } from '../port';
+import type {
+  GatewayCapabilities,
+  GatewayPayment,
+  NewPayment,
+  PaymentGateway,
+  PaymentPage,
+  ReturnVerdict,
+} from '../port';
 import { checkCapture, checkNewCharge, refuse } from './checks';
 import { PLURAL_LIMITS, PluralClient, inr, type CreateOrderBody, type WireRefundLine } from './client';
 import { toPayment, toRefund } from './map';
@@ -110,7 +117,7 @@ export interface PluralConfig {
 export interface PluralGateway extends PaymentGateway {
   simulateLinkPayment(id: string, cardNumber: string): Promise<GatewayPayment>;
   readonly settlements: NonNullable<PaymentGateway['settlements']>;
-  verifyReturn(params: Record<string, string>): { ok: true; paymentId: string } | { ok: false; reason: string };
+  verifyReturn(params: Record<string, string>): ReturnVerdict;
 }
 
 /** A charge as it stands: the order and the refund orders this app can find for it. */

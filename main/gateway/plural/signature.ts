@@ -16,6 +16,7 @@
  * Every comparison is of decoded bytes of equal length, in constant time.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { ReturnVerdict } from '../port';
 
 /** The return-URL fields a signature covers, when present. */
 export const SIGNED_RETURN_FIELDS = ['error_code', 'error_message', 'order_id', 'payment_status', 'status'] as const;
@@ -46,8 +47,6 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-export type ReturnVerdict = { ok: true; paymentId: string } | { ok: false; reason: string };
-
 /** Whether the fields a return URL carried were signed by Plural; then they name the order to re-read. */
 export function verifyReturnParams(signatureKeyHex: string, params: Readonly<Record<string, string>>): ReturnVerdict {
   const key = signatureKeyBytes(signatureKeyHex);
@@ -59,7 +58,10 @@ export function verifyReturnParams(signatureKeyHex: string, params: Readonly<Rec
   const expected = Buffer.from(signReturn(key, params), 'hex');
   // Hex decoding ignores case: an upper-case signature compares equal to a lower-case one.
   if (!sameBytes(Buffer.from(signature, 'hex'), expected)) return { ok: false, reason: 'signature does not match' };
-  return { ok: true, paymentId: orderId };
+  // The attempt's status as signed (`status` or `payment_status`): FAILED is a refused card. An
+  // error_code alone is not (Plural's sample returns AUTHORIZED with one).
+  const status = (params.status ?? params.payment_status ?? '').toUpperCase();
+  return { ok: true, paymentId: orderId, failed: status === 'FAILED' };
 }
 
 export function signWebhook(key: Buffer, id: string, timestamp: string, rawBody: Buffer): string {
