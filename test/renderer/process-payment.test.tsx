@@ -651,6 +651,10 @@ describe('Process payment screen', () => {
     await openProcess(bridge, plural.id);
     expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
     expect(screen.getByText(/cannot be withdrawn: it stays open until it expires/)).toBeTruthy();
+    // While the customer pays, Enter does nothing: the focus is on the title, not on New payment,
+    // where a habitual Enter took the QR off the counter screen (found by using the app).
+    const title = screen.getByRole('heading', { name: 'Process payment', level: 1 });
+    await waitFor(() => expect(document.activeElement).toBe(title));
   });
 
   it('says a link that expired unpaid was not completed, never that a card was declined', async () => {

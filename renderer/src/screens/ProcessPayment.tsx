@@ -425,7 +425,9 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
             Cancel payment
           </button>
         ) : (
-          <button type="button" data-autofocus="" onClick={() => setScreen('create')}>
+          // Focused once the payment is done; while a link nobody can withdraw waits (Plural), the
+          // title keeps the focus, so a habitual Enter does not take the QR off the screen.
+          <button type="button" data-autofocus={open ? undefined : ''} onClick={() => setScreen('create')}>
             New payment (F1)
           </button>
         )}
