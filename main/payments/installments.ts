@@ -192,12 +192,13 @@ export class Installments {
   async abort(planId: string): Promise<InstallmentPlanView> {
     const record = this.engine.journal.getPlan(planId);
     if (!record) throw new HostError('not_found', `No plan ${planId} on this till.`);
-    const gateway = this.requireInstallments();
-    if (record.gateway !== gateway.name)
+    // Another gateway's plan is said so first: that the till's gateway takes no plans is beside the point.
+    if (record.gateway !== this.engine.options.gateway().name)
       throw new HostError(
         'conflict',
         `This plan was made with ${GATEWAY_LABELS[record.gateway]}; switch back to it in Settings (F7) to act on it.`,
       );
+    const gateway = this.requireInstallments();
     if (!record.planId)
       throw new HostError('conflict', 'The gateway has not confirmed this plan yet; check again first.');
     if (isFinal(record.status)) throw new HostError('conflict', `This plan is already ${record.status}.`);

@@ -90,6 +90,24 @@ describe('PayPlug installment plans the till follows', () => {
     expect((await t.call('installments.list', {})).find((p) => p.id === plan.id)!.status).toBe('active');
   });
 
+  it('says a plan made with PayPlug is aborted after switching back, not that the gateway takes none', async () => {
+    // Found by using the app: after a switch to Plural, Abort plan on the PayPlug plan answered
+    // "Plural does not take payments in installments."
+    const { t } = await till(60_000);
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: grace,
+      orderReference: 'PLAN-SWITCH',
+    });
+    await t.call('settings.update', { gateway: 'plural' });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
+    const refused = await t.fail('installments.abort', { planId: plan.id });
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toBe('This plan was made with PayPlug; switch back to it in Settings (F7) to act on it.');
+  });
+
   it('sets up a plan on a till whose clock is not the computer’s: its first part is due on the till’s today', async () => {
     const { t, clock } = await till(60_000);
     // The till (and PayPlug with it) is 40 days ahead of the computer's own clock.

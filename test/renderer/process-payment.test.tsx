@@ -728,6 +728,8 @@ describe('Process payment: an installment plan', () => {
     failure: null,
     createdAt: new Date().toISOString(),
   };
+  /** A till on PayPlug, whose plans these are. */
+  const onPayPlug = () => makeSnapshot({ seq: 5, readers: [], settings: makeSettings({ gateway: 'payplug' }) });
   const rows = () =>
     within(screen.getByRole('table'))
       .getAllByRole('row')
@@ -735,7 +737,7 @@ describe('Process payment: an installment plan', () => {
       .map((row) => row.lastElementChild?.textContent);
 
   it('says the first part waits for the customer, how long its link lasts, and follows the plan as it ends', async () => {
-    const bridge = new FakeBridge(makeSnapshot({ seq: 5 }));
+    const bridge = new FakeBridge(onPayPlug());
     const rendered = await renderApp(bridge);
     act(() => {
       rendered.store.getState().showPlan(plan);
@@ -798,9 +800,26 @@ describe('Process payment: an installment plan', () => {
     expect(bridge.count('payments.cancel')).toBe(0);
   });
 
+  it('shows a plan of the gateway the till used before as not followed: no QR, no Abort', async () => {
+    // Found by using the app: after switching PayPlug → Plural, the plan's panel still showed its QR
+    // and Abort plan, which answered "Plural does not take payments in installments."
+    const bridge = new FakeBridge(makeSnapshot({ seq: 5, readers: [], settings: makeSettings({ gateway: 'plural' }) }));
+    const rendered = await renderApp(bridge);
+    act(() => {
+      rendered.store.getState().showPlan(plan);
+      rendered.store.getState().setScreen('process');
+    });
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    expect(screen.getByRole('note').textContent).toMatch(
+      /Taken with PayPlug\. The till now uses Plural, so this plan is not followed.*Switch back to PayPlug in Settings \(F7\)/,
+    );
+    expect(screen.queryByRole('img', { name: /QR code/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
+  });
+
   it('Abort plan asks first: Escape keeps the plan, Enter on the confirmation aborts it', async () => {
     // Found by a UI hunt: one key press aborted the plan, stopping the customer's later installments.
-    const bridge = new FakeBridge(makeSnapshot({ seq: 5 }));
+    const bridge = new FakeBridge(onPayPlug());
     bridge.on('installments.abort', () => ok({ ...plan, status: 'aborted', payUrl: null, payUrlExpiresAt: null }));
     const rendered = await renderApp(bridge);
     act(() => {
@@ -831,7 +850,7 @@ describe('Process payment: an installment plan', () => {
   });
 
   it('an abort being confirmed is withdrawn when the plan ends meanwhile, and says so', async () => {
-    const bridge = new FakeBridge(makeSnapshot({ seq: 5 }));
+    const bridge = new FakeBridge(onPayPlug());
     const rendered = await renderApp(bridge);
     act(() => {
       rendered.store.getState().showPlan(plan);
@@ -853,7 +872,7 @@ describe('Process payment: an installment plan', () => {
   });
 
   it('a second part charged later reads Paid as the plan event says', async () => {
-    const bridge = new FakeBridge(makeSnapshot({ seq: 5 }));
+    const bridge = new FakeBridge(onPayPlug());
     const rendered = await renderApp(bridge);
     act(() => {
       rendered.store.getState().showPlan({

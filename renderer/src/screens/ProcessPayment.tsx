@@ -515,6 +515,9 @@ const PLAN_WITHDRAWN = 'The plan ended while you were confirming: nothing was ab
  */
 function PlanPanel() {
   const plan = usePos((s) => s.ui.selectedPlan)!;
+  const activeGateway = usePos((s) => s.host.gateway?.name ?? null);
+  // Taken with the gateway the till used before a switch: not followed here, nor abortable.
+  const elsewhere = activeGateway !== null && plan.gateway !== activeGateway;
   const run = usePos((s) => s.run);
   const showPlan = usePos((s) => s.showPlan);
   const busy = usePos((s) => s.busy[`plan:${plan.id}`] === true);
@@ -546,7 +549,7 @@ function PlanPanel() {
   const left = plan.schedule.filter((entry) => !entry.paid && entry.state !== 'canceled').length;
   const warningId = `plan-${plan.id}-abort-warning`;
   const abortButton =
-    plan.status === 'active' ? (
+    plan.status === 'active' && !elsewhere ? (
       <div className="actions">
         {confirming !== null ? (
           <>
@@ -589,7 +592,15 @@ function PlanPanel() {
       </p>
       <LiveRegion className="notice">{said}</LiveRegion>
       <ErrorBox error={error} />
-      {plan.payUrl && !firstPaid ? (
+      {elsewhere ? (
+        <div className="attention-box" role="note">
+          <strong>Taken with {GATEWAY_LABELS[plan.gateway]}.</strong> The till now uses {GATEWAY_LABELS[activeGateway]},
+          so this plan is not followed and its state may be out of date (the customer may still pay its link, and{' '}
+          {GATEWAY_LABELS[plan.gateway]} charges the parts on their dates). Switch back to{' '}
+          {GATEWAY_LABELS[plan.gateway]} in Settings (F7) to follow or abort it.
+        </div>
+      ) : null}
+      {plan.payUrl && !firstPaid && !elsewhere ? (
         <PayLink
           url={plan.payUrl}
           amount={plan.schedule[0]?.amount ?? plan.amount}
