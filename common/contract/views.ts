@@ -753,6 +753,9 @@ export interface SavedCardView {
 export type InstallmentState =
   'scheduled' | 'waiting' | 'charging' | 'paid' | 'expired' | 'failed' | 'canceled' | 'not_charged';
 
+/** A plan in one of these states charges nothing more; any other may still have a part charged. */
+export const FINAL_PLAN_STATUSES: readonly string[] = ['completed', 'aborted', 'failed'];
+
 export interface InstallmentPlanView {
   id: string;
   gateway: GatewayName;

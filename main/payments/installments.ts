@@ -7,14 +7,14 @@
  * journal as the gateway makes it, so it is followed, reported and refundable like any other.
  */
 import type { InstallmentPlanView, InstallmentState, ParsedCommandInput } from '../../common/contract';
-import { GATEWAY_LABELS } from '../../common/contract/views';
+import { FINAL_PLAN_STATUSES, GATEWAY_LABELS } from '../../common/contract/views';
 import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { inBackground } from '../core/background';
 import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
-import { FINAL_PLAN_STATUSES, type InstallmentPlanRecord, type Journal, type PaymentRecord } from '../store/journal';
+import type { InstallmentPlanRecord, Journal, PaymentRecord } from '../store/journal';
 import { formatAmount } from '../../common/money';
 import { notSentText, unansweredText, type PaymentEngine } from './engine';
 import { alreadyPaid, holdingAttempt, type PaymentSync } from './sync';

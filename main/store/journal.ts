@@ -5,6 +5,7 @@
  */
 import type { Clock } from '../../common/clock';
 import {
+  FINAL_PLAN_STATUSES,
   TRANSACTION_STATUSES,
   type GatewayName,
   type Mode,
@@ -234,8 +235,6 @@ export function installmentPart(
 
 type RawPlan = Omit<InstallmentPlanRecord, 'schedule' | 'customer'> & { schedule: string; customer: string };
 
-/** A plan in one of these states charges nothing more; any other may still have a part charged. */
-export const FINAL_PLAN_STATUSES: readonly string[] = ['completed', 'aborted', 'failed'];
 const RUNNING_PLAN = `status NOT IN (${FINAL_PLAN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 const SELECT_PLAN = `SELECT id, gateway, plan_id AS planId, order_reference AS orderReference,

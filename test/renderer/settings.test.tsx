@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor } from '@testing-library/react';
-import type { DevLogEntry } from '../../common/contract';
+import type { DevLogEntry, InstallmentPlanView } from '../../common/contract';
 import { settingsChanges } from '../../renderer/src/screens/Settings';
 import {
   fail,
@@ -155,6 +155,37 @@ describe('Settings screen', () => {
         'customer can still pay an open link. Finish or cancel it first on Process payment (F2), or switch back ' +
         'later to finish it.',
     );
+  });
+
+  it('warns before switching gateway while its installment plans still run: their later parts go on', async () => {
+    const plan = (id: string, status: string): InstallmentPlanView => ({
+      id,
+      gateway: 'payplug',
+      gatewayPlanId: `inst_${id}`,
+      orderReference: `ORD-${id}`,
+      amount: 9000,
+      currency: 'EUR',
+      status,
+      schedule: [{ date: '2026-11-30', amount: 3000, paymentIds: ['pay_1'], paid: true, state: 'paid' }],
+      customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+      payUrl: null,
+      payUrlExpiresAt: null,
+      failure: null,
+      createdAt: '2026-11-30T10:00:00Z',
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    bridge.on('installments.list', () => ok([plan('a', 'active'), plan('b', 'aborted'), plan('c', 'completed')]));
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    expect(bridge.count('installments.list')).toBe(0);
+    await user.click(screen.getByRole('radio', { name: /^Plural/ }));
+    expect((await screen.findByText(/still running/)).textContent).toBe(
+      '1 installment plan with PayPlug is still running: PayPlug charges the later parts on their dates, and the ' +
+        'till takes them in (and counts them in its reports) only once switched back.',
+    );
+    await user.click(screen.getByRole('radio', { name: /^PayPlug/ }));
+    expect(screen.queryByText(/still running/)).toBeNull();
   });
 
   it('does not ask to cancel what the gateway cannot withdraw (a Plural link) before a switch', async () => {

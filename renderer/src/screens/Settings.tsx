@@ -7,7 +7,7 @@ import type {
   PaymentView,
   SettingsView,
 } from '../../../common/contract';
-import { GATEWAY_LABELS, isPluralUat, PLURAL_URLS } from '../../../common/contract/views';
+import { FINAL_PLAN_STATUSES, GATEWAY_LABELS, isPluralUat, PLURAL_URLS } from '../../../common/contract/views';
 import { parseTipPresets } from '../../../common/tips';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
@@ -212,6 +212,30 @@ function stillOpenWarning(open: PaymentView[], gatewayLabel: string, cancelsLink
   );
 }
 
+/**
+ * The current gateway's installment plans still running, read when a switch is chosen: the gateway
+ * goes on charging their later parts on their dates, which the till takes in only once switched back.
+ */
+function useRunningPlans(current: GatewayName, switching: boolean): number {
+  const run = usePos((s) => s.run);
+  const takesPlans = usePos((s) => s.host.gateway?.capabilities.installments != null);
+  const [running, setRunning] = useState(0);
+  useEffect(() => {
+    if (!switching || !takesPlans) return;
+    let mounted = true;
+    void run('installments.list', {}).then((result) => {
+      if (mounted && result.ok)
+        setRunning(
+          result.value.filter((plan) => plan.gateway === current && !FINAL_PLAN_STATUSES.includes(plan.status)).length,
+        );
+    });
+    return () => {
+      mounted = false;
+    };
+  }, [current, switching, takesPlans, run]);
+  return switching ? running : 0;
+}
+
 function SettingsForm({ settings }: { settings: SettingsView }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy.settings === true);
@@ -236,6 +260,7 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
     () => openPayments(payments).filter((p) => p.gateway === settings.gateway),
     [payments, settings.gateway],
   );
+  const runningPlans = useRunningPlans(settings.gateway, gateway !== settings.gateway);
   const [payplug, setPayplug] = useState({
     apiBaseUrl: settings.payplug.apiBaseUrl,
     secretKey: '',
@@ -363,6 +388,14 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
         ) : null}
         {gateway !== settings.gateway && stillOpen.length > 0 ? (
           <p className="field__error">{stillOpenWarning(stillOpen, GATEWAY_LABELS[settings.gateway], cancelsLinks)}</p>
+        ) : null}
+        {runningPlans > 0 ? (
+          <p className="field__error">
+            {runningPlans === 1 ? '1 installment plan' : `${runningPlans} installment plans`} with{' '}
+            {GATEWAY_LABELS[settings.gateway]} {runningPlans === 1 ? 'is' : 'are'} still running:{' '}
+            {GATEWAY_LABELS[settings.gateway]} charges the later parts on their dates, and the till takes them in (and
+            counts them in its reports) only once switched back.
+          </p>
         ) : null}
       </RadioGroup>
       {gateway === 'payplug' ? (
