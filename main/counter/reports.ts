@@ -171,11 +171,18 @@ export class CounterReports {
 
   // -- business days ----------------------------------------------------------------------------
 
-  /** Today's business date: the local date, or the day after the last Z when it closed today already. */
+  /**
+   * Today's business date: the local date, or the day after the last Z when it closed today already
+   * — and never a date that ended, in the shop's zone, before the last Z's period did (a zone moved
+   * east after a Z, or the clock set back behind it), whose period would run backwards.
+   */
   currentDate(mode = this.mode()): string {
-    const today = localDate(this.deps.clock.now(), this.zone());
+    const zone = this.zone();
+    const today = localDate(this.deps.clock.now(), zone);
     const last = this.journal.lastZReport(mode);
-    return last && last.businessDate >= today ? nextDate(last.businessDate) : today;
+    if (!last) return today;
+    const after = [today, nextDate(last.businessDate), localDate(Date.parse(last.windowEnd), zone)];
+    return after.reduce((a, b) => (b > a ? b : a));
   }
 
   /**
@@ -205,6 +212,18 @@ export class CounterReports {
       ? Date.parse(last.windowEnd)
       : Math.min(startOfLocalDay(date, zone), first ? Date.parse(first) : Infinity);
     const end = startOfLocalDay(nextDate(date), zone);
+    // A date that ended before the last Z's period did (Pago Pago's after-midnight Z, then the zone
+    // moved to Kiritimati: the next local date there ended an hour before that Z's end) has no
+    // period left: its hours are in that Z. Its period once ran backwards, and a Z of it made the
+    // next Z start inside the last one, counting its payments again.
+    if (last && end <= start) {
+      throw new HostError(
+        'conflict',
+        `${date} ended in ${zone} (${formatLocalDateTime(end, zone)}) before the period of the last Z did ` +
+          `(Z ${last.number}, ${last.businessDate}, to ${formatLocalDateTime(start, zone)}): its hours are in that Z. ` +
+          `The open day is ${this.currentDate(mode)}.`,
+      );
+    }
     return windowBetween(date, zone, start, end);
   }
 
@@ -491,6 +510,18 @@ export class CounterReports {
     // totals and the period's end are one snapshot of the journal, and the Z is on disk before
     // anything else (a payment, a capture, another close) can run.
     const now = this.deps.clock.now();
+    // The cut-off is never before the period's start: with the clock set back behind the last Z's
+    // end (and the zone moved, or the date would not have begun), the Z's period ran backwards and
+    // the next one started inside the last Z, counting its payments twice.
+    if (now < open.startMs) {
+      const zone = this.zone();
+      throw new HostError(
+        'conflict',
+        `The day cannot be closed: the till's clock (${formatLocalDateTime(now, zone)}) is behind the end of the ` +
+          `last Z report (${formatLocalDateTime(open.startMs, zone)}), where this day's period starts. Set the ` +
+          `clock right, or close once it has passed that time.`,
+      );
+    }
     const window = windowBetween(date, open.timeZone, open.startMs, Math.min(now, open.endMs));
     const lastRecord = this.journal.lastZReport(mode);
     const previous = lastRecord ? (JSON.parse(lastRecord.report) as ZReport) : null;

@@ -506,6 +506,62 @@ describe('business days across DST', () => {
     expect(z.text).toMatch(/From +2026-06-09 20:30 -04:00/);
   });
 
+  it('a zone moved east past a Z’s end: no period runs backwards, no payment is in two Zs', async () => {
+    // Found hunting: Pago Pago (-11) closes the 10th after its midnight, then the shop's zone is set to
+    // Kiritimati (+14), where the 11th ended an hour before that Z's end. The 11th could be shown and
+    // closed as a period of -1 hour, and the next Z then started inside Z 1, counting its sale again.
+    const d = setup('2026-03-10T20:00:00.000Z', 'Pacific/Pago_Pago');
+    d.pay('2026-03-11T10:30:00.000Z', 1000); // 23:30 on the 10th in Pago Pago
+    d.at('2026-03-11T11:30:00.000Z'); // 00:30 on the 11th
+    const z1 = await d.reports.close({ date: '2026-03-10', closedBy: 'Ada' });
+    expect(z1).toMatchObject({ end: '2026-03-11T11:00:00.000Z', paymentCount: 1 });
+    d.settings.timeZone = 'Pacific/Kiritimati'; // now 01:30 on the 12th
+    const gone =
+      /2026-03-11 ended in Pacific\/Kiritimati .* before the period of the last Z did \(Z 1, 2026-03-10.*The open day is 2026-03-12/;
+    await expect(d.reports.x('2026-03-11')).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(gone),
+    });
+    await expect(d.reports.close({ date: '2026-03-11', closedBy: 'Ben' })).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(gone),
+    });
+    expect(await d.reports.x()).toMatchObject({ date: '2026-03-12', start: z1.end, paymentCount: 0 });
+    // With the clock set back two hours too (23:30 on the 11th there), the open day is still the 12th.
+    d.clock.jump(-2 * 3_600_000);
+    expect(await d.reports.x()).toMatchObject({ date: '2026-03-12', start: z1.end });
+    d.clock.jump(2 * 3_600_000);
+    d.pay('2026-03-11T12:00:00.000Z', 500);
+    d.at('2026-03-12T09:00:00.000Z');
+    const z2 = await d.reports.close({ closedBy: 'Ben' });
+    expect(z2).toMatchObject({ date: '2026-03-12', start: z1.end, paymentCount: 1, z: { number: 2 } });
+    expect(z2.totals[0]).toMatchObject({ approvedAmount: 500 });
+  });
+
+  it('a Z is refused while the clock is behind the last Z’s end: its period would run backwards', async () => {
+    // Found hunting: an evening Z in Paris, the zone moved to Kiritimati (where the next date has begun),
+    // then NTP sets the clock back two hours. The Z closed with its end before its start.
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000);
+    d.at('2026-06-01T21:50:00.000Z'); // 23:50 in Paris
+    const z1 = await d.reports.close({ closedBy: 'Ada' });
+    d.settings.timeZone = 'Pacific/Kiritimati';
+    d.clock.jump(-2 * 3_600_000);
+    await expect(d.reports.close({ closedBy: 'Ben' })).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(
+        /the till's clock \(2026-06-02 09:50 \+14:00\) is behind the end of the last Z report \(2026-06-02 11:50 \+14:00\)/,
+      ),
+    });
+    expect(d.reports.list(10).map((z) => z.number)).toEqual([1]);
+    // Once the clock has passed it, the day closes from there.
+    d.at('2026-06-01T23:00:00.000Z');
+    expect(await d.reports.close({ closedBy: 'Ben' })).toMatchObject({
+      start: z1.end,
+      end: '2026-06-01T23:00:00.000Z',
+    });
+  });
+
   it('days before the first Z are in it: a till used for two days before its first close', async () => {
     const d = setup('2026-06-08T08:00:00.000Z');
     d.pay('2026-06-08T09:00:00.000Z', 1000);
