@@ -3,7 +3,7 @@
  * (text.ts, html.ts, escpos.ts) only decide how it looks.
  */
 import { isKnownCurrency } from '../../common/currencies';
-import { checkTimeZone, formatLocalDateTime, wallTime } from '../../common/timezone';
+import { checkTimeZone, formatLocalDateTime, formatOffset, offsetMs, wallTime } from '../../common/timezone';
 import type { MoneyText, PrintLine } from './layout';
 import type { EntryMode, ReceiptInput, ReceiptModel, ReceiptStatus } from './types';
 import { ReceiptInputError, TEST_MODE_MARK, TEST_MODE_SHOP_BANK_MARK } from './types';
@@ -121,11 +121,20 @@ function headline(status: ReceiptStatus): PrintLine[] {
   }
 }
 
-/** "2026-03-29 15:10" local, for refund rows (the header carries the offset). */
-function shortLocal(iso: string, timeZone: string): string {
-  const wall = wallTime(Date.parse(iso), timeZone);
+/**
+ * "2026-03-29 15:10" local, for refund rows: the header's Date carries the offset, so a refund's
+ * own is added only when it differs ("2026-10-25 02:30 +01:00"). Without it a refund made in the
+ * repeated hour of an autumn night, or after the clocks changed, read as if in the payment's offset.
+ */
+function shortLocal(iso: string, timeZone: string, headerOffset: number): string {
+  const at = Date.parse(iso);
+  const wall = wallTime(at, timeZone);
   const p = (n: number): string => String(n).padStart(2, '0');
-  return `${wall.year}-${p(wall.month)}-${p(wall.day)} ${p(wall.hour)}:${p(wall.minute)}`;
+  const offset = offsetMs(at, timeZone);
+  return (
+    `${wall.year}-${p(wall.month)}-${p(wall.day)} ${p(wall.hour)}:${p(wall.minute)}` +
+    (offset === headerOffset ? '' : ` ${formatOffset(offset)}`)
+  );
 }
 
 function percentLabel(percent: number): string {
@@ -187,7 +196,7 @@ export function buildReceipt(input: ReceiptInput): ReceiptModel {
       refunded += refund.amount;
       add({
         kind: 'pair',
-        label: `Refund ${shortLocal(refund.at, input.timeZone)}`,
+        label: `Refund ${shortLocal(refund.at, input.timeZone, offsetMs(Date.parse(input.createdAt), input.timeZone))}`,
         value: money(refund.amount, true),
       });
       if (input.copy === 'merchant' && refund.reference) add({ kind: 'pair', label: '  ref', value: refund.reference });

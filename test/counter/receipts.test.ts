@@ -114,6 +114,28 @@ describe('receipt text', () => {
     expect(text(buildReceipt({ ...RECEIPTS['partially-refunded']!, copy: 'merchant' }), 42)).toContain('re_3Lb8');
   });
 
+  it('gives a refund its own offset when it differs from the payment’s: the autumn night’s hour twice', () => {
+    // Found hunting: a payment at 02:10 +02:00 on 2026-10-25 (Paris), refunded an hour later at 02:10
+    // again (+01:00) and at 09:00: the rows printed "02:10" and "09:00" under a Date of +02:00, so the
+    // first refund read as made when the payment was, the second an hour off.
+    const night = text(
+      buildReceipt({
+        ...RECEIPTS['partially-refunded']!,
+        createdAt: '2026-10-25T00:10:00Z',
+        refunds: [
+          { amount: 500, at: '2026-10-25T00:40:00Z', reference: 're_1' },
+          { amount: 250, at: '2026-10-25T01:10:00Z', reference: 're_2' },
+          { amount: 250, at: '2026-10-25T08:00:00Z', reference: 're_3' },
+        ],
+      }),
+      48,
+    );
+    expect(night).toMatch(/^Date +2026-10-25 02:10 \+02:00$/m);
+    expect(night).toMatch(/^Refund 2026-10-25 02:40 +-€5\.00$/m);
+    expect(night).toMatch(/^Refund 2026-10-25 02:10 \+01:00 +-€2\.50$/m);
+    expect(night).toMatch(/^Refund 2026-10-25 09:00 \+01:00 +-€2\.50$/m);
+  });
+
   it('keeps terminal ticket lines as sent, leading spaces included', () => {
     const out = text(buildReceipt(RECEIPTS['terminal-ticket']!), 32);
     expect(out).toContain('TERMINAL TICKET');
