@@ -505,6 +505,19 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
     if (previous.window.date > input.window.date) {
       return refuse('out_of_order', `Z ${previous.number} already closed a later day (${previous.window.date})`);
     }
+    // Periods tile time: one starting inside the previous Z's would count its payments again.
+    if (input.window.startMs < Date.parse(previous.window.end)) {
+      return refuse(
+        'out_of_order',
+        `its period would start (${input.window.start}) before Z ${previous.number}'s ended (${previous.window.end})`,
+      );
+    }
+  }
+  if (input.window.endMs < input.window.startMs) {
+    return refuse(
+      'out_of_order',
+      `its period would end (${input.window.end}) before it starts (${input.window.start})`,
+    );
   }
   const listed = (payments: readonly ReportPayment[]) =>
     payments.map((payment) => `${payment.orderReference} (${IN_FLIGHT_WORDS[payment.status]})`).join(', ');

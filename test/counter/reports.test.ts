@@ -12,6 +12,7 @@ import {
   reportHtml,
   reportText,
   verifyZReport,
+  windowBetween,
   xReport,
 } from '../../main/reports';
 import { RECEIPT_WIDTHS } from '../../main/receipts';
@@ -504,6 +505,26 @@ describe('Z report', () => {
       code: 'previous_invalid',
     });
     expect(closeDay(base({ closedBy: ' ' }))).toMatchObject({ ok: false, code: 'invalid' });
+  });
+
+  it('refuses a period that starts inside the previous Z’s, or ends before it starts', () => {
+    // Found hunting: a time zone moved east past a Z's end gave the host such periods, and the Z after
+    // them counted the previous Z's payments again. The host no longer makes them; a Z refuses them too.
+    const z = close();
+    const next = dayWindow('2026-03-30', TZ);
+    const overlapping = windowBetween(next.date, TZ, WINDOW.endMs - 3_600_000, next.endMs);
+    expect(closeDay(base({ previous: z, window: overlapping }))).toMatchObject({
+      ok: false,
+      code: 'out_of_order',
+      message: expect.stringMatching(/before Z 1's ended/),
+    });
+    const backwards = windowBetween(next.date, TZ, next.startMs, next.startMs - 1);
+    expect(closeDay(base({ window: backwards }))).toMatchObject({
+      ok: false,
+      code: 'out_of_order',
+      message: expect.stringMatching(/would end .* before it starts/),
+    });
+    expect(closeDay(base({ previous: z, window: next }))).toMatchObject({ ok: true });
   });
 
   it('does not freeze the caller’s objects', () => {
