@@ -399,6 +399,10 @@ export class CounterReports {
   // -- X and Z ----------------------------------------------------------------------------------
 
   async x(date = this.currentDate()): Promise<DayReportView> {
+    // A date after the open day has no X yet: its period would start at the last Z and hold the open
+    // day's payments under a date that has not begun.
+    const open = this.currentDate();
+    if (date > open) throw new HostError('conflict', `${date} has not started yet: the open day is ${open}.`);
     const window = this.window(date);
     const closed = this.journal.zReportFor(this.mode(), date);
     if (closed) return this.zView(closed);

@@ -323,6 +323,21 @@ describe('business days across DST', () => {
     expect((await d.reports.x('2026-10-26')).paymentCount).toBe(1);
   });
 
+  it('an X for a date after the open day is refused: it would show the open day’s payments under it', async () => {
+    const d = setup('2026-06-01T08:00:00.000Z');
+    d.pay('2026-06-01T09:00:00.000Z', 1000);
+    await expect(d.reports.x('2026-06-03')).rejects.toMatchObject({
+      code: 'conflict',
+      message: '2026-06-03 has not started yet: the open day is 2026-06-01.',
+    });
+    // After an evening Z the next day is the open one: its X is there, the day after's is not.
+    d.at('2026-06-01T18:00:00.000Z');
+    await d.reports.close({ closedBy: 'Ada' });
+    d.pay('2026-06-01T19:00:00.000Z', 500);
+    expect(await d.reports.x('2026-06-02')).toMatchObject({ date: '2026-06-02', paymentCount: 1 });
+    await expect(d.reports.x('2026-06-03')).rejects.toMatchObject({ code: 'conflict' });
+  });
+
   it('a day closed in the evening cannot be closed again, and the next day closes on its own date', async () => {
     const d = setup('2026-06-01T08:00:00.000Z');
     d.pay('2026-06-01T09:00:00.000Z', 1000);
