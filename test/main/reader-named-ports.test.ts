@@ -96,10 +96,16 @@ describe.skipIf(!hasTool('socat'))('ports named with --reader-port that no drive
     expect(found.deviceId).toBe(`serial:${silent.b}`);
     const after = await t.call('readers.list', {});
     expect(after.filter((v) => v.path === silent.b)).toHaveLength(1);
-    // The screen heard of it in a readers event, not only by asking.
-    expect(
-      t.events.some((e) => e.type === 'readers' && e.readers.some((v) => v.path === silent.b && v.kind === 'concert')),
-    ).toBe(true);
+    // The screen hears of it in a readers event, not only by asking. Events are coalesced a moment
+    // after the change, while the list reads the registry at once: waited for, not assumed.
+    await waitFor(
+      () =>
+        t.events.some(
+          (e) => e.type === 'readers' && e.readers.some((v) => v.path === silent.b && v.kind === 'concert'),
+        ),
+      5_000,
+      'a readers event naming the terminal',
+    );
     const paired = await t.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk' });
     expect(paired.kind).toBe('concert');
   }, 60_000);
