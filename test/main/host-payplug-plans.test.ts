@@ -12,6 +12,10 @@ import { startRewritingProxy } from '../support/proxy';
 
 const grace = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };
 
+/** A plan of 3 × €30.00 for Grace. */
+const newPlan = (t: TestHost, orderReference: string) =>
+  t.call('installments.create', { amount: 9000, currency: 'EUR', count: 3, customer: grace, orderReference });
+
 describe('PayPlug installment plans the till follows', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
@@ -30,13 +34,7 @@ describe('PayPlug installment plans the till follows', () => {
 
   /** A plan of 3 × €30.00 whose first part the customer paid. */
   async function paidPlan(t: TestHost, orderReference: string) {
-    const plan = await t.call('installments.create', {
-      amount: 9000,
-      currency: 'EUR',
-      count: 3,
-      customer: grace,
-      orderReference,
-    });
+    const plan = await newPlan(t, orderReference);
     await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
       card_number: '4242424242424242',
     });
@@ -71,13 +69,7 @@ describe('PayPlug installment plans the till follows', () => {
     // Found by using the app: after a reload, Process payment showed the first part as a lone link
     // with Cancel payment (Esc); one key ended the customer's whole plan, with no confirmation.
     const { t } = await till(60_000);
-    const plan = await t.call('installments.create', {
-      amount: 9000,
-      currency: 'EUR',
-      count: 3,
-      customer: grace,
-      orderReference: 'PLAN-ESC',
-    });
+    const plan = await newPlan(t, 'PLAN-ESC');
     const first = await waitFor(() => part(t, 'PLAN-ESC#1'), 5_000, 'the first part in the journal');
     expect(first).toMatchObject({ status: 'pending', installmentPlanId: plan.id });
     expect(first.next).toEqual(['show_link']);
@@ -94,13 +86,7 @@ describe('PayPlug installment plans the till follows', () => {
     // Found by using the app: after a switch to Plural, Abort plan on the PayPlug plan answered
     // "Plural does not take payments in installments."
     const { t } = await till(60_000);
-    const plan = await t.call('installments.create', {
-      amount: 9000,
-      currency: 'EUR',
-      count: 3,
-      customer: grace,
-      orderReference: 'PLAN-SWITCH',
-    });
+    const plan = await newPlan(t, 'PLAN-SWITCH');
     await t.call('settings.update', { gateway: 'plural' });
     await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
     const refused = await t.fail('installments.abort', { planId: plan.id });
@@ -113,13 +99,7 @@ describe('PayPlug installment plans the till follows', () => {
     // The till (and PayPlug with it) is 40 days ahead of the computer's own clock.
     clock.offsetMs = 40 * 86_400_000;
     const today = new Date(clock.now()).toISOString().slice(0, 10);
-    const plan = await t.call('installments.create', {
-      amount: 9000,
-      currency: 'EUR',
-      count: 3,
-      customer: grace,
-      orderReference: 'PLAN-CLOCK',
-    });
+    const plan = await newPlan(t, 'PLAN-CLOCK');
     expect(plan.status).toBe('active');
     expect(plan.schedule[0]!.date).toBe(today);
     expect(plan.schedule[0]!.paymentIds).toHaveLength(1);
@@ -391,13 +371,7 @@ describe('a PayPlug plan read while its create is on its way', () => {
     proxy.delayMs = (method, path) => (method === 'POST' && path === '/payplug/v1/installment_plans' ? 1_000 : 0);
     const t = await payplugTill(sandbox, { payplugUrl: `${proxy.url}/payplug` });
     cleanup.push(() => t.close());
-    const creating = t.call('installments.create', {
-      amount: 9000,
-      currency: 'EUR',
-      count: 3,
-      customer: grace,
-      orderReference: 'ONCE-1',
-    });
+    const creating = newPlan(t, 'ONCE-1');
     // Opening the plans list (or a restart's, or the watcher's reading) while the create is in flight.
     await waitFor(
       async () => t.events.some((e) => e.type === 'plan' && e.plan.status === 'creating') || undefined,
@@ -457,13 +431,7 @@ describe('a PayPlug plan whose answer lists a payment that is not its own', () =
       plan.schedule[1]!.payment_ids = [other.id];
       return JSON.stringify(plan);
     };
-    const plan = await t.call('installments.create', {
-      amount: 9000,
-      currency: 'EUR',
-      count: 3,
-      customer: grace,
-      orderReference: 'NOT-MINE',
-    });
+    const plan = await newPlan(t, 'NOT-MINE');
     await t.call('installments.list', {});
     await waitFor(
       () => t.events.some((e) => e.type === 'plan' && e.plan.id === plan.id && e.plan.schedule[1]?.paymentIds.length),
