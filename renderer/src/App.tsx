@@ -37,6 +37,7 @@ function Nav() {
   const mode = usePos((s) => s.host.mode);
   const attention = usePos((s) => s.host.attention.length);
   const setScreen = usePos((s) => s.setScreen);
+  const openProcess = usePos((s) => s.openProcess);
   return (
     <nav className="nav" aria-label="Screens">
       <ul>
@@ -47,7 +48,7 @@ function Nav() {
               className={`nav__item${item.screen === 'attention' && attention > 0 ? ' nav__item--alert' : ''}`}
               aria-current={screen === item.screen ? 'page' : undefined}
               aria-keyshortcuts={item.key}
-              onClick={() => setScreen(item.screen)}
+              onClick={() => (item.screen === 'process' ? openProcess() : setScreen(item.screen))}
             >
               <span className="nav__label">
                 {item.label}
@@ -137,8 +138,10 @@ function CurrentScreen({ screen }: { screen: Screen }) {
 /** F-keys switch screens from anywhere (F3 only in test mode). */
 function useFunctionKeys() {
   const setScreen = usePos((s) => s.setScreen);
+  const openProcess = usePos((s) => s.openProcess);
   const refocus = usePos((s) => s.refocus);
   const current = usePos((s) => s.ui.screen);
+  const linkNotice = usePos((s) => s.ui.linkNotice !== null);
   const mode = usePos((s) => s.host.mode);
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
@@ -148,13 +151,15 @@ function useFunctionKeys() {
       // Also keeps the browser's F1 help / F5 reload / F7 caret browsing from firing in web mode.
       event.preventDefault();
       if (item.testOnly && mode !== 'test') return;
+      // F2 with a link notice shown opens the payment it tells of (the notice says "F2 to see it").
+      if (item.screen === 'process' && linkNotice) openProcess();
       // The key of the screen already shown starts it over from its first field, as opening it does.
-      if (item.screen === current) refocus();
+      else if (item.screen === current) refocus();
       else setScreen(item.screen);
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [mode, setScreen, refocus, current]);
+  }, [mode, setScreen, openProcess, refocus, current, linkNotice]);
 }
 
 /**

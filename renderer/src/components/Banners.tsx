@@ -8,7 +8,8 @@ import { LiveRegion } from './LiveRegion';
 const TOKEN_HINT_AFTER = 3;
 
 /**
- * Connection to the host, the gateway's reachability, and a failed refresh: always on top. Each
+ * Connection to the host, the gateway's reachability, a link paid or lapsed while the cashier was on
+ * another screen, and a failed refresh: always on top. Each
  * banner's live region stays on the page, empty while it has nothing to say, so a banner that
  * appears is announced (the refusal and a failed refresh cut in; the others are polite).
  */
@@ -31,6 +32,10 @@ export function Banners() {
     () => Object.values(payments).filter((p) => p.receipt.print?.state === 'failed'),
     [payments],
   );
+
+  const linkNotice = usePos((s) => s.ui.linkNotice);
+  const dismissLinkNotice = usePos((s) => s.dismissLinkNotice);
+  const openProcess = usePos((s) => s.openProcess);
 
   const queued = connectivity.queued;
   const totals = queued.totals.map((t) => money(t.amount, t.currency)).join(' + ');
@@ -139,6 +144,20 @@ export function Banners() {
               }}
             >
               Open to reprint
+            </button>
+          </>
+        ) : null}
+      </LiveRegion>
+      {/* A link paid or lapsed while the cashier is elsewhere: polite, and it takes no focus. */}
+      <LiveRegion as="div" className="banner banner--info banner--link">
+        {linkNotice ? (
+          <>
+            <span>{linkNotice.text}</span>{' '}
+            <button type="button" aria-keyshortcuts="F2" onClick={openProcess}>
+              Open (F2)
+            </button>{' '}
+            <button type="button" onClick={dismissLinkNotice}>
+              Dismiss
             </button>
           </>
         ) : null}

@@ -12,6 +12,7 @@ import type { EventOutcome, HostSlice, HostState, PosState } from './types';
 import { initialTxQuery, stampedInShopZone } from './ui-slice';
 import { draftCurrency, openPayments, paymentsUnderWay } from './selectors';
 import { money } from '../lib/format';
+import { withLinkNotice } from './link-notice';
 
 export const DEVLOG_LIMIT = 500;
 
@@ -270,10 +271,14 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
     if (event.seq !== host.seq + 1) return 'gap';
     set((state) => {
       const host = { ...reduceEvent(state, event), seq: event.seq };
-      if (event.type === 'payment' && isPendingCharge(state, event.payment))
-        return { host, ui: { ...state.ui, selectedPaymentId: event.payment.id, notice: null } };
-      if (event.type === 'payment' && errorIsMoot(state, event.payment))
-        return { host, ui: { ...state.ui, paymentError: null } };
+      if (event.type === 'payment') {
+        // A link paid (or lapsed) while the cashier is on another screen: told in a banner, once.
+        const ui = withLinkNotice(state, state.ui, event.payment);
+        if (isPendingCharge(state, event.payment))
+          return { host, ui: { ...ui, selectedPaymentId: event.payment.id, notice: null } };
+        if (errorIsMoot(state, event.payment)) return { host, ui: { ...ui, paymentError: null } };
+        return ui === state.ui ? { host } : { host, ui };
+      }
       // The plan on screen follows the host: its first installment paid, the plan completed or aborted.
       if (event.type === 'plan' && state.ui.selectedPlan?.id === event.plan.id)
         return { host, ui: { ...state.ui, selectedPlan: event.plan } };

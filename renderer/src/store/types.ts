@@ -173,6 +173,13 @@ export interface UiState {
   paymentError: { paymentId: string | null; error: CommandError } | null;
   /** A one-off explanation shown on the Process screen (e.g. after a lost connection). */
   notice: string | null;
+  /**
+   * A link settled while the cashier was not looking at it on Process payment (paid, or not paid:
+   * lapsed, declined): said once in a banner, until its payment is opened or the notice dismissed.
+   */
+  linkNotice: LinkNotice | null;
+  /** Payments whose link outcome was already told (or seen on Process payment): never told twice. */
+  linksTold: readonly string[];
   txQuery: TxQuery;
   txSelectedId: string | null;
   /** The transaction whose Details was closed last: the list puts the focus back on its row. */
@@ -182,6 +189,11 @@ export interface UiState {
   txTab: TxTab;
   /** The document to print from the screen (the print area's markup), with a counter to print again. */
   printJob: { html: string; title: string; n: number } | null;
+}
+
+export interface LinkNotice {
+  paymentId: string;
+  text: string;
 }
 
 export interface PendingCharge {
@@ -207,6 +219,9 @@ export interface UiSlice {
   chooseReader(readerId: string | null): void;
   setPaymentError(error: UiState['paymentError']): void;
   setNotice(notice: string | null): void;
+  /** Process payment (F2): on the payment a link notice tells of, when there is one. */
+  openProcess(): void;
+  dismissLinkNotice(): void;
   setTxQuery(patch: Partial<TxQuery>): void;
   /** Opens a transaction's details, or (null) goes back to the list, to the row that was open. */
   openTransaction(transactionId: string | null): void;

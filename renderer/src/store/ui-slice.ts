@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand';
 import { followRows, withoutIssues } from '../lib/errors';
 import { newOrderReference } from '../lib/order-ref';
-import { shopTimeZone } from './selectors';
+import { isInFlight, shopTimeZone } from './selectors';
 import type { Draft, PosState, TxQuery, UiSlice, UiState } from './types';
 
 export interface Preferences {
@@ -79,6 +79,20 @@ export function stampedInShopZone(ui: UiState, timeZone: string | null): UiState
   };
 }
 
+/**
+ * Process payment on the payment a link notice tells of (F2, as the notice says) — unless a card
+ * payment is under way there, or a Charge is on its way, which stay in front (the notice then stays).
+ */
+function shownOnProcess(state: PosState): UiState {
+  // Already there (looking at another payment): the focus goes to the top of the screen again.
+  const focusSeq = state.ui.focusSeq + (state.ui.screen === 'process' ? 1 : 0);
+  const ui = { ...state.ui, screen: 'process' as const, focusSeq };
+  const notice = ui.linkNotice;
+  const current = ui.selectedPaymentId ? state.host.payments[ui.selectedPaymentId] : undefined;
+  if (!notice || ui.pendingCharge || isInFlight(current)) return ui;
+  return { ...ui, selectedPaymentId: notice.paymentId, selectedPlan: null, notice: null, linkNotice: null };
+}
+
 export const initialTxQuery: TxQuery = {
   search: '',
   status: '',
@@ -123,6 +137,8 @@ export const createUiSlice =
       readerId: read(prefs, LAST_READER_KEY),
       paymentError: null,
       notice: null,
+      linkNotice: null,
+      linksTold: [],
       txQuery: initialTxQuery,
       txSelectedId: null,
       txReturnTo: null,
@@ -185,7 +201,21 @@ export const createUiSlice =
       }));
     },
     selectPayment(paymentId) {
-      set((state) => ({ ui: { ...state.ui, selectedPaymentId: paymentId, selectedPlan: null, notice: null } }));
+      set((state) => ({
+        ui: {
+          ...state.ui,
+          selectedPaymentId: paymentId,
+          selectedPlan: null,
+          notice: null,
+          linkNotice: state.ui.linkNotice?.paymentId === paymentId ? null : state.ui.linkNotice,
+        },
+      }));
+    },
+    openProcess() {
+      set((state) => ({ ui: shownOnProcess(state) }));
+    },
+    dismissLinkNotice() {
+      set((state) => (state.ui.linkNotice ? { ui: { ...state.ui, linkNotice: null } } : state));
     },
     setPendingCharge(pendingCharge) {
       set((state) => ({ ui: { ...state.ui, pendingCharge } }));
