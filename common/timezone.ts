@@ -94,6 +94,20 @@ export function formatLocalDateTime(instantMs: number, timeZone: string, withSec
   return `${pad(wall.year, 4)}-${pad(wall.month)}-${pad(wall.day)} ${time} ${formatOffset(offsetMs(instantMs, timeZone))}`;
 }
 
+/**
+ * True when the local time of an instant happens twice in the zone (the hour repeated when the
+ * clocks go back: Europe/Paris 2026-10-25 02:30 is both +02:00 and +01:00), so the local time alone
+ * does not say which instant it was. Looks at the offsets in use 6 hours either side.
+ */
+export function isAmbiguousLocalTime(instantMs: number, timeZone: string): boolean {
+  const own = offsetMs(instantMs, timeZone);
+  for (const other of [offsetMs(instantMs - 6 * 3_600_000, timeZone), offsetMs(instantMs + 6 * 3_600_000, timeZone)]) {
+    // The same wall time with the other offset, if that offset is in use then.
+    if (other !== own && offsetMs(instantMs + own - other, timeZone) === other) return true;
+  }
+  return false;
+}
+
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** Parses "YYYY-MM-DD" strictly (a real calendar date); throws RangeError otherwise. */

@@ -383,6 +383,8 @@ export interface ZSummaryView {
   number: number;
   date: string;
   closedAt: string;
+  /** The zone the Z was closed in (its business day's), which the shop's may have left since. */
+  timeZone: string;
   closedBy: string;
   override: { by: string; reason: string } | null;
   totals: ReportTotalsView[];

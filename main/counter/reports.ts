@@ -643,6 +643,7 @@ export class CounterReports {
         number: record.number,
         date: record.businessDate,
         closedAt: record.closedAt,
+        timeZone: z.window.timeZone,
         closedBy: record.closedBy,
         override: record.override,
         totals: z.totals.map((t) => ({ ...t })),

@@ -498,6 +498,8 @@ describe('business days across DST', () => {
       d.settings.timeZone = 'Asia/Tokyo';
       const x = await d.reports.x();
       expect(x).toMatchObject({ date: '2026-03-11', start: closed.end, paymentCount: 0 });
+      // The Z keeps the zone it was closed in, for the screen to show its times in it.
+      expect(d.reports.list(10).map((z) => [z.number, z.timeZone])).toEqual([[1, 'America/New_York']]);
       // And west (Tokyo → Los Angeles): no hours left out between the two periods either.
       d.settings.timeZone = 'America/Los_Angeles';
       expect((await d.reports.x('2026-03-11')).start).toBe(closed.end);

@@ -3,6 +3,7 @@ import {
   checkTimeZone,
   formatLocalDateTime,
   formatOffset,
+  isAmbiguousLocalTime,
   localDate,
   nextDate,
   offsetMs,
@@ -63,5 +64,20 @@ describe('start of a local day', () => {
     const start = startOfLocalDay('2026-09-06', 'America/Santiago');
     expect(wallTime(start, 'America/Santiago')).toMatchObject({ day: 6, hour: 1, minute: 0, second: 0 });
     expect(localDate(start - 1_000, 'America/Santiago')).toBe('2026-09-05');
+  });
+});
+
+describe('isAmbiguousLocalTime', () => {
+  it('is true only in the hour the clocks go back, both times round', () => {
+    // Paris, 2026-10-25: 02:30 happens at 00:30Z (+02:00) and again at 01:30Z (+01:00).
+    expect(isAmbiguousLocalTime(at('2026-10-25T00:30:00.000Z'), 'Europe/Paris')).toBe(true);
+    expect(isAmbiguousLocalTime(at('2026-10-25T01:30:00.000Z'), 'Europe/Paris')).toBe(true);
+    expect(isAmbiguousLocalTime(at('2026-10-24T23:59:00.000Z'), 'Europe/Paris')).toBe(false);
+    expect(isAmbiguousLocalTime(at('2026-10-25T02:00:00.000Z'), 'Europe/Paris')).toBe(false);
+    // Spring forward skips an hour: nothing is told twice.
+    expect(isAmbiguousLocalTime(at('2026-03-29T01:30:00.000Z'), 'Europe/Paris')).toBe(false);
+    expect(isAmbiguousLocalTime(at('2026-10-25T00:30:00.000Z'), 'Asia/Kolkata')).toBe(false);
+    // Lord Howe goes back by half an hour: 01:45 happens twice.
+    expect(isAmbiguousLocalTime(at('2026-04-04T14:45:00.000Z'), 'Australia/Lord_Howe')).toBe(true);
   });
 });

@@ -892,6 +892,7 @@ describe("times in the shop's time zone", () => {
           number: 7,
           date: '2026-11-29',
           closedAt: '2026-11-29T18:00:00.000Z',
+          timeZone: SHOP_ZONE,
           closedBy: 'Ada',
           override: null,
           totals: [],
@@ -920,6 +921,92 @@ describe("times in the shop's time zone", () => {
     const panel = await screen.findByRole('region', { name: 'Receipt' });
     expect(within(panel).getByText('Receipt printed at 07:28:00.')).toBeTruthy();
     expect(screen.getByText('30 Nov 2026, 07:28')).toBeTruthy();
+  });
+});
+
+describe('Reports (F9): times in each Z’s own zone', () => {
+  /** A Z of `zone` closed at `closedAt` (the list's line). */
+  function zClosed(number: number, closedAt: string, timeZone: string) {
+    return {
+      number,
+      date: closedAt.slice(0, 10),
+      closedAt,
+      timeZone,
+      closedBy: 'Ada',
+      override: null,
+      totals: [],
+      valid: true,
+    };
+  }
+
+  it('adds the UTC offset in the hour the clocks go back, and to a Z of another zone, in that Z’s zone', async () => {
+    // The shop is in Paris now; Z 11 was closed in Kolkata before the shop's zone was changed.
+    const bridge = new FakeBridge(makeSnapshot({ settings: makeSettings() }));
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () =>
+      ok([
+        zClosed(13, '2026-10-25T01:30:00.000Z', 'Europe/Paris'),
+        zClosed(12, '2026-10-25T00:30:00.000Z', 'Europe/Paris'),
+        zClosed(11, '2026-10-20T18:00:00.000Z', 'Asia/Kolkata'),
+        zClosed(10, '2026-10-19T21:00:00.000Z', 'Europe/Paris'),
+      ]),
+    );
+    bridge.on('reports.get', () =>
+      ok(
+        xReport({
+          kind: 'Z',
+          date: '2026-10-25',
+          start: '2026-10-24T22:00:00.000Z',
+          end: '2026-10-25T01:30:00.000Z',
+          hours: 3.5,
+          z: { ...Z_ONE, number: 13, closedAt: '2026-10-25T01:30:00.000Z' },
+        }),
+      ),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    const row = async (n: number) => (await screen.findByRole('button', { name: `Open Z report ${n}` })).closest('tr')!;
+    // The same wall time twice, told apart by its offset.
+    expect((await row(13)).textContent).toContain('25 Oct 2026, 02:30 UTC+01:00 by Ada');
+    expect((await row(12)).textContent).toContain('25 Oct 2026, 02:30 UTC+02:00 by Ada');
+    // Kolkata's time (not Paris's 20:00), with its offset: the shop's zone is not that one now.
+    expect((await row(11)).textContent).toContain('20 Oct 2026, 23:30 UTC+05:30 by Ada');
+    // An ordinary time in the shop's zone reads as before.
+    expect((await row(10)).textContent).toContain('19 Oct 2026, 23:00 by Ada');
+
+    await user.click(screen.getByRole('button', { name: 'Open Z report 13' }));
+    expect(
+      await screen.findByText(
+        /25 Oct 2026, 00:00 to 25 Oct 2026, 02:30 UTC\+01:00 \(Europe\/Paris, 3\.5 h\)\. Closed by Ada at 25 Oct 2026, 02:30 UTC\+01:00\./,
+      ),
+    ).toBeTruthy();
+  });
+
+  it('a Z of another zone shows its period in that zone, with offsets', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ settings: makeSettings() }));
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([zClosed(11, '2026-10-20T18:00:00.000Z', 'Asia/Kolkata')]));
+    bridge.on('reports.get', () =>
+      ok(
+        xReport({
+          kind: 'Z',
+          date: '2026-10-20',
+          timeZone: 'Asia/Kolkata',
+          start: '2026-10-19T18:30:00.000Z',
+          end: '2026-10-20T18:00:00.000Z',
+          hours: 23.5,
+          z: { ...Z_ONE, number: 11, closedAt: '2026-10-20T18:00:00.000Z' },
+        }),
+      ),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await user.click(await screen.findByRole('button', { name: 'Open Z report 11' }));
+    expect(
+      await screen.findByText(
+        /20 Oct 2026, 00:00 UTC\+05:30 to 20 Oct 2026, 23:30 UTC\+05:30 \(Asia\/Kolkata, 23\.5 h\)\./,
+      ),
+    ).toBeTruthy();
   });
 });
 

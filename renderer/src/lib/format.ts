@@ -1,5 +1,6 @@
 import { formatAmount } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
+import { formatOffset, isAmbiguousLocalTime, offsetMs } from '../../../common/timezone';
 
 /** formatAmount that never throws on a currency the table lacks (shows "1250 XYZ minor units"). */
 export function money(minor: number, currency: string): string {
@@ -58,6 +59,24 @@ export function dateTime(iso: string | null, timeZone: string | null): string {
   if (!iso) return '—';
   const at = Date.parse(iso);
   return Number.isNaN(at) ? iso : formatIn('dateTime', timeZone).format(at);
+}
+
+/**
+ * A time in its own zone (a Z's, which may not be the shop's now), with its UTC offset when the local
+ * time alone could mislead: the hour repeated when the clocks go back, or a zone other than the
+ * shop's current one. "25 Oct 2026, 02:30 UTC+01:00"; otherwise as dateTime.
+ */
+export function zonedDateTime(iso: string | null, timeZone: string, shopZone: string | null): string {
+  const shown = dateTime(iso, timeZone);
+  const at = iso ? Date.parse(iso) : Number.NaN;
+  if (Number.isNaN(at)) return shown;
+  try {
+    if (timeZone === shopZone && !isAmbiguousLocalTime(at, timeZone)) return shown;
+    return `${shown} UTC${formatOffset(offsetMs(at, timeZone))}`;
+  } catch {
+    // A zone this runtime lacks: dateTime already fell back to the runtime's own.
+    return shown;
+  }
 }
 
 /** With seconds, for timelines where several steps happen within a minute. */

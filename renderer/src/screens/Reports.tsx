@@ -13,7 +13,7 @@ import { LiveRegion } from '../components/LiveRegion';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { shopCurrency, shopTimeZone } from '../store/selectors';
-import { dateTime, money } from '../lib/format';
+import { money, zonedDateTime } from '../lib/format';
 import { NO_PRINTER_TITLE } from '../lib/labels';
 import { issueFor } from '../lib/errors';
 
@@ -150,6 +150,7 @@ function SplitTable({ settlement }: { settlement: DayReportView['splitSettlement
 /** An X or Z report on screen: its period, totals per currency, breakdowns and attention items. */
 function ReportView({ report }: { report: DayReportView }) {
   const [asPrinted, setAsPrinted] = useState(false);
+  const shopZone = usePos(shopTimeZone);
   return (
     <section className="report" aria-label={report.z ? `Z report ${report.z.number}` : 'X report'}>
       <h2>
@@ -157,10 +158,11 @@ function ReportView({ report }: { report: DayReportView }) {
         {report.testMode ? ' (test mode)' : ''}
       </h2>
       <p className="muted">
-        {dateTime(report.start, report.timeZone)} to {dateTime(report.end, report.timeZone)} ({report.timeZone}
+        {zonedDateTime(report.start, report.timeZone, shopZone)} to{' '}
+        {zonedDateTime(report.end, report.timeZone, shopZone)} ({report.timeZone}
         {report.hours !== 24 ? `, ${Math.round(report.hours * 100) / 100} h` : ''}).{' '}
         {report.z
-          ? `Closed by ${report.z.closedBy} at ${dateTime(report.z.closedAt, report.timeZone)}.${report.z.valid ? '' : ' Its digest no longer matches: it was changed after closing.'}`
+          ? `Closed by ${report.z.closedBy} at ${zonedDateTime(report.z.closedAt, report.timeZone, shopZone)}.${report.z.valid ? '' : ' Its digest no longer matches: it was changed after closing.'}`
           : 'Interim: the day is not closed.'}
       </p>
       {report.z?.override ? (
@@ -750,7 +752,7 @@ export function Reports() {
                 </td>
                 <td>{z.date}</td>
                 <td>
-                  {dateTime(z.closedAt, timeZone)} by {z.closedBy}
+                  {zonedDateTime(z.closedAt, z.timeZone, timeZone)} by {z.closedBy}
                   {z.override ? ' (override)' : ''}
                 </td>
                 <td className="num">{z.totals.map((t) => money(t.net, t.currency)).join(' + ') || '—'}</td>
