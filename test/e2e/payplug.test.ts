@@ -127,6 +127,21 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     expect(await page.getByRole('heading', { name: 'Transactions', level: 1 }).count()).toBe(1);
   });
 
+  it('a link paid while the cashier is on Transactions is told in a banner that keeps the focus where it was', async () => {
+    const url = await chargeByLink('1450');
+    await page.keyboard.press('F5');
+    await page.getByRole('heading', { name: 'Transactions', level: 1 }).waitFor({ timeout: STATUS_TIMEOUT });
+    const focusBefore = await page.evaluate(() => document.activeElement?.outerHTML ?? '');
+    await payOnPhone(url, '4242 4242 4242 4242');
+    await textOf(page.locator('.banner--link[role=status]'), /^€14\.50 paid by link — \S+\. F2 to see it\./);
+    expect(await page.evaluate(() => document.activeElement?.outerHTML ?? '')).toBe(focusBefore);
+    await page.keyboard.press('F2');
+    await textOf(page.locator('.payment-card'), /€14\.50/);
+    await textOf(paymentState(), /Approved\. The payment is complete/);
+    // Opened, it is no longer told: the banner's region is empty (and without its banner look).
+    expect(await page.locator('.banner--link').count()).toBe(0);
+  });
+
   it('a card declined with 0051 shows the cashier wording once the link closes', async () => {
     const url = await chargeByLink('1800');
     await payOnPhone(url, '4000 0000 0000 0051');
