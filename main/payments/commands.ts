@@ -955,15 +955,13 @@ export class CashierCommands {
           'conflict',
           `A ${settling.kind === 'release' ? 'release' : 'cancel'} of ${String(settling.params.merchantId)}'s share is waiting to be sent to ${gateway.label} and may refund part of this payment itself. Refund once it is done.`,
         );
-      const queued = journal
-        .operationsFor(record.id)
-        .filter((op) => op.kind === 'refund' && op.state === 'pending')
-        .reduce(
-          (sum, op) =>
-            sum +
-            (typeof op.params.amount === 'number' ? op.params.amount : record.amountCaptured - record.amountRefunded),
-          0,
-        );
+      const waiting = journal.operationsFor(record.id).filter((op) => op.kind === 'refund' && op.state === 'pending');
+      const queued = waiting.reduce(
+        (sum, op) =>
+          sum +
+          (typeof op.params.amount === 'number' ? op.params.amount : record.amountCaptured - record.amountRefunded),
+        0,
+      );
       const remaining = record.amountCaptured - record.amountRefunded - queued;
       const named = input.splits?.reduce((sum, line) => sum + line.amount, 0);
       const amount = input.amount ?? named ?? remaining;
@@ -1023,6 +1021,9 @@ export class CashierCommands {
         // What the gateway had refunded before this refund, as far as the journal knows: an answer
         // showing less than that plus this refund does not show this refund (see moneyOperation).
         refundedBefore: record.amountRefunded,
+        // And its refunds still waiting to be sent (operation ids): with the above, all the refunding
+        // the till knew of, so a queued refund can tell one made elsewhere meanwhile (Recovery).
+        queuedBefore: waiting.map((op) => op.id),
       });
       // One commit with the operation it closes: after a kill between two, the payment would not
       // show a refund the gateway made, and the cashier could make it again.

@@ -11,10 +11,12 @@ import { GATEWAY_LABELS } from '../../common/contract/views';
 import { formatAmount } from '../../common/money';
 import { errorText, HostError } from '../core/errors';
 import {
+  beforeSending,
   GatewayError,
   GatewayUnreachable,
   GatewayUnreadable,
   isGatewayError,
+  LocalRefusal,
   SAVED_CARD_REFUSED,
   unreadableAnswer,
 } from '../gateway/errors';
@@ -424,9 +426,11 @@ export class Recovery {
 
   private async resendQueued(op: OperationRecord, record: PaymentRecord): Promise<void> {
     const event = QUEUED_EVENTS[op.kind] ?? op.kind;
+    const how = moneyOperation(op, record);
     // The answer is applied in the commit that closes the operation (see CashierCommands.refund).
     await this.engine.perform(op, {
-      ...moneyOperation(op, record),
+      ...how,
+      ...(op.kind === 'refund' ? this.unlessRefundedElsewhere(op, record, how) : {}),
       queue: true,
       settle: (payment) => {
         const current = this.engine.journal.getPayment(record.id)!;
@@ -439,7 +443,10 @@ export class Recovery {
         const asked =
           typeof op.params.amount === 'number' ? ` of ${formatAmount(op.params.amount, current.currency)}` : '';
         const share = typeof op.params.merchantId === 'string' ? ` (${op.params.merchantId}'s share)` : '';
-        const reason = `The queued ${QUEUED_NAMES[op.kind] ?? op.kind}${asked}${share} was refused when it was sent: ${error.message}`;
+        const reason =
+          error instanceof RefundedElsewhere
+            ? `The queued ${QUEUED_NAMES[op.kind] ?? op.kind}${asked}${share} was not sent: ${error.message}`
+            : `The queued ${QUEUED_NAMES[op.kind] ?? op.kind}${asked}${share} was refused when it was sent: ${error.message}`;
         // An item already open keeps what it said: two refused refunds are both named (found by a
         // tester: the second replaced the first, whose money then showed as paid back).
         // One about an answer that could not be read is answered now: the gateway refused the step.
@@ -453,12 +460,99 @@ export class Recovery {
               open && onlyCashierClears(current.attentionAdvice) ? current.attentionAdvice : ADVICE_QUEUED_REFUSED,
             attentionSince: (open ? current.attentionSince : null) ?? this.engine.nowIso(),
           },
-          `queued_${op.kind}_refused`,
+          error instanceof RefundedElsewhere ? `queued_${op.kind}_withheld` : `queued_${op.kind}_refused`,
           error.message,
         );
         this.engine.changed(updated);
       },
     });
+  }
+
+  /**
+   * Before a queued refund is sent: the gateway must show no refund of the payment that the till
+   * neither knew of when the refund was asked for nor made since. One made meanwhile another way —
+   * on the gateway's dashboard while the till was offline, most often this very refund — and the
+   * queued one sent as well refunded the customer twice: it is withheld (Needs attention) and the
+   * cashier decides. Refunds queued with journals from before `queuedBefore` are sent as they were.
+   */
+  private unlessRefundedElsewhere(
+    op: OperationRecord,
+    record: PaymentRecord,
+    how: Pick<PerformHow<GatewayPayment, GatewayPayment>, 'send' | 'check'>,
+  ): Pick<PerformHow<GatewayPayment, GatewayPayment>, 'send' | 'check'> {
+    const { journal } = this.engine;
+    // Looked for with the lookup before a resend, while the journal still says whether an earlier
+    // send may have landed; before the send itself only when no lookup came first (never sent).
+    let looked = false;
+    return {
+      check: async (gateway) => {
+        const found = await how.check(gateway);
+        if (found) return found;
+        // An earlier send may have landed where the lookup cannot show it yet: on a gateway whose
+        // refunds carry no key to find, or inside its settle window (PayPlug's list a moment behind
+        // the payment it refunded; after the window a lookup that finds nothing is believed).
+        const fresh = journal.operationsFor(record.id).find((other) => other.id === op.id) ?? op;
+        const unseen =
+          fresh.sentAt !== null && (gateway.capabilities.idempotencyKeys || this.engine.settleWait(fresh, gateway) > 0);
+        await this.notRefundedElsewhere(op, record, gateway, unseen);
+        looked = true;
+        return null;
+      },
+      send: async (gateway) => {
+        if (!looked) await this.notRefundedElsewhere(op, record, gateway, false);
+        looked = false;
+        return how.send(gateway);
+      },
+    };
+  }
+
+  private async notRefundedElsewhere(
+    op: OperationRecord,
+    record: PaymentRecord,
+    gateway: PaymentGateway,
+    /** An earlier send of it may have reached the gateway, unseen by the lookup. */
+    mayHaveLanded: boolean,
+  ): Promise<void> {
+    const { refundedBefore, queuedBefore, amount } = op.params;
+    if (typeof refundedBefore !== 'number' || !Array.isArray(queuedBefore)) return;
+    const { journal } = this.engine;
+    // A step before the refund: whatever becomes of it, the refund itself was not sent.
+    const current = await beforeSending(async () => {
+      const read = await gateway.retrieve(record.transactionId!);
+      const problem = answerProblem(record, read);
+      if (problem) throw new GatewayUnreadable(`The gateway's answer does not fit the request: ${problem}.`);
+      return read;
+    });
+    // The till's own refunds of it made since this one was asked for: those then waiting to be sent,
+    // and those asked for after it (the ones done before are in refundedBefore).
+    const waiting = new Set(queuedBefore);
+    const since = journal
+      .operationsFor(record.id)
+      .filter(
+        (other) => other.kind === 'refund' && other.state === 'done' && (other.id > op.id || waiting.has(other.id)),
+      )
+      .reduce((sum, other) => sum + (typeof other.params.amount === 'number' ? other.params.amount : 0), 0);
+    // Its own earlier send may have landed unseen (PlutoPay: a resend with the key answers with that
+    // refund; PayPlug: its window holds a resend anyway): counted as the till's.
+    const own = mayHaveLanded && typeof amount === 'number' ? amount : 0;
+    const elsewhere = current.amountRefunded - refundedBefore - since - own;
+    // A gateway that counts only the refunds the till can find (Plural: its own references) still
+    // says the payment was refunded: with none of the till's, that refund was made elsewhere.
+    const unseen =
+      elsewhere <= 0 &&
+      current.amountRefunded === 0 &&
+      refundedBefore + since + own === 0 &&
+      (current.status === 'partially_refunded' || current.status === 'refunded');
+    if (elsewhere <= 0 && !unseen) return;
+    // The journal shows what the gateway holds, whoever made it.
+    this.sync.apply(journal.getPayment(record.id)!, current, null);
+    const money = (minor: number) => formatAmount(minor, record.currency);
+    const shown = unseen
+      ? `this payment ${current.status.replace('_', ' ')}`
+      : `${money(elsewhere)} of this payment refunded`;
+    throw new RefundedElsewhere(
+      `${gateway.label} shows ${shown} since it was asked for, not by this till (from the gateway's dashboard?), so it was held back rather than refund the customer twice. If the customer is still owed money, refund it again.`,
+    );
   }
 }
 
@@ -499,6 +593,17 @@ export function queuedAmount(op: OperationRecord, before: PaymentRecord, after: 
           after.amountCaptured - before.amountCaptured || after.amountCaptured
         : 0);
   return moved > 0 ? formatAmount(moved, before.currency) : null;
+}
+
+/**
+ * A queued refund withheld before its send: the gateway shows refunds made another way since it was
+ * asked for (see Recovery.notRefundedElsewhere). Nothing was sent; like a refusal, it is final.
+ */
+class RefundedElsewhere extends LocalRefusal {
+  constructor(message: string) {
+    super(message, 'amount', 'refunded_elsewhere');
+    this.name = 'RefundedElsewhere';
+  }
 }
 
 const QUEUED_NAMES: Partial<Record<OperationRecord['kind'], string>> = {

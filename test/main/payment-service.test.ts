@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock';
 import type { AttentionChange } from '../../common/contract';
 import { Connectivity, type GatewayState } from '../../main/gateway/connectivity';
-import { GatewayUnreachable, GatewayUnreadable } from '../../main/gateway/errors';
+import { GatewayError, GatewayUnreachable, GatewayUnreadable } from '../../main/gateway/errors';
 import { newRequestId } from '../../main/gateway/request-ids';
 import { queuedAmount } from '../../main/payments/recovery';
 import { PaymentService } from '../../main/payments/service';
@@ -213,19 +213,24 @@ describe('payments against a fake gateway (the port)', () => {
       code: 'offline',
       extra: { queued: true },
     });
-    // Meanwhile the shop refunded most of it another way (the gateway's dashboard).
-    Object.assign(tx, { status: 'partially_refunded', amountRefunded: 2500 });
+    // Meanwhile the customer disputed the payment: the gateway refuses to refund it.
     gateway.failChanges(0);
+    gateway.refund = async () => {
+      throw new GatewayError(400, 'invalid_request_error', 'This charge is disputed and cannot be refunded.', null);
+    };
     await service.recovery.drainQueue();
     expect(journal.operationsFor(created.id).find((op) => op.kind === 'refund')?.state).toBe('failed');
     const flagged = service.list('all', 10).find((p) => p.id === created.id)!;
     expect(flagged.attention).toMatchObject({
-      reason: expect.stringMatching(/^The queued refund of €20\.00 was refused when it was sent: Only 500 is left/),
+      reason: expect.stringMatching(
+        /^The queued refund of €20\.00 was refused when it was sent: This charge is disputed/,
+      ),
       advice: expect.stringMatching(/Nothing was sent twice/),
     });
     expect(service.engine.attention().map((a) => a.paymentId)).toEqual([created.id]);
     expect(journal.timeline(created.id).map((e) => e.event)).toContain('queued_refund_refused');
     // What the gateway says next does not answer it: only the cashier clears it.
+    Object.assign(tx, { status: 'partially_refunded', amountRefunded: 2500 });
     const synced = await service.reconcileNow(created.id);
     expect(synced).toMatchObject({ amountRefunded: 2500, attention: { paymentId: created.id } });
     const cleared = await service.commands.resolveAttention({ paymentId: created.id, resolution: 'dismiss' });
@@ -305,7 +310,7 @@ describe('payments against a fake gateway (the port)', () => {
     expect(attention[1]).toEqual({ changed: [], removed: [record.id] });
   });
 
-  it('two queued refunds refused when sent are both named in Needs attention', async () => {
+  it('queued refunds withheld or refused when sent are all named in Needs attention', async () => {
     // Found by a tester: the second refusal replaced the first, so "Refunded" looked like the
     // customer had the first refund's money back.
     const { gateway, service, journal, created, tx } = await paidWhileOffline();
@@ -313,21 +318,39 @@ describe('payments against a fake gateway (the port)', () => {
       await expect(service.commands.refund({ paymentId: created.id, amount })).rejects.toMatchObject({
         extra: { queued: true },
       });
-    // The shop refunded 1 500 another way meanwhile: only the first queued refund still fits.
+    // The shop refunded 1 500 another way meanwhile (the gateway's dashboard): each queued refund
+    // may be one it made, so none is sent (before, the first still fitted and was sent: €25.00 of
+    // the €30.00 back).
     Object.assign(tx, { status: 'partially_refunded', amountRefunded: 1500 });
     gateway.failChanges(0);
     await service.recovery.drainQueue();
+    expect(gateway.refundsMade).toEqual([]);
     const refunds = journal.operationsFor(created.id).filter((op) => op.kind === 'refund');
     expect(refunds.map((op) => [op.kind, op.params.amount, op.state])).toEqual([
-      ['refund', 1000, 'done'],
+      ['refund', 1000, 'failed'],
       ['refund', 800, 'failed'],
       ['refund', 700, 'failed'],
     ]);
     const reason = service.list('all', 10).find((p) => p.id === created.id)!.attention?.reason ?? '';
     expect(reason).toMatch(
-      /The queued refund of €8\.00 was refused when it was sent: .*\. The queued refund of €7\.00 was refused/,
+      /The queued refund of €10\.00 was not sent: .* of this payment refunded since it was asked for, not by this till .*\. The queued refund of €8\.00 was not sent: .*\. The queued refund of €7\.00 was not sent/,
     );
-    expect(reason).not.toMatch(/€10\.00/);
+    expect(journal.getPayment(created.id)).toMatchObject({ amountRefunded: 1500 });
+    expect(journal.timeline(created.id).map((e) => e.event)).toContain('queued_refund_withheld');
+  });
+
+  it('refunds queued one after another are all sent when nothing was refunded elsewhere', async () => {
+    // Two cashiers queue refunds of the same payment while the gateway is down: each counts the
+    // other's (made by this till) when it looks for refunds made elsewhere before its send.
+    const { gateway, service, journal, created } = await paidWhileOffline();
+    for (const amount of [1000, 1000, 500])
+      await expect(service.commands.refund({ paymentId: created.id, amount })).rejects.toMatchObject({
+        extra: { queued: true },
+      });
+    gateway.failChanges(0);
+    await service.recovery.drainQueue();
+    expect(gateway.refundsMade.map((r) => r.amount)).toEqual([1000, 1000, 500]);
+    expect(journal.getPayment(created.id)).toMatchObject({ amountRefunded: 2500, attentionSince: null });
   });
 
   it('a cancel asked again is refused while one is queued, and sent with a new key after one was refused', async () => {
