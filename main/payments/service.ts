@@ -112,7 +112,12 @@ export class PaymentService {
     return this.engine.attention();
   }
 
-  /** The offline queue: captures, cancels and refunds a failed send left waiting, with their totals. */
+  /**
+   * The offline queue: captures, cancels and refunds a failed send left waiting, with their totals —
+   * those the active gateway sends when it is back. Another gateway's (or mode's) wait for the till
+   * to switch back, whatever this one does: counted, the banner said they would be sent when the
+   * gateway is back, and they were not (each payment still shows its own).
+   */
   queueSummary(): ConnectivityView['queued'] {
     const { journal } = this.engine;
     const totals = new Map<string, number>();
@@ -120,7 +125,7 @@ export class PaymentService {
     for (const op of journal.pendingOperations()) {
       if (op.lastError === null || !QUEUEABLE.has(op.kind)) continue;
       const payment = journal.getPayment(op.paymentId);
-      if (!payment) continue;
+      if (!payment || !this.engine.actsOn(payment)) continue;
       count++;
       const amount =
         typeof op.params.amount === 'number'

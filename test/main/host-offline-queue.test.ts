@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PaymentView } from '../../common/contract';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import { waitFor, type TestHost } from '../support/host';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill } from '../support/payplug';
 import { payOrder, pluralRequest, pluralTillBehindProxy } from '../support/plural';
 import { cardPayment, tillBehindProxy } from '../support/proxied-host';
@@ -146,5 +146,63 @@ describe.each(GATEWAYS)('the offline queue on $name', (gateway) => {
     if (gateway.name !== 'plural') expect(now.amountRefunded).toBe(gateway.dashboardAmount);
     const { timeline } = await t.call('transactions.get', { transactionId: payment.transactionId! });
     expect(timeline.map((e) => e.event)).toContain('queued_refund_withheld');
+  }, 40_000);
+});
+
+describe('the offline queue across a switch of gateway', () => {
+  it('the banner counts only what the active gateway will send when it is back', async () => {
+    // Found hunting the offline queue: a PayPlug refund queued, then the till switched to PlutoPay,
+    // both unreachable: the banner said "1 operation queued (€10.00); they will be sent when it is
+    // back", and PlutoPay coming back sent nothing (another gateway's payments wait for the switch back).
+    const { sandbox, proxy } = await behindProxy();
+    const t = await startTestHost({
+      sandbox,
+      startSandbox: async () => ({
+        ...sandbox,
+        url: proxy.url,
+        payplug: { ...sandbox.payplug, url: `${proxy.url}/payplug` },
+        close: async () => undefined,
+      }),
+      tuning: { remotePollMs: 50, retryDelayMs: 5 },
+    });
+    const close = closing(t, proxy, sandbox);
+    try {
+      await t.call('settings.update', { gateway: 'payplug' });
+      await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+      const created = await t.call('payments.create', { amount: 3000, currency: 'EUR' });
+      await payplug(t, 'POST', `/_sandbox/payments/${created.transactionId}/pay`, { card_number: '4242424242424242' });
+      const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+      proxy.answer = () => DOWN;
+      expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 1000 })).toMatchObject({ queued: true });
+      expect((await t.call('session.snapshot', {})).connectivity.queued).toEqual({
+        count: 1,
+        totals: [{ currency: 'EUR', amount: 1000 }],
+      });
+
+      await t.call('settings.update', { gateway: 'plutopay' });
+      const switched = await waitFor(
+        async () => {
+          const snapshot = await t.call('session.snapshot', {});
+          return snapshot.gateway?.name === 'plutopay' && snapshot.connectivity.gateway === 'offline' && snapshot;
+        },
+        5_000,
+        'PlutoPay, offline',
+      );
+      expect(switched.connectivity.queued).toEqual({ count: 0, totals: [] });
+      // The payment itself still shows its refund waiting.
+      const waiting = (await t.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.id === paid.id)!;
+      expect(waiting.queuedOperations).toBe(1);
+
+      // Back on PayPlug, reachable again: it is sent, once.
+      proxy.answer = () => null;
+      await t.call('settings.update', { gateway: 'payplug' });
+      await t.waitForPayment(paid.id, (p) => p.amountRefunded === 1000 && p.queuedOperations === 0, 20_000);
+      const refunds = (await payplug(t, 'GET', `/v1/payments/${paid.transactionId}/refunds`)).json as {
+        data: unknown[];
+      };
+      expect(refunds.data).toHaveLength(1);
+    } finally {
+      await close();
+    }
   }, 40_000);
 });
