@@ -284,8 +284,13 @@ export interface PaymentGateway {
    * payment is journaled: an input the gateway's rules refuse leaves no failed payment behind.
    */
   checkCreate?(input: NewPayment): void;
-  /** Retrieve-before-retry for a create whose answer was lost: the payment made with `key`, or null. */
-  findCreated(input: NewPayment, key: string): Promise<GatewayPayment | null>;
+  /**
+   * Retrieve-before-retry for a create whose answer was lost: the payment made with `key`, or null.
+   * `since` (epoch ms): the create's first send, before which it cannot have been made — a gateway
+   * that looks through its newest payments looks back that far (however long the till was offline),
+   * and throws rather than answer null when it cannot.
+   */
+  findCreated(input: NewPayment, key: string, since?: number): Promise<GatewayPayment | null>;
   retrieve(id: string): Promise<GatewayPayment>;
   list(query: PaymentQuery): Promise<PaymentPage>;
   /** `amount` below the authorised amount only with capabilities.partialCapture. */

@@ -195,7 +195,8 @@ export class Recovery {
         // A link with no page to pay on is not payable (withoutPayablePage), however it was found.
         send: async (gateway) => withoutPayablePage(record, await gateway.create(input, record.idempotencyKey)),
         check: async (gateway) => {
-          const found = await gateway.findCreated(input, record.idempotencyKey);
+          // It cannot have been made before its first send: however long ago that was, it is looked for.
+          const found = await gateway.findCreated(input, record.idempotencyKey, Date.parse(op.createdAt));
           return found && withoutPayablePage(record, found);
         },
         answerProblem: (payment) => answerProblem(record, payment, true, input.splits ?? null),
@@ -272,6 +273,16 @@ export class Recovery {
           throw new HostError('offline', `${(error.cause as GatewayUnreachable).message} ${ADVICE_MADE_THROTTLED}`, {
             queued: true,
           });
+      } else if (
+        error instanceof HostError &&
+        error.code === 'offline' &&
+        error.cause instanceof GatewayUnreadable &&
+        current.attentionSince !== null &&
+        current.attentionReason !== error.cause.message
+      ) {
+        // Still unknown, now for a reason the item must say (a lookup that cannot reach back to the
+        // first send clears by itself no more): the cashier reads why, not the first answer's.
+        this.engine.changed(journal.updatePayment(record.id, { attentionReason: error.cause.message }));
       }
       throw error;
     }

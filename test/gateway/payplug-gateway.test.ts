@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
-import { GatewayError, GatewayUnreachable } from '../../main/gateway/errors';
+import { GatewayError, GatewayUnreachable, GatewayUnreadable } from '../../main/gateway/errors';
 import { GatewayHttp } from '../../main/gateway/http';
 import { paymentLimitIssues } from '../../main/gateway/limits';
 import type { NewInstallmentPlan, NewPayment } from '../../main/gateway/port';
@@ -1009,6 +1009,33 @@ describe('PayPlug gateway against the sandbox', () => {
     expect(await h.make({ recentWindow: 2 }).findCreated(input, windowKey)).toBeNull();
     expect((await h.make({ recentWindow: 3 }).findCreated(input, windowKey))?.id).toBe(created.id);
     expect((await h.gateway.findCreated(input, windowKey))?.id).toBe(created.id);
+  });
+
+  it("looks back to a lost create's first send, however many payments were made since", async () => {
+    // Found hunting the offline queue: after a long outage, with more payments made since (other
+    // tills, the website) than the 300 newest it looked through, a saved card's charge whose answer
+    // was lost was not found, and was sent again: the card charged twice.
+    const input = newPayment();
+    const lostKey = key('lost-long');
+    const created = await h.gateway.create(input, lostKey);
+    const since = Date.parse(created.createdAt);
+    for (let n = 0; n < 3; n++) await h.gateway.create(newPayment(), key('since-lost'));
+    expect((await h.make({ recentWindow: 2 }).findCreated(input, lostKey, since))?.id).toBe(created.id);
+    // Allowed to look no further than 3 back: it cannot tell, and says so rather than "not made".
+    const short = h.make({ recentWindow: 2, lookbackLimit: 3 });
+    const unknown = await caught(short.findCreated(input, lostKey, since));
+    expect(unknown).toBeInstanceOf(GatewayUnreadable);
+    expect((unknown as Error).message).toMatch(/^PayPlug's 3 newest payments do not reach back to when/);
+    // A create first sent after all of these (an hour later): the newest payment is older, so it
+    // was not made.
+    expect(await short.findCreated(input, key('never-made'), since + 3_600_000)).toBeNull();
+    // A till whose clock runs an hour ahead: the newest payments look older than its first send,
+    // yet it still reads as far as it would have without `since`.
+    const aheadKey = key('ahead');
+    const later = await h.gateway.create(newPayment(), aheadKey);
+    await h.gateway.create(newPayment(), key('since-ahead'));
+    const ahead = h.make({ recentWindow: 3, lookbackLimit: 3 });
+    expect((await ahead.findCreated(input, aheadKey, Date.parse(later.createdAt) + 3_600_000))?.id).toBe(later.id);
   });
 
   it('maps PayPlug refusals to GatewayError (param from details) and 5xx to GatewayUnreachable', async () => {

@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { HostError } from '../../main/core/errors';
-import { GatewayUnreachable } from '../../main/gateway/errors';
+import { GatewayUnreachable, GatewayUnreadable } from '../../main/gateway/errors';
 import type { PaymentService } from '../../main/payments/service';
 import { openDatabase, type SqlDatabase } from '../../main/store/sqlite';
 import { FakeClock } from '../support/fake-clock';
@@ -155,6 +155,44 @@ describe('the settle window of a gateway without idempotency keys', () => {
     expect(await creating).toMatchObject({ code: 'offline' });
     expect(((await creating) as Error).message).toMatch(/nothing will be sent again before 10:02/);
     expect(gateway.calls.filter((call) => call.startsWith('create'))).toHaveLength(1);
+    close();
+  });
+
+  it('a create in doubt is looked for back to its first send after a long outage, never sent blind', async () => {
+    // Found hunting the offline queue: PayPlug's lookup read its 300 newest payments only; after
+    // hours offline, with more made since, a charge whose answer was lost was not found and sent again.
+    const clock = new FakeClock(Date.UTC(2026, 5, 1, 8, 0, 0));
+    const gateway = new FakeGateway({ idempotencyKeys: false, resendAfterUnknownMs: WINDOW_MS });
+    const { service, journal, close } = till(openDatabase(':memory:'), clock, gateway);
+    gateway.failChanges(1);
+    const creating = service.commands.create({ amount: 4000, currency: 'EUR', captureMethod: 'automatic' }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    await settle();
+    await clock.advanceAsync(250, 50);
+    expect(await creating).toMatchObject({ code: 'offline' });
+    const [record] = journal.listPayments('unfinished', 10);
+    const firstSend = Date.parse(journal.operationsFor(record!.id).find((op) => op.kind === 'create')!.createdAt);
+    // Hours later the gateway is back; its newest payments do not reach back that far.
+    const asked: (number | undefined)[] = [];
+    gateway.findCreated = async (_input, _key, since) => {
+      asked.push(since);
+      throw new GatewayUnreadable("The gateway's newest payments do not reach back to when it was first sent.");
+    };
+    await clock.advanceAsync(6 * 3_600_000, 60_000);
+    const recovering = service.recovery.recover();
+    await clock.advanceAsync(5_000, 50);
+    await recovering;
+    expect(asked.length).toBeGreaterThan(0);
+    expect(new Set(asked)).toEqual(new Set([firstSend]));
+    expect(gateway.calls.filter((call) => call.startsWith('create'))).toHaveLength(1);
+    // Still in doubt, in Needs attention: never sent again on a lookup that proves nothing.
+    expect(journal.getPayment(record!.id)).toMatchObject({
+      status: 'unknown',
+      attentionSince: expect.any(String),
+      attentionReason: expect.stringMatching(/do not reach back/),
+    });
     close();
   });
 

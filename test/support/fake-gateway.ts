@@ -154,7 +154,7 @@ export class FakeGateway implements PaymentGateway {
     return this.answer(strip(payment));
   }
 
-  async findCreated(_input: NewPayment, key: string): Promise<GatewayPayment | null> {
+  async findCreated(_input: NewPayment, key: string, _since?: number): Promise<GatewayPayment | null> {
     // With keys, resending is the safe retry and there is nothing to look up (as with PlutoPay).
     if (this.capabilities.idempotencyKeys) return null;
     this.calls.push(`find ${key}`);

@@ -65,6 +65,14 @@ export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
 
 /** How many of the newest payments findCreated and filtered or re-sorted lists look through. */
 export const DEFAULT_RECENT_WINDOW = 300;
+/**
+ * How many of the newest payments findCreated looks through, at most, to reach back to a lost
+ * create's first send: after a long outage, other tills and the shop's website may have made far
+ * more than DEFAULT_RECENT_WINDOW payments since.
+ */
+export const DEFAULT_LOOKBACK_LIMIT = 5_000;
+/** Clocks differ: a payment is taken as made before a send only if PayPlug dates it this much earlier. */
+const CLOCK_SLACK_MS = 15 * 60_000;
 /** Refund lists are paged through up to this many pages of 100 (a payment has a handful). */
 const MAX_REFUND_PAGES = 20;
 
@@ -87,6 +95,8 @@ export interface PayPlugConfig {
   http?: Omit<GatewayHttpOptions, 'baseUrl' | 'parseError'>;
   /** Default 300: newest payments searched by findCreated and by filtered lists. */
   recentWindow?: number;
+  /** Default DEFAULT_LOOKBACK_LIMIT: the most findCreated looks through to reach back to a first send. */
+  lookbackLimit?: number;
   /**
    * The settle window (capabilities.resendAfterUnknownMs); default PAYPLUG_SETTLE_WINDOW_MS. Tests
    * shorten it; ignored with a live key (sk_live_), where PayPlug's own always holds.
@@ -178,6 +188,7 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
   });
   const api = new PayPlugClient(http, config.secretKey);
   const recentWindow = Math.max(1, config.recentWindow ?? DEFAULT_RECENT_WINDOW);
+  const lookbackLimit = Math.max(1, config.lookbackLimit ?? DEFAULT_LOOKBACK_LIMIT);
   const clock = config.clock ?? systemClock;
   const notificationUrlNow = (): string | null =>
     typeof config.notificationUrl === 'function' ? config.notificationUrl() : (config.notificationUrl ?? null);
@@ -196,17 +207,17 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
    * cache in the way) that ignores `page` would otherwise be asked for ever, and taking "not found"
    * from it would send a create again that it may hold already.
    */
-  async function scanRecent(stop: (payment: WirePayment) => boolean): Promise<WirePayment[]> {
+  async function scanRecent(stop: (payment: WirePayment) => boolean, limit = recentWindow): Promise<WirePayment[]> {
     const seen: WirePayment[] = [];
     const ids = new Set<string>();
     // One page size throughout: PayPlug's `page` counts pages of `per_page`. A payment created
     // meanwhile shifts the pages by one: nothing is missed, and the one seen twice is skipped.
-    const perPage = Math.min(100, recentWindow);
-    for (let page = 0; seen.length < recentWindow; page += 1) {
+    const perPage = Math.min(100, limit);
+    for (let page = 0; seen.length < limit; page += 1) {
       const list = await api.listPayments(page, perPage);
       let fresh = 0;
       for (const payment of list.data) {
-        if (seen.length >= recentWindow) return seen;
+        if (seen.length >= limit) return seen;
         if (ids.has(payment.id)) continue;
         ids.add(payment.id);
         seen.push(payment);
@@ -398,10 +409,28 @@ export function createPayPlugGateway(config: PayPlugConfig): PayPlugGateway {
       }
     },
 
-    async findCreated(_input, key) {
-      const recent = await scanRecent((payment) => hasKey(payment.metadata, key));
+    async findCreated(_input, key, since) {
+      // Newest first: once a payment made before the first send is seen, none further can be it.
+      const before = (payment: WirePayment) =>
+        since !== undefined && payment.created_at * 1000 < since - CLOCK_SLACK_MS;
+      const limit = since === undefined ? recentWindow : Math.max(recentWindow, lookbackLimit);
+      // Never less far than without `since`: a till whose clock runs ahead would take the newest
+      // payments for older than its first send, and stop before its own.
+      let looked = 0;
+      const recent = await scanRecent(
+        (payment) => hasKey(payment.metadata, key) || (++looked >= recentWindow && before(payment)),
+        limit,
+      );
       const found = recent.find((payment) => hasKey(payment.metadata, key));
-      return found ? toPayment(found) : null;
+      if (found) return toPayment(found);
+      // Not found among the newest, yet those do not reach back to the first send (after a long
+      // outage, the shop's other payments since): not found proves nothing, and a resend of a
+      // saved card's charge would charge it twice.
+      if (since !== undefined && recent.length >= limit && !recent.some(before))
+        throw new GatewayUnreadable(
+          `PayPlug's ${recent.length} newest payments do not reach back to when this payment was first sent (${new Date(since).toISOString()}): whether it was made cannot be told from them.`,
+        );
+      return null;
     },
 
     retrieve: async (id) => toPayment(await api.getPayment(id)),
