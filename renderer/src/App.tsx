@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { usePos } from './store/context';
+import { usePos, usePosStore } from './store/context';
 import type { Screen } from './store/types';
 import { Banners } from './components/Banners';
 import { CreatePayment } from './screens/CreatePayment';
@@ -184,6 +184,7 @@ export function App() {
   const focusSeq = usePos((s) => s.ui.focusSeq);
   const connection = usePos((s) => s.link.connection);
   const mainRef = useRef<HTMLElement>(null);
+  const store = usePosStore();
   useFunctionKeys();
 
   // Move focus into the new screen (or again when asked): its first field when it has one for
@@ -195,25 +196,38 @@ export function App() {
 
   // A focused button that goes away with what it did (Capture, Pair, a confirmation) leaves the
   // focus on the page itself (browsers send no blur for it), and a keyboard-only cashier would
-  // have to Tab from the top: after the screen changes, the focus goes back into it.
+  // have to Tab from the top: after the screen changes, the focus goes back into it. A button only
+  // disabled while its command runs (Reconcile, Apply counter settings, Add simulated reader) drops
+  // the focus too, in Chromium: the focus goes back to that button once it is enabled again, not to
+  // the screen's title, so Enter does it again and Tab goes on from there.
   useEffect(() => {
     const main = mainRef.current;
     if (!main || typeof MutationObserver === 'undefined') return;
     let inMain = main.contains(document.activeElement);
+    let last: HTMLElement | null = inMain ? (document.activeElement as HTMLElement) : null;
     const onFocusIn = (event: FocusEvent) => {
       inMain = main.contains(event.target as Node);
+      last = inMain ? (event.target as HTMLElement) : null;
     };
     const observer = new MutationObserver(() => {
       const active = document.activeElement;
-      if (inMain && (active === null || active === document.body)) focusScreen(main);
+      if (!inMain || (active !== null && active !== document.body)) return;
+      if (last && main.contains(last)) {
+        const disabled = (last as HTMLButtonElement).disabled === true;
+        // Still disabled while a command runs: wait for it to be enabled again.
+        if (disabled && Object.keys(store.getState().busy).length > 0) return;
+        if (!disabled) last.focus();
+        if (document.activeElement === last) return;
+      }
+      focusScreen(main);
     });
-    observer.observe(main, { childList: true, subtree: true });
+    observer.observe(main, { childList: true, subtree: true, attributes: true, attributeFilter: ['disabled'] });
     document.addEventListener('focusin', onFocusIn);
     return () => {
       observer.disconnect();
       document.removeEventListener('focusin', onFocusIn);
     };
-  }, [ready]);
+  }, [ready, store]);
 
   return (
     <>

@@ -34,7 +34,7 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     await app?.close();
   });
 
-  async function screen(key: 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F6' | 'F7') {
+  async function screen(key: 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F6' | 'F7' | 'F9') {
     await page.keyboard.press(key);
   }
 
@@ -357,6 +357,23 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     await tab.goto(app.url);
     await tab.getByText('TEST MODE').first().waitFor({ timeout: STATUS_TIMEOUT });
     await tab.close();
+  });
+
+  it('13. a button disabled while its command runs keeps the focus: Reconcile, Apply counter settings', async () => {
+    // Found by a keyboard tester: Chromium drops the focus from a button as it is disabled, and the
+    // app put it on the screen's title, so the next Tab started from the top of the screen.
+    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+    await screen('F9');
+    const reconcile = page.getByRole('button', { name: 'Reconcile', exact: true });
+    await reconcile.focus();
+    await page.keyboard.press('Enter');
+    await textOf(page.locator('main [role=status]').filter({ hasText: /Compared with PlutoPay/ }), /Compared/);
+    await expect.poll(focused, { timeout: STATUS_TIMEOUT }).toBe('Reconcile');
+    await screen('F7');
+    await page.getByRole('button', { name: 'Apply counter settings' }).focus();
+    await page.keyboard.press('Enter');
+    await textOf(page.getByText('Counter settings saved.'), /saved/);
+    await expect.poll(focused, { timeout: STATUS_TIMEOUT }).toBe('Apply counter settings');
   });
 
   it('no secret crossed the bridge during the whole run', async () => {
