@@ -404,6 +404,33 @@ describe('tip presets in Settings', () => {
     }
     expect(bridge.count('settings.update')).toBe(0);
   });
+
+  it('a refused Apply puts the cursor in the field to fix, whether the till or the host refused it', async () => {
+    // Found by a keyboard tester: the focus stayed on Apply counter settings (or went to the title),
+    // and the field marked was somewhere above, to find by tabbing.
+    const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({}) }));
+    bridge.on('settings.update', () =>
+      fail('validation', 'timeZone: unknown time zone', {
+        issues: [{ path: 'timeZone', message: 'Unknown time zone: Mars/Olympus.' }],
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    const form = screen.getByRole('form', { name: 'Counter' });
+    const presets = within(form).getByLabelText('Tip presets (%)');
+    await user.clear(presets);
+    await user.type(presets, '5, 5');
+    await user.click(within(form).getByRole('button', { name: 'Apply counter settings' }));
+    await within(form).findByText('5 % is there twice: each preset once.');
+    expect(document.activeElement).toBe(presets);
+    await user.clear(presets);
+    await user.type(presets, '5, 10');
+    const zone = within(form).getByLabelText('Time zone');
+    await user.clear(zone);
+    await user.type(zone, 'Mars/Olympus');
+    await user.click(within(form).getByRole('button', { name: 'Apply counter settings' }));
+    await within(form).findByText('Unknown time zone: Mars/Olympus.');
+    expect(document.activeElement).toBe(zone);
+  });
 });
 
 describe('Reports (F9)', () => {

@@ -256,6 +256,8 @@ describe('Settings screen', () => {
     await user.click(screen.getByRole('button', { name: 'Save settings' }));
     expect(screen.getAllByText('Auto-present delay: a number of seconds from 0 to 600.').length).toBeGreaterThan(0);
     expect(bridge.count('settings.update')).toBe(0);
+    // The cursor is in the field to fix, not left on Save settings.
+    expect(document.activeElement).toBe(screen.getByLabelText('Auto-present delay (seconds)'));
   });
 
   it('shows the developer log newest first and appends log events as they arrive', async () => {

@@ -39,3 +39,22 @@ export function useFocusOnMount<T extends HTMLElement>(): RefObject<T | null> {
   useEffect(() => ref.current?.focus(), []);
   return ref;
 }
+
+/**
+ * The ref of a form whose refusal puts the cursor in the first field it marks (`aria-invalid`), so
+ * a keyboard-only cashier types the fix at once: call `refused()` where a submit sets the error.
+ * Only then: an error that changes as the cashier edits leaves the focus where it is.
+ */
+export function useFocusFirstInvalid(error: unknown): {
+  form: RefObject<HTMLFormElement | null>;
+  refused: () => void;
+} {
+  const form = useRef<HTMLFormElement>(null);
+  const asked = useRef(false);
+  useEffect(() => {
+    if (!error || !asked.current) return;
+    asked.current = false;
+    form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [error]);
+  return { form, refused: () => (asked.current = true) };
+}

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useMemo, useState, type FormEvent } from 'react';
 import type { CommandError, SavedCardView } from '../../../common/contract';
 import { CURRENCIES } from '../../../common/currencies';
 import { AmountInput, refusedField } from '../components/AmountInput';
@@ -25,7 +25,7 @@ import {
 import { TIP_PRESETS as DEFAULT_TIP_PRESETS, tipForPercent } from '../../../common/tips';
 import { currencyName, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
-import { useKey } from '../lib/hooks';
+import { useFocusFirstInvalid, useKey } from '../lib/hooks';
 
 const FIELD_PATHS = [
   'amount',
@@ -409,13 +409,7 @@ export function CreatePayment() {
 
   // Charge (Enter) refused for fields: the focus goes to the first one to fix. Only after a Charge:
   // the error also changes as split rows come and go, and that leaves the focus where it is.
-  const form = useRef<HTMLFormElement>(null);
-  const focusInvalid = useRef(false);
-  useEffect(() => {
-    if (!error || !focusInvalid.current) return;
-    focusInvalid.current = false;
-    form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
-  }, [error]);
+  const { form, refused: focusInvalid } = useFocusFirstInvalid(error);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -425,7 +419,7 @@ export function CreatePayment() {
       refused.focus();
       return;
     }
-    focusInvalid.current = true;
+    focusInvalid();
     void charge();
   };
 

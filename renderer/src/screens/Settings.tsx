@@ -17,6 +17,7 @@ import { usePos } from '../store/context';
 import { openPayments, shopTimeZone } from '../store/selectors';
 import { clockTime, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
+import { useFocusFirstInvalid } from '../lib/hooks';
 
 const GATEWAYS: readonly { name: GatewayName; label: string; what: string }[] = [
   { name: 'plutopay', label: GATEWAY_LABELS.plutopay, what: 'card readers at the counter, or pay by link (QR)' },
@@ -279,6 +280,7 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
   });
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const { form, refused } = useFocusFirstInvalid(error);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -308,6 +310,7 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
       },
     );
     if ('error' in changes) {
+      refused();
       setError({
         code: 'validation',
         message: changes.error,
@@ -353,12 +356,19 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
       setAutoPresentSeconds(String(result.value.autoPresentDelayMs / 1000));
       setDone('Settings saved.');
     } else {
+      refused();
       setError(result.error);
     }
   };
 
   return (
-    <form aria-labelledby="settings-form-title" onSubmit={(e) => void submit(e)} noValidate className="settings-form">
+    <form
+      ref={form}
+      aria-labelledby="settings-form-title"
+      onSubmit={(e) => void submit(e)}
+      noValidate
+      className="settings-form"
+    >
       <h2 id="settings-form-title">Connection</h2>
       <RadioGroup legend="Mode" name="mode" value={mode} options={MODES} onChange={setMode}>
         {mode === 'live' && settings.mode !== 'live' ? (
@@ -686,12 +696,14 @@ function CounterForm({ settings }: { settings: SettingsView }) {
   const [drawerKick, setDrawerKick] = useState(counter.printer.drawerKick);
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const { form, refused } = useFocusFirstInvalid(error);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setDone(null);
     const parsed = parseTipPresets(presets);
     if (!parsed.ok) {
+      refused();
       setError({
         code: 'validation',
         message: 'Check the tip presets.',
@@ -718,12 +730,21 @@ function CounterForm({ settings }: { settings: SettingsView }) {
       'counter',
     );
     if (result.ok) setDone('Counter settings saved.');
-    else setError(result.error);
+    else {
+      refused();
+      setError(result.error);
+    }
   };
 
   const err = (path: string) => issueFor(error, path);
   return (
-    <form aria-labelledby="counter-title" onSubmit={(e) => void submit(e)} noValidate className="settings-form">
+    <form
+      ref={form}
+      aria-labelledby="counter-title"
+      onSubmit={(e) => void submit(e)}
+      noValidate
+      className="settings-form"
+    >
       <h2 id="counter-title">Counter</h2>
       <Field
         id="shop-name"
