@@ -522,12 +522,20 @@ export const commandSchemas = {
   /**
    * The cashier settles what the app cannot know: after checking the reader's receipt, the card
    * was charged or not (reported to the gateway for the reader's open action); after checking a
-   * terminal's ticket, a refund on it credited the card or not; or, for an item that only needed
-   * reading (e.g. an approval the gateway refused), dismiss it.
+   * terminal's ticket, a refund on it credited the card or not; after checking the gateway's
+   * dashboard for a create it never confirmed, it was made (`created`, with its `gatewayPaymentId`)
+   * or not (`not_created`, with a `reason`), each said `by` the cashier; or, for an item that only
+   * needed reading (e.g. an approval the gateway refused), dismiss it.
    */
   'attention.resolve': z.strictObject({
     paymentId: PaymentRef,
-    resolution: z.enum(['charged', 'not_charged', 'credited', 'not_credited', 'dismiss']),
+    resolution: z.enum(['charged', 'not_charged', 'credited', 'not_credited', 'created', 'not_created', 'dismiss']),
+    /** `created`: the gateway's id of the payment, as its dashboard shows it. */
+    gatewayPaymentId: PaymentRef.optional(),
+    /** `created` / `not_created`: who says so (a name or initials). */
+    by: z.string().trim().max(64).optional(),
+    /** `not_created`: why the cashier says so (what the dashboard showed). */
+    reason: z.string().trim().max(300).optional(),
   }),
 } as const;
 

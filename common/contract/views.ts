@@ -528,6 +528,11 @@ export interface AttentionView {
   since: string;
   /** A refund on a terminal whose outcome only its ticket can tell (settled with credited / not_credited). */
   unsettledRefund: { amount: number } | null;
+  /**
+   * A create the gateway never confirmed and the till could not find: the cashier settles it from
+   * the gateway's dashboard (attention.resolve `created` / `not_created`). Absent: false.
+   */
+  unknownCreate?: boolean;
 }
 
 /**

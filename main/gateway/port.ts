@@ -49,6 +49,11 @@ export interface GatewayPayment {
   splits: SplitState[] | null;
   /** The note kept with the payment (annotate), if any. */
   note?: string | null;
+  /**
+   * The key its create was tagged with, where the gateway keeps it on the payment (PayPlug: as
+   * tagged, a key over 64 characters shortened); null or absent elsewhere.
+   */
+  createdWithKey?: string | null;
 }
 
 /** One merchant's share of a payment, as the till asks for it. */

@@ -1098,6 +1098,21 @@ export class CashierCommands {
           throw new HostError('conflict', 'No refund of this payment is waiting for the terminal ticket to settle it.');
         return this.engine.view(this.standalone.settleUnknownRefund(record, input.resolution === 'credited'));
       }
+      if (input.resolution === 'created' || input.resolution === 'not_created') {
+        const issues: { path: string; message: string }[] = [];
+        if (!input.by) issues.push({ path: 'by', message: 'say who checked the gateway' });
+        if (input.resolution === 'created' && !input.gatewayPaymentId)
+          issues.push({ path: 'gatewayPaymentId', message: "the payment's id on the gateway's dashboard" });
+        if (input.resolution === 'not_created' && !input.reason)
+          issues.push({ path: 'reason', message: "say what the gateway's dashboard showed" });
+        if (issues.length > 0)
+          throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+        const settled =
+          input.resolution === 'created'
+            ? await this.recovery.cashierFound(record, input.gatewayPaymentId!, input.by!)
+            : this.recovery.cashierNotMade(record, input.by!, input.reason!);
+        return this.engine.view(settled);
+      }
       if (input.resolution === 'dismiss') {
         if (record.status === 'unknown') {
           throw new HostError(

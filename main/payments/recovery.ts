@@ -24,6 +24,7 @@ import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port
 import type { OperationRecord, PaymentRecord } from '../store/journal';
 import { notSentText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
 import {
+  ADVICE_FOUND_AFTER_NOT_MADE,
   ADVICE_QUEUED_REFUSED,
   answerProblem,
   NO_PAYMENT_PAGE,
@@ -42,6 +43,18 @@ const ADVICE_MADE_THROTTLED =
 
 const ADVICE_UNKNOWN_CREATE =
   'The gateway did not confirm the payment was created. The app keeps retrying with the same key, so it cannot be created twice. Do not take the payment another way until this clears.';
+
+/** Journal setting: creates the cashier recorded as not made, looked for (never sent) until `until`. */
+const NOT_MADE_LOOKS = 'creates.notMadeLooks';
+/** How long recovery keeps looking for a create recorded as not made (a week). */
+const NOT_MADE_LOOK_MS = 7 * 24 * 3_600_000;
+/** The create operation's last error once the cashier recorded it as not made. */
+const NOT_MADE = 'not_made_by_cashier';
+
+interface NotMadeLook {
+  paymentId: string;
+  until: string;
+}
 
 export class Recovery {
   private draining: Promise<void> | null = null;
@@ -79,6 +92,7 @@ export class Recovery {
     if (!record.transactionId) {
       const op = journal.getOperationByKey(record.idempotencyKey);
       if (op && op.state !== 'failed') return this.sendCreate(record);
+      if (op && declaredNotMade(op) && this.lookingFor(record.id)) return this.lookForNotMadeOne(record, op);
       return record;
     }
     const gateway = this.engine.gatewayFor(record);
@@ -310,6 +324,173 @@ export class Recovery {
   }
 
   /**
+   * The cashier found the payment of a create the gateway never confirmed on its dashboard, and
+   * names its id: it is read from the gateway and, if it is this payment's (same amount and currency,
+   * its order and key where the gateway keeps them, no other payment's already), taken in as it —
+   * the create's operation done. Anything else is refused and changes nothing.
+   */
+  async cashierFound(record: PaymentRecord, gatewayPaymentId: string, by: string): Promise<PaymentRecord> {
+    const { journal } = this.engine;
+    const op = unknownCreate(journal, record);
+    const gateway = this.engine.gatewayFor(record);
+    const label = GATEWAY_LABELS[record.gateway];
+    const other = journal.findByTransactionId(gatewayPaymentId);
+    if (other)
+      throw new HostError(
+        'conflict',
+        `${label} payment ${gatewayPaymentId} is already payment ${other.id} of order ${other.orderReference} on this till: look for another one.`,
+      );
+    let found: GatewayPayment;
+    try {
+      found = await this.engine.call((g) => g.retrieve(gatewayPaymentId), gateway);
+    } catch (error) {
+      if (isGatewayError(error) && error.status === 404)
+        throw new HostError(
+          'not_found',
+          `${label} has no payment ${gatewayPaymentId}: check the id on its dashboard (nothing was recorded).`,
+        );
+      throw error;
+    }
+    const input: NewPayment = { ...newPaymentOf(record), ...(op.params as Partial<NewPayment>) };
+    const problem =
+      answerProblem(record, found, true, input.splits ?? null) ??
+      (found.createdWithKey != null && !sameKey(found.createdWithKey, record.idempotencyKey)
+        ? 'it was made by another attempt or another till (its key is not this payment’s)'
+        : null);
+    if (problem)
+      throw new HostError(
+        'validation',
+        `${label} payment ${gatewayPaymentId} is not this payment: ${problem}. Nothing was recorded.`,
+        { issues: [{ path: 'gatewayPaymentId', message: `not this payment: ${problem}` }] },
+      );
+    const taken = journal.atomically(() => {
+      journal.updateOperation(op.id, { state: 'done', lastError: null, result: 'named by the cashier' });
+      return this.sync.apply(
+        record,
+        withoutPayablePage(record, found),
+        'cashier_found_created',
+        `${by}: ${label} payment ${found.reference} is this one`,
+      );
+    });
+    this.engine.changed(taken);
+    if (taken.channel === 'link' && taken.status === 'pending') this.watcher().follow(taken.id);
+    return taken;
+  }
+
+  /**
+   * The cashier checked the gateway's dashboard and the create is not there: the payment is failed
+   * (not charged), its create is never sent again, and its key goes to no other charge (a new
+   * attempt of the order has its own). Should the gateway show it after all, it is taken in and
+   * flagged (takeInNotMade): recovery keeps looking for it, without sending, for NOT_MADE_LOOK_MS.
+   */
+  cashierNotMade(record: PaymentRecord, by: string, reason: string): PaymentRecord {
+    const { journal } = this.engine;
+    const op = unknownCreate(journal, record);
+    const updated = journal.atomically(() => {
+      journal.updateOperation(op.id, { state: 'failed', lastError: `${NOT_MADE}: ${by}: ${reason}` });
+      const looking = (journal.getSetting<NotMadeLook[]>(NOT_MADE_LOOKS) ?? []).filter(
+        (l) => l.paymentId !== record.id,
+      );
+      journal.setSetting(NOT_MADE_LOOKS, [
+        ...looking,
+        { paymentId: record.id, until: new Date(this.engine.clock.now() + NOT_MADE_LOOK_MS).toISOString() },
+      ]);
+      return journal.updatePayment(
+        record.id,
+        { status: 'failed', attentionReason: null, attentionAdvice: null, attentionSince: null },
+        'cashier_not_created',
+        `${by}: ${reason}`,
+      );
+    });
+    this.engine.changed(updated);
+    return updated;
+  }
+
+  /**
+   * A gateway payment the journal lacks that is the create of a payment the cashier recorded as not
+   * made (same order, money and key where the gateway keeps one): taken in as that payment, in Needs
+   * attention — the customer may have been charged for a sale taken another way. Null: none such.
+   */
+  takeInNotMade(payment: GatewayPayment): PaymentRecord | null {
+    const { journal } = this.engine;
+    if (!payment.orderReference || journal.findByTransactionId(payment.id)) return null;
+    const record = journal.findByOrder(payment.orderReference).find((candidate) => {
+      if (candidate.transactionId !== null || candidate.status !== 'failed') return false;
+      const op = journal.getOperationByKey(candidate.idempotencyKey);
+      if (op?.kind !== 'create' || !declaredNotMade(op)) return false;
+      if (payment.createdWithKey != null && !sameKey(payment.createdWithKey, candidate.idempotencyKey)) return false;
+      return answerProblem(candidate, payment, true) === null;
+    });
+    if (!record) return null;
+    const label = GATEWAY_LABELS[record.gateway];
+    const taken = journal.atomically(() => {
+      const applied = this.sync.apply(
+        record,
+        payment,
+        'found_after_not_created',
+        `${label} payment ${payment.reference}`,
+      );
+      return journal.updatePayment(applied.id, {
+        attentionReason: `This payment was recorded as not made, but ${label} has it after all (${payment.reference}, ${paymentStatusWords(payment)}).`,
+        attentionAdvice: ADVICE_FOUND_AFTER_NOT_MADE,
+        attentionSince: this.engine.nowIso(),
+      });
+    });
+    this.engine.changed(taken);
+    this.dropNotMadeLook(record.id);
+    if (taken.channel === 'link' && taken.status === 'pending') this.watcher().follow(taken.id);
+    return taken;
+  }
+
+  /** Looks, without sending anything, for the creates the cashier recorded as not made lately. */
+  private async lookForNotMade(): Promise<void> {
+    const { journal } = this.engine;
+    for (const look of journal.getSetting<NotMadeLook[]>(NOT_MADE_LOOKS) ?? []) {
+      if (this.engine.closed || this.throttled()) return;
+      const record = journal.getPayment(look.paymentId);
+      if (!record || !this.lookingFor(record.id)) {
+        this.dropNotMadeLook(look.paymentId);
+        continue;
+      }
+      if (!this.engine.actsOn(record)) continue;
+      try {
+        await this.engine.exclusive(record.id, () => this.reconcile(journal.getPayment(record.id)!));
+      } catch (error) {
+        this.engine.options.log(`Could not look for ${record.id} (recorded as not made)`, errorText(error));
+        if (unreachable(error)) return;
+      }
+    }
+  }
+
+  /** Whether a create the cashier recorded as not made is still looked for (never sent). */
+  private lookingFor(paymentId: string): boolean {
+    const look = (this.engine.journal.getSetting<NotMadeLook[]>(NOT_MADE_LOOKS) ?? []).find(
+      (l) => l.paymentId === paymentId,
+    );
+    return look !== undefined && Date.parse(look.until) > this.engine.clock.now();
+  }
+
+  /** One create recorded as not made, looked for by its key: found, it is taken in and flagged. */
+  private async lookForNotMadeOne(record: PaymentRecord, op: OperationRecord): Promise<PaymentRecord> {
+    const input: NewPayment = { ...newPaymentOf(record), ...(op.params as Partial<NewPayment>) };
+    const found = await this.engine.call(
+      (g) => g.findCreated(input, record.idempotencyKey, Date.parse(op.createdAt)),
+      this.engine.gatewayFor(record),
+    );
+    return (found && this.takeInNotMade(found)) ?? record;
+  }
+
+  private dropNotMadeLook(paymentId: string): void {
+    const { journal } = this.engine;
+    const looks = journal.getSetting<NotMadeLook[]>(NOT_MADE_LOOKS) ?? [];
+    if (looks.some((l) => l.paymentId === paymentId))
+      journal.setSetting(
+        NOT_MADE_LOOKS,
+        looks.filter((l) => l.paymentId !== paymentId),
+      );
+  }
+
+  /**
    * Reconciles every unfinished payment and sends queued operations; used at start and on
    * reconnect. Concurrent calls share one run; its progress is part of the connectivity view.
    * A call during a run makes it go round once more: what was queued after the run had passed it
@@ -397,6 +578,7 @@ export class Recovery {
       this.engine.options.onQueueChanged();
     }
     await this.drainQueue();
+    await this.lookForNotMade();
     // Installments the gateway charged while the till was off or offline join the journal now.
     this.watcher().followPlans(true);
   }
@@ -663,6 +845,35 @@ function madeThenThrottled(error: HostError): boolean {
   return (
     error.cause instanceof GatewayUnreachable && error.cause.outcome === 'unknown' && error.cause.retryAfterMs !== null
   );
+}
+
+/** The create of a payment whose outcome is unknown and which has no gateway id yet (else a conflict). */
+function unknownCreate(journal: PaymentEngine['journal'], record: PaymentRecord): OperationRecord {
+  const op = journal.getOperationByKey(record.idempotencyKey);
+  if (record.status !== 'unknown' || record.transactionId !== null || op?.kind !== 'create' || op.state !== 'pending')
+    throw new HostError(
+      'conflict',
+      'Only a payment whose creation the gateway never confirmed can be settled this way.',
+    );
+  return op;
+}
+
+/** Whether a create operation is one the cashier recorded as not made. */
+export function declaredNotMade(op: OperationRecord): boolean {
+  return op.state === 'failed' && (op.lastError ?? '').startsWith(`${NOT_MADE}:`);
+}
+
+/**
+ * Whether a key as the gateway kept it is `key`: the same, or (PayPlug's tags) a key longer than 64
+ * characters kept as its first 40, `~` and a digest.
+ */
+function sameKey(kept: string, key: string): boolean {
+  if (kept === key) return true;
+  return key.length > 64 && kept.length === 64 && kept[40] === '~' && kept.slice(0, 40) === key.slice(0, 40);
+}
+
+function paymentStatusWords(payment: GatewayPayment): string {
+  return payment.status.replace(/_/g, ' ');
 }
 
 /** Needs attention for a payment the gateway does not know under the journal's id (see relocate). */

@@ -46,6 +46,13 @@ export const ADVICE_UNREADABLE_ANSWER =
 export const ADVICE_UNREADABLE_STEP =
   "Nothing is sent twice: the till keeps it queued and asks the gateway whether it went through before sending it again. Check the payment on the gateway's dashboard before acting on it another way; this clears itself once the gateway's answer can be read.";
 
+/**
+ * Needs attention for a create the cashier recorded as not made that the gateway showed after all
+ * (Recovery.takeInNotMade): taken in as that payment; only the cashier clears it.
+ */
+export const ADVICE_FOUND_AFTER_NOT_MADE =
+  "Nothing was sent twice, but the customer may have paid this and been asked again. Check the gateway's dashboard and the sale: refund this payment if the sale was paid another way, then clear this item.";
+
 /** Attention for an answer the till could not read: it clears by itself (see PaymentSync.unreadable). */
 const UNREADABLE: ReadonlySet<string | null> = new Set([ADVICE_UNREADABLE_ANSWER, ADVICE_UNREADABLE_STEP]);
 
@@ -55,7 +62,11 @@ export function unreadableAttention(record: Pick<PaymentRecord, 'attentionSince'
 }
 
 /** Attention only the cashier clears: what the gateway says later does not answer it. */
-const CASHIER_CLEARS: ReadonlySet<string | null> = new Set([ADVICE_REFUSED_APPROVAL, ADVICE_QUEUED_REFUSED]);
+const CASHIER_CLEARS: ReadonlySet<string | null> = new Set([
+  ADVICE_REFUSED_APPROVAL,
+  ADVICE_QUEUED_REFUSED,
+  ADVICE_FOUND_AFTER_NOT_MADE,
+]);
 
 /** Whether an attention item's advice is one only the cashier clears. */
 export function onlyCashierClears(advice: string | null): boolean {
@@ -145,6 +156,8 @@ export type ClosedListener = (record: PaymentRecord, payment: GatewayPayment) =>
 
 export class PaymentSync {
   private readonly closedListeners: ClosedListener[] = [];
+  /** Takes a payment the journal lacks in as a create the cashier recorded as not made, if it is one. */
+  claimNotMade: ((payment: GatewayPayment) => PaymentRecord | null) | null = null;
   private readonly unreadableListeners: ((record: PaymentRecord) => void)[] = [];
 
   constructor(private readonly engine: PaymentEngine) {}
@@ -311,6 +324,10 @@ export class PaymentSync {
     const { journal } = this.engine;
     const existing = journal.findByTransactionId(payment.id);
     if (existing) return existing;
+    // The create of a payment the cashier recorded as not made, shown by the gateway after all: it
+    // is that payment's, taken in there and flagged (Recovery.takeInNotMade), never a stranger's.
+    const claimed = this.claimNotMade?.(payment);
+    if (claimed) return claimed;
     const gateway = this.engine.options.gateway();
     const tagged = payment.orderReference;
     const orderReference = tagged && journal.findByOrder(tagged).length === 0 ? tagged : `ext-${payment.reference}`;

@@ -50,6 +50,11 @@ export function toAttentionView(
     advice: record.attentionAdvice ?? '',
     since: record.attentionSince,
     unsettledRefund,
+    unknownCreate:
+      record.status === 'unknown' &&
+      record.transactionId === null &&
+      record.origin === 'local' &&
+      record.chargedBy !== 'terminal',
   };
 }
 

@@ -76,6 +76,7 @@ export function toPayment(p: WirePaymentInput): GatewayPayment {
     reference: p.id,
     orderReference: readTag(metadata, TAG.order),
     note: readTag(metadata, TAG.note),
+    createdWithKey: readTag(metadata, TAG.key),
     status,
     amount: p.amount,
     currency: p.currency.toUpperCase(),

@@ -1,0 +1,166 @@
+/**
+ * A create whose answer was lost and which the till could not find at the gateway stays unknown in
+ * Needs attention; the cashier settles it from the gateway's dashboard (attention.resolve `created`
+ * with the gateway's id, or `not_created` with who and why). A real PayPlug till against the
+ * sandbox, through a proxy that forwards the create and loses its answer, and loses every answer to
+ * PayPlug's list of payments (the lookup), as after a long outage its lookup cannot reach back.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PaymentView } from '../../common/contract';
+import { startSandbox } from '../../sandbox/index';
+import { waitFor, type TestHost } from '../support/host';
+import { payplug, payplugTill } from '../support/payplug';
+import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
+
+const CREATE = (method: string, path: string) => method === 'POST' && path === '/payplug/v1/payments';
+const LOOKUP = (method: string, path: string) => method === 'GET' && path === '/payplug/v1/payments';
+
+interface Ledger {
+  payments: { id: string; amount: number; metadata: Record<string, unknown> | null }[];
+}
+
+describe('a create in doubt the till cannot find, settled by the cashier', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  /** A PayPlug till behind a proxy, and one payment whose create's answer was lost and stays unknown. */
+  async function lostCreate(amount: number) {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy: RewritingProxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const t = await payplugTill(sandbox, { payplugUrl: `${proxy.url}/payplug` });
+    cleanup.push(() => t.close());
+    const sent: string[] = [];
+    let losing = true;
+    proxy.dropAnswer = (method, path) => {
+      if (CREATE(method, path)) sent.push('create');
+      return losing && (CREATE(method, path) || LOOKUP(method, path));
+    };
+    const answer = await t.host.invoke('payments.create', { amount, currency: 'EUR', orderReference: `ord-${amount}` });
+    expect(answer).toMatchObject({ ok: false, error: { code: 'offline' } });
+    const [payment] = (await t.call('payments.list', { filter: 'attention', limit: 10 })).filter(
+      (p) => p.amount === amount,
+    );
+    expect(payment).toMatchObject({ status: 'unknown', transactionId: null });
+    const item = (await t.call('attention.list', {})).find((a) => a.paymentId === payment!.id);
+    expect(item).toMatchObject({ unknownCreate: true });
+    const ledger = async () => ((await payplug(t, 'GET', '/_sandbox/ledger')).json as Ledger).payments;
+    const made = (await ledger()).filter((p) => p.amount === amount);
+    expect(made).toHaveLength(1);
+    return {
+      t,
+      sent,
+      ledger,
+      payment: payment!,
+      gatewayId: made[0]!.id,
+      findAgain: () => (losing = false),
+    };
+  }
+
+  const timeline = async (t: TestHost, payment: PaymentView) =>
+    (await t.call('transactions.get', { transactionId: payment.id })).timeline.map((e) => `${e.event}: ${e.detail}`);
+
+  it('"it was made": the gateway payment the cashier names is checked, then taken in as this one', async () => {
+    const { t, sent, payment, gatewayId } = await lostCreate(1234);
+    // Another payment of the shop, of other money: refused, nothing recorded.
+    const other = await payplug(t, 'POST', '/v1/payments', {
+      amount: 999,
+      currency: 'EUR',
+      hosted_payment: { return_url: 'https://shop.example/return' },
+      metadata: { pos_order: 'ord-1234' },
+    });
+    const otherId = (other.json as { id: string }).id;
+    const wrong = await t.host.invoke('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'created',
+      gatewayPaymentId: otherId,
+      by: 'Sam',
+    });
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'validation' } });
+    expect(wrong.ok ? '' : wrong.error.message).toMatch(/is not this payment: it is for €9\.99, not €12\.34/);
+    // An id PayPlug does not know: refused.
+    const unknown = await t.host.invoke('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'created',
+      gatewayPaymentId: 'pay_doesnotexist',
+      by: 'Sam',
+    });
+    expect(unknown).toMatchObject({ ok: false, error: { code: 'not_found' } });
+    expect(unknown.ok ? '' : unknown.error.message).toMatch(/PayPlug has no payment pay_doesnotexist/);
+    // Without who: refused on the field.
+    const anonymous = await t.host.invoke('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'created',
+      gatewayPaymentId: gatewayId,
+    });
+    expect(anonymous).toMatchObject({ ok: false, error: { code: 'validation' } });
+    expect((await t.call('attention.list', {})).map((a) => a.paymentId)).toContain(payment.id);
+
+    const taken = await t.call('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'created',
+      gatewayPaymentId: gatewayId,
+      by: 'Sam',
+    });
+    expect(taken).toMatchObject({ id: payment.id, transactionId: gatewayId, status: 'pending' });
+    expect((await t.call('attention.list', {})).map((a) => a.paymentId)).not.toContain(payment.id);
+    expect(await timeline(t, payment)).toEqual(
+      expect.arrayContaining([`cashier_found_created: Sam: PayPlug payment ${gatewayId} is this one`]),
+    );
+    expect(sent).toEqual(['create']);
+  });
+
+  it('"it was not made": failed with who and why, never sent again; shown after all, it is taken in and flagged', async () => {
+    const { t, sent, payment, gatewayId, findAgain, ledger } = await lostCreate(2345);
+    const none = await t.host.invoke('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'not_created',
+      by: 'Sam',
+    });
+    expect(none).toMatchObject({ ok: false, error: { code: 'validation' } });
+
+    const failed = await t.call('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'not_created',
+      by: 'Sam',
+      reason: 'not on the dashboard at 10:40',
+    });
+    expect(failed).toMatchObject({ status: 'failed', transactionId: null });
+    expect((await t.call('attention.list', {})).map((a) => a.paymentId)).not.toContain(payment.id);
+    // Settled already: a second answer is refused.
+    const again = await t.host.invoke('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'created',
+      gatewayPaymentId: gatewayId,
+      by: 'Sam',
+    });
+    expect(again).toMatchObject({ ok: false, error: { code: 'conflict' } });
+
+    // The gateway answers again and its list shows the payment after all: the till looks (never
+    // sends), finds it and takes it in as this payment, in Needs attention.
+    findAgain();
+    // Recovery, once the gateway answers again, looks for it by its key and takes it in.
+    await waitFor(
+      async () =>
+        (await t.call('payments.list', { filter: 'all', limit: 50 })).find((p) => p.transactionId === gatewayId),
+      20_000,
+      'the payment taken in',
+    );
+    const found = (await t.call('transactions.get', { transactionId: payment.id })).payment;
+    expect(found).toMatchObject({ transactionId: gatewayId, status: 'pending' });
+    const item = (await t.call('attention.list', {})).find((a) => a.paymentId === payment.id);
+    expect(item?.reason).toMatch(/recorded as not made, but PayPlug has it after all/);
+    expect(await timeline(t, payment)).toEqual(
+      expect.arrayContaining([
+        'cashier_not_created: Sam: not on the dashboard at 10:40',
+        `found_after_not_created: PayPlug payment ${gatewayId}`,
+      ]),
+    );
+    // The lost create was never sent again.
+    expect(sent).toEqual(['create']);
+    expect((await ledger()).filter((p) => p.amount === 2345)).toHaveLength(1);
+  });
+});
