@@ -42,7 +42,7 @@ const ADVICE_MADE_THROTTLED =
   'The till reads it again by itself once the wait is over and then shows it; do not take the payment another way meanwhile.';
 
 const ADVICE_UNKNOWN_CREATE =
-  'The gateway did not confirm the payment was created. The app keeps retrying with the same key, so it cannot be created twice. Do not take the payment another way until this clears.';
+  "The gateway did not confirm the payment was created. The app keeps retrying with the same key, so it cannot be created twice. Do not take the payment another way until this clears — or look for it on the gateway's dashboard and say whether it was made.";
 
 /** Journal setting: creates the cashier recorded as not made, looked for (never sent) until `until`. */
 const NOT_MADE_LOOKS = 'creates.notMadeLooks';

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { AttentionChange, AttentionView } from '../../common/contract';
 import { money } from '../../renderer/src/lib/format';
 import { ATTENTION_PAGE } from '../../renderer/src/screens/Attention';
-import { FakeBridge, makePayment, makeSnapshot, minutesAgo, ok, renderApp } from './helpers';
+import { FakeBridge, fail, makePayment, makeSnapshot, minutesAgo, ok, renderApp } from './helpers';
 
 const ITEM = {
   createdAt: minutesAgo(4),
@@ -464,5 +464,102 @@ describe('Needs attention: a page at a time, however many payments are in doubt'
     expect(drawn()).toEqual(order.slice(0, 50).map((item) => item.paymentId));
     expect(notShown()!.textContent).toContain('2951 more are not shown');
     expect(screen.getByRole('button', { name: 'Needs attention (3001)' })).toBeTruthy();
+  });
+});
+
+describe('Needs attention: a create the gateway never confirmed', () => {
+  function unknownCreate(amount: number) {
+    const payment = makePayment({ status: 'unknown', transactionId: null, readerId: null, amount, gateway: 'payplug' });
+    const item: AttentionView = {
+      paymentId: payment.id,
+      amount: payment.amount,
+      currency: payment.currency,
+      ...ITEM,
+      reason: 'The gateway did not confirm this payment was created.',
+      advice: "Look for it on the gateway's dashboard and say whether it was made.",
+      unknownCreate: true,
+    };
+    const bridge = new FakeBridge(makeSnapshot({ payments: [payment], attention: [item] }));
+    return { payment, bridge };
+  }
+
+  it('"it was made": asks its id and who checked, says what is missing, and sends nothing before the record', async () => {
+    const { payment, bridge } = unknownCreate(1234);
+    bridge.on('attention.resolve', () =>
+      ok({ ...payment, status: 'pending', transactionId: 'pay_gw1', attention: null }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€12\.34/ });
+    // Only the two answers a create can have: no reader outcome, no "Mark as handled".
+    expect(within(item).queryByRole('button', { name: /card was charged/ })).toBeNull();
+    expect(within(item).queryByRole('button', { name: 'Mark as handled' })).toBeNull();
+    await user.click(within(item).getByRole('button', { name: 'It was made: enter its id' }));
+    const id = within(item).getByRole('textbox', { name: "Its id on the gateway's dashboard" });
+    expect(document.activeElement).toBe(id);
+    // Nothing typed: said on the field, the focus on it, nothing sent.
+    await user.keyboard('{Enter}');
+    expect(bridge.count('attention.resolve')).toBe(0);
+    expect(within(item).getByText("Type the payment's id as the gateway's dashboard shows it.")).toBeTruthy();
+    expect(id.getAttribute('aria-invalid')).toBe('true');
+    await user.type(id, 'pay_gw1');
+    await user.type(within(item).getByRole('textbox', { name: 'Checked by' }), 'Sam');
+    await user.click(within(item).getByRole('button', { name: 'Record: it was made' }));
+    await waitFor(() =>
+      expect(bridge.inputs('attention.resolve')).toEqual([
+        { paymentId: payment.id, resolution: 'created', gatewayPaymentId: 'pay_gw1', by: 'Sam' },
+      ]),
+    );
+    expect(await within(item).findByText(/Recorded: the payment is now/)).toBeTruthy();
+  });
+
+  it("says the host's refusal on the field it names, keeps what was typed and the focus in the form", async () => {
+    const { bridge } = unknownCreate(2222);
+    const message = 'PayPlug payment pay_other is not this payment: it is for €9.99, not €22.22. Nothing was recorded.';
+    bridge.on('attention.resolve', () =>
+      fail('validation', message, {
+        issues: [{ path: 'gatewayPaymentId', message: 'not this payment: it is for €9.99, not €22.22' }],
+      }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€22\.22/ });
+    await user.click(within(item).getByRole('button', { name: 'It was made: enter its id' }));
+    await user.keyboard('pay_other');
+    await user.type(within(item).getByRole('textbox', { name: 'Checked by' }), 'Sam{Enter}');
+    await waitFor(() => expect(bridge.count('attention.resolve')).toBe(1));
+    const id = within(item).getByRole('textbox', { name: "Its id on the gateway's dashboard" }) as HTMLInputElement;
+    await waitFor(() => expect(document.activeElement).toBe(id));
+    expect(id.value).toBe('pay_other');
+    expect(within(item).getByText('not this payment: it is for €9.99, not €22.22')).toBeTruthy();
+    expect(within(item).getByText(message)).toBeTruthy();
+  });
+
+  it('"it was not made" by keyboard alone: who and why, recorded; Escape closes the form without recording', async () => {
+    const { payment, bridge } = unknownCreate(3456);
+    bridge.on('attention.resolve', () => ok({ ...payment, status: 'failed', attention: null }));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€34\.56/ });
+    const notMade = within(item).getByRole('button', { name: 'It was not made' });
+    notMade.focus();
+    await user.keyboard('{Enter}');
+    expect(document.activeElement).toBe(within(item).getByRole('textbox', { name: 'Checked by' }));
+    await user.keyboard('{Escape}');
+    expect(within(item).queryByRole('form')).toBeNull();
+    expect(document.activeElement).toBe(within(item).getByRole('heading'));
+    expect(bridge.count('attention.resolve')).toBe(0);
+
+    within(item).getByRole('button', { name: 'It was not made' }).focus();
+    await user.keyboard('{Enter}');
+    await user.keyboard('Sam');
+    await user.tab();
+    await user.keyboard('Not on the dashboard{Enter}');
+    await waitFor(() =>
+      expect(bridge.inputs('attention.resolve')).toEqual([
+        { paymentId: payment.id, resolution: 'not_created', by: 'Sam', reason: 'Not on the dashboard' },
+      ]),
+    );
+    expect(await within(item).findByText('Recorded: the payment is now failed.')).toBeTruthy();
   });
 });

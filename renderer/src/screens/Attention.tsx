@@ -1,11 +1,22 @@
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type FocusEvent } from 'react';
+import {
+  memo,
+  useCallback,
+  useEffect,
+  useLayoutEffect,
+  useMemo,
+  useRef,
+  useState,
+  type FocusEvent,
+  type KeyboardEvent,
+} from 'react';
 import type { AttentionView, CommandError } from '../../../common/contract';
 import { ConfirmChoice, useWithdrawnChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
+import { describedBy, Field } from '../components/Field';
 import { LiveRegion } from '../components/LiveRegion';
 import { usePos } from '../store/context';
 import { money, timeAgo } from '../lib/format';
-import { useNow } from '../lib/hooks';
+import { useFocusOnMount, useNow } from '../lib/hooks';
 import { paymentStatusLabel, statusLabel } from '../lib/labels';
 
 type Settlement = 'charged' | 'not_charged' | 'credited' | 'not_credited';
@@ -27,6 +38,146 @@ const WITHDRAWN = 'This payment changed while you were confirming: nothing was r
  */
 function onThisScreen(text: string): string {
   return text.replace(/ in Needs attention \(F8\)/g, ' here');
+}
+
+type CreateAnswer = 'created' | 'not_created';
+
+/** What the cashier records, after checking the gateway's dashboard, for a create it never confirmed. */
+export interface CreateSettlement {
+  resolution: CreateAnswer;
+  gatewayPaymentId?: string;
+  by: string;
+  reason?: string;
+}
+
+/**
+ * The form of a create the gateway never confirmed: the cashier checked the gateway's dashboard and
+ * says it was made (its id there) or not (what it showed), and who checked. Nothing is sent before
+ * the form's own confirming button; an empty field is said on the field, with the focus on it.
+ * Escape, or "Back", closes it without recording anything.
+ */
+function CreateSettlementForm({
+  paymentId,
+  answer,
+  busy,
+  error,
+  onRecord,
+  onBack,
+}: {
+  paymentId: string;
+  answer: CreateAnswer;
+  busy: boolean;
+  /** The host's refusal of the last try: said on its field when it names one. */
+  error: CommandError | null;
+  onRecord(settlement: CreateSettlement): void;
+  onBack(): void;
+}) {
+  const first = useFocusOnMount<HTMLInputElement>();
+  const [gatewayId, setGatewayId] = useState('');
+  const [by, setBy] = useState('');
+  const [reason, setReason] = useState('');
+  const [missing, setMissing] = useState<Record<string, string>>({});
+  const ids = {
+    gatewayPaymentId: `settle-${paymentId}-id`,
+    by: `settle-${paymentId}-by`,
+    reason: `settle-${paymentId}-reason`,
+  };
+  const fieldError = (path: string) =>
+    missing[path] ?? error?.issues?.find((issue) => issue.path === path)?.message ?? null;
+  const submit = () => {
+    const empty: Record<string, string> = {};
+    if (answer === 'created' && gatewayId.trim() === '')
+      empty.gatewayPaymentId = "Type the payment's id as the gateway's dashboard shows it.";
+    if (by.trim() === '') empty.by = 'Type who checked the dashboard.';
+    if (answer === 'not_created' && reason.trim() === '') empty.reason = 'Say what the dashboard showed.';
+    setMissing(empty);
+    const firstEmpty = Object.keys(empty)[0] as keyof typeof ids | undefined;
+    if (firstEmpty) {
+      document.getElementById(ids[firstEmpty])?.focus();
+      return;
+    }
+    onRecord(
+      answer === 'created'
+        ? { resolution: answer, gatewayPaymentId: gatewayId.trim(), by: by.trim() }
+        : { resolution: answer, by: by.trim(), reason: reason.trim() },
+    );
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLFormElement>) => {
+    if (event.key !== 'Escape') return;
+    event.preventDefault();
+    event.stopPropagation();
+    onBack();
+  };
+  const idError = fieldError('gatewayPaymentId');
+  const byError = fieldError('by');
+  const reasonError = fieldError('reason');
+  return (
+    <form
+      className="attention-item__settle"
+      aria-label={answer === 'created' ? 'The payment was made' : 'The payment was not made'}
+      onSubmit={(event) => {
+        event.preventDefault();
+        submit();
+      }}
+      onKeyDown={onKeyDown}
+      noValidate
+    >
+      {answer === 'created' ? (
+        <Field
+          id={ids.gatewayPaymentId}
+          label="Its id on the gateway's dashboard"
+          hint="The till reads that payment and takes it in only if it is this one (same amount, currency and order)."
+          error={idError}
+        >
+          <input
+            ref={first}
+            type="text"
+            autoComplete="off"
+            spellCheck={false}
+            value={gatewayId}
+            onChange={(event) => setGatewayId(event.target.value)}
+            {...describedBy(ids.gatewayPaymentId, true, idError)}
+          />
+        </Field>
+      ) : null}
+      <Field id={ids.by} label="Checked by" error={byError}>
+        <input
+          ref={answer === 'created' ? undefined : first}
+          type="text"
+          autoComplete="off"
+          maxLength={64}
+          value={by}
+          onChange={(event) => setBy(event.target.value)}
+          {...describedBy(ids.by, false, byError)}
+        />
+      </Field>
+      {answer === 'not_created' ? (
+        <Field
+          id={ids.reason}
+          label="What the dashboard shows"
+          hint="The payment becomes failed (not charged) and is never sent again. Should the gateway show it later, the till takes it in and lists it here."
+          error={reasonError}
+        >
+          <input
+            type="text"
+            autoComplete="off"
+            maxLength={300}
+            value={reason}
+            onChange={(event) => setReason(event.target.value)}
+            {...describedBy(ids.reason, true, reasonError)}
+          />
+        </Field>
+      ) : null}
+      <div className="actions">
+        <button type="submit" className="danger" disabled={busy}>
+          {answer === 'created' ? 'Record: it was made' : 'Record: it was not made'}
+        </button>
+        <button type="button" onClick={onBack} aria-keyshortcuts="Escape">
+          Back
+        </button>
+      </div>
+    </form>
+  );
 }
 
 /**
@@ -64,8 +215,10 @@ const AttentionItem = memo(function AttentionItem({
   };
 
   const [confirming, setConfirming] = useState<Settlement | null>(null);
-  // A confirmation open or a command running: the item stays drawn, wherever new items put it.
-  const midAction = confirming !== null || busy;
+  // The form of a create the gateway never confirmed, open on the cashier's answer.
+  const [answering, setAnswering] = useState<CreateAnswer | null>(null);
+  // A confirmation or a form open, or a command running: the item stays drawn, wherever new items put it.
+  const midAction = confirming !== null || answering !== null || busy;
   useEffect(() => {
     if (!midAction) return;
     hold(item.paymentId, true);
@@ -88,6 +241,43 @@ const AttentionItem = memo(function AttentionItem({
     },
     () => title.current,
   );
+
+  // A create the host can no longer settle this way (it found the payment meanwhile): the form is
+  // withdrawn as a confirmation is, and said.
+  const createUnknown = item.unknownCreate === true;
+  const answeringOffered = useWithdrawnChoice(
+    answering,
+    () => createUnknown,
+    () => {
+      setAnswering(null);
+      setError(null);
+      setDone(WITHDRAWN);
+    },
+    () => title.current,
+  );
+
+  const settleCreate = async (settlement: CreateSettlement) => {
+    holdFocus();
+    setError(null);
+    setDone(null);
+    const result = await run(
+      'attention.resolve',
+      { paymentId: item.paymentId, ...settlement },
+      `retry:${item.paymentId}`,
+    );
+    if (result.ok) {
+      setAnswering(null);
+      setDone(`Recorded: the payment is now ${statusLabel(result.value.status).toLowerCase()}.`);
+    } else {
+      setError(result.error);
+      // The form stays as typed; the focus goes back into it, on the field the host named if any.
+      const path = result.error.issues?.[0]?.path;
+      const field = path
+        ? document.getElementById(`settle-${item.paymentId}-${path === 'gatewayPaymentId' ? 'id' : path}`)
+        : null;
+      (field ?? title.current)?.focus();
+    }
+  };
 
   const resolve = async (resolution: Settlement | 'dismiss') => {
     holdFocus();
@@ -148,6 +338,16 @@ const AttentionItem = memo(function AttentionItem({
               </button>
             </>
           ) : null}
+          {createUnknown && answeringOffered === null ? (
+            <>
+              <button type="button" disabled={busy} onClick={() => setAnswering('created')}>
+                It was made: enter its id
+              </button>
+              <button type="button" disabled={busy} onClick={() => setAnswering('not_created')}>
+                It was not made
+              </button>
+            </>
+          ) : null}
           {refundUnknown && offered === null ? (
             <>
               <button type="button" disabled={busy} onClick={() => setConfirming('credited')}>
@@ -186,6 +386,21 @@ const AttentionItem = memo(function AttentionItem({
             </button>
           ) : null}
         </div>
+        {answeringOffered ? (
+          <CreateSettlementForm
+            key={answeringOffered}
+            paymentId={item.paymentId}
+            answer={answeringOffered}
+            busy={busy}
+            error={error}
+            onRecord={(settlement) => void settleCreate(settlement)}
+            onBack={() => {
+              setAnswering(null);
+              setError(null);
+              title.current?.focus();
+            }}
+          />
+        ) : null}
         <LiveRegion>{done}</LiveRegion>
         <ErrorBox error={error} />
       </article>
