@@ -163,4 +163,24 @@ describe('a create in doubt the till cannot find, settled by the cashier', () =>
     expect(sent).toEqual(['create']);
     expect((await ledger()).filter((p) => p.amount === 2345)).toHaveLength(1);
   });
+
+  it('a payment recorded as not made that reaches the till by its id is taken in as that payment, never a stranger', async () => {
+    // PayPlug's list still fails (the lookup cannot find it), but its id reaches the till: a
+    // customer's receipt, a refund asked for by id. It joins the payment it was, flagged.
+    const { t, sent, payment, gatewayId } = await lostCreate(4567);
+    await t.call('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'not_created',
+      by: 'Sam',
+      reason: 'not seen',
+    });
+    const read = await t.call('attention.retry', { paymentId: gatewayId });
+    expect(read).toMatchObject({ id: payment.id, transactionId: gatewayId });
+    expect((await t.call('payments.list', { filter: 'all', limit: 50 })).filter((p) => p.amount === 4567)).toHaveLength(
+      1,
+    );
+    const item = (await t.call('attention.list', {})).find((a) => a.paymentId === payment.id);
+    expect(item?.reason).toMatch(/recorded as not made, but PayPlug has it after all/);
+    expect(sent).toEqual(['create']);
+  });
 });
