@@ -215,6 +215,59 @@ describe('Readers screen', () => {
     expect(within(screen.getByRole('article', { name: /Desk 5000/ })).queryByRole('note')).toBeNull();
   });
 
+  it('renames a reader this app drives: Enter saves, Escape keeps the old name, focus back on Rename', async () => {
+    const bridge = readersBridge();
+    bridge.on('readers.configure', (input) =>
+      ok(makeReader({ id: input.readerId, label: input.label ?? 'Counter 1' })),
+    );
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    const counter = () => screen.getByRole('article', { name: /Counter 1|Till 1/ });
+    // A gateway's own reader is named at the gateway: no Rename there.
+    expect(
+      within(screen.getByRole('article', { name: /Terrace/ })).queryByRole('button', { name: 'Rename' }),
+    ).toBeNull();
+
+    await user.click(within(counter()).getByRole('button', { name: 'Rename' }));
+    const name = within(counter()).getByLabelText('New name') as HTMLInputElement;
+    expect(document.activeElement).toBe(name);
+    expect(name.value).toBe('Counter 1');
+    await user.keyboard('{Escape}');
+    expect(bridge.count('readers.configure')).toBe(0);
+    expect(document.activeElement).toBe(within(counter()).getByRole('button', { name: 'Rename' }));
+
+    // An empty name is refused here, on the field.
+    await user.keyboard('{Enter}');
+    await user.clear(within(counter()).getByLabelText('New name'));
+    await user.keyboard('{Enter}');
+    expect(bridge.count('readers.configure')).toBe(0);
+    expect(within(counter()).getByText('Type a name.')).toBeTruthy();
+
+    await user.type(within(counter()).getByLabelText('New name'), 'Till 1{Enter}');
+    await waitFor(() =>
+      expect(bridge.inputs('readers.configure')).toEqual([{ readerId: 'rdr_sim1', label: 'Till 1' }]),
+    );
+    await waitFor(() => expect(screen.getByText('Counter 1 is now called Till 1.')).toBeTruthy());
+    expect(document.activeElement).toBe(within(counter()).getByRole('button', { name: 'Rename' }));
+  });
+
+  it('shows the host’s refusal of a new name next to the field, keeping what was typed', async () => {
+    const bridge = readersBridge();
+    bridge.on('readers.configure', () =>
+      fail('validation', 'label: at most 60 characters', {
+        issues: [{ path: 'label', message: 'at most 60 characters' }],
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    const counter = () => screen.getByRole('article', { name: /Counter 1/ });
+    await user.click(within(counter()).getByRole('button', { name: 'Rename' }));
+    await user.type(within(counter()).getByLabelText('New name'), ' 2{Enter}');
+    expect(await within(counter()).findByText('at most 60 characters')).toBeTruthy();
+    const name = within(counter()).getByLabelText('New name') as HTMLInputElement;
+    expect(name.value).toBe('Counter 1 2');
+    expect(name.getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(name);
+  });
+
   it('reconnects a reader, and forgets one only after confirmation', async () => {
     const bridge = readersBridge();
     bridge.on('readers.reconnect', (input) =>

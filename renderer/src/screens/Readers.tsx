@@ -1,4 +1,4 @@
-import { useMemo, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { CommandError, ReaderView } from '../../../common/contract';
 import { ConfirmChoice, useWithdrawnChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
@@ -26,6 +26,93 @@ const TEST_MODE_BANK_WARNING =
  */
 const HELD_UNKNOWN =
   "outcome not known: the reader may have charged the card. Check the reader's screen or last receipt, then say in Needs attention (F8) whether it was charged. Do not charge the customer again meanwhile.";
+
+/**
+ * Renames a reader this app drives ("Till 1", "Back counter"): the name every screen, the reports and
+ * the receipts show. Enter saves, Escape keeps the old name; the focus comes back to Rename either way.
+ */
+function RenameReader({ reader, report }: { reader: ReaderView; report: Report }) {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy[`reader:${reader.id}`] === true);
+  const [name, setName] = useState<string | null>(null);
+  const [error, setError] = useState<CommandError | null>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  const input = useRef<HTMLInputElement>(null);
+  const returnFocus = useRef(false);
+  const open = name !== null;
+  useEffect(() => {
+    if (open) input.current?.focus();
+    else if (returnFocus.current) {
+      returnFocus.current = false;
+      button.current?.focus();
+    }
+  }, [open]);
+  const close = () => {
+    returnFocus.current = true;
+    setName(null);
+    setError(null);
+  };
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    if (busy || name === null) return;
+    const label = name.trim();
+    if (!label) {
+      setError({ code: 'validation', message: 'Type a name.', issues: [{ path: 'label', message: 'Type a name.' }] });
+      input.current?.focus();
+      return;
+    }
+    if (label === reader.label) return close();
+    const result = await run('readers.configure', { readerId: reader.id, label }, `reader:${reader.id}`);
+    if (!result.ok) {
+      setError(result.error);
+      input.current?.focus();
+      return;
+    }
+    report(`${reader.label} is now called ${result.value.label}.`, null);
+    close();
+  };
+  if (!open)
+    return (
+      <button ref={button} type="button" aria-disabled={busy} onClick={() => !busy && setName(reader.label)}>
+        Rename
+      </button>
+    );
+  const fieldId = `rename-${reader.id}`;
+  const issue = issueFor(error, 'label');
+  return (
+    <form
+      aria-label={`Rename ${reader.label}`}
+      onSubmit={(e) => void submit(e)}
+      onKeyDown={(e) => {
+        if (e.key !== 'Escape') return;
+        e.preventDefault();
+        e.stopPropagation();
+        close();
+      }}
+      noValidate
+    >
+      <div className="inline-fields">
+        <Field id={fieldId} label="New name" error={issue}>
+          <input
+            ref={input}
+            {...describedBy(fieldId, null, issue)}
+            type="text"
+            maxLength={60}
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+          />
+        </Field>
+        <button type="submit" className="primary" aria-disabled={busy}>
+          Save name
+        </button>
+        <button type="button" onClick={close}>
+          Keep {reader.label}
+        </button>
+      </div>
+      <ErrorBox error={error} shownPaths={['label']} title="Not renamed." />
+    </form>
+  );
+}
 
 function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; report: Report }) {
   const run = usePos((s) => s.run);
@@ -164,6 +251,7 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
           <p className="muted">No current action.</p>
         )}
         <div className="actions">
+          {reader.hosted ? <RenameReader reader={reader} report={report} /> : null}
           {idle ? null : (
             <button type="button" aria-disabled={busy} onClick={() => void reconnect()}>
               Reconnect
