@@ -186,6 +186,12 @@ export const MIGRATIONS: readonly string[] = [
   -- A session follows its payment: found by transaction when the payment is decided.
   CREATE INDEX checkout_transaction ON checkout_sessions (transaction_id);
   `,
+  /* 4 */ `
+  -- One key space: a create, capture, cancel or refund key is looked for everywhere before it is used.
+  CREATE INDEX transactions_capture_key ON transactions (capture_key) WHERE capture_key IS NOT NULL;
+  CREATE INDEX transactions_cancel_key ON transactions (cancel_key) WHERE cancel_key IS NOT NULL;
+  CREATE INDEX refunds_key ON refunds (idempotency_key) WHERE idempotency_key IS NOT NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

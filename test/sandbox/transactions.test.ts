@@ -293,6 +293,55 @@ describe('capture and cancel', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
   });
 
+  it('a key names one request on one endpoint: capture, cancel, refund and create share one key space', async () => {
+    const reused = (answer: { status: number; body: ErrorResponse }, endpoint: string) => {
+      expect(answer.status).toBe(422);
+      expect(answer.body.error).toMatchObject({
+        type: 'invalid_request',
+        code: 'idempotency_key_reused',
+        param: 'idempotency_key',
+      });
+      expect(answer.body.error.message).toContain(endpoint);
+    };
+    const held = await h.api.payment({ amount: 2500, confirm: true, capture_method: 'manual' });
+    await h.api.post(`/v1/transactions/${held.id}/capture`, { amount: 1000, idempotency_key: 'one-cap' });
+    // The capture's key on the cancel of the same payment: the key is named, not the payment's state.
+    reused(
+      await h.api.post<ErrorResponse>(`/v1/transactions/${held.id}/cancel`, { idempotency_key: 'one-cap' }),
+      `POST /v1/transactions/${held.id}/capture`,
+    );
+    reused(
+      await h.api.post<ErrorResponse>(`/v1/transactions/${held.id}/refunds`, { idempotency_key: 'one-cap' }),
+      `POST /v1/transactions/${held.id}/capture`,
+    );
+    reused(
+      await h.api.post<ErrorResponse>('/v1/transactions', { amount: 2500, idempotency_key: 'one-cap' }),
+      `POST /v1/transactions/${held.id}/capture`,
+    );
+    const pending = await h.api.payment({ amount: 2500 });
+    await h.api.post(`/v1/transactions/${pending.id}/cancel`, { idempotency_key: 'one-cancel' });
+    // A cancel's key does not make a new payment.
+    for (const path of ['/v1/transactions', '/v1/payment-intents']) {
+      reused(
+        await h.api.post<ErrorResponse>(path, { amount: 2500, idempotency_key: 'one-cancel' }),
+        `POST /v1/transactions/${pending.id}/cancel`,
+      );
+    }
+    const other = await h.api.payment({ amount: 2500, confirm: true, capture_method: 'manual' });
+    reused(
+      await h.api.post<ErrorResponse>(`/v1/transactions/${other.id}/capture`, { idempotency_key: 'one-cancel' }),
+      `POST /v1/transactions/${pending.id}/cancel`,
+    );
+    // A create's key on a capture.
+    const created = await h.api.post<TransactionJson>('/v1/transactions', { amount: 2500, idempotency_key: 'one-new' });
+    reused(
+      await h.api.post<ErrorResponse>(`/v1/transactions/${other.id}/capture`, { idempotency_key: 'one-new' }),
+      'POST /v1/transactions',
+    );
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${other.id}`)).body.status).toBe('requires_capture');
+    expect(created.status).toBe(201);
+  });
+
   it('unknown transaction is 404 for capture, cancel, refund', async () => {
     for (const action of ['capture', 'cancel', 'refunds', 'confirm']) {
       expect((await h.api.post(`/v1/transactions/019c3770-a922-7219-a12d-7297ae5bfbc3/${action}`)).status).toBe(404);
@@ -367,7 +416,7 @@ describe('refunds', () => {
     ).toBe(422);
   });
 
-  it('refund idempotency keys are scoped to the transaction', async () => {
+  it('a refund idempotency key names one refund of one transaction', async () => {
     const a = await h.api.payment({ amount: 2500, confirm: true });
     const b = await h.api.payment({ amount: 2500, confirm: true });
     const first = await h.api.post<RefundJson>(`/v1/transactions/${a.id}/refunds`, {
@@ -388,11 +437,14 @@ describe('refunds', () => {
     });
     expect(mismatch.status).toBe(422);
     expect(mismatch.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'amount' });
-    const otherTxn = await h.api.post<RefundJson>(`/v1/transactions/${b.id}/refunds`, {
+    // One key space: the key names the refund of a, so a refund of b with it is another request.
+    const otherTxn = await h.api.post<ErrorResponse>(`/v1/transactions/${b.id}/refunds`, {
       amount: 500,
       idempotency_key: 'rf-1',
     });
-    expect(otherTxn.status).toBe(201);
+    expect(otherTxn.status).toBe(422);
+    expect(otherTxn.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'idempotency_key' });
+    expect(otherTxn.body.error.message).toContain(`POST /v1/transactions/${a.id}/refunds`);
   });
 
   it('an omitted amount is bound to the key as the remainder it defaulted to', async () => {

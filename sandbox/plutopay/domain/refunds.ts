@@ -1,6 +1,7 @@
 /**
- * Refunds: full by default, partial by amount, never more than what remains. Idempotency keys are
- * scoped to the transaction and enforced by a UNIQUE (transaction_id, idempotency_key) constraint.
+ * Refunds: full by default, partial by amount, never more than what remains. A key replays the
+ * refund of its transaction (UNIQUE (transaction_id, idempotency_key)); one that names any other
+ * request — another payment's refund, a create, a capture or a cancel — is refused (refuseUsedKey).
  */
 import type { Metadata } from '../../http/params';
 import { inTransaction, type Context } from '../../core/context';
@@ -14,6 +15,7 @@ import {
   canonicalMetadata,
   firstDifference,
   idempotencyMismatch,
+  refuseUsedKey,
   transactionJson,
   type Created,
   type TransactionJson,
@@ -100,6 +102,7 @@ export class Refunds {
           replay(existing);
           return { value: { refund: existing, transaction: txn }, replayed: true };
         }
+        refuseUsedKey(this.ctx, input.idempotency_key);
       }
       const remainder = machine.refundable(txn);
       const step = machine.refund(txn, input.amount ?? undefined);

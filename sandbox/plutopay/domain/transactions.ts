@@ -122,6 +122,47 @@ export function firstDifference(stored: string, given: string, names: readonly s
   return names[index] ?? names[0]!;
 }
 
+/** A key sent to another request than the one it names: refused whatever the parameters. */
+export function keyUsedBy(endpoint: string): ApiError {
+  return invalid(
+    `This idempotency_key was already used with ${endpoint}: a key names one request. Use a new key.`,
+    'idempotency_key',
+    'idempotency_key_reused',
+  );
+}
+
+/**
+ * The request a key already names among captures, cancels and refunds (creates are found by their
+ * UNIQUE column), as "METHOD path", or undefined. PlutoPay's keys are one space, in both modes: a key
+ * names one request on one endpoint, so one used anywhere else is refused, never acted on.
+ */
+export function actionKeyUse(ctx: Context, key: string): string | undefined {
+  const captured = ctx.sql.get('SELECT id FROM transactions WHERE capture_key = ? LIMIT 1').get(key) as
+    { id: string } | undefined;
+  if (captured) return `POST /v1/transactions/${captured.id}/capture`;
+  const canceled = ctx.sql.get('SELECT id FROM transactions WHERE cancel_key = ? LIMIT 1').get(key) as
+    { id: string } | undefined;
+  if (canceled) return `POST /v1/transactions/${canceled.id}/cancel`;
+  const refunded = ctx.sql.get('SELECT transaction_id FROM refunds WHERE idempotency_key = ? LIMIT 1').get(key) as
+    { transaction_id: string } | undefined;
+  if (refunded) return `POST /v1/transactions/${refunded.transaction_id}/refunds`;
+  return undefined;
+}
+
+/** Refuses a key that names any request already (a create, capture, cancel or refund). */
+export function refuseUsedKey(ctx: Context, key: string): void {
+  const created = ctx.sql.get('SELECT idempotency_params FROM transactions WHERE idempotency_key = ?').get(key) as
+    { idempotency_params: string | null } | undefined;
+  if (created) {
+    const endpoint =
+      created.idempotency_params === null ? undefined : (JSON.parse(created.idempotency_params) as unknown[])[0];
+    // A key stored before keys named their endpoint was a POST /v1/transactions or a sibling create.
+    throw keyUsedBy(typeof endpoint === 'string' ? endpoint : 'a create request');
+  }
+  const action = actionKeyUse(ctx, key);
+  if (action !== undefined) throw keyUsedBy(action);
+}
+
 export function idempotencyMismatch(param: string): ApiError {
   return invalid(
     `This idempotency_key was already used with a different value of ${param}. Use a new key for a different request.`,
@@ -357,6 +398,10 @@ export class Transactions {
         created_at: now,
         updated_at: now,
       };
+      if (input.idempotency_key !== null && !byKey()) {
+        const action = actionKeyUse(this.ctx, input.idempotency_key);
+        if (action !== undefined) throw keyUsedBy(action);
+      }
       if (input.confirm) this.decideConfirmation(row, input.payment_method);
       // The UNIQUE idempotency_key column decides: insert first, and a conflict means "replay".
       const result = this.ctx.sql.get(INSERT).run(insertArgs(row));
@@ -388,11 +433,7 @@ export class Transactions {
       const param = firstDifference(stored, params, IDEMPOTENT_PARAMS);
       if (param === 'endpoint') {
         const used = (JSON.parse(stored) as unknown[])[0];
-        throw invalid(
-          `This idempotency_key was already used ${typeof used === 'string' ? `with ${used}` : 'by another endpoint'}: a key names one request. Use a new key.`,
-          'idempotency_key',
-          'idempotency_key_reused',
-        );
+        throw keyUsedBy(typeof used === 'string' ? used : 'another endpoint');
       }
       throw idempotencyMismatch(param);
     }
@@ -486,6 +527,7 @@ export class Transactions {
         if ((amount ?? row.amount) !== row.amount_captured) throw idempotencyMismatch('amount');
         return { value: row, replayed: true };
       }
+      if (key !== null) refuseUsedKey(this.ctx, key);
       this.apply(row, machine.capture(row, amount));
       row.captured_at = this.ctx.clock.now();
       row.capture_key = key;
@@ -499,6 +541,7 @@ export class Transactions {
     return inTransaction(this.ctx, () => {
       const row = this.get(id);
       if (key !== null && row.cancel_key === key) return { value: row, replayed: true };
+      if (key !== null) refuseUsedKey(this.ctx, key);
       this.apply(row, machine.cancel(row));
       row.canceled_at = this.ctx.clock.now();
       row.cancel_key = key;
