@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { LONE_SURROGATE } from '../../common/text';
-import { badRequest } from './errors';
+import { ApiError, badRequest } from './errors';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const DRAIN_LIMIT_BYTES = 16 * MAX_BODY_BYTES;
@@ -24,8 +24,24 @@ export function firstHeader(request: IncomingMessage, name: string): string | un
 }
 
 /**
+ * A body sent with a Content-Encoding other than identity (gzip, br…): no sandbox decodes one, and
+ * read as it is, it would be refused as JSON that does not parse. 415 names the encoding instead.
+ */
+function unsupportedEncoding(request: IncomingMessage): ApiError | null {
+  const encoding = firstHeader(request, 'content-encoding')?.trim();
+  if (encoding === undefined || encoding === '' || /^identity$/i.test(encoding)) return null;
+  return new ApiError(
+    415,
+    'invalid_request',
+    `Content-Encoding: ${encoding.slice(0, 100)} is not supported; send the body uncompressed (no Content-Encoding).`,
+    { code: 'unsupported_content_encoding' },
+  );
+}
+
+/**
  * Reads a request's body and calls `done` once: with the body, or with the error (an ApiError for
- * a body past the limit). A callback rather than a promise: this runs for every request.
+ * a body past the limit or in an encoding not read). A callback rather than a promise: this runs for
+ * every request.
  */
 export function readBody(request: IncomingMessage, done: (error: Error | null, body: Buffer) => void): void {
   const declared = Number(firstHeader(request, 'content-length') ?? 0);
@@ -34,6 +50,8 @@ export function readBody(request: IncomingMessage, done: (error: Error | null, b
     done(badRequest('Request body too large.', undefined, 'body_too_large'), EMPTY);
     return;
   }
+  // Drained like a body past the limit, so the client reads the answer rather than a reset.
+  const encoded = unsupportedEncoding(request);
   // Most bodies arrive in one chunk: keep it without an array or a copy.
   let first: Buffer | null = null;
   let rest: Buffer[] | null = null;
@@ -51,6 +69,7 @@ export function readBody(request: IncomingMessage, done: (error: Error | null, b
       request.socket.destroy();
       return;
     }
+    if (encoded !== null) return;
     if (size > MAX_BODY_BYTES) {
       tooLarge = true;
       first = null;
@@ -61,7 +80,8 @@ export function readBody(request: IncomingMessage, done: (error: Error | null, b
     else (rest ??= [first]).push(chunk);
   });
   request.on('end', () => {
-    if (tooLarge)
+    if (encoded !== null) settle(encoded, EMPTY);
+    else if (tooLarge)
       settle(badRequest(`Request body larger than ${MAX_BODY_BYTES} bytes.`, undefined, 'body_too_large'), EMPTY);
     else settle(null, rest ? Buffer.concat(rest) : (first ?? EMPTY));
   });

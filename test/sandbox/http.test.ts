@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { start, type ErrorResponse, type Harness, type ListResponse, type TransactionJson } from './helpers';
 
@@ -172,6 +173,43 @@ describe('robustness: bad input is a documented 4xx and changes nothing', () => 
     });
     expect(cut.body.error.message).toMatch(/^The request body is not valid JSON \(.*position 16.*\)\.$/);
     expect(await transactionCount()).toBe(before);
+  });
+
+  it("a compressed body is 415 naming its Content-Encoding, in each sandbox's error format", async () => {
+    const before = await transactionCount();
+    const zipped = gzipSync(JSON.stringify({ amount: 2500, currency: 'usd' }));
+    const send = (path: string, key: string | undefined, encoding: string) =>
+      fetch(`${h.sandbox.url}${path}`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'Content-Encoding': encoding,
+          ...(key ? { Authorization: `Bearer ${key}` } : {}),
+        },
+        body: zipped,
+      });
+    const cases: Array<[string, string | undefined, (body: Record<string, unknown>) => unknown]> = [
+      ['/v1/transactions', h.sandbox.secret_key, (b) => (b.error as { code: string }).code],
+      ['/payplug/v1/payments', h.sandbox.payplug.secret_key, (b) => b.object],
+      ['/plural/api/auth/v1/token', undefined, (b) => b.code],
+    ];
+    const expected = ['unsupported_content_encoding', 'error', 'INVALID_REQUEST'];
+    for (const [index, [path, key, shape]] of cases.entries()) {
+      for (const encoding of ['gzip', 'br']) {
+        const answer = await send(path, key, encoding);
+        const body = (await answer.json()) as Record<string, unknown>;
+        expect(answer.status, path).toBe(415);
+        expect(shape(body), path).toBe(expected[index]);
+        expect(JSON.stringify(body)).toContain(`Content-Encoding: ${encoding}`);
+      }
+    }
+    expect(await transactionCount()).toBe(before);
+    // identity is no encoding at all.
+    const plain = await h.api.call<TransactionJson>('POST', '/v1/transactions', undefined, {
+      raw: '{"amount": 2500}',
+      headers: { 'Content-Encoding': 'identity' },
+    });
+    expect(plain.status).toBe(201);
   });
 
   it('a body over 1 MiB is 400 and creates nothing', async () => {
