@@ -53,6 +53,12 @@ export interface RouteSpec {
   body?: BodyKind;
   /** Absent: no query parameter is taken (see `QueryKind`). */
   query?: QueryKind;
+  /**
+   * Looks up the object the path names and throws its 404 when there is none. The server calls it
+   * after authentication and before the query and the body are checked, so an unknown id is 404
+   * whatever else the request gets wrong (the handler may look the object up again).
+   */
+  resource?: (request: ApiRequest) => unknown;
   handler: Handler;
 }
 

@@ -288,11 +288,7 @@ class Exchange {
       this.bearer = bearerOf(this.request);
       if (this.bearer === undefined) refuseMalformedAuthorization(route, this.request);
       authenticate(route, this.bearer, emulator);
-      // A route that takes no query parameter refuses any, as a list refuses one it does not know
-      // (before, `POST /v1/transactions?x=1` made a payment and `GET /v1/transactions/{id}?x=1`
-      // answered 200, x dropped).
-      if (route.query === undefined && this.search.length > 1) Params.query(new URLSearchParams(this.search), []);
-      if (route.body === 'none') this.answer({});
+      if (route.body === 'none') this.checked(null);
       else readBody(this.request, (error, raw) => this.withBody(error, raw));
     } catch (error) {
       this.fail(error);
@@ -305,16 +301,32 @@ class Exchange {
       return;
     }
     try {
-      this.answer(
-        this.route!.body === 'form' ? parseForm(raw) : parseJsonObject(raw, firstHeader(this.request, 'content-type')),
-      );
+      this.checked(raw);
     } catch (error) {
       this.fail(error);
     }
   }
 
-  private answer(body: Record<string, unknown>): void {
-    const request = new HandlerRequest(
+  /**
+   * The object the path names, then the query, then the body (null: the route takes none): an
+   * unknown id is 404 whatever else is wrong, as the docs say.
+   */
+  private checked(raw: Buffer | null): void {
+    const route = this.route!;
+    if (route.resource) route.resource(this.handlerRequest({}));
+    // A route that takes no query parameter refuses any, as a list refuses one it does not know
+    // (before, `POST /v1/transactions?x=1` made a payment and `GET /v1/transactions/{id}?x=1`
+    // answered 200, x dropped).
+    if (route.query === undefined && this.search.length > 1) Params.query(new URLSearchParams(this.search), []);
+    if (raw === null) this.answer({});
+    else
+      this.answer(
+        route.body === 'form' ? parseForm(raw) : parseJsonObject(raw, firstHeader(this.request, 'content-type')),
+      );
+  }
+
+  private handlerRequest(body: Record<string, unknown>): HandlerRequest {
+    return new HandlerRequest(
       this.method,
       this.path,
       this.params,
@@ -324,6 +336,10 @@ class Exchange {
       this.request,
       this.response,
     );
+  }
+
+  private answer(body: Record<string, unknown>): void {
+    const request = this.handlerRequest(body);
     const answer = this.route!.handler(request);
     if (answer instanceof Promise) {
       answer.then(

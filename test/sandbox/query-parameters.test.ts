@@ -125,11 +125,14 @@ describe('PlutoPay: an unknown query parameter on a GET that takes none', () => 
     }
   });
 
-  it('is refused before an unknown id is looked up, and an empty query is no parameter', async () => {
+  it('is refused once the id is found (an unknown id is 404 first), and an empty query is no parameter', async () => {
     const missing = await h.api.get<ErrorResponse>('/v1/transactions/txn_missing?expand=card');
-    expect(missing.status).toBe(400);
-    expect(missing.body.error).toMatchObject({ param: 'expand', code: 'parameter_unknown' });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error).toMatchObject({ code: 'resource_missing' });
     const payment = await h.api.payment({ amount: 1500, currency: 'usd' });
+    const found = await h.api.get<ErrorResponse>(`/v1/transactions/${payment.id}?expand=card`);
+    expect(found.status).toBe(400);
+    expect(found.body.error).toMatchObject({ param: 'expand', code: 'parameter_unknown' });
     expect((await h.api.get(`/v1/transactions/${payment.id}?`)).status).toBe(200);
   });
 

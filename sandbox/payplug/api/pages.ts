@@ -30,6 +30,14 @@ function defaultExpiryYear(now: number): number {
 export function pageRoutes(s: Services, prefix: string): RouteSpec[] {
   const { payments, plans, ctx } = s;
   const live = ctx.mode === 'live';
+  const refuseLive = (): void => {
+    if (live)
+      throw new ApiError(
+        403,
+        'forbidden',
+        'Test cards do not work in live mode: this sandbox emulates a live account.',
+      );
+  };
   const base = live ? '/pay/{token}' : '/pay/test/{token}';
 
   /** The payment a page token names: a payment's, or an installment plan's (its first installment). */
@@ -192,13 +200,13 @@ export function pageRoutes(s: Services, prefix: string): RouteSpec[] {
       method: 'POST',
       path: '/_sandbox/payments/{payment_id}/pay',
       auth: 'secret',
+      // Test mode is checked first, then the payment, before the body.
+      resource: (req) => {
+        refuseLive();
+        return payments.get(req.params.payment_id!);
+      },
       handler: (req) => {
-        if (live)
-          throw new ApiError(
-            403,
-            'forbidden',
-            'Test cards do not work in live mode: this sandbox emulates a live account.',
-          );
+        refuseLive();
         const v = new Validator();
         const p = v.body(req.body, ['card_number', 'exp_month', 'exp_year', 'save_card']);
         const number = v.check(() => {

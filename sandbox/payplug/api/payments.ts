@@ -102,12 +102,14 @@ export function paymentRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/payments/{payment_id}',
+      resource: (req) => payments.get(req.params.payment_id!),
       auth: 'secret',
       handler: (req) => ({ status: 200, json: payments.json(payments.get(req.params.payment_id!)) }),
     },
     {
       method: 'PATCH',
       path: '/v1/payments/{payment_id}',
+      resource: (req) => payments.get(req.params.payment_id!),
       auth: 'secret',
       handler: (req) => {
         const id = req.params.payment_id!;
@@ -135,6 +137,7 @@ export function paymentRoutes(s: Services): RouteSpec[] {
     {
       method: 'POST',
       path: '/v1/payments/{payment_id}/refunds',
+      resource: (req) => payments.get(req.params.payment_id!),
       auth: 'secret',
       handler: (req) => {
         const v = new Validator();
@@ -154,6 +157,7 @@ export function paymentRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/payments/{payment_id}/refunds',
+      resource: (req) => payments.get(req.params.payment_id!),
       query: 'checked',
       auth: 'secret',
       handler: (req) => {
@@ -165,6 +169,7 @@ export function paymentRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/payments/{payment_id}/refunds/{refund_id}',
+      resource: (req) => payments.getRefund(req.params.payment_id!, req.params.refund_id!),
       auth: 'secret',
       handler: (req) => ({
         status: 200,

@@ -108,12 +108,14 @@ export function planRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/installment_plans/{installment_plan_id}',
+      resource: (req) => plans.get(req.params.installment_plan_id!),
       auth: 'secret',
       handler: (req) => ({ status: 200, json: plans.json(plans.get(req.params.installment_plan_id!)) }),
     },
     {
       method: 'PATCH',
       path: '/v1/installment_plans/{installment_plan_id}',
+      resource: (req) => plans.get(req.params.installment_plan_id!),
       auth: 'secret',
       handler: (req) => {
         const v = new Validator();

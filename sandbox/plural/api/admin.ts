@@ -33,6 +33,7 @@ export function adminRoutes(s: PluralServices): RouteSpec[] {
   const admin = (spec: Omit<RouteSpec, 'auth'>): RouteSpec => ({
     ...spec,
     auth: 'bearer',
+    ...(spec.resource ? { resource: withToken(auth, spec.resource) } : {}),
     handler: withToken(auth, spec.handler),
   });
 
@@ -40,6 +41,11 @@ export function adminRoutes(s: PluralServices): RouteSpec[] {
     admin({
       method: 'POST',
       path: '/_sandbox/orders/{order_id}/pay',
+      // Test mode is checked first, as the handler does.
+      resource: (req) => {
+        if (s.ctx.mode === 'live') throw forbidden('Paying an order from the sandbox is for test mode only.');
+        return orders.get(req.params.order_id!);
+      },
       handler: (req) => {
         if (s.ctx.mode === 'live') throw forbidden('Paying an order from the sandbox is for test mode only.');
         const p = Params.body(req.body, ['card_number']);

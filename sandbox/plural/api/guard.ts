@@ -8,7 +8,7 @@
  * client's own clock would then look skewed.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Handler } from '../../http/router';
+import type { ApiRequest, Handler } from '../../http/router';
 import type { Auth } from '../domain/auth';
 import { invalidRequest } from '../errors';
 
@@ -42,8 +42,11 @@ export function checkRequestHeaders(headers: Readonly<IncomingHttpHeaders>): voi
   }
 }
 
-/** A route that needs the headers checked and a valid access token. */
-export function withToken(auth: Auth, handler: Handler): Handler {
+/** A route (or its resource lookup) that needs the headers checked and a valid access token. */
+export function withToken<T = ReturnType<Handler>>(
+  auth: Auth,
+  handler: (request: ApiRequest) => T,
+): (request: ApiRequest) => T {
   return (request) => {
     checkRequestHeaders(request.headers);
     auth.verify(request.bearer);

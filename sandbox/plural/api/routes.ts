@@ -38,18 +38,21 @@ export function apiRoutes(s: PluralServices): RouteSpec[] {
     {
       method: 'GET',
       path: `${PAY}/orders/reference/{merchant_order_reference}`,
+      resource: withToken(auth, (req) => orders.getByReference(req.params.merchant_order_reference!)),
       auth: 'bearer',
       handler: withToken(auth, (req) => order(orders.getByReference(req.params.merchant_order_reference!))),
     },
     {
       method: 'GET',
       path: `${PAY}/orders/{order_id}`,
+      resource: withToken(auth, (req) => orders.get(req.params.order_id!)),
       auth: 'bearer',
       handler: withToken(auth, (req) => order(orders.get(req.params.order_id!))),
     },
     {
       method: 'POST',
       path: `${PAY}/orders/{order_id}/payments`,
+      resource: withToken(auth, (req) => orders.get(req.params.order_id!)),
       auth: 'bearer',
       handler: withToken(auth, (req) => {
         const result = orders.pay(req.params.order_id!, paymentInput(req.body, s.ctx.clock.now()));
@@ -59,6 +62,7 @@ export function apiRoutes(s: PluralServices): RouteSpec[] {
     {
       method: 'PUT',
       path: `${PAY}/orders/{order_id}/capture`,
+      resource: withToken(auth, (req) => orders.get(req.params.order_id!)),
       auth: 'bearer',
       handler: withToken(auth, (req) => {
         const input = captureInput(req.body);
@@ -68,6 +72,7 @@ export function apiRoutes(s: PluralServices): RouteSpec[] {
     {
       method: 'PUT',
       path: `${PAY}/orders/{order_id}/cancel`,
+      resource: withToken(auth, (req) => orders.get(req.params.order_id!)),
       auth: 'bearer',
       handler: withToken(auth, (req) => {
         Params.body(req.body, []);
@@ -79,6 +84,7 @@ export function apiRoutes(s: PluralServices): RouteSpec[] {
     {
       method: 'PATCH',
       path: `${PAY}/orders/{order_id}/settlementId/{settlement_id}/release`,
+      resource: withToken(auth, (req) => settlements.get(req.params.order_id!, req.params.settlement_id!)),
       auth: 'bearer',
       handler: withToken(auth, (req) =>
         order(settlements.release(req.params.order_id!, req.params.settlement_id!, releaseInput(req.body))),
@@ -87,6 +93,7 @@ export function apiRoutes(s: PluralServices): RouteSpec[] {
     {
       method: 'PATCH',
       path: `${PAY}/orders/{order_id}/settlementId/{settlement_id}/cancel`,
+      resource: withToken(auth, (req) => settlements.get(req.params.order_id!, req.params.settlement_id!)),
       auth: 'bearer',
       handler: withToken(auth, (req) => {
         Params.body(req.body, []);
@@ -96,6 +103,7 @@ export function apiRoutes(s: PluralServices): RouteSpec[] {
     {
       method: 'POST',
       path: `${PAY}/refunds/{order_id}`,
+      resource: withToken(auth, (req) => orders.get(req.params.order_id!)),
       auth: 'bearer',
       handler: withToken(auth, (req) => order(settlements.refund(req.params.order_id!, refundInput(req.body)))),
     },

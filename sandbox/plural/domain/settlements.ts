@@ -40,6 +40,11 @@ export class Settlements {
     return split;
   }
 
+  /** The split settlement a path names (404 for an unknown order or split). */
+  get(orderId: string, splitId: string): SplitRow {
+    return this.split(this.orders.get(orderId), splitId);
+  }
+
   release(orderId: string, splitId: string, amount: number | undefined): OrderRow {
     return inTransaction(this.ctx, () => {
       const order = this.orders.get(orderId);

@@ -58,6 +58,7 @@ export function adminRoutes(s: Services): RouteSpec[] {
     {
       method: 'POST',
       path: '/_sandbox/payouts/{id}/settle',
+      resource: (req) => s.payoutsDisputes.payout(req.params.id!),
       auth: 'secret',
       handler: (req) => {
         const p = Params.body(req.body, ['status', 'failure_code']);

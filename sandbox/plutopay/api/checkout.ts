@@ -108,6 +108,7 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/checkout/sessions/{id}',
+      resource: (req) => checkout.get(req.params.id!),
       auth: 'secret',
       handler: (req) => ok(checkout.sessionJson(checkout.get(req.params.id!))),
     },

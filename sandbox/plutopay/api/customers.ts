@@ -71,12 +71,14 @@ export function customerRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/customers/{id}',
+      resource: (req) => s.customers.get(req.params.id!),
       auth: 'secret',
       handler: (req) => ok(customerJson(s.customers.get(req.params.id!))),
     },
     {
       method: 'PUT',
       path: '/v1/customers/{id}',
+      resource: (req) => s.customers.get(req.params.id!),
       auth: 'secret',
       handler: (req) =>
         ok(customerJson(s.customers.update(req.params.id!, customerInput(Params.body(req.body, allowed), true)))),
@@ -84,6 +86,7 @@ export function customerRoutes(s: Services): RouteSpec[] {
     {
       method: 'DELETE',
       path: '/v1/customers/{id}',
+      resource: (req) => s.customers.get(req.params.id!),
       auth: 'secret',
       body: 'none',
       handler: (req) => {

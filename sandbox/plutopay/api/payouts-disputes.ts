@@ -22,6 +22,7 @@ export function payoutDisputeRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/payouts/{id}',
+      resource: (req) => store.payout(req.params.id!),
       auth: 'secret',
       handler: (req) => ok(payoutJson(store.payout(req.params.id!))),
     },
@@ -39,6 +40,7 @@ export function payoutDisputeRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/disputes/{id}',
+      resource: (req) => store.dispute(req.params.id!),
       auth: 'secret',
       handler: (req) => ok(disputeJson(store.dispute(req.params.id!))),
     },

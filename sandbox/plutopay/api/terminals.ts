@@ -104,12 +104,14 @@ export function terminalRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/terminals/{id}',
+      resource: (req) => terminals.get(req.params.id!),
       auth: 'secret',
       handler: (req) => ok(terminals.terminalJson(terminals.get(req.params.id!))),
     },
     {
       method: 'PUT',
       path: '/v1/terminals/{id}',
+      resource: (req) => terminals.get(req.params.id!),
       auth: 'secret',
       handler: (req) => {
         const p = Params.body(req.body, ['name', 'registration_code', 'location_name', 'location_address']);
@@ -119,6 +121,7 @@ export function terminalRoutes(s: Services): RouteSpec[] {
     {
       method: 'DELETE',
       path: '/v1/terminals/{id}',
+      resource: (req) => terminals.get(req.params.id!),
       auth: 'secret',
       body: 'none',
       handler: (req) => {
@@ -195,12 +198,14 @@ export function terminalRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/terminal/readers/{id}',
+      resource: (req) => terminals.reader(req.params.id!),
       auth: 'secret',
       handler: (req) => ok(terminals.readerJson(terminals.reader(req.params.id!))),
     },
     {
       method: 'POST',
       path: '/v1/terminal/readers/{id}/cancel-action',
+      resource: (req) => terminals.reader(req.params.id!),
       auth: 'secret',
       handler: (req) => {
         Params.body(req.body, []);

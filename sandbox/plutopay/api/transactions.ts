@@ -130,12 +130,14 @@ export function transactionRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/transactions/{id}',
+      resource: (req) => s.transactions.get(req.params.id!),
       auth: 'secret',
       handler: (req) => ok(transactionJson(s.transactions.get(req.params.id!))),
     },
     {
       method: 'POST',
       path: '/v1/transactions/{id}/capture',
+      resource: (req) => s.transactions.get(req.params.id!),
       auth: 'secret',
       handler: (req) => {
         const p = Params.body(req.body, ['amount', 'idempotency_key']);
@@ -147,6 +149,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
     {
       method: 'POST',
       path: '/v1/transactions/{id}/cancel',
+      resource: (req) => s.transactions.get(req.params.id!),
       auth: 'secret',
       handler: (req) => {
         const p = Params.body(req.body, ['idempotency_key']);
@@ -159,6 +162,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
     {
       method: 'POST',
       path: '/v1/transactions/{id}/confirm',
+      resource: (req) => s.transactions.get(req.params.id!),
       auth: 'secret',
       handler: (req) => {
         const p = Params.body(req.body, ['payment_method']);
@@ -170,6 +174,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
     {
       method: 'POST',
       path: '/v1/transactions/{id}/refunds',
+      resource: (req) => s.transactions.get(req.params.id!),
       auth: 'secret',
       handler: (req) => {
         const p = Params.body(req.body, ['amount', 'reason', 'metadata', 'idempotency_key']);
@@ -185,6 +190,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/transactions/{id}/refunds',
+      resource: (req) => s.transactions.get(req.params.id!),
       query: 'checked',
       auth: 'secret',
       handler: (req) => {

@@ -47,12 +47,14 @@ export function webhookRoutes(s: Services): RouteSpec[] {
     {
       method: 'GET',
       path: '/v1/webhook-endpoints/{id}',
+      resource: (req) => webhooks.get(req.params.id!),
       auth: 'secret',
       handler: (req) => ok(endpointJson(webhooks.get(req.params.id!))),
     },
     {
       method: 'PUT',
       path: '/v1/webhook-endpoints/{id}',
+      resource: (req) => webhooks.get(req.params.id!),
       auth: 'secret',
       handler: (req) =>
         ok(endpointJson(webhooks.update(req.params.id!, endpointInput(Params.body(req.body, FIELDS), true)))),
@@ -60,6 +62,7 @@ export function webhookRoutes(s: Services): RouteSpec[] {
     {
       method: 'DELETE',
       path: '/v1/webhook-endpoints/{id}',
+      resource: (req) => webhooks.get(req.params.id!),
       auth: 'secret',
       body: 'none',
       handler: (req) => {
@@ -70,6 +73,7 @@ export function webhookRoutes(s: Services): RouteSpec[] {
     {
       method: 'POST',
       path: '/v1/webhook-endpoints/{id}/test',
+      resource: (req) => webhooks.get(req.params.id!),
       auth: 'secret',
       handler: async (req) => {
         Params.body(req.body, []);
