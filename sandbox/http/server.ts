@@ -115,6 +115,17 @@ export function parseTarget(target: string): { pathname: string; search: string 
 
 function noop(): void {}
 
+/** Whether a request says it carries a body (a length above 0, or chunks). */
+function hasBody(request: http.IncomingMessage): boolean {
+  const length = firstHeader(request, 'content-length');
+  return (length !== undefined && length.trim() !== '0') || firstHeader(request, 'transfer-encoding') !== undefined;
+}
+
+/** Nothing, or an empty JSON object (what some clients send with every DELETE). */
+function isEmptyBody(raw: Buffer): boolean {
+  return raw.length === 0 || /^\s*(\{\s*\})?\s*$/.test(raw.toString('utf8'));
+}
+
 function send(response: http.ServerResponse, reply: Reply): void {
   if (response.headersSent || response.destroyed) return;
   if (reply.html !== undefined) {
@@ -288,7 +299,8 @@ class Exchange {
       this.bearer = bearerOf(this.request);
       if (this.bearer === undefined) refuseMalformedAuthorization(route, this.request);
       authenticate(route, this.bearer, emulator);
-      if (route.body === 'none') this.checked(null);
+      // A route that takes no body still reads one it is sent, to refuse it (after the resource).
+      if (route.body === 'none' && !hasBody(this.request)) this.checked(null);
       else readBody(this.request, (error, raw) => this.withBody(error, raw));
     } catch (error) {
       this.fail(error);
@@ -318,7 +330,16 @@ class Exchange {
     // (before, `POST /v1/transactions?x=1` made a payment and `GET /v1/transactions/{id}?x=1`
     // answered 200, x dropped).
     if (route.query === undefined && this.search.length > 1) Params.query(new URLSearchParams(this.search), []);
-    if (raw === null) this.answer({});
+    if (route.body === 'none') {
+      if (raw !== null && !isEmptyBody(raw)) {
+        throw badRequest(
+          `${this.method} ${this.request.url?.split('?')[0]?.slice(0, 200)} takes no request body${this.method === 'GET' ? '; send its parameters in the query string' : ''}.`,
+          undefined,
+          'body_not_allowed',
+        );
+      }
+      this.answer({});
+    } else if (raw === null) this.answer({});
     else
       this.answer(
         route.body === 'form' ? parseForm(raw) : parseJsonObject(raw, firstHeader(this.request, 'content-type')),

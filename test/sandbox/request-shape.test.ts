@@ -1,0 +1,95 @@
+/**
+ * What a request sends that a route does not take, in all three emulators: a body on a GET or a
+ * DELETE (refused, not ignored: list filters sent as JSON would silently list everything).
+ */
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+
+let sandbox: RunningSandbox;
+let token = '';
+beforeAll(async () => {
+  sandbox = await startSandbox({ port: 0, db: ':memory:', seed: false });
+  const answer = await fetch(`${sandbox.plural.url}/api/auth/v1/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      client_id: sandbox.plural.client_id,
+      client_secret: sandbox.plural.client_secret,
+      grant_type: 'client_credentials',
+    }),
+  });
+  token = ((await answer.json()) as { access_token: string }).access_token;
+});
+afterAll(() => sandbox.close());
+
+interface RawAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
+
+/** fetch refuses a body on GET; node:http sends what a client may send. */
+function raw(method: string, path: string, key: string, body?: string): Promise<RawAnswer> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string | number> = { Authorization: `Bearer ${key}` };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = Buffer.byteLength(body);
+    }
+    const request = http.request(`${sandbox.url}${path}`, { method, headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode!,
+          headers: response.headers,
+          body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+        }),
+      );
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+const keys = () => ({ plutopay: sandbox.secret_key, payplug: sandbox.payplug.secret_key, plural: token });
+
+describe('a body on a route that takes none', () => {
+  it('is refused with 400 body_not_allowed in each format, after the id is found', async () => {
+    const before = await raw('GET', '/v1/transactions', sandbox.secret_key);
+    const filtered = await raw('GET', '/v1/transactions', sandbox.secret_key, '{"status": "failed"}');
+    expect(filtered.status).toBe(400);
+    expect(filtered.body.error).toMatchObject({ type: 'invalid_request', code: 'body_not_allowed' });
+    expect((filtered.body.error as { message: string }).message).toContain('send its parameters in the query string');
+    expect(before.status).toBe(200);
+
+    const pp = await raw('GET', '/payplug/v1/payments', keys().payplug, '{"per_page": 1}');
+    expect(pp.status).toBe(400);
+    expect(pp.body).toMatchObject({ object: 'error', details: {} });
+    expect(pp.body.message).toContain('takes no request body');
+
+    const order = await raw('GET', '/plural/api/pay/v1/orders/reference/nothing', keys().plural, '{"x": 1}');
+    expect(order.status).toBe(404);
+    const endpoint = await raw(
+      'POST',
+      '/plural/_sandbox/webhook-endpoints',
+      keys().plural,
+      JSON.stringify({ url: 'http://127.0.0.1:9/hook' }),
+    );
+    const id = (endpoint.body as { id: string }).id;
+    const pl = await raw('DELETE', `/plural/_sandbox/webhook-endpoints/${id}`, keys().plural, '{"x": 1}');
+    expect(pl.status).toBe(400);
+    expect(pl.body).toMatchObject({ code: 'INVALID_REQUEST' });
+    // Refused, so not deleted: the same DELETE without the body still finds it.
+    expect((await raw('DELETE', `/plural/_sandbox/webhook-endpoints/${id}`, keys().plural)).status).toBe(200);
+  });
+
+  it('an empty body or an empty object is no body', async () => {
+    const customer = await raw('POST', '/v1/customers', sandbox.secret_key, '{"email": "a@example.com"}');
+    const id = (customer.body as { id: string }).id;
+    expect((await raw('GET', `/v1/customers/${id}`, sandbox.secret_key, '')).status).toBe(200);
+    expect((await raw('DELETE', `/v1/customers/${id}`, sandbox.secret_key, ' {} ')).status).toBe(200);
+  });
+});
