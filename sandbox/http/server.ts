@@ -236,6 +236,8 @@ class Exchange {
   private params: Record<string, string> = {};
   private faultable = false;
   private bearer: string | undefined;
+  /** The `Allow` header of an answer to a method the path does not take. */
+  private allow: string | undefined;
 
   constructor(
     private readonly pipeline: Pipeline,
@@ -261,6 +263,8 @@ class Exchange {
       this.search = search;
       const match = emulator.router.match(method, path);
       if (!match.route) {
+        // The methods the path takes, on the 405 (RFC 9110 requires it) or the 404 that stands for one.
+        if (match.pathKnown) this.allow = match.allowed.join(', ');
         if (match.pathKnown && emulator.methodNotAllowed) throw emulator.methodNotAllowed(method, match.allowed);
         const message = match.pathKnown
           ? `${method} is not supported on ${fullPath}.`
@@ -391,7 +395,8 @@ class Exchange {
     const render = (apiError: ApiError) =>
       emulator ? emulator.renderError(apiError) : rootError(pipeline.mounts, apiError);
     if (error instanceof ApiError) {
-      send(response, render(error));
+      const reply = render(error);
+      send(response, this.allow === undefined ? reply : { ...reply, headers: { ...reply.headers, Allow: this.allow } });
       return;
     }
     // Only a connection that is gone cannot be answered. (The request stream counts as destroyed

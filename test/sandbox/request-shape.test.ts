@@ -1,6 +1,7 @@
 /**
  * What a request sends that a route does not take, in all three emulators: a body on a GET or a
- * DELETE (refused, not ignored: list filters sent as JSON would silently list everything).
+ * DELETE (refused, not ignored: list filters sent as JSON would silently list everything), and a
+ * method the path does not take (answered with the methods it does take, in `Allow`).
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -91,5 +92,23 @@ describe('a body on a route that takes none', () => {
     const id = (customer.body as { id: string }).id;
     expect((await raw('GET', `/v1/customers/${id}`, sandbox.secret_key, '')).status).toBe(200);
     expect((await raw('DELETE', `/v1/customers/${id}`, sandbox.secret_key, ' {} ')).status).toBe(200);
+  });
+});
+
+describe('a method the path does not take', () => {
+  it('is answered with the methods it takes in Allow, in all three emulators', async () => {
+    const cases: Array<[string, string, string, number]> = [
+      ['OPTIONS', '/v1/transactions', keys().plutopay, 404],
+      ['HEAD', '/v1/transactions', keys().plutopay, 404],
+      ['OPTIONS', '/payplug/v1/payments', keys().payplug, 405],
+      ['DELETE', '/payplug/v1/payments', keys().payplug, 405],
+      ['OPTIONS', '/plural/api/pay/v1/orders', keys().plural, 404],
+    ];
+    for (const [method, path, key, status] of cases) {
+      const answer = await raw(method, path, key);
+      expect(answer.status, `${method} ${path}`).toBe(status);
+      expect(answer.headers.allow, `${method} ${path}`).toMatch(/\bPOST\b/);
+    }
+    expect((await raw('GET', '/v1/nothing-here', keys().plutopay)).headers.allow).toBeUndefined();
   });
 });
