@@ -250,10 +250,24 @@ class Exchange {
     try {
       const { request } = this;
       const method = (this.method = request.method ?? 'GET');
-      const target = parseTarget(request.url ?? '/');
+      const url = request.url ?? '/';
+      const target = parseTarget(url);
       if (target === null) {
         send(this.response, rootError(this.pipeline.mounts, badRequest('Malformed request URL.')));
         return;
+      }
+      const rawPath = url.split(/[?#]/, 1)[0]!;
+      if (rawPath.includes('//')) {
+        // `/v1//transactions` is no route (the router would skip the empty segment, and URL reads
+        // `//v1/…` as a host): said as such, with the path as sent, in the format of the API it names.
+        const shown = rawPath.slice(0, 200);
+        this.emulator = mountOf(this.pipeline.mounts, rawPath.replace(/\/{2,}/g, '/')).emulator;
+        throw new ApiError(
+          404,
+          'invalid_request',
+          `Unrecognized request URL (${method} ${shown}): the path has an empty segment (//); check how the base URL and the path are joined.`,
+          { code: 'route_not_found' },
+        );
       }
       const { pathname, search } = target;
       const fullPath = pathname.length > 1 && pathname.endsWith('/') ? pathname.slice(0, -1) : pathname;

@@ -112,3 +112,24 @@ describe('a method the path does not take', () => {
     expect((await raw('GET', '/v1/nothing-here', keys().plutopay)).headers.allow).toBeUndefined();
   });
 });
+
+describe('a path with an empty segment', () => {
+  it('is no route: 404 naming the path as sent, in the format of the API it names', async () => {
+    const cases: Array<[string, string, (body: Record<string, unknown>) => unknown]> = [
+      ['/v1//transactions', keys().plutopay, (b) => (b.error as { code: string }).code],
+      ['//v1/transactions', keys().plutopay, (b) => (b.error as { code: string }).code],
+      ['/v1/transactions//', keys().plutopay, (b) => (b.error as { code: string }).code],
+      ['/payplug//v1/payments', keys().payplug, (b) => b.object],
+      ['/plural/api/pay/v1//orders/reference/x', keys().plural, (b) => b.code],
+    ];
+    const expected = ['route_not_found', 'route_not_found', 'route_not_found', 'error', 'NOT_FOUND'];
+    for (const [index, [path, key, shape]] of cases.entries()) {
+      const answer = await raw('GET', path, key);
+      expect(answer.status, path).toBe(404);
+      expect(shape(answer.body), path).toBe(expected[index]);
+      expect(JSON.stringify(answer.body), path).toContain(`GET ${path}): the path has an empty segment`);
+    }
+    // One trailing slash is still the route.
+    expect((await raw('GET', '/v1/transactions/', keys().plutopay)).status).toBe(200);
+  });
+});
