@@ -103,8 +103,9 @@ const EMPTY = Buffer.alloc(0);
 export function parseJsonObject(raw: Buffer, contentType?: string): Record<string, unknown> {
   if (raw.length === 0) return {};
   let value: unknown;
+  const text = raw.toString('utf8');
   try {
-    value = JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(text);
   } catch (error) {
     const where = error instanceof Error ? error.message.slice(0, 200) : '';
     const sentAs =
@@ -121,7 +122,70 @@ export function parseJsonObject(raw: Buffer, contentType?: string): Record<strin
     throw badRequest('The request body must be a JSON object.', undefined, 'invalid_json');
   }
   refuseUnrepresentable(value, '');
+  const duplicated = duplicateKey(text);
+  if (duplicated !== null) throw badRequest(`${duplicated} may be given only once`, duplicated, 'parameter_duplicated');
   return value as Record<string, unknown>;
+}
+
+interface Frame {
+  readonly object: boolean;
+  readonly keys: Set<string> | null;
+  readonly path: string;
+  key: string;
+  index: number;
+  expectKey: boolean;
+}
+
+/**
+ * The dotted name of the first key given twice in one object of a well-formed JSON text, or null.
+ * JSON.parse keeps the last silently (`{"amount": 100, "amount": 5000}` would charge 5000); a
+ * repeated query parameter is refused, and so is this.
+ */
+export function duplicateKey(text: string): string | null {
+  const frames: Frame[] = [];
+  const childPath = (frame: Frame): string =>
+    frame.object ? (frame.path ? `${frame.path}.${frame.key}` : frame.key) : `${frame.path}[${frame.index}]`;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      let end = i + 1;
+      let escaped = false;
+      while (text.charCodeAt(end) !== 0x22) {
+        if (text.charCodeAt(end) === 0x5c /* \ */) {
+          escaped = true;
+          end++;
+        }
+        end++;
+      }
+      const top = frames[frames.length - 1];
+      if (top?.object && top.expectKey) {
+        const key = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
+        top.key = key;
+        if (top.keys!.has(key)) return childPath(top);
+        top.keys!.add(key);
+        top.expectKey = false;
+      }
+      i = end;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      const parent = frames[frames.length - 1];
+      const object = c === 0x7b;
+      frames.push({
+        object,
+        keys: object ? new Set() : null,
+        path: parent ? childPath(parent) : '',
+        key: '',
+        index: 0,
+        expectKey: object,
+      });
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      frames.pop();
+    } else if (c === 0x2c /* , */) {
+      const top = frames[frames.length - 1]!;
+      if (top.object) top.expectKey = true;
+      else top.index++;
+    }
+  }
+  return null;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseJsonObject } from '../../sandbox/http/body';
+import { duplicateKey, parseJsonObject } from '../../sandbox/http/body';
 import type { ApiError } from '../../sandbox/http/errors';
 import { Router, type RouteSpec } from '../../sandbox/http/router';
 import { parseTarget } from '../../sandbox/http/server';
@@ -160,6 +160,27 @@ describe('hot-path shortcuts keep their answers', () => {
       param: 'a[0].__proto__',
     });
     expect(refusal('{"a":{"b":[1,{"c":2}]},"d":-1e308}')).toBeNull();
+  });
+
+  it('a key given twice in one object is found and named, however deep or however spelled', () => {
+    expect(duplicateKey('{"amount": 100, "amount": 5000}')).toBe('amount');
+    expect(duplicateKey('{"a": {"b": 1, "c": "x\\",\\"b", "b": 2}}')).toBe('a.b');
+    expect(duplicateKey('{"a": [{"k": 1}, {"k": 1, "k": 2}]}')).toBe('a[1].k');
+    expect(duplicateKey('{"\\u0061": 1, "a": 2}')).toBe('a');
+    // The same key in sibling objects, or as a value, is no duplicate.
+    expect(duplicateKey('{"a": {"k": 1}, "b": {"k": 1}, "c": ["a", "a"], "d": "a"}')).toBeNull();
+    expect(() => parseJsonObject(Buffer.from('{"metadata": {"x": "1", "x": "2"}}'))).toThrow(
+      'metadata.x may be given only once',
+    );
+  });
+
+  it('no duplicate is seen in any JSON an object serialises to (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
+        expect(duplicateKey(JSON.stringify({ v: value }))).toBeNull();
+      }),
+      { numRuns: 1000 },
+    );
   });
 
   it('iso() gives the same text for a repeated instant and moves on with the clock', () => {

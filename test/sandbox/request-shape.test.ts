@@ -133,3 +133,27 @@ describe('a path with an empty segment', () => {
     expect((await raw('GET', '/v1/transactions/', keys().plutopay)).status).toBe(200);
   });
 });
+
+describe('a key given twice in a JSON body', () => {
+  it('is refused naming it, as a repeated query parameter is, in all three emulators', async () => {
+    const before = await raw('GET', '/v1/transactions', keys().plutopay);
+    const plutopay = await raw('POST', '/v1/transactions', keys().plutopay, '{"amount": 100, "amount": 5000}');
+    expect(plutopay.status).toBe(400);
+    expect(plutopay.body.error).toMatchObject({ code: 'parameter_duplicated', param: 'amount' });
+    const after = await raw('GET', '/v1/transactions', keys().plutopay);
+    expect((after.body.meta as { total: number }).total).toBe((before.body.meta as { total: number }).total);
+
+    const payplug = await raw(
+      'POST',
+      '/payplug/v1/payments',
+      keys().payplug,
+      '{"amount": 1000, "currency": "EUR", "currency": "EUR"}',
+    );
+    expect(payplug.status).toBe(400);
+    expect(payplug.body.details).toMatchObject({ currency: 'currency may be given only once' });
+
+    const plural = await raw('POST', '/plural/api/pay/v1/orders', keys().plural, '{"a": 1, "a": 1}');
+    expect(plural.status).toBe(400);
+    expect(plural.body).toMatchObject({ code: 'INVALID_REQUEST', param: 'a' });
+  });
+});
