@@ -92,6 +92,11 @@ export interface ReportDeps {
    * reconciliation that the journal lacks; answers how many joined it.
    */
   takeInPlanParts?: (gateway: PaymentGateway, payments: readonly GatewayPayment[]) => Promise<number>;
+  /**
+   * Takes in, as the payments they are, the creates the cashier recorded as not made that a
+   * gateway listed for a reconciliation after all; answers how many joined the journal.
+   */
+  takeInNotMade?: (gateway: PaymentGateway, payments: readonly GatewayPayment[]) => number;
 }
 
 /** Terminal totals as the cashier types them from a terminal's end-of-day ticket. */
@@ -1064,7 +1069,10 @@ export class CounterReports {
     // A part of one of the till's plans the gateway charged before the till read the plan again is
     // the till's own, not a payment taken elsewhere: it joins the journal first, dated when it was
     // charged (in the open day if a Z closed that time since), and is filed under that day below.
-    const takenIn = (await this.deps.takeInPlanParts?.(gateway, all)) ?? 0;
+    let takenIn = (await this.deps.takeInPlanParts?.(gateway, all)) ?? 0;
+    // So is the create of one of its payments the cashier recorded as not made, listed after all:
+    // taken in as that payment (flagged in Needs attention), compared and counted once, as its own.
+    takenIn += this.deps.takeInNotMade?.(gateway, all) ?? 0;
     // The journal's payments of these rows, in a few queries rather than one per row.
     const journaled = this.journal.findByTransactionIds(all.map((p) => p.id));
     const payments = all.filter((p) => {

@@ -289,6 +289,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     print: (parts) => receipts.printParts(parts),
     readPlans: () => service.installments.readBeforeClose(),
     takeInPlanParts: (gateway, payments) => service.installments.takeInListed(gateway, payments),
+    takeInNotMade: (gateway, payments) => service.recovery.takeInListedNotMade(gateway.name, payments),
   });
   service.sync.onClosed((record) => {
     if (record.status === 'succeeded' || record.status === 'requires_capture') receipts.autoPrint(record);

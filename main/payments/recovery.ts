@@ -7,7 +7,7 @@
  * refunds are sent, in the order they were asked for, with their keys.
  * A payment made with another gateway than the till's active one waits, untouched.
  */
-import { GATEWAY_LABELS } from '../../common/contract/views';
+import { GATEWAY_LABELS, type GatewayName } from '../../common/contract/views';
 import { formatAmount } from '../../common/money';
 import { errorText, HostError } from '../core/errors';
 import {
@@ -411,11 +411,12 @@ export class Recovery {
    * made (same order, money and key where the gateway keeps one): taken in as that payment, in Needs
    * attention — the customer may have been charged for a sale taken another way. Null: none such.
    */
-  takeInNotMade(payment: GatewayPayment): PaymentRecord | null {
+  takeInNotMade(payment: GatewayPayment, gateway?: GatewayName): PaymentRecord | null {
     const { journal } = this.engine;
     if (!payment.orderReference || journal.findByTransactionId(payment.id)) return null;
     const record = journal.findByOrder(payment.orderReference).find((candidate) => {
       if (candidate.transactionId !== null || candidate.status !== 'failed') return false;
+      if (gateway !== undefined && candidate.gateway !== gateway) return false;
       const op = journal.getOperationByKey(candidate.idempotencyKey);
       if (op?.kind !== 'create' || !declaredNotMade(op)) return false;
       if (payment.createdWithKey != null && !sameKey(payment.createdWithKey, candidate.idempotencyKey)) return false;
@@ -439,6 +440,25 @@ export class Recovery {
     this.engine.changed(taken);
     this.dropNotMadeLook(record.id);
     if (taken.channel === 'link' && taken.status === 'pending') this.watcher().follow(taken.id);
+    return taken;
+  }
+
+  /**
+   * Of the payments a gateway listed (the day's reconciliation), those the journal lacks that are
+   * creates the cashier recorded as not made, taken in as those payments and flagged
+   * (takeInNotMade), never left as sales taken elsewhere; answers how many joined the journal.
+   */
+  takeInListedNotMade(gateway: GatewayName, payments: readonly GatewayPayment[]): number {
+    const known = this.engine.journal.findByTransactionIds(payments.map((p) => p.id));
+    let taken = 0;
+    for (const payment of payments) {
+      if (known.has(payment.id)) continue;
+      try {
+        if (this.takeInNotMade(payment, gateway)) taken++;
+      } catch (error) {
+        this.engine.options.log(`Could not take in ${payment.id} (recorded as not made)`, errorText(error));
+      }
+    }
     return taken;
   }
 

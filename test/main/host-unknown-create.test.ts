@@ -52,6 +52,7 @@ describe('a create in doubt the till cannot find, settled by the cashier', () =>
     expect(made).toHaveLength(1);
     return {
       t,
+      proxy,
       sent,
       ledger,
       payment: payment!,
@@ -181,6 +182,40 @@ describe('a create in doubt the till cannot find, settled by the cashier', () =>
     );
     const item = (await t.call('attention.list', {})).find((a) => a.paymentId === payment.id);
     expect(item?.reason).toMatch(/recorded as not made, but PayPlug has it after all/);
+    expect(sent).toEqual(['create']);
+  });
+
+  it('a payment recorded as not made that the day’s reconciliation lists is taken in as it, not taken elsewhere', async () => {
+    const { t, proxy, sent, payment, gatewayId, findAgain } = await lostCreate(5678);
+    await t.call('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'not_created',
+      by: 'Sam',
+      reason: 'not seen',
+    });
+    // PayPlug answers again, but its list comes without the key tag: the lookup by key cannot find
+    // the payment, only the reconciliation's list (by order and money) shows it.
+    proxy.rewrite = (method, path, body) => {
+      if (!LOOKUP(method, path)) return null;
+      const list = JSON.parse(body) as { data: { metadata: Record<string, unknown> | null }[] };
+      for (const row of list.data) if (row.metadata) delete row.metadata.pos_key;
+      return JSON.stringify(list);
+    };
+    findAgain();
+    const reconciliation = await t.call('reports.reconcile', {});
+    expect(reconciliation.differences.filter((d) => d.gatewayId === gatewayId)).toEqual([]);
+    const eur = reconciliation.totals.find((row) => row.currency === 'EUR');
+    expect(eur?.journal).toEqual(eur?.gateway);
+    const found = (await t.call('transactions.get', { transactionId: payment.id })).payment;
+    expect(found).toMatchObject({ id: payment.id, transactionId: gatewayId });
+    expect((await t.call('payments.list', { filter: 'all', limit: 50 })).filter((p) => p.amount === 5678)).toHaveLength(
+      1,
+    );
+    const item = (await t.call('attention.list', {})).find((a) => a.paymentId === payment.id);
+    expect(item?.reason).toMatch(/recorded as not made, but PayPlug has it after all/);
+    // Reconciled again, it is counted once.
+    const again = await t.call('reports.reconcile', {});
+    expect(again.totals.find((row) => row.currency === 'EUR')).toEqual(eur);
     expect(sent).toEqual(['create']);
   });
 });
