@@ -380,7 +380,20 @@ export class PaymentEngine {
       gateway.namesRequests ? recordingRequestIds(keepRequestId, fn) : fn();
     /** Set when a resend is held back by the gateway's settle window: the ms left of it. */
     let held = 0;
+    /**
+     * Settled meanwhile (a resend scheduled before the cashier recorded a create as not made, a
+     * queued step done or refused by another path): never sent again, whatever the caller held.
+     */
+    const settledMeanwhile = (): HostError | null => {
+      const now = journal.getOperationByKey(op.idempotencyKey);
+      if (!now || now.state === 'pending') return null;
+      this.sentAtMono.delete(op.id);
+      const what = OPERATION_NAMES[op.kind] ?? op.kind;
+      return new HostError('conflict', `The ${what} was settled meanwhile (${now.state}): it is not sent again.`);
+    };
     for (let attempt = 0; attempt < attempts; attempt++) {
+      const gone = settledMeanwhile();
+      if (gone) throw gone;
       // The gateway asked the till to wait: nothing is sent (nor looked up) before the wait is over.
       // The operation stays as it is, and is sent then (found hunting 429s: recovery, run by any
       // other call that answered, sent throttled work again at once).
@@ -418,6 +431,9 @@ export class PaymentEngine {
           }
         }
         if (!answer) {
+          // The lookup took a while: settled meanwhile, it is not sent.
+          const settledNow = retry ? settledMeanwhile() : null;
+          if (settledNow) throw settledNow;
           // Journaled with its first send (addOperation), it was never sent before.
           const sentBefore = journaled ? null : op.sentAt;
           if (!journaled) {
