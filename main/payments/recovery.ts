@@ -462,8 +462,14 @@ export class Recovery {
     return taken;
   }
 
+  /** Whether a create the cashier recorded as not made is still within its look-up week. */
+  lookingForNotMade(): boolean {
+    const now = this.engine.clock.now();
+    return (this.engine.journal.getSetting<NotMadeLook[]>(NOT_MADE_LOOKS) ?? []).some((l) => Date.parse(l.until) > now);
+  }
+
   /** Looks, without sending anything, for the creates the cashier recorded as not made lately. */
-  private async lookForNotMade(): Promise<void> {
+  async lookForNotMade(): Promise<void> {
     const { journal } = this.engine;
     for (const look of journal.getSetting<NotMadeLook[]>(NOT_MADE_LOOKS) ?? []) {
       if (this.engine.closed || this.throttled()) return;

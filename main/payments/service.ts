@@ -160,11 +160,17 @@ export class PaymentService {
    * all of them within a budget. One that cannot be read now is read again by recovery once the
    * gateway answers (see Recovery.readAgainLater). An id the till does not know may be a later part
    * of one of its installment plans: while a plan runs, the running plans (known ids) are read
-   * again instead, which takes it in. Any other is ignored.
+   * again instead, which takes it in. It may also be the create of a payment the cashier recorded
+   * as not made: while one is within its look-up week, it is looked for by its key (never by the
+   * id the notification names), which takes it in. Any other is ignored.
    */
   notified(transactionId: string): HintOutcome | 'ignored' {
     const record = this.engine.journal.findByTransactionId(transactionId);
-    if (!record) return this.installments.running() ? this.notifiedPlans() : 'ignored';
+    if (!record) {
+      const plans = this.installments.running() ? this.notifiedPlans() : 'ignored';
+      const notMade = this.notifiedNotMade();
+      return plans !== 'ignored' ? plans : notMade;
+    }
     const id = record.id;
     return this.hints.hint(`payment:${id}`, async () => {
       if (this.watcher.following(id)) return this.watcher.nudge(id);
@@ -180,6 +186,15 @@ export class PaymentService {
         );
       }
     });
+  }
+
+  /**
+   * A notification about a payment the till does not know, while a create the cashier recorded as
+   * not made is still looked for: those creates are looked for again now (by their keys), bounded.
+   */
+  private notifiedNotMade(): HintOutcome | 'ignored' {
+    if (!this.recovery.lookingForNotMade()) return 'ignored';
+    return this.hints.hint('not-made', () => this.recovery.lookForNotMade());
   }
 
   /** A plan changed (aborted, failed, a part charged): the running plans are read again, bounded. */

@@ -218,4 +218,35 @@ describe('a create in doubt the till cannot find, settled by the cashier', () =>
     expect(again.totals.find((row) => row.currency === 'EUR')).toEqual(eur);
     expect(sent).toEqual(['create']);
   });
+
+  it('a notification about a payment the till does not know makes it look for a not-made one at once', async () => {
+    const { t, proxy, sent, payment, gatewayId } = await lostCreate(6789);
+    await t.call('settings.update', { webhookPort: 0 });
+    const url = await waitFor(async () => (await t.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+    await t.call('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'not_created',
+      by: 'Sam',
+      reason: 'not seen',
+    });
+    // PayPlug's list answers a lookup again, but the till's one-payment probes still go unanswered:
+    // the till does not see the gateway come back, so no recovery run looks for the payment.
+    proxy.dropAnswer = (method, path, query) => LOOKUP(method, path) && /[?&]per_page=1(&|$)/.test(query);
+    // PayPlug notifies the payment (the till never trusts what it says: it looks by its own key).
+    const notified = await fetch(url!.replace(/\/webhooks\/\w+$/, '/webhooks/payplug'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ object: 'payment', id: gatewayId, is_live: false }),
+    });
+    expect(notified.status).toBeLessThan(300);
+    await waitFor(
+      async () =>
+        (await t.call('payments.list', { filter: 'all', limit: 50 })).find((p) => p.transactionId === gatewayId),
+      5_000,
+      'the payment taken in',
+    );
+    const item = (await t.call('attention.list', {})).find((a) => a.paymentId === payment.id);
+    expect(item?.reason).toMatch(/recorded as not made, but PayPlug has it after all/);
+    expect(sent).toEqual(['create']);
+  });
 });

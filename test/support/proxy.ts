@@ -12,8 +12,11 @@ import type { AddressInfo } from 'node:net';
 export type Rewrite = (method: string, path: string, body: string) => string | null;
 /** How long to hold a request before forwarding it (0: not at all). */
 export type Delay = (method: string, path: string) => number;
-/** Whether to forward the request and then cut the connection instead of answering (its answer lost). */
-export type Drop = (method: string, path: string) => boolean;
+/**
+ * Whether to forward the request and then cut the connection instead of answering (its answer lost);
+ * `url` is the path with its query.
+ */
+export type Drop = (method: string, path: string, url: string) => boolean;
 /** An answer to give instead of forwarding the request at all (null: forward it). */
 export type Answer = (
   method: string,
@@ -67,7 +70,7 @@ export async function startRewritingProxy(target: string): Promise<RewritingProx
           if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
           const answer = await fetch(target + req.url, { method, headers, body });
           const text = await answer.text();
-          if (proxy.dropAnswer(method, path)) {
+          if (proxy.dropAnswer(method, path, req.url ?? '')) {
             res.destroy();
             return;
           }
