@@ -731,6 +731,11 @@ export interface TransactionDetail {
    * the till's own record, and the payment is in Needs attention. The gateway is reachable.
    */
   unreadable?: string;
+  /**
+   * The gateway has no transaction for this payment (its create never confirmed, or the cashier
+   * recorded it as not made): the journal's record, named by the till's own id; nothing to refund.
+   */
+  journalOnly?: boolean;
   transaction: TransactionView;
   refunds: RefundView[];
   /** From the journal when this host handled the payment; empty otherwise. */

@@ -26,7 +26,13 @@ import { alreadyPaid, describeStatus, holdingAttempt, type PaymentSync } from '.
 import { endedPlanRefusal, planHoldingOrder } from './installments';
 import { cardUnusable } from './saved-cards';
 import { orderReferenceOf } from './transactions';
-import { journaledTransactionView, toRefundView, toTransactionView, unsettledTerminalRefund } from './views';
+import {
+  journaledTransactionView,
+  journalOnlyTransactionView,
+  toRefundView,
+  toTransactionView,
+  unsettledTerminalRefund,
+} from './views';
 import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
 import type { RemoteWatcher } from './watcher';
 
@@ -80,11 +86,9 @@ export class CashierCommands {
     const ownId = this.journal.findByTransactionId(id) ? undefined : this.journal.getPayment(id);
     const known = this.journal.findByTransactionId(id) ?? ownId;
     if (known?.chargedBy === 'terminal') return this.standaloneDetail(known);
-    if (ownId && !ownId.transactionId)
-      throw new HostError(
-        'conflict',
-        `Payment ${id} is ${describeStatus(ownId.status)}: the gateway has no transaction for it yet.`,
-      );
+    // No gateway transaction (a create never confirmed, or recorded as not made): its record and
+    // timeline — who decided what, and why — are the journal's.
+    if (ownId && !ownId.transactionId) return this.journalOnlyDetail(ownId);
     const transactionId = ownId?.transactionId ?? id;
     const gateway = known ? this.engine.gatewayFor(known) : this.engine.options.gateway();
     let payment: GatewayPayment;
@@ -158,6 +162,18 @@ export class CashierCommands {
       ...(unreadable !== null ? { unreadable } : {}),
       transaction,
       refunds: this.journaledRefunds(record, { queued: true }),
+      timeline: this.journal.timeline(record.id),
+      payment: this.engine.view(record),
+    };
+  }
+
+  /** The detail of a payment the gateway has no transaction for, from the journal alone: nothing to refund. */
+  private journalOnlyDetail(record: PaymentRecord): TransactionDetail {
+    return {
+      offline: false,
+      journalOnly: true,
+      transaction: journalOnlyTransactionView(record),
+      refunds: [],
       timeline: this.journal.timeline(record.id),
       payment: this.engine.view(record),
     };

@@ -402,6 +402,19 @@ export function journaledTransactionView(
   };
 }
 
+/**
+ * A journaled payment the gateway has no transaction for (a create never confirmed, or recorded as
+ * not made) as the Details screen shows it: named by the till's own id; still being made or in
+ * doubt, it reads as pending (its payment view says which).
+ */
+export function journalOnlyTransactionView(record: PaymentRecord): TransactionView {
+  return {
+    ...journaledTransactionView({ ...record, transactionId: record.id, status: 'pending' })!,
+    reference: record.id,
+    status: isTransactionStatus(record.status) ? record.status : 'pending',
+  };
+}
+
 function isTransactionStatus(status: PaymentStatus): status is TransactionStatus {
   return (TRANSACTION_STATUSES as readonly string[]).includes(status);
 }

@@ -175,6 +175,15 @@ describe('a create in doubt the till cannot find, settled by the cashier', () =>
       by: 'Sam',
       reason: 'not seen',
     });
+    // Its details open from the journal (no gateway id): who decided what, and why.
+    const detail = await t.call('transactions.get', { transactionId: payment.id });
+    expect(detail).toMatchObject({
+      journalOnly: true,
+      refunds: [],
+      transaction: { id: payment.id, status: 'failed', amount: 4567 },
+      payment: { id: payment.id, transactionId: null },
+    });
+    expect(await timeline(t, payment)).toEqual(expect.arrayContaining(['cashier_not_created: Sam: not seen']));
     const read = await t.call('attention.retry', { paymentId: gatewayId });
     expect(read).toMatchObject({ id: payment.id, transactionId: gatewayId });
     expect((await t.call('payments.list', { filter: 'all', limit: 50 })).filter((p) => p.amount === 4567)).toHaveLength(

@@ -562,4 +562,53 @@ describe('Needs attention: a create the gateway never confirmed', () => {
     );
     expect(await within(item).findByText('Recorded: the payment is now failed.')).toBeTruthy();
   });
+
+  it('opens its details and timeline from the journal: who decided what, no refund offered', async () => {
+    const { payment, bridge } = unknownCreate(3456);
+    bridge.on('transactions.get', (input) =>
+      ok({
+        offline: false,
+        journalOnly: true,
+        transaction: {
+          id: input.transactionId,
+          reference: input.transactionId,
+          orderReference: payment.orderReference,
+          status: 'pending',
+          amount: 3456,
+          amountFormatted: '€34.56',
+          amountRefunded: 0,
+          amountCaptured: 0,
+          amountCapturable: 0,
+          currency: 'EUR',
+          paymentMethodType: 'terminal',
+          captureMethod: 'automatic',
+          description: null,
+          receiptEmail: null,
+          terminalId: null,
+          card: null,
+          failureCode: null,
+          failureMessage: null,
+          note: null,
+          createdAt: minutesAgo(10),
+          capturedAt: null,
+          authorizationExpiresAt: null,
+        },
+        refunds: [],
+        timeline: [
+          { at: minutesAgo(10), event: 'created', detail: null },
+          { at: minutesAgo(2), event: 'cashier_not_created', detail: 'Sam: not on the dashboard at 10:40' },
+        ],
+        payment,
+      }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€34\.56/ });
+    await user.click(within(item).getByRole('button', { name: 'Details and timeline' }));
+    expect(await screen.findByRole('heading', { name: `Payment ${payment.id}` })).toBeTruthy();
+    expect(bridge.inputs('transactions.get')).toEqual([{ transactionId: payment.id }]);
+    expect(screen.getByText(/The gateway has no transaction for this payment/)).toBeTruthy();
+    expect(screen.getByText(/Sam: not on the dashboard at 10:40/)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Refund' })).toBeNull();
+  });
 });

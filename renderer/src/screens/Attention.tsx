@@ -199,6 +199,7 @@ const AttentionItem = memo(function AttentionItem({
   const busy = usePos((s) => s.busy[`retry:${item.paymentId}`] === true);
   const selectPayment = usePos((s) => s.selectPayment);
   const setScreen = usePos((s) => s.setScreen);
+  const openTransaction = usePos((s) => s.openTransaction);
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const titleId = attentionTitleId(item.paymentId);
@@ -383,6 +384,18 @@ const AttentionItem = memo(function AttentionItem({
               }}
             >
               Open payment
+            </button>
+          ) : null}
+          {item.unknownCreate ? (
+            // No gateway transaction yet: its details and timeline are the journal's.
+            <button
+              type="button"
+              onClick={() => {
+                openTransaction(item.paymentId);
+                setScreen('transactions');
+              }}
+            >
+              Details and timeline
             </button>
           ) : null}
         </div>

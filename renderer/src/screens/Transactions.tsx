@@ -384,6 +384,9 @@ const unreadableList = (why: string) =>
   `The gateway answered with a list this till could not read: these are this till's own payments with it. Open one to refund it. (${why.replace(/\.$/, '')}.)`;
 const OFFLINE_DETAIL =
   "The gateway is not answering: this is the till's own record of the payment. A refund made now is queued and sent when the gateway is back.";
+/** A payment the gateway has no transaction for: the journal's record of it, and its timeline. */
+const JOURNAL_ONLY_DETAIL =
+  "The gateway has no transaction for this payment (its creation was never confirmed, or it was recorded as not made): this is the till's own record of it. Nothing was charged through it, so there is nothing to refund.";
 const unreadableDetail = (why: string) =>
   `The gateway answered about this payment in a way this till could not read: this is the till's own record of it, and it is in Needs attention until the gateway answers readably. (${why.replace(/\.$/, '')}.)`;
 
@@ -423,7 +426,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
   return (
     <section className="screen" aria-labelledby="tx-detail-title">
       <h1 id="tx-detail-title" tabIndex={-1} ref={title}>
-        Transaction {t ? t.reference : ''}
+        {detail?.journalOnly ? 'Payment' : 'Transaction'} {t ? t.reference : ''}
       </h1>
       <div className="actions">
         <button type="button" onClick={onBack} aria-keyshortcuts="Escape">
@@ -432,7 +435,13 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
       </div>
       <ErrorBox error={error} />
       <LiveRegion heardOnOpen className="notice">
-        {detail?.offline ? OFFLINE_DETAIL : detail?.unreadable ? unreadableDetail(detail.unreadable) : null}
+        {detail?.journalOnly
+          ? JOURNAL_ONLY_DETAIL
+          : detail?.offline
+            ? OFFLINE_DETAIL
+            : detail?.unreadable
+              ? unreadableDetail(detail.unreadable)
+              : null}
       </LiveRegion>
       <LiveRegion>{done}</LiveRegion>
       {!t ? (
@@ -451,7 +460,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
             <dt>Amount</dt>
             <dd>{money(t.amount, t.currency)}</dd>
             <dt>Status</dt>
-            <dd>{transactionStatus(t)}</dd>
+            <dd>{detail.journalOnly && payment ? statusLabel(payment.status) : transactionStatus(t)}</dd>
             {t.status === 'requires_capture' ? (
               <>
                 <dt>Authorisation</dt>
@@ -498,7 +507,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               </>
             ) : null}
           </dl>
-          {notes && detail.payment ? (
+          {notes && detail.payment && !detail.journalOnly ? (
             <NoteForm
               key={`${t.id}:${t.note ?? ''}`}
               paymentId={detail.payment.id}
@@ -522,19 +531,22 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               ) : null}
             </section>
           ) : null}
-          <RefundForm
-            key={t.id}
-            transaction={t}
-            splits={payment?.splits ?? []}
-            onRefunded={(message) => {
-              setDone(message);
-              setVersion((v) => v + 1);
-              // Off the form: it now offers what is left, and a second Enter must not refund that
-              // (found by a tester: Enter twice on a partial refund refunded the whole payment).
-              title.current?.focus();
-            }}
-          />
-          {['succeeded', 'requires_capture', 'refunded', 'partially_refunded', 'failed', 'canceled'].includes(
+          {detail.journalOnly ? null : (
+            <RefundForm
+              key={t.id}
+              transaction={t}
+              splits={payment?.splits ?? []}
+              onRefunded={(message) => {
+                setDone(message);
+                setVersion((v) => v + 1);
+                // Off the form: it now offers what is left, and a second Enter must not refund that
+                // (found by a tester: Enter twice on a partial refund refunded the whole payment).
+                title.current?.focus();
+              }}
+            />
+          )}
+          {!detail.journalOnly &&
+          ['succeeded', 'requires_capture', 'refunded', 'partially_refunded', 'failed', 'canceled'].includes(
             t.status,
           ) ? (
             <ReceiptPanel paymentRef={detail.payment?.id ?? t.id} receipt={payment?.receipt ?? null} />
