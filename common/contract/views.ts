@@ -619,6 +619,12 @@ export interface CounterSettingsView {
     /** Printed by itself on approval. */
     print: 'off' | 'customer' | 'both';
     drawerKick: boolean;
+    /**
+     * What the printer on `port` said when the port was last saved: null when it answered ready (or
+     * no port is set), else why nothing prints there (no such port, not a serial port, no answer,
+     * out of paper…). Saved all the same: a printer may be switched on later.
+     */
+    problem: string | null;
   };
   /** Where the second screen for the customer is (web mode: a URL with its own token; Electron: null, a window). */
   customerDisplay: { url: string | null; connected: number };

@@ -190,6 +190,7 @@ export class SettingsStore {
     webhookUrl: string | null = null,
     customerDisplay: SettingsView['counter']['customerDisplay'] = { url: null, connected: 0 },
     webhookError: string | null = null,
+    printerProblem: string | null = null,
   ): SettingsView {
     const settings = this.get();
     const inUse = (name: GatewayName, configured: string) =>
@@ -229,6 +230,7 @@ export class SettingsStore {
           width: settings.receiptWidth,
           print: settings.printReceipts,
           drawerKick: settings.drawerKick,
+          problem: settings.receiptPrinterPort ? printerProblem : null,
         },
         customerDisplay,
       },

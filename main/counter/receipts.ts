@@ -7,7 +7,7 @@
  */
 import type { GatewayCapabilities, RenderedReceipt } from '../../common/contract';
 import { declineInfo, isDeclineCode } from '../../common/decline-codes';
-import { openEscPosPrinter, PrinterError, type ReceiptPrinter } from '../../drivers/printers/printer';
+import { openEscPosPrinter, PrinterError, statusProblem, type ReceiptPrinter } from '../../drivers/printers/printer';
 import type { Settings } from '../config/settings';
 import { errorText, HostError } from '../core/errors';
 import { GATEWAY_LABELS } from '../gateway/registry';
@@ -334,6 +334,29 @@ export class CounterReceipts {
       this.deps.onChanged(record.id);
       void this.enqueue(job);
     });
+  }
+
+  /**
+   * Asks the printer on `port` for its status, in the print queue (never over a job): null when it
+   * answers and may print, else what is wrong, in the words a failed receipt would carry. Settings
+   * says it next to the port as soon as one is saved, so a typo is not found at the first sale.
+   */
+  checkPrinter(port: string): Promise<string | null> {
+    const run = this.queue.then(async () => {
+      let printer: ReceiptPrinter | null = null;
+      try {
+        const open = this.deps.openPrinter ?? ((path: string) => openEscPosPrinter(path));
+        printer = await open(port);
+        const problem = statusProblem(await printer.status());
+        return problem ? printFailure(problem) : null;
+      } catch (error) {
+        return printFailure(error);
+      } finally {
+        await printer?.close().catch(() => undefined);
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   /** Prints other documents (X/Z reports) in the same queue as the receipts. */

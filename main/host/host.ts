@@ -404,12 +404,35 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   let webhookReceiver: RunningWebhookReceiver | null = null;
   let webhookPort: number | null = null;
   let webhookFailure: string | null = null;
+  /** What the receipt printer's port said when it was saved (see CounterSettingsView). */
+  let printerProblem: string | null = null;
+  let printerChecks = 0;
+  /**
+   * The port is saved whatever it is (a printer may be switched on later), but Settings says soon
+   * after when nothing answers there, not the first receipt. In the background: the check waits its
+   * turn behind a receipt being printed, and the save does not wait for it.
+   */
+  function checkPrinterPort(): void {
+    const port = settings.get().receiptPrinterPort;
+    const check = ++printerChecks;
+    printerProblem = null;
+    if (!port) return;
+    inBackground(
+      receipts.checkPrinter(port).then((problem) => {
+        if (check !== printerChecks) return; // saved again meanwhile: that check says
+        printerProblem = problem;
+        settingsEvent();
+      }),
+      (error) => devlog.add('error', 'Receipt printer check failed', String(error)),
+    );
+  }
   const settingsView = () =>
     settings.view(
       active.urls(),
       settings.get().webhookPort !== null ? (webhookReceiver?.url() ?? null) : null,
       { ...customerDisplay },
       webhookFailure,
+      printerProblem,
     );
   const returnsHere = () => settings.get().mode === 'test' && active.peek()?.verifyReturn !== undefined;
 
@@ -616,6 +639,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       const { accountChanged } = settings.update(input, refuseWhileCollecting);
       if (input.autoPresentDelayMs !== undefined) readers.setAutoPresentDelay(input.autoPresentDelayMs);
       if (input.webhookPort !== undefined) await applyWebhookReceiver();
+      if (input.receiptPrinterPort !== undefined) checkPrinterPort();
       devlog.add('event', accountChanged ? 'Settings changed: gateway, account or mode switched' : 'Settings changed');
       if (accountChanged) await reconfigure();
       else settingsEvent();

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startPtyPrinterEmulator, type PtyPrinterEmulator } from '../../drivers/printers/emulator';
 import { openEscPosPrinter, type ReceiptPrinter } from '../../drivers/printers/printer';
 import type { HostOptions } from '../../main/host/host';
-import { startTestHost, type TestHost } from '../support/host';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { hasTool } from '../support/tools';
 
 describe.skipIf(!hasTool('socat'))('receipts at the counter', () => {
@@ -244,6 +244,36 @@ describe.skipIf(!hasTool('socat'))('receipts at the counter', () => {
     expect(failed.status).toBe('succeeded');
     const job = await t.call('receipts.print', { paymentId: paid.id });
     expect(job.state).toBe('failed');
+  });
+
+  it('a printer port where nothing answers is saved, and Settings says soon after why nothing prints there', async () => {
+    await setUp();
+    const problem = () => t.call('settings.get', {}).then((view) => view.counter.printer.problem);
+    const saved = await t.call('settings.update', { receiptPrinterPort: 'not a port' });
+    expect(saved.counter.printer.port).toBe('not a port');
+    // The readers' wording for a port that cannot be opened, under the receipts' own sentence.
+    expect(await waitFor(problem, 5_000, 'the printer check')).toMatch(
+      /^The receipt printer does not answer \(off, unplugged or not set up\): cannot open not a port: /,
+    );
+    // A printer that is there but out of paper says so too; a port set to none says nothing.
+    printer.emulator.condition = 'paper_out';
+    await t.call('settings.update', { receiptPrinterPort: printer.path });
+    expect(await waitFor(problem, 5_000, 'the printer check')).toMatch(/out of paper/);
+    expect((await t.call('settings.update', { receiptPrinterPort: null })).counter.printer.problem).toBeNull();
+  });
+
+  it('a port check waits behind a receipt being printed, and the save does not wait for it', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await setUp({}, { openPrinter: async (port) => (await held, openEscPosPrinter(port)) });
+    // Saved at once though the printer is held; the check answers once it has its turn.
+    const saved = await t.call('settings.update', { receiptPrinterPort: printer.path });
+    expect(saved.counter.printer).toMatchObject({ port: printer.path, problem: null });
+    const settingsEvents = () => t.events.filter((e) => e.type === 'settings').length;
+    const before = settingsEvents();
+    release();
+    await waitFor(() => settingsEvents() > before, 5_000, 'the check answered');
+    expect((await t.call('settings.get', {})).counter.printer.problem).toBeNull();
   });
 
   it('email receipts: sent by the gateway when given at create, else recorded as requested', async () => {

@@ -142,12 +142,22 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('the counter’s day end t
     await form.getByLabel('Receipt footer (one line each)').fill('Merci et à bientôt !');
     await form.getByLabel('Time zone').fill('Europe/Paris');
     await form.getByRole('checkbox', { name: /Ask for a tip/ }).check();
+    // A port typed wrong is saved (a printer may be switched on later), and said at once next to the field.
+    await form.getByLabel('Serial port').fill('not a port');
+    await form.getByRole('button', { name: 'Apply counter settings' }).click();
+    await form.getByText('Counter settings saved.').waitFor({ timeout: TIMEOUT });
+    const problem = form.locator('#printer-port-problem');
+    await expect
+      .poll(async () => (await problem.textContent().catch(() => '')) ?? '', { timeout: TIMEOUT })
+      .toMatch(/^Saved, but nothing prints there\. The receipt printer does not answer .*: cannot open not a port: /);
+    expect(await form.getByLabel('Serial port').getAttribute('aria-describedby')).toContain('printer-port-problem');
     await form.getByLabel('Serial port').fill(printer.path);
     await form.getByLabel('Print by itself after an approval').selectOption('customer');
     // Every field is a touch target, typed or not (found by a tester: the counter's text fields were 24 px).
     expect(await belowTouchTarget(cashier)).toEqual([]);
     await form.getByRole('button', { name: 'Apply counter settings' }).click();
     await form.getByText('Counter settings saved.').waitFor({ timeout: TIMEOUT });
+    await expect.poll(() => problem.count(), { timeout: TIMEOUT }).toBe(0);
     await customer.getByRole('heading', { name: 'Welcome to Café des Arts' }).waitFor({ timeout: TIMEOUT });
     await cashier.getByText('Customer display: connected').waitFor({ timeout: TIMEOUT });
   });

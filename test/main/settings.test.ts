@@ -105,7 +105,7 @@ describe('settings and key hygiene', () => {
       receiptFooter: [],
       timeZone: 'Europe/Paris',
       tipping: { enabled: true, presets: [5, 12.5] },
-      printer: { port: '/dev/ttyUSB0', width: 48, print: 'both', drawerKick: true },
+      printer: { port: '/dev/ttyUSB0', width: 48, print: 'both', drawerKick: true, problem: null },
       customerDisplay: { url: 'http://127.0.0.1:1/#display=ab', connected: 1 },
     });
     // Empty text clears: the shop name falls back to the account's, the printer is removed.

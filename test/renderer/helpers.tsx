@@ -55,7 +55,7 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
       receiptFooter: [],
       timeZone: 'Europe/Paris',
       tipping: { enabled: false, presets: [10, 15, 20] },
-      printer: { port: null, width: 42, print: 'customer', drawerKick: false },
+      printer: { port: null, width: 42, print: 'customer', drawerKick: false, problem: null },
       customerDisplay: { url: null, connected: 0 },
     },
     ...over,

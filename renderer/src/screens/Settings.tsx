@@ -826,11 +826,20 @@ function CounterForm({ settings }: { settings: SettingsView }) {
         >
           <input
             {...describedBy('printer-port', true, err('receiptPrinterPort'))}
+            {...(counter.printer.problem && !err('receiptPrinterPort')
+              ? { 'aria-describedby': 'printer-port-hint printer-port-problem' }
+              : {})}
             value={port}
             spellCheck={false}
             onChange={(e) => setPort(e.target.value)}
           />
         </Field>
+        {counter.printer.problem ? (
+          <p className="field__error" id="printer-port-problem">
+            Saved, but nothing prints there. {counter.printer.problem}. Check the port and the printer, then save again;
+            until then receipts are not printed (reprint them, or print from the screen).
+          </p>
+        ) : null}
         <Field id="printer-width" label="Paper width">
           <select id="printer-width" value={width} onChange={(e) => setWidth(Number(e.target.value) as 32 | 42 | 48)}>
             <option value={32}>58 mm (32 columns)</option>
