@@ -320,4 +320,27 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('the counter’s day end t
     await cashier.getByRole('button', { name: 'Show X report' }).click();
     await cashier.getByText('No payments in this period.').waitFor({ timeout: TIMEOUT });
   });
+
+  it('5. the customer display reloaded mid-payment still offers the tip; with the till gone it says so', async () => {
+    await cashier.keyboard.press('F1');
+    const amount = cashier.getByLabel('Amount', { exact: true });
+    await amount.fill('');
+    await amount.pressSequentially('2000');
+    await amount.press('Enter');
+    await cashier.getByText(/Waiting for the customer to choose a tip/).waitFor({ timeout: TIMEOUT });
+    await amountOnDisplay('€20.00');
+    await customer.reload();
+    await amountOnDisplay('€20.00');
+    const tenPercent = customer.getByRole('button', { name: /^10 %/ });
+    expect(await tenPercent.isEnabled({ timeout: TIMEOUT })).toBe(true);
+
+    // The till stops (closed, crashed, restarting): the display does not go on as if nothing happened.
+    const exited = new Promise((resolve) => app.process.once('exit', resolve));
+    app.process.kill('SIGTERM');
+    await exited;
+    await customer
+      .getByText('One moment, please: this screen has lost the connection to the till.', { exact: false })
+      .waitFor({ timeout: TIMEOUT });
+    expect(await tenPercent.isDisabled()).toBe(true);
+  });
 });

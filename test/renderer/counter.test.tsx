@@ -1139,6 +1139,48 @@ describe('the customer display', () => {
     ]);
   });
 
+  it('says when the till has gone away, takes no tip meanwhile, and catches up when it is back', async () => {
+    // Found by a tester: with the host stopped, the display still offered the tip buttons (a tap said
+    // only "That did not go through") and went on saying "Present your card" as if nothing happened.
+    const bridge = new FakeBridge();
+    const tip = makeDisplay({
+      version: 3,
+      phase: 'tip',
+      paymentId: 'pay_gone',
+      currency: 'EUR',
+      amount: 1000,
+      preTipAmount: 1000,
+      tipOptions: [{ percent: 10, tip: 100, total: 1100 }],
+    });
+    let current = tip;
+    bridge.on('display.snapshot', () => ok(current));
+    render(<CustomerDisplayApp bridge={bridge} />);
+    const ten = await screen.findByRole('button', { name: /10 %/ });
+    expect(screen.queryByText(/lost the connection/)).toBeNull();
+    act(() => bridge.setConnection('closed'));
+    expect(screen.getByRole('status').textContent).toBe(
+      'One moment, please: this screen has lost the connection to the till. Ask at the counter if this stays.',
+    );
+    for (const button of screen.getAllByRole('button')) expect((button as HTMLButtonElement).disabled).toBe(true);
+    expect(ten).toBeTruthy();
+    // Back: the till's state is read again (the customer chose at the counter meanwhile).
+    current = makeDisplay({
+      version: 4,
+      phase: 'present_card',
+      paymentId: 'pay_gone',
+      currency: 'EUR',
+      amount: 1100,
+      preTipAmount: 1000,
+      tip: 100,
+      message: 'Present your card on the reader.',
+      at: new Date().toISOString(),
+    });
+    act(() => bridge.setConnection('open'));
+    expect(await screen.findByText('Present your card on the reader.')).toBeTruthy();
+    expect(screen.queryByText(/lost the connection/)).toBeNull();
+    expect(bridge.count('customer.chooseTip')).toBe(0);
+  });
+
   it('shows the QR of a payment link, and a welcome when idle', async () => {
     const bridge = new FakeBridge();
     bridge.on('display.snapshot', () =>

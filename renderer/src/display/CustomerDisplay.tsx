@@ -62,7 +62,7 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
   const phase = !view || expired ? 'idle' : view.phase;
 
   const choose = async (tip: TipChoice) => {
-    if (!view?.paymentId || busy) return;
+    if (!view?.paymentId || locked) return;
     setBusy(true);
     setErrorState(null);
     const answer = await bridge.invoke('customer.chooseTip', { paymentId: view.paymentId, tip });
@@ -70,6 +70,11 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
     if (!answer.ok) setErrorState({ key: phaseKey, text: 'That did not go through. Please ask at the counter.' });
     else setView((current) => (current && current.version > answer.value.version ? current : answer.value));
   };
+
+  // The till gone (stopped, restarting, network cut): what is on screen may be stale and a tip
+  // could not be sent, so the screen says so and takes nothing until the connection is back.
+  const lost = connection === 'closed';
+  const locked = busy || lost;
 
   const m = (minor: number | null) => (minor !== null && view?.currency ? money(minor, view.currency) : '');
 
@@ -82,6 +87,11 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
       ) : null}
       {connection === 'refused' ? (
         <p className="customer-display__message">This screen is not connected. Ask at the counter.</p>
+      ) : null}
+      {lost ? (
+        <p className="customer-display__message" role="status">
+          One moment, please: this screen has lost the connection to the till. Ask at the counter if this stays.
+        </p>
       ) : null}
       {phase === 'idle' ? (
         <section className="customer-display__welcome">
@@ -101,7 +111,7 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
                 key={option.percent}
                 type="button"
                 className="customer-display__tip"
-                disabled={busy}
+                disabled={locked}
                 onClick={() => void choose({ kind: 'percent', percent: option.percent })}
               >
                 <span className="customer-display__tip-percent">{option.percent} %</span>
@@ -109,14 +119,14 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
                 <span className="customer-display__tip-total">Total {m(option.total)}</span>
               </button>
             ))}
-            <button type="button" className="customer-display__tip" disabled={busy} onClick={() => setCustom(0)}>
+            <button type="button" className="customer-display__tip" disabled={locked} onClick={() => setCustom(0)}>
               <span className="customer-display__tip-percent">Other</span>
               <span>amount</span>
             </button>
             <button
               type="button"
               className="customer-display__tip"
-              disabled={busy}
+              disabled={locked}
               onClick={() => void choose({ kind: 'none' })}
             >
               <span className="customer-display__tip-percent">No tip</span>
@@ -141,7 +151,7 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
                 inputRef={customRef}
                 hint={`Total ${m((view.amount ?? 0) + custom)}`}
               />
-              <button type="submit" className="primary" disabled={busy}>
+              <button type="submit" className="primary" disabled={locked}>
                 Add this tip
               </button>
             </form>
