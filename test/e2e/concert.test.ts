@@ -127,6 +127,10 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('a Concert terminal on a s
     await expect
       .poll(async () => (await reader.textContent()) ?? '', { timeout: TIMEOUT })
       .toMatch(/€43\.21 — outcome not known: the reader may have charged the card\. .*Needs attention \(F8\)/);
+    // The Process screen says not to charge again, and does not ask for another reader to send it to.
+    await page.keyboard.press('F2');
+    await textOf('.payment-state[role=status]', /Outcome not known yet[\s\S]*Do not charge again/);
+    expect(await page.locator('main').textContent()).not.toMatch(/Pick an online reader/);
     await page.keyboard.press('F8');
     await textOf('main', /€43\.21[\s\S]*the reader disconnected[\s\S]*may have been charged/);
 

@@ -529,6 +529,20 @@ describe('Process payment screen', () => {
     expect(paymentStatus().textContent).toMatch(/asking the gateway whether the payment was created/);
   });
 
+  it('never asks for another reader for a payment that may have been charged', async () => {
+    // Found by a tester pulling a Concert terminal mid-payment: under "do not charge again" the
+    // screen said "Pick an online reader first.", as if sending it elsewhere were the next step.
+    const payment = makePayment({ id: 'pay_unplug001', status: 'unknown', readerId: 'rdr_sim1' });
+    const bridge = setup(payment, [makeReader({ status: 'offline', statusDetail: 'Reader disconnected' })]);
+    await openProcess(bridge, payment.id);
+    expect(paymentStatus().textContent).toMatch(/Do not charge again/);
+    expect((screen.getByRole('button', { name: 'Send to reader' }) as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.queryByText(/Pick an online reader/)).toBeNull();
+    // A payment that can be sent still says why it cannot be yet.
+    act(() => bridge.push({ seq: 6, type: 'payment', payment: { ...payment, status: 'pending', readerId: null } }));
+    expect(screen.getByText(/Pick an online reader first\./)).toBeTruthy();
+  });
+
   it('names the reader once, with its state and detail (issue 9 #11)', async () => {
     const payment = makePayment({ id: 'pay_rdrstate01', status: 'pending' });
     const bridge = setup(payment, [makeReader({ statusDetail: 'Link healthy' })]);

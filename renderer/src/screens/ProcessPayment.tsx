@@ -820,7 +820,15 @@ function PaymentOnReaderOrLink() {
   const finished = ['requires_capture', 'succeeded', 'canceled', 'refunded', 'partially_refunded'].includes(
     payment.status,
   );
-  const blockReason = disconnected ? 'Not connected to the host.' : !reader ? 'Pick an online reader first.' : null;
+  // Said only of a payment that can be sent: under an unknown outcome ("do not charge again") or a
+  // final one, "pick an online reader" would invite sending the customer's card a second time.
+  const blockReason = !sendable
+    ? null
+    : disconnected
+      ? 'Not connected to the host.'
+      : !reader
+        ? 'Pick an online reader first.'
+        : null;
 
   return (
     <ProcessFrame>
