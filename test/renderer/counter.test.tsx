@@ -1179,6 +1179,13 @@ describe('the customer display', () => {
     expect(await screen.findByText('Present your card on the reader.')).toBeTruthy();
     expect(screen.queryByText(/lost the connection/)).toBeNull();
     expect(bridge.count('customer.chooseTip')).toBe(0);
+    // Back with another key (the till restarted): refused, and the last screen offers nothing to tap.
+    current = { ...tip, version: 5 };
+    act(() => bridge.setConnection('open'));
+    await screen.findByRole('button', { name: /10 %/ });
+    act(() => bridge.setConnection('refused'));
+    expect(screen.getByText('This screen is not connected. Ask at the counter.')).toBeTruthy();
+    for (const button of screen.getAllByRole('button')) expect((button as HTMLButtonElement).disabled).toBe(true);
   });
 
   it('shows the QR of a payment link, and a welcome when idle', async () => {

@@ -73,8 +73,9 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
 
   // The till gone (stopped, restarting, network cut): what is on screen may be stale and a tip
   // could not be sent, so the screen says so and takes nothing until the connection is back.
+  // A refused token (the till restarted with a new one) is no better: nothing would go through.
   const lost = connection === 'closed';
-  const locked = busy || lost;
+  const locked = busy || lost || connection === 'refused';
 
   const m = (minor: number | null) => (minor !== null && view?.currency ? money(minor, view.currency) : '');
 
