@@ -225,6 +225,11 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     onPaymentChanged: (payment) => {
       emit({ type: 'payment', payment });
       displayRef.current?.refresh(payment.id);
+      // A reader shows a payment whose outcome is unknown as held (read from the journal): settled by
+      // the cashier or the gateway, the reader is free, and the Readers screen must hear it now (found
+      // in Chromium: "outcome not known … do not charge again" stayed until the reader's next change).
+      if (payment.readerId && payment.status !== 'in_progress' && readers)
+        emit({ type: 'readers', readers: readers.views() });
       // A plan's view says which installments are paid: it changes with their payments.
       if (payment.installmentPlanId) emitPlan(payment.installmentPlanId);
     },

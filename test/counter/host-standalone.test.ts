@@ -388,10 +388,19 @@ describe('standalone terminals', () => {
     expect(unknown.attention?.advice).toMatch(/^Check the terminal's last ticket, then say here whether/);
     expect(unknown.attention?.advice).not.toMatch(/ask the reader again|when it reconnects/);
     expect((await t.fail('payments.cancel', { paymentId: created.id })).message).toMatch(/last ticket/);
+    expect(t.events.filter((e) => e.type === 'readers').at(-1)).toBeDefined();
     // The cashier reads the terminal's ticket: it was charged.
     const settled = await t.call('attention.resolve', { paymentId: created.id, resolution: 'charged' });
     expect(settled).toMatchObject({ status: 'succeeded', amountCaptured: 3000, attention: null });
     expect((await t.call('attention.list', {})).map((a) => a.paymentId)).not.toContain(created.id);
+    // The Readers screen hears of it: the terminal no longer holds a payment "outcome not known"
+    // (found in Chromium: it kept saying so, and "do not charge again", after the cashier settled it).
+    const lastReaders = () =>
+      t.events
+        .filter((e) => e.type === 'readers')
+        .at(-1)
+        ?.readers.find((r) => r.id === reader.id);
+    expect(lastReaders()?.action).toBeNull();
   });
 
   it('a refund the terminal never answered: no other refund until its ticket settles it, credited or not', async () => {

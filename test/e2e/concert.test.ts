@@ -145,5 +145,19 @@ describe.skipIf(!e2eAvailable() || !hasTool('socat'))('a Concert terminal on a s
       .poll(async () => (await reader.textContent()) ?? '', { timeout: TIMEOUT })
       .toMatch(/outcome not known/);
     expect(terminal.emulator.requests).toEqual([]);
+
+    // The cashier reads the terminal's ticket and settles it: the reader is free, and says so.
+    await page.keyboard.press('F8');
+    await page.getByRole('button', { name: 'The card was charged' }).click();
+    await page.getByRole('button', { name: /^Yes/ }).click();
+    await textOf('main', /Nothing needs attention/);
+    await page.keyboard.press('F6');
+    await expect
+      .poll(async () => (await reader.textContent()) ?? '', { timeout: TIMEOUT })
+      .toMatch(/No current action/);
+    await expect
+      .poll(async () => (await reader.textContent()) ?? '', { timeout: TIMEOUT })
+      .toMatch(/No current action/);
+    expect(await reader.textContent()).not.toMatch(/outcome not known/);
   });
 });
