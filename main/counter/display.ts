@@ -177,7 +177,13 @@ function phaseOf(record: PaymentRecord, settings: Settings): Partial<CustomerDis
     case 'pending':
       if (record.channel === 'link' && record.payUrl) return { ...base, phase: 'qr', payUrl: record.payUrl };
       if (record.declineCode)
-        return { ...base, phase: 'declined', message: 'The card was not accepted. Please try another card.' };
+        return {
+          ...base,
+          phase: 'declined',
+          message: notCompleted(record.declineCode)
+            ? 'The payment was not completed. No money was taken.'
+            : 'The card was not accepted. Please try another card.',
+        };
       return { ...base, phase: 'wait', message: 'One moment, please.' };
     case 'in_progress':
       return record.readerStage === 'processing'
@@ -201,9 +207,13 @@ function phaseOf(record: PaymentRecord, settings: Settings): Partial<CustomerDis
  */
 function failedMessage(code: string | null): string {
   if (code === 'link_expired') return 'The payment link has expired. No money was taken.';
-  if (code && isDeclineCode(code) && declineInfo(code).kind === 'not_completed')
-    return 'The payment was not completed. No money was taken.';
+  if (notCompleted(code)) return 'The payment was not completed. No money was taken.';
   return 'The payment was not accepted.';
+}
+
+/** The reader or the page gave up with no card refused (a timeout, a reader unplugged before it took the request). */
+function notCompleted(code: string | null): boolean {
+  return !!code && isDeclineCode(code) && declineInfo(code).kind === 'not_completed';
 }
 
 /**

@@ -27,4 +27,17 @@ describe('customer display', () => {
     const second = await displayShows(t, 'declined');
     expect(Date.parse(second.at!)).toBeGreaterThanOrEqual(Date.parse(again.at!));
   });
+
+  it('a reader that gave up before any card (timeout, unplugged) never tells the customer the card was refused', async () => {
+    // Found in Chromium with a Concert terminal unplugged before it took the request: the cashier
+    // read "Not completed: the reader disconnected", the customer "The card was not accepted".
+    t = await startTestHost();
+    const reader = await t.onlineReader();
+    await t.call('simulate.setFault', { readerId: reader.id, fault: 'timeout' });
+    const created = await t.call('payments.create', { amount: 900, currency: 'EUR', readerId: reader.id });
+    const open = await t.waitForPayment(created.id, (p) => p.status === 'pending' && p.decline !== null);
+    expect(open.decline?.kind).toBe('not_completed');
+    const shown = await displayShows(t, 'declined');
+    expect(shown.message).toBe('The payment was not completed. No money was taken.');
+  });
 });
