@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { act, screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import type { DevLogEntry, InstallmentPlanView } from '../../common/contract';
 import { settingsChanges } from '../../renderer/src/screens/Settings';
 import {
@@ -155,6 +155,29 @@ describe('Settings screen', () => {
         'customer can still pay an open link. Finish or cancel it first on Process payment (F2), or switch back ' +
         'later to finish it.',
     );
+  });
+
+  it("says a switch's warnings in live regions already on the page, so each is heard as the radio is chosen", async () => {
+    // Found by the accessibility e2e: the warnings were drawn as plain paragraphs after the radios, so
+    // a screen-reader user arrowing to another gateway (or to live mode) heard nothing of them.
+    const link = makePayment({ gateway: 'payplug', channel: 'link', amount: 777, currency: 'EUR' });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        payments: [link],
+        settings: makeSettings({ gateway: 'payplug' }),
+        gateway: gatewayFor('payplug'),
+        readers: [],
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    const group = (name: string) => within(screen.getByRole('group', { name }));
+    const gatewayRegions = group('Gateway').getAllByRole('status');
+    const modeRegions = group('Mode').getAllByRole('status');
+    expect([...gatewayRegions, ...modeRegions].map((region) => region.textContent)).toEqual(['', '', '']);
+    await user.click(screen.getByRole('radio', { name: /^Plural/ }));
+    expect(gatewayRegions[0]!.textContent).toMatch(/^1 payment with PayPlug is not finished \(€7\.77\)/);
+    await user.click(screen.getByRole('radio', { name: 'Live (real cards are charged)' }));
+    expect(modeRegions[0]!.textContent).toBe('Saving switches to live mode: real cards will be charged.');
   });
 
   it('warns before switching gateway while its installment plans still run: their later parts go on', async () => {

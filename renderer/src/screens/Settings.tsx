@@ -371,9 +371,12 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
     >
       <h2 id="settings-form-title">Connection</h2>
       <RadioGroup legend="Mode" name="mode" value={mode} options={MODES} onChange={setMode}>
-        {mode === 'live' && settings.mode !== 'live' ? (
-          <p className="field__error">Saving switches to live mode: real cards will be charged.</p>
-        ) : null}
+        {/* Live regions, on the page before the choice: the warning is heard as the radio is chosen. */}
+        <LiveRegion className="field__error">
+          {mode === 'live' && settings.mode !== 'live'
+            ? 'Saving switches to live mode: real cards will be charged.'
+            : null}
+        </LiveRegion>
         {issueFor(error, 'mode') ? <p className="field__error">{issueFor(error, 'mode')}</p> : null}
       </RadioGroup>
       <RadioGroup
@@ -396,17 +399,20 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
             {GATEWAYS.find((g) => g.name === settings.gateway)?.label} stay as they are until you switch back.
           </p>
         ) : null}
-        {gateway !== settings.gateway && stillOpen.length > 0 ? (
-          <p className="field__error">{stillOpenWarning(stillOpen, GATEWAY_LABELS[settings.gateway], cancelsLinks)}</p>
-        ) : null}
-        {runningPlans > 0 ? (
-          <p className="field__error">
-            {runningPlans === 1 ? '1 installment plan' : `${runningPlans} installment plans`} with{' '}
-            {GATEWAY_LABELS[settings.gateway]} {runningPlans === 1 ? 'is' : 'are'} still running:{' '}
-            {GATEWAY_LABELS[settings.gateway]} charges the later parts on their dates, and the till takes them in (and
-            counts them in its reports) only once switched back.
-          </p>
-        ) : null}
+        {/* Live regions, on the page before the choice: each warning is heard once, as it appears. */}
+        <LiveRegion className="field__error">
+          {gateway !== settings.gateway && stillOpen.length > 0
+            ? stillOpenWarning(stillOpen, GATEWAY_LABELS[settings.gateway], cancelsLinks)
+            : null}
+        </LiveRegion>
+        <LiveRegion className="field__error">
+          {runningPlans > 0
+            ? `${runningPlans === 1 ? '1 installment plan' : `${runningPlans} installment plans`} with ` +
+              `${GATEWAY_LABELS[settings.gateway]} ${runningPlans === 1 ? 'is' : 'are'} still running: ` +
+              `${GATEWAY_LABELS[settings.gateway]} charges the later parts on their dates, and the till takes them in ` +
+              `(and counts them in its reports) only once switched back.`
+            : null}
+        </LiveRegion>
       </RadioGroup>
       {gateway === 'payplug' ? (
         <fieldset className="field">
