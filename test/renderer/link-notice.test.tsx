@@ -65,6 +65,21 @@ describe('a link settled while the cashier is on another screen', () => {
     expect(linkBanner()).toEqual([]);
   });
 
+  it('Dismiss from the keyboard puts the focus back into the screen, not on the page', async () => {
+    // Found by the accessibility e2e: the focused Dismiss went with its banner and left the focus on
+    // <body>, so the next Tab started again from the top of the page.
+    const payment = pendingLink();
+    const { bridge, user } = await elsewhere(payment);
+    act(() =>
+      bridge.push({ seq: 6, type: 'payment', payment: { ...payment, status: 'succeeded', updatedAt: later() } }),
+    );
+    const [banner] = linkBanner();
+    within(banner!).getByRole('button', { name: 'Dismiss' }).focus();
+    await user.keyboard('{Enter}');
+    expect(linkBanner()).toEqual([]);
+    expect(document.querySelector('main')!.contains(document.activeElement)).toBe(true);
+  });
+
   it('F2 shows the payment told of on Process payment, and the notice goes', async () => {
     const payment = pendingLink();
     const { bridge, store, user } = await elsewhere(payment);

@@ -36,6 +36,7 @@ export function Banners() {
   const linkNotice = usePos((s) => s.ui.linkNotice);
   const dismissLinkNotice = usePos((s) => s.dismissLinkNotice);
   const openProcess = usePos((s) => s.openProcess);
+  const refocus = usePos((s) => s.refocus);
 
   const queued = connectivity.queued;
   const totals = queued.totals.map((t) => money(t.amount, t.currency)).join(' + ');
@@ -156,7 +157,16 @@ export function Banners() {
             <button type="button" aria-keyshortcuts="F2" onClick={openProcess}>
               Open (F2)
             </button>{' '}
-            <button type="button" onClick={dismissLinkNotice}>
+            <button
+              type="button"
+              onClick={(event) => {
+                // The button goes with the banner: a focus on it would be left on the page itself, and a
+                // keyboard-only cashier would Tab from the top. It goes back into the screen instead.
+                const hadFocus = event.currentTarget === document.activeElement;
+                dismissLinkNotice();
+                if (hadFocus) refocus();
+              }}
+            >
               Dismiss
             </button>
           </>
