@@ -956,7 +956,8 @@ function DevLog() {
       {shown.length === 0 ? (
         <p className="empty">{loading ? 'Loading…' : 'Nothing logged yet.'}</p>
       ) : (
-        <ol className="devlog__list" aria-label="Log entries">
+        // It scrolls on its own (max-height): focusable, so the keyboard can scroll it too.
+        <ol className="devlog__list" aria-label="Log entries" tabIndex={0}>
           {shown.map((entry) => (
             <li key={entry.id} className={`devlog__entry devlog__entry--${entry.kind}`}>
               <time dateTime={entry.at}>{clockTime(entry.at, timeZone)}</time> <span className="tag">{entry.kind}</span>{' '}
