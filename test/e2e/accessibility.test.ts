@@ -3,11 +3,15 @@
  * against WCAG 2.1 A and AA (and axe's best practices, see AXE_OPTIONS), in the states a cashier
  * meets: empty; a payment waiting on the simulated reader or for its QR link; a decline, a refused
  * amount, a refused refund and a refused pairing on screen; a payment in Needs attention, with its
- * confirmation open; approved (receipt, capture, reports,
- * Z report); a tip chosen on the customer display; the host gone. Once per gateway, one host each
- * (`--gateway plutopay|payplug|plural`: PayPlug's customer fields and installment plan, Plural's
- * split editor and Settlements), and the customer display page (the URL the host prints) beside
- * the cashier's, plus the page opened without its token.
+ * confirmation open; approved (receipt, capture refused and done, reports, Z report, a Z closed in
+ * another zone); a tip chosen on the customer display; the banner of a link paid on another screen;
+ * Settings' warnings before a gateway switch; Forget this card confirmed; Release part… refused; a
+ * create the gateway never confirmed, with its two forms; the host gone. Once per gateway, one host
+ * each (`--gateway plutopay|payplug|plural`: PayPlug's customer fields, installment plan and saved
+ * card, and PayPlug behind a proxy that loses a create; Plural's split editor and Settlements), and
+ * the customer display page (the URL the host prints) beside the cashier's, plus the page opened
+ * without its token. Those forms and banners are also driven by keyboard alone: Tab order, Enter,
+ * and where Escape (or a button that goes away) leaves the focus.
  *
  * Each test collects the violations of every state it visits and fails once with the whole list:
  * the state, axe's rule id and impact, its help text and link, and each offending element (its
@@ -23,6 +27,8 @@ import type { AxeResults, RunOptions, run as axeRun } from 'axe-core';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayName } from '../../common/contract';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
 import { e2eAvailable, launchBrowser, openApp, startWebApp, type WebApp } from './harness';
 
 const TIMEOUT = 20_000;
@@ -84,12 +90,16 @@ describe.skipIf(!e2eAvailable())(
       await browser?.close();
     });
 
-    /** One host on `gateway`, its cashier page and its customer display page, for a describe block. */
-    function till(gateway: GatewayName) {
+    /**
+     * One host on `gateway`, its cashier page and its customer display page, for a describe block.
+     * `launch`: more flags and environment for the host (an external gateway behind a proxy).
+     */
+    function till(gateway: GatewayName, launch?: () => Promise<{ args: string[]; env: NodeJS.ProcessEnv }>) {
       const t = {} as { app: WebApp; page: Page; display: Page; openDisplay: () => Promise<void> };
 
       beforeAll(async () => {
-        t.app = await startWebApp({ args: ['--gateway', gateway] });
+        const more = (await launch?.()) ?? { args: [], env: {} };
+        t.app = await startWebApp({ args: ['--gateway', gateway, ...more.args], env: more.env });
         const opened = await openApp(browser, t.app, { bypassCSP: true });
         t.page = opened.page;
         t.openDisplay = async () => {
@@ -224,6 +234,16 @@ describe.skipIf(!e2eAvailable())(
         await textOf(t.page.getByRole('alert').filter({ hasText: /\S/ }), /Not enough funds/);
         found.push(...(await audit(t.page, 'F2 Process, declined')));
         found.push(...(await audit(t.display, 'customer display, declined')));
+        // A switch of gateway chosen (not saved) with this payment unfinished: the warning is said.
+        await screen(t.page, 'F7', /Settings/i);
+        const plutopay = t.page.getByRole('radio', { name: /PlutoPay/ });
+        await plutopay.focus();
+        await t.page.keyboard.press('ArrowDown');
+        await textOf(t.page.getByRole('status').filter({ hasText: /not finished/ }), /^1 payment with PlutoPay is not/);
+        found.push(...(await audit(t.page, 'F7 Settings, a switch with a payment unfinished')));
+        await t.page.keyboard.press('ArrowUp');
+        expect(await plutopay.isChecked()).toBe(true);
+        await screen(t.page, 'F2', /Process/i);
         expectNoViolations(found);
       });
 
@@ -251,6 +271,20 @@ describe.skipIf(!e2eAvailable())(
         await t.page.getByRole('button', { name: 'Yes, cancel the authorisation' }).waitFor({ timeout: TIMEOUT });
         found.push(...(await audit(t.page, 'F4 Capture, confirming a cancel')));
         await t.page.getByRole('button', { name: 'Keep it' }).click();
+        // Its capture from the keyboard: no amount is refused on the field, then Enter takes the whole.
+        const captureAmount = t.page.getByLabel('Capture amount').first();
+        await captureAmount.fill('');
+        await captureAmount.press('Enter');
+        await t.page.locator('main [aria-invalid="true"]').first().waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F4 Capture, no amount to capture')));
+        await captureAmount.pressSequentially('5000');
+        await captureAmount.press('Enter');
+        await textOf(t.page.getByRole('status').filter({ hasText: /^Captured/ }), /^Captured \$50\.00 \(/);
+        found.push(...(await audit(t.page, 'F4 Capture, captured')));
+        // The item went with its capture: the focus is back in the screen, not on the page.
+        expect(await t.page.evaluate(() => document.querySelector('main')!.contains(document.activeElement))).toBe(
+          true,
+        );
 
         await screen(t.page, 'F5', /Transactions/i);
         const row = t.page.getByRole('row').filter({ hasText: '$12.50' }).first();
@@ -287,6 +321,20 @@ describe.skipIf(!e2eAvailable())(
         await close.getByRole('button', { name: 'Close the day' }).click();
         await t.page.getByRole('region', { name: 'Z report 1' }).waitFor({ timeout: TIMEOUT });
         found.push(...(await audit(t.page, 'F9 Reports, Z report')));
+        // The shop moved to another zone: the Z closed before says its times with their UTC offset.
+        await screen(t.page, 'F7', /Settings/i);
+        const counter = t.page.getByRole('form', { name: 'Counter' });
+        const zone = counter.getByLabel('Time zone');
+        const zoneBefore = await zone.inputValue();
+        await zone.fill(zoneBefore === 'Pacific/Auckland' ? 'America/Lima' : 'Pacific/Auckland');
+        await counter.getByRole('button', { name: 'Apply counter settings' }).click();
+        await counter.getByText('Counter settings saved.').waitFor({ timeout: TIMEOUT });
+        await screen(t.page, 'F9', /Reports/i);
+        await textOf(t.page.getByRole('cell').filter({ hasText: /by Ada/ }), /UTC[+-−]\d\d:\d\d by Ada/);
+        found.push(...(await audit(t.page, 'F9 Reports, a Z closed in another zone')));
+        await t.page.getByRole('button', { name: 'Open Z report 1' }).press('Enter');
+        await textOf(t.page.getByRole('region', { name: 'Z report 1' }), /UTC[+-−]\d\d:\d\d/);
+        found.push(...(await audit(t.page, 'F9 Reports, a Z of another zone opened')));
         await screen(t.page, 'F8', /attention/i);
         found.push(...(await audit(t.page, 'F8 Needs attention, after payments')));
         expectNoViolations(found);
@@ -415,6 +463,24 @@ describe.skipIf(!e2eAvailable())(
         await screen(t.page, 'F3', /Simulate/i);
         found.push(...(await audit(t.page, 'F3 Simulate, PayPlug link waiting')));
         await t.page.getByRole('button', { name: 'Pay the link' }).click();
+        // Paid while the cashier is on Simulate: told in a banner, then dismissed from the keyboard.
+        const banner = t.page.locator('.banner--link[role=status]');
+        await textOf(banner, /^€25\.00 paid by link — \S+\. F2 to see it\./);
+        found.push(...(await audit(t.page, 'F3 Simulate, PayPlug link paid banner')));
+        const dismiss = banner.getByRole('button', { name: 'Dismiss' });
+        await dismiss.focus();
+        await t.page.keyboard.press('Shift+Tab');
+        expect(
+          await banner.getByRole('button', { name: 'Open (F2)' }).evaluate((el) => el === document.activeElement),
+        ).toBe(true);
+        await t.page.keyboard.press('Tab');
+        await t.page.keyboard.press('Enter');
+        expect(await t.page.locator('.banner--link').count()).toBe(0);
+        // The button went with the banner: the focus goes back into the screen, not onto the page.
+        await expect
+          .poll(() => t.page.evaluate(() => document.querySelector('main')!.contains(document.activeElement)))
+          .toBe(true);
+        found.push(...(await audit(t.page, 'F3 Simulate, PayPlug banner dismissed')));
         await screen(t.page, 'F2', /Process/i);
         await textOf(paymentState(t.page), /Approved/);
         found.push(...(await audit(t.page, 'F2 Process, PayPlug approved')));
@@ -441,12 +507,142 @@ describe.skipIf(!e2eAvailable())(
         await t.page.locator('img.pay-link__qr').waitFor({ timeout: TIMEOUT });
         found.push(...(await audit(t.page, 'F2 Process, PayPlug installment plan')));
         found.push(...(await audit(t.display, 'customer display, PayPlug installment plan')));
+        // A switch of gateway chosen (not saved) with the plan running: both warnings are said.
+        await screen(t.page, 'F7', /Settings/i);
+        const payplugRadio = t.page.getByRole('radio', { name: /PayPlug/ });
+        await payplugRadio.focus();
+        await t.page.keyboard.press('ArrowUp');
+        await textOf(
+          t.page.getByRole('status').filter({ hasText: /still running/ }),
+          /^1 installment plan with PayPlug/,
+        );
+        await textOf(t.page.getByRole('status').filter({ hasText: /not finished/ }), /PayPlug (is|are) not finished/);
+        found.push(...(await audit(t.page, 'F7 Settings, a switch with a plan running')));
+        await t.page.keyboard.press('ArrowDown');
+        expect(await payplugRadio.isChecked()).toBe(true);
+        // F2 opens the plan again (its screen is titled by the plan, not Process payment).
+        await t.page.keyboard.press('F2');
+        await t.page.locator('table.schedule').waitFor({ timeout: TIMEOUT });
         await t.page.getByRole('button', { name: 'Abort plan' }).click();
         await t.page.getByRole('button', { name: 'Yes, abort the plan' }).waitFor();
         found.push(...(await audit(t.page, 'F2 Process, PayPlug plan abort being confirmed')));
         await t.page.getByRole('button', { name: 'Yes, abort the plan' }).click();
         await textOf(t.page.locator('.payment-state'), /aborted/);
         found.push(...(await audit(t.page, 'F2 Process, PayPlug plan aborted')));
+        expectNoViolations(found);
+      });
+
+      it('a saved card found on Create payment, and its Forget confirmed', async () => {
+        const found: string[] = [];
+        const customer = async () => {
+          await t.page.getByLabel('Email', { exact: true }).fill('ada@example.com');
+          await t.page.getByLabel('First name').fill('Ada');
+          await t.page.getByLabel('Last name').fill('Lovelace');
+        };
+        const amount = await typeAmount(t.page, '2000');
+        await customer();
+        await t.page.getByLabel(/Offer the customer to save their card/).check();
+        await amount.press('Enter');
+        await t.page.locator('img.pay-link__qr').waitFor({ timeout: TIMEOUT });
+        await screen(t.page, 'F3', /Simulate/i);
+        await t.page.getByLabel(/The customer ticks .save my card./).check();
+        await t.page.getByRole('button', { name: 'Pay the link' }).click();
+        await textOf(t.page.getByRole('status').filter({ hasText: 'payment page' }), /used on the payment page/);
+
+        await typeAmount(t.page, '1500');
+        await customer();
+        await t.page.getByRole('button', { name: 'Find saved cards' }).press('Enter');
+        await textOf(t.page.getByRole('status').filter({ hasText: 'saved card for' }), /^1 saved card for ada@/);
+        found.push(...(await audit(t.page, 'F1 Create, a saved card found')));
+        const forget = t.page.getByRole('button', { name: 'Forget this card' });
+        await forget.press('Enter');
+        const yes = t.page.getByRole('button', { name: /^Yes, forget the visa •••• 4242$/i });
+        await yes.waitFor({ timeout: TIMEOUT });
+        expect(await yes.evaluate((el) => el === document.activeElement)).toBe(true);
+        found.push(...(await audit(t.page, 'F1 Create, confirming Forget this card')));
+        // Escape backs out: the card stays, the focus where Enter does nothing (the screen's title).
+        await t.page.keyboard.press('Escape');
+        await forget.waitFor({ timeout: TIMEOUT });
+        expect(await t.page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
+        await forget.press('Enter');
+        await yes.press('Enter');
+        await textOf(t.page.getByRole('status').filter({ hasText: 'saved card for' }), /^No saved card for ada@/);
+        expect(await t.page.evaluate(() => document.querySelector('main')!.contains(document.activeElement))).toBe(
+          true,
+        );
+        found.push(...(await audit(t.page, 'F1 Create, the saved card forgotten')));
+        expectNoViolations(found);
+      });
+    });
+
+    describe('PayPlug behind a proxy that loses a create (Needs attention)', () => {
+      let sandbox: RunningSandbox;
+      let proxy: RewritingProxy;
+      const t = till('payplug', async () => {
+        sandbox = await startSandbox({ port: 0, db: ':memory:' });
+        proxy = await startRewritingProxy(sandbox.url);
+        return {
+          args: ['--gateway-url', `${proxy.url}/payplug`],
+          env: { POS_SECRET_KEY: sandbox.payplug.secret_key },
+        };
+      });
+
+      afterAll(async () => {
+        await proxy?.close();
+        await sandbox?.close();
+      });
+
+      it('a create the gateway never confirmed: its two answers, refused, backed out of and recorded', async () => {
+        const found: string[] = [];
+        // The create's answer is lost, and so is every answer to the lookup: the till cannot find it.
+        proxy.dropAnswer = (method, path) => path === '/payplug/v1/payments' && (method === 'POST' || method === 'GET');
+        const amount = await typeAmount(t.page, '1234');
+        await amount.press('Enter');
+        await t.page.getByRole('button', { name: 'Needs attention (1)' }).waitFor({ timeout: TIMEOUT });
+        await screen(t.page, 'F8', /attention/i);
+        const item = t.page.getByRole('article', { name: /€12\.34/ });
+        const made = item.getByRole('button', { name: 'It was made: enter its id' });
+        await made.waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F8 Needs attention, a create never confirmed')));
+
+        // "It was made" from the keyboard: its form opens on its first field.
+        await made.focus();
+        await t.page.keyboard.press('Enter');
+        const form = item.getByRole('form', { name: 'The payment was made' });
+        const id = form.getByLabel("Its id on the gateway's dashboard");
+        await expect.poll(() => id.evaluate((el) => el === document.activeElement)).toBe(true);
+        found.push(...(await audit(t.page, 'F8 Needs attention, "it was made" form')));
+        // Tab goes field, field, Record, Back.
+        const order: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          await t.page.keyboard.press('Tab');
+          order.push(
+            await t.page.evaluate(() => document.activeElement?.textContent || document.activeElement?.id || ''),
+          );
+        }
+        expect(order).toEqual([expect.stringMatching(/-by$/), 'Record: it was made', 'Back']);
+        // Recorded empty: said on the first field, which takes the focus.
+        await form.getByRole('button', { name: 'Record: it was made' }).press('Enter');
+        await expect.poll(() => id.getAttribute('aria-invalid')).toBe('true');
+        expect(await id.evaluate((el) => el === document.activeElement)).toBe(true);
+        found.push(...(await audit(t.page, 'F8 Needs attention, "it was made" refused empty')));
+        // Escape backs out: nothing recorded, the focus on the item's title.
+        await t.page.keyboard.press('Escape');
+        expect(await form.count()).toBe(0);
+        expect(await t.page.evaluate(() => document.activeElement?.id ?? '')).toMatch(/^attention-pay_/);
+
+        // "It was not made", typed and recorded from the keyboard.
+        await item.getByRole('button', { name: 'It was not made' }).press('Enter');
+        const notMade = item.getByRole('form', { name: 'The payment was not made' });
+        const by = notMade.getByLabel('Checked by');
+        await expect.poll(() => by.evaluate((el) => el === document.activeElement)).toBe(true);
+        found.push(...(await audit(t.page, 'F8 Needs attention, "it was not made" form')));
+        await t.page.keyboard.type('Sam');
+        await t.page.keyboard.press('Tab');
+        await t.page.keyboard.type('No payment of €12.34 on the dashboard');
+        await t.page.keyboard.press('Enter');
+        await t.page.getByText('Nothing needs attention.').waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F8 Needs attention, a create settled as not made')));
         expectNoViolations(found);
       });
     });
@@ -488,8 +684,23 @@ describe.skipIf(!e2eAvailable())(
         found.push(...(await audit(t.display, 'customer display, Plural link waiting')));
         await screen(t.page, 'F3', /Simulate/i);
         await t.page.getByRole('button', { name: 'Pay the link' }).click();
-        await screen(t.page, 'F2', /Process/i);
+        // Paid while the cashier is on Simulate: told in a banner; its Open (F2) from the keyboard.
+        const banner = t.page.locator('.banner--link[role=status]');
+        await textOf(banner, /^₹500\.00 paid by link — \S+\. F2 to see it\./);
+        found.push(...(await audit(t.page, 'F3 Simulate, Plural link paid banner')));
+        await banner.getByRole('button', { name: 'Open (F2)' }).focus();
+        await t.page.keyboard.press('Enter');
+        await t.page
+          .locator('main h1')
+          .filter({ hasText: /Process/i })
+          .first()
+          .waitFor({ timeout: TIMEOUT });
         await textOf(paymentState(t.page), /Approved/);
+        expect(await t.page.locator('.banner--link').count()).toBe(0);
+        // The banner's button went with it: the focus is in the screen it opened.
+        await expect
+          .poll(() => t.page.evaluate(() => document.querySelector('main')!.contains(document.activeElement)))
+          .toBe(true);
         found.push(...(await audit(t.page, 'F2 Process, Plural approved')));
 
         await screen(t.page, 'F5', /Transactions/i);
@@ -497,10 +708,23 @@ describe.skipIf(!e2eAvailable())(
         const item = t.page.locator('li.settlement', { hasText: '₹500.00' }).first();
         await item.waitFor({ timeout: TIMEOUT });
         found.push(...(await audit(t.page, 'F5 Settlements, one held share')));
-        await item.getByRole('button', { name: 'Release part…' }).click();
-        await t.page.getByLabel('Amount to release to 1324').waitFor();
+        const part = item.getByRole('button', { name: 'Release part…' });
+        await part.focus();
+        await t.page.keyboard.press('Enter');
+        const release = t.page.getByLabel('Amount to release to 1324');
+        await release.waitFor();
         found.push(...(await audit(t.page, 'F5 Settlements, releasing part')));
+        // Nothing typed: refused on the field, which keeps the focus.
+        await t.page.keyboard.press('Enter');
+        await expect.poll(() => release.getAttribute('aria-invalid'), { timeout: TIMEOUT }).toBe('true');
+        expect(await release.evaluate((el) => el === document.activeElement)).toBe(true);
+        found.push(...(await audit(t.page, 'F5 Settlements, part to release refused')));
+        // Escape closes it, its refusal with it, and the focus is back on the button that opened it.
         await t.page.keyboard.press('Escape');
+        expect(await part.evaluate((el) => el === document.activeElement)).toBe(true);
+        expect(await part.getAttribute('aria-expanded')).toBe('false');
+        expect(await item.locator('[aria-invalid="true"]').count()).toBe(0);
+        found.push(...(await audit(t.page, 'F5 Settlements, part closed')));
 
         await t.page.getByRole('tab', { name: 'Transactions' }).click();
         const row = t.page.getByRole('row').filter({ hasText: '₹500.00' }).first();
