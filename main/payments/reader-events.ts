@@ -22,10 +22,11 @@ export interface ReaderEventSink {
   stage(action: ReaderAction, stage: ReaderStage): void;
   /**
    * Whether a device already took this action, in this run or before a restart ('unknown': its
-   * outcome is unknown; 'interrupted': the host stopped while the device was collecting it). Such
+   * outcome is unknown; 'interrupted': the host stopped while the device was collecting it;
+   * 'settled': its payment has moved on since, by the device's answer or the cashier's word). Such
    * an action is never collected again: the card may have been charged once already.
    */
-  taken(action: ReaderAction): 'unknown' | 'interrupted' | null;
+  taken(action: ReaderAction): 'unknown' | 'interrupted' | 'settled' | null;
   /** The device may have charged and cannot say: the payment needs attention until resolved. */
   unknown(action: ReaderAction, reason: string, advice: string): void;
   /** Journals what the device said, before it is posted. */
@@ -115,16 +116,17 @@ export class ReaderEvents implements ReaderEventSink {
     );
   }
 
-  taken(action: ReaderAction): 'unknown' | 'interrupted' | null {
+  taken(action: ReaderAction): 'unknown' | 'interrupted' | 'settled' | null {
     const record = this.engine.journal.findByTransactionId(action.paymentId);
     if (!record || record.actionId !== action.id) return null;
     if (record.status === 'unknown') return 'unknown';
-    if (
-      record.status === 'in_progress' &&
-      (record.readerStage === 'waiting_for_card' || record.readerStage === 'processing')
-    )
-      return 'interrupted';
-    return null;
+    if (record.status === 'in_progress') {
+      // Sent, no card asked for yet (the stage is journaled before the device asks): safe to ask again.
+      return record.readerStage === 'waiting_for_card' || record.readerStage === 'processing' ? 'interrupted' : null;
+    }
+    // Settled on this till since the device took it (found by the soak: the cashier said "charged"
+    // while a poll still carried the action in progress, and it was collected — charged — again).
+    return 'settled';
   }
 
   unknown(action: ReaderAction, reason: string, advice: string): void {

@@ -394,6 +394,8 @@ export class ReaderController {
         return;
       }
       const taken = this.options.sink.taken(action);
+      // Its payment moved on here; the gateway hears of it from the outbox, and its next answer says so.
+      if (taken === 'settled') return;
       if (taken) {
         // Asking the device to collect it again could charge the card twice: ask it what happened
         // instead, and leave the rest to the cashier (Needs attention).

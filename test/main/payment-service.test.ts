@@ -42,6 +42,60 @@ function insertInDoubt(journal: Journal, n: number): void {
   );
 }
 
+/**
+ * Which reader actions count as taken by a device already (never collected again): found by the
+ * soak — the cashier said "charged" for an unknown outcome while the reader link's poll still
+ * carried the action in progress, and the terminal was asked to charge it again.
+ */
+describe('a reader action already taken', () => {
+  const action = {
+    id: 'act_taken0001',
+    paymentId: 'tx-taken',
+    amount: 1000,
+    currency: 'EUR',
+    status: 'in_progress' as const,
+    presentedCard: null,
+  };
+  const withPayment = (patch: Parameters<Journal['updatePayment']>[1]) => {
+    const { journal, service } = setup();
+    journal.insertPayment(
+      newPaymentRecord({
+        id: 'pay_taken00000001',
+        gateway: 'plutopay',
+        mode: 'test',
+        orderReference: 'TAKEN-1',
+        attempt: 1,
+        idempotencyKey: 'pos-TAKEN-1-1',
+        origin: 'local',
+        amount: 1000,
+        currency: 'EUR',
+        captureMethod: 'automatic',
+        status: 'in_progress',
+        transactionId: 'tx-taken',
+        actionId: action.id,
+      }),
+      'created',
+    );
+    journal.updatePayment('pay_taken00000001', patch);
+    return service.readerEvents;
+  };
+
+  it('is settled once its payment moved on here (charged, refused, cancelled): never collected again', () => {
+    for (const status of ['succeeded', 'requires_capture', 'failed', 'canceled', 'pending'] as const)
+      expect(withPayment({ status }).taken(action)).toBe('settled');
+  });
+
+  it('is interrupted while the device was asking for the card, unknown when its outcome is', () => {
+    expect(withPayment({ readerStage: 'waiting_for_card' }).taken(action)).toBe('interrupted');
+    expect(withPayment({ status: 'unknown' }).taken(action)).toBe('unknown');
+  });
+
+  it('is not taken while only sent (no card asked for yet), nor when it is another action', () => {
+    expect(withPayment({ readerStage: 'sent' }).taken(action)).toBeNull();
+    expect(withPayment({ status: 'succeeded' }).taken({ ...action, id: 'act_other0001' })).toBeNull();
+  });
+});
+
 function setup(
   gateway = new FakeGateway(),
   cloudReader: { id: string | null } = { id: null },

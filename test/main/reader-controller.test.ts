@@ -404,6 +404,19 @@ describe('reader controller', () => {
     await h.controller.stop();
   });
 
+  it('never collects again an action whose payment was settled here meanwhile, though a poll still carries it', async () => {
+    // Found by the soak: the cashier said "charged" for an unknown outcome while the link's poll still
+    // carried the action in progress; the action was collected again, and the terminal charged twice.
+    const h = harness([poll(1, ACTION), poll(2, ACTION)]);
+    h.sink.taken = (action) => (action.id === ACTION.id ? 'settled' : null);
+    h.controller.start();
+    await h.settle(1_000);
+    expect(h.log).not.toContain('started');
+    expect(h.controller.action).toBeNull();
+    expect(h.posts).toEqual([]);
+    await h.controller.stop();
+  });
+
   it('holds an outcome the journal cannot take, never collects its action again, and reports it once journaled', async () => {
     // Every new session is handed the action again, as the gateway does while it is in progress.
     const h = harness([poll(1, ACTION), 'hang', poll(1, ACTION), 'hang', poll(1, ACTION)]);
