@@ -6,21 +6,13 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { pluralToken } from '../support/plural';
 
 let sandbox: RunningSandbox;
 let token = '';
 beforeAll(async () => {
   sandbox = await startSandbox({ port: 0, db: ':memory:', seed: false });
-  const answer = await fetch(`${sandbox.plural.url}/api/auth/v1/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      client_id: sandbox.plural.client_id,
-      client_secret: sandbox.plural.client_secret,
-      grant_type: 'client_credentials',
-    }),
-  });
-  token = ((await answer.json()) as { access_token: string }).access_token;
+  token = await pluralToken(sandbox);
 });
 afterAll(() => sandbox.close());
 

@@ -5,6 +5,17 @@ import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from './host';
 import { startRewritingProxy, type RewritingProxy } from './proxy';
 
+/** A token from the sandbox's Plural emulator, asked with its client credentials. */
+export async function pluralToken(sandbox: RunningSandbox): Promise<string> {
+  const { url, client_id, client_secret } = sandbox.plural;
+  const answer = await fetch(`${url}/api/auth/v1/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
+  });
+  return ((await answer.json()) as { access_token: string }).access_token;
+}
+
 /** A request to the sandbox's Plural emulator with a token of its own (as Plural's dashboard or the customer would). */
 export async function pluralRequest(
   sandbox: RunningSandbox,
@@ -12,17 +23,10 @@ export async function pluralRequest(
   path: string,
   body?: unknown,
 ): Promise<Response> {
-  const { url, client_id, client_secret } = sandbox.plural;
-  const token = (await (
-    await fetch(`${url}/api/auth/v1/token`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ client_id, client_secret, grant_type: 'client_credentials' }),
-    })
-  ).json()) as { access_token: string };
-  return fetch(url + path, {
+  const token = await pluralToken(sandbox);
+  return fetch(sandbox.plural.url + path, {
     method,
-    headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
 }
