@@ -49,9 +49,13 @@ describe.skipIf(!hasTool('socat'))('looking for readers now (readers.scan)', () 
       'the terminal to be found',
     );
     expect(found).toMatchObject({ status: 'unpaired', deviceId: `serial:${pty.b}` });
-    expect(
-      t.events.some((e) => e.type === 'readers' && e.readers.some((v) => v.path === pty.b && v.kind === 'concert')),
-    ).toBe(true);
+    // Events are coalesced a moment after the change, while the list reads the registry at once.
+    await waitFor(
+      () =>
+        t.events.some((e) => e.type === 'readers' && e.readers.some((v) => v.path === pty.b && v.kind === 'concert')),
+      5_000,
+      'a readers event naming the terminal',
+    );
     const paired = await t.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk' });
     expect(paired.kind).toBe('concert');
   }, 30_000);
