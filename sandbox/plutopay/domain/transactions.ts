@@ -137,16 +137,16 @@ export function keyUsedBy(endpoint: string): ApiError {
  * names one request on one endpoint, so one used anywhere else is refused, never acted on.
  */
 export function actionKeyUse(ctx: Context, key: string): string | undefined {
-  const captured = ctx.sql.get('SELECT id FROM transactions WHERE capture_key = ? LIMIT 1').get(key) as
-    { id: string } | undefined;
-  if (captured) return `POST /v1/transactions/${captured.id}/capture`;
-  const canceled = ctx.sql.get('SELECT id FROM transactions WHERE cancel_key = ? LIMIT 1').get(key) as
-    { id: string } | undefined;
-  if (canceled) return `POST /v1/transactions/${canceled.id}/cancel`;
-  const refunded = ctx.sql.get('SELECT transaction_id FROM refunds WHERE idempotency_key = ? LIMIT 1').get(key) as
-    { transaction_id: string } | undefined;
-  if (refunded) return `POST /v1/transactions/${refunded.transaction_id}/refunds`;
-  return undefined;
+  // One statement, not three: every keyed create asks it.
+  const used = ctx.sql
+    .get(
+      `SELECT 'capture' AS action, id FROM transactions WHERE capture_key = ?
+       UNION ALL SELECT 'cancel', id FROM transactions WHERE cancel_key = ?
+       UNION ALL SELECT 'refunds', transaction_id FROM refunds WHERE idempotency_key = ?
+       LIMIT 1`,
+    )
+    .get(key, key, key) as { action: string; id: string } | undefined;
+  return used ? `POST /v1/transactions/${used.id}/${used.action}` : undefined;
 }
 
 /** Refuses a key that names any request already (a create, capture, cancel or refund). */
