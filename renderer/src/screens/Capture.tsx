@@ -9,6 +9,7 @@ import { useListChanges } from '../store/list-changes';
 import { money, timeAgo, timeLeft } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { useNow } from '../lib/hooks';
+import { readPages } from '../lib/pages';
 
 /** One uncaptured authorisation, from the host's journal or only known to the gateway. */
 export interface Authorisation {
@@ -215,19 +216,8 @@ export function Capture() {
     let current = true;
     // The host's authorisations a page at a time, oldest first (the nearest to lapsing): a busy
     // shop holds hundreds, and the screen says what the pages not shown yet hold.
-    const hostPages = async () => {
-      const loaded: PaymentView[] = [];
-      let last: UncapturedPage | null = null;
-      for (let page = 0; page < pages; page++) {
-        const result = await run('payments.uncaptured', { offset: page * CAPTURE_PAGE, limit: CAPTURE_PAGE });
-        if (!result.ok) return result;
-        last = result.value;
-        loaded.push(...result.value.payments);
-        if (loaded.length >= result.value.total) break;
-      }
-      return { ok: true as const, value: { ...last!, payments: loaded } };
-    };
-    void hostPages().then((fromHost) => {
+    const hostPages = readPages((offset, limit) => run('payments.uncaptured', { offset, limit }), CAPTURE_PAGE, pages);
+    void hostPages.then((fromHost) => {
       if (!current) return;
       setHostLoading(false);
       setHostError(fromHost.ok ? null : fromHost.error);

@@ -10,6 +10,7 @@ import { dateTime, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { useFocusOnMount } from '../lib/hooks';
 import { paymentStatusLabel } from '../lib/labels';
+import { readPages } from '../lib/pages';
 
 /** Words next to a share's status as the gateway says it (HOLD, RELEASED, CANCELLED, …). */
 export function shareStatusText(split: SplitView, currency: string): string {
@@ -393,19 +394,8 @@ export function Settlements() {
     let current = true;
     // A page at a time, held first: a busy shop has hundreds, and the screen says what the pages
     // not shown yet hold (it asked for 100 and said nothing of the rest).
-    const load = async () => {
-      const loaded: PaymentView[] = [];
-      let last: SettlementPage | null = null;
-      for (let page = 0; page < pages; page++) {
-        const result = await run('settlements.list', { offset: page * SETTLEMENTS_PAGE, limit: SETTLEMENTS_PAGE });
-        if (!result.ok) return result;
-        last = result.value;
-        loaded.push(...result.value.payments);
-        if (loaded.length >= result.value.total) break;
-      }
-      return { ok: true as const, value: { ...last!, payments: loaded } };
-    };
-    void load().then((result) => {
+    const load = readPages((offset, limit) => run('settlements.list', { offset, limit }), SETTLEMENTS_PAGE, pages);
+    void load.then((result) => {
       if (!current) return;
       setLoading(false);
       if (result.ok) {
