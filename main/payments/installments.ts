@@ -427,11 +427,13 @@ export class Installments {
    * unpaid), not when the till saw it — a part charged at night and seen in the morning, or days
    * later after the till was off, is that night's sale. Never later than now, and never inside a
    * period a Z already closed: a closed Z keeps its own rows and never changes, so a payment dated
-   * there would be in no report at all. It is then dated now, in the open day, and its timeline
-   * says when the gateway charged it.
+   * there would be in no report at all. It is then dated now (never before the last Z's end, even
+   * with the clock set back), in the open day, and its timeline says when the gateway charged it.
    */
   private datedAt(payment: GatewayPayment): { at: string; note: string | null } {
-    const now = this.engine.clock.now();
+    // The journal's now, not the clock's: with the clock set back behind the last Z's end (an NTP
+    // correction), "now" was inside that closed period, and the part in no report at all.
+    const now = Date.parse(this.engine.journal.nowIso());
     const charged = Date.parse(payment.capturedAt ?? payment.createdAt);
     if (!Number.isFinite(charged) || charged >= now) return { at: new Date(now).toISOString(), note: null };
     const closed = this.engine.journal.lastZReport(this.engine.options.mode());

@@ -677,7 +677,12 @@ export class Journal {
     return row?.at ?? null;
   }
 
-  private nowIso(): string {
+  /**
+   * Now, as the journal records it: the clock's time, but never before the end of the last closed Z
+   * (a clock set back behind it). What is dated by hand (a part taken in, dated when it was charged)
+   * must not be earlier than this when it cannot keep its own time.
+   */
+  nowIso(): string {
     return new Date(Math.max(this.clock.now(), this.closedUntil)).toISOString();
   }
 

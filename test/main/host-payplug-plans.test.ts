@@ -177,7 +177,7 @@ describe('PayPlug installment plans the till follows', () => {
     expect(z.paymentCount).toBe(0);
     expect(z.reconciliation).toBeNull();
     proxy.dropAnswer = () => false;
-    return { t, due, z: z.z! };
+    return { t, due, z: { ...z.z!, end: z.end }, clock };
   }
 
   it('a part charged in a day a Z has closed since counts in the open day, leaving the Z as it was', async () => {
@@ -188,6 +188,20 @@ describe('PayPlug installment plans the till follows', () => {
     expect((await t.call('reports.get', { number: z.number })).paymentCount).toBe(0);
     const open = await t.call('reports.x', {});
     expect(open.totals).toEqual([expect.objectContaining({ approvedCount: 1, captured: 3000 })]);
+  });
+
+  it('a part taken in while the clock is behind the last Z is counted in the open day, not in the closed one', async () => {
+    // Found hunting the day's money: the part was dated "now" by the till's clock, which an NTP
+    // correction had set back behind the Z's end: inside the closed period, so in no report at all.
+    const { t, z, clock } = await closedWithoutPart('PLAN-F5');
+    clock.offsetMs -= 30 * 60_000;
+    await t.call('installments.list', {});
+    const second = await waitFor(() => part(t, 'PLAN-F5#2'), 5_000, 'the second part');
+    expect(Date.parse(second.createdAt)).toBeGreaterThanOrEqual(Date.parse(z.end));
+    expect((await t.call('reports.get', { number: z.number })).paymentCount).toBe(0);
+    expect((await t.call('reports.x', {})).totals).toEqual([
+      expect.objectContaining({ approvedCount: 1, captured: 3000 }),
+    ]);
   });
 
   it('Reconcile now on such a closed day takes the part in for the open day: the Z keeps no "taken elsewhere"', async () => {
