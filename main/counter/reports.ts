@@ -119,6 +119,11 @@ type ReaderLabels = (payment: {
 
 const GATEWAY_PAGE = 100;
 /**
+ * The most of a period's journal payments a reconciliation reads one by one when the gateway's list
+ * for the period's dates lacks them (see CounterReports.datedLater).
+ */
+const LATE_LOOKUPS = 20;
+/**
  * Payments read, and turned into report rows, between two turns of the event loop. The host is
  * single-threaded: a busy day's report (10 000 payments) read in one go held every reader, the
  * customer display and the other windows for most of a second; read by pages they go on between.
@@ -923,6 +928,7 @@ export class CounterReports {
         records = periodRecords();
         rows = journalRows((r) => sent(r) && r.gateway === name);
       }
+      if (listed.complete) listed.payments.push(...(await this.datedLater(gateway, rows, listed.payments)));
       const result = reconcile({
         journal: rows,
         gateway: listed.payments.map((p) => ({
@@ -1031,6 +1037,33 @@ export class CounterReports {
       standalone: records.filter((r) => r.chargedBy === 'terminal').length,
       ...(incomplete ? { incomplete } : {}),
     };
+  }
+
+  /**
+   * The journal's payments of the period the gateway's list for its dates lacks, read one by one: a
+   * payment the journal dated after the gateway made it (a part of a plan charged in a period a Z
+   * had closed, taken in later) is filed under the open day, but the gateway lists it under the
+   * date it was charged, which the open day's dates may not reach — it was "journal only" though
+   * the gateway has it. One that cannot be read stays as it is (a difference); at most
+   * LATE_LOOKUPS are read, so a list that lacks a whole day (another account) costs no more.
+   */
+  private async datedLater(
+    gateway: PaymentGateway,
+    rows: readonly JournalRow[],
+    listed: readonly GatewayPayment[],
+  ): Promise<GatewayPayment[]> {
+    const ids = new Set(listed.map((p) => p.id));
+    const missing = rows.flatMap((row) => (row.gatewayId && !ids.has(row.gatewayId) ? [row.gatewayId] : []));
+    const found: GatewayPayment[] = [];
+    for (const id of missing.slice(0, LATE_LOOKUPS)) {
+      try {
+        const payment = await gateway.retrieve(id);
+        if (payment.id === id) found.push(payment);
+      } catch {
+        // not read: it stays a difference
+      }
+    }
+    return found;
   }
 
   /**
