@@ -404,8 +404,14 @@ export class Installments {
     const record = journal.atomically(() => {
       const adopted = this.sync.adopt(payment, dated.at);
       if (dated.note) journal.updatePayment(adopted.id, {}, 'dated', dated.note);
-      // Charged before the till heard of it, yet the till's own plan's money: counted when dated.
-      if (adopted.amountCaptured !== 0) journal.recordCaptured(adopted.id, adopted.amountCaptured, dated.at);
+      // Charged before the till heard of it, yet the till's own plan's money: counted when dated (a
+      // payment of the till's own that adopt() claimed instead had its money counted as it changed).
+      if (adopted.origin !== 'local' && adopted.amountCaptured !== 0)
+        journal.recordCaptured(adopted.id, adopted.amountCaptured, dated.at);
+      // And refunded already (on the gateway's dashboard): its refund is counted with it, or the day's
+      // net was the whole part while the gateway held less, with nothing to flag it.
+      if (adopted.origin !== 'local' && adopted.amountRefunded !== 0)
+        journal.recordRefunded(adopted.id, adopted.amountRefunded, dated.at);
       return journal.updatePayment(
         adopted.id,
         {

@@ -1647,6 +1647,15 @@ export class Journal {
     this.db.prepare('INSERT INTO capture_entries (payment_id, amount, at) VALUES (?, ?, ?)').run(paymentId, amount, at);
   }
 
+  /**
+   * Counts money a payment taken in after the fact already had refunded as this till's, at `at`
+   * (an installment of the till's own plan refunded on the gateway's dashboard before the till heard
+   * of it: its capture is counted, so its refund must be too).
+   */
+  recordRefunded(paymentId: string, amount: number, at: string): void {
+    this.db.prepare('INSERT INTO refund_entries (payment_id, amount, at) VALUES (?, ?, ?)').run(paymentId, amount, at);
+  }
+
   addReceipt(receipt: Omit<ReceiptRecord, 'id' | 'createdAt' | 'updatedAt'>): ReceiptRecord {
     const now = this.nowIso();
     const id = Number(

@@ -270,6 +270,29 @@ describe('PayPlug installment plans the till follows', () => {
     expect((await t.call('reports.x', {})).totals.every((row) => row.approvedCount === 0)).toBe(true);
   });
 
+  it('a part refunded at PayPlug before the till read it counts its refund with its charge', async () => {
+    // Found hunting the day's money: the part's charge was counted (the till's own plan's money)
+    // but not the refund made on PayPlug's dashboard before the till took it in, so the day's net
+    // was the whole part; the reconciliation agreed (both sides said refunded), flagging nothing.
+    const { t, clock } = await till(600_000);
+    const { due } = await chargedUnread(t, clock, 'PLAN-R5');
+    const ledger = (await payplug(t, 'GET', '/_sandbox/ledger')).json as {
+      payments: { id: string; installment_plan_id: string | null }[];
+    };
+    const charged = ledger.payments.filter((p) => p.installment_plan_id !== null);
+    expect(charged).toHaveLength(2);
+    expect((await payplug(t, 'POST', `/v1/payments/${charged[1]!.id}/refunds`, { amount: 1000 })).status).toBe(201);
+    await t.call('installments.list', {});
+    expect(await waitFor(() => part(t, 'PLAN-R5#2'), 5_000, 'the second part')).toMatchObject({
+      amountCaptured: 3000,
+      amountRefunded: 1000,
+    });
+    const x = await t.call('reports.x', { date: due });
+    expect(x.totals).toEqual([
+      expect.objectContaining({ approvedCount: 1, captured: 3000, refunded: 1000, net: 2000 }),
+    ]);
+  });
+
   it('a Z closes a day with the part PayPlug charged in it that the till had not read yet, counted once', async () => {
     const { t, clock } = await till(600_000);
     const { plan, due } = await chargedUnread(t, clock, 'PLAN-R2');
