@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
-import { SCHEMA_VERSION } from '../../sandbox/plutopay/schema';
+import { migrate } from '../../sandbox/core/database';
+import { MIGRATIONS, SCHEMA_VERSION } from '../../sandbox/plutopay/schema';
 import { Api, receiver, type ListResponse, type ReaderJson, type TerminalJson, type TransactionJson } from './helpers';
 
 const ROOT = resolve(__dirname, '../..');
@@ -143,6 +144,32 @@ describe('restart persistence (file database)', () => {
       }
     } finally {
       await rx.close();
+    }
+  });
+
+  it('drops the index every is_live list made redundant, keeping the payments (migration 5)', async () => {
+    const db = join(dir, 'v4.db');
+    const raw = new Database(db);
+    migrate(raw, 'plutopay', MIGRATIONS.slice(0, 4));
+    raw.close();
+    const first = await startSandbox({ port: 0, db, seed: false });
+    const api = new Api(first.url, first.secret_key);
+    const created = (await api.post<TransactionJson>('/v1/transactions', { amount: 700, idempotency_key: 'v4-1' }))
+      .body;
+    await first.close();
+    const file = new Database(db, { readonly: true });
+    try {
+      const indexes = file
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'transactions'")
+        .all()
+        .map((row) => (row as { name: string }).name);
+      expect(indexes).not.toContain('transactions_created');
+      expect(indexes).toContain('transactions_live_created');
+      expect(file.prepare('SELECT id FROM transactions WHERE idempotency_key = ?').get('v4-1')).toEqual({
+        id: created.id,
+      });
+    } finally {
+      file.close();
     }
   });
 

@@ -398,9 +398,11 @@ export class Transactions {
         created_at: now,
         updated_at: now,
       };
-      if (input.idempotency_key !== null && !byKey()) {
+      if (input.idempotency_key !== null) {
+        // A key an action used is refused, unless a create used it too (then the insert replays);
+        // the create is looked for only then, as almost every key is new.
         const action = actionKeyUse(this.ctx, input.idempotency_key);
-        if (action !== undefined) throw keyUsedBy(action);
+        if (action !== undefined && !byKey()) throw keyUsedBy(action);
       }
       if (input.confirm) this.decideConfirmation(row, input.payment_method);
       // The UNIQUE idempotency_key column decides: insert first, and a conflict means "replay".
