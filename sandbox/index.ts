@@ -15,7 +15,8 @@ import type { Context, Mode } from './core/context';
 import type { Faults } from './core/faults';
 import { AdvanceableClock, databaseOffset } from './core/clock';
 import { cryptoIds } from './core/ids';
-import { migrate, openDatabase, Statements } from './core/database';
+import { migrate, openDatabase, Statements, type Db } from './core/database';
+import { groupCommit } from './core/group-commit';
 import { MIGRATIONS as SHARED_MIGRATIONS } from './core/schema';
 
 export type { Faults } from './core/faults';
@@ -90,13 +91,20 @@ function hostForUrl(host: string): string {
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
+  return startSandboxOn(openDatabase(options.db ?? ':memory:'), options);
+}
+
+/**
+ * startSandbox on a database already opened with openDatabase(options.db), which it owns from then
+ * on: for tests that must reach the sandbox's own connection (a pragma only it can set).
+ */
+export async function startSandboxOn(db: Db, options: SandboxOptions = {}): Promise<RunningSandbox> {
   const host = options.host ?? '127.0.0.1';
   const mode: Mode = options.mode ?? 'test';
   const dbPath = options.db ?? ':memory:';
   const log = options.log ?? (() => {});
   let url = '';
 
-  const db = openDatabase(dbPath);
   let clock: AdvanceableClock;
   try {
     migrate(db, 'sandbox', SHARED_MIGRATIONS);
@@ -131,7 +139,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     throw error;
   }
   const emulators: Emulator[] = [plutopay, payplug, plural];
-  const server = createApiServer({ emulators, log });
+  const commits = groupCommit(db);
+  commits.log = log;
+  // What the emulators wrote while starting (migrations included) is committed before anything runs.
+  if (!commits.flush()) {
+    db.close();
+    throw new Error(`the sandbox could not commit its database ${dbPath} while starting`);
+  }
+  const server = createApiServer({ emulators, log, commits });
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -148,6 +163,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const port = (server.address() as AddressInfo).port;
   url = `http://${hostForUrl(host)}:${port}`;
   for (const emulator of emulators) emulator.start?.();
+  commits.flush();
   log(`PlutoPay sandbox (${mode} mode) listening on ${url}, database ${dbPath}`);
   log(`PayPlug at ${url}${PAYPLUG_PREFIX}, Plural at ${url}${PLURAL_PREFIX}`);
 
@@ -155,12 +171,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const close = (): Promise<void> => {
     closing ??= (async () => {
       for (const emulator of emulators) await emulator.shutdown?.();
+      // What the last turn wrote is committed (and its answers sent) before anything closes.
+      commits.flush();
       // Let the long polls answered by shutdown() flush before the sockets go.
       await new Promise<void>((resolve) => setImmediate(resolve));
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      // A timer or a last socket event may have written since.
+      commits.flush();
       db.close();
       log('PlutoPay sandbox closed');
     })();

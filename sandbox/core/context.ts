@@ -1,6 +1,7 @@
 /** What every domain module shares: the database, time, ids and the running mode. */
 import type { Clock } from '../../common/clock';
 import type { Db, Statements } from './database';
+import { groupCommit } from './group-commit';
 import type { IdSource } from './ids';
 
 export type Mode = 'test' | 'live';
@@ -27,13 +28,15 @@ export function liveFlag(ctx: { readonly mode: Mode }): 0 | 1 {
   return ctx.mode === 'live' ? 1 : 0;
 }
 
-type Runner = ReturnType<Db['transaction']> & { immediate: (fn: () => unknown) => unknown };
+type Runner = ReturnType<Db['transaction']>;
 const runners = new WeakMap<Db, Runner>();
 
 /**
- * Runs `fn` in one SQLite transaction that takes the write lock at once (no upgrade deadlocks).
- * Nested calls become savepoints. One wrapper per database: db.transaction() is not free, and this
- * runs on every write request.
+ * Runs `fn` all or nothing inside the turn's group commit (group-commit.ts): the first call of a
+ * turn opens the group's transaction, which takes the write lock at once (no upgrade deadlocks);
+ * `fn` runs in a savepoint of it, so a throw undoes only what `fn` wrote. The group commits when
+ * the turn is over; whatever leaves the process waits for that (GroupCommit.afterCommit). One
+ * wrapper per database: db.transaction() is not free, and this runs on every write request.
  */
 export function inTransaction<T>(ctx: Context, fn: () => T): T {
   let runner = runners.get(ctx.db);
@@ -41,7 +44,8 @@ export function inTransaction<T>(ctx: Context, fn: () => T): T {
     runner = ctx.db.transaction((body: () => unknown) => body()) as Runner;
     runners.set(ctx.db, runner);
   }
-  return runner.immediate(fn) as T;
+  groupCommit(ctx.db).open();
+  return runner(fn) as T;
 }
 
 export function parseJson<T>(text: string | null, fallback: T): T {

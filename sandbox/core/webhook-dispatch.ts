@@ -9,6 +9,7 @@
  */
 import { inTransaction, type Context } from './context';
 import { DeliveryQueue, DELIVERY_TIMEOUT_MS, retryAfter } from './delivery-queue';
+import { groupCommit } from './group-commit';
 import { LoopbackPoster } from './loopback-post';
 import { pageMeta, type PageMeta } from './pagination';
 import { iso } from './time';
@@ -47,7 +48,7 @@ export interface DeliveryTables {
 }
 
 export class WebhookDispatcher {
-  private readonly poster = new LoopbackPoster(DELIVERY_TIMEOUT_MS);
+  private readonly poster: LoopbackPoster;
   private readonly queue: DeliveryQueue<DeliveryRow>;
 
   /**
@@ -59,6 +60,7 @@ export class WebhookDispatcher {
     private readonly tables: DeliveryTables,
     private readonly prepare: (delivery: DeliveryRow) => Outgoing | null,
   ) {
+    this.poster = new LoopbackPoster(DELIVERY_TIMEOUT_MS, groupCommit(ctx.db));
     this.queue = new DeliveryQueue(ctx, tables.deliveries, (delivery) => this.attempt(delivery));
   }
 
@@ -78,7 +80,8 @@ export class WebhookDispatcher {
     }
     const result = await this.send(outgoing);
     // Shutting down: the claimed row stays pending, and resume() makes it due on the next start.
-    if (this.queue.stopped) return;
+    // Not sent because its claim (or the row) was rolled back: the row is as the database says.
+    if (this.queue.stopped || result.uncommitted) return;
     const now = this.ctx.clock.now();
     const attempts = delivery.attempts + 1;
     inTransaction(this.ctx, () => {

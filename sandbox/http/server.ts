@@ -3,11 +3,14 @@
  * route, inject faults, authenticate, refuse a query on a route that takes none, read and parse the
  * body, call the handler, render the answer (or, for an injected drop, destroy the connection after
  * the handler committed its change).
+ * Every answer, and every dropped connection, waits for the group commit covering what the handlers
+ * of its turn wrote (core/group-commit.ts); when that commit fails it is a 500 instead.
  * Every error leaves as the documented `{"error": {...}}` body; nothing a client sends can crash it.
  */
 import http from 'node:http';
 import { ApiError, badRequest } from './errors';
 import { firstHeader, parseForm, parseJsonObject, readBody } from './body';
+import type { GroupCommit } from '../core/group-commit';
 import type { Emulator } from './emulator';
 import { Params } from './params';
 import type { ApiRequest, Reply, Route } from './router';
@@ -16,6 +19,8 @@ export interface ServerOptions {
   /** Every emulated gateway; a request goes to the one with the longest matching prefix. */
   emulators: readonly Emulator[];
   log: (line: string) => void;
+  /** The database's group commit, which every answer waits for; without one, answers leave at once. */
+  commits?: GroupCommit;
 }
 
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
@@ -115,6 +120,9 @@ export function parseTarget(target: string): { pathname: string; search: string 
 
 function noop(): void {}
 
+const NOT_COMMITTED =
+  'The sandbox could not commit its database, so nothing this request changed was saved; send it again.';
+
 /** Whether a request says it carries a body (a length above 0, or chunks). */
 function hasBody(request: http.IncomingMessage): boolean {
   const length = firstHeader(request, 'content-length');
@@ -180,7 +188,11 @@ function rootError(mounts: readonly Mount[], error: ApiError): Reply {
 interface Pipeline {
   readonly mounts: readonly Mount[];
   readonly log: (line: string) => void;
+  readonly commits: GroupCommit | undefined;
 }
+
+/** What an exchange ends with: an answer, or (an injected drop) the connection destroyed. */
+type Outcome = Reply | 'drop';
 
 /** The request as a handler sees it. The query, headers and abort signal are made on first use. */
 class HandlerRequest implements ApiRequest {
@@ -253,7 +265,7 @@ class Exchange {
       const url = request.url ?? '/';
       const target = parseTarget(url);
       if (target === null) {
-        send(this.response, rootError(this.pipeline.mounts, badRequest('Malformed request URL.')));
+        this.deliver(rootError(this.pipeline.mounts, badRequest('Malformed request URL.')));
         return;
       }
       const rawPath = url.split(/[?#]/, 1)[0]!;
@@ -398,19 +410,43 @@ class Exchange {
     const { faultable, method } = this;
     if (faultable && method !== 'GET' && reply.status < 300 && this.emulator!.faults.shouldDrop()) {
       // The change is committed; the client never learns it. This is the case it must recover from.
-      this.request.socket.destroy();
+      this.deliver('drop');
       return;
     }
-    send(this.response, reply);
+    this.deliver(reply);
+  }
+
+  /**
+   * Sends the answer (or drops the connection) once everything written so far is committed: an
+   * answer, even a GET's, may show what this turn's handlers wrote. When the commit failed, none of
+   * it was saved, and the answer is a 500 saying so.
+   */
+  private deliver(outcome: Outcome): void {
+    const commits = this.pipeline.commits;
+    if (commits === undefined || !commits.pending) {
+      this.finish(outcome);
+      return;
+    }
+    commits.afterCommit((committed) => {
+      if (committed) this.finish(outcome);
+      else this.finish(this.render(new ApiError(500, 'api_error', NOT_COMMITTED, { code: 'commit_failed' })));
+    });
+  }
+
+  private finish(outcome: Outcome): void {
+    if (outcome === 'drop') this.request.socket.destroy();
+    else send(this.response, outcome);
+  }
+
+  private render(error: ApiError): Reply {
+    return this.emulator ? this.emulator.renderError(error) : rootError(this.pipeline.mounts, error);
   }
 
   private fail(error: unknown): void {
-    const { request, response, emulator, pipeline } = this;
-    const render = (apiError: ApiError) =>
-      emulator ? emulator.renderError(apiError) : rootError(pipeline.mounts, apiError);
+    const { request, response, pipeline } = this;
     if (error instanceof ApiError) {
-      const reply = render(error);
-      send(response, this.allow === undefined ? reply : { ...reply, headers: { ...reply.headers, Allow: this.allow } });
+      const reply = this.render(error);
+      this.deliver(this.allow === undefined ? reply : { ...reply, headers: { ...reply.headers, Allow: this.allow } });
       return;
     }
     // Only a connection that is gone cannot be answered. (The request stream counts as destroyed
@@ -419,19 +455,19 @@ class Exchange {
     pipeline.log(
       `internal error on ${request.method} ${request.url}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );
-    send(response, render(new ApiError(500, 'api_error', 'Internal sandbox error.', { code: 'internal_error' })));
+    this.deliver(this.render(new ApiError(500, 'api_error', 'Internal sandbox error.', { code: 'internal_error' })));
   }
 }
 
 export function createApiServer(options: ServerOptions): http.Server {
   const mounts = mountsOf(options.emulators);
-  const pipeline: Pipeline = { mounts, log: options.log };
+  const pipeline: Pipeline = { mounts, log: options.log, commits: options.commits };
   const server = http.createServer((request, response) => {
     request.on('error', noop);
     new Exchange(pipeline, request, response).start();
   });
   // A request line or headers past Node's limit never reach the handler: answer with the documented
-  // error body instead of Node's bare status line.
+  // error body instead of Node's bare status line. (It read nothing, so it waits for no commit.)
   server.on('clientError', (error: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
     if (!socket.writable) return socket.destroy();
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';

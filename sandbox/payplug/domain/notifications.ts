@@ -7,6 +7,7 @@
  */
 import { inTransaction, type Context } from '../../core/context';
 import { DeliveryQueue, DELIVERY_TIMEOUT_MS, retryAfter } from '../../core/delivery-queue';
+import { groupCommit } from '../../core/group-commit';
 import { LoopbackPoster } from '../../core/loopback-post';
 import { iso, isoOrNull } from '../../core/time';
 
@@ -29,10 +30,11 @@ interface NotificationRow {
 }
 
 export class Notifications {
-  private readonly poster = new LoopbackPoster(DELIVERY_TIMEOUT_MS);
+  private readonly poster: LoopbackPoster;
   private readonly queue: DeliveryQueue<NotificationRow>;
 
   constructor(private readonly ctx: Context) {
+    this.poster = new LoopbackPoster(DELIVERY_TIMEOUT_MS, groupCommit(ctx.db));
     this.queue = new DeliveryQueue(ctx, 'payplug_notifications', (row) => this.attempt(row));
   }
 
@@ -66,7 +68,8 @@ export class Notifications {
   private async attempt(row: NotificationRow): Promise<void> {
     const result = await this.poster.post(row.url, row.body, { 'User-Agent': 'PayPlug-Sandbox-Notifications/1.0' });
     // Closing: the claimed row stays pending, and resume() makes it due on the next start.
-    if (this.queue.stopped) return;
+    // Not sent because its claim (or the row) was rolled back: the row is as the database says.
+    if (this.queue.stopped || result.uncommitted) return;
     const now = this.ctx.clock.now();
     const attempts = row.attempts + 1;
     const delay = retryAfter(attempts);

@@ -1,0 +1,210 @@
+/**
+ * Group commit (sandbox/core/group-commit.ts): the writes of one event-loop turn share one SQLite
+ * transaction, and nothing leaves the sandbox before the commit that covers it. A commit is made to
+ * fail for real — a deferred foreign key that a trigger breaks on insert — so that an answer sent
+ * before its commit would be caught holding data the database does not have.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../support/fake-clock';
+import { startSandboxOn, type RunningSandbox } from '../../sandbox/index';
+import { inTransaction, type Context } from '../../sandbox/core/context';
+import { openDatabase, type Db } from '../../sandbox/core/database';
+import { groupCommit } from '../../sandbox/core/group-commit';
+import { LoopbackPoster } from '../../sandbox/core/loopback-post';
+import { Api, receiver, type ActionJson, type ErrorResponse, type TerminalJson, type TransactionJson } from './helpers';
+import type { PayPlugError } from './payplug/helpers';
+import { PluralApi, type PluralError } from './plural/helpers';
+
+let dir: string;
+let path: string;
+let db: Db;
+let sandbox: RunningSandbox;
+let api: Api;
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sandbox-group-'));
+  path = join(dir, 'sandbox.db');
+  db = openDatabase(path);
+  // Only the sandbox's own connection can enforce the foreign key that makes its commits fail.
+  db.pragma('foreign_keys = ON');
+  db.exec(`
+    CREATE TABLE test_parent (id INTEGER PRIMARY KEY);
+    CREATE TABLE test_blocker (parent INTEGER REFERENCES test_parent (id) DEFERRABLE INITIALLY DEFERRED);
+  `);
+  sandbox = await startSandboxOn(db, {
+    port: 0,
+    db: path,
+    seed: false,
+    clock: new FakeClock(Date.UTC(2026, 1, 16, 16, 18, 0)),
+  });
+  api = new Api(sandbox.url, sandbox.secret_key);
+});
+
+afterEach(async () => {
+  await sandbox.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Every commit of a turn that inserts into `table` fails, until the returned function is called. */
+function failCommitsOn(table: string): () => void {
+  db.exec(`CREATE TRIGGER test_block_${table} AFTER INSERT ON ${table} BEGIN INSERT INTO test_blocker VALUES (1); END`);
+  return () => db.exec(`DROP TRIGGER test_block_${table}`);
+}
+
+/** What another connection (a test reading sandbox.db) sees. */
+function readOnly<T>(sql: string, ...args: unknown[]): T[] {
+  const reader = new Database(path, { readonly: true });
+  try {
+    return reader.prepare(sql).all(...args) as T[];
+  } finally {
+    reader.close();
+  }
+}
+
+const CREATE = { amount: 1250, currency: 'eur' };
+
+describe('an answer leaves only once what it reports is committed', () => {
+  it('a failed commit answers 500 in each emulator’s own format, and saves nothing', async () => {
+    const unblock = [failCommitsOn('transactions'), failCommitsOn('payplug_payments'), failCommitsOn('plural_orders')];
+    const plural = new PluralApi(sandbox);
+    await plural.login();
+
+    const plutopay = await api.post<ErrorResponse>('/v1/terminal/create-payment', { ...CREATE, idempotency_key: 'k1' });
+    expect(plutopay.status).toBe(500);
+    expect(plutopay.body.error).toMatchObject({ type: 'api_error', code: 'commit_failed' });
+    const payplug = await new Api(sandbox.payplug.url, sandbox.payplug.secret_key).post<PayPlugError>('/v1/payments', {
+      amount: 3300,
+      currency: 'EUR',
+    });
+    expect(payplug.status).toBe(500);
+    expect(payplug.body).toMatchObject({ object: 'error', message: expect.stringContaining('could not commit') });
+    const order = await plural.call<PluralError>('POST', '/api/pay/v1/orders', {
+      merchant_order_reference: 'ref-1',
+      order_amount: { value: 50000, currency: 'INR' },
+    });
+    expect(order.status).toBe(500);
+    expect(order.body).toMatchObject({ message: expect.stringContaining('could not commit') });
+
+    expect(readOnly('SELECT id FROM transactions')).toEqual([]);
+    expect(readOnly('SELECT id FROM payplug_payments')).toEqual([]);
+    expect(readOnly('SELECT id FROM plural_orders')).toEqual([]);
+
+    // Nothing was half-saved: once commits succeed, the same key makes a new payment.
+    for (const done of unblock) done();
+    const created = await api.post<TransactionJson>('/v1/terminal/create-payment', {
+      ...CREATE,
+      idempotency_key: 'k1',
+    });
+    expect(created.status).toBe(201);
+    expect(readOnly('SELECT id FROM transactions')).toEqual([{ id: created.body.id }]);
+  });
+
+  it('an injected drop after commit waits for the commit; when it fails, the client hears a 500', async () => {
+    sandbox.setFaults({ drop_after_commit_rate: 1 });
+    const unblock = failCommitsOn('transactions');
+    const answer = await api.post<ErrorResponse>('/v1/terminal/create-payment', { ...CREATE, idempotency_key: 'd1' });
+    expect(answer.status).toBe(500);
+    expect(answer.body.error.code).toBe('commit_failed');
+    unblock();
+    await expect(api.post('/v1/terminal/create-payment', { ...CREATE, idempotency_key: 'd1' })).rejects.toThrow();
+    expect(readOnly('SELECT idempotency_key FROM transactions')).toEqual([{ idempotency_key: 'd1' }]);
+  });
+
+  it('a long poll released by a push in the same turn answers after the commit, not with a lost action', async () => {
+    const hosted = (await api.post<TerminalJson>('/v1/terminals', { name: 'Desk', registration_code: 'host-gc-1' }))
+      .body;
+    const token = (await api.post<{ secret: string }>('/v1/terminal/connection-token')).body.secret;
+    const link = (await api.post<{ secret: string }>('/v1/terminal/link', { reader_id: hosted.id }, { key: token }))
+      .body;
+    const reader = new Api(sandbox.url, link.secret);
+    const { version } = (await reader.get<{ version: number }>('/v1/terminal/link/poll')).body;
+    const payment = (await api.post<TransactionJson>('/v1/terminal/create-payment', CREATE)).body;
+    const push = () =>
+      api.post('/v1/terminal/process-payment', { payment_intent_id: payment.id, reader_id: hosted.id });
+
+    const unblock = failCommitsOn('reader_actions');
+    const lost = reader.get<ErrorResponse>(`/v1/terminal/link/poll?version=${version}&wait_ms=25000`);
+    await waitForWaitingPoll();
+    expect((await push()).status).toBe(500);
+    const answer = await lost;
+    expect(answer.status).toBe(500);
+    expect(answer.body.error.code).toBe('commit_failed');
+    expect(readOnly('SELECT id FROM reader_actions')).toEqual([]);
+
+    unblock();
+    const poll = reader.get<{ action: ActionJson | null }>(`/v1/terminal/link/poll?version=${version}&wait_ms=25000`);
+    await waitForWaitingPoll();
+    expect((await push()).status).toBe(200);
+    const delivered = await poll;
+    expect(delivered.status).toBe(200);
+    expect(readOnly('SELECT id FROM reader_actions')).toEqual([{ id: delivered.body.action!.id }]);
+  });
+
+  it('a webhook or notification is not sent for a change whose commit failed', async () => {
+    const rx = await receiver();
+    try {
+      const poster = new LoopbackPoster(5_000, groupCommit(db));
+      const ctx = { db } as Context;
+      inTransaction(ctx, () => db.prepare('INSERT INTO test_blocker VALUES (1)').run());
+      const refused = await poster.post(rx.url, '{}', {});
+      expect(refused).toMatchObject({ ok: false, status: null, uncommitted: true });
+      // This was the first turn after the start: the start's own writes were committed before it.
+      expect(
+        readOnly("SELECT name FROM sqlite_master WHERE name IN ('payplug_notifications', 'plural_webhook_deliveries')"),
+      ).toHaveLength(2);
+      inTransaction(ctx, () => db.prepare('INSERT INTO test_parent VALUES (7)').run());
+      const sent = poster.post(rx.url, '{"n":7}', {});
+      expect((await sent).ok).toBe(true);
+      expect(rx.received.map((r) => r.body)).toEqual(['{"n":7}']);
+      expect(readOnly('SELECT id FROM test_parent')).toEqual([{ id: 7 }]);
+    } finally {
+      await rx.close();
+    }
+  });
+});
+
+describe('requests of one turn share a transaction', () => {
+  it('concurrent creates with one key make one payment; the others replay it, committed when answered', async () => {
+    const body = { ...CREATE, idempotency_key: 'same-key' };
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, () => api.post<TransactionJson>('/v1/terminal/create-payment', body)),
+    );
+    const ids = new Set(answers.map((a) => a.body.id));
+    expect(ids.size).toBe(1);
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 200 && a.headers.get('idempotent-replayed') === 'true')).toHaveLength(11);
+    expect(readOnly('SELECT id FROM transactions WHERE idempotency_key = ?', 'same-key')).toEqual([
+      { id: answers[0]!.body.id },
+    ]);
+  });
+
+  it('a write that throws undoes only its own part of the group', async () => {
+    const ctx = { db } as Context;
+    inTransaction(ctx, () => db.prepare('INSERT INTO test_parent VALUES (1)').run());
+    expect(() =>
+      inTransaction(ctx, () => {
+        db.prepare('INSERT INTO test_parent VALUES (2)').run();
+        throw new Error('refused');
+      }),
+    ).toThrow('refused');
+    inTransaction(ctx, () => db.prepare('INSERT INTO test_parent VALUES (3)').run());
+    expect(groupCommit(db).pending).toBe(true);
+    expect(await groupCommit(db).committed()).toBe(true);
+    expect(readOnly('SELECT id FROM test_parent ORDER BY id')).toEqual([{ id: 1 }, { id: 3 }]);
+  });
+
+  it('close() commits the last turn before it closes the database', async () => {
+    inTransaction({ db } as Context, () => db.prepare('INSERT INTO test_parent VALUES (9)').run());
+    await sandbox.close();
+    expect(readOnly('SELECT id FROM test_parent')).toEqual([{ id: 9 }]);
+  });
+});
+
+/** The poll reaches its handler after its request is read; a no-op request behind it is answered after. */
+async function waitForWaitingPoll(): Promise<void> {
+  for (let i = 0; i < 3; i++) await api.get('/v1/transactions?size=1');
+}
