@@ -303,6 +303,50 @@ describe('CLI', () => {
     expect(cli.stdout).toHaveLength(1);
   });
 
+  it('killed under load, it leaves every create it answered in its database (answers wait for the commit)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sandbox-kill-'));
+    try {
+      const db = join(dir, 'sandbox.db');
+      const cli = run(['--port', '0', '--db', db, '--json']);
+      const ready = JSON.parse(await firstLine(cli.stdout, cli.exit)) as { url: string; secret_key: string };
+      const answered: string[] = [];
+      let killed = false;
+      const create = async (n: number): Promise<void> => {
+        const response = await fetch(`${ready.url}/v1/terminal/create-payment`, {
+          method: 'POST',
+          headers: { Authorization: `Bearer ${ready.secret_key}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ amount: 1000 + n, currency: 'eur', idempotency_key: `kill-${n}` }),
+        });
+        if (response.status !== 201) throw new Error(`create answered ${response.status}`);
+        answered.push(((await response.json()) as { id: string }).id);
+        // Killed while later requests are in flight, some of them written but not committed yet.
+        if (answered.length === 40 && !killed) {
+          killed = true;
+          cli.child.kill('SIGKILL');
+        }
+      };
+      const sent = Array.from({ length: 200 }, (_, n) => n);
+      const results = await Promise.allSettled(sent.map((n) => create(n)));
+      await cli.exit;
+      expect(killed).toBe(true);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(answered.length);
+      const file = new Database(db, { readonly: true });
+      try {
+        const stored = new Set(
+          file
+            .prepare('SELECT id FROM transactions')
+            .all()
+            .map((row) => (row as { id: string }).id),
+        );
+        expect(answered.filter((id) => !stored.has(id))).toEqual([]);
+      } finally {
+        file.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('without --json prints the URL and keys; --mode live gives live keys; SIGINT closes', async () => {
     const cli = run(['--port', '0', '--db', ':memory:', '--mode', 'live']);
     await firstLine(cli.stdout, cli.exit, (line) => line.startsWith('Press Ctrl+C'));
