@@ -67,25 +67,59 @@ function page(response: ServerResponse, status: number, title: string, message: 
 }
 
 /**
- * The request's body, or null as soon as it passes `max` bytes: the caller answers at once (413)
- * and the rest is read and dropped, so the sender gets that answer instead of a cut connection.
+ * All bodies being read at once, together. A sender that stops mid-body (any local program can
+ * reach the port) would otherwise pin up to MAX_BODY_BYTES of the host's memory per connection, for
+ * as long as it keeps the connection open: four hundred such connections held 400 MB. Past this,
+ * a body is answered 503 (a gateway retries later) and what it had sent is let go.
  */
-function readBody(request: IncomingMessage, max: number, done: (body: Buffer | null) => void): void {
+export const MAX_BUFFERED_BYTES = 4 * MAX_BODY_BYTES;
+/** How long a request may take, headers and body: a stalled one lets go of its share of the budget. */
+const REQUEST_TIMEOUT_MS = 30_000;
+
+/** The bytes of every body being read now (shared by all requests of one receiver). */
+interface BodyBudget {
+  used: number;
+}
+
+type BodyResult = Buffer | 'too large' | 'busy';
+
+/**
+ * The request's body, or why not as soon as it is known: past `max` bytes ('too large'), or when
+ * the bodies being read together would pass MAX_BUFFERED_BYTES ('busy'). The caller answers at
+ * once and the rest is read and dropped, so the sender gets that answer instead of a cut connection.
+ */
+function readBody(request: IncomingMessage, max: number, budget: BodyBudget, done: (body: BodyResult) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
   let over = false;
+  let held = 0;
+  const release = () => {
+    budget.used -= held;
+    held = 0;
+    chunks.length = 0;
+  };
   request.on('data', (chunk: Buffer) => {
     if (over) return;
     size += chunk.length;
-    if (size > max) {
+    const refusal = size > max ? 'too large' : budget.used + chunk.length > MAX_BUFFERED_BYTES ? 'busy' : null;
+    if (refusal) {
       over = true;
-      chunks.length = 0;
-      done(null);
-    } else chunks.push(chunk);
+      release();
+      done(refusal);
+      return;
+    }
+    chunks.push(chunk);
+    held += chunk.length;
+    budget.used += chunk.length;
   });
   request.on('end', () => {
-    if (!over) done(Buffer.concat(chunks));
+    if (over) return;
+    const body = Buffer.concat(chunks);
+    release();
+    done(body);
   });
+  // A sender gone (or timed out) mid-body: its bytes no longer count.
+  request.on('close', release);
 }
 
 /** Whether 127.0.0.1:port can be listened on now: asked before a port is saved in Settings. */
@@ -98,6 +132,7 @@ export function loopbackPortFree(port: number): Promise<boolean> {
 }
 
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<RunningWebhookReceiver> {
+  const budget: BodyBudget = { used: 0 };
   /** The customer's browser back from the gateway's page: verified, then only a hint to re-read. */
   const handleReturn = (request: IncomingMessage, response: ServerResponse, verifier: ReturnVerifier, url: URL) => {
     const finish = (params: URLSearchParams) => {
@@ -130,8 +165,13 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       options.onReturn?.(result.paymentId);
     };
     if (request.method === 'GET') return finish(url.searchParams);
-    readBody(request, MAX_RETURN_BYTES, (body) => {
-      if (body === null) {
+    readBody(request, MAX_RETURN_BYTES, budget, (body) => {
+      if (body === 'busy') {
+        response.setHeader('Connection', 'close');
+        response.setHeader('Retry-After', '10');
+        return page(response, 503, 'Busy', 'The counter is busy. Reload this page in a moment.');
+      }
+      if (body === 'too large') {
         response.setHeader('Connection', 'close');
         return page(response, 413, 'Too large', 'This request is too large.');
       }
@@ -153,8 +193,14 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     const notifications = options.notifications();
     if (request.method !== 'POST' || !notifications || url.pathname !== notifications.path)
       return reply(404, 'not found');
-    readBody(request, MAX_BODY_BYTES, (body) => {
-      if (body === null) {
+    readBody(request, MAX_BODY_BYTES, budget, (body) => {
+      if (body === 'busy') {
+        // Answered, not held: a gateway retries a 503 later.
+        response.setHeader('Connection', 'close');
+        response.setHeader('Retry-After', '60');
+        return reply(503, 'busy');
+      }
+      if (body === 'too large') {
         response.setHeader('Connection', 'close');
         return reply(413, 'too large');
       }
@@ -181,6 +227,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       options.onEvent(result);
     });
   });
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.headersTimeout = REQUEST_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve());

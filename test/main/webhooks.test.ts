@@ -13,7 +13,7 @@ import { FakeClock } from '../support/fake-clock';
 import { createPluralGateway } from '../../main/gateway/plural';
 import { createPlutoPayGateway } from '../../main/gateway/plutopay';
 import type { PaymentGateway } from '../../main/gateway/port';
-import { startWebhookReceiver } from '../../main/webhooks/receiver';
+import { MAX_BUFFERED_BYTES, startWebhookReceiver } from '../../main/webhooks/receiver';
 import type { PaymentView } from '../../common/contract';
 import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
@@ -184,6 +184,70 @@ describe('the receiver', () => {
       expect(answer).toMatch(/^HTTP\/1\.1 400 /);
       expect((await fetch(`${receiver.origin}/webhooks/plutopay`, { method: 'POST', body: '{}' })).status).toBe(404);
     } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe('the receiver under a flood of stalled bodies', () => {
+  it('holds at most MAX_BUFFERED_BYTES of bodies: past it a stalled body is answered 503, and the rest is served again once they go', async () => {
+    // Found by the security review: any local program could open connections, send each a body of
+    // just under 1 MiB and stop; the receiver held every one (400 of them pinned 400 MB) for as
+    // long as they stayed open, and more connections would take the till down.
+    const events: unknown[] = [];
+    const receiver = await startWebhookReceiver({
+      port: 0,
+      clock: systemClock,
+      notifications: () => ({
+        path: '/webhooks/payplug',
+        verify: () => ({ ok: true, eventId: null, type: 'payment', paymentId: 'pay_1' }),
+      }),
+      remember: () => true,
+      onEvent: (event) => events.push(event),
+    });
+    const port = Number(new URL(receiver.origin).port);
+    const size = 1024 * 1024;
+    const stalled = Array.from({ length: MAX_BUFFERED_BYTES / size + 1 }, () => {
+      const socket = connect(port, '127.0.0.1');
+      const answer = { text: '' };
+      socket.on('data', (chunk) => (answer.text += String(chunk)));
+      socket.on('error', () => undefined);
+      socket.write(`POST /webhooks/payplug HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: ${size}\r\n\r\n`);
+      socket.write(Buffer.alloc(size - 1, 0x20));
+      return { socket, answer };
+    });
+    const post = () => fetch(`${receiver.origin}/webhooks/payplug`, { method: 'POST', body: ' '.repeat(1024) });
+    try {
+      // Together they pass the budget: one of them is answered at once, not held.
+      const answered = await waitFor(
+        () => {
+          const some = stalled.filter((s) => s.answer.text !== '');
+          return some.length > 0 && some;
+        },
+        5_000,
+        'a stalled body answered',
+      );
+      expect(answered).toHaveLength(1);
+      expect(answered[0]!.answer.text).toMatch(/^HTTP\/1\.1 503 /);
+      expect(answered[0]!.answer.text).toContain('Retry-After: 60');
+      // While the others hold the budget (once the last of their bytes is in), a notification is
+      // told to come back later.
+      const busy = await waitFor(
+        async () => {
+          const response = await post();
+          return response.status === 503 && response;
+        },
+        5_000,
+        'a notification answered busy',
+      );
+      expect(await busy.json()).toEqual({ error: 'busy' });
+      // Their senders gone, the receiver takes notifications again.
+      const taken = events.length;
+      for (const { socket } of stalled) socket.destroy();
+      await waitFor(async () => (await post()).status === 200, 5_000, 'a notification taken again');
+      expect(events).toHaveLength(taken + 1);
+    } finally {
+      for (const { socket } of stalled) socket.destroy();
       await receiver.close();
     }
   });
