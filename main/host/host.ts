@@ -22,6 +22,7 @@ import {
 import { FileSecretStore, MemorySecretStore, type SecretStore } from '../config/secrets';
 import { SettingsStore, type Settings, type SettingsUpdate } from '../config/settings';
 import { inBackground } from '../core/background';
+import { logBudget } from '../core/log-budget';
 import { Connectivity } from '../gateway/connectivity';
 import { gatewayView } from '../gateway/registry';
 import { QUEUEABLE_KINDS, type PaymentsTuning } from '../payments/engine';
@@ -445,6 +446,23 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   // kept and asked for again at the next start, since orders made before a restart carry it in
   // their return URL (a customer finishing one after the restart would otherwise find nothing).
   const RETURN_PORT = 'returns.port';
+  // Anyone who can reach the receiver's loopback port (a page open in the cashier's browser, with
+  // no-cors fetches or images) can cause these lines at will: a flood would push every earlier
+  // entry out of the developer log. A few a minute are written, the rest counted.
+  const budgeted = <T>(write: (line: T, more: string) => void) =>
+    logBudget<T>((line, unlogged) => write(line, unlogged > 0 ? ` (${unlogged} more since the last one logged)` : ''), {
+      perWindow: RECEIVER_LOG_LINES_PER_MINUTE,
+      now: () => clock.monotonic(),
+    });
+  const logRefusedNotification = budgeted<string>((reason, more) =>
+    devlog.add('event', `Forwarded notification refused: ${reason}${more}`),
+  );
+  const logIgnoredNotification = budgeted<{ summary: string; about: string }>(({ summary, about }, more) =>
+    devlog.add('event', summary, `${about}: ${HINT_OUTCOMES.ignored}${more}`),
+  );
+  const logRefusedReturn = budgeted<string>((reason, more) =>
+    devlog.add('error', `A return from the payment page was refused: ${reason}${more}`),
+  );
   async function applyWebhookReceiver(): Promise<void> {
     const wanted = settings.get().webhookPort ?? (returnsHere() ? 0 : null);
     if (wanted === webhookPort && (wanted === null || webhookReceiver)) return;
@@ -461,7 +479,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
           clock,
           notifications: () => active.peek()?.notifications ?? null,
           remember: (id, at) => journal.rememberWebhookEvent(id, at),
-          onRefused: (reason) => devlog.add('event', `Forwarded notification refused: ${reason}`),
+          onRefused: logRefusedNotification,
           onDuplicate: (eventId) => devlog.add('event', `Notification ${eventId} was already received: not read again`),
           onEvent: (event) => {
             // A plan changed (aborted, failed, a part charged): the running plans are read again.
@@ -470,11 +488,11 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
               : event.type === 'installment_plan'
                 ? service.notifiedPlans()
                 : 'ignored';
-            devlog.add(
-              'event',
-              `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''}`,
-              `${event.paymentId ?? event.type}: ${HINT_OUTCOMES[outcome]}`,
-            );
+            const summary = `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''}`;
+            const about = event.paymentId ?? event.type;
+            // One the till knows nothing of: PayPlug's are unsigned, so any local page can post them.
+            if (outcome === 'ignored') logIgnoredNotification({ summary, about });
+            else devlog.add('event', summary, `${about}: ${HINT_OUTCOMES[outcome]}`);
           },
           returns: () => {
             const gateway = active.peek();
@@ -486,7 +504,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
             const outcome = service.notified(paymentId);
             devlog.add('event', `The customer came back from the payment page of ${paymentId}`, HINT_OUTCOMES[outcome]);
           },
-          onReturnRefused: (reason) => devlog.add('error', `A return from the payment page was refused: ${reason}`),
+          onReturnRefused: logRefusedReturn,
         });
       try {
         webhookReceiver = await start(kept ?? wanted);
@@ -744,6 +762,9 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
  * a Plural client secret long enough to be masked in the log, no query in the address).
  */
 /** What became of a notification's hint (PaymentService.notified), for the developer log. */
+/** How many refused or unknown notifications (and refused returns) of a minute reach the developer log. */
+export const RECEIVER_LOG_LINES_PER_MINUTE = 10;
+
 const HINT_OUTCOMES: Record<ReturnType<PaymentService['notified']>, string> = {
   read: 'reading it again',
   coalesced: 'read again after the reading under way',

@@ -16,6 +16,7 @@ import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BRIDGE_TOKEN_REFUSED, CUSTOMER_DISPLAY_COMMANDS, type HostEvent, type Result } from '../../common/contract';
+import { logBudget } from '../core/log-budget';
 import { CONTENT_TYPES, contentSecurityPolicy } from './renderer-content';
 
 export const BRIDGE_PATH = '/bridge';
@@ -169,28 +170,17 @@ export function originsFor(port: number): Set<string> {
   return new Set([...hostsFor(port)].map((host) => `http://${host}`));
 }
 
-/** How often refused bridge attempts reach the log: the first at once, then a count per window. */
-export const REFUSAL_LOG_WINDOW_MS = 60_000;
-
 /**
  * Logs refused bridge attempts without letting a page that retries in a loop (a stale tab, a
- * hostile local page) flood standard error: the first refusal of a window is written with its
- * reason, the others of that window only counted, and the count written with the next one logged.
+ * hostile local page) flood standard error: the first refusal of a minute is written with its
+ * reason, the others of that minute only counted, and the count written with the next one logged.
  */
 export function refusalLog(log: (line: string) => void, now: () => number = Date.now): (reason: string) => void {
-  let windowStart = -Infinity;
-  let unlogged = 0;
-  return (reason) => {
-    const at = now();
-    if (at - windowStart < REFUSAL_LOG_WINDOW_MS) {
-      unlogged++;
-      return;
-    }
-    const more = unlogged > 0 ? ` (${unlogged} more refused since the last one logged)` : '';
-    windowStart = at;
-    unlogged = 0;
-    log(`bridge refused: ${reason}${more}`);
-  };
+  return logBudget(
+    (reason, unlogged) =>
+      log(`bridge refused: ${reason}${unlogged > 0 ? ` (${unlogged} more refused since the last one logged)` : ''}`),
+    { now },
+  );
 }
 
 /** Why an upgrade is refused, or null when it may proceed. */

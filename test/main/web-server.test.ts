@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { HostEvent, Result } from '../../common/contract';
+import { LOG_WINDOW_MS } from '../../main/core/log-budget';
 import {
   BRIDGE_PROTOCOL,
   hostsFor,
   originsFor,
   refusalLog,
-  REFUSAL_LOG_WINDOW_MS,
   startWebServer,
   type RunningWebServer,
 } from '../../main/web/server';
@@ -277,13 +277,13 @@ describe('web mode: names and refusals', () => {
       refused('wrong Origin');
     }
     expect(lines).toEqual(['bridge refused: wrong Origin']);
-    now += REFUSAL_LOG_WINDOW_MS;
+    now += LOG_WINDOW_MS;
     refused('wrong Host header');
     expect(lines).toEqual([
       'bridge refused: wrong Origin',
       'bridge refused: wrong Host header (500 more refused since the last one logged)',
     ]);
-    now += REFUSAL_LOG_WINDOW_MS;
+    now += LOG_WINDOW_MS;
     refused('wrong Origin');
     expect(lines[2]).toBe('bridge refused: wrong Origin');
   });

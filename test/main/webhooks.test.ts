@@ -17,6 +17,7 @@ import { MAX_BUFFERED_BYTES, startWebhookReceiver } from '../../main/webhooks/re
 import type { PaymentView } from '../../common/contract';
 import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { RECEIVER_LOG_LINES_PER_MINUTE } from '../../main/host/host';
 
 function memoryGuard(): ReplayGuard {
   const seen = new Set<string>();
@@ -368,6 +369,33 @@ describe('forwarded webhooks reach the host', () => {
       t = undefined;
       rmSync(dataDir, { recursive: true, force: true });
     }
+  });
+
+  it('a flood of refused notifications does not push the rest out of the developer log', async () => {
+    // Found by the security review: any page open in the cashier's browser can post to the
+    // receiver (a no-cors fetch needs no permission). Each refusal was a developer log entry, so a
+    // page posting in a loop pushed every earlier entry out of the log (it keeps 1,000) within a
+    // second, and sent the cashier's screen one event per post.
+    t = await startTestHost();
+    await t.call('settings.update', { webhookPort: 0 });
+    const url = await waitFor(async () => (await t!.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+    const receiving = `Receiving forwarded notifications at ${url}`;
+    expect(t.host.devlog.list(1000).map((e) => e.summary)).toContain(receiving);
+    // What the cashier's screen is sent.
+    const refusedEvents = () =>
+      t!.events.filter((e) => e.type === 'log' && e.entry.summary.startsWith('Forwarded notification refused'));
+    for (let batch = 0; batch < 22; batch++)
+      await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const response = await fetch(url!, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: '{}' });
+          expect(response.status).toBe(401);
+        }),
+      );
+    const log = t.host.devlog.list(1000);
+    expect(log.map((e) => e.summary)).toContain(receiving);
+    const refused = log.filter((e) => e.summary.startsWith('Forwarded notification refused'));
+    expect(refused).toHaveLength(RECEIVER_LOG_LINES_PER_MINUTE);
+    expect(refusedEvents()).toHaveLength(RECEIVER_LOG_LINES_PER_MINUTE);
   });
 
   it('verifies sandbox deliveries, reconciles on them, and acts on a redelivery only once', async () => {
