@@ -1,8 +1,9 @@
 /**
  * Web mode: the built renderer and the contract over a WebSocket, on 127.0.0.1 only. Safe on a
- * shared machine: every request must name this server in its Host header (no DNS rebinding), the
- * bridge only accepts our own page's Origin, and it requires the per-launch token that only the
- * printed URL carries (so another local page or user cannot drive payments).
+ * shared machine: every request must name this server (127.0.0.1:PORT, never localhost) in its
+ * Host header (no DNS rebinding), the bridge only accepts our own page's Origin, and it requires
+ * the per-launch token that only the printed URL carries (so another local page or user cannot
+ * drive payments).
  *
  * The customer display has a second URL with a token of its own. A bridge opened with it is the
  * display's: it receives only the display's events and may send only the customer's commands
@@ -81,7 +82,9 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   const allowedOrigins = () => originsFor(port);
 
   const server: Server = createServer((request, response) => {
-    if (!allowedHosts().has(request.headers.host ?? '')) return refuse(response, 421, 'Misdirected request.');
+    // Names the page where it is (a cashier who typed localhost); a rebinding page learns nothing new.
+    if (!allowedHosts().has(request.headers.host ?? ''))
+      return refuse(response, 421, `Open http://127.0.0.1:${port}/ (the address printed at start).`);
     if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'Method not allowed.');
     serveStatic(staticRoot, request, response);
   });
@@ -157,12 +160,13 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
 const TOKEN_REFUSED = 'missing or wrong launch token';
 
 /**
- * The Host headers naming this server. A browser leaves out the scheme's default port, so on port
- * 80 the bare names are this server too (else every page and bridge request would be refused).
+ * The Host headers naming this server: 127.0.0.1 only, where it listens. Not `localhost`: a browser
+ * may reach that name on [::1] first, where any local user can listen on the same port and would
+ * then serve the page that reads the token from the URL (and, Origin `http://localhost:PORT`, use
+ * it). A browser leaves out the scheme's default port, so on port 80 the bare name is this server too.
  */
 export function hostsFor(port: number): Set<string> {
-  const names = ['127.0.0.1', 'localhost'];
-  return new Set([...names.map((name) => `${name}:${port}`), ...(port === 80 ? names : [])]);
+  return new Set([`127.0.0.1:${port}`, ...(port === 80 ? ['127.0.0.1'] : [])]);
 }
 
 /** Our own page's Origins, as hostsFor (a browser's Origin leaves out port 80 as well). */
