@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { usePos, usePosStore } from './store/context';
+import { customerDisplayStatus } from './store/selectors';
 import type { Screen } from './store/types';
 import { Banners } from './components/Banners';
 import { CreatePayment } from './screens/CreatePayment';
@@ -76,7 +77,11 @@ function Header() {
   // never claim TEST MODE (the store's default) next to "Reconnecting…". Nor once the host has
   // refused this page (restarted, with another token): what it last said may no longer hold.
   const known = usePos((s) => s.host.ready && s.link.connection !== 'refused');
-  const display = usePos((s) => s.host.settings?.counter.customerDisplay ?? null);
+  // Only the host knows whether a display is connected: with the host out of reach, that is unknown.
+  const display = customerDisplayStatus({
+    host: { settings: usePos((s) => s.host.settings) },
+    link: { connection: usePos((s) => s.link.connection), stale: usePos((s) => s.link.stale) },
+  });
   // The shop's own name first (Settings), as on its receipts; PayPlug and Plural keep none.
   const shopName = usePos((s) => s.host.settings?.counter.shopName ?? null);
   return (
@@ -89,12 +94,12 @@ function Header() {
           {gateway.label}
         </span>
       ) : null}
-      {known && display && (display.url || display.connected > 0) ? (
+      {known && display ? (
         <span
-          className={`display-badge${display.connected > 0 ? ' display-badge--on' : ''}`}
+          className={`display-badge${display.state === 'connected' ? ' display-badge--on' : ''}`}
           title={display.url ? `Customer display: ${display.url}` : 'Customer display: the second window'}
         >
-          Customer display: {display.connected > 0 ? 'connected' : 'not open'}
+          Customer display: {display.state === 'unknown' ? `unknown — ${display.why}` : display.state}
         </span>
       ) : null}
       {!known ? null : mode === 'test' ? (

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from 'playwright-core';
 import { CHROMIUM_PATH, hasTool } from '../support/tools';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
@@ -147,4 +147,78 @@ export async function openApp(
   });
   await page.goto(app.url);
   return { context, page, frames };
+}
+
+/** The page's side of the bridge, between the page and the real host (see tapBridge). */
+export interface BridgeTap {
+  /** Closes the page's bridge sockets now, as a dropped network would; the page reconnects. */
+  drop(): void;
+  /** Drops the bridge and refuses every reconnect until restore(): the host out of reach. */
+  cut(): void;
+  restore(): void;
+  /** Answers the page's next `name` command with this error instead of passing it to the host. */
+  failNext(name: string, message: string): void;
+  /** How many `failNext` answers are still to be given. */
+  readonly failuresLeft: number;
+}
+
+/**
+ * Puts the test between a page and the real host's bridge (playwright's routeWebSocket): every
+ * frame passes through unchanged unless the test cuts the connection or fails a command. Call it
+ * before the page opens the app.
+ */
+export async function tapBridge(page: Page): Promise<BridgeTap> {
+  let cut = false;
+  const open = new Set<WebSocketRoute>();
+  const failures: { name: string; message: string }[] = [];
+  await page.routeWebSocket(/\/bridge$/, (ws) => {
+    if (cut) {
+      ws.close({ code: 4000, reason: 'cut by the test' });
+      return;
+    }
+    open.add(ws);
+    const server = ws.connectToServer();
+    ws.onClose((code, reason) => {
+      open.delete(ws);
+      server.close({ code, reason });
+    });
+    server.onClose((code, reason) => {
+      open.delete(ws);
+      ws.close({ code, reason });
+    });
+    server.onMessage((message) => ws.send(message));
+    ws.onMessage((message) => {
+      const invoke = JSON.parse(String(message)) as { id: number; name: string };
+      const failure = failures.findIndex((f) => f.name === invoke.name);
+      if (failure < 0) return server.send(message);
+      const text = failures.splice(failure, 1)[0]!.message;
+      ws.send(
+        JSON.stringify({
+          type: 'result',
+          id: invoke.id,
+          result: { ok: false, error: { code: 'internal', message: text } },
+        }),
+      );
+    });
+  });
+  const drop = () => {
+    for (const ws of [...open]) void ws.close({ code: 4000, reason: 'dropped by the test' });
+    open.clear();
+  };
+  return {
+    drop,
+    cut() {
+      cut = true;
+      drop();
+    },
+    restore() {
+      cut = false;
+    },
+    failNext(name, message) {
+      failures.push({ name, message });
+    },
+    get failuresLeft() {
+      return failures.length;
+    },
+  };
 }

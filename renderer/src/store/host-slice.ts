@@ -233,7 +233,7 @@ function resumed(ui: PosState['ui'], snapshot: Snapshot): PosState['ui'] {
 
 export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, get) => ({
   host: initialHost,
-  link: { connection: 'connecting', failedConnects: 0, syncing: false, syncError: null },
+  link: { connection: 'connecting', failedConnects: 0, stale: false, syncing: false, syncError: null },
 
   applySnapshot(snapshot: Snapshot) {
     set((state) => {

@@ -341,3 +341,24 @@ export function draftCustomer(draft: Draft): { email: string; firstName: string;
   const lastName = draft.customerLastName.trim();
   return email && firstName && lastName ? { email, firstName, lastName } : null;
 }
+
+export type CustomerDisplayStatus =
+  | { state: 'connected' | 'not open'; url: string | null }
+  /** The host is out of reach (reconnecting) or its state not read again since (refreshing). */
+  | { state: 'unknown'; url: string | null; why: 'reconnecting' | 'refreshing' };
+
+/**
+ * What the header says of the customer display, or null when there is none to speak of (no address,
+ * no window). Only the host knows whether one is connected: once the connection to it has dropped,
+ * what it last said no longer holds, so the answer is "unknown" until a snapshot is read again.
+ */
+export function customerDisplayStatus(state: {
+  host: Pick<PosState['host'], 'settings'>;
+  link: Pick<PosState['link'], 'connection' | 'stale'>;
+}): CustomerDisplayStatus | null {
+  const display = state.host.settings?.counter.customerDisplay ?? null;
+  if (!display || (!display.url && display.connected === 0)) return null;
+  if (state.link.connection !== 'open') return { state: 'unknown', url: display.url, why: 'reconnecting' };
+  if (state.link.stale) return { state: 'unknown', url: display.url, why: 'refreshing' };
+  return { state: display.connected > 0 ? 'connected' : 'not open', url: display.url };
+}

@@ -32,7 +32,7 @@ export class HostSync {
         } else if (state === 'refused') {
           setLink({ connection: 'refused' });
         } else {
-          setLink({ connection: 'closed', failedConnects: link.failedConnects + 1 });
+          setLink({ connection: 'closed', failedConnects: link.failedConnects + 1, stale: true });
         }
       }),
     );
@@ -90,7 +90,7 @@ export class HostSync {
       }
       const state = this.store.getState();
       state.applySnapshot(result.value);
-      setLink({ syncError: null, connection: 'open', failedConnects: 0 });
+      setLink({ syncError: null, connection: 'open', failedConnects: 0, stale: false });
       void this.refreshShownPlan();
       if (this.drain() === 'gap') {
         if (rounds >= MAX_SNAPSHOTS_PER_SYNC) {

@@ -55,6 +55,12 @@ export interface LinkState {
   connection: ConnectionState;
   /** Consecutive closes without a successful connection (web mode). */
   failedConnects: number;
+  /**
+   * The host's state on screen may be out of date: the connection dropped since the last snapshot
+   * (set on a close, cleared when a snapshot lands). What only the host knows (is the customer
+   * display connected?) is then unknown, not what it last said.
+   */
+  stale: boolean;
   syncing: boolean;
   syncError: string | null;
 }
