@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { usePos } from '../store/context';
 import { money, sentence } from '../lib/format';
 import { COPIES_LABELS } from '../lib/labels';
@@ -37,6 +37,19 @@ export function Banners() {
   const dismissLinkNotice = usePos((s) => s.dismissLinkNotice);
   const openProcess = usePos((s) => s.openProcess);
   const refocus = usePos((s) => s.refocus);
+
+  // Refresh is disabled while it runs (Chromium then drops its focus on the page itself) and goes
+  // with the banner when it works: a keyboard-only cashier who pressed it would have to Tab from the
+  // top. Once the refresh is over, the focus goes back to it if it failed again, else into the screen.
+  const refreshButton = useRef<HTMLButtonElement>(null);
+  const refreshHadFocus = useRef(false);
+  useEffect(() => {
+    if (syncing || !refreshHadFocus.current) return;
+    refreshHadFocus.current = false;
+    const button = refreshButton.current;
+    if (button && !button.disabled) button.focus();
+    else refocus();
+  }, [syncing, syncError, refocus]);
 
   const queued = connectivity.queued;
   const totals = queued.totals.map((t) => money(t.amount, t.currency)).join(' + ');
@@ -176,7 +189,15 @@ export function Banners() {
         {ready && syncError && connection !== 'closed' ? (
           <>
             <span>Could not refresh from the host: {syncError}</span>{' '}
-            <button type="button" onClick={() => void resync()} disabled={syncing}>
+            <button
+              type="button"
+              ref={refreshButton}
+              onClick={(event) => {
+                refreshHadFocus.current = event.currentTarget === document.activeElement;
+                void resync();
+              }}
+              disabled={syncing}
+            >
               Refresh
             </button>
           </>
