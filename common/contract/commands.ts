@@ -422,6 +422,11 @@ export const commandSchemas = {
   'customer.chooseTip': z.strictObject({ paymentId: PaymentRef, tip: TipChoiceSchema }),
 
   'settings.get': Empty,
+  /**
+   * Web mode: a new key in the customer display's address. The old address stops working at once
+   * (a display open on it is told and locked); the new one is in the settings this returns.
+   */
+  'settings.newDisplayAddress': Empty,
   'settings.update': z.strictObject({
     mode: z.enum(['test', 'live']).optional(),
     apiBaseUrl: gatewayBaseUrl(

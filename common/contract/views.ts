@@ -889,6 +889,7 @@ export interface CommandResults {
   'customer.chooseTip': CustomerDisplayView;
   'settings.get': SettingsView;
   'settings.update': SettingsView;
+  'settings.newDisplayAddress': SettingsView;
   'devlog.list': DevLogEntry[];
   'attention.list': AttentionView[];
   'attention.retry': PaymentView;

@@ -20,10 +20,17 @@ import { dirname } from 'node:path';
 
 /**
  * What the till keeps secret, per gateway: PlutoPay's keys and webhook signing secret (under their
- * original names), PayPlug's secret key, Plural's client secret and signature key.
+ * original names), PayPlug's secret key, Plural's client secret and signature key; and the key in
+ * the customer display's address (web mode), kept so a bookmarked display outlives a restart.
  */
 export type SecretName =
-  'secretKey' | 'publishableKey' | 'webhookSecret' | 'payplugSecretKey' | 'pluralClientSecret' | 'pluralSignatureKey';
+  | 'secretKey'
+  | 'publishableKey'
+  | 'webhookSecret'
+  | 'payplugSecretKey'
+  | 'pluralClientSecret'
+  | 'pluralSignatureKey'
+  | 'customerDisplayToken';
 
 export interface SecretStore {
   readonly kind: 'safe-storage' | 'file' | 'memory';

@@ -14,6 +14,7 @@ import {
   type ParsedCommandInput,
   type SettingsView,
 } from '../../common/contract';
+import { randomBytes } from 'node:crypto';
 import { errorText, HostError } from '../core/errors';
 import { maskKey } from '../core/masking';
 import type { Journal } from '../store/journal';
@@ -115,6 +116,10 @@ const MODE_MARKED: readonly SecretName[] = ['secretKey', 'publishableKey', 'payp
 
 export type SettingsUpdate = ParsedCommandInput<'settings.update'>;
 
+/** The customer display's key: 24 random bytes, in hex (as the cashier's launch token). */
+const DISPLAY_TOKEN = /^[0-9a-f]{48}$/;
+const newDisplayToken = () => randomBytes(24).toString('hex');
+
 export class SettingsStore {
   private readonly secrets: SecretStore;
 
@@ -175,10 +180,53 @@ export class SettingsStore {
     return this.secrets.get(name);
   }
 
+  /**
+   * The key in the customer display's address (web mode's `#display=…`): kept with the other secrets,
+   * so the address the shop bookmarked on the second screen outlives a restart; made on first need.
+   * A store that cannot keep it (a data directory others can write, a damaged secrets file) gives one
+   * for this launch only, and `displayTokenProblem` says why (never the key).
+   */
+  displayToken(): string {
+    if (this.launchDisplayToken) return this.launchDisplayToken;
+    let kept: string | null;
+    try {
+      kept = this.secrets.get('customerDisplayToken');
+    } catch (error) {
+      return this.keepDisplayToken(newDisplayToken(), error);
+    }
+    return kept && DISPLAY_TOKEN.test(kept) ? kept : this.newDisplayToken();
+  }
+
+  /** A new key for the customer display's address, kept: the old address stops working. */
+  newDisplayToken(): string {
+    return this.keepDisplayToken(newDisplayToken(), null);
+  }
+
+  /** Why the customer display's address will not outlive this launch, or null. */
+  displayTokenProblem: string | null = null;
+  private launchDisplayToken: string | null = null;
+
+  private keepDisplayToken(token: string, readError: unknown): string {
+    if (readError === null) {
+      try {
+        this.secrets.set('customerDisplayToken', token);
+        this.launchDisplayToken = null;
+        this.displayTokenProblem = null;
+        return token;
+      } catch (error) {
+        readError = error;
+      }
+    }
+    this.launchDisplayToken = token;
+    this.displayTokenProblem = errorText(readError);
+    return token;
+  }
+
   /** Every secret held now (the developer log masks them wherever they appear). */
   heldSecrets(): string[] {
     const held: string[] = [];
-    for (const name of ALL_GATEWAY_SECRETS) {
+    if (this.launchDisplayToken) held.push(this.launchDisplayToken);
+    for (const name of [...ALL_GATEWAY_SECRETS, 'customerDisplayToken' as const]) {
       const value = this.secrets.get(name);
       if (value !== null) held.push(value);
     }

@@ -99,6 +99,16 @@ export interface Host {
   readonly sandboxUrl: string | null;
   /** Where the customer display is (web mode's URL with its own token) and how many are connected. */
   customerDisplay(patch: { url?: string | null; connected?: number }): void;
+  /**
+   * Web mode: the key in the customer display's address, kept across restarts with the other
+   * secrets (made on first need). `notKept`: why it will not outlive this launch, or null.
+   */
+  customerDisplayToken(): { token: string; notKept: string | null };
+  /**
+   * Web mode: hears the new key when the shop gives the customer display a new address (Settings);
+   * without a listener (the desktop app's window has no address) that command is refused.
+   */
+  onCustomerDisplayToken(listener: (token: string) => void): () => void;
   readonly devlog: DevLog;
   /** The journal's commits so far and how many were fsynced (the bench's durability figure). */
   commitStats(): { commits: number; syncedCommits: number };
@@ -284,6 +294,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   });
   displayRef.current = display;
   const customerDisplay = { url: null as string | null, connected: 0 };
+  const displayTokenListeners = new Set<(token: string) => void>();
   const reports = new CounterReports({
     journal,
     clock,
@@ -652,6 +663,19 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       return display.view();
     },
     'settings.get': () => settingsView(),
+    'settings.newDisplayAddress': () => {
+      if (displayTokenListeners.size === 0)
+        throw new HostError('conflict', 'This customer display is a window of the app: it has no address to change.');
+      const token = settings.newDisplayToken();
+      for (const listener of [...displayTokenListeners]) listener(token);
+      devlog.add(
+        'event',
+        settings.displayTokenProblem
+          ? `Customer display: new address, for this launch only (${settings.displayTokenProblem})`
+          : 'Customer display: new address; the old one no longer works',
+      );
+      return settingsView();
+    },
     'settings.update': async (input) => {
       // A port another program holds is refused before anything is saved, not found out afterwards.
       const asked = input.webhookPort;
@@ -736,6 +760,14 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       if (patch.url !== undefined) customerDisplay.url = patch.url;
       if (patch.connected !== undefined) customerDisplay.connected = patch.connected;
       settingsEvent();
+    },
+    customerDisplayToken() {
+      const token = settings.displayToken();
+      return { token, notKept: settings.displayTokenProblem };
+    },
+    onCustomerDisplayToken(listener) {
+      displayTokenListeners.add(listener);
+      return () => displayTokenListeners.delete(listener);
     },
     devlog,
     commitStats: () => journal.commitStats,

@@ -183,10 +183,17 @@ export async function runWebMode(options: WebModeOptions): Promise<void> {
     process.stderr.write(
       `web mode: settle window ${options.settleWindowMs} ms in test mode (POS_TEST_SETTLE_WINDOW_MS; ignored with a live key)\n`,
     );
+  // The display's address is kept across starts (the shop bookmarks it on the second screen).
+  const display = host.customerDisplayToken();
+  if (display.notKept)
+    process.stderr.write(
+      `web mode: the customer display's address will change at the next start: ${display.notKept}\n`,
+    );
   const server = await startWebServer({
     host,
     staticDir: options.staticDir,
     port: options.port,
+    displayToken: display.token,
     onDisplayConnections: (connected) => host.customerDisplay({ connected }),
     log: (line) => process.stderr.write(`${line}\n`),
   }).catch(async (error: unknown) => {
@@ -197,6 +204,11 @@ export async function runWebMode(options: WebModeOptions): Promise<void> {
     );
   });
   host.customerDisplay({ url: server.displayUrl });
+  // Settings → New address: the old one stops working at once.
+  host.onCustomerDisplayToken((token) => {
+    server.setDisplayToken(token);
+    host.customerDisplay({ url: server.displayUrl });
+  });
   if (options.json) {
     process.stdout.write(
       `${JSON.stringify({ url: server.url, origin: server.origin, token: server.token, display_url: server.displayUrl, sandbox_url: host.sandboxUrl, gateway: host.snapshot().gateway?.name ?? null })}\n`,

@@ -7,7 +7,9 @@
  *
  * The customer display has a second URL with a token of its own. A bridge opened with it is the
  * display's: it receives only the display's events and may send only the customer's commands
- * (CUSTOMER_DISPLAY_COMMANDS); everything else is refused as unauthorized.
+ * (CUSTOMER_DISPLAY_COMMANDS); everything else is refused as unauthorized. That token is the host's
+ * to keep (the shop bookmarks the display's address) and can be replaced while running: the
+ * displays open on the old one are closed as refused at once, as a stale token would be.
  */
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
@@ -39,7 +41,7 @@ export interface WebServerOptions {
   port?: number;
   /** Per-launch secret; generated when absent. */
   token?: string;
-  /** The customer display's own per-launch secret; generated when absent. */
+  /** The customer display's own secret (the host keeps it across launches); generated when absent. */
   displayToken?: string;
   /** How many customer displays are connected, whenever that changes. */
   onDisplayConnections?: (count: number) => void;
@@ -53,8 +55,13 @@ export interface RunningWebServer {
   port: number;
   token: string;
   /** The customer display's page: its own token, read-only but for the customer's choices. */
-  displayUrl: string;
-  displayToken: string;
+  readonly displayUrl: string;
+  readonly displayToken: string;
+  /**
+   * A new token for the customer display: the old address stops working at once, and the displays
+   * open on it are closed with BRIDGE_TOKEN_REFUSED (they say so and take nothing more).
+   */
+  setDisplayToken(token: string): void;
   close(): Promise<void>;
 }
 
@@ -71,9 +78,11 @@ const SECURITY_HEADERS = {
 
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   const token = options.token ?? randomBytes(24).toString('hex');
-  const displayToken = options.displayToken ?? randomBytes(24).toString('hex');
+  let displayToken = options.displayToken ?? randomBytes(24).toString('hex');
   if (displayToken === token) throw new Error('the display token must differ from the cashier token');
   let displays = 0;
+  /** The display bridges open now, each with the token it was opened with. */
+  const displaySockets = new Map<WebSocket, string>();
   const staticRoot = resolve(options.staticDir);
   const log = options.log ?? (() => undefined);
   const refused = refusalLog(log);
@@ -95,15 +104,27 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     handleProtocols: (protocols) => (protocols.has(BRIDGE_PROTOCOL) ? BRIDGE_PROTOCOL : false),
   });
 
+  const refuseToken = (ws: WebSocket) => {
+    // Frames may still arrive before the close completes: a bad one is an 'error' event, which
+    // would crash the host with no listener.
+    ws.on('error', (error) => log(`bridge socket error: ${error.message}`));
+    ws.close(BRIDGE_TOKEN_REFUSED, 'wrong launch token');
+  };
+
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const reason = checkUpgrade(request, allowedHosts(), allowedOrigins(), token);
     if (reason === TOKEN_REFUSED && checkUpgrade(request, allowedHosts(), allowedOrigins(), displayToken) === null) {
       // The customer display's token: a bridge restricted to the display.
+      const opened = displayToken;
       sockets.handleUpgrade(request, socket, head, (ws) => {
+        // Replaced while the upgrade completed: refused, as the old address now is.
+        if (opened !== displayToken) return refuseToken(ws);
         displays++;
+        displaySockets.set(ws, opened);
         options.onDisplayConnections?.(displays);
         ws.on('close', () => {
           displays--;
+          displaySockets.delete(ws);
           options.onDisplayConnections?.(displays);
         });
         serveBridge(ws, options.host, log, 'display');
@@ -115,12 +136,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       // refused upgrade's status, so accept and close at once with a code that says why. No
       // command is ever read from this socket.
       refused(reason);
-      sockets.handleUpgrade(request, socket, head, (ws) => {
-        // Frames may still arrive before the close completes: a bad one is an 'error' event, which
-        // would crash the host with no listener.
-        ws.on('error', (error) => log(`bridge socket error: ${error.message}`));
-        ws.close(BRIDGE_TOKEN_REFUSED, 'wrong launch token');
-      });
+      sockets.handleUpgrade(request, socket, head, refuseToken);
       return;
     }
     if (reason) {
@@ -146,8 +162,19 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
     origin,
     port,
     token,
-    displayUrl: `${origin}/#display=${displayToken}`,
-    displayToken,
+    get displayUrl() {
+      return `${origin}/#display=${displayToken}`;
+    },
+    get displayToken() {
+      return displayToken;
+    },
+    setDisplayToken(next) {
+      if (next === token) throw new Error('the display token must differ from the cashier token');
+      displayToken = next;
+      // Told at once, as a stale token is: the page says its address no longer works and stops.
+      for (const [ws, opened] of displaySockets)
+        if (opened !== next) ws.close(BRIDGE_TOKEN_REFUSED, 'display address changed');
+    },
     async close() {
       for (const client of sockets.clients) client.terminate();
       sockets.close();
@@ -231,6 +258,8 @@ function serveBridge(ws: WebSocket, host: BridgeHost, log: (line: string) => voi
   ws.on('close', unsubscribe);
   ws.on('error', (error) => log(`bridge socket error: ${error.message}`));
   ws.on('message', (data, isBinary) => {
+    // A socket being closed (a display whose address was just replaced) has no say any more.
+    if (ws.readyState !== ws.OPEN) return;
     let message: unknown;
     try {
       message = isBinary ? undefined : JSON.parse(String(data));

@@ -36,11 +36,16 @@ export interface WebApp {
   close(): Promise<void>;
 }
 
-/** `entry`: the built script to run (default `out/main/web.js`; `npm start`'s is `out/main/launch.js`). */
+/**
+ * `entry`: the built script to run (default `out/main/web.js`; `npm start`'s is `out/main/launch.js`).
+ * `dataDir`: run on this data directory (a restart of an earlier app), which the caller removes;
+ * default a new one, removed by close().
+ */
 export async function startWebApp(
-  options: { args?: string[]; env?: NodeJS.ProcessEnv; entry?: string } = {},
+  options: { args?: string[]; env?: NodeJS.ProcessEnv; entry?: string; dataDir?: string } = {},
 ): Promise<WebApp> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pos-e2e-'));
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pos-e2e-'));
   const child = spawn(
     process.execPath,
     [
@@ -78,7 +83,7 @@ export async function startWebApp(
   } catch {
     // Not the JSON line --json promises first: stop the app, say what came instead.
     child.kill('SIGKILL');
-    rmSync(dataDir, { recursive: true, force: true });
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     throw new Error(`the first line of standard output is not JSON: ${line}`);
   }
   return {
@@ -97,7 +102,7 @@ export async function startWebApp(
         await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
         if (child.exitCode === null) child.kill('SIGKILL');
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -93,6 +93,7 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'customer.chooseTip': { paymentId: 'pay_abcdefgh12345678', tip: { kind: 'custom', amount: 100 } },
   'settings.get': {},
   'settings.update': { mode: 'test', autoPresentDelayMs: 10 },
+  'settings.newDisplayAddress': {},
   'devlog.list': { limit: 5 },
   'attention.list': {},
   'attention.retry': { paymentId: 'pay_abcdefgh12345678' },

@@ -266,6 +266,26 @@ describe('web-mode server', () => {
     expect(messages.filter((m) => m.type === 'event').map((m) => m.event?.type)).toEqual(['display']);
     ws.close();
   });
+
+  it('a new display token refuses the old one at once: an open display is closed as refused, unheard', async () => {
+    const old = server.displayToken;
+    const open = connect(server, { token: old });
+    expect(await outcome(open)).toBe('open');
+    const closed = closedWith(open);
+    const next = 'ab'.repeat(24);
+    calls.length = 0;
+    server.setDisplayToken(next);
+    // Sent before the display has heard: the host never sees it.
+    open.send(JSON.stringify({ type: 'invoke', id: 1, name: 'display.snapshot', input: {} }));
+    expect(await closed).toBe(4401);
+    expect(calls).toEqual([]);
+    expect(server.displayUrl).toBe(`${server.origin}/#display=${next}`);
+    expect(await closedWith(connect(server, { token: old }))).toBe(4401);
+    const fresh = connect(server, { token: next });
+    expect(await outcome(fresh)).toBe('open');
+    fresh.close();
+    expect(() => server.setDisplayToken(server.token)).toThrow('must differ from the cashier token');
+  });
 });
 
 describe('web mode: names and refusals', () => {

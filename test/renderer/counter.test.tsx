@@ -1184,8 +1184,11 @@ describe('the customer display', () => {
     act(() => bridge.setConnection('open'));
     await screen.findByRole('button', { name: /10 %/ });
     act(() => bridge.setConnection('refused'));
-    expect(screen.getByText('This screen is not connected. Ask at the counter.')).toBeTruthy();
-    for (const button of screen.getAllByRole('button')) expect((button as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByRole('heading', { name: 'This screen is not connected' })).toBeTruthy();
+    expect(screen.getByRole('status').textContent).toMatch(/Its address no longer works/);
+    // Nothing the till said stays on the screen, and nothing can be tapped.
+    expect(screen.queryByRole('button')).toBeNull();
+    expect(screen.queryByTestId('display-amount')).toBeNull();
   });
 
   it('shows the QR of a payment link, and a welcome when idle', async () => {

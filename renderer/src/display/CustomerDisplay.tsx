@@ -77,6 +77,21 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
   const lost = connection === 'closed';
   const locked = busy || lost || connection === 'refused';
 
+  // Refused: this address no longer works (the shop gave the display a new one, or it is an old
+  // link). Nothing the till said is shown any more, and nothing can be tapped.
+  if (connection === 'refused')
+    return (
+      <main className="customer-display customer-display--idle">
+        <section className="customer-display__welcome">
+          <h1>This screen is not connected</h1>
+          <p className="customer-display__message" role="status">
+            Its address no longer works (the till was given a new one, or this is an old link). Ask at the counter to
+            open the customer display&apos;s address shown in the till&apos;s Settings.
+          </p>
+        </section>
+      </main>
+    );
+
   const m = (minor: number | null) => (minor !== null && view?.currency ? money(minor, view.currency) : '');
 
   return (
@@ -85,9 +100,6 @@ export function CustomerDisplayApp({ bridge }: { bridge: PosBridge }) {
         <div className="customer-display__test">
           {view.shopBankTerminal ? TEST_MODE_SHOP_BANK_MARK : TEST_MODE_MARK}
         </div>
-      ) : null}
-      {connection === 'refused' ? (
-        <p className="customer-display__message">This screen is not connected. Ask at the counter.</p>
       ) : null}
       {lost ? (
         <p className="customer-display__message" role="status">

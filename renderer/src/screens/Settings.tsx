@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type {
   CommandError,
   CommandInput,
@@ -9,6 +9,7 @@ import type {
 } from '../../../common/contract';
 import { FINAL_PLAN_STATUSES, GATEWAY_LABELS, isPluralUat, PLURAL_URLS } from '../../../common/contract/views';
 import { parseTipPresets } from '../../../common/tips';
+import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
 import { RadioGroup } from '../components/RadioGroup';
@@ -879,6 +880,7 @@ function CounterForm({ settings }: { settings: SettingsView }) {
                 Open the customer display
               </a>
             </p>
+            <NewDisplayAddress />
           </>
         ) : (
           <p className="muted">
@@ -903,6 +905,61 @@ function CounterForm({ settings }: { settings: SettingsView }) {
         </button>
       </div>
     </form>
+  );
+}
+
+/**
+ * Web mode: a new key in the customer display's address (it is kept across restarts, so a bookmark
+ * works; this is how the shop withdraws it). The old address stops working at once: confirmed first.
+ */
+function NewDisplayAddress() {
+  const run = usePos((s) => s.run);
+  const busy = usePos((s) => s.busy.displayAddress === true);
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState<CommandError | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const button = useRef<HTMLButtonElement>(null);
+  // Once answered, the confirmation goes: the focus goes back to the button that opened it (drawn again).
+  const focusButton = useRef(false);
+  useEffect(() => {
+    if (confirming || !focusButton.current) return;
+    focusButton.current = false;
+    button.current?.focus();
+  }, [confirming]);
+  const renew = async () => {
+    setDone(null);
+    setError(null);
+    const result = await run('settings.newDisplayAddress', {}, 'displayAddress');
+    focusButton.current = true;
+    setConfirming(false);
+    if (result.ok) setDone('New address made: the old one no longer works. Open the new one on the customer display.');
+    else setError(result.error);
+  };
+  return (
+    <>
+      <p className="muted" id="display-address-note">
+        The address stays the same when the till restarts. A new address stops the old one at once: a screen open on it
+        is locked until the new one is opened there.
+      </p>
+      <div className="actions">
+        {confirming ? (
+          <ConfirmChoice
+            yes="Yes, make a new address"
+            no="Keep this address"
+            busy={busy}
+            describedBy="display-address-note"
+            onYes={() => void renew()}
+            onNo={() => setConfirming(false)}
+          />
+        ) : (
+          <button type="button" ref={button} disabled={busy} onClick={() => setConfirming(true)}>
+            New address for the customer display
+          </button>
+        )}
+      </div>
+      <ErrorBox error={error} title="The address was not changed." />
+      <LiveRegion>{done}</LiveRegion>
+    </>
   );
 }
 

@@ -90,7 +90,7 @@ function applyResult(state: PosState, name: CommandName, input: unknown, value: 
     for (const payment of (value as CommandResults['payments.open']).payments) state.applyPayment(payment);
   } else if (name === 'payments.uncaptured') {
     for (const payment of (value as CommandResults['payments.uncaptured']).payments) state.applyPayment(payment);
-  } else if (name === 'settings.get' || name === 'settings.update') {
+  } else if (name === 'settings.get' || name === 'settings.update' || name === 'settings.newDisplayAddress') {
     state.applySettings(value as CommandResults['settings.get']);
   } else if (name === 'attention.list') {
     state.setAttention(value as CommandResults['attention.list']);
