@@ -109,6 +109,9 @@ export interface Host {
    * without a listener (the desktop app's window has no address) that command is refused.
    */
   onCustomerDisplayToken(listener: (token: string) => void): () => void;
+  /** Web mode: the port of the last start on this data directory (its printed addresses carry it), or null. */
+  keptWebPort(): number | null;
+  keepWebPort(port: number): void;
   readonly devlog: DevLog;
   /** The journal's commits so far and how many were fsynced (the bench's durability figure). */
   commitStats(): { commits: number; syncedCommits: number };
@@ -119,6 +122,9 @@ type Handlers = { [N in CommandName]: (input: ParsedCommandInput<N>) => Promise<
 
 /** Open payments the start-up snapshot carries (the newest); the Process screen pages the rest. */
 export const SNAPSHOT_OPEN = 500;
+
+/** The journal setting holding web mode's port, asked for again at the next start. */
+const WEB_PORT = 'web.port';
 
 const TEST_MODE_ONLY: ReadonlySet<CommandName> = new Set([
   'simulate.presentCard',
@@ -768,6 +774,13 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     onCustomerDisplayToken(listener) {
       displayTokenListeners.add(listener);
       return () => displayTokenListeners.delete(listener);
+    },
+    keptWebPort() {
+      const port = journal.getSetting<unknown>(WEB_PORT);
+      return typeof port === 'number' && Number.isInteger(port) && port > 0 && port <= 65535 ? port : null;
+    },
+    keepWebPort(port) {
+      if (port !== journal.getSetting<unknown>(WEB_PORT)) journal.setSetting(WEB_PORT, port);
     },
     devlog,
     commitStats: () => journal.commitStats,

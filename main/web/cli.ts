@@ -19,7 +19,8 @@ the host in plain Node. It prints the address to open (with its access token) an
 display's.
 
 Options (--flag VALUE or --flag=VALUE):
-  --port N           listen on N (default: a free port)
+  --port N           listen on N; 0: a free port (default: the port of the last start on this data
+                     directory, so the printed addresses stay the same, else a free one)
   --data-dir PATH    journal, settings, secrets, embedded sandbox (default: the user data directory,
                      or POS_DATA_DIR); one app at a time per directory
   --reader-port P    also watch serial port P for a card reader (repeatable; e.g. a socat pty;
@@ -47,7 +48,8 @@ Environment, for tests only:
 const FLAGS_WITHOUT_VALUE: ReadonlySet<string> = new Set(['--no-discovery', '--json', '--help', '-h']);
 
 export interface WebModeOptions {
-  port: number;
+  /** null: the port of the last start on the data directory when it is free, else a free one. */
+  port: number | null;
   dataDir: string;
   readerPorts: string[];
   discovery: boolean;
@@ -72,7 +74,7 @@ export function parseWebArgs(
   env: NodeJS.ProcessEnv = process.env,
 ): WebModeOptions {
   const options: WebModeOptions = {
-    port: 0,
+    port: null,
     dataDir: defaultDataDir(env),
     readerPorts: readerPortsFromEnv(env),
     discovery: true,
@@ -189,20 +191,35 @@ export async function runWebMode(options: WebModeOptions): Promise<void> {
     process.stderr.write(
       `web mode: the customer display's address will change at the next start: ${display.notKept}\n`,
     );
-  const server = await startWebServer({
-    host,
-    staticDir: options.staticDir,
-    port: options.port,
-    displayToken: display.token,
-    onDisplayConnections: (connected) => host.customerDisplay({ connected }),
-    log: (line) => process.stderr.write(`${line}\n`),
-  }).catch(async (error: unknown) => {
-    await host.close();
-    if ((error as { code?: unknown } | null)?.code !== 'EADDRINUSE') throw error;
-    throw new Error(
-      `port ${options.port} on 127.0.0.1 is in use; choose another with --port N, or --port 0 for a free one`,
-    );
-  });
+  const start = (port: number) =>
+    startWebServer({
+      host,
+      staticDir: options.staticDir,
+      port,
+      displayToken: display.token,
+      onDisplayConnections: (connected) => host.customerDisplay({ connected }),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  const inUse = (error: unknown) => (error as { code?: unknown } | null)?.code === 'EADDRINUSE';
+  // Without --port, the last start's port: the addresses printed then (the customer display's,
+  // bookmarked on the second screen) still work. Taken by another program meanwhile: a free one.
+  const kept = options.port === null ? host.keptWebPort() : null;
+  const server = await start(options.port ?? kept ?? 0)
+    .catch((error: unknown) => {
+      if (kept === null || !inUse(error)) throw error;
+      process.stderr.write(
+        `web mode: port ${kept}, this till's last, is in use by another program; listening on a free one: its addresses change\n`,
+      );
+      return start(0);
+    })
+    .catch(async (error: unknown) => {
+      await host.close();
+      if (!inUse(error)) throw error;
+      throw new Error(
+        `port ${options.port} on 127.0.0.1 is in use; choose another with --port N, or --port 0 for a free one`,
+      );
+    });
+  host.keepWebPort(server.port);
   host.customerDisplay({ url: server.displayUrl });
   // Settings → New address: the old one stops working at once.
   host.onCustomerDisplayToken((token) => {

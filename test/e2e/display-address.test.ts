@@ -1,9 +1,11 @@
 /**
  * The customer display's address, in Chromium against the host in web mode: the address the shop
  * bookmarked on the second screen still works after the till restarts on the same data directory
- * (and port), and stops working at once when the shop makes a new one in Settings.
+ * (started the same way, without --port: it listens where it did), and stops working at once when
+ * the shop makes a new one in Settings.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -18,7 +20,7 @@ describe.skipIf(!e2eAvailable())('the customer display’s address (Chromium, we
   let browser: Browser;
 
   beforeAll(async () => {
-    app = await startWebApp({ dataDir });
+    app = await startWebApp({ dataDir, keptPort: true });
     browser = await launchBrowser();
   }, 60_000);
 
@@ -42,16 +44,15 @@ describe.skipIf(!e2eAvailable())('the customer display’s address (Chromium, we
 
   it('the bookmarked address works again after a restart; a new one made in Settings refuses the old at once', async () => {
     const bookmarked = app.displayUrl;
-    const port = new URL(app.origin).port;
     const screen = await display(bookmarked);
     await welcomed(screen);
 
-    // The till restarts on the same data directory and port: the same address, and the open screen is back.
+    // The till restarts on the same data directory: the same address, and the open screen is back.
     await app.close();
     await screen.getByText('this screen has lost the connection to the till', { exact: false }).waitFor({
       timeout: TIMEOUT,
     });
-    app = await startWebApp({ dataDir, args: ['--port', port] });
+    app = await startWebApp({ dataDir, keptPort: true });
     expect(app.displayUrl).toBe(bookmarked);
     await screen
       .getByText('this screen has lost the connection to the till', { exact: false })
@@ -85,5 +86,19 @@ describe.skipIf(!e2eAvailable())('the customer display’s address (Chromium, we
       .poll(async () => (await cashier.locator('.display-badge').textContent()) ?? '', { timeout: TIMEOUT })
       .toBe('Customer display: connected');
     expect(await cashier.getByText('Connected (1).').count()).toBe(1);
+  });
+
+  it('with its last port taken by another program meanwhile, the till starts on a free one and says so', async () => {
+    const port = Number(new URL(app.origin).port);
+    await app.close();
+    const blocker = createServer();
+    await new Promise<void>((listening) => blocker.listen(port, '127.0.0.1', listening));
+    try {
+      app = await startWebApp({ dataDir, keptPort: true });
+      expect(new URL(app.origin).port).not.toBe(String(port));
+      expect(app.stderr.join('')).toContain(`port ${port}, this till's last, is in use by another program`);
+    } finally {
+      blocker.close();
+    }
   });
 });

@@ -39,10 +39,11 @@ export interface WebApp {
 /**
  * `entry`: the built script to run (default `out/main/web.js`; `npm start`'s is `out/main/launch.js`).
  * `dataDir`: run on this data directory (a restart of an earlier app), which the caller removes;
- * default a new one, removed by close().
+ * default a new one, removed by close(). `keptPort`: no `--port`, so the app listens where it did at
+ * its last start on that directory (default `--port 0`, a free port).
  */
 export async function startWebApp(
-  options: { args?: string[]; env?: NodeJS.ProcessEnv; entry?: string; dataDir?: string } = {},
+  options: { args?: string[]; env?: NodeJS.ProcessEnv; entry?: string; dataDir?: string; keptPort?: boolean } = {},
 ): Promise<WebApp> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pos-e2e-'));
@@ -50,8 +51,7 @@ export async function startWebApp(
     process.execPath,
     [
       options.entry ?? WEB_ENTRY,
-      '--port',
-      '0',
+      ...(options.keptPort ? [] : ['--port', '0']),
       '--data-dir',
       dataDir,
       '--no-discovery',
