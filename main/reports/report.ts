@@ -552,7 +552,7 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
     return refuse(
       'payments_unpaid',
       `${n} payment${n === 1 ? ' is' : 's are'} not paid yet: ${listed(unpaid)}. ${what} ` +
-        'with a recorded override (paid after the close, it would be in no report)',
+        'with a recorded override (paid after the close, its money counts in Captured on the day it is paid, and in no day as a sale)',
     );
   }
   if (report.attention.length > 0 && !override) {

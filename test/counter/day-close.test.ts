@@ -651,6 +651,33 @@ describe('business days across DST', () => {
   });
 });
 
+it('a link paid after a Z closed over it counts in Captured on the day it is paid, as no sale; the message says so', async () => {
+  // Found hunting: the refusal said such a payment "would be in no report", but its money is in the
+  // day it is paid (a capture that day), while no day counts the sale: the Z counted it not paid yet.
+  const d = setup('2026-06-01T08:00:00.000Z');
+  d.pay('2026-06-01T09:00:00.000Z', 1000);
+  const link = d.pay('2026-06-01T10:00:00.000Z', 500, { status: 'pending', amountCaptured: 0 });
+  d.at('2026-06-01T18:00:00.000Z');
+  const refused = await d.reports.close({ closedBy: 'Ada' }).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(HostError);
+  expect((refused as HostError).message).toBe(
+    'The day cannot be closed: 1 payment is not paid yet: DAY-2 (not paid yet). Cancel it, or close with a ' +
+      'recorded override (paid after the close, its money counts in Captured on the day it is paid, and in ' +
+      'no day as a sale).',
+  );
+  const z = await d.reports.close({ closedBy: 'Ada', override: { by: 'Eve', reason: 'link left open' } });
+  expect(z.totals).toEqual([expect.objectContaining({ approvedCount: 1, openCount: 1, captured: 1000 })]);
+
+  // Paid the next morning: its money is that day's Captured; the sale is counted by no day.
+  d.at('2026-06-02T09:00:00.000Z');
+  d.journal.updatePayment(link.id, { status: 'succeeded', amountCaptured: 500 }, 'succeeded');
+  const next = await d.reports.x();
+  expect(next).toMatchObject({ date: '2026-06-02', paymentCount: 0 });
+  expect(next.totals).toEqual([
+    expect.objectContaining({ approvedCount: 0, approvedAmount: 0, captured: 500, net: 500 }),
+  ]);
+});
+
 describe('a busy shop', () => {
   /** A payment needing attention (outcome unknown), created now, in `mode`. */
   const inDoubt = (d: ReturnType<typeof setup>, n: number, mode: 'test' | 'live') => {

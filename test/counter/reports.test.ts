@@ -435,7 +435,7 @@ describe('Z report', () => {
     if (refused.ok) return;
     expect(refused.message).toBe(
       '1 payment is not paid yet: ORD-LINK (not paid yet). Cancel it, or close with a recorded override ' +
-        '(paid after the close, it would be in no report)',
+        '(paid after the close, its money counts in Captured on the day it is paid, and in no day as a sale)',
     );
     const override = { by: 'Manager Dupont', reason: 'link left open by the customer' };
     const closed = closeDay(base({ payments: [...settled(), unpaid], override }));
@@ -455,13 +455,13 @@ describe('Z report', () => {
     if (only.ok) return;
     expect(only.message).toBe(
       '1 payment is not paid yet: ORD-LINK (not paid yet). Plural cannot withdraw the payment link of ORD-LINK: ' +
-        'wait for it to be paid, or close with a recorded override (paid after the close, it would be in no report)',
+        'wait for it to be paid, or close with a recorded override (paid after the close, its money counts in Captured on the day it is paid, and in no day as a sale)',
     );
     const mixed = closeDay(base({ payments: [...settled(), link, card], cannotCancel }));
     expect(mixed.ok).toBe(false);
     if (mixed.ok) return;
     expect(mixed.message).toMatch(
-      /^2 payments are not paid yet: .*\. Cancel ORD-CARD \(Plural cannot withdraw the payment link of ORD-LINK\), or close with a recorded override \(paid after the close, it would be in no report\)$/,
+      /^2 payments are not paid yet: .*\. Cancel ORD-CARD \(Plural cannot withdraw the payment link of ORD-LINK\), or close with a recorded override \(paid after the close, its money counts in Captured on the day it is paid, and in no day as a sale\)$/,
     );
   });
 

@@ -275,7 +275,7 @@ describe('a till on Plural', () => {
     expect(refused.message).toBe(
       'The day cannot be closed: 1 payment is not paid yet: LINK-OPEN (not paid yet). Plural cannot withdraw the ' +
         'payment link of LINK-OPEN: wait for it to be paid, or close with a recorded override (paid after the close, ' +
-        'it would be in no report).',
+        'its money counts in Captured on the day it is paid, and in no day as a sale).',
     );
     expect(refused.message).not.toMatch(/Cancel/);
   });

@@ -490,7 +490,7 @@ describe('Reports (F9)', () => {
     bridge.on('reports.x', () => ok(xReport()));
     bridge.on('reports.list', () => ok([]));
     const message =
-      'The day cannot be closed: 1 payment is not paid yet: ORD-LINK (not paid yet). Cancel it, or close with a recorded override (paid after the close, it would be in no report).';
+      'The day cannot be closed: 1 payment is not paid yet: ORD-LINK (not paid yet). Cancel it, or close with a recorded override (paid after the close, its money counts in Captured on the day it is paid, and in no day as a sale).';
     bridge.on('reports.close', (input) =>
       input.override
         ? ok(
