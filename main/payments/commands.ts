@@ -933,7 +933,24 @@ export class CashierCommands {
     const payment = await this.resolve(input.paymentId);
     return this.engine.exclusive(payment.id, async () => {
       const { journal } = this;
-      const record = journal.getPayment(payment.id)!;
+      let record = journal.getPayment(payment.id)!;
+      // No amount: all that is left at the gateway, not as the journal last read it. Another till
+      // may have refunded part since (found hunting: the refund asked for the stale rest, and the
+      // gateway refused it). Offline, or when the read fails, the refund goes on as before, with
+      // the journal's figure.
+      if (
+        input.amount === undefined &&
+        !input.splits &&
+        record.chargedBy !== 'terminal' &&
+        record.transactionId &&
+        this.engine.options.connectivity.state !== 'offline'
+      ) {
+        const transactionId = record.transactionId;
+        const read = await this.engine
+          .call((g) => g.retrieve(transactionId), this.engine.gatewayFor(record))
+          .catch(() => null);
+        if (read) record = this.sync.apply(record, read, null);
+      }
       if (!['succeeded', 'partially_refunded'].includes(record.status)) {
         throw new HostError(
           'conflict',

@@ -232,6 +232,20 @@ describe('reports through the host', () => {
     expect(x.totals).toEqual([expect.objectContaining({ captured: 1000, refunded: 700, net: 300 })]);
   });
 
+  it('a refund of all that is left of another till’s sale refunds what is left at the gateway, and counts that', async () => {
+    // Found hunting: another till refunded €5 after this one had refunded €7 of it; "refund the rest"
+    // here asked the gateway for the €35 the journal last knew of, which it refused (€30 was left).
+    t = await startTestHost();
+    const sale = (await saleElsewhere('WEB-92')).id;
+    await t.call('payments.refund', { paymentId: sale, amount: 700 });
+    expect((await t.api('POST', `/v1/transactions/${sale}/refunds`, { amount: 500 })).status).toBe(201);
+    const refunded = await t.call('payments.refund', { paymentId: sale });
+    expect(refunded).toMatchObject({ status: 'refunded', amountRefunded: 4200 });
+    const x = await t.call('reports.x', {});
+    // This till's €7 and the €30 it moved last; not the other till's €5.
+    expect(x.totals).toEqual([expect.objectContaining({ captured: 0, refunded: 3700, net: -3700 })]);
+  });
+
   it('a payment looked up to refund is dated when the gateway made it, not when this till saw it', async () => {
     // Found by a tester: another till's sale from the morning, refunded here in the afternoon, had
     // the afternoon's date on its receipt and at the top of today's transactions.
