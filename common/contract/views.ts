@@ -310,7 +310,7 @@ export interface SplitSettlementView {
   currency: string;
   payments: number;
   amount: number;
-  /** By merchant id; held + released + returned = amount. */
+  /** By merchant id; held + released + returned = amount (after a partial capture, within what was captured). */
   merchants: {
     merchantId: string;
     shares: number;

@@ -360,6 +360,7 @@ export class CounterReports {
       amount: share.amount,
       status: share.status,
       released: share.releasedAmount,
+      at: share.at,
     }));
   }
 

@@ -222,11 +222,13 @@ type MutableMerchant = { -readonly [K in keyof SplitMerchantTotals]: SplitMercha
 /**
  * Split settlement per currency: the period's approved payments with shares, and each merchant's
  * shares of them, held, released or returned as they stood at the period's end (the caller gives
- * the shares as they were then). Sorted by currency, then merchant id.
+ * the shares as they were then, and the captures made after it). Sorted by currency, then merchant
+ * id. After a partial capture the shares count only what was captured (see fundShares).
  */
 export function splitSettlement(
   periodPayments: readonly ReportPayment[],
   shares: readonly ReportSplitShare[],
+  capturesAfter: readonly ReportEntry[] = [],
 ): SplitSettlementTotals[] {
   const sharesOf = new Map<string, ReportSplitShare[]>();
   for (const share of shares) {
@@ -234,6 +236,9 @@ export function splitSettlement(
     if (list) list.push(share);
     else sharesOf.set(share.paymentId, [share]);
   }
+  const capturedAfter = new Map<string, number>();
+  for (const entry of capturesAfter)
+    capturedAfter.set(entry.paymentId, (capturedAfter.get(entry.paymentId) ?? 0) + entry.amount);
   const currencies = new Map<string, { payments: number; amount: number; merchants: Map<string, MutableMerchant> }>();
   for (const payment of periodPayments) {
     const paymentShares = sharesOf.get(payment.id);
@@ -241,24 +246,24 @@ export function splitSettlement(
     const code = payment.currency.toUpperCase();
     let currency = currencies.get(code);
     if (!currency) currencies.set(code, (currency = { payments: 0, amount: 0, merchants: new Map() }));
+    const funded = fundShares(payment, paymentShares, capturedAfter.get(payment.id) ?? 0);
     currency.payments++;
-    currency.amount += payment.amount;
-    for (const share of paymentShares) {
+    currency.amount += funded
+      ? funded.reduce((sum, share) => sum + share.held + share.released + share.returned, 0)
+      : payment.amount;
+    paymentShares.forEach((share, index) => {
       let merchant = currency.merchants.get(share.merchantId);
       if (!merchant) {
         merchant = { merchantId: share.merchantId, shares: 0, amount: 0, held: 0, released: 0, returned: 0 };
         currency.merchants.set(share.merchantId, merchant);
       }
+      const figures = funded?.[index] ?? wholeShare(share);
       merchant.shares++;
-      merchant.amount += share.amount;
-      if (share.status === 'RELEASED' || share.status === 'CANCELLED') {
-        const released = share.status === 'RELEASED' ? Math.min(share.released, share.amount) : 0;
-        merchant.released += released;
-        merchant.returned += share.amount - released;
-      } else {
-        merchant.held += share.amount;
-      }
-    }
+      merchant.amount += figures.held + figures.released + figures.returned;
+      merchant.held += figures.held;
+      merchant.released += figures.released;
+      merchant.returned += figures.returned;
+    });
   }
   return [...currencies.entries()]
     .sort(([a], [b]) => compare(a, b))
@@ -268,6 +273,69 @@ export function splitSettlement(
       amount: totals.amount,
       merchants: [...totals.merchants.values()].sort((a, b) => compare(a.merchantId, b.merchantId)),
     }));
+}
+
+interface ShareFigures {
+  held: number;
+  released: number;
+  returned: number;
+}
+
+/** A share as the gateway states it: held, or settled to the merchant and the rest not theirs. */
+function wholeShare(share: ReportSplitShare): ShareFigures {
+  if (share.status !== 'RELEASED' && share.status !== 'CANCELLED')
+    return { held: share.amount, released: 0, returned: 0 };
+  const released = share.status === 'RELEASED' ? Math.min(share.released, share.amount) : 0;
+  return { held: 0, released, returned: share.amount - released };
+}
+
+/**
+ * What of each share (in the order given) the money captured by the period's end funds, or null
+ * when that is all of them: nothing captured yet (authorised only), or all captured. After a
+ * partial capture the shares cannot together exceed what was captured — the gateway settles and
+ * gives back only captured money (Plural: settled + given back ≤ captured). So the money that
+ * moved comes first, in the order it moved: each share released or cancelled, its settled part,
+ * then its rest given back, as far as the captured money still covers them; what is left of it is
+ * shared by the held shares, in proportion to their amounts (largest remainders, ties to the
+ * earlier share). The part of a share nothing funds was never captured: it is in no figure.
+ */
+function fundShares(
+  payment: ReportPayment,
+  shares: readonly ReportSplitShare[],
+  capturedAfter: number,
+): ShareFigures[] | null {
+  const captured = payment.captured - capturedAfter;
+  const total = shares.reduce((sum, share) => sum + share.amount, 0);
+  if (captured <= 0 || captured >= total) return null;
+  let room = captured;
+  const figures = shares.map((): ShareFigures => ({ held: 0, released: 0, returned: 0 }));
+  const moved = shares
+    .map((share, index) => ({ share, index }))
+    .filter(({ share }) => share.status === 'RELEASED' || share.status === 'CANCELLED')
+    .sort((a, b) => compare(a.share.at ?? '', b.share.at ?? '') || a.index - b.index);
+  for (const { share, index } of moved) {
+    const whole = wholeShare(share);
+    const released = Math.min(whole.released, room);
+    room -= released;
+    const returned = Math.min(whole.returned, room);
+    room -= returned;
+    figures[index] = { held: 0, released, returned };
+  }
+  const held = shares.map((share, index) => ({ index, amount: wholeShare(share).held })).filter((h) => h.amount > 0);
+  const heldTotal = held.reduce((sum, h) => sum + h.amount, 0);
+  if (heldTotal <= room) {
+    for (const h of held) figures[h.index]!.held = h.amount;
+    return figures;
+  }
+  const exact = held.map((h) => ({ ...h, value: (room * h.amount) / heldTotal }));
+  for (const h of exact) figures[h.index]!.held = Math.floor(h.value);
+  let left = room - exact.reduce((sum, h) => sum + Math.floor(h.value), 0);
+  for (const h of [...exact].sort((a, b) => b.value - Math.floor(b.value) - (a.value - Math.floor(a.value)))) {
+    if (left === 0) break;
+    figures[h.index]!.held++;
+    left--;
+  }
+  return figures;
 }
 
 function checkPayment(payment: ReportPayment): void {
@@ -356,7 +424,7 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
   const refunds = entriesOfPeriod(input.refunds, input.window);
   const captures = entriesOfPeriod(input.captures, input.window);
   const capturesAfter = capturesAfterPeriod(input.captures, day, input.window);
-  const splits = splitSettlement(day, input.splits ?? []);
+  const splits = splitSettlement(day, input.splits ?? [], capturesAfter);
   const attention: AttentionItem[] = input.payments
     .filter((payment) => payment.attention)
     .sort(byTimeThenId)

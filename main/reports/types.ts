@@ -82,13 +82,18 @@ export interface ReportSplitShare {
   readonly status: string;
   /** Settled to the merchant (the share, or part of it after a partial release). */
   readonly released: number;
+  /**
+   * When the share came to this status (ISO 8601): after a partial capture, the captured money
+   * went to the shares released or cancelled first. Absent: in the order given.
+   */
+  readonly at?: string;
 }
 
 /** One merchant's shares of a currency's split payments, and where they stood at the period's end. */
 export interface SplitMerchantTotals {
   readonly merchantId: string;
   readonly shares: number;
-  /** The shares' amounts: held + released + returned. */
+  /** The shares' amounts, within what was captured of their payments: held + released + returned. */
   readonly amount: number;
   /** Not settled yet (HOLD, or not known by the gateway yet). */
   readonly held: number;

@@ -157,6 +157,8 @@ export interface SplitShareAt {
   /** REQUESTED, HOLD, RELEASED, CANCELLED, … */
   status: string;
   releasedAmount: number;
+  /** When the till learned that state (its entry's time). */
+  at: string;
 }
 
 export interface TimelineRecord {
@@ -1296,11 +1298,11 @@ export class Journal {
            released_amount AS releasedAmount, at FROM split_entries
           WHERE payment_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
       )
-      .all<SplitShareAt & { at: string }>(JSON.stringify([...new Set(paymentIds)]));
+      .all<SplitShareAt>(JSON.stringify([...new Set(paymentIds)]));
     const shares = new Map<string, SplitShareAt>();
-    for (const { at, ...row } of rows) {
+    for (const row of rows) {
       const key = `${row.paymentId}\u0000${row.position}`;
-      if (!shares.has(key) || at < before) shares.set(key, row);
+      if (!shares.has(key) || row.at < before) shares.set(key, row);
     }
     const order = new Map(paymentIds.map((id, i) => [id, i]));
     return [...shares.values()].sort(

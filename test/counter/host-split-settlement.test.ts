@@ -105,4 +105,70 @@ describe('split settlement in the reports, on Plural', () => {
     expect(next.splitSettlement).toEqual([]);
     expect(next.text).not.toContain('SPLIT SETTLEMENT');
   });
+
+  it('after a partial capture, the shares count only what was captured: returned is what went back', async () => {
+    // Found hunting: ₹1,000 pre-authorised in two held shares, ₹500 captured, M-1's ₹600 cancelled.
+    // Plural gave back the ₹500 captured (there was no more), and M-2's share can no longer be
+    // released; the section said "returned ₹600, held ₹400" while only ₹500 was ever taken.
+    const t = await pluralTill();
+    cleanup.push(() => t.close());
+    const created = await t.call('payments.create', {
+      amount: 100_000,
+      currency: 'INR',
+      orderReference: 'PRE-1',
+      captureMethod: 'manual',
+      splits: [
+        { merchantId: 'M-1', amount: 60_000, onHold: true },
+        { merchantId: 'M-2', amount: 40_000, onHold: true },
+      ],
+    });
+    await payOrder(t, created.transactionId!);
+    await t.waitForPayment(created.id, (p) => p.status === 'requires_capture');
+    // Authorised, not captured yet: the shares are held whole.
+    const merchants = async () => (await t.call('reports.x', {})).splitSettlement?.[0];
+    expect(await merchants()).toMatchObject({
+      payments: 1,
+      amount: 100_000,
+      merchants: [
+        { merchantId: 'M-1', amount: 60_000, held: 60_000, released: 0, returned: 0 },
+        { merchantId: 'M-2', amount: 40_000, held: 40_000, released: 0, returned: 0 },
+      ],
+    });
+
+    await t.call('payments.capture', { paymentId: created.id, amount: 50_000 });
+    const captured = await t.waitForPayment(created.id, (p) => p.splits[0]?.next.includes('cancel') === true);
+    // ₹500 captured, nothing settled yet: the held shares share it, in proportion to their amounts.
+    expect(await merchants()).toMatchObject({
+      payments: 1,
+      amount: 50_000,
+      merchants: [
+        { merchantId: 'M-1', amount: 30_000, held: 30_000, released: 0, returned: 0 },
+        { merchantId: 'M-2', amount: 20_000, held: 20_000, released: 0, returned: 0 },
+      ],
+    });
+
+    const cancelled = await t.call('settlements.cancel', { paymentId: created.id, splitId: captured.splits[0]!.id! });
+    expect(cancelled).toMatchObject({ amountCaptured: 50_000, amountRefunded: 50_000 });
+    expect(cancelled.splits[1]).toMatchObject({ status: 'HOLD', releasable: 0 });
+    const refused = await t.fail('settlements.release', { paymentId: created.id, splitId: captured.splits[1]!.id! });
+    expect(refused).toMatchObject({
+      code: 'conflict',
+      message: 'A share is released or cancelled once the payment is paid; this one is refunded.',
+    });
+
+    const x = await t.call('reports.x', {});
+    expect(x.totals).toEqual([expect.objectContaining({ captured: 50_000, refunded: 50_000, net: 0 })]);
+    // What moved: M-1's cancel gave back the ₹500 captured; nothing is left for M-2's share.
+    expect(x.splitSettlement).toEqual([
+      {
+        currency: 'INR',
+        payments: 1,
+        amount: 50_000,
+        merchants: [
+          { merchantId: 'M-1', shares: 1, amount: 50_000, held: 0, released: 0, returned: 50_000 },
+          { merchantId: 'M-2', shares: 1, amount: 0, held: 0, released: 0, returned: 0 },
+        ],
+      },
+    ]);
+  });
 });

@@ -8,7 +8,7 @@ import type { ReportPayment, ReportSplitShare, ZReport } from '../../main/report
 import { closeDay, dayWindow, paymentsCsv, reportText, verifyZReport, xReport } from '../../main/reports';
 import { RECEIPT_WIDTHS } from '../../main/receipts';
 import { expectGolden } from './golden';
-import { DATE, TZ, payment, resetIds, sameDayCaptures, sameDayRefunds } from './report-fixtures';
+import { DATE, TZ, payment, refund, resetIds, sameDayCaptures, sameDayRefunds } from './report-fixtures';
 
 const WINDOW = dayWindow(DATE, TZ);
 const AT = '2026-03-29T22:05:00.000Z';
@@ -72,6 +72,57 @@ describe('split settlement', () => {
       expect(t.merchants.reduce((sum, m) => sum + m.amount, 0)).toBe(t.amount);
       for (const m of t.merchants) expect(m.held + m.released + m.returned).toBe(m.amount);
     }
+  });
+
+  it('after a partial capture counts only captured money: what moved first, the rest shared by the held shares', () => {
+    // Found hunting: ₹1,000 in two held shares, ₹500 captured, the ₹600 share cancelled: Plural gave
+    // back the ₹500 there was, and the section said "returned ₹600, held ₹400".
+    resetIds();
+    const section = (payments: ReportPayment[], splits: ReportSplitShare[], captures = sameDayCaptures(payments)) =>
+      xReport({ payments, splits, refunds: [], captures, window: WINDOW, testMode: false, generatedAt: AT })
+        .splitSettlement![0]!;
+    const figures = (t: ReturnType<typeof section>) =>
+      t.merchants.map((m) => [m.merchantId, m.amount, m.held, m.released, m.returned]);
+    const pre = plural({ amount: 100_000, captured: 50_000 });
+    const a = (status: string, at?: string) => ({ ...share(pre, 'A', 60_000, status), ...(at ? { at } : {}) });
+    const b = (status: string, released = 0, at?: string) => ({
+      ...share(pre, 'B', 40_000, status, released),
+      ...(at ? { at } : {}),
+    });
+
+    // Captured, nothing settled: the held shares share the ₹500 in proportion (₹300, ₹200).
+    const held = section([pre], [a('HOLD'), b('HOLD')]);
+    expect(held.amount).toBe(50_000);
+    expect(figures(held)).toEqual([
+      ['A', 30_000, 30_000, 0, 0],
+      ['B', 20_000, 20_000, 0, 0],
+    ]);
+    // A cancelled: its ₹500 went back, nothing is left for B.
+    expect(figures(section([pre], [a('CANCELLED'), b('HOLD')]))).toEqual([
+      ['A', 50_000, 0, 0, 50_000],
+      ['B', 0, 0, 0, 0],
+    ]);
+    // B released ₹100 at 10:00, then A cancelled at 11:00: B's ₹100 settled, its ₹300 rest went back
+    // first, then A's cancel had ₹100 left to give back. In the order it moved, not the shares' order.
+    const moved = section(
+      [pre],
+      [a('CANCELLED', '2026-03-29T11:00:00.000Z'), b('RELEASED', 10_000, '2026-03-29T10:00:00.000Z')],
+    );
+    expect(figures(moved)).toEqual([
+      ['A', 10_000, 0, 0, 10_000],
+      ['B', 40_000, 0, 10_000, 30_000],
+    ]);
+    for (const t of [held, moved]) {
+      expect(t.merchants.reduce((sum, m) => sum + m.amount, 0)).toBe(t.amount);
+      for (const m of t.merchants) expect(m.held + m.released + m.returned).toBe(m.amount);
+    }
+    // Captured only after the period's end (a Z closed after midnight): at the end it was still
+    // authorised, and its shares held whole.
+    const later = [refund(pre, 50_000, '2026-03-30T01:00:00.000Z')];
+    expect(figures(section([pre], [a('HOLD'), b('HOLD')], later))).toEqual([
+      ['A', 60_000, 60_000, 0, 0],
+      ['B', 40_000, 40_000, 0, 0],
+    ]);
   });
 
   it('is absent from a day without split payments, so such a report reads as before', () => {
