@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import type { PaymentView, SplitView, TransactionDetail } from '../../common/contract';
+import { shareStatusText } from '../../renderer/src/screens/Settlements';
 import { FakeBridge, fail, makePayment, makeSettings, makeSnapshot, makeTransaction, ok, renderApp } from './helpers';
 
 function share(over: Partial<SplitView> = {}): SplitView {
@@ -130,6 +131,15 @@ describe('Transactions → Settlements', () => {
     expect(within(current).getByRole('button', { name: 'Release ₹300.00 to 1324' })).toBeTruthy();
     // Nothing to do with a share already settled.
     expect(within(item(/Earlier order/)).queryByRole('button')).toBeNull();
+  });
+
+  it('says when a held share has no captured money left to release it', () => {
+    // Found hunting: ₹1,000 in two held shares, ₹500 captured, the ₹600 share cancelled (its ₹500
+    // went back): the ₹400 share still read "held until released", though it can never be.
+    expect(shareStatusText(share({ amount: 40_000, releasable: 0, next: [] }), 'INR')).toBe(
+      'held, but no captured money is left to release it',
+    );
+    expect(shareStatusText(share(), 'INR')).toBe('held until released');
   });
 
   it('releases a held share in full after a confirmation naming the amount and the merchant', async () => {

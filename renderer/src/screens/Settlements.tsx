@@ -16,7 +16,9 @@ import { readPages } from '../lib/pages';
 export function shareStatusText(split: SplitView, currency: string): string {
   switch (split.status) {
     case 'HOLD':
-      return 'held until released';
+      // After a partial capture the other shares may have taken all the captured money (found
+      // hunting: "held until released" beside a share that could never be released).
+      return split.releasable === 0 ? 'held, but no captured money is left to release it' : 'held until released';
     case 'RELEASED':
       return split.releasedAmount > 0 && split.releasedAmount < split.amount
         ? `${money(split.releasedAmount, currency)} of ${money(split.amount, currency)} settled`
