@@ -148,6 +148,21 @@ describe('sandbox triggers', () => {
     ).toBe(400);
   });
 
+  it('/_sandbox/disputes/{id}/settle moves a dispute to review, then won or lost, once', async () => {
+    const paid = await h.api.payment({ amount: 1800, confirm: true });
+    const opened = await h.api.post<Dispute>('/_sandbox/disputes', { transaction_id: paid.id, reason: 'fraudulent' });
+    const settle = (status: string) => h.api.post<Dispute>(`/_sandbox/disputes/${opened.body.id}/settle`, { status });
+    const review = await settle('under_review');
+    expect(review.status).toBe(200);
+    expect(review.body).toMatchObject({ status: 'under_review', evidence_due_by: opened.body.evidence_due_by });
+    expect((await settle('under_review')).status).toBe(422);
+    expect((await settle('shrug')).status).toBe(400);
+    const lost = await settle('lost');
+    expect(lost.body).toMatchObject({ status: 'lost', evidence_due_by: null });
+    expect((await h.api.get<Dispute>(`/v1/disputes/${opened.body.reference}`)).body.status).toBe('lost');
+    expect((await settle('won')).status).toBe(422);
+  });
+
   it('/_sandbox/payouts creates a pending payout; settle pays or fails it once', async () => {
     const created = await h.api.post<Payout>('/_sandbox/payouts', { amount: 50000, currency: 'eur' });
     expect(created.status).toBe(201);

@@ -43,6 +43,17 @@ export function adminRoutes(s: Services): RouteSpec[] {
     },
     {
       method: 'POST',
+      path: '/_sandbox/disputes/{id}/settle',
+      resource: (req) => s.payoutsDisputes.dispute(req.params.id!),
+      auth: 'secret',
+      handler: (req) => {
+        const p = Params.body(req.body, ['status']);
+        const status = p.oneOf('status', ['under_review', 'won', 'lost'] as const, { required: true });
+        return ok(disputeJson(s.payoutsDisputes.settleDispute(req.params.id!, status)));
+      },
+    },
+    {
+      method: 'POST',
       path: '/_sandbox/payouts',
       auth: 'secret',
       handler: (req) => {

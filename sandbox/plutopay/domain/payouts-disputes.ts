@@ -185,6 +185,29 @@ export class PayoutsAndDisputes {
     });
   }
 
+  /**
+   * POST /_sandbox/disputes/{id}/settle: the shop answered (under_review), or the bank decided (won,
+   * lost). The reference names no event for it (only dispute.created): none is sent.
+   */
+  settleDispute(id: string, status: 'under_review' | 'won' | 'lost'): DisputeRow {
+    return inTransaction(this.ctx, () => {
+      const row = this.dispute(id);
+      if (row.status === 'won' || row.status === 'lost')
+        throw conflict('invalid_request', `This dispute is already ${row.status}.`, 'dispute_closed');
+      if (row.status === status)
+        throw conflict('invalid_request', `This dispute is already ${status}.`, 'dispute_unchanged');
+      row.status = status;
+      row.updated_at = this.ctx.clock.now();
+      if (status !== 'under_review') row.evidence_due_by = null;
+      this.ctx.sql
+        .get(
+          'UPDATE disputes SET status = @status, evidence_due_by = @evidence_due_by, updated_at = @updated_at WHERE id = @id',
+        )
+        .run(row);
+      return row;
+    });
+  }
+
   /** POST /_sandbox/payouts: a new pending payout. */
   createPayout(input: { amount: number; currency: string; description?: string }): PayoutRow {
     const now = this.ctx.clock.now();
