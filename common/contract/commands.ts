@@ -522,6 +522,8 @@ export const commandSchemas = {
 
   /** Payments the host could not resolve by itself, with what is known. */
   'attention.list': Empty,
+  /** The disputes the till knows; `refresh`: read the gateway's list first (the Transactions screen). */
+  'disputes.list': z.strictObject({ refresh: z.boolean().optional() }),
   /** Ask the host to try reconciling one payment again now. */
   'attention.retry': z.strictObject({ paymentId: PaymentRef }),
   /**

@@ -112,6 +112,11 @@ export interface GatewayCapabilities {
   paymentNotes: boolean;
   /** The gateway mails the receipt to the address given when the payment is created (receipt_email). */
   receiptEmail: boolean;
+  /**
+   * The gateway lists the disputes (chargebacks) customers' banks open on its payments: the till
+   * reads them and shows each in Needs attention until it is won or lost. Else nothing is shown.
+   */
+  disputes: boolean;
   /** How its payments can be paid (the Transactions screen's Method filter offers these and no others). */
   paymentMethods: readonly PaymentMethodType[];
 }
@@ -533,6 +538,51 @@ export interface AttentionView {
    * the gateway's dashboard (attention.resolve `created` / `not_created`). Absent: false.
    */
   unknownCreate?: boolean;
+  /**
+   * The customer's bank disputes this payment (a chargeback) and the gateway waits for the shop's
+   * answer or its decision: the item stays until the dispute is won or lost. Absent: none open.
+   */
+  dispute?: DisputeView;
+}
+
+export type DisputeStatus = 'needs_response' | 'under_review' | 'won' | 'lost';
+
+/**
+ * A dispute (chargeback) on a gateway payment, as the till last read it from the gateway. The shop
+ * answers it on the gateway's dashboard; the till only shows it.
+ */
+export interface DisputeView {
+  /** The gateway's id for it. */
+  id: string;
+  /** What the gateway's dashboard shows (dp_…). */
+  reference: string;
+  gateway: GatewayName;
+  /** The gateway's id of the disputed payment. */
+  transactionId: string;
+  /** The till's payment, when it knows the disputed one; null for a payment it never handled. */
+  paymentId: string | null;
+  /** What the bank takes back (minor units of currency). */
+  amount: number;
+  currency: string;
+  status: DisputeStatus;
+  /** The gateway's reason code (fraudulent, product_not_received, …). */
+  reason: string;
+  /** Until when the shop can send its evidence (null when the gateway does not say). */
+  evidenceDueBy: string | null;
+  /** When the bank opened it (the gateway's date). */
+  openedAt: string;
+  /** When the till first learned of it. */
+  seenAt: string;
+  /** When the till learned it was won or lost; null while open. */
+  closedAt: string | null;
+  testMode: boolean;
+}
+
+/** The disputes the till knows (disputes.list): the gateway's list as last read, newest first. */
+export interface DisputeList {
+  disputes: DisputeView[];
+  /** The gateway could not be read now (why, in words): the list is the journal's, as last read. */
+  readProblem: string | null;
 }
 
 /**
@@ -748,6 +798,8 @@ export interface TransactionDetail {
   timeline: TimelineEntry[];
   /** The host's payment, when it has one. */
   payment: PaymentView | null;
+  /** Disputes (chargebacks) on this payment the till knows of, newest first. Absent: none. */
+  disputes?: DisputeView[];
 }
 
 /** A card the gateway keeps for a returning customer (who agreed when paying). */
@@ -892,6 +944,7 @@ export interface CommandResults {
   'settings.newDisplayAddress': SettingsView;
   'devlog.list': DevLogEntry[];
   'attention.list': AttentionView[];
+  'disputes.list': DisputeList;
   'attention.retry': PaymentView;
   'attention.resolve': PaymentView;
 }

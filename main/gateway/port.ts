@@ -248,9 +248,25 @@ export interface GatewayReaders {
   readonly link: ReaderLink;
 }
 
+/** A dispute (chargeback) as the gateway holds it. Amounts in minor units of `currency`. */
+export interface GatewayDispute {
+  id: string;
+  reference: string;
+  /** The gateway's id of the disputed payment. */
+  transactionId: string;
+  amount: number;
+  /** ISO 4217, upper case. */
+  currency: string;
+  status: 'needs_response' | 'under_review' | 'won' | 'lost';
+  reason: string;
+  evidenceDueBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** A notification that reached the host, verified by the gateway's own rule. */
 export type VerifiedNotification =
-  | { ok: true; eventId: string | null; type: string; paymentId: string | null }
+  | { ok: true; eventId: string | null; type: string; paymentId: string | null; disputeId?: string | null }
   | { ok: false; status: 400 | 401; reason: string }
   /** A genuine event already received: gateways deliver at least once, so it is acknowledged, not acted on. */
   | { ok: false; status: 409; reason: string; eventId: string };
@@ -329,6 +345,14 @@ export interface PaymentGateway {
     findCreated?(input: NewInstallmentPlan, key: string): Promise<InstallmentPlan | null>;
   };
   readonly notifications?: GatewayNotifications;
+  /**
+   * Disputes (capabilities.disputes): one page of the gateway's list, newest first, and one by id.
+   * Read only; the shop answers a dispute on the gateway's dashboard.
+   */
+  readonly disputes?: {
+    list(page: number): Promise<{ data: GatewayDispute[]; lastPage: number }>;
+    retrieve(id: string): Promise<GatewayDispute>;
+  };
   /** Split settlement: releasing or cancelling a held share (capabilities.splitSettlement). */
   readonly settlements?: {
     /**

@@ -38,6 +38,7 @@ import {
   type DataDirLock,
 } from '../store/data-dir-lock';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
+import { DisputeWatch } from '../payments/disputes';
 import { loopbackPortFree, returnPath, startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
 import { CounterReceipts } from '../counter/receipts';
 import { CounterReports } from '../counter/reports';
@@ -258,6 +259,10 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     tuning,
   });
   const { commands } = service;
+  // Chargebacks on the active gateway's payments (those that list them): read, journaled, shown.
+  const disputes = new DisputeWatch(service.engine, {
+    logError: (summary, detail) => devlog.add('error', summary, detail),
+  });
   function emitPlan(planId: string): void {
     const plan = service.installments.viewOf(planId);
     if (plan) emit({ type: 'plan', plan });
@@ -371,6 +376,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   connectivity.onChange((state) => {
     if (state !== 'online') return;
     readers.retryReportsNow();
+    disputes.follow();
     inBackground(service.recovery.recover(), (error) =>
       devlog.add('error', 'Recovery after reconnect failed', String(error)),
     );
@@ -381,6 +387,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     if (active.merchant) settingsEvent();
     // Unfinished payments are reconciled before anything else is sent; it stops early while offline.
     await service.recovery.recover();
+    // The disputes opened while the till was off, then every DISPUTE_POLL_MS.
+    disputes.follow();
   }
 
   /**
@@ -419,6 +427,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     inBackground(service.recovery.recover(), (error) =>
       devlog.add('error', 'Recovery after a switch failed', String(error)),
     );
+    // Another gateway or mode: its own disputes (none read on one that does not list them).
+    disputes.follow();
   }
 
   // -- forwarded notifications and returning customers: verified by the gateway's own rule, then
@@ -500,6 +510,16 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
           onDuplicate: (eventId) => devlog.add('event', `Notification ${eventId} was already received: not read again`),
           onEvent: (event) => {
             // A plan changed (aborted, failed, a part charged): the running plans are read again.
+            if (event.disputeId) {
+              // A chargeback: the dispute is read from the gateway (the body is never used).
+              disputes.notified(event.disputeId);
+              devlog.add(
+                'event',
+                `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''}`,
+                event.disputeId,
+              );
+              return;
+            }
             const outcome = event.paymentId
               ? service.notified(event.paymentId)
               : event.type === 'installment_plan'
@@ -626,7 +646,12 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         connectivity: () => connectivity.state,
         reached: (outcome) => (outcome === null ? connectivity.reportSuccess() : connectivity.reportError(outcome)),
       }),
-    'transactions.get': (input) => commands.detail(input.transactionId),
+    'transactions.get': async (input) => {
+      const detail = await commands.detail(input.transactionId);
+      const on = disputes.on(detail.payment?.gateway ?? gateway().name, detail.transaction.id);
+      return on.length > 0 ? { ...detail, disputes: on } : detail;
+    },
+    'disputes.list': (input) => disputes.list(input.refresh === true),
     'readers.list': () => readers.views(),
     'readers.scan': () => readers.scan(),
     'readers.pair': (input) => readers.pair(input),
@@ -787,6 +812,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     async close() {
       if (closed) return;
       closed = true;
+      disputes.close();
       service.close();
       connectivity.stop();
       await readers.stop();

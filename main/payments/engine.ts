@@ -15,7 +15,14 @@ import { GatewayError, GatewayUnreachable, GatewayUnreadable, stillThrottled, tr
 import type { CardOutcome } from '../../drivers/types';
 import type { PaymentGateway, ReaderAction } from '../gateway/port';
 import { recordingRequestIds } from '../gateway/request-ids';
-import type { Journal, OperationKind, OperationRecord, PaymentRecord, SplitRecord } from '../store/journal';
+import type {
+  DisputeRecord,
+  Journal,
+  OperationKind,
+  OperationRecord,
+  PaymentRecord,
+  SplitRecord,
+} from '../store/journal';
 import { copiesOwed, toAttentionView, toPaymentView, unsettledTerminalRefund, type ReceiptSummary } from './views';
 
 /** What the payments need to know about readers (the reader manager answers). */
@@ -79,6 +86,8 @@ export interface PaymentsTuning {
   remotePollMs?: number;
   /** How often the till's running installment plans are read again (their later parts). */
   planPollMs?: number;
+  /** How often the gateway's disputes are read (default DISPUTE_POLL_MS, 15 min). */
+  disputePollMs?: number;
 }
 
 /**
@@ -204,7 +213,7 @@ export class PaymentEngine {
     return {
       ...view,
       ...(installment ? { installment } : {}),
-      ...(unsettledRefund ? { attention: toAttentionView(record, unsettledRefund) } : {}),
+      attention: toAttentionView(record, unsettledRefund, this.openDisputeOf(record), this.labelOf(record)),
     };
   }
 
@@ -234,11 +243,42 @@ export class PaymentEngine {
     return { records, pending };
   }
 
-  /** Every payment needing attention, however many: the screen and its count never leave one out. */
+  /**
+   * The newest dispute still open on a payment (a chargeback), which keeps it in Needs attention.
+   * Read only for a payment the gateway has (one query on an index).
+   */
+  private openDisputeOf(record: PaymentRecord): DisputeRecord | null {
+    if (record.transactionId === null) return null;
+    return this.journal.disputesOn(record.gateway, record.transactionId).find((d) => d.closedAt === null) ?? null;
+  }
+
+  private labelOf(record: PaymentRecord): string {
+    const active = this.activeGateway();
+    return active?.name === record.gateway ? active.label : record.gateway;
+  }
+
+  /**
+   * Every payment needing attention, however many: the screen and its count never leave one out.
+   * A payment in doubt, and a payment the customer's bank disputes (until the dispute is won or lost).
+   */
   attention(): AttentionView[] {
-    return this.journal
-      .attentionPayments()
-      .map((record) => toAttentionView(record, this.unsettledRefundOf(record)))
+    const disputed = new Map<string, DisputeRecord>();
+    for (const dispute of this.journal.openDisputesOnPayments())
+      if (!disputed.has(dispute.paymentId!)) disputed.set(dispute.paymentId!, dispute);
+    const records = this.journal.attentionPayments();
+    const inDoubt = new Set(records.map((record) => record.id));
+    for (const id of disputed.keys()) {
+      const record = inDoubt.has(id) ? undefined : this.journal.getPayment(id);
+      if (record) records.push(record);
+    }
+    if (records.length > inDoubt.size)
+      records.sort((a, b) =>
+        a.createdAt === b.createdAt ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : a.createdAt < b.createdAt ? 1 : -1,
+      );
+    return records
+      .map((record) =>
+        toAttentionView(record, this.unsettledRefundOf(record), disputed.get(record.id) ?? null, this.labelOf(record)),
+      )
       .filter((a): a is AttentionView => a !== null);
   }
 

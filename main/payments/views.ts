@@ -4,6 +4,7 @@ import { formatAmount } from '../../common/money';
 import {
   TRANSACTION_STATUSES,
   type AttentionView,
+  type DisputeView,
   type GatewayCapabilities,
   type PaymentAction,
   type PaymentStatus,
@@ -16,7 +17,14 @@ import {
   type TransactionView,
 } from '../../common/contract';
 import type { GatewayPayment, GatewayRefund } from '../gateway/port';
-import type { OperationRecord, PaymentRecord, ReceiptCopies, ReceiptRecord, SplitRecord } from '../store/journal';
+import type {
+  DisputeRecord,
+  OperationRecord,
+  PaymentRecord,
+  ReceiptCopies,
+  ReceiptRecord,
+  SplitRecord,
+} from '../store/journal';
 
 /**
  * A refund on a terminal whose outcome nobody knows yet (it went silent, or the app stopped while
@@ -35,21 +43,67 @@ export function unsettledTerminalRefund(operations: readonly OperationRecord[]):
   );
 }
 
+export function toDisputeView(record: DisputeRecord): DisputeView {
+  return {
+    id: record.id,
+    reference: record.reference,
+    gateway: record.gateway,
+    transactionId: record.transactionId,
+    paymentId: record.paymentId,
+    amount: record.amount,
+    currency: record.currency,
+    status: record.status,
+    reason: record.reason,
+    evidenceDueBy: record.evidenceDueBy,
+    openedAt: record.openedAt,
+    seenAt: record.seenAt,
+    closedAt: record.closedAt,
+    testMode: record.mode === 'test',
+  };
+}
+
+/** A reason code in words: `product_not_received` → "product not received". */
+const reasonWords = (reason: string) => reason.replace(/_/g, ' ');
+
+/** What Needs attention says of an open dispute: what happened. */
+export function disputeReason(dispute: Pick<DisputeRecord, 'amount' | 'currency' | 'reason'>): string {
+  return `The customer's bank disputes ${formatAmount(dispute.amount, dispute.currency)} of this payment (${reasonWords(dispute.reason)}).`;
+}
+
+/** …and what to do (the till cannot answer a dispute: the gateway's dashboard does). */
+export function disputeAdvice(
+  dispute: Pick<DisputeRecord, 'status' | 'evidenceDueBy' | 'reference'>,
+  label: string,
+): string {
+  const due = dispute.evidenceDueBy ? ` before ${dispute.evidenceDueBy.slice(0, 10)}` : '';
+  return dispute.status === 'under_review'
+    ? `The bank is reviewing the shop's answer to dispute ${dispute.reference}; nothing to do until it decides. This clears once the dispute is won or lost.`
+    : `Respond to dispute ${dispute.reference} on the ${label} dashboard${due}, with the receipt and proof of delivery. This clears once the dispute is won or lost.`;
+}
+
+/**
+ * `dispute`: the newest dispute still open on the payment (a chargeback), which keeps it in Needs
+ * attention by itself; a payment in doubt for another reason says that reason and carries the dispute.
+ */
 export function toAttentionView(
   record: PaymentRecord,
   unsettledRefund: { amount: number } | null = null,
+  dispute: DisputeRecord | null = null,
+  gatewayLabel = 'gateway',
 ): AttentionView | null {
-  if (!record.attentionSince) return null;
+  if (!record.attentionSince && !dispute) return null;
+  const own = record.attentionSince !== null;
   return {
     paymentId: record.id,
     createdAt: record.createdAt,
     amount: record.amount,
     currency: record.currency,
     testMode: record.mode === 'test',
-    reason: record.attentionReason ?? 'Needs a look.',
-    advice: record.attentionAdvice ?? '',
-    since: record.attentionSince,
+    reason: own ? (record.attentionReason ?? 'Needs a look.') : disputeReason(dispute!),
+    advice: own ? (record.attentionAdvice ?? '') : disputeAdvice(dispute!, gatewayLabel),
+    since: record.attentionSince ?? dispute!.seenAt,
     unsettledRefund,
+    ...(dispute ? { dispute: toDisputeView(dispute) } : {}),
     unknownCreate:
       record.status === 'unknown' &&
       record.transactionId === null &&

@@ -8,11 +8,13 @@ import {
   FINAL_PLAN_STATUSES,
   TRANSACTION_STATUSES,
   type GatewayName,
+  type DisputeStatus,
   type Mode,
   type PaymentStatus,
   type ReaderStage,
   type TransactionStatus,
 } from '../../common/contract';
+import { formatAmount } from '../../common/money';
 import { JOURNAL_MIGRATIONS } from './migrations';
 import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
 
@@ -160,6 +162,39 @@ export interface SplitShareAt {
   /** When the till learned that state (its entry's time). */
   at: string;
 }
+
+/** A dispute (chargeback) as the gateway last said, and when the till learned of it. */
+export interface DisputeRecord {
+  gateway: GatewayName;
+  mode: Mode;
+  id: string;
+  reference: string;
+  transactionId: string;
+  amount: number;
+  currency: string;
+  status: DisputeStatus;
+  reason: string;
+  evidenceDueBy: string | null;
+  /** The gateway's dates: when the bank opened it, and its last change. */
+  openedAt: string;
+  updatedAt: string;
+  /** The journal's: when the till first read it, and when it read it won or lost (null: open). */
+  seenAt: string;
+  closedAt: string | null;
+  /** The till's payment with its transaction id, when it has one (found at each read). */
+  paymentId: string | null;
+}
+
+/** What a dispute read from the gateway changed in the journal (null: nothing, it was known as is). */
+export type DisputeChange = 'opened' | 'updated' | 'closed' | null;
+
+const CLOSED_DISPUTE: readonly DisputeStatus[] = ['won', 'lost'];
+
+const SELECT_DISPUTE = `SELECT d.gateway, d.mode, d.id, d.reference, d.transaction_id AS transactionId, d.amount,
+  d.currency, d.status, d.reason, d.evidence_due_by AS evidenceDueBy, d.opened_at AS openedAt,
+  d.updated_at AS updatedAt, d.seen_at AS seenAt, d.closed_at AS closedAt,
+  (SELECT p.id FROM payments p WHERE p.transaction_id = d.transaction_id AND p.gateway = d.gateway LIMIT 1) AS paymentId
+  FROM disputes d`;
 
 export interface TimelineRecord {
   at: string;
@@ -1804,6 +1839,107 @@ export class Journal {
           .changes === 1
       );
     });
+  }
+
+  // -- disputes ---------------------------------------------------------------------------------
+
+  /**
+   * Records a dispute as the gateway answered it, in one durable transition with the disputed
+   * payment's timeline: the same dispute read twice (a notification and the periodic read) is one
+   * row, and an answer older than the one kept (by the gateway's `updatedAt`) changes nothing.
+   */
+  recordDispute(input: Omit<DisputeRecord, 'seenAt' | 'closedAt' | 'paymentId'>): {
+    record: DisputeRecord;
+    change: DisputeChange;
+  } {
+    return this.db.transaction(() => {
+      const known = this.dispute(input.gateway, input.mode, input.id);
+      const now = this.nowIso();
+      const closing = CLOSED_DISPUTE.includes(input.status);
+      if (known) {
+        const older = Date.parse(input.updatedAt) < Date.parse(known.updatedAt);
+        const same =
+          known.status === input.status &&
+          known.amount === input.amount &&
+          known.evidenceDueBy === input.evidenceDueBy &&
+          known.reason === input.reason;
+        if (older || same) return { record: known, change: null };
+      }
+      const closedAt = closing ? (known?.closedAt ?? now) : null;
+      this.db
+        .prepare(
+          `INSERT INTO disputes (gateway, mode, id, reference, transaction_id, amount, currency, status, reason,
+             evidence_due_by, opened_at, updated_at, seen_at, closed_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (gateway, mode, id) DO UPDATE SET reference = excluded.reference, amount = excluded.amount,
+             currency = excluded.currency, status = excluded.status, reason = excluded.reason,
+             evidence_due_by = excluded.evidence_due_by, updated_at = excluded.updated_at,
+             closed_at = excluded.closed_at`,
+        )
+        .run(
+          input.gateway,
+          input.mode,
+          input.id,
+          input.reference,
+          input.transactionId,
+          input.amount,
+          input.currency,
+          input.status,
+          input.reason,
+          input.evidenceDueBy,
+          input.openedAt,
+          input.updatedAt,
+          known?.seenAt ?? now,
+          closedAt,
+        );
+      const record = this.dispute(input.gateway, input.mode, input.id)!;
+      if (record.paymentId) {
+        const money = formatAmount(input.amount, input.currency);
+        if (!known)
+          this.addEvent(record.paymentId, 'dispute_opened', `${money}, ${input.reason} (${input.reference})`, now);
+        if (closing && known?.closedAt == null)
+          this.addEvent(record.paymentId, `dispute_${input.status}`, `${money} (${input.reference})`, now);
+        else if (known && !closing && known.status !== input.status)
+          this.addEvent(record.paymentId, `dispute_${input.status}`, input.reference, now);
+      }
+      const change: DisputeChange = !known
+        ? closing
+          ? 'closed'
+          : 'opened'
+        : closing && !known.closedAt
+          ? 'closed'
+          : 'updated';
+      return { record, change };
+    });
+  }
+
+  dispute(gateway: GatewayName, mode: Mode, id: string): DisputeRecord | undefined {
+    return this.db
+      .prepare(`${SELECT_DISPUTE} WHERE d.gateway = ? AND d.mode = ? AND d.id = ?`)
+      .get<DisputeRecord>(gateway, mode, id);
+  }
+
+  /** Every dispute the till knows on one gateway and mode, newest first (by when the bank opened it). */
+  disputes(gateway: GatewayName, mode: Mode): DisputeRecord[] {
+    return this.db
+      .prepare(`${SELECT_DISPUTE} WHERE d.gateway = ? AND d.mode = ? ORDER BY d.opened_at DESC, d.id DESC`)
+      .all<DisputeRecord>(gateway, mode);
+  }
+
+  /** The disputes still open on payments the till knows: each keeps its payment in Needs attention. */
+  openDisputesOnPayments(): DisputeRecord[] {
+    return this.db
+      .prepare(
+        `SELECT * FROM (${SELECT_DISPUTE} WHERE d.closed_at IS NULL) WHERE paymentId IS NOT NULL ORDER BY openedAt DESC`,
+      )
+      .all<DisputeRecord>();
+  }
+
+  /** The disputes on one gateway payment, newest first. */
+  disputesOn(gateway: GatewayName, transactionId: string): DisputeRecord[] {
+    return this.db
+      .prepare(`${SELECT_DISPUTE} WHERE d.gateway = ? AND d.transaction_id = ? ORDER BY d.opened_at DESC, d.id DESC`)
+      .all<DisputeRecord>(gateway, transactionId);
   }
 
   // -- settings ---------------------------------------------------------------------------------

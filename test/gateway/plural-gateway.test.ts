@@ -141,6 +141,7 @@ describe('the gateway', () => {
       simulateCards: true,
       paymentNotes: false,
       receiptEmail: false,
+      disputes: false,
       paymentMethods: ['link'],
     });
     expect(PLURAL_LIMITS).toEqual({

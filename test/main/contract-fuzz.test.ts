@@ -21,6 +21,8 @@ const READ_ONLY: ReadonlySet<string> = new Set([
   'settings.get',
   'devlog.list',
   'attention.list',
+  // Reads the gateway's disputes again: the journal learns what the gateway says, the till changes nothing.
+  'disputes.list',
   'settlements.list',
   'receipts.render',
   'receipts.list',
@@ -96,6 +98,7 @@ const VALID: Record<CommandName, Record<string, unknown>> = {
   'settings.newDisplayAddress': {},
   'devlog.list': { limit: 5 },
   'attention.list': {},
+  'disputes.list': { refresh: true },
   'attention.retry': { paymentId: 'pay_abcdefgh12345678' },
   'attention.resolve': { paymentId: 'pay_abcdefgh12345678', resolution: 'dismiss' },
 };

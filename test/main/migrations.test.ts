@@ -769,6 +769,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'split-entries',
       'charged-card',
       'plural-links',
+      'disputes',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

@@ -202,6 +202,7 @@ export function gatewayFor(name: GatewayName): GatewayView {
     simulateCards: true,
     paymentNotes: name === 'payplug',
     receiptEmail: name === 'plutopay',
+    disputes: name === 'plutopay',
     paymentMethods:
       name === 'plutopay'
         ? ['card', 'wallet', 'bank_transfer', 'terminal', 'link']

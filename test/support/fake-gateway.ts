@@ -87,6 +87,7 @@ export class FakeGateway implements PaymentGateway {
       simulateCards: true,
       paymentNotes: false,
       receiptEmail: false,
+      disputes: false,
       paymentMethods: ['card', 'terminal'],
     };
   }

@@ -59,6 +59,8 @@ export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
   paymentNotes: true,
   // PayPlug mails its own payment confirmation to the customer it is given, not a counter receipt.
   receiptEmail: false,
+  // PayPlug's API offers no dispute list to the till.
+  disputes: false,
   // A hosted page (link), or a saved card charged without one (card).
   paymentMethods: ['link', 'card'],
 };

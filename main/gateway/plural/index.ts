@@ -82,6 +82,8 @@ export const PLURAL_CAPABILITIES: GatewayCapabilities = {
   // An order's metadata is fixed when it is created.
   paymentNotes: false,
   receiptEmail: false,
+  // Plural's API offers no dispute list to the till.
+  disputes: false,
   paymentMethods: ['link'],
 };
 

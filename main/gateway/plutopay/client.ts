@@ -10,6 +10,8 @@ import type { PaymentLimits } from '../limits';
 import {
   CheckoutSessionPageSchema,
   CheckoutSessionSchema,
+  DisputePageSchema,
+  DisputeSchema,
   MerchantSchema,
   ReaderListSchema,
   ReaderSchema,
@@ -20,6 +22,7 @@ import {
   TransactionPageSchema,
   TransactionSchema,
   type CheckoutSession,
+  type Dispute,
   type GatewayReader,
   type Merchant,
   type Refund,
@@ -197,6 +200,15 @@ export class PlutoPayClient {
       },
     );
     return page.data;
+  }
+
+  /** One page of the disputes, newest first. */
+  listDisputes(page: number, size = 100): Promise<{ data: Dispute[]; meta: { last_page: number } }> {
+    return this.http.request(DisputePageSchema, 'GET', '/v1/disputes', { ...this.auth, query: { page, size } });
+  }
+
+  getDispute(id: string): Promise<Dispute> {
+    return this.http.request(DisputeSchema, 'GET', `/v1/disputes/${encodeURIComponent(id)}`, this.auth);
   }
 
   processPayment(paymentIntentId: string, readerId: string): Promise<GatewayReader> {

@@ -11,7 +11,7 @@ import { PLUTOPAY_LIMITS, PlutoPayClient } from './client';
 
 export { PLUTOPAY_LIMITS } from './client';
 import { PlutoPayReaderLink } from './link';
-import { isLinkTransaction, LINK_TAG, toPayment, toReader, toRefund } from './map';
+import { isLinkTransaction, LINK_TAG, toDispute, toPayment, toReader, toRefund } from './map';
 import { verifyPlutoPayNotification, WEBHOOK_PATH } from './notifications';
 import { parsePlutoPayError, type CheckoutSession } from './schemas';
 import { CheckoutSessions, SESSION_LOOKUP_PAGES } from './sessions';
@@ -43,6 +43,8 @@ export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   paymentNotes: false,
   // receipt_email on the create: PlutoPay mails the receipt when the payment succeeds.
   receiptEmail: true,
+  // GET /v1/disputes and the dispute.created webhook.
+  disputes: true,
   // Its API's payment_method_type, and links (checkout sessions) marked by the till.
   paymentMethods: ['card', 'wallet', 'bank_transfer', 'terminal', 'link'],
 };
@@ -262,6 +264,13 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
       return this.retrieve(id);
     },
     readers,
+    disputes: {
+      async list(page) {
+        const answer = await api.listDisputes(page);
+        return { data: answer.data.map(toDispute), lastPage: answer.meta.last_page };
+      },
+      retrieve: async (id) => toDispute(await api.getDispute(id)),
+    },
     notifications: {
       path: WEBHOOK_PATH,
       verify: (input) => verifyPlutoPayNotification({ ...input, secret: config.webhookSecret() }),

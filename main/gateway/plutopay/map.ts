@@ -1,6 +1,13 @@
 /** PlutoPay's wire objects → the port's neutral types. Nothing outside this folder reads the wire. */
-import type { GatewayPayment, GatewayRefund, ReaderAction, RemoteReader } from '../port';
-import type { CheckoutSession, GatewayReader, ReaderAction as WireAction, Refund, Transaction } from './schemas';
+import type { GatewayDispute, GatewayPayment, GatewayRefund, ReaderAction, RemoteReader } from '../port';
+import type {
+  CheckoutSession,
+  Dispute,
+  GatewayReader,
+  ReaderAction as WireAction,
+  Refund,
+  Transaction,
+} from './schemas';
 
 /** The tag a pay-by-link payment's transaction carries (its checkout session's metadata is copied to it). */
 export const LINK_TAG = { key: 'pos_channel', value: 'link' } as const;
@@ -81,5 +88,20 @@ export function toReader(reader: GatewayReader): RemoteReader {
     softwareVersion: reader.software_version,
     lastSeenAt: reader.last_seen_at,
     action: reader.action ? toAction(reader.action) : null,
+  };
+}
+
+export function toDispute(d: Dispute): GatewayDispute {
+  return {
+    id: d.id,
+    reference: d.reference,
+    transactionId: d.transaction_id,
+    amount: d.amount,
+    currency: d.currency.toUpperCase(),
+    status: d.status,
+    reason: d.reason ?? 'general',
+    evidenceDueBy: d.evidence_due_by,
+    createdAt: d.created_at,
+    updatedAt: d.updated_at ?? d.created_at,
   };
 }

@@ -102,5 +102,13 @@ export function verifyPlutoPayNotification(input: {
     : event.type.startsWith('payment.')
       ? data.id
       : undefined;
-  return { ok: true, eventId: event.id, type: event.type, paymentId: typeof paymentId === 'string' ? paymentId : null };
+  // A dispute's event names the dispute: the till reads it from the gateway (never from the body).
+  const disputeId = event.type.startsWith('dispute.') ? data.id : undefined;
+  return {
+    ok: true,
+    eventId: event.id,
+    type: event.type,
+    paymentId: typeof paymentId === 'string' ? paymentId : null,
+    ...(typeof disputeId === 'string' ? { disputeId } : {}),
+  };
 }

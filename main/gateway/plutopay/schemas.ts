@@ -76,6 +76,24 @@ export const RefundSchema = z.looseObject({
   transaction: TransactionSchema.optional(),
 });
 export type Refund = z.infer<typeof RefundSchema>;
+/** A dispute (chargeback): read only, the shop answers it on PlutoPay's dashboard. */
+export const DisputeSchema = z.looseObject({
+  id: z.string().min(1),
+  reference: z.string(),
+  transaction_id: z.string().min(1),
+  amount: z.number().int().nonnegative(),
+  currency: z.string().min(3),
+  status: z.enum(['needs_response', 'under_review', 'won', 'lost'], {
+    error: (issue) => `${JSON.stringify(issue.input)} is not a dispute status the till knows`,
+  }),
+  reason: z.string().nullable().default(null),
+  evidence_due_by: z.string().nullable().default(null),
+  created_at: Timestamp,
+  updated_at: z.string().optional(),
+});
+export type Dispute = z.infer<typeof DisputeSchema>;
+export const DisputePageSchema = z.looseObject({ data: z.array(DisputeSchema), meta: PageMetaSchema });
+
 export const RefundPageSchema = z.looseObject({ data: z.array(RefundSchema) });
 
 export const ActionSchema = z.looseObject({

@@ -19,6 +19,7 @@ import { migration as operationSentAt } from './017-operation-sent-at';
 import { migration as splitEntries } from './018-split-entries';
 import { migration as chargedCard } from './019-charged-card';
 import { migration as pluralLinks } from './020-plural-links';
+import { migration as disputes } from './021-disputes';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -42,6 +43,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   splitEntries,
   chargedCard,
   pluralLinks,
+  disputes,
 ];
 
 export type { Migration };

@@ -1,0 +1,180 @@
+/**
+ * Disputes (chargebacks): a customer's bank takes back money the gateway paid the shop. The till
+ * cannot answer one (the gateway's dashboard does); it must not let one go unseen. On a gateway that
+ * lists them (capabilities.disputes) the till reads the list at start, when the gateway is back, every
+ * `disputePollMs` (the till may have been off, a notification may never reach it) and when the
+ * Transactions screen is refreshed; a forwarded `dispute.*` notification only makes it read that
+ * dispute now (its body is never used). Each dispute is journaled as the gateway last said (one row
+ * however often it is read); one still open on a payment the till knows keeps that payment in Needs
+ * attention, and its opening and outcome go into the payment's timeline. Money is not changed: the
+ * gateway takes a lost dispute out of a payout, it is no refund the till made (docs/reports.md).
+ */
+import type { TimerHandle } from '../../common/clock';
+import type { DisputeList, DisputeView } from '../../common/contract';
+import { inBackground } from '../core/background';
+import { errorText } from '../core/errors';
+import { GatewayUnreadable } from '../gateway/errors';
+import type { GatewayDispute, PaymentGateway } from '../gateway/port';
+import type { DisputeChange } from '../store/journal';
+import type { PaymentEngine } from './engine';
+import { toDisputeView } from './views';
+
+/** How often the list is read while the till runs (a dispute gives the shop days to answer). */
+export const DISPUTE_POLL_MS = 15 * 60_000;
+/** The most pages of the list read at once (100 each, newest first): 1,000 disputes. */
+const MAX_PAGES = 10;
+
+export interface DisputeWatchOptions {
+  /** An answer the till could not use (the developer log's errors). */
+  logError: (summary: string, detail?: string) => void;
+  /** The list the Transactions screen shows changed. */
+  onChanged?: () => void;
+}
+
+export class DisputeWatch {
+  private timer: TimerHandle | undefined;
+  private reading: Promise<void> | null = null;
+  private again = false;
+  private lastProblem: string | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly engine: PaymentEngine,
+    private readonly options: DisputeWatchOptions,
+  ) {}
+
+  private gateway(): (PaymentGateway & { disputes: NonNullable<PaymentGateway['disputes']> }) | null {
+    const gateway = this.engine.activeGateway();
+    return gateway?.capabilities.disputes && gateway.disputes ? (gateway as never) : null;
+  }
+
+  /** Reads the list now and then every `disputePollMs` (again from now on each call). */
+  follow(): void {
+    if (this.closed) return;
+    this.engine.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.gateway()) return;
+    inBackground(this.refresh(), (error) => this.options.logError('Reading the disputes failed', errorText(error)));
+  }
+
+  private schedule(): void {
+    this.engine.clock.clearTimeout(this.timer);
+    if (this.closed || !this.gateway()) return;
+    this.timer = this.engine.clock.setTimeout(() => this.follow(), this.engine.tuning.disputePollMs ?? DISPUTE_POLL_MS);
+  }
+
+  /**
+   * Reads the gateway's list (newest first, a bounded number of pages) and journals what changed.
+   * A read asked for while one runs is made once after it, never alongside it. Never throws: what
+   * could not be read is said in the developer log and in `problem()`; the journal keeps what it had.
+   */
+  refresh(): Promise<void> {
+    if (this.reading) {
+      this.again = true;
+      return this.reading;
+    }
+    const read = (async () => {
+      do {
+        this.again = false;
+        await this.readList();
+      } while (this.again && !this.closed);
+    })().finally(() => {
+      this.reading = null;
+      this.schedule();
+    });
+    this.reading = read;
+    return read;
+  }
+
+  private async readList(): Promise<void> {
+    const gateway = this.gateway();
+    if (!gateway) return;
+    try {
+      for (let page = 1; page <= MAX_PAGES; page++) {
+        const answer = await gateway.disputes.list(page);
+        for (const dispute of answer.data) this.record(gateway, dispute);
+        if (page >= answer.lastPage || answer.data.length === 0) break;
+      }
+      this.lastProblem = null;
+    } catch (error) {
+      this.failed(`Could not read ${gateway.label}'s disputes`, error);
+    }
+  }
+
+  /** A notification named a dispute: read it from the gateway (never from the notification). */
+  notified(disputeId: string): void {
+    const gateway = this.gateway();
+    if (!gateway || this.closed) return;
+    inBackground(
+      (async () => {
+        try {
+          this.record(gateway, await gateway.disputes.retrieve(disputeId));
+        } catch (error) {
+          // The periodic read takes it in later; nothing is lost by waiting.
+          this.failed(`Could not read dispute ${disputeId} after its notification`, error);
+        }
+      })(),
+      (error) => this.options.logError('Reading a dispute failed', errorText(error)),
+    );
+  }
+
+  private failed(summary: string, error: unknown): void {
+    this.lastProblem = errorText(error);
+    if (error instanceof GatewayUnreadable)
+      this.options.logError(
+        `${summary}: its answer was unreadable`,
+        `${errorText(error)}; the journal keeps what it had`,
+      );
+    else this.engine.options.log(summary, errorText(error));
+  }
+
+  private record(gateway: PaymentGateway, dispute: GatewayDispute): DisputeChange {
+    const { record, change } = this.engine.journal.recordDispute({
+      gateway: gateway.name,
+      mode: this.engine.options.mode(),
+      id: dispute.id,
+      reference: dispute.reference,
+      transactionId: dispute.transactionId,
+      amount: dispute.amount,
+      currency: dispute.currency,
+      status: dispute.status,
+      reason: dispute.reason,
+      evidenceDueBy: dispute.evidenceDueBy,
+      openedAt: dispute.createdAt,
+      updatedAt: dispute.updatedAt,
+    });
+    if (change === null) return null;
+    this.engine.options.log(
+      `Dispute ${record.reference} ${change === 'opened' ? 'opened' : record.status.replace('_', ' ')}`,
+      `${record.amount} ${record.currency} on ${record.transactionId}${record.paymentId ? ` (${record.paymentId})` : ''}`,
+    );
+    const payment = record.paymentId ? this.engine.journal.getPayment(record.paymentId) : undefined;
+    // The payment's view and its Needs attention item follow (an item appears, or clears once won or lost).
+    if (payment) this.engine.changed(payment);
+    this.options.onChanged?.();
+    return change;
+  }
+
+  /**
+   * The disputes the till knows on the active gateway in the till's mode (the gateway's list as last
+   * read); `refresh`: the list read first. None on a gateway that does not list them.
+   */
+  async list(refresh: boolean): Promise<DisputeList> {
+    const gateway = this.gateway();
+    if (!gateway) return { disputes: [], readProblem: null };
+    if (refresh) await this.refresh();
+    const records = this.engine.journal.disputes(gateway.name, this.engine.options.mode());
+    return { disputes: records.map(toDisputeView), readProblem: this.lastProblem };
+  }
+
+  /** The disputes on one gateway payment (its details). */
+  on(gateway: string, transactionId: string): DisputeView[] {
+    return this.engine.journal.disputesOn(gateway as never, transactionId).map(toDisputeView);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.engine.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}

@@ -1,0 +1,196 @@
+/**
+ * Chargebacks must not go unseen: a dispute PlutoPay opens on a payment the till took is read (at
+ * start, on the Transactions refresh, from a forwarded `dispute.created`), journaled once however it
+ * arrives, shown in Needs attention and on the payment's details until it is won or lost (the outcome
+ * in the payment's timeline), kept across a restart; one on a payment the till never handled is only
+ * listed; an unreadable answer is said in the developer log and loses nothing. Real HTTP against the
+ * embedded sandbox, which opens and settles disputes through its admin routes.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { PaymentView } from '../../common/contract';
+import { startSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { cardPayment, tillBehindProxy } from '../support/proxied-host';
+
+/** What a test started, closed after it in reverse order (also when it fails). */
+const cleanup: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const fn of cleanup.splice(0).reverse()) await fn();
+});
+const tempDir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'host-disputes-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+};
+
+/** No periodic read during a test: each read is one the test asks for (or the one at start). */
+const QUIET = { disputePollMs: 3_600_000 };
+
+interface SandboxDispute {
+  id: string;
+  reference: string;
+}
+
+async function openDispute(t: TestHost, payment: PaymentView, amount: number, reason: string) {
+  const answer = await t.api('POST', '/_sandbox/disputes', { transaction_id: payment.transactionId, amount, reason });
+  expect(answer.status).toBe(201);
+  return answer.json as SandboxDispute;
+}
+
+async function settleDispute(t: TestHost, dispute: SandboxDispute, status: 'under_review' | 'won' | 'lost') {
+  expect((await t.api('POST', `/_sandbox/disputes/${dispute.id}/settle`, { status })).status).toBe(200);
+}
+
+const itemFor = async (t: TestHost, paymentId: string) =>
+  (await t.call('attention.list', {})).find((item) => item.paymentId === paymentId);
+
+const timelineOf = async (t: TestHost, payment: PaymentView) =>
+  (await t.call('transactions.get', { transactionId: payment.transactionId! })).timeline.map((e) => e.event);
+
+describe('disputes (chargebacks) on PlutoPay', () => {
+  it('shows a dispute in Needs attention and the details until it is lost, once, across a restart', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = tempDir();
+    const first = await startTestHost({ sandbox, dataDir, tuning: QUIET });
+    const paid = await cardPayment(first, 2500, 'automatic', 'EUR');
+    const dispute = await openDispute(first, paid, 2000, 'product_not_received');
+
+    // The Transactions refresh reads the gateway's list: the seeded disputes on payments this till
+    // never handled are listed too, but only the one on its own payment needs attention.
+    const listed = await first.call('disputes.list', { refresh: true });
+    expect(listed.readProblem).toBeNull();
+    const ours = listed.disputes.find((d) => d.id === dispute.id);
+    expect(ours).toMatchObject({
+      reference: dispute.reference,
+      paymentId: paid.id,
+      amount: 2000,
+      currency: 'EUR',
+      status: 'needs_response',
+      reason: 'product_not_received',
+      closedAt: null,
+    });
+    const others = listed.disputes.filter((d) => d.id !== dispute.id);
+    expect(others.length).toBeGreaterThan(0);
+    expect(others.every((d) => d.paymentId === null)).toBe(true);
+    const attention = await first.call('attention.list', {});
+    expect(attention.filter((item) => item.dispute)).toHaveLength(1);
+    expect(await itemFor(first, paid.id)).toMatchObject({
+      reason: "The customer's bank disputes €20.00 of this payment (product not received).",
+      advice: expect.stringContaining(`Respond to dispute ${dispute.reference} on the PlutoPay dashboard before `),
+      dispute: { id: dispute.id, status: 'needs_response' },
+    });
+    // The payment's details say it, and its money is left as it was (a chargeback is no refund).
+    const detail = await first.call('transactions.get', { transactionId: paid.transactionId! });
+    expect(detail.disputes).toEqual([expect.objectContaining({ id: dispute.id, amount: 2000 })]);
+    expect(detail.payment).toMatchObject({ amountCaptured: 2500, amountRefunded: 0, status: 'succeeded' });
+
+    // Read again: the same dispute, not a second one, and one line in the timeline.
+    await first.call('disputes.list', { refresh: true });
+    expect((await first.call('disputes.list', {})).disputes.filter((d) => d.id === dispute.id)).toHaveLength(1);
+    expect((await timelineOf(first, paid)).filter((e) => e === 'dispute_opened')).toHaveLength(1);
+    await first.close();
+
+    // After a restart it is there from the journal, before the gateway is read.
+    const second = await startTestHost({ sandbox, dataDir, tuning: QUIET });
+    cleanup.push(() => second.close());
+    expect((await second.call('session.snapshot', {})).attention.find((i) => i.paymentId === paid.id)).toMatchObject({
+      dispute: { id: dispute.id },
+    });
+
+    // The shop answered on the dashboard: still there, saying so; then the bank decides.
+    await settleDispute(second, dispute, 'under_review');
+    await second.call('disputes.list', { refresh: true });
+    expect(await itemFor(second, paid.id)).toMatchObject({
+      dispute: { status: 'under_review' },
+      advice: expect.stringContaining('reviewing'),
+    });
+    await settleDispute(second, dispute, 'lost');
+    const afterLoss = await second.call('disputes.list', { refresh: true });
+    expect(afterLoss.disputes.find((d) => d.id === dispute.id)).toMatchObject({
+      status: 'lost',
+      closedAt: expect.any(String),
+    });
+    expect(await itemFor(second, paid.id)).toBeUndefined();
+    expect(second.events).toContainEqual(expect.objectContaining({ type: 'attention', removed: [paid.id] }));
+    expect(await timelineOf(second, paid)).toEqual(
+      expect.arrayContaining(['dispute_opened', 'dispute_under_review', 'dispute_lost']),
+    );
+    expect(
+      (await second.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.id === paid.id),
+    ).toMatchObject({ attention: null, amountRefunded: 0 });
+  });
+
+  it('a forwarded dispute.created shows it at once; the next read of the list does not add it twice', async () => {
+    const t = await startTestHost({ tuning: QUIET });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { webhookPort: 0 });
+    const url = await waitFor(async () => (await t.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+    const endpoint = (await t.api('POST', '/v1/webhook-endpoints', { url, events: ['dispute.created'] })).json as {
+      secret: string;
+    };
+    await t.call('settings.update', { webhookSecret: endpoint.secret });
+    const paid = await cardPayment(t, 1800, 'automatic', 'EUR');
+    const dispute = await openDispute(t, paid, 1800, 'fraudulent');
+
+    const item = await waitFor(() => itemFor(t, paid.id), 5_000, 'the dispute in Needs attention');
+    expect(t.host.devlog.list(200).map((e) => e.summary)).toContainEqual(
+      expect.stringMatching(/^Notification dispute\.created \(evt_/),
+    );
+    expect(item).toMatchObject({
+      reason: "The customer's bank disputes €18.00 of this payment (fraudulent).",
+      dispute: { id: dispute.id },
+    });
+    expect(t.events).toContainEqual(
+      expect.objectContaining({ type: 'attention', changed: [expect.objectContaining({ paymentId: paid.id })] }),
+    );
+    await t.call('disputes.list', { refresh: true });
+    expect((await t.call('disputes.list', {})).disputes.filter((d) => d.id === dispute.id)).toHaveLength(1);
+    expect((await timelineOf(t, paid)).filter((e) => e === 'dispute_opened')).toHaveLength(1);
+
+    // Won: it clears, the outcome in the timeline.
+    await settleDispute(t, dispute, 'won');
+    await t.call('disputes.list', { refresh: true });
+    expect(await itemFor(t, paid.id)).toBeUndefined();
+    expect(await timelineOf(t, paid)).toContain('dispute_won');
+  });
+
+  it('an unreadable list is said in the developer log, and the disputes already read stay', async () => {
+    const till = await tillBehindProxy({ tuning: QUIET });
+    cleanup.push(() => till.close());
+    const { t, proxy } = till;
+    const paid = await cardPayment(t, 3000, 'automatic', 'EUR');
+    const dispute = await openDispute(t, paid, 3000, 'duplicate');
+    await t.call('disputes.list', { refresh: true });
+    expect(await itemFor(t, paid.id)).toMatchObject({ dispute: { id: dispute.id } });
+
+    // A dispute whose amount is no number, then a body that is not JSON.
+    proxy.rewrite = (method, path, body) =>
+      method === 'GET' && path === '/v1/disputes' ? body.replace(/"amount":\d+/, '"amount":"lots"') : null;
+    const broken = await t.call('disputes.list', { refresh: true });
+    expect(broken.readProblem).toMatch(/amount/);
+    proxy.rewrite = (method, path) => (method === 'GET' && path === '/v1/disputes' ? '<html>oops' : null);
+    expect((await t.call('disputes.list', { refresh: true })).readProblem).not.toBeNull();
+    const errors = t.host.devlog.list(200).filter((e) => e.kind === 'error');
+    expect(errors.map((e) => e.summary)).toContain("Could not read PlutoPay's disputes: its answer was unreadable");
+    // Nothing lost: the dispute and its Needs attention item are as they were.
+    expect(broken.disputes.find((d) => d.id === dispute.id)).toMatchObject({ amount: 3000, status: 'needs_response' });
+    expect(await itemFor(t, paid.id)).toMatchObject({ dispute: { id: dispute.id } });
+
+    proxy.rewrite = () => null;
+    expect((await t.call('disputes.list', { refresh: true })).readProblem).toBeNull();
+  });
+
+  it('a gateway that lists no disputes (PayPlug) shows none, and reads nothing', async () => {
+    const t = await startTestHost({ tuning: QUIET });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { gateway: 'payplug' });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    expect((await t.call('session.snapshot', {})).gateway?.capabilities.disputes).toBe(false);
+    expect(await t.call('disputes.list', { refresh: true })).toEqual({ disputes: [], readProblem: null });
+    expect(t.host.devlog.list(200).filter((e) => e.kind === 'error')).toEqual([]);
+  });
+});
