@@ -11,10 +11,12 @@ import {
 } from 'react';
 import type { AttentionView, CommandError } from '../../../common/contract';
 import { ConfirmChoice, useWithdrawnChoice } from '../components/ConfirmChoice';
+import { disputeLine } from '../components/Disputes';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { LiveRegion } from '../components/LiveRegion';
 import { usePos } from '../store/context';
+import { shopTimeZone } from '../store/selectors';
 import { money, timeAgo } from '../lib/format';
 import { useFocusOnMount, useNow } from '../lib/hooks';
 import { paymentStatusLabel, statusLabel } from '../lib/labels';
@@ -200,6 +202,7 @@ const AttentionItem = memo(function AttentionItem({
   const selectPayment = usePos((s) => s.selectPayment);
   const setScreen = usePos((s) => s.setScreen);
   const openTransaction = usePos((s) => s.openTransaction);
+  const timeZone = usePos(shopTimeZone);
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const titleId = attentionTitleId(item.paymentId);
@@ -299,6 +302,8 @@ const AttentionItem = memo(function AttentionItem({
     holdFocus();
     setError(null);
     setDone(null);
+    // A dispute is read again from the gateway too (it clears once won or lost).
+    if (item.dispute) await run('disputes.list', { refresh: true });
     const result = await run('attention.retry', { paymentId: item.paymentId }, `retry:${item.paymentId}`);
     if (result.ok) setDone(`Checked again: the payment is now ${statusLabel(result.value.status).toLowerCase()}.`);
     else setError(result.error);
@@ -321,6 +326,7 @@ const AttentionItem = memo(function AttentionItem({
         <p>
           <strong>What to do:</strong> {onThisScreen(item.advice)}
         </p>
+        {item.dispute ? <p className="attention-item__dispute">{disputeLine(item.dispute, timeZone)}</p> : null}
         <p className="muted">
           Since {timeAgo(item.since, now)}
           {payment ? ` · ${paymentStatusLabel(payment)}` : ''}
@@ -370,7 +376,8 @@ const AttentionItem = memo(function AttentionItem({
               onNo={() => setConfirming(null)}
             />
           ) : null}
-          {!readerUnknown && !refundUnknown && payment?.status !== 'unknown' ? (
+          {/* A dispute clears by itself once the bank decides: nothing for the cashier to mark. */}
+          {!readerUnknown && !refundUnknown && payment?.status !== 'unknown' && !item.dispute ? (
             <button type="button" disabled={busy} onClick={() => void resolve('dismiss')}>
               Mark as handled
             </button>
@@ -384,6 +391,17 @@ const AttentionItem = memo(function AttentionItem({
               }}
             >
               Open payment
+            </button>
+          ) : null}
+          {item.dispute ? (
+            <button
+              type="button"
+              onClick={() => {
+                openTransaction(item.dispute!.transactionId);
+                setScreen('transactions');
+              }}
+            >
+              Details and timeline
             </button>
           ) : null}
           {item.unknownCreate ? (

@@ -1,6 +1,7 @@
 import { Breakable } from '../components/Breakable';
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type {
+  DisputeList,
   InstallmentPlanView,
   CommandError,
   CommandInput,
@@ -11,6 +12,7 @@ import type {
   TransactionView,
 } from '../../../common/contract';
 import { AmountInput, refusedField } from '../components/AmountInput';
+import { DisputesTable } from '../components/Disputes';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
 import { ReceiptPanel } from '../components/ReceiptPanel';
@@ -551,6 +553,16 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
           ) ? (
             <ReceiptPanel paymentRef={detail.payment?.id ?? t.id} receipt={payment?.receipt ?? null} />
           ) : null}
+          {detail.disputes && detail.disputes.length > 0 ? (
+            <section aria-labelledby="tx-disputes-title">
+              <h2 id="tx-disputes-title">Disputes</h2>
+              <p>
+                The customer's bank disputes this payment. Respond on the gateway's dashboard; the money a lost dispute
+                takes is not a refund and is not counted as one here.
+              </p>
+              <DisputesTable disputes={detail.disputes} caption={`Disputes of ${t.reference}`} timeZone={timeZone} />
+            </section>
+          ) : null}
           <h2>Refunds</h2>
           {detail.refunds.length === 0 ? (
             <p className="empty">No refunds.</p>
@@ -592,6 +604,43 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
           )}
         </>
       )}
+    </section>
+  );
+}
+
+/**
+ * The gateway's disputes (chargebacks), read again with the list: one on a payment this till never
+ * handled is listed too. Shown only when there is one, or the gateway could not be read.
+ */
+function Disputes({ version }: { version: unknown }) {
+  const run = usePos((s) => s.run);
+  const timeZone = usePos(shopTimeZone);
+  const openTransaction = usePos((s) => s.openTransaction);
+  const [list, setList] = useState<DisputeList | null>(null);
+  useEffect(() => {
+    let current = true;
+    void run('disputes.list', { refresh: true }).then((result) => {
+      if (current && result.ok) setList(result.value);
+    });
+    return () => {
+      current = false;
+    };
+  }, [run, version]);
+  if (!list || list.disputes.length === 0) return null;
+  const open = list.disputes.filter((d) => d.closedAt === null).length;
+  return (
+    <section aria-labelledby="disputes-title">
+      <h2 id="disputes-title">Disputes</h2>
+      <p>
+        {open === 0 ? 'No dispute is open.' : `${open} open: respond to each on the gateway's dashboard.`}
+        {list.readProblem ? ` The gateway's list could not be read now (${list.readProblem}); shown as last read.` : ''}
+      </p>
+      <DisputesTable
+        disputes={list.disputes}
+        caption="Disputes"
+        timeZone={timeZone}
+        onOpen={(d) => openTransaction(d.transactionId)}
+      />
     </section>
   );
 }
@@ -728,6 +777,7 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
   const returnedToTransaction = usePos((s) => s.returnedToTransaction);
   const run = usePos((s) => s.run);
   const installments = usePos((s) => s.host.gateway?.capabilities.installments !== null && s.host.gateway !== null);
+  const disputes = usePos((s) => s.host.gateway?.capabilities.disputes === true);
   const [page, setPage] = useState<TransactionPage | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
   const [loading, setLoading] = useState(true);
@@ -799,6 +849,7 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
         }}
       />
       {installments ? <InstallmentPlans /> : null}
+      {disputes ? <Disputes version={version} /> : null}
       <ErrorBox error={error} title="Could not load transactions." />
       <LiveRegion heardOnOpen className="notice">
         {page?.offline ? OFFLINE_LIST : page?.unreadable ? unreadableList(page.unreadable) : null}
