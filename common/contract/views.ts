@@ -363,6 +363,12 @@ export interface DayReportView {
     reason: string | null;
     inWindow: boolean;
   }[];
+  /**
+   * Disputes (chargebacks) in the period, information only: opened (the bank's date) and lost (the
+   * gateway's decision), per currency, as the till knows them now. Never in the takings above: the
+   * gateway takes a lost dispute out of a payout; the till refunded nothing (docs/reports.md#disputes).
+   */
+  disputes: { opened: DisputeTotalsView[]; lost: DisputeTotalsView[] };
   /** A Z's own facts; null for an X. `valid`: its digest still matches (nothing edited). */
   z: {
     number: number;
@@ -382,6 +388,12 @@ export interface DayReportView {
   clockWarning: string | null;
   /** As printed, at the receipt printer's width. */
   text: string;
+}
+
+export interface DisputeTotalsView {
+  currency: string;
+  count: number;
+  amount: number;
 }
 
 export interface ZSummaryView {

@@ -721,6 +721,7 @@ export class CounterReports {
         merchants: t.merchants.map((m) => ({ ...m })),
       })),
       attention: report.attention.map((a) => ({ ...a })),
+      disputes: this.disputes(report),
       z: z
         ? {
             number: z.number,
@@ -740,6 +741,29 @@ export class CounterReports {
         ...(record ? { reconciliation: reconciliation && printable(reconciliation) } : {}),
       }),
     };
+  }
+
+  /**
+   * The period's disputes per currency, information only (never in the takings; docs/reports.md#disputes).
+   * Read from the journal as it is now, for a Z too: the till may learn of a dispute after the Z closed.
+   */
+  private disputes(report: DayReport): DayReportView['disputes'] {
+    const { opened, lost } = this.journal.disputesInPeriod(
+      report.testMode ? 'test' : 'live',
+      report.window.start,
+      report.window.end,
+    );
+    const totals = (rows: readonly { currency: string; amount: number }[]) => {
+      const byCurrency = new Map<string, { currency: string; count: number; amount: number }>();
+      for (const row of rows) {
+        const t = byCurrency.get(row.currency) ?? { currency: row.currency, count: 0, amount: 0 };
+        t.count++;
+        t.amount += row.amount;
+        byCurrency.set(row.currency, t);
+      }
+      return [...byCurrency.values()].sort((a, b) => a.currency.localeCompare(b.currency));
+    };
+    return { opened: totals(opened), lost: totals(lost) };
   }
 
   private shopName(): string {

@@ -24,6 +24,13 @@ export const DISPUTE_POLL_MS = 15 * 60_000;
 /** The most pages of the list read at once (100 each, newest first): 1,000 disputes. */
 const MAX_PAGES = 10;
 
+/** A gateway's date as an ISO instant (Z); one that is no date is an unreadable answer. */
+function instant(value: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new GatewayUnreadable(`The dispute's date ${JSON.stringify(value)} is not a date.`);
+  return new Date(ms).toISOString();
+}
+
 export interface DisputeWatchOptions {
   /** An answer the till could not use (the developer log's errors). */
   logError: (summary: string, detail?: string) => void;
@@ -139,9 +146,10 @@ export class DisputeWatch {
       currency: dispute.currency,
       status: dispute.status,
       reason: dispute.reason,
-      evidenceDueBy: dispute.evidenceDueBy,
-      openedAt: dispute.createdAt,
-      updatedAt: dispute.updatedAt,
+      // As ISO instants (PlutoPay may write +00:00): the journal orders and compares them as text.
+      evidenceDueBy: dispute.evidenceDueBy === null ? null : instant(dispute.evidenceDueBy),
+      openedAt: instant(dispute.createdAt),
+      updatedAt: instant(dispute.updatedAt),
     });
     if (change === null) return null;
     this.engine.options.log(

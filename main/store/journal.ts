@@ -1935,6 +1935,21 @@ export class Journal {
       .all<DisputeRecord>();
   }
 
+  /**
+   * A report's disputes, of one mode, every gateway: those the bank opened in [start, end), and those
+   * lost in it (dated by the gateway's last change, its decision). Both dates are stored as ISO instants.
+   */
+  disputesInPeriod(mode: Mode, start: string, end: string): { opened: DisputeRecord[]; lost: DisputeRecord[] } {
+    return {
+      opened: this.db
+        .prepare(`${SELECT_DISPUTE} WHERE d.mode = ? AND d.opened_at >= ? AND d.opened_at < ?`)
+        .all<DisputeRecord>(mode, start, end),
+      lost: this.db
+        .prepare(`${SELECT_DISPUTE} WHERE d.mode = ? AND d.status = 'lost' AND d.updated_at >= ? AND d.updated_at < ?`)
+        .all<DisputeRecord>(mode, start, end),
+    };
+  }
+
   /** The disputes on one gateway payment, newest first. */
   disputesOn(gateway: GatewayName, transactionId: string): DisputeRecord[] {
     return this.db

@@ -96,6 +96,7 @@ function xReport(over: Partial<DayReportView> = {}): DayReportView {
     byMover: [],
     splitSettlement: [],
     attention: [],
+    disputes: { opened: [], lost: [] },
     z: null,
     reconciliation: null,
     clockWarning: null,
@@ -485,6 +486,27 @@ describe('Reports (F9)', () => {
     await screen.findByText('Day closed: Z report No. 1.');
     expect(screen.getByRole('heading', { name: /Z report No\. 1/ })).toBeTruthy();
   });
+  it('lists the disputes opened and lost in the period apart from the totals, as information only', async () => {
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () =>
+      ok(
+        xReport({
+          disputes: {
+            opened: [{ currency: 'EUR', count: 2, amount: 4500 }],
+            lost: [{ currency: 'EUR', count: 1, amount: 2000 }],
+          },
+        }),
+      ),
+    );
+    bridge.on('reports.list', () => ok([]));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    const section = await screen.findByRole('region', { name: 'Disputes (information only)' });
+    expect(within(section).getByText('Opened: 2 · €45.00')).toBeTruthy();
+    expect(within(section).getByText('Lost: 1 · €20.00')).toBeTruthy();
+    expect(within(section).getByText(/Not in the totals above/)).toBeTruthy();
+  });
+
   it('asks for an override when the host says payments are not paid yet, then closes with it', async () => {
     const bridge = new FakeBridge(makeSnapshot());
     bridge.on('reports.x', () => ok(xReport()));

@@ -147,6 +147,28 @@ function SplitTable({ settlement }: { settlement: DayReportView['splitSettlement
   );
 }
 
+/**
+ * Disputes (chargebacks) opened and lost in the period: information only, never in the takings (the
+ * gateway takes a lost one out of a payout; the till refunded nothing). Absent when there were none.
+ */
+function DisputesInPeriod({ disputes }: { disputes: DayReportView['disputes'] | undefined }) {
+  if (!disputes || (disputes.opened.length === 0 && disputes.lost.length === 0)) return null;
+  const line = (rows: DayReportView['disputes']['opened']) =>
+    rows.length === 0 ? 'none' : rows.map((t) => `${t.count} · ${money(t.amount, t.currency)}`).join('; ');
+  return (
+    <section aria-labelledby="report-disputes-title">
+      <h3 id="report-disputes-title">Disputes (information only)</h3>
+      <ul className="plain-list">
+        <li>Opened: {line(disputes.opened)}</li>
+        <li>Lost: {line(disputes.lost)}</li>
+      </ul>
+      <p className="muted">
+        Not in the totals above: the gateway takes a lost dispute out of a payout; the till refunded nothing.
+      </p>
+    </section>
+  );
+}
+
 /** An X or Z report on screen: its period, totals per currency, breakdowns and attention items. */
 function ReportView({ report }: { report: DayReportView }) {
   const [asPrinted, setAsPrinted] = useState(false);
@@ -187,6 +209,7 @@ function ReportView({ report }: { report: DayReportView }) {
       <GroupTable title="By reader" column="Reader" groups={report.byReader} />
       <GroupTable title="By card brand" column="Card brand" groups={report.byCardBrand} />
       <SplitTable settlement={report.splitSettlement} />
+      <DisputesInPeriod disputes={report.disputes} />
       {report.attention.length > 0 ? (
         <>
           <h3>Needs attention ({report.attention.length})</h3>
