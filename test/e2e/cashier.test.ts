@@ -34,7 +34,7 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     await app?.close();
   });
 
-  async function screen(key: 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F6' | 'F7' | 'F9') {
+  async function screen(key: 'F1' | 'F2' | 'F3' | 'F4' | 'F5' | 'F6' | 'F7' | 'F8' | 'F9') {
     await page.keyboard.press(key);
   }
 
@@ -63,6 +63,17 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     await page.getByLabel(options.manual ? /Manual/ : /Automatic/).check();
     await amount.press('Enter');
     await paymentStatus(/Waiting for card/);
+  }
+
+  /** A call to the embedded sandbox with PlutoPay's secret key, as a merchant's own server would make it. */
+  async function api(method: string, path: string, body?: unknown) {
+    const response = await fetch(app.sandboxUrl + path, {
+      method,
+      headers: { Authorization: `Bearer ${sandboxKeys[0]}`, 'Content-Type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    expect(response.status).toBeLessThan(300);
+    return response.json() as Promise<Record<string, unknown>>;
   }
 
   async function presentCard(label: RegExp = /Visa — approved/) {
@@ -142,16 +153,6 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
   });
 
   it("6. a payment pushed to the app's reader by the merchant's own server appears and completes", async () => {
-    const [secretKey] = sandboxKeys;
-    const api = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(app.sandboxUrl + path, {
-        method,
-        headers: { Authorization: `Bearer ${secretKey}`, 'Content-Type': 'application/json' },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      expect(response.status).toBeLessThan(300);
-      return response.json() as Promise<Record<string, unknown>>;
-    };
     const intent = await api('POST', '/v1/terminal/create-payment', {
       amount: 4242,
       currency: 'usd',
@@ -374,6 +375,37 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     await page.keyboard.press('Enter');
     await textOf(page.getByText('Counter settings saved.'), /saved/);
     await expect.poll(focused, { timeout: STATUS_TIMEOUT }).toBe('Apply counter settings');
+  });
+
+  it('14. a chargeback: listed on Transactions, in Needs attention until the bank decides', async () => {
+    // The customer's bank disputes a paid sale (the sandbox's admin route stands for the bank).
+    await charge('4321', { currency: 'EUR' });
+    await presentCard();
+    await paymentStatus(/Approved/);
+    const listed = (await api('GET', '/v1/transactions?size=10')) as {
+      data: { id: string; amount: number; currency: string }[];
+    };
+    const sale = listed.data.find((t) => t.amount === 4321 && t.currency === 'eur')!;
+    const dispute = await api('POST', '/_sandbox/disputes', { transaction_id: sale.id, reason: 'fraudulent' });
+
+    // Transactions reads the gateway's disputes as it loads.
+    await screen('F5');
+    const back = page.getByRole('button', { name: 'Back to transactions' });
+    if (await back.isVisible()) await back.click();
+    await page.getByRole('button', { name: 'Search' }).click();
+    const disputes = page.getByRole('region', { name: 'Disputes' });
+    await textOf(disputes.getByRole('row').filter({ hasText: String(dispute.reference) }), /€43\.21.*Needs a response/);
+
+    await page.keyboard.press('F8');
+    const item = page.getByRole('article', { name: /€43\.21/ });
+    await textOf(item, /The customer's bank disputes €43\.21 of this payment \(fraudulent\)/);
+    await textOf(item, /on the PlutoPay dashboard/);
+    expect(await item.getByRole('button', { name: 'Mark as handled' }).count()).toBe(0);
+
+    // The bank decides for the shop: Check again reads it, and the item goes.
+    await api('POST', `/_sandbox/disputes/${String(dispute.id)}/settle`, { status: 'won' });
+    await item.getByRole('button', { name: 'Check again' }).click();
+    await expect.poll(() => item.count(), { timeout: STATUS_TIMEOUT }).toBe(0);
   });
 
   it('no secret crossed the bridge during the whole run', async () => {
