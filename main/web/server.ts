@@ -20,6 +20,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BRIDGE_TOKEN_REFUSED, CUSTOMER_DISPLAY_COMMANDS, type HostEvent, type Result } from '../../common/contract';
 import { logBudget } from '../core/log-budget';
+import { securityHeaders } from '../core/security-headers';
 import { CONTENT_TYPES, contentSecurityPolicy } from './renderer-content';
 
 export const BRIDGE_PATH = '/bridge';
@@ -67,14 +68,7 @@ export interface RunningWebServer {
 
 export const CONTENT_SECURITY_POLICY = contentSecurityPolicy("'self'");
 
-const SECURITY_HEADERS = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
+const SECURITY_HEADERS = securityHeaders(CONTENT_SECURITY_POLICY);
 
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   const token = options.token ?? randomBytes(24).toString('hex');

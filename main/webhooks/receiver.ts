@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Clock } from '../../common/clock';
+import { securityHeaders } from '../core/security-headers';
 import type { GatewayNotifications, PaymentGateway, VerifiedNotification } from '../gateway/port';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -52,11 +53,19 @@ export interface RunningWebhookReceiver {
   close(): Promise<void>;
 }
 
+/**
+ * Every answer, JSON or page, carries the web-mode server's defensive headers. Nothing it sends
+ * loads anything, and no site may frame it: `frame-ancestors` is not covered by `default-src`, and
+ * a framed return page ("Thank you", "Not paid") could be dressed up as another shop's.
+ */
+const RECEIVER_HEADERS = securityHeaders(
+  "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+);
+
 const PAGE_HEADERS = {
+  ...RECEIVER_HEADERS,
   'Content-Type': 'text/html; charset=utf-8',
   'Cache-Control': 'no-store',
-  'Content-Security-Policy': "default-src 'none'",
-  'Referrer-Policy': 'no-referrer',
 };
 
 function page(response: ServerResponse, status: number, title: string, message: string): void {
@@ -181,7 +190,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
 
   const server: Server = createServer((request, response) => {
     const reply = (status: number, message: string) => {
-      response.writeHead(status, { 'Content-Type': 'application/json' });
+      response.writeHead(status, { ...RECEIVER_HEADERS, 'Content-Type': 'application/json' });
       response.end(JSON.stringify(status < 300 ? { received: true } : { error: message }));
     };
     // A target such as `//` is no URL path (new URL throws): answered, never thrown out of the handler.

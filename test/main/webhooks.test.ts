@@ -18,6 +18,7 @@ import type { PaymentView } from '../../common/contract';
 import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { RECEIVER_LOG_LINES_PER_MINUTE } from '../../main/host/host';
+import { startWebServer } from '../../main/web/server';
 
 function memoryGuard(): ReplayGuard {
   const seen = new Set<string>();
@@ -186,6 +187,68 @@ describe('the receiver', () => {
       expect((await fetch(`${receiver.origin}/webhooks/plutopay`, { method: 'POST', body: '{}' })).status).toBe(404);
     } finally {
       await receiver.close();
+    }
+  });
+});
+
+describe("the receiver's answers carry the web-mode server's defensive headers", () => {
+  // Found by review: its answers lacked `X-Content-Type-Options: nosniff`, and the customer's return
+  // page ("Thank you", "Not paid") had no `frame-ancestors`: any site could frame it.
+  const DEFENSIVE = [
+    'x-content-type-options',
+    'x-frame-options',
+    'referrer-policy',
+    'cross-origin-opener-policy',
+    'cross-origin-resource-policy',
+  ];
+  const defensive = (headers: Headers) => Object.fromEntries(DEFENSIVE.map((name) => [name, headers.get(name)]));
+
+  it('on a return page, verified or not, on a notification, a refusal and a 404', async () => {
+    const web = await startWebServer({
+      staticDir: join(tmpdir(), 'no-renderer-here'),
+      host: { dispatch: async () => ({ ok: true, value: null }), subscribe: () => () => undefined },
+    });
+    const receiver = await startWebhookReceiver({
+      port: 0,
+      clock: systemClock,
+      notifications: () => ({
+        path: '/webhooks/payplug',
+        verify: ({ rawBody }) =>
+          String(rawBody) === 'good'
+            ? { ok: true, eventId: null, type: 'payment', paymentId: 'pay_1' }
+            : { ok: false, status: 400, reason: 'bad shape' },
+      }),
+      remember: () => true,
+      onEvent: () => undefined,
+      returns: () => ({
+        name: 'plural',
+        verifyReturn: (fields) =>
+          fields.signature === 'good' ? { ok: true, paymentId: 'v1', failed: false } : { ok: false, reason: 'bad' },
+      }),
+    });
+    try {
+      const theWebServers = defensive((await fetch(`${web.origin}/`)).headers);
+      expect(theWebServers['x-content-type-options']).toBe('nosniff');
+      const answers = await Promise.all([
+        fetch(`${receiver.origin}/return/plural?order_id=v1&signature=good`),
+        fetch(`${receiver.origin}/return/plural?order_id=v1&signature=forged`),
+        fetch(`${receiver.origin}/return/plural`, { method: 'POST', body: 'x'.repeat(17 * 1024) }),
+        fetch(`${receiver.origin}/webhooks/payplug`, { method: 'POST', body: 'good' }),
+        fetch(`${receiver.origin}/webhooks/payplug`, { method: 'POST', body: 'bad' }),
+        fetch(`${receiver.origin}/elsewhere`),
+      ]);
+      expect(answers.map((a) => a.status)).toEqual([200, 400, 413, 200, 400, 404]);
+      for (const answer of answers) {
+        expect(defensive(answer.headers), answer.url).toEqual(theWebServers);
+        const csp = answer.headers.get('content-security-policy') ?? '';
+        expect(csp, answer.url).toContain("default-src 'none'");
+        expect(csp, answer.url).toContain("frame-ancestors 'none'");
+      }
+      expect(answers[0]!.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await answers[0]!.text()).toContain('Thank you');
+    } finally {
+      await receiver.close();
+      await web.close();
     }
   });
 });
