@@ -409,10 +409,11 @@ describe.skipIf(!e2eAvailable())(
         await item.getByRole('button', { name: 'Yes: the terminal ticket shows the credit' }).waitFor();
         found.push(...(await audit(t.page, 'F8 Needs attention, confirming "credited"')));
         await item.getByRole('button', { name: 'Back' }).click();
-        // Backed out, the focus waits on the item's own title (not on the page, not the screen's).
+        // Backed out, the focus is back on the button that opened it (not on the page, not a title).
+        const credited = item.getByRole('button', { name: 'The card was credited $33.00' });
         await expect
-          .poll(() => t.page.evaluate(() => document.activeElement?.id ?? ''), { timeout: TIMEOUT })
-          .toMatch(/^attention-pay_/);
+          .poll(() => credited.evaluate((el) => el === document.activeElement), { timeout: TIMEOUT })
+          .toBe(true);
         await item.getByRole('button', { name: 'Check again' }).click();
         // The item's live regions are on the page, empty, before the answer: the one with the answer.
         await item.locator('[role=status]:not(:empty), [role=alert]:not(:empty)').first().waitFor({ timeout: TIMEOUT });
@@ -560,12 +561,14 @@ describe.skipIf(!e2eAvailable())(
         await yes.waitFor({ timeout: TIMEOUT });
         expect(await yes.evaluate((el) => el === document.activeElement)).toBe(true);
         found.push(...(await audit(t.page, 'F1 Create, confirming Forget this card')));
-        // Escape backs out: the card stays, the focus where Enter does nothing (the screen's title).
+        // Escape backs out: the card stays, the focus back on Forget this card, where Enter only asks again.
         await t.page.keyboard.press('Escape');
         await forget.waitFor({ timeout: TIMEOUT });
-        expect(await t.page.evaluate(() => document.activeElement?.tagName)).toBe('H1');
-        await forget.press('Enter');
-        await yes.press('Enter');
+        expect(await forget.evaluate((el) => el === document.activeElement)).toBe(true);
+        await t.page.keyboard.press('Enter');
+        await yes.waitFor({ timeout: TIMEOUT });
+        expect(await yes.evaluate((el) => el === document.activeElement)).toBe(true);
+        await t.page.keyboard.press('Enter');
         await textOf(t.page.getByRole('status').filter({ hasText: 'saved card for' }), /^No saved card for ada@/);
         expect(await t.page.evaluate(() => document.querySelector('main')!.contains(document.activeElement))).toBe(
           true,

@@ -168,16 +168,16 @@ describe('Needs attention: settling what only the cashier can know', () => {
     expect(within(unknownItem).queryByRole('button', { name: 'Mark as handled' })).toBeNull();
     await user.click(within(unknownItem).getByRole('button', { name: 'The card was not charged' }));
     await user.click(within(unknownItem).getByRole('button', { name: 'Back' }));
-    expect(within(unknownItem).getByRole('button', { name: 'The card was not charged' })).toBeTruthy();
-    // The button pressed went away: the focus waits on the item's title, not on the page.
-    expect(document.activeElement).toBe(document.getElementById(`attention-${unknown.id}`));
+    // The button pressed is drawn again: the focus goes back to it, not to the page.
+    expect(document.activeElement).toBe(within(unknownItem).getByRole('button', { name: 'The card was not charged' }));
     // Escape backs out the same way.
     await user.click(within(unknownItem).getByRole('button', { name: 'The card was charged' }));
     await user.keyboard('{Escape}');
-    expect(within(unknownItem).getByRole('button', { name: 'The card was charged' })).toBeTruthy();
-    expect(document.activeElement).toBe(document.getElementById(`attention-${unknown.id}`));
+    expect(document.activeElement).toBe(within(unknownItem).getByRole('button', { name: 'The card was charged' }));
+    // Enter only asks again.
     await user.keyboard('{Enter}');
     expect(bridge.count('attention.resolve')).toBe(0);
+    await user.keyboard('{Escape}');
     const infoItem = screen.getByRole('article', { name: /€7\.00/ });
     expect(within(infoItem).queryByRole('button', { name: 'The card was charged' })).toBeNull();
     await user.click(within(infoItem).getByRole('button', { name: 'Mark as handled' }));

@@ -386,6 +386,27 @@ describe('readers and settings', () => {
   });
 });
 
+describe('New address for the customer display', () => {
+  it('backing out, by Escape or by "Keep this address", gives the focus back to its button', async () => {
+    // Found by a keyboard tester: the focus went to the screen's title, and the cashier lost their place.
+    const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({}) }));
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    const opener = () => screen.getByRole('button', { name: 'New address for the customer display' });
+    opener().focus();
+    await user.keyboard('{Enter}');
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Yes, make a new address' }));
+    await user.keyboard('{Escape}');
+    expect(screen.queryByRole('button', { name: 'Yes, make a new address' })).toBeNull();
+    expect(document.activeElement).toBe(opener());
+    await user.keyboard('{Enter}');
+    await user.tab();
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Keep this address' }));
+    await user.keyboard('{Enter}');
+    expect(document.activeElement).toBe(opener());
+    expect(bridge.count('settings.newDisplayAddress')).toBe(0);
+  });
+});
+
 describe('tip presets in Settings', () => {
   it('refuses repeated, empty and non-digit presets with the reason, and saves nothing', async () => {
     const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({}) }));

@@ -1,4 +1,5 @@
-import { useLayoutEffect, useRef, type KeyboardEvent } from 'react';
+import { useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { flushSync } from 'react-dom';
 import { useFocusOnMount } from '../lib/hooks';
 
 /**
@@ -34,7 +35,9 @@ export function useWithdrawnChoice<T>(
  * A confirmation shown in place of the button just pressed ("Yes, cancel the authorisation" /
  * "Keep it"), with the focus on the confirming button: Enter confirms, Tab reaches the way back,
  * Escape takes it (and nothing else: the screen's own Escape does not run). Backing out (Escape or
- * the way back pressed) puts the focus where Enter does nothing: `backTo`, else the screen's title.
+ * the way back pressed) gives the focus back to what opened it — the button, drawn again where it
+ * was —, so a keyboard cashier keeps their place (found by a tester: it went to the screen's title).
+ * When that is gone or disabled, to `backTo`, else the screen's title: somewhere Enter does nothing.
  */
 export function ConfirmChoice({
   yes,
@@ -56,11 +59,13 @@ export function ConfirmChoice({
   onNo(): void;
 }) {
   const confirm = useFocusOnMount<HTMLButtonElement>();
-  // The buttons go away: the focus goes where Enter does nothing.
+  // Read while the confirmation is first drawn, before it takes the opener's place and focus.
+  const [opener] = useState(focusedNow);
   const back = (from: HTMLElement) => {
-    const target = backTo?.() ?? from.closest('main')?.querySelector<HTMLElement>('h1[tabindex]');
-    onNo();
-    target?.focus();
+    const fallback = backTo?.() ?? from.closest('main')?.querySelector<HTMLElement>('h1[tabindex]');
+    // Drawn now, so the opener is back in the page to be focused.
+    flushSync(onNo);
+    (openerAgain(opener) ?? fallback)?.focus();
   };
   // Found by a tester: Escape left the focus on "Yes", so the next Enter confirmed.
   const onKeyDown = (event: KeyboardEvent<HTMLButtonElement>) => {
@@ -92,4 +97,38 @@ export function ConfirmChoice({
       </button>
     </>
   );
+}
+
+/** What had the focus as a confirmation opened (the button pressed for it), and the elements around it. */
+interface Opener {
+  element: HTMLElement;
+  around: HTMLElement[];
+}
+
+function focusedNow(): Opener | null {
+  const element = document.activeElement;
+  if (!(element instanceof HTMLElement) || element === document.body) return null;
+  const around: HTMLElement[] = [];
+  for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) around.push(up);
+  return { element, around };
+}
+
+/**
+ * The opener once the confirmation is gone: itself if still in the page, else the one element of its
+ * kind and words drawn again in the nearest of its surroundings still there (the button a
+ * confirmation replaced is a new element). Null when gone, ambiguous or disabled.
+ */
+function openerAgain(opener: Opener | null): HTMLElement | null {
+  if (!opener) return null;
+  const { element } = opener;
+  let found: HTMLElement | null = element.isConnected ? element : null;
+  if (!found) {
+    const place = opener.around.find((up) => up.isConnected);
+    const same = place
+      ? [...place.querySelectorAll<HTMLElement>(element.tagName)].filter((e) => e.textContent === element.textContent)
+      : [];
+    found = same.length === 1 ? same[0]! : null;
+  }
+  if (!found || found.matches(':disabled') || found.getAttribute('aria-disabled') === 'true') return null;
+  return found;
 }
