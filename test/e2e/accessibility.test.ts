@@ -4,8 +4,10 @@
  * meets: empty; a payment waiting on the simulated reader or for its QR link; a decline, a refused
  * amount, a refused refund and a refused pairing on screen; a payment in Needs attention, with its
  * confirmation open; approved (receipt, capture refused and done, reports, Z report, a Z closed in
- * another zone); a tip chosen on the customer display; the banner of a link paid on another screen;
- * Settings' warnings before a gateway switch; Forget this card confirmed; Release part… refused; a
+ * another zone); a dispute on Transactions, on its payment's details and in Needs attention; a tip
+ * chosen on the customer display; the banner of a link paid on another screen; Settings' warnings
+ * before a gateway switch and its New address for the customer display being confirmed (the display
+ * on the old address then locked); Forget this card confirmed; Release part… refused; a
  * create the gateway never confirmed, with its two forms; the host gone. Once per gateway, one host
  * each (`--gateway plutopay|payplug|plural`: PayPlug's customer fields, installment plan and saved
  * card, and PayPlug behind a proxy that loses a create; Plural's split editor and Settlements), and
@@ -29,7 +31,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayName } from '../../common/contract';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
-import { e2eAvailable, launchBrowser, openApp, startWebApp, type WebApp } from './harness';
+import { e2eAvailable, launchBrowser, openApp, sandboxSecrets, startWebApp, type WebApp } from './harness';
 
 const TIMEOUT = 20_000;
 
@@ -422,6 +424,69 @@ describe.skipIf(!e2eAvailable())(
         await item.getByRole('button', { name: 'Yes: the terminal ticket shows no credit' }).click();
         await t.page.getByText('Nothing needs attention.').waitFor({ timeout: TIMEOUT });
         found.push(...(await audit(t.page, 'F8 Needs attention, settled')));
+        expectNoViolations(found);
+      });
+
+      it('a chargeback: Transactions, its payment details and Needs attention', async () => {
+        // The customer's bank disputes the $12.50 sale of an earlier test (the sandbox's admin route
+        // stands for the bank).
+        const found: string[] = [];
+        const [secretKey] = await sandboxSecrets(t.app);
+        const api = async (method: string, path: string, body?: unknown) => {
+          const response = await fetch(t.app.sandboxUrl + path, {
+            method,
+            headers: { Authorization: `Bearer ${secretKey}`, 'Content-Type': 'application/json' },
+            ...(body ? { body: JSON.stringify(body) } : {}),
+          });
+          expect(response.status).toBeLessThan(300);
+          return (await response.json()) as Record<string, unknown>;
+        };
+        const listed = (await api('GET', '/v1/transactions?size=20')) as {
+          data: { id: string; amount: number; status: string }[];
+        };
+        const sale = listed.data.find((tx) => tx.amount === 1250 && tx.status === 'succeeded')!;
+        const dispute = await api('POST', '/_sandbox/disputes', { transaction_id: sale.id, reason: 'fraudulent' });
+        const reference = String(dispute.reference);
+
+        await screen(t.page, 'F5', /Transactions/i);
+        await t.page.getByRole('button', { name: 'Search', exact: true }).click();
+        const disputes = t.page.getByRole('region', { name: 'Disputes' });
+        await textOf(disputes.getByRole('row').filter({ hasText: reference }), /\$12\.50.*Needs a response/);
+        found.push(...(await audit(t.page, 'F5 Transactions, a dispute open')));
+        await disputes.getByRole('button', { name: `Payment of dispute ${reference}` }).click();
+        await t.page.getByRole('table', { name: /^Disputes of / }).waitFor({ timeout: TIMEOUT });
+        found.push(...(await audit(t.page, 'F5 Transaction details, disputed')));
+        await t.page.keyboard.press('Escape');
+
+        await screen(t.page, 'F8', /attention/i);
+        const item = t.page.getByRole('article', { name: /\$12\.50/ });
+        await textOf(item, /The customer's bank disputes \$12\.50 of this payment/);
+        found.push(...(await audit(t.page, 'F8 Needs attention, a dispute open')));
+        expectNoViolations(found);
+      });
+
+      it('a new address for the customer display: confirming, backed out of, then the display locked', async () => {
+        const found: string[] = [];
+        await screen(t.page, 'F7', /Settings/i);
+        const opener = t.page.getByRole('button', { name: 'New address for the customer display' });
+        await opener.focus();
+        await t.page.keyboard.press('Enter');
+        const yes = t.page.getByRole('button', { name: 'Yes, make a new address' });
+        await yes.waitFor({ timeout: TIMEOUT });
+        expect(await yes.evaluate((el) => el === document.activeElement)).toBe(true);
+        found.push(...(await audit(t.page, 'F7 Settings, confirming a new display address')));
+        // Escape backs out onto the button that opened it: a keyboard cashier keeps their place.
+        await t.page.keyboard.press('Escape');
+        await opener.waitFor({ timeout: TIMEOUT });
+        expect(await opener.evaluate((el) => el === document.activeElement)).toBe(true);
+        await t.page.keyboard.press('Enter');
+        await yes.waitFor({ timeout: TIMEOUT });
+        await t.page.keyboard.press('Enter');
+        await t.page.getByText('New address made: the old one no longer works.').waitFor({ timeout: TIMEOUT });
+        // The display open on the old address is locked, and says why.
+        await t.display.getByRole('heading', { name: 'This screen is not connected' }).waitFor({ timeout: TIMEOUT });
+        await textOf(t.display.getByRole('status'), /Its address no longer works/);
+        found.push(...(await audit(t.display, 'customer display, its address no longer works')));
         expectNoViolations(found);
       });
 

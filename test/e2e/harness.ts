@@ -227,3 +227,36 @@ export async function tapBridge(page: Page): Promise<BridgeTap> {
     },
   };
 }
+
+/**
+ * Every credential of the embedded sandbox, read from its database, PlutoPay's secret key first:
+ * what must never reach the page. (PayPlug's key and Plural's client secret, signature key and
+ * tokens are in their emulators' tables.)
+ */
+export async function sandboxSecrets(app: WebApp): Promise<string[]> {
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(`${app.dataDir}/sandbox.db`, { readonly: true });
+  try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
+    const values: { table: string; value: string }[] = [];
+    for (const { name } of tables) {
+      for (const row of db.prepare(`SELECT * FROM "${name}"`).all() as Record<string, unknown>[]) {
+        const secretRow = name === 'plural_meta' && /secret|signature/.test(String(row.key));
+        for (const value of Object.values(row)) {
+          if (typeof value !== 'string') continue;
+          if (/^(sk|pk)_test_|^whsec_/.test(value) || (secretRow && value.length >= 16))
+            values.push({ table: name, value });
+        }
+      }
+      if (name === 'plural_tokens')
+        for (const row of db.prepare('SELECT * FROM plural_tokens').all() as Record<string, unknown>[])
+          for (const value of Object.values(row))
+            if (typeof value === 'string' && value.length >= 20) values.push({ table: name, value });
+    }
+    const first = (v: { table: string; value: string }) =>
+      v.value.startsWith('sk_') && !/^(payplug|plural)_/.test(v.table);
+    return values.sort((a, b) => Number(first(b)) - Number(first(a))).map((v) => v.value);
+  } finally {
+    db.close();
+  }
+}
