@@ -4,20 +4,19 @@
  * elsewhere (host in main/host, rules in ./security.ts) so it runs and is tested in plain Node.
  */
 import { readFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, protocol, screen, session } from 'electron';
 import { CUSTOMER_DISPLAY_COMMANDS } from '../../common/contract/views';
 import { createAppHost, readerPortsFromEnv } from '../host/app-host';
 import type { Host } from '../host/host';
-import { CONTENT_TYPES } from '../web/renderer-content';
 import { bringForward, CASHIER_WINDOW } from './cashier-window';
 import { SafeStorageSecretStore } from './secure-store';
 import {
   APP_ENTRY_URL,
   APP_SCHEME,
+  appFileHeaders,
   DISPLAY_ENTRY_URL,
-  ELECTRON_CSP,
   customerScreen,
   isDisplayCommand,
   isAllowedNavigation,
@@ -97,12 +96,7 @@ if (!app.requestSingleInstanceLock()) {
       if (!file) return new Response('Not found', { status: 404 });
       try {
         const body = await readFile(file);
-        return new Response(body, {
-          headers: {
-            'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
-            'Content-Security-Policy': ELECTRON_CSP,
-          },
-        });
+        return new Response(body, { headers: appFileHeaders(file) });
       } catch {
         return new Response('Not found', { status: 404 });
       }

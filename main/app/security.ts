@@ -2,8 +2,9 @@
  * The Electron window's security rules as plain functions and data, so they are tested in Node
  * without the Electron runtime (this file must not import 'electron').
  */
-import { isAbsolute, normalize, relative, resolve, sep } from 'node:path';
-import { contentSecurityPolicy } from '../web/renderer-content';
+import { extname, isAbsolute, normalize, relative, resolve, sep } from 'node:path';
+import { securityHeaders } from '../core/security-headers';
+import { CONTENT_TYPES, contentSecurityPolicy } from '../web/renderer-content';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'renderer';
@@ -14,6 +15,17 @@ export const DISPLAY_ENTRY_URL = `${APP_ORIGIN}/index.html#display`;
 
 /** Same policy as web mode, minus WebSocket: the Electron renderer talks to the host over IPC. */
 export const ELECTRON_CSP = contentSecurityPolicy("'none'");
+
+/**
+ * The headers of a bundled file served on app://: its type and the same defensive headers web mode
+ * sends (nosniff, no framing, no referrer, same-origin opener and resources), with Electron's policy.
+ */
+export function appFileHeaders(file: string): Record<string, string> {
+  return {
+    ...securityHeaders(ELECTRON_CSP),
+    'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
+  };
+}
 
 /** The BrowserWindow's webPreferences: isolated, sandboxed, no Node, nothing optional switched on. */
 export function secureWebPreferences(preloadPath: string) {

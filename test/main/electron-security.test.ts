@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CUSTOMER_DISPLAY_COMMANDS } from '../../common/contract/views';
 import {
   APP_ENTRY_URL,
+  appFileHeaders,
   DISPLAY_ENTRY_URL,
   ELECTRON_CSP,
   customerScreen,
@@ -75,6 +76,23 @@ describe('Electron hardening (tested without the runtime)', () => {
     expect(resolveAppFile('app://renderer/..%2f..%2fetc/passwd', '/srv/r')).toBeNull();
     expect(resolveAppFile('app://other/index.html', '/srv/r')).toBeNull();
     expect(resolveAppFile('file:///srv/r/index.html', '/srv/r')).toBeNull();
+  });
+
+  it("serves its bundled files with their type and web mode's defensive headers", () => {
+    // Found by a review: app:// answers carried only the type and the policy, while web mode's
+    // (and the receiver's) also forbid sniffing, framing and referrers.
+    const headers = appFileHeaders('/srv/r/assets/index-1a2b.js');
+    expect(headers).toMatchObject({
+      'Content-Type': expect.stringContaining('javascript'),
+      'Content-Security-Policy': ELECTRON_CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'DENY',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+    });
+    expect(appFileHeaders('/srv/r/index.html')['Content-Type']).toContain('text/html');
+    expect(appFileHeaders('/srv/r/blob.unknown')['Content-Type']).toBe('application/octet-stream');
   });
 
   it('has a strict CSP: no inline or remote script, no network from the page', () => {
