@@ -4,6 +4,7 @@
  * remote call carries the key stored before its first send (see engine.ts).
  */
 import type { ParsedCommandInput, PaymentView, RefundView, TransactionDetail } from '../../common/contract';
+import { GATEWAY_LABELS } from '../../common/contract/views';
 import { formatAmount } from '../../common/money';
 import { CONCERT_MAX_AMOUNT } from '../../drivers/protocols/concert/codec';
 import { computeTip, type TipChoice } from '../../common/tips';
@@ -1123,7 +1124,16 @@ export class CashierCommands {
     return this.engine.exclusive(payment.id, async () => {
       const { journal } = this;
       const record = journal.getPayment(payment.id)!;
-      if (!record.attentionSince) throw new HostError('conflict', 'This payment does not need attention.');
+      if (!record.attentionSince) {
+        // Only a dispute holds it there: the screen offers nothing to mark, and neither does the host.
+        const dispute = this.engine.openDisputeOf(record);
+        if (dispute)
+          throw new HostError(
+            'conflict',
+            `This payment is in Needs attention because the customer's bank disputes it (${dispute.reference}): there is nothing to mark as handled. Respond on the ${GATEWAY_LABELS[record.gateway]} dashboard; the item clears by itself once the bank decides (won or lost).`,
+          );
+        throw new HostError('conflict', 'This payment does not need attention.');
+      }
       const unsettledRefund =
         record.chargedBy === 'terminal' && unsettledTerminalRefund(journal.operationsFor(record.id));
       if (input.resolution === 'credited' || input.resolution === 'not_credited') {

@@ -247,7 +247,7 @@ export class PaymentEngine {
    * The newest dispute still open on a payment (a chargeback), which keeps it in Needs attention.
    * Read only for a payment the gateway has (one query on an index).
    */
-  private openDisputeOf(record: PaymentRecord): DisputeRecord | null {
+  openDisputeOf(record: PaymentRecord): DisputeRecord | null {
     if (record.transactionId === null) return null;
     return this.journal.disputesOn(record.gateway, record.transactionId).find((d) => d.closedAt === null) ?? null;
   }

@@ -194,3 +194,24 @@ describe('disputes (chargebacks) on PlutoPay', () => {
     expect(t.host.devlog.list(200).filter((e) => e.kind === 'error')).toEqual([]);
   });
 });
+
+describe('what the host itself refuses and announces about disputes', () => {
+  it('refuses to dismiss an item a dispute alone holds, and changes nothing', async () => {
+    const t = await startTestHost({ tuning: QUIET });
+    cleanup.push(() => t.close());
+    const paid = await cardPayment(t, 2200, 'automatic', 'EUR');
+    const dispute = await openDispute(t, paid, 2200, 'fraudulent');
+    await t.call('disputes.list', { refresh: true });
+    const before = await itemFor(t, paid.id);
+    expect(before).toMatchObject({ dispute: { id: dispute.id } });
+    const timeline = await timelineOf(t, paid);
+
+    // Sent straight to the host, as the screen never would (it shows no Mark as handled).
+    const error = await t.fail('attention.resolve', { paymentId: paid.id, resolution: 'dismiss' });
+    expect(error).toMatchObject({ code: 'conflict' });
+    expect(error.message).toMatch(/dispute/i);
+    expect(error.message).toMatch(/clears by itself once the bank decides/);
+    expect(await itemFor(t, paid.id)).toEqual(before);
+    expect(await timelineOf(t, paid)).toEqual(timeline);
+  });
+});
