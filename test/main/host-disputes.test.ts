@@ -214,4 +214,32 @@ describe('what the host itself refuses and announces about disputes', () => {
     expect(await itemFor(t, paid.id)).toEqual(before);
     expect(await timelineOf(t, paid)).toEqual(timeline);
   });
+
+  it('a payment taken in after its dispute was read announces its Needs attention item at once', async () => {
+    const t = await startTestHost({ tuning: QUIET });
+    cleanup.push(() => t.close());
+    // The sandbox's seeded disputes are on payments this till never handled: listed, nothing to attend.
+    const listed = await t.call('disputes.list', { refresh: true });
+    const stranger = listed.disputes.find((d) => d.paymentId === null && d.closedAt === null);
+    expect(stranger).toBeDefined();
+    expect((await t.call('attention.list', {})).filter((i) => i.dispute)).toEqual([]);
+
+    // The cashier opens that sale's receipt: the till takes the payment in (adopted).
+    const seen = t.events.length;
+    await t.call('receipts.render', { paymentId: stranger!.transactionId });
+    const adopted = (await t.call('payments.list', { filter: 'all', limit: 50 })).find(
+      (p) => p.transactionId === stranger!.transactionId,
+    );
+    expect(adopted).toBeDefined();
+    // The event went out with the change, not at the next snapshot or the next change to the payment.
+    expect(t.events.slice(seen)).toContainEqual(
+      expect.objectContaining({
+        type: 'attention',
+        changed: [
+          expect.objectContaining({ paymentId: adopted!.id, dispute: expect.objectContaining({ id: stranger!.id }) }),
+        ],
+      }),
+    );
+    expect(await itemFor(t, adopted!.id)).toMatchObject({ dispute: { id: stranger!.id } });
+  });
 });
