@@ -15,14 +15,14 @@ import { inBackground } from '../core/background';
 import { errorText } from '../core/errors';
 import { GatewayUnreadable } from '../gateway/errors';
 import type { GatewayDispute, PaymentGateway } from '../gateway/port';
-import type { DisputeChange } from '../store/journal';
+import type { DisputeChange, DisputeRecord } from '../store/journal';
 import type { PaymentEngine } from './engine';
 import { toDisputeView } from './views';
 
 /** How often the list is read while the till runs (a dispute gives the shop days to answer). */
 export const DISPUTE_POLL_MS = 15 * 60_000;
-/** The most pages of the list read at once (100 each, newest first): 1,000 disputes. */
-const MAX_PAGES = 10;
+/** Disputes asked for per page of the list (PlutoPay's largest page). */
+export const DISPUTE_PAGE_SIZE = 100;
 
 /** A gateway's date as an ISO instant (Z); one that is no date is an unreadable answer. */
 function instant(value: string): string {
@@ -30,6 +30,8 @@ function instant(value: string): string {
   if (Number.isNaN(ms)) throw new GatewayUnreadable(`The dispute's date ${JSON.stringify(value)} is not a date.`);
   return new Date(ms).toISOString();
 }
+
+type DisputeInput = Omit<DisputeRecord, 'seenAt' | 'closedAt' | 'paymentId'>;
 
 export interface DisputeWatchOptions {
   /** An answer the till could not use (the developer log's errors). */
@@ -71,7 +73,7 @@ export class DisputeWatch {
   }
 
   /**
-   * Reads the gateway's list (newest first, a bounded number of pages) and journals what changed.
+   * Reads the gateway's list (newest first, to its last page) and journals what changed.
    * A read asked for while one runs is made once after it, never alongside it. Never throws: what
    * could not be read is said in the developer log and in `problem()`; the journal keeps what it had.
    */
@@ -96,10 +98,18 @@ export class DisputeWatch {
   private async readList(): Promise<void> {
     const gateway = this.gateway();
     if (!gateway) return;
+    const size = this.engine.tuning.disputePageSize ?? DISPUTE_PAGE_SIZE;
     try {
-      for (let page = 1; page <= MAX_PAGES; page++) {
-        const answer = await gateway.disputes.list(page);
-        for (const dispute of answer.data) this.record(gateway, dispute);
+      // To the end: an open dispute past a fixed number of pages (the oldest ones) went unseen, its
+      // payment out of Needs attention. One page a turn, its disputes in one commit: the host
+      // answers between pages, and a long list costs one fsync a page, not one a dispute.
+      for (let page = 1; !this.closed; page++) {
+        const answer = await gateway.disputes.list(page, size);
+        // Checked first: one unreadable dispute leaves the whole page unwritten, as a bad page does.
+        const read = answer.data.map((dispute) => this.asRecord(gateway, dispute));
+        this.engine.journal.atomically(() => {
+          for (const dispute of read) this.record(dispute);
+        });
         if (page >= answer.lastPage || answer.data.length === 0) break;
       }
       this.lastProblem = null;
@@ -115,7 +125,7 @@ export class DisputeWatch {
     inBackground(
       (async () => {
         try {
-          this.record(gateway, await gateway.disputes.retrieve(disputeId));
+          this.record(this.asRecord(gateway, await gateway.disputes.retrieve(disputeId)));
         } catch (error) {
           // The periodic read takes it in later; nothing is lost by waiting.
           this.failed(`Could not read dispute ${disputeId} after its notification`, error);
@@ -135,8 +145,9 @@ export class DisputeWatch {
     else this.engine.options.log(summary, errorText(error));
   }
 
-  private record(gateway: PaymentGateway, dispute: GatewayDispute): DisputeChange {
-    const { record, change } = this.engine.journal.recordDispute({
+  /** A gateway's dispute as the journal keeps it (throws GatewayUnreadable on a date that is none). */
+  private asRecord(gateway: PaymentGateway, dispute: GatewayDispute): DisputeInput {
+    return {
       gateway: gateway.name,
       mode: this.engine.options.mode(),
       id: dispute.id,
@@ -150,16 +161,23 @@ export class DisputeWatch {
       evidenceDueBy: dispute.evidenceDueBy === null ? null : instant(dispute.evidenceDueBy),
       openedAt: instant(dispute.createdAt),
       updatedAt: instant(dispute.updatedAt),
-    });
+    };
+  }
+
+  private record(input: DisputeInput): DisputeChange {
+    const { record, change } = this.engine.journal.recordDispute(input);
     if (change === null) return null;
-    this.engine.options.log(
-      `Dispute ${record.reference} ${change === 'opened' ? 'opened' : record.status.replace('_', ' ')}`,
-      `${record.amount} ${record.currency} on ${record.transactionId}${record.paymentId ? ` (${record.paymentId})` : ''}`,
-    );
     const payment = record.paymentId ? this.engine.journal.getPayment(record.paymentId) : undefined;
     // The payment's view and its Needs attention item follow (an item appears, or clears once won or lost).
     if (payment) this.engine.changed(payment);
-    this.options.onChanged?.();
+    // Said once on disk (a page of the list is one commit).
+    this.engine.journal.afterCommit(() => {
+      this.engine.options.log(
+        `Dispute ${record.reference} ${change === 'opened' ? 'opened' : record.status.replace('_', ' ')}`,
+        `${record.amount} ${record.currency} on ${record.transactionId}${record.paymentId ? ` (${record.paymentId})` : ''}`,
+      );
+      this.options.onChanged?.();
+    });
     return change;
   }
 

@@ -88,6 +88,8 @@ export interface PaymentsTuning {
   planPollMs?: number;
   /** How often the gateway's disputes are read (default DISPUTE_POLL_MS, 15 min). */
   disputePollMs?: number;
+  /** Disputes asked for per page of the gateway's list (default DISPUTE_PAGE_SIZE, 100; tests use fewer). */
+  disputePageSize?: number;
 }
 
 /**

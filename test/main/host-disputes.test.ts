@@ -243,3 +243,26 @@ describe('what the host itself refuses and announces about disputes', () => {
     expect(await itemFor(t, adopted!.id)).toMatchObject({ dispute: { id: stranger!.id } });
   });
 });
+
+describe('a long list of disputes', () => {
+  it('is read to its end, however many pages, and the oldest open one still needs attention', async () => {
+    // Two disputes a page: the ten pages the till once stopped at hold twenty.
+    const t = await startTestHost({ tuning: { ...QUIET, disputePageSize: 2 } });
+    cleanup.push(() => t.close());
+    const paid = await cardPayment(t, 5000, 'automatic', 'EUR');
+    const ours = await openDispute(t, paid, 1000, 'fraudulent');
+    // Then many more, newer, on another payment of the same till: ours ends up on the last page.
+    const other = await cardPayment(t, 5000, 'automatic', 'EUR');
+    for (let i = 0; i < 24; i++) await openDispute(t, other, 100, 'duplicate');
+    const total = ((await t.api('GET', '/v1/disputes?size=1')).json as { meta: { total: number } }).meta.total;
+    expect(total).toBeGreaterThan(20);
+
+    const listed = await t.call('disputes.list', { refresh: true });
+    expect(listed.readProblem).toBeNull();
+    expect(listed.disputes).toHaveLength(total);
+    expect(await itemFor(t, paid.id)).toMatchObject({ dispute: { id: ours.id } });
+    expect(await itemFor(t, other.id)).toMatchObject({
+      dispute: expect.objectContaining({ status: 'needs_response' }),
+    });
+  });
+});
