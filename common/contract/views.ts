@@ -229,6 +229,13 @@ export interface SplitView {
   /** Refunded to the customer from this share (recovered from the merchant or never settled). */
   refundedAmount: number;
   /**
+   * What the share holds now, as the reports count it (docs/reports.md#split-settlement): a held
+   * share's whole amount, or after a partial capture its part of the captured money left once the
+   * shares released or cancelled took theirs (in proportion to the held shares' amounts). 0 when not
+   * held, or when no captured money is left for it.
+   */
+  held: number;
+  /**
    * Held: the most a release can settle to the merchant now, as the host computes it — the whole
    * share, or after a partial capture what captured money is left (the rest then goes back to the
    * customer as far as it was captured). 0 when nothing can be released (not held, or only a cancel).

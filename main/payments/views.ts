@@ -16,6 +16,7 @@ import {
   type TransactionStatus,
   type TransactionView,
 } from '../../common/contract';
+import { heldByShare } from '../reports/split-funding';
 import type { GatewayPayment, GatewayRefund } from '../gateway/port';
 import type {
   DisputeRecord,
@@ -155,8 +156,15 @@ export function toPaymentView(
     installmentPlanId: record.installmentPlanId,
     splits: (() => {
       const left = refundableByShare(splits.records, record);
+      const held = heldOfShares(splits.records, record);
       return splits.records.map((split, index) =>
-        toSplitView(split, splits.pending, actionable && capabilities.splitSettlement ? record : null, left[index]),
+        toSplitView(
+          split,
+          splits.pending,
+          actionable && capabilities.splitSettlement ? record : null,
+          left[index],
+          held[index],
+        ),
       );
     })(),
     tip:
@@ -263,6 +271,18 @@ export function refundableByShare(splits: readonly SplitRecord[], payment: Payme
 }
 
 /**
+ * What each share holds now (SplitView.held), by the reports' rule (fundShares): the journal keeps
+ * what was captured and each share's state and settled part, which is all the held figures need —
+ * the order in which shares moved changes what each moved share took, not what is left for the held ones.
+ */
+export function heldOfShares(splits: readonly SplitRecord[], payment: Pick<PaymentRecord, 'amountCaptured'>): number[] {
+  return heldByShare(
+    payment.amountCaptured,
+    splits.map((split) => ({ amount: split.amount, status: split.status, released: split.releasedAmount })),
+  );
+}
+
+/**
  * One share as the screen shows it. `payment`: the payment it belongs to when the active gateway
  * can settle it (else nothing can be done to the share from this till now).
  */
@@ -271,6 +291,7 @@ export function toSplitView(
   pending: ReadonlySet<string>,
   payment: PaymentRecord | null,
   refundable = 0,
+  held = split.status === 'HOLD' ? split.amount : 0,
 ): SplitView {
   const waiting = split.splitId !== null && pending.has(split.splitId);
   const settleable = payment && split.splitId && split.status === 'HOLD' && SETTLEABLE.has(payment.status);
@@ -286,6 +307,7 @@ export function toSplitView(
     status: split.status,
     releasedAmount: split.releasedAmount,
     refundedAmount: split.refundedAmount,
+    held,
     releasable,
     refundable,
     pending: waiting,

@@ -15,6 +15,7 @@ import {
   type TransactionStatus,
 } from '../../common/contract';
 import { formatAmount } from '../../common/money';
+import { heldByShare } from '../reports/split-funding';
 import { JOURNAL_MIGRATIONS } from './migrations';
 import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
 
@@ -1350,7 +1351,9 @@ export class Journal {
    * shares asked for), held first, then newest first, with how many there are in
    * all and what the held shares of them all hold per currency: a busy shop's Settlements screen
    * lists them a page at a time and says what the pages not shown yet hold (it asked for 100 and
-   * said nothing of the rest).
+   * said nothing of the rest). What a held share holds is the reports' figure (heldByShare): after a
+   * partial capture, its part of the captured money the shares that moved left, not its whole
+   * amount (which overstated it); a payment whose held shares hold nothing is not counted.
    */
   pageSplitPayments(
     offset: number,
@@ -1364,15 +1367,39 @@ export class Journal {
       .prepare(`${SELECT_PAYMENT} ${where} ORDER BY ${held} DESC, created_at DESC, id DESC LIMIT ? OFFSET ?`)
       .all<PaymentRecord>(limit, offset);
     const total = this.db.prepare(`SELECT COUNT(*) AS n FROM payments ${where}`).get<{ n: number }>()!.n;
-    const heldShares = this.db
+    // Every share of the payments with a held one, in order: what a share holds depends on the others.
+    const shares = this.db
       .prepare(
-        `SELECT p.currency AS currency, COUNT(DISTINCT p.id) AS count, SUM(s.amount) AS amount
+        `SELECT p.id AS paymentId, p.currency AS currency, p.amount_captured AS captured, s.amount AS amount,
+           s.status AS status, s.released_amount AS released
            FROM payments p JOIN payment_splits s ON s.payment_id = p.id
-          WHERE p.transaction_id IS NOT NULL AND s.status = 'HOLD'
-          GROUP BY p.currency ORDER BY p.currency`,
+          WHERE p.transaction_id IS NOT NULL
+            AND EXISTS (SELECT 1 FROM payment_splits h WHERE h.payment_id = p.id AND h.status = 'HOLD')
+          ORDER BY p.id, s.position`,
       )
-      .all<HeldShares>();
-    return { rows, total, held: heldShares };
+      .all<{
+        paymentId: string;
+        currency: string;
+        captured: number;
+        amount: number;
+        status: string;
+        released: number;
+      }>();
+    const byPayment = new Map<string, typeof shares>();
+    for (const share of shares) {
+      const list = byPayment.get(share.paymentId);
+      if (list) list.push(share);
+      else byPayment.set(share.paymentId, [share]);
+    }
+    const heldShares = new Map<string, HeldShares>();
+    for (const list of byPayment.values()) {
+      const amount = heldByShare(list[0]!.captured, list).reduce((sum, held) => sum + held, 0);
+      if (amount === 0) continue;
+      const currency = list[0]!.currency;
+      const totals = heldShares.get(currency) ?? { currency, count: 0, amount: 0 };
+      heldShares.set(currency, { currency, count: totals.count + 1, amount: totals.amount + amount });
+    }
+    return { rows, total, held: [...heldShares.values()].sort((a, b) => (a.currency < b.currency ? -1 : 1)) };
   }
 
   // -- saved cards and installment plans --------------------------------------------------------

@@ -137,6 +137,10 @@ describe('split settlement in the reports, on Plural', () => {
 
     await t.call('payments.capture', { paymentId: created.id, amount: 50_000 });
     const captured = await t.waitForPayment(created.id, (p) => p.splits[0]?.next.includes('cancel') === true);
+    // The Settlements list says the same: ₹500 held, not the shares' ₹1,000.
+    const settlements = () => t.call('settlements.list', { offset: 0, limit: 100 });
+    expect(captured.splits.map((s) => s.held)).toEqual([30_000, 20_000]);
+    expect((await settlements()).held).toEqual([{ currency: 'INR', count: 1, amount: 50_000 }]);
     // ₹500 captured, nothing settled yet: the held shares share it, in proportion to their amounts.
     expect(await merchants()).toMatchObject({
       payments: 1,
@@ -149,7 +153,9 @@ describe('split settlement in the reports, on Plural', () => {
 
     const cancelled = await t.call('settlements.cancel', { paymentId: created.id, splitId: captured.splits[0]!.id! });
     expect(cancelled).toMatchObject({ amountCaptured: 50_000, amountRefunded: 50_000 });
-    expect(cancelled.splits[1]).toMatchObject({ status: 'HOLD', releasable: 0 });
+    expect(cancelled.splits[1]).toMatchObject({ status: 'HOLD', releasable: 0, held: 0 });
+    // Nothing is held any more: the ₹400 share has no captured money left.
+    expect((await settlements()).held).toEqual([]);
     const refused = await t.fail('settlements.release', { paymentId: created.id, splitId: captured.splits[1]!.id! });
     expect(refused).toMatchObject({
       code: 'conflict',

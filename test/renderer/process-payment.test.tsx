@@ -50,6 +50,7 @@ describe('Process payment screen', () => {
       status: 'RELEASED',
       releasedAmount: 30_000,
       refundedAmount: 0,
+      held: 0,
       releasable: 0,
       refundable: 0,
       pending: false,

@@ -19,10 +19,11 @@ function share(over: Partial<SplitView> = {}): SplitView {
     next: ['release', 'cancel'] as SplitView['next'],
     ...over,
   };
-  // What the host offers to release: the whole held share unless a test says otherwise; and to
-  // refund from it: what of it was not refunded yet.
+  // What the host offers to release, and what it says the share holds: the whole held share unless
+  // a test says otherwise; and to refund from it: what of it was not refunded yet.
   return {
     ...split,
+    held: over.held ?? (split.status === 'HOLD' ? split.amount : 0),
     releasable: over.releasable ?? (split.status === 'HOLD' ? split.amount : 0),
     refundable: over.refundable ?? split.amount - split.refundedAmount,
   };
@@ -73,7 +74,7 @@ const settled = () =>
 function heldOf(payments: PaymentView[]) {
   const held = new Map<string, { currency: string; count: number; amount: number }>();
   for (const p of payments) {
-    const amount = p.splits.reduce((sum, s) => sum + (s.status === 'HOLD' ? s.amount : 0), 0);
+    const amount = p.splits.reduce((sum, s) => sum + (s.status === 'HOLD' ? s.held : 0), 0);
     if (amount === 0) continue;
     const h = held.get(p.currency) ?? { currency: p.currency, count: 0, amount: 0 };
     h.count++;
@@ -525,6 +526,53 @@ describe('Transactions → Settlements', () => {
     ).toBeTruthy();
     expect(amount.getAttribute('aria-invalid')).toBe('true');
     expect(bridge.count('payments.refund')).toBe(0);
+  });
+
+  it('after a partial capture, counts what the held shares really hold, as the host and the reports do', async () => {
+    // Found hunting: ₹1,000 pre-authorised in two held shares and ₹500 captured read "holding
+    // ₹1,000"; once the ₹600 share was cancelled (its ₹500 went back), the ₹400 share, which holds
+    // nothing, still counted as a payment with a held share.
+    const partial = splitPayment({
+      id: 'pay_court00010',
+      transactionId: 'v1-part',
+      orderReference: 'PRE-1',
+      amount: 100_000,
+      amountCaptured: 50_000,
+      splits: [
+        share({ id: 'v1-part-ss-a', merchantId: 'M-1', amount: 60_000, held: 30_000, releasable: 0 }),
+        share({ id: 'v1-part-ss-b', merchantId: 'M-2', amount: 40_000, held: 20_000, releasable: 0 }),
+      ],
+    });
+    const spent = splitPayment({
+      id: 'pay_court00011',
+      transactionId: 'v1-spent',
+      orderReference: 'PRE-2',
+      amount: 100_000,
+      amountCaptured: 50_000,
+      amountRefunded: 50_000,
+      status: 'refunded',
+      splits: [
+        share({ id: 'v1-spent-ss-a', merchantId: 'M-1', amount: 60_000, status: 'CANCELLED', refundedAmount: 50_000 }),
+        share({ id: 'v1-spent-ss-b', merchantId: 'M-2', amount: 40_000, held: 0, releasable: 0, next: [] }),
+      ],
+    });
+    // A third the page does not show: ₹100 held.
+    const hidden = splitPayment({
+      id: 'pay_court00012',
+      transactionId: 'v1-hidden',
+      splits: [share({ id: 'v1-hidden-ss-a', amount: 10_000 })],
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'plural' }), readers: [], payments: [] }),
+    );
+    bridge.on('settlements.list', () =>
+      ok({ payments: [partial, spent], total: 3, held: heldOf([partial, spent, hidden]) }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(screen.getByRole('tab', { name: 'Settlements' }));
+    expect(await screen.findByText('2 split payments, 1 with a held share.')).toBeTruthy();
+    const notShown = screen.getByRole('region', { name: 'Split payments not shown' });
+    expect(notShown.textContent).toContain('1 more is not shown, 1 of them with a held share holding ₹100.00.');
   });
 
   it('says how many split payments are not shown and what their held shares hold, and shows them on request', async () => {

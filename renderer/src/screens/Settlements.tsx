@@ -364,8 +364,11 @@ const heldFirst = (a: PaymentView, b: PaymentView) => {
 /** Split payments asked of the host at a time; "Show more" asks for the next page. */
 export const SETTLEMENTS_PAGE = 100;
 
-/** What a payment's shares still held hold. */
-const heldAmount = (p: PaymentView) => p.splits.reduce((sum, s) => sum + (s.status === 'HOLD' ? s.amount : 0), 0);
+/**
+ * What a payment's shares still held hold, as the host counts it (SplitView.held): after a partial
+ * capture only the captured money left, not the shares' whole amounts, as the reports say.
+ */
+const heldAmount = (p: PaymentView) => p.splits.reduce((sum, s) => sum + (s.status === 'HOLD' ? s.held : 0), 0);
 
 /** A payment's place in the host's list of split payments and in its held totals (settlements.list). */
 const splitPlace = (p: PaymentView) => p.transactionId !== null && p.splits.length > 0 && `held ${heldAmount(p)}`;
@@ -420,7 +423,8 @@ export function Settlements() {
       .filter((p): p is PaymentView => !!p && p.transactionId !== null && p.splits.length > 0)
       .sort(heldFirst);
   }, [ids, payments]);
-  const held = items.filter((p) => p.splits.some((s) => s.status === 'HOLD')).length;
+  // Counted as the host's held totals count them: a share no captured money is left for holds nothing.
+  const held = items.filter((p) => heldAmount(p) > 0).length;
 
   // The split payments not listed yet, and what their held shares hold: never silently left out.
   const notShown = useMemo(() => {
