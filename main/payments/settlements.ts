@@ -15,6 +15,7 @@ import type { OperationRecord, PaymentRecord, SplitRecord } from '../store/journ
 import type { PaymentEngine } from './engine';
 import { moneyOperation } from './recovery';
 import { describeStatus, type PaymentSync } from './sync';
+import { heldOfShares } from './views';
 
 const SETTLEABLE = ['succeeded', 'partially_refunded'];
 
@@ -135,6 +136,19 @@ export class Settlements {
     amount: number | undefined,
     gateway: PaymentGateway,
   ): void {
+    // After a partial capture the shares that moved may have taken all the captured money (a
+    // cancelled share gives it back): a held share then holds nothing (heldOfShares, the reports'
+    // rule), and no release can settle it — said as such, not as the payment's status (which reads
+    // "refunded" once that money went back), and before anything is sent.
+    if (kind === 'release' && split.status === 'HOLD' && record.amountCaptured > 0) {
+      const splits = this.engine.journal.splitsOf(record.id);
+      const held = heldOfShares(splits, record)[splits.findIndex((s) => s.splitId === split.splitId)];
+      if (held === 0)
+        throw new HostError(
+          'conflict',
+          `No captured money is left to release the share of ${split.merchantId} (${formatAmount(split.amount, record.currency)}): only ${formatAmount(record.amountCaptured, record.currency)} of this payment was captured, and the other shares have taken it (settled, or given back to the customer). Nothing can be settled to ${split.merchantId} from this payment.`,
+        );
+    }
     if (!SETTLEABLE.includes(record.status))
       throw new HostError(
         'conflict',

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
 import type { TestHost } from '../support/host';
 import { ShiftedClock } from '../support/payplug';
-import { payOrder, pluralTill } from '../support/plural';
+import { payOrder, pluralTill, pluralTillBehindProxy } from '../support/plural';
 
 describe('split settlement in the reports, on Plural', () => {
   const cleanup: (() => Promise<void>)[] = [];
@@ -110,8 +110,9 @@ describe('split settlement in the reports, on Plural', () => {
     // Found hunting: ₹1,000 pre-authorised in two held shares, ₹500 captured, M-1's ₹600 cancelled.
     // Plural gave back the ₹500 captured (there was no more), and M-2's share can no longer be
     // released; the section said "returned ₹600, held ₹400" while only ₹500 was ever taken.
-    const t = await pluralTill();
-    cleanup.push(() => t.close());
+    const till = await pluralTillBehindProxy();
+    cleanup.push(() => till.close());
+    const { t, proxy } = till;
     const created = await t.call('payments.create', {
       amount: 100_000,
       currency: 'INR',
@@ -156,11 +157,20 @@ describe('split settlement in the reports, on Plural', () => {
     expect(cancelled.splits[1]).toMatchObject({ status: 'HOLD', releasable: 0, held: 0 });
     // Nothing is held any more: the ₹400 share has no captured money left.
     expect((await settlements()).held).toEqual([]);
+    // Refused for what it is (it said "this one is refunded"), and before anything is sent to Plural.
+    const sent: string[] = [];
+    proxy.rewrite = (method, path) => {
+      sent.push(`${method} ${path}`);
+      return null;
+    };
     const refused = await t.fail('settlements.release', { paymentId: created.id, splitId: captured.splits[1]!.id! });
     expect(refused).toMatchObject({
       code: 'conflict',
-      message: 'A share is released or cancelled once the payment is paid; this one is refunded.',
+      message:
+        'No captured money is left to release the share of M-2 (₹400.00): only ₹500.00 of this payment was captured, and the other shares have taken it (settled, or given back to the customer). Nothing can be settled to M-2 from this payment.',
     });
+    expect(sent).toEqual([]);
+    proxy.rewrite = () => null;
 
     const x = await t.call('reports.x', {});
     expect(x.totals).toEqual([expect.objectContaining({ captured: 50_000, refunded: 50_000, net: 0 })]);
