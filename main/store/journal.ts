@@ -772,6 +772,7 @@ export class Journal {
         )
         .run(...fields.map((f) => full[f] as SqlValue));
       this.addEvent(full.id, event, detail, now);
+      if (full.transactionId) this.noteDisputesOf(full.id, full.gateway, full.transactionId, now);
       this.derived.paymentAdded(full.id);
       // The row as written: its columns, stored as given (undefined binds NULL), as updatePayment's
       // after-image is.
@@ -804,6 +805,10 @@ export class Journal {
         if (patch.transactionId) this.derived.rememberTransaction({ id, transactionId: patch.transactionId });
       }
       if (event) this.addEvent(id, event, detail, now);
+      if (fields.includes('transactionId') && patch.transactionId) {
+        const gateway = before?.gateway ?? this.getPayment(id)!.gateway;
+        this.noteDisputesOf(id, gateway, patch.transactionId, now);
+      }
       if (!before) return this.getPayment(id)!;
       // The row as written, without reading it back: the patch's values are stored as given.
       const after: PaymentRecord = { ...before, updatedAt: now };
@@ -1938,6 +1943,30 @@ export class Journal {
           : 'updated';
       return { record, change };
     });
+  }
+
+  /**
+   * A payment the journal learns the transaction id of (taken in, or its create answered) after a
+   * dispute on it was read: its timeline says so now, as a read would have had the payment been
+   * there (opened, and won or lost if it is over). Once: the payment gets that id once, and the next
+   * read knows the dispute, so it adds only what changes after.
+   */
+  private noteDisputesOf(paymentId: string, gateway: GatewayName, transactionId: string, now: string): void {
+    const disputes = this.db
+      .prepare(
+        `SELECT reference, amount, currency, status, reason, closed_at AS closedAt FROM disputes
+         WHERE gateway = ? AND transaction_id = ? ORDER BY opened_at, id`,
+      )
+      .all<Pick<DisputeRecord, 'reference' | 'amount' | 'currency' | 'status' | 'reason' | 'closedAt'>>(
+        gateway,
+        transactionId,
+      );
+    for (const dispute of disputes) {
+      const money = formatAmount(dispute.amount, dispute.currency);
+      this.addEvent(paymentId, 'dispute_opened', `${money}, ${dispute.reason} (${dispute.reference})`, now);
+      if (dispute.closedAt !== null)
+        this.addEvent(paymentId, `dispute_${dispute.status}`, `${money} (${dispute.reference})`, now);
+    }
   }
 
   dispute(gateway: GatewayName, mode: Mode, id: string): DisputeRecord | undefined {

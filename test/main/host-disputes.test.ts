@@ -266,3 +266,24 @@ describe('a long list of disputes', () => {
     });
   });
 });
+
+describe("a payment's timeline, when the till takes it in after reading its dispute", () => {
+  it('says the dispute opened once: when it is taken in, not again at the next read', async () => {
+    const t = await startTestHost({ tuning: QUIET });
+    cleanup.push(() => t.close());
+    const listed = await t.call('disputes.list', { refresh: true });
+    const stranger = listed.disputes.find((d) => d.paymentId === null && d.closedAt === null);
+    expect(stranger).toBeDefined();
+
+    // Opened from the Transactions list: taken in (adopted), and its timeline says the dispute opened.
+    await t.call('receipts.render', { paymentId: stranger!.transactionId });
+    const detail = await t.call('transactions.get', { transactionId: stranger!.transactionId });
+    const opened = detail.timeline.filter((e) => e.event === 'dispute_opened');
+    expect(opened).toEqual([expect.objectContaining({ detail: expect.stringContaining(stranger!.reference) })]);
+
+    // The next read knows the dispute already: no second line.
+    await t.call('disputes.list', { refresh: true });
+    const again = await t.call('transactions.get', { transactionId: stranger!.transactionId });
+    expect(again.timeline.filter((e) => e.event === 'dispute_opened')).toHaveLength(1);
+  });
+});
