@@ -562,6 +562,12 @@ export interface AttentionView {
    * answer or its decision: the item stays until the dispute is won or lost. Absent: none open.
    */
   dispute?: DisputeView;
+  /**
+   * With `dispute`: the payment is also in doubt for a reason of its own, which `reason` and `advice`
+   * say. Mark as handled (attention.resolve `dismiss`) clears that part; the dispute keeps the item
+   * until the bank decides. Absent: only the dispute holds it (nothing to mark).
+   */
+  ownReason?: boolean;
 }
 
 export type DisputeStatus = 'needs_response' | 'under_review' | 'won' | 'lost';

@@ -104,7 +104,7 @@ export function toAttentionView(
     advice: own ? (record.attentionAdvice ?? '') : disputeAdvice(dispute!, gatewayLabel),
     since: record.attentionSince ?? dispute!.seenAt,
     unsettledRefund,
-    ...(dispute ? { dispute: toDisputeView(dispute) } : {}),
+    ...(dispute ? { dispute: toDisputeView(dispute), ...(own ? { ownReason: true } : {}) } : {}),
     unknownCreate:
       record.status === 'unknown' &&
       record.transactionId === null &&

@@ -91,6 +91,46 @@ describe('disputes (chargebacks) on screen', () => {
     expect(screen.getByText(/Dispute opened/)).toBeTruthy();
   });
 
+  it('an item also in doubt for its own reason can be marked as handled, and says the dispute stays', async () => {
+    const payment = makePayment({ id: 'pay_disputed01', status: 'succeeded', transactionId: TX_ID, amount: 2500 });
+    const dispute = makeDispute();
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        payments: [payment],
+        attention: [
+          {
+            paymentId: payment.id,
+            createdAt: payment.createdAt,
+            amount: payment.amount,
+            currency: payment.currency,
+            testMode: false,
+            reason: 'The receipt could not be printed.',
+            advice: 'Print it again from the payment, or give the customer the emailed one.',
+            since: minutesAgo(2),
+            unsettledRefund: null,
+            dispute,
+            ownReason: true,
+          },
+        ],
+      }),
+    );
+    bridge.on('attention.resolve', () => ok({ ...payment, attention: null }));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€25\.00/ });
+    const mark = within(item).getByRole('button', { name: 'Mark as handled' });
+    // What marking does not clear is said next to it (and read with the button).
+    expect(mark.getAttribute('aria-describedby')).toBeTruthy();
+    expect(document.getElementById(mark.getAttribute('aria-describedby')!)?.textContent).toMatch(
+      /clears only what happened above: the dispute keeps this payment here until the bank decides/,
+    );
+    await user.click(mark);
+    await waitFor(() =>
+      expect(bridge.inputs('attention.resolve')).toEqual([{ paymentId: payment.id, resolution: 'dismiss' }]),
+    );
+    expect(await within(item).findByText('Cleared. The dispute stays here until the bank decides.')).toBeTruthy();
+  });
+
   it("Transactions lists the gateway's disputes, one on a payment this till never handled included", async () => {
     const bridge = new FakeBridge(makeSnapshot({ gateway: gatewayFor('plutopay') }));
     bridge.on('transactions.list', () =>

@@ -292,7 +292,9 @@ const AttentionItem = memo(function AttentionItem({
     if (result.ok)
       setDone(
         resolution === 'dismiss'
-          ? 'Cleared.'
+          ? item.dispute
+            ? 'Cleared. The dispute stays here until the bank decides.'
+            : 'Cleared.'
           : `Recorded: the payment is now ${statusLabel(result.value.status).toLowerCase()}.`,
       );
     else setError(result.error);
@@ -327,6 +329,11 @@ const AttentionItem = memo(function AttentionItem({
           <strong>What to do:</strong> {onThisScreen(item.advice)}
         </p>
         {item.dispute ? <p className="attention-item__dispute">{disputeLine(item.dispute, timeZone)}</p> : null}
+        {item.dispute && item.ownReason ? (
+          <p id={`${titleId}-stays`} className="muted">
+            Mark as handled clears only what happened above: the dispute keeps this payment here until the bank decides.
+          </p>
+        ) : null}
         <p className="muted">
           Since {timeAgo(item.since, now)}
           {payment ? ` · ${paymentStatusLabel(payment)}` : ''}
@@ -376,9 +383,15 @@ const AttentionItem = memo(function AttentionItem({
               onNo={() => setConfirming(null)}
             />
           ) : null}
-          {/* A dispute clears by itself once the bank decides: nothing for the cashier to mark. */}
-          {!readerUnknown && !refundUnknown && payment?.status !== 'unknown' && !item.dispute ? (
-            <button type="button" disabled={busy} onClick={() => void resolve('dismiss')}>
+          {/* A dispute clears by itself once the bank decides: nothing to mark unless the payment is also in
+              doubt for its own reason, and then marking clears only that part. */}
+          {!readerUnknown && !refundUnknown && payment?.status !== 'unknown' && (!item.dispute || item.ownReason) ? (
+            <button
+              type="button"
+              disabled={busy}
+              aria-describedby={item.dispute ? `${titleId}-stays` : undefined}
+              onClick={() => void resolve('dismiss')}
+            >
               Mark as handled
             </button>
           ) : null}
