@@ -347,11 +347,15 @@ export interface PaymentGateway {
   readonly notifications?: GatewayNotifications;
   /**
    * Disputes (capabilities.disputes): one page of the gateway's list, newest first (`size` a page,
-   * the gateway's largest by default), and one by id. Read only; the shop answers a dispute on the
-   * gateway's dashboard.
+   * the gateway's largest by default; `status`: only the disputes in that state), and one by id.
+   * Read only; the shop answers a dispute on the gateway's dashboard.
    */
   readonly disputes?: {
-    list(page: number, size?: number): Promise<{ data: GatewayDispute[]; lastPage: number }>;
+    list(
+      page: number,
+      size?: number,
+      status?: GatewayDispute['status'],
+    ): Promise<{ data: GatewayDispute[]; lastPage: number }>;
     retrieve(id: string): Promise<GatewayDispute>;
   };
   /** Split settlement: releasing or cancelling a held share (capabilities.splitSettlement). */

@@ -3,8 +3,8 @@
  * cannot answer one (the gateway's dashboard does); it must not let one go unseen. On a gateway that
  * lists them (capabilities.disputes) the till reads the list at start, when the gateway is back, every
  * `disputePollMs` (the till may have been off, a notification may never reach it) and when the
- * Transactions screen is refreshed; a forwarded `dispute.*` notification only makes it read that
- * dispute now (its body is never used). Each dispute is journaled as the gateway last said (one row
+ * Transactions screen is refreshed (the periodic read lists only the open ones: see `refresh`); a
+ * forwarded `dispute.*` notification only makes it read that dispute now (its body is never used). Each dispute is journaled as the gateway last said (one row
  * however often it is read); one still open on a payment the till knows keeps that payment in Needs
  * attention, and its opening and outcome go into the payment's timeline. Money is not changed: the
  * gateway takes a lost dispute out of a payout, it is no refund the till made (docs/reports.md).
@@ -23,6 +23,13 @@ import { toDisputeView } from './views';
 export const DISPUTE_POLL_MS = 15 * 60_000;
 /** Disputes asked for per page of the list (PlutoPay's largest page). */
 export const DISPUTE_PAGE_SIZE = 100;
+/**
+ * How long the periodic read may read only the open disputes before it reads the whole list again: a
+ * dispute opened and decided between two reads is in no open list, and the reports count the lost ones.
+ */
+export const DISPUTE_FULL_READ_MS = 24 * 60 * 60_000;
+/** The states a dispute is open in: the periodic read lists these only (the gateway's `status` filter). */
+const OPEN_STATUSES = ['needs_response', 'under_review'] as const;
 
 /** A gateway's date as an ISO instant (Z); one that is no date is an unreadable answer. */
 function instant(value: string): string {
@@ -40,10 +47,17 @@ export interface DisputeWatchOptions {
   onChanged?: () => void;
 }
 
+type WatchedGateway = PaymentGateway & { disputes: NonNullable<PaymentGateway['disputes']> };
+
 export class DisputeWatch {
   private timer: TimerHandle | undefined;
   private reading: Promise<void> | null = null;
   private again = false;
+  /** A full read is asked for (the Transactions refresh); the one running may be a cheap one. */
+  private wantFull = false;
+  /** The gateway and mode of the last full read that went through, and when (monotonic ms). */
+  private fullScope: string | null = null;
+  private fullAt = 0;
   private lastProblem: string | null = null;
   private closed = false;
 
@@ -52,7 +66,7 @@ export class DisputeWatch {
     private readonly options: DisputeWatchOptions,
   ) {}
 
-  private gateway(): (PaymentGateway & { disputes: NonNullable<PaymentGateway['disputes']> }) | null {
+  private gateway(): WatchedGateway | null {
     const gateway = this.engine.activeGateway();
     return gateway?.capabilities.disputes && gateway.disputes ? (gateway as never) : null;
   }
@@ -73,11 +87,16 @@ export class DisputeWatch {
   }
 
   /**
-   * Reads the gateway's list (newest first, to its last page) and journals what changed.
-   * A read asked for while one runs is made once after it, never alongside it. Never throws: what
-   * could not be read is said in the developer log and in `problem()`; the journal keeps what it had.
+   * Reads the gateway's disputes and journals what changed. `full` (the Transactions refresh), the
+   * first read of a gateway and mode, and one a day: the whole list, newest first, to its last page.
+   * Otherwise (the periodic read, the gateway back) only what can still change: the open disputes
+   * (the list filtered by state), then, one by one, those the journal holds as open that no open list
+   * had any more (won or lost since). A read asked for while one runs is made once after it, never
+   * alongside it. Never throws: what could not be read is said in the developer log and in
+   * `problem()`; the journal keeps what it had.
    */
-  refresh(): Promise<void> {
+  refresh(full = false): Promise<void> {
+    if (full) this.wantFull = true;
     if (this.reading) {
       this.again = true;
       return this.reading;
@@ -85,7 +104,11 @@ export class DisputeWatch {
     const read = (async () => {
       do {
         this.again = false;
-        await this.readList();
+        const gateway = this.gateway();
+        if (!gateway) break;
+        const whole = this.wantFull || this.fullDue(gateway);
+        this.wantFull = false;
+        await (whole ? this.readList(gateway) : this.readOpen(gateway));
       } while (this.again && !this.closed);
     })().finally(() => {
       this.reading = null;
@@ -95,26 +118,69 @@ export class DisputeWatch {
     return read;
   }
 
-  private async readList(): Promise<void> {
-    const gateway = this.gateway();
-    if (!gateway) return;
-    const size = this.engine.tuning.disputePageSize ?? DISPUTE_PAGE_SIZE;
+  private scope(gateway: WatchedGateway): string {
+    return `${gateway.name}/${this.engine.options.mode()}`;
+  }
+
+  private fullDue(gateway: WatchedGateway): boolean {
+    return (
+      this.fullScope !== this.scope(gateway) || this.engine.clock.monotonic() - this.fullAt >= DISPUTE_FULL_READ_MS
+    );
+  }
+
+  /** The whole list. */
+  private async readList(gateway: WatchedGateway): Promise<void> {
+    const scope = this.scope(gateway);
     try {
-      // To the end: an open dispute past a fixed number of pages (the oldest ones) went unseen, its
-      // payment out of Needs attention. One page a turn, its disputes in one commit: the host
-      // answers between pages, and a long list costs one fsync a page, not one a dispute.
-      for (let page = 1; !this.closed; page++) {
-        const answer = await gateway.disputes.list(page, size);
-        // Checked first: one unreadable dispute leaves the whole page unwritten, as a bad page does.
-        const read = answer.data.map((dispute) => this.asRecord(gateway, dispute));
-        this.engine.journal.atomically(() => {
-          for (const dispute of read) this.record(dispute);
-        });
-        if (page >= answer.lastPage || answer.data.length === 0) break;
+      await this.readPages(gateway);
+      this.fullScope = scope;
+      this.fullAt = this.engine.clock.monotonic();
+      this.lastProblem = null;
+    } catch (error) {
+      this.failed(`Could not read ${gateway.label}'s disputes`, error);
+    }
+  }
+
+  /** The open disputes, then each one the journal holds as open that they no longer have. */
+  private async readOpen(gateway: WatchedGateway): Promise<void> {
+    try {
+      const seen = new Set<string>();
+      for (const status of OPEN_STATUSES) await this.readPages(gateway, status, seen);
+      // Won or lost since (or moved from one open state to the other while the lists were read).
+      const gone = this.engine.journal
+        .openDisputes(gateway.name, this.engine.options.mode())
+        .filter((known) => !seen.has(known.id));
+      for (const known of gone) {
+        if (this.closed) return;
+        this.record(this.asRecord(gateway, await gateway.disputes.retrieve(known.id)));
       }
       this.lastProblem = null;
     } catch (error) {
       this.failed(`Could not read ${gateway.label}'s disputes`, error);
+    }
+  }
+
+  /**
+   * The list (only the disputes in `status`, if given) to its end: an open dispute past a fixed number
+   * of pages (the oldest ones) went unseen, its payment out of Needs attention. One page a turn, its
+   * disputes in one commit: the host answers between pages, and a long list costs one fsync a page,
+   * not one a dispute. Throws what could not be read (the pages before it are kept).
+   */
+  private async readPages(
+    gateway: WatchedGateway,
+    status?: GatewayDispute['status'],
+    seen?: Set<string>,
+  ): Promise<void> {
+    const size = this.engine.tuning.disputePageSize ?? DISPUTE_PAGE_SIZE;
+    for (let page = 1; !this.closed; page++) {
+      const answer = await gateway.disputes.list(page, size, status);
+      // Checked first: one unreadable dispute leaves the whole page unwritten, as a bad page does.
+      const read = answer.data.map((dispute) => this.asRecord(gateway, dispute));
+      this.engine.journal.atomically(() => {
+        for (const dispute of read) this.record(dispute);
+      });
+      for (const dispute of read) seen?.add(dispute.id);
+      if (page >= answer.lastPage || answer.data.length === 0) break;
     }
   }
 
@@ -188,7 +254,7 @@ export class DisputeWatch {
   async list(refresh: boolean): Promise<DisputeList> {
     const gateway = this.gateway();
     if (!gateway) return { disputes: [], readProblem: null };
-    if (refresh) await this.refresh();
+    if (refresh) await this.refresh(true);
     const records = this.engine.journal.disputes(gateway.name, this.engine.options.mode());
     return { disputes: records.map(toDisputeView), readProblem: this.lastProblem };
   }

@@ -1982,6 +1982,15 @@ export class Journal {
       .all<DisputeRecord>(gateway, mode);
   }
 
+  /** The disputes still open on one gateway and mode, as last read (the periodic read checks each). */
+  openDisputes(gateway: GatewayName, mode: Mode): DisputeRecord[] {
+    return this.db
+      .prepare(
+        `${SELECT_DISPUTE} WHERE d.closed_at IS NULL AND d.gateway = ? AND d.mode = ? ORDER BY d.opened_at DESC, d.id DESC`,
+      )
+      .all<DisputeRecord>(gateway, mode);
+  }
+
   /** The disputes still open on payments the till knows: each keeps its payment in Needs attention. */
   openDisputesOnPayments(): DisputeRecord[] {
     return this.db

@@ -11,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PaymentView } from '../../common/contract';
+import { DISPUTE_POLL_MS } from '../../main/payments/disputes';
 import { startSandbox } from '../../sandbox/index';
+import { FakeClock } from '../support/fake-clock';
+import { startGatewayProxy } from '../support/gateway-proxy';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { cardPayment, tillBehindProxy } from '../support/proxied-host';
 
@@ -285,5 +288,81 @@ describe("a payment's timeline, when the till takes it in after reading its disp
     await t.call('disputes.list', { refresh: true });
     const again = await t.call('transactions.get', { transactionId: stranger!.transactionId });
     expect(again.timeline.filter((e) => e.event === 'dispute_opened')).toHaveLength(1);
+  });
+});
+
+describe('the periodic read of the disputes', () => {
+  it('lists only the open ones, and reads alone each one the journal holds open that left them', async () => {
+    // Real HTTP to the sandbox through a relay that counts; the till's timers on a fake clock, so the
+    // periodic read comes when the test moves time, and no other read runs meanwhile.
+    const clock = new FakeClock(Date.now());
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const sent: URL[] = [];
+    const relay = await startGatewayProxy(sandbox.url, {
+      onRequest: (method, path) => {
+        if (method === 'GET' && path.startsWith('/v1/disputes')) sent.push(new URL(path, relay.url));
+      },
+    });
+    cleanup.push(() => relay.close());
+    const t = await startTestHost({
+      sandbox,
+      clock,
+      startSandbox: async () => ({ ...sandbox, url: relay.url, close: async () => undefined }),
+      tuning: { disputePageSize: 2 },
+    });
+    cleanup.push(() => t.close());
+
+    // Many disputes decided long ago (won, lost), two open ones seeded, and one open that the bank
+    // will decide between two reads.
+    const seeded = (await t.api('GET', '/v1/disputes')).json as { data: { transaction_id: string }[] };
+    const transactionId = seeded.data[0]!.transaction_id;
+    const open = async () => {
+      const answer = await t.api('POST', '/_sandbox/disputes', { transaction_id: transactionId, amount: 1 });
+      expect(answer.status).toBe(201);
+      return answer.json as SandboxDispute;
+    };
+    for (let i = 0; i < 8; i++) {
+      const old = await open();
+      expect(
+        (await t.api('POST', `/_sandbox/disputes/${old.id}/settle`, { status: i % 2 ? 'won' : 'lost' })).status,
+      ).toBe(200);
+    }
+    const decided = await open();
+    const total = ((await t.api('GET', '/v1/disputes?size=1')).json as { meta: { total: number } }).meta.total;
+    const openAtGateway = async (status: string) =>
+      ((await t.api('GET', `/v1/disputes?size=1&status=${status}`)).json as { meta: { total: number } }).meta.total;
+    const [needsResponse, underReview] = [await openAtGateway('needs_response'), await openAtGateway('under_review')];
+
+    // The Transactions refresh reads the whole list, every page.
+    await t.call('disputes.list', { refresh: true });
+    const fullPages = Math.ceil(total / 2);
+    expect(sent.slice(-fullPages).map((url) => url.searchParams.get('status'))).toEqual(Array(fullPages).fill(null));
+    expect((await t.call('disputes.list', {})).disputes.find((d) => d.id === decided.id)).toMatchObject({
+      status: 'needs_response',
+    });
+
+    // The bank decides; the next periodic read learns it without reading the decided ones again.
+    expect((await t.api('POST', `/_sandbox/disputes/${decided.id}/settle`, { status: 'lost' })).status).toBe(200);
+    sent.length = 0;
+    clock.advance(DISPUTE_POLL_MS);
+    await waitFor(
+      async () => (await t.call('disputes.list', {})).disputes.find((d) => d.id === decided.id)?.status === 'lost',
+      5_000,
+      'the decided dispute read as lost',
+    );
+    const asked = sent.map((url) =>
+      url.pathname === '/v1/disputes'
+        ? `list ${url.searchParams.get('status')} ${url.searchParams.get('page')}`
+        : url.pathname,
+    );
+    const pages = (n: number, status: string) =>
+      Array.from({ length: Math.max(1, Math.ceil(n / 2)) }, (_, i) => `list ${status} ${i + 1}`);
+    expect(asked).toEqual([
+      ...pages(needsResponse - 1, 'needs_response'),
+      ...pages(underReview, 'under_review'),
+      `/v1/disputes/${decided.id}`,
+    ]);
+    expect(asked.length).toBeLessThan(fullPages);
   });
 });

@@ -202,9 +202,14 @@ export class PlutoPayClient {
     return page.data;
   }
 
-  /** One page of the disputes, newest first. */
-  listDisputes(page: number, size = 100): Promise<{ data: Dispute[]; meta: { last_page: number } }> {
-    return this.http.request(DisputePageSchema, 'GET', '/v1/disputes', { ...this.auth, query: { page, size } });
+  /** One page of the disputes, newest first (`status`: only those in that state, the list's filter). */
+  listDisputes(
+    page: number,
+    size = 100,
+    status?: Dispute['status'],
+  ): Promise<{ data: Dispute[]; meta: { last_page: number } }> {
+    const query = status === undefined ? { page, size } : { status, page, size };
+    return this.http.request(DisputePageSchema, 'GET', '/v1/disputes', { ...this.auth, query });
   }
 
   getDispute(id: string): Promise<Dispute> {

@@ -265,8 +265,8 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
     },
     readers,
     disputes: {
-      async list(page, size) {
-        const answer = await api.listDisputes(page, size);
+      async list(page, size, status) {
+        const answer = await api.listDisputes(page, size, status);
         return { data: answer.data.map(toDispute), lastPage: answer.meta.last_page };
       },
       retrieve: async (id) => toDispute(await api.getDispute(id)),
