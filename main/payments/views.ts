@@ -275,10 +275,14 @@ export function refundableByShare(splits: readonly SplitRecord[], payment: Payme
  * what was captured and each share's state and settled part, which is all the held figures need —
  * the order in which shares moved changes what each moved share took, not what is left for the held ones.
  */
-export function heldOfShares(splits: readonly SplitRecord[], payment: Pick<PaymentRecord, 'amountCaptured'>): number[] {
+export function heldOfShares(
+  splits: readonly SplitRecord[],
+  payment: Pick<PaymentRecord, 'amountCaptured' | 'status'>,
+): number[] {
   return heldByShare(
     payment.amountCaptured,
     splits.map((split) => ({ amount: split.amount, status: split.status, released: split.releasedAmount })),
+    payment.status,
   );
 }
 

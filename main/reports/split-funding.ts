@@ -26,6 +26,13 @@ export interface FundedShare {
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/**
+ * Payment statuses after which nothing more is or will be captured of a payment that captured
+ * nothing: a pre-authorisation voided (cancelled before capture), or a payment that failed. Its
+ * shares hold nothing, whatever the gateway still calls them (Plural leaves them HOLD on a void).
+ */
+export const NOTHING_CAPTURED: ReadonlySet<string> = new Set(['canceled', 'failed']);
+
 /** A share as the gateway states it: held, or settled to the merchant and the rest not theirs. */
 export function wholeShare(share: FundedShare): ShareFigures {
   if (share.status !== 'RELEASED' && share.status !== 'CANCELLED')
@@ -36,7 +43,8 @@ export function wholeShare(share: FundedShare): ShareFigures {
 
 /**
  * What of each share (in the order given) `captured` funds, or null when that is all of them:
- * nothing captured yet (authorised only), or all captured. After a partial capture the shares
+ * nothing captured yet (authorised only), or all captured. `ended`: nothing more will be captured
+ * (NOTHING_CAPTURED: voided, failed) — with nothing captured, every share is funded by nothing. After a partial capture the shares
  * cannot together exceed what was captured — the gateway settles and gives back only captured
  * money (Plural: settled + given back ≤ captured). So the money that moved comes first, in the
  * order it moved: each share released or cancelled, its settled part, then its rest given back, as
@@ -44,8 +52,9 @@ export function wholeShare(share: FundedShare): ShareFigures {
  * proportion to their amounts (largest remainders, ties to the earlier share). The part of a share
  * nothing funds was never captured: it is in no figure.
  */
-export function fundShares(captured: number, shares: readonly FundedShare[]): ShareFigures[] | null {
+export function fundShares(captured: number, shares: readonly FundedShare[], ended = false): ShareFigures[] | null {
   const total = shares.reduce((sum, share) => sum + share.amount, 0);
+  if (captured <= 0 && ended) return shares.map(() => ({ held: 0, released: 0, returned: 0 }));
   if (captured <= 0 || captured >= total) return null;
   let room = captured;
   const figures = shares.map((): ShareFigures => ({ held: 0, released: 0, returned: 0 }));
@@ -81,10 +90,10 @@ export function fundShares(captured: number, shares: readonly FundedShare[]): Sh
 /**
  * What each share holds now, by the rule above: a held share's funded part (its whole amount while
  * the captured money covers it, or nothing is captured yet), 0 for any other. `captured`: what was
- * captured of the payment.
+ * captured of the payment; `status`: the payment's (a voided one holds nothing: nothing was captured).
  */
-export function heldByShare(captured: number, shares: readonly FundedShare[]): number[] {
-  const funded = fundShares(captured, shares);
+export function heldByShare(captured: number, shares: readonly FundedShare[], status = ''): number[] {
+  const funded = fundShares(captured, shares, NOTHING_CAPTURED.has(status));
   return shares.map((share, index) =>
     share.status === 'HOLD' ? (funded ? funded[index]!.held : wholeShare(share).held) : 0,
   );

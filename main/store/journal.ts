@@ -15,7 +15,7 @@ import {
   type TransactionStatus,
 } from '../../common/contract';
 import { formatAmount } from '../../common/money';
-import { heldByShare } from '../reports/split-funding';
+import { heldByShare, NOTHING_CAPTURED } from '../reports/split-funding';
 import { JOURNAL_MIGRATIONS } from './migrations';
 import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
 
@@ -1358,14 +1358,22 @@ export class Journal {
    * lists them a page at a time and says what the pages not shown yet hold (it asked for 100 and
    * said nothing of the rest). What a held share holds is the reports' figure (heldByShare): after a
    * partial capture, its part of the captured money the shares that moved left, not its whole
-   * amount (which overstated it); a payment whose held shares hold nothing is not counted.
+   * amount (which overstated it); a payment whose held shares hold nothing (voided before capture,
+   * or its captured money all taken by the others) is not counted, nor listed as held.
    */
   pageSplitPayments(
     offset: number,
     limit: number,
     heldOnly = false,
   ): { rows: PaymentRecord[]; total: number; held: HeldShares[] } {
-    const held = `EXISTS (SELECT 1 FROM payment_splits s WHERE s.payment_id = payments.id AND s.status = 'HOLD')`;
+    // A payment whose held shares hold something, by heldByShare: nothing captured yet of a payment
+    // that may still be (authorised), all captured, or captured money the shares that moved left.
+    const ended = [...NOTHING_CAPTURED].map((status) => `'${status}'`).join(', ');
+    const held = `(EXISTS (SELECT 1 FROM payment_splits s WHERE s.payment_id = payments.id AND s.status = 'HOLD')
+      AND ((payments.amount_captured <= 0 AND payments.status NOT IN (${ended}))
+        OR payments.amount_captured >= (SELECT SUM(t.amount) FROM payment_splits t WHERE t.payment_id = payments.id)
+        OR payments.amount_captured > (SELECT COALESCE(SUM(m.amount), 0) FROM payment_splits m
+             WHERE m.payment_id = payments.id AND m.status IN ('RELEASED', 'CANCELLED'))))`;
     const where = `WHERE transaction_id IS NOT NULL
            AND ${heldOnly ? held : 'id IN (SELECT payment_id FROM payment_splits)'}`;
     const rows = this.db
@@ -1375,8 +1383,8 @@ export class Journal {
     // Every share of the payments with a held one, in order: what a share holds depends on the others.
     const shares = this.db
       .prepare(
-        `SELECT p.id AS paymentId, p.currency AS currency, p.amount_captured AS captured, s.amount AS amount,
-           s.status AS status, s.released_amount AS released
+        `SELECT p.id AS paymentId, p.currency AS currency, p.amount_captured AS captured, p.status AS paymentStatus,
+           s.amount AS amount, s.status AS status, s.released_amount AS released
            FROM payments p JOIN payment_splits s ON s.payment_id = p.id
           WHERE p.transaction_id IS NOT NULL
             AND EXISTS (SELECT 1 FROM payment_splits h WHERE h.payment_id = p.id AND h.status = 'HOLD')
@@ -1386,6 +1394,7 @@ export class Journal {
         paymentId: string;
         currency: string;
         captured: number;
+        paymentStatus: string;
         amount: number;
         status: string;
         released: number;
@@ -1398,7 +1407,7 @@ export class Journal {
     }
     const heldShares = new Map<string, HeldShares>();
     for (const list of byPayment.values()) {
-      const amount = heldByShare(list[0]!.captured, list).reduce((sum, held) => sum + held, 0);
+      const amount = heldByShare(list[0]!.captured, list, list[0]!.paymentStatus).reduce((sum, held) => sum + held, 0);
       if (amount === 0) continue;
       const currency = list[0]!.currency;
       const totals = heldShares.get(currency) ?? { currency, count: 0, amount: 0 };

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
 import type { TestHost } from '../support/host';
 import { ShiftedClock } from '../support/payplug';
-import { payOrder, pluralTill, pluralTillBehindProxy } from '../support/plural';
+import { payOrder, plural, pluralTill, pluralTillBehindProxy } from '../support/plural';
 
 describe('split settlement in the reports, on Plural', () => {
   const cleanup: (() => Promise<void>)[] = [];
@@ -186,5 +186,50 @@ describe('split settlement in the reports, on Plural', () => {
         ],
       },
     ]);
+  });
+
+  it('a pre-authorisation voided while its shares are held holds nothing: nothing was captured', async () => {
+    // Found hunting: ₹1,000 pre-authorised in two held shares, then voided (cancelled before any
+    // capture). Plural leaves the shares HOLD, and the till counted them whole: the Settlements list
+    // said ₹1,000 held, money that was never taken.
+    const t = await pluralTill();
+    cleanup.push(() => t.close());
+    const created = await t.call('payments.create', {
+      amount: 100_000,
+      currency: 'INR',
+      orderReference: 'VOID-1',
+      captureMethod: 'manual',
+      splits: [
+        { merchantId: 'M-1', amount: 60_000, onHold: true },
+        { merchantId: 'M-2', amount: 40_000, onHold: true },
+      ],
+    });
+    await payOrder(t, created.transactionId!);
+    const authorised = await t.waitForPayment(
+      created.id,
+      (p) => p.status === 'requires_capture' && p.splits.every((s) => s.id !== null),
+    );
+    const settlements = (held = false) => t.call('settlements.list', { offset: 0, limit: 100, held });
+    // Authorised: held whole, until captured or voided.
+    expect((await settlements()).held).toEqual([{ currency: 'INR', count: 1, amount: 100_000 }]);
+
+    const voided = await t.call('payments.cancel', { paymentId: created.id });
+    expect(voided).toMatchObject({ status: 'canceled', amountCaptured: 0 });
+    // What Plural does with the shares on a void: nothing — its order says CANCELLED, its shares HOLD.
+    const order = await plural<{
+      data: { status: string; purchase_details: { split_info: { split_details: { status: string }[] } } };
+    }>(t, 'GET', `/api/pay/v1/orders/${created.transactionId}`);
+    expect(order.json.data.status).toBe('CANCELLED');
+    expect(order.json.data.purchase_details.split_info.split_details.map((s) => s.status)).toEqual(['HOLD', 'HOLD']);
+    expect(voided.splits.map((s) => s.status)).toEqual(['HOLD', 'HOLD']);
+
+    // The till says nothing is held: each share, the list's totals, the held-only list, the report.
+    expect(voided.splits.map((s) => s.held)).toEqual([0, 0]);
+    expect(voided.splits.map((s) => s.next)).toEqual([[], []]);
+    const listed = await settlements();
+    expect(listed.held).toEqual([]);
+    expect(listed.payments.map((p) => p.id)).toEqual([authorised.id]);
+    expect((await settlements(true)).payments).toEqual([]);
+    expect((await t.call('reports.x', {})).splitSettlement).toEqual([]);
   });
 });
