@@ -236,6 +236,13 @@ export interface SplitView {
    */
   held: number;
   /**
+   * Held at the gateway (`HOLD`) but holding nothing, for good: nothing captured is left for it — the
+   * payment was voided before capture, or the other shares took all its captured money (released, or
+   * given back with a cancel). Derived (`held` 0); the gateway still says HOLD. Nothing to settle: no
+   * action is offered (`next` is empty), and the screen shows it closed, not held.
+   */
+  closed: boolean;
+  /**
    * Held: the most a release can settle to the merchant now, as the host computes it — the whole
    * share, or after a partial capture what captured money is left (the rest then goes back to the
    * customer as far as it was captured). 0 when nothing can be released (not held, or only a cancel).

@@ -298,7 +298,10 @@ export function toSplitView(
   held = split.status === 'HOLD' ? split.amount : 0,
 ): SplitView {
   const waiting = split.splitId !== null && pending.has(split.splitId);
-  const settleable = payment && split.splitId && split.status === 'HOLD' && SETTLEABLE.has(payment.status);
+  // Nothing captured is left for it (heldOfShares): nothing a release or cancel could settle or give
+  // back, and on a refunded or voided payment Plural refuses both. Over, not held.
+  const closed = split.status === 'HOLD' && held === 0;
+  const settleable = payment && split.splitId && split.status === 'HOLD' && !closed && SETTLEABLE.has(payment.status);
   // What the gateway said a release can settle now (after a partial capture, less than the share).
   const releasable = split.status === 'HOLD' ? (split.releasableAmount ?? split.amount) : 0;
   const next: SplitAction[] = settleable ? [...(releasable > 0 ? (['release'] as const) : []), 'cancel'] : [];
@@ -312,6 +315,7 @@ export function toSplitView(
     releasedAmount: split.releasedAmount,
     refundedAmount: split.refundedAmount,
     held,
+    closed,
     releasable,
     refundable,
     pending: waiting,

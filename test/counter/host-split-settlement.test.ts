@@ -232,4 +232,58 @@ describe('split settlement in the reports, on Plural', () => {
     expect((await settlements(true)).payments).toEqual([]);
     expect((await t.call('reports.x', {})).splitSettlement).toEqual([]);
   });
+
+  it('a held share no captured money is left for is closed: nothing to settle, nothing offered', async () => {
+    // Found hunting: ₹500 of ₹1,000 captured, M-1's ₹600 share cancelled (the ₹500 went back). M-2's
+    // ₹400 share stayed HOLD for ever, listed first as held, with a cancel that Plural refuses on a
+    // refunded payment ("this one is refunded").
+    const t = await pluralTill();
+    cleanup.push(() => t.close());
+    const created = await t.call('payments.create', {
+      amount: 100_000,
+      currency: 'INR',
+      orderReference: 'SPENT-1',
+      captureMethod: 'manual',
+      splits: [
+        { merchantId: 'M-1', amount: 60_000, onHold: true },
+        { merchantId: 'M-2', amount: 40_000, onHold: true },
+      ],
+    });
+    await payOrder(t, created.transactionId!);
+    await t.waitForPayment(created.id, (p) => p.status === 'requires_capture' && p.splits.every((s) => s.id));
+    await t.call('payments.capture', { paymentId: created.id, amount: 50_000 });
+    const captured = await t.waitForPayment(created.id, (p) => p.splits[0]?.next.includes('cancel') === true);
+    expect(captured.splits.map((s) => s.closed)).toEqual([false, false]);
+    const spent = await t.call('settlements.cancel', { paymentId: created.id, splitId: captured.splits[0]!.id! });
+    expect(spent.status).toBe('refunded');
+
+    // Plural still says HOLD; the till says what it is: closed, nothing to settle, no action.
+    expect(spent.splits[1]).toMatchObject({ status: 'HOLD', held: 0, closed: true, releasable: 0, next: [] });
+    // A cancel sent all the same is refused, and nothing changes.
+    const refused = await t.fail('settlements.cancel', { paymentId: created.id, splitId: captured.splits[1]!.id! });
+    expect(refused).toMatchObject({ code: 'conflict' });
+    // Not listed as held: not in the held-only list, not first, not in the totals.
+    const list = (held: boolean) => t.call('settlements.list', { offset: 0, limit: 100, held });
+    expect((await list(true)).payments).toEqual([]);
+    expect((await list(false)).held).toEqual([]);
+    // A payment with a share really held is listed before it.
+    const later = await t.call('payments.create', {
+      amount: 10_000,
+      currency: 'INR',
+      orderReference: 'HELD-1',
+      splits: [{ merchantId: 'M-3', amount: 10_000, onHold: true }],
+    });
+    await payOrder(t, later.transactionId!);
+    await t.waitForPayment(later.id, (p) => p.status === 'succeeded' && p.splits.every((s) => s.id));
+    const older = await t.call('payments.create', {
+      amount: 10_000,
+      currency: 'INR',
+      orderReference: 'DONE-1',
+      splits: [{ merchantId: 'M-3', amount: 10_000 }],
+    });
+    await payOrder(t, older.transactionId!);
+    await t.waitForPayment(older.id, (p) => p.status === 'succeeded' && p.splits.every((s) => s.id));
+    expect((await list(false)).payments.map((p) => p.orderReference)).toEqual(['HELD-1', 'DONE-1', 'SPENT-1']);
+    expect((await list(true)).payments.map((p) => p.orderReference)).toEqual(['HELD-1']);
+  });
 });

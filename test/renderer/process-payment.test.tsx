@@ -51,6 +51,7 @@ describe('Process payment screen', () => {
       releasedAmount: 30_000,
       refundedAmount: 0,
       held: 0,
+      closed: false,
       releasable: 0,
       refundable: 0,
       pending: false,

@@ -21,9 +21,11 @@ function share(over: Partial<SplitView> = {}): SplitView {
   };
   // What the host offers to release, and what it says the share holds: the whole held share unless
   // a test says otherwise; and to refund from it: what of it was not refunded yet.
+  const held = over.held ?? (split.status === 'HOLD' ? split.amount : 0);
   return {
     ...split,
-    held: over.held ?? (split.status === 'HOLD' ? split.amount : 0),
+    held,
+    closed: over.closed ?? (split.status === 'HOLD' && held === 0),
     releasable: over.releasable ?? (split.status === 'HOLD' ? split.amount : 0),
     refundable: over.refundable ?? split.amount - split.refundedAmount,
   };
@@ -141,6 +143,44 @@ describe('Transactions → Settlements', () => {
       'held, but no captured money is left to release it',
     );
     expect(shareStatusText(share(), 'INR')).toBe('held until released');
+  });
+
+  it('shows a held share no captured money is left for as closed, with nothing offered, after those held', async () => {
+    // Found hunting: ₹500 of ₹1,000 captured, M-1's ₹600 share cancelled (the ₹500 went back): M-2's
+    // ₹400 share read "HOLD … held" for ever and sorted first, with nothing anyone could do with it.
+    const spent = splitPayment({
+      id: 'pay_court00011',
+      transactionId: 'v1-spent',
+      orderReference: 'PRE-2',
+      description: 'Spent order',
+      amount: 100_000,
+      amountCaptured: 50_000,
+      amountRefunded: 50_000,
+      status: 'refunded',
+      // Newer than the held one: only what it holds puts it after.
+      createdAt: new Date(Date.now() + 120_000).toISOString(),
+      splits: [
+        share({
+          id: 'v1-spent-ss-a',
+          merchantId: 'M-1',
+          amount: 60_000,
+          status: 'CANCELLED',
+          refundedAmount: 50_000,
+          next: [],
+        }),
+        share({ id: 'v1-spent-ss-b', merchantId: 'M-2', amount: 40_000, held: 0, releasable: 0, next: [] }),
+      ],
+    });
+    await openSettlements(pluralBridge([spent, splitPayment()]));
+    const headings = screen.getAllByRole('heading', { level: 3 }).map((h) => h.textContent);
+    expect(headings).toEqual(['₹500.00 — Food court', '₹1,000.00 — Spent order']);
+    const closed = within(item(/Spent order/))
+      .getByText('M-2')
+      .closest('li')!;
+    expect(within(closed).getByText('CLOSED')).toBeTruthy();
+    expect(within(closed).queryByText('HOLD')).toBeNull();
+    expect(within(closed).getByText(/nothing to settle: no captured money is left for it/)).toBeTruthy();
+    expect(within(item(/Spent order/)).queryByRole('button')).toBeNull();
   });
 
   it('releases a held share in full after a confirmation naming the amount and the merchant', async () => {

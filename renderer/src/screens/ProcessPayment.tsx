@@ -490,6 +490,8 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
  * of it since (found by a tester: a share cancelled on Settlements still read as plainly shared).
  */
 function shareState(split: PaymentView['splits'][number]): string {
+  // Held at the gateway, but nothing captured is left for it: over, not held.
+  if (split.closed) return ' (closed: nothing to settle)';
   switch (split.status) {
     case 'HOLD':
       return ' (held)';

@@ -12,8 +12,25 @@ import { useFocusOnMount } from '../lib/hooks';
 import { paymentStatusLabel } from '../lib/labels';
 import { readPages } from '../lib/pages';
 
+/**
+ * A share's status as shown: the gateway's (HOLD, RELEASED, CANCELLED, …), or CLOSED for a held share
+ * nothing captured is left for (SplitView.closed), which the gateway still calls HOLD.
+ */
+export function shareStatusLabel(split: SplitView): string {
+  return split.closed ? 'CLOSED' : split.status;
+}
+
+/** The status as a badge (Settlements, a payment's details). */
+export function ShareStatusBadge({ split }: { split: SplitView }) {
+  const label = shareStatusLabel(split);
+  return <span className={`split-status split-status--${label.toLowerCase()}`}>{label}</span>;
+}
+
 /** Words next to a share's status as the gateway says it (HOLD, RELEASED, CANCELLED, …). */
 export function shareStatusText(split: SplitView, currency: string): string {
+  // Found hunting: a share no captured money is left for (a voided pre-authorisation, or the other
+  // shares took it all) read as held for ever. It is over: nothing can be settled or given back.
+  if (split.closed) return 'nothing to settle: no captured money is left for it (the gateway still says HOLD)';
   switch (split.status) {
     case 'HOLD':
       // After a partial capture the other shares may have taken all the captured money (found
@@ -62,7 +79,7 @@ export function SharesTable({ payment, caption }: { payment: PaymentView; captio
             <td>{split.settlementReference ?? <span className="muted">—</span>}</td>
             <td className="num">{money(split.amount, payment.currency)}</td>
             <td>
-              <span className={`split-status split-status--${split.status.toLowerCase()}`}>{split.status}</span>{' '}
+              <ShareStatusBadge split={split} />{' '}
               <span className="muted">{shareStatusText(split, payment.currency)}</span>
             </td>
             <td className="num">{money(split.releasedAmount, payment.currency)}</td>
@@ -243,8 +260,7 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
       <div className="share__line">
         <span className="mono share__merchant">{split.merchantId}</span>
         {split.settlementReference ? <span className="muted"> · {split.settlementReference}</span> : null}
-        <span className="num"> {money(split.amount, currency)}</span>{' '}
-        <span className={`split-status split-status--${split.status.toLowerCase()}`}>{split.status}</span>{' '}
+        <span className="num"> {money(split.amount, currency)}</span> <ShareStatusBadge split={split} />{' '}
         <span className="muted">{shareStatusText(split, currency)}</span>
         {split.refundedAmount > 0 ? (
           <span className="muted"> · {money(split.refundedAmount, currency)} refunded</span>
@@ -356,11 +372,6 @@ function SettlementItem({ payment, onDone }: { payment: PaymentView; onDone(text
   );
 }
 
-const heldFirst = (a: PaymentView, b: PaymentView) => {
-  const held = (p: PaymentView) => (p.splits.some((s) => s.status === 'HOLD') ? 1 : 0);
-  return held(b) - held(a) || b.createdAt.localeCompare(a.createdAt);
-};
-
 /** Split payments asked of the host at a time; "Show more" asks for the next page. */
 export const SETTLEMENTS_PAGE = 100;
 
@@ -369,6 +380,12 @@ export const SETTLEMENTS_PAGE = 100;
  * capture only the captured money left, not the shares' whole amounts, as the reports say.
  */
 const heldAmount = (p: PaymentView) => p.splits.reduce((sum, s) => sum + (s.status === 'HOLD' ? s.held : 0), 0);
+
+/** Those whose held shares hold something first, as the host lists them (a closed share holds nothing). */
+const heldFirst = (a: PaymentView, b: PaymentView) => {
+  const held = (p: PaymentView) => (heldAmount(p) > 0 ? 1 : 0);
+  return held(b) - held(a) || b.createdAt.localeCompare(a.createdAt);
+};
 
 /** A payment's place in the host's list of split payments and in its held totals (settlements.list). */
 const splitPlace = (p: PaymentView) => p.transactionId !== null && p.splits.length > 0 && `held ${heldAmount(p)}`;
