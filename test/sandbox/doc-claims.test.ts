@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USAGE } from '../../sandbox/cli-args';
 import { start, type Harness, type TransactionJson } from './helpers';
 
 const ROOT = resolve(__dirname, '../..');
@@ -19,6 +20,14 @@ describe('docs/sandbox-api.md', () => {
     }));
     expect(routes.length).toBeGreaterThanOrEqual(6);
     for (const { method, path } of routes) expect(doc, `${method} ${path}`).toContain(`${method} ${path}`);
+  });
+
+  it('the flag table names exactly the flags `npm run sandbox -- --help` lists', () => {
+    const running = doc.slice(doc.indexOf('## Running it'), doc.indexOf('## Embedding it'));
+    const documented = [...running.matchAll(/^\| `(--[a-z-]+)/gm)].map(([, flag]) => flag!);
+    const listed = [...USAGE.matchAll(/^ {2}(--[a-z-]+)/gm)].map(([, flag]) => flag!);
+    expect(listed.length).toBeGreaterThan(10);
+    expect(new Set(documented)).toEqual(new Set(listed));
   });
 });
 
