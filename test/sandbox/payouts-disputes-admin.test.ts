@@ -163,6 +163,30 @@ describe('sandbox triggers', () => {
     expect((await settle('won')).status).toBe(422);
   });
 
+  it('a payment’s disputes together never hold more than its captured, unrefunded money', async () => {
+    const paid = await h.api.payment({ amount: 3000, confirm: true });
+    const open = (body: Record<string, unknown> = {}) =>
+      h.api.post<Dispute & ErrorResponse>('/_sandbox/disputes', { transaction_id: paid.id, ...body });
+    const first = await open({ amount: 2000 });
+    expect(first.status).toBe(201);
+    const tooMuch = await open({ amount: 1001 });
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.body.error).toMatchObject({ type: 'payment_error', code: 'amount_too_large', param: 'amount' });
+    // Without an amount, the rest: what no other dispute holds.
+    const rest = await open();
+    expect(rest.status).toBe(201);
+    expect(rest.body.amount).toBe(1000);
+    const again = await open();
+    expect(again.status).toBe(422);
+    expect(again.body.error).toMatchObject({ code: 'payment_not_disputable', param: 'transaction_id' });
+    // A lost dispute keeps its money; a won one gives it back to the merchant, who may be disputed again.
+    await h.api.post(`/_sandbox/disputes/${first.body.id}/settle`, { status: 'lost' });
+    expect((await open({ amount: 1 })).status).toBe(422);
+    await h.api.post(`/_sandbox/disputes/${rest.body.id}/settle`, { status: 'won' });
+    expect((await open()).body).toMatchObject({ status: 'needs_response', amount: 1000 });
+    expect((await h.api.get<ListResponse<Dispute>>('/v1/disputes')).body.data.map((d) => d.amount)).toContain(1000);
+  });
+
   it('/_sandbox/payouts creates a pending payout; settle pays or fails it once', async () => {
     const created = await h.api.post<Payout>('/_sandbox/payouts', { amount: 50000, currency: 'eur' });
     expect(created.status).toBe(201);

@@ -155,12 +155,24 @@ export class PayoutsAndDisputes {
           'transaction_id',
         );
       }
-      const disputable = txn.amount_captured - txn.amount_refunded;
+      // Money another dispute holds (open, or lost) cannot be disputed again; a won one came back.
+      const { held } = this.ctx.sql
+        .get("SELECT COALESCE(SUM(amount), 0) AS held FROM disputes WHERE transaction_id = ? AND status != 'won'")
+        .get(txn.id) as { held: number };
+      const disputable = txn.amount_captured - txn.amount_refunded - held;
+      if (disputable <= 0) {
+        throw conflict(
+          'payment_error',
+          `This payment's captured, unrefunded amount is already disputed in full (${held}).`,
+          'payment_not_disputable',
+          'transaction_id',
+        );
+      }
       const amount = input.amount ?? disputable;
       if (amount > disputable) {
         throw conflict(
           'payment_error',
-          `The dispute amount is more than the captured, unrefunded amount (${disputable}).`,
+          `The dispute amount is more than the captured, unrefunded amount not already disputed (${disputable}).`,
           'amount_too_large',
           'amount',
         );
