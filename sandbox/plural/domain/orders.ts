@@ -297,6 +297,19 @@ export class Orders {
           'payments[0].payment_amount.value',
         );
       }
+      // Plural's merchant_payment_reference is unique: a retry of an attempt whose answer was lost
+      // is told so (and reads the order), instead of abandoning the attempt's challenge for a new one.
+      const reference = input.merchant_payment_reference;
+      const used =
+        reference === null
+          ? undefined
+          : this.payments(order.id).find((p) => p.merchant_payment_reference === reference);
+      if (used !== undefined) {
+        throw duplicateRequest(
+          `merchant_payment_reference ${reference} is already used by payment ${used.id} of this order; read the order with GET /api/pay/v1/orders/${order.id}.`,
+          'payments[0].merchant_payment_reference',
+        );
+      }
       const now = this.ctx.clock.now();
       for (const waiting of this.payments(order.id).filter((p) => p.status === 'PENDING')) {
         this.fail(waiting, 'PAYMENT_ABANDONED', 'A newer payment attempt replaced this one.', now);

@@ -18,8 +18,14 @@ afterEach(() => h.close());
 
 const CALLBACK = 'http://127.0.0.1:9/plural/return?shop=7';
 
+/** Attempts made on each order so far: every attempt has its own merchant_payment_reference. */
+const attempts = new Map<string, number>();
+
 async function payByApi(orderId: string, card: string, value = 50000): Promise<Order> {
-  return h.api.ok('POST', `/api/pay/v1/orders/${orderId}/payments`, PluralApi.paymentBody(card, value, 'pay-ref-1'));
+  const attempt = (attempts.get(orderId) ?? 0) + 1;
+  attempts.set(orderId, attempt);
+  const body = PluralApi.paymentBody(card, value, `pay-ref-${attempt}`);
+  return h.api.ok('POST', `/api/pay/v1/orders/${orderId}/payments`, body);
 }
 
 /** Submits the challenge page's form as a browser would. */
@@ -197,6 +203,33 @@ describe('POST /api/pay/v1/orders/{order_id}/payments', () => {
     expect(order.status).toBe('PROCESSED');
     expect(order.payments![0]).toMatchObject({ status: 'FAILED', error_detail: { code: 'PAYMENT_ABANDONED' } });
     expect((await fetch(pending.challenge_url!)).status).toBe(409);
+  });
+
+  it('a merchant_payment_reference is used once: a retried attempt is refused (409) and abandons nothing', async () => {
+    const created = await h.api.createOrder();
+    const body = PluralApi.paymentBody('4000000000001091', 50000, 'till-attempt-1');
+    const pending = await h.api.ok('POST', `/api/pay/v1/orders/${created.order_id}/payments`, body);
+    expect(pending.status).toBe('PENDING');
+    // The answer was lost; the client sends the same attempt again.
+    const retried = await h.api.call<PluralError>('POST', `/api/pay/v1/orders/${created.order_id}/payments`, body);
+    expect(retried.status).toBe(409);
+    expect(retried.body).toMatchObject({
+      code: 'DUPLICATE_REQUEST',
+      param: 'payments[0].merchant_payment_reference',
+    });
+    const order = await h.api.ok('GET', `/api/pay/v1/orders/${created.order_id}`);
+    expect(order).toMatchObject({
+      status: 'PENDING',
+      challenge_url: pending.challenge_url,
+      payment_retries_remaining: 9,
+    });
+    expect(order.payments).toHaveLength(1);
+    expect(order.payments![0]).toMatchObject({ merchant_payment_reference: 'till-attempt-1', status: 'PENDING' });
+    // A declined attempt's reference is spent too; a new attempt takes a new one.
+    const declined = await h.api.createOrder();
+    const card = PluralApi.paymentBody('4000000000000002', 50000, 'till-attempt-2');
+    expect((await h.api.ok('POST', `/api/pay/v1/orders/${declined.order_id}/payments`, card)).status).toBe('ATTEMPTED');
+    expect((await h.api.call('POST', `/api/pay/v1/orders/${declined.order_id}/payments`, card)).status).toBe(409);
   });
 
   it('refuses malformed payments with 400 and changes nothing', async () => {
