@@ -82,12 +82,17 @@ describe('an answer leaves only once what it reports is committed', () => {
     });
     expect(payplug.status).toBe(500);
     expect(payplug.body).toMatchObject({ object: 'error', message: expect.stringContaining('could not commit') });
+    // PayPlug's errors have no code; Plural's is its own, as for an injected fault (docs/sandbox-api.md).
+    expect(payplug.body).not.toHaveProperty('code');
     const order = await plural.call<PluralError>('POST', '/api/pay/v1/orders', {
       merchant_order_reference: 'ref-1',
       order_amount: { value: 50000, currency: 'INR' },
     });
     expect(order.status).toBe(500);
-    expect(order.body).toMatchObject({ message: expect.stringContaining('could not commit') });
+    expect(order.body).toMatchObject({
+      code: 'INTERNAL_SERVER_ERROR',
+      message: expect.stringContaining('could not commit'),
+    });
 
     expect(readOnly('SELECT id FROM transactions')).toEqual([]);
     expect(readOnly('SELECT id FROM payplug_payments')).toEqual([]);
