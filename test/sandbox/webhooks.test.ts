@@ -252,6 +252,24 @@ describe('deliveries', () => {
     expect(log.body.data[0]).toMatchObject({ status: 'failed', attempts: 6, last_status_code: 500 });
   });
 
+  it('a move of the clock tries a due delivery once; its next retry counts from that try', async () => {
+    const { endpoint, rx } = await hook(100);
+    await h.api.payment({ amount: 2500, confirm: true });
+    await h.sandbox.webhooksIdle();
+    const move = async (seconds: number) => {
+      expect((await h.api.post('/_sandbox/clock', { advance_seconds: seconds })).status).toBe(200);
+      await h.sandbox.webhooksIdle();
+    };
+    // Two days at once: past the whole schedule, yet one retry, as docs/sandbox-api.md says.
+    await move(2 * 24 * 3600);
+    expect(rx.received).toHaveLength(2);
+    expect((await h.api.get<Endpoint>(`/v1/webhook-endpoints/${endpoint.id}`)).body.status).toBe('enabled');
+    // One move per step walks the rest: 5 min, 30 min, 2 h, 24 h after each try.
+    for (const minutes of [5, 30, 120, 24 * 60]) await move(minutes * 60);
+    expect(rx.received).toHaveLength(6);
+    expect((await h.api.get<Endpoint>(`/v1/webhook-endpoints/${endpoint.id}`)).body.status).toBe('failing');
+  });
+
   it('stops retrying once a retry succeeds; a later success clears failing', async () => {
     const { endpoint, rx } = await hook(2);
     await h.api.payment({ amount: 2500, confirm: true });
