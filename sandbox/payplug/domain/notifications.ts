@@ -9,7 +9,7 @@ import { inTransaction, type Context } from '../../core/context';
 import { DeliveryQueue, DELIVERY_TIMEOUT_MS, retryAfter } from '../../core/delivery-queue';
 import { groupCommit } from '../../core/group-commit';
 import { LoopbackPoster } from '../../core/loopback-post';
-import { iso, isoOrNull } from '../../core/time';
+import { seconds } from './model';
 
 export type NotifiedObject = 'payment' | 'refund' | 'installment_plan';
 
@@ -113,10 +113,10 @@ export class Notifications {
         object_id: row.object_id,
         status: row.status === 'pending' && row.next_attempt_at === null ? 'sending' : row.status,
         attempts: row.attempts,
-        next_attempt_at: isoOrNull(row.next_attempt_at),
+        next_attempt_at: row.next_attempt_at === null ? null : seconds(row.next_attempt_at),
         last_status_code: row.last_status_code,
         last_error: row.last_error,
-        created_at: iso(row.created_at),
+        created_at: seconds(row.created_at),
         body: JSON.parse(row.body) as unknown,
       })),
     };

@@ -183,6 +183,23 @@ describe('retries', () => {
     expect(log.data[0]).toMatchObject({ status: 'succeeded', attempts: 3 });
   });
 
+  it('the delivery log writes time as PayPlug does, in Unix seconds', async () => {
+    await withReceiver(1, 503);
+    const p = await h.payment({ notification_url: rx.url });
+    await h.pay(p.id);
+    await settle();
+    const paidAt = (await get(p.id)).paid_at!;
+    const log = (
+      await h.api.get<ListJson<{ created_at: unknown; next_attempt_at: unknown }>>('/_sandbox/notifications')
+    ).body;
+    expect(log.data[0]).toMatchObject({ created_at: paidAt, next_attempt_at: paidAt + 60 });
+    await h.advance(MINUTE);
+    await settle();
+    const after = (await h.api.get<ListJson<{ status: string; next_attempt_at: unknown }>>('/_sandbox/notifications'))
+      .body;
+    expect(after.data[0]).toMatchObject({ status: 'succeeded', next_attempt_at: null });
+  });
+
   it('gives up after 6 attempts (1 min, 5 min, 30 min, 2 h, 24 h); an unreachable URL keeps response_code null', async () => {
     await withReceiver();
     const url = rx.url;
