@@ -315,8 +315,10 @@ describe('the periodic read of the disputes', () => {
 
     // Many disputes decided long ago (won, lost), two open ones seeded, and one open that the bank
     // will decide between two reads.
-    const seeded = (await t.api('GET', '/v1/disputes')).json as { data: { transaction_id: string }[] };
-    const transactionId = seeded.data[0]!.transaction_id;
+    // On a payment of their own, paid at the gateway: a payment's disputes never hold more than it captured.
+    const paid = await t.api('POST', '/v1/transactions', { amount: 1000, currency: 'usd', confirm: true });
+    expect(paid.json).toMatchObject({ status: 'succeeded' });
+    const transactionId = (paid.json as { id: string }).id;
     const open = async () => {
       const answer = await t.api('POST', '/_sandbox/disputes', { transaction_id: transactionId, amount: 1 });
       expect(answer.status).toBe(201);
