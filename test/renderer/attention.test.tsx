@@ -535,7 +535,7 @@ describe('Needs attention: a create the gateway never confirmed', () => {
     expect(within(item).getByText(message)).toBeTruthy();
   });
 
-  it('"it was not made" by keyboard alone: who and why, recorded; Escape closes the form without recording', async () => {
+  it('"it was not made" by keyboard alone: who and why, recorded; Escape closes the form, back on its button', async () => {
     const { payment, bridge } = unknownCreate(3456);
     bridge.on('attention.resolve', () => ok({ ...payment, status: 'failed', attention: null }));
     const { user } = await renderApp(bridge);
@@ -547,10 +547,10 @@ describe('Needs attention: a create the gateway never confirmed', () => {
     expect(document.activeElement).toBe(within(item).getByRole('textbox', { name: 'Checked by' }));
     await user.keyboard('{Escape}');
     expect(within(item).queryByRole('form')).toBeNull();
-    expect(document.activeElement).toBe(within(item).getByRole('heading'));
+    // Backed out: the focus is back on the button that opened the form, where Enter opens it again.
+    expect(document.activeElement).toBe(within(item).getByRole('button', { name: 'It was not made' }));
     expect(bridge.count('attention.resolve')).toBe(0);
 
-    within(item).getByRole('button', { name: 'It was not made' }).focus();
     await user.keyboard('{Enter}');
     await user.keyboard('Sam');
     await user.tab();
@@ -561,6 +561,19 @@ describe('Needs attention: a create the gateway never confirmed', () => {
       ]),
     );
     expect(await within(item).findByText('Recorded: the payment is now failed.')).toBeTruthy();
+  });
+
+  it('"Back" on "it was made" puts the focus back on its button, not on the item\'s title', async () => {
+    const { bridge } = unknownCreate(4567);
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€45\.67/ });
+    await user.click(within(item).getByRole('button', { name: 'It was made: enter its id' }));
+    await user.keyboard('pay_typed');
+    await user.click(within(item).getByRole('button', { name: 'Back' }));
+    expect(within(item).queryByRole('form')).toBeNull();
+    expect(document.activeElement).toBe(within(item).getByRole('button', { name: 'It was made: enter its id' }));
+    expect(bridge.count('attention.resolve')).toBe(0);
   });
 
   it('opens its details and timeline from the journal: who decided what, no refund offered', async () => {

@@ -1,6 +1,5 @@
-import { useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { flushSync } from 'react-dom';
-import { useFocusOnMount } from '../lib/hooks';
+import { useLayoutEffect, useRef, type KeyboardEvent } from 'react';
+import { useBackToOpener, useFocusOnMount } from '../lib/hooks';
 
 /**
  * An open confirmation whose choice the host no longer allows (it changed meanwhile: the payment's
@@ -59,14 +58,9 @@ export function ConfirmChoice({
   onNo(): void;
 }) {
   const confirm = useFocusOnMount<HTMLButtonElement>();
-  // Read while the confirmation is first drawn, before it takes the opener's place and focus.
-  const [opener] = useState(focusedNow);
-  const back = (from: HTMLElement) => {
-    const fallback = backTo?.() ?? from.closest('main')?.querySelector<HTMLElement>('h1[tabindex]');
-    // Drawn now, so the opener is back in the page to be focused.
-    flushSync(onNo);
-    (openerAgain(opener) ?? fallback)?.focus();
-  };
+  const backToOpener = useBackToOpener();
+  const back = (from: HTMLElement) =>
+    backToOpener(onNo, () => backTo?.() ?? from.closest('main')?.querySelector<HTMLElement>('h1[tabindex]') ?? null);
   // Found by a tester: Escape left the focus on "Yes", so the next Enter confirmed.
   const onKeyDown = (event: KeyboardEvent<HTMLButtonElement>) => {
     if (event.key !== 'Escape') return;
@@ -97,38 +91,4 @@ export function ConfirmChoice({
       </button>
     </>
   );
-}
-
-/** What had the focus as a confirmation opened (the button pressed for it), and the elements around it. */
-interface Opener {
-  element: HTMLElement;
-  around: HTMLElement[];
-}
-
-function focusedNow(): Opener | null {
-  const element = document.activeElement;
-  if (!(element instanceof HTMLElement) || element === document.body) return null;
-  const around: HTMLElement[] = [];
-  for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) around.push(up);
-  return { element, around };
-}
-
-/**
- * The opener once the confirmation is gone: itself if still in the page, else the one element of its
- * kind and words drawn again in the nearest of its surroundings still there (the button a
- * confirmation replaced is a new element). Null when gone, ambiguous or disabled.
- */
-function openerAgain(opener: Opener | null): HTMLElement | null {
-  if (!opener) return null;
-  const { element } = opener;
-  let found: HTMLElement | null = element.isConnected ? element : null;
-  if (!found) {
-    const place = opener.around.find((up) => up.isConnected);
-    const same = place
-      ? [...place.querySelectorAll<HTMLElement>(element.tagName)].filter((e) => e.textContent === element.textContent)
-      : [];
-    found = same.length === 1 ? same[0]! : null;
-  }
-  if (!found || found.matches(':disabled') || found.getAttribute('aria-disabled') === 'true') return null;
-  return found;
 }

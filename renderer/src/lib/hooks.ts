@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type RefObject } from 'react';
+import { flushSync } from 'react-dom';
 
 /** The current time, refreshed every intervalMs (for "12 min ago"). */
 export function useNow(intervalMs = 15_000): number {
@@ -57,4 +58,58 @@ export function useFocusFirstInvalid(error: unknown): {
     form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }, [error]);
   return { form, refused: () => (asked.current = true) };
+}
+
+/**
+ * For what opens in place of the button pressed for it (a confirmation, an inline form): backing out
+ * gives the focus back to that button, drawn again where it was, so a keyboard cashier keeps their
+ * place (found by a tester: it went to the screen's or the item's title). Call the hook in the
+ * component that opens: it reads what has the focus as it is first drawn, before it takes the
+ * opener's place. `back(close, fallback)` draws the screen without it at once (`close`, in
+ * flushSync) and focuses the opener; when that is gone, ambiguous or disabled, `fallback()` (read
+ * before closing: somewhere Enter does nothing). The one home of this rule: ConfirmChoice and Needs
+ * attention's forms use it.
+ */
+export function useBackToOpener(): (close: () => void, fallback: () => HTMLElement | null) => void {
+  const [opener] = useState(focusedNow);
+  return (close, fallback) => {
+    const otherwise = fallback();
+    // Drawn now, so the opener is back in the page to be focused.
+    flushSync(close);
+    (openerAgain(opener) ?? otherwise)?.focus();
+  };
+}
+
+/** What had the focus as a confirmation opened (the button pressed for it), and the elements around it. */
+interface Opener {
+  element: HTMLElement;
+  around: HTMLElement[];
+}
+
+function focusedNow(): Opener | null {
+  const element = document.activeElement;
+  if (!(element instanceof HTMLElement) || element === document.body) return null;
+  const around: HTMLElement[] = [];
+  for (let up = element.parentElement; up && up !== document.body; up = up.parentElement) around.push(up);
+  return { element, around };
+}
+
+/**
+ * The opener once the confirmation is gone: itself if still in the page, else the one element of its
+ * kind and words drawn again in the nearest of its surroundings still there (the button a
+ * confirmation replaced is a new element). Null when gone, ambiguous or disabled.
+ */
+function openerAgain(opener: Opener | null): HTMLElement | null {
+  if (!opener) return null;
+  const { element } = opener;
+  let found: HTMLElement | null = element.isConnected ? element : null;
+  if (!found) {
+    const place = opener.around.find((up) => up.isConnected);
+    const same = place
+      ? [...place.querySelectorAll<HTMLElement>(element.tagName)].filter((e) => e.textContent === element.textContent)
+      : [];
+    found = same.length === 1 ? same[0]! : null;
+  }
+  if (!found || found.matches(':disabled') || found.getAttribute('aria-disabled') === 'true') return null;
+  return found;
 }

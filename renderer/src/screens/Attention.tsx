@@ -18,7 +18,7 @@ import { LiveRegion } from '../components/LiveRegion';
 import { usePos } from '../store/context';
 import { shopTimeZone } from '../store/selectors';
 import { money, timeAgo } from '../lib/format';
-import { useFocusOnMount, useNow } from '../lib/hooks';
+import { useBackToOpener, useFocusOnMount, useNow } from '../lib/hooks';
 import { paymentStatusLabel, statusLabel } from '../lib/labels';
 
 type Settlement = 'charged' | 'not_charged' | 'credited' | 'not_credited';
@@ -56,13 +56,15 @@ export interface CreateSettlement {
  * The form of a create the gateway never confirmed: the cashier checked the gateway's dashboard and
  * says it was made (its id there) or not (what it showed), and who checked. Nothing is sent before
  * the form's own confirming button; an empty field is said on the field, with the focus on it.
- * Escape, or "Back", closes it without recording anything.
+ * Escape, or "Back", closes it without recording anything, the focus back on the button that opened
+ * it (else `backTo`).
  */
 function CreateSettlementForm({
   paymentId,
   answer,
   busy,
   error,
+  backTo,
   onRecord,
   onBack,
 }: {
@@ -71,10 +73,14 @@ function CreateSettlementForm({
   busy: boolean;
   /** The host's refusal of the last try: said on its field when it names one. */
   error: CommandError | null;
+  /** Where the focus goes on backing out when the button that opened the form is not there. */
+  backTo: () => HTMLElement | null;
   onRecord(settlement: CreateSettlement): void;
   onBack(): void;
 }) {
   const first = useFocusOnMount<HTMLInputElement>();
+  const backToOpener = useBackToOpener();
+  const back = () => backToOpener(onBack, backTo);
   const [gatewayId, setGatewayId] = useState('');
   const [by, setBy] = useState('');
   const [reason, setReason] = useState('');
@@ -108,7 +114,7 @@ function CreateSettlementForm({
     if (event.key !== 'Escape') return;
     event.preventDefault();
     event.stopPropagation();
-    onBack();
+    back();
   };
   const idError = fieldError('gatewayPaymentId');
   const byError = fieldError('by');
@@ -174,7 +180,7 @@ function CreateSettlementForm({
         <button type="submit" className="danger" disabled={busy}>
           {answer === 'created' ? 'Record: it was made' : 'Record: it was not made'}
         </button>
-        <button type="button" onClick={onBack} aria-keyshortcuts="Escape">
+        <button type="button" onClick={back} aria-keyshortcuts="Escape">
           Back
         </button>
       </div>
@@ -437,11 +443,11 @@ const AttentionItem = memo(function AttentionItem({
             answer={answeringOffered}
             busy={busy}
             error={error}
+            backTo={() => title.current}
             onRecord={(settlement) => void settleCreate(settlement)}
             onBack={() => {
               setAnswering(null);
               setError(null);
-              title.current?.focus();
             }}
           />
         ) : null}
