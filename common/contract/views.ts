@@ -243,6 +243,12 @@ export interface SplitView {
    */
   closed: boolean;
   /**
+   * Held at the gateway (`HOLD`) on a payment the customer has not paid yet (a link sent): nothing
+   * is held until it is paid (`held` 0, out of the held totals), but it will be. Not closed; no action
+   * is offered until then.
+   */
+  awaitingPayment: boolean;
+  /**
    * Held: the most a release can settle to the merchant now, as the host computes it — the whole
    * share, or after a partial capture what captured money is left (the rest then goes back to the
    * customer as far as it was captured). 0 when nothing can be released (not held, or only a cancel).

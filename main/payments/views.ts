@@ -16,7 +16,7 @@ import {
   type TransactionStatus,
   type TransactionView,
 } from '../../common/contract';
-import { heldByShare } from '../reports/split-funding';
+import { heldByShare, NOT_PAID_YET } from '../reports/split-funding';
 import type { GatewayPayment, GatewayRefund } from '../gateway/port';
 import type {
   DisputeRecord,
@@ -164,6 +164,7 @@ export function toPaymentView(
           actionable && capabilities.splitSettlement ? record : null,
           left[index],
           held[index],
+          record.status,
         ),
       );
     })(),
@@ -288,7 +289,8 @@ export function heldOfShares(
 
 /**
  * One share as the screen shows it. `payment`: the payment it belongs to when the active gateway
- * can settle it (else nothing can be done to the share from this till now).
+ * can settle it (else nothing can be done to the share from this till now); `paymentStatus`: its
+ * status either way.
  */
 export function toSplitView(
   split: SplitRecord,
@@ -296,11 +298,14 @@ export function toSplitView(
   payment: PaymentRecord | null,
   refundable = 0,
   held = split.status === 'HOLD' ? split.amount : 0,
+  paymentStatus: string = payment?.status ?? '',
 ): SplitView {
   const waiting = split.splitId !== null && pending.has(split.splitId);
+  // Held once the customer pays; nothing is held before (heldOfShares gives 0), but it is not over.
+  const awaitingPayment = split.status === 'HOLD' && NOT_PAID_YET.has(paymentStatus);
   // Nothing captured is left for it (heldOfShares): nothing a release or cancel could settle or give
   // back, and on a refunded or voided payment Plural refuses both. Over, not held.
-  const closed = split.status === 'HOLD' && held === 0;
+  const closed = split.status === 'HOLD' && held === 0 && !awaitingPayment;
   const settleable = payment && split.splitId && split.status === 'HOLD' && !closed && SETTLEABLE.has(payment.status);
   // What the gateway said a release can settle now (after a partial capture, less than the share).
   const releasable = split.status === 'HOLD' ? (split.releasableAmount ?? split.amount) : 0;
@@ -316,6 +321,7 @@ export function toSplitView(
     refundedAmount: split.refundedAmount,
     held,
     closed,
+    awaitingPayment,
     releasable,
     refundable,
     pending: waiting,

@@ -33,6 +33,14 @@ const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
  */
 export const NOTHING_CAPTURED: ReadonlySet<string> = new Set(['canceled', 'failed']);
 
+/**
+ * Payment statuses before the customer pays (a link sent, the card not presented yet): nothing is
+ * authorised or captured yet, so its held shares hold nothing — they will, once it is paid. Plural
+ * says HOLD from the order's creation. An authorised pre-authorisation (`requires_capture`) is not
+ * among them: its shares are held pending capture.
+ */
+export const NOT_PAID_YET: ReadonlySet<string> = new Set(['creating', 'in_progress', 'pending']);
+
 /** A share as the gateway states it: held, or settled to the merchant and the rest not theirs. */
 export function wholeShare(share: FundedShare): ShareFigures {
   if (share.status !== 'RELEASED' && share.status !== 'CANCELLED')
@@ -89,10 +97,12 @@ export function fundShares(captured: number, shares: readonly FundedShare[], end
 
 /**
  * What each share holds now, by the rule above: a held share's funded part (its whole amount while
- * the captured money covers it, or nothing is captured yet), 0 for any other. `captured`: what was
- * captured of the payment; `status`: the payment's (a voided one holds nothing: nothing was captured).
+ * the captured money covers it, or while authorised and not captured yet), 0 for any other.
+ * `captured`: what was captured of the payment; `status`: the payment's (a voided one holds nothing:
+ * nothing was captured; one not paid yet holds nothing until it is).
  */
 export function heldByShare(captured: number, shares: readonly FundedShare[], status = ''): number[] {
+  if (NOT_PAID_YET.has(status)) return shares.map(() => 0);
   const funded = fundShares(captured, shares, NOTHING_CAPTURED.has(status));
   return shares.map((share, index) =>
     share.status === 'HOLD' ? (funded ? funded[index]!.held : wholeShare(share).held) : 0,

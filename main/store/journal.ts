@@ -15,7 +15,7 @@ import {
   type TransactionStatus,
 } from '../../common/contract';
 import { formatAmount } from '../../common/money';
-import { heldByShare, NOTHING_CAPTURED } from '../reports/split-funding';
+import { heldByShare, NOT_PAID_YET, NOTHING_CAPTURED } from '../reports/split-funding';
 import { JOURNAL_MIGRATIONS } from './migrations';
 import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
 
@@ -1358,19 +1358,20 @@ export class Journal {
    * lists them a page at a time and says what the pages not shown yet hold (it asked for 100 and
    * said nothing of the rest). What a held share holds is the reports' figure (heldByShare): after a
    * partial capture, its part of the captured money the shares that moved left, not its whole
-   * amount (which overstated it); a payment whose held shares hold nothing (voided before capture,
-   * or its captured money all taken by the others) is not counted, nor listed as held.
+   * amount (which overstated it); a payment whose held shares hold nothing (not paid yet, voided
+   * before capture, or its captured money all taken by the others) is not counted, nor listed as held.
    */
   pageSplitPayments(
     offset: number,
     limit: number,
     heldOnly = false,
   ): { rows: PaymentRecord[]; total: number; held: HeldShares[] } {
-    // A payment whose held shares hold something, by heldByShare: nothing captured yet of a payment
-    // that may still be (authorised), all captured, or captured money the shares that moved left.
-    const ended = [...NOTHING_CAPTURED].map((status) => `'${status}'`).join(', ');
+    // A payment whose held shares hold something, by heldByShare: paid, and nothing captured yet of a
+    // payment that may still be (authorised), all captured, or captured money the shares that moved left.
+    const quoted = (statuses: ReadonlySet<string>) => [...statuses].map((status) => `'${status}'`).join(', ');
     const held = `(EXISTS (SELECT 1 FROM payment_splits s WHERE s.payment_id = payments.id AND s.status = 'HOLD')
-      AND ((payments.amount_captured <= 0 AND payments.status NOT IN (${ended}))
+      AND payments.status NOT IN (${quoted(NOT_PAID_YET)})
+      AND ((payments.amount_captured <= 0 AND payments.status NOT IN (${quoted(NOTHING_CAPTURED)}))
         OR payments.amount_captured >= (SELECT SUM(t.amount) FROM payment_splits t WHERE t.payment_id = payments.id)
         OR payments.amount_captured > (SELECT COALESCE(SUM(m.amount), 0) FROM payment_splits m
              WHERE m.payment_id = payments.id AND m.status IN ('RELEASED', 'CANCELLED'))))`;

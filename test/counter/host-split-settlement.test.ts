@@ -233,6 +233,61 @@ describe('split settlement in the reports, on Plural', () => {
     expect((await t.call('reports.x', {})).splitSettlement).toEqual([]);
   });
 
+  it('a link not paid yet holds nothing: its held shares wait for the payment, then count once paid', async () => {
+    // Found by a tester: a link sent, the customer not paid yet. Plural says HOLD from the order's
+    // creation, and the Settlements list counted ₹400 held, money nobody had paid.
+    const t = await pluralTill();
+    cleanup.push(() => t.close());
+    const created = await t.call('payments.create', {
+      amount: 40_000,
+      currency: 'INR',
+      orderReference: 'LINK-1',
+      splits: [
+        { merchantId: 'M-1', amount: 30_000, onHold: true },
+        { merchantId: 'M-2', amount: 10_000, onHold: true },
+      ],
+    });
+    const sent = await t.waitForPayment(created.id, (p) => p.splits.every((s) => s.id !== null));
+    expect(sent).toMatchObject({ status: 'pending', amountCaptured: 0 });
+    // What Plural says of the shares of an order nobody paid: HOLD.
+    const order = await plural<{
+      data: { status: string; purchase_details: { split_info: { split_details: { status: string }[] } } };
+    }>(t, 'GET', `/api/pay/v1/orders/${created.transactionId}`);
+    expect(order.json.data.status).toBe('CREATED');
+    expect(order.json.data.purchase_details.split_info.split_details.map((s) => s.status)).toEqual(['HOLD', 'HOLD']);
+
+    // The till says what it is: waiting for the payment, nothing held, not closed, nothing offered.
+    expect(sent.splits.map((s) => [s.status, s.held, s.awaitingPayment, s.closed, s.next])).toEqual([
+      ['HOLD', 0, true, false, []],
+      ['HOLD', 0, true, false, []],
+    ]);
+    const list = (held = false) => t.call('settlements.list', { offset: 0, limit: 100, held });
+    expect((await list()).held).toEqual([]);
+    expect((await list()).payments.map((p) => p.orderReference)).toEqual(['LINK-1']);
+    expect((await list(true)).payments).toEqual([]);
+    // A payment with a share really held, made earlier, is listed before it.
+    const earlier = await t.call('payments.create', {
+      amount: 10_000,
+      currency: 'INR',
+      orderReference: 'HELD-2',
+      splits: [{ merchantId: 'M-3', amount: 10_000, onHold: true }],
+    });
+    await payOrder(t, earlier.transactionId!);
+    await t.waitForPayment(earlier.id, (p) => p.status === 'succeeded' && p.splits.every((s) => s.id));
+    expect((await list()).payments.map((p) => p.orderReference)).toEqual(['HELD-2', 'LINK-1']);
+    expect((await list()).held).toEqual([{ currency: 'INR', count: 1, amount: 10_000 }]);
+
+    // Paid: its shares are held, whole, and can be settled.
+    await payOrder(t, created.transactionId!);
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    expect(paid.splits.map((s) => [s.held, s.awaitingPayment, s.next])).toEqual([
+      [30_000, false, ['release', 'cancel']],
+      [10_000, false, ['release', 'cancel']],
+    ]);
+    expect((await list()).held).toEqual([{ currency: 'INR', count: 2, amount: 50_000 }]);
+    expect((await list(true)).payments.map((p) => p.orderReference).sort()).toEqual(['HELD-2', 'LINK-1']);
+  });
+
   it('a held share no captured money is left for is closed: nothing to settle, nothing offered', async () => {
     // Found hunting: ₹500 of ₹1,000 captured, M-1's ₹600 share cancelled (the ₹500 went back). M-2's
     // ₹400 share stayed HOLD for ever, listed first as held, with a cancel that Plural refuses on a

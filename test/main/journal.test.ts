@@ -421,6 +421,8 @@ describe('journal', () => {
           currency: i % 4 === 0 ? 'EUR' : 'INR',
           // One the gateway never acknowledged has only the shares asked for: not listed.
           transactionId: i === 5 ? null : `v1-order-${i}`,
+          // Paid (a payment not paid yet holds nothing).
+          status: 'succeeded',
         }),
         'created',
       );

@@ -52,6 +52,7 @@ describe('Process payment screen', () => {
       refundedAmount: 0,
       held: 0,
       closed: false,
+      awaitingPayment: false,
       releasable: 0,
       refundable: 0,
       pending: false,

@@ -25,7 +25,8 @@ function share(over: Partial<SplitView> = {}): SplitView {
   return {
     ...split,
     held,
-    closed: over.closed ?? (split.status === 'HOLD' && held === 0),
+    awaitingPayment: over.awaitingPayment ?? false,
+    closed: over.closed ?? (split.status === 'HOLD' && held === 0 && over.awaitingPayment !== true),
     releasable: over.releasable ?? (split.status === 'HOLD' ? split.amount : 0),
     refundable: over.refundable ?? split.amount - split.refundedAmount,
   };
@@ -181,6 +182,35 @@ describe('Transactions → Settlements', () => {
     expect(within(closed).queryByText('HOLD')).toBeNull();
     expect(within(closed).getByText(/nothing to settle: no captured money is left for it/)).toBeTruthy();
     expect(within(item(/Spent order/)).queryByRole('button')).toBeNull();
+  });
+
+  it('a held share of a link not paid yet is waiting for payment: not held, not counted, nothing offered', async () => {
+    // Found by a tester: a link sent, the customer not paid yet; Plural says HOLD from the order's
+    // creation, and the screen counted the shares as held money. Nothing is held until it is paid.
+    const unpaid = splitPayment({
+      id: 'pay_court00021',
+      transactionId: 'v1-unpaid',
+      orderReference: 'LINK-1',
+      description: 'Unpaid link',
+      amount: 40_000,
+      amountCaptured: 0,
+      status: 'pending',
+      // Newer than the held one: only that nothing is held puts it after.
+      createdAt: new Date(Date.now() + 120_000).toISOString(),
+      splits: [
+        share({ id: 'v1-unpaid-ss-a', merchantId: 'M-5', amount: 40_000, held: 0, awaitingPayment: true, next: [] }),
+      ],
+    });
+    const bridge = pluralBridge([unpaid, splitPayment()]);
+    const rendered = await renderApp(bridge, { screen: 'transactions' });
+    await rendered.user.click(screen.getByRole('tab', { name: 'Settlements' }));
+    await screen.findByText('2 split payments, 1 with a held share, 1 waiting for payment.');
+    const headings = screen.getAllByRole('heading', { level: 3 }).map((h) => h.textContent);
+    expect(headings).toEqual(['₹500.00 — Food court', '₹400.00 — Unpaid link']);
+    const waiting = item(/Unpaid link/);
+    expect(within(waiting).getByText('waiting for payment: nothing is held until the customer pays')).toBeTruthy();
+    expect(within(waiting).queryByText('CLOSED')).toBeNull();
+    expect(within(waiting).queryByRole('button')).toBeNull();
   });
 
   it('releases a held share in full after a confirmation naming the amount and the merchant', async () => {

@@ -31,6 +31,9 @@ export function shareStatusText(split: SplitView, currency: string): string {
   // Found hunting: a share no captured money is left for (a voided pre-authorisation, or the other
   // shares took it all) read as held for ever. It is over: nothing can be settled or given back.
   if (split.closed) return 'nothing to settle: no captured money is left for it (the gateway still says HOLD)';
+  // Found by a tester: a link not paid yet counted its held shares as held money. Nothing is held
+  // until the customer pays.
+  if (split.awaitingPayment) return 'waiting for payment: nothing is held until the customer pays';
   switch (split.status) {
     case 'HOLD':
       // After a partial capture the other shares may have taken all the captured money (found
@@ -440,8 +443,10 @@ export function Settlements() {
       .filter((p): p is PaymentView => !!p && p.transactionId !== null && p.splits.length > 0)
       .sort(heldFirst);
   }, [ids, payments]);
-  // Counted as the host's held totals count them: a share no captured money is left for holds nothing.
+  // Counted as the host's held totals count them: a share no captured money is left for holds nothing,
+  // nor does one of a payment not paid yet (said apart).
   const held = items.filter((p) => heldAmount(p) > 0).length;
+  const unpaid = items.filter((p) => p.splits.some((s) => s.awaitingPayment)).length;
 
   // The split payments not listed yet, and what their held shares hold: never silently left out.
   const notShown = useMemo(() => {
@@ -476,7 +481,7 @@ export function Settlements() {
       <p className="muted" aria-live="polite">
         {loading
           ? 'Loading…'
-          : `${items.length} split payment${items.length === 1 ? '' : 's'}, ${held} with a held share.`}
+          : `${items.length} split payment${items.length === 1 ? '' : 's'}, ${held} with a held share${unpaid > 0 ? `, ${unpaid} waiting for payment` : ''}.`}
       </p>
       {notShown ? (
         <div className="notice" role="region" aria-label="Split payments not shown">
