@@ -238,8 +238,10 @@ export interface SplitView {
   /**
    * Held at the gateway (`HOLD`) but holding nothing, for good: nothing captured is left for it — the
    * payment was voided before capture, or the other shares took all its captured money (released, or
-   * given back with a cancel). Derived (`held` 0); the gateway still says HOLD. Nothing to settle: no
-   * action is offered (`next` is empty), and the screen shows it closed, not held.
+   * given back with a cancel). Derived (`held` 0); the gateway still says HOLD. Nothing to settle: the
+   * screen shows it closed, not held. `next` is `['cancel']` while the payment is paid (succeeded,
+   * partially refunded), where the gateway takes a cancel that moves no money and tidies the share
+   * there; empty on a refunded or voided payment, where it would refuse one.
    */
   closed: boolean;
   /**

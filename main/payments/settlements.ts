@@ -15,9 +15,17 @@ import type { OperationRecord, PaymentRecord, SplitRecord } from '../store/journ
 import type { PaymentEngine } from './engine';
 import { moneyOperation } from './recovery';
 import { describeStatus, type PaymentSync } from './sync';
+import { NOT_PAID_YET } from '../reports/split-funding';
 import { heldOfShares } from './views';
 
 const SETTLEABLE = ['succeeded', 'partially_refunded'];
+
+/** How a payment a closed share cannot be cancelled on ended, in the refusal. */
+const ENDED_AS: Readonly<Record<string, string>> = {
+  refunded: 'refunded',
+  canceled: 'cancelled before capture',
+  failed: 'failed',
+};
 
 export class Settlements {
   constructor(
@@ -147,6 +155,18 @@ export class Settlements {
         throw new HostError(
           'conflict',
           `No captured money is left to release the share of ${split.merchantId} (${formatAmount(split.amount, record.currency)}): only ${formatAmount(record.amountCaptured, record.currency)} of this payment was captured, and the other shares have taken it (settled, or given back to the customer). Nothing can be settled to ${split.merchantId} from this payment.`,
+        );
+    }
+    // A closed share (held at the gateway, nothing captured left for it) of a payment refunded or
+    // voided: the gateway refuses a cancel there (it went to Plural and came back refused). Said as
+    // what it is, before anything is sent. On a payment still paid the cancel is taken (it tidies the share).
+    if (kind === 'cancel_split' && split.status === 'HOLD' && !SETTLEABLE.includes(record.status)) {
+      const splits = this.engine.journal.splitsOf(record.id);
+      const held = heldOfShares(splits, record)[splits.findIndex((s) => s.splitId === split.splitId)];
+      if (held === 0 && !NOT_PAID_YET.has(record.status))
+        throw new HostError(
+          'conflict',
+          `The share of ${split.merchantId} (${formatAmount(split.amount, record.currency)}) is closed: no captured money is left for it, and ${gateway.label} takes no cancel of a share once the payment is ${ENDED_AS[record.status] ?? describeStatus(record.status)}. Nothing is left to settle or give back.`,
         );
     }
     if (!SETTLEABLE.includes(record.status))

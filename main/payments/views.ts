@@ -309,7 +309,15 @@ export function toSplitView(
   const settleable = payment && split.splitId && split.status === 'HOLD' && !closed && SETTLEABLE.has(payment.status);
   // What the gateway said a release can settle now (after a partial capture, less than the share).
   const releasable = split.status === 'HOLD' ? (split.releasableAmount ?? split.amount) : 0;
-  const next: SplitAction[] = settleable ? [...(releasable > 0 ? (['release'] as const) : []), 'cancel'] : [];
+  // A closed share of a payment still paid (partly captured, partly refunded): the gateway takes a
+  // cancel of it, which moves no money but stops it saying HOLD there. Not on a refunded or voided
+  // payment: the gateway refuses it there, and so does the host (Settlements.check).
+  const tidied = payment && split.splitId && closed && SETTLEABLE.has(payment.status);
+  const next: SplitAction[] = settleable
+    ? [...(releasable > 0 ? (['release'] as const) : []), 'cancel']
+    : tidied
+      ? ['cancel']
+      : [];
   return {
     id: split.splitId,
     merchantId: split.merchantId,

@@ -341,4 +341,83 @@ describe('split settlement in the reports, on Plural', () => {
     expect((await list(false)).payments.map((p) => p.orderReference)).toEqual(['HELD-1', 'DONE-1', 'SPENT-1']);
     expect((await list(true)).payments.map((p) => p.orderReference)).toEqual(['HELD-1']);
   });
+  it('a closed share on a partly refunded payment can be cancelled at Plural; where Plural refuses, the host does', async () => {
+    // ₹1,000 pre-authorised in two held shares, ₹500 captured; ₹300 of M-1's ₹600 released, the ₹200
+    // of captured money left refunded with it. M-2's ₹400 share has nothing left (closed), but Plural
+    // still says HOLD, and takes a cancel of it on the partly refunded order: it moves no money and
+    // tidies the share there. It offered nothing.
+    const till = await pluralTillBehindProxy();
+    cleanup.push(() => till.close());
+    const { t, proxy } = till;
+    const created = await t.call('payments.create', {
+      amount: 100_000,
+      currency: 'INR',
+      orderReference: 'TIDY-1',
+      captureMethod: 'manual',
+      splits: [
+        { merchantId: 'M-1', amount: 60_000, onHold: true },
+        { merchantId: 'M-2', amount: 40_000, onHold: true },
+      ],
+    });
+    await payOrder(t, created.transactionId!);
+    await t.waitForPayment(created.id, (p) => p.status === 'requires_capture' && p.splits.every((s) => s.id));
+    await t.call('payments.capture', { paymentId: created.id, amount: 50_000 });
+    const captured = await t.waitForPayment(created.id, (p) => p.splits[0]?.next.includes('cancel') === true);
+    const [m1, m2] = captured.splits.map((s) => s.id!);
+    const released = await t.call('settlements.release', { paymentId: created.id, splitId: m1!, amount: 30_000 });
+    expect(released).toMatchObject({ status: 'partially_refunded', amountCaptured: 50_000, amountRefunded: 20_000 });
+    // Closed, and what Plural would take is offered: a cancel.
+    expect(released.splits[1]).toMatchObject({ status: 'HOLD', held: 0, closed: true, next: ['cancel'] });
+
+    const tidied = await t.call('settlements.cancel', { paymentId: created.id, splitId: m2! });
+    // No money moved; the share is cancelled at Plural too.
+    expect(tidied).toMatchObject({ amountCaptured: 50_000, amountRefunded: 20_000 });
+    expect(tidied.splits[1]).toMatchObject({ status: 'CANCELLED', closed: false, refundedAmount: 0, next: [] });
+    const order = await plural<{
+      data: { purchase_details: { split_info: { split_details: { status: string }[] } } };
+    }>(t, 'GET', `/api/pay/v1/orders/${created.transactionId}`);
+    expect(order.json.data.purchase_details.split_info.split_details.map((s) => s.status)).toEqual([
+      'RELEASED',
+      'CANCELLED',
+    ]);
+    expect((await t.call('settlements.list', { offset: 0, limit: 100 })).held).toEqual([]);
+
+    // Fully refunded, another payment's closed share: nothing offered, and refused by the host itself,
+    // saying why, before anything is sent to Plural.
+    const spentCreated = await t.call('payments.create', {
+      amount: 100_000,
+      currency: 'INR',
+      orderReference: 'SPENT-2',
+      captureMethod: 'manual',
+      splits: [
+        { merchantId: 'M-1', amount: 60_000, onHold: true },
+        { merchantId: 'M-2', amount: 40_000, onHold: true },
+      ],
+    });
+    await payOrder(t, spentCreated.transactionId!);
+    await t.waitForPayment(spentCreated.id, (p) => p.status === 'requires_capture' && p.splits.every((s) => s.id));
+    await t.call('payments.capture', { paymentId: spentCreated.id, amount: 50_000 });
+    const spentCaptured = await t.waitForPayment(spentCreated.id, (p) => p.splits[0]?.next.includes('cancel') === true);
+    const spent = await t.call('settlements.cancel', {
+      paymentId: spentCreated.id,
+      splitId: spentCaptured.splits[0]!.id!,
+    });
+    expect(spent.status).toBe('refunded');
+    expect(spent.splits[1]).toMatchObject({ status: 'HOLD', closed: true, next: [] });
+    const sent: string[] = [];
+    proxy.rewrite = (method, path) => {
+      sent.push(`${method} ${path}`);
+      return null;
+    };
+    const refused = await t.fail('settlements.cancel', { paymentId: spentCreated.id, splitId: spent.splits[1]!.id! });
+    expect(refused).toMatchObject({
+      code: 'conflict',
+      message:
+        'The share of M-2 (₹400.00) is closed: no captured money is left for it, and Plural takes no cancel of a share once the payment is refunded. Nothing is left to settle or give back.',
+    });
+    const release = await t.fail('settlements.release', { paymentId: spentCreated.id, splitId: spent.splits[1]!.id! });
+    expect(release).toMatchObject({ code: 'conflict', message: expect.stringMatching(/^No captured money is left/) });
+    expect(sent).toEqual([]);
+    proxy.rewrite = () => null;
+  });
 });

@@ -213,6 +213,56 @@ describe('Transactions → Settlements', () => {
     expect(within(waiting).queryByRole('button')).toBeNull();
   });
 
+  it('offers "Cancel at Plural" on a closed share of a partly refunded payment: no money moves', async () => {
+    // ₹500 of ₹1,000 captured, ₹300 of M-1's share released and the ₹200 left refunded: M-2's share
+    // is closed, but Plural still says HOLD and takes a cancel there. Nothing was offered.
+    const closedShare = (over: Partial<SplitView> = {}) =>
+      share({ id: 'v1-tidy-ss-b', merchantId: 'M-2', amount: 40_000, held: 0, releasable: 0, ...over });
+    const tidy = (second: SplitView) =>
+      splitPayment({
+        id: 'pay_court00031',
+        transactionId: 'v1-tidy',
+        orderReference: 'TIDY-1',
+        description: 'Tidy order',
+        amount: 100_000,
+        amountCaptured: 50_000,
+        amountRefunded: 20_000,
+        status: 'partially_refunded',
+        splits: [
+          share({
+            id: 'v1-tidy-ss-a',
+            merchantId: 'M-1',
+            amount: 60_000,
+            status: 'RELEASED',
+            releasedAmount: 30_000,
+            refundedAmount: 20_000,
+            next: [],
+          }),
+          second,
+        ],
+      });
+    const bridge = pluralBridge([tidy(closedShare({ next: ['cancel'] })), splitPayment()]);
+    bridge.on('settlements.cancel', () => ok(tidy(closedShare({ status: 'CANCELLED', closed: false, next: [] }))));
+    const { user } = await openSettlements(bridge);
+    const row = within(item(/Tidy order/))
+      .getByText('M-2')
+      .closest('li')!;
+    expect(within(row).getByText('CLOSED')).toBeTruthy();
+    expect(within(row).queryByRole('button', { name: /Release/ })).toBeNull();
+    await user.click(within(row).getByRole('button', { name: 'Cancel at Plural' }));
+    expect(
+      screen.getByRole('alertdialog', { name: 'Cancel the closed share of merchant M-2 at Plural?' }),
+    ).toBeTruthy();
+    expect(
+      screen.getByText('No money moves: no captured money is left for it. Plural stops saying HOLD for it.'),
+    ).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Yes, cancel the share' }));
+    await waitFor(() =>
+      expect(bridge.inputs('settlements.cancel')).toEqual([{ paymentId: 'pay_court00031', splitId: 'v1-tidy-ss-b' }]),
+    );
+    expect(await screen.findByText('Closed share of M-2 cancelled at Plural: no money moved.')).toBeTruthy();
+  });
+
   it('releases a held share in full after a confirmation naming the amount and the merchant', async () => {
     const bridge = pluralBridge();
     bridge.on('settlements.release', () =>

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
-import type { CommandError, PaymentView, SettlementPage, SplitView } from '../../../common/contract';
+import type { CommandError, GatewayName, PaymentView, SettlementPage, SplitView } from '../../../common/contract';
+import { GATEWAY_LABELS } from '../../../common/contract/views';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
@@ -101,6 +102,7 @@ function Confirm({
   asked,
   split,
   currency,
+  gatewayName,
   partlyCaptured,
   busy,
   onConfirm,
@@ -109,6 +111,7 @@ function Confirm({
   asked: Asked;
   split: SplitView;
   currency: string;
+  gatewayName: GatewayName;
   /** Less than the whole payment was captured: the share's rest may have nothing to refund. */
   partlyCaptured: boolean;
   busy: boolean;
@@ -118,17 +121,22 @@ function Confirm({
   const confirmRef = useFocusOnMount<HTMLButtonElement>();
   const id = `confirm-${split.id}`;
   const rest = asked.kind === 'release' ? split.amount - asked.amount : split.amount;
+  const gateway = GATEWAY_LABELS[gatewayName];
   const title =
     asked.kind === 'cancel'
-      ? `Cancel the share of merchant ${split.merchantId} (${money(split.amount, currency)})?`
+      ? split.closed
+        ? `Cancel the closed share of merchant ${split.merchantId} at ${gateway}?`
+        : `Cancel the share of merchant ${split.merchantId} (${money(split.amount, currency)})?`
       : rest === 0
         ? `Release ${money(split.amount, currency)} to merchant ${split.merchantId}?`
         : `Release ${money(asked.amount, currency)} of ${money(split.amount, currency)} to merchant ${split.merchantId}?`;
   const detail =
     asked.kind === 'cancel'
-      ? partlyCaptured
-        ? `Nothing is settled to the merchant: what of ${money(split.amount, currency)} was captured is refunded to the customer.`
-        : `Nothing is settled to the merchant: ${money(split.amount, currency)} is refunded to the customer.`
+      ? split.closed
+        ? `No money moves: no captured money is left for it. ${gateway} stops saying HOLD for it.`
+        : partlyCaptured
+          ? `Nothing is settled to the merchant: what of ${money(split.amount, currency)} was captured is refunded to the customer.`
+          : `Nothing is settled to the merchant: ${money(split.amount, currency)} is refunded to the customer.`
       : rest === 0
         ? 'The whole share is settled to the merchant.'
         : partlyCaptured
@@ -251,7 +259,9 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
         : 'nothing was left to refund to the customer';
     onDone(
       asked.kind === 'cancel'
-        ? `Share of ${split.merchantId} cancelled: ${refund}.`
+        ? split.closed && refunded === 0
+          ? `Closed share of ${split.merchantId} cancelled at ${GATEWAY_LABELS[payment.gateway]}: no money moved.`
+          : `Share of ${split.merchantId} cancelled: ${refund}.`
         : rest === 0
           ? `Released ${money(split.amount, currency)} to ${split.merchantId}.`
           : `Released ${money(asked.amount, currency)} of ${money(split.amount, currency)} to ${split.merchantId}; ${refund}.`,
@@ -302,7 +312,8 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
           ) : null}
           {canCancel ? (
             <button type="button" className="danger" disabled={busy} onClick={() => setAsked({ kind: 'cancel' })}>
-              Cancel share
+              {/* Closed: a cancel moves no money, it only tidies the share at the gateway. */}
+              {split.closed ? `Cancel at ${GATEWAY_LABELS[payment.gateway]}` : 'Cancel share'}
             </button>
           ) : null}
         </div>
@@ -342,6 +353,7 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
           asked={asked}
           split={split}
           currency={currency}
+          gatewayName={payment.gateway}
           partlyCaptured={payment.amountCaptured < payment.amount}
           busy={busy}
           onConfirm={() => void confirm()}
