@@ -457,6 +457,11 @@ describe('Transactions → Settlements', () => {
     await user.keyboard('{Escape}');
     expect(screen.queryByRole('alertdialog')).toBeNull();
     expect(bridge.count('settlements.cancel')).toBe(0);
+    // Backing out (Escape or Go back) gives the focus back to the button that asked.
+    expect(document.activeElement).toBe(within(item(/Food court/)).getByRole('button', { name: 'Cancel share' }));
+    await user.keyboard('{Enter}');
+    await user.click(screen.getByRole('button', { name: 'Go back' }));
+    expect(document.activeElement).toBe(within(item(/Food court/)).getByRole('button', { name: 'Cancel share' }));
     await user.click(within(item(/Food court/)).getByRole('button', { name: 'Cancel share' }));
     await user.click(screen.getByRole('button', { name: 'Yes, cancel the share' }));
     await waitFor(() =>

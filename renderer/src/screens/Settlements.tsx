@@ -9,7 +9,7 @@ import { useListChanges } from '../store/list-changes';
 import { shopTimeZone } from '../store/selectors';
 import { dateTime, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
-import { useFocusOnMount } from '../lib/hooks';
+import { useBackToOpener, useFocusOnMount } from '../lib/hooks';
 import { paymentStatusLabel } from '../lib/labels';
 import { readPages } from '../lib/pages';
 
@@ -119,6 +119,10 @@ function Confirm({
   onBack(): void;
 }) {
   const confirmRef = useFocusOnMount<HTMLButtonElement>();
+  const backToOpener = useBackToOpener();
+  // Backing out gives the focus back to the button that asked (found by a tester: it fell to the page).
+  const back = (from: HTMLElement) =>
+    backToOpener(onBack, () => from.closest('main')?.querySelector<HTMLElement>('h1[tabindex]') ?? null);
   const id = `confirm-${split.id}`;
   const rest = asked.kind === 'release' ? split.amount - asked.amount : split.amount;
   const gateway = GATEWAY_LABELS[gatewayName];
@@ -146,7 +150,7 @@ function Confirm({
     if (event.key !== 'Escape') return;
     event.preventDefault();
     event.stopPropagation();
-    onBack();
+    back(event.currentTarget);
   };
   return (
     <div
@@ -171,7 +175,7 @@ function Confirm({
         >
           {asked.kind === 'cancel' ? 'Yes, cancel the share' : 'Yes, release'}
         </button>
-        <button type="button" disabled={busy} onClick={onBack} aria-keyshortcuts="Escape">
+        <button type="button" disabled={busy} onClick={(event) => back(event.currentTarget)} aria-keyshortcuts="Escape">
           Go back
         </button>
       </div>
