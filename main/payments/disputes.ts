@@ -4,10 +4,11 @@
  * lists them (capabilities.disputes) the till reads the list at start, when the gateway is back, every
  * `disputePollMs` (the till may have been off, a notification may never reach it) and when the
  * Transactions screen is refreshed (the periodic read lists only the open ones: see `refresh`); a
- * forwarded `dispute.*` notification only makes it read that dispute now (its body is never used). Each dispute is journaled as the gateway last said (one row
- * however often it is read); one still open on a payment the till knows keeps that payment in Needs
- * attention, and its opening and outcome go into the payment's timeline. Money is not changed: the
- * gateway takes a lost dispute out of a payout, it is no refund the till made (docs/reports.md).
+ * forwarded `dispute.*` notification only makes it read that dispute now (its body is never used).
+ * Each dispute is journaled as the gateway last said (one row however often it is read); one still
+ * open on a payment the till knows keeps that payment in Needs attention, and its opening and outcome
+ * go into the payment's timeline. Money is not changed: the gateway takes a lost dispute out of a
+ * payout, it is no refund the till made (docs/reports.md).
  */
 import type { TimerHandle } from '../../common/clock';
 import type { DisputeList, DisputeView } from '../../common/contract';

@@ -52,8 +52,9 @@ export function wholeShare(share: FundedShare): ShareFigures {
 /**
  * What of each share (in the order given) `captured` funds, or null when that is all of them:
  * nothing captured yet (authorised only), or all captured. `ended`: nothing more will be captured
- * (NOTHING_CAPTURED: voided, failed) — with nothing captured, every share is funded by nothing. After a partial capture the shares
- * cannot together exceed what was captured — the gateway settles and gives back only captured
+ * (NOTHING_CAPTURED: voided, failed) — with nothing captured, every share is funded by nothing.
+ * After a partial capture the shares cannot together exceed what was captured — the gateway
+ * settles and gives back only captured
  * money (Plural: settled + given back ≤ captured). So the money that moved comes first, in the
  * order it moved: each share released or cancelled, its settled part, then its rest given back, as
  * far as the captured money still covers them; what is left of it is shared by the held shares, in
