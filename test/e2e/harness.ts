@@ -165,6 +165,11 @@ export interface BridgeTap {
   failNext(name: string, message: string): void;
   /** How many `failNext` answers are still to be given. */
   readonly failuresLeft: number;
+  /**
+   * Holds the page's next `name` command on its way to the host until the returned function is
+   * called: a slow gateway, without a timer.
+   */
+  holdNext(name: string): () => void;
 }
 
 /**
@@ -176,6 +181,7 @@ export async function tapBridge(page: Page): Promise<BridgeTap> {
   let cut = false;
   const open = new Set<WebSocketRoute>();
   const failures: { name: string; message: string }[] = [];
+  const holds: { name: string; held: (() => void) | null; released: boolean }[] = [];
   await page.routeWebSocket(/\/bridge$/, (ws) => {
     if (cut) {
       ws.close({ code: 4000, reason: 'cut by the test' });
@@ -194,6 +200,11 @@ export async function tapBridge(page: Page): Promise<BridgeTap> {
     server.onMessage((message) => ws.send(message));
     ws.onMessage((message) => {
       const invoke = JSON.parse(String(message)) as { id: number; name: string };
+      const hold = holds.find((h) => h.name === invoke.name && h.held === null && !h.released);
+      if (hold) {
+        hold.held = () => server.send(message);
+        return;
+      }
       const failure = failures.findIndex((f) => f.name === invoke.name);
       if (failure < 0) return server.send(message);
       const text = failures.splice(failure, 1)[0]!.message;
@@ -224,6 +235,14 @@ export async function tapBridge(page: Page): Promise<BridgeTap> {
     },
     get failuresLeft() {
       return failures.length;
+    },
+    holdNext(name) {
+      const hold: (typeof holds)[number] = { name, held: null, released: false };
+      holds.push(hold);
+      return () => {
+        hold.released = true;
+        hold.held?.();
+      };
     },
   };
 }

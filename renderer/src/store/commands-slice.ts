@@ -20,10 +20,9 @@ import {
   validateDraft,
 } from './selectors';
 import { APPROVED } from './host-slice';
-import { LAST_CURRENCY_KEY, remember, type Preferences } from './ui-slice';
+import { emptyDraft, LAST_CURRENCY_KEY, remember, type Preferences } from './ui-slice';
 import { surelyNotDone } from '../lib/errors';
-import { newOrderReference } from '../lib/order-ref';
-import type { CommandsSlice, PosState } from './types';
+import type { CommandsSlice, Draft, PosState } from './types';
 
 /** Commands that move money: never re-sent by the UI; an unknown outcome means "refresh, then look". */
 export const MONEY_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>([
@@ -224,6 +223,7 @@ export const createCommandsSlice =
         const onReader = draftChannel(state.ui.draft, gateway) === 'card_present';
         const sendsTo =
           onReader && target && (target.standalone || byGateway) && !input.savedCardId ? target.id : undefined;
+        // The draft as sent, with its order reference marked as sent (set above).
         const charged = get().ui.draft;
         const sending = run(
           'payments.create',
@@ -236,9 +236,16 @@ export const createCommandsSlice =
         const earlier = Object.values(get().host.payments)
           .filter((p) => p.orderReference === input.orderReference)
           .map((p) => p.id);
+        // The form is the next sale's from now on: blank, with an order reference of its own. A
+        // cashier who goes back to it (F1) while this one is on its way types a new amount, not digits
+        // added to this one's (found in Chromium: $11.12, then F1 and 1113, charged $111,211.13). Esc,
+        // which would clear it, does nothing while a charge is on its way.
+        const next: Draft = { ...emptyDraft(shopTimeZone(state)), currency: charged.currency };
         set((s) => ({
           ui: {
             ...s.ui,
+            draft: next,
+            draftNotice: null,
             screen: 'process',
             selectedPaymentId: null,
             selectedPlan: null,
@@ -258,9 +265,10 @@ export const createCommandsSlice =
         const stillShown = get().ui.screen === 'process';
         get().setPendingCharge(null);
         if (!created.ok) {
-          // Back to the form, the draft untouched, with the host's answer — but a saved card the host
-          // refused (expired, forgotten, no longer charged by the gateway) is no longer the choice:
-          // the next Enter would only be refused again, with the card list gone from the screen.
+          // Back to the form as it was charged, with the host's answer (what was not charged must be
+          // seen, even over a next sale begun meanwhile) — but a saved card the host refused (expired,
+          // forgotten, no longer charged by the gateway) is no longer the choice: the next Enter would
+          // only be refused again, with the card list gone from the screen.
           const cardRefused = created.error.issues?.some((issue) => issue.path === 'savedCardId') === true;
           set((s) => ({
             ui: {
@@ -268,7 +276,7 @@ export const createCommandsSlice =
               createError: created.error,
               selectedPaymentId: null,
               screen: stillShown ? 'create' : s.ui.screen,
-              ...(cardRefused ? { draft: { ...s.ui.draft, savedCardId: null } } : {}),
+              draft: cardRefused ? { ...charged, savedCardId: null } : charged,
             },
           }));
           if (outcomeUnknown(created.error)) {
@@ -293,23 +301,7 @@ export const createCommandsSlice =
         if (sendsTo) get().chooseReader(sendsTo);
         remember(prefs, LAST_CURRENCY_KEY, currency);
         set((s) => ({ ui: { ...s.ui, lastCurrency: currency } }));
-        // The form starts over for the next sale, unless the cashier went back to it meanwhile and
-        // is already typing: that is the next sale, kept, under an order reference of its own.
-        if (get().ui.draft === charged) get().resetDraft();
-        else
-          set((s) => ({
-            ui: {
-              ...s.ui,
-              draft: {
-                ...s.ui.draft,
-                autoReference: newOrderReference(new Date(), shopTimeZone(s)),
-                autoReferenceZone: shopTimeZone(s),
-                autoReferenceSent: false,
-                orderReference:
-                  s.ui.draft.orderReference.trim() === input.orderReference ? '' : s.ui.draft.orderReference,
-              },
-            },
-          }));
+        // The form is already the next sale's (blank, or what the cashier has typed there since).
         get().selectPayment(payment.id);
         // The screen was drawn before the answer: unless the reader has it (nothing to press then),
         // put the focus where the answer says, e.g. on "Send to reader" when no reader got it.

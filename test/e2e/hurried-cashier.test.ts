@@ -1,0 +1,80 @@
+/**
+ * A hurried cashier and a busy counter, in Chromium against the host in web mode: keys pressed
+ * while a command is still on its way, and the same till open in two tabs (the printed URL opened
+ * twice). Each case was found by driving the real app so; a slow gateway is the test holding the
+ * page's command on its way to the host (tapBridge), never a timer.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  e2eAvailable,
+  launchBrowser,
+  sandboxSecrets,
+  startWebApp,
+  tapBridge,
+  type BridgeTap,
+  type WebApp,
+} from './harness';
+
+const TIMEOUT = 15_000;
+
+describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mode)', { timeout: 60_000 }, () => {
+  let app: WebApp;
+  let browser: Browser;
+  let page: Page;
+  let tap: BridgeTap;
+  let secretKey = '';
+
+  beforeAll(async () => {
+    app = await startWebApp();
+    browser = await launchBrowser();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    tap = await tapBridge(page);
+    await page.goto(app.url);
+    await page.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
+    secretKey = (await sandboxSecrets(app))[0]!;
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  const amountField = (p: Page) => p.getByLabel('Amount', { exact: true });
+  const paymentState = (p: Page) => p.locator('.payment-state[role=status]');
+  async function stateIs(p: Page, text: RegExp) {
+    await expect.poll(async () => (await paymentState(p).textContent()) ?? '', { timeout: TIMEOUT }).toMatch(text);
+  }
+
+  /** The sandbox's transactions of this amount, as PlutoPay has them. */
+  async function atGateway(amount: number) {
+    const response = await fetch(`${app.sandboxUrl}/v1/transactions?size=100`, {
+      headers: { Authorization: `Bearer ${secretKey}` },
+    });
+    const { data } = (await response.json()) as { data: { amount: number; status: string; amount_refunded: number }[] };
+    return data.filter((t) => t.amount === amount);
+  }
+
+  it('F1 while a charge is on its way: the next amount is typed afresh, not after the one being charged', async () => {
+    await page.keyboard.press('F1');
+    await amountField(page).pressSequentially('1112');
+    const release = tap.holdNext('payments.create');
+    await amountField(page).press('Enter');
+    await page.getByRole('heading', { name: 'Process payment', level: 1 }).waitFor({ timeout: TIMEOUT });
+    // Back to the form for the next customer while the gateway is still answering.
+    try {
+      await page.keyboard.press('F1');
+      await page.keyboard.type('1113');
+      expect(await amountField(page).inputValue()).toBe('$11.13');
+    } finally {
+      release();
+    }
+    await expect.poll(async () => (await atGateway(1112)).length, { timeout: TIMEOUT }).toBe(1);
+    expect(await amountField(page).inputValue()).toBe('$11.13');
+    await page.keyboard.press('F2');
+    await stateIs(page, /Waiting for card/);
+    expect(await page.locator('.payment-card__amount').textContent()).toBe('$11.12');
+    await page.keyboard.press('Escape');
+    await stateIs(page, /Canceled/);
+  });
+});
