@@ -55,6 +55,22 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
     return data.filter((t) => t.amount === amount);
   }
 
+  async function charge(p: Page, digits: string) {
+    await p.keyboard.press('F1');
+    await amountField(p).fill('');
+    await amountField(p).pressSequentially(digits);
+    await amountField(p).press('Enter');
+    await stateIs(p, /Waiting for card/);
+  }
+
+  async function approve(p: Page) {
+    await p.keyboard.press('F3');
+    await p.getByRole('radio', { name: /Visa — approved/ }).check();
+    await p.getByRole('button', { name: 'Present card' }).click();
+    await p.keyboard.press('F2');
+    await stateIs(p, /Approved\. The payment is complete/);
+  }
+
   it('F1 while a charge is on its way: the next amount is typed afresh, not after the one being charged', async () => {
     await page.keyboard.press('F1');
     await amountField(page).pressSequentially('1112');
@@ -76,5 +92,34 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
     expect(await page.locator('.payment-card__amount').textContent()).toBe('$11.12');
     await page.keyboard.press('Escape');
     await stateIs(page, /Canceled/);
+  });
+
+  it('a payment refunded in one tab: the details open in the other show it, and offer no refund', async () => {
+    await charge(page, '1107');
+    await approve(page);
+    const other = await browser.newPage();
+    try {
+      await other.goto(app.url);
+      await other.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
+      for (const tab of [page, other]) {
+        await tab.keyboard.press('F5');
+        await tab.getByRole('button', { name: 'Search' }).click();
+        await tab
+          .getByRole('row')
+          .filter({ hasText: '$11.07' })
+          .first()
+          .getByRole('button', { name: /Details for/ })
+          .click();
+        await tab.getByLabel('Refund amount').waitFor({ timeout: TIMEOUT });
+      }
+      await page.getByLabel('Refund amount').press('Enter');
+      await page.getByText('Refunded $11.07.').waitFor({ timeout: TIMEOUT });
+      const status = other.locator('dl.details dt', { hasText: /^Status$/ }).locator('xpath=following-sibling::dd[1]');
+      await expect.poll(async () => (await status.textContent()) ?? '', { timeout: TIMEOUT }).toBe('Refunded');
+      await expect.poll(() => other.getByLabel('Refund amount').count(), { timeout: TIMEOUT }).toBe(0);
+      expect(await atGateway(1107)).toEqual([expect.objectContaining({ status: 'refunded', amount_refunded: 1107 })]);
+    } finally {
+      await other.close();
+    }
   });
 });

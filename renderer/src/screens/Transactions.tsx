@@ -423,6 +423,15 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
   // The shares as the host says now (a release elsewhere shows at once), else as the detail said.
   const live = usePos((s) => (detail?.payment ? s.host.payments[detail.payment.id] : undefined));
   const payment = live ?? detail?.payment ?? null;
+  // The payment moved since the detail was read (refunded or captured from another tab or till, paid,
+  // canceled): read it again, so the amounts and the refund form are never the stale ones (found in
+  // Chromium: a second tab kept offering a refund of $11.07 already refunded, under "Succeeded").
+  const moved = live ? `${live.status}:${live.amountCaptured}:${live.amountRefunded}` : null;
+  const lastMoved = useRef(moved);
+  useEffect(() => {
+    if (lastMoved.current !== null && moved !== null && moved !== lastMoved.current) setVersion((v) => v + 1);
+    lastMoved.current = moved;
+  }, [moved]);
 
   const t = detail?.transaction;
   return (
