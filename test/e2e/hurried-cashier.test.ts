@@ -122,4 +122,59 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
       await other.close();
     }
   });
+
+  it('an authorisation captured from one tab while the other’s capture is on its way: the other says so', async () => {
+    const other = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+    const otherTap = await tapBridge(other);
+    try {
+      await other.goto(app.url);
+      await other.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
+      await page.keyboard.press('F1');
+      await page.getByLabel(/Manual/).check();
+      await charge(page, '5000');
+      await page.keyboard.press('F3');
+      await page.getByRole('radio', { name: /Visa — approved/ }).check();
+      await page.getByRole('button', { name: 'Present card' }).click();
+      await page.keyboard.press('F2');
+      await stateIs(page, /Authorised/);
+      const item = (tab: Page) => tab.getByRole('group', { name: /\$50\.00/ });
+      for (const [tab, digits] of [
+        [page, '3000'],
+        [other, '4000'],
+      ] as const) {
+        await tab.keyboard.press('F4');
+        await item(tab).getByLabel('Capture amount').fill('');
+        await item(tab).getByLabel('Capture amount').pressSequentially(digits);
+      }
+      // The other tab's capture of $40.00 is on its way (a slow network) while this tab captures $30.00.
+      const release = otherTap.holdNext('payments.capture');
+      try {
+        await item(other).getByLabel('Capture amount').press('Enter');
+        await item(page).getByLabel('Capture amount').press('Enter');
+        await page.getByText('Captured $30.00 of $50.00').waitFor({ timeout: TIMEOUT });
+      } finally {
+        release();
+      }
+      // The authorisation has left the other tab's list, and its $40.00 was not captured: it says so.
+      const said = other.getByRole('alert').filter({ hasText: /\S/ });
+      await expect
+        .poll(
+          async () =>
+            (await said
+              .first()
+              .textContent()
+              .catch(() => '')) ?? '',
+          { timeout: TIMEOUT },
+        )
+        .toMatch(/^Not captured: \$40\.00 \(Order .*\)\. /);
+      await expect
+        .poll(() => other.getByRole('region', { name: 'Authorisations not shown' }).count(), { timeout: TIMEOUT })
+        .toBe(0);
+      expect(await atGateway(5000)).toEqual([expect.objectContaining({ status: 'succeeded', amount_captured: 3000 })]);
+      await page.keyboard.press('F1');
+      await page.getByLabel(/Automatic/).check();
+    } finally {
+      await other.close();
+    }
+  });
 });

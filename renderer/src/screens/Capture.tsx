@@ -54,7 +54,18 @@ function fromTransaction(t: TransactionView): Authorisation {
   };
 }
 
-function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: number; onDone(message: string): void }) {
+function AuthorisationItem({
+  auth,
+  now,
+  onDone,
+  onRefused,
+}: {
+  auth: Authorisation;
+  now: number;
+  onDone(message: string): void;
+  /** A refusal, also said by the screen once the item has left the list (captured from another tab). */
+  onRefused(message: string | null): void;
+}) {
   const run = usePos((s) => s.run);
   const partialCapture = usePos((s) => s.host.gateway?.capabilities.partialCapture ?? true);
   const left = timeLeft(auth.expiresAt, now);
@@ -91,6 +102,7 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
     const refused = refusedField(event.currentTarget as HTMLFormElement);
     if (refused) return refused.focus();
     setError(null);
+    onRefused(null);
     const partial = amount < auth.amountCapturable;
     const result = await run(
       'payments.capture',
@@ -103,15 +115,24 @@ function AuthorisationItem({ auth, now, onDone }: { auth: Authorisation; now: nu
           ? `Captured ${money(amount, auth.currency)} of ${money(auth.amountCapturable, auth.currency)} (${auth.title}).`
           : `Captured ${money(amount, auth.currency)} (${auth.title}).`,
       );
-    else setError(result.error);
+    else {
+      setError(result.error);
+      onRefused(`Not captured: ${money(amount, auth.currency)} (${auth.title}). ${result.error.message}`);
+    }
   };
 
   const cancel = async () => {
     setConfirmCancel(false);
     setError(null);
+    onRefused(null);
     const result = await run('payments.cancel', { paymentId: auth.id }, `cancel:${auth.id}`);
     if (result.ok) onDone(`Authorisation of ${money(auth.amountCapturable, auth.currency)} canceled (${auth.title}).`);
-    else setError(result.error);
+    else {
+      setError(result.error);
+      onRefused(
+        `Not canceled: the authorisation of ${money(auth.amountCapturable, auth.currency)} (${auth.title}). ${result.error.message}`,
+      );
+    }
   };
 
   return (
@@ -303,8 +324,14 @@ export function Capture() {
 
   const finished = (message: string) => {
     setDone(message);
+    setRefused(null);
     setVersion((v) => v + 1);
   };
+  // A capture or cancel refused once its authorisation has left the list (captured or canceled from
+  // another tab or till while it was on its way): the item and its error are gone, so the screen says
+  // it (found in Chromium: the second tab's $40.00 capture was refused and nothing on screen said so).
+  const [refused, setRefused] = useState<{ id: string; text: string } | null>(null);
+  const refusedGone = refused && !items.some((auth) => auth.id === refused.id) ? refused.text : null;
 
   return (
     <section className="screen" aria-labelledby="capture-title">
@@ -320,6 +347,7 @@ export function Capture() {
         </button>
       </div>
       <LiveRegion>{done}</LiveRegion>
+      <LiveRegion alert>{refusedGone}</LiveRegion>
       {/* The queue is what a capture pressed while the gateway is unreachable led to: said, not only shown. */}
       <LiveRegion heardOnOpen className="notice">
         {queued.length === 0
@@ -355,7 +383,13 @@ export function Capture() {
       ) : (
         <ul className="plain-list auth-list" aria-label="Uncaptured authorisations">
           {items.map((auth) => (
-            <AuthorisationItem key={auth.id} auth={auth} now={now} onDone={finished} />
+            <AuthorisationItem
+              key={auth.id}
+              auth={auth}
+              now={now}
+              onDone={finished}
+              onRefused={(text) => setRefused(text === null ? null : { id: auth.id, text })}
+            />
           ))}
         </ul>
       )}
