@@ -8,11 +8,24 @@ import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../common/clock';
 import type { Emulator } from './http/emulator';
 import { createApiServer } from './http/server';
-import { createPayPlug, PAYPLUG_PREFIX, type PayPlugEmulator, type PayPlugFaults } from './payplug';
-import { createPlural, PLURAL_PREFIX, type PluralEmulator } from './plural';
+import {
+  createPayPlug,
+  PAYPLUG_FAULT_FIELDS,
+  PAYPLUG_PREFIX,
+  type PayPlugEmulator,
+  type PayPlugFaults,
+} from './payplug';
+import {
+  createPlural,
+  PLURAL_FAULT_FIELDS,
+  PLURAL_PREFIX,
+  pluralFaults,
+  type PluralEmulator,
+  type PluralFaults,
+} from './plural';
 import { createPlutoPay, type PlutoPayEmulator } from './plutopay';
 import type { Context, Mode } from './core/context';
-import type { Faults } from './core/faults';
+import { onlyFaultFields, type Faults } from './core/faults';
 import { AdvanceableClock, databaseOffset } from './core/clock';
 import { cryptoIds } from './core/ids';
 import { migrate, openDatabase, Statements, type Db } from './core/database';
@@ -22,6 +35,7 @@ import { MIGRATIONS as SHARED_MIGRATIONS } from './core/schema';
 export type { Faults } from './core/faults';
 export type { Mode } from './core/context';
 export type { PayPlugFaults } from './payplug';
+export type { PluralFaults } from './plural';
 export { defaultDatabasePath } from './paths';
 export { EVENT_TYPES, type EventType } from './plutopay/domain/events';
 export { sign as signWebhookBody } from './plutopay/domain/webhooks';
@@ -61,9 +75,9 @@ export interface PluralSandbox {
   readonly client_secret: string;
   /** Hex; HMAC-SHA256 key (hex-decoded) of the return-URL and webhook signatures. */
   readonly signature_key: string;
-  /** Latency, error and drop rates and seed (reader_timeout_ms does not apply). */
-  setFaults(faults: Partial<Faults>): void;
-  faults(): Readonly<Faults>;
+  /** Latency, error and drop rates and seed; reader_timeout_ms is refused (RangeError), as by the route. */
+  setFaults(faults: Partial<PluralFaults>): void;
+  faults(): Readonly<PluralFaults>;
   /** Resolves when every due Plural webhook delivery has been attempted and none is in flight. */
   webhooksIdle(): Promise<void>;
 }
@@ -203,7 +217,7 @@ export async function startSandboxOn(db: Db, options: SandboxOptions = {}): Prom
     payplug: {
       url: url + PAYPLUG_PREFIX,
       secret_key: payplug.secret_key,
-      setFaults: (faults) => void payplug.faults.set(faults),
+      setFaults: (faults) => void payplug.faults.set(onlyFaultFields(faults, PAYPLUG_FAULT_FIELDS)),
       faults: () => payplug.currentFaults(),
       notificationsIdle: () => payplug.services.notifications.idle(),
     },
@@ -212,8 +226,8 @@ export async function startSandboxOn(db: Db, options: SandboxOptions = {}): Prom
       client_id: plural.credentials.client_id,
       client_secret: plural.credentials.client_secret,
       signature_key: plural.credentials.signature_key,
-      setFaults: (faults) => void plural.faults.set(faults),
-      faults: () => plural.faults.current,
+      setFaults: (faults) => void plural.faults.set(onlyFaultFields(faults, PLURAL_FAULT_FIELDS)),
+      faults: () => pluralFaults(plural.faults.current),
       webhooksIdle: () => plural.services.webhooks.idle(),
     },
     close,

@@ -59,6 +59,23 @@ export function faultProblem(faults: Partial<Faults>): { param: keyof Faults; me
   return null;
 }
 
+/**
+ * A programmatic setting (`setFaults()`) held to the fields an emulator's route takes: another one
+ * (`reader_timeout_ms` for an emulator without readers) is refused as the route refuses it.
+ */
+export function onlyFaultFields(partial: Partial<Faults>, fields: ReadonlyArray<keyof Faults>): Partial<Faults> {
+  for (const key of Object.keys(partial)) {
+    if ((partial as Record<string, unknown>)[key] !== undefined && !(fields as readonly string[]).includes(key))
+      throw new RangeError(`${key} is not a fault this emulator takes; it takes ${fields.join(', ')}`);
+  }
+  return partial;
+}
+
+/** The fields of a setting an emulator takes, in the order its route answers them. */
+export function pickFaults<K extends keyof Faults>(faults: Readonly<Faults>, fields: readonly K[]): Pick<Faults, K> {
+  return Object.fromEntries(fields.map((field) => [field, faults[field]])) as Pick<Faults, K>;
+}
+
 export class FaultInjector {
   private faults: Faults = { ...NO_FAULTS };
   private errorDraw: () => number = Math.random;

@@ -10,7 +10,7 @@ import { Router } from '../http/router';
 import type { Context } from '../core/context';
 import { migrate } from '../core/database';
 import type { Faults } from '../core/faults';
-import { adminRoutes, faultsJson, type PayPlugFaults } from './api/admin';
+import { adminRoutes, FAULT_FIELDS as PAYPLUG_FAULT_FIELDS, faultsJson, type PayPlugFaults } from './api/admin';
 import { pageRoutes } from './api/pages';
 import { paymentRoutes } from './api/payments';
 import { planRoutes } from './api/plans';
@@ -19,7 +19,7 @@ import { MIGRATIONS } from './schema';
 import { createServices, type Services } from './services';
 
 export const PAYPLUG_PREFIX = '/payplug';
-export type { PayPlugFaults };
+export { PAYPLUG_FAULT_FIELDS, type PayPlugFaults };
 
 export interface PayPlugEmulator extends Emulator {
   readonly services: Services;

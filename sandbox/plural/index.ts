@@ -9,7 +9,7 @@ import { Router } from '../http/router';
 import type { Context } from '../core/context';
 import { migrate } from '../core/database';
 import type { Faults } from '../core/faults';
-import { adminRoutes, PLURAL_FAULT_FIELDS } from './api/admin';
+import { adminRoutes, PLURAL_FAULT_FIELDS, pluralFaults, type PluralFaults } from './api/admin';
 import { pageRoutes } from './api/pages';
 import { apiRoutes } from './api/routes';
 import type { Credentials } from './domain/auth';
@@ -18,6 +18,7 @@ import { MIGRATIONS } from './schema';
 import { createPluralServices, type PluralServices } from './services';
 
 export const PLURAL_PREFIX = '/plural';
+export { PLURAL_FAULT_FIELDS, pluralFaults, type PluralFaults };
 
 export interface PluralEmulator extends Emulator {
   readonly services: PluralServices;

@@ -2,7 +2,7 @@
 import type { RouteSpec } from '../../http/router';
 import { advanceClock, faultInput } from '../../core/admin';
 import { liveFlag } from '../../core/context';
-import type { Faults } from '../../core/faults';
+import { pickFaults, type Faults } from '../../core/faults';
 import type { PaymentRow, RefundRow } from '../domain/model';
 import { seconds } from '../domain/model';
 import type { Services } from '../services';
@@ -13,12 +13,7 @@ export const FAULT_FIELDS = ['latency_ms', 'error_rate', 'drop_after_commit_rate
 export type PayPlugFaults = Pick<Faults, (typeof FAULT_FIELDS)[number]>;
 
 export function faultsJson(faults: Readonly<Faults>): PayPlugFaults {
-  return {
-    latency_ms: faults.latency_ms,
-    error_rate: faults.error_rate,
-    drop_after_commit_rate: faults.drop_after_commit_rate,
-    seed: faults.seed,
-  };
+  return pickFaults(faults, FAULT_FIELDS);
 }
 
 /** A payment's state as the ledger names it (an authorization past its 7 days is told apart). */

@@ -7,7 +7,7 @@ import { Params, pageParams } from '../../http/params';
 import type { RouteSpec } from '../../http/router';
 import { advanceClock, faultInput } from '../../core/admin';
 import { inTransaction } from '../../core/context';
-import type { Faults } from '../../core/faults';
+import { pickFaults, type Faults } from '../../core/faults';
 import { pluralLedger } from '../domain/ledger';
 import { DEFAULT_PLURAL_CARD } from '../../../common/plural-test-cards';
 import { PLURAL_EVENT_TYPES, pluralEndpointJson } from '../domain/webhooks';
@@ -17,15 +17,11 @@ import type { PluralServices } from '../services';
 import { withToken } from './guard';
 
 /** reader_timeout_ms has no meaning without card readers. */
-export const PLURAL_FAULT_FIELDS: ReadonlyArray<keyof Faults> = [
-  'latency_ms',
-  'error_rate',
-  'drop_after_commit_rate',
-  'seed',
-];
+export const PLURAL_FAULT_FIELDS = ['latency_ms', 'error_rate', 'drop_after_commit_rate', 'seed'] as const;
+export type PluralFaults = Pick<Faults, (typeof PLURAL_FAULT_FIELDS)[number]>;
 
-function pluralFaults(faults: Readonly<Faults>): Record<string, unknown> {
-  return Object.fromEntries(PLURAL_FAULT_FIELDS.map((field) => [field, faults[field]]));
+export function pluralFaults(faults: Readonly<Faults>): PluralFaults {
+  return pickFaults(faults, PLURAL_FAULT_FIELDS);
 }
 
 export function adminRoutes(s: PluralServices): RouteSpec[] {

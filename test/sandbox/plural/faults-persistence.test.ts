@@ -47,6 +47,18 @@ describe('faults', () => {
     expect((await h.api.call('GET', '/_sandbox/faults')).body).toMatchObject({ latency_ms: 5, seed: 7 });
   });
 
+  it('setFaults() and faults() take and give the four fields the route does; reader_timeout_ms is refused', () => {
+    const { plural } = h.sandbox;
+    expect(plural.faults()).toEqual({ latency_ms: 0, error_rate: 0, drop_after_commit_rate: 0, seed: null });
+    expect(() => plural.setFaults({ reader_timeout_ms: 1000 } as never)).toThrow(RangeError);
+    expect(() => plural.setFaults({ error_rate: 0.5, reader_timeout_ms: 1000 } as never)).toThrow(/reader_timeout_ms/);
+    // A refused setting changes nothing.
+    expect(plural.faults()).toEqual({ latency_ms: 0, error_rate: 0, drop_after_commit_rate: 0, seed: null });
+    plural.setFaults({ latency_ms: 3 });
+    expect(plural.faults()).toEqual({ latency_ms: 3, error_rate: 0, drop_after_commit_rate: 0, seed: null });
+    expect(() => h.sandbox.payplug.setFaults({ reader_timeout_ms: 1000 } as never)).toThrow(RangeError);
+  });
+
   it('error_rate 1: every API request is a 500 before any change; pages and /_sandbox are not affected', async () => {
     const order = await h.api.createOrder({ merchant_order_reference: 'before-faults' });
     expect((await setFaults({ error_rate: 1 })).status).toBe(200);
