@@ -151,16 +151,21 @@ describe('sandbox triggers', () => {
   it('/_sandbox/disputes/{id}/settle moves a dispute to review, then won or lost, once', async () => {
     const paid = await h.api.payment({ amount: 1800, confirm: true });
     const opened = await h.api.post<Dispute>('/_sandbox/disputes', { transaction_id: paid.id, reason: 'fraudulent' });
-    const settle = (status: string) => h.api.post<Dispute>(`/_sandbox/disputes/${opened.body.id}/settle`, { status });
+    const settle = (status: string) =>
+      h.api.post<Dispute & ErrorResponse>(`/_sandbox/disputes/${opened.body.id}/settle`, { status });
     const review = await settle('under_review');
     expect(review.status).toBe(200);
     expect(review.body).toMatchObject({ status: 'under_review', evidence_due_by: opened.body.evidence_due_by });
-    expect((await settle('under_review')).status).toBe(422);
+    const unchanged = await settle('under_review');
+    expect(unchanged.status).toBe(422);
+    expect(unchanged.body.error).toMatchObject({ type: 'invalid_request', code: 'dispute_unchanged' });
     expect((await settle('shrug')).status).toBe(400);
     const lost = await settle('lost');
     expect(lost.body).toMatchObject({ status: 'lost', evidence_due_by: null });
     expect((await h.api.get<Dispute>(`/v1/disputes/${opened.body.reference}`)).body.status).toBe('lost');
-    expect((await settle('won')).status).toBe(422);
+    const closed = await settle('won');
+    expect(closed.status).toBe(422);
+    expect(closed.body.error).toMatchObject({ type: 'invalid_request', code: 'dispute_closed' });
   });
 
   it('a payment’s disputes together never hold more than its captured, unrefunded money', async () => {
@@ -193,9 +198,11 @@ describe('sandbox triggers', () => {
     expect(created.body).toMatchObject({ status: 'pending', amount: 50000, amount_formatted: '€500.00' });
     const paid = await h.api.post<Payout>(`/_sandbox/payouts/${created.body.id}/settle`, { status: 'paid' });
     expect(paid.body).toMatchObject({ status: 'paid', arrival_date: '2026-02-16' });
-    expect(
-      (await h.api.post<ErrorResponse>(`/_sandbox/payouts/${created.body.id}/settle`, { status: 'failed' })).status,
-    ).toBe(422);
+    const settled = await h.api.post<ErrorResponse>(`/_sandbox/payouts/${created.body.id}/settle`, {
+      status: 'failed',
+    });
+    expect(settled.status).toBe(422);
+    expect(settled.body.error).toMatchObject({ type: 'invalid_request', code: 'payout_settled' });
     const other = await h.api.post<Payout>('/_sandbox/payouts', { amount: 100 });
     const failed = await h.api.post<Payout>(`/_sandbox/payouts/${other.body.id}/settle`, {
       status: 'failed',
@@ -287,7 +294,7 @@ describe('fault injection', () => {
     try {
       const answer = await h.api.post<ErrorResponse>('/v1/transactions', { amount: 2500 });
       expect(answer.status).toBe(500);
-      expect(answer.body.error.type).toBe('api_error');
+      expect(answer.body.error).toMatchObject({ type: 'api_error', code: 'injected_fault' });
       expect((await h.api.get('/v1/transactions')).status).toBe(500);
       expect((await h.api.get('/v1/health')).status).toBe(200);
       expect(await ledgerSize()).toBe(before);
