@@ -187,6 +187,27 @@ describe('disputes (chargebacks) on PlutoPay', () => {
     expect((await t.call('disputes.list', { refresh: true })).readProblem).toBeNull();
   });
 
+  it('a refund the disputes leave no room for is refused with the gateway’s words, and changes nothing', async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', seed: false });
+    cleanup.push(() => sandbox.close());
+    const t = await startTestHost({ sandbox, dataDir: tempDir(), tuning: QUIET });
+    cleanup.push(() => t.close());
+    const paid = await cardPayment(t, 2500, 'automatic', 'EUR');
+    await openDispute(t, paid, 2000, 'fraudulent');
+
+    // The customer's bank holds €20.00: refunding it too would pay the customer twice.
+    const refused = await t.fail('payments.refund', { paymentId: paid.id, amount: 1000 });
+    expect(refused.message).toMatch(/disputes leave to refund \(500; disputes hold 2000\)/);
+    expect(refused).not.toMatchObject({ queued: true });
+    const detail = await t.call('transactions.get', { transactionId: paid.transactionId! });
+    expect(detail.payment).toMatchObject({ amountRefunded: 0, status: 'succeeded' });
+    // What the dispute leaves can still be refunded.
+    expect(await t.call('payments.refund', { paymentId: paid.id, amount: 500 })).toMatchObject({
+      status: 'partially_refunded',
+      amountRefunded: 500,
+    });
+  });
+
   it('a gateway that lists no disputes (PayPlug) shows none, and reads nothing', async () => {
     const t = await startTestHost({ tuning: QUIET });
     cleanup.push(() => t.close());

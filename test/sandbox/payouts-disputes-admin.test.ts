@@ -192,6 +192,33 @@ describe('sandbox triggers', () => {
     expect((await h.api.get<ListResponse<Dispute>>('/v1/disputes')).body.data.map((d) => d.amount)).toContain(1000);
   });
 
+  it('a refund never takes money a dispute holds: open and lost ones hold it, a won one gives it back', async () => {
+    const paid = await h.api.payment({ amount: 3000, confirm: true });
+    const refund = (body: Record<string, unknown> = {}) =>
+      h.api.post<{ amount: number } & ErrorResponse>(`/v1/transactions/${paid.id}/refunds`, body);
+    const first = await h.api.post<Dispute>('/_sandbox/disputes', { transaction_id: paid.id, amount: 2000 });
+    const tooMuch = await refund({ amount: 1001 });
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.body.error).toMatchObject({ type: 'payment_error', code: 'charge_disputed', param: 'amount' });
+    // Without an amount, what the dispute leaves.
+    const rest = await refund();
+    expect(rest.status).toBe(201);
+    expect(rest.body.amount).toBe(1000);
+    const nothing = await refund();
+    expect(nothing.status).toBe(422);
+    expect(nothing.body.error).toMatchObject({ code: 'charge_disputed', message: expect.stringMatching(/held by/) });
+    await h.api.post(`/_sandbox/disputes/${first.body.id}/settle`, { status: 'lost' });
+    expect((await refund({ amount: 1 })).body.error).toMatchObject({ code: 'charge_disputed' });
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${paid.id}`)).body.amount_refunded).toBe(1000);
+
+    const won = await h.api.payment({ amount: 3000, confirm: true });
+    const dispute = await h.api.post<Dispute>('/_sandbox/disputes', { transaction_id: won.id });
+    await h.api.post(`/_sandbox/disputes/${dispute.body.id}/settle`, { status: 'won' });
+    const all = await h.api.post<{ amount: number }>(`/v1/transactions/${won.id}/refunds`, {});
+    expect(all.status).toBe(201);
+    expect(all.body.amount).toBe(3000);
+  });
+
   it('/_sandbox/payouts creates a pending payout; settle pays or fails it once', async () => {
     const created = await h.api.post<Payout>('/_sandbox/payouts', { amount: 50000, currency: 'eur' });
     expect(created.status).toBe(201);

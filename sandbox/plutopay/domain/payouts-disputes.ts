@@ -10,6 +10,17 @@ import { paginate, type Page } from '../../core/pagination';
 import { DAY, iso, isoDate, isoOrNull } from '../../core/time';
 import type { Transactions } from './transactions';
 
+/**
+ * What a payment's disputes hold: every one not won (open, under review, or lost). That money is the
+ * cardholder's bank's, so it can be neither disputed again nor refunded.
+ */
+export function heldByDisputes(ctx: Context, transactionId: string): number {
+  const row = ctx.sql
+    .get("SELECT COALESCE(SUM(amount), 0) AS held FROM disputes WHERE transaction_id = ? AND status != 'won'")
+    .get(transactionId) as { held: number };
+  return row.held;
+}
+
 export const PAYOUT_STATUSES = ['paid', 'pending', 'in_transit', 'failed'] as const;
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
 export const DISPUTE_STATUSES = ['needs_response', 'under_review', 'won', 'lost'] as const;
@@ -156,9 +167,7 @@ export class PayoutsAndDisputes {
         );
       }
       // Money another dispute holds (open, or lost) cannot be disputed again; a won one came back.
-      const { held } = this.ctx.sql
-        .get("SELECT COALESCE(SUM(amount), 0) AS held FROM disputes WHERE transaction_id = ? AND status != 'won'")
-        .get(txn.id) as { held: number };
+      const held = heldByDisputes(this.ctx, txn.id);
       const disputable = txn.amount_captured - txn.amount_refunded - held;
       if (disputable <= 0) {
         throw conflict(

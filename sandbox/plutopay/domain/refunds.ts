@@ -6,6 +6,7 @@
 import type { Metadata } from '../../http/params';
 import { inTransaction, type Context } from '../../core/context';
 import type { Outbox } from './events';
+import { heldByDisputes } from './payouts-disputes';
 import { amountJson, type AmountJson } from './money-json';
 import { paginate, type Page } from '../../core/pagination';
 import { iso } from '../../core/time';
@@ -104,9 +105,21 @@ export class Refunds {
         }
         refuseUsedKey(this.ctx, input.idempotency_key);
       }
-      const remainder = machine.refundable(txn);
-      const step = machine.refund(txn, input.amount ?? undefined);
+      // Money a dispute holds (open or lost) is not refunded as well: the cardholder would get it twice.
+      const held = heldByDisputes(this.ctx, txn.id);
+      const remainder = Math.max(0, machine.refundable(txn) - held);
+      const step = machine.refund(txn, input.amount ?? (held > 0 ? remainder : undefined));
       if (step.refused) throw new ApiError(422, step.type, step.message, { code: step.code, param: step.param });
+      if (held > 0 && (step.refunded > remainder || step.refunded <= 0)) {
+        throw new ApiError(
+          422,
+          'payment_error',
+          remainder === 0
+            ? `This payment's captured, unrefunded amount is held by its disputes (${held}); nothing can be refunded.`
+            : `The refund amount (${step.refunded}) is more than what its disputes leave to refund (${remainder}; disputes hold ${held}).`,
+          { code: 'charge_disputed', param: 'amount' },
+        );
+      }
       const now = this.ctx.clock.now();
       const refund: RefundRow = {
         seq: 0,
