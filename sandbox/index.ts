@@ -24,9 +24,9 @@ import {
   type PluralFaults,
 } from './plural';
 import { createPlutoPay, type PlutoPayEmulator } from './plutopay';
-import type { Context, Mode } from './core/context';
+import { inTransaction, type Context, type Mode } from './core/context';
 import { onlyFaultFields, type Faults } from './core/faults';
-import { AdvanceableClock, databaseOffset } from './core/clock';
+import { AdvanceableClock, databaseOffset, savedAdvance, type OffsetStore } from './core/clock';
 import { cryptoIds } from './core/ids';
 import { migrate, openDatabase, Statements, type Db } from './core/database';
 import { groupCommit } from './core/group-commit';
@@ -120,22 +120,24 @@ export async function startSandboxOn(db: Db, options: SandboxOptions = {}): Prom
   let url = '';
 
   let clock: AdvanceableClock;
+  let offsets: OffsetStore;
   try {
     migrate(db, 'sandbox', SHARED_MIGRATIONS);
     // The clock is as far ahead as it was when this database was last used.
-    clock = new AdvanceableClock(options.clock ?? systemClock, databaseOffset(db));
+    offsets = databaseOffset(db);
+    clock = new AdvanceableClock(options.clock ?? systemClock, offsets.load());
   } catch (error) {
     if (db.open) db.close();
     throw error;
   }
-  const shared = {
+  const shared: Omit<Context, 'baseUrl'> = {
     db,
     sql: new Statements(db),
     clock,
     ids: cryptoIds,
     mode,
     log,
-    advanceClock: (ms: number) => clock.advance(ms),
+    advanceClock: savedAdvance(clock, db, offsets, (save) => inTransaction(shared as Context, save)),
   };
   const contextAt = (prefix: string): Context => ({ ...shared, baseUrl: () => url + prefix });
   let plutopay: PlutoPayEmulator;

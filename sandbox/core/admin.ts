@@ -2,10 +2,11 @@
  * Request parsing for the `/_sandbox/…` routes every emulator offers in the same shape: the fault
  * settings (PUT …/_sandbox/faults) and the shared clock (POST …/_sandbox/clock).
  */
-import { badRequest, invalid } from '../http/errors';
+import { badRequest, commitFailed, invalid } from '../http/errors';
 import { Params } from '../http/params';
 import type { Context } from './context';
-import { faultProblem, type Faults } from './faults';
+import { faultProblem, type FaultInjector, type Faults } from './faults';
+import { groupCommit } from './group-commit';
 import { iso } from './time';
 
 /** A PUT …/_sandbox/faults body, limited to the fields this emulator takes. */
@@ -34,13 +35,27 @@ export function faultInput(
  * POST …/_sandbox/clock {advance_seconds}: moves the clock every emulator shares; answers the new time,
  * written as the emulator writes its timestamps (`stamp`: PlutoPay's by default).
  */
-export function advanceClock(
+export async function advanceClock(
   ctx: Context,
   body: Readonly<Record<string, unknown>>,
   stamp: (ms: number) => string = iso,
-): { now: string } {
+): Promise<{ now: string }> {
   const p = Params.body(body, ['advance_seconds']);
   const seconds = p.int('advance_seconds', { required: true, min: 0, max: 366 * 24 * 3600 });
-  ctx.advanceClock(seconds * 1000);
+  if (!(await ctx.advanceClock(seconds * 1000))) throw commitFailed();
   return { now: stamp(ctx.clock.now()) };
+}
+
+/**
+ * PUT …/_sandbox/faults: the faults are kept in memory only, and they change once what this turn
+ * wrote is committed. When that commit fails the request is answered 500 "nothing was saved", so
+ * nothing changes (before, the faults did).
+ */
+export async function setFaultsAfterCommit(
+  ctx: Context,
+  faults: FaultInjector,
+  partial: Partial<Faults>,
+): Promise<Readonly<Faults>> {
+  if (!(await groupCommit(ctx.db).committed())) throw commitFailed();
+  return faults.set(partial);
 }

@@ -3,10 +3,13 @@
  * `POST …/_sandbox/clock` moves forward. Moving it fires every timer that falls due, in order, so
  * a client can see a 15-minute expiry or a 7-day authorisation lapse without waiting for it.
  * The offset is kept where the data is (see `databaseOffset`): a restart on the same database must
- * not turn time back, or an authorisation that had lapsed would become capturable again.
+ * not turn time back, or an authorisation that had lapsed would become capturable again. The route
+ * saves it first and moves time once that is committed (`savedAdvance`), so a failed commit leaves
+ * the clock where the database has it.
  */
 import type { Clock, TimerHandle } from '../../common/clock';
 import type { Db } from './database';
+import { groupCommit } from './group-commit';
 
 /** Where the offset survives a restart. */
 export interface OffsetStore {
@@ -25,11 +28,17 @@ export class AdvanceableClock implements Clock {
   private nextId = 1;
   private readonly timers = new Map<number, Pending>();
 
+  /** `offsetMs`: how far the clock was moved before (what the database kept). */
   constructor(
     private readonly base: Clock,
-    private readonly store?: OffsetStore,
+    offsetMs = 0,
   ) {
-    this.offset = store?.load() ?? 0;
+    this.offset = offsetMs;
+  }
+
+  /** How far the clock has been moved. */
+  get offsetMs(): number {
+    return this.offset;
   }
 
   now(): number {
@@ -56,11 +65,13 @@ export class AdvanceableClock implements Clock {
     this.timers.delete(handle.id);
   }
 
-  /** Moves time forward; timers that fall due fire now, in due order (including ones they add). */
+  /**
+   * Moves time forward in memory; timers that fall due fire now, in due order (including ones they
+   * add). Saving the offset is the caller's (`savedAdvance`).
+   */
   advance(ms: number): void {
     if (!(ms >= 0)) throw new RangeError('the sandbox clock only moves forward');
     this.offset += ms;
-    this.store?.save(this.offset);
     for (;;) {
       let next: [number, Pending] | undefined;
       for (const entry of this.timers)
@@ -102,5 +113,36 @@ export function databaseOffset(db: Db): OffsetStore {
       return Number.isFinite(offset) && offset > 0 ? offset : 0;
     },
     save: (offsetMs) => void write.run(OFFSET_KEY, String(offsetMs)),
+  };
+}
+
+/**
+ * How `POST …/_sandbox/clock` moves the clock: the new offset is written in the turn's group commit
+ * (core/group-commit.ts) and time moves — its timers fire — only once that is committed. When the
+ * commit fails, nothing moved: the clock is where the database has it, and the request can be sent
+ * again without moving it twice (before, memory moved at once and the saved offset was rolled back,
+ * so a restart turned time back past what the client had been shown). Resolves whether it moved.
+ */
+export function savedAdvance(
+  clock: AdvanceableClock,
+  db: Db,
+  store: OffsetStore,
+  write: (save: () => void) => void,
+): (ms: number) => Promise<boolean> {
+  // The offset the database holds once the open group commits: ahead of the clock's until then, so
+  // two moves in one turn save their sum.
+  let saved = clock.offsetMs;
+  return async (ms) => {
+    if (!(ms >= 0)) throw new RangeError('the sandbox clock only moves forward');
+    const next = saved + ms;
+    write(() => store.save(next));
+    saved = next;
+    if (!(await groupCommit(db).committed())) {
+      // Rolled back with everything else of its turn: the committed offset is the clock's again.
+      saved = clock.offsetMs;
+      return false;
+    }
+    clock.advance(ms);
+    return true;
   };
 }

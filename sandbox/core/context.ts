@@ -14,8 +14,11 @@ export interface Context {
   readonly mode: Mode;
   /** This emulator's base URL (http://127.0.0.1:PORT plus its prefix), known once it listens. */
   baseUrl(): string;
-  /** Moves the sandbox's clock forward (every emulator shares it): POST …/_sandbox/clock. */
-  advanceClock(ms: number): void;
+  /**
+   * Moves the sandbox's clock forward (every emulator shares it): POST …/_sandbox/clock. It moves
+   * once the saved offset is committed; false when that commit failed and nothing moved.
+   */
+  advanceClock(ms: number): Promise<boolean>;
   log(line: string): void;
 }
 

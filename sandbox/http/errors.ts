@@ -72,3 +72,16 @@ export function notFound(message: string, param?: string): ApiError {
 export function unauthorized(message: string, code?: string): ApiError {
   return new ApiError(401, 'authentication_error', message, { code });
 }
+
+/**
+ * 500 commit_failed: the group commit covering a request failed (core/group-commit.ts), so nothing it
+ * changed was saved, in the database or in memory.
+ */
+export function commitFailed(): ApiError {
+  return new ApiError(
+    500,
+    'api_error',
+    'The sandbox could not commit its database, so nothing this request changed was saved; send it again.',
+    { code: 'commit_failed' },
+  );
+}

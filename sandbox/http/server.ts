@@ -8,7 +8,7 @@
  * Every error leaves as the documented `{"error": {...}}` body; nothing a client sends can crash it.
  */
 import http from 'node:http';
-import { ApiError, badRequest } from './errors';
+import { ApiError, badRequest, commitFailed } from './errors';
 import { firstHeader, parseForm, parseJsonObject, readBody } from './body';
 import type { GroupCommit } from '../core/group-commit';
 import type { Emulator } from './emulator';
@@ -119,9 +119,6 @@ export function parseTarget(target: string): { pathname: string; search: string 
 }
 
 function noop(): void {}
-
-const NOT_COMMITTED =
-  'The sandbox could not commit its database, so nothing this request changed was saved; send it again.';
 
 /** Whether a request says it carries a body (a length above 0, or chunks). */
 function hasBody(request: http.IncomingMessage): boolean {
@@ -429,7 +426,7 @@ class Exchange {
     }
     commits.afterCommit((committed) => {
       if (committed) this.finish(outcome);
-      else this.finish(this.render(new ApiError(500, 'api_error', NOT_COMMITTED, { code: 'commit_failed' })));
+      else this.finish(this.render(commitFailed()));
     });
   }
 

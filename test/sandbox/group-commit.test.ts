@@ -5,6 +5,7 @@
  * before its commit would be caught holding data the database does not have.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -49,10 +50,36 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Every commit of a turn that inserts into `table` fails, until the returned function is called. */
-function failCommitsOn(table: string): () => void {
-  db.exec(`CREATE TRIGGER test_block_${table} AFTER INSERT ON ${table} BEGIN INSERT INTO test_blocker VALUES (1); END`);
-  return () => db.exec(`DROP TRIGGER test_block_${table}`);
+/** Every commit of a turn that inserts into (or updates) `table` fails, until the returned function is called. */
+function failCommitsOn(table: string, on: 'INSERT' | 'UPDATE' = 'INSERT'): () => void {
+  const name = `test_block_${table}_${on}`;
+  db.exec(`CREATE TRIGGER ${name} AFTER ${on} ON ${table} BEGIN INSERT INTO test_blocker VALUES (1); END`);
+  return () => db.exec(`DROP TRIGGER ${name}`);
+}
+
+/**
+ * Sends requests pipelined in one write on one connection, so the sandbox reads them in one turn
+ * (one group commit); resolves the status of each answer, in order.
+ */
+function pipelined(requests: Array<{ method: string; path: string; body: unknown }>): Promise<number[]> {
+  const raw = requests
+    .map(({ method, path, body }, i) => {
+      const json = JSON.stringify(body);
+      return (
+        `${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${sandbox.secret_key}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\n` +
+        `${i === requests.length - 1 ? 'Connection: close\r\n' : ''}\r\n${json}`
+      );
+    })
+    .join('');
+  return new Promise((resolve, reject) => {
+    const socket = connect(sandbox.port, '127.0.0.1', () => socket.end(raw));
+    let answers = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answers += chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve([...answers.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))));
+  });
 }
 
 /** What another connection (a test reading sandbox.db) sees. */
@@ -169,6 +196,53 @@ describe('an answer leaves only once what it reports is committed', () => {
     } finally {
       await rx.close();
     }
+  });
+});
+
+describe('what a sandbox keeps in memory changes only with its commit', () => {
+  const moveClock = (seconds: number) =>
+    api.post<{ now: string } & ErrorResponse>('/_sandbox/clock', { advance_seconds: seconds });
+
+  it('a clock move whose commit failed moves nothing: sent again, it moves once, as the database has it', async () => {
+    const start = (await moveClock(0)).body.now;
+    // The offset is saved (an update of its row) before time moves.
+    const unblock = failCommitsOn('sandbox_meta', 'UPDATE');
+    const failed = await moveClock(3600);
+    expect(failed.status).toBe(500);
+    expect(failed.body.error.code).toBe('commit_failed');
+    unblock();
+    expect((await moveClock(0)).body.now).toBe(start);
+    const moved = await moveClock(3600);
+    expect(moved.status).toBe(200);
+    expect(Date.parse(moved.body.now) - Date.parse(start)).toBe(3_600_000);
+    // What a restart would start from.
+    expect(readOnly("SELECT value FROM sandbox_meta WHERE key = 'clock.offset_ms'")).toEqual([{ value: '3600000' }]);
+  });
+
+  it('two clock moves in one turn save their sum', async () => {
+    const start = Date.parse((await moveClock(0)).body.now);
+    expect(
+      await pipelined([
+        { method: 'POST', path: '/_sandbox/clock', body: { advance_seconds: 60 } },
+        { method: 'POST', path: '/_sandbox/clock', body: { advance_seconds: 120 } },
+      ]),
+    ).toEqual([200, 200]);
+    expect(Date.parse((await moveClock(0)).body.now) - start).toBe(180_000);
+    expect(readOnly("SELECT value FROM sandbox_meta WHERE key = 'clock.offset_ms'")).toEqual([{ value: '180000' }]);
+  });
+
+  it('a fault setting answered 500 with its turn’s failed commit changes no fault', async () => {
+    const unblock = failCommitsOn('transactions');
+    const statuses = await pipelined([
+      { method: 'POST', path: '/v1/terminal/create-payment', body: CREATE },
+      { method: 'PUT', path: '/_sandbox/faults', body: { latency_ms: 5 } },
+    ]);
+    // Both in the turn whose commit failed: "nothing was saved; send it again".
+    expect(statuses).toEqual([500, 500]);
+    expect(sandbox.faults().latency_ms).toBe(0);
+    unblock();
+    expect((await api.put<{ latency_ms: number }>('/_sandbox/faults', { latency_ms: 5 })).body.latency_ms).toBe(5);
+    expect(sandbox.faults().latency_ms).toBe(5);
   });
 });
 

@@ -1,6 +1,6 @@
 /** Sandbox-only routes under /_sandbox (secret key): faults, clock, ledger, notification log. */
 import type { RouteSpec } from '../../http/router';
-import { advanceClock, faultInput } from '../../core/admin';
+import { advanceClock, faultInput, setFaultsAfterCommit } from '../../core/admin';
 import { liveFlag } from '../../core/context';
 import { pickFaults, type Faults } from '../../core/faults';
 import type { PaymentRow, RefundRow } from '../domain/model';
@@ -69,13 +69,16 @@ export function adminRoutes(s: Services): RouteSpec[] {
       method: 'PUT',
       path: '/_sandbox/faults',
       auth: 'secret',
-      handler: (req) => ({ status: 200, json: faultsJson(s.faults.set(faultInput(req.body, FAULT_FIELDS))) }),
+      handler: async (req) => ({
+        status: 200,
+        json: faultsJson(await setFaultsAfterCommit(s.ctx, s.faults, faultInput(req.body, FAULT_FIELDS))),
+      }),
     },
     {
       method: 'POST',
       path: '/_sandbox/clock',
       auth: 'secret',
-      handler: (req) => ({ status: 200, json: advanceClock(s.ctx, req.body) }),
+      handler: async (req) => ({ status: 200, json: await advanceClock(s.ctx, req.body) }),
     },
     { method: 'GET', path: '/_sandbox/ledger', auth: 'secret', handler: () => ({ status: 200, json: ledger(s) }) },
     {

@@ -5,7 +5,7 @@
  */
 import { Params, pageParams } from '../../http/params';
 import type { RouteSpec } from '../../http/router';
-import { advanceClock, faultInput } from '../../core/admin';
+import { advanceClock, faultInput, setFaultsAfterCommit } from '../../core/admin';
 import { inTransaction } from '../../core/context';
 import { pickFaults, type Faults } from '../../core/faults';
 import { pluralLedger } from '../domain/ledger';
@@ -66,7 +66,7 @@ export function adminRoutes(s: PluralServices): RouteSpec[] {
     admin({
       method: 'POST',
       path: '/_sandbox/clock',
-      handler: (req) => ({ status: 200, json: advanceClock(s.ctx, req.body, wireTime) }),
+      handler: async (req) => ({ status: 200, json: await advanceClock(s.ctx, req.body, wireTime) }),
     }),
     admin({
       method: 'GET',
@@ -76,7 +76,10 @@ export function adminRoutes(s: PluralServices): RouteSpec[] {
     admin({
       method: 'PUT',
       path: '/_sandbox/faults',
-      handler: (req) => ({ status: 200, json: pluralFaults(s.faults.set(faultInput(req.body, PLURAL_FAULT_FIELDS))) }),
+      handler: async (req) => ({
+        status: 200,
+        json: pluralFaults(await setFaultsAfterCommit(s.ctx, s.faults, faultInput(req.body, PLURAL_FAULT_FIELDS))),
+      }),
     }),
     admin({
       method: 'GET',

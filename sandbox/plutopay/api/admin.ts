@@ -1,5 +1,5 @@
 /** Sandbox-only routes under /_sandbox (secret key): faults, ledger, test triggers, webhook log. */
-import { advanceClock, faultInput } from '../../core/admin';
+import { advanceClock, faultInput, setFaultsAfterCommit } from '../../core/admin';
 import { MAX_AMOUNT } from './transactions';
 import { ledger } from '../domain/ledger';
 import { DISPUTE_REASONS, disputeJson, payoutJson } from '../domain/payouts-disputes';
@@ -18,14 +18,14 @@ export function adminRoutes(s: Services): RouteSpec[] {
       method: 'PUT',
       path: '/_sandbox/faults',
       auth: 'secret',
-      handler: (req) => ok(s.faults.set(faultInput(req.body, FAULT_FIELDS))),
+      handler: async (req) => ok(await setFaultsAfterCommit(s.ctx, s.faults, faultInput(req.body, FAULT_FIELDS))),
     },
     { method: 'GET', path: '/_sandbox/ledger', auth: 'secret', handler: () => ok(ledger(s.ctx)) },
     {
       method: 'POST',
       path: '/_sandbox/clock',
       auth: 'secret',
-      handler: (req) => ok(advanceClock(s.ctx, req.body)),
+      handler: async (req) => ok(await advanceClock(s.ctx, req.body)),
     },
     {
       method: 'POST',
