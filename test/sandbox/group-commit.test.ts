@@ -244,6 +244,38 @@ describe('what a sandbox keeps in memory changes only with its commit', () => {
     expect((await api.put<{ latency_ms: number }>('/_sandbox/faults', { latency_ms: 5 })).body.latency_ms).toBe(5);
     expect(sandbox.faults().latency_ms).toBe(5);
   });
+
+  it('a reader link whose commit failed opens nothing: its token opens it when sent again', async () => {
+    const hosted = (await api.post<TerminalJson>('/v1/terminals', { name: 'Desk', registration_code: 'host-gc-2' }))
+      .body;
+    const token = async () => (await api.post<{ secret: string }>('/v1/terminal/connection-token')).body.secret;
+    const open = (key: string) =>
+      api.post<{ secret: string } & ErrorResponse>('/v1/terminal/link', { reader_id: hosted.id }, { key });
+    const first = new Api(sandbox.url, (await open(await token())).body.secret);
+    const poll = (link: Api) => link.get<ErrorResponse>('/v1/terminal/link/poll');
+
+    const retried = await token();
+    let unblock = failCommitsOn('terminals', 'UPDATE');
+    const failed = await open(retried);
+    expect(failed.status).toBe(500);
+    expect(failed.body.error.code).toBe('commit_failed');
+    unblock();
+    // The link it would have superseded is still open, and the token was not used up.
+    expect((await poll(first)).status).toBe(200);
+    const opened = await open(retried);
+    expect(opened.status).toBe(201);
+    expect((await poll(first)).body.error.code).toBe('link_superseded');
+
+    // A close whose commit failed leaves the link open (the reader online), to be closed again.
+    const second = new Api(sandbox.url, opened.body.secret);
+    unblock = failCommitsOn('terminals', 'UPDATE');
+    expect((await second.del<ErrorResponse>('/v1/terminal/link')).body.error.code).toBe('commit_failed');
+    unblock();
+    expect((await poll(second)).status).toBe(200);
+    expect((await second.del('/v1/terminal/link')).status).toBe(200);
+    expect((await poll(second)).body.error.code).toBe('link_closed');
+    expect(readOnly('SELECT status FROM terminals WHERE id = ?', hosted.id)).toEqual([{ status: 'offline' }]);
+  });
 });
 
 describe('requests of one turn share a transaction', () => {

@@ -9,6 +9,7 @@ import type { TimerHandle } from '../../../common/clock';
 import { conflict, notFound, unauthorized } from '../../http/errors';
 import type { ActionResult } from './action-machine';
 import { inTransaction, type Context } from '../../core/context';
+import { groupCommit } from '../../core/group-commit';
 import type { TerminalPayments } from './terminal-payments';
 import { actionJson, type ActionRow, type TerminalRow, type Terminals } from './terminals';
 import { iso, MINUTE } from '../../core/time';
@@ -115,9 +116,14 @@ export class ReaderLinks {
     };
   }
 
+  /**
+   * Redeems a token for a link. What is kept in memory (the token redeemed, the link, the one it
+   * supersedes) changes with the commit of what is written: when that commit fails the request is
+   * answered 500 "send it again", and the same token opens the link then.
+   */
   open(tokenSecret: string | undefined, readerRef: string): Record<string, unknown> {
     const token = this.tokens.check(tokenSecret);
-    return inTransaction(this.ctx, () => {
+    const session = inTransaction(this.ctx, () => {
       const reader = this.terminals.reader(readerRef, 'reader_id');
       if (reader.device_type !== 'hosted') {
         throw conflict(
@@ -127,9 +133,6 @@ export class ReaderLinks {
           'reader_id',
         );
       }
-      token.redeemed = true;
-      const previous = this.openByTerminal.get(reader.id);
-      if (previous) this.end(previous, 'superseded');
       const session: LinkSession = {
         id: `lnk_${this.ctx.ids.alnum(20)}`,
         secret: `lks_${this.ctx.ids.alnum(40)}`,
@@ -141,13 +144,31 @@ export class ReaderLinks {
         inFlight: 0,
         staleTimer: undefined,
       };
-      this.remember(session);
-      this.openByTerminal.set(reader.id, session);
       this.terminals.setConnected(reader, true);
       this.terminals.touch(reader);
-      this.armStale(session);
-      return this.linkJson(session);
+      return session;
     });
+    // Single use from now (a second redemption in this turn is refused), given back if not committed.
+    token.redeemed = true;
+    groupCommit(this.ctx.db).afterCommit((committed) => {
+      if (committed) this.install(session);
+      else token.redeemed = false;
+    });
+    return this.linkJson(session);
+  }
+
+  /** A link opened and committed: it supersedes the reader's previous one. */
+  private install(session: LinkSession): void {
+    this.remember(session);
+    if (!this.terminals.find(session.terminalId)) {
+      // Its reader was deleted in the same turn.
+      session.status = 'closed';
+      return;
+    }
+    const previous = this.openByTerminal.get(session.terminalId);
+    if (previous) this.end(previous, 'superseded');
+    this.openByTerminal.set(session.terminalId, session);
+    this.armStale(session);
   }
 
   private remember(session: LinkSession): void {
@@ -248,12 +269,22 @@ export class ReaderLinks {
 
   close(secret: string | undefined): Record<string, unknown> {
     const session = this.session(secret);
+    this.closeSession(session);
+    return { id: session.id, status: 'closed' };
+  }
+
+  /** Its reader goes offline; the link closes once that is committed (it stays open if not). */
+  private closeSession(session: LinkSession): void {
     inTransaction(this.ctx, () => {
-      this.end(session, 'closed');
       const reader = this.terminals.find(session.terminalId);
       if (reader) this.terminals.setConnected(reader, false);
     });
-    return { id: session.id, status: 'closed' };
+    groupCommit(this.ctx.db).afterCommit((committed) => {
+      if (session.status !== 'open') return;
+      if (committed) this.end(session, 'closed');
+      // Still open: it may go stale again (its timer fired, or it was told to close).
+      else if (session.inFlight === 0 && session.staleTimer === undefined) this.armStale(session);
+    });
   }
 
   private end(session: LinkSession, status: 'closed' | 'superseded'): void {
@@ -279,11 +310,7 @@ export class ReaderLinks {
       session.staleTimer = undefined;
       if (session.status !== 'open' || session.inFlight > 0) return;
       this.ctx.log(`reader link ${session.id} went stale: reader ${session.readerId} offline`);
-      inTransaction(this.ctx, () => {
-        this.end(session, 'closed');
-        const reader = this.terminals.find(session.terminalId);
-        if (reader) this.terminals.setConnected(reader, false);
-      });
+      this.closeSession(session);
     }, STALE_AFTER_MS);
   }
 
