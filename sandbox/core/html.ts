@@ -47,3 +47,9 @@ ${content}
 export function messageContent(title: string, message: string): string {
   return `<h1>${escapeHtml(title)}</h1><p role="status">${escapeHtml(message)}</p>`;
 }
+
+/**
+ * The title of the page a browser gets when the sandbox fails on a hosted page (a commit that failed,
+ * an internal error): the message under it is the error's, which says whether to send it again.
+ */
+export const FAILURE_TITLE = 'The sandbox could not do this';

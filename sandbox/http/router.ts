@@ -60,6 +60,17 @@ export interface RouteSpec {
    */
   resource?: (request: ApiRequest) => unknown;
   handler: Handler;
+  /**
+   * A page a browser opens (a hosted payment page and its forms): a failure of the sandbox itself on
+   * it — a commit that failed, an internal error — is answered with this HTML page rather than the
+   * API's JSON, which a browser would show raw. Its own refusals the page answers itself.
+   */
+  page?: (failure: { status: number; message: string }) => Reply;
+}
+
+/** The routes a browser opens (no key) marked as pages: a sandbox failure on them is answered `page`. */
+export function asPages(routes: RouteSpec[], page: NonNullable<RouteSpec['page']>): RouteSpec[] {
+  return routes.map((route) => (route.auth === 'none' ? { ...route, page } : route));
 }
 
 export interface Route extends RouteSpec {

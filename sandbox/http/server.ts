@@ -436,6 +436,8 @@ class Exchange {
   }
 
   private render(error: ApiError): Reply {
+    // A browser on a hosted page reads a page, not JSON, when the sandbox fails.
+    if (error.status >= 500 && this.route?.page) return this.route.page(error);
     return this.emulator ? this.emulator.renderError(error) : rootError(this.pipeline.mounts, error);
   }
 

@@ -278,6 +278,44 @@ describe('what a sandbox keeps in memory changes only with its commit', () => {
   });
 });
 
+describe('a hosted page whose commit failed', () => {
+  /** A browser's form POST: the answer, its type and its text. */
+  async function submit(url: string, fields: Record<string, string>) {
+    const response = await fetch(url, { method: 'POST', body: new URLSearchParams(fields), redirect: 'manual' });
+    return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+  }
+
+  it('answers the browser with the sandbox’s HTML page, not JSON, and the form can be sent again', async () => {
+    const session = (await api.post<{ url: string }>('/v1/checkout/sessions', { amount: 2500 })).body;
+    const unblock = failCommitsOn('checkout_sessions', 'UPDATE');
+    const failed = await submit(session.url, { card_number: '4242 4242 4242 4242' });
+    expect(failed.status).toBe(500);
+    expect(failed.type).toMatch(/^text\/html/);
+    expect(failed.text).toContain('<!doctype html>');
+    expect(failed.text).toContain('nothing this request changed was saved; send it again');
+    unblock();
+    const paid = await submit(session.url, { card_number: '4242 4242 4242 4242' });
+    expect(paid.status).toBe(200);
+    expect(paid.text).toContain('Payment complete');
+
+    // Plural's checkout page, the same way.
+    const plural = new PluralApi(sandbox);
+    await plural.login();
+    const order = await plural.createOrder({ merchant_order_reference: 'page-1' });
+    const unblockPlural = failCommitsOn('plural_payments');
+    const pluralFailed = await submit(order.redirect_url!, { card_number: '4012 0010 3714 1112' });
+    expect(pluralFailed.status).toBe(500);
+    expect(pluralFailed.type).toMatch(/^text\/html/);
+    expect(pluralFailed.text).toContain('send it again');
+    unblockPlural();
+    // The API still answers in its own format.
+    const unblockApi = failCommitsOn('transactions');
+    const api500 = await api.post<ErrorResponse>('/v1/terminal/create-payment', CREATE);
+    expect(api500.body.error.code).toBe('commit_failed');
+    unblockApi();
+  });
+});
+
 describe('requests of one turn share a transaction', () => {
   it('concurrent creates with one key make one payment; the others replay it, committed when answered', async () => {
     const body = { ...CREATE, idempotency_key: 'same-key' };

@@ -4,7 +4,8 @@
  * gives the same result whichever is used.
  */
 import { ApiError } from '../../http/errors';
-import type { Reply, RouteSpec } from '../../http/router';
+import { asPages, type Reply, type RouteSpec } from '../../http/router';
+import { FAILURE_TITLE } from '../../core/html';
 import { formatted } from '../../core/money';
 import { Validator } from '../errors';
 import { payPath, type Customer, type PaymentRow, type ScheduleEntry } from '../domain/model';
@@ -53,6 +54,10 @@ export function pageRoutes(s: Services, prefix: string): RouteSpec[] {
     status: 404,
     html: messagePage('Not found', 'There is no payment at this address.', live),
   };
+  const failed = (failure: { status: number; message: string }): Reply => ({
+    status: failure.status,
+    html: messagePage(FAILURE_TITLE, failure.message, live),
+  });
 
   const closedPage = (row: PaymentRow): Reply => {
     if (row.state === 'paid' || row.state === 'authorized')
@@ -112,7 +117,7 @@ export function pageRoutes(s: Services, prefix: string): RouteSpec[] {
     };
   };
 
-  return [
+  const routes: RouteSpec[] = [
     {
       method: 'GET',
       path: base,
@@ -246,4 +251,5 @@ export function pageRoutes(s: Services, prefix: string): RouteSpec[] {
       },
     },
   ];
+  return asPages(routes, failed);
 }

@@ -11,9 +11,9 @@
  * fields order_id, status, error_code and error_message; without a callback_url a result page shows.
  */
 import { ApiError } from '../../http/errors';
-import type { Reply, RouteSpec } from '../../http/router';
+import { asPages, type Reply, type RouteSpec } from '../../http/router';
 import { formatted } from '../../core/money';
-import { escapeHtml, hostedPage, messageContent, type HostedPageLook } from '../../core/html';
+import { escapeHtml, FAILURE_TITLE, hostedPage, messageContent, type HostedPageLook } from '../../core/html';
 import type { OrderRow, PaymentRow } from '../domain/model';
 import { DEFAULT_PLURAL_CARD, PLURAL_TEST_CARDS } from '../../../common/plural-test-cards';
 import type { PluralServices } from '../services';
@@ -55,6 +55,8 @@ export function pageRoutes(s: PluralServices, prefix: string): RouteSpec[] {
   const { orders } = s;
   const merchant = `Plural sandbox merchant ${s.auth.credentials.merchant_id}`;
   const live = s.ctx.mode === 'live';
+  const failed = (failure: { status: number; message: string }): Reply =>
+    messagePage(failure.status, FAILURE_TITLE, failure.message, live);
 
   const checkoutForm = (order: OrderRow, status: number, card: string, error: string | null): Reply => {
     const amount = formatted(order.amount, order.currency);
@@ -89,7 +91,7 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
       : messagePage(200, 'Payment complete', `Thank you. ${formatted(order.amount, order.currency)} was paid.`, live);
   };
 
-  return [
+  const routes: RouteSpec[] = [
     {
       method: 'GET',
       path: '/checkout/{token}',
@@ -190,4 +192,5 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
       },
     },
   ];
+  return asPages(routes, failed);
 }

@@ -4,7 +4,8 @@ import { CHECKOUT_STATUSES, type SessionRow } from '../domain/checkout';
 import { formatted } from '../../core/money';
 import { badRequest } from '../../http/errors';
 import { Params } from '../../http/params';
-import type { Reply, RouteSpec } from '../../http/router';
+import { FAILURE_TITLE } from '../../core/html';
+import { asPages, type Reply, type RouteSpec } from '../../http/router';
 import type { Services } from '../services';
 import { checkoutPage, messagePage } from './hosted-page';
 import { AMOUNT } from './transactions';
@@ -57,8 +58,12 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
     status: 404,
     html: messagePage('Not found', 'There is no checkout session at this address.', live),
   };
+  const failed = (failure: { status: number; message: string }): Reply => ({
+    status: failure.status,
+    html: messagePage(FAILURE_TITLE, failure.message, live),
+  });
 
-  return [
+  const routes: RouteSpec[] = [
     {
       method: 'POST',
       path: '/v1/checkout/sessions',
@@ -175,4 +180,5 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
       },
     },
   ];
+  return asPages(routes, failed);
 }
