@@ -996,7 +996,16 @@ export class CashierCommands {
           (typeof op.params.amount === 'number' ? op.params.amount : record.amountCaptured - record.amountRefunded),
         0,
       );
-      const remaining = record.amountCaptured - record.amountRefunded - queued;
+      // Money a customer's bank disputes (open, or lost) is not the shop's to refund: refunding it too
+      // would pay the customer twice, and the gateway refuses it (PlutoPay: charge_disputed, whose
+      // words are in minor units). Said here in the cashier's words, before anything is sent.
+      const disputed = record.transactionId
+        ? journal
+            .disputesOn(record.gateway, record.transactionId)
+            .filter((dispute) => dispute.status !== 'won')
+            .reduce((sum, dispute) => sum + dispute.amount, 0)
+        : 0;
+      const remaining = record.amountCaptured - record.amountRefunded - queued - disputed;
       const named = input.splits?.reduce((sum, line) => sum + line.amount, 0);
       const amount = input.amount ?? named ?? remaining;
       const money = (minor: number) => formatAmount(minor, record.currency);
@@ -1025,7 +1034,10 @@ export class CashierCommands {
           throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
       }
       if (amount <= 0 || amount > remaining) {
-        refuse(`At most ${money(Math.max(remaining, 0))} can still be refunded.`);
+        refuse(
+          `At most ${money(Math.max(remaining, 0))} can still be refunded` +
+            (disputed > 0 ? `: the customer's bank disputes ${money(disputed)} of this payment.` : '.'),
+        );
       }
       const smallest = gateway.limits.refund.min;
       if (amount < smallest) {

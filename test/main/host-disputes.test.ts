@@ -187,7 +187,7 @@ describe('disputes (chargebacks) on PlutoPay', () => {
     expect((await t.call('disputes.list', { refresh: true })).readProblem).toBeNull();
   });
 
-  it('a refund the disputes leave no room for is refused with the gateway’s words, and changes nothing', async () => {
+  it('a refund the disputes leave no room for is refused, in money once they are read, and changes nothing', async () => {
     const sandbox = await startSandbox({ port: 0, db: ':memory:', seed: false });
     cleanup.push(() => sandbox.close());
     const t = await startTestHost({ sandbox, dataDir: tempDir(), tuning: QUIET });
@@ -195,14 +195,22 @@ describe('disputes (chargebacks) on PlutoPay', () => {
     const paid = await cardPayment(t, 2500, 'automatic', 'EUR');
     await openDispute(t, paid, 2000, 'fraudulent');
 
-    // The customer's bank holds €20.00: refunding it too would pay the customer twice.
+    // The customer's bank holds €20.00: refunding it too would pay the customer twice. Before the
+    // till has read the dispute, the gateway's refusal says so (in its own minor units)…
     const refused = await t.fail('payments.refund', { paymentId: paid.id, amount: 1000 });
     expect(refused.message).toMatch(/disputes leave to refund \(500; disputes hold 2000\)/);
     expect(refused).not.toMatchObject({ queued: true });
+    // …once it has, the till says it first, in money, and sends nothing.
+    await t.call('disputes.list', { refresh: true });
+    const known = await t.fail('payments.refund', { paymentId: paid.id, amount: 1000 });
+    expect(known).toMatchObject({
+      code: 'validation',
+      message: "At most €5.00 can still be refunded: the customer's bank disputes €20.00 of this payment.",
+    });
     const detail = await t.call('transactions.get', { transactionId: paid.transactionId! });
     expect(detail.payment).toMatchObject({ amountRefunded: 0, status: 'succeeded' });
-    // What the dispute leaves can still be refunded.
-    expect(await t.call('payments.refund', { paymentId: paid.id, amount: 500 })).toMatchObject({
+    // What the dispute leaves can still be refunded: all of it when no amount is given.
+    expect(await t.call('payments.refund', { paymentId: paid.id })).toMatchObject({
       status: 'partially_refunded',
       amountRefunded: 500,
     });
