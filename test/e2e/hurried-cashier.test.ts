@@ -94,6 +94,28 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
     await stateIs(page, /Canceled/);
   });
 
+  it('Esc while the payment is being created: it is cancelled once the gateway has it, no card asked', async () => {
+    await page.keyboard.press('F1');
+    await amountField(page).fill('');
+    await amountField(page).pressSequentially('1114');
+    const release = tap.holdNext('payments.create');
+    await amountField(page).press('Enter');
+    await stateIs(page, /Creating the payment and sending it to/);
+    try {
+      await page.keyboard.press('Escape');
+      await stateIs(page, /^Cancelling… The payment is cancelled as soon as the gateway has it/);
+    } finally {
+      release();
+    }
+    await stateIs(page, /^Canceled/);
+    expect(await atGateway(1114)).toEqual([expect.objectContaining({ status: 'canceled' })]);
+    // Nothing is left on the reader: the next sale goes to it and waits for its own card.
+    await charge(page, '1115');
+    expect(await page.locator('.payment-card__amount').textContent()).toBe('$11.15');
+    await page.keyboard.press('Escape');
+    await stateIs(page, /Canceled/);
+  });
+
   it('a payment refunded in one tab: the details open in the other show it, and offer no refund', async () => {
     await charge(page, '1107');
     await approve(page);

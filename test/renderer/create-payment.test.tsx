@@ -301,6 +301,31 @@ describe('Create payment screen', () => {
     expect(store.getState().ui.screen).toBe('process');
   });
 
+  it('Esc while the payment is being created says it will be cancelled, and cancels it once the host has it', async () => {
+    // Found in Chromium: Esc did nothing during "Creating the payment and sending it to …", and the
+    // payment went on to the reader and waited for a card the cashier meant to stop.
+    const bridge = new FakeBridge(
+      makeSnapshot({ readers: [makeReader({ id: 'rdr_counter2', label: 'Counter 2', status: 'online' })] }),
+    );
+    const pending = deferred<Result<CommandResult<'payments.create'>>>();
+    bridge.on('payments.create', () => pending.promise);
+    const { user, store } = await renderApp(bridge);
+    await user.type(amountInput(), '1112{Enter}');
+    expect(screen.getByText('Esc cancels the payment as soon as the gateway has it.')).toBeTruthy();
+    await user.keyboard('{Escape}');
+    const state = shownRegions('status');
+    expect(state.map((s) => s.textContent)).toEqual([expect.stringMatching(/^Cancelling… The payment is cancelled/)]);
+    expect((screen.getByRole('button', { name: 'Cancel payment' }) as HTMLButtonElement).disabled).toBe(true);
+    const orderReference = bridge.inputs('payments.create')[0]!.orderReference;
+    const created = makePayment({ id: 'pay_escaped01', orderReference, status: 'pending', amount: 1112 });
+    const canceled = { ...created, status: 'canceled' as const, updatedAt: new Date(Date.now() + 1000).toISOString() };
+    bridge.on('payments.cancel', () => ok(canceled));
+    pending.resolve(ok(created));
+    await waitFor(() => expect(store.getState().host.payments['pay_escaped01']?.status).toBe('canceled'));
+    expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: 'pay_escaped01' }]);
+    expect(state[0]!.textContent).toMatch(/Canceled/);
+  });
+
   it('goes back to the form, the amount kept, when the host refuses the charge', async () => {
     const bridge = new FakeBridge();
     const pending = deferred<Result<CommandResult<'payments.create'>>>();

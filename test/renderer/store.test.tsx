@@ -594,3 +594,74 @@ describe('selectors', () => {
     expect(validateDraft({ ...draft, amount: 1, orderReference: 'A-1/2#3' }, 'EUR')).toEqual([]);
   });
 });
+
+describe('Esc while a payment is being created', () => {
+  const reader = makeReader({ id: 'rdr_counter1', label: 'Counter 1', status: 'online' });
+
+  /** A charge on its way to the host, Esc pressed before the host reported it. */
+  async function chargeThenCancel() {
+    const bridge = new FakeBridge(makeSnapshot({ seq: 1, readers: [reader] }));
+    const creating = deferred<Result<CommandResult<'payments.create'>>>();
+    bridge.on('payments.create', () => creating.promise);
+    const cancel = deferred<Result<CommandResult<'payments.cancel'>>>();
+    bridge.on('payments.cancel', () => cancel.promise);
+    const store = await started(bridge);
+    store.getState().updateDraft({ amount: 1112 });
+    const charging = store.getState().charge();
+    const orderReference = bridge.inputs('payments.create')[0]!.orderReference;
+    store.getState().cancelCharge();
+    expect(store.getState().ui.pendingCharge?.cancelAsked).toBe(true);
+    // Nothing to cancel yet: the host has no payment.
+    expect(bridge.count('payments.cancel')).toBe(0);
+    return { bridge, store, creating, cancel, charging, orderReference };
+  }
+
+  it('is cancelled as soon as the host reports the payment, and its "not sent to the reader" is moot', async () => {
+    const { bridge, store, creating, cancel, charging, orderReference } = await chargeThenCancel();
+    const payment = makePayment({ id: 'pay_escaped01', orderReference, status: 'creating', amount: 1112 });
+    store.getState().applyEvent({ seq: 2, type: 'payment', payment });
+    expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: 'pay_escaped01' }]);
+    expect(store.getState().busy['cancel:pay_escaped01']).toBe(true);
+    // The host cancelled it before sending it to the reader, which it then refused.
+    const canceled = { ...payment, status: 'canceled' as const, updatedAt: new Date(Date.now() + 1000).toISOString() };
+    creating.resolve(
+      ok({ ...canceled, notSent: { code: 'conflict', message: 'This payment is canceled; only a pending payment…' } }),
+    );
+    cancel.resolve(ok(canceled));
+    await charging;
+    await flush();
+    expect(store.getState().ui.selectedPaymentId).toBe('pay_escaped01');
+    expect(store.getState().ui.paymentError).toBe(null);
+    expect(store.getState().host.payments['pay_escaped01']!.status).toBe('canceled');
+    expect(bridge.count('payments.cancel')).toBe(1);
+  });
+
+  it('is cancelled on the create’s answer when no event named the payment before it', async () => {
+    const { bridge, store, creating, cancel, charging, orderReference } = await chargeThenCancel();
+    const onReader = makePayment({
+      id: 'pay_escaped02',
+      orderReference,
+      status: 'in_progress',
+      readerId: reader.id,
+      readerStage: 'sent',
+    });
+    creating.resolve(ok(onReader));
+    await charging;
+    expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: 'pay_escaped02' }]);
+    cancel.resolve(ok({ ...onReader, status: 'canceled', updatedAt: new Date(Date.now() + 1000).toISOString() }));
+    await flush();
+    expect(store.getState().host.payments['pay_escaped02']!.status).toBe('canceled');
+  });
+
+  it('a payment the host already has, still being created: the cancel goes to the host at once', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ seq: 1 }));
+    bridge.on('payments.cancel', () => new Promise(() => undefined));
+    const store = await started(bridge);
+    const payment = makePayment({ id: 'pay_creating1', status: 'creating' });
+    store.getState().applyEvent({ seq: 2, type: 'payment', payment });
+    store.getState().selectPayment(payment.id);
+    store.getState().cancelCharge();
+    store.getState().cancelCharge();
+    expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: 'pay_creating1' }]);
+  });
+});

@@ -267,6 +267,11 @@ function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
   );
 }
 
+const CREATING_ESC_HINT = 'Esc cancels the payment as soon as the gateway has it.';
+
+const CANCELLING_TEXT =
+  'Cancelling… The payment is cancelled as soon as the gateway has it: the reader will not ask for the card.';
+
 /**
  * The payment's amount, what it is for, where it is, and anything waiting or needing attention.
  * Before the host reports it (Enter was just pressed), `pending` stands for it with the same card,
@@ -277,11 +282,14 @@ function PaymentCard({
   payment,
   pending,
   readerLabel,
+  cancelling = false,
   unfollowed = false,
 }: {
   payment: PaymentView | null;
   pending?: PendingCharge | null | undefined;
   readerLabel?: string | undefined;
+  /** Esc was pressed while it was being created: its cancel waits for the gateway's answer. */
+  cancelling?: boolean;
   /** Another gateway's payment: what the till last knew, not a state it follows (no QR is shown). */
   unfollowed?: boolean;
 }) {
@@ -319,7 +327,9 @@ function PaymentCard({
       <LiveRegion
         className={payment ? `payment-state payment-state--${payment.status}` : 'payment-state payment-state--creating'}
       >
-        {payment ? (
+        {cancelling || (!payment && pending?.cancelAsked) ? (
+          CANCELLING_TEXT
+        ) : payment ? (
           <>
             {unfollowed ? `Last known here: ${statusLabel(payment.status)}.` : paymentStateText(payment)}
             {readerLabel ? ` (${readerLabel})` : ''}
@@ -681,6 +691,7 @@ function PaymentOnReaderOrLink() {
   const processPayment = usePos((s) => s.processPayment);
   const selectPayment = usePos((s) => s.selectPayment);
   const cancelPayment = usePos((s) => s.cancelPayment);
+  const cancelCharge = usePos((s) => s.cancelCharge);
   const setScreen = usePos((s) => s.setScreen);
   const run = usePos((s) => s.run);
   const showPlan = usePos((s) => s.showPlan);
@@ -730,6 +741,12 @@ function PaymentOnReaderOrLink() {
   const inFlight = isInFlight(payment) || processing;
   const disconnected = connection !== 'open';
   const cancellable = canCancel(payment) && !canceling && !processing && !disconnected;
+  // Being created (Enter was just pressed, the gateway has not answered): Esc cancels it once the
+  // gateway has it, rather than letting it go on to the reader (see cancelCharge).
+  const creating = payment?.status === 'creating' && payment.tip?.state !== 'awaiting';
+  const cancelsOnceCreated = (creating && !canceling && !disconnected) || (!payment && !!pendingCharge);
+  const cancelAsked = !payment && pendingCharge?.cancelAsked === true;
+  const cancellingCreation = (creating && canceling) || cancelAsked;
 
   // After a decline, Enter means "try another card": put the focus there.
   const declineKey =
@@ -741,11 +758,16 @@ function PaymentOnReaderOrLink() {
   useKey(
     'Escape',
     (event) => {
+      if (cancelsOnceCreated) {
+        event.preventDefault();
+        cancelCharge();
+        return;
+      }
       if (!payment || !cancellable) return;
       event.preventDefault();
       void cancelPayment(payment.id);
     },
-    !!payment,
+    !!payment || !!pendingCharge,
   );
 
   if (!payment && pendingCharge) {
@@ -753,6 +775,18 @@ function PaymentOnReaderOrLink() {
     return (
       <ProcessFrame>
         <PaymentCard payment={null} pending={pendingCharge} />
+        <div className="actions">
+          <button
+            type="button"
+            className="danger"
+            disabled={cancelAsked}
+            aria-keyshortcuts="Escape"
+            onClick={() => cancelCharge()}
+          >
+            Cancel payment
+          </button>
+        </div>
+        {cancelAsked ? null : <p className="key-hints">{CREATING_ESC_HINT}</p>}
       </ProcessFrame>
     );
   }
@@ -818,7 +852,9 @@ function PaymentOnReaderOrLink() {
       ? 'The card is being authorised: it cannot be canceled now.'
       : canCancel(payment)
         ? 'Esc cancels the payment while the card is not yet authorised.'
-        : null;
+        : creating && !canceling
+          ? CREATING_ESC_HINT
+          : null;
   const finished = ['requires_capture', 'succeeded', 'canceled', 'refunded', 'partially_refunded'].includes(
     payment.status,
   );
@@ -837,6 +873,7 @@ function PaymentOnReaderOrLink() {
       <PaymentCard
         payment={payment}
         readerLabel={onItsReader ? (shownReader?.label ?? 'a reader not in the list') : undefined}
+        cancelling={cancellingCreation}
       />
 
       <LiveRegion heardOnOpen className="notice">
@@ -889,9 +926,9 @@ function PaymentOnReaderOrLink() {
           <button
             type="button"
             className="danger"
-            disabled={!cancellable}
+            disabled={!cancellable && !cancelsOnceCreated}
             aria-keyshortcuts="Escape"
-            onClick={() => void cancelPayment(payment.id)}
+            onClick={() => (cancelsOnceCreated ? cancelCharge() : void cancelPayment(payment.id))}
           >
             Cancel payment
           </button>

@@ -170,6 +170,22 @@ export const createCommandsSlice =
         return result;
       },
 
+      cancelCharge() {
+        const { ui, host, busy } = get();
+        const shown = ui.selectedPaymentId ? host.payments[ui.selectedPaymentId] : undefined;
+        if (shown) {
+          // The host has it: it cancels it once its create is answered (one payment at a time).
+          if (shown.status === 'creating' && !busy[`cancel:${shown.id}`]) void get().cancelPayment(shown.id);
+          return;
+        }
+        const pending = ui.pendingCharge;
+        if (!pending || pending.cancelAsked) return;
+        // Still on its way to the host: cancelled as soon as the host reports it (host-slice).
+        set((s) => ({
+          ui: { ...s.ui, pendingCharge: s.ui.pendingCharge && { ...s.ui.pendingCharge, cancelAsked: true } },
+        }));
+      },
+
       async charge() {
         const state = get();
         if (state.busy.create) return;
@@ -257,12 +273,16 @@ export const createCommandsSlice =
               currency,
               readerLabel: sendsTo ? (target?.label ?? null) : null,
               earlier,
+              cancelAsked: false,
             },
           },
         }));
         const created = await sending;
         // The cashier may have gone elsewhere (F5, F6…) while it was on its way: leave them there.
         const stillShown = get().ui.screen === 'process';
+        // Esc was pressed while it was created: the cancel is on its way (sent when the host reported
+        // the payment); what the reader did not get is moot.
+        const cancelAsked = get().ui.pendingCharge?.cancelAsked === true;
         get().setPendingCharge(null);
         if (!created.ok) {
           // Back to the form as it was charged, with the host's answer (what was not charged must be
@@ -285,6 +305,7 @@ export const createCommandsSlice =
               (p) => p.orderReference === input.orderReference && !earlier.includes(p.id),
             );
             if (existing) {
+              if (cancelAsked) void get().cancelPayment(existing.id);
               get().resetDraft();
               get().selectPayment(existing.id);
               get().setScreen('process');
@@ -303,6 +324,7 @@ export const createCommandsSlice =
         set((s) => ({ ui: { ...s.ui, lastCurrency: currency } }));
         // The form is already the next sale's (blank, or what the cashier has typed there since).
         get().selectPayment(payment.id);
+        if (cancelAsked) return;
         // The screen was drawn before the answer: unless the reader has it (nothing to press then),
         // put the focus where the answer says, e.g. on "Send to reader" when no reader got it.
         if (stillShown && (notSent || payment.status !== 'in_progress')) get().refocus();

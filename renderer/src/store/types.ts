@@ -210,6 +210,11 @@ export interface PendingCharge {
   readerLabel: string | null;
   /** Payments of the mirror with this order reference when Enter was pressed: never this charge. */
   earlier: readonly string[];
+  /**
+   * Esc was pressed before the host reported the payment: it is cancelled as soon as the host has
+   * it (the first event or answer that names it), never left to wait for a card.
+   */
+  cancelAsked: boolean;
 }
 
 export interface UiSlice {
@@ -248,6 +253,11 @@ export interface CommandsSlice {
   charge(): Promise<void>;
   processPayment(paymentId: string, readerId: string): Promise<Result<PaymentView>>;
   cancelPayment(paymentId: string): Promise<Result<PaymentView>>;
+  /**
+   * Esc while the payment is being created: cancelled at once if the host already has it (the host
+   * cancels it once the gateway has it), or as soon as the host reports it.
+   */
+  cancelCharge(): void;
   /** Fresh snapshot from the host (after a reconnect, a gap, or a command whose outcome is unknown). */
   resync(): Promise<void>;
 }
