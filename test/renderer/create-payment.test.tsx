@@ -326,6 +326,24 @@ describe('Create payment screen', () => {
     expect(state[0]!.textContent).toMatch(/Canceled/);
   });
 
+  it('back on the form while a charge is on its way: it says what is charged and on which reader', async () => {
+    // Found in Chromium: "Charging…" alone, over a form already blank for the next sale.
+    const bridge = new FakeBridge(
+      makeSnapshot({ readers: [makeReader({ id: 'rdr_counter1', label: 'Simulated reader 1', status: 'online' })] }),
+    );
+    const pending = deferred<Result<CommandResult<'payments.create'>>>();
+    bridge.on('payments.create', () => pending.promise);
+    const { user, store } = await renderApp(bridge);
+    await user.type(amountInput(), '1112{Enter}');
+    await user.keyboard('{F1}');
+    expect(amountInput().value).toBe('');
+    expect(document.getElementById('charge-summary')!.textContent).toBe('Charging €11.12 on Simulated reader 1…');
+    const orderReference = bridge.inputs('payments.create')[0]!.orderReference;
+    pending.resolve(ok(makePayment({ id: 'pay_charging1', orderReference, status: 'in_progress' })));
+    await waitFor(() => expect(store.getState().ui.pendingCharge).toBe(null));
+    expect(document.getElementById('charge-summary')!.textContent).not.toMatch(/Charging/);
+  });
+
   it('goes back to the form, the amount kept, when the host refuses the charge', async () => {
     const bridge = new FakeBridge();
     const pending = deferred<Result<CommandResult<'payments.create'>>>();

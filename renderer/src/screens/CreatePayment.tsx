@@ -9,6 +9,7 @@ import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { SplitEditor } from '../components/SplitEditor';
 import { usePos, usePosStore } from '../store/context';
+import type { PendingCharge } from '../store/types';
 import {
   busyWith,
   choosesChannel,
@@ -134,6 +135,23 @@ function withTip(amount: number, currency: string, mode: string, percent: number
     // an amount the tip rules refuse: the host says why on Charge
   }
   return money(amount, currency);
+}
+
+/**
+ * While a charge is on its way, over a form already blank for the next sale: what is being charged,
+ * and where (found in Chromium: "Charging…" alone said nothing of which sale).
+ */
+function chargingText(pending: PendingCharge | null): string {
+  if (!pending) return 'Charging…';
+  const { amount, currency, tip } = pending;
+  const what = !tip
+    ? money(amount, currency)
+    : 'askTip' in tip
+      ? withTip(amount, currency, 'ask', 0, 0)
+      : tip.tip.kind === 'percent'
+        ? withTip(amount, currency, 'percent', tip.tip.percent, 0)
+        : withTip(amount, currency, tip.tip.kind, 0, tip.tip.kind === 'custom' ? tip.tip.amount : 0);
+  return `Charging ${what}${pending.readerLabel ? ` on ${pending.readerLabel}` : ''}…`;
 }
 
 /** Who pays, saved cards and installments: what a gateway that keeps cards or plans offers. */
@@ -370,6 +388,7 @@ export function CreatePayment() {
   const error = usePos((s) => s.ui.createError);
   const draftNotice = usePos((s) => s.ui.draftNotice);
   const busy = usePos((s) => s.busy.create === true);
+  const pendingCharge = usePos((s) => s.ui.pendingCharge);
   const connection = usePos((s) => s.link.connection);
   const reader = usePos(defaultReader);
   const updateDraft = usePos((s) => s.updateDraft);
@@ -561,7 +580,7 @@ export function CreatePayment() {
         </span>
         <p id="charge-summary" className="summary">
           {busy
-            ? 'Charging…'
+            ? chargingText(pendingCharge)
             : disconnected
               ? 'Not connected to the host.'
               : notSetUp

@@ -273,6 +273,7 @@ export const createCommandsSlice =
               currency,
               readerLabel: sendsTo ? (target?.label ?? null) : null,
               earlier,
+              tip,
               cancelAsked: false,
             },
           },

@@ -18,6 +18,7 @@ import type {
   SettingsView,
   Snapshot,
 } from '../../../common/contract';
+import type { TipChoice } from '../../../common/tips';
 
 export type Screen =
   'create' | 'process' | 'simulate' | 'capture' | 'transactions' | 'readers' | 'settings' | 'attention' | 'reports';
@@ -210,6 +211,8 @@ export interface PendingCharge {
   readerLabel: string | null;
   /** Payments of the mirror with this order reference when Enter was pressed: never this charge. */
   earlier: readonly string[];
+  /** The tip as charged (amount is before it): typed in, the customer's to choose, or none. */
+  tip: { askTip: true } | { tip: TipChoice } | null;
   /**
    * Esc was pressed before the host reported the payment: it is cancelled as soon as the host has
    * it (the first event or answer that names it), never left to wait for a card.
