@@ -120,6 +120,7 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
     await charge(page, '1107');
     await approve(page);
     const other = await browser.newPage();
+    const otherTap = await tapBridge(other);
     try {
       await other.goto(app.url);
       await other.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
@@ -134,11 +135,25 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
           .click();
         await tab.getByLabel('Refund amount').waitFor({ timeout: TIMEOUT });
       }
-      await page.getByLabel('Refund amount').press('Enter');
-      await page.getByText('Refunded $11.07.').waitFor({ timeout: TIMEOUT });
-      const status = other.locator('dl.details dt', { hasText: /^Status$/ }).locator('xpath=following-sibling::dd[1]');
-      await expect.poll(async () => (await status.textContent()) ?? '', { timeout: TIMEOUT }).toBe('Refunded');
-      await expect.poll(() => other.getByLabel('Refund amount').count(), { timeout: TIMEOUT }).toBe(0);
+      // The other tab's refund of the same $11.07 is on its way (a slow network) while this one refunds.
+      const release = otherTap.holdNext('payments.refund');
+      try {
+        await other.getByLabel('Refund amount').press('Enter');
+        await page.getByLabel('Refund amount').press('Enter');
+        await page.getByText('Refunded $11.07.').waitFor({ timeout: TIMEOUT });
+        const status = other
+          .locator('dl.details dt', { hasText: /^Status$/ })
+          .locator('xpath=following-sibling::dd[1]');
+        await expect.poll(async () => (await status.textContent()) ?? '', { timeout: TIMEOUT }).toBe('Refunded');
+        await expect.poll(() => other.getByLabel('Refund amount').count(), { timeout: TIMEOUT }).toBe(0);
+      } finally {
+        release();
+      }
+      // Its refusal outlives the form it was pressed in.
+      await other
+        .getByRole('alert')
+        .filter({ hasText: 'Not refunded: $11.07 — this payment is refunded already.' })
+        .waitFor({ timeout: TIMEOUT });
       expect(await atGateway(1107)).toEqual([expect.objectContaining({ status: 'refunded', amount_refunded: 1107 })]);
     } finally {
       await other.close();

@@ -612,6 +612,43 @@ describe('Transactions screen', () => {
       expect(shownAlert().textContent).toMatch(/Not refunded/);
     });
 
+    it('a refund refused once another tab refunded the payment in full is still said, with the form gone', async () => {
+      // Found in Chromium with two tabs on one payment's details: the other tab's refusal went with
+      // its refund form, and nothing on screen said the refund pressed there was not made.
+      const paid = makePayment({
+        id: 'pay_detail0001',
+        transactionId: TX_ID,
+        status: 'succeeded',
+        amount: 2000,
+        amountCaptured: 2000,
+      });
+      const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1' }));
+      bridge.snapshot = makeSnapshot({ seq: 1, payments: [paid] });
+      const refusal = deferred<ReturnType<typeof fail>>();
+      bridge.on('payments.refund', () => refusal.promise);
+      const { user, store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      await user.click(await screen.findByRole('button', { name: 'Refund' }));
+      // Meanwhile the other tab refunds all of it: the details are read again and offer no refund.
+      const refunded = makeTransaction({ id: TX_ID, reference: 'pi_page1', status: 'refunded', amountRefunded: 2000 });
+      bridge.on('transactions.get', () =>
+        ok({ offline: false, transaction: refunded, refunds: [], timeline: [], payment: paid }),
+      );
+      act(() =>
+        bridge.push({
+          seq: 2,
+          type: 'payment',
+          payment: { ...paid, status: 'refunded', amountRefunded: 2000, updatedAt: new Date().toISOString() },
+        }),
+      );
+      await waitFor(() => expect(screen.queryByLabelText('Refund amount')).toBeNull());
+      const message = 'At most €0.00 can still be refunded.';
+      refusal.resolve(fail('validation', message, { issues: [{ path: 'amount', message }] }));
+      await waitFor(() =>
+        expect(shownAlert().textContent).toBe('Not refunded: €20.00 — this payment is refunded already.'),
+      );
+    });
+
     it('a gateway whose reference is its API id shows that id once, in the heading', async () => {
       const transaction = makeTransaction({ id: 'pay_same01', reference: 'pay_same01', amountCaptured: 2000 });
       const bridge = detailBridge(transaction);

@@ -237,15 +237,34 @@ function NoteForm({
   );
 }
 
+/** A refund the host refused: its amount and the host's answer. */
+interface Refusal {
+  amount: number;
+  error: CommandError;
+}
+
+/**
+ * A refused refund, said by the details once the refund form has gone (nothing left to refund): the
+ * form and its error went with it (found in Chromium: a second tab's refund, pressed while the first
+ * refunded the payment in full, was refused and nothing on screen said so).
+ */
+function refusalText(refusal: Refusal, t: TransactionView): string {
+  const why = t.status === 'refunded' ? 'this payment is refunded already.' : refusal.error.message;
+  return `Not refunded: ${money(refusal.amount, t.currency)} — ${why}`;
+}
+
 function RefundForm({
   transaction,
   splits = [],
   onRefunded,
+  onRefused,
 }: {
   transaction: TransactionView;
   /** A split payment's shares: the refund may name the one it comes from. */
   splits?: SplitView[];
   onRefunded(message: string): void;
+  /** A refusal, also said by the details once the form has left (refunded in full from another tab). */
+  onRefused(refusal: Refusal | null): void;
 }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy[`refund:${transaction.id}`] === true);
@@ -293,6 +312,7 @@ function RefundForm({
     const refused = refusedField(event.currentTarget as HTMLFormElement);
     if (refused) return refused.focus();
     setError(null);
+    onRefused(null);
     touched.current = { amount: false, reason: false, share: false };
     setSending(amount);
     const trimmed = reason.trim();
@@ -313,7 +333,10 @@ function RefundForm({
       if (!touched.current.reason) setReason('');
       if (!touched.current.share) setShare('');
       onRefunded(`Refunded ${money(amount, transaction.currency)}.`);
-    } else setError(result.error);
+    } else {
+      setError(result.error);
+      onRefused({ amount, error: result.error });
+    }
   };
 
   return (
@@ -398,6 +421,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
   const [detail, setDetail] = useState<Detail | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [refused, setRefused] = useState<Refusal | null>(null);
   const [version, setVersion] = useState(0);
   const title = useRef<HTMLHeadingElement>(null);
 
@@ -434,6 +458,8 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
   }, [moved]);
 
   const t = detail?.transaction;
+  // The refund form shows its own refusal; once it has gone (nothing left), the details say it.
+  const refusedGone = refused && t && (detail.journalOnly || refundable(t) === 0) ? refusalText(refused, t) : null;
   return (
     <section className="screen" aria-labelledby="tx-detail-title">
       <h1 id="tx-detail-title" tabIndex={-1} ref={title}>
@@ -455,6 +481,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               : null}
       </LiveRegion>
       <LiveRegion>{done}</LiveRegion>
+      <LiveRegion alert>{refusedGone}</LiveRegion>
       {!t ? (
         !error ? (
           <p role="status">Loading…</p>
@@ -547,8 +574,10 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               key={t.id}
               transaction={t}
               splits={payment?.splits ?? []}
+              onRefused={setRefused}
               onRefunded={(message) => {
                 setDone(message);
+                setRefused(null);
                 setVersion((v) => v + 1);
                 // Off the form: it now offers what is left, and a second Enter must not refund that
                 // (found by a tester: Enter twice on a partial refund refunded the whole payment).
