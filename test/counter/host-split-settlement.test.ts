@@ -9,6 +9,25 @@ import type { TestHost } from '../support/host';
 import { ShiftedClock } from '../support/payplug';
 import { payOrder, plural, pluralTill, pluralTillBehindProxy } from '../support/plural';
 
+/**
+ * ₹1,000 pre-authorised on Plural in two held shares (M-1 ₹600, M-2 ₹400), its order paid: the
+ * payment the partial-capture cases start from (it reaches requires_capture at the gateway).
+ */
+async function preAuthorisedSplit(t: TestHost, orderReference: string) {
+  const created = await t.call('payments.create', {
+    amount: 100_000,
+    currency: 'INR',
+    orderReference,
+    captureMethod: 'manual',
+    splits: [
+      { merchantId: 'M-1', amount: 60_000, onHold: true },
+      { merchantId: 'M-2', amount: 40_000, onHold: true },
+    ],
+  });
+  await payOrder(t, created.transactionId!);
+  return created;
+}
+
 describe('split settlement in the reports, on Plural', () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
@@ -113,17 +132,7 @@ describe('split settlement in the reports, on Plural', () => {
     const till = await pluralTillBehindProxy();
     cleanup.push(() => till.close());
     const { t, proxy } = till;
-    const created = await t.call('payments.create', {
-      amount: 100_000,
-      currency: 'INR',
-      orderReference: 'PRE-1',
-      captureMethod: 'manual',
-      splits: [
-        { merchantId: 'M-1', amount: 60_000, onHold: true },
-        { merchantId: 'M-2', amount: 40_000, onHold: true },
-      ],
-    });
-    await payOrder(t, created.transactionId!);
+    const created = await preAuthorisedSplit(t, 'PRE-1');
     await t.waitForPayment(created.id, (p) => p.status === 'requires_capture');
     // Authorised, not captured yet: the shares are held whole.
     const merchants = async () => (await t.call('reports.x', {})).splitSettlement?.[0];
@@ -194,17 +203,7 @@ describe('split settlement in the reports, on Plural', () => {
     // said ₹1,000 held, money that was never taken.
     const t = await pluralTill();
     cleanup.push(() => t.close());
-    const created = await t.call('payments.create', {
-      amount: 100_000,
-      currency: 'INR',
-      orderReference: 'VOID-1',
-      captureMethod: 'manual',
-      splits: [
-        { merchantId: 'M-1', amount: 60_000, onHold: true },
-        { merchantId: 'M-2', amount: 40_000, onHold: true },
-      ],
-    });
-    await payOrder(t, created.transactionId!);
+    const created = await preAuthorisedSplit(t, 'VOID-1');
     const authorised = await t.waitForPayment(
       created.id,
       (p) => p.status === 'requires_capture' && p.splits.every((s) => s.id !== null),
@@ -294,17 +293,7 @@ describe('split settlement in the reports, on Plural', () => {
     // refunded payment ("this one is refunded").
     const t = await pluralTill();
     cleanup.push(() => t.close());
-    const created = await t.call('payments.create', {
-      amount: 100_000,
-      currency: 'INR',
-      orderReference: 'SPENT-1',
-      captureMethod: 'manual',
-      splits: [
-        { merchantId: 'M-1', amount: 60_000, onHold: true },
-        { merchantId: 'M-2', amount: 40_000, onHold: true },
-      ],
-    });
-    await payOrder(t, created.transactionId!);
+    const created = await preAuthorisedSplit(t, 'SPENT-1');
     await t.waitForPayment(created.id, (p) => p.status === 'requires_capture' && p.splits.every((s) => s.id));
     await t.call('payments.capture', { paymentId: created.id, amount: 50_000 });
     const captured = await t.waitForPayment(created.id, (p) => p.splits[0]?.next.includes('cancel') === true);
@@ -349,17 +338,7 @@ describe('split settlement in the reports, on Plural', () => {
     const till = await pluralTillBehindProxy();
     cleanup.push(() => till.close());
     const { t, proxy } = till;
-    const created = await t.call('payments.create', {
-      amount: 100_000,
-      currency: 'INR',
-      orderReference: 'TIDY-1',
-      captureMethod: 'manual',
-      splits: [
-        { merchantId: 'M-1', amount: 60_000, onHold: true },
-        { merchantId: 'M-2', amount: 40_000, onHold: true },
-      ],
-    });
-    await payOrder(t, created.transactionId!);
+    const created = await preAuthorisedSplit(t, 'TIDY-1');
     await t.waitForPayment(created.id, (p) => p.status === 'requires_capture' && p.splits.every((s) => s.id));
     await t.call('payments.capture', { paymentId: created.id, amount: 50_000 });
     const captured = await t.waitForPayment(created.id, (p) => p.splits[0]?.next.includes('cancel') === true);
@@ -384,17 +363,7 @@ describe('split settlement in the reports, on Plural', () => {
 
     // Fully refunded, another payment's closed share: nothing offered, and refused by the host itself,
     // saying why, before anything is sent to Plural.
-    const spentCreated = await t.call('payments.create', {
-      amount: 100_000,
-      currency: 'INR',
-      orderReference: 'SPENT-2',
-      captureMethod: 'manual',
-      splits: [
-        { merchantId: 'M-1', amount: 60_000, onHold: true },
-        { merchantId: 'M-2', amount: 40_000, onHold: true },
-      ],
-    });
-    await payOrder(t, spentCreated.transactionId!);
+    const spentCreated = await preAuthorisedSplit(t, 'SPENT-2');
     await t.waitForPayment(spentCreated.id, (p) => p.status === 'requires_capture' && p.splits.every((s) => s.id));
     await t.call('payments.capture', { paymentId: spentCreated.id, amount: 50_000 });
     const spentCaptured = await t.waitForPayment(spentCreated.id, (p) => p.splits[0]?.next.includes('cancel') === true);
