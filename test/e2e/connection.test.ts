@@ -5,7 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { e2eAvailable, launchBrowser, startWebApp, tapBridge, type BridgeTap, type WebApp } from './harness';
+import { e2eAvailable, launchBrowser, startWebApp, openTappedApp, type BridgeTap, type WebApp } from './harness';
 
 const TIMEOUT = 15_000;
 
@@ -19,10 +19,7 @@ describe.skipIf(!e2eAvailable())('the cashier’s page while the host is out of 
   beforeAll(async () => {
     app = await startWebApp();
     browser = await launchBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    tap = await tapBridge(page);
-    await page.goto(app.url);
-    await page.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
+    ({ page, tap } = await openTappedApp(browser, app, TIMEOUT));
     customer = await (await browser.newContext()).newPage();
     await customer.goto(app.displayUrl);
   }, 60_000);

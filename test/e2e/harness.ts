@@ -154,6 +154,22 @@ export async function openApp(
   return { context, page, frames };
 }
 
+/**
+ * The cashier's page (1280×800) with the test between it and the host's bridge (see tapBridge),
+ * opened and showing the app (its TEST MODE badge).
+ */
+export async function openTappedApp(
+  browser: Browser,
+  app: WebApp,
+  timeoutMs = 15_000,
+): Promise<{ page: Page; tap: BridgeTap }> {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  const tap = await tapBridge(page);
+  await page.goto(app.url);
+  await page.getByText('TEST MODE').first().waitFor({ timeout: timeoutMs });
+  return { page, tap };
+}
+
 /** The page's side of the bridge, between the page and the real host (see tapBridge). */
 export interface BridgeTap {
   /** Closes the page's bridge sockets now, as a dropped network would; the page reconnects. */

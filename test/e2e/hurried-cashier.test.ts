@@ -10,8 +10,8 @@ import {
   e2eAvailable,
   launchBrowser,
   sandboxSecrets,
+  openTappedApp,
   startWebApp,
-  tapBridge,
   type BridgeTap,
   type WebApp,
 } from './harness';
@@ -28,10 +28,7 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
   beforeAll(async () => {
     app = await startWebApp();
     browser = await launchBrowser();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    tap = await tapBridge(page);
-    await page.goto(app.url);
-    await page.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
+    ({ page, tap } = await openTappedApp(browser, app, TIMEOUT));
     secretKey = (await sandboxSecrets(app))[0]!;
   }, 60_000);
 
@@ -119,11 +116,8 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
   it('a payment refunded in one tab: the details open in the other show it, and offer no refund', async () => {
     await charge(page, '1107');
     await approve(page);
-    const other = await browser.newPage();
-    const otherTap = await tapBridge(other);
+    const { page: other, tap: otherTap } = await openTappedApp(browser, app, TIMEOUT);
     try {
-      await other.goto(app.url);
-      await other.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
       for (const tab of [page, other]) {
         await tab.keyboard.press('F5');
         await tab.getByRole('button', { name: 'Search' }).click();
@@ -161,11 +155,8 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
   });
 
   it('an authorisation captured from one tab while the other’s capture is on its way: the other says so', async () => {
-    const other = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
-    const otherTap = await tapBridge(other);
+    const { page: other, tap: otherTap } = await openTappedApp(browser, app, TIMEOUT);
     try {
-      await other.goto(app.url);
-      await other.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
       await page.keyboard.press('F1');
       await page.getByLabel(/Manual/).check();
       await charge(page, '5000');
