@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import type { DisputeView, TransactionDetail } from '../../common/contract';
+import type { AttentionView, DisputeView, PaymentView, TransactionDetail } from '../../common/contract';
 import {
   FakeBridge,
   gatewayFor,
@@ -35,6 +35,23 @@ function makeDispute(over: Partial<DisputeView> = {}): DisputeView {
   };
 }
 
+/** A Needs attention item for a disputed payment: the dispute's words unless `over` says otherwise. */
+function disputedItem(payment: PaymentView, dispute: DisputeView, over: Partial<AttentionView> = {}): AttentionView {
+  return {
+    paymentId: payment.id,
+    createdAt: payment.createdAt,
+    amount: payment.amount,
+    currency: payment.currency,
+    testMode: false,
+    reason: "The customer's bank disputes €20.00 of this payment (product not received).",
+    advice: 'Respond to dispute dp_abc123 on the PlutoPay dashboard before 2099-12-08, with the receipt.',
+    since: dispute.seenAt,
+    unsettledRefund: null,
+    dispute,
+    ...over,
+  };
+}
+
 describe('disputes (chargebacks) on screen', () => {
   it('Needs attention says what the bank disputes and where to respond, with nothing to mark as handled', async () => {
     const payment = makePayment({ id: 'pay_disputed01', status: 'succeeded', transactionId: TX_ID, amount: 2500 });
@@ -42,20 +59,7 @@ describe('disputes (chargebacks) on screen', () => {
     const bridge = new FakeBridge(
       makeSnapshot({
         payments: [payment],
-        attention: [
-          {
-            paymentId: payment.id,
-            createdAt: payment.createdAt,
-            amount: payment.amount,
-            currency: payment.currency,
-            testMode: false,
-            reason: "The customer's bank disputes €20.00 of this payment (product not received).",
-            advice: 'Respond to dispute dp_abc123 on the PlutoPay dashboard before 2099-12-08, with the receipt.',
-            since: dispute.seenAt,
-            unsettledRefund: null,
-            dispute,
-          },
-        ],
+        attention: [disputedItem(payment, dispute)],
       }),
     );
     bridge.on('transactions.get', () =>
@@ -98,19 +102,12 @@ describe('disputes (chargebacks) on screen', () => {
       makeSnapshot({
         payments: [payment],
         attention: [
-          {
-            paymentId: payment.id,
-            createdAt: payment.createdAt,
-            amount: payment.amount,
-            currency: payment.currency,
-            testMode: false,
+          disputedItem(payment, dispute, {
             reason: 'The receipt could not be printed.',
             advice: 'Print it again from the payment, or give the customer the emailed one.',
             since: minutesAgo(2),
-            unsettledRefund: null,
-            dispute,
             ownReason: true,
-          },
+          }),
         ],
       }),
     );
