@@ -883,6 +883,12 @@ export interface InstallmentPlanView {
   /** When that link lapses, if it does. */
   payUrlExpiresAt: string | null;
   failure: string | null;
+  /**
+   * Why the till cannot follow this running plan now, and what the shop must do (the keys of the
+   * gateway that made it were removed); null while it follows it — with that gateway's own keys,
+   * whichever gateway the till uses now — or once the plan has ended.
+   */
+  notFollowed: string | null;
   createdAt: string;
 }
 

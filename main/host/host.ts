@@ -231,6 +231,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     journal,
     clock,
     gateway,
+    // A plan made before a switch is followed with the gateway that made it, on its own keys.
+    gatewayNamed: (name) => active.forName(name),
     mode: () => settings.get().mode,
     connectivity,
     counter: { tipping: () => settings.get().tipping },
@@ -721,6 +723,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       devlog.add('event', accountChanged ? 'Settings changed: gateway, account or mode switched' : 'Settings changed');
       if (accountChanged) await reconfigure();
       else settingsEvent();
+      // Another gateway's keys removed or entered again: its plans say whether they are followed.
+      service.installments.settingsChanged();
       display.refresh();
       return settingsView();
     },

@@ -7,7 +7,7 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock';
 import { wallTime } from '../../common/timezone';
-import type { AttentionChange, AttentionView, Mode, PaymentView } from '../../common/contract';
+import type { AttentionChange, AttentionView, GatewayName, Mode, PaymentView } from '../../common/contract';
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import type { Connectivity } from '../gateway/connectivity';
@@ -61,6 +61,12 @@ export interface PaymentsOptions {
   clock: Clock;
   /** The active gateway; throws a HostError when the till has no credentials for it yet. */
   gateway: () => PaymentGateway;
+  /**
+   * The gateway of that name, built from its own stored credentials (the active one for its own
+   * name), or null while the till holds none for it in this mode. Only for following what that
+   * gateway already has (installment plans made before a switch), never for taking payments.
+   */
+  gatewayNamed?: (name: GatewayName) => PaymentGateway | null;
   /** The till's mode now: each new payment keeps it (which reports count it, its receipt's banner). */
   mode: () => Mode;
   connectivity: Connectivity;

@@ -6,7 +6,7 @@
  * plan stays "unknown" until it is: never created twice). Each installment's payment joins the
  * journal as the gateway makes it, so it is followed, reported and refundable like any other.
  */
-import type { InstallmentPlanView, InstallmentState, ParsedCommandInput } from '../../common/contract';
+import type { GatewayName, InstallmentPlanView, InstallmentState, ParsedCommandInput } from '../../common/contract';
 import { FINAL_PLAN_STATUSES, GATEWAY_LABELS } from '../../common/contract/views';
 import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
@@ -32,8 +32,9 @@ export class Installments {
     // plan whose first part is not paid), so it is read again at once rather than shown running.
     sync.onClosed((record) => {
       const plan = record.installmentPlanId ? engine.journal.getPlan(record.installmentPlanId) : undefined;
-      const gateway = engine.activeGateway();
-      if (!plan?.planId || isFinal(plan.status) || !gateway?.installments || plan.gateway !== gateway.name) return;
+      if (!plan?.planId || isFinal(plan.status)) return;
+      const gateway = this.gatewayOf(plan);
+      if (!gateway) return;
       // Heard inside the commit that closes the part: the plan is read once that is on disk.
       engine.journal.afterCommit(() =>
         inBackground(this.refresh(plan, gateway), (error) =>
@@ -94,7 +95,7 @@ export class Installments {
       // The first part is in the journal before the plan is shown: its link's expiry is the plan's.
       const first = sent.schedule[0]?.paymentIds[0];
       if (first)
-        await this.takeIn(first, sent).catch((error: unknown) =>
+        await this.takeIn(first, sent, gateway).catch((error: unknown) =>
           this.engine.options.log(`Could not take in installment ${first}`, errorText(error)),
         );
       return this.view(journal.getPlan(sent.id)!);
@@ -130,10 +131,11 @@ export class Installments {
   }
 
   /**
-   * Reads the till's running plans again (of the active gateway), taking in the parts the gateway
-   * charged since: what the watcher does every little while, recovery at start and on reconnect,
-   * and the plans list when opened. Concurrent calls share one reading. Answers whether a plan
-   * still runs (the watcher stops following once none does).
+   * Reads the till's running plans again, each with the gateway that made it (whichever the till
+   * uses now), taking in the parts the gateway charged since: what the watcher does every little
+   * while, recovery at start and on reconnect, and the plans list when opened. Concurrent calls
+   * share one reading. Answers whether a plan still runs (the watcher stops following once none
+   * does).
    */
   refreshRunning(): Promise<boolean> {
     this.refreshing ??= this.readRunning().finally(() => {
@@ -155,14 +157,17 @@ export class Installments {
   }
 
   private async readRunning(): Promise<boolean> {
-    const gateway = this.engine.activeGateway();
-    if (!gateway?.installments) return false;
-    const running = () => this.engine.journal.runningPlans(gateway.name);
-    // The gateway asked the till to wait: nothing is read (each read would be throttled again), the
-    // list shows the journal's plans, and the watcher reads them once the wait is over.
-    if ((this.engine.options.connectivity.throttledForMs() ?? 0) > 0) return running().length > 0;
+    const running = () => this.engine.journal.runningPlans();
+    // The active gateway asked the till to wait: its plans are not read (each read would be
+    // throttled again), the list shows the journal's, and the watcher reads them once the wait is over.
+    const throttled = (this.engine.options.connectivity.throttledForMs() ?? 0) > 0;
+    const gateways = new Map<GatewayName, PaymentGateway | null>();
     for (const plan of running()) {
       if (this.engine.closed) break;
+      if (!gateways.has(plan.gateway)) gateways.set(plan.gateway, this.gatewayOf(plan));
+      const gateway = gateways.get(plan.gateway)!;
+      // No keys for it: its view says so, and the plan is read again once they are back.
+      if (!gateway || (throttled && this.isActive(gateway))) continue;
       await this.readOne(plan, gateway).catch((error: unknown) =>
         this.engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error)),
       );
@@ -180,6 +185,50 @@ export class Installments {
       if (isFinal(current.status)) return current;
       return current.planId ? this.refresh(current, gateway) : this.send(current, gateway, false);
     });
+  }
+
+  /**
+   * The gateway a plan is followed with: the one that made it, whichever the till uses now — the
+   * active one for its own plans, else one built from that gateway's own stored keys (each gateway
+   * keeps its own, see main/config/settings.ts). Null while the till holds no keys for it in this
+   * mode: the plan's view says so, and what the shop must do.
+   */
+  private gatewayOf(plan: Pick<InstallmentPlanRecord, 'gateway'>): PaymentGateway | null {
+    const active = this.engine.activeGateway();
+    const gateway = active?.name === plan.gateway ? active : (this.engine.options.gatewayNamed?.(plan.gateway) ?? null);
+    return gateway?.installments ? gateway : null;
+  }
+
+  private isActive(gateway: PaymentGateway): boolean {
+    return this.engine.activeGateway()?.name === gateway.name;
+  }
+
+  /**
+   * One read for a plan. Only the active gateway's answers say whether the till is online: another
+   * gateway's (a plan made before a switch) say nothing of the one it takes payments with.
+   */
+  private read<T>(gateway: PaymentGateway, fn: (gateway: PaymentGateway) => Promise<T>): Promise<T> {
+    return this.isActive(gateway) ? this.engine.call(fn, gateway) : fn(gateway);
+  }
+
+  private reportSuccess(gateway: PaymentGateway): void {
+    if (this.isActive(gateway)) this.engine.options.connectivity.reportSuccess();
+  }
+
+  private reportError(gateway: PaymentGateway, error: unknown): void {
+    if (this.isActive(gateway)) this.engine.options.connectivity.reportError(error);
+  }
+
+  /**
+   * The shop changed Settings (a gateway's keys removed or entered again): the running plans of
+   * another gateway than the till's are shown again (whether they are followed may have changed),
+   * and every running plan is read at once.
+   */
+  settingsChanged(): void {
+    const active = this.engine.activeGateway()?.name;
+    const others = this.engine.journal.runningPlans().filter((plan) => plan.gateway !== active);
+    for (const plan of others) this.engine.planChanged(plan.id);
+    if (others.length > 0) this.watcher.followPlans(true);
   }
 
   /** Whether a plan of the active gateway still runs (notifications about plans are read then only). */
@@ -205,7 +254,7 @@ export class Installments {
     try {
       const aborted = await this.engine.call((g) => g.installments!.abort(record.planId!), gateway);
       const stored = this.store(record, aborted);
-      await this.takeInAll(stored);
+      await this.takeInAll(stored, gateway);
       return this.view(this.engine.journal.getPlan(stored.id)!);
     } catch (error) {
       // Refused because the plan ended meanwhile (its first link lapsed, it was paid in full): the
@@ -220,7 +269,8 @@ export class Installments {
   /**
    * Sends the plan's create — or, on any later attempt (a lost answer, a restart), first looks for
    * the plan the earlier one may have made. Never creates it twice: where the gateway cannot look
-   * plans up, a plan whose create went unanswered stays unknown for a person to check.
+   * plans up, a plan whose create went unanswered stays unknown for a person to check. A plan of
+   * another gateway than the till's (made before a switch) is only looked for, never sent again.
    */
   private async send(
     record: InstallmentPlanRecord,
@@ -238,19 +288,20 @@ export class Installments {
     try {
       if (!firstAttempt && !installments.findCreated) return record;
       const found = firstAttempt ? null : ((await installments.findCreated?.(input, record.idempotencyKey)) ?? null);
+      if (!found && !firstAttempt && !this.isActive(gateway)) return record;
       const plan = found ?? (await installments.create(input, record.idempotencyKey));
-      this.engine.options.connectivity.reportSuccess();
+      this.reportSuccess(gateway);
       const stored = this.store(record, plan);
-      void this.takeInAll(stored);
+      void this.takeInAll(stored, gateway);
       return stored;
     } catch (error) {
       if (error instanceof GatewayError) {
-        this.engine.options.connectivity.reportError(error);
+        this.reportError(gateway, error);
         this.update(record.id, { status: 'failed', failure: error.message });
         throw error;
       }
       if (error instanceof GatewayUnreachable) {
-        this.engine.options.connectivity.reportError(error);
+        this.reportError(gateway, error);
         if (firstAttempt && error.outcome === 'not_sent') {
           // Its only send never reached the gateway (a 429, a refused connection): nothing was
           // made, so nothing is looked for or sent later with nobody at the counter (a throttled
@@ -278,9 +329,9 @@ export class Installments {
 
   /** The plan read again, and its parts taken in: answered once they are in the journal. */
   private async refresh(record: InstallmentPlanRecord, gateway: PaymentGateway): Promise<InstallmentPlanRecord> {
-    const plan = await this.engine.call((g) => g.installments!.retrieve(record.planId!), gateway);
+    const plan = await this.read(gateway, (g) => g.installments!.retrieve(record.planId!));
     const updated = this.store(record, plan);
-    await this.takeInAll(updated);
+    await this.takeInAll(updated, gateway);
     return this.engine.journal.getPlan(updated.id)!;
   }
 
@@ -289,13 +340,13 @@ export class Installments {
    * the journal lacks: PayPlug charged them on their dates before the till read the plan again.
    * Each such plan is read again as the watcher would, so its parts join the journal dated when they
    * were charged; a part its plan's answer does not list, though it names the plan, is taken in
-   * from the list as it is. Never another shop's payment, nor a plan of a gateway the till does not
-   * use now (it waits for the till to switch back, as the plan reading does). Answers how many
-   * payments joined the journal.
+   * from the list as it is. Never another shop's payment; a plan of a gateway the till does not use
+   * now is read with that gateway (the one that listed the payments), as the plan reading does.
+   * Answers how many payments joined the journal.
    */
   async takeInListed(gateway: PaymentGateway, payments: readonly GatewayPayment[]): Promise<number> {
     const { journal } = this.engine;
-    if (!gateway.installments || this.engine.activeGateway()?.name !== gateway.name) return 0;
+    if (!gateway.installments) return 0;
     const known = journal.findByTransactionIds(payments.filter((p) => p.installmentPlanId).map((p) => p.id));
     const byPlan = new Map<string, GatewayPayment[]>();
     for (const payment of payments) {
@@ -356,25 +407,25 @@ export class Installments {
   }
 
   /** Each of a plan's parts taken in (a failure is logged: the next reading tries again). */
-  private async takeInAll(plan: InstallmentPlanRecord): Promise<void> {
+  private async takeInAll(plan: InstallmentPlanRecord, gateway: PaymentGateway): Promise<void> {
     await Promise.all(
       plan.schedule
         .flatMap((entry) => entry.paymentIds)
         .map((paymentId) =>
-          this.takeIn(paymentId, plan).catch((error: unknown) =>
+          this.takeIn(paymentId, plan, gateway).catch((error: unknown) =>
             this.engine.options.log(`Could not take in installment ${paymentId}`, errorText(error)),
           ),
         ),
     );
   }
 
-  private async takeIn(paymentId: string, plan: InstallmentPlanRecord): Promise<void> {
+  private async takeIn(paymentId: string, plan: InstallmentPlanRecord, gateway: PaymentGateway): Promise<void> {
     const { journal } = this.engine;
     let record = journal.findByTransactionId(paymentId);
     if (!record) {
-      const payment = await this.engine.call((g) => g.retrieve(paymentId));
+      const payment = await this.read(gateway, (g) => g.retrieve(paymentId));
       // Another reading of the plan may have taken it in meanwhile.
-      if (journal.findByTransactionId(paymentId)) return this.takeIn(paymentId, plan);
+      if (journal.findByTransactionId(paymentId)) return this.takeIn(paymentId, plan, gateway);
       // Only a payment that names this plan is one of its parts: an id the plan's answer lists
       // wrongly (a garbled answer, another shop's payment) is never counted as the till's money,
       // nor offered for a refund (found by a tester).
@@ -386,8 +437,20 @@ export class Installments {
         return;
       }
       record = this.adoptPart(payment, plan);
+    } else if (
+      record.status === 'pending' &&
+      !this.engine.actsOn(record) &&
+      record.mode === this.engine.options.mode()
+    ) {
+      // A part of a plan made before the till switched gateway (its first, on its link): the
+      // watcher follows only the till's gateway's payments, so the plan's reading reads it.
+      const known = record;
+      const payment = await this.read(gateway, (g) => g.retrieve(known.transactionId!));
+      record = await this.engine.exclusive(known.id, async () =>
+        this.sync.apply(journal.getPayment(known.id)!, payment, null),
+      );
     }
-    if (record.status === 'pending' && record.payUrl) this.watcher.follow(record.id);
+    if (record.status === 'pending' && record.payUrl && this.engine.actsOn(record)) this.watcher.follow(record.id);
   }
 
   /** A payment the gateway made for the plan (it names the plan) into the journal as its part. */
@@ -402,7 +465,7 @@ export class Installments {
     // One write: made in three, a failure after the first left a payment of no plan with no money
     // counted, which the next reading found in the journal and never made the plan's.
     const record = journal.atomically(() => {
-      const adopted = this.sync.adopt(payment, dated.at);
+      const adopted = this.sync.adopt(payment, dated.at, plan.gateway);
       if (dated.note) journal.updatePayment(adopted.id, {}, 'dated', dated.note);
       // Charged before the till heard of it, yet the till's own plan's money: counted when dated (a
       // payment of the till's own that adopt() claimed instead had its money counted as it changed).
@@ -498,8 +561,22 @@ export class Installments {
       payUrl: payable ? plan.payUrl : null,
       payUrlExpiresAt: payable ? (firstPayment?.payUrlExpiresAt ?? null) : null,
       failure: plan.failure,
+      notFollowed: running ? this.notFollowed(plan) : null,
       createdAt: plan.createdAt,
     };
+  }
+
+  /** Why a running plan is not followed now, and what the shop must do; null while it is. */
+  private notFollowed(plan: InstallmentPlanRecord): string | null {
+    const active = this.engine.activeGateway();
+    if (active?.name === plan.gateway || this.gatewayOf(plan)) return null;
+    const label = GATEWAY_LABELS[plan.gateway];
+    const keys = GATEWAY_KEYS[plan.gateway];
+    return (
+      `This till no longer holds ${label}'s ${keys}, so this plan is not followed: the parts ${label} ` +
+      `charges, declines or aborts do not reach Transactions, Needs attention or the reports. Enter the ` +
+      `${keys} again in Settings (F7) to follow it; the till need not switch back to ${label}.`
+    );
   }
 
   private requireInstallments(): PaymentGateway {
@@ -531,6 +608,13 @@ export function planHoldingOrder(journal: Journal, orderReference: string): Inst
 }
 
 const PAID: ReadonlySet<string> = new Set(['succeeded', 'partially_refunded', 'refunded']);
+
+/** What the till keeps of each gateway's credentials, as the plan's view names them. */
+const GATEWAY_KEYS: Record<GatewayName, string> = {
+  plutopay: 'secret key',
+  payplug: 'secret key',
+  plural: 'client secret and signature key',
+};
 
 /**
  * An unpaid installment's state: `payment` is its payment in the journal (null: made, not taken in

@@ -45,7 +45,7 @@ export class PaymentService {
     this.sync = new PaymentSync(this.engine);
     this.standalone = new StandalonePayments(this.engine, this.sync);
     this.recovery = new Recovery(this.engine, this.sync, () => this.watcher);
-    this.sync.claimNotMade = (payment) => this.recovery.takeInNotMade(payment);
+    this.sync.claimNotMade = (payment, gateway) => this.recovery.takeInNotMade(payment, gateway);
     this.watcher = new RemoteWatcher(
       this.engine,
       this.sync,

@@ -6,7 +6,7 @@
  */
 import { declineInfo, isDeclineCode } from '../../common/decline-codes';
 import { formatAmount } from '../../common/money';
-import type { PaymentStatus } from '../../common/contract';
+import type { GatewayName, PaymentStatus } from '../../common/contract';
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
@@ -157,7 +157,7 @@ export type ClosedListener = (record: PaymentRecord, payment: GatewayPayment) =>
 export class PaymentSync {
   private readonly closedListeners: ClosedListener[] = [];
   /** Takes a payment the journal lacks in as a create the cashier recorded as not made, if it is one. */
-  claimNotMade: ((payment: GatewayPayment) => PaymentRecord | null) | null = null;
+  claimNotMade: ((payment: GatewayPayment, gateway?: GatewayName) => PaymentRecord | null) | null = null;
   private readonly unreadableListeners: ((record: PaymentRecord) => void)[] = [];
 
   constructor(private readonly engine: PaymentEngine) {}
@@ -318,23 +318,23 @@ export class PaymentSync {
 
   /**
    * A payment the till did not create (e.g. pushed to its reader by the merchant's server), dated
-   * now or, given `createdAt`, then (see Installments.takeIn).
+   * now or, given `createdAt`, then (see Installments.takeIn). `gateway`: the gateway it was read
+   * from, when not the active one (a part of a plan made before the till switched gateway).
    */
-  adopt(payment: GatewayPayment, createdAt?: string): PaymentRecord {
+  adopt(payment: GatewayPayment, createdAt?: string, gateway?: GatewayName): PaymentRecord {
     const { journal } = this.engine;
     const existing = journal.findByTransactionId(payment.id);
     if (existing) return existing;
     // The create of a payment the cashier recorded as not made, shown by the gateway after all: it
     // is that payment's, taken in there and flagged (Recovery.takeInNotMade), never a stranger's.
-    const claimed = this.claimNotMade?.(payment);
+    const claimed = this.claimNotMade?.(payment, gateway);
     if (claimed) return claimed;
-    const gateway = this.engine.options.gateway();
     const tagged = payment.orderReference;
     const orderReference = tagged && journal.findByOrder(tagged).length === 0 ? tagged : `ext-${payment.reference}`;
     const record = journal.insertPayment(
       newPaymentRecord({
         id: newId('pay'),
-        gateway: gateway.name,
+        gateway: gateway ?? this.engine.options.gateway().name,
         mode: this.engine.options.mode(),
         orderReference,
         attempt: 1,

@@ -1571,12 +1571,15 @@ export class Journal {
       .map(toPlan);
   }
 
-  /** The gateway's plans still running on this till, however old, newest first. */
-  runningPlans(gateway: GatewayName): InstallmentPlanRecord[] {
-    return this.db
-      .prepare(`${SELECT_PLAN} WHERE gateway = ? AND ${RUNNING_PLAN} ORDER BY created_at DESC, id DESC`)
-      .all<RawPlan>(gateway)
-      .map(toPlan);
+  /** The plans still running on this till (of one gateway, or of every one), however old, newest first. */
+  runningPlans(gateway?: GatewayName): InstallmentPlanRecord[] {
+    const rows =
+      gateway === undefined
+        ? this.db.prepare(`${SELECT_PLAN} WHERE ${RUNNING_PLAN} ORDER BY created_at DESC, id DESC`).all<RawPlan>()
+        : this.db
+            .prepare(`${SELECT_PLAN} WHERE gateway = ? AND ${RUNNING_PLAN} ORDER BY created_at DESC, id DESC`)
+            .all<RawPlan>(gateway);
+    return rows.map(toPlan);
   }
 
   // -- readers ----------------------------------------------------------------------------------

@@ -743,6 +743,7 @@ describe('Process payment: an installment plan', () => {
     payUrl: 'http://127.0.0.1:1/payplug/pay/test/1',
     payUrlExpiresAt: new Date(Date.now() + 14 * 60_000).toISOString(),
     failure: null,
+    notFollowed: null,
     createdAt: new Date().toISOString(),
   };
   /** A till on PayPlug, whose plans these are. */

@@ -194,6 +194,7 @@ describe('Settings screen', () => {
       payUrl: null,
       payUrlExpiresAt: null,
       failure: null,
+      notFollowed: null,
       createdAt: '2026-11-30T10:00:00Z',
     });
     const bridge = new FakeBridge(

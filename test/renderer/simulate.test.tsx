@@ -296,6 +296,7 @@ describe('Simulate payment screen', () => {
       payUrl: part.payUrl,
       payUrlExpiresAt: null,
       failure: null,
+      notFollowed: null,
       createdAt: minutesAgo(10),
     };
 

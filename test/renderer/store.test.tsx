@@ -46,6 +46,7 @@ function planShown(id: string): InstallmentPlanView {
     payUrl: 'http://127.0.0.1:1/payplug/pay/test/1',
     payUrlExpiresAt: null,
     failure: null,
+    notFollowed: null,
     createdAt: '2026-01-01T10:00:00.000Z',
   };
 }

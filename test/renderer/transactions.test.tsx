@@ -298,6 +298,7 @@ describe('Transactions screen', () => {
           payUrl: null,
           payUrlExpiresAt: null,
           failure: null,
+          notFollowed: null,
           createdAt: new Date().toISOString(),
         },
       ]),

@@ -1,0 +1,138 @@
+/**
+ * PayPlug installment plans still followed after the till switched to another gateway: the plan is
+ * read with PayPlug's own client (its keys are kept per gateway), so a part charged on its date, or
+ * the plan aborted on PayPlug's dashboard, reaches Transactions and the plan's view. With PayPlug's
+ * key removed, the plan's view says so, and what to do, instead of going quietly stale.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { InstallmentPlanView } from '../../common/contract';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+
+const grace = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };
+
+describe('a PayPlug plan after the till switched to another gateway', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  async function sandboxOn(clock: ShiftedClock): Promise<RunningSandbox> {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    cleanup.push(() => sandbox.close());
+    return sandbox;
+  }
+
+  /** A plan of 3 × €30.00 for Grace; `paid`: its first part paid on its page. */
+  async function planOf(t: TestHost, orderReference: string, paid: boolean): Promise<InstallmentPlanView> {
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: grace,
+      orderReference,
+    });
+    if (!paid) return plan;
+    await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    await planEvent(t, plan.id, (p) => p.schedule[0]!.paid, 'the first part paid');
+    return plan;
+  }
+
+  const planEvent = (t: TestHost, id: string, seen: (plan: InstallmentPlanView) => boolean, what: string) =>
+    waitFor(
+      () => t.events.some((e) => e.type === 'plan' && e.plan.id === id && seen(e.plan)),
+      8_000,
+      `the plan event: ${what}`,
+    );
+
+  const switchTo = async (t: TestHost, gateway: 'plural' | 'plutopay') => {
+    await t.call('settings.update', { gateway });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === gateway, 5_000, gateway);
+  };
+
+  const part = async (t: TestHost, orderReference: string) =>
+    (await t.call('payments.list', { filter: 'all', limit: 100 })).find((p) => p.orderReference === orderReference);
+
+  it('takes in a part PayPlug charged on its date while the till uses Plural', async () => {
+    const clock = new ShiftedClock();
+    const t = await payplugTill(await sandboxOn(clock), { clock, tuning: { planPollMs: 100 } });
+    cleanup.push(() => t.close());
+    const plan = await planOf(t, 'PLAN-SW1', true);
+    await switchTo(t, 'plural');
+    clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
+    const second = await waitFor(() => part(t, 'PLAN-SW1#2'), 5_000, 'the second part in the journal');
+    expect(second).toMatchObject({
+      gateway: 'payplug',
+      status: 'succeeded',
+      amount: 3000,
+      installmentPlanId: plan.id,
+    });
+    await planEvent(t, plan.id, (p) => p.schedule[1]!.paid, 'the second part paid');
+    // Reading PayPlug says nothing of Plural's connection: the till still uses Plural, online.
+    const snapshot = await t.call('session.snapshot', {});
+    expect(snapshot.gateway?.name).toBe('plural');
+    expect((await t.call('installments.list', {})).find((p) => p.id === plan.id)!.notFollowed).toBeNull();
+  });
+
+  it('hears of a plan aborted on PayPlug’s dashboard while the till uses Plural, its unpaid link with it', async () => {
+    const clock = new ShiftedClock();
+    const t = await payplugTill(await sandboxOn(clock), { clock, tuning: { planPollMs: 100 } });
+    cleanup.push(() => t.close());
+    const plan = await planOf(t, 'PLAN-SW2', false);
+    await waitFor(() => part(t, 'PLAN-SW2#1'), 5_000, 'the first part in the journal');
+    await switchTo(t, 'plural');
+    const aborted = await payplug(t, 'PATCH', `/v1/installment_plans/${plan.gatewayPlanId}`, { aborted: true });
+    expect(aborted.status).toBe(200);
+    await planEvent(t, plan.id, (p) => p.status === 'aborted', 'aborted');
+    const first = await waitFor(
+      async () => {
+        const p = await part(t, 'PLAN-SW2#1');
+        return p?.status === 'canceled' ? p : undefined;
+      },
+      5_000,
+      'the first part canceled',
+    );
+    expect(first.gateway).toBe('payplug');
+  });
+
+  it('says the plan is not followed while PayPlug’s key is removed, and follows it again once it is back', async () => {
+    const clock = new ShiftedClock();
+    const sandbox = await sandboxOn(clock);
+    const t = await startTestHost({ sandbox, clock, tuning: { remotePollMs: 50, planPollMs: 100 } });
+    cleanup.push(() => t.close());
+    // The shop's own accounts (here, the sandbox's), each gateway with its own key.
+    await t.call('settings.update', {
+      embeddedSandbox: false,
+      gateway: 'payplug',
+      apiBaseUrl: sandbox.url,
+      secretKey: sandbox.secret_key,
+      payplugApiBaseUrl: sandbox.payplug.url,
+      payplugSecretKey: sandbox.payplug.secret_key,
+    });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const plan = await planOf(t, 'PLAN-SW3', true);
+    await switchTo(t, 'plutopay');
+    await t.call('settings.update', { payplugSecretKey: '' });
+    const stale = await waitFor(
+      async () => (await t.call('installments.list', {})).find((p) => p.id === plan.id && p.notFollowed !== null),
+      5_000,
+      'the plan not followed',
+    );
+    expect(stale.status).toBe('active');
+    expect(stale.notFollowed).toMatch(
+      /no longer holds PayPlug's secret key, so this plan is not followed.*Enter the secret key again in Settings \(F7\)/,
+    );
+    await planEvent(t, plan.id, (p) => p.notFollowed !== null, 'not followed');
+
+    // The second part is charged while the key is missing; with the key back it is taken in.
+    clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
+    await payplug(t, 'GET', '/_sandbox/ledger');
+    await t.call('settings.update', { payplugSecretKey: sandbox.payplug.secret_key });
+    const second = await waitFor(() => part(t, 'PLAN-SW3#2'), 5_000, 'the second part in the journal');
+    expect(second).toMatchObject({ gateway: 'payplug', status: 'succeeded', installmentPlanId: plan.id });
+    await planEvent(t, plan.id, (p) => p.notFollowed === null && p.schedule[1]!.paid, 'followed again');
+  });
+});
