@@ -818,7 +818,7 @@ describe('Process payment: an installment plan', () => {
     expect(bridge.count('payments.cancel')).toBe(0);
   });
 
-  it('shows a plan of the gateway the till used before as not followed: no QR, no Abort', async () => {
+  it('shows a plan of the gateway the till used before as still followed with it: no QR, no Abort', async () => {
     // Found by using the app: after switching PayPlug → Plural, the plan's panel still showed its QR
     // and Abort plan, which answered "Plural does not take payments in installments."
     const bridge = new FakeBridge(makeSnapshot({ seq: 5, readers: [], settings: makeSettings({ gateway: 'plural' }) }));
@@ -828,9 +828,28 @@ describe('Process payment: an installment plan', () => {
       rendered.store.getState().setScreen('process');
     });
     await screen.findByRole('heading', { name: 'Installment plan' });
-    expect(screen.getByRole('note').textContent).toMatch(
-      /Taken with PayPlug\. The till now uses Plural, so this plan is not followed.*Switch back to PayPlug in Settings \(F7\)/,
+    const note = screen.getByRole('note').textContent;
+    expect(note).toMatch(
+      /Taken with PayPlug\. The till now uses Plural and still follows this plan with PayPlug.*Switch back to PayPlug in Settings \(F7\) to show its QR code or abort it/,
     );
+    expect(note).not.toMatch(/not followed/);
+    expect(screen.queryByRole('img', { name: /QR code/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
+  });
+
+  it('says what the shop must do when the plan cannot be followed: its gateway’s key was removed', async () => {
+    const bridge = new FakeBridge(makeSnapshot({ seq: 5, readers: [], settings: makeSettings({ gateway: 'plural' }) }));
+    const rendered = await renderApp(bridge);
+    const notFollowed =
+      "This till no longer holds PayPlug's secret key, so this plan is not followed: the parts PayPlug charges, " +
+      'declines or aborts do not reach Transactions, Needs attention or the reports. Enter the secret key again in ' +
+      'Settings (F7) to follow it; the till need not switch back to PayPlug.';
+    act(() => {
+      rendered.store.getState().showPlan({ ...plan, notFollowed });
+      rendered.store.getState().setScreen('process');
+    });
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    expect(screen.getByRole('note').textContent).toBe(`Not followed. ${notFollowed}`);
     expect(screen.queryByRole('img', { name: /QR code/ })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
   });

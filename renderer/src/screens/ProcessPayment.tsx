@@ -528,7 +528,8 @@ const PLAN_WITHDRAWN = 'The plan ended while you were confirming: nothing was ab
 function PlanPanel() {
   const plan = usePos((s) => s.ui.selectedPlan)!;
   const activeGateway = usePos((s) => s.host.gateway?.name ?? null);
-  // Taken with the gateway the till used before a switch: not followed here, nor abortable.
+  // Taken with the gateway the till used before a switch: still followed with it (while its keys are
+  // kept), but neither shown to the customer nor abortable here.
   const elsewhere = activeGateway !== null && plan.gateway !== activeGateway;
   const run = usePos((s) => s.run);
   const showPlan = usePos((s) => s.showPlan);
@@ -604,12 +605,16 @@ function PlanPanel() {
       </p>
       <LiveRegion className="notice">{said}</LiveRegion>
       <ErrorBox error={error} />
-      {elsewhere ? (
+      {plan.notFollowed ? (
         <div className="attention-box" role="note">
-          <strong>Taken with {GATEWAY_LABELS[plan.gateway]}.</strong> The till now uses {GATEWAY_LABELS[activeGateway]},
-          so this plan is not followed and its state may be out of date (the customer may still pay its link, and{' '}
-          {GATEWAY_LABELS[plan.gateway]} charges the parts on their dates). Switch back to{' '}
-          {GATEWAY_LABELS[plan.gateway]} in Settings (F7) to follow or abort it.
+          <strong>Not followed.</strong> {plan.notFollowed}
+        </div>
+      ) : elsewhere ? (
+        <div className="attention-box" role="note">
+          <strong>Taken with {GATEWAY_LABELS[plan.gateway]}.</strong> The till now uses {GATEWAY_LABELS[activeGateway]}{' '}
+          and still follows this plan with {GATEWAY_LABELS[plan.gateway]}: the parts it charges, declines or aborts show
+          here and on Transactions. Switch back to {GATEWAY_LABELS[plan.gateway]} in Settings (F7) to show its QR code
+          or abort it.
         </div>
       ) : null}
       {plan.payUrl && !firstPaid && !elsewhere ? (
