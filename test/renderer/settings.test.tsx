@@ -180,7 +180,7 @@ describe('Settings screen', () => {
     expect(modeRegions[0]!.textContent).toBe('Saving switches to live mode: real cards will be charged.');
   });
 
-  it('warns before switching gateway while its installment plans still run: their later parts go on', async () => {
+  it('says before switching gateway that its running plans are still followed, with its keys kept', async () => {
     const plan = (id: string, status: string): InstallmentPlanView => ({
       id,
       gateway: 'payplug',
@@ -206,7 +206,8 @@ describe('Settings screen', () => {
     await user.click(screen.getByRole('radio', { name: /^Plural/ }));
     expect((await screen.findByText(/still running/)).textContent).toBe(
       '1 installment plan with PayPlug is still running: PayPlug charges the later parts on their dates, and the ' +
-        'till takes them in (and counts them in its reports) only once switched back.',
+        "till goes on taking them in with PayPlug's keys (keep them in Settings until it ends). Aborting a plan " +
+        'needs a switch back.',
     );
     await user.click(screen.getByRole('radio', { name: /^PayPlug/ }));
     expect(screen.queryByText(/still running/)).toBeNull();

@@ -410,8 +410,9 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
           {runningPlans > 0
             ? `${runningPlans === 1 ? '1 installment plan' : `${runningPlans} installment plans`} with ` +
               `${GATEWAY_LABELS[settings.gateway]} ${runningPlans === 1 ? 'is' : 'are'} still running: ` +
-              `${GATEWAY_LABELS[settings.gateway]} charges the later parts on their dates, and the till takes them in ` +
-              `(and counts them in its reports) only once switched back.`
+              `${GATEWAY_LABELS[settings.gateway]} charges the later parts on their dates, and the till goes on taking ` +
+              `them in with ${GATEWAY_LABELS[settings.gateway]}'s keys (keep them in Settings until ` +
+              `${runningPlans === 1 ? 'it ends' : 'they end'}). Aborting a plan needs a switch back.`
             : null}
         </LiveRegion>
       </RadioGroup>
