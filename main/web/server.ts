@@ -13,12 +13,13 @@
  */
 import { timingSafeEqual, randomBytes } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { BRIDGE_TOKEN_REFUSED, CUSTOMER_DISPLAY_COMMANDS, type HostEvent, type Result } from '../../common/contract';
+import { createLimitedServer, type ConnectionLimits } from '../core/connection-limits';
 import { logBudget } from '../core/log-budget';
 import { securityHeaders } from '../core/security-headers';
 import { CONTENT_TYPES, contentSecurityPolicy } from './renderer-content';
@@ -47,6 +48,8 @@ export interface WebServerOptions {
   /** How many customer displays are connected, whenever that changes. */
   onDisplayConnections?: (count: number) => void;
   log?: (line: string) => void;
+  /** WEB_CONNECTION_LIMITS unless given (tests make them small). */
+  limits?: Partial<ConnectionLimits>;
 }
 
 export interface RunningWebServer {
@@ -70,6 +73,21 @@ export const CONTENT_SECURITY_POLICY = contentSecurityPolicy("'self'");
 
 const SECURITY_HEADERS = securityHeaders(CONTENT_SECURITY_POLICY);
 
+/**
+ * A browser opens about six connections to a server and one bridge per tab: 128 leaves ample room
+ * for the cashier's tabs and displays, well under the 1,024 descriptors a process may hold by
+ * default, and not for a local program that would hold thousands. Only GETs come here, their
+ * headers at once: 10 s is plenty for the page, and a trickling client is cut.
+ */
+export const WEB_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 128,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 30_000,
+  checkIntervalMs: 1_000,
+};
+
 export async function startWebServer(options: WebServerOptions): Promise<RunningWebServer> {
   const token = options.token ?? randomBytes(24).toString('hex');
   let displayToken = options.displayToken ?? randomBytes(24).toString('hex');
@@ -84,13 +102,20 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   const allowedHosts = () => hostsFor(port);
   const allowedOrigins = () => originsFor(port);
 
-  const server: Server = createServer((request, response) => {
+  const server: Server = createLimitedServer({ ...WEB_CONNECTION_LIMITS, ...options.limits }, (request, response) => {
     // Names the page where it is (a cashier who typed localhost); a rebinding page learns nothing new.
     if (!allowedHosts().has(request.headers.host ?? ''))
       return refuse(response, 421, `Open http://127.0.0.1:${port}/ (the address printed at start).`);
     if (request.method !== 'GET' && request.method !== 'HEAD') return refuse(response, 405, 'Method not allowed.');
     serveStatic(staticRoot, request, response);
   });
+  // Past the cap a socket is closed before anything is read: said on standard error, once a minute.
+  const dropped = logBudget<number>((max, unlogged) =>
+    log(
+      `connection refused: ${max} open already${unlogged > 0 ? ` (${unlogged} more refused since the last one logged)` : ''}`,
+    ),
+  );
+  server.on('drop', () => dropped(server.maxConnections));
 
   const sockets = new WebSocketServer({
     noServer: true,

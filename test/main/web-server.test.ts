@@ -15,6 +15,7 @@ import {
   startWebServer,
   type RunningWebServer,
 } from '../../main/web/server';
+import { openSocket, trickle } from '../support/sockets';
 
 function rawGet(
   port: number,
@@ -318,5 +319,91 @@ describe('web mode: names and refusals', () => {
     now += LOG_WINDOW_MS;
     refused('wrong Origin');
     expect(lines[2]).toBe('bridge refused: wrong Origin');
+  });
+});
+
+describe('web-mode server: connection limits', () => {
+  // Found by the security review: any local program could open sockets to the web-mode server
+  // without limit and hold them, trickling its headers a byte at a time so none was ever cut.
+  const dir = mkdtempSync(join(tmpdir(), 'web-limits-'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>POS</title>');
+  const bridgeHost = {
+    async dispatch(): Promise<Result<unknown>> {
+      return { ok: true, value: { seq: 1 } };
+    },
+    subscribe: () => () => undefined,
+  };
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** One invoke over the bridge, answered. */
+  function invoke(ws: WebSocket, id: number): Promise<unknown> {
+    return new Promise((resolve) => {
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data)) as { id?: number };
+        if (message.id === id) resolve(message);
+      });
+      ws.send(JSON.stringify({ type: 'invoke', id, name: 'session.snapshot', input: {} }));
+    });
+  }
+
+  it('holds at most its cap: one more socket is closed at once, and the bridge and pages open keep working', async () => {
+    const lines: string[] = [];
+    const server = await startWebServer({
+      staticDir: dir,
+      host: bridgeHost,
+      log: (line) => lines.push(line),
+      limits: { maxConnections: 3, keepAliveTimeoutMs: 60_000 },
+    });
+    const get = `GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`;
+    try {
+      const ws = connect(server);
+      expect(await outcome(ws)).toBe('open');
+      const pages = [await openSocket(server.port), await openSocket(server.port)];
+      // Each answered, then kept alive: the server holds three connections.
+      for (const page of pages) expect(await page.exchange(get)).toMatch(/^HTTP\/1\.1 200 /);
+      const extra = await openSocket(server.port);
+      expect(await extra.closed).toBe('');
+      expect(await invoke(ws, 1)).toMatchObject({ type: 'result', id: 1, result: { ok: true } });
+      expect(await pages[0]!.exchange(get)).toMatch(/^HTTP\/1\.1 200 /);
+      expect(lines).toContain('connection refused: 3 open already');
+      ws.close();
+      for (const page of pages) page.socket.destroy();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers a client trickling its headers 408 and closes it; an idle bridge is not cut', async () => {
+    const server = await startWebServer({
+      staticDir: dir,
+      host: bridgeHost,
+      limits: { headersTimeoutMs: 150, requestTimeoutMs: 150, idleTimeoutMs: 150, checkIntervalMs: 20 },
+    });
+    try {
+      const ws = connect(server);
+      expect(await outcome(ws)).toBe('open');
+      // Opened after the bridge, cut after the bridge's own deadlines would have passed.
+      const answer = await trickle(server.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nX-Slow: `);
+      expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+      expect(ws.readyState).toBe(WebSocket.OPEN);
+      expect(await invoke(ws, 1)).toMatchObject({ type: 'result', id: 1, result: { ok: true } });
+      ws.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('closes a connection that never sends a request', async () => {
+    const server = await startWebServer({
+      staticDir: dir,
+      host: bridgeHost,
+      limits: { headersTimeoutMs: 150, requestTimeoutMs: 150, idleTimeoutMs: 60_000, checkIntervalMs: 20 },
+    });
+    try {
+      const silent = await openSocket(server.port);
+      expect(await silent.closed).toMatch(/^HTTP\/1\.1 408 /);
+    } finally {
+      await server.close();
+    }
   });
 });
