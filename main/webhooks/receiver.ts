@@ -7,9 +7,10 @@
  * Either way the host only uses it as a hint to re-read the gateway: money state never comes from
  * a notification's body or a return's parameters.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Clock } from '../../common/clock';
+import { createLimitedServer, type ConnectionLimits } from '../core/connection-limits';
 import { securityHeaders } from '../core/security-headers';
 import type { GatewayNotifications, PaymentGateway, VerifiedNotification } from '../gateway/port';
 
@@ -43,6 +44,8 @@ export interface WebhookReceiverOptions {
   /** A verified return: the payment to re-read (its fields are never the outcome). */
   onReturn?: (paymentId: string) => void;
   onReturnRefused?: (reason: string) => void;
+  /** RECEIVER_CONNECTION_LIMITS unless given (tests make them small). */
+  limits?: Partial<ConnectionLimits>;
 }
 
 export interface RunningWebhookReceiver {
@@ -82,8 +85,20 @@ function page(response: ServerResponse, status: number, title: string, message: 
  * a body is answered 503 (a gateway retries later) and what it had sent is let go.
  */
 export const MAX_BUFFERED_BYTES = 4 * MAX_BODY_BYTES;
-/** How long a request may take, headers and body: a stalled one lets go of its share of the budget. */
-const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * A request must be whole within 30 s (a stalled one lets go of its share of the budget), its
+ * headers within 10 s. At most 256 connections at once: a forwarder sends a few at a time, and a
+ * page in the cashier's browser posting 50 at a time in a loop opens about 100, but a local program
+ * cannot hold thousands of sockets (one past the cap is closed, and a sender retries it as a 503).
+ */
+export const RECEIVER_CONNECTION_LIMITS: ConnectionLimits = {
+  maxConnections: 256,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleTimeoutMs: 30_000,
+  checkIntervalMs: 1_000,
+};
 
 /** The bytes of every body being read now (shared by all requests of one receiver). */
 interface BodyBudget {
@@ -188,7 +203,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     });
   };
 
-  const server: Server = createServer((request, response) => {
+  const limits = { ...RECEIVER_CONNECTION_LIMITS, ...options.limits };
+  const server: Server = createLimitedServer(limits, (request, response) => {
     const reply = (status: number, message: string) => {
       response.writeHead(status, { ...RECEIVER_HEADERS, 'Content-Type': 'application/json' });
       response.end(JSON.stringify(status < 300 ? { received: true } : { error: message }));
@@ -236,8 +252,6 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       options.onEvent(result);
     });
   });
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  server.headersTimeout = REQUEST_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, '127.0.0.1', () => resolve());

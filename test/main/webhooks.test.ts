@@ -13,10 +13,12 @@ import { FakeClock } from '../support/fake-clock';
 import { createPluralGateway } from '../../main/gateway/plural';
 import { createPlutoPayGateway } from '../../main/gateway/plutopay';
 import type { PaymentGateway } from '../../main/gateway/port';
+import type { ConnectionLimits } from '../../main/core/connection-limits';
 import { MAX_BUFFERED_BYTES, startWebhookReceiver } from '../../main/webhooks/receiver';
 import type { PaymentView } from '../../common/contract';
 import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { answerOnNewConnection, openSocket, trickle } from '../support/sockets';
 import { RECEIVER_LOG_LINES_PER_MINUTE } from '../../main/host/host';
 import { startWebServer } from '../../main/web/server';
 
@@ -312,6 +314,69 @@ describe('the receiver under a flood of stalled bodies', () => {
       expect(events).toHaveLength(taken + 1);
     } finally {
       for (const { socket } of stalled) socket.destroy();
+      await receiver.close();
+    }
+  });
+});
+
+describe("the receiver's connection limits", () => {
+  // Found by the security review: the body budget bounded memory, not sockets. Any local program
+  // could open connections without limit and hold them, and one trickling its headers (or its body)
+  // a byte at a time was cut only after 30 s to a minute.
+  const options = (events: unknown[], limits: Partial<ConnectionLimits>) => ({
+    port: 0,
+    clock: systemClock,
+    notifications: () => ({
+      path: '/webhooks/payplug',
+      verify: () => ({ ok: true as const, eventId: null, type: 'payment' as const, paymentId: 'pay_1' }),
+    }),
+    remember: () => true,
+    onEvent: (event: unknown) => events.push(event),
+    limits,
+  });
+
+  it('holds at most its cap: one more connection is closed at once, the ones open keep working', async () => {
+    const events: unknown[] = [];
+    const receiver = await startWebhookReceiver(options(events, { maxConnections: 3, keepAliveTimeoutMs: 60_000 }));
+    const port = Number(new URL(receiver.origin).port);
+    const post = `POST /webhooks/payplug HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 2\r\n\r\n{}`;
+    const held = [await openSocket(port), await openSocket(port), await openSocket(port)];
+    try {
+      // Each answered, then kept alive: the receiver holds three connections.
+      for (const socket of held) expect(await socket.exchange(post)).toMatch(/^HTTP\/1\.1 200 /);
+      const extra = await openSocket(port);
+      expect(await extra.closed).toBe('');
+      expect(await held[0]!.exchange(post)).toMatch(/^HTTP\/1\.1 200 /);
+      expect(events).toHaveLength(4);
+      // One let go, a new sender is taken again.
+      held[2]!.socket.destroy();
+      await waitFor(
+        async () => (await answerOnNewConnection(port, post))?.startsWith('HTTP/1.1 200 '),
+        5_000,
+        'a new sender taken',
+      );
+    } finally {
+      for (const socket of held) socket.socket.destroy();
+      await receiver.close();
+    }
+  });
+
+  it.each([
+    ['its headers', (port: number) => `POST /webhooks/payplug HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Slow: `],
+    [
+      'its body',
+      (port: number) => `POST /webhooks/payplug HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 100000\r\n\r\n`,
+    ],
+  ])('answers a sender trickling %s 408 and closes it, and hears nothing', async (_what, head) => {
+    const events: unknown[] = [];
+    const receiver = await startWebhookReceiver(
+      options(events, { headersTimeoutMs: 100, requestTimeoutMs: 200, checkIntervalMs: 20 }),
+    );
+    const port = Number(new URL(receiver.origin).port);
+    try {
+      expect(await trickle(port, head(port), ' ')).toMatch(/^HTTP\/1\.1 408 /);
+      expect(events).toEqual([]);
+    } finally {
       await receiver.close();
     }
   });
