@@ -197,6 +197,11 @@ export const MIGRATIONS: readonly string[] = [
   -- serves them all; this one only cost a page write on every create.
   DROP INDEX IF EXISTS transactions_created;
   `,
+  /* 6 */ `
+  -- Every refund and every dispute opened sums what a payment's disputes hold (heldByDisputes):
+  -- without this it read the whole disputes table each time.
+  CREATE INDEX disputes_transaction ON disputes (transaction_id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

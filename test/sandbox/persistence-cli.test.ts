@@ -173,6 +173,38 @@ describe('restart persistence (file database)', () => {
     }
   });
 
+  it('indexes disputes by payment on an existing database, keeping them (migration 6)', async () => {
+    const db = join(dir, 'v5.db');
+    const raw = new Database(db);
+    migrate(raw, 'plutopay', MIGRATIONS.slice(0, 5));
+    raw
+      .prepare(
+        `INSERT INTO disputes (id, reference, transaction_id, amount, currency, status, reason, created_at, updated_at)
+         VALUES ('d-1', 'dp_v5', 'txn-v5', 500, 'usd', 'needs_response', 'general', 1, 1)`,
+      )
+      .run();
+    raw.close();
+    const first = await startSandbox({ port: 0, db, seed: false });
+    const api = new Api(first.url, first.secret_key);
+    const kept = await api.get<{ reference: string; amount: number }>('/v1/disputes/dp_v5');
+    await first.close();
+    expect(kept.status).toBe(200);
+    expect(kept.body.amount).toBe(500);
+    const file = new Database(db, { readonly: true });
+    try {
+      // The query heldByDisputes runs on every refund and every dispute opened.
+      const plan = file
+        .prepare(
+          "EXPLAIN QUERY PLAN SELECT COALESCE(SUM(amount), 0) AS held FROM disputes WHERE transaction_id = ? AND status != 'won'",
+        )
+        .all('txn-v5')
+        .map((row) => (row as { detail: string }).detail);
+      expect(plan.join('\n')).toMatch(/USING INDEX disputes_transaction/);
+    } finally {
+      file.close();
+    }
+  });
+
   it('refuses a database written by a newer sandbox', async () => {
     const db = join(dir, 'newer.db');
     const raw = new Database(db);
