@@ -95,6 +95,10 @@ async function keyed<T>(send: Promise<T>): Promise<T> {
     throw error;
   }
 }
+
+/** How many pages of 100 refunds a payment's refunds are read from (PayPlug's bound too). */
+const MAX_REFUND_PAGES = 20;
+
 const DeletedSchema = z.looseObject({ deleted: z.boolean().optional() });
 
 export class PlutoPayClient {
@@ -189,17 +193,36 @@ export class PlutoPayClient {
     );
   }
 
+  /**
+   * Every refund of a payment, each once: page after page of 100 (a payment refunded a cup at a time
+   * can have more), bounded. A page other than the one asked for, or one that only repeats earlier
+   * refunds while more are said to follow, cannot be read: a short list would show less refunded.
+   */
   async listRefunds(id: string): Promise<Refund[]> {
-    const page = await this.http.request(
-      RefundPageSchema,
-      'GET',
-      `/v1/transactions/${encodeURIComponent(id)}/refunds`,
-      {
+    const path = `/v1/transactions/${encodeURIComponent(id)}/refunds`;
+    const out: Refund[] = [];
+    const seen = new Set<string>();
+    for (let page = 1; page <= MAX_REFUND_PAGES; page++) {
+      const answer = await this.http.request(RefundPageSchema, 'GET', path, {
         ...this.auth,
-        query: { size: 100 },
-      },
-    );
-    return page.data;
+        query: { page, size: 100 },
+      });
+      // Another page than the one asked for (a cache, a gateway ignoring `page`) cannot be read as it.
+      if (answer.meta && answer.meta.current_page !== page)
+        throw new GatewayUnreadable(
+          `PlutoPay answered page ${answer.meta.current_page} of the refunds of ${id} when asked for page ${page}.`,
+        );
+      const fresh = answer.data.filter((refund) => !seen.has(refund.id));
+      for (const refund of fresh) seen.add(refund.id);
+      out.push(...fresh);
+      // Without the list's meta (not PlutoPay's form), the one page is all there is to read.
+      if (!answer.meta || page >= answer.meta.last_page || answer.data.length === 0) break;
+      if (fresh.length === 0)
+        throw new GatewayUnreadable(
+          `PlutoPay's page ${page} of the refunds of ${id} holds only refunds its earlier pages gave, and says more follow: its pages cannot be read.`,
+        );
+    }
+    return out;
   }
 
   /** One page of the disputes, newest first (`status`: only those in that state, the list's filter). */

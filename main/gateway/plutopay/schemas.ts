@@ -94,7 +94,7 @@ export const DisputeSchema = z.looseObject({
 export type Dispute = z.infer<typeof DisputeSchema>;
 export const DisputePageSchema = z.looseObject({ data: z.array(DisputeSchema), meta: PageMetaSchema });
 
-export const RefundPageSchema = z.looseObject({ data: z.array(RefundSchema) });
+export const RefundPageSchema = z.looseObject({ data: z.array(RefundSchema), meta: PageMetaSchema.optional() });
 
 export const ActionSchema = z.looseObject({
   id: z.string().min(1),

@@ -1,0 +1,73 @@
+/**
+ * PlutoPay's gateway over real HTTP, where the port contract does not look: lists longer than one
+ * page, and answers whose money does not read as money.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPlutoPayGateway } from '../../main/gateway/plutopay';
+import type { PaymentGateway } from '../../main/gateway/port';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { GatewayUnreadable } from '../../main/gateway/errors';
+import { badServer, caught, sandboxCall } from './helpers';
+
+describe('PlutoPay gateway', () => {
+  let sandbox: RunningSandbox;
+  let gateway: PaymentGateway;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ port: 0, db: ':memory:', seed: false });
+    gateway = createPlutoPayGateway({
+      baseUrl: sandbox.url,
+      secretKey: sandbox.secret_key,
+      webhookSecret: () => null,
+      http: { timeoutMs: 5_000 },
+    });
+  });
+  afterAll(() => sandbox.close());
+
+  const call = <T>(path: string, body: unknown) => sandboxCall<T>(sandbox.url, sandbox.secret_key, 'POST', path, body);
+
+  it("reads every refund of a payment refunded more than a page's worth of times", async () => {
+    const paid = await call<{ id: string }>('/v1/transactions', { amount: 500, confirm: true });
+    for (let i = 0; i < 101; i++)
+      await call(`/v1/transactions/${paid.id}/refunds`, { amount: 1, idempotency_key: `cup-${paid.id}-${i}` });
+    const refunds = await gateway.refunds(paid.id);
+    expect(refunds).toHaveLength(101);
+    expect(new Set(refunds.map((refund) => refund.id)).size).toBe(101);
+    expect(refunds.reduce((sum, refund) => sum + refund.amount, 0)).toBe(
+      (await gateway.retrieve(paid.id)).amountRefunded,
+    );
+  });
+});
+
+describe('PlutoPay gateway, a refunds list that cannot be paged', () => {
+  it('is unreadable, not short, when another page answers than the one asked for', async () => {
+    const server = await badServer();
+    try {
+      const refund = {
+        id: 'r-1',
+        reference: 're_1',
+        transaction_id: 't-1',
+        amount: 1,
+        currency: 'usd',
+        status: 'succeeded',
+        created_at: '2026-02-16T16:18:00+00:00',
+      };
+      // Every page is page 1 of 2: a gateway ignoring `page` would give the first page twice.
+      server.answer(
+        200,
+        JSON.stringify({ data: [refund], meta: { current_page: 1, last_page: 2, per_page: 100, total: 2 } }),
+      );
+      const gateway = createPlutoPayGateway({
+        baseUrl: server.url,
+        secretKey: 'sk_test_x',
+        webhookSecret: () => null,
+        http: { timeoutMs: 5_000 },
+      });
+      const error = await caught(gateway.refunds('t-1'));
+      expect(error).toBeInstanceOf(GatewayUnreadable);
+      expect((error as Error).message).toMatch(/answered page 1 of the refunds of t-1 when asked for page 2/);
+    } finally {
+      await server.close();
+    }
+  });
+});
