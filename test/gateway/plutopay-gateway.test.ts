@@ -71,3 +71,69 @@ describe('PlutoPay gateway, a refunds list that cannot be paged', () => {
     }
   });
 });
+
+describe('PlutoPay gateway, money that does not read as money', () => {
+  const transaction = {
+    id: 't-1',
+    reference: 'txn_1',
+    status: 'succeeded',
+    amount: 2500,
+    amount_refunded: 0,
+    amount_capturable: 0,
+    amount_captured: 2500,
+    currency: 'usd',
+    created_at: '2026-02-16T16:18:00+00:00',
+  };
+
+  it.each([
+    ['a negative amount refunded', { amount_refunded: -1000 }],
+    ['a negative amount captured', { amount_captured: -2500 }],
+    ['a negative amount capturable', { amount_capturable: -1 }],
+    ['a negative amount', { amount: -2500 }],
+    ['a zero amount', { amount: 0 }],
+  ])('a payment with %s is unreadable, never taken as it is', async (_what, change) => {
+    const server = await badServer();
+    try {
+      server.answer(200, JSON.stringify({ ...transaction, ...change }));
+      const gateway = createPlutoPayGateway({
+        baseUrl: server.url,
+        secretKey: 'sk_test_x',
+        webhookSecret: () => null,
+        http: { timeoutMs: 5_000 },
+      });
+      const error = await caught(gateway.retrieve('t-1'));
+      expect(error).toBeInstanceOf(GatewayUnreadable);
+      expect((error as Error).message).toMatch(/is not in the expected form \(amount/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a refund of a negative amount is unreadable', async () => {
+    const server = await badServer();
+    try {
+      server.answer(
+        200,
+        JSON.stringify({
+          id: 'r-1',
+          reference: 're_1',
+          transaction_id: 't-1',
+          amount: -500,
+          currency: 'usd',
+          status: 'succeeded',
+          created_at: '2026-02-16T16:18:00+00:00',
+          transaction: { ...transaction, amount_refunded: 500 },
+        }),
+      );
+      const gateway = createPlutoPayGateway({
+        baseUrl: server.url,
+        secretKey: 'sk_test_x',
+        webhookSecret: () => null,
+        http: { timeoutMs: 5_000 },
+      });
+      expect(await caught(gateway.refund('t-1', { amount: 500 }, 'refund-t-1-1'))).toBeInstanceOf(GatewayUnreadable);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -6,6 +6,12 @@ import { z } from 'zod';
 import type { ErrorBody } from '../http';
 
 const Timestamp = z.string().min(1);
+/**
+ * Minor units, as PlutoPay writes every amount: a whole number, never negative (a negative amount
+ * refunded would let a refund of "what is left" ask for more than was captured). Money is never
+ * rounded or guessed here: anything else makes the answer unreadable.
+ */
+const Minor = z.number().int().nonnegative();
 const Card = z.looseObject({ brand: z.string(), last4: z.string() });
 
 export const TransactionSchema = z.looseObject({
@@ -16,11 +22,11 @@ export const TransactionSchema = z.looseObject({
   status: z.enum(['pending', 'succeeded', 'failed', 'canceled', 'refunded', 'partially_refunded', 'requires_capture'], {
     error: (issue) => `${JSON.stringify(issue.input)} is not a payment status the till knows`,
   }),
-  amount: z.number().int(),
+  amount: Minor.positive(),
   amount_formatted: z.string().optional(),
-  amount_refunded: z.number().int().default(0),
-  amount_capturable: z.number().int().default(0),
-  amount_captured: z.number().int().default(0),
+  amount_refunded: Minor.default(0),
+  amount_capturable: Minor.default(0),
+  amount_captured: Minor.default(0),
   currency: z.string(),
   payment_method_type: z.string().nullable().default(null),
   capture_method: z.enum(['automatic', 'manual']).default('automatic'),
@@ -68,7 +74,7 @@ export const RefundSchema = z.looseObject({
   id: z.string().min(1),
   reference: z.string(),
   transaction_id: z.string(),
-  amount: z.number().int(),
+  amount: Minor.positive(),
   currency: z.string(),
   status: z.string(),
   reason: z.string().nullable().default(null),
@@ -81,7 +87,7 @@ export const DisputeSchema = z.looseObject({
   id: z.string().min(1),
   reference: z.string(),
   transaction_id: z.string().min(1),
-  amount: z.number().int().nonnegative(),
+  amount: Minor,
   currency: z.string().min(3),
   status: z.enum(['needs_response', 'under_review', 'won', 'lost'], {
     error: (issue) => `${JSON.stringify(issue.input)} is not a dispute status the till knows`,
@@ -101,7 +107,7 @@ export const ActionSchema = z.looseObject({
   type: z.string(),
   status: z.enum(['in_progress', 'succeeded', 'failed', 'canceled']),
   payment_intent_id: z.string(),
-  amount: z.number().int(),
+  amount: Minor.positive(),
   currency: z.string(),
   capture_method: z.enum(['automatic', 'manual']).default('automatic'),
   presented_card: z.looseObject({ number: z.string() }).nullable().default(null),
