@@ -7,7 +7,8 @@
  * is retired — and an approval the gateway will not show is money the shop must look at.
  */
 import type { ReaderStage } from '../../common/contract';
-import { GatewayError } from '../gateway/errors';
+import { formatAmount } from '../../common/money';
+import { GatewayError, GatewayUnreadable } from '../gateway/errors';
 import type { DeviceResult, GatewayPayment, ReaderAction } from '../gateway/port';
 import type { OperationRecord, PaymentPatch, PaymentRecord } from '../store/journal';
 import type { PaymentEngine } from './engine';
@@ -78,6 +79,12 @@ export class ReaderEvents implements ReaderEventSink {
     const { journal } = this.engine;
     let record = journal.findByTransactionId(action.paymentId);
     if (!record) record = this.sync.adopt(await this.engine.call((gateway) => gateway.retrieve(action.paymentId)));
+    // The device collects what the action says: other money than the payment's would be charged to
+    // the customer while the till records the payment's. Never asked for; the next poll asks again.
+    if (action.amount !== record.amount || action.currency.toUpperCase() !== record.currency.toUpperCase())
+      throw new GatewayUnreadable(
+        `The gateway's reader action does not fit the payment: it asks for ${formatAmount(action.amount, action.currency)}, the payment is ${formatAmount(record.amount, record.currency)}`,
+      );
     if (record.actionId === action.id && record.status === 'in_progress') return;
     // Progress: the gateway already holds the action (its push was journaled before it was sent).
     const id = record.id;

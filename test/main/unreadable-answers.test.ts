@@ -353,6 +353,37 @@ describe('the Transactions list answered unreadably', () => {
     expect(readable.unreadable).toBeUndefined();
     expect(wentOffline(t.events)).toBe(false);
   });
+
+  it("PlutoPay: a reader action for other money than the payment's is never collected", async () => {
+    const { sandbox, proxy } = await plutoPayBehindProxy();
+    const t = await till(sandbox, proxy);
+    const reader = await t.onlineReader();
+    // The link's polls tell the reader to collect a hundred times the payment's amount.
+    proxy.rewrite = (_method, path, body) =>
+      path === '/v1/terminal/link/poll' ? body.replaceAll('"amount":2500,', '"amount":250000,') : null;
+    const created = await t.call('payments.create', { amount: 2500, currency: 'USD', captureMethod: 'automatic' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    const refusing = await waitFor(
+      async () =>
+        (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.statusDetail?.includes('does not fit')),
+      5_000,
+      'the reader refusing the action',
+    );
+    expect(refusing.statusDetail).toContain('it asks for $2,500.00, the payment is $25.00');
+    const held = (await t.call('session.snapshot', {})).payments.find((p) => p.id === created.id)!;
+    expect(held.readerStage).not.toBe('waiting_for_card');
+    expect(held.status).not.toBe('succeeded');
+
+    // Polled as the gateway holds it: the card is asked for the payment's own amount, paid once.
+    proxy.rewrite = () => null;
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card', 8_000);
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    expect(paid.amountCaptured).toBe(2500);
+    expect((await ledger(sandbox)).transactions.find((tx) => tx.id === paid.transactionId)).toMatchObject({
+      amount_captured: 2500,
+    });
+  });
 });
 
 describe("Plural's token answered unreadably before a request", () => {
