@@ -2,6 +2,7 @@
  * Request bodies: read with a size limit. Past the limit the rest is drained (so the client can read
  * our 400 instead of a reset), and a client that keeps sending far beyond it is cut off.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { LONE_SURROGATE } from '../../common/text';
 import { ApiError, badRequest } from './errors';
@@ -98,10 +99,21 @@ const EMPTY = Buffer.alloc(0);
 /**
  * A JSON object body. Empty means {} (curl -X POST with no -d). JSON is read whatever the
  * Content-Type says (curl -d sends form encoding); a body that is not JSON is refused saying where
- * the parser stopped and, when it was sent as something else (a form), with which Content-Type.
+ * the parser stopped and, when it was sent as something else (a form), with which Content-Type. A
+ * body that is not UTF-8 is refused too, never read with its bytes replaced.
  */
 export function parseJsonObject(raw: Buffer, contentType?: string): Record<string, unknown> {
   if (raw.length === 0) return {};
+  // JSON travels in UTF-8 (RFC 8259). Other bytes (a body in Latin-1 or Windows-1252, "café" as
+  // 63 61 66 E9) were read as U+FFFD and stored: the payment kept another description than the one sent.
+  if (!isUtf8(raw)) {
+    const declared = contentType !== undefined && /charset=/i.test(contentType);
+    throw badRequest(
+      `The request body is not UTF-8 text${declared ? ` (it was sent with Content-Type: ${contentType.slice(0, 100)})` : ''}; send JSON encoded in UTF-8.`,
+      undefined,
+      'invalid_json',
+    );
+  }
   let value: unknown;
   const text = raw.toString('utf8');
   try {

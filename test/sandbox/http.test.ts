@@ -417,6 +417,39 @@ describe('JSON the sandbox cannot keep as sent (issue 9 #15)', () => {
     });
   });
 
+  it('a body that is not UTF-8 is refused, never stored with its bytes replaced', async () => {
+    const before = await transactionCount();
+    // "café" in Latin-1: E9 is no UTF-8 sequence, and was read as U+FFFD.
+    const latin1 = Buffer.from('{"amount": 1000, "description": "caf\u00e9"}', 'latin1');
+    const answer = await fetch(`${h.sandbox.url}/v1/transactions`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${h.sandbox.secret_key}`,
+        'Content-Type': 'application/json; charset=iso-8859-1',
+      },
+      body: latin1,
+    });
+    expect(answer.status).toBe(400);
+    const refused = (await answer.json()) as ErrorResponse;
+    expect(refused.error).toMatchObject({ type: 'invalid_request', code: 'invalid_json' });
+    expect(refused.error.message).toMatch(
+      /not UTF-8 text \(it was sent with Content-Type: application\/json; charset=iso-8859-1\)/,
+    );
+    expect(await transactionCount()).toBe(before);
+    const payplug = await fetch(`${h.sandbox.payplug.url}/v1/payments`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${h.sandbox.payplug.secret_key}`, 'Content-Type': 'application/json' },
+      body: Buffer.from('{"amount": 1000, "currency": "EUR", "description": "caf\u00e9"}', 'latin1'),
+    });
+    expect(payplug.status).toBe(400);
+    expect(((await payplug.json()) as { message: string }).message).toMatch(
+      /not UTF-8 text; send JSON encoded in UTF-8/,
+    );
+    // The same text in UTF-8 is taken as sent.
+    const utf8 = await h.api.call<TransactionJson>('POST', '/v1/transactions', { amount: 1000, description: 'café' });
+    expect(utf8.body.description).toBe('café');
+  });
+
   it('a query string past the header limit gets the documented error body, not a bare 431', async () => {
     const answer = await h.api.get<ErrorResponse>(`/v1/transactions?search=${'a'.repeat(20_000)}`);
     expect(answer.status).toBe(431);
