@@ -251,6 +251,13 @@ export interface SplitView {
    */
   awaitingPayment: boolean;
   /**
+   * Held at the gateway (`HOLD`) on a payment whose outcome the till does not know (`unknown`: it
+   * may or may not have been charged). Money that may not exist is not held: `held` 0, out of the
+   * held totals, counted apart in `SettlementPage.notKnown`; not closed; no action is offered. Once
+   * the payment is resolved the share is held (charged) or holds nothing (never charged).
+   */
+  outcomeUnknown: boolean;
+  /**
    * Held: the most a release can settle to the merchant now, as the host computes it — the whole
    * share, or after a partial capture what captured money is left (the rest then goes back to the
    * customer as far as it was captured). 0 when nothing can be released (not held, or only a cancel).
@@ -914,6 +921,11 @@ export interface SettlementPage {
   total: number;
   /** Those with a held share, in all, per currency, and what their held shares hold: the pages not shown too. */
   held: { currency: string; count: number; amount: number }[];
+  /**
+   * Those whose outcome is unknown (charged or not, the till does not know), in all, per currency,
+   * and what their held shares would hold if charged: not known yet, never in `held`.
+   */
+  notKnown: { currency: string; count: number; amount: number }[];
 }
 
 /** A page of the open payments, newest first. */

@@ -36,11 +36,16 @@ export class Settlements {
 
   /** Split payments the till made (or took in), those with a held share first, a page at a time. */
   list(input: ParsedCommandInput<'settlements.list'>): SettlementPage {
-    const { rows, total, held } = this.engine.journal.pageSplitPayments(input.offset, input.limit, input.held);
+    const { rows, total, held, notKnown } = this.engine.journal.pageSplitPayments(
+      input.offset,
+      input.limit,
+      input.held,
+    );
     return {
       payments: rows.map((record) => this.engine.view(record)),
       total,
       held: held.map((h) => ({ ...h })),
+      notKnown: notKnown.map((h) => ({ ...h })),
     };
   }
 

@@ -16,7 +16,7 @@ import {
   type TransactionStatus,
   type TransactionView,
 } from '../../common/contract';
-import { heldByShare, NOT_PAID_YET } from '../reports/split-funding';
+import { heldByShare, NOT_PAID_YET, OUTCOME_UNKNOWN } from '../reports/split-funding';
 import type { GatewayPayment, GatewayRefund } from '../gateway/port';
 import type {
   DisputeRecord,
@@ -303,9 +303,12 @@ export function toSplitView(
   const waiting = split.splitId !== null && pending.has(split.splitId);
   // Held once the customer pays; nothing is held before (heldOfShares gives 0), but it is not over.
   const awaitingPayment = split.status === 'HOLD' && NOT_PAID_YET.has(paymentStatus);
+  // The till does not know whether the payment was charged: the share may hold its amount or
+  // nothing. Not held (heldOfShares gives 0), not over either: said apart until it is resolved.
+  const outcomeUnknown = split.status === 'HOLD' && OUTCOME_UNKNOWN.has(paymentStatus);
   // Nothing captured is left for it (heldOfShares): nothing a release or cancel could settle or give
   // back, and on a refunded or voided payment Plural refuses both. Over, not held.
-  const closed = split.status === 'HOLD' && held === 0 && !awaitingPayment;
+  const closed = split.status === 'HOLD' && held === 0 && !awaitingPayment && !outcomeUnknown;
   const settleable = payment && split.splitId && split.status === 'HOLD' && !closed && SETTLEABLE.has(payment.status);
   // What the gateway said a release can settle now (after a partial capture, less than the share).
   const releasable = split.status === 'HOLD' ? (split.releasableAmount ?? split.amount) : 0;
@@ -330,6 +333,7 @@ export function toSplitView(
     held,
     closed,
     awaitingPayment,
+    outcomeUnknown,
     releasable,
     refundable,
     pending: waiting,

@@ -41,6 +41,14 @@ export const NOTHING_CAPTURED: ReadonlySet<string> = new Set(['canceled', 'faile
  */
 export const NOT_PAID_YET: ReadonlySet<string> = new Set(['creating', 'in_progress', 'pending']);
 
+/**
+ * Payment statuses whose outcome the till does not know (`unknown`: it may or may not have been
+ * charged, the gateway may or may not have it). Money that may not exist is not held: its held
+ * shares hold nothing and are said apart, *not known yet* (SplitView.outcomeUnknown), until the
+ * payment is resolved — then held (paid) or nothing (not charged).
+ */
+export const OUTCOME_UNKNOWN: ReadonlySet<string> = new Set(['unknown']);
+
 /** A share as the gateway states it: held, or settled to the merchant and the rest not theirs. */
 export function wholeShare(share: FundedShare): ShareFigures {
   if (share.status !== 'RELEASED' && share.status !== 'CANCELLED')
@@ -100,10 +108,11 @@ export function fundShares(captured: number, shares: readonly FundedShare[], end
  * What each share holds now, by the rule above: a held share's funded part (its whole amount while
  * the captured money covers it, or while authorised and not captured yet), 0 for any other.
  * `captured`: what was captured of the payment; `status`: the payment's (a voided one holds nothing:
- * nothing was captured; one not paid yet holds nothing until it is).
+ * nothing was captured; one not paid yet holds nothing until it is; nor one whose outcome is not
+ * known: it may never have been charged).
  */
 export function heldByShare(captured: number, shares: readonly FundedShare[], status = ''): number[] {
-  if (NOT_PAID_YET.has(status)) return shares.map(() => 0);
+  if (NOT_PAID_YET.has(status) || OUTCOME_UNKNOWN.has(status)) return shares.map(() => 0);
   const funded = fundShares(captured, shares, NOTHING_CAPTURED.has(status));
   return shares.map((share, index) =>
     share.status === 'HOLD' ? (funded ? funded[index]!.held : wholeShare(share).held) : 0,

@@ -15,7 +15,7 @@ import {
   type TransactionStatus,
 } from '../../common/contract';
 import { formatAmount } from '../../common/money';
-import { heldByShare, NOT_PAID_YET, NOTHING_CAPTURED } from '../reports/split-funding';
+import { heldByShare, NOT_PAID_YET, NOTHING_CAPTURED, OUTCOME_UNKNOWN } from '../reports/split-funding';
 import { JOURNAL_MIGRATIONS } from './migrations';
 import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
 
@@ -1360,17 +1360,19 @@ export class Journal {
    * partial capture, its part of the captured money the shares that moved left, not its whole
    * amount (which overstated it); a payment whose held shares hold nothing (not paid yet, voided
    * before capture, or its captured money all taken by the others) is not counted, nor listed as held.
+   * Nor is one whose outcome is unknown (it may never have been charged): `notKnown` says what its
+   * held shares would hold if it was, apart, until it is resolved.
    */
   pageSplitPayments(
     offset: number,
     limit: number,
     heldOnly = false,
-  ): { rows: PaymentRecord[]; total: number; held: HeldShares[] } {
+  ): { rows: PaymentRecord[]; total: number; held: HeldShares[]; notKnown: HeldShares[] } {
     // A payment whose held shares hold something, by heldByShare: paid, and nothing captured yet of a
     // payment that may still be (authorised), all captured, or captured money the shares that moved left.
     const quoted = (statuses: ReadonlySet<string>) => [...statuses].map((status) => `'${status}'`).join(', ');
     const held = `(EXISTS (SELECT 1 FROM payment_splits s WHERE s.payment_id = payments.id AND s.status = 'HOLD')
-      AND payments.status NOT IN (${quoted(NOT_PAID_YET)})
+      AND payments.status NOT IN (${quoted(new Set([...NOT_PAID_YET, ...OUTCOME_UNKNOWN]))})
       AND ((payments.amount_captured <= 0 AND payments.status NOT IN (${quoted(NOTHING_CAPTURED)}))
         OR payments.amount_captured >= (SELECT SUM(t.amount) FROM payment_splits t WHERE t.payment_id = payments.id)
         OR payments.amount_captured > (SELECT COALESCE(SUM(m.amount), 0) FROM payment_splits m
@@ -1407,14 +1409,26 @@ export class Journal {
       else byPayment.set(share.paymentId, [share]);
     }
     const heldShares = new Map<string, HeldShares>();
+    const notKnown = new Map<string, HeldShares>();
+    const count = (into: Map<string, HeldShares>, currency: string, amount: number) => {
+      const totals = into.get(currency) ?? { currency, count: 0, amount: 0 };
+      into.set(currency, { currency, count: totals.count + 1, amount: totals.amount + amount });
+    };
     for (const list of byPayment.values()) {
-      const amount = heldByShare(list[0]!.captured, list, list[0]!.paymentStatus).reduce((sum, held) => sum + held, 0);
-      if (amount === 0) continue;
-      const currency = list[0]!.currency;
-      const totals = heldShares.get(currency) ?? { currency, count: 0, amount: 0 };
-      heldShares.set(currency, { currency, count: totals.count + 1, amount: totals.amount + amount });
+      const { currency, paymentStatus } = list[0]!;
+      // Not known yet: what its held shares would hold if it was charged (whole: nothing captured is known).
+      if (OUTCOME_UNKNOWN.has(paymentStatus))
+        count(
+          notKnown,
+          currency,
+          list.filter((s) => s.status === 'HOLD').reduce((sum, s) => sum + s.amount, 0),
+        );
+      const amount = heldByShare(list[0]!.captured, list, paymentStatus).reduce((sum, held) => sum + held, 0);
+      if (amount > 0) count(heldShares, currency, amount);
     }
-    return { rows, total, held: [...heldShares.values()].sort((a, b) => (a.currency < b.currency ? -1 : 1)) };
+    const sorted = (totals: Map<string, HeldShares>) =>
+      [...totals.values()].sort((a, b) => (a.currency < b.currency ? -1 : 1));
+    return { rows, total, held: sorted(heldShares), notKnown: sorted(notKnown) };
   }
 
   // -- saved cards and installment plans --------------------------------------------------------

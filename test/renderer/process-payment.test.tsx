@@ -53,6 +53,7 @@ describe('Process payment screen', () => {
       held: 0,
       closed: false,
       awaitingPayment: false,
+      outcomeUnknown: false,
       releasable: 0,
       refundable: 0,
       pending: false,

@@ -35,6 +35,10 @@ export function shareStatusText(split: SplitView, currency: string): string {
   // Found by a tester: a link not paid yet counted its held shares as held money. Nothing is held
   // until the customer pays.
   if (split.awaitingPayment) return 'waiting for payment: nothing is held until the customer pays';
+  // Found by review: a payment the till does not know was charged counted its shares as held money,
+  // which may not exist. Said apart until the payment is resolved.
+  if (split.outcomeUnknown)
+    return 'not known yet: the till does not know whether this payment was charged; nothing is held until it is resolved (Needs attention)';
   switch (split.status) {
     case 'HOLD':
       // After a partial capture the other shares may have taken all the captured money (found
@@ -400,6 +404,24 @@ export const SETTLEMENTS_PAGE = 100;
  */
 const heldAmount = (p: PaymentView) => p.splits.reduce((sum, s) => sum + (s.status === 'HOLD' ? s.held : 0), 0);
 
+/** What the held shares of a payment whose outcome is unknown would hold if it was charged (none is held). */
+const notKnownAmount = (p: PaymentView) => p.splits.reduce((sum, s) => sum + (s.outcomeUnknown ? s.amount : 0), 0);
+
+/** notKnownAmount of these payments, per currency, as the host counts them (SettlementPage.notKnown). */
+function notKnownTotals(payments: PaymentView[]): SettlementPage['notKnown'] {
+  return [...new Set(payments.map((p) => p.currency))].map((currency) => {
+    const of = payments.filter((p) => p.currency === currency);
+    return { currency, count: of.length, amount: of.reduce((sum, p) => sum + notKnownAmount(p), 0) };
+  });
+}
+
+/** "1 not known yet (₹400.00 if it was charged)": money that may not exist, never said as held. */
+function notKnownText(totals: SettlementPage['notKnown']): string {
+  const count = totals.reduce((n, h) => n + h.count, 0);
+  const amounts = totals.map((h) => money(h.amount, h.currency)).join(' + ');
+  return `${count} not known yet (${amounts} if ${count === 1 ? 'it was' : 'they were'} charged)`;
+}
+
 /** Those whose held shares hold something first, as the host lists them (a closed share holds nothing). */
 const heldFirst = (a: PaymentView, b: PaymentView) => {
   const held = (p: PaymentView) => (heldAmount(p) > 0 ? 1 : 0);
@@ -424,7 +446,11 @@ export function Settlements() {
   // what "not shown" holds follows (it stayed as first read, and counted a released share again).
   const changes = useListChanges(splitPlace);
   const [ids, setIds] = useState<string[]>([]);
-  const [listed, setListed] = useState<{ total: number; held: SettlementPage['held'] } | null>(null);
+  const [listed, setListed] = useState<{
+    total: number;
+    held: SettlementPage['held'];
+    notKnown: SettlementPage['notKnown'];
+  } | null>(null);
   const [pages, setPages] = useState(1);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<CommandError | null>(null);
@@ -441,7 +467,7 @@ export function Settlements() {
       setLoading(false);
       if (result.ok) {
         setIds(result.value.payments.map((p) => p.id));
-        setListed({ total: result.value.total, held: result.value.held });
+        setListed({ total: result.value.total, held: result.value.held, notKnown: result.value.notKnown });
         setError(null);
       } else setError(result.error);
     });
@@ -463,6 +489,8 @@ export function Settlements() {
   // nor does one of a payment not paid yet (said apart).
   const held = items.filter((p) => heldAmount(p) > 0).length;
   const unpaid = items.filter((p) => p.splits.some((s) => s.awaitingPayment)).length;
+  // Charged or not, the till does not know: what their held shares would hold, said apart, never as held.
+  const unknown = useMemo(() => items.filter((p) => p.splits.some((s) => s.outcomeUnknown)), [items]);
 
   // The split payments not listed yet, and what their held shares hold: never silently left out.
   const notShown = useMemo(() => {
@@ -477,8 +505,18 @@ export function Settlements() {
         };
       })
       .filter((h) => h.count > 0);
-    return { count: listed.total - items.length, held: heldRest };
-  }, [listed, items]);
+    const notKnownRest = listed.notKnown
+      .map((h) => {
+        const shown = unknown.filter((p) => p.currency === h.currency);
+        return {
+          currency: h.currency,
+          count: h.count - shown.length,
+          amount: h.amount - shown.reduce((sum, p) => sum + notKnownAmount(p), 0),
+        };
+      })
+      .filter((h) => h.count > 0);
+    return { count: listed.total - items.length, held: heldRest, notKnown: notKnownRest };
+  }, [listed, items, unknown]);
 
   return (
     <section aria-labelledby="settlements-title">
@@ -497,7 +535,7 @@ export function Settlements() {
       <p className="muted" aria-live="polite">
         {loading
           ? 'Loading…'
-          : `${items.length} split payment${items.length === 1 ? '' : 's'}, ${held} with a held share${unpaid > 0 ? `, ${unpaid} waiting for payment` : ''}.`}
+          : `${items.length} split payment${items.length === 1 ? '' : 's'}, ${held} with a held share${unpaid > 0 ? `, ${unpaid} waiting for payment` : ''}${unknown.length > 0 ? `, ${notKnownText(notKnownTotals(unknown))}` : ''}.`}
       </p>
       {notShown ? (
         <div className="notice" role="region" aria-label="Split payments not shown">
@@ -509,6 +547,7 @@ export function Settlements() {
               : `, ${notShown.held.reduce((n, h) => n + h.count, 0)} of them with a held share holding ${notShown.held
                   .map((h) => money(h.amount, h.currency))
                   .join(' + ')}.`}
+            {notShown.notKnown.length > 0 ? ` Of them, ${notKnownText(notShown.notKnown)}.` : ''}
           </p>
           <button type="button" onClick={() => setPages((p) => p + 1)}>
             {`Show ${Math.min(SETTLEMENTS_PAGE, notShown.count)} more`}
