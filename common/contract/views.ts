@@ -381,6 +381,23 @@ export interface DayReportView {
    * split payment, and for a Z closed before it was kept.
    */
   splitSettlement: SplitSettlementView[];
+  /**
+   * Corrections to earlier days (docs/reports.md#corrections-to-earlier-days): payments of closed
+   * Zs whose outcome the till learned in this period — `amount` + found charged, − found never made
+   * (what that day's Approved should have said). The closed Z is never changed. Empty when none.
+   */
+  corrections: {
+    paymentId: string;
+    orderReference: string;
+    createdAt: string;
+    currency: string;
+    amount: number;
+    was: PaymentStatus;
+    now: PaymentStatus;
+    at: string;
+    zNumber: number;
+    date: string;
+  }[];
   /** Every payment needing attention, whatever its day (older ones are listed, not counted). */
   attention: {
     id: string;

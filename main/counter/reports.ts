@@ -44,6 +44,7 @@ import {
   type ReportPayment,
   type ReportReconciliation,
   type ReportCapture,
+  type ReportCorrection,
   type ReportEntry,
   type ReportRefund,
   type ReportSplitShare,
@@ -364,6 +365,25 @@ export class CounterReports {
     }));
   }
 
+  /**
+   * The late outcomes of earlier days' payments learned in the period (Journal.noteLateOutcome): a
+   * closed Z is never rewritten, so the period's report carries them as corrections to earlier days.
+   */
+  private corrections(window: DayWindow, mode = this.mode()): ReportCorrection[] {
+    return this.journal.lateOutcomes(mode, window.start, window.end).map((outcome) => ({
+      paymentId: outcome.paymentId,
+      orderReference: outcome.orderReference,
+      createdAt: outcome.createdAt,
+      currency: outcome.currency,
+      amount: outcome.amount,
+      was: outcome.was,
+      now: outcome.now,
+      at: outcome.at,
+      zNumber: outcome.zNumber,
+      date: outcome.businessDate,
+    }));
+  }
+
   private entries(recorded: readonly MoneyEntryRecord[]): ReportEntry[] {
     const label = this.labels();
     return recorded.map((entry) => ({
@@ -423,6 +443,7 @@ export class CounterReports {
       refunds: this.refunds(window),
       captures: this.captures(window),
       splits: this.splits(payments, window),
+      corrections: this.corrections(window),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
@@ -548,6 +569,7 @@ export class CounterReports {
       refunds: this.refunds(window, mode),
       captures: this.captures(window, mode),
       splits: this.splits(payments, window),
+      corrections: this.corrections(window, mode),
       window,
       closedAt: new Date(now).toISOString(),
       closedBy: input.closedBy,
@@ -720,6 +742,7 @@ export class CounterReports {
         amount: t.amount,
         merchants: t.merchants.map((m) => ({ ...m })),
       })),
+      corrections: (report.corrections ?? []).map((c) => ({ ...c })),
       attention: report.attention.map((a) => ({ ...a })),
       disputes: this.disputes(report),
       z: z
@@ -799,6 +822,7 @@ export class CounterReports {
       refunds: this.refunds(window),
       captures: this.captures(window),
       splits: this.splits(payments, window),
+      corrections: this.corrections(window),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
@@ -830,6 +854,7 @@ export class CounterReports {
         window,
         reconciliation ? printable(reconciliation) : undefined,
         report.splitSettlement,
+        report.corrections,
       ),
     };
   }

@@ -23,6 +23,7 @@ import {
 import type {
   DayWindow,
   ReportCapture,
+  ReportCorrection,
   ReportPayment,
   ReportReconciliation,
   ReportRefund,
@@ -94,6 +95,11 @@ export function paymentsCsv(
    * merchant (its id in `gateway`), the figures in `status`. Absent: none.
    */
   splitSettlement?: readonly SplitSettlementTotals[],
+  /**
+   * The report's corrections to earlier days: one `correction` row each, what it corrects in
+   * `status` (the money columns stay blank: they add up to this period's totals). Absent: none.
+   */
+  corrections?: readonly ReportCorrection[],
 ): string {
   const day = paymentsOfPeriod(payments, window).sort(
     (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
@@ -204,6 +210,20 @@ export function paymentsCsv(
         m.merchantId,
       );
     }
+  }
+  for (const c of corrections ?? []) {
+    const figure = `${c.amount > 0 ? '+' : '-'}${decimalAmount(Math.abs(c.amount), c.currency)}`;
+    rows.push([
+      'correction',
+      formatLocalDateTime(Date.parse(c.at), window.timeZone, true),
+      csvText(c.paymentId),
+      csvText(c.orderReference),
+      csvText(
+        `${c.amount > 0 ? 'found charged' : 'found never made'} ${figure}: Z ${c.zNumber} (${c.date}) counted it ${c.was}; now ${c.now}`,
+      ),
+      c.currency.toUpperCase(),
+      ...blank(11),
+    ]);
   }
   for (const g of reconciliation?.gateways ?? []) {
     const verdict = !g.compared

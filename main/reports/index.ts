@@ -40,6 +40,7 @@ export type {
   DayWindow,
   GroupTotals,
   ReportCapture,
+  ReportCorrection,
   ReportEntry,
   ReportPayment,
   ReportReconciliation,

@@ -14,6 +14,7 @@ import { NO_KEY } from './report';
 import type {
   DayReport,
   GroupTotals,
+  ReportCorrection,
   ReportReconciliation,
   ReportTotals,
   SplitSettlementTotals,
@@ -100,6 +101,42 @@ function splitLines(settlement: readonly SplitSettlementTotals[]): PrintLine[] {
   return lines;
 }
 
+/** Printed under the corrections to earlier days: what they are, and where their money is. */
+export const CORRECTIONS_FOOTNOTE =
+  'Payments of closed days whose outcome was learned after their Z, which is never changed: + found charged, ' +
+  "- found never made. Not in this period's Approved; any money they moved is in its Captured and Refunded.";
+
+/** Corrections to earlier days (docs/reports.md#corrections-to-earlier-days): each payment, then per currency. */
+function correctionLines(corrections: readonly ReportCorrection[], timeZone: string): PrintLine[] {
+  if (corrections.length === 0) return [];
+  const lines: PrintLine[] = [
+    { kind: 'rule' },
+    { kind: 'center', text: `CORRECTIONS TO EARLIER DAYS (${corrections.length})`, bold: true },
+  ];
+  const money = (minor: number, currency: string): MoneyText => ({
+    minor: Math.abs(minor),
+    currency,
+    negative: minor < 0,
+  });
+  for (const c of corrections) {
+    lines.push(
+      { kind: 'blank' },
+      { kind: 'pair', label: c.orderReference, value: money(c.amount, c.currency) },
+      {
+        kind: 'text',
+        text: `${c.date} (Z ${c.zNumber}) · ${local(c.createdAt, timeZone)} · ${c.was} -> ${c.now} · ${c.amount > 0 ? 'found charged' : 'found never made'}`,
+      },
+    );
+  }
+  const sums = new Map<string, number>();
+  for (const c of corrections) sums.set(c.currency, (sums.get(c.currency) ?? 0) + c.amount);
+  lines.push({ kind: 'blank' });
+  for (const [currency, sum] of [...sums].sort(([a], [b]) => (a < b ? -1 : 1)))
+    lines.push({ kind: 'pair', label: `Corrections ${currency}`, value: money(sum, currency), style: 'bold' });
+  lines.push({ kind: 'blank' }, { kind: 'text', text: CORRECTIONS_FOOTNOTE });
+  return lines;
+}
+
 function groupLines(title: string, groups: readonly GroupTotals[], label: (key: string) => string): PrintLine[] {
   if (groups.length === 0) return [];
   const lines: PrintLine[] = [{ kind: 'rule' }, { kind: 'center', text: title, bold: true }];
@@ -150,6 +187,8 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
   }
   // What the figures include, which the labels alone do not say (docs/reports.md, definitions).
   if (report.totals.length > 0) lines.push({ kind: 'blank' }, { kind: 'text', text: TOTALS_FOOTNOTE });
+  // Right under the totals they correct; absent from a period without any (and an older report).
+  lines.push(...correctionLines(report.corrections ?? [], tz));
   // Old Zs, closed before it was kept, have none: printed without it.
   lines.push(...groupLines('BY WHO MOVED THE MONEY', report.byMover ?? [], (key) => key));
   lines.push(...groupLines('BY READER', report.byReader, (key) => key));

@@ -15,6 +15,7 @@ import type {
   DayWindow,
   GroupTotals,
   ReportCapture,
+  ReportCorrection,
   ReportEntry,
   ReportPayment,
   ReportRefund,
@@ -319,6 +320,12 @@ export interface DayReportInput {
    * other payments are ignored; absent or empty, the report has no split settlement section.
    */
   readonly splits?: readonly ReportSplitShare[];
+  /**
+   * Late outcomes of earlier days' payments (ReportCorrection), as recorded: those learned in the
+   * period are its corrections; a payment changed more than once in it counts by its first `was`
+   * and last `now`, and not at all when those agree on whether it was approved.
+   */
+  readonly corrections?: readonly ReportCorrection[];
   readonly window: DayWindow;
   /** ISO instant. */
   readonly generatedAt: string;
@@ -351,6 +358,24 @@ export function capturesAfterPeriod<T extends ReportEntry>(
     .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
 }
 
+/**
+ * The corrections to earlier days learned in the window, oldest first, one per payment: its first
+ * status before and its last one learned, dropped when they agree on whether it was approved (found
+ * charged, then found not made after all, in the same period: nothing to correct).
+ */
+export function correctionsOfPeriod(recorded: readonly ReportCorrection[], window: DayWindow): ReportCorrection[] {
+  const byPayment = new Map<string, ReportCorrection>();
+  for (const entry of [...recorded]
+    .filter((c) => inWindow(c.at, window))
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))) {
+    const first = byPayment.get(entry.paymentId);
+    byPayment.set(entry.paymentId, first ? { ...entry, was: first.was } : entry);
+  }
+  return [...byPayment.values()]
+    .filter((c) => APPROVED_STATUSES.has(c.was) !== APPROVED_STATUSES.has(c.now))
+    .sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || compare(a.paymentId, b.paymentId));
+}
+
 function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
   for (const payment of input.payments) checkPayment(payment);
   for (const refund of input.refunds) checkEntry('refund', refund);
@@ -364,6 +389,11 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
   const captures = entriesOfPeriod(input.captures, input.window);
   const capturesAfter = capturesAfterPeriod(input.captures, day, input.window);
   const splits = splitSettlement(day, input.splits ?? [], capturesAfter);
+  for (const correction of input.corrections ?? []) {
+    if (!Number.isSafeInteger(correction.amount))
+      throw new RangeError(`correction of ${correction.paymentId}: the amount must be whole minor units`);
+  }
+  const corrections = correctionsOfPeriod(input.corrections ?? [], input.window);
   const attention: AttentionItem[] = input.payments
     .filter((payment) => payment.attention)
     .sort(byTimeThenId)
@@ -394,6 +424,8 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
     captures,
     // Only when there are any: absent and empty read alike (a report made before they were kept).
     ...(capturesAfter.length > 0 ? { capturesAfter } : {}),
+    // Likewise: a period without corrections reads, and digests, as before.
+    ...(corrections.length > 0 ? { corrections } : {}),
   };
 }
 

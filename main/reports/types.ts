@@ -114,6 +114,34 @@ export interface SplitSettlementTotals {
   readonly merchants: readonly SplitMerchantTotals[];
 }
 
+/**
+ * A correction to an earlier day: a payment a closed Z counted whose outcome the till learned after
+ * that Z closed — approved there and found never made at the gateway, or not approved there
+ * (declined, recorded as not made, not known) and found charged. A closed Z is never rewritten: the
+ * report of the period in which it was learned carries it.
+ */
+export interface ReportCorrection {
+  readonly paymentId: string;
+  readonly orderReference: string;
+  /** The payment's own time, in the earlier Z's period. */
+  readonly createdAt: string;
+  /** ISO 4217 alphabetic. */
+  readonly currency: string;
+  /**
+   * What the earlier day's Approved should have said, in minor units (tip included): + found
+   * charged, − found never made.
+   */
+  readonly amount: number;
+  /** The status the earlier Z counted (or the last one a report carried), and the one learned. */
+  readonly was: PaymentStatus;
+  readonly now: PaymentStatus;
+  /** ISO instant the till learned it: in this period. */
+  readonly at: string;
+  /** The Z that counted the payment, and its business date. */
+  readonly zNumber: number;
+  readonly date: string;
+}
+
 /** A local calendar day in the shop's zone, as the instants it spans. */
 export interface DayWindow {
   /** "YYYY-MM-DD", local. */
@@ -222,6 +250,14 @@ export interface DayReport {
    * there are none (and from a report made before they were kept).
    */
   readonly capturesAfter?: readonly ReportCapture[];
+  /**
+   * Corrections to earlier days: payments of closed Zs whose outcome was learned in this period,
+   * oldest first (a payment changed back and forth in the period counts once, by where it ended).
+   * Not in this period's Approved (its own payments only); what of them moved money is in its
+   * Captured and Refunded, when it moved. Absent when there are none (and from a report made
+   * before they were kept).
+   */
+  readonly corrections?: readonly ReportCorrection[];
 }
 
 /** Who closed the day despite open attention items, and why. Recorded in the Z for ever. */

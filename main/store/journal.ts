@@ -15,6 +15,7 @@ import {
   type TransactionStatus,
 } from '../../common/contract';
 import { formatAmount } from '../../common/money';
+import { APPROVED_STATUSES } from '../reports/report';
 import { heldByShare, NOT_PAID_YET, NOTHING_CAPTURED, OUTCOME_UNKNOWN } from '../reports/split-funding';
 import { JOURNAL_MIGRATIONS } from './migrations';
 import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
@@ -788,6 +789,8 @@ export class Journal {
   updatePayment(id: string, patch: PaymentPatch, event?: string, detail: string | null = null): PaymentRecord {
     const now = this.nowIso();
     const before = this.paymentRows.get(id);
+    // A new status may be a late outcome of a payment a Z counted (noteLateOutcome): read it as it was.
+    const was = patch.status !== undefined ? (before ?? this.getPayment(id)) : undefined;
     // Only the columns that change: SQLite rewrites an index for every indexed column an UPDATE
     // names, changed or not, and each such page is one more page written to the WAL (figure 1).
     const fields = (Object.keys(patch) as (keyof PaymentPatch)[]).filter(
@@ -805,6 +808,8 @@ export class Journal {
         if (patch.transactionId) this.derived.rememberTransaction({ id, transactionId: patch.transactionId });
       }
       if (event) this.addEvent(id, event, detail, now);
+      if (was && patch.status !== undefined && was.status !== patch.status)
+        this.noteLateOutcome(was, patch.status, now);
       if (fields.includes('transactionId') && patch.transactionId) {
         const gateway = before?.gateway ?? this.getPayment(id)!.gateway;
         this.noteDisputesOf(id, gateway, patch.transactionId, now);
@@ -816,6 +821,70 @@ export class Journal {
       this.paymentRows.put(after);
       return after;
     });
+  }
+
+  /**
+   * A payment a closed Z counted whose outcome the till learned only after it closed: recorded as
+   * approved there and found never made, or recorded as not approved (declined, not made, not
+   * known) and found charged. The Z is never rewritten; the change is kept (LATE_OUTCOMES) for the
+   * next X and Z to carry as a correction to an earlier day (lateOutcomes), and said in the
+   * payment's timeline. Only the payments a Z counts: this till's own (as takenHere in
+   * main/counter/reports.ts), made in a closed Z's period of their mode. Kept only until a Z
+   * carries it: those recorded before the last Z's end are dropped with the next one written.
+   */
+  private noteLateOutcome(was: PaymentRecord, status: PaymentStatus, at: string): void {
+    if (APPROVED_STATUSES.has(was.status) === APPROVED_STATUSES.has(status)) return;
+    // Made after the last Z's end (every approval of the open day): no Z counted it.
+    if (Date.parse(was.createdAt) >= this.closedUntil) return;
+    if (was.origin !== 'local' && was.readerId === null && was.installmentPlanId === null) return;
+    const z = this.db
+      .prepare(
+        `SELECT number, business_date AS businessDate FROM z_reports
+          WHERE mode = ? AND window_start <= ? AND window_end > ?`,
+      )
+      .get<{ number: number; businessDate: string }>(was.mode, was.createdAt, was.createdAt);
+    if (!z) return;
+    const ends = new Map(
+      this.db
+        .prepare('SELECT mode, MAX(window_end) AS end FROM z_reports GROUP BY mode')
+        .all<{ mode: Mode; end: string }>()
+        .map((row) => [row.mode, row.end]),
+    );
+    const kept = (this.getSetting<LateOutcomeRecord[]>(LATE_OUTCOMES) ?? []).filter(
+      (outcome) => outcome.at >= (ends.get(outcome.mode) ?? ''),
+    );
+    const found = APPROVED_STATUSES.has(status);
+    const outcome: LateOutcomeRecord = {
+      paymentId: was.id,
+      orderReference: was.orderReference,
+      mode: was.mode,
+      createdAt: was.createdAt,
+      currency: was.currency,
+      amount: found ? was.amount : -was.amount,
+      was: was.status,
+      now: status,
+      at,
+      zNumber: z.number,
+      businessDate: z.businessDate,
+    };
+    this.setSetting(LATE_OUTCOMES, [...kept, outcome]);
+    this.addEvent(
+      was.id,
+      'outcome_after_z',
+      `Z ${z.number} (${z.businessDate}) counted it ${was.status}; ${found ? 'found charged' : 'found not made'} ` +
+        `(${status}) after it closed: a correction in the next report`,
+      at,
+    );
+  }
+
+  /**
+   * The late outcomes (noteLateOutcome) recorded in [from, to) of one mode, oldest first: the
+   * corrections to earlier days the period's report carries.
+   */
+  lateOutcomes(mode: Mode, fromIso: string, toIso: string): LateOutcomeRecord[] {
+    return (this.getSetting<LateOutcomeRecord[]>(LATE_OUTCOMES) ?? []).filter(
+      (outcome) => outcome.mode === mode && outcome.at >= fromIso && outcome.at < toIso,
+    );
   }
 
   getPayment(id: string): PaymentRecord | undefined {
@@ -2126,6 +2195,32 @@ type RawReceipt = Omit<ReceiptRecord, 'duplicate'> & { duplicate: number };
 
 function toReceipt(row: RawReceipt): ReceiptRecord {
   return { ...row, duplicate: row.duplicate === 1 };
+}
+
+/** The settings key of the late outcomes no Z has carried yet (Journal.noteLateOutcome). */
+const LATE_OUTCOMES = 'late_outcomes';
+
+/**
+ * A payment of a closed day whose outcome changed after its Z (Journal.noteLateOutcome): found
+ * charged (`amount` positive) or found never made (`amount` negative: what its Z approved).
+ */
+export interface LateOutcomeRecord {
+  paymentId: string;
+  orderReference: string;
+  mode: Mode;
+  /** The payment's own time (in the Z's period). */
+  createdAt: string;
+  currency: string;
+  /** Minor units, tip included: + the Z did not approve it and it was charged; − it approved it and it was not. */
+  amount: number;
+  /** The status before, and the status learned. */
+  was: PaymentStatus;
+  now: PaymentStatus;
+  /** When the till learned it (decides which period's report carries it). */
+  at: string;
+  /** The Z that counted the payment. */
+  zNumber: number;
+  businessDate: string;
 }
 
 /** A closed business day, as stored: append-only (the table's triggers refuse changes). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CloseDayInput, ReportPayment, ZReport } from '../../main/reports';
+import type { CloseDayInput, ReportCorrection, ReportPayment, ZReport } from '../../main/reports';
 import {
   NO_KEY,
   canonicalJson,
@@ -646,5 +646,104 @@ describe('printed reports', () => {
     expect(doc).toContain('<title>TEST MODE – Z report 1 — 2026-03-29</title>');
     expect(doc).toContain('<div class="test-banner" role="note">');
     expect(doc).not.toMatch(/<script/i);
+  });
+});
+
+describe('corrections to earlier days', () => {
+  const correction = (over: Partial<ReportCorrection>): ReportCorrection => ({
+    paymentId: 'pay_old00000001',
+    orderReference: 'ORD-OLD-1',
+    createdAt: '2026-03-28T10:00:00.000Z',
+    currency: 'EUR',
+    amount: 2500,
+    was: 'failed',
+    now: 'succeeded',
+    at: '2026-03-29T09:00:00.000Z',
+    zNumber: 7,
+    date: '2026-03-28',
+    ...over,
+  });
+
+  it('carries the period’s late outcomes, one per payment, and those back where they were none', () => {
+    resetIds();
+    const payments = dayPayments();
+    const recorded = [
+      correction({}),
+      // Found never made (its Z approved it), learned the day before: not this period's.
+      correction({
+        paymentId: 'pay_old00000002',
+        orderReference: 'ORD-OLD-2',
+        amount: -1800,
+        was: 'succeeded',
+        now: 'failed',
+        at: '2026-03-28T22:30:00.000Z',
+      }),
+      correction({
+        paymentId: 'pay_old00000002',
+        orderReference: 'ORD-OLD-2',
+        amount: -1800,
+        was: 'succeeded',
+        now: 'failed',
+        at: '2026-03-29T11:00:00.000Z',
+      }),
+      // Found charged, then not after all, in the same period: nothing to correct.
+      correction({ paymentId: 'pay_old00000003', at: '2026-03-29T12:00:00.000Z' }),
+      correction({
+        paymentId: 'pay_old00000003',
+        amount: -2500,
+        was: 'succeeded',
+        now: 'failed',
+        at: '2026-03-29T13:00:00.000Z',
+      }),
+    ];
+    const x = xReport({
+      payments,
+      refunds: sameDayRefunds(payments),
+      captures: sameDayCaptures(payments),
+      corrections: recorded,
+      window: WINDOW,
+      generatedAt: CLOSED_AT,
+      testMode: false,
+    });
+    expect(x.corrections?.map((c) => [c.paymentId, c.amount, c.was, c.now])).toEqual([
+      ['pay_old00000001', 2500, 'failed', 'succeeded'],
+      ['pay_old00000002', -1800, 'succeeded', 'failed'],
+    ]);
+    // Not in the period's own figures: they are its payments'.
+    const without = xReport({
+      payments,
+      refunds: sameDayRefunds(payments),
+      captures: sameDayCaptures(payments),
+      window: WINDOW,
+      generatedAt: CLOSED_AT,
+      testMode: false,
+    });
+    expect(x.totals).toEqual(without.totals);
+    expect(without.corrections).toBeUndefined();
+    for (const width of RECEIPT_WIDTHS) {
+      const text = reportText(x, width);
+      expect(text).toContain('CORRECTIONS TO EARLIER DAYS (2)');
+      expect(text).toContain('2026-03-28 (Z 7)');
+      expect(text).toMatch(/Corrections EUR +€?7\.00/);
+      for (const row of text.split('\n')) expect([...row].length).toBeLessThanOrEqual(width);
+      expect(reportText(without, width)).not.toContain('CORRECTIONS');
+    }
+    // A Z keeps them under its digest.
+    const z = closeDay({
+      payments,
+      refunds: sameDayRefunds(payments),
+      captures: sameDayCaptures(payments),
+      corrections: recorded,
+      window: WINDOW,
+      closedAt: CLOSED_AT,
+      closedBy: 'Sam',
+      override: { by: 'Ana', reason: 'the open item is checked' },
+      previous: null,
+      testMode: false,
+    });
+    if (!z.ok) throw new Error(z.message);
+    expect(z.z.corrections).toEqual(x.corrections);
+    expect(verifyZReport(z.z)).toBe(true);
+    expect(verifyZReport({ ...z.z, corrections: [] })).toBe(false);
   });
 });

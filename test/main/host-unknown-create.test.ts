@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { PaymentView } from '../../common/contract';
 import { startSandbox } from '../../sandbox/index';
 import { waitFor, type TestHost } from '../support/host';
-import { payplug, payplugTill } from '../support/payplug';
+import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
 import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
 
 const CREATE = (method: string, path: string) => method === 'POST' && path === '/payplug/v1/payments';
@@ -26,12 +26,12 @@ describe('a create in doubt the till cannot find, settled by the cashier', () =>
   });
 
   /** A PayPlug till behind a proxy, and one payment whose create's answer was lost and stays unknown. */
-  async function lostCreate(amount: number) {
+  async function lostCreate(amount: number, clock?: ShiftedClock) {
     const sandbox = await startSandbox({ port: 0, db: ':memory:' });
     cleanup.push(() => sandbox.close());
     const proxy: RewritingProxy = await startRewritingProxy(sandbox.url);
     cleanup.push(() => proxy.close());
-    const t = await payplugTill(sandbox, { payplugUrl: `${proxy.url}/payplug` });
+    const t = await payplugTill(sandbox, { payplugUrl: `${proxy.url}/payplug`, ...(clock ? { clock } : {}) });
     cleanup.push(() => t.close());
     const sent: string[] = [];
     let losing = true;
@@ -163,6 +163,73 @@ describe('a create in doubt the till cannot find, settled by the cashier', () =>
     // The lost create was never sent again.
     expect(sent).toEqual(['create']);
     expect((await ledger()).filter((p) => p.amount === 2345)).toHaveLength(1);
+  });
+
+  it('recorded as not made, closed in a Z, then found charged: the next X and Z carry the correction', async () => {
+    // Found by review: the customer was charged; the cashier, not seeing it on the dashboard, said
+    // it was not made; the day's Z did not count it. Recovery found it charged after the Z: the
+    // next report counted its money in Captured without a word, and the closed day was short.
+    const clock = new ShiftedClock();
+    const { t, payment, gatewayId, findAgain } = await lostCreate(6789, clock);
+    expect(
+      (await payplug(t, 'POST', `/_sandbox/payments/${gatewayId}/pay`, { card_number: '4242424242424242' })).status,
+    ).toBe(200);
+    await t.call('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'not_created',
+      by: 'Sam',
+      reason: 'not on the dashboard at 10:40',
+    });
+    const z1 = await t.call('reports.close', { closedBy: 'Sam' });
+    const eur = (report: { totals: { currency: string }[] }) => report.totals.find((row) => row.currency === 'EUR');
+    // A create recorded as not made is no payment of the day's: nothing of it counted.
+    expect(eur(z1)).toBeUndefined();
+    expect(z1.corrections).toEqual([]);
+
+    findAgain();
+    await waitFor(
+      async () => (await t.call('transactions.get', { transactionId: payment.id })).payment?.status === 'succeeded',
+      20_000,
+      'the payment found charged',
+    );
+    const x = await t.call('reports.x', {});
+    const correction = {
+      paymentId: payment.id,
+      orderReference: 'ord-6789',
+      currency: 'EUR',
+      amount: 6789,
+      was: 'failed',
+      now: 'succeeded',
+      zNumber: 1,
+      date: z1.date,
+    };
+    expect(x.corrections).toEqual([expect.objectContaining(correction)]);
+    // Its money is the open day's Captured, as it moved; Approved is the day's own payments only.
+    expect(eur(x)).toMatchObject({ approvedCount: 0, captured: 6789 });
+    expect(x.text).toContain('CORRECTIONS TO EARLIER DAYS (1)');
+    expect(x.text).toMatch(/ord-6789 +€?67\.89/);
+    expect(x.text).toContain(`${z1.date} (Z 1)`);
+    const csv = (await t.call('reports.csv', {})).content.split('\r\n');
+    expect(csv.find((row) => row.startsWith('correction,'))).toContain(
+      `${payment.id},ord-6789,found charged +67.89: Z 1 (${z1.date}) counted it failed; now succeeded,EUR`,
+    );
+    const timeline = (await t.call('transactions.get', { transactionId: payment.id })).timeline.map((e) => e.event);
+    expect(timeline).toContain('outcome_after_z');
+    // The closed Z is never rewritten: as it was, and still valid.
+    const again = await t.call('reports.get', { number: 1 });
+    expect(again.z?.valid).toBe(true);
+    expect(eur(again)).toEqual(eur(z1));
+
+    // A day later the next Z carries it (the payment found is in Needs attention: an override), and
+    // the day after that no report does again.
+    clock.offsetMs += 24 * 3_600_000;
+    const z2 = await t.call('reports.close', {
+      closedBy: 'Sam',
+      override: { by: 'Sam', reason: 'found charged: the customer paid twice, refund due' },
+    });
+    expect(z2.corrections).toEqual([expect.objectContaining(correction)]);
+    expect(z2.z?.valid).toBe(true);
+    expect((await t.call('reports.x', {})).corrections).toEqual([]);
   });
 
   it('a payment recorded as not made that reaches the till by its id is taken in as that payment, never a stranger', async () => {

@@ -542,6 +542,62 @@ describe('journal', () => {
     });
   });
 
+  it('keeps what a closed Z counted and learned otherwise after it: found never made, found charged', () => {
+    // A payment's outcome learned after the Z of its day closed: the Z is never rewritten, the late
+    // outcome is kept for the next report (docs/reports.md#corrections-to-earlier-days).
+    const clock = new FakeClock(Date.parse('2026-03-29T10:00:00.000Z'));
+    const journal = new Journal(openDatabase(':memory:'), clock);
+    const add = (id: string, status: PaymentRecord['status'], origin: PaymentRecord['origin'] = 'local') =>
+      journal.insertPayment(
+        paymentFixture({ id, orderReference: id, idempotencyKey: id, status, origin, amount: 1250 }),
+        'created',
+      );
+    add('pay_made00000001', 'succeeded');
+    add('pay_declined0001', 'failed');
+    add('pay_elsewhere001', 'succeeded', 'adopted');
+    add('pay_refunded0001', 'succeeded');
+    const z = (number: number, businessDate: string, windowStart: string, windowEnd: string) =>
+      journal.insertZReport({
+        mode: 'test',
+        number,
+        businessDate,
+        windowStart,
+        windowEnd,
+        closedAt: windowEnd,
+        closedBy: 'Sam',
+        override: null,
+        report: '{}',
+        reconciliation: null,
+        digest: `d${number}`,
+      });
+    z(1, '2026-03-29', '2026-03-28T23:00:00.000Z', '2026-03-29T12:00:00.000Z');
+    clock.advance(3 * 3_600_000);
+    add('pay_today0000001', 'succeeded');
+    journal.updatePayment('pay_made00000001', { status: 'failed' }, 'failed');
+    journal.updatePayment('pay_declined0001', { status: 'succeeded' }, 'succeeded');
+    // Not this till's sale (no Z counted it), and one of the open day: nothing to correct.
+    journal.updatePayment('pay_elsewhere001', { status: 'refunded' });
+    journal.updatePayment('pay_elsewhere001', { status: 'failed' });
+    journal.updatePayment('pay_today0000001', { status: 'failed' });
+    // Nor a change that keeps it approved (a refund is money of the day, not a correction).
+    journal.updatePayment('pay_refunded0001', { status: 'refunded', amountRefunded: 1250 });
+    const open = journal.lateOutcomes('test', '2026-03-29T12:00:00.000Z', '2026-03-30T12:00:00.000Z');
+    expect(open.map((o) => [o.paymentId, o.was, o.now, o.amount, o.zNumber, o.businessDate])).toEqual([
+      ['pay_made00000001', 'succeeded', 'failed', -1250, 1, '2026-03-29'],
+      ['pay_declined0001', 'failed', 'succeeded', 1250, 1, '2026-03-29'],
+    ]);
+    expect(journal.lateOutcomes('live', '2026-03-29T12:00:00.000Z', '2026-03-30T12:00:00.000Z')).toEqual([]);
+    expect(journal.timeline('pay_made00000001').map((e) => e.event)).toContain('outcome_after_z');
+    // Carried by the next Z: dropped with the next one recorded.
+    z(2, '2026-03-30', '2026-03-29T12:00:00.000Z', '2026-03-29T16:00:00.000Z');
+    clock.advance(3 * 3_600_000);
+    journal.updatePayment('pay_made00000001', { status: 'succeeded' });
+    expect(journal.lateOutcomes('test', '2026-03-29T16:00:00.000Z', '2026-03-31T00:00:00.000Z')).toEqual([
+      expect.objectContaining({ paymentId: 'pay_made00000001', was: 'failed', now: 'succeeded', amount: 1250 }),
+    ]);
+    expect(journal.getSetting<unknown[]>('late_outcomes')).toHaveLength(1);
+  });
+
   it('survives a reopen of the same file and lists unfinished payments', () => {
     const dir = mkdtempSync(join(tmpdir(), 'journal-'));
     dirs.push(dir);

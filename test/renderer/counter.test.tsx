@@ -95,6 +95,7 @@ function xReport(over: Partial<DayReportView> = {}): DayReportView {
     byCardBrand: [],
     byMover: [],
     splitSettlement: [],
+    corrections: [],
     attention: [],
     disputes: { opened: [], lost: [] },
     z: null,
