@@ -529,6 +529,56 @@ describe('Reports (F9)', () => {
     expect(within(section).getByText(/Not in the totals above/)).toBeTruthy();
   });
 
+  it('lists the corrections to earlier days: found charged or never made after their Z', async () => {
+    const bridge = new FakeBridge(makeSnapshot());
+    const correction = {
+      paymentId: 'pay_old00000001',
+      orderReference: 'ORD-OLD-1',
+      createdAt: '2026-03-28T10:00:00.000Z',
+      currency: 'EUR',
+      amount: 2500,
+      was: 'failed' as const,
+      now: 'succeeded' as const,
+      at: '2026-03-29T09:00:00.000Z',
+      zNumber: 7,
+      date: '2026-03-28',
+    };
+    bridge.on('reports.x', () =>
+      ok(
+        xReport({
+          corrections: [
+            correction,
+            {
+              ...correction,
+              paymentId: 'pay_old00000002',
+              orderReference: 'ORD-OLD-2',
+              amount: -1800,
+              was: 'succeeded',
+              now: 'failed',
+            },
+          ],
+        }),
+      ),
+    );
+    bridge.on('reports.list', () => ok([]));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    const table = await screen.findByRole('table', { name: 'Corrections to earlier days' });
+    const rows = within(table)
+      .getAllByRole('row')
+      .slice(1)
+      .map((row) =>
+        within(row)
+          .getAllByRole('cell')
+          .map((cell) => cell.textContent),
+      );
+    expect(rows).toEqual([
+      ['ORD-OLD-1', '2026-03-28 (Z 7)', 'failed', 'succeeded', '+€25.00'],
+      ['ORD-OLD-2', '2026-03-28 (Z 7)', 'succeeded', 'failed', '−€18.00'],
+    ]);
+    expect(screen.getByRole('heading', { name: 'Corrections to earlier days (2)' })).toBeTruthy();
+  });
+
   it('asks for an override when the host says payments are not paid yet, then closes with it', async () => {
     const bridge = new FakeBridge(makeSnapshot());
     bridge.on('reports.x', () => ok(xReport()));

@@ -169,6 +169,46 @@ function DisputesInPeriod({ disputes }: { disputes: DayReportView['disputes'] | 
   );
 }
 
+/**
+ * Corrections to earlier days (docs/reports.md#corrections-to-earlier-days): payments of closed days
+ * whose outcome was learned in this period. Their Z is never changed; this report says it.
+ */
+function CorrectionsTable({ corrections }: { corrections: DayReportView['corrections'] }) {
+  if (corrections.length === 0) return null;
+  return (
+    <>
+      <h3>Corrections to earlier days ({corrections.length})</h3>
+      <p className="muted">
+        Found charged (+) or found never made (−) after their day was closed. The closed Z report is not changed; these
+        are not in this period&apos;s Approved, and any money they moved is in its Captured and Refunded.
+      </p>
+      <table className="report-groups">
+        <caption className="visually-hidden">Corrections to earlier days</caption>
+        <thead>
+          <tr>
+            <th scope="col">Order</th>
+            <th scope="col">Day</th>
+            <th scope="col">Counted as</th>
+            <th scope="col">Now</th>
+            <th scope="col">Correction</th>
+          </tr>
+        </thead>
+        <tbody>
+          {corrections.map((c) => (
+            <tr key={`${c.paymentId}-${c.at}`}>
+              <td>{c.orderReference}</td>
+              <td>{`${c.date} (Z ${c.zNumber})`}</td>
+              <td>{c.was.replace('_', ' ')}</td>
+              <td>{c.now.replace('_', ' ')}</td>
+              <td className="num">{`${c.amount > 0 ? '+' : '−'}${money(Math.abs(c.amount), c.currency)}`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
 /** An X or Z report on screen: its period, totals per currency, breakdowns and attention items. */
 function ReportView({ report }: { report: DayReportView }) {
   const [asPrinted, setAsPrinted] = useState(false);
@@ -198,6 +238,7 @@ function ReportView({ report }: { report: DayReportView }) {
           <TotalsTable key={t.currency} totals={t} caption={`Totals ${t.currency}`} />
         ))}
       </div>
+      <CorrectionsTable corrections={report.corrections} />
       {report.byMover ? (
         <GroupTable title="By who moved the money" column="Moved by" groups={report.byMover} />
       ) : report.totals.length > 0 ? (
