@@ -186,6 +186,8 @@ export interface BridgeTap {
    * called: a slow gateway, without a timer.
    */
   holdNext(name: string): () => void;
+  /** Resolves once the page's next `name` command has gone on to the host. */
+  nextSent(name: string): Promise<void>;
 }
 
 /**
@@ -198,6 +200,12 @@ export async function tapBridge(page: Page): Promise<BridgeTap> {
   const open = new Set<WebSocketRoute>();
   const failures: { name: string; message: string }[] = [];
   const holds: { name: string; held: (() => void) | null; released: boolean }[] = [];
+  const watches: { name: string; sent: () => void }[] = [];
+  const passOn = (server: WebSocketRoute, message: string | Buffer, name: string) => {
+    server.send(message);
+    const watch = watches.findIndex((w) => w.name === name);
+    if (watch >= 0) watches.splice(watch, 1)[0]!.sent();
+  };
   await page.routeWebSocket(/\/bridge$/, (ws) => {
     if (cut) {
       ws.close({ code: 4000, reason: 'cut by the test' });
@@ -218,11 +226,11 @@ export async function tapBridge(page: Page): Promise<BridgeTap> {
       const invoke = JSON.parse(String(message)) as { id: number; name: string };
       const hold = holds.find((h) => h.name === invoke.name && h.held === null && !h.released);
       if (hold) {
-        hold.held = () => server.send(message);
+        hold.held = () => passOn(server, message, invoke.name);
         return;
       }
       const failure = failures.findIndex((f) => f.name === invoke.name);
-      if (failure < 0) return server.send(message);
+      if (failure < 0) return passOn(server, message, invoke.name);
       const text = failures.splice(failure, 1)[0]!.message;
       ws.send(
         JSON.stringify({
@@ -259,6 +267,9 @@ export async function tapBridge(page: Page): Promise<BridgeTap> {
         hold.released = true;
         hold.held?.();
       };
+    },
+    nextSent(name) {
+      return new Promise((sent) => watches.push({ name, sent }));
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * A real HTTP proxy between the host and a sandbox, for tests of a gateway that answers late or
  * wrongly: everything is forwarded to `target`; `rewrite` may replace an answer's body, `delayMs`
- * holds a request before it is forwarded, `answer` answers one itself without forwarding it (a
+ * holds a request before it is forwarded (for some ms, or until a promise settles: a slow gateway
+ * the test lets go without racing real time), `answer` answers one itself without forwarding it (a
  * gateway that throttles), `dropAnswer` forwards one and cuts the connection instead of answering
  * (the gateway acted, the till never heard). Loopback, port 0.
  */
@@ -10,8 +11,8 @@ import type { AddressInfo } from 'node:net';
 
 /** The answer's body to send instead (null: the gateway's own). */
 export type Rewrite = (method: string, path: string, body: string) => string | null;
-/** How long to hold a request before forwarding it (0: not at all). */
-export type Delay = (method: string, path: string) => number;
+/** How long to hold a request before forwarding it (0: not at all), or until the promise settles. */
+export type Delay = (method: string, path: string) => number | Promise<void>;
 /**
  * Whether to forward the request and then cut the connection instead of answering (its answer lost);
  * `url` is the path with its query.
@@ -67,7 +68,8 @@ export async function startRewritingProxy(target: string): Promise<RewritingProx
         }
         try {
           const wait = proxy.delayMs(method, path);
-          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          if (typeof wait !== 'number') await wait;
+          else if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
           const answer = await fetch(target + req.url, { method, headers, body });
           const text = await answer.text();
           if (proxy.dropAnswer(method, path, req.url ?? '')) {
