@@ -200,6 +200,11 @@ export interface PaymentView {
   tip: { state: 'awaiting' | 'chosen'; preTipAmount: number; amount: number; percent: number | null } | null;
   /** 'terminal': charged by a reader through the shop's own bank (no gateway involved). */
   chargedBy: 'gateway' | 'terminal';
+  /**
+   * The cashier asked to cancel it while it was being created, and it is not finished yet: the host
+   * cancels it as soon as the gateway has it (it never goes to a reader).
+   */
+  cancelAsked: boolean;
   /** What the reader said: how the card was read and the authorisation code. */
   entryMode: string | null;
   authCode: string | null;

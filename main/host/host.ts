@@ -611,6 +611,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       if (
         !input.readerId ||
         view.status !== 'pending' ||
+        !!record?.cancelAskedAt ||
         view.channel !== 'card_present' ||
         view.tip?.state === 'awaiting'
       )

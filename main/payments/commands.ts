@@ -598,6 +598,9 @@ export class CashierCommands {
       }
       if (record.status === 'creating' || record.status === 'unknown') record = await this.recovery.reconcile(record);
       if (record.status === 'in_progress' && record.readerId === input.readerId) return this.engine.view(record);
+      if (record.cancelAskedAt !== null && record.status === 'pending') {
+        throw new HostError('conflict', 'The cashier asked to cancel this payment: it is not sent to a reader.');
+      }
       if (record.status !== 'pending') {
         throw new HostError(
           'conflict',
@@ -748,6 +751,7 @@ export class CashierCommands {
 
   async cancel(input: { paymentId: string }): Promise<PaymentView> {
     const payment = await this.resolve(input.paymentId);
+    this.noteCancelAsked(payment);
     return this.engine.exclusive(payment.id, async () => {
       const { journal } = this;
       let record = journal.getPayment(payment.id)!;
@@ -824,6 +828,25 @@ export class CashierCommands {
       });
       return this.engine.view(canceled);
     });
+  }
+
+  /**
+   * A payment still being created cannot be cancelled before the gateway answers its create (the
+   * cancel waits for it, under the payment's lock): the cashier's asking is journaled at once, so the
+   * screen shows it being cancelled even after a reload, nothing sends it to a reader meanwhile, and a
+   * restart cancels it (recovery) rather than forgetting it.
+   */
+  private noteCancelAsked(payment: PaymentRecord): void {
+    const record = this.journal.getPayment(payment.id) ?? payment;
+    if (record.status !== 'creating' || record.tipState === 'awaiting' || record.cancelAskedAt !== null) return;
+    if (record.chargedBy === 'terminal') return;
+    const asked = this.journal.updatePayment(
+      record.id,
+      { cancelAskedAt: this.engine.nowIso() },
+      'cancel_asked',
+      'while it was being created; sent once the gateway has it',
+    );
+    this.engine.changed(asked);
   }
 
   private async cancelStandalone(record: PaymentRecord): Promise<PaymentRecord> {

@@ -62,6 +62,12 @@ export class Recovery {
   private recoverAgain = false;
   private progress: { done: number; total: number } | null = null;
 
+  /**
+   * Cancels a payment the cashier asked to cancel while it was being created, once recovery has
+   * brought it in line with the gateway (the cashier's cancel command, wired by the service).
+   */
+  cancelAsked: ((paymentId: string) => Promise<unknown>) | null = null;
+
   constructor(
     private readonly engine: PaymentEngine,
     private readonly sync: PaymentSync,
@@ -593,8 +599,11 @@ export class Recovery {
     for (const record of toRead) {
       if (this.engine.closed || this.throttled()) return;
       try {
-        await this.engine.exclusive(record.id, () => this.reconcile(journal.getPayment(record.id)!));
+        const read = await this.engine.exclusive(record.id, () => this.reconcile(journal.getPayment(record.id)!));
         if (unread.has(record.id)) this.readNotified(record.id);
+        // Asked to cancel while it was being created (the till stopped before the cancel was sent):
+        // created now, it is cancelled, never left waiting to be sent to a reader.
+        if (read.cancelAskedAt !== null && read.status === 'pending') await this.cancelAsked?.(read.id);
       } catch (error) {
         this.engine.options.log(`Could not reconcile ${record.id} yet`, errorText(error));
         if (unread.has(record.id) && !worthReadingAgain(error)) this.readNotified(record.id);

@@ -54,6 +54,7 @@ export class PaymentService {
     );
     this.readerEvents = new ReaderEvents(this.engine, this.sync, () => this.recovery);
     this.commands = new CashierCommands(this.engine, this.sync, this.recovery, this.watcher, this.standalone);
+    this.recovery.cancelAsked = (paymentId) => this.commands.cancel({ paymentId });
     this.savedCards = new SavedCards(this.engine, this.sync);
     this.installments = new Installments(this.engine, this.sync, this.watcher);
     this.settlements = new Settlements(this.engine, this.sync, (ref) => this.commands.resolve(ref));

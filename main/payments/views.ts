@@ -178,6 +178,7 @@ export function toPaymentView(
           }
         : null,
     chargedBy: record.chargedBy,
+    cancelAsked: record.cancelAskedAt !== null && UNFINISHED.has(record.status),
     entryMode: record.entryMode,
     authCode: record.authCode,
     receipt: receiptState(receipts),
@@ -228,6 +229,9 @@ export function nextActions(record: PaymentRecord, capabilities: GatewayCapabili
 }
 
 /** The statuses in which a held share can be released or cancelled (the payment's money arrived). */
+/** Not finished yet: a cancel the cashier asked for is still to come. */
+const UNFINISHED: ReadonlySet<PaymentStatus> = new Set(['creating', 'pending', 'in_progress', 'unknown']);
+
 const SETTLEABLE: ReadonlySet<PaymentStatus> = new Set(['succeeded', 'partially_refunded']);
 
 /** The statuses in which a payment takes refunds. */

@@ -80,6 +80,11 @@ export interface PaymentRecord {
   terminalLines: string | null;
   /** 'terminal': charged by a reader through the shop's own bank, never sent to the gateway. */
   chargedBy: ChargedBy;
+  /**
+   * When the cashier asked to cancel it while it was being created (ISO): written at once, sent once
+   * the gateway has answered the create. Null: never asked.
+   */
+  cancelAskedAt: string | null;
   /** The mode the till was in when the payment was created: which reports count it, and its receipt's banner. */
   mode: Mode;
   createdAt: string;
@@ -342,6 +347,7 @@ export function newPaymentRecord(
     authCode: null,
     terminalLines: null,
     chargedBy: 'gateway',
+    cancelAskedAt: null,
     ...fields,
   };
 }
@@ -471,6 +477,7 @@ const PAYMENT_COLUMNS: Record<keyof PaymentRecord, string> = {
   authCode: 'auth_code',
   terminalLines: 'terminal_lines',
   chargedBy: 'charged_by',
+  cancelAskedAt: 'cancel_asked_at',
   mode: 'mode',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
@@ -515,6 +522,7 @@ const FILTERS: Record<PaymentFilter, string> = {
   unfinished: `WHERE id IN (SELECT id FROM payments WHERE status IN ('creating', 'in_progress', 'unknown')
     UNION SELECT id FROM payments WHERE status = 'pending' AND channel = 'link'
     UNION SELECT id FROM payments WHERE attention_since IS NOT NULL
+    UNION SELECT id FROM payments WHERE cancel_asked_at IS NOT NULL AND status = 'pending'
     UNION SELECT payment_id FROM operations WHERE state = 'pending')`,
 };
 

@@ -6,6 +6,8 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
 import {
   e2eAvailable,
   launchBrowser,
@@ -204,5 +206,72 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
     } finally {
       await other.close();
     }
+  });
+});
+
+describe.skipIf(!e2eAvailable())('a cancel asked before a reload (Chromium, web mode)', { timeout: 60_000 }, () => {
+  // The gateway is reached through a proxy, so its answer to the create can be held (a slow gateway)
+  // until the test lets it go, while the page is reloaded.
+  let sandbox: RunningSandbox;
+  let proxy: RewritingProxy;
+  let app: WebApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    proxy = await startRewritingProxy(sandbox.url);
+    app = await startWebApp({ args: ['--gateway-url', proxy.url], env: { POS_SECRET_KEY: sandbox.secret_key } });
+    browser = await launchBrowser();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await proxy?.close();
+    await sandbox?.close();
+  });
+
+  const paymentState = (p: Page) => p.locator('.payment-state[role=status]');
+  async function stateIs(p: Page, text: RegExp) {
+    await expect.poll(async () => (await paymentState(p).textContent()) ?? '', { timeout: TIMEOUT }).toMatch(text);
+  }
+
+  it('Esc while the payment is being created, then a reload: the page shows it being cancelled, then canceled', async () => {
+    const { page, tap } = await openTappedApp(browser, app, TIMEOUT);
+    let letGo = () => {};
+    const landed = new Promise<void>((resolve) => (letGo = resolve));
+    let reached = () => {};
+    const atTheGateway = new Promise<void>((resolve) => (reached = resolve));
+    proxy.delayMs = (method, path) => {
+      if (method !== 'POST' || path !== '/v1/terminal/create-payment') return 0;
+      reached();
+      return landed;
+    };
+    try {
+      await page.keyboard.press('F1');
+      await page.getByLabel('Amount', { exact: true }).pressSequentially('1116');
+      await page.getByLabel('Amount', { exact: true }).press('Enter');
+      // The host has journaled the payment and is creating it at the gateway, which has not answered.
+      await atTheGateway;
+      const cancelSent = tap.nextSent('payments.cancel');
+      await page.keyboard.press('Escape');
+      await cancelSent;
+      await stateIs(page, /^Cancelling… /);
+      // The renderer starts again before the gateway answers: what it shows is the host's.
+      await page.reload();
+      await page.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
+      await page.keyboard.press('F2');
+      await stateIs(page, /^Cancelling… The payment is cancelled as soon as the gateway has it/);
+      expect(await page.locator('.payment-card__amount').textContent()).toBe('$11.16');
+    } finally {
+      letGo();
+    }
+    await stateIs(page, /^Canceled/);
+    const response = await fetch(`${sandbox.url}/v1/transactions?size=100`, {
+      headers: { Authorization: `Bearer ${sandbox.secret_key}` },
+    });
+    const { data } = (await response.json()) as { data: { amount: number; status: string }[] };
+    expect(data.filter((t) => t.amount === 1116)).toEqual([expect.objectContaining({ status: 'canceled' })]);
+    await page.close();
   });
 });

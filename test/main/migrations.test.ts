@@ -730,6 +730,21 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(db.prepare('SELECT id, updated_at FROM payments ORDER BY id').all()).toEqual(before);
   });
 
+  it('022 cancel asked: a payment from before was never asked; one asked while created is unfinished until canceled', () => {
+    const db = databaseAt(21);
+    insertV1Payment(db, 'pay_old', { status: 'pending' });
+    insertV1Payment(db, 'pay_asked', { status: 'creating' });
+    upgrade(db, 22);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    expect(journal.getPayment('pay_old')!.cancelAskedAt).toBeNull();
+    journal.updatePayment('pay_asked', { cancelAskedAt: AT }, 'cancel_asked');
+    journal.updatePayment('pay_asked', { status: 'pending' });
+    // Created at the gateway and not canceled yet (a stop in between): recovery still has it to cancel.
+    expect(journal.listPayments('unfinished', 10).map((p) => p.id)).toEqual(['pay_asked']);
+    journal.updatePayment('pay_asked', { status: 'canceled' });
+    expect(journal.listPayments('unfinished', 10)).toEqual([]);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -770,6 +785,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'charged-card',
       'plural-links',
       'disputes',
+      'cancel-asked',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

@@ -121,6 +121,7 @@ export function makePayment(over: Partial<PaymentView> = {}): PaymentView {
     splits: [],
     tip: null,
     chargedBy: 'gateway',
+    cancelAsked: false,
     entryMode: null,
     authCode: null,
     receipt: { print: null, email: null },

@@ -20,6 +20,7 @@ import { migration as splitEntries } from './018-split-entries';
 import { migration as chargedCard } from './019-charged-card';
 import { migration as pluralLinks } from './020-plural-links';
 import { migration as disputes } from './021-disputes';
+import { migration as cancelAsked } from './022-cancel-asked';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -44,6 +45,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   chargedCard,
   pluralLinks,
   disputes,
+  cancelAsked,
 ];
 
 export type { Migration };

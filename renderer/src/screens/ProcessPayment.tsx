@@ -745,13 +745,16 @@ function PaymentOnReaderOrLink() {
   const canceling = payment ? busyMap[`cancel:${payment.id}`] === true : false;
   const inFlight = isInFlight(payment) || processing;
   const disconnected = connection !== 'open';
-  const cancellable = canCancel(payment) && !canceling && !processing && !disconnected;
+  const cancellable = canCancel(payment) && payment?.cancelAsked !== true && !canceling && !processing && !disconnected;
   // Being created (Enter was just pressed, the gateway has not answered): Esc cancels it once the
   // gateway has it, rather than letting it go on to the reader (see cancelCharge).
   const creating = payment?.status === 'creating' && payment.tip?.state !== 'awaiting';
-  const cancelsOnceCreated = (creating && !canceling && !disconnected) || (!payment && !!pendingCharge);
+  // The host has the cancel asked while it was created (journaled, so also after a reload): it sends
+  // it once the gateway has the payment.
+  const cancelHeld = payment?.cancelAsked === true;
+  const cancelsOnceCreated = (creating && !canceling && !cancelHeld && !disconnected) || (!payment && !!pendingCharge);
   const cancelAsked = !payment && pendingCharge?.cancelAsked === true;
-  const cancellingCreation = (creating && canceling) || cancelAsked;
+  const cancellingCreation = (creating && canceling) || cancelAsked || cancelHeld;
 
   // After a decline, Enter means "try another card": put the focus there.
   const declineKey =
@@ -850,10 +853,11 @@ function PaymentOnReaderOrLink() {
   const decline = currentDecline(payment);
   const error = paymentError && paymentError.paymentId === payment.id ? paymentError.error : null;
   // A 'failed' payment is final at the gateway; a declined one that stayed 'pending' takes another card.
-  const sendable = payment.status === 'pending';
+  const sendable = payment.status === 'pending' && !cancelHeld;
   const retryable = sendable && !!decline?.anotherCard;
-  const escHint =
-    payment.status === 'in_progress' && payment.readerStage === 'processing'
+  const escHint = cancelHeld
+    ? null
+    : payment.status === 'in_progress' && payment.readerStage === 'processing'
       ? 'The card is being authorised: it cannot be canceled now.'
       : canCancel(payment)
         ? 'Esc cancels the payment while the card is not yet authorised.'

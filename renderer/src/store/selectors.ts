@@ -76,15 +76,16 @@ export function paymentsNewestFirst(payments: Record<string, PaymentView>): Paym
 export const OPEN_STATUSES: readonly PaymentView['status'][] = ['creating', 'pending', 'in_progress', 'unknown'];
 
 /**
- * Payments under way with the till's gateway: on a reader, or a link waiting for the customer to pay.
- * With exactly one, that is the one the cashier is looking for (after a reload, say). Another
- * gateway's (from before a switch) is not followed, so not under way here.
+ * Payments under way with the till's gateway: on a reader, a link waiting for the customer to pay,
+ * or one the cashier asked to cancel while it was being created (the host cancels it once the
+ * gateway has it). With exactly one, that is the one the cashier is looking for (after a reload,
+ * say). Another gateway's (from before a switch) is not followed, so not under way here.
  */
 export function paymentsUnderWay(payments: PaymentView[], gateway: GatewayName | null): PaymentView[] {
   return payments.filter(
     (p) =>
       (gateway === null || p.gateway === gateway) &&
-      (p.status === 'in_progress' || (p.status === 'pending' && p.channel === 'link')),
+      (p.status === 'in_progress' || (p.status === 'pending' && p.channel === 'link') || p.cancelAsked),
   );
 }
 
