@@ -16,6 +16,7 @@ import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
 import type { InstallmentPlanRecord, Journal, PaymentRecord } from '../store/journal';
 import { formatAmount } from '../../common/money';
+import { installmentAmounts } from '../../common/installments';
 import { notSentText, unansweredText, type PaymentEngine } from './engine';
 import { alreadyPaid, holdingAttempt, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
@@ -663,20 +664,18 @@ function isPaid(plan: InstallmentPlan): boolean {
 }
 
 /**
- * Equal parts, the remainder spread one minor unit each over the first parts (so no part is ever
- * more than one minor unit off another: €10.01 in 3 is 3.34 + 3.34 + 3.33), the first today and one
- * a month after the other (the same day of the month, or the last day of a shorter month), all as
- * UTC calendar dates.
+ * Equal parts (`installmentAmounts`: no part more than one minor unit off another), the first today
+ * and one a month after the other (the same day of the month, or the last day of a shorter month),
+ * all as UTC calendar dates.
  */
 export function splitSchedule(amount: number, count: number, nowMs: number): { date: string; amount: number }[] {
-  const part = Math.floor(amount / count);
-  const rest = amount - part * count;
+  const amounts = installmentAmounts(amount, count);
   const start = new Date(nowMs);
-  return Array.from({ length: count }, (_, index) => {
+  return amounts.map((part, index) => {
     const year = start.getUTCFullYear();
     const month = start.getUTCMonth() + index;
     const lastDay = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
     const date = new Date(Date.UTC(year, month, Math.min(start.getUTCDate(), lastDay))).toISOString().slice(0, 10);
-    return { date, amount: index < rest ? part + 1 : part };
+    return { date, amount: part };
   });
 }

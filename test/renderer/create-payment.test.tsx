@@ -717,6 +717,66 @@ describe('Create payment on PayPlug: installments', () => {
     expect(screen.queryByRole('radio', { name: /^Manual/ })).toBeNull();
     expect(screen.getByText(/in 3 installments: the customer pays the first by link/)).toBeTruthy();
   });
+
+  it('while the plan is on its way, Process payment says which part is charged and how much', async () => {
+    // Found at the counter: "Charging…" alone, with nothing of the part or its amount.
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    const answers = [
+      deferred<Result<CommandResult<'installments.create'>>>(),
+      deferred<Result<CommandResult<'installments.create'>>>(),
+    ];
+    bridge.on('installments.create', () => answers[bridge.count('installments.create') - 1]!.promise);
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '10000');
+    await user.type(screen.getByLabelText('Email'), 'grace@example.com');
+    await user.type(screen.getByLabelText('First name'), 'Grace');
+    await user.type(screen.getByLabelText('Last name'), 'Hopper');
+    await user.selectOptions(screen.getByLabelText('Pay'), '3');
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    const state = () => document.querySelector('.payment-state')!.textContent;
+    // €100.00 in 3: the first part takes the odd cent.
+    expect(state()).toBe('Charging part 1 of 3: €33.34…');
+    // Back on the form meanwhile, the line under Charge says the same.
+    await user.keyboard('{F1}');
+    expect(document.getElementById('charge-summary')!.textContent).toBe('Charging part 1 of 3: €33.34…');
+    await user.keyboard('{F2}');
+    // Refused: back to the form as charged, with the reason.
+    answers[0]!.resolve(fail('validation', 'customer.email: PayPlug refused it'));
+    await waitFor(() => expect(screen.getByRole('heading', { name: 'Create payment', level: 1 })).toBeTruthy());
+    expect(amountInput().value).toBe('€100.00');
+    // Charged again and answered: the plan takes the place of the line.
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    expect(state()).toBe('Charging part 1 of 3: €33.34…');
+    const schedule = [3334, 3333, 3333].map((amount, index) => ({
+      date: `2026-0${index + 1}-15`,
+      amount,
+      paymentIds: [],
+      paid: false,
+      state: index === 0 ? ('waiting' as const) : ('scheduled' as const),
+    }));
+    answers[1]!.resolve(
+      ok({
+        id: 'ipl_charging01',
+        gateway: 'payplug',
+        gatewayPlanId: 'inst_1',
+        orderReference: bridge.inputs('installments.create')[1]!.orderReference!,
+        amount: 10000,
+        currency: 'EUR',
+        status: 'active',
+        schedule,
+        customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+        payUrl: null,
+        payUrlExpiresAt: null,
+        failure: null,
+        createdAt: new Date().toISOString(),
+      }),
+    );
+    await waitFor(() => expect(state()).toBe('€100.00 in 3 installments for Grace Hopper: running'));
+  });
 });
 
 describe('Create payment on PayPlug: a plan takes no description', () => {

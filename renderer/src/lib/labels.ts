@@ -5,7 +5,8 @@ import type {
   ReceiptStateView,
   TransactionView,
 } from '../../../common/contract';
-import { humanize } from './format';
+import { installmentAmounts } from '../../../common/installments';
+import { humanize, money } from './format';
 
 export type ReceiptCopies = NonNullable<ReceiptStateView['print']>['copies'];
 
@@ -26,6 +27,15 @@ export function methodLabel(t: Pick<TransactionView, 'paymentMethodType' | 'inst
   if (!t.installment) return humanize(t.paymentMethodType);
   const { part, of } = t.installment;
   return part === 1 ? `Installment 1 of ${of} (link)` : `Installment ${part} of ${of}`;
+}
+
+/**
+ * An installment plan on its way to the gateway, in one line: which part is charged now and how much
+ * (the customer pays it by link; the gateway charges the others on their dates).
+ */
+export function planChargingText(plan: { amount: number; currency: string; count: number }): string {
+  const first = installmentAmounts(plan.amount, plan.count)[0] ?? plan.amount;
+  return `Charging part 1 of ${plan.count}: ${money(first, plan.currency)}…`;
 }
 
 /** What the payment's state means for the cashier, in one line (shown in role=status). */

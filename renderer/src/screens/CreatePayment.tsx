@@ -9,7 +9,7 @@ import { RadioGroup } from '../components/RadioGroup';
 import { describedBy, Field } from '../components/Field';
 import { SplitEditor } from '../components/SplitEditor';
 import { usePos, usePosStore } from '../store/context';
-import type { PendingCharge } from '../store/types';
+import type { PendingCharge, PendingPlan } from '../store/types';
 import {
   busyWith,
   choosesChannel,
@@ -25,6 +25,7 @@ import {
 } from '../store/selectors';
 import { TIP_PRESETS as DEFAULT_TIP_PRESETS, tipForPercent } from '../../../common/tips';
 import { currencyName, money } from '../lib/format';
+import { planChargingText } from '../lib/labels';
 import { issueFor } from '../lib/errors';
 import { useFocusFirstInvalid, useKey } from '../lib/hooks';
 
@@ -141,7 +142,8 @@ function withTip(amount: number, currency: string, mode: string, percent: number
  * While a charge is on its way, over a form already blank for the next sale: what is being charged,
  * and where (found in Chromium: "Charging…" alone said nothing of which sale).
  */
-function chargingText(pending: PendingCharge | null): string {
+function chargingText(pending: PendingCharge | null, plan: PendingPlan | null): string {
+  if (plan) return planChargingText(plan);
   if (!pending) return 'Charging…';
   const { amount, currency, tip } = pending;
   const what = !tip
@@ -389,6 +391,7 @@ export function CreatePayment() {
   const draftNotice = usePos((s) => s.ui.draftNotice);
   const busy = usePos((s) => s.busy.create === true);
   const pendingCharge = usePos((s) => s.ui.pendingCharge);
+  const pendingPlan = usePos((s) => s.ui.pendingPlan);
   const connection = usePos((s) => s.link.connection);
   const reader = usePos(defaultReader);
   const updateDraft = usePos((s) => s.updateDraft);
@@ -580,7 +583,7 @@ export function CreatePayment() {
         </span>
         <p id="charge-summary" className="summary">
           {busy
-            ? chargingText(pendingCharge)
+            ? chargingText(pendingCharge, pendingPlan)
             : disconnected
               ? 'Not connected to the host.'
               : notSetUp

@@ -9,7 +9,7 @@ import { ReceiptPanel } from '../components/ReceiptPanel';
 import { TipEntry } from '../components/TipEntry';
 import { TIP_PRESETS as DEFAULT_TIP_PRESETS, type TipChoice } from '../../../common/tips';
 import { usePos } from '../store/context';
-import type { PendingCharge } from '../store/types';
+import type { PendingCharge, PendingPlan } from '../store/types';
 import { useListChanges } from '../store/list-changes';
 import {
   busyWith,
@@ -29,6 +29,7 @@ import {
   capturedInPart,
   paymentStateText,
   paymentStatusLabel,
+  planChargingText,
   planStatusText,
   READER_STATUS_LABELS,
   statusLabel,
@@ -680,7 +681,22 @@ function ProcessFrame({ children, plain = false }: { children: ReactNode; plain?
 
 export function ProcessPayment() {
   const selectedPlan = usePos((s) => s.ui.selectedPlan);
-  return selectedPlan ? <PlanPanel /> : <PaymentOnReaderOrLink />;
+  const pendingPlan = usePos((s) => s.ui.pendingPlan);
+  if (selectedPlan) return <PlanPanel />;
+  return pendingPlan ? <PlanCharging plan={pendingPlan} /> : <PaymentOnReaderOrLink />;
+}
+
+/** A plan sent and not answered yet: what is being charged, until the host's plan takes its place. */
+function PlanCharging({ plan }: { plan: PendingPlan }) {
+  return (
+    <section className="screen screen--process" aria-labelledby="process-title">
+      <h1 id="process-title" tabIndex={-1}>
+        Installment plan
+      </h1>
+      <p className="payment-card__amount">{money(plan.amount, plan.currency)}</p>
+      <LiveRegion className="payment-state payment-state--creating">{planChargingText(plan)}</LiveRegion>
+    </section>
+  );
 }
 
 function PaymentOnReaderOrLink() {

@@ -207,20 +207,40 @@ export const createCommandsSlice =
         set((s) => ({ ui: { ...s.ui, createError: null, draft: { ...s.ui.draft, autoReferenceSent: true } } }));
         if (state.ui.draft.installments > 1) {
           // An installment plan: the customer pays the first part by link, the gateway charges the rest.
-          const planned = await run(
+          // Process payment says at once what is being charged, as for a payment (figure 7 of the bench).
+          const count = state.ui.draft.installments;
+          const planning = run(
             'installments.create',
             {
               amount: input.amount,
               currency,
-              count: state.ui.draft.installments,
+              count,
               customer: input.customer!,
               orderReference: input.orderReference,
               // No description: a plan keeps none (validateDraft says so on the field).
             },
             'create',
           );
+          set((s) => ({
+            ui: {
+              ...s.ui,
+              screen: 'process',
+              selectedPaymentId: null,
+              selectedPlan: null,
+              notice: null,
+              paymentError: null,
+              pendingPlan: { amount: input.amount, currency, count },
+            },
+          }));
+          const planned = await planning;
+          const stillShown = get().ui.screen === 'process';
+          set((s) => ({ ui: { ...s.ui, pendingPlan: null } }));
           if (!planned.ok) {
-            set((s) => ({ ui: { ...s.ui, createError: planned.error } }));
+            // Back to the form as it was charged, with the host's answer (the cashier may have gone
+            // elsewhere meanwhile: they are left there).
+            set((s) => ({
+              ui: { ...s.ui, createError: planned.error, screen: stillShown ? 'create' : s.ui.screen },
+            }));
             return;
           }
           remember(prefs, LAST_CURRENCY_KEY, currency);

@@ -172,6 +172,11 @@ export interface UiState {
    * as the host reports it. Null once the answer is in.
    */
   pendingCharge: PendingCharge | null;
+  /**
+   * An installment plan sent and not yet answered: the Process screen is shown at once and says what
+   * is being charged (its first part) until the host's plan takes its place. Null once answered.
+   */
+  pendingPlan: PendingPlan | null;
   /** Bumped to move the focus to the screen's [data-autofocus] again, as a screen change does. */
   focusSeq: number;
   /** The reader the cashier last used; the default for the next payment while it is online. */
@@ -218,6 +223,13 @@ export interface PendingCharge {
    * it (the first event or answer that names it), never left to wait for a card.
    */
   cancelAsked: boolean;
+}
+
+export interface PendingPlan {
+  amount: number;
+  currency: string;
+  /** How many parts. */
+  count: number;
 }
 
 export interface UiSlice {

@@ -133,6 +133,7 @@ export const createUiSlice =
       lastCurrency: read(prefs, LAST_CURRENCY_KEY),
       selectedPaymentId: null,
       pendingCharge: null,
+      pendingPlan: null,
       focusSeq: 0,
       readerId: read(prefs, LAST_READER_KEY),
       paymentError: null,
