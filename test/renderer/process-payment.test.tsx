@@ -87,6 +87,18 @@ describe('Process payment screen', () => {
     );
   });
 
+  it('opened afresh on a payment whose cancel the host holds: it says so, and nothing sends it on', async () => {
+    // Found by reloading after Esc while the payment was being created: "No payment is selected",
+    // the payment listed as merely Creating, the cancel nowhere to be seen.
+    const payment = makePayment({ id: 'pay_held_cancel', status: 'creating', cancelAsked: true });
+    const { user } = await renderApp(setup(payment));
+    await user.keyboard('{F2}');
+    await waitFor(() => expect(paymentStatus().textContent).toMatch(/^Cancelling… The payment is cancelled as soon/));
+    expect(screen.queryByText('No payment is selected.')).toBeNull();
+    expect((screen.getByRole('button', { name: 'Cancel payment' }) as HTMLButtonElement).disabled).toBe(true);
+    expect((screen.getByRole('button', { name: 'Send to reader' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
   it('a later part of an installment plan says which part it is, not "pay by link"', async () => {
     // Found in a review: the gateway charges the later parts by itself; only the first is a link.
     const part = (id: string, installment: { part: number; of: number }) =>

@@ -761,7 +761,9 @@ function PaymentOnReaderOrLink() {
   const canceling = payment ? busyMap[`cancel:${payment.id}`] === true : false;
   const inFlight = isInFlight(payment) || processing;
   const disconnected = connection !== 'open';
-  const cancellable = canCancel(payment) && payment?.cancelAsked !== true && !canceling && !processing && !disconnected;
+  // Created with its cancel asked and not canceled yet (the gateway refused it, or was out of reach):
+  // Cancel payment stays, to ask again (recovery also sends it again once the gateway is back).
+  const cancellable = canCancel(payment) && !canceling && !processing && !disconnected;
   // Being created (Enter was just pressed, the gateway has not answered): Esc cancels it once the
   // gateway has it, rather than letting it go on to the reader (see cancelCharge).
   const creating = payment?.status === 'creating' && payment.tip?.state !== 'awaiting';
