@@ -772,6 +772,7 @@ describe('Create payment on PayPlug: installments', () => {
         payUrl: null,
         payUrlExpiresAt: null,
         failure: null,
+        notFollowed: null,
         createdAt: new Date().toISOString(),
       }),
     );
