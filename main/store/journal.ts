@@ -798,7 +798,9 @@ export class Journal {
     const now = this.nowIso();
     const before = this.paymentRows.get(id);
     // A new status may be a late outcome of a payment a Z counted (noteLateOutcome): read it as it was.
-    const was = patch.status !== undefined ? (before ?? this.getPayment(id)) : undefined;
+    // Read past the cache when it does not hold the row: getPayment would keep this before-image
+    // there, and the update below would then return (and leave cached) the row as it was.
+    const was = patch.status !== undefined ? (before ?? this.readPayment(id)) : undefined;
     // Only the columns that change: SQLite rewrites an index for every indexed column an UPDATE
     // names, changed or not, and each such page is one more page written to the WAL (figure 1).
     const fields = (Object.keys(patch) as (keyof PaymentPatch)[]).filter(
@@ -898,9 +900,14 @@ export class Journal {
   getPayment(id: string): PaymentRecord | undefined {
     const kept = this.paymentRows.get(id);
     if (kept) return kept;
-    const row = this.db.prepare(`${SELECT_PAYMENT} WHERE id = ?`).get<PaymentRecord>(id);
+    const row = this.readPayment(id);
     if (row) this.paymentRows.put(row);
     return row;
+  }
+
+  /** The payment's row as stored, without the cache (nor filling it). */
+  private readPayment(id: string): PaymentRecord | undefined {
+    return this.db.prepare(`${SELECT_PAYMENT} WHERE id = ?`).get<PaymentRecord>(id);
   }
 
   /**

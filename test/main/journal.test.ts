@@ -115,6 +115,23 @@ describe('journal', () => {
     expect(stored().status).toBe('failed');
   });
 
+  it('a status change of a payment not yet read since the journal opened answers and keeps the new row', () => {
+    // Found on a restart: the first update of a payment after reopening returned (and cached) the
+    // row as it was before, so the till forgot the attention it had just set.
+    const clock = new FakeClock();
+    const db = openDatabase(':memory:');
+    new Journal(db, clock).insertPayment(paymentFixture({ status: 'in_progress' }), 'created');
+    const reopened = new Journal(db, clock);
+    const since = new Date(clock.now()).toISOString();
+    const updated = reopened.updatePayment('pay_test00000001', {
+      status: 'unknown',
+      attentionReason: 'The app stopped while the reader was collecting this payment.',
+      attentionSince: since,
+    });
+    expect(updated).toMatchObject({ status: 'unknown', attentionSince: since });
+    expect(reopened.getPayment('pay_test00000001')).toMatchObject({ status: 'unknown', attentionSince: since });
+  });
+
   it('answers the reads every view makes from memory exactly as the tables would, after every kind of write', () => {
     const clock = new FakeClock();
     const db = openDatabase(':memory:');
