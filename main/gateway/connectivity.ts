@@ -109,13 +109,18 @@ export class Connectivity {
     this.scheduleProbe();
   }
 
-  /** `retryAfterMs`: a throttling gateway's asked-for wait; the next probe waits at least that long. */
-  reportFailure(message: string, retryAfterMs: number | null = null): void {
+  /**
+   * `retryAfterMs`: a throttling gateway's asked-for wait; `unavailableForMs`: the wait an unavailable
+   * gateway (503) named. The next probe waits at least that long (never less than its own backoff).
+   * Only the first holds the till's work back: a gateway that is down is not slowing the till down,
+   * and any answer meanwhile ends the outage.
+   */
+  reportFailure(message: string, retryAfterMs: number | null = null, unavailableForMs: number | null = null): void {
     this.error = message;
     this.lastFailureAt = this.clock.monotonic();
     this.throttledUntil = retryAfterMs === null ? null : this.lastFailureAt + retryAfterMs;
     this.set('offline');
-    this.scheduleProbe(retryAfterMs ?? 0);
+    this.scheduleProbe(Math.max(retryAfterMs ?? 0, unavailableForMs ?? 0));
   }
 
   /**
@@ -128,7 +133,8 @@ export class Connectivity {
    */
   reportError(error: unknown): void {
     if (error instanceof GatewayUnreadable) this.reportSuccess();
-    else if (error instanceof GatewayUnreachable) this.reportFailure(error.message, error.retryAfterMs);
+    else if (error instanceof GatewayUnreachable)
+      this.reportFailure(error.message, error.retryAfterMs, error.unavailableForMs);
     else if (error instanceof LocalRefusal) return;
     else if (error instanceof GatewayError) {
       if (error.status === 401 || error.status === 403) this.reportRefused(error.message);
@@ -150,7 +156,9 @@ export class Connectivity {
       // answer's problem, not the connection's.
       if (error instanceof GatewayUnreadable) this.reportSuccess();
       else if (error instanceof GatewayError) this.reportRefused(message);
-      else this.reportFailure(message, error instanceof GatewayUnreachable ? error.retryAfterMs : null);
+      else if (error instanceof GatewayUnreachable)
+        this.reportFailure(message, error.retryAfterMs, error.unavailableForMs);
+      else this.reportFailure(message);
     }
     return this.current;
   }
@@ -162,7 +170,7 @@ export class Connectivity {
     this.shownListeners.clear();
   }
 
-  /** `atLeastMs`: the wait a throttling gateway asked for; a probe due sooner is put off to then. */
+  /** `atLeastMs`: the wait the gateway asked for (429, 503); a probe due sooner is put off to then. */
   private scheduleProbe(atLeastMs = 0): void {
     if (this.stopped) return;
     if (this.probeTimer) {

@@ -48,6 +48,12 @@ export class GatewayUnreachable extends Error {
     readonly status: number | null = null,
     /** A throttling gateway's (429) asked-for wait, 0 when it named none; null when not throttled. */
     readonly retryAfterMs: number | null = null,
+    /**
+     * A gateway that says it is unavailable (503) named how long: nothing is retried or probed
+     * sooner. Not a throttle (the till is not being slowed down, nothing is held for it) and not a
+     * statement about the request: a 503 to a send is still an unknown outcome. Null when none named.
+     */
+    readonly unavailableForMs: number | null = null,
   ) {
     super(message);
     this.name = 'GatewayUnreachable';
@@ -92,13 +98,38 @@ const NOT_SENT_CODES = new Set([
  * (Retry-After: seconds or an HTTP date; bounded, so a wild value cannot stall the queue for days).
  */
 export function throttled(retryAfter: string | null, now: number): GatewayUnreachable {
+  return stillThrottled(retryAfterWait(retryAfter, now, MAX_RETRY_AFTER_MS));
+}
+
+/**
+ * A Retry-After header as a wait from `now` in ms, between 0 and `maxMs`; null when it names none
+ * (absent, or neither seconds nor an HTTP date).
+ */
+export function retryAfterWait(retryAfter: string | null, now: number, maxMs: number): number | null {
   const seconds = retryAfter !== null && /^\s*\d+\s*$/.test(retryAfter) ? Number(retryAfter) * 1_000 : null;
   // Every HTTP-date form names its month: "-5" or "1.5" (which Date.parse reads as days of 2001) is
   // no date, and is not quoted back as a wait of 0 s.
   const date =
     retryAfter !== null && seconds === null && /[a-z]/i.test(retryAfter) ? Date.parse(retryAfter) - now : null;
   const wait = seconds ?? (date !== null && Number.isFinite(date) ? date : null);
-  return stillThrottled(wait === null ? null : Math.min(Math.max(wait, 0), MAX_RETRY_AFTER_MS));
+  return wait === null ? null : Math.min(Math.max(wait, 0), maxMs);
+}
+
+/**
+ * The longest a gateway's 503 is waited out before the till asks again: a gateway down for
+ * maintenance may name an hour, but the cashier is at the counter and the till's own backoff (at
+ * most 15 s) is what it would have used — a minute is as long as a till should go without asking.
+ */
+export const MAX_UNAVAILABLE_WAIT_MS = 60_000;
+
+/**
+ * A gateway's 503 (Service Unavailable): whether the request took effect is not known (retrieve
+ * before any resend), and the wait its Retry-After names, bounded, is kept before asking again.
+ */
+export function unavailable(detail: string, retryAfter: string | null, now: number): GatewayUnreachable {
+  const wait = retryAfterWait(retryAfter, now, MAX_UNAVAILABLE_WAIT_MS);
+  const asked = wait === null ? '' : `; it asked to wait ${Math.ceil(wait / 1_000)} s`;
+  return new GatewayUnreachable('unknown', `The gateway failed (503${asked}): ${detail}`, 503, null, wait);
 }
 
 /**
@@ -140,6 +171,7 @@ export async function afterChange<T>(made: string, read: () => Promise<T>): Prom
       `${made}, but ${lowerFirst(error.message)}`,
       error.status,
       error.retryAfterMs,
+      error.unavailableForMs,
     );
   }
 }
@@ -157,7 +189,7 @@ export async function beforeSending<T>(step: () => Promise<T>): Promise<T> {
   } catch (error) {
     if (!(error instanceof GatewayUnreachable) || error.outcome === 'not_sent') throw error;
     if (error instanceof GatewayUnreadable) throw new GatewayUnreadable(error.message, error.status, 'not_sent');
-    throw new GatewayUnreachable('not_sent', error.message, error.status, error.retryAfterMs);
+    throw new GatewayUnreachable('not_sent', error.message, error.status, error.retryAfterMs, error.unavailableForMs);
   }
 }
 

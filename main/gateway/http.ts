@@ -12,7 +12,14 @@
 import type { z } from 'zod';
 import { redact } from '../core/masking';
 import { traceEnd, tracing } from '../core/trace';
-import { GatewayError, GatewayUnreachable, GatewayUnreadable, throttled, unreachableFromFetchError } from './errors';
+import {
+  GatewayError,
+  GatewayUnreachable,
+  GatewayUnreadable,
+  throttled,
+  unavailable,
+  unreachableFromFetchError,
+} from './errors';
 
 /**
  * The largest answer read, in bytes after decompression: far above any page the clients ask for
@@ -189,6 +196,9 @@ export class GatewayHttp {
         const message = error
           ? this.masked(error.message, options.auth)
           : `HTTP ${response.status} with a malformed body`;
+        // Unavailable, it may say for how long: asked sooner, it would only fail again. Still an
+        // unknown outcome (a send may have been done before the gateway said so).
+        if (response.status === 503) throw unavailable(message, response.headers.get('retry-after'), Date.now());
         throw new GatewayUnreachable('unknown', `The gateway failed (${response.status}): ${message}`, response.status);
       }
       throw new GatewayError(

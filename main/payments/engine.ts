@@ -524,8 +524,9 @@ export class PaymentEngine {
         connectivity.reportError(error);
         journal.updateOperation(op.id, { lastError: error.message });
         op = { ...op, attempts: journaled ? op.attempts : op.attempts + 1, lastError: error.message };
-        // A throttling gateway asked for a pause: no quick retries, it is sent once the pause is over.
-        if (error.retryAfterMs !== null) break;
+        // A throttling gateway asked for a pause, or an unavailable one (503) said how long it will be:
+        // no quick retries; the probe asks again after that wait, and recovery sends it then (looked up first).
+        if (error.retryAfterMs !== null || error.unavailableForMs !== null) break;
         if (attempt + 1 < attempts) await this.sleep((this.tuning.retryDelayMs ?? 250) * 2 ** attempt);
         continue;
       }

@@ -333,7 +333,9 @@ export class ReaderController {
         // again after its own 1 s backoff, and was throttled again, for as long as it lasted).
         const asked = error instanceof GatewayUnreachable ? (error.retryAfterMs ?? 0) : 0;
         if (asked > 0) this.throttledUntil = this.options.clock.monotonic() + asked;
-        const delay = sessionEnded ? 0 : Math.max(backoff, asked);
+        // An unavailable gateway (503) that named its wait is not asked sooner either.
+        const unavailable = error instanceof GatewayUnreachable ? (error.unavailableForMs ?? 0) : 0;
+        const delay = sessionEnded ? 0 : Math.max(backoff, asked, unavailable);
         this.setStatus(
           'reconnecting',
           delay > 0

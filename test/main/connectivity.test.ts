@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { FakeClock } from '../support/fake-clock';
 import { Connectivity, type GatewayState } from '../../main/gateway/connectivity';
 import {
@@ -7,7 +10,12 @@ import {
   GatewayUnreadable,
   LocalRefusal,
   throttled,
+  unavailable,
 } from '../../main/gateway/errors';
+import { GatewayHttp } from '../../main/gateway/http';
+import { parsePlutoPayError } from '../../main/gateway/plutopay/schemas';
+
+const HealthSchema = z.looseObject({ status: z.string() });
 
 describe('connectivity', () => {
   it('tells what the banner shows whenever it changes: a throttle or a new reason while offline, not a repeat', () => {
@@ -260,5 +268,96 @@ describe('connectivity', () => {
     await clock.advanceAsync(25_000, 500);
     expect(probeTimes.length).toBe(throttledAt);
     connectivity.stop();
+  });
+
+  it('a gateway unavailable (503) with Retry-After is probed no sooner than it asked, capped, and is not a throttle', async () => {
+    // Found in review: the 503's wait was ignored and the probe asked again after 1, 2, 4… s.
+    // Real HTTP: a gateway on loopback answering 503 with the Retry-After the test sets.
+    let retryAfter: string | null = '30';
+    let up = false;
+    const server = createServer((_req, res) => {
+      if (up) {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ status: 'ok' }));
+        return;
+      }
+      res.writeHead(503, { 'Content-Type': 'application/json', ...(retryAfter ? { 'Retry-After': retryAfter } : {}) });
+      res.end(JSON.stringify({ error: { type: 'api_error', message: 'Down for maintenance.' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const http = new GatewayHttp({
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      parseError: parsePlutoPayError,
+    });
+    const clock = new FakeClock();
+    const probeTimes: number[] = [];
+    let inFlight: Promise<unknown> = Promise.resolve();
+    const connectivity = new Connectivity(
+      clock,
+      () => {
+        probeTimes.push(clock.monotonic());
+        inFlight = http.request(HealthSchema, 'GET', '/v1/health', { auth: null });
+        return inFlight;
+      },
+      { minProbeMs: 1_000, maxProbeMs: 15_000 },
+    );
+    /** Moves time a second at a time, each probe's answer heard before time moves on. */
+    const advance = async (ms: number) => {
+      for (let left = ms; left > 0; left -= 1_000) {
+        clock.advance(Math.min(1_000, left));
+        await inFlight.catch(() => undefined);
+        await Promise.resolve();
+      }
+    };
+    try {
+      const start = clock.monotonic();
+      expect(await connectivity.check()).toBe('offline');
+      expect(connectivity.lastError).toBe('The gateway failed (503; it asked to wait 30 s): Down for maintenance.');
+      // Not the 429's "limiting this till's requests": nothing is held back as throttled.
+      expect(connectivity.throttledForMs()).toBeNull();
+      await advance(29_000);
+      expect(probeTimes).toEqual([start]);
+      await advance(1_000);
+      expect(probeTimes).toEqual([start, start + 30_000]);
+
+      // A wait of an hour (here an HTTP date) is waited at most a minute.
+      retryAfter = new Date(Date.now() + 3_600_000).toUTCString();
+      await advance(30_000);
+      expect(probeTimes).toHaveLength(3);
+      expect(connectivity.lastError).toMatch(/^The gateway failed \(503; it asked to wait 60 s\)/);
+      await advance(59_000);
+      expect(probeTimes).toHaveLength(3);
+      await advance(1_000);
+      expect(probeTimes).toHaveLength(4);
+
+      // A wait shorter than the backoff the till would have used does not hurry it (15 s by now).
+      retryAfter = '1';
+      await advance(60_000);
+      expect(probeTimes).toHaveLength(5);
+      await advance(14_000);
+      expect(probeTimes).toHaveLength(5);
+      up = true;
+      await advance(1_000);
+      expect(probeTimes).toHaveLength(6);
+      expect(connectivity.state).toBe('online');
+    } finally {
+      connectivity.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("reads a 503's Retry-After as seconds or as a date, at most a minute, and keeps it apart from a throttle", () => {
+    expect(unavailable('down', '20', 0)).toMatchObject({
+      outcome: 'unknown',
+      status: 503,
+      unavailableForMs: 20_000,
+      retryAfterMs: null,
+    });
+    expect(unavailable('down', new Date(10_000).toUTCString(), 4_000).unavailableForMs).toBe(6_000);
+    expect(unavailable('down', '86400', 0).unavailableForMs).toBe(60_000);
+    for (const none of [null, 'soon', '-5', '1.5']) {
+      expect(unavailable('down', none, 0)).toMatchObject({ unavailableForMs: null });
+      expect(unavailable('down', none, 0).message).toBe('The gateway failed (503): down');
+    }
   });
 });

@@ -518,3 +518,51 @@ describe('PayPlug: an installment plan whose create is throttled (429)', () => {
     expect(readsInWait).toBe(0);
   }, 30_000);
 });
+
+describe('a gateway that says it is unavailable (503 with Retry-After)', () => {
+  let till: ProxiedTill | undefined;
+  afterEach(async () => {
+    await till?.close();
+    till = undefined;
+  });
+
+  it('is not sent to again before its wait, nor taken for throttling; a create it failed is made once', async () => {
+    // Found in review: a 503's Retry-After was ignored (quick retries, then the probe at 1, 2, 4… s).
+    till = await tillBehindProxy();
+    const { t: host, sandbox, proxy } = till;
+    let down = true;
+    const whileDown: string[] = [];
+    proxy.answer = (method, path) => {
+      if (!down) return null;
+      whileDown.push(`${method} ${path}`);
+      return {
+        status: 503,
+        headers: { 'retry-after': '1' },
+        body: JSON.stringify({ error: { type: 'api_error', message: 'Down for maintenance.' } }),
+      };
+    };
+    const failed = await host.fail('payments.create', { amount: 1500, currency: 'USD', orderReference: 'DOWN-503' });
+    expect(failed.code).toBe('offline');
+    // Sent once: no quick retries inside the wait the gateway named.
+    expect(whileDown.filter((request) => request === 'POST /v1/terminal/create-payment')).toHaveLength(1);
+    // The banner says the gateway is down and for how long, not that it limits this till's requests.
+    const during = (await host.call('session.snapshot', {})).connectivity;
+    expect(during).toMatchObject({ gateway: 'offline', throttled: false });
+    expect(during.lastError).toBe('The gateway failed (503; it asked to wait 1 s): Down for maintenance.');
+
+    // Back: the create, whose outcome was unknown, is made once (same key), and nothing else twice.
+    down = false;
+    const payment = (await host.call('payments.list', { filter: 'all', limit: 10 })).find(
+      (p) => p.orderReference === 'DOWN-503',
+    )!;
+    const made = await host.waitForPayment(payment.id, (p) => p.transactionId !== null, 10_000);
+    const ledger = await fetch(`${sandbox.url}/_sandbox/ledger`, {
+      headers: { Authorization: `Bearer ${sandbox.secret_key}` },
+    });
+    const rows = ((await ledger.json()) as { transactions: { id: string; idempotency_key: string | null }[] })
+      .transactions;
+    expect(rows.filter((row) => row.idempotency_key?.startsWith('pos-DOWN-503-')).map((row) => row.id)).toEqual([
+      made.transactionId,
+    ]);
+  });
+});
