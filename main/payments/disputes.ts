@@ -25,6 +25,11 @@ export const DISPUTE_POLL_MS = 15 * 60_000;
 /** Disputes asked for per page of the list (PlutoPay's largest page). */
 export const DISPUTE_PAGE_SIZE = 100;
 /**
+ * The most pages one list is read to (100,000 disputes at 100 a page, far past any shop's): a gateway
+ * that says more pages follow for ever (a huge `last_page`) is not asked for ever.
+ */
+export const MAX_DISPUTE_PAGES = 1_000;
+/**
  * How long the periodic read may read only the open disputes before it reads the whole list again: a
  * dispute opened and decided between two reads is in no open list, and the reports count the lost ones.
  */
@@ -173,7 +178,15 @@ export class DisputeWatch {
     seen?: Set<string>,
   ): Promise<void> {
     const size = this.engine.tuning.disputePageSize ?? DISPUTE_PAGE_SIZE;
+    const maxPages = this.engine.tuning.disputeMaxPages ?? MAX_DISPUTE_PAGES;
+    const list = status === undefined ? 'disputes' : `${status} disputes`;
+    const earlier = new Set<string>();
     for (let page = 1; !this.closed; page++) {
+      // Past the bound the list is not read further, and that is said: never as the whole list.
+      if (page > maxPages)
+        throw new GatewayUnreadable(
+          `${gateway.label} says its ${list} run past ${maxPages} pages of ${size}: the till read only those.`,
+        );
       const answer = await gateway.disputes.list(page, size, status);
       // Checked first: one unreadable dispute leaves the whole page unwritten, as a bad page does.
       const read = answer.data.map((dispute) => this.asRecord(gateway, dispute));
@@ -182,6 +195,13 @@ export class DisputeWatch {
       });
       for (const dispute of read) seen?.add(dispute.id);
       if (page >= answer.lastPage || answer.data.length === 0) break;
+      // A page that only repeats what earlier ones gave, while more are said to follow: the pages
+      // cannot be read (the same page answered again and again).
+      if (read.every((dispute) => earlier.has(dispute.id)))
+        throw new GatewayUnreadable(
+          `${gateway.label}'s page ${page} of its ${list} holds only disputes its earlier pages gave, and says more follow: its pages cannot be read.`,
+        );
+      for (const dispute of read) earlier.add(dispute.id);
     }
   }
 

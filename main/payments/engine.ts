@@ -96,6 +96,8 @@ export interface PaymentsTuning {
   disputePollMs?: number;
   /** Disputes asked for per page of the gateway's list (default DISPUTE_PAGE_SIZE, 100; tests use fewer). */
   disputePageSize?: number;
+  /** The most pages one list of disputes is read to (default MAX_DISPUTE_PAGES; tests use fewer). */
+  disputeMaxPages?: number;
 }
 
 /**

@@ -299,6 +299,52 @@ describe('a long list of disputes', () => {
   });
 });
 
+describe('a list of disputes whose pages cannot be read', () => {
+  it('a gateway ignoring `page` and saying more follow is asked twice, not for ever, and said unreadable', async () => {
+    // Found in review: a gateway answering page 1 to every page, with a huge last_page, was asked for
+    // the next page without end.
+    const till = await tillBehindProxy({ tuning: { ...QUIET, disputePageSize: 2 } });
+    cleanup.push(() => till.close());
+    const { t, proxy } = till;
+    const paid = await cardPayment(t, 3000, 'automatic', 'EUR');
+    const dispute = await openDispute(t, paid, 3000, 'duplicate');
+    await t.call('disputes.list', { refresh: true });
+    expect(await itemFor(t, paid.id)).toMatchObject({ dispute: { id: dispute.id } });
+
+    let asked = 0;
+    let first: string | null = null;
+    proxy.rewrite = (method, path, body) => {
+      if (method !== 'GET' || path !== '/v1/disputes') return null;
+      asked++;
+      // A bound for the test itself: without the till's, it would ask for ever.
+      if (asked > 50) return body.replace(/"last_page":\d+/, '"last_page":1');
+      first ??= body.replace(/"last_page":\d+/, '"last_page":1000000000');
+      return first;
+    };
+    const listed = await t.call('disputes.list', { refresh: true });
+    expect(asked).toBe(2);
+    expect(listed.readProblem).toMatch(/page 1 of its disputes when asked for page 2/);
+    const errors = t.host.devlog.list(200).filter((e) => e.kind === 'error');
+    expect(errors.map((e) => e.summary)).toContain("Could not read PlutoPay's disputes: its answer was unreadable");
+    // Nothing lost: the dispute already read still holds its payment in Needs attention.
+    expect(await itemFor(t, paid.id)).toMatchObject({ dispute: { id: dispute.id } });
+
+    proxy.rewrite = () => null;
+    expect((await t.call('disputes.list', { refresh: true })).readProblem).toBeNull();
+  });
+
+  it('a list longer than the pages the till reads is read that far, and said to be longer', async () => {
+    const t = await startTestHost({ tuning: { ...QUIET, disputePageSize: 2, disputeMaxPages: 3 } });
+    cleanup.push(() => t.close());
+    const paid = await cardPayment(t, 5000, 'automatic', 'EUR');
+    for (let i = 0; i < 8; i++) await openDispute(t, paid, 100, 'duplicate');
+    const listed = await t.call('disputes.list', { refresh: true });
+    expect(listed.readProblem).toMatch(/PlutoPay says its disputes run past 3 pages of 2: the till read only those/);
+    // The newest six (three pages) were read and kept; the oldest two of this payment's were not reached.
+    expect(listed.disputes.filter((d) => d.paymentId === paid.id)).toHaveLength(6);
+  });
+});
+
 describe("a payment's timeline, when the till takes it in after reading its dispute", () => {
   it('says the dispute opened once: when it is taken in, not again at the next read', async () => {
     const t = await startTestHost({ tuning: QUIET });

@@ -225,14 +225,23 @@ export class PlutoPayClient {
     return out;
   }
 
-  /** One page of the disputes, newest first (`status`: only those in that state, the list's filter). */
-  listDisputes(
+  /**
+   * One page of the disputes, newest first (`status`: only those in that state, the list's filter).
+   * Another page than the one asked for (a cache, a gateway ignoring `page`) is unreadable: taken as
+   * the page asked for, the host asked for the next one for ever while `last_page` said more follow.
+   */
+  async listDisputes(
     page: number,
     size = 100,
     status?: Dispute['status'],
   ): Promise<{ data: Dispute[]; meta: { last_page: number } }> {
     const query = status === undefined ? { page, size } : { status, page, size };
-    return this.http.request(DisputePageSchema, 'GET', '/v1/disputes', { ...this.auth, query });
+    const answer = await this.http.request(DisputePageSchema, 'GET', '/v1/disputes', { ...this.auth, query });
+    if (answer.meta.current_page !== page)
+      throw new GatewayUnreadable(
+        `PlutoPay answered page ${answer.meta.current_page} of its disputes when asked for page ${page}.`,
+      );
+    return answer;
   }
 
   getDispute(id: string): Promise<Dispute> {
