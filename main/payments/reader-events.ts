@@ -7,18 +7,22 @@
  * is retired — and an approval the gateway will not show is money the shop must look at.
  */
 import type { ReaderStage } from '../../common/contract';
+import { GATEWAY_LABELS } from '../../common/contract/views';
 import { formatAmount } from '../../common/money';
 import { GatewayError, GatewayUnreadable } from '../gateway/errors';
 import type { DeviceResult, GatewayPayment, ReaderAction } from '../gateway/port';
-import type { OperationRecord, PaymentPatch, PaymentRecord } from '../store/journal';
+import { SETTLED_STATUSES, type OperationRecord, type PaymentPatch, type PaymentRecord } from '../store/journal';
 import type { PaymentEngine } from './engine';
 import { errorText } from '../core/errors';
 import type { Recovery } from './recovery';
-import { ADVICE_REFUSED_APPROVAL, type PaymentSync } from './sync';
+import { ADVICE_ACTION_MISFIT, ADVICE_REFUSED_APPROVAL, unreadableAttention, type PaymentSync } from './sync';
 
 /** How a reader controller talks to the payments (and nothing else). */
 export interface ReaderEventSink {
-  /** A reader received an action (this till's, or pushed by the merchant's own server). */
+  /**
+   * A reader received an action (this till's, or pushed by the merchant's own server). Throws
+   * ActionMisfit, the payment put in Needs attention, when the action asks for other money than it.
+   */
   started(readerId: string, action: ReaderAction): Promise<void>;
   stage(action: ReaderAction, stage: ReaderStage): void;
   /**
@@ -66,6 +70,18 @@ export const ADVICE_UNKNOWN_ON_TERMINAL =
   "Check the terminal's last ticket, then say here whether it shows the card charged (The card was charged / The card was not charged). " +
   'The app cannot ask the terminal again; until this clears, do not charge the customer again.';
 
+/**
+ * A reader action for other money than its payment (ReaderEventSink.started): never collected, and
+ * the payment is in Needs attention. The reader does not take that action again (the same action,
+ * for the same money): asked again, the answer would be the same.
+ */
+export class ActionMisfit extends GatewayUnreadable {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ActionMisfit';
+  }
+}
+
 export class ReaderEvents implements ReaderEventSink {
   constructor(
     private readonly engine: PaymentEngine,
@@ -80,11 +96,16 @@ export class ReaderEvents implements ReaderEventSink {
     let record = journal.findByTransactionId(action.paymentId);
     if (!record) record = this.sync.adopt(await this.engine.call((gateway) => gateway.retrieve(action.paymentId)));
     // The device collects what the action says: other money than the payment's would be charged to
-    // the customer while the till records the payment's. Never asked for; the next poll asks again.
-    if (action.amount !== record.amount || action.currency.toUpperCase() !== record.currency.toUpperCase())
-      throw new GatewayUnreadable(
-        `The gateway's reader action does not fit the payment: it asks for ${formatAmount(action.amount, action.currency)}, the payment is ${formatAmount(record.amount, record.currency)}`,
+    // the customer while the till records the payment's. Never asked for. A gateway that says so is
+    // not to be trusted with this payment: it goes to the cashier, and the reader leaves the action.
+    if (action.amount !== record.amount || action.currency.toUpperCase() !== record.currency.toUpperCase()) {
+      const asked = formatAmount(action.amount, action.currency);
+      const is = formatAmount(record.amount, record.currency);
+      this.misfit(record, asked, is);
+      throw new ActionMisfit(
+        `The gateway's reader action does not fit the payment: it asks for ${asked}, the payment is ${is}`,
       );
+    }
     if (record.actionId === action.id && record.status === 'in_progress') return;
     // Progress: the gateway already holds the action (its push was journaled before it was sent).
     const id = record.id;
@@ -104,6 +125,36 @@ export class ReaderEvents implements ReaderEventSink {
       ),
     );
     this.engine.changed(record);
+  }
+
+  /** Needs attention for a reader action asking for other money than the payment (see started). */
+  private misfit(record: PaymentRecord, asked: string, is: string): void {
+    const { journal } = this.engine;
+    const reason = `${GATEWAY_LABELS[record.gateway]} asked the reader to collect ${asked} for this payment of ${is}. The reader did not ask for the card.`;
+    if (record.attentionReason === reason && record.attentionAdvice === ADVICE_ACTION_MISFIT) return;
+    // Final here already (canceled while the gateway still holds the action): nothing to settle.
+    if (SETTLED_STATUSES.has(record.status)) return;
+    // In Needs attention already for what the cashier must settle first (an outcome in doubt, an
+    // approval the gateway refused): that item stays as it is; the reader still leaves the action.
+    if (
+      record.attentionSince !== null &&
+      !unreadableAttention(record) &&
+      record.attentionAdvice !== ADVICE_ACTION_MISFIT
+    )
+      return;
+    // Said once on disk before the reader hears why it left the action: a journal that refuses it is
+    // the journal's problem (the action is then asked about again at the next poll).
+    const updated = journal.updatePayment(
+      record.id,
+      {
+        attentionReason: reason,
+        attentionAdvice: ADVICE_ACTION_MISFIT,
+        attentionSince: record.attentionSince ?? this.engine.nowIso(),
+      },
+      'reader_action_refused',
+      `asks for ${asked}, the payment is ${is}`,
+    );
+    this.engine.changed(updated);
   }
 
   stage(action: ReaderAction, stage: ReaderStage): void {

@@ -53,6 +53,15 @@ export const ADVICE_UNREADABLE_STEP =
 export const ADVICE_FOUND_AFTER_NOT_MADE =
   "Nothing was sent twice, but the customer may have paid this and been asked again. Check the gateway's dashboard and the sale: refund this payment if the sale was paid another way, then clear this item.";
 
+/**
+ * Needs attention for a payment whose reader action, from the gateway, asks for other money than the
+ * payment (ReaderEvents.started): the reader never asks for the card, and the gateway's own record of
+ * the payment cannot be trusted. Cleared by the cashier, or once the payment is final — never by the
+ * next ordinary read of it (the gateway answering about it says nothing of the action).
+ */
+export const ADVICE_ACTION_MISFIT =
+  'Nothing was charged: the reader did not ask for the card. Cancel this payment and charge the customer again; if it happens again, call the gateway and tell them what it asked for. This clears once the payment is canceled or paid, or when you clear it.';
+
 /** Attention for an answer the till could not read: it clears by itself (see PaymentSync.unreadable). */
 const UNREADABLE: ReadonlySet<string | null> = new Set([ADVICE_UNREADABLE_ANSWER, ADVICE_UNREADABLE_STEP]);
 
@@ -225,6 +234,7 @@ export class PaymentSync {
       ...(record.attentionSince &&
       status !== 'unknown' &&
       !CASHIER_CLEARS.has(record.attentionAdvice) &&
+      !(record.attentionAdvice === ADVICE_ACTION_MISFIT && !SETTLED_STATUSES.has(status)) &&
       !(
         record.attentionAdvice === ADVICE_UNREADABLE_STEP &&
         journal.countQueuedOperations(record.id, QUEUEABLE_KINDS) > 0

@@ -12,7 +12,7 @@ import type { CardOutcome, CollectRequest, CollectStage, Reader } from '../../dr
 import { inBackground } from '../core/background';
 import { GatewayError, GatewayUnreachable, LinkEnded } from '../gateway/errors';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../gateway/port';
-import { ADVICE_UNKNOWN, INTERRUPTED, type ReaderEventSink } from '../payments/reader-events';
+import { ActionMisfit, ADVICE_UNKNOWN, INTERRUPTED, type ReaderEventSink } from '../payments/reader-events';
 import { errorText, journalWriteFailure } from '../core/errors';
 
 /** Where a hosted reader's actions come from and where its outcomes go. */
@@ -90,6 +90,14 @@ export class ReaderController {
    * never collected again, journaled — and only then reported — as soon as the journal takes them.
    */
   private unrecorded = new Map<string, { action: ReaderAction; result: DeviceResult }>();
+  /**
+   * Actions (id, amount, currency) refused for asking other money than their payment: never collected,
+   * and not taken up again while the gateway keeps asking the same (the payment is in Needs attention).
+   * The same action for the payment's money later is collected as any other.
+   */
+  private misfits = new Set<string>();
+  /** What the reader says about the last action it left for other money, while that is what it holds. */
+  private misfitProblem: string | null = null;
   /** Why the journal cannot follow this reader's payments now (said with its status), or null. */
   journalProblem: string | null = null;
   status: ReaderStatus = 'connecting';
@@ -371,6 +379,12 @@ export class ReaderController {
 
   private handlePoll(poll: LinkPoll): void {
     const action = poll.action;
+    // The action left for other money is gone (canceled, another one): the reader stops saying so.
+    if (this.misfitProblem !== null && !(action?.status === 'in_progress' && this.misfits.has(misfitKey(action)))) {
+      if (this.journalProblem === this.misfitProblem) this.setJournalProblem(null);
+      this.misfitProblem = null;
+      this.misfits.clear();
+    }
     if (!action) return;
     const current = this.current;
     if (action.status === 'in_progress') {
@@ -391,6 +405,12 @@ export class ReaderController {
         return;
       }
       if (this.unresolved.has(action.id)) return;
+      if (this.misfits.has(misfitKey(action))) {
+        // Left, not asked about again; the next poll is looked at all the same, whatever its
+        // version: the same action for the payment's money is collected as any other.
+        this.pollDeferred = true;
+        return;
+      }
       if (this.crediting) {
         this.pollDeferred = true;
         return;
@@ -424,6 +444,24 @@ export class ReaderController {
     try {
       await this.options.sink.started(this.id, action);
     } catch (error) {
+      if (error instanceof ActionMisfit) {
+        // Other money than the payment's: never collected, and left (the payment went to Needs
+        // attention). Asking again at every poll would only refuse it again.
+        this.current = null;
+        this.pollDeferred = true;
+        this.misfits.add(misfitKey(action));
+        this.misfitProblem =
+          `${errorText(error)}. The reader does not ask for the card; the payment is in Needs attention (F8): ` +
+          'cancel it and charge the customer again.';
+        this.setJournalProblem(this.misfitProblem);
+        this.options.onChange();
+        this.options.log(
+          'error',
+          `Refused action ${action.id}: it asks for other money than its payment`,
+          errorText(error),
+        );
+        return;
+      }
       // No card is asked for while the journal cannot hold the payment: the device's answer could
       // then not be recorded, and the action — unmarked as taken — would be collected again on the
       // next poll or reconnect (a second charge). The next poll's answer tries again.
@@ -723,4 +761,9 @@ function toDeviceResult(outcome: Exclude<CardOutcome, { kind: 'unknown' }>): Dev
         failureMessage: outcome.message,
       };
   }
+}
+
+/** A reader action as the money it asks for: the same action for other money is another. */
+function misfitKey(action: ReaderAction): string {
+  return `${action.id}|${action.amount}|${action.currency.toUpperCase()}`;
 }

@@ -373,6 +373,7 @@ describe('the Transactions list answered unreadably', () => {
     const held = (await t.call('session.snapshot', {})).payments.find((p) => p.id === created.id)!;
     expect(held.readerStage).not.toBe('waiting_for_card');
     expect(held.status).not.toBe('succeeded');
+    expect(held.attention?.reason).toContain('asked the reader to collect $2,500.00 for this payment of $25.00');
 
     // Polled as the gateway holds it: the card is asked for the payment's own amount, paid once.
     proxy.rewrite = () => null;
@@ -380,8 +381,76 @@ describe('the Transactions list answered unreadably', () => {
     await t.call('simulate.presentCard', { readerId: reader.id });
     const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
     expect(paid.amountCaptured).toBe(2500);
+    // Paid (final): the item about the action asking other money has nothing left to say.
+    expect(paid.attention).toBeNull();
     expect((await ledger(sandbox)).transactions.find((tx) => tx.id === paid.transactionId)).toMatchObject({
       amount_captured: 2500,
+    });
+  });
+});
+
+describe('a gateway whose reader action asks for other money than the payment', () => {
+  it('brings the payment to Needs attention once, keeps it there through reads, and never asks for the card', async () => {
+    // Found in review: the action was refused again at every poll, the reader said "It tries again
+    // by itself", and the cashier was never shown the payment.
+    const { sandbox, proxy } = await plutoPayBehindProxy();
+    const t = await till(sandbox, proxy);
+    const reader = await t.onlineReader();
+    let polls = 0;
+    proxy.rewrite = (_method, path, body) => {
+      if (path !== '/v1/terminal/link/poll') return null;
+      polls++;
+      return body.replaceAll('"amount":2500,', '"amount":250000,');
+    };
+    const created = await t.call('payments.create', { amount: 2500, currency: 'USD', captureMethod: 'automatic' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    const item = await waitFor(
+      async () => (await t.call('attention.list', {})).find((i) => i.paymentId === created.id),
+      8_000,
+      'the payment in Needs attention',
+    );
+    expect(item.reason).toBe(
+      'PlutoPay asked the reader to collect $2,500.00 for this payment of $25.00. The reader did not ask for the card.',
+    );
+    expect(item.advice).toMatch(/^Nothing was charged: the reader did not ask for the card\. Cancel this payment/);
+    expect(item.advice).toContain('call the gateway');
+    const refusing = (await t.call('readers.list', {})).find((r) => r.id === reader.id)!;
+    expect(refusing.statusDetail).toContain('it asks for $2,500.00, the payment is $25.00');
+    expect(refusing.statusDetail).toContain('Needs attention (F8)');
+    expect(refusing.statusDetail).not.toContain('tries again by itself');
+
+    // More polls carry the same action: it is not refused (nor logged, nor journaled) again.
+    const seen = polls;
+    await waitFor(() => polls >= seen + 3, 10_000, 'three more polls');
+    const refusals = t.host.devlog
+      .list(500)
+      .filter((e) => e.kind === 'error' && e.summary.startsWith('Refused action'));
+    expect(refusals).toHaveLength(1);
+    const timeline = async () =>
+      (await t.call('transactions.get', { transactionId: created.transactionId! })).timeline.map((e) => e.event);
+    expect((await timeline()).filter((e) => e === 'reader_action_refused')).toHaveLength(1);
+
+    // An ordinary read of the payment (Check again; recovery reads it the same way) says it is
+    // pending at the gateway: the item stays, and the card is still not asked for.
+    const reread = await t.call('attention.retry', { paymentId: created.id });
+    expect(reread.attention?.reason).toBe(item.reason);
+    expect(reread.readerStage).not.toBe('waiting_for_card');
+    expect(await t.call('attention.list', {}).then((items) => items.some((i) => i.paymentId === created.id))).toBe(
+      true,
+    );
+
+    // The cashier cancels it, as advised: the item clears, and the reader no longer speaks of it.
+    const canceled = await t.call('payments.cancel', { paymentId: created.id });
+    expect(canceled.status).toBe('canceled');
+    expect(canceled.attention).toBeNull();
+    await waitFor(
+      async () => !(await t.call('readers.list', {})).find((r) => r.id === reader.id)?.statusDetail?.includes('fit'),
+      8_000,
+      'the reader to stop speaking of the refused action',
+    );
+    expect((await ledger(sandbox)).transactions.find((tx) => tx.id === created.transactionId)).toMatchObject({
+      status: 'canceled',
+      amount_captured: 0,
     });
   });
 });
