@@ -72,6 +72,8 @@ export class ReaderController {
   private pollAbort: AbortController | null = null;
   /** The end of the wait a throttling gateway (429) asked the link for, on the monotonic clock. */
   private throttledUntil = Number.NEGATIVE_INFINITY;
+  /** The end of the wait an unavailable gateway (503) named for the link, on the monotonic clock. */
+  private unavailableUntil = Number.NEGATIVE_INFINITY;
   private wake: (() => void) | null = null;
   private current: CurrentAction | null = null;
   /** A credit is on the device (standalone refunds): no action is collected meanwhile. */
@@ -277,7 +279,8 @@ export class ReaderController {
       }
       // A throttling gateway's wait is kept to, even when something wakes the loop early (a device):
       // the one it asked of the link, and the one another call of the till heard.
-      const throttled = this.throttledUntil - this.options.clock.monotonic();
+      // And an unavailable gateway's (503) named wait, the same way.
+      const throttled = Math.max(this.throttledUntil, this.unavailableUntil) - this.options.clock.monotonic();
       if (throttled > 0) {
         await this.sleep(throttled);
         continue;
@@ -343,6 +346,7 @@ export class ReaderController {
         if (asked > 0) this.throttledUntil = this.options.clock.monotonic() + asked;
         // An unavailable gateway (503) that named its wait is not asked sooner either.
         const unavailable = error instanceof GatewayUnreachable ? (error.unavailableForMs ?? 0) : 0;
+        if (unavailable > 0) this.unavailableUntil = this.options.clock.monotonic() + unavailable;
         const delay = sessionEnded ? 0 : Math.max(backoff, asked, unavailable);
         this.setStatus(
           'reconnecting',

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { SimulatedReader } from '../../drivers/simulated/reader';
-import { GatewayUnreachable, LinkEnded, throttled } from '../../main/gateway/errors';
+import { GatewayUnreachable, LinkEnded, throttled, unavailable } from '../../main/gateway/errors';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../../main/gateway/port';
 import type { ReaderEventSink } from '../../main/payments/reader-events';
 import { ReaderController, type ActionChannel, type ActionSource } from '../../main/readers/controller';
@@ -195,6 +195,25 @@ describe('reader controller', () => {
     // A device plugged in meanwhile wakes the loop: the wait still holds.
     h.controller.attachDevice(new SimulatedReader({ id: 'sim-2', label: 'Sim 2', clock: h.clock, processingMs: 10 }));
     await h.settle(19_000);
+    expect(h.opened).toHaveLength(1);
+    await h.settle(1_100);
+    expect(h.opened).toHaveLength(2);
+    expect(h.controller.status).toBe('online');
+    await h.controller.stop();
+  });
+
+  it("keeps to an unavailable gateway's (503) Retry-After, even when a device wakes it, without calling it throttling", async () => {
+    // Found in review: a 503's named wait was ignored; the link was opened again after 1 s.
+    const h = harness([unavailable('Down for maintenance.', '20', 0), poll(1, null)]);
+    h.controller.start();
+    await h.settle();
+    expect(h.controller.status).toBe('reconnecting');
+    expect(h.controller.statusDetail).toBe(
+      'The gateway failed (503; it asked to wait 20 s): Down for maintenance. Retrying in 20 s.',
+    );
+    await h.settle(10_000);
+    h.controller.attachDevice(new SimulatedReader({ id: 'sim-2', label: 'Sim 2', clock: h.clock, processingMs: 10 }));
+    await h.settle(9_000);
     expect(h.opened).toHaveLength(1);
     await h.settle(1_100);
     expect(h.opened).toHaveLength(2);
