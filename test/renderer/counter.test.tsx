@@ -267,6 +267,38 @@ describe('receipts on screen', () => {
     await user.click(within(panel).getByRole('button', { name: 'Show receipt' }));
     expect((await within(panel).findByLabelText('Receipt preview')).textContent).toContain('CUSTOMER COPY');
   });
+  it('a receipt on show follows its payment: refunded after it was shown, it is shown again', async () => {
+    // Found by a tester: shown, then €5.00 refunded, the receipt still read APPROVED €30.00 under
+    // a status of Partially refunded.
+    const paid = makePayment({ id: 'pay_shown1', status: 'succeeded', amount: 3000, amountCaptured: 3000 });
+    const bridge = new FakeBridge(makeSnapshot({ payments: [paid], settings: counterSettings({}) }));
+    bridge.on('receipts.render', () => {
+      const now = bridge.snapshot.payments.find((p) => p.id === paid.id)!;
+      return ok({
+        title: 'Receipt',
+        format: 'text',
+        content: now.amountRefunded > 0 ? 'PARTIALLY REFUNDED\nNET  €25.00\n' : 'APPROVED\nTOTAL  €30.00\n',
+        document: null,
+        testMode: true,
+      });
+    });
+    const { store, user } = await renderApp(bridge);
+    act(() => {
+      store.getState().selectPayment(paid.id);
+      store.getState().setScreen('process');
+    });
+    const panel = await screen.findByRole('region', { name: 'Receipt' });
+    await user.click(within(panel).getByRole('button', { name: 'Show receipt' }));
+    expect((await within(panel).findByLabelText('Receipt preview')).textContent).toContain('APPROVED');
+
+    const refunded = { ...paid, status: 'partially_refunded' as const, amountRefunded: 500 };
+    bridge.snapshot.payments = [refunded];
+    act(() => bridge.push({ seq: bridge.snapshot.seq + 1, type: 'payment', payment: refunded }));
+    await waitFor(() =>
+      expect(within(panel).getByLabelText('Receipt preview').textContent).toContain('PARTIALLY REFUNDED'),
+    );
+    expect(bridge.inputs('receipts.render')).toHaveLength(2);
+  });
 });
 
 describe('a receipt cut short by a stop', () => {

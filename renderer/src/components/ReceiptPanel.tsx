@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import type { CommandError, ReceiptStateView } from '../../../common/contract';
 import { usePos } from '../store/context';
 import { clockTime, sentence } from '../lib/format';
@@ -22,12 +22,29 @@ export function receiptStatusText(receipt: ReceiptStateView | null, timeZone: st
 }
 
 /**
+ * What a receipt says of its payment changes with these: its status, what was captured and what was
+ * refunded. A receipt shown before one of them moved says something else than the payment now.
+ */
+export function receiptRevision(payment: { status: string; amountCaptured: number; amountRefunded: number }): string {
+  return `${payment.status}:${payment.amountCaptured}:${payment.amountRefunded}`;
+}
+
+/**
  * A payment's receipt: print or reprint it on the receipt printer, show it, print it from this
  * screen (the browser's or the window's print dialog), or send it by email. While one runs the
  * buttons are aria-disabled, not disabled: a disabled button drops the focus, which then went
  * back to the screen's title, far from the receipt (found by a keyboard tester).
  */
-export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; receipt: ReceiptStateView | null }) {
+export function ReceiptPanel({
+  paymentRef,
+  receipt,
+  revision,
+}: {
+  paymentRef: string;
+  receipt: ReceiptStateView | null;
+  /** receiptRevision() of the payment: a receipt on show is shown again when it moves. */
+  revision: string;
+}) {
   const run = usePos((s) => s.run);
   const printHtml = usePos((s) => s.printHtml);
   const printer = usePos((s) => s.host.settings?.counter.printer.port ?? null);
@@ -35,7 +52,7 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
   // Until the cashier picks, a receipt that did not print offers the copies still to print.
   const [chosen, setChosen] = useState<ReceiptCopies | null>(null);
   const copies: ReceiptCopies = chosen ?? (receipt?.print?.state === 'failed' ? receipt.print.copies : 'customer');
-  const [preview, setPreview] = useState<string | null>(null);
+  const [preview, setPreview] = useState<{ content: string; revision: string } | null>(null);
   const [email, setEmail] = useState('');
   const [done, setDone] = useState<string | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
@@ -59,9 +76,26 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
     if (busy) return;
     setError(null);
     const result = await run('receipts.render', { paymentId: paymentRef, format: 'text', copy: 'customer' }, key);
-    if (result.ok) setPreview(result.value.content);
+    if (result.ok) setPreview({ content: result.value.content, revision });
     else setError(result.error);
   };
+  // A receipt on show follows its payment: shown before a refund or a capture, it said APPROVED and
+  // the old total beside a status that no longer matched (found by a tester).
+  useEffect(() => {
+    if (!preview || preview.revision === revision) return;
+    let current = true;
+    void run('receipts.render', { paymentId: paymentRef, format: 'text', copy: 'customer' }, key).then((result) => {
+      if (!current) return;
+      if (result.ok) setPreview({ content: result.value.content, revision });
+      else {
+        setPreview(null);
+        setError(result.error);
+      }
+    });
+    return () => {
+      current = false;
+    };
+  }, [preview, revision, run, paymentRef, key]);
   const printFromScreen = async () => {
     if (busy) return;
     setError(null);
@@ -149,7 +183,7 @@ export function ReceiptPanel({ paymentRef, receipt }: { paymentRef: string; rece
       {preview ? (
         // A figure named "Receipt preview": a bare <pre> is generic, which may not carry a name.
         <pre className="receipt-preview" role="figure" aria-label="Receipt preview">
-          {preview}
+          {preview.content}
         </pre>
       ) : null}
     </section>

@@ -15,7 +15,7 @@ import { AmountInput, refusedField } from '../components/AmountInput';
 import { DisputesTable } from '../components/Disputes';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
-import { ReceiptPanel } from '../components/ReceiptPanel';
+import { ReceiptPanel, receiptRevision } from '../components/ReceiptPanel';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { useListChanges } from '../store/list-changes';
@@ -589,7 +589,11 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
           ['succeeded', 'requires_capture', 'refunded', 'partially_refunded', 'failed', 'canceled'].includes(
             t.status,
           ) ? (
-            <ReceiptPanel paymentRef={detail.payment?.id ?? t.id} receipt={payment?.receipt ?? null} />
+            <ReceiptPanel
+              paymentRef={detail.payment?.id ?? t.id}
+              receipt={payment?.receipt ?? null}
+              revision={receiptRevision(payment ?? t)}
+            />
           ) : null}
           {detail.disputes && detail.disputes.length > 0 ? (
             <section aria-labelledby="tx-disputes-title">
