@@ -299,6 +299,48 @@ describe('receipts on screen', () => {
     );
     expect(bridge.inputs('receipts.render')).toHaveLength(2);
   });
+  it('a declined or failed payment has its receipt on Process payment and in Details, as the host prints it', async () => {
+    // Found by a tester: a declined card (the payment kept pending for another card) offered no
+    // receipt anywhere, and a failed payment only in Details — the host prints both (DECLINED,
+    // NOT COMPLETED), and the cashier guide promises the panel once declined.
+    const declined = makePayment({
+      id: 'pay_declined1',
+      status: 'pending',
+      readerId: 'rdr_sim1',
+      decline: {
+        code: 'generic_decline',
+        message: 'Card declined. Ask for another card.',
+        anotherCard: true,
+        kind: 'declined',
+      },
+    });
+    const failed = makePayment({ id: 'pay_failed1', status: 'failed' });
+    const bridge = new FakeBridge(makeSnapshot({ payments: [declined, failed], settings: counterSettings({}) }));
+    bridge.on('transactions.get', () =>
+      ok({
+        offline: false,
+        transaction: makeTransaction({ id: declined.id, reference: 'pi_declined', status: 'pending' }),
+        refunds: [],
+        timeline: [],
+        payment: declined,
+      }),
+    );
+    const { store } = await renderApp(bridge);
+    for (const payment of [declined, failed]) {
+      act(() => {
+        store.getState().selectPayment(payment.id);
+        store.getState().setScreen('process');
+      });
+      await screen.findByRole('region', { name: 'Receipt' });
+      act(() => store.getState().setScreen('create'));
+    }
+    act(() => {
+      store.getState().openTransaction(declined.id);
+      store.getState().setScreen('transactions');
+    });
+    await screen.findByRole('heading', { name: /^Transaction / });
+    expect(await screen.findByRole('region', { name: 'Receipt' })).toBeTruthy();
+  });
 });
 
 describe('a receipt cut short by a stop', () => {

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { CommandError, ReceiptStateView } from '../../../common/contract';
+import type { CommandError, PaymentStatus, ReceiptStateView } from '../../../common/contract';
 import { usePos } from '../store/context';
 import { clockTime, sentence } from '../lib/format';
 import { shopTimeZone } from '../store/selectors';
@@ -19,6 +19,26 @@ export function receiptStatusText(receipt: ReceiptStateView | null, timeZone: st
   if (print.state === 'failed')
     return `Receipt not printed (${COPIES_LABELS[print.copies].toLowerCase()}) — reprint it. ${print.error ?? ''}`.trim();
   return `Receipt printed${print.duplicate ? ' (duplicate)' : ''} at ${clockTime(print.at, timeZone)}${print.error ? ` — ${sentence(print.error)}` : '.'}`;
+}
+
+const OUTCOMES: ReadonlySet<PaymentStatus> = new Set([
+  'succeeded',
+  'requires_capture',
+  'refunded',
+  'partially_refunded',
+  'canceled',
+  'failed',
+]);
+
+/**
+ * Whether a payment has an outcome to print, as the host decides it (receiptStatus in
+ * main/counter/receipts.ts): approved, authorised, refunded, canceled, failed, or declined — a card
+ * refused leaves the payment pending for another card, and its receipt says DECLINED. Every screen
+ * offers the receipt panel on this one test: Process payment once showed none for a declined or
+ * failed payment, which Transactions showed for a failed one only.
+ */
+export function hasReceipt(payment: { status: PaymentStatus; decline: unknown }): boolean {
+  return OUTCOMES.has(payment.status) || (payment.status === 'pending' && payment.decline !== null);
 }
 
 /**

@@ -5,7 +5,7 @@ import type { CommandError, InstallmentState, OpenPage, PaymentView, ReaderView 
 import { ConfirmChoice, useWithdrawnChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
-import { ReceiptPanel, receiptRevision } from '../components/ReceiptPanel';
+import { hasReceipt, ReceiptPanel, receiptRevision } from '../components/ReceiptPanel';
 import { TipEntry } from '../components/TipEntry';
 import { TIP_PRESETS as DEFAULT_TIP_PRESETS, type TipChoice } from '../../../common/tips';
 import { usePos } from '../store/context';
@@ -861,7 +861,7 @@ function PaymentOnReaderOrLink() {
         </LiveRegion>
         {awaitingTip ? <TipWaiting payment={payment} /> : null}
         <LinkPayment payment={payment} />
-        {['succeeded', 'requires_capture', 'refunded', 'partially_refunded'].includes(payment.status) ? (
+        {hasReceipt(payment) ? (
           <ReceiptPanel paymentRef={payment.id} receipt={payment.receipt} revision={receiptRevision(payment)} />
         ) : null}
       </ProcessFrame>
@@ -971,7 +971,7 @@ function PaymentOnReaderOrLink() {
           </button>
         ) : null}
       </div>
-      {finished ? (
+      {hasReceipt(payment) ? (
         <ReceiptPanel paymentRef={payment.id} receipt={payment.receipt} revision={receiptRevision(payment)} />
       ) : null}
       {testMode &&

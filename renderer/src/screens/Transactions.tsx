@@ -15,7 +15,7 @@ import { AmountInput, refusedField } from '../components/AmountInput';
 import { DisputesTable } from '../components/Disputes';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
-import { ReceiptPanel, receiptRevision } from '../components/ReceiptPanel';
+import { hasReceipt, ReceiptPanel, receiptRevision } from '../components/ReceiptPanel';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { useListChanges } from '../store/list-changes';
@@ -585,10 +585,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               }}
             />
           )}
-          {!detail.journalOnly &&
-          ['succeeded', 'requires_capture', 'refunded', 'partially_refunded', 'failed', 'canceled'].includes(
-            t.status,
-          ) ? (
+          {!detail.journalOnly && hasReceipt(payment ?? { status: t.status, decline: null }) ? (
             <ReceiptPanel
               paymentRef={detail.payment?.id ?? t.id}
               receipt={payment?.receipt ?? null}
