@@ -341,6 +341,46 @@ describe('receipts on screen', () => {
     await screen.findByRole('heading', { name: /^Transaction / });
     expect(await screen.findByRole('region', { name: 'Receipt' })).toBeTruthy();
   });
+  it('Show receipt and Print from this screen give the copies Copies names, as Print receipt would', async () => {
+    // Found by a tester: Merchant copy chosen, Show receipt showed the CUSTOMER COPY; with Both
+    // copies, Print from this screen printed the customer's alone.
+    const paid = makePayment({ id: 'pay_copies1', status: 'succeeded' });
+    const bridge = new FakeBridge(makeSnapshot({ payments: [paid], settings: counterSettings({}) }));
+    bridge.on('receipts.render', (input) =>
+      ok({
+        title: 'Receipt',
+        format: input.format ?? 'text',
+        content: `${(input.copy ?? 'customer').toUpperCase()} COPY`,
+        document: null,
+        testMode: true,
+      }),
+    );
+    const { store, user } = await renderApp(bridge);
+    act(() => {
+      store.getState().selectPayment(paid.id);
+      store.getState().setScreen('process');
+    });
+    const panel = await screen.findByRole('region', { name: 'Receipt' });
+    const copies = within(panel).getByRole('combobox', { name: /Copies/ });
+    await user.selectOptions(copies, 'merchant');
+    await user.click(within(panel).getByRole('button', { name: 'Show receipt' }));
+    expect((await within(panel).findByLabelText('Receipt preview')).textContent).toBe('MERCHANT COPY');
+
+    await user.selectOptions(copies, 'both');
+    await user.click(within(panel).getByRole('button', { name: 'Show receipt' }));
+    await waitFor(() =>
+      expect(within(panel).getByLabelText('Receipt preview').textContent).toBe('MERCHANT COPY\nCUSTOMER COPY'),
+    );
+    await user.click(within(panel).getByRole('button', { name: 'Print from this screen' }));
+    await waitFor(() => expect(store.getState().ui.printJob?.html).toBe('MERCHANT COPYCUSTOMER COPY'));
+    expect(bridge.inputs('receipts.render').map((input) => `${input.format}:${input.copy}`)).toEqual([
+      'text:merchant',
+      'text:merchant',
+      'text:customer',
+      'html:merchant',
+      'html:customer',
+    ]);
+  });
 });
 
 describe('a receipt cut short by a stop', () => {

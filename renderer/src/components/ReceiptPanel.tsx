@@ -1,5 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { CommandError, PaymentStatus, ReceiptStateView } from '../../../common/contract';
+import type { CommandError, PaymentStatus, ReceiptStateView, Result } from '../../../common/contract';
+import type { PosState } from '../store/types';
 import { usePos } from '../store/context';
 import { clockTime, sentence } from '../lib/format';
 import { shopTimeZone } from '../store/selectors';
@@ -49,6 +50,36 @@ export function receiptRevision(payment: { status: string; amountCaptured: numbe
   return `${payment.status}:${payment.amountCaptured}:${payment.amountRefunded}`;
 }
 
+/** The copies as the printer puts them out: the merchant's first, then the customer's. */
+const PRINTED_COPIES: Record<ReceiptCopies, Array<'merchant' | 'customer'>> = {
+  customer: ['customer'],
+  merchant: ['merchant'],
+  both: ['merchant', 'customer'],
+};
+
+/**
+ * The copies Copies names, rendered one after the other: what Show receipt and Print from this
+ * screen give is what Print receipt would print. Both once gave the customer copy whatever was
+ * chosen (Show receipt), or for both copies (Print from this screen).
+ */
+async function renderCopies(
+  run: PosState['run'],
+  paymentId: string,
+  copies: ReceiptCopies,
+  format: 'text' | 'html',
+  key: string,
+): Promise<Result<{ title: string; content: string }>> {
+  const parts: string[] = [];
+  let title = '';
+  for (const copy of PRINTED_COPIES[copies]) {
+    const result = await run('receipts.render', { paymentId, format, copy }, key);
+    if (!result.ok) return result;
+    title ||= result.value.title;
+    parts.push(result.value.content);
+  }
+  return { ok: true, value: { title, content: parts.join(format === 'text' ? '\n' : '') } };
+}
+
 /**
  * A payment's receipt: print or reprint it on the receipt printer, show it, print it from this
  * screen (the browser's or the window's print dialog), or send it by email. While one runs the
@@ -72,7 +103,7 @@ export function ReceiptPanel({
   // Until the cashier picks, a receipt that did not print offers the copies still to print.
   const [chosen, setChosen] = useState<ReceiptCopies | null>(null);
   const copies: ReceiptCopies = chosen ?? (receipt?.print?.state === 'failed' ? receipt.print.copies : 'customer');
-  const [preview, setPreview] = useState<{ content: string; revision: string } | null>(null);
+  const [preview, setPreview] = useState<{ content: string; copies: ReceiptCopies; revision: string } | null>(null);
   const [email, setEmail] = useState('');
   const [done, setDone] = useState<string | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
@@ -95,8 +126,8 @@ export function ReceiptPanel({
   const show = async () => {
     if (busy) return;
     setError(null);
-    const result = await run('receipts.render', { paymentId: paymentRef, format: 'text', copy: 'customer' }, key);
-    if (result.ok) setPreview({ content: result.value.content, revision });
+    const result = await renderCopies(run, paymentRef, copies, 'text', key);
+    if (result.ok) setPreview({ content: result.value.content, copies, revision });
     else setError(result.error);
   };
   // A receipt on show follows its payment: shown before a refund or a capture, it said APPROVED and
@@ -104,9 +135,9 @@ export function ReceiptPanel({
   useEffect(() => {
     if (!preview || preview.revision === revision) return;
     let current = true;
-    void run('receipts.render', { paymentId: paymentRef, format: 'text', copy: 'customer' }, key).then((result) => {
+    void renderCopies(run, paymentRef, preview.copies, 'text', key).then((result) => {
       if (!current) return;
-      if (result.ok) setPreview({ content: result.value.content, revision });
+      if (result.ok) setPreview({ content: result.value.content, copies: preview.copies, revision });
       else {
         setPreview(null);
         setError(result.error);
@@ -119,8 +150,7 @@ export function ReceiptPanel({
   const printFromScreen = async () => {
     if (busy) return;
     setError(null);
-    const copy = copies === 'merchant' ? 'merchant' : 'customer';
-    const result = await run('receipts.render', { paymentId: paymentRef, format: 'html', copy }, key);
+    const result = await renderCopies(run, paymentRef, copies, 'html', key);
     if (result.ok) printHtml(result.value.title, result.value.content);
     else setError(result.error);
   };
