@@ -8,6 +8,7 @@ import { act, render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { DayReportView, ReceiptJobView, ReconciliationView } from '../../common/contract';
+import { parseCommandInput } from '../../common/contract/commands';
 import { CustomerDisplayApp } from '../../renderer/src/display/CustomerDisplay';
 import {
   fail,
@@ -380,6 +381,29 @@ describe('receipts on screen', () => {
       'html:merchant',
       'html:customer',
     ]);
+  });
+  it('an email address mistyped for the receipt is said on its field, the cursor back in it', async () => {
+    // Found by a tester: "email: not an email address" under the panel, the focus left on the button.
+    const paid = makePayment({ id: 'pay_email1', status: 'succeeded' });
+    const bridge = new FakeBridge(makeSnapshot({ payments: [paid], settings: counterSettings({}) }));
+    bridge.on('receipts.email', (input) => {
+      const parsed = parseCommandInput('receipts.email', input);
+      return parsed.ok ? fail('conflict', 'not expected') : { ok: false, error: parsed.error };
+    });
+    const { store, user } = await renderApp(bridge);
+    act(() => {
+      store.getState().selectPayment(paid.id);
+      store.getState().setScreen('process');
+    });
+    const panel = await screen.findByRole('region', { name: 'Receipt' });
+    const field = within(panel).getByRole('textbox', { name: 'Email the receipt' });
+    await user.type(field, 'ada.example.com');
+    await user.click(within(panel).getByRole('button', { name: 'Email receipt' }));
+    await waitFor(() => expect(field.getAttribute('aria-invalid')).toBe('true'));
+    expect(document.activeElement).toBe(field);
+    expect(within(panel).getByText('not an email address')).toBeTruthy();
+    expect(shownAlert(panel).textContent).toBe('Check the highlighted fields.');
+    expect((field as HTMLInputElement).value).toBe('ada.example.com');
   });
 });
 

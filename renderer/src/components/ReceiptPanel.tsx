@@ -4,6 +4,8 @@ import type { PosState } from '../store/types';
 import { usePos } from '../store/context';
 import { clockTime, sentence } from '../lib/format';
 import { shopTimeZone } from '../store/selectors';
+import { issueFor } from '../lib/errors';
+import { useFocusFirstInvalid } from '../lib/hooks';
 import { COPIES_LABELS, NO_PRINTER_TITLE, type ReceiptCopies } from '../lib/labels';
 import { ErrorBox } from './ErrorBox';
 import { LiveRegion } from './LiveRegion';
@@ -108,6 +110,9 @@ export function ReceiptPanel({
   const [done, setDone] = useState<string | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
   const key = `receipt:${paymentRef}`;
+  const emailId = `receipt-email-${paymentRef}`;
+  const emailIssue = issueFor(error, 'email');
+  const { form: emailForm, refused: emailRefused } = useFocusFirstInvalid(error);
   const timeZone = usePos(shopTimeZone);
   const status = receiptStatusText(receipt, timeZone);
   const printed = receipt?.print?.state === 'printed';
@@ -160,8 +165,11 @@ export function ReceiptPanel({
     setError(null);
     setDone(null);
     const result = await run('receipts.email', { paymentId: paymentRef, email: email.trim() }, key);
-    if (!result.ok) setError(result.error);
-    else
+    if (!result.ok) {
+      // A typing slip is said on the field, with the cursor back in it to correct.
+      emailRefused();
+      setError(result.error);
+    } else
       setDone(
         result.value.state === 'sent'
           ? `The gateway sends the receipt to ${email.trim()}.`
@@ -214,10 +222,10 @@ export function ReceiptPanel({
       {!printer ? (
         <p className="muted">No receipt printer is set up: print from this screen, or set one up in Settings (F7).</p>
       ) : null}
-      <form className="inline-fields" onSubmit={(e) => void sendEmail(e)} noValidate>
-        <Field id={`receipt-email-${paymentRef}`} label="Email the receipt">
+      <form ref={emailForm} className="inline-fields" onSubmit={(e) => void sendEmail(e)} noValidate>
+        <Field id={emailId} label="Email the receipt" error={emailIssue}>
           <input
-            {...describedBy(`receipt-email-${paymentRef}`, null, null)}
+            {...describedBy(emailId, null, emailIssue)}
             type="email"
             autoComplete="off"
             value={email}
@@ -228,7 +236,7 @@ export function ReceiptPanel({
           Email receipt
         </button>
       </form>
-      <ErrorBox error={error} />
+      <ErrorBox error={error} shownPaths={['email']} />
       <LiveRegion>{done}</LiveRegion>
       {preview ? (
         // A figure named "Receipt preview": a bare <pre> is generic, which may not carry a name.
