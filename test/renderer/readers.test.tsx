@@ -154,6 +154,29 @@ describe('Readers screen', () => {
     expect(await screen.findByRole('article', { name: /Drive-through/ })).toBeTruthy();
   });
 
+  it('puts the cursor in the field a refused pairing or simulated reader marks, as the other forms do', async () => {
+    // Found by a tester: a blank registration code, or a simulated reader named like another, was
+    // marked on its field while the focus stayed on the button.
+    const bridge = readersBridge();
+    bridge.on('readers.addSimulated', () =>
+      fail('validation', 'label: another reader has this name', {
+        issues: [{ path: 'label', message: 'another reader has this name' }],
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    await user.click(screen.getByRole('button', { name: 'Pair reader' }));
+    const code = screen.getByLabelText('Registration code');
+    expect(code.getAttribute('aria-invalid')).toBe('true');
+    await waitFor(() => expect(document.activeElement).toBe(code));
+
+    const label = screen.getByLabelText('Simulated reader label (optional)');
+    await user.type(label, 'Simulated reader 1');
+    await user.click(screen.getByRole('button', { name: 'Add simulated reader' }));
+    await waitFor(() => expect(label.getAttribute('aria-invalid')).toBe('true'));
+    expect(document.activeElement).toBe(label);
+    expect((label as HTMLInputElement).value).toBe('Simulated reader 1');
+  });
+
   it('has no "Add simulated reader" in live mode', async () => {
     await renderApp(new FakeBridge(makeSnapshot({ mode: 'live', settings: makeSettings({ mode: 'live' }) })), {
       screen: 'readers',

@@ -7,7 +7,7 @@ import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
 import { money, timeAgo } from '../lib/format';
 import { issueFor } from '../lib/errors';
-import { useNow } from '../lib/hooks';
+import { useFocusFirstInvalid, useNow } from '../lib/hooks';
 import { busyWith } from '../store/selectors';
 import { READER_STATUS_LABELS, readerKind, STAGE_LABELS } from '../lib/labels';
 
@@ -343,12 +343,14 @@ function PairByCode({ report }: { report: Report }) {
   const [label, setLabel] = useState('');
   const [location, setLocation] = useState('');
   const [error, setError] = useState<CommandError | null>(null);
+  const { form, refused } = useFocusFirstInvalid(error);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (busy) return;
     const registrationCode = code.trim();
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(registrationCode)) {
+      refused();
       setError({
         code: 'validation',
         message: 'Check the registration code.',
@@ -372,12 +374,13 @@ function PairByCode({ report }: { report: Report }) {
       setLocation('');
       report(`${result.value.label} is paired.`, null);
     } else {
+      refused();
       setError(result.error);
     }
   };
 
   return (
-    <form aria-labelledby="pair-title" onSubmit={(e) => void submit(e)} noValidate>
+    <form ref={form} aria-labelledby="pair-title" onSubmit={(e) => void submit(e)} noValidate>
       <h2 id="pair-title">Pair a cloud reader</h2>
       <div className="inline-fields">
         <Field id="registration-code" label="Registration code" error={issueFor(error, 'registrationCode')}>
@@ -421,6 +424,7 @@ function AddSimulated({ report }: { report: Report }) {
   const busy = usePos((s) => s.busy.addSimulated === true);
   const [label, setLabel] = useState('');
   const [error, setError] = useState<CommandError | null>(null);
+  const { form, refused } = useFocusFirstInvalid(error);
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (busy) return;
@@ -430,11 +434,12 @@ function AddSimulated({ report }: { report: Report }) {
       setLabel('');
       report(`${result.value.label} was added.`, null);
     } else {
+      refused();
       setError(result.error);
     }
   };
   return (
-    <form aria-labelledby="sim-title" onSubmit={(e) => void submit(e)} noValidate>
+    <form ref={form} aria-labelledby="sim-title" onSubmit={(e) => void submit(e)} noValidate>
       <h2 id="sim-title">Add a simulated reader (test mode)</h2>
       <div className="inline-fields">
         <Field id="sim-label" label="Simulated reader label (optional)" error={issueFor(error, 'label')}>
