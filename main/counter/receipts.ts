@@ -486,6 +486,12 @@ function sum(rows: readonly { amount: number }[]): number {
   return rows.reduce((total, row) => total + row.amount, 0);
 }
 
+/**
+ * What the printer's status bits said is the whole reason: the driver's words for it would only
+ * say it again (once "The receipt printer is out of paper: the printer is out of paper").
+ */
+const STATUS_ONLY: ReadonlySet<string> = new Set(['paper_out', 'cover_open', 'offline', 'printer_error']);
+
 function printFailure(error: unknown): string {
   if (error instanceof PrinterError) {
     const what: Record<string, string> = {
@@ -494,12 +500,13 @@ function printFailure(error: unknown): string {
       paper_out: 'The receipt printer is out of paper',
       cover_open: "The receipt printer's cover is open",
       offline: 'The receipt printer is offline',
-      printer_error: 'The receipt printer reports an error',
+      printer_error: 'The receipt printer reports an error (cutter jam, overheating…)',
       timeout: 'The receipt printer did not take the receipt in time',
       write_error: 'Writing to the receipt printer failed',
       closed: 'The receipt printer was closed',
     };
-    return `${what[error.code] ?? 'The receipt printer failed'}${error.written ? ' (the receipt may be incomplete)' : ''}: ${error.message}`;
+    const headline = `${what[error.code] ?? 'The receipt printer failed'}${error.written ? ' (the receipt may be incomplete)' : ''}`;
+    return STATUS_ONLY.has(error.code) ? headline : `${headline}: ${error.message}`;
   }
   if (error instanceof HostError) return error.message;
   return errorText(error);
