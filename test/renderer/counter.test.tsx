@@ -523,6 +523,38 @@ describe('readers and settings', () => {
       timeZone: 'Europe/Paris',
     });
   });
+  it('after Apply the fields show what the host saved, not what was typed', async () => {
+    // Found by a tester: "europe/paris" stayed in the field, saved as Europe/Paris, until the
+    // screen was opened again.
+    const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ port: null }) }));
+    bridge.on('settings.update', (input) => {
+      const settings = counterSettings({ port: input.receiptPrinterPort ?? null });
+      return ok({
+        ...settings,
+        counter: {
+          ...settings.counter,
+          timeZone: 'Europe/Paris',
+          tipping: { enabled: true, presets: input.tipPresets ?? [] },
+          shopAddress: ['1 rue de la Paix'],
+        },
+      });
+    });
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    const form = screen.getByRole('form', { name: 'Counter' });
+    const zone = within(form).getByLabelText('Time zone') as HTMLInputElement;
+    await user.clear(zone);
+    await user.type(zone, 'europe/paris');
+    const presets = within(form).getByLabelText('Tip presets (%)') as HTMLInputElement;
+    await user.clear(presets);
+    await user.type(presets, '20,10');
+    const address = within(form).getByLabelText('Address (one line each)') as HTMLTextAreaElement;
+    await user.type(address, '1 rue de la Paix{Enter}{Enter}');
+    await user.click(within(form).getByRole('button', { name: 'Apply counter settings' }));
+    await within(form).findByText('Counter settings saved.');
+    expect(zone.value).toBe('Europe/Paris');
+    expect(presets.value).toBe('20, 10');
+    expect(address.value).toBe('1 rue de la Paix');
+  });
 });
 
 describe('New address for the customer display', () => {

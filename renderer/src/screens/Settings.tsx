@@ -737,11 +737,31 @@ function CounterForm({ settings }: { settings: SettingsView }) {
       },
       'counter',
     );
-    if (result.ok) setDone('Counter settings saved.');
-    else {
+    if (result.ok) {
+      showSaved(result.value.counter);
+      setDone('Counter settings saved.');
+    } else {
       refused();
       setError(result.error);
     }
+  };
+
+  /**
+   * After Apply the fields show what the host saved, not what was typed: "europe/paris" is saved as
+   * Europe/Paris, " /dev/ttyUSB0 " as /dev/ttyUSB0 (found by a tester: the typed spelling stayed until
+   * the screen was opened again, and the receipts already said the other).
+   */
+  const showSaved = (saved: SettingsView['counter']) => {
+    setShopName(saved.shopName ?? '');
+    setAddress(saved.shopAddress.join('\n'));
+    setFooter(saved.receiptFooter.join('\n'));
+    setTimeZone(saved.timeZone);
+    setTipping(saved.tipping.enabled);
+    setPresets(saved.tipping.presets.join(', '));
+    setPort(saved.printer.port ?? '');
+    setWidth(saved.printer.width);
+    setPrint(saved.printer.print);
+    setDrawerKick(saved.printer.drawerKick);
   };
 
   const err = (path: string) => issueFor(error, path);
