@@ -535,7 +535,7 @@ export class CounterReports {
     // A part of one of the till's plans the gateway charged in the day and the till has not read yet
     // is that day's sale, and the till's own: taken in first (the Z is closed without it, and it
     // counts in the open day when taken in later, if the gateway does not answer now).
-    // (A plan that could not be read is logged where it was read.)
+    // (A plan that could not be read is logged where it was read, and the plans not read are named.)
     await this.deps.readPlans?.().catch(() => undefined);
     const open = this.window(date, mode);
     const label = this.labels();

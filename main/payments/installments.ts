@@ -23,6 +23,18 @@ import type { RemoteWatcher } from './watcher';
 
 type CreateInput = ParsedCommandInput<'installments.create'>;
 
+/** A running plan a reading did not read, and why (a close names them). */
+export interface PlanNotRead {
+  plan: InstallmentPlanRecord;
+  reason: string;
+}
+
+interface PlansRead {
+  /** Whether a plan still runs (the watcher stops following once none does). */
+  running: boolean;
+  notRead: PlanNotRead[];
+}
+
 export class Installments {
   constructor(
     private readonly engine: PaymentEngine,
@@ -139,41 +151,74 @@ export class Installments {
    * does).
    */
   refreshRunning(): Promise<boolean> {
-    this.refreshing ??= this.readRunning().finally(() => {
+    return this.reading(false).then((read) => read.running);
+  }
+
+  private refreshing: Promise<PlansRead> | null = null;
+
+  /** The reading under way, or a new one (`beforeClose`: see readBeforeClose). */
+  private reading(beforeClose: boolean): Promise<PlansRead> {
+    this.refreshing ??= this.readRunning(beforeClose).finally(() => {
       this.refreshing = null;
     });
     return this.refreshing;
   }
 
-  private refreshing: Promise<boolean> | null = null;
-
   /**
    * Before a day is closed: the running plans read again, so that a part the gateway charged in the
-   * day counts in it. Not while the gateway is known to be offline: the close does not wait out its
-   * timeouts, and a part taken in later counts in the open day.
+   * day counts in it. The close never waits out more than one timeout per gateway: the active
+   * gateway's plans are not read while it is known to be offline, and a gateway that left one read
+   * unanswered is not asked again for the rest of this reading (each plan is followed with its own
+   * gateway, so PayPlug may be unreachable while the till's gateway answers). A part taken in later
+   * counts in the open day. Answers the running plans not read, and why, for the close to name.
    */
-  async readBeforeClose(): Promise<void> {
-    if (this.engine.options.connectivity.state === 'offline') return;
-    await this.refreshRunning();
+  async readBeforeClose(): Promise<PlanNotRead[]> {
+    return (await this.reading(true)).notRead;
   }
 
-  private async readRunning(): Promise<boolean> {
+  private async readRunning(beforeClose: boolean): Promise<PlansRead> {
     const running = () => this.engine.journal.runningPlans();
+    const { connectivity } = this.engine.options;
     // The active gateway asked the till to wait: its plans are not read (each read would be
     // throttled again), the list shows the journal's, and the watcher reads them once the wait is over.
-    const throttled = (this.engine.options.connectivity.throttledForMs() ?? 0) > 0;
+    const throttled = (connectivity.throttledForMs() ?? 0) > 0;
     const gateways = new Map<GatewayName, PaymentGateway | null>();
+    /** The gateways that left a read unanswered in this reading: their other plans are not asked for. */
+    const unreachable = new Set<GatewayName>();
+    const notRead: PlanNotRead[] = [];
     for (const plan of running()) {
       if (this.engine.closed) break;
       if (!gateways.has(plan.gateway)) gateways.set(plan.gateway, this.gatewayOf(plan));
       const gateway = gateways.get(plan.gateway)!;
+      const label = GATEWAY_LABELS[plan.gateway];
       // No keys for it: its view says so, and the plan is read again once they are back.
-      if (!gateway || (throttled && this.isActive(gateway))) continue;
-      await this.readOne(plan, gateway).catch((error: unknown) =>
-        this.engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error)),
-      );
+      if (!gateway) {
+        notRead.push({ plan, reason: `no keys for ${label}` });
+        continue;
+      }
+      if (throttled && this.isActive(gateway)) {
+        notRead.push({ plan, reason: `${label} asked the till to wait` });
+        continue;
+      }
+      if (
+        unreachable.has(plan.gateway) ||
+        (beforeClose && this.isActive(gateway) && connectivity.state === 'offline')
+      ) {
+        notRead.push({ plan, reason: `${label} unreachable` });
+        continue;
+      }
+      try {
+        await this.readOne(plan, gateway);
+      } catch (error) {
+        this.engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error));
+        // Unanswered: a read's own error, or a plan's look-up turned into what the cashier is told.
+        if (error instanceof GatewayUnreachable || (error instanceof HostError && error.code === 'offline')) {
+          unreachable.add(plan.gateway);
+          notRead.push({ plan, reason: `${label} unreachable` });
+        } else notRead.push({ plan, reason: errorText(error) });
+      }
     }
-    return running().length > 0;
+    return { running: running().length > 0, notRead };
   }
 
   private readOne(plan: InstallmentPlanRecord, gateway: PaymentGateway): Promise<InstallmentPlanRecord> {

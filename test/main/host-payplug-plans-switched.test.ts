@@ -9,6 +9,7 @@ import type { InstallmentPlanView } from '../../common/contract';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+import { startRewritingProxy } from '../support/proxy';
 
 const grace = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };
 
@@ -134,5 +135,37 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     const second = await waitFor(() => part(t, 'PLAN-SW3#2'), 5_000, 'the second part in the journal');
     expect(second).toMatchObject({ gateway: 'payplug', status: 'succeeded', installmentPlanId: plan.id });
     await planEvent(t, plan.id, (p) => p.notFollowed === null && p.schedule[1]!.paid, 'followed again');
+  });
+
+  it('closes the day asking an unreachable PayPlug once, not once per plan, and names the plans not read', async () => {
+    // Found by the previous round: the close skipped the plans only when the till's own gateway was
+    // offline, so with Plural answering it waited out PayPlug's timeouts once per running plan.
+    const clock = new ShiftedClock();
+    const sandbox = await sandboxOn(clock);
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const t = await payplugTill(sandbox, {
+      clock,
+      tuning: { planPollMs: 600_000 },
+      payplugUrl: `${proxy.url}/payplug`,
+    });
+    cleanup.push(() => t.close());
+    const first = await planOf(t, 'PLAN-SW4', true);
+    const second = await planOf(t, 'PLAN-SW5', true);
+    await switchTo(t, 'plural');
+    await t.call('installments.list', {});
+    // PayPlug's answers about plans are lost from now on: every read of a plan goes unanswered.
+    const asked = new Set<string>();
+    proxy.dropAnswer = (_method, path) => {
+      if (!path.includes('/installment_plans/')) return false;
+      asked.add(path);
+      return true;
+    };
+    await t.call('reports.close', { closedBy: 'Ada' });
+    expect(asked.size).toBe(1);
+    const log = await t.call('devlog.list', { limit: 500 });
+    const named = log.find((e) => /Before the Z: 2 running installment plans not read/.test(e.summary));
+    expect(named?.detail).toContain(`${first.id} (PLAN-SW4): PayPlug unreachable`);
+    expect(named?.detail).toContain(`${second.id} (PLAN-SW5): PayPlug unreachable`);
   });
 });
