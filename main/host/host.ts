@@ -544,6 +544,25 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
             if (outcome === 'ignored') logIgnoredNotification({ summary, about });
             else devlog.add('event', summary, `${about}: ${HINT_OUTCOMES[outcome]}`);
           },
+          // A gateway the till no longer uses whose running plans it still follows (PayPlug's, after
+          // a switch): its notifications are checked by it, with its own stored keys, and read the
+          // plans at once (the 10-minute round would be all otherwise).
+          otherNotifications: (path) => {
+            const gateway = service.installments
+              .followedElsewhere()
+              .find((other) => other.notifications?.path === path);
+            if (!gateway?.notifications) return null;
+            return {
+              notifications: gateway.notifications,
+              onEvent: (event) => {
+                const outcome = service.notifiedPlans(gateway.name);
+                const summary = `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''} from ${gateway.label}`;
+                const about = event.paymentId ?? event.type;
+                if (outcome === 'ignored') logIgnoredNotification({ summary, about });
+                else devlog.add('event', summary, `${about}: ${HINT_OUTCOMES[outcome]}`);
+              },
+            };
+          },
           returns: () => {
             const gateway = active.peek();
             return gateway?.verifyReturn

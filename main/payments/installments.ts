@@ -277,11 +277,32 @@ export class Installments {
     if (others.length > 0) this.watcher.followPlans(true);
   }
 
-  /** Whether a plan of the active gateway still runs (notifications about plans are read then only). */
-  running(): boolean {
-    const gateway = this.engine.activeGateway();
-    if (!gateway?.installments) return false;
-    return this.engine.journal.runningPlans(gateway.name).length > 0;
+  /**
+   * Whether a plan of that gateway (the active one unless named) still runs and is followed:
+   * notifications about plans are read then only.
+   */
+  running(name?: GatewayName): boolean {
+    const active = this.engine.activeGateway();
+    if (name === undefined || name === active?.name) {
+      if (!active?.installments) return false;
+      return this.engine.journal.runningPlans(active.name).length > 0;
+    }
+    return this.engine.journal.runningPlans(name).some((plan) => this.gatewayOf(plan) !== null);
+  }
+
+  /**
+   * The gateways other than the active one whose running plans the till follows now, each built
+   * from its own stored keys: their forwarded notifications are checked by them, not refused.
+   */
+  followedElsewhere(): PaymentGateway[] {
+    const active = this.engine.activeGateway()?.name;
+    const found = new Map<GatewayName, PaymentGateway>();
+    for (const plan of this.engine.journal.runningPlans()) {
+      if (plan.gateway === active || found.has(plan.gateway)) continue;
+      const gateway = this.gatewayOf(plan);
+      if (gateway) found.set(plan.gateway, gateway);
+    }
+    return [...found.values()];
   }
 
   async abort(planId: string): Promise<InstallmentPlanView> {

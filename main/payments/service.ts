@@ -4,7 +4,7 @@
  * events and their outbox (reader-events.ts), recovery and the offline queue (recovery.ts), and
  * watching payments the gateway settles by itself (watcher.ts). The host talks to this facade.
  */
-import type { ConnectivityView, OpenPage, PaymentView, UncapturedPage } from '../../common/contract';
+import type { ConnectivityView, GatewayName, OpenPage, PaymentView, UncapturedPage } from '../../common/contract';
 import type { PaymentRecord, UncapturedTotal } from '../store/journal';
 import { CashierCommands } from './commands';
 import { PaymentEngine, QUEUEABLE, type PaymentsOptions } from './engine';
@@ -198,9 +198,13 @@ export class PaymentService {
     return this.hints.hint('not-made', () => this.recovery.lookForNotMade());
   }
 
-  /** A plan changed (aborted, failed, a part charged): the running plans are read again, bounded. */
-  notifiedPlans(): HintOutcome | 'ignored' {
-    if (!this.installments.running()) return 'ignored';
+  /**
+   * A plan changed (aborted, failed, a part charged): the running plans are read again, bounded.
+   * `gateway`: the notification came from another gateway than the active one, whose plans the till
+   * still follows (made before a switch); the active gateway's otherwise.
+   */
+  notifiedPlans(gateway?: GatewayName): HintOutcome | 'ignored' {
+    if (!this.installments.running(gateway)) return 'ignored';
     return this.hints.hint('plans', async () => {
       await this.installments.refreshRunning();
       // Followed from then on, at the watcher's pace, while one runs.

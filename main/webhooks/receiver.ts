@@ -1,7 +1,8 @@
 /**
  * A loopback endpoint for what a gateway sends back to the counter:
- * - notifications a shop forwards (on the active gateway's path, e.g. `POST /webhooks/plutopay`),
- *   each checked by the gateway's own rule before the host hears of it;
+ * - notifications a shop forwards (on the active gateway's path, e.g. `POST /webhooks/plutopay`, or
+ *   on the path of another gateway whose plans the till still follows), each checked by its own
+ *   gateway's rule before the host hears of it;
  * - the customer's browser returning from a gateway's page (`GET` or form `POST /return/<gateway>`,
  *   the callback URL a gateway with signed returns is given), its signature checked by the gateway.
  * Either way the host only uses it as a hint to re-read the gateway: money state never comes from
@@ -36,6 +37,13 @@ export interface WebhookReceiverOptions {
   notifications: () => GatewayNotifications | null;
   remember: (eventId: string, atMs: number) => boolean;
   onEvent: (event: Extract<VerifiedNotification, { ok: true }>) => void;
+  /**
+   * A notification on another path than the active gateway's: the gateway it belongs to, when the
+   * till still follows something of it with its own stored keys (a plan made before a switch), its
+   * verifier and what to do with what it verified; null: not found. Checked by that gateway's own
+   * rule, never accepted unverified.
+   */
+  otherNotifications?: (path: string) => OtherNotifications | null;
   onRefused?: (reason: string) => void;
   /** A verified event already received (a gateway's redelivery): acknowledged, nothing done. */
   onDuplicate?: (eventId: string) => void;
@@ -46,6 +54,12 @@ export interface WebhookReceiverOptions {
   onReturnRefused?: (reason: string) => void;
   /** RECEIVER_CONNECTION_LIMITS unless given (tests make them small). */
   limits?: Partial<ConnectionLimits>;
+}
+
+/** Another gateway than the active one, whose notifications the till still reads. */
+export interface OtherNotifications {
+  notifications: GatewayNotifications;
+  onEvent: (event: Extract<VerifiedNotification, { ok: true }>) => void;
 }
 
 export interface RunningWebhookReceiver {
@@ -215,9 +229,14 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     const verifier = options.returns?.() ?? null;
     if (verifier && url.pathname === returnPath(verifier.name) && ['GET', 'POST'].includes(request.method ?? ''))
       return handleReturn(request, response, verifier, url);
-    const notifications = options.notifications();
-    if (request.method !== 'POST' || !notifications || url.pathname !== notifications.path)
-      return reply(404, 'not found');
+    if (request.method !== 'POST') return reply(404, 'not found');
+    const active = options.notifications();
+    const target: OtherNotifications | null =
+      active && url.pathname === active.path
+        ? { notifications: active, onEvent: options.onEvent }
+        : (options.otherNotifications?.(url.pathname) ?? null);
+    if (!target) return reply(404, 'not found');
+    const { notifications } = target;
     readBody(request, MAX_BODY_BYTES, budget, (body) => {
       if (body === 'busy') {
         // Answered, not held: a gateway retries a 503 later.
@@ -249,7 +268,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
         return reply(result.status, result.reason);
       }
       reply(200, 'ok');
-      options.onEvent(result);
+      target.onEvent(result);
     });
   });
   await new Promise<void>((resolve, reject) => {

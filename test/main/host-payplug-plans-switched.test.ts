@@ -168,4 +168,47 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     expect(named?.detail).toContain(`${first.id} (PLAN-SW4): PayPlug unreachable`);
     expect(named?.detail).toContain(`${second.id} (PLAN-SW5): PayPlug unreachable`);
   });
+
+  it('reads the plan at once on a PayPlug notification while the till uses Plural, checked by PayPlug', async () => {
+    // Found by the previous round: the receiver checked notifications with the active gateway only,
+    // so PayPlug's were refused once the till used Plural, and a part waited for the 10-minute round.
+    const clock = new ShiftedClock();
+    const sandbox = await sandboxOn(clock);
+    const t = await startTestHost({ sandbox, clock, tuning: { remotePollMs: 50, planPollMs: 600_000 } });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { webhookPort: 0 });
+    const url = await waitFor(async () => (await t.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+    const payplugPath = url.replace(/\/webhooks\/\w+$/, '/webhooks/payplug');
+    await t.call('settings.update', { gateway: 'payplug', payplugNotificationUrl: payplugPath });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const plan = await planOf(t, 'PLAN-SW6', true);
+    await switchTo(t, 'plural');
+    await t.call('installments.list', {});
+
+    // Anything posted there is still checked by PayPlug's rule: a live notification to a test till is refused.
+    const forged = await fetch(payplugPath, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ object: 'installment_plan', id: plan.gatewayPlanId, is_live: true }),
+    });
+    expect(forged.status).toBe(400);
+    const garbage = await fetch(payplugPath, { method: 'POST', body: 'not json' });
+    expect(garbage.status).toBe(400);
+    const refused = (await t.call('devlog.list', { limit: 500 })).filter((e) =>
+      /Forwarded notification refused/.test(e.summary),
+    );
+    expect(refused.map((e) => e.summary).sort()).toEqual([
+      'Forwarded notification refused: a live notification reached a test till',
+      'Forwarded notification refused: body is not JSON',
+    ]);
+
+    // PayPlug charges the second part on its date and notifies the till: it is taken in at once.
+    clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
+    await payplug(t, 'GET', '/_sandbox/ledger');
+    const second = await waitFor(() => part(t, 'PLAN-SW6#2'), 5_000, 'the second part');
+    expect(second).toMatchObject({ gateway: 'payplug', status: 'succeeded', installmentPlanId: plan.id });
+    const log = await t.call('devlog.list', { limit: 500 });
+    expect(log.some((e) => /Notification payment from PayPlug/.test(e.summary))).toBe(true);
+    expect((await t.call('session.snapshot', {})).gateway?.name).toBe('plural');
+  });
 });
