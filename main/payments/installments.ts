@@ -6,7 +6,13 @@
  * plan stays "unknown" until it is: never created twice). Each installment's payment joins the
  * journal as the gateway makes it, so it is followed, reported and refundable like any other.
  */
-import type { GatewayName, InstallmentPlanView, InstallmentState, ParsedCommandInput } from '../../common/contract';
+import type {
+  GatewayName,
+  InstallmentPlanView,
+  InstallmentState,
+  Mode,
+  ParsedCommandInput,
+} from '../../common/contract';
 import { FINAL_PLAN_STATUSES, GATEWAY_LABELS } from '../../common/contract/views';
 import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
@@ -102,6 +108,8 @@ export class Installments {
         status: 'creating',
         payUrl: null,
         failure: null,
+        // The account of this mode holds it: only this mode's keys can read it.
+        mode: this.engine.options.mode(),
       });
       this.engine.planChanged(record.id);
       const sent = await this.send(record, gateway, true);
@@ -188,12 +196,15 @@ export class Installments {
     const notRead: PlanNotRead[] = [];
     for (const plan of running()) {
       if (this.engine.closed) break;
-      if (!gateways.has(plan.gateway)) gateways.set(plan.gateway, this.gatewayOf(plan));
-      const gateway = gateways.get(plan.gateway)!;
+      if (!gateways.has(plan.gateway)) gateways.set(plan.gateway, this.gatewayOf({ gateway: plan.gateway }));
+      const gateway = this.ofMode(plan) ? gateways.get(plan.gateway)! : null;
       const label = GATEWAY_LABELS[plan.gateway];
-      // No keys for it: its view says so, and the plan is read again once they are back.
+      // No keys for it (or none of its mode): its view says so, and the plan is read again once they are back.
       if (!gateway) {
-        notRead.push({ plan, reason: `no keys for ${label}` });
+        notRead.push({
+          plan,
+          reason: plan.mode !== this.engine.options.mode() ? `made in ${plan.mode} mode` : `no keys for ${label}`,
+        });
         continue;
       }
       if (throttled && this.isActive(gateway)) {
@@ -239,10 +250,18 @@ export class Installments {
    * keeps its own, see main/config/settings.ts). Null while the till holds no keys for it in this
    * mode: the plan's view says so, and what the shop must do.
    */
-  private gatewayOf(plan: Pick<InstallmentPlanRecord, 'gateway'>): PaymentGateway | null {
+  private gatewayOf(plan: Pick<InstallmentPlanRecord, 'gateway'> & { mode?: Mode }): PaymentGateway | null {
+    // The till holds one mode's keys at a time (settings drop the other's): a plan of the other
+    // mode's account is never read with them (they cannot see it).
+    if (!this.ofMode(plan)) return null;
     const active = this.engine.activeGateway();
     const gateway = active?.name === plan.gateway ? active : (this.engine.options.gatewayNamed?.(plan.gateway) ?? null);
     return gateway?.installments ? gateway : null;
+  }
+
+  /** Whether the plan is of the mode the till is in now (no mode given: the caller checked it). */
+  private ofMode(plan: { mode?: Mode }): boolean {
+    return plan.mode === undefined || plan.mode === this.engine.options.mode();
   }
 
   private isActive(gateway: PaymentGateway): boolean {
@@ -285,7 +304,7 @@ export class Installments {
     const active = this.engine.activeGateway();
     if (name === undefined || name === active?.name) {
       if (!active?.installments) return false;
-      return this.engine.journal.runningPlans(active.name).length > 0;
+      return this.engine.journal.runningPlans(active.name).some((plan) => this.ofMode(plan));
     }
     return this.engine.journal.runningPlans(name).some((plan) => this.gatewayOf(plan) !== null);
   }
@@ -313,6 +332,11 @@ export class Installments {
       throw new HostError(
         'conflict',
         `This plan was made with ${GATEWAY_LABELS[record.gateway]}; switch back to it in Settings (F7) to act on it.`,
+      );
+    if (!this.ofMode(record))
+      throw new HostError(
+        'conflict',
+        `This plan was made in ${record.mode} mode; switch back to ${record.mode} mode in Settings (F7) to act on it.`,
       );
     const gateway = this.requireInstallments();
     if (!record.planId)
@@ -635,9 +659,17 @@ export class Installments {
 
   /** Why a running plan is not followed now, and what the shop must do; null while it is. */
   private notFollowed(plan: InstallmentPlanRecord): string | null {
+    const label = GATEWAY_LABELS[plan.gateway];
+    const mode = this.engine.options.mode();
+    if (plan.mode !== mode)
+      return (
+        `This plan was made in ${plan.mode} mode and the till is in ${mode} mode, holding only ${label}'s ${mode} ` +
+        `keys, which cannot see it, so this plan is not followed: the parts ${label} charges, declines or aborts ` +
+        `do not reach Transactions, Needs attention or the reports. Switch back to ${plan.mode} mode in Settings ` +
+        `(F7) to follow it.`
+      );
     const active = this.engine.activeGateway();
     if (active?.name === plan.gateway || this.gatewayOf(plan)) return null;
-    const label = GATEWAY_LABELS[plan.gateway];
     const keys = GATEWAY_KEYS[plan.gateway];
     return (
       `This till no longer holds ${label}'s ${keys}, so this plan is not followed: the parts ${label} ` +

@@ -259,6 +259,11 @@ export interface InstallmentPlanRecord {
   status: string;
   payUrl: string | null;
   failure: string | null;
+  /**
+   * The mode the till was in when the plan was made: the plan is the account's of that mode, read
+   * only with that mode's keys (migration 023).
+   */
+  mode: Mode;
   createdAt: string;
   updatedAt: string;
 }
@@ -282,7 +287,7 @@ type RawPlan = Omit<InstallmentPlanRecord, 'schedule' | 'customer'> & { schedule
 const RUNNING_PLAN = `status NOT IN (${FINAL_PLAN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 const SELECT_PLAN = `SELECT id, gateway, plan_id AS planId, order_reference AS orderReference,
-  idempotency_key AS idempotencyKey, currency, amount, schedule, customer, status, pay_url AS payUrl, failure,
+  idempotency_key AS idempotencyKey, currency, amount, schedule, customer, status, pay_url AS payUrl, failure, mode,
   created_at AS createdAt, updated_at AS updatedAt FROM installment_plans`;
 
 function toPlan(row: RawPlan): InstallmentPlanRecord {
@@ -1590,7 +1595,8 @@ export class Journal {
     this.db
       .prepare(
         `INSERT INTO installment_plans (id, gateway, plan_id, order_reference, idempotency_key, currency, amount, schedule,
-           customer, status, pay_url, failure, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           customer, status, pay_url, failure, mode, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         plan.id,
@@ -1605,6 +1611,7 @@ export class Journal {
         plan.status,
         plan.payUrl,
         plan.failure,
+        plan.mode,
         now,
         now,
       );

@@ -211,4 +211,39 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     expect(log.some((e) => /Notification payment from PayPlug/.test(e.summary))).toBe(true);
     expect((await t.call('session.snapshot', {})).gateway?.name).toBe('plural');
   });
+
+  it('says a test plan is not followed in live mode, never reading it with live keys, and follows it back in test mode', async () => {
+    // Found by the previous round: plans had no mode, so after a switch to live mode a test plan was
+    // read with the live key, which cannot see it; the "not found" went to the log only.
+    const clock = new ShiftedClock();
+    const t = await payplugTill(await sandboxOn(clock), { clock, tuning: { planPollMs: 100 } });
+    cleanup.push(() => t.close());
+    const plan = await planOf(t, 'PLAN-SW7', true);
+    await t.call('settings.update', {
+      mode: 'live',
+      embeddedSandbox: false,
+      payplugApiBaseUrl: 'https://127.0.0.1:9/payplug',
+      payplugSecretKey: `sk_live_${'0'.repeat(32)}`,
+    });
+    const shown = (await t.call('installments.list', {})).find((p) => p.id === plan.id)!;
+    expect(shown.status).toBe('active');
+    expect(shown.notFollowed).toBe(
+      "This plan was made in test mode and the till is in live mode, holding only PayPlug's live keys, which " +
+        'cannot see it, so this plan is not followed: the parts PayPlug charges, declines or aborts do not reach ' +
+        'Transactions, Needs attention or the reports. Switch back to test mode in Settings (F7) to follow it.',
+    );
+    expect(await t.fail('installments.abort', { planId: plan.id })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/made in test mode; switch back to test mode/),
+    });
+    const log = await t.call('devlog.list', { limit: 500 });
+    expect(log.filter((e) => e.summary === `Could not refresh plan ${plan.id}`)).toEqual([]);
+
+    // Back in test mode the plan is read again: a part charged meanwhile is taken in.
+    clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
+    await t.call('settings.update', { mode: 'test', embeddedSandbox: true });
+    const second = await waitFor(() => part(t, 'PLAN-SW7#2'), 5_000, 'the second part');
+    expect(second).toMatchObject({ gateway: 'payplug', status: 'succeeded', installmentPlanId: plan.id });
+    expect((await t.call('installments.list', {})).find((p) => p.id === plan.id)!.notFollowed).toBeNull();
+  });
 });

@@ -745,6 +745,30 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(journal.listPayments('unfinished', 10)).toEqual([]);
   });
 
+  it('023 plan modes: a plan takes the mode of a part the till took in, else the till’s mode at the upgrade', () => {
+    const db = databaseAt(22);
+    db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('mode', '"live"');
+    const plan = (id: string) =>
+      db
+        .prepare(
+          `INSERT INTO installment_plans (id, gateway, plan_id, order_reference, idempotency_key, currency, amount,
+             schedule, customer, status, pay_url, failure, created_at, updated_at)
+           VALUES (?, 'payplug', ?, ?, ?, 'EUR', 9000, '[]', '{}', 'active', NULL, NULL, ?, ?)`,
+        )
+        .run(id, `inst_${id}`, `ORD-${id}`, `plan-${id}`, AT, AT);
+    plan('ipl_made_in_test');
+    plan('ipl_no_part_yet');
+    // Its first part, taken in while the till was in test mode (it has switched to live since).
+    insertV1Payment(db, 'pay_part', { gateway: 'payplug', installment_plan_id: 'ipl_made_in_test', mode: 'test' });
+    upgrade(db, 23);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    expect(journal.getPlan('ipl_made_in_test')!.mode).toBe('test');
+    expect(journal.getPlan('ipl_no_part_yet')!.mode).toBe('live');
+    expect(() => db.prepare(`UPDATE installment_plans SET mode = 'both' WHERE id = 'ipl_no_part_yet'`).run()).toThrow(
+      /CHECK constraint/,
+    );
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });
@@ -786,6 +810,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
       'plural-links',
       'disputes',
       'cancel-asked',
+      'plan-modes',
     ];
     expect(JOURNAL_MIGRATIONS.map((m) => m.name)).toEqual(covered);
   });

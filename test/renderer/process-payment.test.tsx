@@ -867,6 +867,24 @@ describe('Process payment: an installment plan', () => {
     expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
   });
 
+  it('shows a plan of the other mode as not followed, without its QR or Abort, on its own gateway too', async () => {
+    // The till switched to live mode on PayPlug: a test plan's QR and Abort are the test account's.
+    const bridge = new FakeBridge(onPayPlug());
+    const rendered = await renderApp(bridge);
+    const notFollowed =
+      "This plan was made in test mode and the till is in live mode, holding only PayPlug's live keys, which " +
+      'cannot see it, so this plan is not followed: the parts PayPlug charges, declines or aborts do not reach ' +
+      'Transactions, Needs attention or the reports. Switch back to test mode in Settings (F7) to follow it.';
+    act(() => {
+      rendered.store.getState().showPlan({ ...plan, notFollowed });
+      rendered.store.getState().setScreen('process');
+    });
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    expect(screen.getByRole('note').textContent).toBe(`Not followed. ${notFollowed}`);
+    expect(screen.queryByRole('img', { name: /QR code/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
+  });
+
   it('Abort plan asks first: Escape keeps the plan, Enter on the confirmation aborts it', async () => {
     // Found by a UI hunt: one key press aborted the plan, stopping the customer's later installments.
     const bridge = new FakeBridge(onPayPlug());

@@ -21,6 +21,7 @@ import { migration as chargedCard } from './019-charged-card';
 import { migration as pluralLinks } from './020-plural-links';
 import { migration as disputes } from './021-disputes';
 import { migration as cancelAsked } from './022-cancel-asked';
+import { migration as planModes } from './023-plan-modes';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -46,6 +47,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   pluralLinks,
   disputes,
   cancelAsked,
+  planModes,
 ];
 
 export type { Migration };

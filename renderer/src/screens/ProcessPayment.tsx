@@ -530,8 +530,10 @@ function PlanPanel() {
   const plan = usePos((s) => s.ui.selectedPlan)!;
   const activeGateway = usePos((s) => s.host.gateway?.name ?? null);
   // Taken with the gateway the till used before a switch: still followed with it (while its keys are
-  // kept), but neither shown to the customer nor abortable here.
+  // kept), but neither shown to the customer nor abortable here. Nor is a plan the till cannot follow
+  // now (made in the other mode, its gateway's keys removed): its QR and Abort are another account's.
   const elsewhere = activeGateway !== null && plan.gateway !== activeGateway;
+  const here = !elsewhere && plan.notFollowed === null;
   const run = usePos((s) => s.run);
   const showPlan = usePos((s) => s.showPlan);
   const busy = usePos((s) => s.busy[`plan:${plan.id}`] === true);
@@ -563,7 +565,7 @@ function PlanPanel() {
   const left = plan.schedule.filter((entry) => !entry.paid && entry.state !== 'canceled').length;
   const warningId = `plan-${plan.id}-abort-warning`;
   const abortButton =
-    plan.status === 'active' && !elsewhere ? (
+    plan.status === 'active' && here ? (
       <div className="actions">
         {confirming !== null ? (
           <>
@@ -618,7 +620,7 @@ function PlanPanel() {
           or abort it.
         </div>
       ) : null}
-      {plan.payUrl && !firstPaid && !elsewhere ? (
+      {plan.payUrl && !firstPaid && here ? (
         <PayLink
           url={plan.payUrl}
           amount={plan.schedule[0]?.amount ?? plan.amount}
