@@ -234,6 +234,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     // A plan made before a switch is followed with the gateway that made it, on its own keys.
     gatewayNamed: (name) => active.forName(name),
     mode: () => settings.get().mode,
+    embeddedSandbox: () => settings.get().embeddedSandbox,
     connectivity,
     counter: { tipping: () => settings.get().tipping },
     readers: {

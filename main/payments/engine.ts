@@ -69,6 +69,11 @@ export interface PaymentsOptions {
   gatewayNamed?: (name: GatewayName) => PaymentGateway | null;
   /** The till's mode now: each new payment keeps it (which reports count it, its receipt's banner). */
   mode: () => Mode;
+  /**
+   * Whether the till uses the embedded sandbox now (test mode only): a plan keeps it, and is read
+   * only while it still holds (the sandbox's keys see only its plans). Absent: never.
+   */
+  embeddedSandbox?: () => boolean;
   connectivity: Connectivity;
   readers: ReaderDirectory;
   counter?: CounterOptions;

@@ -6,13 +6,7 @@
  * plan stays "unknown" until it is: never created twice). Each installment's payment joins the
  * journal as the gateway makes it, so it is followed, reported and refundable like any other.
  */
-import type {
-  GatewayName,
-  InstallmentPlanView,
-  InstallmentState,
-  Mode,
-  ParsedCommandInput,
-} from '../../common/contract';
+import type { GatewayName, InstallmentPlanView, InstallmentState, ParsedCommandInput } from '../../common/contract';
 import { FINAL_PLAN_STATUSES, GATEWAY_LABELS } from '../../common/contract/views';
 import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
@@ -108,8 +102,9 @@ export class Installments {
         status: 'creating',
         payUrl: null,
         failure: null,
-        // The account of this mode holds it: only this mode's keys can read it.
+        // The account of this mode (the sandbox's, or the shop's) holds it: only its keys can read it.
         mode: this.engine.options.mode(),
+        onSandbox: this.onSandbox(),
       });
       this.engine.planChanged(record.id);
       const sent = await this.send(record, gateway, true);
@@ -197,13 +192,14 @@ export class Installments {
     for (const plan of running()) {
       if (this.engine.closed) break;
       if (!gateways.has(plan.gateway)) gateways.set(plan.gateway, this.gatewayOf({ gateway: plan.gateway }));
-      const gateway = this.ofMode(plan) ? gateways.get(plan.gateway)! : null;
+      const elsewhere = this.otherAccount(plan);
+      const gateway = elsewhere ? null : gateways.get(plan.gateway)!;
       const label = GATEWAY_LABELS[plan.gateway];
       // No keys for it (or none of its mode): its view says so, and the plan is read again once they are back.
       if (!gateway) {
         notRead.push({
           plan,
-          reason: plan.mode !== this.engine.options.mode() ? `made in ${plan.mode} mode` : `no keys for ${label}`,
+          reason: elsewhere?.reason ?? `no keys for ${label}`,
         });
         continue;
       }
@@ -250,18 +246,49 @@ export class Installments {
    * keeps its own, see main/config/settings.ts). Null while the till holds no keys for it in this
    * mode: the plan's view says so, and what the shop must do.
    */
-  private gatewayOf(plan: Pick<InstallmentPlanRecord, 'gateway'> & { mode?: Mode }): PaymentGateway | null {
-    // The till holds one mode's keys at a time (settings drop the other's): a plan of the other
-    // mode's account is never read with them (they cannot see it).
-    if (!this.ofMode(plan)) return null;
+  private gatewayOf(
+    plan: Pick<InstallmentPlanRecord, 'gateway'> & Partial<Pick<InstallmentPlanRecord, 'mode' | 'onSandbox'>>,
+  ): PaymentGateway | null {
+    // The till holds one account's keys at a time (settings drop the other mode's): a plan of
+    // another account is never read with them (they cannot see it).
+    if (this.otherAccount(plan)) return null;
     const active = this.engine.activeGateway();
     const gateway = active?.name === plan.gateway ? active : (this.engine.options.gatewayNamed?.(plan.gateway) ?? null);
     return gateway?.installments ? gateway : null;
   }
 
-  /** Whether the plan is of the mode the till is in now (no mode given: the caller checked it). */
-  private ofMode(plan: { mode?: Mode }): boolean {
-    return plan.mode === undefined || plan.mode === this.engine.options.mode();
+  private onSandbox(): boolean {
+    return this.engine.options.embeddedSandbox?.() ?? false;
+  }
+
+  /**
+   * Why the keys the till holds now cannot see the plan — made in the other mode, or on the embedded
+   * sandbox while it is off (or on the shop's own test account while it is on) — and what the shop
+   * can do; null when they can (nothing given: the caller checked it).
+   */
+  private otherAccount(
+    plan: Partial<Pick<InstallmentPlanRecord, 'gateway' | 'mode' | 'onSandbox'>>,
+  ): { reason: string; why: string; fix: string } | null {
+    const label = GATEWAY_LABELS[plan.gateway ?? 'payplug'];
+    const mode = this.engine.options.mode();
+    if (plan.mode !== undefined && plan.mode !== mode)
+      return {
+        reason: `made in ${plan.mode} mode`,
+        why: `This plan was made in ${plan.mode} mode and the till is in ${mode} mode, holding only ${label}'s ${mode} keys, which cannot see it`,
+        fix: `Switch back to ${plan.mode} mode in Settings (F7)`,
+      };
+    if (plan.onSandbox === undefined || plan.onSandbox === this.onSandbox()) return null;
+    return plan.onSandbox
+      ? {
+          reason: 'made on the embedded sandbox',
+          why: `This plan was made on the embedded sandbox, which is turned off: ${label}'s keys the till holds now cannot see it`,
+          fix: 'Turn the embedded sandbox back on in Settings (F7)',
+        }
+      : {
+          reason: `made with the shop's own ${label} test account`,
+          why: `This plan was made with the shop's own ${label} test account, and the till now uses the embedded sandbox, which cannot see it`,
+          fix: 'Turn the embedded sandbox off in Settings (F7)',
+        };
   }
 
   private isActive(gateway: PaymentGateway): boolean {
@@ -304,7 +331,7 @@ export class Installments {
     const active = this.engine.activeGateway();
     if (name === undefined || name === active?.name) {
       if (!active?.installments) return false;
-      return this.engine.journal.runningPlans(active.name).some((plan) => this.ofMode(plan));
+      return this.engine.journal.runningPlans(active.name).some((plan) => !this.otherAccount(plan));
     }
     return this.engine.journal.runningPlans(name).some((plan) => this.gatewayOf(plan) !== null);
   }
@@ -333,11 +360,8 @@ export class Installments {
         'conflict',
         `This plan was made with ${GATEWAY_LABELS[record.gateway]}; switch back to it in Settings (F7) to act on it.`,
       );
-    if (!this.ofMode(record))
-      throw new HostError(
-        'conflict',
-        `This plan was made in ${record.mode} mode; switch back to ${record.mode} mode in Settings (F7) to act on it.`,
-      );
+    const elsewhere = this.otherAccount(record);
+    if (elsewhere) throw new HostError('conflict', `${elsewhere.why}. ${elsewhere.fix} to act on it.`);
     const gateway = this.requireInstallments();
     if (!record.planId)
       throw new HostError('conflict', 'The gateway has not confirmed this plan yet; check again first.');
@@ -660,13 +684,11 @@ export class Installments {
   /** Why a running plan is not followed now, and what the shop must do; null while it is. */
   private notFollowed(plan: InstallmentPlanRecord): string | null {
     const label = GATEWAY_LABELS[plan.gateway];
-    const mode = this.engine.options.mode();
-    if (plan.mode !== mode)
+    const elsewhere = this.otherAccount(plan);
+    if (elsewhere)
       return (
-        `This plan was made in ${plan.mode} mode and the till is in ${mode} mode, holding only ${label}'s ${mode} ` +
-        `keys, which cannot see it, so this plan is not followed: the parts ${label} charges, declines or aborts ` +
-        `do not reach Transactions, Needs attention or the reports. Switch back to ${plan.mode} mode in Settings ` +
-        `(F7) to follow it.`
+        `${elsewhere.why}, so this plan is not followed: the parts ${label} charges, declines or aborts do not ` +
+        `reach Transactions, Needs attention or the reports. ${elsewhere.fix} to follow it.`
       );
     const active = this.engine.activeGateway();
     if (active?.name === plan.gateway || this.gatewayOf(plan)) return null;

@@ -264,6 +264,11 @@ export interface InstallmentPlanRecord {
    * only with that mode's keys (migration 023).
    */
   mode: Mode;
+  /**
+   * Made on the embedded sandbox (test mode with it on), not on the shop's own account: only the
+   * sandbox's keys can see it (migration 023).
+   */
+  onSandbox: boolean;
   createdAt: string;
   updatedAt: string;
 }
@@ -282,19 +287,24 @@ export function installmentPart(
   return index < 0 ? null : { part: index + 1, of: plan.schedule.length };
 }
 
-type RawPlan = Omit<InstallmentPlanRecord, 'schedule' | 'customer'> & { schedule: string; customer: string };
+type RawPlan = Omit<InstallmentPlanRecord, 'schedule' | 'customer' | 'onSandbox'> & {
+  schedule: string;
+  customer: string;
+  onSandbox: number;
+};
 
 const RUNNING_PLAN = `status NOT IN (${FINAL_PLAN_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 
 const SELECT_PLAN = `SELECT id, gateway, plan_id AS planId, order_reference AS orderReference,
   idempotency_key AS idempotencyKey, currency, amount, schedule, customer, status, pay_url AS payUrl, failure, mode,
-  created_at AS createdAt, updated_at AS updatedAt FROM installment_plans`;
+  sandbox AS onSandbox, created_at AS createdAt, updated_at AS updatedAt FROM installment_plans`;
 
 function toPlan(row: RawPlan): InstallmentPlanRecord {
   return {
     ...row,
     schedule: JSON.parse(row.schedule) as InstallmentPlanRecord['schedule'],
     customer: JSON.parse(row.customer) as InstallmentPlanRecord['customer'],
+    onSandbox: row.onSandbox === 1,
   };
 }
 
@@ -1595,8 +1605,8 @@ export class Journal {
     this.db
       .prepare(
         `INSERT INTO installment_plans (id, gateway, plan_id, order_reference, idempotency_key, currency, amount, schedule,
-           customer, status, pay_url, failure, mode, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           customer, status, pay_url, failure, mode, sandbox, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         plan.id,
@@ -1612,6 +1622,7 @@ export class Journal {
         plan.payUrl,
         plan.failure,
         plan.mode,
+        plan.onSandbox ? 1 : 0,
         now,
         now,
       );

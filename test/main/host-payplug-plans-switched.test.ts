@@ -234,7 +234,7 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     );
     expect(await t.fail('installments.abort', { planId: plan.id })).toMatchObject({
       code: 'conflict',
-      message: expect.stringMatching(/made in test mode; switch back to test mode/),
+      message: expect.stringMatching(/made in test mode.*Switch back to test mode in Settings \(F7\) to act on it\.$/),
     });
     const log = await t.call('devlog.list', { limit: 500 });
     expect(log.filter((e) => e.summary === `Could not refresh plan ${plan.id}`)).toEqual([]);
@@ -243,6 +243,37 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
     await t.call('settings.update', { mode: 'test', embeddedSandbox: true });
     const second = await waitFor(() => part(t, 'PLAN-SW7#2'), 5_000, 'the second part');
+    expect(second).toMatchObject({ gateway: 'payplug', status: 'succeeded', installmentPlanId: plan.id });
+    expect((await t.call('installments.list', {})).find((p) => p.id === plan.id)!.notFollowed).toBeNull();
+  });
+
+  it('says a plan made on the embedded sandbox is not followed once it is off, never reading it with the shop’s key', async () => {
+    // Found by the previous round: with the sandbox turned off, a plan made on it was read with the
+    // shop's own test key, which cannot see it; the "not found" went to the log only.
+    const clock = new ShiftedClock();
+    const t = await payplugTill(await sandboxOn(clock), { clock, tuning: { planPollMs: 100 } });
+    cleanup.push(() => t.close());
+    const plan = await planOf(t, 'PLAN-SW8', true);
+    // The shop's own PayPlug test account (another sandbox here): it has never heard of the plan.
+    const own = await sandboxOn(clock);
+    await t.call('settings.update', {
+      embeddedSandbox: false,
+      payplugApiBaseUrl: own.payplug.url,
+      payplugSecretKey: own.payplug.secret_key,
+    });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const shown = (await t.call('installments.list', {})).find((p) => p.id === plan.id)!;
+    expect(shown.notFollowed).toBe(
+      "This plan was made on the embedded sandbox, which is turned off: PayPlug's keys the till holds now cannot " +
+        'see it, so this plan is not followed: the parts PayPlug charges, declines or aborts do not reach ' +
+        'Transactions, Needs attention or the reports. Turn the embedded sandbox back on in Settings (F7) to follow it.',
+    );
+    const log = await t.call('devlog.list', { limit: 500 });
+    expect(log.filter((e) => e.summary === `Could not refresh plan ${plan.id}`)).toEqual([]);
+
+    clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
+    await t.call('settings.update', { embeddedSandbox: true });
+    const second = await waitFor(() => part(t, 'PLAN-SW8#2'), 5_000, 'the second part');
     expect(second).toMatchObject({ gateway: 'payplug', status: 'succeeded', installmentPlanId: plan.id });
     expect((await t.call('installments.list', {})).find((p) => p.id === plan.id)!.notFollowed).toBeNull();
   });

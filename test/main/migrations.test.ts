@@ -745,7 +745,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(journal.listPayments('unfinished', 10)).toEqual([]);
   });
 
-  it('023 plan modes: a plan takes the mode of a part the till took in, else the till’s mode at the upgrade', () => {
+  it('023 plan modes: a plan takes the mode of a part the till took in, else the till’s; a test one the sandbox’s use', () => {
     const db = databaseAt(22);
     db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('mode', '"live"');
     const plan = (id: string) =>
@@ -762,11 +762,27 @@ describe('journal migrations upgrade a database with rows in it', () => {
     insertV1Payment(db, 'pay_part', { gateway: 'payplug', installment_plan_id: 'ipl_made_in_test', mode: 'test' });
     upgrade(db, 23);
     const journal = new Journal(db, new FakeClock(Date.parse(AT)));
-    expect(journal.getPlan('ipl_made_in_test')!.mode).toBe('test');
-    expect(journal.getPlan('ipl_no_part_yet')!.mode).toBe('live');
+    expect(journal.getPlan('ipl_made_in_test')).toMatchObject({ mode: 'test', onSandbox: true });
+    // A live plan was never made on the sandbox, whatever the till uses.
+    expect(journal.getPlan('ipl_no_part_yet')).toMatchObject({ mode: 'live', onSandbox: false });
     expect(() => db.prepare(`UPDATE installment_plans SET mode = 'both' WHERE id = 'ipl_no_part_yet'`).run()).toThrow(
       /CHECK constraint/,
     );
+    // A till on the shop's own test account at the upgrade made its test plans there.
+    const own = databaseAt(22);
+    own.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('embeddedSandbox', 'false');
+    own
+      .prepare(
+        `INSERT INTO installment_plans (id, gateway, plan_id, order_reference, idempotency_key, currency, amount,
+           schedule, customer, status, pay_url, failure, created_at, updated_at)
+         VALUES ('ipl_own', 'payplug', 'inst_own', 'ORD-own', 'plan-ipl_own', 'EUR', 9000, '[]', '{}', 'active', NULL, NULL, ?, ?)`,
+      )
+      .run(AT, AT);
+    upgrade(own, 23);
+    expect(new Journal(own, new FakeClock(Date.parse(AT))).getPlan('ipl_own')).toMatchObject({
+      mode: 'test',
+      onSandbox: false,
+    });
   });
 
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
