@@ -850,37 +850,33 @@ describe('Process payment: an installment plan', () => {
     expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
   });
 
-  it('says what the shop must do when the plan cannot be followed: its gateway’s key was removed', async () => {
-    const bridge = new FakeBridge(makeSnapshot({ seq: 5, readers: [], settings: makeSettings({ gateway: 'plural' }) }));
-    const rendered = await renderApp(bridge);
-    const notFollowed =
-      "This till no longer holds PayPlug's secret key, so this plan is not followed: the parts PayPlug charges, " +
-      'declines or aborts do not reach Transactions, Needs attention or the reports. Enter the secret key again in ' +
-      'Settings (F7) to follow it; the till need not switch back to PayPlug.';
+  it.each([
+    {
+      // Its gateway's key was removed (the till is on Plural now).
+      why: 'its gateway’s key was removed',
+      snapshot: () => makeSnapshot({ seq: 5, readers: [], settings: makeSettings({ gateway: 'plural' }) }),
+      notFollowed:
+        "This till no longer holds PayPlug's secret key, so this plan is not followed: the parts PayPlug charges, " +
+        'declines or aborts do not reach Transactions, Needs attention or the reports. Enter the secret key again in ' +
+        'Settings (F7) to follow it; the till need not switch back to PayPlug.',
+    },
+    {
+      // The till switched to live mode on PayPlug: a test plan's QR and Abort are the test account's.
+      why: 'it is of the other mode, on its own gateway too',
+      snapshot: onPayPlug,
+      notFollowed:
+        "This plan was made in test mode and the till is in live mode, holding only PayPlug's live keys, which " +
+        'cannot see it, so this plan is not followed: the parts PayPlug charges, declines or aborts do not reach ' +
+        'Transactions, Needs attention or the reports. Switch back to test mode in Settings (F7) to follow it.',
+    },
+  ])('says what the shop must do when a plan is not followed ($why), without its QR or Abort', async (scene) => {
+    const rendered = await renderApp(new FakeBridge(scene.snapshot()));
     act(() => {
-      rendered.store.getState().showPlan({ ...plan, notFollowed });
+      rendered.store.getState().showPlan({ ...plan, notFollowed: scene.notFollowed });
       rendered.store.getState().setScreen('process');
     });
     await screen.findByRole('heading', { name: 'Installment plan' });
-    expect(screen.getByRole('note').textContent).toBe(`Not followed. ${notFollowed}`);
-    expect(screen.queryByRole('img', { name: /QR code/ })).toBeNull();
-    expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
-  });
-
-  it('shows a plan of the other mode as not followed, without its QR or Abort, on its own gateway too', async () => {
-    // The till switched to live mode on PayPlug: a test plan's QR and Abort are the test account's.
-    const bridge = new FakeBridge(onPayPlug());
-    const rendered = await renderApp(bridge);
-    const notFollowed =
-      "This plan was made in test mode and the till is in live mode, holding only PayPlug's live keys, which " +
-      'cannot see it, so this plan is not followed: the parts PayPlug charges, declines or aborts do not reach ' +
-      'Transactions, Needs attention or the reports. Switch back to test mode in Settings (F7) to follow it.';
-    act(() => {
-      rendered.store.getState().showPlan({ ...plan, notFollowed });
-      rendered.store.getState().setScreen('process');
-    });
-    await screen.findByRole('heading', { name: 'Installment plan' });
-    expect(screen.getByRole('note').textContent).toBe(`Not followed. ${notFollowed}`);
+    expect(screen.getByRole('note').textContent).toBe(`Not followed. ${scene.notFollowed}`);
     expect(screen.queryByRole('img', { name: /QR code/ })).toBeNull();
     expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
   });
