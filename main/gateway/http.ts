@@ -131,7 +131,7 @@ export class GatewayHttp {
     };
 
     let response: Response;
-    let text: string;
+    let text: string | null;
     try {
       response = await this.fetchImpl(url, {
         method,
@@ -166,9 +166,12 @@ export class GatewayHttp {
     }
     done();
 
+    // An answer that is not UTF-8 is not read with its bad bytes replaced: a card holder's name or a
+    // reference would be taken (and journaled) as something the gateway never wrote. Unreadable, as
+    // a body that is not JSON is.
     let json: unknown;
     try {
-      json = text === '' ? null : JSON.parse(text);
+      json = text === null ? undefined : text === '' ? null : JSON.parse(text);
     } catch {
       json = undefined;
     }
@@ -185,7 +188,7 @@ export class GatewayHttp {
 
     if (!response.ok) {
       const error = json === undefined ? null : this.options.parseError(json, response.status);
-      log(response.status, error ? error.type : 'malformed error body');
+      log(response.status, error ? error.type : text === null ? 'error body not UTF-8' : 'malformed error body');
       // Throttled: nothing was done, and it is not a refusal of the request (nor of the till's keys).
       if (response.status === 429) throw throttled(response.headers.get('retry-after'), Date.now());
       // Not the gateway's answer but the network's: the request went no further than this.
@@ -195,7 +198,7 @@ export class GatewayHttp {
         // A server error may or may not have applied the change: the caller must retrieve first.
         const message = error
           ? this.masked(error.message, options.auth)
-          : `HTTP ${response.status} with a malformed body`;
+          : `HTTP ${response.status} with a ${text === null ? 'body that is not UTF-8' : 'malformed body'}`;
         // Unavailable, it may say for how long: asked sooner, it would only fail again. Still an
         // unknown outcome (a send may have been done before the gateway said so).
         if (response.status === 503) throw unavailable(message, response.headers.get('retry-after'), Date.now());
@@ -218,13 +221,15 @@ export class GatewayHttp {
       // that): its words say more than the schema's. Whether it acted stays unknown.
       const error = json === undefined || json === null ? null : this.options.parseError(json, response.status);
       const what =
-        json === undefined
-          ? 'is not JSON'
-          : text === ''
-            ? 'is empty'
-            : error
-              ? `is an error despite its status ${response.status} (${error.type}: ${error.message})`
-              : `is not in the expected form (${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'body'})`;
+        text === null
+          ? 'is not UTF-8'
+          : json === undefined
+            ? 'is not JSON'
+            : text === ''
+              ? 'is empty'
+              : error
+                ? `is an error despite its status ${response.status} (${error.type}: ${error.message})`
+                : `is not in the expected form (${first ? `${first.path.join('.') || 'body'}: ${first.message}` : 'body'})`;
       // A schema's complaint, or the error quoted, may carry what the gateway sent.
       throw new GatewayUnreadable(
         this.masked(`The gateway's answer to ${method} ${url.pathname} ${what}.`, options.auth),
@@ -300,9 +305,10 @@ const NETWORK_IN_THE_WAY: Readonly<Record<number, string>> = {
  * The answer's body as text, at most MAX_ANSWER_BYTES; past that the read is abandoned with a
  * GatewayUnreadable whose message ends the caller's sentence. A plain body whose declared length
  * fits is read at once (undici holds it to that length); a compressed or undeclared one is counted
- * as it arrives.
+ * as it arrives. Null when the body is not UTF-8 (response.text() would have replaced the bad bytes
+ * with U+FFFD, silently).
  */
-async function readAnswer(response: Response): Promise<string> {
+async function readAnswer(response: Response): Promise<string | null> {
   const declared = response.headers.get('content-length');
   const tooLarge = () =>
     new GatewayUnreadable(`is too large (over ${MAX_ANSWER_BYTES / (1024 * 1024)} MiB).`, response.status);
@@ -310,8 +316,9 @@ async function readAnswer(response: Response): Promise<string> {
     await response.body?.cancel().catch(() => undefined);
     throw tooLarge();
   }
-  if ((declared !== null && !response.headers.has('content-encoding')) || response.body === null)
-    return response.text();
+  if (response.body === null) return '';
+  if (declared !== null && !response.headers.has('content-encoding'))
+    return utf8(new Uint8Array(await response.arrayBuffer()));
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -325,8 +332,16 @@ async function readAnswer(response: Response): Promise<string> {
     }
     chunks.push(value);
   }
-  // As response.text() decodes: UTF-8, a byte-order mark dropped.
-  return new TextDecoder().decode(Buffer.concat(chunks, size));
+  return utf8(Buffer.concat(chunks, size));
+}
+
+/** UTF-8 as response.text() decodes it (a byte-order mark dropped), but null for bytes that are not UTF-8. */
+function utf8(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
 }
 
 /** Where a redirect points, as an origin only (its path and query may carry anything). */

@@ -38,12 +38,22 @@ describe('answers that do not fit the request', () => {
     return till.t;
   }
 
-  async function ledger(): Promise<Map<string, { amount_captured: number; amount_refunded: number }>> {
+  async function ledger(): Promise<
+    Map<string, { amount: number; amount_captured: number; amount_refunded: number; seeded: boolean }>
+  > {
     const answer = await fetch(`${sandbox!.url}/_sandbox/ledger`, {
       headers: { Authorization: `Bearer ${sandbox!.secret_key}` },
     });
     const rows = (
-      (await answer.json()) as { transactions: { id: string; amount_captured: number; amount_refunded: number }[] }
+      (await answer.json()) as {
+        transactions: {
+          id: string;
+          amount: number;
+          amount_captured: number;
+          amount_refunded: number;
+          seeded: boolean;
+        }[];
+      }
     ).transactions;
     return new Map(rows.map((row) => [row.id, row]));
   }
@@ -273,5 +283,24 @@ describe('answers that do not fit the request', () => {
     const refused = await host.fail('payments.create', { amount: 1200, currency: 'USD' });
     expect(refused.message).toContain("The gateway's answer to POST /v1/terminal/create-payment is not JSON.");
     expect(refused.message).not.toMatch(/unreachable|undefined/);
+  });
+
+  it('a create answered in Latin-1 is an unknown outcome, never a description with U+FFFD nor "not made"', async () => {
+    const host = await start();
+    // Every answer naming the payment, the create's and the lookups', as a gateway writing Latin-1 would.
+    proxy!.rewrite = (_method, _path, body) => (body.includes('Café') ? Buffer.from(body, 'latin1') : null);
+    const refused = await host.fail('payments.create', { amount: 1200, currency: 'USD', description: 'Café' });
+    expect(refused.message).toContain("The gateway's answer to POST /v1/terminal/create-payment is not UTF-8.");
+    const inDoubt = (await host.call('session.snapshot', {})).payments.find((p) => p.description?.startsWith('Caf'));
+    expect(inDoubt).toMatchObject({ status: 'unknown', description: 'Café' });
+    expect(inDoubt?.attention?.reason).toContain('is not UTF-8');
+
+    // Readable again: the payment the first send made is found, as it was written, and made once.
+    proxy!.rewrite = () => null;
+    await host.call('attention.retry', { paymentId: inDoubt!.id });
+    const found = await host.waitForPayment(inDoubt!.id, (p) => p.status === 'pending' && p.transactionId !== null);
+    expect(found).toMatchObject({ description: 'Café', attention: null });
+    const made = [...(await ledger()).values()].filter((row) => !row.seeded);
+    expect(made).toMatchObject([{ id: found.transactionId, amount: 1200 }]);
   });
 });

@@ -73,6 +73,24 @@ describe('gateway HTTP layer', () => {
           res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
           return res.end(gzipSync(JSON.stringify(MERCHANT)));
         }
+        // "Café" as a gateway sending Latin-1 writes it (63 61 66 E9): not UTF-8, whatever it says.
+        const latin1 = (value: unknown) => Buffer.from(JSON.stringify(value).replace('Shop', 'Café'), 'latin1');
+        if (path.startsWith('/v1/latin1-gzipped')) {
+          res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+          return res.end(gzipSync(latin1(MERCHANT)));
+        }
+        if (path.startsWith('/v1/latin1-refused')) {
+          res.writeHead(422, { 'Content-Type': 'application/json; charset=iso-8859-1' });
+          return res.end(latin1({ error: { type: 'invalid_request', message: 'Shop is closed.' } }));
+        }
+        if (path.startsWith('/v1/latin1')) {
+          res.writeHead(200, { 'Content-Type': 'application/json; charset=iso-8859-1' });
+          return res.end(latin1(MERCHANT));
+        }
+        if (path.startsWith('/v1/utf8-bom')) {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          return res.end(Buffer.from('\uFEFF' + JSON.stringify({ ...MERCHANT, business_name: 'Café' }), 'utf8'));
+        }
         if (path.startsWith('/v1/gzip-bomb')) {
           // A few KiB on the wire, 64 MiB of padding once inflated.
           res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
@@ -223,6 +241,33 @@ describe('gateway HTTP layer', () => {
   it('reads a gzipped answer', async () => {
     await expect(http().request(MerchantSchema, 'GET', '/v1/gzipped', { auth: 'k' })).resolves.toMatchObject({
       id: 'm1',
+    });
+  });
+
+  it.each(['/v1/latin1', '/v1/latin1-gzipped'])(
+    'takes %s, an answer that is not UTF-8, as unreadable: an unknown outcome, never a name with U+FFFD',
+    async (path) => {
+      const error = await http()
+        .request(MerchantSchema, 'POST', path, { auth: 'k', body: { amount: 1 } })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(GatewayUnreachable);
+      expect(error).toMatchObject({ outcome: 'unknown', status: 200 });
+      expect((error as Error).message).toBe(`The gateway's answer to POST ${path} is not UTF-8.`);
+    },
+  );
+
+  it('takes a refusal that is not UTF-8 as an unknown outcome, as a malformed one, never as its words', async () => {
+    const error = await http()
+      .request(MerchantSchema, 'POST', '/v1/latin1-refused', { auth: 'k' })
+      .catch((e: unknown) => e);
+    expect(error).not.toBeInstanceOf(GatewayError);
+    expect(error).toMatchObject({ outcome: 'unknown', status: 422 });
+    expect((error as Error).message).toBe('The gateway failed (422): HTTP 422 with a body that is not UTF-8');
+  });
+
+  it('reads a UTF-8 answer that starts with a byte-order mark', async () => {
+    await expect(http().request(MerchantSchema, 'GET', '/v1/utf8-bom', { auth: 'k' })).resolves.toMatchObject({
+      business_name: 'Café',
     });
   });
 

@@ -9,8 +9,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** The answer's body to send instead (null: the gateway's own). */
-export type Rewrite = (method: string, path: string, body: string) => string | null;
+/** The answer's body to send instead (null: the gateway's own); bytes for one that is not UTF-8. */
+export type Rewrite = (method: string, path: string, body: string) => string | Uint8Array | null;
 /** How long to hold a request before forwarding it (0: not at all), or until the promise settles. */
 export type Delay = (method: string, path: string) => number | Promise<void>;
 /**
