@@ -255,9 +255,60 @@ function isRepresentable(value: unknown): boolean {
   return true;
 }
 
-/** An HTML form body (application/x-www-form-urlencoded); repeated fields keep the first value. */
+/**
+ * An HTML form body (application/x-www-form-urlencoded); repeated fields keep the first value.
+ * Decoded as URLSearchParams does (`+` is a space, a `%` not followed by two hex digits is kept as
+ * it is), except that a field that is not UTF-8 — the body's own bytes or its %XX escapes, "Café"
+ * sent as `Caf%E9` by a page posting Latin-1 — is refused rather than read with U+FFFD in it: a card
+ * holder's name would be stored as something the customer never typed. The hosted pages answer the
+ * refusal with their HTML error page (see `RouteSpec.page`).
+ */
 export function parseForm(raw: Buffer): Record<string, string> {
   const fields: Record<string, string> = {};
-  for (const [key, value] of new URLSearchParams(raw.toString('utf8'))) if (!(key in fields)) fields[key] = value;
+  if (!isUtf8(raw)) throw formNotUtf8();
+  const text = raw.toString('utf8');
+  if (text === '') return fields;
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    const key = formComponent(equals < 0 ? pair : pair.slice(0, equals));
+    const value = formComponent(equals < 0 ? '' : pair.slice(equals + 1));
+    if (!(key in fields)) fields[key] = value;
+  }
   return fields;
+}
+
+function formNotUtf8(): ApiError {
+  return badRequest(
+    'The form was not sent as UTF-8 text, so it was not read and nothing was done. Go back to the page and send it again.',
+    undefined,
+    'invalid_form',
+  );
+}
+
+/** One name or value of a form, percent-decoded (WHATWG) and read as UTF-8, strictly. */
+function formComponent(text: string): string {
+  const spaced = text.includes('+') ? text.replace(/\+/g, ' ') : text;
+  if (!spaced.includes('%')) return spaced;
+  const bytes = Buffer.from(spaced, 'utf8');
+  const decoded = Buffer.allocUnsafe(bytes.length);
+  let length = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    const high = hexValue(bytes[i + 1]);
+    const low = hexValue(bytes[i + 2]);
+    if (bytes[i] === 0x25 /* % */ && high >= 0 && low >= 0) {
+      decoded[length++] = high * 16 + low;
+      i += 2;
+    } else decoded[length++] = bytes[i]!;
+  }
+  const result = decoded.subarray(0, length);
+  if (!isUtf8(result)) throw formNotUtf8();
+  return result.toString('utf8');
+}
+
+function hexValue(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  const lower = byte | 0x20;
+  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }

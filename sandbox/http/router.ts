@@ -63,7 +63,8 @@ export interface RouteSpec {
   /**
    * A page a browser opens (a hosted payment page and its forms): a failure of the sandbox itself on
    * it — a commit that failed, an internal error — is answered with this HTML page rather than the
-   * API's JSON, which a browser would show raw. Its own refusals the page answers itself.
+   * API's JSON, which a browser would show raw; so is a form the pipeline refuses before the handler
+   * (not UTF-8, too large, compressed). Its own refusals the page answers itself.
    */
   page?: (failure: { status: number; message: string }) => Reply;
 }

@@ -436,8 +436,9 @@ class Exchange {
   }
 
   private render(error: ApiError): Reply {
-    // A browser on a hosted page reads a page, not JSON, when the sandbox fails.
-    if (error.status >= 500 && this.route?.page) return this.route.page(error);
+    // A browser on a hosted page reads a page, not JSON, when the sandbox fails, or when it refuses
+    // the form itself before the page's handler sees it (a form that is not UTF-8, one too large).
+    if (this.route?.page && (error.status >= 500 || this.route.body === 'form')) return this.route.page(error);
     return this.emulator ? this.emulator.renderError(error) : rootError(this.pipeline.mounts, error);
   }
 

@@ -123,6 +123,38 @@ describe('the hosted page', () => {
     expect(html).toContain('name="name"');
   });
 
+  it('a form that is not UTF-8 is refused with the error page, nothing paid; the same in UTF-8 is kept as typed', async () => {
+    const s = await session({ collect_name: true });
+    const card = 'card_number=4242+4242+4242+4242&name=';
+    // "René" as a page posting Latin-1 sends it: escaped (%E9), or as raw bytes (curl --data-binary).
+    for (const body of [`${card}Ren%E9`, Buffer.from(`${card}Ren\u00e9`, 'latin1')]) {
+      const refused = await fetch(s.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body,
+        redirect: 'manual',
+      });
+      expect(refused.status).toBe(400);
+      expect(refused.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await refused.text()).toContain('The form was not sent as UTF-8 text, so it was not read');
+    }
+    expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body).toMatchObject({
+      status: 'open',
+      customer_name: null,
+    });
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body.status).toBe('pending');
+
+    // A % that escapes nothing stays as typed, as browsers read it.
+    const paid = await fetch(s.url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `${card}Ren%C3%A9+100%`,
+      redirect: 'manual',
+    });
+    expect(paid.status).toBe(200);
+    expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body.customer_name).toBe('René 100%');
+  });
+
   it('a test card completes it and redirects to success_url?checkout_ref=…', async () => {
     const s = await session({ success_url: 'https://yoursite.com/success?order=7', collect_email: true });
     const response = await submit(s, { card_number: '4242 4242 4242 4242', email: 'buyer@example.com' });

@@ -145,6 +145,18 @@ describe('POST {payment_url} with each test card', () => {
     expect(after.customer).toMatchObject({ first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.net' });
   });
 
+  it('refuses a form that is not UTF-8 with the error page: no attempt, no name stored with U+FFFD', async () => {
+    const p = await h.payment();
+    const latin1 = `${new URLSearchParams(CARD).toString()}&first_name=Ren%E9&last_name=Dupont`;
+    const answer = await fetch(p.hosted_payment!.payment_url, { ...form({}), body: latin1 });
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await answer.text()).toContain('The form was not sent as UTF-8 text, so it was not read');
+    const after = (await h.api.get<PaymentJson>(`/v1/payments/${p.id}`)).body;
+    expect(after.is_paid).toBe(false);
+    expect(after.customer).not.toMatchObject({ last_name: 'Dupont' });
+  });
+
   it('without a return_url, a paid page says so instead of redirecting', async () => {
     const p = await h.payment();
     const answer = await fetch(p.hosted_payment!.payment_url, form(CARD));
