@@ -450,6 +450,37 @@ describe('JSON the sandbox cannot keep as sent (issue 9 #15)', () => {
     expect(utf8.body.description).toBe('café');
   });
 
+  it('a body starting with a byte-order mark is refused saying so in words, in each emulator', async () => {
+    const before = await transactionCount();
+    const bom = (json: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)]);
+    const send = (url: string, key: string | undefined, json: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...(key ? { Authorization: `Bearer ${key}` } : {}) },
+        body: bom(json),
+      });
+    const cases: Array<[Response, (body: Record<string, unknown>) => unknown]> = [
+      [
+        await send(`${h.sandbox.url}/v1/transactions`, h.sandbox.secret_key, '{"amount": 1000}'),
+        (b) => (b.error as { message: string }).message,
+      ],
+      [
+        await send(`${h.sandbox.payplug.url}/v1/payments`, h.sandbox.payplug.secret_key, '{"amount": 1000}'),
+        (b) => b.message,
+      ],
+      [await send(`${h.sandbox.plural.url}/api/auth/v1/token`, undefined, '{}'), (b) => b.message],
+    ];
+    for (const [answer, message] of cases) {
+      expect(answer.status, answer.url).toBe(400);
+      const text = String(message((await answer.json()) as Record<string, unknown>));
+      expect(text).toBe(
+        'The request body starts with a UTF-8 byte-order mark (bytes EF BB BF); send the JSON without it.',
+      );
+      expect(text).not.toContain('\uFEFF');
+    }
+    expect(await transactionCount()).toBe(before);
+  });
+
   it('a query string past the header limit gets the documented error body, not a bare 431', async () => {
     const answer = await h.api.get<ErrorResponse>(`/v1/transactions?search=${'a'.repeat(20_000)}`);
     expect(answer.status).toBe(431);
