@@ -243,22 +243,30 @@ export function releaseInput(body: Body): number | undefined {
 /**
  * The reference's own refund sample sends amounts as strings ("21000") and split_merchant_id as a
  * number, against its tables (integer, string). Both spellings are taken, strictly: a string must be
- * plain digits. A blank DO_NOT_RECOVER flag (`"status": ""`) means "recover".
+ * an integer's plain digits, without leading zeros. A blank DO_NOT_RECOVER flag (`"status": ""`) means "recover".
  */
 function normaliseRefundBody(body: Body): Record<string, unknown> {
-  const digitsToNumber = (holder: unknown): void => {
+  const digitsToNumber = (holder: unknown, path: string): void => {
     if (typeof holder !== 'object' || holder === null || Array.isArray(holder)) return;
     const object = holder as Record<string, unknown>;
-    if (typeof object.value === 'string' && /^\d{1,15}$/.test(object.value)) object.value = Number(object.value);
+    if (typeof object.value !== 'string') return;
+    // An integer's own digits, as JSON writes one: "00100" is not how the sample (or JSON) spells 100.
+    if (/^0\d{1,15}$/.test(object.value)) {
+      throw invalidRequest(
+        `${path}.value must be an integer in paise, without leading zeros ("${object.value}" is not one; send ${Number(object.value)})`,
+        `${path}.value`,
+      );
+    }
+    if (/^(?:0|[1-9]\d{0,14})$/.test(object.value)) object.value = Number(object.value);
   };
   const copy = structuredClone(body) as Record<string, unknown>;
-  digitsToNumber(copy.order_amount);
+  digitsToNumber(copy.order_amount, 'order_amount');
   const info = copy.split_info as Record<string, unknown> | undefined;
   if (info && typeof info === 'object' && Array.isArray(info.split_details)) {
-    for (const line of info.split_details as unknown[]) {
+    for (const [index, line] of (info.split_details as unknown[]).entries()) {
       if (typeof line !== 'object' || line === null) continue;
       const detail = line as Record<string, unknown>;
-      digitsToNumber(detail.amount);
+      digitsToNumber(detail.amount, `split_info.split_details[${index}].amount`);
       if (typeof detail.split_merchant_id === 'number' && Number.isSafeInteger(detail.split_merchant_id))
         detail.split_merchant_id = String(detail.split_merchant_id);
       if (detail.status === '' || detail.status === null) delete detail.status;

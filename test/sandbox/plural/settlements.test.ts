@@ -252,6 +252,9 @@ describe('refunds', () => {
       [' 20000', 'order_amount.value'],
       ['1e4', 'order_amount.value'],
       ['', 'order_amount.value'],
+      // An integer's digits, as the sample writes "21000": JSON spells no integer with leading zeros.
+      ['00100', 'order_amount.value'],
+      ['020000', 'order_amount.value'],
     ];
     for (const [value, param] of loose) {
       const answer = await refund(order, {
@@ -260,8 +263,20 @@ describe('refunds', () => {
         split_info: { split_type: 'AMOUNT', split_details: [line(order, 'b', '1233', 100)] },
       });
       expect(answer.status, String(value)).toBe(400);
-      expect(answer.body.param).toBe(param);
+      expect(answer.body).toMatchObject({ code: 'INVALID_REQUEST', param });
     }
+    const paddedLine = await refund(order, {
+      merchant_order_reference: 'loose',
+      order_amount: { value: '100', currency: 'INR' },
+      split_info: { split_type: 'AMOUNT', split_details: [line(order, 'b', '1233', '0100')] },
+    });
+    expect(paddedLine.status).toBe(400);
+    expect(paddedLine.body).toMatchObject({
+      code: 'INVALID_REQUEST',
+      param: 'split_info.split_details[0].amount.value',
+      message:
+        'split_info.split_details[0].amount.value must be an integer in paise, without leading zeros ("0100" is not one; send 100)',
+    });
   });
 
   it('refuses refunds beyond what is left, per order and per split', async () => {
