@@ -496,6 +496,19 @@ describe('idempotency on create', () => {
     ).toBe(200);
   });
 
+  it('receipt_email is compared as sent: a retry spelling it in other case is another request', async () => {
+    const body = { amount: 5000, receipt_email: 'Ann.Lee@Example.com', idempotency_key: 'email-case-1' };
+    expect((await h.api.post('/v1/transactions', body)).status).toBe(201);
+    expect((await h.api.post('/v1/transactions', body)).status).toBe(200);
+    // The local part may name another mailbox (RFC 5321); the domain's case never does, but the
+    // stored address is answered as first sent, and a client's own retry resends the same bytes.
+    for (const receipt_email of ['ann.lee@Example.com', 'Ann.Lee@example.com']) {
+      const answer = await h.api.post<ErrorResponse>('/v1/transactions', { ...body, receipt_email });
+      expect(answer.status, receipt_email).toBe(422);
+      expect(answer.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'receipt_email' });
+    }
+  });
+
   it('the same key with different parameters is 422 naming the first differing param', async () => {
     await h.api.post('/v1/transactions', {
       amount: 5000,
