@@ -403,6 +403,12 @@ export interface DayReportView {
     zNumber: number;
     date: string;
   }[];
+  /**
+   * Running installment plans the till could not read before the report — a Z: before it closed the
+   * day; an X: at the last reading of the plans — with the gateway that made each and why: a part
+   * charged in the period and not read yet is not in the figures (docs/reports.md). Empty when none.
+   */
+  plansNotRead: { orderReference: string; gateway: string; reason: string }[];
   /** Every payment needing attention, whatever its day (older ones are listed, not counted). */
   attention: {
     id: string;

@@ -10,6 +10,7 @@
  */
 import type { Clock } from '../../common/clock';
 import {
+  FINAL_PLAN_STATUSES,
   GATEWAY_NAMES,
   type DayReportView,
   type GatewayName,
@@ -42,6 +43,7 @@ import {
   type JournalRow,
   type ReconcileResult,
   type ReportPayment,
+  type ReportPlanNotRead,
   type ReportReconciliation,
   type ReportCapture,
   type ReportCorrection,
@@ -85,9 +87,15 @@ export interface ReportDeps {
   gatewayMaxPages?: number;
   /**
    * Reads the till's running installment plans, taking in the parts the gateway charged since,
-   * before a Z is computed: a part charged in the day is that day's sale.
+   * before a Z is computed: a part charged in the day is that day's sale. Answers the running plans
+   * it could not read, and why: the Z names them (its figures may miss a part they charged).
    */
-  readPlans?: () => Promise<void>;
+  readPlans?: () => Promise<readonly PlanNotRead[]>;
+  /**
+   * The running plans the last reading of the plans (periodic, or before a Z) could not read, and
+   * why: an X names those still running (its figures may miss a part they charged).
+   */
+  plansNotRead?: () => readonly PlanNotRead[];
   /**
    * Takes in the parts of the till's own plans among the payments a gateway listed for a
    * reconciliation that the journal lacks; answers how many joined it.
@@ -98,6 +106,12 @@ export interface ReportDeps {
    * gateway listed for a reconciliation after all; answers how many joined the journal.
    */
   takeInNotMade?: (gateway: PaymentGateway, payments: readonly GatewayPayment[]) => number;
+}
+
+/** A running installment plan a reading of the plans could not read, and why. */
+export interface PlanNotRead {
+  plan: Pick<InstallmentPlanRecord, 'id' | 'gateway' | 'orderReference' | 'mode'>;
+  reason: string;
 }
 
 /** Terminal totals as the cashier types them from a terminal's end-of-day ticket. */
@@ -444,6 +458,7 @@ export class CounterReports {
       captures: this.captures(window),
       splits: this.splits(payments, window),
       corrections: this.corrections(window),
+      plansNotRead: this.plansNotRead(this.deps.plansNotRead?.() ?? []),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
@@ -535,8 +550,9 @@ export class CounterReports {
     // A part of one of the till's plans the gateway charged in the day and the till has not read yet
     // is that day's sale, and the till's own: taken in first (the Z is closed without it, and it
     // counts in the open day when taken in later, if the gateway does not answer now).
-    // (A plan that could not be read is logged where it was read, and the plans not read are named.)
-    await this.deps.readPlans?.().catch(() => undefined);
+    // (A plan that could not be read is logged where it was read, and named in the Z.)
+    // Those not read are named in the Z: what the shop owner keeps says its figures may miss a part.
+    const notRead = await this.readPlansBeforeClose();
     const open = this.window(date, mode);
     const label = this.labels();
     const since = this.rereadSince();
@@ -570,6 +586,7 @@ export class CounterReports {
       captures: this.captures(window, mode),
       splits: this.splits(payments, window),
       corrections: this.corrections(window, mode),
+      plansNotRead: this.plansNotRead(notRead, mode),
       window,
       closedAt: new Date(now).toISOString(),
       closedBy: input.closedBy,
@@ -632,6 +649,34 @@ export class CounterReports {
           `(or fix it), then close the day again.`,
       );
     }
+  }
+
+  /**
+   * The running plans read before a Z, answering those not read. A reading that fails as a whole
+   * read none: every running plan is named, with why.
+   */
+  private async readPlansBeforeClose(): Promise<readonly PlanNotRead[]> {
+    if (!this.deps.readPlans) return [];
+    try {
+      return await this.deps.readPlans();
+    } catch (error) {
+      return this.journal.runningPlans().map((plan) => ({ plan, reason: errorText(error) }));
+    }
+  }
+
+  /**
+   * The plans not read as a report of `mode` names them: its own mode's (another mode's parts are
+   * in no report of this one), each once, still running (one that has ended since was read).
+   */
+  private plansNotRead(notRead: readonly PlanNotRead[], mode = this.mode()): ReportPlanNotRead[] {
+    const named = new Map<string, ReportPlanNotRead>();
+    for (const { plan, reason } of notRead) {
+      if (plan.mode !== mode || named.has(plan.id)) continue;
+      const current = this.journal.getPlan(plan.id);
+      if (current && FINAL_PLAN_STATUSES.includes(current.status)) continue;
+      named.set(plan.id, { orderReference: plan.orderReference, gateway: GATEWAY_LABELS[plan.gateway], reason });
+    }
+    return [...named.values()];
   }
 
   /**
@@ -743,6 +788,8 @@ export class CounterReports {
         merchants: t.merchants.map((m) => ({ ...m })),
       })),
       corrections: (report.corrections ?? []).map((c) => ({ ...c })),
+      // Absent when every running plan was read, and from a Z closed before they were named.
+      plansNotRead: (report.plansNotRead ?? []).map((p) => ({ ...p })),
       attention: report.attention.map((a) => ({ ...a })),
       disputes: this.disputes(report),
       z: z
@@ -823,6 +870,7 @@ export class CounterReports {
       captures: this.captures(window),
       splits: this.splits(payments, window),
       corrections: this.corrections(window),
+      plansNotRead: this.plansNotRead(this.deps.plansNotRead?.() ?? []),
       window,
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
       testMode: this.mode() === 'test',
@@ -855,6 +903,7 @@ export class CounterReports {
         reconciliation ? printable(reconciliation) : undefined,
         report.splitSettlement,
         report.corrections,
+        report.plansNotRead,
       ),
     };
   }

@@ -320,16 +320,18 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     print: (parts) => receipts.printParts(parts),
     readPlans: async () => {
       // A plan not read (its gateway unreachable, its keys gone): a part it charged in the day is
-      // not in this Z, and the log names the plan.
+      // not in this Z, which names the plan, as the log does.
       const notRead = await service.installments.readBeforeClose();
       if (notRead.length > 0)
         devlog.add(
           'event',
           `Before the Z: ${notRead.length === 1 ? '1 running installment plan' : `${notRead.length} running installment plans`} not read`,
           `${notRead.map(({ plan, reason }) => `${plan.id} (${plan.orderReference}): ${reason}`).join('; ')}. ` +
-            'A part charged in the day and not read yet counts in the open day once read.',
+            'A part charged in the day and not read yet counts in the open day once read; the Z names them.',
         );
+      return notRead;
     },
+    plansNotRead: () => service.installments.notReadLast(),
     takeInPlanParts: (gateway, payments) => service.installments.takeInListed(gateway, payments),
     takeInNotMade: (gateway, payments) => service.recovery.takeInListedNotMade(gateway.name, payments),
   });

@@ -158,6 +158,8 @@ export class Installments {
   }
 
   private refreshing: Promise<PlansRead> | null = null;
+  /** The running plans the last reading could not read, and why (an X names them: notReadLast). */
+  private lastNotRead: PlanNotRead[] = [];
 
   /** The reading under way, or a new one (`beforeClose`: see readBeforeClose). */
   private reading(beforeClose: boolean): Promise<PlansRead> {
@@ -177,6 +179,11 @@ export class Installments {
    */
   async readBeforeClose(): Promise<PlanNotRead[]> {
     return (await this.reading(true)).notRead;
+  }
+
+  /** The running plans the last reading of them (periodic, or before a close) could not read, and why. */
+  notReadLast(): readonly PlanNotRead[] {
+    return this.lastNotRead;
   }
 
   private async readRunning(beforeClose: boolean): Promise<PlansRead> {
@@ -225,6 +232,7 @@ export class Installments {
         } else notRead.push({ plan, reason: errorText(error) });
       }
     }
+    this.lastNotRead = notRead;
     return { running: running().length > 0, notRead };
   }
 

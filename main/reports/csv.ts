@@ -2,7 +2,7 @@
  * The day's payments as CSV (RFC 4180): a header, one row per payment in the window (oldest
  * first), one row per capture and per refund made in the window of a payment from an earlier
  * period, then one totals row per currency and one per who moved the money (each gateway, the
- * shop's bank terminals) and currency. A payment's row shows what was captured and refunded of
+ * shop's bank terminals) and currency (then split, correction, plan_not_read and reconciliation rows). A payment's row shows what was captured and refunded of
  * it within the period, so the rows' captured, refunded and net columns add up to the totals. CRLF line ends (the last line too); a field with a
  * comma, a double quote, CR or LF is quoted, quotes doubled. Amounts are plain decimals in major
  * units with the currency's decimals ("12.50", JPY "1250", KWD "1.250"): machine-readable, not
@@ -25,6 +25,7 @@ import type {
   ReportCapture,
   ReportCorrection,
   ReportPayment,
+  ReportPlanNotRead,
   ReportReconciliation,
   ReportRefund,
   ReportTotals,
@@ -100,6 +101,11 @@ export function paymentsCsv(
    * `status` (the money columns stay blank: they add up to this period's totals). Absent: none.
    */
   corrections?: readonly ReportCorrection[],
+  /**
+   * The running installment plans not read before the report (a Z: before it closed the day): one
+   * `plan_not_read` row each (its order reference, why in `status`, its gateway). Absent: none.
+   */
+  plansNotRead?: readonly ReportPlanNotRead[],
 ): string {
   const day = paymentsOfPeriod(payments, window).sort(
     (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
@@ -223,6 +229,20 @@ export function paymentsCsv(
       ),
       c.currency.toUpperCase(),
       ...blank(11),
+    ]);
+  }
+  for (const plan of plansNotRead ?? []) {
+    rows.push([
+      'plan_not_read',
+      window.date,
+      '',
+      csvText(plan.orderReference),
+      csvText(`not read: ${plan.reason}`),
+      '',
+      ...blank(8),
+      csvText(plan.gateway),
+      '',
+      '',
     ]);
   }
   for (const g of reconciliation?.gateways ?? []) {

@@ -43,6 +43,7 @@ export type {
   ReportCorrection,
   ReportEntry,
   ReportPayment,
+  ReportPlanNotRead,
   ReportReconciliation,
   ReportRefund,
   ReportSplitShare,

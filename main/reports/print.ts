@@ -15,6 +15,7 @@ import type {
   DayReport,
   GroupTotals,
   ReportCorrection,
+  ReportPlanNotRead,
   ReportReconciliation,
   ReportTotals,
   SplitSettlementTotals,
@@ -137,6 +138,29 @@ function correctionLines(corrections: readonly ReportCorrection[], timeZone: str
   return lines;
 }
 
+/** Printed under the plans not read: what their figures may miss, and where it will count. */
+export const PLANS_NOT_READ_FOOTNOTE =
+  "A part one of these installment plans' gateway charged in this period and not read yet is not in these " +
+  'figures: it counts in the open day once the till reads the plan.';
+
+/** The running installment plans not read before the report (a Z: before it closed the day). */
+function plansNotReadLines(plans: readonly ReportPlanNotRead[], z: boolean): PrintLine[] {
+  if (plans.length === 0) return [];
+  const lines: PrintLine[] = [
+    { kind: 'rule' },
+    { kind: 'center', text: `NOT READ ${z ? 'BEFORE CLOSING' : 'YET'} (${plans.length})`, bold: true },
+    { kind: 'text', text: 'Running installment plans the till could not read:' },
+  ];
+  for (const plan of plans)
+    lines.push(
+      { kind: 'blank' },
+      { kind: 'pair', label: plan.orderReference, value: plan.gateway },
+      { kind: 'text', text: plan.reason },
+    );
+  lines.push({ kind: 'blank' }, { kind: 'text', text: PLANS_NOT_READ_FOOTNOTE });
+  return lines;
+}
+
 function groupLines(title: string, groups: readonly GroupTotals[], label: (key: string) => string): PrintLine[] {
   if (groups.length === 0) return [];
   const lines: PrintLine[] = [{ kind: 'rule' }, { kind: 'center', text: title, bold: true }];
@@ -189,6 +213,8 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
   if (report.totals.length > 0) lines.push({ kind: 'blank' }, { kind: 'text', text: TOTALS_FOOTNOTE });
   // Right under the totals they correct; absent from a period without any (and an older report).
   lines.push(...correctionLines(report.corrections ?? [], tz));
+  // What the figures may miss: absent when every running plan was read (and from an older report).
+  lines.push(...plansNotReadLines(report.plansNotRead ?? [], isZ(report)));
   // Old Zs, closed before it was kept, have none: printed without it.
   lines.push(...groupLines('BY WHO MOVED THE MONEY', report.byMover ?? [], (key) => key));
   lines.push(...groupLines('BY READER', report.byReader, (key) => key));

@@ -18,6 +18,7 @@ import type {
   ReportCorrection,
   ReportEntry,
   ReportPayment,
+  ReportPlanNotRead,
   ReportRefund,
   ReportSplitShare,
   ReportTotals,
@@ -326,6 +327,11 @@ export interface DayReportInput {
    * and last `now`, and not at all when those agree on whether it was approved.
    */
   readonly corrections?: readonly ReportCorrection[];
+  /**
+   * The running installment plans not read before the report (ReportPlanNotRead): a Z keeps them
+   * under its digest, by order reference. Absent or empty, the report has no such section.
+   */
+  readonly plansNotRead?: readonly ReportPlanNotRead[];
   readonly window: DayWindow;
   /** ISO instant. */
   readonly generatedAt: string;
@@ -394,6 +400,9 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
       throw new RangeError(`correction of ${correction.paymentId}: the amount must be whole minor units`);
   }
   const corrections = correctionsOfPeriod(input.corrections ?? [], input.window);
+  const plansNotRead = [...(input.plansNotRead ?? [])]
+    .map((plan) => ({ orderReference: plan.orderReference, gateway: plan.gateway, reason: plan.reason }))
+    .sort((a, b) => compare(a.orderReference, b.orderReference) || compare(a.gateway, b.gateway));
   const attention: AttentionItem[] = input.payments
     .filter((payment) => payment.attention)
     .sort(byTimeThenId)
@@ -426,6 +435,8 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
     ...(capturesAfter.length > 0 ? { capturesAfter } : {}),
     // Likewise: a period without corrections reads, and digests, as before.
     ...(corrections.length > 0 ? { corrections } : {}),
+    // Likewise: a Z whose plans were all read digests as before.
+    ...(plansNotRead.length > 0 ? { plansNotRead } : {}),
   };
 }
 

@@ -142,6 +142,20 @@ export interface ReportCorrection {
   readonly date: string;
 }
 
+/**
+ * A running installment plan the till could not read before the report was made (before a Z closed
+ * the day; for an X, at the last reading of the plans): a part its gateway charged in the period and
+ * not read yet is missing from the report's figures, and counts in the open day once read.
+ */
+export interface ReportPlanNotRead {
+  /** The plan's order reference (its parts are ORDER#2, ORDER#3…). */
+  readonly orderReference: string;
+  /** The gateway that made the plan ("PayPlug"). */
+  readonly gateway: string;
+  /** Why it was not read ("PayPlug unreachable", "no keys for PayPlug"). */
+  readonly reason: string;
+}
+
 /** A local calendar day in the shop's zone, as the instants it spans. */
 export interface DayWindow {
   /** "YYYY-MM-DD", local. */
@@ -258,6 +272,12 @@ export interface DayReport {
    * before they were kept).
    */
   readonly corrections?: readonly ReportCorrection[];
+  /**
+   * The running installment plans not read before the report was made, by order reference: the
+   * figures may miss a part charged in the period. Absent when every one was read (and from a report
+   * made before they were kept), so every earlier Z reads, and verifies, as before.
+   */
+  readonly plansNotRead?: readonly ReportPlanNotRead[];
 }
 
 /** Who closed the day despite open attention items, and why. Recorded in the Z for ever. */

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CloseDayInput, ReportCorrection, ReportPayment, ZReport } from '../../main/reports';
 import {
@@ -7,6 +9,7 @@ import {
   dayWindow,
   dayWindowAt,
   inWindow,
+  paymentsCsv,
   refundsOf as readRefunds,
   reportEscPos,
   reportHtml,
@@ -16,7 +19,7 @@ import {
   xReport,
 } from '../../main/reports';
 import { RECEIPT_WIDTHS } from '../../main/receipts';
-import { expectGolden, hexDump } from './golden';
+import { GOLDEN_DIR, expectGolden, hexDump } from './golden';
 import { DATE, TZ, dayPayments, payment, refund, sameDayCaptures, sameDayRefunds, resetIds } from './report-fixtures';
 
 const WINDOW = dayWindow(DATE, TZ);
@@ -745,5 +748,96 @@ describe('corrections to earlier days', () => {
     expect(z.z.corrections).toEqual(x.corrections);
     expect(verifyZReport(z.z)).toBe(true);
     expect(verifyZReport({ ...z.z, corrections: [] })).toBe(false);
+  });
+});
+
+describe('installment plans not read before closing', () => {
+  /** The Z of the fixtures' day as the till closes it: in-flight and attention payments left out. */
+  const closable = () =>
+    dayPayments().filter((p) => !p.attention && !['pending', 'creating', 'in_progress'].includes(p.status));
+  const closeInput = (over: Partial<CloseDayInput> = {}): CloseDayInput => {
+    const payments = closable();
+    return {
+      payments,
+      refunds: sameDayRefunds(payments),
+      captures: sameDayCaptures(payments),
+      window: WINDOW,
+      closedAt: CLOSED_AT,
+      closedBy: 'Camille',
+      testMode: false,
+      previous: null,
+      ...over,
+    };
+  };
+  const notRead = [
+    { orderReference: 'PLAN-B', gateway: 'PayPlug', reason: 'PayPlug unreachable' },
+    { orderReference: 'PLAN-A', gateway: 'PayPlug', reason: 'no keys for PayPlug' },
+  ];
+  /** A Z the till stored before the plans not read were named (its JSON as in z_reports.report). */
+  const storedBefore = () =>
+    JSON.parse(readFileSync(join(GOLDEN_DIR, 'reports', 'z-stored-2026-03-29.json'), 'utf8')) as ZReport;
+
+  it('names them in the Z, under its digest, printed and in its CSV; a day whose plans were read has none', () => {
+    const result = closeDay(closeInput({ plansNotRead: notRead }));
+    if (!result.ok) throw new Error(result.message);
+    const z = result.z;
+    expect(z.plansNotRead).toEqual([notRead[1], notRead[0]]);
+    expect(verifyZReport(z)).toBe(true);
+    expect(verifyZReport(JSON.parse(JSON.stringify(z)) as ZReport)).toBe(true);
+    // Removing or changing one shows: what the shop owner keeps cannot lose them quietly.
+    const { plansNotRead: _removed, ...without } = z;
+    expect(verifyZReport(without as ZReport)).toBe(false);
+    expect(verifyZReport({ ...z, plansNotRead: [notRead[0]!] })).toBe(false);
+    // Not in the figures: the same totals as a Z whose plans were all read.
+    const read = closeDay(closeInput({ plansNotRead: [] }));
+    if (!read.ok) throw new Error(read.message);
+    expect(z.totals).toEqual(read.z.totals);
+    expect('plansNotRead' in read.z).toBe(false);
+    for (const width of RECEIPT_WIDTHS) {
+      const text = reportText(z, width);
+      expect(text).toContain('NOT READ BEFORE CLOSING (2)');
+      expect(text).toContain('PLAN-A');
+      expect(text).toContain('PayPlug unreachable');
+      for (const row of text.split('\n')) expect([...row].length).toBeLessThanOrEqual(width);
+      expect(reportText(read.z, width)).not.toContain('NOT READ');
+    }
+    // An X says them too, without "before closing".
+    const x = xReport({ ...closeInput({ plansNotRead: notRead }), generatedAt: CLOSED_AT });
+    expect(reportText(x, 42)).toContain('NOT READ YET (2)');
+    const csv = paymentsCsv(
+      z.payments!,
+      z.refunds!,
+      z.captures!,
+      z.window,
+      undefined,
+      undefined,
+      undefined,
+      z.plansNotRead,
+    );
+    expect(csv).toContain('plan_not_read,2026-03-29,,PLAN-A,not read: no keys for PayPlug,,,,,,,,,,PayPlug,,\r\n');
+    expect(csv).toContain('plan_not_read,2026-03-29,,PLAN-B,not read: PayPlug unreachable,,,,,,,,,,PayPlug,,\r\n');
+  });
+
+  it('keeps a Z stored before them verifying as it did, and the next Z follows it', () => {
+    const stored = storedBefore();
+    expect(stored.plansNotRead).toBeUndefined();
+    expect(verifyZReport(stored)).toBe(true);
+    // The same day closed today with every plan read is the same Z, digest included: nothing new in it.
+    const again = closeDay(closeInput({ plansNotRead: [] }));
+    if (!again.ok) throw new Error(again.message);
+    expect(again.z.digest).toBe(stored.digest);
+    expect(reportText(stored, 42)).not.toContain('NOT READ');
+    const next = closeDay(
+      closeInput({
+        window: dayWindow('2026-03-30', TZ),
+        closedAt: '2026-03-30T21:00:00.000Z',
+        payments: [],
+        refunds: [],
+        captures: [],
+        previous: stored,
+        plansNotRead: notRead,
+      }),
+    );
+    expect(next).toMatchObject({ ok: true, z: { number: 2, previousDigest: stored.digest } });
   });
 });

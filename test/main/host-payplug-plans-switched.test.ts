@@ -161,12 +161,31 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
       asked.add(path);
       return true;
     };
-    await t.call('reports.close', { closedBy: 'Ada' });
+    const z = await t.call('reports.close', { closedBy: 'Ada' });
     expect(asked.size).toBe(1);
     const log = await t.call('devlog.list', { limit: 500 });
     const named = log.find((e) => /Before the Z: 2 running installment plans not read/.test(e.summary));
     expect(named?.detail).toContain(`${first.id} (PLAN-SW4): PayPlug unreachable`);
     expect(named?.detail).toContain(`${second.id} (PLAN-SW5): PayPlug unreachable`);
+
+    // The Z itself names them — what the shop owner keeps, not only the log — stored under its digest.
+    const plans = [
+      { orderReference: 'PLAN-SW4', gateway: 'PayPlug', reason: 'PayPlug unreachable' },
+      { orderReference: 'PLAN-SW5', gateway: 'PayPlug', reason: 'PayPlug unreachable' },
+    ];
+    expect(z.plansNotRead).toEqual(plans);
+    expect(z.text).toContain('NOT READ BEFORE CLOSING (2)');
+    const stored = await t.call('reports.get', { number: z.z!.number });
+    expect(stored.plansNotRead).toEqual(plans);
+    expect(stored.z!.valid).toBe(true);
+    expect((await t.call('reports.list', { limit: 5 }))[0]!.valid).toBe(true);
+    const { content } = await t.call('reports.csv', { number: z.z!.number });
+    expect(content).toContain(`plan_not_read,${z.date},,PLAN-SW4,not read: PayPlug unreachable,`);
+    expect(content).toContain(`plan_not_read,${z.date},,PLAN-SW5,not read: PayPlug unreachable,`);
+    // The open day's X says them too: still not read.
+    const x = await t.call('reports.x', {});
+    expect(x.plansNotRead).toEqual(plans);
+    expect(x.text).toContain('NOT READ YET (2)');
   });
 
   it('reads the plan at once on a PayPlug notification while the till uses Plural, checked by PayPlug', async () => {

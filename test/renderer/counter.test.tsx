@@ -97,6 +97,7 @@ function xReport(over: Partial<DayReportView> = {}): DayReportView {
     byMover: [],
     splitSettlement: [],
     corrections: [],
+    plansNotRead: [],
     attention: [],
     disputes: { opened: [], lost: [] },
     z: null,
@@ -747,6 +748,42 @@ describe('Reports (F9)', () => {
       ['ORD-OLD-2', '2026-03-28 (Z 7)', 'succeeded', 'failed', '−€18.00'],
     ]);
     expect(screen.getByRole('heading', { name: 'Corrections to earlier days (2)' })).toBeTruthy();
+  });
+
+  it('names the installment plans a Z could not read before closing, with their gateway and why', async () => {
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () =>
+      ok(
+        xReport({
+          kind: 'Z',
+          z: Z_ONE,
+          plansNotRead: [
+            { orderReference: 'PLAN-SW4', gateway: 'PayPlug', reason: 'PayPlug unreachable' },
+            { orderReference: 'PLAN-SW5', gateway: 'PayPlug', reason: 'no keys for PayPlug' },
+          ],
+        }),
+      ),
+    );
+    bridge.on('reports.list', () => ok([]));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    const section = await screen.findByRole('region', { name: 'Installment plans not read before closing (2)' });
+    expect(
+      within(section)
+        .getAllByRole('listitem')
+        .map((item) => item.textContent),
+    ).toEqual(['PLAN-SW4 · PayPlug — PayPlug unreachable', 'PLAN-SW5 · PayPlug — no keys for PayPlug']);
+    expect(within(section).getByText(/not in these figures/)).toBeTruthy();
+  });
+
+  it('says nothing of plans not read when every one was read', async () => {
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([]));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await screen.findByRole('heading', { name: /X report/ });
+    expect(screen.queryByRole('region', { name: /Installment plans not read/ })).toBeNull();
   });
 
   it('asks for an override when the host says payments are not paid yet, then closes with it', async () => {
