@@ -76,7 +76,14 @@ export const ADVICE_UNKNOWN_ON_TERMINAL =
  * for the same money): asked again, the answer would be the same.
  */
 export class ActionMisfit extends GatewayUnreadable {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /**
+     * Refused before (the journal keeps refusals across restarts): the cashier was told then, and may
+     * have handled it since. Not said again: not logged, and the payment not put back in Needs attention.
+     */
+    readonly before = false,
+  ) {
     super(message);
     this.name = 'ActionMisfit';
   }
@@ -101,9 +108,12 @@ export class ReaderEvents implements ReaderEventSink {
     if (action.amount !== record.amount || action.currency.toUpperCase() !== record.currency.toUpperCase()) {
       const asked = formatAmount(action.amount, action.currency);
       const is = formatAmount(record.amount, record.currency);
-      this.misfit(record, asked, is);
+      // Refused before, maybe before a restart: handled or not, the cashier heard of it then.
+      const before = journal.readerActionRefused(record.gateway, action.id, action.amount, action.currency);
+      if (!before) this.misfit(record, action, asked, is);
       throw new ActionMisfit(
         `The gateway's reader action does not fit the payment: it asks for ${asked}, the payment is ${is}`,
+        before,
       );
     }
     if (record.actionId === action.id && record.status === 'in_progress') return;
@@ -128,7 +138,22 @@ export class ReaderEvents implements ReaderEventSink {
   }
 
   /** Needs attention for a reader action asking for other money than the payment (see started). */
-  private misfit(record: PaymentRecord, asked: string, is: string): void {
+  private misfit(record: PaymentRecord, action: ReaderAction, asked: string, is: string): void {
+    const { journal } = this.engine;
+    // The refusal is kept with the item, in one transition: a restart does not refuse it anew.
+    journal.atomically(() => {
+      journal.noteReaderActionRefused({
+        gateway: record.gateway,
+        actionId: action.id,
+        amount: action.amount,
+        currency: action.currency,
+        paymentId: record.id,
+      });
+      this.flagMisfit(record, asked, is);
+    });
+  }
+
+  private flagMisfit(record: PaymentRecord, asked: string, is: string): void {
     const { journal } = this.engine;
     const reason = `${GATEWAY_LABELS[record.gateway]} asked the reader to collect ${asked} for this payment of ${is}. The reader did not ask for the card.`;
     if (record.attentionReason === reason && record.attentionAdvice === ADVICE_ACTION_MISFIT) return;

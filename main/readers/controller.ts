@@ -454,16 +454,21 @@ export class ReaderController {
         this.current = null;
         this.pollDeferred = true;
         this.misfits.add(misfitKey(action));
-        this.misfitProblem =
-          `${errorText(error)}. The reader does not ask for the card; the payment is in Needs attention (F8): ` +
-          'cancel it and charge the customer again.';
+        // Refused before (the journal keeps it across a restart): the cashier was told then and may
+        // have handled it; the reader still leaves it, and says so, without raising it again.
+        this.misfitProblem = error.before
+          ? `${errorText(error)}. The reader does not ask for the card: it refused this action before ` +
+            "(the payment's timeline says when)."
+          : `${errorText(error)}. The reader does not ask for the card; the payment is in Needs attention (F8): ` +
+            'cancel it and charge the customer again.';
         this.setJournalProblem(this.misfitProblem);
         this.options.onChange();
-        this.options.log(
-          'error',
-          `Refused action ${action.id}: it asks for other money than its payment`,
-          errorText(error),
-        );
+        if (!error.before)
+          this.options.log(
+            'error',
+            `Refused action ${action.id}: it asks for other money than its payment`,
+            errorText(error),
+          );
         return;
       }
       // No card is asked for while the journal cannot hold the payment: the device's answer could

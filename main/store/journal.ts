@@ -2002,6 +2002,57 @@ export class Journal {
     });
   }
 
+  // -- refused reader actions -------------------------------------------------------------------
+
+  /**
+   * Whether the till refused this reader action of `gateway` for this money before (it asked for
+   * other money than its payment: ReaderEvents.started). Kept across restarts (migration 024), so a
+   * refusal the cashier handled is not refused, logged and put in Needs attention again.
+   */
+  readerActionRefused(gateway: GatewayName, actionId: string, amount: number, currency: string): boolean {
+    return (
+      this.db
+        .prepare(
+          `SELECT 1 AS one FROM refused_reader_actions WHERE gateway = ? AND action_id = ? AND amount = ? AND currency = ?`,
+        )
+        .get<{ one: number }>(gateway, actionId, amount, currency.toUpperCase()) !== undefined
+    );
+  }
+
+  /**
+   * Notes a reader action refused for asking other money than its payment (within the caller's
+   * transition, with the payment's attention item). Those of payments now final are dropped: their
+   * actions are not collected whatever they ask (the payment is over), so the list stays short.
+   */
+  noteReaderActionRefused(refusal: {
+    gateway: GatewayName;
+    actionId: string;
+    amount: number;
+    currency: string;
+    paymentId: string;
+  }): void {
+    const settled = [...SETTLED_STATUSES];
+    this.db
+      .prepare(
+        `DELETE FROM refused_reader_actions WHERE payment_id IN
+           (SELECT id FROM payments WHERE status IN (${settled.map(() => '?').join(', ')}))`,
+      )
+      .run(...settled);
+    this.db
+      .prepare(
+        `INSERT OR IGNORE INTO refused_reader_actions (gateway, action_id, amount, currency, payment_id, refused_at)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        refusal.gateway,
+        refusal.actionId,
+        refusal.amount,
+        refusal.currency.toUpperCase(),
+        refusal.paymentId,
+        this.nowIso(),
+      );
+  }
+
   // -- disputes ---------------------------------------------------------------------------------
 
   /**

@@ -832,6 +832,30 @@ describe('journal migrations upgrade a database with rows in it', () => {
     });
   });
 
+  it('024 refused reader actions: payments keep their rows; a refusal is kept once per action and money', () => {
+    const db = databaseAt(23);
+    insertV1Payment(db, 'pay_misfit', { status: 'in_progress', transaction_id: 'tx_misfit' });
+    insertV1Payment(db, 'pay_done', { status: 'canceled' });
+    const before = db.prepare('SELECT * FROM payments ORDER BY id').all();
+    upgrade(db, 24);
+    expect(db.prepare('SELECT * FROM payments ORDER BY id').all()).toEqual(before);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    // Nothing refused before the upgrade is known: it is refused once more, then kept.
+    expect(journal.readerActionRefused('plutopay', 'act_1', 250000, 'USD')).toBe(false);
+    const refusal = { gateway: 'plutopay' as const, actionId: 'act_1', amount: 250000, paymentId: 'pay_misfit' };
+    journal.noteReaderActionRefused({ ...refusal, currency: 'usd' });
+    journal.noteReaderActionRefused({ ...refusal, currency: 'USD' });
+    expect(journal.readerActionRefused('plutopay', 'act_1', 250000, 'usd')).toBe(true);
+    // The same action for other money, or another gateway's action of that id, is another.
+    expect(journal.readerActionRefused('plutopay', 'act_1', 2500, 'USD')).toBe(false);
+    expect(journal.readerActionRefused('payplug', 'act_1', 250000, 'USD')).toBe(false);
+    // Those of payments now final are dropped at the next refusal.
+    journal.noteReaderActionRefused({ ...refusal, actionId: 'act_2', currency: 'EUR', paymentId: 'pay_done' });
+    journal.noteReaderActionRefused({ ...refusal, actionId: 'act_3', currency: 'EUR' });
+    expect(journal.readerActionRefused('plutopay', 'act_2', 250000, 'EUR')).toBe(false);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM refused_reader_actions').get<{ n: number }>()!.n).toBe(2);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });

@@ -16,6 +16,7 @@ import { Journal } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { ADVICE_UNREADABLE_STEP } from '../../main/payments/sync';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { journalImage, restoreJournal } from '../support/crash';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { cardPayment } from '../support/proxied-host';
 import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
@@ -452,6 +453,66 @@ describe('a gateway whose reader action asks for other money than the payment', 
       status: 'canceled',
       amount_captured: 0,
     });
+  });
+
+  it('a refusal the cashier handled stays handled across a restart: not refused, logged or flagged again', async () => {
+    // Found in review: the refused actions were kept in memory only, so after a restart the same
+    // wrong action was refused again and the payment put back in Needs attention.
+    const { sandbox, proxy } = await plutoPayBehindProxy();
+    const dataDir = mkdtempSync(join(tmpdir(), 'misfit-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await till(sandbox, proxy, { dataDir });
+    const reader = await first.onlineReader();
+    let polls = 0;
+    proxy.rewrite = (_method, path, body) => {
+      if (path !== '/v1/terminal/link/poll') return null;
+      polls++;
+      return body.replaceAll('"amount":2500,', '"amount":250000,');
+    };
+    const created = await first.call('payments.create', { amount: 2500, currency: 'USD', captureMethod: 'automatic' });
+    await first.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await waitFor(
+      async () => (await first.call('attention.list', {})).find((i) => i.paymentId === created.id),
+      8_000,
+      'the payment in Needs attention',
+    );
+    // The cashier reads it and marks it as handled (the gateway was called, say).
+    const handled = await first.call('attention.resolve', { paymentId: created.id, resolution: 'dismiss' });
+    expect(handled.attention).toBeNull();
+
+    // The till stops here (a kill -9: the journal as committed), and starts again on the same data.
+    const image = journalImage(dataDir);
+    await first.close();
+    restoreJournal(dataDir, image);
+    const seen = polls;
+    const second = await till(sandbox, proxy, { dataDir });
+    // The gateway still holds the action, for the same other money: the reader leaves it and says why.
+    const leaving = await waitFor(
+      async () =>
+        polls >= seen + 3 &&
+        (await second.call('readers.list', {})).find(
+          (r) => r.id === reader.id && r.statusDetail?.includes('$2,500.00'),
+        ),
+      10_000,
+      'the reader to poll the action again and leave it',
+    );
+    expect((await second.call('attention.list', {})).some((i) => i.paymentId === created.id)).toBe(false);
+    const payment = (await second.call('session.snapshot', {})).payments.find((p) => p.id === created.id)!;
+    expect(payment.attention).toBeNull();
+    expect(payment.readerStage).not.toBe('waiting_for_card');
+    expect(leaving.statusDetail).toContain('it refused this action before');
+    expect(
+      second.host.devlog.list(500).filter((e) => e.kind === 'error' && e.summary.startsWith('Refused action')),
+    ).toEqual([]);
+    const timeline = (await second.call('transactions.get', { transactionId: created.transactionId! })).timeline;
+    expect(timeline.filter((e) => e.event === 'reader_action_refused')).toHaveLength(1);
+
+    // The same action for the payment's own money is collected as any other, once.
+    proxy.rewrite = () => null;
+    await second.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card', 8_000);
+    await second.call('simulate.presentCard', { readerId: reader.id });
+    const paid = await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+    expect(paid.amountCaptured).toBe(2500);
   });
 });
 

@@ -22,6 +22,7 @@ import { migration as pluralLinks } from './020-plural-links';
 import { migration as disputes } from './021-disputes';
 import { migration as cancelAsked } from './022-cancel-asked';
 import { migration as planModes } from './023-plan-modes';
+import { migration as refusedReaderActions } from './024-refused-reader-actions';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -48,6 +49,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   disputes,
   cancelAsked,
   planModes,
+  refusedReaderActions,
 ];
 
 export type { Migration };
