@@ -491,6 +491,7 @@ export function createReaderRegistry(options: ReaderRegistryOptions): ReaderRegi
 class TrackedReader implements Reader {
   readonly presentCard?: (cardNumber?: string) => boolean;
   readonly setFault?: (fault: SimulatedFault) => void;
+  readonly heldByFault?: () => 'no_answer' | null;
   readonly refund?: (request: CollectRequest, onStage?: (stage: CollectStage) => void) => Promise<CardOutcome>;
 
   constructor(
@@ -499,6 +500,7 @@ class TrackedReader implements Reader {
   ) {
     if (inner.presentCard) this.presentCard = (cardNumber) => inner.presentCard!(cardNumber);
     if (inner.setFault) this.setFault = (fault) => inner.setFault!(fault);
+    if (inner.heldByFault) this.heldByFault = () => inner.heldByFault!();
     if (inner.refund) this.refund = (request, onStage) => inner.refund!(request, onStage);
   }
 

@@ -155,6 +155,11 @@ export interface Reader {
   /** Test mode only: inject a fault into the next collection. */
   setFault?(fault: SimulatedFault): void;
   /**
+   * Test mode only: the injected fault that holds the current collection, if any ('no_answer': the
+   * reader ignores cards and never answers until the collection is canceled).
+   */
+  heldByFault?(): 'no_answer' | null;
+  /**
    * After an 'unknown' outcome: asks the device what became of the collection with this reference.
    * Devices that remember (the simulated reader) answer; Concert cannot, so it has no such method.
    * Resolves null when the device does not know either.

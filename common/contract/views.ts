@@ -698,6 +698,11 @@ export interface ReaderView {
   statusDetail: string | null;
   lastSeenAt: string | null;
   canPresentTestCards: boolean;
+  /**
+   * Test mode, a simulated reader: the injected fault holding its current payment ('no_answer': it
+   * ignores cards and never answers until the payment is canceled or the app gives up). Absent otherwise.
+   */
+  heldByFault?: 'no_answer';
   action: { paymentId: string | null; transactionId: string; stage: ReaderStage | null; status: string } | null;
 }
 

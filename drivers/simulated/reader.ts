@@ -91,6 +91,10 @@ export class SimulatedReader implements Reader {
     this.fault = fault;
   }
 
+  heldByFault(): 'no_answer' | null {
+    return this.current?.silent ? 'no_answer' : null;
+  }
+
   collect(request: CollectRequest, onStage?: (stage: CollectStage) => void): Promise<CardOutcome> {
     return this.transact('purchase', request, onStage);
   }

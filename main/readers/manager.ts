@@ -63,6 +63,10 @@ export interface ReaderManagerOptions {
 const CLOUD_PREFIX = 'rdr_cloud_';
 const PORT_PREFIX = 'rdr_port_';
 
+/** The refusal of a card on a reader the "No answer" fault holds: what the fault does, and what to do. */
+const NO_ANSWER_HOLDS =
+  'This simulated reader has the "No answer" fault: it ignores cards on this payment and never answers. Cancel the payment on Process payment (F2), or wait: the app gives up on it and asks you in Needs attention (F8) what happened.';
+
 export class ReaderManager implements ReaderDirectory {
   private readonly controllers = new Map<string, ReaderController>();
   private readonly simulated = new Map<string, SimulatedReader>();
@@ -345,6 +349,7 @@ export class ReaderManager implements ReaderDirectory {
         );
       if (!controller.reader?.info.canPresentTestCards)
         throw new HostError('conflict', 'Test cards can only be presented to simulated readers.');
+      if (controller.reader.heldByFault?.() === 'no_answer') throw new HostError('conflict', NO_ANSWER_HOLDS);
       if (!controller.presentCard(cardNumber))
         throw new HostError('conflict', 'This reader is not waiting for a card.');
       return this.viewOf(readerId);
@@ -813,6 +818,9 @@ export class ReaderManager implements ReaderDirectory {
         null,
       lastSeenAt: controller?.lastSeenAt ?? null,
       canPresentTestCards: this.options.testMode() && (device?.info.canPresentTestCards ?? false),
+      ...(this.options.testMode() && device?.heldByFault?.() === 'no_answer'
+        ? { heldByFault: 'no_answer' as const }
+        : {}),
       action: action
         ? {
             paymentId: this.options.journal.findByTransactionId(action.transactionId)?.id ?? null,

@@ -64,6 +64,33 @@ describe('host against the sandbox: the cashier flow', () => {
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
   });
 
+  it('a reader the "No answer" fault holds says so, and a card presented to it is refused with that reason', async () => {
+    // Found by a tester: Simulate payment listed the reader as waiting ("Expected outcome: Approved")
+    // and Present card answered only "This reader is not waiting for a card."
+    const reader = await t.onlineReader();
+    await t.call('simulate.setFault', { readerId: reader.id, fault: 'no_answer' });
+    const sent = await t.call('payments.create', { amount: 1250, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(sent.id, (p) => p.readerStage === 'waiting_for_card');
+    const held = await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.heldByFault === 'no_answer'),
+      3_000,
+      'reader held by the fault',
+    );
+    expect(held.action?.paymentId).toBe(sent.id);
+    expect(await t.fail('simulate.presentCard', { readerId: reader.id })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/^This simulated reader has the "No answer" fault: it ignores cards/),
+    });
+    // Canceled, the reader is free and takes the next payment's card.
+    await t.call('payments.cancel', { paymentId: sent.id });
+    await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.id === reader.id && r.action === null),
+      3_000,
+      'reader idle',
+    );
+    expect((await t.call('readers.list', {})).find((r) => r.id === reader.id)).not.toHaveProperty('heldByFault');
+  });
+
   it('a create that names the reader sends the payment to it in the same command', async () => {
     const reader = await t.onlineReader();
     const sent = await t.call('payments.create', { amount: 900, currency: 'EUR', readerId: reader.id });

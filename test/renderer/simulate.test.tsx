@@ -88,6 +88,28 @@ describe('Simulate payment screen', () => {
     await waitFor(() => expect(bridge.inputs('simulate.presentCard')[0]?.readerId).toBe('rdr_sim2'));
   });
 
+  it('a reader the "No answer" fault holds: says the fault\'s effect, not "Approved", and offers no card', async () => {
+    // Found by a tester: "Expected outcome: Approved", then Present card answered "This reader is not
+    // waiting for a card."
+    const snapshot = waitingSnapshot();
+    const bridge = new FakeBridge({
+      ...snapshot,
+      readers: snapshot.readers.map((r) => (r.id === 'rdr_sim1' ? { ...r, heldByFault: 'no_answer' as const } : r)),
+    });
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    expect(screen.getByRole('radio', { name: /Counter 1 — €12.50 .*“No answer” fault: ignores cards/ })).toBeTruthy();
+    expect(screen.queryByText(/Expected outcome: Approved/)).toBeNull();
+    expect(screen.getByText(/Expected outcome: no answer\. Counter 1 has the “No answer” fault/)).toBeTruthy();
+    const present = screen.getByRole('button', { name: 'Present card' }) as HTMLButtonElement;
+    expect(present.disabled).toBe(true);
+    expect(document.getElementById(present.getAttribute('aria-describedby')!)?.textContent).toMatch(
+      /ignores any card on this payment/,
+    );
+    await user.click(present);
+    expect(bridge.inputs('simulate.presentCard')).toEqual([]);
+  });
+
   it('says which outcome the test amount gives', async () => {
     const { user } = await renderApp(new FakeBridge(waitingSnapshot(1005)));
     await user.keyboard('{F3}');

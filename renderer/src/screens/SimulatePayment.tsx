@@ -70,10 +70,12 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
   const cardNumber = card === OTHER ? normaliseCardNumber(other) : card;
   const cardError = card === OTHER && other.trim() && !cardNumber ? 'Card number: 12 to 19 digits.' : null;
   const presenting = reader ? busy[`present:${reader.id}`] === true : false;
+  // The "No answer" fault holds the payment: the reader ignores cards, whatever the test rules say.
+  const held = reader?.heldByFault === 'no_answer';
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (!reader || !cardNumber || presenting) return;
+    if (!reader || !cardNumber || presenting || held) return;
     setError(null);
     setDone(null);
     const result = await run('simulate.presentCard', { readerId: reader.id, cardNumber }, `present:${reader.id}`);
@@ -109,6 +111,7 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
                   <span>
                     {r.label} — {p ? money(p.amount, p.currency) : `transaction ${r.action?.transactionId}`}
                     {r.action?.stage ? ` (${STAGE_LABELS[r.action.stage] ?? r.action.stage})` : ''}
+                    {r.heldByFault === 'no_answer' ? ' — “No answer” fault: ignores cards' : ''}
                   </span>
                 ),
               };
@@ -116,7 +119,7 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
             onChange={setReaderPick}
           />
 
-          {payment ? (
+          {payment && !held ? (
             <p className="test-amount">
               Test amount {money(payment.amount, payment.currency)}:{' '}
               {ending
@@ -155,13 +158,24 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
               />
             </Field>
           ) : null}
-          {payment && cardNumber ? (
+          {held ? (
+            <p className="expected" id="present-held">
+              Expected outcome: no answer. {reader?.label} has the “No answer” fault: it ignores any card on this
+              payment and never answers. Cancel the payment on Process payment (F2), or wait: the app gives up on it and
+              asks you in Needs attention (F8) what happened.
+            </p>
+          ) : payment && cardNumber ? (
             <p className="expected">Expected outcome: {outcomeText(payment.amount, cardNumber)}</p>
           ) : null}
 
           <ErrorBox error={error} shownPaths={['cardNumber']} />
           <div className="actions">
-            <button type="submit" className="primary" disabled={!cardNumber || presenting}>
+            <button
+              type="submit"
+              className="primary"
+              disabled={!cardNumber || presenting || held}
+              aria-describedby={held ? 'present-held' : undefined}
+            >
               Present card
             </button>
           </div>
