@@ -5,6 +5,7 @@ import {
   deferred,
   fail,
   FakeBridge,
+  findShownAlert,
   makePayment,
   makeReader,
   makeSettings,
@@ -313,6 +314,78 @@ describe('Readers screen', () => {
     await waitFor(() => expect(bridge.inputs('readers.forget')).toEqual([{ readerId: 'rdr_cloud1' }]));
     await waitFor(() => expect(screen.queryByRole('article', { name: /Terrace/ })).toBeNull());
     expect(store.getState().host.readers.map((r) => r.id)).not.toContain('rdr_cloud1');
+  });
+
+  it('a reader holding a payment offers neither Forget nor the own-bank box: says why, keeps the focus', async () => {
+    // Found by a tester: Forget was offered on a busy reader, refused only after "Yes, forget", and the
+    // focus then went to the screen's title. The own-bank box did nothing, and said nothing.
+    const desk = makeReader({
+      id: 'rdr_desk',
+      label: 'Desk 5000',
+      kind: 'concert',
+      action: { paymentId: null, transactionId: 'tx_on', stage: 'waiting_for_card', status: 'in_progress' },
+    });
+    const bridge = new FakeBridge(makeSnapshot({ readers: [desk] }));
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    const item = screen.getByRole('article', { name: /Desk 5000/ });
+    const reason = /Desk 5000 holds a payment: it cannot be forgotten, nor where its money goes changed/;
+    const forget = within(item).getByRole('button', { name: 'Forget' });
+    expect(forget.getAttribute('aria-disabled')).toBe('true');
+    expect(document.getElementById(forget.getAttribute('aria-describedby')!)?.textContent).toMatch(reason);
+    act(() => forget.focus());
+    await user.keyboard('{Enter}');
+    expect(within(item).queryByRole('button', { name: /^Yes, forget/ })).toBeNull();
+    expect(document.activeElement).toBe(forget);
+    await waitFor(() => expect(screen.getAllByText(reason).length).toBeGreaterThan(1));
+
+    const box = within(item).getByRole('checkbox', { name: /charges through its own bank/ });
+    expect(document.getElementById(box.getAttribute('aria-describedby')!)?.textContent).toMatch(reason);
+    act(() => box.focus());
+    await user.keyboard(' ');
+    expect(within(item).queryByRole('button', { name: /^Yes: Desk 5000/ })).toBeNull();
+    expect(document.activeElement).toBe(box);
+    expect(bridge.count('readers.forget')).toBe(0);
+    expect(bridge.count('readers.configure')).toBe(0);
+  });
+
+  it('a Forget the host refuses after "Yes" gives the focus back to Forget, with the reason heard', async () => {
+    const desk = makeReader({ id: 'rdr_desk', label: 'Desk 5000', kind: 'concert' });
+    const bridge = new FakeBridge(makeSnapshot({ readers: [desk] }));
+    bridge.on('readers.forget', () => fail('conflict', 'This terminal is making a refund. Let it finish first.'));
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    const item = screen.getByRole('article', { name: /Desk 5000/ });
+    act(() => within(item).getByRole('button', { name: 'Forget' }).focus());
+    await user.keyboard('{Enter}');
+    expect(document.activeElement).toBe(within(item).getByRole('button', { name: 'Yes, forget Desk 5000' }));
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(bridge.count('readers.forget')).toBe(1));
+    expect((await findShownAlert()).textContent).toMatch(/making a refund/);
+    expect(document.activeElement).toBe(within(item).getByRole('button', { name: 'Forget' }));
+  });
+
+  it('withdraws "Yes, forget" when a payment arrives on the reader, and keeps the focus on Forget', async () => {
+    const desk = makeReader({ id: 'rdr_desk', label: 'Desk 5000', kind: 'concert' });
+    const bridge = new FakeBridge(makeSnapshot({ readers: [desk] }));
+    const { user } = await renderApp(bridge, { screen: 'readers' });
+    const item = screen.getByRole('article', { name: /Desk 5000/ });
+    act(() => within(item).getByRole('button', { name: 'Forget' }).focus());
+    await user.keyboard('{Enter}');
+    act(() =>
+      bridge.push({
+        seq: bridge.snapshot.seq + 1,
+        type: 'readers',
+        readers: [
+          {
+            ...desk,
+            action: { paymentId: null, transactionId: 'tx_arrived', stage: 'waiting_for_card', status: 'in_progress' },
+          },
+        ],
+      }),
+    );
+    expect(within(item).queryByRole('button', { name: /^Yes, forget/ })).toBeNull();
+    expect(screen.getByText(/Desk 5000 started taking a payment, so it cannot be forgotten now/)).toBeTruthy();
+    expect(document.activeElement).toBe(within(item).getByRole('button', { name: 'Forget' }));
+    expect(bridge.count('readers.forget')).toBe(0);
   });
 
   it('keeps the focus on the reader while its commands run, and on the box around its confirmation', async () => {

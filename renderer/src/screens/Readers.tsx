@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { flushSync } from 'react-dom';
 import type { CommandError, ReaderView } from '../../../common/contract';
 import { ConfirmChoice, useWithdrawnChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
@@ -128,7 +129,25 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
   // Enter does nothing (found from the keyboard). The box also takes the focus back from its
   // confirmation, answered or not, so the cashier stays on this reader.
   const box = useRef<HTMLInputElement>(null);
+  const forgetButton = useRef<HTMLButtonElement>(null);
   const locked = busy || action !== null;
+  // Why Forget and the own-bank box do nothing while a payment is on the reader (the host refuses
+  // both then): read with each, and said when pressed, before any confirmation is offered.
+  const heldReason =
+    action !== null
+      ? `${reader.label} holds a payment: it cannot be forgotten, nor where its money goes changed, until that payment is over.`
+      : null;
+  const lockedId = `reader-${reader.id}-locked`;
+  // A payment arrived on the reader while "Yes, forget" was open: withdrawn, like the box's choice.
+  const forgetAsked = useWithdrawnChoice(
+    confirmForget ? true : null,
+    () => action === null,
+    () => {
+      setConfirmForget(false);
+      report(`${reader.label} started taking a payment, so it cannot be forgotten now: nothing was changed.`, null);
+    },
+    () => forgetButton.current,
+  );
   // A payment arrived on the reader while its confirmation was open (the host refuses to rewire a
   // reader holding one), or the reader was set that way meanwhile (another window): the "Yes" is
   // withdrawn before it can be pressed, the screen says why, and the focus waits on the box.
@@ -175,7 +194,9 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
     );
   };
   const forget = async () => {
-    setConfirmForget(false);
+    // The focus goes back to Forget (drawn again now), where a refusal is heard: never to the title.
+    flushSync(() => setConfirmForget(false));
+    forgetButton.current?.focus();
     const result = await run('readers.forget', { readerId: reader.id }, `reader:${reader.id}`);
     report(result.ok ? `${reader.label} was forgotten.` : null, result.ok ? null : result.error);
   };
@@ -209,8 +230,10 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
               type="checkbox"
               checked={reader.standalone}
               aria-disabled={locked}
+              aria-describedby={heldReason ? lockedId : undefined}
               onChange={(e) => {
-                if (!locked) setAskStandalone(e.target.checked);
+                if (heldReason) report(heldReason, null);
+                else if (!locked) setAskStandalone(e.target.checked);
               }}
             />
             This reader charges through its own bank (no gateway: amounts go straight to the terminal)
@@ -257,20 +280,36 @@ function ReaderItem({ reader, now, report }: { reader: ReaderView; now: number; 
               Reconnect
             </button>
           )}
-          {confirmForget ? (
+          {forgetAsked ? (
             <ConfirmChoice
               yes={`Yes, forget ${reader.label}`}
               no="Keep it"
               busy={busy}
               onYes={() => void forget()}
+              backTo={() => forgetButton.current}
               onNo={() => setConfirmForget(false)}
             />
           ) : (
-            <button type="button" className="danger" disabled={busy} onClick={() => setConfirmForget(true)}>
+            <button
+              ref={forgetButton}
+              type="button"
+              className="danger"
+              aria-disabled={locked}
+              aria-describedby={heldReason ? lockedId : undefined}
+              onClick={() => {
+                if (heldReason) report(heldReason, null);
+                else if (!busy) setConfirmForget(true);
+              }}
+            >
               Forget
             </button>
           )}
         </div>
+        {heldReason ? (
+          <p id={lockedId} className="muted">
+            {heldReason}
+          </p>
+        ) : null}
       </article>
     </li>
   );
