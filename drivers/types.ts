@@ -114,8 +114,12 @@ export type CardOutcome =
       readonly terminalLines?: readonly string[];
     }
   | { readonly kind: 'canceled' }
-  | { readonly kind: 'failed'; readonly code: FailureCode; readonly message: string }
-  | { readonly kind: 'unknown'; readonly code: FailureCode; readonly message: string };
+  /**
+   * `message` is in the cashier's words; `detail`, when there is one, is the technical cause (a port's
+   * error) for the log and support, never shown to the cashier as the reason.
+   */
+  | { readonly kind: 'failed'; readonly code: FailureCode; readonly message: string; readonly detail?: string }
+  | { readonly kind: 'unknown'; readonly code: FailureCode; readonly message: string; readonly detail?: string };
 
 export type FailureCode = 'reader_timeout' | 'reader_busy' | 'reader_disconnected' | 'reader_error' | 'protocol_error';
 

@@ -324,10 +324,15 @@ function describeOutcome(outcome: CardOutcome | GivenUp): string {
     case 'canceled':
       return 'CANCELED before the terminal took the request: nothing was charged';
     case 'failed':
-      return `FAILED (${outcome.code}), nothing charged: ${outcome.message}`;
+      return `FAILED (${outcome.code}), nothing charged: ${outcome.message}${technical(outcome)}`;
     case 'unknown':
-      return `OUTCOME UNKNOWN (${outcome.code}): ${outcome.message}`;
+      return `OUTCOME UNKNOWN (${outcome.code}): ${outcome.message}${technical(outcome)}`;
   }
+}
+
+/** The technician reads the device's own words too (a port's error), which the cashier is spared. */
+function technical(outcome: CardOutcome | GivenUp): string {
+  return 'detail' in outcome && outcome.detail ? ` [${outcome.detail}]` : '';
 }
 
 const EXIT_FOR: Record<CardOutcome['kind'], number> = {

@@ -33,7 +33,8 @@ export interface ReaderEventSink {
    */
   taken(action: ReaderAction): 'unknown' | 'interrupted' | 'settled' | null;
   /** The device may have charged and cannot say: the payment needs attention until resolved. */
-  unknown(action: ReaderAction, reason: string, advice: string): void;
+  /** `detail`: the device's technical cause (a port's error), kept on the timeline, not in the reason. */
+  unknown(action: ReaderAction, reason: string, advice: string, detail?: string): void;
   /** Journals what the device said, before it is posted. */
   record(readerId: string, action: ReaderAction, result: DeviceResult): void;
   /** Whether an outcome for this action is journaled and not yet posted. */
@@ -212,9 +213,9 @@ export class ReaderEvents implements ReaderEventSink {
     return 'settled';
   }
 
-  unknown(action: ReaderAction, reason: string, advice: string): void {
+  unknown(action: ReaderAction, reason: string, advice: string, detail?: string): void {
     const record = this.engine.journal.findByTransactionId(action.paymentId);
-    if (record) this.markUnknown(record, reason, advice);
+    if (record) this.markUnknown(record, reason, advice, detail);
   }
 
   /**
@@ -239,7 +240,7 @@ export class ReaderEvents implements ReaderEventSink {
     return found;
   }
 
-  private markUnknown(record: PaymentRecord, reason: string, advice: string): void {
+  private markUnknown(record: PaymentRecord, reason: string, advice: string, detail?: string): void {
     const { journal } = this.engine;
     // The reader's advice counts on asking again, which only a gateway's readers are.
     if (record.chargedBy === 'terminal') advice = ADVICE_UNKNOWN_ON_TERMINAL;
@@ -254,7 +255,7 @@ export class ReaderEvents implements ReaderEventSink {
           attentionSince: record.attentionSince ?? this.engine.nowIso(),
         },
         'outcome_unknown',
-        reason,
+        detail ? `${reason} [${detail}]` : reason,
       ),
     );
   }

@@ -576,9 +576,13 @@ export class ReaderController {
 
   /** Journals and reports a device outcome; an unknown one waits for the device to say more. */
   private async settle(action: ReaderAction, outcome: CardOutcome): Promise<void> {
+    // The device's technical cause (a port's error) is for support: the log, and the payment's
+    // timeline for an unknown outcome; the cashier reads the message.
+    if ((outcome.kind === 'failed' || outcome.kind === 'unknown') && outcome.detail)
+      this.options.log('reader', `${this.id}, action ${action.id}: ${outcome.message}`, outcome.detail);
     if (outcome.kind === 'unknown') {
       this.unresolved.set(action.id, action);
-      this.safely(() => this.options.sink.unknown(action, outcome.message, ADVICE_UNKNOWN));
+      this.safely(() => this.options.sink.unknown(action, outcome.message, ADVICE_UNKNOWN, outcome.detail));
       await this.retryUnresolved();
       return;
     }

@@ -375,7 +375,13 @@ describe('ConcertReader: disconnects', () => {
     const outcome = t.reader.collect(PAYMENT);
     await t.run(500);
     t.ecr.unplug('cable pulled');
-    expect(await outcome).toMatchObject({ kind: 'unknown', code: 'reader_disconnected' });
+    // The cashier's words; the port's own are the detail, for support.
+    expect(await outcome).toMatchObject({
+      kind: 'unknown',
+      code: 'reader_disconnected',
+      message: expect.stringMatching(/^The reader was unplugged or lost power during the payment\. /),
+      detail: 'the reader disconnected (port closed: cable pulled)',
+    });
     expect(reasons).toEqual(['port closed: cable pulled']);
     expect(t.reader.state).toBe('disconnected');
     expect(await t.reader.collect(PAYMENT)).toMatchObject({ kind: 'failed', code: 'reader_disconnected' });
@@ -386,7 +392,11 @@ describe('ConcertReader: disconnects', () => {
     const outcome = t.reader.collect(PAYMENT);
     await t.run(500);
     t.ecr.unplug();
-    expect(await outcome).toMatchObject({ kind: 'failed', code: 'reader_disconnected' });
+    expect(await outcome).toMatchObject({
+      kind: 'failed',
+      code: 'reader_disconnected',
+      message: 'The reader was unplugged or lost power during the payment. Nothing was charged.',
+    });
   });
 
   it('goes offline on detach() (a USB detach seen by the registry)', async () => {

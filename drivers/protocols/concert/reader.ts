@@ -69,6 +69,11 @@ export const TRANSACTION_CREDIT = '1';
 const MAY_HAVE_CHARGED =
   'The terminal had taken the payment request, so the card may have been charged: check the terminal before retrying.';
 
+/** A pulled cable, a port error, a terminal switched off: what the cashier is told (the cause is the detail). */
+const GONE_MID_PAYMENT = 'The reader was unplugged or lost power during the payment.';
+/** The app let go of the reader (closing, or the reader forgotten) while it had the payment. */
+const CLOSED_MID_PAYMENT = 'The app closed its connection to the reader during the payment.';
+
 /** The last 10 characters of the reference, as printable ASCII: it goes in the private data field. */
 export function privateDataFor(reference: string): string {
   return reference.slice(-PRIVATE_DATA_LENGTH).replace(/[^\x20-\x7e]/g, '_');
@@ -80,7 +85,7 @@ interface Collection {
   readonly resolve: (outcome: CardOutcome) => void;
   readonly onStage?: (stage: CollectStage) => void;
   deadline: TimerHandle | undefined;
-  abortCause: 'disconnect' | 'deadline' | null;
+  abortCause: 'disconnect' | 'closed' | 'deadline' | null;
   cancelWaiter: ((stopped: boolean) => void) | null;
   cancelPromise: Promise<boolean> | null;
 }
@@ -219,7 +224,7 @@ export class ConcertReader implements Reader {
     if (this.closed) return;
     this.closed = true;
     if (this.active) {
-      this.active.abortCause = 'disconnect';
+      this.active.abortCause = 'closed';
       this.active.link.abort('the reader was closed');
     }
     for (const unsubscribe of this.subscriptions) unsubscribe();
@@ -257,6 +262,14 @@ export class ConcertReader implements Reader {
   }
 
   private linkFailure(collection: Collection, error: LinkError): CardOutcome {
+    if (error.code === 'aborted' && collection.abortCause !== 'deadline') {
+      // The cashier reads what happened to the reader; the port's own words ("port closed: bad file
+      // descriptor") are the detail, for the log and support.
+      const said = collection.abortCause === 'closed' ? CLOSED_MID_PAYMENT : GONE_MID_PAYMENT;
+      return error.acknowledged
+        ? unknown('reader_disconnected', `${said} ${MAY_HAVE_CHARGED}`, error.message)
+        : failed('reader_disconnected', `${said} Nothing was charged.`, error.message);
+    }
     let code: FailureCode;
     if (error.code === 'aborted')
       code = collection.abortCause === 'deadline' ? 'reader_timeout' : 'reader_disconnected';
@@ -349,12 +362,12 @@ export class ConcertReader implements Reader {
   }
 }
 
-function failed(code: FailureCode, message: string): CardOutcome {
-  return { kind: 'failed', code, message };
+function failed(code: FailureCode, message: string, detail?: string): CardOutcome {
+  return { kind: 'failed', code, message, ...(detail ? { detail } : {}) };
 }
 
-function unknown(code: FailureCode, message: string): CardOutcome {
-  return { kind: 'unknown', code, message };
+function unknown(code: FailureCode, message: string, detail?: string): CardOutcome {
+  return { kind: 'unknown', code, message, ...(detail ? { detail } : {}) };
 }
 
 function errorMessage(error: unknown): string {
