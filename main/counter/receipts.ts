@@ -152,6 +152,7 @@ export class CounterReceipts {
       gateway: {
         name: record.chargedBy === 'terminal' ? STANDALONE_LABEL : GATEWAY_LABELS[record.gateway],
         reference: record.chargedBy === 'terminal' ? record.transactionId : record.reference,
+        ...(record.chargedBy === 'terminal' ? { terminal: true } : {}),
       },
       readerLabel: record.readerId ? this.deps.readerLabel(record.readerId) : null,
       refunds,

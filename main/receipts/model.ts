@@ -228,8 +228,11 @@ export function buildReceipt(input: ReceiptInput): ReceiptModel {
     add({ kind: 'pair', label: 'Card', value: `${brandLabel(input.card.brand)} **** ${input.card.last4}` });
   if (input.entryMode) add({ kind: 'pair', label: 'Entry', value: ENTRY_MODES[input.entryMode] });
   if (input.authCode) add({ kind: 'pair', label: 'Auth code', value: input.authCode });
-  add({ kind: 'pair', label: 'Gateway', value: input.gateway.name });
-  if (input.gateway.reference) add({ kind: 'pair', label: 'Gateway ref', value: input.gateway.reference });
+  // A terminal on the shop's bank is no gateway, and its reference is the till's, not a gateway's.
+  const byTerminal = input.gateway.terminal === true;
+  add({ kind: 'pair', label: byTerminal ? 'Via' : 'Gateway', value: input.gateway.name });
+  if (input.gateway.reference)
+    add({ kind: 'pair', label: byTerminal ? 'Terminal ref' : 'Gateway ref', value: input.gateway.reference });
 
   const terminal = input.terminalLines ?? [];
   if (terminal.length > 0) {

@@ -84,7 +84,11 @@ export interface ReceiptInput {
   readonly card?: { readonly brand: string; readonly last4: string } | null;
   readonly entryMode?: EntryMode | null;
   readonly authCode?: string | null;
-  readonly gateway: { readonly name: string; readonly reference: string | null };
+  /**
+   * Who charged the card: the gateway, or (`terminal`) a terminal on the shop's own bank, with no
+   * gateway — `name` is then the terminal's, and `reference` the till's own id for the payment (trm_…).
+   */
+  readonly gateway: { readonly name: string; readonly reference: string | null; readonly terminal?: boolean };
   readonly readerLabel?: string | null;
   /** Oldest first. */
   readonly refunds?: readonly ReceiptRefund[];

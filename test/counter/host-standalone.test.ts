@@ -119,6 +119,11 @@ describe('standalone terminals', () => {
     const receipt = await t.call('receipts.render', { paymentId: created.id, format: 'text', width: 42 });
     expect(receipt.content.match(/TEST MODE — NO MONEY MOVED/g)).toHaveLength(2);
     expect(receipt.content).not.toContain('CHARGED BY');
+    // No gateway charged it: the receipt names the terminal, and the till's trm_… as the terminal's
+    // reference (found by a tester: "Gateway ref trm_…").
+    expect(receipt.content).toMatch(/^Via +Terminal \(shop's bank\)$/m);
+    expect(receipt.content).toMatch(/^Terminal ref +trm_\S+$/m);
+    expect(receipt.content).not.toMatch(/^Gateway/m);
     // Nor does the day's X report that counts it.
     const x = await t.call('reports.x', {});
     expect(x.text.match(/TEST MODE — NO MONEY MOVED/g)).toHaveLength(2);

@@ -124,7 +124,7 @@ export const RECEIPTS: Record<string, ReceiptInput> = {
     copy: 'merchant',
     testMode: true,
     shopBankTerminal: true,
-    gateway: { name: "Terminal (shop's bank)", reference: 'trm_01JQ7Z3N8B2D' },
+    gateway: { name: "Terminal (shop's bank)", reference: 'trm_01JQ7Z3N8B2D', terminal: true },
     readerLabel: 'Desk 5000',
   },
 };

@@ -661,6 +661,27 @@ describe('Transactions screen', () => {
       expect(screen.getAllByText(/pay_same01/).filter((e) => e.tagName === 'DD')).toEqual([]);
     });
 
+    it("a payment on the shop's own-bank terminal names the till's trm_… id as the terminal payment's, not a gateway's", async () => {
+      // Found by a tester: its details listed trm_… as "Gateway's API id" (no gateway ever saw it).
+      const transaction = makeTransaction({ id: 'trm_01JQ7Z3N8B2D', reference: 'A00001', amountCaptured: 2000 });
+      const bridge = detailBridge(transaction);
+      bridge.on('transactions.list', () => ok(pageOf([transaction], 1, 1, false)));
+      bridge.on('transactions.get', () =>
+        ok({
+          offline: false,
+          transaction,
+          refunds: [],
+          timeline: [],
+          payment: makePayment({ id: 'pay_terminal01', transactionId: transaction.id, chargedBy: 'terminal' }),
+        }),
+      );
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      await user.click(await screen.findByRole('button', { name: 'Details for A00001' }));
+      expect(await screen.findByRole('heading', { name: 'Transaction A00001' })).toBeTruthy();
+      expect(screen.queryByText("Gateway's API id")).toBeNull();
+      expect(screen.getByText('Terminal payment id').nextElementSibling?.textContent).toBe('trm_01JQ7Z3N8B2D');
+    });
+
     it('says when an authorisation lapses, and where to capture it', async () => {
       // Found by using the app: a PayPlug authorisation's details said "Authorised — to capture"
       // and nothing of its 7 days, nor where it is captured; only F4 said how long was left.

@@ -538,9 +538,10 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
             ) : null}
             {t.id !== t.reference ? (
               // The id the gateway's API names it by, when it is not the reference in the heading
-              // (PlutoPay: txn_… is read off receipts, the API id is what support asks for).
+              // (PlutoPay: txn_… is read off receipts, the API id is what support asks for). A
+              // terminal on the shop's bank has no gateway: its trm_… is the till's id for the payment.
               <>
-                <dt>Gateway's API id</dt>
+                <dt>{payment?.chargedBy === 'terminal' ? 'Terminal payment id' : "Gateway's API id"}</dt>
                 <dd className="mono">{t.id}</dd>
               </>
             ) : null}
