@@ -239,6 +239,21 @@ describe('Capture screen', () => {
     await waitFor(() => expect(bridge.inputs('payments.capture')).toEqual([{ paymentId: payment.id }]));
   });
 
+  it('refuses a negative partial capture on its field, and sends nothing', async () => {
+    const payment = authorised();
+    const bridge = bridgeWith([payment], []);
+    const { user } = await renderApp(bridge, { screen: 'capture' });
+    const item = await screen.findByRole('group', { name: /Hotel deposit/ });
+    const amount = within(item).getByLabelText('Capture amount') as HTMLInputElement;
+    await user.clear(amount);
+    await user.type(amount, '-1');
+    expect(amount.value).toBe('\u2212€0.01');
+    expect(within(item).getByText('An amount cannot be negative: delete the minus sign.')).toBeTruthy();
+    await user.click(within(item).getByRole('button', { name: 'Capture' }));
+    await user.type(amount, '{Enter}');
+    expect(bridge.count('payments.capture')).toBe(0);
+  });
+
   it('keeps the focus in the screen from the keyboard: on the confirmation, then back in the screen', async () => {
     const payment = authorised();
     const bridge = bridgeWith([payment], []);

@@ -93,6 +93,24 @@ describe('Create payment screen', () => {
     expect(screen.getByText('The amount can be at most €999,999.99.')).toBeTruthy();
   });
 
+  it('refuses a negative amount on its field, and Enter sends nothing', async () => {
+    const bridge = new FakeBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '-1');
+    expect(amountInput().value).toBe('\u2212€0.01');
+    expect(amountInput().getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByText('An amount cannot be negative: delete the minus sign.')).toBeTruthy();
+    await user.keyboard('{Enter}');
+    expect(bridge.count('payments.create')).toBe(0);
+    expect(document.activeElement).toBe(amountInput());
+    // The minus typed after the digits is refused the same way.
+    await user.clear(amountInput());
+    await user.type(amountInput(), '1250-');
+    expect(amountInput().value).toBe('\u2212€12.50');
+    await user.keyboard('{Enter}');
+    expect(bridge.count('payments.create')).toBe(0);
+  });
+
   it('shows digits beyond the largest amount as typed, says why, and Enter sends nothing', async () => {
     // Found by a keyboard tester: the 9th digit was dropped, the field showed the (valid) largest
     // amount under its error, and Enter created a €999,999.99 payment from a mistyped amount.

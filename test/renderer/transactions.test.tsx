@@ -552,6 +552,31 @@ describe('Transactions screen', () => {
       expect(shownAlert().textContent).toMatch(/Not refunded/);
     });
 
+    it('refuses a negative refund amount on its field, and sends nothing', async () => {
+      // Found by a tester: the field dropped a typed minus, so "-1" refunded €0.01.
+      const bridge = detailBridge(
+        makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 3100, amountCaptured: 3100 }),
+      );
+      const { user, store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      const amount = (await screen.findByLabelText('Refund amount')) as HTMLInputElement;
+      await user.clear(amount);
+      await user.type(amount, '-1');
+      expect(amount.value).toBe('\u2212€0.01');
+      expect(amount.getAttribute('aria-invalid')).toBe('true');
+      expect(screen.getByText('An amount cannot be negative: delete the minus sign.')).toBeTruthy();
+      await user.click(screen.getByRole('button', { name: 'Refund' }));
+      await user.type(amount, '{Enter}');
+      expect(bridge.count('payments.refund')).toBe(0);
+      // Deleted, the minus leaves a plain amount that refunds.
+      await user.clear(amount);
+      await user.type(amount, '100');
+      expect(amount.value).toBe('€1.00');
+      expect(amount.getAttribute('aria-invalid')).not.toBe('true');
+      await user.click(screen.getByRole('button', { name: 'Refund' }));
+      await waitFor(() => expect(bridge.inputs('payments.refund')).toEqual([{ paymentId: TX_ID, amount: 100 }]));
+    });
+
     it('a full refund names its amount, never "whatever is left"', async () => {
       const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1' }));
       const { user, store } = await renderApp(bridge, { screen: 'transactions' });
