@@ -53,9 +53,18 @@ const OrderReference = z
 
 const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(300);
 
-/** A gateway's base address: every request's path is added to it, so a ?query or #fragment would break them all. */
+/**
+ * A gateway's base address: every request's path is added to it, so a ?query or #fragment would break them all,
+ * and so would a version at its end: each client adds its own (`/v1/…`, Plural's `/api/pay/v1/…`), and a base
+ * ending in `/v1` made every call `/v1/v1/…`, a 404. Refused rather than trimmed: the shop sees what is stored.
+ */
 function gatewayBaseUrl(schema: z.ZodURL) {
-  return schema.refine((url) => !/[?#]/.test(url), 'a gateway address has no ?query or #fragment');
+  return schema
+    .refine((url) => !/[?#]/.test(url), 'a gateway address has no ?query or #fragment')
+    .refine(
+      (url) => !/\/v\d+\/?$/i.test(url),
+      'leave out the version at the end (/v1): the till adds it to every request',
+    );
 }
 
 const Customer = z.strictObject({

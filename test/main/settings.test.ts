@@ -144,6 +144,26 @@ describe('settings and key hygiene', () => {
     expect(parseCommandInput('settings.update', { apiBaseUrl: 'https://api.example.com/api/' }).ok).toBe(true);
   });
 
+  it('refuses a gateway address ending in a version: the client adds /v1 itself, and every call 404ed', () => {
+    // Found by a tester: https://…/api/v1 was saved without a word, and every call went to /api/v1/v1/….
+    for (const field of ['apiBaseUrl', 'payplugApiBaseUrl', 'pluralApiBaseUrl'])
+      for (const url of [
+        'https://api.example.com/v1',
+        'https://api.example.com/api/v1/',
+        'https://api.example.com/V2',
+      ]) {
+        const parsed = parseCommandInput('settings.update', { [field]: url });
+        expect(parsed.ok ? null : parsed.error.issues).toEqual([
+          expect.objectContaining({
+            path: field,
+            message: 'leave out the version at the end (/v1): the till adds it to every request',
+          }),
+        ]);
+      }
+    for (const url of ['https://api.example.com/api', 'https://api.example.com/v1beta/', 'https://v1.example.com'])
+      expect(parseCommandInput('settings.update', { apiBaseUrl: url }).ok).toBe(true);
+  });
+
   it('refuses a time zone Intl does not know and tip presets above 100 %', () => {
     expect(parseCommandInput('settings.update', { timeZone: 'Mars/Olympus' }).ok).toBe(false);
     // Typed in any case, kept as IANA spells it (reports print it).
