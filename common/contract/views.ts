@@ -618,6 +618,11 @@ export interface AttentionView {
    * until the bank decides. Absent: only the dispute holds it (nothing to mark).
    */
   ownReason?: boolean;
+  /**
+   * Made on another account than the one the till uses now (the embedded sandbox turned off, or on):
+   * not read, nothing to settle here (`advice` says what to switch back in Settings). Absent: false.
+   */
+  otherAccount?: boolean;
 }
 
 export type DisputeStatus = 'needs_response' | 'under_review' | 'won' | 'lost';

@@ -440,6 +440,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     await startReaders();
     settingsEvent();
     emit({ type: 'readers', readers: readers.views() });
+    // Payments of another account than this one are not read: Needs attention says so (or no longer).
+    service.engine.accountSwitched();
     inBackground(service.recovery.recover(), (error) =>
       devlog.add('error', 'Recovery after a switch failed', String(error)),
     );

@@ -243,6 +243,7 @@ export class CashierCommands {
             id,
             gateway: gateway.name,
             mode: this.engine.options.mode(),
+            account: this.engine.account(),
             channel,
             orderReference,
             attempt,
@@ -1159,6 +1160,9 @@ export class CashierCommands {
     return this.engine.exclusive(payment.id, async () => {
       const { journal } = this;
       const record = journal.getPayment(payment.id)!;
+      // Nothing is concluded of a payment the keys the till holds cannot see (made on the embedded
+      // sandbox while it is off, or the reverse): the cashier switches back first.
+      this.engine.requireAccount(record);
       if (!record.attentionSince) {
         // Only a dispute holds it there: the screen offers nothing to mark, and neither does the host.
         const dispute = this.engine.openDisputeOf(record);

@@ -20,6 +20,7 @@ import type {
   Journal,
   OperationKind,
   OperationRecord,
+  PaymentAccount,
   PaymentRecord,
   SplitRecord,
 } from '../store/journal';
@@ -70,8 +71,8 @@ export interface PaymentsOptions {
   /** The till's mode now: each new payment keeps it (which reports count it, its receipt's banner). */
   mode: () => Mode;
   /**
-   * Whether the till uses the embedded sandbox now (test mode only): a plan keeps it, and is read
-   * only while it still holds (the sandbox's keys see only its plans). Absent: never.
+   * Whether the till uses the embedded sandbox now (test mode only): a plan and a payment keep it,
+   * and are read only while it still holds (the sandbox's keys see only its own). Absent: never.
    */
   embeddedSandbox?: () => boolean;
   connectivity: Connectivity;
@@ -228,8 +229,24 @@ export class PaymentEngine {
     return {
       ...view,
       ...(installment ? { installment } : {}),
-      attention: toAttentionView(record, unsettledRefund, this.openDisputeOf(record), this.labelOf(record)),
+      attention: toAttentionView(
+        record,
+        unsettledRefund,
+        this.openDisputeOf(record),
+        this.labelOf(record),
+        this.unreadElsewhere(record),
+      ),
     };
+  }
+
+  /**
+   * An unfinished payment of the till's mode on another account than the one it uses now (see
+   * otherAccount): the till does not read it, so it is in Needs attention, saying what to switch back
+   * to follow it, until it is read there. Null for any other payment.
+   */
+  private unreadElsewhere(record: PaymentRecord): { why: string; fix: string } | null {
+    const elsewhere = this.otherAccount(record);
+    return elsewhere && this.journal.isUnfinished(record.id) ? elsewhere : null;
   }
 
   /** The receipts a view shows; the print history is read only for a payment that has print jobs. */
@@ -282,17 +299,28 @@ export class PaymentEngine {
       if (!disputed.has(dispute.paymentId!)) disputed.set(dispute.paymentId!, dispute);
     const records = this.journal.attentionPayments();
     const inDoubt = new Set(records.map((record) => record.id));
+    const listed = records.length;
     for (const id of disputed.keys()) {
       const record = inDoubt.has(id) ? undefined : this.journal.getPayment(id);
       if (record) records.push(record);
     }
-    if (records.length > inDoubt.size)
+    // Unfinished on another account of the till's mode: not read, so said here (see unreadElsewhere).
+    if (this.options.mode() === 'test')
+      for (const record of this.journal.listPayments('unfinished', 10_000))
+        if (!inDoubt.has(record.id) && !disputed.has(record.id) && this.otherAccount(record)) records.push(record);
+    if (records.length > listed)
       records.sort((a, b) =>
         a.createdAt === b.createdAt ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : a.createdAt < b.createdAt ? 1 : -1,
       );
     return records
       .map((record) =>
-        toAttentionView(record, this.unsettledRefundOf(record), disputed.get(record.id) ?? null, this.labelOf(record)),
+        toAttentionView(
+          record,
+          this.unsettledRefundOf(record),
+          disputed.get(record.id) ?? null,
+          this.labelOf(record),
+          this.unreadElsewhere(record),
+        ),
       )
       .filter((a): a is AttentionView => a !== null);
   }
@@ -309,6 +337,15 @@ export class PaymentEngine {
       this.options.onPaymentChanged(view);
       this.tellAttention(record.id, view.attention);
     });
+  }
+
+  /**
+   * The till now uses another account (the embedded sandbox turned on or off, another mode or keys):
+   * the unfinished payments it can no longer read, or can again, come into Needs attention or leave it.
+   */
+  accountSwitched(): void {
+    for (const record of this.journal.listPayments('unfinished', 10_000))
+      this.tellAttention(record.id, this.view(record).attention);
   }
 
   private tellAttention(paymentId: string, item: AttentionView | null): void {
@@ -334,6 +371,9 @@ export class PaymentEngine {
     // waits, untouched, for the till to be back in its mode (a tester's test link went to the live
     // gateway, which knew nothing of it, and turned into a live Needs-attention item).
     this.requireMode(record);
+    // Nor is a payment made on the embedded sandbox read with the shop's own test key (or the
+    // reverse): that account cannot see it, and its "no such payment" was taken as "not made".
+    this.requireAccount(record);
     const gateway = this.options.gateway();
     if (gateway.name !== record.gateway) {
       throw new HostError(
@@ -360,9 +400,47 @@ export class PaymentEngine {
     }
   }
 
-  /** Whether the till can act on this payment now: made in its mode, with its active gateway. */
-  actsOn(record: Pick<PaymentRecord, 'gateway' | 'mode'>): boolean {
-    return record.mode === this.options.mode() && record.gateway === this.activeGateway()?.name;
+  /** Whether the till can act on this payment now: made in its mode, on its account, with its active gateway. */
+  actsOn(record: Pick<PaymentRecord, 'gateway' | 'mode' | 'account' | 'chargedBy'>): boolean {
+    return (
+      record.mode === this.options.mode() &&
+      this.otherAccount(record) === null &&
+      record.gateway === this.activeGateway()?.name
+    );
+  }
+
+  /** The account a payment made now is made on: the embedded sandbox's, or the shop's own. */
+  account(): PaymentAccount {
+    return this.options.mode() === 'test' && (this.options.embeddedSandbox?.() ?? false) ? 'sandbox' : 'own';
+  }
+
+  /**
+   * Why the till cannot read this payment of its mode with the keys it holds now — made on the
+   * embedded sandbox while it is off, or on the shop's own test account while it is on — and what
+   * the shop can do; null when it can (or when no gateway account holds it: a terminal on the
+   * shop's own bank). The other mode is requireMode's.
+   */
+  otherAccount(
+    record: Pick<PaymentRecord, 'gateway' | 'mode' | 'account' | 'chargedBy'>,
+  ): { why: string; fix: string } | null {
+    if (record.chargedBy === 'terminal' || record.mode !== this.options.mode() || record.account === this.account())
+      return null;
+    const label = GATEWAY_LABELS[record.gateway];
+    return record.account === 'sandbox'
+      ? {
+          why: `This payment was made on the embedded sandbox, which is turned off: ${label}'s keys the till holds now cannot see it`,
+          fix: 'Turn the embedded sandbox back on in Settings (F7)',
+        }
+      : {
+          why: `This payment was made with the shop's own ${label} test account, and the till now uses the embedded sandbox, which cannot see it`,
+          fix: 'Turn the embedded sandbox off in Settings (F7)',
+        };
+  }
+
+  /** Refuses to act on a payment of another account than the till's (see otherAccount). */
+  requireAccount(record: Pick<PaymentRecord, 'gateway' | 'mode' | 'account' | 'chargedBy'>): void {
+    const elsewhere = this.otherAccount(record);
+    if (elsewhere) throw new HostError('conflict', `${elsewhere.why}. ${elsewhere.fix} to act on it.`);
   }
 
   /** The active gateway, or null while it is not configured. */

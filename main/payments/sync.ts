@@ -346,6 +346,8 @@ export class PaymentSync {
         id: newId('pay'),
         gateway: gateway ?? this.engine.options.gateway().name,
         mode: this.engine.options.mode(),
+        // Read from the account the till uses now (a plan's part only while its plan's is this one).
+        account: this.engine.account(),
         orderReference,
         attempt: 1,
         idempotencyKey: `adopted-${payment.id}`,

@@ -66,6 +66,33 @@ export function toDisputeView(record: DisputeRecord): DisputeView {
 /** A reason code in words: `product_not_received` → "product not received". */
 const reasonWords = (reason: string) => reason.replace(/_/g, ' ');
 
+/**
+ * An unfinished payment made on another account than the one the till uses now (the embedded sandbox
+ * turned off, or on): the till does not read it — the keys it holds cannot see it, and their "no such
+ * payment" is no answer — so nothing is concluded; the cashier is told what to switch back. Nothing
+ * can be settled from here (the host refuses it) until it is read on its account.
+ */
+function elsewhereView(
+  record: PaymentRecord,
+  elsewhere: { why: string; fix: string },
+  dispute: DisputeRecord | null,
+): AttentionView {
+  const earlier = record.attentionSince && record.attentionReason ? ` Before that: ${record.attentionReason}` : '';
+  return {
+    paymentId: record.id,
+    createdAt: record.createdAt,
+    amount: record.amount,
+    currency: record.currency,
+    testMode: record.mode === 'test',
+    reason: `${elsewhere.why}, so the till does not read it and cannot tell how it ended.${earlier}`,
+    advice: `${elsewhere.fix} to follow it. Do not take this order's money again another way before it is read there: it may have been paid.`,
+    since: record.attentionSince ?? record.updatedAt,
+    unsettledRefund: null,
+    ...(dispute ? { dispute: toDisputeView(dispute) } : {}),
+    otherAccount: true,
+  };
+}
+
 /** What Needs attention says of an open dispute: what happened. */
 export function disputeReason(dispute: Pick<DisputeRecord, 'amount' | 'currency' | 'reason'>): string {
   return `The customer's bank disputes ${formatAmount(dispute.amount, dispute.currency)} of this payment (${reasonWords(dispute.reason)}).`;
@@ -91,7 +118,9 @@ export function toAttentionView(
   unsettledRefund: { amount: number } | null = null,
   dispute: DisputeRecord | null = null,
   gatewayLabel = 'gateway',
+  elsewhere: { why: string; fix: string } | null = null,
 ): AttentionView | null {
+  if (elsewhere) return elsewhereView(record, elsewhere, dispute);
   if (!record.attentionSince && !dispute) return null;
   const own = record.attentionSince !== null;
   return {

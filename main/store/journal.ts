@@ -87,11 +87,18 @@ export interface PaymentRecord {
   cancelAskedAt: string | null;
   /** The mode the till was in when the payment was created: which reports count it, and its receipt's banner. */
   mode: Mode;
+  /**
+   * Which account of its mode holds it: the embedded sandbox's (test mode with it on) or the shop's
+   * own. Only that account's keys can see it: it is read with no other (migration 025).
+   */
+  account: PaymentAccount;
   createdAt: string;
   updatedAt: string;
 }
 
 export type TipState = 'awaiting' | 'chosen';
+/** The account a payment was made on: the embedded sandbox's, or the shop's own (typed in Settings). */
+export type PaymentAccount = 'own' | 'sandbox';
 export type ChargedBy = 'gateway' | 'terminal';
 
 /** The terminal ticket lines of a payment (empty when the reader sent none). */
@@ -363,6 +370,8 @@ export function newPaymentRecord(
     terminalLines: null,
     chargedBy: 'gateway',
     cancelAskedAt: null,
+    // The host always says (PaymentEngine.account()); a record built without it is the shop's own.
+    account: 'own',
     ...fields,
   };
 }
@@ -494,6 +503,7 @@ const PAYMENT_COLUMNS: Record<keyof PaymentRecord, string> = {
   chargedBy: 'charged_by',
   cancelAskedAt: 'cancel_asked_at',
   mode: 'mode',
+  account: 'account',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
 };
@@ -910,6 +920,11 @@ export class Journal {
     return (this.getSetting<LateOutcomeRecord[]>(LATE_OUTCOMES) ?? []).filter(
       (outcome) => outcome.mode === mode && outcome.at >= fromIso && outcome.at < toIso,
     );
+  }
+
+  /** Whether a payment is among the unfinished ones (listPayments('unfinished')): recovery reads those. */
+  isUnfinished(id: string): boolean {
+    return this.db.prepare(`SELECT 1 AS one FROM payments ${FILTERS.unfinished} AND id = ?`).get(id) !== undefined;
   }
 
   getPayment(id: string): PaymentRecord | undefined {

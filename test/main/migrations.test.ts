@@ -856,6 +856,40 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM refused_reader_actions').get<{ n: number }>()!.n).toBe(2);
   });
 
+  it('025 payment accounts: a test payment takes its plan’s account, else the sandbox setting; live ones are the shop’s', () => {
+    const at23 = (embeddedSandbox: string | null) => {
+      const db = databaseAt(24);
+      if (embeddedSandbox !== null)
+        db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('embeddedSandbox', embeddedSandbox);
+      return db;
+    };
+    const db = at23(null);
+    db.prepare(
+      `INSERT INTO installment_plans (id, gateway, plan_id, order_reference, idempotency_key, currency, amount,
+         schedule, customer, status, pay_url, failure, mode, sandbox, created_at, updated_at)
+       VALUES ('ipl_own', 'payplug', 'inst_own', 'ORD-own', 'plan-own', 'EUR', 9000, '[]', '{}', 'active', NULL, NULL,
+         'test', 0, ?, ?)`,
+    ).run(AT, AT);
+    insertV1Payment(db, 'pay_test', { mode: 'test', status: 'pending' });
+    insertV1Payment(db, 'pay_live', { mode: 'live' });
+    insertV1Payment(db, 'pay_terminal', { mode: 'test', charged_by: 'terminal' });
+    insertV1Payment(db, 'pay_part', { gateway: 'payplug', mode: 'test', installment_plan_id: 'ipl_own' });
+    upgrade(db, 25);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    // The sandbox is on when never set: a test payment through a gateway was made there.
+    expect(journal.getPayment('pay_test')).toMatchObject({ mode: 'test', account: 'sandbox' });
+    expect(journal.getPayment('pay_live')).toMatchObject({ account: 'own' });
+    expect(journal.getPayment('pay_terminal')).toMatchObject({ account: 'own' });
+    expect(journal.getPayment('pay_part')).toMatchObject({ account: 'own' });
+    expect(() => db.prepare(`UPDATE payments SET account = 'both' WHERE id = 'pay_live'`).run()).toThrow(
+      /CHECK constraint/,
+    );
+    const own = at23('false');
+    insertV1Payment(own, 'pay_own', { mode: 'test', status: 'pending' });
+    upgrade(own, 25);
+    expect(new Journal(own, new FakeClock(Date.parse(AT))).getPayment('pay_own')).toMatchObject({ account: 'own' });
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });

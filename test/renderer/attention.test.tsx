@@ -47,6 +47,41 @@ describe('Needs attention: settling what only the cashier can know', () => {
     expect(await within(item).findByText(/Recorded: the payment is now/)).toBeTruthy();
   });
 
+  it('offers nothing to settle on a payment made on another account: only what to switch back', async () => {
+    // Made on the embedded sandbox, now turned off: the till cannot read it, and nothing the cashier
+    // marks here could be checked (the host refuses it too).
+    const payment = makePayment({
+      id: 'pay_elsewhere01',
+      status: 'unknown',
+      transactionId: '01a1fe48-3b93-7e92-a497-af21643e6c50',
+      readerId: 'rdr_sim1',
+      amount: 2100,
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        payments: [payment],
+        attention: [
+          {
+            paymentId: payment.id,
+            amount: payment.amount,
+            currency: payment.currency,
+            ...ITEM,
+            testMode: true,
+            reason: 'This payment was made on the embedded sandbox, which is turned off.',
+            advice: 'Turn the embedded sandbox back on in Settings (F7) to follow it.',
+            otherAccount: true,
+          },
+        ],
+      }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€21\.00/ });
+    expect(within(item).getByText(/Turn the embedded sandbox back on in Settings \(F7\)/)).toBeTruthy();
+    for (const name of ['Mark as handled', 'The card was charged', 'The card was not charged'])
+      expect(within(item).queryByRole('button', { name })).toBeNull();
+  });
+
   it('withdraws a confirmation the payment no longer offers, says so, and keeps the focus on the item', async () => {
     // The host learned the outcome while the cashier was confirming "charged": "Yes" stayed on
     // screen for a choice the payment no longer had, and a press was refused as a conflict.

@@ -23,6 +23,7 @@ import { migration as disputes } from './021-disputes';
 import { migration as cancelAsked } from './022-cancel-asked';
 import { migration as planModes } from './023-plan-modes';
 import { migration as refusedReaderActions } from './024-refused-reader-actions';
+import { migration as paymentAccounts } from './025-payment-accounts';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -50,6 +51,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   cancelAsked,
   planModes,
   refusedReaderActions,
+  paymentAccounts,
 ];
 
 export type { Migration };

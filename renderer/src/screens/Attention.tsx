@@ -235,7 +235,8 @@ const AttentionItem = memo(function AttentionItem({
     return () => hold(item.paymentId, false);
   }, [midAction, hold, item.paymentId]);
   // A reader outcome only the cashier can establish (from the reader's screen or receipt).
-  const readerUnknown = payment?.status === 'unknown' && payment.transactionId !== null && payment.readerId !== null;
+  const readerUnknown =
+    !item.otherAccount && payment?.status === 'unknown' && payment.transactionId !== null && payment.readerId !== null;
   // A refund on a terminal that only its ticket can settle.
   const refundUnknown = item.unsettledRefund !== null;
   // The payment changed under an open confirmation (the host learned the outcome meanwhile): the
@@ -391,7 +392,12 @@ const AttentionItem = memo(function AttentionItem({
           ) : null}
           {/* A dispute clears by itself once the bank decides: nothing to mark unless the payment is also in
               doubt for its own reason, and then marking clears only that part. */}
-          {!readerUnknown && !refundUnknown && payment?.status !== 'unknown' && (!item.dispute || item.ownReason) ? (
+          {/* Made on another account (the embedded sandbox off, or on): nothing to mark until it is read there. */}
+          {!readerUnknown &&
+          !refundUnknown &&
+          !item.otherAccount &&
+          payment?.status !== 'unknown' &&
+          (!item.dispute || item.ownReason) ? (
             <button
               type="button"
               disabled={busy}
