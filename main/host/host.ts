@@ -235,6 +235,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     gatewayNamed: (name) => active.forName(name),
     mode: () => settings.get().mode,
     embeddedSandbox: () => settings.get().embeddedSandbox,
+    gatewayAccount: () => active.account(),
     connectivity,
     counter: { tipping: () => settings.get().tipping },
     readers: {

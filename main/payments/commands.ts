@@ -1026,7 +1026,7 @@ export class CashierCommands {
       const disputed = record.transactionId
         ? journal
             .disputesOn(record.gateway, record.transactionId)
-            .filter((dispute) => dispute.status !== 'won')
+            .filter((dispute) => dispute.status !== 'won' && this.engine.showsDispute(dispute))
             .reduce((sum, dispute) => sum + dispute.amount, 0)
         : 0;
       const remaining = record.amountCaptured - record.amountRefunded - queued - disputed;

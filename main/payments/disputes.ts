@@ -124,8 +124,9 @@ export class DisputeWatch {
     return read;
   }
 
+  /** The gateway, mode and account read: a full read of one says nothing of another. */
   private scope(gateway: WatchedGateway): string {
-    return `${gateway.name}/${this.engine.options.mode()}`;
+    return `${gateway.name}/${this.engine.options.mode()}/${this.engine.gatewayAccount()}`;
   }
 
   private fullDue(gateway: WatchedGateway): boolean {
@@ -154,7 +155,7 @@ export class DisputeWatch {
       for (const status of OPEN_STATUSES) await this.readPages(gateway, status, seen);
       // Won or lost since (or moved from one open state to the other while the lists were read).
       const gone = this.engine.journal
-        .openDisputes(gateway.name, this.engine.options.mode())
+        .openDisputes(gateway.name, this.engine.options.mode(), this.engine.gatewayAccount())
         .filter((known) => !seen.has(known.id));
       for (const known of gone) {
         if (this.closed) return;
@@ -237,6 +238,8 @@ export class DisputeWatch {
     return {
       gateway: gateway.name,
       mode: this.engine.options.mode(),
+      // The account that reports it: only its own are shown (another's stay stored).
+      account: this.engine.gatewayAccount(),
       id: dispute.id,
       reference: dispute.reference,
       transactionId: dispute.transactionId,
@@ -269,20 +272,28 @@ export class DisputeWatch {
   }
 
   /**
-   * The disputes the till knows on the active gateway in the till's mode (the gateway's list as last
-   * read); `refresh`: the list read first. None on a gateway that does not list them.
+   * The disputes the till knows on the active gateway in the till's mode, from the account it uses now
+   * (the gateway's list as last read); `refresh`: the list read first. None on a gateway that does not
+   * list them.
    */
   async list(refresh: boolean): Promise<DisputeList> {
     const gateway = this.gateway();
     if (!gateway) return { disputes: [], readProblem: null };
     if (refresh) await this.refresh(true);
-    const records = this.engine.journal.disputes(gateway.name, this.engine.options.mode());
+    const records = this.engine.journal.disputes(
+      gateway.name,
+      this.engine.options.mode(),
+      this.engine.gatewayAccount(),
+    );
     return { disputes: records.map(toDisputeView), readProblem: this.lastProblem };
   }
 
   /** The disputes on one gateway payment (its details). */
   on(gateway: string, transactionId: string): DisputeView[] {
-    return this.engine.journal.disputesOn(gateway as never, transactionId).map(toDisputeView);
+    return this.engine.journal
+      .disputesOn(gateway as never, transactionId)
+      .filter((dispute) => this.engine.showsDispute(dispute))
+      .map(toDisputeView);
   }
 
   close(): void {

@@ -75,6 +75,11 @@ export interface PaymentsOptions {
    * and are read only while it still holds (the sandbox's keys see only its own). Absent: never.
    */
   embeddedSandbox?: () => boolean;
+  /**
+   * The account the active gateway reads now (ActiveGateway.account: `sandbox`, or its address and
+   * masked key): a dispute keeps the account that reported it, and only this one's are shown. Absent: ''.
+   */
+  gatewayAccount?: () => string | null;
   connectivity: Connectivity;
   readers: ReaderDirectory;
   counter?: CounterOptions;
@@ -281,7 +286,30 @@ export class PaymentEngine {
    */
   openDisputeOf(record: PaymentRecord): DisputeRecord | null {
     if (record.transactionId === null) return null;
-    return this.journal.disputesOn(record.gateway, record.transactionId).find((d) => d.closedAt === null) ?? null;
+    return (
+      this.journal
+        .disputesOn(record.gateway, record.transactionId)
+        .find((d) => d.closedAt === null && this.showsDispute(d)) ?? null
+    );
+  }
+
+  /** The account the active gateway reads now, as a dispute keeps it (see PaymentsOptions.gatewayAccount). */
+  gatewayAccount(): string {
+    return this.options.gatewayAccount?.() ?? '';
+  }
+
+  /**
+   * Whether a dispute is shown (Needs attention, a payment's details, the refund it leaves room for):
+   * of the till's gateway and mode, only those the account it uses now reported — another account's
+   * (the URL and key changed, the embedded sandbox turned on or off) stay stored, unshown and unread,
+   * never "open… as last read" for ever. Another gateway's or mode's are shown as before.
+   */
+  showsDispute(dispute: Pick<DisputeRecord, 'gateway' | 'mode' | 'account'>): boolean {
+    return (
+      dispute.gateway !== this.activeGateway()?.name ||
+      dispute.mode !== this.options.mode() ||
+      dispute.account === this.gatewayAccount()
+    );
   }
 
   private labelOf(record: PaymentRecord): string {
@@ -296,7 +324,7 @@ export class PaymentEngine {
   attention(): AttentionView[] {
     const disputed = new Map<string, DisputeRecord>();
     for (const dispute of this.journal.openDisputesOnPayments())
-      if (!disputed.has(dispute.paymentId!)) disputed.set(dispute.paymentId!, dispute);
+      if (this.showsDispute(dispute) && !disputed.has(dispute.paymentId!)) disputed.set(dispute.paymentId!, dispute);
     const records = this.journal.attentionPayments();
     const inDoubt = new Set(records.map((record) => record.id));
     const listed = records.length;
@@ -341,11 +369,16 @@ export class PaymentEngine {
 
   /**
    * The till now uses another account (the embedded sandbox turned on or off, another mode or keys):
-   * the unfinished payments it can no longer read, or can again, come into Needs attention or leave it.
+   * the unfinished payments it can no longer read, or can again, and those another account's open
+   * disputes held, come into Needs attention or leave it.
    */
   accountSwitched(): void {
-    for (const record of this.journal.listPayments('unfinished', 10_000))
-      this.tellAttention(record.id, this.view(record).attention);
+    const ids = new Set(this.journal.listPayments('unfinished', 10_000).map((record) => record.id));
+    for (const dispute of this.journal.openDisputesOnPayments()) ids.add(dispute.paymentId!);
+    for (const id of ids) {
+      const record = this.journal.getPayment(id);
+      if (record) this.tellAttention(id, this.view(record).attention);
+    }
   }
 
   private tellAttention(paymentId: string, item: AttentionView | null): void {

@@ -181,6 +181,11 @@ export interface SplitShareAt {
 export interface DisputeRecord {
   gateway: GatewayName;
   mode: Mode;
+  /**
+   * The account that reported it (ActiveGateway.account: `sandbox`, or the account's address and
+   * masked key); '' for one read before the till kept it, until an account reports it again (migration 026).
+   */
+  account: string;
   id: string;
   reference: string;
   transactionId: string;
@@ -204,7 +209,7 @@ export type DisputeChange = 'opened' | 'updated' | 'closed' | null;
 
 const CLOSED_DISPUTE: readonly DisputeStatus[] = ['won', 'lost'];
 
-const SELECT_DISPUTE = `SELECT d.gateway, d.mode, d.id, d.reference, d.transaction_id AS transactionId, d.amount,
+const SELECT_DISPUTE = `SELECT d.gateway, d.mode, d.account, d.id, d.reference, d.transaction_id AS transactionId, d.amount,
   d.currency, d.status, d.reason, d.evidence_due_by AS evidenceDueBy, d.opened_at AS openedAt,
   d.updated_at AS updatedAt, d.seen_at AS seenAt, d.closed_at AS closedAt,
   (SELECT p.id FROM payments p WHERE p.transaction_id = d.transaction_id AND p.gateway = d.gateway LIMIT 1) AS paymentId
@@ -2080,7 +2085,7 @@ export class Journal {
     change: DisputeChange;
   } {
     return this.db.transaction(() => {
-      const known = this.dispute(input.gateway, input.mode, input.id);
+      const known = this.dispute(input.gateway, input.mode, input.account, input.id) ?? this.claimDispute(input);
       const now = this.nowIso();
       const closing = CLOSED_DISPUTE.includes(input.status);
       if (known) {
@@ -2095,10 +2100,10 @@ export class Journal {
       const closedAt = closing ? (known?.closedAt ?? now) : null;
       this.db
         .prepare(
-          `INSERT INTO disputes (gateway, mode, id, reference, transaction_id, amount, currency, status, reason,
+          `INSERT INTO disputes (gateway, mode, account, id, reference, transaction_id, amount, currency, status, reason,
              evidence_due_by, opened_at, updated_at, seen_at, closed_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (gateway, mode, id) DO UPDATE SET reference = excluded.reference, amount = excluded.amount,
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (gateway, mode, account, id) DO UPDATE SET reference = excluded.reference, amount = excluded.amount,
              currency = excluded.currency, status = excluded.status, reason = excluded.reason,
              evidence_due_by = excluded.evidence_due_by, updated_at = excluded.updated_at,
              closed_at = excluded.closed_at`,
@@ -2106,6 +2111,7 @@ export class Journal {
         .run(
           input.gateway,
           input.mode,
+          input.account,
           input.id,
           input.reference,
           input.transactionId,
@@ -2119,7 +2125,7 @@ export class Journal {
           known?.seenAt ?? now,
           closedAt,
         );
-      const record = this.dispute(input.gateway, input.mode, input.id)!;
+      const record = this.dispute(input.gateway, input.mode, input.account, input.id)!;
       if (record.paymentId) {
         const money = formatAmount(input.amount, input.currency);
         if (!known)
@@ -2164,26 +2170,43 @@ export class Journal {
     }
   }
 
-  dispute(gateway: GatewayName, mode: Mode, id: string): DisputeRecord | undefined {
+  dispute(gateway: GatewayName, mode: Mode, account: string, id: string): DisputeRecord | undefined {
     return this.db
-      .prepare(`${SELECT_DISPUTE} WHERE d.gateway = ? AND d.mode = ? AND d.id = ?`)
-      .get<DisputeRecord>(gateway, mode, id);
+      .prepare(`${SELECT_DISPUTE} WHERE d.gateway = ? AND d.mode = ? AND d.account = ? AND d.id = ?`)
+      .get<DisputeRecord>(gateway, mode, account, id);
   }
 
-  /** Every dispute the till knows on one gateway and mode, newest first (by when the bank opened it). */
-  disputes(gateway: GatewayName, mode: Mode): DisputeRecord[] {
-    return this.db
-      .prepare(`${SELECT_DISPUTE} WHERE d.gateway = ? AND d.mode = ? ORDER BY d.opened_at DESC, d.id DESC`)
-      .all<DisputeRecord>(gateway, mode);
+  /**
+   * A dispute read before the till kept accounts (account ''), the same one as `input` (same id and
+   * transaction): from now on the reporting account's, so it is not announced nor timelined twice.
+   */
+  private claimDispute(input: Pick<DisputeRecord, 'gateway' | 'mode' | 'account' | 'id' | 'transactionId'>) {
+    if (input.account === '') return undefined;
+    const claimed = this.db
+      .prepare(
+        `UPDATE disputes SET account = ? WHERE gateway = ? AND mode = ? AND account = '' AND id = ? AND transaction_id = ?`,
+      )
+      .run(input.account, input.gateway, input.mode, input.id, input.transactionId);
+    return claimed.changes > 0 ? this.dispute(input.gateway, input.mode, input.account, input.id) : undefined;
   }
 
-  /** The disputes still open on one gateway and mode, as last read (the periodic read checks each). */
-  openDisputes(gateway: GatewayName, mode: Mode): DisputeRecord[] {
+  /** Every dispute one account reported on a gateway and mode, newest first (by when the bank opened it). */
+  disputes(gateway: GatewayName, mode: Mode, account: string): DisputeRecord[] {
     return this.db
       .prepare(
-        `${SELECT_DISPUTE} WHERE d.closed_at IS NULL AND d.gateway = ? AND d.mode = ? ORDER BY d.opened_at DESC, d.id DESC`,
+        `${SELECT_DISPUTE} WHERE d.gateway = ? AND d.mode = ? AND d.account = ? ORDER BY d.opened_at DESC, d.id DESC`,
       )
-      .all<DisputeRecord>(gateway, mode);
+      .all<DisputeRecord>(gateway, mode, account);
+  }
+
+  /** The disputes of one account still open, as last read (the periodic read checks each). */
+  openDisputes(gateway: GatewayName, mode: Mode, account: string): DisputeRecord[] {
+    return this.db
+      .prepare(
+        `${SELECT_DISPUTE} WHERE d.closed_at IS NULL AND d.gateway = ? AND d.mode = ? AND d.account = ?
+         ORDER BY d.opened_at DESC, d.id DESC`,
+      )
+      .all<DisputeRecord>(gateway, mode, account);
   }
 
   /** The disputes still open on payments the till knows: each keeps its payment in Needs attention. */

@@ -216,6 +216,57 @@ describe('disputes (chargebacks) on PlutoPay', () => {
     });
   });
 
+  it('shows only the disputes of the account in use: another URL and key (same mode) hide the old ones, kept', async () => {
+    // Found by a tester: keyed by gateway and mode only, after PlutoPay's URL and key were changed
+    // the old account's disputes stayed in Transactions and Needs attention, "open… shown as last
+    // read", and a dispute id both accounts use was overwritten by the other's.
+    const first = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => first.close());
+    const second = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => second.close());
+    const t = await startTestHost({ sandbox: first, tuning: QUIET });
+    cleanup.push(() => t.close());
+    const useAccount = async (account: typeof first) => {
+      await t.call('settings.update', {
+        embeddedSandbox: false,
+        apiBaseUrl: account.url,
+        secretKey: account.secret_key,
+      });
+      await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plutopay', 5_000, 'PlutoPay');
+    };
+    /** The account's own list, as the gateway answers it: its ids and what each disputes. */
+    const listOf = async (account: typeof first) => {
+      const response = await fetch(`${account.url}/v1/disputes?size=100`, {
+        headers: { Authorization: `Bearer ${account.secret_key}` },
+      });
+      const { data } = (await response.json()) as { data: { id: string; transaction_id: string }[] };
+      return data.map((d) => [d.id, d.transaction_id]).sort();
+    };
+    const shown = async () =>
+      (await t.call('disputes.list', { refresh: true })).disputes.map((d) => [d.id, d.transactionId]).sort();
+
+    await useAccount(first);
+    const paid = await cardPayment(t, 2500, 'automatic', 'EUR');
+    const dispute = await openDispute(t, paid, 2000, 'fraudulent');
+    expect(await shown()).toEqual(await listOf(first));
+    expect(await itemFor(t, paid.id)).toMatchObject({ dispute: { id: dispute.id } });
+
+    await useAccount(second);
+    expect(await shown()).toEqual(await listOf(second));
+    expect(await itemFor(t, paid.id)).toBeUndefined();
+    expect((await t.call('disputes.list', {})).readProblem).toBeNull();
+    expect(t.host.devlog.list(500).filter((e) => e.kind === 'error')).toEqual([]);
+
+    // Kept: back on the first account they are shown again, as they were, announced once.
+    await useAccount(first);
+    expect((await t.call('disputes.list', {})).disputes.map((d) => [d.id, d.transactionId]).sort()).toEqual(
+      await listOf(first),
+    );
+    expect(await itemFor(t, paid.id)).toMatchObject({ dispute: { id: dispute.id, status: 'needs_response' } });
+    expect(await shown()).toEqual(await listOf(first));
+    expect((await timelineOf(t, paid)).filter((e) => e === 'dispute_opened')).toHaveLength(1);
+  });
+
   it('a gateway that lists no disputes (PayPlug) shows none, and reads nothing', async () => {
     const t = await startTestHost({ tuning: QUIET });
     cleanup.push(() => t.close());

@@ -743,6 +743,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
     const dispute = {
       gateway: 'plutopay' as const,
       mode: 'live' as const,
+      account: 'sandbox',
       id: 'dp_1',
       reference: 'DSP-1',
       transactionId: 'tx_pay_plutopay',
@@ -768,7 +769,7 @@ describe('journal migrations upgrade a database with rows in it', () => {
     // Lost: closed once, when the till read it so.
     const lostAt = '2026-03-20T10:00:00.000Z';
     expect(journal.recordDispute({ ...dispute, status: 'lost', updatedAt: lostAt }).change).toBe('closed');
-    expect(journal.dispute('plutopay', 'live', 'dp_1')).toMatchObject({ status: 'lost', closedAt: AT });
+    expect(journal.dispute('plutopay', 'live', 'sandbox', 'dp_1')).toMatchObject({ status: 'lost', closedAt: AT });
     expect(journal.disputesInPeriod('live', AT, '2026-03-21T00:00:00.000Z').lost.map((d) => d.id)).toEqual(['dp_1']);
     // A dispute is its gateway's: another gateway's payment with the same transaction id is not its payment.
     expect(journal.recordDispute({ ...dispute, id: 'dp_2', transactionId: 'tx_shared' }).record.paymentId).toBeNull();
@@ -888,6 +889,56 @@ describe('journal migrations upgrade a database with rows in it', () => {
     insertV1Payment(own, 'pay_own', { mode: 'test', status: 'pending' });
     upgrade(own, 25);
     expect(new Journal(own, new FakeClock(Date.parse(AT))).getPayment('pay_own')).toMatchObject({ account: 'own' });
+  });
+
+  it('026 dispute accounts: older disputes are kept with no account, and claimed by the first to report them again', () => {
+    const db = databaseAt(25);
+    insertV1Payment(db, 'pay_disputed', { mode: 'test', transaction_id: 'tx_disputed' });
+    const legacy = (id: string, transactionId: string) =>
+      db
+        .prepare(
+          `INSERT INTO disputes (gateway, mode, id, reference, transaction_id, amount, currency, status, reason,
+             evidence_due_by, opened_at, updated_at, seen_at, closed_at)
+           VALUES ('plutopay', 'test', ?, ?, ?, 1000, 'EUR', 'needs_response', 'fraudulent', NULL, ?, ?, ?, NULL)`,
+        )
+        .run(id, `ref_${id}`, transactionId, AT, AT, AT);
+    legacy('dp_same', 'tx_disputed');
+    legacy('dp_reused', 'tx_elsewhere');
+    upgrade(db, 26);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    expect(journal.disputes('plutopay', 'test', '').map((d) => d.id)).toEqual(
+      ['dp_same', 'dp_reused'].sort().reverse(),
+    );
+    const read = {
+      gateway: 'plutopay' as const,
+      mode: 'test' as const,
+      account: 'sandbox',
+      reference: 'ref_dp_same',
+      transactionId: 'tx_disputed',
+      amount: 1000,
+      currency: 'EUR',
+      status: 'needs_response' as const,
+      reason: 'fraudulent',
+      evidenceDueBy: null,
+      openedAt: AT,
+      updatedAt: AT,
+    };
+    const events = () => journal.timeline('pay_disputed').filter((e) => e.event.startsWith('dispute_'));
+    // The same dispute (id and transaction), reported again: claimed, not announced twice.
+    expect(journal.recordDispute({ ...read, id: 'dp_same' }).change).toBeNull();
+    expect(journal.dispute('plutopay', 'test', 'sandbox', 'dp_same')).toMatchObject({ paymentId: 'pay_disputed' });
+    expect(events()).toEqual([]);
+    // Another account's dispute under an id an older one had, on another transaction: its own row.
+    expect(journal.recordDispute({ ...read, id: 'dp_reused' }).change).toBe('opened');
+    expect(journal.disputes('plutopay', 'test', '').map((d) => [d.id, d.transactionId])).toEqual([
+      ['dp_reused', 'tx_elsewhere'],
+    ]);
+    expect(
+      journal
+        .disputes('plutopay', 'test', 'sandbox')
+        .map((d) => d.id)
+        .sort(),
+    ).toEqual(['dp_reused', 'dp_same']);
   });
 
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {

@@ -24,6 +24,7 @@ import { migration as cancelAsked } from './022-cancel-asked';
 import { migration as planModes } from './023-plan-modes';
 import { migration as refusedReaderActions } from './024-refused-reader-actions';
 import { migration as paymentAccounts } from './025-payment-accounts';
+import { migration as disputeAccounts } from './026-dispute-accounts';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -52,6 +53,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   planModes,
   refusedReaderActions,
   paymentAccounts,
+  disputeAccounts,
 ];
 
 export type { Migration };
