@@ -43,6 +43,12 @@ const ShortText = (max: number) => z.string().trim().max(max, `at most ${max} ch
 
 const Email = z.email('not an email address').max(254);
 
+/**
+ * A charge's own name, made by the screen before it sends payments.create: a cancel can name the
+ * charge before the host has reported its payment (payments.cancelCreate). Random, one per charge.
+ */
+const RequestId = z.string().regex(/^req_[A-Za-z0-9_-]{8,64}$/, 'not a request id');
+
 const Empty = z.strictObject({});
 
 /** The order a payment belongs to; the idempotency key derives from it. */
@@ -205,6 +211,8 @@ export const commandSchemas = {
        * to the gateway).
        */
       readerId: ReaderRef.optional(),
+      /** The screen's name for this charge, so Esc can cancel it before its payment is reported. */
+      requestId: RequestId.optional(),
     })
     .superRefine((input, ctx) => {
       if (!input.splits) return;
@@ -224,6 +232,12 @@ export const commandSchemas = {
   'payments.process': z.strictObject({ paymentId: PaymentRef, readerId: ReaderRef }),
   /** Cashier cancel: stops the reader if the card is not yet authorised, then cancels the payment. */
   'payments.cancel': z.strictObject({ paymentId: PaymentRef }),
+  /**
+   * Cashier cancel of a charge whose payment the screen has not heard of yet (Esc right after
+   * Enter): by the create's requestId and order reference. Held if the create has not reached the
+   * host: its payment is then journaled canceled and never sent. Null: held, nothing to show yet.
+   */
+  'payments.cancelCreate': z.strictObject({ requestId: RequestId, orderReference: OrderReference }),
   'payments.capture': z.strictObject({ paymentId: PaymentRef, amount: MinorAmount.optional() }),
   'payments.refund': z.strictObject({
     paymentId: PaymentRef,

@@ -996,6 +996,8 @@ export interface CommandResults {
   'payments.setTip': PaymentView;
   'payments.process': PaymentView;
   'payments.cancel': PaymentView;
+  /** The payment as canceled, or null: its create has not reached the host, which cancels it on arrival. */
+  'payments.cancelCreate': PaymentView | null;
   'payments.capture': PaymentView;
   'payments.refund': PaymentView;
   'payments.list': PaymentView[];

@@ -672,6 +672,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       return processed;
     },
     'payments.cancel': (input) => commands.cancel(input),
+    'payments.cancelCreate': (input) => commands.cancelCreate(input),
     'payments.capture': (input) => commands.capture(input),
     'payments.refund': (input) => commands.refund(input),
     'payments.list': (input) => service.list(input.filter, input.limit),

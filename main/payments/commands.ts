@@ -35,6 +35,7 @@ import {
   unsettledTerminalRefund,
 } from './views';
 import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
+import { CreateRequests, type ArrivedCreate } from './create-requests';
 import type { RemoteWatcher } from './watcher';
 
 type CreateInput = ParsedCommandInput<'payments.create'>;
@@ -50,6 +51,9 @@ export function createKey(orderReference: string, attempt: number, paymentId: st
 }
 
 export class CashierCommands {
+  /** The charges the screen named, so Esc can cancel one before its payment is reported. */
+  private readonly requests = new CreateRequests();
+
   constructor(
     private readonly engine: PaymentEngine,
     private readonly sync: PaymentSync,
@@ -196,13 +200,23 @@ export class CashierCommands {
   }
 
   async create(input: CreateInput): Promise<PaymentView> {
+    // Before anything is awaited: a cancel that comes next on the bridge finds this create.
+    const request = input.requestId ? this.requests.arrived(input.requestId) : null;
+    try {
+      return await this.createPayment(input, request);
+    } finally {
+      request?.ended();
+    }
+  }
+
+  private async createPayment(input: CreateInput, request: ArrivedCreate | null): Promise<PaymentView> {
     const { journal } = this;
     const target = input.readerId ? this.engine.options.readers.resolve(input.readerId) : undefined;
     // Refused before anything is created: a payment made for a reader that cannot take it would
     // be left open behind the cashier.
     if (target?.refusal) throw new HostError('conflict', target.refusal);
     if (input.readerId && target) this.refuseIfHolding(input.readerId, target.label, input.orderReference ?? null);
-    if (target?.standalone) return this.createStandalone(input, target.label);
+    if (target?.standalone) return this.createStandalone(input, target.label, request);
     const gateway = this.engine.options.gateway();
     const channel = channelFor(input.channel, input.captureMethod, gateway);
     const tipping = this.tipFields(input);
@@ -229,7 +243,7 @@ export class CashierCommands {
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);
       const open = this.openAttempt(orderReference, attempts, input, channel);
-      if (open) return open;
+      if (open) return this.handedBack(open, request);
       this.engine.requireOnline(
         'New payments cannot be taken while the gateway is unreachable (card data is never stored for later).',
       );
@@ -281,13 +295,15 @@ export class CashierCommands {
               refundedAmount: 0,
             })),
           );
+        if (request?.cancelAsked) return this.canceledUnsent(created);
         // Waiting for the customer's tip: nothing is sent anywhere until it is chosen (chooseTip).
         if (!awaitingTip)
           journal.addOperation(created.id, 'create', idempotencyKey, createParams(created, input), { sending: true });
         return created;
       });
+      request?.has(record.id);
       this.engine.changed(record);
-      if (awaitingTip) return this.engine.view(record);
+      if (awaitingTip || record.status === 'canceled') return this.engine.view(record);
       // Under the payment's own lock too, like every other sender of this create (recovery at a
       // reconnect, the cashier's Check again): on a gateway without idempotency keys, two sends
       // overlapping between their look-ups would make two payments.
@@ -396,7 +412,11 @@ export class CashierCommands {
    * A payment on a terminal that charges through the shop's own bank: journaled with the till's
    * own id for it, never sent to the gateway. Pending at once (or waiting for its tip).
    */
-  private async createStandalone(input: CreateInput, readerLabel: string): Promise<PaymentView> {
+  private async createStandalone(
+    input: CreateInput,
+    readerLabel: string,
+    request: ArrivedCreate | null,
+  ): Promise<PaymentView> {
     const { journal } = this;
     const issues: { path: string; message: string }[] = [];
     if (input.channel === 'link')
@@ -419,12 +439,12 @@ export class CashierCommands {
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);
       const open = this.openAttempt(orderReference, attempts, input, 'card_present');
-      if (open) return open;
+      if (open) return this.handedBack(open, request);
       const attempt = attempts.length + 1;
       const awaitingTip = tipping.fields.tipState === 'awaiting';
       const transactionId = StandalonePayments.transactionId();
       const id = newId('pay');
-      const record = journal.insertPayment(
+      const inserted = journal.insertPayment(
         newPaymentRecord({
           id,
           gateway: this.engine.activeGateway()?.name ?? 'plutopay',
@@ -450,6 +470,8 @@ export class CashierCommands {
         'created',
         `${formatAmount(tipping.amount, input.currency)}${tippingNote(tipping.fields, input.currency)}, order ${orderReference}, on ${readerLabel} (charged through the shop's bank)`,
       );
+      const record = request?.cancelAsked ? this.canceledUnsent(inserted) : inserted;
+      request?.has(record.id);
       this.engine.changed(record);
       return this.engine.view(record);
     });
@@ -584,6 +606,9 @@ export class CashierCommands {
     return this.engine.exclusive(payment.id, async () => {
       const { journal } = this;
       let record = journal.getPayment(payment.id)!;
+      if (record.cancelAskedAt !== null && record.status === 'pending' && record.chargedBy === 'terminal') {
+        throw new HostError('conflict', 'The cashier asked to cancel this payment: it is not sent to a reader.');
+      }
       if (record.chargedBy === 'terminal') return this.engine.view(this.processStandalone(record, input.readerId));
       const gateway = this.engine.gatewayFor(record);
       if (!gateway.readers || record.channel !== 'card_present') {
@@ -829,6 +854,56 @@ export class CashierCommands {
       });
       return this.engine.view(canceled);
     });
+  }
+
+  /**
+   * Esc on a charge whose payment the screen has not heard of yet, named by the create's request id.
+   * Its create may not have reached the host (the cancel overtook it: it is held, and the create
+   * journals its payment canceled, sending nothing), may be waiting to journal it (it does so with
+   * the cancel in the same commit), or may have journaled it (cancelled as any payment). Null: held.
+   */
+  async cancelCreate(input: { requestId: string; orderReference: string }): Promise<PaymentView | null> {
+    const request = this.requests.askCancel(input.requestId);
+    if (!request.received) {
+      // The order's open payment, which that create would hand back, is cancelled now.
+      const holding = holdingAttempt(this.journal.findByOrder(input.orderReference));
+      return holding?.open ? this.cancel({ paymentId: holding.payment.id }) : null;
+    }
+    const paymentId = request.paymentId ?? (await request.decided);
+    if (paymentId === null) {
+      throw new HostError(
+        'not_found',
+        `The payment of order ${input.orderReference} was not created (the till refused it): there is nothing to cancel.`,
+      );
+    }
+    return this.cancel({ paymentId });
+  }
+
+  /** A create that found its order's payment open hands it back; asked to cancel, it is not sent to a reader. */
+  private handedBack(open: PaymentView, request: ArrivedCreate | null): PaymentView {
+    request?.has(open.id);
+    const record = this.journal.getPayment(open.id);
+    if (!request?.cancelAsked || !record || record.cancelAskedAt !== null) return open;
+    if (record.status !== 'creating' && record.status !== 'pending') return open;
+    if (record.tipState === 'awaiting') return open;
+    const asked = this.journal.updatePayment(
+      record.id,
+      { cancelAskedAt: this.engine.nowIso() },
+      'cancel_asked',
+      'before the charge reached the till; it is not sent to a reader',
+    );
+    this.engine.changed(asked);
+    return this.engine.view(asked);
+  }
+
+  /** A payment whose cancel reached the host before its create: journaled canceled, nothing sent. */
+  private canceledUnsent(record: PaymentRecord): PaymentRecord {
+    return this.journal.updatePayment(
+      record.id,
+      { status: 'canceled', cancelAskedAt: this.engine.nowIso(), tipState: null, readerId: null, createExtras: null },
+      'canceled',
+      'by the cashier before the till had it; nothing was sent to the gateway or a reader',
+    );
   }
 
   /**

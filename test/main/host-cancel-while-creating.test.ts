@@ -117,3 +117,142 @@ describe('a cancel asked while the payment is being created', () => {
     expect(till.held.pushes).toEqual([]);
   });
 });
+
+/**
+ * Esc before the screen has heard of the payment: the cancel names the charge by the create's
+ * requestId (payments.cancelCreate). On the bridge it may come right behind its create (the host
+ * has the create but has not journaled its payment yet), before it (it overtook it), or once the
+ * payment is journaled. Each way the payment is never charged, and the cancel is the journal's as
+ * soon as the payment is: a reload of the screen right after Esc loses nothing.
+ */
+describe('a cancel naming the charge before its payment is reported (payments.cancelCreate)', () => {
+  const charge = (orderReference: string, requestId: string, readerId: string, amount: number) => ({
+    amount,
+    currency: 'USD',
+    captureMethod: 'automatic',
+    orderReference,
+    readerId,
+    requestId,
+  });
+
+  async function atGateway(t: TestHost, amount: number) {
+    const { json } = await t.api('GET', '/v1/transactions?size=100');
+    return (json as { data: { amount: number; status: string }[] }).data.filter((tx) => tx.amount === amount);
+  }
+
+  it('right behind its create, before the create journals its payment: journaled canceled, nothing sent', async () => {
+    const till = await slowTill();
+    const t = await till.start();
+    cleanup.push(() => t.close());
+    const reader = await t.onlineReader();
+    till.held.letGo();
+    // Both on the bridge in this order, in one turn: the create has not journaled its payment yet.
+    const creating = t.host.invoke('payments.create', charge('ESC-3', 'req_esc3abcdefgh', reader.id, 1236));
+    const cancelling = t.host.invoke('payments.cancelCreate', {
+      requestId: 'req_esc3abcdefgh',
+      orderReference: 'ESC-3',
+    });
+    const created = await creating;
+    expect(created).toMatchObject({
+      ok: true,
+      value: { status: 'canceled', orderReference: 'ESC-3', cancelAsked: false },
+    });
+    const paymentId = created.ok ? created.value.id : '';
+    expect(await cancelling).toMatchObject({ ok: true, value: { id: paymentId, status: 'canceled' } });
+    // Journaled, so a reloaded screen finds it canceled; the gateway and the reader never had it.
+    expect((await t.call('session.snapshot', {})).payments.find((p) => p.id === paymentId)).toMatchObject({
+      status: 'canceled',
+    });
+    expect(await atGateway(t, 1236)).toEqual([]);
+    expect(till.held.pushes).toEqual([]);
+    const payment = await t.call('payments.list', { filter: 'all', limit: 50 });
+    expect(payment.find((p) => p.id === paymentId)?.transactionId ?? null).toBeNull();
+  });
+
+  it('ahead of its create (it overtook it): held, and the create journals its payment canceled on arrival', async () => {
+    const till = await slowTill();
+    const t = await till.start();
+    cleanup.push(() => t.close());
+    const reader = await t.onlineReader();
+    till.held.letGo();
+    const held = await t.call('payments.cancelCreate', { requestId: 'req_esc4abcdefgh', orderReference: 'ESC-4' });
+    expect(held).toBeNull();
+    const created = await t.call('payments.create', charge('ESC-4', 'req_esc4abcdefgh', reader.id, 1237));
+    expect(created).toMatchObject({ status: 'canceled', orderReference: 'ESC-4' });
+    expect(await atGateway(t, 1237)).toEqual([]);
+    expect(till.held.pushes).toEqual([]);
+    // Only that charge: the order charged again, under a request of its own, goes to the reader.
+    const again = await t.call('payments.create', charge('ESC-4', 'req_esc4again0000', reader.id, 1237));
+    expect(again).toMatchObject({ status: 'in_progress', orderReference: 'ESC-4' });
+    expect(till.held.pushes).toHaveLength(1);
+  });
+
+  it('once the payment is journaled and the gateway is slow: cancelled once the gateway has it, never on the reader', async () => {
+    const till = await slowTill();
+    const t = await till.start();
+    cleanup.push(() => t.close());
+    const reader = await t.onlineReader();
+    const creating = t.host.invoke('payments.create', charge('ESC-5', 'req_esc5abcdefgh', reader.id, 1238));
+    await till.held.atTheGateway;
+    const cancelling = t.host.invoke('payments.cancelCreate', {
+      requestId: 'req_esc5abcdefgh',
+      orderReference: 'ESC-5',
+    });
+    const payment = await paymentOf(t, 'ESC-5');
+    await t.waitForPayment(payment.id, (p) => p.cancelAsked);
+    till.held.letGo();
+    expect(await cancelling).toMatchObject({ ok: true, value: { id: payment.id, status: 'canceled' } });
+    // The create's own answer came first (created, not sent to the reader).
+    expect(await creating).toMatchObject({ ok: true, value: { id: payment.id } });
+    expect(await atGateway(t, 1238)).toEqual([expect.objectContaining({ status: 'canceled' })]);
+    expect(till.held.pushes).toEqual([]);
+  });
+
+  it('a create the till refused: the cancel says there is nothing to cancel, and a bad request id is refused', async () => {
+    const till = await slowTill();
+    const t = await till.start();
+    cleanup.push(() => t.close());
+    const reader = await t.onlineReader();
+    till.held.letGo();
+    const refused = await t.fail('payments.create', {
+      ...charge('ESC-6', 'req_esc6abcdefgh', reader.id, 1239),
+      tip: { kind: 'custom', amount: 100 },
+    });
+    expect(refused.code).toBe('validation');
+    const nothing = await t.fail('payments.cancelCreate', { requestId: 'req_esc6abcdefgh', orderReference: 'ESC-6' });
+    expect(nothing).toMatchObject({ code: 'not_found', message: expect.stringMatching(/nothing to cancel/) });
+    for (const requestId of ['pay_esc6abcdefgh', 'req_short', 'req_esc6/../x0000', 'req_'.padEnd(80, 'a')]) {
+      expect((await t.fail('payments.cancelCreate', { requestId, orderReference: 'ESC-6' })).code).toBe('validation');
+    }
+    // Nothing was held for the order: it is charged normally.
+    expect(await t.call('payments.create', charge('ESC-6', 'req_esc6again0000', reader.id, 1239))).toMatchObject({
+      status: 'in_progress',
+    });
+  });
+});
+
+describe('a cancel naming a charge of an order that has an open payment', () => {
+  it('the create hands the open payment back, not sent to the reader, and it is canceled', async () => {
+    const till = await slowTill();
+    const t = await till.start();
+    cleanup.push(() => t.close());
+    const reader = await t.onlineReader();
+    till.held.letGo();
+    // Created earlier, not sent to a reader (no reader named).
+    const open = await t.call('payments.create', { amount: 1240, currency: 'USD', orderReference: 'ESC-7' });
+    expect(open.status).toBe('pending');
+    // Charged again from the form with a reader, and Esc right behind it: the same payment comes back.
+    const again = { amount: 1240, currency: 'USD', orderReference: 'ESC-7', readerId: reader.id };
+    const creating = t.host.invoke('payments.create', { ...again, requestId: 'req_esc7abcdefgh' });
+    const cancelling = t.host.invoke('payments.cancelCreate', {
+      requestId: 'req_esc7abcdefgh',
+      orderReference: 'ESC-7',
+    });
+    const created = await creating;
+    expect(created).toMatchObject({ ok: true, value: { id: open.id } });
+    // Held back by the cancel, not refused by the reader (no "not sent" for the screen to show).
+    expect(created.ok && created.value.notSent).toBeUndefined();
+    expect(await cancelling).toMatchObject({ ok: true, value: { id: open.id, status: 'canceled' } });
+    expect(till.held.pushes).toEqual([]);
+  });
+});
