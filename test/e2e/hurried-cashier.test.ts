@@ -6,6 +6,8 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { PaymentView } from '../../common/contract';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
 import {
@@ -93,7 +95,7 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
     await stateIs(page, /Canceled/);
   });
 
-  it('Esc while the payment is being created: it is cancelled once the gateway has it, no card asked', async () => {
+  it('Esc before the host has the payment: it is canceled before anything is sent, no card asked', async () => {
     await page.keyboard.press('F1');
     await amountField(page).fill('');
     await amountField(page).pressSequentially('1114');
@@ -107,7 +109,8 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
       release();
     }
     await stateIs(page, /^Canceled/);
-    expect(await atGateway(1114)).toEqual([expect.objectContaining({ status: 'canceled' })]);
+    // The cancel overtook the held create: the host journaled the payment canceled and sent nothing.
+    expect(await atGateway(1114)).toEqual([]);
     // Nothing is left on the reader: the next sale goes to it and waits for its own card.
     await charge(page, '1115');
     expect(await page.locator('.payment-card__amount').textContent()).toBe('$11.15');
@@ -207,6 +210,42 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
       await other.close();
     }
   });
+
+  it('Esc before the page has heard of the payment, then a reload at once: canceled, never on the reader', async () => {
+    const { page: hurried, tap: hurriedTap } = await openTappedApp(browser, app, TIMEOUT);
+    try {
+      await hurried.keyboard.press('F1');
+      await amountField(hurried).pressSequentially('1118');
+      // The page cannot hear of the payment: its create is held on the way to the host.
+      const releaseCreate = hurriedTap.holdNext('payments.create');
+      const releaseCancel = hurriedTap.holdNext('payments.cancelCreate');
+      await amountField(hurried).press('Enter');
+      await stateIs(hurried, /Creating the payment and sending it to/);
+      await hurried.keyboard.press('Escape');
+      await stateIs(hurried, /^Cancelling… /);
+      // Both go on to the host in the page's order, the cancel right behind its create, and the page
+      // starts again at once: whatever it knew of the cancel is gone with it.
+      const cancelSent = hurriedTap.nextSent('payments.cancelCreate');
+      releaseCreate();
+      releaseCancel();
+      await cancelSent;
+      await hurried.reload();
+      await hurried.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
+      const ofThisSale = async () => (await hostPayments(app)).filter((p) => p.amount === 1118);
+      await expect
+        .poll(async () => (await ofThisSale()).map((p) => p.status), { timeout: TIMEOUT })
+        .toEqual(['canceled']);
+      expect((await ofThisSale())[0]).toMatchObject({ readerId: null, cancelAsked: false });
+      expect((await atGateway(1118)).filter((t) => t.status !== 'canceled')).toEqual([]);
+      // Nothing waits on the reader: the next sale goes to it and waits for its own card.
+      await charge(hurried, '1119');
+      expect(await hurried.locator('.payment-card__amount').textContent()).toBe('$11.19');
+      await hurried.keyboard.press('Escape');
+      await stateIs(hurried, /Canceled/);
+    } finally {
+      await hurried.close();
+    }
+  });
 });
 
 describe.skipIf(!e2eAvailable())('a cancel asked before a reload (Chromium, web mode)', { timeout: 60_000 }, () => {
@@ -253,7 +292,8 @@ describe.skipIf(!e2eAvailable())('a cancel asked before a reload (Chromium, web 
       await page.getByLabel('Amount', { exact: true }).press('Enter');
       // The host has journaled the payment and is creating it at the gateway, which has not answered.
       await atTheGateway;
-      const cancelSent = tap.nextSent('payments.cancel');
+      // By the payment's id, or by the charge's request id if the page has not heard of it yet.
+      const cancelSent = Promise.race([tap.nextSent('payments.cancel'), tap.nextSent('payments.cancelCreate')]);
       await page.keyboard.press('Escape');
       await cancelSent;
       await stateIs(page, /^Cancelling… /);
@@ -275,3 +315,30 @@ describe.skipIf(!e2eAvailable())('a cancel asked before a reload (Chromium, web 
     await page.close();
   });
 });
+
+/** The payments the app's host has (its journal), asked over its bridge as a second page of the till would. */
+async function hostPayments(app: WebApp): Promise<PaymentView[]> {
+  const name = 'payments.list';
+  const ws = new WebSocket(
+    `ws://127.0.0.1:${new URL(app.origin).port}/bridge`,
+    ['pos-bridge.v1', `token.${app.token}`],
+    {
+      origin: app.origin,
+    },
+  );
+  try {
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    const answer = new Promise<{ ok: boolean; value?: unknown; error?: { message: string } }>((resolve) =>
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data)) as { type: string; id?: number; result?: never };
+        if (message.type === 'result' && message.id === 1) resolve(message.result!);
+      }),
+    );
+    ws.send(JSON.stringify({ type: 'invoke', id: 1, name, input: { filter: 'all', limit: 50 } }));
+    const result = await answer;
+    if (!result.ok) throw new Error(`${name}: ${result.error?.message}`);
+    return result.value as PaymentView[];
+  } finally {
+    ws.close();
+  }
+}

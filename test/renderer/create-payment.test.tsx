@@ -334,13 +334,11 @@ describe('Create payment screen', () => {
     const state = shownRegions('status');
     expect(state.map((s) => s.textContent)).toEqual([expect.stringMatching(/^Cancelling… The payment is cancelled/)]);
     expect((screen.getByRole('button', { name: 'Cancel payment' }) as HTMLButtonElement).disabled).toBe(true);
-    const orderReference = bridge.inputs('payments.create')[0]!.orderReference;
-    const created = makePayment({ id: 'pay_escaped01', orderReference, status: 'pending', amount: 1112 });
-    const canceled = { ...created, status: 'canceled' as const, updatedAt: new Date(Date.now() + 1000).toISOString() };
-    bridge.on('payments.cancel', () => ok(canceled));
-    pending.resolve(ok(created));
+    const { orderReference, requestId } = bridge.inputs('payments.create')[0]!;
+    expect(bridge.inputs('payments.cancelCreate')).toEqual([{ requestId, orderReference }]);
+    const canceled = makePayment({ id: 'pay_escaped01', orderReference, status: 'canceled', amount: 1112 });
+    pending.resolve(ok(canceled));
     await waitFor(() => expect(store.getState().host.payments['pay_escaped01']?.status).toBe('canceled'));
-    expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: 'pay_escaped01' }]);
     expect(state[0]!.textContent).toMatch(/Canceled/);
   });
 
@@ -567,6 +565,8 @@ describe('Create payment screen', () => {
       customerId: '123e4567-e89b-12d3-a456-426614174000',
       receiptEmail: 'guest@example.com',
       readerId: 'rdr_sim1',
+      // The charge's own name, for an Esc before the host reports the payment.
+      requestId: expect.stringMatching(/^req_/),
     });
   });
 

@@ -604,26 +604,29 @@ describe('Esc while a payment is being created', () => {
     const bridge = new FakeBridge(makeSnapshot({ seq: 1, readers: [reader] }));
     const creating = deferred<Result<CommandResult<'payments.create'>>>();
     bridge.on('payments.create', () => creating.promise);
-    const cancel = deferred<Result<CommandResult<'payments.cancel'>>>();
-    bridge.on('payments.cancel', () => cancel.promise);
+    const cancel = deferred<Result<CommandResult<'payments.cancelCreate'>>>();
+    bridge.on('payments.cancelCreate', () => cancel.promise);
     const store = await started(bridge);
     store.getState().updateDraft({ amount: 1112 });
     const charging = store.getState().charge();
-    const orderReference = bridge.inputs('payments.create')[0]!.orderReference;
+    const { orderReference, requestId } = bridge.inputs('payments.create')[0]!;
+    store.getState().cancelCharge();
     store.getState().cancelCharge();
     expect(store.getState().ui.pendingCharge?.cancelAsked).toBe(true);
-    // Nothing to cancel yet: the host has no payment.
+    // The host has not reported the payment: the cancel names the charge, at once (a reload next
+    // would lose a cancel the page kept), and once.
+    expect(requestId).toMatch(/^req_[0-9a-f]{24}$/);
+    expect(bridge.inputs('payments.cancelCreate')).toEqual([{ requestId, orderReference }]);
     expect(bridge.count('payments.cancel')).toBe(0);
     return { bridge, store, creating, cancel, charging, orderReference };
   }
 
-  it('is cancelled as soon as the host reports the payment, and its "not sent to the reader" is moot', async () => {
+  it('the host’s answer shows it canceled, and its "not sent to the reader" is moot', async () => {
     const { bridge, store, creating, cancel, charging, orderReference } = await chargeThenCancel();
     const payment = makePayment({ id: 'pay_escaped01', orderReference, status: 'creating', amount: 1112 });
     store.getState().applyEvent({ seq: 2, type: 'payment', payment });
-    expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: 'pay_escaped01' }]);
-    expect(store.getState().busy['cancel:pay_escaped01']).toBe(true);
-    // The host cancelled it before sending it to the reader, which it then refused.
+    // Reported now: nothing more is sent, the host has the cancel already.
+    expect(bridge.count('payments.cancel')).toBe(0);
     const canceled = { ...payment, status: 'canceled' as const, updatedAt: new Date(Date.now() + 1000).toISOString() };
     creating.resolve(
       ok({ ...canceled, notSent: { code: 'conflict', message: 'This payment is canceled; only a pending payment…' } }),
@@ -634,24 +637,34 @@ describe('Esc while a payment is being created', () => {
     expect(store.getState().ui.selectedPaymentId).toBe('pay_escaped01');
     expect(store.getState().ui.paymentError).toBe(null);
     expect(store.getState().host.payments['pay_escaped01']!.status).toBe('canceled');
-    expect(bridge.count('payments.cancel')).toBe(1);
+    expect(bridge.count('payments.cancel')).toBe(0);
   });
 
-  it('is cancelled on the create’s answer when no event named the payment before it', async () => {
+  it('held by the host (its create had not reached it): the payment is shown as the host reports it', async () => {
     const { bridge, store, creating, cancel, charging, orderReference } = await chargeThenCancel();
-    const onReader = makePayment({
-      id: 'pay_escaped02',
-      orderReference,
-      status: 'in_progress',
-      readerId: reader.id,
-      readerStage: 'sent',
-    });
+    cancel.resolve(ok(null));
+    await flush();
+    expect(store.getState().ui.pendingCharge?.cancelAsked).toBe(true);
+    const canceled = makePayment({ id: 'pay_escaped02', orderReference, status: 'canceled', amount: 1112 });
+    creating.resolve(ok(canceled));
+    await charging;
+    expect(store.getState().ui.selectedPaymentId).toBe('pay_escaped02');
+    expect(store.getState().host.payments['pay_escaped02']!.status).toBe('canceled');
+    expect(bridge.count('payments.cancel')).toBe(0);
+  });
+
+  it('a cancel the host refuses is said under the payment', async () => {
+    const { store, creating, cancel, charging, orderReference } = await chargeThenCancel();
+    const onReader = makePayment({ id: 'pay_escaped03', orderReference, status: 'in_progress', readerId: reader.id });
     creating.resolve(ok(onReader));
     await charging;
-    expect(bridge.inputs('payments.cancel')).toEqual([{ paymentId: 'pay_escaped02' }]);
-    cancel.resolve(ok({ ...onReader, status: 'canceled', updatedAt: new Date(Date.now() + 1000).toISOString() }));
+    const refusal = {
+      code: 'conflict' as const,
+      message: 'The card is being authorised; it can no longer be canceled.',
+    };
+    cancel.resolve({ ok: false, error: refusal });
     await flush();
-    expect(store.getState().host.payments['pay_escaped02']!.status).toBe('canceled');
+    expect(store.getState().ui.paymentError).toEqual({ paymentId: 'pay_escaped03', error: refusal });
   });
 
   it('a payment the host already has, still being created: the cancel goes to the host at once', async () => {

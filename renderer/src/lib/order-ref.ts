@@ -35,4 +35,11 @@ function shopWall(now: Date, timeZone: string | null) {
   }
 }
 
+/** A charge's own name (payments.create's requestId): Esc can cancel it by this before the host reports it. */
+export function newRequestId(): string {
+  const bytes = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(bytes);
+  return `req_${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
 export const ORDER_REFERENCE_PATTERN = /^[A-Za-z0-9._:#/-]{1,64}$/;

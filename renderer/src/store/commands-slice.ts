@@ -22,6 +22,7 @@ import {
 import { APPROVED } from './host-slice';
 import { emptyDraft, LAST_CURRENCY_KEY, remember, type Preferences } from './ui-slice';
 import { surelyNotDone } from '../lib/errors';
+import { newRequestId } from '../lib/order-ref';
 import type { CommandsSlice, Draft, PosState } from './types';
 
 /** Commands that move money: never re-sent by the UI; an unknown outcome means "refresh, then look". */
@@ -30,6 +31,7 @@ export const MONEY_COMMANDS: ReadonlySet<CommandName> = new Set<CommandName>([
   'payments.setTip',
   'payments.process',
   'payments.cancel',
+  'payments.cancelCreate',
   'payments.capture',
   'payments.refund',
   'customer.chooseTip',
@@ -73,6 +75,9 @@ function applyResult(state: PosState, name: CommandName, input: unknown, value: 
     // The payment, without the note that sending it failed (shown as the payment's error instead).
     const { notSent: _notSent, ...payment } = value as CommandResults['payments.create'];
     state.applyPayment(payment);
+  } else if (name === 'payments.cancelCreate') {
+    // Null: the host holds the cancel until the create reaches it (its payment is reported canceled).
+    if (value) state.applyPayment(value as PaymentView);
   } else if (PAYMENT_RESULTS.has(name)) {
     state.applyPayment(value as PaymentView);
   } else if (READER_RESULTS.has(name)) {
@@ -180,10 +185,21 @@ export const createCommandsSlice =
         }
         const pending = ui.pendingCharge;
         if (!pending || pending.cancelAsked) return;
-        // Still on its way to the host: cancelled as soon as the host reports it (host-slice).
+        // The host has not reported it: the cancel names the charge itself, and goes now. The host
+        // keeps it (journaled with the payment, or held until the create arrives), so a reload
+        // right after Esc does not lose it.
         set((s) => ({
           ui: { ...s.ui, pendingCharge: s.ui.pendingCharge && { ...s.ui.pendingCharge, cancelAsked: true } },
         }));
+        const { requestId, orderReference, earlier } = pending;
+        void run('payments.cancelCreate', { requestId, orderReference }, `cancel:${requestId}`).then((result) => {
+          if (result.ok) return;
+          const payment = Object.values(get().host.payments).find(
+            (p) => p.orderReference === orderReference && !earlier.includes(p.id),
+          );
+          if (payment && !APPROVED.has(payment.status))
+            get().setPaymentError({ paymentId: payment.id, error: result.error });
+        });
       },
 
       async charge() {
@@ -261,9 +277,10 @@ export const createCommandsSlice =
           onReader && target && (target.standalone || byGateway) && !input.savedCardId ? target.id : undefined;
         // The draft as sent, with its order reference marked as sent (set above).
         const charged = get().ui.draft;
+        const requestId = newRequestId();
         const sending = run(
           'payments.create',
-          { ...input, ...(tip ?? {}), ...(sendsTo ? { readerId: sendsTo } : {}) },
+          { ...input, ...(tip ?? {}), ...(sendsTo ? { readerId: sendsTo } : {}), requestId },
           'create',
         );
         // The command is out (run() sends before its first await): show the Process screen now, so
@@ -289,6 +306,7 @@ export const createCommandsSlice =
             paymentError: null,
             pendingCharge: {
               orderReference: input.orderReference,
+              requestId,
               amount: input.amount,
               currency,
               readerLabel: sendsTo ? (target?.label ?? null) : null,
@@ -301,8 +319,8 @@ export const createCommandsSlice =
         const created = await sending;
         // The cashier may have gone elsewhere (F5, F6…) while it was on its way: leave them there.
         const stillShown = get().ui.screen === 'process';
-        // Esc was pressed while it was created: the cancel is on its way (sent when the host reported
-        // the payment); what the reader did not get is moot.
+        // Esc was pressed while it was created: the cancel is the host's (payments.cancelCreate);
+        // what the reader did not get is moot.
         const cancelAsked = get().ui.pendingCharge?.cancelAsked === true;
         get().setPendingCharge(null);
         if (!created.ok) {

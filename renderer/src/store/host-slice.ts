@@ -114,15 +114,6 @@ function isPendingCharge(state: PosState, payment: PaymentView): boolean {
   );
 }
 
-/**
- * The payment being charged, reported for the first time after the cashier pressed Esc to cancel
- * it: the host has it now, so it is told at once (it cancels the payment once the gateway has it,
- * before or just after the reader gets it). Read before the payment is applied (which selects it).
- */
-function cancelAsked(state: PosState, payment: PaymentView): boolean {
-  return state.ui.pendingCharge?.cancelAsked === true && isPendingCharge(state, payment);
-}
-
 function byId(payments: PaymentView[]): Record<string, PaymentView> {
   const map: Record<string, PaymentView> = {};
   for (const payment of payments) map[payment.id] = payment;
@@ -278,7 +269,6 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
     const { host } = get();
     if (event.seq <= host.seq) return 'stale';
     if (event.seq !== host.seq + 1) return 'gap';
-    const cancel = event.type === 'payment' && cancelAsked(get(), event.payment);
     set((state) => {
       const host = { ...reduceEvent(state, event), seq: event.seq };
       if (event.type === 'payment') {
@@ -298,12 +288,10 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
       }
       return { host };
     });
-    if (cancel && event.type === 'payment') void get().cancelPayment(event.payment.id);
     return 'applied';
   },
 
   applyPayment(payment: PaymentView) {
-    const cancel = cancelAsked(get(), payment);
     set((state) => {
       if (!isNewer(payment, state.host.payments[payment.id])) return state;
       const host = { ...state.host, payments: withPayment(state, payment) };
@@ -313,7 +301,6 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
           ? { host, ui: { ...state.ui, paymentError: null } }
           : { host };
     });
-    if (cancel) void get().cancelPayment(payment.id);
   },
 
   setReaders(readers: ReaderView[]) {

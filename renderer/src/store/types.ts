@@ -210,6 +210,8 @@ export interface LinkNotice {
 
 export interface PendingCharge {
   orderReference: string;
+  /** The create's requestId: what Esc names before the host has reported the payment. */
+  requestId: string;
   amount: number;
   currency: string;
   /** Where it goes: the reader's name, or null (a link, a saved card, no reader online). */
@@ -219,8 +221,8 @@ export interface PendingCharge {
   /** The tip as charged (amount is before it): typed in, the customer's to choose, or none. */
   tip: { askTip: true } | { tip: TipChoice } | null;
   /**
-   * Esc was pressed before the host reported the payment: it is cancelled as soon as the host has
-   * it (the first event or answer that names it), never left to wait for a card.
+   * Esc was pressed before the host reported the payment: payments.cancelCreate went out at once,
+   * naming the charge by its requestId; the host cancels it, never left to wait for a card.
    */
   cancelAsked: boolean;
 }
