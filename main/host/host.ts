@@ -640,7 +640,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     'payments.create': async (input) => {
       const created = await commands.create(input);
       const record = journal.getPayment(created.id);
-      if (record?.receiptEmail) receipts.createdWithEmail(record);
+      // Canceled as it was made (its cancel came first): nothing was sent, no receipt will be.
+      if (record?.receiptEmail && record.status !== 'canceled') receipts.createdWithEmail(record);
       display.show(created.id);
       const view = record ? service.view(record) : created;
       // Created for a reader: sent at once, saving the screen a round trip before the card is asked.

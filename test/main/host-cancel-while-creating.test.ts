@@ -177,8 +177,14 @@ describe('a cancel naming the charge before its payment is reported (payments.ca
     till.held.letGo();
     const held = await t.call('payments.cancelCreate', { requestId: 'req_esc4abcdefgh', orderReference: 'ESC-4' });
     expect(held).toBeNull();
-    const created = await t.call('payments.create', charge('ESC-4', 'req_esc4abcdefgh', reader.id, 1237));
+    const created = await t.call('payments.create', {
+      ...charge('ESC-4', 'req_esc4abcdefgh', reader.id, 1237),
+      receiptEmail: 'guest@example.com',
+    });
     expect(created).toMatchObject({ status: 'canceled', orderReference: 'ESC-4' });
+    // Its timeline says so, and promises no receipt by email: nothing went to the gateway.
+    const { timeline } = await t.call('transactions.get', { transactionId: created.id });
+    expect(timeline.map((e) => e.event)).toEqual(['created', 'canceled']);
     expect(await atGateway(t, 1237)).toEqual([]);
     expect(till.held.pushes).toEqual([]);
     // Only that charge: the order charged again, under a request of its own, goes to the reader.
