@@ -211,6 +211,20 @@ describe('standalone terminals', () => {
     expect((await t.call('payments.list', { filter: 'all', limit: 100 })).length).toBe(before);
   });
 
+  it('Esc right after Enter, the cancel on the bridge before its create: the terminal is never asked', async () => {
+    const t = await startTestHost();
+    cleanup.push(() => t.close());
+    const reader = await standaloneReader(t);
+    const ask = { requestId: 'req_bank2abcdefgh', orderReference: 'BANK-2' };
+    expect(await t.call('payments.cancelCreate', ask)).toBeNull();
+    const created = await t.call('payments.create', { amount: 1600, currency: 'EUR', readerId: reader.id, ...ask });
+    expect(created).toMatchObject({ status: 'canceled', chargedBy: 'terminal', readerId: null });
+    // The terminal is free, not asking for a card: the next sale goes to it.
+    const next = await t.call('payments.create', { amount: 1700, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(next.id, (p) => p.readerStage === 'waiting_for_card');
+    expect((await t.call('payments.cancel', { paymentId: next.id })).status).toBe('canceled');
+  });
+
   it('a terminal collecting one payment refuses another; the first stays on it', async () => {
     const t = await startTestHost();
     cleanup.push(() => t.close());
