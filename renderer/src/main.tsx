@@ -63,7 +63,7 @@ function startCashier() {
   if (transport.kind === 'no-token') {
     root.render(<NoToken />);
   } else {
-    const store = createPosStore(transport.bridge, { preferences: localPreferences() });
+    const store = createPosStore(transport.bridge, { preferences: localPreferences(), session: storage });
     store.start();
     root.render(
       <StrictMode>

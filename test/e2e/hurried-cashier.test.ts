@@ -231,6 +231,10 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
       await cancelSent;
       await hurried.reload();
       await hurried.getByText('TEST MODE').first().waitFor({ timeout: TIMEOUT });
+      // The cashier, who pressed Esc and never saw it end, is told what became of the sale.
+      await hurried.getByRole('heading', { name: 'Process payment', level: 1 }).waitFor({ timeout: TIMEOUT });
+      await stateIs(hurried, /^Canceled\. No money was taken\./);
+      expect(await hurried.locator('.payment-card__amount').textContent()).toBe('$11.18');
       const ofThisSale = async () => (await hostPayments(app)).filter((p) => p.amount === 1118);
       await expect
         .poll(async () => (await ofThisSale()).map((p) => p.status), { timeout: TIMEOUT })

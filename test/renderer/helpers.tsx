@@ -369,6 +369,7 @@ export function memoryPreferences(initial: Record<string, string> = {}) {
     map,
     getItem: (key: string) => map.get(key) ?? null,
     setItem: (key: string, value: string) => void map.set(key, value),
+    removeItem: (key: string) => void map.delete(key),
   };
 }
 
@@ -382,9 +383,17 @@ export interface Rendered {
 /** Renders the whole app on a fake bridge and waits for the first snapshot. */
 export async function renderApp(
   bridge: FakeBridge = new FakeBridge(),
-  options: { screen?: Screen; preferences?: ReturnType<typeof memoryPreferences> } = {},
+  options: {
+    screen?: Screen;
+    preferences?: ReturnType<typeof memoryPreferences>;
+    /** The tab's session storage, as a reload finds it. */
+    session?: ReturnType<typeof memoryPreferences>;
+  } = {},
 ): Promise<Rendered> {
-  const store = createPosStore(bridge, { preferences: options.preferences ?? memoryPreferences() });
+  const store = createPosStore(bridge, {
+    preferences: options.preferences ?? memoryPreferences(),
+    session: options.session ?? memoryPreferences(),
+  });
   const stop = store.start();
   if (options.screen) store.getState().setScreen(options.screen);
   const user = userEvent.setup();

@@ -11,6 +11,7 @@ import {
   makeReader,
   makeSettings,
   makeSnapshot,
+  memoryPreferences,
   ok,
   renderApp,
   findShownAlert,
@@ -97,6 +98,71 @@ describe('Process payment screen', () => {
     expect(screen.queryByText('No payment is selected.')).toBeNull();
     expect((screen.getByRole('button', { name: 'Cancel payment' }) as HTMLButtonElement).disabled).toBe(true);
     expect((screen.getByRole('button', { name: 'Send to reader' }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  describe('reloaded right after Esc, before the host reported the payment', () => {
+    const reader = makeReader({ id: 'rdr_counter1', label: 'Counter 1', status: 'online' });
+
+    /** Enter, then Esc before the host answers: the tab's session storage as a reload finds it. */
+    async function chargedThenEscaped() {
+      const session = memoryPreferences();
+      const bridge = new FakeBridge(makeSnapshot({ seq: 1, readers: [reader] }));
+      bridge.on('payments.create', () => new Promise(() => undefined));
+      bridge.on('payments.cancelCreate', () => new Promise(() => undefined));
+      const first = await renderApp(bridge, { session });
+      await first.user.type(screen.getByLabelText('Amount'), '1118');
+      await first.user.keyboard('{Enter}');
+      await waitFor(() => expect(paymentStatus().textContent).toMatch(/^Creating the payment/));
+      await first.user.keyboard('{Escape}');
+      await waitFor(() => expect(paymentStatus().textContent).toMatch(/^Cancelling… /));
+      const { orderReference } = bridge.inputs('payments.create')[0]!;
+      first.unmount();
+      // The host journaled it canceled, nothing sent (the cancel overtook its create).
+      const canceled = makePayment({ id: 'pay_esc_reload', orderReference, amount: 1118, status: 'canceled' });
+      return { session, canceled };
+    }
+
+    it('opens on the payment and says how it ended: canceled, no money taken', async () => {
+      // Found by pressing Esc right after Enter and reloading: the page opened on an empty form, and
+      // F2 said "No payment is selected"; the cashier could not tell what had become of the sale.
+      const { session, canceled } = await chargedThenEscaped();
+      await renderApp(new FakeBridge(makeSnapshot({ seq: 9, readers: [reader], payments: [canceled] })), { session });
+      await screen.findByRole('heading', { name: 'Process payment', level: 1 });
+      expect(paymentStatus().textContent).toMatch(/^Canceled\. No money was taken\./);
+      expect(document.querySelector('.payment-card__amount')!.textContent).toBe('€11.18');
+      expect(screen.queryByText('No payment is selected.')).toBeNull();
+    });
+
+    it('the payment reported only after the page started again: shown as soon as it is', async () => {
+      const { session, canceled } = await chargedThenEscaped();
+      const bridge = new FakeBridge(makeSnapshot({ seq: 9, readers: [reader] }));
+      await renderApp(bridge, { session });
+      await screen.findByRole('heading', { name: 'Process payment', level: 1 });
+      act(() => bridge.push({ seq: 10, type: 'payment', payment: canceled }));
+      await waitFor(() => expect(paymentStatus().textContent).toMatch(/^Canceled\. No money was taken\./));
+    });
+
+    it('not once the cashier has left it, nor when it ended more than a few minutes ago', async () => {
+      const { session, canceled } = await chargedThenEscaped();
+      const long = { ...canceled, updatedAt: new Date(Date.now() - 6 * 60_000).toISOString() };
+      const stale = await renderApp(new FakeBridge(makeSnapshot({ seq: 9, readers: [reader], payments: [long] })), {
+        session,
+      });
+      expect(await screen.findByRole('heading', { name: 'Create payment', level: 1 })).toBeTruthy();
+      stale.unmount();
+      const again = await chargedThenEscaped();
+      const left = await renderApp(
+        new FakeBridge(makeSnapshot({ seq: 9, readers: [reader], payments: [again.canceled] })),
+        { session: again.session },
+      );
+      await screen.findByRole('heading', { name: 'Process payment', level: 1 });
+      await left.user.keyboard('{F1}');
+      left.unmount();
+      await renderApp(new FakeBridge(makeSnapshot({ seq: 9, readers: [reader], payments: [again.canceled] })), {
+        session: again.session,
+      });
+      expect(await screen.findByRole('heading', { name: 'Create payment', level: 1 })).toBeTruthy();
+    });
   });
 
   it('a later part of an installment plan says which part it is, not "pay by link"', async () => {

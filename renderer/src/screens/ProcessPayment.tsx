@@ -19,6 +19,7 @@ import {
   defaultReader,
   displayConnected,
   isInFlight,
+  lastChargePayment,
   isOnline,
   openPayments,
   OPEN_STATUSES,
@@ -704,6 +705,7 @@ function PlanCharging({ plan }: { plan: PendingPlan }) {
 function PaymentOnReaderOrLink() {
   const selectedId = usePos((s) => s.ui.selectedPaymentId);
   const pendingCharge = usePos((s) => s.ui.pendingCharge);
+  const lastCharge = usePos((s) => s.ui.lastCharge);
   const payments = usePos((s) => s.host.payments);
   const allReaders = usePos((s) => s.host.readers);
   const fallbackReader = usePos(defaultReader);
@@ -726,13 +728,17 @@ function PaymentOnReaderOrLink() {
   const payment = selectedId ? payments[selectedId] : undefined;
   const readers = useMemo(() => pairedReaders(allReaders), [allReaders]);
   const open = useMemo(() => openPayments(payments), [payments]);
-  // Nothing chosen (after a reload, say) and one payment under way: on a reader, or waiting for the
+  // Nothing chosen (after a reload, say): the cashier's last Charge, open or ended moments ago (as
+  // soon as the host reports it), else the one payment under way: on a reader, or waiting for the
   // customer to pay its link or choose a tip. That is the one the cashier is looking for.
   const underWay = paymentsUnderWay(open, activeGateway);
-  const only = !selectedId && !pendingCharge && underWay.length === 1 ? underWay[0]!.id : null;
+  const only = selectedId || pendingCharge || underWay.length !== 1 ? null : underWay[0]!.id;
+  const choosing = !selectedId && !pendingCharge;
   useEffect(() => {
-    if (only) selectPayment(only);
-  }, [only, selectPayment]);
+    if (!choosing) return;
+    const pick = lastChargePayment(payments, lastCharge, Date.now())?.id ?? only;
+    if (pick) selectPayment(pick);
+  }, [choosing, payments, lastCharge, only, selectPayment]);
   // A plan's unpaid part is the plan's business (found by using the app: after a reload the first part
   // showed as a lone link, another QR than the plan's, and its cancel ended the plan unconfirmed): the
   // plan's panel takes its place, with the plan's QR, its schedule and Abort plan, confirmed.

@@ -245,6 +245,7 @@ export const createCommandsSlice =
               selectedPlan: null,
               notice: null,
               paymentError: null,
+              lastCharge: null,
               pendingPlan: { amount: input.amount, currency, count },
             },
           }));
@@ -294,6 +295,7 @@ export const createCommandsSlice =
         // added to this one's (found in Chromium: $11.12, then F1 and 1113, charged $111,211.13). Esc,
         // which would clear it, does nothing while a charge is on its way.
         const next: Draft = { ...emptyDraft(shopTimeZone(state)), currency: charged.currency };
+        const lastCharge = { orderReference: input.orderReference, at: new Date().toISOString() };
         set((s) => ({
           ui: {
             ...s.ui,
@@ -304,6 +306,8 @@ export const createCommandsSlice =
             selectedPlan: null,
             notice: null,
             paymentError: null,
+            // Kept for a reload: the page opens on this payment again, and says how it ended.
+            lastCharge,
             pendingCharge: {
               orderReference: input.orderReference,
               requestId,
@@ -336,6 +340,8 @@ export const createCommandsSlice =
               selectedPaymentId: null,
               screen: stillShown ? 'create' : s.ui.screen,
               draft: cardRefused ? { ...charged, savedCardId: null } : charged,
+              // Nothing to show again after a reload (unless the host turns out to have it, below).
+              lastCharge: s.ui.lastCharge === lastCharge ? null : s.ui.lastCharge,
             },
           }));
           if (outcomeUnknown(created.error)) {
@@ -348,6 +354,7 @@ export const createCommandsSlice =
               get().resetDraft();
               get().selectPayment(existing.id);
               get().setScreen('process');
+              set((s) => ({ ui: { ...s.ui, lastCharge } }));
               get().setNotice(
                 created.error.code === 'offline'
                   ? 'The gateway did not answer, but the host has the payment and finishes it with the gateway when it is back. Check its state below before charging again.'

@@ -10,7 +10,7 @@ import type {
 } from '../../../common/contract';
 import type { EventOutcome, HostSlice, HostState, PosState } from './types';
 import { initialTxQuery, stampedInShopZone } from './ui-slice';
-import { draftCurrency, openPayments, paymentsUnderWay } from './selectors';
+import { draftCurrency, LAST_CHARGE_SHOWN_MS, lastChargePayment, openPayments, paymentsUnderWay } from './selectors';
 import { money } from '../lib/format';
 import { withLinkNotice } from './link-notice';
 
@@ -223,12 +223,29 @@ function draftInItsCurrency(before: PosState, ui: PosState['ui'], host: HostStat
 /**
  * The page opened (a reload, say) while one payment is under way — a link the customer may be
  * scanning, a card on a reader: the app opens on it, not on an empty Create form where Enter would
- * charge the sale a second time (found by using the app: reloaded mid-link, the QR was gone).
+ * charge the sale a second time (found by using the app: reloaded mid-link, the QR was gone). The
+ * cashier's last Charge comes first, also when it ended a few minutes ago at most, or is not reported
+ * yet (the page started again before the host journaled it: Process payment takes it when it is):
+ * found by pressing Esc right after Enter and reloading, the sale canceled before anything was sent
+ * was nowhere to be seen ("No payment is selected").
  */
 function resumed(ui: PosState['ui'], snapshot: Snapshot): PosState['ui'] {
   if (ui.screen !== 'create' || ui.selectedPaymentId || ui.pendingCharge) return ui;
-  const underWay = paymentsUnderWay(openPayments(byId(snapshot.payments)), snapshot.gateway?.name ?? null);
-  return underWay.length === 1 ? { ...ui, screen: 'process', selectedPaymentId: underWay[0]!.id } : ui;
+  const payments = byId(snapshot.payments);
+  const now = Date.now();
+  const last = lastChargePayment(payments, ui.lastCharge, now);
+  if (last) return { ...ui, screen: 'process', selectedPaymentId: last.id };
+  const { lastCharge } = ui;
+  const unreported =
+    lastCharge !== null &&
+    now - Date.parse(lastCharge.at) <= LAST_CHARGE_SHOWN_MS &&
+    !snapshot.payments.some((p) => p.orderReference === lastCharge.orderReference);
+  if (unreported) return { ...ui, screen: 'process' };
+  // Ended long ago (or there was none): the page opens as if the cashier had left it.
+  const underWay = paymentsUnderWay(openPayments(payments), snapshot.gateway?.name ?? null);
+  return underWay.length === 1
+    ? { ...ui, screen: 'process', selectedPaymentId: underWay[0]!.id, lastCharge: null }
+    : { ...ui, lastCharge: null };
 }
 
 export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, get) => ({

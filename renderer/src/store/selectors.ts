@@ -3,7 +3,7 @@ import type { TipChoice } from '../../../common/tips';
 import { checkMinorAmount, formatAmount, MAX_AMOUNT_MINOR } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
 import { ORDER_REFERENCE_PATTERN } from '../lib/order-ref';
-import type { Draft, PosState } from './types';
+import type { Draft, LastCharge, PosState } from './types';
 
 /**
  * The draft's currency: chosen, else last used, else the merchant's default, else EUR — and always
@@ -87,6 +87,26 @@ export function paymentsUnderWay(payments: PaymentView[], gateway: GatewayName |
       (gateway === null || p.gateway === gateway) &&
       (p.status === 'in_progress' || (p.status === 'pending' && p.channel === 'link') || p.cancelAsked),
   );
+}
+
+/** How long after it ended the cashier's last charge is still shown again after a reload. */
+export const LAST_CHARGE_SHOWN_MS = 5 * 60_000;
+
+/**
+ * The payment of the cashier's last Charge (the newest of its order) while it is open or ended a few
+ * minutes ago at most: after a reload, what the cashier did not see end (canceled before anything was
+ * sent, approved while the page reloaded) is shown with how it ended. Null: none, or not reported yet.
+ */
+export function lastChargePayment(
+  payments: Record<string, PaymentView>,
+  lastCharge: LastCharge | null,
+  now: number,
+): PaymentView | null {
+  if (!lastCharge) return null;
+  const payment = paymentsNewestFirst(payments).find((p) => p.orderReference === lastCharge.orderReference);
+  if (!payment) return null;
+  const recent = now - Date.parse(payment.updatedAt) <= LAST_CHARGE_SHOWN_MS;
+  return OPEN_STATUSES.includes(payment.status) || recent ? payment : null;
 }
 
 /** Payments the cashier may still act on from the Process screen. */

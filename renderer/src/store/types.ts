@@ -173,6 +173,12 @@ export interface UiState {
    */
   pendingCharge: PendingCharge | null;
   /**
+   * The cashier's last Charge, while they stay with it on Process payment: kept in the tab's session
+   * storage, so a reload (Esc, then F5 at once, say) opens on its payment and says how it ended.
+   * Null once they go to another screen or payment, or the host refused the charge.
+   */
+  lastCharge: LastCharge | null;
+  /**
    * An installment plan sent and not yet answered: the Process screen is shown at once and says what
    * is being charged (its first part) until the host's plan takes its place. Null once answered.
    */
@@ -225,6 +231,12 @@ export interface PendingCharge {
    * naming the charge by its requestId; the host cancels it, never left to wait for a card.
    */
   cancelAsked: boolean;
+}
+
+export interface LastCharge {
+  orderReference: string;
+  /** When Enter sent it (ISO): its payment may not be reported yet when the page starts again. */
+  at: string;
 }
 
 export interface PendingPlan {

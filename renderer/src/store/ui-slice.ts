@@ -2,11 +2,12 @@ import type { StateCreator } from 'zustand';
 import { followRows, withoutIssues } from '../lib/errors';
 import { newOrderReference } from '../lib/order-ref';
 import { isInFlight, shopTimeZone } from './selectors';
-import type { Draft, PosState, TxQuery, UiSlice, UiState } from './types';
+import type { Draft, LastCharge, PosState, TxQuery, UiSlice, UiState } from './types';
 
 export interface Preferences {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
+  removeItem?(key: string): void;
 }
 
 /**
@@ -37,6 +38,8 @@ const SPLIT_FIELDS = ['merchantId', 'settlementReference', 'amount', 'onHold'] a
 
 export const LAST_CURRENCY_KEY = 'pos.lastCurrency';
 export const LAST_READER_KEY = 'pos.lastReader';
+/** The cashier's last Charge (UiState.lastCharge), in the tab's session storage. */
+export const LAST_CHARGE_KEY = 'pos.lastCharge';
 
 /** A blank form; its order reference is stamped in the shop's time zone when it is known. */
 export function emptyDraft(timeZone: string | null = null): Draft {
@@ -79,6 +82,12 @@ export function stampedInShopZone(ui: UiState, timeZone: string | null): UiState
   };
 }
 
+/** The payment is the last Charge's (or none is chosen): choosing another leaves the last Charge. */
+function ofLastCharge(state: PosState, paymentId: string | null): boolean {
+  const { lastCharge } = state.ui;
+  return !lastCharge || !paymentId || state.host.payments[paymentId]?.orderReference === lastCharge.orderReference;
+}
+
 /**
  * Process payment on the payment a link notice tells of (F2, as the notice says) — unless a card
  * payment is under way there, or a Charge is on its way, which stay in front (the notice then stays).
@@ -90,7 +99,8 @@ function shownOnProcess(state: PosState): UiState {
   const notice = ui.linkNotice;
   const current = ui.selectedPaymentId ? state.host.payments[ui.selectedPaymentId] : undefined;
   if (!notice || ui.pendingCharge || isInFlight(current)) return ui;
-  return { ...ui, selectedPaymentId: notice.paymentId, selectedPlan: null, notice: null, linkNotice: null };
+  const lastCharge = ofLastCharge(state, notice.paymentId) ? ui.lastCharge : null;
+  return { ...ui, selectedPaymentId: notice.paymentId, selectedPlan: null, notice: null, linkNotice: null, lastCharge };
 }
 
 export const initialTxQuery: TxQuery = {
@@ -122,8 +132,30 @@ export function remember(prefs: Preferences | null, key: string, value: string):
   }
 }
 
+/** The last Charge as the tab kept it across a reload (null when none, or unreadable). */
+export function readLastCharge(session: Preferences | null): LastCharge | null {
+  try {
+    const kept = JSON.parse(read(session, LAST_CHARGE_KEY) ?? 'null') as Partial<LastCharge> | null;
+    return typeof kept?.orderReference === 'string' && typeof kept.at === 'string'
+      ? { orderReference: kept.orderReference, at: kept.at }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps the last Charge for a reload of this tab (or forgets it). */
+export function keepLastCharge(session: Preferences | null, lastCharge: LastCharge | null): void {
+  if (lastCharge) return remember(session, LAST_CHARGE_KEY, JSON.stringify(lastCharge));
+  try {
+    session?.removeItem?.(LAST_CHARGE_KEY);
+  } catch {
+    // As remember(): a blocked storage changes nothing else.
+  }
+}
+
 export const createUiSlice =
-  (prefs: Preferences | null): StateCreator<PosState, [], [], UiSlice> =>
+  (prefs: Preferences | null, session: Preferences | null = null): StateCreator<PosState, [], [], UiSlice> =>
   (set) => ({
     ui: {
       screen: 'create',
@@ -133,6 +165,7 @@ export const createUiSlice =
       lastCurrency: read(prefs, LAST_CURRENCY_KEY),
       selectedPaymentId: null,
       pendingCharge: null,
+      lastCharge: readLastCharge(session),
       pendingPlan: null,
       focusSeq: 0,
       readerId: read(prefs, LAST_READER_KEY),
@@ -148,7 +181,8 @@ export const createUiSlice =
       printJob: null,
     },
     setScreen(screen) {
-      set((state) => ({ ui: { ...state.ui, screen } }));
+      // Another screen: the cashier has left their last Charge (a reload no longer brings it back).
+      set((state) => ({ ui: { ...state.ui, screen, lastCharge: screen === 'process' ? state.ui.lastCharge : null } }));
     },
     updateDraft(patch) {
       set((state) => {
@@ -206,6 +240,7 @@ export const createUiSlice =
         ui: {
           ...state.ui,
           selectedPaymentId: paymentId,
+          lastCharge: ofLastCharge(state, paymentId) ? state.ui.lastCharge : null,
           selectedPlan: null,
           notice: null,
           linkNotice: state.ui.linkNotice?.paymentId === paymentId ? null : state.ui.linkNotice,
