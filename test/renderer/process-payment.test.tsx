@@ -131,6 +131,14 @@ describe('Process payment screen', () => {
       expect(paymentStatus().textContent).toMatch(/^Canceled\. No money was taken\./);
       expect(document.querySelector('.payment-card__amount')!.textContent).toBe('€11.18');
       expect(screen.queryByText('No payment is selected.')).toBeNull();
+      // Never sent, never waiting for a card: the progress shows only its result.
+      const progress = within(screen.getByRole('list', { name: 'Progress' }));
+      expect(progress.getAllByRole('listitem').map((step) => step.className)).toEqual([
+        'steps__item',
+        'steps__item',
+        'steps__item',
+        'steps__item steps__item--current',
+      ]);
     });
 
     it('the payment reported only after the page started again: shown as soon as it is', async () => {

@@ -83,12 +83,15 @@ function DeclineNotice({ decline }: { decline: PaymentView['decline'] }) {
 
 function Steps({ payment }: { payment: PaymentView }) {
   const current = currentStep(payment);
+  // Canceled before it reached a reader (Esc right after Enter, or while it waited to be sent): it was
+  // never sent, never waited for a card; only its result is reached.
+  const reached = payment.status === 'canceled' && payment.readerId === null ? current : 0;
   return (
     <ol className="steps" aria-label="Progress">
       {STEPS.map((step, index) => (
         <li
           key={step.key}
-          className={`steps__item${index < current ? ' steps__item--done' : ''}${index === current ? ' steps__item--current' : ''}`}
+          className={`steps__item${index < current && index >= reached ? ' steps__item--done' : ''}${index === current ? ' steps__item--current' : ''}`}
           aria-current={index === current ? 'step' : undefined}
         >
           {step.key === 'done' && current === 3 ? resultLabel(payment) : step.label}
