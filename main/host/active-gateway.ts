@@ -9,7 +9,7 @@ import type { Clock } from '../../common/clock';
 import type { GatewayName, MerchantView } from '../../common/contract';
 import type { SettingsStore } from '../config/settings';
 import { HostError } from '../core/errors';
-import { maskKey } from '../core/masking';
+import { accountNameOf, SANDBOX_ACCOUNT } from '../gateway/accounts';
 import type { PaymentGateway } from '../gateway/port';
 import { createGateway, GATEWAY_LABELS, type GatewayConfig, type HttpTuning } from '../gateway/registry';
 import type { DevLog } from './devlog';
@@ -105,10 +105,8 @@ export class ActiveGateway {
   }
 
   /**
-   * Which account the active gateway reads, as records that belong to one account keep it (a
-   * dispute): `sandbox` for the embedded sandbox, else the account's address and its key as Settings
-   * shows it masked (`https://… sk_test_…9f3a`; Plural: its client id) — what Settings treats as
-   * another account when it changes, and never a secret. Null while the gateway is not configured.
+   * Which account the active gateway reads, as records that belong to one account keep it (a dispute,
+   * a payment; see gateway/accounts.ts). Null while the gateway is not configured.
    */
   account(): string | null {
     return this.current ? this.accountName : null;
@@ -154,7 +152,7 @@ export class ActiveGateway {
       ? { plutopay: this.sandbox.url, payplug: this.sandbox.payplug.url, plural: this.sandbox.plural.url }
       : {};
     this.merchant = null;
-    this.accountName = this.sandbox ? 'sandbox' : config ? accountNameOf(config) : null;
+    this.accountName = this.sandbox ? SANDBOX_ACCOUNT : config ? accountNameOf(config) : null;
     try {
       this.current = config ? createGateway(config, this.options.http) : null;
     } catch (error) {
@@ -276,11 +274,4 @@ export class ActiveGateway {
       }
     }
   }
-}
-
-/** An account typed in Settings, by what names it there and is no secret (see ActiveGateway.account). */
-function accountNameOf(config: GatewayConfig): string {
-  return config.name === 'plural'
-    ? `${config.baseUrl} ${config.clientId}`
-    : `${config.baseUrl} ${maskKey(config.secretKey) ?? ''}`;
 }
