@@ -1,9 +1,10 @@
 /**
  * The name of the account a gateway reads, as the records that belong to one account keep it (a
- * dispute): `sandbox` for the embedded sandbox, else the account's address and its key as
+ * dispute, a payment): `sandbox` for the embedded sandbox, else the account's address and its key as
  * Settings shows it masked (`https://… sk_test_…9f3a`; Plural: its client id) — what Settings treats as
  * another account when it changes, and never a secret.
  */
+import type { GatewayName } from '../../common/contract';
 import { maskKey } from '../core/masking';
 import type { GatewayConfig } from './registry';
 
@@ -17,3 +18,18 @@ export function accountNameOf(config: GatewayConfig): string {
     : `${config.baseUrl} ${maskKey(config.secretKey) ?? ''}`;
 }
 
+/**
+ * An account name in the cashier's words: `words` names it in a sentence ("the account at https://…
+ * with the key sk_test_…9f3a"), `settings` says what to put back in Settings to use it again.
+ */
+export function accountWords(gateway: GatewayName, account: string): { words: string; settings: string } {
+  if (account === SANDBOX_ACCOUNT) return { words: 'the embedded sandbox', settings: 'the embedded sandbox' };
+  const space = account.indexOf(' ');
+  const url = space < 0 ? account : account.slice(0, space);
+  const name = space < 0 ? '' : account.slice(space + 1);
+  const key = gateway === 'plural' ? `the client id ${name}` : `the key ${name}`;
+  return {
+    words: `the account at ${url} with ${name ? key : 'no key'}`,
+    settings: name ? `the URL ${url} and ${key}` : `the URL ${url}`,
+  };
+}

@@ -383,6 +383,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   // at once, and the gateway's state, the merchant and recovery of unfinished work follow in the
   // background (shown as the offline banner and the recovery progress).
   await active.configure();
+  // Payments made before the till kept their account are this one's (migration 027), before any read.
+  service.engine.claimAccount();
   // A refund a terminal was making when the app stopped: only its ticket can say (Needs attention).
   service.standalone.recoverInterruptedRefunds();
   // A payment a reader was collecting when the app stopped: unknown (Needs attention) at once.
@@ -434,6 +436,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     await readers.stop();
     service.watcher.close();
     await active.configure();
+    // Payments made before the till kept their account are claimed by this one, before any read.
+    service.engine.claimAccount();
     await applyWebhookReceiver();
     if (active.peek()) await connectivity.check();
     await active.loadAccount(settings.get().mode);

@@ -258,6 +258,8 @@ export class CashierCommands {
             gateway: gateway.name,
             mode: this.engine.options.mode(),
             account: this.engine.account(),
+            // The very account the create is sent to: no other's "no such payment" says anything of it.
+            gatewayAccount: this.engine.gatewayAccount(),
             channel,
             orderReference,
             attempt,

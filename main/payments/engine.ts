@@ -10,6 +10,7 @@ import { wallTime } from '../../common/timezone';
 import type { AttentionChange, AttentionView, GatewayName, Mode, PaymentView } from '../../common/contract';
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
+import { accountWords } from '../gateway/accounts';
 import type { Connectivity } from '../gateway/connectivity';
 import { GatewayError, GatewayUnreachable, GatewayUnreadable, stillThrottled, tryAgainIn } from '../gateway/errors';
 import type { CardOutcome } from '../../drivers/types';
@@ -333,7 +334,8 @@ export class PaymentEngine {
       if (record) records.push(record);
     }
     // Unfinished on another account of the till's mode: not read, so said here (see unreadElsewhere).
-    if (this.options.mode() === 'test')
+    // In live mode too: the shop's own URL and key may have changed since.
+    if (this.gatewayAccount() !== '')
       for (const record of this.journal.listPayments('unfinished', 10_000))
         if (!inDoubt.has(record.id) && !disputed.has(record.id) && this.otherAccount(record)) records.push(record);
     if (records.length > listed)
@@ -373,12 +375,22 @@ export class PaymentEngine {
    * disputes held, come into Needs attention or leave it.
    */
   accountSwitched(): void {
+    this.claimAccount();
     const ids = new Set(this.journal.listPayments('unfinished', 10_000).map((record) => record.id));
     for (const dispute of this.journal.openDisputesOnPayments()) ids.add(dispute.paymentId!);
     for (const id of ids) {
       const record = this.journal.getPayment(id);
       if (record) this.tellAttention(id, this.view(record).attention);
     }
+  }
+
+  /**
+   * The payments made before the till kept their account (migration 027) become the account's it uses
+   * now for their gateway and mode, before anything reads them: at start, and at each switch.
+   */
+  claimAccount(): void {
+    const gateway = this.activeGateway();
+    if (gateway) this.journal.claimPaymentAccounts(gateway.name, this.options.mode(), this.gatewayAccount());
   }
 
   private tellAttention(paymentId: string, item: AttentionView | null): void {
@@ -434,7 +446,7 @@ export class PaymentEngine {
   }
 
   /** Whether the till can act on this payment now: made in its mode, on its account, with its active gateway. */
-  actsOn(record: Pick<PaymentRecord, 'gateway' | 'mode' | 'account' | 'chargedBy'>): boolean {
+  actsOn(record: Pick<PaymentRecord, 'gateway' | 'mode' | 'account' | 'gatewayAccount' | 'chargedBy'>): boolean {
     return (
       record.mode === this.options.mode() &&
       this.otherAccount(record) === null &&
@@ -454,11 +466,27 @@ export class PaymentEngine {
    * shop's own bank). The other mode is requireMode's.
    */
   otherAccount(
-    record: Pick<PaymentRecord, 'gateway' | 'mode' | 'account' | 'chargedBy'>,
+    record: Pick<PaymentRecord, 'gateway' | 'mode' | 'account' | 'gatewayAccount' | 'chargedBy'>,
   ): { why: string; fix: string } | null {
-    if (record.chargedBy === 'terminal' || record.mode !== this.options.mode() || record.account === this.account())
-      return null;
+    if (record.chargedBy === 'terminal' || record.mode !== this.options.mode()) return null;
     const label = GATEWAY_LABELS[record.gateway];
+    if (record.account === this.account()) {
+      // The shop's own account, but maybe not this one: its URL and key were changed in Settings since.
+      const now = this.gatewayAccount();
+      if (
+        record.account !== 'own' ||
+        record.gatewayAccount === '' ||
+        now === '' ||
+        record.gatewayAccount === now ||
+        record.gateway !== this.activeGateway()?.name
+      )
+        return null;
+      const made = accountWords(record.gateway, record.gatewayAccount);
+      return {
+        why: `This payment was made on ${label} ${made.words}, and the till now uses ${accountWords(record.gateway, now).words}, which cannot see it`,
+        fix: `Put back ${made.settings} in Settings (F7)`,
+      };
+    }
     return record.account === 'sandbox'
       ? {
           why: `This payment was made on the embedded sandbox, which is turned off: ${label}'s keys the till holds now cannot see it`,
@@ -471,7 +499,7 @@ export class PaymentEngine {
   }
 
   /** Refuses to act on a payment of another account than the till's (see otherAccount). */
-  requireAccount(record: Pick<PaymentRecord, 'gateway' | 'mode' | 'account' | 'chargedBy'>): void {
+  requireAccount(record: Pick<PaymentRecord, 'gateway' | 'mode' | 'account' | 'gatewayAccount' | 'chargedBy'>): void {
     const elsewhere = this.otherAccount(record);
     if (elsewhere) throw new HostError('conflict', `${elsewhere.why}. ${elsewhere.fix} to act on it.`);
   }

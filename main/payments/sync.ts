@@ -348,6 +348,9 @@ export class PaymentSync {
         mode: this.engine.options.mode(),
         // Read from the account the till uses now (a plan's part only while its plan's is this one).
         account: this.engine.account(),
+        // A plan's part read from another gateway than the active one: its account is not the active
+        // one's, so it is claimed as an older row is (Journal.claimPaymentAccounts).
+        gatewayAccount: gateway && gateway !== this.engine.activeGateway()?.name ? '' : this.engine.gatewayAccount(),
         orderReference,
         attempt: 1,
         idempotencyKey: `adopted-${payment.id}`,

@@ -92,6 +92,14 @@ export interface PaymentRecord {
    * own. Only that account's keys can see it: it is read with no other (migration 025).
    */
   account: PaymentAccount;
+  /**
+   * The very account that holds it, as a dispute keeps it (ActiveGateway.account: `sandbox`, or the
+   * account's address and its key masked as Settings shows it; Plural: its client id), recorded at
+   * create: after the URL and key of the same mode change, another account's "no such payment" is no
+   * answer. '' for a payment made before the till kept it, until the first account of its gateway and
+   * mode the till uses claims it (Journal.claimPaymentAccounts, migration 027).
+   */
+  gatewayAccount: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -377,6 +385,7 @@ export function newPaymentRecord(
     cancelAskedAt: null,
     // The host always says (PaymentEngine.account()); a record built without it is the shop's own.
     account: 'own',
+    gatewayAccount: '',
     ...fields,
   };
 }
@@ -509,6 +518,7 @@ const PAYMENT_COLUMNS: Record<keyof PaymentRecord, string> = {
   cancelAskedAt: 'cancel_asked_at',
   mode: 'mode',
   account: 'account',
+  gatewayAccount: 'gateway_account',
   createdAt: 'created_at',
   updatedAt: 'updated_at',
 };
@@ -930,6 +940,24 @@ export class Journal {
   /** Whether a payment is among the unfinished ones (listPayments('unfinished')): recovery reads those. */
   isUnfinished(id: string): boolean {
     return this.db.prepare(`SELECT 1 AS one FROM payments ${FILTERS.unfinished} AND id = ?`).get(id) !== undefined;
+  }
+
+  /**
+   * The payments of a gateway and mode on the shop's own account made before the till kept which one
+   * (gatewayAccount '', migration 027) become `account`'s: the first the till uses for them after the
+   * upgrade, which is the one their creates were sent to unless Settings changed it before then.
+   * Returns how many were claimed.
+   */
+  claimPaymentAccounts(gateway: GatewayName, mode: Mode, account: string): number {
+    if (account === '' || account === 'sandbox') return 0;
+    const claimed = this.db
+      .prepare(
+        `UPDATE payments SET gateway_account = ?
+         WHERE gateway_account = '' AND account = 'own' AND charged_by = 'gateway' AND gateway = ? AND mode = ?`,
+      )
+      .run(account, gateway, mode);
+    if (claimed.changes > 0) this.paymentRows.clear();
+    return claimed.changes;
   }
 
   getPayment(id: string): PaymentRecord | undefined {

@@ -941,6 +941,31 @@ describe('journal migrations upgrade a database with rows in it', () => {
     ).toEqual(['dp_reused', 'dp_same']);
   });
 
+  it('027 payment account names: the sandbox’s keep it, the shop’s own are claimed by the first account used', () => {
+    const db = databaseAt(26);
+    db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)').run('embeddedSandbox', 'false');
+    insertV1Payment(db, 'pay_own', { mode: 'test', status: 'pending' });
+    insertV1Payment(db, 'pay_live', { mode: 'live', status: 'pending' });
+    insertV1Payment(db, 'pay_other_gateway', { gateway: 'payplug', mode: 'test', status: 'pending' });
+    insertV1Payment(db, 'pay_terminal', { mode: 'test', charged_by: 'terminal' });
+    insertV1Payment(db, 'pay_sandbox', { mode: 'test', status: 'pending' });
+    db.prepare(`UPDATE payments SET account = 'sandbox' WHERE id = 'pay_sandbox'`).run();
+    upgrade(db, 27);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    expect(journal.getPayment('pay_sandbox')).toMatchObject({ account: 'sandbox', gatewayAccount: 'sandbox' });
+    expect(journal.getPayment('pay_own')).toMatchObject({ account: 'own', gatewayAccount: '' });
+    // The account the till uses for their gateway and mode claims them, once; no other row.
+    const account = 'http://127.0.0.1:4242 sk_test_…9f3a';
+    expect(journal.claimPaymentAccounts('plutopay', 'test', account)).toBe(1);
+    expect(journal.getPayment('pay_own')).toMatchObject({ gatewayAccount: account });
+    expect(journal.getPayment('pay_live')).toMatchObject({ gatewayAccount: '' });
+    expect(journal.getPayment('pay_other_gateway')).toMatchObject({ gatewayAccount: '' });
+    expect(journal.getPayment('pay_terminal')).toMatchObject({ gatewayAccount: '' });
+    expect(journal.getPayment('pay_sandbox')).toMatchObject({ gatewayAccount: 'sandbox' });
+    expect(journal.claimPaymentAccounts('plutopay', 'test', 'http://127.0.0.1:4343 sk_test_…0000')).toBe(0);
+    expect(journal.getPayment('pay_own')).toMatchObject({ gatewayAccount: account });
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });

@@ -25,6 +25,7 @@ import { migration as planModes } from './023-plan-modes';
 import { migration as refusedReaderActions } from './024-refused-reader-actions';
 import { migration as paymentAccounts } from './025-payment-accounts';
 import { migration as disputeAccounts } from './026-dispute-accounts';
+import { migration as paymentAccountNames } from './027-payment-account-names';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -54,6 +55,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   refusedReaderActions,
   paymentAccounts,
   disputeAccounts,
+  paymentAccountNames,
 ];
 
 export type { Migration };

@@ -1,0 +1,101 @@
+/**
+ * A payment made on the shop's own PlutoPay account after the shop types another account's URL and key
+ * in Settings (same mode). Two sandboxes on loopback stand in for the two accounts. The new key cannot
+ * see the payment: its 404 was taken as "not made" and the create sent again to the new account, a
+ * second payment while the customer could still pay the first. The payment keeps the account its
+ * create went to: it is never read nor made with another's keys, waits in Needs attention saying which
+ * account to put back, and is read at once when it is back.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { maskKey } from '../../main/core/masking';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+
+describe('a payment made on the shop’s own account, once Settings names another one', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  /** Recovery, started by the switch or the start, has gone through every payment it reads. */
+  const recovered = (t: TestHost) =>
+    waitFor(async () => (await t.call('session.snapshot', {})).connectivity.recovering === null, 5_000, 'recovery');
+
+  /** The payments a till made on an account (its own seeded demo payments left out). */
+  const tillPaymentsOn = async (account: RunningSandbox) => {
+    const response = await fetch(`${account.url}/v1/transactions?size=100`, {
+      headers: { Authorization: `Bearer ${account.secret_key}` },
+    });
+    const { data } = (await response.json()) as { data: { id: string; metadata: Record<string, string> | null }[] };
+    return data.filter((payment) => payment.metadata?.pos_payment_id !== undefined).map((payment) => payment.id);
+  };
+
+  const useAccount = async (t: TestHost, account: RunningSandbox) => {
+    await t.call('settings.update', { embeddedSandbox: false, apiBaseUrl: account.url, secretKey: account.secret_key });
+    await recovered(t);
+  };
+
+  it('is never read nor made again with the new key, across a restart, and says which account to put back', async () => {
+    const first = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => first.close());
+    const second = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => second.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-account-switched-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const start = async () => {
+      const t = await startTestHost({ sandbox: first, dataDir });
+      cleanup.push(() => t.close());
+      return t;
+    };
+
+    const before = await start();
+    await useAccount(before, first);
+    const link = await before.call('payments.create', { amount: 900, currency: 'EUR', channel: 'link' });
+    expect(link).toMatchObject({ status: 'pending', transactionId: expect.any(String) });
+    expect(await tillPaymentsOn(first)).toEqual([link.transactionId]);
+
+    // Settings names the other account (same mode), and the till starts again: recovery runs twice.
+    await useAccount(before, second);
+    await before.close();
+    const t = await start();
+    await recovered(t);
+
+    // Nothing was made on either account, and the payment is kept as it was.
+    expect(await tillPaymentsOn(second)).toEqual([]);
+    expect(await tillPaymentsOn(first)).toEqual([link.transactionId]);
+    const kept = (await t.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.id === link.id)!;
+    expect(kept).toMatchObject({ status: 'pending', transactionId: link.transactionId });
+    expect((await t.call('payments.list', { filter: 'all', limit: 10 })).map((p) => p.id)).toEqual([link.id]);
+
+    const made = `the account at ${first.url} with the key ${maskKey(first.secret_key)}`;
+    const now = `the account at ${second.url} with the key ${maskKey(second.secret_key)}`;
+    const why = `This payment was made on PlutoPay ${made}, and the till now uses ${now}, which cannot see it`;
+    const fix = `Put back the URL ${first.url} and the key ${maskKey(first.secret_key)} in Settings (F7)`;
+    expect((await t.call('attention.list', {})).find((a) => a.paymentId === link.id)).toMatchObject({
+      otherAccount: true,
+      reason: `${why}, so the till does not read it and cannot tell how it ended.`,
+      advice: `${fix} to follow it. Do not take this order's money again another way before it is read there: it may have been paid.`,
+    });
+    // Neither read nor settled from here: each says which account to put back.
+    const refused = { code: 'conflict', message: `${why}. ${fix} to act on it.` };
+    expect(await t.fail('attention.retry', { paymentId: link.id })).toMatchObject(refused);
+    expect(await t.fail('attention.resolve', { paymentId: link.id, resolution: 'dismiss' })).toMatchObject(refused);
+    expect(await t.fail('payments.cancel', { paymentId: link.id })).toMatchObject(refused);
+    expect(await tillPaymentsOn(second)).toEqual([]);
+    // The new account was never asked about it.
+    const log = await t.call('devlog.list', { limit: 500 });
+    expect(log.filter((e) => e.summary.includes(link.transactionId!) && e.summary.includes('404'))).toEqual([]);
+
+    // The customer pays the link on the first account meanwhile; back on it, the till reads it at once.
+    await useAccount(t, first);
+    expect((await t.call('attention.list', {})).find((a) => a.paymentId === link.id)).toBeUndefined();
+    await t.call('simulate.payLink', { paymentId: link.id, cardNumber: '4242424242424242' });
+    const settled = await t.waitForPayment(link.id, (p) => p.status === 'succeeded');
+    expect(settled.transactionId).toBe(link.transactionId);
+    expect(await tillPaymentsOn(second)).toEqual([]);
+    expect(await tillPaymentsOn(first)).toEqual([link.transactionId]);
+  });
+});
