@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { maskKey } from '../../main/core/masking';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startGatewayProxy } from '../support/gateway-proxy';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 
 describe('a payment made on the shop’s own account, once Settings names another one', () => {
@@ -97,5 +98,52 @@ describe('a payment made on the shop’s own account, once Settings names anothe
     expect(settled.transactionId).toBe(link.transactionId);
     expect(await tillPaymentsOn(second)).toEqual([]);
     expect(await tillPaymentsOn(first)).toEqual([link.transactionId]);
+  });
+
+  it('a create whose answer was lost is never sent to the new account: it is found on its own when it is back', async () => {
+    const first = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => first.close());
+    const relay = await startGatewayProxy(first.url);
+    cleanup.push(() => relay.close());
+    const second = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => second.close());
+    const t = await startTestHost({ sandbox: first });
+    cleanup.push(() => t.close());
+    const onFirst = { ...first, url: relay.url } as RunningSandbox;
+    await useAccount(t, onFirst);
+
+    // The first account makes the payment, its answer is lost, and the account is out of reach since.
+    const losing = relay.loseAnswer({
+      matches: (method, path) => method === 'POST' && path === '/v1/terminal/create-payment',
+      fate: 'taken',
+    });
+    void t.host.invoke('payments.create', { amount: 1300, currency: 'EUR', orderReference: 'LOST-1' });
+    await losing;
+    relay.down();
+    const made = await tillPaymentsOn(first);
+    expect(made).toHaveLength(1);
+    const payment = await waitFor(
+      async () =>
+        (await t.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.orderReference === 'LOST-1'),
+      5_000,
+      'the payment',
+    );
+    expect(payment.transactionId).toBeNull();
+
+    await useAccount(t, second);
+    expect(await tillPaymentsOn(second)).toEqual([]);
+    expect((await t.call('attention.list', {})).find((a) => a.paymentId === payment.id)).toMatchObject({
+      otherAccount: true,
+      reason: expect.stringContaining(`the account at ${relay.url} with the key ${maskKey(first.secret_key)}`),
+    });
+
+    // Back on the first account, the create sent again with its key finds the payment it made.
+    relay.up();
+    await useAccount(t, onFirst);
+    const found = await t.waitForPayment(payment.id, (p) => p.transactionId !== null);
+    expect(found.transactionId).toBe(made[0]);
+    expect(await tillPaymentsOn(first)).toEqual(made);
+    expect(await tillPaymentsOn(second)).toEqual([]);
+    expect((await t.call('attention.list', {})).find((a) => a.paymentId === payment.id)).toBeUndefined();
   });
 });
