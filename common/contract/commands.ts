@@ -560,11 +560,14 @@ export const commandSchemas = {
   'attention.resolve': z.strictObject({
     paymentId: PaymentRef,
     resolution: z.enum(['charged', 'not_charged', 'credited', 'not_credited', 'created', 'not_created', 'dismiss']),
-    /** `created`: the gateway's id of the payment, as its dashboard shows it. */
+    /**
+     * `created`, and `charged` on a payment of another account (AttentionView.settleElsewhere): the
+     * gateway's id of the payment, as its dashboard shows it.
+     */
     gatewayPaymentId: PaymentRef.optional(),
-    /** `created` / `not_created`: who says so (a name or initials). */
+    /** `created` / `not_created`, and `charged` / `not_charged` of another account: who says so. */
     by: z.string().trim().max(64).optional(),
-    /** `not_created`: why the cashier says so (what the dashboard showed). */
+    /** `not_created`, and `not_charged` of another account: why the cashier says so (what the dashboard showed). */
     reason: z.string().trim().max(300).optional(),
   }),
 } as const;

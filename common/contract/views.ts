@@ -623,6 +623,13 @@ export interface AttentionView {
    * not read, nothing to settle here (`advice` says what to switch back in Settings). Absent: false.
    */
   otherAccount?: boolean;
+  /**
+   * With `otherAccount`: made on another of the shop's own accounts (another URL or key in Settings),
+   * whose key may have been rolled or account closed. The cashier may record what that account's
+   * dashboard shows (attention.resolve `charged` with `gatewayPaymentId`, or `not_charged` with
+   * `reason`; `by` for both): nothing is read or sent, the payment takes that word. Absent: false.
+   */
+  settleElsewhere?: boolean;
 }
 
 export type DisputeStatus = 'needs_response' | 'under_review' | 'won' | 'lost';

@@ -94,6 +94,19 @@ export class CashierCommands {
     // No gateway transaction (a create never confirmed, or recorded as not made): its record and
     // timeline — who decided what, and why — are the journal's.
     if (ownId && !ownId.transactionId) return this.journalOnlyDetail(ownId);
+    // Settled by the cashier from the dashboard of an account the till no longer reads: its record and
+    // timeline (who said so) are the journal's; that account is never asked with another's keys.
+    if (known && this.engine.otherAccount(known) && this.engine.settledElsewhere(known)) {
+      const transaction = journaledTransactionView(known, null);
+      if (transaction)
+        return {
+          offline: false,
+          transaction,
+          refunds: this.journaledRefunds(known, { queued: false }),
+          timeline: this.journal.timeline(known.id),
+          payment: this.engine.view(known),
+        };
+    }
     const transactionId = ownId?.transactionId ?? id;
     const gateway = known ? this.engine.gatewayFor(known) : this.engine.options.gateway();
     let payment: GatewayPayment;
@@ -1237,7 +1250,31 @@ export class CashierCommands {
     return this.engine.exclusive(payment.id, async () => {
       const { journal } = this;
       const record = journal.getPayment(payment.id)!;
-      // Nothing is concluded of a payment the keys the till holds cannot see (made on the embedded
+      // Made on another of the shop's accounts the till can no longer read (its key rolled, the account
+      // closed): the cashier may say what that account's dashboard shows, recorded as their word.
+      if (
+        (input.resolution === 'charged' || input.resolution === 'not_charged') &&
+        this.engine.settlesElsewhere(record)
+      ) {
+        const charged = input.resolution === 'charged';
+        const issues: { path: string; message: string }[] = [];
+        if (charged && !input.gatewayPaymentId)
+          issues.push({ path: 'gatewayPaymentId', message: "the payment's id on that account's dashboard" });
+        if (!input.by) issues.push({ path: 'by', message: "say who checked that account's dashboard" });
+        if (!charged && !input.reason)
+          issues.push({ path: 'reason', message: "say what that account's dashboard showed" });
+        if (issues.length > 0)
+          throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+        return this.engine.view(
+          this.recovery.cashierSaidElsewhere(
+            record,
+            charged
+              ? { charged, gatewayPaymentId: input.gatewayPaymentId!, by: input.by! }
+              : { charged, reason: input.reason!, by: input.by! },
+          ),
+        );
+      }
+      // Nothing else is concluded of a payment the keys the till holds cannot see (made on the embedded
       // sandbox while it is off, or the reverse): the cashier switches back first.
       this.engine.requireAccount(record);
       if (!record.attentionSince) {

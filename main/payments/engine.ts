@@ -498,10 +498,47 @@ export class PaymentEngine {
         };
   }
 
-  /** Refuses to act on a payment of another account than the till's (see otherAccount). */
-  requireAccount(record: Pick<PaymentRecord, 'gateway' | 'mode' | 'account' | 'gatewayAccount' | 'chargedBy'>): void {
+  /**
+   * Refuses to act on a payment of another account than the till's (see otherAccount). One the cashier
+   * settled from that account's dashboard (its key rolled, the account closed) is refunded there.
+   */
+  requireAccount(
+    record: Pick<PaymentRecord, 'id' | 'gateway' | 'mode' | 'account' | 'gatewayAccount' | 'chargedBy'>,
+  ): void {
     const elsewhere = this.otherAccount(record);
-    if (elsewhere) throw new HostError('conflict', `${elsewhere.why}. ${elsewhere.fix} to act on it.`);
+    if (!elsewhere) return;
+    if (this.settledElsewhere(record))
+      throw new HostError(
+        'conflict',
+        `${elsewhere.why}. Its outcome was recorded from that account's dashboard, not read by the till: refund it on that account's dashboard (or put back ${elsewhere.fix.replace(/^Put back /, '')} to act on it here).`,
+      );
+    throw new HostError('conflict', `${elsewhere.why}. ${elsewhere.fix} to act on it.`);
+  }
+
+  /**
+   * Whether the cashier settled this payment from the dashboard of its account, which the till does not
+   * read (attention.resolve `charged` / `not_charged` on a `settleElsewhere` item): its record is the
+   * cashier's word, never checked with the gateway.
+   */
+  settledElsewhere(record: Pick<PaymentRecord, 'id'>): boolean {
+    return this.journal.timeline(record.id).some((e) => e.event === 'cashier_settled_elsewhere');
+  }
+
+  /**
+   * Whether the cashier may settle this payment from its account's dashboard (attention.resolve
+   * `charged` / `not_charged`): unfinished, made on another of the shop's own accounts of this gateway
+   * and mode than the one the till uses now — one whose key may have been rolled or whose account
+   * closed, so that putting it back in Settings may be no way out. The embedded sandbox has none.
+   */
+  settlesElsewhere(
+    record: Pick<PaymentRecord, 'id' | 'gateway' | 'mode' | 'account' | 'gatewayAccount' | 'chargedBy'>,
+  ): boolean {
+    return (
+      record.account === 'own' &&
+      record.gatewayAccount !== '' &&
+      this.otherAccount(record) !== null &&
+      this.journal.isUnfinished(record.id)
+    );
   }
 
   /** The active gateway, or null while it is not configured. */

@@ -20,6 +20,7 @@ import {
   SAVED_CARD_REFUSED,
   unreadableAnswer,
 } from '../gateway/errors';
+import { accountWords } from '../gateway/accounts';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import type { OperationRecord, PaymentRecord } from '../store/journal';
 import { notSentText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
@@ -50,6 +51,8 @@ const NOT_MADE_LOOKS = 'creates.notMadeLooks';
 const NOT_MADE_LOOK_MS = 7 * 24 * 3_600_000;
 /** The create operation's last error once the cashier recorded it as not made. */
 const NOT_MADE = 'not_made_by_cashier';
+/** A pending operation's last error once the cashier settled its payment from another account's dashboard. */
+const SAID_ELSEWHERE = 'settled_by_cashier_elsewhere';
 
 interface NotMadeLook {
   paymentId: string;
@@ -394,18 +397,90 @@ export class Recovery {
     const op = unknownCreate(journal, record);
     const updated = journal.atomically(() => {
       journal.updateOperation(op.id, { state: 'failed', lastError: `${NOT_MADE}: ${by}: ${reason}` });
-      const looking = (journal.getSetting<NotMadeLook[]>(NOT_MADE_LOOKS) ?? []).filter(
-        (l) => l.paymentId !== record.id,
-      );
-      journal.setSetting(NOT_MADE_LOOKS, [
-        ...looking,
-        { paymentId: record.id, until: new Date(this.engine.clock.now() + NOT_MADE_LOOK_MS).toISOString() },
-      ]);
+      this.lookForAWeek(record.id);
       return journal.updatePayment(
         record.id,
         { status: 'failed', attentionReason: null, attentionAdvice: null, attentionSince: null },
         'cashier_not_created',
         `${by}: ${reason}`,
+      );
+    });
+    this.engine.changed(updated);
+    return updated;
+  }
+
+  /** Recovery looks for a create recorded as not made, without sending it, for NOT_MADE_LOOK_MS. */
+  private lookForAWeek(paymentId: string): void {
+    const { journal } = this.engine;
+    const looking = (journal.getSetting<NotMadeLook[]>(NOT_MADE_LOOKS) ?? []).filter((l) => l.paymentId !== paymentId);
+    journal.setSetting(NOT_MADE_LOOKS, [
+      ...looking,
+      { paymentId, until: new Date(this.engine.clock.now() + NOT_MADE_LOOK_MS).toISOString() },
+    ]);
+  }
+
+  /**
+   * An unfinished payment made on another of the shop's accounts, which the till can no longer read
+   * (its key rolled, the account closed): the cashier says what that account's dashboard shows —
+   * charged (its id there) or not — and who checked. Nothing is read or sent: the payment takes the
+   * cashier's word (succeeded or failed), leaves Needs attention, and every operation still pending
+   * on it is closed, never sent (a create said not made is looked for as cashierNotMade's is, should
+   * that account come back). The timeline says who said so and that no gateway confirmed it.
+   */
+  cashierSaidElsewhere(
+    record: PaymentRecord,
+    said: { charged: true; gatewayPaymentId: string; by: string } | { charged: false; reason: string; by: string },
+  ): PaymentRecord {
+    const { journal } = this.engine;
+    const label = GATEWAY_LABELS[record.gateway];
+    const account = `${label} ${accountWords(record.gateway, record.gatewayAccount).words}`;
+    if (said.charged) {
+      const id = said.gatewayPaymentId;
+      const other = journal.findByTransactionId(id);
+      if (other && other.id !== record.id)
+        throw new HostError(
+          'conflict',
+          `${label} payment ${id} is already payment ${other.id} of order ${other.orderReference} on this till: look for another one.`,
+        );
+      if (record.transactionId !== null && record.transactionId !== id) {
+        const message = `this payment is ${record.transactionId} on that account: check the id on its dashboard (nothing was recorded)`;
+        throw new HostError('validation', `gatewayPaymentId: ${message}`, {
+          issues: [{ path: 'gatewayPaymentId', message }],
+        });
+      }
+    }
+    const unverified = 'not verified with the gateway: the till no longer reads that account';
+    const detail = said.charged
+      ? `${said.by}: charged on ${account} (payment ${said.gatewayPaymentId}), as its dashboard shows; ${unverified}`
+      : `${said.by}: not charged on ${account} (${said.reason}); ${unverified}`;
+    const updated = journal.atomically(() => {
+      for (const op of journal.operationsFor(record.id)) {
+        if (op.state !== 'pending') continue;
+        const notMade = !said.charged && op.kind === 'create' && record.transactionId === null;
+        journal.updateOperation(op.id, {
+          state: 'failed',
+          lastError: notMade ? `${NOT_MADE}: ${said.by}: ${said.reason}` : `${SAID_ELSEWHERE}: ${said.by}`,
+        });
+        if (notMade) this.lookForAWeek(record.id);
+      }
+      return journal.updatePayment(
+        record.id,
+        {
+          ...(said.charged
+            ? {
+                status: 'succeeded' as const,
+                transactionId: said.gatewayPaymentId,
+                amountCaptured: record.amount - record.amountRefunded,
+                amountCapturable: 0,
+              }
+            : { status: 'failed' as const, amountCapturable: 0 }),
+          attentionReason: null,
+          attentionAdvice: null,
+          attentionSince: null,
+          cancelAskedAt: null,
+        },
+        'cashier_settled_elsewhere',
+        detail,
       );
     });
     this.engine.changed(updated);

@@ -70,7 +70,8 @@ const reasonWords = (reason: string) => reason.replace(/_/g, ' ');
  * An unfinished payment made on another account than the one the till uses now (the embedded sandbox
  * turned off, or on): the till does not read it — the keys it holds cannot see it, and their "no such
  * payment" is no answer — so nothing is concluded; the cashier is told what to switch back. Nothing
- * can be settled from here (the host refuses it) until it is read on its account.
+ * can be settled from here (the host refuses it) until it is read on its account — except, on another
+ * of the shop's own accounts (`settleElsewhere`), the cashier's word of what its dashboard shows.
  */
 function elsewhereView(
   record: PaymentRecord,
@@ -78,6 +79,11 @@ function elsewhereView(
   dispute: DisputeRecord | null,
 ): AttentionView {
   const earlier = record.attentionSince && record.attentionReason ? ` Before that: ${record.attentionReason}` : '';
+  // Another of the shop's own accounts: its key may be rolled, or the account closed, for good.
+  const settle = record.account === 'own' && record.gatewayAccount !== '';
+  const wayOut = settle
+    ? " If that key was rolled or the account closed, check the payment on that account's dashboard and record here whether it was charged."
+    : '';
   return {
     paymentId: record.id,
     createdAt: record.createdAt,
@@ -85,11 +91,12 @@ function elsewhereView(
     currency: record.currency,
     testMode: record.mode === 'test',
     reason: `${elsewhere.why}, so the till does not read it and cannot tell how it ended.${earlier}`,
-    advice: `${elsewhere.fix} to follow it. Do not take this order's money again another way before it is read there: it may have been paid.`,
+    advice: `${elsewhere.fix} to follow it. Do not take this order's money again another way before it is read there: it may have been paid.${wayOut}`,
     since: record.attentionSince ?? record.updatedAt,
     unsettledRefund: null,
     ...(dispute ? { dispute: toDisputeView(dispute) } : {}),
     otherAccount: true,
+    ...(settle ? { settleElsewhere: true } : {}),
   };
 }
 

@@ -78,7 +78,8 @@ describe('a payment made on the shop’s own account, once Settings names anothe
     expect((await t.call('attention.list', {})).find((a) => a.paymentId === link.id)).toMatchObject({
       otherAccount: true,
       reason: `${why}, so the till does not read it and cannot tell how it ended.`,
-      advice: `${fix} to follow it. Do not take this order's money again another way before it is read there: it may have been paid.`,
+      advice: `${fix} to follow it. Do not take this order's money again another way before it is read there: it may have been paid. If that key was rolled or the account closed, check the payment on that account's dashboard and record here whether it was charged.`,
+      settleElsewhere: true,
     });
     // Neither read nor settled from here: each says which account to put back.
     const refused = { code: 'conflict', message: `${why}. ${fix} to act on it.` };
@@ -145,5 +146,114 @@ describe('a payment made on the shop’s own account, once Settings names anothe
     expect(await tillPaymentsOn(first)).toEqual(made);
     expect(await tillPaymentsOn(second)).toEqual([]);
     expect((await t.call('attention.list', {})).find((a) => a.paymentId === payment.id)).toBeUndefined();
+  });
+
+  it('the first account’s key rolled: the cashier records what its dashboard shows, and nothing is read or sent', async () => {
+    const first = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => first.close());
+    const second = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => second.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-account-rolled-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const start = async () => {
+      const t = await startTestHost({ sandbox: first, dataDir });
+      cleanup.push(() => t.close());
+      return t;
+    };
+    const before = await start();
+    await useAccount(before, first);
+    const paid = await before.call('payments.create', { amount: 1500, currency: 'EUR', channel: 'link' });
+    const unpaid = await before.call('payments.create', { amount: 2500, currency: 'EUR', channel: 'link' });
+    // The shop rolls the first account's key and types the new account's: both links are unread since.
+    await useAccount(before, second);
+    await before.close();
+    const t = await start();
+    await recovered(t);
+    const items = await t.call('attention.list', {});
+    expect(items.filter((a) => a.settleElsewhere).map((a) => a.paymentId)).toEqual([unpaid.id, paid.id]);
+
+    // What is missing, or an id that is not this payment's on that account, is refused: nothing recorded.
+    expect(await t.fail('attention.resolve', { paymentId: paid.id, resolution: 'charged', by: 'Ann' })).toMatchObject({
+      code: 'validation',
+      issues: [{ path: 'gatewayPaymentId' }],
+    });
+    expect(
+      await t.fail('attention.resolve', { paymentId: unpaid.id, resolution: 'not_charged', reason: 'unpaid' }),
+    ).toMatchObject({ code: 'validation', issues: [{ path: 'by' }] });
+    expect(
+      await t.fail('attention.resolve', {
+        paymentId: paid.id,
+        resolution: 'charged',
+        gatewayPaymentId: unpaid.transactionId!,
+        by: 'Ann',
+      }),
+    ).toMatchObject({ code: 'conflict', message: expect.stringContaining(`is already payment ${unpaid.id}`) });
+    expect(
+      await t.fail('attention.resolve', {
+        paymentId: paid.id,
+        resolution: 'charged',
+        gatewayPaymentId: 'tx_9',
+        by: 'A',
+      }),
+    ).toMatchObject({ code: 'validation', issues: [{ path: 'gatewayPaymentId' }] });
+    expect((await t.call('attention.list', {})).filter((a) => a.settleElsewhere)).toHaveLength(2);
+
+    // The owner read the old account's dashboard: the first was charged, the second never paid.
+    const charged = await t.call('attention.resolve', {
+      paymentId: paid.id,
+      resolution: 'charged',
+      gatewayPaymentId: paid.transactionId!,
+      by: 'Ann (owner)',
+    });
+    expect(charged).toMatchObject({ status: 'succeeded', transactionId: paid.transactionId, attention: null });
+    const notCharged = await t.call('attention.resolve', {
+      paymentId: unpaid.id,
+      resolution: 'not_charged',
+      reason: 'link shows unpaid, expired',
+      by: 'Ann (owner)',
+    });
+    expect(notCharged).toMatchObject({ status: 'failed', attention: null });
+    const ids = [paid.id, unpaid.id];
+    expect((await t.call('attention.list', {})).filter((a) => ids.includes(a.paymentId))).toEqual([]);
+
+    // Its timeline says who said so, and that the gateway never confirmed it.
+    const { timeline } = await t.call('transactions.get', { transactionId: paid.id });
+    expect(timeline.at(-1)).toMatchObject({
+      event: 'cashier_settled_elsewhere',
+      detail: expect.stringMatching(
+        new RegExp(
+          `^Ann \\(owner\\): charged on PlutoPay the account at .*\\(payment ${paid.transactionId}\\).*not verified with the gateway`,
+        ),
+      ),
+    });
+    const other = await t.call('transactions.get', { transactionId: unpaid.id });
+    expect(other.timeline.at(-1)).toMatchObject({
+      event: 'cashier_settled_elsewhere',
+      detail: expect.stringContaining('not charged on PlutoPay the account at'),
+    });
+
+    // No refund through the till: that account's dashboard does it.
+    const refused = await t.fail('payments.refund', { paymentId: paid.id });
+    // Nothing about either was asked of any gateway since this start: the cashier's word is all.
+    const asked = await t.call('devlog.list', { limit: 500 });
+    for (const id of [paid.transactionId!, unpaid.transactionId!])
+      expect(asked.filter((e) => e.summary.includes(id))).toEqual([]);
+    expect(refused).toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining("refund it on that account's dashboard"),
+    });
+
+    // Across a restart it stays settled, out of Needs attention; nothing was made or asked on the new account.
+    await t.close();
+    const after = await start();
+    await recovered(after);
+    expect((await after.call('attention.list', {})).filter((a) => ids.includes(a.paymentId))).toEqual([]);
+    const list = await after.call('payments.list', { filter: 'all', limit: 10 });
+    expect(list.find((p) => p.id === paid.id)).toMatchObject({ status: 'succeeded' });
+    expect(list.find((p) => p.id === unpaid.id)).toMatchObject({ status: 'failed' });
+    expect(await tillPaymentsOn(second)).toEqual([]);
+    const log = await after.call('devlog.list', { limit: 500 });
+    for (const id of [paid.transactionId!, unpaid.transactionId!])
+      expect(log.filter((e) => e.summary.includes(id))).toEqual([]);
   });
 });
