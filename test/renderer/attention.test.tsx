@@ -78,7 +78,13 @@ describe('Needs attention: settling what only the cashier can know', () => {
     await user.keyboard('{F8}');
     const item = screen.getByRole('article', { name: /€21\.00/ });
     expect(within(item).getByText(/Turn the embedded sandbox back on in Settings \(F7\)/)).toBeTruthy();
-    for (const name of ['Mark as handled', 'The card was charged', 'The card was not charged'])
+    for (const name of [
+      'Mark as handled',
+      'The card was charged',
+      'The card was not charged',
+      'It was charged there: enter its id',
+      'It was not charged there',
+    ])
       expect(within(item).queryByRole('button', { name })).toBeNull();
   });
 
@@ -658,5 +664,81 @@ describe('Needs attention: a create the gateway never confirmed', () => {
     expect(screen.getByText(/The gateway has no transaction for this payment/)).toBeTruthy();
     expect(screen.getByText(/Sam: not on the dashboard at 10:40/)).toBeTruthy();
     expect(screen.queryByRole('button', { name: 'Refund' })).toBeNull();
+  });
+});
+
+describe('Needs attention: a payment of another of the shop’s accounts, its key rolled', () => {
+  function elsewhere(amount: number) {
+    const payment = makePayment({ status: 'pending', channel: 'link', transactionId: 'txn_first1', amount });
+    const item: AttentionView = {
+      paymentId: payment.id,
+      amount: payment.amount,
+      currency: payment.currency,
+      ...ITEM,
+      reason: 'This payment was made on PlutoPay the account at http://127.0.0.1:1 with the key sk_test_…abcd.',
+      advice:
+        "Put back the URL http://127.0.0.1:1 and the key sk_test_…abcd in Settings (F7) to follow it. If that key was rolled or the account closed, check the payment on that account's dashboard and record here whether it was charged.",
+      otherAccount: true,
+      settleElsewhere: true,
+    };
+    const bridge = new FakeBridge(makeSnapshot({ payments: [payment], attention: [item] }));
+    return { payment, bridge };
+  }
+
+  it('"charged there": asks its id and who checked, says what is missing, and sends nothing before the record', async () => {
+    const { payment, bridge } = elsewhere(1500);
+    bridge.on('attention.resolve', () => ok({ ...payment, status: 'succeeded', attention: null }));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€15\.00/ });
+    // Only the two answers that account's dashboard can give: nothing to mark, no create to settle.
+    for (const name of ['Mark as handled', 'The card was charged', 'It was made: enter its id'])
+      expect(within(item).queryByRole('button', { name })).toBeNull();
+    await user.click(within(item).getByRole('button', { name: 'It was charged there: enter its id' }));
+    const form = within(item).getByRole('form', { name: 'The payment was charged on that account' });
+    const id = within(form).getByRole('textbox', { name: "Its id on the gateway's dashboard" });
+    expect(document.activeElement).toBe(id);
+    expect(within(form).getByText(/the till cannot read that account to check it/)).toBeTruthy();
+    await user.keyboard('{Enter}');
+    expect(bridge.count('attention.resolve')).toBe(0);
+    expect(within(item).getByText("Type the payment's id as the gateway's dashboard shows it.")).toBeTruthy();
+    expect(within(item).getByText('Type who checked the dashboard.')).toBeTruthy();
+    await user.type(id, 'txn_first1');
+    await user.type(within(form).getByRole('textbox', { name: 'Checked by' }), 'Owner Ann');
+    await user.click(within(form).getByRole('button', { name: 'Record: it was charged there' }));
+    await waitFor(() =>
+      expect(bridge.inputs('attention.resolve')).toEqual([
+        { paymentId: payment.id, resolution: 'charged', gatewayPaymentId: 'txn_first1', by: 'Owner Ann' },
+      ]),
+    );
+    expect(await within(item).findByText(/Recorded: the payment is now/)).toBeTruthy();
+  });
+
+  it('"not charged there" by keyboard alone: who and what the dashboard shows; Escape backs out', async () => {
+    const { payment, bridge } = elsewhere(2500);
+    bridge.on('attention.resolve', () => ok({ ...payment, status: 'failed', attention: null }));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€25\.00/ });
+    const notCharged = within(item).getByRole('button', { name: 'It was not charged there' });
+    notCharged.focus();
+    await user.keyboard('{Enter}');
+    expect(within(item).getByRole('form', { name: 'The payment was not charged on that account' })).toBeTruthy();
+    expect(document.activeElement).toBe(within(item).getByRole('textbox', { name: 'Checked by' }));
+    await user.keyboard('{Escape}');
+    expect(within(item).queryByRole('form')).toBeNull();
+    expect(document.activeElement).toBe(within(item).getByRole('button', { name: 'It was not charged there' }));
+    expect(bridge.count('attention.resolve')).toBe(0);
+
+    await user.keyboard('{Enter}');
+    await user.keyboard('Sam');
+    await user.tab();
+    await user.keyboard('Link expired, unpaid{Enter}');
+    await waitFor(() =>
+      expect(bridge.inputs('attention.resolve')).toEqual([
+        { paymentId: payment.id, resolution: 'not_charged', by: 'Sam', reason: 'Link expired, unpaid' },
+      ]),
+    );
+    expect(await within(item).findByText('Recorded: the payment is now failed.')).toBeTruthy();
   });
 });

@@ -43,10 +43,44 @@ function onThisScreen(text: string): string {
 }
 
 type CreateAnswer = 'created' | 'not_created';
+/** What another account's dashboard shows of a payment the till can no longer read there. */
+type ElsewhereAnswer = 'charged' | 'not_charged';
+type DashboardAnswer = CreateAnswer | ElsewhereAnswer;
 
-/** What the cashier records, after checking the gateway's dashboard, for a create it never confirmed. */
+/** The words of each answer's form: its name, its hints and its recording button. */
+const DASHBOARD_FORMS: Record<DashboardAnswer, { name: string; idHint?: string; reasonHint?: string; record: string }> =
+  {
+    created: {
+      name: 'The payment was made',
+      idHint: 'The till reads that payment and takes it in only if it is this one (same amount, currency and order).',
+      record: 'Record: it was made',
+    },
+    not_created: {
+      name: 'The payment was not made',
+      reasonHint:
+        'The payment becomes failed (not charged) and is never sent again. Should the gateway show it later, the till takes it in and lists it here.',
+      record: 'Record: it was not made',
+    },
+    charged: {
+      name: 'The payment was charged on that account',
+      idHint:
+        'The payment becomes paid as you say: the till cannot read that account to check it, and it is refunded on that account’s dashboard.',
+      record: 'Record: it was charged there',
+    },
+    not_charged: {
+      name: 'The payment was not charged on that account',
+      reasonHint:
+        'The payment becomes failed (not charged) as you say: the till cannot read that account to check it, and sends nothing for it.',
+      record: 'Record: it was not charged there',
+    },
+  };
+
+/**
+ * What the cashier records, after checking a gateway's dashboard: for a create it never confirmed, or
+ * for a payment of another account the till can no longer read.
+ */
 export interface CreateSettlement {
-  resolution: CreateAnswer;
+  resolution: DashboardAnswer;
   gatewayPaymentId?: string;
   by: string;
   reason?: string;
@@ -54,7 +88,8 @@ export interface CreateSettlement {
 
 /**
  * The form of a create the gateway never confirmed: the cashier checked the gateway's dashboard and
- * says it was made (its id there) or not (what it showed), and who checked. Nothing is sent before
+ * says it was made (its id there) or not (what it showed), and who checked. The same for a payment of
+ * another account the till can no longer read (its key rolled): charged there (its id) or not. Nothing is sent before
  * the form's own confirming button; an empty field is said on the field, with the focus on it.
  * Escape, or "Back", closes it without recording anything, the focus back on the button that opened
  * it (else `backTo`).
@@ -69,7 +104,7 @@ function CreateSettlementForm({
   onBack,
 }: {
   paymentId: string;
-  answer: CreateAnswer;
+  answer: DashboardAnswer;
   busy: boolean;
   /** The host's refusal of the last try: said on its field when it names one. */
   error: CommandError | null;
@@ -85,6 +120,8 @@ function CreateSettlementForm({
   const [by, setBy] = useState('');
   const [reason, setReason] = useState('');
   const [missing, setMissing] = useState<Record<string, string>>({});
+  const words = DASHBOARD_FORMS[answer];
+  const made = answer === 'created' || answer === 'charged';
   const ids = {
     gatewayPaymentId: `settle-${paymentId}-id`,
     by: `settle-${paymentId}-by`,
@@ -94,10 +131,10 @@ function CreateSettlementForm({
     missing[path] ?? error?.issues?.find((issue) => issue.path === path)?.message ?? null;
   const submit = () => {
     const empty: Record<string, string> = {};
-    if (answer === 'created' && gatewayId.trim() === '')
+    if (made && gatewayId.trim() === '')
       empty.gatewayPaymentId = "Type the payment's id as the gateway's dashboard shows it.";
     if (by.trim() === '') empty.by = 'Type who checked the dashboard.';
-    if (answer === 'not_created' && reason.trim() === '') empty.reason = 'Say what the dashboard showed.';
+    if (!made && reason.trim() === '') empty.reason = 'Say what the dashboard showed.';
     setMissing(empty);
     const firstEmpty = Object.keys(empty)[0] as keyof typeof ids | undefined;
     if (firstEmpty) {
@@ -105,7 +142,7 @@ function CreateSettlementForm({
       return;
     }
     onRecord(
-      answer === 'created'
+      made
         ? { resolution: answer, gatewayPaymentId: gatewayId.trim(), by: by.trim() }
         : { resolution: answer, by: by.trim(), reason: reason.trim() },
     );
@@ -122,7 +159,7 @@ function CreateSettlementForm({
   return (
     <form
       className="attention-item__settle"
-      aria-label={answer === 'created' ? 'The payment was made' : 'The payment was not made'}
+      aria-label={words.name}
       onSubmit={(event) => {
         event.preventDefault();
         submit();
@@ -130,13 +167,8 @@ function CreateSettlementForm({
       onKeyDown={onKeyDown}
       noValidate
     >
-      {answer === 'created' ? (
-        <Field
-          id={ids.gatewayPaymentId}
-          label="Its id on the gateway's dashboard"
-          hint="The till reads that payment and takes it in only if it is this one (same amount, currency and order)."
-          error={idError}
-        >
+      {made ? (
+        <Field id={ids.gatewayPaymentId} label="Its id on the gateway's dashboard" hint={words.idHint} error={idError}>
           <input
             ref={first}
             type="text"
@@ -150,7 +182,7 @@ function CreateSettlementForm({
       ) : null}
       <Field id={ids.by} label="Checked by" error={byError}>
         <input
-          ref={answer === 'created' ? undefined : first}
+          ref={made ? undefined : first}
           type="text"
           autoComplete="off"
           maxLength={64}
@@ -159,13 +191,8 @@ function CreateSettlementForm({
           {...describedBy(ids.by, false, byError)}
         />
       </Field>
-      {answer === 'not_created' ? (
-        <Field
-          id={ids.reason}
-          label="What the dashboard shows"
-          hint="The payment becomes failed (not charged) and is never sent again. Should the gateway show it later, the till takes it in and lists it here."
-          error={reasonError}
-        >
+      {!made ? (
+        <Field id={ids.reason} label="What the dashboard shows" hint={words.reasonHint} error={reasonError}>
           <input
             type="text"
             autoComplete="off"
@@ -178,7 +205,7 @@ function CreateSettlementForm({
       ) : null}
       <div className="actions">
         <button type="submit" className="danger" disabled={busy}>
-          {answer === 'created' ? 'Record: it was made' : 'Record: it was not made'}
+          {words.record}
         </button>
         <button type="button" onClick={back} aria-keyshortcuts="Escape">
           Back
@@ -225,8 +252,9 @@ const AttentionItem = memo(function AttentionItem({
   };
 
   const [confirming, setConfirming] = useState<Settlement | null>(null);
-  // The form of a create the gateway never confirmed, open on the cashier's answer.
-  const [answering, setAnswering] = useState<CreateAnswer | null>(null);
+  // The form of a create the gateway never confirmed (or of a payment of an account the till can no
+  // longer read), open on the cashier's answer.
+  const [answering, setAnswering] = useState<DashboardAnswer | null>(null);
   // A confirmation or a form open, or a command running: the item stays drawn, wherever new items put it.
   const midAction = confirming !== null || answering !== null || busy;
   useEffect(() => {
@@ -256,9 +284,11 @@ const AttentionItem = memo(function AttentionItem({
   // A create the host can no longer settle this way (it found the payment meanwhile): the form is
   // withdrawn as a confirmation is, and said.
   const createUnknown = item.unknownCreate === true;
+  // Made on another of the shop's accounts, which the till can no longer read (its key rolled).
+  const settleElsewhere = item.otherAccount === true && item.settleElsewhere === true;
   const answeringOffered = useWithdrawnChoice(
     answering,
-    () => createUnknown,
+    (choice) => (choice === 'created' || choice === 'not_created' ? createUnknown : settleElsewhere),
     () => {
       setAnswering(null);
       setError(null);
@@ -366,6 +396,16 @@ const AttentionItem = memo(function AttentionItem({
               </button>
               <button type="button" disabled={busy} onClick={() => setAnswering('not_created')}>
                 It was not made
+              </button>
+            </>
+          ) : null}
+          {settleElsewhere && answeringOffered === null ? (
+            <>
+              <button type="button" disabled={busy} onClick={() => setAnswering('charged')}>
+                It was charged there: enter its id
+              </button>
+              <button type="button" disabled={busy} onClick={() => setAnswering('not_charged')}>
+                It was not charged there
               </button>
             </>
           ) : null}
