@@ -256,4 +256,63 @@ describe('a payment made on the shop’s own account, once Settings names anothe
     for (const id of [paid.transactionId!, unpaid.transactionId!])
       expect(log.filter((e) => e.summary.includes(id))).toEqual([]);
   });
+
+  it('a lost create said not charged on a rolled account is failed, and never sent again, there or here', async () => {
+    const first = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => first.close());
+    const relay = await startGatewayProxy(first.url);
+    cleanup.push(() => relay.close());
+    const second = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => second.close());
+    const t = await startTestHost({ sandbox: first });
+    cleanup.push(() => t.close());
+    const onFirst = { ...first, url: relay.url } as RunningSandbox;
+    await useAccount(t, onFirst);
+    const losing = relay.loseAnswer({
+      matches: (method, path) => method === 'POST' && path === '/v1/terminal/create-payment',
+      fate: 'taken',
+    });
+    void t.host.invoke('payments.create', { amount: 1700, currency: 'EUR', orderReference: 'ROLLED-1' });
+    await losing;
+    relay.down();
+    const made = await tillPaymentsOn(first);
+    const payment = await waitFor(
+      async () =>
+        (await t.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.orderReference === 'ROLLED-1'),
+      5_000,
+      'the payment',
+    );
+    await useAccount(t, second);
+    /** The creates the till has sent, to whichever account. */
+    const creates = async () =>
+      (await t.call('devlog.list', { limit: 500 })).filter((e) =>
+        e.summary.startsWith('POST /v1/terminal/create-payment'),
+      ).length;
+    const sent = await creates();
+
+    const settled = await t.call('attention.resolve', {
+      paymentId: payment.id,
+      resolution: 'not_charged',
+      reason: 'not on the dashboard',
+      by: 'Sam',
+    });
+    expect(settled).toMatchObject({ status: 'failed', transactionId: null, attention: null });
+    expect((await t.call('attention.list', {})).find((a) => a.paymentId === payment.id)).toBeUndefined();
+    const { timeline } = await t.call('transactions.get', { transactionId: payment.id });
+    expect(timeline.at(-1)).toMatchObject({
+      event: 'cashier_settled_elsewhere',
+      detail: expect.stringMatching(/^Sam: not charged on PlutoPay .*\(not on the dashboard\); not verified/),
+    });
+
+    // That account back after all, then another switch: the create is sent to neither account.
+    relay.up();
+    await useAccount(t, onFirst);
+    await useAccount(t, second);
+    expect(await creates()).toBe(sent);
+    expect(await tillPaymentsOn(first)).toEqual(made);
+    expect(await tillPaymentsOn(second)).toEqual([]);
+    expect(
+      (await t.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.id === payment.id),
+    ).toMatchObject({ status: 'failed' });
+  });
 });
