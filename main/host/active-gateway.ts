@@ -112,6 +112,19 @@ export class ActiveGateway {
     return this.current ? this.accountName : null;
   }
 
+  /**
+   * Which account the gateway of that name is read with now (account(), for the active one; else the
+   * one forName builds), or null while the till holds no keys for it in this mode. A plan made before
+   * a switch of gateway is followed only while this is still the account it was made on.
+   */
+  accountFor(name: GatewayName): string | null {
+    if (this.current?.name === name) return this.accountName;
+    if (this.options.settings.get().gateway === name) return null;
+    if (this.sandbox) return SANDBOX_ACCOUNT;
+    const config = this.accountConfig(name);
+    return config ? accountNameOf(config) : null;
+  }
+
   get sandboxUrl(): string | null {
     return this.sandbox?.url ?? null;
   }

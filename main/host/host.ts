@@ -236,6 +236,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     mode: () => settings.get().mode,
     embeddedSandbox: () => settings.get().embeddedSandbox,
     gatewayAccount: () => active.account(),
+    gatewayAccountOf: (name) => active.accountFor(name),
     connectivity,
     counter: { tipping: () => settings.get().tipping },
     readers: {

@@ -81,6 +81,12 @@ export interface PaymentsOptions {
    * masked key): a dispute keeps the account that reported it, and only this one's are shown. Absent: ''.
    */
   gatewayAccount?: () => string | null;
+  /**
+   * The account the gateway of that name is read with now (ActiveGateway.accountFor: the active one's,
+   * or the one gatewayNamed builds), null while the till holds no keys for it: a plan keeps the account
+   * it was made on and is read with no other. Absent: ''.
+   */
+  gatewayAccountOf?: (name: GatewayName) => string | null;
   connectivity: Connectivity;
   readers: ReaderDirectory;
   counter?: CounterOptions;
@@ -299,6 +305,12 @@ export class PaymentEngine {
     return this.options.gatewayAccount?.() ?? '';
   }
 
+  /** The account the gateway of that name is read with now ('' while unknown; see PaymentsOptions.gatewayAccountOf). */
+  gatewayAccountOf(name: GatewayName): string {
+    if (this.activeGateway()?.name === name) return this.gatewayAccount();
+    return this.options.gatewayAccountOf?.(name) ?? '';
+  }
+
   /**
    * Whether a dispute is shown (Needs attention, a payment's details, the refund it leaves room for):
    * of the till's gateway and mode, only those the account it uses now reported — another account's
@@ -385,12 +397,17 @@ export class PaymentEngine {
   }
 
   /**
-   * The payments made before the till kept their account (migration 027) become the account's it uses
-   * now for their gateway and mode, before anything reads them: at start, and at each switch.
+   * The payments and plans made before the till kept their account (migrations 027, 028) become the
+   * account's it uses now for their gateway and mode, before anything reads them: at start, and at
+   * each switch. A plan of another gateway than the active one is claimed by the account that gateway
+   * is read with (a plan is followed after a switch of gateway).
    */
   claimAccount(): void {
     const gateway = this.activeGateway();
-    if (gateway) this.journal.claimPaymentAccounts(gateway.name, this.options.mode(), this.gatewayAccount());
+    const mode = this.options.mode();
+    if (gateway) this.journal.claimPaymentAccounts(gateway.name, mode, this.gatewayAccount());
+    for (const name of Object.keys(GATEWAY_LABELS) as GatewayName[])
+      this.journal.claimPlanAccounts(name, mode, this.gatewayAccountOf(name));
   }
 
   private tellAttention(paymentId: string, item: AttentionView | null): void {

@@ -11,6 +11,7 @@ import { FINAL_PLAN_STATUSES, GATEWAY_LABELS } from '../../common/contract/views
 import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { inBackground } from '../core/background';
+import { accountWords } from '../gateway/accounts';
 import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
@@ -105,6 +106,8 @@ export class Installments {
         // The account of this mode (the sandbox's, or the shop's) holds it: only its keys can read it.
         mode: this.engine.options.mode(),
         onSandbox: this.onSandbox(),
+        // The very account it is sent to: no other's "no such plan" says anything of it.
+        gatewayAccount: this.engine.gatewayAccount(),
       });
       this.engine.planChanged(record.id);
       const sent = await this.send(record, gateway, true);
@@ -255,7 +258,8 @@ export class Installments {
    * mode: the plan's view says so, and what the shop must do.
    */
   private gatewayOf(
-    plan: Pick<InstallmentPlanRecord, 'gateway'> & Partial<Pick<InstallmentPlanRecord, 'mode' | 'onSandbox'>>,
+    plan: Pick<InstallmentPlanRecord, 'gateway'> &
+      Partial<Pick<InstallmentPlanRecord, 'mode' | 'onSandbox' | 'gatewayAccount'>>,
   ): PaymentGateway | null {
     // The till holds one account's keys at a time (settings drop the other mode's): a plan of
     // another account is never read with them (they cannot see it).
@@ -270,12 +274,13 @@ export class Installments {
   }
 
   /**
-   * Why the keys the till holds now cannot see the plan — made in the other mode, or on the embedded
-   * sandbox while it is off (or on the shop's own test account while it is on) — and what the shop
-   * can do; null when they can (nothing given: the caller checked it).
+   * Why the keys the till holds now cannot see the plan — made in the other mode, on the embedded
+   * sandbox while it is off (or on the shop's own test account while it is on), or on another of the
+   * shop's own accounts than the one Settings names now for its gateway — and what the shop can do;
+   * null when they can (nothing given: the caller checked it).
    */
   private otherAccount(
-    plan: Partial<Pick<InstallmentPlanRecord, 'gateway' | 'mode' | 'onSandbox'>>,
+    plan: Partial<Pick<InstallmentPlanRecord, 'gateway' | 'mode' | 'onSandbox' | 'gatewayAccount'>>,
   ): { reason: string; why: string; fix: string } | null {
     const label = GATEWAY_LABELS[plan.gateway ?? 'payplug'];
     const mode = this.engine.options.mode();
@@ -285,18 +290,29 @@ export class Installments {
         why: `This plan was made in ${plan.mode} mode and the till is in ${mode} mode, holding only ${label}'s ${mode} keys, which cannot see it`,
         fix: `Switch back to ${plan.mode} mode in Settings (F7)`,
       };
-    if (plan.onSandbox === undefined || plan.onSandbox === this.onSandbox()) return null;
-    return plan.onSandbox
-      ? {
-          reason: 'made on the embedded sandbox',
-          why: `This plan was made on the embedded sandbox, which is turned off: ${label}'s keys the till holds now cannot see it`,
-          fix: 'Turn the embedded sandbox back on in Settings (F7)',
-        }
-      : {
-          reason: `made with the shop's own ${label} test account`,
-          why: `This plan was made with the shop's own ${label} test account, and the till now uses the embedded sandbox, which cannot see it`,
-          fix: 'Turn the embedded sandbox off in Settings (F7)',
-        };
+    if (plan.onSandbox !== undefined && plan.onSandbox !== this.onSandbox())
+      return plan.onSandbox
+        ? {
+            reason: 'made on the embedded sandbox',
+            why: `This plan was made on the embedded sandbox, which is turned off: ${label}'s keys the till holds now cannot see it`,
+            fix: 'Turn the embedded sandbox back on in Settings (F7)',
+          }
+        : {
+            reason: `made with the shop's own ${label} test account`,
+            why: `This plan was made with the shop's own ${label} test account, and the till now uses the embedded sandbox, which cannot see it`,
+            fix: 'Turn the embedded sandbox off in Settings (F7)',
+          };
+    // The shop's own account, but maybe not this one: its URL and key were changed in Settings since
+    // ('' on either side: a plan not claimed yet, or no keys for its gateway, which notFollowed says).
+    if (!plan.gateway || !plan.gatewayAccount) return null;
+    const now = this.engine.gatewayAccountOf(plan.gateway);
+    if (now === '' || now === plan.gatewayAccount) return null;
+    const made = accountWords(plan.gateway, plan.gatewayAccount);
+    return {
+      reason: `made on ${made.words}`,
+      why: `This plan was made on ${label} ${made.words}, and the till now uses ${accountWords(plan.gateway, now).words}, which cannot see it`,
+      fix: `Put back ${made.settings} in Settings (F7)`,
+    };
   }
 
   private isActive(gateway: PaymentGateway): boolean {
@@ -475,7 +491,8 @@ export class Installments {
     for (const payment of payments) {
       if (!payment.installmentPlanId || known.has(payment.id)) continue;
       const plan = journal.planByGatewayId(gateway.name, payment.installmentPlanId);
-      if (!plan) continue;
+      // Another account's plan (one of the same id there) is read with its own keys only.
+      if (!plan || this.otherAccount(plan)) continue;
       byPlan.set(plan.id, [...(byPlan.get(plan.id) ?? []), payment]);
     }
     let taken = 0;

@@ -289,6 +289,14 @@ export interface InstallmentPlanRecord {
    * sandbox's keys can see it (migration 023).
    */
   onSandbox: boolean;
+  /**
+   * The very account that holds it, as a payment keeps it (PaymentRecord.gatewayAccount: `sandbox`, or
+   * the account's address and its key masked as Settings shows it): after the URL and key of the same
+   * mode change, the new account cannot see it, and it is read and looked for with no other. '' for a
+   * plan made before the till kept it, until the first account of its gateway and mode the till uses
+   * claims it (Journal.claimPlanAccounts, migration 028).
+   */
+  gatewayAccount: string;
   createdAt: string;
   updatedAt: string;
 }
@@ -317,7 +325,7 @@ const RUNNING_PLAN = `status NOT IN (${FINAL_PLAN_STATUSES.map((s) => `'${s}'`).
 
 const SELECT_PLAN = `SELECT id, gateway, plan_id AS planId, order_reference AS orderReference,
   idempotency_key AS idempotencyKey, currency, amount, schedule, customer, status, pay_url AS payUrl, failure, mode,
-  sandbox AS onSandbox, created_at AS createdAt, updated_at AS updatedAt FROM installment_plans`;
+  sandbox AS onSandbox, gateway_account AS gatewayAccount, created_at AS createdAt, updated_at AS updatedAt FROM installment_plans`;
 
 function toPlan(row: RawPlan): InstallmentPlanRecord {
   return {
@@ -958,6 +966,21 @@ export class Journal {
       .run(account, gateway, mode);
     if (claimed.changes > 0) this.paymentRows.clear();
     return claimed.changes;
+  }
+
+  /**
+   * The plans of a gateway and mode on the shop's own account made before the till kept which one
+   * (gatewayAccount '', migration 028) become `account`'s, as claimPaymentAccounts does for payments.
+   * Returns how many were claimed.
+   */
+  claimPlanAccounts(gateway: GatewayName, mode: Mode, account: string): number {
+    if (account === '' || account === 'sandbox') return 0;
+    return this.db
+      .prepare(
+        `UPDATE installment_plans SET gateway_account = ?
+         WHERE gateway_account = '' AND sandbox = 0 AND gateway = ? AND mode = ?`,
+      )
+      .run(account, gateway, mode).changes;
   }
 
   getPayment(id: string): PaymentRecord | undefined {
@@ -1653,8 +1676,8 @@ export class Journal {
     this.db
       .prepare(
         `INSERT INTO installment_plans (id, gateway, plan_id, order_reference, idempotency_key, currency, amount, schedule,
-           customer, status, pay_url, failure, mode, sandbox, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           customer, status, pay_url, failure, mode, sandbox, gateway_account, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         plan.id,
@@ -1671,6 +1694,7 @@ export class Journal {
         plan.failure,
         plan.mode,
         plan.onSandbox ? 1 : 0,
+        plan.gatewayAccount,
         now,
         now,
       );

@@ -966,6 +966,36 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(journal.getPayment('pay_own')).toMatchObject({ gatewayAccount: account });
   });
 
+  it('028 plan account names: the sandbox’s keep it, the shop’s own are claimed by the first account used', () => {
+    const db = databaseAt(27);
+    const plan = (id: string, mode: string, sandbox: number, gateway = 'payplug') =>
+      db
+        .prepare(
+          `INSERT INTO installment_plans (id, gateway, plan_id, order_reference, idempotency_key, currency, amount,
+             schedule, customer, status, pay_url, failure, mode, sandbox, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, 'EUR', 9000, '[]', '{}', 'active', NULL, NULL, ?, ?, ?, ?)`,
+        )
+        .run(id, gateway, `inst_${id}`, `ORD-${id}`, `plan-${id}`, mode, sandbox, AT, AT);
+    plan('ipl_own', 'test', 0);
+    plan('ipl_live', 'live', 0);
+    plan('ipl_sandbox', 'test', 1);
+    plan('ipl_other_gateway', 'test', 0, 'plural');
+    upgrade(db, 28);
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    expect(journal.getPlan('ipl_sandbox')).toMatchObject({ onSandbox: true, gatewayAccount: 'sandbox' });
+    expect(journal.getPlan('ipl_own')).toMatchObject({ onSandbox: false, gatewayAccount: '' });
+    // The account the till uses for their gateway and mode claims them, once; no other row.
+    const account = 'http://127.0.0.1:4242/payplug sk_test_…9f3a';
+    expect(journal.claimPlanAccounts('payplug', 'test', account)).toBe(1);
+    expect(journal.getPlan('ipl_own')).toMatchObject({ gatewayAccount: account });
+    expect(journal.getPlan('ipl_live')).toMatchObject({ gatewayAccount: '' });
+    expect(journal.getPlan('ipl_other_gateway')).toMatchObject({ gatewayAccount: '' });
+    expect(journal.getPlan('ipl_sandbox')).toMatchObject({ gatewayAccount: 'sandbox' });
+    expect(journal.claimPlanAccounts('payplug', 'test', 'http://127.0.0.1:4343/payplug sk_test_…0000')).toBe(0);
+    expect(journal.claimPlanAccounts('payplug', 'test', 'sandbox')).toBe(0);
+    expect(journal.getPlan('ipl_own')).toMatchObject({ gatewayAccount: account });
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });

@@ -26,6 +26,7 @@ import { migration as refusedReaderActions } from './024-refused-reader-actions'
 import { migration as paymentAccounts } from './025-payment-accounts';
 import { migration as disputeAccounts } from './026-dispute-accounts';
 import { migration as paymentAccountNames } from './027-payment-account-names';
+import { migration as planAccountNames } from './028-plan-account-names';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -56,6 +57,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   paymentAccounts,
   disputeAccounts,
   paymentAccountNames,
+  planAccountNames,
 ];
 
 export type { Migration };
