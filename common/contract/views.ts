@@ -485,10 +485,15 @@ export interface ReconciliationGatewayView {
   gap: ReconciliationGap | null;
   /** Why it was not compared, or that its list was read only in part. */
   note: string | null;
-  /** The period's journal payments sent to this gateway. */
+  /** The period's journal payments sent to this gateway, on the account it is read with now. */
   payments: number;
   matched: number;
   differences: number;
+  /**
+   * The period's payments made on another account of this gateway (the embedded sandbox before a
+   * switch, the shop's own before its URL and key changed): not compared, named in `note`. Absent: none.
+   */
+  otherAccounts?: number;
   /** Its list was not read to its end (see ReconciliationView.incomplete). */
   incomplete?: { read: number; listed: number; more: boolean; unchecked: number };
 }

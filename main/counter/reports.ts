@@ -24,6 +24,7 @@ import {
 import { formatLocalDateTime, localDate, nextDate, startOfLocalDay } from '../../common/timezone';
 import type { Settings } from '../config/settings';
 import { errorText, HostError, journalWriteProblem } from '../core/errors';
+import { accountWords } from '../gateway/accounts';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import { GATEWAY_LABELS } from '../gateway/registry';
 import { chargedByShopBankTerminal, STANDALONE_LABEL } from '../payments/standalone';
@@ -79,6 +80,13 @@ export interface ReportDeps {
    * switched gateway are reconciled against their own gateway's records.
    */
   gatewayFor?: (name: GatewayName) => PaymentGateway | null;
+  /**
+   * The account the gateway of that name is read with now (ActiveGateway.accountFor), or null while
+   * the till holds no keys for it: a payment made on another account of that gateway (the embedded
+   * sandbox before a switch, the shop's own before its URL and key changed) is in no list this one
+   * gives, so it is named apart, not compared. Absent: every payment is compared.
+   */
+  gatewayAccountOf?: (name: GatewayName) => string | null;
   readerLabel: (readerId: string) => string | null;
   accountName: () => string | null;
   /** Prints ESC/POS parts on the receipt printer (the receipts' queue): the job's outcome. */
@@ -982,17 +990,28 @@ export class CounterReports {
     const differences: ReconciliationView['differences'] = [];
     for (const name of GATEWAY_NAMES.filter((n) => names.has(n))) {
       const label = GATEWAY_LABELS[name];
-      let rows = journalRows((r) => sent(r) && r.gateway === name);
       const gateway = name === active?.name ? active : (this.deps.gatewayFor?.(name) ?? null);
+      // Made on another account of this gateway than the one read now ('' on either side: not known,
+      // compared as before): that account's list is not this one's, so it is named, not compared.
+      const reading = gateway ? (this.deps.gatewayAccountOf?.(name) ?? '') : '';
+      const mine = (r: PaymentRecord) =>
+        sent(r) && r.gateway === name && (reading === '' || r.gatewayAccount === '' || r.gatewayAccount === reading);
+      let rows = journalRows(mine);
+      const elsewhere = records.filter((r) => sent(r) && r.gateway === name && !mine(r));
+      const elsewhereNote = elsewhere.length > 0 ? madeElsewhere(name, elsewhere, reading) : null;
+      const withElsewhere = (note: string | null) =>
+        [note, elsewhereNote].filter((n): n is string => n !== null).join(' ') || null;
+      const apart = elsewhere.length > 0 ? { otherAccounts: elsewhere.length } : {};
       const notCompared = (gap: ReconciliationGap, note: string): ReconciliationGatewayView => ({
         name,
         label,
         compared: false,
         gap,
-        note,
+        note: withElsewhere(note),
         payments: rows.length,
         matched: 0,
         differences: 0,
+        ...apart,
       });
       const theirs = `${rows.length} payment${rows.length === 1 ? '' : 's'} of the period sent to it`;
       if (!gateway) {
@@ -1025,7 +1044,7 @@ export class CounterReports {
       // Parts of the till's plans it took in from the list: its own payments, compared as such.
       if (listed.takenIn > 0) {
         records = periodRecords();
-        rows = journalRows((r) => sent(r) && r.gateway === name);
+        rows = journalRows(mine);
       }
       if (listed.complete) listed.payments.push(...(await this.datedLater(gateway, rows, listed.payments)));
       const result = reconcile({
@@ -1051,15 +1070,18 @@ export class CounterReports {
         label,
         compared: true,
         gap: null,
-        note: incomplete
-          ? `Incomplete: ${label} lists ${incomplete.more ? 'at least ' : ''}${incomplete.listed} payments for ` +
-            `these dates and only the first ${incomplete.read} were read. ${incomplete.unchecked} of the ` +
-            `journal's payments could not be checked and are not counted as differences; the gateway's totals ` +
-            `are of the part read only.`
-          : null,
+        note: withElsewhere(
+          incomplete
+            ? `Incomplete: ${label} lists ${incomplete.more ? 'at least ' : ''}${incomplete.listed} payments for ` +
+                `these dates and only the first ${incomplete.read} were read. ${incomplete.unchecked} of the ` +
+                `journal's payments could not be checked and are not counted as differences; the gateway's totals ` +
+                `are of the part read only.`
+            : null,
+        ),
         payments: rows.length,
         matched: result.matchedByGatewayId + result.matchedByOrderReference,
         differences: result.differences.length,
+        ...apart,
         ...(incomplete ? { incomplete } : {}),
       });
     }
@@ -1230,6 +1252,20 @@ interface GatewayList {
   more: boolean;
   /** Parts of the till's own plans in the list the journal lacked, taken in before comparing. */
   takenIn: number;
+}
+
+/**
+ * The period's payments of a gateway made on another account than the one it is read with now (the
+ * embedded sandbox before a switch, the shop's own before its URL and key changed), named apart: no
+ * list of this account holds them, so they are neither compared nor "journal only".
+ */
+function madeElsewhere(name: GatewayName, records: readonly PaymentRecord[], reading: string): string {
+  const accounts = [...new Set(records.map((r) => r.gatewayAccount))].map((a) => accountWords(name, a).words);
+  const count = records.length === 1 ? '1 payment of the period was' : `${records.length} payments of the period were`;
+  return (
+    `${count} made on another account (${accounts.join('; ')}), not compared: ` +
+    `the till now reads ${GATEWAY_LABELS[name]} on ${accountWords(name, reading).words}.`
+  );
 }
 
 /** Who moved a payment's money, as the reports' breakdown names it: its gateway, or the shop's bank. */

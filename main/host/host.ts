@@ -317,6 +317,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     settings: () => settings.get(),
     gateway: () => active.peek(),
     gatewayFor: (name) => active.forName(name),
+    gatewayAccountOf: (name) => active.accountFor(name),
     readerLabel: (id) => journal.getReader(id)?.label ?? readers?.resolve(id)?.label ?? null,
     accountName: () => active.merchant?.businessName ?? null,
     print: (parts) => receipts.printParts(parts),

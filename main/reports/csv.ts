@@ -248,7 +248,8 @@ export function paymentsCsv(
   for (const g of reconciliation?.gateways ?? []) {
     const verdict = !g.compared
       ? `not compared: ${g.note ?? ''}`
-      : `${g.differences === 0 ? 'agreed' : `${g.differences} difference${g.differences === 1 ? '' : 's'}`}, ${g.matched} matched`;
+      : `${g.differences === 0 ? 'agreed' : `${g.differences} difference${g.differences === 1 ? '' : 's'}`}, ${g.matched} matched` +
+        (g.otherAccounts ? `; ${g.otherAccounts} made on another account, not compared` : '');
     // row_type … status, then blanks up to `gateway`.
     rows.push(['reconciliation', window.date, '', '', csvText(verdict), '', ...blank(8), csvText(g.label), '', '']);
   }

@@ -317,6 +317,8 @@ export interface ReportReconciliation {
     readonly note: string | null;
     readonly matched: number;
     readonly differences: number;
+    /** Payments made on another account of the gateway: not compared (named in `note`). */
+    readonly otherAccounts?: number;
   }[];
   readonly differences: readonly {
     readonly cause: string;

@@ -5,6 +5,8 @@
  * not expected at the gateway, a live report counts live payments only, and a day is closed once.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { maskKey } from '../../main/core/masking';
+import { startSandbox } from '../../sandbox/index';
 import { startTestHost, type TestHost } from '../support/host';
 import { payplug, ShiftedClock } from '../support/payplug';
 import { waitFor } from '../support/host';
@@ -172,6 +174,60 @@ describe('reports through the host', () => {
       'PlutoPay',
       'PayPlug',
     ]);
+  });
+
+  it('a payment made on another account of the gateway is named apart, not "journal only"', async () => {
+    // The shop charged a card on the embedded sandbox, then typed its own PlutoPay account in Settings.
+    // The day was compared with the new account's list only: the sandbox's sale showed as missing at
+    // the gateway, and the Z kept a difference that was none.
+    const own = await startSandbox({ port: 0, db: ':memory:' });
+    t = await startTestHost();
+    try {
+      const morning = await charge(1800);
+      expect(morning.status).toBe('succeeded');
+      await t.call('settings.update', { embeddedSandbox: false, apiBaseUrl: own.url, secretKey: own.secret_key });
+      await waitFor(
+        async () => (await t.call('session.snapshot', {})).connectivity.recovering === null,
+        5_000,
+        'recovery',
+      );
+      const link = await t.call('payments.create', { amount: 2500, currency: 'EUR', channel: 'link' });
+      await t.call('simulate.payLink', { paymentId: link.id, cardNumber: '4242424242424242' });
+      await t.waitForPayment(link.id, (p) => p.status === 'succeeded');
+
+      const apart =
+        '1 payment of the period was made on another account (the embedded sandbox), not compared: the till ' +
+        `now reads PlutoPay on the account at ${own.url} with the key ${maskKey(own.secret_key)}.`;
+      const reconciliation = await t.call('reports.reconcile', {});
+      expect(reconciliation.differences).toEqual([]);
+      expect(reconciliation.gateways).toEqual([
+        {
+          name: 'plutopay',
+          label: 'PlutoPay',
+          compared: true,
+          gap: null,
+          note: apart,
+          payments: 1,
+          matched: 1,
+          differences: 0,
+          otherAccounts: 1,
+        },
+      ]);
+      expect(reconciliation.ok).toBe(true);
+
+      const z = await t.call('reports.close', { closedBy: 'Ada' });
+      expect(z.reconciliation?.differences).toEqual([]);
+      expect(z.text).toMatch(/PlutoPay\s+agreed \(1\)/);
+      expect(z.text.replace(/\s+/g, ' ')).toContain('1 payment of the period was made on another account');
+      expect(z.text).not.toMatch(/journal only/i);
+      const csv = (await t.call('reports.csv', { number: 1 })).content.split('\r\n');
+      expect(csv.filter((l) => l.startsWith('reconciliation,'))).toEqual([
+        expect.stringContaining('agreed, 1 matched; 1 made on another account, not compared'),
+      ]);
+    } finally {
+      await t.close();
+      await own.close();
+    }
   });
 
   it('refunding a payment another till took counts the refund here, not the sale', async () => {
