@@ -336,15 +336,16 @@ export class Installments {
   }
 
   /**
-   * The shop changed Settings (a gateway's keys removed or entered again): the running plans of
-   * another gateway than the till's are shown again (whether they are followed may have changed),
-   * and every running plan is read at once.
+   * The shop changed Settings (a gateway's keys removed or entered again, another URL and key, mode or
+   * sandbox): every running plan is shown again, since whether it is followed may have changed (a plan
+   * of the till's own gateway too: a plan made on the account it used before is no longer followed, and
+   * the screen kept showing it followed), and the plans of another gateway than the till's are read at once.
    */
   settingsChanged(): void {
     const active = this.engine.activeGateway()?.name;
-    const others = this.engine.journal.runningPlans().filter((plan) => plan.gateway !== active);
-    for (const plan of others) this.engine.planChanged(plan.id);
-    if (others.length > 0) this.watcher.followPlans(true);
+    const running = this.engine.journal.runningPlans();
+    for (const plan of running) this.engine.planChanged(plan.id);
+    if (running.some((plan) => plan.gateway !== active)) this.watcher.followPlans(true);
   }
 
   /**

@@ -100,6 +100,12 @@ describe('a PayPlug plan made on the shop’s own account, once Settings names a
     );
     expect(stale.status).toBe('active');
     expect(stale.notFollowed).toBe(notFollowed(first, second));
+    // The screen hears of it too, not only a list read again.
+    await waitFor(
+      () => t.events.some((e) => e.type === 'plan' && e.plan.id === plan.id && e.plan.notFollowed !== null),
+      5_000,
+      'the plan event: not followed',
+    );
     expect(await t.fail('installments.abort', { planId: plan.id })).toMatchObject({
       code: 'conflict',
       message: expect.stringMatching(
