@@ -621,6 +621,11 @@ export class Installments {
         {
           installmentPlanId: plan.id,
           channel: 'link',
+          // Made on the plan's account: read with the keys of another gateway than the active one, it
+          // was left for the next account of its gateway to claim, which may be another one by then.
+          ...(adopted.gatewayAccount === '' && plan.gatewayAccount !== ''
+            ? { gatewayAccount: plan.gatewayAccount }
+            : {}),
           // The part's own name, unless a payment made before the plan already has it.
           orderReference: journal.findByOrder(part).length === 0 ? part : `${part}-${payment.id.slice(-6)}`,
         },

@@ -190,4 +190,50 @@ describe('a PayPlug plan made on the shop’s own account, once Settings names a
     expect(await plansOn(first)).toEqual(made);
     expect(await plansOn(second)).toEqual([]);
   });
+  it('a part taken in while the till used another gateway keeps the plan’s account, not the next one used', async () => {
+    // A part read with PayPlug's stored keys while PlutoPay was the till's gateway kept no account, and
+    // the first PayPlug account used after that claimed it: after the shop changed PayPlug's URL and key,
+    // a refund of it went to the new account, which has never heard of it.
+    const clock = new ShiftedClock();
+    const first = await sandboxOn(clock);
+    const second = await sandboxOn(clock);
+    const t = await startTestHost({ sandbox: first, clock, tuning: { remotePollMs: 50, planPollMs: 100 } });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { apiBaseUrl: first.url, secretKey: first.secret_key });
+    await useAccount(t, first);
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: grace,
+      orderReference: 'PLAN-AC3',
+    });
+    await onAccount(first, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    await waitFor(async () => (await shown(t, plan.id)).schedule[0]!.paid, 5_000, 'the first part paid');
+
+    // PlutoPay is the till's gateway when PayPlug charges the second part.
+    await t.call('settings.update', { gateway: 'plutopay' });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plutopay', 5_000, 'PlutoPay');
+    clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
+    await onAccount(first, 'GET', '/_sandbox/ledger');
+    const charged = await waitFor(
+      async () => {
+        const p = await part(t, 'PLAN-AC3#2');
+        return p?.status === 'succeeded' ? p : undefined;
+      },
+      5_000,
+      'the second part',
+    );
+
+    // Back on PayPlug, with another account's URL and key: the part is not refunded there.
+    await useAccount(t, second);
+    expect(await t.fail('payments.refund', { paymentId: charged.id, amount: 1000 })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringContaining(
+        `This payment was made on PayPlug the account at ${first.payplug.url} with the key ${maskKey(first.payplug.secret_key)}`,
+      ),
+    });
+  });
 });
