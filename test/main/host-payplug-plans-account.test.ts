@@ -60,6 +60,22 @@ describe('a PayPlug plan made on the shop’s own account, once Settings names a
   const shown = async (t: TestHost, id: string): Promise<InstallmentPlanView> =>
     (await t.call('installments.list', {})).find((p) => p.id === id)!;
 
+  /** A plan of €90.00 in 3 made through the till, its first part paid by the customer on `account`. */
+  const planPaidOnce = async (t: TestHost, account: RunningSandbox, orderReference: string) => {
+    const plan = await t.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: grace,
+      orderReference,
+    });
+    await onAccount(account, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    await waitFor(async () => (await shown(t, plan.id)).schedule[0]!.paid, 5_000, 'the first part paid');
+    return plan;
+  };
+
   const part = async (t: TestHost, orderReference: string) =>
     (await t.call('payments.list', { filter: 'all', limit: 100 })).find((p) => p.orderReference === orderReference);
 
@@ -77,17 +93,7 @@ describe('a PayPlug plan made on the shop’s own account, once Settings names a
     const t = await startTestHost({ sandbox: first, clock, tuning: { remotePollMs: 50, planPollMs: 100 } });
     cleanup.push(() => t.close());
     await useAccount(t, first);
-    const plan = await t.call('installments.create', {
-      amount: 9000,
-      currency: 'EUR',
-      count: 3,
-      customer: grace,
-      orderReference: 'PLAN-AC1',
-    });
-    await onAccount(first, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
-      card_number: '4242424242424242',
-    });
-    await waitFor(async () => (await shown(t, plan.id)).schedule[0]!.paid, 5_000, 'the first part paid');
+    const plan = await planPaidOnce(t, first, 'PLAN-AC1');
 
     await useAccount(t, second);
     const stale = await waitFor(
@@ -201,17 +207,7 @@ describe('a PayPlug plan made on the shop’s own account, once Settings names a
     cleanup.push(() => t.close());
     await t.call('settings.update', { apiBaseUrl: first.url, secretKey: first.secret_key });
     await useAccount(t, first);
-    const plan = await t.call('installments.create', {
-      amount: 9000,
-      currency: 'EUR',
-      count: 3,
-      customer: grace,
-      orderReference: 'PLAN-AC3',
-    });
-    await onAccount(first, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
-      card_number: '4242424242424242',
-    });
-    await waitFor(async () => (await shown(t, plan.id)).schedule[0]!.paid, 5_000, 'the first part paid');
+    const plan = await planPaidOnce(t, first, 'PLAN-AC3');
 
     // PlutoPay is the till's gateway when PayPlug charges the second part.
     await t.call('settings.update', { gateway: 'plutopay' });
