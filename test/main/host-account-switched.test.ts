@@ -39,6 +39,38 @@ describe('a payment made on the shop’s own account, once Settings names anothe
     await recovered(t);
   };
 
+  /**
+   * A till on the shop's own account (`first`, behind a relay) whose create of `amount` was taken there
+   * but its answer lost, the account out of reach since; `second` is the account Settings names next.
+   */
+  const lostCreateOnFirst = async (amount: number, orderReference: string) => {
+    const first = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => first.close());
+    const relay = await startGatewayProxy(first.url);
+    cleanup.push(() => relay.close());
+    const second = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => second.close());
+    const t = await startTestHost({ sandbox: first });
+    cleanup.push(() => t.close());
+    const onFirst = { ...first, url: relay.url } as RunningSandbox;
+    await useAccount(t, onFirst);
+    const losing = relay.loseAnswer({
+      matches: (method, path) => method === 'POST' && path === '/v1/terminal/create-payment',
+      fate: 'taken',
+    });
+    void t.host.invoke('payments.create', { amount, currency: 'EUR', orderReference });
+    await losing;
+    relay.down();
+    const made = await tillPaymentsOn(first);
+    const payment = await waitFor(
+      async () =>
+        (await t.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.orderReference === orderReference),
+      5_000,
+      'the payment',
+    );
+    return { first, onFirst, relay, second, t, made, payment };
+  };
+
   it('is never read nor made again with the new key, across a restart, and says which account to put back', async () => {
     const first = await startSandbox({ port: 0, db: ':memory:' });
     cleanup.push(() => first.close());
@@ -102,33 +134,8 @@ describe('a payment made on the shop’s own account, once Settings names anothe
   });
 
   it('a create whose answer was lost is never sent to the new account: it is found on its own when it is back', async () => {
-    const first = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => first.close());
-    const relay = await startGatewayProxy(first.url);
-    cleanup.push(() => relay.close());
-    const second = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => second.close());
-    const t = await startTestHost({ sandbox: first });
-    cleanup.push(() => t.close());
-    const onFirst = { ...first, url: relay.url } as RunningSandbox;
-    await useAccount(t, onFirst);
-
-    // The first account makes the payment, its answer is lost, and the account is out of reach since.
-    const losing = relay.loseAnswer({
-      matches: (method, path) => method === 'POST' && path === '/v1/terminal/create-payment',
-      fate: 'taken',
-    });
-    void t.host.invoke('payments.create', { amount: 1300, currency: 'EUR', orderReference: 'LOST-1' });
-    await losing;
-    relay.down();
-    const made = await tillPaymentsOn(first);
+    const { first, onFirst, relay, second, t, made, payment } = await lostCreateOnFirst(1300, 'LOST-1');
     expect(made).toHaveLength(1);
-    const payment = await waitFor(
-      async () =>
-        (await t.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.orderReference === 'LOST-1'),
-      5_000,
-      'the payment',
-    );
     expect(payment.transactionId).toBeNull();
 
     await useAccount(t, second);
@@ -258,30 +265,7 @@ describe('a payment made on the shop’s own account, once Settings names anothe
   });
 
   it('a lost create said not charged on a rolled account is failed, and never sent again, there or here', async () => {
-    const first = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => first.close());
-    const relay = await startGatewayProxy(first.url);
-    cleanup.push(() => relay.close());
-    const second = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => second.close());
-    const t = await startTestHost({ sandbox: first });
-    cleanup.push(() => t.close());
-    const onFirst = { ...first, url: relay.url } as RunningSandbox;
-    await useAccount(t, onFirst);
-    const losing = relay.loseAnswer({
-      matches: (method, path) => method === 'POST' && path === '/v1/terminal/create-payment',
-      fate: 'taken',
-    });
-    void t.host.invoke('payments.create', { amount: 1700, currency: 'EUR', orderReference: 'ROLLED-1' });
-    await losing;
-    relay.down();
-    const made = await tillPaymentsOn(first);
-    const payment = await waitFor(
-      async () =>
-        (await t.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.orderReference === 'ROLLED-1'),
-      5_000,
-      'the payment',
-    );
+    const { first, onFirst, relay, second, t, made, payment } = await lostCreateOnFirst(1700, 'ROLLED-1');
     await useAccount(t, second);
     /** The creates the till has sent, to whichever account. */
     const creates = async () =>
