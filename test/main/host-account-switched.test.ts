@@ -39,17 +39,36 @@ describe('a payment made on the shop’s own account, once Settings names anothe
     await recovered(t);
   };
 
+  /** A PlutoPay account of the shop's own: a sandbox of its own on loopback. */
+  const anAccount = async () => {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    return sandbox;
+  };
+
+  /** Two accounts, and a till on one data directory that can be started (again) on the first. */
+  const twoAccountsOnDisk = async () => {
+    const first = await anAccount();
+    const second = await anAccount();
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-account-switched-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const start = async () => {
+      const t = await startTestHost({ sandbox: first, dataDir });
+      cleanup.push(() => t.close());
+      return t;
+    };
+    return { first, second, start };
+  };
+
   /**
    * A till on the shop's own account (`first`, behind a relay) whose create of `amount` was taken there
    * but its answer lost, the account out of reach since; `second` is the account Settings names next.
    */
   const lostCreateOnFirst = async (amount: number, orderReference: string) => {
-    const first = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => first.close());
+    const first = await anAccount();
     const relay = await startGatewayProxy(first.url);
     cleanup.push(() => relay.close());
-    const second = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => second.close());
+    const second = await anAccount();
     const t = await startTestHost({ sandbox: first });
     cleanup.push(() => t.close());
     const onFirst = { ...first, url: relay.url } as RunningSandbox;
@@ -72,17 +91,7 @@ describe('a payment made on the shop’s own account, once Settings names anothe
   };
 
   it('is never read nor made again with the new key, across a restart, and says which account to put back', async () => {
-    const first = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => first.close());
-    const second = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => second.close());
-    const dataDir = mkdtempSync(join(tmpdir(), 'host-account-switched-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const start = async () => {
-      const t = await startTestHost({ sandbox: first, dataDir });
-      cleanup.push(() => t.close());
-      return t;
-    };
+    const { first, second, start } = await twoAccountsOnDisk();
 
     const before = await start();
     await useAccount(before, first);
@@ -156,17 +165,7 @@ describe('a payment made on the shop’s own account, once Settings names anothe
   });
 
   it('the first account’s key rolled: the cashier records what its dashboard shows, and nothing is read or sent', async () => {
-    const first = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => first.close());
-    const second = await startSandbox({ port: 0, db: ':memory:' });
-    cleanup.push(() => second.close());
-    const dataDir = mkdtempSync(join(tmpdir(), 'host-account-rolled-'));
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const start = async () => {
-      const t = await startTestHost({ sandbox: first, dataDir });
-      cleanup.push(() => t.close());
-      return t;
-    };
+    const { first, second, start } = await twoAccountsOnDisk();
     const before = await start();
     await useAccount(before, first);
     const paid = await before.call('payments.create', { amount: 1500, currency: 'EUR', channel: 'link' });
