@@ -12,7 +12,7 @@ import { maskKey } from '../../main/core/masking';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startGatewayProxy } from '../support/gateway-proxy';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
-import { ShiftedClock } from '../support/payplug';
+import { planOf, payplugOn, ShiftedClock } from '../support/payplug';
 
 const grace = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };
 
@@ -40,14 +40,8 @@ describe('a PayPlug plan made on the shop’s own account, once Settings names a
   };
 
   /** A call to an account's PayPlug, as the customer's page or its dashboard would. */
-  const onAccount = async (account: RunningSandbox, method: string, path: string, body?: unknown) => {
-    const response = await fetch(account.payplug.url + path, {
-      method,
-      headers: { Authorization: `Bearer ${account.payplug.secret_key}`, 'Content-Type': 'application/json' },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    return (await response.json()) as unknown;
-  };
+  const onAccount = async (account: RunningSandbox, method: string, path: string, body?: unknown) =>
+    (await payplugOn(account, method, path, body)).json;
 
   /** The plans an account holds, as the payments of their parts name them. */
   const plansOn = async (account: RunningSandbox) => {
@@ -59,22 +53,6 @@ describe('a PayPlug plan made on the shop’s own account, once Settings names a
 
   const shown = async (t: TestHost, id: string): Promise<InstallmentPlanView> =>
     (await t.call('installments.list', {})).find((p) => p.id === id)!;
-
-  /** A plan of €90.00 in 3 made through the till, its first part paid by the customer on `account`. */
-  const planPaidOnce = async (t: TestHost, account: RunningSandbox, orderReference: string) => {
-    const plan = await t.call('installments.create', {
-      amount: 9000,
-      currency: 'EUR',
-      count: 3,
-      customer: grace,
-      orderReference,
-    });
-    await onAccount(account, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
-      card_number: '4242424242424242',
-    });
-    await waitFor(async () => (await shown(t, plan.id)).schedule[0]!.paid, 5_000, 'the first part paid');
-    return plan;
-  };
 
   const part = async (t: TestHost, orderReference: string) =>
     (await t.call('payments.list', { filter: 'all', limit: 100 })).find((p) => p.orderReference === orderReference);
@@ -93,7 +71,7 @@ describe('a PayPlug plan made on the shop’s own account, once Settings names a
     const t = await startTestHost({ sandbox: first, clock, tuning: { remotePollMs: 50, planPollMs: 100 } });
     cleanup.push(() => t.close());
     await useAccount(t, first);
-    const plan = await planPaidOnce(t, first, 'PLAN-AC1');
+    const plan = await planOf(t, 'PLAN-AC1', first);
 
     await useAccount(t, second);
     const stale = await waitFor(
@@ -207,7 +185,7 @@ describe('a PayPlug plan made on the shop’s own account, once Settings names a
     cleanup.push(() => t.close());
     await t.call('settings.update', { apiBaseUrl: first.url, secretKey: first.secret_key });
     await useAccount(t, first);
-    const plan = await planPaidOnce(t, first, 'PLAN-AC3');
+    const plan = await planOf(t, 'PLAN-AC3', first);
 
     // PlutoPay is the till's gateway when PayPlug charges the second part.
     await t.call('settings.update', { gateway: 'plutopay' });

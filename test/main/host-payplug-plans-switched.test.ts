@@ -8,10 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { InstallmentPlanView } from '../../common/contract';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
-import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+import { payplug, payplugTill, planOf, ShiftedClock } from '../support/payplug';
 import { startRewritingProxy } from '../support/proxy';
-
-const grace = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };
 
 describe('a PayPlug plan after the till switched to another gateway', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
@@ -23,23 +21,6 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
     cleanup.push(() => sandbox.close());
     return sandbox;
-  }
-
-  /** A plan of 3 × €30.00 for Grace; `paid`: its first part paid on its page. */
-  async function planOf(t: TestHost, orderReference: string, paid: boolean): Promise<InstallmentPlanView> {
-    const plan = await t.call('installments.create', {
-      amount: 9000,
-      currency: 'EUR',
-      count: 3,
-      customer: grace,
-      orderReference,
-    });
-    if (!paid) return plan;
-    await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
-      card_number: '4242424242424242',
-    });
-    await planEvent(t, plan.id, (p) => p.schedule[0]!.paid, 'the first part paid');
-    return plan;
   }
 
   const planEvent = (t: TestHost, id: string, seen: (plan: InstallmentPlanView) => boolean, what: string) =>
@@ -61,7 +42,7 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     const clock = new ShiftedClock();
     const t = await payplugTill(await sandboxOn(clock), { clock, tuning: { planPollMs: 100 } });
     cleanup.push(() => t.close());
-    const plan = await planOf(t, 'PLAN-SW1', true);
+    const plan = await planOf(t, 'PLAN-SW1', 'its page');
     await switchTo(t, 'plural');
     clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
     const second = await waitFor(() => part(t, 'PLAN-SW1#2'), 5_000, 'the second part in the journal');
@@ -82,7 +63,7 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     const clock = new ShiftedClock();
     const t = await payplugTill(await sandboxOn(clock), { clock, tuning: { planPollMs: 100 } });
     cleanup.push(() => t.close());
-    const plan = await planOf(t, 'PLAN-SW2', false);
+    const plan = await planOf(t, 'PLAN-SW2');
     await waitFor(() => part(t, 'PLAN-SW2#1'), 5_000, 'the first part in the journal');
     await switchTo(t, 'plural');
     const aborted = await payplug(t, 'PATCH', `/v1/installment_plans/${plan.gatewayPlanId}`, { aborted: true });
@@ -114,7 +95,7 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
       payplugSecretKey: sandbox.payplug.secret_key,
     });
     await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
-    const plan = await planOf(t, 'PLAN-SW3', true);
+    const plan = await planOf(t, 'PLAN-SW3', 'its page');
     await switchTo(t, 'plutopay');
     await t.call('settings.update', { payplugSecretKey: '' });
     const stale = await waitFor(
@@ -150,8 +131,8 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
       payplugUrl: `${proxy.url}/payplug`,
     });
     cleanup.push(() => t.close());
-    const first = await planOf(t, 'PLAN-SW4', true);
-    const second = await planOf(t, 'PLAN-SW5', true);
+    const first = await planOf(t, 'PLAN-SW4', 'its page');
+    const second = await planOf(t, 'PLAN-SW5', 'its page');
     await switchTo(t, 'plural');
     await t.call('installments.list', {});
     // PayPlug's answers about plans are lost from now on: every read of a plan goes unanswered.
@@ -200,7 +181,7 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     const payplugPath = url.replace(/\/webhooks\/\w+$/, '/webhooks/payplug');
     await t.call('settings.update', { gateway: 'payplug', payplugNotificationUrl: payplugPath });
     await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
-    const plan = await planOf(t, 'PLAN-SW6', true);
+    const plan = await planOf(t, 'PLAN-SW6', 'its page');
     await switchTo(t, 'plural');
     await t.call('installments.list', {});
 
@@ -237,7 +218,7 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     const clock = new ShiftedClock();
     const t = await payplugTill(await sandboxOn(clock), { clock, tuning: { planPollMs: 100 } });
     cleanup.push(() => t.close());
-    const plan = await planOf(t, 'PLAN-SW7', true);
+    const plan = await planOf(t, 'PLAN-SW7', 'its page');
     await t.call('settings.update', {
       mode: 'live',
       embeddedSandbox: false,
@@ -272,7 +253,7 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     const clock = new ShiftedClock();
     const t = await payplugTill(await sandboxOn(clock), { clock, tuning: { planPollMs: 100 } });
     cleanup.push(() => t.close());
-    const plan = await planOf(t, 'PLAN-SW8', true);
+    const plan = await planOf(t, 'PLAN-SW8', 'its page');
     // The shop's own PayPlug test account (another sandbox here): it has never heard of the plan.
     const own = await sandboxOn(clock);
     await t.call('settings.update', {

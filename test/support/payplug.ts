@@ -3,15 +3,54 @@ import { systemClock, type Clock } from '../../common/clock';
 import type { RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from './host';
 import type { HostTuning } from '../../main/host/host';
+import type { InstallmentPlanView } from '../../common/contract';
 
 /** A call to the sandbox's PayPlug emulator, as the customer's page or PayPlug's dashboard would. */
-export async function payplug(t: TestHost, method: string, path: string, body?: unknown) {
-  const response = await fetch(t.sandbox.payplug.url + path, {
+export function payplug(t: TestHost, method: string, path: string, body?: unknown) {
+  return payplugOn(t.sandbox, method, path, body);
+}
+
+/** The same call on a given account's PayPlug (a sandbox standing for one of the shop's accounts). */
+export async function payplugOn(account: RunningSandbox, method: string, path: string, body?: unknown) {
+  const response = await fetch(account.payplug.url + path, {
     method,
-    headers: { Authorization: `Bearer ${t.sandbox.payplug.secret_key}`, 'Content-Type': 'application/json' },
+    headers: { Authorization: `Bearer ${account.payplug.secret_key}`, 'Content-Type': 'application/json' },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   return { status: response.status, json: (await response.json()) as unknown };
+}
+
+/**
+ * A plan of 3 × €30.00 for Grace made through the till; with `paidOn`, its first part paid there by
+ * the customer on its page (the till's own sandbox, or the account named), until the till shows it paid.
+ */
+export async function planOf(
+  t: TestHost,
+  orderReference: string,
+  paidOn?: 'its page' | RunningSandbox,
+): Promise<InstallmentPlanView> {
+  const plan = await t.call('installments.create', {
+    amount: 9000,
+    currency: 'EUR',
+    count: 3,
+    customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+    orderReference,
+  });
+  if (!paidOn) return plan;
+  await payplugOn(
+    paidOn === 'its page' ? t.sandbox : paidOn,
+    'POST',
+    `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`,
+    {
+      card_number: '4242424242424242',
+    },
+  );
+  await waitFor(
+    async () => (await t.call('installments.list', {})).find((p) => p.id === plan.id)?.schedule[0]!.paid,
+    8_000,
+    'the first part paid',
+  );
+  return plan;
 }
 
 export async function payplugTill(
