@@ -855,6 +855,11 @@ export interface TransactionView {
    * the gateway charged the others by itself. Absent for any other payment.
    */
   installment?: { part: number; of: number };
+  /**
+   * Canceled by the cashier while it was being created, before the gateway had it: nothing was sent
+   * or charged, and the gateway has no record of it. `id` and `reference` are the till's own payment id.
+   */
+  notSent?: true;
 }
 
 export interface RefundView {

@@ -87,16 +87,7 @@ async function listFromGateway(
   const page = await gateway.list({
     // A gateway that cannot search is asked for the plain list; the till's own matches follow.
     ...(input.search && gateway.capabilities.transactionSearch ? { search: input.search } : {}),
-    ...(input.status ? { status: input.status } : {}),
-    ...(input.paymentMethodType ? { methodType: input.paymentMethodType } : {}),
-    // Gateways filter by UTC day: ask for the UTC days the shop's days overlap, then keep the
-    // shop's days exactly.
-    ...(range.from ? { dateFrom: range.from.slice(0, 10) } : {}),
-    ...(range.before ? { dateTo: new Date(Date.parse(range.before) - 1).toISOString().slice(0, 10) } : {}),
-    sortField: input.sortField,
-    sortOrder: input.sortOrder,
-    page: input.page,
-    size: input.size,
+    ...gatewayListQuery(input, range),
   });
   let rows: GatewayPayment[] = page.data.filter((p) => inRange(p.createdAt, range));
   let total = page.meta.total;
@@ -114,27 +105,107 @@ async function listFromGateway(
     }
     // The till's own matches (order reference, payment id) the gateway's search cannot see, paged
     // as the list is: a day's order references ("pos-20261130") can fill several pages.
+    // The payments canceled before the gateway had them are the till's alone: shown from the journal.
     const local = pageJournal(
       journal,
-      journalQuery(input, range, gateway.name, { tillIdsOnly: gateway.capabilities.transactionSearch }),
+      journalQuery(input, range, gateway.name, { tillIdsOnly: gateway.capabilities.transactionSearch }, 'include'),
     );
-    const mine = local.rows.filter((p) => !onPage.has(p.transactionId!));
+    const mine = local.rows.filter((p) => p.transactionId !== null && !onPage.has(p.transactionId));
     const fetched = await Promise.all(mine.map((p) => gateway.retrieve(p.transactionId!)));
     const extra = fetched.filter((p) => matchesFilters(p, input, range));
-    total += local.total - (local.rows.length - extra.length);
+    const unsent = local.rows.filter((p) => p.transactionId === null).map((p) => journaledTransactionView(p)!);
+    total += local.total - (local.rows.length - extra.length - unsent.length);
     lastPage = Math.max(lastPage, Math.ceil(local.total / input.size));
     more ||= local.more;
     rows = [...extra, ...rows];
+    return {
+      data: [
+        ...unsent,
+        ...rows.map((p) => toTransactionView(p, orderReferenceOf(p, journal), installmentOf(p, journal))),
+      ],
+      meta: { currentPage: input.page, lastPage, perPage: page.meta.perPage, total, ...(more ? { more: true } : {}) },
+    };
   }
+  // The payments the cashier canceled before the gateway had them are not in its list: each is
+  // placed on the page where the list's order puts it, so the day's story is complete.
+  const views = rows.map((p) => toTransactionView(p, orderReferenceOf(p, journal), installmentOf(p, journal)));
+  const unsent = await unsentOnPage(input, range, page, deps);
   return {
-    data: rows.map((p) => toTransactionView(p, orderReferenceOf(p, journal), installmentOf(p, journal))),
+    data: unsent.onPage.length ? mergeInOrder(views, unsent.onPage, input) : views,
     meta: {
-      currentPage: input.search ? input.page : page.meta.currentPage,
-      lastPage,
+      currentPage: page.meta.currentPage,
+      lastPage: unsent.all > 0 ? Math.max(lastPage, 1) : lastPage,
       perPage: page.meta.perPage,
-      total,
+      total: total + unsent.all,
       ...(more ? { more: true as const } : {}),
     },
+  };
+}
+
+type Sortable = Pick<TransactionView, 'createdAt' | 'amount' | 'status'>;
+
+/** Negative when `a` comes before `b` in the list's order, as the gateway sorts it. */
+function inListOrder(a: Sortable, b: Sortable, input: ListInput): number {
+  const key = (row: Sortable) =>
+    input.sortField === 'amount' ? row.amount : input.sortField === 'status' ? row.status : Date.parse(row.createdAt);
+  const [x, y] = [key(a), key(b)];
+  const ascending = x < y ? -1 : x > y ? 1 : 0;
+  return input.sortOrder === 'asc' ? ascending : -ascending;
+}
+
+function mergeInOrder(rows: TransactionView[], unsent: TransactionView[], input: ListInput): TransactionView[] {
+  const merged = [...rows];
+  for (const row of unsent) {
+    const at = merged.findIndex((other) => inListOrder(row, other, input) < 0);
+    merged.splice(at === -1 ? merged.length : at, 0, row);
+  }
+  return merged;
+}
+
+/**
+ * The payments canceled before the gateway had them that fall on this page of the gateway's list
+ * (`all`: how many match the filters, on any page). Page p holds those after the last row of page
+ * p - 1 and up to its own last row (the first page from the start, the last page to the end), so
+ * each falls on exactly one page; page p - 1 is read only when one may fall before this page.
+ */
+async function unsentOnPage(
+  input: ListInput,
+  range: CreatedRange,
+  page: Page<GatewayPayment>,
+  deps: { gateway: PaymentGateway; journal: Journal },
+): Promise<{ onPage: TransactionView[]; all: number }> {
+  const query = journalQuery({ ...input, page: 1, size: UNSENT_AT_MOST }, range, deps.gateway.name, {}, 'only');
+  const { rows, total } = pageJournal(deps.journal, query);
+  if (rows.length === 0) return { onPage: [], all: 0 };
+  const last = page.data.at(-1);
+  const lastPageOfList = page.meta.more !== true && page.meta.currentPage >= page.meta.lastPage;
+  // An empty page past the end holds none; an empty first page holds them all.
+  if (!last && input.page > 1) return { onPage: [], all: total };
+  let views = rows.map((record) => journaledTransactionView(record)!);
+  if (last && !lastPageOfList) views = views.filter((view) => inListOrder(view, last, input) <= 0);
+  if (input.page > 1 && views.length > 0) {
+    const before = await deps.gateway.list({ ...gatewayListQuery(input, range), page: input.page - 1 });
+    const previous = before.data.at(-1);
+    if (previous) views = views.filter((view) => inListOrder(view, previous, input) > 0);
+  }
+  return { onPage: views, all: total };
+}
+
+/** At most this many canceled-before-sent payments are placed among a gateway's list (a day has a few). */
+const UNSENT_AT_MOST = 500;
+
+function gatewayListQuery(input: ListInput, range: CreatedRange): Parameters<PaymentGateway['list']>[0] {
+  return {
+    ...(input.status ? { status: input.status } : {}),
+    ...(input.paymentMethodType ? { methodType: input.paymentMethodType } : {}),
+    // Gateways filter by UTC day: ask for the UTC days the shop's days overlap, then keep the
+    // shop's days exactly.
+    ...(range.from ? { dateFrom: range.from.slice(0, 10) } : {}),
+    ...(range.before ? { dateTo: new Date(Date.parse(range.before) - 1).toISOString().slice(0, 10) } : {}),
+    sortField: input.sortField,
+    sortOrder: input.sortOrder,
+    page: input.page,
+    size: input.size,
   };
 }
 
@@ -149,6 +220,7 @@ function journalQuery(
   range: CreatedRange,
   gateway: GatewayName | null,
   search: { tillIdsOnly?: boolean } = {},
+  unsent?: TransactionQuery['unsent'],
 ): TransactionQuery | null {
   const method = input.paymentMethodType ? JOURNALED_METHOD_OF[input.paymentMethodType] : undefined;
   if (method === null) return null;
@@ -156,6 +228,7 @@ function journalQuery(
     gateway,
     chargedBy: gateway === null ? 'terminal' : 'gateway',
     ...(input.search ? { search: { prefix: input.search, ...search } } : {}),
+    ...(unsent ? { unsent } : {}),
     ...(input.status ? { status: input.status } : {}),
     ...(method ? { method } : {}),
     ...(range.from ? { createdFrom: range.from } : {}),
@@ -194,7 +267,10 @@ function listJournaled(
 ): Page<TransactionView> {
   const { gateway, journal } = deps;
   const terminal = input.source === 'terminal';
-  const { rows, total, more } = pageJournal(journal, journalQuery(input, range, terminal ? null : gateway.name));
+  const { rows, total, more } = pageJournal(
+    journal,
+    journalQuery(input, range, terminal ? null : gateway.name, {}, 'include'),
+  );
   return {
     data: rows
       .map((record) => journaledTransactionView(record, journal.installmentPartOf(record)))

@@ -513,7 +513,8 @@ export function journaledTransactionView(
   record: PaymentRecord,
   installment: InstallmentPart = null,
 ): TransactionView | null {
-  if (record.transactionId === null || !isTransactionStatus(record.status)) return null;
+  if (record.transactionId === null) return unsentCancel(record) ? journalOnlyTransactionView(record) : null;
+  if (!isTransactionStatus(record.status)) return null;
   return {
     id: record.transactionId,
     reference: record.reference ?? record.transactionId,
@@ -554,7 +555,16 @@ export function journalOnlyTransactionView(record: PaymentRecord): TransactionVi
     ...journaledTransactionView({ ...record, transactionId: record.id, status: 'pending' })!,
     reference: record.id,
     status: isTransactionStatus(record.status) ? record.status : 'pending',
+    ...(unsentCancel(record) ? { notSent: true as const } : {}),
   };
+}
+
+/**
+ * A payment the cashier canceled while it was being created, before the gateway had it (the
+ * journal's UNSENT_CANCEL): no charge was made, but the Transactions list shows it, so the day reads whole.
+ */
+function unsentCancel(record: PaymentRecord): boolean {
+  return record.transactionId === null && record.status === 'canceled' && record.cancelAskedAt !== null;
 }
 
 function isTransactionStatus(status: PaymentStatus): status is TransactionStatus {

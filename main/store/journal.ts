@@ -406,6 +406,13 @@ const SEARCH_SORT_AT_MOST = 2_000;
 /** Transaction ids looked up in one query by findByTransactionIds. */
 const BY_TRANSACTION_CHUNK = 500;
 
+/**
+ * A payment the cashier canceled while it was being created, before the gateway had it: journaled
+ * canceled with no transaction id (cancel_asked_at says the cashier asked). It is part of the day's
+ * story, so the Transactions list shows it, labelled as never sent.
+ */
+const UNSENT_CANCEL = `transaction_id IS NULL AND status = 'canceled' AND cancel_asked_at IS NOT NULL`;
+
 /** The methods a journaled transaction shows (journaledTransactionView in payments/views.ts). */
 export type JournaledMethod = 'terminal' | 'link' | 'card';
 
@@ -445,6 +452,12 @@ export interface TransactionQuery {
    * too unless `tillIdsOnly` (a gateway that searches its references itself).
    */
   search?: { prefix: string; tillIdsOnly?: boolean };
+  /**
+   * The payments the cashier canceled while they were being created, which never reached the
+   * gateway (no transaction id, see UNSENT_CANCEL): 'include' lists them with the rest (a list the
+   * journal keeps), 'only' lists them alone (to place among a gateway's own list). Default: left out.
+   */
+  unsent?: 'include' | 'only';
   sortField: 'created_at' | 'amount' | 'status';
   sortOrder: 'asc' | 'desc';
   page: number;
@@ -1181,7 +1194,11 @@ export class Journal {
   pageTransactions(query: TransactionQuery): { rows: PaymentRecord[]; total: number; more: boolean } {
     const where = [
       `charged_by = ?`,
-      `transaction_id IS NOT NULL`,
+      query.unsent === 'only'
+        ? UNSENT_CANCEL
+        : query.unsent === 'include'
+          ? `(transaction_id IS NOT NULL OR (${UNSENT_CANCEL}))`
+          : `transaction_id IS NOT NULL`,
       `status IN (${TRANSACTION_STATUSES.map(() => '?').join(', ')})`,
     ];
     const params: (string | number)[] = [query.chargedBy ?? 'gateway', ...TRANSACTION_STATUSES];

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { pluralTill } from '../support/plural';
 import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -260,5 +261,80 @@ describe('a cancel naming a charge of an order that has an open payment', () => 
     expect(created.ok && created.value.notSent).toBeUndefined();
     expect(await cancelling).toMatchObject({ ok: true, value: { id: open.id, status: 'canceled' } });
     expect(till.held.pushes).toEqual([]);
+  });
+});
+
+/**
+ * A charge canceled before the gateway had it is part of the day's story: the Transactions list
+ * shows it, named by the till's id and marked as never sent (it was missing from every list: the
+ * gateway never had it, and the journal's list kept only payments with a gateway transaction).
+ */
+describe('the Transactions list, with a charge canceled before the gateway had it', () => {
+  /** Creates the charge and cancels it in the same turn: journaled canceled, nothing sent. */
+  async function canceledUnsent(
+    t: TestHost,
+    orderReference: string,
+    amount: number,
+    requestId: string,
+    currency = 'USD',
+  ) {
+    const creating = t.host.invoke('payments.create', { amount, currency, orderReference, requestId });
+    const cancelling = t.host.invoke('payments.cancelCreate', { requestId, orderReference });
+    const created = await creating;
+    await cancelling;
+    if (!created.ok) throw new Error(created.error.message);
+    expect(created.value).toMatchObject({ status: 'canceled', transactionId: null });
+    return created.value;
+  }
+
+  it('lists it, labelled, on the page where the list’s order puts it (PlutoPay keeps its own list)', async () => {
+    // A gateway with no payments but these (no demo data).
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', seed: false });
+    cleanup.push(() => sandbox.close());
+    const t = await startTestHost({ sandbox });
+    cleanup.push(() => t.close());
+    const first = await t.call('payments.create', { amount: 1000, currency: 'USD', orderReference: 'ESC-8a' });
+    const unsent = await canceledUnsent(t, 'ESC-8b', 2000, 'req_esc8abcdefgh');
+    const last = await t.call('payments.create', { amount: 3000, currency: 'USD', orderReference: 'ESC-8c' });
+
+    const all = await t.call('transactions.list', {});
+    expect(all.meta.total).toBe(3);
+    expect(all.data.map((row) => row.orderReference).sort()).toEqual(['ESC-8a', 'ESC-8b', 'ESC-8c']);
+    expect(all.data.find((row) => row.orderReference === 'ESC-8b')).toMatchObject({
+      id: unsent.id,
+      reference: unsent.id,
+      status: 'canceled',
+      amount: 2000,
+      notSent: true,
+    });
+    // The gateway's own rows are not marked.
+    expect(all.data.filter((row) => row.notSent)).toHaveLength(1);
+
+    // One row a page, by amount: it falls on exactly one page, between the gateway's rows.
+    const byAmount = async (page: number) =>
+      (await t.call('transactions.list', { sortField: 'amount', sortOrder: 'asc', size: 1, page })).data.map(
+        (row) => row.id,
+      );
+    expect(await byAmount(1)).toEqual([first.transactionId]);
+    expect(await byAmount(2)).toEqual([unsent.id, last.transactionId]);
+    expect(await byAmount(3)).toEqual([]);
+    // Filtered out by what it is not; found by its order reference.
+    expect((await t.call('transactions.list', { status: 'pending' })).data.map((r) => r.id)).not.toContain(unsent.id);
+    expect((await t.call('transactions.list', { status: 'canceled' })).data.map((r) => r.id)).toEqual([unsent.id]);
+    expect((await t.call('transactions.list', { search: 'ESC-8b' })).data).toEqual([
+      expect.objectContaining({ id: unsent.id, notSent: true }),
+    ]);
+    // Its details are the journal's: canceled by the cashier, nothing sent.
+    const detail = await t.call('transactions.get', { transactionId: unsent.id });
+    expect(detail).toMatchObject({ journalOnly: true, transaction: { status: 'canceled', notSent: true } });
+  });
+
+  it('lists it on Plural, whose list is the journal’s', async () => {
+    const t = await pluralTill();
+    cleanup.push(() => t.close());
+    const unsent = await canceledUnsent(t, 'ESC-9', 2500, 'req_esc9abcdefgh', 'INR');
+    const list = await t.call('transactions.list', {});
+    expect(list.data).toEqual([expect.objectContaining({ id: unsent.id, status: 'canceled', notSent: true })]);
+    expect(list.meta.total).toBe(1);
   });
 });

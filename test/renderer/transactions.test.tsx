@@ -335,6 +335,27 @@ describe('Transactions screen', () => {
     expect(within(row('pay_refused')).getByText('Failed')).toBeTruthy();
   });
 
+  it('says a charge canceled before the gateway had it was not charged, not a bare "Canceled"', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('transactions.list', () =>
+      ok(
+        pageOf(
+          [
+            makeTransaction({ id: 'pay_unsent', reference: 'pay_unsent', status: 'canceled', notSent: true }),
+            makeTransaction({ id: TX_ID, reference: 'pay_voided', status: 'canceled' }),
+          ],
+          1,
+          1,
+        ),
+      ),
+    );
+    await renderApp(bridge, { screen: 'transactions' });
+    const row = (reference: string) => screen.getByText(reference).closest('tr')!;
+    await screen.findByText('pay_unsent');
+    expect(within(row('pay_unsent')).getByText('Canceled before it was sent: not charged')).toBeTruthy();
+    expect(within(row('pay_voided')).getByText('Canceled')).toBeTruthy();
+  });
+
   it('says "more than" when the gateway gives no count, only that more pages follow', async () => {
     // Found by a tester: PayPlug's page 1 said "26 transactions · page 1 of 2", page 2 "30".
     const bridge = new FakeBridge();

@@ -498,7 +498,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
             <dt>Amount</dt>
             <dd>{money(t.amount, t.currency)}</dd>
             <dt>Status</dt>
-            <dd>{detail.journalOnly && payment ? statusLabel(payment.status) : transactionStatus(t)}</dd>
+            <dd>{detail.journalOnly && payment && !t.notSent ? statusLabel(payment.status) : transactionStatus(t)}</dd>
             {t.status === 'requires_capture' ? (
               <>
                 <dt>Authorisation</dt>
@@ -784,9 +784,12 @@ export function Transactions() {
 
 /**
  * A transaction's status in words: a link nobody paid before it lapsed is said so, not a bare
- * "Failed" that reads as a card refused (found by using the app).
+ * "Failed" that reads as a card refused (found by using the app); a payment canceled before the
+ * gateway had it says that nothing was charged.
  */
 function transactionStatus(t: TransactionView): string {
+  // Esc while it was being created: the gateway never had it, so nothing was charged.
+  if (t.notSent) return 'Canceled before it was sent: not charged';
   if (t.status === 'failed' && t.failureCode === 'link_expired') return 'Failed: link expired, not paid';
   return statusLabel(t.status);
 }
