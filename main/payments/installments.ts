@@ -161,8 +161,15 @@ export class Installments {
   }
 
   private refreshing: Promise<PlansRead> | null = null;
-  /** The running plans the last reading could not read, and why (an X names them: notReadLast). */
-  private lastNotRead: PlanNotRead[] = [];
+  /**
+   * The running plans the last reading could not read, and why (an X names them: notReadLast), each
+   * with when it failed (`seq`), so a read of the plan since (its part closed, a reconciliation,
+   * another reading) is not taken for the older failure.
+   */
+  private lastNotRead: (PlanNotRead & { seq: number; keys?: true })[] = [];
+  /** When each plan was last read in full (its parts taken in), on the same count as `seq`. */
+  private readAt = new Map<string, number>();
+  private seq = 0;
 
   /** The reading under way, or a new one (`beforeClose`: see readBeforeClose). */
   private reading(beforeClose: boolean): Promise<PlansRead> {
@@ -184,9 +191,28 @@ export class Installments {
     return (await this.reading(true)).notRead;
   }
 
-  /** The running plans the last reading of them (periodic, or before a close) could not read, and why. */
+  /**
+   * The running plans not read, and why, as they stand now (an X is printed from it): those the keys
+   * the till holds now cannot see, whatever the last reading found (keys removed or changed since),
+   * and those the last reading (periodic, or before a close) could not read, unless read since.
+   */
   notReadLast(): readonly PlanNotRead[] {
-    return this.lastNotRead;
+    const failed = new Map(this.lastNotRead.map((entry) => [entry.plan.id, entry]));
+    const gateways = new Map<GatewayName, PaymentGateway | null>();
+    const notRead: PlanNotRead[] = [];
+    for (const plan of this.engine.journal.runningPlans()) {
+      if (!gateways.has(plan.gateway)) gateways.set(plan.gateway, this.gatewayOf({ gateway: plan.gateway }));
+      const elsewhere = this.otherAccount(plan);
+      if (elsewhere || !gateways.get(plan.gateway)) {
+        notRead.push({ plan, reason: elsewhere?.reason ?? `no keys for ${GATEWAY_LABELS[plan.gateway]}` });
+        continue;
+      }
+      const last = failed.get(plan.id);
+      if (!last || last.seq <= (this.readAt.get(plan.id) ?? 0)) continue;
+      // Not read for want of keys, which the till holds now: not read since they came back.
+      notRead.push({ plan, reason: last.keys ? 'not read since its keys changed' : last.reason });
+    }
+    return notRead;
   }
 
   private async readRunning(beforeClose: boolean): Promise<PlansRead> {
@@ -198,7 +224,7 @@ export class Installments {
     const gateways = new Map<GatewayName, PaymentGateway | null>();
     /** The gateways that left a read unanswered in this reading: their other plans are not asked for. */
     const unreachable = new Set<GatewayName>();
-    const notRead: PlanNotRead[] = [];
+    const notRead: (PlanNotRead & { seq: number; keys?: true })[] = [];
     for (const plan of running()) {
       if (this.engine.closed) break;
       if (!gateways.has(plan.gateway)) gateways.set(plan.gateway, this.gatewayOf({ gateway: plan.gateway }));
@@ -207,21 +233,18 @@ export class Installments {
       const label = GATEWAY_LABELS[plan.gateway];
       // No keys for it (or none of its mode): its view says so, and the plan is read again once they are back.
       if (!gateway) {
-        notRead.push({
-          plan,
-          reason: elsewhere?.reason ?? `no keys for ${label}`,
-        });
+        notRead.push({ plan, reason: elsewhere?.reason ?? `no keys for ${label}`, seq: ++this.seq, keys: true });
         continue;
       }
       if (throttled && this.isActive(gateway)) {
-        notRead.push({ plan, reason: `${label} asked the till to wait` });
+        notRead.push({ plan, reason: `${label} asked the till to wait`, seq: ++this.seq });
         continue;
       }
       if (
         unreachable.has(plan.gateway) ||
         (beforeClose && this.isActive(gateway) && connectivity.state === 'offline')
       ) {
-        notRead.push({ plan, reason: `${label} unreachable` });
+        notRead.push({ plan, reason: `${label} unreachable`, seq: ++this.seq });
         continue;
       }
       try {
@@ -231,8 +254,8 @@ export class Installments {
         // Unanswered: a read's own error, or a plan's look-up turned into what the cashier is told.
         if (error instanceof GatewayUnreachable || (error instanceof HostError && error.code === 'offline')) {
           unreachable.add(plan.gateway);
-          notRead.push({ plan, reason: `${label} unreachable` });
-        } else notRead.push({ plan, reason: errorText(error) });
+          notRead.push({ plan, reason: `${label} unreachable`, seq: ++this.seq });
+        } else notRead.push({ plan, reason: errorText(error), seq: ++this.seq });
       }
     }
     this.lastNotRead = notRead;
@@ -472,6 +495,7 @@ export class Installments {
     const plan = await this.read(gateway, (g) => g.installments!.retrieve(record.planId!));
     const updated = this.store(record, plan);
     await this.takeInAll(updated, gateway);
+    this.readAt.set(record.id, ++this.seq);
     return this.engine.journal.getPlan(updated.id)!;
   }
 

@@ -169,6 +169,52 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     expect(x.text).toContain('NOT READ YET (2)');
   });
 
+  it('the X names a plan not read only while that is true: read again since, it is not named; unseen by the keys now, it is', async () => {
+    // Found by review: the X named the plans the last full reading missed, so a plan read again since
+    // (its first part paid) stayed named until the next reading, and a plan the keys entered since
+    // cannot see was not named at all.
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const t = await startTestHost({ sandbox, tuning: { remotePollMs: 50, planPollMs: 600_000 } });
+    cleanup.push(() => t.close());
+    // The shop's own account (here, the sandbox's, reached through the proxy).
+    await t.call('settings.update', {
+      embeddedSandbox: false,
+      gateway: 'payplug',
+      payplugApiBaseUrl: `${proxy.url}/payplug`,
+      payplugSecretKey: sandbox.payplug.secret_key,
+    });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const plan = await planOf(t, 'PLAN-X1');
+    // A reading while PayPlug refuses to answer about plans (the till stays online): the X names the plan.
+    proxy.answer = (_method, path) =>
+      path.includes('/installment_plans/')
+        ? { status: 400, body: '{"object":"error","message":"Temporarily refused"}' }
+        : null;
+    await t.call('installments.list', {});
+    expect((await t.call('reports.x', {})).plansNotRead).toEqual([
+      { orderReference: 'PLAN-X1', gateway: 'PayPlug', reason: expect.stringContaining('Temporarily refused') },
+    ]);
+
+    // PayPlug answers again; the customer pays the first part, and the plan is read again with it.
+    proxy.answer = () => null;
+    await payplug(t, 'POST', `/_sandbox/payments/${plan.schedule[0]!.paymentIds[0]}/pay`, {
+      card_number: '4242424242424242',
+    });
+    await planEvent(t, plan.id, (p) => p.schedule[0]!.paid, 'the first part paid');
+    await waitFor(async () => (await t.call('reports.x', {})).plansNotRead.length === 0, 5_000, 'the X naming none');
+
+    // Another PayPlug key entered since: the plan's account is not the one the till reads now.
+    await t.call('settings.update', { payplugSecretKey: 'sk_test_AnotherAccount00000000000' });
+    const x = await t.call('reports.x', {});
+    expect(x.plansNotRead).toEqual([
+      { orderReference: 'PLAN-X1', gateway: 'PayPlug', reason: expect.stringMatching(/^made on /) },
+    ]);
+    expect(x.text).toContain('NOT READ YET (1)');
+  });
+
   it('reads the plan at once on a PayPlug notification while the till uses Plural, checked by PayPlug', async () => {
     // Found by the previous round: the receiver checked notifications with the active gateway only,
     // so PayPlug's were refused once the till used Plural, and a part waited for the 10-minute round.
