@@ -403,6 +403,10 @@ export function newPaymentRecord(
  * (about sqrt(50 · 100 000): both plans then read a few thousand rows at worst).
  */
 const SEARCH_SORT_AT_MOST = 2_000;
+/** Refused reader actions are kept at least this many days, and all of the open day (pruneRefusedReaderActions). */
+export const REFUSALS_KEPT_DAYS = 7;
+/** At most this many refused reader actions are kept, the newest. */
+export const REFUSALS_KEPT_AT_MOST = 1_000;
 /** Transaction ids looked up in one query by findByTransactionIds. */
 const BY_TRANSACTION_CHUNK = 500;
 
@@ -742,6 +746,11 @@ export class Journal {
     });
     const last = db.prepare('SELECT MAX(window_end) AS end FROM z_reports').get<{ end: string | null }>();
     if (last?.end) this.closedUntil = Date.parse(last.end);
+    try {
+      this.pruneRefusedReaderActions();
+    } catch {
+      // Housekeeping only: a journal on a read-only or full disk still opens (its writes say why they fail).
+    }
   }
 
   /**
@@ -2110,8 +2119,7 @@ export class Journal {
 
   /**
    * Notes a reader action refused for asking other money than its payment (within the caller's
-   * transition, with the payment's attention item). Those of payments now final are dropped: their
-   * actions are not collected whatever they ask (the payment is over), so the list stays short.
+   * transition, with the payment's attention item), and prunes the list (pruneRefusedReaderActions).
    */
   noteReaderActionRefused(refusal: {
     gateway: GatewayName;
@@ -2120,13 +2128,6 @@ export class Journal {
     currency: string;
     paymentId: string;
   }): void {
-    const settled = [...SETTLED_STATUSES];
-    this.db
-      .prepare(
-        `DELETE FROM refused_reader_actions WHERE payment_id IN
-           (SELECT id FROM payments WHERE status IN (${settled.map(() => '?').join(', ')}))`,
-      )
-      .run(...settled);
     this.db
       .prepare(
         `INSERT OR IGNORE INTO refused_reader_actions (gateway, action_id, amount, currency, payment_id, refused_at)
@@ -2140,6 +2141,37 @@ export class Journal {
         refusal.paymentId,
         this.nowIso(),
       );
+    this.pruneRefusedReaderActions();
+  }
+
+  /**
+   * Keeps the refused reader actions short; run at every start and after each refusal is noted. A
+   * row only spares the cashier a second Needs attention item for an action the gateway delivers
+   * again (the action is refused whether it is kept or not: its money is checked every time), and a
+   * gateway's reader action lives minutes. Dropped: those of payments now final (their actions are
+   * not collected whatever they ask), those refused before both the open day (the end of the last
+   * Z) and the last REFUSALS_KEPT_DAYS days, and beyond the newest REFUSALS_KEPT_AT_MOST (a
+   * misbehaving gateway's flood).
+   */
+  pruneRefusedReaderActions(): void {
+    const settled = [...SETTLED_STATUSES];
+    const now = Date.parse(this.nowIso());
+    const lastDays = now - REFUSALS_KEPT_DAYS * 24 * 3_600_000;
+    // The open day starts at the end of the last Z; a till that never closed one keeps the last days.
+    const since = Number.isFinite(this.closedUntil) ? Math.min(lastDays, this.closedUntil) : lastDays;
+    // Walks the refusals (few), each payment by its key: not every final payment of the journal.
+    this.db
+      .prepare(
+        `DELETE FROM refused_reader_actions WHERE refused_at < ? OR EXISTS (SELECT 1 FROM payments
+           WHERE payments.id = refused_reader_actions.payment_id AND payments.status IN (${settled.map(() => '?').join(', ')}))`,
+      )
+      .run(new Date(since).toISOString(), ...settled);
+    this.db
+      .prepare(
+        `DELETE FROM refused_reader_actions WHERE rowid NOT IN
+           (SELECT rowid FROM refused_reader_actions ORDER BY refused_at DESC, rowid DESC LIMIT ?)`,
+      )
+      .run(REFUSALS_KEPT_AT_MOST);
   }
 
   // -- disputes ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import {
   Journal,
   JOURNAL_SCHEMA_VERSION,
   newPaymentRecord,
+  REFUSALS_KEPT_AT_MOST,
   type PaymentPatch,
   type PaymentRecord,
 } from '../../main/store/journal';
@@ -36,6 +37,70 @@ describe('journal', () => {
   const dirs: string[] = [];
   afterEach(() => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the refused reader actions of the open day and the last week, at most the newest 1,000', () => {
+    // Found by review: rows of payments that never settle were kept for ever.
+    const DAY = 24 * 3_600_000;
+    const clock = new FakeClock(Date.parse('2026-03-01T10:00:00.000Z'));
+    const db = openDatabase(':memory:');
+    let journal = new Journal(db, clock);
+    const open = (id: string) =>
+      journal.insertPayment(
+        paymentFixture({ id, orderReference: id, idempotencyKey: id, status: 'in_progress' }),
+        'created',
+      );
+    const refuse = (actionId: string, paymentId: string) =>
+      journal.noteReaderActionRefused({ gateway: 'plutopay', actionId, amount: 99_00, currency: 'EUR', paymentId });
+    const refused = (actionId: string) => journal.readerActionRefused('plutopay', actionId, 99_00, 'EUR');
+    const rows = () => db.prepare('SELECT COUNT(*) AS n FROM refused_reader_actions').get<{ n: number }>()!.n;
+    open('pay_stuck0000001');
+    open('pay_stuck0000002');
+    refuse('act_old', 'pay_stuck0000001');
+    // Six days on, it is kept; eight days on, without a Z, it is not (its payment never settled).
+    clock.advance(6 * DAY);
+    refuse('act_recent', 'pay_stuck0000002');
+    expect([refused('act_old'), refused('act_recent')]).toEqual([true, true]);
+    clock.advance(2 * DAY);
+    journal = new Journal(db, clock);
+    expect([refused('act_old'), refused('act_recent')]).toEqual([false, true]);
+
+    // The open day is kept however long it lasts: here, since a Z closed ten days ago; what was
+    // refused before that Z and before the last week is not.
+    journal.insertZReport({
+      mode: 'test',
+      number: 1,
+      businessDate: '2026-03-09',
+      windowStart: '2026-03-08T23:00:00.000Z',
+      windowEnd: new Date(clock.now()).toISOString(),
+      closedAt: new Date(clock.now()).toISOString(),
+      closedBy: 'Sam',
+      override: null,
+      report: '{}',
+      reconciliation: null,
+      digest: 'd1',
+    });
+    clock.advance(3_600_000);
+    refuse('act_open_day', 'pay_stuck0000001');
+    clock.advance(10 * DAY);
+    journal = new Journal(db, clock);
+    expect([refused('act_recent'), refused('act_open_day')]).toEqual([false, true]);
+    expect(rows()).toBe(1);
+
+    // Those of a payment now final go at the next refusal.
+    journal.updatePayment('pay_stuck0000001', { status: 'canceled' }, 'canceled');
+    open('pay_stuck0000003');
+    refuse('act_flood_0', 'pay_stuck0000003');
+    expect([refused('act_open_day'), refused('act_flood_0')]).toEqual([false, true]);
+
+    // A flood of refusals keeps the newest.
+    for (let i = 1; i <= REFUSALS_KEPT_AT_MOST; i++) {
+      clock.advance(1);
+      refuse(`act_flood_${i}`, 'pay_stuck0000003');
+    }
+    expect(rows()).toBe(REFUSALS_KEPT_AT_MOST);
+    expect([refused('act_flood_0'), refused('act_flood_1')]).toEqual([false, true]);
+    expect(refused(`act_flood_${REFUSALS_KEPT_AT_MOST}`)).toBe(true);
   });
 
   it('records a payment and every transition in its timeline', () => {
