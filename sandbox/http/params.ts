@@ -25,6 +25,11 @@ export interface IntOptions extends Common {
   max?: number;
   minCode?: string;
   maxCode?: string;
+  /**
+   * A body's value that is no integer, said in the emulator's own words (the field's label and what
+   * was sent); default: "<label> must be an integer, not a string".
+   */
+  notInteger?: (label: string, value: unknown) => string;
 }
 type Req = { required: true };
 
@@ -43,7 +48,7 @@ export interface MetadataLimits {
 export const METADATA_LIMITS: MetadataLimits = { keys: 50, keyLength: 40, valueLength: 500 };
 export type Metadata = Record<string, string | number | boolean>;
 
-function describe(value: unknown): string {
+export function kindOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
@@ -124,7 +129,7 @@ export class Params {
     if (value === undefined) return undefined;
     if (typeof value !== 'string')
       throw badRequest(
-        `${this.label(name)} must be a string, not ${describe(value)}`,
+        `${this.label(name)} must be a string, not ${kindOf(value)}`,
         this.label(name),
         'parameter_invalid_type',
       );
@@ -177,7 +182,8 @@ export class Params {
     } else {
       if (typeof value !== 'number' || !Number.isInteger(value)) {
         throw badRequest(
-          `${this.label(name)} must be an integer, not ${describe(value)}`,
+          options.notInteger?.(this.label(name), value) ??
+            `${this.label(name)} must be an integer, not ${kindOf(value)}`,
           this.label(name),
           'parameter_invalid_type',
         );
@@ -207,7 +213,7 @@ export class Params {
     if (typeof value === 'boolean') return value;
     if (this.fromQuery && (value === 'true' || value === 'false')) return value === 'true';
     throw badRequest(
-      `${this.label(name)} must be a boolean, not ${describe(value)}`,
+      `${this.label(name)} must be a boolean, not ${kindOf(value)}`,
       this.label(name),
       'parameter_invalid_type',
     );
@@ -220,7 +226,7 @@ export class Params {
     if (value === undefined) return undefined;
     if (typeof value !== 'string')
       throw badRequest(
-        `${this.label(name)} must be a string, not ${describe(value)}`,
+        `${this.label(name)} must be a string, not ${kindOf(value)}`,
         this.label(name),
         'parameter_invalid_type',
       );
@@ -248,7 +254,7 @@ export class Params {
     if (value === undefined) return undefined;
     if (typeof value !== 'string')
       throw badRequest(
-        `${this.label(name)} must be a string, not ${describe(value)}`,
+        `${this.label(name)} must be a string, not ${kindOf(value)}`,
         this.label(name),
         'parameter_invalid_type',
       );
@@ -335,7 +341,7 @@ export class Params {
         }
       } else if (typeof item !== 'number' && typeof item !== 'boolean') {
         throw badRequest(
-          `${this.label(name)}.${key} must be a string, a number or a boolean, not ${describe(item)}`,
+          `${this.label(name)}.${key} must be a string, a number or a boolean, not ${kindOf(item)}`,
           `${this.label(name)}.${key}`,
           'parameter_invalid_type',
         );

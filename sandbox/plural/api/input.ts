@@ -4,7 +4,7 @@
  * silently. Amounts are `{value, currency}` in paise: value an integer from 100 to 100000000,
  * currency "INR".
  */
-import { Params } from '../../http/params';
+import { kindOf, Params } from '../../http/params';
 import { invalidRequest } from '../errors';
 import { PAYMENT_METHODS } from '../domain/model';
 import type { Address, CreateOrderInput, Customer, PaymentInput, SplitInput } from '../domain/orders';
@@ -36,9 +36,25 @@ function amount(p: Params, name: string, options?: { required?: boolean }): numb
 function amount(p: Params, name: string, options: { required?: boolean } = {}): number | undefined {
   const object = p.object(name, ['value', 'currency'], options);
   if (!object) return undefined;
-  const value = object.int('value', { required: true, min: AMOUNT_MIN, max: AMOUNT_MAX });
+  const value = object.int('value', { required: true, min: AMOUNT_MIN, max: AMOUNT_MAX, notInteger: notPaise });
   object.oneOf('currency', ['INR'] as const, { required: true });
   return value;
+}
+
+/**
+ * An amount's value that is no integer, in the words of Plural's reference, which states every
+ * amount as an integer "in Paisa" from 100 (₹1): what was sent, and for an integer sent as text
+ * (`"21000"`), the number to send instead.
+ */
+function notPaise(label: string, value: unknown): string {
+  const digits = typeof value === 'string' && /^(?:0|[1-9]\d{0,14})$/.test(value);
+  const sent =
+    typeof value === 'string'
+      ? `the text "${value.length > 20 ? `${value.slice(0, 20)}…` : value}"`
+      : typeof value === 'number'
+        ? String(value)
+        : kindOf(value);
+  return `${label} must be an integer amount in paise (100 is ₹1), not ${sent}${digits ? `: send ${value} as a number` : ''}`;
 }
 
 /** merchant_order_reference (of an order or a refund): 1–50 of A-Z a-z 0-9 - _. */

@@ -274,4 +274,31 @@ describe('POST /api/pay/v1/orders', () => {
     }
     expect(await h.api.ledger()).toEqual([]);
   });
+
+  it('says an amount that is no integer in the reference’s terms (paise, ₹1 is 100), and what to send instead', async () => {
+    // Found by review: "order_amount.value must be an integer, not a string" was PlutoPay's wording.
+    const sent = async (value: unknown) =>
+      (
+        await h.api.call<PluralError>('POST', '/api/pay/v1/orders', {
+          merchant_order_reference: 'typed',
+          order_amount: { value, currency: 'INR' },
+        })
+      ).body;
+    expect(await sent('21000')).toEqual({
+      code: 'INVALID_REQUEST',
+      param: 'order_amount.value',
+      message:
+        'order_amount.value must be an integer amount in paise (100 is ₹1), not the text "21000": send 21000 as a number',
+    });
+    const words = async (value: unknown) => (await sent(value)).message;
+    expect(await words('₹210')).toBe(
+      'order_amount.value must be an integer amount in paise (100 is ₹1), not the text "₹210"',
+    );
+    expect(await words(210.5)).toBe('order_amount.value must be an integer amount in paise (100 is ₹1), not 210.5');
+    expect(await words(true)).toBe('order_amount.value must be an integer amount in paise (100 is ₹1), not a boolean');
+    expect(await words('9'.repeat(40))).toBe(
+      `order_amount.value must be an integer amount in paise (100 is ₹1), not the text "${'9'.repeat(20)}…"`,
+    );
+    expect(await h.api.ledger()).toEqual([]);
+  });
 });
