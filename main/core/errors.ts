@@ -22,6 +22,14 @@ export function toCommandError(error: unknown): CommandError {
     return { code: 'validation', message: error.message, issues, gatewayType: error.type };
   }
   if (error instanceof GatewayError) {
+    // A malformed request (400: a wrong type, a broken format): the till's request, not the card or
+    // the sale, and refused before anything was done. Said so, with the gateway's own words.
+    if (error.status === 400)
+      return {
+        code: 'gateway',
+        message: `The gateway refused the till's request as invalid, so nothing was charged or changed: ${error.message}`,
+        gatewayType: error.type,
+      };
     const code: ErrorCode =
       error.status === 404
         ? 'not_found'

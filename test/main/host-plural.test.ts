@@ -18,7 +18,7 @@ import { startSandbox } from '../../sandbox/index';
 import { PLURAL_TEST_CARDS } from '../../common/plural-test-cards';
 import type { LedgerOrder } from '../gateway/plural-support';
 import { waitFor, type TestHost } from '../support/host';
-import { payOrder, plural, pluralTill, pluralTillBehindProxy } from '../support/plural';
+import { payOrder, plural, pluralRequest, pluralTill, pluralTillBehindProxy } from '../support/plural';
 import type { RewritingProxy } from '../support/proxy';
 
 async function ledgerOrder(t: TestHost, orderId: string): Promise<LedgerOrder> {
@@ -711,6 +711,29 @@ describe('a till on Plural', () => {
     expect(authorised.amountCapturable).toBe(12_000);
     const log = await t.call('devlog.list', { limit: 200 });
     expect(log.some((e) => /Notification ORDER_AUTHORIZED/.test(e.summary))).toBe(true);
+  });
+
+  it('tells the cashier plainly when Plural refuses a request as invalid, in Plural’s words', async () => {
+    // Found by review: the cashier read "The gateway refused: order_amount.value must be an integer,
+    // not a string", a developer's words with nothing about whether anything was charged.
+    const till = await pluralTillBehindProxy();
+    cleanup.push(() => till.close());
+    const { t, sandbox, proxy } = till;
+    // What Plural answers an amount sent as text (asked of the sandbox itself), given to the till's create.
+    const refused = await pluralRequest(sandbox, 'POST', '/api/pay/v1/orders', {
+      merchant_order_reference: 'typed-1',
+      order_amount: { value: '21000', currency: 'INR' },
+    });
+    const body = await refused.text();
+    expect(refused.status).toBe(400);
+    proxy.answer = (method, path) =>
+      method === 'POST' && path === '/api/pay/v1/orders' ? { status: 400, body } : null;
+    const error = await t.fail('payments.create', { amount: 21_000, currency: 'INR', orderReference: 'TYPED-1' });
+    expect(error).toMatchObject({ code: 'gateway', gatewayType: 'INVALID_REQUEST' });
+    expect(error.message).toBe(
+      "The gateway refused the till's request as invalid, so nothing was charged or changed: " +
+        'order_amount.value must be an integer amount in paise (100 is ₹1), not the text "21000": send 21000 as a number',
+    );
   });
 
   describe('an order Plural creates without a payment page', () => {
