@@ -11,6 +11,7 @@
  */
 import type { z } from 'zod';
 import { redact } from '../core/masking';
+import { strictUtf8 } from '../core/utf8';
 import { traceEnd, tracing } from '../core/trace';
 import {
   GatewayError,
@@ -318,7 +319,7 @@ async function readAnswer(response: Response): Promise<string | null> {
   }
   if (response.body === null) return '';
   if (declared !== null && !response.headers.has('content-encoding'))
-    return utf8(new Uint8Array(await response.arrayBuffer()));
+    return strictUtf8(new Uint8Array(await response.arrayBuffer()));
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -332,16 +333,7 @@ async function readAnswer(response: Response): Promise<string | null> {
     }
     chunks.push(value);
   }
-  return utf8(Buffer.concat(chunks, size));
-}
-
-/** UTF-8 as response.text() decodes it (a byte-order mark dropped), but null for bytes that are not UTF-8. */
-function utf8(bytes: Uint8Array): string | null {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return null;
-  }
+  return strictUtf8(Buffer.concat(chunks, size));
 }
 
 /** Where a redirect points, as an origin only (its path and query may carry anything). */

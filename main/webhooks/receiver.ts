@@ -13,6 +13,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Clock } from '../../common/clock';
 import { createLimitedServer, type ConnectionLimits } from '../core/connection-limits';
 import { securityHeaders } from '../core/security-headers';
+import { strictFormFields } from '../core/utf8';
 import type { GatewayNotifications, PaymentGateway, VerifiedNotification } from '../gateway/port';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -202,7 +203,22 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       else page(response, 200, 'Thank you', 'The counter has been told. You can close this page.');
       options.onReturn?.(result.paymentId);
     };
-    if (request.method === 'GET') return finish(url.searchParams);
+    // Fields that are not UTF-8 (bytes, or %XX escapes of Latin-1) are refused, as everywhere in the
+    // host, never read with U+FFFD in them: a signed field checked as something the gateway never sent.
+    const unreadable = (where: string) => {
+      options.onReturnRefused?.(`its ${where} is not UTF-8 text: not read`);
+      page(
+        response,
+        400,
+        'Not readable',
+        'This page was not sent as UTF-8 text, so it was not read. The counter checks the payment with the gateway itself.',
+      );
+    };
+    if (request.method === 'GET') {
+      // A browser sends a URL's query in ASCII, anything else escaped: raw bytes above it are no query.
+      const fields = /[^\x20-\x7e]/.test(request.url ?? '') ? null : strictFormFields(url.search.slice(1));
+      return fields ? finish(fields) : unreadable('query');
+    }
     readBody(request, MAX_RETURN_BYTES, budget, (body) => {
       if (body === 'busy') {
         response.setHeader('Connection', 'close');
@@ -213,7 +229,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
         response.setHeader('Connection', 'close');
         return page(response, 413, 'Too large', 'This request is too large.');
       }
-      finish(new URLSearchParams(body.toString('utf8')));
+      const fields = strictFormFields(body);
+      if (!fields) return unreadable('form');
+      finish(fields);
     });
   };
 

@@ -255,6 +255,69 @@ describe("the receiver's answers carry the web-mode server's defensive headers",
   });
 });
 
+describe("the customer's return to the receiver", () => {
+  it('refuses fields that are not UTF-8 with a 400 page and a log line, never checking them with U+FFFD in them', async () => {
+    // Found by review: a form posted as Latin-1 was read with its bad bytes replaced, and checked so.
+    const checked: Record<string, string>[] = [];
+    const refused: string[] = [];
+    const receiver = await startWebhookReceiver({
+      port: 0,
+      clock: systemClock,
+      notifications: () => null,
+      remember: () => true,
+      onEvent: () => undefined,
+      returns: () => ({
+        name: 'plural',
+        verifyReturn: (fields) => {
+          checked.push(fields);
+          return { ok: true, paymentId: 'v1', failed: false };
+        },
+      }),
+      onReturnRefused: (reason) => refused.push(reason),
+    });
+    try {
+      const back = `${receiver.origin}/return/plural`;
+      const post = (body: string | Buffer) =>
+        fetch(back, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: typeof body === 'string' ? body : new Uint8Array(body),
+        });
+      const notUtf8 = [
+        // "Café" as a Latin-1 page sends it: the byte itself, or its escape.
+        await post(Buffer.from('order_id=v1&name=Caf\u00e9', 'latin1')),
+        await post('order_id=v1&name=Caf%E9'),
+        await post('order_id=v1&na%FFme=Cafe'),
+        await fetch(`${back}?order_id=v1&name=Caf%E9`),
+      ];
+      for (const answer of notUtf8) {
+        expect(answer.status).toBe(400);
+        expect(answer.headers.get('content-type')).toBe('text/html; charset=utf-8');
+        expect(await answer.text()).toMatch(/<h1>Not readable<\/h1>.*not sent as UTF-8 text, so it was not read/);
+      }
+      expect(checked).toEqual([]);
+      expect(refused).toEqual([
+        'its form is not UTF-8 text: not read',
+        'its form is not UTF-8 text: not read',
+        'its form is not UTF-8 text: not read',
+        'its query is not UTF-8 text: not read',
+      ]);
+
+      // UTF-8, escaped or not, is read as URLSearchParams reads it ('+' a space, a lone '%' kept).
+      expect((await post('order_id=v1&name=Caf%C3%A9+au+lait&note=100%')).status).toBe(200);
+      expect((await post(Buffer.from('order_id=v1&name=Café'))).status).toBe(200);
+      expect((await fetch(`${back}?order_id=v1&name=Caf%C3%A9`)).status).toBe(200);
+      expect(checked).toEqual([
+        { order_id: 'v1', name: 'Café au lait', note: '100%' },
+        { order_id: 'v1', name: 'Café' },
+        { order_id: 'v1', name: 'Café' },
+      ]);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
 describe('the receiver under a flood of stalled bodies', () => {
   it('holds at most MAX_BUFFERED_BYTES of bodies: past it a stalled body is answered 503, and the rest is served again once they go', async () => {
     // Found by the security review: any local program could open connections, send each a body of
