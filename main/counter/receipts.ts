@@ -44,6 +44,11 @@ export interface ReceiptDeps {
   readerLabel: (readerId: string) => string | null;
   /** The active gateway's capabilities (receipt email), null when none is configured. */
   capabilities: () => { name: string; capabilities: GatewayCapabilities } | null;
+  /**
+   * The payment of a transaction id the account the till reads now names (PaymentEngine.findHere): a
+   * receipt asked for by a gateway's id (the Transactions list) is never another account's payment.
+   */
+  transactionHere: (transactionId: string) => PaymentRecord | undefined;
   /** The gateway's refunds of a payment, best effort: null when it cannot answer now. */
   gatewayRefunds: (record: PaymentRecord) => Promise<GatewayRefund[] | null>;
   /** Opens the receipt printer on a port (tests inject one). */
@@ -207,7 +212,7 @@ export class CounterReceipts {
   }
 
   private record(paymentId: string): PaymentRecord {
-    const record = this.journal.getPayment(paymentId) ?? this.journal.findByTransactionId(paymentId);
+    const record = this.journal.getPayment(paymentId) ?? this.deps.transactionHere(paymentId);
     if (!record) throw new HostError('not_found', `No payment ${paymentId}.`);
     return record;
   }

@@ -65,6 +65,7 @@ import {
   type MoneyEntryRecord,
   type PaymentChannel,
   type PaymentRecord,
+  type TransactionAccount,
   type ZReportRecord,
 } from '../store/journal';
 
@@ -1030,7 +1031,7 @@ export class CounterReports {
       }
       let listed: GatewayList;
       try {
-        listed = await this.gatewayPayments(gateway, window);
+        listed = await this.gatewayPayments(gateway, window, { gateway: name, mode, gatewayAccount: reading });
       } catch (error) {
         if (gateway === active) throw error;
         gateways.push(
@@ -1192,7 +1193,11 @@ export class CounterReports {
    * period touches are asked and the rows cut to the period; a payment the journal files under
    * another business day (after an early Z) is that day's, not this one's.
    */
-  private async gatewayPayments(gateway: PaymentGateway, window: DayWindow): Promise<GatewayList> {
+  private async gatewayPayments(
+    gateway: PaymentGateway,
+    window: DayWindow,
+    reading: TransactionAccount,
+  ): Promise<GatewayList> {
     const byId = new Map<string, GatewayPayment>();
     const maxPages = this.deps.gatewayMaxPages ?? GATEWAY_MAX_PAGES;
     let complete = false;
@@ -1227,8 +1232,12 @@ export class CounterReports {
     // So is the create of one of its payments the cashier recorded as not made, listed after all:
     // taken in as that payment (flagged in Needs attention), compared and counted once, as its own.
     takenIn += this.deps.takeInNotMade?.(gateway, all) ?? 0;
-    // The journal's payments of these rows, in a few queries rather than one per row.
-    const journaled = this.journal.findByTransactionIds(all.map((p) => p.id));
+    // The journal's payments of these rows, in a few queries rather than one per row: those of the
+    // account read, never another account's payment of the same id (filed by its date, not theirs).
+    const journaled = this.journal.findByTransactionIds(
+      all.map((p) => p.id),
+      reading,
+    );
     const payments = all.filter((p) => {
       const at = Date.parse(p.createdAt);
       const known = journaled.get(p.id);

@@ -287,6 +287,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       const current = active.peek();
       return current ? { name: current.name, capabilities: current.capabilities } : null;
     },
+    transactionHere: (transactionId) => service.engine.findHere(transactionId),
     gatewayRefunds: async (record) => {
       if (!record.transactionId) return null;
       try {
@@ -347,6 +348,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       journal,
       clock,
       gateway,
+      paymentOfTransaction: (transactionId) => service.engine.findHere(transactionId),
       sink: service.readerEvents,
       registry: options.registry,
       testMode: () => settings.get().mode === 'test',
@@ -685,14 +687,17 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     'payments.list': (input) => service.list(input.filter, input.limit),
     'payments.uncaptured': (input) => service.uncaptured(input.offset, input.limit),
     'payments.open': (input) => service.open(input.offset, input.limit),
-    'transactions.list': (input) =>
-      listTransactions(input, {
-        gateway: gateway(),
+    'transactions.list': (input) => {
+      const active = gateway();
+      return listTransactions(input, {
+        gateway: active,
         journal,
+        reading: service.engine.readingOf(active.name),
         timeZone: settings.get().timeZone,
         connectivity: () => connectivity.state,
         reached: (outcome) => (outcome === null ? connectivity.reportSuccess() : connectivity.reportError(outcome)),
-      }),
+      });
+    },
     'transactions.get': async (input) => {
       const detail = await commands.detail(input.transactionId);
       const on = disputes.on(detail.payment?.gateway ?? gateway().name, detail.transaction.id);
@@ -787,7 +792,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       const plan = await service.installments.create(input);
       // The customer pays the first part by link: its QR goes on the customer display, as any link's.
       const first = plan.payUrl ? plan.schedule[0]?.paymentIds[0] : undefined;
-      const record = first ? journal.findByTransactionId(first) : undefined;
+      const record = first ? service.engine.findHere(first) : undefined;
       if (record) display.show(record.id);
       return plan;
     },

@@ -66,12 +66,17 @@ export class CashierCommands {
     return this.engine.journal;
   }
 
-  /** Finds a payment by the app's id or the gateway's id, adopting one the till has not seen. */
+  /**
+   * Finds a payment by the app's id or the gateway's id, adopting one the till has not seen. A
+   * gateway id is the account's the till reads now; another account's payment of that id is found
+   * only when this account has none (or cannot say), and the engine then refuses to act on it,
+   * naming its account.
+   */
   async resolve(ref: string): Promise<PaymentRecord> {
     const { journal } = this;
     // The till's own ids and a gateway's may share a prefix (PayPlug's are pay_… too): the journal
     // is asked both ways before the gateway is.
-    const found = journal.getPayment(ref) ?? journal.findByTransactionId(ref);
+    const found = journal.getPayment(ref) ?? this.engine.findHere(ref);
     if (found) return found;
     try {
       const payment = await this.engine.call((gateway) => gateway.retrieve(ref));
@@ -81,6 +86,8 @@ export class CashierCommands {
       const createdAt = made <= this.engine.clock.now() ? new Date(made).toISOString() : undefined;
       return this.sync.adopt(payment, createdAt);
     } catch (error) {
+      const elsewhere = notHere(error) ? journal.findByTransactionId(ref, 'anyAccount') : undefined;
+      if (elsewhere) return elsewhere;
       if (isGatewayError(error) && error.status === 404) throw new HostError('not_found', `No payment ${ref}.`);
       throw error;
     }
@@ -88,8 +95,28 @@ export class CashierCommands {
 
   /** A payment's detail, by the gateway's transaction id or by the till's own payment id. */
   async detail(id: string): Promise<TransactionDetail> {
-    const ownId = this.journal.findByTransactionId(id) ? undefined : this.journal.getPayment(id);
-    const known = this.journal.findByTransactionId(id) ?? ownId;
+    const here = this.engine.findHere(id);
+    const ownId = here ? undefined : this.journal.getPayment(id);
+    // A gateway id is the account's the till reads now (its Transactions list): another account's
+    // payment of that id is shown only when this account has none, or cannot say.
+    if (!here && !ownId && this.journal.findByTransactionId(id, 'anyAccount')) {
+      try {
+        return await this.detailOf(id, undefined, undefined);
+      } catch (error) {
+        if (!notHere(error)) throw error;
+        const elsewhere = this.journal.findByTransactionId(id, 'anyAccount');
+        if (elsewhere) return this.detailOf(id, elsewhere, undefined);
+        throw error;
+      }
+    }
+    return this.detailOf(id, here ?? ownId, ownId);
+  }
+
+  private async detailOf(
+    id: string,
+    known: PaymentRecord | undefined,
+    ownId: PaymentRecord | undefined,
+  ): Promise<TransactionDetail> {
     if (known?.chargedBy === 'terminal') return this.standaloneDetail(known);
     // No gateway transaction (a create never confirmed, or recorded as not made): its record and
     // timeline — who decided what, and why — are the journal's.
@@ -123,13 +150,15 @@ export class CashierCommands {
         return this.offlineDetail(known, unreadableAnswer(error) ? error.message : null);
       throw error;
     }
-    let record = this.journal.findByTransactionId(transactionId);
+    // Read from that gateway's account now: the journal's payment of the id on that account only.
+    const reading = this.engine.readingOf(gateway.name);
+    let record = this.journal.findByTransactionId(transactionId, reading);
     if (record) record = this.sync.apply(record, payment, null);
     return {
       offline: false,
       transaction: toTransactionView(
         payment,
-        orderReferenceOf(payment, this.journal),
+        orderReferenceOf(payment, this.journal, reading),
         record ? this.journal.installmentPartOf(record) : null,
       ),
       refunds: refunds.map(toRefundView),
@@ -1468,4 +1497,12 @@ function tippingNote(fields: PaymentPatch, currency: string): string {
   if (fields.tipState === 'chosen' && fields.tipAmount)
     return ` with a tip of ${formatAmount(fields.tipAmount, currency)}${fields.tipPercent ? ` (${fields.tipPercent} %)` : ''}`;
   return '';
+}
+
+/**
+ * Whether a gateway's answer leaves a payment of another account the one a gateway id names: the
+ * account read now has no such payment, or could not be asked.
+ */
+function notHere(error: unknown): boolean {
+  return (isGatewayError(error) && error.status === 404) || error instanceof GatewayUnreachable;
 }

@@ -24,6 +24,7 @@ import type {
   PaymentAccount,
   PaymentRecord,
   SplitRecord,
+  TransactionAccount,
 } from '../store/journal';
 import { copiesOwed, toAttentionView, toPaymentView, unsettledTerminalRefund, type ReceiptSummary } from './views';
 
@@ -303,6 +304,32 @@ export class PaymentEngine {
   /** The account the active gateway reads now, as a dispute keeps it (see PaymentsOptions.gatewayAccount). */
   gatewayAccount(): string {
     return this.options.gatewayAccount?.() ?? '';
+  }
+
+  /**
+   * The account the active gateway reads now, as a gateway transaction id is found on it (see
+   * TransactionAccount); null while no gateway is configured.
+   */
+  reading(): TransactionAccount | null {
+    const gateway = this.activeGateway();
+    return gateway ? this.readingOf(gateway.name) : null;
+  }
+
+  /** The account the gateway of that name is read with now, as readingOf's ids are found on it. */
+  readingOf(name: GatewayName): TransactionAccount {
+    return { gateway: name, mode: this.options.mode(), gatewayAccount: this.gatewayAccountOf(name) };
+  }
+
+  /**
+   * The payment of a transaction id the account the till reads now named (a notification, a reader
+   * action, its list of transactions): never another account's payment of the same id. Without a
+   * gateway, only a payment a terminal charged through the shop's own bank (an id the till minted).
+   */
+  findHere(transactionId: string): PaymentRecord | undefined {
+    const reading = this.reading();
+    if (reading) return this.journal.findByTransactionId(transactionId, reading);
+    const record = this.journal.findByTransactionId(transactionId, 'anyAccount');
+    return record?.chargedBy === 'terminal' ? record : undefined;
   }
 
   /** The account the gateway of that name is read with now ('' while unknown; see PaymentsOptions.gatewayAccountOf). */

@@ -15,7 +15,7 @@ import { accountWords } from '../gateway/accounts';
 import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
-import type { InstallmentPlanRecord, Journal, PaymentRecord } from '../store/journal';
+import { planAccount, type InstallmentPlanRecord, type Journal, type PaymentRecord } from '../store/journal';
 import { formatAmount } from '../../common/money';
 import { installmentAmounts } from '../../common/installments';
 import { notSentText, unansweredText, type PaymentEngine } from './engine';
@@ -511,7 +511,11 @@ export class Installments {
   async takeInListed(gateway: PaymentGateway, payments: readonly GatewayPayment[]): Promise<number> {
     const { journal } = this.engine;
     if (!gateway.installments) return 0;
-    const known = journal.findByTransactionIds(payments.filter((p) => p.installmentPlanId).map((p) => p.id));
+    // Listed by that gateway, on the account it is read with now: another account's ids are not these.
+    const known = journal.findByTransactionIds(
+      payments.filter((p) => p.installmentPlanId).map((p) => p.id),
+      this.engine.readingOf(gateway.name),
+    );
     const byPlan = new Map<string, GatewayPayment[]>();
     for (const payment of payments) {
       if (!payment.installmentPlanId || known.has(payment.id)) continue;
@@ -529,14 +533,14 @@ export class Installments {
         this.engine.options.log(`Could not refresh plan ${plan.id}`, errorText(error));
       }
       for (const payment of parts) {
-        if (!journal.findByTransactionId(payment.id)) {
+        if (!journal.findByTransactionId(payment.id, planAccount(plan))) {
           try {
             this.adoptPart(payment, plan);
           } catch (error) {
             this.engine.options.log(`Could not take in installment ${payment.id}`, errorText(error));
           }
         }
-        if (journal.findByTransactionId(payment.id)) taken++;
+        if (journal.findByTransactionId(payment.id, planAccount(plan))) taken++;
       }
     }
     return taken;
@@ -586,11 +590,11 @@ export class Installments {
 
   private async takeIn(paymentId: string, plan: InstallmentPlanRecord, gateway: PaymentGateway): Promise<void> {
     const { journal } = this.engine;
-    let record = journal.findByTransactionId(paymentId);
+    let record = journal.findByTransactionId(paymentId, planAccount(plan));
     if (!record) {
       const payment = await this.read(gateway, (g) => g.retrieve(paymentId));
       // Another reading of the plan may have taken it in meanwhile.
-      if (journal.findByTransactionId(paymentId)) return this.takeIn(paymentId, plan, gateway);
+      if (journal.findByTransactionId(paymentId, planAccount(plan))) return this.takeIn(paymentId, plan, gateway);
       // Only a payment that names this plan is one of its parts: an id the plan's answer lists
       // wrongly (a garbled answer, another shop's payment) is never counted as the till's money,
       // nor offered for a refund (found by a tester).
@@ -621,7 +625,7 @@ export class Installments {
   /** A payment the gateway made for the plan (it names the plan) into the journal as its part. */
   private adoptPart(payment: GatewayPayment, plan: InstallmentPlanRecord): PaymentRecord {
     const { journal } = this.engine;
-    const known = journal.findByTransactionId(payment.id);
+    const known = journal.findByTransactionId(payment.id, planAccount(plan));
     if (known) return known;
     const dated = this.datedAt(payment);
     const index = plan.schedule.findIndex((e) => e.paymentIds.includes(payment.id));
@@ -701,12 +705,12 @@ export class Installments {
     const { journal } = this.engine;
     const paid = (ids: string[]) =>
       ids.some((id) => {
-        const payment = journal.findByTransactionId(id);
+        const payment = journal.findByTransactionId(id, planAccount(plan));
         return payment !== undefined && PAID.has(payment.status);
       });
     const running = !isFinal(plan.status);
     const first = plan.schedule[0]?.paymentIds.at(-1);
-    const firstPayment = first ? journal.findByTransactionId(first) : undefined;
+    const firstPayment = first ? journal.findByTransactionId(first, planAccount(plan)) : undefined;
     // The QR only while the first part can still be paid: not once its link lapsed or was paid.
     const payable = plan.status === 'active' && (firstPayment === undefined || firstPayment.status === 'pending');
     return {
@@ -724,7 +728,11 @@ export class Installments {
           paid: paid(entry.paymentIds),
           state: paid(entry.paymentIds)
             ? 'paid'
-            : installmentState(index, last ? (journal.findByTransactionId(last) ?? null) : undefined, running),
+            : installmentState(
+                index,
+                last ? (journal.findByTransactionId(last, planAccount(plan)) ?? null) : undefined,
+                running,
+              ),
         };
       }),
       customer: plan.customer,
@@ -776,7 +784,7 @@ export function planHoldingOrder(journal: Journal, orderReference: string): Inst
     if (plan.status !== 'aborted') return true;
     return plan.schedule.some((entry) =>
       entry.paymentIds.some((id) => {
-        const payment = journal.findByTransactionId(id);
+        const payment = journal.findByTransactionId(id, planAccount(plan));
         return payment !== undefined && !['failed', 'canceled', 'refunded'].includes(payment.status);
       }),
     );

@@ -101,7 +101,7 @@ export class ReaderEvents implements ReaderEventSink {
 
   async started(readerId: string, action: ReaderAction): Promise<void> {
     const { journal } = this.engine;
-    let record = journal.findByTransactionId(action.paymentId);
+    let record = this.engine.findHere(action.paymentId);
     if (!record) record = this.sync.adopt(await this.engine.call((gateway) => gateway.retrieve(action.paymentId)));
     // The device collects what the action says: other money than the payment's would be charged to
     // the customer while the till records the payment's. Never asked for. A gateway that says so is
@@ -185,7 +185,7 @@ export class ReaderEvents implements ReaderEventSink {
 
   stage(action: ReaderAction, stage: ReaderStage): void {
     const { journal } = this.engine;
-    const record = journal.findByTransactionId(action.paymentId);
+    const record = this.engine.findHere(action.paymentId);
     if (!record || record.status !== 'in_progress' || record.actionId !== action.id || record.readerStage === stage)
       return;
     // Progress: a stage is shown, never acted on; after a power cut the reader's next report says it again.
@@ -201,7 +201,7 @@ export class ReaderEvents implements ReaderEventSink {
   }
 
   taken(action: ReaderAction): 'unknown' | 'interrupted' | 'settled' | null {
-    const record = this.engine.journal.findByTransactionId(action.paymentId);
+    const record = this.engine.findHere(action.paymentId);
     if (!record || record.actionId !== action.id) return null;
     if (record.status === 'unknown') return 'unknown';
     if (record.status === 'in_progress') {
@@ -214,7 +214,7 @@ export class ReaderEvents implements ReaderEventSink {
   }
 
   unknown(action: ReaderAction, reason: string, advice: string, detail?: string): void {
-    const record = this.engine.journal.findByTransactionId(action.paymentId);
+    const record = this.engine.findHere(action.paymentId);
     if (record) this.markUnknown(record, reason, advice, detail);
   }
 
@@ -264,7 +264,7 @@ export class ReaderEvents implements ReaderEventSink {
     const { journal } = this.engine;
     const key = `report-${action.id}`;
     if (journal.getOperationByKey(key)) return;
-    const record = journal.findByTransactionId(action.paymentId);
+    const record = this.engine.findHere(action.paymentId);
     if (!record) throw new Error(`device outcome for unknown payment ${action.paymentId}`);
     journal.atomically(() => {
       journal.recordEvent(record.id, 'device_outcome', describeResult(result));
@@ -319,7 +319,7 @@ export class ReaderEvents implements ReaderEventSink {
     const { journal } = this.engine;
     journal.atomically(() => {
       journal.updateOperation(op.id, { state: 'done', lastError: null, result: payment.status });
-      const record = journal.findByTransactionId(action.paymentId);
+      const record = this.engine.findHere(action.paymentId);
       if (!record) return;
       // A late report for an earlier push (e.g. re-posted after a restart) closes that action only:
       // the payment may be on the reader again with a newer one, which is still collecting.
@@ -343,7 +343,7 @@ export class ReaderEvents implements ReaderEventSink {
       );
       return;
     }
-    const record = journal.findByTransactionId(action.paymentId);
+    const record = this.engine.findHere(action.paymentId);
     if (record)
       await this.engine
         .exclusive(record.id, () => this.recovery().reconcile(journal.getPayment(record.id)!))

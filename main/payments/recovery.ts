@@ -177,7 +177,7 @@ export class Recovery {
       if (
         found &&
         found.id !== record.transactionId &&
-        !journal.findByTransactionId(found.id) &&
+        !journal.findByTransactionId(found.id, 'anyAccount') &&
         answerProblem(record, found, true, input.splits ?? null) === null
       ) {
         const moved = journal.updatePayment(
@@ -343,7 +343,8 @@ export class Recovery {
     const op = unknownCreate(journal, record);
     const gateway = this.engine.gatewayFor(record);
     const label = GATEWAY_LABELS[record.gateway];
-    const other = journal.findByTransactionId(gatewayPaymentId);
+    // Any account's: the journal keeps one payment per gateway id (transaction_id is unique).
+    const other = journal.findByTransactionId(gatewayPaymentId, 'anyAccount');
     if (other)
       throw new HostError(
         'conflict',
@@ -436,7 +437,7 @@ export class Recovery {
     const account = `${label} ${accountWords(record.gateway, record.gatewayAccount).words}`;
     if (said.charged) {
       const id = said.gatewayPaymentId;
-      const other = journal.findByTransactionId(id);
+      const other = journal.findByTransactionId(id, 'anyAccount');
       if (other && other.id !== record.id)
         throw new HostError(
           'conflict',
@@ -494,7 +495,8 @@ export class Recovery {
    */
   takeInNotMade(payment: GatewayPayment, gateway?: GatewayName): PaymentRecord | null {
     const { journal } = this.engine;
-    if (!payment.orderReference || journal.findByTransactionId(payment.id)) return null;
+    // Not if any payment holds its id: the journal keeps one per gateway id (transaction_id is unique).
+    if (!payment.orderReference || journal.findByTransactionId(payment.id, 'anyAccount')) return null;
     const record = journal.findByOrder(payment.orderReference).find((candidate) => {
       if (candidate.transactionId !== null || candidate.status !== 'failed') return false;
       if (gateway !== undefined && candidate.gateway !== gateway) return false;
@@ -530,7 +532,10 @@ export class Recovery {
    * (takeInNotMade), never left as sales taken elsewhere; answers how many joined the journal.
    */
   takeInListedNotMade(gateway: GatewayName, payments: readonly GatewayPayment[]): number {
-    const known = this.engine.journal.findByTransactionIds(payments.map((p) => p.id));
+    const known = this.engine.journal.findByTransactionIds(
+      payments.map((p) => p.id),
+      this.engine.readingOf(gateway),
+    );
     let taken = 0;
     for (const payment of payments) {
       if (known.has(payment.id)) continue;

@@ -166,7 +166,7 @@ export class PaymentService {
    * id the notification names), which takes it in. Any other is ignored.
    */
   notified(transactionId: string): HintOutcome | 'ignored' {
-    const record = this.engine.journal.findByTransactionId(transactionId);
+    const record = this.engine.findHere(transactionId);
     if (!record) {
       const plans = this.installments.running() ? this.notifiedPlans() : 'ignored';
       const notMade = this.notifiedNotMade();

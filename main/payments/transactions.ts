@@ -8,7 +8,7 @@ import type { GatewayName, Page, ParsedCommandInput, TransactionPage, Transactio
 import type { GatewayState } from '../gateway/connectivity';
 import { GatewayError, GatewayUnreachable, GatewayUnreadable } from '../gateway/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
-import type { JournaledMethod, Journal, PaymentRecord, TransactionQuery } from '../store/journal';
+import type { JournaledMethod, Journal, PaymentRecord, TransactionAccount, TransactionQuery } from '../store/journal';
 import { dayWindow } from '../reports/day';
 import { journaledTransactionView, toTransactionView } from './views';
 
@@ -37,6 +37,8 @@ function inRange(createdAt: string, range: CreatedRange): boolean {
 export interface ListDeps {
   gateway: PaymentGateway;
   journal: Journal;
+  /** The account the gateway reads now (PaymentEngine.reading): the ids it lists are that account's. */
+  reading: TransactionAccount;
   timeZone: string;
   /**
    * The gateway's connectivity state. A list the gateway is not asked for (Plural keeps none) is
@@ -81,9 +83,9 @@ export async function listTransactions(input: ListInput, deps: ListDeps): Promis
 async function listFromGateway(
   input: ListInput,
   range: CreatedRange,
-  deps: { gateway: PaymentGateway; journal: Journal },
+  deps: { gateway: PaymentGateway; journal: Journal; reading: TransactionAccount },
 ): Promise<Page<TransactionView>> {
-  const { gateway, journal } = deps;
+  const { gateway, journal, reading } = deps;
   const page = await gateway.list({
     // A gateway that cannot search is asked for the plain list; the till's own matches follow.
     ...(input.search && gateway.capabilities.transactionSearch ? { search: input.search } : {}),
@@ -104,12 +106,18 @@ async function listFromGateway(
       onPage.clear();
     }
     // The till's own matches (order reference, payment id) the gateway's search cannot see, paged
-    // as the list is: a day's order references ("pos-20261130") can fill several pages.
-    // The payments canceled before the gateway had them are the till's alone: shown from the journal.
-    const local = pageJournal(
-      journal,
-      journalQuery(input, range, gateway.name, { tillIdsOnly: gateway.capabilities.transactionSearch }, 'include'),
+    // as the list is: a day's order references ("pos-20261130") can fill several pages. Only those of
+    // the account read now: another account's are not read with its key (a 404 failed the list, or
+    // another payment of the same id stood in for the till's). The payments canceled before the
+    // gateway had them are the till's alone: shown from the journal.
+    const query = journalQuery(
+      input,
+      range,
+      gateway.name,
+      { tillIdsOnly: gateway.capabilities.transactionSearch },
+      'include',
     );
+    const local = pageJournal(journal, query && { ...query, account: reading });
     const mine = local.rows.filter((p) => p.transactionId !== null && !onPage.has(p.transactionId));
     const fetched = await Promise.all(mine.map((p) => gateway.retrieve(p.transactionId!)));
     const extra = fetched.filter((p) => matchesFilters(p, input, range));
@@ -121,14 +129,18 @@ async function listFromGateway(
     return {
       data: [
         ...unsent,
-        ...rows.map((p) => toTransactionView(p, orderReferenceOf(p, journal), installmentOf(p, journal))),
+        ...rows.map((p) =>
+          toTransactionView(p, orderReferenceOf(p, journal, reading), installmentOf(p, journal, reading)),
+        ),
       ],
       meta: { currentPage: input.page, lastPage, perPage: page.meta.perPage, total, ...(more ? { more: true } : {}) },
     };
   }
   // The payments the cashier canceled before the gateway had them are not in its list: each is
   // placed on the page where the list's order puts it, so the day's story is complete.
-  const views = rows.map((p) => toTransactionView(p, orderReferenceOf(p, journal), installmentOf(p, journal)));
+  const views = rows.map((p) =>
+    toTransactionView(p, orderReferenceOf(p, journal, reading), installmentOf(p, journal, reading)),
+  );
   const unsent = await unsentOnPage(input, range, page, deps);
   return {
     data: unsent.onPage.length ? mergeInOrder(views, unsent.onPage, input) : views,
@@ -172,10 +184,11 @@ async function unsentOnPage(
   input: ListInput,
   range: CreatedRange,
   page: Page<GatewayPayment>,
-  deps: { gateway: PaymentGateway; journal: Journal },
+  deps: { gateway: PaymentGateway; journal: Journal; reading: TransactionAccount },
 ): Promise<{ onPage: TransactionView[]; all: number }> {
+  // Those of the account read now, as the gateway's list is.
   const query = journalQuery({ ...input, page: 1, size: UNSENT_AT_MOST }, range, deps.gateway.name, {}, 'only');
-  const { rows, total } = pageJournal(deps.journal, query);
+  const { rows, total } = pageJournal(deps.journal, query && { ...query, account: deps.reading });
   if (rows.length === 0) return { onPage: [], all: 0 };
   const last = page.data.at(-1);
   const lastPageOfList = page.meta.more !== true && page.meta.currentPage >= page.meta.lastPage;
@@ -285,17 +298,24 @@ function listJournaled(
   };
 }
 
-/** The order reference this till gave a payment, or the one the merchant's server tagged it with. */
-export function orderReferenceOf(payment: GatewayPayment, journal: Journal): string | null {
-  const local = journal.findByTransactionId(payment.id);
+/**
+ * The order reference this till gave a payment, or the one the merchant's server tagged it with.
+ * `on`: the account the payment was read from (another account's payment of that id is not it).
+ */
+export function orderReferenceOf(payment: GatewayPayment, journal: Journal, on: TransactionAccount): string | null {
+  const local = journal.findByTransactionId(payment.id, on);
   if (local && !local.orderReference.startsWith('ext-')) return local.orderReference;
   return payment.orderReference;
 }
 
 /** Which part of one of the till's installment plans a gateway's payment is, or null. */
-export function installmentOf(payment: GatewayPayment, journal: Journal): { part: number; of: number } | null {
+export function installmentOf(
+  payment: GatewayPayment,
+  journal: Journal,
+  on: TransactionAccount,
+): { part: number; of: number } | null {
   if (!payment.installmentPlanId) return null;
-  const local = journal.findByTransactionId(payment.id);
+  const local = journal.findByTransactionId(payment.id, on);
   return local ? journal.installmentPartOf(local) : null;
 }
 

@@ -24,7 +24,7 @@ import { newId } from '../core/ids';
 import { isGatewayError } from '../gateway/errors';
 import type { GatewayReaders, PaymentGateway, ReaderAction, RemoteReader } from '../gateway/port';
 import type { ReaderDirectory, ReaderEventSink } from '../payments/service';
-import type { HostedReaderRecord, Journal } from '../store/journal';
+import type { HostedReaderRecord, Journal, PaymentRecord } from '../store/journal';
 import { ReaderController, type ActionSource } from './controller';
 
 /** Timings, for tests and benchmarks; every field has a default fit for a real counter. */
@@ -43,6 +43,11 @@ export interface ReaderManagerOptions {
   clock: Clock;
   /** The active gateway; throws a HostError when the till has no credentials for it yet. */
   gateway: () => PaymentGateway;
+  /**
+   * The payment of a transaction id the account the till reads now names (PaymentEngine.findHere): a
+   * reader's action is that account's, never another account's payment of the same id.
+   */
+  paymentOfTransaction: (transactionId: string) => PaymentRecord | undefined;
   sink: ReaderEventSink;
   /** Real devices (serial, USB); absent in tests that only use simulated readers. */
   registry?: ReaderRegistry;
@@ -506,7 +511,7 @@ export class ReaderManager implements ReaderDirectory {
     const hosted = this.options.journal.listReaders().map((record) => this.hostedView(record));
     // A standalone reader keeps its gateway registration (to switch back): still not a cloud reader.
     const hostedTerminals = new Set(this.options.journal.listReaders().map((r) => r.terminalId));
-    const paymentIdOf = (transactionId: string) => this.options.journal.findByTransactionId(transactionId)?.id ?? null;
+    const paymentIdOf = (transactionId: string) => this.options.paymentOfTransaction(transactionId)?.id ?? null;
     const cloud = this.cloud
       .filter((r) => !hostedTerminals.has(r.terminalId) && !this.isOurs(r))
       .map((r) => cloudView(r, this.options.testMode(), paymentIdOf));
@@ -823,7 +828,7 @@ export class ReaderManager implements ReaderDirectory {
         : {}),
       action: action
         ? {
-            paymentId: this.options.journal.findByTransactionId(action.transactionId)?.id ?? null,
+            paymentId: this.options.paymentOfTransaction(action.transactionId)?.id ?? null,
             transactionId: action.transactionId,
             stage: action.stage,
             status: action.status,

@@ -104,6 +104,40 @@ export interface PaymentRecord {
   updatedAt: string;
 }
 
+/**
+ * The account a gateway transaction id was read from. A gateway's ids are unique per account only
+ * (the embedded sandbox and the shop's own, two keys of one gateway, every sandbox's seeded demo
+ * payments): an id is looked up in the journal on the account that named it, never on another.
+ */
+export interface TransactionAccount {
+  gateway: GatewayName;
+  mode: Mode;
+  /** As a payment keeps it (PaymentRecord.gatewayAccount); '' while not known: any account of the gateway. */
+  gatewayAccount: string;
+}
+
+/**
+ * Whether a payment is held by that account: a payment a terminal charged through the shop's own
+ * bank has an id the till minted, held by none; one made before the till kept its account ('') is
+ * held by an account of its kind (PaymentEngine.otherAccount treats it so too, until claimed).
+ */
+export function heldBy(
+  record: Pick<PaymentRecord, 'gateway' | 'mode' | 'account' | 'gatewayAccount' | 'chargedBy'>,
+  on: TransactionAccount,
+): boolean {
+  if (record.chargedBy === 'terminal') return true;
+  if (record.gateway !== on.gateway || record.mode !== on.mode) return false;
+  if (on.gatewayAccount === '' || record.gatewayAccount === on.gatewayAccount) return true;
+  return record.gatewayAccount === '' && record.account === (on.gatewayAccount === 'sandbox' ? 'sandbox' : 'own');
+}
+
+/** The account a plan was made on: its parts' ids are that account's. */
+export function planAccount(
+  plan: Pick<InstallmentPlanRecord, 'gateway' | 'mode' | 'gatewayAccount'>,
+): TransactionAccount {
+  return { gateway: plan.gateway, mode: plan.mode, gatewayAccount: plan.gatewayAccount };
+}
+
 export type TipState = 'awaiting' | 'chosen';
 /** The account a payment was made on: the embedded sandbox's, or the shop's own (typed in Settings). */
 export type PaymentAccount = 'own' | 'sandbox';
@@ -445,6 +479,8 @@ export interface TransactionQuery {
   gateway: GatewayName | null;
   /** Default 'gateway': payments made with the gateway; 'terminal': on terminals of the shop's bank. */
   chargedBy?: ChargedBy;
+  /** Only the payments that account holds (heldBy): matches of a search that are read from it. */
+  account?: TransactionAccount;
   status?: TransactionStatus;
   /** The method the row shows (see JOURNALED_METHOD): a reader, a link page, or a card a plan kept. */
   method?: JournaledMethod;
@@ -1019,10 +1055,11 @@ export class Journal {
   }
 
   /**
-   * The payments of these gateway transaction ids that the journal knows, by transaction id, in a
-   * query per 500 ids (a reconciliation of a busy day looked each one up in a query of its own).
+   * The payments of these gateway transaction ids that the journal knows on that account (see
+   * TransactionAccount), by transaction id, in a query per 500 ids (a reconciliation of a busy day
+   * looked each one up in a query of its own).
    */
-  findByTransactionIds(transactionIds: readonly string[]): Map<string, PaymentRecord> {
+  findByTransactionIds(transactionIds: readonly string[], on: TransactionAccount): Map<string, PaymentRecord> {
     const found = new Map<string, PaymentRecord>();
     const ids = [...new Set(transactionIds)];
     // One statement for every chunk: the last one is padded with an id it already holds.
@@ -1033,7 +1070,7 @@ export class Journal {
       const chunk = ids.slice(i, i + BY_TRANSACTION_CHUNK);
       while (chunk.length < BY_TRANSACTION_CHUNK) chunk.push(chunk[0]!);
       for (const row of statement.all<PaymentRecord>(...chunk)) {
-        if (row.transactionId !== null) found.set(row.transactionId, row);
+        if (row.transactionId !== null && heldBy(row, on)) found.set(row.transactionId, row);
       }
     }
     return found;
@@ -1046,7 +1083,19 @@ export class Journal {
       .all<PaymentRecord>(JSON.stringify([...new Set(paymentIds)]));
   }
 
-  findByTransactionId(transactionId: string): PaymentRecord | undefined {
+  /**
+   * The payment of this gateway transaction id on that account (see TransactionAccount): a
+   * notification, a reader action or a gateway's list names an id of the account the till reads,
+   * and another account's payment of the same id is not its. `anyAccount`: the one payment of that
+   * id whatever its account — only for an id the cashier typed or chose in the journal, whose
+   * account the caller then checks (PaymentEngine.otherAccount).
+   */
+  findByTransactionId(transactionId: string, on: TransactionAccount | 'anyAccount'): PaymentRecord | undefined {
+    const record = this.paymentOfTransaction(transactionId);
+    return record && (on === 'anyAccount' || heldBy(record, on)) ? record : undefined;
+  }
+
+  private paymentOfTransaction(transactionId: string): PaymentRecord | undefined {
     const known = this.derived.transactionPayment.get(transactionId);
     if (known !== undefined) {
       const record = this.getPayment(known);
@@ -1214,6 +1263,16 @@ export class Journal {
     if (query.gateway) {
       where.push('gateway = ?');
       params.push(query.gateway);
+    }
+    if (query.account) {
+      // heldBy in SQL (its gateway is the query's).
+      const { mode, gatewayAccount } = query.account;
+      where.push('mode = ?');
+      params.push(mode);
+      if (gatewayAccount !== '') {
+        where.push(`(gateway_account = ? OR (gateway_account = '' AND account = ?))`);
+        params.push(gatewayAccount, gatewayAccount === 'sandbox' ? 'sandbox' : 'own');
+      }
     }
     if (query.status) {
       where.push('status = ?');

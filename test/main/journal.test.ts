@@ -116,7 +116,7 @@ describe('journal', () => {
     );
     expect(updated.status).toBe('pending');
     expect(updated.updatedAt).not.toBe(updated.createdAt);
-    expect(journal.findByTransactionId('tx-1')?.id).toBe('pay_test00000001');
+    expect(journal.findByTransactionId('tx-1', 'anyAccount')?.id).toBe('pay_test00000001');
     expect(journal.timeline('pay_test00000001').map((e) => e.event)).toEqual(['created', 'created_at_gateway']);
   });
 
@@ -138,7 +138,7 @@ describe('journal', () => {
       'created',
     );
     expect(journal.getPayment('pay_test00000002')).toEqual(journal.findByOrder('ORD-2')[0]);
-    expect(journal.findByTransactionId('txn_given')).toEqual(journal.findByOrder('ORD-2')[0]);
+    expect(journal.findByTransactionId('txn_given', 'anyAccount')).toEqual(journal.findByOrder('ORD-2')[0]);
     // Every field, with a value of each kind it takes: integers, fractions, text, JSON text, null.
     const patches: PaymentPatch[] = [
       { status: 'pending', transactionId: 'txn_1', reference: 'R-1', channel: 'card_present' },
@@ -158,7 +158,7 @@ describe('journal', () => {
       const written = journal.updatePayment('pay_test00000001', patch, 'changed');
       expect(written).toEqual(stored());
       expect(journal.getPayment('pay_test00000001')).toEqual(stored());
-      expect(journal.findByTransactionId('txn_1')).toEqual(stored());
+      expect(journal.findByTransactionId('txn_1', 'anyAccount')).toEqual(stored());
     }
     // A patch repeating what is stored writes only the time and the timeline, and reads the same.
     clock.advance(10);
@@ -213,8 +213,12 @@ describe('journal', () => {
       expect(journal.receiptSummary(id)).toEqual(table.receiptSummary(id));
       expect(journal.listReaders()).toEqual(table.listReaders());
       expect(journal.getReader('rdr_1')).toEqual(table.getReader('rdr_1'));
-      expect(journal.findByTransactionId('txn_1')).toEqual(table.findByTransactionId('txn_1'));
-      expect(journal.findByTransactionId('txn_2')).toEqual(table.findByTransactionId('txn_2'));
+      expect(journal.findByTransactionId('txn_1', 'anyAccount')).toEqual(
+        table.findByTransactionId('txn_1', 'anyAccount'),
+      );
+      expect(journal.findByTransactionId('txn_2', 'anyAccount')).toEqual(
+        table.findByTransactionId('txn_2', 'anyAccount'),
+      );
       expect(journal.operationStates(id)).toEqual(
         table
           .operationsFor(id)
@@ -320,7 +324,7 @@ describe('journal', () => {
     check();
     journal.updatePayment(id, { transactionId: 'txn_2' });
     check();
-    expect(journal.findByTransactionId('txn_1')).toBeUndefined();
+    expect(journal.findByTransactionId('txn_1', 'anyAccount')).toBeUndefined();
     // A rollback forgets what the undone writes changed.
     expect(() =>
       journal.atomically(() => {
@@ -332,7 +336,7 @@ describe('journal', () => {
       }),
     ).toThrow('undone');
     check();
-    expect(journal.findByTransactionId('txn_3')).toBeUndefined();
+    expect(journal.findByTransactionId('txn_3', 'anyAccount')).toBeUndefined();
     expect(journal.getOperationByKey('capture-2')).toBeUndefined();
   });
 

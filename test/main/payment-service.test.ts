@@ -955,6 +955,7 @@ describe('payments against a fake gateway (the port)', () => {
       listTransactions({ sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25, ...input } as never, {
         gateway,
         journal,
+        reading: { gateway: gateway.name, mode: 'test', gatewayAccount: '' },
         connectivity: () => 'online',
         reached: () => undefined,
         timeZone: 'UTC',
@@ -989,6 +990,7 @@ describe('payments against a fake gateway (the port)', () => {
       listTransactions({ sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25, ...input } as never, {
         gateway,
         journal,
+        reading: { gateway: gateway.name, mode: 'test', gatewayAccount: '' },
         connectivity: () => state,
         reached: () => undefined,
         timeZone: 'UTC',
@@ -1019,7 +1021,14 @@ describe('payments against a fake gateway (the port)', () => {
     const search = (page: number) =>
       listTransactions(
         { search: 'shop-1', sortField: 'amount', sortOrder: 'asc', page, size: 25, source: 'gateway' } as never,
-        { gateway, journal, connectivity: () => 'online', reached: () => undefined, timeZone: 'UTC' },
+        {
+          gateway,
+          journal,
+          reading: { gateway: gateway.name, mode: 'test', gatewayAccount: '' },
+          connectivity: () => 'online',
+          reached: () => undefined,
+          timeZone: 'UTC',
+        },
       );
     const first = await search(1);
     expect(first.meta).toMatchObject({ currentPage: 1, lastPage: 2, total: 30 });
@@ -1048,7 +1057,14 @@ describe('payments against a fake gateway (the port)', () => {
     const list = (day: string) =>
       listTransactions(
         { sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25, dateFrom: day, dateTo: day } as never,
-        { gateway, journal, timeZone, connectivity: () => 'online', reached: () => undefined },
+        {
+          gateway,
+          journal,
+          reading: { gateway: gateway.name, mode: 'test', gatewayAccount: '' },
+          timeZone,
+          connectivity: () => 'online',
+          reached: () => undefined,
+        },
       );
     expect((await list(shopDay)).meta.total).toBe(1);
     expect((await list(utcDay)).meta.total).toBe(0);

@@ -28,7 +28,7 @@ import {
 import type { RemoteReader } from '../../main/gateway/port';
 import type { ReaderEventSink } from '../../main/payments/reader-events';
 import { ReaderManager, type ReaderTuning } from '../../main/readers/manager';
-import { Journal } from '../../main/store/journal';
+import { Journal, newPaymentRecord } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
 import { waitFor } from '../support/host';
@@ -73,6 +73,7 @@ describe('simulated readers and the mode', () => {
       journal,
       clock,
       gateway: () => gateway,
+      paymentOfTransaction: () => undefined,
       sink,
       testMode: () => mode === 'test',
       autoPresentDelayMs: () => 0,
@@ -179,6 +180,7 @@ describe('a paired terminal whose port cannot be opened', () => {
       journal,
       clock: systemClock,
       gateway: () => gateway,
+      paymentOfTransaction: () => undefined,
       sink: {} as ReaderEventSink,
       registry,
       testMode: () => true,
@@ -275,6 +277,7 @@ describe('forgetting a paired terminal', () => {
       journal: new Journal(openDatabase(':memory:'), systemClock),
       clock: systemClock,
       gateway: () => gateway,
+      paymentOfTransaction: () => undefined,
       sink: {} as ReaderEventSink,
       registry,
       testMode: () => true,
@@ -360,6 +363,7 @@ describe('a read of the gateway readers under way when a reader is forgotten', (
       journal: new Journal(openDatabase(':memory:'), systemClock),
       clock: systemClock,
       gateway: () => gateway,
+      paymentOfTransaction: () => undefined,
       sink: {} as ReaderEventSink,
       ...(registry ? { registry } : {}),
       testMode: () => true,
@@ -481,6 +485,7 @@ describe.skipIf(!hasTool('socat'))('a paired terminal whose port is also found u
       journal,
       clock: systemClock,
       gateway: () => gateway,
+      paymentOfTransaction: () => undefined,
       sink: {} as ReaderEventSink,
       registry,
       testMode: () => true,
@@ -521,6 +526,7 @@ describe('Refresh (scan) on the USB bus', () => {
       journal: new Journal(openDatabase(':memory:'), systemClock),
       clock: systemClock,
       gateway: () => new FakeGateway(),
+      paymentOfTransaction: () => undefined,
       sink: {} as ReaderEventSink,
       registry,
       testMode: () => true,
@@ -555,5 +561,77 @@ describe('Refresh (scan) on the USB bus', () => {
     const manager = await usbManager(unavailableUsbBackend(NO_USB_BUS), (reason) => told.push(reason));
     for (let i = 0; i < 3; i++) expect((await manager.scan()).filter((v) => v.hosted)).toEqual([]);
     expect(told).toEqual([NO_USB_BUS]);
+  });
+});
+
+describe('a gateway reader’s action when another account’s payment has its id', () => {
+  let manager: ReaderManager | undefined;
+  afterEach(async () => {
+    await manager?.stop();
+  });
+
+  it('names no payment of the till: the action is the account’s read now', async () => {
+    // Gateway ids are unique per account only: the till made txn fake-1 on the first account, and
+    // the second one, read now, has its own fake-1 on one of its readers.
+    const journal = new Journal(openDatabase(':memory:'), systemClock);
+    journal.insertPayment(
+      newPaymentRecord({
+        id: 'pay_first',
+        gateway: 'plutopay',
+        mode: 'test',
+        gatewayAccount: 'https://first.example sk_test_…aaaa',
+        orderReference: 'ORD-FIRST',
+        attempt: 1,
+        idempotencyKey: 'k-first',
+        origin: 'local',
+        amount: 4000,
+        currency: 'EUR',
+        captureMethod: 'automatic',
+        status: 'pending',
+        transactionId: 'fake-1',
+      }),
+      'created',
+    );
+    const gateway = new FakeGateway();
+    const payment = await gateway.create(
+      {
+        amount: 4000,
+        currency: 'EUR',
+        captureMethod: 'automatic',
+        description: null,
+        customerId: null,
+        receiptEmail: null,
+        orderReference: 'WEB-SECOND',
+        paymentId: 'pay_web',
+        channel: 'card_present',
+      },
+      'k-web',
+    );
+    expect(payment.id).toBe('fake-1');
+    const { readerId } = await gateway.readers.register({ name: 'Counter', registrationCode: 'cloud-1' } as never);
+    await gateway.readers.push(payment.id, readerId);
+    const second = {
+      gateway: gateway.name,
+      mode: 'test' as const,
+      gatewayAccount: 'https://second.example sk_test_…bbbb',
+    };
+    manager = new ReaderManager({
+      journal,
+      clock: systemClock,
+      gateway: () => gateway,
+      paymentOfTransaction: (transactionId) => journal.findByTransactionId(transactionId, second),
+      sink: {} as ReaderEventSink,
+      testMode: () => true,
+      autoPresentDelayMs: () => 0,
+      onChange: () => undefined,
+      log: () => undefined,
+    });
+    await manager.start();
+    const cloud = await waitFor(
+      () => manager!.views().find((r) => r.id === `rdr_cloud_${readerId}` && r.action !== null),
+      3_000,
+      'the gateway reader',
+    );
+    expect(cloud.action).toMatchObject({ transactionId: 'fake-1', paymentId: null });
   });
 });

@@ -14,17 +14,23 @@ import type { SqlDatabase } from '../../main/store/sqlite';
 export function paymentTill<C extends Clock>(
   db: SqlDatabase,
   clock: C,
-  gateway: PaymentGateway,
-  options: { timeZone?: string; recoverWhenOnline?: boolean } = {},
+  gateway: PaymentGateway | (() => PaymentGateway),
+  options: {
+    timeZone?: string;
+    recoverWhenOnline?: boolean;
+    /** The account the gateway reads (ActiveGateway.account); a function to switch it, as Settings does. */
+    gatewayAccount?: () => string;
+  } = {},
 ) {
+  const active = typeof gateway === 'function' ? gateway : () => gateway;
   const journal = new Journal(db, clock);
   // As the host does at every start: what the last launch was sending counts as queued.
   journal.markInterrupted(QUEUEABLE_KINDS, 'The app stopped before the gateway answered; it is sent again.');
-  const connectivity = new Connectivity(clock, () => gateway.health());
+  const connectivity = new Connectivity(clock, () => active().health());
   const service = new PaymentService({
     journal,
     clock,
-    gateway: () => gateway,
+    gateway: active,
     mode: () => 'test',
     connectivity,
     readers: {
@@ -38,6 +44,7 @@ export function paymentTill<C extends Clock>(
     onQueueChanged: () => undefined,
     log: () => undefined,
     ...(options.timeZone ? { timeZone: () => options.timeZone! } : {}),
+    ...(options.gatewayAccount ? { gatewayAccount: options.gatewayAccount } : {}),
     tuning: { retryDelayMs: 250, remotePollMs: 3_600_000 },
   });
   // As the host does: the gateway back, recovery drains the queue.
