@@ -1142,12 +1142,10 @@ export class CashierCommands {
       // Money a customer's bank disputes (open, or lost) is not the shop's to refund: refunding it too
       // would pay the customer twice, and the gateway refuses it (PlutoPay: charge_disputed, whose
       // words are in minor units). Said here in the cashier's words, before anything is sent.
-      const disputed = record.transactionId
-        ? journal
-            .disputesOn(record.gateway, record.transactionId)
-            .filter((dispute) => dispute.status !== 'won' && this.engine.showsDispute(dispute))
-            .reduce((sum, dispute) => sum + dispute.amount, 0)
-        : 0;
+      const disputed = journal
+        .disputesOnPayment(record)
+        .filter((dispute) => dispute.status !== 'won' && this.engine.showsDispute(dispute))
+        .reduce((sum, dispute) => sum + dispute.amount, 0);
       const remaining = record.amountCaptured - record.amountRefunded - queued - disputed;
       const named = input.splits?.reduce((sum, line) => sum + line.amount, 0);
       const amount = input.amount ?? named ?? remaining;

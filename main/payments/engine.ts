@@ -293,12 +293,7 @@ export class PaymentEngine {
    * Read only for a payment the gateway has (one query on an index).
    */
   openDisputeOf(record: PaymentRecord): DisputeRecord | null {
-    if (record.transactionId === null) return null;
-    return (
-      this.journal
-        .disputesOn(record.gateway, record.transactionId)
-        .find((d) => d.closedAt === null && this.showsDispute(d)) ?? null
-    );
+    return this.journal.disputesOnPayment(record).find((d) => d.closedAt === null && this.showsDispute(d)) ?? null;
   }
 
   /** The account the active gateway reads now, as a dispute keeps it (see PaymentsOptions.gatewayAccount). */

@@ -254,7 +254,8 @@ const CLOSED_DISPUTE: readonly DisputeStatus[] = ['won', 'lost'];
 const SELECT_DISPUTE = `SELECT d.gateway, d.mode, d.account, d.id, d.reference, d.transaction_id AS transactionId, d.amount,
   d.currency, d.status, d.reason, d.evidence_due_by AS evidenceDueBy, d.opened_at AS openedAt,
   d.updated_at AS updatedAt, d.seen_at AS seenAt, d.closed_at AS closedAt,
-  (SELECT p.id FROM payments p WHERE p.transaction_id = d.transaction_id AND p.gateway = d.gateway LIMIT 1) AS paymentId
+  (SELECT p.id FROM payments p WHERE p.transaction_id = d.transaction_id AND p.gateway = d.gateway AND p.mode = d.mode
+    AND (d.account = '' OR p.gateway_account IN (d.account, '')) LIMIT 1) AS paymentId
   FROM disputes d`;
 
 export interface TimelineRecord {
@@ -2393,11 +2394,27 @@ export class Journal {
     };
   }
 
-  /** The disputes on one gateway payment, newest first. */
+  /** The disputes on one gateway payment, newest first: every account's that reported its id. */
   disputesOn(gateway: GatewayName, transactionId: string): DisputeRecord[] {
     return this.db
       .prepare(`${SELECT_DISPUTE} WHERE d.gateway = ? AND d.transaction_id = ? ORDER BY d.opened_at DESC, d.id DESC`)
       .all<DisputeRecord>(gateway, transactionId);
+  }
+
+  /**
+   * The disputes on this payment, newest first: only those of its mode its own account reported,
+   * never another account's dispute on a payment of the same id ('' on either side: not known, any;
+   * as SELECT_DISPUTE finds a dispute's payment).
+   */
+  disputesOnPayment(
+    record: Pick<PaymentRecord, 'gateway' | 'mode' | 'gatewayAccount' | 'transactionId'>,
+  ): DisputeRecord[] {
+    if (record.transactionId === null) return [];
+    return this.disputesOn(record.gateway, record.transactionId).filter(
+      (dispute) =>
+        dispute.mode === record.mode &&
+        (dispute.account === '' || record.gatewayAccount === '' || dispute.account === record.gatewayAccount),
+    );
   }
 
   // -- settings ---------------------------------------------------------------------------------

@@ -120,6 +120,45 @@ describe('journal', () => {
     expect(journal.timeline('pay_test00000001').map((e) => e.event)).toEqual(['created', 'created_at_gateway']);
   });
 
+  it('finds a gateway id on the account that named it, and a dispute only on its own account’s payment', () => {
+    // Gateway ids are unique per account only: the till's tx-1 was made on the first account.
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    const first = 'https://first.example sk_test_…aaaa';
+    const second = 'https://second.example sk_test_…bbbb';
+    journal.insertPayment(
+      paymentFixture({ status: 'succeeded', transactionId: 'tx-1', gatewayAccount: first }),
+      'created',
+    );
+    const on = (gatewayAccount: string) => ({ gateway: 'plutopay' as const, mode: 'test' as const, gatewayAccount });
+    expect(journal.findByTransactionId('tx-1', on(first))?.id).toBe('pay_test00000001');
+    expect(journal.findByTransactionId('tx-1', on(second))).toBeUndefined();
+    expect(journal.findByTransactionId('tx-1', { ...on(first), mode: 'live' })).toBeUndefined();
+    expect([...journal.findByTransactionIds(['tx-1'], on(second)).keys()]).toEqual([]);
+    expect([...journal.findByTransactionIds(['tx-1'], on(first)).keys()]).toEqual(['tx-1']);
+    // The second account's bank disputes its own tx-1: not the till's payment's dispute.
+    const dispute = {
+      gateway: 'plutopay' as const,
+      mode: 'test' as const,
+      account: second,
+      id: 'dp_1',
+      reference: 'DSP-1',
+      transactionId: 'tx-1',
+      amount: 1250,
+      currency: 'EUR',
+      status: 'needs_response' as const,
+      reason: 'fraudulent',
+      evidenceDueBy: null,
+      openedAt: '2026-03-01T10:00:00.000Z',
+      updatedAt: '2026-03-01T10:00:00.000Z',
+    };
+    expect(journal.recordDispute(dispute).record.paymentId).toBeNull();
+    expect(journal.openDisputesOnPayments()).toEqual([]);
+    expect(journal.disputesOnPayment(journal.getPayment('pay_test00000001')!)).toEqual([]);
+    // The first account's own dispute on it is its payment's.
+    expect(journal.recordDispute({ ...dispute, account: first }).record.paymentId).toBe('pay_test00000001');
+    expect(journal.openDisputesOnPayments().map((d) => d.account)).toEqual([first]);
+  });
+
   it('answers reads of a payment it wrote from memory exactly as the table would, and forgets a rolled-back write', () => {
     const clock = new FakeClock();
     const journal = new Journal(openDatabase(':memory:'), clock);
