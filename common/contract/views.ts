@@ -894,6 +894,12 @@ export interface TransactionDetail {
    * recorded it as not made): the journal's record, named by the till's own id; nothing to refund.
    */
   journalOnly?: boolean;
+  /**
+   * Why the till cannot refund this payment though money is left (made on another account, settled
+   * from that account's dashboard): the details say it instead of offering a refund the host would
+   * refuse. Absent: a refund follows the transaction.
+   */
+  refundNotHere?: string;
   transaction: TransactionView;
   refunds: RefundView[];
   /** From the journal when this host handled the payment; empty otherwise. */

@@ -125,6 +125,7 @@ export class CashierCommands {
     // timeline (who said so) are the journal's; that account is never asked with another's keys.
     if (known && this.engine.otherAccount(known) && this.engine.settledElsewhere(known)) {
       const transaction = journaledTransactionView(known, null);
+      const refusal = this.engine.otherAccountRefusal(known);
       if (transaction)
         return {
           offline: false,
@@ -132,6 +133,8 @@ export class CashierCommands {
           refunds: this.journaledRefunds(known, { queued: false }),
           timeline: this.journal.timeline(known.id),
           payment: this.engine.view(known),
+          // Money may be left, but the till cannot refund it: no refund form, this instead.
+          ...(refusal ? { refundNotHere: refusal } : {}),
         };
     }
     const transactionId = ownId?.transactionId ?? id;
@@ -891,11 +894,13 @@ export class CashierCommands {
       const op = journal.addOperation(record.id, 'cancel', this.freshKey(record.id, 'cancel'), {});
       // The answer and the operation it closes are one commit: a kill between them would leave a
       // done operation on a payment that does not show it.
-      const canceled = await this.engine.perform(op, {
-        ...moneyOperation(op, record),
-        queue: record.status === 'requires_capture',
-        settle: (answer) => this.sync.apply(journal.getPayment(record.id)!, answer, 'canceled'),
-      });
+      const canceled = await this.settledOutside(record, 'cancel', gateway, () =>
+        this.engine.perform(op, {
+          ...moneyOperation(op, record),
+          queue: record.status === 'requires_capture',
+          settle: (answer) => this.sync.apply(journal.getPayment(record.id)!, answer, 'canceled'),
+        }),
+      );
       return this.engine.view(canceled);
     });
   }
@@ -1032,20 +1037,54 @@ export class CashierCommands {
         input.amount !== undefined ? { amount: input.amount } : {},
         { sending: true },
       );
-      const captured = await this.engine.perform(op, {
-        ...moneyOperation(op, record),
-        queue: true,
-        firstSendJournaled: true,
-        settle: (p) =>
-          this.sync.apply(
-            journal.getPayment(record.id)!,
-            p,
-            'captured',
-            formatAmount(p.amountCaptured, record.currency),
-          ),
-      });
+      const captured = await this.settledOutside(record, 'capture', gateway, () =>
+        this.engine.perform(op, {
+          ...moneyOperation(op, record),
+          queue: true,
+          firstSendJournaled: true,
+          settle: (p) =>
+            this.sync.apply(
+              journal.getPayment(record.id)!,
+              p,
+              'captured',
+              formatAmount(p.amountCaptured, record.currency),
+            ),
+        }),
+      );
       return this.engine.view(captured);
     });
+  }
+
+  /**
+   * Sends a capture, cancel or refund the cashier asked for now. The gateway refusing it may mean the
+   * payment was settled outside the till since the till last read it (refunded, captured or canceled
+   * on the gateway's dashboard, or by another till): the payment is then read again, so the journal,
+   * and the buttons every screen offers from it, follow the gateway, and the refusal says what
+   * happened in the cashier's words. When the payment did not move, the gateway's refusal stands.
+   */
+  private async settledOutside(
+    record: PaymentRecord,
+    what: 'capture' | 'cancel' | 'refund',
+    gateway: PaymentGateway,
+    send: () => Promise<PaymentRecord>,
+  ): Promise<PaymentRecord> {
+    try {
+      return await send();
+    } catch (error) {
+      const transactionId = record.transactionId;
+      if (!isGatewayError(error) || transactionId === null) throw error;
+      const read = await this.engine.call((g) => g.retrieve(transactionId), gateway).catch(() => null);
+      if (!read) throw error;
+      const before = this.journal.getPayment(record.id)!;
+      const after = this.sync.apply(before, read, null);
+      if (
+        after.status === record.status &&
+        after.amountCaptured === record.amountCaptured &&
+        after.amountRefunded === record.amountRefunded
+      )
+        throw error;
+      throw new HostError('conflict', settledOutsideText(after, what, gateway.label));
+    }
   }
 
   /**
@@ -1214,12 +1253,14 @@ export class CashierCommands {
       });
       // One commit with the operation it closes: after a kill between two, the payment would not
       // show a refund the gateway made, and the cashier could make it again.
-      const refunded = await this.engine.perform(op, {
-        ...moneyOperation(op, record),
-        queue: true,
-        settle: (answer) =>
-          this.sync.apply(journal.getPayment(record.id)!, answer, 'refunded', formatAmount(amount, record.currency)),
-      });
+      const refunded = await this.settledOutside(record, 'refund', gateway, () =>
+        this.engine.perform(op, {
+          ...moneyOperation(op, record),
+          queue: true,
+          settle: (answer) =>
+            this.sync.apply(journal.getPayment(record.id)!, answer, 'refunded', formatAmount(amount, record.currency)),
+        }),
+      );
       return this.engine.view(refunded);
     });
   }
@@ -1503,4 +1544,33 @@ function tippingNote(fields: PaymentPatch, currency: string): string {
  */
 function notHere(error: unknown): boolean {
   return (isGatewayError(error) && error.status === 404) || error instanceof GatewayUnreachable;
+}
+
+/**
+ * A capture, cancel or refund the gateway refused because the payment was settled outside the till
+ * meanwhile: what the gateway shows now, and what is left to do (see CashierCommands.settledOutside).
+ */
+export function settledOutsideText(
+  record: Pick<PaymentRecord, 'status' | 'amountCaptured' | 'amountRefunded' | 'currency'>,
+  what: 'capture' | 'cancel' | 'refund',
+  label: string,
+): string {
+  const money = (minor: number) => formatAmount(minor, record.currency);
+  const done = { capture: 'Not captured', cancel: 'Not canceled', refund: 'Not refunded' }[what];
+  const refunded = record.amountRefunded > 0 ? `, ${money(record.amountRefunded)} refunded` : '';
+  const captured =
+    record.amountCaptured > 0 && ['succeeded', 'refunded', 'partially_refunded'].includes(record.status)
+      ? ` (${money(record.amountCaptured)} captured${refunded})`
+      : '';
+  const left = record.amountCaptured - record.amountRefunded;
+  const next =
+    ['succeeded', 'partially_refunded'].includes(record.status) && left > 0
+      ? what === 'refund'
+        ? ` At most ${money(left)} is left to refund.`
+        : ' Refund it if the money should go back.'
+      : '';
+  return (
+    `${done}: ${label} shows this payment ${describeStatus(record.status)} already${captured}, settled outside this ` +
+    `till (on ${label}'s dashboard, or by another till). It now shows here as ${label} has it.${next}`
+  );
 }

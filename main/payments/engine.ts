@@ -225,11 +225,14 @@ export class PaymentEngine {
 
   view(record: PaymentRecord): PaymentView {
     const active = this.activeGateway();
+    // No action is offered on a payment the till cannot act on now (another mode's or account's): its
+    // buttons would only be refused (Needs attention says what to switch back to).
+    const acts = record.chargedBy === 'terminal' || this.actsOn(record);
     const view = toPaymentView(
       record,
       this.journal.countQueuedOperations(record.id, QUEUEABLE_KINDS),
       active?.capabilities ?? null,
-      active?.name ?? null,
+      acts ? (active?.name ?? null) : null,
       // Only a gateway that splits has shares to read (a view is built on every change).
       active?.name === record.gateway && !active.capabilities.splitSettlement
         ? { records: [], pending: new Set() }
@@ -544,14 +547,19 @@ export class PaymentEngine {
   requireAccount(
     record: Pick<PaymentRecord, 'id' | 'gateway' | 'mode' | 'account' | 'gatewayAccount' | 'chargedBy'>,
   ): void {
+    const refusal = this.otherAccountRefusal(record);
+    if (refusal) throw new HostError('conflict', refusal);
+  }
+
+  /** What requireAccount refuses with on this payment (its details say it instead of a refund form); null: none. */
+  otherAccountRefusal(
+    record: Pick<PaymentRecord, 'id' | 'gateway' | 'mode' | 'account' | 'gatewayAccount' | 'chargedBy'>,
+  ): string | null {
     const elsewhere = this.otherAccount(record);
-    if (!elsewhere) return;
+    if (!elsewhere) return null;
     if (this.settledElsewhere(record))
-      throw new HostError(
-        'conflict',
-        `${elsewhere.why}. Its outcome was recorded from that account's dashboard, not read by the till: refund it on that account's dashboard (or put back ${elsewhere.fix.replace(/^Put back /, '')} to act on it here).`,
-      );
-    throw new HostError('conflict', `${elsewhere.why}. ${elsewhere.fix} to act on it.`);
+      return `${elsewhere.why}. Its outcome was recorded from that account's dashboard, not read by the till: refund it on that account's dashboard (or put back ${elsewhere.fix.replace(/^Put back /, '')} to act on it here).`;
+    return `${elsewhere.why}. ${elsewhere.fix} to act on it.`;
   }
 
   /**

@@ -212,6 +212,8 @@ describe('a payment made on the shop’s own account, once Settings names anothe
       by: 'Ann (owner)',
     });
     expect(charged).toMatchObject({ status: 'succeeded', transactionId: paid.transactionId, attention: null });
+    // Nothing the till would refuse is offered: no Refund button on it here.
+    expect(charged.next).toEqual([]);
     const notCharged = await t.call('attention.resolve', {
       paymentId: unpaid.id,
       resolution: 'not_charged',
@@ -223,7 +225,9 @@ describe('a payment made on the shop’s own account, once Settings names anothe
     expect((await t.call('attention.list', {})).filter((a) => ids.includes(a.paymentId))).toEqual([]);
 
     // Its timeline says who said so, and that the gateway never confirmed it.
-    const { timeline } = await t.call('transactions.get', { transactionId: paid.id });
+    const { timeline, refundNotHere } = await t.call('transactions.get', { transactionId: paid.id });
+    // Its details offer no refund form, and say why.
+    expect(refundNotHere).toMatch(/refund it on that account's dashboard/);
     expect(timeline.at(-1)).toMatchObject({
       event: 'cashier_settled_elsewhere',
       detail: expect.stringMatching(

@@ -413,12 +413,18 @@ describe('payments against a fake gateway (the port)', () => {
     // cancel the gateway had refused could never be released.
     const { gateway, service, journal } = setup(new FakeGateway({ idempotencyKeys: false }));
     const created = await service.commands.create({ amount: 4000, currency: 'EUR', captureMethod: 'manual' });
-    const tx = gateway.payments.get(created.transactionId!)!;
-    // Refused by the gateway (here: it had just been paid), nothing changed.
-    tx.status = 'succeeded';
-    await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(/not cancelable/);
-    Object.assign(tx, { status: 'requires_capture', amountCapturable: 4000 });
+    // Refused by the gateway once, nothing changed (the payment is still authorised when read again).
+    const cancel = gateway.cancel.bind(gateway);
+    gateway.cancel = () => {
+      gateway.cancel = cancel;
+      return Promise.reject(new GatewayError(422, 'cancel_error', 'not cancelable'));
+    };
+    Object.assign(gateway.payments.get(created.transactionId!)!, {
+      status: 'requires_capture',
+      amountCapturable: 4000,
+    });
     await service.reconcileNow(created.id);
+    await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(/not cancelable/);
     // Unreachable: queued with its key; asking again says so.
     gateway.failChanges(3);
     await expect(service.commands.cancel({ paymentId: created.id })).rejects.toThrow(/queued/);

@@ -769,5 +769,27 @@ describe('Transactions screen', () => {
       await user.keyboard('{Escape}');
       expect(await screen.findByRole('heading', { name: 'Transactions' })).toBeTruthy();
     });
+
+    it('offers no refund the host says it cannot make, and says why', async () => {
+      // Made on another account and settled from its dashboard: money is left, but not refundable here.
+      const why =
+        "This payment was made on PlutoPay another account. Its outcome was recorded from that account's dashboard, not read by the till: refund it on that account's dashboard.";
+      const bridge = listBridge();
+      bridge.on('transactions.get', () =>
+        ok({
+          offline: false,
+          refundNotHere: why,
+          transaction: makeTransaction({ id: TX_ID, reference: 'pi_page1', status: 'succeeded' }),
+          refunds: [],
+          timeline: [],
+          payment: makePayment({ id: 'pay_detail0001', transactionId: TX_ID, status: 'succeeded', next: [] }),
+        } satisfies TransactionDetail),
+      );
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
+      expect(await screen.findByText(why)).toBeTruthy();
+      expect(screen.queryByRole('button', { name: 'Refund' })).toBeNull();
+      expect(screen.queryByLabelText('Refund amount')).toBeNull();
+    });
   });
 });

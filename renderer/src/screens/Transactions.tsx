@@ -570,7 +570,9 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               ) : null}
             </section>
           ) : null}
-          {detail.journalOnly ? null : (
+          {detail.journalOnly ? null : detail.refundNotHere ? (
+            <p className="notice">{detail.refundNotHere}</p>
+          ) : (
             <RefundForm
               key={t.id}
               transaction={t}
