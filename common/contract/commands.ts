@@ -569,6 +569,11 @@ export const commandSchemas = {
     by: z.string().trim().max(64).optional(),
     /** `not_created`, and `not_charged` of another account: why the cashier says so (what the dashboard showed). */
     reason: z.string().trim().max(300).optional(),
+    /**
+     * `charged` of another account, on a payment captured later (manual capture; required there):
+     * whether that account's dashboard shows it captured (true) or only authorised, not captured (false).
+     */
+    captured: z.boolean().optional(),
   }),
 } as const;
 

@@ -635,6 +635,11 @@ export interface AttentionView {
    * `reason`; `by` for both): nothing is read or sent, the payment takes that word. Absent: false.
    */
   settleElsewhere?: boolean;
+  /**
+   * With `settleElsewhere`: a payment captured later (manual capture). Charged there may mean only
+   * authorised: `charged` then says which (`captured`). Absent: false.
+   */
+  manualCapture?: boolean;
 }
 
 export type DisputeStatus = 'needs_response' | 'under_review' | 'won' | 'lost';

@@ -1331,13 +1331,27 @@ export class CashierCommands {
         if (!input.by) issues.push({ path: 'by', message: "say who checked that account's dashboard" });
         if (!charged && !input.reason)
           issues.push({ path: 'reason', message: "say what that account's dashboard showed" });
+        // Captured later: charged there may be an authorisation only, which is not money taken. The
+        // cashier says which, never assumed (it was recorded as paid, its whole amount captured).
+        if (charged && record.captureMethod === 'manual' && input.captured === undefined)
+          issues.push({
+            path: 'captured',
+            message: "say whether that account's dashboard shows it captured or only authorised",
+          });
+        if (charged && record.captureMethod === 'automatic' && input.captured === false)
+          issues.push({ path: 'captured', message: 'this payment is captured when it is charged' });
         if (issues.length > 0)
           throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
         return this.engine.view(
           this.recovery.cashierSaidElsewhere(
             record,
             charged
-              ? { charged, gatewayPaymentId: input.gatewayPaymentId!, by: input.by! }
+              ? {
+                  charged,
+                  gatewayPaymentId: input.gatewayPaymentId!,
+                  by: input.by!,
+                  captured: input.captured ?? true,
+                }
               : { charged, reason: input.reason!, by: input.by! },
           ),
         );

@@ -430,7 +430,9 @@ export class Recovery {
    */
   cashierSaidElsewhere(
     record: PaymentRecord,
-    said: { charged: true; gatewayPaymentId: string; by: string } | { charged: false; reason: string; by: string },
+    said:
+      | { charged: true; gatewayPaymentId: string; by: string; captured: boolean }
+      | { charged: false; reason: string; by: string },
   ): PaymentRecord {
     const { journal } = this.engine;
     const label = GATEWAY_LABELS[record.gateway];
@@ -452,7 +454,9 @@ export class Recovery {
     }
     const unverified = 'not verified with the gateway: the till no longer reads that account';
     const detail = said.charged
-      ? `${said.by}: charged on ${account} (payment ${said.gatewayPaymentId}), as its dashboard shows; ${unverified}`
+      ? said.captured
+        ? `${said.by}: charged on ${account} (payment ${said.gatewayPaymentId}), as its dashboard shows; ${unverified}`
+        : `${said.by}: authorised, not captured, on ${account} (payment ${said.gatewayPaymentId}), as its dashboard shows; capture or cancel it on that account's dashboard; ${unverified}`
       : `${said.by}: not charged on ${account} (${said.reason}); ${unverified}`;
     const updated = journal.atomically(() => {
       for (const op of journal.operationsFor(record.id)) {
@@ -467,14 +471,22 @@ export class Recovery {
       return journal.updatePayment(
         record.id,
         {
-          ...(said.charged
+          ...(said.charged && said.captured
             ? {
                 status: 'succeeded' as const,
                 transactionId: said.gatewayPaymentId,
                 amountCaptured: record.amount - record.amountRefunded,
                 amountCapturable: 0,
               }
-            : { status: 'failed' as const, amountCapturable: 0 }),
+            : said.charged
+              ? // Only authorised there: no money taken yet, the hold is that account's to capture or cancel.
+                {
+                  status: 'requires_capture' as const,
+                  transactionId: said.gatewayPaymentId,
+                  amountCaptured: 0,
+                  amountCapturable: record.amount,
+                }
+              : { status: 'failed' as const, amountCapturable: 0 }),
           attentionReason: null,
           attentionAdvice: null,
           attentionSince: null,

@@ -97,6 +97,7 @@ function elsewhereView(
     ...(dispute ? { dispute: toDisputeView(dispute) } : {}),
     otherAccount: true,
     ...(settle ? { settleElsewhere: true } : {}),
+    ...(settle && record.captureMethod === 'manual' ? { manualCapture: true } : {}),
   };
 }
 

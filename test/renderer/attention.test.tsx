@@ -668,8 +668,14 @@ describe('Needs attention: a create the gateway never confirmed', () => {
 });
 
 describe('Needs attention: a payment of another of the shop’s accounts, its key rolled', () => {
-  function elsewhere(amount: number) {
-    const payment = makePayment({ status: 'pending', channel: 'link', transactionId: 'txn_first1', amount });
+  function elsewhere(amount: number, manualCapture = false) {
+    const payment = makePayment({
+      status: 'pending',
+      channel: 'link',
+      transactionId: 'txn_first1',
+      amount,
+      ...(manualCapture ? { captureMethod: 'manual' as const } : {}),
+    });
     const item: AttentionView = {
       paymentId: payment.id,
       amount: payment.amount,
@@ -680,6 +686,7 @@ describe('Needs attention: a payment of another of the shop’s accounts, its ke
         "Put back the URL http://127.0.0.1:1 and the key sk_test_…abcd in Settings (F7) to follow it. If that key was rolled or the account closed, check the payment on that account's dashboard and record here whether it was charged.",
       otherAccount: true,
       settleElsewhere: true,
+      ...(manualCapture ? { manualCapture: true } : {}),
     };
     const bridge = new FakeBridge(makeSnapshot({ payments: [payment], attention: [item] }));
     return { payment, bridge };
@@ -712,6 +719,39 @@ describe('Needs attention: a payment of another of the shop’s accounts, its ke
       ]),
     );
     expect(await within(item).findByText(/Recorded: the payment is now/)).toBeTruthy();
+  });
+
+  it('"charged there" of a payment captured later asks whether it was captured or only authorised', async () => {
+    const { payment, bridge } = elsewhere(4000, true);
+    bridge.on('attention.resolve', () =>
+      ok({ ...payment, status: 'requires_capture', amountCapturable: 4000, attention: null }),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F8}');
+    const item = screen.getByRole('article', { name: /€40\.00/ });
+    await user.click(within(item).getByRole('button', { name: 'It was charged there: enter its id' }));
+    const form = within(item).getByRole('form', { name: 'The payment was charged on that account' });
+    await user.type(within(form).getByRole('textbox', { name: "Its id on the gateway's dashboard" }), 'txn_first1');
+    await user.type(within(form).getByRole('textbox', { name: 'Checked by' }), 'Owner Ann');
+    // Not said: nothing is sent, and the choice is asked for, focused.
+    await user.click(within(form).getByRole('button', { name: 'Record: it was charged there' }));
+    expect(bridge.count('attention.resolve')).toBe(0);
+    expect(within(form).getByText('Say whether the dashboard shows it captured or only authorised.')).toBeTruthy();
+    const authorised = within(form).getByRole('radio', { name: /^Authorised only, not captured/ });
+    expect(document.activeElement).toBe(within(form).getByRole('radio', { name: /^Captured/ }));
+    await user.click(authorised);
+    await user.click(within(form).getByRole('button', { name: 'Record: it was charged there' }));
+    await waitFor(() =>
+      expect(bridge.inputs('attention.resolve')).toEqual([
+        {
+          paymentId: payment.id,
+          resolution: 'charged',
+          gatewayPaymentId: 'txn_first1',
+          by: 'Owner Ann',
+          captured: false,
+        },
+      ]),
+    );
   });
 
   it('"not charged there" by keyboard alone: who and what the dashboard shows; Escape backs out', async () => {

@@ -15,6 +15,7 @@ import { disputeLine } from '../components/Disputes';
 import { ErrorBox } from '../components/ErrorBox';
 import { describedBy, Field } from '../components/Field';
 import { LiveRegion } from '../components/LiveRegion';
+import { RadioGroup } from '../components/RadioGroup';
 import { usePos } from '../store/context';
 import { shopTimeZone } from '../store/selectors';
 import { money, timeAgo } from '../lib/format';
@@ -84,6 +85,8 @@ export interface CreateSettlement {
   gatewayPaymentId?: string;
   by: string;
   reason?: string;
+  /** `charged` of a payment captured later: captured there, or only authorised. */
+  captured?: boolean;
 }
 
 /**
@@ -97,6 +100,7 @@ export interface CreateSettlement {
 function CreateSettlementForm({
   paymentId,
   answer,
+  manualCapture = false,
   busy,
   error,
   backTo,
@@ -105,6 +109,8 @@ function CreateSettlementForm({
 }: {
   paymentId: string;
   answer: DashboardAnswer;
+  /** A payment captured later: charged there may be an authorisation only, which the cashier says. */
+  manualCapture?: boolean;
   busy: boolean;
   /** The host's refusal of the last try: said on its field when it names one. */
   error: CommandError | null;
@@ -119,11 +125,14 @@ function CreateSettlementForm({
   const [gatewayId, setGatewayId] = useState('');
   const [by, setBy] = useState('');
   const [reason, setReason] = useState('');
+  const [captured, setCaptured] = useState<boolean | null>(null);
   const [missing, setMissing] = useState<Record<string, string>>({});
   const words = DASHBOARD_FORMS[answer];
   const made = answer === 'created' || answer === 'charged';
+  const asksCaptured = answer === 'charged' && manualCapture;
   const ids = {
     gatewayPaymentId: `settle-${paymentId}-id`,
+    captured: `settle-${paymentId}-captured`,
     by: `settle-${paymentId}-by`,
     reason: `settle-${paymentId}-reason`,
   };
@@ -133,17 +142,28 @@ function CreateSettlementForm({
     const empty: Record<string, string> = {};
     if (made && gatewayId.trim() === '')
       empty.gatewayPaymentId = "Type the payment's id as the gateway's dashboard shows it.";
+    if (asksCaptured && captured === null)
+      empty.captured = 'Say whether the dashboard shows it captured or only authorised.';
     if (by.trim() === '') empty.by = 'Type who checked the dashboard.';
     if (!made && reason.trim() === '') empty.reason = 'Say what the dashboard showed.';
     setMissing(empty);
     const firstEmpty = Object.keys(empty)[0] as keyof typeof ids | undefined;
     if (firstEmpty) {
-      document.getElementById(ids[firstEmpty])?.focus();
+      // A choice is focused on its first option; a field by its id.
+      (firstEmpty === 'captured'
+        ? document.querySelector<HTMLInputElement>(`input[name="${ids.captured}"]`)
+        : document.getElementById(ids[firstEmpty])
+      )?.focus();
       return;
     }
     onRecord(
       made
-        ? { resolution: answer, gatewayPaymentId: gatewayId.trim(), by: by.trim() }
+        ? {
+            resolution: answer,
+            gatewayPaymentId: gatewayId.trim(),
+            by: by.trim(),
+            ...(asksCaptured && captured !== null ? { captured } : {}),
+          }
         : { resolution: answer, by: by.trim(), reason: reason.trim() },
     );
   };
@@ -154,6 +174,7 @@ function CreateSettlementForm({
     back();
   };
   const idError = fieldError('gatewayPaymentId');
+  const capturedError = fieldError('captured');
   const byError = fieldError('by');
   const reasonError = fieldError('reason');
   return (
@@ -179,6 +200,27 @@ function CreateSettlementForm({
             {...describedBy(ids.gatewayPaymentId, true, idError)}
           />
         </Field>
+      ) : null}
+      {asksCaptured ? (
+        <RadioGroup
+          legend="What the dashboard shows (this payment is captured later)"
+          name={ids.captured}
+          value={captured === null ? null : captured ? 'captured' : 'authorised'}
+          options={[
+            { value: 'captured', label: 'Captured: the money was taken' },
+            {
+              value: 'authorised',
+              label: "Authorised only, not captured: capture or cancel it on that account's dashboard",
+            },
+          ]}
+          onChange={(value) => setCaptured(value === 'captured')}
+        >
+          {capturedError ? (
+            <p className="field__error" id={`${ids.captured}-error`} role="alert">
+              {capturedError}
+            </p>
+          ) : null}
+        </RadioGroup>
       ) : null}
       <Field id={ids.by} label="Checked by" error={byError}>
         <input
@@ -487,6 +529,7 @@ const AttentionItem = memo(function AttentionItem({
             key={answeringOffered}
             paymentId={item.paymentId}
             answer={answeringOffered}
+            manualCapture={item.manualCapture === true}
             busy={busy}
             error={error}
             backTo={() => title.current}
