@@ -22,7 +22,7 @@ import {
 } from '../gateway/errors';
 import { accountWords } from '../gateway/accounts';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
-import type { OperationRecord, PaymentRecord } from '../store/journal';
+import { paymentAccount, type OperationRecord, type PaymentRecord } from '../store/journal';
 import { notSentText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
 import {
   ADVICE_FOUND_AFTER_NOT_MADE,
@@ -177,7 +177,7 @@ export class Recovery {
       if (
         found &&
         found.id !== record.transactionId &&
-        !journal.findByTransactionId(found.id, 'anyAccount') &&
+        !journal.findByTransactionId(found.id, paymentAccount(record)) &&
         answerProblem(record, found, true, input.splits ?? null) === null
       ) {
         const moved = journal.updatePayment(
@@ -343,8 +343,7 @@ export class Recovery {
     const op = unknownCreate(journal, record);
     const gateway = this.engine.gatewayFor(record);
     const label = GATEWAY_LABELS[record.gateway];
-    // Any account's: the journal keeps one payment per gateway id (transaction_id is unique).
-    const other = journal.findByTransactionId(gatewayPaymentId, 'anyAccount');
+    const other = journal.findByTransactionId(gatewayPaymentId, paymentAccount(record));
     if (other)
       throw new HostError(
         'conflict',
@@ -439,7 +438,7 @@ export class Recovery {
     const account = `${label} ${accountWords(record.gateway, record.gatewayAccount).words}`;
     if (said.charged) {
       const id = said.gatewayPaymentId;
-      const other = journal.findByTransactionId(id, 'anyAccount');
+      const other = journal.findByTransactionId(id, paymentAccount(record));
       if (other && other.id !== record.id)
         throw new HostError(
           'conflict',
@@ -507,8 +506,9 @@ export class Recovery {
    */
   takeInNotMade(payment: GatewayPayment, gateway?: GatewayName): PaymentRecord | null {
     const { journal } = this.engine;
-    // Not if any payment holds its id: the journal keeps one per gateway id (transaction_id is unique).
-    if (!payment.orderReference || journal.findByTransactionId(payment.id, 'anyAccount')) return null;
+    // Not one the journal has on the account it was read from.
+    const from = gateway ? this.engine.readingOf(gateway) : this.engine.reading();
+    if (!payment.orderReference || journal.findByTransactionId(payment.id, from ?? 'anyAccount')) return null;
     const record = journal.findByOrder(payment.orderReference).find((candidate) => {
       if (candidate.transactionId !== null || candidate.status !== 'failed') return false;
       if (gateway !== undefined && candidate.gateway !== gateway) return false;

@@ -11,7 +11,6 @@ import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { redact } from '../core/masking';
-import { accountWords } from '../gateway/accounts';
 import type { GatewayUnreadable } from '../gateway/errors';
 import type { GatewayPayment, SplitLine, SplitState } from '../gateway/port';
 import {
@@ -338,17 +337,8 @@ export class PaymentSync {
     // Read from that gateway's account now: its ids are that account's, not another's.
     const existing = journal.findByTransactionId(payment.id, this.engine.readingOf(name));
     if (existing) return existing;
-    // Another account's payment of the same id: never taken for this one (its money, its refunds),
-    // and the journal keeps one payment per gateway id, so this one is not taken in — said, not a
-    // database error.
-    const other = journal.findByTransactionId(payment.id, 'anyAccount');
-    if (other) {
-      const made = accountWords(other.gateway, other.gatewayAccount).words;
-      throw new HostError(
-        'conflict',
-        `${GATEWAY_LABELS[name]} payment ${payment.id} has the same id as payment ${other.id} (order ${other.orderReference}) made on ${other.gatewayAccount ? made : 'another account'}: this till keeps one payment per gateway id, so it cannot take this one in. Act on it on the gateway's dashboard.`,
-      );
-    }
+    // Another account's payment of the same id is never taken for this one (its money, its refunds):
+    // this one joins the journal beside it (ids are unique per account, migration 029).
     // The create of a payment the cashier recorded as not made, shown by the gateway after all: it
     // is that payment's, taken in there and flagged (Recovery.takeInNotMade), never a stranger's.
     const claimed = this.claimNotMade?.(payment, gateway);

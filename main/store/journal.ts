@@ -131,6 +131,11 @@ export function heldBy(
   return record.gatewayAccount === '' && record.account === (on.gatewayAccount === 'sandbox' ? 'sandbox' : 'own');
 }
 
+/** The account a payment was made on: the gateway ids it may take are that account's. */
+export function paymentAccount(record: Pick<PaymentRecord, 'gateway' | 'mode' | 'gatewayAccount'>): TransactionAccount {
+  return { gateway: record.gateway, mode: record.mode, gatewayAccount: record.gatewayAccount };
+}
+
 /** The account a plan was made on: its parts' ids are that account's. */
 export function planAccount(
   plan: Pick<InstallmentPlanRecord, 'gateway' | 'mode' | 'gatewayAccount'>,
@@ -678,7 +683,10 @@ class DerivedReads {
   >();
   /** Operation id → payment id, for the writes that name an operation only. */
   private readonly operationPayment = new Map<number, string>();
-  /** Gateway transaction id → payment id (transaction_id is unique; it changes only in updatePayment). */
+  /**
+   * Gateway transaction id → the payment last found by it (an id is unique per account only, migration
+   * 029: findByTransactionId checks the account; it changes only in updatePayment).
+   */
   readonly transactionPayment = new Map<string, string>();
   readers: HostedReaderRecord[] | null = null;
 
@@ -1071,7 +1079,11 @@ export class Journal {
       const chunk = ids.slice(i, i + BY_TRANSACTION_CHUNK);
       while (chunk.length < BY_TRANSACTION_CHUNK) chunk.push(chunk[0]!);
       for (const row of statement.all<PaymentRecord>(...chunk)) {
-        if (row.transactionId !== null && heldBy(row, on)) found.set(row.transactionId, row);
+        if (row.transactionId === null || !heldBy(row, on)) continue;
+        // One of no account yet ('') and one of this very account: this account's.
+        const before = found.get(row.transactionId);
+        if (!before || (before.gatewayAccount !== on.gatewayAccount && row.gatewayAccount === on.gatewayAccount))
+          found.set(row.transactionId, row);
       }
     }
     return found;
@@ -1092,23 +1104,26 @@ export class Journal {
    * account the caller then checks (PaymentEngine.otherAccount).
    */
   findByTransactionId(transactionId: string, on: TransactionAccount | 'anyAccount'): PaymentRecord | undefined {
-    const record = this.paymentOfTransaction(transactionId);
-    return record && (on === 'anyAccount' || heldBy(record, on)) ? record : undefined;
-  }
-
-  private paymentOfTransaction(transactionId: string): PaymentRecord | undefined {
     const known = this.derived.transactionPayment.get(transactionId);
     if (known !== undefined) {
       const record = this.getPayment(known);
-      if (record?.transactionId === transactionId) return record;
-      this.derived.transactionPayment.delete(transactionId);
+      if (record?.transactionId !== transactionId) this.derived.transactionPayment.delete(transactionId);
+      // The one remembered is the answer when it is that very account's (else every row is read).
+      else if (on === 'anyAccount' || record.chargedBy === 'terminal' || record.gatewayAccount === on.gatewayAccount)
+        if (on === 'anyAccount' || heldBy(record, on)) return record;
     }
-    const found = this.db
-      .prepare('SELECT id FROM payments WHERE transaction_id = ?')
-      .get<{ id: string }>(transactionId);
-    if (!found) return undefined;
-    this.derived.rememberTransaction({ id: found.id, transactionId });
-    return this.getPayment(found.id);
+    // Each account may hold one payment of the id (migration 029): the newest first.
+    const records = this.db
+      .prepare('SELECT id FROM payments WHERE transaction_id = ? ORDER BY created_at DESC, id DESC')
+      .all<{ id: string }>(transactionId)
+      .map((row) => this.getPayment(row.id)!);
+    const found =
+      on === 'anyAccount'
+        ? records[0]
+        : (records.find((r) => heldBy(r, on) && r.gatewayAccount === on.gatewayAccount) ??
+          records.find((r) => heldBy(r, on)));
+    if (found) this.derived.rememberTransaction(found);
+    return found;
   }
 
   /**

@@ -212,10 +212,20 @@ export function migrate(db: SqlDatabase, migrations: readonly Migration[]): numb
     const current = db.prepare('PRAGMA user_version').get<{ user_version: number }>()!.user_version;
     if (current > migrations.length) throw new SchemaTooNewError(current, migrations.length, db.path);
     for (const migration of migrations.slice(current)) {
-      db.transaction(() => {
-        migration.up(db);
-        db.exec(`PRAGMA user_version = ${migration.version}`);
-      });
+      if (migration.rebuildsTables) db.exec('PRAGMA foreign_keys = OFF');
+      try {
+        db.transaction(() => {
+          migration.up(db);
+          if (migration.rebuildsTables) {
+            const broken = db.prepare('PRAGMA foreign_key_check').all<{ table: string }>();
+            if (broken.length > 0)
+              throw new Error(`migration ${migration.name} left ${broken.length} rows whose references are gone`);
+          }
+          db.exec(`PRAGMA user_version = ${migration.version}`);
+        });
+      } finally {
+        if (migration.rebuildsTables) db.exec('PRAGMA foreign_keys = ON');
+      }
     }
   } catch (error) {
     // A full or failing disk: each migration rolled back, and the start says which file and why.

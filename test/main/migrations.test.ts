@@ -996,6 +996,58 @@ describe('journal migrations upgrade a database with rows in it', () => {
     expect(journal.getPlan('ipl_own')).toMatchObject({ gatewayAccount: account });
   });
 
+  it('029 transaction ids per account: the payments table is rebuilt as it was, an id unique per account', () => {
+    const db = databaseAt(28);
+    const first = 'https://first.example sk_test_…aaaa';
+    insertV1Payment(db, 'pay_first', { mode: 'test', transaction_id: 'tx_same' });
+    insertV1Payment(db, 'pay_other', { mode: 'test', transaction_id: 'tx_other', status: 'pending' });
+    db.prepare(`UPDATE payments SET gateway_account = ? WHERE id = 'pay_first'`).run(first);
+    const operation = (paymentId: string, key: string) =>
+      db
+        .prepare(
+          `INSERT INTO operations (payment_id, gateway, kind, idempotency_key, params, state, attempts, created_at, updated_at)
+           VALUES (?, 'plutopay', 'capture', ?, '{}', 'pending', 1, ?, ?)`,
+        )
+        .run(paymentId, key, AT, AT);
+    operation('pay_other', 'capture-pay_other');
+    const schema = (type: string) =>
+      db
+        .prepare(`SELECT name, sql FROM sqlite_master WHERE tbl_name = 'payments' AND type = ? ORDER BY name`)
+        .all<{ name: string; sql: string }>(type);
+    const rows = () => db.prepare('SELECT * FROM payments ORDER BY id').all();
+    const before = { rows: rows(), triggers: schema('trigger'), indexes: schema('index').filter((i) => i.sql) };
+    const events = db.prepare('SELECT COUNT(*) AS n FROM payment_events').get<{ n: number }>()!.n;
+    upgrade(db, 29);
+    // Every row, column, index and trigger as it was; the children still point at their payments.
+    expect(rows()).toEqual(before.rows);
+    expect(schema('trigger')).toEqual(before.triggers);
+    expect(schema('index').filter((i) => i.sql && i.name !== 'payments_transaction')).toEqual(before.indexes);
+    expect(db.prepare('SELECT COUNT(*) AS n FROM payment_events').get<{ n: number }>()!.n).toBe(events);
+    expect(db.prepare('PRAGMA foreign_key_check').all()).toEqual([]);
+    expect(db.prepare('PRAGMA foreign_keys').get()).toEqual({ foreign_keys: 1 });
+    expect(() => operation('pay_gone', 'capture-pay_gone')).toThrow(/FOREIGN KEY/);
+    // Another account's payment of the same id is kept beside it; the same account's is refused.
+    const journal = new Journal(db, new FakeClock(Date.parse(AT)));
+    const second = 'https://second.example sk_test_…bbbb';
+    const copy = (id: string, gatewayAccount: string) => {
+      const { createdAt: _c, updatedAt: _u, ...row } = journal.getPayment('pay_first')!;
+      journal.insertPayment(
+        { ...row, id, idempotencyKey: `key-${id}`, orderReference: `ORD-${id}`, gatewayAccount },
+        'created',
+      );
+    };
+    copy('pay_second', second);
+    expect(() => copy('pay_twice', first)).toThrow(/UNIQUE/);
+    const on = (gatewayAccount: string) => ({ gateway: 'plutopay' as const, mode: 'test' as const, gatewayAccount });
+    expect(journal.findByTransactionId('tx_same', on(first))?.id).toBe('pay_first');
+    expect(journal.findByTransactionId('tx_same', on(second))?.id).toBe('pay_second');
+    // The look-up by id still uses an index (not a scan of every payment).
+    const plan = db
+      .prepare(`EXPLAIN QUERY PLAN SELECT id FROM payments WHERE transaction_id = 'tx_same'`)
+      .all<{ detail: string }>();
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING (COVERING )?INDEX payments_transaction/);
+  });
+
   it('the upgraded database opens in today’s journal with its payments, timelines and pending work', () => {
     const db = databaseAt(1);
     insertV1Payment(db, 'pay_a', { status: 'unknown', attention_since: AT, attention_reason: 'Lost answer' });

@@ -109,12 +109,24 @@ describe('a transaction id of the account read now, when another account’s pay
       status: 'in_progress',
       presentedCard: null,
     };
-    await expect(t.service.readerEvents.started('rdr_x', action)).rejects.toThrow(/same id as payment/);
+    await t.service.readerEvents.started('rdr_x', action);
     expect(t.journal.getPayment(t.mine.id)).toMatchObject({
       status: t.mine.status,
       actionId: t.mine.actionId,
       readerId: t.mine.readerId,
     });
+    // The second account's payment joined the journal beside it (ids are unique per account).
+    const theirs = t.journal.findByTransactionId('fake-1', t.service.engine.reading()!)!;
+    expect(theirs).toMatchObject({
+      orderReference: 'WEB-SECOND',
+      gatewayAccount: SECOND,
+      actionId: 'act_second',
+      status: 'in_progress',
+    });
+    expect(theirs.id).not.toBe(t.mine.id);
+    // Its refund and receipt are its own: looked up by the id, the account read now answers.
+    const refunded = await t.service.commands.resolve('fake-1');
+    expect(refunded.id).toBe(theirs.id);
     t.close();
   });
 });

@@ -27,6 +27,7 @@ import { migration as paymentAccounts } from './025-payment-accounts';
 import { migration as disputeAccounts } from './026-dispute-accounts';
 import { migration as paymentAccountNames } from './027-payment-account-names';
 import { migration as planAccountNames } from './028-plan-account-names';
+import { migration as transactionIdsPerAccount } from './029-transaction-ids-per-account';
 import type { Migration } from './types';
 
 export const JOURNAL_MIGRATIONS: readonly Migration[] = [
@@ -58,6 +59,7 @@ export const JOURNAL_MIGRATIONS: readonly Migration[] = [
   disputeAccounts,
   paymentAccountNames,
   planAccountNames,
+  transactionIdsPerAccount,
 ];
 
 export type { Migration };

@@ -8,5 +8,11 @@ export interface Migration {
    */
   readonly version: number;
   readonly name: string;
+  /**
+   * The step rebuilds a table others reference (SQLite cannot drop a column constraint otherwise):
+   * foreign keys are off while it runs (a pragma no transaction can change), and checked before it
+   * commits.
+   */
+  readonly rebuildsTables?: boolean;
   up(db: SqlDatabase): void;
 }
