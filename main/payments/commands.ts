@@ -267,7 +267,7 @@ export class CashierCommands {
     const tipping = this.tipFields(input);
     checkCreate({ ...input, amount: tipping.amount }, gateway);
     this.checkSavedCard(input, gateway);
-    const orderReference = input.orderReference ?? newId('ord', 12);
+    const orderReference = createOrderReference(input);
     // The gateway's own rules (a customer it needs, its split lines) before anything is journaled.
     const splits = splitLinesOf(input);
     gateway.checkCreate?.({
@@ -482,7 +482,7 @@ export class CashierCommands {
     if (issues.length > 0) {
       throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
     }
-    const orderReference = input.orderReference ?? newId('ord', 12);
+    const orderReference = createOrderReference(input);
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const attempts = journal.findByOrder(orderReference);
       const open = this.openAttempt(orderReference, attempts, input, 'card_present');
@@ -1587,4 +1587,16 @@ export function settledOutsideText(
     `${done}: ${label} shows this payment ${describeStatus(record.status)} already${captured}, settled outside this ` +
     `till (on ${label}'s dashboard, or by another till). It now shows here as ${label} has it.${next}`
   );
+}
+
+/**
+ * The order a create is for: the one it names, else one derived from the charge's own name (its
+ * requestId), so the same charge sent twice (a double press, a program resending after a dropped
+ * bridge) finds its first payment under the order's lock instead of making a second. Only a create
+ * that names neither gets a new order.
+ */
+export function createOrderReference(input: { orderReference?: string; requestId?: string }): string {
+  if (input.orderReference) return input.orderReference;
+  if (input.requestId) return `ord_${input.requestId.slice('req_'.length)}`.slice(0, 64);
+  return newId('ord', 12);
 }

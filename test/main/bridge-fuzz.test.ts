@@ -317,4 +317,35 @@ describe('the bridge under bad input (real host, real WebSocket)', () => {
     expect(seen.get('malformed') ?? 0).toBeGreaterThan(100);
     expect(seen.get('validation') ?? 0).toBeGreaterThan(500);
   }, 120_000);
+
+  it('the same create sent twice at once (a double press) makes one payment, at the gateway as in the journal', async () => {
+    const reader = await t.onlineReader();
+    const bridge = await Bridge.open(server);
+    const twice = async (input: Record<string, unknown>) => {
+      const frames = [
+        invokeText('payments.create', JSON.stringify(input)),
+        invokeText('payments.create', JSON.stringify(input)),
+      ];
+      return Promise.all(frames.map(({ text, id }) => bridge.send(text, id)));
+    };
+    const ledger = async () =>
+      ((await t.api('GET', '/_sandbox/ledger')).json as { transactions: { amount: number; metadata?: unknown }[] })
+        .transactions.length;
+
+    for (const input of [
+      { amount: 1234, currency: 'EUR', orderReference: 'DOUBLE-1', requestId: 'req_double0001', readerId: reader.id },
+      // A program that names the charge but leaves the order reference to the host.
+      { amount: 1235, currency: 'EUR', requestId: 'req_double0002' },
+    ]) {
+      const charges = await ledger();
+      const answers = await twice(input);
+      const ids = answers.map((a) => (a.type === 'result' && a.result.ok ? (a.result.value as { id: string }).id : a));
+      expect(ids[0]).toEqual(expect.stringMatching(/^pay_/));
+      expect({ input: input.requestId, second: ids[1] }).toEqual({ input: input.requestId, second: ids[0] });
+      const payments = await t.call('payments.list', { filter: 'all', limit: 200 });
+      expect(payments.filter((p) => p.amount === input.amount)).toHaveLength(1);
+      expect(await ledger()).toBe(charges + 1);
+    }
+    bridge.close();
+  }, 30_000);
 });
