@@ -6,6 +6,7 @@ import {
   ENQ,
   EOT,
   ETX,
+  NAK,
   STX,
   ConcertProtocolError,
   checkAnswer,
@@ -217,16 +218,23 @@ describe('Concert link under fuzzing', () => {
 
 /**
  * A terminal that does the session dance correctly and then answers with the given bytes: the
- * reader sees the fuzzed answer through its real link and codec.
+ * reader sees the fuzzed answer through its real link and codec. By default its answer session is
+ * ENQ, the answer's chunks, EOT; `session` gives that whole stream instead, cut where the test
+ * likes, and `unplugAfter` pulls the cable once that many bytes of it are out.
  */
 class ScriptedTerminal implements Transport {
   isOpen = true;
   private readonly data = new Set<(chunk: Uint8Array) => void>();
+  private readonly closes = new Set<(error?: Error) => void>();
   private state: 'session' | 'frame' | 'eot' | 'done' = 'session';
 
-  constructor(private readonly answer: readonly Uint8Array[]) {}
+  constructor(
+    private readonly answer: readonly Uint8Array[],
+    private readonly options: { session?: readonly Uint8Array[]; unplugAfter?: number } = {},
+  ) {}
 
   async write(bytes: Uint8Array): Promise<void> {
+    if (!this.isOpen) throw new Error('port closed');
     const first = bytes[0];
     if (this.state === 'session' && first === ENQ) {
       this.state = 'frame';
@@ -236,13 +244,23 @@ class ScriptedTerminal implements Transport {
       this.reply([Uint8Array.of(ACK)]);
     } else if (this.state === 'eot' && first === EOT) {
       this.state = 'done';
-      this.reply([Uint8Array.of(ENQ), ...this.answer, Uint8Array.of(EOT)]);
+      this.reply(this.options.session ?? [Uint8Array.of(ENQ), ...this.answer, Uint8Array.of(EOT)]);
     }
   }
 
   private reply(chunks: readonly Uint8Array[]): void {
     queueMicrotask(() => {
-      for (const chunk of chunks) for (const listener of [...this.data]) listener(chunk);
+      let left = this.state === 'done' ? this.options.unplugAfter : undefined;
+      for (const chunk of chunks) {
+        const part = left === undefined ? chunk : chunk.subarray(0, left);
+        if (left !== undefined) left -= part.length;
+        if (part.length > 0) for (const listener of [...this.data]) listener(part);
+        if (left === 0) {
+          this.isOpen = false;
+          for (const listener of [...this.closes]) listener(new Error('device unplugged'));
+          return;
+        }
+      }
     });
   }
 
@@ -251,8 +269,9 @@ class ScriptedTerminal implements Transport {
     return () => this.data.delete(listener);
   }
 
-  onClose(): Unsubscribe {
-    return () => undefined;
+  onClose(listener: (error?: Error) => void): Unsubscribe {
+    this.closes.add(listener);
+    return () => this.closes.delete(listener);
   }
 
   async close(): Promise<void> {
@@ -260,10 +279,13 @@ class ScriptedTerminal implements Transport {
   }
 }
 
-async function collectAgainst(answer: readonly Uint8Array[]): Promise<CardOutcome> {
+async function collectAgainst(
+  answer: readonly Uint8Array[],
+  options: ConstructorParameters<typeof ScriptedTerminal>[1] = {},
+): Promise<CardOutcome> {
   const clock = new FakeClock();
   const reader = new ConcertReader({
-    transport: new ScriptedTerminal(answer),
+    transport: new ScriptedTerminal(answer, options),
     info: concertReaderInfo({ id: 'serial:/dev/fuzz', foundBy: 'serial', path: '/dev/fuzz' }),
     clock,
     timings: { answerTimeoutMs: 1_000 },
@@ -303,6 +325,47 @@ describe('ConcertReader under fuzzing', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  /** The terminal's whole answer session: ENQ, the approval frame, EOT. */
+  const SESSION = Uint8Array.from([ENQ, ...APPROVAL, EOT]);
+
+  it('approves however the answer session is cut: at every boundary, and in random pieces', async () => {
+    for (let at = 1; at < SESSION.length; at++) {
+      const outcome = await collectAgainst([], { session: [SESSION.subarray(0, at), SESSION.subarray(at)] });
+      expect({ at, outcome }).toMatchObject({ at, outcome: { kind: 'approved', card: { last4: '4242' } } });
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.integer({ min: 1, max: SESSION.length - 1 }), { maxLength: SESSION.length }),
+        async (cuts) => {
+          const points = [0, ...[...cuts].sort((a, b) => a - b), SESSION.length];
+          const pieces = points.slice(1).map((end, i) => SESSION.subarray(points[i], end));
+          expect(await collectAgainst([], { session: pieces })).toMatchObject({ kind: 'approved' });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a terminal unplugged at any byte of its answer: unknown (it may have charged), never approved or failed', async () => {
+    for (let sent = 0; sent < SESSION.length - 1; sent++) {
+      const outcome = await collectAgainst([], { session: [SESSION], unplugAfter: sent });
+      expect({ sent, kind: outcome.kind }).toEqual({ sent, kind: 'unknown' });
+    }
+  });
+
+  it('a NAK storm where the answer is due: unknown, never approved or failed, and it ends', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 400 }), fc.boolean(), async (naks, thenAnswer) => {
+        const storm = new Uint8Array(naks).fill(NAK);
+        const session = thenAnswer ? [storm, SESSION] : [storm];
+        const outcome = await collectAgainst([], { session });
+        // The request was acknowledged: only an intact answer may approve.
+        expect(outcome.kind).toBe(thenAnswer && outcome.kind === 'approved' ? 'approved' : 'unknown');
+      }),
+      { numRuns: 100 },
     );
   });
 });
