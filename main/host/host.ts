@@ -588,6 +588,12 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
             devlog.add('event', `The customer came back from the payment page of ${paymentId}`, HINT_OUTCOMES[outcome]);
           },
           onReturnRefused: logRefusedReturn,
+          onFailure: (what, error) =>
+            devlog.add(
+              'error',
+              `A ${what} could not be taken${journalWriteFailure(error) ? ': the journal cannot be written' : ''}`,
+              errorText(error),
+            ),
         });
       try {
         webhookReceiver = await start(kept ?? wanted);

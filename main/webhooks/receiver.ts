@@ -53,6 +53,12 @@ export interface WebhookReceiverOptions {
   /** A verified return: the payment to re-read (its fields are never the outcome). */
   onReturn?: (paymentId: string) => void;
   onReturnRefused?: (reason: string) => void;
+  /**
+   * What the host does with a notification or a return failed (its id could not be journaled: the
+   * journal's disk full or read-only). A notification not yet acknowledged is answered 503, so the
+   * gateway sends it again; either way the receiver goes on serving.
+   */
+  onFailure?: (what: 'notification' | 'return', error: unknown) => void;
   /** RECEIVER_CONNECTION_LIMITS unless given (tests make them small). */
   limits?: Partial<ConnectionLimits>;
 }
@@ -201,7 +207,12 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
           'The payment did not go through: nothing was taken. Scan the code at the counter again to try another card, or ask the cashier.',
         );
       else page(response, 200, 'Thank you', 'The counter has been told. You can close this page.');
-      options.onReturn?.(result.paymentId);
+      try {
+        options.onReturn?.(result.paymentId);
+      } catch (error) {
+        // Only a hint to re-read: the watcher still reads the payment. Never thrown out of the server.
+        options.onFailure?.('return', error);
+      }
     };
     // Fields that are not UTF-8 (bytes, or %XX escapes of Latin-1) are refused, as everywhere in the
     // host, never read with U+FFFD in them: a signed field checked as something the gateway never sent.
@@ -269,12 +280,22 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(request.headers))
         headers[name] = Array.isArray(value) ? value[0] : value;
-      const result = notifications.verify({
-        rawBody: body,
-        headers,
-        nowMs: options.clock.now(),
-        remember: options.remember,
-      });
+      let result: VerifiedNotification;
+      try {
+        result = notifications.verify({
+          rawBody: body,
+          headers,
+          nowMs: options.clock.now(),
+          remember: options.remember,
+        });
+      } catch (error) {
+        // Its id could not be remembered (the journal cannot be written): not taken, and thrown out
+        // of this callback it would stop the host. The gateway sends a 503'd notification again.
+        options.onFailure?.('notification', error);
+        response.setHeader('Connection', 'close');
+        response.setHeader('Retry-After', '60');
+        return reply(503, 'the till cannot take notifications now');
+      }
       if (!result.ok && result.status === 409) {
         // Answered 2xx: refused, the gateway would retry a delivered event for a day and mark the
         // endpoint failing. Nothing is done with it a second time.
@@ -286,7 +307,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
         return reply(result.status, result.reason);
       }
       reply(200, 'ok');
-      target.onEvent(result);
+      try {
+        target.onEvent(result);
+      } catch (error) {
+        options.onFailure?.('notification', error);
+      }
     });
   });
   await new Promise<void>((resolve, reject) => {

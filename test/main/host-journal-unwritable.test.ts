@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { signWebhook } from '../../main/gateway/plutopay/notifications';
 import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
@@ -72,6 +73,43 @@ describe('the journal cannot be written while the app runs', () => {
     const made = await t.call('payments.create', { amount: 2500, currency: 'EUR', orderReference: 'ORD-RO' });
     expect(made.status).not.toBe('unknown');
     expect(await gatewayPayments(t)).toBe(before + 1);
+  });
+
+  it('a notification while the journal cannot be written: answered 503 (sent again later), the till keeps serving', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'journal-hook-'));
+    t = await startTestHost({ dataDir });
+    await t.call('settings.update', { webhookPort: 0, webhookSecret: 'whsec_journalreadonly1234' });
+    const url = await waitFor(async () => (await t!.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+    const made = await t.call('payments.create', { amount: 1000, currency: 'EUR', orderReference: 'ORD-HOOK' });
+    const post = (id: string) => {
+      const body = JSON.stringify({
+        id,
+        type: 'payment.succeeded',
+        created_at: new Date().toISOString(),
+        data: { id: made.transactionId },
+      });
+      return fetch(url!, {
+        method: 'POST',
+        headers: { 'X-PlutoPay-Signature': signWebhook('whsec_journalreadonly1234', body) },
+        body,
+      });
+    };
+    journalOf(dataDir).pragma('query_only = ON');
+    // Its id cannot be remembered: not taken, and the gateway is asked to send it again.
+    const refused = await post('evt_while_readonly');
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('60');
+    expect(
+      t.host.devlog
+        .list(50)
+        .some((e) => e.summary === 'A notification could not be taken: the journal cannot be written'),
+    ).toBe(true);
+    // The host is still up and answering.
+    expect((await t.call('session.snapshot', {})).payments.some((p) => p.id === made.id)).toBe(true);
+
+    // Writable again: the same notification, sent again, is taken.
+    journalOf(dataDir).pragma('query_only = OFF');
+    expect((await post('evt_while_readonly')).status).toBe(200);
   });
 
   it('a full disk: the create that cannot be journaled is not sent, and the cashier is told to free space', async () => {
