@@ -328,4 +328,45 @@ describe.each(RIGS)('%s answering a money command unreadably', (name, start) => 
     // The harness itself works: most cases did meet their garbled answer.
     expect(garbledCases).toBeGreaterThan(n / 2);
   }, 120_000);
+
+  it('every read answered unreadably: a clear answer, no payment changed by it', async () => {
+    const { t, proxy } = rig;
+    await t.call('payments.create', { amount: rig.amount, currency: rig.currency, orderReference: `READS-${SEED}` });
+    const payments = await t.call('payments.list', { filter: 'all', limit: 200 });
+    const known = payments.find((p) => p.transactionId !== null);
+    const reads: [string, unknown][] = [
+      ['transactions.list', {}],
+      ['transactions.list', { search: 'GARBLE', page: 2, size: 5 }],
+      ['transactions.get', { transactionId: known!.transactionId }],
+      ['readers.list', {}],
+      ['readers.scan', {}],
+      ['disputes.list', { refresh: true }],
+      ['installments.list', {}],
+      ['savedCards.list', { customer: 'ada@example.com' }],
+      ['reports.reconcile', {}],
+      ['session.snapshot', {}],
+    ];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...reads), garble, async ([name, input], g) => {
+        proxy.rewrite = (method, _path, body) => (method === 'GET' ? applyGarble(body, g) : null);
+        try {
+          clearAnswer(await t.host.dispatch(name, input));
+        } finally {
+          proxy.rewrite = () => null;
+        }
+      }),
+      { seed: SEED, numRuns: Number(process.env.FUZZ_RUNS ?? 30), endOnFailure: true },
+    );
+    // Reads only: no payment moved to failed or canceled because an answer could not be read.
+    const after = await t.call('payments.list', { filter: 'all', limit: 200 });
+    for (const before of payments) {
+      const now = after.find((p) => p.id === before.id)!;
+      if (!['failed', 'canceled'].includes(before.status)) expect([now.id, now.status]).not.toEqual([now.id, 'failed']);
+      expect({ id: now.id, captured: now.amountCaptured, refunded: now.amountRefunded }).toEqual({
+        id: before.id,
+        captured: before.amountCaptured,
+        refunded: before.amountRefunded,
+      });
+    }
+  }, 120_000);
 });
