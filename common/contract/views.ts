@@ -1138,6 +1138,12 @@ export type BridgeConnectionState = 'open' | 'closed' | 'refused';
 /** WebSocket close code the web-mode host uses for a wrong or stale launch token. */
 export const BRIDGE_TOKEN_REFUSED = 4401;
 
+/**
+ * The largest bridge message web mode takes, in bytes (UTF-8). A larger one closes the socket
+ * (1009), and with it every command still waiting for its answer: the page refuses it before sending.
+ */
+export const BRIDGE_MAX_MESSAGE_BYTES = 64 * 1024;
+
 /** What `window.pos` is, in Electron and in web mode alike. */
 export interface PosBridge {
   invoke<N extends CommandName>(name: N, input: CommandInput<N>): Promise<Result<CommandResult<N>>>;

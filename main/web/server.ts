@@ -18,7 +18,13 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { BRIDGE_TOKEN_REFUSED, CUSTOMER_DISPLAY_COMMANDS, type HostEvent, type Result } from '../../common/contract';
+import {
+  BRIDGE_MAX_MESSAGE_BYTES,
+  BRIDGE_TOKEN_REFUSED,
+  CUSTOMER_DISPLAY_COMMANDS,
+  type HostEvent,
+  type Result,
+} from '../../common/contract';
 import { createLimitedServer, type ConnectionLimits } from '../core/connection-limits';
 import { logBudget } from '../core/log-budget';
 import { securityHeaders } from '../core/security-headers';
@@ -27,7 +33,6 @@ import { CONTENT_TYPES, contentSecurityPolicy } from './renderer-content';
 export const BRIDGE_PATH = '/bridge';
 export const BRIDGE_PROTOCOL = 'pos-bridge.v1';
 const TOKEN_PROTOCOL_PREFIX = 'token.';
-const MAX_MESSAGE_BYTES = 64 * 1024;
 
 /** The part of the host web mode needs. */
 export interface BridgeHost {
@@ -119,7 +124,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
 
   const sockets = new WebSocketServer({
     noServer: true,
-    maxPayload: MAX_MESSAGE_BYTES,
+    maxPayload: BRIDGE_MAX_MESSAGE_BYTES,
     handleProtocols: (protocols) => (protocols.has(BRIDGE_PROTOCOL) ? BRIDGE_PROTOCOL : false),
   });
 

@@ -183,6 +183,28 @@ describe('WebSocket bridge client', () => {
     expect(FakeSocket.last().sent).toEqual([]);
   });
 
+  it('refuses a command too large for the bridge before sending it: the socket and the commands in flight stay', async () => {
+    const { bridge, states } = connect();
+    const socket = FakeSocket.last();
+    socket.accept();
+    const inFlight = bridge.invoke('payments.capture', { paymentId: 'pay_abcdefgh01' });
+    // A key pasted whole from a file: the host would close the socket (1009), losing the capture's answer.
+    const huge = await bridge.invoke('settings.update', { payplugSecretKey: `sk_test_${'é'.repeat(40_000)}` });
+    expect(huge).toEqual({
+      ok: false,
+      error: {
+        code: 'validation',
+        message:
+          'Too much to send to the host at once (78 KB; at most 64 KB). Nothing was sent: shorten what was typed.',
+      },
+    });
+    expect(socket.sent).toHaveLength(1);
+    expect(socket.closedWith).toBeNull();
+    socket.serverSend({ type: 'result', id: 1, result: { ok: true, value: { id: 'pay_abcdefgh01' } } });
+    await expect(inFlight).resolves.toEqual({ ok: true, value: { id: 'pay_abcdefgh01' } });
+    expect(states).toEqual(['open']);
+  });
+
   it('reconnects with backoff 1 s, 2 s, 4 s, 8 s, then every 10 s, and resets after a success', () => {
     const { states } = connect();
     const delays: number[] = [];

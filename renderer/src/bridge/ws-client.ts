@@ -1,4 +1,8 @@
-import { BRIDGE_TOKEN_REFUSED, type BridgeConnectionState } from '../../../common/contract/views';
+import {
+  BRIDGE_MAX_MESSAGE_BYTES,
+  BRIDGE_TOKEN_REFUSED,
+  type BridgeConnectionState,
+} from '../../../common/contract/views';
 import type {
   CommandError,
   CommandInput,
@@ -219,10 +223,24 @@ export function createWsBridge(options: WsBridgeOptions): WsBridge {
         return Promise.resolve(failure(NOT_CONNECTED_MESSAGE));
       }
       const id = nextId++;
+      const message = JSON.stringify({ type: 'invoke', id, name, input });
+      // Past the host's limit the socket would be closed (1009), and with it the answers of every
+      // command in flight (a payment being created among them): refused here, nothing sent.
+      const bytes = new TextEncoder().encode(message).length;
+      if (bytes > BRIDGE_MAX_MESSAGE_BYTES) {
+        const kb = (n: number) => Math.round(n / 1024);
+        return Promise.resolve({
+          ok: false,
+          error: {
+            code: 'validation',
+            message: `Too much to send to the host at once (${kb(bytes)} KB; at most ${kb(BRIDGE_MAX_MESSAGE_BYTES)} KB). Nothing was sent: shorten what was typed.`,
+          },
+        });
+      }
       return new Promise<Result<CommandResult<N>>>((resolve) => {
         pending.set(id, resolve as (result: Result<unknown>) => void);
         try {
-          ws.send(JSON.stringify({ type: 'invoke', id, name, input }));
+          ws.send(message);
         } catch {
           pending.delete(id);
           resolve(failure(NOT_CONNECTED_MESSAGE));
