@@ -58,8 +58,10 @@ class Bridge {
     });
   }
 
-  static open(server: RunningWebServer): Promise<Bridge> {
-    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/bridge`, [BRIDGE_PROTOCOL, `token.${server.token}`], {
+  /** The cashier's bridge, or (display) the customer display's, each with its own token. */
+  static open(server: RunningWebServer, role: 'cashier' | 'display' = 'cashier'): Promise<Bridge> {
+    const token = role === 'display' ? server.displayToken : server.token;
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/bridge`, [BRIDGE_PROTOCOL, `token.${token}`], {
       origin: server.origin,
     });
     return new Promise((resolve, reject) => {
@@ -317,6 +319,30 @@ describe('the bridge under bad input (real host, real WebSocket)', () => {
     expect(seen.get('malformed') ?? 0).toBeGreaterThan(100);
     expect(seen.get('validation') ?? 0).toBeGreaterThan(500);
   }, 120_000);
+
+  it("the customer display's bridge: every cashier command refused as unauthorized, the journal as it was", async () => {
+    const before = journalRows();
+    const display = await Bridge.open(server, 'display');
+    const payment = (await t.call('payments.list', { filter: 'all', limit: 1 }))[0]!;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...COMMAND_NAMES), fc.boolean(), async (name, onRealPayment) => {
+        const input = {
+          ...VALID[name],
+          ...('paymentId' in VALID[name] && onRealPayment ? { paymentId: payment.id } : {}),
+        };
+        const { text, id } = invokeText(name, JSON.stringify(input));
+        const answer = await display.send(text, id);
+        expect(answer.type).toBe('result');
+        if (answer.type !== 'result') return;
+        if (name === 'display.snapshot') expect(answer.result.ok).toBe(true);
+        else if (name === 'customer.chooseTip') expect(answer.result).toMatchObject({ ok: false });
+        else expect(answer.result).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+    display.close();
+    expect(journalRows()).toEqual(before);
+  });
 
   it('the same create sent twice at once (a double press) makes one payment, at the gateway as in the journal', async () => {
     const reader = await t.onlineReader();
