@@ -17,6 +17,9 @@ import { payOrder, plural, pluralTillBehindProxy } from '../support/plural';
 import { tillBehindProxy } from '../support/proxied-host';
 import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
 
+/** A bound on waiting, never a timing assertion: generous, for a machine shared with other runs. */
+const WAIT_MS = 20_000;
+
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
 
 /** A readable JSON answer made unreadable, or readable JSON of the wrong shape. */
@@ -112,10 +115,10 @@ async function plutoPayRig(): Promise<Rig> {
         // Held under an id the gateway does not know (a create answer naming another): asking the
         // gateway finds it by its key (test/main/answer-checks.test.ts), then the reader is asked again.
         if (processed.error.code === 'not_found')
-          await t.waitForPayment(payment.id, (p) => p.transactionId !== payment.transactionId);
+          await t.waitForPayment(payment.id, (p) => p.transactionId !== payment.transactionId, WAIT_MS);
         await t.call('payments.process', { paymentId: payment.id, readerId: reader.id });
       }
-      await t.waitForPayment(payment.id, (p) => p.readerStage === 'waiting_for_card');
+      await t.waitForPayment(payment.id, (p) => p.readerStage === 'waiting_for_card', WAIT_MS);
       await t.call('simulate.presentCard', { readerId: reader.id });
       return processed;
     },
@@ -185,7 +188,7 @@ async function pluralRig(): Promise<Rig> {
         async () =>
           (await t.call('payments.list', { filter: 'all', limit: 200 })).find((p) => p.id === payment.id)
             ?.transactionId,
-        5_000,
+        WAIT_MS,
         'the order',
       );
       await payOrder(t, created);
@@ -233,7 +236,7 @@ describe.each(RIGS)('%s answering a money command unreadably', (name, start) => 
         const again = await find(payment.id);
         return again.queuedOperations === 0 && !again.attention ? again : undefined;
       },
-      10_000,
+      WAIT_MS,
       `payment ${payment.id} settled`,
     );
     const charges = await rig.charges();
@@ -302,7 +305,7 @@ describe.each(RIGS)('%s answering a money command unreadably', (name, start) => 
             if (step === 'process') proxy.rewrite = () => null;
           });
           if (processed) clearAnswer(processed);
-          await t.waitForPayment(payment.id, (p) => p.status === 'requires_capture', 8_000);
+          await t.waitForPayment(payment.id, (p) => p.status === 'requires_capture', WAIT_MS);
           if (step === 'cancel') {
             clearAnswer(await t.host.invoke('payments.cancel', { paymentId: payment.id }));
           } else {
