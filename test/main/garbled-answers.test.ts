@@ -26,7 +26,7 @@ const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(
 type Garble =
   | { kind: 'truncate'; at: number }
   | { kind: 'replace'; body: string }
-  | { kind: 'wrongType'; field: number; value: unknown };
+  | { kind: 'wrongType'; field: number | string; value: unknown };
 
 const garble: fc.Arbitrary<Garble> = fc.oneof(
   fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
@@ -53,7 +53,7 @@ function applyGarble(body: string, g: Garble): string {
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return body;
   const keys = Object.keys(parsed);
   if (keys.length === 0) return body;
-  const key = keys[g.field % keys.length]!;
+  const key = typeof g.field === 'string' ? g.field : keys[g.field % keys.length]!;
   return JSON.stringify({ ...parsed, [key]: g.value });
 }
 
@@ -326,7 +326,14 @@ describe.each(RIGS)('%s answering a money command unreadably', (name, start) => 
           proxy.rewrite = () => null;
         }
       }),
-      { seed: SEED, numRuns: Number(process.env.FUZZ_RUNS ?? 30), endOnFailure: true },
+      {
+        seed: SEED,
+        numRuns: Number(process.env.FUZZ_RUNS ?? 30),
+        endOnFailure: true,
+        // Found by this test (seed 1428970178): a create answered in a currency that is none failed
+        // the host ("internal") when it said why the answer was not the payment's.
+        examples: [['create', { kind: 'wrongType', field: 'currency', value: 'succeeded ' }, false]],
+      },
     );
     // The harness itself works: most cases did meet their garbled answer.
     expect(garbledCases).toBeGreaterThan(n / 2);

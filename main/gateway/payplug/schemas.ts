@@ -5,6 +5,7 @@
  * and money must never be rounded here.
  */
 import { z } from 'zod';
+import { GatewayCurrency } from '../currency';
 import type { ErrorBody } from '../http';
 
 /** Unix seconds, as PayPlug sends every timestamp. */
@@ -48,7 +49,7 @@ export const PaymentSchema = z.looseObject({
     })
     .nullable()
     .default(null),
-  currency: z.string().length(3),
+  currency: GatewayCurrency,
   created_at: UnixSeconds,
   installment_plan_id: z.string().nullable().default(null),
   is_paid: z.boolean(),
@@ -85,7 +86,7 @@ export const RefundSchema = z.looseObject({
   payment_id: z.string().min(1),
   is_live: z.boolean(),
   amount: Cents.positive(),
-  currency: z.string().length(3),
+  currency: GatewayCurrency,
   created_at: UnixSeconds,
   metadata: Metadata,
 });
@@ -103,7 +104,7 @@ export const InstallmentPlanSchema = z.looseObject({
   is_live: z.boolean(),
   is_active: z.boolean(),
   is_fully_paid: z.boolean().default(false),
-  currency: z.string().length(3),
+  currency: GatewayCurrency,
   created_at: UnixSeconds,
   customer: CustomerSchema.nullable().default(null),
   hosted_payment: z

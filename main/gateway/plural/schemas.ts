@@ -9,6 +9,7 @@
  * rounded or guessed here.
  */
 import { z } from 'zod';
+import { GatewayCurrency } from '../currency';
 import type { ErrorBody } from '../http';
 
 /** Paise: a non-negative safe integer, or a string of 1–15 digits read as one. */
@@ -22,7 +23,7 @@ export const Paise = z.union([
 
 export const AmountSchema = z.looseObject({
   value: Paise,
-  currency: z.string().regex(/^[A-Za-z]{3}$/, 'must be an ISO 4217 code'),
+  currency: GatewayCurrency,
 });
 export type WireAmount = z.infer<typeof AmountSchema>;
 

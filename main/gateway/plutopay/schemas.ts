@@ -3,6 +3,7 @@
  * an error with a clear message, never a crash deep in the host. Extra fields are allowed.
  */
 import { z } from 'zod';
+import { GatewayCurrency } from '../currency';
 import type { ErrorBody } from '../http';
 
 const Timestamp = z.string().min(1);
@@ -27,7 +28,7 @@ export const TransactionSchema = z.looseObject({
   amount_refunded: Minor.default(0),
   amount_capturable: Minor.default(0),
   amount_captured: Minor.default(0),
-  currency: z.string(),
+  currency: GatewayCurrency,
   payment_method_type: z.string().nullable().default(null),
   capture_method: z.enum(['automatic', 'manual']).default('automatic'),
   description: z.string().nullable().default(null),
@@ -75,7 +76,7 @@ export const RefundSchema = z.looseObject({
   reference: z.string(),
   transaction_id: z.string(),
   amount: Minor.positive(),
-  currency: z.string(),
+  currency: GatewayCurrency,
   status: z.string(),
   reason: z.string().nullable().default(null),
   created_at: Timestamp,
@@ -88,7 +89,7 @@ export const DisputeSchema = z.looseObject({
   reference: z.string(),
   transaction_id: z.string().min(1),
   amount: Minor,
-  currency: z.string().min(3),
+  currency: GatewayCurrency,
   status: z.enum(['needs_response', 'under_review', 'won', 'lost'], {
     error: (issue) => `${JSON.stringify(issue.input)} is not a dispute status the till knows`,
   }),
@@ -108,7 +109,7 @@ export const ActionSchema = z.looseObject({
   status: z.enum(['in_progress', 'succeeded', 'failed', 'canceled']),
   payment_intent_id: z.string(),
   amount: Minor.positive(),
-  currency: z.string(),
+  currency: GatewayCurrency,
   capture_method: z.enum(['automatic', 'manual']).default('automatic'),
   presented_card: z.looseObject({ number: z.string() }).nullable().default(null),
   failure_code: z.string().nullable().default(null),
@@ -148,7 +149,7 @@ export const MerchantSchema = z.looseObject({
   id: z.string(),
   business_name: z.string(),
   display_name: z.string().nullable().default(null),
-  default_currency: z.string(),
+  default_currency: GatewayCurrency,
   test_mode: z.boolean(),
 });
 export type Merchant = z.infer<typeof MerchantSchema>;
