@@ -173,7 +173,7 @@ describe('Settings screen', () => {
     const group = (name: string) => within(screen.getByRole('group', { name }));
     const gatewayRegions = group('Gateway').getAllByRole('status');
     const modeRegions = group('Mode').getAllByRole('status');
-    expect([...gatewayRegions, ...modeRegions].map((region) => region.textContent)).toEqual(['', '', '']);
+    expect([...gatewayRegions, ...modeRegions].map((region) => region.textContent)).toEqual(['', '', '', '']);
     await user.click(screen.getByRole('radio', { name: /^Plural/ }));
     expect(gatewayRegions[0]!.textContent).toMatch(/^1 payment with PayPlug is not finished \(€7\.77\)/);
     await user.click(screen.getByRole('radio', { name: 'Live (real cards are charged)' }));

@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import type { CommandError, PaymentView, TransactionView, UncapturedPage } from '../../../common/contract';
+import type { CommandError, GatewayName, PaymentView, TransactionView, UncapturedPage } from '../../../common/contract';
+import { GATEWAY_LABELS } from '../../../common/contract/views';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ConfirmChoice } from '../components/ConfirmChoice';
 import { ErrorBox } from '../components/ErrorBox';
@@ -210,6 +211,21 @@ const GATEWAY_PAGE = 100;
 /** The host's count of authorisations holds every payment in this status (payments.uncaptured). */
 const uncaptured = (payment: PaymentView) => payment.status === 'requires_capture';
 
+/** Authorisations taken with a gateway the till no longer uses, and how to capture them. */
+function otherGatewayText(name: GatewayName, held: PaymentView[], active: GatewayName): string {
+  const one = held.length === 1;
+  const what = one
+    ? `1 authorisation taken with ${GATEWAY_LABELS[name]} (${money(held[0]!.amountCapturable, held[0]!.currency)}, order ${held[0]!.orderReference}) is`
+    : `${held.length} authorisations taken with ${GATEWAY_LABELS[name]} (${held
+        .slice(0, 3)
+        .map((p) => money(p.amountCapturable, p.currency))
+        .join(', ')}${held.length > 3 ? ', …' : ''}) are`;
+  return (
+    `${what} not offered here: the till now uses ${GATEWAY_LABELS[active]}. Switch back to ${GATEWAY_LABELS[name]} ` +
+    `in Settings (F7) to capture or cancel ${one ? 'it' : 'them'}.`
+  );
+}
+
 export function Capture() {
   const run = usePos((s) => s.run);
   const payments = usePos((s) => s.host.payments);
@@ -284,6 +300,17 @@ export function Capture() {
     return [...ids].map((id) => payments[id]).filter((p): p is PaymentView => !!p && uncaptured(p));
   }, [hostIds, payments]);
   const fromHost = useMemo(() => known.filter((p) => p.next.includes('capture')), [known]);
+  // Those taken with another gateway than the till's now: not offered (the till does not act on
+  // them), but said, with what brings them back — else money held on a card went uncollected
+  // without a word after a switch in Settings (found by using the app).
+  const activeGateway = usePos((s) => s.host.gateway?.name ?? null);
+  const elsewhere = useMemo(() => {
+    const byGateway = new Map<GatewayName, PaymentView[]>();
+    for (const p of known)
+      if (activeGateway !== null && p.gateway !== activeGateway)
+        byGateway.set(p.gateway, [...(byGateway.get(p.gateway) ?? []), p]);
+    return [...byGateway].map(([name, held]) => otherGatewayText(name, held, activeGateway!));
+  }, [known, activeGateway]);
 
   const items = useMemo(() => {
     const knownTx = new Set(
@@ -359,6 +386,13 @@ export function Capture() {
             }: sent when the gateway is reachable again.`}
       </LiveRegion>
       <ErrorBox error={error} title="Could not load every authorisation." />
+      {elsewhere.length > 0 ? (
+        <div className="notice" role="region" aria-label="Authorisations taken with another gateway">
+          {elsewhere.map((text) => (
+            <p key={text}>{text}</p>
+          ))}
+        </div>
+      ) : null}
       {notShown ? (
         <div className="notice" role="region" aria-label="Authorisations not shown">
           <p>

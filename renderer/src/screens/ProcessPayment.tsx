@@ -850,9 +850,11 @@ function PaymentOnReaderOrLink() {
         <PaymentCard payment={payment} unfollowed />
         <div className="attention-box" role="note">
           <strong>Taken with {GATEWAY_LABELS[payment.gateway]}.</strong> The till now uses{' '}
-          {GATEWAY_LABELS[activeGateway]}, so this payment is not followed and its state may be out of date (a customer
-          may still pay its link). Switch back to {GATEWAY_LABELS[payment.gateway]} in Settings (F7) to finish, cancel
-          or refund it.
+          {GATEWAY_LABELS[activeGateway]}
+          {payment.status === 'requires_capture'
+            ? // Authorised: nobody pays it again, but Capture (F4) does not offer it while switched.
+              `, so this authorisation is not followed and Capture (F4) does not offer it. Switch back to ${GATEWAY_LABELS[payment.gateway]} in Settings (F7) to capture or cancel it.`
+            : `, so this payment is not followed and its state may be out of date (a customer may still pay its link). Switch back to ${GATEWAY_LABELS[payment.gateway]} in Settings (F7) to finish, cancel or refund it.`}
         </div>
         <div className="actions">
           <button type="button" data-autofocus="" onClick={() => setScreen('create')}>

@@ -215,6 +215,27 @@ function stillOpenWarning(open: PaymentView[], gatewayLabel: string, cancelsLink
 }
 
 /**
+ * What a switch leaves behind: the current gateway's authorisations not captured yet. Capture (F4)
+ * offers only the till's gateway's, so once switched the money held on the customer's card is not
+ * collected until the till switches back (found by using the app: a Plural pre-authorisation went
+ * from the Capture screen without a word when the till switched to PayPlug).
+ */
+function uncapturedWarning(held: PaymentView[], gatewayLabel: string): string {
+  const one = held.length === 1;
+  const amounts = held
+    .slice(0, 3)
+    .map((p) => money(p.amountCapturable, p.currency))
+    .join(', ');
+  const them = one ? 'it' : 'them';
+  return (
+    `${held.length} authorisation${one ? '' : 's'} with ${gatewayLabel} ${one ? 'is' : 'are'} not captured yet ` +
+    `(${amounts}${held.length > 3 ? ', …' : ''}): once switched, Capture (F4) no longer offers ${them}, and the ` +
+    `money held on the card is not collected. Capture or cancel ${them} first on Capture (F4), or switch back ` +
+    `later to do so before ${one ? 'it expires' : 'they expire'}.`
+  );
+}
+
+/**
  * The current gateway's installment plans still running, read when a switch is chosen: the gateway
  * goes on charging their later parts on their dates, which the till takes in only once switched back.
  */
@@ -260,6 +281,13 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
   const cancelsLinks = usePos((s) => s.host.gateway?.capabilities.cancelsUnpaidLink !== false);
   const stillOpen = useMemo(
     () => openPayments(payments).filter((p) => p.gateway === settings.gateway),
+    [payments, settings.gateway],
+  );
+  const uncaptured = useMemo(
+    () =>
+      Object.values(payments)
+        .filter((p) => p.gateway === settings.gateway && p.status === 'requires_capture')
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
     [payments, settings.gateway],
   );
   const runningPlans = useRunningPlans(settings.gateway, gateway !== settings.gateway);
@@ -404,6 +432,11 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
         <LiveRegion className="field__error">
           {gateway !== settings.gateway && stillOpen.length > 0
             ? stillOpenWarning(stillOpen, GATEWAY_LABELS[settings.gateway], cancelsLinks)
+            : null}
+        </LiveRegion>
+        <LiveRegion className="field__error">
+          {gateway !== settings.gateway && uncaptured.length > 0
+            ? uncapturedWarning(uncaptured, GATEWAY_LABELS[settings.gateway])
             : null}
         </LiveRegion>
         <LiveRegion className="field__error">

@@ -1,0 +1,102 @@
+/**
+ * A counter day across a switch of gateway, through the UI in Chromium: the till starts on PayPlug,
+ * leaves a link unpaid and an authorisation uncaptured, and switches to Plural in Settings mid-day.
+ * What the switch leaves behind with PayPlug is said where the cashier meets it — the switch's
+ * warning, Capture (F4) (found by a defect hunt as a cashier).
+ */
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { e2eAvailable, launchBrowser, openApp, startWebApp, type WebApp } from './harness';
+
+const STATUS_TIMEOUT = 20_000;
+
+describe.skipIf(!e2eAvailable())(
+  'a counter day across a switch of gateway (Chromium, web mode)',
+  { timeout: 60_000 },
+  () => {
+    let app: WebApp;
+    let browser: Browser;
+    let page: Page;
+    let authorisedOrder = '';
+
+    beforeAll(async () => {
+      app = await startWebApp({ args: ['--gateway', 'payplug'] });
+      browser = await launchBrowser();
+      page = (await openApp(browser, app)).page;
+      await page.getByText('TEST MODE').first().waitFor({ timeout: STATUS_TIMEOUT });
+    }, 60_000);
+
+    afterEach(async (context) => {
+      // The screen as the cashier saw it when a step failed: the evidence next to the error.
+      if (context.task.result?.state === 'fail')
+        await page.screenshot({
+          path: `${process.env.E2E_SHOTS ?? '/tmp'}/switch-day-${context.task.name.slice(0, 40)}.png`,
+        });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await app?.close();
+    });
+
+    async function textOf(locator: Locator, text: RegExp) {
+      await expect
+        .poll(async () => (await locator.first().textContent()) ?? '', { timeout: STATUS_TIMEOUT })
+        .toMatch(text);
+    }
+
+    const paymentState = () => page.locator('.payment-state[role=status]');
+
+    /** Create payment (F1) from the keyboard: the amount, the capture, Enter; the order it made. */
+    async function chargeByLink(digits: string, manual: boolean): Promise<string> {
+      await page.keyboard.press('F1');
+      const amount = page.getByLabel('Amount', { exact: true });
+      await amount.fill('');
+      await amount.pressSequentially(digits);
+      await page.getByLabel(manual ? /Manual/ : /Automatic/).check();
+      await amount.press('Enter');
+      await textOf(paymentState(), /Waiting for the customer to pay by link/);
+      const meta = (await page.locator('.payment-card').first().textContent()) ?? '';
+      return /Order (\S+)/.exec(meta)![1]!;
+    }
+
+    it('on PayPlug, leaves a link unpaid and an authorisation uncaptured', async () => {
+      await chargeByLink('1800', false);
+      authorisedOrder = await chargeByLink('4000', true);
+      // The customer pays the authorisation's link (the simulate screen pays it as the page would).
+      await page.keyboard.press('F3');
+      await page.getByRole('radio', { name: new RegExp(authorisedOrder) }).check();
+      await page.getByRole('button', { name: 'Pay the link' }).click();
+      await textOf(page.getByRole('status').filter({ hasText: 'payment page' }), /used on the payment page of €40\.00/);
+      await page.keyboard.press('F4');
+      await textOf(page.locator('.auth-item'), new RegExp(`€40\\.00 — Order ${authorisedOrder}`));
+    });
+
+    it('the switch to Plural warns of the authorisation it leaves uncaptured, not only of the unpaid link', async () => {
+      await page.keyboard.press('F7');
+      await page.getByRole('radio', { name: /^Plural/ }).check();
+      const gateway = page.getByRole('group', { name: 'Gateway' });
+      await textOf(gateway, /1 payment with PayPlug is not finished \(€18\.00\)/);
+      const warned = (await gateway.textContent()) ?? '';
+      // Saved whatever was said, so the steps after this one run on Plural.
+      await page.getByRole('button', { name: /^Save/ }).click();
+      await textOf(page.locator('.gateway-name'), /Plural/);
+      expect(warned).toMatch(
+        /1 authorisation with PayPlug is not captured yet \(€40\.00\): once switched, Capture \(F4\) no longer offers it/,
+      );
+    });
+
+    it('Capture (F4) says which authorisation is left with PayPlug, and how to capture it', async () => {
+      await page.keyboard.press('F4');
+      const notice = page.getByRole('region', { name: 'Authorisations taken with another gateway' });
+      await textOf(
+        notice,
+        new RegExp(
+          `^1 authorisation taken with PayPlug \\(€40\\.00, order ${authorisedOrder}\\) is not offered here: the till ` +
+            'now uses Plural\\. Switch back to PayPlug in Settings \\(F7\\) to capture or cancel it\\.$',
+        ),
+      );
+      expect(await page.locator('.auth-item').count()).toBe(0);
+    });
+  },
+);
