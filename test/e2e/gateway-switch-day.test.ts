@@ -2,7 +2,8 @@
  * A counter day across a switch of gateway, through the UI in Chromium: the till starts on PayPlug,
  * leaves a link unpaid and an authorisation uncaptured, and switches to Plural in Settings mid-day.
  * What the switch leaves behind with PayPlug is said where the cashier meets it — the switch's
- * warning, Capture (F4) (found by a defect hunt as a cashier).
+ * warning, Capture (F4) — and the screens offer nothing the new gateway refuses (found by a defect
+ * hunt as a cashier).
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -97,6 +98,13 @@ describe.skipIf(!e2eAvailable())(
         ),
       );
       expect(await page.locator('.auth-item').count()).toBe(0);
+    });
+
+    it('Readers (F6) offers no pairing by code, which Plural refuses', async () => {
+      await page.keyboard.press('F6');
+      await textOf(page.locator('main'), /readers are not used while the till is on Plural/);
+      expect(await page.getByRole('button', { name: 'Pair reader' }).count()).toBe(0);
+      expect(await page.getByLabel('Registration code').count()).toBe(0);
     });
   },
 );

@@ -556,7 +556,8 @@ export function Readers() {
         )}
       </section>
       <Discovered readers={discovered} report={report} />
-      <PairByCode report={report} />
+      {/* Only a gateway that hosts readers pairs one by its code: PayPlug and Plural refuse it. */}
+      {gateway?.capabilities.cloudReaders === false ? null : <PairByCode report={report} />}
       {mode === 'test' ? <AddSimulated report={report} /> : null}
     </section>
   );
