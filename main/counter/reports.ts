@@ -532,6 +532,23 @@ export class CounterReports {
     return out;
   }
 
+  /**
+   * The day's unpaid payments taken with another gateway than the till's now, by id, with that
+   * gateway's label: the till cancels them only once switched back to it.
+   */
+  private cancelAfterSwitch(payments: readonly ReportPayment[]): Map<string, string> {
+    const out = new Map<string, string>();
+    const active = this.deps.gateway()?.name;
+    for (const payment of payments) {
+      if (payment.status !== 'pending') continue;
+      const record = this.journal.getPayment(payment.id);
+      // A terminal on the shop's own bank cancels without any gateway.
+      if (!record || record.chargedBy === 'terminal' || active === undefined || record.gateway === active) continue;
+      out.set(payment.id, GATEWAY_LABELS[record.gateway]);
+    }
+    return out;
+  }
+
   private async closeNow(input: {
     date?: string | undefined;
     closedBy: string;
@@ -590,6 +607,7 @@ export class CounterReports {
     const result = closeDay({
       clockAhead: this.clockAhead(now),
       cannotCancel: this.cannotCancel(payments),
+      cancelAfterSwitch: this.cancelAfterSwitch(payments),
       payments,
       refunds: this.refunds(window, mode),
       captures: this.captures(window, mode),

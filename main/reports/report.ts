@@ -467,6 +467,12 @@ export interface CloseDayInput extends Omit<DayReportInput, 'generatedAt'> {
    * not tell the cashier to cancel those (found by a UI hunt: "Cancel them" for Plural links).
    */
   readonly cannotCancel?: ReadonlyMap<string, string>;
+  /**
+   * The day's unpaid payments taken with a gateway the till no longer uses, by id: that gateway's
+   * label. The till cancels them only once switched back, so the refusal says so rather than
+   * "Cancel …" (found by a UI hunt: a PayPlug link left open when the till switched to Plural).
+   */
+  readonly cancelAfterSwitch?: ReadonlyMap<string, string>;
 }
 
 export type CloseDayRefusal =
@@ -584,21 +590,41 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
   if (unpaid.length > 0 && !override) {
     const n = unpaid.length;
     const staying = unpaid.filter((payment) => input.cannotCancel?.has(payment.id));
-    const cancellable = unpaid.filter((payment) => !input.cannotCancel?.has(payment.id));
+    const switched = unpaid.filter(
+      (payment) => !input.cannotCancel?.has(payment.id) && input.cancelAfterSwitch?.has(payment.id),
+    );
+    const cancellable = unpaid.filter(
+      (payment) => !input.cannotCancel?.has(payment.id) && !input.cancelAfterSwitch?.has(payment.id),
+    );
     const refs = (payments: readonly ReportPayment[]) => payments.map((payment) => payment.orderReference).join(', ');
+    const byLabel = (payments: readonly ReportPayment[], labels: ReadonlyMap<string, string> | undefined) =>
+      [...new Set(payments.map((payment) => labels!.get(payment.id)!))].map(
+        (label) => [label, payments.filter((payment) => labels!.get(payment.id) === label)] as const,
+      );
     // Who cannot withdraw which links: "Plural cannot withdraw the payment link of ORD-1".
-    const withdrawn = [...new Set(staying.map((payment) => input.cannotCancel!.get(payment.id)!))]
-      .map((label) => {
-        const links = staying.filter((payment) => input.cannotCancel!.get(payment.id) === label);
-        return `${label} cannot withdraw the payment link${links.length === 1 ? '' : 's'} of ${refs(links)}`;
-      })
+    const withdrawn = byLabel(staying, input.cannotCancel)
+      .map(
+        ([label, links]) =>
+          `${label} cannot withdraw the payment link${links.length === 1 ? '' : 's'} of ${refs(links)}`,
+      )
       .join('; ');
+    // Which were taken with a gateway the till has left: "ORD-2 was taken with PayPlug: switch back …".
+    const elsewhere = byLabel(switched, input.cancelAfterSwitch)
+      .map(
+        ([label, taken]) =>
+          `${refs(taken)} ${taken.length === 1 ? 'was' : 'were'} taken with ${label}: switch back to ${label} in ` +
+          `Settings (F7) to cancel ${taken.length === 1 ? 'it' : 'them'}`,
+      )
+      .join('; ');
+    const notes = [withdrawn, elsewhere].filter((note) => note !== '').join('; ');
     const what =
-      staying.length === 0
+      notes === ''
         ? `Cancel ${n === 1 ? 'it' : 'them'}, or close`
-        : cancellable.length === 0
-          ? `${withdrawn}: wait for ${n === 1 ? 'it' : 'them'} to be paid, or close`
-          : `Cancel ${refs(cancellable)} (${withdrawn}), or close`;
+        : cancellable.length > 0
+          ? `Cancel ${refs(cancellable)} (${notes}), or close`
+          : switched.length === 0
+            ? `${withdrawn}: wait for ${n === 1 ? 'it' : 'them'} to be paid, or close`
+            : `${notes}; or close`;
     return refuse(
       'payments_unpaid',
       `${n} payment${n === 1 ? ' is' : 's are'} not paid yet: ${listed(unpaid)}. ${what} ` +

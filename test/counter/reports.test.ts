@@ -468,6 +468,40 @@ describe('Z report', () => {
     );
   });
 
+  it('does not say to cancel a payment taken with a gateway the till has left: it says to switch back first', () => {
+    // Found by a UI hunt: a PayPlug link left open when the till switched to Plural was listed as
+    // "Cancel ORD-PP", which the till refuses until it is switched back to PayPlug.
+    const pp = payment({ id: 'pay_pp', orderReference: 'ORD-PP', status: 'pending', captured: 0 });
+    const pl = payment({ id: 'pay_pl', orderReference: 'ORD-PL', status: 'pending', captured: 0 });
+    const card = payment({ id: 'pay_card', orderReference: 'ORD-CARD', status: 'pending', captured: 0 });
+    const cancelAfterSwitch = new Map([['pay_pp', 'PayPlug']]);
+    const cannotCancel = new Map([['pay_pl', 'Plural']]);
+    const tail =
+      'or close with a recorded override (paid after the close, its money counts in Captured on the day it is paid, and in no day as a sale)';
+    const only = closeDay(base({ payments: [...settled(), pp], cancelAfterSwitch }));
+    expect(only.ok).toBe(false);
+    if (only.ok) return;
+    expect(only.message).toBe(
+      '1 payment is not paid yet: ORD-PP (not paid yet). ORD-PP was taken with PayPlug: switch back to PayPlug ' +
+        `in Settings (F7) to cancel it; ${tail}`,
+    );
+    const all = closeDay(base({ payments: [...settled(), pp, pl, card], cancelAfterSwitch, cannotCancel }));
+    expect(all.ok).toBe(false);
+    if (all.ok) return;
+    expect(all.message).toMatch(/^3 payments are not paid yet: .*\. /);
+    expect(all.message).toContain(
+      'Cancel ORD-CARD (Plural cannot withdraw the payment link of ORD-PL; ORD-PP was taken with PayPlug: ' +
+        `switch back to PayPlug in Settings (F7) to cancel it), ${tail}`,
+    );
+    // A link its gateway cannot withdraw stays so after a switch: switching back would not cancel it.
+    const both = closeDay(
+      base({ payments: [...settled(), pl], cancelAfterSwitch: new Map([['pay_pl', 'Plural']]), cannotCancel }),
+    );
+    expect(both.ok).toBe(false);
+    if (both.ok) return;
+    expect(both.message).toContain('Plural cannot withdraw the payment link of ORD-PL: wait for it to be paid, ');
+  });
+
   it('keeps the day’s rows as they were at the close, under the digest', () => {
     const z = close();
     const inDay = settled().filter((p) => inWindow(p.createdAt, WINDOW));

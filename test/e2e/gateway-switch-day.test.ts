@@ -2,8 +2,8 @@
  * A counter day across a switch of gateway, through the UI in Chromium: the till starts on PayPlug,
  * leaves a link unpaid and an authorisation uncaptured, and switches to Plural in Settings mid-day.
  * What the switch leaves behind with PayPlug is said where the cashier meets it — the switch's
- * warning, Capture (F4) — and the screens offer nothing the new gateway refuses (found by a defect
- * hunt as a cashier).
+ * warning, Capture (F4), the refusal to close the day — and the screens offer nothing the new
+ * gateway refuses (found by a defect hunt as a cashier).
  */
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,7 @@ describe.skipIf(!e2eAvailable())(
     let app: WebApp;
     let browser: Browser;
     let page: Page;
+    let unpaidOrder = '';
     let authorisedOrder = '';
 
     beforeAll(async () => {
@@ -62,7 +63,7 @@ describe.skipIf(!e2eAvailable())(
     }
 
     it('on PayPlug, leaves a link unpaid and an authorisation uncaptured', async () => {
-      await chargeByLink('1800', false);
+      unpaidOrder = await chargeByLink('1800', false);
       authorisedOrder = await chargeByLink('4000', true);
       // The customer pays the authorisation's link (the simulate screen pays it as the page would).
       await page.keyboard.press('F3');
@@ -105,6 +106,25 @@ describe.skipIf(!e2eAvailable())(
       await textOf(page.locator('main'), /readers are not used while the till is on Plural/);
       expect(await page.getByRole('button', { name: 'Pair reader' }).count()).toBe(0);
       expect(await page.getByLabel('Registration code').count()).toBe(0);
+    });
+
+    it('the refusal to close the day says the PayPlug link is cancelled only after switching back', async () => {
+      await page.keyboard.press('F9');
+      const closedBy = page.getByLabel('Closed by');
+      await closedBy.fill('Dana');
+      await closedBy.press('Enter');
+      const refusal = page.locator('main').getByText(/The day cannot be closed/);
+      await textOf(
+        refusal,
+        new RegExp(
+          `${unpaidOrder} was taken with PayPlug: switch back to PayPlug in Settings \\(F7\\) to cancel it; or close ` +
+            'with a recorded override',
+        ),
+      );
+      expect((await refusal.first().textContent()) ?? '').not.toMatch(new RegExp(`Cancel ${unpaidOrder}`));
+      // Nothing typed is lost: the override's fields wait, the name stays.
+      expect(await closedBy.inputValue()).toBe('Dana');
+      await page.getByLabel('Override by').waitFor({ timeout: STATUS_TIMEOUT });
     });
   },
 );
