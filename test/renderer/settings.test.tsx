@@ -221,7 +221,7 @@ describe('Settings screen', () => {
     const { user } = await renderApp(bridge, { screen: 'settings' });
     await user.click(screen.getByRole('radio', { name: /^PayPlug/ }));
     expect(screen.getByText(/not finished/).textContent).toMatch(
-      /^1 payment with Plural is not finished \(₹500\.00\): .* Plural cannot withdraw an open link: let it be paid or expire first, or switch back later to follow it\.$/,
+      /^1 payment with Plural is not finished \(₹500\.00\): .* Plural cannot withdraw an open link, and sets it no time limit: let it be paid first, or switch back later to follow it\.$/,
     );
   });
 

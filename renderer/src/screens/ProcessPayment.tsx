@@ -457,8 +457,12 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
       ) : null}
       {open && !withdrawable && payment.status === 'pending' ? (
         <p className="muted link-stays-open">
-          This link cannot be withdrawn: it stays open until it expires. If the customer no longer wants to pay, take
-          the code down; should they pay later, the payment appears in Transactions and can be refunded there.
+          {/* Plural states no end for its checkout page: "until it expires" promised an end that never came. */}
+          {payment.payUrlExpiresAt
+            ? 'This link cannot be withdrawn: it stays open until it expires.'
+            : 'This link cannot be withdrawn, and it has no time limit: it stays open.'}{' '}
+          If the customer no longer wants to pay, take the code down; should they pay later, the payment appears in
+          Transactions and can be refunded there.
         </p>
       ) : null}
     </>

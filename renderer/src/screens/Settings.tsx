@@ -209,8 +209,8 @@ function stillOpenWarning(open: PaymentView[], gatewayLabel: string, cancelsLink
     `customer can still pay an open link. ` +
     (cancelsLinks
       ? `Finish or cancel ${them} first on Process payment (F2), or switch back later to finish ${them}.`
-      : `${gatewayLabel} cannot withdraw an open link: let ${them} be paid or expire first, or switch back later ` +
-        `to follow ${them}.`)
+      : `${gatewayLabel} cannot withdraw an open link, and sets it no time limit: let ${them} be paid first, or ` +
+        `switch back later to follow ${them}.`)
   );
 }
 
