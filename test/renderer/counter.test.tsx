@@ -679,6 +679,33 @@ describe('Reports (F9)', () => {
     await screen.findByText('Day closed: Z report No. 1.');
     expect(screen.getByRole('heading', { name: /Z report No\. 1/ })).toBeTruthy();
   });
+  it('reads the X report on screen again when a payment is paid meanwhile, keeping what was typed', async () => {
+    // Found in a defect hunt: a link paid on the customer's phone while the X report was open left
+    // its figures as first read (Approved (2)) until Refresh was pressed.
+    const pending = makePayment({ id: 'pay_link00000001', channel: 'link', status: 'pending', amount: 9900 });
+    const bridge = new FakeBridge(makeSnapshot({ seq: 5, payments: [pending] }));
+    let approved = 2;
+    bridge.on('reports.x', () =>
+      ok(xReport({ totals: [{ ...xReport().totals[0]!, approvedCount: approved, payments: 3 }] })),
+    );
+    bridge.on('reports.list', () => ok([]));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await screen.findByText('Approved (2)');
+    const closedBy = within(screen.getByRole('form', { name: /Close the day/ })).getByLabelText('Closed by');
+    await user.type(closedBy, 'Dana');
+    const reads = bridge.count('reports.x');
+
+    approved = 3;
+    act(() =>
+      bridge.push({ seq: 6, type: 'payment', payment: { ...pending, status: 'succeeded', amountCaptured: 9900 } }),
+    );
+    await screen.findByText('Approved (3)');
+    expect(bridge.count('reports.x')).toBe(reads + 1);
+    expect(bridge.inputs('reports.x').at(-1)).toEqual({ date: '2026-03-29' });
+    expect((closedBy as HTMLInputElement).value).toBe('Dana');
+  });
+
   it('lists the disputes opened and lost in the period apart from the totals, as information only', async () => {
     const bridge = new FakeBridge(makeSnapshot());
     bridge.on('reports.x', () =>

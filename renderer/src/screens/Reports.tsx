@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } fro
 import type {
   CommandError,
   DayReportView,
+  PaymentView,
   ReconciliationGatewayView,
   ReconciliationView,
   ReportTotalsView,
@@ -12,6 +13,7 @@ import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
 import { describedBy, Field } from '../components/Field';
 import { usePos } from '../store/context';
+import { useListChanges } from '../store/list-changes';
 import { shopCurrency, shopTimeZone } from '../store/selectors';
 import { money, zonedDateTime } from '../lib/format';
 import { NO_PRINTER_TITLE } from '../lib/labels';
@@ -628,6 +630,10 @@ function gatewaysSaid(gateways: readonly ReconciliationGatewayView[]): string {
     .join(' ');
 }
 
+/** What of a payment an X report counts: a change of it is read again (useListChanges). */
+const reportPlace = (payment: PaymentView) =>
+  `${payment.status}:${payment.amountCaptured}:${payment.amountRefunded}:${payment.attention ? 1 : 0}`;
+
 export function Reports() {
   const run = usePos((s) => s.run);
   const printer = usePos((s) => s.host.settings?.counter.printer.port ?? null);
@@ -653,6 +659,27 @@ export function Reports() {
     const result = await run('reports.list', { limit: 30 });
     if (result.ok) setHistory(result.value);
   }, [run]);
+
+  // A payment paid, captured, refunded or cancelled while an X report is on screen (a link paid on
+  // the customer's phone): that X is read again, so its figures never stay as first read (found in a
+  // defect hunt). A Z never changes; the date typed in Business day and the forms below stay.
+  const changes = useListChanges(reportPlace);
+  const shown = useRef(report);
+  useEffect(() => {
+    shown.current = report;
+  }, [report]);
+  useEffect(() => {
+    const now = shown.current;
+    if (changes === 0 || !now || now.kind !== 'X') return;
+    let current = true;
+    void run('reports.x', { date: now.date }).then((result) => {
+      if (current && result.ok && shown.current?.kind === 'X' && shown.current.date === now.date)
+        setReport(result.value);
+    });
+    return () => {
+      current = false;
+    };
+  }, [changes, run]);
 
   useEffect(() => {
     let current = true;
