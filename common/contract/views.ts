@@ -443,6 +443,11 @@ export interface DayReportView {
    * dated at that end, and the cashier is told so (docs/reliability.md#the-journal).
    */
   clockWarning: string | null;
+  /**
+   * An X of a business day whose date has not begun in the shop's calendar (the day after an
+   * evening Z): why it cannot be closed yet, said in place of Close the day. Null otherwise.
+   */
+  closesLater: string | null;
   /** As printed, at the receipt printer's width. */
   text: string;
 }

@@ -358,16 +358,22 @@ describe('business days across DST', () => {
     });
     expect(d.reports.list(10).map((z) => [z.number, z.date])).toEqual([[1, '2026-06-01']]);
 
-    // The late customer counts for the next day, whose period started at the close.
+    // The late customer counts for the next day, whose period started at the close. Its X says it
+    // cannot be closed yet, in place of the Close the day it would refuse (found in a defect hunt).
     d.pay('2026-06-01T20:00:00.000Z', 500);
     expect(await d.reports.x()).toMatchObject({
       date: '2026-06-02',
       start: '2026-06-01T18:00:00.000Z',
       paymentCount: 1,
+      closesLater:
+        'Today (2026-06-01) is already closed (Z 1). What is taken from now on counts for 2026-06-02, which can be ' +
+        'closed on that day.',
     });
     d.at('2026-06-02T18:00:00.000Z');
+    expect(await d.reports.x()).toMatchObject({ date: '2026-06-02', closesLater: null });
     const z2 = await d.reports.close({ closedBy: 'Ben' });
     expect(z2).toMatchObject({ date: '2026-06-02', paymentCount: 1, z: { number: 2 } });
+    expect(z2.closesLater).toBeNull();
     expect(await d.reports.x()).toMatchObject({
       date: '2026-06-03',
       start: '2026-06-02T18:00:00.000Z',

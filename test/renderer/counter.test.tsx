@@ -103,6 +103,7 @@ function xReport(over: Partial<DayReportView> = {}): DayReportView {
     z: null,
     reconciliation: null,
     clockWarning: null,
+    closesLater: null,
     text: 'X REPORT',
     ...over,
   };
@@ -704,6 +705,22 @@ describe('Reports (F9)', () => {
     expect(bridge.count('reports.x')).toBe(reads + 1);
     expect(bridge.inputs('reports.x').at(-1)).toEqual({ date: '2026-03-29' });
     expect((closedBy as HTMLInputElement).value).toBe('Dana');
+  });
+
+  it('offers no Close the day for a day whose date has not begun (after an evening Z): it says when', async () => {
+    // Found in a defect hunt: after every evening Z the next day's form was offered, and refused.
+    const later =
+      'Today (2026-03-29) is already closed (Z 1). What is taken from now on counts for 2026-03-30, which can be ' +
+      'closed on that day.';
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport({ date: '2026-03-30', closesLater: later })));
+    bridge.on('reports.list', () => ok([]));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    const section = await screen.findByRole('region', { name: 'Close the day (Z report)' });
+    expect(within(section).getByText(later)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: /^Close the day/ })).toBeNull();
+    expect(screen.queryByLabelText('Closed by')).toBeNull();
   });
 
   it('lists the disputes opened and lost in the period apart from the totals, as information only', async () => {

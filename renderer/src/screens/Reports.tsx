@@ -789,17 +789,25 @@ export function Reports() {
           {report.kind === 'X' ? (
             <>
               <Reconciliation date={report.date} />
-              <CloseDay
-                key={report.date}
-                report={report}
-                onClosed={(z) => {
-                  setReport(z);
-                  // "Show X report" now means the next business day, which starts from zero.
-                  setDate('');
-                  setDone(`Day closed: Z report No. ${z.z?.number}.`);
-                  void loadHistory();
-                }}
-              />
+              {report.closesLater ? (
+                // The day after an evening Z: its date has not begun, and a close would be refused.
+                <section className="close-day" aria-labelledby="close-title">
+                  <h2 id="close-title">Close the day (Z report)</h2>
+                  <p className="notice">{report.closesLater}</p>
+                </section>
+              ) : (
+                <CloseDay
+                  key={report.date}
+                  report={report}
+                  onClosed={(z) => {
+                    setReport(z);
+                    // "Show X report" now means the next business day, which starts from zero.
+                    setDate('');
+                    setDone(`Day closed: Z report No. ${z.z?.number}.`);
+                    void loadHistory();
+                  }}
+                />
+              )}
             </>
           ) : report.reconciliation ? (
             <p className="muted">
