@@ -692,6 +692,21 @@ describe('Create payment on PayPlug: the saved cards found', () => {
     expect(bridge.count('installments.create')).toBe(0);
   });
 
+  it('says what Charge will do with the saved card, never that it was charged before it is', async () => {
+    // Found in a defect hunt: with a saved card chosen, the line under Charge read "€15.00 charged to
+    // the saved card." while the form above said "Not charged." (names were missing).
+    const bridge = payplugBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(amountInput(), '1500');
+    await findCards(user);
+    await user.click(screen.getByRole('radio', { name: /Charge the saved visa •••• 4242/ }));
+    expect(screen.getByText('€15.00: Charge takes it from the saved card at once, without a QR code.')).toBeTruthy();
+    await user.click(screen.getByRole('button', { name: 'Charge' }));
+    expect(await screen.findByText(/Not charged/)).toBeTruthy();
+    expect(bridge.count('payments.create')).toBe(0);
+    expect(screen.queryByText(/charged to the saved card/)).toBeNull();
+  });
+
   it('go with the form when Esc clears it: no card of the last customer, no "No saved card for ."', async () => {
     // Found by using the app: after Esc the screen said "No saved card for ." (or listed the previous
     // customer's cards) under an empty email.

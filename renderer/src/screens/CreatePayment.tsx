@@ -461,7 +461,8 @@ export function CreatePayment() {
         ? draft.installments > 1
           ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} in ${draft.installments} installments: the customer pays the first by link.`
           : draft.savedCardId
-            ? `${draft.amount ? money(draft.amount, currency) : 'The amount'} charged to the saved card.`
+            ? // What Charge will do, not done yet (it read "€15.00 charged to the saved card." under "Not charged.").
+              `${draft.amount ? money(draft.amount, currency) : 'The amount'}: Charge takes it from the saved card at once, without a QR code.`
             : draft.amount
               ? `${money(draft.amount, currency)}: a payment link is shown as a QR code for the customer.`
               : 'The customer pays by link: a QR code is shown for them to scan.'
