@@ -1017,6 +1017,12 @@ export interface TransactionPage extends Page<TransactionView> {
    * this till's own payments with it, from the journal. The gateway is reachable (`offline` false).
    */
   unreadable?: string;
+  /**
+   * A search's matches among the till's payments with other gateways (used before a switch in
+   * Settings), in this mode, per gateway: not in the list, which is the active gateway's; found there
+   * once switched back. Absent when none (or no search). `count` stops at 100.
+   */
+  elsewhere?: { gateway: GatewayName; count: number }[];
 }
 
 export interface CommandResults {

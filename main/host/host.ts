@@ -702,6 +702,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         timeZone: settings.get().timeZone,
         connectivity: () => connectivity.state,
         reached: (outcome) => (outcome === null ? connectivity.reportSuccess() : connectivity.reportError(outcome)),
+        mode: () => settings.get().mode,
       });
     },
     'transactions.get': async (input) => {

@@ -4,7 +4,15 @@
  * searches its own fields, if it searches at all). A gateway that keeps no list of its own
  * (Plural) is listed from the journal: the payments this till made with it.
  */
-import type { GatewayName, Page, ParsedCommandInput, TransactionPage, TransactionView } from '../../common/contract';
+import type {
+  GatewayName,
+  Mode,
+  Page,
+  ParsedCommandInput,
+  TransactionPage,
+  TransactionView,
+} from '../../common/contract';
+import { GATEWAY_NAMES } from '../../common/contract/views';
 import type { GatewayState } from '../gateway/connectivity';
 import { GatewayError, GatewayUnreachable, GatewayUnreadable } from '../gateway/errors';
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
@@ -47,6 +55,8 @@ export interface ListDeps {
   connectivity: () => GatewayState;
   /** Told when the gateway answered (null), refused (the till's keys, on 401/403), or could not be reached. */
   reached: (outcome: GatewayUnreachable | GatewayError | null) => void;
+  /** The till's mode now: a search's matches with another gateway are counted in it only. */
+  mode?: () => Mode;
 }
 
 /**
@@ -57,6 +67,33 @@ export interface ListDeps {
  * load, so no refund could be started while the gateway was down).
  */
 export async function listTransactions(input: ListInput, deps: ListDeps): Promise<TransactionPage> {
+  const page = await listActive(input, deps);
+  const elsewhere = matchesElsewhere(input, deps);
+  return elsewhere.length > 0 ? { ...page, elsewhere } : page;
+}
+
+/**
+ * A search's matches among the till's payments with the gateways it used before a switch, in this
+ * mode: the list above is the active gateway's only, and said "No transactions match" for the
+ * morning's sale taken with PayPlug (found in a defect hunt). Counted, not listed: the till reads
+ * and refunds them only once switched back to their gateway.
+ */
+function matchesElsewhere(input: ListInput, deps: ListDeps): NonNullable<TransactionPage['elsewhere']> {
+  if (!input.search || input.source === 'terminal' || !deps.mode) return [];
+  const range = shopDays(input, deps.timeZone);
+  const mode = deps.mode();
+  return GATEWAY_NAMES.filter((name) => name !== deps.gateway.name)
+    .map((gateway) => {
+      const query = journalQuery({ ...input, page: 1, size: ELSEWHERE_COUNTED }, range, gateway);
+      return { gateway, count: pageJournal(deps.journal, query).rows.filter((r) => r.mode === mode).length };
+    })
+    .filter((match) => match.count > 0);
+}
+
+/** How many matches with another gateway are counted at most (the screen says "100 or more"). */
+const ELSEWHERE_COUNTED = 100;
+
+async function listActive(input: ListInput, deps: ListDeps): Promise<TransactionPage> {
   const range = shopDays(input, deps.timeZone);
   // Found by a tester: PlutoPay refused the "Link" method filter, which is not one of its methods.
   const linksFromTill = input.paymentMethodType === 'link' && !deps.gateway.capabilities.filtersLinks;

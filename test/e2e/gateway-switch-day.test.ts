@@ -101,6 +101,33 @@ describe.skipIf(!e2eAvailable())(
       expect(await page.locator('.auth-item').count()).toBe(0);
     });
 
+    it('Transactions (F5) says a search matches a sale taken with PayPlug, not only "No transactions match"', async () => {
+      await page.keyboard.press('F5');
+      const search = page.getByLabel('Search', { exact: true });
+      await search.fill(authorisedOrder);
+      await search.press('Enter');
+      await textOf(
+        page.locator('main .notice').filter({ hasText: /taken with PayPlug/ }),
+        /^1 payment taken with PayPlug matches this search, not listed while the till uses Plural: switch back to PayPlug in Settings \(F7\) to see or refund it\.$/,
+      );
+      expect(await page.getByText('No transactions match.').count()).toBe(1);
+      // A search no payment matches says nothing more.
+      await search.fill('NOTHING-MATCHES');
+      await search.press('Enter');
+      await expect
+        .poll(
+          async () =>
+            page
+              .locator('main .notice')
+              .filter({ hasText: /taken with/ })
+              .count(),
+          {
+            timeout: STATUS_TIMEOUT,
+          },
+        )
+        .toBe(0);
+    });
+
     it('Readers (F6) offers no pairing by code, which Plural refuses', async () => {
       await page.keyboard.press('F6');
       await textOf(page.locator('main'), /readers are not used while the till is on Plural/);

@@ -23,7 +23,13 @@ import { shopTimeZone } from '../store/selectors';
 import type { TxQuery, TxTab } from '../store/types';
 import { Settlements, SharesTable } from './Settlements';
 import { dateTime, dateTimeSeconds, humanize, money, timeLeft } from '../lib/format';
-import { PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES, type PaymentMethodType } from '../../../common/contract/views';
+import {
+  GATEWAY_LABELS,
+  PAYMENT_METHOD_TYPES,
+  TRANSACTION_STATUSES,
+  type GatewayName,
+  type PaymentMethodType,
+} from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
 import { capturedInPart, methodLabel, planStatusText, statusLabel } from '../lib/labels';
@@ -400,6 +406,25 @@ function RefundForm({
       <ErrorBox error={error} shownPaths={['amount', 'reason', 'splits']} title="Not refunded." />
     </form>
   );
+}
+
+/**
+ * A search's matches with the gateways the till used before a switch, which the list (the active
+ * gateway's) does not hold: "No transactions match" alone sent the cashier away from a sale that
+ * exists (found in a defect hunt).
+ */
+function elsewhereText(elsewhere: { gateway: GatewayName; count: number }[], active: GatewayName | null): string {
+  return elsewhere
+    .map(({ gateway, count }) => {
+      const one = count === 1;
+      const label = GATEWAY_LABELS[gateway];
+      return (
+        `${count >= 100 ? '100 or more payments' : `${count} payment${one ? '' : 's'}`} taken with ${label} ` +
+        `${one ? 'matches' : 'match'} this search${active ? `, not listed while the till uses ${GATEWAY_LABELS[active]}` : ''}: ` +
+        `switch back to ${label} in Settings (F7) to see or refund ${one ? 'it' : 'them'}.`
+      );
+    })
+    .join(' ');
 }
 
 const OFFLINE_LIST =
@@ -823,6 +848,7 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
   const run = usePos((s) => s.run);
   const installments = usePos((s) => s.host.gateway?.capabilities.installments !== null && s.host.gateway !== null);
   const disputes = usePos((s) => s.host.gateway?.capabilities.disputes === true);
+  const active = usePos((s) => s.host.gateway?.name ?? null);
   const [page, setPage] = useState<TransactionPage | null>(null);
   const [error, setError] = useState<CommandError | null>(null);
   const [loading, setLoading] = useState(true);
@@ -898,6 +924,9 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
       <ErrorBox error={error} title="Could not load transactions." />
       <LiveRegion heardOnOpen className="notice">
         {page?.offline ? OFFLINE_LIST : page?.unreadable ? unreadableList(page.unreadable) : null}
+      </LiveRegion>
+      <LiveRegion className="notice">
+        {!loading && page?.elsewhere ? elsewhereText(page.elsewhere, active) : null}
       </LiveRegion>
       <p role="status" className="muted">
         {loading
