@@ -564,6 +564,16 @@ export class CounterReports {
       : `${date} has not started yet; it cannot be closed.`;
   }
 
+  /** The day's unpaid payments that are a part of an installment plan: cancelled only by aborting the plan. */
+  private unpaidPlanParts(payments: readonly ReportPayment[]): Set<string> {
+    return new Set(
+      payments
+        .filter((payment) => payment.status === 'pending')
+        .filter((payment) => (this.journal.getPayment(payment.id)?.installmentPlanId ?? null) !== null)
+        .map((payment) => payment.id),
+    );
+  }
+
   private async closeNow(input: {
     date?: string | undefined;
     closedBy: string;
@@ -613,6 +623,7 @@ export class CounterReports {
       clockAhead: this.clockAhead(now),
       cannotCancel: this.cannotCancel(payments),
       cancelAfterSwitch: this.cancelAfterSwitch(payments),
+      planParts: this.unpaidPlanParts(payments),
       payments,
       refunds: this.refunds(window, mode),
       captures: this.captures(window, mode),

@@ -473,6 +473,12 @@ export interface CloseDayInput extends Omit<DayReportInput, 'generatedAt'> {
    * "Cancel …" (found by a UI hunt: a PayPlug link left open when the till switched to Plural).
    */
   readonly cancelAfterSwitch?: ReadonlyMap<string, string>;
+  /**
+   * The day's unpaid payments that are a part of an installment plan, by id: the till never cancels
+   * a part alone (that ends the plan), so the refusal says to abort the plan instead (found by a UI
+   * hunt: "Cancel ORD-1#1", which the till then refused).
+   */
+  readonly planParts?: ReadonlySet<string>;
 }
 
 export type CloseDayRefusal =
@@ -593,8 +599,17 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
     const switched = unpaid.filter(
       (payment) => !input.cannotCancel?.has(payment.id) && input.cancelAfterSwitch?.has(payment.id),
     );
+    const planParts = unpaid.filter(
+      (payment) =>
+        !input.cannotCancel?.has(payment.id) &&
+        !input.cancelAfterSwitch?.has(payment.id) &&
+        input.planParts?.has(payment.id),
+    );
     const cancellable = unpaid.filter(
-      (payment) => !input.cannotCancel?.has(payment.id) && !input.cancelAfterSwitch?.has(payment.id),
+      (payment) =>
+        !input.cannotCancel?.has(payment.id) &&
+        !input.cancelAfterSwitch?.has(payment.id) &&
+        !input.planParts?.has(payment.id),
     );
     const refs = (payments: readonly ReportPayment[]) => payments.map((payment) => payment.orderReference).join(', ');
     const byLabel = (payments: readonly ReportPayment[], labels: ReadonlyMap<string, string> | undefined) =>
@@ -616,13 +631,19 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
           `Settings (F7) to cancel ${taken.length === 1 ? 'it' : 'them'}`,
       )
       .join('; ');
-    const notes = [withdrawn, elsewhere].filter((note) => note !== '').join('; ');
+    // Which are a plan's part: "ORD-3#1 is part of an installment plan: abort the plan …".
+    const plans =
+      planParts.length === 0
+        ? ''
+        : `${refs(planParts)} ${planParts.length === 1 ? 'is part of an installment plan' : 'are parts of installment plans'}: ` +
+          `abort the plan (Abort plan, on Process payment) to cancel ${planParts.length === 1 ? 'it' : 'them'}`;
+    const notes = [withdrawn, elsewhere, plans].filter((note) => note !== '').join('; ');
     const what =
       notes === ''
         ? `Cancel ${n === 1 ? 'it' : 'them'}, or close`
         : cancellable.length > 0
           ? `Cancel ${refs(cancellable)} (${notes}), or close`
-          : switched.length === 0
+          : switched.length === 0 && planParts.length === 0
             ? `${withdrawn}: wait for ${n === 1 ? 'it' : 'them'} to be paid, or close`
             : `${notes}; or close`;
     return refuse(

@@ -502,6 +502,29 @@ describe('Z report', () => {
     expect(both.message).toContain('Plural cannot withdraw the payment link of ORD-PL: wait for it to be paid, ');
   });
 
+  it('does not say to cancel a part of an installment plan: it says to abort the plan', () => {
+    // Found by a UI hunt: "Cancel ORD-PLAN#1", which the till refuses (a part is never cancelled alone).
+    const part = payment({ id: 'pay_part', orderReference: 'ORD-PLAN#1', status: 'pending', captured: 0 });
+    const card = payment({ id: 'pay_card', orderReference: 'ORD-CARD', status: 'pending', captured: 0 });
+    const planParts = new Set(['pay_part']);
+    const tail =
+      'or close with a recorded override (paid after the close, its money counts in Captured on the day it is paid, and in no day as a sale)';
+    const only = closeDay(base({ payments: [...settled(), part], planParts }));
+    expect(only.ok).toBe(false);
+    if (only.ok) return;
+    expect(only.message).toBe(
+      '1 payment is not paid yet: ORD-PLAN#1 (not paid yet). ORD-PLAN#1 is part of an installment plan: abort ' +
+        `the plan (Abort plan, on Process payment) to cancel it; ${tail}`,
+    );
+    const mixed = closeDay(base({ payments: [...settled(), part, card], planParts }));
+    expect(mixed.ok).toBe(false);
+    if (mixed.ok) return;
+    expect(mixed.message).toContain(
+      'Cancel ORD-CARD (ORD-PLAN#1 is part of an installment plan: abort the plan (Abort plan, on Process ' +
+        `payment) to cancel it), ${tail}`,
+    );
+  });
+
   it('keeps the day’s rows as they were at the close, under the digest', () => {
     const z = close();
     const inDay = settled().filter((p) => inWindow(p.createdAt, WINDOW));

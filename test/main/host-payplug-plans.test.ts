@@ -82,6 +82,19 @@ describe('PayPlug installment plans the till follows', () => {
     expect((await t.call('installments.list', {})).find((p) => p.id === plan.id)!.status).toBe('active');
   });
 
+  it('closing the day with a plan’s first part unpaid says to abort the plan, not to cancel the part', async () => {
+    // Found in a defect hunt: the refusal said "Cancel PLAN-Z#1", which payments.cancel then refuses.
+    const { t } = await till(60_000);
+    await newPlan(t, 'PLAN-Z');
+    await waitFor(() => part(t, 'PLAN-Z#1'), 5_000, 'the first part in the journal');
+    const refused = await t.fail('reports.close', { closedBy: 'Ada' });
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toContain(
+      'PLAN-Z#1 is part of an installment plan: abort the plan (Abort plan, on Process payment) to cancel it; or close',
+    );
+    expect(refused.message).not.toMatch(/Cancel PLAN-Z#1/);
+  });
+
   it('says a plan made with PayPlug is aborted after switching back, not that the gateway takes none', async () => {
     // Found by using the app: after a switch to Plural, Abort plan on the PayPlug plan answered
     // "Plural does not take payments in installments."
