@@ -787,9 +787,10 @@ describe('Reports (F9)', () => {
           .getAllByRole('cell')
           .map((cell) => cell.textContent),
       );
+    // The statuses in the words of every other screen, not the host's ("failed", "requires capture").
     expect(rows).toEqual([
-      ['ORD-OLD-1', '2026-03-28 (Z 7)', 'failed', 'succeeded', '+€25.00'],
-      ['ORD-OLD-2', '2026-03-28 (Z 7)', 'succeeded', 'failed', '−€18.00'],
+      ['ORD-OLD-1', '2026-03-28 (Z 7)', 'Failed', 'Succeeded', '+€25.00'],
+      ['ORD-OLD-2', '2026-03-28 (Z 7)', 'Succeeded', 'Failed', '−€18.00'],
     ]);
     expect(screen.getByRole('heading', { name: 'Corrections to earlier days (2)' })).toBeTruthy();
   });

@@ -16,7 +16,7 @@ import { usePos } from '../store/context';
 import { useListChanges } from '../store/list-changes';
 import { shopCurrency, shopTimeZone } from '../store/selectors';
 import { money, zonedDateTime } from '../lib/format';
-import { NO_PRINTER_TITLE } from '../lib/labels';
+import { NO_PRINTER_TITLE, statusLabel } from '../lib/labels';
 import { issueFor } from '../lib/errors';
 
 const CAUSES: Record<ReconciliationView['differences'][number]['cause'], string> = {
@@ -200,8 +200,9 @@ function CorrectionsTable({ corrections }: { corrections: DayReportView['correct
             <tr key={`${c.paymentId}-${c.at}`}>
               <td>{c.orderReference}</td>
               <td>{`${c.date} (Z ${c.zNumber})`}</td>
-              <td>{c.was.replace('_', ' ')}</td>
-              <td>{c.now.replace('_', ' ')}</td>
+              {/* In the words every other screen uses (it showed "pending", "requires capture"). */}
+              <td>{statusLabel(c.was)}</td>
+              <td>{statusLabel(c.now)}</td>
               <td className="num">{`${c.amount > 0 ? '+' : '−'}${money(Math.abs(c.amount), c.currency)}`}</td>
             </tr>
           ))}
