@@ -866,11 +866,21 @@ export interface TransactionView {
    */
   installment?: { part: number; of: number };
   /**
-   * Canceled by the cashier while it was being created, before the gateway had it: nothing was sent
-   * or charged, and the gateway has no record of it. `id` and `reference` are the till's own payment id.
+   * A payment that ended without ever being a transaction at the gateway, and why: nothing was charged,
+   * and the gateway has no record of it (its own list never shows it). `id` and `reference` are the
+   * till's own payment id. See NotSentReason.
    */
-  notSent?: true;
+  notSent?: NotSentReason;
 }
+
+/**
+ * Why a payment ended with no transaction at the gateway: `canceled` by the cashier while it was being
+ * created; `canceled_awaiting_tip` while the customer display waited for the tip (no create was made);
+ * `not_made` recorded as not made by the cashier from the gateway's dashboard (Needs attention);
+ * `refused` by the gateway (it made nothing); `not_sent` never left the till (the gateway could not be
+ * reached, provably).
+ */
+export type NotSentReason = 'canceled' | 'canceled_awaiting_tip' | 'not_made' | 'refused' | 'not_sent';
 
 export interface RefundView {
   id: string;

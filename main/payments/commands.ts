@@ -22,7 +22,7 @@ import {
   type SplitRecord,
 } from '../store/journal';
 import type { PaymentEngine } from './engine';
-import { moneyOperation, newPaymentOf, type Recovery } from './recovery';
+import { moneyOperation, newPaymentOf, notSentReason, type Recovery } from './recovery';
 import { alreadyPaid, describeStatus, holdingAttempt, type PaymentSync } from './sync';
 import { endedPlanRefusal, planHoldingOrder } from './installments';
 import { cardUnusable } from './saved-cards';
@@ -222,7 +222,10 @@ export class CashierCommands {
     return {
       offline: false,
       journalOnly: true,
-      transaction: journalOnlyTransactionView(record),
+      transaction: journalOnlyTransactionView(
+        record,
+        notSentReason(record, this.journal.getOperationByKey(record.idempotencyKey)),
+      ),
       refunds: [],
       timeline: this.journal.timeline(record.id),
       payment: this.engine.view(record),

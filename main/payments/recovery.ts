@@ -7,7 +7,7 @@
  * refunds are sent, in the order they were asked for, with their keys.
  * A payment made with another gateway than the till's active one waits, untouched.
  */
-import { GATEWAY_LABELS, type GatewayName } from '../../common/contract/views';
+import { GATEWAY_LABELS, type GatewayName, type NotSentReason } from '../../common/contract/views';
 import { formatAmount } from '../../common/money';
 import { errorText, HostError } from '../core/errors';
 import {
@@ -53,6 +53,8 @@ const NOT_MADE_LOOK_MS = 7 * 24 * 3_600_000;
 const NOT_MADE = 'not_made_by_cashier';
 /** A pending operation's last error once the cashier settled its payment from another account's dashboard. */
 const SAID_ELSEWHERE = 'settled_by_cashier_elsewhere';
+/** The create operation's last error when every send provably stayed at the till. */
+const NOT_SENT = 'not_sent';
 
 interface NotMadeLook {
   paymentId: string;
@@ -258,7 +260,7 @@ export class Recovery {
         const cause = error.cause as GatewayUnreachable;
         const message = notSentText(cause, GATEWAY_LABELS[record.gateway]);
         journal.atomically(() => {
-          journal.updateOperation(op.id, { state: 'failed', lastError: `not_sent: ${cause.message}` });
+          journal.updateOperation(op.id, { state: 'failed', lastError: `${NOT_SENT}: ${cause.message}` });
           this.engine.changed(
             journal.updatePayment(
               record.id,
@@ -983,6 +985,29 @@ function unknownCreate(journal: PaymentEngine['journal'], record: PaymentRecord)
       'Only a payment whose creation the gateway never confirmed can be settled this way.',
     );
   return op;
+}
+
+/**
+ * Why a payment ended with no transaction at the gateway (the journal's UNSENT: canceled or failed,
+ * no transaction id), from its record and its create operation (`create`: the operation under its
+ * key, if any); null for any other payment. Nothing was charged in any of these cases: a payment
+ * the gateway turns out to have after all takes its transaction id and leaves them.
+ */
+export function notSentReason(
+  record: Pick<PaymentRecord, 'transactionId' | 'status' | 'chargedBy' | 'cancelAskedAt' | 'preTipAmount'>,
+  create: OperationRecord | undefined,
+): NotSentReason | null {
+  if (record.transactionId !== null || record.chargedBy !== 'gateway') return null;
+  if (record.status === 'canceled')
+    // Canceled while the display waited for the tip: no create was ever journaled.
+    return record.cancelAskedAt === null && record.preTipAmount !== null && create === undefined
+      ? 'canceled_awaiting_tip'
+      : 'canceled';
+  if (record.status !== 'failed') return null;
+  if (create?.kind === 'create' && declaredNotMade(create)) return 'not_made';
+  if (create?.kind === 'create' && create.state === 'failed' && !(create.lastError ?? '').startsWith(`${NOT_SENT}:`))
+    return 'refused';
+  return 'not_sent';
 }
 
 /** Whether a create operation is one the cashier recorded as not made. */

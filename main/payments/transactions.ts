@@ -18,7 +18,8 @@ import { GatewayError, GatewayUnreachable, GatewayUnreadable } from '../gateway/
 import type { GatewayPayment, PaymentGateway } from '../gateway/port';
 import type { JournaledMethod, Journal, PaymentRecord, TransactionAccount, TransactionQuery } from '../store/journal';
 import { dayWindow } from '../reports/day';
-import { journaledTransactionView, toTransactionView } from './views';
+import { notSentReason } from './recovery';
+import { journaledTransactionView, journalOnlyTransactionView, toTransactionView } from './views';
 
 type ListInput = ParsedCommandInput<'transactions.list'>;
 
@@ -145,7 +146,7 @@ async function listFromGateway(
     // The till's own matches (order reference, payment id) the gateway's search cannot see, paged
     // as the list is: a day's order references ("pos-20261130") can fill several pages. Only those of
     // the account read now: another account's are not read with its key (a 404 failed the list, or
-    // another payment of the same id stood in for the till's). The payments canceled before the
+    // another payment of the same id stood in for the till's). The payments that ended before the
     // gateway had them are the till's alone: shown from the journal.
     const query = journalQuery(
       input,
@@ -158,7 +159,7 @@ async function listFromGateway(
     const mine = local.rows.filter((p) => p.transactionId !== null && !onPage.has(p.transactionId));
     const fetched = await Promise.all(mine.map((p) => gateway.retrieve(p.transactionId!)));
     const extra = fetched.filter((p) => matchesFilters(p, input, range));
-    const unsent = local.rows.filter((p) => p.transactionId === null).map((p) => journaledTransactionView(p)!);
+    const unsent = local.rows.filter((p) => p.transactionId === null).map((p) => unsentView(p, journal));
     total += local.total - (local.rows.length - extra.length - unsent.length);
     lastPage = Math.max(lastPage, Math.ceil(local.total / input.size));
     more ||= local.more;
@@ -173,8 +174,8 @@ async function listFromGateway(
       meta: { currentPage: input.page, lastPage, perPage: page.meta.perPage, total, ...(more ? { more: true } : {}) },
     };
   }
-  // The payments the cashier canceled before the gateway had them are not in its list: each is
-  // placed on the page where the list's order puts it, so the day's story is complete.
+  // The payments that ended before the gateway had them (canceled, not made, refused, not sent) are
+  // not in its list: each is placed on the page where the list's order puts it, so the day's story is complete.
   const views = rows.map((p) =>
     toTransactionView(p, orderReferenceOf(p, journal, reading), installmentOf(p, journal, reading)),
   );
@@ -212,7 +213,7 @@ function mergeInOrder(rows: TransactionView[], unsent: TransactionView[], input:
 }
 
 /**
- * The payments canceled before the gateway had them that fall on this page of the gateway's list
+ * The payments that ended before the gateway had them that fall on this page of the gateway's list
  * (`all`: how many match the filters, on any page). Page p holds those after the last row of page
  * p - 1 and up to its own last row (the first page from the start, the last page to the end), so
  * each falls on exactly one page; page p - 1 is read only when one may fall before this page.
@@ -231,7 +232,7 @@ async function unsentOnPage(
   const lastPageOfList = page.meta.more !== true && page.meta.currentPage >= page.meta.lastPage;
   // An empty page past the end holds none; an empty first page holds them all.
   if (!last && input.page > 1) return { onPage: [], all: total };
-  let views = rows.map((record) => journaledTransactionView(record)!);
+  let views = rows.map((record) => unsentView(record, deps.journal));
   if (last && !lastPageOfList) views = views.filter((view) => inListOrder(view, last, input) <= 0);
   if (input.page > 1 && views.length > 0) {
     const before = await deps.gateway.list({ ...gatewayListQuery(input, range), page: input.page - 1 });
@@ -241,7 +242,7 @@ async function unsentOnPage(
   return { onPage: views, all: total };
 }
 
-/** At most this many canceled-before-sent payments are placed among a gateway's list (a day has a few). */
+/** At most this many payments that ended unsent are placed among a gateway's list (a day has a few). */
 const UNSENT_AT_MOST = 500;
 
 function gatewayListQuery(input: ListInput, range: CreatedRange): Parameters<PaymentGateway['list']>[0] {
@@ -323,7 +324,11 @@ function listJournaled(
   );
   return {
     data: rows
-      .map((record) => journaledTransactionView(record, journal.installmentPartOf(record)))
+      .map((record) =>
+        record.transactionId === null
+          ? unsentView(record, journal)
+          : journaledTransactionView(record, journal.installmentPartOf(record)),
+      )
       .filter((view): view is TransactionView => view !== null),
     meta: {
       currentPage: input.page,
@@ -333,6 +338,15 @@ function listJournaled(
       ...(more ? { more: true as const } : {}),
     },
   };
+}
+
+/**
+ * A payment that ended with no transaction at the gateway (the journal's UNSENT), as its row: the
+ * till's own id, and why (notSentReason).
+ */
+export function unsentView(record: PaymentRecord, journal: Journal): TransactionView {
+  const create = journal.getOperationByKey(record.idempotencyKey);
+  return journalOnlyTransactionView(record, notSentReason(record, create) ?? 'not_sent');
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   type AttentionView,
   type DisputeView,
   type GatewayCapabilities,
+  type NotSentReason,
   type PaymentAction,
   type PaymentStatus,
   type PaymentView,
@@ -514,8 +515,7 @@ export function journaledTransactionView(
   record: PaymentRecord,
   installment: InstallmentPart = null,
 ): TransactionView | null {
-  if (record.transactionId === null) return unsentCancel(record) ? journalOnlyTransactionView(record) : null;
-  if (!isTransactionStatus(record.status)) return null;
+  if (record.transactionId === null || !isTransactionStatus(record.status)) return null;
   return {
     id: record.transactionId,
     reference: record.reference ?? record.transactionId,
@@ -549,23 +549,19 @@ export function journaledTransactionView(
 /**
  * A journaled payment the gateway has no transaction for (a create never confirmed, or recorded as
  * not made) as the Details screen shows it: named by the till's own id; still being made or in
- * doubt, it reads as pending (its payment view says which).
+ * doubt, it reads as pending (its payment view says which). `notSent`: it ended so, and why
+ * (notSentReason in recovery.ts): the Transactions list shows it too, so the day reads whole.
  */
-export function journalOnlyTransactionView(record: PaymentRecord): TransactionView {
+export function journalOnlyTransactionView(
+  record: PaymentRecord,
+  notSent: NotSentReason | null = null,
+): TransactionView {
   return {
     ...journaledTransactionView({ ...record, transactionId: record.id, status: 'pending' })!,
     reference: record.id,
     status: isTransactionStatus(record.status) ? record.status : 'pending',
-    ...(unsentCancel(record) ? { notSent: true as const } : {}),
+    ...(notSent ? { notSent } : {}),
   };
-}
-
-/**
- * A payment the cashier canceled while it was being created, before the gateway had it (the
- * journal's UNSENT_CANCEL): no charge was made, but the Transactions list shows it, so the day reads whole.
- */
-function unsentCancel(record: PaymentRecord): boolean {
-  return record.transactionId === null && record.status === 'canceled' && record.cancelAskedAt !== null;
 }
 
 function isTransactionStatus(status: PaymentStatus): status is TransactionStatus {

@@ -451,11 +451,13 @@ export const REFUSALS_KEPT_AT_MOST = 1_000;
 const BY_TRANSACTION_CHUNK = 500;
 
 /**
- * A payment the cashier canceled while it was being created, before the gateway had it: journaled
- * canceled with no transaction id (cancel_asked_at says the cashier asked). It is part of the day's
- * story, so the Transactions list shows it, labelled as never sent.
+ * A payment that ended without ever being a transaction at the gateway: canceled while it was being
+ * created or while the customer display waited for its tip, recorded as not made by the cashier,
+ * refused by the gateway or never sent — journaled canceled or failed with no transaction id (a
+ * payment that gets one later, found after all, leaves this set). It is part of the day's story, so
+ * the Transactions list shows it, labelled as never sent (NotSentReason, payments/views.ts says why).
  */
-const UNSENT_CANCEL = `transaction_id IS NULL AND status = 'canceled' AND cancel_asked_at IS NOT NULL`;
+const UNSENT = `transaction_id IS NULL AND status IN ('canceled', 'failed')`;
 
 /** The methods a journaled transaction shows (journaledTransactionView in payments/views.ts). */
 export type JournaledMethod = 'terminal' | 'link' | 'card';
@@ -499,9 +501,9 @@ export interface TransactionQuery {
    */
   search?: { prefix: string; tillIdsOnly?: boolean };
   /**
-   * The payments the cashier canceled while they were being created, which never reached the
-   * gateway (no transaction id, see UNSENT_CANCEL): 'include' lists them with the rest (a list the
-   * journal keeps), 'only' lists them alone (to place among a gateway's own list). Default: left out.
+   * The payments that ended without a transaction at the gateway (no transaction id, see UNSENT):
+   * 'include' lists them with the rest (a list the journal keeps), 'only' lists them alone (to place
+   * among a gateway's own list). Default: left out.
    */
   unsent?: 'include' | 'only';
   sortField: 'created_at' | 'amount' | 'status';
@@ -1269,9 +1271,9 @@ export class Journal {
     const where = [
       `charged_by = ?`,
       query.unsent === 'only'
-        ? UNSENT_CANCEL
+        ? UNSENT
         : query.unsent === 'include'
-          ? `(transaction_id IS NOT NULL OR (${UNSENT_CANCEL}))`
+          ? `(transaction_id IS NOT NULL OR (${UNSENT}))`
           : `transaction_id IS NOT NULL`,
       `status IN (${TRANSACTION_STATUSES.map(() => '?').join(', ')})`,
     ];

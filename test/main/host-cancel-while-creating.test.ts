@@ -305,7 +305,7 @@ describe('the Transactions list, with a charge canceled before the gateway had i
       reference: unsent.id,
       status: 'canceled',
       amount: 2000,
-      notSent: true,
+      notSent: 'canceled',
     });
     // The gateway's own rows are not marked.
     expect(all.data.filter((row) => row.notSent)).toHaveLength(1);
@@ -322,11 +322,11 @@ describe('the Transactions list, with a charge canceled before the gateway had i
     expect((await t.call('transactions.list', { status: 'pending' })).data.map((r) => r.id)).not.toContain(unsent.id);
     expect((await t.call('transactions.list', { status: 'canceled' })).data.map((r) => r.id)).toEqual([unsent.id]);
     expect((await t.call('transactions.list', { search: 'ESC-8b' })).data).toEqual([
-      expect.objectContaining({ id: unsent.id, notSent: true }),
+      expect.objectContaining({ id: unsent.id, notSent: 'canceled' }),
     ]);
     // Its details are the journal's: canceled by the cashier, nothing sent.
     const detail = await t.call('transactions.get', { transactionId: unsent.id });
-    expect(detail).toMatchObject({ journalOnly: true, transaction: { status: 'canceled', notSent: true } });
+    expect(detail).toMatchObject({ journalOnly: true, transaction: { status: 'canceled', notSent: 'canceled' } });
   });
 
   it('lists it on Plural, whose list is the journal’s', async () => {
@@ -334,7 +334,7 @@ describe('the Transactions list, with a charge canceled before the gateway had i
     cleanup.push(() => t.close());
     const unsent = await canceledUnsent(t, 'ESC-9', 2500, 'req_esc9abcdefgh', 'INR');
     const list = await t.call('transactions.list', {});
-    expect(list.data).toEqual([expect.objectContaining({ id: unsent.id, status: 'canceled', notSent: true })]);
+    expect(list.data).toEqual([expect.objectContaining({ id: unsent.id, status: 'canceled', notSent: 'canceled' })]);
     expect(list.meta.total).toBe(1);
   });
 });

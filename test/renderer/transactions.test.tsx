@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
-import type { CommandInput, TransactionDetail, TransactionView } from '../../common/contract';
+import type { CommandInput, NotSentReason, TransactionDetail, TransactionView } from '../../common/contract';
 import {
   deferred,
   fail,
@@ -335,17 +335,23 @@ describe('Transactions screen', () => {
     expect(within(row('pay_refused')).getByText('Failed')).toBeTruthy();
   });
 
-  it('says a charge canceled before the gateway had it was not charged, not a bare "Canceled"', async () => {
+  it('says how a payment the gateway never had ended, and that it was not charged, not a bare status', async () => {
     const bridge = new FakeBridge();
+    const unsent = (reference: string, status: 'canceled' | 'failed', notSent: NotSentReason) =>
+      makeTransaction({ id: reference, reference, status, notSent });
     bridge.on('transactions.list', () =>
       ok(
         pageOf(
           [
-            makeTransaction({ id: 'pay_unsent', reference: 'pay_unsent', status: 'canceled', notSent: true }),
+            unsent('pay_unsent', 'canceled', 'canceled'),
+            unsent('pay_tipwait', 'canceled', 'canceled_awaiting_tip'),
+            unsent('pay_notmade', 'failed', 'not_made'),
+            unsent('pay_refused', 'failed', 'refused'),
+            unsent('pay_neversent', 'failed', 'not_sent'),
             makeTransaction({ id: TX_ID, reference: 'pay_voided', status: 'canceled' }),
           ],
           1,
-          1,
+          6,
         ),
       ),
     );
@@ -353,6 +359,10 @@ describe('Transactions screen', () => {
     const row = (reference: string) => screen.getByText(reference).closest('tr')!;
     await screen.findByText('pay_unsent');
     expect(within(row('pay_unsent')).getByText('Canceled before it was sent: not charged')).toBeTruthy();
+    expect(within(row('pay_tipwait')).getByText('Canceled while waiting for the tip: not charged')).toBeTruthy();
+    expect(within(row('pay_notmade')).getByText('Recorded as not made: not charged')).toBeTruthy();
+    expect(within(row('pay_refused')).getByText('Refused by the gateway: not charged')).toBeTruthy();
+    expect(within(row('pay_neversent')).getByText('Never sent (gateway unreachable): not charged')).toBeTruthy();
     expect(within(row('pay_voided')).getByText('Canceled')).toBeTruthy();
   });
 

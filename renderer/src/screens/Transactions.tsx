@@ -1,6 +1,7 @@
 import { Breakable } from '../components/Breakable';
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type {
+  NotSentReason,
   DisputeList,
   InstallmentPlanView,
   CommandError,
@@ -811,15 +812,23 @@ export function Transactions() {
 
 /**
  * A transaction's status in words: a link nobody paid before it lapsed is said so, not a bare
- * "Failed" that reads as a card refused (found by using the app); a payment canceled before the
- * gateway had it says that nothing was charged.
+ * "Failed" that reads as a card refused (found by using the app); a payment that ended before the
+ * gateway had it says how, and that nothing was charged.
  */
 function transactionStatus(t: TransactionView): string {
-  // Esc while it was being created: the gateway never had it, so nothing was charged.
-  if (t.notSent) return 'Canceled before it was sent: not charged';
+  if (t.notSent) return NOT_SENT_WORDS[t.notSent];
   if (t.status === 'failed' && t.failureCode === 'link_expired') return 'Failed: link expired, not paid';
   return statusLabel(t.status);
 }
+
+/** A payment the gateway never had a transaction for, by why (NotSentReason): nothing was charged. */
+const NOT_SENT_WORDS: Record<NotSentReason, string> = {
+  canceled: 'Canceled before it was sent: not charged',
+  canceled_awaiting_tip: 'Canceled while waiting for the tip: not charged',
+  not_made: 'Recorded as not made: not charged',
+  refused: 'Refused by the gateway: not charged',
+  not_sent: 'Never sent (gateway unreachable): not charged',
+};
 
 /**
  * An uncaptured authorisation in its details: when it lapses (as Capture says it) and where it is
