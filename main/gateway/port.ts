@@ -312,6 +312,13 @@ export interface PaymentGateway {
    * and throws rather than answer null when it cannot.
    */
   findCreated(input: NewPayment, key: string, since?: number): Promise<GatewayPayment | null>;
+  /**
+   * The payment made with `key`, looked up without sending anything, for a create that must never be
+   * made now (the cashier recorded it as not made): where findCreated answers null because resending
+   * with the key is the safe retry (idempotency keys), this reads the gateway's list instead. Absent:
+   * findCreated already only reads.
+   */
+  lookUpCreated?(input: NewPayment, key: string, since?: number): Promise<GatewayPayment | null>;
   retrieve(id: string): Promise<GatewayPayment>;
   list(query: PaymentQuery): Promise<PaymentPage>;
   /** `amount` below the authorised amount only with capabilities.partialCapture. */

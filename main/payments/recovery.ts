@@ -599,8 +599,9 @@ export class Recovery {
   /** One create recorded as not made, looked for by its key: found, it is taken in and flagged. */
   private async lookForNotMadeOne(record: PaymentRecord, op: OperationRecord): Promise<PaymentRecord> {
     const input: NewPayment = { ...newPaymentOf(record), ...(op.params as Partial<NewPayment>) };
+    // Looked up only: sending it again would make it (idempotency keys make a resend safe, not a look-up).
     const found = await this.engine.call(
-      (g) => g.findCreated(input, record.idempotencyKey, Date.parse(op.createdAt)),
+      (g) => (g.lookUpCreated ?? g.findCreated).call(g, input, record.idempotencyKey, Date.parse(op.createdAt)),
       this.engine.gatewayFor(record),
     );
     return (found && this.takeInNotMade(found)) ?? record;

@@ -16,6 +16,9 @@ import { verifyPlutoPayNotification, WEBHOOK_PATH } from './notifications';
 import { parsePlutoPayError, type CheckoutSession } from './schemas';
 import { CheckoutSessions, SESSION_LOOKUP_PAGES } from './sessions';
 
+/** Pages of 100 transactions, newest first, searched for a reader payment's create (findCreated). */
+const CREATED_LOOKUP_PAGES = 5;
+
 export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   readerLink: true,
   cloudReaders: true,
@@ -119,6 +122,40 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
     }
     return null;
   };
+  /** The link payment the till's create made, by the key in its checkout session's metadata, or null. */
+  const findLink = async (input: NewPayment, key: string): Promise<GatewayPayment | null> => {
+    const session = await findSession(madeWith(input, key));
+    return session ? linkPayment(session) : null;
+  };
+  /**
+   * The reader payment the till's create made (its metadata names the till's payment id), among the
+   * newest transactions back to the day before `since` (a day's margin for the two clocks), or null.
+   * Throws when those pages do not reach back that far: "not found" would be a guess.
+   */
+  const findTransaction = async (input: NewPayment, since: number | undefined): Promise<GatewayPayment | null> => {
+    const from = since === undefined ? undefined : since - 86_400_000;
+    for (let page = 1; page <= CREATED_LOOKUP_PAGES; page++) {
+      const answer = await api.listTransactions({
+        ...(from !== undefined ? { date_from: new Date(from).toISOString().slice(0, 10) } : {}),
+        sortField: 'created_at',
+        sortOrder: 'desc',
+        page,
+        size: 100,
+      });
+      if (answer.meta.current_page !== page)
+        throw new GatewayUnreadable(
+          `PlutoPay answered page ${answer.meta.current_page} of its transactions when asked for page ${page}.`,
+        );
+      const hit = answer.data.find((tx) => tx.metadata?.pos_payment_id === input.paymentId && !isLinkTransaction(tx));
+      if (hit) return toPayment(hit);
+      const oldest = answer.data.at(-1);
+      if (page >= answer.meta.last_page || (from !== undefined && oldest && Date.parse(oldest.created_at) < from))
+        return null;
+    }
+    throw new GatewayUnreadable(
+      `PlutoPay has more than ${CREATED_LOOKUP_PAGES * 100} transactions since this payment's create was sent: the till cannot tell whether it was made.`,
+    );
+  };
   const sessionOf = async (transactionId: string) =>
     sessions.get(transactionId) ?? (await findSession((session) => session.transaction_id === transactionId));
   // The session's create takes no idempotency key: its metadata carries the till's, so a resend
@@ -205,9 +242,13 @@ export function createPlutoPayGateway(config: PlutoPayConfig): PaymentGateway {
     // A reader payment's create carries its idempotency key: resending it is the safe retry. A
     // link's is found by the key in its session's metadata.
     async findCreated(input, key) {
-      if (input.channel !== 'link') return null;
-      const session = await findSession(madeWith(input, key));
-      return session ? linkPayment(session) : null;
+      return input.channel === 'link' ? findLink(input, key) : null;
+    },
+    // Resending a reader payment's create is no look-up where it must not be made (recorded as not
+    // made): it would make it. PlutoPay shows no key on a transaction: the till's payment id, in the
+    // metadata each create sends, is looked for among the transactions made since its first send.
+    async lookUpCreated(input, key, since) {
+      return input.channel === 'link' ? findLink(input, key) : findTransaction(input, since);
     },
     async retrieve(id) {
       const tx = await api.getTransaction(id);
