@@ -292,6 +292,20 @@ export class Installments {
     return gateway?.installments ? gateway : null;
   }
 
+  /**
+   * The refusal of an act on a plan of another gateway than the till's whose keys the till does not
+   * hold now: which gateway, and which of its accounts, to enter again in Settings.
+   */
+  private noKeysFor(plan: InstallmentPlanRecord): HostError {
+    const label = GATEWAY_LABELS[plan.gateway];
+    const account = plan.gatewayAccount && !plan.onSandbox ? accountWords(plan.gateway, plan.gatewayAccount) : null;
+    return new HostError(
+      'conflict',
+      `This plan was made with ${label}${account ? ` on ${account.words}` : ''}, and the till holds no ${label} keys ` +
+        `now: enter ${account ? `${account.settings} for ${label}` : `the ${label} keys of the account it was made on`} in Settings (F7) to act on it.`,
+    );
+  }
+
   private onSandbox(): boolean {
     return this.engine.options.embeddedSandbox?.() ?? false;
   }
@@ -399,23 +413,26 @@ export class Installments {
     return [...found.values()];
   }
 
+  /**
+   * Ends a plan at its gateway. It is aborted with the keys of the very account it was made on, which
+   * are the ones the plan is read with: the active gateway's, or another gateway's the till still holds
+   * (a plan made before a switch of gateway) — the customer's next part must not wait for the till to
+   * switch back. No other account's keys are ever used (they cannot see it); without the plan's own,
+   * the refusal says which account, and of which gateway, to put back.
+   */
   async abort(planId: string): Promise<InstallmentPlanView> {
     const record = this.engine.journal.getPlan(planId);
     if (!record) throw new HostError('not_found', `No plan ${planId} on this till.`);
-    // Another gateway's plan is said so first: that the till's gateway takes no plans is beside the point.
-    if (record.gateway !== this.engine.options.gateway().name)
-      throw new HostError(
-        'conflict',
-        `This plan was made with ${GATEWAY_LABELS[record.gateway]}; switch back to it in Settings (F7) to act on it.`,
-      );
     const elsewhere = this.otherAccount(record);
     if (elsewhere) throw new HostError('conflict', `${elsewhere.why}. ${elsewhere.fix} to act on it.`);
-    const gateway = this.requireInstallments();
+    // Another gateway's plan is read with that gateway's own stored keys: without them, say which to put back.
+    const gateway = this.gatewayOf(record);
+    if (!gateway) throw this.noKeysFor(record);
     if (!record.planId)
       throw new HostError('conflict', 'The gateway has not confirmed this plan yet; check again first.');
     if (isFinal(record.status)) throw new HostError('conflict', `This plan is already ${record.status}.`);
     try {
-      const aborted = await this.engine.call((g) => g.installments!.abort(record.planId!), gateway);
+      const aborted = await this.read(gateway, (g) => g.installments!.abort(record.planId!));
       const stored = this.store(record, aborted);
       await this.takeInAll(stored, gateway);
       return this.view(this.engine.journal.getPlan(stored.id)!);

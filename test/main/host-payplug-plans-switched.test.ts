@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { InstallmentPlanView } from '../../common/contract';
+import { maskKey } from '../../main/core/masking';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill, planOf, ShiftedClock } from '../support/payplug';
@@ -116,6 +117,61 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     const second = await waitFor(() => part(t, 'PLAN-SW3#2'), 5_000, 'the second part in the journal');
     expect(second).toMatchObject({ gateway: 'payplug', status: 'succeeded', installmentPlanId: plan.id });
     await planEvent(t, plan.id, (p) => p.notFollowed === null && p.schedule[1]!.paid, 'followed again');
+  });
+
+  it('aborts a plan of a gateway the till no longer uses only with its own account’s keys, saying which to enter', async () => {
+    // Found by review: Abort said only "switch back to PayPlug", whatever keys the till held for it:
+    // switched back with another account's key, or none, the plan still could not be aborted.
+    const clock = new ShiftedClock();
+    const sandbox = await sandboxOn(clock);
+    const t = await startTestHost({ sandbox, clock, tuning: { remotePollMs: 50, planPollMs: 100 } });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', {
+      embeddedSandbox: false,
+      gateway: 'payplug',
+      apiBaseUrl: sandbox.url,
+      secretKey: sandbox.secret_key,
+      payplugApiBaseUrl: sandbox.payplug.url,
+      payplugSecretKey: sandbox.payplug.secret_key,
+    });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const plan = await planOf(t, 'PLAN-SW9', 'its page');
+    await switchTo(t, 'plutopay');
+    const account = `the URL ${sandbox.payplug.url} and the key ${maskKey(sandbox.payplug.secret_key)}`;
+    const named = (reason: RegExp) => [
+      { orderReference: 'PLAN-SW9', gateway: 'PayPlug', reason: expect.stringMatching(reason) },
+    ];
+
+    // No PayPlug key at all: which account to enter, and for which gateway.
+    await t.call('settings.update', { payplugSecretKey: '' });
+    expect(await t.fail('installments.abort', { planId: plan.id })).toEqual({
+      code: 'conflict',
+      message:
+        `This plan was made with PayPlug on the account at ${sandbox.payplug.url} with the key ` +
+        `${maskKey(sandbox.payplug.secret_key)}, and the till holds no PayPlug keys now: enter ${account} for ` +
+        'PayPlug in Settings (F7) to act on it.',
+    });
+    expect((await t.call('reports.x', {})).plansNotRead).toEqual(named(/^no keys for PayPlug/));
+
+    // Another PayPlug account's key: never used on the plan; the refusal says which one to put back.
+    await t.call('settings.update', { payplugSecretKey: 'sk_test_AnotherAccount00000000000' });
+    const other = await t.fail('installments.abort', { planId: plan.id });
+    expect(other.code).toBe('conflict');
+    expect(other.message).toContain(`Put back ${account} in Settings (F7) to act on it.`);
+    expect((await t.call('reports.x', {})).plansNotRead).toEqual(named(/^made on /));
+    expect((await payplug(t, 'GET', `/v1/installment_plans/${plan.gatewayPlanId}`)).json).toMatchObject({
+      is_active: true,
+    });
+
+    // Its own key back, the till still on PlutoPay: Abort goes through with it, and the X names it no more.
+    await t.call('settings.update', { payplugSecretKey: sandbox.payplug.secret_key });
+    const aborted = await t.call('installments.abort', { planId: plan.id });
+    expect(aborted).toMatchObject({ id: plan.id, status: 'aborted' });
+    expect((await payplug(t, 'GET', `/v1/installment_plans/${plan.gatewayPlanId}`)).json).toMatchObject({
+      is_active: false,
+    });
+    expect((await t.call('reports.x', {})).plansNotRead).toEqual([]);
+    expect((await t.call('session.snapshot', {})).gateway?.name).toBe('plutopay');
   });
 
   it('closes the day asking an unreachable PayPlug once, not once per plan, and names the plans not read', async () => {

@@ -95,16 +95,23 @@ describe('PayPlug installment plans the till follows', () => {
     expect(refused.message).not.toMatch(/Cancel PLAN-Z#1/);
   });
 
-  it('says a plan made with PayPlug is aborted after switching back, not that the gateway takes none', async () => {
+  it('aborts a plan made with PayPlug after a switch to Plural, with the PayPlug keys it is read with', async () => {
     // Found by using the app: after a switch to Plural, Abort plan on the PayPlug plan answered
-    // "Plural does not take payments in installments."
+    // "Plural does not take payments in installments"; then it asked the cashier to switch the whole
+    // till back to PayPlug, although the till still held (and read the plan with) that account's keys:
+    // the customer's next part would be charged meanwhile.
     const { t } = await till(60_000);
     const plan = await newPlan(t, 'PLAN-SWITCH');
     await t.call('settings.update', { gateway: 'plural' });
     await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'plural', 5_000, 'Plural');
-    const refused = await t.fail('installments.abort', { planId: plan.id });
-    expect(refused.code).toBe('conflict');
-    expect(refused.message).toBe('This plan was made with PayPlug; switch back to it in Settings (F7) to act on it.');
+    const aborted = await t.call('installments.abort', { planId: plan.id });
+    expect(aborted).toMatchObject({ id: plan.id, gateway: 'payplug', status: 'aborted' });
+    const atPayPlug = await payplug(t, 'GET', `/v1/installment_plans/${plan.gatewayPlanId}`);
+    expect(atPayPlug.json).toMatchObject({ is_active: false });
+    // The till still uses Plural, online: PayPlug's answer says nothing of Plural's connection.
+    const snapshot = await t.call('session.snapshot', {});
+    expect(snapshot.gateway?.name).toBe('plural');
+    expect(snapshot.connectivity.gateway).toBe('online');
   });
 
   it('sets up a plan on a till whose clock is not the computer’s: its first part is due on the till’s today', async () => {

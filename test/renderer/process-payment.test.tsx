@@ -907,10 +907,12 @@ describe('Process payment: an installment plan', () => {
     expect(bridge.count('payments.cancel')).toBe(0);
   });
 
-  it('shows a plan of the gateway the till used before as still followed with it: no QR, no Abort', async () => {
+  it('shows a plan of the gateway the till used before as still followed with it: no QR, Abort with its keys', async () => {
     // Found by using the app: after switching PayPlug → Plural, the plan's panel still showed its QR
-    // and Abort plan, which answered "Plural does not take payments in installments."
+    // and Abort plan, which answered "Plural does not take payments in installments." Abort then went
+    // from the panel, though the host aborts such a plan with the keys it follows it with.
     const bridge = new FakeBridge(makeSnapshot({ seq: 5, readers: [], settings: makeSettings({ gateway: 'plural' }) }));
+    bridge.on('installments.abort', () => ok({ ...plan, status: 'aborted' }));
     const rendered = await renderApp(bridge);
     act(() => {
       rendered.store.getState().showPlan(plan);
@@ -919,11 +921,13 @@ describe('Process payment: an installment plan', () => {
     await screen.findByRole('heading', { name: 'Installment plan' });
     const note = screen.getByRole('note').textContent;
     expect(note).toMatch(
-      /Taken with PayPlug\. The till now uses Plural and still follows this plan with PayPlug.*Switch back to PayPlug in Settings \(F7\) to show its QR code or abort it/,
+      /Taken with PayPlug\. The till now uses Plural and still follows this plan with PayPlug.*Abort plan ends it with PayPlug's keys\. Switch back to PayPlug in Settings \(F7\) to show its QR code\./,
     );
     expect(note).not.toMatch(/not followed/);
     expect(screen.queryByRole('img', { name: /QR code/ })).toBeNull();
-    expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
+    await rendered.user.click(screen.getByRole('button', { name: 'Abort plan' }));
+    await rendered.user.click(screen.getByRole('button', { name: 'Yes, abort the plan' }));
+    await waitFor(() => expect(bridge.count('installments.abort')).toBe(1));
   });
 
   it.each([

@@ -206,8 +206,8 @@ describe('Settings screen', () => {
     await user.click(screen.getByRole('radio', { name: /^Plural/ }));
     expect((await screen.findByText(/still running/)).textContent).toBe(
       '1 installment plan with PayPlug is still running: PayPlug charges the later parts on their dates, and the ' +
-        "till goes on taking them in with PayPlug's keys (keep them in Settings until it ends). Aborting a plan " +
-        'needs a switch back.',
+        "till goes on taking them in with PayPlug's keys (keep them in Settings until it ends), and Abort plan " +
+        'ends one with them too.',
     );
     await user.click(screen.getByRole('radio', { name: /^PayPlug/ }));
     expect(screen.queryByText(/still running/)).toBeNull();

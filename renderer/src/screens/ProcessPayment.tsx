@@ -538,10 +538,11 @@ function PlanPanel() {
   const plan = usePos((s) => s.ui.selectedPlan)!;
   const activeGateway = usePos((s) => s.host.gateway?.name ?? null);
   // Taken with the gateway the till used before a switch: still followed with it (while its keys are
-  // kept), but neither shown to the customer nor abortable here. Nor is a plan the till cannot follow
-  // now (made in the other mode, its gateway's keys removed): its QR and Abort are another account's.
+  // kept), and aborted with them, but not shown to the customer here. A plan the till cannot follow
+  // now (made in the other mode, its gateway's keys removed) is neither: its QR and Abort are another account's.
   const elsewhere = activeGateway !== null && plan.gateway !== activeGateway;
-  const here = !elsewhere && plan.notFollowed === null;
+  const followed = plan.notFollowed === null;
+  const here = !elsewhere && followed;
   const run = usePos((s) => s.run);
   const showPlan = usePos((s) => s.showPlan);
   const busy = usePos((s) => s.busy[`plan:${plan.id}`] === true);
@@ -573,7 +574,7 @@ function PlanPanel() {
   const left = plan.schedule.filter((entry) => !entry.paid && entry.state !== 'canceled').length;
   const warningId = `plan-${plan.id}-abort-warning`;
   const abortButton =
-    plan.status === 'active' && here ? (
+    plan.status === 'active' && followed ? (
       <div className="actions">
         {confirming !== null ? (
           <>
@@ -624,8 +625,8 @@ function PlanPanel() {
         <div className="attention-box" role="note">
           <strong>Taken with {GATEWAY_LABELS[plan.gateway]}.</strong> The till now uses {GATEWAY_LABELS[activeGateway]}{' '}
           and still follows this plan with {GATEWAY_LABELS[plan.gateway]}: the parts it charges, declines or aborts show
-          here and on Transactions. Switch back to {GATEWAY_LABELS[plan.gateway]} in Settings (F7) to show its QR code
-          or abort it.
+          here and on Transactions, and Abort plan ends it with {GATEWAY_LABELS[plan.gateway]}&apos;s keys. Switch back
+          to {GATEWAY_LABELS[plan.gateway]} in Settings (F7) to show its QR code.
         </div>
       ) : null}
       {plan.payUrl && !firstPaid && here ? (

@@ -445,7 +445,7 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
               `${GATEWAY_LABELS[settings.gateway]} ${runningPlans === 1 ? 'is' : 'are'} still running: ` +
               `${GATEWAY_LABELS[settings.gateway]} charges the later parts on their dates, and the till goes on taking ` +
               `them in with ${GATEWAY_LABELS[settings.gateway]}'s keys (keep them in Settings until ` +
-              `${runningPlans === 1 ? 'it ends' : 'they end'}). Aborting a plan needs a switch back.`
+              `${runningPlans === 1 ? 'it ends' : 'they end'}), and Abort plan ends one with them too.`
             : null}
         </LiveRegion>
       </RadioGroup>
