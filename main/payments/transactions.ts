@@ -216,7 +216,8 @@ function mergeInOrder(rows: TransactionView[], unsent: TransactionView[], input:
  * The payments that ended before the gateway had them that fall on this page of the gateway's list
  * (`all`: how many match the filters, on any page). Page p holds those after the last row of page
  * p - 1 and up to its own last row (the first page from the start, the last page to the end), so
- * each falls on exactly one page; page p - 1 is read only when one may fall before this page.
+ * each falls on exactly one page, however many there are: the journal is asked for those bounds.
+ * Page p - 1 is read only when one may fall before this page.
  */
 async function unsentOnPage(
   input: ListInput,
@@ -225,24 +226,35 @@ async function unsentOnPage(
   deps: { gateway: PaymentGateway; journal: Journal; reading: TransactionAccount },
 ): Promise<{ onPage: TransactionView[]; all: number }> {
   // Those of the account read now, as the gateway's list is.
-  const query = journalQuery({ ...input, page: 1, size: UNSENT_AT_MOST }, range, deps.gateway.name, {}, 'only');
-  const { rows, total } = pageJournal(deps.journal, query && { ...query, account: deps.reading });
-  if (rows.length === 0) return { onPage: [], all: 0 };
+  const query = (sortBounds?: TransactionQuery['sortBounds']) => {
+    const base = journalQuery({ ...input, page: 1, size: UNSENT_AT_MOST }, range, deps.gateway.name, {}, 'only');
+    const mine = base && { ...base, account: deps.reading };
+    return mine && sortBounds ? { ...mine, sortBounds } : mine;
+  };
+  const all = pageJournal(deps.journal, query()).total;
+  if (all === 0) return { onPage: [], all: 0 };
   const last = page.data.at(-1);
   const lastPageOfList = page.meta.more !== true && page.meta.currentPage >= page.meta.lastPage;
   // An empty page past the end holds none; an empty first page holds them all.
-  if (!last && input.page > 1) return { onPage: [], all: total };
-  let views = rows.map((record) => unsentView(record, deps.journal));
-  if (last && !lastPageOfList) views = views.filter((view) => inListOrder(view, last, input) <= 0);
-  if (input.page > 1 && views.length > 0) {
+  if (!last && input.page > 1) return { onPage: [], all };
+  const upTo = last && !lastPageOfList ? sortKey(last, input) : undefined;
+  let rows = pageJournal(deps.journal, query({ upTo })).rows;
+  if (input.page > 1 && rows.length > 0) {
     const before = await deps.gateway.list({ ...gatewayListQuery(input, range), page: input.page - 1 });
     const previous = before.data.at(-1);
-    if (previous) views = views.filter((view) => inListOrder(view, previous, input) > 0);
+    if (previous) rows = pageJournal(deps.journal, query({ upTo, after: sortKey(previous, input) })).rows;
   }
-  return { onPage: views, all: total };
+  return { onPage: rows.map((record) => unsentView(record, deps.journal)), all };
 }
 
-/** At most this many payments that ended unsent are placed among a gateway's list (a day has a few). */
+/** A gateway row's value of the list's sort field, as the journal keeps it (created_at: an ISO instant). */
+function sortKey(row: Sortable, input: ListInput): string | number {
+  if (input.sortField === 'amount') return row.amount;
+  if (input.sortField === 'status') return row.status;
+  return new Date(Date.parse(row.createdAt)).toISOString();
+}
+
+/** At most this many payments that ended unsent are placed on one page of a gateway's list (a day has a few). */
 const UNSENT_AT_MOST = 500;
 
 function gatewayListQuery(input: ListInput, range: CreatedRange): Parameters<PaymentGateway['list']>[0] {

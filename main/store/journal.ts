@@ -506,6 +506,12 @@ export interface TransactionQuery {
    * among a gateway's own list). Default: left out.
    */
   unsent?: 'include' | 'only';
+  /**
+   * Only the rows strictly after `after` and at or before `upTo` in the query's own order (sortField,
+   * sortOrder), by that field's value (created_at as an ISO instant): the rows a page of a gateway's
+   * list holds between its last row and the last row of the page before.
+   */
+  sortBounds?: { after?: string | number; upTo?: string | number };
   sortField: 'created_at' | 'amount' | 'status';
   sortOrder: 'asc' | 'desc';
   page: number;
@@ -1306,6 +1312,16 @@ export class Journal {
       where.push('created_at < ?');
       params.push(query.createdBefore);
     }
+    const column = { created_at: 'created_at', amount: 'amount', status: 'status' }[query.sortField];
+    const ascending = query.sortOrder === 'asc';
+    if (query.sortBounds?.after !== undefined) {
+      where.push(`${column} ${ascending ? '>' : '<'} ?`);
+      params.push(query.sortBounds.after);
+    }
+    if (query.sortBounds?.upTo !== undefined) {
+      where.push(`${column} ${ascending ? '<=' : '>='} ?`);
+      params.push(query.sortBounds.upTo);
+    }
     // A prefix search (case-insensitive LIKE over the ids a cashier reads off a receipt or order)
     // has two plans, chosen by how many payments match (issue #6): a narrow prefix's few matches
     // are found through the NOCASE indexes, then filtered, counted and sorted; a broad one ("txn_",
@@ -1338,8 +1354,7 @@ export class Journal {
       }
     }
     const clause = `WHERE ${where.join(' AND ')}`;
-    const direction = query.sortOrder === 'asc' ? 'ASC' : 'DESC';
-    const column = { created_at: 'created_at', amount: 'amount', status: 'status' }[query.sortField];
+    const direction = ascending ? 'ASC' : 'DESC';
     const offset = (query.page - 1) * query.size;
     const page = (size: number) =>
       this.db

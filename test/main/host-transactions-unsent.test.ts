@@ -177,3 +177,36 @@ describe('a create the gateway refused, or one that never left the till', () => 
     ]);
   });
 });
+
+describe('many payments that ended before the gateway had them', () => {
+  it('are each on the one page the list’s order puts them on, however many there are', async () => {
+    // Found by review: they were placed among a gateway's list from the first 500 in its order, so
+    // the 501st and later never showed on any page, while the total counted them.
+    const shop = await till('plutopay');
+    const { t } = shop;
+    const made = async (amount: number, orderReference: string) =>
+      (await t.call('payments.create', { amount, currency: 'USD', orderReference })).transactionId;
+    const first = await made(60, 'MANY-G1');
+    const middle = await made(1200, 'MANY-G2');
+    const last = await made(5000, 'MANY-G3');
+    await t.call('settings.update', { tipping: true });
+    const unsent: string[] = [];
+    // 501 of them, none of the gateway's amounts.
+    for (let amount = 1000; amount <= 1501; amount++) {
+      if (amount === 1200) continue;
+      const waiting = await t.call('payments.create', { amount, currency: 'USD', askTip: true });
+      await t.call('payments.cancel', { paymentId: waiting.id });
+      unsent.push(waiting.id);
+    }
+    const page = async (n: number) =>
+      (await list(t, { sortField: 'amount', sortOrder: 'asc', size: 1, page: n })).data.map((row) => row.id);
+    const [one, two, three, four] = [await page(1), await page(2), await page(3), await page(4)];
+    expect(one).toEqual([first]);
+    // Up to the middle gateway row (1200): the 200 of 1000–1199, then it.
+    expect(two).toEqual([...unsent.slice(0, 200), middle]);
+    // After it, up to the last: 1201–1501, the 501st among them.
+    expect(three).toEqual([...unsent.slice(200), last]);
+    expect(four).toEqual([]);
+    expect((await list(t, {})).meta.total).toBe(3 + 501);
+  }, 60_000);
+});
