@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlutoPayGateway } from '../../main/gateway/plutopay';
-import type { PaymentGateway } from '../../main/gateway/port';
+import type { NewPayment, PaymentGateway } from '../../main/gateway/port';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { GatewayUnreadable } from '../../main/gateway/errors';
 import { badServer, caught, sandboxCall } from './helpers';
@@ -36,6 +36,34 @@ describe('PlutoPay gateway', () => {
     expect(refunds.reduce((sum, refund) => sum + refund.amount, 0)).toBe(
       (await gateway.retrieve(paid.id)).amountRefunded,
     );
+  });
+
+  it('looks a reader payment’s create up by reading only, past a page of newer payments', async () => {
+    const input = (paymentId: string): NewPayment => ({
+      amount: 777,
+      currency: 'USD',
+      captureMethod: 'automatic',
+      description: null,
+      customerId: null,
+      receiptEmail: null,
+      orderReference: `ord-${paymentId}`,
+      paymentId,
+      channel: 'card_present',
+    });
+    const since = Date.now();
+    const made = await gateway.create(input('pay_lookup1'), 'pos-lookup-1');
+    // More than a page of newer payments: it is found on a later page.
+    for (let i = 0; i < 101; i++) await call('/v1/transactions', { amount: 500 });
+    const count = async () =>
+      (await sandboxCall<{ meta: { total: number } }>(sandbox.url, sandbox.secret_key, 'GET', '/v1/transactions')).meta
+        .total;
+    const before = await count();
+    // findCreated leaves a reader payment to a resend with its key; lookUpCreated reads.
+    expect(await gateway.findCreated(input('pay_lookup1'), 'pos-lookup-1', since)).toBeNull();
+    expect((await gateway.lookUpCreated!(input('pay_lookup1'), 'pos-lookup-1', since))?.id).toBe(made.id);
+    // One never made is not found, and not made by looking.
+    expect(await gateway.lookUpCreated!(input('pay_lookup2'), 'pos-lookup-2', since)).toBeNull();
+    expect(await count()).toBe(before);
   });
 });
 
