@@ -780,6 +780,8 @@ interface QueuedState {
 export class Journal {
   private readonly paymentRows = new PaymentRows(256);
   private readonly derived = new DerivedReads();
+  /** Gateway and transaction of every dispute kept, read on first need (see mayBeDisputed). */
+  private disputed: Set<string> | null = null;
   /**
    * The end of the last closed Z (any mode): nothing is recorded as happening before it. A wall
    * clock set back behind a Z (an NTP correction of a till that ran fast, the cashier changing the
@@ -2291,6 +2293,7 @@ export class Journal {
         if (older || same) return { record: known, change: null };
       }
       const closedAt = closing ? (known?.closedAt ?? now) : null;
+      this.disputed?.add(disputedKey(input.gateway, input.transactionId));
       this.db
         .prepare(
           `INSERT INTO disputes (gateway, mode, account, id, reference, transaction_id, amount, currency, status, reason,
@@ -2346,6 +2349,7 @@ export class Journal {
    * read knows the dispute, so it adds only what changes after.
    */
   private noteDisputesOf(paymentId: string, gateway: GatewayName, transactionId: string, now: string): void {
+    if (!this.mayBeDisputed(gateway, transactionId)) return;
     const disputes = this.db
       .prepare(
         `SELECT reference, amount, currency, status, reason, closed_at AS closedAt FROM disputes
@@ -2361,6 +2365,23 @@ export class Journal {
       if (dispute.closedAt !== null)
         this.addEvent(paymentId, `dispute_${dispute.status}`, `${money} (${dispute.reference})`, now);
     }
+  }
+
+  /**
+   * Whether a dispute may be kept on that transaction: false only when none is. Every payment view
+   * asks (a dispute keeps its payment in Needs attention), and a query for the none that almost
+   * every payment has was half of building a view (figure 1 of `npm run bench`). The gateway and
+   * transaction of every dispute are read once (chargebacks are few) and added to as disputes are
+   * written; a write rolled back leaves one too many, which only costs that payment the query.
+   */
+  private mayBeDisputed(gateway: GatewayName, transactionId: string): boolean {
+    this.disputed ??= new Set(
+      this.db
+        .prepare('SELECT DISTINCT gateway, transaction_id AS transactionId FROM disputes')
+        .all<{ gateway: string; transactionId: string }>()
+        .map((row) => disputedKey(row.gateway, row.transactionId)),
+    );
+    return this.disputed.has(disputedKey(gateway, transactionId));
   }
 
   dispute(gateway: GatewayName, mode: Mode, account: string, id: string): DisputeRecord | undefined {
@@ -2428,6 +2449,7 @@ export class Journal {
 
   /** The disputes on one gateway payment, newest first: every account's that reported its id. */
   disputesOn(gateway: GatewayName, transactionId: string): DisputeRecord[] {
+    if (!this.mayBeDisputed(gateway, transactionId)) return [];
     return this.db
       .prepare(`${SELECT_DISPUTE} WHERE d.gateway = ? AND d.transaction_id = ? ORDER BY d.opened_at DESC, d.id DESC`)
       .all<DisputeRecord>(gateway, transactionId);
@@ -2461,6 +2483,10 @@ export class Journal {
       .prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value')
       .run(key, JSON.stringify(value));
   }
+}
+
+function disputedKey(gateway: string, transactionId: string): string {
+  return `${gateway}\u0000${transactionId}`;
 }
 
 const SELECT_READER = `SELECT id, device_id AS deviceId, kind, label, registration_code AS registrationCode, terminal_id AS terminalId,

@@ -159,6 +159,50 @@ describe('journal', () => {
     expect(journal.openDisputesOnPayments().map((d) => d.account)).toEqual([first]);
   });
 
+  it('finds a dispute recorded after a payment was read without one, and one kept from before it opened', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'journal-disputes-'));
+    dirs.push(dir);
+    const path = join(dir, 'journal.db');
+    const clock = new FakeClock();
+    const journal = new Journal(openDatabase(path), clock);
+    journal.insertPayment(paymentFixture(), 'created', '€12.50');
+    journal.updatePayment('pay_test00000001', { status: 'succeeded', transactionId: 'tx-1' });
+    // Read while none is kept (every payment view asks).
+    expect(journal.disputesOn('plutopay', 'tx-1')).toEqual([]);
+    const dispute = {
+      gateway: 'plutopay' as const,
+      mode: 'test' as const,
+      account: 'sandbox',
+      id: 'dp_1',
+      reference: 'DP-1',
+      transactionId: 'tx-1',
+      amount: 1250,
+      currency: 'EUR',
+      status: 'needs_response' as const,
+      reason: 'fraudulent',
+      evidenceDueBy: null,
+      openedAt: new Date(clock.now()).toISOString(),
+      updatedAt: new Date(clock.now()).toISOString(),
+    };
+    journal.recordDispute(dispute);
+    expect(journal.disputesOn('plutopay', 'tx-1').map((d) => [d.id, d.paymentId])).toEqual([
+      ['dp_1', 'pay_test00000001'],
+    ]);
+    // Another gateway's transaction of the same id has none.
+    expect(journal.disputesOn('payplug', 'tx-1')).toEqual([]);
+    // Kept on disk: a journal opened later finds it too, and a payment learning that transaction later hears of it.
+    const reopened = new Journal(openDatabase(path), clock);
+    expect(reopened.disputesOn('plutopay', 'tx-1').map((d) => d.id)).toEqual(['dp_1']);
+    reopened.recordDispute({ ...dispute, id: 'dp_2', transactionId: 'tx-2' });
+    reopened.insertPayment(
+      paymentFixture({ id: 'pay_test00000002', orderReference: 'ORD-2', idempotencyKey: 'pos-ORD-2-1' }),
+      'created',
+      '€12.50',
+    );
+    reopened.updatePayment('pay_test00000002', { status: 'succeeded', transactionId: 'tx-2' });
+    expect(reopened.timeline('pay_test00000002').map((e) => e.event)).toContain('dispute_opened');
+  });
+
   it('answers reads of a payment it wrote from memory exactly as the table would, and forgets a rolled-back write', () => {
     const clock = new FakeClock();
     const journal = new Journal(openDatabase(':memory:'), clock);
