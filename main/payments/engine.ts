@@ -663,11 +663,11 @@ export class PaymentEngine {
      * queued step done or refused by another path): never sent again, whatever the caller held.
      */
     const settledMeanwhile = (): HostError | null => {
-      const now = journal.getOperationByKey(op.idempotencyKey);
-      if (!now || now.state === 'pending') return null;
+      const now = journal.operationState(op.paymentId, op.id);
+      if (now === undefined || now === 'pending') return null;
       this.sentAtMono.delete(op.id);
       const what = OPERATION_NAMES[op.kind] ?? op.kind;
-      return new HostError('conflict', `The ${what} was settled meanwhile (${now.state}): it is not sent again.`);
+      return new HostError('conflict', `The ${what} was settled meanwhile (${now}): it is not sent again.`);
     };
     for (let attempt = 0; attempt < attempts; attempt++) {
       const gone = settledMeanwhile();

@@ -1511,6 +1511,16 @@ export class Journal {
     return [...this.operationStateMap(paymentId)].sort((a, b) => a[0] - b[0]).map(([id, op]) => ({ id, ...op }));
   }
 
+  /**
+   * One operation's state, as getOperationByKey would read it, from what operationStates keeps:
+   * the engine asks before every send whether another path settled it meanwhile (four times a
+   * card payment), and reading the whole row with its params for that showed in figure 1's
+   * statement times. Undefined for an operation the payment does not have.
+   */
+  operationState(paymentId: string, operationId: number): OperationState | undefined {
+    return this.operationStateMap(paymentId).get(operationId)?.state;
+  }
+
   private operationStateMap(paymentId: string): Map<number, QueuedState> {
     const entry = this.derived.entry(paymentId);
     if (!entry.operations) {

@@ -307,6 +307,7 @@ describe('journal', () => {
           .operationsFor(id)
           .map((op) => ({ id: op.id, kind: op.kind, state: op.state, failed: op.lastError !== null })),
       );
+      for (const op of table.operationsFor(id)) expect(journal.operationState(id, op.id)).toBe(op.state);
       expect(journal.splitsOf(id)).toEqual(table.splitsOf(id));
     };
     check();
