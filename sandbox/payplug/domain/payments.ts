@@ -24,8 +24,16 @@ import { cardDetails, cardExpiresAt, decideCard, failureMessage, THREE_DS_CARD, 
 
 /** An unpaid payment page expires 15 minutes after the payment is created. */
 export const PAYMENT_PAGE_TTL_MS = 15 * MINUTE;
-/** A deferred payment must be captured within 7 days of its authorization. */
-export const AUTHORIZATION_TTL_MS = 7 * DAY;
+/**
+ * A deferred payment must be captured within 7 calendar days of its authorization, the day of the
+ * authorization counting as the first: it expires at 00:00 UTC seven dates later (the reference's
+ * example authorizes at 12:51:42 UTC and expires at midnight, not 7 × 24 h later).
+ */
+export const AUTHORIZATION_DAYS = 7;
+
+export function authorizationExpiresAt(authorizedAt: number): number {
+  return (Math.floor(authorizedAt / DAY) + AUTHORIZATION_DAYS) * DAY;
+}
 export const MIN_REFUND = 10;
 
 export interface CreatePaymentInput {
@@ -491,7 +499,7 @@ export class Payments {
     if (row.deferred === 1) {
       row.state = 'authorized';
       row.authorized_at = at;
-      row.authorization_expires_at = at + AUTHORIZATION_TTL_MS;
+      row.authorization_expires_at = authorizationExpiresAt(at);
     } else {
       row.state = 'paid';
       row.paid_at = at;

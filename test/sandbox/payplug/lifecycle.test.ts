@@ -81,29 +81,43 @@ describe('the 15-minute payment page', () => {
 });
 
 describe('the 7-day authorization of a deferred payment', () => {
-  it('can be captured until 7 days after the authorization, not after', async () => {
-    const p = (await h.api.post<PaymentJson>('/v1/payments', { authorized_amount: 5000, currency: 'EUR' })).body;
+  it('can be captured through the 7th calendar day (UTC) counting the authorization day, not after', async () => {
+    // The reference: "expires 7 calendar days after its authorization", and its example authorized at
+    // 12:51:42 UTC expires at 00:00 UTC seven dates later (1555073502 → 1555632000), not 7 × 24 h later.
+    const create = async (): Promise<PaymentJson> =>
+      (await h.api.post<PaymentJson>('/v1/payments', { authorized_amount: 5000, currency: 'EUR' })).body;
+    const early = await create();
+    const late = await create();
     await h.advance(10 * MINUTE);
-    const authorized = await h.pay(p.id);
-    const authorizedAt = unix(START) + 10 * MINUTE;
+    const authorized = await h.pay(late.id);
+    await h.pay(early.id);
+    const authorizedAt = unix(START) + 10 * MINUTE; // 2026-02-16T16:28:00Z
+    const expiresAt = unix(Date.UTC(2026, 1, 23)); // 2026-02-23T00:00:00Z
     expect(authorized.authorization).toEqual({
       authorized_amount: 5000,
       authorized_at: authorizedAt,
-      expires_at: authorizedAt + 7 * DAY,
+      expires_at: expiresAt,
     });
     // Authorized means the page is done: it never times out.
-    await h.advance(7 * DAY - 1);
-    expect((await get(p.id)).failure).toBeNull();
+    await h.advance(expiresAt - authorizedAt - 1);
+    expect((await get(late.id)).failure).toBeNull();
+    const captured = await h.api.call<PaymentJson>('PATCH', `/v1/payments/${early.id}`, { captured: true });
+    expect(captured.status).toBe(200);
+    expect(captured.body.is_paid).toBe(true);
     await h.advance(1);
-    const refused = await h.api.call<PayPlugError>('PATCH', `/v1/payments/${p.id}`, { captured: true });
+    const refused = await h.api.call<PayPlugError>('PATCH', `/v1/payments/${late.id}`, { captured: true });
     expect(refused.status).toBe(400);
     expect(refused.body.details).toEqual({
       captured: 'The authorization has expired: this payment can no longer be captured.',
     });
     // The reference has the client watch authorization.expires_at; the object itself does not change.
-    expect(await get(p.id)).toMatchObject({ is_paid: false, failure: null });
+    expect(await get(late.id)).toMatchObject({ is_paid: false, failure: null });
     const ledger = (await h.api.get<LedgerJson>('/_sandbox/ledger')).body;
-    expect(ledger.payments[0]).toMatchObject({ status: 'authorization_expired', captured: false, deferred: true });
+    expect(ledger.payments.find((p) => p.id === late.id)).toMatchObject({
+      status: 'authorization_expired',
+      captured: false,
+      deferred: true,
+    });
   });
 
   it('a deferred payment not authorized in 15 minutes times out like any other', async () => {

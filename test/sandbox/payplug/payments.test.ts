@@ -381,7 +381,8 @@ describe('PATCH /v1/payments/{payment_id} (capture a payment)', () => {
     expect(authorized).toMatchObject({
       is_paid: false,
       paid_at: null,
-      authorization: { authorized_amount: 3300, authorized_at: unix(START), expires_at: unix(START) + 7 * 86400 },
+      // 7 calendar days, the authorization day first: 00:00 UTC on 2026-02-23.
+      authorization: { authorized_amount: 3300, authorized_at: unix(START), expires_at: unix(Date.UTC(2026, 1, 23)) },
       card: { last4: '4242', brand: 'Visa', country: 'FR' },
     });
     await h.advance(6 * 86400);
