@@ -50,6 +50,11 @@ export interface RouteSpec {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   auth: AuthKind;
+  /**
+   * What the `Authorization: Bearer …` header carries, as a refusal of a header of another form names
+   * it (`Bearer <access_token>`). Default: `secret key`; a `bearer` route names its own.
+   */
+  credential?: string;
   body?: BodyKind;
   /** Absent: no query parameter is taken (see `QueryKind`). */
   query?: QueryKind;

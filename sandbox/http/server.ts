@@ -34,10 +34,11 @@ function bearerOf(request: http.IncomingMessage): string | undefined {
 
 /**
  * An Authorization header that is there but not `Bearer <key>` (`Basic …`, the key alone): said as
- * such, rather than as a missing header, on the routes that take a key.
+ * such, rather than as a missing or unknown credential, on every route that takes one — a key, or
+ * the token or secret a `bearer` route checks itself (Plural's access token, the reader link's).
  */
 function refuseMalformedAuthorization(route: Route, request: http.IncomingMessage): void {
-  if (route.auth !== 'secret' && route.auth !== 'publishable') return;
+  if (route.auth === 'none') return;
   const header = (firstHeader(request, 'authorization') ?? '').trim();
   if (header === '') return;
   const [scheme, ...rest] = header.split(/\s+/);
@@ -50,7 +51,7 @@ function refuseMalformedAuthorization(route: Route, request: http.IncomingMessag
   throw new ApiError(
     401,
     'authentication_error',
-    `The Authorization header must be "Bearer <secret key>"; it was sent as ${shown}.`,
+    `The Authorization header must be "Bearer <${route.credential ?? 'secret key'}>"; it was sent as ${shown}.`,
     { code: 'authorization_malformed' },
   );
 }

@@ -5,7 +5,7 @@
  */
 import type { Emulator, KeyKind } from '../http/emulator';
 import type { ApiError } from '../http/errors';
-import { Router } from '../http/router';
+import { Router, type RouteSpec } from '../http/router';
 import type { Context } from '../core/context';
 import { migrate } from '../core/database';
 import type { Faults } from '../core/faults';
@@ -38,9 +38,12 @@ export function createPlural(ctx: Context, options: { faults?: Partial<Faults> }
     services.faults.set(relevant);
   }
   const router = new Router();
-  router.addAll(apiRoutes(services));
+  // Every route with credentials takes the access token (a header of another form is refused naming it).
+  const withAccessToken = (routes: RouteSpec[]): RouteSpec[] =>
+    routes.map((route) => (route.auth === 'bearer' ? { ...route, credential: 'access_token' } : route));
+  router.addAll(withAccessToken(apiRoutes(services)));
   router.addAll(pageRoutes(services, PLURAL_PREFIX));
-  router.addAll(adminRoutes(services));
+  router.addAll(withAccessToken(adminRoutes(services)));
 
   return {
     name: 'plural',

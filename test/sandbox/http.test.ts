@@ -95,6 +95,63 @@ describe('authentication', () => {
     expect(none.body.error.code).toBe('api_key_missing');
   });
 
+  it('a valid token or link secret sent without "Bearer" is told so (Plural, the reader link), not "unknown"', async () => {
+    const plural = h.sandbox.plural;
+    const issued = await fetch(`${plural.url}/api/auth/v1/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        client_id: plural.client_id,
+        client_secret: plural.client_secret,
+        grant_type: 'client_credentials',
+      }),
+    });
+    const { access_token } = (await issued.json()) as { access_token: string };
+    for (const header of [access_token, `Basic ${access_token}`]) {
+      const answer = await fetch(`${plural.url}/api/pay/v1/orders/reference/none`, {
+        headers: { Authorization: header },
+      });
+      expect(answer.status).toBe(401);
+      const body = (await answer.json()) as { code: string; message: string };
+      expect(body.code).toBe('UNAUTHORIZED');
+      expect(body.message).toMatch(/^The Authorization header must be "Bearer <access_token>"; it was sent as /);
+      expect(body.message).not.toContain(access_token);
+    }
+
+    const terminal = await h.api.post<{ processor_terminal_id: string }>('/v1/terminals', {
+      name: 'Hosted',
+      registration_code: 'host-malformed-auth',
+    });
+    const token = await h.api.post<{ secret: string }>('/v1/terminal/connection-token', {});
+    const open = await h.api.call<ErrorResponse>(
+      'POST',
+      '/v1/terminal/link',
+      { reader_id: terminal.body.processor_terminal_id },
+      { key: null, headers: { Authorization: token.body.secret } },
+    );
+    expect(open.status).toBe(401);
+    expect(open.body.error).toMatchObject({ type: 'authentication_error', code: 'authorization_malformed' });
+    expect(open.body.error.message).toBe(
+      'The Authorization header must be "Bearer <connection token>"; it was sent as a value with no scheme (the key alone?).',
+    );
+    // Refused before the token is looked at: it is not redeemed, and opens the link once sent right.
+    const link = await h.api.call<{ secret: string }>(
+      'POST',
+      '/v1/terminal/link',
+      { reader_id: terminal.body.processor_terminal_id },
+      { key: token.body.secret },
+    );
+    expect(link.status).toBe(201);
+    const poll = await h.api.call<ErrorResponse>('GET', '/v1/terminal/link/poll?wait_ms=0', undefined, {
+      key: null,
+      headers: { Authorization: link.body.secret },
+    });
+    expect(poll.status).toBe(401);
+    expect(poll.body.error.code).toBe('authorization_malformed');
+    expect(poll.body.error.message).toContain('"Bearer <link secret>"');
+    await h.api.call('DELETE', '/v1/terminal/link', undefined, { key: link.body.secret });
+  });
+
   it('live keys are refused with a message saying this is the sandbox in test mode', async () => {
     for (const key of ['sk_live_abc', 'pk_live_abc']) {
       const answer = await h.api.get<ErrorResponse>('/v1/merchant', { key });

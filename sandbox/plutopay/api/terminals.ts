@@ -218,6 +218,7 @@ export function terminalRoutes(s: Services): RouteSpec[] {
       method: 'POST',
       path: '/v1/terminal/link',
       auth: 'bearer',
+      credential: 'connection token',
       handler: (req) => {
         links.tokens.check(req.bearer);
         const p = Params.body(req.body, ['reader_id']);
@@ -229,6 +230,7 @@ export function terminalRoutes(s: Services): RouteSpec[] {
       path: '/v1/terminal/link/poll',
       query: 'checked',
       auth: 'bearer',
+      credential: 'link secret',
       handler: async (req) => {
         links.authenticate(req.bearer);
         const p = Params.query(req.query, ['version', 'wait_ms']);
@@ -241,6 +243,7 @@ export function terminalRoutes(s: Services): RouteSpec[] {
       method: 'POST',
       path: '/v1/terminal/link/actions/{action_id}/result',
       auth: 'bearer',
+      credential: 'link secret',
       handler: (req) => {
         links.authenticate(req.bearer);
         const result = links.result(req.bearer, req.params.action_id!, linkResult(req.body));
@@ -251,6 +254,7 @@ export function terminalRoutes(s: Services): RouteSpec[] {
       method: 'DELETE',
       path: '/v1/terminal/link',
       auth: 'bearer',
+      credential: 'link secret',
       body: 'none',
       handler: (req) => ok(links.close(req.bearer)),
     },
