@@ -187,17 +187,24 @@ describe('the hosted page', () => {
       status: 'pending',
       failure_code: 'insufficient_funds',
     });
+    // A form the page cannot use is no attempt: 400 (as PayPlug's and Plural's pages), not a decline's 402.
     const bad = await submit(s, { card_number: 'abc' });
-    expect(bad.status).toBe(402);
+    expect(bad.status).toBe(400);
     expect(await bad.text()).toContain('12 to 19 digits');
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body).toMatchObject({
+      status: 'pending',
+      failure_code: 'insufficient_funds',
+    });
   });
 
   it('requires the fields it collects', async () => {
     const s = await session({ collect_email: true, collect_name: true });
-    expect(await (await submit(s, { card_number: '4242424242424242', name: 'A' })).text()).toContain('valid email');
-    expect(await (await submit(s, { card_number: '4242424242424242', email: 'a@b.co' })).text()).toContain(
-      'name on the card',
-    );
+    const noEmail = await submit(s, { card_number: '4242424242424242', name: 'A' });
+    expect(noEmail.status).toBe(400);
+    expect(await noEmail.text()).toContain('valid email');
+    const noName = await submit(s, { card_number: '4242424242424242', email: 'a@b.co' });
+    expect(noName.status).toBe(400);
+    expect(await noName.text()).toContain('name on the card');
     const ok = await submit(s, { card_number: '4242424242424242', email: 'a@b.co', name: 'Ann' });
     expect(ok.status).toBe(200);
     expect(await ok.text()).toContain('Payment complete');

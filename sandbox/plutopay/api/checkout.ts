@@ -145,8 +145,8 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
         const form = { card_number: field('card_number') ?? '', email: field('email'), name: field('name') };
         const outcome = checkout.pay(session.reference, form);
         if (outcome.kind === 'closed') return closedPage(outcome.session, live);
-        if (outcome.kind === 'declined')
-          return page(outcome.session, 402, {
+        if (outcome.kind === 'declined' || outcome.kind === 'invalid')
+          return page(outcome.session, outcome.kind === 'declined' ? 402 : 400, {
             email: form.email,
             name: form.name,
             card: form.card_number,

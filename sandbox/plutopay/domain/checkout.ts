@@ -55,6 +55,8 @@ export interface CheckoutInput {
 export type PayOutcome =
   | { kind: 'paid'; session: SessionRow; redirect: string | null }
   | { kind: 'declined'; session: SessionRow; message: string }
+  /** A form the page cannot use (card number, a field it collects): no attempt is recorded. */
+  | { kind: 'invalid'; session: SessionRow; message: string }
   | { kind: 'closed'; session: SessionRow };
 
 export function successRedirect(successUrl: string, reference: string): string {
@@ -229,12 +231,12 @@ export class Checkout {
       const txn = this.transactions.get(session.transaction_id);
       if (txn.status !== 'pending') return { kind: 'closed', session };
       const number = normaliseCardNumber(form.card_number);
-      if (number === null) return { kind: 'declined', session, message: 'Enter a card number of 12 to 19 digits.' };
+      if (number === null) return { kind: 'invalid', session, message: 'Enter a card number of 12 to 19 digits.' };
       if (session.collect_email === 1 && (form.email === null || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(form.email))) {
-        return { kind: 'declined', session, message: 'Enter a valid email address.' };
+        return { kind: 'invalid', session, message: 'Enter a valid email address.' };
       }
       if (session.collect_name === 1 && (form.name === null || form.name.length === 0)) {
-        return { kind: 'declined', session, message: 'Enter the name on the card.' };
+        return { kind: 'invalid', session, message: 'Enter the name on the card.' };
       }
       const outcome = decideCard(session.amount, number, this.ctx.mode);
       const card = { brand: outcome.brand, last4: outcome.last4 };
