@@ -8,7 +8,7 @@ import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
 import { inTransaction, liveFlag, type Context } from '../../core/context';
 import { stateError } from '../errors';
-import { planJson, type PlanCustomer, type PlanRow, type ScheduleEntry } from './model';
+import { planJson, type Customer, type PlanCustomer, type PlanRow, type ScheduleEntry } from './model';
 import type { Notifications } from './notifications';
 import type { Payments, PlanHooks } from './payments';
 import { cardDetails, failureMessage, type CardDetails } from './test-cards';
@@ -20,6 +20,25 @@ export interface CreatePlanInput {
   cancel_url: string | null;
   notification_url: string | null;
   metadata: Metadata | null;
+}
+
+/**
+ * The customer of a plan's payment: the plan's, with what a plan does not take as any payment without
+ * it has them (no phone number, the default language `en`), its fields in the payment's order.
+ */
+function paymentCustomer(c: PlanCustomer): Customer {
+  return {
+    first_name: c.first_name,
+    last_name: c.last_name,
+    email: c.email,
+    phone_number: null,
+    address1: c.address1,
+    address2: c.address2,
+    postcode: c.postcode,
+    city: c.city,
+    country: c.country,
+    language: 'en',
+  };
 }
 
 /** 00:00 UTC of a YYYY-MM-DD date, when its installment is charged. */
@@ -106,7 +125,7 @@ export class InstallmentPlans implements PlanHooks {
         amount: schedule[0]!.amount,
         deferred: false,
         currency: 'EUR',
-        customer: { ...input.customer, phone_number: null, language: null },
+        customer: paymentCustomer(input.customer),
         hosted: { return_url: input.return_url, cancel_url: input.cancel_url, sent_by: null },
         notification_url: input.notification_url,
         payment_method: null,
@@ -193,7 +212,7 @@ export class InstallmentPlans implements PlanHooks {
           row.id,
           {
             amount: entry.amount,
-            customer: { ...customer, phone_number: null, language: null },
+            customer: paymentCustomer(customer),
             notification_url: row.notification_url,
           },
           cardDetails(row.card_number!, row.card_exp_month!, row.card_exp_year!),

@@ -279,6 +279,21 @@ describe('the schedule on the clock', () => {
     }
   });
 
+  it('a plan’s payments carry the customer as every payment does: language en, the same fields in order', async () => {
+    const created = await plan();
+    const firstId = created.schedule[0]!.payment_ids[0]!;
+    await h.pay(firstId);
+    await h.advance(unix(Date.UTC(2026, 2, 2)) - unix(START));
+    const current = (await h.api.get<PlanJson>(`/v1/installment_plans/${created.id}`)).body;
+    const plain = (await h.api.post<PaymentJson>('/v1/payments', { amount: 1000, currency: 'EUR', customer: CUSTOMER }))
+      .body;
+    for (const id of [firstId, current.schedule[1]!.payment_ids[0]!]) {
+      const customer = (await h.api.get<PaymentJson>(`/v1/payments/${id}`)).body.customer;
+      expect(customer).toEqual({ ...plain.customer, language: 'en' });
+      expect(Object.keys(customer)).toEqual(Object.keys(plain.customer));
+    }
+  });
+
   it('fails with failed_payment when the first installment is not paid in 15 minutes', async () => {
     const created = await plan();
     await h.advance(15 * 60);
