@@ -707,7 +707,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     },
     'transactions.get': async (input) => {
       const detail = await commands.detail(input.transactionId);
-      const on = disputes.on(detail.payment?.gateway ?? gateway().name, detail.transaction.id);
+      const on = disputes.on(detail, detail.payment?.gateway ?? gateway().name);
       return on.length > 0 ? { ...detail, disputes: on } : detail;
     },
     'disputes.list': (input) => disputes.list(input.refresh === true),

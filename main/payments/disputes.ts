@@ -288,12 +288,20 @@ export class DisputeWatch {
     return { disputes: records.map(toDisputeView), readProblem: this.lastProblem };
   }
 
-  /** The disputes on one gateway payment (its details). */
-  on(gateway: string, transactionId: string): DisputeView[] {
-    return this.engine.journal
-      .disputesOn(gateway as never, transactionId)
-      .filter((dispute) => this.engine.showsDispute(dispute))
-      .map(toDisputeView);
+  /**
+   * The disputes a payment's details show. The till's payment: those its own account reported (gateway
+   * ids are unique per account only, so the account in use may have a payment, and disputes, of the
+   * same id). A transaction the till has no payment for was read with the account in use: its disputes.
+   */
+  on(detail: { transaction: { id: string }; payment: { id: string } | null }, gateway: string): DisputeView[] {
+    const { journal } = this.engine;
+    const record = detail.payment ? journal.getPayment(detail.payment.id) : undefined;
+    const disputes = record
+      ? journal
+          .disputesOnPayment(record)
+          .filter((dispute) => dispute.account === record.gatewayAccount || this.engine.showsDispute(dispute))
+      : journal.disputesOn(gateway as never, detail.transaction.id).filter((d) => this.engine.showsDispute(d));
+    return disputes.map(toDisputeView);
   }
 
   close(): void {

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ReaderAction } from '../../main/gateway/port';
+import { DisputeWatch } from '../../main/payments/disputes';
 import { listTransactions } from '../../main/payments/transactions';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeClock } from '../support/fake-clock';
@@ -127,6 +128,37 @@ describe('a transaction id of the account read now, when another account’s pay
     // Its refund and receipt are its own: looked up by the id, the account read now answers.
     const refunded = await t.service.commands.resolve('fake-1');
     expect(refunded.id).toBe(theirs.id);
+    t.close();
+  });
+
+  it('the disputes a payment’s details show are its own account’s, not the account in use’s on the same id', async () => {
+    const t = await switchedWithTheSameId();
+    const dispute = (account: string, id: string) => ({
+      gateway: 'plutopay' as const,
+      mode: 'test' as const,
+      account,
+      id,
+      reference: id.toUpperCase(),
+      transactionId: 'fake-1',
+      amount: 4000,
+      currency: 'EUR',
+      status: 'needs_response' as const,
+      reason: 'fraudulent',
+      evidenceDueBy: null,
+      openedAt: '2026-06-01T09:00:00.000Z',
+      updatedAt: '2026-06-01T09:00:00.000Z',
+    });
+    // Each account's bank disputes its own fake-1.
+    t.journal.recordDispute(dispute(FIRST, 'dp_first'));
+    t.journal.recordDispute(dispute(SECOND, 'dp_second'));
+    const disputes = new DisputeWatch(t.service.engine, { logError: () => undefined });
+    // The till's payment, made on the first account (shown from the journal: that account is not read).
+    const mine = { transaction: { id: 'fake-1' }, payment: t.service.engine.view(t.mine) };
+    expect(disputes.on(mine, 'plutopay').map((d) => d.id)).toEqual(['dp_first']);
+    // The second account's fake-1, read with the account in use: its own dispute only.
+    const theirs = await t.service.commands.detail('fake-1');
+    expect(disputes.on(theirs, 'plutopay').map((d) => d.id)).toEqual(['dp_second']);
+    disputes.close();
     t.close();
   });
 });
