@@ -836,6 +836,12 @@ export interface Snapshot {
 
 export interface TransactionView {
   id: string;
+  /**
+   * The till's own payment id, on a row the till lists from its journal (offline, or a gateway
+   * without a list): the row's details are opened by it, since `id` (the gateway's) is unique per
+   * account only and another account's payment may have it too. Absent on the gateway's own rows.
+   */
+  paymentId?: string;
   reference: string;
   /** The order this till (or the merchant's server, in metadata) tied the transaction to. */
   orderReference: string | null;

@@ -518,6 +518,7 @@ export function journaledTransactionView(
   if (record.transactionId === null || !isTransactionStatus(record.status)) return null;
   return {
     id: record.transactionId,
+    paymentId: record.id,
     reference: record.reference ?? record.transactionId,
     orderReference: record.orderReference,
     status: record.status,

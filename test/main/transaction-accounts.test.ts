@@ -161,4 +161,38 @@ describe('a transaction id of the account read now, when another account’s pay
     disputes.close();
     t.close();
   });
+
+  it('the journaled list names each account’s row by the till’s own payment id, and each opens its own', async () => {
+    const t = await switchedWithTheSameId();
+    // The second account's fake-1, looked up to refund: it joins the journal beside the till's.
+    const theirs = await t.service.commands.resolve('fake-1');
+    expect(theirs.id).not.toBe(t.mine.id);
+    // A gateway without a list (Plural's case, or PlutoPay's offline): the rows are the journal's.
+    const listless = Object.create(t.second, {
+      capabilities: { value: { ...t.second.capabilities, listsPayments: false } },
+    }) as typeof t.second;
+    const list = await listTransactions({ sortField: 'created_at', sortOrder: 'desc', page: 1, size: 25 } as never, {
+      gateway: listless,
+      journal: t.journal,
+      reading: { gateway: t.second.name, mode: 'test' as const, gatewayAccount: SECOND },
+      timeZone: 'UTC',
+      connectivity: () => 'offline' as const,
+      reached: () => undefined,
+    });
+    const rows = list.data.map((row) => [row.id, row.paymentId, row.orderReference]);
+    expect(rows).toHaveLength(2);
+    expect(rows).toEqual(
+      expect.arrayContaining([
+        ['fake-1', t.mine.id, 'ORD-FIRST'],
+        ['fake-1', theirs.id, 'WEB-SECOND'],
+      ]),
+    );
+    // Opened by that id, each row is its own payment: the second account's shows its own, and the
+    // first's says which account it is on, never the second's payment of the same gateway id.
+    expect((await t.service.commands.detail(theirs.id)).payment?.id).toBe(theirs.id);
+    await expect(t.service.commands.detail(t.mine.id)).rejects.toThrow(/first\.example/);
+    // The gateway id the cashier types is still the account read now's.
+    expect((await t.service.commands.detail('fake-1')).payment?.id).toBe(theirs.id);
+    t.close();
+  });
 });

@@ -229,6 +229,26 @@ describe('Transactions screen', () => {
     expect(bridge.inputs('transactions.list').map((i) => i.page)).toEqual([1, 2, 3]);
   });
 
+  it('opens a journaled row by the till’s own payment id: two accounts’ payments may share a gateway id', async () => {
+    const bridge = new FakeBridge();
+    const rows = [
+      makeTransaction({ id: 'tx-1', paymentId: 'pay_mine00000001', reference: 'REF-MINE' }),
+      makeTransaction({ id: 'tx-1', paymentId: 'pay_theirs000001', reference: 'REF-THEIRS' }),
+    ];
+    bridge.on('transactions.list', () => ok(pageOf(rows, 1, 1, true)));
+    bridge.on('transactions.get', () =>
+      ok({ offline: true, transaction: rows[1]!, refunds: [], timeline: [], payment: null }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(await screen.findByRole('button', { name: 'Details for REF-THEIRS' }));
+    await waitFor(() => expect(bridge.inputs('transactions.get')).toEqual([{ transactionId: 'pay_theirs000001' }]));
+    // Back, the focus is on the row that was opened, not on the other account's of the same id.
+    await screen.findByRole('button', { name: 'Back to transactions' });
+    await user.keyboard('{Escape}');
+    const details = await screen.findByRole('button', { name: 'Details for REF-THEIRS' });
+    await waitFor(() => expect(document.activeElement).toBe(details));
+  });
+
   it('Esc from Details goes back to the same page, the focus on the row that was opened', async () => {
     const bridge = listBridge();
     bridge.on('transactions.get', () =>

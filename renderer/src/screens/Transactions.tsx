@@ -964,7 +964,8 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
           </thead>
           <tbody>
             {page.data.map((t) => (
-              <tr key={t.id}>
+              // A journaled row opens by the till's own payment id: two accounts may share a gateway id.
+              <tr key={t.paymentId ?? t.id}>
                 <td>{dateTime(t.createdAt, timeZone)}</td>
                 <td>{t.orderReference ? <Breakable text={t.orderReference} /> : <span className="muted">—</span>}</td>
                 <td>
@@ -988,8 +989,8 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
                   <button
                     type="button"
                     aria-label={`Details for ${t.reference}`}
-                    data-details-for={t.id}
-                    onClick={() => openTransaction(t.id)}
+                    data-details-for={t.paymentId ?? t.id}
+                    onClick={() => openTransaction(t.paymentId ?? t.id)}
                   >
                     Details
                   </button>
