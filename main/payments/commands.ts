@@ -23,7 +23,14 @@ import {
 } from '../store/journal';
 import type { PaymentEngine } from './engine';
 import { moneyOperation, newPaymentOf, notSentReason, type Recovery } from './recovery';
-import { alreadyPaid, describeStatus, holdingAttempt, type PaymentSync } from './sync';
+import {
+  alreadyPaid,
+  describeStatus,
+  holdingAttempt,
+  paymentMoved,
+  settledOutsideText,
+  type PaymentSync,
+} from './sync';
 import { endedPlanRefusal, planHoldingOrder } from './installments';
 import { cardUnusable } from './saved-cards';
 import { orderReferenceOf } from './transactions';
@@ -1074,18 +1081,9 @@ export class CashierCommands {
     try {
       return await send();
     } catch (error) {
-      const transactionId = record.transactionId;
-      if (!isGatewayError(error) || transactionId === null) throw error;
-      const read = await this.engine.call((g) => g.retrieve(transactionId), gateway).catch(() => null);
-      if (!read) throw error;
-      const before = this.journal.getPayment(record.id)!;
-      const after = this.sync.apply(before, read, null);
-      if (
-        after.status === record.status &&
-        after.amountCaptured === record.amountCaptured &&
-        after.amountRefunded === record.amountRefunded
-      )
-        throw error;
+      if (!isGatewayError(error)) throw error;
+      const after = await this.sync.readAfterRefusal(record, gateway);
+      if (!after || !paymentMoved(record, after)) throw error;
       throw new HostError('conflict', settledOutsideText(after, what, gateway.label));
     }
   }
@@ -1561,35 +1559,6 @@ function tippingNote(fields: PaymentPatch, currency: string): string {
  */
 function notHere(error: unknown): boolean {
   return (isGatewayError(error) && error.status === 404) || error instanceof GatewayUnreachable;
-}
-
-/**
- * A capture, cancel or refund the gateway refused because the payment was settled outside the till
- * meanwhile: what the gateway shows now, and what is left to do (see CashierCommands.settledOutside).
- */
-export function settledOutsideText(
-  record: Pick<PaymentRecord, 'status' | 'amountCaptured' | 'amountRefunded' | 'currency'>,
-  what: 'capture' | 'cancel' | 'refund',
-  label: string,
-): string {
-  const money = (minor: number) => formatAmount(minor, record.currency);
-  const done = { capture: 'Not captured', cancel: 'Not canceled', refund: 'Not refunded' }[what];
-  const refunded = record.amountRefunded > 0 ? `, ${money(record.amountRefunded)} refunded` : '';
-  const captured =
-    record.amountCaptured > 0 && ['succeeded', 'refunded', 'partially_refunded'].includes(record.status)
-      ? ` (${money(record.amountCaptured)} captured${refunded})`
-      : '';
-  const left = record.amountCaptured - record.amountRefunded;
-  const next =
-    ['succeeded', 'partially_refunded'].includes(record.status) && left > 0
-      ? what === 'refund'
-        ? ` At most ${money(left)} is left to refund.`
-        : ' Refund it if the money should go back.'
-      : '';
-  return (
-    `${done}: ${label} shows this payment ${describeStatus(record.status)} already${captured}, settled outside this ` +
-    `till (on ${label}'s dashboard, or by another till). It now shows here as ${label} has it.${next}`
-  );
 }
 
 /**

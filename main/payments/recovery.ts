@@ -30,6 +30,8 @@ import {
   answerProblem,
   NO_PAYMENT_PAGE,
   onlyCashierClears,
+  paymentMoved,
+  settledOutsideText,
   unreadableAttention,
   withoutPayablePage,
   type PaymentSync,
@@ -750,8 +752,10 @@ export class Recovery {
   private async resendQueued(op: OperationRecord, record: PaymentRecord): Promise<void> {
     const event = QUEUED_EVENTS[op.kind] ?? op.kind;
     const how = moneyOperation(op, record);
+    // What the refusal put in Needs attention, and the payment as it stood then.
+    let refusal: { head: string; reason: string; before: PaymentRecord } | null = null;
     // The answer is applied in the commit that closes the operation (see CashierCommands.refund).
-    await this.engine.perform(op, {
+    const sent = this.engine.perform(op, {
       ...how,
       ...(op.kind === 'refund' ? this.unlessRefundedElsewhere(op, record, how) : {}),
       queue: true,
@@ -766,15 +770,17 @@ export class Recovery {
         const asked =
           typeof op.params.amount === 'number' ? ` of ${formatAmount(op.params.amount, current.currency)}` : '';
         const share = typeof op.params.merchantId === 'string' ? ` (${op.params.merchantId}'s share)` : '';
+        const head = `The queued ${QUEUED_NAMES[op.kind] ?? op.kind}${asked}${share}`;
         const reason =
           error instanceof RefundedElsewhere
-            ? `The queued ${QUEUED_NAMES[op.kind] ?? op.kind}${asked}${share} was not sent: ${error.message}`
-            : `The queued ${QUEUED_NAMES[op.kind] ?? op.kind}${asked}${share} was refused when it was sent: ${error.message}`;
+            ? `${head} was not sent: ${error.message}`
+            : `${head} was refused when it was sent: ${error.message}`;
         // An item already open keeps what it said: two refused refunds are both named (found by a
         // tester: the second replaced the first, whose money then showed as paid back).
         // One about an answer that could not be read is answered now: the gateway refused the step.
         const open = current.attentionSince !== null && !unreadableAttention(current);
         const earlier = open ? current.attentionReason : null;
+        refusal = { head, reason, before: current };
         const updated = journal.updatePayment(
           current.id,
           {
@@ -789,6 +795,57 @@ export class Recovery {
         this.engine.changed(updated);
       },
     });
+    try {
+      await sent;
+    } catch (error) {
+      if (refusal !== null && !(error instanceof RefundedElsewhere))
+        await this.settledOutside(op, record, refusal).catch((failed: unknown) =>
+          this.engine.options.log(`Could not read ${record.id} again after its queued ${op.kind}`, errorText(failed)),
+        );
+      throw error;
+    }
+  }
+
+  /**
+   * A queued capture, cancel or refund the gateway refused: as when the cashier presses one now
+   * (CashierCommands.settledOutside), the payment is read again, since it may have been settled
+   * outside the till while the step waited. If it was — it moved since the refusal, or it no longer
+   * allows the step the cashier asked for (a read before the send may already have shown the change) —
+   * Needs attention and the timeline say so in the cashier's words instead of the gateway's bare refusal.
+   */
+  private async settledOutside(
+    op: OperationRecord,
+    record: PaymentRecord,
+    refusal: { head: string; reason: string; before: PaymentRecord },
+  ): Promise<void> {
+    const what = op.kind;
+    if (what !== 'capture' && what !== 'cancel' && what !== 'refund') return;
+    const gateway = this.engine.gatewayFor(record);
+    const after = await this.sync.readAfterRefusal(refusal.before, gateway);
+    if (!after) return;
+    const asked = typeof op.params.amount === 'number' ? op.params.amount : 1;
+    const allows =
+      what === 'refund'
+        ? ['succeeded', 'partially_refunded'].includes(after.status) &&
+          after.amountCaptured - after.amountRefunded >= asked
+        : after.status === 'requires_capture' || (what === 'cancel' && after.status === 'pending');
+    if (!paymentMoved(refusal.before, after) && allows) return;
+    const text = settledOutsideText(after, what, gateway.label);
+    const { journal } = this.engine;
+    const current = journal.getPayment(record.id)!;
+    const reason = `${refusal.head} was refused when it was sent. ${text}`;
+    const kept = current.attentionSince !== null && current.attentionReason?.includes(refusal.reason);
+    const updated = journal.updatePayment(
+      current.id,
+      {
+        attentionReason: kept ? current.attentionReason!.replace(refusal.reason, reason) : reason,
+        attentionAdvice: kept ? current.attentionAdvice : ADVICE_QUEUED_REFUSED,
+        attentionSince: current.attentionSince ?? this.engine.nowIso(),
+      },
+      `queued_${what}_settled_outside`,
+      text,
+    );
+    this.engine.changed(updated);
   }
 
   /**

@@ -12,7 +12,7 @@ import { HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { redact } from '../core/masking';
 import type { GatewayUnreadable } from '../gateway/errors';
-import type { GatewayPayment, SplitLine, SplitState } from '../gateway/port';
+import type { GatewayPayment, PaymentGateway, SplitLine, SplitState } from '../gateway/port';
 import {
   newPaymentRecord,
   SETTLED_STATUSES,
@@ -178,6 +178,21 @@ export class PaymentSync {
   /** Someone who reads again a payment the gateway answered about unreadably (the watcher). */
   onUnreadable(listener: (record: PaymentRecord) => void): void {
     this.unreadableListeners.push(listener);
+  }
+
+  /**
+   * After the gateway refused a capture, cancel or refund, whether pressed now by the cashier or sent
+   * from the offline queue: the refusal may mean the payment was settled outside the till since it
+   * was last read (refunded, captured or canceled on the gateway's dashboard, or by another till). The
+   * payment is read again, so the journal, and the buttons every screen offers from it, follow the
+   * gateway (see settledOutsideText for what the cashier is told). The payment as journaled then, or
+   * null when it could not be read (the gateway's refusal stands).
+   */
+  async readAfterRefusal(record: PaymentRecord, gateway: PaymentGateway): Promise<PaymentRecord | null> {
+    const transactionId = record.transactionId;
+    if (transactionId === null) return null;
+    const read = await this.engine.call((g) => g.retrieve(transactionId), gateway).catch(() => null);
+    return read ? this.apply(this.engine.journal.getPayment(record.id) ?? record, read, null) : null;
   }
 
   /**
@@ -530,6 +545,47 @@ export function alreadyPaid(orderReference: string, payment: PaymentRecord): Hos
     'conflict',
     `Order ${orderReference} is already paid (${formatAmount(payment.amount, payment.currency)}, ${how}). Use a new order reference.`,
     { issues: [{ path: 'orderReference', message: 'This order is already paid: use a new order reference.' }] },
+  );
+}
+
+/**
+ * A capture, cancel or refund the gateway refused because the payment was settled outside the till
+ * meanwhile: what the gateway shows now, and what is left to do (see PaymentSync.settledOutside).
+ */
+export function settledOutsideText(
+  record: Pick<PaymentRecord, 'status' | 'amountCaptured' | 'amountRefunded' | 'currency'>,
+  what: 'capture' | 'cancel' | 'refund',
+  label: string,
+): string {
+  const money = (minor: number) => formatAmount(minor, record.currency);
+  const done = { capture: 'Not captured', cancel: 'Not canceled', refund: 'Not refunded' }[what];
+  const refunded = record.amountRefunded > 0 ? `, ${money(record.amountRefunded)} refunded` : '';
+  const captured =
+    record.amountCaptured > 0 && ['succeeded', 'refunded', 'partially_refunded'].includes(record.status)
+      ? ` (${money(record.amountCaptured)} captured${refunded})`
+      : '';
+  const left = record.amountCaptured - record.amountRefunded;
+  const next =
+    ['succeeded', 'partially_refunded'].includes(record.status) && left > 0
+      ? what === 'refund'
+        ? ` At most ${money(left)} is left to refund.`
+        : ' Refund it if the money should go back.'
+      : '';
+  return (
+    `${done}: ${label} shows this payment ${describeStatus(record.status)} already${captured}, settled outside this ` +
+    `till (on ${label}'s dashboard, or by another till). It now shows here as ${label} has it.${next}`
+  );
+}
+
+/** Whether the gateway's status or money moved between two reads of a payment. */
+export function paymentMoved(
+  before: Pick<PaymentRecord, 'status' | 'amountCaptured' | 'amountRefunded'>,
+  after: Pick<PaymentRecord, 'status' | 'amountCaptured' | 'amountRefunded'>,
+): boolean {
+  return (
+    after.status !== before.status ||
+    after.amountCaptured !== before.amountCaptured ||
+    after.amountRefunded !== before.amountRefunded
   );
 }
 

@@ -5,7 +5,8 @@
  * every screen offers from it, follow the gateway, and the cashier reads what happened.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestHost, type TestHost } from '../support/host';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { cardPayment, tillBehindProxy } from '../support/proxied-host';
 
 describe('a payment settled outside the till since it was last read', () => {
   let t: TestHost;
@@ -70,4 +71,39 @@ describe('a payment settled outside the till since it was last read', () => {
     );
     expect(await viewOf(payment.id)).toMatchObject({ status: 'canceled', next: [] });
   });
+
+  it('a queued cancel refused once the gateway is back, captured on the dashboard meanwhile, says so too', async () => {
+    // Found hunting: pressed now, such a refusal read the payment again and said what happened; sent
+    // from the offline queue, Needs attention kept the gateway's bare refusal and the old status.
+    const till = await tillBehindProxy();
+    t = till.t;
+    try {
+      const payment = await cardPayment(t, 5000, 'manual');
+      till.proxy.answer = () => ({ status: 503, body: JSON.stringify({ error: { message: 'Service Unavailable' } }) });
+      expect(await t.fail('payments.cancel', { paymentId: payment.id })).toMatchObject({ queued: true });
+      // The manager captures it on the dashboard while the till cannot reach the gateway.
+      expect((await t.api('POST', `/v1/transactions/${payment.transactionId}/capture`, {})).status).toBe(200);
+      till.proxy.answer = () => null;
+      await waitFor(
+        async () => {
+          const { connectivity } = await t.call('session.snapshot', {});
+          return connectivity.gateway === 'online' && connectivity.queued.count === 0;
+        },
+        20_000,
+        'the queue worked through',
+      );
+      const flagged = await t.waitForPayment(payment.id, (p) => p.attention !== null && p.status === 'succeeded');
+      expect(flagged).toMatchObject({ amountCaptured: 5000, next: ['refund'] });
+      expect(flagged.attention?.reason).toBe(
+        "The queued cancel was refused when it was sent. Not canceled: PlutoPay shows this payment succeeded already ($50.00 captured), settled outside this till (on PlutoPay's dashboard, or by another till). It now shows here as PlutoPay has it. Refund it if the money should go back.",
+      );
+      const { timeline } = await t.call('transactions.get', { transactionId: payment.id });
+      expect(timeline.map((e) => e.event)).toEqual(
+        expect.arrayContaining(['queued_cancel_refused', 'queued_cancel_settled_outside']),
+      );
+    } finally {
+      await till.close();
+      t = undefined as never;
+    }
+  }, 40_000);
 });
