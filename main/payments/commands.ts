@@ -42,7 +42,7 @@ import {
   unsettledTerminalRefund,
 } from './views';
 import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
-import { CreateRequests, type ArrivedCreate } from './create-requests';
+import { createOrderReference, CreateRequests, type ArrivedCreate } from './create-requests';
 import type { RemoteWatcher } from './watcher';
 
 type CreateInput = ParsedCommandInput<'payments.create'>;
@@ -1559,16 +1559,4 @@ function tippingNote(fields: PaymentPatch, currency: string): string {
  */
 function notHere(error: unknown): boolean {
   return (isGatewayError(error) && error.status === 404) || error instanceof GatewayUnreachable;
-}
-
-/**
- * The order a create is for: the one it names, else one derived from the charge's own name (its
- * requestId), so the same charge sent twice (a double press, a program resending after a dropped
- * bridge) finds its first payment under the order's lock instead of making a second. Only a create
- * that names neither gets a new order.
- */
-export function createOrderReference(input: { orderReference?: string; requestId?: string }): string {
-  if (input.orderReference) return input.orderReference;
-  if (input.requestId) return `ord_${input.requestId.slice('req_'.length)}`.slice(0, 64);
-  return newId('ord', 12);
 }

@@ -11,6 +11,31 @@
  * (commands that move money are never re-sent by the screen). From the payment's commit on, the
  * cancel is the journal's (`cancelAskedAt`, or the payment canceled).
  */
+import { createHash } from 'node:crypto';
+import { newId } from '../core/ids';
+
+/** An order reference's longest (common/contract's OrderReference). */
+const ORDER_REFERENCE_MAX = 64;
+
+/**
+ * The order a create (a payment, an installment plan) is for: the one it names, else one derived
+ * from the charge's own name (its requestId), so the same charge sent twice (a double press, a
+ * program resending after a dropped bridge) finds its first payment or plan under the order's lock
+ * instead of making a second. Only a create that names neither gets a new order. A request id too
+ * long for `ord_` + its name is named by its digest instead (`ord.` + 60 hex digits of SHA-256; a
+ * request id has no `.`, so no short one reads the same): cut to 64, two ids alike but for their
+ * end were one order, and the second charge was handed the first's payment.
+ */
+export function createOrderReference(input: { orderReference?: string; requestId?: string }): string {
+  if (input.orderReference) return input.orderReference;
+  if (input.requestId) {
+    const plain = `ord_${input.requestId.slice('req_'.length)}`;
+    if (plain.length <= ORDER_REFERENCE_MAX) return plain;
+    const digest = createHash('sha256').update(input.requestId, 'utf8').digest('hex');
+    return `ord.${digest.slice(0, ORDER_REFERENCE_MAX - 'ord.'.length)}`;
+  }
+  return newId('ord', 12);
+}
 
 export interface CreateRequest {
   /** The cashier asked to cancel this charge. */
