@@ -351,6 +351,11 @@ export const commandSchemas = {
     count: z.number().int().min(2, 'at least 2 installments').max(12, 'at most 12 installments'),
     customer: Customer,
     orderReference: OrderReference.optional(),
+    /**
+     * The sender's name for this plan: sent twice without an order reference (a program resending
+     * after a dropped bridge), it is one plan, as payments.create's.
+     */
+    requestId: RequestId.optional(),
     // No description: PayPlug's plans have no field for one, and one accepted would be dropped.
   }),
   'installments.list': Empty,

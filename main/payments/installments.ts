@@ -21,6 +21,7 @@ import { installmentAmounts } from '../../common/installments';
 import { notSentText, unansweredText, type PaymentEngine } from './engine';
 import { alreadyPaid, holdingAttempt, type PaymentSync } from './sync';
 import type { RemoteWatcher } from './watcher';
+import { createOrderReference } from './create-requests';
 
 type CreateInput = ParsedCommandInput<'installments.create'>;
 
@@ -72,7 +73,8 @@ export class Installments {
     if (issues.length > 0)
       throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
     this.engine.requireOnline('A plan cannot be set up while the gateway is unreachable.');
-    const orderReference = input.orderReference ?? newId('ord', 12);
+    // Without an order, the plan's own name (its requestId): the same plan sent twice is one plan.
+    const orderReference = createOrderReference(input);
     // The same lock as a plain payment for the order: one way of paying an order at a time.
     return this.engine.exclusive(`order:${orderReference}`, async () => {
       const same = this.existingPlan(orderReference, input);

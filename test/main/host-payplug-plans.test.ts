@@ -65,6 +65,22 @@ describe('PayPlug installment plans the till follows', () => {
     expect(await t.call('installments.list', {})).toEqual([]);
   });
 
+  it('the same plan sent twice with its requestId and no order reference is one plan', async () => {
+    // A program resending after its bridge dropped: each send got a new random order, so two plans
+    // (and two first-part links) for one sale.
+    const { t } = await till(60_000);
+    const input = { amount: 9000, currency: 'EUR', count: 3, customer: grace, requestId: 'req_plan00000001' };
+    const first = await t.call('installments.create', input);
+    const again = await t.call('installments.create', input);
+    expect(again.id).toBe(first.id);
+    expect((await t.call('installments.list', {})).map((plan) => plan.id)).toEqual([first.id]);
+    // One first part at PayPlug: the second send made nothing there.
+    const { payments } = (await payplug(t, 'GET', '/_sandbox/ledger')).json as {
+      payments: { installment_plan_id: string | null }[];
+    };
+    expect(payments.filter((p) => p.installment_plan_id !== null)).toHaveLength(1);
+  });
+
   it('does not cancel a plan’s unpaid first part on its own: the plan is aborted, confirmed, instead', async () => {
     // Found by using the app: after a reload, Process payment showed the first part as a lone link
     // with Cancel payment (Esc); one key ended the customer's whole plan, with no confirmation.
