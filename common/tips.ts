@@ -49,9 +49,19 @@ export interface TipOption {
 function basisPoints(percent: number): number | null {
   if (!Number.isFinite(percent)) return null;
   const bp = Math.round(percent * 100);
-  // Refuse more than two decimals rather than silently rounding the percentage itself.
-  if (Math.abs(bp - percent * 100) > 1e-6) return null;
+  // Refuse more than two decimals rather than silently rounding the percentage itself. Exactly a
+  // number of hundredths (12.5 and 0.29 are; 12.345 is not): a tolerance let 1e-9 through as 0 bp,
+  // stored as the percentage chosen with a tip of nothing.
+  if (bp / 100 !== percent) return null;
   return bp;
+}
+
+/**
+ * Whether a percentage has no more precision than the tip screens offer (two decimals: 12.5 and
+ * 0.25 are, 12.345 and 1e-9 are not). The contract's tip percentages and the presets use it.
+ */
+export function hasTipPrecision(percent: number): boolean {
+  return basisPoints(percent) !== null;
 }
 
 /** Integer round half up of base × bp / 10 000, for base, bp ≥ 0. */
@@ -89,7 +99,7 @@ export function computeTip(base: number, currency: string, choice: TipChoice): T
       break;
     case 'percent': {
       const bp = basisPoints(choice.percent);
-      if (bp === null) return { ok: false, error: 'a tip percentage has at most two decimals' };
+      if (bp === null) return { ok: false, error: 'a tip percentage has at most two decimals (0.01 % at the finest)' };
       if (bp < 0) return { ok: false, error: 'a tip cannot be negative' };
       if (bp > MAX_TIP_PERCENT * 100)
         return { ok: false, error: `a tip percentage must be at most ${MAX_TIP_PERCENT} %` };

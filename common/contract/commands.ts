@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { isKnownCurrency } from '../currencies';
 import { formatAmount, MAX_AMOUNT_MINOR } from '../money';
-import { MAX_TIP_PERCENT, MAX_TIP_PRESETS, repeatedPreset } from '../tips';
+import { hasTipPrecision, MAX_TIP_PERCENT, MAX_TIP_PRESETS, repeatedPreset } from '../tips';
 import { LONE_SURROGATE } from '../text';
 import { canonicalTimeZone, checkTimeZone } from '../timezone';
 import { GATEWAY_NAMES, PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from './views';
@@ -107,7 +107,7 @@ const TipPercent = z
   .number()
   .positive('a tip percentage must be above 0')
   .max(MAX_TIP_PERCENT, `a tip percentage must be at most ${MAX_TIP_PERCENT}`)
-  .refine((p) => Math.abs(Math.round(p * 100) - p * 100) < 1e-6, 'a tip percentage has at most two decimals');
+  .refine(hasTipPrecision, 'a tip percentage has at most two decimals (0.01 % at the finest)');
 
 /** What the customer or the cashier chose (common/tips.ts computes it on the amount before the tip). */
 export const TipChoiceSchema = z.discriminatedUnion('kind', [

@@ -36,6 +36,24 @@ describe('tips', () => {
     expect((await t.fail('payments.create', { amount: 1250, currency: 'EUR', askTip: true })).code).toBe('validation');
   });
 
+  it('a percentage finer than the tip screen offers is refused with why, and nothing is stored', async () => {
+    t = await startTestHost();
+    await t.call('settings.update', { tipping: true });
+    const error = await t.fail('payments.create', {
+      amount: 1250,
+      currency: 'EUR',
+      orderReference: 'TIP-FINE',
+      tip: { kind: 'percent', percent: 1e-9 },
+    });
+    expect(error).toMatchObject({
+      code: 'validation',
+      issues: [{ path: 'tip.percent', message: 'a tip percentage has at most two decimals (0.01 % at the finest)' }],
+    });
+    expect((await t.call('payments.list', { filter: 'all', limit: 10 })).map((p) => p.orderReference)).not.toContain(
+      'TIP-FINE',
+    );
+  });
+
   it('a tip the cashier typed is part of the amount sent to the gateway', async () => {
     t = await startTestHost();
     await t.call('settings.update', { tipping: true });

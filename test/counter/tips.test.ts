@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatAmount, MAX_AMOUNT_MINOR } from '../../common/money';
+import { TipChoiceSchema } from '../../common/contract/commands';
 import {
   computeTip,
   MAX_TIP_PERCENT,
@@ -52,8 +53,22 @@ describe('tip presets', () => {
     expect(tipForPercent(10_000, 12.25, 'EUR')).toBe(1225);
     expect(computeTip(10_000, 'EUR', { kind: 'percent', percent: 12.345 })).toEqual({
       ok: false,
-      error: 'a tip percentage has at most two decimals',
+      error: 'a tip percentage has at most two decimals (0.01 % at the finest)',
     });
+    expect(tipForPercent(10_000, 0.29, 'EUR')).toBe(29);
+    expect(tipForPercent(10_000, 0.01, 'EUR')).toBe(1);
+  });
+
+  it('refuses a percentage finer than the tip screens offer, however close to a whole one', () => {
+    // Found hunting: 1e-9 was taken as 0.00 % (a tolerance on the hundredths), and stored as chosen.
+    for (const percent of [1e-9, 10 + 1e-9, 0.001, 99.999]) {
+      expect(computeTip(10_000, 'EUR', { kind: 'percent', percent })).toEqual({
+        ok: false,
+        error: 'a tip percentage has at most two decimals (0.01 % at the finest)',
+      });
+      expect(TipChoiceSchema.safeParse({ kind: 'percent', percent }).success).toBe(false);
+    }
+    expect(TipChoiceSchema.safeParse({ kind: 'percent', percent: 12.5 }).success).toBe(true);
   });
 
   it('matches exact rational arithmetic for any amount and percentage (property)', () => {
