@@ -106,6 +106,12 @@ export interface ReportDeps {
    */
   plansNotRead?: () => readonly PlanNotRead[];
   /**
+   * Why the till cannot see how an open payment ends (a link of another gateway than the active one,
+   * made before a switch, whose account's keys it no longer holds), with what to do; null while it can.
+   * An X and a Z list such a payment with the attention items.
+   */
+  notFollowed?: (record: PaymentRecord) => string | null;
+  /**
    * Takes in the parts of the till's own plans among the payments a gateway listed for a
    * reconciliation that the journal lacks; answers how many joined it.
    */
@@ -428,6 +434,7 @@ export class CounterReports {
       record.status === 'requires_capture' &&
       record.authorizationExpiresAt !== null &&
       Date.parse(record.authorizationExpiresAt) <= this.deps.clock.now();
+    const notFollowed = this.deps.notFollowed?.(record) ?? null;
     return {
       id: record.id,
       orderReference: record.orderReference,
@@ -444,8 +451,8 @@ export class CounterReports {
       gateway: record.chargedBy === 'terminal' ? STANDALONE_LABEL : GATEWAY_LABELS[record.gateway],
       movedBy: movedBy(record),
       gatewayId: record.transactionId,
-      attention: record.attentionSince !== null,
-      attentionReason: record.attentionReason,
+      attention: record.attentionSince !== null || notFollowed !== null,
+      attentionReason: record.attentionReason ?? notFollowed,
       ...(takenHere(record) ? {} : { takenElsewhere: true }),
     };
   }

@@ -33,3 +33,10 @@ export function accountWords(gateway: GatewayName, account: string): { words: st
     settings: name ? `the URL ${url} and ${key}` : `the URL ${url}`,
   };
 }
+
+/** What the till keeps of each gateway's credentials, in the words the cashier reads them. */
+export const GATEWAY_KEYS: Record<GatewayName, string> = {
+  plutopay: 'secret key',
+  payplug: 'secret key',
+  plural: 'client secret and signature key',
+};

@@ -319,6 +319,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     gateway: () => active.peek(),
     gatewayFor: (name) => active.forName(name),
     gatewayAccountOf: (name) => active.accountFor(name),
+    notFollowed: (record) => service.engine.notFollowedNote(record),
     readerLabel: (id) => journal.getReader(id)?.label ?? readers?.resolve(id)?.label ?? null,
     accountName: () => active.merchant?.businessName ?? null,
     print: (parts) => receipts.printParts(parts),
@@ -558,18 +559,16 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
             if (outcome === 'ignored') logIgnoredNotification({ summary, about });
             else devlog.add('event', summary, `${about}: ${HINT_OUTCOMES[outcome]}`);
           },
-          // A gateway the till no longer uses whose running plans it still follows (PayPlug's, after
-          // a switch): its notifications are checked by it, with its own stored keys, and read the
-          // plans at once (the 10-minute round would be all otherwise).
+          // A gateway the till no longer uses whose running plans or open links it still follows
+          // (PayPlug's, after a switch): its notifications are checked by it, with its own stored
+          // keys, and read the link or the plans at once (the watcher's round would be all otherwise).
           otherNotifications: (path) => {
-            const gateway = service.installments
-              .followedElsewhere()
-              .find((other) => other.notifications?.path === path);
+            const gateway = service.followedElsewhere().find((other) => other.notifications?.path === path);
             if (!gateway?.notifications) return null;
             return {
               notifications: gateway.notifications,
               onEvent: (event) => {
-                const outcome = service.notifiedPlans(gateway.name);
+                const outcome = service.notifiedElsewhere(gateway.name, event.paymentId ?? null);
                 const summary = `Notification ${event.type}${event.eventId ? ` (${event.eventId})` : ''} from ${gateway.label}`;
                 const about = event.paymentId ?? event.type;
                 if (outcome === 'ignored') logIgnoredNotification({ summary, about });
@@ -780,8 +779,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       devlog.add('event', accountChanged ? 'Settings changed: gateway, account or mode switched' : 'Settings changed');
       if (accountChanged) await reconfigure();
       else settingsEvent();
-      // Another gateway's keys removed or entered again: its plans say whether they are followed.
-      service.installments.settingsChanged();
+      // Another gateway's keys removed or entered again: its plans and links say whether they are followed.
+      service.settingsChanged();
       display.refresh();
       return settingsView();
     },

@@ -10,23 +10,31 @@ import { wallTime } from '../../common/timezone';
 import type { AttentionChange, AttentionView, GatewayName, Mode, PaymentView } from '../../common/contract';
 import { GATEWAY_LABELS } from '../../common/contract/views';
 import { HostError } from '../core/errors';
-import { accountWords } from '../gateway/accounts';
+import { accountWords, GATEWAY_KEYS } from '../gateway/accounts';
 import type { Connectivity } from '../gateway/connectivity';
 import { GatewayError, GatewayUnreachable, GatewayUnreadable, stillThrottled, tryAgainIn } from '../gateway/errors';
 import type { CardOutcome } from '../../drivers/types';
 import type { PaymentGateway, ReaderAction } from '../gateway/port';
 import { recordingRequestIds } from '../gateway/request-ids';
-import type {
-  DisputeRecord,
-  Journal,
-  OperationKind,
-  OperationRecord,
-  PaymentAccount,
-  PaymentRecord,
-  SplitRecord,
-  TransactionAccount,
+import {
+  heldBy,
+  type DisputeRecord,
+  type Journal,
+  type OperationKind,
+  type OperationRecord,
+  type PaymentAccount,
+  type PaymentRecord,
+  type SplitRecord,
+  type TransactionAccount,
 } from '../store/journal';
-import { copiesOwed, toAttentionView, toPaymentView, unsettledTerminalRefund, type ReceiptSummary } from './views';
+import {
+  copiesOwed,
+  toAttentionView,
+  toPaymentView,
+  unsettledTerminalRefund,
+  type Elsewhere,
+  type ReceiptSummary,
+} from './views';
 
 /** What the payments need to know about readers (the reader manager answers). */
 export interface ReaderDirectory {
@@ -175,6 +183,21 @@ export interface PerformHow<T, R> {
   settleWindow?: boolean;
 }
 
+/**
+ * An open payment only its gateway can settle: a link whose page the customer may still pay (or
+ * authorise, for a capture later). The till learns of it only by reading the gateway.
+ */
+export function awaitsCustomer(
+  record: Pick<PaymentRecord, 'chargedBy' | 'channel' | 'status' | 'transactionId'>,
+): boolean {
+  return (
+    record.chargedBy !== 'terminal' &&
+    record.channel === 'link' &&
+    record.status === 'pending' &&
+    record.transactionId !== null
+  );
+}
+
 export class PaymentEngine {
   private readonly locks = new Map<string, Promise<unknown>>();
   closed = false;
@@ -257,12 +280,29 @@ export class PaymentEngine {
 
   /**
    * An unfinished payment of the till's mode on another account than the one it uses now (see
-   * otherAccount): the till does not read it, so it is in Needs attention, saying what to switch back
-   * to follow it, until it is read there. Null for any other payment.
+   * otherAccount), or an open link of another gateway the till holds no keys of its account for (see
+   * followedElsewhere): the till does not read it, so it is in Needs attention, saying what to switch
+   * back or enter to follow it, until it is read. Null for any other payment.
    */
-  private unreadElsewhere(record: PaymentRecord): { why: string; fix: string } | null {
+  private unreadElsewhere(record: PaymentRecord): Elsewhere | null {
     const elsewhere = this.otherAccount(record);
-    return elsewhere && this.journal.isUnfinished(record.id) ? elsewhere : null;
+    if (elsewhere) return this.journal.isUnfinished(record.id) ? elsewhere : null;
+    return this.notFollowedElsewhere(record);
+  }
+
+  /**
+   * An open link of another gateway than the active one that the till cannot follow now (no keys for
+   * it, or another account's): why, and what to enter in Settings. Null otherwise (see followedElsewhere).
+   */
+  notFollowedElsewhere(record: PaymentRecord): Elsewhere | null {
+    const elsewhere = this.followedElsewhere(record);
+    return elsewhere && !('gateway' in elsewhere) ? { ...elsewhere, settle: false } : null;
+  }
+
+  /** notFollowedElsewhere in one sentence, as an X or a Z names such a link; null while it is followed. */
+  notFollowedNote(record: PaymentRecord): string | null {
+    const elsewhere = this.notFollowedElsewhere(record);
+    return elsewhere ? `${elsewhere.why}, so a payment on it is not seen. ${elsewhere.fix} to follow it.` : null;
   }
 
   /** The receipts a view shows; the print history is read only for a payment that has print jobs. */
@@ -374,7 +414,12 @@ export class PaymentEngine {
     // In live mode too: the shop's own URL and key may have changed since.
     if (this.gatewayAccount() !== '')
       for (const record of this.journal.listPayments('unfinished', 10_000))
-        if (!inDoubt.has(record.id) && !disputed.has(record.id) && this.otherAccount(record)) records.push(record);
+        if (
+          !inDoubt.has(record.id) &&
+          !disputed.has(record.id) &&
+          (this.otherAccount(record) || this.notFollowedElsewhere(record))
+        )
+          records.push(record);
     if (records.length > listed)
       records.sort((a, b) =>
         a.createdAt === b.createdAt ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : a.createdAt < b.createdAt ? 1 : -1,
@@ -413,6 +458,14 @@ export class PaymentEngine {
    */
   accountSwitched(): void {
     this.claimAccount();
+    this.retellUnfinished();
+  }
+
+  /**
+   * Needs attention told again of every unfinished payment, and every open dispute's: after a switch,
+   * and after another gateway's keys were removed or entered again (its open links are followed, or not).
+   */
+  retellUnfinished(): void {
     const ids = new Set(this.journal.listPayments('unfinished', 10_000).map((record) => record.id));
     for (const dispute of this.journal.openDisputesOnPayments()) ids.add(dispute.paymentId!);
     for (const id of ids) {
@@ -469,6 +522,59 @@ export class PaymentEngine {
       );
     }
     return gateway;
+  }
+
+  /**
+   * How an open payment of another gateway than the active one that only that gateway can settle (a
+   * link the customer may still pay, see awaitsCustomer) is followed after a switch of gateway:
+   * `gateway` — built from that gateway's own stored keys (gatewayNamed) while they name the very
+   * account the payment was made on — to read it with, never to act on it; or, while the till holds no
+   * such keys, why it is not followed and what the shop can do. Null for any other payment: the active
+   * gateway's, another mode's or account's (otherAccount says those), one no longer open.
+   */
+  followedElsewhere(record: PaymentRecord): { gateway: PaymentGateway } | { why: string; fix: string } | null {
+    if (!awaitsCustomer(record) || record.mode !== this.options.mode()) return null;
+    const active = this.activeGateway();
+    if (!active || record.gateway === active.name || this.otherAccount(record)) return null;
+    const label = GATEWAY_LABELS[record.gateway];
+    const account = this.options.gatewayAccountOf?.(record.gateway) ?? null;
+    const held =
+      account !== null && heldBy(record, { gateway: record.gateway, mode: record.mode, gatewayAccount: account });
+    // Built only for a link its keys can see (a view of the payment asks this too).
+    const gateway = held ? (this.options.gatewayNamed?.(record.gateway) ?? null) : null;
+    if (gateway) return { gateway };
+    const made =
+      record.account === 'own' && record.gatewayAccount !== ''
+        ? accountWords(record.gateway, record.gatewayAccount)
+        : null;
+    if (account === null || held || !made)
+      return {
+        why: `This link was made with ${label}${made ? ` on ${made.words}` : ''}, and the till no longer holds ${label}'s ${GATEWAY_KEYS[record.gateway]}`,
+        fix: `Without switching back to ${label}, enter ${made ? `${made.settings} for ${label}` : `its ${GATEWAY_KEYS[record.gateway]}`} again in Settings (F7)`,
+      };
+    return {
+      why: `This link was made on ${label} ${made.words}, and the till now holds ${label}'s keys of ${accountWords(record.gateway, account!).words}, which cannot see it`,
+      fix: `Without switching back to ${label}, put back ${made.settings} for ${label} in Settings (F7)`,
+    };
+  }
+
+  /**
+   * The gateway a payment is read with (never acted on): its own, the active one (gatewayFor, which
+   * refuses another mode's, account's or gateway's), or for another gateway's open link that gateway's
+   * own stored keys of its account (followedElsewhere).
+   */
+  gatewayToRead(record: PaymentRecord): PaymentGateway {
+    const elsewhere = this.followedElsewhere(record);
+    return elsewhere && 'gateway' in elsewhere ? elsewhere.gateway : this.gatewayFor(record);
+  }
+
+  /**
+   * One call with a gateway outside the journaled operations (a read; a plan's abort): only the active
+   * gateway's answers say whether the till is online (call); another gateway's (a link or a plan made
+   * before a switch) say nothing of the one it takes payments with.
+   */
+  read<T>(fn: (gateway: PaymentGateway) => Promise<T>, gateway: PaymentGateway): Promise<T> {
+    return this.activeGateway()?.name === gateway.name ? this.call(fn, gateway) : fn(gateway);
   }
 
   /**

@@ -11,7 +11,7 @@ import { FINAL_PLAN_STATUSES, GATEWAY_LABELS } from '../../common/contract/views
 import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { inBackground } from '../core/background';
-import { accountWords } from '../gateway/accounts';
+import { accountWords, GATEWAY_KEYS } from '../gateway/accounts';
 import { GatewayError, GatewayUnreachable, isGatewayError } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
 import type { GatewayPayment, InstallmentPlan, NewInstallmentPlan, PaymentGateway } from '../gateway/port';
@@ -358,14 +358,6 @@ export class Installments {
     return this.engine.activeGateway()?.name === gateway.name;
   }
 
-  /**
-   * One read for a plan. Only the active gateway's answers say whether the till is online: another
-   * gateway's (a plan made before a switch) say nothing of the one it takes payments with.
-   */
-  private read<T>(gateway: PaymentGateway, fn: (gateway: PaymentGateway) => Promise<T>): Promise<T> {
-    return this.isActive(gateway) ? this.engine.call(fn, gateway) : fn(gateway);
-  }
-
   private reportSuccess(gateway: PaymentGateway): void {
     if (this.isActive(gateway)) this.engine.options.connectivity.reportSuccess();
   }
@@ -434,7 +426,7 @@ export class Installments {
       throw new HostError('conflict', 'The gateway has not confirmed this plan yet; check again first.');
     if (isFinal(record.status)) throw new HostError('conflict', `This plan is already ${record.status}.`);
     try {
-      const aborted = await this.read(gateway, (g) => g.installments!.abort(record.planId!));
+      const aborted = await this.engine.read((g) => g.installments!.abort(record.planId!), gateway);
       const stored = this.store(record, aborted);
       await this.takeInAll(stored, gateway);
       return this.view(this.engine.journal.getPlan(stored.id)!);
@@ -511,7 +503,7 @@ export class Installments {
 
   /** The plan read again, and its parts taken in: answered once they are in the journal. */
   private async refresh(record: InstallmentPlanRecord, gateway: PaymentGateway): Promise<InstallmentPlanRecord> {
-    const plan = await this.read(gateway, (g) => g.installments!.retrieve(record.planId!));
+    const plan = await this.engine.read((g) => g.installments!.retrieve(record.planId!), gateway);
     const updated = this.store(record, plan);
     await this.takeInAll(updated, gateway);
     this.readAt.set(record.id, ++this.seq);
@@ -611,7 +603,7 @@ export class Installments {
     const { journal } = this.engine;
     let record = journal.findByTransactionId(paymentId, planAccount(plan));
     if (!record) {
-      const payment = await this.read(gateway, (g) => g.retrieve(paymentId));
+      const payment = await this.engine.read((g) => g.retrieve(paymentId), gateway);
       // Another reading of the plan may have taken it in meanwhile.
       if (journal.findByTransactionId(paymentId, planAccount(plan))) return this.takeIn(paymentId, plan, gateway);
       // Only a payment that names this plan is one of its parts: an id the plan's answer lists
@@ -633,7 +625,7 @@ export class Installments {
       // A part of a plan made before the till switched gateway (its first, on its link): the
       // watcher follows only the till's gateway's payments, so the plan's reading reads it.
       const known = record;
-      const payment = await this.read(gateway, (g) => g.retrieve(known.transactionId!));
+      const payment = await this.engine.read((g) => g.retrieve(known.transactionId!), gateway);
       record = await this.engine.exclusive(known.id, async () =>
         this.sync.apply(journal.getPayment(known.id)!, payment, null),
       );
@@ -811,13 +803,6 @@ export function planHoldingOrder(journal: Journal, orderReference: string): Inst
 }
 
 const PAID: ReadonlySet<string> = new Set(['succeeded', 'partially_refunded', 'refunded']);
-
-/** What the till keeps of each gateway's credentials, as the plan's view names them. */
-const GATEWAY_KEYS: Record<GatewayName, string> = {
-  plutopay: 'secret key',
-  payplug: 'secret key',
-  plural: 'client secret and signature key',
-};
 
 /**
  * An unpaid installment's state: `payment` is its payment in the journal (null: made, not taken in

@@ -675,8 +675,22 @@ export class Recovery {
     return this.progress ? { ...this.progress } : null;
   }
 
+  /**
+   * The open links of another gateway than the active one (made before a switch) that the till can
+   * read with the keys of the account they were made on: followed as the active gateway's are, read
+   * only (PaymentEngine.followedElsewhere). At every recovery, and when Settings are saved.
+   */
+  followElsewhere(): void {
+    for (const record of this.engine.journal.listPayments('unfinished', 10_000)) {
+      const elsewhere = this.engine.followedElsewhere(record);
+      if (elsewhere && 'gateway' in elsewhere) this.watcher().follow(record.id);
+    }
+  }
+
   private async recoverAll(): Promise<void> {
     const { journal } = this.engine;
+    // Whether the active gateway answers or not: another gateway's links are read with its own keys.
+    this.followElsewhere();
     // The gateway asked the till to wait: the run that follows its end (back online) reads and sends.
     if (this.throttled()) return;
     const unfinished = journal.listPayments('unfinished', 10_000).filter((p) => this.engine.actsOn(p));

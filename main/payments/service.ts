@@ -5,6 +5,7 @@
  * watching payments the gateway settles by itself (watcher.ts). The host talks to this facade.
  */
 import type { ConnectivityView, GatewayName, OpenPage, PaymentView, UncapturedPage } from '../../common/contract';
+import type { PaymentGateway } from '../gateway/port';
 import type { PaymentRecord, UncapturedTotal } from '../store/journal';
 import { CashierCommands } from './commands';
 import { PaymentEngine, QUEUEABLE, type PaymentsOptions } from './engine';
@@ -210,6 +211,49 @@ export class PaymentService {
       // Followed from then on, at the watcher's pace, while one runs.
       this.watcher.followPlans();
     });
+  }
+
+  /**
+   * The gateways other than the active one whose records the till still follows, each built from its
+   * own stored keys: those of its running plans (Installments.followedElsewhere) and of its open links
+   * made before a switch (PaymentEngine.followedElsewhere). Their forwarded notifications are checked
+   * by them, not refused.
+   */
+  followedElsewhere(): PaymentGateway[] {
+    const found = new Map(this.installments.followedElsewhere().map((gateway) => [gateway.name, gateway]));
+    for (const record of this.engine.journal.listPayments('unfinished', 10_000)) {
+      if (found.has(record.gateway)) continue;
+      const elsewhere = this.engine.followedElsewhere(record);
+      if (elsewhere && 'gateway' in elsewhere) found.set(record.gateway, elsewhere.gateway);
+    }
+    return [...found.values()];
+  }
+
+  /**
+   * A verified notification from another gateway than the active one (followedElsewhere): a link of
+   * its that the till follows is read now, as the active gateway's are; anything else reads its
+   * running plans (a part charged), bounded alike.
+   */
+  notifiedElsewhere(gateway: GatewayName, transactionId: string | null): HintOutcome | 'ignored' {
+    const record = transactionId
+      ? this.engine.journal.findByTransactionId(transactionId, this.engine.readingOf(gateway))
+      : undefined;
+    if (record && this.watcher.following(record.id)) {
+      const id = record.id;
+      return this.hints.hint(`payment:${id}`, async () => this.watcher.nudge(id));
+    }
+    return this.notifiedPlans(gateway);
+  }
+
+  /**
+   * Settings were saved (a switch, another gateway's keys removed or entered again): what the till
+   * follows of other gateways may have changed. Their running plans and open links say whether they
+   * are followed, and those it can read now are read (watched, for a link).
+   */
+  settingsChanged(): void {
+    this.installments.settingsChanged();
+    this.engine.retellUnfinished();
+    this.recovery.followElsewhere();
   }
 
   close(): void {

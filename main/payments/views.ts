@@ -68,20 +68,27 @@ export function toDisputeView(record: DisputeRecord): DisputeView {
 const reasonWords = (reason: string) => reason.replace(/_/g, ' ');
 
 /**
+ * Why the till does not read a payment and what the shop can do; `settle: false` where the cashier's
+ * word of a dashboard is no way out (an open link of another gateway, read again once its keys are back).
+ */
+export interface Elsewhere {
+  why: string;
+  fix: string;
+  settle?: false;
+}
+
+/**
  * An unfinished payment made on another account than the one the till uses now (the embedded sandbox
  * turned off, or on): the till does not read it — the keys it holds cannot see it, and their "no such
  * payment" is no answer — so nothing is concluded; the cashier is told what to switch back. Nothing
  * can be settled from here (the host refuses it) until it is read on its account — except, on another
  * of the shop's own accounts (`settleElsewhere`), the cashier's word of what its dashboard shows.
  */
-function elsewhereView(
-  record: PaymentRecord,
-  elsewhere: { why: string; fix: string },
-  dispute: DisputeRecord | null,
-): AttentionView {
+function elsewhereView(record: PaymentRecord, elsewhere: Elsewhere, dispute: DisputeRecord | null): AttentionView {
   const earlier = record.attentionSince && record.attentionReason ? ` Before that: ${record.attentionReason}` : '';
   // Another of the shop's own accounts: its key may be rolled, or the account closed, for good.
-  const settle = record.account === 'own' && record.gatewayAccount !== '';
+  // (Not a link of another gateway whose keys the till lacks: entered again, they read it.)
+  const settle = record.account === 'own' && record.gatewayAccount !== '' && elsewhere.settle !== false;
   const wayOut = settle
     ? " If that key was rolled or the account closed, check the payment on that account's dashboard and record here whether it was charged."
     : '';
@@ -127,7 +134,7 @@ export function toAttentionView(
   unsettledRefund: { amount: number } | null = null,
   dispute: DisputeRecord | null = null,
   gatewayLabel = 'gateway',
-  elsewhere: { why: string; fix: string } | null = null,
+  elsewhere: Elsewhere | null = null,
 ): AttentionView | null {
   if (elsewhere) return elsewhereView(record, elsewhere, dispute);
   if (!record.attentionSince && !dispute) return null;

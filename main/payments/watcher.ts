@@ -246,15 +246,22 @@ export class RemoteWatcher {
     }
   }
 
-  /** A payment by link: re-read until paid, failed, aborted or lapsed. */
+  /**
+   * A payment by link: re-read until paid, failed, aborted or lapsed. Also one made with another
+   * gateway before a switch, read only with the keys of its own account (PaymentEngine.gatewayToRead):
+   * the customer may pay it any time, and it must not wait for the till to switch back.
+   */
   private async checkLink(paymentId: string): Promise<boolean> {
     const { journal } = this.engine;
     const record = journal.getPayment(paymentId)!;
     if (!record.transactionId) return false;
-    const gateway = this.engine.gatewayFor(record);
+    // Its keys removed since (Needs attention says so): followed again once they are back.
+    const elsewhere = this.engine.followedElsewhere(record);
+    if (elsewhere && !('gateway' in elsewhere)) return false;
+    const gateway = this.engine.gatewayToRead(record);
     let payment: GatewayPayment;
     try {
-      payment = await this.engine.call((g) => g.retrieve(record.transactionId!), gateway);
+      payment = await this.engine.read((g) => g.retrieve(record.transactionId!), gateway);
     } catch (error) {
       // Answered, but not readably (a status the till does not know): never taken as paid or
       // failed; the cashier is told, and the payment is read again.
@@ -265,6 +272,12 @@ export class RemoteWatcher {
         return true;
       }
       if (!isGatewayError(error) || error.status !== 404) throw error;
+      // Another gateway's: nothing is looked up or concluded from here; recovery does it once the till
+      // is back on that gateway (looking a link up by its key may send its create again).
+      if (!this.engine.actsOn(record)) {
+        this.engine.options.log(`${record.id} not found at ${record.gateway}`, error.message);
+        return false;
+      }
       // Not known under that id: found under its real one, it is followed on; else it needs a person.
       const moved = await this.engine.exclusive(paymentId, () => this.recovery().relocate(record));
       return moved.transactionId !== record.transactionId && moved.status === 'pending';

@@ -1,0 +1,176 @@
+/**
+ * Open links of a gateway the till no longer uses: after a switch in Settings mid-day (PayPlug →
+ * Plural, say), a link made before it is still followed, read only, with the keys of the account it
+ * was made on, so the customer paying it after the switch is recorded paid at once, in the X and the
+ * Z, with no switch back. Without that account's keys, Needs attention says so and what to enter.
+ * Over real HTTP against the sandbox's emulators.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+import { payOrder, pluralTill } from '../support/plural';
+
+describe('a link made before a switch of gateway', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  async function sandboxOn(clock = new ShiftedClock()): Promise<RunningSandbox> {
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    cleanup.push(() => sandbox.close());
+    return sandbox;
+  }
+
+  const switchTo = async (t: TestHost, gateway: 'plural' | 'plutopay' | 'payplug') => {
+    await t.call('settings.update', { gateway });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === gateway, 5_000, gateway);
+  };
+
+  it('PayPlug → Plural: paid after the switch, recorded paid, in the X and the Z with no switch back', async () => {
+    const t = await payplugTill(await sandboxOn());
+    cleanup.push(() => t.close());
+    const link = await t.call('payments.create', {
+      amount: 2500,
+      currency: 'EUR',
+      description: 'Lamp',
+      orderReference: 'LINK-SW1',
+    });
+    expect(link).toMatchObject({ gateway: 'payplug', channel: 'link', status: 'pending' });
+    await switchTo(t, 'plural');
+
+    // The customer pays the PayPlug page on their phone after the till moved to Plural.
+    const paid = await payplug(t, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, {
+      card_number: '4242424242424242',
+    });
+    expect(paid.status).toBe(200);
+    const done = await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 8_000);
+    expect(done).toMatchObject({ gateway: 'payplug', card: { last4: '4242' }, payUrl: null });
+    // Reading PayPlug says nothing of Plural's connection, and the till still uses Plural.
+    expect((await t.call('session.snapshot', {})).gateway?.name).toBe('plural');
+    expect((await t.call('attention.list', {})).some((a) => a.paymentId === link.id)).toBe(false);
+
+    const x = await t.call('reports.x', {});
+    expect(x.totals.find((row) => row.currency === 'EUR')).toMatchObject({
+      approvedCount: 1,
+      approvedAmount: 2500,
+      openCount: 0,
+    });
+    // Nothing of the day is left unfinished: the day closes without an override, the sale in it.
+    const z = await t.call('reports.close', { closedBy: 'Ada' });
+    expect(z.z?.override).toBeNull();
+    expect(z.totals.find((row) => row.currency === 'EUR')).toMatchObject({ approvedCount: 1, openCount: 0 });
+  });
+
+  it('PayPlug → Plural: paid while the till was off, read at the next start with PayPlug’s keys', async () => {
+    const sandbox = await sandboxOn();
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-links-switched-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const before = await payplugTill(sandbox, { dataDir });
+    const link = await before.call('payments.create', { amount: 900, currency: 'EUR', orderReference: 'LINK-SW5' });
+    await switchTo(before, 'plural');
+    await before.close();
+
+    await payplug(before, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, { card_number: '4242424242424242' });
+    const t = await startTestHost({ sandbox, dataDir, tuning: { remotePollMs: 50 } });
+    cleanup.push(() => t.close());
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 8_000);
+    expect((await t.call('session.snapshot', {})).gateway?.name).toBe('plural');
+  });
+
+  it('Plural → PayPlug: an authorisation held on a Plural link after the switch waits for its capture', async () => {
+    const t = await pluralTill({ sandbox: await sandboxOn() });
+    cleanup.push(() => t.close());
+    const link = await t.call('payments.create', {
+      amount: 5000,
+      currency: 'INR',
+      captureMethod: 'manual',
+      orderReference: 'LINK-SW2',
+    });
+    expect(link).toMatchObject({ gateway: 'plural', channel: 'link', status: 'pending' });
+    await switchTo(t, 'payplug');
+    expect((await payOrder(t, link.transactionId!)).status).toBe(200);
+    const held = await t.waitForPayment(link.id, (p) => p.status === 'requires_capture', 8_000);
+    expect(held.gateway).toBe('plural');
+    // Read only: capturing it is still Plural's, with the switch back.
+    expect((await t.fail('payments.capture', { paymentId: link.id })).message).toMatch(/Switch back/);
+  });
+
+  it('reads the link at once on a PayPlug notification while the till uses Plural, checked by PayPlug', async () => {
+    // The watcher's round is made long: only the notification can make the till read the link soon.
+    const sandbox = await sandboxOn();
+    const t = await startTestHost({ sandbox, tuning: { remotePollMs: 600_000 } });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { webhookPort: 0 });
+    const url = await waitFor(async () => (await t.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+    const payplugPath = url.replace(/\/webhooks\/\w+$/, '/webhooks/payplug');
+    await t.call('settings.update', { gateway: 'payplug', payplugNotificationUrl: payplugPath });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const link = await t.call('payments.create', { amount: 4200, currency: 'EUR', orderReference: 'LINK-SW4' });
+    await switchTo(t, 'plural');
+
+    // Still checked by PayPlug's rule: a live notification to a test till is refused.
+    const forged = await fetch(payplugPath, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ object: 'payment', id: link.transactionId, is_live: true }),
+    });
+    expect(forged.status).toBe(400);
+    // The customer pays; PayPlug notifies the till, which reads the link with PayPlug's keys.
+    await payplug(t, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, { card_number: '4242424242424242' });
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 5_000);
+    const log = await t.call('devlog.list', { limit: 500 });
+    expect(log.some((e) => /Notification payment from PayPlug/.test(e.summary))).toBe(true);
+    expect((await t.call('session.snapshot', {})).gateway?.name).toBe('plural');
+  });
+
+  it('says in Needs attention that the link is not followed without its keys, and follows it once they are back', async () => {
+    const sandbox = await sandboxOn();
+    const t = await startTestHost({ sandbox, tuning: { remotePollMs: 50 } });
+    cleanup.push(() => t.close());
+    // The shop's own accounts (here, the sandbox's), each gateway with its own key.
+    await t.call('settings.update', {
+      embeddedSandbox: false,
+      gateway: 'payplug',
+      apiBaseUrl: sandbox.url,
+      secretKey: sandbox.secret_key,
+      payplugApiBaseUrl: sandbox.payplug.url,
+      payplugSecretKey: sandbox.payplug.secret_key,
+    });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const link = await t.call('payments.create', { amount: 1800, currency: 'EUR', orderReference: 'LINK-SW3' });
+    await switchTo(t, 'plutopay');
+    await t.call('settings.update', { payplugSecretKey: '' });
+
+    const item = await waitFor(
+      async () => (await t.call('attention.list', {})).find((a) => a.paymentId === link.id),
+      5_000,
+      'the link in Needs attention',
+    );
+    expect(item.reason).toMatch(
+      /^This link was made with PayPlug on the account at .* and the till no longer holds PayPlug's secret key, so the till does not read it/,
+    );
+    expect(item.advice).toMatch(
+      /^Without switching back to PayPlug, enter the URL .* and the key sk_test_.* for PayPlug again in Settings \(F7\) to follow it/,
+    );
+    // Nothing to record from a dashboard: the key entered again reads it.
+    expect(item.settleElsewhere).toBeUndefined();
+    const x = await t.call('reports.x', {});
+    expect(x.attention.find((a) => a.id === link.id)?.reason).toMatch(/no longer holds PayPlug's secret key/);
+
+    // Paid meanwhile; with the key back the till reads it and records it paid.
+    await payplug(t, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, { card_number: '4242424242424242' });
+    await t.call('settings.update', { payplugSecretKey: sandbox.payplug.secret_key });
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 8_000);
+    await waitFor(
+      async () => !(await t.call('attention.list', {})).some((a) => a.paymentId === link.id),
+      5_000,
+      'the item gone',
+    );
+    expect((await t.call('session.snapshot', {})).gateway?.name).toBe('plutopay');
+  });
+});
