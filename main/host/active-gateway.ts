@@ -5,6 +5,7 @@
  * gateway's cached state (its account, its client) goes with it.
  */
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../common/clock';
 import type { GatewayName, MerchantView } from '../../common/contract';
 import type { SettingsStore } from '../config/settings';
@@ -57,6 +58,8 @@ export class ActiveGateway {
   private current: PaymentGateway | null = null;
   private baseUrls: Partial<Record<GatewayName, string>> = {};
   private accountName: string | null = null;
+  /** The gateways forName built, each with what its settings were (configKey). */
+  private readonly others = new Map<GatewayName, { key: string; gateway: PaymentGateway }>();
   merchant: MerchantView | null = null;
   /** The configuration under way: configurations run one after the other (see configure()). */
   private configuring: Promise<void> = Promise.resolve();
@@ -97,8 +100,15 @@ export class ActiveGateway {
     if (this.options.settings.get().gateway === name) return null;
     const config = this.sandbox ? this.sandboxConfig(this.sandbox, name) : this.accountConfig(name);
     if (!config) return null;
+    // Kept while its settings stay the same: one client (and Plural's one token) for the reads of a
+    // plan or a link made before a switch, not a new one for each read.
+    const same = configKey(config);
+    const kept = this.others.get(name);
+    if (kept?.key === same) return kept.gateway;
     try {
-      return createGateway(config, this.options.http);
+      const gateway = createGateway(config, this.options.http);
+      this.others.set(name, { key: same, gateway });
+      return gateway;
     } catch {
       return null;
     }
@@ -161,6 +171,7 @@ export class ActiveGateway {
       this.sandbox = null;
     }
     const config = this.sandbox ? this.sandboxConfig(this.sandbox) : this.accountConfig();
+    this.others.clear();
     this.baseUrls = this.sandbox
       ? { plutopay: this.sandbox.url, payplug: this.sandbox.payplug.url, plural: this.sandbox.plural.url }
       : {};
@@ -287,4 +298,13 @@ export class ActiveGateway {
       }
     }
   }
+}
+
+/**
+ * What a gateway's settings were when it was built, as a digest (they hold its keys): the same digest,
+ * the same account and keys. Functions (read at each call) and the clock are not part of it.
+ */
+function configKey(config: GatewayConfig): string {
+  const plain = JSON.stringify(config, (field, value: unknown) => (field === 'clock' ? undefined : value));
+  return createHash('sha256').update(plain).digest('hex');
 }

@@ -93,9 +93,20 @@ describe('a link made before a switch of gateway', () => {
     });
     expect(link).toMatchObject({ gateway: 'plural', channel: 'link', status: 'pending' });
     await switchTo(t, 'payplug');
+    // Read a few times with Plural's keys while the customer has not paid yet.
+    const requests = () => t.host.devlog.list(1000).filter((e) => e.kind === 'request');
+    const switched = requests().findIndex((e) => e.summary.includes('/payplug/'));
+    expect(switched).toBeGreaterThanOrEqual(0);
+    const afterSwitch = (path: string) =>
+      requests()
+        .slice(switched)
+        .filter((e) => e.summary.includes(path)).length;
+    await waitFor(() => afterSwitch(`/orders/${link.transactionId}`) >= 3, 5_000, 'the link read three times');
     expect((await payOrder(t, link.transactionId!)).status).toBe(200);
     const held = await t.waitForPayment(link.id, (p) => p.status === 'requires_capture', 8_000);
     expect(held.gateway).toBe('plural');
+    // One Plural client for those reads, and so one token, not a new one for each read.
+    expect(afterSwitch('/auth/v1/token')).toBeLessThanOrEqual(1);
     // Read only: capturing it is still Plural's, with the switch back.
     expect((await t.fail('payments.capture', { paymentId: link.id })).message).toMatch(/Switch back/);
   });
