@@ -92,7 +92,12 @@ describe('a payment settled outside the till since it was last read', () => {
         20_000,
         'the queue worked through',
       );
-      const flagged = await t.waitForPayment(payment.id, (p) => p.attention !== null && p.status === 'succeeded');
+      // The refusal is journaled first, in the gateway's words; the read after it then rewrites the
+      // item (waiting only for an item and the new status raced that read, one run in six).
+      const flagged = await t.waitForPayment(
+        payment.id,
+        (p) => p.status === 'succeeded' && p.attention?.reason.includes('settled outside this till') === true,
+      );
       expect(flagged).toMatchObject({ amountCaptured: 5000, next: ['refund'] });
       expect(flagged.attention?.reason).toBe(
         "The queued cancel was refused when it was sent. Not canceled: PlutoPay shows this payment succeeded already ($50.00 captured), settled outside this till (on PlutoPay's dashboard, or by another till). It now shows here as PlutoPay has it. Refund it if the money should go back.",
