@@ -572,7 +572,9 @@ describe('Needs attention: a create the gateway never confirmed', () => {
     const id = within(item).getByRole('textbox', { name: "Its id on the gateway's dashboard" }) as HTMLInputElement;
     await waitFor(() => expect(document.activeElement).toBe(id));
     expect(id.value).toBe('pay_other');
-    expect(within(item).getByText('not this payment: it is for €9.99, not €22.22')).toBeTruthy();
+    expect(
+      within(item).getByText("The gateway's payment id is not this payment: it is for €9.99, not €22.22."),
+    ).toBeTruthy();
     expect(within(item).getByText(message)).toBeTruthy();
   });
 

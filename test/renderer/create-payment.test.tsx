@@ -439,7 +439,7 @@ describe('Create payment screen', () => {
     const { user } = await renderApp(bridge);
     await user.type(amountInput(), '100');
     await user.type(screen.getByLabelText('Receipt email (optional)'), 'a@b.co{Enter}');
-    expect(await screen.findByText('not an email address')).toBeTruthy();
+    expect(await screen.findByText('The receipt email is not an email address.')).toBeTruthy();
     expect(screen.getByLabelText('Receipt email (optional)').getAttribute('aria-invalid')).toBe('true');
     expect((await findShownAlert()).textContent).toMatch(/Not charged/);
   });

@@ -139,7 +139,7 @@ describe('Readers screen', () => {
     );
     const { user } = await renderApp(bridge, { screen: 'readers' });
     await user.type(screen.getByLabelText('Registration code'), 'nope{Enter}');
-    expect(await screen.findByText('no reader has this registration code')).toBeTruthy();
+    expect(await screen.findByText('No reader has this registration code.')).toBeTruthy();
     expect(screen.getByLabelText('Registration code').getAttribute('aria-invalid')).toBe('true');
   });
 
@@ -285,7 +285,7 @@ describe('Readers screen', () => {
     const counter = () => screen.getByRole('article', { name: /Counter 1/ });
     await user.click(within(counter()).getByRole('button', { name: 'Rename' }));
     await user.type(within(counter()).getByLabelText('New name'), ' 2{Enter}');
-    expect(await within(counter()).findByText('at most 60 characters')).toBeTruthy();
+    expect(await within(counter()).findByText('Label: at most 60 characters.')).toBeTruthy();
     const name = within(counter()).getByLabelText('New name') as HTMLInputElement;
     expect(name.value).toBe('Counter 1 2');
     expect(name.getAttribute('aria-invalid')).toBe('true');

@@ -234,7 +234,7 @@ describe('Settings screen', () => {
     );
     const { user } = await renderApp(bridge, { screen: 'settings' });
     await user.type(screen.getByLabelText('Secret key'), 'pk_wrong{Enter}');
-    expect(await screen.findByText('secret key must start with sk_test_ or sk_live_')).toBeTruthy();
+    expect(await screen.findByText('Secret key must start with sk_test_ or sk_live_.')).toBeTruthy();
     expect(screen.getByLabelText('Secret key').getAttribute('aria-invalid')).toBe('true');
     expect(shownAlert().textContent).toMatch(/Not saved/);
     expect(screen.getByText('TEST MODE')).toBeTruthy();
@@ -258,16 +258,19 @@ describe('Settings screen', () => {
       makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
     );
     const issues = {
-      payplugSecretKey: 'PayPlug secret key must start with sk_test_ or sk_live_',
-      payplugApiBaseUrl: 'https required in live mode',
-      payplugNotificationUrl: 'not a URL',
-    };
-    for (const [path, message] of Object.entries(issues)) {
+      payplugSecretKey: [
+        'PayPlug secret key must start with sk_test_ or sk_live_',
+        'PayPlug secret key must start with sk_test_ or sk_live_.',
+      ],
+      payplugApiBaseUrl: ['https required in live mode', 'PayPlug API URL: https required in live mode.'],
+      payplugNotificationUrl: ['not a URL', 'The notification URL is not a URL.'],
+    } as const;
+    for (const [path, [message, shown]] of Object.entries(issues)) {
       bridge.on('settings.update', () => fail('validation', `${path}: ${message}`, { issues: [{ path, message }] }));
       const { user, unmount } = await renderApp(bridge, { screen: 'settings' });
       await user.type(screen.getByLabelText('PayPlug secret key'), 'pk_test_abcdef123456');
       await user.click(screen.getByRole('button', { name: 'Save settings' }));
-      expect(await screen.findByText(message)).toBeTruthy();
+      expect(await screen.findByText(shown)).toBeTruthy();
       expect(shownAlert().textContent).toBe('Not saved. Check the highlighted fields.');
       unmount();
     }

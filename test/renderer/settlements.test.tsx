@@ -550,7 +550,7 @@ describe('Transactions → Settlements', () => {
     await user.click(within(item(/Food court/)).getByRole('button', { name: 'Release part…' }));
     await user.keyboard('15000{Enter}');
     await user.click(screen.getByRole('button', { name: 'Yes, release' }));
-    expect(await screen.findByText(rule)).toBeTruthy();
+    expect(await screen.findByText(`Amount: ${rule}.`)).toBeTruthy();
     expect(document.activeElement).toBe(screen.getByLabelText('Amount to release to 1324'));
   });
 

@@ -239,7 +239,7 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
     await user.keyboard('m1');
     await user.click(charge());
-    expect(await screen.findByText('each share is at least ₹1.00 with Plural')).toBeTruthy();
+    expect(await screen.findByText('Amount: each share is at least ₹1.00 with Plural.')).toBeTruthy();
     expect(field('Share 1 amount').getAttribute('aria-describedby')).toMatch(/amount-error/);
   });
 });

@@ -685,7 +685,7 @@ describe('Transactions screen', () => {
       const { user, store } = await renderApp(bridge, { screen: 'transactions' });
       store.getState().openTransaction(TX_ID);
       await user.click(await screen.findByRole('button', { name: 'Refund' }));
-      expect(await screen.findByText('more than what is left to refund')).toBeTruthy();
+      expect(await screen.findByText('Amount: more than what is left to refund.')).toBeTruthy();
       expect(shownAlert().textContent).toMatch(/Not refunded/);
     });
 

@@ -1,6 +1,16 @@
 import type { CommandError } from '../../../common/contract';
-import { adviceFor, surelyNotDone } from '../lib/errors';
+import { adviceFor, fieldSentence, surelyNotDone } from '../lib/errors';
 import { LiveRegion } from './LiveRegion';
+
+/** A validation message that only lists its issues in the schema's words ("receiptEmail: not an email address"). */
+function inSchemaWords(error: CommandError): boolean {
+  const issues = error.issues ?? [];
+  return (
+    error.code === 'validation' &&
+    issues.length > 0 &&
+    error.message === issues.map((i) => `${i.path}: ${i.message}`).join('; ')
+  );
+}
 
 /**
  * A command's error: what happened (the host's message) and what the cashier can do. Field issues
@@ -27,7 +37,13 @@ export function ErrorBox({
   return (
     <LiveRegion alert heardOnOpen as="div" className="error-box">
       {title && surelyNotDone(error) ? <strong>{title} </strong> : null}
-      <span>{onlyFieldIssues ? 'Check the highlighted fields.' : error.message}</span>
+      <span>
+        {onlyFieldIssues
+          ? 'Check the highlighted fields.'
+          : inSchemaWords(error)
+            ? otherIssues.map((i) => fieldSentence(i.path, i.message)).join(' ')
+            : error.message}
+      </span>
       {advice ? <span> {advice}</span> : null}
     </LiveRegion>
   );

@@ -6,7 +6,7 @@ import { usePos } from '../store/context';
 import { draftCurrency, splitRemainder } from '../store/selectors';
 import type { DraftSplit } from '../store/types';
 import { money } from '../lib/format';
-import { issueFor } from '../lib/errors';
+import { fieldSentence, issueFor } from '../lib/errors';
 import { minorFromTyped } from './AmountInput';
 
 /** Insert (or Alt+N) adds a share below the current one; Ctrl+Delete removes the current one. */
@@ -85,7 +85,8 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
   };
 
   const held = rows.filter((row) => row.onHold).length;
-  const sumError = error?.issues?.find((issue) => issue.path === 'splits')?.message ?? null;
+  const sumIssue = error?.issues?.find((issue) => issue.path === 'splits');
+  const sumError = sumIssue ? fieldSentence(sumIssue.path, sumIssue.message) : null;
   const remainderText =
     rows.length === 0
       ? 'Not split: the whole payment is settled to this account.'

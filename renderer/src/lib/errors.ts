@@ -1,9 +1,101 @@
 import type { CommandError } from '../../../common/contract';
+import { sentence } from './format';
 
-/** The host's message for one field ("amount", "orderReference", …), if it named that field. */
+/** The host's message for one field ("amount", "orderReference", …), if it named that field, as a sentence. */
 export function issueFor(error: CommandError | null | undefined, path: string): string | null {
   const issue = error?.issues?.find((i) => i.path === path || i.path.startsWith(`${path}.`));
-  return issue ? issue.message : null;
+  return issue ? fieldSentence(issue.path, issue.message) : null;
+}
+
+/** What the cashier calls a field the host names by its command path (its last part: `splits.0.amount`). */
+const FIELD_NAMES: Readonly<Record<string, string>> = {
+  email: 'The email address',
+  receiptEmail: 'The receipt email',
+  'customer.email': "The customer's email",
+  'customer.firstName': "The customer's first name",
+  'customer.lastName': "The customer's last name",
+  customerId: 'The customer id',
+  orderReference: 'The order reference',
+  savedCardId: 'The saved card',
+  count: 'The number of installments',
+  apiBaseUrl: 'The API URL',
+  payplugApiBaseUrl: 'The PayPlug API URL',
+  payplugNotificationUrl: 'The notification URL',
+  pluralApiBaseUrl: 'The Plural API URL',
+  pluralClientId: 'The client id',
+  pluralClientSecret: 'The client secret',
+  pluralSignatureKey: 'The signature key',
+  payplugSecretKey: 'The PayPlug secret key',
+  autoPresentDelayMs: 'The auto-present delay',
+  webhookSecret: 'The webhook signing secret',
+  receiptPrinterPort: "The printer's serial port",
+  shopAddress: "The shop's address",
+  receiptFooter: 'The receipt footer',
+  tipPresets: 'The tip presets',
+  merchantId: 'The merchant id',
+  gatewayPaymentId: "The gateway's payment id",
+};
+
+/** "The order reference", "The webhook port": the field's name as the start of a sentence. */
+function fieldName(path: string): string {
+  const named = FIELD_NAMES[path];
+  if (named) return named;
+  const last =
+    path
+      .split('.')
+      .filter((part) => !/^\d+$/.test(part))
+      .pop() ?? path;
+  if (FIELD_NAMES[last]) return FIELD_NAMES[last];
+  if (last === '(input)') return 'The form';
+  const words = last
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .replace(/\burl\b/g, 'URL')
+    .replace(/\bapi\b/g, 'API');
+  return `The ${words}`;
+}
+
+/**
+ * A field's issue as a sentence the cashier understands, naming the field: the host validates in the
+ * schema's words ("not an email address", "order reference: 1–64 letters…", zod's "Too big: expected
+ * string to have <=500 characters"). The one home of that wording for every screen's fields; a
+ * message the screen wrote itself (already a sentence) is kept as it is.
+ */
+export function fieldSentence(path: string, message: string): string {
+  const text = message.trim();
+  if (!/^[a-z]/.test(text) && /[.!?…]$/.test(text) && !/^(Too (big|small)|Invalid)\b/.test(text)) return text;
+  const name = fieldName(path);
+  const bare = name.replace(/^The /, '');
+  const capital = bare.charAt(0).toUpperCase() + bare.slice(1);
+  const named = text.toLowerCase().includes(bare.replace(/^customer's /i, '').toLowerCase());
+  let said: string;
+  let match: RegExpExecArray | null;
+  if ((match = /^Too big: expected \w+ to have <=?(\d+) (characters|items)/.exec(text))) {
+    said = `${capital}: at most ${match[1]} ${match[2] === 'items' ? 'entries' : 'characters'}`;
+  } else if (/^Too small: expected \w+ to have >=?1 (characters|items)/.test(text)) {
+    said = `${name} is needed`;
+  } else if ((match = /^Too small: expected \w+ to have >=?(\d+) (characters|items)/.exec(text))) {
+    said = `${capital}: at least ${match[1]} ${match[2] === 'items' ? 'entries' : 'characters'}`;
+  } else if ((match = /^Too big: expected number to be <(=?)(\d+)/.exec(text))) {
+    said = `${capital}: ${match[1] ? 'at most' : 'less than'} ${match[2]}`;
+  } else if ((match = /^Too small: expected number to be >(=?)(\d+)/.exec(text))) {
+    said = `${capital}: ${match[1] ? 'at least' : 'more than'} ${match[2]}`;
+  } else if (/^Invalid input: expected \w+, received undefined/.test(text)) {
+    said = `${name} is needed`;
+  } else if (/^Invalid (option|input)/.test(text)) {
+    said = `${name} is not one the till accepts`;
+  } else if (named && !/^not /.test(text)) {
+    // The message names the field itself ("secret key must start with sk_test_ or sk_live_").
+    said = `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
+  } else if (/^not /.test(text)) {
+    said = `${name} is ${text}`;
+  } else if ((match = /^([a-z]+(?: [a-z]+){0,2}): (.+)$/s.exec(text))) {
+    // The schema named the field itself ("order reference: 1–64 letters, digits or . _ : # / -").
+    said = `${match[1]!.charAt(0).toUpperCase()}${match[1]!.slice(1)}: ${match[2]}`;
+  } else {
+    said = `${capital}: ${text}`;
+  }
+  return sentence(said);
 }
 
 /**

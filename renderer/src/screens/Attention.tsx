@@ -19,6 +19,7 @@ import { RadioGroup } from '../components/RadioGroup';
 import { usePos } from '../store/context';
 import { shopTimeZone } from '../store/selectors';
 import { money, timeAgo } from '../lib/format';
+import { issueFor } from '../lib/errors';
 import { useBackToOpener, useFocusOnMount, useNow } from '../lib/hooks';
 import { paymentStatusLabel, statusLabel } from '../lib/labels';
 
@@ -136,8 +137,7 @@ function CreateSettlementForm({
     by: `settle-${paymentId}-by`,
     reason: `settle-${paymentId}-reason`,
   };
-  const fieldError = (path: string) =>
-    missing[path] ?? error?.issues?.find((issue) => issue.path === path)?.message ?? null;
+  const fieldError = (path: string) => missing[path] ?? issueFor(error, path);
   const submit = () => {
     const empty: Record<string, string> = {};
     if (made && gatewayId.trim() === '')
