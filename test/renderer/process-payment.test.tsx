@@ -880,6 +880,22 @@ describe('Process payment: an installment plan', () => {
     ).toBe(true);
   });
 
+  it('shows the schedule\'s dates as the app writes dates, not as "2026-11-30"', async () => {
+    // Found in a cashier-day hunt: the schedule alone wrote its dates ISO-style.
+    const bridge = new FakeBridge(onPayPlug());
+    const rendered = await renderApp(bridge);
+    act(() => {
+      rendered.store.getState().showPlan(plan);
+      rendered.store.getState().setScreen('process');
+    });
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    const dates = within(screen.getByRole('table'))
+      .getAllByRole('row')
+      .slice(1)
+      .map((row) => row.firstElementChild?.textContent);
+    expect(dates).toEqual(['30 Nov 2026', '30 Dec 2026', '30 Jan 2027']);
+  });
+
   it('after a reload, F2 shows the plan of an unpaid first part, not the part as a lone link', async () => {
     // Found by using the app: reloaded mid-plan, F2 showed the first part as a lone link with
     // Cancel payment (Esc), and another QR than the plan's; Esc ended the whole plan, unconfirmed.

@@ -27,6 +27,7 @@ export function timeAgo(iso: string | null, now: number): string {
 }
 
 const STYLES = {
+  date: { dateStyle: 'medium' },
   dateTime: { dateStyle: 'medium', timeStyle: 'short' },
   dateTimeSeconds: { dateStyle: 'medium', timeStyle: 'medium' },
   clock: { hour: '2-digit', minute: '2-digit', second: '2-digit' },
@@ -59,6 +60,15 @@ export function dateTime(iso: string | null, timeZone: string | null): string {
   if (!iso) return '—';
   const at = Date.parse(iso);
   return Number.isNaN(at) ? iso : formatIn('dateTime', timeZone).format(at);
+}
+
+/**
+ * A calendar date with no time or zone ("2026-12-01": an installment's due date) as the app writes
+ * dates: "1 Dec 2026". Read and written in UTC, so no zone moves it to the day before.
+ */
+export function calendarDate(date: string): string {
+  const at = /^\d{4}-\d{2}-\d{2}$/.test(date) ? Date.parse(`${date}T00:00:00Z`) : Number.NaN;
+  return Number.isNaN(at) ? date : formatIn('date', 'UTC').format(at);
 }
 
 /**

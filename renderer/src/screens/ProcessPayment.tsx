@@ -25,7 +25,7 @@ import {
   OPEN_STATUSES,
   pairedReaders,
 } from '../store/selectors';
-import { money } from '../lib/format';
+import { calendarDate, money } from '../lib/format';
 import {
   capturedInPart,
   paymentStateText,
@@ -654,7 +654,9 @@ function PlanPanel() {
         <tbody>
           {plan.schedule.map((entry, index) => (
             <tr key={`${entry.date}-${index}`}>
-              <td>{entry.date}</td>
+              <td>
+                <time dateTime={entry.date}>{calendarDate(entry.date)}</time>
+              </td>
               <td className="num">{money(entry.amount, plan.currency)}</td>
               <td>{INSTALLMENT_STATE_LABELS[entry.state]}</td>
             </tr>
