@@ -896,6 +896,48 @@ describe('Process payment: an installment plan', () => {
     expect(dates).toEqual(['30 Nov 2026', '30 Dec 2026', '30 Jan 2027']);
   });
 
+  it('offers New payment (F1) once the first part is paid or the plan ended, not while the customer pays', async () => {
+    // Found in a cashier-day hunt: every other finished payment offers the next sale; a plan did not.
+    const bridge = new FakeBridge(onPayPlug());
+    bridge.on('installments.abort', () =>
+      ok({
+        ...plan,
+        status: 'aborted',
+        payUrl: null,
+        payUrlExpiresAt: null,
+        schedule: [plan.schedule[0]!, ...plan.schedule.slice(1).map((e) => ({ ...e, state: 'canceled' as const }))],
+      }),
+    );
+    const rendered = await renderApp(bridge);
+    act(() => {
+      rendered.store.getState().showPlan(plan);
+      rendered.store.getState().setScreen('process');
+    });
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    expect(screen.queryByRole('button', { name: 'New payment (F1)' })).toBeNull();
+    // The first part paid: the rest is charged on its dates, the counter is free.
+    act(() =>
+      bridge.push({
+        seq: 6,
+        type: 'plan',
+        plan: {
+          ...plan,
+          payUrl: null,
+          payUrlExpiresAt: null,
+          schedule: [{ ...plan.schedule[0]!, paid: true, state: 'paid' }, ...plan.schedule.slice(1)],
+        },
+      }),
+    );
+    expect(screen.getByRole('button', { name: 'New payment (F1)' })).toBeTruthy();
+    expect(screen.getByRole('button', { name: 'Abort plan' })).toBeTruthy();
+    // Aborted: New payment (F1) is still there, and goes to Create payment.
+    await rendered.user.click(screen.getByRole('button', { name: 'Abort plan' }));
+    await rendered.user.click(screen.getByRole('button', { name: 'Yes, abort the plan' }));
+    await waitFor(() => expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull());
+    await rendered.user.click(screen.getByRole('button', { name: 'New payment (F1)' }));
+    expect(rendered.store.getState().ui.screen).toBe('create');
+  });
+
   it('after a reload, F2 shows the plan of an unpaid first part, not the part as a lone link', async () => {
     // Found by using the app: reloaded mid-plan, F2 showed the first part as a lone link with
     // Cancel payment (Esc), and another QR than the plan's; Esc ended the whole plan, unconfirmed.

@@ -545,6 +545,7 @@ function PlanPanel() {
   const here = !elsewhere && followed;
   const run = usePos((s) => s.run);
   const showPlan = usePos((s) => s.showPlan);
+  const setScreen = usePos((s) => s.setScreen);
   const busy = usePos((s) => s.busy[`plan:${plan.id}`] === true);
   const [error, setError] = useState<CommandError | null>(null);
   const [asked, setAsked] = useState<string | null>(null);
@@ -573,10 +574,19 @@ function PlanPanel() {
   const firstPaid = plan.schedule[0]?.paid ?? false;
   const left = plan.schedule.filter((entry) => !entry.paid && entry.state !== 'canceled').length;
   const warningId = `plan-${plan.id}-abort-warning`;
+  const abortable = plan.status === 'active' && followed;
+  // Once the customer has paid the first part (the rest is charged on its dates) or the plan ended,
+  // the counter is free: the next sale starts here, as after any payment done.
+  const counterFree = firstPaid || plan.status !== 'active';
+  const newPayment = counterFree ? (
+    <button type="button" data-autofocus={abortable ? undefined : ''} onClick={() => setScreen('create')}>
+      New payment (F1)
+    </button>
+  ) : null;
   const abortButton =
-    plan.status === 'active' && followed ? (
+    abortable || newPayment ? (
       <div className="actions">
-        {confirming !== null ? (
+        {!abortable ? null : confirming !== null ? (
           <>
             <p id={warningId} className="notice" role="note">
               {`Aborting stops the ${left === 1 ? 'installment' : `${left} installments`} not paid yet: the customer is not charged for ${left === 1 ? 'it' : 'them'}. It cannot be undone.`}
@@ -603,6 +613,7 @@ function PlanPanel() {
             Abort plan
           </button>
         )}
+        {confirming === null ? newPayment : null}
       </div>
     ) : null;
   return (
