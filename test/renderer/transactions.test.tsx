@@ -329,6 +329,51 @@ describe('Transactions screen', () => {
     );
   });
 
+  it('a plan opened from Transactions goes back there with Esc, the focus on its button', async () => {
+    // Found in a cashier-day hunt: every other detail view goes back with Esc; a plan's did not.
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    bridge.on('transactions.list', () => ok(pageOf([], 1, 1)));
+    bridge.on('installments.list', () =>
+      ok([
+        {
+          id: 'ipl_back000001',
+          gateway: 'payplug' as const,
+          gatewayPlanId: 'inst_1',
+          orderReference: 'ORD-BACK',
+          amount: 9000,
+          currency: 'EUR',
+          status: 'completed' as const,
+          schedule: [],
+          customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+          payUrl: null,
+          payUrlExpiresAt: null,
+          failure: null,
+          notFollowed: null,
+          createdAt: new Date().toISOString(),
+        },
+      ]),
+    );
+    const { store, user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(await screen.findByRole('button', { name: /Grace Hopper, order ORD-BACK/ }));
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    expect(screen.getByRole('button', { name: 'Back to transactions' }).getAttribute('aria-keyshortcuts')).toBe(
+      'Escape',
+    );
+    await user.keyboard('{Escape}');
+    expect(store.getState().ui.screen).toBe('transactions');
+    const button = await screen.findByRole('button', { name: /Grace Hopper, order ORD-BACK/ });
+    await waitFor(() => expect(document.activeElement).toBe(button));
+    // Shown again otherwise (F2 later): no way back to a list it was not opened from.
+    act(() => {
+      store.getState().showPlan(store.getState().ui.selectedPlan);
+      store.getState().setScreen('process');
+    });
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    expect(screen.queryByRole('button', { name: 'Back to transactions' })).toBeNull();
+  });
+
   it('says a link nobody paid before it lapsed expired, not a bare "Failed"', async () => {
     const bridge = new FakeBridge();
     bridge.on('transactions.list', () =>

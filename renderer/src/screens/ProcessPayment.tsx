@@ -546,6 +546,11 @@ function PlanPanel() {
   const run = usePos((s) => s.run);
   const showPlan = usePos((s) => s.showPlan);
   const setScreen = usePos((s) => s.setScreen);
+  const fromTransactions = usePos((s) => s.ui.planFromTransactions);
+  const backFromPlan = usePos((s) => s.backFromPlan);
+  // Opened from Transactions: Esc goes back there, as from a payment's details (a confirmation open
+  // takes its own Esc first).
+  useKey('Escape', backFromPlan, fromTransactions);
   const busy = usePos((s) => s.busy[`plan:${plan.id}`] === true);
   const [error, setError] = useState<CommandError | null>(null);
   const [asked, setAsked] = useState<string | null>(null);
@@ -626,6 +631,13 @@ function PlanPanel() {
         {plan.customer.lastName}: {planStatusText(plan.status)}
         {plan.failure ? ` (${plan.failure})` : ''}
       </p>
+      {fromTransactions ? (
+        <div className="actions">
+          <button type="button" onClick={backFromPlan} aria-keyshortcuts="Escape">
+            Back to transactions
+          </button>
+        </div>
+      ) : null}
       <LiveRegion className="notice">{said}</LiveRegion>
       <ErrorBox error={error} />
       {plan.notFollowed ? (

@@ -718,16 +718,27 @@ function InstallmentPlans() {
   const run = usePos((s) => s.run);
   const showPlan = usePos((s) => s.showPlan);
   const setScreen = usePos((s) => s.setScreen);
+  const returnTo = usePos((s) => s.ui.planReturnTo);
+  const returnedToPlan = usePos((s) => s.returnedToPlan);
   const [plans, setPlans] = useState<InstallmentPlanView[]>([]);
+  const [loaded, setLoaded] = useState(false);
   useEffect(() => {
     let current = true;
     void run('installments.list', {}).then((result) => {
-      if (current && result.ok) setPlans(result.value);
+      if (!current) return;
+      if (result.ok) setPlans(result.value);
+      setLoaded(true);
     });
     return () => {
       current = false;
     };
   }, [run]);
+  // Back from a plan's panel (Esc): the focus goes to the plan's button, as back from a payment's details.
+  useEffect(() => {
+    if (!returnTo || !loaded) return;
+    [...document.querySelectorAll<HTMLElement>('[data-plan-for]')].find((b) => b.dataset.planFor === returnTo)?.focus();
+    returnedToPlan();
+  }, [returnTo, loaded, returnedToPlan]);
   if (plans.length === 0) return null;
   return (
     <section aria-labelledby="plans-title">
@@ -737,8 +748,9 @@ function InstallmentPlans() {
           <li key={plan.id}>
             <button
               type="button"
+              data-plan-for={plan.id}
               onClick={() => {
-                showPlan(plan);
+                showPlan(plan, true);
                 setScreen('process');
               }}
             >

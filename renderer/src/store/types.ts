@@ -204,6 +204,10 @@ export interface UiState {
   txReturnTo: string | null;
   /** An installment plan shown on the Process screen (its first part's QR, its schedule). */
   selectedPlan: InstallmentPlanView | null;
+  /** The shown plan was opened from Transactions' list of plans: Esc goes back there. */
+  planFromTransactions: boolean;
+  /** The plan whose panel was left with Esc: Transactions puts the focus back on its button. */
+  planReturnTo: string | null;
   txTab: TxTab;
   /** The document to print from the screen (the print area's markup), with a counter to print again. */
   printJob: { html: string; title: string; n: number } | null;
@@ -267,7 +271,12 @@ export interface UiSlice {
   openTransaction(transactionId: string | null): void;
   /** The list has put the focus back on the row that was open (or it is no longer listed). */
   returnedToTransaction(): void;
-  showPlan(plan: InstallmentPlanView | null): void;
+  /** Shows a plan on Process payment; `fromTransactions` when opened from Transactions' plans (Esc goes back). */
+  showPlan(plan: InstallmentPlanView | null, fromTransactions?: boolean): void;
+  /** Esc on a plan opened from Transactions: back to its list, the focus on the plan's button. */
+  backFromPlan(): void;
+  /** Transactions has put the focus back on the plan that was open (or it is no longer listed). */
+  returnedToPlan(): void;
   setTxTab(tab: TxTab): void;
   /** Prints markup (a receipt, a report) with the browser's print dialog. */
   printHtml(title: string, html: string): void;

@@ -177,6 +177,8 @@ export const createUiSlice =
       txSelectedId: null,
       txReturnTo: null,
       selectedPlan: null,
+      planFromTransactions: false,
+      planReturnTo: null,
       txTab: 'list',
       printJob: null,
     },
@@ -259,10 +261,33 @@ export const createUiSlice =
     refocus() {
       set((state) => ({ ui: { ...state.ui, focusSeq: state.ui.focusSeq + 1 } }));
     },
-    showPlan(plan) {
+    showPlan(plan, fromTransactions) {
       set((state) => ({
-        ui: { ...state.ui, selectedPlan: plan, selectedPaymentId: plan ? null : state.ui.selectedPaymentId },
+        ui: {
+          ...state.ui,
+          selectedPlan: plan,
+          selectedPaymentId: plan ? null : state.ui.selectedPaymentId,
+          // The same plan shown again (its news, an abort's answer) keeps where it was opened from.
+          planFromTransactions:
+            fromTransactions ??
+            (plan !== null && state.ui.selectedPlan?.id === plan.id && state.ui.planFromTransactions),
+        },
       }));
+    },
+    backFromPlan() {
+      set((state) => ({
+        ui: {
+          ...state.ui,
+          screen: 'transactions',
+          txSelectedId: null,
+          txTab: 'list',
+          planFromTransactions: false,
+          planReturnTo: state.ui.selectedPlan?.id ?? null,
+        },
+      }));
+    },
+    returnedToPlan() {
+      set((state) => (state.ui.planReturnTo === null ? state : { ui: { ...state.ui, planReturnTo: null } }));
     },
     chooseReader(readerId) {
       if (readerId) remember(prefs, LAST_READER_KEY, readerId);
