@@ -57,6 +57,7 @@ import {
   installmentLabel,
   PAY_BY_LINK,
   SAVED_CARD,
+  shownCardBrands,
 } from '../reports';
 import {
   installmentPart,
@@ -827,7 +828,7 @@ export class CounterReports {
       paymentCount: report.paymentCount,
       totals: report.totals.map(totalsView),
       byReader: report.byReader.map((g) => ({ key: g.key, ...totalsView(g) })),
-      byCardBrand: report.byCardBrand.map((g) => ({ key: g.key, ...totalsView(g) })),
+      byCardBrand: shownCardBrands(report.byCardBrand).map((g) => ({ key: g.key, ...totalsView(g) })),
       // A Z closed before it was kept has none: null, and the screen says so.
       byMover: report.byMover?.map((g) => ({ key: g.key, ...totalsView(g) })) ?? null,
       // Absent from a day without split payments, and from a Z closed before it was kept.

@@ -8,9 +8,8 @@ import { escposLines } from '../receipts/escpos';
 import { htmlDocument } from '../receipts/html';
 import type { MoneyText, PrintLine, ReceiptWidth } from '../receipts/layout';
 import { layout, toPlainText } from '../receipts/layout';
-import { brandLabel } from '../receipts/model';
 import { TEST_MODE_MARK, TEST_MODE_SHOP_BANK_MARK } from '../receipts/types';
-import { NO_KEY } from './report';
+import { shownCardBrands } from './report';
 import type {
   DayReport,
   GroupTotals,
@@ -218,7 +217,7 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
   // Old Zs, closed before it was kept, have none: printed without it.
   lines.push(...groupLines('BY WHO MOVED THE MONEY', report.byMover ?? [], (key) => key));
   lines.push(...groupLines('BY READER', report.byReader, (key) => key));
-  lines.push(...groupLines('BY CARD BRAND', report.byCardBrand, (key) => (key === NO_KEY ? key : brandLabel(key))));
+  lines.push(...groupLines('BY CARD BRAND', shownCardBrands(report.byCardBrand), (key) => key));
   // A day without split payments, and a Z closed before it was kept, have none: printed without it.
   lines.push(...splitLines(report.splitSettlement ?? []));
 

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { PaymentStatus } from '../../common/contract';
 import { inWindow } from './day';
 import { fundShares, wholeShare } from './split-funding';
+import { brandLabel } from '../receipts/model';
 import type {
   AttentionItem,
   AttentionOverride,
@@ -64,6 +65,8 @@ const IN_FLIGHT_WORDS: Partial<Record<PaymentStatus, string>> = {
 };
 
 export const NO_KEY = '(none)';
+/** "By card brand" for payments with no card brand: paid by link, UPI, a bank transfer, or not paid. */
+export const NO_CARD_BRAND = 'No card (link, bank…)';
 /** "By reader" for a payment no reader took: the customer paid by link, or a saved card was charged. */
 export const PAY_BY_LINK = 'Pay by link';
 export const SAVED_CARD = 'Saved card (no reader)';
@@ -191,6 +194,27 @@ function entriesAsCounted(
 
 function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * "By card brand" as shown and printed: each brand by its name ("Visa", not "visa"), payments with
+ * none as NO_CARD_BRAND, and no row whose every figure is zero (declined or canceled payments only:
+ * found in a cashier-day hunt, "(none)" rows of zeros). The report keeps every group, so its
+ * breakdowns still add up; a Z stored before keeps them too, and shows the same.
+ */
+export function shownCardBrands<G extends ReportTotals & { readonly key: string }>(groups: readonly G[]): G[] {
+  return groups
+    .filter(
+      (g) =>
+        g.approvedCount !== 0 ||
+        g.approvedAmount !== 0 ||
+        g.captured !== 0 ||
+        g.pendingCapture !== 0 ||
+        g.refunded !== 0 ||
+        g.tips !== 0 ||
+        g.net !== 0,
+    )
+    .map((g) => ({ ...g, key: g.key === NO_KEY ? NO_CARD_BRAND : brandLabel(g.key) }));
 }
 
 /** Totals per group (a reader, a card brand, who moved the money) then currency, sorted by key. */

@@ -148,6 +148,37 @@ describe('X report', () => {
     }
   });
 
+  it('prints by card brand without rows of zeros, naming payments with no card plainly', () => {
+    // Found in a cashier-day hunt: "(none)" rows of zeros (declined links), under BY CARD BRAND.
+    const byLink = xReport({
+      payments: [
+        payment({ cardBrand: null, status: 'failed', captured: 0 }),
+        payment({ cardBrand: null, amount: 2500, captured: 2500 }),
+        payment({ cardBrand: 'visa' }),
+      ],
+      refunds: [],
+      captures: [],
+      window: WINDOW,
+      generatedAt: CLOSED_AT,
+      testMode: false,
+    });
+    const text = reportText(byLink, 42);
+    const brands = text.slice(text.indexOf('BY CARD BRAND'));
+    expect(brands).not.toContain('(none)');
+    expect(brands).toContain('No card (link, bank…) · EUR');
+    expect(brands).toContain('VISA · EUR');
+    const declinedOnly = xReport({
+      payments: [payment({ cardBrand: null, status: 'failed', captured: 0 }), payment({ cardBrand: 'visa' })],
+      refunds: [],
+      captures: [],
+      window: WINDOW,
+      generatedAt: CLOSED_AT,
+      testMode: false,
+    });
+    const shown = reportText(declinedOnly, 42);
+    expect(shown.slice(shown.indexOf('BY CARD BRAND'))).not.toMatch(/No card|\(none\)/);
+  });
+
   it('breaks down by who moved the money: each gateway, and the shop’s bank terminals apart', () => {
     // Found in review: the shop's bank's money was summed with the gateway's, separable only by reader.
     const earlier = payment({
