@@ -61,6 +61,9 @@ export function isPluralUat(url: string): boolean {
 }
 
 /** What a gateway can do; the UI asks these, never the gateway's name. */
+/** What a gateway's own transaction search finds besides an order or transaction reference. */
+export type TransactionSearchField = 'description' | 'email' | 'cardLast4';
+
 export interface GatewayCapabilities {
   /** Card present on a reader this app hosts, fed through the gateway's reader link. */
   readerLink: boolean;
@@ -99,6 +102,12 @@ export interface GatewayCapabilities {
    * else only the till's journal answers one. Either way the till adds its order-reference matches.
    */
   transactionSearch: boolean;
+  /**
+   * What the gateway's search finds besides references (none where only the journal answers), so the
+   * Transactions screen says what a search finds: PlutoPay descriptions and receipt emails, PayPlug
+   * those and a card's last four digits.
+   */
+  transactionSearchFinds: readonly TransactionSearchField[];
   /**
    * The gateway's list filters pay-by-link payments (method "link"); else the till lists the links
    * it made from its journal (PlutoPay marks a link payment only in the till's own metadata).

@@ -136,6 +136,7 @@ describe('the gateway', () => {
       signedNotifications: true,
       listsPayments: false,
       transactionSearch: false,
+      transactionSearchFinds: [],
       filtersLinks: false,
       cancelsUnpaidLink: false,
       simulateCards: true,

@@ -198,6 +198,8 @@ export function gatewayFor(name: GatewayName): GatewayView {
     signedNotifications: name !== 'payplug',
     listsPayments: name !== 'plural',
     transactionSearch: name !== 'plural',
+    transactionSearchFinds:
+      name === 'payplug' ? ['description', 'email', 'cardLast4'] : name === 'plutopay' ? ['description', 'email'] : [],
     filtersLinks: name === 'payplug',
     cancelsUnpaidLink: name !== 'plural',
     simulateCards: true,

@@ -72,6 +72,20 @@ describe('Transactions screen', () => {
       }),
     );
     await waitFor(() => expect(hint()).toBe('The start of an order reference or a transaction reference'));
+    // Found in a cashier-day hunt: PayPlug's search finds a card's last four digits, unsaid.
+    act(() =>
+      bridge.push({
+        seq: bridge.snapshot.seq + 2,
+        type: 'settings',
+        settings: makeSettings({ gateway: 'payplug' }),
+        mode: 'test',
+        merchant: null,
+        gateway: gatewayFor('payplug'),
+      }),
+    );
+    await waitFor(() =>
+      expect(hint()).toBe("Order reference, transaction reference, description, email or a card's last four digits"),
+    );
   });
 
   it('a payment captured in part shows what was taken, of what was authorised, like its receipt', async () => {

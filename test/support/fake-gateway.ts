@@ -82,6 +82,7 @@ export class FakeGateway implements PaymentGateway {
       signedNotifications: false,
       listsPayments: options.listsPayments ?? true,
       transactionSearch: false,
+      transactionSearchFinds: [],
       filtersLinks: false,
       cancelsUnpaidLink: true,
       simulateCards: true,

@@ -51,6 +51,7 @@ export const PAYPLUG_CAPABILITIES: GatewayCapabilities = {
   listsPayments: true,
   // list() searches itself (id, order reference, description, email, last four) over the newest payments.
   transactionSearch: true,
+  transactionSearchFinds: ['description', 'email', 'cardLast4'],
   filtersLinks: true,
   // An unpaid hosted page can be aborted (PATCH aborted: true).
   cancelsUnpaidLink: true,

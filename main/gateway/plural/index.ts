@@ -74,6 +74,7 @@ export const PLURAL_CAPABILITIES: GatewayCapabilities = {
   // No order listing: the till lists the payments it made, from its journal.
   listsPayments: false,
   transactionSearch: false,
+  transactionSearchFinds: [],
   filtersLinks: false,
   // An unpaid order's checkout page cannot be withdrawn; it stays open until it expires.
   cancelsUnpaidLink: false,

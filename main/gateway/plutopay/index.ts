@@ -38,6 +38,8 @@ export const PLUTOPAY_CAPABILITIES: GatewayCapabilities = {
   signedNotifications: true,
   listsPayments: true,
   transactionSearch: true,
+  // Its list's search: reference, description or receipt email (not a card's digits).
+  transactionSearchFinds: ['description', 'email'],
   // Its link payments are card payments the till tagged: its list cannot filter them.
   filtersLinks: false,
   // Canceling the session's pending transaction closes its page.

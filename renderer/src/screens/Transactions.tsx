@@ -11,6 +11,7 @@ import type {
   SplitView,
   TransactionDetail as Detail,
   TransactionView,
+  TransactionSearchField,
 } from '../../../common/contract';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { DisputesTable } from '../components/Disputes';
@@ -98,10 +99,13 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
   // it finds what an order or transaction reference starts with, nothing else (found by a tester:
   // the hint offered descriptions and emails on Plural, which found nothing).
   const gatewaySearches = usePos((s) => s.host.gateway?.capabilities.transactionSearch ?? true);
+  // What the gateway's own search finds, as its capabilities say (found in a cashier-day hunt: PayPlug
+  // finds a card's last four digits, which the hint did not say).
+  const finds = usePos((s) => s.host.gateway?.capabilities.transactionSearchFinds ?? SEARCH_FIELDS_UNKNOWN);
   const searchHint =
     source === 'terminal' || !gatewaySearches
       ? 'The start of an order reference or a transaction reference'
-      : 'Order reference, transaction reference, description or email';
+      : orList(['Order reference', 'transaction reference', ...finds.map((field) => SEARCH_FIELD_WORDS[field])]);
   const shownMethod = method && methods.includes(method) ? method : '';
   const dateError = issueFor(error, 'dateFrom');
 
@@ -711,6 +715,20 @@ function Disputes({ version }: { version: unknown }) {
       />
     </section>
   );
+}
+
+/** A search's hint before the host said which gateway it uses. */
+const SEARCH_FIELDS_UNKNOWN: readonly TransactionSearchField[] = ['description', 'email'];
+
+const SEARCH_FIELD_WORDS: Record<TransactionSearchField, string> = {
+  description: 'description',
+  email: 'email',
+  cardLast4: "a card's last four digits",
+};
+
+/** "a, b or c". */
+function orList(words: readonly string[]): string {
+  return words.length < 2 ? words.join('') : `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
 }
 
 /** The till's installment plans (gateways that have them), each opened on the Process screen. */
