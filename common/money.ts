@@ -25,14 +25,23 @@ export function currencyLocale(currency: string): string {
 }
 
 /**
+ * The sign a negative amount is written with for people, on screens and printed receipts and reports:
+ * the minus sign (U+2212), as the corrections to earlier days always were, never Intl's hyphen. What
+ * machines read (CSV exports: `decimalAmount` in main/reports/csv.ts) keeps the plain hyphen, and a
+ * printer whose code page lacks the minus sign prints a hyphen (drivers/printers/escpos.ts).
+ */
+export const MINUS_SIGN = '\u2212';
+
+/**
  * Formats an integer amount of minor units for people: 1250 EUR → "€12.50", 100000000 INR →
- * "₹10,00,000.00". The ISO exponent is forced because ICU shows some currencies (HUF, IDR, …)
- * without decimals.
+ * "₹10,00,000.00", -25000 INR → "−₹250.00" (MINUS_SIGN). The ISO exponent is forced because ICU
+ * shows some currencies (HUF, IDR, …) without decimals.
  */
 export function formatAmount(minor: number, currency: string, locale = currencyLocale(currency)): string {
   const exponent = currencyExponent(currency);
   const major = minor / 10 ** exponent;
-  return formatter(locale, currency.toUpperCase(), exponent).format(major);
+  const text = formatter(locale, currency.toUpperCase(), exponent).format(major);
+  return minor < 0 ? text.replace('-', MINUS_SIGN) : text;
 }
 
 /**

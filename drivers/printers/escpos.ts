@@ -195,6 +195,8 @@ export function cp1252Byte(char: string): number | null {
   const code = char.codePointAt(0)!;
   if (code >= 0x20 && code < 0x7f) return code;
   if (SPACES.has(code)) return 0x20;
+  // The minus sign amounts are written with (common/money.ts): the code page's hyphen is the nearest.
+  if (code === 0x2212) return 0x2d;
   if (code >= 0xa1 && code <= 0xff) return code;
   return CP1252_HIGH[code] ?? null;
 }

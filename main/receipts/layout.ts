@@ -5,7 +5,7 @@
  * rows; ESC/POS wraps each row in its style commands. One column per character (code point):
  * receipts are Latin text, and East Asian wide characters would print two columns wide.
  */
-import { formatAmount } from '../../common/money';
+import { formatAmount, MINUS_SIGN } from '../../common/money';
 
 export type ReceiptWidth = 32 | 42 | 48;
 export const RECEIPT_WIDTHS: readonly ReceiptWidth[] = [32, 42, 48];
@@ -87,10 +87,10 @@ export function formatMoney(money: MoneyText, options: LayoutOptions = {}): stri
   let text = formatted;
   if (options.encodable && !options.encodable(text)) {
     // Keep digits, separators and sign; name the currency by its code.
-    const number = formatted.replace(/[^0-9.,'\s-]/g, '').trim();
+    const number = formatted.replace(/[^0-9.,'\s\u2212-]/g, '').trim();
     text = `${money.currency.toUpperCase()} ${number}`;
   }
-  return money.negative ? `-${text}` : text;
+  return money.negative ? `${MINUS_SIGN}${text}` : text;
 }
 
 // ---------------------------------------------------------------------------------------------

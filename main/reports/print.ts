@@ -104,7 +104,7 @@ function splitLines(settlement: readonly SplitSettlementTotals[]): PrintLine[] {
 /** Printed under the corrections to earlier days: what they are, and where their money is. */
 export const CORRECTIONS_FOOTNOTE =
   'Payments of closed days whose outcome was learned after their Z, which is never changed: + found charged, ' +
-  "- found never made. Not in this period's Approved; any money they moved is in its Captured and Refunded.";
+  "\u2212 found never made. Not in this period's Approved; any money they moved is in its Captured and Refunded.";
 
 /** Corrections to earlier days (docs/reports.md#corrections-to-earlier-days): each payment, then per currency. */
 function correctionLines(corrections: readonly ReportCorrection[], timeZone: string): PrintLine[] {

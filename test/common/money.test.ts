@@ -74,6 +74,14 @@ describe('formatAmount', () => {
     expect(formatAmount(100_000_000, 'INR', 'en-US')).toBe('₹1,000,000.00');
   });
 
+  it('writes a negative amount with the minus sign, in every locale, as the corrections do', () => {
+    // Found in a cashier-day hunt: "-₹250.00" with a hyphen in some places, "−" in others.
+    expect(formatAmount(-25_000, 'INR')).toBe('\u2212₹250.00');
+    expect(formatAmount(-1250, 'EUR')).toBe('\u2212€12.50');
+    expect(formatAmount(-1250, 'EUR', 'de-DE')).toMatch(/^\u221212,50\s€$/);
+    expect(formatAmount(-1250, 'EUR')).not.toContain('-');
+  });
+
   it('reads back what it writes', () => {
     for (const [minorUnits, currency] of [
       [100_000_000, 'INR'],

@@ -105,9 +105,9 @@ describe('receipt text', () => {
 
   it('lists refunds, the refunded sum and the net', () => {
     const partial = text(buildReceipt(RECEIPTS['partially-refunded']!), 42);
-    expect(partial).toMatch(/^Refund 2026-03-29 15:10 +-€5\.00$/m);
-    expect(partial).toMatch(/^Refund 2026-03-29 17:45 +-€7\.50$/m);
-    expect(partial).toMatch(/^Refunded +-€12\.50$/m);
+    expect(partial).toMatch(/^Refund 2026-03-29 15:10 +−€5\.00$/m);
+    expect(partial).toMatch(/^Refund 2026-03-29 17:45 +−€7\.50$/m);
+    expect(partial).toMatch(/^Refunded +−€12\.50$/m);
     expect(partial).toMatch(/^NET +€29\.50$/m);
     // refund references only on the merchant copy
     expect(partial).not.toContain('re_3Lb8');
@@ -131,9 +131,9 @@ describe('receipt text', () => {
       48,
     );
     expect(night).toMatch(/^Date +2026-10-25 02:10 \+02:00$/m);
-    expect(night).toMatch(/^Refund 2026-10-25 02:40 +-€5\.00$/m);
-    expect(night).toMatch(/^Refund 2026-10-25 02:10 \+01:00 +-€2\.50$/m);
-    expect(night).toMatch(/^Refund 2026-10-25 09:00 \+01:00 +-€2\.50$/m);
+    expect(night).toMatch(/^Refund 2026-10-25 02:40 +−€5\.00$/m);
+    expect(night).toMatch(/^Refund 2026-10-25 02:10 \+01:00 +−€2\.50$/m);
+    expect(night).toMatch(/^Refund 2026-10-25 09:00 \+01:00 +−€2\.50$/m);
   });
 
   it('keeps terminal ticket lines as sent, leading spaces included', () => {

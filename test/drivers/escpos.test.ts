@@ -57,6 +57,8 @@ describe('code page 16 (WPC1252) text', () => {
       0x43, 0x61, 0x66, 0xe9, 0x20, 0x80, 0x35, 0x20, 0x96, 0x20, 0x93, 0x6f, 0x6b, 0x94,
     ]);
     expect(cp1252Byte('\u00a0')).toBe(0x20);
+    // The minus sign amounts are written with: the code page has none, its hyphen is the nearest.
+    expect(cp1252Byte('\u2212')).toBe(0x2d);
     expect(cp1252Byte('\u202f')).toBe(0x20);
   });
 
