@@ -158,6 +158,8 @@ export interface PaymentView {
   id: string;
   /** The gateway it was made with. */
   gateway: GatewayName;
+  /** Made in test mode (else live): the till acts on it only in its own mode. */
+  testMode: boolean;
   /** card_present: collected on a reader; link: the customer pays at payUrl (shown as a QR). */
   channel: 'card_present' | 'link';
   /** A `link` payment charged to a card the customer saved: no page, no QR (PayPlug). */

@@ -174,6 +174,7 @@ export function toPaymentView(
   return {
     id: record.id,
     gateway: record.gateway,
+    testMode: record.mode === 'test',
     channel: record.channel,
     savedCard: record.savedCardId !== null,
     transactionId: record.transactionId,

@@ -53,8 +53,9 @@ function bridgeWith(
       createdAt: minutesAgo(125),
     }),
   ],
+  mode: 'test' | 'live' = 'test',
 ) {
-  const bridge = new FakeBridge(makeSnapshot({ payments }));
+  const bridge = new FakeBridge(makeSnapshot({ payments, mode }));
   bridge.on('payments.uncaptured', () => ok({ payments, total: payments.length, held: heldOf(payments) }));
   bridge.on('transactions.list', () =>
     ok({
@@ -125,6 +126,41 @@ describe('Capture screen', () => {
     ).toBeTruthy();
     await act(() => new Promise((resolve) => setTimeout(resolve, 100)));
     expect(document.querySelector('[aria-label="Authorisations not shown"]')).toBeNull();
+  });
+
+  it('says the mode to switch back to for an authorisation of the other mode, with the gateway where it differs', async () => {
+    // Found in a cashier-day hunt: a test authorisation, the till now live, was told "switch back to
+    // PlutoPay", which alone does not bring it back.
+    const payments = [
+      authorised({ id: 'pay_auth000003', testMode: true, next: [], orderReference: 'ORD-T' }),
+      authorised({
+        id: 'pay_auth000004',
+        transactionId: 'cccccccc-bbbb-cccc-dddd-eeeeeeeeeeee',
+        gateway: 'payplug',
+        testMode: true,
+        next: [],
+        orderReference: 'ORD-P',
+      }),
+      authorised({
+        id: 'pay_auth000005',
+        transactionId: 'dddddddd-bbbb-cccc-dddd-eeeeeeeeeeee',
+        gateway: 'payplug',
+        testMode: false,
+        next: [],
+        orderReference: 'ORD-L',
+      }),
+    ];
+    const { user } = await renderApp(bridgeWith(payments, [], 'live'));
+    await user.keyboard('{F4}');
+    const notice = await screen.findByRole('region', { name: 'Authorisations taken with another gateway' });
+    expect([...notice.querySelectorAll('p')].map((p) => p.textContent).sort()).toEqual([
+      '1 authorisation taken in test mode (€50.00, order ORD-T) is not offered here: the till is now in live mode. ' +
+        'Switch back to test mode in Settings (F7) to capture or cancel it.',
+      '1 authorisation taken with PayPlug (€50.00, order ORD-L) is not offered here: the till now uses PlutoPay. ' +
+        'Switch back to PayPlug in Settings (F7) to capture or cancel it.',
+      '1 authorisation taken with PayPlug in test mode (€50.00, order ORD-P) is not offered here: the till now uses ' +
+        'PlutoPay in live mode. Switch back to PayPlug and test mode in Settings (F7) to capture or cancel it.',
+    ]);
   });
 
   it('says how long an authorisation has left in days and hours, not rounded down to the day', async () => {

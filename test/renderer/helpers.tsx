@@ -93,6 +93,7 @@ export function makePayment(over: Partial<PaymentView> = {}): PaymentView {
   return {
     id: `pay_test${String(paymentCounter).padStart(6, '0')}`,
     gateway: 'plutopay',
+    testMode: true,
     channel: 'card_present',
     savedCard: false,
     transactionId: null,

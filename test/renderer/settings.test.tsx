@@ -180,6 +180,43 @@ describe('Settings screen', () => {
     expect(modeRegions[0]!.textContent).toBe('Saving switches to live mode: real cards will be charged.');
   });
 
+  it("names the mode to switch back to for authorisations left behind when it is not the till's", async () => {
+    // Found in a cashier-day hunt: going live and to Plural, a test authorisation with PayPlug was told
+    // to "switch back" (to PayPlug), which alone would not bring it back.
+    const held = (testMode: boolean, amount: number) =>
+      makePayment({
+        gateway: 'payplug',
+        testMode,
+        status: 'requires_capture',
+        captureMethod: 'manual',
+        amount,
+        amountCapturable: amount,
+        currency: 'EUR',
+      });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        payments: [held(true, 4000), held(false, 2500)],
+        settings: makeSettings({ gateway: 'payplug' }),
+        gateway: gatewayFor('payplug'),
+        readers: [],
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.click(screen.getByRole('radio', { name: 'Live (real cards are charged)' }));
+    await user.click(screen.getByRole('radio', { name: /^Plural/ }));
+    const warning = within(screen.getByRole('group', { name: 'Gateway' }))
+      .getAllByRole('status')
+      .map((region) => region.textContent)
+      .find((text) => /authorisation/.test(text ?? ''));
+    expect(warning).toBe(
+      '1 authorisation with PayPlug in test mode is not captured yet (€40.00): once switched, Capture (F4) no ' +
+        'longer offers it, and the money held on the card is not collected. Capture or cancel it first on Capture ' +
+        '(F4), or switch back to PayPlug in test mode later to do so before it expires. ' +
+        '1 authorisation with PayPlug is not captured yet (€25.00): Capture (F4) offers it only with PayPlug. ' +
+        'Switch back to PayPlug later to capture or cancel it before it expires.',
+    );
+  });
+
   it('says before switching gateway that its running plans are still followed, with its keys kept', async () => {
     const plan = (id: string, status: string): InstallmentPlanView => ({
       id,

@@ -211,19 +211,45 @@ const GATEWAY_PAGE = 100;
 /** The host's count of authorisations holds every payment in this status (payments.uncaptured). */
 const uncaptured = (payment: PaymentView) => payment.status === 'requires_capture';
 
-/** Authorisations taken with a gateway the till no longer uses, and how to capture them. */
-function otherGatewayText(name: GatewayName, held: PaymentView[], active: GatewayName): string {
+const modeWords = (testMode: boolean) => (testMode ? 'test mode' : 'live mode');
+
+/**
+ * Authorisations taken with a gateway or in a mode the till no longer uses, and how to capture them:
+ * what to switch back to names the mode where it differs (found in a cashier-day hunt: a test-mode
+ * authorisation in live mode was told "switch back to PayPlug", which alone does not bring it back).
+ */
+function otherGatewayText(
+  name: GatewayName,
+  testMode: boolean,
+  held: PaymentView[],
+  active: GatewayName,
+  activeTestMode: boolean,
+): string {
   const one = held.length === 1;
+  const otherGateway = name !== active;
+  const otherMode = testMode !== activeTestMode;
+  const taken = [otherGateway ? `with ${GATEWAY_LABELS[name]}` : null, otherMode ? `in ${modeWords(testMode)}` : null]
+    .filter(Boolean)
+    .join(' ');
   const what = one
-    ? `1 authorisation taken with ${GATEWAY_LABELS[name]} (${money(held[0]!.amountCapturable, held[0]!.currency)}, order ${held[0]!.orderReference}) is`
-    : `${held.length} authorisations taken with ${GATEWAY_LABELS[name]} (${held
+    ? `1 authorisation taken ${taken} (${money(held[0]!.amountCapturable, held[0]!.currency)}, order ${held[0]!.orderReference}) is`
+    : `${held.length} authorisations taken ${taken} (${held
         .slice(0, 3)
         .map((p) => money(p.amountCapturable, p.currency))
         .join(', ')}${held.length > 3 ? ', …' : ''}) are`;
-  return (
-    `${what} not offered here: the till now uses ${GATEWAY_LABELS[active]}. Switch back to ${GATEWAY_LABELS[name]} ` +
-    `in Settings (F7) to capture or cancel ${one ? 'it' : 'them'}.`
-  );
+  const now =
+    otherGateway && otherMode
+      ? `the till now uses ${GATEWAY_LABELS[active]} in ${modeWords(activeTestMode)}`
+      : otherGateway
+        ? `the till now uses ${GATEWAY_LABELS[active]}`
+        : `the till is now in ${modeWords(activeTestMode)}`;
+  const back =
+    otherGateway && otherMode
+      ? `${GATEWAY_LABELS[name]} and ${modeWords(testMode)}`
+      : otherGateway
+        ? GATEWAY_LABELS[name]
+        : modeWords(testMode);
+  return `${what} not offered here: ${now}. Switch back to ${back} in Settings (F7) to capture or cancel ${one ? 'it' : 'them'}.`;
 }
 
 export function Capture() {
@@ -304,13 +330,20 @@ export function Capture() {
   // them), but said, with what brings them back — else money held on a card went uncollected
   // without a word after a switch in Settings (found by using the app).
   const activeGateway = usePos((s) => s.host.gateway?.name ?? null);
+  const testMode = usePos((s) => s.host.mode === 'test');
   const elsewhere = useMemo(() => {
-    const byGateway = new Map<GatewayName, PaymentView[]>();
-    for (const p of known)
-      if (activeGateway !== null && p.gateway !== activeGateway)
-        byGateway.set(p.gateway, [...(byGateway.get(p.gateway) ?? []), p]);
-    return [...byGateway].map(([name, held]) => otherGatewayText(name, held, activeGateway!));
-  }, [known, activeGateway]);
+    if (activeGateway === null) return [];
+    // By gateway and mode: each group is brought back by its own switch.
+    const byPlace = new Map<string, { name: GatewayName; testMode: boolean; held: PaymentView[] }>();
+    for (const p of known) {
+      if (p.gateway === activeGateway && p.testMode === testMode) continue;
+      const key = `${p.gateway}|${p.testMode}`;
+      const group = byPlace.get(key) ?? { name: p.gateway, testMode: p.testMode, held: [] };
+      group.held.push(p);
+      byPlace.set(key, group);
+    }
+    return [...byPlace.values()].map((g) => otherGatewayText(g.name, g.testMode, g.held, activeGateway, testMode));
+  }, [known, activeGateway, testMode]);
 
   const items = useMemo(() => {
     const knownTx = new Set(

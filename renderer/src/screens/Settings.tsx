@@ -220,19 +220,34 @@ function stillOpenWarning(open: PaymentView[], gatewayLabel: string, cancelsLink
  * collected until the till switches back (found by using the app: a Plural pre-authorisation went
  * from the Capture screen without a word when the till switched to PayPlug).
  */
-function uncapturedWarning(held: PaymentView[], gatewayLabel: string): string {
+function uncapturedWarning(held: PaymentView[], place: string, offeredNow: boolean): string {
   const one = held.length === 1;
   const amounts = held
     .slice(0, 3)
     .map((p) => money(p.amountCapturable, p.currency))
     .join(', ');
   const them = one ? 'it' : 'them';
+  const expire = one ? 'it expires' : 'they expire';
+  const what =
+    `${held.length} authorisation${one ? '' : 's'} with ${place} ${one ? 'is' : 'are'} not captured yet ` +
+    `(${amounts}${held.length > 3 ? ', …' : ''})`;
+  // Another mode's: Capture (F4) does not offer them now either; only that gateway and mode do.
+  if (!offeredNow)
+    return `${what}: Capture (F4) offers ${them} only with ${place}. Switch back to ${place} later to capture or cancel ${them} before ${expire}.`;
   return (
-    `${held.length} authorisation${one ? '' : 's'} with ${gatewayLabel} ${one ? 'is' : 'are'} not captured yet ` +
-    `(${amounts}${held.length > 3 ? ', …' : ''}): once switched, Capture (F4) no longer offers ${them}, and the ` +
-    `money held on the card is not collected. Capture or cancel ${them} first on Capture (F4), or switch back ` +
-    `later to do so before ${one ? 'it expires' : 'they expire'}.`
+    `${what}: once switched, Capture (F4) no longer offers ${them}, and the money held on the card is not ` +
+    `collected. Capture or cancel ${them} first on Capture (F4), or switch back to ${place} later to do so ` +
+    `before ${expire}.`
   );
+}
+
+/** Payments by the mode they were made in: test mode's, then live mode's. */
+function byMode(payments: PaymentView[]): [boolean, PaymentView[]][] {
+  const groups: [boolean, PaymentView[]][] = [true, false].map((testMode) => [
+    testMode,
+    payments.filter((p) => p.testMode === testMode),
+  ]);
+  return groups.filter(([, held]) => held.length > 0);
 }
 
 /**
@@ -436,7 +451,19 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
         </LiveRegion>
         <LiveRegion className="field__error">
           {gateway !== settings.gateway && uncaptured.length > 0
-            ? uncapturedWarning(uncaptured, GATEWAY_LABELS[settings.gateway])
+            ? byMode(uncaptured)
+                .map(([testMode, held]) =>
+                  uncapturedWarning(
+                    held,
+                    // The mode said where it is not the one the till will be in: switching back to the
+                    // gateway alone would not bring them back (found in a cashier-day hunt).
+                    testMode === (mode === 'test')
+                      ? GATEWAY_LABELS[settings.gateway]
+                      : `${GATEWAY_LABELS[settings.gateway]} in ${testMode ? 'test' : 'live'} mode`,
+                    testMode === (settings.mode === 'test'),
+                  ),
+                )
+                .join(' ')
             : null}
         </LiveRegion>
         <LiveRegion className="field__error">
