@@ -19,7 +19,8 @@ import {
   DISPLAY_ENTRY_URL,
   customerScreen,
   isDisplayCommand,
-  isAllowedNavigation,
+  guardNavigation,
+  NAVIGATION_EVENTS,
   isTrustedSender,
   permissionDecision,
   resolveAppFile,
@@ -75,12 +76,8 @@ if (!app.requestSingleInstanceLock()) {
   app.on('second-instance', () => bringForward(window));
 
   app.on('web-contents-created', (_event, contents) => {
-    contents.on('will-navigate', (event, url) => {
-      if (!isAllowedNavigation(url)) event.preventDefault();
-    });
-    contents.on('will-redirect', (event, url) => {
-      if (!isAllowedNavigation(url)) event.preventDefault();
-    });
+    // Every frame's navigations, not only the top frame's (will-navigate alone missed an iframe's).
+    for (const name of NAVIGATION_EVENTS) contents.on(name as 'will-frame-navigate', guardNavigation);
     contents.on('will-attach-webview', (event) => event.preventDefault());
     contents.setWindowOpenHandler(() => windowOpenDecision());
   });

@@ -62,6 +62,19 @@ export function isAllowedNavigation(url: string): boolean {
   return isAppUrl(url);
 }
 
+/**
+ * The events that ask whether a navigation may go ahead, each guarded by guardNavigation:
+ * will-navigate fires for the top frame only, so a frame inside the page led elsewhere (a framed
+ * app:// page, or one the CSP missed) is caught by will-frame-navigate, and a server's redirect of
+ * either by will-redirect. Electron passes each listener the navigation's details (its URL) first.
+ */
+export const NAVIGATION_EVENTS = ['will-navigate', 'will-frame-navigate', 'will-redirect'] as const;
+
+/** A navigation's listener: our own pages only, in any frame. */
+export function guardNavigation(details: { url: string; preventDefault(): void }): void {
+  if (!isAllowedNavigation(details.url)) details.preventDefault();
+}
+
 /** setWindowOpenHandler: no new windows, ever. */
 export function windowOpenDecision(): { action: 'deny' } {
   return { action: 'deny' };

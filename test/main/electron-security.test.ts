@@ -7,9 +7,11 @@ import {
   DISPLAY_ENTRY_URL,
   ELECTRON_CSP,
   customerScreen,
+  guardNavigation,
   isDisplayCommand,
   isAllowedNavigation,
   isTrustedSender,
+  NAVIGATION_EVENTS,
   permissionDecision,
   resolveAppFile,
   secureWebPreferences,
@@ -42,6 +44,24 @@ describe('Electron hardening (tested without the runtime)', () => {
     ]) {
       expect(isAllowedNavigation(url)).toBe(false);
     }
+  });
+
+  it("guards every frame's navigations, not only the top frame's", () => {
+    // will-navigate fires for the top frame only: an iframe led elsewhere was never asked about.
+    expect(NAVIGATION_EVENTS).toEqual(
+      expect.arrayContaining(['will-navigate', 'will-frame-navigate', 'will-redirect']),
+    );
+    const navigate = (url: string) => {
+      let prevented = false;
+      guardNavigation({ url, preventDefault: () => (prevented = true) });
+      return prevented;
+    };
+    expect(navigate(APP_ENTRY_URL)).toBe(false);
+    expect(navigate('https://evil.example/')).toBe(true);
+    expect(navigate('file:///etc/passwd')).toBe(true);
+    // main.ts hands each of them to the guard (it cannot run here without Electron).
+    const main = readFileSync(new URL('../../main/app/main.ts', import.meta.url), 'utf8');
+    expect(main).toMatch(/for \(const name of NAVIGATION_EVENTS\) contents\.on\(name[^,]*, guardNavigation\)/);
   });
 
   it('denies new windows and every permission', () => {
