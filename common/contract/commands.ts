@@ -63,10 +63,16 @@ const HttpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
  * A gateway's base address: every request's path is added to it, so a ?query or #fragment would break them all,
  * and so would a version at its end: each client adds its own (`/v1/…`, Plural's `/api/pay/v1/…`), and a base
  * ending in `/v1` made every call `/v1/v1/…`, a 404. Refused rather than trimmed: the shop sees what is stored.
+ * No user name or password either: they would be kept and shown in clear (Settings, the developer log, the
+ * account a payment keeps), and fetch refuses such a URL, so every call failed as "unreachable".
  */
 function gatewayBaseUrl(schema: z.ZodURL) {
   return schema
     .refine((url) => !/[?#]/.test(url), 'a gateway address has no ?query or #fragment')
+    .refine(
+      (url) => !URL.canParse(url) || (new URL(url).username === '' && new URL(url).password === ''),
+      'a gateway address has no user name or password (…@): the key goes in its own field',
+    )
     .refine(
       (url) => !/\/v\d+\/?$/i.test(url),
       'leave out the version at the end (/v1): the till adds it to every request',

@@ -144,6 +144,25 @@ describe('settings and key hygiene', () => {
     expect(parseCommandInput('settings.update', { apiBaseUrl: 'https://api.example.com/api/' }).ok).toBe(true);
   });
 
+  it('refuses a gateway address carrying a user name or password, without echoing it', () => {
+    // Found in a security review: https://shop:PASSWORD@gw… was saved, shown in Settings and written
+    // to the developer log in clear, and every call then failed as "the gateway is unreachable"
+    // (fetch refuses a URL with credentials), with no word of why.
+    for (const field of ['apiBaseUrl', 'payplugApiBaseUrl', 'pluralApiBaseUrl'])
+      for (const url of ['https://shop:SECRETVALUE@api.example.com', 'https://SECRETVALUE@api.example.com/api']) {
+        const parsed = parseCommandInput('settings.update', { [field]: url });
+        expect(parsed.ok ? null : parsed.error.issues).toEqual([
+          expect.objectContaining({
+            path: field,
+            message: 'a gateway address has no user name or password (…@): the key goes in its own field',
+          }),
+        ]);
+        expect(JSON.stringify(parsed)).not.toContain('SECRETVALUE');
+      }
+    // An @ further on is no credential.
+    expect(parseCommandInput('settings.update', { apiBaseUrl: 'https://api.example.com/@shop' }).ok).toBe(true);
+  });
+
   it('refuses a gateway address ending in a version: the client adds /v1 itself, and every call 404ed', () => {
     // Found by a tester: https://…/api/v1 was saved without a word, and every call went to /api/v1/v1/….
     for (const field of ['apiBaseUrl', 'payplugApiBaseUrl', 'pluralApiBaseUrl'])
