@@ -241,7 +241,7 @@ describe('the counter’s day on PayPlug and Plural', () => {
     expect(merchant).toMatch(/^NET +₹8,99,500\.00$/m);
     const shares = merchant.slice(merchant.indexOf('SHARES'));
     expect(shares).toMatch(
-      /^1324 \(stall-7\) +₹6,00,000\.00\n {2}Released +₹5,00,000\.00\n {2}Refunded +-₹1,00,000\.00\n1233 +₹4,00,000\.00\n {2}Released +₹4,00,000\.00\n {2}Refunded +-₹500\.00$/m,
+      /^1324 \(stall-7\) +₹6,00,000\.00\n {2}Released +₹5,00,000\.00\n {2}Refunded +−₹1,00,000\.00\n1233 +₹4,00,000\.00\n {2}Released +₹4,00,000\.00\n {2}Refunded +−₹500\.00$/m,
     );
     const customer = await receipt(t, paid.id, 'customer', 42);
     expect(customer).not.toContain('SHARES');
