@@ -145,12 +145,14 @@ export class CashierCommands {
         };
     }
     const transactionId = ownId?.transactionId ?? id;
-    const gateway = known ? this.engine.gatewayFor(known) : this.engine.options.gateway();
+    // Read only: another gateway's open link made before a switch is read with the keys of its own
+    // account (gatewayToRead), and that gateway's answers say nothing of the active one's connection.
+    const gateway = known ? this.engine.gatewayToRead(known) : this.engine.options.gateway();
     let payment: GatewayPayment;
     let refunds: GatewayRefund[];
     try {
-      payment = await this.engine.call((g) => g.retrieve(transactionId), gateway);
-      refunds = await this.engine.call((g) => g.refunds(transactionId), gateway);
+      payment = await this.engine.read((g) => g.retrieve(transactionId), gateway);
+      refunds = await this.engine.read((g) => g.refunds(transactionId), gateway);
     } catch (error) {
       // Answered about a payment of this till, but not readably: it needs attention, never guessed.
       if (unreadableAnswer(error) && known?.transactionId === transactionId) this.sync.unreadable(known, error.message);

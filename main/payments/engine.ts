@@ -561,11 +561,14 @@ export class PaymentEngine {
   /**
    * The gateway a payment is read with (never acted on): its own, the active one (gatewayFor, which
    * refuses another mode's, account's or gateway's), or for another gateway's open link that gateway's
-   * own stored keys of its account (followedElsewhere).
+   * own stored keys of its account (followedElsewhere). Such a link without those keys is refused
+   * saying what to enter in Settings, as Needs attention does: switching back is not needed to read it.
    */
   gatewayToRead(record: PaymentRecord): PaymentGateway {
     const elsewhere = this.followedElsewhere(record);
-    return elsewhere && 'gateway' in elsewhere ? elsewhere.gateway : this.gatewayFor(record);
+    if (!elsewhere) return this.gatewayFor(record);
+    if ('gateway' in elsewhere) return elsewhere.gateway;
+    throw new HostError('conflict', this.notFollowedNote(record)!);
   }
 
   /**

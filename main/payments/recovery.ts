@@ -108,6 +108,9 @@ export class Recovery {
       if (op && declaredNotMade(op) && this.lookingFor(record.id)) return this.lookForNotMadeOne(record, op);
       return record;
     }
+    // Another gateway's open link made before a switch (a retry from Needs attention): read only, with
+    // the keys of its own account (refused, saying what to enter, while the till holds none).
+    if (this.engine.followedElsewhere(record)) return this.readElsewhere(record, this.engine.gatewayToRead(record));
     const gateway = this.engine.gatewayFor(record);
     const transactionId = record.transactionId;
     let payment: GatewayPayment;
@@ -154,6 +157,19 @@ export class Recovery {
     }
     // A link the customer may still pay: follow it until it is paid, fails or lapses.
     if (updated.channel === 'link' && updated.status === 'pending' && updated.payUrl) this.watcher().follow(updated.id);
+    return updated;
+  }
+
+  /**
+   * An open link of another gateway than the active one, read with the keys of the account it was made
+   * on (PaymentEngine.followedElsewhere), never acted on: nothing is looked up by its key nor concluded
+   * from a "no such payment" (relocate waits for the switch back), and, still open, it is followed on.
+   */
+  private async readElsewhere(record: PaymentRecord, gateway: PaymentGateway): Promise<PaymentRecord> {
+    const transactionId = record.transactionId!;
+    const payment = await this.engine.read((g) => g.retrieve(transactionId), gateway);
+    const updated = this.sync.apply(record, payment, null);
+    if (updated.status === 'pending' && updated.payUrl) this.watcher().follow(updated.id);
     return updated;
   }
 

@@ -139,6 +139,32 @@ describe('a link made before a switch of gateway', () => {
     expect((await t.call('session.snapshot', {})).gateway?.name).toBe('plural');
   });
 
+  it('PayPlug → Plural: its details and a retry read the link with PayPlug’s keys, no switch back', async () => {
+    // The watcher's round is made long: only the details and the retry read the link in this test.
+    const t = await payplugTill(await sandboxOn(), { tuning: { remotePollMs: 600_000 } });
+    cleanup.push(() => t.close());
+    const link = await t.call('payments.create', { amount: 3100, currency: 'EUR', orderReference: 'LINK-SW6' });
+    await switchTo(t, 'plural');
+
+    // Opened by the till's id or by PayPlug's: read from PayPlug, still open, nothing to act on here.
+    const open = await t.call('transactions.get', { transactionId: link.id });
+    expect(open.transaction).toMatchObject({ id: link.transactionId, status: 'pending', amount: 3100 });
+    expect(open.payment).toMatchObject({ id: link.id, gateway: 'payplug', status: 'pending' });
+    const byGatewayId = await t.call('transactions.get', { transactionId: link.transactionId! });
+    expect(byGatewayId.payment?.id).toBe(link.id);
+
+    // Paid on the customer's phone: a retry reads it now and records it paid.
+    await payplug(t, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, { card_number: '4242424242424242' });
+    const retried = await t.call('attention.retry', { paymentId: link.id });
+    expect(retried).toMatchObject({ id: link.id, gateway: 'payplug', status: 'succeeded', card: { last4: '4242' } });
+    expect((await t.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.id === link.id)?.status).toBe(
+      'succeeded',
+    );
+    // Money commands are still PayPlug's, with the switch back; the till still uses Plural.
+    expect((await t.fail('payments.refund', { paymentId: link.id, amount: 100 })).message).toMatch(/Switch back/);
+    expect((await t.call('session.snapshot', {})).gateway?.name).toBe('plural');
+  });
+
   it('says in Needs attention that the link is not followed without its keys, and follows it once they are back', async () => {
     const sandbox = await sandboxOn();
     const t = await startTestHost({ sandbox, tuning: { remotePollMs: 50 } });
@@ -172,6 +198,12 @@ describe('a link made before a switch of gateway', () => {
     expect(item.settleElsewhere).toBeUndefined();
     const x = await t.call('reports.x', {});
     expect(x.attention.find((a) => a.id === link.id)?.reason).toMatch(/no longer holds PayPlug's secret key/);
+    // A retry, or its details, say the same, not to switch back.
+    const retry = await t.fail('attention.retry', { paymentId: link.id });
+    expect(retry.message).toMatch(
+      /no longer holds PayPlug's secret key, so a payment on it is not seen\. Without switching back/,
+    );
+    expect((await t.fail('transactions.get', { transactionId: link.id })).message).toBe(retry.message);
 
     // Paid meanwhile; with the key back the till reads it and records it paid.
     await payplug(t, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, { card_number: '4242424242424242' });
