@@ -25,6 +25,7 @@ import { inBackground } from '../core/background';
 import { logBudget } from '../core/log-budget';
 import { Connectivity } from '../gateway/connectivity';
 import { gatewayView } from '../gateway/registry';
+import type { PaymentGateway } from '../gateway/port';
 import { QUEUEABLE_KINDS, type PaymentsTuning } from '../payments/engine';
 import { PaymentService } from '../payments/service';
 import { listTransactions } from '../payments/transactions';
@@ -495,7 +496,18 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       webhookFailure,
       printerProblem,
     );
-  const returnsHere = () => settings.get().mode === 'test' && active.peek()?.verifyReturn !== undefined;
+  /**
+   * The gateways whose customers' browsers come back to the receiver with signed fields: the active
+   * one, and another whose open links the till still follows after a switch (a Plural link paid while
+   * the till uses PayPlug), each return checked by its own gateway's rule. Only in test mode (see
+   * returnUrl).
+   */
+  const returning = (): PaymentGateway[] => {
+    if (settings.get().mode !== 'test') return [];
+    const current = active.peek();
+    return [...(current ? [current] : []), ...service.followedElsewhere()].filter((g) => g.verifyReturn !== undefined);
+  };
+  const returnsHere = () => returning().length > 0;
 
   // With no port set, the customer's return goes to whichever port the receiver got; that port is
   // kept and asked for again at the next start, since orders made before a restart carry it in
@@ -576,14 +588,16 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
               },
             };
           },
-          returns: () => {
-            const gateway = active.peek();
-            return gateway?.verifyReturn
-              ? { name: gateway.name, verifyReturn: (params) => gateway.verifyReturn!(params) }
-              : null;
+          returns: (path) => {
+            // Any request reaches here: the journal's open links are looked at only for a return path.
+            if (!path.startsWith(returnPath(''))) return null;
+            const gateway = returning().find((g) => returnPath(g.name) === path);
+            return gateway ? { name: gateway.name, verifyReturn: (params) => gateway.verifyReturn!(params) } : null;
           },
-          onReturn: (paymentId) => {
-            const outcome = service.notified(paymentId);
+          onReturn: (paymentId, name) => {
+            // Another gateway's (a link made before a switch): read with its own keys, as its notifications are.
+            const other = name === active.peek()?.name ? null : returning().find((g) => g.name === name);
+            const outcome = other ? service.notifiedElsewhere(other.name, paymentId) : service.notified(paymentId);
             devlog.add('event', `The customer came back from the payment page of ${paymentId}`, HINT_OUTCOMES[outcome]);
           },
           onReturnRefused: logRefusedReturn,
@@ -781,6 +795,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       else settingsEvent();
       // Another gateway's keys removed or entered again: its plans and links say whether they are followed.
       service.settingsChanged();
+      // And whether its customers still come back to the till (a Plural link's return page).
+      await applyWebhookReceiver();
       display.refresh();
       return settingsView();
     },

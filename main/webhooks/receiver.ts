@@ -4,7 +4,8 @@
  *   on the path of another gateway whose plans the till still follows), each checked by its own
  *   gateway's rule before the host hears of it;
  * - the customer's browser returning from a gateway's page (`GET` or form `POST /return/<gateway>`,
- *   the callback URL a gateway with signed returns is given), its signature checked by the gateway.
+ *   the callback URL a gateway with signed returns is given), its signature checked by that gateway,
+ *   the active one or another whose open links the till still follows after a switch.
  * Either way the host only uses it as a hint to re-read the gateway: money state never comes from
  * a notification's body or a return's parameters.
  */
@@ -48,10 +49,13 @@ export interface WebhookReceiverOptions {
   onRefused?: (reason: string) => void;
   /** A verified event already received (a gateway's redelivery): acknowledged, nothing done. */
   onDuplicate?: (eventId: string) => void;
-  /** The active gateway, when its customers' browsers return here with signed fields. */
-  returns?: () => ReturnVerifier | null;
-  /** A verified return: the payment to re-read (its fields are never the outcome). */
-  onReturn?: (paymentId: string) => void;
+  /**
+   * The gateway whose customers' browsers return to this path with signed fields: the active one, or
+   * another whose open links the till still follows (a Plural link made before a switch); null: none.
+   */
+  returns?: (path: string) => ReturnVerifier | null;
+  /** A verified return: the payment to re-read, of that gateway (its fields are never the outcome). */
+  onReturn?: (paymentId: string, gateway: string) => void;
   onReturnRefused?: (reason: string) => void;
   /**
    * What the host does with a notification or a return failed (its id could not be journaled: the
@@ -208,7 +212,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
         );
       else page(response, 200, 'Thank you', 'The counter has been told. You can close this page.');
       try {
-        options.onReturn?.(result.paymentId);
+        options.onReturn?.(result.paymentId, verifier.name);
       } catch (error) {
         // Only a hint to re-read: the watcher still reads the payment. Never thrown out of the server.
         options.onFailure?.('return', error);
@@ -255,9 +259,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     // A target such as `//` is no URL path (new URL throws): answered, never thrown out of the handler.
     if (!URL.canParse(request.url ?? '/', 'http://x')) return reply(400, 'malformed request target');
     const url = new URL(request.url ?? '/', 'http://x');
-    const verifier = options.returns?.() ?? null;
-    if (verifier && url.pathname === returnPath(verifier.name) && ['GET', 'POST'].includes(request.method ?? ''))
-      return handleReturn(request, response, verifier, url);
+    const verifier = ['GET', 'POST'].includes(request.method ?? '') ? (options.returns?.(url.pathname) ?? null) : null;
+    if (verifier && url.pathname === returnPath(verifier.name)) return handleReturn(request, response, verifier, url);
     if (request.method !== 'POST') return reply(404, 'not found');
     const active = options.notifications();
     const target: OtherNotifications | null =

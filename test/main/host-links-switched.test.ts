@@ -111,6 +111,51 @@ describe('a link made before a switch of gateway', () => {
     expect((await t.fail('payments.capture', { paymentId: link.id })).message).toMatch(/Switch back/);
   });
 
+  it('Plural → PayPlug: the customer paying a Plural link comes back to the till, checked by Plural', async () => {
+    // The watcher's round is made long: only the customer's return can make the till read the link soon.
+    const t = await pluralTill({ sandbox: await sandboxOn(), tuning: { remotePollMs: 600_000 } });
+    cleanup.push(() => t.close());
+    const link = await t.call('payments.create', { amount: 7000, currency: 'INR', orderReference: 'LINK-SW7' });
+    await switchTo(t, 'payplug');
+
+    const paid = await payOrder(t, link.transactionId!);
+    expect(paid.status).toBe(200);
+    const back = new URL(paid.json.return!.url);
+    expect(back.pathname).toBe('/return/plural');
+    // Still checked by Plural's rule: a forged field is refused.
+    const forged = new URL(back);
+    forged.searchParams.set('status', 'FAILED');
+    const refused = await fetch(forged);
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toMatch(/could not be verified/);
+    const answer = await fetch(back);
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toMatch(/Thank you/);
+    // Read at once with Plural's keys; the till still uses PayPlug.
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 5_000);
+    expect((await t.call('session.snapshot', {})).gateway?.name).toBe('payplug');
+  });
+
+  it('Plural → PayPlug, then a restart: the customer paying the Plural link still comes back to the till', async () => {
+    const sandbox = await sandboxOn();
+    const dataDir = mkdtempSync(join(tmpdir(), 'host-links-switched-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const before = await pluralTill({ sandbox, dataDir, tuning: { remotePollMs: 600_000 } });
+    const link = await before.call('payments.create', { amount: 6000, currency: 'INR', orderReference: 'LINK-SW8' });
+    await switchTo(before, 'payplug');
+    await before.close();
+
+    // Started on PayPlug with the Plural link open: the receiver answers on the port the link names.
+    const t = await startTestHost({ sandbox, dataDir, tuning: { remotePollMs: 600_000 } });
+    cleanup.push(() => t.close());
+    const back = (await payOrder(t, link.transactionId!)).json.return!.url;
+    const answer = await fetch(back);
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toMatch(/Thank you/);
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 5_000);
+    expect((await t.call('session.snapshot', {})).gateway?.name).toBe('payplug');
+  });
+
   it('reads the link at once on a PayPlug notification while the till uses Plural, checked by PayPlug', async () => {
     // The watcher's round is made long: only the notification can make the till read the link soon.
     const sandbox = await sandboxOn();
