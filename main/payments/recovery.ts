@@ -30,6 +30,7 @@ import {
   answerProblem,
   NO_PAYMENT_PAGE,
   onlyCashierClears,
+  paidBeforeShown,
   paymentMoved,
   settledOutsideText,
   unreadableAttention,
@@ -242,7 +243,8 @@ export class Recovery {
           const found = await gateway.findCreated(input, record.idempotencyKey, Date.parse(op.createdAt));
           return found && withoutPayablePage(record, found);
         },
-        answerProblem: (payment) => answerProblem(record, payment, true, input.splits ?? null),
+        answerProblem: (payment) =>
+          answerProblem(record, payment, true, input.splits ?? null) ?? paidBeforeShown(record, payment),
         queue: false,
         unanswered: ADVICE_UNKNOWN_CREATE,
         firstSendJournaled,

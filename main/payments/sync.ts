@@ -119,6 +119,19 @@ export function answerProblem(
   return null;
 }
 
+/**
+ * What makes the answer to a link's create impossible, or null: the customer has not been shown the
+ * page yet (the till shows it once this answer is journaled), so it cannot say the money was taken
+ * or authorised. Found by a fuzz: a create answer garbled to `is_paid: true` showed the link paid,
+ * and the cashier would have handed the goods over. Taken as unreadable, the payment is read again.
+ * A saved card's payment is charged by its create and may say so.
+ */
+export function paidBeforeShown(record: PaymentRecord, payment: GatewayPayment): string | null {
+  if (record.channel !== 'link' || record.savedCardId) return null;
+  if (payment.status === 'pending' || payment.status === 'failed' || payment.status === 'canceled') return null;
+  return `it says the link is ${payment.status.replace(/_/g, ' ')} before the customer was shown its page`;
+}
+
 /** The failure of a link payment its gateway created without a page the customer can pay on. */
 export const NO_PAYMENT_PAGE = 'no_payment_page';
 

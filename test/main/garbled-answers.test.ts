@@ -330,9 +330,13 @@ describe.each(RIGS)('%s answering a money command unreadably', (name, start) => 
         seed: SEED,
         numRuns: Number(process.env.FUZZ_RUNS ?? 30),
         endOnFailure: true,
-        // Found by this test (seed 1428970178): a create answered in a currency that is none failed
-        // the host ("internal") when it said why the answer was not the payment's.
-        examples: [['create', { kind: 'wrongType', field: 'currency', value: 'succeeded ' }, false]],
+        // Found by this test: a create answered in a currency that is none failed the host
+        // ("internal") when it said why the answer was not the payment's (seed 1428970178); a
+        // PayPlug link's create answered `is_paid: true` showed the link paid (seed 942340361).
+        examples: [
+          ['create', { kind: 'wrongType', field: 'currency', value: 'succeeded ' }, false],
+          ['create', { kind: 'wrongType', field: 'is_paid', value: true }, false],
+        ],
       },
     );
     // The harness itself works: most cases did meet their garbled answer.
