@@ -11,7 +11,7 @@
  */
 import type { z } from 'zod';
 import { redact } from '../core/masking';
-import { strictUtf8 } from '../core/utf8';
+import { strictUtf8 } from '../../common/utf8';
 import { traceEnd, tracing } from '../core/trace';
 import {
   GatewayError,

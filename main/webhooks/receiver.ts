@@ -14,7 +14,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { Clock } from '../../common/clock';
 import { createLimitedServer, type ConnectionLimits } from '../core/connection-limits';
 import { securityHeaders } from '../core/security-headers';
-import { strictFormFields } from '../core/utf8';
+import { strictFormFields } from '../../common/utf8';
 import type { GatewayNotifications, PaymentGateway, VerifiedNotification } from '../gateway/port';
 
 const MAX_BODY_BYTES = 1024 * 1024;

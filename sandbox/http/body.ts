@@ -5,6 +5,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { LONE_SURROGATE } from '../../common/text';
+import { strictFormFields } from '../../common/utf8';
 import { ApiError, badRequest } from './errors';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -273,17 +274,10 @@ function isRepresentable(value: unknown): boolean {
  * refusal with their HTML error page (see `RouteSpec.page`).
  */
 export function parseForm(raw: Buffer): Record<string, string> {
+  const parsed = strictFormFields(raw);
+  if (parsed === null) throw formNotUtf8();
   const fields: Record<string, string> = {};
-  if (!isUtf8(raw)) throw formNotUtf8();
-  const text = raw.toString('utf8');
-  if (text === '') return fields;
-  for (const pair of text.split('&')) {
-    if (pair === '') continue;
-    const equals = pair.indexOf('=');
-    const key = formComponent(equals < 0 ? pair : pair.slice(0, equals));
-    const value = formComponent(equals < 0 ? '' : pair.slice(equals + 1));
-    if (!(key in fields)) fields[key] = value;
-  }
+  for (const [key, value] of parsed) if (!Object.hasOwn(fields, key)) fields[key] = value;
   return fields;
 }
 
@@ -293,31 +287,4 @@ function formNotUtf8(): ApiError {
     undefined,
     'invalid_form',
   );
-}
-
-/** One name or value of a form, percent-decoded (WHATWG) and read as UTF-8, strictly. */
-function formComponent(text: string): string {
-  const spaced = text.includes('+') ? text.replace(/\+/g, ' ') : text;
-  if (!spaced.includes('%')) return spaced;
-  const bytes = Buffer.from(spaced, 'utf8');
-  const decoded = Buffer.allocUnsafe(bytes.length);
-  let length = 0;
-  for (let i = 0; i < bytes.length; i++) {
-    const high = hexValue(bytes[i + 1]);
-    const low = hexValue(bytes[i + 2]);
-    if (bytes[i] === 0x25 /* % */ && high >= 0 && low >= 0) {
-      decoded[length++] = high * 16 + low;
-      i += 2;
-    } else decoded[length++] = bytes[i]!;
-  }
-  const result = decoded.subarray(0, length);
-  if (!isUtf8(result)) throw formNotUtf8();
-  return result.toString('utf8');
-}
-
-function hexValue(byte: number | undefined): number {
-  if (byte === undefined) return -1;
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  const lower = byte | 0x20;
-  return lower >= 0x61 && lower <= 0x66 ? lower - 0x61 + 10 : -1;
 }

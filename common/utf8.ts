@@ -1,7 +1,8 @@
 /**
  * Text from bytes others sent, read strictly as UTF-8: bytes that are not UTF-8 are refused (null),
  * never read with U+FFFD in place of what was sent — a card holder's name, a reference or a signed
- * field would be taken (and journaled, or checked) as something the sender never wrote.
+ * field would be taken (and journaled, or checked) as something the sender never wrote. Shared by
+ * the host (gateway answers, the receiver's forms) and the sandbox (its pages' forms).
  */
 
 /** UTF-8 as response.text() decodes it (a byte-order mark dropped), but null for bytes that are not UTF-8. */
@@ -37,8 +38,8 @@ export function strictFormFields(form: Uint8Array | string): URLSearchParams | n
 function formComponent(text: string): string | null {
   const spaced = text.includes('+') ? text.replace(/\+/g, ' ') : text;
   if (!spaced.includes('%')) return spaced;
-  const bytes = Buffer.from(spaced, 'utf8');
-  const decoded = Buffer.allocUnsafe(bytes.length);
+  const bytes = new TextEncoder().encode(spaced);
+  const decoded = new Uint8Array(bytes.length);
   let length = 0;
   for (let i = 0; i < bytes.length; i++) {
     const high = hexValue(bytes[i + 1]);
