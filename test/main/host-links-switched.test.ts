@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
-import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+import { startTestHost, useGateway, waitFor } from '../support/host';
+import { onOwnAccounts, payplug, payplugTill, ShiftedClock } from '../support/payplug';
 import { payOrder, pluralTill } from '../support/plural';
 
 describe('a link made before a switch of gateway', () => {
@@ -26,11 +26,6 @@ describe('a link made before a switch of gateway', () => {
     return sandbox;
   }
 
-  const switchTo = async (t: TestHost, gateway: 'plural' | 'plutopay' | 'payplug') => {
-    await t.call('settings.update', { gateway });
-    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === gateway, 5_000, gateway);
-  };
-
   it('PayPlug → Plural: paid after the switch, recorded paid, in the X and the Z with no switch back', async () => {
     const t = await payplugTill(await sandboxOn());
     cleanup.push(() => t.close());
@@ -41,7 +36,7 @@ describe('a link made before a switch of gateway', () => {
       orderReference: 'LINK-SW1',
     });
     expect(link).toMatchObject({ gateway: 'payplug', channel: 'link', status: 'pending' });
-    await switchTo(t, 'plural');
+    await useGateway(t, 'plural');
 
     // The customer pays the PayPlug page on their phone after the till moved to Plural.
     const paid = await payplug(t, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, {
@@ -72,7 +67,7 @@ describe('a link made before a switch of gateway', () => {
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const before = await payplugTill(sandbox, { dataDir });
     const link = await before.call('payments.create', { amount: 900, currency: 'EUR', orderReference: 'LINK-SW5' });
-    await switchTo(before, 'plural');
+    await useGateway(before, 'plural');
     await before.close();
 
     await payplug(before, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, { card_number: '4242424242424242' });
@@ -92,7 +87,7 @@ describe('a link made before a switch of gateway', () => {
       orderReference: 'LINK-SW2',
     });
     expect(link).toMatchObject({ gateway: 'plural', channel: 'link', status: 'pending' });
-    await switchTo(t, 'payplug');
+    await useGateway(t, 'payplug');
     // Read a few times with Plural's keys while the customer has not paid yet.
     const requests = () => t.host.devlog.list(1000).filter((e) => e.kind === 'request');
     const switched = requests().findIndex((e) => e.summary.includes('/payplug/'));
@@ -116,7 +111,7 @@ describe('a link made before a switch of gateway', () => {
     const t = await pluralTill({ sandbox: await sandboxOn(), tuning: { remotePollMs: 600_000 } });
     cleanup.push(() => t.close());
     const link = await t.call('payments.create', { amount: 7000, currency: 'INR', orderReference: 'LINK-SW7' });
-    await switchTo(t, 'payplug');
+    await useGateway(t, 'payplug');
 
     const paid = await payOrder(t, link.transactionId!);
     expect(paid.status).toBe(200);
@@ -142,7 +137,7 @@ describe('a link made before a switch of gateway', () => {
     cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const before = await pluralTill({ sandbox, dataDir, tuning: { remotePollMs: 600_000 } });
     const link = await before.call('payments.create', { amount: 6000, currency: 'INR', orderReference: 'LINK-SW8' });
-    await switchTo(before, 'payplug');
+    await useGateway(before, 'payplug');
     await before.close();
 
     // Started on PayPlug with the Plural link open: the receiver answers on the port the link names.
@@ -167,7 +162,7 @@ describe('a link made before a switch of gateway', () => {
     await t.call('settings.update', { gateway: 'payplug', payplugNotificationUrl: payplugPath });
     await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
     const link = await t.call('payments.create', { amount: 4200, currency: 'EUR', orderReference: 'LINK-SW4' });
-    await switchTo(t, 'plural');
+    await useGateway(t, 'plural');
 
     // Still checked by PayPlug's rule: a live notification to a test till is refused.
     const forged = await fetch(payplugPath, {
@@ -189,7 +184,7 @@ describe('a link made before a switch of gateway', () => {
     const t = await payplugTill(await sandboxOn(), { tuning: { remotePollMs: 600_000 } });
     cleanup.push(() => t.close());
     const link = await t.call('payments.create', { amount: 3100, currency: 'EUR', orderReference: 'LINK-SW6' });
-    await switchTo(t, 'plural');
+    await useGateway(t, 'plural');
 
     // Opened by the till's id or by PayPlug's: read from PayPlug, still open, nothing to act on here.
     const open = await t.call('transactions.get', { transactionId: link.id });
@@ -214,18 +209,9 @@ describe('a link made before a switch of gateway', () => {
     const sandbox = await sandboxOn();
     const t = await startTestHost({ sandbox, tuning: { remotePollMs: 50 } });
     cleanup.push(() => t.close());
-    // The shop's own accounts (here, the sandbox's), each gateway with its own key.
-    await t.call('settings.update', {
-      embeddedSandbox: false,
-      gateway: 'payplug',
-      apiBaseUrl: sandbox.url,
-      secretKey: sandbox.secret_key,
-      payplugApiBaseUrl: sandbox.payplug.url,
-      payplugSecretKey: sandbox.payplug.secret_key,
-    });
-    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    await onOwnAccounts(t, sandbox);
     const link = await t.call('payments.create', { amount: 1800, currency: 'EUR', orderReference: 'LINK-SW3' });
-    await switchTo(t, 'plutopay');
+    await useGateway(t, 'plutopay');
     await t.call('settings.update', { payplugSecretKey: '' });
 
     const item = await waitFor(

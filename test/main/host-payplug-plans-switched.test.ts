@@ -8,8 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { InstallmentPlanView } from '../../common/contract';
 import { maskKey } from '../../main/core/masking';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
-import { payplug, payplugTill, planOf, ShiftedClock } from '../support/payplug';
+import { startTestHost, useGateway, waitFor, type TestHost } from '../support/host';
+import { onOwnAccounts, payplug, payplugTill, planOf, ShiftedClock } from '../support/payplug';
 import { startRewritingProxy } from '../support/proxy';
 
 describe('a PayPlug plan after the till switched to another gateway', () => {
@@ -31,11 +31,6 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
       `the plan event: ${what}`,
     );
 
-  const switchTo = async (t: TestHost, gateway: 'plural' | 'plutopay') => {
-    await t.call('settings.update', { gateway });
-    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === gateway, 5_000, gateway);
-  };
-
   const part = async (t: TestHost, orderReference: string) =>
     (await t.call('payments.list', { filter: 'all', limit: 100 })).find((p) => p.orderReference === orderReference);
 
@@ -44,7 +39,7 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     const t = await payplugTill(await sandboxOn(clock), { clock, tuning: { planPollMs: 100 } });
     cleanup.push(() => t.close());
     const plan = await planOf(t, 'PLAN-SW1', 'its page');
-    await switchTo(t, 'plural');
+    await useGateway(t, 'plural');
     clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
     const second = await waitFor(() => part(t, 'PLAN-SW1#2'), 5_000, 'the second part in the journal');
     expect(second).toMatchObject({
@@ -66,7 +61,7 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     cleanup.push(() => t.close());
     const plan = await planOf(t, 'PLAN-SW2');
     await waitFor(() => part(t, 'PLAN-SW2#1'), 5_000, 'the first part in the journal');
-    await switchTo(t, 'plural');
+    await useGateway(t, 'plural');
     const aborted = await payplug(t, 'PATCH', `/v1/installment_plans/${plan.gatewayPlanId}`, { aborted: true });
     expect(aborted.status).toBe(200);
     await planEvent(t, plan.id, (p) => p.status === 'aborted', 'aborted');
@@ -86,18 +81,9 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     const sandbox = await sandboxOn(clock);
     const t = await startTestHost({ sandbox, clock, tuning: { remotePollMs: 50, planPollMs: 100 } });
     cleanup.push(() => t.close());
-    // The shop's own accounts (here, the sandbox's), each gateway with its own key.
-    await t.call('settings.update', {
-      embeddedSandbox: false,
-      gateway: 'payplug',
-      apiBaseUrl: sandbox.url,
-      secretKey: sandbox.secret_key,
-      payplugApiBaseUrl: sandbox.payplug.url,
-      payplugSecretKey: sandbox.payplug.secret_key,
-    });
-    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    await onOwnAccounts(t, sandbox);
     const plan = await planOf(t, 'PLAN-SW3', 'its page');
-    await switchTo(t, 'plutopay');
+    await useGateway(t, 'plutopay');
     await t.call('settings.update', { payplugSecretKey: '' });
     const stale = await waitFor(
       async () => (await t.call('installments.list', {})).find((p) => p.id === plan.id && p.notFollowed !== null),
@@ -126,17 +112,9 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     const sandbox = await sandboxOn(clock);
     const t = await startTestHost({ sandbox, clock, tuning: { remotePollMs: 50, planPollMs: 100 } });
     cleanup.push(() => t.close());
-    await t.call('settings.update', {
-      embeddedSandbox: false,
-      gateway: 'payplug',
-      apiBaseUrl: sandbox.url,
-      secretKey: sandbox.secret_key,
-      payplugApiBaseUrl: sandbox.payplug.url,
-      payplugSecretKey: sandbox.payplug.secret_key,
-    });
-    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    await onOwnAccounts(t, sandbox);
     const plan = await planOf(t, 'PLAN-SW9', 'its page');
-    await switchTo(t, 'plutopay');
+    await useGateway(t, 'plutopay');
     const account = `the URL ${sandbox.payplug.url} and the key ${maskKey(sandbox.payplug.secret_key)}`;
     const named = (reason: RegExp) => [
       { orderReference: 'PLAN-SW9', gateway: 'PayPlug', reason: expect.stringMatching(reason) },
@@ -189,7 +167,7 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     cleanup.push(() => t.close());
     const first = await planOf(t, 'PLAN-SW4', 'its page');
     const second = await planOf(t, 'PLAN-SW5', 'its page');
-    await switchTo(t, 'plural');
+    await useGateway(t, 'plural');
     await t.call('installments.list', {});
     // PayPlug's answers about plans are lost from now on: every read of a plan goes unanswered.
     const asked = new Set<string>();
@@ -284,7 +262,7 @@ describe('a PayPlug plan after the till switched to another gateway', () => {
     await t.call('settings.update', { gateway: 'payplug', payplugNotificationUrl: payplugPath });
     await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
     const plan = await planOf(t, 'PLAN-SW6', 'its page');
-    await switchTo(t, 'plural');
+    await useGateway(t, 'plural');
     await t.call('installments.list', {});
 
     // Anything posted there is still checked by PayPlug's rule: a live notification to a test till is refused.

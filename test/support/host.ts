@@ -41,6 +41,16 @@ export async function waitFor<T>(
   }
 }
 
+/** Saves `settings` with `gateway` chosen, and waits until the till uses that gateway. */
+export async function useGateway(
+  t: TestHost,
+  gateway: 'plutopay' | 'payplug' | 'plural',
+  settings: Record<string, unknown> = {},
+): Promise<void> {
+  await t.call('settings.update', { ...settings, gateway });
+  await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === gateway, 5_000, gateway);
+}
+
 /** The customer display's screen once it reaches `phase`. */
 export function displayShows(t: TestHost, phase: CustomerDisplayView['phase']): Promise<CustomerDisplayView> {
   return waitFor(

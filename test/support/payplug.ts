@@ -1,7 +1,7 @@
 /** A till on PayPlug against the embedded sandbox's emulator, for the host-payplug tests. */
 import { systemClock, type Clock } from '../../common/clock';
 import type { RunningSandbox } from '../../sandbox/index';
-import { startTestHost, waitFor, type TestHost } from './host';
+import { startTestHost, useGateway, waitFor, type TestHost } from './host';
 import type { HostTuning } from '../../main/host/host';
 import type { InstallmentPlanView } from '../../common/contract';
 
@@ -69,9 +69,22 @@ export async function payplugTill(
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     tuning: { remotePollMs: 50, retryDelayMs: 5, ...options.tuning },
   });
-  await t.call('settings.update', { gateway: 'payplug' });
-  await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+  await useGateway(t, 'payplug');
   return t;
+}
+
+/**
+ * The till on the shop's own accounts (here, those of `sandbox`), PlutoPay and PayPlug each with its
+ * own key, PayPlug in use: not the embedded sandbox's, so a switch of gateway keeps each account.
+ */
+export async function onOwnAccounts(t: TestHost, sandbox: RunningSandbox): Promise<void> {
+  await useGateway(t, 'payplug', {
+    embeddedSandbox: false,
+    apiBaseUrl: sandbox.url,
+    secretKey: sandbox.secret_key,
+    payplugApiBaseUrl: sandbox.payplug.url,
+    payplugSecretKey: sandbox.payplug.secret_key,
+  });
 }
 
 /** Real timers, with a wall clock the test moves forward (days in an instant). */
