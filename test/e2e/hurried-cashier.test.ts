@@ -56,6 +56,16 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
     return data.filter((t) => t.amount === amount);
   }
 
+  /** Every answer of the sandbox's PlutoPay delayed by `ms` (its latency fault; 0 turns it off). */
+  async function slowGateway(ms: number) {
+    const response = await fetch(`${app.sandboxUrl}/_sandbox/faults`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${secretKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ latency_ms: ms }),
+    });
+    expect(response.status).toBe(200);
+  }
+
   async function charge(p: Page, digits: string) {
     await p.keyboard.press('F1');
     await amountField(p).fill('');
@@ -224,7 +234,11 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
       await hurried.keyboard.press('Escape');
       await stateIs(hurried, /^Cancelling… /);
       // Both go on to the host in the page's order, the cancel right behind its create, and the page
-      // starts again at once: whatever it knew of the cancel is gone with it.
+      // starts again at once: whatever it knew of the cancel is gone with it. The gateway is slow to
+      // answer the create, so the cancel reaches the host while the create is on its way, as it does
+      // when the cashier is quicker than the gateway (without it, on a loaded machine the cancel
+      // arrived after the payment was on the reader, one CI run in many).
+      await slowGateway(500);
       const cancelSent = hurriedTap.nextSent('payments.cancelCreate');
       releaseCreate();
       releaseCancel();
@@ -241,12 +255,14 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
         .toEqual(['canceled']);
       expect((await ofThisSale())[0]).toMatchObject({ readerId: null, cancelAsked: false });
       expect((await atGateway(1118)).filter((t) => t.status !== 'canceled')).toEqual([]);
+      await slowGateway(0);
       // Nothing waits on the reader: the next sale goes to it and waits for its own card.
       await charge(hurried, '1119');
       expect(await hurried.locator('.payment-card__amount').textContent()).toBe('$11.19');
       await hurried.keyboard.press('Escape');
       await stateIs(hurried, /Canceled/);
     } finally {
+      await slowGateway(0);
       await hurried.close();
     }
   });
