@@ -276,6 +276,27 @@ describe('Create payment screen', () => {
     expect(bridge.count('payments.create')).toBe(1);
   });
 
+  it('leaves a cashier who went to Needs attention there when a create of unknown outcome turns up', async () => {
+    // Found by a CI run of the accessibility e2e: F8 pressed while the create was on its way, then
+    // its answer (outcome unknown, but the host has the payment) pulled the screen back to Process.
+    const bridge = new FakeBridge();
+    const pending = deferred<Result<CommandResult<'payments.create'>>>();
+    let created: ReturnType<typeof makePayment> | null = null;
+    bridge.on('payments.create', (input) => {
+      created = makePayment({ id: 'pay_unknown001', orderReference: input.orderReference!, amount: input.amount });
+      return pending.promise;
+    });
+    bridge.on('session.snapshot', () => ok({ ...bridge.snapshot, seq: 20, payments: created ? [created] : [] }));
+    const { user, store } = await renderApp(bridge);
+    await user.type(amountInput(), '1234{Enter}');
+    expect(store.getState().ui.screen).toBe('process');
+    await user.keyboard('{F8}');
+    expect(store.getState().ui.screen).toBe('attention');
+    pending.resolve(fail('internal', 'Connection to the host was lost before it answered.'));
+    await waitFor(() => expect(store.getState().ui.selectedPaymentId).toBe('pay_unknown001'));
+    expect(store.getState().ui.screen).toBe('attention');
+  });
+
   it('shows the Process screen on Enter, then the payment as soon as the host reports it', async () => {
     const bridge = new FakeBridge(
       makeSnapshot({ readers: [makeReader({ id: 'rdr_counter2', label: 'Counter 2', status: 'online' })] }),

@@ -353,7 +353,8 @@ export const createCommandsSlice =
               if (cancelAsked) void get().cancelPayment(existing.id);
               get().resetDraft();
               get().selectPayment(existing.id);
-              get().setScreen('process');
+              // A cashier gone elsewhere meanwhile (F8 to Needs attention, say) is left there.
+              if (stillShown) get().setScreen('process');
               set((s) => ({ ui: { ...s.ui, lastCharge } }));
               get().setNotice(
                 created.error.code === 'offline'
