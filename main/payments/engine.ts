@@ -291,8 +291,9 @@ export class PaymentEngine {
   }
 
   /**
-   * An open link of another gateway than the active one that the till cannot follow now (no keys for
-   * it, or another account's): why, and what to enter in Settings. Null otherwise (see followedElsewhere).
+   * An open link, or a payment on its own reader, of another gateway than the active one that the till
+   * cannot follow now (no keys for it, or another account's): why, and what to enter in Settings. Null
+   * otherwise (see followedElsewhere).
    */
   notFollowedElsewhere(record: PaymentRecord): Elsewhere | null {
     const elsewhere = this.followedElsewhere(record);
@@ -525,18 +526,37 @@ export class PaymentEngine {
   }
 
   /**
+   * A payment the gateway's own (cloud) reader is collecting: only that gateway can say how it ends
+   * (the customer may still present a card), as a link's page. Not one on a reader this app hosts:
+   * the till's readers restart at a switch, and a switch is refused while one collects.
+   */
+  onGatewayReader(record: Pick<PaymentRecord, 'chargedBy' | 'status' | 'transactionId' | 'readerId'>): boolean {
+    return (
+      record.chargedBy !== 'terminal' &&
+      record.status === 'in_progress' &&
+      record.transactionId !== null &&
+      record.readerId !== null &&
+      this.options.readers.resolve(record.readerId)?.hosted === false
+    );
+  }
+
+  /**
    * How an open payment of another gateway than the active one that only that gateway can settle (a
-   * link the customer may still pay, see awaitsCustomer) is followed after a switch of gateway:
+   * link the customer may still pay, see awaitsCustomer; a payment on its own reader, see
+   * onGatewayReader) is followed after a switch of gateway:
    * `gateway` — built from that gateway's own stored keys (gatewayNamed) while they name the very
    * account the payment was made on — to read it with, never to act on it; or, while the till holds no
    * such keys, why it is not followed and what the shop can do. Null for any other payment: the active
    * gateway's, another mode's or account's (otherAccount says those), one no longer open.
    */
   followedElsewhere(record: PaymentRecord): { gateway: PaymentGateway } | { why: string; fix: string } | null {
-    if (!awaitsCustomer(record) || record.mode !== this.options.mode()) return null;
+    if (record.mode !== this.options.mode()) return null;
     const active = this.activeGateway();
     if (!active || record.gateway === active.name || this.otherAccount(record)) return null;
+    const link = awaitsCustomer(record);
+    if (!link && !this.onGatewayReader(record)) return null;
     const label = GATEWAY_LABELS[record.gateway];
+    const subject = link ? 'This link was made' : `This payment was sent to a reader of ${label}'s`;
     const account = this.options.gatewayAccountOf?.(record.gateway) ?? null;
     const held =
       account !== null && heldBy(record, { gateway: record.gateway, mode: record.mode, gatewayAccount: account });
@@ -549,11 +569,11 @@ export class PaymentEngine {
         : null;
     if (account === null || held || !made)
       return {
-        why: `This link was made with ${label}${made ? ` on ${made.words}` : ''}, and the till no longer holds ${label}'s ${GATEWAY_KEYS[record.gateway]}`,
+        why: `${subject}${link ? ` with ${label}` : ''}${made ? ` on ${made.words}` : ''}, and the till no longer holds ${label}'s ${GATEWAY_KEYS[record.gateway]}`,
         fix: `Without switching back to ${label}, enter ${made ? `${made.settings} for ${label}` : `its ${GATEWAY_KEYS[record.gateway]}`} again in Settings (F7)`,
       };
     return {
-      why: `This link was made on ${label} ${made.words}, and the till now holds ${label}'s keys of ${accountWords(record.gateway, account!).words}, which cannot see it`,
+      why: `${subject} on ${link ? `${label} ` : ''}${made.words}, and the till now holds ${label}'s keys of ${accountWords(record.gateway, account!).words}, which cannot see it`,
       fix: `Without switching back to ${label}, put back ${made.settings} for ${label} in Settings (F7)`,
     };
   }

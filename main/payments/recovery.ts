@@ -109,7 +109,7 @@ export class Recovery {
       if (op && declaredNotMade(op) && this.lookingFor(record.id)) return this.lookForNotMadeOne(record, op);
       return record;
     }
-    // Another gateway's open link made before a switch (a retry from Needs attention): read only, with
+    // Another gateway's open link, or payment on its own reader, made before a switch: read only, with
     // the keys of its own account (refused, saying what to enter, while the till holds none).
     if (this.engine.followedElsewhere(record)) return this.readElsewhere(record, this.engine.gatewayToRead(record));
     const gateway = this.engine.gatewayFor(record);
@@ -125,36 +125,9 @@ export class Recovery {
     let updated = this.sync.apply(record, payment, null);
     if (updated.status === 'in_progress' || (updated.status === 'unknown' && payment.status === 'pending')) {
       // Still open at the gateway: the reader (if any) is asked what it has.
-      const reader = updated.readerId ? this.engine.options.readers.resolve(updated.readerId) : undefined;
-      const remote =
-        reader && gateway.readers
-          ? await this.engine.call((g) => g.readers!.get(reader.gatewayReaderId), gateway)
-          : null;
-      const action = remote?.action?.paymentId === payment.id ? remote.action : null;
-      // The reader's report may have landed while we were asking: act on the journal as it is now.
-      const current = journal.getPayment(updated.id)!;
-      if (current.status !== updated.status || current.actionId !== updated.actionId) return current;
-      updated = current;
-      if (updated.status === 'in_progress' && action && action.status !== 'in_progress') {
-        // The reader finished without the journal hearing of it: the gateway's payment says how.
-        const fresh = await this.engine.call((g) => g.retrieve(transactionId), gateway);
-        return this.sync.apply(journal.getPayment(updated.id)!, fresh, 'reader_released', `action ${action.status}`, {
-          actionFinal: true,
-        });
-      }
-      if (updated.status === 'in_progress' && action?.status === 'in_progress' && reader && !reader.hosted) {
-        // Still on a reader the gateway hosts (e.g. across a restart): follow it until it finishes.
-        this.watcher().follow(updated.id);
-      }
-      if (updated.status === 'in_progress' && !action) {
-        updated = journal.updatePayment(
-          updated.id,
-          { status: 'pending', readerStage: null, readerId: null },
-          'reader_released',
-          'no action on the reader',
-        );
-        this.engine.changed(updated);
-      }
+      const asked = await this.askReader(updated, payment, gateway);
+      if (asked.raced) return asked.record;
+      updated = asked.record;
     }
     // A link the customer may still pay: follow it until it is paid, fails or lapses.
     if (updated.channel === 'link' && updated.status === 'pending' && updated.payUrl) this.watcher().follow(updated.id);
@@ -162,16 +135,82 @@ export class Recovery {
   }
 
   /**
-   * An open link of another gateway than the active one, read with the keys of the account it was made
-   * on (PaymentEngine.followedElsewhere), never acted on: nothing is looked up by its key nor concluded
+   * An open link of another gateway than the active one, or a payment on its own reader, read with the
+   * keys of the account it was made on (PaymentEngine.followedElsewhere), never acted on: nothing is looked up by its key nor concluded
    * from a "no such payment" (relocate waits for the switch back), and, still open, it is followed on.
    */
   private async readElsewhere(record: PaymentRecord, gateway: PaymentGateway): Promise<PaymentRecord> {
     const transactionId = record.transactionId!;
     const payment = await this.engine.read((g) => g.retrieve(transactionId), gateway);
-    const updated = this.sync.apply(record, payment, null);
+    const onReader = this.engine.onGatewayReader(record);
+    const { journal } = this.engine;
+    let updated = journal.atomically(() => {
+      const read = this.sync.apply(record, payment, null);
+      // Off that gateway's reader now (approved, or closed): what is left to do, when anything is.
+      return onReader && read.status !== 'in_progress' ? this.sync.endedElsewhere(read) : read;
+    });
+    // Still on it: its reader is read too (never its action cancelled, nor a payment pushed).
+    if (updated.status === 'in_progress') updated = (await this.askReader(updated, payment, gateway)).record;
     if (updated.status === 'pending' && updated.payUrl) this.watcher().follow(updated.id);
     return updated;
+  }
+
+  /**
+   * A payment still open at the gateway that a reader may hold: the reader is read, and the payment
+   * followed while the reader's action for it runs on a reader the gateway hosts; ended, the payment
+   * is read again with the action over; with no action for it, it is off the reader. Only reads:
+   * another gateway's payment (followedElsewhere) is read with that gateway's keys, and what it ends
+   * with is said in Needs attention when the switch back is needed (PaymentSync.endedElsewhere).
+   * `raced`: the reader's report landed meanwhile, and `record` is the journal's.
+   */
+  private async askReader(
+    updated: PaymentRecord,
+    payment: GatewayPayment,
+    gateway: PaymentGateway,
+  ): Promise<{ record: PaymentRecord; raced: boolean }> {
+    const { journal } = this.engine;
+    const transactionId = payment.id;
+    const reader = updated.readerId ? this.engine.options.readers.resolve(updated.readerId) : undefined;
+    const remote =
+      reader && gateway.readers ? await this.engine.read((g) => g.readers!.get(reader.gatewayReaderId), gateway) : null;
+    const action = remote?.action?.paymentId === payment.id ? remote.action : null;
+    // The reader's report may have landed while we were asking: act on the journal as it is now.
+    const current = journal.getPayment(updated.id)!;
+    if (current.status !== updated.status || current.actionId !== updated.actionId)
+      return { record: current, raced: true };
+    const elsewhere = !this.engine.actsOn(current);
+    const ended = (next: PaymentRecord) => (elsewhere ? this.sync.endedElsewhere(next) : next);
+    if (current.status === 'in_progress' && action && action.status !== 'in_progress') {
+      // The reader finished without the journal hearing of it: the gateway's payment says how.
+      const fresh = await this.engine.read((g) => g.retrieve(transactionId), gateway);
+      const record = journal.atomically(() =>
+        ended(
+          this.sync.apply(journal.getPayment(current.id)!, fresh, 'reader_released', `action ${action.status}`, {
+            actionFinal: true,
+          }),
+        ),
+      );
+      return { record, raced: false };
+    }
+    if (current.status === 'in_progress' && action?.status === 'in_progress' && reader && !reader.hosted) {
+      // Still on a reader the gateway hosts (e.g. across a restart): follow it until it finishes.
+      this.watcher().follow(current.id);
+    }
+    if (current.status === 'in_progress' && !action) {
+      const record = journal.atomically(() =>
+        ended(
+          journal.updatePayment(
+            current.id,
+            { status: 'pending', readerStage: null, readerId: null },
+            'reader_released',
+            'no action on the reader',
+          ),
+        ),
+      );
+      this.engine.changed(record);
+      return { record, raced: false };
+    }
+    return { record: current, raced: false };
   }
 
   /**

@@ -62,6 +62,18 @@ export const ADVICE_FOUND_AFTER_NOT_MADE =
 export const ADVICE_ACTION_MISFIT =
   'Nothing was charged: the reader did not ask for the card. Cancel this payment and charge the customer again; if it happens again, call the gateway and tell them what it asked for. This clears once the payment is canceled or paid, or when you clear it.';
 
+/**
+ * The last words of what Needs attention says of a payment another gateway's own reader ended after
+ * the till switched away from it (PaymentSync.endedElsewhere): the item stays while the till uses
+ * another gateway, and goes with the first read of the payment once it is switched back.
+ */
+const ENDED_ELSEWHERE_TAIL = 'This item goes once the till, switched back, has read the payment.';
+
+/** Whether an item is one endedElsewhere wrote: kept until the till acts on its payment again. */
+export function endedElsewhere(advice: string | null): boolean {
+  return advice?.endsWith(ENDED_ELSEWHERE_TAIL) ?? false;
+}
+
 /** Attention for an answer the till could not read: it clears by itself (see PaymentSync.unreadable). */
 const UNREADABLE: ReadonlySet<string | null> = new Set([ADVICE_UNREADABLE_ANSWER, ADVICE_UNREADABLE_STEP]);
 
@@ -263,6 +275,8 @@ export class PaymentSync {
       status !== 'unknown' &&
       !CASHIER_CLEARS.has(record.attentionAdvice) &&
       !(record.attentionAdvice === ADVICE_ACTION_MISFIT && !SETTLED_STATUSES.has(status)) &&
+      // What the cashier must switch back for: read again before the switch (a notification), it stays.
+      !(endedElsewhere(record.attentionAdvice) && !this.engine.actsOn(record)) &&
       !(
         record.attentionAdvice === ADVICE_UNREADABLE_STEP &&
         journal.countQueuedOperations(record.id, QUEUEABLE_KINDS) > 0
@@ -303,6 +317,46 @@ export class PaymentSync {
       // As a listener left it (a refused approval put in Needs attention): what the screen is told last.
       return journal.getPayment(record.id)!;
     });
+    this.engine.changed(updated);
+    return updated;
+  }
+
+  /**
+   * A payment on another gateway's own reader, followed read only since the till switched away from
+   * that gateway (PaymentEngine.followedElsewhere), has left the reader: Needs attention says so when
+   * what is left to do needs the switch back — an authorisation to capture, or a payment still open
+   * at that gateway (the card declined, the reader let it go). Paid, failed or canceled, the journal
+   * says it all. Called in the transaction that moved it; the payment as it is then.
+   */
+  endedElsewhere(record: PaymentRecord): PaymentRecord {
+    const { journal } = this.engine;
+    const active = this.engine.activeGateway();
+    if (record.status !== 'requires_capture' && record.status !== 'pending') return record;
+    if (!active || this.engine.actsOn(record) || record.attentionSince !== null) return record;
+    const label = GATEWAY_LABELS[record.gateway];
+    const switched = `after the till switched to ${active.label}`;
+    const held = formatAmount(record.amountCapturable || record.amount, record.currency);
+    const lapses = record.authorizationExpiresAt ? ` on ${record.authorizationExpiresAt.slice(0, 10)}` : '';
+    const [reason, advice] =
+      record.status === 'requires_capture'
+        ? [
+            `Approved on ${label}'s reader ${switched}: ${held} is authorised on the customer's card, not captured.`,
+            `Switch back to ${label} in Settings (F7) to capture it on Capture (F4), or cancel it: the till does not capture with ${label} while it uses ${active.label}, and an authorisation not captured lapses${lapses}. Do not charge the customer again.`,
+          ]
+        : [
+            `${label}'s reader did not take this payment ${switched}${record.declineMessage ? `: ${record.declineMessage}` : '.'} Nothing was charged; the payment is still open at ${label}.`,
+            `Switch back to ${label} in Settings (F7) to try again or cancel it on Process payment (F2), or take the order's money another way and cancel this payment once switched back.`,
+          ];
+    const updated = journal.updatePayment(
+      record.id,
+      {
+        attentionReason: reason,
+        attentionAdvice: `${advice} ${ENDED_ELSEWHERE_TAIL}`,
+        attentionSince: this.engine.nowIso(),
+      },
+      'ended_elsewhere',
+      `${label}'s reader, read with ${label}'s keys while the till uses ${active.label}`,
+    );
     this.engine.changed(updated);
     return updated;
   }

@@ -215,21 +215,32 @@ export class RemoteWatcher {
     return now !== undefined && this.readsAgain(now);
   }
 
-  /** A payment on a gateway-hosted reader: settled once the reader's action is over. */
+  /**
+   * A payment on a gateway-hosted reader: settled once the reader's action is over. Also one sent to
+   * another gateway's reader before a switch, read only with the keys of its own account
+   * (PaymentEngine.gatewayToRead): the customer may present the card any time, and an approval must
+   * not wait for the till to switch back (PaymentSync.endedElsewhere says what is left to do).
+   */
   private async checkCloudReader(paymentId: string): Promise<boolean> {
     const { journal } = this.engine;
     const record = journal.getPayment(paymentId)!;
     const reader = this.engine.options.readers.resolve(record.readerId!);
-    const gateway = this.engine.gatewayFor(record);
+    // Its keys removed since (Needs attention says so): followed again once they are back.
+    const elsewhere = this.engine.followedElsewhere(record);
+    if (elsewhere && !('gateway' in elsewhere)) return false;
+    const gateway = this.engine.gatewayToRead(record);
     if (!reader || reader.hosted || !gateway.readers || !record.transactionId) return false;
     try {
-      const remote = await this.engine.call((g) => g.readers!.get(reader.gatewayReaderId), gateway);
+      const remote = await this.engine.read((g) => g.readers!.get(reader.gatewayReaderId), gateway);
       const action = remote.action?.paymentId === record.transactionId ? remote.action : null;
       if (action && action.status === 'in_progress') return true;
       if (action) {
-        const payment = await this.engine.call((g) => g.retrieve(record.transactionId!), gateway);
+        const payment = await this.engine.read((g) => g.retrieve(record.transactionId!), gateway);
         await this.engine.exclusive(paymentId, async () =>
-          this.sync.apply(journal.getPayment(paymentId)!, payment, null, null, { actionFinal: true }),
+          journal.atomically(() => {
+            const updated = this.sync.apply(journal.getPayment(paymentId)!, payment, null, null, { actionFinal: true });
+            return elsewhere ? this.sync.endedElsewhere(updated) : updated;
+          }),
         );
         return false;
       }

@@ -1,0 +1,224 @@
+/**
+ * A payment on a gateway's own (cloud) reader when the till switches to another gateway: followed
+ * read only, with the previous gateway's keys, on a fake clock — its reader and its payment are read,
+ * nothing is pushed, cancelled or captured through it; its end is journaled, and Needs attention
+ * says what needs the switch back (an authorisation to capture, a card declined). Also after a
+ * restart; not followed without that gateway's keys, saying so.
+ */
+import { describe, expect, it } from 'vitest';
+import type { GatewayName } from '../../common/contract';
+import { Connectivity } from '../../main/gateway/connectivity';
+import type { PaymentGateway } from '../../main/gateway/port';
+import { PaymentService } from '../../main/payments/service';
+import { Journal } from '../../main/store/journal';
+import { openDatabase } from '../../main/store/sqlite';
+import { FakeClock } from '../support/fake-clock';
+import { FakeGateway } from '../support/fake-gateway';
+import { waitFor } from '../support/host';
+
+const POLL_MS = 1_000;
+
+/** A till with PlutoPay's cloud reader and PayPlug's keys, on a fake clock; `now` is the active gateway. */
+function till() {
+  const clock = new FakeClock();
+  const journal = new Journal(openDatabase(':memory:'), clock);
+  const pluto = new FakeGateway({ name: 'plutopay' });
+  const payplug = new FakeGateway({ name: 'payplug' });
+  const state = { now: pluto as FakeGateway, plutoKeys: true, readerId: '' };
+  const account = (name: GatewayName) => `acct-${name}`;
+  const start = () =>
+    new PaymentService({
+      journal,
+      clock,
+      gateway: () => state.now,
+      gatewayNamed: (name) => (name === 'plutopay' ? (state.plutoKeys ? pluto : null) : payplug) as PaymentGateway,
+      gatewayAccount: () => account(state.now.name),
+      gatewayAccountOf: (name) => (name === 'plutopay' && !state.plutoKeys ? null : account(name)),
+      mode: () => 'test',
+      connectivity: new Connectivity(clock, () => state.now.health()),
+      readers: {
+        resolve: (id) =>
+          id === 'rdr_cloud_counter'
+            ? { gatewayReaderId: state.readerId, hosted: false, online: true, label: 'Counter' }
+            : undefined,
+        cancelCollection: async () => 'not_collecting',
+        settleUnknown: async () => undefined,
+      },
+      onPaymentChanged: () => undefined,
+      onPlanChanged: () => undefined,
+      onAttentionChanged: () => undefined,
+      onQueueChanged: () => undefined,
+      log: () => undefined,
+      tuning: { retryDelayMs: 1, remotePollMs: POLL_MS },
+    });
+  return { clock, journal, pluto, payplug, state, start };
+}
+
+/** Every call through PlutoPay that could move money or a reader, made after the switch. */
+function refuseWrites(pluto: FakeGateway): string[] {
+  const writes: string[] = [];
+  const refuse = (what: string) => async () => {
+    writes.push(what);
+    throw new Error(`${what} through PlutoPay after the switch`);
+  };
+  pluto.create = refuse('create');
+  pluto.capture = refuse('capture');
+  pluto.cancel = refuse('cancel');
+  pluto.refund = refuse('refund');
+  pluto.readers.push = refuse('push');
+  pluto.readers.cancelAction = refuse('cancelAction');
+  return writes;
+}
+
+/** The calls of one kind the fake gateway's reader saw: counted by wrapping readers.get. */
+function countReaderReads(gateway: FakeGateway): { reads: number } {
+  const count = { reads: 0 };
+  const get = gateway.readers.get;
+  gateway.readers.get = async (id) => {
+    count.reads++;
+    return get(id);
+  };
+  return count;
+}
+
+async function onCloudReader(
+  t: ReturnType<typeof till>,
+  service: PaymentService,
+  captureMethod: 'manual' | 'automatic',
+) {
+  t.state.readerId = (await t.pluto.readers.register({ name: 'Counter', registrationCode: 'simulated' })).readerId;
+  const created = await service.commands.create({ amount: 4200, currency: 'EUR', captureMethod });
+  const sent = await service.commands.process({ paymentId: created.id, readerId: 'rdr_cloud_counter' });
+  expect(sent.status).toBe('in_progress');
+  return created.id;
+}
+
+/** Settings saved with PayPlug: what the host does on a switch (reconfigure). */
+async function switchTo(service: PaymentService, t: ReturnType<typeof till>, gateway: FakeGateway): Promise<void> {
+  service.watcher.close();
+  t.state.now = gateway;
+  service.engine.accountSwitched();
+  await service.recovery.recover();
+}
+
+describe('a payment on the previous gateway’s cloud reader', () => {
+  it('is followed read only after the switch, and its approval waits for the switch back to capture', async () => {
+    const t = till();
+    const service = t.start();
+    const id = await onCloudReader(t, service, 'manual');
+    await switchTo(service, t, t.payplug);
+    const writes = refuseWrites(t.pluto);
+    const count = countReaderReads(t.pluto);
+
+    // Followed with PlutoPay's keys while the card is not presented: the reader is read each round.
+    expect(service.watcher.following(id)).toBe(true);
+    for (let round = 1; round <= 3; round++) {
+      await t.clock.advanceAsync(POLL_MS);
+      await waitFor(() => count.reads >= round, 2_000, `read ${round}`);
+    }
+    expect(t.journal.getPayment(id)).toMatchObject({ status: 'in_progress', gateway: 'plutopay' });
+    expect(service.attention().some((a) => a.paymentId === id)).toBe(false);
+
+    // The customer presents the card at PlutoPay's reader: approved, held for a capture.
+    await t.pluto.readers.simulate(t.state.readerId);
+    await t.clock.advanceAsync(POLL_MS);
+    await waitFor(() => t.journal.getPayment(id)!.status === 'requires_capture', 2_000, 'the approval');
+    await waitFor(() => !service.watcher.following(id), 2_000, 'the follow stopped');
+    const item = service.attention().find((a) => a.paymentId === id);
+    expect(item?.reason).toMatch(
+      /^Approved on PlutoPay's reader after the till switched to Fake gateway: €42\.00 is authorised on the customer's card, not captured\.$/,
+    );
+    expect(item?.advice).toMatch(/^Switch back to PlutoPay in Settings \(F7\) to capture it on Capture \(F4\)/);
+    // Nothing is read again once it is final, and nothing was done through PlutoPay.
+    const reads = count.reads;
+    await t.clock.advanceAsync(POLL_MS * 5);
+    expect(count.reads).toBe(reads);
+    expect(writes).toEqual([]);
+    // Capturing it still needs the switch back.
+    await expect(service.commands.capture({ paymentId: id })).rejects.toThrow(/Switch back/);
+    expect(writes).toEqual([]);
+
+    // Switched back: read on PlutoPay, out of Needs attention, and captured there.
+    t.pluto.capture = FakeGateway.prototype.capture.bind(t.pluto);
+    await switchTo(service, t, t.pluto);
+    expect(service.attention().some((a) => a.paymentId === id)).toBe(false);
+    expect((await service.commands.capture({ paymentId: id })).status).toBe('succeeded');
+    service.close();
+  });
+
+  it('resumes the follow after a restart, and a decline says the payment is still open there', async () => {
+    const t = till();
+    const before = t.start();
+    const id = await onCloudReader(t, before, 'automatic');
+    await switchTo(before, t, t.payplug);
+    before.close();
+
+    // The app starts again on PayPlug: recovery finds the PlutoPay payment on its reader.
+    const writes = refuseWrites(t.pluto);
+    const service = t.start();
+    expect(service.watcher.following(id)).toBe(false);
+    await service.recovery.recover();
+    expect(service.watcher.following(id)).toBe(true);
+
+    // The card is declined on the reader; PlutoPay keeps the payment open for another card.
+    const transactionId = t.journal.getPayment(id)!.transactionId!;
+    const session = await t.pluto.readers.link.open(t.state.readerId);
+    const action = (await t.pluto.readers.get(t.state.readerId)).action!;
+    await t.pluto.readers.link.postResult(session, action.id, {
+      outcome: 'declined',
+      failureCode: 'card_declined',
+      failureMessage: 'Your card was declined.',
+    });
+    t.pluto.payments.get(transactionId)!.failure = { code: 'card_declined', message: 'Your card was declined.' };
+    await t.clock.advanceAsync(POLL_MS);
+    await waitFor(() => t.journal.getPayment(id)!.status === 'pending', 2_000, 'the decline');
+    expect(t.journal.getPayment(id)).toMatchObject({ declineCode: 'card_declined' });
+    expect(service.watcher.following(id)).toBe(false);
+    const item = service.attention().find((a) => a.paymentId === id);
+    expect(item?.reason).toMatch(
+      /^PlutoPay's reader did not take this payment after the till switched to Fake gateway: .+ Nothing was charged; the payment is still open at PlutoPay\.$/,
+    );
+    expect(item?.advice).toMatch(/^Switch back to PlutoPay in Settings \(F7\) to try again or cancel it/);
+    expect(writes).toEqual([]);
+    service.close();
+  });
+
+  it('an approval with nothing left to do (captured at once) is journaled paid, with no item', async () => {
+    const t = till();
+    const service = t.start();
+    const id = await onCloudReader(t, service, 'automatic');
+    await switchTo(service, t, t.payplug);
+    await t.pluto.readers.simulate(t.state.readerId);
+    await t.clock.advanceAsync(POLL_MS);
+    await waitFor(() => t.journal.getPayment(id)!.status === 'succeeded', 2_000, 'the approval');
+    expect(service.attention().some((a) => a.paymentId === id)).toBe(false);
+    expect(service.watcher.following(id)).toBe(false);
+    service.close();
+  });
+
+  it('is not followed without PlutoPay’s keys: Needs attention says so, and the keys back follow it', async () => {
+    const t = till();
+    const service = t.start();
+    const id = await onCloudReader(t, service, 'automatic');
+    t.state.plutoKeys = false;
+    await switchTo(service, t, t.payplug);
+    const count = countReaderReads(t.pluto);
+    expect(service.watcher.following(id)).toBe(false);
+    const item = service.attention().find((a) => a.paymentId === id);
+    expect(item?.reason).toMatch(
+      /^This payment was sent to a reader of PlutoPay's on .*, and the till no longer holds PlutoPay's .*, so the till does not read it/,
+    );
+    expect(item?.advice).toMatch(/^Without switching back to PlutoPay, /);
+    await t.clock.advanceAsync(POLL_MS * 3);
+    expect(count.reads).toBe(0);
+
+    // The keys entered again (a Settings save): followed, and the approval taken in.
+    t.state.plutoKeys = true;
+    service.recovery.followElsewhere();
+    await t.pluto.readers.simulate(t.state.readerId);
+    await t.clock.advanceAsync(POLL_MS);
+    await waitFor(() => t.journal.getPayment(id)!.status === 'succeeded', 2_000, 'the approval');
+    expect(service.attention().some((a) => a.paymentId === id)).toBe(false);
+    service.close();
+  });
+});
