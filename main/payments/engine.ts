@@ -550,10 +550,11 @@ export class PaymentEngine {
    * gateway's, another mode's or account's (otherAccount says those), one no longer open.
    */
   followedElsewhere(record: PaymentRecord): { gateway: PaymentGateway } | { why: string; fix: string } | null {
-    if (record.mode !== this.options.mode()) return null;
+    // Cheapest first: a view asks this of every payment it builds.
+    const link = awaitsCustomer(record);
+    if ((!link && record.status !== 'in_progress') || record.mode !== this.options.mode()) return null;
     const active = this.activeGateway();
     if (!active || record.gateway === active.name || this.otherAccount(record)) return null;
-    const link = awaitsCustomer(record);
     if (!link && !this.onGatewayReader(record)) return null;
     const label = GATEWAY_LABELS[record.gateway];
     const subject = link ? 'This link was made' : `This payment was sent to a reader of ${label}'s`;

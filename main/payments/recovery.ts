@@ -142,13 +142,8 @@ export class Recovery {
   private async readElsewhere(record: PaymentRecord, gateway: PaymentGateway): Promise<PaymentRecord> {
     const transactionId = record.transactionId!;
     const payment = await this.engine.read((g) => g.retrieve(transactionId), gateway);
-    const onReader = this.engine.onGatewayReader(record);
-    const { journal } = this.engine;
-    let updated = journal.atomically(() => {
-      const read = this.sync.apply(record, payment, null);
-      // Off that gateway's reader now (approved, or closed): what is left to do, when anything is.
-      return onReader && read.status !== 'in_progress' ? this.sync.endedElsewhere(read) : read;
-    });
+    // Off that gateway's own reader now, apply says what is left to do (PaymentSync.endedElsewhere).
+    let updated = this.sync.apply(record, payment, null);
     // Still on it: its reader is read too (never its action cancelled, nor a payment pushed).
     if (updated.status === 'in_progress') updated = (await this.askReader(updated, payment, gateway)).record;
     if (updated.status === 'pending' && updated.payUrl) this.watcher().follow(updated.id);
@@ -178,17 +173,17 @@ export class Recovery {
     const current = journal.getPayment(updated.id)!;
     if (current.status !== updated.status || current.actionId !== updated.actionId)
       return { record: current, raced: true };
-    const elsewhere = !this.engine.actsOn(current);
-    const ended = (next: PaymentRecord) => (elsewhere ? this.sync.endedElsewhere(next) : next);
     if (current.status === 'in_progress' && action && action.status !== 'in_progress') {
       // The reader finished without the journal hearing of it: the gateway's payment says how.
       const fresh = await this.engine.read((g) => g.retrieve(transactionId), gateway);
-      const record = journal.atomically(() =>
-        ended(
-          this.sync.apply(journal.getPayment(current.id)!, fresh, 'reader_released', `action ${action.status}`, {
-            actionFinal: true,
-          }),
-        ),
+      const record = this.sync.apply(
+        journal.getPayment(current.id)!,
+        fresh,
+        'reader_released',
+        `action ${action.status}`,
+        {
+          actionFinal: true,
+        },
       );
       return { record, raced: false };
     }
@@ -197,16 +192,17 @@ export class Recovery {
       this.watcher().follow(current.id);
     }
     if (current.status === 'in_progress' && !action) {
-      const record = journal.atomically(() =>
-        ended(
-          journal.updatePayment(
-            current.id,
-            { status: 'pending', readerStage: null, readerId: null },
-            'reader_released',
-            'no action on the reader',
-          ),
-        ),
-      );
+      // Off the reader with nothing charged: another gateway's says what is left (endedElsewhere).
+      const elsewhere = !this.engine.actsOn(current);
+      const record = journal.atomically(() => {
+        const released = journal.updatePayment(
+          current.id,
+          { status: 'pending', readerStage: null, readerId: null },
+          'reader_released',
+          'no action on the reader',
+        );
+        return elsewhere ? this.sync.endedElsewhere(released) : released;
+      });
       this.engine.changed(record);
       return { record, raced: false };
     }

@@ -303,12 +303,16 @@ export class PaymentSync {
     const updated = journal.atomically(() => {
       // The shares and the payment move together: one durable write.
       if (splits) journal.setSplits(record.id, splits.records);
-      const next = journal.updatePayment(
+      let next = journal.updatePayment(
         record.id,
         patch,
         eventName ?? undefined,
         detail ?? (eventName === 'split_updated' ? splits!.detail : eventDetail(payment)),
       );
+      // Off another gateway's own reader, read only since a switch (by its watch, a retry, its details,
+      // a notification): what is left to do that needs the switch back is said in the same commit.
+      if (next.status !== 'in_progress' && this.engine.onGatewayReader(record) && !this.engine.actsOn(record))
+        next = this.endedElsewhere(next);
       // What the close writes (the card the customer agreed to save) is in the same commit: written
       // after it, a kill between the two left the payment paid and the card never kept, since
       // nothing reads a finished payment again.
@@ -326,7 +330,8 @@ export class PaymentSync {
    * that gateway (PaymentEngine.followedElsewhere), has left the reader: Needs attention says so when
    * what is left to do needs the switch back — an authorisation to capture, or a payment still open
    * at that gateway (the card declined, the reader let it go). Paid, failed or canceled, the journal
-   * says it all. Called in the transaction that moved it; the payment as it is then.
+   * says it all. In the transaction that moved it (apply does it for every read of it); the payment
+   * as it is then.
    */
   endedElsewhere(record: PaymentRecord): PaymentRecord {
     const { journal } = this.engine;

@@ -237,10 +237,7 @@ export class RemoteWatcher {
       if (action) {
         const payment = await this.engine.read((g) => g.retrieve(record.transactionId!), gateway);
         await this.engine.exclusive(paymentId, async () =>
-          journal.atomically(() => {
-            const updated = this.sync.apply(journal.getPayment(paymentId)!, payment, null, null, { actionFinal: true });
-            return elsewhere ? this.sync.endedElsewhere(updated) : updated;
-          }),
+          this.sync.apply(journal.getPayment(paymentId)!, payment, null, null, { actionFinal: true }),
         );
         return false;
       }

@@ -183,6 +183,24 @@ describe('a payment on the previous gateway’s cloud reader', () => {
     service.close();
   });
 
+  it('its details opened after the card, before its watch reads it, say what is left just the same', async () => {
+    const t = till();
+    const service = t.start();
+    const id = await onCloudReader(t, service, 'manual');
+    await switchTo(service, t, t.payplug);
+    const writes = refuseWrites(t.pluto);
+    await t.pluto.readers.simulate(t.state.readerId);
+    // No round of the watch has run (the clock stands still): the details read it with PlutoPay's keys.
+    const detail = await service.commands.detail(id);
+    expect(detail.payment).toMatchObject({ id, status: 'requires_capture' });
+    expect(service.attention().find((a) => a.paymentId === id)?.reason).toMatch(/^Approved on PlutoPay's reader/);
+    await t.clock.advanceAsync(POLL_MS);
+    await waitFor(() => !service.watcher.following(id), 2_000, 'the follow stopped');
+    expect(service.attention().find((a) => a.paymentId === id)?.reason).toMatch(/^Approved on PlutoPay's reader/);
+    expect(writes).toEqual([]);
+    service.close();
+  });
+
   it('an approval with nothing left to do (captured at once) is journaled paid, with no item', async () => {
     const t = till();
     const service = t.start();
