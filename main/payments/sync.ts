@@ -337,7 +337,9 @@ export class PaymentSync {
     const { journal } = this.engine;
     const active = this.engine.activeGateway();
     if (record.status !== 'requires_capture' && record.status !== 'pending') return record;
-    if (!active || this.engine.actsOn(record) || record.attentionSince !== null) return record;
+    // Only another gateway's, in the till's mode: the one followedElsewhere reads (a switch of gateway).
+    if (!active || record.gateway === active.name || record.mode !== this.engine.options.mode()) return record;
+    if (record.attentionSince !== null) return record;
     const label = GATEWAY_LABELS[record.gateway];
     const switched = `after the till switched to ${active.label}`;
     const held = formatAmount(record.amountCapturable || record.amount, record.currency);
