@@ -136,8 +136,9 @@ export class Recovery {
 
   /**
    * An open link of another gateway than the active one, or a payment on its own reader, read with the
-   * keys of the account it was made on (PaymentEngine.followedElsewhere), never acted on: nothing is looked up by its key nor concluded
-   * from a "no such payment" (relocate waits for the switch back), and, still open, it is followed on.
+   * keys of the account it was made on (PaymentEngine.followedElsewhere), never acted on: nothing is
+   * looked up by its key nor concluded from a "no such payment" (relocate waits for the switch back),
+   * and, still open, it is followed on.
    */
   private async readElsewhere(record: PaymentRecord, gateway: PaymentGateway): Promise<PaymentRecord> {
     const transactionId = record.transactionId!;
@@ -176,14 +177,13 @@ export class Recovery {
     if (current.status === 'in_progress' && action && action.status !== 'in_progress') {
       // The reader finished without the journal hearing of it: the gateway's payment says how.
       const fresh = await this.engine.read((g) => g.retrieve(transactionId), gateway);
+      const over = { actionFinal: true };
       const record = this.sync.apply(
         journal.getPayment(current.id)!,
         fresh,
         'reader_released',
         `action ${action.status}`,
-        {
-          actionFinal: true,
-        },
+        over,
       );
       return { record, raced: false };
     }

@@ -216,8 +216,8 @@ export class PaymentService {
   /**
    * The gateways other than the active one whose records the till still follows, each built from its
    * own stored keys: those of its running plans (Installments.followedElsewhere), of its open links and
-   * of the payments on its own readers, made before a switch (PaymentEngine.followedElsewhere). Their forwarded notifications are checked
-   * by them, not refused.
+   * of the payments on its own readers, made before a switch (PaymentEngine.followedElsewhere). Their
+   * forwarded notifications are checked by them, not refused.
    */
   followedElsewhere(): PaymentGateway[] {
     const found = new Map(this.installments.followedElsewhere().map((gateway) => [gateway.name, gateway]));
