@@ -74,6 +74,7 @@ export function prepareDataDir(dataDir: string): void {
     // SQLite says only "unable to open database file" of a directory where a file should be.
     if (!statSync(path).isFile()) throw new DataDirUnusableError(dataDir, `${name} in it is not a file`);
     if (!writable(path)) throw new DataDirUnusableError(dataDir, `${name} in it is read-only`);
+    if (PRIVATE_FILES.has(name)) keepPrivateFile(path);
   }
   // A database whose file is missing or empty while its write-ahead log holds commits (a copy of
   // the directory that lost the file): SQLite would start an empty database and delete that log.
@@ -147,15 +148,29 @@ export function makePrivateFile(path: string): void {
   } catch (error) {
     if ((error as { code?: unknown } | null)?.code !== 'EEXIST') throw error;
   }
-  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
-    if (!existsSync(file)) continue;
-    const stat = statSync(file);
-    if (stat.isFile() && stat.uid === process.getuid() && (stat.mode & 0o077) !== 0) chmodSync(file, 0o600);
-  }
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) keepPrivateFile(file);
+}
+
+/** One of this user's files, found readable or writable by others, is made theirs alone (0600). */
+function keepPrivateFile(path: string): void {
+  if (process.platform === 'win32' || typeof process.getuid !== 'function') return;
+  const stat = statSync(path);
+  if (stat.isFile() && stat.uid === process.getuid() && (stat.mode & 0o077) !== 0) chmodSync(path, 0o600);
 }
 
 /** The SQLite databases in the data directory: the journal, and the embedded sandbox's. */
 const DATABASE_FILES = ['journal.db', 'sandbox.db'];
+
+/**
+ * What holds money or secrets, made private at every start: the journal (card details, sales), the
+ * embedded sandbox's database (its keys, its test payments), the secrets files (web mode's, and
+ * Electron's sealed one). Found looser (an older version, a copy, a restore), each is made 0600.
+ */
+const PRIVATE_FILES: ReadonlySet<string> = new Set([
+  ...DATABASE_FILES.flatMap((db) => [db, `${db}-wal`, `${db}-shm`]),
+  'secrets.json',
+  'secrets.sealed',
+]);
 
 /** The lock's file in the data directory. */
 export const LOCK_FILE = 'instance.lock';

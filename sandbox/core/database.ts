@@ -3,7 +3,7 @@
  * loses at most the last transaction), the schema brought up to date, and a statement cache so every
  * query is prepared once.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { unreadableDatabase } from '../../common/unreadable-database';
@@ -16,7 +16,12 @@ export function openDatabase(path: string): Db {
   const memory = path === ':memory:' || path === '';
   let db: Db;
   try {
-    if (!memory) mkdirSync(dirname(path), { recursive: true });
+    if (!memory) {
+      // Its keys and payments are this user's alone: SQLite would make the file with the umask
+      // (0644 usually), and its -wal and -shm with the file's mode. An existing file keeps its own.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      closeSync(openSync(path, 'a', 0o600));
+    }
     db = new Database(memory ? ':memory:' : path);
   } catch (error) {
     throw cannotOpen(path, error);

@@ -3,7 +3,7 @@
  * refused with a message naming it, and the lock goes with its holder — a close, or a kill -9.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -195,29 +195,55 @@ describe('one app per data directory', () => {
     }
   });
 
-  it('makes the journal and the secrets file private (0600) whatever the umask', async () => {
+  it('makes the journal, the sandbox database and the secrets files private (0600) whatever the umask', async () => {
     // SQLite made journal.db, -wal and -shm with the umask (0644): readable by others wherever the
-    // directory lets them through (a shared one, below).
+    // directory lets them through (a shared one, below). The embedded sandbox's sandbox.db (its keys,
+    // its payments) stayed so (found in a security review).
     const dataDir = join(scratch(), 'till');
+    const files = [
+      ...['journal.db', 'sandbox.db'].flatMap((db) => [db, `${db}-wal`, `${db}-shm`]),
+      'secrets.json',
+      'secrets.sealed',
+    ];
+    const embedded = { startSandbox: ({ db }: { db: string }) => startSandbox({ port: 0, db }) };
     const umask = process.umask(0o022);
     try {
-      const t = await startTestHost({ dataDir });
+      const t = await startTestHost({ dataDir, ...embedded });
       try {
         await t.call('settings.update', { secretKey: 'sk_test_private1234567890' });
         await t.call('payments.create', { amount: 700, currency: 'USD' });
-        for (const name of ['journal.db', 'journal.db-wal', 'journal.db-shm', 'secrets.json'])
+        for (const name of files.filter((name) => name !== 'secrets.sealed'))
           expect(statSync(join(dataDir, name)).mode & 0o777, name).toBe(0o600);
       } finally {
         await t.close();
       }
-      // One loosened since (a copy, an older version) is made private again at the next start.
-      chmodSync(join(dataDir, 'journal.db'), 0o644);
-      const again = await startTestHost({ dataDir });
+      // Loosened since (a copy, a restore, an older version; Electron's sealed file too): each is
+      // made private again at the next start.
+      writeFileSync(join(dataDir, 'secrets.sealed'), '{}');
+      const left = files.filter((name) => existsSync(join(dataDir, name)));
+      expect(left).toEqual(expect.arrayContaining(['journal.db', 'sandbox.db', 'secrets.json', 'secrets.sealed']));
+      for (const name of left) chmodSync(join(dataDir, name), 0o644);
+      const again = await startTestHost({ dataDir, ...embedded });
       await again.close();
-      expect(statSync(join(dataDir, 'journal.db')).mode & 0o777).toBe(0o600);
+      for (const name of left) expect(statSync(join(dataDir, name)).mode & 0o777, name).toBe(0o600);
     } finally {
       process.umask(umask);
     }
+  });
+
+  it('a sandbox started on its own makes its database private too (0600, in a 0700 directory)', async () => {
+    const dir = join(scratch(), 'sandbox-only');
+    const umask = process.umask(0o022);
+    try {
+      const sandbox = await startSandbox({ port: 0, db: join(dir, 'sandbox.db') });
+      await sandbox.close();
+    } finally {
+      process.umask(umask);
+    }
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    for (const name of ['sandbox.db', 'sandbox.db-wal', 'sandbox.db-shm'].filter((n) => existsSync(join(dir, n))))
+      expect(statSync(join(dir, name)).mode & 0o777, name).toBe(0o600);
+    expect(statSync(join(dir, 'sandbox.db')).mode & 0o777).toBe(0o600);
   });
 
   it('in a directory others may write to, stores and reads no key, says why and how to fix it, and still takes test payments', async () => {
