@@ -748,6 +748,11 @@ export interface SettingsView {
   mode: Mode;
   /** The gateway this till takes payments with. */
   gateway: GatewayName;
+  /**
+   * What the till changed in the settings it found at start, and why (a gateway address saved with a
+   * user name or password, which were taken out). Each stays until that setting is saved again.
+   */
+  notices: string[];
   /** PlutoPay's API URL (the embedded sandbox's while it is on). */
   apiBaseUrl: string;
   embeddedSandbox: boolean;

@@ -111,6 +111,21 @@ const ACCOUNT_SECRETS: Record<GatewayName, readonly SecretName[]> = {
   plural: ['pluralClientSecret', 'pluralSignatureKey'],
 };
 
+/** The settings holding a gateway's address, with the gateway's name as Settings shows it. */
+const GATEWAY_ADDRESSES = [
+  ['apiBaseUrl', 'PlutoPay'],
+  ['payplugApiBaseUrl', 'PayPlug'],
+  ['pluralApiBaseUrl', 'Plural'],
+] as const;
+type GatewayAddress = (typeof GATEWAY_ADDRESSES)[number][0];
+
+/** Whether a URL names a user or a password (`https://user:pass@host`). */
+function hasCredentials(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const parsed = new URL(url);
+  return parsed.username !== '' || parsed.password !== '';
+}
+
 /** Secrets that carry their mode in their prefix (sk_test_… / sk_live_…). */
 const MODE_MARKED: readonly SecretName[] = ['secretKey', 'publishableKey', 'payplugSecretKey'];
 
@@ -132,7 +147,38 @@ export class SettingsStore {
     for (const [key, value] of Object.entries(initial)) {
       if (value !== undefined && this.journal.getSetting(key) === undefined) this.journal.setSetting(key, value);
     }
+    this.addressNotices = this.dropCredentialsFromAddresses();
     this.droppedAtStart = this.dropKeysOfTheOtherMode();
+  }
+
+  /**
+   * What was taken out of a gateway address found at start, by the address's setting: said in
+   * Settings (and logged by the host) until that address is saved again.
+   */
+  private readonly addressNotices: Partial<Record<GatewayAddress, string>>;
+
+  /** What Settings says of the addresses found at start (see dropCredentialsFromAddresses). */
+  notices(): string[] {
+    return Object.values(this.addressNotices);
+  }
+
+  /**
+   * A gateway address with a user name or password (https://shop:…@gw…) is refused when saved, but one
+   * saved before that was kept, shown in clear and would be read at every start. Its user name and
+   * password are taken out and the address kept without them, on disk too; every other setting stays.
+   */
+  private dropCredentialsFromAddresses(): Partial<Record<GatewayAddress, string>> {
+    const notices: Partial<Record<GatewayAddress, string>> = {};
+    for (const [key, gateway] of GATEWAY_ADDRESSES) {
+      const stored = this.journal.getSetting<unknown>(key);
+      if (typeof stored !== 'string' || !hasCredentials(stored)) continue;
+      const clean = stored.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
+      this.journal.setSetting(key, clean);
+      notices[key] =
+        `The ${gateway} address held a user name or password (saved before such addresses were refused): they ` +
+        `were taken out and are never sent; the address is now ${clean}. A gateway's key goes in its own field.`;
+    }
+    return notices;
   }
 
   /** Keys found at start that belonged to the other mode, and were dropped (see dropKeysOfTheOtherMode). */
@@ -246,6 +292,7 @@ export class SettingsStore {
     return {
       mode: settings.mode,
       gateway: settings.gateway,
+      notices: this.notices(),
       apiBaseUrl: inUse('plutopay', settings.apiBaseUrl),
       embeddedSandbox: settings.embeddedSandbox,
       secretKey: maskKey(this.secrets.get('secretKey')),
@@ -355,6 +402,7 @@ export class SettingsStore {
       throw new HostError('conflict', errorText(error));
     }
     this.cached = null;
+    for (const [key] of GATEWAY_ADDRESSES) if (update[key] !== undefined) delete this.addressNotices[key];
     // The settings move together: a kill leaves the old ones or the new ones, never half.
     this.journal.atomically(() => {
       for (const key of PLAIN_KEYS) {

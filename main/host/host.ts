@@ -169,6 +169,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     settings.update({ gateway: options.useGateway });
   const devlog = new DevLog(clock, 1_000, () => settings.heldSecrets());
   if (refusal) devlog.add('error', refusal);
+  for (const notice of settings.notices()) devlog.add('error', notice);
   if (settings.droppedAtStart.length > 0)
     devlog.add(
       'error',

@@ -225,6 +225,42 @@ describe('settings and key hygiene', () => {
     expect(new SettingsStore(journal, secrets).droppedAtStart).toEqual([]);
   });
 
+  it('a gateway address with a user name or password saved before they were refused loses them at start, nothing else', () => {
+    // Found in a security review: such an address is refused when saved, but one saved before was
+    // read at every start, shown in Settings in clear and kept as the account's name.
+    const journal = new Journal(openDatabase(':memory:'), new FakeClock());
+    journal.setSetting('embeddedSandbox', false);
+    journal.setSetting('apiBaseUrl', 'https://shop:SECRETPASS@gw.example/api');
+    journal.setSetting('payplugApiBaseUrl', 'https://SECRETUSER@pp.example');
+    journal.setSetting('pluralApiBaseUrl', 'https://plural.example/api');
+    journal.setSetting('shopName', 'Corner shop');
+    journal.setSetting('payplugNotificationUrl', 'https://hooks.example/pos');
+    const secrets = new MemorySecretStore();
+    secrets.set('secretKey', 'sk_test_abcdefghijklmnop');
+    const settings = new SettingsStore(journal, secrets);
+    expect(settings.get()).toMatchObject({
+      embeddedSandbox: false,
+      apiBaseUrl: 'https://gw.example/api',
+      payplugApiBaseUrl: 'https://pp.example',
+      pluralApiBaseUrl: 'https://plural.example/api',
+      shopName: 'Corner shop',
+      payplugNotificationUrl: 'https://hooks.example/pos',
+    });
+    expect(settings.secret('secretKey')).toBe('sk_test_abcdefghijklmnop');
+    // Taken out on disk too: the next start finds nothing to say.
+    expect(journal.getSetting('apiBaseUrl')).toBe('https://gw.example/api');
+    expect(new SettingsStore(journal, secrets).notices()).toEqual([]);
+    const view = settings.view({});
+    expect(view.notices).toEqual([
+      expect.stringMatching(/^The PlutoPay address held a user name or password .*now https:\/\/gw\.example\/api\./),
+      expect.stringMatching(/^The PayPlug address held a user name or password .*now https:\/\/pp\.example\./),
+    ]);
+    expect(JSON.stringify(view)).not.toMatch(/SECRET/);
+    // Saving that address again is the answer: its notice goes, the other's stays.
+    settings.update({ apiBaseUrl: 'https://gw.example/api' });
+    expect(settings.view({}).notices).toEqual([expect.stringMatching(/^The PayPlug address/)]);
+  });
+
   it('reads each secret from its store once, sees what is set, and keeps what it held after a refused write', () => {
     const store = new MemorySecretStore();
     const reads: SecretName[] = [];

@@ -37,6 +37,7 @@ export function makeSettings(over: Partial<SettingsView> = {}): SettingsView {
   return {
     mode: 'test',
     gateway: 'plutopay',
+    notices: [],
     apiBaseUrl: 'http://127.0.0.1:4010',
     embeddedSandbox: true,
     secretKey: 'sk_test_…9f3a',

@@ -57,6 +57,13 @@ describe('Settings screen', () => {
     expect((screen.getByLabelText('API URL') as HTMLInputElement).value).toBe('http://127.0.0.1:4010');
   });
 
+  it('says what the till took out of the settings it found at start', async () => {
+    const notice = 'The PayPlug address held a user name or password (saved before such addresses were refused): …';
+    const { user } = await renderApp(new FakeBridge(makeSnapshot({ settings: makeSettings({ notices: [notice] }) })));
+    await user.keyboard('{F7}');
+    expect(screen.getByText(notice)).toBeTruthy();
+  });
+
   it('sends only what changed, then clears the typed key', async () => {
     const bridge = settingsBridge();
     const { user } = await renderApp(bridge, { screen: 'settings' });

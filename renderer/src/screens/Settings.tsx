@@ -414,6 +414,11 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
       className="settings-form"
     >
       <h2 id="settings-form-title">Connection</h2>
+      {settings.notices.map((notice) => (
+        <p key={notice} className="field__error">
+          {notice}
+        </p>
+      ))}
       <RadioGroup legend="Mode" name="mode" value={mode} options={MODES} onChange={setMode}>
         {/* Live regions, on the page before the choice: the warning is heard as the radio is chosen. */}
         <LiveRegion className="field__error">
