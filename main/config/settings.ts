@@ -14,6 +14,14 @@ import {
   type ParsedCommandInput,
   type SettingsView,
 } from '../../common/contract';
+import {
+  hasUrlCredentials,
+  MASKED_CREDENTIALS,
+  maskUrlCredentials,
+  urlCredentials,
+  withoutUrlCredentials,
+  withUrlCredentials,
+} from '../../common/url-credentials';
 import { randomBytes } from 'node:crypto';
 import { errorText, HostError } from '../core/errors';
 import { maskKey } from '../core/masking';
@@ -119,13 +127,6 @@ const GATEWAY_ADDRESSES = [
 ] as const;
 type GatewayAddress = (typeof GATEWAY_ADDRESSES)[number][0];
 
-/** Whether a URL names a user or a password (`https://user:pass@host`). */
-function hasCredentials(url: string): boolean {
-  if (!URL.canParse(url)) return false;
-  const parsed = new URL(url);
-  return parsed.username !== '' || parsed.password !== '';
-}
-
 /** Secrets that carry their mode in their prefix (sk_test_… / sk_live_…). */
 const MODE_MARKED: readonly SecretName[] = ['secretKey', 'publishableKey', 'payplugSecretKey'];
 
@@ -171,8 +172,8 @@ export class SettingsStore {
     const notices: Partial<Record<GatewayAddress, string>> = {};
     for (const [key, gateway] of GATEWAY_ADDRESSES) {
       const stored = this.journal.getSetting<unknown>(key);
-      if (typeof stored !== 'string' || !hasCredentials(stored)) continue;
-      const clean = stored.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
+      if (typeof stored !== 'string' || !hasUrlCredentials(stored)) continue;
+      const clean = withoutUrlCredentials(stored);
       this.journal.setSetting(key, clean);
       notices[key] =
         `The ${gateway} address held a user name or password (saved before such addresses were refused): they ` +
@@ -306,7 +307,8 @@ export class SettingsStore {
       payplug: {
         apiBaseUrl: inUse('payplug', settings.payplugApiBaseUrl),
         secretKey: maskKey(this.secrets.get('payplugSecretKey')),
-        notificationUrl: settings.payplugNotificationUrl,
+        // A forwarder's user name and password in it are shown masked, as the keys are.
+        notificationUrl: settings.payplugNotificationUrl && maskUrlCredentials(settings.payplugNotificationUrl),
       },
       plural: {
         apiBaseUrl: inUse('plural', settings.pluralApiBaseUrl),
@@ -339,6 +341,11 @@ export class SettingsStore {
    */
   update(update: SettingsUpdate, beforeAccountChange?: () => void): { accountChanged: boolean } {
     const before = this.get();
+    if (update.payplugNotificationUrl)
+      update = {
+        ...update,
+        payplugNotificationUrl: unmasked(update.payplugNotificationUrl, before.payplugNotificationUrl),
+      };
     const mode = update.mode ?? before.mode;
     // Switching mode drops the old mode's keys rather than keep a key of the wrong kind around.
     const modeSwitch = mode !== before.mode;
@@ -412,6 +419,26 @@ export class SettingsStore {
     });
     return { accountChanged: accountDiffers(before, this.get(), given) };
   }
+}
+
+/**
+ * Settings shows the PayPlug notification URL's user name and password masked (`https://…@hooks…`), so
+ * the URL comes back so when something else in it was edited: the stored ones are kept — only for the
+ * same scheme, host and port, so they never go to another host than the one they were typed for.
+ */
+function unmasked(given: string, stored: string | null): string {
+  if (urlCredentials(given) !== MASKED_CREDENTIALS) return given;
+  const kept = stored && hasUrlCredentials(stored) ? urlCredentials(stored) : null;
+  if (kept === null || new URL(stored!).origin !== new URL(given).origin)
+    throw new HostError('validation', 'The notification URL needs its user name and password typed again.', {
+      issues: [
+        {
+          path: 'payplugNotificationUrl',
+          message: `type its user name and password again in place of ${MASKED_CREDENTIALS}: they are kept for the address they were typed with only`,
+        },
+      ],
+    });
+  return withUrlCredentials(given, kept);
 }
 
 /** Another gateway, account or mode: the host must drop its sessions, links and cached gateway state. */

@@ -4,6 +4,8 @@
  * nothing (a Plural client secret) are masked by value. Plural's OAuth access token is neither kept
  * in Settings nor logged: it only travels as `Bearer …`, which its shape masks.
  */
+import { maskUrlCredentials } from '../../common/url-credentials';
+
 const SECRET_PATTERNS: readonly RegExp[] = [
   /\b(sk|pk|rk)_(test|live)_[A-Za-z0-9]+/g,
   /\bpst_(test|live)_[A-Za-z0-9]+/g,
@@ -32,7 +34,7 @@ function luhnValid(digits: string): boolean {
 
 /**
  * Masks anything that looks like a credential, keeping the prefix so a developer knows which kind,
- * every `known` secret wherever it appears, and card numbers (only their last four are kept, as on
+ * every `known` secret wherever it appears, a URL's user name and password (`https://…@host`), and card numbers (only their last four are kept, as on
  * a receipt).
  */
 export function redact(text: string, known: readonly string[] = []): string {
@@ -46,6 +48,7 @@ export function redact(text: string, known: readonly string[] = []): string {
       return `${prefix}[redacted]`;
     });
   }
+  out = maskUrlCredentials(out);
   return out.replace(PAN_PATTERN, (match) => {
     const digits = match.replace(/[ -]/g, '');
     return luhnValid(digits) ? `[card …${digits.slice(-4)}]` : match;

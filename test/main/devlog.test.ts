@@ -25,6 +25,20 @@ describe('redaction', () => {
     expect(out).toContain('Bearer [redacted]');
   });
 
+  it("masks a URL's user name and password, wherever the URL is in the text", () => {
+    // Found in a security review: a PayPlug notification URL naming its forwarder's password
+    // (https://shop:…@hooks…) reached the screen and the log in clear.
+    expect(redact('notification_url https://shop:SECRETPASS@hooks.example/pos refused')).toBe(
+      'notification_url https://…@hooks.example/pos refused',
+    );
+    expect(redact('to http://TOKEN@127.0.0.1:9/x?y=1')).toBe('to http://…@127.0.0.1:9/x?y=1');
+    // As a URL parser reads it, the last @ before the path ends the user part: nothing of it shows.
+    expect(redact('https://a@b:SECRETPASS@hooks.example')).toBe('https://…@hooks.example');
+    // An @ in a path, a query or an e-mail address is no credential.
+    for (const text of ['https://api.example.com/@shop', 'https://x.example/?to=a@b.example', 'mail ops@shop.example'])
+      expect(redact(text)).toBe(text);
+  });
+
   it('masks card numbers, however grouped, to their last four, and leaves other numbers alone', () => {
     expect(redact('card 4242424242424242 declined')).toBe('card [card …4242] declined');
     expect(redact('card 4000 0566 5566 5556.')).toBe('card [card …5556].');

@@ -163,6 +163,39 @@ describe('settings and key hygiene', () => {
     expect(parseCommandInput('settings.update', { apiBaseUrl: 'https://api.example.com/@shop' }).ok).toBe(true);
   });
 
+  it("shows the PayPlug notification URL's user name and password masked, and keeps them for their host only", () => {
+    // Found in a security review: a forwarder's password in the notification URL was shown in
+    // Settings (and sent to the screen) in clear.
+    const { settings } = store();
+    settings.update({ payplugNotificationUrl: 'https://shop:SECRETPASS@hooks.example/pos' });
+    const view = settings.view({});
+    expect(view.payplug.notificationUrl).toBe('https://…@hooks.example/pos');
+    expect(JSON.stringify(view)).not.toContain('SECRETPASS');
+    // PayPlug is still given the whole URL: its notifications must get through the forwarder.
+    expect(settings.get().payplugNotificationUrl).toBe('https://shop:SECRETPASS@hooks.example/pos');
+    // Sent back masked with another path (the Settings form shows it so): the stored ones are kept.
+    settings.update({ payplugNotificationUrl: 'https://…@hooks.example/till' });
+    expect(settings.get().payplugNotificationUrl).toBe('https://shop:SECRETPASS@hooks.example/till');
+    // Never for another host: they must be typed again.
+    for (const url of ['https://…@elsewhere.example/till', 'http://…@hooks.example/till']) {
+      let refused: unknown;
+      try {
+        settings.update({ payplugNotificationUrl: url });
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused).toMatchObject({
+        code: 'validation',
+        extra: { issues: [expect.objectContaining({ path: 'payplugNotificationUrl' })] },
+      });
+    }
+    expect(settings.get().payplugNotificationUrl).toBe('https://shop:SECRETPASS@hooks.example/till');
+    // A URL without them is shown as it is.
+    settings.update({ payplugNotificationUrl: 'https://hooks.example/pos' });
+    expect(settings.view({}).payplug.notificationUrl).toBe('https://hooks.example/pos');
+    expect(() => settings.update({ payplugNotificationUrl: 'https://…@hooks.example/pos' })).toThrow(HostError);
+  });
+
   it('refuses a gateway address ending in a version: the client adds /v1 itself, and every call 404ed', () => {
     // Found by a tester: https://…/api/v1 was saved without a word, and every call went to /api/v1/v1/….
     for (const field of ['apiBaseUrl', 'payplugApiBaseUrl', 'pluralApiBaseUrl'])

@@ -508,7 +508,7 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
           <Field
             id="payplug-notification-url"
             label="Notification URL (optional)"
-            hint="A public address PayPlug may notify, forwarded to this till. Without one the till asks PayPlug itself."
+            hint="A public address PayPlug may notify, forwarded to this till. Without one the till asks PayPlug itself. A user name and password in it are shown as …: leave them so to keep them."
             error={issueFor(error, 'payplugNotificationUrl')}
           >
             <input
