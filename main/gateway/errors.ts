@@ -7,6 +7,8 @@
  *   retrieves before it retries, and retries with the same idempotency key. A gateway that throttles
  *   the till (429) is one too, never processed (`not_sent`), with how long it asked the till to wait.
  */
+import { maskUrlCredentials } from '../../common/url-credentials';
+
 export class GatewayError extends Error {
   constructor(
     readonly status: number,
@@ -209,7 +211,8 @@ export function unreachableFromFetchError(error: unknown, timedOut: boolean): Ga
   if (cause?.message === 'bad port') {
     return new GatewayUnreachable('not_sent', 'The gateway could not be reached (fetch refuses that port).');
   }
-  const detail = cause?.message ?? (error instanceof Error ? error.message : String(error));
+  // fetch names the URL in some of its refusals: never with a user name or password in it.
+  const detail = maskUrlCredentials(cause?.message ?? (error instanceof Error ? error.message : String(error)));
   return new GatewayUnreachable('unknown', `The connection to the gateway failed (${detail}).`);
 }
 

@@ -23,6 +23,7 @@ import { FileSecretStore, MemorySecretStore, type SecretStore } from '../config/
 import { SettingsStore, type Settings, type SettingsUpdate } from '../config/settings';
 import { inBackground } from '../core/background';
 import { logBudget } from '../core/log-budget';
+import { accountWithoutCredentials } from '../gateway/accounts';
 import { Connectivity } from '../gateway/connectivity';
 import { gatewayView } from '../gateway/registry';
 import type { PaymentGateway } from '../gateway/port';
@@ -170,6 +171,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   const devlog = new DevLog(clock, 1_000, () => settings.heldSecrets());
   if (refusal) devlog.add('error', refusal);
   for (const notice of settings.notices()) devlog.add('error', notice);
+  // The records made while such an address was kept are its account's, named without them now.
+  journal.renameAccounts(accountWithoutCredentials);
   if (settings.droppedAtStart.length > 0)
     devlog.add(
       'error',

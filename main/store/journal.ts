@@ -1060,6 +1060,40 @@ export class Journal {
       .run(account, gateway, mode).changes;
   }
 
+  /**
+   * Renames the accounts payments, plans and disputes keep whose address held a user name or password
+   * (`https://shop:…@gw… sk_test_…`), as `rename` gives them: an older version kept such an address, and
+   * Settings now keeps it without them (SettingsStore), so its records are read with the account they
+   * were made on, and never show its password. `rename` gives the name back unchanged when it holds none.
+   * Returns how many records were renamed.
+   */
+  renameAccounts(rename: (account: string) => string): number {
+    const tables = [
+      ['payments', 'gateway_account'],
+      ['installment_plans', 'gateway_account'],
+      ['disputes', 'account'],
+    ] as const;
+    // Read first: at nearly every start there is nothing to rename, and no transaction is opened.
+    const renames = tables.flatMap(([table, column]) =>
+      this.db
+        .prepare(`SELECT DISTINCT ${column} AS name FROM ${table} WHERE ${column} LIKE '%://%@%'`)
+        .all<{ name: string }>()
+        .map(({ name }) => ({ table, column, name, to: rename(name) }))
+        .filter(({ name, to }) => to !== name),
+    );
+    let renamed = 0;
+    if (renames.length > 0)
+      this.atomically(() => {
+        for (const { table, column, name, to } of renames)
+          // Never both (a URL with them was never reached): were it so, the row keeps its name.
+          renamed += this.db
+            .prepare(`UPDATE OR IGNORE ${table} SET ${column} = ? WHERE ${column} = ?`)
+            .run(to, name).changes;
+      });
+    if (renamed > 0) this.paymentRows.clear();
+    return renamed;
+  }
+
   getPayment(id: string): PaymentRecord | undefined {
     const kept = this.paymentRows.get(id);
     if (kept) return kept;

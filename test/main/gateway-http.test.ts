@@ -222,6 +222,20 @@ describe('gateway HTTP layer', () => {
     expect(error).toMatchObject({ outcome: 'not_sent' });
   });
 
+  it('never names a user name or password of its URL in an error (fetch quotes the URL it refuses)', async () => {
+    // Found in a security review: an address an older version kept with a password was journaled in
+    // the failure's words, whole, in a payment's timeline.
+    const error = await new GatewayHttp({
+      parseError: parsePlutoPayError,
+      baseUrl: base.replace('://', '://shop:SECRETPASS@'),
+    })
+      .request(MerchantSchema, 'GET', '/v1/ok', { auth: 'k' })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GatewayUnreachable);
+    expect((error as Error).message).toContain(base.replace('://', '://…@'));
+    expect((error as Error).message).not.toContain('SECRETPASS');
+  });
+
   it.each([301, 302, 303, 307, 308])(
     'never follows a %i redirect: the request goes nowhere else, and the outcome is unknown',
     async (status) => {
