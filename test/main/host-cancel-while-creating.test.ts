@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { startHostBehind } from '../support/proxied-host';
 import { pluralTill } from '../support/plural';
 import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
 
@@ -29,8 +30,7 @@ async function slowTill(dataDir: string | null = null) {
   const proxy = await startRewritingProxy(sandbox.url);
   cleanup.push(() => proxy.close());
   const held = holdCreates(proxy);
-  const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
-  const start = () => startTestHost({ sandbox, startSandbox: async () => behind, dataDir });
+  const start = () => startHostBehind(sandbox, proxy, { dataDir });
   return { sandbox, proxy, held, start };
 }
 

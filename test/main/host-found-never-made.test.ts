@@ -9,7 +9,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GatewayName } from '../../common/contract';
 import { startSandbox } from '../../sandbox/index';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { waitFor, type TestHost } from '../support/host';
+import { startHostBehind } from '../support/proxied-host';
 import { pluralTill } from '../support/plural';
 import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
 
@@ -35,8 +36,7 @@ async function shopOn(gateway: Exclude<GatewayName, 'payplug'>): Promise<Shop> {
   if (gateway === 'plutopay') {
     const proxy = await startRewritingProxy(sandbox.url);
     cleanup.push(() => proxy.close());
-    const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
-    const t = await startTestHost({ sandbox, startSandbox: async () => behind, tuning: { retryDelayMs: 5 } });
+    const t = await startHostBehind(sandbox, proxy, { tuning: { retryDelayMs: 5 } });
     cleanup.push(() => t.close());
     return {
       t,

@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import { startTestHost, type TestHost } from '../support/host';
+import type { TestHost } from '../support/host';
+import { startHostBehind } from '../support/proxied-host';
 import { payplugTill } from '../support/payplug';
 import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
 
@@ -35,8 +36,7 @@ describe('keys revoked at the gateway while the till is up', () => {
 
   it('a 401 to the Transactions list shows the refused banner (PlutoPay)', async () => {
     const { sandbox, proxy } = await behindProxy();
-    const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
-    const t = await startTestHost({ sandbox, startSandbox: async () => behind });
+    const t = await startHostBehind(sandbox, proxy);
     cleanup.push(() => t.close());
     await t.call('transactions.list', {});
     expect((await gatewayState(t)).gateway).toBe('online');

@@ -18,6 +18,7 @@ import { ADVICE_UNREADABLE_STEP } from '../../main/payments/sync';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { journalImage, restoreJournal } from '../support/crash';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { startHostBehind } from '../support/proxied-host';
 import { cardPayment } from '../support/proxied-host';
 import { startRewritingProxy, type RewritingProxy } from '../support/proxy';
 import { customerPaysPlural } from '../support/plural';
@@ -43,10 +44,7 @@ async function till(
   proxy: RewritingProxy,
   options: { dataDir?: string; remotePollMs?: number } = {},
 ): Promise<TestHost> {
-  const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
-  const t = await startTestHost({
-    sandbox,
-    startSandbox: async () => behind,
+  const t = await startHostBehind(sandbox, proxy, {
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     tuning: { remotePollMs: options.remotePollMs ?? 20 },
   });

@@ -15,12 +15,24 @@ export interface ProxiedTill {
   close(): Promise<void>;
 }
 
+/**
+ * A test host whose embedded sandbox is `sandbox` reached at `proxy` (PlutoPay's root: the till's
+ * PlutoPay calls go through the proxy); the sandbox itself stays reachable directly.
+ */
+export function startHostBehind(
+  sandbox: RunningSandbox,
+  proxy: { url: string },
+  options: Partial<HostOptions> = {},
+): Promise<TestHost> {
+  const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
+  return startTestHost({ ...options, sandbox, startSandbox: async () => behind });
+}
+
 /** A test host whose PlutoPay sandbox sits behind a proxy; the sandbox itself is reachable directly. */
 export async function tillBehindProxy(options: Partial<HostOptions> = {}): Promise<ProxiedTill> {
   const sandbox = await startSandbox({ port: 0, db: ':memory:' });
   const proxy = await startRewritingProxy(sandbox.url);
-  const behind = { ...sandbox, url: proxy.url, close: async () => undefined };
-  const t = await startTestHost({ ...options, sandbox, startSandbox: async () => behind });
+  const t = await startHostBehind(sandbox, proxy, options);
   return {
     t,
     sandbox,
