@@ -39,6 +39,8 @@ export interface ReaderEventSink {
   record(readerId: string, action: ReaderAction, result: DeviceResult): void;
   /** Whether an outcome for this action is journaled and not yet posted. */
   waiting(readerId: string, actionId: string): boolean;
+  /** Whether any outcome of this reader is journaled and not yet posted. */
+  reportsWaiting(readerId: string): boolean;
   /**
    * Posts this reader's journaled outcomes, in order, with `post` (the reader's current session).
    * 'retry' when some could not be posted now (no answer, or the session is spent).
@@ -277,6 +279,10 @@ export class ReaderEvents implements ReaderEventSink {
 
   waiting(readerId: string, actionId: string): boolean {
     return this.pending(readerId).some((report) => report.action.id === actionId);
+  }
+
+  reportsWaiting(readerId: string): boolean {
+    return this.pending(readerId).length > 0;
   }
 
   async deliver(

@@ -274,7 +274,11 @@ export class ReaderController {
     while (generation === this.generation && !this.stopped) {
       if (!this.hasDevice) {
         if (this.status !== 'offline') this.setStatus('offline', 'Reader not connected.');
-        await this.sleep(60_000);
+        // What the device said before it went away is posted now, not once it is back (it may never be).
+        const reported = await this.reportWithoutDevice(generation);
+        if (generation !== this.generation || this.stopped) return;
+        await this.sleep(reported ? 60_000 : backoff);
+        if (!reported) backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
         continue;
       }
       // A throttling gateway's wait is kept to, even when something wakes the loop early (a device):
@@ -368,6 +372,46 @@ export class ReaderController {
         if (delay > 0) await this.sleep(delay);
         backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
       }
+    }
+  }
+
+  /**
+   * Outcomes the device gave before it went away (a cable pulled just after the terminal approved),
+   * or before a restart, still to be posted: a session is opened only to post them, and closed, so
+   * the gateway does not see a reader online that has no device. Without this an approval waited
+   * for the device to come back — the payment meanwhile shown on the reader, and open to a cancel
+   * while the card was charged. Only the loop opens sessions (a new one supersedes the last).
+   * False when some are still waiting (the source did not take them): tried again after a backoff.
+   */
+  private async reportWithoutDevice(generation: number): Promise<boolean> {
+    if (!this.reportsWaiting()) return true;
+    let channel: ActionChannel | null = null;
+    try {
+      const source = this.options.source();
+      this.sourceReaderId = await source.pair();
+      channel = await source.open(this.sourceReaderId);
+      // Started over meanwhile (Reconnect, stop), or the device is back: that loop reports.
+      if (generation !== this.generation || this.hasDevice) return true;
+      this.channel = channel;
+      this.options.log('link', `Reporting ${this.id}'s outcomes while its reader is away`);
+      await this.flushReports();
+      return !this.reportsWaiting();
+    } catch (error) {
+      if (generation !== this.generation || this.stopped) return true;
+      this.options.log('link', `Could not report ${this.id}'s outcomes while its reader is away`, errorText(error));
+      return false;
+    } finally {
+      if (channel && this.channel === channel) this.channel = null;
+      if (channel) await channel.close().catch(() => undefined);
+    }
+  }
+
+  private reportsWaiting(): boolean {
+    try {
+      return this.options.sink.reportsWaiting(this.id);
+    } catch (error) {
+      this.options.log('error', `Reader ${this.id}: could not read its waiting outcomes`, errorText(error));
+      return false;
     }
   }
 
@@ -656,6 +700,8 @@ export class ReaderController {
     const channel = this.channel;
     if (!channel) {
       if (!journaled) this.retryReportsLater();
+      // The device went away with this outcome: the loop opens a session to post it.
+      else if (!this.hasDevice) this.kick();
       return;
     }
     const delivered = await this.options.sink.deliver(this.id, (actionId, result) => channel.post(actionId, result));

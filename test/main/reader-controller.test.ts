@@ -11,6 +11,8 @@ import { FakeClock } from '../support/fake-clock';
 import { SimulatedReader } from '../../drivers/simulated/reader';
 import { GatewayUnreachable, LinkEnded, throttled, unavailable } from '../../main/gateway/errors';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../../main/gateway/port';
+import type { CardOutcome, Reader } from '../../drivers/types';
+import { Emitter } from '../../common/emitter';
 import type { ReaderEventSink } from '../../main/payments/reader-events';
 import { ReaderController, type ActionChannel, type ActionSource } from '../../main/readers/controller';
 
@@ -84,6 +86,7 @@ function harness(steps: PollStep[]) {
       pending.push({ action, result });
     },
     waiting: (_reader, actionId) => pending.some((p) => p.action.id === actionId),
+    reportsWaiting: () => pending.length > 0,
     async deliver(_reader, post) {
       while (pending.length > 0) {
         const next = pending[0]!;
@@ -284,6 +287,63 @@ describe('reader controller', () => {
       { actionId: 'act_1', result: expect.objectContaining({ outcome: 'approved' }), session: 'lnk_2' },
     ]);
     expect(h.log).toContain('accepted');
+    await h.controller.stop();
+  });
+
+  it('reports what a device said before it went away, without waiting for it to come back', async () => {
+    // Found by unplugging a Concert terminal just after its approval reached the till: the approval
+    // was journaled, but only posted once the terminal was plugged back in. Meanwhile the payment
+    // showed "waiting for card" and could be canceled, while the customer's card was charged.
+    const h = harness([poll(1, ACTION)]);
+    let answer: (outcome: CardOutcome) => void = () => undefined;
+    const lost = new Emitter<string>();
+    const terminal: Reader = {
+      info: { ...h.device.info, id: 'serial:/dev/ttyACM0', kind: 'concert', canPresentTestCards: false },
+      get state() {
+        return 'idle' as const;
+      },
+      collect: (_request, onStage) => {
+        onStage?.('waiting_for_card');
+        return new Promise<CardOutcome>((resolve) => (answer = resolve));
+      },
+      cancel: async () => false,
+      onDisconnect: (listener) => lost.subscribe(listener),
+      close: async () => undefined,
+    };
+    h.controller.attachDevice(terminal);
+    h.controller.start();
+    await h.settle();
+    expect(h.log).toContain('stage waiting_for_card');
+    // The cable is pulled just as the approval comes in: the port's close is heard first.
+    lost.emit('port closed');
+    answer({ kind: 'approved', card: { brand: 'visa', last4: '0119' } });
+    await h.settle();
+    expect(h.controller.status).toBe('offline');
+    expect(h.posts).toEqual([
+      { actionId: 'act_1', result: expect.objectContaining({ outcome: 'approved' }), session: 'lnk_2' },
+    ]);
+    // The session opened only to report is closed again: the reader stays offline at the gateway.
+    expect(h.log.slice(h.log.indexOf('accepted'))).toContain('close');
+    expect(h.controller.status).toBe('offline');
+    expect(h.opened).toEqual(['lnk_1', 'lnk_2']);
+    await h.controller.stop();
+  });
+
+  it('keeps trying to report while its device is away and the gateway does not answer', async () => {
+    const h = harness([poll(1, ACTION)]);
+    h.failNextPosts(2);
+    h.controller.start();
+    await h.settle();
+    h.device.presentCard();
+    await h.settle(20);
+    // Unplugged once the approval is journaled, its first post lost.
+    h.device.unplug();
+    await h.settle();
+    expect(h.posts).toHaveLength(0);
+    await h.settle(1_000);
+    await h.settle(2_000);
+    expect(h.posts).toEqual([expect.objectContaining({ actionId: 'act_1' })]);
+    expect(h.controller.status).toBe('offline');
     await h.controller.stop();
   });
 
