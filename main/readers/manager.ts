@@ -794,6 +794,9 @@ export class ReaderManager implements ReaderDirectory {
     const device = controller?.reader;
     const found = this.options.registry?.devices().find((d) => d.device.id === record.deviceId)?.device;
     const idle = this.idleReason(record);
+    // Not found at all (its port gone since the last start, not given again, the terminal unplugged):
+    // where it was looked for and what to do, not only that it is not connected.
+    const absent = record.kind !== 'simulated' && !found && !controller?.hasDevice ? this.absentDetail(record) : null;
     // Busy while it may still hold a payment whose outcome is unknown, even with nothing running.
     const held = controller?.action ? undefined : this.options.journal.unresolvedOnReader(record.id);
     const action =
@@ -806,7 +809,7 @@ export class ReaderManager implements ReaderDirectory {
       hosted: true,
       foundBy: record.kind === 'simulated' ? 'simulated' : (found?.foundBy ?? device?.info.foundBy ?? 'serial'),
       deviceId: record.deviceId,
-      path: found?.path ?? device?.info.path ?? null,
+      path: found?.path ?? device?.info.path ?? serialPathOf(record.deviceId),
       serialNumber: found?.serialNumber ?? device?.info.serialNumber ?? null,
       model: found?.model ?? device?.info.model ?? null,
       softwareVersion: device?.info.softwareVersion ?? null,
@@ -819,6 +822,7 @@ export class ReaderManager implements ReaderDirectory {
         idle ??
         controller?.journalProblem ??
         (controller?.isCrediting ? 'Making a refund: the customer presents the card to credit.' : null) ??
+        absent ??
         controller?.statusDetail ??
         null,
       lastSeenAt: controller?.lastSeenAt ?? null,
@@ -835,6 +839,29 @@ export class ReaderManager implements ReaderDirectory {
           }
         : null,
     };
+  }
+
+  /**
+   * Why a paired device the registry does not list is not there, and what to do: a serial port given
+   * by configuration is looked for at its path; any other is not watched unless the system lists it
+   * (a socat pty or a COM port the system does not list must be given again at every start). Null
+   * without discovery (no registry: nothing is looked for).
+   */
+  private absentDetail(record: HostedReaderRecord): string | null {
+    const registry = this.options.registry;
+    if (!registry) return null;
+    const path = serialPathOf(record.deviceId);
+    if (path !== null) {
+      if (registry.namedPorts?.().some((port) => port.path === path))
+        return `Nothing is at ${path}: check that the terminal is plugged in and on (a socat pty exists only while socat runs). It is looked for every 2 s.`;
+      return (
+        `${path} is not found: plug the terminal in (serial ports are looked for every 2 s). ` +
+        `A port the system does not list (a socat pty, some COM ports) is watched only when given, at every start: --reader-port ${path} or POS_READER_PORTS.`
+      );
+    }
+    if (record.deviceId.startsWith('usb:'))
+      return 'Not found on USB: plug the terminal in and switch it on; it is found by itself. One listed under Found, not paired without a serial port needs the cdc_acm driver and USB cash-register mode.';
+    return null;
   }
 
   /** Coalesces bursts of changes into one readers event. */
@@ -904,6 +931,11 @@ function unpairedView(found: DiscoveredDevice): ReaderView {
     canPresentTestCards: false,
     action: null,
   };
+}
+
+/** The port path a serial device id names (`serial:/dev/ttyACM0`), or null for another device. */
+function serialPathOf(deviceId: string): string | null {
+  return deviceId.startsWith('serial:') ? deviceId.slice('serial:'.length) : null;
 }
 
 function portViewId(path: string): string {

@@ -192,6 +192,38 @@ describe('a paired terminal whose port cannot be opened', () => {
     return manager;
   }
 
+  it('not found at all says where it was looked for and what to do, keeping its port', async () => {
+    // Found by restarting a till whose terminal's port (a socat pty) had gone: the reader read only
+    // "Offline — Reader not connected.", with no port, whether the port was given again or not.
+    const registry = (named: string[]): ReaderRegistry => ({
+      async start() {},
+      async stop() {},
+      devices: () => [],
+      namedPorts: () => named.map((path) => ({ path, found: null })),
+      onChange: () => () => undefined,
+      open: async () => {
+        throw new Error(`no device "${DEVICE.id}": it was unplugged or has not been discovered`);
+      },
+    });
+    const given = deskManager(registry([DEVICE.path!]));
+    await given.start();
+    await waitFor(() => given.viewOf('rdr_desk').status === 'offline', 3_000, 'offline');
+    expect(given.viewOf('rdr_desk')).toMatchObject({
+      path: '/dev/ttyTEST0',
+      statusDetail: expect.stringMatching(/^Nothing is at \/dev\/ttyTEST0: .* looked for every 2 s\.$/),
+    });
+    // Not given again at this start: said to be given, with the flag that does it.
+    const forgotten = deskManager(registry([]));
+    await forgotten.start();
+    await waitFor(() => forgotten.viewOf('rdr_desk').status === 'offline', 3_000, 'offline');
+    expect(forgotten.viewOf('rdr_desk')).toMatchObject({
+      path: '/dev/ttyTEST0',
+      statusDetail: expect.stringMatching(
+        /^\/dev\/ttyTEST0 is not found: .*--reader-port \/dev\/ttyTEST0 or POS_READER_PORTS\.$/,
+      ),
+    });
+  });
+
   it('says why on the Readers screen (another program holds the port), and comes online once it is free', async () => {
     // The port is listed, but another program has it open: the probe could not open it either.
     let claim: Claim = { driver: null, reason: LOCKED };
