@@ -388,6 +388,9 @@ export class ReaderManager implements ReaderDirectory {
         this.cloudById(readerId) ? "A gateway's own reader is set up at the gateway." : `No reader ${readerId}.`,
       );
     }
+    // A name in use is refused before anything changes: a refused command leaves the reader as it was.
+    const label = change.label !== undefined && change.label !== record.label ? change.label : null;
+    if (label !== null) this.refuseTakenLabel(label, readerId);
     if (change.standalone !== undefined && change.standalone !== record.standalone) {
       // Rewired, its payment could no longer be settled through the way it was taken.
       this.refuseIfHolding(readerId);
@@ -413,9 +416,8 @@ export class ReaderManager implements ReaderDirectory {
       if (this.idleReason(this.options.journal.getReader(readerId)!) === null) controller.reconnect();
       else controller.idle();
     }
-    if (change.label && change.label !== record.label) {
-      this.refuseTakenLabel(change.label, readerId);
-      this.options.journal.upsertReader({ ...this.options.journal.getReader(readerId)!, label: change.label });
+    if (label !== null) {
+      this.options.journal.upsertReader({ ...this.options.journal.getReader(readerId)!, label });
     }
     this.changed();
     return this.viewOf(readerId);

@@ -241,6 +241,15 @@ describe('host against the sandbox: the cashier flow', () => {
     expect(await t.fail('readers.pair', { registrationCode: 'simulated', label: 'Simulated reader 1' })).toMatchObject(
       taken,
     );
+    // A rename refused with another change in the same command changes nothing at all (found by
+    // sending both: the reader was switched to the shop's own bank, then the name refused).
+    expect(
+      await t.fail('readers.configure', { readerId: second.id, standalone: true, label: 'Simulated reader 3' }),
+    ).toMatchObject(taken);
+    expect((await t.call('readers.list', {})).find((r) => r.id === second.id)).toMatchObject({
+      label: 'Simulated reader 2',
+      standalone: false,
+    });
     // Renaming a reader to its own name, in another case, is not a clash.
     expect((await t.call('readers.configure', { readerId: second.id, label: 'SIMULATED reader 2' })).label).toBe(
       'SIMULATED reader 2',
