@@ -327,7 +327,7 @@ export class ReaderController {
           this.pollAbort = new AbortController();
           const poll = await channel.poll(version, this.options.pollWaitMs ?? 25_000, this.pollAbort.signal);
           this.lastSeenAt = new Date(this.options.clock.now()).toISOString();
-          const deferred = this.pollDeferred && !this.crediting;
+          const deferred = this.pollDeferred && !this.crediting && !this.current;
           if (poll.version !== version || deferred) {
             version = poll.version;
             this.pollDeferred = false;
@@ -449,6 +449,9 @@ export class ReaderController {
       if (this.unrecorded.has(action.id)) return;
       if (current) {
         // The slot moved on (the old action was canceled between two polls): stop the old collection.
+        // The new action is taken at the next poll's answer, whatever its version: the version may not
+        // change again, and the action would wait for ever.
+        this.pollDeferred = true;
         this.background(this.device?.cancel());
         return;
       }

@@ -347,6 +347,30 @@ describe('reader controller', () => {
     await h.controller.stop();
   });
 
+  it('collects the action the slot moved on to once the old collection stops, though its version stayed', async () => {
+    // The gateway's reader slot moved on (the old action canceled elsewhere, a new payment pushed)
+    // while the device still collected the old one: the old collection was stopped, but the new
+    // action was never collected, as no later poll changed the version.
+    const next: ReaderAction = { ...ACTION, id: 'act_2', paymentId: 'tx-2', amount: 900 };
+    let answer: (poll: LinkPoll) => void = () => undefined;
+    const later = () => new Promise<LinkPoll>((resolve) => (answer = resolve));
+    let timedOut: (poll: LinkPoll) => void = () => undefined;
+    const unchanged = () => new Promise<LinkPoll>((resolve) => (timedOut = resolve));
+    const h = harness([poll(1, ACTION), later, unchanged]);
+    h.controller.start();
+    await h.settle();
+    expect(h.controller.action?.transactionId).toBe('tx-1');
+    answer(poll(2, next));
+    await h.settle(20);
+    expect(h.log.filter((line) => line === 'started')).toHaveLength(1);
+    // The long poll's wait runs out with nothing changed: the action left waiting is taken now.
+    timedOut(poll(2, next));
+    await h.settle();
+    expect(h.log.filter((line) => line === 'started')).toHaveLength(2);
+    expect(h.controller.action?.transactionId).toBe('tx-2');
+    await h.controller.stop();
+  });
+
   it('collects an action that came during a credit once the credit is done, though its version stayed', async () => {
     let answer: (poll: LinkPoll) => void = () => undefined;
     const later = () => new Promise<LinkPoll>((resolve) => (answer = resolve));
