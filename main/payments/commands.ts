@@ -13,7 +13,7 @@ import { errorText, HostError } from '../core/errors';
 import { newId } from '../core/ids';
 import { GatewayUnreachable, isGatewayError, unreadableAnswer } from '../gateway/errors';
 import { paymentLimitIssues } from '../gateway/limits';
-import type { GatewayPayment, GatewayRefund, NewPayment, PaymentGateway } from '../gateway/port';
+import type { DeviceResult, GatewayPayment, GatewayRefund, NewPayment, PaymentGateway } from '../gateway/port';
 import {
   newPaymentRecord,
   type PaymentChannel,
@@ -865,6 +865,17 @@ export class CashierCommands {
         );
         this.engine.changed(canceled);
         return this.engine.view(canceled);
+      }
+      const approval = journal
+        .pendingOperationsFor(record.id, 'report')
+        .find((op) => (op.params.result as DeviceResult | undefined)?.outcome === 'approved');
+      if (approval) {
+        // The reader approved the card and the journal holds it, waiting to be posted (the gateway did
+        // not take it yet, the reader went away): a cancel now would call canceled a charged card.
+        throw new HostError(
+          'conflict',
+          'The reader approved this card; the app is still telling the gateway. Wait for the payment to show paid, then refund it if it must be undone.',
+        );
       }
       if (record.chargedBy === 'terminal') return this.engine.view(await this.cancelStandalone(record));
       const gateway = this.engine.gatewayFor(record);

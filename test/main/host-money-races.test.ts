@@ -4,6 +4,7 @@
  * authorisation exactly one happens — at the gateway as in the journal.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/host';
 import { cardPayment, tillBehindProxy, type ProxiedTill } from '../support/proxied-host';
 
 interface LedgerRow {
@@ -67,5 +68,42 @@ describe('money commands at once on one payment', () => {
       code: 'validation',
       message: 'At most $6.00 can still be refunded.',
     });
+  }, 30_000);
+});
+
+describe('a cancel while the reader approved the card and the gateway has not heard yet', () => {
+  let till: ProxiedTill | undefined;
+  afterEach(async () => {
+    await till?.close();
+    till = undefined;
+  });
+
+  it('is refused, and the approval is recorded once the gateway takes the report', async () => {
+    // Found while pulling a terminal just after it approved: the approval, journaled but not yet
+    // posted, did not stop a cancel at the gateway, which then refused the approval (the card
+    // charged for a payment the till had called canceled).
+    till = await tillBehindProxy();
+    const { t, proxy } = till;
+    let refuse = true;
+    let reports = 0;
+    proxy.answer = (method, path) => {
+      if (method !== 'POST' || !/\/link\/actions\/[^/]+\/result$/.test(path)) return null;
+      reports += 1;
+      return refuse ? { status: 503, body: '{"error":{"type":"api_error","message":"down a moment"}}' } : null;
+    };
+    const reader = await t.onlineReader();
+    const created = await t.call('payments.create', { amount: 1000, currency: 'USD' });
+    await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await waitFor(() => reports > 0, 5_000, 'the approval reported, and not taken');
+
+    expect(await t.fail('payments.cancel', { paymentId: created.id })).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/^The reader approved this card/),
+    });
+    refuse = false;
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 10_000);
+    expect(paid.attention).toBeNull();
   }, 30_000);
 });
