@@ -275,10 +275,15 @@ export class ReaderController {
       if (!this.hasDevice) {
         if (this.status !== 'offline') this.setStatus('offline', 'Reader not connected.');
         // What the device said before it went away is posted now, not once it is back (it may never be).
-        const reported = await this.reportWithoutDevice(generation);
+        // A throttling or unavailable gateway's named wait is kept to here too.
+        const hold = Math.max(
+          Math.max(this.throttledUntil, this.unavailableUntil) - this.options.clock.monotonic(),
+          this.heldForMs(),
+        );
+        const reported = hold > 0 ? !this.reportsWaiting() : await this.reportWithoutDevice(generation);
         if (generation !== this.generation || this.stopped) return;
-        await this.sleep(reported ? 60_000 : backoff);
-        if (!reported) backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
+        await this.sleep(reported ? 60_000 : Math.max(backoff, hold));
+        if (!reported && hold <= 0) backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
         continue;
       }
       // A throttling gateway's wait is kept to, even when something wakes the loop early (a device):
@@ -399,6 +404,11 @@ export class ReaderController {
     } catch (error) {
       if (generation !== this.generation || this.stopped) return true;
       this.options.log('link', `Could not report ${this.id}'s outcomes while its reader is away`, errorText(error));
+      // A wait the gateway named (429, 503) is kept to before the next try, as the link's own.
+      const asked = error instanceof GatewayUnreachable ? (error.retryAfterMs ?? 0) : 0;
+      if (asked > 0) this.throttledUntil = this.options.clock.monotonic() + asked;
+      const unavailable = error instanceof GatewayUnreachable ? (error.unavailableForMs ?? 0) : 0;
+      if (unavailable > 0) this.unavailableUntil = this.options.clock.monotonic() + unavailable;
       return false;
     } finally {
       if (channel && this.channel === channel) this.channel = null;

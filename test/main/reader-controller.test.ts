@@ -37,6 +37,7 @@ function harness(steps: PollStep[]) {
   const log: string[] = [];
   const posts: { actionId: string; result: DeviceResult; session: string }[] = [];
   let failPosts = 0;
+  let failOpens: Error[] = [];
   let sessions = 0;
   let polls = 0;
   const opened: string[] = [];
@@ -47,6 +48,11 @@ function harness(steps: PollStep[]) {
     pair: async () => 'tmr_1',
     heldForMs: () => Math.max(0, heldUntil - clock.monotonic()),
     async open(): Promise<ActionChannel> {
+      const refusal = failOpens.shift();
+      if (refusal) {
+        log.push('open refused');
+        throw refusal;
+      }
       const session = `lnk_${++sessions}`;
       opened.push(session);
       log.push('open');
@@ -125,6 +131,7 @@ function harness(steps: PollStep[]) {
     controller,
     told,
     failNextPosts: (n: number) => (failPosts = n),
+    failNextOpens: (...errors: Error[]) => (failOpens = errors),
     polls: () => polls,
     /** Another call of the till was throttled: the gateway asked it to wait `ms`. */
     throttleElsewhere: (ms: number) => (heldUntil = clock.monotonic() + ms),
@@ -344,6 +351,25 @@ describe('reader controller', () => {
     await h.settle(2_000);
     expect(h.posts).toEqual([expect.objectContaining({ actionId: 'act_1' })]);
     expect(h.controller.status).toBe('offline');
+    await h.controller.stop();
+  });
+
+  it("keeps to a throttling gateway's Retry-After while reporting for a device that went away", async () => {
+    const h = harness([poll(1, ACTION)]);
+    h.failNextPosts(1);
+    h.controller.start();
+    await h.settle();
+    h.device.presentCard();
+    await h.settle(20);
+    h.failNextOpens(throttled('30', 0));
+    h.device.unplug();
+    await h.settle();
+    expect(h.log).toContain('open refused');
+    await h.settle(29_000);
+    expect(h.posts).toHaveLength(0);
+    expect(h.opened).toEqual(['lnk_1']);
+    await h.settle(1_100);
+    expect(h.posts).toEqual([expect.objectContaining({ actionId: 'act_1', session: 'lnk_2' })]);
     await h.controller.stop();
   });
 
