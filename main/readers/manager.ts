@@ -5,6 +5,7 @@
  * gateway and answers the payments' questions about readers. A gateway without readers (one that
  * takes payments by link) leaves the hosted readers idle and lists no cloud readers.
  */
+import { createHash } from 'node:crypto';
 import type { Clock, TimerHandle } from '../../common/clock';
 import type { ReaderView } from '../../common/contract';
 import { formatAmount } from '../../common/money';
@@ -657,10 +658,9 @@ export class ReaderManager implements ReaderDirectory {
     if (record.gatewayReaderId) return record.gatewayReaderId;
     const readers = this.requireGatewayReaders();
     const device = this.controllers.get(readerId)?.reader;
-    // Registration codes are plain tokens: a port path like /dev/ttyACM0 becomes concert--dev-ttyACM0.
-    const registrationCode = (record.registrationCode || device?.info.registrationCode || `host-${record.deviceId}`)
-      .replace(/[^A-Za-z0-9_-]/g, '-')
-      .slice(0, 64);
+    const registrationCode = registrationToken(
+      record.registrationCode || device?.info.registrationCode || `host-${record.deviceId}`,
+    );
     let registered;
     try {
       registered = await readers.register({ name: record.label, registrationCode });
@@ -933,6 +933,18 @@ function unpairedView(found: DiscoveredDevice): ReaderView {
     canPresentTestCards: false,
     action: null,
   };
+}
+
+/**
+ * A registration code as a plain token of at most 64 characters: a port path like /dev/ttyACM0 becomes
+ * concert--dev-ttyACM0. A longer one keeps its start and a digest of the whole: ports named by udev
+ * (`/dev/serial/by-id/usb-FTDI_…-if01-port0`) differ only at the end, and cut there, every port of a
+ * multi-port adapter had one code — the second terminal paired took over the first's registration.
+ */
+function registrationToken(code: string): string {
+  const token = code.replace(/[^A-Za-z0-9_-]/g, '-');
+  if (token.length <= 64) return token;
+  return `${token.slice(0, 53)}-${createHash('sha256').update(code).digest('hex').slice(0, 10)}`;
 }
 
 /** The port path a serial device id names (`serial:/dev/ttyACM0`), or null for another device. */

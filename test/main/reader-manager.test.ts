@@ -31,7 +31,7 @@ import { ReaderManager, type ReaderTuning } from '../../main/readers/manager';
 import { Journal, newPaymentRecord } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
-import { waitFor } from '../support/host';
+import { startTestHost, waitFor } from '../support/host';
 import { hasTool } from '../support/tools';
 
 /** A Concert driver that claims every device and talks to it over an in-memory pair (no terminal answers). */
@@ -665,5 +665,48 @@ describe('a gateway reader’s action when another account’s payment has its i
       'the gateway reader',
     );
     expect(cloud.action).toMatchObject({ transactionId: 'fake-1', paymentId: null });
+  });
+});
+
+describe('pairing terminals on ports with long names', () => {
+  it('gives each its own registration with the gateway, though their names differ only at the end', async () => {
+    // Found with a four-port USB-to-RS-232 adapter named by udev: the registration codes, cut at 64
+    // characters, were the same for every port, so the second terminal paired took over the first
+    // one's registration (both readers then fought over one gateway reader).
+    const stem = '/dev/serial/by-id/usb-FTDI_FT4232H_Quad_RS232-HS_FT1ABCDE';
+    const devices: DeviceDescriptor[] = [0, 1].map((n) => ({
+      id: `serial:${stem}-if0${n}-port0`,
+      foundBy: 'serial',
+      path: `${stem}-if0${n}-port0`,
+    }));
+    const registry = createReaderRegistry({
+      drivers: [concertOverMemoryPair()],
+      discoveries: [
+        {
+          async start() {},
+          async stop() {},
+          list: () => devices,
+          onAttach: () => () => undefined,
+          onDetach: () => () => undefined,
+        },
+      ],
+    });
+    const t = await startTestHost({ registry, defaultSimulatedReader: false });
+    try {
+      const first = await t.call('readers.pair', { deviceId: devices[0]!.id, label: 'Lane 1' });
+      const second = await t.call('readers.pair', { deviceId: devices[1]!.id, label: 'Lane 2' });
+      const paired = await waitFor(
+        async () => {
+          const views = await t.call('readers.list', {});
+          const ids = [first.id, second.id].map((id) => views.find((r) => r.id === id)?.terminalId);
+          return ids.every((id) => id) ? ids : undefined;
+        },
+        5_000,
+        'both paired',
+      );
+      expect(new Set(paired).size).toBe(2);
+    } finally {
+      await t.close();
+    }
   });
 });
