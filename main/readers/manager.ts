@@ -658,9 +658,12 @@ export class ReaderManager implements ReaderDirectory {
     if (record.gatewayReaderId) return record.gatewayReaderId;
     const readers = this.requireGatewayReaders();
     const device = this.controllers.get(readerId)?.reader;
-    const registrationCode = registrationToken(
-      record.registrationCode || device?.info.registrationCode || `host-${record.deviceId}`,
-    );
+    const code = record.registrationCode || device?.info.registrationCode || `host-${record.deviceId}`;
+    // A code made from a port's name is not the terminal's own: another till's terminal on a port of
+    // the same name (/dev/ttyS0) has it too, and pairing would take that till's registration over.
+    // This till's reader id makes it its own; a serial number is the terminal's, wherever it is.
+    const fromPort = !record.registrationCode && record.kind !== 'simulated' && !device?.info.serialNumber;
+    const registrationCode = registrationToken(fromPort ? `${code}-${record.id}` : code);
     let registered;
     try {
       registered = await readers.register({ name: record.label, registrationCode });

@@ -31,7 +31,7 @@ import { ReaderManager, type ReaderTuning } from '../../main/readers/manager';
 import { Journal, newPaymentRecord } from '../../main/store/journal';
 import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
-import { startTestHost, waitFor } from '../support/host';
+import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { hasTool } from '../support/tools';
 
 /** A Concert driver that claims every device and talks to it over an in-memory pair (no terminal answers). */
@@ -707,6 +707,53 @@ describe('pairing terminals on ports with long names', () => {
       expect(new Set(paired).size).toBe(2);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('two tills on one gateway account, each with a terminal on the same port name', () => {
+  it('pair two readers at the gateway, not one both fight over', async () => {
+    // Found with two tills each with an RS-232 terminal on /dev/ttyS0: the second till's pairing
+    // found the first one's registration by its code (made from the port's name) and took it over.
+    // Each till then showed its reader "Replaced by a newer pairing" in turn, and a payment pushed to
+    // that gateway reader was collected by whichever till held the link.
+    const device: DeviceDescriptor = { id: 'serial:/dev/ttyS0', foundBy: 'serial', path: '/dev/ttyS0' };
+    const till = (sandbox?: TestHost['sandbox']) =>
+      startTestHost({
+        ...(sandbox ? { sandbox } : {}),
+        defaultSimulatedReader: false,
+        registry: createReaderRegistry({
+          drivers: [concertOverMemoryPair()],
+          discoveries: [
+            {
+              async start() {},
+              async stop() {},
+              list: () => [device],
+              onAttach: () => () => undefined,
+              onDetach: () => () => undefined,
+            },
+          ],
+        }),
+      });
+    const a = await till();
+    const b = await till(a.sandbox);
+    try {
+      const terminalOf = async (t: TestHost) => {
+        const paired = await t.call('readers.pair', { deviceId: device.id, label: 'Counter' });
+        return waitFor(
+          async () => (await t.call('readers.list', {})).find((r) => r.id === paired.id && r.status === 'online'),
+          5_000,
+          'online',
+        );
+      };
+      const first = await terminalOf(a);
+      const second = await terminalOf(b);
+      expect(second.terminalId).not.toBe(first.terminalId);
+      // Neither took the other's reader over.
+      expect((await a.call('readers.list', {})).find((r) => r.id === first.id)?.status).toBe('online');
+    } finally {
+      await b.close();
+      await a.close();
     }
   });
 });
