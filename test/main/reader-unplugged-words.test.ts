@@ -1,7 +1,7 @@
 /**
  * A Concert terminal pulled from its serial port while it holds a payment: the cashier reads what
  * happened in their words, and the port's own (a closed file descriptor) stays in the developer log
- * and the payment's timeline, for support.
+ * and the payment's timeline, for support. An approval it gave before it was pulled is posted without it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,9 @@ import { serveEmulator } from '../../drivers/protocols/concert/emulator';
 import { createDefaultRegistry } from '../../drivers/registry';
 import { createPtyPair } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
+import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor } from '../support/host';
+import { startRewritingProxy } from '../support/proxy';
 import { hasTool } from '../support/tools';
 
 describe.skipIf(!hasTool('socat'))('a Concert terminal pulled during a payment', () => {
@@ -75,4 +77,76 @@ describe.skipIf(!hasTool('socat'))('a Concert terminal pulled during a payment',
       details.timeline.some((e) => /\[the reader disconnected \((port closed|write failed)/.test(e.detail ?? '')),
     ).toBe(true);
   }, 60_000);
+
+  it("posts the terminal's approval though the terminal is not back, also after a restart", async () => {
+    // Found by pulling a terminal just after it approved while the gateway did not take the report:
+    // the approval was journaled, but only posted once the terminal was back, at this start or the
+    // next. The payment meanwhile showed on the reader, waiting for the card.
+    const dir = mkdtempSync(join(tmpdir(), 'concert-approved-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const dataDir = join(dir, 'data');
+    const links = { linkA: join(dir, 'terminal'), linkB: join(dir, 'ecr') };
+    const pty = await createPtyPair(links);
+    const served = serveEmulator(await openSerialTransport(pty.a), { script: { outcome: 'approve' } });
+    cleanup.push(
+      () => pty.stop(),
+      () => served.stop(),
+    );
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    let reports = 0;
+    proxy.answer = (method, path) => {
+      if (method !== 'POST' || !/\/link\/actions\/[^/]+\/result$/.test(path)) return null;
+      reports += 1;
+      return { status: 503, body: '{"error":{"type":"api_error","message":"down a moment"}}' };
+    };
+    const registry = () =>
+      createDefaultRegistry({ ports: [links.linkB], serial: false, usb: false, pollIntervalMs: 60_000 });
+    const first = await startTestHost({
+      sandbox,
+      dataDir,
+      startSandbox: async () => ({ ...sandbox, url: proxy.url, close: async () => undefined }),
+      registry: registry(),
+      defaultSimulatedReader: false,
+    });
+    const found = await waitFor(
+      async () =>
+        (await first.call('readers.list', {})).find(
+          (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === links.linkB,
+        ),
+      10_000,
+      'the terminal on its port',
+    );
+    const paired = await first.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk' });
+    await waitFor(
+      async () =>
+        (await first.call('readers.list', {})).find((r) => r.id === paired.id)?.status === 'online' ? 1 : undefined,
+      10_000,
+      'online',
+    );
+    const created = await first.call('payments.create', { amount: 2500, currency: 'EUR', readerId: paired.id });
+    await waitFor(() => (reports > 0 ? 1 : undefined), 10_000, 'the approval reported, and not taken');
+    // The terminal is pulled, and the till closed, before the gateway takes the approval.
+    await served.stop();
+    await pty.stop();
+    await first.close();
+    expect(await ledgerStatus(sandbox, created.transactionId!)).not.toBe('succeeded');
+
+    const second = await startTestHost({ sandbox, dataDir, registry: registry(), defaultSimulatedReader: false });
+    cleanup.push(() => second.close());
+    const paid = await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 10_000);
+    expect(paid).toMatchObject({ amountCaptured: 2500, attention: null });
+    expect((await second.call('readers.list', {})).find((r) => r.id === paired.id)?.status).toBe('offline');
+  }, 60_000);
 });
+
+/** The transaction's status as the sandbox's ledger holds it. */
+async function ledgerStatus(sandbox: RunningSandbox, transactionId: string): Promise<string | undefined> {
+  const response = await fetch(`${sandbox.url}/_sandbox/ledger`, {
+    headers: { Authorization: `Bearer ${sandbox.secret_key}` },
+  });
+  const ledger = (await response.json()) as { transactions: { id: string; status: string }[] };
+  return ledger.transactions.find((row) => row.id === transactionId)?.status;
+}
