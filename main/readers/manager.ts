@@ -92,6 +92,9 @@ export class ReaderManager implements ReaderDirectory {
   private readonly reopenTimers = new Map<string, TimerHandle>();
   /** Tries so far to open a paired device again (the next waits twice as long, up to 30 s). */
   private readonly reopenAttempts = new Map<string, number>();
+  /** The registry pass running (or last run), and the one queued behind it (see syncRegistry). */
+  private syncRunning: Promise<void> = Promise.resolve();
+  private syncQueued: Promise<void> | null = null;
   private stopped = false;
 
   constructor(private readonly options: ReaderManagerOptions) {}
@@ -715,8 +718,26 @@ export class ReaderManager implements ReaderDirectory {
     this.options.registry?.setPaired?.(this.options.journal.listReaders().map((record) => record.deviceId));
   }
 
-  /** Gives paired real devices to their controllers as the registry sees them come and go. */
-  private async syncRegistry(): Promise<void> {
+  /**
+   * Gives paired real devices to their controllers as the registry sees them come and go. One pass at
+   * a time, the next queued behind it (once, however often asked meanwhile): two passes at once both
+   * opened a paired device — at every start (the registry's first change, and start()'s own pass) —
+   * and the second, refused as already open, said the reader was not connected and scheduled retries.
+   */
+  private syncRegistry(): Promise<void> {
+    if (this.syncQueued) return this.syncQueued;
+    const pass = this.syncRunning
+      .catch(() => undefined)
+      .then(() => {
+        this.syncQueued = null;
+        return this.syncPass();
+      });
+    this.syncQueued = pass;
+    this.syncRunning = pass;
+    return pass;
+  }
+
+  private async syncPass(): Promise<void> {
     const registry = this.options.registry;
     if (!registry || this.stopped) return;
     this.tellRegistryPaired();

@@ -224,6 +224,38 @@ describe('a paired terminal whose port cannot be opened', () => {
     });
   });
 
+  it('present at start is opened once, not also refused as already open', async () => {
+    // Found in the developer log of every start: "Could not open Desk: … is already open", the
+    // reader shown "Reader not connected" for a moment and retries scheduled. Two passes over the
+    // registry ran at once (its first change, and the start's own), each opening the device.
+    const registry = createReaderRegistry({
+      drivers: [concertOverMemoryPair()],
+      discoveries: [
+        {
+          async start() {},
+          async stop() {},
+          list: () => [DEVICE],
+          onAttach: () => () => undefined,
+          onDetach: () => () => undefined,
+        },
+      ],
+    });
+    const outcomes: string[] = [];
+    const open = registry.open.bind(registry);
+    registry.open = (deviceId) =>
+      open(deviceId).then(
+        (reader) => (outcomes.push('opened'), reader),
+        (error: unknown) => {
+          outcomes.push(String(error));
+          throw error;
+        },
+      );
+    const manager = deskManager(registry);
+    await manager.start();
+    await waitFor(() => manager.viewOf('rdr_desk').status === 'online', 3_000, 'online');
+    expect(outcomes).toEqual(['opened']);
+  });
+
   it('says why on the Readers screen (another program holds the port), and comes online once it is free', async () => {
     // The port is listed, but another program has it open: the probe could not open it either.
     let claim: Claim = { driver: null, reason: LOCKED };
