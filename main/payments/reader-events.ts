@@ -268,13 +268,21 @@ export class ReaderEvents implements ReaderEventSink {
     if (journal.getOperationByKey(key)) return;
     const record = this.engine.findHere(action.paymentId);
     if (!record) throw new Error(`device outcome for unknown payment ${action.paymentId}`);
+    // An approval waiting to be posted is past the card: the payment no longer shows it asked for
+    // (nor offers to cancel it), however long the gateway takes to hear of it.
+    const authorised =
+      result.outcome === 'approved' &&
+      record.status === 'in_progress' &&
+      record.actionId === action.id &&
+      record.readerStage !== 'processing';
     journal.atomically(() => {
       journal.recordEvent(record.id, 'device_outcome', describeResult(result));
       // What the receipt needs from the reader, kept with the outcome (a gateway may not echo it).
-      const extra = deviceDetails(result);
-      if (extra) journal.updatePayment(record.id, extra);
+      const extra = { ...deviceDetails(result), ...(authorised ? { readerStage: 'processing' as const } : {}) };
+      if (Object.keys(extra).length > 0) journal.updatePayment(record.id, extra);
       journal.addOperation(record.id, 'report', key, { readerId, action, result });
     });
+    if (authorised) this.engine.changed(this.engine.journal.getPayment(record.id)!);
   }
 
   waiting(readerId: string, actionId: string): boolean {

@@ -128,6 +128,12 @@ describe.skipIf(!hasTool('socat'))('a Concert terminal pulled during a payment',
     );
     const created = await first.call('payments.create', { amount: 2500, currency: 'EUR', readerId: paired.id });
     await waitFor(() => (reports > 0 ? 1 : undefined), 10_000, 'the approval reported, and not taken');
+    // Past the card meanwhile: not shown waiting for it, nor offered to be canceled.
+    expect(await first.waitForPayment(created.id, () => true)).toMatchObject({
+      status: 'in_progress',
+      readerStage: 'processing',
+    });
+    expect(await first.fail('payments.cancel', { paymentId: created.id })).toMatchObject({ code: 'conflict' });
     // The terminal is pulled, and the till closed, before the gateway takes the approval.
     await served.stop();
     await pty.stop();
