@@ -582,6 +582,16 @@ export class CounterReports {
     );
   }
 
+  /** The day's payments waiting for the customer's tip (journaled, sent nowhere until it is chosen). */
+  private awaitingTip(payments: readonly ReportPayment[]): Set<string> {
+    return new Set(
+      payments
+        .filter((payment) => payment.status === 'creating')
+        .filter((payment) => this.journal.getPayment(payment.id)?.tipState === 'awaiting')
+        .map((payment) => payment.id),
+    );
+  }
+
   private async closeNow(input: {
     date?: string | undefined;
     closedBy: string;
@@ -632,6 +642,7 @@ export class CounterReports {
       cannotCancel: this.cannotCancel(payments),
       cancelAfterSwitch: this.cancelAfterSwitch(payments),
       planParts: this.unpaidPlanParts(payments),
+      awaitingTip: this.awaitingTip(payments),
       payments,
       refunds: this.refunds(window, mode),
       captures: this.captures(window, mode),

@@ -503,6 +503,13 @@ export interface CloseDayInput extends Omit<DayReportInput, 'generatedAt'> {
    * hunt: "Cancel ORD-1#1", which the till then refused).
    */
   readonly planParts?: ReadonlySet<string>;
+  /**
+   * The day's payments being created that wait for the customer's tip, by id: nothing finishes them
+   * but a tip chosen (on the customer display or typed on Process payment) or a cancel, so the
+   * refusal names them so (found in a defect hunt: "being created. Let it finish", for a payment
+   * the customer had walked away from before choosing a tip).
+   */
+  readonly awaitingTip?: ReadonlySet<string>;
 }
 
 export type CloseDayRefusal =
@@ -605,15 +612,24 @@ export function closeDay(input: CloseDayInput): CloseDayResult {
       `its period would end (${input.window.end}) before it starts (${input.window.start})`,
     );
   }
+  const tipAwaited = (payment: ReportPayment) => payment.status === 'creating' && !!input.awaitingTip?.has(payment.id);
   const listed = (payments: readonly ReportPayment[]) =>
-    payments.map((payment) => `${payment.orderReference} (${IN_FLIGHT_WORDS[payment.status]})`).join(', ');
+    payments
+      .map(
+        (payment) =>
+          `${payment.orderReference} (${tipAwaited(payment) ? "waiting for the customer's tip" : IN_FLIGHT_WORDS[payment.status]})`,
+      )
+      .join(', ');
   const underWay = inFlight.filter((payment) => payment.status !== 'pending');
   if (underWay.length > 0) {
     const n = underWay.length;
+    const them = n === 1 ? 'it' : 'them';
     return refuse(
       'payments_in_flight',
       `${n} payment${n === 1 ? ' is' : 's are'} still in progress: ${listed(underWay)}. ` +
-        `Let ${n === 1 ? 'it' : 'them'} finish or cancel ${n === 1 ? 'it' : 'them'} first`,
+        `Let ${them} finish or cancel ${them} first` +
+        // Nothing finishes a payment waiting for its tip but the tip: the cashier can type it.
+        (underWay.some(tipAwaited) ? ' (a tip the customer does not choose can be typed on Process payment)' : ''),
     );
   }
   const unpaid = inFlight.filter((payment) => payment.status === 'pending');

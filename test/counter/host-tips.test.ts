@@ -142,6 +142,26 @@ describe('tips', () => {
     expect(again).toMatchObject({ status: 'pending', amount: 900, tip: null });
   });
 
+  it('a Z refused for a payment waiting for its tip says so, not "being created": nothing but the tip ends it', async () => {
+    // Found in a defect hunt: the refusal read "ORD (being created). Let it finish", and a payment
+    // whose customer walked away before choosing a tip never finishes by itself.
+    t = await startTestHost();
+    await t.call('settings.update', { tipping: true });
+    const waiting = await t.call('payments.create', {
+      amount: 900,
+      currency: 'EUR',
+      orderReference: 'TIP-AT-CLOSE',
+      askTip: true,
+    });
+    const refused = await t.fail('reports.close', { closedBy: 'Ada' });
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toContain("TIP-AT-CLOSE (waiting for the customer's tip)");
+    expect(refused.message).toContain('can be typed on Process payment');
+    expect(refused.message).not.toContain('being created');
+    await t.call('payments.cancel', { paymentId: waiting.id });
+    expect((await t.call('reports.close', { closedBy: 'Ada' })).z).toMatchObject({ number: 1 });
+  });
+
   it('the customer display follows the payment: tip presets, present card, approved', async () => {
     t = await startTestHost();
     await t.call('settings.update', { tipping: true, shopName: 'Café des Arts' });
