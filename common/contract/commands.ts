@@ -454,6 +454,11 @@ export const commandSchemas = {
   'display.snapshot': Empty,
   /** The customer picked a tip on the display, for the payment it shows. */
   'customer.chooseTip': z.strictObject({ paymentId: PaymentRef, tip: TipChoiceSchema }),
+  /**
+   * The cashier takes a payment off the customer display (a link nobody can withdraw, left unpaid):
+   * the welcome shows again. Only while the display shows that payment; never on the display's bridge.
+   */
+  'display.takeDown': z.strictObject({ paymentId: PaymentRef }),
 
   'settings.get': Empty,
   /**

@@ -1108,6 +1108,7 @@ export interface CommandResults {
   'reports.print': { state: 'printed' | 'failed'; error: string | null };
   'display.snapshot': CustomerDisplayView;
   'customer.chooseTip': CustomerDisplayView;
+  'display.takeDown': CustomerDisplayView;
   'settings.get': SettingsView;
   'settings.update': SettingsView;
   'settings.newDisplayAddress': SettingsView;

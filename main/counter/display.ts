@@ -60,6 +60,20 @@ export class CustomerDisplay {
     this.refresh();
   }
 
+  /**
+   * The cashier took the payment off the customer's screen (a link nobody can withdraw, which the
+   * customer left unpaid): the welcome shows until the next payment. Only while it is that payment,
+   * so a stale cashier screen never takes down the next customer's. Its QR stayed up before, with
+   * its amount, for the next customer to see and scan (found in a defect hunt with Plural).
+   */
+  takeDown(paymentId: string): void {
+    if (this.currentId() !== paymentId) return;
+    const { journal } = this.deps;
+    journal.progress(() => journal.setSetting(CURRENT, null));
+    this.current = null;
+    this.refresh();
+  }
+
   /** Something changed (a payment, the settings): tell the display when its screen changes. */
   refresh(paymentId?: string): void {
     if (paymentId && paymentId !== this.currentId()) return;

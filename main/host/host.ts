@@ -769,6 +769,11 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       await commands.chooseTip(input, 'customer');
       return display.view();
     },
+    'display.takeDown': async (input) => {
+      const record = await commands.resolve(input.paymentId);
+      display.takeDown(record.id);
+      return display.view();
+    },
     'settings.get': () => settingsView(),
     'settings.newDisplayAddress': () => {
       if (displayTokenListeners.size === 0)

@@ -3,6 +3,9 @@
  * receipts, the customer display and the reports say about payments by link, saved cards,
  * installments and shares — found by exercising them beyond PlutoPay's card payments.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
 import { displayShows, waitFor, type TestHost } from '../support/host';
@@ -263,6 +266,38 @@ describe('the counter’s day on PayPlug and Plural', () => {
     expect(await receipt(t, other.id, 'merchant', 32)).toMatch(
       /^1324 +₹300\.00\n {2}Held +₹300\.00\n1233 +₹200\.00\n {2}Released +₹200\.00$/m,
     );
+  });
+
+  it('a Plural link left unpaid is taken off the customer display by the cashier, and only that one', async () => {
+    // Found in a defect hunt: Plural can neither withdraw an unpaid link nor let it expire, and the
+    // cashier's screen said to take the code down, but the customer display kept its QR and amount
+    // up for the next customer to scan, until the next payment was started.
+    const dataDir = mkdtempSync(join(tmpdir(), 'pos-takedown-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    let t = await pluralTill({ sandbox, dataDir });
+    const left = await t.call('payments.create', { amount: 125_000, currency: 'INR', orderReference: 'LEFT-1' });
+    expect(await displayShows(t, 'qr')).toMatchObject({ paymentId: left.id, amount: 125_000 });
+    expect(await t.call('display.takeDown', { paymentId: left.id })).toMatchObject({
+      phase: 'idle',
+      paymentId: null,
+      amount: null,
+      payUrl: null,
+    });
+    // Down for good: a restart does not put it back.
+    await t.close();
+    t = await pluralTill({ sandbox, dataDir });
+    cleanup.push(() => t.close());
+    expect(await t.call('display.snapshot', {})).toMatchObject({ phase: 'idle', paymentId: null });
+
+    // A stale cashier screen never takes down the next customer's code.
+    const next = await t.call('payments.create', { amount: 50_000, currency: 'INR', orderReference: 'NEXT-1' });
+    await displayShows(t, 'qr');
+    expect(await t.call('display.takeDown', { paymentId: left.id })).toMatchObject({ phase: 'qr', paymentId: next.id });
+    // The link itself is untouched: paid later anyway, it is counted.
+    await payOrder(t, left.transactionId!);
+    await t.waitForPayment(left.id, (p) => p.status === 'succeeded', 8_000);
   });
 
   it('the customer display offers only the tips the gateway can charge, tip included', async () => {

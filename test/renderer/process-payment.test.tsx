@@ -7,6 +7,7 @@ import {
   fail,
   FakeBridge,
   gatewayFor,
+  makeDisplay,
   makePayment,
   makeReader,
   makeSettings,
@@ -761,6 +762,38 @@ describe('Process payment screen', () => {
     // where a habitual Enter took the QR off the counter screen (found by using the app).
     const title = screen.getByRole('heading', { name: 'Process payment', level: 1 });
     await waitFor(() => expect(document.activeElement).toBe(title));
+  });
+
+  it('takes an unpaid Plural link off the customer display, where its code stayed up for the next customer', async () => {
+    // Found in a defect hunt: the screen said "take the code down", but nothing took it off the
+    // customer display, which kept the QR and its amount until the next payment was started.
+    const plural = makePayment({
+      id: 'pay_link000003',
+      gateway: 'plural',
+      currency: 'INR',
+      next: ['show_link'],
+      channel: 'link',
+      payUrl: 'http://127.0.0.1:9/pay/abc',
+      payUrlExpiresAt: null,
+    });
+    const shown = makeDisplay({ version: 4, phase: 'qr', paymentId: plural.id, currency: 'INR', amount: 1250 });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        seq: 5,
+        payments: [plural],
+        readers: [],
+        settings: makeSettings({ gateway: 'plural' }),
+        display: shown,
+      }),
+    ).on('display.takeDown', () => ok(makeDisplay({ version: 5 })));
+    const { user } = await openProcess(bridge, plural.id);
+    await user.click(screen.getByRole('button', { name: 'Take the code off the customer display' }));
+    expect(bridge.inputs('display.takeDown')).toEqual([{ paymentId: plural.id }]);
+    // The display's own event says it is down: the button goes.
+    act(() => bridge.push({ type: 'display', seq: 6, display: makeDisplay({ version: 5 }) }));
+    await waitFor(() =>
+      expect(screen.queryByRole('button', { name: 'Take the code off the customer display' })).toBeNull(),
+    );
   });
 
   it('says a link that expired unpaid was not completed, never that a card was declined', async () => {

@@ -93,6 +93,7 @@ export const VALID: Record<CommandName, Record<string, unknown>> = {
   'reports.print': { number: 1 },
   'display.snapshot': {},
   'customer.chooseTip': { paymentId: 'pay_abcdefgh12345678', tip: { kind: 'custom', amount: 100 } },
+  'display.takeDown': { paymentId: 'pay_abcdefgh12345678' },
   'settings.get': {},
   'settings.update': { mode: 'test', autoPresentDelayMs: 10 },
   'settings.newDisplayAddress': {},

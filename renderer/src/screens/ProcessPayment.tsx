@@ -415,6 +415,11 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
   const open = payment.status === 'pending' || payment.status === 'creating';
   // Some gateways (Plural) keep an unpaid link open until it expires: there is nothing to cancel.
   const withdrawable = payment.next.includes('cancel');
+  const run = usePos((s) => s.run);
+  const takingDown = usePos((s) => s.busy[`takeDown:${payment.id}`] === true);
+  // The customer display shows this link's code: with nothing to cancel, the cashier takes it down
+  // there (it stayed up, with its amount, for the next customer to scan).
+  const onDisplay = usePos((s) => s.host.display?.paymentId === payment.id && s.host.display.phase === 'qr');
   const cancellable = payment.status === 'pending' && withdrawable && !canceling && connection === 'open';
   useKey(
     'Escape',
@@ -449,6 +454,15 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
         {payment.status === 'requires_capture' ? (
           <button type="button" onClick={() => setScreen('capture')}>
             Go to Capture (F4)
+          </button>
+        ) : null}
+        {open && !withdrawable && onDisplay ? (
+          <button
+            type="button"
+            disabled={takingDown}
+            onClick={() => void run('display.takeDown', { paymentId: payment.id }, `takeDown:${payment.id}`)}
+          >
+            Take the code off the customer display
           </button>
         ) : null}
       </div>
