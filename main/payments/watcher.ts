@@ -4,7 +4,9 @@
  * notification reaching the till (a gateway's notification URL must be public), so the till asks:
  * a cloud reader every `remotePollMs`; a payment link more and more rarely (up to every 10 s), and
  * not past a little after its link lapses — by then the gateway has closed it, and recovery reads
- * it at the next start in any case. A verified or forwarded notification only makes it ask now.
+ * it at the next start in any case. A cloud reader whose gateway does not answer (or fails the
+ * read) is asked more and more rarely too, as a link, and every `remotePollMs` again once it does.
+ * A verified or forwarded notification only makes it ask now.
  *
  * The till's running installment plans are followed the same way, slowly: the gateway charges
  * their later parts by itself on their dates, and nothing the till can count on tells it so.
@@ -20,7 +22,14 @@ import type { Installments } from './installments';
 import type { Recovery } from './recovery';
 import { unreadableAttention, type PaymentSync } from './sync';
 
-const LINK_MAX_POLL_MS = 10_000;
+/** The slowest a followed payment is read: a link, or a cloud reader whose gateway does not answer. */
+const MAX_POLL_MS = 10_000;
+
+/** The wait before the next read of a followed payment that is read more and more rarely. */
+function slower(delayMs: number): number {
+  return Math.min(Math.round(delayMs * 1.5), MAX_POLL_MS);
+}
+
 /** How long after a link lapses the till keeps asking (the gateway closes it at its own pace). */
 const LINK_GRACE_MS = 5 * 60_000;
 /** How often running installment plans are read again: a part is charged once a day at most. */
@@ -164,6 +173,7 @@ export class RemoteWatcher {
     const { journal } = this.engine;
     const record = journal.getPayment(paymentId);
     let keep = false;
+    let failed = false;
     watch.reading = true;
     watch.nudged = false;
     try {
@@ -174,6 +184,7 @@ export class RemoteWatcher {
     } catch (error) {
       this.engine.options.log(`Checking ${paymentId} failed`, errorText(error));
       keep = true;
+      failed = true;
     } finally {
       watch.reading = false;
     }
@@ -184,9 +195,11 @@ export class RemoteWatcher {
       watch.nudged = false;
       return this.schedule(paymentId, watch, 0);
     }
+    // A link, an answer still unreadable or a gateway not answering (a cloud reader's, the previous
+    // gateway's as well as the active one's): more and more rarely; a cloud reader answered: as often.
     const now = journal.getPayment(paymentId);
-    if (record?.channel === 'link' || (now && this.readsAgain(now)))
-      watch.delayMs = Math.min(Math.round(watch.delayMs * 1.5), LINK_MAX_POLL_MS);
+    watch.delayMs =
+      failed || record?.channel === 'link' || (now && this.readsAgain(now)) ? slower(watch.delayMs) : this.baseDelay();
     this.schedule(paymentId, watch);
   }
 

@@ -3,11 +3,13 @@
  * read only, with the previous gateway's keys, on a fake clock — its reader and its payment are read,
  * nothing is pushed, cancelled or captured through it; its end is journaled, and Needs attention
  * says what needs the switch back (an authorisation to capture, a card declined). Also after a
- * restart; not followed without that gateway's keys, saying so.
+ * restart; not followed without that gateway's keys, saying so. A gateway that does not answer is
+ * asked more and more rarely, as a link is, the active one's own cloud reader as well.
  */
 import { describe, expect, it } from 'vitest';
 import type { GatewayName } from '../../common/contract';
 import { Connectivity } from '../../main/gateway/connectivity';
+import { GatewayUnreachable } from '../../main/gateway/errors';
 import type { PaymentGateway } from '../../main/gateway/port';
 import { PaymentService } from '../../main/payments/service';
 import { Journal } from '../../main/store/journal';
@@ -80,6 +82,34 @@ function countReaderReads(gateway: FakeGateway): { reads: number } {
   };
   return count;
 }
+
+/**
+ * Makes the gateway's reader unreachable while `down` is set, counting every read (answered or not),
+ * and says how long after the previous read each of the next ones comes, on the fake clock: the
+ * clock is moved to one millisecond before each expected read (none yet), then onto it (one more).
+ */
+function unreachableReader(t: ReturnType<typeof till>, gateway: FakeGateway) {
+  const state = { down: true, reads: 0 };
+  const get = gateway.readers.get;
+  gateway.readers.get = async (id) => {
+    state.reads++;
+    if (state.down) throw new GatewayUnreachable('not_sent', 'connect ECONNREFUSED 127.0.0.1');
+    return get(id);
+  };
+  const readsAfter = async (gaps: number[]): Promise<void> => {
+    for (const gap of gaps) {
+      const before = state.reads;
+      await t.clock.advanceAsync(gap - 1);
+      expect(state.reads, `no read sooner than ${gap} ms`).toBe(before);
+      await t.clock.advanceAsync(1);
+      expect(state.reads, `a read after ${gap} ms`).toBe(before + 1);
+    }
+  };
+  return { state, readsAfter };
+}
+
+/** The waits between reads of a cloud reader whose gateway does not answer: a link's (×1.5, at most 10 s). */
+const BACKING_OFF = [POLL_MS, 1_500, 2_250, 3_375, 5_063, 7_595, 10_000, 10_000];
 
 async function onCloudReader(
   t: ReturnType<typeof till>,
@@ -237,6 +267,45 @@ describe('a payment on the previous gateway’s cloud reader', () => {
     await t.clock.advanceAsync(POLL_MS);
     await waitFor(() => t.journal.getPayment(id)!.status === 'succeeded', 2_000, 'the approval');
     expect(service.attention().some((a) => a.paymentId === id)).toBe(false);
+    service.close();
+  });
+  it('is read more and more rarely while PlutoPay does not answer, and as often again once it does', async () => {
+    const t = till();
+    const service = t.start();
+    const id = await onCloudReader(t, service, 'manual');
+    await switchTo(service, t, t.payplug);
+    const reader = unreachableReader(t, t.pluto);
+    expect(service.watcher.following(id)).toBe(true);
+
+    await reader.readsAfter(BACKING_OFF);
+    // PlutoPay answers again: the reader is read every second from the next read on.
+    reader.state.down = false;
+    await reader.readsAfter([10_000, POLL_MS, POLL_MS]);
+    expect(t.journal.getPayment(id)).toMatchObject({ status: 'in_progress', gateway: 'plutopay' });
+    expect(service.watcher.following(id)).toBe(true);
+
+    // The card is still taken in once PlutoPay answers again.
+    await t.pluto.readers.simulate(t.state.readerId);
+    await t.clock.advanceAsync(POLL_MS);
+    await waitFor(() => t.journal.getPayment(id)!.status === 'requires_capture', 2_000, 'the approval');
+    service.close();
+  });
+});
+
+describe('a payment on the active gateway’s own cloud reader', () => {
+  it('is read more and more rarely while the gateway does not answer, and as often again once it does', async () => {
+    const t = till();
+    const service = t.start();
+    const id = await onCloudReader(t, service, 'automatic');
+    const reader = unreachableReader(t, t.pluto);
+    expect(service.watcher.following(id)).toBe(true);
+
+    await reader.readsAfter(BACKING_OFF);
+    reader.state.down = false;
+    await reader.readsAfter([10_000, POLL_MS, POLL_MS]);
+    await t.pluto.readers.simulate(t.state.readerId);
+    await t.clock.advanceAsync(POLL_MS);
+    await waitFor(() => t.journal.getPayment(id)!.status === 'succeeded', 2_000, 'the approval');
     service.close();
   });
 });
