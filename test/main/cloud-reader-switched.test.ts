@@ -269,6 +269,41 @@ describe('a payment on the previous gateway’s cloud reader', () => {
     expect(service.attention().some((a) => a.paymentId === id)).toBe(false);
     service.close();
   });
+
+  it('let go by its reader with nothing charged says the payment is still open there, until switched back', async () => {
+    const t = till();
+    const service = t.start();
+    const id = await onCloudReader(t, service, 'automatic');
+    await switchTo(service, t, t.payplug);
+    const writes = refuseWrites(t.pluto);
+    expect(service.watcher.following(id)).toBe(true);
+
+    // PlutoPay's reader no longer holds it (restarted, say); PlutoPay keeps the payment open.
+    const transactionId = t.journal.getPayment(id)!.transactionId!;
+    (await t.pluto.readers.get(t.state.readerId)).action = null;
+    await t.clock.advanceAsync(POLL_MS);
+    await waitFor(() => t.journal.getPayment(id)!.status === 'pending', 2_000, 'the payment let go');
+    expect(t.journal.getPayment(id)).toMatchObject({ readerId: null, transactionId, declineCode: null });
+    expect(t.pluto.payments.get(transactionId)!.status).toBe('pending');
+    await waitFor(() => !service.watcher.following(id), 2_000, 'the follow stopped');
+    const item = service.attention().find((a) => a.paymentId === id);
+    expect(item?.reason).toMatch(
+      /^PlutoPay's reader did not take this payment after the till switched to Fake gateway/,
+    );
+    expect(item?.advice).toMatch(/^Switch back to PlutoPay in Settings \(F7\) to try again or cancel it/);
+    // Read again on PayPlug (a restart), the item stays: only the switch back can settle it.
+    await service.recovery.recover();
+    expect(service.attention().some((a) => a.paymentId === id)).toBe(true);
+    expect(writes).toEqual([]);
+
+    // Switched back: read on PlutoPay, out of Needs attention, and canceled there.
+    t.pluto.cancel = FakeGateway.prototype.cancel.bind(t.pluto);
+    await switchTo(service, t, t.pluto);
+    expect(service.attention().some((a) => a.paymentId === id)).toBe(false);
+    expect((await service.commands.cancel({ paymentId: id })).status).toBe('canceled');
+    service.close();
+  });
+
   it('is read more and more rarely while PlutoPay does not answer, and as often again once it does', async () => {
     const t = till();
     const service = t.start();
