@@ -344,6 +344,7 @@ export class PaymentSync {
     const switched = `after the till switched to ${active.label}`;
     const held = formatAmount(record.amountCapturable || record.amount, record.currency);
     const lapses = record.authorizationExpiresAt ? ` on ${record.authorizationExpiresAt.slice(0, 10)}` : '';
+    const declined = record.declineCode !== null && declineInfo(record.declineCode).kind === 'declined';
     const [reason, advice] =
       record.status === 'requires_capture'
         ? [
@@ -351,8 +352,10 @@ export class PaymentSync {
             `Switch back to ${label} in Settings (F7) to capture it on Capture (F4), or cancel it: the till does not capture with ${label} while it uses ${active.label}, and an authorisation not captured lapses${lapses}. Do not charge the customer again.`,
           ]
         : [
-            `${label}'s reader did not take this payment ${switched}${record.declineMessage ? `: ${record.declineMessage}` : '.'} Nothing was charged; the payment is still open at ${label}.`,
-            `Switch back to ${label} in Settings (F7) to try again or cancel it on Process payment (F2), or take the order's money another way and cancel this payment once switched back.`,
+            // One sentence of its own: the cashier's decline text asks for another card of a customer
+            // likely gone by now (the code stays in the payment's details).
+            `${declined ? `The card was declined on ${label}'s reader` : `${label}'s reader ended this payment unpaid`} ${switched}: nothing was charged, and the payment is still open at ${label}.`,
+            `Switch back to ${label} in Settings (F7) to try again or cancel it on Process payment (F2); if the customer is still there, take the order's money another way and cancel this payment once switched back.`,
           ];
     const updated = journal.updatePayment(
       record.id,
