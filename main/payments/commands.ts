@@ -144,6 +144,21 @@ export class CashierCommands {
           ...(refusal ? { refundNotHere: refusal } : {}),
         };
     }
+    // Another gateway's payment the till knows and does not follow now (its reader's approval taken in
+    // after the switch, a sale of the morning): its journaled record, that gateway left unasked (found:
+    // its details only said to switch back, though the till knew how it ended).
+    const elsewhere = known ? this.engine.anotherGatewaysRecord(known) : null;
+    const journaled =
+      known && elsewhere ? journaledTransactionView(known, this.journal.installmentPartOf(known)) : null;
+    if (known && elsewhere && journaled)
+      return {
+        offline: false,
+        transaction: journaled,
+        refunds: this.journaledRefunds(known, { queued: false }),
+        timeline: this.journal.timeline(known.id),
+        payment: this.engine.view(known),
+        refundNotHere: elsewhere,
+      };
     const transactionId = ownId?.transactionId ?? id;
     // Read only: another gateway's open link made before a switch is read with the keys of its own
     // account (gatewayToRead), and that gateway's answers say nothing of the active one's connection.

@@ -526,6 +526,21 @@ export class PaymentEngine {
   }
 
   /**
+   * What a payment's details say instead of a refund form when it was made with another gateway than
+   * the active one, in the till's mode and account, and is not followed now (followedElsewhere): they
+   * are the till's own record of it, and that gateway is not asked (a read with its stored keys is for
+   * what the customer may still pay, not for a payment whose outcome the till journaled). Null for any
+   * other payment.
+   */
+  anotherGatewaysRecord(record: PaymentRecord): string | null {
+    const active = this.activeGateway();
+    if (!active || record.gateway === active.name || record.mode !== this.options.mode()) return null;
+    if (this.otherAccount(record) || this.followedElsewhere(record)) return null;
+    const label = GATEWAY_LABELS[record.gateway];
+    return `This payment was made with ${label}, and the till now uses ${active.label}: this is the till's own record of it, as ${label} last answered. Switch back to ${label} in Settings (F7) to read it again or act on it.`;
+  }
+
+  /**
    * A payment the gateway's own (cloud) reader is collecting: only that gateway can say how it ends
    * (the customer may still present a card), as a link's page. Not one on a reader this app hosts:
    * the till's readers restart at a switch, and a switch is refused while one collects.

@@ -234,6 +234,47 @@ describe('a payment on the previous gateway’s cloud reader', () => {
     service.close();
   });
 
+  it('its details, once it ended, show the outcome the till journaled without asking PlutoPay', async () => {
+    const t = till();
+    const service = t.start();
+    const id = await onCloudReader(t, service, 'manual');
+    await switchTo(service, t, t.payplug);
+    const writes = refuseWrites(t.pluto);
+    await t.pluto.readers.simulate(t.state.readerId);
+    await t.clock.advanceAsync(POLL_MS);
+    await waitFor(() => t.journal.getPayment(id)!.status === 'requires_capture', 2_000, 'the approval');
+    await waitFor(() => !service.watcher.following(id), 2_000, 'the follow stopped');
+
+    // No longer followed: PlutoPay is not read for it again, not even for its details.
+    const asked: string[] = [];
+    t.pluto.retrieve = async (transactionId) => {
+      asked.push(`retrieve ${transactionId}`);
+      throw new Error('PlutoPay read for the details after the follow');
+    };
+    t.pluto.refunds = async () => {
+      asked.push('refunds');
+      return [];
+    };
+    const transactionId = t.journal.getPayment(id)!.transactionId!;
+    // By the till's id (Needs attention, Capture) and by PlutoPay's (a dispute, a receipt): the same.
+    for (const named of [id, transactionId]) {
+      const detail = await service.commands.detail(named);
+      expect(detail).toMatchObject({
+        offline: false,
+        transaction: { id: transactionId, paymentId: id, status: 'requires_capture', amountCapturable: 4200 },
+        payment: { id, gateway: 'plutopay', status: 'requires_capture' },
+      });
+      expect(detail.timeline.map((e) => e.event)).toContain('ended_elsewhere');
+      // No refund form: what it is, and what to switch back for, instead.
+      expect(detail.refundNotHere).toBe(
+        "This payment was made with PlutoPay, and the till now uses Fake gateway: this is the till's own record of it, as PlutoPay last answered. Switch back to PlutoPay in Settings (F7) to read it again or act on it.",
+      );
+    }
+    expect(asked).toEqual([]);
+    expect(writes).toEqual([]);
+    service.close();
+  });
+
   it('an approval with nothing left to do (captured at once) is journaled paid, with no item', async () => {
     const t = till();
     const service = t.start();

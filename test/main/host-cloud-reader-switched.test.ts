@@ -98,6 +98,15 @@ describe('a payment on PlutoPay’s cloud reader when the till switches gateway'
       'plutopay',
     ]);
     expect((await t.fail('payments.capture', { paymentId: created.id })).message).toMatch(/Switch back/);
+    // Its details (Transactions) show what the till journaled, PlutoPay not asked for them.
+    const transactionId = held.transactionId!;
+    const asked = () => plutoRequests(t).filter((s) => s.includes(transactionId)).length;
+    const before = asked();
+    expect(before).toBeGreaterThan(0); // the follow read it
+    const detail = await t.call('transactions.get', { transactionId: created.id });
+    expect(detail.transaction).toMatchObject({ status: 'requires_capture', amountCapturable: 3300 });
+    expect(detail.refundNotHere).toMatch(/^This payment was made with PlutoPay, and the till now uses PayPlug: /);
+    expect(asked()).toBe(before);
     // Only read: nothing but GETs went to PlutoPay from this till after the switch.
     expect(plutoRequests(t).filter((s) => !s.startsWith('GET '))).toEqual([]);
     expect(
