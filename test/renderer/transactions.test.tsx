@@ -859,6 +859,36 @@ describe('Transactions screen', () => {
       expect(await screen.findByRole('heading', { name: 'Transactions' })).toBeTruthy();
     });
 
+    it('offers no note on a payment the till cannot act on here, as no refund', async () => {
+      // Another gateway's payment (PlutoPay's, the till on PayPlug, which keeps notes): a note is refused
+      // until the switch back, as a refund is, so neither is offered.
+      const why =
+        "This payment was made with PlutoPay, and the till now uses PayPlug: this is the till's own record of it, as PlutoPay last answered. Switch back to PlutoPay in Settings (F7) to read it again or act on it.";
+      const bridge = new FakeBridge(
+        makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+      );
+      bridge.on('transactions.list', () => ok(pageOf([makeTransaction({ id: TX_ID, reference: 'pi_page1' })], 1)));
+      const detail = (refundNotHere?: string): TransactionDetail => ({
+        offline: false,
+        ...(refundNotHere ? { refundNotHere } : {}),
+        transaction: makeTransaction({ id: TX_ID, reference: 'pi_page1', status: 'succeeded' }),
+        refunds: [],
+        timeline: [],
+        payment: makePayment({ id: 'pay_detail0001', transactionId: TX_ID, status: 'succeeded', next: [] }),
+      });
+      let answer = detail(why);
+      bridge.on('transactions.get', () => ok(answer));
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
+      expect(await screen.findByText(why)).toBeTruthy();
+      expect(screen.queryByLabelText('Note kept with the payment')).toBeNull();
+      // A payment of its own gateway: the note is offered.
+      answer = detail();
+      await user.keyboard('{Escape}');
+      await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
+      expect(await screen.findByLabelText('Note kept with the payment')).toBeTruthy();
+    });
+
     it('offers no refund the host says it cannot make, and says why', async () => {
       // Made on another account and settled from its dashboard: money is left, but not refundable here.
       const why =

@@ -576,7 +576,8 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               </>
             ) : null}
           </dl>
-          {notes && detail.payment && !detail.journalOnly ? (
+          {/* A payment the host cannot refund here (another gateway's, another account's) takes no note either. */}
+          {notes && detail.payment && !detail.journalOnly && !detail.refundNotHere ? (
             <NoteForm
               key={`${t.id}:${t.note ?? ''}`}
               paymentId={detail.payment.id}
