@@ -152,7 +152,10 @@ describe('Capture screen', () => {
     ];
     const { user } = await renderApp(bridgeWith(payments, [], 'live'));
     await user.keyboard('{F4}');
-    const notice = await screen.findByRole('region', { name: 'Authorisations taken with another gateway' });
+    // Named for what differs: some another gateway, some another mode.
+    const notice = await screen.findByRole('region', {
+      name: 'Authorisations taken with another gateway or in another mode',
+    });
     expect([...notice.querySelectorAll('p')].map((p) => p.textContent).sort()).toEqual([
       '1 authorisation taken in test mode (€50.00, order ORD-T) is not offered here: the till is now in live mode. ' +
         'Switch back to test mode in Settings (F7) to capture or cancel it.',
@@ -161,6 +164,33 @@ describe('Capture screen', () => {
       '1 authorisation taken with PayPlug in test mode (€50.00, order ORD-P) is not offered here: the till now uses ' +
         'PlutoPay in live mode. Switch back to PayPlug and test mode in Settings (F7) to capture or cancel it.',
     ]);
+  });
+
+  it('names the region for what differs: the mode alone, or the gateway and the mode', async () => {
+    // Found in a defect hunt: a test authorisation, the same gateway, the till now live, was listed
+    // under "Authorisations taken with another gateway", which sent the cashier to the wrong setting.
+    const testOne = authorised({ id: 'pay_auth000003', testMode: true, next: [], orderReference: 'ORD-T' });
+    const { user, unmount } = await renderApp(bridgeWith([testOne], [], 'live'));
+    await user.keyboard('{F4}');
+    const notice = await screen.findByRole('region', { name: 'Authorisations taken in another mode' });
+    expect(notice.textContent).toMatch(/^1 authorisation taken in test mode \(€50\.00, order ORD-T\)/);
+    expect(screen.queryByRole('region', { name: /another gateway/ })).toBeNull();
+    unmount();
+
+    const both = authorised({
+      id: 'pay_auth000004',
+      transactionId: 'cccccccc-bbbb-cccc-dddd-eeeeeeeeeeee',
+      gateway: 'payplug',
+      testMode: true,
+      next: [],
+      orderReference: 'ORD-P',
+    });
+    const again = await renderApp(bridgeWith([both], [], 'live'));
+    await again.user.keyboard('{F4}');
+    expect(
+      (await screen.findByRole('region', { name: 'Authorisations taken with another gateway and in another mode' }))
+        .textContent,
+    ).toMatch(/^1 authorisation taken with PayPlug in test mode/);
   });
 
   it('says how long an authorisation has left in days and hours, not rounded down to the day', async () => {

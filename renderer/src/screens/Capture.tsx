@@ -252,6 +252,17 @@ function otherGatewayText(
   return `${what} not offered here: ${now}. Switch back to ${back} in Settings (F7) to capture or cancel ${one ? 'it' : 'them'}.`;
 }
 
+/**
+ * The name of the region saying which authorisations are not offered: what differs from the till's
+ * gateway and mode now (it said "another gateway" also of a test-mode one after going live).
+ */
+function elsewhereLabel(differs: { gateway: boolean; mode: boolean }[]): string {
+  if (differs.every((d) => d.gateway && d.mode)) return 'Authorisations taken with another gateway and in another mode';
+  if (differs.every((d) => d.gateway && !d.mode)) return 'Authorisations taken with another gateway';
+  if (differs.every((d) => !d.gateway && d.mode)) return 'Authorisations taken in another mode';
+  return 'Authorisations taken with another gateway or in another mode';
+}
+
 export function Capture() {
   const run = usePos((s) => s.run);
   const payments = usePos((s) => s.host.payments);
@@ -342,7 +353,17 @@ export function Capture() {
       group.held.push(p);
       byPlace.set(key, group);
     }
-    return [...byPlace.values()].map((g) => otherGatewayText(g.name, g.testMode, g.held, activeGateway, testMode));
+    const groups = [...byPlace.values()];
+    return groups.length === 0
+      ? []
+      : [
+          {
+            label: elsewhereLabel(
+              groups.map((g) => ({ gateway: g.name !== activeGateway, mode: g.testMode !== testMode })),
+            ),
+            texts: groups.map((g) => otherGatewayText(g.name, g.testMode, g.held, activeGateway, testMode)),
+          },
+        ];
   }, [known, activeGateway, testMode]);
 
   const items = useMemo(() => {
@@ -419,13 +440,13 @@ export function Capture() {
             }: sent when the gateway is reachable again.`}
       </LiveRegion>
       <ErrorBox error={error} title="Could not load every authorisation." />
-      {elsewhere.length > 0 ? (
-        <div className="notice" role="region" aria-label="Authorisations taken with another gateway">
-          {elsewhere.map((text) => (
+      {elsewhere.map(({ label, texts }) => (
+        <div key={label} className="notice" role="region" aria-label={label}>
+          {texts.map((text) => (
             <p key={text}>{text}</p>
           ))}
         </div>
-      ) : null}
+      ))}
       {notShown ? (
         <div className="notice" role="region" aria-label="Authorisations not shown">
           <p>
