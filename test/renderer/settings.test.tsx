@@ -160,7 +160,96 @@ describe('Settings screen', () => {
     expect(screen.getByText(/not finished/).textContent).toBe(
       '1 payment with PayPlug is not finished (€7.77): once switched, the till no longer follows it, though a ' +
         'customer can still pay an open link. Finish or cancel it first on Process payment (F2), or switch back ' +
-        'later to finish it.',
+        'to PayPlug later to finish it.',
+    );
+  });
+
+  it('warns before a switch of mode alone as before a switch of gateway, naming the mode left', async () => {
+    // Found in a defect hunt: going live with a test link still open and a test authorisation not
+    // captured said nothing, while a switch of gateway warned of both; once live, neither is followed.
+    const link = makePayment({ gateway: 'payplug', channel: 'link', amount: 777, currency: 'EUR', testMode: true });
+    const held = makePayment({
+      gateway: 'payplug',
+      testMode: true,
+      status: 'requires_capture',
+      captureMethod: 'manual',
+      amount: 4000,
+      amountCapturable: 4000,
+      currency: 'EUR',
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        payments: [link, held],
+        settings: makeSettings({ gateway: 'payplug' }),
+        gateway: gatewayFor('payplug'),
+        readers: [],
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    const warnings = () =>
+      within(screen.getByRole('group', { name: 'Gateway' }))
+        .getAllByRole('status')
+        .map((region) => region.textContent)
+        .filter(Boolean);
+    expect(warnings()).toEqual([]);
+    await user.click(screen.getByRole('radio', { name: 'Live (real cards are charged)' }));
+    expect(warnings()).toEqual([
+      '1 payment with PayPlug in test mode is not finished (€7.77): once switched, the till no longer follows it, ' +
+        'though a customer can still pay an open link. Finish or cancel it first on Process payment (F2), or ' +
+        'switch back to PayPlug in test mode later to finish it.',
+      '1 authorisation with PayPlug in test mode is not captured yet (€40.00): once switched, Capture (F4) no ' +
+        'longer offers it, and the money held on the card is not collected. Capture or cancel it first on Capture ' +
+        '(F4), or switch back to PayPlug in test mode later to do so before it expires.',
+    ]);
+    // Back to the mode the till is in: nothing is left behind.
+    await user.click(screen.getByRole('radio', { name: /^Test/ }));
+    expect(warnings()).toEqual([]);
+  });
+
+  it('names the mode of payments still open in another mode than the till’s, as a switch leaves them', async () => {
+    // Live on PayPlug with a test link left open from before going live: the switch's warning said
+    // "with PayPlug", and switching back to PayPlug alone would not bring it back.
+    const payments = [
+      makePayment({
+        id: 'pay_test',
+        gateway: 'payplug',
+        channel: 'link',
+        amount: 777,
+        currency: 'EUR',
+        testMode: true,
+      }),
+      makePayment({
+        id: 'pay_live',
+        gateway: 'payplug',
+        channel: 'link',
+        amount: 500,
+        currency: 'EUR',
+        testMode: false,
+      }),
+    ];
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        mode: 'live',
+        payments,
+        settings: makeSettings({ gateway: 'payplug', mode: 'live' }),
+        gateway: gatewayFor('payplug'),
+        readers: [],
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.click(screen.getByRole('radio', { name: /^Plural/ }));
+    expect(screen.getByText(/not finished/).textContent).toBe(
+      '1 payment with PayPlug in test mode is not finished (€7.77): the till follows it only with PayPlug in test ' +
+        'mode. Switch back to PayPlug in test mode later to finish it. ' +
+        '1 payment with PayPlug is not finished (€5.00): once switched, the till no longer follows it, though a ' +
+        'customer can still pay an open link. Finish or cancel it first on Process payment (F2), or switch back ' +
+        'to PayPlug later to finish it.',
+    );
+    // Going back to test mode alone brings the test link back: only the live one is left behind.
+    await user.click(screen.getByRole('radio', { name: /^PayPlug/ }));
+    await user.click(screen.getByRole('radio', { name: /^Test/ }));
+    expect(screen.getByText(/not finished/).textContent).toMatch(
+      /^1 payment with PayPlug in live mode is not finished \(€5\.00\): once switched/,
     );
   });
 
@@ -265,7 +354,7 @@ describe('Settings screen', () => {
     const { user } = await renderApp(bridge, { screen: 'settings' });
     await user.click(screen.getByRole('radio', { name: /^PayPlug/ }));
     expect(screen.getByText(/not finished/).textContent).toMatch(
-      /^1 payment with Plural is not finished \(₹500\.00\): .* Plural cannot withdraw an open link, and sets it no time limit: let it be paid first, or switch back later to follow it\.$/,
+      /^1 payment with Plural is not finished \(₹500\.00\): .* Plural cannot withdraw an open link, and sets it no time limit: let it be paid first, or switch back to Plural later to follow it\.$/,
     );
   });
 

@@ -195,22 +195,31 @@ function KeyField({
   );
 }
 
-/** What a switch leaves behind: the current gateway's open payments, which the till stops following. */
-function stillOpenWarning(open: PaymentView[], gatewayLabel: string, cancelsLinks: boolean): string {
+/**
+ * What a switch leaves behind: the current gateway's open payments of one mode, which the till does
+ * not follow once switched. `place` names the mode where it is not the one the till will be in (a
+ * switch of mode alone leaves the mode's payments as a switch of gateway does; found in a defect
+ * hunt: going live said nothing of the test links still open). `followedNow`: made in the till's
+ * mode now; another mode's are not followed already, and only that gateway and mode bring them back.
+ */
+function stillOpenWarning(open: PaymentView[], place: string, cancelsLinks: boolean, followedNow: boolean): string {
   const one = open.length === 1;
   const amounts = open
     .slice(0, 3)
     .map((p) => money(p.amount, p.currency))
     .join(', ');
   const them = one ? 'it' : 'them';
+  const what =
+    `${open.length} payment${one ? '' : 's'} with ${place} ${one ? 'is' : 'are'} not finished ` +
+    `(${amounts}${open.length > 3 ? ', …' : ''})`;
+  if (!followedNow)
+    return `${what}: the till follows ${them} only with ${place}. Switch back to ${place} later to finish ${them}.`;
   return (
-    `${open.length} payment${one ? '' : 's'} with ${gatewayLabel} ${one ? 'is' : 'are'} not finished ` +
-    `(${amounts}${open.length > 3 ? ', …' : ''}): once switched, the till no longer follows ${them}, though a ` +
-    `customer can still pay an open link. ` +
+    `${what}: once switched, the till no longer follows ${them}, though a customer can still pay an open link. ` +
     (cancelsLinks
-      ? `Finish or cancel ${them} first on Process payment (F2), or switch back later to finish ${them}.`
-      : `${gatewayLabel} cannot withdraw an open link, and sets it no time limit: let ${them} be paid first, or ` +
-        `switch back later to follow ${them}.`)
+      ? `Finish or cancel ${them} first on Process payment (F2), or switch back to ${place} later to finish ${them}.`
+      : `${place} cannot withdraw an open link, and sets it no time limit: let ${them} be paid first, or ` +
+        `switch back to ${place} later to follow ${them}.`)
   );
 }
 
@@ -306,6 +315,19 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
     [payments, settings.gateway],
   );
   const runningPlans = useRunningPlans(settings.gateway, gateway !== settings.gateway);
+  // A switch of gateway, or of mode alone: each leaves payments behind that the till no longer acts on.
+  const switchingGateway = gateway !== settings.gateway;
+  const switching = switchingGateway || mode !== settings.mode;
+  // The current gateway's payments by mode, but those the till will be in (the same gateway, the mode
+  // it switches to): they come back rather than being left behind.
+  const leftBehind = (held: PaymentView[]) =>
+    byMode(held).filter(([testMode]) => switchingGateway || testMode !== (mode === 'test'));
+  // Where a group was made: the gateway, and the mode where it is not the one the till will be in
+  // (switching back to the gateway alone would not bring it back; found in a cashier-day hunt).
+  const placeOf = (testMode: boolean) =>
+    testMode === (mode === 'test')
+      ? GATEWAY_LABELS[settings.gateway]
+      : `${GATEWAY_LABELS[settings.gateway]} in ${testMode ? 'test' : 'live'} mode`;
   const [payplug, setPayplug] = useState({
     apiBaseUrl: settings.payplug.apiBaseUrl,
     secretKey: '',
@@ -450,23 +472,19 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
         ) : null}
         {/* Live regions, on the page before the choice: each warning is heard once, as it appears. */}
         <LiveRegion className="field__error">
-          {gateway !== settings.gateway && stillOpen.length > 0
-            ? stillOpenWarning(stillOpen, GATEWAY_LABELS[settings.gateway], cancelsLinks)
+          {switching
+            ? leftBehind(stillOpen)
+                .map(([testMode, open]) =>
+                  stillOpenWarning(open, placeOf(testMode), cancelsLinks, testMode === (settings.mode === 'test')),
+                )
+                .join(' ')
             : null}
         </LiveRegion>
         <LiveRegion className="field__error">
-          {gateway !== settings.gateway && uncaptured.length > 0
-            ? byMode(uncaptured)
+          {switching
+            ? leftBehind(uncaptured)
                 .map(([testMode, held]) =>
-                  uncapturedWarning(
-                    held,
-                    // The mode said where it is not the one the till will be in: switching back to the
-                    // gateway alone would not bring them back (found in a cashier-day hunt).
-                    testMode === (mode === 'test')
-                      ? GATEWAY_LABELS[settings.gateway]
-                      : `${GATEWAY_LABELS[settings.gateway]} in ${testMode ? 'test' : 'live'} mode`,
-                    testMode === (settings.mode === 'test'),
-                  ),
+                  uncapturedWarning(held, placeOf(testMode), testMode === (settings.mode === 'test')),
                 )
                 .join(' ')
             : null}
