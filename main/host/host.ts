@@ -232,6 +232,9 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   let readers: ReaderManager;
   // Created once the payments exist; payment changes refresh it.
   const displayRef: { current: CustomerDisplay | null } = { current: null };
+  // The receiver's opening and closing, one at a time (applyWebhookReceiver); declared before the
+  // payments, whose changes may ask for it.
+  let receiverApplied: Promise<void> | null = null;
   const service = new PaymentService({
     journal,
     clock,
@@ -260,6 +263,12 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         emit({ type: 'readers', readers: readers.views() });
       // A plan's view says which installments are paid: it changes with their payments.
       if (payment.installmentPlanId) emitPlan(payment.installmentPlanId);
+      // A previous gateway's link settled (paid, expired): the receiver kept open for its customers'
+      // returns closes once no followed link needs it (it stayed open for the rest of the session).
+      if (receiverApplied && payment.gateway !== active.peek()?.name)
+        inBackground(applyWebhookReceiver(), (error) =>
+          devlog.add('error', 'The notification receiver could not be closed', String(error)),
+        );
     },
     onPlanChanged: (planId) => emitPlan(planId),
     onAttentionChanged: (change) => emit({ type: 'attention', ...change }),
@@ -534,14 +543,29 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
   const logRefusedReturn = budgeted<string>((reason, more) =>
     devlog.add('error', `A return from the payment page was refused: ${reason}${more}`),
   );
-  async function applyWebhookReceiver(): Promise<void> {
+  /**
+   * Opens, moves or closes the receiver as the settings and the followed links want it, one call at a
+   * time: a Settings save and a previous gateway's last followed link settling may ask together.
+   */
+  function applyWebhookReceiver(): Promise<void> {
+    const next = (receiverApplied ?? Promise.resolve()).then(() => applyWebhookReceiverNow());
+    receiverApplied = next.catch(() => undefined);
+    return next;
+  }
+  async function applyWebhookReceiverNow(): Promise<void> {
     const wanted = settings.get().webhookPort ?? (returnsHere() ? 0 : null);
     if (wanted === webhookPort && (wanted === null || webhookReceiver)) return;
+    const closing = webhookReceiver;
     await webhookReceiver?.close();
     webhookReceiver = null;
     webhookPort = wanted;
     webhookFailure = null;
-    if (wanted === null) return;
+    if (wanted === null) {
+      // Kept open for a previous gateway's followed links, the last of which has settled: its port is
+      // kept (RETURN_PORT) and asked for again if the receiver is needed again.
+      if (closing) devlog.add('event', `No longer receiving customers back from the payment page at ${closing.origin}`);
+      return;
+    }
     const kept = wanted === 0 ? journal.getSetting<number>(RETURN_PORT) : undefined;
     try {
       const start = (port: number) =>
@@ -901,6 +925,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       service.close();
       connectivity.stop();
       await readers.stop();
+      // One being opened or closed meanwhile ends first, so none is left listening.
+      await receiverApplied;
       await webhookReceiver?.close();
       await active.close();
       listeners.clear();

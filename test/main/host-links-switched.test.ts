@@ -131,6 +131,30 @@ describe('a link made before a switch of gateway', () => {
     expect((await t.call('session.snapshot', {})).gateway?.name).toBe('payplug');
   });
 
+  it('Plural → PayPlug: the receiver kept for the Plural link closes once it is paid, and opens again when needed', async () => {
+    // Found in a defect hunt: kept open for the customers of the previous gateway's links, the
+    // receiver went on listening for the rest of the session after the last of them was paid.
+    const t = await pluralTill({ sandbox: await sandboxOn(), tuning: { remotePollMs: 600_000 } });
+    cleanup.push(() => t.close());
+    const link = await t.call('payments.create', { amount: 7100, currency: 'INR', orderReference: 'LINK-SW9' });
+    await useGateway(t, 'payplug');
+    const listening = (origin: string) =>
+      fetch(origin).then(
+        () => true,
+        () => false,
+      );
+
+    const back = new URL((await payOrder(t, link.transactionId!)).json.return!.url);
+    expect((await fetch(back)).status).toBe(200);
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 5_000);
+    await waitFor(async () => !(await listening(back.origin)), 5_000, 'the receiver closed');
+    expect(t.host.devlog.list(1000).some((e) => e.summary.startsWith('No longer receiving customers back'))).toBe(true);
+
+    // Back on Plural, its customers come back again, on the same port its links name.
+    await useGateway(t, 'plural');
+    await waitFor(() => listening(back.origin), 5_000, 'the receiver open again');
+  });
+
   it('Plural → PayPlug, then a restart: the customer paying the Plural link still comes back to the till', async () => {
     const sandbox = await sandboxOn();
     const dataDir = mkdtempSync(join(tmpdir(), 'host-links-switched-'));
