@@ -1052,9 +1052,14 @@ export interface TransactionPage extends Page<TransactionView> {
   /**
    * A search's matches among the till's payments with other gateways (used before a switch in
    * Settings), in this mode, per gateway: not in the list, which is the active gateway's; found there
-   * once switched back. Absent when none (or no search). `count` stops at 100.
+   * once switched back. Absent when none (or no search). `count` stops at 100. `readable`: the newest
+   * few the till can read with that gateway's own stored keys, whose details open read only.
    */
-  elsewhere?: { gateway: GatewayName; count: number }[];
+  elsewhere?: {
+    gateway: GatewayName;
+    count: number;
+    readable: { paymentId: string; orderReference: string }[];
+  }[];
 }
 
 export interface CommandResults {

@@ -744,6 +744,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         connectivity: () => connectivity.state,
         reached: (outcome) => (outcome === null ? connectivity.reportSuccess() : connectivity.reportError(outcome)),
         mode: () => settings.get().mode,
+        readableElsewhere: (record) => service.engine.readableElsewhere(record) !== null,
       });
     },
     'transactions.get': async (input) => {

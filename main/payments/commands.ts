@@ -144,25 +144,20 @@ export class CashierCommands {
           ...(refusal ? { refundNotHere: refusal } : {}),
         };
     }
-    // Another gateway's payment the till knows and does not follow now (its reader's approval taken in
-    // after the switch, a sale of the morning): its journaled record, that gateway left unasked (found:
-    // its details only said to switch back, though the till knew how it ended).
-    const elsewhere = known ? this.engine.anotherGatewaysRecord(known) : null;
-    const journaled =
-      known && elsewhere ? journaledTransactionView(known, this.journal.installmentPartOf(known)) : null;
-    if (known && elsewhere && journaled)
-      return {
-        offline: false,
-        transaction: journaled,
-        refunds: this.journaledRefunds(known, { queued: false }),
-        timeline: this.journal.timeline(known.id),
-        payment: this.engine.view(known),
-        refundNotHere: elsewhere,
-      };
     const transactionId = ownId?.transactionId ?? id;
-    // Read only: another gateway's open link made before a switch is read with the keys of its own
-    // account (gatewayToRead), and that gateway's answers say nothing of the active one's connection.
-    const gateway = known ? this.engine.gatewayToRead(known) : this.engine.options.gateway();
+    // Read only: another gateway's payment made before a switch — an open link, or one paid or ended
+    // since — is read with the keys of its own account (readableElsewhere, gatewayToRead), and that
+    // gateway's answers say nothing of the active one's connection.
+    const readable = known ? this.engine.readableElsewhere(known) : null;
+    // Another gateway's payment the till knows but cannot read so (those keys gone or of another
+    // account; its reader's approval taken in after the switch, a sale of the morning): its journaled
+    // record, that gateway left unasked (found: its details only said to switch back).
+    if (known && !readable) {
+      const journaled = this.anotherGatewaysDetail(known);
+      if (journaled) return journaled;
+    }
+    const gateway = readable ?? (known ? this.engine.gatewayToRead(known) : this.engine.options.gateway());
+    const active = this.engine.activeGateway();
     let payment: GatewayPayment;
     let refunds: GatewayRefund[];
     try {
@@ -174,9 +169,17 @@ export class CashierCommands {
       // The gateway is down, or answered unreadably: a payment this till made is shown from its own
       // record, so the cashier can still refund it (queued) — as the Capture screen works offline.
       if (error instanceof GatewayUnreachable && known)
-        return this.offlineDetail(known, unreadableAnswer(error) ? error.message : null);
+        return (
+          (readable ? this.anotherGatewaysDetail(known) : null) ??
+          this.offlineDetail(known, unreadableAnswer(error) ? error.message : null)
+        );
       throw error;
     }
+    // Seen here, refunded only with its own gateway: no refund form the host would refuse.
+    const refundNotHere =
+      active && gateway.name !== active.name && payment.amountCaptured > payment.amountRefunded
+        ? `This payment was taken with ${gateway.label}; the till now uses ${active.label}. Switch back to ${gateway.label} in Settings (F7) to refund it.`
+        : null;
     // Read from that gateway's account now: the journal's payment of the id on that account only.
     const reading = this.engine.readingOf(gateway.name);
     let record = this.journal.findByTransactionId(transactionId, reading);
@@ -191,6 +194,25 @@ export class CashierCommands {
       refunds: refunds.map(toRefundView),
       timeline: record ? this.journal.timeline(record.id) : [],
       payment: record ? this.engine.view(record) : null,
+      ...(refundNotHere ? { refundNotHere } : {}),
+    };
+  }
+
+  /**
+   * Another gateway's payment the till knows and does not follow now, from the journal alone, with no
+   * refund form (anotherGatewaysRecord says why). Null for any other payment.
+   */
+  private anotherGatewaysDetail(record: PaymentRecord): TransactionDetail | null {
+    const refundNotHere = this.engine.anotherGatewaysRecord(record);
+    const transaction = refundNotHere ? journaledTransactionView(record, this.journal.installmentPartOf(record)) : null;
+    if (!refundNotHere || !transaction) return null;
+    return {
+      offline: false,
+      transaction,
+      refunds: this.journaledRefunds(record, { queued: false }),
+      timeline: this.journal.timeline(record.id),
+      payment: this.engine.view(record),
+      refundNotHere,
     };
   }
 

@@ -567,18 +567,16 @@ export class PaymentEngine {
   followedElsewhere(record: PaymentRecord): { gateway: PaymentGateway } | { why: string; fix: string } | null {
     // Cheapest first: a view asks this of every payment it builds.
     const link = awaitsCustomer(record);
-    if ((!link && record.status !== 'in_progress') || record.mode !== this.options.mode()) return null;
-    const active = this.activeGateway();
-    if (!active || record.gateway === active.name || this.otherAccount(record)) return null;
+    if (!link && record.status !== 'in_progress') return null;
+    const elsewhere = this.otherGatewayOf(record);
+    if (!elsewhere) return null;
     if (!link && !this.onGatewayReader(record)) return null;
-    const label = GATEWAY_LABELS[record.gateway];
-    const subject = link ? 'This link was made' : `This payment was sent to a reader of ${label}'s`;
-    const account = this.options.gatewayAccountOf?.(record.gateway) ?? null;
-    const held =
-      account !== null && heldBy(record, { gateway: record.gateway, mode: record.mode, gatewayAccount: account });
+    const { held, account } = elsewhere;
     // Built only for a link its keys can see (a view of the payment asks this too).
     const gateway = held ? (this.options.gatewayNamed?.(record.gateway) ?? null) : null;
     if (gateway) return { gateway };
+    const label = GATEWAY_LABELS[record.gateway];
+    const subject = link ? 'This link was made' : `This payment was sent to a reader of ${label}'s`;
     const made =
       record.account === 'own' && record.gatewayAccount !== ''
         ? accountWords(record.gateway, record.gatewayAccount)
@@ -592,6 +590,33 @@ export class PaymentEngine {
       why: `${subject} on ${link ? `${label} ` : ''}${made.words}, and the till now holds ${label}'s keys of ${accountWords(record.gateway, account!).words}, which cannot see it`,
       fix: `Without switching back to ${label}, put back ${made.settings} for ${label} in Settings (F7)`,
     };
+  }
+
+  /**
+   * A payment of another gateway than the active one, in the till's mode and not of another account
+   * (otherAccount says those): the account that gateway's stored keys name now, and whether it is the
+   * one the payment was made on. Null for any other payment.
+   */
+  private otherGatewayOf(record: PaymentRecord): { account: string | null; held: boolean } | null {
+    if (record.mode !== this.options.mode()) return null;
+    const active = this.activeGateway();
+    if (!active || record.gateway === active.name || this.otherAccount(record)) return null;
+    const account = this.options.gatewayAccountOf?.(record.gateway) ?? null;
+    return {
+      account,
+      held: account !== null && heldBy(record, { gateway: record.gateway, mode: record.mode, gatewayAccount: account }),
+    };
+  }
+
+  /**
+   * Any payment of another gateway than the active one, open or settled, that the till can read with
+   * that gateway's own stored keys (the very account it was made on, in the till's mode): its details
+   * are shown read only after a switch (a link paid after it said "Switch back" for them). Never acted
+   * on: its money commands still need the switch back. Null when it cannot be read so.
+   */
+  readableElsewhere(record: PaymentRecord): PaymentGateway | null {
+    if (record.chargedBy === 'terminal' || record.transactionId === null) return null;
+    return this.otherGatewayOf(record)?.held ? (this.options.gatewayNamed?.(record.gateway) ?? null) : null;
   }
 
   /**

@@ -58,6 +58,11 @@ export interface ListDeps {
   reached: (outcome: GatewayUnreachable | GatewayError | null) => void;
   /** The till's mode now: a search's matches with another gateway are counted in it only. */
   mode?: () => Mode;
+  /**
+   * Whether a payment of another gateway can be read, read only, with that gateway's own stored keys
+   * (PaymentEngine.readableElsewhere): a search's match with it can then be opened.
+   */
+  readableElsewhere?: (record: PaymentRecord) => boolean;
 }
 
 /**
@@ -76,8 +81,9 @@ export async function listTransactions(input: ListInput, deps: ListDeps): Promis
 /**
  * A search's matches among the till's payments with the gateways it used before a switch, in this
  * mode: the list above is the active gateway's only, and said "No transactions match" for the
- * morning's sale taken with PayPlug (found in a defect hunt). Counted, not listed: the till reads
- * and refunds them only once switched back to their gateway.
+ * morning's sale taken with PayPlug (found in a defect hunt). Counted, not listed; those the till can
+ * read with that gateway's own stored keys are named (the newest few), for their details, read only:
+ * they are refunded only once switched back to their gateway.
  */
 function matchesElsewhere(input: ListInput, deps: ListDeps): NonNullable<TransactionPage['elsewhere']> {
   if (!input.search || input.source === 'terminal' || !deps.mode) return [];
@@ -86,13 +92,20 @@ function matchesElsewhere(input: ListInput, deps: ListDeps): NonNullable<Transac
   return GATEWAY_NAMES.filter((name) => name !== deps.gateway.name)
     .map((gateway) => {
       const query = journalQuery({ ...input, page: 1, size: ELSEWHERE_COUNTED }, range, gateway);
-      return { gateway, count: pageJournal(deps.journal, query).rows.filter((r) => r.mode === mode).length };
+      const rows = pageJournal(deps.journal, query).rows.filter((r) => r.mode === mode);
+      const readable = rows
+        .filter((r) => deps.readableElsewhere?.(r) === true)
+        .slice(0, ELSEWHERE_NAMED)
+        .map((r) => ({ paymentId: r.id, orderReference: r.orderReference }));
+      return { gateway, count: rows.length, readable };
     })
     .filter((match) => match.count > 0);
 }
 
 /** How many matches with another gateway are counted at most (the screen says "100 or more"). */
 const ELSEWHERE_COUNTED = 100;
+/** How many of those the screen offers to open, newest first. */
+const ELSEWHERE_NAMED = 5;
 
 async function listActive(input: ListInput, deps: ListDeps): Promise<TransactionPage> {
   const range = shopDays(input, deps.timeZone);

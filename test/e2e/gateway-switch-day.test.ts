@@ -20,6 +20,7 @@ describe.skipIf(!e2eAvailable())(
     let page: Page;
     let unpaidOrder = '';
     let authorisedOrder = '';
+    let paidOrder = '';
 
     beforeAll(async () => {
       app = await startWebApp({ args: ['--gateway', 'payplug'] });
@@ -62,7 +63,12 @@ describe.skipIf(!e2eAvailable())(
       return /Order (\S+)/.exec(meta)![1]!;
     }
 
-    it('on PayPlug, leaves a link unpaid and an authorisation uncaptured', async () => {
+    it('on PayPlug, leaves a link unpaid and an authorisation uncaptured, and takes a sale by link', async () => {
+      paidOrder = await chargeByLink('2500', false);
+      await page.keyboard.press('F3');
+      await page.getByRole('radio', { name: new RegExp(paidOrder) }).check();
+      await page.getByRole('button', { name: 'Pay the link' }).click();
+      await textOf(page.getByRole('status').filter({ hasText: 'payment page' }), /used on the payment page of €25\.00/);
       unpaidOrder = await chargeByLink('1800', false);
       authorisedOrder = await chargeByLink('4000', true);
       // The customer pays the authorisation's link (the simulate screen pays it as the page would).
@@ -108,9 +114,20 @@ describe.skipIf(!e2eAvailable())(
       await search.press('Enter');
       await textOf(
         page.locator('main .notice').filter({ hasText: /taken with PayPlug/ }),
-        /^1 payment taken with PayPlug matches this search, not listed while the till uses Plural: switch back to PayPlug in Settings \(F7\) to see or refund it\.$/,
+        /^1 payment taken with PayPlug matches this search, not listed while the till uses Plural: open it below to see it, read from PayPlug; switch back to PayPlug in Settings \(F7\) to refund, capture or cancel it\.$/,
       );
       expect(await page.getByText('No transactions match.').count()).toBe(1);
+      // The sale paid by link opens read only, from PayPlug: its refund is PayPlug's (it said "Switch back" to see it).
+      await search.fill(paidOrder);
+      await search.press('Enter');
+      await page.getByRole('button', { name: `Details for ${paidOrder} (PayPlug)` }).click();
+      await textOf(
+        page.locator('main .notice').filter({ hasText: /taken with PayPlug/ }),
+        /^This payment was taken with PayPlug; the till now uses Plural\. Switch back to PayPlug in Settings \(F7\) to refund it\.$/,
+      );
+      await textOf(page.locator('main'), /€25\.00/);
+      expect(await page.getByRole('button', { name: 'Refund' }).count()).toBe(0);
+      await page.getByRole('button', { name: 'Back to transactions' }).click();
       // A search no payment matches says nothing more.
       await search.fill('NOTHING-MATCHES');
       await search.press('Enter');

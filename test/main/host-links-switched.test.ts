@@ -224,6 +224,20 @@ describe('a link made before a switch of gateway', () => {
     expect((await t.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.id === link.id)?.status).toBe(
       'succeeded',
     );
+    // Paid, its details are still read with PayPlug's keys (they said "Switch back … to act on it"),
+    // and say that a refund is PayPlug's, rather than offering one the host would refuse.
+    const paidDetail = await t.call('transactions.get', { transactionId: link.id });
+    expect(paidDetail.transaction).toMatchObject({ id: link.transactionId, status: 'succeeded', amount: 3100 });
+    expect(paidDetail.payment).toMatchObject({ id: link.id, gateway: 'payplug', status: 'succeeded' });
+    expect(paidDetail.refundNotHere).toBe(
+      'This payment was taken with PayPlug; the till now uses Plural. Switch back to PayPlug in Settings (F7) to refund it.',
+    );
+    expect(open.refundNotHere).toBeUndefined();
+    // A search finds it with PayPlug, and names it to be opened so.
+    const found = await t.call('transactions.list', { search: 'LINK-SW6', page: 1, size: 25 });
+    expect(found.elsewhere).toEqual([
+      { gateway: 'payplug', count: 1, readable: [{ paymentId: link.id, orderReference: 'LINK-SW6' }] },
+    ]);
     // Money commands are still PayPlug's, with the switch back; the till still uses Plural.
     expect((await t.fail('payments.refund', { paymentId: link.id, amount: 100 })).message).toMatch(/Switch back/);
     expect((await t.call('session.snapshot', {})).gateway?.name).toBe('plural');

@@ -263,6 +263,45 @@ describe('Transactions screen', () => {
     await waitFor(() => expect(document.activeElement).toBe(details));
   });
 
+  it('opens a search’s match taken with the previous gateway read only, saying a refund needs the switch back', async () => {
+    // Found in a defect hunt: a PayPlug link paid after the switch to Plural was "switch back to see or
+    // refund it", although the till reads it with PayPlug's keys; only its refund needs PayPlug.
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'plural' }), gateway: gatewayFor('plural'), readers: [] }),
+    );
+    bridge.on('transactions.list', () =>
+      ok({
+        ...pageOf([], 1, 1),
+        elsewhere: [
+          { gateway: 'payplug', count: 1, readable: [{ paymentId: 'pay_payplug0001', orderReference: 'LINK-7' }] },
+        ],
+      }),
+    );
+    const refundNotHere =
+      'This payment was taken with PayPlug; the till now uses Plural. Switch back to PayPlug in Settings (F7) to refund it.';
+    bridge.on('transactions.get', () =>
+      ok({
+        offline: false,
+        transaction: makeTransaction({ id: 'pay_pp_1', reference: 'pay_pp_1', currency: 'EUR', status: 'succeeded' }),
+        refunds: [],
+        timeline: [],
+        payment: makePayment({ id: 'pay_payplug0001', gateway: 'payplug', channel: 'link', status: 'succeeded' }),
+        refundNotHere,
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    const search = await screen.findByRole('searchbox', { name: 'Search' });
+    await user.type(search, 'LINK-7{Enter}');
+    expect((await screen.findByText(/taken with PayPlug matches/)).textContent).toBe(
+      '1 payment taken with PayPlug matches this search, not listed while the till uses Plural: open it below to ' +
+        'see it, read from PayPlug; switch back to PayPlug in Settings (F7) to refund, capture or cancel it.',
+    );
+    await user.click(screen.getByRole('button', { name: 'Details for LINK-7 (PayPlug)' }));
+    await waitFor(() => expect(bridge.inputs('transactions.get')).toEqual([{ transactionId: 'pay_payplug0001' }]));
+    expect(await screen.findByText(refundNotHere)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Refund' })).toBeNull();
+  });
+
   it('Esc from Details goes back to the same page, the focus on the row that was opened', async () => {
     const bridge = listBridge();
     bridge.on('transactions.get', () =>

@@ -416,17 +416,24 @@ function RefundForm({
 /**
  * A search's matches with the gateways the till used before a switch, which the list (the active
  * gateway's) does not hold: "No transactions match" alone sent the cashier away from a sale that
- * exists (found in a defect hunt).
+ * exists (found in a defect hunt). Those the till reads with that gateway's own keys open below, read
+ * only (it said to switch back "to see" a link paid after the switch, whose details it can read).
  */
-function elsewhereText(elsewhere: { gateway: GatewayName; count: number }[], active: GatewayName | null): string {
+function elsewhereText(elsewhere: NonNullable<TransactionPage['elsewhere']>, active: GatewayName | null): string {
   return elsewhere
-    .map(({ gateway, count }) => {
+    .map(({ gateway, count, readable }) => {
       const one = count === 1;
       const label = GATEWAY_LABELS[gateway];
-      return (
+      const them = one ? 'it' : 'them';
+      const matches =
         `${count >= 100 ? '100 or more payments' : `${count} payment${one ? '' : 's'}`} taken with ${label} ` +
-        `${one ? 'matches' : 'match'} this search${active ? `, not listed while the till uses ${GATEWAY_LABELS[active]}` : ''}: ` +
-        `switch back to ${label} in Settings (F7) to see or refund ${one ? 'it' : 'them'}.`
+        `${one ? 'matches' : 'match'} this search${active ? `, not listed while the till uses ${GATEWAY_LABELS[active]}` : ''}: `;
+      if (readable.length === 0) return `${matches}switch back to ${label} in Settings (F7) to see or refund ${them}.`;
+      if (readable.length === count)
+        return `${matches}open ${them} below to see ${them}, read from ${label}; switch back to ${label} in Settings (F7) to refund, capture or cancel ${them}.`;
+      return (
+        `${matches}open the ${readable.length} below to see them, read from ${label}; switch back to ${label} in ` +
+        `Settings (F7) to see the others, or to refund, capture or cancel any of them.`
       );
     })
     .join(' ');
@@ -473,6 +480,8 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
 
   useKey('Escape', onBack);
   const notes = usePos((s) => s.host.gateway?.capabilities.paymentNotes ?? false);
+  // Another gateway's payment (made before a switch) is read only here: notes are the till's gateway's.
+  const activeGateway = usePos((s) => s.host.gateway?.name ?? null);
   const setTxTab = usePos((s) => s.setTxTab);
   // The shares as the host says now (a release elsewhere shows at once), else as the detail said.
   const live = usePos((s) => (detail?.payment ? s.host.payments[detail.payment.id] : undefined));
@@ -577,7 +586,11 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
             ) : null}
           </dl>
           {/* A payment the host cannot refund here (another gateway's, another account's) takes no note either. */}
-          {notes && detail.payment && !detail.journalOnly && !detail.refundNotHere ? (
+          {notes &&
+          detail.payment &&
+          !detail.journalOnly &&
+          !detail.refundNotHere &&
+          detail.payment.gateway === activeGateway ? (
             <NoteForm
               key={`${t.id}:${t.note ?? ''}`}
               paymentId={detail.payment.id}
@@ -968,6 +981,17 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
       <LiveRegion className="notice">
         {!loading && page?.elsewhere ? elsewhereText(page.elsewhere, active) : null}
       </LiveRegion>
+      {!loading && page?.elsewhere?.some((match) => match.readable.length > 0) ? (
+        <div className="actions">
+          {page.elsewhere.flatMap((match) =>
+            match.readable.map((found) => (
+              <button key={found.paymentId} type="button" onClick={() => openTransaction(found.paymentId)}>
+                {`Details for ${found.orderReference} (${GATEWAY_LABELS[match.gateway]})`}
+              </button>
+            )),
+          )}
+        </div>
+      ) : null}
       <p role="status" className="muted">
         {loading
           ? 'Loading…'
