@@ -170,6 +170,14 @@ describe('App shell', () => {
     expect(screen.queryByText(/Taken with PayPlug/)).toBeNull();
   });
 
+  it('opens on Create when the only link under way was taken in the other mode', async () => {
+    // Found in a defect hunt: live on the same gateway, a test link left open was opened as the
+    // payment under way, its QR on screen as if a customer could pay it here.
+    const testLink = makePayment({ testMode: true, channel: 'link', payUrl: 'http://127.0.0.1:9/pay/4' });
+    await renderApp(new FakeBridge(makeSnapshot({ seq: 5, mode: 'live', payments: [testLink], readers: [] })));
+    expect(await screen.findByRole('heading', { name: 'Create payment', level: 1 })).toBeTruthy();
+  });
+
   it('shows an offline banner with the queued count and totals', async () => {
     const bridge = new FakeBridge();
     await renderApp(bridge);

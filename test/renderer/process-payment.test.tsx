@@ -828,8 +828,27 @@ describe('Process payment screen', () => {
   it('shows an open payment of the gateway the till used before as not followed, without its QR', async () => {
     // Found by using the app: after switching PayPlug → Plural, a PayPlug link showed its QR as
     // waiting to be paid, with Plural's "cannot be withdrawn", and F3 offered Plural's test cards.
+    // Not followed: the till no longer holds PayPlug's key (Needs attention says so).
     const link = { channel: 'link' as const, payUrl: 'http://127.0.0.1:9/pay/abc', payUrlExpiresAt: null };
-    const earlier = makePayment({ id: 'pay_link000003', gateway: 'payplug', currency: 'EUR', next: [], ...link });
+    const earlier = makePayment({
+      id: 'pay_link000003',
+      gateway: 'payplug',
+      currency: 'EUR',
+      next: [],
+      transactionId: 'pay_pp_abc',
+      attention: {
+        paymentId: 'pay_link000003',
+        createdAt: '2026-01-05T10:00:00Z',
+        amount: 1250,
+        currency: 'EUR',
+        testMode: true,
+        reason: "This link was made with PayPlug, and the till no longer holds PayPlug's secret key",
+        advice: 'Without switching back to PayPlug, enter its secret key again in Settings (F7) to follow it.',
+        since: '2026-01-05T10:00:00Z',
+        unsettledRefund: null,
+      },
+      ...link,
+    });
     const bridge = new FakeBridge(
       makeSnapshot({ seq: 5, payments: [earlier], readers: [], settings: makeSettings({ gateway: 'plural' }) }),
     );
@@ -844,6 +863,52 @@ describe('Process payment screen', () => {
     expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
     await user.keyboard('{F3}');
     expect(screen.queryByRole('heading', { name: 'Pay a payment link' })).toBeNull();
+  });
+
+  it('says an open link of the gateway the till used before is still followed with its keys, not "not followed"', async () => {
+    // Found in a defect hunt: the till reads such a link with PayPlug's keys and records it paid, but
+    // the screen said it was not followed and its state might be out of date.
+    const earlier = makePayment({
+      id: 'pay_link000004',
+      gateway: 'payplug',
+      currency: 'EUR',
+      next: [],
+      channel: 'link',
+      transactionId: 'pay_pp_def',
+      payUrl: 'http://127.0.0.1:9/pay/def',
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({ seq: 5, payments: [earlier], readers: [], settings: makeSettings({ gateway: 'plural' }) }),
+    );
+    await openProcess(bridge, earlier.id);
+    expect(screen.getByRole('note').textContent).toBe(
+      "Taken with PayPlug. The till now uses Plural and still follows this link with PayPlug's keys: paid, it " +
+        'shows as paid here. Switch back to PayPlug in Settings (F7) to finish, cancel or refund it.',
+    );
+    expect(paymentStatus().textContent).not.toMatch(/Last known here/);
+    expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
+  });
+
+  it('shows an open payment of the other mode as one the till does not act on, naming the mode', async () => {
+    // Found in a defect hunt: live on the same gateway, a test link showed its QR and Cancel payment,
+    // which the host refused ("made in test mode"), and nothing said why.
+    const testLink = makePayment({
+      id: 'pay_link000005',
+      testMode: true,
+      currency: 'EUR',
+      channel: 'link',
+      transactionId: 'pay_pt_ghi',
+      payUrl: 'http://127.0.0.1:9/pay/ghi',
+    });
+    const bridge = new FakeBridge(makeSnapshot({ seq: 5, mode: 'live', payments: [testLink], readers: [] }));
+    await openProcess(bridge, testLink.id);
+    expect(screen.getByRole('note').textContent).toBe(
+      'Taken in test mode. The till is now in live mode, so this payment is not followed and its state may be out ' +
+        'of date (a customer may still pay its link). Switch back to test mode in Settings (F7) to finish, cancel ' +
+        'or refund it.',
+    );
+    expect(screen.queryByRole('img', { name: /QR code of the payment link/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Cancel payment' })).toBeNull();
   });
 });
 

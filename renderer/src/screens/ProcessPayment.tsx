@@ -778,7 +778,7 @@ function PaymentOnReaderOrLink() {
   // Nothing chosen (after a reload, say): the cashier's last Charge, open or ended moments ago (as
   // soon as the host reports it), else the one payment under way: on a reader, or waiting for the
   // customer to pay its link or choose a tip. That is the one the cashier is looking for.
-  const underWay = paymentsUnderWay(open, activeGateway);
+  const underWay = paymentsUnderWay(open, activeGateway, testMode);
   const only = selectedId || pendingCharge || underWay.length !== 1 ? null : underWay[0]!.id;
   const choosing = !selectedId && !pendingCharge;
   useEffect(() => {
@@ -886,19 +886,50 @@ function PaymentOnReaderOrLink() {
   const awaitingTip = payment.tip?.state === 'awaiting' && payment.status === 'creating';
 
   const stillOpen = ['creating', 'pending', 'in_progress', 'unknown', 'requires_capture'].includes(payment.status);
-  if (activeGateway && payment.gateway !== activeGateway && stillOpen) {
-    // Taken with the gateway the till used before: nothing here follows it or can act on it, and
-    // its QR (if any) is not shown as if it were waiting to be paid here.
+  const otherGateway = activeGateway !== null && payment.gateway !== activeGateway;
+  const otherMode = payment.testMode !== testMode;
+  if (activeGateway && (otherGateway || otherMode) && stillOpen) {
+    // Taken with the gateway the till used before, or in the other mode: nothing here can act on it,
+    // and its QR (if any) is not shown as if it were waiting to be paid here. A switch of mode said
+    // nothing and offered buttons the host refused (found in a defect hunt).
+    const label = GATEWAY_LABELS[payment.gateway];
+    const mode = (test: boolean) => (test ? 'test mode' : 'live mode');
+    const taken =
+      otherGateway && otherMode
+        ? `${label} in ${mode(payment.testMode)}`
+        : otherGateway
+          ? label
+          : mode(payment.testMode);
+    const now =
+      otherGateway && otherMode
+        ? `The till now uses ${GATEWAY_LABELS[activeGateway]} in ${mode(testMode)}`
+        : otherGateway
+          ? `The till now uses ${GATEWAY_LABELS[activeGateway]}`
+          : `The till is now in ${mode(testMode)}`;
+    const back = otherGateway && otherMode ? `${label} and ${mode(payment.testMode)}` : taken;
+    // Another gateway's open link in this mode is still read with that gateway's own keys, unless
+    // Needs attention says it is not (its keys gone): it said "not followed" of one the till followed.
+    const followed =
+      otherGateway &&
+      !otherMode &&
+      payment.channel === 'link' &&
+      payment.status === 'pending' &&
+      payment.transactionId !== null &&
+      payment.attention === null;
     return (
       <ProcessFrame>
-        <PaymentCard payment={payment} unfollowed />
+        <PaymentCard payment={payment} unfollowed={!followed} />
         <div className="attention-box" role="note">
-          <strong>Taken with {GATEWAY_LABELS[payment.gateway]}.</strong> The till now uses{' '}
-          {GATEWAY_LABELS[activeGateway]}
+          <strong>
+            Taken {otherGateway ? 'with' : 'in'} {taken}.
+          </strong>{' '}
+          {now}
           {payment.status === 'requires_capture'
             ? // Authorised: nobody pays it again, but Capture (F4) does not offer it while switched.
-              `, so this authorisation is not followed and Capture (F4) does not offer it. Switch back to ${GATEWAY_LABELS[payment.gateway]} in Settings (F7) to capture or cancel it.`
-            : `, so this payment is not followed and its state may be out of date (a customer may still pay its link). Switch back to ${GATEWAY_LABELS[payment.gateway]} in Settings (F7) to finish, cancel or refund it.`}
+              `, so this authorisation is not followed and Capture (F4) does not offer it. Switch back to ${back} in Settings (F7) to capture or cancel it.`
+            : followed
+              ? ` and still follows this link with ${label}'s keys: paid, it shows as paid here. Switch back to ${back} in Settings (F7) to finish, cancel or refund it.`
+              : `, so this payment is not followed and its state may be out of date (a customer may still pay its link). Switch back to ${back} in Settings (F7) to finish, cancel or refund it.`}
         </div>
         <div className="actions">
           <button type="button" data-autofocus="" onClick={() => setScreen('create')}>

@@ -242,7 +242,7 @@ function resumed(ui: PosState['ui'], snapshot: Snapshot): PosState['ui'] {
     !snapshot.payments.some((p) => p.orderReference === lastCharge.orderReference);
   if (unreported) return { ...ui, screen: 'process' };
   // Ended long ago (or there was none): the page opens as if the cashier had left it.
-  const underWay = paymentsUnderWay(openPayments(payments), snapshot.gateway?.name ?? null);
+  const underWay = paymentsUnderWay(openPayments(payments), snapshot.gateway?.name ?? null, snapshot.mode === 'test');
   return underWay.length === 1
     ? { ...ui, screen: 'process', selectedPaymentId: underWay[0]!.id, lastCharge: null }
     : { ...ui, lastCharge: null };

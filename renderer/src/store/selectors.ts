@@ -81,10 +81,16 @@ export const OPEN_STATUSES: readonly PaymentView['status'][] = ['creating', 'pen
  * gateway has it). With exactly one, that is the one the cashier is looking for (after a reload,
  * say). Another gateway's (from before a switch) is not followed, so not under way here.
  */
-export function paymentsUnderWay(payments: PaymentView[], gateway: GatewayName | null): PaymentView[] {
+export function paymentsUnderWay(
+  payments: PaymentView[],
+  gateway: GatewayName | null,
+  testMode: boolean,
+): PaymentView[] {
   return payments.filter(
     (p) =>
       (gateway === null || p.gateway === gateway) &&
+      // Nor is one of the other mode (a test link left open when the till went live).
+      p.testMode === testMode &&
       (p.status === 'in_progress' || (p.status === 'pending' && p.channel === 'link') || p.cancelAsked),
   );
 }
