@@ -157,10 +157,23 @@ describe('Settings screen', () => {
     const { user } = await renderApp(bridge, { screen: 'settings' });
     expect(screen.queryByText(/not finished/)).toBeNull();
     await user.click(screen.getByRole('radio', { name: /^Plural/ }));
+    // Read on with PayPlug's keys after the switch (it said the till "no longer follows it", since it does).
     expect(screen.getByText(/not finished/).textContent).toBe(
-      '1 payment with PayPlug is not finished (€7.77): once switched, the till no longer follows it, though a ' +
+      "1 payment with PayPlug is not finished (€7.77): once switched, the till still reads it with PayPlug's keys " +
+        '(keep them in Settings) and records it paid, but can no longer cancel it. If the sale is off, cancel it ' +
+        'first on Process payment (F2), or switch back to PayPlug later to do so.',
+    );
+  });
+
+  it('says a payment not sent to a reader is no longer followed once the till switches gateway', async () => {
+    const waiting = makePayment({ gateway: 'plutopay', amount: 1200, currency: 'EUR' });
+    const bridge = new FakeBridge(makeSnapshot({ payments: [waiting], readers: [] }));
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.click(screen.getByRole('radio', { name: /^PayPlug/ }));
+    expect(screen.getByText(/not finished/).textContent).toBe(
+      '1 payment with PlutoPay is not finished (€12.00): once switched, the till no longer follows it, though a ' +
         'customer can still pay an open link. Finish or cancel it first on Process payment (F2), or switch back ' +
-        'to PayPlug later to finish it.',
+        'to PlutoPay later to finish it.',
     );
   });
 
@@ -241,9 +254,9 @@ describe('Settings screen', () => {
     expect(screen.getByText(/not finished/).textContent).toBe(
       '1 payment with PayPlug in test mode is not finished (€7.77): the till follows it only with PayPlug in test ' +
         'mode. Switch back to PayPlug in test mode later to finish it. ' +
-        '1 payment with PayPlug is not finished (€5.00): once switched, the till no longer follows it, though a ' +
-        'customer can still pay an open link. Finish or cancel it first on Process payment (F2), or switch back ' +
-        'to PayPlug later to finish it.',
+        "1 payment with PayPlug is not finished (€5.00): once switched, the till still reads it with PayPlug's " +
+        'keys (keep them in Settings) and records it paid, but can no longer cancel it. If the sale is off, cancel ' +
+        'it first on Process payment (F2), or switch back to PayPlug later to do so.',
     );
     // Going back to test mode alone brings the test link back: only the live one is left behind.
     await user.click(screen.getByRole('radio', { name: /^PayPlug/ }));
@@ -354,7 +367,7 @@ describe('Settings screen', () => {
     const { user } = await renderApp(bridge, { screen: 'settings' });
     await user.click(screen.getByRole('radio', { name: /^PayPlug/ }));
     expect(screen.getByText(/not finished/).textContent).toMatch(
-      /^1 payment with Plural is not finished \(₹500\.00\): .* Plural cannot withdraw an open link, and sets it no time limit: let it be paid first, or switch back to Plural later to follow it\.$/,
+      /^1 payment with Plural is not finished \(₹500\.00\): once switched, the till still reads it with Plural's keys \(keep them in Settings\) and records it paid\. Plural cannot withdraw an open link, and sets it no time limit: let it be paid\.$/,
     );
   });
 

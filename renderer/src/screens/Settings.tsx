@@ -202,7 +202,13 @@ function KeyField({
  * hunt: going live said nothing of the test links still open). `followedNow`: made in the till's
  * mode now; another mode's are not followed already, and only that gateway and mode bring them back.
  */
-function stillOpenWarning(open: PaymentView[], place: string, cancelsLinks: boolean, followedNow: boolean): string {
+function stillOpenWarning(
+  open: PaymentView[],
+  place: string,
+  cancelsLinks: boolean,
+  followedNow: boolean,
+  readAfter: boolean,
+): string {
   const one = open.length === 1;
   const amounts = open
     .slice(0, 3)
@@ -214,6 +220,17 @@ function stillOpenWarning(open: PaymentView[], place: string, cancelsLinks: bool
     `(${amounts}${open.length > 3 ? ', …' : ''})`;
   if (!followedNow)
     return `${what}: the till follows ${them} only with ${place}. Switch back to ${place} later to finish ${them}.`;
+  // Open links, and a switch of gateway in the same mode: the till goes on reading them with this
+  // gateway's keys (it said it no longer followed them, since it does).
+  if (readAfter && open.every((p) => p.channel === 'link'))
+    return (
+      `${what}: once switched, the till still reads ${them} with ${place}'s keys (keep them in Settings) and ` +
+      `records ${them} paid` +
+      (cancelsLinks
+        ? `, but can no longer cancel ${them}. If the sale is off, cancel ${them} first on Process payment (F2), or ` +
+          `switch back to ${place} later to do so.`
+        : `. ${place} cannot withdraw an open link, and sets it no time limit: let ${them} be paid.`)
+    );
   return (
     `${what}: once switched, the till no longer follows ${them}, though a customer can still pay an open link. ` +
     (cancelsLinks
@@ -475,7 +492,14 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
           {switching
             ? leftBehind(stillOpen)
                 .map(([testMode, open]) =>
-                  stillOpenWarning(open, placeOf(testMode), cancelsLinks, testMode === (settings.mode === 'test')),
+                  stillOpenWarning(
+                    open,
+                    placeOf(testMode),
+                    cancelsLinks,
+                    testMode === (settings.mode === 'test'),
+                    // Read after the switch: made in the mode the till stays in, with the gateway it leaves.
+                    switchingGateway && testMode === (mode === 'test'),
+                  ),
                 )
                 .join(' ')
             : null}
