@@ -441,6 +441,24 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
         'conflict',
         `A payment is on ${busy.label}. Finish or cancel it before changing the gateway, the mode or the keys: the readers restart.`,
       );
+    // Nor while one of the gateway's own readers holds the card: once switched, nothing would follow
+    // that payment (it is no link) until the till switched back, and its approval would go unseen.
+    const { gateway: current, mode } = settings.get();
+    const onGatewayReader = service
+      .inFlight()
+      .find(
+        (p) =>
+          p.status === 'in_progress' &&
+          p.readerId !== null &&
+          p.gateway === current &&
+          p.testMode === (mode === 'test') &&
+          readers.resolve(p.readerId)?.hosted !== true,
+      );
+    if (onGatewayReader)
+      throw new HostError(
+        'conflict',
+        `A payment is on ${readers.resolve(onGatewayReader.readerId!)?.label ?? "the gateway's reader"}. Finish or cancel it before changing the gateway, the mode or the keys: the till follows it only with them.`,
+      );
     // Restarting the readers closes the terminals: a refund being made on one would be cut off.
     const crediting = readers.creditingLabel();
     if (crediting)

@@ -333,6 +333,29 @@ describe('host against the sandbox: the cashier flow', () => {
     await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
   });
 
+  it("refuses a switch of gateway or mode while a payment is on one of the gateway's own readers", async () => {
+    // Found in a defect hunt: only the readers this till hosts were checked, so a switch went through
+    // while the gateway's reader held the customer's card; the payment, no link, was then followed by
+    // nothing and its approval reached the till only once switched back.
+    await t.call('readers.pair', { registrationCode: 'simulated-counter-4', label: 'Counter cloud' });
+    const cloud = await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.label === 'Counter cloud' && r.status === 'online'),
+      3_000,
+      'cloud reader',
+    );
+    const created = await t.call('payments.create', { amount: 1900, currency: 'EUR', readerId: cloud.id });
+    await t.waitForPayment(created.id, (p) => p.status === 'in_progress');
+    for (const change of [{ gateway: 'payplug' }, { mode: 'live' }])
+      expect(await t.fail('settings.update', change)).toMatchObject({
+        code: 'conflict',
+        message: expect.stringMatching(/^A payment is on Counter cloud\. Finish or cancel it/),
+      });
+    expect(await t.call('settings.get', {})).toMatchObject({ mode: 'test', gateway: 'plutopay' });
+    await t.call('simulate.presentCard', { readerId: cloud.id, cardNumber: '4242424242424242' });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded');
+    expect((await t.call('settings.update', { gateway: 'payplug' })).gateway).toBe('payplug');
+  });
+
   it("a gateway's reader collecting for someone else (another till, the web shop) is not forgotten", async () => {
     await t.call('readers.pair', { registrationCode: 'simulated-counter-3', label: 'Shared reader' });
     const cloud = await waitFor(
