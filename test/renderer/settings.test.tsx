@@ -359,6 +359,40 @@ describe('Settings screen', () => {
     expect(screen.queryByText(/still running/)).toBeNull();
   });
 
+  it('says before a switch of mode that the running plans of the mode left are no longer followed', async () => {
+    // Found in a defect hunt: going live said nothing of a test plan PayPlug goes on charging, which
+    // the till no longer takes in once live (a switch of gateway said its plans were still followed).
+    const plan = (id: string, notFollowed: string | null): InstallmentPlanView => ({
+      id,
+      gateway: 'payplug',
+      gatewayPlanId: `inst_${id}`,
+      orderReference: `ORD-${id}`,
+      amount: 9000,
+      currency: 'EUR',
+      status: 'active',
+      schedule: [{ date: '2026-11-30', amount: 3000, paymentIds: ['pay_1'], paid: true, state: 'paid' }],
+      customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+      payUrl: null,
+      payUrlExpiresAt: null,
+      failure: null,
+      notFollowed,
+      createdAt: '2026-11-30T10:00:00Z',
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    // One of the test mode followed now; one of live mode, not followed now, comes back once live.
+    bridge.on('installments.list', () => ok([plan('a', null), plan('b', 'A plan made in live mode …')]));
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.click(screen.getByRole('radio', { name: 'Live (real cards are charged)' }));
+    expect((await screen.findByText(/still running/)).textContent).toBe(
+      '1 installment plan with PayPlug in test mode is still running: PayPlug charges the later parts on their ' +
+        'dates, but once switched the till no longer takes them in, nor can it abort it, until it is back in test mode.',
+    );
+    await user.click(screen.getByRole('radio', { name: /^Test/ }));
+    expect(screen.queryByText(/still running/)).toBeNull();
+  });
+
   it('does not ask to cancel what the gateway cannot withdraw (a Plural link) before a switch', async () => {
     const link = makePayment({ gateway: 'plural', channel: 'link', amount: 50000, currency: 'INR', next: [] });
     const bridge = new FakeBridge(

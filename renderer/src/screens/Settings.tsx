@@ -4,6 +4,7 @@ import type {
   CommandInput,
   DevLogEntry,
   GatewayName,
+  InstallmentPlanView,
   PaymentView,
   SettingsView,
 } from '../../../common/contract';
@@ -280,24 +281,38 @@ function byMode(payments: PaymentView[]): [boolean, PaymentView[]][] {
  * The current gateway's installment plans still running, read when a switch is chosen: the gateway
  * goes on charging their later parts on their dates, which the till takes in only once switched back.
  */
-function useRunningPlans(current: GatewayName, switching: boolean): number {
+function useRunningPlans(current: GatewayName, switching: boolean): InstallmentPlanView[] {
   const run = usePos((s) => s.run);
   const takesPlans = usePos((s) => s.host.gateway?.capabilities.installments != null);
-  const [running, setRunning] = useState(0);
+  const [running, setRunning] = useState<InstallmentPlanView[]>([]);
   useEffect(() => {
     if (!switching || !takesPlans) return;
     let mounted = true;
     void run('installments.list', {}).then((result) => {
       if (mounted && result.ok)
         setRunning(
-          result.value.filter((plan) => plan.gateway === current && !FINAL_PLAN_STATUSES.includes(plan.status)).length,
+          result.value.filter((plan) => plan.gateway === current && !FINAL_PLAN_STATUSES.includes(plan.status)),
         );
     });
     return () => {
       mounted = false;
     };
   }, [current, switching, takesPlans, run]);
-  return switching ? running : 0;
+  return switching ? running : [];
+}
+
+/**
+ * A switch of mode leaves the running plans the till follows now (those of its mode) unfollowed: the
+ * gateway goes on charging their parts, which the till takes in only once back in that mode (found in
+ * a defect hunt: going live said nothing of them, while a switch of gateway did).
+ */
+function plansLeftByModeWarning(count: number, gatewayLabel: string, modeLeft: string): string {
+  const one = count === 1;
+  return (
+    `${one ? '1 installment plan' : `${count} installment plans`} with ${gatewayLabel} in ${modeLeft} ` +
+    `${one ? 'is' : 'are'} still running: ${gatewayLabel} charges the later parts on their dates, but once switched ` +
+    `the till no longer takes them in, nor can it abort ${one ? 'it' : 'them'}, until it is back in ${modeLeft}.`
+  );
 }
 
 function SettingsForm({ settings }: { settings: SettingsView }) {
@@ -331,10 +346,14 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
         .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
     [payments, settings.gateway],
   );
-  const runningPlans = useRunningPlans(settings.gateway, gateway !== settings.gateway);
+  const switchingMode = mode !== settings.mode;
+  const running = useRunningPlans(settings.gateway, gateway !== settings.gateway || switchingMode);
+  // Followed now (those of the till's mode, on its account): a switch of mode leaves them unfollowed.
+  const plansLeftByMode = switchingMode ? running.filter((plan) => plan.notFollowed === null).length : 0;
+  const runningPlans = switchingMode ? 0 : running.length;
   // A switch of gateway, or of mode alone: each leaves payments behind that the till no longer acts on.
   const switchingGateway = gateway !== settings.gateway;
-  const switching = switchingGateway || mode !== settings.mode;
+  const switching = switchingGateway || switchingMode;
   // The current gateway's payments by mode, but those the till will be in (the same gateway, the mode
   // it switches to): they come back rather than being left behind.
   const leftBehind = (held: PaymentView[]) =>
@@ -520,7 +539,9 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
               `${GATEWAY_LABELS[settings.gateway]} charges the later parts on their dates, and the till goes on taking ` +
               `them in with ${GATEWAY_LABELS[settings.gateway]}'s keys (keep them in Settings until ` +
               `${runningPlans === 1 ? 'it ends' : 'they end'}), and Abort plan ends one with them too.`
-            : null}
+            : plansLeftByMode > 0
+              ? plansLeftByModeWarning(plansLeftByMode, GATEWAY_LABELS[settings.gateway], `${settings.mode} mode`)
+              : null}
         </LiveRegion>
       </RadioGroup>
       {gateway === 'payplug' ? (
