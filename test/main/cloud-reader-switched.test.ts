@@ -234,7 +234,7 @@ describe('a payment on the previous gateway’s cloud reader', () => {
     service.close();
   });
 
-  it('its details, once it ended, show the outcome the till journaled without asking PlutoPay', async () => {
+  it('its details, once it ended, are read from PlutoPay with its keys; without them or it, the till’s record', async () => {
     const t = till();
     const service = t.start();
     const id = await onCloudReader(t, service, 'manual');
@@ -244,19 +244,41 @@ describe('a payment on the previous gateway’s cloud reader', () => {
     await t.clock.advanceAsync(POLL_MS);
     await waitFor(() => t.journal.getPayment(id)!.status === 'requires_capture', 2_000, 'the approval');
     await waitFor(() => !service.watcher.following(id), 2_000, 'the follow stopped');
-
-    // No longer followed: PlutoPay is not read for it again, not even for its details.
-    const asked: string[] = [];
-    t.pluto.retrieve = async (transactionId) => {
-      asked.push(`retrieve ${transactionId}`);
-      throw new Error('PlutoPay read for the details after the follow');
-    };
-    t.pluto.refunds = async () => {
-      asked.push('refunds');
-      return [];
-    };
     const transactionId = t.journal.getPayment(id)!.transactionId!;
-    // By the till's id (Needs attention, Capture) and by PlutoPay's (a dispute, a receipt): the same.
+    const asked: string[] = [];
+    const retrieve = t.pluto.retrieve.bind(t.pluto);
+    t.pluto.retrieve = async (named) => {
+      asked.push(`retrieve ${named}`);
+      return retrieve(named);
+    };
+
+    // PlutoPay's keys of its account are kept: read there, read only.
+    const read = await service.commands.detail(id);
+    expect(read).toMatchObject({
+      offline: false,
+      transaction: { id: transactionId, status: 'requires_capture', amountCapturable: 4200 },
+    });
+    expect(asked).toEqual([`retrieve ${transactionId}`]);
+
+    // PlutoPay not answering: the till's own record, with no refund form.
+    const record =
+      "This payment was made with PlutoPay, and the till now uses Fake gateway: this is the till's own record of it, as PlutoPay last answered. Switch back to PlutoPay in Settings (F7) to read it again or act on it.";
+    t.pluto.retrieve = async () => {
+      throw new GatewayUnreachable('not_sent', 'PlutoPay is not answering');
+    };
+    expect(await service.commands.detail(id)).toMatchObject({
+      offline: false,
+      transaction: { id: transactionId, paymentId: id, status: 'requires_capture' },
+      refundNotHere: record,
+    });
+
+    // Its keys gone: the till's record too, PlutoPay not asked, by either id.
+    asked.length = 0;
+    t.pluto.retrieve = async (named) => {
+      asked.push(`retrieve ${named}`);
+      throw new Error('PlutoPay read for the details without its keys');
+    };
+    t.state.plutoKeys = false;
     for (const named of [id, transactionId]) {
       const detail = await service.commands.detail(named);
       expect(detail).toMatchObject({
@@ -265,10 +287,7 @@ describe('a payment on the previous gateway’s cloud reader', () => {
         payment: { id, gateway: 'plutopay', status: 'requires_capture' },
       });
       expect(detail.timeline.map((e) => e.event)).toContain('ended_elsewhere');
-      // No refund form: what it is, and what to switch back for, instead.
-      expect(detail.refundNotHere).toBe(
-        "This payment was made with PlutoPay, and the till now uses Fake gateway: this is the till's own record of it, as PlutoPay last answered. Switch back to PlutoPay in Settings (F7) to read it again or act on it.",
-      );
+      expect(detail.refundNotHere).toBe(record);
     }
     expect(asked).toEqual([]);
     expect(writes).toEqual([]);

@@ -913,7 +913,13 @@ describe('Transactions screen', () => {
         transaction: makeTransaction({ id: TX_ID, reference: 'pi_page1', status: 'succeeded' }),
         refunds: [],
         timeline: [],
-        payment: makePayment({ id: 'pay_detail0001', transactionId: TX_ID, status: 'succeeded', next: [] }),
+        payment: makePayment({
+          id: 'pay_detail0001',
+          gateway: refundNotHere ? 'plutopay' : 'payplug',
+          transactionId: TX_ID,
+          status: 'succeeded',
+          next: [],
+        }),
       });
       let answer = detail(why);
       bridge.on('transactions.get', () => ok(answer));
