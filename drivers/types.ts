@@ -72,7 +72,12 @@ export interface CollectRequest {
   readonly currency: string;
   /** The gateway's action or payment reference; drivers may echo it in private data. */
   readonly reference: string;
-  /** Upper bound for the whole collection, after which the outcome is failed/timeout or unknown. */
+  /**
+   * The card wait: how long the customer is given at the card once the device asks for it (a
+   * Concert terminal: from its ACK of the request to its answer session). Past it the outcome is
+   * failed/timeout or unknown. The device's own protocol waits around it keep their bounds; the
+   * host adds a grace period over the whole (main/readers/controller.ts).
+   */
   readonly timeoutMs?: number;
 }
 

@@ -588,7 +588,9 @@ export class ReaderController {
    * A device that stops answering (a hung terminal) must not hold the payment for ever: past its
    * own card wait plus a grace period, the app stops waiting and the outcome is unknown — the
    * card may have been taken — until the device or the cashier says more. The device is asked
-   * to cancel, and its late answer, if any, is ignored.
+   * to cancel, and its late answer, if any, is ignored. The bound counts from the moment the
+   * device starts waiting for the card (its first `waiting_for_card`: for a Concert terminal, its
+   * ACK of the request), as the device's own card wait does; until then, from the start.
    */
   private collectWithinBound(
     device: Reader,
@@ -599,7 +601,8 @@ export class ReaderController {
     const boundMs = (request.timeoutMs ?? 120_000) + (this.options.answerGraceMs ?? 15_000);
     return new Promise<CardOutcome>((resolve) => {
       let settled = false;
-      const timer = this.options.clock.setTimeout(() => {
+      let cardWaitStarted = false;
+      const giveUp = () => {
         if (settled) return;
         settled = true;
         this.options.log('reader', `${device.info.label} did not answer within ${Math.round(boundMs / 1000)} s`);
@@ -609,8 +612,17 @@ export class ReaderController {
           code: 'reader_error',
           message: `The reader did not answer within ${Math.round(boundMs / 1000)} s, so the app cannot tell whether the card was charged.`,
         });
-      }, boundMs);
-      (kind === 'refund' && device.refund ? device.refund(request, onStage) : device.collect(request, onStage)).then(
+      };
+      let timer = this.options.clock.setTimeout(giveUp, boundMs);
+      const stage = (value: CollectStage) => {
+        if (value === 'waiting_for_card' && !cardWaitStarted && !settled) {
+          cardWaitStarted = true;
+          this.options.clock.clearTimeout(timer);
+          timer = this.options.clock.setTimeout(giveUp, boundMs);
+        }
+        onStage(value);
+      };
+      (kind === 'refund' && device.refund ? device.refund(request, stage) : device.collect(request, stage)).then(
         (outcome) => {
           if (settled) return;
           settled = true;

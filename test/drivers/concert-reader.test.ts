@@ -246,14 +246,53 @@ describe('ConcertReader: link faults end-to-end against the emulator', () => {
     expect(t.clock.now() - started).toBeLessThan(11_100);
   });
 
-  it('stops at the collection deadline: unknown once acknowledged', async () => {
-    const t = setup({ delayMs: 60_000 });
+  it("takes the request's bound as the card wait, counted from the terminal's ACK: unknown once it runs out", async () => {
+    const t = setup({ outcome: 'never' });
     const outcome = await t.pay({ ...PAYMENT, timeoutMs: 2_000 }, 5_000);
     expect(outcome).toMatchObject({
       kind: 'unknown',
       code: 'reader_timeout',
-      message: expect.stringMatching(/2000 ms bound/),
+      message: expect.stringMatching(/did not open a session to answer within 2000 ms/),
     });
+  });
+
+  it('approves an answer that comes in the last seconds of the card wait, after a slow session opening', async () => {
+    const clock = new FakeClock();
+    const [ecr, terminal] = createTransportPair();
+    const reader = new ConcertReader({
+      transport: ecr,
+      info: concertReaderInfo({ id: 'serial:/dev/ttyLATE', foundBy: 'serial', path: '/dev/ttyLATE' }),
+      clock,
+    });
+    const heard: number[] = [];
+    terminal.onData((chunk) => heard.push(...chunk));
+    let outcome: CardOutcome | undefined;
+    const paying = reader.collect({ ...PAYMENT, timeoutMs: 120_000 }).then((o) => (outcome = o));
+    const advance = async (ms: number) => {
+      await flush();
+      clock.advance(ms);
+      await flush();
+    };
+    // The terminal is slow to open: it ACKs our ENQ and then the request 2.5 s each.
+    await advance(2_500);
+    expect(heard.at(-1)).toBe(ENQ);
+    await terminal.write(Uint8Array.of(ACK));
+    await advance(2_500);
+    await terminal.write(Uint8Array.of(ACK));
+    await flush();
+    expect(heard.at(-1)).toBe(EOT);
+    // The customer takes 119 s at the card: 124 s after the exchange began, inside the 120 s card wait.
+    await advance(119_000);
+    expect(outcome).toBeUndefined();
+    await terminal.write(Uint8Array.of(ENQ));
+    await flush();
+    const answer = { posNumber: '01', status: '0', amount: 1250, paymentMode: '1', cardField: null };
+    await terminal.write(encodeAnswer({ ...answer, currencyNumeric: '978', privateData: 'A00001' }));
+    await terminal.write(Uint8Array.of(EOT));
+    await paying;
+    expect(outcome).toMatchObject({ kind: 'approved', authCode: 'A00001' });
+    expect(clock.pending).toBe(0);
+    await reader.close();
   });
 });
 

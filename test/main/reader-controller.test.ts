@@ -297,6 +297,36 @@ describe('reader controller', () => {
     await h.controller.stop();
   });
 
+  it('counts its bound over a device from when the device starts the card wait, not from the request', async () => {
+    const h = harness([poll(1, ACTION)]);
+    // A terminal that takes 10 s to start the card wait (a slow ACK of the request), then answers
+    // 130 s later: inside the card wait plus the grace (120 + 15 s) counted from that moment.
+    let answer: ((outcome: CardOutcome) => void) | undefined;
+    const slow: Reader = {
+      info: h.device.info,
+      state: 'idle',
+      collect: (_request, onStage) =>
+        new Promise<CardOutcome>((resolve) => {
+          h.clock.setTimeout(() => onStage?.('waiting_for_card'), 10_000);
+          answer = resolve;
+        }),
+      cancel: async () => false,
+      onDisconnect: () => () => undefined,
+      close: async () => undefined,
+    };
+    h.controller.attachDevice(slow);
+    h.controller.start();
+    await h.settle();
+    expect(answer).toBeDefined();
+    await h.settle(10_000 + 130_000);
+    expect(h.log).not.toContain('unknown');
+    answer!({ kind: 'approved', card: { brand: 'visa', last4: '4242' } });
+    await h.settle();
+    expect(h.log).toContain('journal approved');
+    expect(h.log).not.toContain('unknown');
+    await h.controller.stop();
+  });
+
   it('reports what a device said before it went away, without waiting for it to come back', async () => {
     // Found by unplugging a Concert terminal just after its approval reached the till: the approval
     // was journaled, but only posted once the terminal was plugged back in. Meanwhile the payment

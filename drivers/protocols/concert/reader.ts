@@ -7,7 +7,7 @@
  * acknowledged the request is 'failed' (nothing can have been charged); anything after is
  * 'unknown' (the terminal may have charged; the host reconciles).
  */
-import type { Clock, TimerHandle } from '../../../common/clock';
+import type { Clock } from '../../../common/clock';
 import { systemClock } from '../../../common/clock';
 import { DECLINE_CODES } from '../../../common/decline-codes';
 import { Emitter } from '../../../common/emitter';
@@ -84,8 +84,7 @@ interface Collection {
   readonly link: ConcertLink;
   readonly resolve: (outcome: CardOutcome) => void;
   readonly onStage?: (stage: CollectStage) => void;
-  deadline: TimerHandle | undefined;
-  abortCause: 'disconnect' | 'closed' | 'deadline' | null;
+  abortCause: 'disconnect' | 'closed' | null;
   cancelWaiter: ((stopped: boolean) => void) | null;
   cancelPromise: Promise<boolean> | null;
 }
@@ -172,24 +171,23 @@ export class ConcertReader implements Reader {
         request: concertRequest,
         link: new ConcertLink({
           clock: this.clock,
-          timings: this.options.timings,
+          // The request's bound is the card wait, which Concert counts from the terminal's ACK (its
+          // answer session may open up to that long after our EOT), not from our first ENQ: a deadline
+          // from the start would cut off an answer the terminal gives in the last seconds it is allowed.
+          timings:
+            request.timeoutMs === undefined
+              ? this.options.timings
+              : { ...this.options.timings, answerTimeoutMs: request.timeoutMs },
           send: (bytes) => this.write(bytes),
           onEvent: (event) => this.onLinkEvent(collection, event),
         }),
         resolve,
         onStage,
-        deadline: undefined,
         abortCause: null,
         cancelWaiter: null,
         cancelPromise: null,
       };
       this.active = collection;
-      if (request.timeoutMs !== undefined) {
-        collection.deadline = this.clock.setTimeout(() => {
-          collection.abortCause = 'deadline';
-          collection.link.abort(`no outcome within the collection's ${request.timeoutMs} ms bound`);
-        }, request.timeoutMs);
-      }
       collection.link.start(body);
     });
   }
@@ -262,7 +260,7 @@ export class ConcertReader implements Reader {
   }
 
   private linkFailure(collection: Collection, error: LinkError): CardOutcome {
-    if (error.code === 'aborted' && collection.abortCause !== 'deadline') {
+    if (error.code === 'aborted') {
       // The cashier reads what happened to the reader; the port's own words ("port closed: bad file
       // descriptor") are the detail, for the log and support.
       const said = collection.abortCause === 'closed' ? CLOSED_MID_PAYMENT : GONE_MID_PAYMENT;
@@ -270,10 +268,7 @@ export class ConcertReader implements Reader {
         ? unknown('reader_disconnected', `${said} ${MAY_HAVE_CHARGED}`, error.message)
         : failed('reader_disconnected', `${said} Nothing was charged.`, error.message);
     }
-    let code: FailureCode;
-    if (error.code === 'aborted')
-      code = collection.abortCause === 'deadline' ? 'reader_timeout' : 'reader_disconnected';
-    else code = LINK_FAILURE_CODES[error.code];
+    const code: FailureCode = LINK_FAILURE_CODES[error.code];
     return error.acknowledged ? unknown(code, `${error.message}. ${MAY_HAVE_CHARGED}`) : failed(code, error.message);
   }
 
@@ -324,7 +319,6 @@ export class ConcertReader implements Reader {
   private settle(collection: Collection, outcome: CardOutcome): void {
     if (this.active !== collection) return;
     this.active = null;
-    this.clock.clearTimeout(collection.deadline);
     this.answerCancel(collection, false);
     collection.resolve(outcome);
   }
