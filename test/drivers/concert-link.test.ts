@@ -32,8 +32,33 @@ function badLrc(bytes: Uint8Array): Uint8Array {
   return copy;
 }
 
-/** Names control bytes and the request frame so traces read like the protocol diagram. */
-function harness(timings: Partial<ConcertLinkTimings> = {}) {
+/**
+ * An earlier exchange's answer, as a terminal re-sends it when it missed our ACK, whose LRC byte is
+ * ACK: the bytes a new payment may hear while it opens its session.
+ */
+function staleAnswerEndingInAck(): Uint8Array {
+  for (let code = 0; code < 95 * 95; code++) {
+    const tail = String.fromCharCode(0x20 + (code % 95), 0x20 + Math.floor(code / 95));
+    const bytes = encodeAnswer({
+      posNumber: '01',
+      status: '0',
+      amount: 990,
+      paymentMode: '1',
+      cardField: null,
+      currencyNumeric: '978',
+      privateData: `OLD${tail}`,
+    });
+    if (bytes[bytes.length - 1] === ACK) return bytes;
+  }
+  throw new Error('no such answer');
+}
+
+/**
+ * Names control bytes and the request frame so traces read like the protocol diagram. The quiet
+ * wait before the first ENQ is off unless a test sets it, so start() sends the ENQ at once.
+ */
+function harness(options: Partial<ConcertLinkTimings> = {}) {
+  const timings = { quietGapMs: 0, ...options };
   const clock = new FakeClock();
   const body = encodeRequestBody(request);
   const requestHex = toHex(frame(body));
@@ -178,6 +203,74 @@ describe('Concert link: opening the session', () => {
     h.clock.advance(300);
     expect(failure(h.last()).code).toBe('session_not_acknowledged');
     expect(h.sent).toEqual(['ENQ', 'EOT']);
+  });
+});
+
+describe('Concert link: bytes of an earlier exchange while the session opens', () => {
+  it('sends its first ENQ after a quiet gap, dropping what still arrives meanwhile', () => {
+    const h = harness({ quietGapMs: 100 });
+    h.link.start(h.body);
+    expect(h.sent).toEqual([]);
+    h.clock.advance(60);
+    h.recvFrame(staleAnswerEndingInAck()); // its LRC is ACK: not an answer to an ENQ not yet sent
+    h.recv(EOT);
+    h.clock.advance(99);
+    expect(h.sent).toEqual([]);
+    h.clock.advance(1);
+    expect(h.sent).toEqual(['ENQ']);
+    expect(h.link.state).toBe('opening');
+    h.recv(ACK);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST']);
+  });
+
+  it('sends its ENQ anyway once the line has not fallen quiet for the ACK wait', () => {
+    const h = harness({ quietGapMs: 100 });
+    h.link.start(h.body);
+    for (let t = 0; t < 2_950; t += 50) {
+      h.recv(0x3f);
+      h.clock.advance(50);
+    }
+    expect(h.sent).toEqual([]);
+    h.recv(0x3f);
+    h.clock.advance(50);
+    expect(h.sent).toEqual(['ENQ']);
+  });
+
+  it('can be canceled during the quiet gap: nothing was sent', () => {
+    const h = harness({ quietGapMs: 100 });
+    h.link.start(h.body);
+    expect(h.link.cancel()).toBe('canceled');
+    expect(h.types()).toEqual(['canceled']);
+    expect(h.sent).toEqual([]);
+    expect(h.clock.pending).toBe(0);
+  });
+
+  it('never takes the LRC of a stray frame for the ACK of its ENQ: a terminal that says nothing fails', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recvFrame(staleAnswerEndingInAck());
+    h.recv(EOT);
+    expect(h.sent).toEqual(['ENQ']); // no request on the wire
+    h.clock.advance(3_000 + 1_000 + 3_000 + 1_000 + 3_000);
+    const error = failure(h.last());
+    expect(error.code).toBe('session_not_acknowledged');
+    expect(error.acknowledged).toBe(false);
+  });
+
+  it('takes the lone ACK that follows a stray frame, even one split across chunks and attempts', () => {
+    const h = harness();
+    h.link.start(h.body);
+    const stale = staleAnswerEndingInAck();
+    h.recvFrame(stale.subarray(0, 10));
+    h.recvFrame(stale.subarray(10));
+    h.recv((NAK & 0x7f) | 0x80); // a NAK with its parity bit: inside nothing, a refusal of this attempt
+    expect(h.sent).toEqual(['ENQ', 'EOT']);
+    h.clock.advance(1_000);
+    h.recvFrame(stale.subarray(0, 5)); // a frame broken off before its ETX…
+    h.clock.advance(3_000); // …does not outlive the attempt
+    h.clock.advance(1_000);
+    h.recv(ACK);
+    expect(h.sent).toEqual(['ENQ', 'EOT', 'ENQ', 'EOT', 'ENQ', 'REQUEST']);
   });
 });
 

@@ -3,8 +3,10 @@
  * received bytes and an injected clock, and it hands bytes to send and events to callbacks.
  * One instance runs one exchange (request out, answer in) and then stays finished.
  *
+ *   (quiet)                   (first, quietGapMs without a byte — at most ackTimeoutMs: what still
+ *                             arrives of an earlier exchange is dropped, not read as a reply)
  *   ECR → ENQ                 (no ACK within ackTimeoutMs: EOT, pause, retry; sessionAttempts in all)
- *   TPE → ACK
+ *   TPE → ACK                 (only a lone ACK: one inside a stale frame, STX … ETX LRC, is not it)
  *   ECR → STX request ETX LRC (NAK: resend, at most maxResends times; then EOT and give up)
  *                             (neither ACK nor NAK within ackTimeoutMs: EOT, then lateAckMs more for
  *                             an ACK that crossed it — ACK then EOT is how the terminal starts;
@@ -27,6 +29,12 @@ import type { Clock, TimerHandle } from '../../../common/clock';
 import { ACK, ENQ, EOT, ETX, NAK, STX, frame, lrc } from './codec';
 
 export interface ConcertLinkTimings {
+  /**
+   * Silence on the line before our first ENQ. Bytes still arriving from an earlier exchange (a
+   * terminal re-sending an answer it thinks we missed) are dropped meanwhile and restart the wait,
+   * for at most ackTimeoutMs in all; then the ENQ goes out anyway. 0: the ENQ goes out at once.
+   */
+  readonly quietGapMs: number;
   /** Wait for ACK after our ENQ and after our request frame. */
   readonly ackTimeoutMs: number;
   /** Pause after EOT before the next ENQ when a session attempt went unanswered. */
@@ -52,6 +60,7 @@ export interface ConcertLinkTimings {
 }
 
 export const DEFAULT_LINK_TIMINGS: ConcertLinkTimings = {
+  quietGapMs: 100,
   ackTimeoutMs: 3_000,
   sessionRetryPauseMs: 1_000,
   sessionAttempts: 3,
@@ -108,6 +117,8 @@ export type LinkEvent =
 
 export type LinkState =
   | 'idle'
+  /** Waiting for the line to fall silent before our first ENQ. */
+  | 'quieting'
   | 'opening'
   | 'opening_pause'
   | 'sending'
@@ -143,6 +154,14 @@ export class ConcertLink {
   /** Whether any of an answer frame (its STX) came in the current answer session. */
   private framed = false;
   private lastSessionReply: 'none' | 'nak' = 'none';
+  /**
+   * Before the request is on the wire: where we are in a frame the terminal is sending (not ours to
+   * read: a stale answer). Its bytes — an LRC may equal ACK or NAK — are never a reply to our ENQ.
+   */
+  private strayFrame: 'none' | 'body' | 'lrc' = 'none';
+  private strayLength = 0;
+  /** When the quiet wait before the first ENQ gives up waiting for silence (monotonic). */
+  private quietUntil = 0;
   private cancelRequested = false;
   private acked = false;
   /** A byte other than ACK or NAK arrived while the request frame awaited its reply. */
@@ -170,7 +189,13 @@ export class ConcertLink {
     if (this.current !== 'idle') throw new Error(`link already used (state ${this.current})`);
     this.requestFrame = frame(requestBody);
     this.attempt = 0;
-    this.openSession();
+    if (this.timings.quietGapMs <= 0) {
+      this.openSession();
+      return;
+    }
+    this.current = 'quieting';
+    this.quietUntil = this.options.clock.monotonic() + this.timings.ackTimeoutMs;
+    this.waitForQuiet();
   }
 
   /** Feeds received bytes (any chunking). */
@@ -187,6 +212,10 @@ export class ConcertLink {
    */
   cancel(): CancelResult {
     switch (this.current) {
+      case 'quieting':
+        // Nothing sent yet.
+        this.finish({ type: 'canceled' });
+        return 'canceled';
       case 'opening':
         this.send(byte(EOT));
         this.finish({ type: 'canceled' });
@@ -227,7 +256,15 @@ export class ConcertLink {
 
   private onByte(value: number): void {
     switch (this.current) {
+      case 'quieting':
+        this.trackStrayFrame(value);
+        this.waitForQuiet();
+        return;
+      case 'opening_pause':
+        this.trackStrayFrame(value);
+        return;
       case 'opening':
+        if (this.trackStrayFrame(value)) return;
         if (value === ACK) {
           this.current = 'sending';
           this.resends = 0;
@@ -262,6 +299,34 @@ export class ConcertLink {
     }
   }
 
+  /** (Re)arms the quiet wait: ENQ after quietGapMs of silence, or once its bound is reached. */
+  private waitForQuiet(): void {
+    const left = this.quietUntil - this.options.clock.monotonic();
+    this.wait(Math.max(0, Math.min(this.timings.quietGapMs, left)), () => this.openSession());
+  }
+
+  /**
+   * Follows a frame the terminal sends while we open our session (STX … ETX LRC: an earlier answer
+   * arriving late). True when the byte belongs to one, so it is no reply to our ENQ.
+   */
+  private trackStrayFrame(value: number): boolean {
+    if (this.strayFrame === 'lrc') {
+      this.strayFrame = 'none';
+      return true;
+    }
+    if (value === STX) {
+      this.strayFrame = 'body';
+      this.strayLength = 0;
+      return true;
+    }
+    if (this.strayFrame === 'body') {
+      if (value === ETX) this.strayFrame = 'lrc';
+      else if (++this.strayLength > MAX_BODY_LENGTH) this.strayFrame = 'none'; // noise, not a frame
+      return true;
+    }
+    return false;
+  }
+
   private openSession(): void {
     this.attempt += 1;
     this.current = 'opening';
@@ -274,6 +339,8 @@ export class ConcertLink {
 
   private sessionAttemptFailed(): void {
     this.clearTimer();
+    // A frame broken off before its ETX does not hold the next attempt's ACK hostage.
+    this.strayFrame = 'none';
     this.send(byte(EOT));
     if (this.attempt >= this.timings.sessionAttempts) {
       if (this.lastSessionReply === 'nak') {
