@@ -2,7 +2,9 @@
  * USB discovery: hot-plug events for reader vendor IDs (Ingenico by default), each device mapped
  * to the serial port the kernel made for it (USB-CDC: /dev/ttyACM*), found in the serial listing
  * by VID/PID. The tty node appears a moment after the USB attach, so the mapping retries for a
- * bounded time; a device whose port never shows up is still reported, without a path.
+ * bounded time; a device whose port has not shown up by then is reported without a path, and looked
+ * for again every lateLookMs while it stays plugged in: once its port is there it is reported again,
+ * with it (and its serial number, so a reader paired by that number comes online by itself).
  */
 import type { Clock, TimerHandle } from '../../common/clock';
 import { systemClock } from '../../common/clock';
@@ -24,6 +26,8 @@ export interface UsbDiscoveryOptions {
   /** Listing attempts while waiting for the tty node (default 10, 300 ms apart). */
   readonly mapAttempts?: number;
   readonly mapRetryMs?: number;
+  /** After that, how often a device reported without a port is looked for again (default 2 s). */
+  readonly lateLookMs?: number;
   /**
    * Told once, on the first start that finds no USB (the reason), for the app's log: the bus is
    * not looked at again, so there is nothing more to say (and no error per scan).
@@ -48,6 +52,8 @@ export class UsbDiscovery implements Discovery {
   private backend: UsbBackend | null = null;
   private readonly devices = new Map<string, DeviceDescriptor>();
   private readonly mapping = new Map<string, TimerHandle | undefined>();
+  /** Devices reported without a serial port: the next look for it. */
+  private readonly lateLooks = new Map<string, TimerHandle>();
   /** A listener's failure must not stop discovery: Emitter isolates it. */
   private readonly attachEvents = new Emitter<DeviceDescriptor>();
   private readonly detachEvents = new Emitter<DeviceDescriptor>();
@@ -131,6 +137,8 @@ export class UsbDiscovery implements Discovery {
     this.subscriptions = [];
     for (const timer of this.mapping.values()) this.clock.clearTimeout(timer);
     this.mapping.clear();
+    for (const timer of this.lateLooks.values()) this.clock.clearTimeout(timer);
+    this.lateLooks.clear();
     this.backend?.close();
     this.backend = null;
     this.devices.clear();
@@ -169,6 +177,7 @@ export class UsbDiscovery implements Discovery {
         if (port || left <= 1) {
           this.mapping.delete(key);
           this.report(key, device, port);
+          if (!port) this.lookLater(key, device);
           return resolve();
         }
         this.mapping.set(
@@ -180,7 +189,28 @@ export class UsbDiscovery implements Discovery {
     });
   }
 
+  /**
+   * A device reported without a serial port (its tty node came later than the bounded wait: a slow
+   * cdc_acm, ModemManager holding it a while): looked for again, until it has one or is unplugged.
+   */
+  private lookLater(key: string, device: UsbDeviceInfo): void {
+    this.clock.clearTimeout(this.lateLooks.get(key));
+    const timer = this.clock.setTimeout(() => {
+      if (this.lateLooks.get(key) !== timer) return;
+      this.lateLooks.delete(key);
+      const known = this.devices.get(key);
+      if (!known || known.path !== undefined) return; // unplugged, or found by a scan meanwhile
+      void this.lookAgain(key, device).then(() => {
+        const now = this.devices.get(key);
+        if (now && now.path === undefined && !this.lateLooks.has(key)) this.lookLater(key, device);
+      });
+    }, this.options.lateLookMs ?? 2_000);
+    this.lateLooks.set(key, timer);
+  }
+
   private detached(key: string): void {
+    this.clock.clearTimeout(this.lateLooks.get(key));
+    this.lateLooks.delete(key);
     if (this.mapping.has(key)) {
       this.clock.clearTimeout(this.mapping.get(key));
       this.mapping.delete(key);

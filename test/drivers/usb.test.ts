@@ -112,6 +112,36 @@ describe('USB discovery with a fake bus', () => {
     ]);
   });
 
+  it('keeps looking for the port of a terminal reported without one, and reports it with it by itself', async () => {
+    const t = setup([], { mapAttempts: 3 });
+    await t.discovery.start();
+    t.backend.attach(DESK);
+    await t.tick(300);
+    await t.tick(300);
+    expect(t.log).toEqual(['+usb:0b00:0080:bus1-2']);
+    await t.tick(2_000);
+    expect(t.log).toEqual(['+usb:0b00:0080:bus1-2']);
+    // The kernel's tty node comes late (a slow cdc_acm, ModemManager holding it a while).
+    t.setPorts([ACM0]);
+    await t.tick(2_000);
+    expect(t.log).toEqual(['+usb:0b00:0080:bus1-2', '-usb:0b00:0080:bus1-2', '+usb:0b00:0080:SN123']);
+    expect(t.discovery.list()).toEqual([expect.objectContaining({ path: '/dev/ttyACM0', serialNumber: 'SN123' })]);
+    expect(t.clock.pending).toBe(0);
+  });
+
+  it('stops looking for the port of a terminal unplugged meanwhile', async () => {
+    const t = setup([], { mapAttempts: 1 });
+    await t.discovery.start();
+    t.backend.attach(DESK);
+    await flush();
+    expect(t.clock.pending).toBe(1);
+    t.backend.detach(DESK);
+    expect(t.clock.pending).toBe(0);
+    t.setPorts([ACM0]);
+    await t.tick(10_000);
+    expect(t.log).toEqual(['+usb:0b00:0080:bus1-2', '-usb:0b00:0080:bus1-2']);
+  });
+
   it('takes a detach to the reader: the device goes away', async () => {
     const t = setup();
     t.setPorts([ACM0]);

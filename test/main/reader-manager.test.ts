@@ -33,6 +33,8 @@ import { openDatabase } from '../../main/store/sqlite';
 import { FakeGateway } from '../support/fake-gateway';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { hasTool } from '../support/tools';
+import { FakeClock } from '../support/fake-clock';
+import { UsbDiscovery } from '../../drivers/usb/discovery';
 
 /** A Concert driver that claims every device and talks to it over an in-memory pair (no terminal answers). */
 function concertOverMemoryPair(opened: Transport[] = []) {
@@ -618,6 +620,62 @@ describe('Refresh (scan) on the USB bus', () => {
 
     bus.detach(DESK_USB, { hotplug: false });
     expect((await manager.scan()).some((v) => v.deviceId?.startsWith('usb:'))).toBe(false);
+  });
+
+  it('brings a paired USB terminal online by itself when its serial port shows up after the wait', async () => {
+    const bus = new FakeUsbBackend();
+    const usbClock = new FakeClock();
+    let ports: SerialPortInfo[] = [];
+    const registry = createReaderRegistry({
+      drivers: [concertOverMemoryPair()],
+      discoveries: [
+        new UsbDiscovery({
+          backend: bus,
+          clock: usbClock,
+          serialLister: async () => ({ ports, source: 'serialport' }),
+          mapAttempts: 1,
+        }),
+      ],
+    });
+    const gateway = new FakeGateway();
+    gateway.readers.link.poll = (_session, version) =>
+      new Promise((resolve) => setTimeout(() => resolve({ version: version ?? 0, action: null }), 50));
+    const journal = new Journal(openDatabase(':memory:'), systemClock);
+    journal.upsertReader({
+      id: 'rdr_desk',
+      deviceId: 'usb:0b00:0080:SN1',
+      kind: 'concert',
+      label: 'Desk',
+      registrationCode: '',
+      terminalId: null,
+      gatewayReaderId: null,
+    });
+    const manager = new ReaderManager({
+      journal,
+      clock: systemClock,
+      gateway: () => gateway,
+      paymentOfTransaction: () => undefined,
+      sink: {} as ReaderEventSink,
+      registry,
+      testMode: () => true,
+      autoPresentDelayMs: () => 0,
+      onChange: () => undefined,
+      log: () => undefined,
+    });
+    managers.push(manager);
+    await manager.start();
+    // Plugged in, but the kernel's tty node is late: the terminal is listed without its port.
+    bus.attach(DESK_USB);
+    await waitFor(
+      () => manager.views().some((v) => v.deviceId === 'usb:0b00:0080:bus1-addr7'),
+      3_000,
+      'the terminal listed without its port',
+    );
+    expect(manager.viewOf('rdr_desk').status).toBe('offline');
+    ports = [ACM0];
+    usbClock.advance(2_000);
+    await waitFor(() => manager.viewOf('rdr_desk').status === 'online', 3_000, 'the paired reader online');
+    expect(manager.views().map((v) => [v.id, v.status, v.path])).toEqual([['rdr_desk', 'online', '/dev/ttyACM0']]);
   });
 
   it('without a USB bus lists no USB readers, never fails, and says why once', async () => {
