@@ -221,8 +221,15 @@ export interface LinkPoll {
  * single-use credential the gateway folder mints and never lets out), long polls for the reader's
  * action, results posted back.
  */
+/**
+ * Why a link session is opened: 'collect', the reader's device is here and takes actions (the reader
+ * shows online); 'report', only to post the results of a device that went away — the reader stays
+ * offline at the gateway, so nothing is pushed to it meanwhile, and the session does not poll.
+ */
+export type LinkPurpose = 'collect' | 'report';
+
 export interface ReaderLink {
-  open(readerId: string): Promise<LinkSession>;
+  open(readerId: string, purpose?: LinkPurpose): Promise<LinkSession>;
   poll(session: LinkSession, version: number | undefined, waitMs: number, signal?: AbortSignal): Promise<LinkPoll>;
   postResult(session: LinkSession, actionId: string, result: DeviceResult): Promise<GatewayPayment>;
   close(session: LinkSession): Promise<void>;

@@ -11,7 +11,7 @@ import type { ReaderStage, ReaderStatus } from '../../common/contract';
 import type { CardOutcome, CollectRequest, CollectStage, Reader } from '../../drivers/types';
 import { inBackground } from '../core/background';
 import { GatewayError, GatewayUnreachable, LinkEnded } from '../gateway/errors';
-import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../gateway/port';
+import type { DeviceResult, GatewayPayment, LinkPoll, LinkPurpose, ReaderAction } from '../gateway/port';
 import { ActionMisfit, ADVICE_UNKNOWN, INTERRUPTED, type ReaderEventSink } from '../payments/reader-events';
 import { errorText, journalWriteFailure } from '../core/errors';
 
@@ -19,8 +19,12 @@ import { errorText, journalWriteFailure } from '../core/errors';
 export interface ActionSource {
   /** Pairs the reader with the source if needed; resolves the source's id for it. */
   pair(): Promise<string>;
-  /** Opens a channel for the reader (a reader link session). */
-  open(sourceReaderId: string): Promise<ActionChannel>;
+  /**
+   * Opens a channel for the reader (a reader link session). 'report': only to post outcomes of a
+   * device that is away — the source must not offer the reader actions meanwhile (a gateway keeps
+   * it offline), and the channel is not polled.
+   */
+  open(sourceReaderId: string, purpose?: LinkPurpose): Promise<ActionChannel>;
   /**
    * How long the reader must still hold its calls (ms; 0 or absent: none): the wait a throttling
    * gateway (429) asked of another call of the till. The reader's own 429s are kept to as well.
@@ -382,10 +386,11 @@ export class ReaderController {
 
   /**
    * Outcomes the device gave before it went away (a cable pulled just after the terminal approved),
-   * or before a restart, still to be posted: a session is opened only to post them, and closed, so
-   * the gateway does not see a reader online that has no device. Without this an approval waited
-   * for the device to come back — the payment meanwhile shown on the reader, and open to a cancel
-   * while the card was charged. Only the loop opens sessions (a new one supersedes the last).
+   * or before a restart, still to be posted: a session is opened only to post them ('report': the
+   * gateway keeps the reader offline meanwhile, so no till can push a payment to a reader without its
+   * device), and closed. Without this an approval waited for the device to come back — the payment
+   * meanwhile shown on the reader, and open to a cancel while the card was charged. Only the loop
+   * opens sessions.
    * False when some are still waiting (the source did not take them): tried again after a backoff.
    */
   private async reportWithoutDevice(generation: number): Promise<boolean> {
@@ -394,7 +399,7 @@ export class ReaderController {
     try {
       const source = this.options.source();
       this.sourceReaderId = await source.pair();
-      channel = await source.open(this.sourceReaderId);
+      channel = await source.open(this.sourceReaderId, 'report');
       // Started over meanwhile (Reconnect, stop), or the device is back: that loop reports.
       if (generation !== this.generation || this.hasDevice) return true;
       this.channel = channel;

@@ -643,8 +643,8 @@ export class ReaderManager implements ReaderDirectory {
     return {
       pair: () => this.ensurePaired(readerId),
       heldForMs: () => throttledForMs?.() ?? 0,
-      async open(gatewayReaderId) {
-        const session = await readers.link.open(gatewayReaderId);
+      async open(gatewayReaderId, purpose) {
+        const session = await readers.link.open(gatewayReaderId, purpose);
         return {
           poll: (version, waitMs, signal) => readers.link.poll(session, version, waitMs, signal),
           post: (actionId, result) => readers.link.postResult(session, actionId, result),

@@ -140,8 +140,45 @@ describe.skipIf(!hasTool('socat'))('a Concert terminal pulled during a payment',
     await first.close();
     expect(await ledgerStatus(sandbox, created.transactionId!)).not.toBe('succeeded');
 
-    const second = await startTestHost({ sandbox, dataDir, registry: registry(), defaultSimulatedReader: false });
+    // The next start posts it over a session opened for that alone: held here a while.
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let held = false;
+    proxy.answer = () => null;
+    proxy.delayMs = (method, path) => {
+      if (method !== 'POST' || !/\/link\/actions\/[^/]+\/result$/.test(path)) return 0;
+      held = true;
+      return released;
+    };
+    const second = await startTestHost({
+      sandbox,
+      dataDir,
+      startSandbox: async () => ({ ...sandbox, url: proxy.url, close: async () => undefined }),
+      registry: registry(),
+      defaultSimulatedReader: false,
+    });
     cleanup.push(() => second.close());
+    cleanup.push(() => release());
+    await waitFor(() => (held ? 1 : undefined), 10_000, 'the approval posted without the terminal');
+    // Meanwhile the gateway does not see the reader online: another till (or the shop's server)
+    // cannot push a payment to a reader whose terminal is away.
+    const terminal = (
+      await sandboxGet<{ data: { processor_terminal_id: string; device_type: string; status: string }[] }>(
+        sandbox,
+        '/v1/terminals',
+      )
+    ).data.find((row) => row.device_type === 'hosted')!;
+    expect(terminal.status).toBe('offline');
+    const other = await sandboxPost<{ id: string }>(sandbox, '/v1/terminal/create-payment', {
+      amount: 990,
+      currency: 'eur',
+    });
+    const pushed = await sandboxPost<{ error: { code: string } }>(sandbox, '/v1/terminal/process-payment', {
+      payment_intent_id: other.body.id,
+      reader_id: terminal.processor_terminal_id,
+    });
+    expect([pushed.status, pushed.body.error?.code]).toEqual([422, 'reader_offline']);
+    release();
     const paid = await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 10_000);
     expect(paid).toMatchObject({ amountCaptured: 2500, attention: null });
     expect((await second.call('readers.list', {})).find((r) => r.id === paired.id)?.status).toBe('offline');
@@ -155,4 +192,22 @@ async function ledgerStatus(sandbox: RunningSandbox, transactionId: string): Pro
   });
   const ledger = (await response.json()) as { transactions: { id: string; status: string }[] };
   return ledger.transactions.find((row) => row.id === transactionId)?.status;
+}
+
+async function sandboxGet<T>(sandbox: RunningSandbox, path: string): Promise<T> {
+  const response = await fetch(`${sandbox.url}${path}`, { headers: { Authorization: `Bearer ${sandbox.secret_key}` } });
+  return (await response.json()) as T;
+}
+
+async function sandboxPost<T>(
+  sandbox: RunningSandbox,
+  path: string,
+  body: Record<string, unknown>,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${sandbox.url}${path}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${sandbox.secret_key}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as T };
 }

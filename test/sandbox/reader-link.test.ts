@@ -16,6 +16,7 @@ interface Link {
   secret: string;
   reader_id: string;
   status: string;
+  purpose: string;
   poll_wait_max_ms: number;
   stale_after_ms: number;
   opened_at: string;
@@ -41,8 +42,11 @@ async function token(): Promise<string> {
     .body.secret;
 }
 
-async function openLink(readerId = hosted.processor_terminal_id): Promise<{ link: Link; api: Api }> {
-  const answer = await h.api.post<Link>('/v1/terminal/link', { reader_id: readerId }, { key: await token() });
+async function openLink(
+  readerId = hosted.processor_terminal_id,
+  extra: Record<string, unknown> = {},
+): Promise<{ link: Link; api: Api }> {
+  const answer = await h.api.post<Link>('/v1/terminal/link', { reader_id: readerId, ...extra }, { key: await token() });
   if (answer.status !== 201) throw new Error(`link open failed: ${answer.text}`);
   return { link: answer.body, api: new Api(h.sandbox.url, answer.body.secret) };
 }
@@ -96,6 +100,7 @@ describe('opening a link', () => {
     expect(answer.body).toMatchObject({
       reader_id: hosted.processor_terminal_id,
       status: 'open',
+      purpose: 'collect',
       poll_wait_max_ms: 30000,
       stale_after_ms: 60000,
       opened_at: '2026-02-16T16:18:00+00:00',
@@ -327,6 +332,67 @@ describe('results', () => {
       expect(answer.body.error.param, JSON.stringify(body)).toBe(param);
     }
     expect((await h.api.get<ReaderJson>(`/v1/terminal/readers/${hosted.id}`)).body.action!.status).toBe('in_progress');
+  });
+});
+
+describe('a report link (purpose "report": a device away, its results still to post)', () => {
+  /** A payment the device collected, its link lost before the result was posted. */
+  async function actionLeftInProgress(): Promise<{ payment: TransactionJson; action: ActionJson }> {
+    const { api } = await openLink();
+    const payment = await pushPayment();
+    const action = (await api.get<Poll>('/v1/terminal/link/poll')).body.action!;
+    await api.del('/v1/terminal/link');
+    expect((await reader()).status).toBe('offline');
+    return { payment, action };
+  }
+
+  it('posts the result, while the reader stays offline: nothing can be pushed to it meanwhile', async () => {
+    const { payment, action } = await actionLeftInProgress();
+    const seen = (await reader()).last_seen_at;
+    const { link, api } = await openLink(hosted.processor_terminal_id, { purpose: 'report' });
+    expect(link).toMatchObject({ status: 'open', purpose: 'report' });
+    expect(await reader()).toMatchObject({ status: 'offline', last_seen_at: seen });
+    // Another till pushes a payment to the reader: refused, the reader has no device behind it.
+    const posted = await api.post<{ transaction: TransactionJson }>(`/v1/terminal/link/actions/${action.id}/result`, {
+      outcome: 'approved',
+    });
+    expect(posted.status).toBe(200);
+    expect(posted.body.transaction).toMatchObject({ id: payment.id, status: 'succeeded' });
+    const other = await h.api.payment({ amount: 990, currency: 'eur' }, '/v1/terminal/create-payment');
+    const pushed = await h.api.post<ErrorResponse>('/v1/terminal/process-payment', {
+      payment_intent_id: other.id,
+      reader_id: hosted.processor_terminal_id,
+    });
+    expect(pushed.status).toBe(422);
+    expect(pushed.body.error).toMatchObject({ type: 'terminal_error', code: 'reader_offline' });
+    expect(await reader()).toMatchObject({ status: 'offline', last_seen_at: seen });
+    expect((await api.del('/v1/terminal/link')).status).toBe(200);
+    expect((await reader()).status).toBe('offline');
+  });
+
+  it('cannot poll, supersedes no collecting link and leaves it online when it closes or goes stale', async () => {
+    const { api: collecting } = await openLink();
+    const { api: report } = await openLink(hosted.processor_terminal_id, { purpose: 'report' });
+    const poll = await report.get<ErrorResponse>('/v1/terminal/link/poll');
+    expect(poll.status).toBe(422);
+    expect(poll.body.error).toMatchObject({ type: 'terminal_error', code: 'link_report_only' });
+    expect((await collecting.get<Poll>('/v1/terminal/link/poll')).status).toBe(200);
+    h.clock!.advance(60_000); // both stale: the report link closes, and the collecting one with it
+    expect((await report.get<ErrorResponse>('/v1/terminal/link/poll')).body.error.code).toBe('link_closed');
+    const { api: again } = await openLink();
+    const { api: report2 } = await openLink(hosted.processor_terminal_id, { purpose: 'report' });
+    await report2.del('/v1/terminal/link');
+    expect((await reader()).status).toBe('online');
+    expect((await again.get<Poll>('/v1/terminal/link/poll')).status).toBe(200);
+  });
+
+  it('refuses another purpose', async () => {
+    const answer = await h.api.post<ErrorResponse>(
+      '/v1/terminal/link',
+      { reader_id: hosted.processor_terminal_id, purpose: 'watch' },
+      { key: await token() },
+    );
+    expect(answer.status).toBe(400);
   });
 });
 

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { GatewayError, LinkEnded } from '../errors';
 import type { GatewayHttp } from '../http';
-import type { DeviceResult, GatewayPayment, LinkPoll, LinkSession, ReaderLink } from '../port';
+import type { DeviceResult, GatewayPayment, LinkPoll, LinkPurpose, LinkSession, ReaderLink } from '../port';
 import { toAction, toPayment } from './map';
 import { ActionResultSchema, ConnectionTokenSchema, LinkPollSchema, LinkSessionSchema } from './schemas';
 
@@ -23,8 +23,11 @@ export class PlutoPayReaderLink implements ReaderLink {
     private readonly secretKey: string,
   ) {}
 
-  /** Mints a single-use connection token and redeems it: the reader goes online. */
-  async open(readerId: string): Promise<LinkSession> {
+  /**
+   * Mints a single-use connection token and redeems it: the reader goes online — unless the session
+   * is only to report (`purpose: "report"`), which leaves it as it is.
+   */
+  async open(readerId: string, purpose: LinkPurpose = 'collect'): Promise<LinkSession> {
     const token = (
       await this.http.request(ConnectionTokenSchema, 'POST', '/v1/terminal/connection-token', {
         auth: this.secretKey,
@@ -32,7 +35,10 @@ export class PlutoPayReaderLink implements ReaderLink {
       })
     ).secret;
     const opened = await this.http
-      .request(LinkSessionSchema, 'POST', '/v1/terminal/link', { auth: token, body: { reader_id: readerId } })
+      .request(LinkSessionSchema, 'POST', '/v1/terminal/link', {
+        auth: token,
+        body: { reader_id: readerId, ...(purpose === 'report' ? { purpose } : {}) },
+      })
       .catch(linkEnded);
     const session: LinkSession = {
       id: opened.id,

@@ -221,8 +221,9 @@ export function terminalRoutes(s: Services): RouteSpec[] {
       credential: 'connection token',
       handler: (req) => {
         links.tokens.check(req.bearer);
-        const p = Params.body(req.body, ['reader_id']);
-        return created(links.open(req.bearer, p.string('reader_id', { required: true, max: 100 })));
+        const p = Params.body(req.body, ['reader_id', 'purpose']);
+        const readerId = p.string('reader_id', { required: true, max: 100 });
+        return created(links.open(req.bearer, readerId, p.oneOf('purpose', ['collect', 'report'] as const)));
       },
     },
     {

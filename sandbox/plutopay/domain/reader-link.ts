@@ -3,7 +3,9 @@
  * docs/sandbox-api.md). A single-use connection token opens a link session; the host long-polls the
  * reader's state by version and posts the device's outcome back. A link with no poll in flight for
  * stale_after_ms is closed and its reader goes offline. Sessions live in memory: after a restart the
- * host opens a new link with a new token.
+ * host opens a new link with a new token. A link opened for `purpose: "report"` only posts the results
+ * of a device that is away: its reader stays as it was (offline, so nothing is pushed to it), it
+ * supersedes no link and it cannot poll.
  */
 import type { TimerHandle } from '../../../common/clock';
 import { conflict, notFound, unauthorized } from '../../http/errors';
@@ -74,11 +76,15 @@ interface LinkSession {
   readonly terminalId: string;
   readonly readerId: string;
   readonly openedAt: number;
+  /** 'report': posts results only; the reader's status and its collecting link are left alone. */
+  readonly purpose: LinkPurpose;
   status: 'open' | 'closed' | 'superseded';
   readonly waiters: Set<Waiter>;
   inFlight: number;
   staleTimer: TimerHandle | undefined;
 }
+
+export type LinkPurpose = 'collect' | 'report';
 
 export interface PollState {
   version: number;
@@ -89,6 +95,8 @@ export interface PollState {
 export class ReaderLinks {
   private readonly bySecret = new Map<string, LinkSession>();
   private readonly openByTerminal = new Map<string, LinkSession>();
+  /** Open report links (purpose "report"): beside a reader's collecting link, never instead of it. */
+  private readonly reporting = new Set<LinkSession>();
   private stopped = false;
 
   constructor(
@@ -110,6 +118,7 @@ export class ReaderLinks {
       secret: session.secret,
       reader_id: session.readerId,
       status: session.status,
+      purpose: session.purpose,
       poll_wait_max_ms: POLL_WAIT_MAX_MS,
       stale_after_ms: STALE_AFTER_MS,
       opened_at: iso(session.openedAt),
@@ -121,7 +130,7 @@ export class ReaderLinks {
    * supersedes) changes with the commit of what is written: when that commit fails the request is
    * answered 500 "send it again", and the same token opens the link then.
    */
-  open(tokenSecret: string | undefined, readerRef: string): Record<string, unknown> {
+  open(tokenSecret: string | undefined, readerRef: string, purpose: LinkPurpose = 'collect'): Record<string, unknown> {
     const token = this.tokens.check(tokenSecret);
     const session = inTransaction(this.ctx, () => {
       const reader = this.terminals.reader(readerRef, 'reader_id');
@@ -139,13 +148,17 @@ export class ReaderLinks {
         terminalId: reader.id,
         readerId: reader.processor_id,
         openedAt: this.ctx.clock.now(),
+        purpose,
         status: 'open',
         waiters: new Set(),
         inFlight: 0,
         staleTimer: undefined,
       };
-      this.terminals.setConnected(reader, true);
-      this.terminals.touch(reader);
+      // A report link has no device behind it: the reader is not seen, and nothing may be pushed to it.
+      if (purpose === 'collect') {
+        this.terminals.setConnected(reader, true);
+        this.terminals.touch(reader);
+      }
       return session;
     });
     // Single use from now (a second redemption in this turn is refused), given back if not committed.
@@ -163,6 +176,11 @@ export class ReaderLinks {
     if (!this.terminals.find(session.terminalId)) {
       // Its reader was deleted in the same turn.
       session.status = 'closed';
+      return;
+    }
+    if (session.purpose === 'report') {
+      this.reporting.add(session);
+      this.armStale(session);
       return;
     }
     const previous = this.openByTerminal.get(session.terminalId);
@@ -220,6 +238,12 @@ export class ReaderLinks {
     signal: AbortSignal,
   ): Promise<PollState> {
     const session = this.session(secret);
+    if (session.purpose === 'report')
+      throw conflict(
+        'terminal_error',
+        'This link only reports results; open a link without purpose "report" to take actions.',
+        'link_report_only',
+      );
     const reader = this.reader(session);
     this.terminals.touch(reader);
     if (version === undefined || version !== reader.version || waitMs === 0 || this.stopped) return this.state(session);
@@ -262,7 +286,7 @@ export class ReaderLinks {
       if (!action || action.terminal_id !== session.terminalId)
         throw notFound(`No such action on this reader: ${actionId}`);
       const reader = this.terminals.find(session.terminalId);
-      if (reader) this.terminals.touch(reader);
+      if (reader && session.purpose === 'collect') this.terminals.touch(reader);
       return this.payments.finish(action, result);
     });
   }
@@ -275,6 +299,10 @@ export class ReaderLinks {
 
   /** Its reader goes offline; the link closes once that is committed (it stays open if not). */
   private closeSession(session: LinkSession): void {
+    if (session.purpose === 'report') {
+      this.end(session, 'closed');
+      return;
+    }
     inTransaction(this.ctx, () => {
       const reader = this.terminals.find(session.terminalId);
       if (reader) this.terminals.setConnected(reader, false);
@@ -291,6 +319,7 @@ export class ReaderLinks {
     session.status = status;
     this.disarmStale(session);
     if (this.openByTerminal.get(session.terminalId) === session) this.openByTerminal.delete(session.terminalId);
+    this.reporting.delete(session);
     for (const waiter of [...session.waiters]) waiter.settle('ended');
   }
 
@@ -324,7 +353,7 @@ export class ReaderLinks {
   /** Server shutdown: answer every held poll now and stop all timers. */
   shutdown(): void {
     this.stopped = true;
-    for (const session of this.openByTerminal.values()) {
+    for (const session of [...this.openByTerminal.values(), ...this.reporting]) {
       this.disarmStale(session);
       for (const waiter of [...session.waiters]) waiter.settle('ended');
     }
