@@ -167,6 +167,33 @@ describe('ConcertReader: link faults end-to-end against the emulator', () => {
     await reader.close();
   });
 
+  it('waits for a quiet line only when it is not known quiet: at once after a clean exchange', async () => {
+    const t = setup();
+    expect((await t.pay()).kind).toBe('approved');
+    // The last exchange ended with the terminal's EOT and nothing came since: the next ENQ goes at once.
+    t.out.length = 0;
+    let outcome: CardOutcome | undefined;
+    const next = t.reader.collect(PAYMENT).then((o) => (outcome = o));
+    expect(t.out).toEqual([ENQ]);
+    for (let ms = 0; ms < 15_000 && outcome === undefined; ms += 50) await t.run(50);
+    await next;
+    expect(outcome?.kind).toBe('approved');
+    // A byte heard between exchanges (an answer re-sent late): the whole gap is waited again.
+    await t.terminal.write(Uint8Array.of(EOT));
+    await flush();
+    t.out.length = 0;
+    const third = t.reader.collect(PAYMENT);
+    expect(t.out).toEqual([]);
+    t.clock.advance(99);
+    await flush();
+    expect(t.out).toEqual([]);
+    t.clock.advance(1);
+    expect(t.out).toEqual([ENQ]);
+    await t.run(15_000);
+    expect((await third).kind).toBe('approved');
+    await t.reader.close();
+  });
+
   it("never charges on an earlier answer's bytes: a stale frame whose LRC is ACK, then its EOT", async () => {
     const clock = new FakeClock();
     const [ecr, terminal] = createTransportPair();

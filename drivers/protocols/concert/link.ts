@@ -137,6 +137,12 @@ export interface ConcertLinkOptions {
   /** Bytes to put on the wire, in order. */
   readonly send: (bytes: Uint8Array) => void;
   readonly onEvent: (event: LinkEvent) => void;
+  /**
+   * When the line was last heard (monotonic), for the quiet gap before our first ENQ: the gap counts
+   * from it, so a line known quiet opens at once; -Infinity after an exchange that ended cleanly
+   * (nothing of it can still arrive). Unset: the whole gap is waited.
+   */
+  readonly quietSince?: number;
 }
 
 const byte = (value: number): Uint8Array => Uint8Array.of(value);
@@ -193,9 +199,15 @@ export class ConcertLink {
       this.openSession();
       return;
     }
+    const now = this.options.clock.monotonic();
+    const quietFor = this.options.quietSince === undefined ? 0 : now - this.options.quietSince;
+    if (quietFor >= this.timings.quietGapMs) {
+      this.openSession();
+      return;
+    }
     this.current = 'quieting';
-    this.quietUntil = this.options.clock.monotonic() + this.timings.ackTimeoutMs;
-    this.waitForQuiet();
+    this.quietUntil = now + this.timings.ackTimeoutMs;
+    this.wait(this.timings.quietGapMs - quietFor, () => this.openSession());
   }
 
   /** Feeds received bytes (any chunking). */

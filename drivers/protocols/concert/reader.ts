@@ -98,6 +98,14 @@ export class ConcertReader implements Reader {
   private gone = false;
   private closed = false;
   private writes: Promise<void> = Promise.resolve();
+  /**
+   * For the link's quiet gap before its first ENQ (ConcertLinkOptions.quietSince): when a byte was
+   * last heard, and whether the line is known quiet regardless — the last exchange ended cleanly and
+   * nothing came since. Unknown at the port's opening, after a failed or cut-off exchange, and after
+   * bytes heard between exchanges (an answer re-sent late).
+   */
+  private lastHeard: number;
+  private quietSinceClean = false;
   /** Listeners must not be able to wedge the driver: Emitter isolates a throwing one. */
   private readonly disconnectEvents = new Emitter<string>();
   private readonly subscriptions: Unsubscribe[];
@@ -109,10 +117,13 @@ export class ConcertReader implements Reader {
     this.posNumber = options.posNumber ?? '01';
     if (!/^(0[1-9]|[1-9]\d)$/.test(this.posNumber))
       throw new Error(`POS number must be two digits 01-99, got "${this.posNumber}"`);
+    this.lastHeard = this.clock.monotonic();
     this.subscriptions = [
       this.transport.onData((chunk) => {
         this.trace('in', chunk);
-        this.active?.link.receive(chunk);
+        this.lastHeard = this.clock.monotonic();
+        if (this.active) this.active.link.receive(chunk);
+        else this.quietSinceClean = false;
       }),
       this.transport.onClose((error) => this.deviceGone(error ? `port closed: ${error.message}` : 'port closed')),
     ];
@@ -180,6 +191,7 @@ export class ConcertReader implements Reader {
               : { ...this.options.timings, answerTimeoutMs: request.timeoutMs },
           send: (bytes) => this.write(bytes),
           onEvent: (event) => this.onLinkEvent(collection, event),
+          quietSince: this.quietSinceClean ? -Infinity : this.lastHeard,
         }),
         resolve,
         onStage,
@@ -188,6 +200,7 @@ export class ConcertReader implements Reader {
         cancelPromise: null,
       };
       this.active = collection;
+      this.quietSinceClean = false;
       collection.link.start(body);
     });
   }
@@ -254,6 +267,7 @@ export class ConcertReader implements Reader {
         this.settle(collection, this.linkFailure(collection, event.error));
         return;
       case 'answer':
+        this.quietSinceClean = event.closedCleanly;
         this.settle(collection, this.outcomeFromAnswer(collection.request, event.body));
         return;
     }
