@@ -796,6 +796,56 @@ describe('Process payment screen', () => {
     );
   });
 
+  it('a link that ends while the cashier watches puts the focus on New payment, so Enter starts the next sale', async () => {
+    // Found by using the app (PayPlug and Plural): the customer paid the QR, the screen turned to
+    // Approved, and Enter did nothing — the focus stayed on the title where the open link had put it.
+    const link = { channel: 'link' as const, payUrl: 'http://127.0.0.1:9/pay/abc', payUrlExpiresAt: null };
+    for (const gateway of ['plural', 'payplug'] as const) {
+      const payment = makePayment({
+        id: `pay_watched_${gateway}`,
+        gateway,
+        currency: gateway === 'plural' ? 'INR' : 'EUR',
+        next: gateway === 'plural' ? ['show_link'] : ['cancel', 'show_link'],
+        ...link,
+      });
+      const bridge = new FakeBridge(
+        makeSnapshot({ seq: 5, payments: [payment], readers: [], settings: makeSettings({ gateway }) }),
+      );
+      const { unmount } = await openProcess(bridge, payment.id);
+      const title = screen.getByRole('heading', { name: 'Process payment', level: 1 });
+      await waitFor(() => expect(document.activeElement).toBe(title));
+      const paid = { ...payment, status: 'succeeded' as const, payUrl: null, next: ['refund' as const] };
+      act(() => bridge.push({ seq: 6, type: 'payment', payment: paid }));
+      await waitFor(() => expect(paymentStatus().textContent).toMatch(/^Approved/));
+      await waitFor(() =>
+        expect(document.activeElement).toBe(screen.getByRole('button', { name: 'New payment (F1)' })),
+      );
+      unmount();
+    }
+  });
+
+  it('a link ending leaves alone a focus the cashier put elsewhere', async () => {
+    const payment = makePayment({
+      id: 'pay_watched_else',
+      gateway: 'payplug',
+      currency: 'EUR',
+      channel: 'link',
+      payUrl: 'http://127.0.0.1:9/pay/abc',
+      payUrlExpiresAt: null,
+      next: ['cancel', 'show_link'],
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({ seq: 5, payments: [payment], readers: [], settings: makeSettings({ gateway: 'payplug' }) }),
+    );
+    await openProcess(bridge, payment.id);
+    const menu = screen.getByRole('button', { name: /Transactions/ });
+    act(() => menu.focus());
+    const canceled = { ...payment, status: 'canceled' as const, payUrl: null, next: [] };
+    act(() => bridge.push({ seq: 6, type: 'payment', payment: canceled }));
+    await waitFor(() => expect(paymentStatus().textContent).toMatch(/^Canceled/));
+    expect(document.activeElement).toBe(menu);
+  });
+
   it('says a link that expired unpaid was not completed, never that a card was declined', async () => {
     // Found by using the app: a PayPlug link nobody paid in 15 minutes read "Declined." and
     // "Declined: The payment link expired…", though no card was tried (the customer display says

@@ -402,6 +402,24 @@ function paidHow(payment: PaymentView): string {
   return payment.savedCard ? ' · saved card' : ' · pay by link';
 }
 
+/**
+ * A payment (or plan) that ends while it is on screen — the customer paid the link, it lapsed, Esc
+ * cancelled it — moves the focus from where the open payment left it (the title, or nowhere once
+ * its Cancel button went) to the screen's next step, as opening the screen on it does: Enter then
+ * starts the next sale. A focus the cashier put elsewhere stays where it is.
+ */
+function useNextStepOnceDone(key: string, open: boolean): void {
+  const refocus = usePos((s) => s.refocus);
+  const last = useRef({ key, open });
+  useEffect(() => {
+    const was = last.current;
+    last.current = { key, open };
+    if (was.key !== key || !was.open || open) return;
+    const active = document.activeElement;
+    if (active === null || active === document.body || active.tagName === 'H1') refocus();
+  }, [key, open, refocus]);
+}
+
 /** A payment by link: the QR for the customer, the time left, and cancel while it is unpaid. */
 function LinkPayment({ payment }: { payment: PaymentView }) {
   const cancelPayment = usePos((s) => s.cancelPayment);
@@ -420,6 +438,7 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
   // The customer display shows this link's code: with nothing to cancel, the cashier takes it down
   // there (it stayed up, with its amount, for the next customer to scan).
   const onDisplay = usePos((s) => s.host.display?.paymentId === payment.id && s.host.display.phase === 'qr');
+  useNextStepOnceDone(payment.id, open);
   const cancellable = payment.status === 'pending' && withdrawable && !canceling && connection === 'open';
   useKey(
     'Escape',
