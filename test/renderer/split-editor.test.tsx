@@ -145,6 +145,31 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     });
   });
 
+  it('keeps a typed minus in a share and refuses it, as every amount field does', async () => {
+    // Found by using the app: "-20000" typed in a share read as ₹200.00, the shares then added up,
+    // and Enter charged the merchant ₹200.00 — the minus dropped without a word.
+    const bridge = pluralBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(field('Amount'), '50000');
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    await user.keyboard('1324{Tab}{Tab}');
+    await user.keyboard('{Backspace}{Backspace}{Backspace}{Backspace}{Backspace}30000{Insert}1233{Tab}{Tab}');
+    await user.keyboard('{Backspace}{Backspace}{Backspace}{Backspace}{Backspace}-20000');
+    expect(field('Share 2 amount').value).toBe('−₹200.00');
+    expect(screen.getByText('An amount cannot be negative: delete the minus sign.')).toBeTruthy();
+    expect(field('Share 2 amount').getAttribute('aria-invalid')).toBe('true');
+    await user.keyboard('{Enter}');
+    expect(bridge.count('payments.create')).toBe(0);
+    expect(document.activeElement).toBe(field('Share 2 amount'));
+    // Deleted, the share is what the digits say, and the charge goes.
+    await user.keyboard('{Home}{Delete}');
+    expect(field('Share 2 amount').value).toBe('₹200.00');
+    expect(screen.queryByText(/cannot be negative/)).toBeNull();
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]!.splits![1]).toMatchObject({ merchantId: '1233', amount: 20_000 });
+  });
+
   it('says when the shares are too much, checks each row, and removing every row means no split', async () => {
     const bridge = pluralBridge();
     const { user } = await renderApp(bridge);

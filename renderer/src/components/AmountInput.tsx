@@ -12,6 +12,11 @@ export function minorFromTyped(text: string): number {
 /** A minus typed: the hyphen-minus, the minus sign, or a dash a keyboard layout gives for it. */
 const MINUS = /[-\u2212\u2013]/;
 
+/** Whether typed text holds a minus: such an amount is shown with it and refused, never read as positive. */
+export function typedNegative(text: string): boolean {
+  return MINUS.test(text);
+}
+
 /** What a field with a minus typed in it says: no amount entered here is ever negative. */
 export const NEGATIVE_REFUSED = 'An amount cannot be negative: delete the minus sign.';
 
@@ -30,7 +35,8 @@ export const NEGATIVE_REFUSED = 'An amount cannot be negative: delete the minus 
  *
  * A minus typed is kept on screen ("−€0.01") and refused on the field until it is deleted: read
  * as digits only, "-1" used to become a silent €0.01 (found on a refund). The one home of this rule:
- * every amount the cashier types (Create payment, Capture, Refund, tips, settlements, the counted cash).
+ * every amount the cashier types (Create payment and its split shares — which keep their own row layout and reuse
+ * `typedNegative` —, Capture, Refund, tips, settlements, the counted cash).
  */
 export function AmountInput({
   id,
@@ -76,7 +82,7 @@ export function AmountInput({
   };
 
   const onInput = (event: ChangeEvent<HTMLInputElement>) => {
-    setNegative(MINUS.test(event.target.value));
+    setNegative(typedNegative(event.target.value));
     accept(minorFromTyped(event.target.value));
   };
 

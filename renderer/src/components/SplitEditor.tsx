@@ -7,7 +7,7 @@ import { draftCurrency, splitRemainder } from '../store/selectors';
 import type { DraftSplit } from '../store/types';
 import { money } from '../lib/format';
 import { fieldSentence, issueFor } from '../lib/errors';
-import { minorFromTyped } from './AmountInput';
+import { minorFromTyped, NEGATIVE_REFUSED, typedNegative } from './AmountInput';
 
 /** Insert (or Alt+N) adds a share below the current one; Ctrl+Delete removes the current one. */
 const ADD_KEYS = 'Insert Alt+N';
@@ -31,6 +31,19 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
   const focusNext = useRef<number | 'add' | null>(null);
   /** A refused paste, by row key: the share is left as it was and the row says why. */
   const [pasteErrors, setPasteErrors] = useState<Record<number, string>>({});
+  /**
+   * The rows whose share has a minus typed in it: shown with it and refused until it is deleted, as
+   * every amount field does (read as digits only, "-200" was a silent ₹2.00 share that could add up).
+   */
+  const [negatives, setNegatives] = useState<ReadonlySet<number>>(() => new Set());
+  const setNegative = (key: number, negative: boolean) =>
+    setNegatives((keys) => {
+      if (keys.has(key) === negative) return keys;
+      const next = new Set(keys);
+      if (negative) next.add(key);
+      else next.delete(key);
+      return next;
+    });
 
   useEffect(() => {
     const target = focusNext.current;
@@ -70,6 +83,8 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
     else if (parsed.minor <= 0) setPasteError(key, 'Cannot paste that: the share must be greater than zero.');
     else {
       setPasteError(key, null);
+      // A paste replaces what the share held, a minus typed before included.
+      setNegative(key, false);
       change(index, { amount: Math.min(parsed.minor, MAX_AMOUNT_MINOR) });
     }
   };
@@ -123,7 +138,10 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
               const errors = {
                 merchantId: issueFor(error, `${at}.merchantId`),
                 settlementReference: issueFor(error, `${at}.settlementReference`),
-                amount: pasteErrors[row.key] ?? issueFor(error, `${at}.amount`),
+                amount:
+                  (negatives.has(row.key) ? NEGATIVE_REFUSED : null) ??
+                  pasteErrors[row.key] ??
+                  issueFor(error, `${at}.amount`),
               };
               const described = (field: keyof typeof errors) =>
                 errors[field] ? { 'aria-invalid': true, 'aria-describedby': `split-${row.key}-${field}-error` } : {};
@@ -173,13 +191,14 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
                       autoComplete="off"
                       spellCheck={false}
                       placeholder={money(0, currency)}
-                      value={row.amount === 0 ? '' : money(row.amount, currency)}
+                      value={`${negatives.has(row.key) ? '\u2212' : ''}${row.amount === 0 ? '' : money(row.amount, currency)}`}
                       onChange={(e) => {
                         setPasteError(row.key, null);
+                        setNegative(row.key, typedNegative(e.target.value));
                         change(index, { amount: Math.min(minorFromTyped(e.target.value), MAX_AMOUNT_MINOR) });
                       }}
                       onPaste={onSharePaste(index, row.key)}
-                      data-refused={pasteErrors[row.key] ? '' : undefined}
+                      data-refused={pasteErrors[row.key] || negatives.has(row.key) ? '' : undefined}
                       {...described('amount')}
                     />
                     {message('amount')}
