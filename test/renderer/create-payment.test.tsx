@@ -164,6 +164,8 @@ describe('Create payment screen', () => {
   });
 
   it('validates before sending: missing amount, bad email, bad order reference and customer id', async () => {
+    // Each message is a sentence naming its field, as the guide promises (its example, word for
+    // word, is the receipt email's): "This is not an email address." named none.
     const bridge = new FakeBridge();
     const { user } = await renderApp(bridge);
     await user.type(screen.getByLabelText('Receipt email (optional)'), 'not-an-email');
@@ -171,9 +173,13 @@ describe('Create payment screen', () => {
     await user.type(screen.getByLabelText('Customer id (optional)'), '42');
     await user.click(screen.getByRole('button', { name: 'Charge' }));
     expect(screen.getByText(/Enter an amount/)).toBeTruthy();
-    expect(screen.getByText('This is not an email address.')).toBeTruthy();
-    expect(screen.getByText(/Use 1–64 letters, digits/)).toBeTruthy();
-    expect(screen.getByText(/A customer id looks like/)).toBeTruthy();
+    expect(screen.getByText('The receipt email is not an email address.')).toBeTruthy();
+    expect(
+      screen.getByText('The order reference can only be 1–64 letters, digits or . _ : # / - (no spaces).'),
+    ).toBeTruthy();
+    expect(
+      screen.getByText('The customer id is not a UUID: it looks like 123e4567-e89b-12d3-a456-426614174000.'),
+    ).toBeTruthy();
     expect(screen.getByLabelText('Receipt email (optional)').getAttribute('aria-invalid')).toBe('true');
     expect(shownAlert().textContent).toMatch(/Check the highlighted fields/);
     expect(bridge.count('payments.create')).toBe(0);
@@ -699,7 +705,9 @@ describe('Create payment on PayPlug: the saved cards found', () => {
     await user.type(screen.getByLabelText('Email'), 'not-an-email');
     await user.click(screen.getByRole('button', { name: 'Find saved cards' }));
     expect(bridge.count('savedCards.list')).toBe(0);
-    expect(await screen.findByText('Not an email address: type it as name@example.com.')).toBeTruthy();
+    expect(
+      await screen.findByText("The customer's email is not an email address: type it as name@example.com."),
+    ).toBeTruthy();
     expect(screen.queryByText(/customer: not an email address/)).toBeNull();
     await user.type(screen.getByLabelText('First name'), 'Grace');
     await user.type(screen.getByLabelText('Last name'), 'Hopper');
@@ -708,7 +716,7 @@ describe('Create payment on PayPlug: the saved cards found', () => {
     const email = screen.getByLabelText('Email');
     await waitFor(() => expect(email.getAttribute('aria-invalid')).toBe('true'));
     expect(document.getElementById(email.getAttribute('aria-describedby')!.split(' ').pop()!)!.textContent).toBe(
-      'Not an email address: type it as name@example.com.',
+      "The customer's email is not an email address: type it as name@example.com.",
     );
     expect(bridge.count('installments.create')).toBe(0);
   });

@@ -186,7 +186,7 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     await user.type(field('Share 2 merchant id'), 'm2');
     await user.click(charge());
     expect(bridge.count('payments.create')).toBe(0);
-    expect(screen.getByText('A merchant id: 1–50 letters, digits, . _ or -.')).toBeTruthy();
+    expect(screen.getByText('The merchant id must be 1–50 letters, digits, . _ or -.')).toBeTruthy();
     expect(field('Share 1 merchant id').getAttribute('aria-invalid')).toBe('true');
     await user.click(screen.getByRole('button', { name: 'Remove share 2' }));
     await user.click(screen.getByRole('button', { name: 'Remove share 1' }));
@@ -221,9 +221,9 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     await user.keyboard('{Control>}{Delete}{/Control}');
     expect(field('Share 1 merchant id').value).toBe('m2');
     expect(field('Share 1 merchant id').getAttribute('aria-invalid')).toBeNull();
-    expect(screen.queryByText('A merchant id: 1–50 letters, digits, . _ or -.')).toBeNull();
+    expect(screen.queryByText('The merchant id must be 1–50 letters, digits, . _ or -.')).toBeNull();
     expect(field('Share 1 amount').getAttribute('aria-invalid')).toBe('true');
-    expect(screen.getByText('At least ₹1.00.')).toBeTruthy();
+    expect(screen.getByText('The share must be at least ₹1.00.')).toBeTruthy();
   });
 
   it('refuses a merchant named on two shares, on the later row, and the mark goes once it is changed', async () => {

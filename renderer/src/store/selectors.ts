@@ -146,7 +146,9 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function customerEmailIssue(email: string): string | null {
   const typed = email.trim();
   if (!typed) return "The customer's email is needed for this.";
-  return EMAIL.test(typed) && typed.length <= 254 ? null : 'Not an email address: type it as name@example.com.';
+  return EMAIL.test(typed) && typed.length <= 254
+    ? null
+    : "The customer's email is not an email address: type it as name@example.com.";
 }
 
 /** The same rules as the host's schema and the gateway's limits, in words, checked before anything is sent. */
@@ -160,11 +162,14 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
         path: 'amount',
         message:
           perPart > 1
-            ? `At least ${formatAmount(amountMin * perPart, currency)} for ${perPart} installments with ${gateway.label}.`
-            : `At least ${formatAmount(amountMin, currency)} with ${gateway.label}.`,
+            ? `The amount must be at least ${formatAmount(amountMin * perPart, currency)} for ${perPart} installments with ${gateway.label}.`
+            : `The amount must be at least ${formatAmount(amountMin, currency)} with ${gateway.label}.`,
       });
     else if (draft.amount > amountMax)
-      issues.push({ path: 'amount', message: `At most ${formatAmount(amountMax, currency)} with ${gateway.label}.` });
+      issues.push({
+        path: 'amount',
+        message: `The amount can be at most ${formatAmount(amountMax, currency)} with ${gateway.label}.`,
+      });
   }
   const needsCustomer = draft.saveCard || draft.savedCardId !== null || draft.installments > 1;
   if (needsCustomer) {
@@ -189,7 +194,8 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
       });
     }
   }
-  if (draft.description.trim().length > 500) issues.push({ path: 'description', message: 'At most 500 characters.' });
+  if (draft.description.trim().length > 500)
+    issues.push({ path: 'description', message: 'The description can be at most 500 characters.' });
   // A plan has nowhere to keep one (the host refuses it rather than drop it): said on the field.
   else if (draft.installments > 1 && draft.description.trim())
     issues.push({
@@ -198,15 +204,21 @@ export function validateDraft(draft: Draft, currency: string, gateway: GatewayVi
     });
   const reference = draft.orderReference.trim();
   if (reference && !ORDER_REFERENCE_PATTERN.test(reference)) {
-    issues.push({ path: 'orderReference', message: 'Use 1–64 letters, digits or . _ : # / - (no spaces).' });
+    issues.push({
+      path: 'orderReference',
+      message: 'The order reference can only be 1–64 letters, digits or . _ : # / - (no spaces).',
+    });
   }
   const customer = draft.customerId.trim();
   if (customer && !UUID.test(customer)) {
-    issues.push({ path: 'customerId', message: 'A customer id looks like 123e4567-e89b-12d3-a456-426614174000.' });
+    issues.push({
+      path: 'customerId',
+      message: 'The customer id is not a UUID: it looks like 123e4567-e89b-12d3-a456-426614174000.',
+    });
   }
   const email = draft.receiptEmail.trim();
   if (email && (!EMAIL.test(email) || email.length > 254)) {
-    issues.push({ path: 'receiptEmail', message: 'This is not an email address.' });
+    issues.push({ path: 'receiptEmail', message: 'The receipt email is not an email address.' });
   }
   issues.push(...splitIssues(draft, currency, gateway));
   return issues;
@@ -232,7 +244,7 @@ export function splitIssues(draft: Draft, currency: string, gateway: GatewayView
     // One share per merchant, as the host says (it names each share by its merchant).
     const first = draft.splits.findIndex((other) => other.merchantId.trim() === merchant);
     if (!SPLIT_MERCHANT.test(merchant))
-      issues.push({ path: `${at}.merchantId`, message: 'A merchant id: 1–50 letters, digits, . _ or -.' });
+      issues.push({ path: `${at}.merchantId`, message: 'The merchant id must be 1–50 letters, digits, . _ or -.' });
     else if (first < index)
       issues.push({
         path: `${at}.merchantId`,
@@ -240,14 +252,17 @@ export function splitIssues(draft: Draft, currency: string, gateway: GatewayView
       });
     const reference = split.settlementReference.trim();
     if (reference && !SPLIT_REFERENCE.test(reference))
-      issues.push({ path: `${at}.settlementReference`, message: 'At most 50 plain characters.' });
+      issues.push({
+        path: `${at}.settlementReference`,
+        message: 'The settlement reference can be at most 50 plain characters.',
+      });
     if (split.amount < min)
       issues.push({
         path: `${at}.amount`,
         message:
           split.amount === 0
-            ? "Enter this merchant's share."
-            : `At least ${known ? formatAmount(min, currency) : min}.`,
+            ? "Type this merchant's share."
+            : `The share must be at least ${known ? formatAmount(min, currency) : min}.`,
       });
   });
   const left = splitRemainder(draft);
