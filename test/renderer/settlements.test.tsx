@@ -191,7 +191,7 @@ describe('Transactions → Settlements', () => {
     });
     await openSettlements(pluralBridge([spent, splitPayment()]));
     const headings = screen.getAllByRole('heading', { level: 3 }).map((h) => h.textContent);
-    expect(headings).toEqual(['₹500.00 — Food court', '₹1,000.00 — Spent order']);
+    expect(headings).toEqual(['₹500.00 — Food court', '₹500.00 of ₹1,000.00 authorised — Spent order']);
     const closed = within(item(/Spent order/))
       .getByText('M-2')
       .closest('li')!;
@@ -460,6 +460,17 @@ describe('Transactions → Settlements', () => {
     expect(
       await screen.findByText('Released ₹50.00 of ₹300.00 to 1324; nothing was left to refund to the customer.'),
     ).toBeTruthy();
+  });
+
+  it('a payment captured in part is headed by what it took, of what was authorised, as Transactions says', async () => {
+    // Found by using the app: ₹500.00 captured of a ₹1,000.00 pre-authorisation was headed
+    // "₹1,000.00 — Order …" on Settlements, while its Transactions row and receipt said ₹500.00.
+    const partly = splitPayment({ captureMethod: 'manual', amountCaptured: 30_000 });
+    await openSettlements(pluralBridge([settled(), partly]));
+    const heading = screen.getByRole('heading', { name: /Food court/ });
+    expect(heading.textContent).toBe('₹300.00 of ₹500.00 authorised — Food court');
+    // One captured whole is headed by its amount alone.
+    expect(screen.getByRole('heading', { name: /Earlier order/ }).textContent).toBe('₹500.00 — Earlier order');
   });
 
   it("after a partial capture, offers to release only the host's releasable amount, confirmed as a part", async () => {

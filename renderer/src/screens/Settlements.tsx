@@ -4,6 +4,7 @@ import { GATEWAY_LABELS } from '../../../common/contract/views';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
+import { TakenAmount } from '../components/TakenAmount';
 import { usePos } from '../store/context';
 import { useListChanges } from '../store/list-changes';
 import { shopTimeZone } from '../store/selectors';
@@ -379,7 +380,7 @@ function SettlementItem({ payment, onDone }: { payment: PaymentView; onDone(text
   return (
     <li className="settlement" aria-labelledby={titleId}>
       <h3 id={titleId}>
-        {money(payment.amount, payment.currency)} — {payment.description ?? `Order ${payment.orderReference}`}
+        <TakenAmount payment={payment} /> — {payment.description ?? `Order ${payment.orderReference}`}
       </h3>
       <p className="muted">
         {paymentStatusLabel(payment)} · order {payment.orderReference}

@@ -1,4 +1,5 @@
 import { Breakable } from '../components/Breakable';
+import { TakenAmount } from '../components/TakenAmount';
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type {
   NotSentReason,
@@ -34,7 +35,7 @@ import {
 } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
 import { useKey } from '../lib/hooks';
-import { capturedInPart, methodLabel, planStatusText, statusLabel } from '../lib/labels';
+import { methodLabel, planStatusText, statusLabel } from '../lib/labels';
 
 const SORTS = [
   { value: 'created_at:desc', label: 'Newest first' },
@@ -65,18 +66,6 @@ export function refundable(t: TransactionView): number {
   if (t.status !== 'succeeded' && t.status !== 'partially_refunded') return 0;
   const captured = t.amountCaptured > 0 ? t.amountCaptured : t.amount;
   return Math.max(0, captured - t.amountRefunded);
-}
-
-/** A row's amount: what was taken, and of what authorisation when that was more. */
-function TransactionAmount({ transaction: t }: { transaction: TransactionView }) {
-  const part = capturedInPart(t);
-  if (part === null) return <>{money(t.amount, t.currency)}</>;
-  return (
-    <>
-      {money(part, t.currency)}
-      <span className="muted tx-authorised"> of {money(t.amount, t.currency)} authorised</span>
-    </>
-  );
 }
 
 /** A terminal on the shop's own bank takes cards on itself: its payments' only method. */
@@ -1028,7 +1017,7 @@ function TransactionList({ embedded = false }: { embedded?: boolean }) {
                   {t.description ? <span className="muted"> · {t.description}</span> : null}
                 </td>
                 <td className="num">
-                  <TransactionAmount transaction={t} />
+                  <TakenAmount payment={t} />
                 </td>
                 <td>
                   {transactionStatus(t)}
