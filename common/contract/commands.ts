@@ -9,7 +9,7 @@ import { formatAmount, MAX_AMOUNT_MINOR } from '../money';
 import { hasTipPrecision, MAX_TIP_PERCENT, MAX_TIP_PRESETS, repeatedPreset } from '../tips';
 import { LONE_SURROGATE } from '../text';
 import { canonicalTimeZone, checkTimeZone } from '../timezone';
-import { GATEWAY_NAMES, PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from './views';
+import { GATEWAY_NAMES, MAX_SPLIT_SHARES, PAYMENT_METHOD_TYPES, TRANSACTION_STATUSES } from './views';
 import type { CommandError } from './views';
 
 // ---------------------------------------------------------------------------------------------
@@ -202,7 +202,11 @@ export const commandSchemas = {
        * Split settlement: the merchants' shares, adding up to the amount exactly (gateways with
        * capabilities.splitSettlement; each share at least the gateway's minimum amount).
        */
-      splits: z.array(SplitLine).min(1, 'at least one share').max(20, 'at most 20 shares').optional(),
+      splits: z
+        .array(SplitLine)
+        .min(1, 'at least one share')
+        .max(MAX_SPLIT_SHARES, `at most ${MAX_SPLIT_SHARES} shares`)
+        .optional(),
       /** The tip the cashier typed (tipping on): added to the amount before anything is sent. */
       tip: TipChoiceSchema.optional(),
       /**
@@ -253,7 +257,7 @@ export const commandSchemas = {
     splits: z
       .array(z.strictObject({ splitId: SplitRef, amount: MinorAmount }))
       .min(1, 'at least one share')
-      .max(20, 'at most 20 shares')
+      .max(MAX_SPLIT_SHARES, `at most ${MAX_SPLIT_SHARES} shares`)
       .optional(),
   }),
   /** Payments the host knows, newest first (the journal, not the gateway). */

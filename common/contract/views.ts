@@ -37,6 +37,9 @@ export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
 
 export type ReaderStage = 'sent' | 'waiting_for_card' | 'processing';
 
+/** The most shares one payment (or one refund) is split into: the contract's bound, checked by the screen too. */
+export const MAX_SPLIT_SHARES = 20;
+
 export const GATEWAY_NAMES = ['plutopay', 'payplug', 'plural'] as const;
 export type GatewayName = (typeof GATEWAY_NAMES)[number];
 

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
-import { screen, waitFor } from '@testing-library/react';
+import { act, screen, waitFor } from '@testing-library/react';
 import { fail, FakeBridge, makePayment, makeSettings, makeSnapshot, ok, renderApp } from './helpers';
 
 function pluralBridge(tipping = false) {
@@ -168,6 +168,43 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     await user.keyboard('{Enter}');
     await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
     expect(bridge.inputs('payments.create')[0]!.splits![1]).toMatchObject({ merchantId: '1233', amount: 20_000 });
+  });
+
+  it('marks a share past the 20 a payment takes on its row, before anything is sent', async () => {
+    // Found by using the app: a 21st share was added, the shares added up, and Enter came back with
+    // "Splits: at most 20 shares." under the rows, no row marked, and the cursor sent to Amount.
+    const bridge = pluralBridge();
+    const { user, store } = await renderApp(bridge);
+    await user.type(field('Amount'), '210000');
+    act(() =>
+      store.getState().setSplits(
+        Array.from({ length: 21 }, (_, i) => ({
+          key: i + 1,
+          merchantId: `m${i + 1}`,
+          settlementReference: '',
+          amount: 10_000,
+          onHold: false,
+        })),
+      ),
+    );
+    expect(remainder().textContent).toBe('The shares add up to ₹2,100.00.');
+    await user.click(field('Share 21 merchant id'));
+    await user.keyboard('{Enter}');
+    expect(bridge.count('payments.create')).toBe(0);
+    const last = field('Share 21 merchant id');
+    expect(last.getAttribute('aria-invalid')).toBe('true');
+    expect(
+      screen.getByText('A payment can be shared between at most 20 merchants: put this share in another one.'),
+    ).toBeTruthy();
+    expect(document.activeElement).toBe(last);
+    expect(field('Share 20 merchant id').getAttribute('aria-invalid')).toBeNull();
+    // Removed, the 20 left are charged.
+    await user.keyboard('{Control>}{Delete}{/Control}');
+    await user.clear(field('Share 20 amount'));
+    await user.type(field('Share 20 amount'), '20000');
+    await user.click(charge());
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]!.splits).toHaveLength(20);
   });
 
   it('says when the shares are too much, checks each row, and removing every row means no split', async () => {

@@ -2,6 +2,7 @@ import type { CommandInput, GatewayName, GatewayView, PaymentView, ReaderView } 
 import type { TipChoice } from '../../../common/tips';
 import { checkMinorAmount, formatAmount, MAX_AMOUNT_MINOR } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
+import { MAX_SPLIT_SHARES } from '../../../common/contract/views';
 import { ORDER_REFERENCE_PATTERN } from '../lib/order-ref';
 import type { Draft, LastCharge, PosState } from './types';
 
@@ -243,7 +244,14 @@ export function splitIssues(draft: Draft, currency: string, gateway: GatewayView
     const merchant = split.merchantId.trim();
     // One share per merchant, as the host says (it names each share by its merchant).
     const first = draft.splits.findIndex((other) => other.merchantId.trim() === merchant);
-    if (!SPLIT_MERCHANT.test(merchant))
+    // Past the contract's bound: marked on the row (its merchant id takes the cursor), not said
+    // about "splits" by the host after Charge with no row to fix.
+    if (index >= MAX_SPLIT_SHARES)
+      issues.push({
+        path: `${at}.merchantId`,
+        message: `A payment can be shared between at most ${MAX_SPLIT_SHARES} merchants: put this share in another one.`,
+      });
+    else if (!SPLIT_MERCHANT.test(merchant))
       issues.push({ path: `${at}.merchantId`, message: 'The merchant id must be 1–50 letters, digits, . _ or -.' });
     else if (first < index)
       issues.push({
