@@ -773,6 +773,53 @@ describe('Transactions screen', () => {
       expect(await screen.findByText('Refunded €3.00.')).toBeTruthy();
     });
 
+    it('takes the next amount typed while a refund is made as a new amount, and keeps the cursor there', async () => {
+      // Found in Chromium: Enter on €1.00, then 2 0 0 typed for the next customer read €1,002.00 (the
+      // digits went after the amount being refunded), and once the refund was made the cursor was on
+      // the title, so the Enter that followed refunded nothing.
+      const first = deferred<void>();
+      let calls = 0;
+      const bridge = detailBridge(
+        makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 1000, amountCaptured: 1000 }),
+        () => (++calls === 1 ? first.promise : Promise.resolve()),
+      );
+      const { user, store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      const amount = (await screen.findByLabelText('Refund amount')) as HTMLInputElement;
+      await user.clear(amount);
+      await user.type(amount, '100{Enter}');
+      await waitFor(() => expect(bridge.count('payments.refund')).toBe(1));
+      expect(screen.getByText('Refunding €1.00… Another refund can be made once it is done.')).toBeTruthy();
+      await user.keyboard('300');
+      expect(amount.value).toBe('€3.00');
+
+      first.resolve();
+      expect(await screen.findByText('Refunded €1.00.')).toBeTruthy();
+      await screen.findByText('Up to €9.00. Type a smaller amount for a partial refund.');
+      const field = screen.getByLabelText('Refund amount') as HTMLInputElement;
+      expect(field.value).toBe('€3.00');
+      expect(document.activeElement).toBe(field);
+      await user.keyboard('{Enter}');
+      await waitFor(() =>
+        expect(bridge.inputs('payments.refund')).toEqual([
+          { paymentId: TX_ID, amount: 100 },
+          { paymentId: TX_ID, amount: 300 },
+        ]),
+      );
+    });
+
+    it('a refund refused puts back the amount it was for, unless another was typed meanwhile', async () => {
+      const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1', amount: 1000 }));
+      bridge.on('payments.refund', () => fail('gateway', 'The gateway refused the refund.'));
+      const { user, store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      const amount = (await screen.findByLabelText('Refund amount')) as HTMLInputElement;
+      await user.clear(amount);
+      await user.type(amount, '420{Enter}');
+      expect(await screen.findByText(/The gateway refused the refund/)).toBeTruthy();
+      expect(amount.value).toBe('€4.20');
+    });
+
     it('shows a refused refund next to the amount and in an alert', async () => {
       const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1' }));
       bridge.on('payments.refund', () =>

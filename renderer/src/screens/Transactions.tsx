@@ -262,7 +262,8 @@ function RefundForm({
   transaction: TransactionView;
   /** A split payment's shares: the refund may name the one it comes from. */
   splits?: SplitView[];
-  onRefunded(message: string): void;
+  /** `typedNext`: the cashier typed the next amount while this one was made (the cursor stays there). */
+  onRefunded(message: string, typedNext: boolean): void;
   /** A refusal, also said by the details once the form has left (refunded in full from another tab). */
   onRefused(refusal: Refusal | null): void;
 }) {
@@ -315,6 +316,9 @@ function RefundForm({
     onRefused(null);
     touched.current = { amount: false, reason: false, share: false };
     setSending(amount);
+    // The field is free for the next amount at once (the line under it says what is being refunded):
+    // digits typed now are that amount, never added after the one being refunded.
+    setTyped(0);
     const trimmed = reason.trim();
     // Always the amount on screen: "no amount" would refund whatever is left when the host gets it.
     const result = await run(
@@ -332,8 +336,10 @@ function RefundForm({
       if (!touched.current.amount) setTyped(null);
       if (!touched.current.reason) setReason('');
       if (!touched.current.share) setShare('');
-      onRefunded(`Refunded ${money(amount, transaction.currency)}.`);
+      onRefunded(`Refunded ${money(amount, transaction.currency)}.`, touched.current.amount);
     } else {
+      // Not made: the amount it was for is back in the field, unless the next one was typed since.
+      if (!touched.current.amount) setTyped(amount);
       setError(result.error);
       onRefused({ amount, error: result.error });
     }
@@ -611,13 +617,14 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               transaction={t}
               splits={payment?.splits ?? []}
               onRefused={setRefused}
-              onRefunded={(message) => {
+              onRefunded={(message, typedNext) => {
                 setDone(message);
                 setRefused(null);
                 setVersion((v) => v + 1);
                 // Off the form: it now offers what is left, and a second Enter must not refund that
-                // (found by a tester: Enter twice on a partial refund refunded the whole payment).
-                title.current?.focus();
+                // (found by a tester: Enter twice on a partial refund refunded the whole payment) —
+                // unless the cashier typed the next amount meanwhile: Enter is then for that one.
+                if (!typedNext) title.current?.focus();
               }}
             />
           )}
