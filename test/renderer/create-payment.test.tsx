@@ -709,6 +709,19 @@ describe('Create payment on PayPlug: the saved cards found', () => {
       await screen.findByText("The customer's email is not an email address: type it as name@example.com."),
     ).toBeTruthy();
     expect(screen.queryByText(/customer: not an email address/)).toBeNull();
+    // Said on the Email field, with the cursor back in it (found in Chromium: the message sat under
+    // the button, the field unmarked, the cursor left on Find saved cards).
+    const typed = screen.getByLabelText('Email');
+    expect(typed.getAttribute('aria-invalid')).toBe('true');
+    expect(document.getElementById(typed.getAttribute('aria-describedby')!.split(' ').pop()!)!.textContent).toBe(
+      "The customer's email is not an email address: type it as name@example.com.",
+    );
+    expect(document.activeElement).toBe(typed);
+    expect(typed).toHaveProperty('value', 'not-an-email');
+    // Edited, the mark goes.
+    await user.type(typed, 'x');
+    expect(typed.getAttribute('aria-invalid')).toBeNull();
+    await user.type(typed, '{Backspace}');
     await user.type(screen.getByLabelText('First name'), 'Grace');
     await user.type(screen.getByLabelText('Last name'), 'Hopper');
     await user.selectOptions(screen.getByLabelText('Pay'), '3');

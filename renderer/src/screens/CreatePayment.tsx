@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useRef, useState, type FormEvent } from 'react';
 import type { CommandError, SavedCardView } from '../../../common/contract';
 import { CURRENCIES } from '../../../common/currencies';
 import { AmountInput, refusedField } from '../components/AmountInput';
@@ -171,7 +171,14 @@ function CustomerSection({ error }: { error: CommandError | null }) {
   // The card whose Forget is being confirmed: the till never charges it again once forgotten.
   const [forgetting, setForgetting] = useState<string | null>(null);
   const [lookupError, setLookupError] = useState<CommandError | null>(null);
+  // An email Find saved cards cannot look up: said on the Email field, the cursor back in it, for
+  // as long as that email is the one typed (Esc clearing the form takes it away too).
+  const [lookupEmailIssue, setLookupEmailIssue] = useState<{ email: string; message: string } | null>(null);
+  const emailInput = useRef<HTMLInputElement>(null);
   const err = (path: string) => issueFor(error, path);
+  const emailError =
+    err('customer.email') ??
+    (lookupEmailIssue && lookupEmailIssue.email === draft.customerEmail.trim() ? lookupEmailIssue.message : null);
   const cardError = err('savedCardId');
   const lookUp = async () => {
     setLookupError(null);
@@ -179,7 +186,8 @@ function CustomerSection({ error }: { error: CommandError | null }) {
     // An email typed wrong is said as such, here, rather than sent for the host's schema to refuse.
     const emailIssue = customerEmailIssue(email);
     if (emailIssue) {
-      setLookupError({ code: 'validation', message: emailIssue });
+      setLookupEmailIssue({ email, message: emailIssue });
+      emailInput.current?.focus();
       return;
     }
     const result = await run('savedCards.list', { customer: email }, 'saved-cards');
@@ -207,9 +215,10 @@ function CustomerSection({ error }: { error: CommandError | null }) {
       <legend>Customer</legend>
       <p className="muted">Needed to save the card, to charge a saved card, or to pay in installments.</p>
       <div className="inline-fields">
-        <Field id="customerEmail" label="Email" error={err('customer.email')}>
+        <Field id="customerEmail" label="Email" error={emailError}>
           <input
-            {...describedBy('customerEmail', null, err('customer.email'))}
+            {...describedBy('customerEmail', null, emailError)}
+            ref={emailInput}
             type="email"
             autoComplete="off"
             value={draft.customerEmail}
@@ -217,6 +226,7 @@ function CustomerSection({ error }: { error: CommandError | null }) {
               updateDraft({ customerEmail: e.target.value, savedCardId: null });
               setFound(null);
               setLookupError(null);
+              setLookupEmailIssue(null);
             }}
           />
         </Field>
