@@ -201,6 +201,43 @@ describe('Transactions → Settlements', () => {
     expect(within(item(/Spent order/)).queryByRole('button')).toBeNull();
   });
 
+  it('a share of a pre-authorisation cancelled before capture says nothing was settled, never "once paid"', async () => {
+    // Found by using the app: ₹700.00 authorised and cancelled on F4 listed M-2's share as
+    // "RELEASED settled once the payment is paid" — a payment nobody will pay.
+    const voided = splitPayment({
+      id: 'pay_court00021',
+      transactionId: 'v1-void',
+      orderReference: 'PRE-3',
+      description: 'Voided order',
+      amount: 70_000,
+      amountCaptured: 0,
+      status: 'canceled',
+      captureMethod: 'manual',
+      splits: [
+        share({ id: 'v1-void-ss-a', merchantId: 'M-1', amount: 40_000, held: 0, releasable: 0, next: [] }),
+        share({
+          id: 'v1-void-ss-b',
+          merchantId: 'M-2',
+          amount: 30_000,
+          onHold: false,
+          status: 'RELEASED',
+          releasedAmount: 0,
+          next: [],
+        }),
+      ],
+    });
+    await openSettlements(pluralBridge([voided, splitPayment()]));
+    const m2 = within(item(/Voided order/))
+      .getByText('M-2')
+      .closest('li')!;
+    expect(within(m2).getByText('nothing settled: the payment was cancelled before it was captured')).toBeTruthy();
+    expect(within(m2).queryByText(/once the payment is paid/)).toBeNull();
+    // One not paid yet still says it settles once paid.
+    expect(shareStatusText(share({ status: 'RELEASED', releasedAmount: 0, next: [] }), 'INR', 'succeeded')).toBe(
+      'settled once the payment is paid',
+    );
+  });
+
   it('a held share of a link not paid yet is waiting for payment: not held, not counted, nothing offered', async () => {
     // Found by a tester: a link sent, the customer not paid yet; Plural says HOLD from the order's
     // creation, and the screen counted the shares as held money. Nothing is held until it is paid.

@@ -29,7 +29,7 @@ export function ShareStatusBadge({ split }: { split: SplitView }) {
 }
 
 /** Words next to a share's status as the gateway says it (HOLD, RELEASED, CANCELLED, …). */
-export function shareStatusText(split: SplitView, currency: string): string {
+export function shareStatusText(split: SplitView, currency: string, paymentStatus?: PaymentView['status']): string {
   // Found hunting: a share no captured money is left for (a voided pre-authorisation, or the other
   // shares took it all) read as held for ever. It is over: nothing can be settled or given back.
   if (split.closed) return 'nothing to settle: no captured money is left for it (the gateway still says HOLD)';
@@ -50,7 +50,13 @@ export function shareStatusText(split: SplitView, currency: string): string {
         ? `${money(split.releasedAmount, currency)} of ${money(split.amount, currency)} settled`
         : split.releasedAmount > 0
           ? 'settled to the merchant'
-          : 'settled once the payment is paid';
+          : // Found by using the app: a pre-authorisation cancelled on F4 said its plain share
+            // "settled once the payment is paid", of a payment nobody will pay.
+            paymentStatus === 'canceled'
+            ? 'nothing settled: the payment was cancelled before it was captured'
+            : paymentStatus === 'failed'
+              ? 'nothing settled: the payment was not made'
+              : 'settled once the payment is paid';
     case 'CANCELLED':
       // What went back is what of the share was captured: after a partial capture, part or none of
       // it (found by a tester: "refunded to the customer" beside a Refunded column of ₹0.00).
@@ -89,7 +95,7 @@ export function SharesTable({ payment, caption }: { payment: PaymentView; captio
             <td className="num">{money(split.amount, payment.currency)}</td>
             <td>
               <ShareStatusBadge split={split} />{' '}
-              <span className="muted">{shareStatusText(split, payment.currency)}</span>
+              <span className="muted">{shareStatusText(split, payment.currency, payment.status)}</span>
             </td>
             <td className="num">{money(split.releasedAmount, payment.currency)}</td>
             <td className="num">{money(split.refundedAmount, payment.currency)}</td>
@@ -283,7 +289,7 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
         <span className="mono share__merchant">{split.merchantId}</span>
         {split.settlementReference ? <span className="muted"> · {split.settlementReference}</span> : null}
         <span className="num"> {money(split.amount, currency)}</span> <ShareStatusBadge split={split} />{' '}
-        <span className="muted">{shareStatusText(split, currency)}</span>
+        <span className="muted">{shareStatusText(split, currency, payment.status)}</span>
         {split.refundedAmount > 0 ? (
           <span className="muted"> · {money(split.refundedAmount, currency)} refunded</span>
         ) : null}
