@@ -87,6 +87,20 @@ describe('App shell', () => {
     expect(screen.queryByText('LIVE')).toBeNull();
   });
 
+  it('once the host has refused this page, offers no Refresh that "tries again when the connection is back"', async () => {
+    // Found in Chromium: after the host restarted, the old tab said it was not connected to the
+    // running app and, under it, "Could not refresh from the host: Not connected to the host
+    // (reconnecting)… try again when the connection is back" with a Refresh that could never work.
+    const bridge = new FakeBridge();
+    const { store } = await renderApp(bridge);
+    act(() => bridge.setConnection('closed'));
+    act(() => store.getState().setLink({ syncError: 'Connection to the host was lost before it answered.' }));
+    act(() => bridge.setConnection('refused'));
+    expect(shownAlert().textContent).toMatch(/not connected to the running app/);
+    expect(screen.queryByText(/Could not refresh from the host/)).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Refresh' })).toBeNull();
+  });
+
   it('switches screens with F1–F8 and moves focus into the new screen', async () => {
     const bridge = new FakeBridge();
     bridge.on('payments.list', () => ok([]));

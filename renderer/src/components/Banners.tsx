@@ -186,7 +186,8 @@ export function Banners() {
         ) : null}
       </LiveRegion>
       <LiveRegion alert as="div" className="banner banner--warning">
-        {ready && syncError && connection !== 'closed' ? (
+        {/* Refused, this page can never refresh (only the printed URL helps): no Refresh to try. */}
+        {ready && syncError && connection !== 'closed' && connection !== 'refused' ? (
           <>
             <span>Could not refresh from the host: {syncError}</span>{' '}
             <button
