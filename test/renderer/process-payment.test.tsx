@@ -824,6 +824,30 @@ describe('Process payment screen', () => {
     }
   });
 
+  it('while the host is out of reach, says Esc cancels only once it is back, rather than promising it now', async () => {
+    // Found in Chromium: with the host gone, "Esc cancels the payment while the customer has not
+    // paid." stayed under a disabled Cancel payment, and Esc did nothing, without a word.
+    const payment = makePayment({
+      id: 'pay_link_offline',
+      gateway: 'payplug',
+      currency: 'EUR',
+      channel: 'link',
+      payUrl: 'http://127.0.0.1:9/pay/abc',
+      payUrlExpiresAt: null,
+      next: ['cancel', 'show_link'],
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({ seq: 5, payments: [payment], readers: [], settings: makeSettings({ gateway: 'payplug' }) }),
+    );
+    await openProcess(bridge, payment.id);
+    expect(screen.getByText('Esc cancels the payment while the customer has not paid.')).toBeTruthy();
+    act(() => bridge.setConnection('closed'));
+    expect(screen.queryByText('Esc cancels the payment while the customer has not paid.')).toBeNull();
+    expect(
+      screen.getByText('Not connected to the host: Esc cancels the payment once the connection is back.'),
+    ).toBeTruthy();
+  });
+
   it('a link ending leaves alone a focus the cashier put elsewhere', async () => {
     const payment = makePayment({
       id: 'pay_watched_else',

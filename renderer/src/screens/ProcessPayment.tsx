@@ -273,6 +273,9 @@ function PaymentPicker({ payments: mirrored }: { payments: PaymentView[] }) {
 }
 
 const CREATING_ESC_HINT = 'Esc cancels the payment as soon as the gateway has it.';
+const LINK_ESC_HINT = 'Esc cancels the payment while the customer has not paid.';
+/** While the host is out of reach Cancel payment is off and Esc does nothing: said, not promised. */
+const OFFLINE_ESC_HINT = 'Not connected to the host: Esc cancels the payment once the connection is back.';
 
 const CANCELLING_TEXT =
   'Cancelling… The payment is cancelled as soon as the gateway has it: the reader will not ask for the card.';
@@ -486,7 +489,7 @@ function LinkPayment({ payment }: { payment: PaymentView }) {
         ) : null}
       </div>
       {open && withdrawable ? (
-        <p className="key-hints">Esc cancels the payment while the customer has not paid.</p>
+        <p className="key-hints">{connection === 'open' ? LINK_ESC_HINT : OFFLINE_ESC_HINT}</p>
       ) : null}
       {open && !withdrawable && payment.status === 'pending' ? (
         <p className="muted link-stays-open">
@@ -985,7 +988,9 @@ function PaymentOnReaderOrLink() {
     : payment.status === 'in_progress' && payment.readerStage === 'processing'
       ? 'The card is being authorised: it cannot be canceled now.'
       : canCancel(payment)
-        ? 'Esc cancels the payment while the card is not yet authorised.'
+        ? disconnected
+          ? OFFLINE_ESC_HINT
+          : 'Esc cancels the payment while the card is not yet authorised.'
         : creating && !canceling
           ? CREATING_ESC_HINT
           : null;
