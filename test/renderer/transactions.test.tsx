@@ -820,6 +820,42 @@ describe('Transactions screen', () => {
       expect(amount.value).toBe('€4.20');
     });
 
+    it('a note saved as it already is sends nothing and says nothing changed', async () => {
+      // Found in Chromium (PayPlug): Save note pressed again on the same note wrote it to the gateway
+      // again and added a second identical "Note — …" to the payment's timeline.
+      const payment = makePayment({ id: 'pay_detail0001', gateway: 'payplug', transactionId: TX_ID });
+      const bridge = new FakeBridge(
+        makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), payments: [payment] }),
+      );
+      let note: string | null = 'Gift wrap';
+      bridge.on('transactions.get', () =>
+        ok({
+          offline: false,
+          transaction: { ...makeTransaction({ id: TX_ID, reference: 'pay_1' }), note },
+          refunds: [],
+          timeline: [],
+          payment,
+        }),
+      );
+      bridge.on('payments.annotate', (input) => {
+        note = input.note || null;
+        return ok(payment);
+      });
+      const { user, store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      const field = (await screen.findByLabelText('Note kept with the payment')) as HTMLInputElement;
+      expect(field.value).toBe('Gift wrap');
+      await user.click(screen.getByRole('button', { name: 'Save note' }));
+      expect(await screen.findByText('Nothing changed: the note is already saved with the payment.')).toBeTruthy();
+      expect(bridge.count('payments.annotate')).toBe(0);
+      // Changed, it is saved.
+      await user.type(field, ', blue paper');
+      await user.click(screen.getByRole('button', { name: 'Save note' }));
+      await waitFor(() =>
+        expect(bridge.inputs('payments.annotate')).toEqual([{ paymentId: payment.id, note: 'Gift wrap, blue paper' }]),
+      );
+    });
+
     it('shows a refused refund next to the amount and in an alert', async () => {
       const bridge = detailBridge(makeTransaction({ id: TX_ID, reference: 'pi_page1' }));
       bridge.on('payments.refund', () =>

@@ -208,9 +208,16 @@ function NoteForm({
   const busy = usePos((s) => s.busy[`note:${paymentId}`] === true);
   const [text, setText] = useState(note ?? '');
   const [error, setError] = useState<CommandError | null>(null);
+  const [unchanged, setUnchanged] = useState(false);
   const save = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
+    // The note as it is already kept: nothing to write to the gateway, nor a second identical step
+    // in the timeline (found in Chromium: each press of Save note added one).
+    if (text.trim() === (note ?? '')) {
+      setUnchanged(true);
+      return;
+    }
     const result = await run('payments.annotate', { paymentId, note: text.trim() }, `note:${paymentId}`);
     if (result.ok) onSaved(text.trim() ? 'Note saved with the payment.' : 'Note removed.');
     else setError(result.error);
@@ -224,10 +231,14 @@ function NoteForm({
           type="text"
           maxLength={200}
           value={text}
-          onChange={(e) => setText(e.target.value)}
+          onChange={(e) => {
+            setText(e.target.value);
+            setUnchanged(false);
+          }}
         />
       </Field>
       <ErrorBox error={error} shownPaths={['note']} />
+      <LiveRegion>{unchanged ? 'Nothing changed: the note is already saved with the payment.' : null}</LiveRegion>
       <div className="actions">
         <button type="submit" disabled={busy}>
           Save note
