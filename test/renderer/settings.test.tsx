@@ -80,6 +80,19 @@ describe('Settings screen', () => {
     expect((screen.getByLabelText('Secret key') as HTMLInputElement).value).toBe('');
   });
 
+  it('"Settings saved." goes once a field is changed again: an unsaved choice is never said saved', async () => {
+    // Found in Chromium: after a save, choosing another gateway showed "Saving switches the till to
+    // PayPlug…" above a "Settings saved." that was about the previous save.
+    const bridge = settingsBridge();
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    await user.clear(screen.getByLabelText('Auto-present delay (seconds)'));
+    await user.type(screen.getByLabelText('Auto-present delay (seconds)'), '4');
+    await user.click(screen.getByRole('button', { name: 'Save settings' }));
+    expect(await screen.findByText('Settings saved.')).toBeTruthy();
+    await user.click(screen.getByRole('radio', { name: /^PayPlug/ }));
+    expect(screen.queryByText('Settings saved.')).toBeNull();
+  });
+
   it('after a save every field shows what is saved: the sandbox’s addresses are not sent back as changes', async () => {
     const bridge = settingsBridge();
     // Without the embedded sandbox, PayPlug's and Plural's own addresses are in use again.

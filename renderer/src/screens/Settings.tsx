@@ -468,6 +468,8 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
       ref={form}
       aria-labelledby="settings-form-title"
       onSubmit={(e) => void submit(e)}
+      // A field changed after a save: "Settings saved." was about the save before, not what is shown now.
+      onChange={() => setDone(null)}
       noValidate
       className="settings-form"
     >
@@ -898,6 +900,8 @@ function CounterForm({ settings }: { settings: SettingsView }) {
       ref={form}
       aria-labelledby="counter-title"
       onSubmit={(e) => void submit(e)}
+      // A field changed after a save: "Counter settings saved." was about the save before.
+      onChange={() => setDone(null)}
       noValidate
       className="settings-form"
     >
