@@ -207,6 +207,24 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     expect(bridge.inputs('payments.create')[0]!.splits).toHaveLength(20);
   });
 
+  it('says what a settlement reference may hold when an accent is refused, not only its length', async () => {
+    // Found by using the app: "café 7" was refused as "at most 50 plain characters", six long.
+    const bridge = pluralBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(field('Amount'), '30000');
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    await user.keyboard('1324{Tab}café 7{Enter}');
+    expect(bridge.count('payments.create')).toBe(0);
+    const reference = field('Share 1 settlement reference');
+    expect(reference.getAttribute('aria-invalid')).toBe('true');
+    expect(
+      screen.getByText(
+        'The settlement reference can hold at most 50 characters, each a letter without accent, a digit, a space or punctuation.',
+      ),
+    ).toBeTruthy();
+    expect(document.activeElement).toBe(reference);
+  });
+
   it('says when the shares are too much, checks each row, and removing every row means no split', async () => {
     const bridge = pluralBridge();
     const { user } = await renderApp(bridge);

@@ -262,7 +262,8 @@ export function splitIssues(draft: Draft, currency: string, gateway: GatewayView
     if (reference && !SPLIT_REFERENCE.test(reference))
       issues.push({
         path: `${at}.settlementReference`,
-        message: 'The settlement reference can be at most 50 plain characters.',
+        message:
+          'The settlement reference can hold at most 50 characters, each a letter without accent, a digit, a space or punctuation.',
       });
     if (split.amount < min)
       issues.push({
