@@ -696,6 +696,37 @@ describe('Create payment on PayPlug: the saved cards found', () => {
     await screen.findByRole('radio', { name: /Charge the saved visa •••• 4242/ });
   }
 
+  it('keeps what was typed across a reload of the page, but never a saved card chosen before it', async () => {
+    // Found in Chromium: a reload (Ctrl+R) mid-sale brought back an empty form — amount, description,
+    // customer and plan gone. A card chosen is not brought back: it is found again, and seen, first.
+    const session = memoryPreferences();
+    const bridge = payplugBridge();
+    const first = await renderApp(bridge, { session });
+    await first.user.type(amountInput(), '9000');
+    await first.user.type(screen.getByLabelText('Description'), 'Two coffees');
+    await findCards(first.user);
+    await first.user.click(screen.getByRole('radio', { name: /Charge the saved visa •••• 4242/ }));
+    await first.user.type(screen.getByLabelText('First name'), 'Ada');
+    const reference = first.store.getState().ui.draft.autoReference;
+    first.unmount();
+
+    const { store } = await renderApp(payplugBridge(), { session });
+    expect(amountInput().value).toBe('€90.00');
+    expect((screen.getByLabelText('Description') as HTMLInputElement).value).toBe('Two coffees');
+    expect((screen.getByLabelText('Email') as HTMLInputElement).value).toBe('ada@example.com');
+    expect((screen.getByLabelText('First name') as HTMLInputElement).value).toBe('Ada');
+    // The same order, so a charge already sent for it is never made twice under another reference.
+    expect(store.getState().ui.draft.autoReference).toBe(reference);
+    expect(store.getState().ui.draft.savedCardId).toBeNull();
+    expect(screen.queryByRole('radio', { name: /Charge the saved visa/ })).toBeNull();
+    // Esc clears it, for the next reload too.
+    await act(async () => {
+      amountInput().focus();
+    });
+    fireEvent.keyDown(window, { key: 'Escape' });
+    await waitFor(() => expect(amountInput().value).toBe(''));
+  });
+
   it('says an email typed wrong is not an email, not that one is needed, and looks nothing up with it', async () => {
     // Found by using the app: "not-an-email" and 3 installments said "The customer's email is needed
     // for this.", and Find saved cards with it answered "customer: not an email address".

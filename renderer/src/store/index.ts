@@ -4,7 +4,8 @@ import { createCommandsSlice } from './commands-slice';
 import { createHostSlice } from './host-slice';
 import { HostSync } from './sync';
 import type { PosState } from './types';
-import { createUiSlice, keepLastCharge, type Preferences } from './ui-slice';
+import { draftCurrency } from './selectors';
+import { createUiSlice, keepDraft, keepLastCharge, type Preferences } from './ui-slice';
 
 export type { PosState } from './types';
 
@@ -16,7 +17,7 @@ export interface PosStore extends StoreApi<PosState> {
 export interface PosStoreOptions {
   /** Where the last currency and reader are remembered (localStorage in the app). */
   preferences?: Preferences | null;
-  /** What this tab keeps across a reload (sessionStorage in the app): the cashier's last Charge. */
+  /** What this tab keeps across a reload (sessionStorage in the app): the cashier's last Charge, the form. */
   session?: Preferences | null;
 }
 
@@ -33,6 +34,8 @@ export function createPosStore(bridge: PosBridge, options: PosStoreOptions = {})
   // One place keeps the last Charge for a reload, whichever action changed it.
   store.subscribe((state, before) => {
     if (state.ui.lastCharge !== before.ui.lastCharge) keepLastCharge(session, state.ui.lastCharge);
+    // And what is typed on Create payment, so a reload mid-sale loses nothing.
+    if (state.ui.draft !== before.ui.draft) keepDraft(session, state.ui.draft, draftCurrency(state));
   });
   const hostSync = new HostSync(store, bridge);
   sync = hostSync;

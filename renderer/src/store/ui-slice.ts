@@ -41,6 +41,9 @@ export const LAST_READER_KEY = 'pos.lastReader';
 /** The cashier's last Charge (UiState.lastCharge), in the tab's session storage. */
 export const LAST_CHARGE_KEY = 'pos.lastCharge';
 
+/** What the cashier typed on Create payment (UiState.draft), in the tab's session storage. */
+export const DRAFT_KEY = 'pos.draft';
+
 /** A blank form; its order reference is stamped in the shop's time zone when it is known. */
 export function emptyDraft(timeZone: string | null = null): Draft {
   return {
@@ -154,12 +157,72 @@ export function keepLastCharge(session: Preferences | null, lastCharge: LastChar
   }
 }
 
+const isString = (value: unknown): value is string => typeof value === 'string';
+const isAmount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
+/**
+ * The form as this tab kept it across a reload (null when none, or unreadable): every field checked,
+ * else none at all. A saved card chosen is not brought back — it is found again, and seen, first.
+ */
+export function readDraft(session: Preferences | null): Draft | null {
+  try {
+    const kept = JSON.parse(read(session, DRAFT_KEY) ?? 'null') as Record<string, unknown> | null;
+    if (kept === null || typeof kept !== 'object') return null;
+    const blank = emptyDraft();
+    const strings = [
+      'description',
+      'orderReference',
+      'customerId',
+      'receiptEmail',
+      'autoReference',
+      'customerEmail',
+      'customerFirstName',
+      'customerLastName',
+    ] as const;
+    if (!strings.every((key) => isString(kept[key]))) return null;
+    if (!isAmount(kept.amount) || !isAmount(kept.tipCustom) || typeof kept.tipPercent !== 'number') return null;
+    if (kept.currency !== null && !isString(kept.currency)) return null;
+    if (kept.autoReferenceZone !== null && !isString(kept.autoReferenceZone)) return null;
+    if (typeof kept.autoReferenceSent !== 'boolean' || typeof kept.saveCard !== 'boolean') return null;
+    if (kept.captureMethod !== 'automatic' && kept.captureMethod !== 'manual') return null;
+    if (kept.channel !== 'card_present' && kept.channel !== 'link') return null;
+    if (!Number.isSafeInteger(kept.installments) || (kept.installments as number) < 1) return null;
+    if (!['auto', 'ask', 'none', 'percent', 'custom'].includes(kept.tipMode as string)) return null;
+    const splits = kept.splits;
+    if (
+      !Array.isArray(splits) ||
+      !splits.every(
+        (row: Record<string, unknown> | null) =>
+          row !== null &&
+          typeof row === 'object' &&
+          Number.isSafeInteger(row.key) &&
+          isString(row.merchantId) &&
+          isString(row.settlementReference) &&
+          isAmount(row.amount) &&
+          typeof row.onHold === 'boolean',
+      )
+    )
+      return null;
+    return { ...blank, ...(kept as unknown as Draft), savedCardId: null };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Keeps the form for a reload of this tab (found in Chromium: Ctrl+R mid-sale emptied it), with the
+ * currency it is typed in, so the first snapshot does not take it for another currency.
+ */
+export function keepDraft(session: Preferences | null, draft: Draft, currency: string): void {
+  remember(session, DRAFT_KEY, JSON.stringify({ ...draft, currency }));
+}
+
 export const createUiSlice =
   (prefs: Preferences | null, session: Preferences | null = null): StateCreator<PosState, [], [], UiSlice> =>
   (set) => ({
     ui: {
       screen: 'create',
-      draft: emptyDraft(),
+      draft: readDraft(session) ?? emptyDraft(),
       createError: null,
       draftNotice: null,
       lastCurrency: read(prefs, LAST_CURRENCY_KEY),
