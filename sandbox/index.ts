@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../common/clock';
+import { maskUrlCredentials } from '../common/url-credentials';
 import type { Emulator } from './http/emulator';
 import { createApiServer } from './http/server';
 import {
@@ -50,7 +51,7 @@ export interface SandboxOptions {
   mode?: Mode;
   clock?: Clock;
   faults?: Partial<Faults>;
-  /** Lifecycle and error lines (never per request). Default: silent. */
+  /** Lifecycle and error lines (never per request; a URL's user name and password masked). Default: silent. */
   log?: (line: string) => void;
   /** Demo payouts and disputes (and the payments they belong to) on a new database. Default true. */
   seed?: boolean;
@@ -116,7 +117,9 @@ export async function startSandboxOn(db: Db, options: SandboxOptions = {}): Prom
   const host = options.host ?? '127.0.0.1';
   const mode: Mode = options.mode ?? 'test';
   const dbPath = options.db ?? ':memory:';
-  const log = options.log ?? (() => {});
+  // A webhook or notification URL may carry a user name and password: no log line shows them.
+  const given = options.log;
+  const log = given ? (line: string) => given(maskUrlCredentials(line)) : () => {};
   let url = '';
 
   let clock: AdvanceableClock;
