@@ -282,6 +282,21 @@ export class Orders {
   pay(orderId: string, input: PaymentInput): { order: OrderRow; payment: PaymentRow } {
     return inTransaction(this.ctx, () => {
       const order = this.get(orderId);
+      // Plural's merchant_payment_reference is unique: a retry of an attempt whose answer was lost
+      // is told so (and reads the order), instead of abandoning the attempt's challenge for a new one.
+      // Checked before the order's state: the attempt that paid the order is told it is a duplicate
+      // (409), as while it waited, not that the order takes no payment (422).
+      const reference = input.merchant_payment_reference;
+      const used =
+        reference === null
+          ? undefined
+          : this.payments(order.id).find((p) => p.merchant_payment_reference === reference);
+      if (used !== undefined) {
+        throw duplicateRequest(
+          `merchant_payment_reference ${reference} is already used by payment ${used.id} of this order; read the order with GET /api/pay/v1/orders/${order.id}.`,
+          'payments[0].merchant_payment_reference',
+        );
+      }
       machine.checkPayable(order);
       const allowed =
         order.allowed_payment_methods === null ? null : (JSON.parse(order.allowed_payment_methods) as string[]);
@@ -295,19 +310,6 @@ export class Orders {
         throw invalidRequest(
           `payment_amount.value (${input.amount}) must equal the order amount (${order.amount}).`,
           'payments[0].payment_amount.value',
-        );
-      }
-      // Plural's merchant_payment_reference is unique: a retry of an attempt whose answer was lost
-      // is told so (and reads the order), instead of abandoning the attempt's challenge for a new one.
-      const reference = input.merchant_payment_reference;
-      const used =
-        reference === null
-          ? undefined
-          : this.payments(order.id).find((p) => p.merchant_payment_reference === reference);
-      if (used !== undefined) {
-        throw duplicateRequest(
-          `merchant_payment_reference ${reference} is already used by payment ${used.id} of this order; read the order with GET /api/pay/v1/orders/${order.id}.`,
-          'payments[0].merchant_payment_reference',
         );
       }
       const now = this.ctx.clock.now();

@@ -232,6 +232,37 @@ describe('POST /api/pay/v1/orders/{order_id}/payments', () => {
     expect((await h.api.call('POST', `/api/pay/v1/orders/${declined.order_id}/payments`, card)).status).toBe(409);
   });
 
+  it('the attempt that paid the order, sent again, is refused as a duplicate (409), not as a state (422)', async () => {
+    for (const [card, status] of [
+      ['4111111111111111', 'PROCESSED'],
+      ['4000000000000002', 'ATTEMPTED'],
+    ] as const) {
+      const created = await h.api.createOrder();
+      const body = PluralApi.paymentBody(card, 50000, 'till-attempt-1');
+      expect((await h.api.ok('POST', `/api/pay/v1/orders/${created.order_id}/payments`, body)).status).toBe(status);
+      // The answer was lost; the client sends the same attempt again.
+      const retried = await h.api.call<PluralError>('POST', `/api/pay/v1/orders/${created.order_id}/payments`, body);
+      expect(retried.status).toBe(409);
+      expect(retried.body).toMatchObject({
+        code: 'DUPLICATE_REQUEST',
+        param: 'payments[0].merchant_payment_reference',
+      });
+      const order = await h.api.ok('GET', `/api/pay/v1/orders/${created.order_id}`);
+      expect(order).toMatchObject({ status, payment_retries_remaining: 9 });
+      expect(order.payments).toHaveLength(1);
+    }
+    // A new attempt on a paid order is still refused for its state.
+    const paid = await h.api.createOrder();
+    await payByApi(paid.order_id, '4111111111111111');
+    const another = await h.api.call<PluralError>(
+      'POST',
+      `/api/pay/v1/orders/${paid.order_id}/payments`,
+      PluralApi.paymentBody('4111111111111111', 50000, 'a-new-attempt'),
+    );
+    expect(another.status).toBe(422);
+    expect(another.body.code).toBe('INVALID_ORDER_STATE');
+  });
+
   it('refuses malformed payments with 400 and changes nothing', async () => {
     const created = await h.api.createOrder({ allowed_payment_methods: ['CARD', 'UPI'] });
     const card = (overrides: Record<string, unknown>) => {
