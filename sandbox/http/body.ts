@@ -40,13 +40,42 @@ function unsupportedEncoding(request: IncomingMessage): ApiError | null {
   );
 }
 
+/** The Content-Length a request declares (0 when it declares none: no body, or chunks). */
+function declaredLength(request: IncomingMessage): number {
+  return Number(firstHeader(request, 'content-length') ?? 0);
+}
+
+function tooLargeError(): ApiError {
+  return badRequest(`Request body larger than ${MAX_BODY_BYTES} bytes.`, undefined, 'body_too_large');
+}
+
+/** Whether a request waits for 100 Continue before it sends its body. */
+function expectsContinue(request: IncomingMessage): boolean {
+  return /^\s*100-continue\s*$/i.test(firstHeader(request, 'expect') ?? '');
+}
+
+/**
+ * Whether a request that waits for 100 Continue is refused before it sends its body: one declaring a
+ * body over the limit (curl asks so for any large upload). It is answered at once and the connection
+ * closed, instead of taking the body only to refuse it (past 16 MiB: cutting the connection, which
+ * the client saw as a reset after "100 Continue").
+ */
+export function refusedBeforeSent(request: IncomingMessage): boolean {
+  return expectsContinue(request) && declaredLength(request) > MAX_BODY_BYTES;
+}
+
 /**
  * Reads a request's body and calls `done` once: with the body, or with the error (an ApiError for
  * a body past the limit or in an encoding not read). A callback rather than a promise: this runs for
  * every request.
  */
 export function readBody(request: IncomingMessage, done: (error: Error | null, body: Buffer) => void): void {
-  const declared = Number(firstHeader(request, 'content-length') ?? 0);
+  const declared = declaredLength(request);
+  if (declared > MAX_BODY_BYTES && refusedBeforeSent(request)) {
+    // The client waits for 100 Continue, which was not sent: it never sends the body, and reads this.
+    done(tooLargeError(), EMPTY);
+    return;
+  }
   if (declared > DRAIN_LIMIT_BYTES) {
     request.socket.destroy();
     done(badRequest('Request body too large.', undefined, 'body_too_large'), EMPTY);
@@ -83,8 +112,7 @@ export function readBody(request: IncomingMessage, done: (error: Error | null, b
   });
   request.on('end', () => {
     if (encoded !== null) settle(encoded, EMPTY);
-    else if (tooLarge)
-      settle(badRequest(`Request body larger than ${MAX_BODY_BYTES} bytes.`, undefined, 'body_too_large'), EMPTY);
+    else if (tooLarge) settle(tooLargeError(), EMPTY);
     else settle(null, rest ? Buffer.concat(rest) : (first ?? EMPTY));
   });
   request.on('error', (error: Error) => settle(error, EMPTY));

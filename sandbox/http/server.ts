@@ -9,7 +9,7 @@
  */
 import http from 'node:http';
 import { ApiError, badRequest, commitFailed } from './errors';
-import { firstHeader, parseForm, parseJsonObject, readBody } from './body';
+import { firstHeader, parseForm, parseJsonObject, readBody, refusedBeforeSent } from './body';
 import type { GroupCommit } from '../core/group-commit';
 import type { Emulator } from './emulator';
 import { Params } from './params';
@@ -463,9 +463,18 @@ class Exchange {
 export function createApiServer(options: ServerOptions): http.Server {
   const mounts = mountsOf(options.emulators);
   const pipeline: Pipeline = { mounts, log: options.log, commits: options.commits };
-  const server = http.createServer((request, response) => {
+  const handle = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     request.on('error', noop);
     new Exchange(pipeline, request, response).start();
+  };
+  const server = http.createServer(handle);
+  // A client sending `Expect: 100-continue` is told to go on, unless its body is declared too
+  // large: then it is answered (readBody refuses it) without being asked for the body, and the
+  // connection closes, since the client may send the body after all.
+  server.on('checkContinue', (request, response) => {
+    if (refusedBeforeSent(request)) response.shouldKeepAlive = false;
+    else response.writeContinue();
+    handle(request, response);
   });
   // A request line or headers past Node's limit never reach the handler: answer with the documented
   // error body instead of Node's bare status line. (It read nothing, so it waits for no commit.)

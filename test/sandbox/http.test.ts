@@ -1,5 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSocket } from '../support/sockets';
 import { start, type ErrorResponse, type Harness, type ListResponse, type TransactionJson } from './helpers';
 
 let h: Harness;
@@ -279,6 +280,45 @@ describe('robustness: bad input is a documented 4xx and changes nothing', () => 
     expect(await transactionCount()).toBe(before);
     // The connection and the server are still fine.
     expect((await h.api.get('/v1/health')).status).toBe(200);
+  });
+
+  it('a body declared over 1 MiB with Expect: 100-continue is refused before it is sent (curl, a large upload)', async () => {
+    const before = await transactionCount();
+    const { port } = new URL(h.sandbox.url);
+    const cases: Array<[string, string, (body: Record<string, unknown>) => unknown]> = [
+      ['/v1/transactions', `Bearer ${h.sandbox.secret_key}`, (body) => (body.error as { code: string }).code],
+      ['/payplug/v1/payments', `Bearer ${h.sandbox.payplug.secret_key}`, (body) => body.object],
+    ];
+    // 20 MiB: past the size the sandbox drains to answer, where it used to cut the connection.
+    for (const length of [2 * 1024 * 1024, 20 * 1024 * 1024]) {
+      for (const [path, authorization, shape] of cases) {
+        const raw = await openSocket(Number(port));
+        raw.socket.write(
+          `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${authorization}\r\n` +
+            `Content-Type: application/json\r\nContent-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`,
+        );
+        // No "100 Continue" first (no body is asked for): the answer, then the close.
+        await new Promise((resolve) => raw.socket.once('data', resolve));
+        expect(raw.received, `${path} ${length}`).toMatch(/^HTTP\/1\.1 400 /);
+        const text = await raw.closed;
+        expect(text, `${path} ${length}`).toMatch(/^HTTP\/1\.1 400 /);
+        expect(text).toMatch(/\r\nconnection: close\r\n/i);
+        const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+        expect(shape(body)).toBe(path.startsWith('/payplug') ? 'error' : 'body_too_large');
+        expect(JSON.stringify(body)).toContain('Request body larger than 1048576 bytes.');
+      }
+    }
+    // A body within the limit is still asked for and taken.
+    const small = await openSocket(Number(port));
+    const json = '{"amount": 2500}';
+    const asked = await small.exchange(
+      `POST /v1/transactions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${h.sandbox.secret_key}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${json.length}\r\nExpect: 100-continue\r\n\r\n`,
+    );
+    expect(asked).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    expect(await small.exchange(json)).toMatch(/^HTTP\/1\.1 201 /);
+    small.socket.destroy();
+    expect(await transactionCount()).toBe(before + 1);
   });
 
   it('wrong types are 400 with the offending param', async () => {
