@@ -19,6 +19,11 @@ export interface StringOptions extends Common {
   min?: number;
   /** Trim surrounding white space before checking (default true). */
   trim?: boolean;
+  /**
+   * Keep the value exactly as sent (an idempotency key, a request's reference: `"k "` and `"k"` are
+   * two), but refuse one of white space alone as empty. Implies `trim: false`.
+   */
+  exact?: boolean;
 }
 export interface IntOptions extends Common {
   min?: number;
@@ -133,9 +138,9 @@ export class Params {
         this.label(name),
         'parameter_invalid_type',
       );
-    const text = options.trim === false ? value : value.trim();
+    const text = options.trim === false || options.exact ? value : value.trim();
     const min = options.min ?? (options.required ? 1 : 0);
-    if (text.length < min) {
+    if (text.length < min || (options.exact && min > 0 && text.trim() === '')) {
       throw invalid(
         min === 1 ? `${this.label(name)} must not be empty` : `${this.label(name)} must be at least ${min} characters`,
         this.label(name),

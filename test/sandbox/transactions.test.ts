@@ -293,6 +293,32 @@ describe('capture and cancel', () => {
     expect(again.headers.get('idempotent-replayed')).toBe('true');
   });
 
+  it('keys are compared exactly as sent: surrounding white space makes another key', async () => {
+    const first = await h.api.post<TransactionJson>('/v1/transactions', { amount: 2500, idempotency_key: 'order-7' });
+    expect(first.status).toBe(201);
+    for (const key of ['order-7 ', ' order-7', 'order-7\n']) {
+      const other = await h.api.post<TransactionJson>('/v1/transactions', { amount: 2500, idempotency_key: key });
+      expect(other.status, JSON.stringify(key)).toBe(201);
+      expect(other.body.id).not.toBe(first.body.id);
+      expect(other.headers.get('idempotent-replayed')).toBeNull();
+      // Kept as sent, so the same key again is its own replay.
+      const again = await h.api.post<TransactionJson>('/v1/transactions', { amount: 2500, idempotency_key: key });
+      expect(again.status).toBe(200);
+      expect(again.body.id).toBe(other.body.id);
+    }
+    const ledger = await h.api.get<{ transactions: Array<{ id: string; idempotency_key: string | null }> }>(
+      '/_sandbox/ledger',
+    );
+    expect(
+      ledger.body.transactions.filter((t) => t.idempotency_key?.trim() === 'order-7').map((t) => t.idempotency_key),
+    ).toEqual(['order-7', 'order-7 ', ' order-7', 'order-7\n']);
+    // A refund's and a capture's key likewise.
+    const held = await h.api.payment({ amount: 2500, confirm: true, capture_method: 'manual' });
+    expect((await h.api.post(`/v1/transactions/${held.id}/capture`, { idempotency_key: 'cap ' })).status).toBe(200);
+    const refund = await h.api.post(`/v1/transactions/${held.id}/refunds`, { amount: 100, idempotency_key: 'cap' });
+    expect(refund.status).toBe(201);
+  });
+
   it('a key names one request on one endpoint: capture, cancel, refund and create share one key space', async () => {
     const reused = (answer: { status: number; body: ErrorResponse }, endpoint: string) => {
       expect(answer.status).toBe(422);

@@ -23,6 +23,14 @@ export const AMOUNT = {
   maxCode: 'amount_too_large',
 } as const;
 
+/**
+ * A request's `idempotency_key`, exactly as sent: a key is an opaque token, so `"k "` and `"k"` are two
+ * keys (trimmed, the second request was answered with the first one's payment).
+ */
+export function idempotencyKey(p: Params): string | null {
+  return p.string('idempotency_key', { min: 1, max: 255, exact: true }) ?? null;
+}
+
 /** The parameters shared by every payment-creating endpoint. */
 export function paymentInput(
   s: Services,
@@ -43,7 +51,7 @@ export function paymentInput(
     description: p.string('description', { max: 500 }) ?? null,
     receipt_email: p.email('receipt_email') ?? null,
     metadata: p.metadata() ?? {},
-    idempotency_key: p.string('idempotency_key', { min: 1, max: 255 }) ?? null,
+    idempotency_key: idempotencyKey(p),
     with_client_secret: fixed.with_client_secret,
   };
 }
@@ -142,7 +150,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       handler: (req) => {
         const p = Params.body(req.body, ['amount', 'idempotency_key']);
         const amount = p.int('amount', { min: 1, max: MAX_AMOUNT });
-        const key = p.string('idempotency_key', { min: 1, max: 255 }) ?? null;
+        const key = idempotencyKey(p);
         return okOrReplayed(s.transactions.capture(req.params.id!, amount, key), transactionJson);
       },
     },
@@ -153,10 +161,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
       auth: 'secret',
       handler: (req) => {
         const p = Params.body(req.body, ['idempotency_key']);
-        return okOrReplayed(
-          s.transactions.cancel(req.params.id!, p.string('idempotency_key', { min: 1, max: 255 }) ?? null),
-          transactionJson,
-        );
+        return okOrReplayed(s.transactions.cancel(req.params.id!, idempotencyKey(p)), transactionJson);
       },
     },
     {
@@ -182,7 +187,7 @@ export function transactionRoutes(s: Services): RouteSpec[] {
           amount: p.int('amount', { min: 1, max: MAX_AMOUNT }) ?? null,
           reason: p.string('reason', { max: 200 }) ?? null,
           metadata: p.metadata() ?? {},
-          idempotency_key: p.string('idempotency_key', { min: 1, max: 255 }) ?? null,
+          idempotency_key: idempotencyKey(p),
         });
         return createdOrReplayed(result, (v) => refundJson(v.refund, v.transaction));
       },
