@@ -202,7 +202,7 @@ export function paymentInput(body: Body, now: number): PaymentInput {
     { required: true, min: 1, max: 1 },
   )!;
   const at = 'payments[0]';
-  const reference = payment!.string('merchant_payment_reference', { required: true, max: 50 });
+  const reference = payment!.string('merchant_payment_reference', { required: true, max: 50, exact: true });
   payment!.oneOf('payment_method', ['CARD'] as const, { required: true });
   const value = amount(payment!, 'payment_amount', { required: true });
   const option = payment!.object('payment_option', ['card_details'], { required: true })!;
@@ -246,7 +246,7 @@ export function paymentInput(body: Body, now: number): PaymentInput {
 export function captureInput(body: Body): { reference: string; amount: number } {
   const p = Params.body(body, ['merchant_capture_reference', 'capture_amount']);
   return {
-    reference: p.string('merchant_capture_reference', { required: true, max: 50 }),
+    reference: p.string('merchant_capture_reference', { required: true, max: 50, exact: true }),
     amount: amount(p, 'capture_amount', { required: true }),
   };
 }

@@ -263,6 +263,25 @@ describe('POST /api/pay/v1/orders/{order_id}/payments', () => {
     expect(another.body.code).toBe('INVALID_ORDER_STATE');
   });
 
+  it('a merchant_payment_reference is kept exactly as sent: surrounding white space makes another', async () => {
+    const created = await h.api.createOrder();
+    const path = `/api/pay/v1/orders/${created.order_id}/payments`;
+    await h.api.ok('POST', path, PluralApi.paymentBody('4000000000000002', 50000, 'attempt-1'));
+    // Another attempt, not a resend: taken, and answered with its reference as sent.
+    const order = await h.api.ok('POST', path, PluralApi.paymentBody('4111111111111111', 50000, 'attempt-1 '));
+    expect(order.status).toBe('PROCESSED');
+    expect(order.payments!.map((p) => p.merchant_payment_reference)).toEqual(['attempt-1', 'attempt-1 ']);
+    // White space alone is no reference.
+    const blank = await h.api.createOrder();
+    const refused = await h.api.call<PluralError>(
+      'POST',
+      `/api/pay/v1/orders/${blank.order_id}/payments`,
+      PluralApi.paymentBody('4111111111111111', 50000, '   '),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'INVALID_REQUEST', param: 'payments[0].merchant_payment_reference' });
+  });
+
   it('refuses malformed payments with 400 and changes nothing', async () => {
     const created = await h.api.createOrder({ allowed_payment_methods: ['CARD', 'UPI'] });
     const card = (overrides: Record<string, unknown>) => {
