@@ -5,7 +5,7 @@
 import type { Emulator, KeyKind } from '../http/emulator';
 import type { ApiError } from '../http/errors';
 import { unauthorized } from '../http/errors';
-import { Router } from '../http/router';
+import { Router, type Handler } from '../http/router';
 import type { Context } from '../core/context';
 import { migrate } from '../core/database';
 import type { Faults } from '../core/faults';
@@ -41,6 +41,14 @@ export function createPlutoPay(ctx: Context, options: { seed?: boolean; faults?:
   if (options.faults) services.faults.set(options.faults);
   services.terminals.markHostedOffline();
 
+  // Every request first expires the checkout sessions the clock has passed (and cancels their
+  // payments), so no answer shows a payment its session's expiry has ended as still pending.
+  const timed =
+    (handler: Handler): Handler =>
+    (request) => {
+      services.checkout.catchUp();
+      return handler(request);
+    };
   const router = new Router();
   for (const routes of [
     transactionRoutes,
@@ -51,7 +59,7 @@ export function createPlutoPay(ctx: Context, options: { seed?: boolean; faults?:
     payoutDisputeRoutes,
     adminRoutes,
   ]) {
-    router.addAll(routes(services));
+    router.addAll(routes(services).map((route) => ({ ...route, handler: timed(route.handler) })));
   }
   const keys = services.merchant.keys();
   const otherMode = ctx.mode === 'test' ? 'live' : 'test';
@@ -82,8 +90,12 @@ export function createPlutoPay(ctx: Context, options: { seed?: boolean; faults?:
     renderError: (error) => ({ status: error.status, json: error.toBody() }),
     // The API under /v1 takes faults; health, the admin routes and the hosted page do not.
     faultable: (path) => path.startsWith('/v1/') && path !== '/v1/health',
-    start: () => services.webhooks.resume(),
+    start() {
+      services.webhooks.resume();
+      services.checkout.catchUp(true);
+    },
     async shutdown() {
+      services.checkout.stop();
       services.links.shutdown();
       services.payments.shutdown();
       await services.webhooks.close();

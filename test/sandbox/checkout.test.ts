@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { start, type ErrorResponse, type Harness, type ListResponse, type TransactionJson } from './helpers';
+import { receiver, start, type ErrorResponse, type Harness, type ListResponse, type TransactionJson } from './helpers';
 
 interface Session {
   id: string;
@@ -97,6 +97,37 @@ describe('checkout sessions API', () => {
     expect(
       (await h.api.get<ListResponse<Session>>('/v1/checkout/sessions?status=expired')).body.data.map((x) => x.id),
     ).toContain(s.id);
+  });
+});
+
+describe('expiry without anyone reading the session', () => {
+  it('cancels its payment at the expiry, sends payment.canceled, and no confirm pays it after', async () => {
+    const local = await start({ fakeClock: true });
+    const rx = await receiver();
+    try {
+      const hook = await local.api.post('/v1/webhook-endpoints', { url: rx.url, events: ['payment.canceled'] });
+      expect(hook.status).toBe(201);
+      const created = await local.api.post<Session>('/v1/checkout/sessions', { amount: 2500 });
+      const s = created.body;
+      // A day and an hour later; the client follows the payment, never the session.
+      expect((await local.api.post('/_sandbox/clock', { advance_seconds: 25 * 3600 })).status).toBe(200);
+      await local.sandbox.webhooksIdle();
+      expect(rx.received.map((r) => (JSON.parse(r.body) as { type: string; data: { id: string } }).data.id)).toEqual([
+        s.transaction_id,
+      ]);
+      const txn = (await local.api.get<TransactionJson>(`/v1/transactions/${s.transaction_id}`)).body;
+      // Canceled as of the session's expiry, not as of whenever it was noticed.
+      expect(txn).toMatchObject({ status: 'canceled', canceled_at: s.expires_at });
+      const confirm = await local.api.post<ErrorResponse>(`/v1/transactions/${s.transaction_id}/confirm`, {});
+      expect(confirm.status).toBe(422);
+      expect((await local.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body).toMatchObject({
+        status: 'expired',
+        completed_at: null,
+      });
+    } finally {
+      await rx.close();
+      await local.close();
+    }
   });
 });
 

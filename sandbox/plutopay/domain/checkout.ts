@@ -1,9 +1,11 @@
 /**
  * Checkout sessions: a pending card payment plus a hosted page (served by the sandbox at /pay/cs_…)
- * where a test card completes it. Expiry is applied lazily, whenever sessions are read. A session
- * follows its payment however that is decided (the page, POST …/confirm, a cancel): complete once it
+ * where a test card completes it. A session expires at its time on the sandbox clock (a timer, and a
+ * catch-up before every request), its payment canceled with it, whether or not anyone reads the
+ * session. A session follows its payment however that is decided (the page, POST …/confirm, a cancel): complete once it
  * succeeds, expired at once when it can no longer succeed.
  */
+import type { TimerHandle } from '../../../common/clock';
 import { normaliseCardNumber } from '../../../common/test-cards';
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
@@ -66,11 +68,62 @@ export function successRedirect(successUrl: string, reference: string): string {
 }
 
 export class Checkout {
+  private timer: TimerHandle | undefined;
+  private timerDue = Infinity;
+  private stopped = false;
+
   constructor(
     private readonly ctx: Context,
     private readonly transactions: Transactions,
   ) {
     transactions.decided = (txn) => this.follow(txn);
+  }
+
+  /**
+   * Expires every session past its time, then waits on the sandbox clock for the next one. Cheap
+   * when nothing is due: the armed timer knows the earliest expiry, as long as arm() runs after a
+   * session is made.
+   */
+  catchUp(force = false): void {
+    if (this.stopped) return;
+    if (!force && this.timerDue > this.ctx.clock.now()) return;
+    this.expireDue();
+    this.arm();
+  }
+
+  /** Arms the timer for the earliest open session's expiry. */
+  arm(): void {
+    if (this.stopped) return;
+    const { at } = this.ctx.sql
+      .get("SELECT MIN(expires_at) AS at FROM checkout_sessions WHERE status = 'open' AND is_live = ?")
+      .get(liveFlag(this.ctx)) as { at: number | null };
+    if (at === null) {
+      this.ctx.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerDue = Infinity;
+      return;
+    }
+    if (this.timer && this.timerDue === at) return;
+    this.ctx.clock.clearTimeout(this.timer);
+    this.timerDue = at;
+    this.timer = this.ctx.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.timerDue = Infinity;
+        try {
+          this.catchUp(true);
+        } catch (error) {
+          this.ctx.log(`checkout expiry: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        }
+      },
+      Math.max(0, at - this.ctx.clock.now()),
+    );
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.ctx.clock.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 
   /**
@@ -167,12 +220,13 @@ export class Checkout {
         )
         .run(liveFlag(this.ctx), row);
       row.seq = Number(result.lastInsertRowid);
+      this.arm();
       return row;
     });
   }
 
-  /** Open sessions past expires_at become expired, and their pending payment is canceled. */
-  expireDue(): void {
+  /** Open sessions past expires_at become expired, and their pending payment is canceled, as of then. */
+  private expireDue(): void {
     const now = this.ctx.clock.now();
     const due = this.ctx.sql
       .get("SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ? AND is_live = ?")
@@ -188,14 +242,14 @@ export class Checkout {
         }
         this.ctx.sql
           .get("UPDATE checkout_sessions SET status = 'expired', updated_at = ? WHERE id = ?")
-          .run(now, row.id);
-        if (txn) this.transactions.expire(txn);
+          .run(row.expires_at, row.id);
+        if (txn) this.transactions.expire(txn, row.expires_at);
       }
     });
   }
 
   find(idOrReference: string): SessionRow | undefined {
-    this.expireDue();
+    this.catchUp();
     const column = idOrReference.startsWith('cs_') ? 'reference' : 'id';
     return this.ctx.sql
       .get(`SELECT * FROM checkout_sessions WHERE ${column} = ? AND is_live = ?`)
@@ -209,7 +263,7 @@ export class Checkout {
   }
 
   list(status: CheckoutStatus | undefined, page: number, size: number): Page<SessionRow> {
-    this.expireDue();
+    this.catchUp();
     return paginate<SessionRow>(this.ctx, {
       from: `checkout_sessions WHERE is_live = ?${status === undefined ? '' : ' AND status = ?'}`,
       args: status === undefined ? [liveFlag(this.ctx)] : [liveFlag(this.ctx), status],

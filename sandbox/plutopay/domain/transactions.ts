@@ -556,10 +556,11 @@ export class Transactions {
   }
 
   /** Cancels a pending payment for the sandbox itself (an expired checkout session). */
-  expire(row: TransactionRow): void {
+  /** Cancels a pending payment whose session expired `at` (as of then). */
+  expire(row: TransactionRow, at: number): void {
     if (row.status !== 'pending') return;
     this.apply(row, machine.cancel(row));
-    row.canceled_at = this.ctx.clock.now();
+    row.canceled_at = at;
     this.save(row);
     this.cancelReaderActions(row.id);
     this.outbox.emit('payment.canceled', transactionJson(row));
