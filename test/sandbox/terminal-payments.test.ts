@@ -54,6 +54,38 @@ describe('create-payment', () => {
     });
   });
 
+  it('a retry naming the terminal by its other id (uuid or tmr_…) is the same request: replayed', async () => {
+    const terminal = await simulatedReader(h.api, 'Idempotent counter');
+    const ids = [terminal.id, terminal.processor_terminal_id];
+    for (const [first, retry] of [ids, [...ids].reverse()] as const) {
+      const key = `terminal-retry-${first}`;
+      const created = await h.api.post<TransactionJson>('/v1/terminal/create-payment', {
+        amount: 1250,
+        terminal_id: first,
+        idempotency_key: key,
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.terminal_id).toBe(terminal.id);
+      const again = await h.api.post<TransactionJson>('/v1/terminal/create-payment', {
+        amount: 1250,
+        terminal_id: retry,
+        idempotency_key: key,
+      });
+      expect(again.status, `${first} then ${retry}`).toBe(200);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body.id).toBe(created.body.id);
+    }
+    // Another terminal is another request.
+    const other = await simulatedReader(h.api, 'Other counter');
+    const refused = await h.api.post<ErrorResponse>('/v1/terminal/create-payment', {
+      amount: 1250,
+      terminal_id: other.processor_terminal_id,
+      idempotency_key: `terminal-retry-${terminal.id}`,
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'terminal_id' });
+  });
+
   it('validates amount, terminal_id and customer_id', async () => {
     expect((await h.api.post<ErrorResponse>('/v1/terminal/create-payment', {})).body.error.param).toBe('amount');
     expect((await h.api.post<ErrorResponse>('/v1/terminal/create-payment', { amount: 10 })).status).toBe(422);

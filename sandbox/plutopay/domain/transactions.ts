@@ -334,7 +334,9 @@ export class Transactions {
   }
 
   create(input: CreateTransactionInput): Created<TransactionRow> {
-    const params = input.idempotency_key === null ? '' : idempotencyParams(input);
+    // The parameters as sent; once the terminal is resolved, as stored (its uuid for a tmr_… id).
+    const sent = input.idempotency_key === null ? '' : idempotencyParams(input);
+    let params = sent;
     const live = liveFlag(this.ctx);
     const byKey = (): TransactionRow | undefined =>
       input.idempotency_key === null
@@ -345,7 +347,7 @@ export class Transactions {
       // A reference that no longer resolves must not hide a replay (the customer may have been deleted since).
       const missing = (error: ApiError): Created<TransactionRow> => {
         const existing = byKey();
-        if (existing) return this.replay(existing, params);
+        if (existing) return this.replay(existing, params, sent);
         throw error;
       };
       if (
@@ -362,6 +364,8 @@ export class Transactions {
           .get(input.terminal_id, input.terminal_id, live) as { id: string } | undefined;
         if (!terminal) return missing(notFound(`No such terminal: ${input.terminal_id}`, 'terminal_id'));
         terminalId = terminal.id;
+        // Either id names the same terminal, so the same request: the key is bound to the uuid.
+        if (input.idempotency_key !== null) params = idempotencyParams({ ...input, terminal_id: terminalId });
       }
       const now = this.ctx.clock.now();
       const id = this.ctx.ids.uuid(now);
@@ -407,14 +411,18 @@ export class Transactions {
       if (input.confirm) this.decideConfirmation(row, input.payment_method);
       // The UNIQUE idempotency_key column decides: insert first, and a conflict means "replay".
       const result = this.ctx.sql.get(INSERT).run(insertArgs(row));
-      if (result.changes === 0) return this.replay(byKey()!, params);
+      if (result.changes === 0) return this.replay(byKey()!, params, sent);
       row.seq = Number(result.lastInsertRowid);
       if (row.status !== 'pending') this.emitOutcome(row);
       return { value: row, replayed: false };
     });
   }
 
-  private replay(existing: TransactionRow, params: string): Created<TransactionRow> {
+  /**
+   * The payment a key already names, for a request with `params` (as stored) or, as a key bound
+   * before terminal ids were resolved (or whose terminal is gone) may hold them, `sent`.
+   */
+  private replay(existing: TransactionRow, params: string, sent: string): Created<TransactionRow> {
     // Keys are unique in the database, not per mode: one the other mode used is refused, never replayed.
     if (existing.is_live !== liveFlag(this.ctx)) {
       throw invalid(
@@ -423,7 +431,7 @@ export class Transactions {
         'idempotency_key_reused',
       );
     }
-    if (existing.idempotency_params !== params) {
+    if (existing.idempotency_params !== params && existing.idempotency_params !== sent) {
       const stored = existing.idempotency_params ?? params;
       // A key stored before keys named their endpoint (an older sandbox.db) holds the parameters
       // only: compared as it was bound then, the same request replays instead of being refused.
