@@ -149,3 +149,28 @@ describe('a key given twice in a JSON body', () => {
     expect(plural.body).toMatchObject({ code: 'INVALID_REQUEST', param: 'a' });
   });
 });
+
+describe('a JSON body nested very deep', () => {
+  it('is refused as a body error (400), in each emulator’s format, never a 500', async () => {
+    const deep = (levels: number) => `{"metadata": {"a": ${'['.repeat(levels)}${']'.repeat(levels)}}}`;
+    const message = 'The request body is nested more than 32 levels deep; no parameter of this API is.';
+    for (const levels of [30, 31, 10_000, 400_000]) {
+      const plutopay = await raw('POST', '/v1/transactions', keys().plutopay, deep(levels));
+      const payplug = await raw('POST', '/payplug/v1/payments', keys().payplug, deep(levels));
+      const plural = await raw('POST', '/plural/api/pay/v1/orders', keys().plural, deep(levels));
+      if (levels === 30) {
+        // 32 levels in all (the body, metadata, 30 arrays) is the limit: within it the parameters
+        // are read, and found wrong.
+        for (const answer of [plutopay, payplug, plural]) {
+          expect([400, 422]).toContain(answer.status);
+          expect(JSON.stringify(answer.body)).not.toContain('nested more than');
+        }
+        continue;
+      }
+      for (const answer of [plutopay, payplug, plural]) expect(answer.status, `${levels}`).toBe(400);
+      expect(plutopay.body.error).toMatchObject({ code: 'invalid_json', message });
+      expect(payplug.body).toMatchObject({ object: 'error', message, details: {} });
+      expect(plural.body).toMatchObject({ code: 'INVALID_REQUEST', message });
+    }
+  });
+});
