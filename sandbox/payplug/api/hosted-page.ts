@@ -33,13 +33,21 @@ export interface PaymentPageModel {
 
 const ASK_LABELS = { first_name: 'First name', last_name: 'Last name', email: 'Email' } as const;
 
+/** The longest customer field the page takes, as the API's `customer` does (UTF-16 units). */
+export const ASK_MAX_LENGTH = { first_name: 100, last_name: 100, email: 255 } as const;
+
 function input(name: string, label: string, value: string, extra = ''): string {
   return `<label for="${name}">${label}</label><input id="${name}" name="${name}" value="${escapeHtml(value)}"${extra}>`;
 }
 
 export function paymentPage(m: PaymentPageModel): string {
   const fields = m.ask.map((name) =>
-    input(name, ASK_LABELS[name], m.form[name] ?? '', name === 'email' ? ' type="email" autocomplete="email"' : ''),
+    input(
+      name,
+      ASK_LABELS[name],
+      m.form[name] ?? '',
+      `${name === 'email' ? ' type="email" autocomplete="email"' : ''} maxlength="${ASK_MAX_LENGTH[name]}"`,
+    ),
   );
   fields.push(
     input('card_number', 'Card number', m.form.card_number, ' inputmode="numeric" autocomplete="cc-number" required'),

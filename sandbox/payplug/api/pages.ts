@@ -11,7 +11,7 @@ import { Validator } from '../errors';
 import { payPath, type Customer, type PaymentRow, type ScheduleEntry } from '../domain/model';
 import { cardExpiresAt, cardNumber } from '../domain/test-cards';
 import type { Services } from '../services';
-import { messagePage, paymentPage, type PaymentPageModel } from './hosted-page';
+import { ASK_MAX_LENGTH, messagePage, paymentPage, type PaymentPageModel } from './hosted-page';
 
 /** Card expiry as the page and /pay take it: month 1–12, year YYYY (or YY); not in the past. */
 export function expiry(month: string, year: string, now: number): { exp_month: number; exp_year: number } | string {
@@ -140,7 +140,7 @@ export function pageRoutes(s: Services, prefix: string): RouteSpec[] {
         if (row.state !== 'open') return closedPage(row);
         const field = (name: string): string => {
           const value = req.body[name];
-          return typeof value === 'string' ? value.trim().slice(0, 300) : '';
+          return typeof value === 'string' ? value.trim() : '';
         };
         const form = {
           card_number: field('card_number'),
@@ -162,15 +162,23 @@ export function pageRoutes(s: Services, prefix: string): RouteSpec[] {
           problem = 'This payment saves your card: tick the box to continue.';
         else if (form.email !== '' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(form.email))
           problem = 'Enter a valid email address.';
+        else {
+          // Refused, not cut: the payment would keep a name or an address the customer never typed.
+          const long = (['first_name', 'last_name', 'email'] as const).find(
+            (name) => form[name].length > ASK_MAX_LENGTH[name],
+          );
+          if (long !== undefined)
+            problem = `Enter ${long === 'email' ? 'an email address' : `a ${long.replace('_', ' ')}`} of at most ${ASK_MAX_LENGTH[long]} characters.`;
+        }
         if (problem !== null || number === null || typeof exp === 'string') return page(row, 400, form, problem);
         const result = payments.attempt(row.id, {
           number,
           ...exp,
           save_card: form.save_card,
           customer: {
-            first_name: form.first_name.slice(0, 100) || null,
-            last_name: form.last_name.slice(0, 100) || null,
-            email: form.email.slice(0, 255) || null,
+            first_name: form.first_name || null,
+            last_name: form.last_name || null,
+            email: form.email || null,
           },
         });
         if (!result.approved)

@@ -145,6 +145,33 @@ describe('POST {payment_url} with each test card', () => {
     expect(after.customer).toMatchObject({ first_name: 'Ada', last_name: 'Lovelace', email: 'ada@example.net' });
   });
 
+  it('refuses a name or an email longer than the API takes, rather than storing it cut', async () => {
+    const p = await h.payment();
+    const long = 'Wolfeschlegelsteinhausenbergerdorff'.repeat(4); // 140 characters
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ first_name: long, last_name: 'Lovelace' }, 'Enter a first name of at most 100 characters.'],
+      [{ first_name: 'Ada', last_name: long }, 'Enter a last name of at most 100 characters.'],
+      [{ first_name: 'Ada', last_name: 'Lovelace', email: `${'a'.repeat(250)}@example.net` }, 'an email address'],
+    ];
+    for (const [fields, problem] of cases) {
+      const answer = await fetch(p.hosted_payment!.payment_url, form({ ...CARD, ...fields }));
+      expect(answer.status, problem).toBe(400);
+      const html = await answer.text();
+      expect(html).toContain(problem);
+      expect(html).toContain('maxlength="100"');
+    }
+    const after = (await h.api.get<PaymentJson>(`/v1/payments/${p.id}`)).body;
+    expect(after.is_paid).toBe(false);
+    expect(after.customer.last_name).toBeNull();
+    // Exactly at the limit is taken as typed.
+    const paid = await fetch(
+      p.hosted_payment!.payment_url,
+      form({ ...CARD, first_name: 'A', last_name: long.slice(0, 100) }),
+    );
+    expect(paid.status).toBe(200);
+    expect((await h.api.get<PaymentJson>(`/v1/payments/${p.id}`)).body.customer.last_name).toBe(long.slice(0, 100));
+  });
+
   it('refuses a form that is not UTF-8 with the error page: no attempt, no name stored with U+FFFD', async () => {
     const p = await h.payment();
     const latin1 = `${new URLSearchParams(CARD).toString()}&first_name=Ren%E9&last_name=Dupont`;
