@@ -242,6 +242,27 @@ describe('the hosted page', () => {
     expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body.customer_name).toBe('Ann');
   });
 
+  it('refuses an email or a name longer than it keeps, rather than storing it cut', async () => {
+    const s = await session({ collect_email: true, collect_name: true });
+    const longEmail = `${'a'.repeat(250)}@b.co`;
+    const longName = 'Ann '.repeat(60).trim();
+    for (const [fields, problem] of [
+      [{ email: longEmail, name: 'Ann' }, 'Enter an email address of at most 254 characters.'],
+      [{ email: 'a@b.co', name: longName }, 'Enter a name of at most 200 characters.'],
+    ] as const) {
+      const answer = await submit(s, { card_number: '4242424242424242', ...fields });
+      expect(answer.status, problem).toBe(400);
+      const html = await answer.text();
+      expect(html).toContain(problem);
+      expect(html).toContain('maxlength="200"');
+    }
+    const after = (await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body;
+    expect(after).toMatchObject({ status: 'open', customer_email: null, customer_name: null });
+    const name = longName.slice(0, 200);
+    expect((await submit(s, { card_number: '4242424242424242', email: 'a@b.co', name })).status).toBe(200);
+    expect((await h.api.get<Session>(`/v1/checkout/sessions/${s.id}`)).body.customer_name).toBe(name.trim());
+  });
+
   it('cancel redirects to cancel_url and leaves the session open', async () => {
     const s = await session({ cancel_url: 'https://yoursite.com/cancel' });
     const response = await fetch(`${s.url}/cancel`, { method: 'POST', redirect: 'manual' });

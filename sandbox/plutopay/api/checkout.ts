@@ -140,7 +140,7 @@ export function checkoutRoutes(s: Services): RouteSpec[] {
         if (!session) return notFoundPage;
         const field = (name: string): string | null => {
           const value = req.body[name];
-          return typeof value === 'string' && value.trim() !== '' ? value.trim().slice(0, 300) : null;
+          return typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
         };
         const form = { card_number: field('card_number') ?? '', email: field('email'), name: field('name') };
         const outcome = checkout.pay(session.reference, form);

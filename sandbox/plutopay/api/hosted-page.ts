@@ -5,6 +5,7 @@
  */
 import { TEST_CARDS } from '../../../common/test-cards';
 import { escapeHtml, hostedPage, messageContent, type HostedPageLook } from '../../core/html';
+import { CHECKOUT_FIELD_MAX } from '../domain/checkout';
 
 const LOOK: HostedPageLook = { gateway: 'PlutoPay', background: '#f4f5f7', ink: '#0b1437' };
 
@@ -28,12 +29,12 @@ export function checkoutPage(m: PageModel): string {
   const fields: string[] = [];
   if (m.collectEmail) {
     fields.push(
-      `<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required value="${escapeHtml(m.email ?? '')}">`,
+      `<label for="email">Email</label><input id="email" name="email" type="email" autocomplete="email" required maxlength="${CHECKOUT_FIELD_MAX.email}" value="${escapeHtml(m.email ?? '')}">`,
     );
   }
   if (m.collectName) {
     fields.push(
-      `<label for="name">Name on card</label><input id="name" name="name" autocomplete="cc-name" required value="${escapeHtml(m.name ?? '')}">`,
+      `<label for="name">Name on card</label><input id="name" name="name" autocomplete="cc-name" required maxlength="${CHECKOUT_FIELD_MAX.name}" value="${escapeHtml(m.name ?? '')}">`,
     );
   }
   fields.push(

@@ -17,6 +17,8 @@ import { decideCard } from './test-cards';
 import type { TransactionRow, Transactions } from './transactions';
 
 export const CHECKOUT_TTL_MS = DAY;
+/** The longest email (as the API's `customer_email`) and name the hosted page takes, in UTF-16 units. */
+export const CHECKOUT_FIELD_MAX = { email: 254, name: 200 } as const;
 export const CHECKOUT_STATUSES = ['open', 'complete', 'expired'] as const;
 export type CheckoutStatus = (typeof CHECKOUT_STATUSES)[number];
 
@@ -292,6 +294,14 @@ export class Checkout {
       if (session.collect_name === 1 && (form.name === null || form.name.length === 0)) {
         return { kind: 'invalid', session, message: 'Enter the name on the card.' };
       }
+      // Refused, not cut: the session would keep an address or a name the customer never typed.
+      if (form.email !== null && form.email.length > CHECKOUT_FIELD_MAX.email) {
+        const message = `Enter an email address of at most ${CHECKOUT_FIELD_MAX.email} characters.`;
+        return { kind: 'invalid', session, message };
+      }
+      if (form.name !== null && form.name.length > CHECKOUT_FIELD_MAX.name) {
+        return { kind: 'invalid', session, message: `Enter a name of at most ${CHECKOUT_FIELD_MAX.name} characters.` };
+      }
       const outcome = decideCard(session.amount, number, this.ctx.mode);
       const card = { brand: outcome.brand, last4: outcome.last4 };
       if (!outcome.approved) {
@@ -301,8 +311,8 @@ export class Checkout {
       // Approving completes the session (follow); the page adds what the customer typed.
       this.transactions.approve(txn, card);
       const paid = this.get(session.reference);
-      if (form.email) paid.customer_email = form.email.slice(0, 254);
-      if (form.name) paid.customer_name = form.name.slice(0, 200);
+      if (form.email) paid.customer_email = form.email;
+      if (form.name) paid.customer_name = form.name;
       this.ctx.sql
         .get(
           'UPDATE checkout_sessions SET customer_email = @customer_email, customer_name = @customer_name WHERE id = @id',
