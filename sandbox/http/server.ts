@@ -8,6 +8,7 @@
  * Every error leaves as the documented `{"error": {...}}` body; nothing a client sends can crash it.
  */
 import http from 'node:http';
+import { strictFormFields } from '../../common/utf8';
 import { ApiError, badRequest, commitFailed } from './errors';
 import { firstHeader, parseForm, parseJsonObject, readBody, refusedBeforeSent } from './body';
 import type { GroupCommit } from '../core/group-commit';
@@ -208,9 +209,22 @@ class HandlerRequest implements ApiRequest {
     private readonly response: http.ServerResponse,
   ) {}
 
-  /** Only routes that declare a `query` read it (for any other, the server refused a non-empty one). */
+  /**
+   * Only routes that declare a `query` read it (for any other, the server refused a non-empty one).
+   * Decoded strictly, as a body or a form is: a `%XX` escape that is not UTF-8 (`search=Caf%E9`, sent
+   * in Latin-1) is refused rather than read as U+FFFD, which matched nothing and said nothing.
+   */
   get query(): URLSearchParams {
-    return (this.querySeen ??= new URLSearchParams(this.search));
+    if (this.querySeen) return this.querySeen;
+    const fields = strictFormFields(this.search.startsWith('?') ? this.search.slice(1) : this.search);
+    if (fields === null) {
+      throw badRequest(
+        'The query string is not UTF-8 text (a %XX escape of another encoding); send it percent-encoded from UTF-8.',
+        undefined,
+        'invalid_query',
+      );
+    }
+    return (this.querySeen = fields);
   }
 
   get headers(): http.IncomingHttpHeaders {

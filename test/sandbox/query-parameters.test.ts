@@ -204,3 +204,27 @@ describe('Plural: an unknown query parameter on a GET that takes none', () => {
     }
   });
 });
+
+describe('a query string that is not UTF-8', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await start();
+  });
+  afterAll(() => h.close());
+
+  it('is refused (400) rather than searched for with U+FFFD, as a body or a form is', async () => {
+    expect((await h.api.post('/v1/customers', { name: 'Café Lumière' })).status).toBe(201);
+    await h.api.payment({ amount: 2500, description: 'Café crème' });
+    for (const path of ['/v1/transactions?search=Caf%E9', '/v1/customers?search=Caf%E9', '/v1/transactions?%E9=1']) {
+      const refused = await h.api.get<ErrorResponse>(path);
+      expect(refused.status, path).toBe(400);
+      expect(refused.body.error).toMatchObject({ type: 'invalid_request', code: 'invalid_query' });
+      expect(refused.body.error.message).toContain('not UTF-8');
+    }
+    // The same text sent in UTF-8 finds what it names.
+    const found = await h.api.get<{ data: Array<{ description: string }> }>('/v1/transactions?search=Caf%C3%A9');
+    expect(found.body.data.map((t) => t.description)).toEqual(['Café crème']);
+    const customers = await h.api.get<{ data: Array<{ name: string }> }>('/v1/customers?search=Caf%C3%A9');
+    expect(customers.body.data.map((c) => c.name)).toEqual(['Café Lumière']);
+  });
+});
