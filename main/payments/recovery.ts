@@ -764,6 +764,9 @@ export class Recovery {
       if (this.engine.closed || this.throttled()) return;
       try {
         const read = await this.engine.exclusive(record.id, () => this.reconcile(journal.getPayment(record.id)!));
+        // Read now, the gateway back: a followed link or cloud reader is next asked after the shortest
+        // wait, not after the up to 10 s its reads backed off to while the gateway did not answer.
+        this.watcher().readByRecovery(record.id);
         if (unread.has(record.id)) this.readNotified(record.id);
         // Asked to cancel while it was being created (the till stopped before the cancel was sent):
         // created now, it is cancelled, never left waiting to be sent to a reader.
@@ -1010,7 +1013,7 @@ export class Recovery {
  * An answer that does not fit (not JSON, another payment) is one payment's problem, not the
  * gateway's: stopping there stopped every later run at the same payment, the older ones never read.
  */
-function unreachable(error: unknown): boolean {
+export function unreachable(error: unknown): boolean {
   const cause = error instanceof HostError && error.code === 'offline' ? error.cause : error;
   return cause instanceof GatewayUnreachable && !(cause instanceof GatewayUnreadable);
 }

@@ -6,12 +6,16 @@
  * not past a little after its link lapses — by then the gateway has closed it, and recovery reads
  * it at the next start in any case. A cloud reader whose gateway does not answer (or fails the
  * read) is asked more and more rarely too, as a link, and every `remotePollMs` again once it does.
- * A verified or forwarded notification only makes it ask now.
+ * A verified or forwarded notification only makes it ask now. A gateway coming back starts the
+ * waits afresh: the active one's payments are read by recovery when the till is online again
+ * (`readByRecovery`), a previous gateway's by the watch as soon as a read through it answers after one
+ * did not. One gateway's return never hurries another's follows.
  *
  * The till's running installment plans are followed the same way, slowly: the gateway charges
  * their later parts by itself on their dates, and nothing the till can count on tells it so.
  */
 import type { TimerHandle } from '../../common/clock';
+import type { GatewayName } from '../../common/contract';
 import { inBackground } from '../core/background';
 import { isGatewayError, unreadableAnswer } from '../gateway/errors';
 import type { GatewayPayment } from '../gateway/port';
@@ -19,7 +23,7 @@ import type { PaymentRecord } from '../store/journal';
 import { QUEUEABLE_KINDS, type PaymentEngine } from './engine';
 import { errorText } from '../core/errors';
 import type { Installments } from './installments';
-import type { Recovery } from './recovery';
+import { unreachable, type Recovery } from './recovery';
 import { unreadableAttention, type PaymentSync } from './sync';
 
 /** The slowest a followed payment is read: a link, or a cloud reader whose gateway does not answer. */
@@ -48,6 +52,8 @@ export class RemoteWatcher {
   /** The running plans' next reading (undefined while one runs, or when none is followed). */
   private plansTimer: TimerHandle | undefined;
   private plansFollowed = false;
+  /** Other gateways than the active one whose last read for a followed payment went unanswered. */
+  private readonly silent = new Set<GatewayName>();
 
   constructor(
     private readonly engine: PaymentEngine,
@@ -88,6 +94,35 @@ export class RemoteWatcher {
     watch.timer = this.engine.clock.setTimeout(() => this.tickInBackground(paymentId, watch), 0);
   }
 
+  /**
+   * Recovery has just read this followed payment (the till back online, say): the watch's wait starts
+   * again from the shortest, from that read, not after the up to 10 s it backed off to while the
+   * gateway did not answer.
+   */
+  readByRecovery(paymentId: string): void {
+    const watch = this.watches.get(paymentId);
+    if (!watch) return;
+    watch.delayMs = this.baseDelay();
+    // A read of its own under way answers soon, and schedules the next from this wait.
+    if (!watch.reading) this.schedule(paymentId, watch);
+  }
+
+  /**
+   * Another gateway than the active one answered a read for a followed payment after one through it
+   * went unanswered: it is back, and every other payment followed through it (a link, a payment on
+   * its cloud reader) is read now, its wait started again from the shortest. Not those of another
+   * gateway (the active one's come back with the till, through recovery). `except`: the one that
+   * answered.
+   */
+  private reconnected(gateway: GatewayName, except: string): void {
+    for (const [id, watch] of [...this.watches]) {
+      if (id === except || this.engine.journal.getPayment(id)?.gateway !== gateway) continue;
+      watch.delayMs = this.baseDelay();
+      // A read under way answers soon: no second one alongside it.
+      if (!watch.reading) this.schedule(id, watch, 0);
+    }
+  }
+
   following(paymentId: string): boolean {
     return this.watches.has(paymentId);
   }
@@ -101,6 +136,7 @@ export class RemoteWatcher {
 
   close(): void {
     for (const id of [...this.watches.keys()]) this.stop(id);
+    this.silent.clear();
     this.engine.clock.clearTimeout(this.plansTimer);
     this.plansTimer = undefined;
     this.plansFollowed = false;
@@ -174,6 +210,7 @@ export class RemoteWatcher {
     const record = journal.getPayment(paymentId);
     let keep = false;
     let failed = false;
+    let unanswered = false;
     watch.reading = true;
     watch.nudged = false;
     try {
@@ -185,9 +222,11 @@ export class RemoteWatcher {
       this.engine.options.log(`Checking ${paymentId} failed`, errorText(error));
       keep = true;
       failed = true;
+      unanswered = unreachable(error);
     } finally {
       watch.reading = false;
     }
+    if (record) this.heardFrom(record.gateway, !unanswered, paymentId);
     if (this.watches.get(paymentId) !== watch) return;
     if (!keep) return this.stop(paymentId);
     // Nudged while reading: what the nudge announced may postdate that read, so once more at once.
@@ -201,6 +240,17 @@ export class RemoteWatcher {
     watch.delayMs =
       failed || record?.channel === 'link' || (now && this.readsAgain(now)) ? slower(watch.delayMs) : this.baseDelay();
     this.schedule(paymentId, watch);
+  }
+
+  /**
+   * What a read for a followed payment of another gateway than the active one said of that gateway:
+   * answering after a read went unanswered, it is back (`reconnected`). The active gateway's return
+   * is the till's own (Connectivity, then recovery).
+   */
+  private heardFrom(gateway: GatewayName, answered: boolean, paymentId: string): void {
+    if (gateway === this.engine.activeGateway()?.name) return;
+    if (!answered) this.silent.add(gateway);
+    else if (this.silent.delete(gateway)) this.reconnected(gateway, paymentId);
   }
 
   /**

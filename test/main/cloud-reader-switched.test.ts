@@ -7,54 +7,9 @@
  * asked more and more rarely, as a link is, the active one's own cloud reader as well.
  */
 import { describe, expect, it } from 'vitest';
-import type { GatewayName } from '../../common/contract';
-import { Connectivity } from '../../main/gateway/connectivity';
-import { GatewayUnreachable } from '../../main/gateway/errors';
-import type { PaymentGateway } from '../../main/gateway/port';
-import { PaymentService } from '../../main/payments/service';
-import { Journal } from '../../main/store/journal';
-import { openDatabase } from '../../main/store/sqlite';
-import { FakeClock } from '../support/fake-clock';
 import { FakeGateway } from '../support/fake-gateway';
 import { waitFor } from '../support/host';
-
-const POLL_MS = 1_000;
-
-/** A till with PlutoPay's cloud reader and PayPlug's keys, on a fake clock; `now` is the active gateway. */
-function till() {
-  const clock = new FakeClock();
-  const journal = new Journal(openDatabase(':memory:'), clock);
-  const pluto = new FakeGateway({ name: 'plutopay' });
-  const payplug = new FakeGateway({ name: 'payplug' });
-  const state = { now: pluto as FakeGateway, plutoKeys: true, readerId: '' };
-  const account = (name: GatewayName) => `acct-${name}`;
-  const start = () =>
-    new PaymentService({
-      journal,
-      clock,
-      gateway: () => state.now,
-      gatewayNamed: (name) => (name === 'plutopay' ? (state.plutoKeys ? pluto : null) : payplug) as PaymentGateway,
-      gatewayAccount: () => account(state.now.name),
-      gatewayAccountOf: (name) => (name === 'plutopay' && !state.plutoKeys ? null : account(name)),
-      mode: () => 'test',
-      connectivity: new Connectivity(clock, () => state.now.health()),
-      readers: {
-        resolve: (id) =>
-          id === 'rdr_cloud_counter'
-            ? { gatewayReaderId: state.readerId, hosted: false, online: true, label: 'Counter' }
-            : undefined,
-        cancelCollection: async () => 'not_collecting',
-        settleUnknown: async () => undefined,
-      },
-      onPaymentChanged: () => undefined,
-      onPlanChanged: () => undefined,
-      onAttentionChanged: () => undefined,
-      onQueueChanged: () => undefined,
-      log: () => undefined,
-      tuning: { retryDelayMs: 1, remotePollMs: POLL_MS },
-    });
-  return { clock, journal, pluto, payplug, state, start };
-}
+import { BACKING_OFF, onCloudReader, outage, POLL_MS, switchTo, watchTill as till } from '../support/watch-till';
 
 /** Every call through PlutoPay that could move money or a reader, made after the switch. */
 function refuseWrites(pluto: FakeGateway): string[] {
@@ -81,54 +36,6 @@ function countReaderReads(gateway: FakeGateway): { reads: number } {
     return get(id);
   };
   return count;
-}
-
-/**
- * Makes the gateway's reader unreachable while `down` is set, counting every read (answered or not),
- * and says how long after the previous read each of the next ones comes, on the fake clock: the
- * clock is moved to one millisecond before each expected read (none yet), then onto it (one more).
- */
-function unreachableReader(t: ReturnType<typeof till>, gateway: FakeGateway) {
-  const state = { down: true, reads: 0 };
-  const get = gateway.readers.get;
-  gateway.readers.get = async (id) => {
-    state.reads++;
-    if (state.down) throw new GatewayUnreachable('not_sent', 'connect ECONNREFUSED 127.0.0.1');
-    return get(id);
-  };
-  const readsAfter = async (gaps: number[]): Promise<void> => {
-    for (const gap of gaps) {
-      const before = state.reads;
-      await t.clock.advanceAsync(gap - 1);
-      expect(state.reads, `no read sooner than ${gap} ms`).toBe(before);
-      await t.clock.advanceAsync(1);
-      expect(state.reads, `a read after ${gap} ms`).toBe(before + 1);
-    }
-  };
-  return { state, readsAfter };
-}
-
-/** The waits between reads of a cloud reader whose gateway does not answer: a link's (×1.5, at most 10 s). */
-const BACKING_OFF = [POLL_MS, 1_500, 2_250, 3_375, 5_063, 7_595, 10_000, 10_000];
-
-async function onCloudReader(
-  t: ReturnType<typeof till>,
-  service: PaymentService,
-  captureMethod: 'manual' | 'automatic',
-) {
-  t.state.readerId = (await t.pluto.readers.register({ name: 'Counter', registrationCode: 'simulated' })).readerId;
-  const created = await service.commands.create({ amount: 4200, currency: 'EUR', captureMethod });
-  const sent = await service.commands.process({ paymentId: created.id, readerId: 'rdr_cloud_counter' });
-  expect(sent.status).toBe('in_progress');
-  return created.id;
-}
-
-/** Settings saved with PayPlug: what the host does on a switch (reconfigure). */
-async function switchTo(service: PaymentService, t: ReturnType<typeof till>, gateway: FakeGateway): Promise<void> {
-  service.watcher.close();
-  t.state.now = gateway;
-  service.engine.accountSwitched();
-  await service.recovery.recover();
 }
 
 describe('a payment on the previous gateway’s cloud reader', () => {
@@ -372,7 +279,7 @@ describe('a payment on the previous gateway’s cloud reader', () => {
     const service = t.start();
     const id = await onCloudReader(t, service, 'manual');
     await switchTo(service, t, t.payplug);
-    const reader = unreachableReader(t, t.pluto);
+    const reader = outage(t, t.pluto);
     expect(service.watcher.following(id)).toBe(true);
 
     await reader.readsAfter(BACKING_OFF);
@@ -395,7 +302,7 @@ describe('a payment on the active gateway’s own cloud reader', () => {
     const t = till();
     const service = t.start();
     const id = await onCloudReader(t, service, 'automatic');
-    const reader = unreachableReader(t, t.pluto);
+    const reader = outage(t, t.pluto);
     expect(service.watcher.following(id)).toBe(true);
 
     await reader.readsAfter(BACKING_OFF);
