@@ -47,6 +47,11 @@ import type { RemoteWatcher } from './watcher';
 
 type CreateInput = ParsedCommandInput<'payments.create'>;
 
+/** What a refund queued for another gateway than the active one waits for: only the switch back sends it. */
+function queuedUntilSwitchBack(record: PaymentRecord): string {
+  return `queued: sent once the till switches back to ${GATEWAY_LABELS[record.gateway]}`;
+}
+
 /**
  * A create's idempotency key: readable (the order and its attempt), and unique to this till's
  * payment. Two tills on one account may number their orders alike; with the order and attempt
@@ -137,7 +142,7 @@ export class CashierCommands {
         return {
           offline: false,
           transaction,
-          refunds: this.journaledRefunds(known, { queued: false }),
+          refunds: this.journaledRefunds(known, { queued: null }),
           timeline: this.journal.timeline(known.id),
           payment: this.engine.view(known),
           // Money may be left, but the till cannot refund it: no refund form, this instead.
@@ -191,7 +196,13 @@ export class CashierCommands {
         orderReferenceOf(payment, this.journal, reading),
         record ? this.journal.installmentPartOf(record) : null,
       ),
-      refunds: refunds.map(toRefundView),
+      // Refunds of another gateway's payment still queued here are not at that gateway yet: listed too.
+      refunds: [
+        ...refunds.map(toRefundView),
+        ...(readable && known
+          ? this.journaledRefunds(known, { queued: queuedUntilSwitchBack(known) }).filter((r) => r.status === 'queued')
+          : []),
+      ],
       timeline: record ? this.journal.timeline(record.id) : [],
       payment: record ? this.engine.view(record) : null,
       ...(refundNotHere ? { refundNotHere } : {}),
@@ -209,21 +220,24 @@ export class CashierCommands {
     return {
       offline: false,
       transaction,
-      refunds: this.journaledRefunds(record, { queued: false }),
+      refunds: this.journaledRefunds(record, { queued: queuedUntilSwitchBack(record) }),
       timeline: this.journal.timeline(record.id),
       payment: this.engine.view(record),
       refundNotHere,
     };
   }
 
-  /** A payment's refunds as the journal has them: done ones, and (`queued`) those waiting to be sent. */
-  private journaledRefunds(record: PaymentRecord, options: { queued: boolean; reason?: string }): RefundView[] {
+  /**
+   * A payment's refunds as the journal has them: done ones, and those waiting to be sent, labelled
+   * `queued` (when they will be sent); null leaves those out.
+   */
+  private journaledRefunds(record: PaymentRecord, options: { queued: string | null; reason?: string }): RefundView[] {
     return this.journal
       .operationsFor(record.id)
       .filter(
         (op) =>
           op.kind === 'refund' &&
-          (op.state === 'done' || (options.queued && op.state === 'pending')) &&
+          (op.state === 'done' || (options.queued !== null && op.state === 'pending')) &&
           typeof op.params.amount === 'number',
       )
       .map((op) => ({
@@ -231,10 +245,11 @@ export class CashierCommands {
         reference: typeof op.result === 'string' ? op.result : op.idempotencyKey,
         amount: op.params.amount as number,
         currency: record.currency,
-        status: op.state === 'done' ? 'succeeded' : 'pending',
+        // Not the gateway's "pending": it has not been sent, and the reason says when it will be.
+        status: op.state === 'done' ? 'succeeded' : 'queued',
         reason:
           op.state === 'pending'
-            ? 'queued: sent when the gateway answers'
+            ? options.queued
             : [options.reason, typeof op.params.reason === 'string' ? op.params.reason : undefined]
                 .filter((part) => part !== undefined)
                 .join(': ') || null,
@@ -257,7 +272,7 @@ export class CashierCommands {
       offline: unreadable === null,
       ...(unreadable !== null ? { unreadable } : {}),
       transaction,
-      refunds: this.journaledRefunds(record, { queued: true }),
+      refunds: this.journaledRefunds(record, { queued: 'queued: sent when the gateway answers' }),
       timeline: this.journal.timeline(record.id),
       payment: this.engine.view(record),
     };
@@ -280,7 +295,7 @@ export class CashierCommands {
 
   /** A standalone payment's detail, from the journal alone (the terminal's bank keeps no list for the till). */
   private standaloneDetail(record: PaymentRecord): TransactionDetail {
-    const refunds = this.journaledRefunds(record, { queued: false, reason: 'credited on the terminal' });
+    const refunds = this.journaledRefunds(record, { queued: null, reason: 'credited on the terminal' });
     return {
       offline: false,
       transaction: {

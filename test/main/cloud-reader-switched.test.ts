@@ -7,6 +7,7 @@
  * asked more and more rarely, as a link is, the active one's own cloud reader as well.
  */
 import { describe, expect, it } from 'vitest';
+import { GatewayUnreachable } from '../../main/gateway/errors';
 import { FakeGateway } from '../support/fake-gateway';
 import { waitFor } from '../support/host';
 import { BACKING_OFF, onCloudReader, outage, POLL_MS, switchTo, watchTill as till } from '../support/watch-till';

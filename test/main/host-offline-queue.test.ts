@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PaymentView } from '../../common/contract';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import { startTestHost, waitFor, type TestHost } from '../support/host';
+import { startTestHost, useGateway, waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill } from '../support/payplug';
 import { payOrder, pluralRequest, pluralTillBehindProxy } from '../support/plural';
 import { cardPayment, tillBehindProxy } from '../support/proxied-host';
@@ -149,29 +149,35 @@ describe.each(GATEWAYS)('the offline queue on $name', (gateway) => {
   }, 40_000);
 });
 
+/** A PayPlug till behind a proxy (PlutoPay's and PayPlug's calls both through it), with a paid €30.00 sale. */
+async function payplugSaleBehindProxy() {
+  const { sandbox, proxy } = await behindProxy();
+  const t = await startTestHost({
+    sandbox,
+    startSandbox: async () => ({
+      ...sandbox,
+      url: proxy.url,
+      payplug: { ...sandbox.payplug, url: `${proxy.url}/payplug` },
+      close: async () => undefined,
+    }),
+    tuning: { remotePollMs: 50, retryDelayMs: 5 },
+  });
+  const close = closing(t, proxy, sandbox);
+  await t.call('settings.update', { gateway: 'payplug' });
+  await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+  const created = await t.call('payments.create', { amount: 3000, currency: 'EUR' });
+  await payplug(t, 'POST', `/_sandbox/payments/${created.transactionId}/pay`, { card_number: '4242424242424242' });
+  const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
+  return { t, proxy, paid, close };
+}
+
 describe('the offline queue across a switch of gateway', () => {
   it('the banner counts only what the active gateway will send when it is back', async () => {
     // Found hunting the offline queue: a PayPlug refund queued, then the till switched to PlutoPay,
     // both unreachable: the banner said "1 operation queued (€10.00); they will be sent when it is
     // back", and PlutoPay coming back sent nothing (another gateway's payments wait for the switch back).
-    const { sandbox, proxy } = await behindProxy();
-    const t = await startTestHost({
-      sandbox,
-      startSandbox: async () => ({
-        ...sandbox,
-        url: proxy.url,
-        payplug: { ...sandbox.payplug, url: `${proxy.url}/payplug` },
-        close: async () => undefined,
-      }),
-      tuning: { remotePollMs: 50, retryDelayMs: 5 },
-    });
-    const close = closing(t, proxy, sandbox);
+    const { t, proxy, paid, close } = await payplugSaleBehindProxy();
     try {
-      await t.call('settings.update', { gateway: 'payplug' });
-      await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
-      const created = await t.call('payments.create', { amount: 3000, currency: 'EUR' });
-      await payplug(t, 'POST', `/_sandbox/payments/${created.transactionId}/pay`, { card_number: '4242424242424242' });
-      const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000);
       proxy.answer = () => DOWN;
       expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 1000 })).toMatchObject({ queued: true });
       expect((await t.call('session.snapshot', {})).connectivity.queued).toEqual({
@@ -201,6 +207,44 @@ describe('the offline queue across a switch of gateway', () => {
         data: unknown[];
       };
       expect(refunds.data).toHaveLength(1);
+    } finally {
+      await close();
+    }
+  }, 40_000);
+
+  it('its details, once switched, list the refund still queued for PayPlug, sent only after the switch back', async () => {
+    // Found: another gateway's payment the till knows showed only its finished refunds, so a refund
+    // queued for it before the switch looked never asked for (and might be asked for again).
+    const { t, proxy, paid, close } = await payplugSaleBehindProxy();
+    try {
+      proxy.answer = (_method, path) => (path.startsWith('/payplug/') ? DOWN : null);
+      expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 1000 })).toMatchObject({ queued: true });
+      await useGateway(t, 'plutopay');
+      const queued = {
+        amount: 1000,
+        currency: 'EUR',
+        status: 'queued',
+        reason: 'queued: sent once the till switches back to PayPlug',
+      };
+      const detail = await t.call('transactions.get', { transactionId: paid.transactionId! });
+      expect(detail.refundNotHere).toMatch(/^This payment was made with PayPlug, and the till now uses PlutoPay/);
+      expect(detail.refunds).toEqual([expect.objectContaining(queued)]);
+      // PayPlug answers again, the till still on PlutoPay: it is still that gateway's to send, and
+      // said so; nothing from here sends it.
+      proxy.answer = () => null;
+      const again = await t.call('transactions.get', { transactionId: paid.transactionId! });
+      expect(again.refunds).toEqual([expect.objectContaining(queued)]);
+
+      // Switched back: sent once, and listed as PayPlug has it.
+      await useGateway(t, 'payplug');
+      await t.waitForPayment(paid.id, (p) => p.amountRefunded === 1000 && p.queuedOperations === 0, 20_000);
+      const refunds = (await payplug(t, 'GET', `/v1/payments/${paid.transactionId}/refunds`)).json as {
+        data: unknown[];
+      };
+      expect(refunds.data).toHaveLength(1);
+      const sent = await t.call('transactions.get', { transactionId: paid.transactionId! });
+      expect(sent.refundNotHere).toBeUndefined();
+      expect(sent.refunds).toEqual([expect.objectContaining({ amount: 1000, status: 'succeeded' })]);
     } finally {
       await close();
     }

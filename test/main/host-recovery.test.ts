@@ -112,7 +112,7 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
       queued: true,
     });
     const queued = await t.call('transactions.get', { transactionId: paid.transactionId! });
-    expect(queued.refunds).toEqual([expect.objectContaining({ amount: 1000, status: 'pending' })]);
+    expect(queued.refunds).toEqual([expect.objectContaining({ amount: 1000, status: 'queued' })]);
     t.sandbox.setFaults({ error_rate: 0 });
     await t.waitForPayment(paid.id, (p) => p.amountRefunded === 1000, 20_000);
     expect((await t.call('transactions.list', {})).offline).toBe(false);

@@ -1038,5 +1038,44 @@ describe('Transactions screen', () => {
       expect(screen.queryByRole('button', { name: 'Refund' })).toBeNull();
       expect(screen.queryByLabelText('Refund amount')).toBeNull();
     });
+
+    it('lists another gateway’s refund still queued for it, saying when it is sent, and offers no sending', async () => {
+      // PayPlug's sale refunded while PayPlug was down, then the till switched to PlutoPay: the refund
+      // waits for the switch back, which the row says; nothing here sends it or refunds again.
+      const why =
+        "This payment was made with PayPlug, and the till now uses PlutoPay: this is the till's own record of it, as PayPlug last answered. Switch back to PayPlug in Settings (F7) to read it again or act on it.";
+      const queued = 'queued: sent once the till switches back to PayPlug';
+      const bridge = listBridge();
+      bridge.on('transactions.get', () =>
+        ok({
+          offline: false,
+          refundNotHere: why,
+          transaction: makeTransaction({ id: TX_ID, reference: 'pi_page1', status: 'succeeded' }),
+          refunds: [
+            {
+              id: 'refund-pay_detail0001-1',
+              reference: 'refund-pay_detail0001-1',
+              amount: 1000,
+              currency: 'EUR',
+              status: 'queued',
+              reason: queued,
+              createdAt: '2026-01-01T10:00:00.000Z',
+            },
+          ],
+          timeline: [],
+          payment: makePayment({ id: 'pay_detail0001', transactionId: TX_ID, status: 'succeeded', next: [] }),
+        } satisfies TransactionDetail),
+      );
+      const { user } = await renderApp(bridge, { screen: 'transactions' });
+      await user.click(await screen.findByRole('button', { name: 'Details for pi_page1' }));
+      expect(await screen.findByText(why)).toBeTruthy();
+      const row = (await screen.findByText(queued)).closest('tr')!;
+      expect(within(row).getByText('€10.00')).toBeTruthy();
+      expect(within(row).getByText('Queued')).toBeTruthy();
+      expect(within(row).queryByRole('button')).toBeNull();
+      expect(screen.queryByRole('button', { name: 'Refund' })).toBeNull();
+      expect(screen.queryByLabelText('Refund amount')).toBeNull();
+      expect(screen.queryByRole('button', { name: /send|retry/i })).toBeNull();
+    });
   });
 });
