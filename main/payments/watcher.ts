@@ -18,7 +18,7 @@ import type { TimerHandle } from '../../common/clock';
 import type { GatewayName } from '../../common/contract';
 import { inBackground } from '../core/background';
 import { isGatewayError, unreadableAnswer } from '../gateway/errors';
-import type { GatewayPayment } from '../gateway/port';
+import type { GatewayPayment, RemoteReader } from '../gateway/port';
 import type { PaymentRecord } from '../store/journal';
 import { QUEUEABLE_KINDS, type PaymentEngine } from './engine';
 import { errorText } from '../core/errors';
@@ -294,7 +294,22 @@ export class RemoteWatcher {
     const gateway = this.engine.gatewayToRead(record);
     if (!reader || reader.hosted || !gateway.readers || !record.transactionId) return false;
     try {
-      const remote = await this.engine.read((g) => g.readers!.get(reader.gatewayReaderId), gateway);
+      let remote: RemoteReader;
+      try {
+        remote = await this.engine.read((g) => g.readers!.get(reader.gatewayReaderId), gateway);
+      } catch (error) {
+        if (!unreadableAnswer(error)) throw error;
+        // The reader answered unreadably (an action status the till does not know, say): the payment
+        // itself may be over at the gateway whatever the reader shows — approved, canceled — and
+        // the reader alone, asked again and again, never said so (found: approved at the gateway,
+        // in progress on the till, its reader read every 10 s for ever).
+        const payment = await this.engine.read((g) => g.retrieve(record.transactionId!), gateway);
+        if (payment.status === 'pending') throw error;
+        await this.engine.exclusive(paymentId, async () =>
+          this.sync.apply(journal.getPayment(paymentId)!, payment, null, null, { actionFinal: true }),
+        );
+        return false;
+      }
       const action = remote.action?.paymentId === record.transactionId ? remote.action : null;
       if (action && action.status === 'in_progress') return true;
       if (action) {

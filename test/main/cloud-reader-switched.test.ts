@@ -7,7 +7,7 @@
  * asked more and more rarely, as a link is, the active one's own cloud reader as well.
  */
 import { describe, expect, it } from 'vitest';
-import { GatewayUnreachable } from '../../main/gateway/errors';
+import { GatewayUnreachable, GatewayUnreadable } from '../../main/gateway/errors';
 import { FakeGateway } from '../support/fake-gateway';
 import { waitFor } from '../support/host';
 import { BACKING_OFF, onCloudReader, outage, POLL_MS, switchTo, watchTill as till } from '../support/watch-till';
@@ -314,4 +314,43 @@ describe('a payment on the active gateway’s own cloud reader', () => {
     await waitFor(() => t.journal.getPayment(id)!.status === 'succeeded', 2_000, 'the approval');
     service.close();
   });
+});
+
+describe('a cloud reader answered unreadably (an action status the till does not know)', () => {
+  it.each([
+    { whose: 'the active gateway’s', switched: false },
+    { whose: 'the previous gateway’s', switched: true },
+  ])(
+    'on $whose reader, a payment approved at the gateway is taken in, and no longer followed',
+    async ({ switched }) => {
+      const t = till();
+      const service = t.start();
+      const id = await onCloudReader(t, service, 'automatic');
+      if (switched) await switchTo(service, t, t.payplug);
+      const unreadable = () => {
+        throw new GatewayUnreadable('"timed_out" is not a reader action status the till knows');
+      };
+      const get = t.pluto.readers.get;
+      t.pluto.readers.get = async () => unreadable();
+
+      // The card not presented yet: the payment still open, the cashier is told, the reader read again.
+      await t.clock.advanceAsync(POLL_MS);
+      await waitFor(() => t.journal.getPayment(id)!.attentionSince !== null, 2_000, 'Needs attention');
+      expect(t.journal.getPayment(id)).toMatchObject({
+        status: 'in_progress',
+        attentionReason: '"timed_out" is not a reader action status the till knows',
+      });
+      expect(service.watcher.following(id)).toBe(true);
+
+      // Approved on the reader: its payment says so, whatever the reader's answer.
+      t.pluto.readers.get = get;
+      await t.pluto.readers.simulate(t.state.readerId);
+      t.pluto.readers.get = async () => unreadable();
+      await t.clock.advanceAsync(10_000);
+      await waitFor(() => t.journal.getPayment(id)!.status === 'succeeded', 2_000, 'the approval');
+      expect(t.journal.getPayment(id)!.attentionSince).toBeNull();
+      await waitFor(() => !service.watcher.following(id), 2_000, 'the follow stopped');
+      service.close();
+    },
+  );
 });
