@@ -259,7 +259,9 @@ export class RemoteWatcher {
    * reconnect will send: the till stays online).
    */
   private readsAgain(record: PaymentRecord): boolean {
-    return unreadableAttention(record) || this.engine.journal.countQueuedOperations(record.id, QUEUEABLE_KINDS) > 0;
+    if (this.engine.journal.countQueuedOperations(record.id, QUEUEABLE_KINDS) > 0) return true;
+    // A lapsed link's unreadable answer is not read again for ever (checkLink).
+    return unreadableAttention(record) && !this.lapsed(record);
   }
 
   /**
@@ -352,10 +354,13 @@ export class RemoteWatcher {
       // Answered, but not readably (a status the till does not know): never taken as paid or
       // failed; the cashier is told, and the payment is read again.
       if (unreadableAnswer(error)) {
-        await this.engine.exclusive(paymentId, async () =>
+        const now = await this.engine.exclusive(paymentId, async () =>
           this.sync.unreadable(journal.getPayment(paymentId)!, error.message),
         );
-        return true;
+        // Not past a little after its link lapsed, as a readable one: by then the gateway has closed it
+        // (found: a lapsed link answered with a status the till does not know, "expired" say, was read
+        // every 10 s for ever). Needs attention keeps it; recovery and Retry read it again.
+        return !this.lapsed(now);
       }
       if (!isGatewayError(error) || error.status !== 404) throw error;
       // Another gateway's: nothing is looked up or concluded from here; recovery does it once the till
@@ -371,8 +376,13 @@ export class RemoteWatcher {
     const updated = await this.engine.exclusive(paymentId, async () =>
       this.sync.apply(journal.getPayment(paymentId)!, payment, null),
     );
-    if (updated.status !== 'pending') return false;
-    const lapses = updated.payUrlExpiresAt ? Date.parse(updated.payUrlExpiresAt) : NaN;
-    return !(Number.isFinite(lapses) && this.engine.clock.now() > lapses + LINK_GRACE_MS);
+    return updated.status === 'pending' && !this.lapsed(updated);
+  }
+
+  /** A link still pending in the journal a little past when its page lapsed: the gateway has closed it. */
+  private lapsed(record: PaymentRecord): boolean {
+    if (record.channel !== 'link' || record.status !== 'pending') return false;
+    const lapses = record.payUrlExpiresAt ? Date.parse(record.payUrlExpiresAt) : NaN;
+    return Number.isFinite(lapses) && this.engine.clock.now() > lapses + LINK_GRACE_MS;
   }
 }
