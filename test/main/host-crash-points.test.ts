@@ -2,7 +2,10 @@
  * Exactly once across a kill -9, for the money operations the soak does not drive: a PayPlug saved
  * card charged without the customer, a PayPlug installment plan, a PayPlug deferred capture, and
  * Plural's split-settlement steps (a release in full, a partial release with its DO_NOT_RECOVER
- * refund, a share's settlement cancelled, a refund from a named share).
+ * refund, a share's settlement cancelled, a refund from a named share). And the steps of a payment
+ * by link the soak drives only at random moments: the link's create at PayPlug and Plural (with its
+ * split settlement), a PayPlug cancel of an authorisation and of an unpaid link, Plural's capture in
+ * full and in part, its cancel of a pre-authorisation and a plain refund.
  *
  * Each is killed at each of its durable points: before a request reaches the gateway, once the
  * gateway took it but before its answer is journaled, and after the answer. The kill is the relay's
@@ -113,6 +116,7 @@ const paymentOf = async (t: TestHost, id: string) =>
 interface Ready {
   payment?: PaymentView;
   cardId?: string;
+  planId?: string;
 }
 
 interface Operation {
@@ -462,6 +466,264 @@ const OPERATIONS: Operation[] = [
   },
 ];
 
+/** A payment the till made for `orderReference`, as the second host lists it (the first one's id is lost with its answer). */
+const orderPayments = async (t: TestHost, orderReference: string) =>
+  (await t.call('payments.list', { filter: 'all', limit: 100 })).filter((p) => p.orderReference === orderReference);
+
+/** A create whose answer the till never journaled: shown unknown, in Needs attention — never nothing. */
+const createUnknown = (orderReference: string) => async (t: TestHost) => {
+  const create = await waitFor(
+    async () =>
+      (await t.call('session.snapshot', {})).payments.find(
+        (p) => p.orderReference === orderReference && p.status === 'unknown',
+      ),
+    8_000,
+    `${orderReference} unknown`,
+  );
+  expect((await t.call('session.snapshot', {})).attention.map((a) => a.paymentId)).toEqual([create.id]);
+};
+
+/** The link made once, waiting for its customer: one payment for the order, its page shown. */
+const linkCreated = (orderReference: string, amount: number) => async (t: TestHost) => {
+  const link = await waitFor(
+    async () =>
+      (await orderPayments(t, orderReference)).find(
+        (p) => p.status === 'pending' && p.transactionId !== null && p.payUrl !== null,
+      ),
+    10_000,
+    `the link of ${orderReference}`,
+  );
+  expect(link).toMatchObject({ amount, channel: 'link', attention: null, queuedOperations: 0 });
+  expect(await orderPayments(t, orderReference)).toHaveLength(1);
+  return link;
+};
+
+/** A Plural pre-authorisation of ₹800 paid by the customer, waiting for its capture. */
+async function pluralAuthorised(t: TestHost): Promise<Ready> {
+  const created = await t.call('payments.create', {
+    amount: 80_000,
+    currency: 'INR',
+    captureMethod: 'manual',
+    orderReference: 'PREAUTH-CRASH',
+  });
+  await plural(t, 'POST', `/_sandbox/orders/${created.transactionId}/pay`, { card_number: '4111111111111111' });
+  return { payment: await t.waitForPayment(created.id, (p) => p.status === 'requires_capture', 8_000) };
+}
+
+/** A PayPlug deferred payment of €40 its customer authorised, waiting for its capture. */
+async function payplugAuthorised(t: TestHost): Promise<Ready> {
+  const created = await t.call('payments.create', {
+    amount: 4000,
+    currency: 'EUR',
+    captureMethod: 'manual',
+    orderReference: 'HOLD-CRASH',
+  });
+  await t.call('simulate.payLink', { paymentId: created.id, cardNumber: '4242424242424242' });
+  return { payment: await t.waitForPayment(created.id, (p) => p.status === 'requires_capture', 5_000) };
+}
+
+/** The PayPlug payments the till tagged with `orderReference`. */
+const payplugOrder = async (t: TestHost, orderReference: string) =>
+  (await payplugLedger(t)).payments.filter(
+    (p) => (p as { metadata?: { pos_order?: string } | null }).metadata?.pos_order === orderReference,
+  );
+
+/** The Plural orders the till made for `orderReference` (their references start with it). */
+const pluralOrdersFor = async (t: TestHost, orderReference: string) =>
+  (await plural<{ orders: LedgerOrder[] }>(t, 'GET', '/_sandbox/ledger')).orders.filter((o) =>
+    o.merchant_order_reference.startsWith(`${orderReference}-`),
+  );
+
+/**
+ * The steps of a payment by link and of its money the first table leaves out: the link's create at
+ * PayPlug and Plural (with its split settlement), a cancel at both, a capture in full and in part at
+ * Plural, a plain refund at Plural and the abort of a PayPlug installment plan.
+ */
+const LINK_STEPS: Operation[] = [
+  {
+    name: 'a PayPlug link create',
+    gateway: 'payplug',
+    sends: 1,
+    setup: async () => ({}),
+    run: (t) => t.host.invoke('payments.create', { amount: 2500, currency: 'EUR', orderReference: 'LINK-CRASH' }),
+    requests: () => [/^POST \/payplug\/v1\/payments$/],
+    lookups: () => [PAYPLUG_SCAN],
+    waiting: createUnknown('LINK-CRASH'),
+    settled: linkCreated('LINK-CRASH', 2500),
+    once: async (t) => {
+      expect(await payplugOrder(t, 'LINK-CRASH')).toEqual([expect.objectContaining({ amount: 2500, status: 'open' })]);
+    },
+  },
+  {
+    name: 'a PayPlug cancel of an authorisation',
+    gateway: 'payplug',
+    sends: 1,
+    setup: payplugAuthorised,
+    run: (t, { payment }) => t.host.invoke('payments.cancel', { paymentId: payment!.id }),
+    requests: ({ payment }) => [new RegExp(`^PATCH /payplug/v1/payments/${payment!.transactionId}$`)],
+    lookups: ({ payment }) => [new RegExp(`^GET /payplug/v1/payments/${payment!.transactionId}$`)],
+    waiting: async (t, { payment }) => {
+      expect(await paymentOf(t, payment!.id)).toMatchObject({ status: 'requires_capture', queuedOperations: 1 });
+    },
+    settled: async (t, { payment }) => {
+      const done = await t.waitForPayment(
+        payment!.id,
+        (p) => p.status === 'canceled' && p.queuedOperations === 0,
+        10_000,
+      );
+      expect(done).toMatchObject({ amountCaptured: 0, attention: null });
+      return done;
+    },
+    once: async (t, { payment }) => {
+      const ledger = await payplugLedger(t);
+      expect(ledger.payments.find((p) => p.id === payment!.transactionId)).toMatchObject({ captured: false });
+      expect(ledger.refunds).toEqual([]);
+    },
+  },
+  {
+    name: 'a PayPlug cancel of an unpaid link',
+    gateway: 'payplug',
+    sends: 1,
+    setup: async (t) => ({
+      payment: await t.call('payments.create', { amount: 1200, currency: 'EUR', orderReference: 'UNPAID-CRASH' }),
+    }),
+    run: (t, { payment }) => t.host.invoke('payments.cancel', { paymentId: payment!.id }),
+    requests: ({ payment }) => [new RegExp(`^PATCH /payplug/v1/payments/${payment!.transactionId}$`)],
+    lookups: ({ payment }) => [new RegExp(`^GET /payplug/v1/payments/${payment!.transactionId}$`)],
+    waiting: async (t, { payment }) => {
+      expect(await paymentOf(t, payment!.id)).toMatchObject({ status: 'pending', queuedOperations: 1 });
+    },
+    settled: async (t, { payment }) => {
+      const done = await t.waitForPayment(
+        payment!.id,
+        (p) => p.status === 'canceled' && p.queuedOperations === 0,
+        10_000,
+      );
+      expect(done).toMatchObject({ amountCaptured: 0, attention: null, payUrl: null });
+      return done;
+    },
+    once: async (t, { payment }) => {
+      const ledger = await payplugLedger(t);
+      expect(ledger.payments.find((p) => p.id === payment!.transactionId)).toMatchObject({
+        captured: false,
+        failure_code: 'aborted',
+      });
+    },
+  },
+  {
+    name: 'a Plural split order create',
+    gateway: 'plural',
+    sends: 1,
+    setup: async () => ({}),
+    run: (t) =>
+      t.host.invoke('payments.create', {
+        amount: 50_000,
+        currency: 'INR',
+        orderReference: 'SPLIT-CRASH',
+        splits: [
+          { merchantId: '1324', settlementReference: 'stall-7', amount: 30_000, onHold: true },
+          { merchantId: '1233', amount: 20_000 },
+        ],
+      }),
+    requests: () => [/^POST \/plural\/api\/pay\/v1\/orders$/],
+    lookups: () => [/^GET \/plural\/api\/pay\/v1\/orders\/reference\/SPLIT-CRASH-/],
+    waiting: createUnknown('SPLIT-CRASH'),
+    settled: async (t) => {
+      const link = await linkCreated('SPLIT-CRASH', 50_000)(t);
+      expect(link.splits.map((s) => [s.merchantId, s.amount])).toEqual([
+        ['1324', 30_000],
+        ['1233', 20_000],
+      ]);
+      return link;
+    },
+    once: async (t) => {
+      const orders = await pluralOrdersFor(t, 'SPLIT-CRASH');
+      expect(orders).toHaveLength(1);
+      expect(orders[0]!.splits).toHaveLength(2);
+    },
+  },
+  ...(['in full', 'in part'] as const).map((part): Operation => ({
+    name: `a Plural capture ${part}`,
+    gateway: 'plural',
+    sends: 1,
+    setup: pluralAuthorised,
+    run: (t, { payment }) =>
+      t.host.invoke('payments.capture', {
+        paymentId: payment!.id,
+        ...(part === 'in part' ? { amount: 60_000 } : {}),
+      }),
+    requests: ({ payment }) => [pluralPath(`PUT /orders/${payment!.transactionId}/capture`)],
+    lookups: pluralLookups,
+    waiting: async (t, { payment }) => {
+      expect(await paymentOf(t, payment!.id)).toMatchObject({ status: 'requires_capture', queuedOperations: 1 });
+    },
+    settled: async (t, { payment }) => {
+      const done = await t.waitForPayment(
+        payment!.id,
+        (p) => p.status === 'succeeded' && p.queuedOperations === 0,
+        10_000,
+      );
+      expect(done).toMatchObject({ amountCaptured: part === 'in part' ? 60_000 : 80_000, attention: null });
+      return done;
+    },
+    once: async (t, { payment }) => {
+      expect(await pluralOrder(t, payment!.transactionId!)).toMatchObject({
+        status: part === 'in part' ? 'PARTIALLY_CAPTURED' : 'PROCESSED',
+        captured: part === 'in part' ? 60_000 : 80_000,
+        refunded: 0,
+      });
+    },
+  })),
+  {
+    name: 'a Plural cancel of a pre-authorisation',
+    gateway: 'plural',
+    sends: 1,
+    setup: pluralAuthorised,
+    run: (t, { payment }) => t.host.invoke('payments.cancel', { paymentId: payment!.id }),
+    requests: ({ payment }) => [pluralPath(`PUT /orders/${payment!.transactionId}/cancel`)],
+    lookups: pluralLookups,
+    waiting: async (t, { payment }) => {
+      expect(await paymentOf(t, payment!.id)).toMatchObject({ status: 'requires_capture', queuedOperations: 1 });
+    },
+    settled: async (t, { payment }) => {
+      const done = await t.waitForPayment(
+        payment!.id,
+        (p) => p.status === 'canceled' && p.queuedOperations === 0,
+        10_000,
+      );
+      expect(done).toMatchObject({ amountCaptured: 0, attention: null });
+      return done;
+    },
+    once: async (t, { payment }) => {
+      expect(await pluralOrder(t, payment!.transactionId!)).toMatchObject({ status: 'CANCELLED', captured: 0 });
+    },
+  },
+  {
+    name: 'a Plural refund',
+    gateway: 'plural',
+    sends: 1,
+    setup: async (t) => {
+      const created = await t.call('payments.create', { amount: 40_000, currency: 'INR', orderReference: 'RF-CRASH' });
+      await plural(t, 'POST', `/_sandbox/orders/${created.transactionId}/pay`, { card_number: '4111111111111111' });
+      return { payment: await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 8_000) };
+    },
+    run: (t, { payment }) => t.host.invoke('payments.refund', { paymentId: payment!.id, amount: 15_000 }),
+    requests: ({ payment }) => [pluralPath(`POST /refunds/${payment!.transactionId}`)],
+    lookups: pluralLookups,
+    waiting: async (t, { payment }) => {
+      expect(await paymentOf(t, payment!.id)).toMatchObject({ amountRefunded: 0, queuedOperations: 1 });
+    },
+    settled: async (t, { payment }) => {
+      const done = await t.waitForPayment(payment!.id, (p) => p.amountRefunded > 0 && p.queuedOperations === 0, 10_000);
+      expect(done).toMatchObject({ status: 'partially_refunded', amountRefunded: 15_000, attention: null });
+      return done;
+    },
+    once: async (t, { payment }) => {
+      expect((await pluralOrder(t, payment!.transactionId!)).refunds.map((r) => r.amount)).toEqual([15_000]);
+    },
+  },
+];
+
 /**
  * The steps the soak drives already (PlutoPay's card payment, a PayPlug refund), here only for the
  * kills on a retry and during recovery, which the soak does not aim at.
@@ -597,7 +859,7 @@ const SOAK_DRIVES: Operation[] = [
   },
 ];
 
-const ALL = [...OPERATIONS, ...SOAK_DRIVES];
+const ALL = [...OPERATIONS, ...LINK_STEPS, ...SOAK_DRIVES];
 const operation = (name: string): Operation => {
   const op = ALL.find((o) => o.name === name);
   if (!op) throw new Error(`no operation ${name}`);
@@ -762,7 +1024,7 @@ function eachReachedOnce(s: Scene, patterns: RegExp[]): void {
 // ---- killed on the first send ---------------------------------------------------------------------
 
 /** Each operation killed before and after each of its requests, then after its answer. */
-const CASES = OPERATIONS.flatMap((op) => {
+const CASES = [...OPERATIONS, ...LINK_STEPS].flatMap((op) => {
   const count = op.sends;
   const points: { point: Point; request: number }[] = [];
   for (let request = 0; request < count; request++)
