@@ -987,7 +987,10 @@ export interface InstallmentPlanView {
   orderReference: string;
   amount: number;
   currency: string;
-  /** creating | active | completed | aborted | failed | unknown (the gateway did not confirm the create). */
+  /**
+   * creating | active | aborting (its abort asked for, not yet confirmed by the gateway: the till sends it
+   * again until it is) | completed | aborted | failed | unknown (the gateway did not confirm the create).
+   */
   status: string;
   schedule: { date: string; amount: number; paymentIds: string[]; paid: boolean; state: InstallmentState }[];
   customer: { email: string; firstName: string; lastName: string };

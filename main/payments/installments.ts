@@ -265,6 +265,8 @@ export class Installments {
   }
 
   private readOne(plan: InstallmentPlanRecord, gateway: PaymentGateway): Promise<InstallmentPlanRecord> {
+    // An abort asked for and not confirmed (the till died, or the gateway did not answer): sent again.
+    if (plan.planId && plan.status === 'aborting') return this.sendAbort(plan.id, gateway, false);
     if (plan.planId) return this.refresh(plan, gateway);
     // Not confirmed yet: its create may still be on its way. create() holds the order's lock while it
     // sends, so the plan is looked for only once that create has answered or given up (found by a
@@ -425,19 +427,52 @@ export class Installments {
     if (!record.planId)
       throw new HostError('conflict', 'The gateway has not confirmed this plan yet; check again first.');
     if (isFinal(record.status)) throw new HostError('conflict', `This plan is already ${record.status}.`);
+    // The intent first, on disk: a till that dies before the gateway has the abort (or before its
+    // answer) finishes it after the restart, instead of showing the plan running again and letting
+    // the customer's next part be charged (found by killing the till there).
+    this.update(record.id, { status: 'aborting' });
     try {
-      const aborted = await this.engine.read((g) => g.installments!.abort(record.planId!), gateway);
-      const stored = this.store(record, aborted);
-      await this.takeInAll(stored, gateway);
-      return this.view(this.engine.journal.getPlan(stored.id)!);
+      return this.view(await this.sendAbort(record.id, gateway, true));
     } catch (error) {
-      // Refused because the plan ended meanwhile (its first link lapsed, it was paid in full): the
-      // plan as the gateway has it now is the answer, not its refusal (found by a tester).
-      if (!isGatewayError(error)) throw error;
-      const current = await this.refresh(record, gateway);
-      if (isFinal(current.status)) return this.view(current);
-      throw error;
+      if (!(error instanceof GatewayUnreachable)) throw error;
+      // Unanswered: the abort stays asked for, and the till sends it again once the gateway is back.
+      this.engine.options.log(`Plan ${record.id}: abort not confirmed`, errorText(error));
+      this.watcher.followPlans();
+      return this.view(this.engine.journal.getPlan(record.id)!);
     }
+  }
+
+  /**
+   * Sends a plan's abort the journal holds as asked for (status `aborting`): the cashier's, or one a
+   * restart or a lost answer left unconfirmed. Answers the plan as the journal then holds it. A plan
+   * that ended meanwhile (its first link lapsed, it was paid in full) is answered as it ended; a
+   * refusal of a plan still running leaves it running, the refusal thrown. Sent again (not `first`),
+   * the plan is read before: an earlier send the gateway took is found, not repeated.
+   */
+  private sendAbort(id: string, gateway: PaymentGateway, first: boolean): Promise<InstallmentPlanRecord> {
+    return this.engine.exclusive(`plan:${id}`, async () => {
+      let record = this.engine.journal.getPlan(id)!;
+      if (record.status !== 'aborting') return record;
+      if (!first) {
+        record = await this.refresh(record, gateway);
+        if (record.status !== 'aborting') return record;
+      }
+      try {
+        const aborted = await this.engine.read((g) => g.installments!.abort(record.planId!), gateway);
+        const stored = this.store(record, aborted);
+        await this.takeInAll(stored, gateway);
+        return this.engine.journal.getPlan(stored.id)!;
+      } catch (error) {
+        // Refused because the plan ended meanwhile: the plan as the gateway has it now is the
+        // answer, not its refusal (found by a tester). A second send after a lost answer is refused
+        // the same way, the plan then aborted.
+        if (!isGatewayError(error)) throw error;
+        const current = await this.refresh(record, gateway);
+        if (isFinal(current.status)) return current;
+        this.update(id, { status: 'active' });
+        throw error;
+      }
+    });
   }
 
   /**
@@ -564,7 +599,7 @@ export class Installments {
       amount: entry.amount,
       paymentIds: entry.paymentIds,
     }));
-    const status =
+    const read =
       plan.failure?.code === 'aborted'
         ? 'aborted'
         : plan.failure
@@ -574,6 +609,9 @@ export class Installments {
               ? 'completed'
               : 'aborted'
             : 'active';
+    // Still running at the gateway while its abort is asked for: it stays being aborted until sent.
+    const status =
+      read === 'active' && this.engine.journal.getPlan(record.id)?.status === 'aborting' ? 'aborting' : read;
     const updated = this.update(record.id, {
       planId: plan.id,
       schedule,
@@ -582,7 +620,7 @@ export class Installments {
       failure: plan.failure?.message ?? plan.failure?.code ?? null,
     });
     // A running plan is followed from now on: its later parts are charged without the till.
-    if (status === 'active') this.watcher.followPlans();
+    if (status === 'active' || status === 'aborting') this.watcher.followPlans();
     return updated;
   }
 

@@ -315,7 +315,7 @@ export interface InstallmentPlanRecord {
   amount: number;
   schedule: { date: string; amount: number; paymentIds: string[] }[];
   customer: { email: string; firstName: string; lastName: string };
-  /** creating | active | completed | aborted | failed | unknown (FINAL_PLAN_STATUSES end a plan) */
+  /** creating | active | aborting (an abort asked for, to send) | completed | aborted | failed | unknown (FINAL_PLAN_STATUSES end a plan) */
   status: string;
   payUrl: string | null;
   failure: string | null;

@@ -4,8 +4,9 @@
  * Plural's split-settlement steps (a release in full, a partial release with its DO_NOT_RECOVER
  * refund, a share's settlement cancelled, a refund from a named share). And the steps of a payment
  * by link the soak drives only at random moments: the link's create at PayPlug and Plural (with its
- * split settlement), a PayPlug cancel of an authorisation and of an unpaid link, Plural's capture in
- * full and in part, its cancel of a pre-authorisation and a plain refund.
+ * split settlement), a PayPlug cancel of an authorisation and of an unpaid link, the abort of a
+ * PayPlug installment plan, Plural's capture in full and in part, its cancel of a pre-authorisation
+ * and a plain refund.
  *
  * Each is killed at each of its durable points: before a request reaches the gateway, once the
  * gateway took it but before its answer is journaled, and after the answer. The kill is the relay's
@@ -608,6 +609,52 @@ const LINK_STEPS: Operation[] = [
         captured: false,
         failure_code: 'aborted',
       });
+    },
+  },
+  {
+    name: 'a PayPlug installment plan aborted',
+    gateway: 'payplug',
+    sends: 1,
+    setup: async (t) => {
+      const plan = await t.call('installments.create', {
+        amount: 9000,
+        currency: 'EUR',
+        count: 3,
+        customer: grace,
+        orderReference: 'ABORT-CRASH',
+      });
+      const first = await waitFor(
+        async () => (await orderPayments(t, 'ABORT-CRASH#1'))[0],
+        5_000,
+        'the first part of the plan',
+      );
+      return { planId: plan.id, payment: first };
+    },
+    run: (t, { planId }) => t.host.invoke('installments.abort', { planId: planId! }),
+    requests: () => [/^PATCH \/payplug\/v1\/installment_plans\/[^/]+$/],
+    lookups: () => [/^GET \/payplug\/v1\/installment_plans\/[^/]+$/],
+    waiting: async (t, { planId }) => {
+      // Asked for, not confirmed: shown so, its page no longer offered, and sent once the gateway is back.
+      const plan = (await t.call('installments.list', {})).find((p) => p.id === planId);
+      expect(plan).toMatchObject({ status: 'aborting', payUrl: null });
+    },
+    settled: async (t, { planId, payment }, dataDir) => {
+      // Read from the journal: the plans list reads the plans itself.
+      await waitFor(
+        () => (journaledPlan(dataDir, 'ABORT-CRASH')[0]?.status === 'aborted' ? true : undefined),
+        10_000,
+        'the plan aborted',
+      );
+      const view = (await t.call('installments.list', {})).find((p) => p.id === planId);
+      expect(view?.status).toBe('aborted');
+      // Its first part's page no longer takes a card: shown so once the gateway is read again.
+      if ((await t.call('session.snapshot', {})).connectivity.gateway === 'offline') return view;
+      return t.waitForPayment(payment!.id, (p) => p.status === 'canceled' && p.payUrl === null, 10_000);
+    },
+    once: async (t) => {
+      const parts = (await payplugLedger(t)).payments.filter((p) => p.installment_plan_id !== null);
+      expect(parts).toHaveLength(1);
+      expect(parts[0]).toMatchObject({ captured: false });
     },
   },
   {

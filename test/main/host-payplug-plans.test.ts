@@ -9,6 +9,7 @@ import { FakeClock } from '../support/fake-clock';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
 import { startRewritingProxy } from '../support/proxy';
+import { startGatewayProxy } from '../support/gateway-proxy';
 
 const grace = { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' };
 
@@ -529,5 +530,39 @@ describe('a PayPlug plan whose answer lists a payment that is not its own', () =
     expect(payments.map((p) => p.orderReference)).toEqual(['NOT-MINE#1']);
     const log = await t.call('devlog.list', { limit: 200 });
     expect(log.some((e) => e.summary === `Installment ${other.id} of plan ${plan.id} not taken in`)).toBe(true);
+  });
+});
+
+describe('a PayPlug plan aborted while PayPlug does not answer', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('stays asked for, shown being aborted, and is aborted by the till once PayPlug is back', async () => {
+    // Before, the abort was sent with nothing journaled: unanswered, the cashier read an error and
+    // the plan showed running again, its next part charged on its date unless someone thought of
+    // pressing Abort again (and a till killed there forgot it the same way).
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const relay = await startGatewayProxy(sandbox.url);
+    cleanup.push(() => relay.close());
+    const t = await payplugTill(sandbox, { payplugUrl: `${relay.url}/payplug`, tuning: { planPollMs: 50 } });
+    cleanup.push(() => t.close());
+    const plan = await newPlan(t, 'ABORT-AWAY');
+    relay.down();
+    const asked = await t.call('installments.abort', { planId: plan.id });
+    expect(asked).toMatchObject({ status: 'aborting', payUrl: null });
+    relay.up();
+    const aborted = await waitFor(
+      async () => (await t.call('installments.list', {})).find((p) => p.id === plan.id && p.status === 'aborted'),
+      8_000,
+      'the plan aborted',
+    );
+    expect(aborted.payUrl).toBeNull();
+    const { payments } = (await payplug(t, 'GET', '/_sandbox/ledger')).json as {
+      payments: { installment_plan_id: string | null; failure_code: string | null }[];
+    };
+    expect(payments.filter((p) => p.installment_plan_id !== null).map((p) => p.failure_code)).toEqual(['aborted']);
   });
 });

@@ -163,6 +163,8 @@ export function planStatusText(status: string): string {
   switch (status) {
     case 'active':
       return 'running';
+    case 'aborting':
+      return 'being aborted — the till confirms it with the gateway';
     case 'completed':
       return 'paid in full';
     case 'unknown':
