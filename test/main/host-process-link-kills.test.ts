@@ -315,3 +315,33 @@ describe.each(['payplug', 'plural'] as const)('%s: the host process killed -9 an
     60_000,
   );
 });
+
+describe.each(['payplug', 'plural'] as const)('%s: the host process started while the gateway hangs', (gateway) => {
+  it('serves while every request to the gateway is held unanswered, and recovers once they are let go', async () => {
+    const s = await scene(gateway);
+    const first = await s.start();
+    const link = await first.call('payments.create', { ...AMOUNT[gateway], orderReference: 'HUNG-START' });
+    await first.process.kill9();
+    await s.pays(link.transactionId!);
+
+    // The gateway takes every connection and answers nothing until the test lets it: a restart
+    // that waited on it (its health, its token, recovery's reads) would not serve at all.
+    const held = s.relay.hold();
+    const till = await s.start();
+    await waitFor(() => held.count() > 0, 10_000, 'the host asking the gateway');
+    const snapshot = await till.snapshot();
+    expect(snapshot.payments.find((p) => p.id === link.id)).toMatchObject({ status: 'pending' });
+    expect(await till.payment(link.id)).toMatchObject({ status: 'pending', amountCaptured: 0 });
+    held.release();
+
+    const paid = await waitFor(
+      async () => {
+        const p = await till.payment(link.id);
+        return p?.status === 'succeeded' ? p : undefined;
+      },
+      15_000,
+      'the link paid',
+    );
+    expect(paid).toMatchObject({ amountCaptured: AMOUNT[gateway].amount, attention: null });
+  }, 60_000);
+});

@@ -17,6 +17,9 @@
  * never delivered — the test takes what the kill leaves (a copy of the journal), and the relay goes
  * down for good: the till, still running, reaches nothing from then on, as a dead one would not.
  *
+ * And it can **hold** every request unanswered until the test lets them go (`hold`): a gateway that
+ * takes connections and says nothing, for a host that must serve meanwhile.
+ *
  * And it can **lose** a chosen request's answer without killing anything (`loseAnswer`), so that the
  * till retries: the gateway took the request and answered it before the till's connection is cut
  * (`taken`: the till's lookup or resend finds what the first send made), or the request never
@@ -75,6 +78,12 @@ export interface GatewayProxy {
    */
   killAt(kill: Kill): Promise<void>;
   /**
+   * From now on every request read whole is held, unanswered and not passed on, until `release()`
+   * passes them on in order (a gateway that takes connections and answers nothing, for as long as a
+   * test needs). `count()` says how many are held.
+   */
+  hold(): { count(): number; release(): void };
+  /**
    * Arms a lost answer at the next matching request: settles once the till's connection was cut —
    * for `taken`, only after the gateway answered it, so whatever the till does next finds it made.
    */
@@ -104,6 +113,8 @@ export async function startGatewayProxy(target: string, options: GatewayProxyOpt
   let lose: { armed: LostAnswer; done: () => void } | null = null;
   let isDown = false;
   let closed = false;
+  /** The requests held back (`hold`), each passing itself on once released; null while none are held. */
+  let held: (() => void)[] | null = null;
 
   const track = (socket: net.Socket) => {
     sockets.add(socket);
@@ -219,6 +230,11 @@ export async function startGatewayProxy(target: string, options: GatewayProxyOpt
           upstream.destroy();
           return;
         }
+        if (held) {
+          // Later requests of this connection wait behind it (HTTP/1.1: one at a time anyway).
+          held.push(() => upstream.write(request));
+          continue;
+        }
         upstream.write(request);
       }
     });
@@ -238,6 +254,16 @@ export async function startGatewayProxy(target: string, options: GatewayProxyOpt
       late = next;
     },
     landedLate,
+    hold() {
+      const queue: (() => void)[] = (held = []);
+      return {
+        count: () => queue.length,
+        release() {
+          if (held === queue) held = null;
+          for (const pass of queue.splice(0)) pass();
+        },
+      };
+    },
     landed: () => Promise.all(landings).then(() => undefined),
     killAt: (armed) =>
       new Promise<Promise<void>>((done) => {
