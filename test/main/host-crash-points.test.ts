@@ -1220,6 +1220,72 @@ const RETRIES: Retry[] = [
     then: 'sends it again',
     retry: (r) => pluralPath(`POST /refunds/${r.payment!.transactionId}`),
   },
+  {
+    op: 'a PayPlug link create',
+    fate: 'taken',
+    then: 'looks the link up by its key',
+    retry: () => PAYPLUG_SCAN,
+  },
+  {
+    op: 'a PayPlug link create',
+    fate: 'dropped',
+    then: 'sends it again',
+    retry: () => /^POST \/payplug\/v1\/payments$/,
+  },
+  {
+    op: 'a PayPlug cancel of an authorisation',
+    fate: 'taken',
+    then: 'looks the payment up',
+    retry: (r) => new RegExp(`^GET /payplug/v1/payments/${r.payment!.transactionId}$`),
+  },
+  {
+    op: 'a PayPlug cancel of an authorisation',
+    fate: 'dropped',
+    then: 'sends it again once the settle window is over',
+    retry: (r) => new RegExp(`^PATCH /payplug/v1/payments/${r.payment!.transactionId}$`),
+  },
+  {
+    op: 'a PayPlug installment plan aborted',
+    fate: 'taken',
+    then: 'reads the plan',
+    retry: () => /^GET \/payplug\/v1\/installment_plans\/[^/]+$/,
+  },
+  {
+    op: 'a Plural split order create',
+    fate: 'taken',
+    then: 'looks the order up by its reference',
+    retry: () => /^GET \/plural\/api\/pay\/v1\/orders\/reference\/SPLIT-CRASH-/,
+  },
+  {
+    op: 'a Plural split order create',
+    fate: 'dropped',
+    then: 'sends it again',
+    retry: () => /^POST \/plural\/api\/pay\/v1\/orders$/,
+  },
+  {
+    op: 'a Plural capture in part',
+    fate: 'taken',
+    then: 'looks the order up',
+    retry: (r) => pluralPath(`GET /orders/${r.payment!.transactionId}`),
+  },
+  {
+    op: 'a Plural capture in part',
+    fate: 'dropped',
+    then: 'sends it again',
+    retry: (r) => pluralPath(`PUT /orders/${r.payment!.transactionId}/capture`),
+  },
+  {
+    op: 'a Plural cancel of a pre-authorisation',
+    fate: 'taken',
+    then: 'looks the order up',
+    retry: (r) => pluralPath(`GET /orders/${r.payment!.transactionId}`),
+  },
+  {
+    op: 'a Plural cancel of a pre-authorisation',
+    fate: 'dropped',
+    then: 'sends it again',
+    retry: (r) => pluralPath(`PUT /orders/${r.payment!.transactionId}/cancel`),
+  },
 ];
 
 describe('exactly once across a kill -9 on a retry', () => {
