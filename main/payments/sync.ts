@@ -630,7 +630,10 @@ export function alreadyPaid(orderReference: string, payment: PaymentRecord): Hos
  * meanwhile: what the gateway shows now, and what is left to do (see PaymentSync.settledOutside).
  */
 export function settledOutsideText(
-  record: Pick<PaymentRecord, 'status' | 'amountCaptured' | 'amountRefunded' | 'currency'>,
+  record: Pick<
+    PaymentRecord,
+    'status' | 'amountCaptured' | 'amountRefunded' | 'currency' | 'channel' | 'captureMethod'
+  >,
   what: 'capture' | 'cancel' | 'refund',
   label: string,
 ): string {
@@ -648,6 +651,19 @@ export function settledOutsideText(
         ? ` At most ${money(left)} is left to refund.`
         : ' Refund it if the money should go back.'
       : '';
+  // A link that charges when paid (no capture) was cancelled while it waited for its customer, and
+  // only its customer can pay it: they paid first (on their phone, or while the till was down).
+  // Nobody settled it elsewhere.
+  const paidByCustomer =
+    what === 'cancel' &&
+    record.channel === 'link' &&
+    record.captureMethod === 'automatic' &&
+    ['succeeded', 'partially_refunded', 'refunded'].includes(record.status);
+  if (paidByCustomer)
+    return (
+      `${done}: the customer paid the link before the cancel reached ${label}${captured}. It now shows here as ` +
+      `${label} has it.${next}`
+    );
   return (
     `${done}: ${label} shows this payment ${describeStatus(record.status)} already${captured}, settled outside this ` +
     `till (on ${label}'s dashboard, or by another till). It now shows here as ${label} has it.${next}`

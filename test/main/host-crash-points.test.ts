@@ -1428,3 +1428,42 @@ describe('a card saved by a paid link, across a kill -9', () => {
     expect(card).toMatchObject({ last4: '4242', unusable: null });
   }, 30_000);
 });
+
+describe('a link paid while its cancel waits across a kill -9', () => {
+  it('PayPlug: the customer paid before the cancel reached the gateway: paid, and the cashier told why', async () => {
+    // Found by this test: the cashier read that the payment was "settled outside this till (on
+    // PayPlug's dashboard, or by another till)", when the customer had paid the till's own link.
+    const op = operation('a PayPlug cancel of an unpaid link');
+    const s = await scene(2);
+    const first = await s.till(op, 0);
+    const ready = await op.setup(first);
+    await dies(
+      s,
+      0,
+      { matches: (m, p) => op.requests(ready)[0]!.test(`${m} ${p}`), at: 'before_send' },
+      () => op.run(first, ready),
+      () => first.close(),
+    );
+    // The till is dead; the customer, still holding the QR code, pays.
+    await payplug(first, 'POST', `/_sandbox/payments/${ready.payment!.transactionId}/pay`, {
+      card_number: '4242424242424242',
+    });
+    const t = await s.till(op, 1);
+    // The refusal is put in Needs attention, then worded once the payment is read again.
+    const paid = await t.waitForPayment(
+      ready.payment!.id,
+      (p) => p.status === 'succeeded' && p.queuedOperations === 0 && /Not canceled/.test(p.attention?.reason ?? ''),
+      10_000,
+    );
+    expect(paid.amountCaptured).toBe(1200);
+    // Nothing was settled elsewhere: the cashier reads what happened, and that the money is taken.
+    expect(paid.attention?.reason).toBe(
+      'The queued cancel was refused when it was sent. Not canceled: the customer paid the link before the ' +
+        'cancel reached PayPlug (€12.00 captured). It now shows here as PayPlug has it. Refund it if the money ' +
+        'should go back.',
+    );
+    expect((await t.call('session.snapshot', {})).attention.map((a) => a.paymentId)).toEqual([ready.payment!.id]);
+    const ledger = await payplugLedger(t);
+    expect(ledger.payments.find((p) => p.id === ready.payment!.transactionId)).toMatchObject({ captured: true });
+  }, 30_000);
+});
