@@ -1110,6 +1110,24 @@ describe('Process payment: an installment plan', () => {
     expect(rendered.store.getState().ui.screen).toBe('create');
   });
 
+  it('a plan whose abort the gateway has not confirmed says it is being aborted, with no QR and no second Abort', async () => {
+    const bridge = new FakeBridge(onPayPlug());
+    const rendered = await renderApp(bridge);
+    act(() => {
+      rendered.store.getState().showPlan({ ...plan, status: 'aborting', payUrl: null, payUrlExpiresAt: null });
+      rendered.store.getState().setScreen('process');
+    });
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    expect(
+      screen
+        .getAllByRole('status')
+        .some((el) => /: being aborted — the till confirms it with the gateway/.test(el.textContent ?? '')),
+    ).toBe(true);
+    expect(screen.queryByRole('img', { name: /QR code/ })).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Abort plan' })).toBeNull();
+    expect(screen.getByRole('button', { name: 'New payment (F1)' })).toBeTruthy();
+  });
+
   it('after a reload, F2 shows the plan of an unpaid first part, not the part as a lone link', async () => {
     // Found by using the app: reloaded mid-plan, F2 showed the first part as a lone link with
     // Cancel payment (Esc), and another QR than the plan's; Esc ended the whole plan, unconfirmed.
