@@ -11,8 +11,9 @@
  * queued or in Needs attention while the gateway is away — never forgotten, never made twice.
  *
  * And a link the customer pays while the till is dead (its notification missed): the host started
- * while the gateway is away serves at once and says it is offline, and finds the payment by itself
- * once the gateway is back.
+ * while the gateway is away — refusing connections, or taking them and answering nothing — serves at
+ * once, and finds the payment by itself once the gateway is back. And two money steps of a link
+ * payment killed the same way: a PayPlug plan's abort and a Plural capture in part.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -343,5 +344,80 @@ describe.each(['payplug', 'plural'] as const)('%s: the host process started whil
       'the link paid',
     );
     expect(paid).toMatchObject({ amountCaptured: AMOUNT[gateway].amount, attention: null });
+  }, 60_000);
+});
+
+describe('the host process killed -9 on a money step of a payment by link', () => {
+  it('PayPlug: a plan aborted, killed before the abort reaches PayPlug, is aborted by the restarted host', async () => {
+    const s = await scene('payplug');
+    const first = await s.start();
+    const plan = await first.call('installments.create', {
+      amount: 9000,
+      currency: 'EUR',
+      count: 3,
+      customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+      orderReference: 'PLAN-KILL',
+    });
+    await killedAt(s, first, /^PATCH \/payplug\/v1\/installment_plans\//, 'before_send', () =>
+      first.send('installments.abort', { planId: plan.id }),
+    );
+
+    const offline = await startedOffline(s);
+    expect((await offline.call('installments.list', {})).find((p) => p.id === plan.id)).toMatchObject({
+      status: 'aborting',
+      payUrl: null,
+    });
+
+    const back = await startedOnline(s, offline);
+    await waitFor(
+      async () =>
+        (await back.call('installments.list', {})).find((p) => p.id === plan.id)?.status === 'aborted' || undefined,
+      10_000,
+      'the plan aborted',
+    );
+    // At PayPlug: the plan stopped, nothing of it charged.
+    const atPayPlug = await fetch(`${s.sandbox.payplug.url}/v1/installment_plans/${plan.gatewayPlanId}`, {
+      headers: { Authorization: `Bearer ${s.sandbox.payplug.secret_key}` },
+    });
+    expect(await atPayPlug.json()).toMatchObject({ is_active: false, failure: { code: 'aborted' } });
+    expect((await s.ledger()).filter((p) => p.paid)).toEqual([]);
+  }, 60_000);
+
+  it('Plural: a capture in part, killed once Plural took it, is captured once', async () => {
+    const s = await scene('plural');
+    const first = await s.start();
+    const created = await first.call('payments.create', {
+      amount: 80_000,
+      currency: 'INR',
+      captureMethod: 'manual',
+      orderReference: 'CAPTURE-KILL',
+    });
+    await s.pays(created.transactionId!);
+    await waitFor(
+      async () => ((await first.payment(created.id))?.status === 'requires_capture' ? true : undefined),
+      10_000,
+      'the authorisation',
+    );
+    const capture = new RegExp(`^PUT /plural/api/pay/v1/orders/${created.transactionId}/capture$`);
+    await killedAt(s, first, capture, 'taken', () =>
+      first.send('payments.capture', { paymentId: created.id, amount: 60_000 }),
+    );
+
+    const offline = await startedOffline(s);
+    expect(await offline.payment(created.id)).toMatchObject({ status: 'requires_capture', queuedOperations: 1 });
+
+    const back = await startedOnline(s, offline);
+    const done = await waitFor(
+      async () => {
+        const p = await back.payment(created.id);
+        return p?.status === 'succeeded' && p.queuedOperations === 0 ? p : undefined;
+      },
+      10_000,
+      'the capture',
+    );
+    expect(done).toMatchObject({ amountCaptured: 60_000, attention: null });
+    expect(s.seen.filter((r) => capture.test(r))).toHaveLength(1);
+    const x = await back.call('reports.x', {});
+    expect(x.totals.find((t) => t.currency === 'INR')).toMatchObject({ captured: 60_000, refunded: 0 });
   }, 60_000);
 });
