@@ -609,9 +609,15 @@ export class Installments {
               ? 'completed'
               : 'aborted'
             : 'active';
+    const current = this.engine.journal.getPlan(record.id);
+    // An answer given before the plan ended (a reading that overtook an abort, and was taken in
+    // after it): a plan never runs again once it ended, so the plan stays as it is.
+    if (current && isFinal(current.status) && read === 'active') {
+      this.engine.options.log(`Ignored an older reading of plan ${record.id}`, `it is ${current.status} already`);
+      return current;
+    }
     // Still running at the gateway while its abort is asked for: it stays being aborted until sent.
-    const status =
-      read === 'active' && this.engine.journal.getPlan(record.id)?.status === 'aborting' ? 'aborting' : read;
+    const status = read === 'active' && current?.status === 'aborting' ? 'aborting' : read;
     const updated = this.update(record.id, {
       planId: plan.id,
       schedule,

@@ -566,3 +566,48 @@ describe('a PayPlug plan aborted while PayPlug does not answer', () => {
     expect(payments.filter((p) => p.installment_plan_id !== null).map((p) => p.failure_code)).toEqual(['aborted']);
   });
 });
+
+describe('a PayPlug plan read while it is being aborted', () => {
+  const cleanup: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('an answer read before the abort landed does not bring the aborted plan back to running', async () => {
+    // A reading of the plans (the list opened, the watcher) whose answer PayPlug gave before the
+    // abort landed, and which the till took in after the abort's answer: the plan showed running
+    // again, its QR and Abort back, until the next reading.
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const proxy = await startRewritingProxy(sandbox.url);
+    cleanup.push(() => proxy.close());
+    const t = await payplugTill(sandbox, { payplugUrl: `${proxy.url}/payplug`, tuning: { planPollMs: 600_000 } });
+    cleanup.push(() => t.close());
+    const plan = await newPlan(t, 'ABORT-STALE');
+    const path = `/payplug/v1/installment_plans/${plan.gatewayPlanId}`;
+    let running: string | null = null;
+    proxy.rewrite = (method, p, body) => {
+      if (method === 'GET' && p === path) running ??= body;
+      return null;
+    };
+    await t.call('installments.list', {});
+    expect(running).not.toBeNull();
+    // A reading asks for the plan; its answer is on its way while the cashier aborts.
+    let letGo!: () => void;
+    const gate = new Promise<void>((resolve) => (letGo = resolve));
+    let asked = false;
+    proxy.delayMs = (method, p) => (method === 'GET' && p === path && !asked ? ((asked = true), gate) : 0);
+    const reading = t.call('installments.list', {});
+    await waitFor(() => asked, 5_000, 'the reading asking for the plan');
+    expect(await t.call('installments.abort', { planId: plan.id })).toMatchObject({ status: 'aborted' });
+    // The reading's answer arrives: as PayPlug gave it before the abort.
+    proxy.rewrite = (method, p) => (method === 'GET' && p === path ? running : null);
+    letGo();
+    const [listed] = (await reading).filter((p) => p.id === plan.id);
+    expect(listed).toMatchObject({ status: 'aborted', payUrl: null });
+    expect(t.events.some((e) => e.type === 'plan' && e.plan.id === plan.id && e.plan.status === 'aborted')).toBe(true);
+    expect(t.events.findLast((e) => e.type === 'plan' && e.plan.id === plan.id)).toMatchObject({
+      plan: { status: 'aborted' },
+    });
+  });
+});
