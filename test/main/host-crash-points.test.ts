@@ -5,8 +5,9 @@
  * refund, a share's settlement cancelled, a refund from a named share). And the steps of a payment
  * by link the soak drives only at random moments: the link's create at PayPlug and Plural (with its
  * split settlement), a PayPlug cancel of an authorisation and of an unpaid link, the abort of a
- * PayPlug installment plan, Plural's capture in full and in part, its cancel of a pre-authorisation
- * and a plain refund.
+ * PayPlug installment plan, Plural's capture in full and in part, its cancel of a pre-authorisation,
+ * a plain refund, and a refund of a split payment naming no share (the held share cancelled, then
+ * refunded: two requests).
  *
  * Each is killed at each of its durable points: before a request reaches the gateway, once the
  * gateway took it but before its answer is journaled, and after the answer. The kill is the relay's
@@ -743,6 +744,33 @@ const LINK_STEPS: Operation[] = [
     },
     once: async (t, { payment }) => {
       expect(await pluralOrder(t, payment!.transactionId!)).toMatchObject({ status: 'CANCELLED', captured: 0 });
+    },
+  },
+  {
+    // Not named: Plural's client draws it from the held share whole, cancelled first (two requests).
+    name: 'a Plural refund of a split payment, its shares not named',
+    gateway: 'plural',
+    sends: 2,
+    setup: heldSplitPayment,
+    run: (t, ready) => t.host.invoke('payments.refund', { paymentId: ready.payment!.id, amount: 30_000 }),
+    requests: (ready) => [
+      pluralPath(`PATCH /orders/${ready.payment!.transactionId}/settlementId/${heldShare(ready)}/cancel`),
+      pluralPath(`POST /refunds/${ready.payment!.transactionId}`),
+    ],
+    lookups: pluralLookups,
+    waiting: async (t, { payment }) => {
+      expect(await paymentOf(t, payment!.id)).toMatchObject({ amountRefunded: 0, queuedOperations: 1 });
+    },
+    settled: async (t, { payment }) => {
+      const done = await t.waitForPayment(payment!.id, (p) => p.amountRefunded > 0 && p.queuedOperations === 0, 10_000);
+      expect(done).toMatchObject({ status: 'partially_refunded', amountRefunded: 30_000, attention: null });
+      expect(done.splits[0]).toMatchObject({ status: 'CANCELLED', refundedAmount: 30_000 });
+      return done;
+    },
+    once: async (t, { payment }) => {
+      const order = await pluralOrder(t, payment!.transactionId!);
+      expect(order.splits[0]).toMatchObject({ status: 'CANCELLED', refunded_not_recovered: 30_000 });
+      expect(order.refunds.map((r) => r.amount)).toEqual([30_000]);
     },
   },
   {
