@@ -27,6 +27,7 @@ import {
   alreadyPaid,
   describeStatus,
   holdingAttempt,
+  endedUntaken,
   paymentMoved,
   settledOutsideText,
   type PaymentSync,
@@ -1149,6 +1150,8 @@ export class CashierCommands {
       if (!isGatewayError(error)) throw error;
       const after = await this.sync.readAfterRefusal(record, gateway);
       if (!after || !paymentMoved(record, after)) throw error;
+      // A cancel whose link lapsed unpaid (or was cancelled on its page) meanwhile: done as asked.
+      if (what === 'cancel' && endedUntaken(after)) return after;
       throw new HostError('conflict', settledOutsideText(after, what, gateway.label));
     }
   }

@@ -32,6 +32,8 @@ import {
   onlyCashierClears,
   paidBeforeShown,
   paymentMoved,
+  endedUntaken,
+  nothingToCancelText,
   settledOutsideText,
   unreadableAttention,
   withoutPayablePage,
@@ -900,9 +902,27 @@ export class Recovery {
           after.amountCaptured - after.amountRefunded >= asked
         : after.status === 'requires_capture' || (what === 'cancel' && after.status === 'pending');
     if (!paymentMoved(refusal.before, after) && allows) return;
-    const text = settledOutsideText(after, what, gateway.label);
     const { journal } = this.engine;
     const current = journal.getPayment(record.id)!;
+    if (what === 'cancel' && endedUntaken(after)) {
+      // What the cancel was for has happened (the link lapsed unpaid, the customer cancelled it on
+      // the page): nothing for the cashier to do, so the refusal's item goes, and the timeline says why.
+      const gone = current.attentionSince !== null && current.attentionReason?.includes(refusal.reason);
+      const rest = gone ? current.attentionReason!.replace(refusal.reason, '').trim() : null;
+      const cleared = journal.updatePayment(
+        current.id,
+        !gone
+          ? {}
+          : rest
+            ? { attentionReason: rest }
+            : { attentionReason: null, attentionAdvice: null, attentionSince: null },
+        'queued_cancel_not_needed',
+        nothingToCancelText(after, gateway.label),
+      );
+      this.engine.changed(cleared);
+      return;
+    }
+    const text = settledOutsideText(after, what, gateway.label);
     const reason = `${refusal.head} was refused when it was sent. ${text}`;
     const kept = current.attentionSince !== null && current.attentionReason?.includes(refusal.reason);
     const updated = journal.updatePayment(

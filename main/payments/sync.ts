@@ -670,6 +670,16 @@ export function settledOutsideText(
   );
 }
 
+/** A payment that ended with no money taken (failed, canceled): a cancel asked for it has nothing left to do. */
+export function endedUntaken(record: Pick<PaymentRecord, 'status' | 'amountCaptured'>): boolean {
+  return (record.status === 'failed' || record.status === 'canceled') && record.amountCaptured === 0;
+}
+
+/** What a refused cancel of such a payment comes to: nothing, and why. */
+export function nothingToCancelText(record: Pick<PaymentRecord, 'status'>, label: string): string {
+  return `Nothing left to cancel: ${label} shows this payment ${describeStatus(record.status)} already, with no money taken.`;
+}
+
 /** Whether the gateway's status or money moved between two reads of a payment. */
 export function paymentMoved(
   before: Pick<PaymentRecord, 'status' | 'amountCaptured' | 'amountRefunded'>,

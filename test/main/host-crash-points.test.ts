@@ -1477,6 +1477,45 @@ describe('a card saved by a paid link, across a kill -9', () => {
   }, 30_000);
 });
 
+describe('a link lapsed unpaid while its cancel waits across a kill -9', () => {
+  it('PayPlug: the cancel has nothing left to do: the link shown expired, nothing in Needs attention', async () => {
+    // Found by this file: the refused cancel went to Needs attention saying the payment was
+    // "settled outside this till (on PayPlug's dashboard, or by another till)" — an item for the
+    // cashier to read and clear, about a link that had simply expired, as the cancel wanted.
+    const op = operation('a PayPlug cancel of an unpaid link');
+    const s = await scene(2);
+    const first = await s.till(op, 0);
+    const ready = await op.setup(first);
+    await dies(
+      s,
+      0,
+      { matches: (m, p) => op.requests(ready)[0]!.test(`${m} ${p}`), at: 'before_send' },
+      () => op.run(first, ready),
+      () => first.close(),
+    );
+    // The till is dead for longer than the link's 15 minutes: PayPlug closes it unpaid.
+    await payplug(first, 'POST', '/_sandbox/clock', { advance_seconds: 16 * 60 });
+    const t = await s.till(op, 1);
+    const ended = await t.waitForPayment(
+      ready.payment!.id,
+      (p) => p.status === 'failed' && p.queuedOperations === 0,
+      10_000,
+    );
+    expect(ended).toMatchObject({ amountCaptured: 0, payUrl: null, decline: { code: 'link_expired' } });
+    // The refusal is journaled first, then found to need nothing once the payment is read again.
+    await waitFor(
+      async () =>
+        (await t.call('transactions.get', { transactionId: ready.payment!.transactionId! })).timeline.some(
+          (e) => e.event === 'queued_cancel_not_needed',
+        ) || undefined,
+      10_000,
+      'the cancel found not needed',
+    );
+    expect((await t.call('session.snapshot', {})).attention).toEqual([]);
+    expect((await paymentOf(t, ready.payment!.id))?.attention).toBeNull();
+  }, 30_000);
+});
+
 describe('a link paid while its cancel waits across a kill -9', () => {
   it('PayPlug: the customer paid before the cancel reached the gateway: paid, and the cashier told why', async () => {
     // Found by this test: the cashier read that the payment was "settled outside this till (on

@@ -217,6 +217,21 @@ describe('a till on PayPlug', () => {
     expect(ledger.payments.map((p) => p.id)).toContain(unpaid.transactionId);
   });
 
+  it('a cancel pressed on a link that lapsed unpaid meanwhile answers the payment as it ended, not a refusal', async () => {
+    // Before, the cashier read "Not canceled: PayPlug shows this payment failed already, settled
+    // outside this till (on PayPlug's dashboard, or by another till)": nobody settled anything, and
+    // what the cancel was for had happened.
+    const clock = new FakeClock(Date.UTC(2026, 10, 29, 10, 0, 0));
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    cleanup.push(() => sandbox.close());
+    const t = track(await payplugTill(sandbox, { tuning: { remotePollMs: 600_000 } }));
+    const link = await t.call('payments.create', { amount: 1900, currency: 'EUR', orderReference: 'LAPSED-1' });
+    await payplug(t, 'POST', '/_sandbox/clock', { advance_seconds: 16 * 60 });
+    const answer = await t.call('payments.cancel', { paymentId: link.id });
+    expect(answer).toMatchObject({ status: 'failed', attention: null, payUrl: null });
+    expect(answer.decline).toMatchObject({ code: 'link_expired' });
+  });
+
   it('an order with an open link charged at once gets no authorise-only payment back in its place', async () => {
     const t = track(await payplugTill());
     const order = { amount: 3000, currency: 'EUR', orderReference: 'ORD-HOW' };
