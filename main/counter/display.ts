@@ -23,6 +23,14 @@ const RESULT = 'customerDisplay.result';
 
 /** Screens that end a payment: shown for a while from when they began, then the idle screen. */
 const RESULT_PHASES: ReadonlySet<CustomerDisplayView['phase']> = new Set(['approved', 'declined', 'canceled']);
+/** Screens of a payment the customer is in the middle of: another payment does not take them away. */
+const BUSY_PHASES: ReadonlySet<CustomerDisplayView['phase']> = new Set([
+  'tip',
+  'wait',
+  'present_card',
+  'processing',
+  'qr',
+]);
 
 interface ShownResult {
   paymentId: string;
@@ -46,6 +54,8 @@ export class CustomerDisplay {
   private current: string | null | undefined = undefined;
   /** The result on screen and when it began, kept in the journal (read once, like `current`). */
   private result: ShownResult | null | undefined = undefined;
+  /** A pushed payment waiting for the customer's current payment to end (see offer). */
+  private offered: string | null = null;
 
   constructor(private readonly deps: DisplayDeps) {}
 
@@ -58,6 +68,23 @@ export class CustomerDisplay {
       this.current = paymentId;
     }
     this.refresh();
+  }
+
+  /**
+   * A payment the till did not send to its reader (the merchant's own server pushed it there): shown
+   * like the cashier's own, unless the customer is in the middle of another payment on the display
+   * (its tip, its card, its QR code). Then it shows once that one has its result, if it is still on
+   * its reader then. Kept in memory only: after a restart the reader's next report offers it again.
+   */
+  offer(paymentId: string): void {
+    const current = this.currentId();
+    if (current === paymentId) return this.refresh();
+    if (current !== null && BUSY_PHASES.has(this.screen().phase)) {
+      this.offered = paymentId;
+      return;
+    }
+    this.offered = null;
+    this.show(paymentId);
   }
 
   /**
@@ -76,8 +103,15 @@ export class CustomerDisplay {
 
   /** Something changed (a payment, the settings): tell the display when its screen changes. */
   refresh(paymentId?: string): void {
+    if (paymentId && paymentId === this.offered && !this.stillOffered()) this.offered = null;
     if (paymentId && paymentId !== this.currentId()) return;
     const next = this.compute();
+    // The customer's payment is over: a pushed payment still waiting for its card comes next.
+    if (this.offered && !BUSY_PHASES.has(next.phase)) {
+      const offered = this.offered;
+      this.offered = null;
+      if (this.stillOffered(offered)) return this.show(offered);
+    }
     const key = JSON.stringify(next);
     if (key === this.shownKey) return;
     this.shown = next;
@@ -85,6 +119,11 @@ export class CustomerDisplay {
     this.keepResult(next);
     this.version++;
     this.deps.onChange({ version: this.version, ...next });
+  }
+
+  /** Whether the offered payment is still on its reader, waiting for the customer. */
+  private stillOffered(id = this.offered): boolean {
+    return !!id && this.deps.journal.getPayment(id)?.status === 'in_progress';
   }
 
   currentId(): string | null {

@@ -324,6 +324,8 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     onChange: (view) => emit({ type: 'display', display: view }),
   });
   displayRef.current = display;
+  // A payment the merchant's own server pushed to one of the till's readers: the customer sees it too.
+  service.readerEvents.onPushed((record) => display.offer(record.id));
   const customerDisplay = { url: null as string | null, connected: 0 };
   const displayTokenListeners = new Set<(token: string) => void>();
   const reports = new CounterReports({
