@@ -91,4 +91,57 @@ describe('the customer display: which payment', () => {
       }),
     ).toMatchObject({ phase: 'present_card', amount: 4200 });
   });
+
+  it('a tip typed for an older payment leaves the newer one on the display, and is the older one’s', async () => {
+    t = await startTestHost();
+    await t.call('settings.update', { tipping: true });
+    const reader = await t.onlineReader();
+    const older = await t.call('payments.create', {
+      amount: 1250,
+      currency: 'EUR',
+      orderReference: 'OLDER',
+      askTip: true,
+      readerId: reader.id,
+    });
+    const newer = await t.call('payments.create', {
+      amount: 3000,
+      currency: 'EUR',
+      orderReference: 'NEWER',
+      askTip: true,
+    });
+    const before = await t.call('display.snapshot', {});
+    expect(before).toMatchObject({ phase: 'tip', paymentId: newer.id, amount: 3000 });
+    // The customer at the display is the newer payment's: the older one's tip is the cashier's to type.
+    expect(
+      await t.fail('customer.chooseTip', { paymentId: older.id, tip: { kind: 'percent', percent: 20 } }),
+    ).toMatchObject({ code: 'conflict' });
+
+    const tipped = await t.call('payments.setTip', { paymentId: older.id, tip: { kind: 'percent', percent: 15 } });
+    expect(tipped).toMatchObject({ amount: 1438, tip: { state: 'chosen', preTipAmount: 1250, amount: 188 } });
+    // It went to its reader; the display stays on the newer payment's tip screen.
+    await t.waitForPayment(older.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(older.id, (p) => p.status === 'succeeded');
+    expect(await t.call('display.snapshot', {})).toMatchObject({
+      phase: 'tip',
+      paymentId: newer.id,
+      amount: 3000,
+      tip: null,
+      version: before.version,
+    });
+    expect(
+      t.events.some((e) => e.type === 'display' && e.display.paymentId === older.id && e.display.tip !== null),
+    ).toBe(false);
+    // The older payment's receipt carries its own tip; the newer one is untouched.
+    const receipt = await t.call('receipts.render', { paymentId: older.id, format: 'text' });
+    expect(JSON.stringify(receipt)).toMatch(/Tip \(15%\)/);
+    expect(await t.waitForPayment(newer.id, () => true)).toMatchObject({
+      amount: 3000,
+      tip: { state: 'awaiting' },
+    });
+    // The newer payment's customer still chooses their own tip on the display.
+    expect(await t.call('customer.chooseTip', { paymentId: newer.id, tip: { kind: 'none' } })).toMatchObject({
+      paymentId: newer.id,
+    });
+  });
 });

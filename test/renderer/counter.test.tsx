@@ -209,6 +209,45 @@ describe('tips at the counter', () => {
     ]);
     await screen.findByText(/€20\.00 \+ tip €4\.00 \(20 %\)/);
   });
+
+  it('Process: an older payment waiting for its tip while the display shows a newer one is the cashier’s to tip', async () => {
+    // Found in a defect hunt: the older payment said "Waiting for the customer to choose a tip on the
+    // customer display" while that display asked the next customer for theirs; the older one waited for ever.
+    const older = makePayment({
+      id: 'pay_older',
+      amount: 1250,
+      status: 'creating',
+      tip: { state: 'awaiting', preTipAmount: 1250, amount: 0, percent: null },
+    });
+    const newer = makePayment({
+      id: 'pay_newer',
+      amount: 3000,
+      status: 'creating',
+      tip: { state: 'awaiting', preTipAmount: 3000, amount: 0, percent: null },
+    });
+    const bridge = new FakeBridge(
+      makeSnapshot({
+        payments: [older, newer],
+        settings: counterSettings({ tipping: true, connected: 1 }),
+        display: makeDisplay({ phase: 'tip', paymentId: newer.id, currency: 'EUR', amount: 3000 }),
+      }),
+    );
+    const { store } = await renderApp(bridge);
+    act(() => {
+      store.getState().selectPayment(older.id);
+      store.getState().setScreen('process');
+    });
+    await screen.findByRole('group', { name: 'Tip typed by the cashier' });
+    expect(screen.queryByText(/Waiting for the customer to choose a tip/)).toBeNull();
+    expect(
+      screen.getByText(
+        'The customer display shows another payment: ask this customer for a tip, then choose it here. Nothing has been charged yet.',
+      ),
+    ).toBeTruthy();
+    // The newer one, on the display, still waits for its customer.
+    act(() => store.getState().selectPayment(newer.id));
+    expect(await screen.findByText(/Waiting for the customer to choose a tip on the customer display/)).toBeTruthy();
+  });
 });
 
 describe('a payment waiting for its tip, after a restart', () => {

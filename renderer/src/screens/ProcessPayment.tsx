@@ -367,6 +367,8 @@ function PaymentCard({
 function TipWaiting({ payment }: { payment: PaymentView }) {
   const run = usePos((s) => s.run);
   const display = usePos(displayConnected);
+  // The display asks the newer customer for their tip: this one's is the cashier's to type.
+  const displayElsewhere = usePos((s) => !!s.host.display?.paymentId && s.host.display.paymentId !== payment.id);
   const presets = usePos((s) => s.host.settings?.counter.tipping.presets ?? DEFAULT_TIP_PRESETS);
   const busy = usePos((s) => s.busy[`tip:${payment.id}`] === true);
   const [error, setError] = useState<CommandError | null>(null);
@@ -378,9 +380,11 @@ function TipWaiting({ payment }: { payment: PaymentView }) {
   return (
     <div className="tip-waiting">
       <p role="status" className="payment-state">
-        {display
-          ? 'Waiting for the customer to choose a tip on the customer display. Nothing has been charged yet.'
-          : 'Ask the customer for a tip, then choose it here. Nothing has been charged yet.'}
+        {display && displayElsewhere
+          ? 'The customer display shows another payment: ask this customer for a tip, then choose it here. Nothing has been charged yet.'
+          : display
+            ? 'Waiting for the customer to choose a tip on the customer display. Nothing has been charged yet.'
+            : 'Ask the customer for a tip, then choose it here. Nothing has been charged yet.'}
       </p>
       <TipEntry
         amount={payment.tip?.preTipAmount ?? payment.amount}
