@@ -27,6 +27,7 @@ import type { GatewayReaders, PaymentGateway, ReaderAction, RemoteReader } from 
 import type { ReaderDirectory, ReaderEventSink } from '../payments/service';
 import type { HostedReaderRecord, Journal, PaymentRecord } from '../store/journal';
 import { ReaderController, type ActionSource } from './controller';
+import { CLOUD_PREFIX } from './ids';
 
 /** Timings, for tests and benchmarks; every field has a default fit for a real counter. */
 export interface ReaderTuning {
@@ -66,7 +67,6 @@ export interface ReaderManagerOptions {
   tuning?: ReaderTuning;
 }
 
-const CLOUD_PREFIX = 'rdr_cloud_';
 const PORT_PREFIX = 'rdr_port_';
 
 /** The refusal of a card on a reader the "No answer" fault holds: what the fault does, and what to do. */

@@ -47,7 +47,7 @@ export interface TerminalTotals {
   readonly currency: string;
   readonly count: number;
   readonly amount: number;
-  /** Compare with this reader's journal rows only; absent: all rows. */
+  /** Compare with this reader's journal rows only; absent: all rows given (the host gives its terminals' only). */
   readonly readerLabel?: string | null;
 }
 
@@ -251,7 +251,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
           gatewayId: null,
           orderReference: null,
           message:
-            `terminal${t.readerLabel ? ` ${t.readerLabel}` : ''}: ${t.count} approved for ${amountIn(t.amount, currency)}, ` +
+            `${t.readerLabel ? `terminal ${t.readerLabel}` : 'all terminals'}: ${t.count} approved for ${amountIn(t.amount, currency)}, ` +
             `journal ${expected.count} for ${amountIn(expected.amount, currency)}`,
         });
       }

@@ -442,4 +442,44 @@ describe('reports through the host', () => {
     expect(z.byReader).toEqual([expect.objectContaining({ key: 'Simulated reader 1', approvedAmount: 1800 })]);
     expect(z.text).toContain('BY READER');
   });
+
+  it("terminal totals for all readers are the till's terminals: the gateway's own readers are not in them", async () => {
+    // Found in a defect hunt: "All readers" was compared with every card payment of the day, those on
+    // the gateway's own (cloud) readers too, which no terminal's ticket counts: a false difference.
+    t = await startTestHost();
+    const reader = await t.onlineReader();
+    await t.call('readers.pair', { registrationCode: 'simulated-counter-2', label: 'Cloud counter' });
+    const cloud = await waitFor(
+      async () => (await t.call('readers.list', {})).find((r) => r.kind === 'cloud' && r.status === 'online'),
+      3_000,
+      'cloud reader',
+    );
+    const onTerminal = await t.call('payments.create', { amount: 1800, currency: 'EUR', readerId: reader.id });
+    await t.waitForPayment(onTerminal.id, (p) => p.readerStage === 'waiting_for_card');
+    await t.call('simulate.presentCard', { readerId: reader.id });
+    await t.waitForPayment(onTerminal.id, (p) => p.status === 'succeeded');
+    const onCloud = await t.call('payments.create', { amount: 700, currency: 'EUR' });
+    await t.call('payments.process', { paymentId: onCloud.id, readerId: cloud.id });
+    await t.call('simulate.presentCard', { readerId: cloud.id, cardNumber: '4242424242424242' });
+    await t.waitForPayment(onCloud.id, (p) => p.status === 'succeeded');
+
+    const all = await t.call('reports.reconcile', { terminal: [{ currency: 'EUR', count: 1, amount: 1800 }] });
+    expect(all.differences).toEqual([]);
+    expect(all).toMatchObject({ ok: true });
+    expect(all.totals).toEqual([
+      expect.objectContaining({
+        currency: 'EUR',
+        journal: { count: 2, amount: 2500 },
+        terminal: { count: 1, amount: 1800 },
+      }),
+    ]);
+    // A ticket that does differ is still told, against the terminals' payments only.
+    const short = await t.call('reports.reconcile', { terminal: [{ currency: 'EUR', count: 1, amount: 1700 }] });
+    expect(short.differences).toEqual([
+      expect.objectContaining({
+        cause: 'terminal_differs',
+        message: expect.stringMatching(/all terminals: 1 approved for .*17\.00.*journal 1 for .*18\.00/),
+      }),
+    ]);
+  });
 });

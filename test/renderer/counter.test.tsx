@@ -987,6 +987,13 @@ describe('Reports (F9)', () => {
     expect(document.activeElement).toBe(within(row).getByLabelText('Terminal'));
     expect((within(row).getByLabelText('Currency') as HTMLInputElement).value).toBe('USD');
     expect(within(row).getByText(/1 2 5 0 gives \$12\.50/)).toBeTruthy();
+    // Without a terminal named, the ticket is compared with the till's terminals, never the gateway's readers.
+    expect(within(row).getByRole('option', { name: 'All terminals' })).toBeTruthy();
+    expect(
+      screen.getByText(
+        /All terminals: the card payments of every terminal of this till, not those of the gateway’s own readers/,
+      ),
+    ).toBeTruthy();
     await user.type(within(row).getByLabelText('Approved count'), '1');
     await user.type(within(row).getByLabelText('Approved amount'), '1250');
     await user.click(screen.getByRole('button', { name: 'Reconcile' }));

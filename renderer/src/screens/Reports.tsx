@@ -363,7 +363,7 @@ function Reconciliation({ date }: { date: string }) {
                 value={row.readerId}
                 onChange={(e) => setRows(rows.map((r, i) => (i === index ? { ...r, readerId: e.target.value } : r)))}
               >
-                <option value="">All readers</option>
+                <option value="">All terminals</option>
                 {readers.map((r) => (
                   <option key={r.id} value={r.id}>
                     {r.label}
@@ -398,6 +398,12 @@ function Reconciliation({ date }: { date: string }) {
             />
           </div>
         ))}
+        {rows.length > 0 ? (
+          <p className="muted">
+            All terminals: the card payments of every terminal of this till, not those of the gateway&rsquo;s own
+            readers, which no terminal&apos;s ticket counts.
+          </p>
+        ) : null}
         <div className="actions">
           <button
             type="button"
