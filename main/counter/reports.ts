@@ -56,6 +56,7 @@ import {
   type ZReport,
   INSTALLMENT,
   installmentLabel,
+  keptTip,
   PAY_BY_LINK,
   SAVED_CARD,
   shownCardBrands,
@@ -367,7 +368,7 @@ export class CounterReports {
 
   /** The refunds made in the period, of the report's mode, whatever day their payment is from. */
   private refunds(window: DayWindow, mode = this.mode()): ReportRefund[] {
-    return this.entries(this.journal.refundsBetween(mode, window.start, window.end));
+    return this.entries(this.journal.refundsBetween(mode, window.start, window.end), 'refund');
   }
 
   /**
@@ -377,7 +378,7 @@ export class CounterReports {
    */
   private captures(window: DayWindow, mode = this.mode()): ReportCapture[] {
     const until = Math.max(window.endMs, this.deps.clock.now() + 1);
-    return this.entries(this.journal.capturesBetween(mode, window.start, new Date(until).toISOString()));
+    return this.entries(this.journal.capturesBetween(mode, window.start, new Date(until).toISOString()), 'capture');
   }
 
   /**
@@ -415,8 +416,21 @@ export class CounterReports {
     }));
   }
 
-  private entries(recorded: readonly MoneyEntryRecord[]): ReportEntry[] {
+  /**
+   * Each entry with the part of its payment's tip it moved (keptTip): a capture the tip it brought
+   * in, a refund the tip it gave back.
+   */
+  private entries(recorded: readonly MoneyEntryRecord[], kind: 'capture' | 'refund'): ReportEntry[] {
     const label = this.labels();
+    const tipOf = (entry: MoneyEntryRecord): number => {
+      if (entry.tipAmount <= 0) return 0;
+      const kept = (captured: number, refunded: number) =>
+        keptTip(entry.paymentAmount, entry.tipAmount, captured, refunded);
+      const { capturedBefore: captured, refundedBefore: refunded, amount } = entry;
+      return kind === 'capture'
+        ? kept(captured + amount, refunded) - kept(captured, refunded)
+        : kept(captured, refunded) - kept(captured, refunded + amount);
+    };
     return recorded.map((entry) => ({
       paymentId: entry.paymentId,
       orderReference: entry.orderReference,
@@ -426,6 +440,7 @@ export class CounterReports {
       cardBrand: entry.cardBrand,
       readerLabel: label({ ...entry, ids: [entry.paymentId, entry.transactionId] }),
       movedBy: movedBy(entry),
+      tip: tipOf(entry),
     }));
   }
 
@@ -969,6 +984,7 @@ export class CounterReports {
         report.splitSettlement,
         report.corrections,
         report.plansNotRead,
+        report.tipsKept ? 'kept' : 'asked',
       ),
     };
   }

@@ -14,6 +14,7 @@ import { formatLocalDateTime } from '../../common/timezone';
 import {
   capturesAfterPeriod,
   entriesOfPeriod,
+  entryTips,
   groupTotals,
   paymentsOfPeriod,
   pendingAtEnd,
@@ -30,6 +31,7 @@ import type {
   ReportRefund,
   ReportTotals,
   SplitSettlementTotals,
+  TipsRule,
 } from './types';
 
 export const CSV_COLUMNS = [
@@ -106,6 +108,8 @@ export function paymentsCsv(
    * `plan_not_read` row each (its order reference, why in `status`, its gateway). Absent: none.
    */
   plansNotRead?: readonly ReportPlanNotRead[],
+  /** How the report counts Tips: 'asked' for a Z closed before tips were counted as kept. */
+  tips: TipsRule = 'kept',
 ): string {
   const day = paymentsOfPeriod(payments, window).sort(
     (a, b) => Date.parse(a.createdAt) - Date.parse(b.createdAt) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
@@ -116,6 +120,8 @@ export function paymentsCsv(
   const capturedInPeriod = sumsByPayment(periodCaptures);
   const laterCaptures = capturesAfterPeriod(captures, day, window);
   const capturedAfter = sumsByPayment(laterCaptures);
+  // A payment's tip column is the tip it brought in within the period, as the totals count it.
+  const tipsInPeriod = entryTips(periodCaptures, periodRefunds);
   const rows: string[][] = [[...CSV_COLUMNS]];
   for (const p of day) {
     const money = (minor: number): string => decimalAmount(minor, p.currency);
@@ -129,7 +135,7 @@ export function paymentsCsv(
       p.status,
       p.currency.toUpperCase(),
       money(p.amount),
-      money(p.tip),
+      money(tips === 'kept' ? (tipsInPeriod.get(p.id) ?? 0) : p.tip),
       money(captured),
       money(pendingAtEnd(p, capturedAfter)),
       money(refunded),
@@ -159,7 +165,7 @@ export function paymentsCsv(
       '',
       r.currency.toUpperCase(),
       '',
-      '',
+      tips === 'kept' && r.tip ? money(kind === 'capture' ? r.tip : -r.tip) : '',
       kind === 'capture' ? money(r.amount) : '',
       '',
       kind === 'refund' ? money(r.amount) : '',
@@ -194,12 +200,13 @@ export function paymentsCsv(
       '',
     ];
   };
-  for (const t of totalsByCurrency(day, periodRefunds, periodCaptures, laterCaptures)) rows.push(totalsRow('total', t));
+  for (const t of totalsByCurrency(day, periodRefunds, periodCaptures, laterCaptures, tips))
+    rows.push(totalsRow('total', t));
   // The totals again, by who moved the money (each gateway, the shop's bank terminals): what to
   // check against each payout and the bank. Not for the rows of a Z closed before it was kept.
   const moved = [...day, ...periodRefunds, ...periodCaptures, ...laterCaptures];
   if (moved.every((item) => item.movedBy !== undefined)) {
-    const groups = groupTotals(day, periodRefunds, periodCaptures, laterCaptures, (item) => item.movedBy);
+    const groups = groupTotals(day, periodRefunds, periodCaptures, laterCaptures, (item) => item.movedBy, tips);
     for (const g of groups) rows.push(totalsRow('moved_by', g, g.key));
   }
   const blank = (n: number) => Array<string>(n).fill('');

@@ -12,6 +12,7 @@ export {
   canonicalJson,
   installmentLabel,
   capturesOf,
+  keptTip,
   closeDay,
   refundsOf,
   shownCardBrands,
@@ -52,5 +53,6 @@ export type {
   ReportTotals,
   SplitMerchantTotals,
   SplitSettlementTotals,
+  TipsRule,
   ZReport,
 } from './types';

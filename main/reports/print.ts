@@ -40,9 +40,12 @@ export interface ReportPrintOptions {
 
 /**
  * Printed under the totals: Captured and Refunded count what moved in the period, earlier days'
- * sales included (a refund of yesterday's sale is today's), and Approved is tips included.
+ * sales included (a refund of yesterday's sale is today's), and Approved is tips included. Tips are
+ * the tips captured and kept (TipsRule 'kept'); a Z closed before says its own rule.
  */
 export const TOTALS_FOOTNOTE =
+  "* Captured, Refunded and Tips include money moved in this period on earlier days' sales; Approved includes the tips asked, Tips only those captured and not refunded.";
+const TOTALS_FOOTNOTE_BEFORE =
   "* Captured and Refunded include money moved in this period on earlier days' sales; Approved includes Tips.";
 
 function isZ(report: DayReport): report is ZReport {
@@ -209,7 +212,8 @@ export function reportLines(report: DayReport, options: ReportPrintOptions = {})
     lines.push({ kind: 'center', text: `TOTALS ${totals.currency}`, bold: true }, ...totalsLines(totals, true));
   }
   // What the figures include, which the labels alone do not say (docs/reports.md, definitions).
-  if (report.totals.length > 0) lines.push({ kind: 'blank' }, { kind: 'text', text: TOTALS_FOOTNOTE });
+  if (report.totals.length > 0)
+    lines.push({ kind: 'blank' }, { kind: 'text', text: report.tipsKept ? TOTALS_FOOTNOTE : TOTALS_FOOTNOTE_BEFORE });
   // Right under the totals they correct; absent from a period without any (and an older report).
   lines.push(...correctionLines(report.corrections ?? [], tz));
   // What the figures may miss: absent when every running plan was read (and from an older report).

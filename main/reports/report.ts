@@ -25,6 +25,7 @@ import type {
   ReportTotals,
   SplitMerchantTotals,
   SplitSettlementTotals,
+  TipsRule,
   ZReport,
 } from './types';
 
@@ -112,12 +113,36 @@ export function pendingAtEnd(payment: ReportPayment, capturedAfter: ReadonlyMap<
   return (payment.status === 'requires_capture' ? payment.capturable : 0) + (capturedAfter.get(payment.id) ?? 0);
 }
 
-function add(totals: MutableTotals, payment: ReportPayment, capturedAfter: ReadonlyMap<string, number>): void {
+/**
+ * The part of a payment's tip its money keeps, when `captured` was captured of it and `refunded`
+ * refunded: captured money pays the bill (the amount before the tip) first and the tip last, and a
+ * refund gives the bill back first and the tip last. So a capture below the bill keeps no tip, one
+ * between the bill and the total keeps what is above the bill, and a refund of everything keeps none.
+ */
+export function keptTip(amount: number, tip: number, captured: number, refunded: number): number {
+  if (tip <= 0) return 0;
+  return Math.max(0, Math.min(tip, captured - (amount - tip), captured - refunded));
+}
+
+/** Each payment's tips in the entries given: what its captures brought in, less what its refunds gave back. */
+export function entryTips(captures: readonly ReportEntry[], refunds: readonly ReportEntry[]): Map<string, number> {
+  const tips = new Map<string, number>();
+  for (const entry of captures) tips.set(entry.paymentId, (tips.get(entry.paymentId) ?? 0) + (entry.tip ?? 0));
+  for (const entry of refunds) tips.set(entry.paymentId, (tips.get(entry.paymentId) ?? 0) - (entry.tip ?? 0));
+  return tips;
+}
+
+function add(
+  totals: MutableTotals,
+  payment: ReportPayment,
+  capturedAfter: ReadonlyMap<string, number>,
+  tips: TipsRule,
+): void {
   totals.payments++;
   if (APPROVED_STATUSES.has(payment.status)) {
     totals.approvedCount++;
     totals.approvedAmount += payment.amount;
-    totals.tips += payment.tip;
+    if (tips === 'asked') totals.tips += payment.tip;
   }
   if (payment.status === 'failed') totals.declinedCount++;
   if (payment.status === 'canceled') totals.canceledCount++;
@@ -142,6 +167,7 @@ export function totalsByCurrency(
   refunds: readonly ReportRefund[],
   captures: readonly ReportCapture[],
   capturedAfter: readonly ReportCapture[] = [],
+  tips: TipsRule = 'kept',
 ): ReportTotals[] {
   const map = new Map<string, MutableTotals>();
   const of = (code: string) => {
@@ -151,9 +177,17 @@ export function totalsByCurrency(
     return totals;
   };
   const after = sumsByPayment(capturedAfter);
-  for (const payment of payments) add(of(payment.currency), payment, after);
-  for (const capture of captures) of(capture.currency).captured += capture.amount;
-  for (const refund of refunds) of(refund.currency).refunded += refund.amount;
+  for (const payment of payments) add(of(payment.currency), payment, after, tips);
+  for (const capture of captures) {
+    const totals = of(capture.currency);
+    totals.captured += capture.amount;
+    if (tips === 'kept') totals.tips += capture.tip ?? 0;
+  }
+  for (const refund of refunds) {
+    const totals = of(refund.currency);
+    totals.refunded += refund.amount;
+    if (tips === 'kept') totals.tips -= refund.tip ?? 0;
+  }
   for (const totals of map.values()) totals.net = totals.captured - totals.refunded;
   return [...map.values()].sort((a, b) => compare(a.currency, b.currency));
 }
@@ -224,6 +258,7 @@ export function groupTotals(
   captures: readonly ReportCapture[],
   capturedAfter: readonly ReportCapture[],
   keyOf: (p: ReportPayment | ReportEntry) => string | null | undefined,
+  tips: TipsRule = 'kept',
 ): GroupTotals[] {
   const groups = new Map<string, { payments: ReportPayment[]; refunds: ReportRefund[]; captures: ReportCapture[] }>();
   const group = (item: ReportPayment | ReportEntry) => {
@@ -238,7 +273,7 @@ export function groupTotals(
   const out: GroupTotals[] = [];
   for (const key of [...groups.keys()].sort(compare)) {
     const inGroup = groups.get(key)!;
-    for (const totals of totalsByCurrency(inGroup.payments, inGroup.refunds, inGroup.captures, capturedAfter))
+    for (const totals of totalsByCurrency(inGroup.payments, inGroup.refunds, inGroup.captures, capturedAfter, tips))
       out.push({ key, ...totals });
   }
   return out;
@@ -316,6 +351,9 @@ function checkPayment(payment: ReportPayment): void {
 function checkEntry(kind: 'refund' | 'capture', entry: ReportEntry): void {
   if (!Number.isSafeInteger(entry.amount)) {
     throw new RangeError(`${kind} of ${entry.paymentId}: the amount must be whole minor units`);
+  }
+  if (entry.tip !== undefined && !Number.isSafeInteger(entry.tip)) {
+    throw new RangeError(`${kind} of ${entry.paymentId}: the tip must be whole minor units`);
   }
   if (Number.isNaN(Date.parse(entry.at))) {
     throw new RangeError(`${kind} of ${entry.paymentId}: "${entry.at}" is not a date`);
@@ -457,6 +495,7 @@ function buildReport(kind: 'X' | 'Z', input: DayReportInput): DayReport {
     captures,
     // Only when there are any: absent and empty read alike (a report made before they were kept).
     ...(capturesAfter.length > 0 ? { capturesAfter } : {}),
+    tipsKept: true,
     // Likewise: a period without corrections reads, and digests, as before.
     ...(corrections.length > 0 ? { corrections } : {}),
     // Likewise: a Z whose plans were all read digests as before.

@@ -63,7 +63,19 @@ export interface ReportEntry {
   readonly readerLabel: string | null;
   /** Its payment's (ReportPayment.movedBy); absent from a Z closed before it was kept. */
   readonly movedBy?: string;
+  /**
+   * The part of its payment's tip it moved (see keptTip): a capture's, the tip it brought in; a
+   * refund's, the tip it gave back. Absent from a Z closed before tips were counted so.
+   */
+  readonly tip?: number;
 }
+
+/**
+ * How a report counts Tips. 'kept' (every report since): the tips of the captures made in the
+ * period, less those refunds made in it gave back — the tip the shop was paid and kept. 'asked' (a Z
+ * closed before): every approved payment's whole tip, captured or not.
+ */
+export type TipsRule = 'kept' | 'asked';
 
 export type ReportRefund = ReportEntry;
 export type ReportCapture = ReportEntry;
@@ -197,7 +209,10 @@ export interface ReportTotals {
   readonly pendingCapture: number;
   /** Sum of the refunds made in the period, of this period's payments or of earlier ones. */
   readonly refunded: number;
-  /** Sum of `tip` of the approved payments. */
+  /**
+   * The tips the shop captured and kept in the period: the tips of its captures less the tips its
+   * refunds gave back (TipsRule 'kept'); in a Z closed before, the approved payments' `tip`.
+   */
   readonly tips: number;
   /** captured − refunded: what the day brings in (negative on a day of refunds only). */
   readonly net: number;
@@ -264,6 +279,8 @@ export interface DayReport {
    * there are none (and from a report made before they were kept).
    */
   readonly capturesAfter?: readonly ReportCapture[];
+  /** Tips counted as kept (TipsRule): every report since; absent from a Z closed before. */
+  readonly tipsKept?: true;
   /**
    * Corrections to earlier days: payments of closed Zs whose outcome was learned in this period,
    * oldest first (a payment changed back and forth in the period counts once, by where it ended).

@@ -2061,12 +2061,26 @@ export class Journal {
     fromIso: string,
     toIso: string,
   ): MoneyEntryRecord[] {
+    // What the payment had captured and refunded before this entry, for the tip it moves (only a
+    // payment with a tip needs them). At one instant, captures come before refunds.
+    const [capturedBefore, refundedBefore] =
+      table === 'capture_entries'
+        ? [
+            `SELECT COALESCE(SUM(c.amount), 0) FROM capture_entries c WHERE c.payment_id = e.payment_id AND (c.at < e.at OR (c.at = e.at AND c.id < e.id))`,
+            `SELECT COALESCE(SUM(r.amount), 0) FROM refund_entries r WHERE r.payment_id = e.payment_id AND r.at < e.at`,
+          ]
+        : [
+            `SELECT COALESCE(SUM(c.amount), 0) FROM capture_entries c WHERE c.payment_id = e.payment_id AND c.at <= e.at`,
+            `SELECT COALESCE(SUM(r.amount), 0) FROM refund_entries r WHERE r.payment_id = e.payment_id AND (r.at < e.at OR (r.at = e.at AND r.id < e.id))`,
+          ];
     return this.db
       .prepare(
         `SELECT e.payment_id AS paymentId, e.amount, e.at, p.order_reference AS orderReference, p.currency,
                 p.card_brand AS cardBrand, p.reader_id AS readerId, p.gateway, p.charged_by AS chargedBy,
                 p.channel, p.saved_card_id AS savedCardId, p.installment_plan_id AS installmentPlanId,
-                p.transaction_id AS transactionId
+                p.transaction_id AS transactionId, p.amount AS paymentAmount, p.tip_amount AS tipAmount,
+                CASE WHEN p.tip_amount > 0 THEN (${capturedBefore}) ELSE 0 END AS capturedBefore,
+                CASE WHEN p.tip_amount > 0 THEN (${refundedBefore}) ELSE 0 END AS refundedBefore
          FROM ${table} e JOIN payments p ON p.id = e.payment_id
          WHERE e.at >= ? AND e.at < ? AND p.mode = ? ORDER BY e.at, e.id`,
       )
@@ -2565,6 +2579,12 @@ export interface MoneyEntryRecord {
    */
   installmentPlanId: string | null;
   transactionId: string | null;
+  /** Its payment's amount (tip included) and tip, for the tip the entry moves. */
+  paymentAmount: number;
+  tipAmount: number;
+  /** What its payment had captured and refunded before this entry (0 for a payment with no tip). */
+  capturedBefore: number;
+  refundedBefore: number;
 }
 
 export type ReceiptChannel = 'print' | 'email';

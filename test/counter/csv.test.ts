@@ -166,6 +166,51 @@ describe('day CSV export', () => {
     ]);
   });
 
+  it('counts a tip on the day it is captured, and takes it back on the day it is refunded', () => {
+    // Yesterday's authorisation of 50.00 + tip 7.50, captured today in full; today's sale of 30.00 +
+    // tip 4.50 refunded in full: the tips kept today are the 7.50 captured today, none of the 4.50.
+    const held = payment({
+      id: 'pay_held',
+      createdAt: '2026-03-28T12:00:00.000Z',
+      amount: 5750,
+      tip: 750,
+      captured: 5750,
+    });
+    const sale = payment({
+      id: 'pay_sale',
+      amount: 3450,
+      tip: 450,
+      captured: 3450,
+      refunded: 3450,
+      status: 'refunded',
+    });
+    const captures = [...sameDayCaptures([sale]), { ...refund(held, 5750, '2026-03-29T10:00:00.000Z'), tip: 750 }];
+    const csv = paymentsCsv([sale, held], sameDayRefunds([sale]), captures, window);
+    const pick = (row: string[]) => [row[0], row[2], row[7], row[8], row[10]];
+    expect(parseCsv(csv).slice(1, 4).map(pick)).toEqual([
+      ['payment', 'pay_sale', '0.00', '34.50', '34.50'],
+      ['capture', 'pay_held', '7.50', '57.50', ''],
+      ['total', '', '7.50', '92.00', '34.50'],
+    ]);
+    // A Z closed before tips were counted so reads back as it counted them: every approved payment's tip.
+    const before = paymentsCsv(
+      [sale, held],
+      sameDayRefunds([sale]),
+      captures,
+      window,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      'asked',
+    );
+    expect(parseCsv(before).slice(1, 4).map(pick)).toEqual([
+      ['payment', 'pay_sale', '4.50', '34.50', '34.50'],
+      ['capture', 'pay_held', '', '57.50', ''],
+      ['total', '', '4.50', '92.00', '34.50'],
+    ]);
+  });
+
   it('breaks the totals down by who moved the money: each gateway, the shop’s bank terminals', () => {
     const onBank = { gateway: "Terminal (shop's bank)", movedBy: "Terminal (shop's bank)", gatewayId: null };
     const sale = payment({ id: 'pay_sale', createdAt: '2026-03-29T09:00:00.000Z', amount: 3000, captured: 3000 });

@@ -1,5 +1,5 @@
 /** A day at the counter (Paris, 2026-03-29: the 23-hour day), for the report tests and goldens. */
-import type { ReportCapture, ReportPayment, ReportRefund } from '../../main/reports';
+import { keptTip, type ReportCapture, type ReportPayment, type ReportRefund } from '../../main/reports';
 
 export const TZ = 'Europe/Paris';
 export const DATE = '2026-03-29';
@@ -43,14 +43,30 @@ export function refund(of: ReportPayment, amount: number, at = of.createdAt): Re
   };
 }
 
-/** Each payment's captured amount as one capture made when it was (automatic capture): the fixtures' captures. */
+/**
+ * Each payment's captured amount as one capture made when it was (automatic capture): the fixtures'
+ * captures, each with the tip it brought in (as the host gives them).
+ */
 export function sameDayCaptures(payments: readonly ReportPayment[]): ReportCapture[] {
-  return payments.filter((p) => p.captured !== 0).map((p) => refund(p, p.captured));
+  return payments
+    .filter((p) => p.captured !== 0)
+    .map((p) => withTip(refund(p, p.captured), keptTip(p.amount, p.tip, p.captured, 0)));
 }
 
-/** Each payment's refunded amount as one refund made in its own day: the fixtures' refunds. */
+/** Each payment's refunded amount as one refund made in its own day: the fixtures' refunds, with the tip given back. */
 export function sameDayRefunds(payments: readonly ReportPayment[]): ReportRefund[] {
-  return payments.filter((p) => p.refunded !== 0).map((p) => refund(p, p.refunded));
+  return payments
+    .filter((p) => p.refunded !== 0)
+    .map((p) =>
+      withTip(
+        refund(p, p.refunded),
+        keptTip(p.amount, p.tip, p.captured, 0) - keptTip(p.amount, p.tip, p.captured, p.refunded),
+      ),
+    );
+}
+
+function withTip<T extends ReportCapture>(entry: T, tip: number): T {
+  return tip === 0 ? entry : { ...entry, tip };
 }
 
 /** Deterministic ids: call before building a fixture list. */

@@ -674,13 +674,18 @@ describe('printed reports', () => {
         const rows = reportText(report, width).split('\n');
         const flowing = rows.join(' ').replace(/ +/g, ' ');
         expect(flowing).toContain(
-          "* Captured and Refunded include money moved in this period on earlier days' sales; Approved includes Tips.",
+          "* Captured, Refunded and Tips include money moved in this period on earlier days' sales; Approved includes the tips asked, Tips only those captured and not refunded.",
         );
         // Right under the totals, before the breakdowns.
-        expect(flowing.indexOf('* Captured and Refunded')).toBeGreaterThan(flowing.lastIndexOf('TOTALS'));
-        expect(flowing.indexOf('* Captured and Refunded')).toBeLessThan(flowing.indexOf('BY WHO MOVED THE MONEY'));
+        expect(flowing.indexOf('* Captured, Refunded')).toBeGreaterThan(flowing.lastIndexOf('TOTALS'));
+        expect(flowing.indexOf('* Captured, Refunded')).toBeLessThan(flowing.indexOf('BY WHO MOVED THE MONEY'));
       }
     }
+    // A Z closed before tips were counted as kept says the rule it counted them by.
+    const { tipsKept: _kept, ...before } = z;
+    expect(reportText(before, 42).split('\n').join(' ').replace(/ +/g, ' ')).toContain(
+      "* Captured and Refunded include money moved in this period on earlier days' sales; Approved includes Tips.",
+    );
   });
 
   it('prints the digests whole, in groups of 8 never cut, at every width', () => {
@@ -910,10 +915,14 @@ describe('installment plans not read before closing', () => {
     const stored = storedBefore();
     expect(stored.plansNotRead).toBeUndefined();
     expect(verifyZReport(stored)).toBe(true);
-    // The same day closed today with every plan read is the same Z, digest included: nothing new in it.
+    // The same day closed today with every plan read names none: the same figures. (Its digest differs:
+    // a Z closed now also says its Tips are the tips kept, and each capture and refund its tip.)
     const again = closeDay(closeInput({ plansNotRead: [] }));
     if (!again.ok) throw new Error(again.message);
-    expect(again.z.digest).toBe(stored.digest);
+    expect('plansNotRead' in again.z).toBe(false);
+    expect(again.z.totals).toEqual(stored.totals);
+    expect(stored.tipsKept).toBeUndefined();
+    expect(again.z.tipsKept).toBe(true);
     expect(reportText(stored, 42)).not.toContain('NOT READ');
     const next = closeDay(
       closeInput({
