@@ -1009,6 +1009,15 @@ export class CounterReports {
   // -- reconciliation ---------------------------------------------------------------------------
 
   async reconcile(date: string | undefined, terminal: readonly TypedTerminalTotals[]): Promise<ReconciliationView> {
+    // A gateway's own reader prints no terminal ticket of the till's: its payments are in the gateway's list.
+    const onGateway = terminal.findIndex((t) => t.readerId !== undefined && gatewayHostedReader(t.readerId));
+    if (onGateway >= 0) {
+      const message =
+        "a reader of the gateway's own: its payments are compared with the gateway's list, name one of the till's terminals or All terminals";
+      throw new HostError('validation', `terminal: ${message}`, {
+        issues: [{ path: `terminal.${onGateway}.readerId`, message }],
+      });
+    }
     const day = date ?? this.currentDate();
     const mode = this.mode();
     const view = await this.reconcileWindow(this.window(day), terminal, mode);

@@ -481,5 +481,9 @@ describe('reports through the host', () => {
         message: expect.stringMatching(/all terminals: 1 approved for .*17\.00.*journal 1 for .*18\.00/),
       }),
     ]);
+    // Totals named for one of the gateway's own readers are refused, saying why: no terminal ticket has them.
+    expect(
+      await t.fail('reports.reconcile', { terminal: [{ readerId: cloud.id, currency: 'EUR', count: 1, amount: 700 }] }),
+    ).toMatchObject({ code: 'validation', issues: [{ path: 'terminal.0.readerId' }] });
   });
 });
