@@ -74,7 +74,8 @@ export class CustomerDisplay {
    * A payment the till did not send to its reader (the merchant's own server pushed it there): shown
    * like the cashier's own, unless the customer is in the middle of another payment on the display
    * (its tip, its card, its QR code). Then it shows once that one has its result, if it is still on
-   * its reader then. Kept in memory only: after a restart the reader's next report offers it again.
+   * its reader then. Kept in memory only: a restart forgets a payment offered and not shown yet (the
+   * display shows what it showed before the restart).
    */
   offer(paymentId: string): void {
     const current = this.currentId();
