@@ -76,7 +76,7 @@ export interface CollectRequest {
    * The card wait: how long the customer is given at the card once the device asks for it (a
    * Concert terminal: from its ACK of the request to its answer session). Past it the outcome is
    * failed/timeout or unknown. The device's own protocol waits around it keep their bounds; the
-   * host adds a grace period over the whole (main/readers/controller.ts).
+   * host adds a grace period over the whole, at least as long as those (Reader.longestBeyondCardWaitMs).
    */
   readonly timeoutMs?: number;
 }
@@ -142,6 +142,12 @@ export type { Unsubscribe };
 export interface Reader {
   readonly info: ReaderInfo;
   readonly state: ReaderState;
+  /**
+   * The longest the device's own protocol may take, beyond the card wait, to end a collection (every
+   * wait of its link at its bound, before the card wait starts or after it ends). The host's bound over
+   * a collection never cuts off less (main/readers/controller.ts). Absent: the host's own grace.
+   */
+  readonly longestBeyondCardWaitMs?: number;
   /**
    * Collects one payment. Only one at a time: a second call while busy resolves
    * { kind: 'failed', code: 'reader_busy' } without disturbing the first.

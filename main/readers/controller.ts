@@ -15,6 +15,9 @@ import type { DeviceResult, GatewayPayment, LinkPoll, LinkPurpose, ReaderAction 
 import { ActionMisfit, ADVICE_UNKNOWN, INTERRUPTED, type ReaderEventSink } from '../payments/reader-events';
 import { errorText, journalWriteFailure } from '../core/errors';
 
+/** Past the longest a device's protocol may take, the moment given for its outcome to reach the controller. */
+const OUTCOME_MARGIN_MS = 1_000;
+
 /** Where a hosted reader's actions come from and where its outcomes go. */
 export interface ActionSource {
   /** Pairs the reader with the source if needed; resolves the source's id for it. */
@@ -53,7 +56,10 @@ export interface ControllerOptions {
   maxBackoffMs?: number;
   /** Card wait passed to the device. */
   collectTimeoutMs?: number;
-  /** How long past the card wait a silent device is given before the outcome is unknown. */
+  /**
+   * How long past the card wait a silent device is given before the outcome is unknown (default
+   * 15 s); never less than the device's own protocol allows (Reader.longestBeyondCardWaitMs).
+   */
   answerGraceMs?: number;
   /** The device went away by itself (its port closed): whoever opens devices may try it again. */
   onDeviceLost?: () => void;
@@ -603,7 +609,7 @@ export class ReaderController {
     onStage: (stage: CollectStage) => void,
     kind: 'collect' | 'refund' = 'collect',
   ): Promise<CardOutcome> {
-    const boundMs = (request.timeoutMs ?? 120_000) + (this.options.answerGraceMs ?? 15_000);
+    const boundMs = (request.timeoutMs ?? 120_000) + this.graceOver(device);
     return new Promise<CardOutcome>((resolve) => {
       let settled = false;
       let cardWaitStarted = false;
@@ -646,6 +652,17 @@ export class ReaderController {
         },
       );
     });
+  }
+
+  /**
+   * The grace over a device's card wait: the controller's own, or what the device's protocol may still
+   * take (a Concert terminal answering in its last session after its last NAK) and a moment for its
+   * outcome to arrive, whichever is longer — never cutting off an exchange the device would complete.
+   */
+  private graceOver(device: Reader): number {
+    const own = this.options.answerGraceMs ?? 15_000;
+    const protocol = device.longestBeyondCardWaitMs;
+    return protocol === undefined ? own : Math.max(own, protocol + OUTCOME_MARGIN_MS);
   }
 
   /** Journals and reports a device outcome; an unknown one waits for the device to say more. */

@@ -11,7 +11,7 @@ import {
   toHex,
 } from '../../drivers/protocols/concert/codec';
 import type { ConcertLinkTimings, LinkEvent } from '../../drivers/protocols/concert/link';
-import { ConcertLink } from '../../drivers/protocols/concert/link';
+import { ConcertLink, longestBeyondCardWaitMs } from '../../drivers/protocols/concert/link';
 import { concertRequest } from './concert-fixtures';
 
 const request = concertRequest({ fullAnswer: false, privateData: 'REF' });
@@ -96,7 +96,7 @@ function harness(options: Partial<ConcertLinkTimings> = {}) {
     toWaiting();
     recv(ENQ);
   };
-  return { clock, link, body, sent, raw, events, types, last, recv, recvFrame, toWaiting, toReceiving };
+  return { clock, link, body, timings, sent, raw, events, types, last, recv, recvFrame, toWaiting, toReceiving };
 }
 
 function failure(event: LinkEvent | undefined) {
@@ -502,6 +502,78 @@ describe('Concert link: waiting for and receiving the answer', () => {
     h.clock.advance(1);
     expect(failure(h.last())).toMatchObject({ code: 'answer_frame_timeout', acknowledged: true });
     expect(h.clock.pending).toBe(0);
+  });
+});
+
+describe('Concert link: its longest exchange', () => {
+  it('takes an answer at the last moment of every wait after the card wait, within the bound it states', () => {
+    // The host's bound over a collection is the card wait plus this: an exchange the link still takes
+    // must end inside it, or a slow terminal's approval is called unknown.
+    const h = harness({ answerTimeoutMs: 120_000 });
+    h.toWaiting();
+    const acked = h.clock.monotonic();
+    h.clock.advance(119_999);
+    h.recv(ENQ); // its answer session, in the last moment of the card wait
+    for (let session = 2; session <= 3; session++) {
+      h.clock.advance(2_999); // nothing of a frame: it missed our ACK…
+      h.recv(EOT);
+      h.clock.advance(3_999); // …and opens its session again in the last moment allowed
+      h.recv(ENQ);
+    }
+    for (let nak = 0; nak < 3; nak++) {
+      h.clock.advance(2_999);
+      h.recvFrame(badLrc(answerFrame));
+    }
+    h.clock.advance(2_999);
+    h.recvFrame(answerFrame);
+    h.clock.advance(2_999); // no closing EOT
+    expect(h.types()).not.toContain('failed');
+    h.clock.advance(1);
+    expect(h.last()).toMatchObject({ type: 'answer', closedCleanly: false });
+    expect(h.clock.monotonic() - acked).toBeLessThanOrEqual(120_000 + longestBeyondCardWaitMs(h.timings));
+    expect(h.clock.monotonic() - acked).toBeGreaterThan(120_000 + 15_000); // the grace the host used to give
+  });
+
+  it('is acknowledged at the last moment of every wait before the card wait, within the bound it states', () => {
+    const h = harness({ quietGapMs: 100 });
+    h.link.start(h.body);
+    const started = h.clock.monotonic();
+    for (let i = 0; i < 30; i++) {
+      h.clock.advance(99); // an earlier answer's bytes keep the line busy: the ENQ goes after 3 s anyway
+      h.recv(0x41);
+    }
+    h.clock.advance(3_000 - 30 * 99);
+    expect(h.sent).toEqual(['ENQ']);
+    h.clock.advance(3_000); // unanswered: EOT, 1 s pause, ENQ again
+    h.clock.advance(1_000);
+    h.clock.advance(3_000);
+    h.clock.advance(1_000);
+    h.clock.advance(2_999);
+    h.recv(ACK); // the third ENQ's ACK, at the last moment
+    for (let nak = 0; nak < 3; nak++) {
+      h.clock.advance(2_999);
+      h.recv(NAK);
+    }
+    h.clock.advance(3_000); // the last resend goes unanswered: EOT, and 1 s for an ACK crossing it
+    h.clock.advance(999);
+    h.recv(ACK);
+    expect(h.types()).toEqual(['acknowledged', 'waiting_for_answer']);
+    expect(h.clock.monotonic() - started).toBeLessThanOrEqual(longestBeyondCardWaitMs(h.timings));
+  });
+
+  it('does not wait longer for the closing EOT when the terminal re-sends its answer', () => {
+    const h = harness({ eotTimeoutMs: 3_000 });
+    h.toReceiving();
+    h.recvFrame(answerFrame);
+    for (let resend = 0; resend < 5; resend++) {
+      h.clock.advance(500);
+      h.recvFrame(answerFrame); // it missed our ACK: ACKed again
+    }
+    expect(h.sent.filter((sent) => sent === 'ACK')).toHaveLength(1 + 1 + 5);
+    h.clock.advance(499);
+    expect(h.types()).not.toContain('answer');
+    h.clock.advance(1);
+    expect(h.last()).toMatchObject({ type: 'answer', closedCleanly: false });
   });
 });
 

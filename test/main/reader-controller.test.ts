@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../support/fake-clock';
 import { SimulatedReader } from '../../drivers/simulated/reader';
+import { ACK, ENQ, EOT, encodeAnswer } from '../../drivers/protocols/concert/codec';
+import { concertReaderInfo } from '../../drivers/protocols/concert/driver';
+import { ConcertReader, privateDataFor } from '../../drivers/protocols/concert/reader';
+import { createTransportPair } from '../support/memory-transport';
 import { GatewayUnreachable, LinkEnded, throttled, unavailable } from '../../main/gateway/errors';
 import type { DeviceResult, GatewayPayment, LinkPoll, ReaderAction } from '../../main/gateway/port';
 import type { CardOutcome, Reader } from '../../drivers/types';
@@ -324,6 +328,63 @@ describe('reader controller', () => {
     await h.settle();
     expect(h.log).toContain('journal approved');
     expect(h.log).not.toContain('unknown');
+    await h.controller.stop();
+  });
+
+  it('never cuts off a Concert terminal that answers at the last moment of every wait its link allows', async () => {
+    // Found in review: the 15 s grace over the card wait covered one late answer session, not a
+    // terminal that missed our ACK twice (3 answer sessions, each at its longest) and had its frame
+    // NAKed: the link would still take its approval, but the controller had called it unknown.
+    const h = harness([poll(1, ACTION)]);
+    const [ecr, terminal] = createTransportPair();
+    const heard: number[] = [];
+    terminal.onData((chunk) => heard.push(...chunk));
+    const say = async (...bytes: number[] | [Uint8Array]) => {
+      await terminal.write(bytes[0] instanceof Uint8Array ? bytes[0] : Uint8Array.from(bytes as number[]));
+      await h.settle();
+    };
+    h.controller.attachDevice(
+      new ConcertReader({
+        transport: ecr,
+        info: concertReaderInfo({ id: 'serial:/dev/ttyACM0', foundBy: 'serial', path: '/dev/ttyACM0' }),
+        clock: h.clock,
+      }),
+    );
+    h.controller.start();
+    await h.settle(100); // the quiet gap before the first ENQ
+    expect(heard).toEqual([ENQ]);
+    await say(ACK);
+    await say(ACK); // the request is taken: the card wait starts
+    expect(heard.at(-1)).toBe(EOT);
+    expect(h.log).toContain('stage waiting_for_card');
+    await h.settle(119_999);
+    await say(ENQ); // its answer session, in the last moment of the card wait
+    for (let session = 2; session <= 3; session++) {
+      await h.settle(2_999); // it missed our ACK: closes its session, opens it again at the last moment
+      await say(EOT);
+      await h.settle(3_999);
+      await say(ENQ);
+    }
+    const answer = encodeAnswer({
+      posNumber: '01',
+      status: '0',
+      amount: ACTION.amount,
+      paymentMode: '1',
+      cardField: '4970100000000119',
+      currencyNumeric: '978',
+      privateData: privateDataFor(ACTION.id),
+    });
+    const garbled = answer.slice();
+    garbled[garbled.length - 1]! ^= 0x01;
+    for (let nak = 0; nak < 3; nak++) {
+      await h.settle(2_999);
+      await say(garbled);
+    }
+    await h.settle(2_999);
+    await say(answer);
+    await h.settle(3_000); // no closing EOT: the answer stands
+    expect(h.log).not.toContain('unknown');
+    expect(h.log).toContain('journal approved');
     await h.controller.stop();
   });
 

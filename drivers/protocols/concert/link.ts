@@ -72,6 +72,29 @@ export const DEFAULT_LINK_TIMINGS: ConcertLinkTimings = {
   eotTimeoutMs: 3_000,
 };
 
+/**
+ * The longest a link can run beyond its card wait (answerTimeoutMs), every wait at its bound: before
+ * the card wait starts (the quiet gap, every session attempt, every resend of the request, an ACK
+ * crossing our EOT) or after it ends (an answer session opened in its last moment, opened again as
+ * often as allowed, then a frame NAKed as often as allowed, then the closing EOT never coming). The
+ * host's bound over a collection (main/readers/controller.ts) must not cut off less than this, or an
+ * answer the link would still take is called unknown.
+ */
+export function longestBeyondCardWaitMs(timings: Partial<ConcertLinkTimings> = {}): number {
+  const t = { ...DEFAULT_LINK_TIMINGS, ...timings };
+  const beforeAck =
+    (t.quietGapMs > 0 ? Math.max(t.quietGapMs, t.ackTimeoutMs) : 0) +
+    t.sessionAttempts * t.ackTimeoutMs +
+    (t.sessionAttempts - 1) * t.sessionRetryPauseMs +
+    (t.maxResends + 1) * t.ackTimeoutMs +
+    t.lateAckMs;
+  const afterCardWait =
+    (t.sessionAttempts - 1) * (t.frameTimeoutMs + t.sessionRetryPauseMs + t.ackTimeoutMs) +
+    (t.maxAnswerNaks + 1) * t.frameTimeoutMs +
+    t.eotTimeoutMs;
+  return Math.max(beforeAck, afterCardWait);
+}
+
 /** An answer frame longer than this without ETX is noise, not a frame (full answers are 80). */
 const MAX_BODY_LENGTH = 256;
 
@@ -525,6 +548,12 @@ export class ConcertLink {
     const expected = lrc(body);
     if (received !== expected) {
       this.badFrame(`bad LRC 0x${received.toString(16)} (computed 0x${expected.toString(16)})`);
+      return;
+    }
+    if (this.answer) {
+      // A re-sent answer (it missed our ACK): ACKed again, the first kept, and the EOT still awaited
+      // only as long as after the first, so a terminal repeating itself cannot hold the link open.
+      this.send(byte(ACK));
       return;
     }
     this.clearTimer();

@@ -35,7 +35,7 @@ import {
   encodeRequestBody,
 } from './codec';
 import type { ConcertLinkTimings, LinkError, LinkErrorCode, LinkEvent } from './link';
-import { ConcertLink } from './link';
+import { ConcertLink, longestBeyondCardWaitMs } from './link';
 
 export interface ConcertReaderOptions {
   readonly transport: Transport;
@@ -91,6 +91,7 @@ interface Collection {
 
 export class ConcertReader implements Reader {
   readonly info: ReaderInfo;
+  readonly longestBeyondCardWaitMs: number;
   private readonly transport: Transport;
   private readonly clock: Clock;
   private readonly posNumber: string;
@@ -112,6 +113,8 @@ export class ConcertReader implements Reader {
 
   constructor(private readonly options: ConcertReaderOptions) {
     this.info = options.info;
+    // The card wait is the request's (answerTimeoutMs); every other wait is the link's, as set here.
+    this.longestBeyondCardWaitMs = longestBeyondCardWaitMs(options.timings);
     this.transport = options.transport;
     this.clock = options.clock ?? systemClock;
     this.posNumber = options.posNumber ?? '01';
