@@ -23,9 +23,10 @@ export interface ActionSource {
   /** Pairs the reader with the source if needed; resolves the source's id for it. */
   pair(): Promise<string>;
   /**
-   * Opens a channel for the reader (a reader link session). 'report': only to post outcomes of a
-   * device that is away — the source must not offer the reader actions meanwhile (a gateway keeps
-   * it offline), and the channel is not polled.
+   * Opens a channel for the reader (a reader link session); a collecting one supersedes the reader's
+   * earlier channels. 'report': only to post outcomes of a device that is away — the source must not
+   * offer the reader actions meanwhile (a gateway keeps it offline), the channel supersedes none and is
+   * not polled.
    */
   open(sourceReaderId: string, purpose?: LinkPurpose): Promise<ActionChannel>;
   /**
@@ -36,6 +37,8 @@ export interface ActionSource {
 }
 
 export interface ActionChannel {
+  /** The source's id for the channel (a link session's id), for the log. */
+  readonly id?: string;
   /** Resolves when the reader's state differs from `version`, or after about waitMs. */
   poll(version: number | undefined, waitMs: number, signal: AbortSignal): Promise<LinkPoll>;
   /** Posts a device outcome; resolves with the payment as the source now holds it. */
@@ -93,6 +96,15 @@ export class ReaderController {
    * answer is handled even if its version did not change, or the action would wait for ever.
    */
   private pollDeferred = false;
+  /**
+   * Collecting channels whose close the source may not have had (it did not answer when the device
+   * went away, or when a poll failed): through one, the gateway still shows the reader online — another
+   * till could push it a payment — until it goes stale. Closed again before a report channel posts,
+   * and while the device is away; forgotten once a new collecting channel opens (it supersedes them).
+   */
+  private unclosed = new Set<ActionChannel>();
+  /** The closes of dropped channels still under way: a report channel waits for them (see unclosed). */
+  private closing: Promise<void> = Promise.resolve();
   private reporting: Promise<void> = Promise.resolve();
   private reportRetryTimer: TimerHandle | undefined;
   private reportRetryMs = 0;
@@ -270,7 +282,11 @@ export class ReaderController {
     this.pollAbort?.abort();
     const channel = this.channel;
     this.channel = null;
-    if (channel) void channel.close().catch(() => undefined);
+    if (channel) {
+      const closed = this.closeCollecting(channel);
+      this.closing = Promise.all([this.closing, closed]).then(() => undefined);
+      this.background(closed);
+    }
     this.running = false;
   }
 
@@ -290,7 +306,8 @@ export class ReaderController {
           Math.max(this.throttledUntil, this.unavailableUntil) - this.options.clock.monotonic(),
           this.heldForMs(),
         );
-        const reported = hold > 0 ? !this.reportsWaiting() : await this.reportWithoutDevice(generation);
+        const reported =
+          hold > 0 ? !this.reportsWaiting() && this.unclosed.size === 0 : await this.reportWithoutDevice(generation);
         if (generation !== this.generation || this.stopped) return;
         await this.sleep(reported ? 60_000 : Math.max(backoff, hold));
         if (!reported && hold <= 0) backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
@@ -318,15 +335,19 @@ export class ReaderController {
         attempt === 0 ? 'Connecting to the gateway…' : this.statusDetail,
       );
       attempt++;
+      let opened: ActionChannel | null = null;
       try {
         const source = this.options.source();
         this.sourceReaderId = await source.pair();
         const channel = await source.open(this.sourceReaderId);
         if (generation !== this.generation) {
-          await channel.close().catch(() => undefined);
+          await this.closeCollecting(channel);
           return;
         }
+        opened = channel;
         this.channel = channel;
+        // The collecting channels left open before this one are superseded by it: nothing to close.
+        this.unclosed.clear();
         backoff = this.options.minBackoffMs ?? 1_000;
         this.setStatus('online', null);
         this.options.log('link', `Link open for ${this.id}`);
@@ -352,6 +373,8 @@ export class ReaderController {
       } catch (error) {
         if (generation !== this.generation || this.stopped) return;
         this.channel = null;
+        // Not ended by the source (it did not answer): the channel may still be open there.
+        if (opened && !(error instanceof LinkEnded)) this.unclosed.add(opened);
         if (error instanceof LinkEnded && error.reason === 'superseded') {
           this.setStatus('superseded', 'Another computer took over this reader. Press Reconnect to take it back here.');
           this.running = false;
@@ -400,6 +423,11 @@ export class ReaderController {
    * False when some are still waiting (the source did not take them): tried again after a backoff.
    */
   private async reportWithoutDevice(generation: number): Promise<boolean> {
+    // A collecting channel left open would keep the reader online at the gateway beside the report
+    // channel (which supersedes none): closed first, or nothing is posted yet.
+    await this.closing;
+    if (!(await this.closeLeftovers())) return false;
+    if (generation !== this.generation || this.stopped) return true;
     if (!this.reportsWaiting()) return true;
     let channel: ActionChannel | null = null;
     try {
@@ -425,6 +453,39 @@ export class ReaderController {
       if (channel && this.channel === channel) this.channel = null;
       if (channel) await channel.close().catch(() => undefined);
     }
+  }
+
+  /** Closes a collecting channel; kept to be closed again when the source may not have had it. */
+  private async closeCollecting(channel: ActionChannel): Promise<void> {
+    try {
+      await channel.close();
+    } catch (error) {
+      if (!mayStillBeOpen(error)) return;
+      this.unclosed.add(channel);
+      this.options.log(
+        'link',
+        `Could not close ${this.id}'s link${channel.id ? ` ${channel.id}` : ''}; closing it once the gateway answers`,
+        errorText(error),
+      );
+    }
+  }
+
+  /** Closes the channels left open (unclosed). False when one may still be open (the source did not answer). */
+  private async closeLeftovers(): Promise<boolean> {
+    for (const channel of [...this.unclosed]) {
+      try {
+        await channel.close();
+        this.options.log('link', `Closed ${this.id}'s link${channel.id ? ` ${channel.id}` : ''} left open before`);
+      } catch (error) {
+        if (mayStillBeOpen(error)) {
+          this.options.log('link', `Could not yet close ${this.id}'s link left open before`, errorText(error));
+          return false;
+        }
+        // Refused: the source says it is over already (closed, superseded, gone stale).
+      }
+      this.unclosed.delete(channel);
+    }
+    return true;
   }
 
   private reportsWaiting(): boolean {
@@ -872,4 +933,9 @@ function toDeviceResult(outcome: Exclude<CardOutcome, { kind: 'unknown' }>): Dev
 /** A reader action as the money it asks for: the same action for other money is another. */
 function misfitKey(action: ReaderAction): string {
   return `${action.id}|${action.amount}|${action.currency.toUpperCase()}`;
+}
+
+/** A close that failed this way may not have reached the source: the channel may still be open there. */
+function mayStillBeOpen(error: unknown): boolean {
+  return !(error instanceof GatewayError) && !(error instanceof LinkEnded);
 }

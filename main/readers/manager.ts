@@ -646,6 +646,7 @@ export class ReaderManager implements ReaderDirectory {
       async open(gatewayReaderId, purpose) {
         const session = await readers.link.open(gatewayReaderId, purpose);
         return {
+          id: session.id,
           poll: (version, waitMs, signal) => readers.link.poll(session, version, waitMs, signal),
           post: (actionId, result) => readers.link.postResult(session, actionId, result),
           close: () => readers.link.close(session),

@@ -41,6 +41,7 @@ function harness(steps: PollStep[]) {
   const log: string[] = [];
   const posts: { actionId: string; result: DeviceResult; session: string }[] = [];
   let failPosts = 0;
+  let failCloses = 0;
   let failOpens: Error[] = [];
   let sessions = 0;
   let polls = 0;
@@ -78,8 +79,13 @@ function harness(steps: PollStep[]) {
           posts.push({ actionId, result, session });
           return { id: 'tx-1', status: 'succeeded' } as GatewayPayment;
         },
+        id: session,
         async close() {
-          log.push('close');
+          log.push(`close ${session}`);
+          if (failCloses > 0) {
+            failCloses--;
+            throw new GatewayUnreachable('not_sent', 'The gateway could not be reached.');
+          }
         },
       };
     },
@@ -135,6 +141,7 @@ function harness(steps: PollStep[]) {
     controller,
     told,
     failNextPosts: (n: number) => (failPosts = n),
+    failNextCloses: (n: number) => (failCloses = n),
     failNextOpens: (...errors: Error[]) => (failOpens = errors),
     polls: () => polls,
     /** Another call of the till was throttled: the gateway asked it to wait `ms`. */
@@ -421,9 +428,30 @@ describe('reader controller', () => {
       { actionId: 'act_1', result: expect.objectContaining({ outcome: 'approved' }), session: 'lnk_2' },
     ]);
     // The session opened only to report is closed again: the reader stays offline at the gateway.
-    expect(h.log.slice(h.log.indexOf('accepted'))).toContain('close');
+    expect(h.log.slice(h.log.indexOf('accepted'))).toContain('close lnk_2');
     expect(h.controller.status).toBe('offline');
     expect(h.opened).toEqual(['lnk_1', 'lnk_2']);
+    await h.controller.stop();
+  });
+
+  it('closes the link it could not close when its device went away, once the gateway answers', async () => {
+    // Until then the gateway shows the reader online through it, and another till could push it a payment.
+    const h = harness([poll(1, null)]);
+    h.controller.start();
+    await h.settle();
+    expect(h.controller.status).toBe('online');
+    h.failNextCloses(2);
+    h.controller.deviceLost('port closed');
+    await h.settle();
+    expect(h.log.filter((line) => line === 'close lnk_1')).toHaveLength(2);
+    expect(h.log.some((line) => line.startsWith('Closed rdr_test'))).toBe(false);
+    await h.settle(1_000);
+    expect(h.log.filter((line) => line === 'close lnk_1')).toHaveLength(3);
+    expect(h.log).toContain("Closed rdr_test's link lnk_1 left open before");
+    // Nothing left to close, nothing to report: it waits quietly for its device.
+    await h.settle(30_000);
+    expect(h.log.filter((line) => line.startsWith('close'))).toHaveLength(3);
+    expect(h.opened).toEqual(['lnk_1']);
     await h.controller.stop();
   });
 

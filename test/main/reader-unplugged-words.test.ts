@@ -12,6 +12,8 @@ import { createDefaultRegistry } from '../../drivers/registry';
 import { createPtyPair } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
+import { FakeClock } from '../support/fake-clock';
+import { startGatewayProxy } from '../support/gateway-proxy';
 import { startTestHost, waitFor } from '../support/host';
 import { startRewritingProxy } from '../support/proxy';
 import { hasTool } from '../support/tools';
@@ -182,6 +184,95 @@ describe.skipIf(!hasTool('socat'))('a Concert terminal pulled during a payment',
     const paid = await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 10_000);
     expect(paid).toMatchObject({ amountCaptured: 2500, attention: null });
     expect((await second.call('readers.list', {})).find((r) => r.id === paired.id)?.status).toBe('offline');
+  }, 60_000);
+
+  it('closes the link it could not close when the terminal was pulled before it reports without it', async () => {
+    // Found in review: the gateway did not answer when the terminal was pulled, so its link stayed
+    // open there (until stale, up to 60 s) beside the report link: the reader showed online and
+    // another till could push it a payment while the approval was being posted.
+    const dir = mkdtempSync(join(tmpdir(), 'concert-lingering-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    const links = { linkA: join(dir, 'terminal'), linkB: join(dir, 'ecr') };
+    const pty = await createPtyPair(links);
+    // The terminal's card wait runs on a clock of the test's: it approves when the test says.
+    const terminalClock = new FakeClock();
+    const served = serveEmulator(await openSerialTransport(pty.a), {
+      clock: terminalClock,
+      script: { outcome: 'approve', delayMs: 1_000 },
+    });
+    cleanup.push(
+      () => pty.stop(),
+      () => served.stop(),
+    );
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const requests: string[] = [];
+    const proxy = await startGatewayProxy(sandbox.url, {
+      onRequest: (method, path) => requests.push(`${method} ${path}`),
+    });
+    cleanup.push(() => proxy.close());
+    const t = await startTestHost({
+      sandbox,
+      startSandbox: async () => ({ ...sandbox, url: proxy.url, close: async () => undefined }),
+      registry: createDefaultRegistry({ ports: [links.linkB], serial: false, usb: false, pollIntervalMs: 60_000 }),
+      defaultSimulatedReader: false,
+    });
+    cleanup.push(() => t.close());
+    const found = await waitFor(
+      async () =>
+        (await t.call('readers.list', {})).find(
+          (r) => r.status === 'unpaired' && r.kind === 'concert' && r.path === links.linkB,
+        ),
+      10_000,
+      'the terminal on its port',
+    );
+    const paired = await t.call('readers.pair', { deviceId: found.deviceId!, label: 'Desk' });
+    await waitFor(
+      async () =>
+        (await t.call('readers.list', {})).find((r) => r.id === paired.id)?.status === 'online' ? 1 : undefined,
+      10_000,
+      'online',
+    );
+    const created = await t.call('payments.create', { amount: 2500, currency: 'EUR', readerId: paired.id });
+    await waitFor(async () => (served.emulator.requests.length === 1 ? 1 : undefined), 10_000, 'the request taken');
+    // The gateway stops answering; the terminal approves, and is pulled.
+    proxy.down();
+    terminalClock.advance(1_000);
+    await t.waitForPayment(created.id, (p) => p.readerStage === 'processing', 10_000);
+    await served.stop();
+    await pty.stop();
+    await waitFor(
+      async () =>
+        (await t.call('readers.list', {})).find((r) => r.id === paired.id)?.status === 'offline' ? 1 : undefined,
+      10_000,
+      'offline here',
+    );
+    const heardBefore = requests.length;
+    proxy.up();
+    const paid = await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 20_000);
+    expect(paid).toMatchObject({ amountCaptured: 2500, attention: null });
+    // The link left open was closed before the approval was posted…
+    const after = requests.slice(heardBefore);
+    const posted = after.findIndex((r) => /^POST \/v1\/terminal\/link\/actions\/[^/]+\/result$/.test(r));
+    expect(posted).toBeGreaterThan(-1);
+    expect(after.slice(0, posted)).toContain('DELETE /v1/terminal/link');
+    // …so the gateway sees the reader offline: nothing can be pushed to it.
+    const terminal = (
+      await sandboxGet<{ data: { processor_terminal_id: string; device_type: string; status: string }[] }>(
+        sandbox,
+        '/v1/terminals',
+      )
+    ).data.find((row) => row.device_type === 'hosted')!;
+    expect(terminal.status).toBe('offline');
+    const other = await sandboxPost<{ id: string }>(sandbox, '/v1/terminal/create-payment', {
+      amount: 990,
+      currency: 'eur',
+    });
+    const pushed = await sandboxPost<{ error: { code: string } }>(sandbox, '/v1/terminal/process-payment', {
+      payment_intent_id: other.body.id,
+      reader_id: terminal.processor_terminal_id,
+    });
+    expect([pushed.status, pushed.body.error?.code]).toEqual([422, 'reader_offline']);
   }, 60_000);
 });
 
