@@ -330,6 +330,44 @@ describe('Concert link: sending the request', () => {
     expect(failure(h.last()).message).toMatch(/garbled.*may have taken the request/);
   });
 
+  it('skips a whole stale frame after the request, its LRC never read as the ACK, and takes the ACK after it', () => {
+    // Found in review: a terminal re-sending an earlier answer as the request went out had its frame's
+    // LRC (here ACK) taken as the request's ACK — the request counted as taken though it was not yet.
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.recvFrame(staleAnswerEndingInAck());
+    expect(h.events).toEqual([]);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST']);
+    h.recv(ACK);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
+    expect(h.types()).toEqual(['acknowledged', 'waiting_for_answer']);
+  });
+
+  it('fails, nothing taken, on a whole stale frame after the request and then silence', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.recvFrame(staleAnswerEndingInAck());
+    h.clock.advance(4_000);
+    expect(failure(h.last())).toMatchObject({ code: 'request_ack_timeout', acknowledged: false });
+  });
+
+  it('still counts what may be a garbled ACK around a stale frame as possibly charged', () => {
+    // The EOT a terminal closes its unanswered session with is one bit away from ACK; so is STX (a
+    // frame that never ends); a frame with a bad LRC may hide anything.
+    const stale = staleAnswerEndingInAck();
+    const tails: number[][] = [[...stale, EOT], [...stale.subarray(0, -1), stale.at(-1)! ^ 0x01], [0x02]];
+    for (const bytes of tails) {
+      const h = harness();
+      h.link.start(h.body);
+      h.recv(ACK);
+      h.recv(...bytes);
+      h.clock.advance(4_000);
+      expect(failure(h.last())).toMatchObject({ code: 'request_ack_timeout', acknowledged: true });
+    }
+  });
+
   it('takes noise followed by the terminal’s NAK as a refusal: nothing was charged', () => {
     const h = harness({ maxResends: 0 });
     h.link.start(h.body);

@@ -10,7 +10,8 @@
  *   ECR → STX request ETX LRC (NAK: resend, at most maxResends times; then EOT and give up)
  *                             (neither ACK nor NAK within ackTimeoutMs: EOT, then lateAckMs more for
  *                             an ACK that crossed it — ACK then EOT is how the terminal starts;
- *                             a garbled byte instead of the reply: possibly charged, like an ACK)
+ *                             a garbled byte instead of the reply: possibly charged, like an ACK;
+ *                             a whole stale frame, good LRC, is skipped: no reply, nor garbled)
  *   TPE → ACK                 ← the request is acknowledged: from here on, the terminal may charge
  *   ECR → EOT
  *   TPE → ENQ                 (within answerTimeoutMs)
@@ -184,11 +185,14 @@ export class ConcertLink {
   private framed = false;
   private lastSessionReply: 'none' | 'nak' = 'none';
   /**
-   * Before the request is on the wire: where we are in a frame the terminal is sending (not ours to
-   * read: a stale answer). Its bytes — an LRC may equal ACK or NAK — are never a reply to our ENQ.
+   * Before the terminal's answer session: where we are in a frame the terminal is sending (not ours to
+   * read: a stale answer). Its bytes — an LRC may equal ACK or NAK — are never a reply to our ENQ,
+   * nor, once whole with a good LRC, to our request.
    */
   private strayFrame: 'none' | 'body' | 'lrc' = 'none';
   private strayLength = 0;
+  /** The stray frame's LRC so far (its body and ETX XORed). */
+  private strayLrc = 0;
   /** When the quiet wait before the first ENQ gives up waiting for silence (monotonic). */
   private quietUntil = 0;
   private cancelRequested = false;
@@ -299,7 +303,7 @@ export class ConcertLink {
         this.trackStrayFrame(value);
         return;
       case 'opening':
-        if (this.trackStrayFrame(value)) return;
+        if (this.trackStrayFrame(value) !== 'none') return;
         if (value === ACK) {
           this.current = 'sending';
           this.resends = 0;
@@ -312,11 +316,13 @@ export class ConcertLink {
         // Anything else (noise, a stale ENQ from the terminal) is not an answer to our ENQ.
         return;
       case 'sending':
+        if (this.replyIsStray(value)) return;
         if (value === ACK) this.requestAcknowledged();
         else if (value === NAK) this.requestNaked();
         else this.garbledReply = true;
         return;
       case 'abandoning':
+        if (this.replyIsStray(value)) return;
         // Our EOT already went out: after this ACK it is what the terminal waits for to start.
         if (value === ACK) this.requestAcknowledged(false);
         else if (value === NAK) this.requestGivenUp(true);
@@ -341,25 +347,47 @@ export class ConcertLink {
   }
 
   /**
-   * Follows a frame the terminal sends while we open our session (STX … ETX LRC: an earlier answer
-   * arriving late). True when the byte belongs to one, so it is no reply to our ENQ.
+   * Follows a frame the terminal sends while we open our session or await the reply to our request
+   * (STX … ETX LRC: an earlier answer arriving late). 'none': the byte belongs to no frame; 'inside':
+   * to one still coming; 'whole': it is the good LRC of one; 'bad': it ends one that is not a frame
+   * (a bad LRC, or too long).
    */
-  private trackStrayFrame(value: number): boolean {
+  private trackStrayFrame(value: number): 'none' | 'inside' | 'whole' | 'bad' {
     if (this.strayFrame === 'lrc') {
       this.strayFrame = 'none';
-      return true;
+      return value === this.strayLrc ? 'whole' : 'bad';
     }
     if (value === STX) {
       this.strayFrame = 'body';
       this.strayLength = 0;
-      return true;
+      this.strayLrc = 0;
+      return 'inside';
     }
     if (this.strayFrame === 'body') {
+      this.strayLrc ^= value;
       if (value === ETX) this.strayFrame = 'lrc';
-      else if (++this.strayLength > MAX_BODY_LENGTH) this.strayFrame = 'none'; // noise, not a frame
-      return true;
+      else if (++this.strayLength > MAX_BODY_LENGTH) {
+        this.strayFrame = 'none'; // noise, not a frame
+        return 'bad';
+      }
+      return 'inside';
     }
-    return false;
+    return 'none';
+  }
+
+  /**
+   * While our request awaits its reply: true when the byte is part of a frame the terminal sends,
+   * which is no reply — the answer to this request comes only in a session of the terminal's own,
+   * after it acknowledged the request and we ACKed its ENQ, so a frame here is a stale one (a terminal
+   * re-sending an earlier answer). A whole frame with a good LRC is skipped as if it never came, its
+   * LRC never read as ACK or NAK. One that turns out not to be a frame (bad LRC, too long) counts as a
+   * garbled reply, as does one never finished (requestGivenUp): its STX may be an ACK the line garbled.
+   */
+  private replyIsStray(value: number): boolean {
+    const stray = this.trackStrayFrame(value);
+    if (stray === 'none') return false;
+    if (stray === 'bad') this.garbledReply = true;
+    return true;
   }
 
   private openSession(): void {
@@ -445,6 +473,8 @@ export class ConcertLink {
   }
 
   private requestGivenUp(naked = false): void {
+    // A frame begun and never finished: its STX may be the terminal's ACK, garbled.
+    if (this.strayFrame !== 'none') this.garbledReply = true;
     if (!naked && this.garbledReply) {
       // A byte came where the reply was due, and it was neither ACK nor NAK: an ACK the line garbled
       // looks just like this, and our EOT after it is what starts the card transaction. Possibly
