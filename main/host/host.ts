@@ -4,7 +4,7 @@
  * sequence numbers. Electron's IPC and web mode's WebSocket are both thin wrappers around this.
  */
 import { join } from 'node:path';
-import { systemClock, type Clock } from '../../common/clock';
+import { systemClock, type Clock, type TimerHandle } from '../../common/clock';
 import type { ReaderRegistry } from '../../drivers/types';
 import {
   isCommandName,
@@ -31,7 +31,7 @@ import { QUEUEABLE_KINDS, type PaymentsTuning } from '../payments/engine';
 import { PaymentService } from '../payments/service';
 import { listTransactions } from '../payments/transactions';
 import { ReaderManager, type ReaderTuning } from '../readers/manager';
-import { Journal } from '../store/journal';
+import { Journal, type PaymentRecord } from '../store/journal';
 import {
   lockDataDir,
   prepareDataDir,
@@ -41,7 +41,13 @@ import {
 } from '../store/data-dir-lock';
 import { openDatabase, type SqlDatabase } from '../store/sqlite';
 import { DisputeWatch } from '../payments/disputes';
-import { loopbackPortFree, returnPath, startWebhookReceiver, type RunningWebhookReceiver } from '../webhooks/receiver';
+import {
+  loopbackPortFree,
+  returnPath,
+  startWebhookReceiver,
+  type RunningWebhookReceiver,
+  type SettledReturn,
+} from '../webhooks/receiver';
 import { CounterReceipts } from '../counter/receipts';
 import { CounterReports } from '../counter/reports';
 import { CustomerDisplay } from '../counter/display';
@@ -89,6 +95,11 @@ export interface HostTuning extends ReaderTuning, PaymentsTuning {
   requestTimeoutMs?: number;
   /** Overrides the settle window of a gateway that has one (PayPlug's 2 minutes): tests shorten it. */
   settleWindowMs?: number;
+  /**
+   * How long a previous gateway's customer returns and notifications are still answered after its
+   * last followed link settled (RETURN_GRACE_MS unless given).
+   */
+  returnGraceMs?: number;
   durability?: 'full' | 'normal';
 }
 
@@ -125,6 +136,33 @@ type Handlers = { [N in CommandName]: (input: ParsedCommandInput<N>) => Promise<
 
 /** Open payments the start-up snapshot carries (the newest); the Process screen pages the rest. */
 export const SNAPSHOT_OPEN = 500;
+
+/**
+ * After a switch of gateway, the previous gateway's customers still come back to the till's return
+ * page once its last followed link is settled: the till may have seen it paid by polling before the
+ * customer's browser came back (a slow 3-D Secure page, a reload, a phone woken up later). Their
+ * returns (and that gateway's notifications) are answered for this long after, then the receiver
+ * closes (see docs/reliability.md).
+ */
+export const RETURN_GRACE_MS = 15 * 60_000;
+
+/** A link's outcome as its customer's return page says it, from the journal; null: not settled. */
+function settledReturn(record: PaymentRecord): SettledReturn | null {
+  switch (record.status) {
+    case 'succeeded':
+    case 'requires_capture':
+    case 'refunded':
+    case 'partially_refunded':
+      return 'paid';
+    case 'canceled':
+      return 'canceled';
+    case 'failed':
+      // A link failed for good (Plural: no attempt left); one the customer may pay again stays pending.
+      return record.declineCode === 'link_expired' ? 'expired' : 'failed';
+    default:
+      return null;
+  }
+}
 
 /** The journal setting holding web mode's port, asked for again at the next start. */
 const WEB_PORT = 'web.port';
@@ -536,10 +574,48 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
    * returnUrl).
    */
   const returning = (): PaymentGateway[] => {
+    const elsewhere = answeredElsewhere();
     if (settings.get().mode !== 'test') return [];
     const current = active.peek();
-    return [...(current ? [current] : []), ...service.followedElsewhere()].filter((g) => g.verifyReturn !== undefined);
+    return [...(current ? [current] : []), ...elsewhere].filter((g) => g.verifyReturn !== undefined);
   };
+  // A previous gateway no longer followed (its last link settled) is still answered until its grace
+  // ends (RETURN_GRACE_MS): its name and when, on the monotonic clock.
+  const returnGraceMs = tuning.returnGraceMs ?? RETURN_GRACE_MS;
+  const lingering = new Map<GatewayName, number>();
+  let followedBefore = new Set<GatewayName>();
+  let lingerTimer: TimerHandle | undefined;
+  /**
+   * The gateways other than the active one whose notifications and customer returns are answered:
+   * those the till follows (service.followedElsewhere), and one whose last followed link settled less
+   * than returnGraceMs ago, built from its own stored keys (none once they are removed).
+   */
+  function answeredElsewhere(): PaymentGateway[] {
+    const now = clock.monotonic();
+    const activeName = active.peek()?.name;
+    const followed = service.followedElsewhere();
+    const names = new Set(followed.map((g) => g.name));
+    for (const name of followedBefore)
+      if (!names.has(name) && name !== activeName && !lingering.has(name)) {
+        lingering.set(name, now + returnGraceMs);
+        clock.clearTimeout(lingerTimer);
+        // When it ends, the receiver is applied again (and closes if nothing else needs it).
+        lingerTimer = clock.setTimeout(() => {
+          lingerTimer = undefined;
+          inBackground(applyWebhookReceiver(), (error) =>
+            devlog.add('error', 'The notification receiver could not be closed', String(error)),
+          );
+        }, returnGraceMs);
+      }
+    followedBefore = names;
+    const after: PaymentGateway[] = [];
+    for (const [name, until] of lingering) {
+      const gateway = names.has(name) || name === activeName || until <= now ? null : active.forName(name);
+      if (gateway) after.push(gateway);
+      else lingering.delete(name);
+    }
+    return [...followed, ...after];
+  }
   const returnsHere = () => returning().length > 0;
 
   // With no port set, the customer's return goes to whichever port the receiver got; that port is
@@ -623,7 +699,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
           // (PayPlug's, after a switch): its notifications are checked by it, with its own stored
           // keys, and read the link or the plans at once (the watcher's round would be all otherwise).
           otherNotifications: (path) => {
-            const gateway = service.followedElsewhere().find((other) => other.notifications?.path === path);
+            const gateway = answeredElsewhere().find((other) => other.notifications?.path === path);
             if (!gateway?.notifications) return null;
             return {
               notifications: gateway.notifications,
@@ -648,6 +724,14 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
             const outcome = other ? service.notifiedElsewhere(other.name, paymentId) : service.notified(paymentId);
             devlog.add('event', `The customer came back from the payment page of ${paymentId}`, HINT_OUTCOMES[outcome]);
           },
+          settled: (paymentId, name) => {
+            const record = service.engine.journal.findByTransactionId(
+              paymentId,
+              service.engine.readingOf(name as GatewayName),
+            );
+            return record ? settledReturn(record) : null;
+          },
+          shopName: () => settings.get().shopName ?? active.merchant?.businessName ?? null,
           onReturnRefused: logRefusedReturn,
           onFailure: (what, error) =>
             devlog.add(
@@ -948,6 +1032,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       await readers.stop();
       // One being opened or closed meanwhile ends first, so none is left listening.
       await receiverApplied;
+      clock.clearTimeout(lingerTimer);
       await webhookReceiver?.close();
       await active.close();
       listeners.clear();

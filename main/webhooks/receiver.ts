@@ -56,6 +56,14 @@ export interface WebhookReceiverOptions {
   returns?: (path: string) => ReturnVerifier | null;
   /** A verified return: the payment to re-read, of that gateway (its fields are never the outcome). */
   onReturn?: (paymentId: string, gateway: string) => void;
+  /**
+   * What the till already knows of that payment, from its journal: a link settled before its
+   * customer came back (seen paid by polling, cancelled at the counter, expired, failed for good) is told so in plain
+   * words; null: not settled yet (the signed fields say what the customer saw, "Thank you" or "Not paid").
+   */
+  settled?: (paymentId: string, gateway: string) => SettledReturn | null;
+  /** The shop's name, shown on the return page; null: none. */
+  shopName?: () => string | null;
   onReturnRefused?: (reason: string) => void;
   /**
    * What the host does with a notification or a return failed (its id could not be journaled: the
@@ -66,6 +74,26 @@ export interface WebhookReceiverOptions {
   /** RECEIVER_CONNECTION_LIMITS unless given (tests make them small). */
   limits?: Partial<ConnectionLimits>;
 }
+
+/** A payment's outcome the till already journaled, as its return page says it. */
+export type SettledReturn = 'paid' | 'canceled' | 'expired' | 'failed';
+
+/** The page a customer coming back to a settled link reads (see WebhookReceiverOptions.settled). */
+const SETTLED_PAGES: Record<SettledReturn, { title: string; message: string }> = {
+  paid: { title: 'Payment received', message: 'Payment received, you can close this page.' },
+  canceled: {
+    title: 'Payment cancelled',
+    message: 'This payment was cancelled at the counter: nothing was taken. Ask the cashier if you still want to pay.',
+  },
+  failed: {
+    title: 'Not paid',
+    message: 'The payment did not go through: nothing was taken, and this link can no longer be paid. Ask the cashier.',
+  },
+  expired: {
+    title: 'Link expired',
+    message: 'This payment link expired before it was paid: nothing was taken. Ask the cashier for a new one.',
+  },
+};
 
 /** Another gateway than the active one, whose notifications the till still reads. */
 export interface OtherNotifications {
@@ -96,10 +124,15 @@ const PAGE_HEADERS = {
   'Cache-Control': 'no-store',
 };
 
-function page(response: ServerResponse, status: number, title: string, message: string): void {
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+
+/** A page; `shop` (the shop's name, as Settings has it) is escaped, the rest is the receiver's own text. */
+function page(response: ServerResponse, status: number, title: string, message: string, shop?: string | null): void {
   response.writeHead(status, PAGE_HEADERS);
+  const name = shop ? escapeHtml(shop) : null;
   response.end(
-    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head><body><main><h1>${title}</h1><p role="status">${message}</p></main></body></html>`,
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${name ? `${title} · ${name}` : title}</title></head><body>${name ? `<header>${name}</header>` : ''}<main><h1>${title}</h1><p role="status">${message}</p></main></body></html>`,
   );
 }
 
@@ -184,6 +217,21 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
   const budget: BodyBudget = { used: 0 };
   /** The customer's browser back from the gateway's page: verified, then only a hint to re-read. */
   const handleReturn = (request: IncomingMessage, response: ServerResponse, verifier: ReturnVerifier, url: URL) => {
+    // Only words on the page: a lookup that throws (the journal unreadable) leaves the page as the fields say.
+    const settledOf = (paymentId: string) => {
+      try {
+        return options.settled?.(paymentId, verifier.name) ?? null;
+      } catch {
+        return null;
+      }
+    };
+    const shopName = () => {
+      try {
+        return options.shopName?.() ?? null;
+      } catch {
+        return null;
+      }
+    };
     const finish = (params: URLSearchParams) => {
       const fields: Record<string, string> = {};
       for (const [name, value] of params) fields[name] = value;
@@ -202,15 +250,19 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
           'This page could not be verified. The counter checks the payment with the gateway itself.',
         );
       }
-      if (result.failed)
+      const shop = shopName();
+      const settled = settledOf(result.paymentId);
+      if (settled) page(response, 200, SETTLED_PAGES[settled].title, SETTLED_PAGES[settled].message, shop);
+      else if (result.failed)
         // A refused card: "Thank you" would send the customer off believing they had paid.
         page(
           response,
           200,
           'Not paid',
           'The payment did not go through: nothing was taken. Scan the code at the counter again to try another card, or ask the cashier.',
+          shop,
         );
-      else page(response, 200, 'Thank you', 'The counter has been told. You can close this page.');
+      else page(response, 200, 'Thank you', 'The counter has been told. You can close this page.', shop);
       try {
         options.onReturn?.(result.paymentId, verifier.name);
       } catch (error) {

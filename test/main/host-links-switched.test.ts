@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
 import { startTestHost, useGateway, waitFor } from '../support/host';
 import { onOwnAccounts, payplug, payplugTill, ShiftedClock } from '../support/payplug';
-import { payOrder, pluralTill } from '../support/plural';
+import { payOrder, pluralTill, type PayAnswer } from '../support/plural';
 
 describe('a link made before a switch of gateway', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
@@ -134,7 +134,8 @@ describe('a link made before a switch of gateway', () => {
   it('Plural → PayPlug: the receiver kept for the Plural link closes once it is paid, and opens again when needed', async () => {
     // Found in a defect hunt: kept open for the customers of the previous gateway's links, the
     // receiver went on listening for the rest of the session after the last of them was paid.
-    const t = await pluralTill({ sandbox: await sandboxOn(), tuning: { remotePollMs: 600_000 } });
+    // No grace after the last link settles here (its own test below keeps one).
+    const t = await pluralTill({ sandbox: await sandboxOn(), tuning: { remotePollMs: 600_000, returnGraceMs: 0 } });
     cleanup.push(() => t.close());
     const link = await t.call('payments.create', { amount: 7100, currency: 'INR', orderReference: 'LINK-SW9' });
     await useGateway(t, 'payplug');
@@ -153,6 +154,103 @@ describe('a link made before a switch of gateway', () => {
     // Back on Plural, its customers come back again, on the same port its links name.
     await useGateway(t, 'plural');
     await waitFor(() => listening(back.origin), 5_000, 'the receiver open again');
+  });
+
+  it('Plural → PayPlug: a customer back after the till saw the link paid reads "Payment received", for a grace period', async () => {
+    // Found in a defect hunt: the till saw the Plural link paid by polling before the customer's
+    // browser came back; with the receiver closed, that return was refused outright (a bare 404 before).
+    const clock = new ShiftedClock();
+    const t = await pluralTill({ sandbox: await sandboxOn(), clock, tuning: { returnGraceMs: 10 * 60_000 } });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { shopName: 'Ada & <Sons>' });
+    const link = await t.call('payments.create', { amount: 7200, currency: 'INR', orderReference: 'LINK-SW10' });
+    await useGateway(t, 'payplug');
+
+    const back = new URL((await payOrder(t, link.transactionId!)).json.return!.url);
+    // Seen paid by the watcher first; the customer's browser comes back only after.
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 5_000);
+    const late = await fetch(back);
+    expect(late.status).toBe(200);
+    const text = await late.text();
+    expect(text).toMatch(/Payment received, you can close this page/);
+    expect(text).toContain('Ada &amp; &lt;Sons&gt;');
+    // Still checked by Plural's rule during the grace.
+    const forged = new URL(back);
+    forged.searchParams.set('status', 'FAILED');
+    expect((await fetch(forged)).status).toBe(400);
+    // Nothing read again, nothing charged again: the same paid link.
+    expect((await t.waitForPayment(link.id, () => true)).status).toBe('succeeded');
+
+    // Past the grace, that gateway's returns are no longer answered, and the receiver closes.
+    clock.offsetMs += 10 * 60_000 + 1;
+    expect((await fetch(back)).status).toBe(404);
+    await t.call('settings.update', { shopName: 'Ada' });
+    await waitFor(
+      async () =>
+        !(await fetch(back.origin).then(
+          () => true,
+          () => false,
+        )),
+      5_000,
+      'the receiver closed',
+    );
+  });
+
+  it('Plural: the return page of a link already settled says what happened, paid, cancelled or failed', async () => {
+    const t = await pluralTill({ sandbox: await sandboxOn() });
+    cleanup.push(() => t.close());
+    const paid = await t.call('payments.create', { amount: 7300, currency: 'INR', orderReference: 'LINK-SW11' });
+    const back = (await payOrder(t, paid.transactionId!)).json.return!.url;
+    await t.waitForPayment(paid.id, (p) => p.status === 'succeeded', 5_000);
+    expect(await (await fetch(back)).text()).toMatch(/Payment received, you can close this page/);
+
+    // Authorised, then the cashier cancels it: the customer's late return says cancelled.
+    const held = await t.call('payments.create', {
+      amount: 7400,
+      currency: 'INR',
+      captureMethod: 'manual',
+      orderReference: 'LINK-SW12',
+    });
+    const heldBack = (await payOrder(t, held.transactionId!)).json.return!.url;
+    await t.waitForPayment(held.id, (p) => p.status === 'requires_capture', 5_000);
+    await t.call('payments.cancel', { paymentId: held.id });
+    await t.waitForPayment(held.id, (p) => p.status === 'canceled', 5_000);
+    const answer = await fetch(heldBack);
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toMatch(/cancelled at the counter: nothing was taken/);
+
+    // Declined on every attempt Plural allows: the last return says the link can no longer be paid.
+    const failing = await t.call('payments.create', { amount: 7500, currency: 'INR', orderReference: 'LINK-SW14' });
+    let last: PayAnswer | null = null;
+    for (let attempt = 0; attempt < 20 && last?.data.status !== 'FAILED'; attempt += 1)
+      last = (await payOrder(t, failing.transactionId!, '4000000000000002')).json;
+    expect(last?.data.status).toBe('FAILED');
+    await t.waitForPayment(failing.id, (p) => p.status === 'failed', 5_000);
+    expect(await (await fetch(last!.return!.url)).text()).toMatch(/this link can no longer be paid/);
+  });
+
+  it('PayPlug → Plural: a PayPlug notification after the link was seen paid is answered 200 during the grace', async () => {
+    // The notification of a link already read paid by polling was refused 404 once nothing was followed.
+    const sandbox = await sandboxOn();
+    const t = await startTestHost({ sandbox, tuning: { remotePollMs: 50, returnGraceMs: 10 * 60_000 } });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { webhookPort: 0 });
+    const url = await waitFor(async () => (await t.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+    const payplugPath = url.replace(/\/webhooks\/\w+$/, '/webhooks/payplug');
+    await t.call('settings.update', { gateway: 'payplug', payplugNotificationUrl: payplugPath });
+    await waitFor(async () => (await t.call('session.snapshot', {})).gateway?.name === 'payplug', 5_000, 'PayPlug');
+    const link = await t.call('payments.create', { amount: 4300, currency: 'EUR', orderReference: 'LINK-SW13' });
+    await useGateway(t, 'plural');
+    await payplug(t, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, { card_number: '4242424242424242' });
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 5_000);
+
+    const late = await fetch(payplugPath, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ object: 'payment', id: link.transactionId, is_live: false }),
+    });
+    expect(late.status).toBe(200);
+    expect((await t.waitForPayment(link.id, () => true)).status).toBe('succeeded');
   });
 
   it('Plural → PayPlug, then a restart: the customer paying the Plural link still comes back to the till', async () => {

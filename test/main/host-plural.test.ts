@@ -677,7 +677,7 @@ describe('a till on Plural', () => {
     const paid = await payOrder(second, created.transactionId!);
     const back = await fetch(paid.json.return!.url);
     expect(back.status).toBe(200);
-    expect(await back.text()).toMatch(/You can close this page/);
+    expect(await back.text()).toMatch(/you can close this page/i);
     expect((await second.waitForPayment(created.id, (p) => p.status === 'succeeded', 3_000)).status).toBe('succeeded');
     // Forwarding is off in Settings: the log says what the receiver is for.
     const log = (await second.call('devlog.list', { limit: 200 })).map((e) => e.summary);
