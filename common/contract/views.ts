@@ -215,6 +215,13 @@ export interface PaymentView {
   /** 'terminal': charged by a reader through the shop's own bank (no gateway involved). */
   chargedBy: 'gateway' | 'terminal';
   /**
+   * Made in the till's mode on another account than the one it uses now (the embedded sandbox's while
+   * it is off, the shop's own while it is on, or its gateway's URL or key changed since): the till does
+   * not follow it until that account is back. Settings leaves it out of what a change of account
+   * leaves behind. Absent: false.
+   */
+  otherAccount?: true;
+  /**
    * The cashier asked to cancel it while it was being created, and it is not finished yet: the host
    * cancels it as soon as the gateway has it (it never goes to a reader).
    */

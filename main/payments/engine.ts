@@ -268,6 +268,7 @@ export class PaymentEngine {
     return {
       ...view,
       ...(installment ? { installment } : {}),
+      ...(this.otherAccount(record) ? { otherAccount: true as const } : {}),
       attention: toAttentionView(
         record,
         unsettledRefund,
@@ -463,15 +464,28 @@ export class PaymentEngine {
   }
 
   /**
-   * Needs attention told again of every unfinished payment, and every open dispute's: after a switch,
-   * and after another gateway's keys were removed or entered again (its open links are followed, or not).
+   * Needs attention told again of every unfinished payment, and every open dispute's, and the app of
+   * every unfinished payment and authorisation: after a switch, and after another gateway's keys were
+   * removed or entered again (its open links are followed, or not).
    */
   retellUnfinished(): void {
-    const ids = new Set(this.journal.listPayments('unfinished', 10_000).map((record) => record.id));
+    // And the authorisations not captured yet, which Capture (F4) and Settings count.
+    const unfinished = new Set(
+      [...this.journal.listPayments('unfinished', 10_000), ...this.journal.listPayments('uncaptured', 10_000)].map(
+        (record) => record.id,
+      ),
+    );
+    const ids = new Set(unfinished);
     for (const dispute of this.journal.openDisputesOnPayments()) ids.add(dispute.paymentId!);
     for (const id of ids) {
       const record = this.journal.getPayment(id);
-      if (record) this.tellAttention(id, this.view(record).attention);
+      if (!record) continue;
+      const view = this.view(record);
+      // What the till can do with an unfinished one, and whether it is another account's, change with
+      // a switch too: the screens' copy is told again (found in a defect hunt: after the embedded
+      // sandbox was turned off, Settings still counted its open link as the account in use's).
+      if (unfinished.has(id)) this.options.onPaymentChanged(view);
+      this.tellAttention(id, view.attention);
     }
   }
 

@@ -43,7 +43,9 @@ describe('a payment made on the embedded sandbox, once it is turned off', () => 
     // Nothing was made on the shop's account, and the payment keeps the sandbox's id.
     expect(await tillPaymentsOn(own)).toEqual([]);
     const kept = (await t.call('payments.list', { filter: 'all', limit: 10 })).find((p) => p.id === link.id)!;
-    expect(kept).toMatchObject({ status: 'pending', transactionId: link.transactionId });
+    expect(kept).toMatchObject({ status: 'pending', transactionId: link.transactionId, otherAccount: true });
+    // The screens heard it at the switch (Settings leaves it out of what a change of account leaves behind).
+    expect(t.events.some((e) => e.type === 'payment' && e.payment.id === link.id && e.payment.otherAccount)).toBe(true);
 
     const why =
       "This payment was made on the embedded sandbox, which is turned off: PlutoPay's keys the till holds now " +
