@@ -302,16 +302,67 @@ function useRunningPlans(current: GatewayName, switching: boolean): InstallmentP
 }
 
 /**
- * A switch of mode leaves the running plans the till follows now (those of its mode) unfollowed: the
- * gateway goes on charging their parts, which the till takes in only once back in that mode (found in
- * a defect hunt: going live said nothing of them, while a switch of gateway did).
+ * A switch of mode, or of account (the embedded sandbox turned on or off, the gateway's URL or keys
+ * changed), leaves the running plans the till follows now unfollowed: the gateway goes on charging
+ * their parts, which the till takes in only once back there (found in a defect hunt: going live said
+ * nothing of them, while a switch of gateway did). `left`: where they were made, as "in test mode" or
+ * "on the embedded sandbox".
  */
-function plansLeftByModeWarning(count: number, gatewayLabel: string, modeLeft: string): string {
+function plansLeftWarning(count: number, gatewayLabel: string, left: string): string {
   const one = count === 1;
   return (
-    `${one ? '1 installment plan' : `${count} installment plans`} with ${gatewayLabel} in ${modeLeft} ` +
+    `${one ? '1 installment plan' : `${count} installment plans`} with ${gatewayLabel} ${left} ` +
     `${one ? 'is' : 'are'} still running: ${gatewayLabel} charges the later parts on their dates, but once switched ` +
-    `the till no longer takes them in, nor can it abort ${one ? 'it' : 'them'}, until it is back in ${modeLeft}.`
+    `the till no longer takes them in, nor can it abort ${one ? 'it' : 'them'}, until it is back ${left}.`
+  );
+}
+
+/**
+ * Where the till's payments are made now, when a save would change it without a switch of gateway
+ * or mode: the embedded sandbox turned on or off (test mode), or the gateway's own URL, keys or
+ * client id changed while the till uses the shop's own account. Its open payments, authorisations
+ * and running plans are then left behind as a switch leaves them (the host no longer reads them:
+ * they are another account's). Null when the save keeps the account.
+ */
+function accountLeft(
+  settings: SettingsView,
+  form: {
+    mode: 'test' | 'live';
+    embeddedSandbox: boolean;
+    apiBaseUrl: string;
+    keyTyped: boolean;
+    payplugUrl: string;
+    pluralUrl: string;
+    pluralClientId: string;
+  },
+): string | null {
+  if (form.mode !== settings.mode) return null;
+  const sandboxNow = settings.mode === 'test' && settings.embeddedSandbox;
+  const sandboxAfter = form.mode === 'test' && form.embeddedSandbox;
+  if (sandboxNow !== sandboxAfter) return sandboxNow ? 'on the embedded sandbox' : "on the shop's own account";
+  if (sandboxNow) return null;
+  const addressChanged =
+    settings.gateway === 'plutopay'
+      ? form.apiBaseUrl.trim() !== settings.apiBaseUrl
+      : settings.gateway === 'payplug'
+        ? form.payplugUrl.trim() !== settings.payplug.apiBaseUrl
+        : form.pluralUrl.trim() !== settings.plural.apiBaseUrl ||
+          (form.pluralClientId.trim() !== '' && form.pluralClientId.trim() !== (settings.plural.clientId ?? ''));
+  return addressChanged || form.keyTyped ? 'on the account in use now' : null;
+}
+
+/**
+ * The warnings of what a save leaves behind, in live regions that are always on the page (each
+ * warning is heard once, as it appears): the same words for a switch of gateway, of mode, or of
+ * account.
+ */
+function LeftBehindWarnings({ open, held, plans }: { open: string | null; held: string | null; plans: string | null }) {
+  return (
+    <>
+      <LiveRegion className="field__error">{open}</LiveRegion>
+      <LiveRegion className="field__error">{held}</LiveRegion>
+      <LiveRegion className="field__error">{plans}</LiveRegion>
+    </>
   );
 }
 
@@ -347,23 +398,9 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
     [payments, settings.gateway],
   );
   const switchingMode = mode !== settings.mode;
-  const running = useRunningPlans(settings.gateway, gateway !== settings.gateway || switchingMode);
-  // Followed now (those of the till's mode, on its account): a switch of mode leaves them unfollowed.
-  const plansLeftByMode = switchingMode ? running.filter((plan) => plan.notFollowed === null).length : 0;
-  const runningPlans = switchingMode ? 0 : running.length;
   // A switch of gateway, or of mode alone: each leaves payments behind that the till no longer acts on.
   const switchingGateway = gateway !== settings.gateway;
   const switching = switchingGateway || switchingMode;
-  // The current gateway's payments by mode, but those the till will be in (the same gateway, the mode
-  // it switches to): they come back rather than being left behind.
-  const leftBehind = (held: PaymentView[]) =>
-    byMode(held).filter(([testMode]) => switchingGateway || testMode !== (mode === 'test'));
-  // Where a group was made: the gateway, and the mode where it is not the one the till will be in
-  // (switching back to the gateway alone would not bring it back; found in a cashier-day hunt).
-  const placeOf = (testMode: boolean) =>
-    testMode === (mode === 'test')
-      ? GATEWAY_LABELS[settings.gateway]
-      : `${GATEWAY_LABELS[settings.gateway]} in ${testMode ? 'test' : 'live'} mode`;
   const [payplug, setPayplug] = useState({
     apiBaseUrl: settings.payplug.apiBaseUrl,
     secretKey: '',
@@ -380,6 +417,78 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
     pluralClientSecret: false,
     pluralSignatureKey: false,
   });
+  // Or of account, within the gateway and mode: the embedded sandbox, or the gateway's URL or keys.
+  const keyTyped =
+    settings.gateway === 'plutopay'
+      ? secretKey.trim() !== '' || clearSecret
+      : settings.gateway === 'payplug'
+        ? payplug.secretKey.trim() !== '' || clearGatewayKeys.payplugSecretKey
+        : plural.clientSecret.trim() !== '' ||
+          plural.signatureKey.trim() !== '' ||
+          clearGatewayKeys.pluralClientSecret ||
+          clearGatewayKeys.pluralSignatureKey;
+  const leftAccount = switching
+    ? null
+    : accountLeft(settings, {
+        mode,
+        embeddedSandbox,
+        apiBaseUrl,
+        keyTyped,
+        payplugUrl: payplug.apiBaseUrl,
+        pluralUrl: plural.apiBaseUrl,
+        pluralClientId: plural.clientId,
+      });
+  const running = useRunningPlans(settings.gateway, switching || leftAccount !== null);
+  // Followed now (those of the till's mode, on its account): a switch of mode or account leaves them unfollowed.
+  const plansLeft = switchingMode || leftAccount ? running.filter((plan) => plan.notFollowed === null).length : 0;
+  const runningPlans = switchingMode || leftAccount ? 0 : running.length;
+  // The current gateway's payments by mode, but those the till will be in (the same gateway, the mode
+  // it switches to): they come back rather than being left behind.
+  const leftBehind = (held: PaymentView[]) =>
+    byMode(held).filter(([testMode]) => switchingGateway || testMode !== (mode === 'test'));
+  // Where a group was made: the gateway, and the mode where it is not the one the till will be in
+  // (switching back to the gateway alone would not bring it back; found in a cashier-day hunt).
+  const placeOf = (testMode: boolean) =>
+    testMode === (mode === 'test')
+      ? GATEWAY_LABELS[settings.gateway]
+      : `${GATEWAY_LABELS[settings.gateway]} in ${testMode ? 'test' : 'live'} mode`;
+  // What a switch or a change of account leaves behind, said the same way for each.
+  const leftLabel = GATEWAY_LABELS[settings.gateway];
+  const inMode = settings.mode === 'test';
+  const ownAccount = (held: PaymentView[]) => held.filter((p) => p.testMode === inMode && !p.otherAccount);
+  const openWarning = switching
+    ? leftBehind(stillOpen)
+        .map(([testMode, open]) =>
+          stillOpenWarning(
+            open,
+            placeOf(testMode),
+            cancelsLinks,
+            testMode === inMode,
+            // Read after the switch: made in the mode the till stays in, with the gateway it leaves.
+            switchingGateway && testMode === (mode === 'test'),
+          ),
+        )
+        .join(' ')
+    : leftAccount && ownAccount(stillOpen).length > 0
+      ? stillOpenWarning(ownAccount(stillOpen), `${leftLabel} ${leftAccount}`, cancelsLinks, true, false)
+      : null;
+  const heldWarning = switching
+    ? leftBehind(uncaptured)
+        .map(([testMode, held]) => uncapturedWarning(held, placeOf(testMode), testMode === inMode))
+        .join(' ')
+    : leftAccount && ownAccount(uncaptured).length > 0
+      ? uncapturedWarning(ownAccount(uncaptured), `${leftLabel} ${leftAccount}`, true)
+      : null;
+  const plansWarning =
+    runningPlans > 0
+      ? `${runningPlans === 1 ? '1 installment plan' : `${runningPlans} installment plans`} with ` +
+        `${leftLabel} ${runningPlans === 1 ? 'is' : 'are'} still running: ` +
+        `${leftLabel} charges the later parts on their dates, and the till goes on taking ` +
+        `them in with ${leftLabel}'s keys (keep them in Settings until ` +
+        `${runningPlans === 1 ? 'it ends' : 'they end'}), and Abort plan ends one with them too.`
+      : plansLeft > 0
+        ? plansLeftWarning(plansLeft, leftLabel, leftAccount ?? `in ${settings.mode} mode`)
+        : null;
   const [error, setError] = useState<CommandError | null>(null);
   const [done, setDone] = useState<string | null>(null);
   const { form, refused } = useFocusFirstInvalid(error);
@@ -509,42 +618,11 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
           </p>
         ) : null}
         {/* Live regions, on the page before the choice: each warning is heard once, as it appears. */}
-        <LiveRegion className="field__error">
-          {switching
-            ? leftBehind(stillOpen)
-                .map(([testMode, open]) =>
-                  stillOpenWarning(
-                    open,
-                    placeOf(testMode),
-                    cancelsLinks,
-                    testMode === (settings.mode === 'test'),
-                    // Read after the switch: made in the mode the till stays in, with the gateway it leaves.
-                    switchingGateway && testMode === (mode === 'test'),
-                  ),
-                )
-                .join(' ')
-            : null}
-        </LiveRegion>
-        <LiveRegion className="field__error">
-          {switching
-            ? leftBehind(uncaptured)
-                .map(([testMode, held]) =>
-                  uncapturedWarning(held, placeOf(testMode), testMode === (settings.mode === 'test')),
-                )
-                .join(' ')
-            : null}
-        </LiveRegion>
-        <LiveRegion className="field__error">
-          {runningPlans > 0
-            ? `${runningPlans === 1 ? '1 installment plan' : `${runningPlans} installment plans`} with ` +
-              `${GATEWAY_LABELS[settings.gateway]} ${runningPlans === 1 ? 'is' : 'are'} still running: ` +
-              `${GATEWAY_LABELS[settings.gateway]} charges the later parts on their dates, and the till goes on taking ` +
-              `them in with ${GATEWAY_LABELS[settings.gateway]}'s keys (keep them in Settings until ` +
-              `${runningPlans === 1 ? 'it ends' : 'they end'}), and Abort plan ends one with them too.`
-            : plansLeftByMode > 0
-              ? plansLeftByModeWarning(plansLeftByMode, GATEWAY_LABELS[settings.gateway], `${settings.mode} mode`)
-              : null}
-        </LiveRegion>
+        <LeftBehindWarnings
+          open={switching ? openWarning : null}
+          held={switching ? heldWarning : null}
+          plans={switching ? plansWarning : null}
+        />
       </RadioGroup>
       {gateway === 'payplug' ? (
         <fieldset className="field">
@@ -705,6 +783,12 @@ function SettingsForm({ settings }: { settings: SettingsView }) {
         <input type="checkbox" checked={embeddedSandbox} onChange={(e) => setEmbeddedSandbox(e.target.checked)} />
         Embedded sandbox (test against the built-in sandbox of every gateway)
       </label>
+      {/* A change of account (this box, or the gateway's URL or keys above): the same warnings as a switch. */}
+      <LeftBehindWarnings
+        open={leftAccount ? openWarning : null}
+        held={leftAccount ? heldWarning : null}
+        plans={leftAccount ? plansWarning : null}
+      />
       <Field
         id="auto-present"
         label="Auto-present delay (seconds)"
