@@ -104,6 +104,20 @@ describe('a link made before a switch of gateway', () => {
     expect(afterSwitch('/auth/v1/token')).toBeLessThanOrEqual(1);
     // Read only: capturing it is still Plural's, with the switch back.
     expect((await t.fail('payments.capture', { paymentId: link.id })).message).toMatch(/Switch back/);
+    expect(held.next).toEqual([]);
+
+    // Switched back, the screens hear it can be captured again (Process and Capture showed it without
+    // its Capture until it changed again: its last view was the one told while on PayPlug).
+    const told = t.events.length;
+    await useGateway(t, 'plural');
+    await waitFor(
+      () =>
+        t.events
+          .slice(told)
+          .some((e) => e.type === 'payment' && e.payment.id === link.id && e.payment.next.includes('capture')),
+      5_000,
+      'the authorisation told again, with its capture',
+    );
   });
 
   it('Plural → PayPlug: the customer paying a Plural link comes back to the till, checked by Plural', async () => {
