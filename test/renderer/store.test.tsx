@@ -73,6 +73,33 @@ describe('switching gateways', () => {
     expect(store.getState().ui.txQuery).toMatchObject({ page: 1, paymentMethodType: '', search: '' });
     expect(store.getState().ui.txSelectedId).toBeNull();
   });
+
+  it('puts back the filters a gateway left when the till switches back to it, from page 1', async () => {
+    // Found in a defect hunt: PlutoPay's search and Terminal filter were gone after a switch to PayPlug
+    // and back, as if the cashier had never set them.
+    const store = await started(new FakeBridge(makeSnapshot({ seq: 1 })));
+    const settings = (seq: number, gateway: 'plutopay' | 'payplug') => ({
+      seq,
+      type: 'settings' as const,
+      settings: makeSettings({ gateway }),
+      mode: 'test' as const,
+      merchant: null,
+      gateway: gatewayFor(gateway),
+    });
+    store.getState().setTxQuery({ page: 2, paymentMethodType: 'terminal', search: 'table', sortField: 'amount' });
+    store.getState().applyEvent(settings(2, 'payplug'));
+    store.getState().setTxQuery({ status: 'succeeded' });
+    store.getState().applyEvent(settings(3, 'plutopay'));
+    expect(store.getState().ui.txQuery).toMatchObject({
+      page: 1,
+      paymentMethodType: 'terminal',
+      search: 'table',
+      sortField: 'amount',
+      status: '',
+    });
+    store.getState().applyEvent(settings(4, 'payplug'));
+    expect(store.getState().ui.txQuery).toMatchObject({ status: 'succeeded', paymentMethodType: '', search: '' });
+  });
 });
 
 describe("the automatic order reference, in the shop's time zone", () => {

@@ -3,6 +3,7 @@ import type {
   AttentionChange,
   AttentionView,
   DevLogEntry,
+  GatewayName,
   HostEvent,
   PaymentView,
   ReaderView,
@@ -190,12 +191,26 @@ function reduceEvent(state: PosState, event: HostEvent): HostState {
 
 /**
  * Another gateway's transactions start from the first page with no filter: its page count and
- * methods differ (found by a tester: "page 2 of 1", a Terminal filter carried over to Plural). A
- * Charge's error was the other gateway's answer (found by a tester: PayPlug's stayed on Create
- * payment after the till switched to Plural).
+ * methods differ (found by a tester: "page 2 of 1", a Terminal filter carried over to Plural). The
+ * query left is kept for the gateway left, and a gateway switched back to gets its own back (its
+ * filters, search and sort; from the first page, as payments may have come meanwhile): a switch there
+ * and back lost them. A Charge's error was the other gateway's answer (found by a tester: PayPlug's
+ * stayed on Create payment after the till switched to Plural).
  */
-function forOtherGateway(ui: PosState['ui']): PosState['ui'] {
-  return { ...ui, txQuery: initialTxQuery, txSelectedId: null, txReturnTo: null, createError: null };
+function forOtherGateway(
+  ui: PosState['ui'],
+  left: GatewayName | undefined,
+  now: GatewayName | undefined,
+): PosState['ui'] {
+  const kept = now ? ui.txQueryOf[now] : undefined;
+  return {
+    ...ui,
+    txQuery: kept ? { ...kept, page: 1 } : initialTxQuery,
+    txQueryOf: left ? { ...ui.txQueryOf, [left]: ui.txQuery } : ui.txQueryOf,
+    txSelectedId: null,
+    txReturnTo: null,
+    createError: null,
+  };
 }
 
 /**
@@ -274,7 +289,10 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
           host,
           ui: stampedInShopZone(resumed(state.ui, snapshot), snapshot.settings?.counter.timeZone ?? null),
         };
-      const ui = snapshot.gateway?.name !== state.host.gateway?.name ? forOtherGateway(state.ui) : state.ui;
+      const ui =
+        snapshot.gateway?.name !== state.host.gateway?.name
+          ? forOtherGateway(state.ui, state.host.gateway?.name, snapshot.gateway?.name)
+          : state.ui;
       return {
         host,
         ui: stampedInShopZone(draftInItsCurrency(state, ui, host), snapshot.settings?.counter.timeZone ?? null),
@@ -300,7 +318,10 @@ export const createHostSlice: StateCreator<PosState, [], [], HostSlice> = (set, 
       if (event.type === 'plan' && state.ui.selectedPlan?.id === event.plan.id)
         return { host, ui: { ...state.ui, selectedPlan: event.plan } };
       if (event.type === 'settings') {
-        const ui = event.gateway?.name !== state.host.gateway?.name ? forOtherGateway(state.ui) : state.ui;
+        const ui =
+          event.gateway?.name !== state.host.gateway?.name
+            ? forOtherGateway(state.ui, state.host.gateway?.name, event.gateway?.name)
+            : state.ui;
         return { host, ui: stampedInShopZone(draftInItsCurrency(state, ui, host), event.settings.counter.timeZone) };
       }
       return { host };

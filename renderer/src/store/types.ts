@@ -6,6 +6,7 @@ import type {
   CommandResult,
   ConnectivityView,
   CustomerDisplayView,
+  GatewayName,
   GatewayView,
   InstallmentPlanView,
   DevLogEntry,
@@ -199,6 +200,11 @@ export interface UiState {
   /** Payments whose link outcome was already told (or seen on Process payment): never told twice. */
   linksTold: readonly string[];
   txQuery: TxQuery;
+  /**
+   * The Transactions query each gateway left behind at a switch (its filters, search and sort), put
+   * back when the till switches back to it: a switch there and back lost them.
+   */
+  txQueryOf: Partial<Record<GatewayName, TxQuery>>;
   txSelectedId: string | null;
   /** The transaction whose Details was closed last: the list puts the focus back on its row. */
   txReturnTo: string | null;

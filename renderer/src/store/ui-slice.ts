@@ -237,6 +237,7 @@ export const createUiSlice =
       linkNotice: null,
       linksTold: [],
       txQuery: initialTxQuery,
+      txQueryOf: {},
       txSelectedId: null,
       txReturnTo: null,
       selectedPlan: null,
