@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type RunningSandbox } from '../../sandbox/index';
-import { startTestHost, useGateway, waitFor } from '../support/host';
+import { displayShows, startTestHost, useGateway, waitFor } from '../support/host';
 import { onOwnAccounts, payplug, payplugTill, ShiftedClock } from '../support/payplug';
 import { payOrder, pluralTill, type PayAnswer } from '../support/plural';
 
@@ -265,6 +265,19 @@ describe('a link made before a switch of gateway', () => {
     });
     expect(late.status).toBe(200);
     expect((await t.waitForPayment(link.id, () => true)).status).toBe('succeeded');
+  });
+
+  it('PayPlug → Plural → PayPlug: the customer display keeps the open link’s code throughout', async () => {
+    const t = await payplugTill(await sandboxOn());
+    cleanup.push(() => t.close());
+    const link = await t.call('payments.create', { amount: 2600, currency: 'EUR', orderReference: 'LINK-SW15' });
+    const before = await displayShows(t, 'qr');
+    expect(before).toMatchObject({ paymentId: link.id, payUrl: expect.any(String) });
+    // Still payable while the till uses Plural (it is followed), and the same screen once switched back.
+    await useGateway(t, 'plural');
+    expect(await displayShows(t, 'qr')).toMatchObject({ paymentId: link.id, payUrl: before.payUrl });
+    await useGateway(t, 'payplug');
+    expect(await displayShows(t, 'qr')).toMatchObject({ paymentId: link.id, payUrl: before.payUrl });
   });
 
   it('Plural → PayPlug, then a restart: the customer paying the Plural link still comes back to the till', async () => {
