@@ -37,7 +37,12 @@ export const TEST_CARDS: readonly TestCard[] = [
  */
 export const PAYPLUG_TEST_CARDS: readonly TestCard[] = TEST_CARDS.filter((card) => card.number !== '4000000000000002');
 
-/** The amount's last two digits choose the outcome when an approving card is used (Stripe's convention). */
+/**
+ * The amount's last two digits choose the outcome when an approving card is used (Stripe's convention).
+ * The digits are those of the amount in minor units, as it travels on the wire, in every currency:
+ * $10.01 (1001), ¥501 (501) and KWD 1.001 (1001 fils) all end in 01. Not "the cents": a yen amount
+ * has none, and its test declines would otherwise be out of reach.
+ */
 export const TEST_AMOUNT_ENDINGS: Readonly<Record<number, DeclineCode>> = {
   1: 'call_issuer',
   5: 'generic_decline',
@@ -66,8 +71,8 @@ export function normaliseCardNumber(input: string): string | null {
 
 /**
  * Decides a test payment. The card decides first (a declining card always declines; a number that
- * is not a test card declines with card_declined); with an approving card, the amount's cents may
- * choose a decline. No card means the default Visa test card.
+ * is not a test card declines with card_declined); with an approving card, the amount's last two
+ * digits in minor units may choose a decline (TEST_AMOUNT_ENDINGS). No card means the default Visa test card.
  */
 export function decideTestOutcome(amount: number, cardNumber: string = DEFAULT_TEST_CARD): TestOutcome {
   const number = normaliseCardNumber(cardNumber) ?? cardNumber;
@@ -76,7 +81,18 @@ export function decideTestOutcome(amount: number, cardNumber: string = DEFAULT_T
   const card = TEST_CARDS.find((c) => c.number === number);
   if (!card) return { approved: false, code: 'card_declined', brand, last4 };
   if (card.decline) return { approved: false, code: card.decline, brand, last4 };
-  const byAmount = TEST_AMOUNT_ENDINGS[amount % 100];
-  if (byAmount) return { approved: false, code: byAmount, brand, last4 };
+  const byAmount = testAmountDecline(amount);
+  if (byAmount) return { approved: false, code: byAmount.code, brand, last4 };
   return { approved: true, brand, last4 };
+}
+
+/** The rule in one sentence, for the pages and screens that tell a tester about it. */
+export const TEST_AMOUNT_RULE =
+  'With an approving card, an amount whose last two digits in minor units are 01, 05, 55, 65 or 75 declines ($10.01, ¥501, KWD 1.001).';
+
+/** The decline an approving card meets for this amount (its last two digits as written, "01"), or null. */
+export function testAmountDecline(amount: number): { digits: string; code: DeclineCode } | null {
+  const ending = Math.abs(amount) % 100;
+  const code = TEST_AMOUNT_ENDINGS[ending];
+  return code ? { digits: String(ending).padStart(2, '0'), code } : null;
 }

@@ -113,8 +113,24 @@ describe('Simulate payment screen', () => {
   it('says which outcome the test amount gives', async () => {
     const { user } = await renderApp(new FakeBridge(waitingSnapshot(1005)));
     await user.keyboard('{F3}');
-    expect(screen.getByText(/ends in \.05, so an approving card is declined with generic_decline/)).toBeTruthy();
+    expect(
+      screen.getByText(/last two digits in minor units are 05, so an approving card is declined with generic_decline/),
+    ).toBeTruthy();
     expect(screen.getByText(/Expected outcome: Declined: generic_decline/)).toBeTruthy();
+  });
+
+  it("names the test amount's digits in minor units, not cents, for a currency without them", async () => {
+    // Found by an integrator: ¥501 said "ends in .01"; a yen amount has no cents, the rule reads its last two digits.
+    const snapshot = waitingSnapshot(501);
+    const bridge = new FakeBridge({ ...snapshot, payments: snapshot.payments.map((p) => ({ ...p, currency: 'JPY' })) });
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    expect(
+      screen.getByText(
+        /Test amount ¥501: its last two digits in minor units are 01, so an approving card is declined with call_issuer/,
+      ),
+    ).toBeTruthy();
+    expect(screen.queryByText(/\.01/)).toBeNull();
   });
 
   it('accepts another card number and validates it', async () => {

@@ -228,6 +228,29 @@ describe('the hosted page', () => {
     });
   });
 
+  it('a test amount declines by its last two digits in minor units, and the page says so in any currency', async () => {
+    // Found by an integrator: ¥501 declined with call_issuer while the page and the docs said "ending in .01".
+    const yen = await session({ amount: 501, currency: 'jpy' });
+    const html = await (await fetch(yen.url)).text();
+    expect(html).toContain('¥501');
+    expect(html).toContain(
+      'last two digits in minor units are 01, 05, 55, 65 or 75 declines ($10.01, ¥501, KWD 1.001)',
+    );
+    expect(html).not.toContain('ending in .01');
+    const declined = await submit(yen, { card_number: '4242424242424242' });
+    expect(declined.status).toBe(402);
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${yen.transaction_id}`)).body.failure_code).toBe(
+      'call_issuer',
+    );
+    const dinars = await session({ amount: 1001, currency: 'kwd' });
+    expect((await submit(dinars, { card_number: '4242424242424242' })).status).toBe(402);
+    expect((await h.api.get<TransactionJson>(`/v1/transactions/${dinars.transaction_id}`)).body.failure_code).toBe(
+      'call_issuer',
+    );
+    const approved = await session({ amount: 1010, currency: 'kwd' });
+    expect((await submit(approved, { card_number: '4242424242424242' })).status).toBe(200);
+  });
+
   it('requires the fields it collects', async () => {
     const s = await session({ collect_email: true, collect_name: true });
     const noEmail = await submit(s, { card_number: '4242424242424242', name: 'A' });

@@ -1,6 +1,12 @@
 import { useMemo, useState, type FormEvent } from 'react';
 import type { CommandError, CommandInput, PaymentView, ReaderView } from '../../../common/contract';
-import { decideTestOutcome, normaliseCardNumber, TEST_AMOUNT_ENDINGS, TEST_CARDS } from '../../../common/test-cards';
+import {
+  decideTestOutcome,
+  normaliseCardNumber,
+  TEST_AMOUNT_RULE,
+  TEST_CARDS,
+  testAmountDecline,
+} from '../../../common/test-cards';
 import { declineInfo } from '../../../common/decline-codes';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
@@ -83,7 +89,7 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
     else setError(result.error);
   };
 
-  const ending = payment ? TEST_AMOUNT_ENDINGS[payment.amount % 100] : undefined;
+  const ending = payment ? testAmountDecline(payment.amount) : null;
 
   // The card just presented ends the reader's wait, so the form gives way to "No reader is waiting":
   // the message is drawn after either, in one live region that stays (announced, not remounted).
@@ -123,8 +129,8 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
             <p className="test-amount">
               Test amount {money(payment.amount, payment.currency)}:{' '}
               {ending
-                ? `ends in .${String(payment.amount % 100).padStart(2, '0')}, so an approving card is declined with ${ending} (${declineInfo(ending).cashier})`
-                : 'an approving card is approved (amounts ending in .01, .05, .55, .65 or .75 decline).'}
+                ? `its last two digits in minor units are ${ending.digits}, so an approving card is declined with ${ending.code} (${declineInfo(ending.code).cashier})`
+                : `an approving card is approved. ${TEST_AMOUNT_RULE}`}
             </p>
           ) : null}
 

@@ -3,7 +3,7 @@
  * anywhere. Every value rendered goes through escapeHtml (descriptions and emails are merchant or
  * customer input).
  */
-import { TEST_CARDS } from '../../../common/test-cards';
+import { TEST_AMOUNT_RULE, TEST_CARDS } from '../../../common/test-cards';
 import { escapeHtml, hostedPage, messageContent, type HostedPageLook } from '../../core/html';
 import { CHECKOUT_FIELD_MAX } from '../domain/checkout';
 
@@ -56,7 +56,7 @@ ${fields.join('\n')}
 <button type="submit">Pay ${escapeHtml(m.amount)}</button>
 </form>
 <form method="post" action="/pay/${ref}/cancel"><button type="submit" class="secondary">Cancel</button></form>
-<details><summary>Test cards</summary><ul>${cards}</ul><p>With an approving card, an amount ending in .01, .05, .55, .65 or .75 declines.</p></details>`,
+<details><summary>Test cards</summary><ul>${cards}</ul><p>${escapeHtml(TEST_AMOUNT_RULE)}</p></details>`,
   );
 }
 
