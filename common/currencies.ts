@@ -22,6 +22,14 @@ UGX800:0 USD840 USN997 UYI940:0 UYU858 UYW927:4 UZS860 VED926 VES928 VND704:0 VU
 WST882 XAF950:0 XCD951 XCG532 XOF952:0 XPF953:0 YER886 ZAR710 ZMW967 ZWG924
 `;
 
+/**
+ * Codes in the table that are no money a card payment is settled in: ISO's fund codes (BOV, CHE,
+ * CHW, CLF, COU, MXV, USN, UYI: units of account, index units, next-day dollars) and Uruguay's
+ * UYW index unit. They stay in the table (a terminal may name one, and it must be read), but no
+ * gateway takes a payment in them: see `isPaymentCurrency`.
+ */
+const NOT_FOR_PAYMENTS = new Set(['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW']);
+
 export interface CurrencyInfo {
   /** Upper-case ISO 4217 alphabetic code, e.g. "EUR". */
   readonly code: string;
@@ -29,6 +37,8 @@ export interface CurrencyInfo {
   readonly numeric: string;
   /** Digits after the decimal separator: amounts are integers of 10^-exponent units. */
   readonly exponent: number;
+  /** False for a fund code or index unit (CLF, USN, …): known, but no payment is made in it. */
+  readonly payable: boolean;
 }
 
 const byCode = new Map<string, CurrencyInfo>();
@@ -40,6 +50,7 @@ for (const entry of TABLE.split(/\s+/).filter(Boolean)) {
     code: match[1]!,
     numeric: match[2]!,
     exponent: match[3] === undefined ? 2 : Number(match[3]),
+    payable: !NOT_FOR_PAYMENTS.has(match[1]!),
   };
   byCode.set(info.code, info);
   byNumeric.set(info.numeric, info);
@@ -62,3 +73,11 @@ export function currencyByNumeric(numeric: string | number): CurrencyInfo | unde
 export function isKnownCurrency(code: string): boolean {
   return byCode.has(code.toUpperCase());
 }
+
+/** A currency a payment can be made in: known, and not a fund code or index unit (any case). */
+export function isPaymentCurrency(code: string): boolean {
+  return byCode.get(code.toUpperCase())?.payable === true;
+}
+
+/** The currencies a payment can be made in, sorted by code. */
+export const PAYMENT_CURRENCIES: readonly CurrencyInfo[] = CURRENCIES.filter((c) => c.payable);

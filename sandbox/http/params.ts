@@ -5,7 +5,7 @@
  * zod because the 400/422 split and the per-parameter messages are the contract, and because
  * create-payment is on the benchmark's hot path.
  */
-import { currencyByCode } from '../../common/currencies';
+import { currencyByCode, isPaymentCurrency } from '../../common/currencies';
 import { badRequest, invalid, type ApiError } from './errors';
 import { isLoopbackHost } from '../../common/loopback';
 
@@ -253,7 +253,7 @@ export class Params {
     return value;
   }
 
-  /** A three-letter ISO 4217 code, any case in; lower case out. */
+  /** A three-letter ISO 4217 code of a currency payments are made in, any case in; lower case out. */
   currency(name: string): string | undefined {
     const value = this.raw(name, false);
     if (value === undefined) return undefined;
@@ -268,6 +268,13 @@ export class Params {
         `${this.label(name)} must be a three-letter ISO 4217 currency code`,
         this.label(name),
         'currency_unknown',
+      );
+    }
+    if (!isPaymentCurrency(value)) {
+      throw invalid(
+        `${this.label(name)} ${value.toLowerCase()} is an ISO 4217 fund code or index unit, not a currency payments are settled in`,
+        this.label(name),
+        'currency_not_supported',
       );
     }
     return value.toLowerCase();
