@@ -4,7 +4,7 @@
  * with parseCommandInput before dispatching it. The renderer imports types only from this file.
  */
 import { z } from 'zod';
-import { isKnownCurrency } from '../currencies';
+import { isKnownCurrency, isPaymentCurrency } from '../currencies';
 import { formatAmount, MAX_AMOUNT_MINOR } from '../money';
 import { hasTipPrecision, MAX_TIP_PERCENT, MAX_TIP_PRESETS, repeatedPreset } from '../tips';
 import { LONE_SURROGATE } from '../text';
@@ -25,6 +25,14 @@ const Currency = z
   .string()
   .regex(/^[A-Za-z]{3}$/, 'currency must be a three-letter ISO 4217 code')
   .refine(isKnownCurrency, 'unknown currency')
+  .transform((code) => code.toUpperCase());
+
+/** A currency a payment is made in: not a fund code or index unit (CLF, USN, …), which no gateway settles. */
+const PaymentCurrency = z
+  .string()
+  .regex(/^[A-Za-z]{3}$/, 'currency must be a three-letter ISO 4217 code')
+  .refine(isKnownCurrency, 'unknown currency')
+  .refine(isPaymentCurrency, 'a fund code or index unit, not a currency payments are made in')
   .transform((code) => code.toUpperCase());
 
 /**
@@ -180,7 +188,7 @@ export const commandSchemas = {
   'payments.create': z
     .strictObject({
       amount: MinorAmount,
-      currency: Currency,
+      currency: PaymentCurrency,
       description: ShortText(500).optional(),
       /** The order this payment belongs to; the idempotency key derives from it. Generated when absent. */
       orderReference: OrderReference.optional(),
@@ -357,7 +365,7 @@ export const commandSchemas = {
   /** A payment in installments (as many as the gateway allows): the first today by link, the rest on schedule. */
   'installments.create': z.strictObject({
     amount: MinorAmount,
-    currency: Currency,
+    currency: PaymentCurrency,
     count: z.number().int().min(2, 'at least 2 installments').max(12, 'at most 12 installments'),
     customer: Customer,
     orderReference: OrderReference.optional(),

@@ -417,6 +417,17 @@ describe('host against the sandbox: the cashier flow', () => {
     expect(emoji.description).toBe('Café 😀');
   });
 
+  it('refuses a fund code (CLF, USN) as a payment currency before anything is written', async () => {
+    // Found by an integrator: ISO's fund codes were taken as currencies; no gateway settles them.
+    const before = await t.call('payments.list', { filter: 'all', limit: 100 });
+    for (const currency of ['CLF', 'usn']) {
+      const error = await t.fail('payments.create', { amount: 1000, currency, orderReference: `FUND-${currency}` });
+      expect(error).toMatchObject({ code: 'validation', issues: [{ path: 'currency' }] });
+      expect(error.message).toMatch(/fund code/);
+    }
+    expect(await t.call('payments.list', { filter: 'all', limit: 100 })).toEqual(before);
+  });
+
   it('the same order is never charged twice', async () => {
     const first = await t.call('payments.create', { amount: 1000, currency: 'EUR', orderReference: 'ORDER-77' });
     const again = await t.call('payments.create', { amount: 1000, currency: 'EUR', orderReference: 'ORDER-77' });

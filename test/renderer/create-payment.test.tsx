@@ -55,6 +55,16 @@ describe('Create payment screen', () => {
     expect(amountInput().value).toBe('KWD\u00a01.250');
   });
 
+  it('offers no fund code or index unit (CLF, USN, …) as a currency', async () => {
+    await renderApp();
+    const offered = within(screen.getByLabelText('Currency'))
+      .getAllByRole('option')
+      .map((o) => (o as HTMLOptionElement).value);
+    expect(offered).toEqual(expect.arrayContaining(['CLP', 'CHF', 'USD', 'JPY']));
+    for (const fund of ['BOV', 'CHE', 'CHW', 'CLF', 'COU', 'MXV', 'USN', 'UYI', 'UYW'])
+      expect(offered).not.toContain(fund);
+  });
+
   it('reads a pasted "12.50" in major units and refuses a paste that is not an amount', async () => {
     const { user } = await renderApp();
     const input = amountInput();

@@ -1,6 +1,6 @@
 import { useMemo, useRef, useState, type FormEvent } from 'react';
 import type { CommandError, SavedCardView } from '../../../common/contract';
-import { CURRENCIES } from '../../../common/currencies';
+import { PAYMENT_CURRENCIES } from '../../../common/currencies';
 import { AmountInput, refusedField } from '../components/AmountInput';
 import { ErrorBox } from '../components/ErrorBox';
 import { LiveRegion } from '../components/LiveRegion';
@@ -412,7 +412,7 @@ export function CreatePayment() {
   const allowed = gateway?.limits.currencies ?? null;
   const currencyOptions = useMemo(
     () =>
-      CURRENCIES.filter((c) => !allowed || allowed.includes(c.code)).map((c) => ({
+      PAYMENT_CURRENCIES.filter((c) => !allowed || allowed.includes(c.code)).map((c) => ({
         code: c.code,
         label: `${c.code} — ${currencyName(c.code)}`,
       })),
