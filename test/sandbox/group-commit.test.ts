@@ -14,6 +14,7 @@ import { FakeClock } from '../support/fake-clock';
 import { startSandboxOn, type RunningSandbox } from '../../sandbox/index';
 import { inTransaction, type Context } from '../../sandbox/core/context';
 import { openDatabase, type Db } from '../../sandbox/core/database';
+import { DUE_RETRY_MS } from '../../sandbox/core/due-timer';
 import { groupCommit } from '../../sandbox/core/group-commit';
 import { LoopbackPoster } from '../../sandbox/core/loopback-post';
 import { Api, receiver, type ActionJson, type ErrorResponse, type TerminalJson, type TransactionJson } from './helpers';
@@ -313,6 +314,66 @@ describe('a hosted page whose commit failed', () => {
     const api500 = await api.post<ErrorResponse>('/v1/terminal/create-payment', CREATE);
     expect(api500.body.error.code).toBe('commit_failed');
     unblockApi();
+  });
+});
+
+describe('an expiry whose commit failed', () => {
+  /**
+   * Moves the clock and waits for the commit of what the move brought about. Not checked: the status of
+   * a move whose expiry fails to commit (the expiry runs in the move's turn, so its answer waits for
+   * that commit and says 500, though the clock has moved — see the report of this fix).
+   */
+  const moveClock = async (ms: number) => {
+    const answer = await api.post('/_sandbox/clock', { advance_seconds: ms / 1000 });
+    await groupCommit(db).committed();
+    return answer.status;
+  };
+  const sessionStatus = (id: string) =>
+    readOnly<{ status: string }>('SELECT status FROM checkout_sessions WHERE id = ?', id);
+  const pageState = (id: string) => readOnly<{ state: string }>('SELECT state FROM payplug_payments WHERE id = ?', id);
+
+  // Found by an integrator: the timer was armed from the turn that expired the session, so when that
+  // commit failed nothing was armed any more, and no read caught up either, until the next session.
+  it('PlutoPay: the checkout session still expires, by itself after a retry or at once when read', async () => {
+    const session = (await api.post<{ id: string }>('/v1/checkout/sessions', { amount: 2500 })).body;
+    const unblock = failCommitsOn('checkout_sessions', 'UPDATE');
+    await moveClock(24 * 3600 * 1000);
+    expect(sessionStatus(session.id)).toEqual([{ status: 'open' }]);
+    unblock();
+    expect(await moveClock(DUE_RETRY_MS)).toBe(200);
+    expect(sessionStatus(session.id)).toEqual([{ status: 'expired' }]);
+
+    const read = (await api.post<{ id: string }>('/v1/checkout/sessions', { amount: 2500 })).body;
+    const unblockAgain = failCommitsOn('checkout_sessions', 'UPDATE');
+    await moveClock(24 * 3600 * 1000);
+    unblockAgain();
+    // No time passes: the read catches up before it answers.
+    expect((await api.get<{ status: string }>(`/v1/checkout/sessions/${read.id}`)).body.status).toBe('expired');
+    expect(sessionStatus(read.id)).toEqual([{ status: 'expired' }]);
+  });
+
+  it('PayPlug: the payment page still expires, by itself after a retry or at once when read', async () => {
+    const payplug = new Api(sandbox.payplug.url, sandbox.payplug.secret_key);
+    const create = async () => {
+      const created = await payplug.post<{ id: string }>('/v1/payments', { amount: 1000, currency: 'EUR' });
+      expect(created.status).toBe(201);
+      return created.body.id;
+    };
+    const page = await create();
+    const unblock = failCommitsOn('payplug_payments', 'UPDATE');
+    await moveClock(15 * 60 * 1000);
+    expect(pageState(page)).toEqual([{ state: 'open' }]);
+    unblock();
+    expect(await moveClock(DUE_RETRY_MS)).toBe(200);
+    expect(pageState(page)).toEqual([{ state: 'failed' }]);
+
+    const read = await create();
+    const unblockAgain = failCommitsOn('payplug_payments', 'UPDATE');
+    await moveClock(15 * 60 * 1000);
+    unblockAgain();
+    const answer = await payplug.get<{ failure: { code: string } | null }>(`/v1/payments/${read}`);
+    expect(answer.body.failure?.code).toBe('timeout');
+    expect(pageState(read)).toEqual([{ state: 'failed' }]);
   });
 });
 

@@ -4,68 +4,45 @@
  * POST /_sandbox/clock (or real time) brings them about; each is applied as of its own due time.
  * Every request also catches up first, so an answer never shows a state the clock has passed.
  */
-import type { TimerHandle } from '../../../common/clock';
 import { inTransaction, type Context } from '../../core/context';
+import { DueTimer } from '../../core/due-timer';
 import type { Payments } from './payments';
 import type { InstallmentPlans } from './plans';
 
 export class Timeline {
-  private timer: TimerHandle | undefined;
-  private timerDue = Infinity;
-  private stopped = false;
+  private readonly due: DueTimer;
 
-  constructor(
-    private readonly ctx: Context,
-    private readonly payments: Payments,
-    private readonly plans: InstallmentPlans,
-  ) {}
+  constructor(ctx: Context, payments: Payments, plans: InstallmentPlans) {
+    this.due = new DueTimer(
+      ctx,
+      'PayPlug timeline',
+      () => {
+        const dues = [payments.nextExpiry(), plans.nextDue()].filter((at): at is number => at !== null);
+        return dues.length === 0 ? null : Math.min(...dues);
+      },
+      (now) =>
+        inTransaction(ctx, () => {
+          payments.expireDue(now);
+          plans.chargeDue(now);
+        }),
+    );
+  }
 
   /**
    * Applies everything due by now, then waits for the next. Cheap when nothing is due: the armed
-   * timer knows the earliest due time, as long as arm() runs after every change.
+   * timer knows the earliest due time, as long as arm() runs after every change. A catch-up whose
+   * commit fails is tried again (sandbox/core/due-timer.ts).
    */
   catchUp(force = false): void {
-    if (this.stopped) return;
-    const now = this.ctx.clock.now();
-    if (!force && this.timerDue > now) return;
-    inTransaction(this.ctx, () => {
-      this.payments.expireDue(now);
-      this.plans.chargeDue(now);
-    });
-    this.arm();
+    this.due.catchUp(force);
   }
 
   /** Re-arms the timer for the earliest due time (after a change that may have added one). */
   arm(): void {
-    if (this.stopped) return;
-    const dues = [this.payments.nextExpiry(), this.plans.nextDue()].filter((at): at is number => at !== null);
-    const next = dues.length === 0 ? null : Math.min(...dues);
-    if (next === null) {
-      this.ctx.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerDue = Infinity;
-      return;
-    }
-    if (this.timer && this.timerDue === next) return;
-    this.ctx.clock.clearTimeout(this.timer);
-    this.timerDue = next;
-    this.timer = this.ctx.clock.setTimeout(
-      () => {
-        this.timer = undefined;
-        this.timerDue = Infinity;
-        try {
-          this.catchUp(true);
-        } catch (error) {
-          this.ctx.log(`PayPlug timeline: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        }
-      },
-      Math.max(0, next - this.ctx.clock.now()),
-    );
+    this.due.arm();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.ctx.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.due.stop();
   }
 }

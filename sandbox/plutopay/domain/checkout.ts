@@ -1,15 +1,16 @@
 /**
  * Checkout sessions: a pending card payment plus a hosted page (served by the sandbox at /pay/cs_…)
  * where a test card completes it. A session expires at its time on the sandbox clock (a timer, and a
- * catch-up before every request), its payment canceled with it, whether or not anyone reads the
- * session. A session follows its payment however that is decided (the page, POST …/confirm, a cancel): complete once it
- * succeeds, expired at once when it can no longer succeed.
+ * catch-up before every request; one whose commit failed is tried again), its payment canceled with
+ * it, whether or not anyone reads the session. A session follows its payment however that is decided
+ * (the page, POST …/confirm, a cancel): complete once it succeeds, expired at once when it can no
+ * longer succeed.
  */
-import type { TimerHandle } from '../../../common/clock';
 import { normaliseCardNumber } from '../../../common/test-cards';
 import { notFound } from '../../http/errors';
 import type { Metadata } from '../../http/params';
 import { inTransaction, liveFlag, type Context } from '../../core/context';
+import { DueTimer } from '../../core/due-timer';
 import { paginate, type Page } from '../../core/pagination';
 import { DAY, iso, isoOrNull } from '../../core/time';
 import { amountJson } from './money-json';
@@ -70,62 +71,42 @@ export function successRedirect(successUrl: string, reference: string): string {
 }
 
 export class Checkout {
-  private timer: TimerHandle | undefined;
-  private timerDue = Infinity;
-  private stopped = false;
+  private readonly due: DueTimer;
 
   constructor(
     private readonly ctx: Context,
     private readonly transactions: Transactions,
   ) {
     transactions.decided = (txn) => this.follow(txn);
+    this.due = new DueTimer(
+      ctx,
+      'checkout expiry',
+      () => {
+        const { at } = this.ctx.sql
+          .get("SELECT MIN(expires_at) AS at FROM checkout_sessions WHERE status = 'open' AND is_live = ?")
+          .get(liveFlag(this.ctx)) as { at: number | null };
+        return at;
+      },
+      (now) => this.expireDue(now),
+    );
   }
 
   /**
    * Expires every session past its time, then waits on the sandbox clock for the next one. Cheap
    * when nothing is due: the armed timer knows the earliest expiry, as long as arm() runs after a
-   * session is made.
+   * session is made. A catch-up whose commit fails is tried again (sandbox/core/due-timer.ts).
    */
   catchUp(force = false): void {
-    if (this.stopped) return;
-    if (!force && this.timerDue > this.ctx.clock.now()) return;
-    this.expireDue();
-    this.arm();
+    this.due.catchUp(force);
   }
 
   /** Arms the timer for the earliest open session's expiry. */
   arm(): void {
-    if (this.stopped) return;
-    const { at } = this.ctx.sql
-      .get("SELECT MIN(expires_at) AS at FROM checkout_sessions WHERE status = 'open' AND is_live = ?")
-      .get(liveFlag(this.ctx)) as { at: number | null };
-    if (at === null) {
-      this.ctx.clock.clearTimeout(this.timer);
-      this.timer = undefined;
-      this.timerDue = Infinity;
-      return;
-    }
-    if (this.timer && this.timerDue === at) return;
-    this.ctx.clock.clearTimeout(this.timer);
-    this.timerDue = at;
-    this.timer = this.ctx.clock.setTimeout(
-      () => {
-        this.timer = undefined;
-        this.timerDue = Infinity;
-        try {
-          this.catchUp(true);
-        } catch (error) {
-          this.ctx.log(`checkout expiry: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        }
-      },
-      Math.max(0, at - this.ctx.clock.now()),
-    );
+    this.due.arm();
   }
 
   stop(): void {
-    this.stopped = true;
-    this.ctx.clock.clearTimeout(this.timer);
-    this.timer = undefined;
+    this.due.stop();
   }
 
   /**
@@ -228,8 +209,7 @@ export class Checkout {
   }
 
   /** Open sessions past expires_at become expired, and their pending payment is canceled, as of then. */
-  private expireDue(): void {
-    const now = this.ctx.clock.now();
+  private expireDue(now: number): void {
     const due = this.ctx.sql
       .get("SELECT * FROM checkout_sessions WHERE status = 'open' AND expires_at <= ? AND is_live = ?")
       .all(now, liveFlag(this.ctx)) as SessionRow[];
