@@ -14,18 +14,20 @@ Starts the gateway sandbox on 127.0.0.1: PlutoPay at the root, PayPlug under /pa
 Options:
   --port N                    port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
   --host ADDR                 address to bind (default 127.0.0.1)
-  --db PATH                   SQLite database file, or :memory: (default: ${defaultDatabasePath()})
+  --db PATH                   SQLite database file, or :memory: (default: ${defaultDatabasePath()},
+                              the file of a web-mode till's embedded sandbox on the same data directory)
   --mode test|live            test mode (default) or an emulated live account (live keys, no simulate)
   --json                      print one JSON line {url, secret_key, publishable_key, webhook_secret,
                               payplug: {url, secret_key}, plural: {url, client_id, client_secret,
                               signature_key}} when ready
-  --no-demo-data              do not seed demo payouts and disputes into a new database
+  --no-demo-data              do not seed PlutoPay's demo payouts and disputes (and the four payments
+                              they are filed against) into a new database
   --quiet                     no log lines on stderr
 Fault injection, for every emulator (all off by default; also PUT …/_sandbox/faults):
   --latency-ms N              add N ms to every API request
   --error-rate X              answer a fraction X (0–1) of API requests with 500 before any change
   --drop-after-commit-rate X  commit, then drop the connection without answering, for a fraction X of changes
-  --reader-timeout-ms N       simulated readers fail an action with reader_timeout after N ms
+  --reader-timeout-ms N       PlutoPay's simulated readers fail an action with reader_timeout after N ms
   --fault-seed N              make the error and drop decisions deterministic
   --help                      show this help
 `;

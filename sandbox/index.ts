@@ -1,8 +1,8 @@
 /**
  * The gateway sandbox, embeddable: `startSandbox()` opens (or creates) its database, listens on
  * 127.0.0.1 and resolves once it accepts requests. PlutoPay is served at the root, PayPlug under
- * /payplug. It stands alone like the real
- * service: it imports nothing from main/, drivers/ or renderer/, and nothing from Electron.
+ * /payplug, Plural under /plural. It stands alone like the real service: it imports nothing from
+ * main/, drivers/ or renderer/, and nothing from Electron.
  */
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../common/clock';

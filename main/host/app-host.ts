@@ -1,6 +1,7 @@
 /**
- * The host with its real parts, as both shells run it: the embedded PlutoPay sandbox for test
- * mode, and reader discovery over serial and USB. Tests build hosts with createHost directly.
+ * The host with its real parts, as both shells run it: the embedded sandbox for test mode (all
+ * three gateways' emulators, started on first need by active-gateway.ts), and reader discovery over
+ * serial and USB. Tests build hosts with createHost directly.
  */
 import { startSandbox } from '../../sandbox/index';
 import type { SecretStore } from '../config/secrets';
