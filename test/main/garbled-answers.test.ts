@@ -149,7 +149,13 @@ async function payPlugRig(): Promise<Rig> {
     amount: 1000,
     currency: 'EUR',
     async authorise(payment) {
-      await t.call('simulate.payLink', { paymentId: payment.id, cardNumber: '4242424242424242' });
+      const paid = await t.host.invoke('simulate.payLink', { paymentId: payment.id, cardNumber: '4242424242424242' });
+      if (!paid.ok && paid.error.code === 'not_found') {
+        // Held under an id PayPlug does not know (a create answer naming another): reading it finds
+        // that out and the till looks the payment up by its order reference, then the link is paid.
+        await t.waitForPayment(payment.id, (p) => p.transactionId !== payment.transactionId, WAIT_MS);
+        await t.call('simulate.payLink', { paymentId: payment.id, cardNumber: '4242424242424242' });
+      } else if (!paid.ok) throw new Error(`simulate.payLink failed: ${paid.error.code}: ${paid.error.message}`);
       return null;
     },
     async charges() {
@@ -191,7 +197,13 @@ async function pluralRig(): Promise<Rig> {
         WAIT_MS,
         'the order',
       );
-      await payOrder(t, created);
+      const paid = await payOrder(t, created);
+      if (paid.status === 404) {
+        // Held under an id Plural does not know (a create answer naming another): reading it finds
+        // that out and the till looks the order up by its reference, then the customer pays it.
+        const found = await t.waitForPayment(payment.id, (p) => p.transactionId !== created, WAIT_MS);
+        expect((await payOrder(t, found.transactionId!)).status).toBe(200);
+      } else expect(paid.status).toBe(200);
       return null;
     },
     async charges() {
