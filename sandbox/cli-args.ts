@@ -1,7 +1,7 @@
 /** The sandbox CLI's flags, parsed into startSandbox() options (pure, so it is unit-tested). */
 import { parseArgs } from 'node:util';
 import { faultProblem, type Faults } from './core/faults';
-import type { SandboxOptions } from './index';
+import { sandboxHost, type SandboxOptions } from './index';
 import { defaultDatabasePath } from './paths';
 
 export const DEFAULT_PORT = 4242;
@@ -13,7 +13,7 @@ Starts the gateway sandbox on 127.0.0.1: PlutoPay at the root, PayPlug under /pa
 
 Options:
   --port N                    port to listen on (default ${DEFAULT_PORT}; 0 picks a free one)
-  --host ADDR                 address to bind (default 127.0.0.1)
+  --host ADDR                 loopback address to bind: 127.0.0.1 (default), ::1 or localhost
   --db PATH                   SQLite database file, or :memory: (default: ${defaultDatabasePath()},
                               the file of a web-mode till's embedded sandbox on the same data directory)
   --mode test|live            test mode (default) or an emulated live account (live keys, no simulate)
@@ -86,6 +86,7 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
     // An empty path (an unset variable: --db $DB) would quietly run on a throw-away database.
     if (v.db !== undefined && v.db.trim() === '')
       throw new Error('--db needs a file path, or :memory: for a throw-away database, not an empty value');
+    const host = sandboxHost(v.host ?? '127.0.0.1');
     const mode = v.mode ?? 'test';
     if (mode !== 'test' && mode !== 'live') throw new Error('--mode must be test or live');
     const faults: Partial<Faults> = {};
@@ -106,7 +107,7 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
       config: {
         options: {
           port,
-          host: v.host ?? '127.0.0.1',
+          host,
           db: v.db ?? defaultDatabasePath(),
           mode,
           faults,

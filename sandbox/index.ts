@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../common/clock';
+import { loopbackBindAddress } from '../common/loopback';
 import { maskUrlCredentials } from '../common/url-credentials';
 import type { Emulator } from './http/emulator';
 import { createApiServer } from './http/server';
@@ -44,7 +45,7 @@ export { sign as signWebhookBody } from './plutopay/domain/webhooks';
 export interface SandboxOptions {
   /** Default 0 (a free port). The CLI defaults to 4242. */
   port?: number;
-  /** Default 127.0.0.1. */
+  /** Default 127.0.0.1; only a loopback address (sandboxHost). */
   host?: string;
   /** A file path or ':memory:' (the default). */
   db?: string;
@@ -101,11 +102,27 @@ export interface RunningSandbox {
   close(): Promise<void>;
 }
 
+/**
+ * The address to bind for `host`: a loopback one only (127.0.0.1, ::1 or localhost). The sandbox
+ * holds test keys and money-like state, and its emulated live mode issues live-looking keys:
+ * like the till's own servers, it listens on loopback only, never where the network reaches it.
+ */
+export function sandboxHost(host: string): string {
+  const address = loopbackBindAddress(host);
+  if (address === null)
+    throw new Error(
+      `--host must be a loopback address (127.0.0.1, ::1 or localhost), not "${host}": the sandbox holds test keys and money-like state`,
+    );
+  return address;
+}
+
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
+  // Refused before the database file is opened (or made).
+  if (options.host !== undefined) sandboxHost(options.host);
   return startSandboxOn(openDatabase(options.db ?? ':memory:'), options);
 }
 
@@ -114,7 +131,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
  * on: for tests that must reach the sandbox's own connection (a pragma only it can set).
  */
 export async function startSandboxOn(db: Db, options: SandboxOptions = {}): Promise<RunningSandbox> {
-  const host = options.host ?? '127.0.0.1';
+  let host: string;
+  try {
+    host = sandboxHost(options.host ?? '127.0.0.1');
+  } catch (error) {
+    db.close();
+    throw error;
+  }
   const mode: Mode = options.mode ?? 'test';
   const dbPath = options.db ?? ':memory:';
   // A webhook or notification URL may carry a user name and password: no log line shows them.

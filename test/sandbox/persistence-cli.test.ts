@@ -412,5 +412,12 @@ describe('CLI', () => {
     expect(await bad.exit).toBe(2);
     expect(bad.stderr()).toMatch(/error-rate/);
     expect(bad.stdout).toHaveLength(0);
+    // Every interface: refused before anything listens, with no keys printed.
+    const everywhere = run(['--host', '0.0.0.0', '--port', '0', '--db', ':memory:']);
+    expect(await everywhere.exit).toBe(2);
+    expect(everywhere.stderr().split('\n')[0]).toBe(
+      'sandbox: --host must be a loopback address (127.0.0.1, ::1 or localhost), not "0.0.0.0": the sandbox holds test keys and money-like state',
+    );
+    expect(everywhere.stdout).toHaveLength(0);
   });
 });

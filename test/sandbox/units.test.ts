@@ -9,6 +9,7 @@ import * as m from '../../sandbox/plutopay/domain/transaction-machine';
 import { ApiError } from '../../sandbox/http/errors';
 import { Params } from '../../sandbox/http/params';
 import { parseCliArgs } from '../../sandbox/cli-args';
+import { startSandbox } from '../../sandbox/index';
 import { defaultDatabasePath } from '../../sandbox/paths';
 import { escapeHtml } from '../../sandbox/core/html';
 import { openDatabase } from '../../sandbox/core/database';
@@ -272,6 +273,29 @@ describe('CLI arguments and paths', () => {
       message: '--db needs a file path, or :memory: for a throw-away database, not an empty value',
     });
     expect(parseCliArgs(['--help']).kind).toBe('help');
+  });
+
+  it('binds a loopback address only: 0.0.0.0 or a LAN address is refused in one line', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'example.com', '']) {
+      const parsed = parseCliArgs(['--host', host]);
+      expect(parsed, host).toEqual({
+        kind: 'error',
+        message: `--host must be a loopback address (127.0.0.1, ::1 or localhost), not "${host}": the sandbox holds test keys and money-like state`,
+      });
+    }
+    for (const [given, bound] of [
+      ['127.0.0.1', '127.0.0.1'],
+      ['::1', '::1'],
+      ['[::1]', '::1'],
+      ['localhost', 'localhost'],
+    ]) {
+      const parsed = parseCliArgs(['--host', given!]);
+      expect(parsed.kind === 'run' && parsed.config.options.host, given).toBe(bound);
+    }
+  });
+
+  it('startSandbox refuses a non-loopback host too', async () => {
+    await expect(startSandbox({ host: '0.0.0.0', port: 0 })).rejects.toThrow(/--host must be a loopback address/);
   });
 
   it('the default database follows each platform convention', () => {
