@@ -24,8 +24,8 @@ export class DevLog {
       id: this.nextId++,
       at: new Date(this.clock.now()).toISOString(),
       kind,
-      summary: redact(summary, this.knownSecrets()),
-      ...(detail !== undefined ? { detail: redact(detail, this.knownSecrets()) } : {}),
+      summary: this.redact(summary),
+      ...(detail !== undefined ? { detail: this.redact(detail) } : {}),
     };
     this.entries.push(entry);
     if (this.entries.length > this.capacity) this.entries.shift();
@@ -37,6 +37,11 @@ export class DevLog {
       }
     }
     return entry;
+  }
+
+  /** A text masked as the log masks its entries: for lines written elsewhere (web mode's standard error). */
+  redact(text: string): string {
+    return redact(text, this.knownSecrets());
   }
 
   list(limit: number): DevLogEntry[] {

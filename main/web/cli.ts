@@ -10,6 +10,7 @@ import { createAppHost, readerPortsFromEnv } from '../host/app-host';
 import type { LaunchGateway } from '../host/host';
 import { isFile, startWebServer } from './server';
 import { errorText } from '../core/errors';
+import { redact } from '../core/masking';
 import { LONGEST_SETTLE_WINDOW_MS } from '../gateway/registry';
 
 export const WEB_USAGE = `Usage: npm run web -- [options]   (or: node out/main/web.js [options])
@@ -169,6 +170,7 @@ export async function runWebMode(options: WebModeOptions): Promise<void> {
     throw new Error(
       `${options.staticDir} holds no built screen (index.html): build the app first (npm run build), or give --static-dir the directory of a built renderer`,
     );
+  let started: { devlog: { redact(text: string): string } } | null = null;
   const host = await createAppHost({
     dataDir: options.dataDir,
     readerPorts: options.readerPorts,
@@ -179,8 +181,10 @@ export async function runWebMode(options: WebModeOptions): Promise<void> {
         ? { useGateway: options.gateway }
         : {}),
     ...(options.settleWindowMs !== null ? { settleWindowMs: options.settleWindowMs } : {}),
-    log: (line) => process.stderr.write(`${line}\n`),
+    // Masked as the developer log masks: by shape while starting, then with the secrets the till holds.
+    log: (line) => process.stderr.write(`${started ? started.devlog.redact(line) : redact(line)}\n`),
   });
+  started = host;
   if (options.settleWindowMs !== null)
     process.stderr.write(
       `web mode: settle window ${options.settleWindowMs} ms in test mode (POS_TEST_SETTLE_WINDOW_MS; ignored with a live key)\n`,
@@ -199,6 +203,8 @@ export async function runWebMode(options: WebModeOptions): Promise<void> {
       displayToken: display.token,
       onDisplayConnections: (connected) => host.customerDisplay({ connected }),
       log: (line) => process.stderr.write(`${line}\n`),
+      // Masked as the developer log masks, with the secrets the till holds now.
+      mask: (text) => host.devlog.redact(text),
     });
   const inUse = (error: unknown) => (error as { code?: unknown } | null)?.code === 'EADDRINUSE';
   // Without --port, the last start's port: the addresses printed then (the customer display's,

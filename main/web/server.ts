@@ -27,6 +27,7 @@ import {
 } from '../../common/contract';
 import { createLimitedServer, type ConnectionLimits } from '../core/connection-limits';
 import { logBudget } from '../core/log-budget';
+import { redact } from '../core/masking';
 import { securityHeaders } from '../core/security-headers';
 import { CONTENT_TYPES, contentSecurityPolicy } from './renderer-content';
 
@@ -52,7 +53,13 @@ export interface WebServerOptions {
   displayToken?: string;
   /** How many customer displays are connected, whenever that changes. */
   onDisplayConnections?: (count: number) => void;
+  /**
+   * Lines for standard error, each masked first (`mask`) as the developer log masks its entries: an
+   * error may quote a key, a URL's password or a card number.
+   */
   log?: (line: string) => void;
+  /** The masking of `log`'s lines: the host's developer log's (`host.devlog.redact`), else redact()'s by shape. */
+  mask?: (text: string) => string;
   /** WEB_CONNECTION_LIMITS unless given (tests make them small). */
   limits?: Partial<ConnectionLimits>;
 }
@@ -101,7 +108,9 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
   /** The display bridges open now, each with the token it was opened with. */
   const displaySockets = new Map<WebSocket, string>();
   const staticRoot = resolve(options.staticDir);
-  const log = options.log ?? (() => undefined);
+  const sink = options.log ?? (() => undefined);
+  const mask = options.mask ?? ((text: string) => redact(text));
+  const log = (line: string) => sink(mask(line));
   const refused = refusalLog(log);
   let port = 0;
   const allowedHosts = () => hostsFor(port);

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { HostEvent, Result } from '../../common/contract';
+import { systemClock } from '../../common/clock';
 import { LOG_WINDOW_MS } from '../../main/core/log-budget';
+import { DevLog } from '../../main/host/devlog';
 import {
   BRIDGE_PROTOCOL,
   hostsFor,
@@ -371,6 +373,61 @@ describe('web-mode server: connection limits', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it("masks a failed dispatch's error on standard error as the developer log does", async () => {
+    // Found by review: `bridge dispatch failed: …` was written as the error said it, so a key, a
+    // URL's password or a card number quoted in it reached the terminal and its log files.
+    const lines: string[] = [];
+    // A secret whose shape says nothing (a Plural client secret) is masked by value, as the host holds it.
+    const devlog = new DevLog(systemClock, 10, () => ['s3cr3t-plural-value']);
+    const server = await startWebServer({
+      staticDir: dir,
+      host: {
+        dispatch: () =>
+          Promise.reject(
+            new Error(
+              'fetch https://shop:hunter2pass@gw.example/v1 failed with sk_live_abcdef123456 for 4242 4242 4242 4242 (client secret s3cr3t-plural-value)',
+            ),
+          ),
+        subscribe: () => () => undefined,
+      },
+      log: (line) => lines.push(line),
+      mask: (text) => devlog.redact(text),
+    });
+    try {
+      const ws = connect(server);
+      expect(await outcome(ws)).toBe('open');
+      expect(await invoke(ws, 1)).toMatchObject({ type: 'result', id: 1, result: { ok: false } });
+      ws.close();
+    } finally {
+      await server.close();
+    }
+    expect(lines).toEqual([
+      'bridge dispatch failed: Error: fetch https://…@gw.example/v1 failed with sk_live_[redacted] for [card …4242] (client secret [redacted])',
+    ]);
+  });
+
+  it('masks by shape when no mask is given', async () => {
+    const lines: string[] = [];
+    const server = await startWebServer({
+      staticDir: dir,
+      host: {
+        dispatch: () =>
+          Promise.reject(new Error('GET https://shop:hunter2pass@gw.example/v1 with sk_test_abcdef123456')),
+        subscribe: () => () => undefined,
+      },
+      log: (line) => lines.push(line),
+    });
+    try {
+      const ws = connect(server);
+      expect(await outcome(ws)).toBe('open');
+      await invoke(ws, 1);
+      ws.close();
+    } finally {
+      await server.close();
+    }
+    expect(lines).toEqual(['bridge dispatch failed: Error: GET https://…@gw.example/v1 with sk_test_[redacted]']);
   });
 
   it('answers a client trickling its headers 408 and closes it; an idle bridge is not cut', async () => {
