@@ -15,6 +15,7 @@ import {
   type TransactionStatus,
 } from '../../common/contract';
 import { formatAmount } from '../../common/money';
+import { maskUrlCredentials } from '../../common/url-credentials';
 import { APPROVED_STATUSES } from '../reports/report';
 import { heldByShare, NOT_PAID_YET, NOTHING_CAPTURED, OUTCOME_UNKNOWN } from '../reports/split-funding';
 import { JOURNAL_MIGRATIONS } from './migrations';
@@ -612,9 +613,21 @@ type RawOperation = Omit<OperationRecord, 'params' | 'result' | 'requestIds'> & 
   requestIds: string | null;
 };
 
+/**
+ * Error texts an older version journaled may quote a gateway URL with its user name and password
+ * (fetch named the whole URL when it refused one): the timeline's details and an operation's last
+ * error are masked as they are read, so they never leave the journal in clear — the screen, the CSV,
+ * the developer log all read them here. Masking is idempotent: today's texts, already masked where
+ * they were made (`main/gateway/http.ts`), read the same.
+ */
+function readText(text: string | null): string | null {
+  return text === null ? null : maskUrlCredentials(text);
+}
+
 function toOperation(row: RawOperation): OperationRecord {
   return {
     ...row,
+    lastError: readText(row.lastError),
     params: JSON.parse(row.params) as Record<string, unknown>,
     result: row.result === null ? null : JSON.parse(row.result),
     requestIds: row.requestIds === null ? [] : (JSON.parse(row.requestIds) as string[]),
@@ -1422,7 +1435,8 @@ export class Journal {
   timeline(paymentId: string): TimelineRecord[] {
     return this.db
       .prepare('SELECT at, event, detail FROM payment_events WHERE payment_id = ? ORDER BY id')
-      .all<TimelineRecord>(paymentId);
+      .all<TimelineRecord>(paymentId)
+      .map((row) => ({ ...row, detail: readText(row.detail) }));
   }
 
   // -- operations -------------------------------------------------------------------------------

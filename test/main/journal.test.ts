@@ -159,6 +159,46 @@ describe('journal', () => {
     expect(journal.openDisputesOnPayments().map((d) => d.account)).toEqual([first]);
   });
 
+  it("never gives out a gateway URL's password an older version journaled in an error text", () => {
+    // Found by review: fetch refused a gateway URL with a user name and password, quoting it whole,
+    // and older versions journaled that text as it was — in the timeline and an operation's last
+    // error — from where the screen, the CSV and the developer log read it.
+    const dir = mkdtempSync(join(tmpdir(), 'journal-url-credentials-'));
+    dirs.push(dir);
+    const path = join(dir, 'journal.db');
+    const clock = new FakeClock();
+    const oldDb = openDatabase(path);
+    const old = new Journal(oldDb, clock);
+    old.insertPayment(paymentFixture(), 'created', '€12.50');
+    const op = old.addOperation('pay_test00000001', 'create', 'pos-ORD-1-1', {});
+    old.recordEvent('pay_test00000001', 'create_failed', 'kept as it was: no URL here');
+    oldDb.close();
+    // As an older version wrote them.
+    const quoted =
+      'not_sent: Request cannot be constructed from a URL that includes credentials: https://shop:hunter2@gw.example/v1/payments';
+    const raw = openDatabase(path);
+    raw.prepare('UPDATE operations SET last_error = ? WHERE id = ?').run(quoted, op.id);
+    raw
+      .prepare('INSERT INTO payment_events (payment_id, at, event, detail) VALUES (?, ?, ?, ?)')
+      .run('pay_test00000001', new Date(clock.now()).toISOString(), 'create_unreachable', quoted);
+    raw.close();
+
+    const db = openDatabase(path);
+    const journal = new Journal(db, clock);
+    const masked =
+      'not_sent: Request cannot be constructed from a URL that includes credentials: https://…@gw.example/v1/payments';
+    expect(journal.timeline('pay_test00000001').map((entry) => entry.detail)).toEqual([
+      '€12.50',
+      'kept as it was: no URL here',
+      masked,
+    ]);
+    expect(journal.operationsFor('pay_test00000001').map((entry) => entry.lastError)).toEqual([masked]);
+    expect(journal.getOperationByKey('pos-ORD-1-1')?.lastError).toBe(masked);
+    expect(journal.pendingOperations().map((entry) => entry.lastError)).toEqual([masked]);
+    expect(JSON.stringify(journal.timeline('pay_test00000001'))).not.toContain('hunter2');
+    db.close();
+  });
+
   it('finds a dispute recorded after a payment was read without one, and one kept from before it opened', () => {
     const dir = mkdtempSync(join(tmpdir(), 'journal-disputes-'));
     dirs.push(dir);
