@@ -302,15 +302,14 @@ export class ReaderController {
         if (this.status !== 'offline') this.setStatus('offline', 'Reader not connected.');
         // What the device said before it went away is posted now, not once it is back (it may never be).
         // A throttling or unavailable gateway's named wait is kept to here too.
-        const hold = Math.max(
-          Math.max(this.throttledUntil, this.unavailableUntil) - this.options.clock.monotonic(),
-          this.heldForMs(),
-        );
+        const hold = this.offlineHoldMs();
         const reported =
           hold > 0 ? !this.reportsWaiting() && this.unclosed.size === 0 : await this.reportWithoutDevice(generation);
         if (generation !== this.generation || this.stopped) return;
-        await this.sleep(reported ? 60_000 : Math.max(backoff, hold));
-        if (!reported && hold <= 0) backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
+        // And the wait a close or report just failed with asked for (429, 503), not only the backoff.
+        const asked = hold > 0 ? hold : this.offlineHoldMs();
+        await this.sleep(reported ? 60_000 : Math.max(backoff, asked));
+        if (!reported && asked <= 0) backoff = Math.min(backoff * 2, this.options.maxBackoffMs ?? 30_000);
         continue;
       }
       // A throttling gateway's wait is kept to, even when something wakes the loop early (a device):
@@ -384,11 +383,7 @@ export class ReaderController {
         const message = errorText(error);
         // A throttling gateway (429) named its wait: nothing is asked sooner (before, the link polled
         // again after its own 1 s backoff, and was throttled again, for as long as it lasted).
-        const asked = error instanceof GatewayUnreachable ? (error.retryAfterMs ?? 0) : 0;
-        if (asked > 0) this.throttledUntil = this.options.clock.monotonic() + asked;
-        // An unavailable gateway (503) that named its wait is not asked sooner either.
-        const unavailable = error instanceof GatewayUnreachable ? (error.unavailableForMs ?? 0) : 0;
-        if (unavailable > 0) this.unavailableUntil = this.options.clock.monotonic() + unavailable;
+        const { asked, unavailable } = this.keepAskedWait(error);
         const delay = sessionEnded ? 0 : Math.max(backoff, asked, unavailable);
         this.setStatus(
           'reconnecting',
@@ -444,10 +439,7 @@ export class ReaderController {
       if (generation !== this.generation || this.stopped) return true;
       this.options.log('link', `Could not report ${this.id}'s outcomes while its reader is away`, errorText(error));
       // A wait the gateway named (429, 503) is kept to before the next try, as the link's own.
-      const asked = error instanceof GatewayUnreachable ? (error.retryAfterMs ?? 0) : 0;
-      if (asked > 0) this.throttledUntil = this.options.clock.monotonic() + asked;
-      const unavailable = error instanceof GatewayUnreachable ? (error.unavailableForMs ?? 0) : 0;
-      if (unavailable > 0) this.unavailableUntil = this.options.clock.monotonic() + unavailable;
+      this.keepAskedWait(error);
       return false;
     } finally {
       if (channel && this.channel === channel) this.channel = null;
@@ -461,6 +453,8 @@ export class ReaderController {
       await channel.close();
     } catch (error) {
       if (!mayStillBeOpen(error)) return;
+      // Closed again once the gateway answers: not before a wait it named (429, 503).
+      this.keepAskedWait(error);
       this.unclosed.add(channel);
       this.options.log(
         'link',
@@ -478,6 +472,7 @@ export class ReaderController {
         this.options.log('link', `Closed ${this.id}'s link${channel.id ? ` ${channel.id}` : ''} left open before`);
       } catch (error) {
         if (mayStillBeOpen(error)) {
+          this.keepAskedWait(error);
           this.options.log('link', `Could not yet close ${this.id}'s link left open before`, errorText(error));
           return false;
         }
@@ -488,6 +483,19 @@ export class ReaderController {
     return true;
   }
 
+  /**
+   * The wait a gateway named in refusing a call of this reader (a 429's Retry-After, a 503's), kept:
+   * neither the link nor a close or report is asked sooner, whatever wakes the loop. Zeros when it
+   * named none.
+   */
+  private keepAskedWait(error: unknown): { asked: number; unavailable: number } {
+    const asked = error instanceof GatewayUnreachable ? (error.retryAfterMs ?? 0) : 0;
+    if (asked > 0) this.throttledUntil = this.options.clock.monotonic() + asked;
+    const unavailable = error instanceof GatewayUnreachable ? (error.unavailableForMs ?? 0) : 0;
+    if (unavailable > 0) this.unavailableUntil = this.options.clock.monotonic() + unavailable;
+    return { asked, unavailable };
+  }
+
   private reportsWaiting(): boolean {
     try {
       return this.options.sink.reportsWaiting(this.id);
@@ -495,6 +503,14 @@ export class ReaderController {
       this.options.log('error', `Reader ${this.id}: could not read its waiting outcomes`, errorText(error));
       return false;
     }
+  }
+
+  /** How long the gateway asked this reader's calls, or another call of the till, to wait from now. */
+  private offlineHoldMs(): number {
+    return Math.max(
+      Math.max(this.throttledUntil, this.unavailableUntil) - this.options.clock.monotonic(),
+      this.heldForMs(),
+    );
   }
 
   /** The source's hold (a throttle another call heard); 0 when there is none or no source yet. */

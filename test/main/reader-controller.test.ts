@@ -42,6 +42,7 @@ function harness(steps: PollStep[]) {
   const posts: { actionId: string; result: DeviceResult; session: string }[] = [];
   let failPosts = 0;
   let failCloses = 0;
+  let closeErrors: Error[] = [];
   let failOpens: Error[] = [];
   let sessions = 0;
   let polls = 0;
@@ -82,6 +83,8 @@ function harness(steps: PollStep[]) {
         id: session,
         async close() {
           log.push(`close ${session}`);
+          const closeError = closeErrors.shift();
+          if (closeError) throw closeError;
           if (failCloses > 0) {
             failCloses--;
             throw new GatewayUnreachable('not_sent', 'The gateway could not be reached.');
@@ -142,6 +145,8 @@ function harness(steps: PollStep[]) {
     told,
     failNextPosts: (n: number) => (failPosts = n),
     failNextCloses: (n: number) => (failCloses = n),
+    /** The next closes fail with these errors, one each. */
+    failNextClosesWith: (...errors: Error[]) => (closeErrors = errors),
     failNextOpens: (...errors: Error[]) => (failOpens = errors),
     polls: () => polls,
     /** Another call of the till was throttled: the gateway asked it to wait `ms`. */
@@ -239,6 +244,30 @@ describe('reader controller', () => {
     await h.settle(1_100);
     expect(h.opened).toHaveLength(2);
     expect(h.controller.status).toBe('online');
+    await h.controller.stop();
+  });
+
+  it.each([
+    ['a throttling (429)', () => throttled('30', 0)],
+    ['an unavailable (503)', () => unavailable('Down for maintenance.', '30', 0)],
+  ])("keeps to %s gateway's Retry-After between the closes of a link left open", async (_what, refusal) => {
+    // Found in review: the retried closes of a link left open at the gateway (its device gone) came
+    // after the controller's own 1 s, 2 s… backoff, each throttled again, whatever wait was asked.
+    const h = harness([poll(1, null)]);
+    h.controller.start();
+    await h.settle();
+    expect(h.controller.status).toBe('online');
+    h.failNextClosesWith(refusal(), refusal());
+    h.controller.deviceLost('port closed');
+    await h.settle();
+    const closes = () => h.log.filter((line) => line === 'close lnk_1').length;
+    // The close as the device went, then its retry: both asked to wait 30 s.
+    expect(closes()).toBe(2);
+    await h.settle(29_000);
+    expect(closes()).toBe(2);
+    await h.settle(1_100);
+    expect(closes()).toBe(3);
+    expect(h.log).toContain("Closed rdr_test's link lnk_1 left open before");
     await h.controller.stop();
   });
 
