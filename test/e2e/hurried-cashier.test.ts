@@ -105,6 +105,19 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
     await stateIs(page, /Canceled/);
   });
 
+  it('Enter in the Currency select charges, as in the amount: it does not open the list', async () => {
+    // Chromium opens a closed select on Enter: the guide's "Enter charges" did nothing from Currency.
+    await page.keyboard.press('F1');
+    await amountField(page).fill('');
+    await amountField(page).pressSequentially('1116');
+    await page.getByLabel('Currency', { exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await stateIs(page, /Waiting for card/);
+    expect(await page.locator('.payment-card__amount').textContent()).toBe('$11.16');
+    await page.keyboard.press('Escape');
+    await stateIs(page, /Canceled/);
+  });
+
   it('Esc before the host has the payment: it is canceled before anything is sent, no card asked', async () => {
     await page.keyboard.press('F1');
     await amountField(page).fill('');

@@ -27,7 +27,7 @@ import { TIP_PRESETS as DEFAULT_TIP_PRESETS, tipForPercent } from '../../../comm
 import { currencyName, money } from '../lib/format';
 import { planChargingText } from '../lib/labels';
 import { issueFor } from '../lib/errors';
-import { useFocusFirstInvalid, useKey } from '../lib/hooks';
+import { enterInSelectSubmits, useFocusFirstInvalid, useKey } from '../lib/hooks';
 
 const FIELD_PATHS = [
   'amount',
@@ -483,7 +483,14 @@ export function CreatePayment() {
             : 'No reader is online: the payment will be created, then you pick a reader.';
 
   return (
-    <form ref={form} className="screen screen--create" onSubmit={submit} noValidate aria-labelledby="create-title">
+    <form
+      ref={form}
+      className="screen screen--create"
+      onSubmit={submit}
+      onKeyDown={enterInSelectSubmits}
+      noValidate
+      aria-labelledby="create-title"
+    >
       <h1 id="create-title" tabIndex={-1}>
         Create payment
       </h1>
