@@ -1110,6 +1110,36 @@ describe('Process payment: an installment plan', () => {
     expect(rendered.store.getState().ui.screen).toBe('create');
   });
 
+  it('the first part paid while the panel is watched puts the focus on New payment (F1): Enter starts the next sale', async () => {
+    // Found in a cashier hunt: the focus stayed on the title, so Enter did nothing, though a link
+    // paid on screen focuses New payment.
+    const bridge = new FakeBridge(onPayPlug());
+    const rendered = await renderApp(bridge);
+    act(() => {
+      rendered.store.getState().showPlan(plan);
+      rendered.store.getState().setScreen('process');
+    });
+    const title = await screen.findByRole('heading', { name: 'Installment plan' });
+    await waitFor(() => expect(document.activeElement).toBe(title));
+    act(() =>
+      bridge.push({
+        seq: 6,
+        type: 'plan',
+        plan: {
+          ...plan,
+          payUrl: null,
+          payUrlExpiresAt: null,
+          schedule: [{ ...plan.schedule[0]!, paid: true, state: 'paid' }, ...plan.schedule.slice(1)],
+        },
+      }),
+    );
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'New payment (F1)' })));
+    expect(screen.getByRole('button', { name: 'Abort plan' })).toBeTruthy();
+    await rendered.user.keyboard('{Enter}');
+    expect(rendered.store.getState().ui.screen).toBe('create');
+    expect(bridge.count('installments.abort')).toBe(0);
+  });
+
   it('a plan whose abort the gateway has not confirmed says it is being aborted, with no QR and no second Abort', async () => {
     const bridge = new FakeBridge(onPayPlug());
     const rendered = await renderApp(bridge);

@@ -623,8 +623,12 @@ function PlanPanel() {
   // Once the customer has paid the first part (the rest is charged on its dates) or the plan ended,
   // the counter is free: the next sale starts here, as after any payment done.
   const counterFree = firstPaid || plan.status !== 'active';
+  // Then New payment takes the focus, as a link's does once paid: on screen when the first part is
+  // paid, and when the panel opens. Not while an abort is being confirmed, nor once its withdrawal
+  // put the focus on the title (Enter there does nothing, on purpose).
+  useNextStepOnceDone(plan.id, !counterFree || asked !== null || said === PLAN_WITHDRAWN);
   const newPayment = counterFree ? (
-    <button type="button" data-autofocus={abortable ? undefined : ''} onClick={() => setScreen('create')}>
+    <button type="button" data-autofocus="" onClick={() => setScreen('create')}>
       New payment (F1)
     </button>
   ) : null;
