@@ -98,6 +98,9 @@ export const PaymentStatusFilter = z.enum(TRANSACTION_STATUSES);
 /** A gateway's id for one share of a split payment (Plural's `split_settlement_id`). */
 const SplitRef = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$/, 'not a split id');
 
+/** The till's id for an installment plan. */
+const PlanRef = z.string().regex(/^ipl_[A-Za-z0-9]{8,40}$/, 'not a plan id');
+
 /** One merchant's share of a split payment (gateways with capabilities.splitSettlement). */
 const SplitLine = z.strictObject({
   /** The split merchant's id with the gateway. */
@@ -377,7 +380,9 @@ export const commandSchemas = {
     // No description: PayPlug's plans have no field for one, and one accepted would be dropped.
   }),
   'installments.list': Empty,
-  'installments.abort': z.strictObject({ planId: z.string().regex(/^ipl_[A-Za-z0-9]{8,40}$/, 'not a plan id') }),
+  /** One plan read again from its gateway (opened from the list), its parts charged since taken in. */
+  'installments.get': z.strictObject({ planId: PlanRef }),
+  'installments.abort': z.strictObject({ planId: PlanRef }),
   /**
    * Split payments the till made, those with a held share first (`held`: only those), a page at a
    * time, with how many there are and what the held shares hold in all (the Settlements screen).

@@ -1108,6 +1108,7 @@ export interface CommandResults {
   'savedCards.forget': { forgotten: true };
   'installments.create': InstallmentPlanView;
   'installments.list': InstallmentPlanView[];
+  'installments.get': InstallmentPlanView;
   'installments.abort': InstallmentPlanView;
   'payments.annotate': PaymentView;
   'settlements.list': SettlementPage;

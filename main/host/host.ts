@@ -957,6 +957,7 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
       return plan;
     },
     'installments.list': () => service.installments.list(),
+    'installments.get': (input) => service.installments.get(input.planId),
     'installments.abort': (input) => service.installments.abort(input.planId),
     'settlements.list': (input) => service.settlements.list(input),
     'settlements.release': (input) => service.settlements.release(input),

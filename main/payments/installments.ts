@@ -152,6 +152,22 @@ export class Installments {
   }
 
   /**
+   * One plan as the gateway has it now, for the cashier opening it (Transactions → Installment plans):
+   * a running plan is read again with the gateway that made it and its parts taken in, so the panel
+   * does not show the list's older copy (found by a tester: "Scheduled" for a part PayPlug had
+   * charged since). An ended plan, or one the till cannot read now (its keys, its mode or account),
+   * is answered from the journal, its view saying why; an unanswered read is the command's error.
+   */
+  async get(planId: string): Promise<InstallmentPlanView> {
+    const record = this.engine.journal.getPlan(planId);
+    if (!record) throw new HostError('not_found', `No plan ${planId} on this till.`);
+    if (isFinal(record.status) || this.otherAccount(record)) return this.view(record);
+    const gateway = this.gatewayOf(record);
+    if (!gateway) return this.view(record);
+    return this.view(await this.readOne(record, gateway));
+  }
+
+  /**
    * Reads the till's running plans again, each with the gateway that made it (whichever the till
    * uses now), taking in the parts the gateway charged since: what the watcher does every little
    * while, recovery at start and on reconnect, and the plans list when opened. Concurrent calls

@@ -163,6 +163,21 @@ describe('PayPlug installment plans the till follows', () => {
     );
   });
 
+  it('a plan opened (installments.get) is read from PayPlug: a part charged since reads paid', async () => {
+    // Found by a tester: opened from Transactions, the plan said "running / Scheduled" for the part
+    // PayPlug had charged since the list was read, until F5.
+    const { t, clock } = await till(600_000);
+    const plan = await paidPlan(t, 'PLAN-GET');
+    clock.offsetMs = Date.parse(`${plan.schedule[1]!.date}T10:00:00Z`) - Date.now();
+    expect(await part(t, 'PLAN-GET#2')).toBeUndefined();
+    const read = await t.call('installments.get', { planId: plan.id });
+    expect(read.schedule.map((entry) => entry.state)).toEqual(['paid', 'paid', 'scheduled']);
+    expect(read.status).toBe('active');
+    // Its part joined the journal with it.
+    expect(await part(t, 'PLAN-GET#2')).toMatchObject({ status: 'succeeded', installmentPlanId: plan.id });
+    expect((await t.fail('installments.get', { planId: 'ipl_unknown000000' })).code).toBe('not_found');
+  });
+
   it('follows a running plan however many plans were made after it', async () => {
     const { t, clock } = await till(100);
     const plan = await paidPlan(t, 'PLAN-OLD');

@@ -1,7 +1,13 @@
 // @vitest-environment jsdom
 import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
-import type { CommandInput, NotSentReason, TransactionDetail, TransactionView } from '../../common/contract';
+import type {
+  CommandInput,
+  InstallmentPlanView,
+  NotSentReason,
+  TransactionDetail,
+  TransactionView,
+} from '../../common/contract';
 import {
   deferred,
   fail,
@@ -425,6 +431,92 @@ describe('Transactions screen', () => {
     });
     await screen.findByRole('heading', { name: 'Installment plan' });
     expect(screen.queryByRole('button', { name: 'Back to transactions' })).toBeNull();
+  });
+
+  it('a plan opened from Transactions is read again: the list’s copy is marked meanwhile, then replaced', async () => {
+    // Found by a tester: opened from the list, the plan said "running / Scheduled" after PayPlug had
+    // charged part 2, until F5.
+    const listed: InstallmentPlanView = {
+      id: 'ipl_read000001',
+      gateway: 'payplug',
+      gatewayPlanId: 'inst_1',
+      orderReference: 'ORD-READ',
+      amount: 9000,
+      currency: 'EUR',
+      status: 'active',
+      schedule: [
+        { date: '2026-11-30', amount: 3000, paymentIds: ['pay_1'], paid: true, state: 'paid' },
+        { date: '2026-12-30', amount: 3000, paymentIds: [], paid: false, state: 'scheduled' },
+        { date: '2027-01-30', amount: 3000, paymentIds: [], paid: false, state: 'scheduled' },
+      ],
+      customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+      payUrl: null,
+      payUrlExpiresAt: null,
+      failure: null,
+      notFollowed: null,
+      createdAt: new Date().toISOString(),
+    };
+    const fresh: InstallmentPlanView = {
+      ...listed,
+      schedule: [
+        listed.schedule[0]!,
+        { ...listed.schedule[1]!, paymentIds: ['pay_2'], paid: true, state: 'paid' },
+        listed.schedule[2]!,
+      ],
+    };
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    bridge.on('transactions.list', () => ok(pageOf([], 1, 1)));
+    bridge.on('installments.list', () => ok([listed]));
+    const answer = deferred<InstallmentPlanView>();
+    bridge.on('installments.get', async () => ok(await answer.promise));
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(await screen.findByRole('button', { name: /Grace Hopper, order ORD-READ/ }));
+    await screen.findByRole('heading', { name: 'Installment plan' });
+    const states = () =>
+      within(screen.getByRole('table'))
+        .getAllByRole('row')
+        .slice(1)
+        .map((row) => row.lastElementChild?.textContent);
+    // The list's copy at once, said to be so while PayPlug is asked.
+    expect(states()).toEqual(['Paid', 'Scheduled', 'Scheduled']);
+    expect(screen.getByText('As the list read it: reading it again from PayPlug…')).toBeTruthy();
+    expect(bridge.inputs('installments.get')).toEqual([{ planId: listed.id }]);
+    act(() => answer.resolve(fresh));
+    await waitFor(() => expect(states()).toEqual(['Paid', 'Paid', 'Scheduled']));
+    expect(screen.queryByText(/As the list read it/)).toBeNull();
+  });
+
+  it('a plan opened from Transactions that cannot be read again says it is shown as the list read it', async () => {
+    const bridge = new FakeBridge(
+      makeSnapshot({ settings: makeSettings({ gateway: 'payplug' }), gateway: gatewayFor('payplug'), readers: [] }),
+    );
+    bridge.on('transactions.list', () => ok(pageOf([], 1, 1)));
+    bridge.on('installments.list', () =>
+      ok([
+        {
+          id: 'ipl_read000002',
+          gateway: 'payplug' as const,
+          gatewayPlanId: 'inst_2',
+          orderReference: 'ORD-UNREAD',
+          amount: 9000,
+          currency: 'EUR',
+          status: 'active' as const,
+          schedule: [],
+          customer: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper' },
+          payUrl: null,
+          payUrlExpiresAt: null,
+          failure: null,
+          notFollowed: null,
+          createdAt: new Date().toISOString(),
+        },
+      ]),
+    );
+    bridge.on('installments.get', () => fail('offline', 'PayPlug did not answer.'));
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(await screen.findByRole('button', { name: /Grace Hopper, order ORD-UNREAD/ }));
+    await screen.findByText('As the list read it: not read again now. PayPlug did not answer.');
   });
 
   it('says a link nobody paid before it lapsed expired, not a bare "Failed"', async () => {

@@ -75,6 +75,7 @@ export const VALID: Record<CommandName, Record<string, unknown>> = {
     customer: { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' },
   },
   'installments.list': {},
+  'installments.get': { planId: 'ipl_abcdefgh12345678' },
   'installments.abort': { planId: 'ipl_abcdefgh12345678' },
   'payments.annotate': { paymentId: 'pay_abcdefgh12345678', note: 'gift wrapped' },
   'settlements.list': { held: true, offset: 0, limit: 10 },

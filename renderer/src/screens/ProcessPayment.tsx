@@ -565,6 +565,32 @@ function shareState(split: PaymentView['splits'][number]): string {
   }
 }
 
+/**
+ * A plan opened from Transactions shows the list's copy at once, marked as such, and is read again
+ * from its gateway (installments.get): a part charged since the list was read showed as Scheduled
+ * until F5 (found by a tester). Answers 'reading' meanwhile, the error if it was not read, else null.
+ */
+function usePlanReadAgain(planId: string, fromList: boolean): 'reading' | CommandError | null {
+  const run = usePos((s) => s.run);
+  const showPlan = usePos((s) => s.showPlan);
+  // The plan read last, and the error if it was not read: any other plan opened is being read.
+  const [read, setRead] = useState<{ planId: string; error: CommandError | null } | null>(null);
+  useEffect(() => {
+    if (!fromList) return;
+    let current = true;
+    void run('installments.get', { planId }).then((result) => {
+      if (!current) return;
+      if (result.ok) showPlan(result.value);
+      setRead({ planId, error: result.ok ? null : result.error });
+    });
+    return () => {
+      current = false;
+    };
+  }, [planId, fromList, run, showPlan]);
+  if (!fromList) return null;
+  return read?.planId === planId ? read.error : 'reading';
+}
+
 /** Said when an abort's confirmation is withdrawn: the plan ended (or was aborted elsewhere) meanwhile. */
 const PLAN_WITHDRAWN = 'The plan ended while you were confirming: nothing was aborted.';
 
@@ -591,6 +617,7 @@ function PlanPanel() {
   // Opened from Transactions: Esc goes back there, as from a payment's details (a confirmation open
   // takes its own Esc first).
   useKey('Escape', backFromPlan, fromTransactions);
+  const reading = usePlanReadAgain(plan.id, fromTransactions);
   const busy = usePos((s) => s.busy[`plan:${plan.id}`] === true);
   const [error, setError] = useState<CommandError | null>(null);
   const [asked, setAsked] = useState<string | null>(null);
@@ -675,6 +702,13 @@ function PlanPanel() {
         {plan.customer.lastName}: {planStatusText(plan.status)}
         {plan.failure ? ` (${plan.failure})` : ''}
       </p>
+      {reading === null ? null : (
+        <p className="notice" role="status">
+          {reading === 'reading'
+            ? `As the list read it: reading it again from ${GATEWAY_LABELS[plan.gateway]}…`
+            : `As the list read it: not read again now. ${reading.message}`}
+        </p>
+      )}
       {fromTransactions ? (
         <div className="actions">
           <button type="button" onClick={backFromPlan} aria-keyshortcuts="Escape">
