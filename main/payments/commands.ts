@@ -1259,7 +1259,8 @@ export class CashierCommands {
       const amount = input.amount ?? named ?? remaining;
       const money = (minor: number) => formatAmount(minor, record.currency);
       // Each refusal names the field with the whole sentence: the refund form shows it there, as
-      // the cashier's words ("PayPlug refunds at least €0.10."), never a bare number of cents.
+      // the cashier's words naming it ("The refund amount must be at least €0.10 with PayPlug."), never a
+      // bare number of cents.
       const refuse = (message: string, path = 'amount'): never => {
         throw new HostError('validation', message, { issues: [{ path, message }] });
       };
@@ -1293,7 +1294,7 @@ export class CashierCommands {
         refuse(
           remaining < smallest
             ? `${money(remaining)} is left, less than ${gateway.label}'s smallest refund (${money(smallest)}): it cannot be refunded through ${gateway.label}.`
-            : `${gateway.label} refunds at least ${money(smallest)}.`,
+            : `The refund amount must be at least ${money(smallest)} with ${gateway.label}.`,
         );
       }
       // Found by a tester: €9.95 of €10 left 5 cents that PayPlug could then never refund.

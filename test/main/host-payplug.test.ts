@@ -133,8 +133,8 @@ describe('a till on PayPlug', () => {
     // The refund form shows the field's message: the cashier's words, not "at least 10" (found by a tester).
     expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 5 })).toMatchObject({
       code: 'validation',
-      message: 'PayPlug refunds at least €0.10.',
-      issues: [{ path: 'amount', message: 'PayPlug refunds at least €0.10.' }],
+      message: 'The refund amount must be at least €0.10 with PayPlug.',
+      issues: [{ path: 'amount', message: 'The refund amount must be at least €0.10 with PayPlug.' }],
     });
     expect((await t.fail('payments.refund', { paymentId: paid.id, amount: 1501 })).issues).toEqual([
       { path: 'amount', message: 'At most €15.00 can still be refunded.' },
@@ -158,7 +158,7 @@ describe('a till on PayPlug', () => {
       "This would leave €0.05, less than PayPlug's smallest refund (€0.10), which could then never be refunded. Refund all €0.15.",
     );
     expect((await t.fail('payments.refund', { paymentId: paid.id, amount: 5 })).message).toBe(
-      'PayPlug refunds at least €0.10.',
+      'The refund amount must be at least €0.10 with PayPlug.',
     );
     expect((await t.call('payments.refund', { paymentId: paid.id })).status).toBe('refunded');
   });

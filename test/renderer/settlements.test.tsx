@@ -424,7 +424,9 @@ describe('Transactions → Settlements', () => {
     await user.keyboard('29950{Enter}');
     expect(screen.queryByRole('alertdialog')).toBeNull();
     expect(
-      screen.getByText('From ₹1.00 up to ₹300.00, leaving nothing or at least ₹1.00 to refund to the customer.'),
+      screen.getByText(
+        'The amount to release must be from ₹1.00 up to ₹300.00, leaving nothing or at least ₹1.00 to refund to the customer.',
+      ),
     ).toBeTruthy();
     await user.clear(amount);
     await user.keyboard('50{Enter}');

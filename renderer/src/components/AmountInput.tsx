@@ -1,6 +1,7 @@
 import { useState, type ClipboardEvent, type ChangeEvent, type Ref } from 'react';
 import { formatAmount, MAX_AMOUNT_MINOR, readMajorAmount } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
+import { pasteIssue } from '../store/selectors';
 import { describedBy, Field } from './Field';
 
 /** Cash-register entry: the digits typed so far, read as minor units (1,2,5,0 → 1250 → "€12.50"). */
@@ -93,8 +94,8 @@ export function AmountInput({
     // Read as typing reads it: an amount over the limit is shown as pasted and marked with the
     // cashier's limit (not the app's ceiling in minor units); zero and junk are refused.
     const parsed = readMajorAmount(text, currency);
-    if (!parsed.ok) setLocalError(`Cannot paste that: ${parsed.error}.`);
-    else if (parsed.minor <= 0) setLocalError('Cannot paste that: the amount must be greater than zero.');
+    const refused = pasteIssue('amount', parsed);
+    if (refused || !parsed.ok) setLocalError(refused);
     else {
       // A paste replaces what the field held, a minus typed before included.
       setNegative(false);

@@ -3,7 +3,7 @@ import type { CommandError } from '../../../common/contract';
 import { isKnownCurrency } from '../../../common/currencies';
 import { MAX_AMOUNT_MINOR, readMajorAmount } from '../../../common/money';
 import { usePos } from '../store/context';
-import { draftCurrency, splitRemainder } from '../store/selectors';
+import { draftCurrency, pasteIssue, splitRemainder } from '../store/selectors';
 import type { DraftSplit } from '../store/types';
 import { money } from '../lib/format';
 import { fieldSentence, issueFor } from '../lib/errors';
@@ -79,8 +79,8 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
     event.preventDefault();
     if (!isKnownCurrency(currency)) return;
     const parsed = readMajorAmount(event.clipboardData.getData('text'), currency);
-    if (!parsed.ok) setPasteError(key, `Cannot paste that: ${parsed.error}.`);
-    else if (parsed.minor <= 0) setPasteError(key, 'Cannot paste that: the share must be greater than zero.');
+    const refused = pasteIssue('share', parsed);
+    if (refused || !parsed.ok) setPasteError(key, refused);
     else {
       setPasteError(key, null);
       // A paste replaces what the share held, a minus typed before included.

@@ -7,7 +7,7 @@ import { LiveRegion } from '../components/LiveRegion';
 import { TakenAmount } from '../components/TakenAmount';
 import { usePos } from '../store/context';
 import { useListChanges } from '../store/list-changes';
-import { shopTimeZone } from '../store/selectors';
+import { releaseIssue, shopTimeZone } from '../store/selectors';
 import { dateTime, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { useBackToOpener, useFocusOnMount } from '../lib/hooks';
@@ -223,18 +223,9 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
     event.preventDefault();
     // The gateway's own rule: at least its minimum, and what is left for the customer is either
     // nothing or at least that minimum too (it refunds no less).
-    const rest = split.amount - amount;
-    if (amount < minimum || amount > split.releasable || (rest > 0 && rest < minimum)) {
-      setError({
-        code: 'validation',
-        message: 'Check the amount.',
-        issues: [
-          {
-            path: 'amount',
-            message: `From ${money(minimum, currency)} up to ${money(split.releasable, currency)}, leaving nothing or at least ${money(minimum, currency)} to refund to the customer.`,
-          },
-        ],
-      });
+    const issue = releaseIssue(amount, split, minimum, currency);
+    if (issue) {
+      setError({ code: 'validation', message: 'Check the amount.', issues: [{ path: 'amount', message: issue }] });
       return;
     }
     // The amount field refused a paste: the amount shown is not what the cashier meant to send.

@@ -1,6 +1,6 @@
 import type { CommandInput, GatewayName, GatewayView, PaymentView, ReaderView } from '../../../common/contract';
 import type { TipChoice } from '../../../common/tips';
-import { checkMinorAmount, formatAmount, MAX_AMOUNT_MINOR } from '../../../common/money';
+import { checkMinorAmount, formatAmount, MAX_AMOUNT_MINOR, type ParsedAmount } from '../../../common/money';
 import { isKnownCurrency } from '../../../common/currencies';
 import { MAX_SPLIT_SHARES } from '../../../common/contract/views';
 import { ORDER_REFERENCE_PATTERN } from '../lib/order-ref';
@@ -150,6 +150,33 @@ export function customerEmailIssue(email: string): string | null {
   return EMAIL.test(typed) && typed.length <= 254
     ? null
     : "The customer's email is not an email address: type it as name@example.com.";
+}
+
+/**
+ * What an amount field says of a paste it refused, naming the field as every field's message does
+ * ("The share was not pasted: INR has 2 decimal places."); null for a paste read as an amount above
+ * zero. `field`: "amount" (every AmountInput) or "share" (a split share's row).
+ */
+export function pasteIssue(field: 'amount' | 'share', pasted: ParsedAmount): string | null {
+  if (!pasted.ok) return `The ${field} was not pasted: ${pasted.error}.`;
+  return pasted.minor > 0 ? null : `The ${field} was not pasted: it must be greater than zero.`;
+}
+
+/**
+ * Releasing part of a held share (Settlements): at least the gateway's minimum, at most what can be
+ * released, and what is left for the customer's refund either nothing or at least that minimum too
+ * (the gateway refunds no less). Null when the amount is one the gateway takes.
+ */
+export function releaseIssue(
+  amount: number,
+  share: { amount: number; releasable: number },
+  minimum: number,
+  currency: string,
+): string | null {
+  const rest = share.amount - amount;
+  if (amount >= minimum && amount <= share.releasable && (rest === 0 || rest >= minimum)) return null;
+  const money = (minor: number) => formatAmount(minor, currency);
+  return `The amount to release must be from ${money(minimum)} up to ${money(share.releasable)}, leaving nothing or at least ${money(minimum)} to refund to the customer.`;
 }
 
 /** The same rules as the host's schema and the gateway's limits, in words, checked before anything is sent. */
