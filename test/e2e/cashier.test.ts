@@ -83,6 +83,29 @@ describe.skipIf(!e2eAvailable())('cashier UI end to end (Chromium, web mode)', (
     await screen('F2');
   }
 
+  /** Waits for the focus to be on `locator`, as the cashier sees it before pressing a key. */
+  async function focused(locator: Locator) {
+    await expect
+      .poll(() => locator.evaluate((el) => el === document.activeElement), { timeout: STATUS_TIMEOUT })
+      .toBe(true);
+  }
+
+  it("0. the README's first payment in test mode, step by step from the keyboard alone", async () => {
+    // README.md, "Your first payment in test mode": no click anywhere. Found in a cashier hunt: F3
+    // opened on its title, so its step 3 took Tabs to reach Present card.
+    await focused(page.getByLabel('Amount', { exact: true }));
+    await page.keyboard.type('1250');
+    expect(await page.getByLabel('Amount', { exact: true }).inputValue()).toBe('$12.50');
+    await page.keyboard.press('Enter');
+    await paymentStatus(/Waiting for card: the customer can tap, insert or swipe\./);
+    await screen('F3');
+    expect(await page.getByRole('radio', { name: /Visa — approved/ }).isChecked()).toBe(true);
+    await focused(page.getByRole('button', { name: 'Present card' }));
+    await page.keyboard.press('Enter');
+    await screen('F2');
+    await paymentStatus(/Approved\. The payment is complete\./);
+  });
+
   it('1. automatic capture: create → process on the simulated reader → simulate approve → succeeded', async () => {
     await charge('1250');
     expect(await page.locator('.payment-card__amount').textContent()).toBe('$12.50');

@@ -234,7 +234,8 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     await page.getByLabel('First name').fill('Grace');
     await page.getByLabel('Last name').fill('Hopper');
     await page.getByLabel('Pay', { exact: true }).selectOption('3');
-    await amount.press('Enter');
+    // Enter in the Pay list charges, as in any field (found in a cashier hunt: Chromium opened the list).
+    await page.getByLabel('Pay', { exact: true }).press('Enter');
     await page.getByRole('heading', { name: 'Installment plan' }).waitFor({ timeout: STATUS_TIMEOUT });
     await textOf(page.locator('.payment-state'), /€300\.00 in 3 installments for Grace Hopper: running/);
     expect(await page.locator('table.schedule tbody tr').count()).toBe(3);
@@ -242,6 +243,12 @@ describe.skipIf(!e2eAvailable())('a till on PayPlug, end to end (Chromium, web m
     await payOnPhone(url, '4242 4242 4242 4242');
     // The panel follows the host: the first part paid, its QR gone, the others still to come.
     await textOf(page.locator('table.schedule tbody tr'), /Paid/);
+    // The counter is free: New payment (F1) has the focus, as after a link paid on screen.
+    await expect
+      .poll(() =>
+        page.getByRole('button', { name: 'New payment (F1)' }).evaluate((el) => el === document.activeElement),
+      )
+      .toBe(true);
     expect(await page.locator('img.pay-link__qr').count()).toBe(0);
     expect(await page.locator('table.schedule tbody tr').nth(1).textContent()).toMatch(/Scheduled/);
     await textOf(page.locator('.payment-state'), /running/);

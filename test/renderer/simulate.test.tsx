@@ -56,6 +56,33 @@ describe('Simulate payment screen', () => {
     expect(await screen.findByText(/Card 4000 0000 0000 0077 presented on Counter 1/)).toBeTruthy();
   });
 
+  it('opens with the focus on Present card when a reader waits: Enter presents the approving card', async () => {
+    // Found in a cashier hunt: F3 opened on its title, so Enter did nothing and Present card was
+    // several Tabs away, though the reader and the card are already chosen.
+    const bridge = new FakeBridge(waitingSnapshot());
+    bridge.on('simulate.presentCard', (input) => ok(makeReader({ id: input.readerId })));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Present card' })));
+    await user.keyboard('{Enter}');
+    await waitFor(() =>
+      expect(bridge.inputs('simulate.presentCard')).toEqual([{ readerId: 'rdr_sim1', cardNumber: '4242424242424242' }]),
+    );
+  });
+
+  it('opens on its title when nothing can be presented: a reader the "No answer" fault holds', async () => {
+    const snapshot = waitingSnapshot();
+    const bridge = new FakeBridge({
+      ...snapshot,
+      readers: snapshot.readers.map((r) => (r.id === 'rdr_sim1' ? { ...r, heldByFault: 'no_answer' as const } : r)),
+    });
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    await waitFor(() =>
+      expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Simulate payment', level: 1 })),
+    );
+  });
+
   it('chooses the reader of the payment on Process payment, not the first waiting one', async () => {
     const first = waitingSnapshot();
     const second = makePayment({
@@ -358,7 +385,9 @@ describe('Simulate payment screen', () => {
       const chosen = within(screen.getByRole('group', { name: 'Payment link waiting to be paid' }))
         .getAllByRole('radio')
         .find((r) => (r as HTMLInputElement).checked) as HTMLInputElement;
-      await user.click(screen.getByRole('button', { name: 'Pay the link' }));
+      // The screen opens on Pay the link (found in a cashier hunt: four Tabs from the title): Enter pays.
+      await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Pay the link' })));
+      await user.keyboard('{Enter}');
       await waitFor(() => expect(bridge.inputs('simulate.payLink')).toHaveLength(1));
       return { chosen: chosen.value, paid: bridge.inputs('simulate.payLink')[0]!.paymentId };
     }

@@ -78,6 +78,12 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
   const presenting = reader ? busy[`present:${reader.id}`] === true : false;
   // The "No answer" fault holds the payment: the reader ignores cards, whatever the test rules say.
   const held = reader?.heldByFault === 'no_answer';
+  // Process payment shows a link (or a plan's): F3 is there to pay it, not to present a card.
+  const linkOnProcess = usePos(
+    (s) =>
+      s.ui.selectedPlan !== null ||
+      (s.ui.selectedPaymentId !== null && s.host.payments[s.ui.selectedPaymentId]?.channel === 'link'),
+  );
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -181,6 +187,8 @@ function PresentCard({ readers }: { readers: ReaderView[] }) {
               className="primary"
               disabled={!cardNumber || presenting || held}
               aria-describedby={held ? 'present-held' : undefined}
+              // The screen opens on it (the reader and the approving card are chosen): Enter presents.
+              data-autofocus={cardNumber && !held && !linkOnProcess ? '' : undefined}
             >
               Present card
             </button>
@@ -368,7 +376,8 @@ function PayLinkWithTestCard() {
           ) : null}
           <ErrorBox error={error} />
           <div className="actions">
-            <button type="submit" className="primary" disabled={paying}>
+            {/* The screen opens on it (the link on Process payment and a card are chosen): Enter pays. */}
+            <button type="submit" className="primary" disabled={paying} data-autofocus="">
               Pay the link
             </button>
           </div>
