@@ -306,6 +306,12 @@ export class ReaderController {
         const reported =
           hold > 0 ? !this.reportsWaiting() && this.unclosed.size === 0 : await this.reportWithoutDevice(generation);
         if (generation !== this.generation || this.stopped) return;
+        // The device came back while the report was being made: its link opens now, not after the
+        // minute's sleep (found by the soak: a restarted till's terminal stayed offline for that
+        // minute, and the cashier's word on its last payment with it).
+        if (this.hasDevice) continue;
+        // An outcome journaled while that report was being made (its kick came with the loop awake).
+        if (reported && this.reportsWaiting()) continue;
         // And the wait a close or report just failed with asked for (429, 503), not only the backoff.
         const asked = hold > 0 ? hold : this.offlineHoldMs();
         await this.sleep(reported ? 60_000 : Math.max(backoff, asked));

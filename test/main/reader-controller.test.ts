@@ -46,6 +46,8 @@ function harness(steps: PollStep[]) {
   let failOpens: Error[] = [];
   let sessions = 0;
   let polls = 0;
+  // The next open waits for this gate (a gateway slow to answer it).
+  let openGate: Promise<void> | null = null;
   const opened: string[] = [];
   // The end of a wait another call of the till heard from a throttling gateway (monotonic).
   let heldUntil = Number.NEGATIVE_INFINITY;
@@ -54,6 +56,9 @@ function harness(steps: PollStep[]) {
     pair: async () => 'tmr_1',
     heldForMs: () => Math.max(0, heldUntil - clock.monotonic()),
     async open(): Promise<ActionChannel> {
+      const gate = openGate;
+      openGate = null;
+      if (gate) await gate;
       const refusal = failOpens.shift();
       if (refusal) {
         log.push('open refused');
@@ -148,6 +153,12 @@ function harness(steps: PollStep[]) {
     /** The next closes fail with these errors, one each. */
     failNextClosesWith: (...errors: Error[]) => (closeErrors = errors),
     failNextOpens: (...errors: Error[]) => (failOpens = errors),
+    /** The next open is answered only once the returned function is called. */
+    holdNextOpen: (): (() => void) => {
+      let release = () => undefined as void;
+      openGate = new Promise<void>((resolve) => (release = resolve));
+      return release;
+    },
     polls: () => polls,
     /** Another call of the till was throttled: the gateway asked it to wait `ms`. */
     throttleElsewhere: (ms: number) => (heldUntil = clock.monotonic() + ms),
@@ -460,6 +471,29 @@ describe('reader controller', () => {
     expect(h.log.slice(h.log.indexOf('accepted'))).toContain('close lnk_2');
     expect(h.controller.status).toBe('offline');
     expect(h.opened).toEqual(['lnk_1', 'lnk_2']);
+    await h.controller.stop();
+  });
+
+  it('opens its link at once when its device comes back while it reports without it', async () => {
+    // Found by the soak: a till restarted without its terminal yet; the cashier's word on the payment
+    // the terminal had held was to be reported, so a session was opened only for that; the terminal
+    // was attached meanwhile, and the loop then slept its minute before opening the link — the
+    // reader offline, and that word unposted, for a minute.
+    const h = harness([poll(1, null)]);
+    h.controller.deviceLost('not opened yet');
+    await h.settle();
+    const release = h.holdNextOpen();
+    await h.controller.settleUnknown(ACTION, false);
+    await h.settle();
+    expect(h.opened).toEqual([]);
+    // The device is back while the report session is being opened.
+    h.controller.attachDevice(h.device);
+    release();
+    await h.settle();
+    // Its collecting link is open now, not a minute later, and the outcome is posted through it.
+    expect(h.opened).toEqual(['lnk_1', 'lnk_2']);
+    expect(h.posts.map((p) => p.session)).toEqual(['lnk_2']);
+    expect(h.controller.status).toBe('online');
     await h.controller.stop();
   });
 
