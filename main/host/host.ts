@@ -669,7 +669,13 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
           port,
           clock,
           notifications: () => active.peek()?.notifications ?? null,
-          remember: (id, at) => journal.rememberWebhookEvent(id, at),
+          seen: (id, at) => journal.webhookEventSeen(id, at),
+          // Journaled before the 200: its id, and the payment it names as still to read (see docs/reliability.md).
+          take: ({ eventId, atMs, event, active }) =>
+            journal.atomically(() => {
+              if (eventId !== null) journal.rememberWebhookEvent(eventId, atMs);
+              if (active && event.paymentId && !event.disputeId) service.noteNotified(event.paymentId);
+            }),
           onRefused: logRefusedNotification,
           onDuplicate: (eventId) => devlog.add('event', `Notification ${eventId} was already received: not read again`),
           onEvent: (event) => {

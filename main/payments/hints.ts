@@ -25,7 +25,7 @@ export class NotificationHints {
   private tokens: number;
   private refilledAt: number;
   private readonly running = new Set<string>();
-  private readonly waiting = new Map<string, () => Promise<void>>();
+  private readonly waitingReads = new Map<string, () => Promise<void>>();
   private timer: TimerHandle | undefined;
   private closed = false;
 
@@ -41,12 +41,12 @@ export class NotificationHints {
   /** `read` must report its own failures: it settles either way. */
   hint(key: string, read: () => Promise<void>): HintOutcome {
     if (this.closed) return 'coalesced';
-    if (this.running.has(key) || this.waiting.has(key)) {
-      this.waiting.set(key, read);
+    if (this.running.has(key) || this.waitingReads.has(key)) {
+      this.waitingReads.set(key, read);
       return 'coalesced';
     }
     if (!this.take()) {
-      this.waiting.set(key, read);
+      this.waitingReads.set(key, read);
       this.wake();
       return 'deferred';
     }
@@ -54,9 +54,14 @@ export class NotificationHints {
     return 'read';
   }
 
+  /** Whether a read of `key` waits to run (after the one running, or for the budget). */
+  waiting(key: string): boolean {
+    return this.waitingReads.has(key);
+  }
+
   close(): void {
     this.closed = true;
-    this.waiting.clear();
+    this.waitingReads.clear();
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -73,10 +78,10 @@ export class NotificationHints {
 
   private drain(): void {
     if (this.closed) return;
-    for (const [key, read] of this.waiting) {
+    for (const [key, read] of this.waitingReads) {
       if (this.running.has(key)) continue;
       if (!this.take()) return this.wake();
-      this.waiting.delete(key);
+      this.waitingReads.delete(key);
       this.start(key, read);
     }
   }

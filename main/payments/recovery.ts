@@ -41,7 +41,11 @@ import {
 } from './sync';
 import type { RemoteWatcher } from './watcher';
 
-/** Journal setting: payments a notification named whose re-read failed, read again by the next run. */
+/**
+ * Journal setting: payments a notification named, not read since — journaled with the notification's
+ * id before it is acknowledged (PaymentService.noteNotified), or kept when the read failed — read by
+ * the next run (at start, and when the gateway answers again).
+ */
 const UNREAD_NOTIFIED = 'notifications.unread';
 
 const ADVICE_MADE_THROTTLED =
@@ -706,17 +710,30 @@ export class Recovery {
    * Returns whether it was kept.
    */
   readAgainLater(paymentId: string, error: unknown): boolean {
-    if (!worthReadingAgain(error)) return false;
+    if (!worthReadingAgain(error)) {
+      this.readNotified(paymentId);
+      return false;
+    }
+    this.noteNotified(paymentId);
+    return true;
+  }
+
+  /**
+   * A notification named this payment, and is about to be acknowledged: kept in the journal until it
+   * is read, so a till killed before the read reads it at its next start (the gateway, answered 200,
+   * never sends it again). In the notification id's commit when the caller holds one.
+   */
+  noteNotified(paymentId: string): void {
     const unread = this.unreadNotified();
     if (!unread.includes(paymentId)) this.engine.journal.setSetting(UNREAD_NOTIFIED, [...unread, paymentId]);
-    return true;
   }
 
   private unreadNotified(): string[] {
     return this.engine.journal.getSetting<string[]>(UNREAD_NOTIFIED) ?? [];
   }
 
-  private readNotified(paymentId: string): void {
+  /** The payment a notification named has been read (or need not be): no longer read at start. */
+  readNotified(paymentId: string): void {
     const unread = this.unreadNotified();
     if (unread.includes(paymentId))
       this.engine.journal.setSetting(

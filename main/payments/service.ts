@@ -174,10 +174,17 @@ export class PaymentService {
       return plans !== 'ignored' ? plans : notMade;
     }
     const id = record.id;
-    return this.hints.hint(`payment:${id}`, async () => {
-      if (this.watcher.following(id)) return this.watcher.nudge(id);
+    const key = `payment:${id}`;
+    return this.hints.hint(key, async () => {
+      // Followed (a link, a cloud reader's payment): unfinished, read at every start anyway.
+      if (this.watcher.following(id)) {
+        this.watcher.nudge(id);
+        return this.recovery.readNotified(id);
+      }
       try {
         await this.reconcileNow(id);
+        // Read: no longer read at start — unless a later notification waits to read it again.
+        if (!this.hints.waiting(key)) this.recovery.readNotified(id);
       } catch (error) {
         // Acknowledged, the notification is not sent again: recovery reads the payment once the
         // gateway answers again (it was left stale until the next start or reconnect happened to).
@@ -188,6 +195,18 @@ export class PaymentService {
         );
       }
     });
+  }
+
+  /**
+   * A verified notification naming this gateway payment is about to be acknowledged: a payment of the
+   * journal it names is kept there as still to read (Recovery.noteNotified) until `notified` has read
+   * it, so a till killed in between reads it at its next start. Called in the commit that journals the
+   * notification's id. Nothing else is kept: what else a notification can ask for (an open link, the
+   * running plans, a create recorded as not made, a dispute) is read at every start anyway.
+   */
+  noteNotified(transactionId: string): void {
+    const record = this.engine.findHere(transactionId);
+    if (record) this.recovery.noteNotified(record.id);
   }
 
   /**

@@ -24,6 +24,9 @@ import { migrate, type SqlDatabase, type SqlValue } from './sqlite';
 const MIGRATIONS = JOURNAL_MIGRATIONS;
 
 /** The journal's schema version: the last migration's number. */
+
+/** How long a received webhook event id is kept (rememberWebhookEvent). */
+const WEBHOOK_ID_KEPT_MS = 28 * 3_600_000;
 export const JOURNAL_SCHEMA_VERSION = MIGRATIONS.length;
 
 export interface PaymentRecord {
@@ -2258,12 +2261,21 @@ export class Journal {
    */
   rememberWebhookEvent(eventId: string, atMs: number): boolean {
     return this.db.transaction(() => {
-      this.db.prepare('DELETE FROM webhook_events WHERE received_at < ?').run(atMs - 28 * 3_600_000);
+      this.db.prepare('DELETE FROM webhook_events WHERE received_at < ?').run(atMs - WEBHOOK_ID_KEPT_MS);
       return (
         this.db.prepare('INSERT OR IGNORE INTO webhook_events (id, received_at) VALUES (?, ?)').run(eventId, atMs)
           .changes === 1
       );
     });
+  }
+
+  /** Whether rememberWebhookEvent would refuse this id now (received within the last 28 hours); writes nothing. */
+  webhookEventSeen(eventId: string, atMs: number): boolean {
+    return (
+      this.db
+        .prepare('SELECT 1 AS seen FROM webhook_events WHERE id = ? AND received_at >= ?')
+        .get<{ seen: number }>(eventId, atMs - WEBHOOK_ID_KEPT_MS) !== undefined
+    );
   }
 
   // -- refused reader actions -------------------------------------------------------------------

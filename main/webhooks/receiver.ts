@@ -37,7 +37,15 @@ export interface WebhookReceiverOptions {
   clock: Clock;
   /** The active gateway's verifier; null refuses everything. */
   notifications: () => GatewayNotifications | null;
-  remember: (eventId: string, atMs: number) => boolean;
+  /** Whether a notification with this id was received before (a gateway's redelivery). */
+  seen: (eventId: string, atMs: number) => boolean;
+  /**
+   * Journals a verified notification before it is answered 200 (the gateway does not send it again):
+   * its id, when it has one, and the read it asks for, in one commit, so that a till killed before
+   * the read still does it at its next start. Throws when the journal cannot be written: answered
+   * 503, and the gateway sends it again.
+   */
+  take: (taken: TakenNotification) => void;
   onEvent: (event: Extract<VerifiedNotification, { ok: true }>) => void;
   /**
    * A notification on another path than the active gateway's: the gateway it belongs to, when the
@@ -94,6 +102,16 @@ const SETTLED_PAGES: Record<SettledReturn, { title: string; message: string }> =
     message: 'This payment link expired before it was paid: nothing was taken. Ask the cashier for a new one.',
   },
 };
+
+/** A verified notification, to journal before it is acknowledged (WebhookReceiverOptions.take). */
+export interface TakenNotification {
+  /** Its id (null: the gateway gives none, as PayPlug's) and when it was received. */
+  eventId: string | null;
+  atMs: number;
+  event: Extract<VerifiedNotification, { ok: true }>;
+  /** Whether it came from the active gateway (else from one the till still follows after a switch). */
+  active: boolean;
+}
 
 /** Another gateway than the active one, whose notifications the till still reads. */
 export interface OtherNotifications {
@@ -315,8 +333,9 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     if (verifier && url.pathname === returnPath(verifier.name)) return handleReturn(request, response, verifier, url);
     if (request.method !== 'POST') return reply(404, 'not found');
     const active = options.notifications();
+    const fromActive = active !== null && url.pathname === active.path;
     const target: OtherNotifications | null =
-      active && url.pathname === active.path
+      active && fromActive
         ? { notifications: active, onEvent: options.onEvent }
         : (options.otherNotifications?.(url.pathname) ?? null);
     if (!target) return reply(404, 'not found');
@@ -335,21 +354,32 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       const headers: Record<string, string | undefined> = {};
       for (const [name, value] of Object.entries(request.headers))
         headers[name] = Array.isArray(value) ? value[0] : value;
+      const cannotTake = (error: unknown) => {
+        // Not journaled (the journal cannot be written): not taken, and thrown out of this callback
+        // it would stop the host. The gateway sends a 503'd notification again.
+        options.onFailure?.('notification', error);
+        response.setHeader('Connection', 'close');
+        response.setHeader('Retry-After', '60');
+        reply(503, 'the till cannot take notifications now');
+      };
+      const nowMs = options.clock.now();
+      // The id is only looked up here: it is journaled by `take`, with the read it asks for. Nothing
+      // runs between the two (both synchronous), so a redelivery cannot slip in.
+      let eventId: string | null = null;
       let result: VerifiedNotification;
       try {
         result = notifications.verify({
           rawBody: body,
           headers,
-          nowMs: options.clock.now(),
-          remember: options.remember,
+          nowMs,
+          remember: (id, atMs) => {
+            if (options.seen(id, atMs)) return false;
+            eventId = id;
+            return true;
+          },
         });
       } catch (error) {
-        // Its id could not be remembered (the journal cannot be written): not taken, and thrown out
-        // of this callback it would stop the host. The gateway sends a 503'd notification again.
-        options.onFailure?.('notification', error);
-        response.setHeader('Connection', 'close');
-        response.setHeader('Retry-After', '60');
-        return reply(503, 'the till cannot take notifications now');
+        return cannotTake(error);
       }
       if (!result.ok && result.status === 409) {
         // Answered 2xx: refused, the gateway would retry a delivered event for a day and mark the
@@ -360,6 +390,11 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       if (!result.ok) {
         options.onRefused?.(result.reason);
         return reply(result.status, result.reason);
+      }
+      try {
+        options.take({ eventId, atMs: nowMs, event: result, active: fromActive });
+      } catch (error) {
+        return cannotTake(error);
       }
       reply(200, 'ok');
       try {

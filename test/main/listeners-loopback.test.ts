@@ -59,7 +59,8 @@ describe('every listener binds loopback only', () => {
         port: 0,
         clock: systemClock,
         notifications: () => null,
-        remember: () => true,
+        seen: () => false,
+        take: () => undefined,
         onEvent: () => undefined,
       }),
     );

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,9 @@ import type { PaymentView } from '../../common/contract';
 import { startSandbox } from '../../sandbox/index';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { answerOnNewConnection, openSocket, trickle } from '../support/sockets';
+import { journalImage, restoreJournal } from '../support/crash';
+import { startGatewayProxy } from '../support/gateway-proxy';
+import { cardPayment, startHostBehind } from '../support/proxied-host';
 import { RECEIVER_LOG_LINES_PER_MINUTE } from '../../main/host/host';
 import { startWebServer } from '../../main/web/server';
 
@@ -171,7 +175,8 @@ describe('the receiver', () => {
       port: 0,
       clock: systemClock,
       notifications: () => null,
-      remember: () => true,
+      seen: () => false,
+      take: () => undefined,
       onEvent: () => undefined,
     });
     try {
@@ -220,7 +225,8 @@ describe("the receiver's answers carry the web-mode server's defensive headers",
             ? { ok: true, eventId: null, type: 'payment', paymentId: 'pay_1' }
             : { ok: false, status: 400, reason: 'bad shape' },
       }),
-      remember: () => true,
+      seen: () => false,
+      take: () => undefined,
       onEvent: () => undefined,
       returns: () => ({
         name: 'plural',
@@ -264,7 +270,8 @@ describe("the customer's return to the receiver", () => {
       port: 0,
       clock: systemClock,
       notifications: () => null,
-      remember: () => true,
+      seen: () => false,
+      take: () => undefined,
       onEvent: () => undefined,
       returns: () => ({
         name: 'plural',
@@ -331,7 +338,8 @@ describe('the receiver under a flood of stalled bodies', () => {
         path: '/webhooks/payplug',
         verify: () => ({ ok: true, eventId: null, type: 'payment', paymentId: 'pay_1' }),
       }),
-      remember: () => true,
+      seen: () => false,
+      take: () => undefined,
       onEvent: (event) => events.push(event),
     });
     const port = Number(new URL(receiver.origin).port);
@@ -393,7 +401,8 @@ describe("the receiver's connection limits", () => {
       path: '/webhooks/payplug',
       verify: () => ({ ok: true as const, eventId: null, type: 'payment' as const, paymentId: 'pay_1' }),
     }),
-    remember: () => true,
+    seen: () => false,
+    take: () => undefined,
     onEvent: (event: unknown) => events.push(event),
     limits,
   });
@@ -496,7 +505,8 @@ describe('signed gateways: an unsigned or badly signed notification is never act
       port: 0,
       clock: systemClock,
       notifications: () => gateway.notifications ?? null,
-      remember: () => true,
+      seen: () => false,
+      take: () => undefined,
       onEvent: (event) => events.push(event),
       onRefused: (reason) => refused.push(reason),
     });
@@ -651,6 +661,18 @@ describe('forwarded webhooks reach the host', () => {
     expect(await tooLarge.json()).toEqual({ error: 'too large' });
   });
 
+  /** The payments a notification named that the journal in `dataDir` keeps as still to read. */
+  function unreadNotified(dataDir: string): string[] {
+    const db = new Database(join(dataDir, 'journal.db'), { readonly: true, fileMustExist: true });
+    try {
+      const row = db.prepare("SELECT value FROM settings WHERE key = 'notifications.unread'").get() as
+        { value: string } | undefined;
+      return row ? (JSON.parse(row.value) as string[]) : [];
+    } finally {
+      db.close();
+    }
+  }
+
   /**
    * A paid payment refunded on the gateway's dashboard, whose notification reaches the till while
    * every call to the gateway fails: the re-read fails, and the till still shows it paid.
@@ -707,6 +729,61 @@ describe('forwarded webhooks reach the host', () => {
     t.sandbox.setFaults({ error_rate: 0 });
     await t.waitForPayment(created.id, (p) => p.status === 'refunded' && p.amountRefunded === 2300, 20_000);
   }, 30_000);
+
+  it('a till killed -9 between answering a notification 200 and reading its payment reads it at its next start', async () => {
+    // Found by a kill -9 hunt: the id was journaled and the notification answered 200 before the
+    // payment was read. Killed in that gap, the hint was gone (the gateway does not send a 200'd
+    // notification again), and a finished payment refunded on the dashboard stayed "paid" until the
+    // day's reconciliation. The kill is the relay's, the instant the till's read of it arrives.
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    const relay = await startGatewayProxy(sandbox.url);
+    const dataDir = mkdtempSync(join(tmpdir(), 'webhook-killed-'));
+    try {
+      t = await startHostBehind(sandbox, relay, { dataDir });
+      await t.call('settings.update', { webhookPort: 0 });
+      const url = await waitFor(async () => (await t!.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+      const endpoint = (await t.api('POST', '/v1/webhook-endpoints', { url, events: ['payout.paid'] })).json as {
+        secret: string;
+      };
+      await t.call('settings.update', { webhookSecret: endpoint.secret });
+      const paid = await cardPayment(t, 2300, 'automatic', 'EUR');
+      expect((await t.api('POST', `/v1/transactions/${paid.transactionId}/refunds`, {})).status).toBe(201);
+
+      let image: Buffer | null = null;
+      const killed = relay.killAt({
+        matches: (method, path) => method === 'GET' && path.startsWith(`/v1/transactions/${paid.transactionId}`),
+        at: 'before_send',
+        leaves: () => (image = journalImage(dataDir)),
+      });
+      const body = JSON.stringify({
+        id: 'evt_refunded_killed',
+        type: 'refund.created',
+        created_at: new Date().toISOString(),
+        data: { id: 're_dashboard', transaction_id: paid.transactionId },
+      });
+      const delivered = await fetch(url!, {
+        method: 'POST',
+        headers: { 'X-PlutoPay-Signature': signWebhook(endpoint.secret, body) },
+        body,
+      });
+      expect(delivered.status).toBe(200);
+      await killed;
+      await t.close();
+      restoreJournal(dataDir, image!);
+      relay.up();
+
+      t = await startHostBehind(sandbox, relay, { dataDir });
+      await t.waitForPayment(paid.id, (p) => p.status === 'refunded' && p.amountRefunded === 2300, 20_000);
+      // Read once: no longer kept as still to read.
+      await waitFor(() => unreadNotified(dataDir).length === 0 || undefined, 5_000, 'the hint let go once read');
+    } finally {
+      await t?.close();
+      t = undefined;
+      await relay.close();
+      await sandbox.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 40_000);
 
   it('… and after a restart, if the till stopped before the gateway answered', async () => {
     const sandbox = await startSandbox({ port: 0, db: ':memory:' });
