@@ -21,6 +21,7 @@ import {
   unreadableAnswer,
 } from '../gateway/errors';
 import { accountWords } from '../gateway/accounts';
+import { GATEWAY_PROFILES } from '../gateway/registry';
 import type { GatewayPayment, NewPayment, PaymentGateway } from '../gateway/port';
 import { paymentAccount, type OperationRecord, type PaymentRecord } from '../store/journal';
 import { notSentText, QUEUEABLE, type PaymentEngine, type PerformHow } from './engine';
@@ -51,8 +52,19 @@ const UNREAD_NOTIFIED = 'notifications.unread';
 const ADVICE_MADE_THROTTLED =
   'The till reads it again by itself once the wait is over and then shows it; do not take the payment another way meanwhile.';
 
-const ADVICE_UNKNOWN_CREATE =
-  "The gateway did not confirm the payment was created. The app keeps retrying with the same key, so it cannot be created twice. Do not take the payment another way until this clears — or look for it on the gateway's dashboard and say whether it was made.";
+/**
+ * Needs attention's advice for a create the gateway did not confirm, in what the till really does on
+ * that gateway: it resends with the key where the gateway keeps idempotency keys; elsewhere (PayPlug,
+ * Plural) it looks the payment up by the reference it was sent with, and sends it again only when none
+ * is found.
+ */
+export function adviceUnknownCreate(gateway: GatewayName): string {
+  const { label, capabilities } = GATEWAY_PROFILES[gateway];
+  const retry = capabilities.idempotencyKeys
+    ? 'The app keeps retrying with the same key, so it cannot be created twice.'
+    : `${label} has no idempotency keys: the app keeps looking for the payment there by the reference it was sent with, and sends it again only if none is found, so it cannot be created twice.`;
+  return `The gateway did not confirm the payment was created. ${retry} Do not take the payment another way until this clears — or look for it on the gateway's dashboard and say whether it was made.`;
+}
 
 /** Journal setting: creates the cashier recorded as not made, looked for (never sent) until `until`. */
 const NOT_MADE_LOOKS = 'creates.notMadeLooks';
@@ -287,7 +299,7 @@ export class Recovery {
         answerProblem: (payment) =>
           answerProblem(record, payment, true, input.splits ?? null) ?? paidBeforeShown(record, payment),
         queue: false,
-        unanswered: ADVICE_UNKNOWN_CREATE,
+        unanswered: adviceUnknownCreate(record.gateway),
         firstSendJournaled,
         // A link's create sent again makes a second link; the first, shown to no one, is never paid,
         // so it is resent at once. A saved card's is charged by the create itself: it waits.
@@ -348,7 +360,7 @@ export class Recovery {
                 error.cause instanceof GatewayUnreadable || followed
                   ? (error.cause as GatewayUnreachable).message
                   : 'The gateway did not confirm this payment was created.',
-              attentionAdvice: ADVICE_UNKNOWN_CREATE,
+              attentionAdvice: adviceUnknownCreate(record.gateway),
               attentionSince: this.engine.nowIso(),
             },
             'outcome_unknown',

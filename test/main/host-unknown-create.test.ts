@@ -7,6 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PaymentView } from '../../common/contract';
+import { adviceUnknownCreate } from '../../main/payments/recovery';
 import { startSandbox } from '../../sandbox/index';
 import { waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
@@ -18,6 +19,18 @@ const LOOKUP = (method: string, path: string) => method === 'GET' && path === '/
 interface Ledger {
   payments: { id: string; amount: number; metadata: Record<string, unknown> | null }[];
 }
+
+describe("Needs attention's advice for a create in doubt", () => {
+  it.each([
+    ['plutopay', /The app keeps retrying with the same key, so it cannot be created twice\./],
+    ['payplug', /PayPlug has no idempotency keys: the app keeps looking for the payment there by the reference/],
+    ['plural', /Plural has no idempotency keys: the app keeps looking for the payment there by the reference/],
+  ] as const)('%s: says what the till does about it', (gateway, words) => {
+    const advice = adviceUnknownCreate(gateway);
+    expect(advice).toMatch(words);
+    if (gateway !== 'plutopay') expect(advice).not.toMatch(/same key/);
+  });
+});
 
 describe('a create in doubt the till cannot find, settled by the cashier', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
@@ -47,6 +60,14 @@ describe('a create in doubt the till cannot find, settled by the cashier', () =>
     expect(payment).toMatchObject({ status: 'unknown', transactionId: null });
     const item = (await t.call('attention.list', {})).find((a) => a.paymentId === payment!.id);
     expect(item).toMatchObject({ unknownCreate: true });
+    // PayPlug has no idempotency keys: what the cashier reads says what the till does instead (it
+    // said "The app keeps retrying with the same key", untrue here).
+    for (const words of [(answer as { error: { message: string } }).error.message, item!.advice]) {
+      expect(words).toMatch(
+        /PayPlug has no idempotency keys: the app keeps looking for the payment there by the reference/,
+      );
+      expect(words).not.toMatch(/same key/);
+    }
     const ledger = async () => ((await payplug(t, 'GET', '/_sandbox/ledger')).json as Ledger).payments;
     const made = (await ledger()).filter((p) => p.amount === amount);
     expect(made).toHaveLength(1);
