@@ -32,7 +32,7 @@ import {
   settledOutsideText,
   type PaymentSync,
 } from './sync';
-import { endedPlanRefusal, planHoldingOrder } from './installments';
+import { endedPlanRefusal, planHoldingOrder, runningPlanWayOut } from './installments';
 import { cardUnusable } from './saved-cards';
 import { orderReferenceOf } from './transactions';
 import {
@@ -468,7 +468,7 @@ export class CashierCommands {
         endedPlanRefusal(orderReference, plan) ??
         new HostError(
           'conflict',
-          `Order ${orderReference} is paid in installments (plan ${plan.id}, ${plan.status}). Abort the plan before charging the order another way.`,
+          `Order ${orderReference} is paid in installments (plan ${plan.id}, ${plan.status}). ${runningPlanWayOut(plan, 'charging the order another way')}`,
         )
       );
     }

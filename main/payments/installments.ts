@@ -140,7 +140,7 @@ export class Installments {
     if (!sameTerms)
       throw new HostError(
         'conflict',
-        `Order ${orderReference} already has a plan of ${formatAmount(plan.amount, plan.currency)} in ${plan.schedule.length} installments (${plan.id}). Abort it before setting up another.`,
+        `Order ${orderReference} already has a plan of ${formatAmount(plan.amount, plan.currency)} in ${plan.schedule.length} installments (${plan.id}). ${runningPlanWayOut(plan, 'setting up another')}`,
       );
     return plan;
   }
@@ -900,6 +900,24 @@ export function endedPlanRefusal(orderReference: string, plan: InstallmentPlanRe
       'This order was partly paid in installments: refund that part first, or use a new order reference.',
     );
   return null;
+}
+
+/**
+ * What the cashier can do about a plan that still holds its order (not ended) before `then` (charging
+ * the order another way, setting up another plan): abort it where it can be aborted. One the gateway
+ * has not confirmed yet (its create unanswered, or still on its way) cannot be: the till looks for it by
+ * itself, and it shows running once found. One being aborted is waited for.
+ */
+export function runningPlanWayOut(plan: Pick<InstallmentPlanRecord, 'planId' | 'status'>, then: string): string {
+  const where = 'its panel (open it from Installment plans on Transactions)';
+  if (plan.status === 'aborting')
+    return `Its abort is not confirmed by the gateway yet: the till sends it again by itself until it is. Once ${where} says aborted, ${then} can go ahead.`;
+  if (!plan.planId)
+    return (
+      'The gateway has not confirmed the plan yet, so it cannot be aborted: the till looks for it by itself whenever the gateway answers. ' +
+      `Wait until ${where} shows it running, then use Abort plan there before ${then}.`
+    );
+  return `Use Abort plan on ${where} before ${then}.`;
 }
 
 function isFinal(status: string): boolean {

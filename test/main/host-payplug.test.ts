@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PAYPLUG_TEST_CARDS } from '../../common/test-cards';
 import { startSandbox } from '../../sandbox/index';
 import { FakeClock } from '../support/fake-clock';
+import { startGatewayProxy } from '../support/gateway-proxy';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill } from '../support/payplug';
 
@@ -454,6 +455,52 @@ describe('a till on PayPlug', () => {
     expect(planEvents().at(-1)).toMatchObject({ status: 'aborted', payUrl: null });
   });
 
+  it('an order whose plan the gateway has not confirmed: the cashier is told to wait for the till, not to abort it', async () => {
+    // Found by a kill -9 hunt: the refusal said "Abort the plan", which cannot be done until the
+    // gateway confirms the plan (the till refuses the abort of a plan it has no id for).
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const relay = await startGatewayProxy(sandbox.url);
+    cleanup.push(() => relay.close());
+    const t = track(await payplugTill(sandbox, { payplugUrl: `${relay.url}/payplug` }));
+    const customer = { email: 'alan@example.com', firstName: 'Alan', lastName: 'Turing' };
+    const terms = { amount: 9000, currency: 'EUR', count: 3, customer, orderReference: 'ORD-UNSURE' } as const;
+    // PayPlug makes the plan, its answer is lost, and PayPlug is out of reach since.
+    const losing = relay.loseAnswer({
+      matches: (method, path) => method === 'POST' && path.endsWith('/installment_plans'),
+      fate: 'taken',
+    });
+    void t.host.invoke('installments.create', terms);
+    await losing;
+    relay.down();
+    const unsure = await waitFor(
+      async () => (await t.call('installments.list', {})).find((p) => p.orderReference === 'ORD-UNSURE'),
+      5_000,
+      'the plan listed',
+    );
+    expect(unsure.gatewayPlanId).toBeNull();
+    expect(await t.fail('installments.abort', { planId: unsure.id })).toMatchObject({ code: 'conflict' });
+
+    const refused = await t.fail('payments.create', { amount: 9000, currency: 'EUR', orderReference: 'ORD-UNSURE' });
+    expect(refused.code).toBe('conflict');
+    expect(refused.message).toMatch(/The gateway has not confirmed the plan yet, so it cannot be aborted/);
+    expect(refused.message).toMatch(/the till looks for it by itself whenever the gateway answers/);
+    expect(refused.message).toMatch(/Wait until its panel .* shows it running, then use Abort plan there/);
+
+    // PayPlug answers again: the till finds the plan, and the way out is the abort.
+    relay.up();
+    await waitFor(
+      async () => (await t.call('installments.list', {})).find((p) => p.id === unsure.id && p.status === 'active'),
+      10_000,
+      'the plan found running',
+    );
+    expect(
+      (await t.fail('payments.create', { amount: 9000, currency: 'EUR', orderReference: 'ORD-UNSURE' })).message,
+    ).toMatch(
+      /Use Abort plan on its panel \(open it from Installment plans on Transactions\) before charging the order/,
+    );
+  });
+
   it('an order is paid one way only: a plan or a payment, never both, and never two plans', async () => {
     const t = track(await payplugTill());
     const customer = { email: 'alan@example.com', firstName: 'Alan', lastName: 'Turing' };
@@ -467,7 +514,10 @@ describe('a till on PayPlug', () => {
     });
     expect(
       await t.fail('payments.create', { amount: 9000, currency: 'EUR', orderReference: 'ORD-PLAN' }),
-    ).toMatchObject({ code: 'conflict', message: expect.stringMatching(/paid in installments .*Abort the plan/) });
+    ).toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(/paid in installments .*Use Abort plan on its panel .*before charging the order/),
+    });
     // "ORD-PLAN#2" is the name of the plan's second part: not an order of its own (a tester's charge
     // under it made the gateway's second installment unable to join the journal).
     expect(
