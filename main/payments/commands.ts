@@ -164,6 +164,14 @@ export class CashierCommands {
     }
     const gateway = readable ?? (known ? this.engine.gatewayToRead(known) : this.engine.options.gateway());
     const active = this.engine.activeGateway();
+    // The active gateway known not to answer (the banner says so): a payment of this till is shown
+    // from its own record at once, as after a read that timed out — not after another timeout of its
+    // own (a gateway taking connections and answering nothing held Details 15 s each time). The
+    // offline probe notices the gateway back, and a read then moves the payment, which reopens it.
+    if (known && gateway.name === active?.name && this.engine.options.connectivity.state === 'offline') {
+      const journaled = known.transactionId === transactionId ? this.offlineDetailOrNull(known) : null;
+      if (journaled) return journaled;
+    }
     let payment: GatewayPayment;
     let refunds: GatewayRefund[];
     try {
@@ -277,6 +285,13 @@ export class CashierCommands {
       timeline: this.journal.timeline(record.id),
       payment: this.engine.view(record),
     };
+  }
+
+  /** The offline detail, or null when the journal has too little of the payment to show one. */
+  private offlineDetailOrNull(record: PaymentRecord): TransactionDetail | null {
+    return journaledTransactionView(record, this.journal.installmentPartOf(record))
+      ? this.offlineDetail(record, null)
+      : null;
   }
 
   /** The detail of a payment the gateway has no transaction for, from the journal alone: nothing to refund. */
@@ -1345,6 +1360,9 @@ export class CashierCommands {
       const gateway = this.engine.gatewayFor(record);
       if (!gateway.annotate || !gateway.capabilities.paymentNotes || !record.transactionId)
         throw new HostError('conflict', `${gateway.label} keeps no notes on payments.`);
+      // A note is not queued: with the gateway known not to answer (recovery's read, which this
+      // waited for, found so), it is refused at once rather than after a timeout of its own.
+      this.engine.requireOnline('The gateway is not answering, so the note was not saved. Try again when it is back.');
       const updated = await this.engine.call((g) => g.annotate!(record.transactionId!, input.note), gateway);
       this.journal.recordEvent(record.id, 'note', input.note || '(cleared)');
       return this.engine.view(this.sync.apply(this.journal.getPayment(record.id)!, updated, null));

@@ -289,6 +289,50 @@ describe('a till on PayPlug', () => {
     expect(detail.refunds.map((r) => r.amount).sort()).toEqual([1500, 2500]);
   });
 
+  it('a gateway that takes connections and answers nothing: once known, Details and a note answer at once', async () => {
+    // Found by a kill -9 hunt: each Details waited for a read of its own to time out (and a note for
+    // recovery's read, then for one of its own), though the banner already said the gateway was
+    // not answering. Now the second Details is the till's record at once, and the note is refused
+    // at once, with no request sent for either.
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const sent: string[] = [];
+    const relay = await startGatewayProxy(sandbox.url, { onRequest: (method, path) => sent.push(`${method} ${path}`) });
+    cleanup.push(() => relay.close());
+    const t = track(
+      await payplugTill(sandbox, { payplugUrl: `${relay.url}/payplug`, tuning: { requestTimeoutMs: 2_000 } }),
+    );
+    const created = await t.call('payments.create', { amount: 2500, currency: 'EUR' });
+    const tx = created.transactionId!;
+    await payplug(t, 'POST', `/_sandbox/payments/${tx}/pay`, { card_number: '4242424242424242' });
+    await t.waitForPayment(created.id, (p) => p.status === 'succeeded', 5_000);
+
+    const held = relay.hold();
+    cleanup.push(() => held.release());
+    // The first Details asks the gateway, which does not answer: the till's record, and the till now knows.
+    expect(await t.call('transactions.get', { transactionId: created.id })).toMatchObject({
+      offline: true,
+      transaction: { amount: 2500, status: 'succeeded' },
+    });
+    await waitFor(
+      async () => (await t.call('session.snapshot', {})).connectivity.gateway === 'offline',
+      5_000,
+      'the offline banner',
+    );
+    const reads = () => sent.filter((r) => r.startsWith(`GET /payplug/v1/payments/${tx}`)).length;
+    const before = reads();
+    expect(await t.call('transactions.get', { transactionId: created.id })).toMatchObject({
+      offline: true,
+      transaction: { amount: 2500, status: 'succeeded' },
+    });
+    expect(await t.fail('payments.annotate', { paymentId: created.id, note: 'kept' })).toMatchObject({
+      code: 'offline',
+      message: expect.stringMatching(/not answering, so the note was not saved/),
+    });
+    expect(reads()).toBe(before);
+    expect(sent.filter((r) => r.startsWith('PATCH'))).toEqual([]);
+  });
+
   it('saves a card the customer agreed to keep, charges it in one click, and forgets it', async () => {
     const t = track(await payplugTill());
     const customer = { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' };
