@@ -25,7 +25,7 @@ export class NotificationHints {
   private tokens: number;
   private refilledAt: number;
   private readonly running = new Set<string>();
-  private readonly waitingReads = new Map<string, () => Promise<void>>();
+  private readonly waiting = new Map<string, () => Promise<void>>();
   private timer: TimerHandle | undefined;
   private closed = false;
 
@@ -41,12 +41,12 @@ export class NotificationHints {
   /** `read` must report its own failures: it settles either way. */
   hint(key: string, read: () => Promise<void>): HintOutcome {
     if (this.closed) return 'coalesced';
-    if (this.running.has(key) || this.waitingReads.has(key)) {
-      this.waitingReads.set(key, read);
+    if (this.running.has(key) || this.waiting.has(key)) {
+      this.waiting.set(key, read);
       return 'coalesced';
     }
     if (!this.take()) {
-      this.waitingReads.set(key, read);
+      this.waiting.set(key, read);
       this.wake();
       return 'deferred';
     }
@@ -54,14 +54,9 @@ export class NotificationHints {
     return 'read';
   }
 
-  /** Whether a read of `key` waits to run (after the one running, or for the budget). */
-  waiting(key: string): boolean {
-    return this.waitingReads.has(key);
-  }
-
   close(): void {
     this.closed = true;
-    this.waitingReads.clear();
+    this.waiting.clear();
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -78,10 +73,10 @@ export class NotificationHints {
 
   private drain(): void {
     if (this.closed) return;
-    for (const [key, read] of this.waitingReads) {
+    for (const [key, read] of this.waiting) {
       if (this.running.has(key)) continue;
       if (!this.take()) return this.wake();
-      this.waitingReads.delete(key);
+      this.waiting.delete(key);
       this.start(key, read);
     }
   }

@@ -86,6 +86,9 @@ export class Recovery {
   private draining: Promise<void> | null = null;
   private recovering: Promise<void> | null = null;
   private recoverAgain = false;
+  /** The notifications noted in this run of the till, and the last one noted for each payment. */
+  private noted = 0;
+  private readonly notedAt = new Map<string, number>();
   private progress: { done: number; total: number } | null = null;
 
   /**
@@ -721,9 +724,9 @@ export class Recovery {
    * the gateway answers again (the connectivity probe's backoff paces it), even across a restart.
    * Returns whether it was kept.
    */
-  readAgainLater(paymentId: string, error: unknown): boolean {
+  readAgainLater(paymentId: string, error: unknown, mark?: number): boolean {
     if (!worthReadingAgain(error)) {
-      this.readNotified(paymentId);
+      this.readNotified(paymentId, mark);
       return false;
     }
     this.noteNotified(paymentId);
@@ -736,6 +739,7 @@ export class Recovery {
    * never sends it again). In the notification id's commit when the caller holds one.
    */
   noteNotified(paymentId: string): void {
+    this.notedAt.set(paymentId, ++this.noted);
     const unread = this.unreadNotified();
     if (!unread.includes(paymentId)) this.engine.journal.setSetting(UNREAD_NOTIFIED, [...unread, paymentId]);
   }
@@ -744,8 +748,21 @@ export class Recovery {
     return this.engine.journal.getSetting<string[]>(UNREAD_NOTIFIED) ?? [];
   }
 
-  /** The payment a notification named has been read (or need not be): no longer read at start. */
-  readNotified(paymentId: string): void {
+  /**
+   * Where the notifications noted so far end: a read that starts now passes it to readNotified, so
+   * that a notification noted while it ran (the payment may have changed after it read) is kept.
+   */
+  notedMark(): number {
+    return this.noted;
+  }
+
+  /**
+   * The payment a notification named has been read (or need not be): no longer read at start — unless
+   * a notification noted after `mark` (the read's start) names it again.
+   */
+  readNotified(paymentId: string, mark = Number.POSITIVE_INFINITY): void {
+    if ((this.notedAt.get(paymentId) ?? 0) > mark) return;
+    this.notedAt.delete(paymentId);
     const unread = this.unreadNotified();
     if (unread.includes(paymentId))
       this.engine.journal.setSetting(
@@ -793,18 +810,19 @@ export class Recovery {
     if (toRead.length > 0) this.engine.options.onQueueChanged();
     for (const record of toRead) {
       if (this.engine.closed || this.throttled()) return;
+      const mark = this.notedMark();
       try {
         const read = await this.engine.exclusive(record.id, () => this.reconcile(journal.getPayment(record.id)!));
         // Read now, the gateway back: a followed link or cloud reader is next asked after the shortest
         // wait, not after the up to 10 s its reads backed off to while the gateway did not answer.
         this.watcher().readByRecovery(record.id);
-        if (unread.has(record.id)) this.readNotified(record.id);
+        if (unread.has(record.id)) this.readNotified(record.id, mark);
         // Asked to cancel while it was being created (the till stopped before the cancel was sent):
         // created now, it is cancelled, never left waiting to be sent to a reader.
         if (read.cancelAskedAt !== null && read.status === 'pending') await this.cancelAsked?.(read.id);
       } catch (error) {
         this.engine.options.log(`Could not reconcile ${record.id} yet`, errorText(error));
-        if (unread.has(record.id) && !worthReadingAgain(error)) this.readNotified(record.id);
+        if (unread.has(record.id) && !worthReadingAgain(error)) this.readNotified(record.id, mark);
         if (unreachable(error)) return;
       }
       progress.done++;

@@ -174,21 +174,21 @@ export class PaymentService {
       return plans !== 'ignored' ? plans : notMade;
     }
     const id = record.id;
-    const key = `payment:${id}`;
-    return this.hints.hint(key, async () => {
+    return this.hints.hint(`payment:${id}`, async () => {
+      // What was noted from here on names a change this read may not see: kept (Recovery.readNotified).
+      const mark = this.recovery.notedMark();
       // Followed (a link, a cloud reader's payment): unfinished, read at every start anyway.
       if (this.watcher.following(id)) {
         this.watcher.nudge(id);
-        return this.recovery.readNotified(id);
+        return this.recovery.readNotified(id, mark);
       }
       try {
         await this.reconcileNow(id);
-        // Read: no longer read at start — unless a later notification waits to read it again.
-        if (!this.hints.waiting(key)) this.recovery.readNotified(id);
+        this.recovery.readNotified(id, mark);
       } catch (error) {
         // Acknowledged, the notification is not sent again: recovery reads the payment once the
         // gateway answers again (it was left stale until the next start or reconnect happened to).
-        const later = this.recovery.readAgainLater(id, error);
+        const later = this.recovery.readAgainLater(id, error, mark);
         this.engine.options.log(
           `Could not read ${transactionId} after its notification`,
           later ? `${errorText(error)}; read again when the gateway answers` : errorText(error),

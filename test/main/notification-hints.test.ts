@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { NotificationHints } from '../../main/payments/hints';
+import { openDatabase } from '../../main/store/sqlite';
 import { FakeClock } from '../support/fake-clock';
+import { FakeGateway } from '../support/fake-gateway';
+import { paymentTill, settle } from '../support/payment-till';
 
 /** A read the test finishes by hand, counting how many were started per key. */
 function reads() {
@@ -69,5 +72,46 @@ describe('notification hints', () => {
     hints.close();
     clock.advance(10_000);
     expect(r.started).toEqual(['a']);
+  });
+});
+
+describe('a payment a notification named, kept in the journal until read', () => {
+  /** A till with one payment the gateway made, and what its journal keeps as still to read. */
+  async function till() {
+    const gateway = new FakeGateway();
+    const t = paymentTill(openDatabase(':memory:'), new FakeClock(Date.UTC(2026, 5, 1, 8, 0, 0)), gateway);
+    const made = await t.service.commands.create({ amount: 1000, currency: 'EUR', captureMethod: 'automatic' });
+    const unread = () => t.journal.getSetting<string[]>('notifications.unread') ?? [];
+    /** Holds the next read of the payment until the returned function is called. */
+    const holdRead = () => {
+      let release!: () => void;
+      gateway.holdRetrieve(made.transactionId!, 0, new Promise<void>((resolve) => (release = resolve)));
+      return () => release();
+    };
+    return { ...t, made, unread, holdRead };
+  }
+
+  it('a read under way lets go only of what was noted before it began: a notification noted meanwhile is kept', async () => {
+    // Found in review of the kill -9 fix: recovery's read at start, answered after a new notification
+    // was noted, let go of it; killed before that notification's own read, the till forgot it.
+    const t = await till();
+    // Noted by a till killed before its read: this start's recovery reads it.
+    t.service.noteNotified(t.made.transactionId!);
+    const releaseRecovery = t.holdRead();
+    const recovering = t.service.recovery.recover();
+    await settle();
+    // Meanwhile the payment changes at the gateway, and its notification is noted and taken.
+    t.service.noteNotified(t.made.transactionId!);
+    expect(t.service.notified(t.made.transactionId!)).toBe('read');
+    const releaseHint = t.holdRead();
+    releaseRecovery();
+    await recovering;
+    await settle();
+    // Recovery's read may have been answered before the change: the payment is still to read.
+    expect(t.unread()).toEqual([t.made.id]);
+    releaseHint();
+    await settle();
+    expect(t.unread()).toEqual([]);
+    t.close();
   });
 });
