@@ -13,7 +13,8 @@
  * And a link the customer pays while the till is dead (its notification missed): the host started
  * while the gateway is away — refusing connections, or taking them and answering nothing — serves at
  * once, and finds the payment by itself once the gateway is back. And two money steps of a link
- * payment killed the same way: a PayPlug plan's abort and a Plural capture in part.
+ * payment killed the same way: a PayPlug plan's abort and a Plural capture in part. And a PayPlug
+ * notification answered 200, killed as the host reads the payment it names.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -419,5 +420,53 @@ describe('the host process killed -9 on a money step of a payment by link', () =
     expect(s.seen.filter((r) => capture.test(r))).toHaveLength(1);
     const x = await back.call('reports.x', {});
     expect(x.totals.find((t) => t.currency === 'INR')).toMatchObject({ captured: 60_000, refunded: 0 });
+  }, 60_000);
+
+  it('PayPlug: a notification answered 200, killed as the host reads its payment, is read by the restarted host', async () => {
+    // Found by a kill -9 hunt: the notification was answered 200 with nothing of it journaled (PayPlug's
+    // carry no id); killed before the read, a refund made on the dashboard of a paid payment stayed
+    // unseen until the day's reconciliation.
+    const s = await scene('payplug');
+    const first = await s.start();
+    const link = await first.call('payments.create', { ...AMOUNT.payplug, orderReference: 'HINT-KILL' });
+    const tx = link.transactionId!;
+    await s.pays(tx);
+    await waitFor(
+      async () => ((await first.payment(link.id))?.status === 'succeeded' ? true : undefined),
+      10_000,
+      'the link paid',
+    );
+    await first.call('settings.update', { webhookPort: 0 });
+    const url = await waitFor(async () => (await first.call('settings.get', {})).webhookUrl, 5_000, 'receiver url');
+    const refunded = await fetch(`${s.sandbox.payplug.url}/v1/payments/${tx}/refunds`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${s.sandbox.payplug.secret_key}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ amount: AMOUNT.payplug.amount }),
+    });
+    expect(refunded.status).toBe(201);
+
+    let answered: Promise<number | string> = Promise.resolve('not sent');
+    await killedAt(s, first, new RegExp(`^GET /payplug/v1/payments/${tx}`), 'before_send', () => {
+      answered = fetch(url!, {
+        method: 'POST',
+        body: JSON.stringify({ object: 'refund', id: 're_dashboard1', payment_id: tx, is_live: false }),
+      }).then(
+        (response) => response.status,
+        () => 'cut',
+      );
+    });
+    // Answered before the host started the read it died at: the gateway would not send it again.
+    expect(await answered).toBe(200);
+
+    const back = await startedOnline(s, first);
+    const read = await waitFor(
+      async () => {
+        const p = await back.payment(link.id);
+        return p?.status === 'refunded' ? p : undefined;
+      },
+      10_000,
+      'the refund seen',
+    );
+    expect(read).toMatchObject({ amountRefunded: AMOUNT.payplug.amount, attention: null });
   }, 60_000);
 });
