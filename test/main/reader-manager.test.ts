@@ -828,16 +828,25 @@ describe('two tills on one gateway account, each with a terminal on the same por
     const a = await till();
     const b = await till(a.sandbox);
     try {
-      const terminalOf = async (t: TestHost) => {
-        const paired = await t.call('readers.pair', { deviceId: device.id, label: 'Counter' });
+      const terminalOf = async (t: TestHost, label: string) => {
+        const paired = await t.call('readers.pair', { deviceId: device.id, label });
         return waitFor(
           async () => (await t.call('readers.list', {})).find((r) => r.id === paired.id && r.status === 'online'),
           5_000,
           'online',
         );
       };
-      const first = await terminalOf(a);
-      const second = await terminalOf(b);
+      const first = await terminalOf(a, 'Till A counter');
+      // Till b lists a's reader (a gateway reader to it) before it pairs its own. Whether it did raced
+      // b's first read of the gateway's readers, and a name given on both tills was refused on b only
+      // then: each till names its own, as a reader's name is unique among those a till lists.
+      await b.call('readers.scan', {});
+      await waitFor(
+        async () => (await b.call('readers.list', {})).some((r) => r.terminalId === first.terminalId),
+        5_000,
+        "a's reader listed at b",
+      );
+      const second = await terminalOf(b, 'Till B counter');
       expect(second.terminalId).not.toBe(first.terminalId);
       // Neither took the other's reader over.
       expect((await a.call('readers.list', {})).find((r) => r.id === first.id)?.status).toBe('online');
