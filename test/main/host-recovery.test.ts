@@ -27,6 +27,21 @@ async function paidPayment(t: TestHost, amount: number, captureMethod: 'automati
   );
 }
 
+/** Until the gateway has the reader's report of the payment on it (its answer to the till may be lost). */
+function reportAtGateway(t: TestHost, terminalId: string | null): Promise<unknown> {
+  return waitFor(
+    async () => {
+      const { data } = (await t.api('GET', '/v1/terminal/readers')).json as {
+        data: { terminal_id: string; action: { status: string } | null }[];
+      };
+      const action = data.find((r) => r.terminal_id === terminalId)?.action;
+      return action && action.status !== 'in_progress';
+    },
+    10_000,
+    "the reader's report at the gateway",
+  );
+}
+
 describe('host recovery: nothing lost, nothing charged twice', () => {
   const cleanup: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
@@ -224,7 +239,7 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
     // The reader times out; its report reaches the gateway but the answer is lost.
     t.sandbox.setFaults({ drop_after_commit_rate: 1 });
-    await new Promise((r) => setTimeout(r, 600));
+    await reportAtGateway(t, reader.terminalId);
     t.sandbox.setFaults({ drop_after_commit_rate: 0 });
     const released = await t.waitForPayment(created.id, (p) => p.status === 'pending', 5_000);
     expect(released.decline?.code).toBe('reader_timeout');
@@ -238,7 +253,7 @@ describe('host recovery: nothing lost, nothing charged twice', () => {
     await t.call('payments.process', { paymentId: created.id, readerId: reader.id });
     // The reader times out; its report reaches the gateway but every answer is lost for a while.
     t.sandbox.setFaults({ drop_after_commit_rate: 1 });
-    await new Promise((r) => setTimeout(r, 500));
+    await reportAtGateway(t, reader.terminalId);
     // The cashier asks the host to look: the gateway says the reader is free, so the payment is too…
     expect(await t.call('attention.retry', { paymentId: created.id })).toMatchObject({ status: 'pending' });
     // …and pushes it again; the reader waits for the card when the old report finally gets through.
