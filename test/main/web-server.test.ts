@@ -17,6 +17,7 @@ import {
   startWebServer,
   type RunningWebServer,
 } from '../../main/web/server';
+import { waitFor } from '../support/host';
 import { openSocket, trickle } from '../support/sockets';
 
 function rawGet(
@@ -207,6 +208,7 @@ describe('web-mode server', () => {
   it('survives a client that resets the connection before its refusal is written', async () => {
     // The 403 went to a socket with no error listener (Node leaves an upgraded socket's errors to
     // the upgrade handler): a reset before the write was an uncaught ECONNRESET that killed the host.
+    const closed: Promise<unknown>[] = [];
     for (let i = 0; i < 20; i++) {
       const socket = connectTcp(server.port, '127.0.0.1', () => {
         socket.write(
@@ -217,8 +219,9 @@ describe('web-mode server', () => {
         socket.resetAndDestroy();
       });
       socket.on('error', () => undefined);
+      closed.push(new Promise((resolve) => socket.once('close', resolve)));
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await Promise.all(closed);
     expect((await rawGet(server.port, '/', `127.0.0.1:${server.port}`)).status).toBe(200);
   });
 
@@ -231,9 +234,10 @@ describe('web-mode server', () => {
     ws.send(JSON.stringify({ type: 'invoke', id: 1, name: 'session.snapshot', input: {} }));
     ws.send('{not json');
     ws.send(JSON.stringify({ type: 'invoke', id: 'x', name: 'a' }));
-    await new Promise((r) => setTimeout(r, 100));
+    const ofType = (type: string) => messages.filter((m) => (m as { type: string }).type === type);
+    await waitFor(() => ofType('result').length === 1 && ofType('error').length === 2, 10_000, 'the answers');
     for (const listener of listeners) listener({ seq: 8, type: 'attention', changed: [], removed: [] });
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => ofType('event').length === 1, 10_000, 'the event');
     expect(messages).toContainEqual({ type: 'result', id: 1, result: { ok: true, value: { seq: 7 } } });
     expect(messages.filter((m) => (m as { type: string }).type === 'error')).toHaveLength(2);
     expect(messages).toContainEqual({ type: 'event', event: { seq: 8, type: 'attention', changed: [], removed: [] } });
@@ -253,13 +257,14 @@ describe('web-mode server', () => {
     ws.send(JSON.stringify({ type: 'invoke', id: 2, name: 'session.snapshot', input: {} }));
     ws.send(JSON.stringify({ type: 'invoke', id: 3, name: 'payments.create', input: { amount: 1, currency: 'EUR' } }));
     ws.send(JSON.stringify({ type: 'invoke', id: 4, name: 'customer.chooseTip', input: {} }));
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => messages.filter((m) => m.type === 'result').length === 4, 10_000, 'the four answers');
     for (const listener of listeners) {
       listener({ seq: 9, type: 'attention', changed: [], removed: [] });
       listener({ seq: 10, type: 'settings' } as unknown as HostEvent);
       listener({ seq: 11, type: 'display', display: { version: 2 } } as unknown as HostEvent);
     }
-    await new Promise((r) => setTimeout(r, 100));
+    // The display event is the last sent: the two before it, had they gone out, would be in first.
+    await waitFor(() => messages.some((m) => m.type === 'event'), 10_000, 'the display event');
     // Only the customer's commands reach the host; the others are refused without being read.
     expect(calls.map((c) => c.name)).toEqual(['display.snapshot', 'customer.chooseTip']);
     const refused = messages.filter(
