@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { socatErrors } from '../../drivers/serial/socat';
 import { openSerialTransport } from '../../drivers/serial/transport';
+import { waitFor } from '../support/host';
 import { isRunning, underNpmShell } from '../support/npm-shell';
 import { hasTool } from '../support/tools';
 
@@ -226,8 +227,7 @@ describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
         child.kill('SIGTERM');
         try {
           expect(await exited).toBe(0);
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          expect(isRunning(socat)).toBe(false);
+          await waitFor(() => !isRunning(socat), 10_000, 'socat to stop');
           const path = stdout.split('\n')[0];
           if (path) expect(existsSync(dirname(path))).toBe(false);
         } finally {
@@ -245,8 +245,7 @@ describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
       socat = await firstChild(run.pid, 'socat');
       await run.npmGone();
       expect(run.stderr()).toContain('pos-reader emulate: npm, which started it, has stopped; stopping.');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(isRunning(socat)).toBe(false);
+      await waitFor(() => !isRunning(socat), 10_000, 'socat to stop');
       expect(existsSync(run.firstLine)).toBe(false);
     } finally {
       run.cleanup();

@@ -1,5 +1,6 @@
 /** The helper that runs a command as npm does: a command that fails to stop is still killed. */
 import { describe, expect, it } from 'vitest';
+import { waitFor } from './host';
 import { isRunning, underNpmShell } from './npm-shell';
 
 describe.skipIf(process.platform === 'win32' || !isRunning(process.pid))('underNpmShell', () => {
@@ -17,7 +18,6 @@ describe.skipIf(process.platform === 'win32' || !isRunning(process.pid))('underN
     } finally {
       run.cleanup();
     }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(isRunning(run.pid)).toBe(false);
-  }, 5_000);
+    await waitFor(() => !isRunning(run.pid), 10_000, 'the command to be killed');
+  });
 });
