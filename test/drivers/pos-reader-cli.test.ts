@@ -113,7 +113,7 @@ describe.skipIf(!hasTool('socat'))('pos-reader emulate + pay', () => {
     expect(run.stdout).toMatch(/amount\s+1250 \(€12\.50\)/);
     expect(run.stdout).toMatch(/card field\s+"497010\*\*\*\*\*\*0119"/);
     expect(run.stdout).toMatch(/APPROVED visa •••• 0119/);
-    const probe = await cli(['probe', emulator.path, '--timeout', '1000']);
+    const probe = await cli(['probe', emulator.path, '--timeout', '10000']);
     expect(probe.code).toBe(0);
     expect(probe.stdout).toMatch(/Concert terminal \(ACK to ENQ/);
     // Whole milliseconds (the monotonic clock reads fractions: "2.6007490000000075 ms" was printed).
