@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { waitFor } from '../support/host';
 import { createTransportPair } from '../support/memory-transport';
 import { createConcertDriver } from '../../drivers/protocols/concert/driver';
 import type { EmulatorScript } from '../../drivers/protocols/concert/emulator';
@@ -467,7 +468,6 @@ describe('default registry: USB hot-plug down to the payment', () => {
       serial: false,
       serialLister: async () => ({ ports: [ACM0], source: 'serialport' }),
       concert: {
-        timings: { ackTimeoutMs: 200, sessionRetryPauseMs: 50 },
         openTransport: async () => {
           const [ecr, terminal] = createTransportPair();
           serveEmulator(terminal, { script });
@@ -481,8 +481,7 @@ describe('default registry: USB hot-plug down to the payment', () => {
   async function attached(t: ReturnType<typeof setup>): Promise<string> {
     await t.registry.start();
     t.backend.attach(DESK);
-    for (let i = 0; i < 20 && t.registry.devices().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    const [found] = t.registry.devices();
+    const [found] = await waitFor(() => t.registry.devices().length > 0 && t.registry.devices(), 10_000, 'the device');
     expect(found).toEqual({
       device: {
         id: 'usb:0b00:0080:SN42',

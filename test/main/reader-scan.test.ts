@@ -27,7 +27,6 @@ describe.skipIf(!hasTool('socat'))('looking for readers now (readers.scan)', () 
       // The next poll is an hour away: only a scan can find the terminal.
       pollIntervalMs: 3_600_000,
       usb: false,
-      concert: { probeTimeoutMs: 1_000 },
     });
     const t = await startTestHost({ registry, defaultSimulatedReader: false });
     cleanup.push(() => t.close());
