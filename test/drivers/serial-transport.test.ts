@@ -4,6 +4,7 @@ import { ConcertTerminalEmulator } from '../../drivers/protocols/concert/emulato
 import { createConcertDriver } from '../../drivers/protocols/concert/driver';
 import type { PortFactory, PortSettings } from '../../drivers/serial/transport';
 import { CONCERT_LINE, LOCKED_PORT_RETRIES, openSerialTransport } from '../../drivers/serial/transport';
+import { waitFor } from '../support/host';
 
 /** serialport's mock binding keeps a global port table: reset it between tests. */
 afterEach(() => SerialPortMock.binding.reset());
@@ -44,7 +45,7 @@ describe('serial transport over serialport (mock binding)', () => {
     transport.onClose((error) => closes.push(error));
     await transport.write(Uint8Array.of(0x05));
     port!.port!.emitData(Buffer.from([0x06]));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor(() => received.length > 0, 10_000, 'the byte');
     expect(received).toEqual([0x06]);
     expect([...port!.port!.recording]).toEqual([0x05]);
     await transport.close();
