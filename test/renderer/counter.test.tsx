@@ -565,6 +565,21 @@ describe('readers and settings', () => {
       timeZone: 'Europe/Paris',
     });
   });
+  it('Enter in a list of the Counter form applies it, as in its text fields', async () => {
+    // Chromium opens a closed select on Enter: from Paper width, Enter saved nothing.
+    const bridge = new FakeBridge(makeSnapshot({ settings: counterSettings({ port: null }) }));
+    bridge.on('settings.update', () => ok(counterSettings({})));
+    const { user } = await renderApp(bridge, { screen: 'settings' });
+    const form = screen.getByRole('form', { name: 'Counter' });
+    const width = within(form).getByLabelText('Paper width');
+    await user.selectOptions(width, '32');
+    width.focus();
+    await user.keyboard('{Enter}');
+    await within(form).findByText('Counter settings saved.');
+    expect(bridge.inputs('settings.update')).toHaveLength(1);
+    expect(bridge.inputs('settings.update')[0]).toMatchObject({ receiptWidth: 32 });
+  });
+
   it('after Apply the fields show what the host saved, not what was typed', async () => {
     // Found by a tester: "europe/paris" stayed in the field, saved as Europe/Paris, until the
     // screen was opened again.
@@ -1001,6 +1016,23 @@ describe('Reports (F9)', () => {
     expect(bridge.inputs('reports.reconcile')[0]).toMatchObject({
       terminal: [{ currency: 'USD', count: 1, amount: 1250 }],
     });
+  });
+
+  it('Enter in a terminal row’s Terminal list reconciles, as in its other fields', async () => {
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([]));
+    bridge.on('reports.reconcile', () => ok(reconciliationOf()));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await user.click(await screen.findByRole('button', { name: 'Add terminal totals' }));
+    const row = screen.getByRole('group', { name: 'Terminal totals 1' });
+    await user.type(within(row).getByLabelText('Approved count'), '1');
+    await user.type(within(row).getByLabelText('Approved amount'), '1250');
+    within(row).getByLabelText('Terminal').focus();
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(bridge.count('reports.reconcile')).toBe(1));
+    expect(bridge.inputs('reports.reconcile')[0]).toMatchObject({ terminal: [{ count: 1, amount: 1250 }] });
   });
 
   it('says plainly when the reconciliation read only part of the gateway’s list', async () => {

@@ -689,6 +689,47 @@ describe('Transactions → Settlements', () => {
     expect(await screen.findByRole('heading', { name: 'Settlements' })).toBeTruthy();
   });
 
+  it('Enter in Take it from refunds, as in the amount: it does not open the list', async () => {
+    // The guide promises Enter refunds, but Chromium opens a closed select on Enter.
+    const payment = splitPayment();
+    const bridge = pluralBridge([payment]);
+    const detail: TransactionDetail = {
+      offline: false,
+      transaction: makeTransaction({
+        id: 'v1-order',
+        reference: 'v1-order',
+        orderReference: 'COURT-1',
+        amount: 50_000,
+        amountCaptured: 50_000,
+        amountRefunded: 0,
+        currency: 'INR',
+        paymentMethodType: 'link',
+      }),
+      refunds: [],
+      timeline: [],
+      payment,
+    };
+    bridge.on('transactions.list', () =>
+      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
+    );
+    bridge.on('transactions.get', () => ok(detail));
+    bridge.on('payments.refund', () => ok(payment));
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
+    const from = await screen.findByLabelText('Take it from');
+    await user.selectOptions(from, 'v1-order-ss-b');
+    const amount = screen.getByLabelText('Refund amount');
+    await user.clear(amount);
+    await user.type(amount, '5000');
+    from.focus();
+    await user.keyboard('{Enter}');
+    await waitFor(() =>
+      expect(bridge.inputs('payments.refund')).toEqual([
+        { paymentId: 'v1-order', amount: 5_000, splits: [{ splitId: 'v1-order-ss-b', amount: 5_000 }] },
+      ]),
+    );
+  });
+
   it('the refund offers only shares with something left, labelled with what is left, and refuses more', async () => {
     // Found by a UI hunt: a cancelled share with nothing left was offered, each share labelled with
     // its full amount, so ₹300.00 could be asked of a share with ₹100.00 left.

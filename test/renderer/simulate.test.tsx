@@ -201,6 +201,20 @@ describe('Simulate payment screen', () => {
     expect((await findShownAlert()).textContent).toMatch(/in the middle of a payment/);
   });
 
+  it('Enter in the Fault list sets the fault, as the button does: it does not open the list', async () => {
+    const bridge = new FakeBridge();
+    bridge.on('simulate.setFault', () => ok(makeReader()));
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F3}');
+    const fault = screen.getByLabelText('Fault');
+    await user.selectOptions(fault, 'disconnect_mid_payment');
+    fault.focus();
+    await user.keyboard('{Enter}');
+    await waitFor(() =>
+      expect(bridge.inputs('simulate.setFault')).toEqual([{ readerId: 'rdr_sim1', fault: 'disconnect_mid_payment' }]),
+    );
+  });
+
   it('is hidden in live mode: no nav entry, and F3 does nothing', async () => {
     const bridge = new FakeBridge(makeSnapshot({ mode: 'live', settings: makeSettings({ mode: 'live' }) }));
     const { user, store } = await renderApp(bridge);

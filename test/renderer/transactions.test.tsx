@@ -188,6 +188,18 @@ describe('Transactions screen', () => {
     });
   });
 
+  it('Enter in a filter list searches, as in the Search field: it does not open the list', async () => {
+    // Chromium opens a closed select on Enter: from Status or Sort by, Enter searched nothing.
+    const bridge = listBridge();
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await screen.findByText('pi_page1');
+    await user.selectOptions(screen.getByLabelText('Status'), 'partially_refunded');
+    screen.getByLabelText('Sort by').focus();
+    await user.keyboard('{Enter}');
+    await waitFor(() => expect(bridge.count('transactions.list')).toBe(2));
+    expect(bridge.inputs('transactions.list')[1]).toMatchObject({ status: 'partially_refunded', page: 1 });
+  });
+
   it('lets a long order reference wrap after its hyphens, never mid-number, its text unchanged', async () => {
     // A narrow column cut "pos-20261130-175118-…" anywhere: the browser does not break after a
     // hyphen followed by digits (it reads as a minus sign).

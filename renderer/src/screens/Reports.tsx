@@ -18,6 +18,7 @@ import { shopCurrency, shopTimeZone } from '../store/selectors';
 import { money, zonedDateTime } from '../lib/format';
 import { NO_PRINTER_TITLE, statusLabel } from '../lib/labels';
 import { issueFor } from '../lib/errors';
+import { enterInSelectSubmits } from '../lib/hooks';
 
 const CAUSES: Record<ReconciliationView['differences'][number]['cause'], string> = {
   gateway_only: 'Gateway only',
@@ -354,7 +355,7 @@ function Reconciliation({ date }: { date: string }) {
         The till&apos;s payments against the gateway&apos;s for the same period and, when you type them from a
         terminal&apos;s end-of-day ticket, against the terminal&apos;s own totals.
       </p>
-      <form onSubmit={(e) => void reconcile(e)} noValidate>
+      <form onSubmit={(e) => void reconcile(e)} onKeyDown={enterInSelectSubmits} noValidate>
         {rows.map((row, index) => (
           <div className="inline-fields" key={index} role="group" aria-label={`Terminal totals ${index + 1}`}>
             <Field id={`terminal-reader-${index}`} label="Terminal">

@@ -19,7 +19,7 @@ import { usePos } from '../store/context';
 import { openPayments, shopTimeZone } from '../store/selectors';
 import { clockTime, money } from '../lib/format';
 import { issueFor } from '../lib/errors';
-import { useFocusFirstInvalid } from '../lib/hooks';
+import { enterInSelectSubmits, useFocusFirstInvalid } from '../lib/hooks';
 
 const GATEWAYS: readonly { name: GatewayName; label: string; what: string }[] = [
   { name: 'plutopay', label: GATEWAY_LABELS.plutopay, what: 'card readers at the counter, or pay by link (QR)' },
@@ -984,6 +984,7 @@ function CounterForm({ settings }: { settings: SettingsView }) {
       ref={form}
       aria-labelledby="counter-title"
       onSubmit={(e) => void submit(e)}
+      onKeyDown={enterInSelectSubmits}
       // A field changed after a save: "Counter settings saved." was about the save before.
       onChange={() => setDone(null)}
       noValidate

@@ -16,6 +16,7 @@ import { usePos } from '../store/context';
 import { money } from '../lib/format';
 import { issueFor } from '../lib/errors';
 import { STAGE_LABELS } from '../lib/labels';
+import { enterInSelectSubmits } from '../lib/hooks';
 
 type Fault = CommandInput<'simulate.setFault'>['fault'];
 
@@ -226,7 +227,13 @@ function FaultInjection({ readers }: { readers: ReaderView[] }) {
   };
 
   return (
-    <form aria-labelledby="fault-title" onSubmit={(e) => void submit(e)} noValidate className="fault-form">
+    <form
+      aria-labelledby="fault-title"
+      onSubmit={(e) => void submit(e)}
+      onKeyDown={enterInSelectSubmits}
+      noValidate
+      className="fault-form"
+    >
       <h2 id="fault-title">Fault injection</h2>
       <div className="inline-fields">
         <Field id="fault-reader" label="Simulated reader">

@@ -34,7 +34,7 @@ import {
   type PaymentMethodType,
 } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
-import { useKey } from '../lib/hooks';
+import { enterInSelectSubmits, useKey } from '../lib/hooks';
 import { methodLabel, planStatusText, statusLabel } from '../lib/labels';
 
 const SORTS = [
@@ -125,7 +125,14 @@ function Filters({ query, onSearch }: { query: TxQuery; onSearch(patch: Partial<
   };
 
   return (
-    <form className="filters" role="search" aria-label="Find transactions" onSubmit={submit} noValidate>
+    <form
+      className="filters"
+      role="search"
+      aria-label="Find transactions"
+      onSubmit={submit}
+      onKeyDown={enterInSelectSubmits}
+      noValidate
+    >
       <Field id="tx-search" label="Search" hint={searchHint}>
         <input
           {...describedBy('tx-search', searchHint, null)}
@@ -357,7 +364,13 @@ function RefundForm({
   };
 
   return (
-    <form className="refund-form" aria-labelledby="refund-title" onSubmit={(e) => void submit(e)} noValidate>
+    <form
+      className="refund-form"
+      aria-labelledby="refund-title"
+      onSubmit={(e) => void submit(e)}
+      onKeyDown={enterInSelectSubmits}
+      noValidate
+    >
       <h2 id="refund-title">Refund</h2>
       <div className="inline-fields">
         <AmountInput
