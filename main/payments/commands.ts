@@ -1234,7 +1234,7 @@ export class CashierCommands {
         const amount = input.amount ?? remaining;
         if (amount <= 0 || amount > remaining) {
           // The whole sentence on the field, as for the gateway's refunds below: money, not cents.
-          const message = `At most ${formatAmount(Math.max(remaining, 0), record.currency)} can still be refunded.`;
+          const message = `The refund amount can be at most ${formatAmount(Math.max(remaining, 0), record.currency)}, what is left to refund.`;
           throw new HostError('validation', message, { issues: [{ path: 'amount', message }] });
         }
         const readers = this.engine.options.readers;
@@ -1300,15 +1300,17 @@ export class CashierCommands {
       }
       if (amount <= 0 || amount > remaining) {
         refuse(
-          `At most ${money(Math.max(remaining, 0))} can still be refunded` +
-            (disputed > 0 ? `: the customer's bank disputes ${money(disputed)} of this payment.` : '.'),
+          `The refund amount can be at most ${money(Math.max(remaining, 0))}` +
+            (disputed > 0
+              ? `: the customer's bank disputes ${money(disputed)} of this payment.`
+              : ', what is left to refund.'),
         );
       }
       const smallest = gateway.limits.refund.min;
       if (amount < smallest) {
         refuse(
           remaining < smallest
-            ? `${money(remaining)} is left, less than ${gateway.label}'s smallest refund (${money(smallest)}): it cannot be refunded through ${gateway.label}.`
+            ? `The refund amount must be at least ${money(smallest)} with ${gateway.label}, and only ${money(remaining)} is left: it cannot be refunded through ${gateway.label}.`
             : `The refund amount must be at least ${money(smallest)} with ${gateway.label}.`,
         );
       }
@@ -1318,11 +1320,13 @@ export class CashierCommands {
         // What is left may be too little to split at all: then only all of it can be refunded.
         const most = remaining - smallest >= smallest ? remaining - smallest : null;
         refuse(
-          `This would leave ${money(left)}, less than ${gateway.label}'s smallest refund (${money(smallest)}), which could then never be refunded. Refund all ${money(remaining)}${most !== null ? `, or at most ${money(most)}` : ''}.`,
+          `The refund amount would leave ${money(left)}, less than ${gateway.label}'s smallest refund (${money(smallest)}), which could then never be refunded. Refund all ${money(remaining)}${most !== null ? `, or at most ${money(most)}` : ''}.`,
         );
       }
       if (amount < remaining && !gateway.capabilities.partialRefund) {
-        refuse(`${gateway.label} refunds the whole remaining amount only.`);
+        refuse(
+          `The refund amount must be all ${money(remaining)} left: ${gateway.label} refunds no part of a payment.`,
+        );
       }
       const number = journal.operationsFor(record.id).filter((op) => op.kind === 'refund').length + 1;
       const op = journal.addOperation(record.id, 'refund', `refund-${record.id}-${number}`, {

@@ -167,7 +167,10 @@ describe('standalone terminals', () => {
     ).toMatchObject({ code: 'validation', issues: [{ path: 'splits' }] });
     // More than was paid: the refund form shows the field's message, in money, never in cents.
     expect((await t.fail('payments.refund', { paymentId: paid.id, amount: 3500 })).issues).toEqual([
-      { path: 'amount', message: expect.stringMatching(/^At most €30\.00 can still be refunded\.$/) },
+      {
+        path: 'amount',
+        message: expect.stringMatching(/^The refund amount can be at most €30\.00, what is left to refund\.$/),
+      },
     ]);
 
     const refunding = t.host.invoke('payments.refund', { paymentId: paid.id, amount: 500, reason: 'Broken cup' });

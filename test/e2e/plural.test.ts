@@ -237,7 +237,10 @@ describe.skipIf(!e2eAvailable())('a till on Plural, end to end (Chromium, web mo
     await refundAmount.fill('');
     await refundAmount.pressSequentially('25000');
     await page.getByRole('button', { name: 'Refund', exact: true }).click();
-    await textOf(page.locator('.refund-form'), /At most ₹200\.00 is left to refund from 1324's share/);
+    await textOf(
+      page.locator('.refund-form'),
+      /The refund amount can be at most ₹200\.00, what is left of 1324's share/,
+    );
     expect((await ledgerOrder(50_000)).refunds).toHaveLength(1);
     await refundAmount.fill('');
     await refundAmount.pressSequentially('20000');

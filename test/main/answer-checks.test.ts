@@ -127,7 +127,7 @@ describe('answers that do not fit the request', () => {
     expect((await ledger()).get(paid.transactionId!)).toMatchObject({ amount_refunded: 700 });
     expect(await host.fail('payments.refund', { paymentId: paid.id, amount: 400 })).toMatchObject({
       code: 'validation',
-      message: 'At most $3.00 can still be refunded.',
+      message: 'The refund amount can be at most $3.00, what is left to refund.',
     });
   });
 

@@ -205,7 +205,7 @@ describe('disputes (chargebacks) on PlutoPay', () => {
     const known = await t.fail('payments.refund', { paymentId: paid.id, amount: 1000 });
     expect(known).toMatchObject({
       code: 'validation',
-      message: "At most €5.00 can still be refunded: the customer's bank disputes €20.00 of this payment.",
+      message: "The refund amount can be at most €5.00: the customer's bank disputes €20.00 of this payment.",
     });
     const detail = await t.call('transactions.get', { transactionId: paid.transactionId! });
     expect(detail.payment).toMatchObject({ amountRefunded: 0, status: 'succeeded' });

@@ -62,7 +62,7 @@ describe('a resend answered 409 (the first send still in progress)', () => {
     expect(rows.refunds.filter((row) => row.transaction_id === paid.transactionId)).toHaveLength(1);
     expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 700 })).toMatchObject({
       code: 'validation',
-      message: 'At most $6.00 can still be refunded.',
+      message: 'The refund amount can be at most $6.00, what is left to refund.',
     });
   }, 30_000);
 

@@ -42,7 +42,9 @@ describe('money commands at once on one payment', () => {
     );
     expect(results.filter((result) => result.ok)).toHaveLength(1);
     for (const result of results.filter((r) => !r.ok))
-      expect(result).toMatchObject({ error: { code: 'validation', message: 'At most $4.00 can still be refunded.' } });
+      expect(result).toMatchObject({
+        error: { code: 'validation', message: 'The refund amount can be at most $4.00, what is left to refund.' },
+      });
     expect(refundCalls).toBe(1);
     expect(await ledgerRow(till, paid.transactionId)).toMatchObject({ amount_refunded: 600 });
   }, 30_000);
@@ -66,7 +68,7 @@ describe('money commands at once on one payment', () => {
     // What was not captured cannot be refunded.
     expect(await t.fail('payments.refund', { paymentId: authorised.id, amount: 700 })).toMatchObject({
       code: 'validation',
-      message: 'At most $6.00 can still be refunded.',
+      message: 'The refund amount can be at most $6.00, what is left to refund.',
     });
   }, 30_000);
 });

@@ -138,16 +138,19 @@ describe('a till on PayPlug', () => {
       issues: [{ path: 'amount', message: 'The refund amount must be at least €0.10 with PayPlug.' }],
     });
     expect((await t.fail('payments.refund', { paymentId: paid.id, amount: 1501 })).issues).toEqual([
-      { path: 'amount', message: 'At most €15.00 can still be refunded.' },
+      { path: 'amount', message: 'The refund amount can be at most €15.00, what is left to refund.' },
     ]);
     // Found by a tester: a refund leaving less than PayPlug's smallest refund left money that
     // could never be refunded. It is refused with what can be done instead.
     expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 1495 })).toMatchObject({
       code: 'validation',
       message:
-        "This would leave €0.05, less than PayPlug's smallest refund (€0.10), which could then never be refunded. Refund all €15.00, or at most €14.90.",
+        "The refund amount would leave €0.05, less than PayPlug's smallest refund (€0.10), which could then never be refunded. Refund all €15.00, or at most €14.90.",
       issues: [
-        { path: 'amount', message: expect.stringMatching(/^This would leave €0\.05, .* or at most €14\.90\.$/) },
+        {
+          path: 'amount',
+          message: expect.stringMatching(/^The refund amount would leave €0\.05, .* or at most €14\.90\.$/),
+        },
       ],
     });
     expect(await t.call('payments.refund', { paymentId: paid.id, amount: 1485 })).toMatchObject({
@@ -156,7 +159,7 @@ describe('a till on PayPlug', () => {
     });
     // €0.15 left is too little to split: only all of it can go.
     expect((await t.fail('payments.refund', { paymentId: paid.id, amount: 10 })).message).toBe(
-      "This would leave €0.05, less than PayPlug's smallest refund (€0.10), which could then never be refunded. Refund all €0.15.",
+      "The refund amount would leave €0.05, less than PayPlug's smallest refund (€0.10), which could then never be refunded. Refund all €0.15.",
     );
     expect((await t.fail('payments.refund', { paymentId: paid.id, amount: 5 })).message).toBe(
       'The refund amount must be at least €0.10 with PayPlug.',

@@ -218,7 +218,7 @@ describe('a till on Plural', () => {
     expect(await t.fail('payments.refund', { paymentId: paid.id, amount: 27_950 })).toMatchObject({
       code: 'validation',
       message: expect.stringMatching(
-        /^This would leave ₹0\.50, less than Plural's smallest refund \(₹1\.00\).*Refund all ₹280\.00, or at most ₹279\.00\.$/,
+        /^The refund amount would leave ₹0\.50, less than Plural's smallest refund \(₹1\.00\).*Refund all ₹280\.00, or at most ₹279\.00\.$/,
       ),
     });
   });

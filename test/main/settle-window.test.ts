@@ -65,7 +65,7 @@ describe('the settle window of a gateway without idempotency keys', () => {
     // Pending and shown as queued: the cashier cannot refund that money a second time meanwhile.
     expect(service.view(journal.getPayment(paymentId)!)).toMatchObject({ queuedOperations: 1, amountRefunded: 0 });
     await expect(service.commands.refund({ paymentId, amount: 3500 })).rejects.toThrow(
-      /At most €30\.00 can still be refunded/,
+      /The refund amount can be at most €30\.00, what is left to refund/,
     );
 
     // PayPlug finishes the first send now, after the lookup.

@@ -807,7 +807,7 @@ describe('Transactions → Settlements', () => {
     await user.click(screen.getByRole('button', { name: 'Refund' }));
     expect(
       await screen.findByText(
-        "At most ₹100.00 is left to refund from 1233's share: refund less, or take it from another share.",
+        "The refund amount can be at most ₹100.00, what is left of 1233's share: refund less, or take it from another share.",
       ),
     ).toBeTruthy();
     expect(amount.getAttribute('aria-invalid')).toBe('true');

@@ -1004,7 +1004,7 @@ describe('Transactions screen', () => {
         }),
       );
       await waitFor(() => expect(screen.queryByLabelText('Refund amount')).toBeNull());
-      const message = 'At most €0.00 can still be refunded.';
+      const message = 'The refund amount can be at most €0.00, what is left to refund.';
       refusal.resolve(fail('validation', message, { issues: [{ path: 'amount', message }] }));
       await waitFor(() =>
         expect(shownAlert().textContent).toBe('Not refunded: €20.00 — this payment is refunded already.'),

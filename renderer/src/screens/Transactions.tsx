@@ -320,8 +320,8 @@ function RefundForm({
               amount <= 0
                 ? 'Enter the amount to refund.'
                 : amount <= left && chosen
-                  ? `At most ${money(most, transaction.currency)} is left to refund from ${chosen.merchantId}'s share: refund less, or take it from another share.`
-                  : `At most ${money(left, transaction.currency)} can be refunded.`,
+                  ? `The refund amount can be at most ${money(most, transaction.currency)}, what is left of ${chosen.merchantId}'s share: refund less, or take it from another share.`
+                  : `The refund amount can be at most ${money(left, transaction.currency)}, what is left to refund.`,
           },
         ],
       });
