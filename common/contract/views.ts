@@ -556,14 +556,19 @@ export interface ReconciliationView {
     gateway?: string;
   }[];
   /**
-   * Approved count and amount per currency, by source (terminal: the totals typed in, if any);
-   * journal and gateway summed over the gateways compared.
+   * Approved count and amount per currency, by source, in two pairs that compare like with like:
+   * `journal` (the payments sent to the gateways compared, cloud readers' too) against `gateway`,
+   * summed over the gateways compared; and `terminalJournal` (the journal's card payments of the
+   * till's terminals the typed totals name, all of them for All terminals) against `terminal` (the
+   * totals typed in), both null when none were typed. `terminalJournal` is absent from a
+   * reconciliation kept with a Z before it was added.
    */
   totals: {
     currency: string;
     journal: { count: number; amount: number };
     gateway: { count: number; amount: number };
     terminal: { count: number; amount: number } | null;
+    terminalJournal?: { count: number; amount: number } | null;
   }[];
   /** Payments of the period charged by terminals through the shop's own bank (not at the gateway). */
   standalone: number;

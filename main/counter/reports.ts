@@ -1216,7 +1216,13 @@ export class CounterReports {
     const totalOf = (currency: string) => {
       let row = totals.find((t) => t.currency === currency);
       if (!row) {
-        row = { currency, journal: { count: 0, amount: 0 }, gateway: { count: 0, amount: 0 }, terminal: null };
+        row = {
+          currency,
+          journal: { count: 0, amount: 0 },
+          gateway: { count: 0, amount: 0 },
+          terminal: null,
+          terminalJournal: null,
+        };
         totals.push(row);
       }
       return row;
@@ -1226,7 +1232,13 @@ export class CounterReports {
       row.journal = { count: row.journal.count + t.journal.count, amount: row.journal.amount + t.journal.amount };
       row.gateway = { count: row.gateway.count + t.gateway.count, amount: row.gateway.amount + t.gateway.amount };
     }
-    for (const t of withTerminals?.totals ?? []) totalOf(t.currency).terminal = t.terminal;
+    // The terminals' pair: their tickets against the journal's payments of the same terminals (not
+    // the gateway pair's journal, which counts the gateway's own readers' payments too).
+    for (const t of withTerminals?.totals ?? []) {
+      const row = totalOf(t.currency);
+      row.terminal = t.terminal;
+      row.terminalJournal = t.terminalJournal;
+    }
     totals.sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
     const labels = gateways.flatMap((g) => (g.label ? [g.label] : []));
     const notes = gateways.flatMap((g) => (g.note ? [g.note] : []));

@@ -80,6 +80,11 @@ export interface ReconciledTotals {
   readonly gateway: { readonly count: number; readonly amount: number };
   /** The terminal totals given for this currency (summed over readers), or null. */
   readonly terminal: { readonly count: number; readonly amount: number } | null;
+  /**
+   * What the journal says of the same terminals (each total's rows: its reader's, or all rows
+   * given), summed as `terminal` is: the figure it was compared with. Null with `terminal`.
+   */
+  readonly terminalJournal: { readonly count: number; readonly amount: number } | null;
 }
 
 export interface ReconcileInput {
@@ -237,12 +242,16 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   for (const currency of [...currencies].sort(compare)) {
     const terminalRows = (input.terminal ?? []).filter((t) => t.currency.toUpperCase() === currency);
     let terminal: { count: number; amount: number } | null = null;
+    let terminalJournal: { count: number; amount: number } | null = null;
     for (const t of terminalRows) {
       terminal ??= { count: 0, amount: 0 };
       terminal.count += t.count;
       terminal.amount += t.amount;
       const scope = t.readerLabel ? input.journal.filter((row) => row.readerLabel === t.readerLabel) : input.journal;
       const expected = approved(scope, currency);
+      terminalJournal ??= { count: 0, amount: 0 };
+      terminalJournal.count += expected.count;
+      terminalJournal.amount += expected.amount;
       if (expected.count !== t.count || expected.amount !== t.amount) {
         differences.push({
           cause: 'terminal_differs',
@@ -261,6 +270,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
       journal: approved(input.journal, currency),
       gateway: approved(input.gateway, currency),
       terminal,
+      terminalJournal,
     });
   }
 

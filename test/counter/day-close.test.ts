@@ -1021,7 +1021,13 @@ describe('what happens while a day closes', () => {
       expect.objectContaining({ cause: 'gateway_only', gatewayId: 'tr_web', gateway: 'PlutoPay' }),
     ]);
     expect(made.totals).toEqual([
-      { currency: 'EUR', journal: { count: 2, amount: 3500 }, gateway: { count: 3, amount: 7700 }, terminal: null },
+      {
+        currency: 'EUR',
+        journal: { count: 2, amount: 3500 },
+        gateway: { count: 3, amount: 7700 },
+        terminal: null,
+        terminalJournal: null,
+      },
     ]);
     const z = reports.get(1);
     expect(z.reconciliation).toEqual(made);

@@ -42,6 +42,7 @@ describe('reconciliation', () => {
           journal: { count: 2, amount: 1500 },
           gateway: { count: 2, amount: 1500 },
           terminal: { count: 2, amount: 1500 },
+          terminalJournal: { count: 2, amount: 1500 },
         },
       ],
       uncheckedJournal: 0,
@@ -146,6 +147,8 @@ describe('reconciliation', () => {
       journal: { count: 2, amount: 1700 },
       gateway: { count: 2, amount: 1700 },
       terminal: { count: 3, amount: 2400 },
+      // What the journal says of the same two terminals, the figure the tickets were compared with.
+      terminalJournal: { count: 2, amount: 1700 },
     });
   });
 

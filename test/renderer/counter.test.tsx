@@ -1035,6 +1035,77 @@ describe('Reports (F9)', () => {
     expect(bridge.inputs('reports.reconcile')[0]).toMatchObject({ terminal: [{ count: 1, amount: 1250 }] });
   });
 
+  it('shows the approved totals like with like: journal against gateway, terminals against their tickets', async () => {
+    // Found by a tester: "Journal 2 · €25.00" (a cloud reader's payment too) next to "Terminal 1 · €18.00"
+    // read as a mismatch, though the terminals' own payments agreed with their ticket.
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([]));
+    bridge.on('reports.reconcile', () =>
+      ok(
+        reconciliationOf({
+          totals: [
+            {
+              currency: 'EUR',
+              journal: { count: 2, amount: 2500 },
+              gateway: { count: 2, amount: 2500 },
+              terminal: { count: 1, amount: 1800 },
+              terminalJournal: { count: 1, amount: 1800 },
+            },
+          ],
+        }),
+      ),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await user.click(await screen.findByRole('button', { name: 'Reconcile' }));
+    const table = await screen.findByRole('table', { name: 'Approved, by source' });
+    const cells = (row: HTMLElement) =>
+      within(row)
+        .getAllByRole(row.querySelector('td') ? 'cell' : 'columnheader')
+        .map((cell) => cell.textContent);
+    const [head, eur] = within(table).getAllByRole('row');
+    expect(cells(head!)).toEqual([
+      'Currency',
+      'Journal, sent to the gateway',
+      'Gateway',
+      "Journal, this till's terminals",
+      'Terminal tickets',
+    ]);
+    expect(within(eur!).getByRole('rowheader').textContent).toBe('EUR');
+    expect(cells(eur!)).toEqual(['2 · €25.00', '2 · €25.00', '1 · €18.00', '1 · €18.00']);
+  });
+
+  it('without terminal totals typed, the approved totals are the journal’s and the gateway’s only', async () => {
+    const bridge = new FakeBridge(makeSnapshot());
+    bridge.on('reports.x', () => ok(xReport()));
+    bridge.on('reports.list', () => ok([]));
+    bridge.on('reports.reconcile', () =>
+      ok(
+        reconciliationOf({
+          totals: [
+            {
+              currency: 'EUR',
+              journal: { count: 2, amount: 2500 },
+              gateway: { count: 2, amount: 2500 },
+              terminal: null,
+              terminalJournal: null,
+            },
+          ],
+        }),
+      ),
+    );
+    const { user } = await renderApp(bridge);
+    await user.keyboard('{F9}');
+    await user.click(await screen.findByRole('button', { name: 'Reconcile' }));
+    const table = await screen.findByRole('table', { name: 'Approved, by source' });
+    expect(
+      within(table)
+        .getAllByRole('columnheader')
+        .map((cell) => cell.textContent),
+    ).toEqual(['Currency', 'Journal, sent to the gateway', 'Gateway']);
+  });
+
   it('says plainly when the reconciliation read only part of the gateway’s list', async () => {
     const note =
       "Incomplete: PlutoPay lists 205000 payments for these dates and only the first 200000 were read. 5000 of the journal's payments could not be checked and are not counted as differences; the gateway's totals are of the part read only.";

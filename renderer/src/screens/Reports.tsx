@@ -313,6 +313,11 @@ interface TerminalRow {
 }
 
 /** The journal against the gateway's list, and against the terminals' own end-of-day totals. */
+/** A source's approved payments in a reconciliation's totals ("2 · €25.00"); "—" when it has none to say. */
+function countAndAmount(total: { count: number; amount: number } | null | undefined, currency: string): string {
+  return total ? `${total.count} · ${money(total.amount, currency)}` : '—';
+}
+
 function Reconciliation({ date }: { date: string }) {
   const run = usePos((s) => s.run);
   const allReaders = usePos((s) => s.host.readers);
@@ -330,6 +335,8 @@ function Reconciliation({ date }: { date: string }) {
     added.current = null;
   }, [rows]);
   const [result, setResult] = useState<ReconciliationView | null>(null);
+  // The terminals' pair of columns, once totals from a ticket were typed.
+  const typedTerminals = result?.totals.some((t) => t.terminal !== null) === true;
   const [error, setError] = useState<CommandError | null>(null);
   const reconcile = async (event?: FormEvent) => {
     event?.preventDefault();
@@ -473,27 +480,34 @@ function Reconciliation({ date }: { date: string }) {
             {result.totals.length > 0 ? (
               <table className="reconcile-totals">
                 <caption>Approved, by source</caption>
+                {/* Two pairs, each like with like: the journal's payments sent to the gateway against
+                    the gateway's list; the journal's payments of the till's terminals against their
+                    tickets (the gateway's own readers are on no ticket). */}
                 <thead>
                   <tr>
                     <th scope="col">Currency</th>
-                    <th scope="col">Journal</th>
+                    <th scope="col">Journal, sent to the gateway</th>
                     <th scope="col">Gateway</th>
-                    <th scope="col">Terminal</th>
+                    {typedTerminals ? (
+                      <>
+                        <th scope="col">Journal, this till&apos;s terminals</th>
+                        <th scope="col">Terminal tickets</th>
+                      </>
+                    ) : null}
                   </tr>
                 </thead>
                 <tbody>
                   {result.totals.map((t) => (
                     <tr key={t.currency}>
                       <th scope="row">{t.currency}</th>
-                      <td className="num">
-                        {t.journal.count} · {money(t.journal.amount, t.currency)}
-                      </td>
-                      <td className="num">
-                        {t.gateway.count} · {money(t.gateway.amount, t.currency)}
-                      </td>
-                      <td className="num">
-                        {t.terminal ? `${t.terminal.count} · ${money(t.terminal.amount, t.currency)}` : '—'}
-                      </td>
+                      <td className="num">{countAndAmount(t.journal, t.currency)}</td>
+                      <td className="num">{countAndAmount(t.gateway, t.currency)}</td>
+                      {typedTerminals ? (
+                        <>
+                          <td className="num">{countAndAmount(t.terminalJournal, t.currency)}</td>
+                          <td className="num">{countAndAmount(t.terminal, t.currency)}</td>
+                        </>
+                      ) : null}
                     </tr>
                   ))}
                 </tbody>
