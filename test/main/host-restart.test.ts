@@ -252,7 +252,7 @@ describe('a money operation in flight when the host stopped (found by the PayPlu
         });
         expect(snapshot.connectivity.queued).toEqual({ count: 1, totals: [{ currency: 'EUR', amount: 1000 }] });
         expect((await offline.fail('payments.refund', { paymentId: created.id, amount: 2500 })).message).toMatch(
-          /At most €20\.00/,
+          /^The refund amount can be at most €20\.00/,
         );
       } finally {
         await offline.close();
