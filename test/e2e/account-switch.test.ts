@@ -5,11 +5,10 @@
  * the same words; once saved, turning the sandbox back on brings the link back and warns of nothing
  * (found in a defect hunt: the save said nothing at all).
  */
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { e2eAvailable, launchBrowser, openApp, startWebApp, type WebApp } from './harness';
-
-const STATUS_TIMEOUT = 20_000;
+import { STATUS_TIMEOUT, textOf } from './steps';
 
 describe.skipIf(!e2eAvailable())('a change of account alone (Chromium, web mode)', { timeout: 60_000 }, () => {
   let app: WebApp;
@@ -34,12 +33,6 @@ describe.skipIf(!e2eAvailable())('a change of account alone (Chromium, web mode)
     await browser?.close();
     await app?.close();
   });
-
-  async function textOf(locator: Locator, text: RegExp) {
-    await expect
-      .poll(async () => (await locator.first().textContent()) ?? '', { timeout: STATUS_TIMEOUT })
-      .toMatch(text);
-  }
 
   const leftBehind = () => page.getByRole('status').filter({ hasText: /is not finished/ });
   const sandbox = () => page.getByRole('checkbox', { name: /Embedded sandbox/ });

@@ -5,11 +5,10 @@
  * warning, Capture (F4), the refusal to close the day — and the screens offer nothing the new
  * gateway refuses (found by a defect hunt as a cashier).
  */
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { e2eAvailable, launchBrowser, openApp, startWebApp, type WebApp } from './harness';
-
-const STATUS_TIMEOUT = 20_000;
+import { STATUS_TIMEOUT, chargeByLink, textOf } from './steps';
 
 describe.skipIf(!e2eAvailable())(
   'a counter day across a switch of gateway (Chromium, web mode)',
@@ -42,35 +41,14 @@ describe.skipIf(!e2eAvailable())(
       await app?.close();
     });
 
-    async function textOf(locator: Locator, text: RegExp) {
-      await expect
-        .poll(async () => (await locator.first().textContent()) ?? '', { timeout: STATUS_TIMEOUT })
-        .toMatch(text);
-    }
-
-    const paymentState = () => page.locator('.payment-state[role=status]');
-
-    /** Create payment (F1) from the keyboard: the amount, the capture, Enter; the order it made. */
-    async function chargeByLink(digits: string, manual: boolean): Promise<string> {
-      await page.keyboard.press('F1');
-      const amount = page.getByLabel('Amount', { exact: true });
-      await amount.fill('');
-      await amount.pressSequentially(digits);
-      await page.getByLabel(manual ? /Manual/ : /Automatic/).check();
-      await amount.press('Enter');
-      await textOf(paymentState(), /Waiting for the customer to pay by link/);
-      const meta = (await page.locator('.payment-card').first().textContent()) ?? '';
-      return /Order (\S+)/.exec(meta)![1]!;
-    }
-
     it('on PayPlug, leaves a link unpaid and an authorisation uncaptured, and takes a sale by link', async () => {
-      paidOrder = await chargeByLink('2500', false);
+      paidOrder = await chargeByLink(page, '2500', false);
       await page.keyboard.press('F3');
       await page.getByRole('radio', { name: new RegExp(paidOrder) }).check();
       await page.getByRole('button', { name: 'Pay the link' }).click();
       await textOf(page.getByRole('status').filter({ hasText: 'payment page' }), /used on the payment page of €25\.00/);
-      unpaidOrder = await chargeByLink('1800', false);
-      authorisedOrder = await chargeByLink('4000', true);
+      unpaidOrder = await chargeByLink(page, '1800', false);
+      authorisedOrder = await chargeByLink(page, '4000', true);
       // The customer pays the authorisation's link (the simulate screen pays it as the page would).
       await page.keyboard.press('F3');
       await page.getByRole('radio', { name: new RegExp(authorisedOrder) }).check();

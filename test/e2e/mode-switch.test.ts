@@ -5,11 +5,10 @@
  * mode — and Capture (F4) says the authorisation was taken in another mode, not with another
  * gateway (found by a defect hunt as a cashier).
  */
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { e2eAvailable, launchBrowser, openApp, startWebApp, type WebApp } from './harness';
-
-const STATUS_TIMEOUT = 20_000;
+import { STATUS_TIMEOUT, chargeByLink, textOf } from './steps';
 
 describe.skipIf(!e2eAvailable())('a switch of mode alone (Chromium, web mode)', { timeout: 60_000 }, () => {
   let app: WebApp;
@@ -36,30 +35,9 @@ describe.skipIf(!e2eAvailable())('a switch of mode alone (Chromium, web mode)', 
     await app?.close();
   });
 
-  async function textOf(locator: Locator, text: RegExp) {
-    await expect
-      .poll(async () => (await locator.first().textContent()) ?? '', { timeout: STATUS_TIMEOUT })
-      .toMatch(text);
-  }
-
-  const paymentState = () => page.locator('.payment-state[role=status]');
-
-  /** Create payment (F1) from the keyboard: the amount, the capture, Enter; the order it made. */
-  async function chargeByLink(digits: string, manual: boolean): Promise<string> {
-    await page.keyboard.press('F1');
-    const amount = page.getByLabel('Amount', { exact: true });
-    await amount.fill('');
-    await amount.pressSequentially(digits);
-    await page.getByLabel(manual ? /Manual/ : /Automatic/).check();
-    await amount.press('Enter');
-    await textOf(paymentState(), /Waiting for the customer to pay by link/);
-    const meta = (await page.locator('.payment-card').first().textContent()) ?? '';
-    return /Order (\S+)/.exec(meta)![1]!;
-  }
-
   it('in test mode, leaves a link unpaid and an authorisation uncaptured', async () => {
-    await chargeByLink('1800', false);
-    authorisedOrder = await chargeByLink('4000', true);
+    await chargeByLink(page, '1800', false);
+    authorisedOrder = await chargeByLink(page, '4000', true);
     await page.keyboard.press('F3');
     await page.getByRole('radio', { name: new RegExp(authorisedOrder) }).check();
     await page.getByRole('button', { name: 'Pay the link' }).click();
