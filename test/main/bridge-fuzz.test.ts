@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { COMMAND_NAMES, type CommandName } from '../../common/contract';
+import { COMMAND_NAMES, isCommandName, parseCommandInput, type CommandName } from '../../common/contract';
 import { BRIDGE_PROTOCOL, startWebServer, type RunningWebServer } from '../../main/web/server';
 import { READ_ONLY, VALID } from '../support/contract-inputs';
 import { startTestHost, type TestHost } from '../support/host';
@@ -233,7 +233,16 @@ const oddInvoke: fc.Arbitrary<Case> = fc
   .map(([name, input]) => {
     const inputJson =
       typeof input === 'string' && /^(\[\]|"x"|1e309|null|true)$/.test(input) ? input : JSON.stringify(input);
-    const { text, id } = invokeText(name, inputJson ?? 'null');
+    return { name, inputJson: inputJson ?? 'null' };
+  })
+  // An input a command accepts (`{}` where every field is optional) is not bad input: sent, it
+  // would do its work (print, close the day) and the journal would rightly change.
+  .filter(
+    ({ name, inputJson }) =>
+      READ_ONLY.has(name) || !isCommandName(name) || !parseCommandInput(name, JSON.parse(inputJson)).ok,
+  )
+  .map(({ name, inputJson }) => {
+    const { text, id } = invokeText(name, inputJson);
     return { frame: text, id, expect: READ_ONLY.has(name) ? 'refused-or-read' : 'validation' };
   });
 

@@ -9,6 +9,8 @@ import { COMMAND_NAMES } from '../../common/contract';
 import { READ_ONLY, VALID } from '../support/contract-inputs';
 import { startTestHost, type TestHost } from '../support/host';
 
+const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
+
 const junk = fc.oneof(
   fc.string(),
   fc.integer(),
@@ -70,6 +72,7 @@ const random = fc.tuple(
 describe('contract fuzz', () => {
   let t: TestHost;
   beforeAll(async () => {
+    console.log(`contract fuzz seed: ${SEED} (replay with FUZZ_SEED=${SEED})`);
     t = await startTestHost();
     await t.onlineReader();
     await t.call('payments.create', { amount: 5000, currency: 'EUR', orderReference: 'FUZZ-BASE' });
@@ -98,7 +101,7 @@ describe('contract fuzz', () => {
         if (!READ_ONLY.has(name)) expect(result.error.code).toBe('validation');
         expect(typeof result.error.message).toBe('string');
       }),
-      { numRuns: 10_000 },
+      { seed: SEED, numRuns: 10_000 },
     );
     expect(await state()).toEqual(before);
     expect(codes.get('validation') ?? 0).toBeGreaterThan(5_000);
