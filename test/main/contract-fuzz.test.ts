@@ -6,10 +6,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMAND_NAMES } from '../../common/contract';
-import { READ_ONLY, VALID } from '../support/contract-inputs';
+import { fuzzCaseIsBad, READ_ONLY, VALID } from '../support/contract-inputs';
 import { startTestHost, type TestHost } from '../support/host';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
 
 const junk = fc.oneof(
   fc.string(),
@@ -37,7 +38,11 @@ const junk = fc.oneof(
   ),
 );
 
-/** A seed made invalid for sure: an unknown key, or a known key given a value of the wrong kind. */
+/**
+ * A seed made invalid: a key the seed lacks, or a known key given a value of the wrong kind. A key
+ * the seed lacks can still be one the command takes (attention.resolve's optional `by`, any short
+ * text): fuzzCaseIsBad drops such cases.
+ */
 const mutated = fc.constantFrom(...COMMAND_NAMES).chain((name) => {
   const seed = VALID[name];
   const keys = Object.keys(seed);
@@ -92,6 +97,8 @@ describe('contract fuzz', () => {
     const codes = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(fc.oneof(mutated, random), async ([name, input]) => {
+        // An input the command takes is no bad input: set aside, never sent.
+        fc.pre(fuzzCaseIsBad(name, input));
         const result = await t.host.dispatch(name, input);
         if (result.ok) {
           expect(READ_ONLY.has(name)).toBe(true);
@@ -101,9 +108,15 @@ describe('contract fuzz', () => {
         if (!READ_ONLY.has(name)) expect(result.error.code).toBe('validation');
         expect(typeof result.error.message).toBe('string');
       }),
-      { seed: SEED, numRuns: 10_000 },
+      {
+        seed: SEED,
+        numRuns: RUNS,
+        // Drawn in about one test in 10 000 (a key the seed lacks, `by`, is one attention.resolve takes):
+        // sent, it was refused as not_found, which failed the run.
+        examples: [[['attention.resolve', { ...VALID['attention.resolve'], by: 'N*nmI=`w8&' }]]],
+      },
     );
     expect(await state()).toEqual(before);
-    expect(codes.get('validation') ?? 0).toBeGreaterThan(5_000);
+    expect(codes.get('validation') ?? 0).toBeGreaterThan(RUNS / 2);
   }, 120_000);
 });

@@ -2,7 +2,7 @@
  * The contract's commands as the fuzz tests see them: which ones only read, and one valid input per
  * command (the seeds mutations start from). Shared by the in-process contract fuzz and the bridge fuzz.
  */
-import type { CommandName } from '../../common/contract';
+import { isCommandName, parseCommandInput, type CommandName } from '../../common/contract';
 
 export const READ_ONLY: ReadonlySet<string> = new Set([
   'session.snapshot',
@@ -31,6 +31,16 @@ export const READ_ONLY: ReadonlySet<string> = new Set([
   'reports.csv',
   'display.snapshot',
 ]);
+
+/**
+ * Whether a fuzz case may be sent as bad input: always to a read-only command or a name that is no
+ * command, to one that changes something only when the contract's own validator refuses the input.
+ * A mutation can land on an input the command takes (`{}` where every field is optional, a key the
+ * seed lacks but the command has): sent, it would do its work, or be refused for what it names.
+ */
+export function fuzzCaseIsBad(name: string, input: unknown): boolean {
+  return READ_ONLY.has(name) || !isCommandName(name) || !parseCommandInput(name, input).ok;
+}
 
 /** One valid input per command: the seeds the mutations start from. */
 export const VALID: Record<CommandName, Record<string, unknown>> = {
