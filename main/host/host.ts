@@ -649,7 +649,10 @@ async function assembleHost(options: HostOptions, lock: DataDirLock | null): Pro
     return next;
   }
   async function applyWebhookReceiverNow(): Promise<void> {
-    const wanted = settings.get().webhookPort ?? (returnsHere() ? 0 : null);
+    // Looked at on every apply, a set port or not: a previous gateway's grace begins only if its
+    // followed links were seen (answeredElsewhere), and a switch or a settled link always applies.
+    const returnsNow = returnsHere();
+    const wanted = settings.get().webhookPort ?? (returnsNow ? 0 : null);
     if (wanted === webhookPort && (wanted === null || webhookReceiver)) return;
     const closing = webhookReceiver;
     await webhookReceiver?.close();

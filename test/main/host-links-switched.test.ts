@@ -267,6 +267,31 @@ describe('a link made before a switch of gateway', () => {
     expect((await t.waitForPayment(link.id, () => true)).status).toBe('succeeded');
   });
 
+  it('PayPlug → Plural: the grace holds for a link seen paid by polling alone, with no notification before', async () => {
+    // The grace began only if something had looked at the followed gateways while the link was open: a
+    // link created with no notification URL, paid after the switch and read paid by polling, left none,
+    // and PayPlug's late notification was refused 404 (seen under load, when the sandbox's own
+    // notification came after the poll).
+    const sandbox = await sandboxOn();
+    const t = await startTestHost({ sandbox, tuning: { remotePollMs: 50, returnGraceMs: 10 * 60_000 } });
+    cleanup.push(() => t.close());
+    await t.call('settings.update', { webhookPort: 0 });
+    const url = await waitFor(async () => (await t.call('settings.get', {})).webhookUrl, 3_000, 'receiver url');
+    const payplugPath = url.replace(/\/webhooks\/\w+$/, '/webhooks/payplug');
+    await useGateway(t, 'payplug');
+    const link = await t.call('payments.create', { amount: 4400, currency: 'EUR', orderReference: 'LINK-SW16' });
+    await useGateway(t, 'plural');
+    await payplug(t, 'POST', `/_sandbox/payments/${link.transactionId}/pay`, { card_number: '4242424242424242' });
+    await t.waitForPayment(link.id, (p) => p.status === 'succeeded', 5_000);
+
+    const late = await fetch(payplugPath, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ object: 'payment', id: link.transactionId, is_live: false }),
+    });
+    expect(late.status).toBe(200);
+  });
+
   it('PayPlug → Plural → PayPlug: the customer display keeps the open link’s code throughout', async () => {
     const t = await payplugTill(await sandboxOn());
     cleanup.push(() => t.close());
