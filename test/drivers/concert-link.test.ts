@@ -300,7 +300,7 @@ describe('Concert link: sending the request', () => {
     expect(h.types()).toEqual(['acknowledged', 'waiting_for_answer']);
   });
 
-  it('times out when the request gets neither ACK nor NAK', () => {
+  it('takes a request with neither ACK nor NAK as in doubt: it waits for the answer, then ends unknown', () => {
     const h = harness();
     h.link.start(h.body);
     h.recv(ACK);
@@ -308,14 +308,36 @@ describe('Concert link: sending the request', () => {
     expect(h.events).toEqual([]);
     h.clock.advance(1);
     expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
-    // Still listening for an ACK that crossed the EOT, then it gives up: nothing was acknowledged.
+    // Still listening for an ACK that crossed the EOT.
     expect(h.events).toEqual([]);
     h.clock.advance(999);
     expect(h.events).toEqual([]);
     h.clock.advance(1);
+    // Its ACK may have been lost on the line, and our EOT is what starts the payment: the answer is
+    // waited for as after an ACK, never called "failed, nothing charged".
+    expect(h.events).toEqual([{ type: 'waiting_for_answer', inDoubt: true }]);
+    expect(h.link.acknowledged).toBe(false);
+    h.clock.advance(119_999);
+    expect(h.events).toHaveLength(1);
+    h.clock.advance(1);
     expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
-    expect(failure(h.last())).toMatchObject({ code: 'request_ack_timeout', acknowledged: false });
+    expect(failure(h.last())).toMatchObject({ code: 'request_ack_timeout', acknowledged: true, inDoubt: true });
+    expect(failure(h.last()).message).toMatch(/neither ACK nor NAK.*may have taken the request/);
     expect(h.clock.pending).toBe(0);
+  });
+
+  it('reads the answer of a terminal whose ACK of the request was lost', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.clock.advance(4_000);
+    h.clock.advance(60_000); // the customer at the card
+    h.recv(ENQ);
+    expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT', 'ACK']);
+    h.recvFrame(answerFrame);
+    h.recv(EOT);
+    expect(h.types()).toEqual(['waiting_for_answer', 'answer']);
+    expect(h.last()).toMatchObject({ type: 'answer', closedCleanly: true });
   });
 
   it('counts a garbled reply to the request, then silence, as possibly charged, never as failed', () => {
@@ -325,6 +347,8 @@ describe('Concert link: sending the request', () => {
     // The terminal's ACK, garbled on the line into another byte; the EOT that follows starts the payment.
     h.recv(0x07);
     h.clock.advance(4_000);
+    expect(h.types()).toEqual(['waiting_for_answer']);
+    h.clock.advance(120_000);
     expect(h.sent).toEqual(['ENQ', 'REQUEST', 'EOT']);
     expect(failure(h.last())).toMatchObject({ code: 'request_ack_timeout', acknowledged: true });
     expect(failure(h.last()).message).toMatch(/garbled.*may have taken the request/);
@@ -344,13 +368,16 @@ describe('Concert link: sending the request', () => {
     expect(h.types()).toEqual(['acknowledged', 'waiting_for_answer']);
   });
 
-  it('fails, nothing taken, on a whole stale frame after the request and then silence', () => {
-    const h = harness();
+  it('skips a whole stale frame after the request: the silence after it is still in doubt, not an ACK', () => {
+    const h = harness({ answerTimeoutMs: 5_000 });
     h.link.start(h.body);
     h.recv(ACK);
     h.recvFrame(staleAnswerEndingInAck());
     h.clock.advance(4_000);
-    expect(failure(h.last())).toMatchObject({ code: 'request_ack_timeout', acknowledged: false });
+    expect(h.link.acknowledged).toBe(false);
+    expect(h.types()).toEqual(['waiting_for_answer']);
+    h.clock.advance(5_000);
+    expect(failure(h.last())).toMatchObject({ code: 'request_ack_timeout', acknowledged: true, inDoubt: true });
   });
 
   it('still counts what may be a garbled ACK around a stale frame as possibly charged', () => {
@@ -363,7 +390,7 @@ describe('Concert link: sending the request', () => {
       h.link.start(h.body);
       h.recv(ACK);
       h.recv(...bytes);
-      h.clock.advance(4_000);
+      h.clock.advance(4_000 + 120_000);
       expect(failure(h.last())).toMatchObject({ code: 'request_ack_timeout', acknowledged: true });
     }
   });
@@ -661,7 +688,7 @@ describe('Concert link: cancel', () => {
     expect(h.last()?.type).toBe('answer');
   });
 
-  it('counts a pending cancel whose request was never acknowledged as canceled', () => {
+  it('refuses a pending cancel whose request got no reply at all: the terminal may be charging', () => {
     const h = harness();
     h.link.start(h.body);
     h.recv(ACK);
@@ -669,6 +696,22 @@ describe('Concert link: cancel', () => {
     h.clock.advance(3_000);
     expect(h.types()).toEqual([]); // an ACK may still be crossing the EOT
     h.clock.advance(1_000);
+    // Its ACK may have been lost: our EOT started the payment, which only the terminal can stop now.
+    expect(h.types()).toEqual(['cancel_refused', 'waiting_for_answer']);
+    expect(h.link.cancel()).toBe('too_late');
+    h.recv(ENQ);
+    h.recvFrame(answerFrame);
+    h.recv(EOT);
+    expect(h.last()?.type).toBe('answer');
+  });
+
+  it('still cancels when the terminal NAKs the request after the wait ran out', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.link.cancel();
+    h.clock.advance(3_500);
+    h.recv(NAK);
     expect(h.types()).toEqual(['canceled']);
   });
 
@@ -695,6 +738,15 @@ describe('Concert link: cancel', () => {
 });
 
 describe('Concert link: abort from outside', () => {
+  it('counts an abort while the request is in doubt as possibly charged', () => {
+    const h = harness();
+    h.link.start(h.body);
+    h.recv(ACK);
+    h.clock.advance(10_000);
+    h.link.abort('port closed');
+    expect(failure(h.last())).toMatchObject({ code: 'aborted', acknowledged: true, inDoubt: true });
+  });
+
   it('is a failure without acknowledgement before the ACK', () => {
     const h = harness();
     h.link.start(h.body);

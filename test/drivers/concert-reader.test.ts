@@ -268,6 +268,94 @@ describe('ConcertReader: link faults end-to-end against the emulator', () => {
     await served.stop();
   });
 
+  /**
+   * The emulator on a line that loses the terminal's ACK of our request frame (its second ACK: the
+   * first answers our ENQ). The terminal took the request; our EOT after the unanswered wait is, to
+   * it, the start of the card transaction. It waits for that EOT longer than we wait for the ACK.
+   */
+  function requestAckLost(script: Partial<EmulatorScript>) {
+    const clock = new FakeClock();
+    const [ecr, terminal] = createTransportPair();
+    let acks = 0;
+    let lost = 0;
+    const lossy: Transport = {
+      get isOpen() {
+        return terminal.isOpen;
+      },
+      write: async (bytes) => {
+        if (bytes.length === 1 && bytes[0] === ACK && ++acks === 2) {
+          lost += 1;
+          return;
+        }
+        await terminal.write(bytes);
+      },
+      onData: (listener) => terminal.onData(listener),
+      onClose: (listener) => terminal.onClose(listener),
+      close: () => terminal.close(),
+    };
+    const served = serveEmulator(lossy, { clock, script, timings: { frameTimeoutMs: 10_000 } });
+    const reader = new ConcertReader({
+      transport: ecr,
+      info: concertReaderInfo({ id: 'serial:/dev/ttyNOACK', foundBy: 'serial', path: '/dev/ttyNOACK' }),
+      clock,
+    });
+    const stages: CollectStage[] = [];
+    let outcome: CardOutcome | undefined;
+    const paying = reader
+      .collect({ ...PAYMENT, timeoutMs: 20_000 }, (stage) => stages.push(stage))
+      .then((o) => {
+        outcome = o;
+      });
+    const runFor = async (ms: number) => {
+      for (let t = 0; t < ms && outcome === undefined; t += 50) {
+        await flush();
+        clock.advance(50);
+      }
+      await flush();
+    };
+    return {
+      clock,
+      reader,
+      served,
+      stages,
+      runFor,
+      lost: () => lost,
+      outcome: async () => {
+        await runFor(60_000);
+        await paying;
+        return outcome!;
+      },
+    };
+  }
+
+  it("approves when the line loses the terminal's ACK of the request: it took it, and its answer is read", async () => {
+    const t = requestAckLost({ outcome: 'approve', delayMs: 5_000 });
+    expect(await t.outcome()).toMatchObject({ kind: 'approved', authCode: 'A00001' });
+    expect(t.lost()).toBe(1);
+    expect(t.served.emulator.requests).toHaveLength(1);
+    expect(t.stages).toEqual(['waiting_for_card']);
+    await t.reader.close();
+    await t.served.stop();
+  });
+
+  it('ends in doubt, never failed, when that terminal then never answers; busy meanwhile, so no second charge', async () => {
+    const t = requestAckLost({ outcome: 'never' });
+    await t.runFor(10_000);
+    expect(t.served.emulator.requests).toHaveLength(1); // the terminal is charging the card
+    // The till used to call this "failed, nothing charged": the cashier's retry then charged the card again.
+    expect(t.reader.state).toBe('busy');
+    expect(await t.reader.collect(PAYMENT)).toMatchObject({ kind: 'failed', code: 'reader_busy' });
+    const outcome = await t.outcome();
+    expect(outcome).toMatchObject({ kind: 'unknown', code: 'reader_timeout' });
+    expect(outcome.kind === 'unknown' && outcome.message).toMatch(
+      /The terminal may have charged the card: check its last receipt/,
+    );
+    expect(t.served.emulator.requests).toHaveLength(1);
+    expect(t.clock.pending).toBe(0);
+    await t.reader.close();
+    await t.served.stop();
+  });
+
   it('ends unknown when every answer has a bad LRC', async () => {
     const t = setup({ answerFault: 'bad_lrc', badLrcCount: 99 });
     expect(await t.pay()).toMatchObject({ kind: 'unknown', code: 'protocol_error' });

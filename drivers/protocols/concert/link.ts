@@ -7,14 +7,15 @@
  *                             arrives of an earlier exchange is dropped, not read as a reply)
  *   ECR → ENQ                 (no ACK within ackTimeoutMs: EOT, pause, retry; sessionAttempts in all)
  *   TPE → ACK                 (only a lone ACK: one inside a stale frame, STX … ETX LRC, is not it)
- *   ECR → STX request ETX LRC (NAK: resend, at most maxResends times; then EOT and give up)
+ *   ECR → STX request ETX LRC (NAK: resend, at most maxResends times; then EOT and give up: refused)
  *                             (neither ACK nor NAK within ackTimeoutMs: EOT, then lateAckMs more for
  *                             an ACK that crossed it — ACK then EOT is how the terminal starts;
- *                             a garbled byte instead of the reply: possibly charged, like an ACK;
+ *                             then in doubt: its ACK may have been lost or garbled on the line, and
+ *                             our EOT started the payment, so wait for its answer as after an ACK;
  *                             a whole stale frame, good LRC, is skipped: no reply, nor garbled)
  *   TPE → ACK                 ← the request is acknowledged: from here on, the terminal may charge
  *   ECR → EOT
- *   TPE → ENQ                 (within answerTimeoutMs)
+ *   TPE → ENQ                 (within answerTimeoutMs; nothing: unknown, it may have charged)
  *   ECR → ACK
  *   TPE → STX answer ETX LRC  (within frameTimeoutMs of our ACK/NAK; bad LRC: NAK, at most maxAnswerNaks;
  *                             nothing, or EOT: it missed our ACK, so wait for its next ENQ, as many
@@ -25,6 +26,7 @@
  * Every wait has its own bound and its own error code. Cancel is honoured until the terminal
  * acknowledges the request and never after: once the frame is on the wire, a cancel waits for
  * the terminal's reply, because sending EOT just as its ACK arrives is what starts the payment.
+ * Only a NAK stops it then; with no reply at all the request is in doubt and the cancel refused.
  */
 import type { Clock, TimerHandle } from '../../../common/clock';
 import { ACK, ENQ, EOT, ETX, NAK, STX, frame, lrc } from './codec';
@@ -76,7 +78,8 @@ export const DEFAULT_LINK_TIMINGS: ConcertLinkTimings = {
 /**
  * The longest a link can run beyond its card wait (answerTimeoutMs), every wait at its bound: before
  * the card wait starts (the quiet gap, every session attempt, every resend of the request, an ACK
- * crossing our EOT) or after it ends (an answer session opened in its last moment, opened again as
+ * crossing our EOT — or none coming: in doubt, the card wait counts from the end of that wait, when
+ * 'waiting_for_answer' is told) or after it ends (an answer session opened in its last moment, opened again as
  * often as allowed, then a frame NAKed as often as allowed, then the closing EOT never coming). The
  * host's bound over a collection (main/readers/controller.ts) must not cut off less than this, or an
  * answer the link would still take is called unknown.
@@ -106,7 +109,10 @@ export type LinkErrorCode =
   | 'session_refused'
   /** The request frame was NAKed maxResends + 1 times. */
   | 'request_rejected'
-  /** Neither ACK nor NAK after the request frame (nor an ACK crossing our EOT, within lateAckMs). */
+  /**
+   * Neither ACK nor NAK after the request frame (nor an ACK crossing our EOT, within lateAckMs), and
+   * then no answer within answerTimeoutMs either: the ACK may have been lost, so it may have charged.
+   */
   | 'request_ack_timeout'
   /** The terminal never opened a session to answer. */
   | 'answer_timeout'
@@ -125,13 +131,18 @@ export interface LinkError {
    * still be crossing our EOT): it may have charged the card.
    */
   readonly acknowledged: boolean;
+  /** Counted as acknowledged though no ACK came: the request's reply was lost or garbled (in doubt). */
+  readonly inDoubt?: boolean;
 }
 
 export type LinkEvent =
   /** The terminal ACKed the request frame: the payment is now in its hands. */
   | { readonly type: 'acknowledged' }
-  /** EOT sent after the ACK: the terminal is running the card transaction. */
-  | { readonly type: 'waiting_for_answer' }
+  /**
+   * EOT sent after the ACK: the terminal is running the card transaction. Also when no reply to the
+   * request came (inDoubt): the terminal may be running it, and its answer is waited for all the same.
+   */
+  | { readonly type: 'waiting_for_answer'; readonly inDoubt?: boolean }
   /** A frame with a valid LRC, ACKed. Its content is not checked here (that is the codec's job). */
   | { readonly type: 'answer'; readonly body: Uint8Array; readonly closedCleanly: boolean }
   | { readonly type: 'failed'; readonly error: LinkError }
@@ -197,6 +208,11 @@ export class ConcertLink {
   private quietUntil = 0;
   private cancelRequested = false;
   private acked = false;
+  /**
+   * Neither ACK nor NAK came for the request (or a garbled byte did), and EOT went out: the terminal
+   * may have taken it, its ACK lost on the line, and be charging. Counted as acknowledged in failures.
+   */
+  private inDoubt = false;
   /** A byte other than ACK or NAK arrived while the request frame awaited its reply. */
   private garbledReply = false;
   /** Answer frame being collected: null until STX. */
@@ -285,11 +301,8 @@ export class ConcertLink {
     // Close our session if we hold one. Not while the request frame awaits its ACK: an EOT
     // crossing the terminal's ACK on the wire is exactly what starts the card transaction.
     if (this.current === 'opening') this.send(byte(EOT));
-    // Our EOT is out and the terminal's ACK may be crossing it: it may be charging.
-    if (this.current === 'abandoning') {
-      this.finish({ type: 'failed', error: { code: 'aborted', message, acknowledged: true } });
-      return;
-    }
+    // Our EOT is out and the terminal's ACK may be crossing it (or was lost): it may be charging.
+    if (this.current === 'abandoning') this.inDoubt = true;
     this.fail('aborted', message);
   }
 
@@ -475,31 +488,37 @@ export class ConcertLink {
   private requestGivenUp(naked = false): void {
     // A frame begun and never finished: its STX may be the terminal's ACK, garbled.
     if (this.strayFrame !== 'none') this.garbledReply = true;
-    if (!naked && this.garbledReply) {
-      // A byte came where the reply was due, and it was neither ACK nor NAK: an ACK the line garbled
-      // looks just like this, and our EOT after it is what starts the card transaction. Possibly
-      // charged (the cashier checks the terminal's ticket), never "nothing charged".
-      this.finish({
-        type: 'failed',
-        error: {
-          code: 'request_ack_timeout',
-          message: `a garbled byte came where the terminal's reply to the request was due, then nothing within ${this.timings.ackTimeoutMs} ms: it may have taken the request`,
-          acknowledged: true,
-        },
-      });
-      return;
-    }
-    if (this.cancelRequested) {
-      this.finish({ type: 'canceled' });
-      return;
-    }
     if (naked) {
-      this.fail('request_rejected', `the terminal NAKed the request after the ${this.timings.ackTimeoutMs} ms wait`);
+      // The terminal refused the frame after all (noise before its NAK is no reply): nothing was charged.
+      if (this.cancelRequested) this.finish({ type: 'canceled' });
+      else
+        this.fail('request_rejected', `the terminal NAKed the request after the ${this.timings.ackTimeoutMs} ms wait`);
       return;
     }
-    this.fail(
-      'request_ack_timeout',
-      `neither ACK nor NAK within ${this.timings.ackTimeoutMs} ms of sending the request`,
+    this.requestInDoubt();
+  }
+
+  /**
+   * No ACK, no NAK (or a garbled byte where the reply was due): the request may well have reached the
+   * terminal and its ACK been lost or garbled on the line, and our EOT is what starts its card
+   * transaction. Calling that "failed, nothing charged" let the cashier charge the card a second time,
+   * so the answer is waited for as after an ACK, for the card wait; if it never comes, the outcome is
+   * unknown (the cashier checks the terminal's last receipt). A cancel can no longer be honoured.
+   */
+  private requestInDoubt(): void {
+    this.clearTimer();
+    this.inDoubt = true;
+    if (this.cancelRequested) this.options.onEvent({ type: 'cancel_refused' });
+    this.current = 'waiting_answer';
+    this.options.onEvent({ type: 'waiting_for_answer', inDoubt: true });
+    const reply = this.garbledReply
+      ? 'a garbled byte came where its reply to the request was due'
+      : 'neither ACK nor NAK came for the request';
+    this.wait(this.timings.answerTimeoutMs, () =>
+      this.fail(
+        'request_ack_timeout',
+        `${reply} within ${this.timings.ackTimeoutMs} ms, then no answer within ${this.timings.answerTimeoutMs} ms: the terminal may have taken the request, its ACK lost on the line`,
+      ),
     );
   }
 
@@ -615,7 +634,11 @@ export class ConcertLink {
   }
 
   private fail(code: LinkErrorCode, message: string): void {
-    this.finish({ type: 'failed', error: { code, message, acknowledged: this.acked } });
+    const inDoubt = !this.acked && this.inDoubt;
+    this.finish({
+      type: 'failed',
+      error: { code, message, acknowledged: this.acked || inDoubt, ...(inDoubt ? { inDoubt } : {}) },
+    });
   }
 
   private finish(event: LinkEvent): void {

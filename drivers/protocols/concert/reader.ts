@@ -5,7 +5,8 @@
  * Outcome rules (types.ts): approved only from a valid answer frame with status 0 and the
  * request's POS number, amount and currency; anything that goes wrong before the terminal
  * acknowledged the request is 'failed' (nothing can have been charged); anything after is
- * 'unknown' (the terminal may have charged; the host reconciles).
+ * 'unknown' (the terminal may have charged; the host reconciles). A request that got no reply at
+ * all (its ACK may have been lost) is waited on as if acknowledged: its answer, or 'unknown'.
  */
 import type { Clock } from '../../../common/clock';
 import { systemClock } from '../../../common/clock';
@@ -68,6 +69,9 @@ export const TRANSACTION_CREDIT = '1';
 
 const MAY_HAVE_CHARGED =
   'The terminal had taken the payment request, so the card may have been charged: check the terminal before retrying.';
+/** No reply to the request came, yet the terminal may have taken it (its ACK lost on the line). */
+const MAY_HAVE_TAKEN =
+  'The terminal may have charged the card: check its last receipt (or its journal) before charging again.';
 
 /** A pulled cable, a port error, a terminal switched off: what the cashier is told (the cause is the detail). */
 const GONE_MID_PAYMENT = 'The reader was unplugged or lost power during the payment.';
@@ -282,11 +286,12 @@ export class ConcertReader implements Reader {
       // descriptor") are the detail, for the log and support.
       const said = collection.abortCause === 'closed' ? CLOSED_MID_PAYMENT : GONE_MID_PAYMENT;
       return error.acknowledged
-        ? unknown('reader_disconnected', `${said} ${MAY_HAVE_CHARGED}`, error.message)
+        ? unknown('reader_disconnected', `${said} ${error.inDoubt ? MAY_HAVE_TAKEN : MAY_HAVE_CHARGED}`, error.message)
         : failed('reader_disconnected', `${said} Nothing was charged.`, error.message);
     }
     const code: FailureCode = LINK_FAILURE_CODES[error.code];
-    return error.acknowledged ? unknown(code, `${error.message}. ${MAY_HAVE_CHARGED}`) : failed(code, error.message);
+    if (!error.acknowledged) return failed(code, error.message);
+    return unknown(code, `${error.message}. ${error.inDoubt ? MAY_HAVE_TAKEN : MAY_HAVE_CHARGED}`);
   }
 
   private outcomeFromAnswer(request: ConcertRequest, body: Uint8Array): CardOutcome {
