@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
 import { displayShows, waitFor, type TestHost } from '../support/host';
-import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+import { payplug, payplugTill, ShiftedClock, shiftedClockAt } from '../support/payplug';
 import { payOrder, pluralTill } from '../support/plural';
 
 const ada = { email: 'ada@example.com', firstName: 'Ada', lastName: 'Lovelace' };
@@ -221,11 +221,7 @@ describe('the counter’s day on PayPlug and Plural', () => {
     // Made at 13:24 UTC, as any run during about two minutes of a day is: Plural's order id
     // (v1-YYMMDDhhmmss-…), which the customer copy shows as the gateway's reference, then holds
     // 1324, the held share's merchant id.
-    const clock = new ShiftedClock();
-    const at = new Date();
-    at.setUTCHours(13, 24, 0, 0);
-    if (at.getTime() < Date.now()) at.setUTCDate(at.getUTCDate() + 1);
-    clock.offsetMs = at.getTime() - Date.now();
+    const clock = shiftedClockAt(13, 24);
     const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
     cleanup.push(() => sandbox.close());
     const t = await pluralTill({ sandbox, clock });

@@ -104,3 +104,17 @@ export class ShiftedClock implements Clock {
     systemClock.clearTimeout(handle);
   }
 }
+
+/**
+ * A ShiftedClock at the next hh:mm UTC: today's, or tomorrow's once it has passed (the clock only
+ * moves forward). For a test whose steps must fall on one day, whenever it runs: one at 23:59:59
+ * would otherwise cross midnight between them. Give the sandbox the same clock.
+ */
+export function shiftedClockAt(hours: number, minutes = 0): ShiftedClock {
+  const clock = new ShiftedClock();
+  const at = new Date();
+  at.setUTCHours(hours, minutes, 0, 0);
+  if (at.getTime() < Date.now()) at.setUTCDate(at.getUTCDate() + 1);
+  clock.offsetMs = at.getTime() - Date.now();
+  return clock;
+}
