@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { maskKey } from '../../main/core/masking';
 import { startSandbox } from '../../sandbox/index';
 import { startTestHost, type TestHost } from '../support/host';
-import { payplug, ShiftedClock } from '../support/payplug';
+import { payplug, ShiftedClock, shiftedClockAt } from '../support/payplug';
 import { waitFor } from '../support/host';
 
 interface LedgerRow {
@@ -22,8 +22,12 @@ interface LedgerRow {
 
 describe('reports through the host', () => {
   let t: TestHost;
+  /** A sandbox a test started itself, on its own clock. */
+  let closeSandbox: (() => Promise<void>) | undefined;
   afterEach(async () => {
     await t?.close();
+    await closeSandbox?.();
+    closeSandbox = undefined;
   });
 
   async function charge(amount: number, extra: Record<string, unknown> = {}, card?: string) {
@@ -398,7 +402,11 @@ describe('reports through the host', () => {
   });
 
   it('two closes at once close the day once; the other, and any close later that evening, is a conflict', async () => {
-    t = await startTestHost();
+    // At noon, on the till and the sandbox: a run at 23:59:59 closed one day, then the next.
+    const clock = shiftedClockAt(12);
+    const sandbox = await startSandbox({ port: 0, db: ':memory:', clock });
+    closeSandbox = () => sandbox.close();
+    t = await startTestHost({ sandbox, clock });
     await charge(1250);
     const [first, second] = await Promise.all([
       t.host.invoke('reports.close', { closedBy: 'Ada' }),
