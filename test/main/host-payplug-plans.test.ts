@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
 import { FakeClock } from '../support/fake-clock';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
-import { payplug, payplugTill, ShiftedClock } from '../support/payplug';
+import { payplug, payplugTill, ShiftedClock, shiftedClockAt } from '../support/payplug';
 import { startRewritingProxy } from '../support/proxy';
 import { startGatewayProxy } from '../support/gateway-proxy';
 
@@ -133,8 +133,9 @@ describe('PayPlug installment plans the till follows', () => {
 
   it('sets up a plan on a till whose clock is not the computer’s: its first part is due on the till’s today', async () => {
     const { t, clock } = await till(60_000);
-    // The till (and PayPlug with it) is 40 days ahead of the computer's own clock.
-    clock.offsetMs = 40 * 86_400_000;
+    // The till (and PayPlug with it) is 40 days ahead of the computer's own clock, at noon: no
+    // midnight falls between reading its today and setting up the plan.
+    clock.offsetMs = shiftedClockAt(12).offsetMs + 40 * 86_400_000;
     const today = new Date(clock.now()).toISOString().slice(0, 10);
     const plan = await newPlan(t, 'PLAN-CLOCK');
     expect(plan.status).toBe('active');
