@@ -94,8 +94,9 @@ function newPayment(overrides: Partial<NewPayment> = {}): NewPayment {
 }
 const key = (what: string) => `pos-${what}-${counter}`;
 
-function isoDay(offsetDays: number): string {
-  return new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
+/** The UTC date `offsetDays` from `now`: take `now` from the clock that checks the date. */
+function isoDay(offsetDays: number, now = Date.now()): string {
+  return new Date(now + offsetDays * 86_400_000).toISOString().slice(0, 10);
 }
 
 // -----------------------------------------------------------------------------------------------
@@ -540,9 +541,11 @@ describe('notifications (unsigned: a hint naming what to re-read)', () => {
 
 describe('refused here, before any call', () => {
   let nowhere: PayPlugGateway;
+  // Its today, at noon: no midnight falls between writing a schedule's dates and checking them.
+  const clock = new FakeClock(Date.UTC(2026, 5, 10, 12));
   beforeAll(async () => {
     // Any call that left the app would end as GatewayUnreachable: a GatewayError proves it did not.
-    nowhere = createPayPlugGateway({ baseUrl: await closedPortUrl(), secretKey: 'sk_test_x' });
+    nowhere = createPayPlugGateway({ baseUrl: await closedPortUrl(), secretKey: 'sk_test_x', clock });
   });
 
   const refusal = async (promise: Promise<unknown>, code: string, param: string | null) => {
@@ -614,14 +617,18 @@ describe('refused here, before any call', () => {
       orderReference: 'T1-plan',
       paymentId: 'pay_plan',
     });
-    const today = isoDay(0);
+    const today = isoDay(0, clock.now());
     const cases: Array<[NewInstallmentPlan['schedule'], string, RegExp]> = [
       [[{ date: 'TODAY', amount: 1000 }], 'schedule', /2, 3 or 4 installments, not 1/],
-      [[1, 2, 3, 4, 5].map((i) => ({ date: i === 1 ? 'TODAY' : isoDay(i), amount: 1000 })), 'schedule', /not 5/],
+      [
+        [1, 2, 3, 4, 5].map((i) => ({ date: i === 1 ? 'TODAY' : isoDay(i, clock.now()), amount: 1000 })),
+        'schedule',
+        /not 5/,
+      ],
       [
         [
           { date: 'TODAY', amount: 1000 },
-          { date: isoDay(30), amount: 99 },
+          { date: isoDay(30, clock.now()), amount: 99 },
         ],
         'schedule.1.amount',
         /at least 100/,
@@ -629,15 +636,15 @@ describe('refused here, before any call', () => {
       [
         [
           { date: 'TODAY', amount: 1000.5 },
-          { date: isoDay(30), amount: 1000 },
+          { date: isoDay(30, clock.now()), amount: 1000 },
         ],
         'schedule.0.amount',
         /whole number of cents/,
       ],
       [
         [
-          { date: isoDay(1), amount: 1000 },
-          { date: isoDay(30), amount: 1000 },
+          { date: isoDay(1, clock.now()), amount: 1000 },
+          { date: isoDay(30, clock.now()), amount: 1000 },
         ],
         'schedule.0.date',
         /must be today/,
@@ -653,8 +660,8 @@ describe('refused here, before any call', () => {
       [
         [
           { date: 'TODAY', amount: 1000 },
-          { date: isoDay(30), amount: 1000 },
-          { date: isoDay(30), amount: 1000 },
+          { date: isoDay(30, clock.now()), amount: 1000 },
+          { date: isoDay(30, clock.now()), amount: 1000 },
         ],
         'schedule.2.date',
         /must fall after installment 2/,
@@ -662,7 +669,7 @@ describe('refused here, before any call', () => {
       [
         [
           { date: 'TODAY', amount: 1_000_000 },
-          { date: isoDay(30), amount: 1_000_001 },
+          { date: isoDay(30, clock.now()), amount: 1_000_001 },
         ],
         'schedule',
         /maximum is 2,000,000/,
@@ -681,7 +688,7 @@ describe('refused here, before any call', () => {
         plan(
           [
             { date: 'TODAY', amount: 1000 },
-            { date: isoDay(30), amount: 1000 },
+            { date: isoDay(30, clock.now()), amount: 1000 },
           ],
           'USD',
         ),
@@ -695,7 +702,7 @@ describe('refused here, before any call', () => {
         {
           ...plan([
             { date: 'TODAY', amount: 1000 },
-            { date: isoDay(30), amount: 1000 },
+            { date: isoDay(30, clock.now()), amount: 1000 },
           ]),
           customer: { ...CUSTOMER, firstName: '' },
         },
@@ -911,22 +918,29 @@ describe('PayPlug gateway against the sandbox', () => {
   });
 
   it('pays the first installment on its page', async () => {
-    const plan = await h.gateway.installments.create(
-      {
-        currency: 'EUR',
-        schedule: [
-          { date: isoDay(0), amount: 2000 },
-          { date: isoDay(31), amount: 2000 },
-        ],
-        customer: CUSTOMER,
-        orderReference: 'T1-plan-2',
-        paymentId: 'pay_plan0000000002',
-      },
-      'pos-T1-plan-2-1',
-    );
-    const first = await h.gateway.simulateLinkPayment(plan.schedule[0]!.paymentIds[0]!, APPROVED);
-    expect(first).toMatchObject({ status: 'succeeded', installmentPlanId: plan.id });
-    expect((await h.gateway.installments.retrieve(plan.id)).active).toBe(true);
+    // On a clock of its own at noon: no midnight falls between writing the first date and checking it.
+    const clock = new FakeClock(Date.UTC(2026, 5, 10, 12));
+    const own = await startPayPlug({ clock }, clock);
+    try {
+      const plan = await own.gateway.installments.create(
+        {
+          currency: 'EUR',
+          schedule: [
+            { date: isoDay(0, clock.now()), amount: 2000 },
+            { date: isoDay(31, clock.now()), amount: 2000 },
+          ],
+          customer: CUSTOMER,
+          orderReference: 'T1-plan-2',
+          paymentId: 'pay_plan0000000002',
+        },
+        'pos-T1-plan-2-1',
+      );
+      const first = await own.gateway.simulateLinkPayment(plan.schedule[0]!.paymentIds[0]!, APPROVED);
+      expect(first).toMatchObject({ status: 'succeeded', installmentPlanId: plan.id });
+      expect((await own.gateway.installments.retrieve(plan.id)).active).toBe(true);
+    } finally {
+      await own.close();
+    }
   });
 
   it("checks a plan's dates on the till's clock, not the computer's (a till whose clock differs)", async () => {
@@ -1243,11 +1257,13 @@ describe('lists: sorting by status', () => {
 
 describe('time on the sandbox clock', () => {
   let h: Harness;
-  // A sandbox per test, on a fake clock started at the real time ("today" agrees with this
-  // machine's): its time moves only by `advance`, so expiries fall exactly when told, and no test
-  // sees another's moved clock.
+  let clock: FakeClock;
+  // A sandbox per test, on a fake clock started at the real time, which the gateway checks dates
+  // on too: its time moves only by `advance`, so expiries fall exactly when told, no test sees
+  // another's moved clock, and no midnight falls between writing a date and checking it.
   beforeEach(async () => {
-    h = await startPayPlug({}, new FakeClock(Date.now()));
+    clock = new FakeClock(Date.now());
+    h = await startPayPlug({ clock }, clock);
   });
   afterEach(async () => {
     await h?.close();
@@ -1259,8 +1275,8 @@ describe('time on the sandbox clock', () => {
         currency: 'EUR',
         schedule: [
           { date: 'TODAY', amount: 1000 },
-          { date: isoDay(1), amount: 1100 },
-          { date: isoDay(2), amount: 1200 },
+          { date: isoDay(1, clock.now()), amount: 1100 },
+          { date: isoDay(2, clock.now()), amount: 1200 },
         ],
         customer: CUSTOMER,
         orderReference: 'T1-time-plan',
