@@ -35,6 +35,8 @@ describe('receipt of a payment made at the gateway without the till', () => {
     // The till looks the payment up three days after the website took it.
     const later = { ...systemClock, now: () => Date.now() + 3 * 86_400_000 };
     t = await startTestHost({ clock: later });
+    // Its date is read below as a UTC date: the shop's day is UTC's, whatever this computer's zone.
+    await t.call('settings.update', { timeZone: 'UTC' });
     const direct = await t.api('POST', '/v1/transactions', {
       amount: 1800,
       currency: 'EUR',
