@@ -38,6 +38,7 @@ import { orderReferenceOf } from './transactions';
 import {
   journaledTransactionView,
   journalOnlyTransactionView,
+  refundableByShare,
   toRefundView,
   toTransactionView,
   unsettledTerminalRefund,
@@ -51,6 +52,32 @@ type CreateInput = ParsedCommandInput<'payments.create'>;
 /** What a refund queued for another gateway than the active one waits for: only the switch back sends it. */
 function queuedUntilSwitchBack(record: PaymentRecord): string {
   return `queued: sent once the till switches back to ${GATEWAY_LABELS[record.gateway]}`;
+}
+
+/**
+ * Why a payment has nothing left to refund, said so the cashier knows not to try again (it said "The
+ * refund amount can be at most €0.00, what is left to refund", which left the cashier nothing to do):
+ * what was refunded, what a customer's bank disputes, and the refunds already asked for that are
+ * still waiting for the gateway — those will be sent, so asking again would refund twice.
+ */
+export function nothingLeftText(
+  money: (minor: number) => string,
+  parts: { refunded: number; disputed?: number; queued?: { count: number; amount: number }; gateway?: string },
+): string {
+  const { refunded, disputed = 0, queued, gateway = 'the gateway' } = parts;
+  const why: string[] = [];
+  if (refunded > 0) why.push(`${money(refunded)} was refunded already`);
+  if (disputed > 0) why.push(`the customer's bank disputes ${money(disputed)} of this payment`);
+  const one = queued?.count === 1;
+  if (queued && queued.count > 0)
+    why.push(
+      `${one ? 'a refund' : `${queued.count} refunds`} of ${money(queued.amount)} already asked for ${one ? 'is' : 'are'} waiting for ${gateway}`,
+    );
+  const reasons = why.length > 1 ? `${why.slice(0, -1).join(', ')} and ${why[why.length - 1]}` : (why[0] ?? '');
+  const text = `Nothing is left to refund${reasons ? `: ${reasons}` : ''}.`;
+  return queued && queued.count > 0
+    ? `${text} ${one ? 'It' : 'They'} will be sent when ${gateway} is reachable: do not refund again.`
+    : text;
 }
 
 /**
@@ -1218,6 +1245,12 @@ export class CashierCommands {
           .catch(() => null);
         if (read) record = this.sync.apply(record, read, null);
       }
+      // Refunded in full: said as nothing left, with what was refunded, not as a status to decode.
+      if (record.status === 'refunded')
+        throw new HostError(
+          'conflict',
+          nothingLeftText((minor) => formatAmount(minor, record.currency), { refunded: record.amountRefunded }),
+        );
       if (!['succeeded', 'partially_refunded'].includes(record.status)) {
         throw new HostError(
           'conflict',
@@ -1231,6 +1264,11 @@ export class CashierCommands {
           throw new HostError('validation', `splits: ${message}`, { issues: [{ path: 'splits', message }] });
         }
         const remaining = record.amountCaptured - record.amountRefunded;
+        if (remaining <= 0)
+          throw new HostError(
+            'conflict',
+            nothingLeftText((minor) => formatAmount(minor, record.currency), { refunded: record.amountRefunded }),
+          );
         const amount = input.amount ?? remaining;
         if (amount <= 0 || amount > remaining) {
           // The whole sentence on the field, as for the gateway's refunds below: money, not cents.
@@ -1273,6 +1311,20 @@ export class CashierCommands {
       const named = input.splits?.reduce((sum, line) => sum + line.amount, 0);
       const amount = input.amount ?? named ?? remaining;
       const money = (minor: number) => formatAmount(minor, record.currency);
+      // Nothing at all is left: whatever the amount, said as that, with why (a state, not a typo).
+      if (remaining <= 0)
+        throw new HostError(
+          'conflict',
+          nothingLeftText(money, {
+            refunded: record.amountRefunded,
+            disputed,
+            queued: {
+              count: waiting.length,
+              amount: Math.max(0, Math.min(queued, record.amountCaptured - record.amountRefunded)),
+            },
+            gateway: gateway.label,
+          }),
+        );
       // Each refusal names the field with the whole sentence: the refund form shows it there, as
       // the cashier's words naming it ("The refund amount must be at least €0.10 with PayPlug."), never a
       // bare number of cents.
@@ -1297,6 +1349,16 @@ export class CashierCommands {
                 : [];
         if (issues.length > 0)
           throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
+        // A share with nothing left to refund (refunded, or given back with its cancel): said before
+        // anything is journaled or sent, with the way out, not as the gateway's refusal afterwards.
+        const splits = journal.splitsOf(record.id);
+        const left = refundableByShare(splits, record);
+        const spent = input.splits.findIndex((line) => left[splits.findIndex((s) => s.splitId === line.splitId)] === 0);
+        if (spent >= 0) {
+          const share = splits.find((s) => s.splitId === input.splits![spent]!.splitId)!;
+          const message = `Nothing is left of ${share.merchantId}'s share to refund; refund from another share.`;
+          throw new HostError('conflict', message, { issues: [{ path: `splits.${spent}.splitId`, message }] });
+        }
       }
       if (amount <= 0 || amount > remaining) {
         refuse(

@@ -274,6 +274,12 @@ describe('host against the sandbox: the cashier flow', () => {
     );
     const rest = await t.call('payments.refund', { paymentId: created.id });
     expect(rest).toMatchObject({ status: 'refunded', amountRefunded: 3000 });
+    // Nothing is left: said plainly, with what was refunded (it said "at most £0.00"), with or without an amount.
+    for (const input of [{ paymentId: created.id }, { paymentId: created.id, amount: 100 }])
+      expect(await t.fail('payments.refund', input)).toEqual({
+        code: 'conflict',
+        message: 'Nothing is left to refund: £30.00 was refunded already.',
+      });
     const detail = await t.call('transactions.get', { transactionId: created.transactionId });
     // The till's own payment id finds the same transaction.
     expect((await t.call('transactions.get', { transactionId: created.id })).transaction.id).toBe(

@@ -149,6 +149,48 @@ describe.each(GATEWAYS)('the offline queue on $name', (gateway) => {
   }, 40_000);
 });
 
+describe('a refund asked for again while the first waits in the queue', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('is refused as nothing left, saying the queued refund will be sent, and the customer is refunded once', async () => {
+    // Found using the app: it said "The refund amount can be at most $0.00, what is left to refund",
+    // which told the cashier neither that the first refund was on its way nor not to ask again.
+    const till = await tillBehindProxy();
+    cleanup.push(() => till.close());
+    const { t, proxy } = till;
+    const payment = await cardPayment(t, 3000, 'automatic');
+    await t.call('payments.refund', { paymentId: payment.id, amount: 1000 });
+    proxy.answer = () => DOWN;
+    expect(await t.fail('payments.refund', { paymentId: payment.id, amount: 2000 })).toMatchObject({
+      code: 'offline',
+      queued: true,
+    });
+    for (const amount of [500, 2000])
+      expect(await t.fail('payments.refund', { paymentId: payment.id, amount })).toEqual({
+        code: 'conflict',
+        message:
+          'Nothing is left to refund: $10.00 was refunded already and a refund of $20.00 already asked for is ' +
+          'waiting for PlutoPay. It will be sent when PlutoPay is reachable: do not refund again.',
+      });
+    proxy.answer = () => null;
+    await waitFor(
+      async () => {
+        const { connectivity } = await t.call('session.snapshot', {});
+        return connectivity.gateway === 'online' && connectivity.queued.count === 0;
+      },
+      20_000,
+      'the queue worked through',
+    );
+    const ledger = (await t.api('GET', '/_sandbox/ledger')).json as {
+      transactions: { id: string; amount_refunded: number }[];
+    };
+    expect(ledger.transactions.find((tx) => tx.id === payment.transactionId)!.amount_refunded).toBe(3000);
+  }, 40_000);
+});
+
 /** A PayPlug till behind a proxy (PlutoPay's and PayPlug's calls both through it), with a paid €30.00 sale. */
 async function payplugSaleBehindProxy() {
   const { sandbox, proxy } = await behindProxy();

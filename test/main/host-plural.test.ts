@@ -264,6 +264,16 @@ describe('a till on Plural', () => {
       splits: [{ splitId: share.id!, amount: share.refundable }],
     });
     expect(all.splits.map((s) => s.refundable)).toEqual([0, 20_000]);
+    // Nothing is left of 1324's share: said so, with the way out, before anything is sent to Plural.
+    const before = await ledgerOrder(t, paid.transactionId!);
+    const spent = { splits: [{ splitId: share.id!, amount: 5_000 }] };
+    const message = "Nothing is left of 1324's share to refund; refund from another share.";
+    expect(await t.fail('payments.refund', { paymentId: paid.id, ...spent })).toEqual({
+      code: 'conflict',
+      message,
+      issues: [{ path: 'splits.0.splitId', message }],
+    });
+    expect(await ledgerOrder(t, paid.transactionId!)).toEqual(before);
   });
 
   it('a day close refused for an unpaid link does not tell the cashier to cancel what Plural cannot withdraw', async () => {
