@@ -43,6 +43,7 @@ import {
   toTransactionView,
   unsettledTerminalRefund,
 } from './views';
+import { nothingLeftText, shareSpentText } from '../../common/refunds';
 import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
 import { createOrderReference, CreateRequests, type ArrivedCreate } from './create-requests';
 import type { RemoteWatcher } from './watcher';
@@ -52,32 +53,6 @@ type CreateInput = ParsedCommandInput<'payments.create'>;
 /** What a refund queued for another gateway than the active one waits for: only the switch back sends it. */
 function queuedUntilSwitchBack(record: PaymentRecord): string {
   return `queued: sent once the till switches back to ${GATEWAY_LABELS[record.gateway]}`;
-}
-
-/**
- * Why a payment has nothing left to refund, said so the cashier knows not to try again (it said "The
- * refund amount can be at most €0.00, what is left to refund", which left the cashier nothing to do):
- * what was refunded, what a customer's bank disputes, and the refunds already asked for that are
- * still waiting for the gateway — those will be sent, so asking again would refund twice.
- */
-export function nothingLeftText(
-  money: (minor: number) => string,
-  parts: { refunded: number; disputed?: number; queued?: { count: number; amount: number }; gateway?: string },
-): string {
-  const { refunded, disputed = 0, queued, gateway = 'the gateway' } = parts;
-  const why: string[] = [];
-  if (refunded > 0) why.push(`${money(refunded)} was refunded already`);
-  if (disputed > 0) why.push(`the customer's bank disputes ${money(disputed)} of this payment`);
-  const one = queued?.count === 1;
-  if (queued && queued.count > 0)
-    why.push(
-      `${one ? 'a refund' : `${queued.count} refunds`} of ${money(queued.amount)} already asked for ${one ? 'is' : 'are'} waiting for ${gateway}`,
-    );
-  const reasons = why.length > 1 ? `${why.slice(0, -1).join(', ')} and ${why[why.length - 1]}` : (why[0] ?? '');
-  const text = `Nothing is left to refund${reasons ? `: ${reasons}` : ''}.`;
-  return queued && queued.count > 0
-    ? `${text} ${one ? 'It' : 'They'} will be sent when ${gateway} is reachable: do not refund again.`
-    : text;
 }
 
 /**
@@ -1356,7 +1331,7 @@ export class CashierCommands {
         const spent = input.splits.findIndex((line) => left[splits.findIndex((s) => s.splitId === line.splitId)] === 0);
         if (spent >= 0) {
           const share = splits.find((s) => s.splitId === input.splits![spent]!.splitId)!;
-          const message = `Nothing is left of ${share.merchantId}'s share to refund; refund from another share.`;
+          const message = shareSpentText(share.merchantId);
           throw new HostError('conflict', message, { issues: [{ path: `splits.${spent}.splitId`, message }] });
         }
       }
