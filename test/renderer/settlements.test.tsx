@@ -812,6 +812,32 @@ describe('Transactions → Settlements', () => {
     ).toBeTruthy();
     expect(amount.getAttribute('aria-invalid')).toBe('true');
     expect(bridge.count('payments.refund')).toBe(0);
+
+    // Meanwhile another till refunds what was left of 1233's share: the choice stays, with why, and
+    // nothing is sent (it fell back to "as the gateway draws it", or said "at most ₹0.00").
+    const spent = {
+      ...payment,
+      amountRefunded: 50_000,
+      splits: payment.splits.map((s) =>
+        s.id === 'v1-order-ss-b' ? { ...s, refundedAmount: 20_000, refundable: 0 } : s,
+      ),
+      updatedAt: new Date().toISOString(),
+    };
+    detail.payment = spent;
+    detail.transaction = { ...detail.transaction, amountRefunded: 50_000 };
+    act(() => bridge.push({ seq: 11, type: 'payment', payment: spent }));
+    const why = "Nothing is left of 1233's share to refund; refund from another share.";
+    expect((await screen.findAllByText(why)).length).toBeGreaterThan(0);
+    const chosen = within(screen.getByLabelText('Take it from')).getByRole('option', { selected: true });
+    expect(chosen.textContent).toBe("1233's share (nothing left to refund)");
+    expect((chosen as HTMLOptionElement).disabled).toBe(true);
+    expect((screen.getByRole('button', { name: 'Refund' }) as HTMLButtonElement).disabled).toBe(true);
+    await user.type(screen.getByLabelText('Refund amount'), '{Enter}');
+    expect(bridge.count('payments.refund')).toBe(0);
+    // Another share is offered as before, and refunds.
+    await user.selectOptions(screen.getByLabelText('Take it from'), 'v1-order-ss-c');
+    expect(screen.queryByText(why)).toBeNull();
+    expect((screen.getByRole('button', { name: 'Refund' }) as HTMLButtonElement).disabled).toBe(false);
   });
 
   it('after a partial capture, counts what the held shares really hold, as the host and the reports do', async () => {

@@ -1011,6 +1011,68 @@ describe('Transactions screen', () => {
       );
     });
 
+    it('a payment refunded in full says so where the refund form was, and offers no refund', async () => {
+      // Found using the app: the form only went away, and a refund pressed elsewhere was refused with
+      // "The refund amount can be at most €0.00, what is left to refund".
+      const bridge = detailBridge(
+        makeTransaction({ id: TX_ID, reference: 'pi_page1', status: 'refunded', amountRefunded: 2000 }),
+      );
+      const { store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      expect(await screen.findByText('Nothing is left to refund: €20.00 was refunded already.')).toBeTruthy();
+      expect(screen.queryByLabelText('Refund amount')).toBeNull();
+      expect(screen.queryByRole('button', { name: 'Refund' })).toBeNull();
+    });
+
+    it('the rest of a payment asked for and queued is not offered again: said as waiting for the gateway', async () => {
+      // Found using the app: with the gateway down, the details kept offering the €15.00 already queued,
+      // and the host refused it as "at most €0.00"; a cashier could take that as the refund being lost.
+      const transaction = makeTransaction({
+        id: TX_ID,
+        reference: 'pi_page1',
+        status: 'partially_refunded',
+        amountRefunded: 500,
+      });
+      const queued = (amount: number) => ({
+        id: `refund-pay_detail0001-${amount}`,
+        reference: `refund-pay_detail0001-${amount}`,
+        amount,
+        currency: 'EUR',
+        status: 'queued',
+        reason: 'queued: sent when the gateway answers',
+        createdAt: '2026-01-05T11:00:00Z',
+      });
+      let refunds = [queued(1000)];
+      const bridge = detailBridge(transaction);
+      bridge.on('transactions.get', () =>
+        ok({
+          offline: true,
+          transaction,
+          refunds,
+          timeline: [],
+          payment: makePayment({ id: 'pay_detail0001', transactionId: TX_ID, amountRefunded: 500 }),
+        }),
+      );
+      const { store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      // €10.00 of the €15.00 left is queued: only €5.00 is offered.
+      const amount = (await screen.findByLabelText('Refund amount')) as HTMLInputElement;
+      expect(amount.value).toBe('€5.00');
+      expect(screen.getByText(/^Up to €5\.00\./)).toBeTruthy();
+      // All of it queued: nothing is offered, and the details say the refunds asked for will be sent.
+      refunds = [queued(1000), queued(500)];
+      act(() => store.getState().openTransaction(null));
+      act(() => store.getState().openTransaction(TX_ID));
+      expect(
+        await screen.findByText(
+          'Nothing is left to refund: €5.00 was refunded already and 2 refunds of €15.00 already asked for are ' +
+            'waiting for PlutoPay. They will be sent when PlutoPay is reachable: do not refund again.',
+        ),
+      ).toBeTruthy();
+      expect(screen.queryByLabelText('Refund amount')).toBeNull();
+      expect(screen.queryByRole('button', { name: 'Refund' })).toBeNull();
+    });
+
     it('a gateway whose reference is its API id shows that id once, in the heading', async () => {
       const transaction = makeTransaction({ id: 'pay_same01', reference: 'pay_same01', amountCaptured: 2000 });
       const bridge = detailBridge(transaction);

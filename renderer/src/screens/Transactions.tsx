@@ -9,6 +9,7 @@ import type {
   CommandInput,
   PaymentView,
   TransactionPage,
+  RefundView,
   SplitView,
   TransactionDetail as Detail,
   TransactionView,
@@ -34,6 +35,7 @@ import {
   type PaymentMethodType,
 } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
+import { nothingLeftText, shareSpentText } from '../../../common/refunds';
 import { enterInSelectSubmits, useKey } from '../lib/hooks';
 import { methodLabel, planStatusText, statusLabel } from '../lib/labels';
 
@@ -66,6 +68,24 @@ export function refundable(t: TransactionView): number {
   if (t.status !== 'succeeded' && t.status !== 'partially_refunded') return 0;
   const captured = t.amountCaptured > 0 ? t.amountCaptured : t.amount;
   return Math.max(0, captured - t.amountRefunded);
+}
+
+/** A payment's refunds asked for and not yet sent (the till's queue): not in its refunded amount yet. */
+function queuedRefunds(refunds: readonly RefundView[]): { count: number; amount: number } {
+  const queued = refunds.filter((r) => r.status === 'queued');
+  return { count: queued.length, amount: queued.reduce((sum, r) => sum + r.amount, 0) };
+}
+
+/**
+ * Why a paid payment has nothing left to refund (refunded, or the rest asked for and queued), said where
+ * the refund form would be: a form that could only be refused is not offered. Null while money is left,
+ * or for a payment that never took money.
+ */
+function nothingLeftNotice(t: TransactionView, refunds: readonly RefundView[], gateway: string): string | null {
+  if (!['succeeded', 'partially_refunded', 'refunded'].includes(t.status)) return null;
+  const queued = queuedRefunds(refunds);
+  if (refundable(t) - queued.amount > 0) return null;
+  return nothingLeftText((minor) => money(minor, t.currency), { refunded: t.amountRefunded, queued, gateway });
 }
 
 /** A terminal on the shop's own bank takes cards on itself: its payments' only method. */
@@ -273,11 +293,14 @@ function refusalText(refusal: Refusal, t: TransactionView): string {
 
 function RefundForm({
   transaction,
+  queued = 0,
   splits = [],
   onRefunded,
   onRefused,
 }: {
   transaction: TransactionView;
+  /** Refunds asked for and queued, not in the transaction's refunded amount yet: not offered again. */
+  queued?: number;
   /** A split payment's shares: the refund may name the one it comes from. */
   splits?: SplitView[];
   /** `typedNext`: the cashier typed the next amount while this one was made (the cursor stays there). */
@@ -287,7 +310,7 @@ function RefundForm({
 }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy[`refund:${transaction.id}`] === true);
-  const left = refundable(transaction);
+  const left = Math.max(0, refundable(transaction) - queued);
   // What the cashier typed stays as typed, whatever the detail reloads with; until they type, the
   // field offers what is left. A refund made reverts to that only the fields not touched since.
   const [typed, setTyped] = useState<number | null>(null);
@@ -301,6 +324,10 @@ function RefundForm({
   const shares = splits.filter((split) => split.id !== null && split.refundable > 0);
   // A share chosen that has nothing left since (the detail was read again) is no longer the choice.
   const chosen = shares.find((split) => split.id === share) ?? null;
+  // One the cashier chose that has nothing left since (refunded from another tab or till): kept as the
+  // choice, with why, rather than silently drawing the refund from other shares.
+  const spent = chosen ? null : (splits.find((split) => split.id !== null && split.id === share) ?? null);
+  const spentText = spent ? shareSpentText(spent.merchantId) : null;
   const most = chosen ? Math.min(left, chosen.refundable) : left;
   const amount = typed ?? most;
 
@@ -309,6 +336,8 @@ function RefundForm({
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     if (busy) return;
+    // The share chosen has nothing left (the field says so): nothing is sent until another is chosen.
+    if (spentText) return;
     if (amount <= 0 || amount > most) {
       setError({
         code: 'validation',
@@ -398,11 +427,11 @@ function RefundForm({
             }}
           />
         </Field>
-        {shares.length > 0 ? (
-          <Field id="refund-share" label="Take it from" error={issueFor(error, 'splits')}>
+        {shares.length > 0 || spent ? (
+          <Field id="refund-share" label="Take it from" error={issueFor(error, 'splits') ?? spentText}>
             <select
-              {...describedBy('refund-share', null, issueFor(error, 'splits'))}
-              value={chosen ? share : ''}
+              {...describedBy('refund-share', null, issueFor(error, 'splits') ?? spentText)}
+              value={chosen || spent ? share : ''}
               onChange={(e) => {
                 touched.current.share = true;
                 setShare(e.target.value);
@@ -415,10 +444,15 @@ function RefundForm({
                   {split.status})
                 </option>
               ))}
+              {spent ? (
+                <option value={spent.id!} disabled>
+                  {spent.merchantId}'s share (nothing left to refund)
+                </option>
+              ) : null}
             </select>
           </Field>
         ) : null}
-        <button type="submit" className="primary" disabled={busy}>
+        <button type="submit" className="primary" disabled={busy || spentText !== null}>
           Refund
         </button>
       </div>
@@ -501,6 +535,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
   const notes = usePos((s) => s.host.gateway?.capabilities.paymentNotes ?? false);
   // Another gateway's payment (made before a switch) is read only here: notes are the till's gateway's.
   const activeGateway = usePos((s) => s.host.gateway?.name ?? null);
+  const activeGatewayLabel = usePos((s) => s.host.gateway?.label ?? null);
   const setTxTab = usePos((s) => s.setTxTab);
   // The shares as the host says now (a release elsewhere shows at once), else as the detail said.
   const live = usePos((s) => (detail?.payment ? s.host.payments[detail.payment.id] : undefined));
@@ -517,7 +552,10 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
 
   const t = detail?.transaction;
   // The refund form shows its own refusal; once it has gone (nothing left), the details say it.
-  const refusedGone = refused && t && (detail.journalOnly || refundable(t) === 0) ? refusalText(refused, t) : null;
+  const gatewayLabel = payment ? GATEWAY_LABELS[payment.gateway] : (activeGatewayLabel ?? 'the gateway');
+  const nothingLeft = t && !detail.journalOnly ? nothingLeftNotice(t, detail.refunds, gatewayLabel) : null;
+  const refusedGone =
+    refused && t && (detail.journalOnly || nothingLeft || refundable(t) === 0) ? refusalText(refused, t) : null;
   return (
     <section className="screen" aria-labelledby="tx-detail-title">
       <h1 id="tx-detail-title" tabIndex={-1} ref={title}>
@@ -635,10 +673,13 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
           ) : null}
           {detail.journalOnly ? null : detail.refundNotHere ? (
             <p className="notice">{detail.refundNotHere}</p>
+          ) : nothingLeft ? (
+            <p className="notice">{nothingLeft}</p>
           ) : (
             <RefundForm
               key={t.id}
               transaction={t}
+              queued={queuedRefunds(detail.refunds).amount}
               splits={payment?.splits ?? []}
               onRefused={setRefused}
               onRefunded={(message, typedNext) => {
