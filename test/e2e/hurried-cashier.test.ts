@@ -176,6 +176,8 @@ describe.skipIf(!e2eAvailable())('a hurried cashier, two tabs (Chromium, web mod
         .getByRole('alert')
         .filter({ hasText: 'Not refunded: $11.07 — this payment is refunded already.' })
         .waitFor({ timeout: TIMEOUT });
+      // Where the form was, the details say why nothing more is offered.
+      await other.getByText('Nothing is left to refund: $11.07 was refunded already.').waitFor({ timeout: TIMEOUT });
       expect(await atGateway(1107)).toEqual([expect.objectContaining({ status: 'refunded', amount_refunded: 1107 })]);
     } finally {
       await other.close();
