@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox } from '../../sandbox/index';
+import { localDate } from '../../common/timezone';
 import { FakeClock } from '../support/fake-clock';
 import { startTestHost, waitFor, type TestHost } from '../support/host';
 import { payplug, payplugTill, ShiftedClock, shiftedClockAt } from '../support/payplug';
@@ -142,6 +143,44 @@ describe('PayPlug installment plans the till follows', () => {
     expect(plan.schedule[0]!.date).toBe(today);
     expect(plan.schedule[0]!.paymentIds).toHaveLength(1);
   });
+
+  /**
+   * A plan set up near the shop's midnight, where its day and PayPlug's (UTC) differ: in Paris at
+   * 00:30 (23:30 UTC, the day before), in Martinique at 23:30 and Tahiti at 22:30 (already the next
+   * day in UTC). The first part is PayPlug's today, whatever the shop's day; the others a month apart.
+   */
+  it.each([
+    { timeZone: 'Europe/Paris', utc: [23, 30], shopDay: +1 },
+    { timeZone: 'America/Martinique', utc: [3, 30], shopDay: -1 },
+    { timeZone: 'Pacific/Tahiti', utc: [8, 30], shopDay: -1 },
+  ] as const)(
+    'a plan set up near midnight in $timeZone is due on PayPlug’s today',
+    async ({ timeZone, utc, shopDay }) => {
+      const { t, clock } = await till(60_000);
+      await t.call('settings.update', { timeZone });
+      clock.offsetMs = shiftedClockAt(utc[0], utc[1]).offsetMs;
+      const now = clock.now();
+      const payplugToday = new Date(now).toISOString().slice(0, 10);
+      // The shop's day is not PayPlug's: the case this test is about.
+      const shopToday = localDate(now, timeZone);
+      expect(shopToday).toBe(new Date(Date.parse(payplugToday) + shopDay * 86_400_000).toISOString().slice(0, 10));
+      const plan = await newPlan(t, `PLAN-TZ-${shopDay}`);
+      expect(plan.status).toBe('active');
+      expect(plan.schedule[0]!.paymentIds).toHaveLength(1);
+      const [y, m, d] = payplugToday.split('-').map(Number) as [number, number, number];
+      const monthsOn = (n: number) => {
+        const last = new Date(Date.UTC(y, m - 1 + n + 1, 0)).getUTCDate();
+        return new Date(Date.UTC(y, m - 1 + n, Math.min(d, last))).toISOString().slice(0, 10);
+      };
+      expect(plan.schedule.map((entry) => entry.date)).toEqual([payplugToday, monthsOn(1), monthsOn(2)]);
+      // PayPlug holds the same dates, and its first part is the one the customer pays now.
+      const atPayPlug = (await payplug(t, 'GET', `/v1/installment_plans/${plan.gatewayPlanId}`)).json as {
+        schedule: { date: string; payment_ids: string[] }[];
+      };
+      expect(atPayPlug.schedule.map((entry) => entry.date)).toEqual([payplugToday, monthsOn(1), monthsOn(2)]);
+      expect(atPayPlug.schedule[0]!.payment_ids).toEqual(plan.schedule[0]!.paymentIds);
+    },
+  );
 
   it('takes in a part PayPlug charged on its date by itself, dated when it was charged', async () => {
     const { t, clock } = await till(100);
