@@ -45,7 +45,7 @@ describe('host against the sandbox: the cashier flow', () => {
     // The newest 50, and the open one besides.
     expect(snapshot.payments.filter((p) => p.status === 'canceled')).toHaveLength(50);
     expect(snapshot.payments).toHaveLength(51);
-  }, 20_000);
+  });
 
   it('automatic capture: create → process → present card → succeeded', async () => {
     const reader = await t.onlineReader();
