@@ -207,12 +207,18 @@ export class CashierCommands {
         orderReferenceOf(payment, this.journal, reading),
         record ? this.journal.installmentPartOf(record) : null,
       ),
-      // Refunds of another gateway's payment still queued here are not at that gateway yet: listed too.
+      // Refunds still queued here are not at the gateway yet: listed too, so the details do not offer
+      // their money again — another gateway's until the switch back, and the active one's being sent
+      // (retried after a refusal to answer, or an unknown outcome), as the offline details list them.
       refunds: [
         ...refunds.map(toRefundView),
         ...(readable && known
           ? this.journaledRefunds(known, { queued: queuedUntilSwitchBack(known) }).filter((r) => r.status === 'queued')
-          : []),
+          : record
+            ? this.journaledRefunds(record, { queued: `queued: being sent to ${gateway.label}` }).filter(
+                (r) => r.status === 'queued',
+              )
+            : []),
       ],
       timeline: record ? this.journal.timeline(record.id) : [],
       payment: record ? this.engine.view(record) : null,

@@ -191,6 +191,40 @@ describe('a refund asked for again while the first waits in the queue', () => {
   }, 40_000);
 });
 
+describe('refunds asked for and not yet confirmed', () => {
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const fn of cleanup.splice(0).reverse()) await fn();
+  });
+
+  it('a refund queued while the gateway answers (outcome unknown, sent again) is listed in the online details', async () => {
+    // Found reading the details: the offline details listed the queued refund and took it off the form, the
+    // online ones did not — a refund PlutoPay answered unreadably, asked for again, was offered once more.
+    const till = await tillBehindProxy();
+    cleanup.push(() => till.close());
+    const { t, proxy } = till;
+    const payment = await cardPayment(t, 3000, 'automatic');
+    const refunds = `/v1/transactions/${payment.transactionId}/refunds`;
+    // PlutoPay answers the refund with what the till cannot read, and never makes it.
+    proxy.answer = (method, path) => (method === 'POST' && path === refunds ? { status: 200, body: '{}' } : null);
+    expect(await t.fail('payments.refund', { paymentId: payment.id, amount: 1000 })).toMatchObject({
+      code: 'offline',
+      queued: true,
+    });
+    const detail = await t.call('transactions.get', { transactionId: payment.transactionId! });
+    expect(detail.offline).toBe(false);
+    expect(detail.transaction.amountRefunded).toBe(0);
+    expect(detail.refunds).toEqual([
+      expect.objectContaining({ amount: 1000, status: 'queued', reason: 'queued: being sent to PlutoPay' }),
+    ]);
+    // The host counts it too: only the rest can be asked for.
+    expect(await t.fail('payments.refund', { paymentId: payment.id, amount: 2500 })).toMatchObject({
+      code: 'validation',
+      message: 'The refund amount can be at most $20.00, what is left to refund.',
+    });
+  }, 40_000);
+});
+
 /** A PayPlug till behind a proxy (PlutoPay's and PayPlug's calls both through it), with a paid €30.00 sale. */
 async function payplugSaleBehindProxy() {
   const { sandbox, proxy } = await behindProxy();
