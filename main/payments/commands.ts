@@ -43,7 +43,7 @@ import {
   toTransactionView,
   unsettledTerminalRefund,
 } from './views';
-import { nothingLeftText, shareSpentText } from '../../common/refunds';
+import { nothingLeftText, pendingRefunds, shareSpentText, type RefundCount } from '../../common/refunds';
 import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
 import { createOrderReference, CreateRequests, type ArrivedCreate } from './create-requests';
 import type { RemoteWatcher } from './watcher';
@@ -1204,6 +1204,34 @@ export class CashierCommands {
     return earlier.length === 0 ? `${kind}-${paymentId}` : `${kind}-${paymentId}-${earlier.length + 1}`;
   }
 
+  /**
+   * The refusal of a refund with nothing left (nothingLeftText, the gateway named). The refunds the
+   * gateway holds as pending (asked for, not yet confirmed: a Plural refund order not yet processed)
+   * are said apart from what it refunded, read now while it answers — a refusal only, so a read
+   * that fails (or the gateway known offline) leaves the journal's figures alone.
+   */
+  private async nothingLeft(
+    record: PaymentRecord,
+    gateway: PaymentGateway | null,
+    parts: { refunded: number; disputed?: number; queued?: RefundCount },
+  ): Promise<HostError> {
+    const transactionId = record.transactionId;
+    let pending: RefundCount | null = null;
+    if (gateway && transactionId && this.engine.options.connectivity.state !== 'offline') {
+      const refunds = await this.engine.call((g) => g.refunds(transactionId), gateway).catch(() => null);
+      if (refunds) pending = pendingRefunds(refunds);
+    }
+    const money = (minor: number) => formatAmount(minor, record.currency);
+    return new HostError(
+      'conflict',
+      nothingLeftText(money, {
+        ...parts,
+        ...(pending ? { pending } : {}),
+        ...(gateway ? { gateway: gateway.label } : {}),
+      }),
+    );
+  }
+
   async refund(input: ParsedCommandInput<'payments.refund'>): Promise<PaymentView> {
     const payment = await this.resolve(input.paymentId);
     return this.engine.exclusive(payment.id, async () => {
@@ -1228,10 +1256,9 @@ export class CashierCommands {
       }
       // Refunded in full: said as nothing left, with what was refunded, not as a status to decode.
       if (record.status === 'refunded')
-        throw new HostError(
-          'conflict',
-          nothingLeftText((minor) => formatAmount(minor, record.currency), { refunded: record.amountRefunded }),
-        );
+        throw await this.nothingLeft(record, record.chargedBy === 'terminal' ? null : this.engine.gatewayFor(record), {
+          refunded: record.amountRefunded,
+        });
       if (!['succeeded', 'partially_refunded'].includes(record.status)) {
         throw new HostError(
           'conflict',
@@ -1294,18 +1321,14 @@ export class CashierCommands {
       const money = (minor: number) => formatAmount(minor, record.currency);
       // Nothing at all is left: whatever the amount, said as that, with why (a state, not a typo).
       if (remaining <= 0)
-        throw new HostError(
-          'conflict',
-          nothingLeftText(money, {
-            refunded: record.amountRefunded,
-            disputed,
-            queued: {
-              count: waiting.length,
-              amount: Math.max(0, Math.min(queued, record.amountCaptured - record.amountRefunded)),
-            },
-            gateway: gateway.label,
-          }),
-        );
+        throw await this.nothingLeft(record, gateway, {
+          refunded: record.amountRefunded,
+          disputed,
+          queued: {
+            count: waiting.length,
+            amount: Math.max(0, Math.min(queued, record.amountCaptured - record.amountRefunded)),
+          },
+        });
       // Each refusal names the field with the whole sentence: the refund form shows it there, as
       // the cashier's words naming it ("The refund amount must be at least €0.10 with PayPlug."), never a
       // bare number of cents.

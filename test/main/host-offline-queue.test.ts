@@ -197,6 +197,28 @@ describe('refunds asked for and not yet confirmed', () => {
     for (const fn of cleanup.splice(0).reverse()) await fn();
   });
 
+  it('a refund the gateway holds as pending is said as not yet confirmed, not as refunded already', async () => {
+    // Found reading the refusal: a refund PlutoPay had taken but not yet confirmed was told to the cashier
+    // as "$30.00 was refunded already" — the cashier could not tell it from one made.
+    const till = await tillBehindProxy();
+    cleanup.push(() => till.close());
+    const { t, proxy } = till;
+    const payment = await cardPayment(t, 3000, 'automatic');
+    await t.call('payments.refund', { paymentId: payment.id });
+    const refunds = `/v1/transactions/${payment.transactionId}/refunds`;
+    proxy.rewrite = (method, path, body) =>
+      method === 'GET' && path === refunds ? body.replace(/"status":"succeeded"/g, '"status":"pending"') : null;
+    expect(await t.fail('payments.refund', { paymentId: payment.id, amount: 500 })).toEqual({
+      code: 'conflict',
+      message:
+        'Nothing is left to refund: a refund of $30.00 asked for is not yet confirmed by PlutoPay. ' +
+        'PlutoPay is still processing it: do not refund again.',
+    });
+    // Its details list it as the gateway says it: pending, for the screen to say the same.
+    const detail = await t.call('transactions.get', { transactionId: payment.transactionId! });
+    expect(detail.refunds).toEqual([expect.objectContaining({ amount: 3000, status: 'pending' })]);
+  }, 40_000);
+
   it('a refund queued while the gateway answers (outcome unknown, sent again) is listed in the online details', async () => {
     // Found reading the details: the offline details listed the queued refund and took it off the form, the
     // online ones did not — a refund PlutoPay answered unreadably, asked for again, was offered once more.
