@@ -43,7 +43,14 @@ import {
   toTransactionView,
   unsettledTerminalRefund,
 } from './views';
-import { nothingLeftText, pendingRefunds, shareSpentText, type RefundCount } from '../../common/refunds';
+import {
+  atMostText,
+  disputedAmount,
+  nothingLeftText,
+  pendingRefunds,
+  shareSpentText,
+  type RefundCount,
+} from '../../common/refunds';
 import { StandalonePayments, STANDALONE_LABEL, gatewayPaymentOf } from './standalone';
 import { createOrderReference, CreateRequests, type ArrivedCreate } from './create-requests';
 import type { RemoteWatcher } from './watcher';
@@ -1311,10 +1318,9 @@ export class CashierCommands {
       // Money a customer's bank disputes (open, or lost) is not the shop's to refund: refunding it too
       // would pay the customer twice, and the gateway refuses it (PlutoPay: charge_disputed, whose
       // words are in minor units). Said here in the cashier's words, before anything is sent.
-      const disputed = journal
-        .disputesOnPayment(record)
-        .filter((dispute) => dispute.status !== 'won' && this.engine.showsDispute(dispute))
-        .reduce((sum, dispute) => sum + dispute.amount, 0);
+      const disputed = disputedAmount(
+        journal.disputesOnPayment(record).filter((dispute) => this.engine.showsDispute(dispute)),
+      );
       const remaining = record.amountCaptured - record.amountRefunded - queued - disputed;
       const named = input.splits?.reduce((sum, line) => sum + line.amount, 0);
       const amount = input.amount ?? named ?? remaining;
@@ -1365,12 +1371,7 @@ export class CashierCommands {
         }
       }
       if (amount <= 0 || amount > remaining) {
-        refuse(
-          `The refund amount can be at most ${money(Math.max(remaining, 0))}` +
-            (disputed > 0
-              ? `: the customer's bank disputes ${money(disputed)} of this payment.`
-              : ', what is left to refund.'),
-        );
+        refuse(atMostText(money, remaining, disputed));
       }
       const smallest = gateway.limits.refund.min;
       if (amount < smallest) {
