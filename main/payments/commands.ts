@@ -48,6 +48,7 @@ import {
   disputedAmount,
   nothingLeftText,
   pendingRefunds,
+  shareAtMostText,
   shareSpentText,
   type RefundCount,
 } from '../../common/refunds';
@@ -1359,15 +1360,31 @@ export class CashierCommands {
                 : [];
         if (issues.length > 0)
           throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
-        // A share with nothing left to refund (refunded, or given back with its cancel): said before
-        // anything is journaled or sent, with the way out, not as the gateway's refusal afterwards.
+        // A share with nothing left to refund (refunded, or given back with its cancel), or less than
+        // asked for: said before anything is journaled or sent, with the way out, not as the gateway's
+        // refusal afterwards. Refunds queued that name the same share take from it when they are sent:
+        // what they ask for is not left of it now.
         const splits = journal.splitsOf(record.id);
-        const left = refundableByShare(splits, record);
-        const spent = input.splits.findIndex((line) => left[splits.findIndex((s) => s.splitId === line.splitId)] === 0);
+        const byShare = refundableByShare(splits, record);
+        const asked = new Map<string, number>();
+        for (const op of waiting)
+          for (const line of Array.isArray(op.params.splits) ? (op.params.splits as unknown[]) : []) {
+            const { splitId, amount: asking } = (line ?? {}) as { splitId?: unknown; amount?: unknown };
+            if (typeof splitId === 'string' && typeof asking === 'number')
+              asked.set(splitId, (asked.get(splitId) ?? 0) + asking);
+          }
+        const leftOf = (splitId: string) =>
+          Math.max(0, (byShare[splits.findIndex((s) => s.splitId === splitId)] ?? 0) - (asked.get(splitId) ?? 0));
+        const merchantOf = (splitId: string) => splits.find((s) => s.splitId === splitId)!.merchantId;
+        const spent = input.splits.findIndex((line) => leftOf(line.splitId) === 0);
         if (spent >= 0) {
-          const share = splits.find((s) => s.splitId === input.splits![spent]!.splitId)!;
-          const message = shareSpentText(share.merchantId);
+          const message = shareSpentText(merchantOf(input.splits[spent]!.splitId));
           throw new HostError('conflict', message, { issues: [{ path: `splits.${spent}.splitId`, message }] });
+        }
+        const over = input.splits.findIndex((line) => line.amount > leftOf(line.splitId));
+        if (over >= 0) {
+          const line = input.splits[over]!;
+          refuse(shareAtMostText(money, leftOf(line.splitId), merchantOf(line.splitId)), `splits.${over}.amount`);
         }
       }
       if (amount <= 0 || amount > remaining) {

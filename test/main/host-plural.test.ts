@@ -276,6 +276,44 @@ describe('a till on Plural', () => {
     expect(await ledgerOrder(t, paid.transactionId!)).toEqual(before);
   });
 
+  it('refunds queued from a share are taken off what is left of it, before anything is journaled', async () => {
+    // Found reading the share check: it counted only what Plural had refunded, so a refund of 1233's share
+    // asked for while another of it waited in the queue was journaled too, and Plural refused it afterwards.
+    const t = track(await pluralTill({ tuning: { attempts: 1 } }));
+    const paid = await paidSplitPayment(t, 'SHARE-Q');
+    const share = paid.splits[1]!;
+    expect(share).toMatchObject({ merchantId: '1233', status: 'RELEASED', refundable: 20_000 });
+    const from = (amount: number) => ({ paymentId: paid.id, splits: [{ splitId: share.id!, amount }] });
+    t.sandbox.plural.setFaults({ error_rate: 1 });
+    expect(await t.fail('payments.refund', from(15_000))).toMatchObject({ code: 'offline', queued: true });
+    const atMost =
+      "The refund amount can be at most ₹50.00, what is left of 1233's share: refund less, or take it from another share.";
+    expect(await t.fail('payments.refund', from(10_000))).toEqual({
+      code: 'validation',
+      message: atMost,
+      issues: [{ path: 'splits.0.amount', message: atMost }],
+    });
+    expect(await t.fail('payments.refund', from(5_000))).toMatchObject({ code: 'offline', queued: true });
+    const spent = "Nothing is left of 1233's share to refund; refund from another share.";
+    expect(await t.fail('payments.refund', from(1_000))).toEqual({
+      code: 'conflict',
+      message: spent,
+      issues: [{ path: 'splits.0.splitId', message: spent }],
+    });
+    // Neither refusal was journaled: two refunds wait, and Plural takes both once it answers.
+    expect((await t.call('payments.list', { filter: 'all', limit: 50 })).find((p) => p.id === paid.id)).toMatchObject({
+      queuedOperations: 2,
+    });
+    t.sandbox.plural.setFaults({ error_rate: 0 });
+    const done = await t.waitForPayment(
+      paid.id,
+      (p) => p.queuedOperations === 0 && p.amountRefunded === 20_000,
+      10_000,
+    );
+    expect(done.attention).toBeNull();
+    expect(done.splits.map((s) => s.refundable)).toEqual([30_000, 0]);
+  });
+
   it('a day close refused for an unpaid link does not tell the cashier to cancel what Plural cannot withdraw', async () => {
     // Found by a UI hunt: the screen's hint was fixed (395b4f3), the host's message still said "Cancel it".
     const t = track(await pluralTill());
