@@ -1073,6 +1073,46 @@ describe('Transactions screen', () => {
       expect(screen.queryByRole('button', { name: 'Refund' })).toBeNull();
     });
 
+    it('a refund the gateway holds as pending is said as not yet confirmed, not as refunded', async () => {
+      // Found reading the details: a Plural refund order not yet processed was said as "€20.00 was refunded
+      // already", so the cashier could not tell it would still go through.
+      const transaction = makeTransaction({
+        id: TX_ID,
+        reference: 'pi_page1',
+        status: 'refunded',
+        amountRefunded: 2000,
+      });
+      const bridge = detailBridge(transaction);
+      bridge.on('transactions.get', () =>
+        ok({
+          offline: false,
+          transaction,
+          refunds: [
+            {
+              id: 're_pending',
+              reference: 're_pending',
+              amount: 2000,
+              currency: 'EUR',
+              status: 'pending',
+              reason: null,
+              createdAt: '2026-01-05T11:00:00Z',
+            },
+          ],
+          timeline: [],
+          payment: makePayment({ id: 'pay_detail0001', transactionId: TX_ID, amountRefunded: 2000 }),
+        }),
+      );
+      const { store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      expect(
+        await screen.findByText(
+          'Nothing is left to refund: a refund of €20.00 asked for is not yet confirmed by PlutoPay. ' +
+            'PlutoPay is still processing it: do not refund again.',
+        ),
+      ).toBeTruthy();
+      expect(screen.queryByLabelText('Refund amount')).toBeNull();
+    });
+
     it('a gateway whose reference is its API id shows that id once, in the heading', async () => {
       const transaction = makeTransaction({ id: 'pay_same01', reference: 'pay_same01', amountCaptured: 2000 });
       const bridge = detailBridge(transaction);

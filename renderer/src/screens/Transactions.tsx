@@ -35,7 +35,7 @@ import {
   type PaymentMethodType,
 } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
-import { nothingLeftText, shareSpentText } from '../../../common/refunds';
+import { nothingLeftText, pendingRefunds, shareSpentText } from '../../../common/refunds';
 import { enterInSelectSubmits, useKey } from '../lib/hooks';
 import { methodLabel, planStatusText, statusLabel } from '../lib/labels';
 
@@ -78,14 +78,19 @@ function queuedRefunds(refunds: readonly RefundView[]): { count: number; amount:
 
 /**
  * Why a paid payment has nothing left to refund (refunded, or the rest asked for and queued), said where
- * the refund form would be: a form that could only be refused is not offered. Null while money is left,
- * or for a payment that never took money.
+ * the refund form would be, in the host's words: a form that could only be refused is not offered.
+ * Refunds the gateway holds as pending are said as not yet confirmed, not as refunded. Null while money
+ * is left, or for a payment that never took money.
  */
 function nothingLeftNotice(t: TransactionView, refunds: readonly RefundView[], gateway: string): string | null {
   if (!['succeeded', 'partially_refunded', 'refunded'].includes(t.status)) return null;
   const queued = queuedRefunds(refunds);
   if (refundable(t) - queued.amount > 0) return null;
-  return nothingLeftText((minor) => money(minor, t.currency), { refunded: t.amountRefunded, queued, gateway });
+  const pending = pendingRefunds(refunds);
+  const format = (minor: number) => money(minor, t.currency);
+  return t.status === 'refunded'
+    ? nothingLeftText(format, { refunded: t.amountRefunded, pending, gateway })
+    : nothingLeftText(format, { refunded: t.amountRefunded, pending, queued, gateway });
 }
 
 /** A terminal on the shop's own bank takes cards on itself: its payments' only method. */
