@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { act, screen, waitFor, within } from '@testing-library/react';
 import type {
   CommandInput,
+  DisputeView,
   InstallmentPlanView,
   NotSentReason,
   TransactionDetail,
@@ -1109,6 +1110,63 @@ describe('Transactions screen', () => {
           'Nothing is left to refund: a refund of €20.00 asked for is not yet confirmed by PlutoPay. ' +
             'PlutoPay is still processing it: do not refund again.',
         ),
+      ).toBeTruthy();
+      expect(screen.queryByLabelText('Refund amount')).toBeNull();
+    });
+
+    it("money the customer's bank disputes is not offered for refund, in the host's words", async () => {
+      // Found using the app: the form offered all €20.00 of a payment with €15.00 disputed, and the host
+      // refused it afterwards ("at most €5.00: the customer's bank disputes €15.00 of this payment").
+      const transaction = makeTransaction({ id: TX_ID, reference: 'pi_page1' });
+      const dispute = (amount: number, status: DisputeView['status']): DisputeView => ({
+        id: `dp_${amount}_${status}`,
+        reference: `dp_${amount}_${status}`,
+        gateway: 'plutopay',
+        transactionId: TX_ID,
+        paymentId: 'pay_detail0001',
+        amount,
+        currency: 'EUR',
+        status,
+        reason: 'fraudulent',
+        evidenceDueBy: null,
+        openedAt: '2026-01-05T11:00:00Z',
+        seenAt: '2026-01-05T11:00:00Z',
+        closedAt: status === 'needs_response' ? null : '2026-01-06T11:00:00Z',
+        testMode: false,
+      });
+      let disputes = [dispute(1500, 'needs_response'), dispute(300, 'won')];
+      const bridge = detailBridge(transaction);
+      bridge.on('transactions.get', () =>
+        ok({
+          offline: false,
+          transaction,
+          refunds: [],
+          timeline: [],
+          payment: makePayment({ id: 'pay_detail0001', transactionId: TX_ID }),
+          disputes,
+        }),
+      );
+      const { user, store } = await renderApp(bridge, { screen: 'transactions' });
+      store.getState().openTransaction(TX_ID);
+      // €15.00 disputed (the won one gave its money back): €5.00 is offered.
+      const amount = (await screen.findByLabelText('Refund amount')) as HTMLInputElement;
+      expect(amount.value).toBe('€5.00');
+      expect(
+        screen.getByText(
+          "Up to €5.00: the customer's bank disputes €15.00 of this payment. Type a smaller amount for a partial refund.",
+        ),
+      ).toBeTruthy();
+      await user.clear(amount);
+      await user.type(amount, '1000');
+      await user.click(screen.getByRole('button', { name: 'Refund' }));
+      expect(await screen.findByText('The amount can be at most €5.00.')).toBeTruthy();
+      expect(bridge.count('payments.refund')).toBe(0);
+      // All of it disputed (the bank took it back): nothing is offered, and the details say why.
+      disputes = [dispute(2000, 'lost')];
+      act(() => store.getState().openTransaction(null));
+      act(() => store.getState().openTransaction(TX_ID));
+      expect(
+        await screen.findByText("Nothing is left to refund: the customer's bank disputes €20.00 of this payment."),
       ).toBeTruthy();
       expect(screen.queryByLabelText('Refund amount')).toBeNull();
     });

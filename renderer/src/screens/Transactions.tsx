@@ -35,7 +35,14 @@ import {
   type PaymentMethodType,
 } from '../../../common/contract/views';
 import { issueFor } from '../lib/errors';
-import { nothingLeftText, pendingRefunds, shareSpentText } from '../../../common/refunds';
+import {
+  atMostText,
+  disputedAmount,
+  nothingLeftText,
+  pendingRefunds,
+  shareAtMostText,
+  shareSpentText,
+} from '../../../common/refunds';
 import { enterInSelectSubmits, useKey } from '../lib/hooks';
 import { methodLabel, planStatusText, statusLabel } from '../lib/labels';
 
@@ -77,20 +84,25 @@ function queuedRefunds(refunds: readonly RefundView[]): { count: number; amount:
 }
 
 /**
- * Why a paid payment has nothing left to refund (refunded, or the rest asked for and queued), said where
- * the refund form would be, in the host's words: a form that could only be refused is not offered.
- * Refunds the gateway holds as pending are said as not yet confirmed, not as refunded. Null while money
- * is left, or for a payment that never took money.
+ * Why a paid payment has nothing left to refund (refunded, the rest asked for and queued, or disputed
+ * by the customer's bank), said where the refund form would be, in the host's words: a form that could
+ * only be refused is not offered. Refunds the gateway holds as pending are said as not yet confirmed,
+ * not as refunded. Null while money is left, or for a payment that never took money.
  */
-function nothingLeftNotice(t: TransactionView, refunds: readonly RefundView[], gateway: string): string | null {
+function nothingLeftNotice(
+  t: TransactionView,
+  refunds: readonly RefundView[],
+  disputed: number,
+  gateway: string,
+): string | null {
   if (!['succeeded', 'partially_refunded', 'refunded'].includes(t.status)) return null;
   const queued = queuedRefunds(refunds);
-  if (refundable(t) - queued.amount > 0) return null;
+  if (refundable(t) - queued.amount - disputed > 0) return null;
   const pending = pendingRefunds(refunds);
   const format = (minor: number) => money(minor, t.currency);
   return t.status === 'refunded'
     ? nothingLeftText(format, { refunded: t.amountRefunded, pending, gateway })
-    : nothingLeftText(format, { refunded: t.amountRefunded, pending, queued, gateway });
+    : nothingLeftText(format, { refunded: t.amountRefunded, disputed, pending, queued, gateway });
 }
 
 /** A terminal on the shop's own bank takes cards on itself: its payments' only method. */
@@ -299,6 +311,7 @@ function refusalText(refusal: Refusal, t: TransactionView): string {
 function RefundForm({
   transaction,
   queued = 0,
+  disputed = 0,
   splits = [],
   onRefunded,
   onRefused,
@@ -306,6 +319,8 @@ function RefundForm({
   transaction: TransactionView;
   /** Refunds asked for and queued, not in the transaction's refunded amount yet: not offered again. */
   queued?: number;
+  /** Money a customer's bank disputes (open, or lost): not the shop's to refund, so not offered. */
+  disputed?: number;
   /** A split payment's shares: the refund may name the one it comes from. */
   splits?: SplitView[];
   /** `typedNext`: the cashier typed the next amount while this one was made (the cursor stays there). */
@@ -315,7 +330,7 @@ function RefundForm({
 }) {
   const run = usePos((s) => s.run);
   const busy = usePos((s) => s.busy[`refund:${transaction.id}`] === true);
-  const left = Math.max(0, refundable(transaction) - queued);
+  const left = Math.max(0, refundable(transaction) - queued - disputed);
   // What the cashier typed stays as typed, whatever the detail reloads with; until they type, the
   // field offers what is left. A refund made reverts to that only the fields not touched since.
   const [typed, setTyped] = useState<number | null>(null);
@@ -354,8 +369,8 @@ function RefundForm({
               amount <= 0
                 ? 'Enter the amount to refund.'
                 : amount <= left && chosen
-                  ? `The refund amount can be at most ${money(most, transaction.currency)}, what is left of ${chosen.merchantId}'s share: refund less, or take it from another share.`
-                  : `The refund amount can be at most ${money(left, transaction.currency)}, what is left to refund.`,
+                  ? shareAtMostText((minor) => money(minor, transaction.currency), most, chosen.merchantId)
+                  : atMostText((minor) => money(minor, transaction.currency), left, disputed),
           },
         ],
       });
@@ -418,7 +433,7 @@ function RefundForm({
           }}
           max={left}
           error={issueFor(error, 'amount')}
-          hint={`Up to ${money(most, transaction.currency)}${chosen ? ` from ${chosen.merchantId}'s share` : ''}. Type a smaller amount for a partial refund.`}
+          hint={`Up to ${money(most, transaction.currency)}${chosen ? ` from ${chosen.merchantId}'s share` : ''}${disputed > 0 ? `: the customer's bank disputes ${money(disputed, transaction.currency)} of this payment` : ''}. Type a smaller amount for a partial refund.`}
         />
         <Field id="refund-reason" label="Reason (optional)" error={issueFor(error, 'reason')}>
           <input
@@ -558,7 +573,8 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
   const t = detail?.transaction;
   // The refund form shows its own refusal; once it has gone (nothing left), the details say it.
   const gatewayLabel = payment ? GATEWAY_LABELS[payment.gateway] : (activeGatewayLabel ?? 'the gateway');
-  const nothingLeft = t && !detail.journalOnly ? nothingLeftNotice(t, detail.refunds, gatewayLabel) : null;
+  const disputed = disputedAmount(detail?.disputes ?? []);
+  const nothingLeft = t && !detail.journalOnly ? nothingLeftNotice(t, detail.refunds, disputed, gatewayLabel) : null;
   const refusedGone =
     refused && t && (detail.journalOnly || nothingLeft || refundable(t) === 0) ? refusalText(refused, t) : null;
   return (
@@ -685,6 +701,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               key={t.id}
               transaction={t}
               queued={queuedRefunds(detail.refunds).amount}
+              disputed={disputed}
               splits={payment?.splits ?? []}
               onRefused={setRefused}
               onRefunded={(message, typedNext) => {
