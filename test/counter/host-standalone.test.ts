@@ -186,6 +186,37 @@ describe('standalone terminals', () => {
     ]);
   });
 
+  it('a terminal payment with nothing left, still "succeeded", is refused as nothing left, nothing journaled', async () => {
+    // The refund checks the money, not only the status: a journal whose refunded amount reached the captured
+    // one while the status still says succeeded (written here directly) is refused in the same words as a
+    // gateway payment's, never as "at most €0.00", and no refund is journaled.
+    const sandbox = await startSandbox({ port: 0, db: ':memory:' });
+    cleanup.push(() => sandbox.close());
+    const dataDir = mkdtempSync(join(tmpdir(), 'pos-standalone-'));
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await startTestHost({ sandbox, dataDir });
+    const paid = await paidOnTerminal(first, (await standaloneReader(first)).id, 2000);
+    await first.close();
+    const db = new Database(join(dataDir, 'journal.db'));
+    db.prepare('UPDATE payments SET amount_refunded = amount_captured WHERE id = ?').run(paid.id);
+    db.close();
+
+    const t = await startTestHost({ sandbox, dataDir });
+    cleanup.push(() => t.close());
+    expect((await t.call('payments.list', { filter: 'all', limit: 50 })).find((p) => p.id === paid.id)).toMatchObject({
+      status: 'succeeded',
+      chargedBy: 'terminal',
+      amountRefunded: 2000,
+    });
+    for (const input of [{ paymentId: paid.id }, { paymentId: paid.id, amount: 500 }])
+      expect(await t.fail('payments.refund', input)).toEqual({
+        code: 'conflict',
+        message: 'Nothing is left to refund: €20.00 was refunded already.',
+      });
+    const detail = await t.call('transactions.get', { transactionId: paid.transactionId! });
+    expect(detail.refunds).toEqual([]);
+  });
+
   it('keeps gateway payments and terminal payments apart, and cancels before the card', async () => {
     const t = await startTestHost();
     cleanup.push(() => t.close());
