@@ -305,6 +305,31 @@ describe('Capture screen', () => {
     await waitFor(() => expect(bridge.inputs('payments.capture')).toEqual([{ paymentId: payment.id }]));
   });
 
+  it("a refused capture's mark goes as soon as the amount is edited, the typed amount kept", async () => {
+    // Found by a UI hunt on Plural: the gateway's refusal stayed on the amount (and "Not done" under
+    // it) after the amount was corrected, though a field's mark goes as soon as it is edited.
+    const payment = authorised();
+    const bridge = bridgeWith([payment], []);
+    bridge.on('payments.capture', () =>
+      fail('validation', 'Check the capture.', {
+        issues: [{ path: 'amount', message: 'The gateway captures at least €1.00.' }],
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'capture' });
+    const item = await screen.findByRole('group', { name: /Hotel deposit/ });
+    const amount = within(item).getByLabelText('Capture amount') as HTMLInputElement;
+    await user.clear(amount);
+    await user.type(amount, '50');
+    await user.click(within(item).getByRole('button', { name: 'Capture' }));
+    expect(await within(item).findByText('The gateway captures at least €1.00.')).toBeTruthy();
+    expect(amount.getAttribute('aria-invalid')).toBe('true');
+    await user.type(amount, '0');
+    expect(amount.value).toBe('€5.00');
+    expect(within(item).queryByText('The gateway captures at least €1.00.')).toBeNull();
+    expect(amount.getAttribute('aria-invalid')).not.toBe('true');
+    expect(bridge.count('payments.capture')).toBe(1);
+  });
+
   it('refuses a negative partial capture on its field, and sends nothing', async () => {
     const payment = authorised();
     const bridge = bridgeWith([payment], []);

@@ -590,6 +590,92 @@ describe('Transactions → Settlements', () => {
     expect(await screen.findByText(/only a held share can be cancelled/)).toBeTruthy();
   });
 
+  it("a refused part's mark goes as soon as its amount is edited, the typed amount kept", async () => {
+    // Found by a UI hunt on Plural: after a refused part, a corrected amount still read "The amount to
+    // release must be from …" and "Not done. Check the highlighted fields." until the next Enter,
+    // though the guide says a field's mark goes as soon as that field is edited, on every screen.
+    const bridge = pluralBridge();
+    const { user } = await openSettlements(bridge);
+    await user.click(within(item(/Food court/)).getByRole('button', { name: 'Release part…' }));
+    const amount = screen.getByLabelText('Amount to release to 1324') as HTMLInputElement;
+    await user.keyboard('50{Enter}');
+    const rule =
+      'The amount to release must be from ₹1.00 up to ₹300.00, leaving nothing or at least ₹1.00 to refund to the customer.';
+    expect(screen.getByText(rule)).toBeTruthy();
+    expect(amount.getAttribute('aria-invalid')).toBe('true');
+    await user.keyboard('0');
+    expect(amount.value).toBe('₹5.00');
+    expect(screen.queryByText(rule)).toBeNull();
+    expect(within(item(/Food court/)).queryByText(/Not done\./)).toBeNull();
+    expect(amount.getAttribute('aria-invalid')).not.toBe('true');
+    expect(bridge.count('settlements.release')).toBe(0);
+  });
+
+  it("a refused refund's marks go field by field as each is edited, the typed values kept", async () => {
+    // Found by a UI hunt on Plural: a refund refused for more than a share has left kept its mark on
+    // the amount after the amount was corrected, until the next Refund.
+    const payment = splitPayment();
+    const bridge = pluralBridge([payment]);
+    const detail: TransactionDetail = {
+      offline: false,
+      transaction: makeTransaction({
+        id: 'v1-order',
+        reference: 'v1-order',
+        orderReference: 'COURT-1',
+        amount: 50_000,
+        amountCaptured: 50_000,
+        amountRefunded: 0,
+        currency: 'INR',
+        paymentMethodType: 'link',
+      }),
+      refunds: [],
+      timeline: [],
+      payment,
+    };
+    bridge.on('transactions.list', () =>
+      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: false }),
+    );
+    bridge.on('transactions.get', () => ok(detail));
+    bridge.on('payments.refund', () =>
+      fail('validation', 'Check the refund.', {
+        issues: [
+          { path: 'reason', message: 'The reason is not one the gateway takes.' },
+          { path: 'amount', message: 'The gateway takes at most ₹150.00 now.' },
+        ],
+      }),
+    );
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
+    await user.selectOptions(await screen.findByLabelText('Take it from'), 'v1-order-ss-b');
+    const amount = screen.getByLabelText('Refund amount') as HTMLInputElement;
+    await user.clear(amount);
+    await user.type(amount, '25000');
+    await user.click(screen.getByRole('button', { name: 'Refund' }));
+    const tooMuch =
+      "The refund amount can be at most ₹200.00, what is left of 1233's share: refund less, or take it from another share.";
+    expect(await screen.findByText(tooMuch)).toBeTruthy();
+    await user.type(amount, '{Backspace}');
+    expect(amount.value).toBe('₹25.00');
+    expect(screen.queryByText(tooMuch)).toBeNull();
+    expect(amount.getAttribute('aria-invalid')).not.toBe('true');
+    expect(screen.queryByText(/Not refunded\./)).toBeNull();
+
+    // The gateway's refusal marks two fields: editing one takes its mark only, the other's stays.
+    const reason = screen.getByLabelText('Reason (optional)') as HTMLInputElement;
+    await user.type(reason, 'spilt tea');
+    await user.click(screen.getByRole('button', { name: 'Refund' }));
+    expect(await screen.findByText('The gateway takes at most ₹150.00 now.')).toBeTruthy();
+    expect(screen.getByText('The reason is not one the gateway takes.')).toBeTruthy();
+    await user.type(amount, '{Backspace}');
+    expect(screen.queryByText('The gateway takes at most ₹150.00 now.')).toBeNull();
+    expect(screen.getByText('The reason is not one the gateway takes.')).toBeTruthy();
+    await user.type(reason, '!');
+    expect(reason.value).toBe('spilt tea!');
+    expect(screen.queryByText('The reason is not one the gateway takes.')).toBeNull();
+    expect(screen.queryByText(/Not refunded\./)).toBeNull();
+    expect(bridge.count('payments.refund')).toBe(1);
+  });
+
   it('a part the gateway refuses shows its reason under the field, with the focus back there', async () => {
     const bridge = pluralBridge();
     const rule = "from ₹1.00 up to the share's ₹300.00, leaving either nothing or at least ₹1.00 to refund";

@@ -124,7 +124,8 @@ export function followRows(
  * The error once the fields at `paths` were edited: what was said about each of them (and anything
  * under it) goes, the rest stays. An error whose every issue went is no error any more: its message
  * was about those fields (an order already paid, with the reference now changed). The one home of
- * "a field's error clears when that field is edited" (Create payment).
+ * "a field's error clears when that field is edited": Create payment, and the amount (and reason,
+ * share) of Capture, Refund and a partial release.
  */
 export function withoutIssues(error: CommandError | null, paths: readonly string[]): CommandError | null {
   if (!error?.issues || paths.length === 0) return error;

@@ -8,7 +8,7 @@ import { LiveRegion } from '../components/LiveRegion';
 import { usePos } from '../store/context';
 import { useListChanges } from '../store/list-changes';
 import { money, timeAgo, timeLeft } from '../lib/format';
-import { issueFor } from '../lib/errors';
+import { issueFor, withoutIssues } from '../lib/errors';
 import { useNow } from '../lib/hooks';
 import { readPages } from '../lib/pages';
 
@@ -168,7 +168,11 @@ function AuthorisationItem({
                   label="Capture amount"
                   value={amount}
                   currency={auth.currency}
-                  onChange={setAmount}
+                  onChange={(minor) => {
+                    setAmount(minor);
+                    // Its mark goes as soon as the amount is edited (the gateway's reason with it).
+                    setError((prev) => withoutIssues(prev, ['amount']));
+                  }}
                   max={auth.amountCapturable}
                   error={issueFor(error, 'amount')}
                   hint={

@@ -9,7 +9,7 @@ import { usePos } from '../store/context';
 import { useListChanges } from '../store/list-changes';
 import { releaseIssue, shopTimeZone } from '../store/selectors';
 import { dateTime, money } from '../lib/format';
-import { issueFor } from '../lib/errors';
+import { issueFor, withoutIssues } from '../lib/errors';
 import { useBackToOpener, useFocusOnMount } from '../lib/hooks';
 import { paymentStatusLabel } from '../lib/labels';
 import { readPages } from '../lib/pages';
@@ -343,7 +343,11 @@ function ShareRow({ payment, split, onDone }: { payment: PaymentView; split: Spl
             label={`Amount to release to ${split.merchantId}`}
             value={amount}
             currency={currency}
-            onChange={setAmount}
+            onChange={(minor) => {
+              setAmount(minor);
+              // Its mark goes as soon as the amount is edited (the gateway's reason with it).
+              setError((prev) => withoutIssues(prev, ['amount']));
+            }}
             max={split.releasable}
             error={issueFor(error, 'amount')}
             hint={`Up to ${money(split.releasable, currency)}${split.releasable < split.amount ? ` of ${money(split.amount, currency)} (what is left of the money captured)` : ''}; the rest is refunded to the customer.`}

@@ -34,7 +34,7 @@ import {
   type GatewayName,
   type PaymentMethodType,
 } from '../../../common/contract/views';
-import { issueFor } from '../lib/errors';
+import { issueFor, withoutIssues } from '../lib/errors';
 import {
   atMostText,
   disputedAmount,
@@ -430,6 +430,7 @@ function RefundForm({
           onChange={(minor) => {
             touched.current.amount = true;
             setTyped(minor);
+            setError((prev) => withoutIssues(prev, ['amount']));
           }}
           max={left}
           error={issueFor(error, 'amount')}
@@ -444,6 +445,7 @@ function RefundForm({
             onChange={(e) => {
               touched.current.reason = true;
               setReason(e.target.value);
+              setError((prev) => withoutIssues(prev, ['reason']));
             }}
           />
         </Field>
@@ -455,6 +457,7 @@ function RefundForm({
               onChange={(e) => {
                 touched.current.share = true;
                 setShare(e.target.value);
+                setError((prev) => withoutIssues(prev, ['splits']));
               }}
             >
               <option value="">As the gateway draws it (held shares first, then the others)</option>
