@@ -49,11 +49,17 @@ export const NOT_PAID_YET: ReadonlySet<string> = new Set(['creating', 'in_progre
  */
 export const OUTCOME_UNKNOWN: ReadonlySet<string> = new Set(['unknown']);
 
-/** A share as the gateway states it: held, or settled to the merchant and the rest not theirs. */
+/**
+ * A share as the gateway states it: held, or settled to the merchant and the rest not theirs. A
+ * share not held is RELEASED from the order's creation but settles nothing until the money is
+ * captured (a pre-authorisation only authorised): it is the merchant's whole, settled at capture,
+ * never given back (a release is of ₹1 at least, so RELEASED with nothing settled is only that).
+ */
 export function wholeShare(share: FundedShare): ShareFigures {
   if (share.status !== 'RELEASED' && share.status !== 'CANCELLED')
     return { held: share.amount, released: 0, returned: 0 };
-  const released = share.status === 'RELEASED' ? Math.min(share.released, share.amount) : 0;
+  const released =
+    share.status !== 'RELEASED' ? 0 : share.released > 0 ? Math.min(share.released, share.amount) : share.amount;
   return { held: 0, released, returned: share.amount - released };
 }
 

@@ -197,6 +197,53 @@ describe('split settlement in the reports, on Plural', () => {
     ]);
   });
 
+  it('a share not held of an authorised pre-authorisation is released at capture, never "returned"', async () => {
+    // Found by a UI hunt: ₹1,000 pre-authorised, ₹400 for NH settled at once (not held), ₹600 held.
+    // Before capture Plural says NH is RELEASED with nothing settled yet; the X report read that as
+    // "Returned ₹400.00" (given back to the customer) though nothing was, while Settlements said
+    // "settled once the payment is paid". Counted whole, it is the merchant's: released.
+    const t = await pluralTill();
+    cleanup.push(() => t.close());
+    const created = await t.call('payments.create', {
+      amount: 100_000,
+      currency: 'INR',
+      orderReference: 'AUTH-NH-1',
+      captureMethod: 'manual',
+      splits: [
+        { merchantId: 'NH', amount: 40_000, onHold: false },
+        { merchantId: 'HH', amount: 60_000, onHold: true },
+      ],
+    });
+    await payOrder(t, created.transactionId!);
+    const authorised = await t.waitForPayment(
+      created.id,
+      (p) => p.status === 'requires_capture' && p.splits.every((s) => s.id !== null),
+    );
+    expect(authorised.splits.map((s) => [s.status, s.releasedAmount])).toEqual([
+      ['RELEASED', 0],
+      ['HOLD', 0],
+    ]);
+    const section = [
+      {
+        currency: 'INR',
+        payments: 1,
+        amount: 100_000,
+        merchants: [
+          { merchantId: 'HH', shares: 1, amount: 60_000, held: 60_000, released: 0, returned: 0 },
+          { merchantId: 'NH', shares: 1, amount: 40_000, held: 0, released: 40_000, returned: 0 },
+        ],
+      },
+    ];
+    expect((await t.call('reports.x', {})).splitSettlement).toEqual(section);
+    // Captured in full: NH settled for real, and the report reads the same.
+    const captured = await t.call('payments.capture', { paymentId: created.id });
+    expect(captured.splits.map((s) => [s.status, s.releasedAmount])).toEqual([
+      ['RELEASED', 40_000],
+      ['HOLD', 0],
+    ]);
+    expect((await t.call('reports.x', {})).splitSettlement).toEqual(section);
+  });
+
   it('a pre-authorisation voided while its shares are held holds nothing: nothing was captured', async () => {
     // Found hunting: ₹1,000 pre-authorised in two held shares, then voided (cancelled before any
     // capture). Plural leaves the shares HOLD, and the till counted them whole: the Settlements list
