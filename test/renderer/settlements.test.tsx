@@ -238,6 +238,33 @@ describe('Transactions → Settlements', () => {
     );
   });
 
+  it('a share not held of an authorised pre-authorisation settles once captured, not "once paid"', async () => {
+    // Found by a UI hunt: ₹1,000 authorised (the customer paid the link), NH's ₹400 not held: the
+    // share read "settled once the payment is paid" beside "Authorised — to capture", and the
+    // cashier took the payment for paid. Its money moves when the payment is captured.
+    const authorised = splitPayment({
+      id: 'pay_court00031',
+      transactionId: 'v1-auth',
+      orderReference: 'PRE-4',
+      description: 'Authorised order',
+      amount: 100_000,
+      amountCaptured: 0,
+      amountCapturable: 100_000,
+      status: 'requires_capture',
+      captureMethod: 'manual',
+      splits: [
+        share({ id: 'v1-auth-ss-a', merchantId: 'NH', amount: 40_000, onHold: false, status: 'RELEASED', next: [] }),
+        share({ id: 'v1-auth-ss-b', merchantId: 'HH', amount: 60_000 }),
+      ],
+    });
+    await openSettlements(pluralBridge([authorised, settled()]));
+    const nh = within(item(/Authorised order/))
+      .getByText('NH')
+      .closest('li')!;
+    expect(within(nh).getByText('settled once the payment is captured')).toBeTruthy();
+    expect(within(nh).queryByText(/once the payment is paid/)).toBeNull();
+  });
+
   it('a held share of a link not paid yet is waiting for payment: not held, not counted, nothing offered', async () => {
     // Found by a tester: a link sent, the customer not paid yet; Plural says HOLD from the order's
     // creation, and the screen counted the shares as held money. Nothing is held until it is paid.

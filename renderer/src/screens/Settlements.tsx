@@ -56,7 +56,11 @@ export function shareStatusText(split: SplitView, currency: string, paymentStatu
             ? 'nothing settled: the payment was cancelled before it was captured'
             : paymentStatus === 'failed'
               ? 'nothing settled: the payment was not made'
-              : 'settled once the payment is paid';
+              : // Found by a UI hunt: an authorised pre-authorisation (the customer has paid)
+                // said "once the payment is paid"; the money moves when it is captured (F4).
+                paymentStatus === 'requires_capture'
+                ? 'settled once the payment is captured'
+                : 'settled once the payment is paid';
     case 'CANCELLED':
       // What went back is what of the share was captured: after a partial capture, part or none of
       // it (found by a tester: "refunded to the customer" beside a Refunded column of ₹0.00).
