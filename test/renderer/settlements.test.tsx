@@ -265,6 +265,31 @@ describe('Transactions → Settlements', () => {
     expect(within(nh).queryByText(/once the payment is paid/)).toBeNull();
   });
 
+  it('a held share of an authorised pre-authorisation says it is released once captured, as nothing is offered', async () => {
+    // Found by a UI hunt: HH's held share of a payment authorised and not captured read "held until
+    // released" with no Release button, a dead end: Plural releases only captured money.
+    const authorised = splitPayment({
+      id: 'pay_court00032',
+      transactionId: 'v1-auth2',
+      orderReference: 'PRE-5',
+      description: 'Authorised order',
+      amount: 60_000,
+      amountCaptured: 0,
+      amountCapturable: 60_000,
+      status: 'requires_capture',
+      captureMethod: 'manual',
+      splits: [share({ id: 'v1-auth2-ss-a', merchantId: 'HH', amount: 60_000, next: [] })],
+    });
+    await openSettlements(pluralBridge([authorised, settled()]));
+    const hh = within(item(/Authorised order/))
+      .getByText('HH')
+      .closest('li')!;
+    expect(within(hh).getByText('held until released, once the payment is captured (Capture, F4)')).toBeTruthy();
+    expect(within(hh).queryAllByRole('button')).toEqual([]);
+    // Once captured, as before.
+    expect(shareStatusText(share(), 'INR', 'succeeded')).toBe('held until released');
+  });
+
   it('a held share of a link not paid yet is waiting for payment: not held, not counted, nothing offered', async () => {
     // Found by a tester: a link sent, the customer not paid yet; Plural says HOLD from the order's
     // creation, and the screen counted the shares as held money. Nothing is held until it is paid.

@@ -44,7 +44,12 @@ export function shareStatusText(split: SplitView, currency: string, paymentStatu
     case 'HOLD':
       // After a partial capture the other shares may have taken all the captured money (found
       // hunting: "held until released" beside a share that could never be released).
-      return split.releasable === 0 ? 'held, but no captured money is left to release it' : 'held until released';
+      if (split.releasable === 0) return 'held, but no captured money is left to release it';
+      // Found by a UI hunt: an authorised pre-authorisation's held share said "held until released"
+      // with no Release offered: Plural releases only captured money.
+      return paymentStatus === 'requires_capture'
+        ? 'held until released, once the payment is captured (Capture, F4)'
+        : 'held until released';
     case 'RELEASED':
       return split.releasedAmount > 0 && split.releasedAmount < split.amount
         ? `${money(split.releasedAmount, currency)} of ${money(split.amount, currency)} settled`
