@@ -145,6 +145,44 @@ describe('the split editor (Create payment, a gateway that splits)', () => {
     });
   });
 
+  it('shows a share past the most a payment can be as typed, marked, never cut to that most', async () => {
+    // Found by a UI hunt: "99999999999999" pasted into a share read ₹10,00,000.00 without a word (and
+    // a digit typed past it was dropped), where the Amount field shows it as typed and says why.
+    const bridge = pluralBridge();
+    const { user } = await renderApp(bridge);
+    await user.type(field('Amount'), '100000000');
+    await user.click(screen.getByRole('button', { name: 'Split between merchants' }));
+    await user.keyboard('m1');
+    expect(field('Share 1 amount').value).toBe('₹10,00,000.00');
+    // A zero too many, typed: shown, marked, and nothing is charged.
+    await user.type(field('Share 1 amount'), '0');
+    expect(field('Share 1 amount').value).toBe('₹1,00,00,000.00');
+    expect(screen.getByText('The share can be at most ₹10,00,000.00.')).toBeTruthy();
+    expect(field('Share 1 amount').getAttribute('aria-invalid')).toBe('true');
+    expect(remainder().textContent).toBe('The shares are ₹90,00,000.00 more than the amount.');
+    await user.keyboard('{Enter}');
+    expect(bridge.count('payments.create')).toBe(0);
+    // Pasted, the same; past what a number holds exactly, the share is left as it was, marked.
+    await user.tripleClick(field('Share 1 amount'));
+    await user.paste('12345678');
+    expect(field('Share 1 amount').value).toBe('₹1,23,45,678.00');
+    expect(screen.getByText('The share can be at most ₹10,00,000.00.')).toBeTruthy();
+    await user.tripleClick(field('Share 1 amount'));
+    await user.paste('99999999999999');
+    expect(field('Share 1 amount').value).toBe('₹1,23,45,678.00');
+    expect(screen.getByText('The share can be at most ₹10,00,000.00.')).toBeTruthy();
+    // Back to the amount: the mark goes, and the charge goes.
+    await user.tripleClick(field('Share 1 amount'));
+    await user.paste('1000000');
+    expect(field('Share 1 amount').value).toBe('₹10,00,000.00');
+    expect(screen.queryByText('The share can be at most ₹10,00,000.00.')).toBeNull();
+    await user.click(charge());
+    await waitFor(() => expect(bridge.count('payments.create')).toBe(1));
+    expect(bridge.inputs('payments.create')[0]!.splits).toEqual([
+      expect.objectContaining({ merchantId: 'm1', amount: 100_000_000 }),
+    ]);
+  });
+
   it('keeps a typed minus in a share and refuses it, as every amount field does', async () => {
     // Found by using the app: "-20000" typed in a share read as ₹200.00, the shares then added up,
     // and Enter charged the merchant ₹200.00 — the minus dropped without a word.

@@ -24,6 +24,10 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
   const draft = usePos((s) => s.ui.draft);
   const currency = usePos(draftCurrency);
   const setRows = usePos((s) => s.setSplits);
+  // The most a share can be: a share past it is shown as typed and marked, as the Amount field does
+  // (found by a UI hunt: it was cut to this silently, "99999999999999" pasted read ₹10,00,000.00).
+  const maxShare = usePos((s) => Math.min(s.host.gateway?.limits.amountMax ?? MAX_AMOUNT_MINOR, MAX_AMOUNT_MINOR));
+  const overMaxText = `The share can be at most ${money(maxShare, currency)}.`;
   const rows = draft.splits;
   const merchantInputs = useRef(new Map<number, HTMLInputElement>());
   const addButton = useRef<HTMLButtonElement>(null);
@@ -81,11 +85,13 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
     const parsed = readMajorAmount(event.clipboardData.getData('text'), currency);
     const refused = pasteIssue('share', parsed);
     if (refused || !parsed.ok) setPasteError(key, refused);
+    // Past what a number holds exactly: left as it was (what is shown is far over any limit anyway).
+    else if (!Number.isSafeInteger(parsed.minor)) setPasteError(key, overMaxText);
     else {
       setPasteError(key, null);
       // A paste replaces what the share held, a minus typed before included.
       setNegative(key, false);
-      change(index, { amount: Math.min(parsed.minor, MAX_AMOUNT_MINOR) });
+      change(index, { amount: parsed.minor });
     }
   };
 
@@ -141,6 +147,7 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
                 amount:
                   (negatives.has(row.key) ? NEGATIVE_REFUSED : null) ??
                   pasteErrors[row.key] ??
+                  (row.amount > maxShare ? overMaxText : null) ??
                   issueFor(error, `${at}.amount`),
               };
               const described = (field: keyof typeof errors) =>
@@ -193,12 +200,17 @@ export function SplitEditor({ error }: { error: CommandError | null }) {
                       placeholder={money(0, currency)}
                       value={`${negatives.has(row.key) ? '\u2212' : ''}${row.amount === 0 ? '' : money(row.amount, currency)}`}
                       onChange={(e) => {
-                        setPasteError(row.key, null);
                         setNegative(row.key, typedNegative(e.target.value));
-                        change(index, { amount: Math.min(minorFromTyped(e.target.value), MAX_AMOUNT_MINOR) });
+                        const minor = minorFromTyped(e.target.value);
+                        // A digit past what a number holds exactly is refused, the share left as it was.
+                        if (!Number.isSafeInteger(minor)) return setPasteError(row.key, overMaxText);
+                        setPasteError(row.key, null);
+                        change(index, { amount: minor });
                       }}
                       onPaste={onSharePaste(index, row.key)}
-                      data-refused={pasteErrors[row.key] || negatives.has(row.key) ? '' : undefined}
+                      data-refused={
+                        pasteErrors[row.key] || negatives.has(row.key) || row.amount > maxShare ? '' : undefined
+                      }
                       {...described('amount')}
                     />
                     {message('amount')}
