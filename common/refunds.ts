@@ -57,6 +57,20 @@ export function shareAtMostText(money: (minor: number) => string, most: number, 
 }
 
 /**
+ * A part of a held share (Plural): the gateway refunds a held share only whole, by cancelling it. One
+ * wording for the gateway's own check, the host's before anything is journaled or queued, and the
+ * refund form's before anything is sent.
+ */
+export function heldShareWholeText(
+  money: (minor: number) => string,
+  whole: number,
+  merchantId: string,
+  gateway = 'Plural',
+): string {
+  return `${merchantId}'s share is held: ${gateway} refunds a held share only whole (${money(whole)}). Refund all of it, or release it first to refund part of it.`;
+}
+
+/**
  * More than is left to refund: the most, and why it is no more when a customer's bank disputes part of
  * the payment (that money is not the shop's to refund; the gateway would refuse it).
  */

@@ -46,6 +46,7 @@ import {
 import {
   atMostText,
   disputedAmount,
+  heldShareWholeText,
   nothingLeftText,
   pendingRefunds,
   shareAtMostText,
@@ -1248,10 +1249,11 @@ export class CashierCommands {
       // No amount: all that is left at the gateway, not as the journal last read it. Another till
       // may have refunded part since (found hunting: the refund asked for the stale rest, and the
       // gateway refused it). Offline, or when the read fails, the refund goes on as before, with
-      // the journal's figure.
+      // the journal's figure. Likewise a part of a share the journal holds as held, which is refused
+      // below: the share may have been released elsewhere since, and then the gateway takes a part.
       if (
-        input.amount === undefined &&
-        !input.splits &&
+        ((input.amount === undefined && !input.splits) ||
+          (input.splits !== undefined && heldPart(journal.splitsOf(record.id), input.splits) >= 0)) &&
         record.chargedBy !== 'terminal' &&
         record.transactionId &&
         this.engine.options.connectivity.state !== 'offline'
@@ -1380,6 +1382,16 @@ export class CashierCommands {
         if (spent >= 0) {
           const message = shareSpentText(merchantOf(input.splits[spent]!.splitId));
           throw new HostError('conflict', message, { issues: [{ path: `splits.${spent}.splitId`, message }] });
+        }
+        // A held share goes back only whole (its cancel refunds it): a part of it would be journaled,
+        // or queued while the gateway is unreachable, only for the gateway to refuse it when sent
+        // (found by a helper: queued offline, it ended in Needs attention). The share's state is the
+        // one last read: one released elsewhere meanwhile is read again above when the gateway answers.
+        const part = heldPart(splits, input.splits);
+        if (part >= 0) {
+          const line = input.splits[part]!;
+          const held = splits.find((s) => s.splitId === line.splitId)!;
+          refuse(heldShareWholeText(money, held.amount, held.merchantId, gateway.label), `splits.${part}.amount`);
         }
         const over = input.splits.findIndex((line) => line.amount > leftOf(line.splitId));
         if (over >= 0) {
@@ -1667,6 +1679,14 @@ function checkCreate(input: CreateInput, gateway: PaymentGateway): void {
   if (issues.length > 0) {
     throw new HostError('validation', issues.map((i) => `${i.path}: ${i.message}`).join('; '), { issues });
   }
+}
+
+/** The first line of a refund naming part of a share held (not released): a held share goes back only whole. */
+function heldPart(splits: readonly SplitRecord[], lines: ReadonlyArray<{ splitId: string; amount: number }>): number {
+  return lines.findIndex((line) => {
+    const split = splits.find((candidate) => candidate.splitId === line.splitId);
+    return split !== undefined && split.status === 'HOLD' && line.amount !== split.amount;
+  });
 }
 
 /** Whether a repeated create asks for the shares the open payment already has (same order). */

@@ -314,6 +314,52 @@ describe('a till on Plural', () => {
     expect(done.splits.map((s) => s.refundable)).toEqual([30_000, 0]);
   });
 
+  it('a held share is refunded only whole: a part of it is refused before anything is journaled, online or offline', async () => {
+    // Found by a helper: offline, a part refund of a held share was queued, then refused by Plural when
+    // it was finally sent, and ended in Needs attention: the cashier had been told it would be sent.
+    const dataDir = tempDir();
+    const t = track(await pluralTill({ dataDir, tuning: { attempts: 1 } }));
+    const paid = await paidSplitPayment(t, 'HELD-PART');
+    const held = paid.splits[0]!;
+    expect(held).toMatchObject({ merchantId: '1324', status: 'HOLD', refundable: 30_000 });
+    const from = (amount: number) => ({ paymentId: paid.id, splits: [{ splitId: held.id!, amount }] });
+    const message =
+      "1324's share is held: Plural refunds a held share only whole (₹300.00). Refund all of it, or release it first to refund part of it.";
+    const refused = { code: 'validation', message, issues: [{ path: 'splits.0.amount', message }] };
+    const refunds = () => journalRows(dataDir).operations.filter((op) => op.kind === 'refund');
+    expect(await t.fail('payments.refund', from(10_000))).toEqual(refused);
+    expect(refunds()).toEqual([]);
+    // Plural unreachable: the same refusal at once, nothing queued to be refused when it is sent.
+    t.sandbox.plural.setFaults({ error_rate: 1 });
+    expect(await t.fail('payments.refund', from(10_000))).toEqual(refused);
+    expect(await t.fail('payments.refund', { ...from(10_000), amount: 10_000 })).toEqual(refused);
+    expect(refunds()).toEqual([]);
+    // All of it is queued, and sent once when Plural is back.
+    expect(await t.fail('payments.refund', from(30_000))).toMatchObject({ code: 'offline', queued: true });
+    expect(refunds()).toEqual([expect.objectContaining({ state: 'pending' })]);
+    t.sandbox.plural.setFaults({ error_rate: 0 });
+    const done = await t.waitForPayment(
+      paid.id,
+      (p) => p.queuedOperations === 0 && p.amountRefunded === 30_000,
+      10_000,
+    );
+    expect(done.attention).toBeNull();
+    expect(refunds()).toEqual([expect.objectContaining({ state: 'done' })]);
+    expect((await ledgerOrder(t, paid.transactionId!)).refunds.map((r) => r.amount)).toEqual([30_000]);
+
+    // A share released on Plural's dashboard since the till read it: read again, and a part of it goes.
+    const other = await paidSplitPayment(t, 'HELD-ELSEWHERE');
+    const share = other.splits[0]!;
+    const release = `/api/pay/v1/orders/${other.transactionId!}/settlementId/${share.id!}/release`;
+    expect((await plural(t, 'PATCH', release)).status).toBe(200);
+    const part = await t.call('payments.refund', {
+      paymentId: other.id,
+      splits: [{ splitId: share.id!, amount: 10_000 }],
+    });
+    expect(part).toMatchObject({ amountRefunded: 10_000 });
+    expect(part.splits[0]).toMatchObject({ status: 'RELEASED', refundedAmount: 10_000 });
+  });
+
   it('a day close refused for an unpaid link does not tell the cashier to cancel what Plural cannot withdraw', async () => {
     // Found by a UI hunt: the screen's hint was fixed (395b4f3), the host's message still said "Cancel it".
     const t = track(await pluralTill());

@@ -24,6 +24,7 @@
  * is left to refund (release or cancel them first, or name the splits).
  */
 import { formatAmount } from '../../../common/money';
+import { heldShareWholeText } from '../../../common/refunds';
 import { refuse } from './checks';
 import type { WireOrder } from './schemas';
 
@@ -276,10 +277,7 @@ export function explicitRefund(
     if (!Number.isInteger(amount) || amount < MIN_LINE)
       throw bad(`A refund from ${shareOf(split)} is at least ${inr(MIN_LINE)}, not ${inr(amount)}.`);
     if (split.status === 'HOLD') {
-      if (amount !== split.amount)
-        throw bad(
-          `${shareOf(split)} is held: Plural refunds a held share only whole (${inr(split.amount)}). Refund all of it, or release it first to refund part of it.`,
-        );
+      if (amount !== split.amount) throw bad(heldShareWholeText(inr, split.amount, split.merchantId));
       // After a partial capture the share may not all have been captured: only that part can go back.
       if (amount > commit)
         throw bad(
