@@ -827,6 +827,60 @@ describe('Transactions → Settlements', () => {
     expect(await screen.findByRole('heading', { name: 'Settlements' })).toBeTruthy();
   });
 
+  it('a refund from a held share is only whole: a part of it is said so before anything is sent', async () => {
+    // Found by a helper: the host queued a part of a held share offline, and Plural refused it when sent.
+    const payment = splitPayment();
+    const bridge = pluralBridge([payment]);
+    const detail: TransactionDetail = {
+      offline: true,
+      transaction: makeTransaction({
+        id: 'v1-order',
+        reference: 'v1-order',
+        orderReference: 'COURT-1',
+        amount: 50_000,
+        amountCaptured: 50_000,
+        amountRefunded: 0,
+        currency: 'INR',
+        paymentMethodType: 'link',
+      }),
+      refunds: [],
+      timeline: [],
+      payment,
+    };
+    bridge.on('transactions.list', () =>
+      ok({ data: [detail.transaction], meta: { currentPage: 1, lastPage: 1, perPage: 25, total: 1 }, offline: true }),
+    );
+    bridge.on('transactions.get', () => ok(detail));
+    bridge.on('payments.refund', () => ok(payment));
+    const { user } = await renderApp(bridge, { screen: 'transactions' });
+    await user.click(await screen.findByRole('button', { name: 'Details for v1-order' }));
+    await user.selectOptions(await screen.findByLabelText('Take it from'), 'v1-order-ss-a');
+    const amount = screen.getByLabelText('Refund amount');
+    expect(
+      await screen.findByText(
+        "All ₹300.00 of 1324's share: it is held, and Plural refunds a held share only whole. Release it first (Settlements) to refund part of it.",
+      ),
+    ).toBeTruthy();
+    await user.clear(amount);
+    await user.type(amount, '10000');
+    await user.click(screen.getByRole('button', { name: 'Refund' }));
+    expect(
+      await screen.findByText(
+        "1324's share is held: Plural refunds a held share only whole (₹300.00). Refund all of it, or release it first to refund part of it.",
+      ),
+    ).toBeTruthy();
+    expect(bridge.inputs('payments.refund')).toEqual([]);
+    // All of it goes.
+    await user.clear(amount);
+    await user.type(amount, '30000');
+    await user.click(screen.getByRole('button', { name: 'Refund' }));
+    await waitFor(() =>
+      expect(bridge.inputs('payments.refund')).toEqual([
+        { paymentId: 'v1-order', amount: 30_000, splits: [{ splitId: 'v1-order-ss-a', amount: 30_000 }] },
+      ]),
+    );
+  });
+
   it('Enter in Take it from refunds, as in the amount: it does not open the list', async () => {
     // The guide promises Enter refunds, but Chromium opens a closed select on Enter.
     const payment = splitPayment();

@@ -38,6 +38,7 @@ import { issueFor, withoutIssues } from '../lib/errors';
 import {
   atMostText,
   disputedAmount,
+  heldShareWholeText,
   nothingLeftText,
   pendingRefunds,
   shareAtMostText,
@@ -313,6 +314,7 @@ function RefundForm({
   queued = 0,
   disputed = 0,
   splits = [],
+  gateway = 'the gateway',
   onRefunded,
   onRefused,
 }: {
@@ -323,6 +325,8 @@ function RefundForm({
   disputed?: number;
   /** A split payment's shares: the refund may name the one it comes from. */
   splits?: SplitView[];
+  /** The gateway's name, as the refusals say it (a held share is refunded only whole). */
+  gateway?: string;
   /** `typedNext`: the cashier typed the next amount while this one was made (the cursor stays there). */
   onRefunded(message: string, typedNext: boolean): void;
   /** A refusal, also said by the details once the form has left (refunded in full from another tab). */
@@ -350,6 +354,11 @@ function RefundForm({
   const spentText = spent ? shareSpentText(spent.merchantId) : null;
   const most = chosen ? Math.min(left, chosen.refundable) : left;
   const amount = typed ?? most;
+  // A held share goes back only whole: a part of it is said so here, as the host would refuse it.
+  const heldText =
+    chosen?.status === 'HOLD'
+      ? heldShareWholeText((minor) => money(minor, transaction.currency), chosen.amount, chosen.merchantId, gateway)
+      : null;
 
   if (left === 0) return null;
 
@@ -358,7 +367,7 @@ function RefundForm({
     if (busy) return;
     // The share chosen has nothing left (the field says so): nothing is sent until another is chosen.
     if (spentText) return;
-    if (amount <= 0 || amount > most) {
+    if (amount <= 0 || amount > most || (heldText !== null && amount !== chosen?.amount)) {
       setError({
         code: 'validation',
         message: 'Check the amount.',
@@ -368,9 +377,11 @@ function RefundForm({
             message:
               amount <= 0
                 ? 'Enter the amount to refund.'
-                : amount <= left && chosen
-                  ? shareAtMostText((minor) => money(minor, transaction.currency), most, chosen.merchantId)
-                  : atMostText((minor) => money(minor, transaction.currency), left, disputed),
+                : heldText !== null
+                  ? heldText
+                  : amount <= left && chosen
+                    ? shareAtMostText((minor) => money(minor, transaction.currency), most, chosen.merchantId)
+                    : atMostText((minor) => money(minor, transaction.currency), left, disputed),
           },
         ],
       });
@@ -434,7 +445,11 @@ function RefundForm({
           }}
           max={left}
           error={issueFor(error, 'amount')}
-          hint={`Up to ${money(most, transaction.currency)}${chosen ? ` from ${chosen.merchantId}'s share` : ''}${disputed > 0 ? `: the customer's bank disputes ${money(disputed, transaction.currency)} of this payment` : ''}. Type a smaller amount for a partial refund.`}
+          hint={
+            chosen?.status === 'HOLD'
+              ? `All ${money(chosen.amount, transaction.currency)} of ${chosen.merchantId}'s share: it is held, and ${gateway} refunds a held share only whole. Release it first (Settlements) to refund part of it.`
+              : `Up to ${money(most, transaction.currency)}${chosen ? ` from ${chosen.merchantId}'s share` : ''}${disputed > 0 ? `: the customer's bank disputes ${money(disputed, transaction.currency)} of this payment` : ''}. Type a smaller amount for a partial refund.`
+          }
         />
         <Field id="refund-reason" label="Reason (optional)" error={issueFor(error, 'reason')}>
           <input
@@ -706,6 +721,7 @@ function TransactionDetailView({ transactionId, onBack }: { transactionId: strin
               queued={queuedRefunds(detail.refunds).amount}
               disputed={disputed}
               splits={payment?.splits ?? []}
+              gateway={gatewayLabel}
               onRefused={setRefused}
               onRefunded={(message, typedNext) => {
                 setDone(message);
