@@ -71,6 +71,29 @@ export function heldShareWholeText(
 }
 
 /**
+ * A refund naming no share that the gateway's own rule cannot draw (Plural: held shares go back only
+ * whole, so some amounts would need part of one): the held shares in the way, and the nearest amounts
+ * below and above it the rule can draw. One wording for the gateway's own check and the host's before
+ * anything is journaled or queued.
+ */
+export function uncoveredRefundText(
+  money: (minor: number) => string,
+  parts: { amount: number; held: readonly string[]; below: number | null; above: number | null },
+  gateway = 'Plural',
+): string {
+  const { amount, held, below, above } = parts;
+  const why =
+    held.length === 0
+      ? ' as they stand'
+      : held.length === 1
+        ? ` without part of ${held[0]}'s held share, which goes back only whole`
+        : ` without part of the held shares of ${held.slice(0, -1).join(', ')} and ${held[held.length - 1]}, which go back only whole`;
+  const instead = [below, above].filter((other): other is number => other !== null).map((other) => money(other));
+  const refund = instead.length > 0 ? `refund ${instead.join(', or ')}, or ` : '';
+  return `${gateway} cannot take ${money(amount)} from these shares${why}: ${refund}choose the share to take it from.`;
+}
+
+/**
  * More than is left to refund: the most, and why it is no more when a customer's bank disputes part of
  * the payment (that money is not the shop's to refund; the gateway would refuse it).
  */

@@ -81,6 +81,19 @@ export interface SplitState extends SplitLine {
   refundedAmount: number;
 }
 
+/** A split payment as the till last read it: what a gateway's refund rule needs (drawRefund). */
+export interface KnownShares {
+  captured: number;
+  refunded: number;
+  splits: readonly Pick<SplitState, 'id' | 'merchantId' | 'amount' | 'status' | 'releasedAmount' | 'refundedAmount'>[];
+}
+
+/** A refund asked for and not yet made (queued): its amount, and the shares it names, if any. */
+export interface RefundAsked {
+  amount: number;
+  splits?: readonly { splitId: string; amount: number }[] | null;
+}
+
 export interface GatewayRefund {
   id: string;
   reference: string;
@@ -338,6 +351,18 @@ export interface PaymentGateway {
     params: { amount?: number; reason?: string; splits?: { splitId: string; amount: number }[] },
     key: string,
   ): Promise<GatewayPayment>;
+  /**
+   * Split payments whose gateway draws a refund naming no share by its own rule (Plural, which refunds
+   * a held share only whole, so some amounts cannot be drawn): the shares it would take `amount`
+   * from, on the shares as the till last read them, after the refunds `queued` before it. Throws the
+   * LocalRefusal `refund` would make (saying what can be refunded instead), so the host refuses before
+   * anything is journaled or queued. Absent: the gateway draws any amount, or takes no splits.
+   */
+  drawRefund?(
+    shares: KnownShares,
+    amount: number,
+    queued?: readonly RefundAsked[],
+  ): { splitId: string; amount: number }[];
   /** Retrieve-before-retry for a refund: true when the refund made with `key` exists. */
   refundExists(id: string, key: string): Promise<boolean>;
   refunds(id: string): Promise<GatewayRefund[]>;

@@ -643,6 +643,16 @@ describe('refunds of a split payment', () => {
     const refused = await caught(gateway.refund(paid.id, { amount: 25000 }, key('part')));
     expect(refused).toMatchObject({ status: 400, code: 'refund_uncovered', param: 'amount' });
     expect(changes(log)).toEqual([]);
+    // The rule the port exposes (the host's check before journaling or queueing) says the same words.
+    const words =
+      "Plural cannot take ₹250.00 from these shares without part of 1324's held share, which goes back only whole: refund ₹200.00, or ₹300.00, or choose the share to take it from.";
+    expect((refused as GatewayError).message).toBe(words);
+    const shares = { captured: paid.amountCaptured, refunded: paid.amountRefunded, splits: paid.splits! };
+    expect(await caught(Promise.resolve().then(() => gateway.drawRefund!(shares, 25000)))).toMatchObject({
+      code: 'refund_uncovered',
+      message: words,
+    });
+    expect(gateway.drawRefund!(shares, 20000)).toEqual([{ splitId: settledAtOnce(paid).id, amount: 20000 }]);
     const named = await caught(
       gateway.refund(paid.id, { splits: [{ splitId: held(paid).id, amount: 1000 }] }, key('part-named')),
     );

@@ -25,7 +25,14 @@ import {
   type WireOrderInput,
 } from '../../main/gateway/plural/schemas';
 import { returnSignedString, verifyReturnParams } from '../../main/gateway/plural/signature';
-import { allocateRefund, chargeMoney, explicitRefund, proRata, releasable } from '../../main/gateway/plural/splits';
+import {
+  allocateRefund,
+  chargeMoney,
+  drawFromShares,
+  explicitRefund,
+  proRata,
+  releasable,
+} from '../../main/gateway/plural/splits';
 import { caught } from './helpers';
 
 /** The emulator's documented example key (docs/sandbox-plural.md). */
@@ -638,10 +645,11 @@ describe('drawing a refund from splits', () => {
     const refused = await caught(Promise.resolve().then(() => allocateRefund(money, 10000)));
     expect(refused).toBeInstanceOf(GatewayError);
     expect(refused).toMatchObject({ status: 400, type: 'invalid_request', code: 'refund_uncovered', param: 'amount' });
-    // In the cashier's terms: what is short (₹100 asked, ₹50 the released share can give), in
-    // rupees, and merchants instead of split ids (it used to say "₹100.00 … (v1-…-ss-a)").
+    // In the cashier's terms: the held share in the way and the nearest amounts that can be drawn, in
+    // rupees, and merchants instead of split ids (it used to say "₹100.00 … (v1-…-ss-a)"). The host
+    // says the same before anything is journaled or queued (drawFromShares).
     expect((refused as GatewayError).message).toBe(
-      "₹50.00 of this ₹100.00 refund cannot be drawn from the merchants' shares as they stand: ₹300.00 is held for merchant m-a. Release or cancel those shares first, or choose which share to take it from.",
+      "Plural cannot take ₹100.00 from these shares without part of m-a's held share, which goes back only whole: refund ₹50.00, or ₹300.00, or choose the share to take it from.",
     );
     const named = await caught(
       Promise.resolve().then(() => explicitRefund(money, [{ splitId: `${ID}-ss-a`, amount: 1000 }])),
@@ -649,6 +657,77 @@ describe('drawing a refund from splits', () => {
     expect((named as GatewayError).message).toBe(
       "m-a's share is held: Plural refunds a held share only whole (₹300.00). Refund all of it, or release it first to refund part of it.",
     );
+  });
+
+  it('draws from the shares as the till last read them, after the refunds queued before it (the port’s drawRefund)', async () => {
+    // ₹500: ₹300 held for 1324, ₹200 settled to 1233, as the journal keeps them.
+    const shares = {
+      captured: 50000,
+      refunded: 0,
+      splits: [
+        { id: 'ss-1324', merchantId: '1324', amount: 30000, status: 'HOLD', releasedAmount: 0, refundedAmount: 0 },
+        {
+          id: 'ss-1233',
+          merchantId: '1233',
+          amount: 20000,
+          status: 'RELEASED',
+          releasedAmount: 20000,
+          refundedAmount: 0,
+        },
+      ],
+    };
+    const refusal = async (amount: number, queued: Parameters<typeof drawFromShares>[2] = []) => {
+      const refused = await caught(Promise.resolve().then(() => drawFromShares(shares, amount, queued)));
+      expect(refused).toMatchObject({ status: 400, code: 'refund_uncovered', param: 'amount' });
+      return (refused as GatewayError).message;
+    };
+    expect(drawFromShares(shares, 20000)).toEqual([{ splitId: 'ss-1233', amount: 20000 }]);
+    expect(drawFromShares(shares, 30000)).toEqual([{ splitId: 'ss-1324', amount: 30000 }]);
+    expect(drawFromShares(shares, 50000)).toEqual([
+      { splitId: 'ss-1324', amount: 30000 },
+      { splitId: 'ss-1233', amount: 20000 },
+    ]);
+    expect(await refusal(25000)).toBe(
+      "Plural cannot take ₹250.00 from these shares without part of 1324's held share, which goes back only whole: refund ₹200.00, or ₹300.00, or choose the share to take it from.",
+    );
+    // ₹200 queued (drawn from 1233): only the held share whole is left to draw from.
+    expect(await refusal(10000, [{ amount: 20000 }])).toBe(
+      "Plural cannot take ₹100.00 from these shares without part of 1324's held share, which goes back only whole: refund ₹300.00, or choose the share to take it from.",
+    );
+    expect(drawFromShares(shares, 30000, [{ amount: 20000 }])).toEqual([{ splitId: 'ss-1324', amount: 30000 }]);
+    // The held share queued by name: ₹100 comes from 1233.
+    expect(drawFromShares(shares, 10000, [{ amount: 30000, splits: [{ splitId: 'ss-1324', amount: 30000 }] }])).toEqual(
+      [{ splitId: 'ss-1233', amount: 10000 }],
+    );
+    // A queued refund Plural will refuse takes nothing.
+    expect(drawFromShares(shares, 20000, [{ amount: 25000 }])).toEqual([{ splitId: 'ss-1233', amount: 20000 }]);
+    // A partly released share whose rest was refunded with its release: that refund was never settled,
+    // so the share still has all it was settled to recover, pro rata with the other.
+    expect(
+      drawFromShares(
+        {
+          captured: 50000,
+          refunded: 10000,
+          splits: [
+            {
+              id: 'a',
+              merchantId: 'a',
+              amount: 30000,
+              status: 'RELEASED',
+              releasedAmount: 20000,
+              refundedAmount: 10000,
+            },
+            { id: 'b', merchantId: 'b', amount: 20000, status: 'RELEASED', releasedAmount: 20000, refundedAmount: 0 },
+          ],
+        },
+        5000,
+      ),
+    ).toEqual([
+      { splitId: 'a', amount: 2500 },
+      { splitId: 'b', amount: 2500 },
+    ]);
+    // Not split: nothing to draw from.
+    expect(drawFromShares({ captured: 50000, refunded: 0, splits: [] }, 25000)).toEqual([]);
   });
 
   it('checks splits the till names: held ones only whole, released ones within what is left', async () => {

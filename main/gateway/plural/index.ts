@@ -37,6 +37,7 @@ import type { WireOrder } from './schemas';
 import { verifyReturnParams } from './signature';
 import {
   allocateRefund,
+  drawFromShares,
   chargeMoney,
   commitRoom,
   explicitRefund,
@@ -408,6 +409,8 @@ export function createPluralGateway(config: PluralConfig): PluralGateway {
       );
       return afterChange('Plural made the refund', () => retrieve(id));
     },
+
+    drawRefund: drawFromShares,
 
     async refundExists(id, key) {
       const charge = await readCharge(id);

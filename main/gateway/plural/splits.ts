@@ -21,10 +21,14 @@
  * 3. released splits, recovered pro rata to what each still has to recover (largest remainders,
  *    ties in split order; a share that would be under ₹1 is left out and the rest shared again).
  * What none of these can cover is refused before any call: it is held in splits larger than what
- * is left to refund (release or cancel them first, or name the splits).
+ * is left to refund (uncoveredRefusal: the nearest amounts that can be drawn, or name the splits).
+ * The host runs the same rule before it journals or queues such a refund (drawFromShares, the port's
+ * drawRefund), on the shares as it last read them.
  */
 import { formatAmount } from '../../../common/money';
-import { heldShareWholeText } from '../../../common/refunds';
+import { heldShareWholeText, uncoveredRefundText } from '../../../common/refunds';
+import { GatewayError, type LocalRefusal } from '../errors';
+import type { KnownShares, RefundAsked } from '../port';
 import { refuse } from './checks';
 import type { WireOrder } from './schemas';
 
@@ -208,6 +212,19 @@ function shareOf(split: SplitMoney): string {
 
 /** The refund drawn automatically (see the header). Throws a local refusal when it cannot be. */
 export function allocateRefund(money: ChargeMoney, amount: number): RefundPlan {
+  const plan = drawRefund(money, amount);
+  if (plan === null) throw uncoveredRefusal(money, amount);
+  return plan;
+}
+
+/** The refund drawn automatically (see the header), or null when the rule cannot draw it. */
+function drawRefund(money: ChargeMoney, amount: number): RefundPlan | null {
+  const plan = attempt(money, amount);
+  return plan.covered ? plan : null;
+}
+
+/** The rule's draw; `covered` false when the released splits cannot give what the others left. */
+function attempt(money: ChargeMoney, amount: number): RefundPlan & { covered: boolean } {
   let left = amount;
   let commit = commitRoom(money);
   const lines: RefundLinePlan[] = [];
@@ -237,27 +254,56 @@ export function allocateRefund(money: ChargeMoney, amount: number): RefundPlan {
       left,
       released.map((split) => recoverable(split)),
     );
-    if (shares === null) {
-      const held = money.splits.filter((split) => split.status === 'HOLD' && !cancel.includes(split.id));
-      // What the released shares could give counts as drawn: the rest is what is short.
-      const coverable = released.reduce((sum, split) => sum + recoverable(split), 0);
-      const short = left > coverable ? left - coverable : left;
-      throw refuse(
-        `${inr(short)} of this ${inr(amount)} refund cannot be drawn from the merchants' shares as they stand${
-          held.length > 0
-            ? `: ${held.map((split) => `${inr(split.amount)} is held for merchant ${split.merchantId}`).join(', ')}. Release or cancel those shares first, or choose which share to take it from`
-            : ''
-        }.`,
-        'amount',
-        'refund_uncovered',
-      );
-    }
+    if (shares === null) return { cancel, lines, covered: false };
     released.forEach((split, index) => {
       const share = shares[index]!;
       if (share > 0) lines.push({ split, amount: share, doNotRecover: false });
     });
   }
-  return { cancel, lines };
+  return { cancel, lines, covered: true };
+}
+
+/** Distinct sums of held splits tried at most (n held splits have up to 2^n): more are left out. */
+const MAX_SUMS = 1024;
+
+/**
+ * The refusal of a refund the rule cannot draw, in the cashier's terms (uncoveredRefundText): the held
+ * shares in the way, and the nearest amounts below and above it that it can draw. Those are found among
+ * the sums of held shares taken whole, alone or with all the money the other shares can give; each is
+ * drawn to be sure, so what is offered is always drawable (if not always the very nearest).
+ */
+export function uncoveredRefusal(money: ChargeMoney, amount: number): LocalRefusal {
+  const held = money.splits.filter((split) => split.status === 'HOLD');
+  const taken = attempt(money, amount).cancel;
+  const flexible = money.splits.reduce(
+    (sum, split) => sum + Math.min(unsettledRest(split), commitRoom(money)) + recoverable(split),
+    0,
+  );
+  let sums = new Set([0]);
+  for (const split of held) {
+    const more = new Set(sums);
+    for (const sum of sums) more.add(sum + split.amount);
+    if (more.size > MAX_SUMS) break;
+    sums = more;
+  }
+  const room = refundRoom(money);
+  const candidates = new Set([room]);
+  for (const sum of sums) for (const other of [sum, sum + flexible]) candidates.add(Math.min(other, room));
+  const drawable = [...candidates]
+    .filter((other) => other >= MIN_LINE && other !== amount && drawRefund(money, other) !== null)
+    .sort((a, b) => a - b);
+  const below = drawable.filter((other) => other < amount);
+  const above = drawable.filter((other) => other > amount);
+  return refuse(
+    uncoveredRefundText(inr, {
+      amount,
+      held: held.filter((split) => !taken.includes(split.id)).map((split) => split.merchantId),
+      below: below.length > 0 ? below[below.length - 1]! : null,
+      above: above[0] ?? null,
+    }),
+    'amount',
+    'refund_uncovered',
+  );
 }
 
 /** The refund the till asked for split by split: each part checked against its split. */
@@ -298,4 +344,81 @@ export function explicitRefund(
     }
   }
   return plan;
+}
+
+/** A share as the till last read it (the port's SplitState): all the rule needs to draw a refund. */
+function moneyOfShares(shares: KnownShares): ChargeMoney {
+  return {
+    paid: true,
+    captured: shares.captured,
+    refunded: shares.refunded,
+    splits: shares.splits.map((share): SplitMoney => {
+      const status = share.status.toUpperCase();
+      const settled = status === 'RELEASED' ? share.releasedAmount : 0;
+      // The till keeps what was refunded of a share, not how: what it never settled went back first
+      // (the rest of a partial release is refunded with it; a cancelled share is refunded whole).
+      const unsettled = status === 'HOLD' ? 0 : Math.max(0, share.amount - settled);
+      const unrecovered = Math.min(share.refundedAmount, unsettled);
+      return {
+        id: share.id,
+        merchantId: share.merchantId,
+        settlementReference: null,
+        amount: share.amount,
+        onHold: status === 'HOLD',
+        status,
+        releaseAmount: status === 'RELEASED' && settled < share.amount ? settled : null,
+        settled,
+        unrecovered,
+        recovered: share.refundedAmount - unrecovered,
+      };
+    }),
+  };
+}
+
+/** The money once a refund drawn by `plan` is made: its held splits cancelled, its lines refunded. */
+function afterRefund(money: ChargeMoney, plan: RefundPlan, amount: number): ChargeMoney {
+  return {
+    ...money,
+    refunded: money.refunded + amount,
+    splits: money.splits.map((split) => {
+      const mine = plan.lines.filter((line) => line.split.id === split.id);
+      const sum = (dnr: boolean) =>
+        mine.filter((line) => line.doNotRecover === dnr).reduce((total, line) => total + line.amount, 0);
+      return {
+        ...split,
+        status: plan.cancel.includes(split.id) ? 'CANCELLED' : split.status,
+        unrecovered: split.unrecovered + sum(true),
+        recovered: split.recovered + sum(false),
+      };
+    }),
+  };
+}
+
+/**
+ * The port's drawRefund: the shares a refund naming none is drawn from (allocateRefund), on the shares
+ * as the till last read them, after the refunds queued before it (each as named, or drawn by the same
+ * rule; one Plural will refuse takes nothing). Throws the refusal Plural's refund would make.
+ */
+export function drawFromShares(
+  shares: KnownShares,
+  amount: number,
+  queued: readonly RefundAsked[] = [],
+): { splitId: string; amount: number }[] {
+  if (shares.splits.length === 0) return [];
+  let money = moneyOfShares(shares);
+  for (const asked of queued) {
+    if (asked.amount > refundRoom(money)) continue;
+    let plan: RefundPlan;
+    try {
+      plan =
+        asked.splits && asked.splits.length > 0
+          ? explicitRefund(money, asked.splits)
+          : allocateRefund(money, asked.amount);
+    } catch (error) {
+      if (error instanceof GatewayError) continue;
+      throw error;
+    }
+    money = afterRefund(money, plan, asked.amount);
+  }
+  return allocateRefund(money, amount).lines.map((line) => ({ splitId: line.split.id, amount: line.amount }));
 }
